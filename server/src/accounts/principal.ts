@@ -1,0 +1,23 @@
+/** Who is asking: resolved once per request from the session cookie or bearer token. */
+export type Principal = Anonymous | UserPrincipal;
+
+export interface Anonymous {
+  readonly kind: 'anonymous';
+}
+
+export interface Membership {
+  readonly memberId: string;
+  readonly communityId: string;
+  readonly role: 'member' | 'manager';
+  readonly state: 'requested' | 'active' | 'rejected' | 'left';
+}
+
+export interface UserPrincipal {
+  readonly kind: 'user';
+  readonly userId: string;
+  readonly email: string;
+  readonly isAdmin: boolean;
+  readonly memberships: readonly Membership[];
+}
+
+export const ANONYMOUS: Anonymous = { kind: 'anonymous' };

@@ -1,0 +1,61 @@
+/**
+ * Exact money arithmetic. Prices are decimal strings with up to 6 places per kWh and energy is
+ * whole Wh, so `Wh × price` is an exact integer number of nano-units (10⁻⁹ of the currency):
+ *   amount = Wh / 1000 × price = Wh × (price × 10⁶) × 10⁻⁹.
+ * Amounts stay exact until a statement line is rounded once to the currency's minor unit.
+ */
+
+/** A price per kWh in micro-units of the currency (10⁻⁶). */
+export type MicroPrice = bigint;
+/** An exact amount in nano-units of the currency (10⁻⁹). */
+export type Nano = bigint;
+/** A rounded amount in the currency's minor unit (cents for EUR). */
+export type Minor = bigint;
+
+const DECIMAL = /^(-)?(\d{1,12})(?:\.(\d{1,6}))?$/;
+
+export class MoneyError extends Error {}
+
+/** "0.1425" → 142500n (micro-units). Refuses more than 6 decimals rather than rounding a price. */
+export function parsePrice(text: string): MicroPrice {
+  const match = DECIMAL.exec(text);
+  if (!match) throw new MoneyError(`not a decimal price with at most 6 places: "${text}"`);
+  const micro = BigInt(match[2]!) * 1_000_000n + BigInt((match[3] ?? '').padEnd(6, '0'));
+  return match[1] ? -micro : micro;
+}
+
+export function energyCost(wh: number, price: MicroPrice): Nano {
+  if (!Number.isSafeInteger(wh)) throw new MoneyError(`energy must be whole Wh, got ${wh}`);
+  return BigInt(wh) * price;
+}
+
+/** Minor-unit digits of an ISO 4217 currency (2 for EUR, 0 for JPY), as Intl knows them. */
+export function minorDigits(currency: string): number {
+  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+}
+
+/**
+ * Rounds nano-units to the minor unit, half away from zero: the rule of commercial invoices
+ * in the EU (and what a member checking with a calculator expects).
+ */
+export function roundToMinor(amount: Nano, digits: number): Minor {
+  const divisor = 10n ** BigInt(9 - digits);
+  const negative = amount < 0n;
+  const magnitude = negative ? -amount : amount;
+  const rounded = (magnitude + divisor / 2n) / divisor;
+  return negative ? -rounded : rounded;
+}
+
+/** 1728n with 2 digits → "17.28"; -5n → "-0.05". */
+export function formatMinor(amount: Minor, digits: number): string {
+  const negative = amount < 0n;
+  const text = (negative ? -amount : amount).toString().padStart(digits + 1, '0');
+  const whole = digits === 0 ? text : text.slice(0, -digits);
+  const fraction = digits === 0 ? '' : `.${text.slice(-digits)}`;
+  return `${negative ? '-' : ''}${whole}${fraction}`;
+}
+
+/** Exact nano amount as a decimal string with 9 places trimmed, for audit columns. */
+export function formatNano(amount: Nano): string {
+  return formatMinor(amount, 9).replace(/\.?0+$/, '') || '0';
+}

@@ -1,0 +1,167 @@
+import { energyCost, formatMinor, formatNano, minorDigits, roundToMinor, type Nano } from './money.js';
+import { tariffSchedule, type TariffVersion } from './tariff-schedule.js';
+
+/** One member's energy in one quarter hour, split by source (see sharing/). */
+export interface MemberInterval {
+  readonly startMs: number;
+  /** Own PV used on site (behind the meter), where measured. */
+  readonly selfConsumedWh: number;
+  readonly fromCommunityWh: number;
+  readonly fromGridWh: number;
+  readonly toCommunityWh: number;
+  readonly toGridWh: number;
+}
+
+export type Co2Intensity =
+  | { readonly kind: 'constant'; readonly gramsPerKWh: number }
+  /** Grid intensity per UTC hour (start of hour in ms); hours without a value use the fallback. */
+  | { readonly kind: 'hourly'; readonly gramsPerKWh: ReadonlyMap<number, number>; readonly fallback: number };
+
+export interface StatementInput {
+  readonly memberId: string;
+  readonly periodStartMs: number;
+  readonly periodEndMs: number;
+  readonly timeZone: string;
+  readonly currency: string;
+  readonly intervals: readonly MemberInterval[];
+  readonly tariffs: readonly TariffVersion[];
+  readonly co2: Co2Intensity;
+}
+
+export type LineCode = 'community-energy' | 'community-sales' | 'grid-fee-reduction';
+
+export interface StatementLine {
+  readonly code: LineCode;
+  readonly description: string;
+  readonly tariffId: string;
+  readonly energyWh: number;
+  /** Price per kWh of the line, as the tariff states it. */
+  readonly unitPrice: string;
+  /** Rounded once, in the currency; positive is owed by the member, negative is owed to them. */
+  readonly amount: string;
+  /** The exact amount before rounding, for audits. */
+  readonly exactAmount: string;
+}
+
+export interface Statement {
+  readonly memberId: string;
+  readonly periodStart: string;
+  readonly periodEnd: string;
+  readonly currency: string;
+  readonly lines: readonly StatementLine[];
+  /** Σ of the rounded line amounts, so the total always equals the sum of its lines. */
+  readonly total: string;
+  readonly energy: {
+    readonly consumptionWh: number;
+    readonly selfConsumedWh: number;
+    readonly fromCommunityWh: number;
+    readonly fromGridWh: number;
+    readonly productionWh: number;
+    readonly toCommunityWh: number;
+    readonly toGridWh: number;
+  };
+  /** What the member saved against buying all consumption from the grid and selling all production at the feed-in price. */
+  readonly savings: string;
+  readonly co2AvoidedKg: string;
+  /** Intervals without a tariff in force (not billed). */
+  readonly unpricedIntervals: number;
+}
+
+export class StatementError extends Error {}
+
+const LINE_TEXT: Record<LineCode, string> = {
+  'community-energy': 'Energy from the community',
+  'community-sales': 'Energy sold to the community',
+  'grid-fee-reduction': 'Grid-fee reduction on community energy',
+};
+
+/**
+ * A member's statement for one period. Pure: every amount is exact until each line is
+ * rounded once (half away from zero, to the currency's minor unit); the total is the sum of the
+ * rounded lines, and a line exists per tariff version in force during the period.
+ */
+export function buildStatement(input: StatementInput): Statement {
+  if (input.periodEndMs <= input.periodStartMs) throw new StatementError('the period must end after it starts');
+  const digits = minorDigits(input.currency);
+  const pricesAt = tariffSchedule(input.tariffs, input.timeZone);
+  const lines = new Map<string, { code: LineCode; tariff: TariffVersion; energyWh: number; exact: Nano }>();
+  const addLine = (code: LineCode, tariff: TariffVersion, wh: number, exact: Nano) => {
+    if (wh === 0) return;
+    const key = `${code}|${tariff.id}`;
+    const line = lines.get(key) ?? { code, tariff, energyWh: 0, exact: 0n };
+    line.energyWh += wh;
+    line.exact += exact;
+    lines.set(key, line);
+  };
+
+  const energy = { consumptionWh: 0, selfConsumedWh: 0, fromCommunityWh: 0, fromGridWh: 0, productionWh: 0, toCommunityWh: 0, toGridWh: 0 };
+  let savings: Nano = 0n;
+  let co2MilliGrams = 0;
+  let unpriced = 0;
+  for (const interval of input.intervals) {
+    if (interval.startMs < input.periodStartMs || interval.startMs >= input.periodEndMs) {
+      throw new StatementError(`interval ${new Date(interval.startMs).toISOString()} lies outside the period`);
+    }
+    const { selfConsumedWh, fromCommunityWh, fromGridWh, toCommunityWh, toGridWh } = interval;
+    energy.selfConsumedWh += selfConsumedWh;
+    energy.fromCommunityWh += fromCommunityWh;
+    energy.fromGridWh += fromGridWh;
+    energy.toCommunityWh += toCommunityWh;
+    energy.toGridWh += toGridWh;
+    energy.consumptionWh += selfConsumedWh + fromCommunityWh + fromGridWh;
+    energy.productionWh += selfConsumedWh + toCommunityWh + toGridWh;
+    co2MilliGrams += (selfConsumedWh + fromCommunityWh) * co2At(input.co2, interval.startMs);
+
+    const prices = pricesAt(interval.startMs);
+    if (!prices) {
+      unpriced += 1;
+      continue;
+    }
+    addLine('community-energy', prices.tariff, fromCommunityWh, energyCost(fromCommunityWh, prices.community));
+    addLine('community-sales', prices.tariff, toCommunityWh, -energyCost(toCommunityWh, prices.community));
+    addLine('grid-fee-reduction', prices.tariff, fromCommunityWh, -energyCost(fromCommunityWh, prices.gridFeeReduction));
+    // Against the baseline "everything from the grid, everything sold at feed-in":
+    savings += energyCost(selfConsumedWh, prices.grid)
+      + energyCost(fromCommunityWh, prices.grid - prices.community + prices.gridFeeReduction)
+      + energyCost(toCommunityWh, prices.community - prices.feedIn);
+  }
+
+  const ordered = [...lines.values()].sort((a, b) =>
+    a.tariff.validFrom.localeCompare(b.tariff.validFrom) || order(a.code) - order(b.code));
+  let total = 0n;
+  const statementLines = ordered.map((line) => {
+    const rounded = roundToMinor(line.exact, digits);
+    total += rounded;
+    const price = line.code === 'grid-fee-reduction' ? line.tariff.gridFeeReduction : line.tariff.communityPrice;
+    return {
+      code: line.code,
+      description: `${LINE_TEXT[line.code]} (${line.tariff.name})`,
+      tariffId: line.tariff.id,
+      energyWh: line.energyWh,
+      unitPrice: price,
+      amount: formatMinor(rounded, digits),
+      exactAmount: formatNano(line.exact),
+    };
+  });
+
+  return {
+    memberId: input.memberId,
+    periodStart: new Date(input.periodStartMs).toISOString(),
+    periodEnd: new Date(input.periodEndMs).toISOString(),
+    currency: input.currency,
+    lines: statementLines,
+    total: formatMinor(total, digits),
+    energy,
+    savings: formatMinor(roundToMinor(savings, digits), digits),
+    co2AvoidedKg: (Math.round(co2MilliGrams / 1000) / 1000).toFixed(3),
+    unpricedIntervals: unpriced,
+  };
+}
+
+const order = (code: LineCode) => ['community-energy', 'community-sales', 'grid-fee-reduction'].indexOf(code);
+
+/** Grams of CO2 per kWh is milligrams per Wh. */
+function co2At(co2: Co2Intensity, startMs: number): number {
+  if (co2.kind === 'constant') return co2.gramsPerKWh;
+  return co2.gramsPerKWh.get(Math.floor(startMs / 3_600_000) * 3_600_000) ?? co2.fallback;
+}

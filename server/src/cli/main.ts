@@ -1,0 +1,23 @@
+import { Command } from 'commander';
+import { registerStartCommand } from './start.js';
+import { registerSimulateCommand } from '../simulator/run.js';
+import { registerProvisioningCommands } from '../provisioning/commands.js';
+import { registerAllocateCommand } from '../sharing/allocate-command.js';
+import { registerDecodeCommand } from '../meters/decode-command.js';
+
+const program = new Command('gridshare')
+  .description('Gridshare: the open-source platform for local energy communities')
+  .version('0.1.0');
+
+registerStartCommand(program);
+registerProvisioningCommands(program);
+registerSimulateCommand(program);
+registerAllocateCommand(program);
+registerDecodeCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.stderr.write(`gridshare: ${(error as Error).message}\n`);
+  process.exit(1);
+}

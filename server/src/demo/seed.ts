@@ -1,0 +1,130 @@
+import type { Db } from '../store/db.js';
+import { createUser, findUserByEmail } from '../accounts/service.js';
+import { hashPassword } from '../accounts/secrets.js';
+import { createCommunity } from '../registry/communities.js';
+import { createTariff } from '../registry/tariffs.js';
+import type { UserPrincipal } from '../accounts/principal.js';
+import { generateDeviceKey } from '../provisioning/keys.js';
+
+export const DEMO_COMMUNITY_NAME = 'Sunny Street';
+export const DEMO_PASSWORD = 'sunny-street';
+export const DEMO_MANAGER_EMAIL = 'manager@sunny-street.demo';
+export const DEMO_HOUSEHOLDS = 30;
+export const demoMemberEmail = (n: number) => `member${String(n).padStart(2, '0')}@sunny-street.demo`;
+
+export interface DemoCommunity {
+  communityId: string;
+  created: boolean;
+  logins: { role: string; email: string; password: string }[];
+}
+
+const logins = [
+  { role: 'manager', email: DEMO_MANAGER_EMAIL, password: DEMO_PASSWORD },
+  { role: 'member', email: demoMemberEmail(1), password: DEMO_PASSWORD },
+];
+
+/** The demo's devices, in the order of the simulator's Sunny Street sites. */
+export const demoDeviceId = (index: number) => `demo-${String(index + 1).padStart(3, '0')}`;
+
+/** Grid connection ids in the Austrian Zählpunkt layout, unique per demo site. */
+const zaehlpunkt = (n: number) => `AT0010000000000000000000000${String(n).padStart(6, '0')}`;
+
+/**
+ * Creates "Sunny Street" if it is absent: 30 households (every third with rooftop PV),
+ * a library with 60 kWp PV and a 100 kWh community battery, with their meter readers.
+ */
+export async function ensureDemoCommunity(db: Db): Promise<DemoCommunity> {
+  const existing = await db.query<{ id: string }>('SELECT id FROM communities WHERE name = $1 ORDER BY created_at LIMIT 1', [DEMO_COMMUNITY_NAME]);
+  if (existing[0]) return { communityId: existing[0].id, created: false, logins };
+
+  // One hash for every demo account: the demo password is public anyway, and start-up stays fast.
+  const passwordHash = await hashPassword(DEMO_PASSWORD);
+  return db.transaction(async (tx) => {
+    const manager = (await findUserByEmail(tx, DEMO_MANAGER_EMAIL))
+      ?? (await createUser(tx, { email: DEMO_MANAGER_EMAIL, password: DEMO_PASSWORD, displayName: 'Sunny Street manager' }));
+    const principal: UserPrincipal = { kind: 'user', userId: manager.id, email: manager.email, isAdmin: false, memberships: [] };
+    const community = await createCommunity(tx, principal, {
+      name: DEMO_COMMUNITY_NAME,
+      description: 'Demo community: thirty households, the district library with 60 kWp of PV on its roof and a 100 kWh community battery.',
+      timeZone: 'Europe/Vienna',
+      currency: 'EUR',
+      locale: 'de-AT',
+      location: { latitude: 48.1734, longitude: 16.3808 },
+      postcode: '1100',
+      gridArea: 'AT-WIEN-NETZ',
+      country: 'AT',
+      allocationRule: 'at-eeg-dynamic',
+      isPublic: true,
+    });
+    const managerMember = await tx.query<{ id: string }>('SELECT id FROM members WHERE community_id = $1 AND user_id = $2', [community.id, manager.id]);
+    const managerPrincipal: UserPrincipal = {
+      ...principal,
+      memberships: [{ memberId: managerMember[0]!.id, communityId: community.id, role: 'manager', state: 'active' }],
+    };
+    await createTariff(tx, managerPrincipal, community.id, {
+      name: 'Standard 2026',
+      gridPrice: '0.2850',
+      communityPrice: '0.1400',
+      feedInPrice: '0.0700',
+      gridFeeReduction: '0.0180',
+      validFrom: '2026-01-01',
+      timeOfUse: null,
+    });
+
+    const sites: { member: string; name: string; role: string; pv: number | null; battery: number | null; device: string; kind: string }[] = [];
+    for (let n = 1; n <= DEMO_HOUSEHOLDS; n++) {
+      const email = demoMemberEmail(n);
+      const users = await tx.query<{ id: string }>(
+        `INSERT INTO users (email, display_name, password_hash) VALUES ($1, $2, $3)
+         ON CONFLICT (lower(email)) DO UPDATE SET display_name = EXCLUDED.display_name RETURNING id`,
+        [email, `Household ${n}`, passwordHash],
+      );
+      const member = await tx.query<{ id: string }>(
+        `INSERT INTO members (community_id, user_id, role, state, display_name, decided_at, decided_by)
+         VALUES ($1, $2, 'member', 'active', $3, now(), $4) RETURNING id`,
+        [community.id, users[0]!.id, `Household ${n}`, manager.id],
+      );
+      const hasPv = n % 3 === 0;
+      sites.push({
+        member: member[0]!.id,
+        name: `Sunny Street ${n}`,
+        role: hasPv ? 'prosumer' : 'consumer',
+        pv: hasPv ? 5_000 + (n % 4) * 1_000 : null,
+        battery: null,
+        device: `Meter reader, Sunny Street ${n}`,
+        kind: 'meter-reader',
+      });
+    }
+    const libraryUser = await tx.query<{ id: string }>(
+      `INSERT INTO users (email, display_name, password_hash) VALUES ('library@sunny-street.demo', 'District library', $1)
+       ON CONFLICT (lower(email)) DO UPDATE SET display_name = EXCLUDED.display_name RETURNING id`,
+      [passwordHash],
+    );
+    const libraryMember = await tx.query<{ id: string }>(
+      `INSERT INTO members (community_id, user_id, role, state, display_name, decided_at, decided_by)
+       VALUES ($1, $2, 'member', 'active', 'District library', now(), $3) RETURNING id`,
+      [community.id, libraryUser[0]!.id, manager.id],
+    );
+    sites.push({ member: libraryMember[0]!.id, name: 'District library', role: 'producer', pv: 60_000, battery: null, device: 'Library PV inverter', kind: 'inverter' });
+    sites.push({ member: managerMember[0]!.id, name: 'Community battery', role: 'prosumer', pv: null, battery: 100_000, device: 'Community battery', kind: 'battery' });
+
+    for (const [index, site] of sites.entries()) {
+      const point = await tx.query<{ id: string }>(
+        `INSERT INTO metering_points (community_id, member_id, name, address, grid_connection_id, role, pv_capacity_w, battery_capacity_wh)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+        [community.id, site.member, site.name, `${site.name}, 1100 Wien`, zaehlpunkt(index + 1), site.role, site.pv, site.battery],
+      );
+      const deviceId = demoDeviceId(index);
+      await tx.query(
+        `INSERT INTO devices (id, community_id, metering_point_id, kind, name, claimed_at) VALUES ($1, $2, $3, $4, $5, now())`,
+        [deviceId, community.id, point[0]!.id, site.kind, site.device],
+      );
+      await tx.query('INSERT INTO device_ids_issued (id) VALUES ($1) ON CONFLICT DO NOTHING', [deviceId]);
+      await tx.query(
+        'INSERT INTO device_credentials (device_id, community_id, primary_key, secondary_key) VALUES ($1, $2, $3, $4)',
+        [deviceId, community.id, generateDeviceKey(), generateDeviceKey()],
+      );
+    }
+    return { communityId: community.id, created: true, logins };
+  });
+}

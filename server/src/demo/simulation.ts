@@ -1,0 +1,30 @@
+import type { Db } from '../store/db.js';
+import { runSimulation, sunnyStreetSites, type SimulationStats } from '../simulator/run.js';
+import { deviceResource, signSasToken } from '../provisioning/sas.js';
+import { demoDeviceId } from './seed.js';
+
+/**
+ * Runs the simulated Sunny Street against this platform's own broker, as real devices would:
+ * each demo device connects with a SAS token made from its key in the database.
+ */
+export async function startDemoSimulation(options: {
+  db: Db;
+  mqttUrl: string;
+  hostName: string;
+  speed: number;
+  signal: AbortSignal;
+}): Promise<SimulationStats> {
+  const sites = sunnyStreetSites();
+  const ids = sites.map((_, index) => demoDeviceId(index));
+  const rows = await options.db.query<{ device_id: string; primary_key: string }>(
+    'SELECT device_id, primary_key FROM device_credentials WHERE device_id = ANY($1::text[])', [ids]);
+  const keys = new Map(rows.map((r) => [r.device_id, r.primary_key]));
+  const devices = sites.flatMap((site, index) => {
+    const deviceId = ids[index]!;
+    const key = keys.get(deviceId);
+    if (!key) return [];
+    const password = () => signSasToken({ resource: deviceResource(options.hostName, deviceId), key, expiresAt: new Date(Date.now() + 3_600_000) });
+    return [{ deviceId, site, password }];
+  });
+  return runSimulation({ mqttUrl: options.mqttUrl, devices, intervalMs: 5_000, speed: options.speed, signal: options.signal });
+}

@@ -1,0 +1,63 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../errors.js';
+
+export interface ErrorBody {
+  error: string;
+  message: string;
+  field?: string;
+}
+
+interface AjvIssue {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/** `body/meteringPoint/name` style path of the offending field, so a client knows what to fix. */
+function describeValidation(context: string | undefined, issue: AjvIssue): { field: string; message: string } {
+  const base = `${context ?? 'request'}${issue.instancePath}`;
+  if (issue.keyword === 'additionalProperties') {
+    const field = `${base}/${String(issue.params.additionalProperty)}`;
+    return { field, message: `${field}: unknown field` };
+  }
+  if (issue.keyword === 'required') {
+    const field = `${base}/${String(issue.params.missingProperty)}`;
+    return { field, message: `${field}: is required` };
+  }
+  return { field: base, message: `${base}: ${issue.message ?? 'is invalid'}` };
+}
+
+const STATUS_CODES: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'too_many_requests',
+};
+
+export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  if (error instanceof AppError) {
+    const body: ErrorBody = { error: error.code, message: error.message };
+    if ('field' in error && typeof error.field === 'string') body.field = error.field;
+    void reply.status(error.status).send(body);
+    return;
+  }
+  if (error.validation && error.validation.length > 0) {
+    const { field, message } = describeValidation(error.validationContext, error.validation[0] as AjvIssue);
+    void reply.status(400).send({ error: 'bad_request', message, field } satisfies ErrorBody);
+    return;
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    const message = error instanceof SyntaxError ? `malformed JSON body: ${error.message}` : error.message;
+    void reply.status(status).send({ error: STATUS_CODES[status] ?? 'bad_request', message } satisfies ErrorBody);
+    return;
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  void reply.status(500).send({ error: 'internal', message: 'internal server error' } satisfies ErrorBody);
+}

@@ -1,0 +1,47 @@
+import type { Queryable } from '../store/db.js';
+import type { AuthenticatedDevice } from './service.js';
+
+export interface DeviceRecord extends AuthenticatedDevice {
+  readonly status: 'active' | 'disabled';
+  readonly keys: readonly string[];
+}
+
+const TTL_MS = 10_000;
+
+/**
+ * Device identity and binding for the ingest hot path, cached briefly so that a reading does not
+ * cost a query; changes made through this process (disable, rotate, rebind) invalidate at once.
+ */
+export class DeviceDirectory {
+  private readonly cache = new Map<string, { record: DeviceRecord | undefined; expires: number }>();
+
+  constructor(private readonly db: Queryable) {}
+
+  async get(deviceId: string): Promise<DeviceRecord | undefined> {
+    const hit = this.cache.get(deviceId);
+    if (hit && hit.expires > Date.now()) return hit.record;
+    const rows = await this.db.query<{
+      id: string; community_id: string; metering_point_id: string | null; status: 'active' | 'disabled';
+      primary_key: string | null; secondary_key: string | null;
+    }>(
+      `SELECT d.id, d.community_id, d.metering_point_id, d.status, c.primary_key, c.secondary_key
+       FROM devices d LEFT JOIN device_credentials c ON c.device_id = d.id WHERE d.id = $1`,
+      [deviceId],
+    );
+    const row = rows[0];
+    const record: DeviceRecord | undefined = row && {
+      id: row.id,
+      communityId: row.community_id,
+      meteringPointId: row.metering_point_id,
+      status: row.status,
+      keys: [row.primary_key, row.secondary_key].filter((k): k is string => !!k),
+    };
+    this.cache.set(deviceId, { record, expires: Date.now() + TTL_MS });
+    return record;
+  }
+
+  invalidate(deviceId?: string): void {
+    if (deviceId === undefined) this.cache.clear();
+    else this.cache.delete(deviceId);
+  }
+}

@@ -1,0 +1,74 @@
+import type { AuthenticateHandler, AuthorizePublishHandler, AuthorizeSubscribeHandler, Client } from 'aedes';
+import type { AuthenticatedDevice, IngestService } from './service.js';
+import { parseDeviceTopic, topics } from './topics.js';
+
+export interface EmbeddedIngestOptions {
+  ingest: IngestService;
+  /** Verifies the SAS token a device sends as its MQTT password; throws when it is not valid. */
+  authenticate: (deviceId: string, password: string) => Promise<AuthenticatedDevice>;
+  onRefused?: (device: AuthenticatedDevice, reason: string) => void;
+}
+
+export interface EmbeddedIngestHandlers {
+  authenticate: AuthenticateHandler;
+  authorizePublish: AuthorizePublishHandler;
+  authorizeSubscribe: AuthorizeSubscribeHandler;
+}
+
+/** MQTT CONNACK return code 5 (3.1.1) / 0x87 (5): not authorised. */
+const NOT_AUTHORISED = 5;
+
+/**
+ * Consumes the embedded broker in-process: readings are stored inside authorizePublish, and the
+ * broker sends PUBACK only when that callback runs — after the group commit. A crash before
+ * then leaves the message unacknowledged, and the device sends it again.
+ */
+export function embeddedIngestHandlers(options: EmbeddedIngestOptions): EmbeddedIngestHandlers {
+  const devices = new WeakMap<Client, AuthenticatedDevice>();
+
+  const authenticate: AuthenticateHandler = (client, username, password, callback) => {
+    const refuse = (message: string) => callback(Object.assign(new Error(message), { returnCode: NOT_AUTHORISED }), false);
+    if (!username || !password || client.id !== username) {
+      refuse('connect with client id = username = device id and a SAS token as password');
+      return;
+    }
+    options.authenticate(username, password.toString('utf8')).then(
+      (device) => {
+        devices.set(client, device);
+        callback(null, true);
+      },
+      (error: Error) => refuse(error.message),
+    );
+  };
+
+  const authorizePublish: AuthorizePublishHandler = (client, packet, callback) => {
+    const device = client ? devices.get(client) : undefined;
+    const topic = parseDeviceTopic(packet.topic);
+    if (!device || !topic || topic.deviceId !== device.id || topic.kind === 'commands') {
+      callback(new Error(`device may not publish to ${packet.topic}`));
+      return;
+    }
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    const outcome = topic.kind === 'events'
+      ? options.ingest.ingestJson(device, payload)
+      : options.ingest.ingestFrame(device, topic.format, payload);
+    outcome.then(
+      (result) => {
+        // A refused message is acknowledged too (it is counted and visible per device): resending
+        // it could never succeed and would only block the device's queue.
+        if (result.status === 'refused') options.onRefused?.(device, `${result.rejection.code}: ${result.rejection.message}`);
+        callback(null);
+      },
+      // Not stored (database down): no PUBACK, the connection drops, the device resends.
+      (error: Error) => callback(error),
+    );
+  };
+
+  const authorizeSubscribe: AuthorizeSubscribeHandler = (client, subscription, callback) => {
+    const device = client ? devices.get(client) : undefined;
+    if (device && subscription.topic === topics.commands(device.id)) callback(null, subscription);
+    else callback(new Error(`device may not subscribe to ${subscription.topic}`), null);
+  };
+
+  return { authenticate, authorizePublish, authorizeSubscribe };
+}

@@ -1,0 +1,182 @@
+import { Type } from 'typebox';
+import type { Db } from '../store/db.js';
+import { errors, IsoDateTime, type Api } from '../http/api.js';
+import { getDevice } from '../registry/devices.js';
+import { getMeteringPoint } from '../registry/metering-points.js';
+import { requireManager } from '../accounts/policy.js';
+import { BadRequestError } from '../errors.js';
+import { isQuantity, QUANTITY_UNITS } from '../readings/quantities.js';
+import { MESSAGE_LIMITS } from '../readings/message.js';
+import type { AuthenticatedDevice, IngestOutcome, IngestService } from './service.js';
+import type { ReadingWriter } from './writer.js';
+
+/** Checks a device's `Authorization: SharedAccessSignature …` header for the device in the path. */
+export type DeviceAuthenticator = (deviceId: string, authorization: string | undefined) => Promise<AuthenticatedDevice>;
+
+const DeviceParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }) });
+
+const ReadingSchema = Type.Object({
+  ts: Type.String({ description: 'ISO 8601 instant with Z or an offset; at most 5 minutes in the future' }),
+  quantity: Type.String({ enum: Object.keys(QUANTITY_UNITS), description: 'one of the measurement vocabulary (see README)' }),
+  value: Type.Number({ description: 'finite; registers and power are non-negative' }),
+  unit: Type.String({ description: "the quantity's unit exactly, e.g. Wh for energy.import" }),
+}, { additionalProperties: false });
+
+export const ReadingsMessage = Type.Object(
+  { readings: Type.Array(ReadingSchema, { minItems: 1, maxItems: MESSAGE_LIMITS.maxReadings }) },
+  { additionalProperties: false, $id: 'ReadingsMessage', description: 'The message a device sends over MQTT or HTTP' },
+);
+
+const StoredResult = Type.Object({ stored: Type.Integer(), duplicates: Type.Integer() });
+
+const DeviceStateSchema = Type.Object({
+  deviceId: Type.String(),
+  online: Type.Boolean(),
+  lastSeenAt: Type.Union([IsoDateTime, Type.Null()]),
+  messagesTotal: Type.Integer(),
+  readingsTotal: Type.Integer(),
+  duplicatesTotal: Type.Integer(),
+  rejectedTotal: Type.Integer(),
+  lastError: Type.Union([Type.String(), Type.Null()]),
+  lastErrorAt: Type.Union([IsoDateTime, Type.Null()]),
+});
+
+/** A device that has not been heard from for this long is shown offline. */
+export const ONLINE_WINDOW_MS = 5 * 60_000;
+
+function answer(outcome: IngestOutcome) {
+  if (outcome.status === 'refused') {
+    throw new BadRequestError(`${outcome.rejection.code}: ${outcome.rejection.message}`);
+  }
+  return outcome.result;
+}
+
+export async function ingestRoutes(
+  app: Api,
+  options: { db: Db; ingest: IngestService; writer: ReadingWriter; authenticateDevice: DeviceAuthenticator },
+): Promise<void> {
+  const { db, ingest, authenticateDevice } = options;
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: MESSAGE_LIMITS.maxBytes }, (_request, body, done) => done(null, body));
+
+  app.post('/api/v1/devices/:id/readings', {
+    schema: {
+      tags: ['ingestion'],
+      summary: 'Send readings as a device (Authorization: SharedAccessSignature …); 200 only once stored durably',
+      security: [{ sas: [] }],
+      params: DeviceParams,
+      // Validated by the same code as MQTT messages, so both paths give the same answers.
+      body: Type.Unknown({ description: 'ReadingsMessage: {"readings": [{ts, quantity, value, unit}, …]}' }),
+      response: { 200: StoredResult, ...errors(400, 401) },
+    },
+    bodyLimit: MESSAGE_LIMITS.maxBytes,
+  }, async (request) => {
+    const device = await authenticateDevice(request.params.id, request.headers.authorization);
+    return answer(await ingest.ingestJson(device, { parsed: request.body }));
+  });
+
+  app.post('/api/v1/devices/:id/frames/:format', {
+    schema: {
+      tags: ['ingestion'],
+      summary: 'Send one raw meter frame (application/octet-stream) as a device; decoded with the device\'s meter keys',
+      security: [{ sas: [] }],
+      params: Type.Object({ id: DeviceParams.properties.id, format: Type.String({ pattern: '^[a-z0-9-]{1,20}$' }) }),
+      response: { 200: StoredResult, ...errors(400, 401, 415) },
+    },
+    bodyLimit: MESSAGE_LIMITS.maxBytes,
+  }, async (request) => {
+    const device = await authenticateDevice(request.params.id, request.headers.authorization);
+    if (!Buffer.isBuffer(request.body)) throw new BadRequestError('send the frame as application/octet-stream');
+    return answer(await ingest.ingestFrame(device, request.params.format, request.body));
+  });
+
+  app.get('/api/v1/devices/:id/state', {
+    schema: {
+      tags: ['ingestion'],
+      summary: 'Last seen, online state and message counters of a device',
+      params: DeviceParams,
+      response: { 200: DeviceStateSchema, ...errors(401, 404) },
+    },
+  }, async (request) => {
+    const device = await getDevice(db, request.principal, request.params.id);
+    const rows = await db.query<{
+      last_seen_at: Date | null; messages_total: number; readings_total: number; duplicates_total: number;
+      rejected_total: number; last_error: string | null; last_error_at: Date | null;
+    }>('SELECT * FROM device_state WHERE device_id = $1', [device.id]);
+    const s = rows[0];
+    return {
+      deviceId: device.id,
+      online: !!s?.last_seen_at && Date.now() - s.last_seen_at.getTime() < ONLINE_WINDOW_MS,
+      lastSeenAt: s?.last_seen_at?.toISOString() ?? null,
+      messagesTotal: s?.messages_total ?? 0,
+      readingsTotal: s?.readings_total ?? 0,
+      duplicatesTotal: s?.duplicates_total ?? 0,
+      rejectedTotal: s?.rejected_total ?? 0,
+      lastError: s?.last_error ?? null,
+      lastErrorAt: s?.last_error_at?.toISOString() ?? null,
+    };
+  });
+
+  app.post('/api/v1/devices/:id/meter-exchanges', {
+    schema: {
+      tags: ['ingestion'],
+      summary: 'Record that the meter behind a device was replaced: registers restart from here (managers)',
+      params: DeviceParams,
+      body: Type.Object({ ts: IsoDateTime, note: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }),
+      response: { 201: Type.Object({ deviceId: Type.String(), ts: IsoDateTime }), ...errors(400, 401, 403, 404, 409) },
+    },
+  }, async (request, reply) => {
+    const device = await getDevice(db, request.principal, request.params.id);
+    const manager = requireManager(request.principal, device.communityId, 'device');
+    const ts = new Date(request.body.ts);
+    await db.query(
+      `INSERT INTO meter_exchanges (device_id, ts, community_id, note, recorded_by) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT DO NOTHING`,
+      [device.id, ts, device.communityId, request.body.note ?? '', manager.userId],
+    );
+    options.writer.exchangeRecorded(device.id);
+    return reply.status(201).send({ deviceId: device.id, ts: ts.toISOString() });
+  });
+
+  const RangeQuery = Type.Object({ from: IsoDateTime, to: IsoDateTime, quantity: Type.Optional(Type.String()) }, { additionalProperties: false });
+  const ReadingRows = Type.Array(Type.Object({ deviceId: Type.String(), ts: IsoDateTime, quantity: Type.String(), value: Type.Number() }));
+
+  app.get('/api/v1/devices/:id/readings', {
+    schema: {
+      tags: ['ingestion'],
+      summary: 'Raw readings a device sent in a time range (at most 10,000 rows)',
+      params: DeviceParams,
+      querystring: RangeQuery,
+      response: { 200: ReadingRows, ...errors(400, 401, 404) },
+    },
+  }, async (request) => {
+    const device = await getDevice(db, request.principal, request.params.id);
+    return readingsIn(db, 'device_id', device.id, request.query);
+  });
+
+  app.get('/api/v1/metering-points/:id/readings', {
+    schema: {
+      tags: ['ingestion'],
+      summary: 'Raw readings of a metering point\'s devices in a time range (at most 10,000 rows)',
+      params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+      querystring: RangeQuery,
+      response: { 200: ReadingRows, ...errors(400, 401, 404) },
+    },
+  }, async (request) => {
+    const point = await getMeteringPoint(db, request.principal, request.params.id);
+    return readingsIn(db, 'metering_point_id', point.id, request.query);
+  });
+}
+
+async function readingsIn(db: Db, column: 'device_id' | 'metering_point_id', id: string, query: { from: string; to: string; quantity?: string | undefined }) {
+  const { from, to, quantity } = query;
+  if (quantity !== undefined && !isQuantity(quantity)) throw new BadRequestError('querystring/quantity: unknown quantity', 'querystring/quantity');
+  if (Date.parse(to) <= Date.parse(from)) throw new BadRequestError('querystring/to: must be after from', 'querystring/to');
+  const rows = await db.query<{ device_id: string; ts: Date; quantity: string; value: number }>(
+    `SELECT device_id, ts, quantity, value FROM readings
+     WHERE ${column} = $1 AND ts >= $2 AND ts < $3 AND ($4::text IS NULL OR quantity = $4)
+     ORDER BY ts, quantity LIMIT 10000`,
+    [id, new Date(from), new Date(to), quantity ?? null],
+  );
+  return rows.map((r) => ({ deviceId: r.device_id, ts: r.ts.toISOString(), quantity: r.quantity, value: r.value }));
+}
+

@@ -1,0 +1,1 @@
+// Importing a decoder module registers it; this list is every protocol Gridshare reads.

@@ -1,0 +1,29 @@
+import { Type } from 'typebox';
+import type { Db } from '../store/db.js';
+import { errors, type Api } from '../http/api.js';
+import { getDevice } from '../registry/devices.js';
+import { requireManager } from '../accounts/policy.js';
+
+const Key = Type.String({ pattern: '^[0-9A-Fa-f]{32}$', description: '16 bytes as 32 hex digits' });
+
+export async function meterRoutes(app: Api, { db }: { db: Db }): Promise<void> {
+  app.put('/api/v1/devices/:id/meter-keys', {
+    schema: {
+      tags: ['ingestion'],
+      summary: 'Store the keys of the meter behind a reader, to decrypt its raw frames (managers; never returned)',
+      params: Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }) }),
+      body: Type.Object({ encryptionKey: Key, authenticationKey: Type.Optional(Type.Union([Key, Type.Null()])) }, { additionalProperties: false }),
+      response: { 204: Type.Null(), ...errors(400, 401, 403, 404) },
+    },
+  }, async (request, reply) => {
+    const device = await getDevice(db, request.principal, request.params.id);
+    requireManager(request.principal, device.communityId, 'device');
+    await db.query(
+      `INSERT INTO meter_keys (device_id, community_id, encryption_key, authentication_key) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (device_id) DO UPDATE SET encryption_key = EXCLUDED.encryption_key,
+         authentication_key = EXCLUDED.authentication_key, updated_at = now()`,
+      [device.id, device.communityId, request.body.encryptionKey.toUpperCase(), request.body.authenticationKey?.toUpperCase() ?? null],
+    );
+    return reply.status(204).send(null);
+  });
+}

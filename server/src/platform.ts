@@ -1,0 +1,184 @@
+import { join } from 'node:path';
+import { openDb, type Db, type StoreConfig } from './store/db.js';
+import { migrate } from './store/migrate.js';
+import { ensureAdmin } from './accounts/service.js';
+import { createHttp } from './http/app.js';
+import type { Api } from './http/api.js';
+import { accountRoutes, type RateLimit } from './accounts/routes.js';
+import { registryRoutes } from './registry/routes.js';
+import { discoveryRoutes } from './discovery/routes.js';
+import { opsRoutes, type BrokerStatus } from './ops/routes.js';
+import { createMetrics } from './ops/metrics.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
+import { listen } from './net.js';
+import { webRoutes } from './web/routes.js';
+import { ensureDemoCommunity, type DemoCommunity } from './demo/seed.js';
+import { ReadingWriter } from './ingest/writer.js';
+import { DeviceDirectory } from './ingest/device-directory.js';
+import { IngestService } from './ingest/service.js';
+import { embeddedIngestHandlers } from './ingest/mqtt-embedded.js';
+import { startExternalIngest, type ExternalIngest } from './ingest/mqtt-external.js';
+import { ingestRoutes } from './ingest/routes.js';
+import { LiveHub } from './live/hub.js';
+import { liveRoutes } from './live/routes.js';
+import { ArtefactStore } from './provisioning/artefact-store.js';
+import { deviceAuthenticator } from './provisioning/device-auth.js';
+import { provisioningRoutes } from './provisioning/routes.js';
+import type { Endpoints } from './provisioning/artefacts.js';
+import { frameDecoder } from './meters/frames.js';
+import { meterRoutes } from './meters/routes.js';
+import { IntervalScheduler } from './intervals/service.js';
+import { intervalRoutes } from './intervals/routes.js';
+
+export interface PlatformOptions {
+  store: StoreConfig;
+  http: { port: number; host: string; explicit: boolean };
+  /** The embedded broker's port, unless `externalMqtt` names a broker to consume from. */
+  mqtt: { port: number; host: string; explicit: boolean };
+  externalMqtt?: { url: string; group?: string; instanceId?: string; connections?: number; sessionExpirySeconds?: number };
+  /** Where provisioning artefacts (batch ZIPs) are kept. */
+  artefactsDir: string;
+  /** How devices and browsers reach this installation; defaults to the local listening address. */
+  publicUrl?: string;
+  publicMqttUrl?: string;
+  logger?: boolean;
+  secureCookies?: boolean;
+  /** Login attempts per address and account, and sign-ups per address, per window. */
+  loginRateLimit?: RateLimit;
+  signupRateLimit?: RateLimit;
+  /** How long after ingestion quarter-hour energy is recomputed. */
+  intervalDelayMs?: number;
+  /** Create the demo community before the platform starts answering. */
+  demo?: boolean;
+}
+
+export interface Platform {
+  readonly db: Db;
+  readonly app: Api;
+  readonly broker: EmbeddedBroker | undefined;
+  readonly writer: ReadingWriter;
+  readonly live: LiveHub;
+  readonly intervals: IntervalScheduler;
+  readonly endpoints: Endpoints;
+  readonly httpUrl: string;
+  readonly mqttUrl: string;
+  /** Set on the very first start: the admin account and its one-time password. */
+  readonly bootstrapAdmin: { email: string; password: string } | undefined;
+  /** Ports that were taken and replaced by free ones. */
+  readonly movedPorts: { what: string; from: number; to: number }[];
+  readonly demo: DemoCommunity | undefined;
+  close(): Promise<void>;
+}
+
+const displayHost = (host: string) => (host === '0.0.0.0' || host === '::' ? 'localhost' : host);
+
+/** The composition root: one database, one broker (or an external one), one HTTP server, every capability. */
+export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  const closers: (() => Promise<unknown>)[] = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+  };
+  const db = await openDb(options.store);
+  closers.push(() => db.close());
+  try {
+    await migrate(db);
+    const bootstrapAdmin = await ensureAdmin(db);
+    const demo = options.demo ? await ensureDemoCommunity(db) : undefined;
+
+    // Filled in once the ports are bound; nothing reads them before the first request.
+    const endpoints: { -readonly [K in keyof Endpoints]: Endpoints[K] } = { publicUrl: '', mqttUrl: '', hostName: '' };
+    const live = new LiveHub();
+    const intervals = new IntervalScheduler(db, options.intervalDelayMs ?? 1_000);
+    const writer = new ReadingWriter(db, {
+      onCommitted: (messages) => {
+        live.publish(messages);
+        intervals.nudge();
+      },
+    });
+    closers.push(() => intervals.close());
+    closers.push(() => writer.close());
+    // Whatever was marked before a stop or a crash is computed now.
+    intervals.nudge();
+    const directory = new DeviceDirectory(db);
+    const authenticateDevice = (deviceId: string, token: string | undefined) =>
+      deviceAuthenticator(directory, endpoints.hostName)(deviceId, token);
+    const ingest = new IngestService(writer, frameDecoder(db));
+
+    let broker: EmbeddedBroker | undefined;
+    let external: ExternalIngest | undefined;
+    let brokerStatus: BrokerStatus;
+    if (options.externalMqtt) {
+      external = await startExternalIngest({
+        url: options.externalMqtt.url,
+        group: options.externalMqtt.group ?? 'gridshare',
+        instanceId: options.externalMqtt.instanceId ?? `${process.pid}`,
+        connections: options.externalMqtt.connections ?? 8,
+        sessionExpirySeconds: options.externalMqtt.sessionExpirySeconds ?? 3_600,
+        ingest,
+        lookupDevice: async (deviceId) => {
+          const device = await directory.get(deviceId);
+          return device?.status === 'active' ? device : undefined;
+        },
+      });
+      const ext = external;
+      closers.push(() => ext.close());
+      brokerStatus = { mode: 'external', connected: () => ext.connected() };
+    } else {
+      const started = await startEmbeddedBroker({
+        port: options.mqtt.port,
+        host: options.mqtt.host,
+        portExplicit: options.mqtt.explicit,
+        ...embeddedIngestHandlers({ ingest, authenticate: authenticateDevice }),
+      });
+      broker = started;
+      closers.push(() => started.close());
+      brokerStatus = { mode: 'embedded', connected: () => !started.aedes.closed };
+    }
+
+    const deviceChanged = (deviceId: string) => {
+      directory.invalidate(deviceId);
+      writer.forgetDevice(deviceId);
+      // A disabled, re-keyed or removed device must authenticate again.
+      broker?.disconnect(deviceId);
+    };
+
+    const metrics = createMetrics();
+    const app = await createHttp({ db, logger: options.logger ?? false, secureCookies: options.secureCookies ?? false });
+    closers.push(() => app.close());
+    await opsRoutes(app, { db, metrics, broker: brokerStatus });
+    await accountRoutes(app, {
+      db,
+      secureCookies: options.secureCookies ?? false,
+      loginRateLimit: options.loginRateLimit ?? { max: 10, windowMs: 60_000 },
+      signupRateLimit: options.signupRateLimit ?? { max: 20, windowMs: 3_600_000 },
+    });
+    await registryRoutes(app, { db, deviceChanged });
+    await discoveryRoutes(app, { db });
+    await provisioningRoutes(app, { db, store: new ArtefactStore(options.artefactsDir), endpoints, deviceChanged });
+    await ingestRoutes(app, { db, ingest, writer, authenticateDevice });
+    await liveRoutes(app, { db, hub: live });
+    await intervalRoutes(app, { db });
+    await meterRoutes(app, { db });
+    await webRoutes(app);
+    await app.ready();
+
+    const bound = await listen(app.server, { ...options.http, what: 'HTTP', flag: '--port' });
+    const httpUrl = `http://${displayHost(options.http.host)}:${bound.port}`;
+    const mqttUrl = options.externalMqtt?.url ?? `mqtt://${displayHost(options.mqtt.host)}:${broker!.port}`;
+    endpoints.publicUrl = (options.publicUrl ?? httpUrl).replace(/\/$/, '');
+    endpoints.mqttUrl = options.publicMqttUrl ?? mqttUrl;
+    endpoints.hostName = new URL(endpoints.publicUrl).host;
+
+    const movedPorts = [
+      ...(bound.movedFrom ? [{ what: 'HTTP', from: bound.movedFrom, to: bound.port }] : []),
+      ...(broker?.movedFrom ? [{ what: 'MQTT', from: broker.movedFrom, to: broker.port }] : []),
+    ];
+    return { db, app, broker, writer, live, intervals, endpoints, bootstrapAdmin, movedPorts, demo, httpUrl, mqttUrl, close: closeAll };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+/** Default artefact folder next to the embedded database. */
+export const artefactsDirFor = (dataDir: string) => join(dataDir, 'artefacts');

@@ -1,0 +1,266 @@
+import type { Db, Queryable } from '../store/db.js';
+import type { Principal } from '../accounts/principal.js';
+import { activeMembership, isManagerOf, requireManager, requireUser } from '../accounts/policy.js';
+import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
+import { getDevice, type DeviceKind } from '../registry/devices.js';
+import type { ArtefactStore } from './artefact-store.js';
+import { batchZip, deviceConfig, zipWithoutDevices, type DeviceConfig, type Endpoints, type ProvisionedDevice } from './artefacts.js';
+import { generateClaimCode, generateDeviceId, generateDeviceKey, hashClaimCode, normaliseClaimCode } from './keys.js';
+import { formatConnectionString } from './connection-string.js';
+
+export const MAX_BATCH = 10_000;
+const INSERT_CHUNK = 2_000;
+
+export interface ProvisioningContext {
+  readonly db: Db;
+  readonly store: ArtefactStore;
+  readonly endpoints: Endpoints;
+  /** Tells the ingest side that a device's identity or binding changed. */
+  readonly deviceChanged: (deviceId: string) => void;
+}
+
+export interface Batch {
+  id: string;
+  communityId: string;
+  kind: DeviceKind;
+  size: number;
+  status: 'active' | 'rolled-back';
+  createdAt: string;
+  rolledBackAt: string | null;
+  deviceIds: string[];
+}
+
+export type Progress = (done: number, total: number, phase: 'keys' | 'artefacts' | 'database') => void;
+
+interface BatchRow {
+  id: string;
+  community_id: string;
+  kind: DeviceKind;
+  size: number;
+  status: 'active' | 'rolled-back';
+  created_at: Date;
+  rolled_back_at: Date | null;
+}
+
+async function loadBatch(db: Queryable, id: string): Promise<Batch | undefined> {
+  const rows = await db.query<BatchRow>('SELECT * FROM device_batches WHERE id = $1', [id]);
+  const row = rows[0];
+  if (!row) return undefined;
+  const devices = await db.query<{ id: string }>('SELECT id FROM devices WHERE batch_id = $1 ORDER BY id', [id]);
+  return {
+    id: row.id,
+    communityId: row.community_id,
+    kind: row.kind,
+    size: row.size,
+    status: row.status,
+    createdAt: row.created_at.toISOString(),
+    rolledBackAt: row.rolled_back_at?.toISOString() ?? null,
+    deviceIds: devices.map((d) => d.id),
+  };
+}
+
+export async function getBatch(db: Queryable, principal: Principal, id: string): Promise<Batch> {
+  requireUser(principal);
+  const batch = await loadBatch(db, id);
+  if (!batch) throw new NotFoundError('batch');
+  requireManager(principal, batch.communityId, 'batch');
+  return batch;
+}
+
+export async function listBatches(db: Queryable, principal: Principal, communityId: string): Promise<Omit<Batch, 'deviceIds'>[]> {
+  requireManager(principal, communityId);
+  const rows = await db.query<BatchRow>('SELECT * FROM device_batches WHERE community_id = $1 ORDER BY created_at DESC', [communityId]);
+  return rows.map((row) => ({
+    id: row.id, communityId: row.community_id, kind: row.kind, size: row.size, status: row.status,
+    createdAt: row.created_at.toISOString(), rolledBackAt: row.rolled_back_at?.toISOString() ?? null,
+  }));
+}
+
+/** Reserves ids in the register of every id ever issued; a collision (80 random bits) is simply drawn again. */
+async function reserveIds(tx: Queryable, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  while (ids.length < count) {
+    const candidates = Array.from({ length: count - ids.length }, generateDeviceId);
+    const rows = await tx.query<{ id: string }>(
+      'INSERT INTO device_ids_issued (id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING id',
+      [candidates],
+    );
+    ids.push(...rows.map((r) => r.id));
+  }
+  return ids;
+}
+
+/**
+ * Creates `count` devices with keys, claim codes and artefacts, all or nothing: the artefacts are
+ * built and saved first, the rows in one transaction, and the ZIP is removed again if it fails.
+ */
+export async function provisionBatch(
+  ctx: ProvisioningContext,
+  principal: Principal,
+  communityId: string,
+  input: { count: number; kind: DeviceKind },
+  onProgress: Progress = () => undefined,
+): Promise<Batch> {
+  const manager = requireManager(principal, communityId);
+  if (!Number.isInteger(input.count) || input.count < 1 || input.count > MAX_BATCH) {
+    throw new BadRequestError(`body/count: 1 to ${MAX_BATCH} devices per batch`, 'body/count');
+  }
+  const batchId = (await ctx.db.query<{ id: string }>('SELECT gen_random_uuid() AS id'))[0]!.id;
+  let saved = false;
+  try {
+    return await ctx.db.transaction(async (tx) => {
+      const ids = await reserveIds(tx, input.count);
+      const devices: ProvisionedDevice[] = ids.map((id, i) => {
+        if (i % 500 === 0) onProgress(i, input.count, 'keys');
+        return { id, kind: input.kind, primaryKey: generateDeviceKey(), claimCode: generateClaimCode() };
+      });
+      const secondaryKeys = devices.map(() => generateDeviceKey());
+      onProgress(0, input.count, 'artefacts');
+      const zip = batchZip(ctx.endpoints, devices);
+      await ctx.store.save(batchId, zip);
+      saved = true;
+      onProgress(input.count, input.count, 'artefacts');
+
+      await tx.query(
+        'INSERT INTO device_batches (id, community_id, kind, size, created_by) VALUES ($1, $2, $3, $4, $5)',
+        [batchId, communityId, input.kind, input.count, manager.userId],
+      );
+      for (let start = 0; start < devices.length; start += INSERT_CHUNK) {
+        const chunk = devices.slice(start, start + INSERT_CHUNK);
+        const ids = chunk.map((d) => d.id);
+        await tx.query(
+          `INSERT INTO devices (id, community_id, kind, name, batch_id)
+           SELECT id, $2, $3, $3 || ' ' || id, $4 FROM unnest($1::text[]) AS id`,
+          [ids, communityId, input.kind, batchId],
+        );
+        await tx.query(
+          `INSERT INTO device_credentials (device_id, community_id, primary_key, secondary_key)
+           SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[])`,
+          [ids, ids.map(() => communityId), chunk.map((d) => d.primaryKey), secondaryKeys.slice(start, start + INSERT_CHUNK)],
+        );
+        await tx.query(
+          `INSERT INTO claim_codes (code_hash, device_id, community_id)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[])`,
+          [chunk.map((d) => hashClaimCode(d.claimCode)), ids, ids.map(() => communityId)],
+        );
+        onProgress(Math.min(start + INSERT_CHUNK, devices.length), devices.length, 'database');
+      }
+      return (await loadBatch(tx, batchId))!;
+    });
+  } catch (error) {
+    if (saved) await ctx.store.remove(batchId);
+    throw error;
+  }
+}
+
+export interface RollbackResult {
+  batchId: string;
+  removed: string[];
+  kept: { deviceId: string; reason: 'claimed' | 'has-readings' }[];
+  status: 'active' | 'rolled-back';
+}
+
+/**
+ * Removes a batch's devices with their keys, claim codes and artefacts. A device that was
+ * claimed or has sent readings is kept unless `force`, and the answer says which and why.
+ */
+export async function rollbackBatch(ctx: ProvisioningContext, principal: Principal, batchId: string, force: boolean): Promise<RollbackResult> {
+  const batch = await getBatch(ctx.db, principal, batchId);
+  if (batch.status === 'rolled-back') throw new ConflictError('this batch was already rolled back');
+  const result = await ctx.db.transaction(async (tx) => {
+    const rows = await tx.query<{ id: string; claimed: boolean; has_readings: boolean }>(
+      `SELECT d.id, d.claimed_at IS NOT NULL AS claimed,
+         EXISTS (SELECT 1 FROM readings r WHERE r.device_id = d.id) AS has_readings
+       FROM devices d WHERE d.batch_id = $1 ORDER BY d.id`,
+      [batchId],
+    );
+    const kept: RollbackResult['kept'] = [];
+    const removed: string[] = [];
+    for (const row of rows) {
+      if (!force && row.claimed) kept.push({ deviceId: row.id, reason: 'claimed' });
+      else if (!force && row.has_readings) kept.push({ deviceId: row.id, reason: 'has-readings' });
+      else removed.push(row.id);
+    }
+    // Keys, claim codes and state go with the device (ON DELETE CASCADE); readings are not
+    // tied by a foreign key (they outlive re-binding), so a forced rollback removes them here.
+    await tx.query('DELETE FROM readings WHERE device_id = ANY($1::text[])', [removed]);
+    await tx.query('DELETE FROM devices WHERE id = ANY($1::text[])', [removed]);
+    const status = kept.length === 0 ? 'rolled-back' : 'active';
+    if (status === 'rolled-back') {
+      await tx.query(`UPDATE device_batches SET status = 'rolled-back', rolled_back_at = now() WHERE id = $1`, [batchId]);
+    }
+    return { batchId, removed, kept, status } satisfies RollbackResult;
+  });
+  if (result.status === 'rolled-back') {
+    await ctx.store.remove(batchId);
+  } else if (result.removed.length > 0) {
+    const zip = await ctx.store.load(batchId);
+    if (zip) await ctx.store.save(batchId, zipWithoutDevices(zip, new Set(result.removed)));
+  }
+  for (const id of result.removed) ctx.deviceChanged(id);
+  return result;
+}
+
+export type KeySlot = 'primary' | 'secondary';
+
+/** A new random key in one slot; the other slot keeps working, so devices can move over without downtime. */
+export async function rotateKey(ctx: ProvisioningContext, principal: Principal, deviceId: string, slot: KeySlot): Promise<{ deviceId: string; slot: KeySlot; connectionString: string }> {
+  const device = await getDevice(ctx.db, principal, deviceId);
+  requireManager(principal, device.communityId, 'device');
+  const key = generateDeviceKey();
+  await ctx.db.query(
+    `INSERT INTO device_credentials (device_id, community_id, primary_key, secondary_key)
+     VALUES ($1, $2, $3, $4)
+     ON CONFLICT (device_id) DO UPDATE SET
+       primary_key = CASE WHEN $5 = 'primary' THEN EXCLUDED.primary_key ELSE device_credentials.primary_key END,
+       primary_rotated_at = CASE WHEN $5 = 'primary' THEN now() ELSE device_credentials.primary_rotated_at END,
+       secondary_key = CASE WHEN $5 = 'secondary' THEN EXCLUDED.secondary_key ELSE device_credentials.secondary_key END,
+       secondary_rotated_at = CASE WHEN $5 = 'secondary' THEN now() ELSE device_credentials.secondary_rotated_at END`,
+    [device.id, device.communityId, key, slot === 'secondary' ? key : generateDeviceKey(), slot],
+  );
+  ctx.deviceChanged(device.id);
+  return { deviceId: device.id, slot, connectionString: formatConnectionString({ hostName: ctx.endpoints.hostName, deviceId: device.id, sharedAccessKey: key }) };
+}
+
+/** The configuration file of one device with its current primary key (managers). */
+export async function deviceConfiguration(ctx: ProvisioningContext, principal: Principal, deviceId: string): Promise<DeviceConfig & { secondaryConnectionString: string }> {
+  const device = await getDevice(ctx.db, principal, deviceId);
+  requireManager(principal, device.communityId, 'device');
+  const rows = await ctx.db.query<{ primary_key: string; secondary_key: string }>(
+    'SELECT primary_key, secondary_key FROM device_credentials WHERE device_id = $1', [device.id]);
+  if (!rows[0]) throw new NotFoundError('device credentials (rotate a key to create them)');
+  return {
+    ...deviceConfig(ctx.endpoints, { id: device.id, kind: device.kind, primaryKey: rows[0].primary_key }),
+    secondaryConnectionString: formatConnectionString({ hostName: ctx.endpoints.hostName, deviceId: device.id, sharedAccessKey: rows[0].secondary_key }),
+  };
+}
+
+/**
+ * A member claims a device with the code from its sticker and binds it to one of their metering
+ * points. The code works once; an unknown, used or foreign code gives the same answer.
+ */
+export async function claimDevice(ctx: ProvisioningContext, principal: Principal, input: { code: string; meteringPointId: string }) {
+  const user = requireUser(principal);
+  const code = normaliseClaimCode(input.code);
+  if (!code) throw new BadRequestError('body/code: a claim code looks like 7K2Q-M9XD-4RTA', 'body/code');
+  const device = await ctx.db.transaction(async (tx) => {
+    const claims = await tx.query<{ device_id: string; community_id: string }>(
+      `UPDATE claim_codes SET used_at = now() WHERE code_hash = $1 AND used_at IS NULL RETURNING device_id, community_id`,
+      [hashClaimCode(code)],
+    );
+    const claim = claims[0];
+    const membership = claim && activeMembership(user, claim.community_id);
+    if (!claim || !membership) throw new NotFoundError('claim code (unknown, already used, or for another community)');
+    // Members bind to their own sites; managers to any site of the community.
+    const points = await tx.query(
+      'SELECT 1 FROM metering_points WHERE id = $1 AND community_id = $2 AND (member_id = $3 OR $4::boolean)',
+      [input.meteringPointId, claim.community_id, membership.memberId, isManagerOf(user, claim.community_id)],
+    );
+    if (points.length === 0) throw new NotFoundError('metering point');
+    await tx.query('UPDATE claim_codes SET used_by = $2 WHERE code_hash = $1', [hashClaimCode(code), membership.memberId]);
+    await tx.query('UPDATE devices SET metering_point_id = $2, claimed_at = now() WHERE id = $1', [claim.device_id, input.meteringPointId]);
+    return claim.device_id;
+  });
+  ctx.deviceChanged(device);
+  return getDevice(ctx.db, principal, device);
+}

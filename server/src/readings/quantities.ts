@@ -1,0 +1,73 @@
+/**
+ * The one measurement vocabulary of Gridshare. Every source (JSON readings, decoded meter
+ * frames, connectors) is normalised to these quantities, each with one fixed unit, so
+ * storage and interval computation never convert units.
+ */
+export const QUANTITY_UNITS = {
+  // Cumulative registers (meter counters, monotonic until a meter exchange)
+  'energy.import': 'Wh',
+  'energy.import.t1': 'Wh',
+  'energy.import.t2': 'Wh',
+  'energy.export': 'Wh',
+  'energy.export.t1': 'Wh',
+  'energy.export.t2': 'Wh',
+  'energy.reactive.import': 'varh',
+  'energy.reactive.export': 'varh',
+  'pv.energy': 'Wh',
+  'battery.energy.charge': 'Wh',
+  'battery.energy.discharge': 'Wh',
+  'gas.volume': 'm3',
+  'water.volume': 'm3',
+  'heat.energy': 'Wh',
+  // Instantaneous values
+  'power.import': 'W',
+  'power.export': 'W',
+  'power.import.l1': 'W',
+  'power.import.l2': 'W',
+  'power.import.l3': 'W',
+  'power.export.l1': 'W',
+  'power.export.l2': 'W',
+  'power.export.l3': 'W',
+  'power.reactive': 'var',
+  'voltage.l1': 'V',
+  'voltage.l2': 'V',
+  'voltage.l3': 'V',
+  'current.l1': 'A',
+  'current.l2': 'A',
+  'current.l3': 'A',
+  'current.neutral': 'A',
+  'frequency': 'Hz',
+  'power.factor': '1',
+  'pv.power': 'W',
+  'battery.power.charge': 'W',
+  'battery.power.discharge': 'W',
+  'battery.soc': '%',
+} as const;
+
+export type Quantity = keyof typeof QUANTITY_UNITS;
+export type Unit = (typeof QUANTITY_UNITS)[Quantity];
+
+/** Registers only ever grow (until the meter is exchanged); the rest are samples. */
+export const CUMULATIVE_QUANTITIES: ReadonlySet<Quantity> = new Set<Quantity>([
+  'energy.import', 'energy.import.t1', 'energy.import.t2',
+  'energy.export', 'energy.export.t1', 'energy.export.t2',
+  'energy.reactive.import', 'energy.reactive.export',
+  'pv.energy', 'battery.energy.charge', 'battery.energy.discharge',
+  'gas.volume', 'water.volume', 'heat.energy',
+]);
+
+/** The only quantities that may be negative: reactive power and the power factor are signed. */
+export const SIGNED_QUANTITIES: ReadonlySet<Quantity> = new Set<Quantity>(['power.reactive', 'power.factor']);
+
+export function isQuantity(name: string): name is Quantity {
+  return Object.hasOwn(QUANTITY_UNITS, name);
+}
+
+/** One normalised measurement: what a meter said about one quantity at one instant. */
+export interface Reading {
+  /** UTC instant, ISO 8601 with `Z`. */
+  readonly ts: string;
+  readonly quantity: Quantity;
+  readonly value: number;
+  readonly unit: Unit;
+}

@@ -1,0 +1,150 @@
+import type { Queryable } from '../store/db.js';
+import type { Principal } from '../accounts/principal.js';
+import { activeMembership, isManagerOf, requireManager, requireUser } from '../accounts/policy.js';
+import { BadRequestError, NotFoundError } from '../errors.js';
+import { conflictOnDuplicate } from '../store/errors.js';
+import { getCommunity } from './communities.js';
+
+export type MeteringPointRole = 'consumer' | 'producer' | 'prosumer';
+
+export interface MeteringPoint {
+  id: string;
+  communityId: string;
+  memberId: string;
+  name: string;
+  address: string;
+  gridConnectionId: string;
+  role: MeteringPointRole;
+  pvCapacityW: number | null;
+  batteryCapacityWh: number | null;
+  createdAt: string;
+}
+
+export interface MeteringPointInput {
+  memberId?: string | undefined;
+  name: string;
+  address?: string | undefined;
+  gridConnectionId: string;
+  role: MeteringPointRole;
+  pvCapacityW?: number | null | undefined;
+  batteryCapacityWh?: number | null | undefined;
+}
+
+interface MeteringPointRow {
+  id: string;
+  community_id: string;
+  member_id: string;
+  name: string;
+  address: string;
+  grid_connection_id: string;
+  role: MeteringPointRole;
+  pv_capacity_w: number | null;
+  battery_capacity_wh: number | null;
+  created_at: Date;
+}
+
+const SELECT = `SELECT id, community_id, member_id, name, address, grid_connection_id, role, pv_capacity_w,
+  battery_capacity_wh, created_at FROM metering_points`;
+
+function toMeteringPoint(row: MeteringPointRow): MeteringPoint {
+  return {
+    id: row.id,
+    communityId: row.community_id,
+    memberId: row.member_id,
+    name: row.name,
+    address: row.address,
+    gridConnectionId: row.grid_connection_id,
+    role: row.role,
+    pvCapacityW: row.pv_capacity_w,
+    batteryCapacityWh: row.battery_capacity_wh,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+/** Sites belong to their member; the community's managers see and manage all of them. */
+function canSee(principal: Principal, point: MeteringPoint): boolean {
+  if (isManagerOf(principal, point.communityId)) return true;
+  return principal.kind === 'user' && principal.memberships.some((m) => m.memberId === point.memberId && m.state === 'active');
+}
+
+export async function getMeteringPoint(db: Queryable, principal: Principal, id: string): Promise<MeteringPoint> {
+  requireUser(principal);
+  const rows = await db.query<MeteringPointRow>(`${SELECT} WHERE id = $1`, [id]);
+  const point = rows[0] && toMeteringPoint(rows[0]);
+  if (!point || !canSee(principal, point)) throw new NotFoundError('metering point');
+  return point;
+}
+
+export async function listMeteringPoints(db: Queryable, principal: Principal, communityId: string): Promise<MeteringPoint[]> {
+  requireUser(principal);
+  await getCommunity(db, principal, communityId);
+  if (isManagerOf(principal, communityId)) {
+    const rows = await db.query<MeteringPointRow>(`${SELECT} WHERE community_id = $1 ORDER BY created_at, id`, [communityId]);
+    return rows.map(toMeteringPoint);
+  }
+  const own = activeMembership(principal, communityId);
+  if (!own) throw new NotFoundError('community');
+  const rows = await db.query<MeteringPointRow>(`${SELECT} WHERE member_id = $1 ORDER BY created_at, id`, [own.memberId]);
+  return rows.map(toMeteringPoint);
+}
+
+const DUPLICATE_GRID_CONNECTION = 'this grid connection id is already registered in the community';
+
+export async function createMeteringPoint(
+  db: Queryable,
+  principal: Principal,
+  communityId: string,
+  input: MeteringPointInput,
+): Promise<MeteringPoint> {
+  requireUser(principal);
+  await getCommunity(db, principal, communityId);
+  const own = activeMembership(principal, communityId);
+  const memberId = input.memberId ?? own?.memberId;
+  if (!isManagerOf(principal, communityId)) {
+    if (!own) throw new NotFoundError('community');
+    if (memberId !== own.memberId) throw new NotFoundError('member');
+  }
+  if (!memberId) throw new BadRequestError('body/memberId: is required for managers', 'body/memberId');
+  const member = await db.query(`SELECT 1 FROM members WHERE id = $1 AND community_id = $2 AND state = 'active'`, [memberId, communityId]);
+  if (member.length === 0) throw new NotFoundError('member');
+  const rows = await conflictOnDuplicate(DUPLICATE_GRID_CONNECTION, () =>
+    db.query<MeteringPointRow>(
+      `INSERT INTO metering_points (community_id, member_id, name, address, grid_connection_id, role, pv_capacity_w, battery_capacity_wh)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       RETURNING id, community_id, member_id, name, address, grid_connection_id, role, pv_capacity_w, battery_capacity_wh, created_at`,
+      [communityId, memberId, input.name, input.address ?? '', input.gridConnectionId, input.role,
+        input.pvCapacityW ?? null, input.batteryCapacityWh ?? null],
+    ),
+  );
+  return toMeteringPoint(rows[0]!);
+}
+
+export async function updateMeteringPoint(
+  db: Queryable,
+  principal: Principal,
+  id: string,
+  patch: Partial<Omit<MeteringPointInput, 'memberId'>>,
+): Promise<MeteringPoint> {
+  await getMeteringPoint(db, principal, id);
+  const rows = await conflictOnDuplicate(DUPLICATE_GRID_CONNECTION, () =>
+    db.query<MeteringPointRow>(
+      `UPDATE metering_points SET
+         name = COALESCE($2, name), address = COALESCE($3, address), grid_connection_id = COALESCE($4, grid_connection_id),
+         role = COALESCE($5, role),
+         pv_capacity_w = CASE WHEN $6::boolean THEN $7 ELSE pv_capacity_w END,
+         battery_capacity_wh = CASE WHEN $8::boolean THEN $9 ELSE battery_capacity_wh END
+       WHERE id = $1
+       RETURNING id, community_id, member_id, name, address, grid_connection_id, role, pv_capacity_w, battery_capacity_wh, created_at`,
+      [id, patch.name ?? null, patch.address ?? null, patch.gridConnectionId ?? null, patch.role ?? null,
+        patch.pvCapacityW !== undefined, patch.pvCapacityW ?? null,
+        patch.batteryCapacityWh !== undefined, patch.batteryCapacityWh ?? null],
+    ),
+  );
+  return toMeteringPoint(rows[0]!);
+}
+
+export async function deleteMeteringPoint(db: Queryable, principal: Principal, id: string): Promise<void> {
+  const point = await getMeteringPoint(db, principal, id);
+  requireManager(principal, point.communityId, 'metering point');
+  await db.query('DELETE FROM metering_points WHERE id = $1', [id]);
+}

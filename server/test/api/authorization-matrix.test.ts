@@ -1,0 +1,256 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeKinds } from '../support/stores.js';
+import { startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
+import { buildWorld, communityBody, type World } from '../support/world.js';
+
+const ROLES = ['anonymous', 'memberA', 'memberA2', 'memberB', 'managerA', 'managerB', 'admin'] as const;
+type Role = (typeof ROLES)[number];
+type Expectation = Record<Role, number>;
+
+const everyone = (status: number): Expectation => Object.fromEntries(ROLES.map((r) => [r, status])) as Expectation;
+const usersOnly = (status: number): Expectation => ({ ...everyone(status), anonymous: 401 });
+const adminOnly = (status: number): Expectation => ({ ...everyone(403), anonymous: 401, admin: status });
+/** The resource belongs to memberA: they, A's managers and admins; nobody else learns it exists. */
+const ownerOfA = (status: number, owner = status): Expectation => ({
+  anonymous: 401, memberA: owner, memberA2: 404, memberB: 404, managerA: status, managerB: 404, admin: status,
+});
+/** Visible to all of A; changing it is for A's managers. */
+const managersOfA = (status: number, members = 403): Expectation => ({
+  anonymous: 401, memberA: members, memberA2: members, memberB: 404, managerA: status, managerB: 404, admin: status,
+});
+const membersOfA = (status: number) => managersOfA(status, status);
+
+interface Case {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** The route as registered, to check that every route has a case. */
+  route: string;
+  /** The concrete URL; may create a fresh resource first so destructive calls never disturb other cases. */
+  url: (w: World, tp: TestPlatform) => string | Promise<string>;
+  body?: (w: World) => unknown;
+  expect: Expectation;
+  /** A streaming route: only the status is read, over real HTTP, then the stream is dropped. */
+  stream?: boolean;
+  /** Extra checks on a successful answer, e.g. that a member sees only their own rows. */
+  check?: (role: Role, body: any, w: World) => void;
+}
+
+async function freshCommunity(tp: TestPlatform, w: World): Promise<string> {
+  const response = await tp.call('POST', '/api/v1/communities', { token: w.managerA.token, body: communityBody(unique('Temp ')) });
+  return response.body.id;
+}
+
+async function freshMemberOfA(tp: TestPlatform, w: World, state: 'requested' | 'active'): Promise<string> {
+  const email = `${unique('joiner')}@example.org`;
+  const signup = await tp.call('POST', '/api/v1/auth/signup', { body: { email, password: 'joiner-password-1', displayName: 'Joiner' } });
+  const cookie = String(signup.headers['set-cookie']).split(';')[0]!;
+  const request = await tp.call('POST', `/api/v1/communities/${w.communityA}/join-requests`, { cookie, body: {} });
+  if (state === 'active') await tp.call('POST', `/api/v1/members/${request.body.id}/approve`, { token: w.managerA.token });
+  return request.body.id;
+}
+
+const cases: Case[] = [
+  { method: 'POST', route: '/api/v1/auth/signup', url: () => '/api/v1/auth/signup',
+    body: () => ({ email: `${unique('new')}@example.org`, password: 'a-long-password', displayName: 'New' }), expect: everyone(201) },
+  { method: 'POST', route: '/api/v1/auth/login', url: () => '/api/v1/auth/login',
+    body: (w) => ({ email: w.memberA.email, password: w.memberA.password }), expect: everyone(200) },
+  { method: 'POST', route: '/api/v1/auth/logout', url: () => '/api/v1/auth/logout', expect: everyone(204) },
+  { method: 'GET', route: '/api/v1/me', url: () => '/api/v1/me', expect: usersOnly(200) },
+  { method: 'POST', route: '/api/v1/me/password', url: () => '/api/v1/me/password',
+    body: () => ({ currentPassword: 'not-the-password', newPassword: 'another-long-password' }), expect: usersOnly(403) },
+  { method: 'GET', route: '/api/v1/me/tokens', url: () => '/api/v1/me/tokens', expect: usersOnly(200) },
+  { method: 'POST', route: '/api/v1/me/tokens', url: () => '/api/v1/me/tokens', body: () => ({ name: 'ci' }), expect: usersOnly(201) },
+  { method: 'DELETE', route: '/api/v1/me/tokens/:id',
+    url: async (w, tp) => `/api/v1/me/tokens/${(await tp.call('POST', '/api/v1/me/tokens', { token: w.memberA.token, body: { name: 'x' } })).body.id}`,
+    expect: { ...usersOnly(404), memberA: 204 } },
+  { method: 'GET', route: '/api/v1/users', url: () => '/api/v1/users', expect: adminOnly(200) },
+
+  { method: 'GET', route: '/api/v1/communities', url: () => '/api/v1/communities', expect: everyone(200),
+    check: (role, body, w) => {
+      const ids = body.map((c: { id: string }) => c.id);
+      expect(ids).toContain(w.communityA);
+      // The private community is listed only for its members and admins.
+      expect(ids.includes(w.communityB)).toBe(['memberB', 'managerB', 'admin'].includes(role));
+    } },
+  { method: 'GET', route: '/api/v1/communities/compare', url: (w) => `/api/v1/communities/compare?ids=${w.communityA}`, expect: everyone(200) },
+  { method: 'POST', route: '/api/v1/communities', url: () => '/api/v1/communities', body: () => communityBody(unique('New ')), expect: usersOnly(201) },
+  { method: 'GET', route: '/api/v1/communities/:id', url: (w) => `/api/v1/communities/${w.communityA}`, expect: everyone(200) },
+  { method: 'GET', route: '/api/v1/communities/:id', url: (w) => `/api/v1/communities/${w.communityB}`,
+    expect: { ...everyone(404), memberB: 200, managerB: 200, admin: 200 } },
+  { method: 'PATCH', route: '/api/v1/communities/:id', url: (w) => `/api/v1/communities/${w.communityA}`,
+    body: () => ({ description: 'changed' }), expect: managersOfA(200) },
+  { method: 'DELETE', route: '/api/v1/communities/:id', url: (w, tp) => freshCommunity(tp, w).then((id) => `/api/v1/communities/${id}`),
+    expect: adminOnly(204) },
+
+  { method: 'GET', route: '/api/v1/communities/:id/members', url: (w) => `/api/v1/communities/${w.communityA}/members`,
+    expect: membersOfA(200),
+    check: (role, body, w) => {
+      const ids = body.map((m: { id: string }) => m.id);
+      if (role === 'memberA') expect(ids).toEqual([w.memberIdA]);
+      if (role === 'memberA2') expect(ids).toEqual([w.memberIdA2]);
+      if (role === 'managerA' || role === 'admin') expect(ids).toEqual(expect.arrayContaining([w.memberIdA, w.memberIdA2]));
+    } },
+  { method: 'POST', route: '/api/v1/communities/:id/members', url: (w) => `/api/v1/communities/${w.communityA}/members`,
+    body: (w) => ({ email: w.outsider.email }), expect: { ...managersOfA(201), admin: 409 } },
+  { method: 'POST', route: '/api/v1/communities/:id/join-requests', url: (w) => `/api/v1/communities/${w.communityA}/join-requests`,
+    body: () => ({}), expect: { ...usersOnly(409), memberB: 201, managerB: 201, admin: 201 } },
+  { method: 'GET', route: '/api/v1/members/:id', url: (w) => `/api/v1/members/${w.memberIdA}`, expect: ownerOfA(200) },
+  { method: 'PATCH', route: '/api/v1/members/:id', url: (w) => `/api/v1/members/${w.memberIdA}`,
+    body: () => ({ displayName: 'Renamed' }), expect: ownerOfA(200) },
+  { method: 'PATCH', route: '/api/v1/members/:id', url: (w) => `/api/v1/members/${w.memberIdA}`,
+    body: () => ({ role: 'member' }), expect: ownerOfA(200) },
+  { method: 'POST', route: '/api/v1/members/:id/approve',
+    url: (w, tp) => freshMemberOfA(tp, w, 'requested').then((id) => `/api/v1/members/${id}/approve`), expect: ownerOfA(200, 404) },
+  { method: 'POST', route: '/api/v1/members/:id/reject',
+    url: (w, tp) => freshMemberOfA(tp, w, 'requested').then((id) => `/api/v1/members/${id}/reject`), expect: ownerOfA(200, 404) },
+  { method: 'POST', route: '/api/v1/members/:id/leave',
+    url: (w, tp) => freshMemberOfA(tp, w, 'active').then((id) => `/api/v1/members/${id}/leave`), expect: ownerOfA(200, 404) },
+
+  { method: 'GET', route: '/api/v1/communities/:id/metering-points', url: (w) => `/api/v1/communities/${w.communityA}/metering-points`,
+    expect: membersOfA(200),
+    check: (role, body, w) => {
+      const ids = body.map((m: { id: string }) => m.id);
+      if (role === 'memberA') expect(ids).toEqual([w.meteringPointA]);
+      if (role === 'memberA2') expect(ids).toEqual([w.meteringPointA2]);
+      if (role === 'managerA') expect(ids).toEqual(expect.arrayContaining([w.meteringPointA, w.meteringPointA2]));
+    } },
+  { method: 'POST', route: '/api/v1/communities/:id/metering-points', url: (w) => `/api/v1/communities/${w.communityA}/metering-points`,
+    body: (w) => ({ memberId: w.memberIdA, name: 'Shed', gridConnectionId: unique('AT002GC'), role: 'consumer' }), expect: ownerOfA(201) },
+  { method: 'GET', route: '/api/v1/metering-points/:id', url: (w) => `/api/v1/metering-points/${w.meteringPointA}`, expect: ownerOfA(200) },
+  { method: 'PATCH', route: '/api/v1/metering-points/:id', url: (w) => `/api/v1/metering-points/${w.meteringPointA}`,
+    body: () => ({ address: 'Main Street 1' }), expect: ownerOfA(200) },
+  { method: 'DELETE', route: '/api/v1/metering-points/:id',
+    url: async (w, tp) => `/api/v1/metering-points/${(await tp.call('POST', `/api/v1/communities/${w.communityA}/metering-points`, {
+      token: w.memberA.token, body: { name: 'Temp', gridConnectionId: unique('AT003GC'), role: 'consumer' } })).body.id}`,
+    expect: ownerOfA(204, 403) },
+
+  { method: 'GET', route: '/api/v1/communities/:id/devices', url: (w) => `/api/v1/communities/${w.communityA}/devices`,
+    expect: membersOfA(200),
+    check: (role, body, w) => {
+      const ids = body.map((d: { id: string }) => d.id);
+      if (role === 'memberA' || role === 'managerA') expect(ids).toContain(w.deviceA);
+      if (role === 'memberA2') expect(ids).not.toContain(w.deviceA);
+    } },
+  { method: 'POST', route: '/api/v1/communities/:id/devices', url: (w) => `/api/v1/communities/${w.communityA}/devices`,
+    body: () => ({ kind: 'smart-plug', name: 'Plug' }), expect: managersOfA(201) },
+  { method: 'GET', route: '/api/v1/devices/:id', url: (w) => `/api/v1/devices/${w.deviceA}`, expect: ownerOfA(200) },
+  { method: 'PATCH', route: '/api/v1/devices/:id', url: (w) => `/api/v1/devices/${w.deviceA}`,
+    body: () => ({ name: 'Reader A (hall)' }), expect: ownerOfA(200, 403) },
+  { method: 'DELETE', route: '/api/v1/devices/:id',
+    url: async (w, tp) => `/api/v1/devices/${(await tp.call('POST', `/api/v1/communities/${w.communityA}/devices`, {
+      token: w.managerA.token, body: { kind: 'meter-reader', name: 'Temp', meteringPointId: w.meteringPointA } })).body.id}`,
+    expect: ownerOfA(204, 403) },
+
+  { method: 'GET', route: '/api/v1/communities/:id/tariffs', url: (w) => `/api/v1/communities/${w.communityA}/tariffs`, expect: membersOfA(200) },
+  { method: 'POST', route: '/api/v1/communities/:id/tariffs', url: (w) => `/api/v1/communities/${w.communityA}/tariffs`,
+    body: () => ({ name: 'T', gridPrice: '0.3', communityPrice: '0.1', feedInPrice: '0.05', validFrom: nextDate() }), expect: managersOfA(201) },
+  { method: 'GET', route: '/api/v1/tariffs/:id', url: (w) => `/api/v1/tariffs/${w.tariffA}`, expect: membersOfA(200) },
+  { method: 'PATCH', route: '/api/v1/tariffs/:id', url: (w) => `/api/v1/tariffs/${w.tariffA}`, body: () => ({ name: 'Standard (2026)' }), expect: managersOfA(200) },
+  { method: 'DELETE', route: '/api/v1/tariffs/:id',
+    url: async (w, tp) => `/api/v1/tariffs/${(await tp.call('POST', `/api/v1/communities/${w.communityA}/tariffs`, {
+      token: w.managerA.token, body: { name: 'T', gridPrice: '0.3', communityPrice: '0.1', feedInPrice: '0.05', validFrom: nextDate() } })).body.id}`,
+    expect: managersOfA(204) },
+
+  { method: 'POST', route: '/api/v1/communities/:id/device-batches', url: (w) => `/api/v1/communities/${w.communityA}/device-batches`,
+    body: () => ({ count: 1, kind: 'smart-plug' }), expect: managersOfA(201) },
+  { method: 'GET', route: '/api/v1/communities/:id/device-batches', url: (w) => `/api/v1/communities/${w.communityA}/device-batches`, expect: managersOfA(200) },
+  { method: 'GET', route: '/api/v1/device-batches/:id', url: (w) => `/api/v1/device-batches/${w.batchA}`, expect: managersOfA(200) },
+  { method: 'GET', route: '/api/v1/device-batches/:id/artefacts.zip', url: (w) => `/api/v1/device-batches/${w.batchA}/artefacts.zip`, expect: managersOfA(200) },
+  { method: 'POST', route: '/api/v1/device-batches/:id/rollback',
+    url: async (w, tp) => `/api/v1/device-batches/${(await tp.call('POST', `/api/v1/communities/${w.communityA}/device-batches`, {
+      token: w.managerA.token, body: { count: 1 } })).body.id}/rollback`,
+    body: () => ({}), expect: managersOfA(200) },
+  { method: 'GET', route: '/api/v1/devices/:id/config.json', url: (w) => `/api/v1/devices/${w.provisionedA}/config.json`, expect: ownerOfA(200, 403) },
+  { method: 'GET', route: '/api/v1/devices/:id/qr.png', url: (w) => `/api/v1/devices/${w.provisionedA}/qr.png`, expect: ownerOfA(200, 403) },
+  { method: 'GET', route: '/api/v1/devices/:id/qr.svg', url: (w) => `/api/v1/devices/${w.provisionedA}/qr.svg`, expect: ownerOfA(200, 403) },
+  { method: 'POST', route: '/api/v1/devices/:id/keys/:slot/rotate', url: (w) => `/api/v1/devices/${w.provisionedA}/keys/secondary/rotate`, expect: ownerOfA(200, 403) },
+  { method: 'POST', route: '/api/v1/claims', url: () => '/api/v1/claims',
+    body: (w) => ({ code: '0000-0000-0000', meteringPointId: w.meteringPointA }), expect: usersOnly(404) },
+
+  // Device routes take a device's SAS token, never a person's login.
+  { method: 'POST', route: '/api/v1/devices/:id/readings', url: (w) => `/api/v1/devices/${w.provisionedA}/readings`,
+    body: () => ({ readings: [{ ts: new Date().toISOString(), quantity: 'power.import', value: 1, unit: 'W' }] }), expect: everyone(401) },
+  { method: 'POST', route: '/api/v1/devices/:id/frames/:format', url: (w) => `/api/v1/devices/${w.provisionedA}/frames/dsmr`, expect: everyone(401) },
+  { method: 'GET', route: '/api/v1/devices/:id/state', url: (w) => `/api/v1/devices/${w.provisionedA}/state`, expect: ownerOfA(200) },
+  { method: 'POST', route: '/api/v1/devices/:id/meter-exchanges', url: (w) => `/api/v1/devices/${w.provisionedA}/meter-exchanges`,
+    body: () => ({ ts: '2026-01-01T00:00:00Z' }), expect: ownerOfA(201, 403) },
+  { method: 'GET', route: '/api/v1/devices/:id/readings',
+    url: (w) => `/api/v1/devices/${w.provisionedA}/readings?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z`, expect: ownerOfA(200) },
+  { method: 'GET', route: '/api/v1/metering-points/:id/readings',
+    url: (w) => `/api/v1/metering-points/${w.meteringPointA}/readings?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z`, expect: ownerOfA(200) },
+  { method: 'GET', route: '/api/v1/metering-points/:id/intervals',
+    url: (w) => `/api/v1/metering-points/${w.meteringPointA}/intervals?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z`, expect: ownerOfA(200) },
+  { method: 'PUT', route: '/api/v1/devices/:id/meter-keys', url: (w) => `/api/v1/devices/${w.provisionedA}/meter-keys`,
+    body: () => ({ encryptionKey: '36C66639E48A8CA4D6BC8B282A793BBB' }), expect: ownerOfA(204, 403) },
+  { method: 'GET', route: '/api/v1/communities/:id/live', url: (w) => `/api/v1/communities/${w.communityA}/live`, stream: true, expect: membersOfA(200) },
+
+  { method: 'GET', route: '/health', url: () => '/health', expect: everyone(200) },
+  { method: 'GET', route: '/metrics', url: () => '/metrics', expect: adminOnly(200) },
+];
+
+/** The status of a streaming GET over real HTTP; the stream itself is dropped at once. */
+async function streamStatus(tp: TestPlatform, url: string, token: string | undefined): Promise<number> {
+  const controller = new AbortController();
+  const response = await fetch(`${tp.platform.httpUrl.replace('localhost', '127.0.0.1')}${url}`, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    signal: controller.signal,
+  });
+  controller.abort();
+  return response.status;
+}
+
+let day = 0;
+/** A distinct tariff start date per call (tariffs are unique per community and date). */
+function nextDate(): string {
+  day += 1;
+  return new Date(Date.UTC(2030, 0, 1) + day * 86_400_000).toISOString().slice(0, 10);
+}
+
+describe.each(storeKinds)('authorisation matrix on %s', (kind) => {
+  let tp: TestPlatform;
+  let world: World;
+  const tokens = {} as Record<Role, string | undefined>;
+
+  beforeAll(async () => {
+    tp = await startTestPlatform(kind);
+    world = await buildWorld(tp);
+    Object.assign(tokens, {
+      anonymous: undefined,
+      memberA: world.memberA.token,
+      memberA2: world.memberA2.token,
+      memberB: world.memberB.token,
+      managerA: world.managerA.token,
+      managerB: world.managerB.token,
+      admin: tp.admin.token,
+    });
+  });
+  afterAll(() => tp?.close());
+
+  it('has a case for every route the API documents', () => {
+    const documented = Object.entries((tp.platform.app.swagger() as { paths: Record<string, object> }).paths)
+      .flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`));
+    const covered = new Set(cases.map((c) => `${c.method} ${c.route}`));
+    expect(documented.filter((route) => !covered.has(route))).toEqual([]);
+    expect(documented.length).toBeGreaterThan(30);
+  });
+
+  for (const [index, c] of cases.entries()) {
+    it(`#${index + 1} ${c.method} ${c.route}`, async () => {
+      const results: Partial<Record<Role, number>> = {};
+      for (const role of ROLES) {
+        const url = await c.url(world, tp);
+        if (c.stream) {
+          results[role] = await streamStatus(tp, url, tokens[role]);
+          continue;
+        }
+        const response = await tp.call(c.method, url, { token: tokens[role], body: c.body?.(world) });
+        results[role] = response.status;
+        if (response.status >= 400) {
+          expect(response.body, `${role}: error body`).toMatchObject({ error: expect.any(String), message: expect.any(String) });
+        } else if (c.check) {
+          c.check(role, response.body, world);
+        }
+      }
+      expect(results).toEqual(c.expect);
+    });
+  }
+});

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { buildStatement, type MemberInterval, type StatementInput } from '../../src/billing/statement.js';
+import type { TariffVersion } from '../../src/billing/tariff-schedule.js';
+
+const QUARTER = 900_000;
+
+/** "-4.5892" → nano-units, exactly. */
+function nano(text: string): bigint {
+  const [whole, fraction = ''] = text.replace('-', '').split('.');
+  const value = BigInt(whole!) * 1_000_000_000n + BigInt(fraction.padEnd(9, '0'));
+  return text.startsWith('-') ? -value : value;
+}
+const tariff = (overrides: Partial<TariffVersion> = {}): TariffVersion => ({
+  id: 't1', name: 'Standard', validFrom: '2026-01-01', gridPrice: '0.30', communityPrice: '0.14', feedInPrice: '0.07',
+  gridFeeReduction: '0.018', timeOfUse: null, ...overrides,
+});
+const interval = (startMs: number, flows: Partial<MemberInterval> = {}): MemberInterval => ({
+  startMs, selfConsumedWh: 0, fromCommunityWh: 0, fromGridWh: 0, toCommunityWh: 0, toGridWh: 0, ...flows,
+});
+
+/** Every quarter hour of the local month, as Europe/Vienna counts it. */
+function quarterHours(fromIso: string, toIso: string): number[] {
+  const out: number[] = [];
+  for (let t = Date.parse(fromIso); t < Date.parse(toIso); t += QUARTER) out.push(t);
+  return out;
+}
+
+const base = (intervals: MemberInterval[], overrides: Partial<StatementInput> = {}): StatementInput => ({
+  memberId: 'm1', periodStartMs: Date.parse('2026-10-01T00:00:00+02:00'), periodEndMs: Date.parse('2026-11-01T00:00:00+01:00'),
+  timeZone: 'Europe/Vienna', currency: 'EUR', intervals, tariffs: [tariff()], co2: { kind: 'constant', gramsPerKWh: 250 },
+  ...overrides,
+});
+
+describe('statements', () => {
+  it('covers the DST month of October: 2,980 quarter hours, hand-computed amounts', () => {
+    const starts = quarterHours('2026-10-01T00:00:00+02:00', '2026-11-01T00:00:00+01:00');
+    expect(starts).toHaveLength(30 * 96 + 100); // 25 October has 25 hours
+    // 37 Wh from the community and 11 Wh sold in every quarter hour, 5 Wh own PV.
+    const statement = buildStatement(base(starts.map((t) => interval(t, { fromCommunityWh: 37, toCommunityWh: 11, selfConsumedWh: 5, fromGridWh: 100 }))));
+    // 2,980 × 37 Wh = 110.26 kWh × 0.14 = 15.4364 → 15.44; sold 32.78 kWh × 0.14 = 4.5892 → -4.59;
+    // reduction 110.26 kWh × 0.018 = 1.98468 → -1.98.
+    expect(statement.lines.map((l) => [l.code, l.energyWh, l.amount, l.exactAmount])).toEqual([
+      ['community-energy', 110_260, '15.44', '15.4364'],
+      ['community-sales', 32_780, '-4.59', '-4.5892'],
+      ['grid-fee-reduction', 110_260, '-1.98', '-1.98468'],
+    ]);
+    expect(statement.total).toBe('8.87');
+    expect(statement.energy).toMatchObject({ consumptionWh: 2980 * 142, productionWh: 2980 * 16 });
+    // Savings: own PV 14.9 kWh × 0.30 + community 110.26 × (0.30 − 0.14 + 0.018) + sold 32.78 × (0.14 − 0.07)
+    //        = 4.47 + 19.62628 + 2.2946 = 26.39088 → 26.39
+    expect(statement.savings).toBe('26.39');
+    // (14.9 + 110.26) kWh × 250 g = 31.29 kg
+    expect(statement.co2AvoidedKg).toBe('31.290');
+  });
+
+  it('starts a new tariff at local midnight and bills each version on its own line', () => {
+    const starts = quarterHours('2026-10-14T21:45:00Z', '2026-10-14T22:30:00Z');
+    const statement = buildStatement(base(starts.map((t) => interval(t, { fromCommunityWh: 1000 })), {
+      tariffs: [tariff(), tariff({ id: 't2', name: 'Winter', validFrom: '2026-10-15', communityPrice: '0.16' })],
+    }));
+    // 21:45Z is 23:45 local on the 14th (old), 22:00Z and 22:00Z+15' are the 15th (new).
+    expect(statement.lines.filter((l) => l.code === 'community-energy').map((l) => [l.tariffId, l.energyWh, l.amount])).toEqual([
+      ['t1', 1000, '0.14'], ['t2', 2000, '0.32'],
+    ]);
+  });
+
+  it('uses time-of-use grid prices in local time for savings', () => {
+    const peak = tariff({ timeOfUse: [{ days: [1, 2, 3, 4, 5], from: '17:00', to: '20:00', gridPrice: '0.50' }] });
+    // Monday 19 October 2026, 17:00 local (15:00Z) is peak; 20:00 local is not.
+    const statement = buildStatement(base([
+      interval(Date.parse('2026-10-19T15:00:00Z'), { selfConsumedWh: 1000 }),
+      interval(Date.parse('2026-10-19T18:00:00Z'), { selfConsumedWh: 1000 }),
+    ], { tariffs: [peak] }));
+    expect(statement.savings).toBe('0.80');
+  });
+
+  it('counts intervals before the first tariff as unpriced instead of guessing', () => {
+    const statement = buildStatement(base([interval(Date.parse('2026-10-05T10:00:00Z'), { fromCommunityWh: 500 })], {
+      tariffs: [tariff({ validFrom: '2026-10-10' })],
+    }));
+    expect(statement.unpricedIntervals).toBe(1);
+    expect(statement.lines).toEqual([]);
+    expect(statement.total).toBe('0.00');
+  });
+
+  it('refuses intervals outside the period', () => {
+    expect(() => buildStatement(base([interval(Date.parse('2026-09-30T21:00:00Z'))]))).toThrow(/outside the period/);
+  });
+
+  it('the total always equals the sum of its rounded lines', () => {
+    const starts = quarterHours('2026-10-01T00:00:00+02:00', '2026-10-03T00:00:00+02:00');
+    fc.assert(fc.property(
+      fc.array(fc.record({ c: fc.nat(5000), s: fc.nat(5000) }), { minLength: starts.length, maxLength: starts.length }),
+      fc.constantFrom('0.123457', '0.1', '0.333333', '0.01'),
+      (flows, price) => {
+        const statement = buildStatement(base(starts.map((t, i) => interval(t, { fromCommunityWh: flows[i]!.c, toCommunityWh: flows[i]!.s })), {
+          tariffs: [tariff({ communityPrice: price })],
+        }));
+        const sumOfLines = statement.lines.reduce((sum, line) => sum + nano(line.amount), 0n);
+        expect(nano(statement.total)).toBe(sumOfLines);
+        for (const line of statement.lines) {
+          const error = nano(line.amount) - nano(line.exactAmount);
+          expect(error <= 5_000_000n && error >= -5_000_000n).toBe(true);
+        }
+      },
+    ), { numRuns: 50 });
+  });
+});

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { createServer } from 'node:net';
+import { freePort, runGridshare, waitForHealth } from '../support/process.js';
+import { createTestDatabase, postgresUrl } from '../support/stores.js';
+import { listen, PortInUseError } from '../../src/net.js';
+
+function occupy(port: number) {
+  const server = createServer();
+  return new Promise<typeof server>((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+}
+
+describe('the gridshare command', () => {
+  it('prints help for the program and for start', async () => {
+    const help = runGridshare(['--help']);
+    expect(await help.exited).toBe(0);
+    expect(help.output()).toMatch(/Usage: gridshare/);
+    expect(help.output()).toMatch(/start/);
+    const startHelp = runGridshare(['start', '--help']);
+    expect(await startHelp.exited).toBe(0);
+    expect(startHelp.output()).toMatch(/--mqtt-port <port>/);
+    expect(startHelp.output()).toMatch(/--demo/);
+  });
+
+  it('refuses a bad port value', async () => {
+    const bad = runGridshare(['start', '--port', 'eighty']);
+    expect(await bad.exited).not.toBe(0);
+    expect(bad.output()).toMatch(/whole number/);
+  });
+
+  it.each([['--port', 'HTTP'], ['--mqtt-port', 'MQTT']])('says clearly when the chosen %s is taken', async (flag, what) => {
+    const taken = await freePort();
+    const blocker = await occupy(taken);
+    try {
+      const other = flag === '--port' ? '--mqtt-port' : '--port';
+      const running = runGridshare(['start', '--host', '127.0.0.1', flag, String(taken), other, String(await freePort()), '--data', '/tmp/gridshare-unused']);
+      expect(await running.exited).toBe(2);
+      expect(running.output()).toContain(`${what} port ${taken} is already in use`);
+      expect(running.output()).toContain(flag);
+    } finally {
+      blocker.close();
+    }
+  }, 60_000);
+
+  it.skipIf(!postgresUrl)('runs on a PostgreSQL server given by DATABASE_URL', async () => {
+    const database = await createTestDatabase('postgres');
+    if (database.config.kind !== 'postgres') throw new Error('unexpected');
+    const running = runGridshare(['start', '--host', '127.0.0.1', '--port', String(await freePort()), '--mqtt-port', String(await freePort()), '--demo'],
+      { DATABASE_URL: database.config.url });
+    try {
+      await waitForHealth(running);
+      const health = await (await fetch(`${running.baseUrl}/health`)).json();
+      expect(health).toEqual({ status: 'ok', database: { status: 'ok', kind: 'postgres' }, broker: { status: 'ok', mode: 'embedded' } });
+      const communities = (await (await fetch(`${running.baseUrl}/api/v1/communities?q=Sunny`)).json()) as { name: string; memberCount: number }[];
+      expect(communities).toEqual([expect.objectContaining({ name: 'Sunny Street', memberCount: 32 })]);
+      expect(running.output()).toMatch(/member01@sunny-street\.demo/);
+    } finally {
+      running.child.kill('SIGTERM');
+      await running.exited;
+      await database.drop();
+    }
+  }, 60_000);
+});
+
+describe('port binding', () => {
+  it('moves a default port that is taken, and refuses a chosen one', async () => {
+    const taken = await freePort();
+    const blocker = await occupy(taken);
+    const server = createServer();
+    try {
+      const moved = await listen(server, { port: taken, host: '127.0.0.1', explicit: false, what: 'MQTT', flag: '--mqtt-port' });
+      expect(moved.movedFrom).toBe(taken);
+      expect(moved.port).not.toBe(taken);
+      server.close();
+      await expect(listen(createServer(), { port: taken, host: '127.0.0.1', explicit: true, what: 'MQTT', flag: '--mqtt-port' }))
+        .rejects.toBeInstanceOf(PortInUseError);
+    } finally {
+      blocker.close();
+    }
+  });
+});

@@ -1,0 +1,119 @@
+import type { LightMyRequestResponse } from 'fastify';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startPlatform, type Platform, type PlatformOptions } from '../../src/platform.js';
+import { createTestDatabase } from './stores.js';
+import type { StoreConfig } from '../../src/store/db.js';
+
+export interface TestPlatform {
+  readonly platform: Platform;
+  readonly artefactsDir: string;
+  /** Admin credentials after the one-time password was replaced. */
+  readonly admin: { email: string; password: string; token: string };
+  call(method: string, url: string, options?: CallOptions): Promise<CallResult>;
+  close(): Promise<void>;
+}
+
+export interface CallOptions {
+  token?: string | undefined;
+  cookie?: string | undefined;
+  body?: unknown;
+  /** Sent as is, for malformed-input tests. */
+  rawBody?: string | Buffer;
+  headers?: Record<string, string>;
+}
+
+export interface CallResult {
+  status: number;
+  body: any;
+  headers: LightMyRequestResponse['headers'];
+  raw: LightMyRequestResponse;
+}
+
+export const ADMIN_PASSWORD = 'admin-password-for-tests';
+
+/** A whole platform on an empty database of the given kind, on free ports, driven through inject(). */
+export async function startTestPlatform(
+  kind: StoreConfig['kind'],
+  overrides: Partial<Pick<PlatformOptions, 'loginRateLimit' | 'signupRateLimit'>> & { dataDir?: string } = {},
+): Promise<TestPlatform> {
+  const database = await createTestDatabase(kind, overrides.dataDir);
+  const artefactsDir = mkdtempSync(join(tmpdir(), 'gridshare-artefacts-'));
+  const platform = await startPlatform({
+    store: database.config,
+    artefactsDir,
+    http: { port: 0, host: '127.0.0.1', explicit: true },
+    mqtt: { port: 0, host: '127.0.0.1', explicit: true },
+    loginRateLimit: overrides.loginRateLimit ?? { max: 10_000, windowMs: 60_000 },
+    signupRateLimit: overrides.signupRateLimit ?? { max: 10_000, windowMs: 60_000 },
+  });
+
+  async function call(method: string, url: string, options: CallOptions = {}): Promise<CallResult> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    if (options.cookie) headers.cookie = options.cookie;
+    let payload: string | Buffer | undefined;
+    if (options.rawBody !== undefined) payload = options.rawBody;
+    else if (options.body !== undefined) {
+      payload = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const raw = await platform.app.inject({ method: method as 'GET', url, headers, ...(payload !== undefined ? { payload } : {}) });
+    let body: unknown = raw.body;
+    if (String(raw.headers['content-type'] ?? '').includes('application/json')) body = raw.json();
+    return { status: raw.statusCode, body, headers: raw.headers, raw };
+  }
+
+  const bootstrap = platform.bootstrapAdmin!;
+  const login = await call('POST', '/api/v1/auth/login', { body: { email: bootstrap.email, password: bootstrap.password } });
+  const cookie = sessionCookie(login);
+  await call('POST', '/api/v1/me/password', { cookie, body: { currentPassword: bootstrap.password, newPassword: ADMIN_PASSWORD } });
+  const token = await call('POST', '/api/v1/me/tokens', { cookie, body: { name: 'tests' } });
+
+  return {
+    platform,
+    artefactsDir,
+    admin: { email: bootstrap.email, password: ADMIN_PASSWORD, token: token.body.token },
+    call,
+    async close() {
+      await platform.close();
+      await database.drop();
+      rmSync(artefactsDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The `name=value` of the session cookie a response set. */
+export function sessionCookie(response: CallResult): string {
+  const header = response.headers['set-cookie'];
+  const cookies = Array.isArray(header) ? header : header ? [header] : [];
+  const session = cookies.find((c) => c.startsWith('gs_session='));
+  if (!session) throw new Error(`no session cookie in response ${response.status}`);
+  return session.split(';')[0]!;
+}
+
+let counter = 0;
+/** Unique per test process, so parallel files and repeated cases never collide. */
+export function unique(prefix: string): string {
+  counter += 1;
+  return `${prefix}${process.pid}X${counter}`;
+}
+
+export interface TestUser {
+  id: string;
+  email: string;
+  password: string;
+  token: string;
+  cookie: string;
+}
+
+export async function signUp(tp: TestPlatform, name: string): Promise<TestUser> {
+  const email = `${unique(name)}@example.org`;
+  const password = `pw-${name}-long-enough`;
+  const response = await tp.call('POST', '/api/v1/auth/signup', { body: { email, password, displayName: name } });
+  if (response.status !== 201) throw new Error(`signup failed: ${response.status} ${JSON.stringify(response.body)}`);
+  const cookie = sessionCookie(response);
+  const token = await tp.call('POST', '/api/v1/me/tokens', { cookie, body: { name: 'test' } });
+  return { id: response.body.id, email, password, token: token.body.token, cookie };
+}

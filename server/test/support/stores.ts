@@ -1,0 +1,52 @@
+import pg from 'pg';
+import { randomBytes } from 'node:crypto';
+import { openDb, type Db, type StoreConfig } from '../../src/store/db.js';
+import { migrate } from '../../src/store/migrate.js';
+
+/** The PostgreSQL server the production path is tested against, when the environment names one. */
+export const postgresUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+
+/** PGlite always; PostgreSQL as well when TEST_DATABASE_URL (or DATABASE_URL) is set. */
+export const storeKinds: ReadonlyArray<StoreConfig['kind']> = postgresUrl ? ['pglite', 'postgres'] : ['pglite'];
+
+export interface TestDatabase {
+  readonly config: StoreConfig;
+  /** Removes the database (PostgreSQL) once the test file is done. */
+  drop(): Promise<void>;
+}
+
+/** A brand-new empty database of the given kind, so test files never see each other's rows. */
+export async function createTestDatabase(kind: StoreConfig['kind'], dataDir?: string): Promise<TestDatabase> {
+  if (kind === 'pglite') return { config: { kind, dataDir }, drop: async () => undefined };
+  if (!postgresUrl) throw new Error('no PostgreSQL configured (TEST_DATABASE_URL)');
+  const name = `gridshare_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: postgresUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(postgresUrl);
+  url.pathname = `/${name}`;
+  return {
+    config: { kind, url: url.toString() },
+    async drop() {
+      const client = new pg.Client({ connectionString: postgresUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+/** A migrated, empty database and its teardown. */
+export async function openTestDb(kind: StoreConfig['kind']): Promise<{ db: Db; close(): Promise<void> }> {
+  const database = await createTestDatabase(kind);
+  const db = await openDb(database.config);
+  await migrate(db);
+  return {
+    db,
+    async close() {
+      await db.close();
+      await database.drop();
+    },
+  };
+}
