@@ -16,14 +16,33 @@ export function getDecoder(name: string): MeterDecoder | undefined {
 }
 
 /**
- * Decodes one frame with the named decoder, or the first whose `detect` accepts it. Any failure
+ * Decodes one frame with the named decoder. With `auto`, every decoder whose `detect` accepts
+ * the frame is tried in registration order (an encrypted DLMS APDU may hold a DSMR telegram or
+ * COSEM data, which only decryption tells) and the first one's refusal is reported. Any failure
  * is a FrameError; a decoder bug surfacing as another exception is turned into one too, so a
  * hostile frame can never crash ingestion.
  */
 export function decodeFrame(frame: Uint8Array, options: DecodeOptions & { format?: string }): DecodedFrame {
   const format = options.format ?? 'auto';
-  const decoder = format === 'auto' ? [...decoders.values()].find((d) => safeDetect(d, frame)) : decoders.get(format);
-  if (!decoder) throw new FrameError('unsupported', format === 'auto' ? 'no decoder recognises this frame' : `unknown frame format "${format}"`);
+  if (format !== 'auto') {
+    const decoder = decoders.get(format);
+    if (!decoder) throw new FrameError('unsupported', `unknown frame format "${format}"`);
+    return decodeWith(decoder, frame, options);
+  }
+  const candidates = [...decoders.values()].filter((d) => safeDetect(d, frame));
+  if (candidates.length === 0) throw new FrameError('unsupported', 'no decoder recognises this frame');
+  let firstRefusal: FrameError | undefined;
+  for (const decoder of candidates) {
+    try {
+      return decodeWith(decoder, frame, options);
+    } catch (error) {
+      firstRefusal ??= error as FrameError;
+    }
+  }
+  throw firstRefusal!;
+}
+
+function decodeWith(decoder: MeterDecoder, frame: Uint8Array, options: DecodeOptions): DecodedFrame {
   try {
     return decoder.decode(frame, options);
   } catch (error) {
