@@ -8,11 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb, type StoreConfig } from '../server/src/store/db.js';
 import { migrate } from '../server/src/store/migrate.js';
-import { createUser } from '../server/src/accounts/service.js';
-import { createCommunity } from '../server/src/registry/communities.js';
 import { provisionBatch } from '../server/src/provisioning/service.js';
 import { ArtefactStore } from '../server/src/provisioning/artefact-store.js';
-import type { UserPrincipal } from '../server/src/accounts/principal.js';
+import { benchCommunity } from './lib/community.js';
 import { machine, peakRssMb, recordSection } from './lib/report.js';
 
 const count = Number(process.argv[process.argv.indexOf('--count') + 1]) || 10_000;
@@ -23,11 +21,7 @@ async function run(store: StoreConfig, label: string) {
   const db = await openDb(store.kind === 'pglite' ? { kind: 'pglite', dataDir: join(dir, 'db') } : store);
   try {
     await migrate(db);
-    const user = await createUser(db, { email: `bench-${Date.now()}@example.org`, password: 'bench-password', displayName: 'Bench' });
-    const creator: UserPrincipal = { kind: 'user', userId: user.id, email: user.email, isAdmin: false, memberships: [] };
-    const community = await createCommunity(db, creator, { name: 'Bench', timeZone: 'Europe/Vienna', currency: 'EUR' });
-    const member = await db.query<{ id: string }>('SELECT id FROM members WHERE community_id = $1', [community.id]);
-    const manager: UserPrincipal = { ...creator, memberships: [{ memberId: member[0]!.id, communityId: community.id, role: 'manager', state: 'active' }] };
+    const { communityId, manager } = await benchCommunity(db);
     const store = new ArtefactStore(join(dir, 'artefacts'));
     const phases: Record<string, number> = {};
     const started = performance.now();
@@ -35,7 +29,7 @@ async function run(store: StoreConfig, label: string) {
     let lastPhase = '';
     const batch = await provisionBatch(
       { db, store, endpoints: { publicUrl: 'https://energy.example.org', mqttUrl: 'mqtts://energy.example.org:8883', hostName: 'energy.example.org' }, deviceChanged: () => undefined },
-      manager, community.id, { count, kind: 'meter-reader' },
+      manager, communityId, { count, kind: 'meter-reader' },
       (done, total, phase) => {
         const now = performance.now();
         if (phase !== lastPhase && lastPhase) phases[lastPhase] = (phases[lastPhase] ?? 0) + (now - last) / 1000;

@@ -112,7 +112,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         url: options.externalMqtt.url,
         group: options.externalMqtt.group ?? 'gridshare',
         instanceId: options.externalMqtt.instanceId ?? `${process.pid}`,
-        connections: options.externalMqtt.connections ?? 8,
+        connections: options.externalMqtt.connections ?? 32,
         sessionExpirySeconds: options.externalMqtt.sessionExpirySeconds ?? 3_600,
         ingest,
         lookupDevice: async (deviceId) => {

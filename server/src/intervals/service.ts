@@ -65,10 +65,18 @@ export interface IntervalRow {
   quality: Quality;
 }
 
-/** Recomputes the intervals of one metering point in [from, to) from its stored readings. */
-export async function recomputeIntervals(db: Queryable, pointId: string, communityId: string, from: number, to: number): Promise<number> {
+interface ComputedIntervals {
+  starts: Date[];
+  importWh: (number | null)[];
+  exportWh: (number | null)[];
+  pvWh: (number | null)[];
+  quality: Quality[];
+}
+
+/** The intervals of one metering point in [from, to) from its stored readings (reads only). */
+async function computeIntervals(db: Queryable, pointId: string, from: number, to: number): Promise<ComputedIntervals | undefined> {
   const rows = await loadSamples(db, pointId, from, to);
-  if (rows.length === 0) return 0;
+  if (rows.length === 0) return undefined;
   const exchangeRows = await db.query<{ ts: Date }>(
     `SELECT DISTINCT e.ts FROM meter_exchanges e WHERE e.device_id IN (SELECT DISTINCT device_id FROM readings WHERE metering_point_id = $1 AND ts >= $2 AND ts <= $3)`,
     [pointId, new Date(from - REACH_MS), new Date(to + REACH_MS)],
@@ -77,69 +85,76 @@ export async function recomputeIntervals(db: Queryable, pointId: string, communi
   // Intervals after the newest reading are not known yet: they are not written at all.
   const newest = Math.max(...rows.map((r) => r.ts.getTime()));
   const end = Math.min(to, ceilToInterval(newest));
-  if (end <= from) return 0;
+  if (end <= from) return undefined;
   const imports = energyOf(rows, 'import', from, end, exchanges);
   const exports = energyOf(rows, 'export', from, end, exchanges);
   const pv = energyOf(rows, 'pv', from, end, exchanges);
-  if (!imports && !exports && !pv) return 0;
-  const starts: Date[] = [];
-  const importWh: (number | null)[] = [];
-  const exportWh: (number | null)[] = [];
-  const pvWh: (number | null)[] = [];
-  const quality: Quality[] = [];
+  if (!imports && !exports && !pv) return undefined;
+  const computed: ComputedIntervals = { starts: [], importWh: [], exportWh: [], pvWh: [], quality: [] };
   for (let i = 0, t = from; t < end; i++, t += INTERVAL_MS) {
     const im = imports?.[i];
     const ex = exports?.[i];
-    starts.push(new Date(t));
-    importWh.push(im?.wh ?? null);
-    exportWh.push(ex?.wh ?? null);
-    pvWh.push(pv?.[i]?.wh ?? null);
-    quality.push(worst(...[im, ex].filter((x): x is IntervalEnergy => !!x).map((x) => x.quality)));
+    computed.starts.push(new Date(t));
+    computed.importWh.push(im?.wh ?? null);
+    computed.exportWh.push(ex?.wh ?? null);
+    computed.pvWh.push(pv?.[i]?.wh ?? null);
+    computed.quality.push(worst(...[im, ex].filter((x): x is IntervalEnergy => !!x).map((x) => x.quality)));
   }
-  await db.query(
+  return computed;
+}
+
+async function writeIntervals(tx: Queryable, pointId: string, communityId: string, c: ComputedIntervals): Promise<void> {
+  await tx.query(
     `INSERT INTO intervals (metering_point_id, start, community_id, import_wh, export_wh, pv_wh, quality, computed_at)
      SELECT $1, s, $2, i, e, p, q, now() FROM unnest($3::timestamptz[], $4::int8[], $5::int8[], $6::int8[], $7::text[]) AS u(s, i, e, p, q)
      ON CONFLICT (metering_point_id, start) DO UPDATE SET
        import_wh = EXCLUDED.import_wh, export_wh = EXCLUDED.export_wh, pv_wh = EXCLUDED.pv_wh,
        quality = EXCLUDED.quality, computed_at = now()`,
-    [pointId, communityId, starts, importWh, exportWh, pvWh, quality],
+    [pointId, communityId, c.starts, c.importWh, c.exportWh, c.pvWh, c.quality],
   );
-  return starts.length;
 }
 
 /**
  * Works off the quarter hours marked dirty by ingestion. Each metering point's dirty range is
  * widened to the readings around it (a new reading changes the interpolation up to its
- * neighbours), recomputed and cleared in one transaction, so a crash only means doing it again.
+ * neighbours) and recomputed; the result is written and the marks up to the version that was
+ * read are cleared in one short transaction, so a crash only means doing it again and a
+ * reading that arrives meanwhile leaves a newer mark behind. The reads run outside any
+ * transaction: on the embedded store a transaction holds the only connection, and ingestion's
+ * commits must not wait behind a recomputation.
  */
 export async function processDirty(db: Db, maxPoints = 200): Promise<number> {
-  return db.transaction(async (tx) => {
-    const dirty = await tx.query<{ metering_point_id: string; community_id: string; first: Date; last: Date; version: number }>(
-      `WITH picked AS (
-         SELECT metering_point_id FROM interval_dirty GROUP BY metering_point_id ORDER BY min(start) LIMIT $1)
-       SELECT d.metering_point_id, mp.community_id, min(d.start) AS first, max(d.start) AS last, max(d.version) AS version
-       FROM interval_dirty d JOIN picked USING (metering_point_id) JOIN metering_points mp ON mp.id = d.metering_point_id
-       GROUP BY d.metering_point_id, mp.community_id`,
-      [maxPoints],
+  const dirty = await db.query<{ metering_point_id: string; community_id: string; first: Date; last: Date; version: number }>(
+    `WITH picked AS (
+       SELECT metering_point_id FROM interval_dirty GROUP BY metering_point_id ORDER BY min(start) LIMIT $1)
+     SELECT d.metering_point_id, mp.community_id, min(d.start) AS first, max(d.start) AS last, max(d.version) AS version
+     FROM interval_dirty d JOIN picked USING (metering_point_id) JOIN metering_points mp ON mp.id = d.metering_point_id
+     GROUP BY d.metering_point_id, mp.community_id`,
+    [maxPoints],
+  );
+  let written = 0;
+  for (const point of dirty) {
+    const first = point.first.getTime();
+    const last = point.last.getTime() + INTERVAL_MS;
+    const around = await db.query<{ before: Date | null; after: Date | null }>(
+      `SELECT (SELECT max(ts) FROM readings WHERE metering_point_id = $1 AND ts < $2 AND ts >= $2 - interval '24 hours') AS before,
+              (SELECT min(ts) FROM readings WHERE metering_point_id = $1 AND ts > $3 AND ts <= $3 + interval '24 hours') AS after`,
+      [point.metering_point_id, new Date(first), new Date(last)],
     );
-    let written = 0;
-    for (const point of dirty) {
-      const first = point.first.getTime();
-      const last = point.last.getTime() + INTERVAL_MS;
-      const around = await tx.query<{ before: Date | null; after: Date | null }>(
-        `SELECT (SELECT max(ts) FROM readings WHERE metering_point_id = $1 AND ts < $2 AND ts >= $2 - interval '24 hours') AS before,
-                (SELECT min(ts) FROM readings WHERE metering_point_id = $1 AND ts > $3 AND ts <= $3 + interval '24 hours') AS after`,
-        [point.metering_point_id, new Date(first), new Date(last)],
-      );
-      const from = floorToInterval(Math.min(first, around[0]?.before?.getTime() ?? first));
-      const to = ceilToInterval(Math.max(last, around[0]?.after?.getTime() ?? last));
-      written += await recomputeIntervals(tx, point.metering_point_id, point.community_id, from, to);
+    const from = floorToInterval(Math.min(first, around[0]?.before?.getTime() ?? first));
+    const to = ceilToInterval(Math.max(last, around[0]?.after?.getTime() ?? last));
+    const computed = await computeIntervals(db, point.metering_point_id, from, to);
+    await db.transaction(async (tx) => {
+      if (computed) await writeIntervals(tx, point.metering_point_id, point.community_id, computed);
       await tx.query('DELETE FROM interval_dirty WHERE metering_point_id = $1 AND version <= $2', [point.metering_point_id, point.version]);
-    }
-    // Points that no longer exist leave nothing to compute.
-    await tx.query('DELETE FROM interval_dirty d WHERE NOT EXISTS (SELECT 1 FROM metering_points mp WHERE mp.id = d.metering_point_id)');
-    return dirty.length === 0 ? 0 : Math.max(written, 1);
-  });
+    });
+    written += computed?.starts.length ?? 0;
+    // Let waiting ingestion commits go first: they acknowledge devices, this can wait.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  // Points that no longer exist leave nothing to compute.
+  await db.query('DELETE FROM interval_dirty d WHERE NOT EXISTS (SELECT 1 FROM metering_points mp WHERE mp.id = d.metering_point_id)');
+  return dirty.length === 0 ? 0 : Math.max(written, 1);
 }
 
 /** Runs `processDirty` shortly after ingestion and on a timer; `flush` waits until nothing is dirty. */

@@ -1,0 +1,15 @@
+import type { Db } from '../../server/src/store/db.js';
+import { createApiToken, createUser } from '../../server/src/accounts/service.js';
+import { createCommunity } from '../../server/src/registry/communities.js';
+import type { UserPrincipal } from '../../server/src/accounts/principal.js';
+
+/** A community with one manager, made through the same services the API uses. */
+export async function benchCommunity(db: Db): Promise<{ communityId: string; manager: UserPrincipal; managerMemberId: string; apiToken: string }> {
+  const user = await createUser(db, { email: `bench-${Date.now()}@example.org`, password: 'bench-password', displayName: 'Bench' });
+  const creator: UserPrincipal = { kind: 'user', userId: user.id, email: user.email, isAdmin: false, memberships: [] };
+  const community = await createCommunity(db, creator, { name: 'Bench', timeZone: 'Europe/Vienna', currency: 'EUR' });
+  const [member] = await db.query<{ id: string }>('SELECT id FROM members WHERE community_id = $1', [community.id]);
+  const manager: UserPrincipal = { ...creator, memberships: [{ memberId: member!.id, communityId: community.id, role: 'manager', state: 'active' }] };
+  const { token } = await createApiToken(db, user.id, 'bench');
+  return { communityId: community.id, manager, managerMemberId: member!.id, apiToken: token };
+}
