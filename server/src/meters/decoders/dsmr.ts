@@ -122,7 +122,7 @@ export function decodeDsmr(frame: Uint8Array, options: DecodeOptions): DecodedFr
 
 export const dsmr: MeterDecoder = {
   name: 'dsmr',
-  detect: (frame) => frame[0] === 0x2f && /^\/[A-Za-z]{3}\d/.test(Buffer.from(frame.subarray(0, 8)).toString('latin1')) && frame.includes(0x21),
+  detect: (frame) => frame[0] === 0x2f && /^\/[A-Za-z]{3}/.test(Buffer.from(frame.subarray(0, 4)).toString('latin1')) && frame.includes(0x21),
   decode: decodeDsmr,
 };
 

@@ -42,7 +42,7 @@ export function parseTelegram(frame: Uint8Array, options: { ignoreCrc?: boolean 
     }
   }
   const [header = '', ...rest] = text.split(/\r?\n/);
-  if (!/^\/[A-Za-z]{3}\d/.test(header) && !/^\/[A-Za-z]{3}/.test(header)) throw new FrameError('format', 'the identification line is not "/XXXn…"');
+  if (!/^\/[A-Za-z]{3}/.test(header)) throw new FrameError('format', 'the identification line is not "/XXXn…"');
   const lines: DsmrLine[] = [];
   for (const raw of rest) {
     const line = raw.trim();
