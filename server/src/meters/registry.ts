@@ -1,6 +1,7 @@
 import { FrameError, type DecodedFrame, type DecodeOptions, type MeterDecoder } from './decoder.js';
 
 const decoders = new Map<string, MeterDecoder>();
+const INTEGRITY_FAILURES: ReadonlySet<string> = new Set(['crc', 'auth-tag', 'key-required']);
 
 export function registerDecoder(decoder: MeterDecoder): void {
   if (decoders.has(decoder.name)) throw new Error(`decoder ${decoder.name} registered twice`);
@@ -18,7 +19,8 @@ export function getDecoder(name: string): MeterDecoder | undefined {
 /**
  * Decodes one frame with the named decoder. With `auto`, every decoder whose `detect` accepts
  * the frame is tried in registration order (an encrypted DLMS APDU may hold a DSMR telegram or
- * COSEM data, which only decryption tells) and the first one's refusal is reported. Any failure
+ * COSEM data, which only decryption tells) and the first one's refusal is reported; a
+ * checksum, tag or key failure ends the search. Any failure
  * is a FrameError; a decoder bug surfacing as another exception is turned into one too, so a
  * hostile frame can never crash ingestion.
  */
@@ -36,6 +38,9 @@ export function decodeFrame(frame: Uint8Array, options: DecodeOptions & { format
     try {
       return decodeWith(decoder, frame, options);
     } catch (error) {
+      // A protocol that recognised its own checksum or tag and found it wrong has spoken: no
+      // other decoder may then read the corrupted bytes its own way.
+      if (INTEGRITY_FAILURES.has((error as FrameError).code)) throw error;
       firstRefusal ??= error as FrameError;
     }
   }

@@ -53,3 +53,12 @@ export function loadVector(file: string): Vector {
 }
 
 export const hex = (value: string): Buffer => Buffer.from(value, 'hex');
+
+/** Fuzzing helper: a decoder given garbage returns readings with finite values or throws a FrameError. */
+export function decodesOrRefuses(decode: () => { readings: { value: number }[] }, isFrameError: (e: unknown) => boolean): boolean {
+  try {
+    return decode().readings.every((r) => Number.isFinite(r.value));
+  } catch (error) {
+    return isFrameError(error);
+  }
+}

@@ -3,3 +3,6 @@
 import './dsmr.js';
 import './smarty.js';
 import './dlms.js';
+import './sml.js';
+import './mbus.js';
+import './d0.js';
