@@ -5,6 +5,8 @@
  *             default postgres://postgres@127.0.0.1:5432/test; a fresh database is created)
  * Run: npm run bench:ingest [-- --devices 200] [-- --seconds 20] [-- --only embedded|external] [-- --record]
  * Each scenario runs in its own process (its peak RSS is the server's), the devices in another.
+ * BENCH_INTERVAL_DELAY_MS=<ms> changes how soon intervals are recomputed (a huge value turns it
+ * off), to see what the interval job costs ingestion.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
