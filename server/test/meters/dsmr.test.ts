@@ -5,21 +5,13 @@ import { decodeDsmr } from '../../src/meters/decoders/dsmr.js';
 import { crc16Arc } from '../../src/meters/crc.js';
 import { dsmrTimestamp, scaledDecimal } from '../../src/meters/dsmr/telegram.js';
 import { loadVector } from './vectors.js';
+import { refusal } from './vectors.js';
 
 const valuesOf = (file: string, ignoreCrc = false) => {
   const decoded = decodeDsmr(loadVector(file).bytes, { ignoreCrc });
   return { ...decoded, values: Object.fromEntries(decoded.readings.map((r) => [r.quantity, r.value])) };
 };
 
-function refusal(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof FrameError) return error.code;
-    throw error;
-  }
-  return 'accepted';
-}
 
 describe('DSMR P1 conformance vectors (expected values from each file header)', () => {
   it('dsmr-v5-ndokter: tariff registers, powers, phases and gas at its own time', () => {

@@ -5,19 +5,11 @@ import { decodeSml } from '../../src/meters/decoders/sml.js';
 import { decodeMbus } from '../../src/meters/decoders/mbus.js';
 import { decodeD0 } from '../../src/meters/decoders/d0.js';
 import { decodesOrRefuses, loadVector } from './vectors.js';
+import { refusal } from './vectors.js';
 
 const receivedAt = new Date('2026-11-23T12:00:00Z');
 const valuesOf = (d: DecodedFrame) => Object.fromEntries(d.readings.map((r) => [r.quantity, r.value]));
 const isFrameError = (e: unknown) => e instanceof FrameError;
-function refusal(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof FrameError) return error.code;
-    throw error;
-  }
-  return 'accepted';
-}
 function fuzz(decode: (frame: Uint8Array) => DecodedFrame, vector: Buffer, prefix: Buffer) {
   fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => decodesOrRefuses(() => decode(Buffer.concat([prefix, bytes])), isFrameError)), { numRuns: 300 });
   fc.assert(fc.property(fc.array(fc.tuple(fc.nat(vector.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), (edits) => {

@@ -1,4 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
+import { FrameError } from '../../src/meters/decoder.js';
 import { fileURLToPath } from 'node:url';
 
 /** The shared conformance vectors (`../shared/vectors` next to the work tree). */
@@ -61,4 +62,15 @@ export function decodesOrRefuses(decode: () => { readings: { value: number }[] }
   } catch (error) {
     return isFrameError(error);
   }
+}
+
+/** The FrameError code a decoder refuses with, or 'accepted'; any other exception is a bug. */
+export function refusal(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof FrameError) return error.code;
+    throw error;
+  }
+  return 'accepted';
 }

@@ -62,6 +62,7 @@ export class AxdrReader {
       case 0x03: return { type: 'boolean', value: this.byte() !== 0 };
       case 0x09: case 0x0a: case 0x0c: return { type: 'octets', tag, bytes: this.take(this.length()) };
       case 0x04: return { type: 'octets', tag, bytes: this.take(Math.ceil(this.length() / 8)) };
+      case 0x0d: // bcd: an Integer8 in the ASN.1, read like one
       case 0x0f: return this.integer(tag, 1, true);
       case 0x10: return this.integer(tag, 2, true);
       case 0x05: return this.integer(tag, 4, true);
@@ -90,18 +91,24 @@ export class AxdrReader {
 }
 
 /**
- * COSEM date-time (12 bytes) → UTC. The deviation is the minutes to add to the local time to get
- * UTC (−60 in CET, −120 in CEST, as the meters in the vectors send it); 0x8000 means the meter
- * does not say, and the instant is then unknown.
+ * COSEM date-time (12 bytes: year(2) month day weekday hour minute second hundredths
+ * deviation(int16) clock-status) → UTC. The deviation is the minutes to add to the local time to
+ * get UTC (−60 in CET, −120 in CEST, as the meters in the vectors send it); 0x8000 means the meter
+ * does not say, and the instant is then unknown. Wildcards (0xFF…) and impossible dates give
+ * `undefined`.
  */
 export function cosemDateTime(bytes: Uint8Array): { utc: Date | undefined; local: string } | undefined {
   if (bytes.length !== 12) return undefined;
   const year = (bytes[0]! << 8) | bytes[1]!;
-  const [month, day, , hour, minute, second] = [bytes[2]!, bytes[3]!, bytes[4]!, bytes[5]!, bytes[6]!, bytes[7]!];
-  if (year === 0xffff || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined;
+  const [month, day, , hour, minute, second, hundredths] = [bytes[2]!, bytes[3]!, bytes[4]!, bytes[5]!, bytes[6]!, bytes[7]!, bytes[8]!];
+  if (year === 0xffff || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
+  if (day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return undefined;
   const two = (n: number) => String(n).padStart(2, '0');
   const local = `${year}-${two(month)}-${two(day)}T${two(hour)}:${two(minute)}:${two(second)}`;
-  const deviation = Buffer.from(bytes).readInt16BE(9);
+  const deviation = ((bytes[9]! << 8) | bytes[10]!) << 16 >> 16;
   if (deviation === -0x8000 || Math.abs(deviation) > 840) return { utc: undefined, local };
-  return { utc: new Date(Date.UTC(year, month - 1, day, hour, minute, second) + deviation * 60_000), local };
+  const ms = hundredths < 100 ? hundredths * 10 : 0;
+  const utc = new Date(Date.UTC(year, month - 1, day, hour, minute, second, ms) + deviation * 60_000);
+  // Only years an ISO timestamp writes in four digits (and Date.UTC does not shift below 100).
+  return year < 1970 || year > 9999 ? undefined : { utc, local };
 }
