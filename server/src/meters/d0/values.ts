@@ -1,0 +1,62 @@
+import type { Unit } from '../../readings/quantities.js';
+
+/** A decimal as the meter wrote it: `mantissa × 10^exponent`, nothing rounded yet. */
+export interface Decimal {
+  readonly mantissa: bigint;
+  readonly exponent: number;
+}
+
+/** "00052185.7825309", "-0.5", "+12" → exact decimal; anything else (dates, "R", "") → undefined. */
+export function parseDecimal(text: string): Decimal | undefined {
+  const match = /^([+-]?)(\d{1,24})(?:\.(\d{1,15}))?$/.exec(text.trim());
+  if (!match) return undefined;
+  const fraction = match[3] ?? '';
+  const mantissa = BigInt(match[2]! + fraction);
+  return { mantissa: match[1] === '-' ? -mantissa : mantissa, exponent: -fraction.length };
+}
+
+/**
+ * `mantissa × 10^exponent / divisor` as the nearest number: an exact integer divided once by an
+ * exact integer, so 521857825309 × 10^-4 is 52185782.5309 and never 52185782.530900005.
+ */
+export function exactValue(mantissa: bigint, exponent: number, divisor = 1n): number {
+  const numerator = exponent >= 0 ? mantissa * 10n ** BigInt(exponent) : mantissa;
+  const denominator = exponent >= 0 ? divisor : divisor * 10n ** BigInt(-exponent);
+  const limit = BigInt(Number.MAX_SAFE_INTEGER);
+  if (numerator <= limit && numerator >= -limit && denominator <= limit) return Number(numerator) / Number(denominator);
+  return Number(numerator / denominator) + Number(numerator % denominator) / Number(denominator);
+}
+
+/** A text unit of a D0 value: the vocabulary unit it converts into, as ×10^exponent / divisor. */
+export interface UnitConversion {
+  readonly unit: Unit;
+  readonly exponent: number;
+  readonly divisor?: bigint;
+}
+
+/** Text units, matched without regard to case (meters write kWh, KWH, kwh); "M" is mega. */
+const UNITS: Readonly<Record<string, UnitConversion>> = {
+  wh: { unit: 'Wh', exponent: 0 },
+  kwh: { unit: 'Wh', exponent: 3 },
+  mwh: { unit: 'Wh', exponent: 6 },
+  w: { unit: 'W', exponent: 0 },
+  kw: { unit: 'W', exponent: 3 },
+  mw: { unit: 'W', exponent: 6 },
+  varh: { unit: 'varh', exponent: 0 },
+  kvarh: { unit: 'varh', exponent: 3 },
+  var: { unit: 'var', exponent: 0 },
+  kvar: { unit: 'var', exponent: 3 },
+  v: { unit: 'V', exponent: 0 },
+  kv: { unit: 'V', exponent: 3 },
+  a: { unit: 'A', exponent: 0 },
+  hz: { unit: 'Hz', exponent: 0 },
+  m3: { unit: 'm3', exponent: 0 },
+  // Heat: 1 J = 1/3600 Wh.
+  mj: { unit: 'Wh', exponent: 6, divisor: 3600n },
+  gj: { unit: 'Wh', exponent: 9, divisor: 3600n },
+};
+
+export function unitConversion(text: string): UnitConversion | undefined {
+  const key = text.trim().toLowerCase();
+  return Object.hasOwn(UNITS, key) ? UNITS[key] : undefined;
+}
