@@ -32,6 +32,7 @@ describe('D0 vectors decode to their headers\' values', () => {
     expect(heat.entry.bccValid).toBe(false);
     expect(heat.header.join('\n')).toMatch(/6\.8 = 29\.055 MWh \(raw "0029\.055\*MWh"\), 9\.20 = 64030874/);
     expect(refusal(() => decodeD0(heat.bytes, { receivedAt }))).toBe('crc');
+    expect(() => decodeD0(heat.bytes, { receivedAt })).toThrow(/block check character 0x58 sent, 0x6f computed/);
     const decoded = decodeD0(heat.bytes, { receivedAt, ignoreCrc: true });
     expect(decoded.readings).toEqual([{ ts, quantity: 'heat.energy', value: 29_055_000, unit: 'Wh' }]);
     expect(decoded.format).toBe('d0');
@@ -94,6 +95,9 @@ describe('D0 block check character', () => {
     const fixed = withValidBcc(heat.bytes);
     expect(decodeD0(fixed, { receivedAt }).readings).toEqual(decodeD0(heat.bytes, { receivedAt, ignoreCrc: true }).readings);
     const etx = fixed.indexOf(0x03);
+    const changedData = Buffer.from(fixed);
+    changedData[fixed.indexOf(0x02) + 5] = changedData[fixed.indexOf(0x02) + 5]! ^ 0x01;
+    expect(refusal(() => decodeD0(changedData, { receivedAt }))).toBe('crc');
     for (let bit = 0; bit < 8; bit++) {
       const copy = Buffer.from(fixed);
       copy[etx + 1] = copy[etx + 1]! ^ (1 << bit);

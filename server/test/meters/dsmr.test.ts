@@ -4,8 +4,7 @@ import { FrameError } from '../../src/meters/decoder.js';
 import { decodeDsmr } from '../../src/meters/decoders/dsmr.js';
 import { crc16Arc } from '../../src/meters/crc.js';
 import { dsmrTimestamp, scaledDecimal } from '../../src/meters/dsmr/telegram.js';
-import { loadVector } from './vectors.js';
-import { refusal } from './vectors.js';
+import { loadVector, refusal } from './vectors.js';
 
 const valuesOf = (file: string, ignoreCrc = false) => {
   const decoded = decodeDsmr(loadVector(file).bytes, { ignoreCrc });

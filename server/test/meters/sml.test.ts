@@ -154,6 +154,7 @@ describe('SML transport', () => {
   });
 
   it('refuses every truncation with "truncated" or "format"', () => {
+    expect(refusal(() => decodeSml(emh.bytes.subarray(0, 60), { receivedAt }))).toBe('truncated');
     for (const vector of [emh.bytes, holley.bytes]) {
       for (let length = 0; length < vector.length; length++) {
         expect(['truncated', 'format'], `${length} bytes`).toContain(refusal(() => decodeSml(vector.subarray(0, length), { receivedAt })));

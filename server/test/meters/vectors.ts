@@ -1,5 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { FrameError } from '../../src/meters/decoder.js';
+import { expect } from 'vitest';
+import { FrameError, type DecodedFrame } from '../../src/meters/decoder.js';
+import { isQuantity, QUANTITY_UNITS } from '../../src/readings/quantities.js';
 import { fileURLToPath } from 'node:url';
 
 /** The shared conformance vectors (`../shared/vectors` next to the work tree). */
@@ -55,12 +57,25 @@ export function loadVector(file: string): Vector {
 
 export const hex = (value: string): Buffer => Buffer.from(value, 'hex');
 
-/** Fuzzing helper: a decoder given garbage returns readings with finite values or throws a FrameError. */
-export function decodesOrRefuses(decode: () => { readings: { value: number }[] }, isFrameError: (e: unknown) => boolean): boolean {
+/**
+ * Fuzzing check: a decode either refuses with a FrameError or returns well-formed readings (a
+ * known quantity in its own unit, a finite value, a UTC instant; exactly `ts` when given).
+ */
+export function expectReadingsOrRefusal(decode: () => DecodedFrame, ts?: string): void {
+  let decoded: DecodedFrame;
   try {
-    return decode().readings.every((r) => Number.isFinite(r.value));
+    decoded = decode();
   } catch (error) {
-    return isFrameError(error);
+    if (!(error instanceof FrameError)) throw error;
+    return;
+  }
+  expect(decoded.readings.length).toBeGreaterThan(0);
+  for (const r of decoded.readings) {
+    expect(isQuantity(r.quantity)).toBe(true);
+    expect(r.unit).toBe(QUANTITY_UNITS[r.quantity]);
+    expect(Number.isFinite(r.value)).toBe(true);
+    if (ts === undefined) expect(r.ts).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    else expect(r.ts).toBe(ts);
   }
 }
 
