@@ -14,11 +14,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { startPlatform, type Platform } from '../server/src/platform.js';
 import { provisionBatch } from '../server/src/provisioning/service.js';
 import { ArtefactStore } from '../server/src/provisioning/artefact-store.js';
 import { deviceResource, signSasToken } from '../server/src/provisioning/sas.js';
+import { createScratchDatabase } from '../server/test/support/stores.js';
 import { benchCommunity } from './lib/community.js';
 import { machine, peakRssMb, percentile, recordSection } from './lib/report.js';
 import type { LoadCommand, LoadConfig, LoadReport } from './lib/ingest-load.js';
@@ -47,25 +47,6 @@ interface ScenarioResult {
   peakRssMb: number;
 }
 
-async function freshPostgres(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `gridshare_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: postgresUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(postgresUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: postgresUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
-}
-
 async function storedCount(platform: Platform, communityId: string): Promise<number> {
   const [row] = await platform.db.query<{ n: number | null }>(
     'SELECT sum(readings_total)::int8 AS n FROM device_state s JOIN devices d ON d.id = s.device_id WHERE d.community_id = $1', [communityId]);
@@ -75,7 +56,7 @@ async function storedCount(platform: Platform, communityId: string): Promise<num
 /** One scenario, in this process: the server side. */
 async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
   const dir = mkdtempSync(join(tmpdir(), 'gridshare-bench-ingest-'));
-  const database = scenario === 'external' ? await freshPostgres() : undefined;
+  const database = scenario === 'external' ? await createScratchDatabase(postgresUrl, 'gridshare_bench') : undefined;
   const platform = await startPlatform({
     store: database ? { kind: 'postgres', url: database.url } : { kind: 'pglite', dataDir: join(dir, 'db') },
     http: { port: 0, host: '127.0.0.1', explicit: true },

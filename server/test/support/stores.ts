@@ -19,17 +19,23 @@ export interface TestDatabase {
 export async function createTestDatabase(kind: StoreConfig['kind'], dataDir?: string): Promise<TestDatabase> {
   if (kind === 'pglite') return { config: { kind, dataDir }, drop: async () => undefined };
   if (!postgresUrl) throw new Error('no PostgreSQL configured (TEST_DATABASE_URL)');
-  const name = `gridshare_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: postgresUrl });
+  const scratch = await createScratchDatabase(postgresUrl, 'gridshare_test');
+  return { config: { kind, url: scratch.url }, drop: scratch.drop };
+}
+
+/** A new database on the PostgreSQL server at `serverUrl`, and how to drop it again (tests, benchmarks). */
+export async function createScratchDatabase(serverUrl: string, prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
-  const url = new URL(postgresUrl);
+  const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return {
-    config: { kind, url: url.toString() },
+    url: url.toString(),
     async drop() {
-      const client = new pg.Client({ connectionString: postgresUrl });
+      const client = new pg.Client({ connectionString: serverUrl });
       await client.connect();
       await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await client.end();
