@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { crc16X25 } from '../../src/meters/crc.js';
 import { SIGNED_QUANTITIES } from '../../src/readings/quantities.js';
 import { FrameError, type DecodedFrame } from '../../src/meters/decoder.js';
-import { decodeSml, scaleSml, sml } from '../../src/meters/decoders/sml.js';
+import { decodeSml, sml } from '../../src/meters/decoders/sml.js';
+import { exactValue } from '../../src/meters/exact.js';
 import { decodeFrame } from '../../src/meters/registry.js';
 import { parseSmlFile } from '../../src/meters/sml/messages.js';
 import { SmlReader } from '../../src/meters/sml/tl.js';
@@ -190,17 +191,17 @@ describe('SML transport', () => {
 
 describe('SML values', () => {
   it('computes value × 10^scaler exactly, dividing by a power of ten', () => {
-    expect(scaleSml(153385557n, -1)).toBe(15338555.7);
-    expect(scaleSml(123456789n, -3)).toBe(123456.789);
-    expect(scaleSml(10793898701n, -4)).toBe(1079389.8701);
-    expect(scaleSml(-5635n, -1)).toBe(-563.5);
-    expect(scaleSml(107938n, 2)).toBe(10793800);
-    expect(scaleSml(69n, -2)).toBe(0.69);
+    expect(exactValue(153385557n, -1)).toBe(15338555.7);
+    expect(exactValue(123456789n, -3)).toBe(123456.789);
+    expect(exactValue(10793898701n, -4)).toBe(1079389.8701);
+    expect(exactValue(-5635n, -1)).toBe(-563.5);
+    expect(exactValue(107938n, 2)).toBe(10793800);
+    expect(exactValue(69n, -2)).toBe(0.69);
     fc.assert(fc.property(fc.integer({ min: -1e12, max: 1e12 }), fc.integer({ min: -9, max: 0 }), (v, s) => {
       // The nearest double to the exact decimal is what parsing its decimal text gives.
       const digits = Math.abs(v).toString().padStart(1 - s, '0');
       const text = `${v < 0 ? '-' : ''}${s === 0 ? digits : `${digits.slice(0, s)}.${digits.slice(s)}`}`;
-      return Object.is(scaleSml(BigInt(v), s), Number(text)) || (v === 0 && scaleSml(0n, s) === 0);
+      return Object.is(exactValue(BigInt(v), s), Number(text)) || (v === 0 && exactValue(0n, s) === 0);
     }), { numRuns: 300 });
   });
 

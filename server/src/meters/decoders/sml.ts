@@ -1,6 +1,7 @@
 import { QUANTITY_UNITS, type Quantity, type Reading } from '../../readings/quantities.js';
 import { FrameError, type DecodedFrame, type DecodeOptions, type MeterDecoder } from '../decoder.js';
 import { OBIS } from '../obis.js';
+import { exactValue } from '../exact.js';
 import { registerDecoder } from '../registry.js';
 import { parseSmlFile, type SmlListEntry, type SmlTime } from '../sml/messages.js';
 import { startsWithSmlEscape, unwrapSmlTransport } from '../sml/transport.js';
@@ -40,15 +41,6 @@ function octetText(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('latin1');
 }
 
-/** `value × 10^scaler`, exactly: an integer divided by a power of ten, never times 0.1. */
-export function scaleSml(value: bigint, scaler: number): number {
-  if (scaler >= 0) return Number(value * 10n ** BigInt(scaler));
-  const divisor = 10n ** BigInt(-scaler);
-  if (value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= -BigInt(Number.MAX_SAFE_INTEGER) && scaler >= -22) {
-    return Number(value) / Number(divisor); // both exact doubles: one correctly rounded division
-  }
-  return Number(value / divisor) + Number(value % divisor) / Number(divisor);
-}
 
 function timeOf(time: SmlTime | undefined): Date | undefined {
   if (time?.kind !== 'timestamp' || time.seconds < EARLIEST_CLOCK || time.seconds >= LATEST_CLOCK) return undefined;
@@ -102,7 +94,7 @@ export function decodeSml(frame: Uint8Array, options: DecodeOptions): DecodedFra
       continue;
     }
     if (value.type !== 'integer') continue; // absent, or a list SML does not define for values
-    const number = scaleSml(value.value, entry.scaler);
+    const number = exactValue(value.value, entry.scaler);
     const reading = a === 1 && f === 255 ? readingOf(code, entry, number) : undefined;
     if (!reading) {
       extra[key] = number;

@@ -1,5 +1,6 @@
 import { QUANTITY_UNITS, SIGNED_QUANTITIES, type Reading } from '../../readings/quantities.js';
 import { FrameError, type DecodedFrame, type DecodeOptions } from '../decoder.js';
+import { exactValue } from '../exact.js';
 import { OBIS } from '../obis.js';
 import { AxdrReader, cosemDateTime, type DlmsData } from './axdr.js';
 
@@ -61,7 +62,7 @@ function text(bytes: Uint8Array): string {
 function scaled(value: bigint | number, scaler: number): number {
   if (scaler < -9 || scaler > 9) throw new FrameError('format', `scaler ${scaler}`);
   if (typeof value === 'number') return scaler >= 0 ? value * 10 ** scaler : value / 10 ** -scaler;
-  return scaler >= 0 ? Number(value * 10n ** BigInt(scaler)) : Number(value) / 10 ** -scaler;
+  return exactValue(value, scaler);
 }
 
 interface Entry {
