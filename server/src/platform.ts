@@ -48,6 +48,8 @@ export interface PlatformOptions {
   signupRateLimit?: RateLimit;
   /** How long after ingestion quarter-hour energy is recomputed. */
   intervalDelayMs?: number;
+  /** How often open live streams check their caller again (default 15 s). */
+  liveRecheckMs?: number;
   /** Create the demo community before the platform starts answering. */
   demo?: boolean;
 }
@@ -156,7 +158,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await discoveryRoutes(app, { db });
     await provisioningRoutes(app, { db, store: new ArtefactStore(options.artefactsDir), endpoints, deviceChanged });
     await ingestRoutes(app, { db, ingest, writer, authenticateDevice });
-    await liveRoutes(app, { db, hub: live });
+    await liveRoutes(app, { db, hub: live, ...(options.liveRecheckMs ? { recheckMs: options.liveRecheckMs } : {}) });
     await intervalRoutes(app, { db });
     await meterRoutes(app, { db });
     await webRoutes(app);

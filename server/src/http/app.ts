@@ -6,7 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../store/db.js';
-import { resolvePrincipal } from '../accounts/service.js';
+import { resolvePrincipal, type Credentials } from '../accounts/service.js';
 import { ANONYMOUS } from '../accounts/principal.js';
 import { ForbiddenError } from '../errors.js';
 import { validatorCompiler } from './validation.js';
@@ -31,6 +31,11 @@ function bearerToken(request: FastifyRequest): string | undefined {
   if (!header) return undefined;
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   return match?.[1];
+}
+
+/** The session cookie or bearer token a request came with (long-lived streams check them again later). */
+export function requestCredentials(request: FastifyRequest): Credentials {
+  return { sessionToken: request.cookies[SESSION_COOKIE], bearerToken: bearerToken(request) };
 }
 
 /** Routes a user who still has to replace a one-time password may use. */
@@ -82,10 +87,7 @@ export async function createHttp(options: HttpOptions): Promise<Api> {
   app.addHook('onRequest', async (request) => {
     request.principal = ANONYMOUS;
     if (!request.url.startsWith('/api/') && !request.url.startsWith('/metrics')) return;
-    const principal = await resolvePrincipal(options.db, {
-      sessionToken: request.cookies[SESSION_COOKIE],
-      bearerToken: bearerToken(request),
-    });
+    const principal = await resolvePrincipal(options.db, requestCredentials(request));
     request.principal = principal;
     if ('mustChangePassword' in principal && principal.mustChangePassword) {
       const path = request.url.split('?')[0]!;

@@ -11,8 +11,8 @@ export interface LiveEvent {
 
 export interface LiveSubscriber {
   readonly communityId: string;
-  /** Undefined: every metering point of the community (managers). */
-  readonly meteringPointIds: ReadonlySet<string> | undefined;
+  /** Undefined: every metering point of the community (managers). Narrowed or widened while the stream is open. */
+  meteringPointIds: ReadonlySet<string> | undefined;
   send(event: LiveEvent): void;
 }
 

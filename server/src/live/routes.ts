@@ -1,17 +1,42 @@
 import { Type } from 'typebox';
 import type { Db } from '../store/db.js';
 import { errors, IdParams, type Api } from '../http/api.js';
-import { activeMembership, isManagerOf, requireUser } from '../accounts/policy.js';
-import { NotFoundError } from '../errors.js';
-import type { LiveHub, LiveEvent } from './hub.js';
+import { requestCredentials } from '../http/app.js';
+import { activeMembership, isManagerOf } from '../accounts/policy.js';
+import { resolvePrincipal } from '../accounts/service.js';
+import type { Principal } from '../accounts/principal.js';
+import { NotFoundError, UnauthorizedError } from '../errors.js';
+import type { LiveHub, LiveEvent, LiveSubscriber } from './hub.js';
 
 const HEARTBEAT_MS = 15_000;
 
+export interface LiveRouteOptions {
+  db: Db;
+  hub: LiveHub;
+  /** How often an open stream checks again who is watching (logout, leaving, new metering points). */
+  recheckMs?: number;
+}
+
+/**
+ * What a caller may watch in a community: every metering point (managers, admins: undefined) or
+ * their own. Throws as the API does for a caller who may not watch at all.
+ */
+async function watchableMeteringPoints(db: Db, principal: Principal, communityId: string): Promise<ReadonlySet<string> | undefined> {
+  if (principal.kind !== 'user') throw new UnauthorizedError();
+  if (isManagerOf(principal, communityId)) return undefined;
+  const own = activeMembership(principal, communityId);
+  if (!own) throw new NotFoundError('community');
+  const rows = await db.query<{ id: string }>('SELECT id FROM metering_points WHERE member_id = $1', [own.memberId]);
+  return new Set(rows.map((r) => r.id));
+}
+
 /**
  * Server-sent events: the browser's EventSource sends the session cookie, reconnects by itself
- * and needs no extra protocol. Managers see every metering point, members only their own.
+ * and needs no extra protocol. Managers see every metering point, members only their own. A
+ * stream outlives the request that opened it, so it checks its caller again at every recheck:
+ * a member who left, a revoked session or token ends it; a new metering point joins it.
  */
-export async function liveRoutes(app: Api, { db, hub }: { db: Db; hub: LiveHub }): Promise<void> {
+export async function liveRoutes(app: Api, { db, hub, recheckMs = HEARTBEAT_MS }: LiveRouteOptions): Promise<void> {
   app.get('/api/v1/communities/:id/live', {
     schema: {
       tags: ['live'],
@@ -21,15 +46,13 @@ export async function liveRoutes(app: Api, { db, hub }: { db: Db; hub: LiveHub }
       response: { 200: Type.String({ description: 'text/event-stream' }), ...errors(401, 404) },
     },
   }, async (request, reply) => {
-    const user = requireUser(request.principal);
     const communityId = request.params.id;
-    let meteringPointIds: Set<string> | undefined;
-    if (!isManagerOf(user, communityId)) {
-      const own = activeMembership(user, communityId);
-      if (!own) throw new NotFoundError('community');
-      const rows = await db.query<{ id: string }>('SELECT id FROM metering_points WHERE member_id = $1', [own.memberId]);
-      meteringPointIds = new Set(rows.map((r) => r.id));
-    }
+    const credentials = requestCredentials(request);
+    const subscriber: LiveSubscriber = {
+      communityId,
+      meteringPointIds: await watchableMeteringPoints(db, request.principal, communityId),
+      send: (event: LiveEvent) => raw.write(`event: reading\ndata: ${JSON.stringify(event)}\n\n`),
+    };
 
     reply.hijack();
     const raw = reply.raw;
@@ -40,11 +63,16 @@ export async function liveRoutes(app: Api, { db, hub }: { db: Db; hub: LiveHub }
       'x-accel-buffering': 'no',
     });
     raw.write(`retry: 3000\n: connected\n\n`);
-    const send = (event: LiveEvent) => raw.write(`event: reading\ndata: ${JSON.stringify(event)}\n\n`);
-    const unsubscribe = hub.subscribe({ communityId, meteringPointIds, send });
+    const unsubscribe = hub.subscribe(subscriber);
     const heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), HEARTBEAT_MS);
-    request.raw.once('close', () => {
+    const recheck = setInterval(() => {
+      resolvePrincipal(db, credentials)
+        .then((principal) => watchableMeteringPoints(db, principal, communityId))
+        .then((scope) => { subscriber.meteringPointIds = scope; }, () => raw.end());
+    }, recheckMs);
+    raw.once('close', () => {
       clearInterval(heartbeat);
+      clearInterval(recheck);
       unsubscribe();
     });
   });
