@@ -30,10 +30,12 @@ export interface XmlLimits {
 
 export const DEFAULT_XML_LIMITS: Required<XmlLimits> = { maxBytes: 8 * 1024 * 1024, maxDepth: 32, maxElements: 500_000 };
 
+const NO_ATTRIBUTES: ReadonlyMap<string, string> = new Map();
+
 interface OpenElement {
   readonly uri: string;
   readonly local: string;
-  readonly attributes: Map<string, string>;
+  readonly attributes: ReadonlyMap<string, string>;
   readonly children: XmlElement[];
   text: string;
 }
@@ -80,11 +82,12 @@ export function readXml(input: string | Uint8Array, limits: XmlLimits = {}): Xml
     elements += 1;
     if (elements > maxElements) throw new EdaMessageError('too_large', `more than ${maxElements} elements`);
     if (stack.length >= maxDepth) throw new EdaMessageError('too_large', `elements nested deeper than ${maxDepth} (${where()})`);
-    const attributes = new Map<string, string>();
-    for (const attribute of Object.values(tag.attributes)) {
-      if (attribute.uri === '') attributes.set(attribute.local, attribute.value);
+    let attributes: Map<string, string> | undefined;
+    for (const name in tag.attributes) {
+      const attribute = tag.attributes[name]!;
+      if (attribute.uri === '') (attributes ??= new Map()).set(attribute.local, attribute.value);
     }
-    stack.push({ uri: tag.uri, local: tag.local, attributes, children: [], text: '' });
+    stack.push({ uri: tag.uri, local: tag.local, attributes: attributes ?? NO_ATTRIBUTES, children: [], text: '' });
   });
   const addText = (data: string) => {
     const top = stack[stack.length - 1];
@@ -97,10 +100,9 @@ export function readXml(input: string | Uint8Array, limits: XmlLimits = {}): Xml
     if (open.children.length > 0 && open.text.trim() !== '') {
       throw new EdaMessageError('malformed_xml', `<${open.local}> mixes text and elements (${where()})`);
     }
-    const element: XmlElement = { uri: open.uri, local: open.local, attributes: open.attributes, children: open.children, text: open.text };
     const parent = stack[stack.length - 1];
-    if (parent) parent.children.push(element);
-    else root = element;
+    if (parent) parent.children.push(open);
+    else root = open;
   });
 
   parser.write(text).close();

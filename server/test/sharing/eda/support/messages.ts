@@ -4,6 +4,7 @@
  * community whose operator allocation is computed here independently of the code under test.
  */
 import { createLocalClock } from '../../../../src/simulator/local-time.js';
+import { mulberry32 } from '../../../../src/simulator/random.js';
 
 export const VIENNA = createLocalClock('Europe/Vienna');
 export const QH = 900_000;
@@ -134,18 +135,6 @@ export function consumptionRecordXml(spec: MessageSpec): string {
   return lines.join('\n');
 }
 
-/** A small deterministic generator (mulberry32), so fixtures are the same on every run. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 export interface CommunityDay {
   readonly startMs: number;
   readonly count: number;
@@ -168,7 +157,7 @@ export interface CommunityDay {
  */
 export function communityDay(isoDate: string, seed = 1): CommunityDay {
   const { startMs, count } = viennaDay(isoDate);
-  const next = random(seed);
+  const next = mulberry32(seed);
   const shares = [60, 40];
   const consumption = shares.map(() => Array.from({ length: count }, () => 40 + Math.floor(next() * 180)));
   const production = Array.from({ length: count }, (_, k) => {
