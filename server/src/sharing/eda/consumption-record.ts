@@ -98,10 +98,11 @@ export interface ConsumptionRecord {
   readonly unknownCodes: readonly string[];
 }
 
-export interface ParseOptions extends XmlLimits {}
+export type ParseOptions = XmlLimits;
 
 const ZAEHLPUNKT = /^AT[0-9A-Za-z]{31}$/;
 const GROUPING_ID = /^[0-9A-Za-z]{1,35}$/;
+const MESSAGE_CODE = /^[0-9A-Za-z_]{1,20}$/;
 
 /** Children in an ebUtilities namespace; elements of other namespaces are extensions and ignored. */
 function childrenNamed(parent: XmlElement, local: string): XmlElement[] {
@@ -257,7 +258,7 @@ export function parseConsumptionRecord(xml: string | Uint8Array, options: ParseO
     schemaVersion: version,
     documentMode: mpd.attributes.get('DocumentMode')?.trim() ?? null,
     duplicate: duplicate === undefined ? null : duplicate === 'true' || duplicate === '1',
-    messageCode: requiredText(mpd, 'MessageCode', 'MarketParticipantDirectory'),
+    messageCode: identifier(requiredText(mpd, 'MessageCode', 'MarketParticipantDirectory'), MESSAGE_CODE, 'message code', 'MarketParticipantDirectory/MessageCode'),
     sender: address('Sender'),
     receiver: address('Receiver'),
     createdAtMs: created === null ? null : parseOffsetInstant(created, 'MarketParticipantDirectory/RoutingHeader/DocumentCreationDateTime'),

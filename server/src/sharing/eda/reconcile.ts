@@ -235,7 +235,8 @@ interface PointTotals {
  */
 export function reconcile(figures: readonly OperatorFigure[], metered: readonly MeteredInterval[], tolerance: Tolerance = {}): Reconciliation {
   const checked = checkedTolerance(tolerance);
-  const communities = new Set(figures.map((figure) => figure.communityId));
+  // Messages before schema 01.40 name no community (null): they fit any one community.
+  const communities = new Set(figures.map((figure) => figure.communityId).filter((id) => id !== null));
   if (communities.size > 1) throw new EdaInputError(`figures of ${communities.size} communities: reconcile one community at a time`);
   const meteredByKey = indexMetered(metered);
   const metric: Threshold = { allowanceWh: METERED_ALLOWANCE_WH, tolerance: checked };

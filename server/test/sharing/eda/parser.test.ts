@@ -184,6 +184,7 @@ describe('parseConsumptionRecord refuses', () => {
     ['an unknown metering method', () => replace('<cp:MM>L3</cp:MM>', '<cp:MM>L9</cp:MM>'), 'invalid_value', /MM$/],
     ['a meter code longer than 25 characters', () => replace('MeterCode="1-1:2.9.0 G.03"', 'MeterCode="1-1:2.9.0 G.03 and much more text"'), 'invalid_value'],
     ['a bad message id', () => replace(/<ct:MessageId>[^<]*</, '<ct:MessageId>id with blanks<'), 'invalid_value'],
+    ['an empty message code', () => replace('DATEN_CRMSG', ''), 'invalid_value', /MessageCode$/],
   ])('%s', (_, make, reason, field) => expectRefused(make(), reason, field));
 
   it('the same code for the same quarter hour in two Energy blocks', () => {

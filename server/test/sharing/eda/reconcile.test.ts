@@ -177,6 +177,11 @@ describe('reconcile refuses inputs no caller should pass', () => {
   ])('%s', (_, call) => {
     expect(call).toThrow(EdaInputError);
   });
+
+  it('accepts figures without a community (schema before 01.40) next to one community', () => {
+    const older = { ...operator[0]!, gridConnectionId: CONSUMER_B, communityId: null };
+    expect(reconcile([...operator, older], [...imported(CONSUMER_A, [100]), ...imported(CONSUMER_B, [100])]).differences).toEqual([]);
+  });
 });
 
 describe('reconcile properties', () => {
