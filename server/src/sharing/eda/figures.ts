@@ -54,18 +54,27 @@ interface Slot {
 }
 
 /**
- * What a generation Zählpunkt gave to the community, exactly, in mWh: participating generation
- * less the remaining surplus (G.01T − P.01T), or G.01 − P.01 where the T codes are absent.
- * Undefined when neither pair was sent; negative when the operator's surplus exceeds the
- * generation (inconsistent data, flagged by the reconciliation).
+ * A generation Zählpunkt's generation and remaining surplus, exactly, in mWh: the participating
+ * pair (G.01T, P.01T), or (G.01, P.01) where the T codes are absent; undefined when neither pair
+ * was sent.
  */
-export function givenMilliWh(rawMilliWh: Readonly<Record<string, number>>): number | undefined {
-  for (const [total, surplus] of [[GENERATION_PARTICIPATING, SURPLUS_PARTICIPATING], [GENERATION_TOTAL, SURPLUS]] as const) {
+export function generationAndSurplus(rawMilliWh: Readonly<Record<string, number>>): { generated: number; surplus: number } | undefined {
+  for (const [total, left] of [[GENERATION_PARTICIPATING, SURPLUS_PARTICIPATING], [GENERATION_TOTAL, SURPLUS]] as const) {
     const generated = rawMilliWh[total];
-    const left = rawMilliWh[surplus];
-    if (generated !== undefined && left !== undefined) return generated - left;
+    const surplus = rawMilliWh[left];
+    if (generated !== undefined && surplus !== undefined) return { generated, surplus };
   }
   return undefined;
+}
+
+/**
+ * What a generation Zählpunkt gave to the community, exactly, in mWh: generation less remaining
+ * surplus. Negative when the operator's surplus exceeds the generation (inconsistent data,
+ * flagged by the reconciliation).
+ */
+export function givenMilliWh(rawMilliWh: Readonly<Record<string, number>>): number | undefined {
+  const pair = generationAndSurplus(rawMilliWh);
+  return pair && pair.generated - pair.surplus;
 }
 
 function figureOf(slot: Slot): OperatorFigure {

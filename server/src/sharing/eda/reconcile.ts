@@ -3,7 +3,7 @@ import type { Quality } from '../../intervals/energy.js';
 import { COMMUNITY_SHARE, CONSUMPTION_PARTICIPATING, CONSUMPTION_TOTAL, energyCode, OWN_COVERAGE } from './codes.js';
 import type { OperatorQuality } from './consumption-record.js';
 import { EdaInputError } from './errors.js';
-import { givenMilliWh, weakerQuality, type OperatorFigure } from './figures.js';
+import { generationAndSurplus, givenMilliWh, weakerQuality, type OperatorFigure } from './figures.js';
 import { milliWhToWh } from './quantity.js';
 
 /**
@@ -189,8 +189,10 @@ function orderViolations(figure: OperatorFigure, tolerance: Required<Tolerance>)
     const share = exact[COMMUNITY_SHARE];
     if (share !== undefined && coverage > share) found.push(compare('allocated_exceeds_share', figure, coverage, share, 1000, order, null));
   }
-  const given = givenMilliWh(exact);
-  if (given !== undefined && given < 0) found.push(compare('surplus_exceeds_production', figure, -given, 0, 1000, order, null));
+  const generation = generationAndSurplus(exact);
+  if (generation && generation.surplus > generation.generated) {
+    found.push(compare('surplus_exceeds_production', figure, generation.surplus, generation.generated, 1000, order, null));
+  }
   return found.filter((d): d is Difference => d !== undefined);
 }
 

@@ -130,9 +130,9 @@ describe("reconcile: the operator's own figures", () => {
       { code: '1-1:2.9.0 G.01T', values: ['0.100', '0.100'] },
       { code: '1-1:2.9.0 P.01T', values: ['0.100', '0.130'] },
     ]);
-    expect(kinds(reconcile(figures, []).differences).filter((d) => d[0] === 'surplus_exceeds_production')).toEqual([
-      ['surplus_exceeds_production', PRODUCER, 1, 30],
-    ]);
+    const flagged = reconcile(figures, []).differences.filter((d) => d.kind === 'surplus_exceeds_production');
+    expect(kinds(flagged)).toEqual([['surplus_exceeds_production', PRODUCER, 1, 30]]);
+    expect(flagged[0]).toMatchObject({ operatorWh: 130, referenceWh: 100 });
   });
 
   it('balances the community per quarter hour on exact values, allowing ½ Wh per value sent', () => {
