@@ -14,8 +14,10 @@ import {
   operatorFigures, parseConsumptionRecord, reconcile, type ConsumptionRecord, type MeteredInterval,
 } from '../server/src/sharing/eda/index.js';
 import { consumptionRecordXml, kwh, QH, viennaDay } from '../server/test/sharing/eda/support/messages.js';
+import { loadavg } from 'node:os';
 import { machine, peakRssMb, recordSection } from './lib/report.js';
 
+const LOAD_AT_START = loadavg()[0]!;
 const DAY_START = viennaDay('2025-01-01').startMs;
 const COMMUNITY = 'AT00100000000RC100001000000000001';
 const point = (n: number) => `AT0010000000000000001${String(n).padStart(12, '0')}`;
@@ -97,7 +99,7 @@ const reconciled = timed(() => reconcile(mapped.result, metered, { wh: 2 }));
 process.stderr.write(`community: ${messages.length} messages, ${totalBytes} bytes; parse ${parsed.ms.toFixed(0)} ms, map ${mapped.ms.toFixed(0)} ms, reconcile ${reconciled.ms.toFixed(0)} ms, ${reconciled.result.differences.length} differences\n`);
 
 const body = [
-  `Measured ${machine()} with \`npm run bench:eda\`. Synthetic ConsumptionRecord 01.41 messages (structure as documented in server/src/sharing/eda/README.md, values with 3 and 6 decimals). Parse times are the best of 5 runs; parsing is synchronous, so the size limit (8 MiB) bounds how long one message blocks the event loop.`,
+  `Measured ${machine()} with \`npm run bench:eda\`. Synthetic ConsumptionRecord 01.41 messages (structure as documented in server/src/sharing/eda/README.md, values with 3 and 6 decimals). Parse times are the best of 5 runs; parsing is synchronous, so the size limit (8 MiB) bounds how long one message blocks the event loop. 1-minute load average at the start: ${LOAD_AT_START.toFixed(1)} (the machine is shared; above 2 on 2 CPUs everything is slower).`,
   '',
   '| Message | Size | Positions | Parse (ms) | Throughput | Positions/s |',
   '|---|---:|---:|---:|---:|---:|',

@@ -46,11 +46,16 @@ export function weakerQuality(a: OperatorQuality, b: OperatorQuality): OperatorQ
 }
 
 interface Slot {
+  readonly startMs: number;
+  /** Per meter code, the exact value and its quality; a later message's value replaces an earlier one. */
+  readonly values: Map<string, { readonly milliWh: number; readonly quality: OperatorQuality }>;
+}
+
+/** The quarter hours of one Zählpunkt in one community. */
+interface Series {
   readonly gridConnectionId: string;
   readonly communityId: string | null;
-  readonly startMs: number;
-  readonly milliWh: Map<string, number>;
-  readonly quality: Map<string, OperatorQuality>;
+  readonly slots: Map<number, Slot>;
 }
 
 /**
@@ -77,20 +82,21 @@ export function givenMilliWh(rawMilliWh: Readonly<Record<string, number>>): numb
   return pair && pair.generated - pair.surplus;
 }
 
-function figureOf(slot: Slot): OperatorFigure {
+function figureOf(series: Series, slot: Slot): OperatorFigure {
   const raw: Record<string, number> = {};
   const rawMilliWh: Record<string, number> = {};
   let quality: OperatorQuality = 'measured';
-  for (const code of [...slot.milliWh.keys()].sort()) {
-    raw[code] = milliWhToWh(slot.milliWh.get(code)!);
-    rawMilliWh[code] = slot.milliWh.get(code)!;
-    quality = weakerQuality(quality, slot.quality.get(code)!);
+  for (const code of [...slot.values.keys()].sort()) {
+    const value = slot.values.get(code)!;
+    raw[code] = milliWhToWh(value.milliWh);
+    rawMilliWh[code] = value.milliWh;
+    quality = weakerQuality(quality, value.quality);
   }
   const wh = (code: string) => raw[code] ?? null;
   const given = givenMilliWh(rawMilliWh);
   return {
-    gridConnectionId: slot.gridConnectionId,
-    communityId: slot.communityId,
+    gridConnectionId: series.gridConnectionId,
+    communityId: series.communityId,
     startMs: slot.startMs,
     consumptionWh: wh(CONSUMPTION_TOTAL),
     fromCommunityWh: wh(OWN_COVERAGE),
@@ -111,27 +117,33 @@ function figureOf(slot: Slot): OperatorFigure {
  * provisional L3 ones), and codes a later message does not carry are kept from earlier ones.
  */
 export function operatorFigures(records: readonly ConsumptionRecord[]): OperatorFigure[] {
-  const slots = new Map<string, Slot>();
+  const seriesByKey = new Map<string, Series>();
   for (const record of records) {
+    const key = `${record.meteringPoint}|${record.communityId ?? ''}`;
+    let series = seriesByKey.get(key);
+    if (!series) {
+      series = { gridConnectionId: record.meteringPoint, communityId: record.communityId, slots: new Map() };
+      seriesByKey.set(key, series);
+    }
     for (const block of record.energy) {
-      for (const series of block.series) {
-        for (const position of series.positions) {
-          const key = `${record.meteringPoint}|${record.communityId ?? ''}|${position.startMs}`;
-          let slot = slots.get(key);
+      for (const data of block.series) {
+        for (const position of data.positions) {
+          let slot = series.slots.get(position.startMs);
           if (!slot) {
-            slot = { gridConnectionId: record.meteringPoint, communityId: record.communityId, startMs: position.startMs, milliWh: new Map(), quality: new Map() };
-            slots.set(key, slot);
+            slot = { startMs: position.startMs, values: new Map() };
+            series.slots.set(position.startMs, slot);
           }
-          slot.milliWh.set(series.meterCode, position.milliWh);
-          slot.quality.set(series.meterCode, position.quality);
+          slot.values.set(data.meterCode, { milliWh: position.milliWh, quality: position.quality });
         }
       }
     }
   }
-  return [...slots.values()]
-    .map(figureOf)
-    .sort((a, b) => (a.gridConnectionId < b.gridConnectionId ? -1 : a.gridConnectionId > b.gridConnectionId ? 1 : 0)
-      || (a.communityId ?? '').localeCompare(b.communityId ?? '') || a.startMs - b.startMs);
+  const figures: OperatorFigure[] = [];
+  for (const key of [...seriesByKey.keys()].sort()) {
+    const series = seriesByKey.get(key)!;
+    for (const slot of [...series.slots.values()].sort((a, b) => a.startMs - b.startMs)) figures.push(figureOf(series, slot));
+  }
+  return figures;
 }
 
 const ALLOCATION_FIELDS = ['consumptionWh', 'fromCommunityWh', 'productionWh', 'toCommunityWh'] as const;
