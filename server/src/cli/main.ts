@@ -4,6 +4,7 @@ import { registerSimulateCommand } from '../simulator/run.js';
 import { registerProvisioningCommands } from '../provisioning/commands.js';
 import { registerAllocateCommand } from '../sharing/allocate-command.js';
 import { registerDecodeCommand } from '../meters/decode-command.js';
+import { registerEdaCommand } from '../sharing/eda/inspect-command.js';
 
 const program = new Command('gridshare')
   .description('Gridshare: the open-source platform for local energy communities')
@@ -14,6 +15,7 @@ registerProvisioningCommands(program);
 registerSimulateCommand(program);
 registerAllocateCommand(program);
 registerDecodeCommand(program);
+registerEdaCommand(program);
 
 try {
   await program.parseAsync(process.argv);
