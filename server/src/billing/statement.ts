@@ -10,6 +10,14 @@ export interface MemberInterval {
   readonly fromGridWh: number;
   readonly toCommunityWh: number;
   readonly toGridWh: number;
+  /**
+   * Community energy allocated to the member's import, which is what is billed; defaults to
+   * fromCommunityWh. Differs only with a battery behind the meter, which stored part of it
+   * (fromCommunityWh is then what was consumed from the community, directly or via the battery).
+   */
+  readonly billedFromCommunityWh?: number;
+  /** Part of fromCommunityWh that a community battery had stored from the grid: no CO2 avoided. */
+  readonly gridOriginCommunityWh?: number;
 }
 
 export type Co2Intensity =
@@ -110,19 +118,20 @@ export function buildStatement(input: StatementInput): Statement {
     energy.toGridWh += toGridWh;
     energy.consumptionWh += selfConsumedWh + fromCommunityWh + fromGridWh;
     energy.productionWh += selfConsumedWh + toCommunityWh + toGridWh;
-    co2MilliGrams += (selfConsumedWh + fromCommunityWh) * co2At(input.co2, interval.startMs);
+    const billedWh = interval.billedFromCommunityWh ?? fromCommunityWh;
+    co2MilliGrams += (selfConsumedWh + fromCommunityWh - (interval.gridOriginCommunityWh ?? 0)) * co2At(input.co2, interval.startMs);
 
     const prices = pricesAt(interval.startMs);
     if (!prices) {
       unpriced += 1;
       continue;
     }
-    addLine('community-energy', prices.tariff, fromCommunityWh, energyCost(fromCommunityWh, prices.community));
+    addLine('community-energy', prices.tariff, billedWh, energyCost(billedWh, prices.community));
     addLine('community-sales', prices.tariff, toCommunityWh, -energyCost(toCommunityWh, prices.community));
-    addLine('grid-fee-reduction', prices.tariff, fromCommunityWh, -energyCost(fromCommunityWh, prices.gridFeeReduction));
+    addLine('grid-fee-reduction', prices.tariff, billedWh, -energyCost(billedWh, prices.gridFeeReduction));
     // Against the baseline "everything from the grid, everything sold at feed-in":
     savings += energyCost(selfConsumedWh, prices.grid)
-      + energyCost(fromCommunityWh, prices.grid - prices.community + prices.gridFeeReduction)
+      + energyCost(billedWh, prices.grid - prices.community + prices.gridFeeReduction)
       + energyCost(toCommunityWh, prices.community - prices.feedIn);
   }
 

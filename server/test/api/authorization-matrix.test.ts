@@ -183,6 +183,22 @@ const cases: Case[] = [
     body: () => ({ encryptionKey: '36C66639E48A8CA4D6BC8B282A793BBB' }), expect: ownerOfA(204, 403) },
   { method: 'GET', route: '/api/v1/communities/:id/live', url: (w) => `/api/v1/communities/${w.communityA}/live`, stream: true, expect: membersOfA(200) },
 
+  { method: 'GET', route: '/api/v1/communities/:id/allocation-shares', url: (w) => `/api/v1/communities/${w.communityA}/allocation-shares`, expect: managersOfA(200) },
+  { method: 'PUT', route: '/api/v1/communities/:id/allocation-shares', url: (w) => `/api/v1/communities/${w.communityA}/allocation-shares`,
+    body: (w) => ({ validFrom: '2026-01-01T00:00:00Z', shares: [{ memberId: w.memberIdA, share: '0.5' }] }), expect: managersOfA(200) },
+  { method: 'GET', route: '/api/v1/communities/:id/co2-intensity', url: (w) => `/api/v1/communities/${w.communityA}/co2-intensity`, expect: membersOfA(200) },
+  { method: 'PUT', route: '/api/v1/communities/:id/co2-intensity', url: (w) => `/api/v1/communities/${w.communityA}/co2-intensity`,
+    body: () => ({ gramsPerKWh: 210 }), expect: managersOfA(200) },
+  { method: 'GET', route: '/api/v1/members/:id/energy',
+    url: (w) => `/api/v1/members/${w.memberIdA}/energy?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&resolution=1h`, expect: ownerOfA(200) },
+  { method: 'GET', route: '/api/v1/communities/:id/energy',
+    url: (w) => `/api/v1/communities/${w.communityA}/energy?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&resolution=1d`, expect: membersOfA(200),
+    check: (role, body, w) => {
+      // Per-member figures are for the managers (and admins) only.
+      expect(body.members !== undefined).toBe(role === 'managerA' || role === 'admin');
+      if (body.members) expect(body.members.map((m: { memberId: string }) => m.memberId)).toEqual(expect.arrayContaining([w.memberIdA, w.memberIdA2]));
+    } },
+
   { method: 'GET', route: '/health', url: () => '/health', expect: everyone(200) },
   { method: 'GET', route: '/metrics', url: () => '/metrics', expect: adminOnly(200) },
 ];
