@@ -31,6 +31,7 @@ import { IntervalScheduler } from './intervals/service.js';
 import { intervalRoutes } from './intervals/routes.js';
 import { markSharingDirty, SharingScheduler } from './sharing/service.js';
 import { sharingRoutes } from './sharing/routes.js';
+import { billingRoutes } from './billing/routes.js';
 
 export interface PlatformOptions {
   store: StoreConfig;
@@ -169,6 +170,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await liveRoutes(app, { db, hub: live });
     await intervalRoutes(app, { db });
     await sharingRoutes(app, { db, sharingChanged: () => sharing.nudge() });
+    await billingRoutes(app, { db });
     await meterRoutes(app, { db });
     await webRoutes(app);
     await app.ready();

@@ -1,4 +1,4 @@
-import { energyCost, formatMinor, formatNano, minorDigits, roundToMinor, type Nano } from './money.js';
+import { energyCost, formatMinor, formatNano, minorDigits, parseFixed, parseNano, roundToMinor, type Nano } from './money.js';
 import { tariffSchedule, type TariffVersion } from './tariff-schedule.js';
 
 /** One member's energy in one quarter hour, split by source (see sharing/). */
@@ -173,4 +173,71 @@ const order = (code: LineCode) => ['community-energy', 'community-sales', 'grid-
 function co2At(co2: Co2Intensity, startMs: number): number {
   if (co2.kind === 'constant') return co2.gramsPerKWh;
   return co2.gramsPerKWh.get(Math.floor(startMs / 3_600_000) * 3_600_000) ?? co2.fallback;
+}
+
+type Energy = Statement['energy'];
+const ENERGY_KEYS = ['consumptionWh', 'selfConsumedWh', 'fromCommunityWh', 'fromGridWh', 'productionWh', 'toCommunityWh', 'toGridWh'] as const;
+
+/**
+ * The correction that brings what was issued for a member and period (the statement and the
+ * corrections so far) to a fresh statement: per line (code and tariff) the difference in energy
+ * and in rounded amount, never a silent change of what was issued. Its total is the sum of its
+ * lines, so issued totals + corrections = the fresh total exactly. Undefined when nothing changed.
+ */
+export function correctionFor(issued: readonly Statement[], fresh: Statement): Statement | undefined {
+  const digits = minorDigits(fresh.currency);
+  interface Acc { line: StatementLine; energyWh: number; amount: bigint; exact: Nano }
+  const sums = (statements: readonly Statement[]) => {
+    const lines = new Map<string, Acc>();
+    const energy: Record<keyof Energy, number> = { consumptionWh: 0, selfConsumedWh: 0, fromCommunityWh: 0, fromGridWh: 0, productionWh: 0, toCommunityWh: 0, toGridWh: 0 };
+    let savings = 0n;
+    let co2Grams = 0n;
+    let unpriced = 0;
+    for (const s of statements) {
+      for (const line of s.lines) {
+        const key = `${line.code}|${line.tariffId}`;
+        const acc = lines.get(key) ?? { line, energyWh: 0, amount: 0n, exact: 0n };
+        acc.energyWh += line.energyWh;
+        acc.amount += parseFixed(line.amount, digits);
+        acc.exact += parseNano(line.exactAmount);
+        lines.set(key, acc);
+      }
+      for (const k of ENERGY_KEYS) energy[k] += s.energy[k];
+      savings += parseFixed(s.savings, digits);
+      co2Grams += parseFixed(s.co2AvoidedKg, 3);
+      unpriced += s.unpricedIntervals;
+    }
+    return { lines, energy, savings, co2Grams, unpriced };
+  };
+  const before = sums(issued);
+  const after = sums([fresh]);
+  const keys = [...after.lines.keys(), ...[...before.lines.keys()].filter((k) => !after.lines.has(k))];
+  let total = 0n;
+  const lines: StatementLine[] = [];
+  for (const key of keys) {
+    const a = after.lines.get(key);
+    const b = before.lines.get(key);
+    const energyWh = (a?.energyWh ?? 0) - (b?.energyWh ?? 0);
+    const amount = (a?.amount ?? 0n) - (b?.amount ?? 0n);
+    if (energyWh === 0 && amount === 0n) continue;
+    total += amount;
+    const line = (a ?? b)!.line;
+    lines.push({ ...line, energyWh, amount: formatMinor(amount, digits), exactAmount: formatNano((a?.exact ?? 0n) - (b?.exact ?? 0n)) });
+  }
+  const energy = Object.fromEntries(ENERGY_KEYS.map((k) => [k, after.energy[k] - before.energy[k]])) as unknown as Energy;
+  const savings = after.savings - before.savings;
+  const co2 = after.co2Grams - before.co2Grams;
+  if (lines.length === 0 && ENERGY_KEYS.every((k) => energy[k] === 0) && savings === 0n && co2 === 0n) return undefined;
+  return {
+    memberId: fresh.memberId,
+    periodStart: fresh.periodStart,
+    periodEnd: fresh.periodEnd,
+    currency: fresh.currency,
+    lines,
+    total: formatMinor(total, digits),
+    energy,
+    savings: formatMinor(savings, digits),
+    co2AvoidedKg: formatMinor(co2, 3),
+    unpricedIntervals: after.unpriced - before.unpriced,
+  };
 }

@@ -61,19 +61,18 @@ export interface StoredInterval {
 /** Writes intervals (as the interval job does) and marks their quarter hours for sharing in the same transaction. */
 export async function storeIntervals(db: Db, communityId: string, pointId: string, byStart: Record<number, StoredInterval>): Promise<void> {
   const starts = Object.keys(byStart).map(Number);
+  const all = starts.map((start) => byStart[start]!);
   await db.transaction(async (tx) => {
-    for (const start of starts) {
-      const iv = byStart[start]!;
-      await tx.query(
-        `INSERT INTO intervals (metering_point_id, start, community_id, import_wh, export_wh, pv_wh, battery_charge_wh, battery_discharge_wh, quality)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (metering_point_id, start) DO UPDATE SET import_wh = EXCLUDED.import_wh, export_wh = EXCLUDED.export_wh,
-           pv_wh = EXCLUDED.pv_wh, battery_charge_wh = EXCLUDED.battery_charge_wh, battery_discharge_wh = EXCLUDED.battery_discharge_wh,
-           quality = EXCLUDED.quality`,
-        [pointId, new Date(start), communityId, iv.importWh, iv.exportWh, iv.pvWh ?? null, iv.chargeWh ?? null, iv.dischargeWh ?? null,
-          iv.quality ?? (iv.importWh === null || iv.exportWh === null ? 'missing' : 'measured')],
-      );
-    }
+    await tx.query(
+      `INSERT INTO intervals (metering_point_id, start, community_id, import_wh, export_wh, pv_wh, battery_charge_wh, battery_discharge_wh, quality)
+       SELECT $1, s, $2, i, e, p, c, d, q FROM unnest($3::timestamptz[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::int8[], $9::text[]) AS u(s, i, e, p, c, d, q)
+       ON CONFLICT (metering_point_id, start) DO UPDATE SET import_wh = EXCLUDED.import_wh, export_wh = EXCLUDED.export_wh,
+         pv_wh = EXCLUDED.pv_wh, battery_charge_wh = EXCLUDED.battery_charge_wh, battery_discharge_wh = EXCLUDED.battery_discharge_wh,
+         quality = EXCLUDED.quality`,
+      [pointId, communityId, starts.map((ms) => new Date(ms)), all.map((iv) => iv.importWh), all.map((iv) => iv.exportWh),
+        all.map((iv) => iv.pvWh ?? null), all.map((iv) => iv.chargeWh ?? null), all.map((iv) => iv.dischargeWh ?? null),
+        all.map((iv) => iv.quality ?? (iv.importWh === null || iv.exportWh === null ? 'missing' : 'measured'))],
+    );
     await markSharingDirty(tx, communityId, starts);
   });
 }
