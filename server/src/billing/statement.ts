@@ -20,6 +20,17 @@ export interface MemberInterval {
   readonly gridOriginCommunityWh?: number;
 }
 
+/** Energy by source: consumption = self + from community + from grid; production = self + to community + to grid. */
+export interface EnergyBySource {
+  readonly consumptionWh: number;
+  readonly selfConsumedWh: number;
+  readonly fromCommunityWh: number;
+  readonly fromGridWh: number;
+  readonly productionWh: number;
+  readonly toCommunityWh: number;
+  readonly toGridWh: number;
+}
+
 export type Co2Intensity =
   | { readonly kind: 'constant'; readonly gramsPerKWh: number }
   /** Grid intensity per UTC hour (start of hour in ms); hours without a value use the fallback. */
@@ -59,15 +70,7 @@ export interface Statement {
   readonly lines: readonly StatementLine[];
   /** Σ of the rounded line amounts, so the total always equals the sum of its lines. */
   readonly total: string;
-  readonly energy: {
-    readonly consumptionWh: number;
-    readonly selfConsumedWh: number;
-    readonly fromCommunityWh: number;
-    readonly fromGridWh: number;
-    readonly productionWh: number;
-    readonly toCommunityWh: number;
-    readonly toGridWh: number;
-  };
+  readonly energy: EnergyBySource;
   /** What the member saved against buying all consumption from the grid and selling all production at the feed-in price. */
   readonly savings: string;
   readonly co2AvoidedKg: string;
@@ -175,8 +178,8 @@ function co2At(co2: Co2Intensity, startMs: number): number {
   return co2.gramsPerKWh.get(Math.floor(startMs / 3_600_000) * 3_600_000) ?? co2.fallback;
 }
 
-type Energy = Statement['energy'];
-const ENERGY_KEYS = ['consumptionWh', 'selfConsumedWh', 'fromCommunityWh', 'fromGridWh', 'productionWh', 'toCommunityWh', 'toGridWh'] as const;
+type Energy = EnergyBySource;
+export const ENERGY_KEYS = ['consumptionWh', 'selfConsumedWh', 'fromCommunityWh', 'fromGridWh', 'productionWh', 'toCommunityWh', 'toGridWh'] as const;
 
 /**
  * The correction that brings what was issued for a member and period (the statement and the

@@ -5,6 +5,7 @@ import {
 } from './allocation/index.js';
 import { NONE, SourcePool, splitByOrigin, trackBehindTheMeter, type BySource } from './battery.js';
 import { worst, type Quality } from '../intervals/energy.js';
+import type { EnergyBySource } from '../billing/statement.js';
 
 /**
  * One community's quarter hours, split by source per member: pure, no I/O (the service loads
@@ -64,18 +65,11 @@ export interface SplitInput {
   poolAfter(pointId: string, startMs: number): BySource | undefined;
 }
 
-export interface MemberQuarter {
+export interface MemberQuarter extends EnergyBySource {
   readonly memberId: string;
   readonly startMs: number;
   readonly importWh: number;
   readonly exportWh: number;
-  readonly consumptionWh: number;
-  readonly selfConsumedWh: number;
-  readonly fromCommunityWh: number;
-  readonly fromGridWh: number;
-  readonly productionWh: number;
-  readonly toCommunityWh: number;
-  readonly toGridWh: number;
   readonly allocatedFromCommunityWh: number;
   readonly communityGridOriginWh: number;
   readonly quality: Quality;
@@ -283,7 +277,8 @@ export function splitCommunity(input: SplitInput): SplitOutput {
   return { members, pools };
 }
 
-interface Flows {
+/** A metering point's (or a member's summed) metered flows and their split, in Wh. */
+interface PointTotals {
   imp: number;
   exp: number;
   self: number;
@@ -291,6 +286,9 @@ interface Flows {
   fromGrid: number;
   allocated: number;
   toCommunity: number;
+}
+
+interface Flows extends PointTotals {
   pool?: BySource | undefined;
   estimated?: boolean;
 }
@@ -318,19 +316,12 @@ function pointFlows(iv: PointQuarter, fc: number, tc: number, before: BySource):
   }
 }
 
-interface MemberQuarterBuilder {
+interface MemberQuarterBuilder extends PointTotals {
   memberId: string;
   startMs: number;
   provisional: boolean;
   missing: boolean;
   quality: Quality;
-  imp: number;
-  exp: number;
-  self: number;
-  fromCommunity: number;
-  fromGrid: number;
-  allocated: number;
-  toCommunity: number;
   communityGridOriginWh: number;
 }
 

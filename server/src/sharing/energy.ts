@@ -6,20 +6,12 @@ import { getMember } from '../registry/members.js';
 import { loadCommunity, type Community } from '../registry/communities.js';
 import { bucketBoundaries, type Resolution } from '../calendar.js';
 import { INTERVAL_MS } from './allocation/index.js';
-import { buildStatement, type MemberInterval } from '../billing/statement.js';
+import { buildStatement, ENERGY_KEYS, type EnergyBySource, type MemberInterval } from '../billing/statement.js';
 import { loadTariffs } from '../registry/tariffs.js';
 import { loadCo2Intensity } from './settings.js';
 
-/** Energy by source, the seven fields of SHARING-API.md. */
-export interface EnergyTotals {
-  consumptionWh: number;
-  selfConsumedWh: number;
-  fromCommunityWh: number;
-  fromGridWh: number;
-  productionWh: number;
-  toCommunityWh: number;
-  toGridWh: number;
-}
+/** Energy by source, the seven fields of SHARING-API.md, as running sums. */
+export type EnergyTotals = { -readonly [K in keyof EnergyBySource]: number };
 
 export type BucketQuality = 'measured' | 'estimated' | 'missing' | 'partial';
 
@@ -42,12 +34,11 @@ export interface QuarterRow extends EnergyTotals {
   provisional: boolean;
 }
 
-const FIELDS = ['consumptionWh', 'selfConsumedWh', 'fromCommunityWh', 'fromGridWh', 'productionWh', 'toCommunityWh', 'toGridWh'] as const;
 
 export const zeroTotals = (): EnergyTotals => ({ consumptionWh: 0, selfConsumedWh: 0, fromCommunityWh: 0, fromGridWh: 0, productionWh: 0, toCommunityWh: 0, toGridWh: 0 });
 
 function addTotals(into: EnergyTotals, from: EnergyTotals): void {
-  for (const f of FIELDS) into[f] += from[f];
+  for (const f of ENERGY_KEYS) into[f] += from[f];
 }
 
 /** Longest range per resolution, so one request stays bounded (quarter hours read ≤ ~110,000). */

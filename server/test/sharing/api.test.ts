@@ -74,6 +74,11 @@ describe.each(storeKinds)('energy by source through the API on %s', (kind) => {
     expect(after.body.series.every((b: { quality: string }) => b.quality === 'measured')).toBe(true);
     expect(after.body.totals).toMatchObject({ consumptionWh: 2400, fromCommunityWh: 2100, fromGridWh: 300, productionWh: 0 });
 
+    // Duplicates (everything sent again, in reverse) change nothing.
+    await send(deviceA2, a2At(minutes(0, 120)).reverse());
+    await settle();
+    expect((await energy(w.memberIdA2, w.memberA2.token, range(base, base + 2 * HOUR, '15m'))).body).toEqual(after.body);
+
     const producer = await energy(w.memberIdA, w.memberA.token, range(base, base + 2 * HOUR, '1h'));
     expect(producer.body.series.map((b: { toCommunityWh: number; toGridWh: number }) => [b.toCommunityWh, b.toGridWh])).toEqual([[1500, 300], [600, 1200]]);
     for (const b of producer.body.series) {
