@@ -19,7 +19,7 @@ import { createScratchDatabase } from '../server/test/support/stores.js';
 
 const arg = (name: string, fallback: number) => Number(process.argv[process.argv.indexOf(name) + 1]) || fallback;
 const members = arg('--members', 200);
-const days = arg('--days', 31);
+const days = arg('--days', 32);
 const Q = 900_000;
 const PERIOD = '2026-10';
 
