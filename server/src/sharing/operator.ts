@@ -16,10 +16,12 @@ export interface OperatorAllocation {
 }
 
 /**
- * Stores the operator's figures (a newer message for the same metering point and quarter hour
- * replaces the older one) and marks the quarter hours for sharing, in one transaction. Every
+ * Stores the operator's figures and marks the quarter hours for sharing, in one transaction. Every
  * row must name a metering point of the community and a UTC quarter hour with whole Wh ≥ 0,
- * or nothing is stored. The seam for the EDA import (sharing/eda/, another branch).
+ * or nothing is stored. A newer message for the same metering point and quarter hour replaces
+ * the values it carries; a null leaves the stored value (an EDA message may carry only some
+ * energy codes). The seam for the EDA import (sharing/eda/). Nudge the sharing job afterwards
+ * (`platform.sharing.nudge()`) to have the split redone at once.
  */
 export async function storeOperatorAllocations(db: Db, communityId: string, rows: readonly OperatorAllocation[]): Promise<void> {
   if (rows.length === 0) return;
@@ -44,8 +46,11 @@ export async function storeOperatorAllocations(db: Db, communityId: string, rows
        SELECT $1, p, s, c, f, pr, t, src FROM unnest($2::uuid[], $3::timestamptz[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::text[])
          AS u(p, s, c, f, pr, t, src)
        ON CONFLICT (metering_point_id, start) DO UPDATE SET
-         consumption_wh = EXCLUDED.consumption_wh, from_community_wh = EXCLUDED.from_community_wh, production_wh = EXCLUDED.production_wh,
-         to_community_wh = EXCLUDED.to_community_wh, source = EXCLUDED.source, imported_at = now()`,
+         consumption_wh = COALESCE(EXCLUDED.consumption_wh, operator_allocations.consumption_wh),
+         from_community_wh = COALESCE(EXCLUDED.from_community_wh, operator_allocations.from_community_wh),
+         production_wh = COALESCE(EXCLUDED.production_wh, operator_allocations.production_wh),
+         to_community_wh = COALESCE(EXCLUDED.to_community_wh, operator_allocations.to_community_wh),
+         source = EXCLUDED.source, imported_at = now()`,
       [communityId, rows.map((r) => r.meteringPointId), rows.map((r) => new Date(r.startMs)), rows.map((r) => r.consumptionWh),
         rows.map((r) => r.fromCommunityWh), rows.map((r) => r.productionWh), rows.map((r) => r.toCommunityWh), rows.map((r) => r.source)],
     );

@@ -118,6 +118,16 @@ describe.each(storeKinds)('sharing over stored intervals on %s', (kind) => {
     expect(await memberRow(db, library!.memberId, T0)).toMatchObject({ production: 1000, toCommunity: 650, toGrid: 350 });
     const stored = await db.query<{ source: string }>('SELECT source FROM operator_allocations WHERE metering_point_id = $1', [anna!.pointId]);
     expect(stored).toEqual([{ source: 'EDA-1' }]);
+
+    // A later message with only some codes replaces those and keeps the rest.
+    await storeOperatorAllocations(db, c.id, [
+      { meteringPointId: anna!.pointId, startMs: T0, consumptionWh: null, fromCommunityWh: 700, productionWh: null, toCommunityWh: null, source: 'EDA-2' },
+      { meteringPointId: library!.pointId, startMs: T0, consumptionWh: null, fromCommunityWh: null, productionWh: null, toCommunityWh: 700, source: 'EDA-2' },
+    ]);
+    await runSharing(db);
+    expect(await memberRow(db, anna!.memberId, T0)).toMatchObject({ fromCommunity: 700, fromGrid: 100 });
+    expect(await db.query('SELECT consumption_wh, from_community_wh, source FROM operator_allocations WHERE metering_point_id = $1', [anna!.pointId]))
+      .toEqual([{ consumption_wh: 800, from_community_wh: 700, source: 'EDA-2' }]);
   });
 
   it('refuses bad operator rows and stores none of them', async () => {
