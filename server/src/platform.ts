@@ -29,6 +29,9 @@ import { frameDecoder } from './meters/frames.js';
 import { meterRoutes } from './meters/routes.js';
 import { IntervalScheduler } from './intervals/service.js';
 import { intervalRoutes } from './intervals/routes.js';
+import { markSharingDirty, SharingScheduler } from './sharing/service.js';
+import { sharingRoutes } from './sharing/routes.js';
+import { billingRoutes } from './billing/routes.js';
 
 export interface PlatformOptions {
   store: StoreConfig;
@@ -61,6 +64,8 @@ export interface Platform {
   readonly writer: ReadingWriter;
   readonly live: LiveHub;
   readonly intervals: IntervalScheduler;
+  /** Splits stored quarter hours by source per member after the interval job changed them. */
+  readonly sharing: SharingScheduler;
   readonly endpoints: Endpoints;
   readonly httpUrl: string;
   readonly mqttUrl: string;
@@ -90,17 +95,23 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     // Filled in once the ports are bound; nothing reads them before the first request.
     const endpoints: { -readonly [K in keyof Endpoints]: Endpoints[K] } = { publicUrl: '', mqttUrl: '', hostName: '' };
     const live = new LiveHub();
-    const intervals = new IntervalScheduler(db, options.intervalDelayMs ?? 1_000);
+    const sharing = new SharingScheduler(db);
+    const intervals = new IntervalScheduler(db, options.intervalDelayMs ?? 1_000, {
+      onChanged: markSharingDirty,
+      afterRun: () => sharing.nudge(),
+    });
     const writer = new ReadingWriter(db, {
       onCommitted: (messages) => {
         live.publish(messages);
         intervals.nudge();
       },
     });
+    closers.push(() => sharing.close());
     closers.push(() => intervals.close());
     closers.push(() => writer.close());
     // Whatever was marked before a stop or a crash is computed now.
     intervals.nudge();
+    sharing.nudge();
     const directory = new DeviceDirectory(db);
     const authenticateDevice = (deviceId: string, token: string | undefined) =>
       deviceAuthenticator(directory, endpoints.hostName)(deviceId, token);
@@ -154,12 +165,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       loginRateLimit: options.loginRateLimit ?? { max: 10, windowMs: 60_000 },
       signupRateLimit: options.signupRateLimit ?? { max: 20, windowMs: 3_600_000 },
     });
-    await registryRoutes(app, { db, deviceChanged });
+    await registryRoutes(app, { db, deviceChanged, communityChanged: () => sharing.nudge() });
     await discoveryRoutes(app, { db });
     await provisioningRoutes(app, { db, store: new ArtefactStore(options.artefactsDir), endpoints, deviceChanged });
     await ingestRoutes(app, { db, ingest, writer, authenticateDevice });
     await liveRoutes(app, { db, hub: live, ...(options.liveRecheckMs ? { recheckMs: options.liveRecheckMs } : {}) });
     await intervalRoutes(app, { db });
+    await sharingRoutes(app, { db, sharingChanged: () => sharing.nudge() });
+    await billingRoutes(app, { db });
     await meterRoutes(app, { db });
     await webRoutes(app);
     await app.ready();
@@ -175,7 +188,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       ...(bound.movedFrom ? [{ what: 'HTTP', from: bound.movedFrom, to: bound.port }] : []),
       ...(broker?.movedFrom ? [{ what: 'MQTT', from: broker.movedFrom, to: broker.port }] : []),
     ];
-    return { db, app, broker, writer, live, intervals, endpoints, bootstrapAdmin, movedPorts, demo, httpUrl, mqttUrl, close: closeAll };
+    return { db, app, broker, writer, live, intervals, sharing, endpoints, bootstrapAdmin, movedPorts, demo, httpUrl, mqttUrl, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

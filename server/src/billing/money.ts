@@ -59,3 +59,16 @@ export function formatMinor(amount: Minor, digits: number): string {
 export function formatNano(amount: Nano): string {
   return formatMinor(amount, 9).replace(/\.?0+$/, '') || '0';
 }
+
+/** An exact decimal string (formatNano's output) back to nano-units. */
+export function parseNano(text: string): Nano {
+  return parseFixed(text, 9);
+}
+
+/** "-17.28" with 2 digits → -1728n: the inverse of formatMinor (at most `digits` places). */
+export function parseFixed(text: string, digits: number): bigint {
+  const match = /^(-)?(\d+)(?:\.(\d+))?$/.exec(text);
+  if (!match || (match[3] ?? '').length > digits) throw new MoneyError(`not a decimal amount with at most ${digits} places: "${text}"`);
+  const value = BigInt(match[2]!) * 10n ** BigInt(digits) + BigInt((match[3] ?? '').padEnd(digits, '0') || '0');
+  return match[1] ? -value : value;
+}

@@ -1,4 +1,4 @@
-import { energyCost, formatMinor, formatNano, minorDigits, roundToMinor, type Nano } from './money.js';
+import { energyCost, formatMinor, formatNano, minorDigits, parseFixed, parseNano, roundToMinor, type Nano } from './money.js';
 import { tariffSchedule, type TariffVersion } from './tariff-schedule.js';
 
 /** One member's energy in one quarter hour, split by source (see sharing/). */
@@ -8,6 +8,25 @@ export interface MemberInterval {
   readonly selfConsumedWh: number;
   readonly fromCommunityWh: number;
   readonly fromGridWh: number;
+  readonly toCommunityWh: number;
+  readonly toGridWh: number;
+  /**
+   * Community energy allocated to the member's import, which is what is billed; defaults to
+   * fromCommunityWh. Differs only with a battery behind the meter, which stored part of it
+   * (fromCommunityWh is then what was consumed from the community, directly or via the battery).
+   */
+  readonly billedFromCommunityWh?: number;
+  /** Part of fromCommunityWh that a community battery had stored from the grid: no CO2 avoided. */
+  readonly gridOriginCommunityWh?: number;
+}
+
+/** Energy by source: consumption = self + from community + from grid; production = self + to community + to grid. */
+export interface EnergyBySource {
+  readonly consumptionWh: number;
+  readonly selfConsumedWh: number;
+  readonly fromCommunityWh: number;
+  readonly fromGridWh: number;
+  readonly productionWh: number;
   readonly toCommunityWh: number;
   readonly toGridWh: number;
 }
@@ -51,15 +70,7 @@ export interface Statement {
   readonly lines: readonly StatementLine[];
   /** Σ of the rounded line amounts, so the total always equals the sum of its lines. */
   readonly total: string;
-  readonly energy: {
-    readonly consumptionWh: number;
-    readonly selfConsumedWh: number;
-    readonly fromCommunityWh: number;
-    readonly fromGridWh: number;
-    readonly productionWh: number;
-    readonly toCommunityWh: number;
-    readonly toGridWh: number;
-  };
+  readonly energy: EnergyBySource;
   /** What the member saved against buying all consumption from the grid and selling all production at the feed-in price. */
   readonly savings: string;
   readonly co2AvoidedKg: string;
@@ -110,19 +121,20 @@ export function buildStatement(input: StatementInput): Statement {
     energy.toGridWh += toGridWh;
     energy.consumptionWh += selfConsumedWh + fromCommunityWh + fromGridWh;
     energy.productionWh += selfConsumedWh + toCommunityWh + toGridWh;
-    co2MilliGrams += (selfConsumedWh + fromCommunityWh) * co2At(input.co2, interval.startMs);
+    const billedWh = interval.billedFromCommunityWh ?? fromCommunityWh;
+    co2MilliGrams += (selfConsumedWh + fromCommunityWh - (interval.gridOriginCommunityWh ?? 0)) * co2At(input.co2, interval.startMs);
 
     const prices = pricesAt(interval.startMs);
     if (!prices) {
       unpriced += 1;
       continue;
     }
-    addLine('community-energy', prices.tariff, fromCommunityWh, energyCost(fromCommunityWh, prices.community));
+    addLine('community-energy', prices.tariff, billedWh, energyCost(billedWh, prices.community));
     addLine('community-sales', prices.tariff, toCommunityWh, -energyCost(toCommunityWh, prices.community));
-    addLine('grid-fee-reduction', prices.tariff, fromCommunityWh, -energyCost(fromCommunityWh, prices.gridFeeReduction));
+    addLine('grid-fee-reduction', prices.tariff, billedWh, -energyCost(billedWh, prices.gridFeeReduction));
     // Against the baseline "everything from the grid, everything sold at feed-in":
     savings += energyCost(selfConsumedWh, prices.grid)
-      + energyCost(fromCommunityWh, prices.grid - prices.community + prices.gridFeeReduction)
+      + energyCost(billedWh, prices.grid - prices.community + prices.gridFeeReduction)
       + energyCost(toCommunityWh, prices.community - prices.feedIn);
   }
 
@@ -164,4 +176,71 @@ const order = (code: LineCode) => ['community-energy', 'community-sales', 'grid-
 function co2At(co2: Co2Intensity, startMs: number): number {
   if (co2.kind === 'constant') return co2.gramsPerKWh;
   return co2.gramsPerKWh.get(Math.floor(startMs / 3_600_000) * 3_600_000) ?? co2.fallback;
+}
+
+type Energy = EnergyBySource;
+export const ENERGY_KEYS = ['consumptionWh', 'selfConsumedWh', 'fromCommunityWh', 'fromGridWh', 'productionWh', 'toCommunityWh', 'toGridWh'] as const;
+
+/**
+ * The correction that brings what was issued for a member and period (the statement and the
+ * corrections so far) to a fresh statement: per line (code and tariff) the difference in energy
+ * and in rounded amount, never a silent change of what was issued. Its total is the sum of its
+ * lines, so issued totals + corrections = the fresh total exactly. Undefined when nothing changed.
+ */
+export function correctionFor(issued: readonly Statement[], fresh: Statement): Statement | undefined {
+  const digits = minorDigits(fresh.currency);
+  interface Acc { line: StatementLine; energyWh: number; amount: bigint; exact: Nano }
+  const sums = (statements: readonly Statement[]) => {
+    const lines = new Map<string, Acc>();
+    const energy: Record<keyof Energy, number> = { consumptionWh: 0, selfConsumedWh: 0, fromCommunityWh: 0, fromGridWh: 0, productionWh: 0, toCommunityWh: 0, toGridWh: 0 };
+    let savings = 0n;
+    let co2Grams = 0n;
+    let unpriced = 0;
+    for (const s of statements) {
+      for (const line of s.lines) {
+        const key = `${line.code}|${line.tariffId}`;
+        const acc = lines.get(key) ?? { line, energyWh: 0, amount: 0n, exact: 0n };
+        acc.energyWh += line.energyWh;
+        acc.amount += parseFixed(line.amount, digits);
+        acc.exact += parseNano(line.exactAmount);
+        lines.set(key, acc);
+      }
+      for (const k of ENERGY_KEYS) energy[k] += s.energy[k];
+      savings += parseFixed(s.savings, digits);
+      co2Grams += parseFixed(s.co2AvoidedKg, 3);
+      unpriced += s.unpricedIntervals;
+    }
+    return { lines, energy, savings, co2Grams, unpriced };
+  };
+  const before = sums(issued);
+  const after = sums([fresh]);
+  const keys = [...after.lines.keys(), ...[...before.lines.keys()].filter((k) => !after.lines.has(k))];
+  let total = 0n;
+  const lines: StatementLine[] = [];
+  for (const key of keys) {
+    const a = after.lines.get(key);
+    const b = before.lines.get(key);
+    const energyWh = (a?.energyWh ?? 0) - (b?.energyWh ?? 0);
+    const amount = (a?.amount ?? 0n) - (b?.amount ?? 0n);
+    if (energyWh === 0 && amount === 0n) continue;
+    total += amount;
+    const line = (a ?? b)!.line;
+    lines.push({ ...line, energyWh, amount: formatMinor(amount, digits), exactAmount: formatNano((a?.exact ?? 0n) - (b?.exact ?? 0n)) });
+  }
+  const energy = Object.fromEntries(ENERGY_KEYS.map((k) => [k, after.energy[k] - before.energy[k]])) as unknown as Energy;
+  const savings = after.savings - before.savings;
+  const co2 = after.co2Grams - before.co2Grams;
+  if (lines.length === 0 && ENERGY_KEYS.every((k) => energy[k] === 0) && savings === 0n && co2 === 0n) return undefined;
+  return {
+    memberId: fresh.memberId,
+    periodStart: fresh.periodStart,
+    periodEnd: fresh.periodEnd,
+    currency: fresh.currency,
+    lines,
+    total: formatMinor(total, digits),
+    energy,
+    savings: formatMinor(savings, digits),
+    co2AvoidedKg: formatMinor(co2, 3),
+    unpricedIntervals: after.unpriced - before.unpriced,
+  };
 }

@@ -71,7 +71,9 @@ export async function ensureDemoCommunity(db: Db): Promise<DemoCommunity> {
       timeOfUse: null,
     });
 
-    const sites: { member: string; name: string; role: string; pv: number | null; battery: number | null; device: string; kind: string }[] = [];
+    // Illustrative grid intensity for the demo's "CO2 avoided" (a manager sets the real one).
+    await tx.query('INSERT INTO co2_intensity (community_id, grams_per_kwh) VALUES ($1, 200)', [community.id]);
+    const sites: { member: string; name: string; role: string; pv: number | null; battery: number | null; device: string; kind: string; communityBattery?: boolean }[] = [];
     for (let n = 1; n <= DEMO_HOUSEHOLDS; n++) {
       const email = demoMemberEmail(n);
       const users = await tx.query<{ id: string }>(
@@ -106,13 +108,13 @@ export async function ensureDemoCommunity(db: Db): Promise<DemoCommunity> {
       [community.id, libraryUser[0]!.id, manager.id],
     );
     sites.push({ member: libraryMember[0]!.id, name: 'District library', role: 'producer', pv: 60_000, battery: null, device: 'Library PV inverter', kind: 'inverter' });
-    sites.push({ member: managerMember[0]!.id, name: 'Community battery', role: 'prosumer', pv: null, battery: 100_000, device: 'Community battery', kind: 'battery' });
+    sites.push({ member: managerMember[0]!.id, name: 'Community battery', role: 'prosumer', pv: null, battery: 100_000, device: 'Community battery', kind: 'battery', communityBattery: true });
 
     for (const [index, site] of sites.entries()) {
       const point = await tx.query<{ id: string }>(
-        `INSERT INTO metering_points (community_id, member_id, name, address, grid_connection_id, role, pv_capacity_w, battery_capacity_wh)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-        [community.id, site.member, site.name, `${site.name}, 1100 Wien`, zaehlpunkt(index + 1), site.role, site.pv, site.battery],
+        `INSERT INTO metering_points (community_id, member_id, name, address, grid_connection_id, role, pv_capacity_w, battery_capacity_wh, community_battery)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+        [community.id, site.member, site.name, `${site.name}, 1100 Wien`, zaehlpunkt(index + 1), site.role, site.pv, site.battery, site.communityBattery ?? false],
       );
       const deviceId = demoDeviceId(index);
       await tx.query(

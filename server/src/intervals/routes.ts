@@ -12,6 +12,8 @@ const Interval = Type.Object({
   importWh: Type.Union([Type.Integer(), Type.Null()]),
   exportWh: Type.Union([Type.Integer(), Type.Null()]),
   pvWh: Type.Union([Type.Integer(), Type.Null()]),
+  batteryChargeWh: Type.Union([Type.Integer(), Type.Null()]),
+  batteryDischargeWh: Type.Union([Type.Integer(), Type.Null()]),
   quality: Type.Enum(['measured', 'estimated', 'missing']),
 });
 
@@ -19,7 +21,7 @@ export async function intervalRoutes(app: Api, { db }: { db: Db }): Promise<void
   app.get('/api/v1/metering-points/:id/intervals', {
     schema: {
       tags: ['ingestion'],
-      summary: 'Import, export and PV energy per UTC quarter hour; quarter hours without data are listed as missing (null), never as 0',
+      summary: 'Import, export, PV and battery charge/discharge energy per UTC quarter hour; quarter hours without data are listed as missing (null), never as 0',
       params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
       querystring: Type.Object({ from: IsoDateTime, to: IsoDateTime }, { additionalProperties: false }),
       response: { 200: Type.Array(Interval), ...errors(400, 401, 404) },
@@ -30,8 +32,11 @@ export async function intervalRoutes(app: Api, { db }: { db: Db }): Promise<void
     const to = Math.ceil(Date.parse(request.query.to) / INTERVAL_MS) * INTERVAL_MS;
     if (to <= from) throw new BadRequestError('querystring/to: must be after from', 'querystring/to');
     if (to - from > MAX_RANGE_MS) throw new BadRequestError('querystring/to: at most 93 days of quarter hours per request', 'querystring/to');
-    const rows = await db.query<{ start: Date; import_wh: number | null; export_wh: number | null; pv_wh: number | null; quality: 'measured' | 'estimated' | 'missing' }>(
-      'SELECT start, import_wh, export_wh, pv_wh, quality FROM intervals WHERE metering_point_id = $1 AND start >= $2 AND start < $3',
+    const rows = await db.query<{
+      start: Date; import_wh: number | null; export_wh: number | null; pv_wh: number | null;
+      battery_charge_wh: number | null; battery_discharge_wh: number | null; quality: 'measured' | 'estimated' | 'missing';
+    }>(
+      'SELECT start, import_wh, export_wh, pv_wh, battery_charge_wh, battery_discharge_wh, quality FROM intervals WHERE metering_point_id = $1 AND start >= $2 AND start < $3',
       [point.id, new Date(from), new Date(to)],
     );
     const byStart = new Map(rows.map((r) => [r.start.getTime(), r]));
@@ -43,6 +48,8 @@ export async function intervalRoutes(app: Api, { db }: { db: Db }): Promise<void
         importWh: row?.import_wh ?? null,
         exportWh: row?.export_wh ?? null,
         pvWh: row?.pv_wh ?? null,
+        batteryChargeWh: row?.battery_charge_wh ?? null,
+        batteryDischargeWh: row?.battery_discharge_wh ?? null,
         quality: row?.quality ?? ('missing' as const),
       });
     }

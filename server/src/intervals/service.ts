@@ -1,4 +1,5 @@
 import type { Db, Queryable } from '../store/db.js';
+import { BackgroundJob } from '../background-job.js';
 import {
   ceilToInterval, energyFromPower, energyFromRegister, floorToInterval, INTERVAL_MS, worst,
   type IntervalEnergy, type Quality, type Sample,
@@ -9,6 +10,8 @@ const SERIES = {
   import: { register: 'energy.import', power: 'power.import' },
   export: { register: 'energy.export', power: 'power.export' },
   pv: { register: 'pv.energy', power: 'pv.power' },
+  batteryCharge: { register: 'battery.energy.charge', power: 'battery.power.charge' },
+  batteryDischarge: { register: 'battery.energy.discharge', power: 'battery.power.discharge' },
 } as const;
 const QUANTITIES = Object.values(SERIES).flatMap((s) => [s.register, s.power]);
 
@@ -57,19 +60,13 @@ function energyOf(rows: readonly Row[], kind: keyof typeof SERIES, from: number,
   return undefined;
 }
 
-export interface IntervalRow {
-  start: number;
-  importWh: number | null;
-  exportWh: number | null;
-  pvWh: number | null;
-  quality: Quality;
-}
-
 interface ComputedIntervals {
   starts: Date[];
   importWh: (number | null)[];
   exportWh: (number | null)[];
   pvWh: (number | null)[];
+  batteryChargeWh: (number | null)[];
+  batteryDischargeWh: (number | null)[];
   quality: Quality[];
 }
 
@@ -89,8 +86,10 @@ async function computeIntervals(db: Queryable, pointId: string, from: number, to
   const imports = energyOf(rows, 'import', from, end, exchanges);
   const exports = energyOf(rows, 'export', from, end, exchanges);
   const pv = energyOf(rows, 'pv', from, end, exchanges);
-  if (!imports && !exports && !pv) return undefined;
-  const computed: ComputedIntervals = { starts: [], importWh: [], exportWh: [], pvWh: [], quality: [] };
+  const charge = energyOf(rows, 'batteryCharge', from, end, exchanges);
+  const discharge = energyOf(rows, 'batteryDischarge', from, end, exchanges);
+  if (!imports && !exports && !pv && !charge && !discharge) return undefined;
+  const computed: ComputedIntervals = { starts: [], importWh: [], exportWh: [], pvWh: [], batteryChargeWh: [], batteryDischargeWh: [], quality: [] };
   for (let i = 0, t = from; t < end; i++, t += INTERVAL_MS) {
     const im = imports?.[i];
     const ex = exports?.[i];
@@ -98,21 +97,36 @@ async function computeIntervals(db: Queryable, pointId: string, from: number, to
     computed.importWh.push(im?.wh ?? null);
     computed.exportWh.push(ex?.wh ?? null);
     computed.pvWh.push(pv?.[i]?.wh ?? null);
+    computed.batteryChargeWh.push(charge?.[i]?.wh ?? null);
+    computed.batteryDischargeWh.push(discharge?.[i]?.wh ?? null);
     computed.quality.push(worst(...[im, ex].filter((x): x is IntervalEnergy => !!x).map((x) => x.quality)));
   }
   return computed;
 }
 
-async function writeIntervals(tx: Queryable, pointId: string, communityId: string, c: ComputedIntervals): Promise<void> {
-  await tx.query(
-    `INSERT INTO intervals (metering_point_id, start, community_id, import_wh, export_wh, pv_wh, quality, computed_at)
-     SELECT $1, s, $2, i, e, p, q, now() FROM unnest($3::timestamptz[], $4::int8[], $5::int8[], $6::int8[], $7::text[]) AS u(s, i, e, p, q)
+/** Writes the intervals and returns the starts whose values changed (new or different rows). */
+async function writeIntervals(tx: Queryable, pointId: string, communityId: string, c: ComputedIntervals): Promise<number[]> {
+  const changed = await tx.query<{ start: Date }>(
+    `INSERT INTO intervals (metering_point_id, start, community_id, import_wh, export_wh, pv_wh, battery_charge_wh, battery_discharge_wh, quality, computed_at)
+     SELECT $1, s, $2, i, e, p, bc, bd, q, now()
+     FROM unnest($3::timestamptz[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::int8[], $9::text[]) AS u(s, i, e, p, bc, bd, q)
      ON CONFLICT (metering_point_id, start) DO UPDATE SET
        import_wh = EXCLUDED.import_wh, export_wh = EXCLUDED.export_wh, pv_wh = EXCLUDED.pv_wh,
-       quality = EXCLUDED.quality, computed_at = now()`,
-    [pointId, communityId, c.starts, c.importWh, c.exportWh, c.pvWh, c.quality],
+       battery_charge_wh = EXCLUDED.battery_charge_wh, battery_discharge_wh = EXCLUDED.battery_discharge_wh,
+       quality = EXCLUDED.quality, computed_at = now()
+     WHERE (intervals.import_wh, intervals.export_wh, intervals.pv_wh, intervals.battery_charge_wh, intervals.battery_discharge_wh, intervals.quality)
+       IS DISTINCT FROM (EXCLUDED.import_wh, EXCLUDED.export_wh, EXCLUDED.pv_wh, EXCLUDED.battery_charge_wh, EXCLUDED.battery_discharge_wh, EXCLUDED.quality)
+     RETURNING start`,
+    [pointId, communityId, c.starts, c.importWh, c.exportWh, c.pvWh, c.batteryChargeWh, c.batteryDischargeWh, c.quality],
   );
+  return changed.map((r) => r.start.getTime());
 }
+
+/**
+ * Called in the transaction that wrote a metering point's intervals, with the quarter hours
+ * whose values changed, so what is derived from them (sharing) is marked atomically.
+ */
+export type IntervalsChanged = (tx: Queryable, communityId: string, startsMs: readonly number[]) => Promise<void>;
 
 /**
  * Works off the quarter hours marked dirty by ingestion. Each metering point's dirty range is
@@ -123,7 +137,7 @@ async function writeIntervals(tx: Queryable, pointId: string, communityId: strin
  * transaction: on the embedded store a transaction holds the only connection, and ingestion's
  * commits must not wait behind a recomputation.
  */
-export async function processDirty(db: Db, maxPoints = 200): Promise<number> {
+export async function processDirty(db: Db, onChanged?: IntervalsChanged, maxPoints = 200): Promise<number> {
   const dirty = await db.query<{ metering_point_id: string; community_id: string; first: Date; last: Date; version: number }>(
     `WITH picked AS (
        SELECT metering_point_id FROM interval_dirty GROUP BY metering_point_id ORDER BY min(start) LIMIT $1)
@@ -145,7 +159,10 @@ export async function processDirty(db: Db, maxPoints = 200): Promise<number> {
     const to = ceilToInterval(Math.max(last, around[0]?.after?.getTime() ?? last));
     const computed = await computeIntervals(db, point.metering_point_id, from, to);
     await db.transaction(async (tx) => {
-      if (computed) await writeIntervals(tx, point.metering_point_id, point.community_id, computed);
+      if (computed) {
+        const changed = await writeIntervals(tx, point.metering_point_id, point.community_id, computed);
+        if (changed.length > 0 && onChanged) await onChanged(tx, point.community_id, changed);
+      }
       await tx.query('DELETE FROM interval_dirty WHERE metering_point_id = $1 AND version <= $2', [point.metering_point_id, point.version]);
     });
     written += computed?.starts.length ?? 0;
@@ -158,52 +175,8 @@ export async function processDirty(db: Db, maxPoints = 200): Promise<number> {
 }
 
 /** Runs `processDirty` shortly after ingestion and on a timer; `flush` waits until nothing is dirty. */
-export class IntervalScheduler {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private closed = false;
-
-  constructor(private readonly db: Db, private readonly delayMs = 1_000) {}
-
-  nudge(): void {
-    if (this.closed || this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.run();
-    }, this.delayMs);
-  }
-
-  private run(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      try {
-        while ((await processDirty(this.db)) > 0 && !this.closed) { /* until nothing is dirty */ }
-      } catch (error) {
-        process.stderr.write(`gridshare: interval computation failed, will retry: ${(error as Error).message}\n`);
-        this.nudge();
-      } finally {
-        this.running = undefined;
-        if (this.again && !this.closed) {
-          this.again = false;
-          this.nudge();
-        }
-      }
-    })();
-    return this.running;
-  }
-
-  async flush(): Promise<void> {
-    await this.running;
-    await this.run();
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.timer);
-    await this.running;
+export class IntervalScheduler extends BackgroundJob {
+  constructor(db: Db, delayMs = 1_000, options: { onChanged?: IntervalsChanged; afterRun?: () => void } = {}) {
+    super('interval computation', () => processDirty(db, options.onChanged), delayMs, options.afterRun);
   }
 }

@@ -3,6 +3,8 @@ import type { Principal } from '../accounts/principal.js';
 import { isMemberOf, requireAdmin, requireManager, requireUser } from '../accounts/policy.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
 import { ALLOCATION_RULES, type AllocationRuleName } from './allocation-rules.js';
+import { currentMonthStart } from '../calendar.js';
+import { markSharingDirtyFrom } from '../sharing/service.js';
 
 export interface Community {
   id: string;
@@ -16,9 +18,14 @@ export interface Community {
   gridArea: string | null;
   country: string | null;
   allocationRule: AllocationRuleName;
+  allocationMode: AllocationMode;
   isPublic: boolean;
   createdAt: string;
 }
+
+/** `compute`: Gridshare splits by the allocation rule; `operator`: the grid operator's figures are imported (sharing/). */
+export const ALLOCATION_MODES = ['compute', 'operator'] as const;
+export type AllocationMode = (typeof ALLOCATION_MODES)[number];
 
 export interface CommunityInput {
   name: string;
@@ -31,6 +38,7 @@ export interface CommunityInput {
   gridArea?: string | null;
   country?: string | null;
   allocationRule?: AllocationRuleName;
+  allocationMode?: AllocationMode;
   isPublic?: boolean;
 }
 
@@ -47,12 +55,13 @@ export interface CommunityRow {
   grid_area: string | null;
   country: string | null;
   allocation_rule: AllocationRuleName;
+  allocation_mode: AllocationMode;
   is_public: boolean;
   created_at: Date;
 }
 
 export const COMMUNITY_COLUMNS =
-  'c.id, c.name, c.description, c.time_zone, c.currency, c.locale, c.latitude, c.longitude, c.postcode, c.grid_area, c.country, c.allocation_rule, c.is_public, c.created_at';
+  'c.id, c.name, c.description, c.time_zone, c.currency, c.locale, c.latitude, c.longitude, c.postcode, c.grid_area, c.country, c.allocation_rule, c.allocation_mode, c.is_public, c.created_at';
 
 export function toCommunity(row: CommunityRow): Community {
   return {
@@ -67,6 +76,7 @@ export function toCommunity(row: CommunityRow): Community {
     gridArea: row.grid_area,
     country: row.country,
     allocationRule: row.allocation_rule,
+    allocationMode: row.allocation_mode,
     isPublic: row.is_public,
     createdAt: row.created_at.toISOString(),
   };
@@ -105,8 +115,8 @@ export async function createCommunity(db: Queryable, principal: Principal, input
   assertInput(input);
   const rows = await db.query<CommunityRow>(
     `WITH c AS (
-       INSERT INTO communities (name, description, time_zone, currency, locale, latitude, longitude, postcode, grid_area, country, allocation_rule, is_public)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+       INSERT INTO communities (name, description, time_zone, currency, locale, latitude, longitude, postcode, grid_area, country, allocation_rule, is_public, allocation_mode)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $15)
        RETURNING *
      ), m AS (
        INSERT INTO members (community_id, user_id, role, state, display_name, decided_at, decided_by)
@@ -117,7 +127,7 @@ export async function createCommunity(db: Queryable, principal: Principal, input
       input.name, input.description ?? '', input.timeZone, input.currency, input.locale ?? 'en',
       input.location?.latitude ?? null, input.location?.longitude ?? null, input.postcode ?? null,
       input.gridArea ?? null, input.country ?? null, input.allocationRule ?? 'dynamic', input.isPublic ?? true,
-      user.userId, displayName ?? null,
+      user.userId, displayName ?? null, input.allocationMode ?? 'compute',
     ],
   );
   return toCommunity(rows[0]!);
@@ -133,6 +143,7 @@ const UPDATABLE: Record<keyof Omit<CommunityInput, 'location'>, string> = {
   gridArea: 'grid_area',
   country: 'country',
   allocationRule: 'allocation_rule',
+  allocationMode: 'allocation_mode',
   isPublic: 'is_public',
 };
 
@@ -151,7 +162,13 @@ export async function updateCommunity(db: Queryable, principal: Principal, id: s
     sets.push(`latitude = $${values.length - 1}`, `longitude = $${values.length}`);
   }
   if (sets.length > 0) await db.query(`UPDATE communities SET ${sets.join(', ')} WHERE id = $1`, values);
-  return (await loadCommunity(db, id))!;
+  const community = (await loadCommunity(db, id))!;
+  // A new rule or mode applies from the start of the current month: its quarter hours are split
+  // again (closed settlements stay as issued; recomputing one shows corrections).
+  if (patch.allocationRule !== undefined || patch.allocationMode !== undefined) {
+    await markSharingDirtyFrom(db, id, currentMonthStart(community.timeZone));
+  }
+  return community;
 }
 
 export async function deleteCommunity(db: Queryable, principal: Principal, id: string): Promise<void> {

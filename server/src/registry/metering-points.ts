@@ -17,6 +17,7 @@ export interface MeteringPoint {
   role: MeteringPointRole;
   pvCapacityW: number | null;
   batteryCapacityWh: number | null;
+  communityBattery: boolean;
   createdAt: string;
 }
 
@@ -28,6 +29,7 @@ export interface MeteringPointInput {
   role: MeteringPointRole;
   pvCapacityW?: number | null | undefined;
   batteryCapacityWh?: number | null | undefined;
+  communityBattery?: boolean | undefined;
 }
 
 interface MeteringPointRow {
@@ -40,11 +42,12 @@ interface MeteringPointRow {
   role: MeteringPointRole;
   pv_capacity_w: number | null;
   battery_capacity_wh: number | null;
+  community_battery: boolean;
   created_at: Date;
 }
 
 const SELECT = `SELECT id, community_id, member_id, name, address, grid_connection_id, role, pv_capacity_w,
-  battery_capacity_wh, created_at FROM metering_points`;
+  battery_capacity_wh, community_battery, created_at FROM metering_points`;
 
 function toMeteringPoint(row: MeteringPointRow): MeteringPoint {
   return {
@@ -57,6 +60,7 @@ function toMeteringPoint(row: MeteringPointRow): MeteringPoint {
     role: row.role,
     pvCapacityW: row.pv_capacity_w,
     batteryCapacityWh: row.battery_capacity_wh,
+    communityBattery: row.community_battery,
     createdAt: row.created_at.toISOString(),
   };
 }
@@ -105,15 +109,16 @@ export async function createMeteringPoint(
     if (memberId !== own.memberId) throw new NotFoundError('member');
   }
   if (!memberId) throw new BadRequestError('body/memberId: is required for managers', 'body/memberId');
+  if (input.communityBattery) requireManager(principal, communityId, 'community');
   const member = await db.query(`SELECT 1 FROM members WHERE id = $1 AND community_id = $2 AND state = 'active'`, [memberId, communityId]);
   if (member.length === 0) throw new NotFoundError('member');
   const rows = await conflictOnDuplicate(DUPLICATE_GRID_CONNECTION, () =>
     db.query<MeteringPointRow>(
-      `INSERT INTO metering_points (community_id, member_id, name, address, grid_connection_id, role, pv_capacity_w, battery_capacity_wh)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-       RETURNING id, community_id, member_id, name, address, grid_connection_id, role, pv_capacity_w, battery_capacity_wh, created_at`,
+      `INSERT INTO metering_points (community_id, member_id, name, address, grid_connection_id, role, pv_capacity_w, battery_capacity_wh, community_battery)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       RETURNING id, community_id, member_id, name, address, grid_connection_id, role, pv_capacity_w, battery_capacity_wh, community_battery, created_at`,
       [communityId, memberId, input.name, input.address ?? '', input.gridConnectionId, input.role,
-        input.pvCapacityW ?? null, input.batteryCapacityWh ?? null],
+        input.pvCapacityW ?? null, input.batteryCapacityWh ?? null, input.communityBattery ?? false],
     ),
   );
   return toMeteringPoint(rows[0]!);
@@ -125,19 +130,22 @@ export async function updateMeteringPoint(
   id: string,
   patch: Partial<Omit<MeteringPointInput, 'memberId'>>,
 ): Promise<MeteringPoint> {
-  await getMeteringPoint(db, principal, id);
+  const point = await getMeteringPoint(db, principal, id);
+  // Which point is the community's battery changes everybody's split: the managers decide.
+  if (patch.communityBattery !== undefined && patch.communityBattery !== point.communityBattery) requireManager(principal, point.communityId, 'metering point');
   const rows = await conflictOnDuplicate(DUPLICATE_GRID_CONNECTION, () =>
     db.query<MeteringPointRow>(
       `UPDATE metering_points SET
          name = COALESCE($2, name), address = COALESCE($3, address), grid_connection_id = COALESCE($4, grid_connection_id),
          role = COALESCE($5, role),
          pv_capacity_w = CASE WHEN $6::boolean THEN $7 ELSE pv_capacity_w END,
-         battery_capacity_wh = CASE WHEN $8::boolean THEN $9 ELSE battery_capacity_wh END
+         battery_capacity_wh = CASE WHEN $8::boolean THEN $9 ELSE battery_capacity_wh END,
+         community_battery = COALESCE($10, community_battery)
        WHERE id = $1
-       RETURNING id, community_id, member_id, name, address, grid_connection_id, role, pv_capacity_w, battery_capacity_wh, created_at`,
+       RETURNING id, community_id, member_id, name, address, grid_connection_id, role, pv_capacity_w, battery_capacity_wh, community_battery, created_at`,
       [id, patch.name ?? null, patch.address ?? null, patch.gridConnectionId ?? null, patch.role ?? null,
         patch.pvCapacityW !== undefined, patch.pvCapacityW ?? null,
-        patch.batteryCapacityWh !== undefined, patch.batteryCapacityWh ?? null],
+        patch.batteryCapacityWh !== undefined, patch.batteryCapacityWh ?? null, patch.communityBattery ?? null],
     ),
   );
   return toMeteringPoint(rows[0]!);

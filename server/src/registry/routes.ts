@@ -10,7 +10,14 @@ import * as tariffs from './tariffs.js';
 
 const NoContent = { 204: Type.Null() };
 
-export async function registryRoutes(app: Api, { db, deviceChanged }: { db: Db; deviceChanged: (deviceId: string) => void }): Promise<void> {
+export interface RegistryHooks {
+  db: Db;
+  deviceChanged: (deviceId: string) => void;
+  /** After a community's settings changed (its allocation rule or mode marks quarter hours for sharing). */
+  communityChanged: (communityId: string) => void;
+}
+
+export async function registryRoutes(app: Api, { db, deviceChanged, communityChanged }: RegistryHooks): Promise<void> {
   // Communities (listing and search live in discovery/)
   app.post('/api/v1/communities', {
     schema: {
@@ -27,7 +34,11 @@ export async function registryRoutes(app: Api, { db, deviceChanged }: { db: Db; 
 
   app.patch('/api/v1/communities/:id', {
     schema: { tags: ['communities'], summary: 'Change settings (managers)', params: IdParams, body: S.CommunityPatch, response: { 200: S.Community, ...errors(400, 401, 403, 404) } },
-  }, async (request) => communities.updateCommunity(db, request.principal, request.params.id, request.body));
+  }, async (request) => {
+    const community = await communities.updateCommunity(db, request.principal, request.params.id, request.body);
+    communityChanged(community.id);
+    return community;
+  });
 
   app.delete('/api/v1/communities/:id', {
     schema: { tags: ['communities'], summary: 'Delete a community and all its records (platform admins)', params: IdParams, response: { ...NoContent, ...errors(401, 403, 404) } },
@@ -88,7 +99,11 @@ export async function registryRoutes(app: Api, { db, deviceChanged }: { db: Db; 
 
   app.patch('/api/v1/metering-points/:id', {
     schema: { tags: ['metering points'], summary: 'Change a site (owner or managers)', params: IdParams, body: S.MeteringPointPatch, response: { 200: S.MeteringPoint, ...errors(400, 401, 404, 409) } },
-  }, async (request) => meteringPoints.updateMeteringPoint(db, request.principal, request.params.id, request.body));
+  }, async (request) => {
+    const point = await meteringPoints.updateMeteringPoint(db, request.principal, request.params.id, request.body);
+    if (request.body.communityBattery !== undefined) communityChanged(point.communityId);
+    return point;
+  });
 
   app.delete('/api/v1/metering-points/:id', {
     schema: { tags: ['metering points'], summary: 'Remove a site (managers)', params: IdParams, response: { ...NoContent, ...errors(401, 403, 404) } },

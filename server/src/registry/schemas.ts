@@ -2,6 +2,7 @@ import { Type, type TSchema } from 'typebox';
 import { Decimal, IsoDateTime, Uuid } from '../http/api.js';
 import { ALLOCATION_RULES } from './allocation-rules.js';
 import { DEVICE_KINDS } from './devices.js';
+import { ALLOCATION_MODES } from './communities.js';
 
 const literals = <const T extends string[]>(values: readonly [...T]) => Type.Enum(values);
 const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -23,6 +24,7 @@ const communityFields = {
   gridArea: Type.Optional(nullable(Type.String({ maxLength: 64 }))),
   country: Type.Optional(nullable(Type.String({ pattern: '^[A-Z]{2}$' }))),
   allocationRule: Type.Optional(literals(ALLOCATION_RULES)),
+  allocationMode: Type.Optional(literals(ALLOCATION_MODES)),
   isPublic: Type.Optional(Type.Boolean()),
 };
 
@@ -41,6 +43,7 @@ export const Community = Type.Object({
   gridArea: nullable(Type.String()),
   country: nullable(Type.String()),
   allocationRule: Type.String(),
+  allocationMode: literals(ALLOCATION_MODES),
   isPublic: Type.Boolean(),
   createdAt: IsoDateTime,
 });
@@ -87,6 +90,7 @@ const meteringPointFields = {
   role: MeteringPointRole,
   pvCapacityW: Type.Optional(nullable(Type.Integer({ minimum: 0, maximum: 100_000_000 }))),
   batteryCapacityWh: Type.Optional(nullable(Type.Integer({ minimum: 0, maximum: 1_000_000_000 }))),
+  communityBattery: Type.Optional(Type.Boolean({ description: 'the community\'s own battery (its stored grid energy is never passed on as community energy); managers only' })),
 };
 
 export const MeteringPointCreate = Type.Object(
@@ -104,6 +108,7 @@ export const MeteringPoint = Type.Object({
   role: MeteringPointRole,
   pvCapacityW: nullable(Type.Integer()),
   batteryCapacityWh: nullable(Type.Integer()),
+  communityBattery: Type.Boolean(),
   createdAt: IsoDateTime,
 });
 

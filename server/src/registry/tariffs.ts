@@ -83,6 +83,11 @@ function requireMemberOf(principal: Principal, communityId: string): void {
 
 export async function listTariffs(db: Queryable, principal: Principal, communityId: string): Promise<Tariff[]> {
   requireMemberOf(principal, communityId);
+  return loadTariffs(db, communityId);
+}
+
+/** Every tariff version of a community, oldest first (callers have checked access). */
+export async function loadTariffs(db: Queryable, communityId: string): Promise<Tariff[]> {
   const rows = await db.query<TariffRow>(`SELECT ${COLUMNS} FROM tariffs WHERE community_id = $1 ORDER BY valid_from`, [communityId]);
   return rows.map(toTariff);
 }

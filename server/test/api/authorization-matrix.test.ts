@@ -183,9 +183,64 @@ const cases: Case[] = [
     body: () => ({ encryptionKey: '36C66639E48A8CA4D6BC8B282A793BBB' }), expect: ownerOfA(204, 403) },
   { method: 'GET', route: '/api/v1/communities/:id/live', url: (w) => `/api/v1/communities/${w.communityA}/live`, stream: true, expect: membersOfA(200) },
 
+  { method: 'GET', route: '/api/v1/communities/:id/allocation-shares', url: (w) => `/api/v1/communities/${w.communityA}/allocation-shares`, expect: managersOfA(200) },
+  { method: 'PUT', route: '/api/v1/communities/:id/allocation-shares', url: (w) => `/api/v1/communities/${w.communityA}/allocation-shares`,
+    body: (w) => ({ validFrom: '2026-01-01T00:00:00Z', shares: [{ memberId: w.memberIdA, share: '0.5' }] }), expect: managersOfA(200) },
+  { method: 'GET', route: '/api/v1/communities/:id/co2-intensity', url: (w) => `/api/v1/communities/${w.communityA}/co2-intensity`, expect: membersOfA(200) },
+  { method: 'PUT', route: '/api/v1/communities/:id/co2-intensity', url: (w) => `/api/v1/communities/${w.communityA}/co2-intensity`,
+    body: () => ({ gramsPerKWh: 210 }), expect: managersOfA(200) },
+  { method: 'GET', route: '/api/v1/members/:id/energy',
+    url: (w) => `/api/v1/members/${w.memberIdA}/energy?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&resolution=1h`, expect: ownerOfA(200) },
+  { method: 'GET', route: '/api/v1/communities/:id/energy',
+    url: (w) => `/api/v1/communities/${w.communityA}/energy?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&resolution=1d`, expect: membersOfA(200),
+    check: (role, body, w) => {
+      // Per-member figures are for the managers (and admins) only.
+      expect(body.members !== undefined).toBe(role === 'managerA' || role === 'admin');
+      if (body.members) expect(body.members.map((m: { memberId: string }) => m.memberId)).toEqual(expect.arrayContaining([w.memberIdA, w.memberIdA2]));
+    } },
+
+  { method: 'POST', route: '/api/v1/communities/:id/settlements', url: (w) => `/api/v1/communities/${w.communityA}/settlements`,
+    body: () => ({ period: '2026-01' }), expect: managersOfA(201) },
+  { method: 'GET', route: '/api/v1/communities/:id/settlements', url: (w) => `/api/v1/communities/${w.communityA}/settlements`, expect: managersOfA(200) },
+  { method: 'GET', route: '/api/v1/settlements/:id', url: async (w, tp) => `/api/v1/settlements/${(await settlementOfA(tp, w, '2026-02')).id}`, expect: managersOfA(200) },
+  { method: 'POST', route: '/api/v1/settlements/:id/close',
+    url: async (w, tp) => `/api/v1/settlements/${(await settlementOfA(tp, w, nextMonth())).id}/close`, expect: managersOfA(200) },
+  { method: 'POST', route: '/api/v1/settlements/:id/recompute',
+    url: async (w, tp) => `/api/v1/settlements/${(await settlementOfA(tp, w, '2026-03')).id}/recompute`, expect: managersOfA(200) },
+  { method: 'GET', route: '/api/v1/members/:id/statements', url: (w) => `/api/v1/members/${w.memberIdA}/statements`, expect: ownerOfA(200) },
+  { method: 'GET', route: '/api/v1/statements/:id', url: async (w, tp) => `/api/v1/statements/${await statementOfA(tp, w)}`, expect: ownerOfA(200) },
+  { method: 'GET', route: '/api/v1/statements/:id/statement.csv', url: async (w, tp) => `/api/v1/statements/${await statementOfA(tp, w)}/statement.csv`, expect: ownerOfA(200) },
+  { method: 'GET', route: '/api/v1/statements/:id/statement.pdf', url: async (w, tp) => `/api/v1/statements/${await statementOfA(tp, w)}/statement.pdf`, expect: ownerOfA(200) },
+
   { method: 'GET', route: '/health', url: () => '/health', expect: everyone(200) },
   { method: 'GET', route: '/metrics', url: () => '/metrics', expect: adminOnly(200) },
 ];
+
+/** A draft settlement of A for the month (run again if it exists). */
+async function settlementOfA(tp: TestPlatform, w: World, period: string): Promise<{ id: string; statements: { id: string; memberId: string }[] }> {
+  const response = await tp.call('POST', `/api/v1/communities/${w.communityA}/settlements`, { token: w.managerA.token, body: { period } });
+  if (response.status !== 201) throw new Error(`settlement: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body;
+}
+
+/** memberA's statement in a closed settlement of A (one per platform). */
+const closedStatementOfA = new WeakMap<TestPlatform, string>();
+async function statementOfA(tp: TestPlatform, w: World): Promise<string> {
+  const known = closedStatementOfA.get(tp);
+  if (known) return known;
+  const settlement = await settlementOfA(tp, w, '2025-12');
+  await tp.call('POST', `/api/v1/settlements/${settlement.id}/close`, { token: w.managerA.token });
+  const id = settlement.statements.find((s) => s.memberId === w.memberIdA)!.id;
+  closedStatementOfA.set(tp, id);
+  return id;
+}
+
+let month = 0;
+/** A distinct past month per call (closing one is for good). */
+function nextMonth(): string {
+  month += 1;
+  return new Date(Date.UTC(2020, month, 1)).toISOString().slice(0, 7);
+}
 
 /** The status of a streaming GET over real HTTP; the stream itself is dropped at once. */
 async function streamStatus(tp: TestPlatform, url: string, token: string | undefined): Promise<number> {

@@ -86,4 +86,27 @@ describe.each(storeKinds)('from readings to quarter hours on %s', (kind) => {
     const filled = await s.intervals(base, base + 2 * HOUR);
     expect(filled.every((i: { quality: string }) => i.quality === 'measured')).toBe(true);
   });
+
+  it('computes battery charge and discharge per quarter hour from registers, or from power samples', async () => {
+    const s = await site();
+    // Registers: charging 10 Wh a minute in the first half hour, discharging 5 Wh a minute in the second.
+    await s.send(Array.from({ length: 61 }, (_, m) => [
+      { ts: base + m * 60_000, quantity: 'energy.import', value: 1_000 + m, unit: 'Wh' },
+      { ts: base + m * 60_000, quantity: 'battery.energy.charge', value: 50_000 + 10 * Math.min(m, 30), unit: 'Wh' },
+      { ts: base + m * 60_000, quantity: 'battery.energy.discharge', value: 70_000 + 5 * Math.max(0, m - 30), unit: 'Wh' },
+    ]).flat());
+    const byRegister = await s.intervals(base, base + HOUR);
+    expect(byRegister.map((i: { batteryChargeWh: number; batteryDischargeWh: number }) => [i.batteryChargeWh, i.batteryDischargeWh]))
+      .toEqual([[150, 0], [150, 0], [0, 75], [0, 75]]);
+
+    const p = await site();
+    // Power only: 2 kW charging for an hour, sampled every minute = 500 Wh per quarter hour.
+    await p.send(Array.from({ length: 61 }, (_, m) => [
+      { ts: base + m * 60_000, quantity: 'energy.import', value: 1_000, unit: 'Wh' },
+      { ts: base + m * 60_000, quantity: 'battery.power.charge', value: 2_000, unit: 'W' },
+    ]).flat());
+    const byPower = await p.intervals(base, base + HOUR);
+    expect(byPower.map((i: { batteryChargeWh: number; batteryDischargeWh: number | null }) => [i.batteryChargeWh, i.batteryDischargeWh]))
+      .toEqual([[500, null], [500, null], [500, null], [500, null]]);
+  });
 });

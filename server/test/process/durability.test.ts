@@ -60,5 +60,5 @@ describe('durability of the embedded database (PGlite)', () => {
     expect(listed.body).toHaveLength(40);
     running.child.kill('SIGTERM');
     await running.exited;
-  }, 120_000);
+  }, 300_000);
 });

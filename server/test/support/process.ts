@@ -42,7 +42,8 @@ export function runGridshare(args: string[], env: Record<string, string> = {}): 
   };
 }
 
-export async function waitForHealth(running: RunningGridshare, timeoutMs = 30_000): Promise<void> {
+/** Generous: opening the embedded database (WASM) takes 5 s on an idle machine, over 30 s on a loaded 2-core one. */
+export async function waitForHealth(running: RunningGridshare, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (running.child.exitCode !== null) throw new Error(`gridshare exited early:\n${running.output()}`);

@@ -1,0 +1,95 @@
+/**
+ * Sharing benchmark: the sharing job over stored intervals. A community of N members (every
+ * tenth a producer) with D days of quarter-hour intervals marked dirty, as the interval job
+ * leaves them; measured: the job working off every mark into member_energy, then one month's
+ * settlement. On PGlite (and on a scratch database of the PostgreSQL server DATABASE_URL names).
+ * Run: npm run bench:share [-- --members N] [-- --days D] [-- --record]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDb, type Db, type StoreConfig } from '../server/src/store/db.js';
+import { migrate } from '../server/src/store/migrate.js';
+import { markSharingDirty, processSharingDirty } from '../server/src/sharing/service.js';
+import { runSettlement } from '../server/src/billing/settlements.js';
+import { monthRange } from '../server/src/calendar.js';
+import { benchCommunity } from './lib/community.js';
+import { machine, peakRssMb, recordSection } from './lib/report.js';
+import { createScratchDatabase } from '../server/test/support/stores.js';
+
+const arg = (name: string, fallback: number) => Number(process.argv[process.argv.indexOf(name) + 1]) || fallback;
+const members = arg('--members', 200);
+const days = arg('--days', 32);
+const Q = 900_000;
+const PERIOD = '2026-10';
+
+async function seed(db: Db, communityId: string): Promise<number> {
+  const range = monthRange(PERIOD, 'Europe/Vienna')!;
+  const quarters = Math.min(days * 96, (range.endMs - range.startMs) / Q);
+  const starts = Array.from({ length: quarters }, (_, t) => new Date(range.startMs + t * Q));
+  for (let m = 0; m < members; m++) {
+    const user = await db.query<{ id: string }>(`INSERT INTO users (email, display_name, password_hash) VALUES ($1, $2, 'x') RETURNING id`, [`share-bench-${m}@example.org`, `Member ${m}`]);
+    const member = await db.query<{ id: string }>(
+      `INSERT INTO members (community_id, user_id, role, state, display_name) VALUES ($1, $2, 'member', 'active', $3) RETURNING id`, [communityId, user[0]!.id, `Member ${m}`]);
+    const point = await db.query<{ id: string }>(
+      `INSERT INTO metering_points (community_id, member_id, name, grid_connection_id, role) VALUES ($1, $2, $3, $4, 'prosumer') RETURNING id`,
+      [communityId, member[0]!.id, `Site ${m}`, `BENCH${String(m).padStart(8, '0')}`]);
+    const producer = m % 10 === 0;
+    // Daytime production for producers, a load with a daily shape for everyone else.
+    const hourOf = (t: number) => Math.floor((t % 96) / 4);
+    const imports = starts.map((_, t) => (producer ? 0 : 50 + ((t * 7 + m * 13) % 200)));
+    const exports = starts.map((_, t) => (producer && hourOf(t) >= 7 && hourOf(t) < 17 ? 500 + ((t * 11 + m) % 900) : 0));
+    await db.query(
+      `INSERT INTO intervals (metering_point_id, start, community_id, import_wh, export_wh, quality)
+       SELECT $1, s, $2, i, e, 'measured' FROM unnest($3::timestamptz[], $4::int8[], $5::int8[]) AS u(s, i, e)`,
+      [point[0]!.id, communityId, starts, imports, exports],
+    );
+  }
+  await markSharingDirty(db, communityId, starts.map((d) => d.getTime()));
+  return quarters;
+}
+
+async function run(store: StoreConfig, label: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'gridshare-bench-share-'));
+  const db = await openDb(store.kind === 'pglite' ? { kind: 'pglite', dataDir: join(dir, 'db') } : store);
+  try {
+    await migrate(db);
+    const { communityId, manager } = await benchCommunity(db);
+    await db.query(`INSERT INTO tariffs (community_id, name, grid_price, community_price, feed_in_price, valid_from) VALUES ($1, 'T', 0.3, 0.15, 0.07, '2020-01-01')`, [communityId]);
+    const quarters = await seed(db, communityId);
+    const started = performance.now();
+    while ((await processSharingDirty(db)) > 0) { /* until nothing is marked */ }
+    const shareSeconds = (performance.now() - started) / 1000;
+    const settleStarted = performance.now();
+    await runSettlement(db, manager, communityId, PERIOD);
+    const settleSeconds = (performance.now() - settleStarted) / 1000;
+    return { label, quarters, shareSeconds, settleSeconds, rss: peakRssMb() };
+  } finally {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const results = [await run({ kind: 'pglite', dataDir: undefined }, 'PGlite (embedded, on disk)')];
+if (process.env.DATABASE_URL) {
+  // A scratch database on that server, so the benchmark never touches an existing one.
+  const scratch = await createScratchDatabase(process.env.DATABASE_URL, 'gridshare_bench_share');
+  try {
+    results.push(await run({ kind: 'postgres', url: scratch.url }, 'PostgreSQL server'));
+  } finally {
+    await scratch.drop();
+  }
+}
+
+const rows = results.map((r) => {
+  const memberQuarters = (members + 1) * r.quarters;
+  return `| ${r.label} | ${members.toLocaleString('en')} | ${r.quarters.toLocaleString('en')} | ${r.shareSeconds.toFixed(1)} | ${Math.round(memberQuarters / r.shareSeconds).toLocaleString('en')} | ${r.settleSeconds.toFixed(1)} | ${r.rss} |`;
+});
+const body = `Measured ${machine()} with \`npm run bench:share -- --members ${members} --days ${days}\`: the sharing job working off every marked quarter hour of one community (dynamic rule, every tenth member a producer) from stored intervals into member_energy, then the settlement of the month (statements for every member). Peak RSS is the whole process.
+
+| Store | Members | Quarter hours | Sharing job (s) | Member-quarter hours/s | Settlement (s) | Peak RSS (MB) |
+|---|---:|---:|---:|---:|---:|---:|
+${rows.join('\n')}
+`;
+process.stdout.write(`${body}\n`);
+if (process.argv.includes('--record')) recordSection('Sharing job and settlement', body);

@@ -1,0 +1,231 @@
+import type { Db, Queryable } from '../store/db.js';
+import { BackgroundJob } from '../background-job.js';
+import { getRule, HOUR_MS, INTERVAL_MS } from './allocation/index.js';
+import type { BySource } from './battery.js';
+import type { Quality } from '../intervals/energy.js';
+import { splitCommunity, type MemberQuarter, type OperatorQuarter, type PointQuarter, type PoolAfter, type ShareVersion } from './community-split.js';
+
+/** At most this many quarter hours of one community per pass (a month), so a pass stays short. */
+const QUARTERS_PER_PASS = 3_000;
+
+/** Marks quarter hours of a community for recomputation, inside the caller's transaction. */
+export async function markSharingDirty(tx: Queryable, communityId: string, startsMs: readonly number[]): Promise<void> {
+  if (startsMs.length === 0) return;
+  await tx.query(
+    `INSERT INTO sharing_dirty (community_id, start) SELECT $1, s FROM unnest($2::timestamptz[]) AS u(s)
+     ON CONFLICT (community_id, start) DO UPDATE SET version = nextval('sharing_dirty_version')`,
+    [communityId, [...new Set(startsMs)].map((ms) => new Date(ms))],
+  );
+}
+
+/** Marks every quarter hour of the community from `fromMs` on that has intervals (a new key, a new mode). */
+export async function markSharingDirtyFrom(tx: Queryable, communityId: string, fromMs: number): Promise<void> {
+  await tx.query(
+    `INSERT INTO sharing_dirty (community_id, start)
+     SELECT DISTINCT $1::uuid, start FROM intervals WHERE community_id = $1 AND start >= $2
+     ON CONFLICT (community_id, start) DO UPDATE SET version = nextval('sharing_dirty_version')`,
+    [communityId, new Date(fromMs)],
+  );
+}
+
+interface CommunitySettings {
+  rule: string;
+  mode: 'compute' | 'operator';
+}
+
+interface IntervalRow {
+  metering_point_id: string;
+  start: Date;
+  import_wh: number | null;
+  export_wh: number | null;
+  pv_wh: number | null;
+  battery_charge_wh: number | null;
+  battery_discharge_wh: number | null;
+  quality: Quality;
+}
+
+interface PoolRow { metering_point_id: string; start: Date; own_pv_wh: number; community_wh: number; grid_wh: number }
+
+/** Hourly rules (Spain, Italy) settle whole hours: a dirty quarter hour recomputes its hour. */
+function isHourly(rule: string): boolean {
+  const probe = getRule(rule)?.create({ shares: { members: 0, vectorFor: () => undefined } });
+  return probe?.granularity === 'hour';
+}
+
+const key = (pointId: string, ms: number) => `${pointId}|${ms}`;
+
+/** Loads what the split of `starts` needs, runs it, and stores the result; returns how many quarter hours were done. */
+async function shareQuarters(db: Db, communityId: string, settings: CommunitySettings, marks: { start: Date; version: number }[]): Promise<void> {
+  const hourly = isHourly(settings.rule);
+  const starts = new Set<number>();
+  for (const mark of marks) {
+    const ms = mark.start.getTime();
+    if (!hourly || settings.mode === 'operator') { starts.add(ms); continue; }
+    const hour = Math.floor(ms / HOUR_MS) * HOUR_MS;
+    for (let q = 0; q < 4; q++) starts.add(hour + q * INTERVAL_MS);
+  }
+  const sorted = [...starts].sort((a, b) => a - b);
+  const startDates = sorted.map((ms) => new Date(ms));
+  const firstMs = sorted[0]!;
+
+  const members = await db.query<{ id: string; state: string; decided_at: Date | null }>(
+    `SELECT id, state, decided_at FROM members WHERE community_id = $1 AND (state = 'active' OR (state = 'left' AND decided_at > $2))`,
+    [communityId, new Date(firstMs)],
+  );
+  const leftAt = new Map(members.filter((m) => m.state === 'left').map((m) => [m.id, m.decided_at!.getTime()]));
+  const points = (await db.query<{ id: string; member_id: string; community_battery: boolean }>(
+    'SELECT id, member_id, community_battery FROM metering_points WHERE community_id = $1 ORDER BY id', [communityId],
+  )).map((p) => ({ id: p.id, memberId: p.member_id, communityBattery: p.community_battery }));
+  const memberOfPoint = new Map(points.map((p) => [p.id, p.memberId]));
+  const pointIds = points.map((p) => p.id);
+
+  const intervals = new Map<string, PointQuarter>();
+  for (const row of await db.query<IntervalRow>(
+    `SELECT metering_point_id, start, import_wh, export_wh, pv_wh, battery_charge_wh, battery_discharge_wh, quality
+     FROM intervals WHERE metering_point_id = ANY($1::uuid[]) AND start = ANY($2::timestamptz[])`,
+    [pointIds, startDates],
+  )) {
+    intervals.set(key(row.metering_point_id, row.start.getTime()), {
+      importWh: row.import_wh, exportWh: row.export_wh, pvWh: row.pv_wh,
+      batteryChargeWh: row.battery_charge_wh, batteryDischargeWh: row.battery_discharge_wh, quality: row.quality,
+    });
+  }
+  const operator = new Map<string, OperatorQuarter>();
+  if (settings.mode === 'operator') {
+    for (const row of await db.query<{ metering_point_id: string; start: Date; from_community_wh: number | null; to_community_wh: number | null }>(
+      `SELECT metering_point_id, start, from_community_wh, to_community_wh FROM operator_allocations
+       WHERE community_id = $1 AND start = ANY($2::timestamptz[])`, [communityId, startDates],
+    )) operator.set(key(row.metering_point_id, row.start.getTime()), { fromCommunityWh: row.from_community_wh, toCommunityWh: row.to_community_wh });
+  }
+  const versions = await loadShareVersions(db, communityId);
+  const storedPools = new Map<string, BySource>();
+  for (const row of await db.query<PoolRow>(
+    `SELECT metering_point_id, start, own_pv_wh, community_wh, grid_wh FROM battery_pools
+     WHERE metering_point_id = ANY($1::uuid[]) AND (start = ANY($2::timestamptz[]) OR start = ANY($3::timestamptz[]))`,
+    [pointIds, startDates, sorted.map((ms) => new Date(ms - INTERVAL_MS))],
+  )) storedPools.set(key(row.metering_point_id, row.start.getTime()), { ownPv: row.own_pv_wh, community: row.community_wh, grid: row.grid_wh });
+
+  // A member who left takes no part after leaving: its points count as empty, not as missing.
+  const gone = (pointId: string, ms: number) => {
+    const left = leftAt.get(memberOfPoint.get(pointId)!);
+    return left !== undefined && ms >= left;
+  };
+  const EMPTY: PointQuarter = { importWh: 0, exportWh: 0, pvWh: null, batteryChargeWh: null, batteryDischargeWh: null, quality: 'measured' };
+  const output = splitCommunity({
+    rule: settings.rule,
+    mode: settings.mode,
+    starts: sorted,
+    memberIds: members.map((m) => m.id),
+    points,
+    shareVersions: versions,
+    interval: (pointId, ms) => (gone(pointId, ms) ? EMPTY : intervals.get(key(pointId, ms))),
+    operator: (pointId, ms) => operator.get(key(pointId, ms)),
+    poolAfter: (pointId, ms) => storedPools.get(key(pointId, ms)),
+  });
+  const rows = output.members.filter((r) => !(leftAt.has(r.memberId) && r.startMs >= leftAt.get(r.memberId)!));
+  const changedPools = output.pools.filter((p) => !samePool(storedPools.get(key(p.pointId, p.startMs)), p.pool));
+
+  await db.transaction(async (tx) => {
+    await writeMemberQuarters(tx, communityId, rows);
+    await writePools(tx, changedPools);
+    // A battery's changed pool changes every later quarter hour of it: carry the change forward.
+    const next = changedPools.map((p) => p.startMs + INTERVAL_MS).filter((ms) => !starts.has(ms));
+    if (next.length > 0) {
+      const existing = await tx.query<{ start: Date }>(
+        'SELECT DISTINCT start FROM intervals WHERE community_id = $1 AND start = ANY($2::timestamptz[])',
+        [communityId, next.map((ms) => new Date(ms))],
+      );
+      await markSharingDirty(tx, communityId, existing.map((r) => r.start.getTime()));
+    }
+    await tx.query(
+      `DELETE FROM sharing_dirty d USING unnest($2::timestamptz[], $3::int8[]) AS u(s, v)
+       WHERE d.community_id = $1 AND d.start = u.s AND d.version <= u.v`,
+      [communityId, marks.map((m) => m.start), marks.map((m) => m.version)],
+    );
+  });
+}
+
+const samePool = (a: BySource | undefined, b: BySource) => !!a && a.ownPv === b.ownPv && a.community === b.community && a.grid === b.grid;
+
+async function writeMemberQuarters(tx: Queryable, communityId: string, rows: readonly MemberQuarter[]): Promise<void> {
+  if (rows.length === 0) return;
+  const col = <K extends keyof MemberQuarter>(k: K) => rows.map((r) => r[k]);
+  await tx.query(
+    `INSERT INTO member_energy (member_id, start, community_id, import_wh, export_wh, consumption_wh, self_consumed_wh, from_community_wh,
+       from_grid_wh, production_wh, to_community_wh, to_grid_wh, allocated_from_community_wh, community_grid_origin_wh, quality, provisional, computed_at)
+     SELECT m, s, $1, i, e, c, sc, fc, fg, p, tc, tg, a, go, q, pr, now()
+     FROM unnest($2::uuid[], $3::timestamptz[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::int8[],
+       $11::int8[], $12::int8[], $13::int8[], $14::int8[], $15::text[], $16::bool[]) AS u(m, s, i, e, c, sc, fc, fg, p, tc, tg, a, go, q, pr)
+     ON CONFLICT (member_id, start) DO UPDATE SET
+       import_wh = EXCLUDED.import_wh, export_wh = EXCLUDED.export_wh, consumption_wh = EXCLUDED.consumption_wh,
+       self_consumed_wh = EXCLUDED.self_consumed_wh, from_community_wh = EXCLUDED.from_community_wh, from_grid_wh = EXCLUDED.from_grid_wh,
+       production_wh = EXCLUDED.production_wh, to_community_wh = EXCLUDED.to_community_wh, to_grid_wh = EXCLUDED.to_grid_wh,
+       allocated_from_community_wh = EXCLUDED.allocated_from_community_wh, community_grid_origin_wh = EXCLUDED.community_grid_origin_wh,
+       quality = EXCLUDED.quality, provisional = EXCLUDED.provisional, computed_at = now()`,
+    [communityId, col('memberId'), rows.map((r) => new Date(r.startMs)), col('importWh'), col('exportWh'), col('consumptionWh'),
+      col('selfConsumedWh'), col('fromCommunityWh'), col('fromGridWh'), col('productionWh'), col('toCommunityWh'), col('toGridWh'),
+      col('allocatedFromCommunityWh'), col('communityGridOriginWh'), col('quality'), col('provisional')],
+  );
+}
+
+async function writePools(tx: Queryable, pools: readonly PoolAfter[]): Promise<void> {
+  if (pools.length === 0) return;
+  await tx.query(
+    `INSERT INTO battery_pools (metering_point_id, start, own_pv_wh, community_wh, grid_wh)
+     SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::int8[], $4::int8[], $5::int8[])
+     ON CONFLICT (metering_point_id, start) DO UPDATE SET
+       own_pv_wh = EXCLUDED.own_pv_wh, community_wh = EXCLUDED.community_wh, grid_wh = EXCLUDED.grid_wh`,
+    [pools.map((p) => p.pointId), pools.map((p) => new Date(p.startMs)), pools.map((p) => p.pool.ownPv),
+      pools.map((p) => p.pool.community), pools.map((p) => p.pool.grid)],
+  );
+}
+
+export async function loadShareVersions(db: Queryable, communityId: string): Promise<ShareVersion[]> {
+  const rows = await db.query<{ valid_from: Date; member_id: string; share: string }>(
+    'SELECT valid_from, member_id, share::text AS share FROM allocation_shares WHERE community_id = $1 ORDER BY valid_from, member_id',
+    [communityId],
+  );
+  const versions = new Map<number, Map<string, string>>();
+  for (const row of rows) {
+    const ms = row.valid_from.getTime();
+    const shares = versions.get(ms) ?? new Map<string, string>();
+    shares.set(row.member_id, row.share.replace(/\.?0+$/, '') || '0');
+    versions.set(ms, shares);
+  }
+  return [...versions].map(([validFromMs, shares]) => ({ validFromMs, shares }));
+}
+
+/**
+ * Works off the quarter hours marked for sharing, oldest community first, a bounded number of
+ * quarter hours per community and pass. Returns the number of quarter hours done.
+ */
+export async function processSharingDirty(db: Db, maxCommunities = 20): Promise<number> {
+  const communities = await db.query<{ community_id: string; allocation_rule: string; allocation_mode: 'compute' | 'operator' | null }>(
+    `SELECT d.community_id, c.allocation_rule, c.allocation_mode FROM sharing_dirty d LEFT JOIN communities c ON c.id = d.community_id
+     GROUP BY d.community_id, c.allocation_rule, c.allocation_mode ORDER BY min(d.start) LIMIT $1`,
+    [maxCommunities],
+  );
+  let done = 0;
+  for (const community of communities) {
+    if (community.allocation_mode === null) {
+      await db.query('DELETE FROM sharing_dirty WHERE community_id = $1', [community.community_id]);
+      continue;
+    }
+    const marks = await db.query<{ start: Date; version: number }>(
+      'SELECT start, version FROM sharing_dirty WHERE community_id = $1 ORDER BY start LIMIT $2',
+      [community.community_id, QUARTERS_PER_PASS],
+    );
+    if (marks.length === 0) continue;
+    await shareQuarters(db, community.community_id, { rule: community.allocation_rule, mode: community.allocation_mode }, marks);
+    done += marks.length;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return done;
+}
+
+/** Runs the sharing job after the interval job changed something, and on its own nudges. */
+export class SharingScheduler extends BackgroundJob {
+  constructor(db: Db, delayMs = 500) {
+    super('sharing computation', () => processSharingDirty(db), delayMs);
+  }
+}

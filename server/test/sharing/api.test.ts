@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeKinds } from '../support/stores.js';
+import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { buildWorld, type World } from '../support/world.js';
+import { deviceCredentials, sasFor } from '../support/devices.js';
+
+const HOUR = 3_600_000;
+
+/**
+ * Readings in over HTTP, energy by source out over the API. memberA's site exports 30 Wh a
+ * minute (450 Wh per quarter hour); memberA2's imports by a register whose late readings show
+ * 20 Wh/min for 30 min, 40 Wh/min for 30 min, nothing for 30 min, then 20 Wh/min again.
+ */
+describe.each(storeKinds)('energy by source through the API on %s', (kind) => {
+  let tp: TestPlatform;
+  let w: World;
+  let send: (deviceId: string, readings: { ts: number; quantity: string; value: number }[]) => Promise<void>;
+  let deviceA2: string;
+  const base = Math.floor((Date.now() - 4 * HOUR) / HOUR) * HOUR;
+  const rateA2 = (m: number) => (m < 30 ? 20 : m < 60 ? 40 : m < 90 ? 0 : 20);
+  const registerA2 = (m: number) => { let v = 2_000_000; for (let i = 0; i < m; i++) v += rateA2(i); return v; };
+  const a2At = (minutes: number[]) => minutes.map((m) => ({ ts: base + m * 60_000, quantity: 'energy.import', value: registerA2(m) }));
+  const minutes = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+  const energy = async (memberId: string, token: string, query: string) =>
+    tp.call('GET', `/api/v1/members/${memberId}/energy?${query}`, { token });
+  const range = (from: number, to: number, resolution: string) =>
+    `from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&resolution=${resolution}`;
+  const settle = async () => {
+    await tp.platform.intervals.flush();
+    await tp.platform.sharing.flush();
+  };
+
+  beforeAll(async () => {
+    tp = await startTestPlatform(kind);
+    w = await buildWorld(tp);
+    const batch = (await tp.call('POST', `/api/v1/communities/${w.communityA}/device-batches`, { token: w.managerA.token, body: { count: 1 } })).body;
+    deviceA2 = batch.deviceIds[0];
+    await tp.call('PATCH', `/api/v1/devices/${deviceA2}`, { token: w.managerA.token, body: { meteringPointId: w.meteringPointA2 } });
+    const credentials = new Map<string, string>();
+    send = async (deviceId, readings) => {
+      if (!credentials.has(deviceId)) credentials.set(deviceId, sasFor(await deviceCredentials(tp, w.managerA.token, deviceId)));
+      const response = await tp.call('POST', `/api/v1/devices/${deviceId}/readings`, {
+        headers: { authorization: credentials.get(deviceId)! },
+        body: { readings: readings.map((r) => ({ ts: new Date(r.ts).toISOString(), quantity: r.quantity, value: r.value, unit: 'Wh' })) },
+      });
+      expect(response.status, JSON.stringify(response.body)).toBe(200);
+    };
+    const all = minutes(0, 120);
+    await send(w.provisionedA, all.flatMap((m) => [
+      { ts: base + m * 60_000, quantity: 'energy.import', value: 1_000_000 },
+      { ts: base + m * 60_000, quantity: 'energy.export', value: 500_000 + 30 * m },
+    ]));
+    // memberA2's reader sends the first half hour and the last, the middle hour comes late.
+    await send(deviceA2, [...a2At(minutes(0, 30)), ...a2At(minutes(90, 120))]);
+    await settle();
+  });
+  afterAll(() => tp?.close());
+
+  it('gives each member energy by source per quarter hour, matching a hand computation, and recomputes after late data', async () => {
+    const before = await energy(w.memberIdA2, w.memberA2.token, range(base, base + 2 * HOUR, '15m'));
+    expect(before.status, JSON.stringify(before.body)).toBe(200);
+    // The gap 00:30–01:30 is spread evenly (1200 Wh over an hour: 300 per quarter): dynamic gives all of it.
+    expect(before.body.series.map((b: { fromCommunityWh: number }) => b.fromCommunityWh)).toEqual([300, 300, 300, 300, 300, 300, 300, 300]);
+    expect(before.body.series[3].quality).toBe('estimated');
+
+    await send(deviceA2, a2At(minutes(31, 89)));
+    await settle();
+    const after = await energy(w.memberIdA2, w.memberA2.token, range(base, base + 2 * HOUR, '15m'));
+    // Now 600, 600, 0, 0 in the middle hour: capped by the community's 450 Wh per quarter.
+    expect(after.body.series.map((b: { consumptionWh: number }) => b.consumptionWh)).toEqual([300, 300, 600, 600, 0, 0, 300, 300]);
+    expect(after.body.series.map((b: { fromCommunityWh: number }) => b.fromCommunityWh)).toEqual([300, 300, 450, 450, 0, 0, 300, 300]);
+    expect(after.body.series.map((b: { fromGridWh: number }) => b.fromGridWh)).toEqual([0, 0, 150, 150, 0, 0, 0, 0]);
+    expect(after.body.series.every((b: { quality: string }) => b.quality === 'measured')).toBe(true);
+    expect(after.body.totals).toMatchObject({ consumptionWh: 2400, fromCommunityWh: 2100, fromGridWh: 300, productionWh: 0 });
+
+    // Duplicates (everything sent again, in reverse) change nothing.
+    await send(deviceA2, a2At(minutes(0, 120)).reverse());
+    await settle();
+    expect((await energy(w.memberIdA2, w.memberA2.token, range(base, base + 2 * HOUR, '15m'))).body).toEqual(after.body);
+
+    const producer = await energy(w.memberIdA, w.memberA.token, range(base, base + 2 * HOUR, '1h'));
+    expect(producer.body.series.map((b: { toCommunityWh: number; toGridWh: number }) => [b.toCommunityWh, b.toGridWh])).toEqual([[1500, 300], [600, 1200]]);
+    for (const b of producer.body.series) {
+      expect(b.productionWh).toBe(b.selfConsumedWh + b.toCommunityWh + b.toGridWh);
+      expect(b.consumptionWh).toBe(b.selfConsumedWh + b.fromCommunityWh + b.fromGridWh);
+    }
+    // Savings at grid 0.30, community 0.15: 2.1 kWh × 0.15 = 0.315 → 0.32 (half away from zero).
+    expect(after.body.savings).toEqual({ currency: 'EUR', amount: '0.32', co2AvoidedKg: '0.000' });
+  });
+
+  it('shows the community totals and rates to members and the per-member totals only to managers', async () => {
+    const q = range(base, base + 2 * HOUR, '1d');
+    const asMember = await tp.call('GET', `/api/v1/communities/${w.communityA}/energy?${q}`, { token: w.memberA2.token });
+    expect(asMember.status).toBe(200);
+    expect(asMember.body.members).toBeUndefined();
+    expect(asMember.body.totals).toMatchObject({ consumptionWh: 2400, fromCommunityWh: 2100, productionWh: 3600, toCommunityWh: 2100 });
+    expect(asMember.body.totals.selfSufficiency).toBeCloseTo(2100 / 2400, 10);
+    expect(asMember.body.totals.selfConsumptionRate).toBeCloseTo(2100 / 3600, 10);
+    // One local (Vienna) day, from local midnight to local midnight.
+    expect(asMember.body.series).toHaveLength(1);
+    const dayStart = Date.parse(asMember.body.series[0].start);
+    const local = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Vienna', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(dayStart);
+    expect(local).toBe('00:00');
+    const asManager = await tp.call('GET', `/api/v1/communities/${w.communityA}/energy?${q}`, { token: w.managerA.token });
+    const a2 = asManager.body.members.find((m: { memberId: string }) => m.memberId === w.memberIdA2);
+    expect(a2.totals).toMatchObject({ consumptionWh: 2400, fromCommunityWh: 2100 });
+  });
+
+  it('refuses bad queries and what is not yours with clear errors', async () => {
+    const ok = range(base, base + HOUR, '15m');
+    expect((await energy(w.memberIdA2, w.memberA2.token, range(base + HOUR, base, '15m'))).status).toBe(400);
+    const huge = await energy(w.memberIdA2, w.memberA2.token, range(base - 100 * 24 * HOUR, base, '15m'));
+    expect(huge.status).toBe(400);
+    expect(huge.body).toMatchObject({ error: 'bad_request', field: 'querystring/to' });
+    expect((await energy(w.memberIdA2, w.memberA2.token, range(base - 200 * 24 * HOUR, base, '1h'))).status).toBe(200);
+    expect((await energy(w.memberIdA2, w.memberA2.token, `from=yesterday&to=${new Date(base).toISOString()}&resolution=1h`)).status).toBe(400);
+    expect((await energy(w.memberIdA2, w.memberA2.token, `${range(base, base + HOUR, '15m')}&resolution=2h`)).status).toBe(400);
+    expect((await energy(w.memberIdA2, w.memberA2.token, range(base, base + HOUR, '5m'))).status).toBe(400);
+    expect((await energy(w.memberIdA2, w.memberA2.token, `from=${new Date(base).toISOString()}&resolution=1h`)).status).toBe(400);
+    expect((await energy('00000000-0000-4000-8000-000000000000', w.managerA.token, ok)).status).toBe(404);
+    expect((await energy('not-a-uuid', w.managerA.token, ok)).status).toBe(400);
+    expect((await energy(w.memberIdA2, w.memberA.token, ok)).status).toBe(404);
+    expect((await energy(w.memberIdB, w.managerA.token, ok)).status).toBe(404);
+    expect((await tp.call('GET', `/api/v1/communities/${w.communityB}/energy?${ok}`, { token: w.memberA.token })).status).toBe(404);
+  });
+
+  it('sets static shares exactly and refuses bad keys without changing anything', async () => {
+    const url = `/api/v1/communities/${w.communityA}/allocation-shares`;
+    const validFrom = new Date(base).toISOString();
+    const put = (body: unknown) => tp.call('PUT', url, { token: w.managerA.token, body });
+    const bad: [unknown, number][] = [
+      [{ validFrom, shares: [{ memberId: w.memberIdA2, share: '0.6' }, { memberId: w.memberIdA, share: '0.5' }] }, 400],
+      [{ validFrom, shares: [{ memberId: w.memberIdA2, share: 'NaN' }] }, 400],
+      [{ validFrom, shares: [{ memberId: w.memberIdA2, share: 0.5 }] }, 400],
+      [{ validFrom, shares: [{ memberId: w.memberIdA2, share: '1.5' }] }, 400],
+      [{ validFrom, shares: [{ memberId: w.memberIdA2, share: '0.1234567891' }] }, 400],
+      [{ validFrom, shares: [{ memberId: w.memberIdA2, share: '0.5' }, { memberId: w.memberIdA2, share: '0.1' }] }, 400],
+      [{ validFrom: new Date(base + 60_000).toISOString(), shares: [{ memberId: w.memberIdA2, share: '0.5' }] }, 400],
+      [{ validFrom, shares: [{ memberId: w.memberIdB, share: '0.5' }] }, 404],
+      [{ validFrom, shares: [{ memberId: '00000000-0000-4000-8000-000000000000', share: '0.5' }] }, 404],
+      [{ validFrom, shares: [], extra: 1 }, 400],
+    ];
+    for (const [body, status] of bad) {
+      const response = await put(body);
+      expect(response.status, JSON.stringify(body)).toBe(status);
+      expect(response.body).toMatchObject({ error: expect.any(String), message: expect.any(String) });
+    }
+    expect((await tp.call('GET', url, { token: w.managerA.token })).body).toEqual([]);
+    expect((await tp.call('PUT', url, { token: w.managerA.token, rawBody: '{"shares": [', headers: { 'content-type': 'application/json' } })).status).toBe(400);
+
+    const good = await put({ validFrom, shares: [{ memberId: w.memberIdA2, share: '0.333333333' }, { memberId: w.memberIdA, share: '0.666666667' }] });
+    expect(good.status, JSON.stringify(good.body)).toBe(200);
+    expect(good.body.shares).toEqual(expect.arrayContaining([{ memberId: w.memberIdA2, share: '0.333333333' }]));
+    // Static key: A2 is entitled to a third of 450 per quarter = 150.
+    const patched = await tp.call('PATCH', `/api/v1/communities/${w.communityA}`, { token: w.managerA.token, body: { allocationRule: 'static', allocationMode: 'compute' } });
+    expect(patched.body).toMatchObject({ allocationRule: 'static', allocationMode: 'compute' });
+    // The rule change applies from the start of the current month; the quarter hours before it keep theirs.
+    const { markSharingDirtyFrom } = await import('../../src/sharing/service.js');
+    await markSharingDirtyFrom(tp.platform.db, w.communityA, base);
+    await settle();
+    const response = await energy(w.memberIdA2, w.memberA2.token, range(base, base + HOUR, '15m'));
+    expect(response.body.series.map((b: { fromCommunityWh: number }) => b.fromCommunityWh)).toEqual([150, 150, 150, 150]);
+    await tp.call('PATCH', `/api/v1/communities/${w.communityA}`, { token: w.managerA.token, body: { allocationRule: 'dynamic' } });
+    await markSharingDirtyFrom(tp.platform.db, w.communityA, base);
+    await settle();
+  });
+
+  it('sets the CO2 intensity, constant and hourly, and uses it for CO2 avoided', async () => {
+    const url = `/api/v1/communities/${w.communityA}/co2-intensity`;
+    for (const body of [{ gramsPerKWh: -1 }, { gramsPerKWh: 'NaN' }, { gramsPerKWh: 100, hourly: [{ hour: new Date(base + 60_000).toISOString(), gramsPerKWh: 1 }] }, {}]) {
+      expect((await tp.call('PUT', url, { token: w.managerA.token, body })).status).toBe(400);
+    }
+    expect((await tp.call('GET', url, { token: w.memberA.token })).body).toEqual({ gramsPerKWh: null, hourly: { hours: 0, from: null, to: null } });
+    const put = await tp.call('PUT', url, { token: w.managerA.token, body: { gramsPerKWh: 200, hourly: [{ hour: new Date(base).toISOString(), gramsPerKWh: 400 }] } });
+    expect(put.status).toBe(200);
+    expect(put.body).toEqual({ gramsPerKWh: 200, hourly: { hours: 1, from: new Date(base).toISOString(), to: new Date(base).toISOString() } });
+    const response = await energy(w.memberIdA2, w.memberA2.token, range(base, base + 2 * HOUR, '1h'));
+    // First hour 300 + 300 + 450 + 450 Wh from the community at 400 g/kWh, second 300 + 300 Wh at
+    // the constant 200 g/kWh: 0.6 + 0.12 kg.
+    expect(response.body.savings.co2AvoidedKg).toBe('0.720');
+  });
+});
