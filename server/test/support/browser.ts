@@ -1,0 +1,55 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { WEB_DIST } from '../../src/web/routes.js';
+
+/** Debian's Chromium (`apt-get install chromium`; .ci/run installs it). No browser is downloaded. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-gpu',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+/** Where screenshots of the main pages are kept for people to look at (git-ignored). */
+export const ARTIFACTS = join(import.meta.dirname, '../../../test-artifacts');
+
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does it)`);
+  if (!existsSync(join(WEB_DIST, 'index.html'))) throw new Error('web/dist is missing: npm run build:web (npm test builds it first)');
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
+}
+
+export const PHONE = { width: 375, height: 740 };
+export const LAPTOP = { width: 1280, height: 860 };
+
+/** A fresh browser profile (own cookies) on the platform. */
+export async function openContext(browser: Browser, baseURL: string, viewport = LAPTOP): Promise<BrowserContext> {
+  const context = await browser.newContext({ baseURL: baseURL.replace('localhost', '127.0.0.1'), viewport, acceptDownloads: true, locale: 'en-GB' });
+  context.setDefaultTimeout(15_000);
+  return context;
+}
+
+/** Logs in through the form, as a person would, and waits until the app has left the login page. */
+export async function logIn(page: Page, email: string, password: string): Promise<void> {
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL((url) => url.pathname !== '/login');
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** Fails the test on any script error in the page: a broken page must not pass quietly. */
+export function collectPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  return errors;
+}
