@@ -4,6 +4,7 @@ import type { CommunityListing, Comparison, Member } from '../api/types.js';
 import { Badge, Empty, ErrorNote, Field, Loading, Page } from '../components/ui.js';
 import { formatter } from '../lib/format.js';
 import { formValues, useAction, useApi } from '../lib/hooks.js';
+import { ruleName } from '../lib/rules.js';
 import { useSession } from '../session.js';
 
 const MAX_COMPARED = 5;
@@ -44,7 +45,7 @@ export default function Communities() {
                 <li key={c.id}>
                   <div>
                     <strong>{c.name}</strong>{' '}
-                    <small class="muted">{[c.postcode, c.gridArea, `${c.memberCount} members`, c.distanceKm !== null ? `${c.distanceKm.toFixed(1)} km` : null].filter(Boolean).join(' · ')}</small>
+                    <small class="muted">{[c.postcode, c.gridArea, `${c.memberCount} member${c.memberCount === 1 ? '' : 's'}`, c.distanceKm !== null ? `${c.distanceKm.toFixed(1)} km` : null].filter(Boolean).join(' · ')}</small>
                   </div>
                   {c.description && <p class="muted">{c.description}</p>}
                   <div class="row-actions">
@@ -112,7 +113,7 @@ function ComparisonTable({ rows }: { rows: Comparison[] }) {
             {line('Community price', (c) => (c.prices ? `${fmt(c).money(c.prices.community)}/kWh` : '–'))}
             {line('Feed-in price', (c) => (c.prices ? `${fmt(c).money(c.prices.feedIn)}/kWh` : '–'))}
             {line('Renewable share', (c) => fmt(c).percent(c.renewableShare))}
-            {line('Allocation rule', (c) => c.community.allocationRule)}
+            {line('Allocation rule', (c) => ruleName(c.community.allocationRule))}
           </tbody>
         </table>
       </div>

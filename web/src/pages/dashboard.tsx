@@ -49,7 +49,7 @@ export default function Dashboard({ params }: { params: Record<string, string> }
 
 function LivePanel({ community, points, fmt }: { community: Community; points: MeteringPoint[]; fmt: Formatter }) {
   const ids = useMemo(() => new Set(points.map((p) => p.id)), [points]);
-  const { latest, state } = useLiveReadings(community.id, (reading) => ids.has(reading.meteringPointId));
+  const { latest, state } = useLiveReadings(community.id, (reading) => ids.has(reading.meteringPointId), [...ids]);
   const now = useTicker(1000);
   const power = livePower(latest);
   const hasPv = points.some((p) => (p.pvCapacityW ?? 0) > 0) || power.pvW > 0;

@@ -144,9 +144,15 @@ function DeviceTable({ devices, points, fmt, onChanged }: { devices: Device[]; p
   if (devices.length === 0) return <Empty><p>No devices yet. Provision a batch above.</p></Empty>;
   return (
     <>
-      <ul class="rows" aria-label="Devices">
-        {devices.slice(0, shown).map((d) => <DeviceRow key={d.id} device={d} site={d.meteringPointId ? pointName.get(d.meteringPointId) : undefined} fmt={fmt} onChanged={onChanged} />)}
-      </ul>
+      <div class="table-scroll">
+        <table class="devices">
+          <caption class="sr-only">Devices of the community</caption>
+          <thead><tr><th scope="col">Device</th><th scope="col">Site</th><th scope="col">State</th><th scope="col">Actions</th></tr></thead>
+          <tbody>
+            {devices.slice(0, shown).map((d) => <DeviceRow key={d.id} device={d} site={d.meteringPointId ? pointName.get(d.meteringPointId) : undefined} fmt={fmt} onChanged={onChanged} />)}
+          </tbody>
+        </table>
+      </div>
       {shown < devices.length && (
         <button type="button" class="secondary" onClick={() => setShown(shown + PAGE)}>Show more ({devices.length - shown} left)</button>
       )}
@@ -167,18 +173,19 @@ function DeviceRow({ device, site, fmt, onChanged }: { device: Device; site: str
     void action.run(async () => setRotated(await post<RotatedKey>(`/api/v1/devices/${encodeURIComponent(device.id)}/keys/${slot}/rotate`)));
   };
   return (
-    <li data-device-id={device.id}>
-      <div>
-        <strong>{device.name}</strong> <small class="muted">{device.id} · {device.kind} · {site ?? 'not bound to a site'}</small>{' '}
-        {device.status === 'disabled' && <Badge tone="bad">disabled</Badge>}
-      </div>
-      <DeviceStateBadge deviceId={device.id} fmt={fmt} />
+    <tr data-device-id={device.id}>
+      <th scope="row">
+        {device.name}<br /><small class="muted">{device.id} · {device.kind}</small>
+      </th>
+      <td>{site ?? <span class="muted">not bound</span>}</td>
+      <td>{device.status === 'disabled' ? <Badge tone="bad">disabled</Badge> : <DeviceStateBadge deviceId={device.id} fmt={fmt} />}</td>
+      <td>
       <div class="row-actions">
         <button type="button" class="secondary" disabled={action.busy} onClick={toggle}>
           {device.status === 'active' ? 'Disable' : 'Enable'}<span class="sr-only"> {device.id}</span>
         </button>
-        <button type="button" class="secondary" disabled={action.busy} onClick={() => rotate('primary')}>Rotate primary key<span class="sr-only"> of {device.id}</span></button>
-        <button type="button" class="secondary" disabled={action.busy} onClick={() => rotate('secondary')}>Rotate secondary key<span class="sr-only"> of {device.id}</span></button>
+        <button type="button" class="secondary" disabled={action.busy} onClick={() => rotate('primary')}>Rotate primary<span class="sr-only"> key of {device.id}</span></button>
+        <button type="button" class="secondary" disabled={action.busy} onClick={() => rotate('secondary')}>Rotate secondary<span class="sr-only"> key of {device.id}</span></button>
       </div>
       <ErrorNote error={action.error} />
       {rotated && (
@@ -187,6 +194,7 @@ function DeviceRow({ device, site, fmt, onChanged }: { device: Device; site: str
           <output><code>{rotated.connectionString}</code></output>
         </div>
       )}
-    </li>
+      </td>
+    </tr>
   );
 }

@@ -5,20 +5,9 @@ import { Async, Empty, ErrorNote, Field } from '../../components/ui.js';
 import type { Formatter } from '../../lib/format.js';
 import { formValues, useAction, useApi } from '../../lib/hooks.js';
 import { useSession } from '../../session.js';
+import { ruleName } from '../../lib/rules.js';
 import { ManagePage } from './manage-page.js';
 
-const RULE_NAMES: Record<string, string> = {
-  static: 'Static shares',
-  dynamic: 'Dynamic (by consumption)',
-  'static-redistributed': 'Static shares, surplus redistributed',
-  'at-eeg-static': 'Austria EEG, static',
-  'at-eeg-dynamic': 'Austria EEG, dynamic',
-  'fr-acc-default': 'France ACC, default',
-  'fr-acc-static': 'France ACC, static',
-  'fr-acc-dynamic-simple': 'France ACC, simple dynamic',
-  'es-coefficients': 'Spain, hourly coefficients',
-  'it-cer': 'Italy CER, virtual sharing',
-};
 
 export default function Tariffs({ params }: { params: Record<string, string> }) {
   const communityId = params.communityId!;
@@ -60,12 +49,12 @@ function RuleForm({ community }: { community: Community }) {
       <form onSubmit={submit} class="inline-form">
         <Field id="rule" label="Rule">
           <select id="rule" name="allocationRule" value={community.allocationRule}>
-            {ALLOCATION_RULES.map((r) => <option value={r}>{RULE_NAMES[r] ?? r}</option>)}
+            {ALLOCATION_RULES.map((r) => <option value={r}>{ruleName(r)}</option>)}
           </select>
         </Field>
         <button type="submit" disabled={action.busy}>Save rule</button>
         <ErrorNote error={action.error} />
-        {saved && <p role="status" class="ok">Saved: {RULE_NAMES[community.allocationRule] ?? community.allocationRule}.</p>}
+        {saved && <p role="status" class="ok">Saved: {ruleName(community.allocationRule)}.</p>}
       </form>
     </section>
   );

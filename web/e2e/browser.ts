@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { WEB_DIST } from '../../src/web/routes.js';
+import { WEB_DIST } from '../../server/src/web/routes.js';
 
 /** Debian's Chromium (`apt-get install chromium`; .ci/run installs it). No browser is downloaded. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -15,7 +15,7 @@ export const CHROMIUM_ARGS = [
 ];
 
 /** Where screenshots of the main pages are kept for people to look at (git-ignored). */
-export const ARTIFACTS = join(import.meta.dirname, '../../../test-artifacts');
+export const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
 
 export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does it)`);
@@ -52,4 +52,30 @@ export function collectPageErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
   return errors;
+}
+
+/** Presses Tab until the focused element's text is `text`; fails if it never gets there. */
+export async function tabTo(page: Page, text: string, maxPresses = 60): Promise<void> {
+  for (let i = 0; i < maxPresses; i++) {
+    await page.keyboard.press('Tab');
+    if ((await page.evaluate(() => document.activeElement?.textContent?.trim() ?? '')) === text) return;
+  }
+  throw new Error(`Tab never reached "${text}" on ${page.url()}`);
+}
+
+/**
+ * Opens each page through the phone menu with the keyboard alone (Tab, Enter) and checks its
+ * heading took the focus; returns after the last one.
+ */
+export async function visitByKeyboard(page: Page, pages: [link: string, heading: string][], onPage?: (link: string) => Promise<void>): Promise<void> {
+  for (const [link, heading] of pages) {
+    await tabTo(page, 'Menu');
+    await page.keyboard.press('Enter');
+    await tabTo(page, link);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((text) => document.querySelector('h1')?.textContent?.includes(text), heading);
+    // Focus moves to the new page's heading, so the next Tab starts from the page, not the old link.
+    if ((await page.evaluate(() => document.activeElement?.tagName)) !== 'H1') throw new Error(`focus is not on the heading of ${link}`);
+    await onPage?.(link);
+  }
 }
