@@ -1,26 +1,15 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { WEB_DIST } from '../../server/src/web/routes.js';
-
-/** Debian's Chromium (`apt-get install chromium`; .ci/run installs it). No browser is downloaded. */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-gpu',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+import { launchChromium } from './chromium.js';
 
 /** Where screenshots of the main pages are kept for people to look at (git-ignored). */
 export const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
 
 export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does it)`);
   if (!existsSync(join(WEB_DIST, 'index.html'))) throw new Error('web/dist is missing: npm run build:web (npm test builds it first)');
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
+  return launchChromium(extraArgs);
 }
 
 export const PHONE = { width: 375, height: 740 };

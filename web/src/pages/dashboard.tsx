@@ -66,7 +66,8 @@ function LivePanel({ community, points, fmt }: { community: Community; points: M
               {hasPv && <Stat label="Own PV" value={fmt.power(power.pvW)} />}
             </dl>
             <p class="muted" aria-live="polite">
-              Updated {ago(power.at, now)} · {state === 'open' ? 'live' : 'reconnecting…'}
+              {now - Date.parse(power.at) < STALE_MS ? `Updated ${ago(power.at, now)}` : `Latest reading from ${fmt.dateTime(power.at)}`}
+              {' · '}{state === 'open' ? 'live' : 'reconnecting…'}
             </p>
           </>
         )}
@@ -75,33 +76,39 @@ function LivePanel({ community, points, fmt }: { community: Community; points: M
 }
 
 type Period = 'today' | 'month';
+/** Older readings (a replay, a reader that went quiet) are shown with their time, not "23 h ago". */
+const STALE_MS = 10 * 60_000;
 const REFRESH_MS = 60_000;
+const EMPTY_RETRY_MS = 10_000;
 
 function EnergyPanel({ memberId, community, points, fmt }: { memberId: string; community: Community; points: MeteringPoint[]; fmt: Formatter }) {
   const [period, setPeriod] = useState<Period>('today');
-  // Fixed for the life of the page, so the request is not repeated every render.
-  const ranges = useMemo(() => ({ today: dayRange(new Date(), community.timeZone), month: monthRange(new Date(), community.timeZone) }), [community.timeZone]);
-  const range = ranges[period];
-  const energy = useApi<MemberEnergy>(memberEnergyUrl(memberId, range, period === 'today' ? '1h' : '1d'));
   // New quarter hours arrive all the time; a minute is the finest the figures change by much.
   const minute = Math.floor(useTicker(REFRESH_MS) / REFRESH_MS);
+  // Fixed for the life of the page, so the request is not repeated every render.
+  const ranges = useMemo(() => ({ today: dayRange(new Date(), community.timeZone), month: monthRange(new Date(), community.timeZone) }), [community.timeZone]);
+  const energy = useApi<MemberEnergy>(memberEnergyUrl(memberId, ranges[period], period === 'today' ? '1h' : '1d'));
   useEffect(() => energy.reload(), [minute]);
-  const unavailable = energy.error instanceof ApiError && energy.error.missingRoute;
+  // Without energy by source, the meters' own figures over a rolling window: the last day has
+  // data even right after midnight or while the demo replays yesterday.
+  const measuredOnly = energy.error instanceof ApiError && energy.error.missingRoute;
+  const label = measuredOnly ? { today: 'Last 24 hours', month: 'Last 30 days' } : { today: 'Today', month: 'This month' };
+  const unit = period === 'today' ? 'hour' : 'day';
   return (
     <section class="card" aria-labelledby="energy-heading">
       <div class="section-head">
-        <h2 id="energy-heading">{period === 'today' ? 'Today' : 'This month'}</h2>
+        <h2 id="energy-heading">{label[period]}</h2>
         <div role="group" aria-label="Period" class="toggle">
-          <button type="button" aria-pressed={period === 'today'} onClick={() => setPeriod('today')}>Today</button>
-          <button type="button" aria-pressed={period === 'month'} onClick={() => setPeriod('month')}>This month</button>
+          <button type="button" aria-pressed={period === 'today'} onClick={() => setPeriod('today')}>{label.today}</button>
+          <button type="button" aria-pressed={period === 'month'} onClick={() => setPeriod('month')}>{label.month}</button>
         </div>
       </div>
-      {unavailable
-        ? <MeterFallback points={points} range={range} unit={period === 'today' ? 'hour' : 'day'} fmt={fmt} refresh={minute} />
+      {measuredOnly
+        ? <MeterFallback points={points} days={period === 'today' ? 1 : 30} unit={unit} fmt={fmt} refresh={minute} />
         : energy.error
           ? <ErrorNote error={energy.error} />
           : energy.data
-            ? <EnergyBySource energy={energy.data} unit={period === 'today' ? 'hour' : 'day'} fmt={fmt} />
+            ? <EnergyBySource energy={energy.data} unit={unit} fmt={fmt} />
             : <Loading what="energy" />}
     </section>
   );
@@ -151,18 +158,29 @@ export function EnergyBySource({ energy, unit, fmt }: { energy: MemberEnergy; un
  * Until the server shares energy by source (issue 5), the member still sees what their meters
  * measured: grid import and export and PV per quarter hour.
  */
-function MeterFallback({ points, range, unit, fmt, refresh }: {
-  points: MeteringPoint[]; range: { from: string; to: string }; unit: 'hour' | 'day'; fmt: Formatter; refresh: number;
+function MeterFallback({ points, days, unit, fmt, refresh }: {
+  points: MeteringPoint[]; days: number; unit: 'hour' | 'day'; fmt: Formatter; refresh: number;
 }) {
   const [state, setState] = useState<{ series?: MeterSeries; error?: unknown }>({});
+  const [retry, setRetry] = useState(0);
   useEffect(() => {
     const controller = new AbortController();
-    const query = new URLSearchParams(range).toString();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const to = Date.now();
+    const query = new URLSearchParams({ from: new Date(to - days * 86_400_000).toISOString(), to: new Date(to).toISOString() }).toString();
     Promise.all(points.map((p) => get<Interval[]>(`/api/v1/metering-points/${p.id}/intervals?${query}`, controller.signal)))
-      .then((lists) => setState({ series: meterSeries(lists, (start) => bucketStart(start, unit, fmt.context.timeZone)) }))
+      .then((lists) => {
+        const series = meterSeries(lists, (start) => bucketStart(start, unit, fmt.context.timeZone));
+        setState({ series });
+        // A new reader (or the demo just started): look again soon rather than in a minute.
+        if (series.measuredBuckets === 0) timer = setTimeout(() => setRetry((n) => n + 1), EMPTY_RETRY_MS);
+      })
       .catch((error: unknown) => controller.signal.aborted || setState({ error }));
-    return () => controller.abort();
-  }, [points, range, unit, fmt, refresh]);
+    return () => {
+      clearTimeout(timer);
+      controller.abort();
+    };
+  }, [points, days, unit, fmt, refresh, retry]);
   if (state.error) return <ErrorNote error={state.error} />;
   if (!state.series) return <Loading what="meter data" />;
   return (
