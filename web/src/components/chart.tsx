@@ -5,6 +5,8 @@ type EChartsModule = typeof import('../lib/echarts.js');
 let loading: Promise<EChartsModule> | undefined;
 /** ECharts is loaded with the first chart, not with the login page. */
 const loadECharts = () => (loading ??= import('../lib/echarts.js'));
+/** Pages with charts start fetching ECharts while their data loads, not after. */
+export const preloadCharts = () => void loadECharts();
 
 export const FIRST_CHART_MARK = 'gridshare:first-chart';
 

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, get } from '../api/client.js';
 import { memberEnergyUrl, type MemberEnergy } from '../api/sharing.js';
 import type { Community, Interval, MeteringPoint } from '../api/types.js';
-import { Chart } from '../components/chart.js';
+import { Chart, preloadCharts } from '../components/chart.js';
 import { Async, Empty, ErrorNote, Loading, Page, Stat } from '../components/ui.js';
 import { bucketLabels, meterOption, sankeyOption, stackedOption } from '../lib/chart-options.js';
 import { useMemberContext } from '../lib/context.js';
@@ -13,6 +13,8 @@ import { useLiveReadings } from '../lib/live.js';
 import { ago, bucketStart, dayRange, monthRange } from '../lib/time.js';
 import { memberPath } from '../routes.js';
 import { useFormat } from '../session.js';
+
+preloadCharts();
 
 export default function Dashboard({ params }: { params: Record<string, string> }) {
   const memberId = params.memberId!;

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, get } from '../../api/client.js';
 import { communityEnergyUrl, type CommunityEnergy } from '../../api/sharing.js';
 import type { Community, Device, DeviceState, Member, MeteringPoint } from '../../api/types.js';
-import { Chart } from '../../components/chart.js';
+import { Chart, preloadCharts } from '../../components/chart.js';
 import { Empty, ErrorNote, Loading, Stat } from '../../components/ui.js';
 import { bucketLabels, stackedOption } from '../../lib/chart-options.js';
 import { livePower, stackedBySource } from '../../lib/energy.js';
@@ -12,6 +12,8 @@ import { useLiveReadings } from '../../lib/live.js';
 import { ago, dayRange } from '../../lib/time.js';
 import { managePath } from '../../routes.js';
 import { ManagePage } from './manage-page.js';
+
+preloadCharts();
 
 export default function Overview({ params }: { params: Record<string, string> }) {
   return (
