@@ -62,9 +62,9 @@ export async function visitByKeyboard(page: Page, pages: [link: string, heading:
     await page.keyboard.press('Enter');
     await tabTo(page, link);
     await page.keyboard.press('Enter');
-    await page.waitForFunction((text) => document.querySelector('h1')?.textContent?.includes(text), heading);
     // Focus moves to the new page's heading, so the next Tab starts from the page, not the old link.
-    if ((await page.evaluate(() => document.activeElement?.tagName)) !== 'H1') throw new Error(`focus is not on the heading of ${link}`);
+    await page.waitForFunction((text) => document.activeElement?.tagName === 'H1' && document.activeElement.textContent?.includes(text), heading)
+      .catch(() => { throw new Error(`focus is not on the heading of ${link}`); });
     await onPage?.(link);
   }
 }

@@ -1,12 +1,13 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef } from 'preact/hooks';
+import { useLayoutEffect, useRef } from 'preact/hooks';
 import { ApiError, errorMessage } from '../api/client.js';
 import type { Loaded } from '../lib/hooks.js';
 
 /** A page: its title in the tab and a heading that takes the focus after navigation. */
 export function Page({ title, children, actions }: { title: string; children: ComponentChildren; actions?: ComponentChildren }) {
   const heading = useRef<HTMLHeadingElement>(null);
-  useEffect(() => {
+  // Before the browser paints: the focus is on the heading as soon as the page is there.
+  useLayoutEffect(() => {
     document.title = `${title} · Gridshare`;
     heading.current?.focus({ preventScroll: true });
   }, [title]);

@@ -80,7 +80,7 @@ function ProvisionForm({ communityId, onDone }: { communityId: string; onDone: (
   };
   return (
     <form onSubmit={submit} class="inline-form">
-      <Field id="batch-count" label="Number of devices"><input id="batch-count" name="count" type="number" min="1" max="10000" value="10" required inputMode="numeric" /></Field>
+      <Field id="batch-count" label="Number of devices"><input id="batch-count" name="count" type="number" min="1" max="10000" defaultValue="10" required inputMode="numeric" /></Field>
       <Field id="batch-kind" label="Kind">
         <select id="batch-kind" name="kind">{DEVICE_KINDS.map((k) => <option value={k}>{k}</option>)}</select>
       </Field>

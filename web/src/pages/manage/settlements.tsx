@@ -30,7 +30,7 @@ export default function Settlements({ params }: { params: Record<string, string>
               <p class="muted">Computes every member's statement for the month in {community.timeZone}. A draft can be run again; closing it makes the statements final.</p>
               <form onSubmit={run} class="inline-form">
                 <Field id="period" label="Month">
-                  <input id="period" name="period" type="month" required value={previousPeriod(new Date(), community.timeZone)} />
+                  <input id="period" name="period" type="month" required defaultValue={previousPeriod(new Date(), community.timeZone)} />
                 </Field>
                 <button type="submit" disabled={action.busy || unavailable}>{action.busy ? 'Settling…' : 'Run settlement'}</button>
                 <ErrorNote error={action.error} />

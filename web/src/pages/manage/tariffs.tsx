@@ -34,6 +34,7 @@ function RuleForm({ community }: { community: Community }) {
   const { remember } = useSession();
   const action = useAction();
   const [saved, setSaved] = useState(false);
+  const [rule, setRule] = useState(community.allocationRule);
   const submit = (event: Event) => {
     const { allocationRule } = formValues(event);
     setSaved(false);
@@ -48,7 +49,7 @@ function RuleForm({ community }: { community: Community }) {
       <p class="muted">How each quarter hour's shared production is divided among the members.</p>
       <form onSubmit={submit} class="inline-form">
         <Field id="rule" label="Rule">
-          <select id="rule" name="allocationRule" value={community.allocationRule}>
+          <select id="rule" name="allocationRule" value={rule} onChange={(e) => setRule(e.currentTarget.value)}>
             {ALLOCATION_RULES.map((r) => <option value={r}>{ruleName(r)}</option>)}
           </select>
         </Field>
