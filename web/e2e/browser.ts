@@ -43,10 +43,10 @@ export function collectPageErrors(page: Page): string[] {
   return errors;
 }
 
-/** Presses Tab until the focused element's text is `text`; fails if it never gets there. */
-export async function tabTo(page: Page, text: string, maxPresses = 60): Promise<void> {
+/** Presses Tab (or Shift+Tab) until the focused element's text is `text`; fails if it never gets there. */
+export async function tabTo(page: Page, text: string, { backwards = false, maxPresses = 60 } = {}): Promise<void> {
   for (let i = 0; i < maxPresses; i++) {
-    await page.keyboard.press('Tab');
+    await page.keyboard.press(backwards ? 'Shift+Tab' : 'Tab');
     if ((await page.evaluate(() => document.activeElement?.textContent?.trim() ?? '')) === text) return;
   }
   throw new Error(`Tab never reached "${text}" on ${page.url()}`);
@@ -57,8 +57,11 @@ export async function tabTo(page: Page, text: string, maxPresses = 60): Promise<
  * heading took the focus; returns after the last one.
  */
 export async function visitByKeyboard(page: Page, pages: [link: string, heading: string][], onPage?: (link: string) => Promise<void>): Promise<void> {
+  // Start from the page's heading, where the focus is once a page has loaded.
+  await page.waitForFunction(() => document.activeElement?.tagName === 'H1');
   for (const [link, heading] of pages) {
-    await tabTo(page, 'Menu');
+    // From the heading, the menu button is just before it.
+    await tabTo(page, 'Menu', { backwards: true });
     await page.keyboard.press('Enter');
     await tabTo(page, link);
     await page.keyboard.press('Enter');

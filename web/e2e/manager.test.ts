@@ -135,23 +135,21 @@ describe('web app: manager', () => {
   it('adds a tariff and changes the allocation rule', async () => {
     await page.goto(`/manage/${w.communityA}/tariffs`);
     await page.getByText('Add a tariff').click();
-    await page.getByLabel('Name', { exact: true }).fill('Winter 2027');
-    await page.getByLabel('Valid from').fill('2027-01-01');
-    await page.getByLabel(/^Grid price/).fill('0.3120');
-    await page.getByLabel(/^Community price/).fill('0.15');
-    await page.getByLabel(/^Feed-in price/).fill('0.065');
-    await page.getByRole('button', { name: 'Add tariff' }).click();
+    const addTariff = async (name: string, validFrom: string, [grid, community, feedIn]: string[]) => {
+      await page.getByLabel('Name', { exact: true }).fill(name);
+      await page.getByLabel('Valid from').fill(validFrom);
+      await page.getByLabel(/^Grid price/).fill(grid!);
+      await page.getByLabel(/^Community price/).fill(community!);
+      await page.getByLabel(/^Feed-in price/).fill(feedIn!);
+      await page.getByRole('button', { name: 'Add tariff' }).click();
+    };
+    await addTariff('Winter 2027', '2027-01-01', ['0.3120', '0.15', '0.065']);
     await expect.poll(() => page.getByRole('table').textContent()).toContain('Winter 2027');
     const tariffs = (await api(`/api/v1/communities/${w.communityA}/tariffs`)).body as { name: string; gridPrice: string }[];
     expect(tariffs.find((t) => t.name === 'Winter 2027')?.gridPrice).toBe('0.312');
 
     // A tariff for a date that already has one: the API's message, nothing added.
-    await page.getByLabel('Name', { exact: true }).fill('Duplicate');
-    await page.getByLabel('Valid from').fill('2027-01-01');
-    await page.getByLabel(/^Grid price/).fill('0.3');
-    await page.getByLabel(/^Community price/).fill('0.1');
-    await page.getByLabel(/^Feed-in price/).fill('0.05');
-    await page.getByRole('button', { name: 'Add tariff' }).click();
+    await addTariff('Duplicate', '2027-01-01', ['0.3', '0.1', '0.05']);
     await expect.poll(() => page.getByRole('alert').textContent()).toBeTruthy();
     expect((await api(`/api/v1/communities/${w.communityA}/tariffs`)).body).toHaveLength(tariffs.length);
 

@@ -33,6 +33,8 @@ export interface Action {
   error: string | undefined;
   /** Runs `work`, keeping the API's message if it fails; resolves to its result or undefined. */
   run<R>(work: () => Promise<R>): Promise<R | undefined>;
+  /** A form's submission: `work` gets the form's values; the form is cleared once it succeeded. */
+  submit(event: Event, work: (values: Record<string, string>) => Promise<unknown>): void;
   clear(): void;
 }
 
@@ -52,7 +54,15 @@ export function useAction(): Action {
       setBusy(false);
     }
   }, []);
-  return { busy, error, run, clear: useCallback(() => setError(undefined), []) };
+  const submit = useCallback((event: Event, work: (values: Record<string, string>) => Promise<unknown>) => {
+    const form = event.currentTarget as HTMLFormElement;
+    const values = formValues(event);
+    void run(async () => {
+      await work(values);
+      form.reset();
+    });
+  }, [run]);
+  return { busy, error, run, submit, clear: useCallback(() => setError(undefined), []) };
 }
 
 /** Re-renders every `ms` (for "12 s ago" texts). */

@@ -3,7 +3,7 @@ import { del, post } from '../api/client.js';
 import type { ApiToken } from '../api/types.js';
 import { Async, Empty, ErrorNote, Field, Page } from '../components/ui.js';
 import { formatter } from '../lib/format.js';
-import { formValues, useAction, useApi } from '../lib/hooks.js';
+import { useAction, useApi } from '../lib/hooks.js';
 import { navigate } from '../router.js';
 import { useSession } from '../session.js';
 
@@ -27,16 +27,10 @@ function PasswordForm({ mustChange, onChanged }: { mustChange: boolean; onChange
   const action = useAction();
   const [done, setDone] = useState(false);
   const submit = (event: Event) => {
-    const form = event.currentTarget as HTMLFormElement;
-    const v = formValues(event);
     setDone(false);
-    if (v.newPassword !== v.repeat) {
-      void action.run(() => Promise.reject(new Error('The two new passwords differ.')));
-      return;
-    }
-    void action.run(async () => {
+    action.submit(event, async (v) => {
+      if (v.newPassword !== v.repeat) throw new Error('The two new passwords differ.');
       await post('/api/v1/me/password', { currentPassword: v.currentPassword, newPassword: v.newPassword });
-      form.reset();
       setDone(true);
       await onChanged();
     });
@@ -65,11 +59,8 @@ function Tokens({ fmt }: { fmt: ReturnType<typeof formatter> }) {
   const revoke = useAction();
   const [created, setCreated] = useState<(ApiToken & { token: string }) | undefined>(undefined);
   const submit = (event: Event) => {
-    const form = event.currentTarget as HTMLFormElement;
-    const { name } = formValues(event);
-    void create.run(async () => {
+    create.submit(event, async ({ name }) => {
       setCreated(await post<ApiToken & { token: string }>('/api/v1/me/tokens', { name }));
-      form.reset();
       tokens.reload();
     });
   };

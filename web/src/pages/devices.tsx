@@ -4,7 +4,7 @@ import { ClaimForm } from '../components/claim-form.js';
 import { DeviceStateBadge } from '../components/device-state.js';
 import { Async, Empty, ErrorNote, Field, Page } from '../components/ui.js';
 import { useMemberContext } from '../lib/context.js';
-import { formValues, useAction, useApi } from '../lib/hooks.js';
+import { useAction, useApi } from '../lib/hooks.js';
 import { useFormat } from '../session.js';
 
 export default function MemberDevices({ params }: { params: Record<string, string> }) {
@@ -74,9 +74,7 @@ export default function MemberDevices({ params }: { params: Record<string, strin
 function SiteForm({ communityId, memberId, onAdded }: { communityId: string; memberId: string; onAdded: () => void }) {
   const action = useAction();
   const submit = (event: Event) => {
-    const form = event.currentTarget as HTMLFormElement;
-    const v = formValues(event);
-    void action.run(async () => {
+    action.submit(event, async (v) => {
       await post<MeteringPoint>(`/api/v1/communities/${communityId}/metering-points`, {
         memberId,
         name: v.name,
@@ -84,7 +82,6 @@ function SiteForm({ communityId, memberId, onAdded }: { communityId: string; mem
         role: v.role,
         ...(v.pvCapacityW ? { pvCapacityW: Math.round(Number(v.pvCapacityW) * 1000) } : {}),
       });
-      form.reset();
       onAdded();
     });
   };

@@ -2,7 +2,7 @@ import { post } from '../../api/client.js';
 import type { Member, MemberState } from '../../api/types.js';
 import { Async, Badge, Empty, ErrorNote, Field } from '../../components/ui.js';
 import type { Formatter } from '../../lib/format.js';
-import { formValues, useAction, useApi } from '../../lib/hooks.js';
+import { useAction, useApi } from '../../lib/hooks.js';
 import { memberPath } from '../../routes.js';
 import { ManagePage } from './manage-page.js';
 
@@ -78,11 +78,8 @@ function JoinRequest({ member, fmt, onDecided }: { member: Member; fmt: Formatte
 function AdmitForm({ communityId, onAdmitted }: { communityId: string; onAdmitted: () => void }) {
   const action = useAction();
   const submit = (event: Event) => {
-    const form = event.currentTarget as HTMLFormElement;
-    const v = formValues(event);
-    void action.run(async () => {
+    action.submit(event, async (v) => {
       await post<Member>(`/api/v1/communities/${communityId}/members`, { email: v.email, role: v.role });
-      form.reset();
       onAdmitted();
     });
   };

@@ -92,14 +92,11 @@ const PRICE = '\\d{1,6}(\\.\\d{1,6})?';
 function TariffForm({ communityId, currency, onAdded }: { communityId: string; currency: string; onAdded: () => void }) {
   const action = useAction();
   const submit = (event: Event) => {
-    const form = event.currentTarget as HTMLFormElement;
-    const v = formValues(event);
-    void action.run(async () => {
+    action.submit(event, async (v) => {
       await post<Tariff>(`/api/v1/communities/${communityId}/tariffs`, {
         name: v.name, validFrom: v.validFrom, gridPrice: v.gridPrice, communityPrice: v.communityPrice, feedInPrice: v.feedInPrice,
         ...(v.gridFeeReduction ? { gridFeeReduction: v.gridFeeReduction } : {}),
       });
-      form.reset();
       onAdded();
     });
   };
