@@ -156,6 +156,7 @@ describe('web app: manager', () => {
     await page.getByLabel('Rule', { exact: true }).selectOption('at-eeg-static');
     await page.getByRole('button', { name: 'Save rule' }).click();
     await expect.poll(async () => (await api(`/api/v1/communities/${w.communityA}`)).body.allocationRule).toBe('at-eeg-static');
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Saved' }).textContent()).toBe('Saved: Austria EEG, static.');
     await screenshot(page, 'manager-tariffs');
     expect(errors).toEqual([]);
   });

@@ -33,14 +33,15 @@ export default function Tariffs({ params }: { params: Record<string, string> }) 
 function RuleForm({ community }: { community: Community }) {
   const { remember } = useSession();
   const action = useAction();
-  const [saved, setSaved] = useState(false);
+  const [saved, setSaved] = useState<string | undefined>(undefined);
   const [rule, setRule] = useState(community.allocationRule);
   const submit = (event: Event) => {
     const { allocationRule } = formValues(event);
-    setSaved(false);
+    setSaved(undefined);
     void action.run(async () => {
-      remember(await patch<Community>(`/api/v1/communities/${community.id}`, { allocationRule }));
-      setSaved(true);
+      const updated = await patch<Community>(`/api/v1/communities/${community.id}`, { allocationRule });
+      remember(updated);
+      setSaved(updated.allocationRule);
     });
   };
   return (
@@ -55,7 +56,7 @@ function RuleForm({ community }: { community: Community }) {
         </Field>
         <button type="submit" disabled={action.busy}>Save rule</button>
         <ErrorNote error={action.error} />
-        {saved && <p role="status" class="ok">Saved: {ruleName(community.allocationRule)}.</p>}
+        {saved && <p role="status" class="ok">Saved: {ruleName(saved)}.</p>}
       </form>
     </section>
   );
