@@ -3,12 +3,16 @@
  * the browser drives the same API the API tests already run on both stores).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
 import { startTestPlatform, type TestPlatform } from '../../server/test/support/platform.js';
 import { buildWorld, communityBody, type World } from '../../server/test/support/world.js';
 import { connectDevice, deviceCredentials, readingsMessage, sasFor } from '../../server/test/support/devices.js';
 import { formatter } from '../src/lib/format.js';
+import { pngToY4m } from './qr-video.js';
 import { collectPageErrors, launchBrowser, logIn, openContext, PHONE, screenshot, visitByKeyboard } from './browser.js';
 
 describe('web app: member', () => {
@@ -179,6 +183,43 @@ describe('web app: member', () => {
     await screenshot(page, 'member-devices');
     expect(errors).toEqual([]);
     await close();
+  });
+
+  it('claims a device by scanning its QR sticker with the camera', async () => {
+    const batch = await tp.call('POST', `/api/v1/communities/${w.communityA}/device-batches`, { token: w.managerA.token, body: { count: 1 } });
+    const deviceId = batch.body.deviceIds[0] as string;
+    const qr = await tp.call('GET', `/api/v1/devices/${deviceId}/qr.png`, { token: w.managerA.token });
+    const video = join(mkdtempSync(join(tmpdir(), 'gridshare-camera-')), 'sticker.y4m');
+    pngToY4m(qr.raw.rawPayload, video);
+    // A second browser whose camera films the sticker; the page is allowed to use it.
+    const camera = await launchBrowser(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${video}`]);
+    try {
+      const context = await openContext(camera, base, PHONE);
+      const page = await context.newPage();
+      const errors = collectPageErrors(page);
+      const scripts: string[] = [];
+      page.on('request', (r) => r.resourceType() === 'script' && scripts.push(r.url()));
+      await logIn(page, w.memberA.email, w.memberA.password);
+      await page.goto(`/members/${w.memberIdA}/devices`);
+      await page.getByRole('button', { name: 'Scan the QR code' }).click();
+      // The scanner stops by itself once it read a claim code, and fills it in.
+      await expect.poll(() => page.getByLabel('Claim code').inputValue(), { timeout: 20_000 }).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+      expect(await page.locator('video').count()).toBe(0);
+      // The browser's own detector where it reads QR codes (not Chromium on Linux), else jsQR, loaded only then.
+      const native = await page.evaluate(async () => {
+        const detector = (window as unknown as { BarcodeDetector?: { getSupportedFormats(): Promise<string[]> } }).BarcodeDetector;
+        return !!detector && (await detector.getSupportedFormats()).includes('qr_code');
+      });
+      expect(scripts.some((url) => /\/assets\/jsQR-/.test(url))).toBe(!native);
+      await page.getByRole('button', { name: 'Claim device' }).click();
+      await expect.poll(() => page.getByRole('list', { name: 'Devices' }).textContent()).toContain(deviceId);
+      expect((await tp.call('GET', `/api/v1/devices/${deviceId}`, { token: w.managerA.token })).body.meteringPointId).toBe(w.meteringPointA);
+      expect(errors).toEqual([]);
+      await context.close();
+    } finally {
+      await camera.close();
+      rmSync(dirname(video), { recursive: true, force: true });
+    }
   });
 
   it('finds, compares and asks to join communities', async () => {
