@@ -22,7 +22,6 @@ export function stackedOption(series: StackedSeries, labels: string[], fmt: Form
     name, type: 'bar', stack, data: data.map((wh) => kWh(sign * wh)), itemStyle: { color }, emphasis: { focus: 'series' },
   });
   return {
-    aria: { enabled: true },
     animation: false,
     tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (typeof v === 'number' ? fmt.energy(Math.abs(v) * 1000) : '–') },
     legend: { top: 0, type: 'scroll' },
@@ -51,7 +50,6 @@ const NODE_COLORS: Record<string, string> = {
 export function sankeyOption(flows: Flow[], fmt: Formatter): EChartsCoreOption {
   const names = [...new Set(flows.flatMap((f) => [f.source, f.target]))];
   return {
-    aria: { enabled: true },
     animation: false,
     tooltip: { trigger: 'item', valueFormatter: (v: unknown) => (typeof v === 'number' ? fmt.energy(v) : '–') },
     series: [{
@@ -69,7 +67,6 @@ export function sankeyOption(flows: Flow[], fmt: Formatter): EChartsCoreOption {
 
 export function meterOption(series: MeterSeries, labels: string[], fmt: Formatter): EChartsCoreOption {
   return {
-    aria: { enabled: true },
     animation: false,
     tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (typeof v === 'number' ? fmt.energy(Math.abs(v) * 1000) : 'no data') },
     legend: { top: 0 },
