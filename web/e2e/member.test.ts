@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
-import { startTestPlatform, type TestPlatform } from '../../server/test/support/platform.js';
+import { signUp, startTestPlatform, type TestPlatform } from '../../server/test/support/platform.js';
 import { buildWorld, communityBody, type World } from '../../server/test/support/world.js';
 import { connectDevice, deviceCredentials, readingsMessage, sasFor } from '../../server/test/support/devices.js';
 import { formatter } from '../src/lib/format.js';
@@ -76,6 +76,32 @@ describe('web app: member', () => {
     await page.waitForURL('**/communities');
     expect(errors).toEqual([]);
     await context.close();
+  });
+
+  it('changes the password and manages API tokens on the account page', async () => {
+    const user = await signUp(tp, 'Settings');
+    const { page, errors, close } = await memberPage(user);
+    await page.goto('/account');
+    await page.getByLabel('Current password').fill('not-my-password');
+    await page.getByLabel('New password', { exact: true }).fill('a-new-long-password');
+    await page.getByLabel('New password again').fill('a-new-long-password');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toBe('current password is wrong');
+    await page.getByLabel('Current password').fill(user.password);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Password' }).textContent()).toBe('Password changed.');
+    expect((await tp.call('POST', '/api/v1/auth/login', { body: { email: user.email, password: 'a-new-long-password' } })).status).toBe(200);
+    expect((await tp.call('POST', '/api/v1/auth/login', { body: { email: user.email, password: user.password } })).status).toBe(401);
+
+    await page.getByLabel('New token name').fill('my script');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const token = (await page.locator('.secret output code').textContent())!;
+    expect((await tp.call('GET', '/api/v1/me', { token })).body.user.email).toBe(user.email);
+    await page.getByRole('button', { name: 'Revoke my script' }).click();
+    await expect.poll(async () => (await tp.call('GET', '/api/v1/me', { token })).status).toBe(401);
+    await screenshot(page, 'member-account');
+    expect(errors).toEqual([]);
+    await close();
   });
 
   it('shows live power changing as the member\'s reader publishes over MQTT', async () => {
