@@ -36,14 +36,15 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
   const refresh = useCallback(async () => {
     try {
       const loaded = await get<Me>('/api/v1/me');
-      const ids = [...new Set(activeMemberships(loaded).map((m) => m.communityId))];
-      const found = await Promise.all(ids.map((id) => get<Community>(`/api/v1/communities/${id}`).catch(() => undefined)));
-      setCommunities((known) => {
-        const next = new Map(known);
-        for (const community of found) if (community) next.set(community.id, community);
-        return next;
-      });
       setMe(loaded);
+      // The communities' names serve the header and nav; pages do not wait for them.
+      const ids = [...new Set(activeMemberships(loaded).map((m) => m.communityId))];
+      void Promise.all(ids.map((id) => get<Community>(`/api/v1/communities/${id}`).catch(() => undefined))).then((found) =>
+        setCommunities((known) => {
+          const next = new Map(known);
+          for (const community of found) if (community) next.set(community.id, community);
+          return next;
+        }));
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) setMe(null);
       else throw error;
