@@ -8,7 +8,7 @@ if (!vectorsPresent) process.stderr.write('vitest: ../shared/vectors not found: 
 
 export default defineConfig({
   test: {
-    include: ['server/test/**/*.test.ts'],
+    include: ['server/test/**/*.test.ts', 'web/test/**/*.test.ts', 'web/e2e/**/*.test.ts'],
     exclude: vectorsPresent ? [] : ['server/test/meters/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

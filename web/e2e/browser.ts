@@ -1,0 +1,73 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { WEB_DIST } from '../../server/src/web/routes.js';
+import { launchChromium } from './chromium.js';
+
+/** Where screenshots of the main pages are kept for people to look at (git-ignored). */
+export const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
+
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
+  if (!existsSync(join(WEB_DIST, 'index.html'))) throw new Error('web/dist is missing: npm run build:web (npm test builds it first)');
+  return launchChromium(extraArgs);
+}
+
+export const PHONE = { width: 375, height: 740 };
+export const LAPTOP = { width: 1280, height: 860 };
+
+/** A fresh browser profile (own cookies) on the platform. */
+export async function openContext(browser: Browser, baseURL: string, viewport = LAPTOP): Promise<BrowserContext> {
+  const context = await browser.newContext({ baseURL: baseURL.replace('localhost', '127.0.0.1'), viewport, acceptDownloads: true, locale: 'en-GB' });
+  context.setDefaultTimeout(15_000);
+  return context;
+}
+
+/** Logs in through the form, as a person would, and waits until the app has left the login page. */
+export async function logIn(page: Page, email: string, password: string): Promise<void> {
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL((url) => url.pathname !== '/login');
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** Fails the test on any script error in the page: a broken page must not pass quietly. */
+export function collectPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  return errors;
+}
+
+/** Presses Tab (or Shift+Tab) until the focused element's text is `text`; fails if it never gets there. */
+export async function tabTo(page: Page, text: string, { backwards = false, maxPresses = 60 } = {}): Promise<void> {
+  for (let i = 0; i < maxPresses; i++) {
+    await page.keyboard.press(backwards ? 'Shift+Tab' : 'Tab');
+    if ((await page.evaluate(() => document.activeElement?.textContent?.trim() ?? '')) === text) return;
+  }
+  throw new Error(`Tab never reached "${text}" on ${page.url()}`);
+}
+
+/**
+ * Opens each page through the phone menu with the keyboard alone (Tab, Enter) and checks its
+ * heading took the focus; returns after the last one.
+ */
+export async function visitByKeyboard(page: Page, pages: [link: string, heading: string][], onPage?: (link: string) => Promise<void>): Promise<void> {
+  // Start from the page's heading, where the focus is once a page has loaded.
+  await page.waitForFunction(() => document.activeElement?.tagName === 'H1');
+  for (const [link, heading] of pages) {
+    // From the heading, the menu button is just before it.
+    await tabTo(page, 'Menu', { backwards: true });
+    await page.keyboard.press('Enter');
+    await tabTo(page, link);
+    await page.keyboard.press('Enter');
+    // Focus moves to the new page's heading, so the next Tab starts from the page, not the old link.
+    await page.waitForFunction((text) => document.activeElement?.tagName === 'H1' && document.activeElement.textContent?.includes(text), heading)
+      .catch(() => { throw new Error(`focus is not on the heading of ${link}`); });
+    await onPage?.(link);
+  }
+}

@@ -1,0 +1,180 @@
+/** The manager console in a real Chromium against a real platform (PGlite, see member.test.ts). */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { strFromU8, unzipSync } from 'fflate';
+import type { Browser, Page } from 'playwright-core';
+import { signUp, startTestPlatform, type TestPlatform } from '../../server/test/support/platform.js';
+import { buildWorld, type World } from '../../server/test/support/world.js';
+import { deviceCredentials } from '../../server/test/support/devices.js';
+import { collectPageErrors, launchBrowser, logIn, openContext, PHONE, screenshot, visitByKeyboard } from './browser.js';
+
+describe('web app: manager', () => {
+  let tp: TestPlatform;
+  let w: World;
+  let browser: Browser;
+  let page: Page;
+  let errors: string[];
+
+  beforeAll(async () => {
+    [tp, browser] = await Promise.all([startTestPlatform('pglite'), launchBrowser()]);
+    w = await buildWorld(tp);
+    const context = await openContext(browser, tp.platform.httpUrl);
+    page = await context.newPage();
+    errors = collectPageErrors(page);
+    // Rollback, disable and key rotation ask first; the manager says yes.
+    page.on('dialog', (dialog) => void dialog.accept());
+    await logIn(page, w.managerA.email, w.managerA.password);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await tp?.close();
+  });
+
+  const api = (path: string) => tp.call('GET', path, { token: w.managerA.token });
+
+  it('opens on the community overview', async () => {
+    await page.waitForURL(`**/manage/${w.communityA}`);
+    const members = page.getByRole('region', { name: 'Members' });
+    await expect.poll(() => members.textContent()).toContain('Members online');
+    // Two active members and the manager; nothing has sent a reading, so nobody is online.
+    expect(await members.locator('.stat', { hasText: 'Members online' }).locator('.stat-value').textContent()).toBe('0 of 3');
+    await screenshot(page, 'manager-overview');
+    expect(errors).toEqual([]);
+  });
+
+  it('provisions a batch with streamed progress, downloads its ZIP and rolls it back', async () => {
+    await page.goto(`/manage/${w.communityA}/devices`);
+    await page.getByLabel('Number of devices').fill('40');
+    await page.getByLabel('Kind').selectOption('smart-plug');
+    // Every progress label the page shows while the batch is made.
+    await page.evaluate(() => {
+      const seen: string[] = ((window as unknown as { progressSeen: string[] }).progressSeen = []);
+      new MutationObserver(() => {
+        const label = document.querySelector('.progress label')?.textContent;
+        if (label && seen.at(-1) !== label) seen.push(label);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+    const streamed = page.waitForResponse((r) => r.url().endsWith(`/communities/${w.communityA}/device-batches`) && r.request().method() === 'POST');
+    await page.getByRole('button', { name: 'Provision' }).click();
+    const response = await streamed;
+    expect(response.request().headers().accept).toBe('application/x-ndjson');
+    expect(response.headers()['content-type']).toBe('application/x-ndjson');
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Provisioned' }).textContent()).toContain('Provisioned 40 devices');
+    const progress = await page.evaluate(() => (window as unknown as { progressSeen: string[] }).progressSeen);
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.every((label) => / of 40$/.test(label))).toBe(true);
+    const batches = (await api(`/api/v1/communities/${w.communityA}/device-batches`)).body as { id: string; size: number }[];
+    const batch = (await api(`/api/v1/device-batches/${batches.find((b) => b.size === 40)!.id}`)).body as { id: string; deviceIds: string[] };
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download the ZIP' }).click()]);
+    expect(download.suggestedFilename()).toBe(`gridshare-batch-${batch.id}.zip`);
+    const files = unzipSync(readFileSync((await download.path())!));
+    const manifest = strFromU8(files['manifest.csv']!).trim().split('\n');
+    expect(manifest).toHaveLength(41);
+    for (const id of batch.deviceIds) {
+      expect(manifest.some((line) => line.startsWith(`${id},smart-plug,`))).toBe(true);
+      const config = JSON.parse(strFromU8(files[`devices/${id}/config.json`]!));
+      expect(config.deviceId).toBe(id);
+      expect([...files[`devices/${id}/qr.png`]!.subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
+      expect(strFromU8(files[`devices/${id}/qr.svg`]!)).toContain('<svg');
+    }
+    await screenshot(page, 'manager-devices');
+
+    const row = page.getByRole('list', { name: 'Batches' }).getByRole('listitem').filter({ hasText: batch.id });
+    await row.getByRole('button', { name: /Roll back/ }).click();
+    await expect.poll(() => page.getByRole('list', { name: 'Batches' }).getByRole('listitem').filter({ hasText: batch.id }).textContent()).toContain('rolled back');
+    const after = await api(`/api/v1/device-batches/${batch.id}`);
+    expect(after.body.status).toBe('rolled-back');
+    for (const id of batch.deviceIds) expect((await api(`/api/v1/devices/${id}`)).status).toBe(404);
+    expect(errors).toEqual([]);
+  });
+
+  it('shows the API\'s message when provisioning is refused', async () => {
+    await page.goto(`/manage/${w.communityA}/devices`);
+    await page.getByLabel('Number of devices').evaluate((input: HTMLInputElement) => input.removeAttribute('max'));
+    await page.getByLabel('Number of devices').fill('20000');
+    await page.getByRole('button', { name: 'Provision' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/count/);
+    expect((await api(`/api/v1/communities/${w.communityA}/device-batches`)).body.every((b: { size: number }) => b.size < 20000)).toBe(true);
+  });
+
+  it('disables a device and rotates its key', async () => {
+    await page.goto(`/manage/${w.communityA}/devices`);
+    const before = await deviceCredentials(tp, w.managerA.token, w.provisionedA);
+    const row = page.locator(`tr[data-device-id="${w.provisionedA}"]`);
+    await row.getByRole('button', { name: `Disable ${w.provisionedA}` }).click();
+    await expect.poll(async () => (await api(`/api/v1/devices/${w.provisionedA}`)).body.status).toBe('disabled');
+    await expect.poll(() => row.textContent()).toContain('disabled');
+    await row.getByRole('button', { name: `Enable ${w.provisionedA}` }).click();
+    await expect.poll(async () => (await api(`/api/v1/devices/${w.provisionedA}`)).body.status).toBe('active');
+
+    await row.getByRole('button', { name: `Rotate primary key of ${w.provisionedA}` }).click();
+    const shown = await row.locator('output code').textContent();
+    const after = await deviceCredentials(tp, w.managerA.token, w.provisionedA);
+    expect(after.primaryKey).not.toBe(before.primaryKey);
+    expect(after.secondaryKey).toBe(before.secondaryKey);
+    expect(shown).toContain(`SharedAccessKey=${after.primaryKey}`);
+    expect(errors).toEqual([]);
+  });
+
+  it('approves and rejects join requests', async () => {
+    const [alice, bob] = await Promise.all([signUp(tp, 'Alice'), signUp(tp, 'Bob')]);
+    const ask = (cookie: string) => tp.call('POST', `/api/v1/communities/${w.communityA}/join-requests`, { cookie, body: { message: 'please' } });
+    const [aliceRequest, bobRequest] = [await ask(alice.cookie), await ask(bob.cookie)];
+    await page.goto(`/manage/${w.communityA}/members`);
+    const requests = page.getByRole('list', { name: 'Join requests' });
+    await requests.getByRole('button', { name: /^Approve Alice/ }).click();
+    await requests.getByRole('button', { name: /^Reject Bob/ }).click();
+    await expect.poll(async () => (await api(`/api/v1/members/${bobRequest.body.id}`)).body.state).toBe('rejected');
+    expect((await api(`/api/v1/members/${aliceRequest.body.id}`)).body.state).toBe('active');
+    await expect.poll(() => page.getByRole('region', { name: 'Join requests' }).textContent()).toContain('No one is waiting');
+    await screenshot(page, 'manager-members');
+    expect(errors).toEqual([]);
+  });
+
+  it('adds a tariff and changes the allocation rule', async () => {
+    await page.goto(`/manage/${w.communityA}/tariffs`);
+    await page.getByText('Add a tariff').click();
+    const addTariff = async (name: string, validFrom: string, [grid, community, feedIn]: string[]) => {
+      await page.getByLabel('Name', { exact: true }).fill(name);
+      await page.getByLabel('Valid from').fill(validFrom);
+      await page.getByLabel(/^Grid price/).fill(grid!);
+      await page.getByLabel(/^Community price/).fill(community!);
+      await page.getByLabel(/^Feed-in price/).fill(feedIn!);
+      await page.getByRole('button', { name: 'Add tariff' }).click();
+    };
+    await addTariff('Winter 2027', '2027-01-01', ['0.3120', '0.15', '0.065']);
+    await expect.poll(() => page.getByRole('table').textContent()).toContain('Winter 2027');
+    const tariffs = (await api(`/api/v1/communities/${w.communityA}/tariffs`)).body as { name: string; gridPrice: string }[];
+    expect(tariffs.find((t) => t.name === 'Winter 2027')?.gridPrice).toBe('0.312');
+
+    // A tariff for a date that already has one: the API's message, nothing added.
+    await addTariff('Duplicate', '2027-01-01', ['0.3', '0.1', '0.05']);
+    await expect.poll(() => page.getByRole('alert').textContent()).toBeTruthy();
+    expect((await api(`/api/v1/communities/${w.communityA}/tariffs`)).body).toHaveLength(tariffs.length);
+
+    await page.getByLabel('Rule', { exact: true }).selectOption('at-eeg-static');
+    await page.getByRole('button', { name: 'Save rule' }).click();
+    await expect.poll(async () => (await api(`/api/v1/communities/${w.communityA}`)).body.allocationRule).toBe('at-eeg-static');
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Saved' }).textContent()).toBe('Saved: Austria EEG, static.');
+    await screenshot(page, 'manager-tariffs');
+    expect(errors).toEqual([]);
+  });
+
+  it('shows the settlement page with a readable note until the server settles', async () => {
+    await page.goto(`/manage/${w.communityA}/settlements`);
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toContain('Settlement');
+    await screenshot(page, 'manager-settlements');
+    expect(errors).toEqual([]);
+  });
+
+  it('reaches every manager page by keyboard at 375 px', async () => {
+    const context = await openContext(browser, tp.platform.httpUrl, PHONE);
+    const phone = await context.newPage();
+    await logIn(phone, w.managerA.email, w.managerA.password);
+    await phone.waitForURL(`**/manage/${w.communityA}`);
+    await visitByKeyboard(phone, [['Members', 'Members'], ['Devices', 'Devices'], ['Tariffs & rule', 'Tariffs'], ['Settlement', 'Settlement'], ['Overview', 'Overview']]);
+    await screenshot(phone, 'phone-manager-overview');
+    await context.close();
+  });
+});

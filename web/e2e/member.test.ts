@@ -1,0 +1,296 @@
+/**
+ * The member's side of the web app in a real Chromium against a real platform (PGlite only:
+ * the browser drives the same API the API tests already run on both stores).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { strFromU8, unzipSync } from 'fflate';
+import type { Browser, Page } from 'playwright-core';
+import { signUp, startTestPlatform, type TestPlatform } from '../../server/test/support/platform.js';
+import { buildWorld, communityBody, type World } from '../../server/test/support/world.js';
+import { connectDevice, deviceCredentials, readingsMessage, sasFor } from '../../server/test/support/devices.js';
+import { formatter } from '../src/lib/format.js';
+import { pngToY4m } from './qr-video.js';
+import { collectPageErrors, launchBrowser, logIn, openContext, PHONE, screenshot, visitByKeyboard } from './browser.js';
+
+describe('web app: member', () => {
+  let tp: TestPlatform;
+  let w: World;
+  let browser: Browser;
+  let base: string;
+
+  beforeAll(async () => {
+    [tp, browser] = await Promise.all([startTestPlatform('pglite'), launchBrowser()]);
+    w = await buildWorld(tp);
+    base = tp.platform.httpUrl;
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await tp?.close();
+  });
+
+  async function memberPage(user = w.memberA, viewport?: typeof PHONE) {
+    const context = await openContext(browser, base, viewport);
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await logIn(page, user.email, user.password);
+    return { page, errors, close: () => context.close() };
+  }
+
+  it('signs up, logs out and logs in again through the forms; a wrong password shows the API message', async () => {
+    const context = await openContext(browser, base);
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    const email = `browser-${Date.now()}@example.org`;
+    await page.goto('/');
+    await page.waitForURL('**/login?next=%2F');
+    await screenshot(page, 'login');
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByLabel('Your name').fill('Browser Person');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('short');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    // The browser's own check stops a too-short password before the API is asked.
+    expect(await page.getByLabel('Password').evaluate((input: HTMLInputElement) => input.validity.tooShort)).toBe(true);
+    await page.getByLabel('Password').fill('a-long-enough-password');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL('**/communities');
+    await expect.poll(() => page.locator('header').textContent()).toContain('Browser Person');
+    const me = await page.request.get('/api/v1/me');
+    expect((await me.json()).user.email).toBe(email);
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(/\/login(\?|$)/);
+    expect((await page.request.get('/api/v1/me')).status()).toBe(401);
+
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    const refused = await tp.call('POST', '/api/v1/auth/login', { body: { email, password: 'not-the-password' } });
+    await expect.poll(() => page.getByRole('alert').textContent()).toBe(refused.body.message);
+
+    await page.getByLabel('Password').fill('a-long-enough-password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL('**/communities');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('changes the password and manages API tokens on the account page', async () => {
+    const user = await signUp(tp, 'Settings');
+    const { page, errors, close } = await memberPage(user);
+    await page.goto('/account');
+    await page.getByLabel('Current password').fill('not-my-password');
+    await page.getByLabel('New password', { exact: true }).fill('a-new-long-password');
+    await page.getByLabel('New password again').fill('a-new-long-password');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toBe('current password is wrong');
+    await page.getByLabel('Current password').fill(user.password);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Password' }).textContent()).toBe('Password changed.');
+    expect((await tp.call('POST', '/api/v1/auth/login', { body: { email: user.email, password: 'a-new-long-password' } })).status).toBe(200);
+    expect((await tp.call('POST', '/api/v1/auth/login', { body: { email: user.email, password: user.password } })).status).toBe(401);
+
+    await page.getByLabel('New token name').fill('my script');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const token = (await page.locator('.secret output code').textContent())!;
+    expect((await tp.call('GET', '/api/v1/me', { token })).body.user.email).toBe(user.email);
+    await page.getByRole('button', { name: 'Revoke my script' }).click();
+    await expect.poll(async () => (await tp.call('GET', '/api/v1/me', { token })).status).toBe(401);
+    await screenshot(page, 'member-account');
+    expect(errors).toEqual([]);
+    await close();
+  });
+
+  it('shows live power changing as the member\'s reader publishes over MQTT', async () => {
+    const { page, errors, close } = await memberPage();
+    await page.waitForURL(`**/members/${w.memberIdA}`);
+    const live = page.getByRole('region', { name: 'Power now' });
+    await expect.poll(() => live.textContent()).toContain('Waiting for the first reading');
+
+    const credentials = await deviceCredentials(tp, w.managerA.token, w.provisionedA);
+    const device = await connectDevice(tp, w.provisionedA, sasFor(credentials));
+    const publish = (values: Record<string, number>) => device.publishAsync(`devices/${w.provisionedA}/messages/events`, readingsMessage(
+      ...Object.entries(values).map(([quantity, value]) => ({ ts: new Date().toISOString(), quantity, value, unit: 'W' })),
+    ), { qos: 1 });
+    try {
+      await publish({ 'power.import': 420, 'power.export': 0, 'pv.power': 0 });
+      const stat = (label: string) => live.locator('.stat', { hasText: label }).locator('.stat-value');
+      await expect.poll(() => stat('From the grid').textContent()).toBe('420 W');
+      await publish({ 'power.import': 0, 'power.export': 1830, 'pv.power': 2500 });
+      await expect.poll(() => stat('To the grid').textContent()).toBe('1.83 kW');
+      expect(await stat('From the grid').textContent()).toBe('0 W');
+      expect(await stat('Own PV').textContent()).toBe('2.5 kW');
+      await screenshot(page, 'member-dashboard');
+    } finally {
+      await device.endAsync();
+    }
+    expect(errors).toEqual([]);
+    await close();
+  });
+
+  it('charts what the meters measured, with totals equal to the intervals API', async () => {
+    const credentials = await deviceCredentials(tp, w.managerA.token, w.provisionedA);
+    const quarter = 15 * 60_000;
+    const first = Math.floor(Date.now() / quarter) * quarter - 8 * quarter;
+    const readings = [];
+    for (let i = 0; i <= 8; i++) {
+      const ts = new Date(first + i * quarter).toISOString();
+      readings.push({ ts, quantity: 'energy.import', value: 5_000_000 + i * 210, unit: 'Wh' }, { ts, quantity: 'energy.export', value: 700_000 + i * 35, unit: 'Wh' },
+        { ts, quantity: 'pv.energy', value: 9_000_000 + i * 400, unit: 'Wh' });
+    }
+    const sent = await tp.call('POST', `/api/v1/devices/${w.provisionedA}/readings`, { headers: { authorization: sasFor(credentials) }, body: { readings } });
+    expect(sent.status).toBe(200);
+    const window = { from: new Date(Date.now() - 86_400_000).toISOString(), to: new Date().toISOString() };
+    const intervals = async () => (await tp.call('GET', `/api/v1/metering-points/${w.meteringPointA}/intervals?${new URLSearchParams(window)}`, { token: w.memberA.token })).body as
+      { importWh: number | null; exportWh: number | null; pvWh: number | null }[];
+    await expect.poll(async () => (await intervals()).filter((q) => q.importWh !== null).length, { timeout: 15_000 }).toBeGreaterThanOrEqual(8);
+    const sum = (list: Awaited<ReturnType<typeof intervals>>, key: 'importWh' | 'exportWh' | 'pvWh') => list.reduce((a, q) => a + (q[key] ?? 0), 0);
+    const measured = await intervals();
+    expect(sum(measured, 'importWh')).toBeGreaterThanOrEqual(8 * 210);
+
+    const { page, errors, close } = await memberPage();
+    await page.waitForSelector('.chart[data-chart-state="drawn"]');
+    const totals = page.getByTestId('meter-totals');
+    const en = formatter({ locale: 'en', currency: 'EUR', timeZone: 'Europe/Vienna' });
+    expect(await totals.getByRole('row', { name: /From the grid/ }).getByRole('cell').textContent()).toBe(en.energy(sum(measured, 'importWh')));
+    expect(await totals.getByRole('row', { name: /To the grid/ }).getByRole('cell').textContent()).toBe(en.energy(sum(measured, 'exportWh')));
+    expect(await totals.getByRole('row', { name: /PV/ }).getByRole('cell').textContent()).toBe(en.energy(sum(measured, 'pvWh')));
+    await screenshot(page, 'member-dashboard-measured');
+    expect(errors).toEqual([]);
+    await close();
+  });
+
+  it('never shows another member\'s pages: the UI says not found and the API refused', async () => {
+    const { page, errors, close } = await memberPage();
+    for (const path of [`/members/${w.memberIdA2}`, `/members/${w.memberIdA2}/statements`, `/members/${w.memberIdA2}/devices`, `/members/${w.memberIdB}`]) {
+      const refused = page.waitForResponse((r) => r.url().endsWith(`/api/v1/members/${path.split('/')[2]}`));
+      await page.goto(path);
+      expect((await refused).status()).toBe(404);
+      await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Not found');
+      expect(await page.locator('main').textContent()).not.toContain('Home A2');
+    }
+    // The manager console of their own community is not a member's either, in the UI and the API.
+    await page.goto(`/manage/${w.communityA}/devices`);
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Not found');
+    expect((await page.request.get(`/api/v1/communities/${w.communityA}/device-batches`)).status()).toBe(403);
+    await screenshot(page, 'member-not-found');
+    expect(errors).toEqual([]);
+    await close();
+  });
+
+  it('claims a device by opening its sticker\'s claim URL, with the code filled in', async () => {
+    const batch = await tp.call('POST', `/api/v1/communities/${w.communityA}/device-batches`, { token: w.managerA.token, body: { count: 1 } });
+    const zip = await tp.call('GET', `/api/v1/device-batches/${batch.body.id}/artefacts.zip`, { token: w.managerA.token });
+    const manifest = strFromU8(unzipSync(zip.raw.rawPayload)['manifest.csv']!).trim().split('\n');
+    const claimUrl = new URL(manifest[1]!.split(',').at(-1)!);
+    const code = claimUrl.searchParams.get('code')!;
+    expect(claimUrl.pathname).toBe('/claim');
+
+    const { page, errors, close } = await memberPage();
+    await page.goto(claimUrl.pathname + claimUrl.search);
+    await expect.poll(() => page.getByLabel('Claim code').inputValue()).toBe(code);
+    await page.getByLabel('Site').selectOption({ label: 'Home A' });
+    await screenshot(page, 'member-claim');
+    await page.getByRole('button', { name: 'Claim device' }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Claimed' }).textContent()).toContain(batch.body.deviceIds[0]);
+    const device = await tp.call('GET', `/api/v1/devices/${batch.body.deviceIds[0]}`, { token: w.managerA.token });
+    expect(device.body.meteringPointId).toBe(w.meteringPointA);
+
+    // The code works once: a second claim shows the API's refusal.
+    await page.getByLabel('Claim code').fill(code);
+    await page.getByRole('button', { name: 'Claim device' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/claim code .*not found/);
+
+    await page.getByRole('link', { name: 'See your devices' }).click();
+    await expect.poll(() => page.getByRole('list', { name: 'Devices' }).textContent()).toContain(batch.body.deviceIds[0]);
+    await screenshot(page, 'member-devices');
+    expect(errors).toEqual([]);
+    await close();
+  });
+
+  it('claims a device by scanning its QR sticker with the camera', async () => {
+    const batch = await tp.call('POST', `/api/v1/communities/${w.communityA}/device-batches`, { token: w.managerA.token, body: { count: 1 } });
+    const deviceId = batch.body.deviceIds[0] as string;
+    const qr = await tp.call('GET', `/api/v1/devices/${deviceId}/qr.png`, { token: w.managerA.token });
+    const video = join(mkdtempSync(join(tmpdir(), 'gridshare-camera-')), 'sticker.y4m');
+    pngToY4m(qr.raw.rawPayload, video);
+    // A second browser whose camera films the sticker; the page is allowed to use it.
+    const camera = await launchBrowser(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${video}`]);
+    try {
+      const context = await openContext(camera, base, PHONE);
+      const page = await context.newPage();
+      const errors = collectPageErrors(page);
+      const scripts: string[] = [];
+      page.on('request', (r) => r.resourceType() === 'script' && scripts.push(r.url()));
+      await logIn(page, w.memberA.email, w.memberA.password);
+      await page.goto(`/members/${w.memberIdA}/devices`);
+      await page.getByRole('button', { name: 'Scan the QR code' }).click();
+      // The scanner stops by itself once it read a claim code, and fills it in.
+      await expect.poll(() => page.getByLabel('Claim code').inputValue(), { timeout: 20_000 }).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+      expect(await page.locator('video').count()).toBe(0);
+      // The browser's own detector where it reads QR codes (not Chromium on Linux), else jsQR, loaded only then.
+      const native = await page.evaluate(async () => {
+        const detector = (window as unknown as { BarcodeDetector?: { getSupportedFormats(): Promise<string[]> } }).BarcodeDetector;
+        return !!detector && (await detector.getSupportedFormats()).includes('qr_code');
+      });
+      expect(scripts.some((url) => /\/assets\/jsQR-/.test(url))).toBe(!native);
+      await page.getByRole('button', { name: 'Claim device' }).click();
+      await expect.poll(() => page.getByRole('list', { name: 'Devices' }).textContent()).toContain(deviceId);
+      expect((await tp.call('GET', `/api/v1/devices/${deviceId}`, { token: w.managerA.token })).body.meteringPointId).toBe(w.meteringPointA);
+      expect(errors).toEqual([]);
+      await context.close();
+    } finally {
+      await camera.close();
+      rmSync(dirname(video), { recursive: true, force: true });
+    }
+  });
+
+  it('finds, compares and asks to join communities', async () => {
+    await tp.call('POST', '/api/v1/communities', { token: w.managerB.token, body: communityBody('Community C', { postcode: '1200' }) });
+    const { page, errors, close } = await memberPage(w.outsider);
+    await page.waitForURL('**/communities');
+    await page.getByLabel('Postcode').fill('1100');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const results = page.getByRole('list', { name: 'Communities found' });
+    await expect.poll(() => results.textContent()).toContain('Community A');
+    await page.getByLabel('Name').fill('');
+    await page.getByLabel('Postcode').fill('');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const items = results.getByRole('listitem');
+    await expect.poll(() => items.count()).toBeGreaterThan(1);
+    await items.nth(0).getByRole('checkbox', { name: 'Compare' }).check();
+    await items.nth(1).getByRole('checkbox', { name: 'Compare' }).check();
+    await page.getByRole('button', { name: /^Compare 2 selected/ }).click();
+    await expect.poll(() => page.getByRole('region', { name: 'Side by side' }).textContent()).toContain('Feed-in price');
+
+    const communityA = results.getByRole('listitem').filter({ hasText: 'Community A' });
+    await communityA.getByRole('button', { name: /Request to join/ }).click();
+    await communityA.getByLabel(/Message to the managers/).fill('We live at number 7.');
+    await communityA.getByRole('button', { name: 'Send request' }).click();
+    await expect.poll(() => communityA.textContent()).toContain('request sent');
+    const requested = await tp.call('GET', `/api/v1/communities/${w.communityA}/members?state=requested`, { token: w.managerA.token });
+    expect(requested.body.map((m: { email: string; joinMessage: string }) => [m.email, m.joinMessage])).toContainEqual([w.outsider.email, 'We live at number 7.']);
+    await screenshot(page, 'member-communities');
+    expect(errors).toEqual([]);
+    await close();
+  });
+
+  it('lets a member at 375 px reach every page with the keyboard alone', async () => {
+    const { page, errors, close } = await memberPage(w.memberA, PHONE);
+    await page.waitForURL(`**/members/${w.memberIdA}`);
+    await visitByKeyboard(page, [
+      ['Statements', 'Statements of'],
+      ['My devices', 'Devices of'],
+      ['Communities', 'Communities'],
+      ['Account', 'Account'],
+      ['My energy', 'Energy of'],
+    ], (link) => screenshot(page, `phone-${link.toLowerCase().replace(/\s+/g, '-')}`));
+    // Nothing is wider than the phone.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+    expect(errors).toEqual([]);
+    await close();
+  });
+});

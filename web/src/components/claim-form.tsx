@@ -1,0 +1,53 @@
+import { useState } from 'preact/hooks';
+import { post } from '../api/client.js';
+import type { Device, MeteringPoint } from '../api/types.js';
+import { claimCodeFrom } from '../lib/claim.js';
+import { useAction } from '../lib/hooks.js';
+import { ErrorNote, Field } from './ui.js';
+import { QrScanner } from './qr-scanner.js';
+
+/** Claim a device with the code from its sticker: typed, from the QR's URL, or scanned with the camera. */
+export function ClaimForm({ points, initialCode = '', onClaimed }: { points: MeteringPoint[]; initialCode?: string; onClaimed: (device: Device) => void }) {
+  const [code, setCode] = useState(initialCode);
+  const [pointId, setPointId] = useState(points[0]?.id ?? '');
+  const [scanning, setScanning] = useState(false);
+  const [claimed, setClaimed] = useState<Device | undefined>(undefined);
+  const action = useAction();
+  const submit = (event: Event) => {
+    event.preventDefault();
+    void action.run(async () => {
+      const device = await post<Device>('/api/v1/claims', { code: code.trim(), meteringPointId: pointId });
+      setClaimed(device);
+      setCode('');
+      onClaimed(device);
+    });
+  };
+  if (points.length === 0) return <p>Add your site first; the device is then bound to it.</p>;
+  return (
+    <form onSubmit={submit} class="claim">
+      <Field id="claim-code" label="Claim code" hint="On the sticker, like 7K2Q-M9XD-4RTA">
+        <input id="claim-code" name="code" value={code} onInput={(e) => setCode(e.currentTarget.value)} required maxLength={40}
+          autocomplete="off" autocapitalize="characters" spellcheck={false} aria-describedby="claim-code-hint" />
+      </Field>
+      {!scanning && <button type="button" class="secondary" onClick={() => setScanning(true)}>Scan the QR code</button>}
+      {scanning && (
+        <QrScanner
+          onClose={() => setScanning(false)}
+          onText={(text) => {
+            const found = claimCodeFrom(text);
+            if (found) setCode(found);
+            return found !== undefined;
+          }}
+        />
+      )}
+      <Field id="claim-point" label="Site">
+        <select id="claim-point" value={pointId} onChange={(e) => setPointId(e.currentTarget.value)}>
+          {points.map((p) => <option value={p.id}>{p.name}</option>)}
+        </select>
+      </Field>
+      <ErrorNote error={action.error} />
+      {claimed && <p role="status" class="ok">Claimed {claimed.name} ({claimed.id}).</p>}
+      <button type="submit" disabled={action.busy}>{action.busy ? 'Claiming…' : 'Claim device'}</button>
+    </form>
+  );
+}

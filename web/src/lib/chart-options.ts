@@ -1,0 +1,82 @@
+/** ECharts options for the app's charts, built from the pure series in energy.ts. */
+import type { EChartsCoreOption } from './echarts.js';
+import type { Formatter } from './format.js';
+import { COLORS } from './palette.js';
+import { FLOW_NODES, type Flow, type MeterSeries, type StackedSeries } from './energy.js';
+
+const kWh = (wh: number | null) => (wh === null ? null : wh / 1000);
+
+/** Bucket labels in the community's time zone: hours for a day, days for a month. */
+export function bucketLabels(starts: readonly string[], unit: 'hour' | 'day', fmt: Formatter): string[] {
+  const options: Intl.DateTimeFormatOptions = unit === 'hour'
+    ? { hour: '2-digit', minute: '2-digit', timeZone: fmt.context.timeZone }
+    : { day: 'numeric', month: 'short', timeZone: fmt.context.timeZone };
+  const format = new Intl.DateTimeFormat(fmt.context.locale, options);
+  return starts.map((s) => format.format(new Date(s)));
+}
+
+const baseGrid = { left: 48, right: 12, top: 40, bottom: 28, containLabel: false };
+
+export function stackedOption(series: StackedSeries, labels: string[], fmt: Formatter): EChartsCoreOption {
+  const bar = (name: string, data: number[], color: string, stack: string, sign = 1) => ({
+    name, type: 'bar', stack, data: data.map((wh) => kWh(sign * wh)), itemStyle: { color }, emphasis: { focus: 'series' },
+  });
+  return {
+    animation: false,
+    tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (typeof v === 'number' ? fmt.energy(Math.abs(v) * 1000) : '–') },
+    legend: { top: 0, type: 'scroll' },
+    grid: baseGrid,
+    xAxis: { type: 'category', data: labels },
+    yAxis: { type: 'value', name: 'kWh', axisLabel: { formatter: (v: number) => new Intl.NumberFormat(fmt.context.locale).format(v) } },
+    series: [
+      bar('Own PV', series.selfConsumed, COLORS.ownPv, 'use'),
+      bar('Community', series.fromCommunity, COLORS.community, 'use'),
+      bar('Grid', series.fromGrid, COLORS.grid, 'use'),
+      bar('To community', series.toCommunity, COLORS.toCommunity, 'out', -1),
+      bar('To grid', series.toGrid, COLORS.toGrid, 'out', -1),
+    ],
+  };
+}
+
+const NODE_COLORS: Record<string, string> = {
+  [FLOW_NODES.pv]: COLORS.ownPv,
+  [FLOW_NODES.fromCommunity]: COLORS.community,
+  [FLOW_NODES.fromGrid]: COLORS.grid,
+  [FLOW_NODES.home]: COLORS.home,
+  [FLOW_NODES.toCommunity]: COLORS.toCommunity,
+  [FLOW_NODES.toGrid]: COLORS.toGrid,
+};
+
+export function sankeyOption(flows: Flow[], fmt: Formatter): EChartsCoreOption {
+  const names = [...new Set(flows.flatMap((f) => [f.source, f.target]))];
+  return {
+    animation: false,
+    tooltip: { trigger: 'item', valueFormatter: (v: unknown) => (typeof v === 'number' ? fmt.energy(v) : '–') },
+    series: [{
+      type: 'sankey',
+      left: 8, right: 110, top: 8, bottom: 8,
+      nodeAlign: 'justify',
+      emphasis: { focus: 'adjacency' },
+      data: names.map((name) => ({ name, itemStyle: { color: NODE_COLORS[name] } })),
+      links: flows.map((f) => ({ source: f.source, target: f.target, value: f.valueWh })),
+      lineStyle: { color: 'gradient', opacity: 0.45 },
+      label: { formatter: (p: { name: string; value: number }) => `${p.name}\n${fmt.energy(p.value)}` },
+    }],
+  };
+}
+
+export function meterOption(series: MeterSeries, labels: string[], fmt: Formatter): EChartsCoreOption {
+  return {
+    animation: false,
+    tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (typeof v === 'number' ? fmt.energy(Math.abs(v) * 1000) : 'no data') },
+    legend: { top: 0 },
+    grid: baseGrid,
+    xAxis: { type: 'category', data: labels },
+    yAxis: { type: 'value', name: 'kWh' },
+    series: [
+      { name: 'From the grid', type: 'bar', stack: 'grid', data: series.importWh.map(kWh), itemStyle: { color: COLORS.grid } },
+      { name: 'To the grid', type: 'bar', stack: 'grid', data: series.exportWh.map((wh) => kWh(wh === null ? null : -wh)), itemStyle: { color: COLORS.toGrid } },
+      { name: 'PV', type: 'line', data: series.pvWh.map(kWh), itemStyle: { color: COLORS.ownPv }, showSymbol: false, connectNulls: false },
+    ],
+  };
+}

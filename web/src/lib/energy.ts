@@ -1,0 +1,144 @@
+/**
+ * Pure transforms from API answers to what the charts and cards show. No formatting and no
+ * DOM here, so every figure a page shows can be checked against the API in a unit test.
+ */
+import type { EnergyBucket, EnergyFigures } from '../api/sharing.js';
+import type { Interval, LiveReading } from '../api/types.js';
+
+export interface StackedSeries {
+  /** Bucket starts (ISO), one per bar. */
+  starts: string[];
+  /** Consumption by source, Wh: stacked upwards. */
+  selfConsumed: number[];
+  fromCommunity: number[];
+  fromGrid: number[];
+  /** Production that left the site, Wh: stacked downwards (negative) by the chart. */
+  toCommunity: number[];
+  toGrid: number[];
+  /** Buckets whose figures are not all measured. */
+  flagged: { start: string; quality: string }[];
+}
+
+export function stackedBySource(series: readonly EnergyBucket[]): StackedSeries {
+  return {
+    starts: series.map((b) => b.start),
+    selfConsumed: series.map((b) => b.selfConsumedWh),
+    fromCommunity: series.map((b) => b.fromCommunityWh),
+    fromGrid: series.map((b) => b.fromGridWh),
+    toCommunity: series.map((b) => b.toCommunityWh),
+    toGrid: series.map((b) => b.toGridWh),
+    flagged: series.filter((b) => b.quality !== 'measured').map((b) => ({ start: b.start, quality: b.quality })),
+  };
+}
+
+export interface Flow {
+  source: string;
+  target: string;
+  valueWh: number;
+}
+
+export const FLOW_NODES = {
+  pv: 'Own PV',
+  fromCommunity: 'From the community',
+  fromGrid: 'From the grid',
+  home: 'Used at home',
+  toCommunity: 'To the community',
+  toGrid: 'To the grid',
+} as const;
+
+/**
+ * The energy flow of a period: sources on the left, where the energy went on the right.
+ * "From" and "to" the community and grid are separate nodes, so the diagram has no cycle and
+ * never suggests exported energy came back. Zero flows are left out.
+ */
+export function energyFlows(totals: EnergyFigures): Flow[] {
+  const flows: Flow[] = [
+    { source: FLOW_NODES.pv, target: FLOW_NODES.home, valueWh: totals.selfConsumedWh },
+    { source: FLOW_NODES.fromCommunity, target: FLOW_NODES.home, valueWh: totals.fromCommunityWh },
+    { source: FLOW_NODES.fromGrid, target: FLOW_NODES.home, valueWh: totals.fromGridWh },
+    { source: FLOW_NODES.pv, target: FLOW_NODES.toCommunity, valueWh: totals.toCommunityWh },
+    { source: FLOW_NODES.pv, target: FLOW_NODES.toGrid, valueWh: totals.toGridWh },
+  ];
+  return flows.filter((f) => f.valueWh > 0);
+}
+
+/** Share of consumption covered by own PV and the community (null without consumption). */
+export function selfSufficiency(totals: EnergyFigures): number | null {
+  return totals.consumptionWh > 0 ? (totals.selfConsumedWh + totals.fromCommunityWh) / totals.consumptionWh : null;
+}
+
+export interface MeterSeries {
+  starts: string[];
+  importWh: (number | null)[];
+  exportWh: (number | null)[];
+  pvWh: (number | null)[];
+  totals: { importWh: number; exportWh: number; pvWh: number };
+  measuredBuckets: number;
+}
+
+/**
+ * Quarter hours of several metering points summed per bucket (`bucketOf` maps a quarter hour's
+ * start to its bucket's start). A bucket missing at every point stays null (a gap in the
+ * chart), never a zero.
+ */
+export function meterSeries(points: readonly (readonly Interval[])[], bucketOf: (start: string) => string = (s) => s): MeterSeries {
+  const byStart = new Map<string, { importWh: number | null; exportWh: number | null; pvWh: number | null; measured: boolean }>();
+  const add = (a: number | null, b: number | null) => (b === null ? a : (a ?? 0) + b);
+  for (const intervals of points) {
+    for (const interval of intervals) {
+      const bucket = bucketOf(interval.start);
+      const sum = byStart.get(bucket) ?? { importWh: null, exportWh: null, pvWh: null, measured: false };
+      sum.importWh = add(sum.importWh, interval.importWh);
+      sum.exportWh = add(sum.exportWh, interval.exportWh);
+      sum.pvWh = add(sum.pvWh, interval.pvWh);
+      sum.measured ||= interval.quality !== 'missing';
+      byStart.set(bucket, sum);
+    }
+  }
+  const starts = [...byStart.keys()].sort();
+  const rows = starts.map((s) => byStart.get(s)!);
+  const total = (pick: (r: (typeof rows)[number]) => number | null) => rows.reduce((acc, r) => acc + (pick(r) ?? 0), 0);
+  return {
+    starts,
+    importWh: rows.map((r) => r.importWh),
+    exportWh: rows.map((r) => r.exportWh),
+    pvWh: rows.map((r) => r.pvWh),
+    totals: { importWh: total((r) => r.importWh), exportWh: total((r) => r.exportWh), pvWh: total((r) => r.pvWh) },
+    measuredBuckets: rows.filter((r) => r.measured).length,
+  };
+}
+
+export interface LivePower {
+  importW: number;
+  exportW: number;
+  pvW: number;
+  /** Newest reading time, ISO; null before the first reading. */
+  at: string | null;
+  /** Metering points that have reported. */
+  points: number;
+}
+
+/** Keeps the newest reading per metering point (a late, older event never replaces a newer one). */
+export function mergeLive(latest: ReadonlyMap<string, LiveReading>, event: LiveReading): Map<string, LiveReading> {
+  const next = new Map(latest);
+  const current = next.get(event.meteringPointId);
+  if (!current || event.ts >= current.ts) {
+    next.set(event.meteringPointId, current ? { ...event, values: { ...current.values, ...event.values } } : event);
+  }
+  return next;
+}
+
+/** The power at the meters now: grid import, export and PV, summed over the points shown. */
+export function livePower(latest: ReadonlyMap<string, LiveReading>): LivePower {
+  let importW = 0;
+  let exportW = 0;
+  let pvW = 0;
+  let at: string | null = null;
+  for (const reading of latest.values()) {
+    importW += reading.values['power.import'] ?? 0;
+    exportW += reading.values['power.export'] ?? 0;
+    pvW += reading.values['pv.power'] ?? 0;
+    if (at === null || reading.ts > at) at = reading.ts;
+  }
+  return { importW, exportW, pvW, at, points: latest.size };
+}

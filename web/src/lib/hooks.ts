@@ -1,0 +1,83 @@
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { get, errorMessage } from '../api/client.js';
+
+export interface Loaded<T> {
+  data: T | undefined;
+  error: unknown;
+  loading: boolean;
+  reload: () => void;
+}
+
+/** GETs `path` (null: nothing yet) and again whenever it changes or `reload` is called. */
+export function useApi<T>(path: string | null): Loaded<T> {
+  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({ data: undefined, error: undefined, loading: path !== null });
+  const [generation, setGeneration] = useState(0);
+  useEffect(() => {
+    if (path === null) return;
+    const controller = new AbortController();
+    setState((s) => ({ ...s, loading: true }));
+    get<T>(path, controller.signal).then(
+      (data) => setState({ data, error: undefined, loading: false }),
+      (error: unknown) => {
+        if (!controller.signal.aborted) setState({ data: undefined, error, loading: false });
+      },
+    );
+    return () => controller.abort();
+  }, [path, generation]);
+  const reload = useCallback(() => setGeneration((g) => g + 1), []);
+  return { ...state, reload };
+}
+
+export interface Action {
+  busy: boolean;
+  error: string | undefined;
+  /** Runs `work`, keeping the API's message if it fails; resolves to its result or undefined. */
+  run<R>(work: () => Promise<R>): Promise<R | undefined>;
+  /** A form's submission: `work` gets the form's values; the form is cleared once it succeeded. */
+  submit(event: Event, work: (values: Record<string, string>) => Promise<unknown>): void;
+  clear(): void;
+}
+
+/** State of one button or form: busy while it runs, the error message if it failed. */
+export function useAction(): Action {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const run = useCallback(async <R,>(work: () => Promise<R>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      return await work();
+    } catch (caught) {
+      setError(errorMessage(caught));
+      return undefined;
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  const submit = useCallback((event: Event, work: (values: Record<string, string>) => Promise<unknown>) => {
+    const form = event.currentTarget as HTMLFormElement;
+    const values = formValues(event);
+    void run(async () => {
+      await work(values);
+      form.reset();
+    });
+  }, [run]);
+  return { busy, error, run, submit, clear: useCallback(() => setError(undefined), []) };
+}
+
+/** Re-renders every `ms` (for "12 s ago" texts). */
+export function useTicker(ms: number): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), ms);
+    return () => clearInterval(timer);
+  }, [ms]);
+  return now;
+}
+
+/** Reads FormData fields as strings. */
+export function formValues(event: Event): Record<string, string> {
+  event.preventDefault();
+  const data = new FormData(event.currentTarget as HTMLFormElement);
+  return Object.fromEntries([...data.entries()].map(([k, v]) => [k, typeof v === 'string' ? v : '']));
+}

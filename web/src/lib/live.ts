@@ -1,0 +1,70 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { get } from '../api/client.js';
+import type { LiveReading } from '../api/types.js';
+import { mergeLive } from './energy.js';
+
+export type StreamState = 'connecting' | 'open' | 'reconnecting';
+
+/**
+ * The community's live stream (server-sent events, with the session cookie), reduced to the
+ * newest reading per metering point. `accept` picks the points a page shows: the server
+ * already limits a member to their own; a manager looking at one member narrows it here.
+ */
+export function useLiveReadings(communityId: string | undefined, accept: (reading: LiveReading) => boolean, seedPointIds: readonly string[] = []) {
+  const [latest, setLatest] = useState<ReadonlyMap<string, LiveReading>>(new Map());
+  const [state, setState] = useState<StreamState>('connecting');
+  const filter = useRef(accept);
+  filter.current = accept;
+  useEffect(() => {
+    if (!communityId) return;
+    const source = new EventSource(`/api/v1/communities/${communityId}/live`, { withCredentials: true });
+    source.onopen = () => setState('open');
+    source.onerror = () => setState('reconnecting');
+    source.addEventListener('reading', (event) => {
+      const reading = JSON.parse((event as MessageEvent<string>).data) as LiveReading;
+      if (filter.current(reading)) setLatest((current) => mergeLive(current, reading));
+    });
+    // The stream only carries what arrives from now on: the last few minutes' readings show the
+    // power at once instead of after the device's next message.
+    const controller = new AbortController();
+    const to = new Date();
+    const from = new Date(to.getTime() - SEED_WINDOW_MS);
+    for (const pointId of seedPointIds) {
+      get<StoredReading[]>(`/api/v1/metering-points/${pointId}/readings?from=${from.toISOString()}&to=${to.toISOString()}`, controller.signal)
+        .then((rows) => {
+          const seeded = seedFrom(pointId, rows);
+          if (seeded) setLatest((current) => mergeLive(current, seeded));
+        })
+        .catch(() => undefined);
+    }
+    return () => {
+      controller.abort();
+      source.close();
+    };
+  }, [communityId, seedPointIds.join()]);
+  return { latest, state };
+}
+
+const SEED_WINDOW_MS = 5 * 60_000;
+
+interface StoredReading {
+  deviceId: string;
+  ts: string;
+  quantity: string;
+  value: number;
+}
+
+/** The newest stored value of each quantity of a point, as one live reading (undefined without any). */
+export function seedFrom(meteringPointId: string, rows: readonly StoredReading[]): LiveReading | undefined {
+  const values: Record<string, number> = {};
+  const at: Record<string, string> = {};
+  let newest: StoredReading | undefined;
+  for (const row of rows) {
+    if (!(row.quantity in at) || row.ts >= at[row.quantity]!) {
+      at[row.quantity] = row.ts;
+      values[row.quantity] = row.value;
+    }
+    if (!newest || row.ts > newest.ts) newest = row;
+  }
+  return newest && { meteringPointId, deviceId: newest.deviceId, ts: newest.ts, values };
+}

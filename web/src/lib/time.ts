@@ -1,0 +1,82 @@
+/**
+ * Days and months in a community's time zone, as the UTC instants the API takes. The browser's
+ * own zone does not matter: a member in another country still sees the community's day.
+ */
+
+export interface Range {
+  from: string;
+  to: string;
+}
+
+interface LocalDate {
+  year: number;
+  month: number; // 1–12
+  day: number;
+}
+
+/** The wall-clock date in `timeZone` at `instant`. */
+export function localDate(instant: Date, timeZone: string): LocalDate {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(instant);
+  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  return { year: part('year'), month: part('month'), day: part('day') };
+}
+
+/** How far `timeZone` is ahead of UTC at `instant`, in ms. */
+function offsetAt(instantMs: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+  }).formatToParts(new Date(instantMs));
+  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  const asUtc = Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second'));
+  return asUtc - Math.floor(instantMs / 1000) * 1000;
+}
+
+/** The UTC instant of local midnight starting `date` in `timeZone` (DST-safe: offsets are re-read at the result). */
+export function localMidnight(date: LocalDate, timeZone: string): Date {
+  const wall = Date.UTC(date.year, date.month - 1, date.day);
+  let guess = wall - offsetAt(wall, timeZone);
+  guess = wall - offsetAt(guess, timeZone);
+  return new Date(guess);
+}
+
+const addDays = (d: LocalDate, days: number): LocalDate => {
+  const t = new Date(Date.UTC(d.year, d.month - 1, d.day + days));
+  return { year: t.getUTCFullYear(), month: t.getUTCMonth() + 1, day: t.getUTCDate() };
+};
+
+const iso = (d: Date) => d.toISOString();
+
+/** Today in the community: [local midnight, next local midnight). */
+export function dayRange(now: Date, timeZone: string): Range {
+  const today = localDate(now, timeZone);
+  return { from: iso(localMidnight(today, timeZone)), to: iso(localMidnight(addDays(today, 1), timeZone)) };
+}
+
+/** This month in the community: [the 1st, the 1st of next month). */
+export function monthRange(now: Date, timeZone: string): Range {
+  const { year, month } = localDate(now, timeZone);
+  const next = month === 12 ? { year: year + 1, month: 1 } : { year, month: month + 1 };
+  return { from: iso(localMidnight({ year, month, day: 1 }, timeZone)), to: iso(localMidnight({ ...next, day: 1 }, timeZone)) };
+}
+
+/** The previous calendar month as YYYY-MM, the usual period to settle. */
+export function previousPeriod(now: Date, timeZone: string): string {
+  const { year, month } = localDate(now, timeZone);
+  const prev = month === 1 ? { year: year - 1, month: 12 } : { year, month: month - 1 };
+  return `${prev.year}-${String(prev.month).padStart(2, '0')}`;
+}
+
+/** "12 s ago", "3 min ago" for the live view's freshness. */
+export function ago(iso: string, now = Date.now()): string {
+  const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (seconds < 60) return `${seconds} s ago`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
+  return `${Math.round(seconds / 3600)} h ago`;
+}
+
+/** The start of the hour (UTC hours: every zone with whole-hour offsets) or the local day holding `iso`. */
+export function bucketStart(iso: string, unit: 'hour' | 'day', timeZone: string): string {
+  const t = Date.parse(iso);
+  if (unit === 'hour') return new Date(Math.floor(t / 3_600_000) * 3_600_000).toISOString();
+  return localMidnight(localDate(new Date(t), timeZone), timeZone).toISOString();
+}

@@ -1,0 +1,43 @@
+import { useEffect, useState } from 'preact/hooks';
+import { get } from '../api/client.js';
+import type { MeteringPoint } from '../api/types.js';
+import { ClaimForm } from '../components/claim-form.js';
+import { Empty, ErrorNote, Loading, Page } from '../components/ui.js';
+import { claimCodeFrom } from '../lib/claim.js';
+import { useLocation } from '../router.js';
+import { memberPath } from '../routes.js';
+import { activeMemberships, useSession } from '../session.js';
+
+/** Where a sticker's QR code leads (/claim?code=…): the code is filled in, the person picks the site. */
+export default function Claim() {
+  const { query } = useLocation();
+  const { me } = useSession();
+  const memberships = activeMemberships(me);
+  const [points, setPoints] = useState<MeteringPoint[] | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
+  const [claimedTo, setClaimedTo] = useState<string | undefined>(undefined);
+  useEffect(() => {
+    Promise.all(memberships.map((m) =>
+      get<MeteringPoint[]>(`/api/v1/communities/${m.communityId}/metering-points`).then((list) => list.filter((p) => p.memberId === m.memberId))))
+      .then((lists) => setPoints(lists.flat()), setError);
+  }, [me]);
+  const code = query.get('code') ?? '';
+  return (
+    <Page title="Claim a device">
+      {memberships.length === 0
+        ? <Empty><p>You are not a member of a community yet. <a href="/communities">Find and join one</a>, then open this link again.</p></Empty>
+        : error ? <ErrorNote error={error} />
+        : !points ? <Loading what="your sites" />
+        : (
+          <section class="card">
+            {code && !claimCodeFrom(code) && <p class="error" role="alert">The code in this link does not look like a claim code; check it below.</p>}
+            <ClaimForm points={points} initialCode={code} onClaimed={(device) => {
+              const owner = points.find((p) => p.id === device.meteringPointId)?.memberId;
+              setClaimedTo(owner);
+            }} />
+            {claimedTo && <p><a href={memberPath(claimedTo, 'devices')}>See your devices</a></p>}
+          </section>
+        )}
+    </Page>
+  );
+}

@@ -1,0 +1,40 @@
+import { post } from '../api/client.js';
+import { ErrorNote, Field, Page } from '../components/ui.js';
+import { formValues, useAction } from '../lib/hooks.js';
+import { navigate, useLocation } from '../router.js';
+import { useSession } from '../session.js';
+
+/** Where to go after logging in: only a path inside the app, never another site. */
+export function nextPath(query: URLSearchParams): string {
+  const next = query.get('next') ?? '/';
+  return next.startsWith('/') && !next.startsWith('//') ? next : '/';
+}
+
+export default function Login() {
+  const { query } = useLocation();
+  const { refresh } = useSession();
+  const action = useAction();
+  const submit = (event: Event) => {
+    const { email, password } = formValues(event);
+    void action.run(async () => {
+      await post('/api/v1/auth/login', { email, password });
+      await refresh();
+      navigate(nextPath(query), { replace: true });
+    });
+  };
+  return (
+    <Page title="Log in">
+      <form class="card narrow" onSubmit={submit}>
+        <Field id="login-email" label="Email">
+          <input id="login-email" name="email" type="email" autocomplete="username" required />
+        </Field>
+        <Field id="login-password" label="Password">
+          <input id="login-password" name="password" type="password" autocomplete="current-password" required />
+        </Field>
+        <ErrorNote error={action.error} />
+        <button type="submit" disabled={action.busy}>{action.busy ? 'Logging in…' : 'Log in'}</button>
+        <p>New here? <a href={`/signup${query.get('next') ? `?next=${encodeURIComponent(nextPath(query))}` : ''}`}>Create an account</a></p>
+      </form>
+    </Page>
+  );
+}

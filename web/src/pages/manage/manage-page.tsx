@@ -1,0 +1,27 @@
+import type { ComponentChildren } from 'preact';
+import type { Community } from '../../api/types.js';
+import { Async, NotFound, Page } from '../../components/ui.js';
+import { useCommunity } from '../../lib/context.js';
+import type { Formatter } from '../../lib/format.js';
+import { useFormat, useSession } from '../../session.js';
+
+/**
+ * A manager console page. Only the community's managers (and platform admins) get it; anyone
+ * else sees "not found", as the API answers them.
+ */
+export function ManagePage({ communityId, title, children }: {
+  communityId: string;
+  title: string;
+  children: (community: Community, fmt: Formatter) => ComponentChildren;
+}) {
+  const { me } = useSession();
+  const allowed = me?.user.isAdmin || me?.memberships.some((m) => m.communityId === communityId && m.role === 'manager' && m.state === 'active');
+  const community = useCommunity(allowed ? communityId : undefined);
+  const fmt = useFormat(community.data);
+  if (!allowed) return <NotFound />;
+  return (
+    <Async state={community} what="community">
+      {(c) => <Page title={`${title} · ${c.name}`}>{children(c, fmt)}</Page>}
+    </Async>
+  );
+}

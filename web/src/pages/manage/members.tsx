@@ -1,0 +1,99 @@
+import { post } from '../../api/client.js';
+import type { Member, MemberState } from '../../api/types.js';
+import { Async, Badge, Empty, ErrorNote, Field } from '../../components/ui.js';
+import type { Formatter } from '../../lib/format.js';
+import { useAction, useApi } from '../../lib/hooks.js';
+import { memberPath } from '../../routes.js';
+import { ManagePage } from './manage-page.js';
+
+const TONES: Record<MemberState, 'good' | 'warn' | 'bad' | 'neutral'> = { active: 'good', requested: 'warn', rejected: 'bad', left: 'neutral' };
+
+export default function Members({ params }: { params: Record<string, string> }) {
+  const communityId = params.communityId!;
+  const members = useApi<Member[]>(`/api/v1/communities/${communityId}/members`);
+  return (
+    <ManagePage communityId={communityId} title="Members">
+      {(_, fmt) => (
+        <Async state={members} what="members">
+          {(all) => {
+            const requested = all.filter((m) => m.state === 'requested');
+            const others = all.filter((m) => m.state !== 'requested');
+            return (
+              <>
+                <section class="card" aria-labelledby="requests-heading">
+                  <h2 id="requests-heading">Join requests</h2>
+                  {requested.length === 0
+                    ? <Empty><p>No one is waiting to join.</p></Empty>
+                    : <ul class="rows" aria-label="Join requests">{requested.map((m) => <JoinRequest key={m.id} member={m} fmt={fmt} onDecided={members.reload} />)}</ul>}
+                </section>
+                <section class="card" aria-labelledby="members-heading">
+                  <h2 id="members-heading">Members</h2>
+                  <div class="table-scroll">
+                    <table>
+                      <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">State</th><th scope="col">Since</th></tr></thead>
+                      <tbody>
+                        {others.map((m) => (
+                          <tr key={m.id}>
+                            <td>{m.state === 'active' ? <a href={memberPath(m.id)}>{m.displayName}</a> : m.displayName}</td>
+                            <td>{m.email}</td>
+                            <td>{m.role}</td>
+                            <td><Badge tone={TONES[m.state]}>{m.state}</Badge></td>
+                            <td>{m.decidedAt ? fmt.date(m.decidedAt) : '–'}</td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  </div>
+                  <AdmitForm communityId={communityId} onAdmitted={members.reload} />
+                </section>
+              </>
+            );
+          }}
+        </Async>
+      )}
+    </ManagePage>
+  );
+}
+
+function JoinRequest({ member, fmt, onDecided }: { member: Member; fmt: Formatter; onDecided: () => void }) {
+  const action = useAction();
+  const decide = (decision: 'approve' | 'reject') =>
+    void action.run(async () => {
+      await post<Member>(`/api/v1/members/${member.id}/${decision}`);
+      onDecided();
+    });
+  return (
+    <li>
+      <div><strong>{member.displayName}</strong> <small class="muted">{member.email} · asked {fmt.dateTime(member.requestedAt)}</small></div>
+      {member.joinMessage && <blockquote>{member.joinMessage}</blockquote>}
+      <div class="row-actions">
+        <button type="button" disabled={action.busy} onClick={() => decide('approve')}>Approve<span class="sr-only"> {member.displayName}</span></button>
+        <button type="button" class="danger" disabled={action.busy} onClick={() => decide('reject')}>Reject<span class="sr-only"> {member.displayName}</span></button>
+      </div>
+      <ErrorNote error={action.error} />
+    </li>
+  );
+}
+
+function AdmitForm({ communityId, onAdmitted }: { communityId: string; onAdmitted: () => void }) {
+  const action = useAction();
+  const submit = (event: Event) => {
+    action.submit(event, async (v) => {
+      await post<Member>(`/api/v1/communities/${communityId}/members`, { email: v.email, role: v.role });
+      onAdmitted();
+    });
+  };
+  return (
+    <details>
+      <summary>Admit someone directly</summary>
+      <form onSubmit={submit}>
+        <Field id="admit-email" label="Email of their Gridshare account"><input id="admit-email" name="email" type="email" required /></Field>
+        <Field id="admit-role" label="Role">
+          <select id="admit-role" name="role"><option value="member">Member</option><option value="manager">Manager</option></select>
+        </Field>
+        <ErrorNote error={action.error} />
+        <button type="submit" disabled={action.busy}>Admit</button>
+      </form>
+    </details>
+  );
+}

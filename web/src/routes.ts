@@ -1,0 +1,33 @@
+import type { ComponentType } from 'preact';
+
+type PageModule = { default: ComponentType<{ params: Record<string, string> }> };
+
+export interface Route {
+  pattern: string;
+  load: () => Promise<PageModule>;
+  /** Open to visitors without a login. */
+  public?: boolean;
+}
+
+/** Every page of the app; each is its own chunk, so a member never downloads the manager console. */
+export const ROUTES: Route[] = [
+  { pattern: '/login', load: () => import('./pages/login.js'), public: true },
+  { pattern: '/signup', load: () => import('./pages/signup.js'), public: true },
+  { pattern: '/', load: () => import('./pages/home.js') },
+  { pattern: '/members/:memberId', load: () => import('./pages/dashboard.js') },
+  { pattern: '/members/:memberId/statements', load: () => import('./pages/statements.js') },
+  { pattern: '/members/:memberId/devices', load: () => import('./pages/devices.js') },
+  { pattern: '/claim', load: () => import('./pages/claim.js') },
+  { pattern: '/communities', load: () => import('./pages/communities.js') },
+  { pattern: '/account', load: () => import('./pages/account.js') },
+  { pattern: '/manage/:communityId', load: () => import('./pages/manage/overview.js') },
+  { pattern: '/manage/:communityId/members', load: () => import('./pages/manage/members.js') },
+  { pattern: '/manage/:communityId/devices', load: () => import('./pages/manage/devices.js') },
+  { pattern: '/manage/:communityId/tariffs', load: () => import('./pages/manage/tariffs.js') },
+  { pattern: '/manage/:communityId/settlements', load: () => import('./pages/manage/settlements.js') },
+  { pattern: '/manage/:communityId/settlements/:settlementId', load: () => import('./pages/manage/settlement.js') },
+];
+
+export const memberPath = (memberId: string, page: '' | 'statements' | 'devices' = '') => `/members/${memberId}${page ? `/${page}` : ''}`;
+export const managePath = (communityId: string, page: '' | 'members' | 'devices' | 'tariffs' | 'settlements' = '') =>
+  `/manage/${communityId}${page ? `/${page}` : ''}`;

@@ -1,0 +1,74 @@
+import { createContext, type ComponentChildren } from 'preact';
+import { useCallback, useContext, useEffect, useMemo, useState } from 'preact/hooks';
+import { ApiError, get, post, setUnauthorizedHandler } from './api/client.js';
+import type { Community, Me, Membership } from './api/types.js';
+import { formatter, type Formatter } from './lib/format.js';
+
+export interface Session {
+  /** Undefined while the first /me is loading; null when nobody is logged in. */
+  me: Me | null | undefined;
+  communities: ReadonlyMap<string, Community>;
+  refresh(): Promise<void>;
+  logout(): Promise<void>;
+  /** Remembers a community read by a page (its name, locale and currency serve the nav and formats). */
+  remember(community: Community): void;
+}
+
+const SessionContext = createContext<Session | undefined>(undefined);
+
+export function useSession(): Session {
+  const session = useContext(SessionContext);
+  if (!session) throw new Error('useSession outside <SessionProvider>');
+  return session;
+}
+
+export const activeMemberships = (me: Me | null | undefined): Membership[] =>
+  me?.memberships.filter((m) => m.state === 'active') ?? [];
+
+export function SessionProvider({ children }: { children: ComponentChildren }) {
+  const [me, setMe] = useState<Me | null | undefined>(undefined);
+  const [communities, setCommunities] = useState<ReadonlyMap<string, Community>>(new Map());
+
+  const remember = useCallback((community: Community) => {
+    setCommunities((known) => (known.get(community.id) === community ? known : new Map(known).set(community.id, community)));
+  }, []);
+
+  const refresh = useCallback(async () => {
+    try {
+      const loaded = await get<Me>('/api/v1/me');
+      setMe(loaded);
+      // The communities' names serve the header and nav; pages do not wait for them.
+      const ids = [...new Set(activeMemberships(loaded).map((m) => m.communityId))];
+      void Promise.all(ids.map((id) => get<Community>(`/api/v1/communities/${id}`).catch(() => undefined))).then((found) =>
+        setCommunities((known) => {
+          const next = new Map(known);
+          for (const community of found) if (community) next.set(community.id, community);
+          return next;
+        }));
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) setMe(null);
+      else throw error;
+    }
+  }, []);
+
+  const logout = useCallback(async () => {
+    await post('/api/v1/auth/logout');
+    setMe(null);
+  }, []);
+
+  useEffect(() => {
+    setUnauthorizedHandler(() => setMe(null));
+    void refresh().catch(() => setMe(null));
+  }, [refresh]);
+
+  const value = useMemo(() => ({ me, communities, refresh, logout, remember }), [me, communities, refresh, logout, remember]);
+  return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
+}
+
+/** Formats in the community's locale and currency once it is known, the browser's until then. */
+export function useFormat(community: Community | undefined): Formatter {
+  return useMemo(
+    () => formatter(community ? { locale: community.locale, currency: community.currency, timeZone: community.timeZone } : {}),
+    [community],
+  );
+}

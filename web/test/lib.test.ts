@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import type { EnergyBucket, EnergyFigures } from '../src/api/sharing.js';
+import type { Interval, LiveReading } from '../src/api/types.js';
+import { claimCodeFrom } from '../src/lib/claim.js';
+import { energyFlows, FLOW_NODES, livePower, mergeLive, meterSeries, selfSufficiency, stackedBySource } from '../src/lib/energy.js';
+import { formatter } from '../src/lib/format.js';
+import { emitLines } from '../src/lib/ndjson.js';
+import { bucketStart, dayRange, localMidnight, monthRange, previousPeriod } from '../src/lib/time.js';
+import { matchPath } from '../src/router.js';
+
+const figures = (f: Partial<EnergyFigures>): EnergyFigures => ({
+  consumptionWh: 0, selfConsumedWh: 0, fromCommunityWh: 0, fromGridWh: 0, productionWh: 0, toCommunityWh: 0, toGridWh: 0, ...f,
+});
+
+describe('community time', () => {
+  it('finds local midnight in Vienna in winter and summer', () => {
+    expect(localMidnight({ year: 2026, month: 1, day: 15 }, 'Europe/Vienna').toISOString()).toBe('2026-01-14T23:00:00.000Z');
+    expect(localMidnight({ year: 2026, month: 7, day: 15 }, 'Europe/Vienna').toISOString()).toBe('2026-07-14T22:00:00.000Z');
+    expect(localMidnight({ year: 2026, month: 7, day: 15 }, 'America/New_York').toISOString()).toBe('2026-07-15T04:00:00.000Z');
+  });
+
+  it('gives DST days 23 and 25 hours', () => {
+    const spring = dayRange(new Date('2026-03-29T10:00:00Z'), 'Europe/Vienna');
+    expect(spring).toEqual({ from: '2026-03-28T23:00:00.000Z', to: '2026-03-29T22:00:00.000Z' });
+    const autumn = dayRange(new Date('2026-10-25T10:00:00Z'), 'Europe/Vienna');
+    expect(Date.parse(autumn.to) - Date.parse(autumn.from)).toBe(25 * 3_600_000);
+  });
+
+  it('takes the community day, not the browser or UTC day', () => {
+    // 23:30 UTC on 31 Dec is already 1 Jan in Vienna.
+    expect(dayRange(new Date('2026-12-31T23:30:00Z'), 'Europe/Vienna').from).toBe('2026-12-31T23:00:00.000Z');
+    expect(monthRange(new Date('2026-12-31T23:30:00Z'), 'Europe/Vienna')).toEqual({ from: '2026-12-31T23:00:00.000Z', to: '2027-01-31T23:00:00.000Z' });
+    expect(previousPeriod(new Date('2026-01-10T00:00:00Z'), 'Europe/Vienna')).toBe('2025-12');
+  });
+
+  it('buckets quarter hours into local days', () => {
+    expect(bucketStart('2026-06-01T21:45:00.000Z', 'day', 'Europe/Vienna')).toBe('2026-05-31T22:00:00.000Z');
+    expect(bucketStart('2026-06-01T22:00:00.000Z', 'day', 'Europe/Vienna')).toBe('2026-06-01T22:00:00.000Z');
+    expect(bucketStart('2026-06-01T21:45:00.000Z', 'hour', 'Europe/Vienna')).toBe('2026-06-01T21:00:00.000Z');
+  });
+});
+
+describe('formatting in the community locale', () => {
+  const at = formatter({ locale: 'de-AT', currency: 'EUR', timeZone: 'Europe/Vienna' });
+  const us = formatter({ locale: 'en-US', currency: 'USD', timeZone: 'America/New_York' });
+
+  it('scales power and energy with units', () => {
+    expect(at.power(420)).toBe('420 W');
+    expect(at.power(1234)).toBe('1,23 kW');
+    expect(us.power(20_700)).toBe('20.7 kW');
+    expect(us.energy(812)).toBe('812 Wh');
+    expect(us.energy(1_500_000)).toBe('1.5 MWh');
+    expect(us.energy(0)).toBe('0 Wh');
+  });
+
+  it('formats exact money strings without float rounding', () => {
+    expect(us.money('1.23')).toBe('$1.23');
+    expect(us.money('0.2450')).toBe('$0.245');
+    expect(at.money('1234.5')).toMatch(/^€\s1\.234,50$/);
+    // More digits than a float holds exactly stay exact.
+    expect(us.money('123456.123456')).toBe('$123,456.123456');
+  });
+
+  it('shows a dash for a ratio without a denominator', () => {
+    expect(us.percent(null)).toBe('–');
+    expect(us.percent(0.42)).toBe('42%');
+    expect(at.co2('4.567')).toBe('4,6 kg CO₂');
+  });
+});
+
+describe('energy by source', () => {
+  const bucket = (start: string, f: Partial<EnergyFigures>, quality: EnergyBucket['quality'] = 'measured'): EnergyBucket =>
+    ({ start, end: start, quality, ...figures(f) });
+
+  it('stacks consumption by source and flags buckets that are not measured', () => {
+    const s = stackedBySource([
+      bucket('a', { consumptionWh: 812, fromCommunityWh: 140, fromGridWh: 672 }),
+      bucket('b', { consumptionWh: 0 }, 'missing'),
+    ]);
+    expect(s.fromGrid).toEqual([672, 0]);
+    expect(s.fromCommunity).toEqual([140, 0]);
+    expect(s.flagged).toEqual([{ start: 'b', quality: 'missing' }]);
+  });
+
+  it('draws the flow without cycles and without zero links, conserving every Wh', () => {
+    const totals = figures({ consumptionWh: 1000, selfConsumedWh: 300, fromCommunityWh: 200, fromGridWh: 500, productionWh: 700, toCommunityWh: 400, toGridWh: 0 });
+    const flows = energyFlows(totals);
+    expect(flows.find((f) => f.target === FLOW_NODES.toGrid)).toBeUndefined();
+    const into = (node: string) => flows.filter((f) => f.target === node).reduce((a, f) => a + f.valueWh, 0);
+    const outOf = (node: string) => flows.filter((f) => f.source === node).reduce((a, f) => a + f.valueWh, 0);
+    expect(into(FLOW_NODES.home)).toBe(totals.consumptionWh);
+    expect(outOf(FLOW_NODES.pv)).toBe(totals.productionWh);
+    const sources = new Set(flows.map((f) => f.source));
+    expect(flows.some((f) => sources.has(f.target))).toBe(false);
+    expect(selfSufficiency(totals)).toBe(0.5);
+    expect(selfSufficiency(figures({}))).toBeNull();
+  });
+});
+
+describe('measured intervals', () => {
+  const q = (start: string, importWh: number | null, pvWh: number | null = null): Interval =>
+    ({ start, importWh, exportWh: importWh === null ? null : 0, pvWh, quality: importWh === null ? 'missing' : 'measured' });
+
+  it('sums points per bucket and keeps a bucket missing everywhere as a gap, not a zero', () => {
+    const s = meterSeries([
+      [q('2026-06-01T10:00:00.000Z', 100, 50), q('2026-06-01T10:15:00.000Z', 20), q('2026-06-01T11:00:00.000Z', null)],
+      [q('2026-06-01T10:00:00.000Z', 5), q('2026-06-01T10:15:00.000Z', null), q('2026-06-01T11:00:00.000Z', null)],
+    ], (start) => bucketStart(start, 'hour', 'UTC'));
+    expect(s.starts).toEqual(['2026-06-01T10:00:00.000Z', '2026-06-01T11:00:00.000Z']);
+    expect(s.importWh).toEqual([125, null]);
+    expect(s.pvWh).toEqual([50, null]);
+    expect(s.totals).toEqual({ importWh: 125, exportWh: 0, pvWh: 50 });
+    expect(s.measuredBuckets).toBe(1);
+  });
+});
+
+describe('live power', () => {
+  const reading = (point: string, ts: string, values: Record<string, number>): LiveReading => ({ meteringPointId: point, deviceId: 'd', ts, values });
+
+  it('keeps the newest value per point and quantity and sums the points', () => {
+    let latest = new Map<string, LiveReading>();
+    latest = mergeLive(latest, reading('p1', '2026-06-01T10:00:05Z', { 'power.import': 400, 'pv.power': 0 }));
+    latest = mergeLive(latest, reading('p2', '2026-06-01T10:00:06Z', { 'power.import': 20, 'power.export': 0 }));
+    latest = mergeLive(latest, reading('p1', '2026-06-01T10:00:10Z', { 'power.import': 0, 'power.export': 900 }));
+    // Late and older: ignored.
+    latest = mergeLive(latest, reading('p1', '2026-06-01T10:00:01Z', { 'power.import': 9999 }));
+    expect(livePower(latest)).toEqual({ importW: 20, exportW: 900, pvW: 0, at: '2026-06-01T10:00:10Z', points: 2 });
+  });
+});
+
+describe('small parsers', () => {
+  it('reads claim codes from sticker URLs and typed codes, nothing else', () => {
+    expect(claimCodeFrom('https://grid.example/claim?code=7K2Q-M9XD-4RTA')).toBe('7K2Q-M9XD-4RTA');
+    expect(claimCodeFrom(' 7k2q-m9xd-4rta ')).toBe('7K2Q-M9XD-4RTA');
+    expect(claimCodeFrom('https://evil.example/other?code=7K2Q-M9XD-4RTA')).toBeUndefined();
+    expect(claimCodeFrom('WIFI:S:home;T:WPA;P:secret;;')).toBeUndefined();
+  });
+
+  it('emits complete NDJSON lines and keeps the unfinished rest', () => {
+    const seen: unknown[] = [];
+    const rest = emitLines('{"progress":{"done":1}}\n\n{"batch":{"id":"x"}}\n{"par', (v) => seen.push(v));
+    expect(seen).toEqual([{ progress: { done: 1 } }, { batch: { id: 'x' } }]);
+    expect(rest).toBe('{"par');
+  });
+
+  it('matches route patterns and decodes parameters', () => {
+    expect(matchPath('/members/:memberId/devices', '/members/abc/devices')).toEqual({ memberId: 'abc' });
+    expect(matchPath('/members/:memberId', '/members/abc/devices')).toBeNull();
+    expect(matchPath('/manage/:communityId', '/manage/a%20b')).toEqual({ communityId: 'a b' });
+    expect(matchPath('/', '/')).toEqual({});
+  });
+});
