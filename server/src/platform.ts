@@ -35,7 +35,7 @@ export interface PlatformOptions {
   http: { port: number; host: string; explicit: boolean };
   /** The embedded broker's port, unless `externalMqtt` names a broker to consume from. */
   mqtt: { port: number; host: string; explicit: boolean };
-  externalMqtt?: { url: string; group?: string; instanceId?: string; connections?: number; sessionExpirySeconds?: number };
+  externalMqtt?: { url: string; group?: string; instanceId?: string; connections?: number; inflightPerConnection?: number; sessionExpirySeconds?: number };
   /** Where provisioning artefacts (batch ZIPs) are kept. */
   artefactsDir: string;
   /** How devices and browsers reach this installation; defaults to the local listening address. */
@@ -112,7 +112,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         url: options.externalMqtt.url,
         group: options.externalMqtt.group ?? 'gridshare',
         instanceId: options.externalMqtt.instanceId ?? `${process.pid}`,
-        connections: options.externalMqtt.connections ?? 32,
+        connections: options.externalMqtt.connections ?? 4,
+        inflightPerConnection: options.externalMqtt.inflightPerConnection ?? 256,
         sessionExpirySeconds: options.externalMqtt.sessionExpirySeconds ?? 3_600,
         ingest,
         lookupDevice: async (deviceId) => {
