@@ -68,7 +68,7 @@ async function run(config: LoadConfig): Promise<void> {
   let acked = 0;
   let published = 0;
   const ackMs: number[] = [];
-  const window = 200 * config.throughput.readingsPerMessage * config.devices.length / 10;
+  const window = 2_000 * config.throughput.readingsPerMessage;
   await Promise.all(clients.flatMap((client, d) => Array.from({ length: config.throughput.inflightPerDevice }, async () => {
     while (now() < end) {
       if (config.protocolVersion === 5 && published - storedReadings > window) {

@@ -90,6 +90,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const live = new LiveHub();
     const intervals = new IntervalScheduler(db, options.intervalDelayMs ?? 1_000);
     const writer = new ReadingWriter(db, {
+      // PGlite has one connection; a PostgreSQL server works on a second commit while the first waits for its fsync.
+      concurrentCommits: db.kind === 'postgres' ? 2 : 1,
       onCommitted: (messages) => {
         live.publish(messages);
         intervals.nudge();
