@@ -12,6 +12,7 @@ const SERIES = {
   export: { register: 'energy.export', power: 'power.export' },
   pv: { register: 'pv.energy', power: 'pv.power' },
 } as const;
+const INTERVAL_QUANTITIES = Object.values(SERIES).flatMap((s) => [s.register, s.power]);
 
 interface Row {
   quantity: string;
@@ -69,13 +70,16 @@ async function loadSamples(db: Queryable, spans: readonly Span[]): Promise<Map<s
   return byPoint;
 }
 
-/** Meter exchanges of the devices that reported for each span's point around the span. */
+/**
+ * Meter exchanges around each span (only those can lie between the samples read) of the devices
+ * that reported for its point there. Starts from the few exchanges, not from the readings.
+ */
 async function loadExchanges(db: Queryable, spans: readonly Span[]): Promise<Map<string, number[]>> {
   const rows = await db.query<{ point: string; ts: Date }>(
     `SELECT DISTINCT u.p AS point, e.ts
      FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS u(p, f, t)
-     JOIN meter_exchanges e ON e.device_id IN (
-       SELECT DISTINCT device_id FROM readings WHERE metering_point_id = u.p AND ts >= u.f AND ts <= u.t)`,
+     JOIN meter_exchanges e ON e.ts >= u.f AND e.ts <= u.t
+     WHERE EXISTS (SELECT 1 FROM readings r WHERE r.device_id = e.device_id AND r.metering_point_id = u.p AND r.ts >= u.f AND r.ts <= u.t)`,
     [spans.map((s) => s.pointId), spans.map((s) => new Date(s.from - REACH_MS)), spans.map((s) => new Date(s.to + REACH_MS))],
   );
   const byPoint = new Map<string, number[]>();
@@ -185,12 +189,17 @@ export async function processDirty(db: Db, maxPoints = MAX_POINTS, chunkPoints =
 async function recompute(db: Db, dirty: readonly DirtyPoint[]): Promise<number> {
   const firsts = dirty.map((p) => Math.min(...p.starts.map((s) => s.getTime())));
   const lasts = dirty.map((p) => Math.max(...p.starts.map((s) => s.getTime())) + INTERVAL_MS);
+  // The nearest reading of an interval quantity on each side, one index probe per quantity.
   const around = await db.query<{ point: string; before: Date | null; after: Date | null }>(
     `SELECT u.p AS point,
-       (SELECT max(ts) FROM readings WHERE metering_point_id = u.p AND ts < u.f AND ts >= u.f - interval '24 hours') AS before,
-       (SELECT min(ts) FROM readings WHERE metering_point_id = u.p AND ts > u.t AND ts <= u.t + interval '24 hours') AS after
+       (SELECT max(b.ts) FROM unnest($4::text[]) AS q(quantity) CROSS JOIN LATERAL (
+          SELECT ts FROM readings WHERE metering_point_id = u.p AND quantity = q.quantity AND ts < u.f AND ts >= u.f - interval '24 hours'
+          ORDER BY ts DESC LIMIT 1) b) AS before,
+       (SELECT min(a.ts) FROM unnest($4::text[]) AS q(quantity) CROSS JOIN LATERAL (
+          SELECT ts FROM readings WHERE metering_point_id = u.p AND quantity = q.quantity AND ts > u.t AND ts <= u.t + interval '24 hours'
+          ORDER BY ts ASC LIMIT 1) a) AS after
      FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS u(p, f, t)`,
-    [dirty.map((p) => p.pointId), firsts.map((t) => new Date(t)), lasts.map((t) => new Date(t))],
+    [dirty.map((p) => p.pointId), firsts.map((t) => new Date(t)), lasts.map((t) => new Date(t)), INTERVAL_QUANTITIES],
   );
   const edges = new Map(around.map((r) => [r.point, r]));
   const spans: Span[] = dirty.map((p, i) => {

@@ -33,9 +33,10 @@ describe('migration discovery', () => {
     expect(() => loadMigrations(root)).toThrow(/share version 0001/);
   });
 
-  it('the real tree has unique, gap-free versions', () => {
+  it('the real tree has unique versions in ascending order (branches get ranges of numbers, so gaps are fine)', () => {
     const versions = loadMigrations().map((m) => Number(m.version));
-    expect(versions).toEqual(versions.map((_, i) => i + 1));
+    expect(versions[0]).toBe(1);
+    expect(versions.every((v, i) => i === 0 || v > versions[i - 1]!)).toBe(true);
   });
 });
 
