@@ -55,6 +55,10 @@ interface Point {
   value: number;
 }
 
+/** The stored readings just before and after a late one. */
+type Neighbours = [Point | undefined, Point | undefined];
+const lateKey = (deviceId: string, quantity: string, ts: number) => `${seriesKey(deviceId, quantity)}\u0000${ts}`;
+
 /**
  * Group commit of readings: messages from many devices are written in one transaction with
  * one multi-row insert, and each caller's promise resolves only after that transaction has
@@ -195,8 +199,10 @@ export class ReadingWriter {
     const rejected = new Map<Pending, MessageRejected>();
     const accepted: Pending[] = [];
     await this.loadLatest(tx, batch);
+    const neighbours = await this.loadNeighbours(tx, batch);
+    await this.loadExchanges(tx, batch);
     for (const pending of batch) {
-      const problem = pending.refused ?? (await this.checkRegisters(tx, pending, staged));
+      const problem = pending.refused ?? this.checkRegisters(pending, staged, neighbours);
       if (problem) rejected.set(pending, problem);
       else accepted.push(pending);
     }
@@ -294,16 +300,76 @@ export class ReadingWriter {
   }
 
   /**
+   * The stored neighbours of every register reading that may be late (at or before the newest
+   * value known for its series when it comes), in one query. Which readings really are late
+   * depends on which earlier messages are accepted, so this asks for a superset.
+   */
+  private async loadNeighbours(tx: Queryable, batch: Pending[]): Promise<Map<string, Neighbours>> {
+    const newest = new Map<SeriesKey, number>();
+    const devices: string[] = [];
+    const quantities: string[] = [];
+    const stamps: Date[] = [];
+    for (const pending of batch) {
+      // In time order, as checkRegisters goes: a reading also counts as late behind an earlier one of its own message.
+      const own = pending.readings.filter((r) => CUMULATIVE_QUANTITIES.has(r.quantity)).sort((a, b) => a.ts.localeCompare(b.ts));
+      for (const reading of own) {
+        const key = seriesKey(pending.source.deviceId, reading.quantity);
+        const ts = Date.parse(reading.ts);
+        const known = Math.max(newest.get(key) ?? -Infinity, this.latest.get(key)?.ts ?? -Infinity);
+        if (ts <= known) {
+          devices.push(pending.source.deviceId);
+          quantities.push(reading.quantity);
+          stamps.push(new Date(ts));
+        }
+        newest.set(key, Math.max(known, ts));
+      }
+    }
+    const found = new Map<string, Neighbours>();
+    if (devices.length === 0) return found;
+    const rows = await tx.query<{ device_id: string; quantity: string; ts: Date; prev_ts: Date | null; prev_value: number | null; next_ts: Date | null; next_value: number | null }>(
+      `SELECT s.device_id, s.quantity, s.ts, p.ts AS prev_ts, p.value AS prev_value, n.ts AS next_ts, n.value AS next_value
+       FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS s(device_id, quantity, ts)
+       LEFT JOIN LATERAL (SELECT ts, value FROM readings r
+         WHERE r.device_id = s.device_id AND r.quantity = s.quantity AND r.ts < s.ts ORDER BY r.ts DESC LIMIT 1) p ON true
+       LEFT JOIN LATERAL (SELECT ts, value FROM readings r
+         WHERE r.device_id = s.device_id AND r.quantity = s.quantity AND r.ts > s.ts ORDER BY r.ts ASC LIMIT 1) n ON true`,
+      [devices, quantities, stamps],
+    );
+    for (const row of rows) {
+      found.set(lateKey(row.device_id, row.quantity, row.ts.getTime()), [
+        row.prev_ts ? { ts: row.prev_ts.getTime(), value: row.prev_value! } : undefined,
+        row.next_ts ? { ts: row.next_ts.getTime(), value: row.next_value! } : undefined,
+      ]);
+    }
+    return found;
+  }
+
+  private exchangeCache = new Map<string, number[]>();
+
+  /** Meter exchanges of the batch's devices with register readings that the cache does not hold, in one query. */
+  private async loadExchanges(tx: Queryable, batch: Pending[]): Promise<void> {
+    const missing = [...new Set(batch
+      .filter((p) => !this.exchangeCache.has(p.source.deviceId) && p.readings.some((r) => CUMULATIVE_QUANTITIES.has(r.quantity)))
+      .map((p) => p.source.deviceId))];
+    if (missing.length === 0) return;
+    const rows = await tx.query<{ device_id: string; ts: Date }>('SELECT device_id, ts FROM meter_exchanges WHERE device_id = ANY($1::text[])', [missing]);
+    for (const device of missing) this.exchangeCache.set(device, []);
+    for (const row of rows) this.exchangeCache.get(row.device_id)!.push(row.ts.getTime());
+  }
+
+  /**
    * A register never runs backwards within a meter's life. In-order data is checked against the
    * cached latest value; a late reading against its stored neighbours. A meter exchange between
    * two readings separates them.
    */
-  private async checkRegisters(tx: Queryable, pending: Pending, batchStaged: Map<SeriesKey, Point>): Promise<MessageRejected | undefined> {
+  private checkRegisters(pending: Pending, batchStaged: Map<SeriesKey, Point>, neighbours: Map<string, Neighbours>): MessageRejected | undefined {
     const staged = new Map<SeriesKey, Point>();
+    const device = pending.source.deviceId;
+    const exchanges = this.exchangeCache.get(device) ?? [];
     const sorted = [...pending.readings].sort((a, b) => a.ts.localeCompare(b.ts));
     for (const reading of sorted) {
       if (!CUMULATIVE_QUANTITIES.has(reading.quantity)) continue;
-      const key = seriesKey(pending.source.deviceId, reading.quantity);
+      const key = seriesKey(device, reading.quantity);
       const ts = Date.parse(reading.ts);
       const latest = staged.get(key) ?? batchStaged.get(key) ?? this.latest.get(key);
       let previous: Point | undefined;
@@ -311,9 +377,10 @@ export class ReadingWriter {
       if (!latest || ts > latest.ts) {
         previous = latest;
       } else {
-        [previous, next] = await this.neighbours(tx, pending.source.deviceId, reading.quantity, ts);
+        const around = neighbours.get(lateKey(device, reading.quantity, ts));
+        if (!around) throw new Error(`no neighbours loaded for a late ${reading.quantity} reading of ${device}`);
+        [previous, next] = around;
       }
-      const exchanges = await this.exchangesBetween(tx, pending.source.deviceId, previous?.ts, next?.ts ?? ts);
       if (previous && reading.value < previous.value && !exchanges.some((x) => x > previous!.ts && x <= ts)) {
         return new MessageRejected('register-backwards',
           `${reading.quantity} went backwards from ${previous.value} to ${reading.value} at ${reading.ts}; record a meter exchange first if the meter was replaced`);
@@ -326,33 +393,6 @@ export class ReadingWriter {
     }
     for (const [key, point] of staged) batchStaged.set(key, point);
     return undefined;
-  }
-
-  private async neighbours(tx: Queryable, deviceId: string, quantity: string, ts: number): Promise<[Point | undefined, Point | undefined]> {
-    const rows = await tx.query<{ side: string; ts: Date; value: number }>(
-      `(SELECT 'prev' AS side, ts, value FROM readings WHERE device_id = $1 AND quantity = $2 AND ts < $3 ORDER BY ts DESC LIMIT 1)
-       UNION ALL
-       (SELECT 'next' AS side, ts, value FROM readings WHERE device_id = $1 AND quantity = $2 AND ts > $3 ORDER BY ts ASC LIMIT 1)`,
-      [deviceId, quantity, new Date(ts)],
-    );
-    const point = (side: string) => {
-      const row = rows.find((r) => r.side === side);
-      return row ? { ts: row.ts.getTime(), value: row.value } : undefined;
-    };
-    return [point('prev'), point('next')];
-  }
-
-  private exchangeCache = new Map<string, number[]>();
-
-  private async exchangesBetween(tx: Queryable, deviceId: string, from: number | undefined, to: number): Promise<number[]> {
-    if (from === undefined) return [];
-    let instants = this.exchangeCache.get(deviceId);
-    if (!instants) {
-      const rows = await tx.query<{ ts: Date }>('SELECT ts FROM meter_exchanges WHERE device_id = $1', [deviceId]);
-      instants = rows.map((r) => r.ts.getTime());
-      this.exchangeCache.set(deviceId, instants);
-    }
-    return instants.filter((x) => x > from && x <= to);
   }
 
   /** After a meter exchange is recorded, the device's series start afresh. */

@@ -83,6 +83,21 @@ describe.each(storeKinds)('reading writer on %s', (kind) => {
     expect(state!.last_error).toMatch(/^register-backwards/);
   });
 
+  it('checks several late messages of one group commit against their stored neighbours', async () => {
+    const source = await device();
+    await writer.write(source, [wh('2026-11-20T10:00:00Z', 100), wh('2026-11-20T10:30:00Z', 300)]);
+    // Queued together, so they go into one commit; each is judged on its own.
+    const outcomes = await Promise.allSettled([
+      writer.write(source, [wh('2026-11-20T10:10:00Z', 150)]),
+      writer.write(source, [wh('2026-11-20T10:20:00Z', 320)]),
+      writer.write(source, [wh('2026-11-20T10:05:00Z', 90)]),
+      writer.write(source, [wh('2026-11-20T10:25:00Z', 290), wh('2026-11-20T10:25:00Z', 290)]),
+      writer.write(source, [wh('2026-11-20T10:40:00Z', 400), wh('2026-11-20T10:40:00Z', 400)]),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled', 'fulfilled']);
+    expect((await stored(source.deviceId)).map((r) => r.value)).toEqual([100, 150, 290, 300, 400]);
+  });
+
   it('accepts a lower register after a recorded meter exchange, and keeps refusing before it', async () => {
     const source = await device();
     await writer.write(source, [wh('2026-11-20T10:00:00Z', 90_000)]);
