@@ -29,19 +29,33 @@ interface Span {
 }
 
 /**
- * Readings of each span's metering point that matter for the intervals in [from, to]: those
- * inside, and per quantity the nearest one on each side (within a day) for interpolation at the
- * edges. Power samples are read only for the kinds a point has no register of.
+ * Readings of each span's metering point that matter for the intervals in [from, to], and per
+ * quantity the nearest one on each side (within a day) for interpolation at the edges.
+ *
+ * Of a register only the readings that can bracket a quarter-hour boundary or a change of
+ * device are read: the first and last of each quarter hour and the two around a device change
+ * (the database walks the rest, Gridshare does not parse it). Interpolation, gaps and device
+ * changes give exactly what all readings give. A point with a recorded meter exchange in reach,
+ * and power samples (integrated, so every one counts), are read in full; power only for the
+ * kinds a point has no register of.
  */
-async function loadSamples(db: Queryable, spans: readonly Span[]): Promise<Map<string, Row[]>> {
+async function loadSamples(db: Queryable, spans: readonly Span[], full: ReadonlySet<string>): Promise<Map<string, Row[]>> {
   const byPoint = new Map<string, Row[]>(spans.map((s) => [s.pointId, []]));
-  const read = async (quantities: readonly string[], only: readonly Span[]) => {
+  const read = async (quantities: readonly string[], only: readonly Span[], edgesOnly: boolean) => {
     if (only.length === 0) return;
+    const inside = `SELECT quantity, device_id, ts, value FROM readings
+           WHERE metering_point_id = u.p AND quantity = ANY($4::text[]) AND ts >= u.f AND ts <= u.t`;
     const rows = await db.query<Row & { point: string }>(
       `SELECT u.p AS point, r.quantity, r.device_id, r.ts, r.value
        FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS u(p, f, t) CROSS JOIN LATERAL (
-         SELECT quantity, device_id, ts, value FROM readings
-           WHERE metering_point_id = u.p AND quantity = ANY($4::text[]) AND ts >= u.f AND ts <= u.t
+         ${edgesOnly ? `SELECT quantity, device_id, ts, value FROM (
+           SELECT i.*, date_bin('15 minutes', i.ts, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS slot,
+             lag(date_bin('15 minutes', i.ts, TIMESTAMPTZ '2000-01-01 00:00:00+00')) OVER w AS slot_before,
+             lead(date_bin('15 minutes', i.ts, TIMESTAMPTZ '2000-01-01 00:00:00+00')) OVER w AS slot_after,
+             lag(i.device_id) OVER w AS device_before, lead(i.device_id) OVER w AS device_after
+           FROM (${inside}) i WINDOW w AS (PARTITION BY i.quantity ORDER BY i.ts)) e
+           WHERE slot_before IS DISTINCT FROM slot OR slot_after IS DISTINCT FROM slot
+             OR device_before IS DISTINCT FROM device_id OR device_after IS DISTINCT FROM device_id` : inside}
          UNION ALL
          SELECT q.quantity, b.device_id, b.ts, b.value FROM unnest($4::text[]) AS q(quantity) CROSS JOIN LATERAL (
            SELECT device_id, ts, value FROM readings
@@ -56,7 +70,9 @@ async function loadSamples(db: Queryable, spans: readonly Span[]): Promise<Map<s
     );
     for (const { point, ...row } of rows) byPoint.get(point)!.push(row);
   };
-  await read(Object.values(SERIES).map((s) => s.register), spans);
+  const registers = Object.values(SERIES).map((s) => s.register);
+  await read(registers, spans.filter((s) => !full.has(s.pointId)), true);
+  await read(registers, spans.filter((s) => full.has(s.pointId)), false);
   // Per point, the power series of every kind without a register.
   const powerFor = new Map<string, string[]>();
   for (const span of spans) {
@@ -65,7 +81,7 @@ async function loadSamples(db: Queryable, spans: readonly Span[]): Promise<Map<s
     if (wanted.length > 0) powerFor.set(span.pointId, wanted);
   }
   for (const quantities of new Set([...powerFor.values()].map((q) => q.join(',')))) {
-    await read(quantities.split(','), spans.filter((s) => powerFor.get(s.pointId)?.join(',') === quantities));
+    await read(quantities.split(','), spans.filter((s) => powerFor.get(s.pointId)?.join(',') === quantities), false);
   }
   return byPoint;
 }
@@ -156,7 +172,7 @@ interface DirtyPoint {
  * on the embedded store a transaction holds the only connection, and ingestion's commits must
  * not wait behind a recomputation.
  */
-export async function processDirty(db: Db, maxPoints = MAX_POINTS, chunkPoints = db.kind === 'pglite' ? 20 : 100): Promise<{ points: number; intervals: number }> {
+export async function processDirty(db: Db, maxPoints = MAX_POINTS, chunkPoints = db.kind === 'pglite' ? 1 : 100): Promise<{ points: number; intervals: number }> {
   const marks = await db.query<{ metering_point_id: string; community_id: string; start: Date; version: number }>(
     `WITH picked AS (
        SELECT metering_point_id FROM interval_dirty GROUP BY metering_point_id ORDER BY min(start) LIMIT $1)
@@ -210,8 +226,8 @@ async function recompute(db: Db, dirty: readonly DirtyPoint[]): Promise<number> 
       to: ceilToInterval(Math.max(lasts[i]!, edge?.after?.getTime() ?? lasts[i]!)),
     };
   });
-  const samples = await loadSamples(db, spans);
   const exchanges = await loadExchanges(db, spans);
+  const samples = await loadSamples(db, spans, new Set(exchanges.keys()));
   const out = { points: [] as string[], communities: [] as string[], starts: [] as Date[], importWh: [] as (number | null)[],
     exportWh: [] as (number | null)[], pvWh: [] as (number | null)[], quality: [] as Quality[] };
   dirty.forEach((point, i) => {
