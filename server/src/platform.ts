@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { openDb, type Db, type StoreConfig } from './store/db.js';
 import { migrate } from './store/migrate.js';
@@ -113,7 +114,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       external = await startExternalIngest({
         url: options.externalMqtt.url,
         group: options.externalMqtt.group ?? 'gridshare',
-        instanceId: options.externalMqtt.instanceId ?? `${process.pid}`,
+        // Without a stable name a restarted process would not resume its sessions, and the messages
+        // in flight to them at a crash would wait in the broker until those sessions expire.
+        instanceId: options.externalMqtt.instanceId ?? `${hostname()}-${options.http.port || process.pid}`,
         connections: options.externalMqtt.connections ?? 4,
         inflightPerConnection: options.externalMqtt.inflightPerConnection ?? 256,
         sessionExpirySeconds: options.externalMqtt.sessionExpirySeconds ?? 3_600,
