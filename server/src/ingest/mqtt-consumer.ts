@@ -84,7 +84,8 @@ export class MqttConsumer {
     });
   }
 
-  private connect(first?: { resolve: () => void; reject: (error: Error) => void }): void {
+  private connect(start?: { resolve: () => void; reject: (error: Error) => void }): void {
+    let first = start;
     const url = new URL(this.options.url);
     const secure = url.protocol === 'mqtts:';
     const port = Number(url.port || (secure ? 8883 : 1883));
@@ -98,6 +99,8 @@ export class MqttConsumer {
     parser.on('packet', (packet: Packet) => {
       link.lastReceived = Date.now();
       this.receive(link, packet, first);
+      // Once subscribed, a later loss of this connection is a reconnect, not a failed start.
+      if (link.subscribed) first = undefined;
     });
     parser.on('error', (error: Error) => this.drop(link, error));
     socket.on('data', (chunk: Buffer) => parser.parse(chunk));
@@ -209,8 +212,8 @@ export class MqttConsumer {
    * later belong to the old connection and are never sent.
    */
   private drop(link: Link, error: Error): void {
+    link.error ??= error;
     if (link.socket.destroyed) return;
-    link.error = error;
     if (!this.closing) this.options.onError?.(error);
     link.inflight.length = 0;
     link.subscribed = false;
