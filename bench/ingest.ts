@@ -4,6 +4,7 @@
  *   external: Mosquitto (MQTT_URL, default mqtt://127.0.0.1:1883) + PostgreSQL (DATABASE_URL,
  *             default postgres://postgres@127.0.0.1:5432/test; a fresh database is created)
  * Run: npm run bench:ingest [-- --devices 200] [-- --seconds 20] [-- --only embedded|external] [-- --record]
+ * External scenario: [-- --connections 4] [-- --inflight 256] override the consumer connections and Receive Maximum.
  * Each scenario runs in its own process (its peak RSS is the server's), the devices in another.
  * BENCH_INTERVAL_DELAY_MS=<ms> changes how soon intervals are recomputed (a huge value turns it
  * off), to see what the interval job costs ingestion.
@@ -200,7 +201,7 @@ if (only) {
     process.stderr.write(`bench:ingest ${scenario} (${devices} devices, ${seconds} s)…\n`);
     results.push(await runInChild(scenario));
   }
-  const body = `Measured ${machine()} with \`npm run bench:ingest\` (${devices} devices, each its own MQTT connection with its own SAS token on the embedded broker, QoS 1, JSON messages of 20 readings, 4 messages in flight per device, ${seconds} s; the devices run in a separate process). "Stored/s" counts readings committed to the database (read back from the device counters; "lost" compares with what was published). Latency is measured at a steady 1,000 readings/s (100 messages/s of 10 readings): publish → PUBACK, which the embedded broker sends only after the commit, and publish → the event on the manager's live stream (server-sent events over HTTP). Peak RSS is the server process (platform, broker and database; PGlite runs inside it).
+  const body = `Measured ${machine()} with \`npm run bench:ingest\` (${devices} devices, each its own MQTT connection with its own SAS token on the embedded broker, QoS 1, JSON messages of 20 readings, 4 messages in flight per device, ${seconds} s; the devices run in a separate process). With Mosquitto the devices wait while 2,000 messages are published but not yet stored (the broker acknowledges them at once), and Gridshare consumes through a shared subscription with ${arg('--connections') ?? 4} connections of ${arg('--inflight') ?? 256} messages in flight each. "Stored/s" counts readings committed to the database (read back from the device counters; "lost" compares with what was published). Latency is measured at a steady 1,000 readings/s (100 messages/s of 10 readings): publish → PUBACK, which the embedded broker sends only after the commit, and publish → the event on the manager's live stream (server-sent events over HTTP). Peak RSS is the server process (platform, broker and database; PGlite runs inside it).
 
 | Broker + store | Stored/s | Target | Lost | PUBACK p50/p99 at saturation (ms) | Publish→stored p50/p99 at 1,000/s (ms) | Publish→live p50/p99 at 1,000/s (ms), target p99 < 250 | Live events missing | Peak RSS (MB) |
 |---|---:|---|---:|---:|---:|---:|---:|---:|
