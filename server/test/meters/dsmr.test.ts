@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FrameError } from '../../src/meters/decoder.js';
 import { decodeDsmr } from '../../src/meters/decoders/dsmr.js';
+import '../../src/meters/decoders/index.js';
+import { decodeFrame } from '../../src/meters/registry.js';
 import { crc16Arc } from '../../src/meters/crc.js';
 import { dsmrTimestamp, scaledDecimal } from '../../src/meters/dsmr/telegram.js';
 import { loadVector, refusal } from './vectors.js';
@@ -99,6 +101,18 @@ describe('DSMR refuses what it cannot trust', () => {
     expect(refusal(() => decodeDsmr(noClock, {}))).toBe('format');
     const at = new Date('2026-11-23T10:00:00Z');
     expect(decodeDsmr(noClock, { receivedAt: at }).readings[0]!.ts).toBe(at.toISOString());
+  });
+
+  it('leaves a readout without CRC and without any line only DSMR sends to D0, so auto detection keeps its meter id', () => {
+    const receivedAt = new Date('2026-11-23T12:00:00Z');
+    const easymeter = loadVector('d0-moded-easymeter-q3d-ndokter.txt').bytes;
+    expect(refusal(() => decodeDsmr(easymeter, { receivedAt }))).toBe('format');
+    const auto = decodeFrame(easymeter, { receivedAt, format: 'auto' });
+    expect(auto).toMatchObject({ format: 'd0', meterId: '0272031312565' });
+    expect(auto.readings).toHaveLength(6);
+    // A DSMR 2.2 telegram has no CRC either, but its equipment id and tariff lines are DSMR's own.
+    const dsmr22 = Buffer.from('/ISk5\\2MT382-1004\r\n\r\n0-0:96.1.1(4B414C37303035313039)\r\n1-0:1.8.1(00123.456*kWh)\r\n0-0:96.14.0(0001)\r\n!\r\n', 'latin1');
+    expect(decodeDsmr(dsmr22, { receivedAt })).toMatchObject({ meterId: 'KAL7005109', readings: [{ quantity: 'energy.import.t1', value: 123_456 }] });
   });
 
   it('a register in the wrong unit is refused, not converted', () => {
