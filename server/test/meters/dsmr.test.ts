@@ -5,7 +5,8 @@ import { decodeDsmr } from '../../src/meters/decoders/dsmr.js';
 import '../../src/meters/decoders/index.js';
 import { decodeFrame } from '../../src/meters/registry.js';
 import { crc16Arc } from '../../src/meters/crc.js';
-import { dsmrTimestamp, scaledDecimal } from '../../src/meters/dsmr/telegram.js';
+import { dsmrTimestamp } from '../../src/meters/dsmr/telegram.js';
+import { scaledDecimal } from '../../src/meters/exact.js';
 import { loadVector, refusal } from './vectors.js';
 
 const valuesOf = (file: string, ignoreCrc = false) => {
@@ -148,15 +149,17 @@ describe('DSMR refuses what it cannot trust', () => {
 
 describe('DSMR values and clock', () => {
   it('scales decimals exactly', () => {
-    expect(scaledDecimal('000004.426', 1000)).toBe(4426);
-    expect(scaledDecimal('00.070', 1000)).toBe(70);
-    expect(scaledDecimal('0.48', 1)).toBe(0.48);
+    expect(scaledDecimal('000004.426', 3)).toBe(4426);
+    expect(scaledDecimal('00.070', 3)).toBe(70);
+    expect(scaledDecimal('0.48')).toBe(0.48);
     fc.assert(fc.property(fc.integer({ min: 0, max: 999_999_999 }), (wh) => {
       const kwh = `${Math.floor(wh / 1000)}.${String(wh % 1000).padStart(3, '0')}`;
-      expect(scaledDecimal(kwh, 1000)).toBe(wh);
+      expect(scaledDecimal(kwh, 3)).toBe(wh);
     }));
-    expect(() => scaledDecimal('1e5', 1)).toThrow(FrameError);
-    expect(() => scaledDecimal('NaN', 1)).toThrow(FrameError);
+    expect(() => scaledDecimal('1e5')).toThrow(FrameError);
+    expect(() => scaledDecimal('NaN')).toThrow(FrameError);
+    expect(() => scaledDecimal('1'.repeat(25))).toThrow(FrameError);
+    expect(scaledDecimal('1'.repeat(24), -24)).toBe(Number(`0.${'1'.repeat(24)}`));
   });
 
   it('reads W as UTC+1 and S as UTC+2, and knows the "no value" stamps', () => {

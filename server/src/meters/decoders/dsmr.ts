@@ -1,7 +1,8 @@
 import { QUANTITY_UNITS, type Quantity, type Reading } from '../../readings/quantities.js';
 import { FrameError, type DecodedFrame, type DecodeOptions, type MeterDecoder } from '../decoder.js';
-import { dsmrTimestamp, parseTelegram, scaledDecimal, type DsmrLine } from '../dsmr/telegram.js';
-import { OBIS, UNIT_FACTOR, obisKey } from '../obis.js';
+import { dsmrTimestamp, parseTelegram, type DsmrLine } from '../dsmr/telegram.js';
+import { scaledDecimal } from '../exact.js';
+import { OBIS, UNIT_EXPONENT, obisKey } from '../obis.js';
 import { registerDecoder } from '../registry.js';
 
 /** The vocabulary unit each meter unit converts into (kWh → Wh, kW → W). */
@@ -38,7 +39,7 @@ function electricityReading(line: DsmrLine, ts: string): Reading | undefined {
   if (BASE_UNIT[unit] !== target && !(unit === mapping.meterUnit && target === '1')) {
     throw new FrameError('format', `${line.obis} in ${unit}, expected ${mapping.meterUnit}`);
   }
-  return { ts, quantity: mapping.quantity, value: scaledDecimal(number, UNIT_FACTOR[unit] ?? 1), unit: target };
+  return { ts, quantity: mapping.quantity, value: scaledDecimal(number, UNIT_EXPONENT[unit] ?? 0), unit: target };
 }
 
 /** Readable meter ids are sent as hex-encoded ASCII. */
@@ -59,10 +60,10 @@ function subMeterReading(channel: number, c: Channel): Reading | undefined {
   if (quantity === 'heat.energy') {
     const factor = HEAT_WH[c.value.unit ?? ''];
     if (!factor) throw new FrameError('format', `M-Bus channel ${channel}: heat in "${c.value.unit}"`);
-    return { ts, quantity, value: Math.round(scaledDecimal(c.value.number, 1) * factor), unit: 'Wh' };
+    return { ts, quantity, value: Math.round(scaledDecimal(c.value.number) * factor), unit: 'Wh' };
   }
   if (c.value.unit !== undefined && c.value.unit !== 'm3') throw new FrameError('format', `M-Bus channel ${channel}: volume in "${c.value.unit}"`);
-  return { ts, quantity, value: scaledDecimal(c.value.number, 1), unit: 'm3' };
+  return { ts, quantity, value: scaledDecimal(c.value.number), unit: 'm3' };
 }
 
 /**
