@@ -69,12 +69,21 @@ export class MqttConsumer {
     return this.link?.subscribed ?? false;
   }
 
-  /** Lets the messages in hand finish and be acknowledged, then disconnects, keeping the session. */
-  async close(): Promise<void> {
+  /**
+   * Lets the messages in hand finish and be acknowledged (for at most `graceMs`: a database that
+   * does not answer must not hold up a stop; what is not acknowledged comes again), then
+   * disconnects, keeping the session.
+   */
+  async close(graceMs = 10_000): Promise<void> {
     this.closing = true;
     clearTimeout(this.reconnectTimer);
     clearInterval(this.keepaliveTimer);
-    await Promise.allSettled([...this.settled]);
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.settled]),
+      new Promise((resolve) => (grace = setTimeout(resolve, graceMs))),
+    ]);
+    clearTimeout(grace);
     const link = this.link;
     if (!link || link.socket.destroyed) return;
     await new Promise<void>((resolve) => {

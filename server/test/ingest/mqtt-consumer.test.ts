@@ -124,6 +124,22 @@ describe('pipelined MQTT 5 consumer', () => {
     expect(broker.acks(1)).toEqual([1]);
   });
 
+  it('stops within its grace period when a message never finishes, and acknowledges nothing for it', async () => {
+    broker = new ScriptedBroker();
+    const url = await broker.listen();
+    const { handle, pending } = manualHandler();
+    consumer = new MqttConsumer({ url, clientId: 'gs-test-3', topics: ['t'], receiveMaximum: 8, sessionExpirySeconds: 300, handle });
+    await consumer.start();
+    broker.publish(0, 7, 'stuck');
+    await broker.until(() => pending.has('stuck'));
+    const started = Date.now();
+    await consumer.close(100);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(broker.acks()).toEqual([]);
+    expect(broker.received.at(-1)!.packet).toMatchObject({ cmd: 'disconnect', reasonCode: 0 });
+    consumer = undefined;
+  });
+
   it('refuses to start when the broker is unreachable, without retrying behind the caller\'s back', async () => {
     broker = new ScriptedBroker();
     const url = await broker.listen();
