@@ -185,6 +185,8 @@ function runInChild(scenario: Scenario): Promise<ScenarioResult> {
 
 const ms = (x: number | null) => (x === null ? '–' : x.toFixed(1));
 const cores = (x: number | undefined) => (x === undefined ? '–' : x.toFixed(2));
+/** CPU time of every process involved per stored reading: what the rate would be on idle cores, load average aside. */
+const perReading = (r: ScenarioResult) => ((Object.values(r.cpu.cores).reduce((a, b) => a + b, 0) * 1e6) / r.readingsPerSecond).toFixed(1);
 const share = (x: number | undefined) => (x === undefined ? '–' : `${Math.round(x * 100)} %`);
 const TARGET: Record<Scenario, string> = { embedded: '≥ 20,000/s', external: '≥ 40,000/s' };
 const LABEL: Record<Scenario, string> = { embedded: 'Aedes (in-process) + PGlite', external: 'Mosquitto 2 + PostgreSQL 15' };
@@ -209,9 +211,9 @@ ${results.map((r) => `| ${LABEL[r.scenario]} | ${r.readingsPerSecond.toLocaleStr
 
 Where the time goes in the throughput phase (until the last reading is stored): CPU per process group in cores (1.00 = one whole core of the 2), the whole machine's iowait and idle share, group commits. The load average is the machine's 1-minute figure when the phase started: other work on the machine takes its share.
 
-| Broker + store | Load avg | Gridshare | PostgreSQL backends | Mosquitto | Load generator | iowait | idle | Commits/s | Readings/commit |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|
-${results.map((r) => `| ${LABEL[r.scenario]} | ${r.cpu.loadAverage.toFixed(2)} | ${cores(r.cpu.cores.gridshare)} | ${cores(r.cpu.cores.postgres)} | ${cores(r.cpu.cores.mosquitto)} | ${cores(r.cpu.cores.load)} | ${share(r.cpu.iowait)} | ${share(r.cpu.idle)} | ${r.commitsPerSecond} | ${r.readingsPerCommit.toLocaleString('en')} |`).join('\n')}`;
+| Broker + store | Load avg | Gridshare | PostgreSQL backends | Mosquitto | Load generator | CPU µs per reading (all of these) | iowait | idle | Commits/s | Readings/commit |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+${results.map((r) => `| ${LABEL[r.scenario]} | ${r.cpu.loadAverage.toFixed(2)} | ${cores(r.cpu.cores.gridshare)} | ${cores(r.cpu.cores.postgres)} | ${cores(r.cpu.cores.mosquitto)} | ${cores(r.cpu.cores.load)} | ${perReading(r)} | ${share(r.cpu.iowait)} | ${share(r.cpu.idle)} | ${r.commitsPerSecond} | ${r.readingsPerCommit.toLocaleString('en')} |`).join('\n')}`;
   console.log(body);
   if (process.argv.includes('--record')) recordSection('Ingestion', body);
 }

@@ -172,12 +172,15 @@ interface DirtyPoint {
  * on the embedded store a transaction holds the only connection, and ingestion's commits must
  * not wait behind a recomputation.
  */
-export async function processDirty(db: Db, maxPoints = MAX_POINTS, chunkPoints = db.kind === 'pglite' ? 1 : 100): Promise<{ points: number; intervals: number }> {
-  const marks = await db.query<{ metering_point_id: string; community_id: string; start: Date; version: number }>(
+export async function processDirty(db: Db, maxPoints = MAX_POINTS, chunkPoints = db.kind === 'pglite' ? 1 : 100): Promise<{ points: number; intervals: number; more: boolean }> {
+  // One point beyond the pass is picked only to tell whether more are waiting.
+  const marks = await db.query<{ metering_point_id: string; community_id: string; start: Date; version: number; more: boolean }>(
     `WITH picked AS (
-       SELECT metering_point_id FROM interval_dirty GROUP BY metering_point_id ORDER BY min(start) LIMIT $1)
-     SELECT d.metering_point_id, mp.community_id, d.start, d.version
-     FROM interval_dirty d JOIN picked USING (metering_point_id) JOIN metering_points mp ON mp.id = d.metering_point_id`,
+       SELECT metering_point_id, row_number() OVER (ORDER BY min(start), metering_point_id) AS n
+       FROM interval_dirty GROUP BY metering_point_id ORDER BY min(start), metering_point_id LIMIT $1 + 1)
+     SELECT d.metering_point_id, mp.community_id, d.start, d.version, (SELECT count(*) FROM picked) > $1 AS more
+     FROM interval_dirty d JOIN picked USING (metering_point_id) JOIN metering_points mp ON mp.id = d.metering_point_id
+     WHERE picked.n <= $1`,
     [maxPoints],
   );
   const points = new Map<string, DirtyPoint>();
@@ -199,7 +202,7 @@ export async function processDirty(db: Db, maxPoints = MAX_POINTS, chunkPoints =
   }
   // Points that no longer exist leave nothing to compute.
   await db.query('DELETE FROM interval_dirty d WHERE NOT EXISTS (SELECT 1 FROM metering_points mp WHERE mp.id = d.metering_point_id)');
-  return { points: points.size, intervals: written };
+  return { points: points.size, intervals: written, more: marks[0]?.more ?? false };
 }
 
 async function recompute(db: Db, dirty: readonly DirtyPoint[]): Promise<number> {
@@ -282,7 +285,8 @@ export class IntervalScheduler {
 
   /**
    * One pass per nudge, so under a steady stream each dirty point is recomputed about once per
-   * delay rather than over and over; a backlog (a full pass) and `flush` go on until it is done.
+   * delay rather than over and over; a backlog (more points than a pass takes) and `flush` go on
+   * until it is done.
    */
   private run(drain = false): Promise<void> {
     if (this.running) {
@@ -292,8 +296,8 @@ export class IntervalScheduler {
     this.running = (async () => {
       try {
         for (;;) {
-          const { points } = await processDirty(this.db, MAX_POINTS);
-          if (points === 0 || this.closed || (!drain && points < MAX_POINTS)) break;
+          const { points, more } = await processDirty(this.db, MAX_POINTS);
+          if (points === 0 || this.closed || (!drain && !more)) break;
         }
       } catch (error) {
         process.stderr.write(`gridshare: interval computation failed, will retry: ${(error as Error).message}\n`);

@@ -49,4 +49,18 @@ describe.each(storeKinds)('the interval job on %s', (kind) => {
     await writer.close();
     expect(await intervals(site.meteringPointId)).toEqual([['12:00', 360, 'measured'], ['12:15', 360, 'measured'], ['12:30', null, 'missing']]);
   });
+
+  it('tells whether more points are waiting than one pass takes', async () => {
+    while ((await processDirty(db)).points > 0) { /* start from nothing dirty */ }
+    const writer = new ReadingWriter(db);
+    for (let i = 0; i < 2; i++) {
+      const site = await insertCommunityWithDevice(db);
+      await writer.write({ deviceId: site.deviceId, communityId: site.communityId, meteringPointId: site.meteringPointId },
+        [{ ts: '2026-11-20T14:00:00Z', quantity: 'energy.import', value: 10, unit: 'Wh' }]);
+    }
+    await writer.close();
+    expect(await processDirty(db, 1)).toMatchObject({ points: 1, more: true });
+    expect(await processDirty(db, 1)).toMatchObject({ points: 1, more: false });
+    expect(await processDirty(db, 1)).toMatchObject({ points: 0, more: false });
+  });
 });
