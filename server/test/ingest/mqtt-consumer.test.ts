@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import mqttPacket, { type Packet } from 'mqtt-packet';
-import { MqttConsumer } from '../../src/ingest/mqtt-consumer.js';
+import { MqttConsumer, type ConsumerOptions } from '../../src/ingest/mqtt-consumer.js';
 
 const OPTS = { protocolVersion: 5 } as const;
 
@@ -76,12 +76,18 @@ describe('pipelined MQTT 5 consumer', () => {
     await broker?.close();
   });
 
-  it('resumes a named session with a Receive Maximum and handles several messages at once, acknowledging in arrival order', async () => {
+  /** A scripted broker and a consumer connected to it whose messages the test finishes by hand. */
+  async function connectedConsumer(options: Partial<ConsumerOptions> & { clientId: string }) {
     broker = new ScriptedBroker();
     const url = await broker.listen();
-    const { handle, pending } = manualHandler();
-    consumer = new MqttConsumer({ url, clientId: 'gs-test-0', topics: ['$share/g/devices/+/messages/events'], receiveMaximum: 64, sessionExpirySeconds: 300, handle });
+    const handler = manualHandler();
+    consumer = new MqttConsumer({ url, topics: ['t'], receiveMaximum: 8, sessionExpirySeconds: 300, handle: handler.handle, ...options });
     await consumer.start();
+    return handler.pending;
+  }
+
+  it('resumes a named session with a Receive Maximum and handles several messages at once, acknowledging in arrival order', async () => {
+    const pending = await connectedConsumer({ clientId: 'gs-test-0', topics: ['$share/g/devices/+/messages/events'], receiveMaximum: 64 });
     const connect = broker.received[0]!.packet as mqttPacket.IConnectPacket;
     expect(connect).toMatchObject({ clientId: 'gs-test-0', clean: false, protocolVersion: 5, properties: { receiveMaximum: 64, sessionExpiryInterval: 300 } });
     expect(broker.received[1]!.packet).toMatchObject({ cmd: 'subscribe', subscriptions: [{ topic: '$share/g/devices/+/messages/events', qos: 1 }] });
@@ -100,12 +106,8 @@ describe('pipelined MQTT 5 consumer', () => {
   });
 
   it('never acknowledges a message it failed to handle, drops the connection and resumes on a new one without the old acknowledgements', async () => {
-    broker = new ScriptedBroker();
-    const url = await broker.listen();
-    const { handle, pending } = manualHandler();
     const errors: string[] = [];
-    consumer = new MqttConsumer({ url, clientId: 'gs-test-1', topics: ['t'], receiveMaximum: 8, sessionExpirySeconds: 300, handle, reconnectMs: 10, onError: (e) => errors.push(e.message) });
-    await consumer.start();
+    const pending = await connectedConsumer({ clientId: 'gs-test-1', reconnectMs: 10, onError: (e) => errors.push(e.message) });
     broker.publish(0, 1, 'a');
     broker.publish(0, 2, 'b');
     await broker.until(() => pending.size === 2);
@@ -125,15 +127,11 @@ describe('pipelined MQTT 5 consumer', () => {
   });
 
   it('stops within its grace period when a message never finishes, and acknowledges nothing for it', async () => {
-    broker = new ScriptedBroker();
-    const url = await broker.listen();
-    const { handle, pending } = manualHandler();
-    consumer = new MqttConsumer({ url, clientId: 'gs-test-3', topics: ['t'], receiveMaximum: 8, sessionExpirySeconds: 300, handle });
-    await consumer.start();
+    const pending = await connectedConsumer({ clientId: 'gs-test-3' });
     broker.publish(0, 7, 'stuck');
     await broker.until(() => pending.has('stuck'));
     const started = Date.now();
-    await consumer.close(100);
+    await consumer!.close(100);
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(broker.acks()).toEqual([]);
     expect(broker.received.at(-1)!.packet).toMatchObject({ cmd: 'disconnect', reasonCode: 0 });
