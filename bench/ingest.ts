@@ -4,6 +4,7 @@
  *   external: Mosquitto (MQTT_URL, default mqtt://127.0.0.1:1883) + PostgreSQL (DATABASE_URL,
  *             default postgres://postgres@127.0.0.1:5432/test; a fresh database is created)
  * Run: npm run bench:ingest [-- --devices 200] [-- --seconds 20] [-- --only embedded|external] [-- --record]
+ * External scenario: [-- --connections 4] [-- --inflight 256] override the consumer connections and Receive Maximum.
  * Each scenario runs in its own process (its peak RSS is the server's), the devices in another.
  * BENCH_INTERVAL_DELAY_MS=<ms> changes how soon intervals are recomputed (a huge value turns it
  * off), to see what the interval job costs ingestion.
@@ -21,6 +22,7 @@ import { deviceResource, signSasToken } from '../server/src/provisioning/sas.js'
 import { createScratchDatabase } from '../server/test/support/stores.js';
 import { benchCommunity } from './lib/community.js';
 import { machine, peakRssMb, percentile, recordSection } from './lib/report.js';
+import { cpuBetween, cpuSnapshot, pidsNamed, type CpuUse } from './lib/cpu.js';
 import type { LoadCommand, LoadConfig, LoadReport } from './lib/ingest-load.js';
 
 type Scenario = 'embedded' | 'external';
@@ -45,6 +47,10 @@ interface ScenarioResult {
   liveP99: number;
   liveMissing: number;
   peakRssMb: number;
+  /** The throughput phase: CPU per process group, group commits. */
+  cpu: CpuUse;
+  commitsPerSecond: number;
+  readingsPerCommit: number;
 }
 
 async function storedCount(platform: Platform, communityId: string): Promise<number> {
@@ -61,7 +67,7 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     store: database ? { kind: 'postgres', url: database.url } : { kind: 'pglite', dataDir: join(dir, 'db') },
     http: { port: 0, host: '127.0.0.1', explicit: true },
     mqtt: { port: 0, host: '127.0.0.1', explicit: true },
-    ...(scenario === 'external' ? { externalMqtt: { url: mqttUrl, group: `bench${randomBytes(3).toString('hex')}`, sessionExpirySeconds: 60, ...(arg('--connections') ? { connections: Number(arg('--connections')) } : {}) } } : {}),
+    ...(scenario === 'external' ? { externalMqtt: { url: mqttUrl, group: `bench${randomBytes(3).toString('hex')}`, sessionExpirySeconds: 60, ...(arg('--connections') ? { connections: Number(arg('--connections')) } : {}), ...(arg('--inflight') ? { inflightPerConnection: Number(arg('--inflight')) } : {}) } } : {}),
     artefactsDir: join(dir, 'artefacts'),
     ...(process.env.BENCH_INTERVAL_DELAY_MS ? { intervalDelayMs: Number(process.env.BENCH_INTERVAL_DELAY_MS) } : {}),
   });
@@ -111,6 +117,18 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     const ticker = setInterval(() => {
       storedCount(platform, communityId).then((n) => child.connected && child.send({ type: 'stored', readings: n - baseline } satisfies LoadCommand), () => undefined);
     }, 100);
+    // CPU of the server (PGlite included), the load generator, and for the external scenario
+    // the PostgreSQL backends of the bench database and the broker.
+    const backends = async () => database
+      ? (await platform.db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()')).map((r) => r.pid)
+      : [];
+    const processes = async () => ({
+      gridshare: [process.pid],
+      load: child.pid ? [child.pid] : [],
+      ...(database ? { postgres: await backends(), mosquitto: pidsNamed('mosquitto') } : {}),
+    });
+    const cpuStart = cpuSnapshot(await processes());
+    const writerStart = { ...platform.writer.stats };
     const t0 = performance.now();
     const published = await next('published');
     // Sustained rate = everything published in the phase, stored; measured until the last is in.
@@ -119,6 +137,9 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
       await new Promise((r) => setTimeout(r, 50));
     }
     const storeSeconds = (performance.now() - t0) / 1000;
+    const cpu = cpuBetween(cpuStart, cpuSnapshot(await processes()));
+    const commits = platform.writer.stats.commits - writerStart.commits;
+    const committedReadings = platform.writer.stats.readings - writerStart.readings;
     const throughput = await next('throughput');
     const paced = await next('paced');
     clearInterval(ticker);
@@ -142,6 +163,9 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
       liveP99: percentile(live, 99),
       liveMissing: paced.liveMissing,
       peakRssMb: peakRssMb(),
+      cpu,
+      commitsPerSecond: Math.round(commits / storeSeconds),
+      readingsPerCommit: Math.round(committedReadings / Math.max(commits, 1)),
     };
   } finally {
     load?.kill();
@@ -153,13 +177,17 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
 
 function runInChild(scenario: Scenario): Promise<ScenarioResult> {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--scenario', scenario, '--devices', String(devices), '--seconds', String(seconds), ...(arg('--connections') ? ['--connections', arg('--connections')!] : [])], { execArgv: ['--import', 'tsx'] });
+    const child = fork(fileURLToPath(import.meta.url), ['--scenario', scenario, '--devices', String(devices), '--seconds', String(seconds), ...(['--connections', '--inflight'] as const).flatMap((flag) => (arg(flag) ? [flag, arg(flag)!] : []))], { execArgv: ['--import', 'tsx'] });
     child.once('message', (result: ScenarioResult) => resolve(result));
     child.once('exit', (code) => code !== 0 && reject(new Error(`${scenario} scenario exited with ${code}`)));
   });
 }
 
 const ms = (x: number | null) => (x === null ? '–' : x.toFixed(1));
+const cores = (x: number | undefined) => (x === undefined ? '–' : x.toFixed(2));
+/** CPU time of every process involved per stored reading: what the rate would be on idle cores, load average aside. */
+const perReading = (r: ScenarioResult) => ((Object.values(r.cpu.cores).reduce((a, b) => a + b, 0) * 1e6) / r.readingsPerSecond).toFixed(1);
+const share = (x: number | undefined) => (x === undefined ? '–' : `${Math.round(x * 100)} %`);
 const TARGET: Record<Scenario, string> = { embedded: '≥ 20,000/s', external: '≥ 40,000/s' };
 const LABEL: Record<Scenario, string> = { embedded: 'Aedes (in-process) + PGlite', external: 'Mosquitto 2 + PostgreSQL 15' };
 
@@ -175,11 +203,17 @@ if (only) {
     process.stderr.write(`bench:ingest ${scenario} (${devices} devices, ${seconds} s)…\n`);
     results.push(await runInChild(scenario));
   }
-  const body = `Measured ${machine()} with \`npm run bench:ingest\` (${devices} devices, each its own MQTT connection with its own SAS token on the embedded broker, QoS 1, JSON messages of 20 readings, 4 messages in flight per device, ${seconds} s; the devices run in a separate process). "Stored/s" counts readings committed to the database (read back from the device counters; "lost" compares with what was published). Latency is measured at a steady 1,000 readings/s (100 messages/s of 10 readings): publish → PUBACK, which the embedded broker sends only after the commit, and publish → the event on the manager's live stream (server-sent events over HTTP). Peak RSS is the server process (platform, broker and database; PGlite runs inside it).
+  const body = `Measured ${machine()} with \`npm run bench:ingest\` (${devices} devices, each its own MQTT connection with its own SAS token on the embedded broker, QoS 1, JSON messages of 20 readings, 4 messages in flight per device, ${seconds} s; the devices run in a separate process). With Mosquitto the devices wait while 2,000 messages are published but not yet stored (the broker acknowledges them at once), and Gridshare consumes through a shared subscription with ${arg('--connections') ?? 4} connections of ${arg('--inflight') ?? 256} messages in flight each. "Stored/s" counts readings committed to the database (read back from the device counters; "lost" compares with what was published). Latency is measured at a steady 1,000 readings/s (100 messages/s of 10 readings): publish → PUBACK, which the embedded broker sends only after the commit, and publish → the event on the manager's live stream (server-sent events over HTTP). Peak RSS is the server process (platform, broker and database; PGlite runs inside it).
 
 | Broker + store | Stored/s | Target | Lost | PUBACK p50/p99 at saturation (ms) | Publish→stored p50/p99 at 1,000/s (ms) | Publish→live p50/p99 at 1,000/s (ms), target p99 < 250 | Live events missing | Peak RSS (MB) |
 |---|---:|---|---:|---:|---:|---:|---:|---:|
-${results.map((r) => `| ${LABEL[r.scenario]} | ${r.readingsPerSecond.toLocaleString('en')} | ${TARGET[r.scenario]} | ${r.lostReadings} | ${ms(r.saturatedAckP50)} / ${ms(r.saturatedAckP99)} | ${ms(r.storedP50)} / ${ms(r.storedP99)} | ${ms(r.liveP50)} / ${ms(r.liveP99)} | ${r.liveMissing} | ${r.peakRssMb} |`).join('\n')}`;
+${results.map((r) => `| ${LABEL[r.scenario]} | ${r.readingsPerSecond.toLocaleString('en')} | ${TARGET[r.scenario]} | ${r.lostReadings} | ${ms(r.saturatedAckP50)} / ${ms(r.saturatedAckP99)} | ${ms(r.storedP50)} / ${ms(r.storedP99)} | ${ms(r.liveP50)} / ${ms(r.liveP99)} | ${r.liveMissing} | ${r.peakRssMb} |`).join('\n')}
+
+Where the time goes in the throughput phase (until the last reading is stored): CPU per process group in cores (1.00 = one whole core of the 2), the whole machine's iowait and idle share, group commits. The load average is the machine's 1-minute figure when the phase started: other work on the machine takes its share.
+
+| Broker + store | Load avg | Gridshare | PostgreSQL backends | Mosquitto | Load generator | CPU µs per reading (all of these) | iowait | idle | Commits/s | Readings/commit |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+${results.map((r) => `| ${LABEL[r.scenario]} | ${r.cpu.loadAverage.toFixed(2)} | ${cores(r.cpu.cores.gridshare)} | ${cores(r.cpu.cores.postgres)} | ${cores(r.cpu.cores.mosquitto)} | ${cores(r.cpu.cores.load)} | ${perReading(r)} | ${share(r.cpu.iowait)} | ${share(r.cpu.idle)} | ${r.commitsPerSecond} | ${r.readingsPerCommit.toLocaleString('en')} |`).join('\n')}`;
   console.log(body);
   if (process.argv.includes('--record')) recordSection('Ingestion', body);
 }

@@ -48,6 +48,8 @@ class DeviceClock {
 }
 
 let storedReadings = 0;
+/** Publishers waiting for the server to catch up (external broker); woken when it reports progress. */
+const waiting: (() => void)[] = [];
 
 async function run(config: LoadConfig): Promise<void> {
   const clients: MqttClient[] = [];
@@ -68,11 +70,11 @@ async function run(config: LoadConfig): Promise<void> {
   let acked = 0;
   let published = 0;
   const ackMs: number[] = [];
-  const window = 200 * config.throughput.readingsPerMessage * config.devices.length / 10;
+  const window = 2_000 * config.throughput.readingsPerMessage;
   await Promise.all(clients.flatMap((client, d) => Array.from({ length: config.throughput.inflightPerDevice }, async () => {
     while (now() < end) {
       if (config.protocolVersion === 5 && published - storedReadings > window) {
-        await new Promise((r) => setTimeout(r, 5));
+        await new Promise<void>((resolve) => waiting.push(resolve));
         continue;
       }
       const message = clocks[d]!.message(instants);
@@ -145,7 +147,10 @@ async function run(config: LoadConfig): Promise<void> {
 }
 
 process.on('message', (command: LoadCommand) => {
-  if (command.type === 'stored') storedReadings = command.readings;
+  if (command.type === 'stored') {
+    storedReadings = command.readings;
+    for (const wake of waiting.splice(0)) wake();
+  }
   else run(command.config).then(() => process.exit(0), (error: Error) => {
     process.stderr.write(`load: ${error.stack ?? error.message}\n`);
     process.exit(1);

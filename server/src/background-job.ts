@@ -1,7 +1,14 @@
+/** What one pass did, and whether it left work behind (more than a pass takes). */
+export interface PassResult {
+  readonly done: number;
+  readonly more: boolean;
+}
+
 /**
  * A job that works off marks in the database (dirty quarter hours) in the background: started
- * shortly after a nudge, run until a pass reports nothing done, retried after a failure, never
- * two passes at once. `flush` waits until nothing is left (tests, shutdown).
+ * shortly after a nudge, passes repeated while a pass says more is waiting, retried after a
+ * failure, never two passes at once. `flush` goes on until a pass finds nothing left (tests,
+ * shutdown).
  */
 export class BackgroundJob {
   private timer: NodeJS.Timeout | undefined;
@@ -9,10 +16,10 @@ export class BackgroundJob {
   private again = false;
   private closed = false;
 
-  /** `pass` returns how much it did; 0 means nothing was left. `afterRun` follows every run that did something. */
+  /** `afterRun` follows every run that did something. */
   constructor(
     private readonly name: string,
-    private readonly pass: () => Promise<number>,
+    private readonly pass: () => Promise<PassResult>,
     private readonly delayMs: number,
     private readonly afterRun?: () => void,
   ) {}
@@ -25,7 +32,7 @@ export class BackgroundJob {
     }, this.delayMs);
   }
 
-  private run(): Promise<void> {
+  private run(drain = false): Promise<void> {
     if (this.running) {
       this.again = true;
       return this.running;
@@ -33,7 +40,12 @@ export class BackgroundJob {
     this.running = (async () => {
       let worked = false;
       try {
-        while ((await this.pass()) > 0 && !this.closed) worked = true;
+        for (;;) {
+          const { done, more } = await this.pass();
+          if (done === 0) break;
+          worked = true;
+          if (this.closed || (!drain && !more)) break;
+        }
       } catch (error) {
         process.stderr.write(`gridshare: ${this.name} failed, will retry: ${(error as Error).message}\n`);
         this.nudge();
@@ -51,7 +63,7 @@ export class BackgroundJob {
 
   async flush(): Promise<void> {
     await this.running;
-    await this.run();
+    await this.run(true);
   }
 
   async close(): Promise<void> {

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { openDb, type Db, type StoreConfig } from './store/db.js';
 import { migrate } from './store/migrate.js';
@@ -38,7 +39,7 @@ export interface PlatformOptions {
   http: { port: number; host: string; explicit: boolean };
   /** The embedded broker's port, unless `externalMqtt` names a broker to consume from. */
   mqtt: { port: number; host: string; explicit: boolean };
-  externalMqtt?: { url: string; group?: string; instanceId?: string; connections?: number; sessionExpirySeconds?: number };
+  externalMqtt?: { url: string; group?: string; instanceId?: string; connections?: number; inflightPerConnection?: number; sessionExpirySeconds?: number };
   /** Where provisioning artefacts (batch ZIPs) are kept. */
   artefactsDir: string;
   /** How devices and browsers reach this installation; defaults to the local listening address. */
@@ -101,6 +102,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       afterRun: () => sharing.nudge(),
     });
     const writer = new ReadingWriter(db, {
+      // PGlite has one connection; a PostgreSQL server works on a second commit while the first waits for its fsync.
+      concurrentCommits: db.kind === 'postgres' ? 2 : 1,
       onCommitted: (messages) => {
         live.publish(messages);
         intervals.nudge();
@@ -124,8 +127,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       external = await startExternalIngest({
         url: options.externalMqtt.url,
         group: options.externalMqtt.group ?? 'gridshare',
-        instanceId: options.externalMqtt.instanceId ?? `${process.pid}`,
-        connections: options.externalMqtt.connections ?? 32,
+        // Without a stable name a restarted process would not resume its sessions, and the messages
+        // in flight to them at a crash would wait in the broker until those sessions expire.
+        instanceId: options.externalMqtt.instanceId ?? `${hostname()}-${options.http.port || process.pid}`,
+        connections: options.externalMqtt.connections ?? 4,
+        inflightPerConnection: options.externalMqtt.inflightPerConnection ?? 256,
         sessionExpirySeconds: options.externalMqtt.sessionExpirySeconds ?? 3_600,
         ingest,
         lookupDevice: async (deviceId) => {

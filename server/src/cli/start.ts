@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { artefactsDirFor, startPlatform } from '../platform.js';
@@ -20,6 +21,8 @@ export function registerStartCommand(program: Command): void {
     .addOption(new Option('--data <dir>', 'directory of the embedded database').default('./data').env('GRIDSHARE_DATA'))
     .addOption(new Option('--database-url <url>', 'PostgreSQL server instead of the embedded database').env('DATABASE_URL'))
     .addOption(new Option('--mqtt-url <url>', 'consume devices from this MQTT broker (MQTT 5 shared subscriptions) instead of the embedded one').env('MQTT_URL'))
+    .addOption(new Option('--mqtt-group <name>', 'with --mqtt-url: shared-subscription group, the same for every process of one installation').default('gridshare').env('MQTT_GROUP'))
+    .addOption(new Option('--mqtt-instance <id>', 'with --mqtt-url: this process\'s name in the group, stable across restarts so it resumes its MQTT sessions (default: host name and HTTP port)').env('MQTT_INSTANCE'))
     .addOption(new Option('--public-url <url>', 'how devices and browsers reach this installation (default: the local address)').env('GRIDSHARE_PUBLIC_URL'))
     .addOption(new Option('--artefacts-dir <dir>', 'where provisioning artefacts are kept (default: <data>/artefacts)').env('GRIDSHARE_ARTEFACTS'))
     .option('--demo', 'create the demo community "Sunny Street" if it is absent and simulate its devices', false)
@@ -29,7 +32,7 @@ export function registerStartCommand(program: Command): void {
     .option('--log', 'log every request', false)
     .action(async (options: {
       port?: number; host: string; mqttPort?: number; data: string; databaseUrl?: string;
-      mqttUrl?: string; publicUrl?: string; artefactsDir?: string;
+      mqttUrl?: string; mqttGroup: string; mqttInstance?: string; publicUrl?: string; artefactsDir?: string;
       demo: boolean; simulate: boolean; simulateSpeed: number; secureCookies: boolean; log: boolean;
     }) => {
       const started = Date.now();
@@ -42,7 +45,13 @@ export function registerStartCommand(program: Command): void {
           secureCookies: options.secureCookies,
           demo: options.demo,
           artefactsDir: resolve(options.artefactsDir ?? artefactsDirFor(options.data)),
-          ...(options.mqttUrl ? { externalMqtt: { url: options.mqttUrl } } : {}),
+          ...(options.mqttUrl ? {
+            externalMqtt: {
+              url: options.mqttUrl,
+              group: options.mqttGroup,
+              instanceId: options.mqttInstance ?? `${hostname()}-${options.port ?? 8080}`,
+            },
+          } : {}),
           ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
         });
         const out = (line = '') => process.stdout.write(`${line}\n`);

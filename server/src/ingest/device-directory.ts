@@ -14,12 +14,28 @@ const TTL_MS = 10_000;
  */
 export class DeviceDirectory {
   private readonly cache = new Map<string, { record: DeviceRecord | undefined; expires: number }>();
+  /** Lookups under way: the many messages in flight of one device share one query when its entry expires. */
+  private readonly loading = new Map<string, Promise<DeviceRecord | undefined>>();
 
   constructor(private readonly db: Queryable) {}
 
   async get(deviceId: string): Promise<DeviceRecord | undefined> {
     const hit = this.cache.get(deviceId);
     if (hit && hit.expires > Date.now()) return hit.record;
+    const under = this.loading.get(deviceId);
+    if (under) return under;
+    const loading: Promise<DeviceRecord | undefined> = this.load(deviceId).then((record) => {
+      // A change invalidated the entry while it was read: answer this caller, keep nothing.
+      if (this.loading.get(deviceId) === loading) this.cache.set(deviceId, { record, expires: Date.now() + TTL_MS });
+      return record;
+    }).finally(() => {
+      if (this.loading.get(deviceId) === loading) this.loading.delete(deviceId);
+    });
+    this.loading.set(deviceId, loading);
+    return loading;
+  }
+
+  private async load(deviceId: string): Promise<DeviceRecord | undefined> {
     const rows = await this.db.query<{
       id: string; community_id: string; metering_point_id: string | null; status: 'active' | 'disabled';
       primary_key: string | null; secondary_key: string | null;
@@ -36,12 +52,16 @@ export class DeviceDirectory {
       status: row.status,
       keys: [row.primary_key, row.secondary_key].filter((k): k is string => !!k),
     };
-    this.cache.set(deviceId, { record, expires: Date.now() + TTL_MS });
     return record;
   }
 
   invalidate(deviceId?: string): void {
-    if (deviceId === undefined) this.cache.clear();
-    else this.cache.delete(deviceId);
+    if (deviceId === undefined) {
+      this.cache.clear();
+      this.loading.clear();
+    } else {
+      this.cache.delete(deviceId);
+      this.loading.delete(deviceId);
+    }
   }
 }

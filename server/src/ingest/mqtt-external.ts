@@ -1,6 +1,6 @@
-import mqtt, { type MqttClient } from 'mqtt';
 import type { IngestService, AuthenticatedDevice } from './service.js';
 import { parseDeviceTopic } from './topics.js';
+import { MqttConsumer } from './mqtt-consumer.js';
 
 export interface ExternalIngestOptions {
   url: string;
@@ -8,13 +8,16 @@ export interface ExternalIngestOptions {
   group: string;
   /** Stable per process, so a restarted process resumes its MQTT sessions and gets unacknowledged messages again. */
   instanceId: string;
-  /** Parallel subscriber connections; each handles one message at a time. */
+  /** Parallel subscriber connections. */
   connections: number;
+  /** Messages each connection handles at once (MQTT 5 Receive Maximum). */
+  inflightPerConnection: number;
   sessionExpirySeconds: number;
   ingest: IngestService;
   /** The broker authenticated the device; here we only find its binding (and skip unknown or disabled devices). */
   lookupDevice: (deviceId: string) => Promise<AuthenticatedDevice | undefined>;
   onRefused?: (deviceId: string, reason: string) => void;
+  onError?: (error: Error) => void;
 }
 
 export interface ExternalIngest {
@@ -29,12 +32,11 @@ const PAYLOAD_FORMAT_INVALID = 0x99;
 
 /**
  * Consumes devices' messages from an external broker (Mosquitto, EMQX, HiveMQ) through MQTT 5
- * shared subscriptions, so several Gridshare processes share the load. The PUBACK to the broker
- * is sent only after the group commit (customHandleAcks); a crash before it makes the broker
- * deliver the message again.
+ * shared subscriptions, so several Gridshare processes share the load. Each PUBACK to the
+ * broker is sent only after the group commit that stored the message; a crash before it makes
+ * the broker deliver the message again.
  */
 export async function startExternalIngest(options: ExternalIngestOptions): Promise<ExternalIngest> {
-  const clients: MqttClient[] = [];
   const handle = async (topic: string, payload: Buffer): Promise<number> => {
     const parsed = parseDeviceTopic(topic);
     if (!parsed || parsed.kind === 'commands') return NOT_AUTHORISED;
@@ -53,32 +55,23 @@ export async function startExternalIngest(options: ExternalIngestOptions): Promi
     return SUCCESS;
   };
 
-  for (let i = 0; i < options.connections; i++) {
-    const client = await mqtt.connectAsync(options.url, {
-      protocolVersion: 5,
-      clientId: `gridshare-${options.group}-${options.instanceId}-${i}`,
-      clean: false,
-      properties: { sessionExpiryInterval: options.sessionExpirySeconds },
-      reconnectPeriod: 1_000,
-      customHandleAcks: (topic, message, _packet, done) => {
-        handle(topic, message).then(
-          (code) => done(code),
-          // Not stored: no PUBACK; dropping the connection makes the broker resend.
-          (error: Error) => done(error),
-        );
-      },
-    });
-    clients.push(client);
-    await client.subscribeAsync(
-      [`$share/${options.group}/devices/+/messages/events`, `$share/${options.group}/devices/+/frames/+`],
-      { qos: 1 },
-    );
-  }
-
-  return {
-    connected: () => clients.every((c) => c.connected),
-    async close() {
-      await Promise.all(clients.map((c) => c.endAsync()));
-    },
+  const consumers = Array.from({ length: options.connections }, (_, i) => new MqttConsumer({
+    url: options.url,
+    clientId: `gridshare-${options.group}-${options.instanceId}-${i}`,
+    topics: [`$share/${options.group}/devices/+/messages/events`, `$share/${options.group}/devices/+/frames/+`],
+    receiveMaximum: options.inflightPerConnection,
+    sessionExpirySeconds: options.sessionExpirySeconds,
+    handle,
+    onError: options.onError ?? ((error) => process.stderr.write(`gridshare: MQTT consumer: ${error.message}; reconnecting\n`)),
+  }));
+  const close = async () => {
+    await Promise.all(consumers.map((c) => c.close()));
   };
+  try {
+    await Promise.all(consumers.map((c) => c.start()));
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { connected: () => consumers.every((c) => c.connected()), close };
 }

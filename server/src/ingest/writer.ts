@@ -32,7 +32,19 @@ export interface WriterOptions {
   maxBatchReadings?: number;
   /** …and waits at most this long for more to arrive once one is pending. */
   maxDelayMs?: number;
+  /**
+   * Group commits in flight at once, each on its own connection (PostgreSQL). A device is in at
+   * most one of them, so its register checks and cached values stay in order.
+   */
+  concurrentCommits?: number;
   onCommitted?: (messages: readonly CommittedMessage[]) => void;
+}
+
+/** Counters since start, for the benchmark and metrics. */
+export interface WriterStats {
+  commits: number;
+  messages: number;
+  readings: number;
 }
 
 type SeriesKey = string;
@@ -43,6 +55,10 @@ interface Point {
   value: number;
 }
 
+/** The stored readings just before and after a late one. */
+type Neighbours = [Point | undefined, Point | undefined];
+const lateKey = (deviceId: string, quantity: string, ts: number) => `${seriesKey(deviceId, quantity)}\u0000${ts}`;
+
 /**
  * Group commit of readings: messages from many devices are written in one transaction with
  * one multi-row insert, and each caller's promise resolves only after that transaction has
@@ -51,17 +67,22 @@ interface Point {
 export class ReadingWriter {
   private queue: Pending[] = [];
   private queuedReadings = 0;
-  private flushing: Promise<void> | undefined;
+  /** Devices with a message in a commit in flight: their next messages wait for the following one. */
+  private readonly busyDevices = new Set<string>();
+  private readonly inFlight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   /** Latest committed register value per series, so in-order data needs no extra query. */
   private readonly latest = new Map<SeriesKey, Point>();
   private readonly maxBatchReadings: number;
   private readonly maxDelayMs: number;
+  private readonly concurrentCommits: number;
   private closed = false;
+  readonly stats: WriterStats = { commits: 0, messages: 0, readings: 0 };
 
   constructor(private readonly db: Db, private readonly options: WriterOptions = {}) {
     this.maxBatchReadings = options.maxBatchReadings ?? 5_000;
     this.maxDelayMs = options.maxDelayMs ?? 2;
+    this.concurrentCommits = options.concurrentCommits ?? 1;
   }
 
   write(source: IngestSource, readings: Reading[]): Promise<WriteResult> {
@@ -87,8 +108,10 @@ export class ReadingWriter {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
-    while (this.queue.length > 0 || this.flushing) {
-      await (this.flushing ?? this.flush());
+    this.timer = undefined;
+    while (this.queue.length > 0 || this.inFlight.size > 0) {
+      this.startCommits();
+      await Promise.race(this.inFlight);
     }
   }
 
@@ -98,48 +121,73 @@ export class ReadingWriter {
   }
 
   private schedule(): void {
-    if (this.flushing) return;
+    if (this.inFlight.size >= this.concurrentCommits) return;
     if (this.queuedReadings >= this.maxBatchReadings) {
       clearTimeout(this.timer);
       this.timer = undefined;
-      void this.flush();
+      this.startCommits();
     } else if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
-        void this.flush();
+        this.startCommits();
       }, this.maxDelayMs);
     }
   }
 
-  private flush(): Promise<void> {
-    if (this.flushing || this.queue.length === 0) return this.flushing ?? Promise.resolve();
-    const batch: Pending[] = [];
-    let count = 0;
-    while (this.queue.length > 0 && (batch.length === 0 || count + this.queue[0]!.readings.length <= this.maxBatchReadings)) {
-      const next = this.queue.shift()!;
-      batch.push(next);
-      count += next.readings.length;
+  private startCommits(): void {
+    while (this.inFlight.size < this.concurrentCommits) {
+      const batch = this.takeBatch();
+      if (batch.length === 0) return;
+      const committing: Promise<void> = this.commit(batch).finally(() => {
+        for (const pending of batch) this.busyDevices.delete(pending.source.deviceId);
+        this.inFlight.delete(committing);
+        if (this.queue.length > 0 && !this.closed) this.schedule();
+      });
+      this.inFlight.add(committing);
     }
+  }
+
+  /**
+   * The next group, in arrival order, up to the size limit. A device already in a commit in
+   * flight keeps all its queued messages for a later one, so its messages commit in order.
+   */
+  private takeBatch(): Pending[] {
+    const batch: Pending[] = [];
+    const rest: Pending[] = [];
+    const waiting = new Set<string>();
+    let count = 0;
+    for (const pending of this.queue) {
+      const device = pending.source.deviceId;
+      const fits = batch.length === 0 || count + pending.readings.length <= this.maxBatchReadings;
+      if (!fits || waiting.has(device) || this.busyDevices.has(device)) {
+        waiting.add(device);
+        rest.push(pending);
+        continue;
+      }
+      batch.push(pending);
+      count += pending.readings.length;
+    }
+    for (const pending of batch) this.busyDevices.add(pending.source.deviceId);
+    this.queue = rest;
     this.queuedReadings -= count;
-    this.flushing = this.commit(batch).finally(() => {
-      this.flushing = undefined;
-      if (this.queue.length > 0) this.schedule();
-    });
-    return this.flushing;
+    return batch;
   }
 
   private async commit(batch: Pending[]): Promise<void> {
     let outcome: { accepted: Pending[]; results: Map<Pending, WriteResult>; rejected: Map<Pending, MessageRejected> };
-    const cacheBefore = new Map(this.latest);
+    // Register values this batch moves forward; they reach the cache only once committed.
+    const staged = new Map<SeriesKey, Point>();
     try {
-      outcome = await this.db.transaction((tx) => this.writeBatch(tx, batch));
+      outcome = await this.db.transaction((tx) => this.writeBatch(tx, batch, staged));
     } catch (error) {
-      // Nothing was committed: restore the cache and let every device resend.
-      this.latest.clear();
-      for (const [key, point] of cacheBefore) this.latest.set(key, point);
+      // Nothing was committed: let every device resend.
       for (const pending of batch) pending.reject(error as Error);
       return;
     }
+    for (const [key, point] of staged) this.latest.set(key, point);
+    this.stats.commits += 1;
+    this.stats.messages += batch.length;
+    for (const result of outcome.results.values()) this.stats.readings += result.stored;
     for (const [pending, rejection] of outcome.rejected) pending.reject(rejection);
     for (const pending of outcome.accepted) pending.resolve(outcome.results.get(pending)!);
     if (outcome.accepted.length > 0) {
@@ -147,23 +195,29 @@ export class ReadingWriter {
     }
   }
 
-  private async writeBatch(tx: Queryable, batch: Pending[]) {
+  private async writeBatch(tx: Queryable, batch: Pending[], staged: Map<SeriesKey, Point>) {
     const rejected = new Map<Pending, MessageRejected>();
     const accepted: Pending[] = [];
     await this.loadLatest(tx, batch);
+    const neighbours = await this.loadNeighbours(tx, batch);
+    await this.loadExchanges(tx, batch);
     for (const pending of batch) {
-      const problem = pending.refused ?? (await this.checkRegisters(tx, pending));
+      const problem = pending.refused ?? this.checkRegisters(pending, staged, neighbours);
       if (problem) rejected.set(pending, problem);
       else accepted.push(pending);
     }
 
+    // One statement stores the readings, marks the quarter hours that new readings touch and
+    // counts per device. Rows go in device order, so concurrent commits (another process may
+    // hold a redelivered message) take their row locks in the same order.
+    const ordered = [...accepted].sort((a, b) => compare(a.source.deviceId, b.source.deviceId));
     const devices: string[] = [];
     const quantities: string[] = [];
     const stamps: string[] = [];
     const values: number[] = [];
     const communities: string[] = [];
     const points: (string | null)[] = [];
-    for (const pending of accepted) {
+    for (const pending of ordered) {
       for (const reading of pending.readings) {
         devices.push(pending.source.deviceId);
         quantities.push(reading.quantity);
@@ -173,25 +227,39 @@ export class ReadingWriter {
         points.push(pending.source.meteringPointId);
       }
     }
-    const inserted = devices.length === 0 ? [] : await tx.query<{ device_id: string; n: number }>(
+    const states = deviceStates(batch, rejected);
+    const inserted = await tx.query<{ device_id: string; n: number }>(
       `WITH ins AS (
          INSERT INTO readings (device_id, quantity, ts, value, community_id, metering_point_id)
          SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::float8[], $5::uuid[], $6::uuid[])
          ON CONFLICT DO NOTHING
-         RETURNING device_id)
-       SELECT device_id, count(*)::int AS n FROM ins GROUP BY device_id`,
-      [devices, quantities, stamps, values, communities, points],
+         RETURNING device_id, metering_point_id, ts),
+       dirty AS (
+         INSERT INTO interval_dirty (metering_point_id, start)
+         SELECT DISTINCT metering_point_id, date_bin('15 minutes', ts, TIMESTAMPTZ '2000-01-01 00:00:00+00') FROM ins
+         WHERE metering_point_id IS NOT NULL ORDER BY 1, 2
+         ON CONFLICT (metering_point_id, start) DO UPDATE SET version = nextval('interval_dirty_version')),
+       stored AS (SELECT device_id, count(*)::int AS n FROM ins GROUP BY device_id),
+       state AS (
+         INSERT INTO device_state AS s (device_id, community_id, last_seen_at, messages_total, readings_total, duplicates_total, rejected_total, last_error, last_error_at)
+         SELECT u.d, u.c, now(), u.m, coalesce(st.n, 0), u.a - coalesce(st.n, 0), u.rj, u.e, CASE WHEN u.e IS NULL THEN NULL ELSE now() END
+         FROM unnest($7::text[], $8::uuid[], $9::int8[], $10::int8[], $11::int8[], $12::text[]) AS u(d, c, m, a, rj, e)
+         LEFT JOIN stored st ON st.device_id = u.d
+         ORDER BY u.d
+         ON CONFLICT (device_id) DO UPDATE SET
+           last_seen_at = now(),
+           messages_total = s.messages_total + EXCLUDED.messages_total,
+           readings_total = s.readings_total + EXCLUDED.readings_total,
+           duplicates_total = s.duplicates_total + EXCLUDED.duplicates_total,
+           rejected_total = s.rejected_total + EXCLUDED.rejected_total,
+           last_error = COALESCE(EXCLUDED.last_error, s.last_error),
+           last_error_at = COALESCE(EXCLUDED.last_error_at, s.last_error_at))
+       SELECT device_id, n FROM stored`,
+      [devices, quantities, stamps, values, communities, points,
+        states.map((x) => x.device), states.map((x) => x.community), states.map((x) => x.messages),
+        states.map((x) => x.attempted), states.map((x) => x.rejected), states.map((x) => x.error)],
     );
     const storedByDevice = new Map(inserted.map((row) => [row.device_id, row.n]));
-    if (devices.length > 0) {
-      await tx.query(
-        `INSERT INTO interval_dirty (metering_point_id, start)
-         SELECT DISTINCT p, date_bin('15 minutes', t, TIMESTAMPTZ '2000-01-01 00:00:00+00')
-         FROM unnest($1::uuid[], $2::timestamptz[]) AS u(p, t) WHERE p IS NOT NULL
-         ON CONFLICT (metering_point_id, start) DO UPDATE SET version = nextval('interval_dirty_version')`,
-        [points, stamps],
-      );
-    }
 
     // Per device: stored readings go to the first messages, the rest were repeats.
     const results = new Map<Pending, WriteResult>();
@@ -201,7 +269,6 @@ export class ReadingWriter {
       storedByDevice.set(pending.source.deviceId, left - stored);
       results.set(pending, { stored, duplicates: pending.readings.length - stored });
     }
-    await this.updateDeviceState(tx, batch, results, rejected);
     return { accepted, results, rejected };
   }
 
@@ -233,26 +300,87 @@ export class ReadingWriter {
   }
 
   /**
+   * The stored neighbours of every register reading that may be late (at or before the newest
+   * value known for its series when it comes), in one query. Which readings really are late
+   * depends on which earlier messages are accepted, so this asks for a superset.
+   */
+  private async loadNeighbours(tx: Queryable, batch: Pending[]): Promise<Map<string, Neighbours>> {
+    const newest = new Map<SeriesKey, number>();
+    const devices: string[] = [];
+    const quantities: string[] = [];
+    const stamps: Date[] = [];
+    for (const pending of batch) {
+      // In time order, as checkRegisters goes: a reading also counts as late behind an earlier one of its own message.
+      const own = pending.readings.filter((r) => CUMULATIVE_QUANTITIES.has(r.quantity)).sort((a, b) => a.ts.localeCompare(b.ts));
+      for (const reading of own) {
+        const key = seriesKey(pending.source.deviceId, reading.quantity);
+        const ts = Date.parse(reading.ts);
+        const known = Math.max(newest.get(key) ?? -Infinity, this.latest.get(key)?.ts ?? -Infinity);
+        if (ts <= known) {
+          devices.push(pending.source.deviceId);
+          quantities.push(reading.quantity);
+          stamps.push(new Date(ts));
+        }
+        newest.set(key, Math.max(known, ts));
+      }
+    }
+    const found = new Map<string, Neighbours>();
+    if (devices.length === 0) return found;
+    const rows = await tx.query<{ device_id: string; quantity: string; ts: Date; prev_ts: Date | null; prev_value: number | null; next_ts: Date | null; next_value: number | null }>(
+      `SELECT s.device_id, s.quantity, s.ts, p.ts AS prev_ts, p.value AS prev_value, n.ts AS next_ts, n.value AS next_value
+       FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS s(device_id, quantity, ts)
+       LEFT JOIN LATERAL (SELECT ts, value FROM readings r
+         WHERE r.device_id = s.device_id AND r.quantity = s.quantity AND r.ts < s.ts ORDER BY r.ts DESC LIMIT 1) p ON true
+       LEFT JOIN LATERAL (SELECT ts, value FROM readings r
+         WHERE r.device_id = s.device_id AND r.quantity = s.quantity AND r.ts > s.ts ORDER BY r.ts ASC LIMIT 1) n ON true`,
+      [devices, quantities, stamps],
+    );
+    for (const row of rows) {
+      found.set(lateKey(row.device_id, row.quantity, row.ts.getTime()), [
+        row.prev_ts ? { ts: row.prev_ts.getTime(), value: row.prev_value! } : undefined,
+        row.next_ts ? { ts: row.next_ts.getTime(), value: row.next_value! } : undefined,
+      ]);
+    }
+    return found;
+  }
+
+  private exchangeCache = new Map<string, number[]>();
+
+  /** Meter exchanges of the batch's devices with register readings that the cache does not hold, in one query. */
+  private async loadExchanges(tx: Queryable, batch: Pending[]): Promise<void> {
+    const missing = [...new Set(batch
+      .filter((p) => !this.exchangeCache.has(p.source.deviceId) && p.readings.some((r) => CUMULATIVE_QUANTITIES.has(r.quantity)))
+      .map((p) => p.source.deviceId))];
+    if (missing.length === 0) return;
+    const rows = await tx.query<{ device_id: string; ts: Date }>('SELECT device_id, ts FROM meter_exchanges WHERE device_id = ANY($1::text[])', [missing]);
+    for (const device of missing) this.exchangeCache.set(device, []);
+    for (const row of rows) this.exchangeCache.get(row.device_id)!.push(row.ts.getTime());
+  }
+
+  /**
    * A register never runs backwards within a meter's life. In-order data is checked against the
    * cached latest value; a late reading against its stored neighbours. A meter exchange between
    * two readings separates them.
    */
-  private async checkRegisters(tx: Queryable, pending: Pending): Promise<MessageRejected | undefined> {
+  private checkRegisters(pending: Pending, batchStaged: Map<SeriesKey, Point>, neighbours: Map<string, Neighbours>): MessageRejected | undefined {
     const staged = new Map<SeriesKey, Point>();
+    const device = pending.source.deviceId;
+    const exchanges = this.exchangeCache.get(device) ?? [];
     const sorted = [...pending.readings].sort((a, b) => a.ts.localeCompare(b.ts));
     for (const reading of sorted) {
       if (!CUMULATIVE_QUANTITIES.has(reading.quantity)) continue;
-      const key = seriesKey(pending.source.deviceId, reading.quantity);
+      const key = seriesKey(device, reading.quantity);
       const ts = Date.parse(reading.ts);
-      const latest = staged.get(key) ?? this.latest.get(key);
+      const latest = staged.get(key) ?? batchStaged.get(key) ?? this.latest.get(key);
       let previous: Point | undefined;
       let next: Point | undefined;
       if (!latest || ts > latest.ts) {
         previous = latest;
       } else {
-        [previous, next] = await this.neighbours(tx, pending.source.deviceId, reading.quantity, ts);
+        const around = neighbours.get(lateKey(device, reading.quantity, ts));
+        if (!around) throw new Error(`no neighbours loaded for a late ${reading.quantity} reading of ${device}`);
+        [previous, next] = around;
       }
-      const exchanges = await this.exchangesBetween(tx, pending.source.deviceId, previous?.ts, next?.ts ?? ts);
       if (previous && reading.value < previous.value && !exchanges.some((x) => x > previous!.ts && x <= ts)) {
         return new MessageRejected('register-backwards',
           `${reading.quantity} went backwards from ${previous.value} to ${reading.value} at ${reading.ts}; record a meter exchange first if the meter was replaced`);
@@ -263,81 +391,46 @@ export class ReadingWriter {
       }
       if (!latest || ts > latest.ts) staged.set(key, { ts, value: reading.value });
     }
-    for (const [key, point] of staged) this.latest.set(key, point);
+    for (const [key, point] of staged) batchStaged.set(key, point);
     return undefined;
-  }
-
-  private async neighbours(tx: Queryable, deviceId: string, quantity: string, ts: number): Promise<[Point | undefined, Point | undefined]> {
-    const rows = await tx.query<{ side: string; ts: Date; value: number }>(
-      `(SELECT 'prev' AS side, ts, value FROM readings WHERE device_id = $1 AND quantity = $2 AND ts < $3 ORDER BY ts DESC LIMIT 1)
-       UNION ALL
-       (SELECT 'next' AS side, ts, value FROM readings WHERE device_id = $1 AND quantity = $2 AND ts > $3 ORDER BY ts ASC LIMIT 1)`,
-      [deviceId, quantity, new Date(ts)],
-    );
-    const point = (side: string) => {
-      const row = rows.find((r) => r.side === side);
-      return row ? { ts: row.ts.getTime(), value: row.value } : undefined;
-    };
-    return [point('prev'), point('next')];
-  }
-
-  private exchangeCache = new Map<string, number[]>();
-
-  private async exchangesBetween(tx: Queryable, deviceId: string, from: number | undefined, to: number): Promise<number[]> {
-    if (from === undefined) return [];
-    let instants = this.exchangeCache.get(deviceId);
-    if (!instants) {
-      const rows = await tx.query<{ ts: Date }>('SELECT ts FROM meter_exchanges WHERE device_id = $1', [deviceId]);
-      instants = rows.map((r) => r.ts.getTime());
-      this.exchangeCache.set(deviceId, instants);
-    }
-    return instants.filter((x) => x > from && x <= to);
   }
 
   /** After a meter exchange is recorded, the device's series start afresh. */
   exchangeRecorded(deviceId: string): void {
     this.exchangeCache.delete(deviceId);
   }
+}
 
-  private async updateDeviceState(
-    tx: Queryable,
-    batch: Pending[],
-    results: Map<Pending, WriteResult>,
-    rejected: Map<Pending, MessageRejected>,
-  ): Promise<void> {
-    const byDevice = new Map<string, { community: string; messages: number; readings: number; duplicates: number; rejected: number; error: string | null }>();
-    for (const pending of batch) {
-      const id = pending.source.deviceId;
-      const state = byDevice.get(id) ?? { community: pending.source.communityId, messages: 0, readings: 0, duplicates: 0, rejected: 0, error: null };
-      state.messages += 1;
-      const result = results.get(pending);
-      if (result) {
-        state.readings += result.stored;
-        state.duplicates += result.duplicates;
-      }
-      const rejection = rejected.get(pending);
-      if (rejection) {
-        state.rejected += 1;
-        state.error = `${rejection.code}: ${rejection.message}`;
-      }
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+interface DeviceCounts {
+  device: string;
+  community: string;
+  messages: number;
+  /** Readings offered in accepted messages; those not stored were duplicates. */
+  attempted: number;
+  rejected: number;
+  error: string | null;
+}
+
+/** What one group commit adds to each device's counters, in device order. */
+function deviceStates(batch: readonly Pending[], rejected: ReadonlyMap<Pending, MessageRejected>): DeviceCounts[] {
+  const byDevice = new Map<string, DeviceCounts>();
+  for (const pending of batch) {
+    const id = pending.source.deviceId;
+    let state = byDevice.get(id);
+    if (!state) {
+      state = { device: id, community: pending.source.communityId, messages: 0, attempted: 0, rejected: 0, error: null };
       byDevice.set(id, state);
     }
-    const ids = [...byDevice.keys()];
-    const states = [...byDevice.values()];
-    await tx.query(
-      `INSERT INTO device_state AS s (device_id, community_id, last_seen_at, messages_total, readings_total, duplicates_total, rejected_total, last_error, last_error_at)
-       SELECT d, c, now(), m, r, du, rj, e, CASE WHEN e IS NULL THEN NULL ELSE now() END
-       FROM unnest($1::text[], $2::uuid[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::text[]) AS u(d, c, m, r, du, rj, e)
-       ON CONFLICT (device_id) DO UPDATE SET
-         last_seen_at = now(),
-         messages_total = s.messages_total + EXCLUDED.messages_total,
-         readings_total = s.readings_total + EXCLUDED.readings_total,
-         duplicates_total = s.duplicates_total + EXCLUDED.duplicates_total,
-         rejected_total = s.rejected_total + EXCLUDED.rejected_total,
-         last_error = COALESCE(EXCLUDED.last_error, s.last_error),
-         last_error_at = COALESCE(EXCLUDED.last_error_at, s.last_error_at)`,
-      [ids, states.map((s) => s.community), states.map((s) => s.messages), states.map((s) => s.readings),
-        states.map((s) => s.duplicates), states.map((s) => s.rejected), states.map((s) => s.error)],
-    );
+    state.messages += 1;
+    const rejection = rejected.get(pending);
+    if (rejection) {
+      state.rejected += 1;
+      state.error = `${rejection.code}: ${rejection.message}`;
+    } else {
+      state.attempted += pending.readings.length;
+    }
   }
+  return [...byDevice.values()].sort((a, b) => compare(a.device, b.device));
 }

@@ -6,6 +6,8 @@ import {
 } from './energy.js';
 
 const REACH_MS = 24 * 3_600_000;
+/** Metering points one pass of the interval job takes. */
+const MAX_POINTS = 200;
 const SERIES = {
   import: { register: 'energy.import', power: 'power.import' },
   export: { register: 'energy.export', power: 'power.export' },
@@ -13,7 +15,7 @@ const SERIES = {
   batteryCharge: { register: 'battery.energy.charge', power: 'battery.power.charge' },
   batteryDischarge: { register: 'battery.energy.discharge', power: 'battery.power.discharge' },
 } as const;
-const QUANTITIES = Object.values(SERIES).flatMap((s) => [s.register, s.power]);
+const INTERVAL_QUANTITIES = Object.values(SERIES).flatMap((s) => [s.register, s.power]);
 
 interface Row {
   quantity: string;
@@ -22,26 +24,86 @@ interface Row {
   value: number;
 }
 
+/** A metering point's range to recompute. */
+interface Span {
+  readonly pointId: string;
+  readonly from: number;
+  readonly to: number;
+}
+
 /**
- * Readings of a metering point that matter for the intervals in [from, to]: those inside, and
- * per quantity the nearest one on each side (within a day) for interpolation at the edges.
+ * Readings of each span's metering point that matter for the intervals in [from, to], and per
+ * quantity the nearest one on each side (within a day) for interpolation at the edges.
+ *
+ * Of a register only the readings that can bracket a quarter-hour boundary or a change of
+ * device are read: the first and last of each quarter hour and the two around a device change
+ * (the database walks the rest, Gridshare does not parse it). Interpolation, gaps and device
+ * changes give exactly what all readings give. A point with a recorded meter exchange in reach,
+ * and power samples (integrated, so every one counts), are read in full; power only for the
+ * kinds a point has no register of.
  */
-async function loadSamples(db: Queryable, pointId: string, from: number, to: number): Promise<Row[]> {
-  return db.query<Row>(
-    `SELECT quantity, device_id, ts, value FROM readings
-       WHERE metering_point_id = $1 AND quantity = ANY($2::text[]) AND ts >= $3 AND ts <= $4
-     UNION ALL
-     SELECT q.quantity, b.device_id, b.ts, b.value FROM unnest($2::text[]) AS q(quantity) CROSS JOIN LATERAL (
-       SELECT device_id, ts, value FROM readings
-       WHERE metering_point_id = $1 AND quantity = q.quantity AND ts < $3 AND ts >= $3 - interval '24 hours'
-       ORDER BY ts DESC LIMIT 1) b
-     UNION ALL
-     SELECT q.quantity, a.device_id, a.ts, a.value FROM unnest($2::text[]) AS q(quantity) CROSS JOIN LATERAL (
-       SELECT device_id, ts, value FROM readings
-       WHERE metering_point_id = $1 AND quantity = q.quantity AND ts > $4 AND ts <= $4 + interval '24 hours'
-       ORDER BY ts ASC LIMIT 1) a`,
-    [pointId, QUANTITIES, new Date(from), new Date(to)],
+async function loadSamples(db: Queryable, spans: readonly Span[], full: ReadonlySet<string>): Promise<Map<string, Row[]>> {
+  const byPoint = new Map<string, Row[]>(spans.map((s) => [s.pointId, []]));
+  const read = async (quantities: readonly string[], only: readonly Span[], edgesOnly: boolean) => {
+    if (only.length === 0) return;
+    const inside = `SELECT quantity, device_id, ts, value FROM readings
+           WHERE metering_point_id = u.p AND quantity = ANY($4::text[]) AND ts >= u.f AND ts <= u.t`;
+    const rows = await db.query<Row & { point: string }>(
+      `SELECT u.p AS point, r.quantity, r.device_id, r.ts, r.value
+       FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS u(p, f, t) CROSS JOIN LATERAL (
+         ${edgesOnly ? `SELECT quantity, device_id, ts, value FROM (
+           SELECT i.*, date_bin('15 minutes', i.ts, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS slot,
+             lag(date_bin('15 minutes', i.ts, TIMESTAMPTZ '2000-01-01 00:00:00+00')) OVER w AS slot_before,
+             lead(date_bin('15 minutes', i.ts, TIMESTAMPTZ '2000-01-01 00:00:00+00')) OVER w AS slot_after,
+             lag(i.device_id) OVER w AS device_before, lead(i.device_id) OVER w AS device_after
+           FROM (${inside}) i WINDOW w AS (PARTITION BY i.quantity ORDER BY i.ts)) e
+           WHERE slot_before IS DISTINCT FROM slot OR slot_after IS DISTINCT FROM slot
+             OR device_before IS DISTINCT FROM device_id OR device_after IS DISTINCT FROM device_id` : inside}
+         UNION ALL
+         SELECT q.quantity, b.device_id, b.ts, b.value FROM unnest($4::text[]) AS q(quantity) CROSS JOIN LATERAL (
+           SELECT device_id, ts, value FROM readings
+           WHERE metering_point_id = u.p AND quantity = q.quantity AND ts < u.f AND ts >= u.f - interval '24 hours'
+           ORDER BY ts DESC LIMIT 1) b
+         UNION ALL
+         SELECT q.quantity, a.device_id, a.ts, a.value FROM unnest($4::text[]) AS q(quantity) CROSS JOIN LATERAL (
+           SELECT device_id, ts, value FROM readings
+           WHERE metering_point_id = u.p AND quantity = q.quantity AND ts > u.t AND ts <= u.t + interval '24 hours'
+           ORDER BY ts ASC LIMIT 1) a) r`,
+      [only.map((s) => s.pointId), only.map((s) => new Date(s.from)), only.map((s) => new Date(s.to)), quantities],
+    );
+    for (const { point, ...row } of rows) byPoint.get(point)!.push(row);
+  };
+  const registers = Object.values(SERIES).map((s) => s.register);
+  await read(registers, spans.filter((s) => !full.has(s.pointId)), true);
+  await read(registers, spans.filter((s) => full.has(s.pointId)), false);
+  // Per point, the power series of every kind without a register.
+  const powerFor = new Map<string, string[]>();
+  for (const span of spans) {
+    const rows = byPoint.get(span.pointId)!;
+    const wanted = Object.values(SERIES).filter((s) => !rows.some((r) => r.quantity === s.register)).map((s) => s.power);
+    if (wanted.length > 0) powerFor.set(span.pointId, wanted);
+  }
+  for (const quantities of new Set([...powerFor.values()].map((q) => q.join(',')))) {
+    await read(quantities.split(','), spans.filter((s) => powerFor.get(s.pointId)?.join(',') === quantities), false);
+  }
+  return byPoint;
+}
+
+/**
+ * Meter exchanges around each span (only those can lie between the samples read) of the devices
+ * that reported for its point there. Starts from the few exchanges, not from the readings.
+ */
+async function loadExchanges(db: Queryable, spans: readonly Span[]): Promise<Map<string, number[]>> {
+  const rows = await db.query<{ point: string; ts: Date }>(
+    `SELECT DISTINCT u.p AS point, e.ts
+     FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS u(p, f, t)
+     JOIN meter_exchanges e ON e.ts >= u.f AND e.ts <= u.t
+     WHERE EXISTS (SELECT 1 FROM readings r WHERE r.device_id = e.device_id AND r.metering_point_id = u.p AND r.ts >= u.f AND r.ts <= u.t)`,
+    [spans.map((s) => s.pointId), spans.map((s) => new Date(s.from - REACH_MS)), spans.map((s) => new Date(s.to + REACH_MS))],
   );
+  const byPoint = new Map<string, number[]>();
+  for (const row of rows) byPoint.set(row.point, [...(byPoint.get(row.point) ?? []), row.ts.getTime()]);
+  return byPoint;
 }
 
 /** A register series per metering point; a change of device (a replaced reader) counts as a meter exchange. */
@@ -60,123 +122,198 @@ function energyOf(rows: readonly Row[], kind: keyof typeof SERIES, from: number,
   return undefined;
 }
 
-interface ComputedIntervals {
-  starts: Date[];
-  importWh: (number | null)[];
-  exportWh: (number | null)[];
-  pvWh: (number | null)[];
-  batteryChargeWh: (number | null)[];
-  batteryDischargeWh: (number | null)[];
-  quality: Quality[];
+export interface IntervalRow {
+  start: number;
+  importWh: number | null;
+  exportWh: number | null;
+  pvWh: number | null;
+  batteryChargeWh: number | null;
+  batteryDischargeWh: number | null;
+  quality: Quality;
 }
 
-/** The intervals of one metering point in [from, to) from its stored readings (reads only). */
-async function computeIntervals(db: Queryable, pointId: string, from: number, to: number): Promise<ComputedIntervals | undefined> {
-  const rows = await loadSamples(db, pointId, from, to);
-  if (rows.length === 0) return undefined;
-  const exchangeRows = await db.query<{ ts: Date }>(
-    `SELECT DISTINCT e.ts FROM meter_exchanges e WHERE e.device_id IN (SELECT DISTINCT device_id FROM readings WHERE metering_point_id = $1 AND ts >= $2 AND ts <= $3)`,
-    [pointId, new Date(from - REACH_MS), new Date(to + REACH_MS)],
-  );
-  const exchanges = exchangeRows.map((r) => r.ts.getTime());
+/** The intervals of one metering point in [from, to) from its readings (pure). */
+function computeIntervals(rows: readonly Row[], exchanges: number[], from: number, to: number): IntervalRow[] {
+  if (rows.length === 0) return [];
   // Intervals after the newest reading are not known yet: they are not written at all.
   const newest = Math.max(...rows.map((r) => r.ts.getTime()));
   const end = Math.min(to, ceilToInterval(newest));
-  if (end <= from) return undefined;
+  if (end <= from) return [];
   const imports = energyOf(rows, 'import', from, end, exchanges);
   const exports = energyOf(rows, 'export', from, end, exchanges);
   const pv = energyOf(rows, 'pv', from, end, exchanges);
   const charge = energyOf(rows, 'batteryCharge', from, end, exchanges);
   const discharge = energyOf(rows, 'batteryDischarge', from, end, exchanges);
-  if (!imports && !exports && !pv && !charge && !discharge) return undefined;
-  const computed: ComputedIntervals = { starts: [], importWh: [], exportWh: [], pvWh: [], batteryChargeWh: [], batteryDischargeWh: [], quality: [] };
+  if (!imports && !exports && !pv && !charge && !discharge) return [];
+  const computed: IntervalRow[] = [];
   for (let i = 0, t = from; t < end; i++, t += INTERVAL_MS) {
     const im = imports?.[i];
     const ex = exports?.[i];
-    computed.starts.push(new Date(t));
-    computed.importWh.push(im?.wh ?? null);
-    computed.exportWh.push(ex?.wh ?? null);
-    computed.pvWh.push(pv?.[i]?.wh ?? null);
-    computed.batteryChargeWh.push(charge?.[i]?.wh ?? null);
-    computed.batteryDischargeWh.push(discharge?.[i]?.wh ?? null);
-    computed.quality.push(worst(...[im, ex].filter((x): x is IntervalEnergy => !!x).map((x) => x.quality)));
+    computed.push({
+      start: t,
+      importWh: im?.wh ?? null,
+      exportWh: ex?.wh ?? null,
+      pvWh: pv?.[i]?.wh ?? null,
+      batteryChargeWh: charge?.[i]?.wh ?? null,
+      batteryDischargeWh: discharge?.[i]?.wh ?? null,
+      quality: worst(...[im, ex].filter((x): x is IntervalEnergy => !!x).map((x) => x.quality)),
+    });
   }
   return computed;
 }
 
-/** Writes the intervals and returns the starts whose values changed (new or different rows). */
-async function writeIntervals(tx: Queryable, pointId: string, communityId: string, c: ComputedIntervals): Promise<number[]> {
-  const changed = await tx.query<{ start: Date }>(
-    `INSERT INTO intervals (metering_point_id, start, community_id, import_wh, export_wh, pv_wh, battery_charge_wh, battery_discharge_wh, quality, computed_at)
-     SELECT $1, s, $2, i, e, p, bc, bd, q, now()
-     FROM unnest($3::timestamptz[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::int8[], $9::text[]) AS u(s, i, e, p, bc, bd, q)
-     ON CONFLICT (metering_point_id, start) DO UPDATE SET
-       import_wh = EXCLUDED.import_wh, export_wh = EXCLUDED.export_wh, pv_wh = EXCLUDED.pv_wh,
-       battery_charge_wh = EXCLUDED.battery_charge_wh, battery_discharge_wh = EXCLUDED.battery_discharge_wh,
-       quality = EXCLUDED.quality, computed_at = now()
-     WHERE (intervals.import_wh, intervals.export_wh, intervals.pv_wh, intervals.battery_charge_wh, intervals.battery_discharge_wh, intervals.quality)
-       IS DISTINCT FROM (EXCLUDED.import_wh, EXCLUDED.export_wh, EXCLUDED.pv_wh, EXCLUDED.battery_charge_wh, EXCLUDED.battery_discharge_wh, EXCLUDED.quality)
-     RETURNING start`,
-    [pointId, communityId, c.starts, c.importWh, c.exportWh, c.pvWh, c.batteryChargeWh, c.batteryDischargeWh, c.quality],
-  );
-  return changed.map((r) => r.start.getTime());
+interface DirtyPoint {
+  readonly pointId: string;
+  readonly communityId: string;
+  /** The marks exactly as read: only these are cleared once the point is recomputed. */
+  readonly starts: Date[];
+  readonly versions: number[];
 }
 
 /**
- * Called in the transaction that wrote a metering point's intervals, with the quarter hours
- * whose values changed, so what is derived from them (sharing) is marked atomically.
+ * Called in the transaction that wrote a community's intervals, with the quarter hours whose
+ * values changed, so what is derived from them (sharing) is marked atomically.
  */
 export type IntervalsChanged = (tx: Queryable, communityId: string, startsMs: readonly number[]) => Promise<void>;
+
+export interface ProcessDirtyOptions {
+  /** Metering points one pass takes. */
+  maxPoints?: number;
+  /** Metering points read and written together. */
+  chunkPoints?: number;
+  onChanged?: IntervalsChanged;
+}
 
 /**
  * Works off the quarter hours marked dirty by ingestion. Each metering point's dirty range is
  * widened to the readings around it (a new reading changes the interpolation up to its
- * neighbours) and recomputed; the result is written and the marks up to the version that was
- * read are cleared in one short transaction, so a crash only means doing it again and a
- * reading that arrives meanwhile leaves a newer mark behind. The reads run outside any
- * transaction: on the embedded store a transaction holds the only connection, and ingestion's
- * commits must not wait behind a recomputation.
+ * neighbours) and recomputed; the result is written and exactly the marks that were read — the
+ * same quarter hour with the same version — are cleared in one short transaction. A mark
+ * written or bumped after the read (even by a transaction that drew its version earlier and
+ * committed later) stays, so its readings are computed in a later pass; a crash only means
+ * doing it again. Points go in chunks, each read with a few queries outside any transaction:
+ * on the embedded store a transaction holds the only connection, and ingestion's commits must
+ * not wait behind a recomputation.
  */
-export async function processDirty(db: Db, onChanged?: IntervalsChanged, maxPoints = 200): Promise<number> {
-  const dirty = await db.query<{ metering_point_id: string; community_id: string; first: Date; last: Date; version: number }>(
+export async function processDirty(db: Db, options: ProcessDirtyOptions = {}): Promise<{ points: number; intervals: number; more: boolean }> {
+  const { maxPoints = MAX_POINTS, chunkPoints = db.kind === 'pglite' ? 1 : 100, onChanged } = options;
+  // One point beyond the pass is picked only to tell whether more are waiting.
+  const marks = await db.query<{ metering_point_id: string; community_id: string; start: Date; version: number; more: boolean }>(
     `WITH picked AS (
-       SELECT metering_point_id FROM interval_dirty GROUP BY metering_point_id ORDER BY min(start) LIMIT $1)
-     SELECT d.metering_point_id, mp.community_id, min(d.start) AS first, max(d.start) AS last, max(d.version) AS version
+       SELECT metering_point_id, row_number() OVER (ORDER BY min(start), metering_point_id) AS n
+       FROM interval_dirty GROUP BY metering_point_id ORDER BY min(start), metering_point_id LIMIT $1 + 1)
+     SELECT d.metering_point_id, mp.community_id, d.start, d.version, (SELECT count(*) FROM picked) > $1 AS more
      FROM interval_dirty d JOIN picked USING (metering_point_id) JOIN metering_points mp ON mp.id = d.metering_point_id
-     GROUP BY d.metering_point_id, mp.community_id`,
+     WHERE picked.n <= $1`,
     [maxPoints],
   );
+  const points = new Map<string, DirtyPoint>();
+  for (const mark of marks) {
+    let point = points.get(mark.metering_point_id);
+    if (!point) {
+      point = { pointId: mark.metering_point_id, communityId: mark.community_id, starts: [], versions: [] };
+      points.set(point.pointId, point);
+    }
+    point.starts.push(mark.start);
+    point.versions.push(mark.version);
+  }
   let written = 0;
-  for (const point of dirty) {
-    const first = point.first.getTime();
-    const last = point.last.getTime() + INTERVAL_MS;
-    const around = await db.query<{ before: Date | null; after: Date | null }>(
-      `SELECT (SELECT max(ts) FROM readings WHERE metering_point_id = $1 AND ts < $2 AND ts >= $2 - interval '24 hours') AS before,
-              (SELECT min(ts) FROM readings WHERE metering_point_id = $1 AND ts > $3 AND ts <= $3 + interval '24 hours') AS after`,
-      [point.metering_point_id, new Date(first), new Date(last)],
-    );
-    const from = floorToInterval(Math.min(first, around[0]?.before?.getTime() ?? first));
-    const to = ceilToInterval(Math.max(last, around[0]?.after?.getTime() ?? last));
-    const computed = await computeIntervals(db, point.metering_point_id, from, to);
-    await db.transaction(async (tx) => {
-      if (computed) {
-        const changed = await writeIntervals(tx, point.metering_point_id, point.community_id, computed);
-        if (changed.length > 0 && onChanged) await onChanged(tx, point.community_id, changed);
-      }
-      await tx.query('DELETE FROM interval_dirty WHERE metering_point_id = $1 AND version <= $2', [point.metering_point_id, point.version]);
-    });
-    written += computed?.starts.length ?? 0;
+  const all = [...points.values()];
+  for (let i = 0; i < all.length; i += chunkPoints) {
+    written += await recompute(db, all.slice(i, i + chunkPoints), onChanged);
     // Let waiting ingestion commits go first: they acknowledge devices, this can wait.
     await new Promise((resolve) => setImmediate(resolve));
   }
   // Points that no longer exist leave nothing to compute.
   await db.query('DELETE FROM interval_dirty d WHERE NOT EXISTS (SELECT 1 FROM metering_points mp WHERE mp.id = d.metering_point_id)');
-  return dirty.length === 0 ? 0 : Math.max(written, 1);
+  return { points: points.size, intervals: written, more: marks[0]?.more ?? false };
 }
 
-/** Runs `processDirty` shortly after ingestion and on a timer; `flush` waits until nothing is dirty. */
+async function recompute(db: Db, dirty: readonly DirtyPoint[], onChanged: IntervalsChanged | undefined): Promise<number> {
+  const firsts = dirty.map((p) => Math.min(...p.starts.map((s) => s.getTime())));
+  const lasts = dirty.map((p) => Math.max(...p.starts.map((s) => s.getTime())) + INTERVAL_MS);
+  // The nearest reading of an interval quantity on each side, one index probe per quantity.
+  const around = await db.query<{ point: string; before: Date | null; after: Date | null }>(
+    `SELECT u.p AS point,
+       (SELECT max(b.ts) FROM unnest($4::text[]) AS q(quantity) CROSS JOIN LATERAL (
+          SELECT ts FROM readings WHERE metering_point_id = u.p AND quantity = q.quantity AND ts < u.f AND ts >= u.f - interval '24 hours'
+          ORDER BY ts DESC LIMIT 1) b) AS before,
+       (SELECT min(a.ts) FROM unnest($4::text[]) AS q(quantity) CROSS JOIN LATERAL (
+          SELECT ts FROM readings WHERE metering_point_id = u.p AND quantity = q.quantity AND ts > u.t AND ts <= u.t + interval '24 hours'
+          ORDER BY ts ASC LIMIT 1) a) AS after
+     FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS u(p, f, t)`,
+    [dirty.map((p) => p.pointId), firsts.map((t) => new Date(t)), lasts.map((t) => new Date(t)), INTERVAL_QUANTITIES],
+  );
+  const edges = new Map(around.map((r) => [r.point, r]));
+  const spans: Span[] = dirty.map((p, i) => {
+    const edge = edges.get(p.pointId);
+    return {
+      pointId: p.pointId,
+      from: floorToInterval(Math.min(firsts[i]!, edge?.before?.getTime() ?? firsts[i]!)),
+      to: ceilToInterval(Math.max(lasts[i]!, edge?.after?.getTime() ?? lasts[i]!)),
+    };
+  });
+  const exchanges = await loadExchanges(db, spans);
+  const samples = await loadSamples(db, spans, new Set(exchanges.keys()));
+  const out = { points: [] as string[], communities: [] as string[], starts: [] as Date[], importWh: [] as (number | null)[],
+    exportWh: [] as (number | null)[], pvWh: [] as (number | null)[], batteryChargeWh: [] as (number | null)[],
+    batteryDischargeWh: [] as (number | null)[], quality: [] as Quality[] };
+  dirty.forEach((point, i) => {
+    const span = spans[i]!;
+    for (const row of computeIntervals(samples.get(point.pointId)!, exchanges.get(point.pointId) ?? [], span.from, span.to)) {
+      out.points.push(point.pointId);
+      out.communities.push(point.communityId);
+      out.starts.push(new Date(row.start));
+      out.importWh.push(row.importWh);
+      out.exportWh.push(row.exportWh);
+      out.pvWh.push(row.pvWh);
+      out.batteryChargeWh.push(row.batteryChargeWh);
+      out.batteryDischargeWh.push(row.batteryDischargeWh);
+      out.quality.push(row.quality);
+    }
+  });
+  await db.transaction(async (tx) => {
+    if (out.points.length > 0) {
+      // Only rows whose values changed are written and returned: what derives from them is redone.
+      const changed = await tx.query<{ community_id: string; start: Date }>(
+        `INSERT INTO intervals (metering_point_id, start, community_id, import_wh, export_wh, pv_wh, battery_charge_wh, battery_discharge_wh, quality, computed_at)
+         SELECT p, s, c, i, e, v, bc, bd, q, now()
+         FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::int8[], $9::text[])
+           AS u(p, s, c, i, e, v, bc, bd, q)
+         ON CONFLICT (metering_point_id, start) DO UPDATE SET
+           import_wh = EXCLUDED.import_wh, export_wh = EXCLUDED.export_wh, pv_wh = EXCLUDED.pv_wh,
+           battery_charge_wh = EXCLUDED.battery_charge_wh, battery_discharge_wh = EXCLUDED.battery_discharge_wh,
+           quality = EXCLUDED.quality, computed_at = now()
+         WHERE (intervals.import_wh, intervals.export_wh, intervals.pv_wh, intervals.battery_charge_wh, intervals.battery_discharge_wh, intervals.quality)
+           IS DISTINCT FROM (EXCLUDED.import_wh, EXCLUDED.export_wh, EXCLUDED.pv_wh, EXCLUDED.battery_charge_wh, EXCLUDED.battery_discharge_wh, EXCLUDED.quality)
+         RETURNING community_id, start`,
+        [out.points, out.starts, out.communities, out.importWh, out.exportWh, out.pvWh, out.batteryChargeWh, out.batteryDischargeWh, out.quality],
+      );
+      if (onChanged) {
+        const byCommunity = new Map<string, number[]>();
+        for (const row of changed) byCommunity.set(row.community_id, [...(byCommunity.get(row.community_id) ?? []), row.start.getTime()]);
+        for (const [communityId, starts] of byCommunity) await onChanged(tx, communityId, starts);
+      }
+    }
+    await tx.query(
+      `DELETE FROM interval_dirty d USING unnest($1::uuid[], $2::timestamptz[], $3::int8[]) AS m(p, s, v)
+       WHERE d.metering_point_id = m.p AND d.start = m.s AND d.version = m.v`,
+      [dirty.flatMap((p) => p.starts.map(() => p.pointId)), dirty.flatMap((p) => p.starts), dirty.flatMap((p) => p.versions)],
+    );
+  });
+  return out.points.length;
+}
+
+/**
+ * Runs `processDirty` shortly after ingestion and on a timer, one pass per nudge, so under a
+ * steady stream each dirty point is recomputed about once per delay rather than over and over;
+ * a backlog (more points than a pass takes) and `flush` go on until it is done.
+ */
 export class IntervalScheduler extends BackgroundJob {
   constructor(db: Db, delayMs = 1_000, options: { onChanged?: IntervalsChanged; afterRun?: () => void } = {}) {
-    super('interval computation', () => processDirty(db, options.onChanged), delayMs, options.afterRun);
+    super('interval computation', async () => {
+      const { points, more } = await processDirty(db, { maxPoints: MAX_POINTS, ...(options.onChanged ? { onChanged: options.onChanged } : {}) });
+      return { done: points, more };
+    }, delayMs, options.afterRun);
   }
 }

@@ -38,9 +38,9 @@ export const OBIS: Readonly<Record<string, ObisMapping>> = {
   '13.7.0': { quantity: 'power.factor', meterUnit: '1' },
 };
 
-/** Unit conversion factors into the vocabulary's units. */
-export const UNIT_FACTOR: Readonly<Record<string, number>> = {
-  kWh: 1000, Wh: 1, kW: 1000, W: 1, V: 1, A: 1, kvarh: 1000, varh: 1, kvar: 1000, var: 1, Hz: 1, m3: 1, '1': 1,
+/** Unit conversions into the vocabulary's units, as powers of ten (kWh → Wh: 10^3). */
+export const UNIT_EXPONENT: Readonly<Record<string, number>> = {
+  kWh: 3, Wh: 0, kW: 3, W: 0, V: 0, A: 0, kvarh: 3, varh: 0, kvar: 3, var: 0, Hz: 0, m3: 0, '1': 0,
 };
 
 /** "1-0:1.8.0*255" or "1.8.0" → "1.8.0". */

@@ -226,6 +226,9 @@ export async function processSharingDirty(db: Db, maxCommunities = 20): Promise<
 /** Runs the sharing job after the interval job changed something, and on its own nudges. */
 export class SharingScheduler extends BackgroundJob {
   constructor(db: Db, delayMs = 500) {
-    super('sharing computation', () => processSharingDirty(db), delayMs);
+    super('sharing computation', async () => {
+      const done = await processSharingDirty(db);
+      return { done, more: done > 0 };
+    }, delayMs);
   }
 }

@@ -83,6 +83,21 @@ describe.each(storeKinds)('reading writer on %s', (kind) => {
     expect(state!.last_error).toMatch(/^register-backwards/);
   });
 
+  it('checks several late messages of one group commit against their stored neighbours', async () => {
+    const source = await device();
+    await writer.write(source, [wh('2026-11-20T10:00:00Z', 100), wh('2026-11-20T10:30:00Z', 300)]);
+    // Queued together, so they go into one commit; each is judged on its own.
+    const outcomes = await Promise.allSettled([
+      writer.write(source, [wh('2026-11-20T10:10:00Z', 150)]),
+      writer.write(source, [wh('2026-11-20T10:20:00Z', 320)]),
+      writer.write(source, [wh('2026-11-20T10:05:00Z', 90)]),
+      writer.write(source, [wh('2026-11-20T10:25:00Z', 290), wh('2026-11-20T10:25:00Z', 290)]),
+      writer.write(source, [wh('2026-11-20T10:40:00Z', 400), wh('2026-11-20T10:40:00Z', 400)]),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled', 'fulfilled']);
+    expect((await stored(source.deviceId)).map((r) => r.value)).toEqual([100, 150, 290, 300, 400]);
+  });
+
   it('accepts a lower register after a recorded meter exchange, and keeps refusing before it', async () => {
     const source = await device();
     await writer.write(source, [wh('2026-11-20T10:00:00Z', 90_000)]);
@@ -97,6 +112,53 @@ describe.each(storeKinds)('reading writer on %s', (kind) => {
     await writer.write(source, [wh('2026-11-20T10:07:00Z', 1), wh('2026-11-20T10:29:59Z', 2)]);
     const dirty = await db.query<{ start: Date }>('SELECT start FROM interval_dirty WHERE metering_point_id = $1 ORDER BY start', [source.meteringPointId]);
     expect(dirty.map((d) => d.start.toISOString())).toEqual(['2026-11-20T10:00:00.000Z', '2026-11-20T10:15:00.000Z']);
+  });
+
+  it('runs group commits concurrently but never one device in two of them, so its registers stay in order', async () => {
+    const sources = await Promise.all(Array.from({ length: 4 }, device));
+    // Watches the transactions: which devices each one writes, and how many run at once.
+    let running = 0;
+    let mostAtOnce = 0;
+    const active = new Map<number, Set<string>>();
+    let overlaps = 0;
+    let next = 0;
+    const watched: Db = {
+      ...db,
+      transaction: async (work) => {
+        const id = next++;
+        running += 1;
+        mostAtOnce = Math.max(mostAtOnce, running);
+        try {
+          return await db.transaction((tx) => work({
+            ...tx,
+            query: async (sql, params) => {
+              if (sql.includes('INSERT INTO readings')) {
+                const devices = new Set(params![0] as string[]);
+                for (const [other, theirs] of active) if (other !== id && [...devices].some((d) => theirs.has(d))) overlaps += 1;
+                active.set(id, devices);
+              }
+              return tx.query(sql, params);
+            },
+          }));
+        } finally {
+          running -= 1;
+          active.delete(id);
+        }
+      },
+    };
+    const concurrent = new ReadingWriter(watched, { concurrentCommits: 3, maxBatchReadings: 3 });
+    // Every device queues twelve increasing register readings at once, in many small groups.
+    const writes = sources.flatMap((source) => Array.from({ length: 12 }, (_, i) =>
+      concurrent.write(source, [wh(`2026-11-21T08:${String(i * 2).padStart(2, '0')}:00Z`, 1_000 + i * 10)])));
+    expect((await Promise.all(writes)).every((r) => r.stored === 1)).toBe(true);
+    expect(mostAtOnce).toBeGreaterThan(1);
+    expect(overlaps).toBe(0);
+    // The cache ends at each device's last value: one below it is refused although it is above the first.
+    for (const source of sources) {
+      await expect(concurrent.write(source, [wh('2026-11-21T09:00:00Z', 1_050)])).rejects.toMatchObject({ code: 'register-backwards' });
+      expect(await stored(source.deviceId)).toHaveLength(12);
+    }
+    await concurrent.close();
   });
 
   it('rejects every waiting write when the database fails, so devices resend', async () => {

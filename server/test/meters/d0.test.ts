@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseD0Readout } from '../../src/meters/d0/readout.js';
-import { parseDecimal } from '../../src/meters/d0/values.js';
-import { exactValue } from '../../src/meters/exact.js';
+import { exactValue, parseDecimal } from '../../src/meters/exact.js';
 import { FrameError, type DecodedFrame } from '../../src/meters/decoder.js';
 import { d0, decodeD0 } from '../../src/meters/decoders/d0.js';
 import { decodeFrame } from '../../src/meters/registry.js';

@@ -2,8 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FrameError } from '../../src/meters/decoder.js';
 import { decodeDsmr } from '../../src/meters/decoders/dsmr.js';
+import '../../src/meters/decoders/index.js';
+import { decodeFrame } from '../../src/meters/registry.js';
 import { crc16Arc } from '../../src/meters/crc.js';
-import { dsmrTimestamp, scaledDecimal } from '../../src/meters/dsmr/telegram.js';
+import { dsmrTimestamp } from '../../src/meters/dsmr/telegram.js';
+import { scaledDecimal } from '../../src/meters/exact.js';
 import { loadVector, refusal } from './vectors.js';
 
 const valuesOf = (file: string, ignoreCrc = false) => {
@@ -101,6 +104,18 @@ describe('DSMR refuses what it cannot trust', () => {
     expect(decodeDsmr(noClock, { receivedAt: at }).readings[0]!.ts).toBe(at.toISOString());
   });
 
+  it('leaves a readout without CRC and without any line only DSMR sends to D0, so auto detection keeps its meter id', () => {
+    const receivedAt = new Date('2026-11-23T12:00:00Z');
+    const easymeter = loadVector('d0-moded-easymeter-q3d-ndokter.txt').bytes;
+    expect(refusal(() => decodeDsmr(easymeter, { receivedAt }))).toBe('format');
+    const auto = decodeFrame(easymeter, { receivedAt, format: 'auto' });
+    expect(auto).toMatchObject({ format: 'd0', meterId: '0272031312565' });
+    expect(auto.readings).toHaveLength(6);
+    // A DSMR 2.2 telegram has no CRC either, but its equipment id and tariff lines are DSMR's own.
+    const dsmr22 = Buffer.from('/ISk5\\2MT382-1004\r\n\r\n0-0:96.1.1(4B414C37303035313039)\r\n1-0:1.8.1(00123.456*kWh)\r\n0-0:96.14.0(0001)\r\n!\r\n', 'latin1');
+    expect(decodeDsmr(dsmr22, { receivedAt })).toMatchObject({ meterId: 'KAL7005109', readings: [{ quantity: 'energy.import.t1', value: 123_456 }] });
+  });
+
   it('a register in the wrong unit is refused, not converted', () => {
     const text = good.toString('latin1').replace('1-0:1.8.1(000004.426*kWh)', '1-0:1.8.1(000004.426*m3)').replace(/!.*$/s, '!');
     const body = Buffer.from(text, 'latin1');
@@ -134,15 +149,17 @@ describe('DSMR refuses what it cannot trust', () => {
 
 describe('DSMR values and clock', () => {
   it('scales decimals exactly', () => {
-    expect(scaledDecimal('000004.426', 1000)).toBe(4426);
-    expect(scaledDecimal('00.070', 1000)).toBe(70);
-    expect(scaledDecimal('0.48', 1)).toBe(0.48);
+    expect(scaledDecimal('000004.426', 3)).toBe(4426);
+    expect(scaledDecimal('00.070', 3)).toBe(70);
+    expect(scaledDecimal('0.48')).toBe(0.48);
     fc.assert(fc.property(fc.integer({ min: 0, max: 999_999_999 }), (wh) => {
       const kwh = `${Math.floor(wh / 1000)}.${String(wh % 1000).padStart(3, '0')}`;
-      expect(scaledDecimal(kwh, 1000)).toBe(wh);
+      expect(scaledDecimal(kwh, 3)).toBe(wh);
     }));
-    expect(() => scaledDecimal('1e5', 1)).toThrow(FrameError);
-    expect(() => scaledDecimal('NaN', 1)).toThrow(FrameError);
+    expect(() => scaledDecimal('1e5')).toThrow(FrameError);
+    expect(() => scaledDecimal('NaN')).toThrow(FrameError);
+    expect(() => scaledDecimal('1'.repeat(25))).toThrow(FrameError);
+    expect(scaledDecimal('1'.repeat(24), -24)).toBe(Number(`0.${'1'.repeat(24)}`));
   });
 
   it('reads W as UTC+1 and S as UTC+2, and knows the "no value" stamps', () => {

@@ -1,20 +1,5 @@
 import type { Unit } from '../../readings/quantities.js';
 
-/** A decimal as the meter wrote it: `mantissa × 10^exponent`, nothing rounded yet. */
-export interface Decimal {
-  readonly mantissa: bigint;
-  readonly exponent: number;
-}
-
-/** "00052185.7825309", "-0.5", "+12" → exact decimal; anything else (dates, "R", "") → undefined. */
-export function parseDecimal(text: string): Decimal | undefined {
-  const match = /^([+-]?)(\d{1,24})(?:\.(\d{1,15}))?$/.exec(text.trim());
-  if (!match) return undefined;
-  const fraction = match[3] ?? '';
-  const mantissa = BigInt(match[2]! + fraction);
-  return { mantissa: match[1] === '-' ? -mantissa : mantissa, exponent: -fraction.length };
-}
-
 /** A text unit of a D0 value: the vocabulary unit it converts into, as ×10^exponent / divisor. */
 export interface UnitConversion {
   readonly unit: Unit;

@@ -1,7 +1,7 @@
 import { QUANTITY_UNITS, type Quantity, type Reading } from '../../readings/quantities.js';
 import { parseD0Readout, identificationLine, MAX_READOUT, type D0DataSet } from '../d0/readout.js';
-import { parseDecimal, unitConversion } from '../d0/values.js';
-import { exactValue } from '../exact.js';
+import { unitConversion } from '../d0/values.js';
+import { exactValue, parseDecimal } from '../exact.js';
 import { FrameError, type DecodedFrame, type DecodeOptions, type MeterDecoder } from '../decoder.js';
 import { OBIS } from '../obis.js';
 import { registerDecoder } from '../registry.js';

@@ -1,7 +1,8 @@
 import { QUANTITY_UNITS, type Quantity, type Reading } from '../../readings/quantities.js';
 import { FrameError, type DecodedFrame, type DecodeOptions, type MeterDecoder } from '../decoder.js';
-import { dsmrTimestamp, parseTelegram, scaledDecimal, type DsmrLine } from '../dsmr/telegram.js';
-import { OBIS, UNIT_FACTOR, obisKey } from '../obis.js';
+import { dsmrTimestamp, parseTelegram, type DsmrLine } from '../dsmr/telegram.js';
+import { scaledDecimal } from '../exact.js';
+import { OBIS, UNIT_EXPONENT, obisKey } from '../obis.js';
 import { registerDecoder } from '../registry.js';
 
 /** The vocabulary unit each meter unit converts into (kWh → Wh, kW → W). */
@@ -21,6 +22,10 @@ const EXTRA: Readonly<Record<string, string>> = {
   '96.3.10': 'breakerState', '17.0.0': 'powerLimit', '31.4.0': 'currentLimit',
 };
 
+/** OBIS codes of the P1 port that D0 readouts do not use: telegram time, DSMR version, equipment id, tariff indicator, text messages, power failures. */
+const DSMR_ONLY = new Set(['0-0:1.0.0', '1-3:0.2.8', '0-0:96.1.1', '0-0:96.1.4', '0-0:96.14.0', '0-0:96.13.0', '0-0:96.13.1', '0-0:96.7.21', '0-0:96.7.9', '1-0:99.97.0']);
+const isDsmrOnly = (obis: string) => DSMR_ONLY.has(obis) || /^0-[1-4]:24\./.test(obis);
+
 function splitValue(raw: string): { number: string; unit: string | undefined } {
   const star = raw.indexOf('*');
   return star < 0 ? { number: raw, unit: undefined } : { number: raw.slice(0, star), unit: raw.slice(star + 1) };
@@ -34,7 +39,7 @@ function electricityReading(line: DsmrLine, ts: string): Reading | undefined {
   if (BASE_UNIT[unit] !== target && !(unit === mapping.meterUnit && target === '1')) {
     throw new FrameError('format', `${line.obis} in ${unit}, expected ${mapping.meterUnit}`);
   }
-  return { ts, quantity: mapping.quantity, value: scaledDecimal(number, UNIT_FACTOR[unit] ?? 1), unit: target };
+  return { ts, quantity: mapping.quantity, value: scaledDecimal(number, UNIT_EXPONENT[unit] ?? 0), unit: target };
 }
 
 /** Readable meter ids are sent as hex-encoded ASCII. */
@@ -55,10 +60,10 @@ function subMeterReading(channel: number, c: Channel): Reading | undefined {
   if (quantity === 'heat.energy') {
     const factor = HEAT_WH[c.value.unit ?? ''];
     if (!factor) throw new FrameError('format', `M-Bus channel ${channel}: heat in "${c.value.unit}"`);
-    return { ts, quantity, value: Math.round(scaledDecimal(c.value.number, 1) * factor), unit: 'Wh' };
+    return { ts, quantity, value: Math.round(scaledDecimal(c.value.number) * factor), unit: 'Wh' };
   }
   if (c.value.unit !== undefined && c.value.unit !== 'm3') throw new FrameError('format', `M-Bus channel ${channel}: volume in "${c.value.unit}"`);
-  return { ts, quantity, value: scaledDecimal(c.value.number, 1), unit: 'm3' };
+  return { ts, quantity, value: scaledDecimal(c.value.number), unit: 'm3' };
 }
 
 /**
@@ -68,6 +73,11 @@ function subMeterReading(channel: number, c: Channel): Reading | undefined {
  */
 export function decodeDsmr(frame: Uint8Array, options: DecodeOptions): DecodedFrame {
   const telegram = parseTelegram(frame, options);
+  // An IEC 62056-21 (D0) readout looks the same ("/XXX5…", OBIS lines, "!"); a DSMR telegram
+  // carries a CRC (DSMR 4 and later) or, before that, lines no D0 meter sends.
+  if (!telegram.crc && !telegram.lines.some((l) => isDsmrOnly(l.obis))) {
+    throw new FrameError('format', 'no CRC and none of the lines only DSMR sends (timestamp, version, equipment id, tariff indicator, M-Bus channel): not a DSMR telegram');
+  }
   const stamp = telegram.lines.find((l) => l.obis === '0-0:1.0.0')?.values[0];
   const at = (stamp !== undefined ? dsmrTimestamp(stamp) : undefined) ?? options.receivedAt;
   if (!at) throw new FrameError('format', 'the telegram has no timestamp and no receive time was given');

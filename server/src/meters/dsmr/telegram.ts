@@ -57,19 +57,6 @@ export function parseTelegram(frame: Uint8Array, options: { ignoreCrc?: boolean 
 const hex4 = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
 
 /**
- * "000004.426" in the given scale → exact number: the digits are taken as an integer and
- * divided once by a power of ten, so 4.426 kWh becomes exactly 4426 Wh.
- */
-export function scaledDecimal(text: string, factor: number): number {
-  const match = /^(-?)(\d{1,15})(?:\.(\d{1,9}))?$/.exec(text);
-  if (!match) throw new FrameError('format', `"${text}" is not a decimal number`);
-  const fraction = match[3] ?? '';
-  const mantissa = Number(match[2]! + fraction) * factor;
-  const value = mantissa / 10 ** fraction.length;
-  return match[1] ? -value : value;
-}
-
-/**
  * "YYMMDDhhmmssX" → UTC. DSMR meters (Netherlands, Belgium, Luxembourg) all keep Central European
  * time; X says which: W = winter (UTC+1), S = summer (UTC+2).
  */
