@@ -5,6 +5,7 @@ import { claimCodeFrom } from '../src/lib/claim.js';
 import { energyFlows, FLOW_NODES, livePower, mergeLive, selfSufficiency, stackedBySource, stackedTotals } from '../src/lib/energy.js';
 import { formatter } from '../src/lib/format.js';
 import { emitLines } from '../src/lib/ndjson.js';
+import { freshness } from '../src/lib/live.js';
 import { dayRange, lastHours, localMidnight, monthRange, previousPeriod } from '../src/lib/time.js';
 import { periodQuery } from '../src/lib/periods.js';
 import { equalShares, formatUnits, ONE_UNITS, shareUnits, sumShares } from '../src/lib/shares.js';
@@ -148,6 +149,13 @@ describe('live power', () => {
     // Late and older: ignored.
     latest = mergeLive(latest, reading('p1', '2026-06-01T10:00:01Z', { 'power.import': 9999 }));
     expect(livePower(latest)).toEqual({ importW: 20, exportW: 900, pvW: 0, at: '2026-06-01T10:00:10Z', points: 2 });
+  });
+
+  it('says how fresh the newest reading is, with its time once it is old (a replay, a quiet reader)', () => {
+    const fmt = formatter({ locale: 'en-GB', currency: 'EUR', timeZone: 'Europe/Vienna' });
+    const now = Date.parse('2026-06-01T10:00:30Z');
+    expect(freshness('2026-06-01T10:00:18Z', now, fmt)).toBe('Updated 12 s ago');
+    expect(freshness('2026-05-31T14:00:00Z', now, fmt)).toBe(`Latest reading from ${fmt.dateTime('2026-05-31T14:00:00Z')}`);
   });
 });
 

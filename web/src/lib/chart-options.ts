@@ -37,8 +37,10 @@ export function stackedOption(series: StackedSeries, labels: string[], fmt: Form
         bar('To grid', series.toGrid, COLORS.toGrid, 'out', -1),
       ],
     },
-    // On a phone the legend takes two lines: every series stays named, none is paged away.
-    media: [{ query: { maxWidth: 480 }, option: { grid: { top: 76 } } }],
+    // On a phone the legend takes two lines: every series stays named, none is paged away. The
+    // entry without a query is what applies again once the chart is wide (ECharts keeps a matched
+    // media option otherwise).
+    media: [{ option: { grid: { top: baseGrid.top } } }, { query: { maxWidth: 480 }, option: { grid: { top: 76 } } }],
   };
 }
 

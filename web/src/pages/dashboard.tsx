@@ -10,8 +10,7 @@ import { useMemberContext } from '../lib/context.js';
 import { energyFlows, livePower, selfSufficiency } from '../lib/energy.js';
 import type { Formatter } from '../lib/format.js';
 import { useTicker } from '../lib/hooks.js';
-import { useLiveReadings } from '../lib/live.js';
-import { ago } from '../lib/time.js';
+import { freshness, useLiveReadings } from '../lib/live.js';
 import { memberPath } from '../routes.js';
 import { useFormat } from '../session.js';
 
@@ -50,9 +49,6 @@ export default function Dashboard({ params }: { params: Record<string, string> }
   );
 }
 
-/** Older readings (a replay, a reader that went quiet) are shown with their time, not "23 h ago". */
-const STALE_MS = 10 * 60_000;
-
 function LivePanel({ community, points, fmt }: { community: Community; points: MeteringPoint[]; fmt: Formatter }) {
   const ids = useMemo(() => new Set(points.map((p) => p.id)), [points]);
   const { latest, state } = useLiveReadings(community.id, (reading) => ids.has(reading.meteringPointId), [...ids]);
@@ -72,8 +68,7 @@ function LivePanel({ community, points, fmt }: { community: Community; points: M
               {hasPv && <Stat label="Own PV" value={fmt.power(power.pvW)} />}
             </dl>
             <p class="muted" aria-live="polite">
-              {now - Date.parse(power.at) < STALE_MS ? `Updated ${ago(power.at, now)}` : `Latest reading from ${fmt.dateTime(power.at)}`}
-              {' · '}{state === 'open' ? 'live' : 'reconnecting…'}
+              {freshness(power.at, now, fmt)}{' · '}{state === 'open' ? 'live' : 'reconnecting…'}
             </p>
           </>
         )}

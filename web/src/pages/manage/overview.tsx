@@ -9,8 +9,7 @@ import { Empty, ErrorNote, Loading, Stat } from '../../components/ui.js';
 import { livePower } from '../../lib/energy.js';
 import type { Formatter } from '../../lib/format.js';
 import { useApi, useTicker } from '../../lib/hooks.js';
-import { useLiveReadings } from '../../lib/live.js';
-import { ago } from '../../lib/time.js';
+import { freshness, useLiveReadings } from '../../lib/live.js';
 import { managePath, memberPath } from '../../routes.js';
 import { ManagePage } from './manage-page.js';
 
@@ -49,7 +48,7 @@ function LiveCommunity({ community, fmt }: { community: Community; fmt: Formatte
               <Stat label="From the grid" value={fmt.power(power.importW)} />
               <Stat label="To the grid" value={fmt.power(power.exportW)} />
             </dl>
-            <p class="muted">{power.points} sites reporting · updated {ago(power.at, now)}</p>
+            <p class="muted">{freshness(power.at, now, fmt)} · {fmt.count(power.points)} sites reporting</p>
           </>
         )}
     </section>
