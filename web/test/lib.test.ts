@@ -47,6 +47,9 @@ describe('community time', () => {
     expect(periodQuery('last24h', now, 'Europe/Vienna')).toEqual({ range: lastHours(now, 24), resolution: '1h', unit: 'hour' });
     expect(periodQuery('today', now, 'Europe/Vienna')).toEqual({ range: dayRange(now, 'Europe/Vienna'), resolution: '1h', unit: 'hour' });
     expect(periodQuery('month', now, 'Europe/Vienna')).toEqual({ range: monthRange(now, 'Europe/Vienna'), resolution: '1d', unit: 'day' });
+    // Before the community (its zone) is known, only the last 24 hours can be asked for.
+    expect(periodQuery('last24h', now, undefined)).toEqual(periodQuery('last24h', now, 'Europe/Vienna'));
+    expect(periodQuery('today', now, undefined)).toBeUndefined();
   });
 });
 

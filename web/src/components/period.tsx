@@ -12,7 +12,8 @@ const EMPTY_REFRESH_MS = 10_000;
 export interface PeriodEnergy<T> {
   period: Period;
   setPeriod: (period: Period) => void;
-  query: PeriodQuery;
+  /** Undefined until the community's time zone is known (today, this month). */
+  query: PeriodQuery | undefined;
   energy: Loaded<T>;
 }
 
@@ -21,7 +22,7 @@ export interface PeriodEnergy<T> {
  * figures are asked again every minute (every 10 s while `isEmpty` says there is nothing yet).
  */
 export function usePeriodEnergy<T>(
-  timeZone: string,
+  timeZone: string | undefined,
   url: (range: Range, resolution: Resolution) => string,
   isEmpty: (data: T) => boolean,
 ): PeriodEnergy<T> {
@@ -29,7 +30,7 @@ export function usePeriodEnergy<T>(
   const minute = Math.floor(useTicker(REFRESH_MS) / REFRESH_MS);
   const query = useMemo(() => periodQuery(period, new Date(), timeZone), [period, timeZone, minute]);
   const [empty, setEmpty] = useState(false);
-  const energy = useApi<T>(url(query.range, query.resolution), { refreshMs: empty ? EMPTY_REFRESH_MS : REFRESH_MS });
+  const energy = useApi<T>(query ? url(query.range, query.resolution) : null, { refreshMs: empty ? EMPTY_REFRESH_MS : REFRESH_MS });
   useEffect(() => {
     if (energy.data !== undefined) setEmpty(isEmpty(energy.data));
   }, [energy.data]);

@@ -19,13 +19,16 @@ export interface PeriodQuery {
   unit: 'hour' | 'day';
 }
 
-/** Hours for a day, local days for the month (the community's time zone). */
-export function periodQuery(period: Period, now: Date, timeZone: string): PeriodQuery {
-  switch (period) {
-    case 'last24h': return { range: lastHours(now, 24), resolution: '1h', unit: 'hour' };
-    case 'today': return { range: dayRange(now, timeZone), resolution: '1h', unit: 'hour' };
-    case 'month': return { range: monthRange(now, timeZone), resolution: '1d', unit: 'day' };
-  }
+/**
+ * Hours for a day, local days for the month, in the community's time zone; the last 24 hours
+ * need no zone, so a page can ask for them before it knows the community.
+ */
+export function periodQuery(period: Period, now: Date, timeZone: string | undefined): PeriodQuery | undefined {
+  if (period === 'last24h') return { range: lastHours(now, 24), resolution: '1h', unit: 'hour' };
+  if (timeZone === undefined) return undefined;
+  return period === 'today'
+    ? { range: dayRange(now, timeZone), resolution: '1h', unit: 'hour' }
+    : { range: monthRange(now, timeZone), resolution: '1d', unit: 'day' };
 }
 
 export const periodLabel = (period: Period) => PERIODS.find((p) => p.id === period)!.label;

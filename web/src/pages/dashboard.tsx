@@ -3,7 +3,7 @@ import { memberEnergyUrl, type MemberEnergy } from '../api/sharing.js';
 import type { Community, MeteringPoint } from '../api/types.js';
 import { Chart, preloadCharts } from '../components/chart.js';
 import { EnergyTable, isEmptyEnergy, StackedChart } from '../components/energy.js';
-import { PeriodHead, usePeriodEnergy } from '../components/period.js';
+import { PeriodHead, usePeriodEnergy, type PeriodEnergy } from '../components/period.js';
 import { Async, Empty, ErrorNote, Loading, Page, Stat } from '../components/ui.js';
 import { sankeyOption } from '../lib/chart-options.js';
 import { useMemberContext } from '../lib/context.js';
@@ -20,6 +20,10 @@ export default function Dashboard({ params }: { params: Record<string, string> }
   const memberId = params.memberId!;
   const { member, community, points } = useMemberContext(memberId);
   const fmt = useFormat(community.data);
+  // Asked at once, next to the member record: the last 24 hours need no time zone.
+  const energy = usePeriodEnergy<MemberEnergy>(
+    community.data?.timeZone, (range, resolution) => memberEnergyUrl(memberId, range, resolution), (e) => isEmptyEnergy(e.totals),
+  );
   return (
     <Async state={member} what="member">
       {(m) => (
@@ -37,7 +41,7 @@ export default function Dashboard({ params }: { params: Record<string, string> }
                   : (
                     <>
                       <LivePanel community={c} points={sites} fmt={fmt} />
-                      <EnergyPanel memberId={memberId} community={c} fmt={fmt} />
+                      <EnergyPanel energy={energy} fmt={fmt} />
                     </>
                   )}
               </Async>
@@ -76,16 +80,13 @@ function LivePanel({ community, points, fmt }: { community: Community; points: M
   );
 }
 
-function EnergyPanel({ memberId, community, fmt }: { memberId: string; community: Community; fmt: Formatter }) {
-  const { period, setPeriod, query, energy } = usePeriodEnergy<MemberEnergy>(
-    community.timeZone, (range, resolution) => memberEnergyUrl(memberId, range, resolution), (e) => isEmptyEnergy(e.totals),
-  );
+function EnergyPanel({ energy: { period, setPeriod, query, energy }, fmt }: { energy: PeriodEnergy<MemberEnergy>; fmt: Formatter }) {
   return (
     <section class="card" aria-labelledby="energy-heading">
       <PeriodHead id="energy-heading" period={period} onChange={setPeriod} />
       {energy.error
         ? <ErrorNote error={energy.error} />
-        : energy.data
+        : energy.data && query
           ? <EnergyBySource energy={energy.data} unit={query.unit} fmt={fmt} />
           : <Loading what="energy" />}
     </section>

@@ -90,7 +90,7 @@ function CommunityEnergyPanel({ community, fmt }: { community: Community; fmt: F
     <section class="card" aria-labelledby="energy-heading">
       <PeriodHead id="energy-heading" period={period} onChange={setPeriod} />
       {energy.error ? <ErrorNote error={energy.error} />
-        : !energy.data || !t ? <Loading what="the community's energy" />
+        : !energy.data || !t || !query ? <Loading what="the community's energy" />
         : isEmptyEnergy(t) ? <Empty><p>No energy measured in this period yet.</p></Empty>
         : (
           <>
