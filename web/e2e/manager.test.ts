@@ -38,7 +38,7 @@ describe('web app: manager', () => {
     await expect.poll(() => members.textContent()).toContain('Members online');
     // Two active members and the manager; nothing has sent a reading, so nobody is online.
     expect(await members.locator('.stat', { hasText: 'Members online' }).locator('.stat-value').textContent()).toBe('0 of 3');
-    await screenshot(page, 'manager-overview');
+    await screenshot(page, 'manager-overview-no-data');
     expect(errors).toEqual([]);
   });
 
@@ -132,39 +132,97 @@ describe('web app: manager', () => {
     expect(errors).toEqual([]);
   });
 
-  it('adds a tariff and changes the allocation rule', async () => {
+  it('adds a tariff; a refused one shows the API\'s message', async () => {
     await page.goto(`/manage/${w.communityA}/tariffs`);
-    await page.getByText('Add a tariff').click();
+    const section = page.getByRole('region', { name: 'Tariffs' });
+    await section.getByText('Add a tariff').click();
     const addTariff = async (name: string, validFrom: string, [grid, community, feedIn]: string[]) => {
-      await page.getByLabel('Name', { exact: true }).fill(name);
-      await page.getByLabel('Valid from').fill(validFrom);
-      await page.getByLabel(/^Grid price/).fill(grid!);
-      await page.getByLabel(/^Community price/).fill(community!);
-      await page.getByLabel(/^Feed-in price/).fill(feedIn!);
-      await page.getByRole('button', { name: 'Add tariff' }).click();
+      await section.getByLabel('Name', { exact: true }).fill(name);
+      await section.getByLabel('Valid from').fill(validFrom);
+      await section.getByLabel(/^Grid price/).fill(grid!);
+      await section.getByLabel(/^Community price/).fill(community!);
+      await section.getByLabel(/^Feed-in price/).fill(feedIn!);
+      await section.getByRole('button', { name: 'Add tariff' }).click();
     };
     await addTariff('Winter 2027', '2027-01-01', ['0.3120', '0.15', '0.065']);
-    await expect.poll(() => page.getByRole('table').textContent()).toContain('Winter 2027');
+    await expect.poll(() => section.getByRole('table').textContent()).toContain('Winter 2027');
     const tariffs = (await api(`/api/v1/communities/${w.communityA}/tariffs`)).body as { name: string; gridPrice: string }[];
     expect(tariffs.find((t) => t.name === 'Winter 2027')?.gridPrice).toBe('0.312');
 
     // A tariff for a date that already has one: the API's message, nothing added.
     await addTariff('Duplicate', '2027-01-01', ['0.3', '0.1', '0.05']);
-    await expect.poll(() => page.getByRole('alert').textContent()).toBeTruthy();
+    await expect.poll(() => section.getByRole('alert').textContent()).toBeTruthy();
     expect((await api(`/api/v1/communities/${w.communityA}/tariffs`)).body).toHaveLength(tariffs.length);
 
-    await page.getByLabel('Rule', { exact: true }).selectOption('at-eeg-static');
-    await page.getByRole('button', { name: 'Save rule' }).click();
-    await expect.poll(async () => (await api(`/api/v1/communities/${w.communityA}`)).body.allocationRule).toBe('at-eeg-static');
-    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Saved' }).textContent()).toBe('Saved: Austria EEG, static.');
     await screenshot(page, 'manager-tariffs');
     expect(errors).toEqual([]);
   });
 
-  it('shows the settlement page with a readable note until the server settles', async () => {
-    await page.goto(`/manage/${w.communityA}/settlements`);
-    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toContain('Settlement');
-    await screenshot(page, 'manager-settlements');
+  it('sets the allocation rule and mode, exact static shares (showing the API\'s refusal) and the CO2 intensity', async () => {
+    await page.goto(`/manage/${w.communityA}/tariffs`);
+    const shares = page.getByRole('region', { name: 'Static shares' });
+    await expect.poll(() => shares.textContent()).toContain('does not use shares');
+    await page.getByLabel('Rule', { exact: true }).selectOption('at-eeg-static');
+    await page.getByRole('button', { name: 'Save allocation' }).click();
+    await expect.poll(async () => (await api(`/api/v1/communities/${w.communityA}`)).body.allocationRule).toBe('at-eeg-static');
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Saved' }).first().textContent()).toBe('Saved: Austria EEG, static.');
+    // The shares card follows the rule just saved.
+    await expect.poll(() => shares.textContent()).toContain('gives each member this share');
+
+    // Σ > 1: the page says so, the API refuses with its message, nothing is stored.
+    const share = (name: string) => shares.getByLabel(name, { exact: true });
+    await share('memberA').fill('0.6');
+    await share('memberA2').fill('0.5');
+    await expect.poll(() => shares.getByTestId('shares-sum').textContent()).toContain('1.1 — more than 1');
+    await shares.getByRole('button', { name: 'Save shares' }).click();
+    const refused = await tp.call('PUT', `/api/v1/communities/${w.communityA}/allocation-shares`, {
+      token: w.managerA.token, body: { shares: [{ memberId: w.memberIdA, share: '0.6' }, { memberId: w.memberIdA2, share: '0.5' }] },
+    });
+    expect(refused.status).toBe(400);
+    await expect.poll(() => shares.getByRole('alert').textContent()).toBe(refused.body.message);
+    expect((await api(`/api/v1/communities/${w.communityA}/allocation-shares`)).body).toEqual([]);
+
+    // Exact decimals, from a chosen day (local midnight in the community's zone).
+    await share('memberA').fill('0.333333333');
+    await share('memberA2').fill('0.5');
+    await expect.poll(() => shares.getByTestId('shares-sum').textContent()).toContain('0.833333333 — 0.166666667 not shared');
+    await shares.getByLabel('From (optional)').fill('2026-01-01');
+    await shares.getByRole('button', { name: 'Save shares' }).click();
+    await expect.poll(() => shares.getByRole('status').textContent()).toContain('Saved: shares of 2 members');
+    const versions = (await api(`/api/v1/communities/${w.communityA}/allocation-shares`)).body as { validFrom: string; shares: { memberId: string; share: string }[] }[];
+    expect(versions).toHaveLength(1);
+    expect(versions[0]!.validFrom).toBe('2025-12-31T23:00:00.000Z');
+    expect(versions[0]!.shares.map((s) => [s.memberId, s.share]).sort()).toEqual([[w.memberIdA, '0.333333333'], [w.memberIdA2, '0.5']].sort());
+    await screenshot(page, 'manager-sharing');
+
+    // The grid operator's figures instead of a rule.
+    await page.getByLabel(/grid operator's figures/).check();
+    await page.getByRole('button', { name: 'Save allocation' }).click();
+    await expect.poll(async () => (await api(`/api/v1/communities/${w.communityA}`)).body.allocationMode).toBe('operator');
+    await expect.poll(() => shares.textContent()).toContain('does not use shares');
+
+    // CO2 intensity: a bad value gets the API's message and changes nothing; a good one is stored.
+    const co2 = page.getByRole('region', { name: /CO₂ intensity/ });
+    const before = (await api(`/api/v1/communities/${w.communityA}/co2-intensity`)).body;
+    await co2.getByLabel('Grams of CO₂ per kWh').evaluate((input: HTMLInputElement) => input.removeAttribute('min'));
+    await co2.getByLabel('Grams of CO₂ per kWh').fill('-5');
+    await co2.getByRole('button', { name: 'Save intensity' }).click();
+    await expect.poll(() => co2.getByRole('alert').textContent()).toMatch(/gramsPerKWh/);
+    expect((await api(`/api/v1/communities/${w.communityA}/co2-intensity`)).body).toEqual(before);
+    await co2.getByLabel('Grams of CO₂ per kWh').fill('215.5');
+    await co2.getByRole('button', { name: 'Save intensity' }).click();
+    await expect.poll(async () => (await api(`/api/v1/communities/${w.communityA}/co2-intensity`)).body.gramsPerKWh).toBe(215.5);
+    expect(errors).toEqual([]);
+  });
+
+  it('marks a site as the community battery', async () => {
+    await page.goto(`/manage/${w.communityA}/members`);
+    const battery = page.getByRole('checkbox', { name: 'Home A2 is the community battery' });
+    expect(await battery.isChecked()).toBe(false);
+    await battery.check();
+    await expect.poll(async () => (await api(`/api/v1/metering-points/${w.meteringPointA2}`)).body.communityBattery).toBe(true);
+    await battery.uncheck();
+    await expect.poll(async () => (await api(`/api/v1/metering-points/${w.meteringPointA2}`)).body.communityBattery).toBe(false);
     expect(errors).toEqual([]);
   });
 
@@ -173,8 +231,8 @@ describe('web app: manager', () => {
     const phone = await context.newPage();
     await logIn(phone, w.managerA.email, w.managerA.password);
     await phone.waitForURL(`**/manage/${w.communityA}`);
-    await visitByKeyboard(phone, [['Members', 'Members'], ['Devices', 'Devices'], ['Tariffs & rule', 'Tariffs'], ['Settlement', 'Settlement'], ['Overview', 'Overview']]);
-    await screenshot(phone, 'phone-manager-overview');
+    await visitByKeyboard(phone, [['Members', 'Members'], ['Devices', 'Devices'], ['Sharing & tariffs', 'Sharing and tariffs'], ['Settlement', 'Settlement'], ['Overview', 'Overview']]);
+    await screenshot(phone, 'phone-manager-overview-no-data');
     await context.close();
   });
 });

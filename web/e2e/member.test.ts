@@ -131,38 +131,6 @@ describe('web app: member', () => {
     await close();
   });
 
-  it('charts what the meters measured, with totals equal to the intervals API', async () => {
-    const credentials = await deviceCredentials(tp, w.managerA.token, w.provisionedA);
-    const quarter = 15 * 60_000;
-    const first = Math.floor(Date.now() / quarter) * quarter - 8 * quarter;
-    const readings = [];
-    for (let i = 0; i <= 8; i++) {
-      const ts = new Date(first + i * quarter).toISOString();
-      readings.push({ ts, quantity: 'energy.import', value: 5_000_000 + i * 210, unit: 'Wh' }, { ts, quantity: 'energy.export', value: 700_000 + i * 35, unit: 'Wh' },
-        { ts, quantity: 'pv.energy', value: 9_000_000 + i * 400, unit: 'Wh' });
-    }
-    const sent = await tp.call('POST', `/api/v1/devices/${w.provisionedA}/readings`, { headers: { authorization: sasFor(credentials) }, body: { readings } });
-    expect(sent.status).toBe(200);
-    const window = { from: new Date(Date.now() - 86_400_000).toISOString(), to: new Date().toISOString() };
-    const intervals = async () => (await tp.call('GET', `/api/v1/metering-points/${w.meteringPointA}/intervals?${new URLSearchParams(window)}`, { token: w.memberA.token })).body as
-      { importWh: number | null; exportWh: number | null; pvWh: number | null }[];
-    await expect.poll(async () => (await intervals()).filter((q) => q.importWh !== null).length, { timeout: 15_000 }).toBeGreaterThanOrEqual(8);
-    const sum = (list: Awaited<ReturnType<typeof intervals>>, key: 'importWh' | 'exportWh' | 'pvWh') => list.reduce((a, q) => a + (q[key] ?? 0), 0);
-    const measured = await intervals();
-    expect(sum(measured, 'importWh')).toBeGreaterThanOrEqual(8 * 210);
-
-    const { page, errors, close } = await memberPage();
-    await page.waitForSelector('.chart[data-chart-state="drawn"]');
-    const totals = page.getByTestId('meter-totals');
-    const en = formatter({ locale: 'en', currency: 'EUR', timeZone: 'Europe/Vienna' });
-    expect(await totals.getByRole('row', { name: /From the grid/ }).getByRole('cell').textContent()).toBe(en.energy(sum(measured, 'importWh')));
-    expect(await totals.getByRole('row', { name: /To the grid/ }).getByRole('cell').textContent()).toBe(en.energy(sum(measured, 'exportWh')));
-    expect(await totals.getByRole('row', { name: /PV/ }).getByRole('cell').textContent()).toBe(en.energy(sum(measured, 'pvWh')));
-    await screenshot(page, 'member-dashboard-measured');
-    expect(errors).toEqual([]);
-    await close();
-  });
-
   it('never shows another member\'s pages: the UI says not found and the API refused', async () => {
     const { page, errors, close } = await memberPage();
     for (const path of [`/members/${w.memberIdA2}`, `/members/${w.memberIdA2}/statements`, `/members/${w.memberIdA2}/devices`, `/members/${w.memberIdB}`]) {

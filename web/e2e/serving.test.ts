@@ -28,7 +28,7 @@ describe('serving the web app', () => {
     expect(String((await tp.call('GET', '/docs')).headers['content-type'])).toContain('text/html');
     expect((await tp.call('GET', '/metrics', { token: tp.admin.token })).status).toBe(200);
     expect((await tp.call('GET', '/metrics')).status).toBe(401);
-    for (const path of ['/api/v1/members/x/energy', '/api/v2', '/assets/missing.js', '/favicon.ico', '/docs/nothing-here.js']) {
+    for (const path of ['/api/v1/no-such-route', '/api/v1/members/x/energy-by-magic', '/api/v2', '/assets/missing.js', '/favicon.ico', '/docs/nothing-here.js']) {
       const response = await tp.call('GET', path);
       expect(response.status, path).toBe(404);
       expect(response.body).toEqual({ error: 'not_found', message: `no route GET ${path}` });

@@ -79,7 +79,7 @@ function Nav({ params, path }: { params: Record<string, string>; path: string })
             {link(managePath(membership.communityId), 'Overview')}
             {link(managePath(membership.communityId, 'members'), 'Members')}
             {link(managePath(membership.communityId, 'devices'), 'Devices')}
-            {link(managePath(membership.communityId, 'tariffs'), 'Tariffs & rule')}
+            {link(managePath(membership.communityId, 'tariffs'), 'Sharing & tariffs')}
             {link(managePath(membership.communityId, 'settlements'), 'Settlement')}
           </ul>
         )}

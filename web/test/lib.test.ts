@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { EnergyBucket, EnergyFigures } from '../src/api/sharing.js';
-import type { Interval, LiveReading } from '../src/api/types.js';
+import type { LiveReading } from '../src/api/types.js';
 import { claimCodeFrom } from '../src/lib/claim.js';
-import { energyFlows, FLOW_NODES, livePower, mergeLive, meterSeries, selfSufficiency, stackedBySource } from '../src/lib/energy.js';
+import { energyFlows, FLOW_NODES, livePower, mergeLive, selfSufficiency, stackedBySource, stackedTotals } from '../src/lib/energy.js';
 import { formatter } from '../src/lib/format.js';
 import { emitLines } from '../src/lib/ndjson.js';
-import { bucketStart, dayRange, localMidnight, monthRange, previousPeriod } from '../src/lib/time.js';
+import { freshness } from '../src/lib/live.js';
+import { dayRange, lastHours, localMidnight, monthRange, previousPeriod } from '../src/lib/time.js';
+import { periodQuery } from '../src/lib/periods.js';
+import { equalShares, formatUnits, ONE_UNITS, shareUnits, sumShares } from '../src/lib/shares.js';
 import { matchPath } from '../src/router.js';
 
 const figures = (f: Partial<EnergyFigures>): EnergyFigures => ({
@@ -33,10 +36,20 @@ describe('community time', () => {
     expect(previousPeriod(new Date('2026-01-10T00:00:00Z'), 'Europe/Vienna')).toBe('2025-12');
   });
 
-  it('buckets quarter hours into local days', () => {
-    expect(bucketStart('2026-06-01T21:45:00.000Z', 'day', 'Europe/Vienna')).toBe('2026-05-31T22:00:00.000Z');
-    expect(bucketStart('2026-06-01T22:00:00.000Z', 'day', 'Europe/Vienna')).toBe('2026-06-01T22:00:00.000Z');
-    expect(bucketStart('2026-06-01T21:45:00.000Z', 'hour', 'Europe/Vienna')).toBe('2026-06-01T21:00:00.000Z');
+  it('takes the last 24 whole hours up to the end of the current one', () => {
+    expect(lastHours(new Date('2026-06-01T10:20:00Z'), 24)).toEqual({ from: '2026-05-31T11:00:00.000Z', to: '2026-06-01T11:00:00.000Z' });
+    // On the hour, the hour just begun is included.
+    expect(lastHours(new Date('2026-06-01T10:00:00Z'), 24).to).toBe('2026-06-01T11:00:00.000Z');
+  });
+
+  it('asks hourly figures for a day and local days for the month', () => {
+    const now = new Date('2026-06-15T08:00:00Z');
+    expect(periodQuery('last24h', now, 'Europe/Vienna')).toEqual({ range: lastHours(now, 24), resolution: '1h', unit: 'hour' });
+    expect(periodQuery('today', now, 'Europe/Vienna')).toEqual({ range: dayRange(now, 'Europe/Vienna'), resolution: '1h', unit: 'hour' });
+    expect(periodQuery('month', now, 'Europe/Vienna')).toEqual({ range: monthRange(now, 'Europe/Vienna'), resolution: '1d', unit: 'day' });
+    // Before the community (its zone) is known, only the last 24 hours can be asked for.
+    expect(periodQuery('last24h', now, undefined)).toEqual(periodQuery('last24h', now, 'Europe/Vienna'));
+    expect(periodQuery('today', now, undefined)).toBeUndefined();
   });
 });
 
@@ -69,17 +82,25 @@ describe('formatting in the community locale', () => {
 });
 
 describe('energy by source', () => {
-  const bucket = (start: string, f: Partial<EnergyFigures>, quality: EnergyBucket['quality'] = 'measured'): EnergyBucket =>
-    ({ start, end: start, quality, ...figures(f) });
+  const bucket = (start: string, f: Partial<EnergyFigures>, quality: EnergyBucket['quality'] = 'measured', provisional = false): EnergyBucket =>
+    ({ start, end: new Date(Date.parse(start) + 3_600_000).toISOString(), quality, provisional, ...figures(f) });
 
-  it('stacks consumption by source and flags buckets that are not measured', () => {
-    const s = stackedBySource([
-      bucket('a', { consumptionWh: 812, fromCommunityWh: 140, fromGridWh: 672 }),
-      bucket('b', { consumptionWh: 0 }, 'missing'),
+  it('stacks consumption by source, adds up to the totals and flags past buckets that are not final', () => {
+    const series = [
+      bucket('2026-06-01T10:00:00.000Z', { consumptionWh: 812, selfConsumedWh: 100, fromCommunityWh: 140, fromGridWh: 572, productionWh: 300, toCommunityWh: 150, toGridWh: 50 }),
+      bucket('2026-06-01T11:00:00.000Z', { consumptionWh: 0 }, 'missing'),
+      bucket('2026-06-01T12:00:00.000Z', { consumptionWh: 90, fromGridWh: 90 }, 'measured', true),
+      // Still running at "now": incomplete by nature, not flagged.
+      bucket('2026-06-01T13:00:00.000Z', { consumptionWh: 5, fromGridWh: 5 }, 'partial'),
+    ];
+    const s = stackedBySource(series, Date.parse('2026-06-01T13:30:00Z'));
+    expect(s.fromGrid).toEqual([572, 0, 90, 5]);
+    expect(s.fromCommunity).toEqual([140, 0, 0, 0]);
+    expect(s.flagged).toEqual([
+      { start: '2026-06-01T11:00:00.000Z', quality: 'missing', provisional: false },
+      { start: '2026-06-01T12:00:00.000Z', quality: 'measured', provisional: true },
     ]);
-    expect(s.fromGrid).toEqual([672, 0]);
-    expect(s.fromCommunity).toEqual([140, 0]);
-    expect(s.flagged).toEqual([{ start: 'b', quality: 'missing' }]);
+    expect(stackedTotals(s)).toEqual({ selfConsumedWh: 100, fromCommunityWh: 140, fromGridWh: 667, toCommunityWh: 150, toGridWh: 50 });
   });
 
   it('draws the flow without cycles and without zero links, conserving every Wh', () => {
@@ -97,20 +118,26 @@ describe('energy by source', () => {
   });
 });
 
-describe('measured intervals', () => {
-  const q = (start: string, importWh: number | null, pvWh: number | null = null): Interval =>
-    ({ start, importWh, exportWh: importWh === null ? null : 0, pvWh, quality: importWh === null ? 'missing' : 'measured' });
+describe('static shares', () => {
+  it('reads exact decimals from 0 to 1 with at most 9 places, nothing else', () => {
+    expect(shareUnits('0.25')).toBe(250_000_000);
+    expect(shareUnits('1')).toBe(ONE_UNITS);
+    expect(shareUnits('0.000000001')).toBe(1);
+    for (const bad of ['1.5', '0.1234567891', '.5', '-0.1', '0,5', 'NaN', '', '1e-3', '2']) expect(shareUnits(bad), bad).toBeNull();
+  });
 
-  it('sums points per bucket and keeps a bucket missing everywhere as a gap, not a zero', () => {
-    const s = meterSeries([
-      [q('2026-06-01T10:00:00.000Z', 100, 50), q('2026-06-01T10:15:00.000Z', 20), q('2026-06-01T11:00:00.000Z', null)],
-      [q('2026-06-01T10:00:00.000Z', 5), q('2026-06-01T10:15:00.000Z', null), q('2026-06-01T11:00:00.000Z', null)],
-    ], (start) => bucketStart(start, 'hour', 'UTC'));
-    expect(s.starts).toEqual(['2026-06-01T10:00:00.000Z', '2026-06-01T11:00:00.000Z']);
-    expect(s.importWh).toEqual([125, null]);
-    expect(s.pvWh).toEqual([50, null]);
-    expect(s.totals).toEqual({ importWh: 125, exportWh: 0, pvWh: 50 });
-    expect(s.measuredBuckets).toBe(1);
+  it('adds up exactly where floats would not', () => {
+    // 0.1 + 0.2 is 0.30000000000000004 in floating point.
+    expect(formatUnits(sumShares(['0.1', '0.2']).units)).toBe('0.3');
+    expect(sumShares(['0.5', ' ', 'x', '0.500000001'])).toEqual({ units: ONE_UNITS + 1, invalid: 1 });
+    expect(formatUnits(0)).toBe('0');
+  });
+
+  it('gives equal shares that never add up to more than 1', () => {
+    expect(equalShares(3)).toEqual(['0.333333333', '0.333333333', '0.333333333']);
+    expect(sumShares(equalShares(7)).units).toBeLessThanOrEqual(ONE_UNITS);
+    expect(equalShares(1)).toEqual(['1']);
+    expect(equalShares(0)).toEqual([]);
   });
 });
 
@@ -125,6 +152,13 @@ describe('live power', () => {
     // Late and older: ignored.
     latest = mergeLive(latest, reading('p1', '2026-06-01T10:00:01Z', { 'power.import': 9999 }));
     expect(livePower(latest)).toEqual({ importW: 20, exportW: 900, pvW: 0, at: '2026-06-01T10:00:10Z', points: 2 });
+  });
+
+  it('says how fresh the newest reading is, with its time once it is old (a replay, a quiet reader)', () => {
+    const fmt = formatter({ locale: 'en-GB', currency: 'EUR', timeZone: 'Europe/Vienna' });
+    const now = Date.parse('2026-06-01T10:00:30Z');
+    expect(freshness('2026-06-01T10:00:18Z', now, fmt)).toBe('Updated 12 s ago');
+    expect(freshness('2026-05-31T14:00:00Z', now, fmt)).toBe(`Latest reading from ${fmt.dateTime('2026-05-31T14:00:00Z')}`);
   });
 });
 

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { Db } from '../store/db.js';
-import { errors, IsoDateTime, type Api } from '../http/api.js';
-import { getDevice } from '../registry/devices.js';
+import { errors, IdParams, IsoDateTime, type Api } from '../http/api.js';
+import { getDevice, listDevices } from '../registry/devices.js';
 import { getMeteringPoint } from '../registry/metering-points.js';
 import { requireManager } from '../accounts/policy.js';
 import { BadRequestError } from '../errors.js';
@@ -98,22 +98,20 @@ export async function ingestRoutes(
     },
   }, async (request) => {
     const device = await getDevice(db, request.principal, request.params.id);
-    const rows = await db.query<{
-      last_seen_at: Date | null; messages_total: number; readings_total: number; duplicates_total: number;
-      rejected_total: number; last_error: string | null; last_error_at: Date | null;
-    }>('SELECT * FROM device_state WHERE device_id = $1', [device.id]);
-    const s = rows[0];
-    return {
-      deviceId: device.id,
-      online: !!s?.last_seen_at && Date.now() - s.last_seen_at.getTime() < ONLINE_WINDOW_MS,
-      lastSeenAt: s?.last_seen_at?.toISOString() ?? null,
-      messagesTotal: s?.messages_total ?? 0,
-      readingsTotal: s?.readings_total ?? 0,
-      duplicatesTotal: s?.duplicates_total ?? 0,
-      rejectedTotal: s?.rejected_total ?? 0,
-      lastError: s?.last_error ?? null,
-      lastErrorAt: s?.last_error_at?.toISOString() ?? null,
-    };
+    return (await deviceStates(db, [device.id]))[0]!;
+  });
+
+  app.get('/api/v1/communities/:id/device-states', {
+    schema: {
+      tags: ['ingestion'],
+      summary: 'The states of a community\'s devices in one answer: every device for managers and admins, their own for members',
+      params: IdParams,
+      response: { 200: Type.Array(DeviceStateSchema), ...errors(401, 404) },
+    },
+  }, async (request) => {
+    // The device list decides who sees what, as for GET /communities/{id}/devices.
+    const devices = await listDevices(db, request.principal, request.params.id);
+    return deviceStates(db, devices.map((d) => d.id));
   });
 
   app.post('/api/v1/devices/:id/meter-exchanges', {
@@ -164,6 +162,32 @@ export async function ingestRoutes(
   }, async (request) => {
     const point = await getMeteringPoint(db, request.principal, request.params.id);
     return readingsIn(db, 'metering_point_id', point.id, request.query);
+  });
+}
+
+interface DeviceStateRow {
+  device_id: string; last_seen_at: Date | null; messages_total: number; readings_total: number; duplicates_total: number;
+  rejected_total: number; last_error: string | null; last_error_at: Date | null;
+}
+
+/** The states of `ids`, in that order; a device never heard from has zero counters. */
+async function deviceStates(db: Db, ids: string[]) {
+  const rows = await db.query<DeviceStateRow>('SELECT * FROM device_state WHERE device_id = ANY($1::text[])', [ids]);
+  const byId = new Map(rows.map((r) => [r.device_id, r]));
+  const now = Date.now();
+  return ids.map((deviceId) => {
+    const s = byId.get(deviceId);
+    return {
+      deviceId,
+      online: !!s?.last_seen_at && now - s.last_seen_at.getTime() < ONLINE_WINDOW_MS,
+      lastSeenAt: s?.last_seen_at?.toISOString() ?? null,
+      messagesTotal: s?.messages_total ?? 0,
+      readingsTotal: s?.readings_total ?? 0,
+      duplicatesTotal: s?.duplicates_total ?? 0,
+      rejectedTotal: s?.rejected_total ?? 0,
+      lastError: s?.last_error ?? null,
+      lastErrorAt: s?.last_error_at?.toISOString() ?? null,
+    };
   });
 }
 

@@ -171,6 +171,12 @@ const cases: Case[] = [
     body: () => ({ readings: [{ ts: new Date().toISOString(), quantity: 'power.import', value: 1, unit: 'W' }] }), expect: everyone(401) },
   { method: 'POST', route: '/api/v1/devices/:id/frames/:format', url: (w) => `/api/v1/devices/${w.provisionedA}/frames/dsmr`, expect: everyone(401) },
   { method: 'GET', route: '/api/v1/devices/:id/state', url: (w) => `/api/v1/devices/${w.provisionedA}/state`, expect: ownerOfA(200) },
+  { method: 'GET', route: '/api/v1/communities/:id/device-states', url: (w) => `/api/v1/communities/${w.communityA}/device-states`, expect: membersOfA(200),
+    check: (role, body, w) => {
+      // Members get the states of their own devices only (memberA2 has none); managers and admins every device's.
+      const ids = body.map((s: { deviceId: string }) => s.deviceId);
+      expect(ids).toEqual(role === 'memberA2' ? [] : expect.arrayContaining([w.deviceA, w.provisionedA]));
+    } },
   { method: 'POST', route: '/api/v1/devices/:id/meter-exchanges', url: (w) => `/api/v1/devices/${w.provisionedA}/meter-exchanges`,
     body: () => ({ ts: '2026-01-01T00:00:00Z' }), expect: ownerOfA(201, 403) },
   { method: 'GET', route: '/api/v1/devices/:id/readings',

@@ -3,12 +3,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inflateSync } from 'node:zlib';
 import { storeKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { monthRange } from '../../src/calendar.js';
 import { Q, storeIntervals } from '../sharing/support/stored.js';
+import { pdfText } from '../support/pdf.js';
 
 function lastOctober(): string {
   const now = new Date();
@@ -22,25 +22,6 @@ function hasPdftotext(): boolean {
   } catch {
     return false;
   }
-}
-
-/** The text pdfkit wrote with the standard fonts: hex strings in the (deflated) content streams, WinAnsi bytes. */
-function pdfText(pdf: Buffer): string {
-  const raw = pdf.toString('latin1');
-  let text = '';
-  for (const match of raw.matchAll(/stream\r?\n([\s\S]*?)\r?\nendstream/g)) {
-    let content: string;
-    try {
-      content = inflateSync(Buffer.from(match[1]!, 'latin1')).toString('latin1');
-    } catch {
-      continue;
-    }
-    for (const hex of content.matchAll(/<([0-9a-fA-F]+)>/g)) {
-      text += Buffer.from(hex[1]!, 'hex').toString('latin1').replace(/\x80/g, '€');
-    }
-    text += '\n';
-  }
-  return text;
 }
 
 describe.each(storeKinds)('settlement and statement routes on %s', (kind) => {

@@ -16,14 +16,6 @@ export class ApiError extends Error {
   get notFound(): boolean {
     return this.status === 404;
   }
-
-  /**
-   * The server has no such route at all (an older server, or a capability not installed), as
-   * opposed to a resource that does not exist or is not the caller's.
-   */
-  get missingRoute(): boolean {
-    return this.status === 404 && this.message.startsWith('no route ');
-  }
 }
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -80,6 +72,7 @@ export async function request<T>(method: Method, path: string, options: RequestO
 export const get = <T>(path: string, signal?: AbortSignal) => request<T>('GET', path, signal ? { signal } : {});
 export const post = <T>(path: string, body?: unknown) => request<T>('POST', path, { body: body ?? {} });
 export const patch = <T>(path: string, body: unknown) => request<T>('PATCH', path, { body });
+export const put = <T>(path: string, body: unknown) => request<T>('PUT', path, { body });
 export const del = (path: string) => request<void>('DELETE', path);
 
 /** Human text for anything a page caught. */

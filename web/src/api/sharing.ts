@@ -1,6 +1,6 @@
 /**
- * Energy by source and settlement: the contract in SHARING-API.md (issue 5). Only the pages
- * that read these call them; until a server has them they answer "no route" (see isMissingRoute).
+ * Energy by source, the sharing settings, settlements and statements (server/src/sharing,
+ * server/src/billing; README "Energy sharing" and "Settlements and statements").
  */
 
 export type Resolution = '15m' | '1h' | '1d' | '1mo';
@@ -20,6 +20,13 @@ export interface EnergyBucket extends EnergyFigures {
   start: string;
   end: string;
   quality: Quality;
+  /** The split was made while some member's data was missing; it is redone when the data arrives. */
+  provisional: boolean;
+}
+
+export interface EnergyRates {
+  selfSufficiency: number | null;
+  selfConsumptionRate: number | null;
 }
 
 export interface MemberEnergy {
@@ -37,8 +44,9 @@ export interface CommunityEnergy {
   timeZone: string;
   resolution: Resolution;
   series: EnergyBucket[];
-  totals: EnergyFigures & { selfSufficiency: number | null; selfConsumptionRate: number | null };
-  members?: { memberId: string; displayName: string; totals: EnergyFigures }[];
+  totals: EnergyFigures & EnergyRates;
+  /** Managers and admins only. */
+  members?: { memberId: string; displayName: string; totals: EnergyFigures & EnergyRates }[];
 }
 
 export interface StatementSummary {
@@ -48,6 +56,9 @@ export interface StatementSummary {
   total: string;
   currency: string;
   kind: 'statement' | 'correction';
+  /** 0 for the statement, 1, 2, … for its corrections. */
+  sequence: number;
+  createdAt: string;
 }
 
 export interface Settlement {
@@ -58,8 +69,11 @@ export interface Settlement {
   periodEnd: string;
   state: 'draft' | 'closed';
   createdAt: string;
+  /** When the statements were last computed (a draft run again, corrections issued). */
+  computedAt: string;
   closedAt: string | null;
-  statements?: StatementSummary[];
+  statements: StatementSummary[];
+  totals: { currency: string; amount: string; statements: number; corrections: number; fromCommunityWh: number; toCommunityWh: number };
 }
 
 export interface MemberStatement {
@@ -68,9 +82,22 @@ export interface MemberStatement {
   period: string;
   state: 'draft' | 'closed';
   kind: 'statement' | 'correction';
+  sequence: number;
   total: string;
   currency: string;
   createdAt: string;
+}
+
+/** One version of a community's static key: exact decimal shares per member from `validFrom` on. */
+export interface ShareVersion {
+  validFrom: string;
+  shares: { memberId: string; share: string }[];
+}
+
+export interface Co2Settings {
+  /** Grams of CO2 per kWh of grid energy; null when not set (CO2 avoided is then 0). */
+  gramsPerKWh: number | null;
+  hourly: { hours: number; from: string | null; to: string | null };
 }
 
 export const statementDownload = (statementId: string, format: 'pdf' | 'csv') =>

@@ -43,6 +43,7 @@ export interface Community {
   gridArea: string | null;
   country: string | null;
   allocationRule: string;
+  allocationMode: AllocationMode;
   isPublic: boolean;
   createdAt: string;
 }
@@ -85,6 +86,8 @@ export interface MeteringPoint {
   role: 'consumer' | 'producer' | 'prosumer';
   pvCapacityW: number | null;
   batteryCapacityWh: number | null;
+  /** The community's own battery: its stored grid energy is never passed on as community energy. */
+  communityBattery: boolean;
   createdAt: string;
 }
 
@@ -157,14 +160,6 @@ export interface Tariff {
   createdAt: string;
 }
 
-export interface Interval {
-  start: string;
-  importWh: number | null;
-  exportWh: number | null;
-  pvWh: number | null;
-  quality: 'measured' | 'estimated' | 'missing';
-}
-
 /** One event of GET /communities/{id}/live: the newest value of each quantity a device sent. */
 export interface LiveReading {
   meteringPointId: string;
@@ -172,6 +167,13 @@ export interface LiveReading {
   ts: string;
   values: Partial<Record<string, number>>;
 }
+
+/**
+ * How a community's energy is split: `compute` by its allocation rule, `operator` from the grid
+ * operator's figures (server/src/registry/communities.ts).
+ */
+export const ALLOCATION_MODES = ['compute', 'operator'] as const;
+export type AllocationMode = (typeof ALLOCATION_MODES)[number];
 
 /** The allocation rules a community can choose (server/src/registry/allocation-rules.ts). */
 export const ALLOCATION_RULES = [

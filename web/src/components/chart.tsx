@@ -8,13 +8,12 @@ const loadECharts = () => (loading ??= import('../lib/echarts.js'));
 /** Pages with charts start fetching ECharts while their data loads, not after. */
 export const preloadCharts = () => void loadECharts();
 
-export const FIRST_CHART_MARK = 'gridshare:first-chart';
-
 /**
  * One ECharts canvas. `summary` is what a screen reader hears (the figures are also in a table
- * next to each chart); `data-chart-state` says "drawn" once the first frame is rendered.
+ * next to each chart); `data-chart-state` says "drawn" once the first frame is rendered, and
+ * `mark` names a User Timing mark set then (once per page load: bench:web and real monitoring read it).
  */
-export function Chart({ option, summary, height = 280 }: { option: EChartsCoreOption; summary: string; height?: number }) {
+export function Chart({ option, summary, height = 280, mark }: { option: EChartsCoreOption; summary: string; height?: number; mark?: string }) {
   const container = useRef<HTMLDivElement>(null);
   const chart = useRef<ReturnType<EChartsModule['echarts']['init']> | undefined>(undefined);
   const [state, setState] = useState<'loading' | 'drawn'>('loading');
@@ -30,8 +29,7 @@ export function Chart({ option, summary, height = 280 }: { option: EChartsCoreOp
       chart.current = instance;
       instance.on('finished', () => {
         setState('drawn');
-        // User Timing: the first chart of the page load, for bench:web and real monitoring alike.
-        if (performance.getEntriesByName(FIRST_CHART_MARK).length === 0) performance.mark(FIRST_CHART_MARK);
+        if (mark && performance.getEntriesByName(mark).length === 0) performance.mark(mark);
       });
       instance.setOption(latest.current);
       observer = new ResizeObserver(() => instance.resize());

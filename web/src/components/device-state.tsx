@@ -1,21 +1,32 @@
+import { useMemo } from 'preact/hooks';
 import type { DeviceState } from '../api/types.js';
 import type { Formatter } from '../lib/format.js';
 import { useApi } from '../lib/hooks.js';
 import { ago } from '../lib/time.js';
 import { Badge } from './ui.js';
 
-/** Online or offline, and when the device was last heard from. */
-export function DeviceStateBadge({ deviceId, fmt }: { deviceId: string; fmt: Formatter }) {
-  const state = useApi<DeviceState>(`/api/v1/devices/${encodeURIComponent(deviceId)}/state`);
-  if (state.error) return <Badge tone="neutral">state unknown</Badge>;
-  if (!state.data) return <span class="muted">…</span>;
-  const s = state.data;
+const REFRESH_MS = 30_000;
+
+/**
+ * The states of the community's devices the caller may see (managers: all, members: their own),
+ * in one request and again every 30 s, by device id.
+ */
+export function useDeviceStates(communityId: string | undefined) {
+  const states = useApi<DeviceState[]>(communityId ? `/api/v1/communities/${communityId}/device-states` : null, { refreshMs: REFRESH_MS });
+  const byId = useMemo(() => new Map(states.data?.map((s) => [s.deviceId, s])), [states.data]);
+  return { ...states, byId };
+}
+
+/** Online or offline, and when the device was last heard from; "…" while the states load. */
+export function DeviceStateBadge({ state, failed, fmt }: { state: DeviceState | undefined; failed: boolean; fmt: Formatter }) {
+  if (failed) return <Badge tone="neutral">state unknown</Badge>;
+  if (!state) return <span class="muted">…</span>;
   return (
     <span class="device-state">
-      {s.online ? <Badge tone="good">online</Badge> : <Badge tone="bad">offline</Badge>}{' '}
+      {state.online ? <Badge tone="good">online</Badge> : <Badge tone="bad">offline</Badge>}{' '}
       <small class="muted">
-        {s.lastSeenAt ? <span title={fmt.dateTime(s.lastSeenAt)}>seen {ago(s.lastSeenAt)}</span> : 'never seen'}
-        {s.lastError && <> · last error: {s.lastError}</>}
+        {state.lastSeenAt ? <span title={fmt.dateTime(state.lastSeenAt)}>seen {ago(state.lastSeenAt)}</span> : 'never seen'}
+        {state.lastError && <> · last error: {state.lastError}</>}
       </small>
     </span>
   );

@@ -49,7 +49,7 @@ export function NotFound({ what = 'page' }: { what?: string }) {
  * the same answer the API gives for what exists but is not the caller's.
  */
 export function Async<T>({ state, what, children }: { state: Loaded<T>; what: string; children: (data: T) => ComponentChildren }) {
-  if (state.error instanceof ApiError && state.error.notFound && !state.error.missingRoute) return <NotFound what={what} />;
+  if (state.error instanceof ApiError && state.error.notFound) return <NotFound what={what} />;
   if (state.error) return <ErrorNote error={state.error} />;
   if (state.data === undefined) return <Loading what={what} />;
   return <>{children(state.data)}</>;

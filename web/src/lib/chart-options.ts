@@ -2,7 +2,7 @@
 import type { EChartsCoreOption } from './echarts.js';
 import type { Formatter } from './format.js';
 import { COLORS } from './palette.js';
-import { FLOW_NODES, type Flow, type MeterSeries, type StackedSeries } from './energy.js';
+import { FLOW_NODES, type Flow, type StackedSeries } from './energy.js';
 
 const kWh = (wh: number | null) => (wh === null ? null : wh / 1000);
 
@@ -22,19 +22,25 @@ export function stackedOption(series: StackedSeries, labels: string[], fmt: Form
     name, type: 'bar', stack, data: data.map((wh) => kWh(sign * wh)), itemStyle: { color }, emphasis: { focus: 'series' },
   });
   return {
-    animation: false,
-    tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (typeof v === 'number' ? fmt.energy(Math.abs(v) * 1000) : '–') },
-    legend: { top: 0, type: 'scroll' },
-    grid: baseGrid,
-    xAxis: { type: 'category', data: labels },
-    yAxis: { type: 'value', name: 'kWh', axisLabel: { formatter: (v: number) => new Intl.NumberFormat(fmt.context.locale).format(v) } },
-    series: [
-      bar('Own PV', series.selfConsumed, COLORS.ownPv, 'use'),
-      bar('Community', series.fromCommunity, COLORS.community, 'use'),
-      bar('Grid', series.fromGrid, COLORS.grid, 'use'),
-      bar('To community', series.toCommunity, COLORS.toCommunity, 'out', -1),
-      bar('To grid', series.toGrid, COLORS.toGrid, 'out', -1),
-    ],
+    baseOption: {
+      animation: false,
+      tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (typeof v === 'number' ? fmt.energy(Math.abs(v) * 1000) : '–') },
+      legend: { top: 0, itemGap: 12, itemWidth: 16 },
+      grid: baseGrid,
+      xAxis: { type: 'category', data: labels },
+      yAxis: { type: 'value', name: 'kWh', axisLabel: { formatter: (v: number) => new Intl.NumberFormat(fmt.context.locale).format(v) } },
+      series: [
+        bar('Own PV', series.selfConsumed, COLORS.ownPv, 'use'),
+        bar('Community', series.fromCommunity, COLORS.community, 'use'),
+        bar('Grid', series.fromGrid, COLORS.grid, 'use'),
+        bar('To community', series.toCommunity, COLORS.toCommunity, 'out', -1),
+        bar('To grid', series.toGrid, COLORS.toGrid, 'out', -1),
+      ],
+    },
+    // On a phone the legend takes two lines: every series stays named, none is paged away. The
+    // entry without a query is what applies again once the chart is wide (ECharts keeps a matched
+    // media option otherwise).
+    media: [{ option: { grid: { top: baseGrid.top } } }, { query: { maxWidth: 480 }, option: { grid: { top: 76 } } }],
   };
 }
 
@@ -49,34 +55,20 @@ const NODE_COLORS: Record<string, string> = {
 
 export function sankeyOption(flows: Flow[], fmt: Formatter): EChartsCoreOption {
   const names = [...new Set(flows.flatMap((f) => [f.source, f.target]))];
+  const sources = new Set(flows.map((f) => f.source));
   return {
     animation: false,
     tooltip: { trigger: 'item', valueFormatter: (v: unknown) => (typeof v === 'number' ? fmt.energy(v) : '–') },
     series: [{
       type: 'sankey',
-      left: 8, right: 110, top: 8, bottom: 8,
+      // Sources labelled on their left, destinations on their right: no label lies on a flow.
+      left: 96, right: 96, top: 16, bottom: 28,
       nodeAlign: 'justify',
       emphasis: { focus: 'adjacency' },
-      data: names.map((name) => ({ name, itemStyle: { color: NODE_COLORS[name] } })),
+      data: names.map((name) => ({ name, itemStyle: { color: NODE_COLORS[name] }, label: { position: sources.has(name) ? 'left' : 'right' } })),
       links: flows.map((f) => ({ source: f.source, target: f.target, value: f.valueWh })),
       lineStyle: { color: 'gradient', opacity: 0.45 },
-      label: { formatter: (p: { name: string; value: number }) => `${p.name}\n${fmt.energy(p.value)}` },
+      label: { lineHeight: 16, fontSize: 12, width: 88, overflow: 'break', formatter: (p: { name: string; value: number }) => `${p.name}\n${fmt.energy(p.value)}` },
     }],
-  };
-}
-
-export function meterOption(series: MeterSeries, labels: string[], fmt: Formatter): EChartsCoreOption {
-  return {
-    animation: false,
-    tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (typeof v === 'number' ? fmt.energy(Math.abs(v) * 1000) : 'no data') },
-    legend: { top: 0 },
-    grid: baseGrid,
-    xAxis: { type: 'category', data: labels },
-    yAxis: { type: 'value', name: 'kWh' },
-    series: [
-      { name: 'From the grid', type: 'bar', stack: 'grid', data: series.importWh.map(kWh), itemStyle: { color: COLORS.grid } },
-      { name: 'To the grid', type: 'bar', stack: 'grid', data: series.exportWh.map((wh) => kWh(wh === null ? null : -wh)), itemStyle: { color: COLORS.toGrid } },
-      { name: 'PV', type: 'line', data: series.pvWh.map(kWh), itemStyle: { color: COLORS.ownPv }, showSymbol: false, connectNulls: false },
-    ],
   };
 }

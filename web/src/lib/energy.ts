@@ -3,7 +3,7 @@
  * DOM here, so every figure a page shows can be checked against the API in a unit test.
  */
 import type { EnergyBucket, EnergyFigures } from '../api/sharing.js';
-import type { Interval, LiveReading } from '../api/types.js';
+import type { LiveReading } from '../api/types.js';
 
 export interface StackedSeries {
   /** Bucket starts (ISO), one per bar. */
@@ -15,11 +15,12 @@ export interface StackedSeries {
   /** Production that left the site, Wh: stacked downwards (negative) by the chart. */
   toCommunity: number[];
   toGrid: number[];
-  /** Buckets whose figures are not all measured. */
-  flagged: { start: string; quality: string }[];
+  /** Past buckets whose figures are not all measured, or whose split may still change. */
+  flagged: { start: string; quality: string; provisional: boolean }[];
 }
 
-export function stackedBySource(series: readonly EnergyBucket[]): StackedSeries {
+/** Bars of `series`; only buckets that ended by `nowMs` are flagged (the current one is incomplete by nature). */
+export function stackedBySource(series: readonly EnergyBucket[], nowMs = Number.POSITIVE_INFINITY): StackedSeries {
   return {
     starts: series.map((b) => b.start),
     selfConsumed: series.map((b) => b.selfConsumedWh),
@@ -27,7 +28,19 @@ export function stackedBySource(series: readonly EnergyBucket[]): StackedSeries 
     fromGrid: series.map((b) => b.fromGridWh),
     toCommunity: series.map((b) => b.toCommunityWh),
     toGrid: series.map((b) => b.toGridWh),
-    flagged: series.filter((b) => b.quality !== 'measured').map((b) => ({ start: b.start, quality: b.quality })),
+    flagged: series.filter((b) => (b.quality !== 'measured' || b.provisional) && Date.parse(b.end) <= nowMs).map((b) => ({ start: b.start, quality: b.quality, provisional: b.provisional })),
+  };
+}
+
+/** What the stacked chart adds up to, from its own bars: consumption by source and production that left. */
+export function stackedTotals(series: StackedSeries): Omit<EnergyFigures, 'consumptionWh' | 'productionWh'> {
+  const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+  return {
+    selfConsumedWh: sum(series.selfConsumed),
+    fromCommunityWh: sum(series.fromCommunity),
+    fromGridWh: sum(series.fromGrid),
+    toCommunityWh: sum(series.toCommunity),
+    toGridWh: sum(series.toGrid),
   };
 }
 
@@ -65,47 +78,6 @@ export function energyFlows(totals: EnergyFigures): Flow[] {
 /** Share of consumption covered by own PV and the community (null without consumption). */
 export function selfSufficiency(totals: EnergyFigures): number | null {
   return totals.consumptionWh > 0 ? (totals.selfConsumedWh + totals.fromCommunityWh) / totals.consumptionWh : null;
-}
-
-export interface MeterSeries {
-  starts: string[];
-  importWh: (number | null)[];
-  exportWh: (number | null)[];
-  pvWh: (number | null)[];
-  totals: { importWh: number; exportWh: number; pvWh: number };
-  measuredBuckets: number;
-}
-
-/**
- * Quarter hours of several metering points summed per bucket (`bucketOf` maps a quarter hour's
- * start to its bucket's start). A bucket missing at every point stays null (a gap in the
- * chart), never a zero.
- */
-export function meterSeries(points: readonly (readonly Interval[])[], bucketOf: (start: string) => string = (s) => s): MeterSeries {
-  const byStart = new Map<string, { importWh: number | null; exportWh: number | null; pvWh: number | null; measured: boolean }>();
-  const add = (a: number | null, b: number | null) => (b === null ? a : (a ?? 0) + b);
-  for (const intervals of points) {
-    for (const interval of intervals) {
-      const bucket = bucketOf(interval.start);
-      const sum = byStart.get(bucket) ?? { importWh: null, exportWh: null, pvWh: null, measured: false };
-      sum.importWh = add(sum.importWh, interval.importWh);
-      sum.exportWh = add(sum.exportWh, interval.exportWh);
-      sum.pvWh = add(sum.pvWh, interval.pvWh);
-      sum.measured ||= interval.quality !== 'missing';
-      byStart.set(bucket, sum);
-    }
-  }
-  const starts = [...byStart.keys()].sort();
-  const rows = starts.map((s) => byStart.get(s)!);
-  const total = (pick: (r: (typeof rows)[number]) => number | null) => rows.reduce((acc, r) => acc + (pick(r) ?? 0), 0);
-  return {
-    starts,
-    importWh: rows.map((r) => r.importWh),
-    exportWh: rows.map((r) => r.exportWh),
-    pvWh: rows.map((r) => r.pvWh),
-    totals: { importWh: total((r) => r.importWh), exportWh: total((r) => r.exportWh), pvWh: total((r) => r.pvWh) },
-    measuredBuckets: rows.filter((r) => r.measured).length,
-  };
 }
 
 export interface LivePower {

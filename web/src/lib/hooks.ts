@@ -8,24 +8,33 @@ export interface Loaded<T> {
   reload: () => void;
 }
 
-/** GETs `path` (null: nothing yet) and again whenever it changes or `reload` is called. */
-export function useApi<T>(path: string | null): Loaded<T> {
-  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({ data: undefined, error: undefined, loading: path !== null });
+/**
+ * GETs `path` (null: nothing yet) and again whenever it changes, `reload` is called or, with
+ * `refreshMs`, that often. What was loaded for another path is never returned for this one.
+ */
+export function useApi<T>(path: string | null, { refreshMs }: { refreshMs?: number } = {}): Loaded<T> {
+  const [state, setState] = useState<{ path: string | null; data: T | undefined; error: unknown; loading: boolean }>({ path, data: undefined, error: undefined, loading: path !== null });
   const [generation, setGeneration] = useState(0);
   useEffect(() => {
     if (path === null) return;
     const controller = new AbortController();
     setState((s) => ({ ...s, loading: true }));
     get<T>(path, controller.signal).then(
-      (data) => setState({ data, error: undefined, loading: false }),
+      (data) => setState({ path, data, error: undefined, loading: false }),
       (error: unknown) => {
-        if (!controller.signal.aborted) setState({ data: undefined, error, loading: false });
+        if (!controller.signal.aborted) setState({ path, data: undefined, error, loading: false });
       },
     );
     return () => controller.abort();
   }, [path, generation]);
+  useEffect(() => {
+    if (path === null || refreshMs === undefined) return;
+    const timer = setInterval(() => setGeneration((g) => g + 1), refreshMs);
+    return () => clearInterval(timer);
+  }, [path, refreshMs]);
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
-  return { ...state, reload };
+  const current = state.path === path;
+  return { data: current ? state.data : undefined, error: current ? state.error : undefined, loading: !current || state.loading, reload };
 }
 
 export interface Action {

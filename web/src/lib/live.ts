@@ -2,6 +2,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { get } from '../api/client.js';
 import type { LiveReading } from '../api/types.js';
 import { mergeLive } from './energy.js';
+import type { Formatter } from './format.js';
+import { ago } from './time.js';
 
 export type StreamState = 'connecting' | 'open' | 'reconnecting';
 
@@ -67,4 +69,12 @@ export function seedFrom(meteringPointId: string, rows: readonly StoredReading[]
     if (!newest || row.ts > newest.ts) newest = row;
   }
   return newest && { meteringPointId, deviceId: newest.deviceId, ts: newest.ts, values };
+}
+
+/** Older readings (a replay, a reader that went quiet) are shown with their time, not "23 h ago". */
+const STALE_MS = 10 * 60_000;
+
+/** How fresh the newest reading is: "Updated 12 s ago", or "Latest reading from 28 Nov, 13:58". */
+export function freshness(at: string, now: number, fmt: Formatter): string {
+  return now - Date.parse(at) < STALE_MS ? `Updated ${ago(at, now)}` : `Latest reading from ${fmt.dateTime(at)}`;
 }

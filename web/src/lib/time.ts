@@ -59,6 +59,12 @@ export function monthRange(now: Date, timeZone: string): Range {
   return { from: iso(localMidnight({ year, month, day: 1 }, timeZone)), to: iso(localMidnight({ ...next, day: 1 }, timeZone)) };
 }
 
+/** The last `hours` whole hours up to the end of the current one: a window that always has the latest data. */
+export function lastHours(now: Date, hours: number): Range {
+  const end = Math.ceil((now.getTime() + 1) / 3_600_000) * 3_600_000;
+  return { from: iso(new Date(end - hours * 3_600_000)), to: iso(new Date(end)) };
+}
+
 /** The previous calendar month as YYYY-MM, the usual period to settle. */
 export function previousPeriod(now: Date, timeZone: string): string {
   const { year, month } = localDate(now, timeZone);
@@ -72,11 +78,4 @@ export function ago(iso: string, now = Date.now()): string {
   if (seconds < 60) return `${seconds} s ago`;
   if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
   return `${Math.round(seconds / 3600)} h ago`;
-}
-
-/** The start of the hour (UTC hours: every zone with whole-hour offsets) or the local day holding `iso`. */
-export function bucketStart(iso: string, unit: 'hour' | 'day', timeZone: string): string {
-  const t = Date.parse(iso);
-  if (unit === 'hour') return new Date(Math.floor(t / 3_600_000) * 3_600_000).toISOString();
-  return localMidnight(localDate(new Date(t), timeZone), timeZone).toISOString();
 }

@@ -1,7 +1,7 @@
 import { post } from '../api/client.js';
 import type { Device, MeteringPoint } from '../api/types.js';
 import { ClaimForm } from '../components/claim-form.js';
-import { DeviceStateBadge } from '../components/device-state.js';
+import { DeviceStateBadge, useDeviceStates } from '../components/device-state.js';
 import { Async, Empty, ErrorNote, Field, Page } from '../components/ui.js';
 import { useMemberContext } from '../lib/context.js';
 import { useAction, useApi } from '../lib/hooks.js';
@@ -12,6 +12,7 @@ export default function MemberDevices({ params }: { params: Record<string, strin
   const { member, community, points } = useMemberContext(memberId);
   const fmt = useFormat(community.data);
   const devices = useApi<Device[]>(member.data ? `/api/v1/communities/${member.data.communityId}/devices` : null);
+  const states = useDeviceStates(member.data?.communityId);
   return (
     <Async state={member} what="member">
       {(m) => (
@@ -33,7 +34,7 @@ export default function MemberDevices({ params }: { params: Record<string, strin
                               <li key={d.id}>
                                 <div><strong>{d.name}</strong> <small class="muted">{d.kind} · {d.id}{d.status === 'disabled' ? ' · disabled' : ''}</small></div>
                                 <div>{sites.find((s) => s.id === d.meteringPointId)?.name}</div>
-                                <DeviceStateBadge deviceId={d.id} fmt={fmt} />
+                                <DeviceStateBadge state={states.byId.get(d.id)} failed={!!states.error} fmt={fmt} />
                               </li>
                             ))}
                           </ul>

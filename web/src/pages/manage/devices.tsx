@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ApiError, patch, post, send } from '../../api/client.js';
-import { DEVICE_KINDS, type Batch, type Device, type MeteringPoint, type Rollback, type RotatedKey } from '../../api/types.js';
-import { DeviceStateBadge } from '../../components/device-state.js';
+import { DEVICE_KINDS, type Batch, type Device, type DeviceState, type MeteringPoint, type Rollback, type RotatedKey } from '../../api/types.js';
+import { DeviceStateBadge, useDeviceStates } from '../../components/device-state.js';
 import { Async, Badge, Empty, ErrorNote, Field } from '../../components/ui.js';
 import type { Formatter } from '../../lib/format.js';
 import { formValues, useAction, useApi } from '../../lib/hooks.js';
@@ -15,9 +15,11 @@ export default function ManageDevices({ params }: { params: Record<string, strin
   const batches = useApi<Batch[]>(`/api/v1/communities/${communityId}/device-batches`);
   const devices = useApi<Device[]>(`/api/v1/communities/${communityId}/devices`);
   const points = useApi<MeteringPoint[]>(`/api/v1/communities/${communityId}/metering-points`);
+  const states = useDeviceStates(communityId);
   const reload = () => {
     batches.reload();
     devices.reload();
+    states.reload();
   };
   return (
     <ManagePage communityId={communityId} title="Devices">
@@ -38,7 +40,7 @@ export default function ManageDevices({ params }: { params: Record<string, strin
           <section class="card" aria-labelledby="devices-heading">
             <h2 id="devices-heading">All devices</h2>
             <Async state={devices} what="devices">
-              {(list) => <DeviceTable devices={list} points={points.data ?? []} fmt={fmt} onChanged={devices.reload} />}
+              {(list) => <DeviceTable devices={list} points={points.data ?? []} states={states} fmt={fmt} onChanged={devices.reload} />}
             </Async>
           </section>
         </>
@@ -138,7 +140,9 @@ function BatchRow({ batch, fmt, onChanged }: { batch: Batch; fmt: Formatter; onC
   );
 }
 
-function DeviceTable({ devices, points, fmt, onChanged }: { devices: Device[]; points: MeteringPoint[]; fmt: Formatter; onChanged: () => void }) {
+type States = ReturnType<typeof useDeviceStates>;
+
+function DeviceTable({ devices, points, states, fmt, onChanged }: { devices: Device[]; points: MeteringPoint[]; states: States; fmt: Formatter; onChanged: () => void }) {
   const [shown, setShown] = useState(PAGE);
   const pointName = new Map(points.map((p) => [p.id, p.name]));
   if (devices.length === 0) return <Empty><p>No devices yet. Provision a batch above.</p></Empty>;
@@ -149,7 +153,10 @@ function DeviceTable({ devices, points, fmt, onChanged }: { devices: Device[]; p
           <caption class="sr-only">Devices of the community</caption>
           <thead><tr><th scope="col">Device</th><th scope="col">Site</th><th scope="col">State</th><th scope="col">Actions</th></tr></thead>
           <tbody>
-            {devices.slice(0, shown).map((d) => <DeviceRow key={d.id} device={d} site={d.meteringPointId ? pointName.get(d.meteringPointId) : undefined} fmt={fmt} onChanged={onChanged} />)}
+            {devices.slice(0, shown).map((d) => (
+              <DeviceRow key={d.id} device={d} site={d.meteringPointId ? pointName.get(d.meteringPointId) : undefined}
+                state={states.byId.get(d.id)} statesFailed={!!states.error} fmt={fmt} onChanged={onChanged} />
+            ))}
           </tbody>
         </table>
       </div>
@@ -160,7 +167,9 @@ function DeviceTable({ devices, points, fmt, onChanged }: { devices: Device[]; p
   );
 }
 
-function DeviceRow({ device, site, fmt, onChanged }: { device: Device; site: string | undefined; fmt: Formatter; onChanged: () => void }) {
+function DeviceRow({ device, site, state, statesFailed, fmt, onChanged }: {
+  device: Device; site: string | undefined; state: DeviceState | undefined; statesFailed: boolean; fmt: Formatter; onChanged: () => void;
+}) {
   const action = useAction();
   const [rotated, setRotated] = useState<RotatedKey | undefined>(undefined);
   const toggle = () =>
@@ -178,7 +187,7 @@ function DeviceRow({ device, site, fmt, onChanged }: { device: Device; site: str
         {device.name}<br /><small class="muted">{device.id} · {device.kind}</small>
       </th>
       <td>{site ?? <span class="muted">not bound</span>}</td>
-      <td>{device.status === 'disabled' ? <Badge tone="bad">disabled</Badge> : <DeviceStateBadge deviceId={device.id} fmt={fmt} />}</td>
+      <td>{device.status === 'disabled' ? <Badge tone="bad">disabled</Badge> : <DeviceStateBadge state={state} failed={statesFailed} fmt={fmt} />}</td>
       <td>
       <div class="row-actions">
         <button type="button" class="secondary" disabled={action.busy} onClick={toggle}>

@@ -1,5 +1,6 @@
-import { post } from '../../api/client.js';
-import type { Member, MemberState } from '../../api/types.js';
+import { useState } from 'preact/hooks';
+import { patch, post } from '../../api/client.js';
+import type { Member, MemberState, MeteringPoint } from '../../api/types.js';
 import { Async, Badge, Empty, ErrorNote, Field } from '../../components/ui.js';
 import type { Formatter } from '../../lib/format.js';
 import { useAction, useApi } from '../../lib/hooks.js';
@@ -46,6 +47,7 @@ export default function Members({ params }: { params: Record<string, string> }) 
                   </div>
                   <AdmitForm communityId={communityId} onAdmitted={members.reload} />
                 </section>
+                <Sites communityId={communityId} members={all} fmt={fmt} />
               </>
             );
           }}
@@ -95,5 +97,61 @@ function AdmitForm({ communityId, onAdmitted }: { communityId: string; onAdmitte
         <button type="submit" disabled={action.busy}>Admit</button>
       </form>
     </details>
+  );
+}
+
+/** Every site of the community with its owner; the manager marks the community's own battery. */
+function Sites({ communityId, members, fmt }: { communityId: string; members: Member[]; fmt: Formatter }) {
+  const points = useApi<MeteringPoint[]>(`/api/v1/communities/${communityId}/metering-points`);
+  const owner = new Map(members.map((m) => [m.id, m.displayName]));
+  return (
+    <section class="card" aria-labelledby="sites-heading">
+      <h2 id="sites-heading">Sites</h2>
+      <p class="muted">A community battery's stored grid energy is never passed on as community energy.</p>
+      <Async state={points} what="sites">
+        {(list) => list.length === 0 ? <Empty><p>No site registered yet.</p></Empty> : (
+          <div class="table-scroll">
+            <table>
+              <thead><tr><th scope="col">Site</th><th scope="col">Member</th><th scope="col">Role</th><th scope="col" class="num">PV</th><th scope="col" class="num">Battery</th><th scope="col">Community battery</th></tr></thead>
+              <tbody>{list.map((p) => <SiteRow key={p.id} point={p} owner={owner.get(p.memberId) ?? '–'} fmt={fmt} onChanged={points.reload} />)}</tbody>
+            </table>
+          </div>
+        )}
+      </Async>
+    </section>
+  );
+}
+
+function SiteRow({ point, owner, fmt, onChanged }: { point: MeteringPoint; owner: string; fmt: Formatter; onChanged: () => void }) {
+  const action = useAction();
+  // Shown at once; back to what the server has if it refuses.
+  const [checked, setChecked] = useState(point.communityBattery);
+  const toggle = (communityBattery: boolean) => {
+    setChecked(communityBattery);
+    void action.run(async () => {
+      try {
+        await patch<MeteringPoint>(`/api/v1/metering-points/${point.id}`, { communityBattery });
+      } catch (error) {
+        setChecked(point.communityBattery);
+        throw error;
+      }
+      onChanged();
+    });
+  };
+  return (
+    <tr data-site-id={point.id}>
+      <th scope="row">{point.name}<br /><small class="muted">{point.gridConnectionId}</small></th>
+      <td>{owner}</td>
+      <td>{point.role}</td>
+      <td class="num">{point.pvCapacityW ? `${fmt.power(point.pvCapacityW)}p` : '–'}</td>
+      <td class="num">{point.batteryCapacityWh ? fmt.energy(point.batteryCapacityWh) : '–'}</td>
+      <td>
+        <label class="inline">
+          <input type="checkbox" checked={checked} disabled={action.busy} onChange={(e) => toggle(e.currentTarget.checked)} />
+          <span class="sr-only">{point.name} is the community battery</span>
+        </label>
+        <ErrorNote error={action.error} />
+      </td>
+    </tr>
   );
 }

@@ -1,16 +1,16 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
-import { ApiError, get } from '../../api/client.js';
+import { useMemo } from 'preact/hooks';
 import { communityEnergyUrl, type CommunityEnergy } from '../../api/sharing.js';
-import type { Community, Device, DeviceState, Member, MeteringPoint } from '../../api/types.js';
-import { Chart, preloadCharts } from '../../components/chart.js';
+import type { Community, Device, Member, MeteringPoint } from '../../api/types.js';
+import { preloadCharts } from '../../components/chart.js';
+import { useDeviceStates } from '../../components/device-state.js';
+import { isEmptyEnergy, StackedChart } from '../../components/energy.js';
+import { PeriodHead, usePeriodEnergy } from '../../components/period.js';
 import { Empty, ErrorNote, Loading, Stat } from '../../components/ui.js';
-import { bucketLabels, stackedOption } from '../../lib/chart-options.js';
-import { livePower, stackedBySource } from '../../lib/energy.js';
+import { livePower } from '../../lib/energy.js';
 import type { Formatter } from '../../lib/format.js';
 import { useApi, useTicker } from '../../lib/hooks.js';
-import { useLiveReadings } from '../../lib/live.js';
-import { ago, dayRange } from '../../lib/time.js';
-import { managePath } from '../../routes.js';
+import { freshness, useLiveReadings } from '../../lib/live.js';
+import { managePath, memberPath } from '../../routes.js';
 import { ManagePage } from './manage-page.js';
 
 preloadCharts();
@@ -22,7 +22,7 @@ export default function Overview({ params }: { params: Record<string, string> })
         <>
           <LiveCommunity community={c} fmt={fmt} />
           <MembersOnline community={c} fmt={fmt} />
-          <TodayEnergy community={c} fmt={fmt} />
+          <CommunityEnergyPanel community={c} fmt={fmt} />
         </>
       )}
     </ManagePage>
@@ -48,7 +48,7 @@ function LiveCommunity({ community, fmt }: { community: Community; fmt: Formatte
               <Stat label="From the grid" value={fmt.power(power.importW)} />
               <Stat label="To the grid" value={fmt.power(power.exportW)} />
             </dl>
-            <p class="muted">{power.points} sites reporting · updated {ago(power.at, now)}</p>
+            <p class="muted">{freshness(power.at, now, fmt)} · {fmt.count(power.points)} sites reporting</p>
           </>
         )}
     </section>
@@ -59,26 +59,21 @@ function MembersOnline({ community, fmt }: { community: Community; fmt: Formatte
   const members = useApi<Member[]>(`/api/v1/communities/${community.id}/members`);
   const points = useApi<MeteringPoint[]>(`/api/v1/communities/${community.id}/metering-points`);
   const devices = useApi<Device[]>(`/api/v1/communities/${community.id}/devices`);
-  const [online, setOnline] = useState<Set<string> | undefined>(undefined);
-  useEffect(() => {
-    if (!devices.data) return;
-    const bound = devices.data.filter((d) => d.meteringPointId);
-    void Promise.all(bound.map((d) => get<DeviceState>(`/api/v1/devices/${encodeURIComponent(d.id)}/state`).catch(() => undefined)))
-      .then((states) => setOnline(new Set(states.filter((s) => s?.online).map((s) => s!.deviceId))));
-  }, [devices.data]);
-  const error = members.error ?? points.error ?? devices.error;
+  const states = useDeviceStates(community.id);
+  const error = members.error ?? points.error ?? devices.error ?? states.error;
   if (error) return <ErrorNote error={error} />;
-  if (!members.data || !points.data || !devices.data || !online) return <Loading what="members" />;
+  if (!members.data || !points.data || !devices.data || !states.data) return <Loading what="members" />;
   const active = members.data.filter((m) => m.state === 'active');
   const requested = members.data.filter((m) => m.state === 'requested');
   const pointOwner = new Map(points.data.map((p) => [p.id, p.memberId]));
-  const onlineMembers = new Set(devices.data.filter((d) => online.has(d.id) && d.meteringPointId).map((d) => pointOwner.get(d.meteringPointId!)));
+  const online = devices.data.filter((d) => states.byId.get(d.id)?.online);
+  const onlineMembers = new Set(online.flatMap((d) => (d.meteringPointId ? [pointOwner.get(d.meteringPointId)] : [])));
   return (
     <section class="card" aria-labelledby="members-heading">
       <h2 id="members-heading">Members</h2>
       <dl class="stats">
         <Stat label="Members online" value={`${fmt.count(active.filter((m) => onlineMembers.has(m.id)).length)} of ${fmt.count(active.length)}`} detail="with a device heard from in the last 5 minutes" />
-        <Stat label="Devices online" value={`${fmt.count(online.size)} of ${fmt.count(devices.data.length)}`} />
+        <Stat label="Devices online" value={`${fmt.count(online.length)} of ${fmt.count(devices.data.length)}`} />
         <Stat label="Join requests" value={fmt.count(requested.length)} />
       </dl>
       {requested.length > 0 && <p><a href={managePath(community.id, 'members')}>Decide {requested.length} join request{requested.length > 1 ? 's' : ''}</a></p>}
@@ -86,29 +81,65 @@ function MembersOnline({ community, fmt }: { community: Community; fmt: Formatte
   );
 }
 
-function TodayEnergy({ community, fmt }: { community: Community; fmt: Formatter }) {
-  const range = useMemo(() => dayRange(new Date(), community.timeZone), [community.timeZone]);
-  const energy = useApi<CommunityEnergy>(communityEnergyUrl(community.id, range, '1h'));
-  const stacked = useMemo(() => (energy.data ? stackedBySource(energy.data.series) : undefined), [energy.data]);
-  const option = useMemo(() => stacked && stackedOption(stacked, bucketLabels(stacked.starts, 'hour', fmt), fmt), [stacked, fmt]);
+function CommunityEnergyPanel({ community, fmt }: { community: Community; fmt: Formatter }) {
+  const { period, setPeriod, query, energy } = usePeriodEnergy<CommunityEnergy>(
+    community.timeZone, (range, resolution) => communityEnergyUrl(community.id, range, resolution), (e) => isEmptyEnergy(e.totals),
+  );
+  const t = energy.data?.totals;
   return (
-    <section class="card" aria-labelledby="today-heading">
-      <h2 id="today-heading">Today</h2>
-      {energy.error instanceof ApiError && energy.error.missingRoute
-        ? <Empty><p>This server does not share the community's energy yet: production, consumption and self-sufficiency appear here once it does.</p></Empty>
-        : energy.error ? <ErrorNote error={energy.error} />
-        : !energy.data || !option ? <Loading what="today's energy" />
+    <section class="card" aria-labelledby="energy-heading">
+      <PeriodHead id="energy-heading" period={period} onChange={setPeriod} />
+      {energy.error ? <ErrorNote error={energy.error} />
+        : !energy.data || !t || !query ? <Loading what="the community's energy" />
+        : isEmptyEnergy(t) ? <Empty><p>No energy measured in this period yet.</p></Empty>
         : (
           <>
-            <dl class="stats" data-testid="community-today">
-              <Stat label="Production" value={fmt.energy(energy.data.totals.productionWh)} />
-              <Stat label="Consumption" value={fmt.energy(energy.data.totals.consumptionWh)} />
-              <Stat label="Self-sufficiency" value={fmt.percent(energy.data.totals.selfSufficiency)} />
-              <Stat label="Self-consumption" value={fmt.percent(energy.data.totals.selfConsumptionRate)} />
+            <dl class="stats" data-testid="community-energy">
+              <Stat label="Production" value={fmt.energy(t.productionWh)} detail={`${fmt.energy(t.toCommunityWh)} shared in the community`} />
+              <Stat label="Consumption" value={fmt.energy(t.consumptionWh)} detail={`${fmt.energy(t.fromGridWh)} from the grid`} />
+              <Stat label="Self-sufficiency" value={fmt.percent(t.selfSufficiency)} detail="consumption covered by own PV and the community" />
+              <Stat label="Self-consumption" value={fmt.percent(t.selfConsumptionRate)} detail="production used in the community" />
             </dl>
-            <Chart option={option} summary={`Community today: ${fmt.energy(energy.data.totals.consumptionWh)} used, ${fmt.energy(energy.data.totals.productionWh)} produced`} />
+            <h3>By source, per {query.unit}</h3>
+            <StackedChart series={energy.data.series} unit={query.unit} fmt={fmt} />
+            {energy.data.members && <MemberEnergyTable members={energy.data.members} fmt={fmt} />}
           </>
         )}
     </section>
+  );
+}
+
+type MemberTotals = NonNullable<CommunityEnergy['members']>[number];
+
+/** Each member's figures of the period (managers): who used, who produced, who shared. */
+function MemberEnergyTable({ members, fmt }: { members: MemberTotals[]; fmt: Formatter }) {
+  const sorted = useMemo(() => [...members].sort((a, b) => a.displayName.localeCompare(b.displayName, fmt.context.locale, { numeric: true })), [members, fmt]);
+  const wh = (value: number) => <data value={String(value)}>{fmt.energy(value)}</data>;
+  return (
+    <>
+      <h3 id="member-energy-heading">Per member</h3>
+      <div class="table-scroll">
+        <table aria-labelledby="member-energy-heading" data-testid="member-energy">
+          <thead>
+            <tr>
+              <th scope="col">Member</th><th scope="col" class="num">Consumption</th><th scope="col" class="num">from the community</th>
+              <th scope="col" class="num">Production</th><th scope="col" class="num">to the community</th><th scope="col" class="num">Self-sufficiency</th>
+            </tr>
+          </thead>
+          <tbody>
+            {sorted.map((m) => (
+              <tr key={m.memberId} data-member-id={m.memberId}>
+                <th scope="row"><a href={memberPath(m.memberId)}>{m.displayName}</a></th>
+                <td class="num" data-field="consumptionWh">{wh(m.totals.consumptionWh)}</td>
+                <td class="num" data-field="fromCommunityWh">{wh(m.totals.fromCommunityWh)}</td>
+                <td class="num" data-field="productionWh">{wh(m.totals.productionWh)}</td>
+                <td class="num" data-field="toCommunityWh">{wh(m.totals.toCommunityWh)}</td>
+                <td class="num">{fmt.percent(m.totals.selfSufficiency)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
   );
 }

@@ -1,6 +1,6 @@
 import { post } from '../../api/client.js';
 import { statementDownload, type Settlement } from '../../api/sharing.js';
-import { Async, Badge, Empty, ErrorNote } from '../../components/ui.js';
+import { Async, Badge, Empty, ErrorNote, Stat } from '../../components/ui.js';
 import { useAction, useApi } from '../../lib/hooks.js';
 import { ManagePage } from './manage-page.js';
 
@@ -24,7 +24,14 @@ export default function SettlementDetail({ params }: { params: Record<string, st
               <h2 id="settlement-heading">
                 {fmt.month(s.period)} {s.state === 'closed' ? <Badge tone="good">closed</Badge> : <Badge tone="warn">draft</Badge>}
               </h2>
-              <p class="muted">Run {fmt.dateTime(s.createdAt)}{s.closedAt ? `, closed ${fmt.dateTime(s.closedAt)}` : ''}.</p>
+              <p class="muted">
+                First run {fmt.dateTime(s.createdAt)}{s.computedAt !== s.createdAt ? `, last computed ${fmt.dateTime(s.computedAt)}` : ''}{s.closedAt ? `, closed ${fmt.dateTime(s.closedAt)}` : ''}.
+              </p>
+              <dl class="stats" data-testid="settlement-totals">
+                <Stat label="Total" value={fmt.money(s.totals.amount)} detail="the statements added up (negative amounts are owed to members)" />
+                <Stat label="Statements" value={fmt.count(s.totals.statements)} detail={s.totals.corrections > 0 ? `and ${fmt.count(s.totals.corrections)} corrections` : undefined} />
+                <Stat label="Community energy" value={fmt.energy(s.totals.fromCommunityWh)} detail={`${fmt.energy(s.totals.toCommunityWh)} supplied by producers`} />
+              </dl>
               <div class="row-actions">
                 {s.state === 'draft' && (
                   <button type="button" disabled={action.busy} onClick={() => act('close', 'Close this settlement? Its statements become final.')}>Close settlement</button>
@@ -35,22 +42,27 @@ export default function SettlementDetail({ params }: { params: Record<string, st
                 </button>
               </div>
               <ErrorNote error={action.error} />
-              {!s.statements?.length ? <Empty><p>No statements in this settlement.</p></Empty> : (
+              {s.statements.length === 0 ? <Empty><p>No statements in this settlement.</p></Empty> : (
                 <div class="table-scroll">
-                  <table>
-                    <thead><tr><th scope="col">Member</th><th scope="col">Kind</th><th scope="col" class="num">Total</th><th scope="col">Download</th></tr></thead>
+                  <table class="stack">
+                    <caption class="sr-only">Statements of {fmt.month(s.period)}</caption>
+                    <thead><tr><th scope="col">Member</th><th scope="col">Document</th><th scope="col" class="num">Total</th><th scope="col">Download</th></tr></thead>
                     <tbody>
-                      {s.statements.map((st) => (
-                        <tr key={st.id}>
-                          <td>{st.displayName}</td>
-                          <td>{st.kind}</td>
-                          <td class="num">{fmt.money(st.total)}</td>
-                          <td class="actions">
-                            <a href={statementDownload(st.id, 'pdf')} download>PDF<span class="sr-only"> for {st.displayName}</span></a>
-                            <a href={statementDownload(st.id, 'csv')} download>CSV<span class="sr-only"> for {st.displayName}</span></a>
-                          </td>
-                        </tr>
-                      ))}
+                      {s.statements.map((st) => {
+                        const document = st.kind === 'correction' ? `Correction ${st.sequence}` : 'Statement';
+                        const name = `${document.toLowerCase()} of ${st.displayName}`;
+                        return (
+                          <tr key={st.id}>
+                            <td data-label="Member">{st.displayName}</td>
+                            <td data-label="Document">{document}</td>
+                            <td data-label="Total" class="num">{fmt.money(st.total)}</td>
+                            <td data-label="Download" class="actions">
+                              <a href={statementDownload(st.id, 'pdf')} download>PDF<span class="sr-only"> of the {name}</span></a>
+                              <a href={statementDownload(st.id, 'csv')} download>CSV<span class="sr-only"> of the {name}</span></a>
+                            </td>
+                          </tr>
+                        );
+                      })}
                     </tbody>
                   </table>
                 </div>

@@ -1,6 +1,6 @@
-import { ApiError, post } from '../../api/client.js';
+import { post } from '../../api/client.js';
 import type { Settlement } from '../../api/sharing.js';
-import { Badge, Empty, ErrorNote, Field, Loading } from '../../components/ui.js';
+import { Async, Badge, Empty, ErrorNote, Field } from '../../components/ui.js';
 import { formValues, useAction, useApi } from '../../lib/hooks.js';
 import { previousPeriod } from '../../lib/time.js';
 import { navigate } from '../../router.js';
@@ -15,7 +15,6 @@ export default function Settlements({ params }: { params: Record<string, string>
   return (
     <ManagePage communityId={communityId} title="Settlement">
       {(community, fmt) => {
-        const unavailable = settlements.error instanceof ApiError && settlements.error.missingRoute;
         const run = (event: Event) => {
           const { period } = formValues(event);
           void action.run(async () => {
@@ -26,33 +25,36 @@ export default function Settlements({ params }: { params: Record<string, string>
         return (
           <>
             <section class="card" aria-labelledby="run-heading">
-              <h2 id="run-heading">Settle a month</h2>
+              <h2 id="run-heading">Run a settlement</h2>
               <p class="muted">Computes every member's statement for the month in {community.timeZone}. A draft can be run again; closing it makes the statements final.</p>
               <form onSubmit={run} class="inline-form">
-                <Field id="period" label="Month">
+                <Field id="period" label="Month to settle">
                   <input id="period" name="period" type="month" required defaultValue={previousPeriod(new Date(), community.timeZone)} />
                 </Field>
-                <button type="submit" disabled={action.busy || unavailable}>{action.busy ? 'Settling…' : 'Run settlement'}</button>
+                <button type="submit" disabled={action.busy}>{action.busy ? 'Settling…' : 'Run settlement'}</button>
                 <ErrorNote error={action.error} />
               </form>
             </section>
             <section class="card" aria-labelledby="settlements-heading">
               <h2 id="settlements-heading">Settlements</h2>
-              {unavailable ? <Empty><p>This server does not settle energy yet.</p></Empty>
-                : settlements.error ? <ErrorNote error={settlements.error} />
-                : !settlements.data ? <Loading what="settlements" />
-                : settlements.data.length === 0 ? <Empty><p>No month settled yet.</p></Empty>
-                : (
+              <Async state={settlements} what="settlements">
+                {(list) => list.length === 0 ? <Empty><p>No month settled yet.</p></Empty> : (
                   <ul class="rows" aria-label="Settlements">
-                    {settlements.data.map((s) => (
+                    {list.map((s) => (
                       <li key={s.id}>
-                        <a href={settlementPath(communityId, s.id)}>{fmt.month(s.period)}</a>{' '}
-                        {s.state === 'closed' ? <Badge tone="good">closed</Badge> : <Badge tone="warn">draft</Badge>}{' '}
-                        <small class="muted">run {fmt.dateTime(s.createdAt)}{s.closedAt ? ` · closed ${fmt.dateTime(s.closedAt)}` : ''}</small>
+                        <div>
+                          <a href={settlementPath(communityId, s.id)}>{fmt.month(s.period)}</a>{' '}
+                          {s.state === 'closed' ? <Badge tone="good">closed</Badge> : <Badge tone="warn">draft</Badge>}
+                        </div>
+                        <small class="muted">
+                          {fmt.count(s.totals.statements)} statements{s.totals.corrections > 0 ? `, ${fmt.count(s.totals.corrections)} corrections` : ''}
+                          {' · '}total {fmt.money(s.totals.amount)} · run {fmt.dateTime(s.computedAt)}{s.closedAt ? ` · closed ${fmt.dateTime(s.closedAt)}` : ''}
+                        </small>
                       </li>
                     ))}
                   </ul>
                 )}
+              </Async>
             </section>
           </>
         );
