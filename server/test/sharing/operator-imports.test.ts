@@ -149,6 +149,20 @@ describe.each(storeKinds)('operator imports and reconciliation on %s', (kind) =>
     expect(response.body).toMatchObject({ documentMode: 'SIMU', rowsStored: 4 });
   });
 
+  it('accepts a message far above the JSON body limit (ten days of one Zählpunkt with every code)', async () => {
+    const { startMs } = viennaDay('2025-07-01');
+    const count = 10 * 96;
+    const values = Array.from({ length: count }, (_, k) => kwh((k % 97) * 1_000, 3));
+    const xml = consumptionRecordXml({
+      meteringPoint: CONSUMER_A, messageId: 'TENDAYS01',
+      energy: [{ startMs, count, series: ['1-1:1.9.0 G.01', '1-1:1.9.0 G.01T', '1-1:2.9.0 G.02', '1-1:2.9.0 G.03'].map((code) => ({ code, values })) }],
+    });
+    expect(xml.length).toBeGreaterThan(700 * KIB);
+    const response = await post(community.id, xml);
+    expect(response.status, JSON.stringify(response.body)).toBe(201);
+    expect(response.body).toMatchObject({ rowsStored: count, periodFrom: iso(startMs), periodTo: iso(startMs + count * Q) });
+  });
+
   it('keeps the newer of two messages whatever the upload order, and never mixes communities (ECID)', async () => {
     const { startMs } = viennaDay('2025-06-03');
     const message = (id: string, createdMs: number, bq: string, method: string, communityId?: string) => consumptionRecordXml({
