@@ -215,6 +215,28 @@ describe('web app: manager', () => {
     expect(errors).toEqual([]);
   });
 
+  it('uploads a Spanish coefficient file; a broken one shows the API\'s message and changes nothing', async () => {
+    await page.goto(`/manage/${w.communityA}/tariffs`);
+    const card = page.getByRole('region', { name: 'Coefficient files' });
+    await expect.poll(() => card.getByTestId('coefficient-coverage').textContent()).toBe('No coefficients uploaded.');
+    const cupsA2 = (await api(`/api/v1/metering-points/${w.meteringPointA2}`)).body.gridConnectionId as string;
+    const file = (text: string) => ({ name: 'ES0031405000000001AB0F_2026.txt', mimeType: 'text/plain', buffer: Buffer.from(text) });
+
+    await card.getByLabel('File', { exact: true }).setInputFiles(file(`${cupsA2};1;0,6\n${cupsA2};1;0,5\n`));
+    await card.getByRole('button', { name: 'Upload' }).click();
+    await expect.poll(() => card.getByRole('alert').textContent()).toMatch(/line 2: .* two coefficients/);
+    expect((await api(`/api/v1/communities/${w.communityA}/allocation-coefficients`)).body.periods).toBe(0);
+
+    await card.getByLabel('File', { exact: true }).setInputFiles(file(`${cupsA2};1;0,5\n${cupsA2};2;0,5\nES0031999999999999ZZ0F;2;0,5\n`));
+    await card.getByRole('button', { name: 'Upload' }).click();
+    await expect.poll(() => card.getByRole('status').textContent()).toContain('Stored 2 coefficients for 2 periods of 60 minutes. Not in this community (their part goes to the grid): ES0031999999999999ZZ0F.');
+    // Hour 1 of 2026 in Spain starts at local midnight, 23:00 UTC the day before.
+    expect((await api(`/api/v1/communities/${w.communityA}/allocation-coefficients`)).body)
+      .toEqual({ periods: 2, from: '2025-12-31T23:00:00.000Z', to: '2026-01-01T01:00:00.000Z', periodMinutes: [60] });
+    await expect.poll(() => card.getByTestId('coefficient-coverage').textContent()).toMatch(/^2 periods from/);
+    expect(errors).toEqual([]);
+  });
+
   it('marks a site as the community battery', async () => {
     await page.goto(`/manage/${w.communityA}/members`);
     const battery = page.getByRole('checkbox', { name: 'Home A2 is the community battery' });

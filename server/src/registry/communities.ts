@@ -119,8 +119,8 @@ export async function createCommunity(db: Queryable, principal: Principal, input
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $15)
        RETURNING *
      ), m AS (
-       INSERT INTO members (community_id, user_id, role, state, display_name, decided_at, decided_by)
-       SELECT c.id, $13, 'manager', 'active', COALESCE($14, u.display_name), now(), $13 FROM c, users u WHERE u.id = $13
+       INSERT INTO members (community_id, user_id, role, state, display_name, decided_at, decided_by, active_from)
+       SELECT c.id, $13, 'manager', 'active', COALESCE($14, u.display_name), now(), $13, now() FROM c, users u WHERE u.id = $13
      )
      SELECT ${COMMUNITY_COLUMNS} FROM c`,
     [

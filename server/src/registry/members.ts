@@ -1,7 +1,9 @@
-import type { Queryable } from '../store/db.js';
+import type { Db, Queryable } from '../store/db.js';
 import type { Principal } from '../accounts/principal.js';
 import { activeMembership, canSeeMember, isManagerOf, requireManager, requireUser } from '../accounts/policy.js';
-import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
+import { INTERVAL_MS } from '../sharing/allocation/index.js';
+import { markSharingDirtyFrom } from '../sharing/service.js';
 import { getCommunity } from './communities.js';
 
 export type MemberRole = 'member' | 'manager';
@@ -18,6 +20,10 @@ export interface Member {
   joinMessage: string;
   requestedAt: string;
   decidedAt: string | null;
+  /** Takes part in the community's sharing from this instant (null: no start recorded, i.e. from the beginning). */
+  activeFrom: string | null;
+  /** Took part until this instant (null: still does). */
+  leftAt: string | null;
 }
 
 interface MemberRow {
@@ -31,10 +37,12 @@ interface MemberRow {
   join_message: string;
   requested_at: Date;
   decided_at: Date | null;
+  active_from: Date | null;
+  left_at: Date | null;
 }
 
 const MEMBER_SELECT = `SELECT m.id, m.community_id, m.user_id, u.email, m.display_name, m.role, m.state, m.join_message,
-  m.requested_at, m.decided_at FROM members m JOIN users u ON u.id = m.user_id`;
+  m.requested_at, m.decided_at, m.active_from, m.left_at FROM members m JOIN users u ON u.id = m.user_id`;
 
 function toMember(row: MemberRow): Member {
   return {
@@ -48,6 +56,8 @@ function toMember(row: MemberRow): Member {
     joinMessage: row.join_message,
     requestedAt: row.requested_at.toISOString(),
     decidedAt: row.decided_at?.toISOString() ?? null,
+    activeFrom: row.active_from?.toISOString() ?? null,
+    leftAt: row.left_at?.toISOString() ?? null,
   };
 }
 
@@ -114,10 +124,10 @@ export async function addMember(
 ): Promise<Member> {
   const manager = requireManager(principal, communityId);
   const rows = await db.query<{ id: string }>(
-    `INSERT INTO members (community_id, user_id, role, state, display_name, decided_at, decided_by)
-     SELECT $1, u.id, $3, 'active', COALESCE($4, u.display_name), now(), $5 FROM users u WHERE lower(u.email) = lower($2)
+    `INSERT INTO members (community_id, user_id, role, state, display_name, decided_at, decided_by, active_from)
+     SELECT $1, u.id, $3, 'active', COALESCE($4, u.display_name), now(), $5, now() FROM users u WHERE lower(u.email) = lower($2)
      ON CONFLICT (community_id, user_id) DO UPDATE
-       SET state = 'active', role = EXCLUDED.role, decided_at = now(), decided_by = EXCLUDED.decided_by
+       SET state = 'active', role = EXCLUDED.role, decided_at = now(), decided_by = EXCLUDED.decided_by, active_from = now(), left_at = NULL
        WHERE members.state <> 'active'
      RETURNING id`,
     [communityId, input.email.trim(), input.role ?? 'member', input.displayName ?? null, manager.userId],
@@ -134,7 +144,9 @@ export async function decideJoinRequest(db: Queryable, principal: Principal, mem
   const member = await getMember(db, principal, memberId);
   const manager = requireManager(principal, member.communityId, 'member');
   const rows = await db.query(
-    `UPDATE members SET state = $2, decided_at = now(), decided_by = $3 WHERE id = $1 AND state = 'requested' RETURNING id`,
+    `UPDATE members SET state = $2, decided_at = now(), decided_by = $3,
+       active_from = CASE WHEN $2 = 'active' THEN now() ELSE active_from END, left_at = CASE WHEN $2 = 'active' THEN NULL ELSE left_at END
+     WHERE id = $1 AND state = 'requested' RETURNING id`,
     [memberId, decision === 'approve' ? 'active' : 'rejected', manager.userId],
   );
   if (rows.length === 0) throw new ConflictError(`only a pending request can be decided; this member is ${member.state}`);
@@ -150,11 +162,17 @@ async function assertNotLastManager(db: Queryable, member: Member): Promise<void
   if ((rows[0]?.n ?? 0) <= 1) throw new ConflictError('a community keeps at least one active manager');
 }
 
+/**
+ * Changes a member record. `activeFrom` (managers) moves the start of the member's part in the
+ * sharing, e.g. to the date the grid operator activated the metering point: a UTC quarter hour
+ * before the member left; the quarter hours from the earlier of the old and new start on are
+ * split again.
+ */
 export async function updateMember(
-  db: Queryable,
+  db: Db,
   principal: Principal,
   memberId: string,
-  patch: { displayName?: string | undefined; role?: MemberRole | undefined },
+  patch: { displayName?: string | undefined; role?: MemberRole | undefined; activeFrom?: string | undefined },
 ): Promise<Member> {
   const member = await getMember(db, principal, memberId);
   const managing = isManagerOf(principal, member.communityId);
@@ -162,10 +180,23 @@ export async function updateMember(
     if (!managing) throw new ForbiddenError('only a community manager changes roles');
     if (patch.role === 'member') await assertNotLastManager(db, member);
   }
-  await db.query(
-    'UPDATE members SET display_name = COALESCE($2, display_name), role = COALESCE($3, role) WHERE id = $1',
-    [memberId, patch.displayName ?? null, patch.role ?? null],
-  );
+  const activeFromMs = patch.activeFrom === undefined ? undefined : Date.parse(patch.activeFrom);
+  if (activeFromMs !== undefined) {
+    if (!managing) throw new ForbiddenError('only a community manager sets when a member takes part');
+    if (member.state !== 'active' && member.state !== 'left') throw new ConflictError(`only an active or former member takes part in sharing; this member is ${member.state}`);
+    if (activeFromMs % INTERVAL_MS !== 0) throw new BadRequestError('body/activeFrom: must be the start of a UTC quarter hour', 'body/activeFrom');
+    if (member.leftAt !== null && activeFromMs >= Date.parse(member.leftAt)) throw new BadRequestError('body/activeFrom: must be before the member left', 'body/activeFrom');
+  }
+  await db.transaction(async (tx) => {
+    await tx.query(
+      'UPDATE members SET display_name = COALESCE($2, display_name), role = COALESCE($3, role), active_from = COALESCE($4, active_from) WHERE id = $1',
+      [memberId, patch.displayName ?? null, patch.role ?? null, activeFromMs === undefined ? null : new Date(activeFromMs)],
+    );
+    if (activeFromMs !== undefined) {
+      const previousMs = member.activeFrom === null ? 0 : Date.parse(member.activeFrom);
+      await markSharingDirtyFrom(tx, member.communityId, Math.min(previousMs, activeFromMs));
+    }
+  });
   return (await loadMember(db, memberId))!;
 }
 
@@ -174,6 +205,6 @@ export async function leaveCommunity(db: Queryable, principal: Principal, member
   const member = await getMember(db, principal, memberId);
   if (member.state !== 'active' && member.state !== 'requested') throw new ConflictError(`this member is already ${member.state}`);
   await assertNotLastManager(db, member);
-  await db.query(`UPDATE members SET state = 'left', decided_at = now() WHERE id = $1`, [memberId]);
+  await db.query(`UPDATE members SET state = 'left', decided_at = now(), left_at = CASE WHEN state = 'active' THEN now() ELSE left_at END WHERE id = $1`, [memberId]);
   return (await loadMember(db, memberId))!;
 }

@@ -71,7 +71,7 @@ export async function registryRoutes(app: Api, { db, deviceChanged, communityCha
   }, async (request) => members.getMember(db, request.principal, request.params.id));
 
   app.patch('/api/v1/members/:id', {
-    schema: { tags: ['members'], summary: 'Change display name (self) or role (managers)', params: IdParams, body: S.MemberPatch, response: { 200: S.Member, ...errors(400, 401, 403, 404, 409) } },
+    schema: { tags: ['members'], summary: 'Change display name (self), role or the start of the member\'s part in the sharing (managers)', params: IdParams, body: S.MemberPatch, response: { 200: S.Member, ...errors(400, 401, 403, 404, 409) } },
   }, async (request) => members.updateMember(db, request.principal, request.params.id, request.body));
 
   for (const decision of ['approve', 'reject'] as const) {

@@ -62,6 +62,8 @@ export const Member = Type.Object({
   joinMessage: Type.String(),
   requestedAt: IsoDateTime,
   decidedAt: nullable(IsoDateTime),
+  activeFrom: nullable(IsoDateTime),
+  leftAt: nullable(IsoDateTime),
 });
 
 export const JoinRequest = Type.Object(
@@ -75,7 +77,11 @@ export const MemberAdd = Type.Object(
 );
 
 export const MemberPatch = Type.Object(
-  { displayName: Type.Optional(Name), role: Type.Optional(MemberRole) },
+  {
+    displayName: Type.Optional(Name),
+    role: Type.Optional(MemberRole),
+    activeFrom: Type.Optional({ ...IsoDateTime, description: 'managers: the member takes part in the sharing from this UTC quarter hour (e.g. when the grid operator activated the metering point)' }),
+  },
   { additionalProperties: false },
 );
 

@@ -50,6 +50,17 @@ export interface ShareVersion {
   readonly shares: ReadonlyMap<string, string>;
 }
 
+/**
+ * A time-varying key for one period (Spain: an hour of distribution coefficients; France: a
+ * 15- or 30-minute step of the PMO's coefficients): within it, it replaces the static key.
+ */
+export interface CoefficientPeriod {
+  readonly startMs: number;
+  readonly endMs: number;
+  /** Member id → exact decimal coefficient; members without one have 0. */
+  readonly shares: ReadonlyMap<string, string>;
+}
+
 export interface SplitInput {
   readonly rule: string;
   readonly mode: 'compute' | 'operator';
@@ -59,6 +70,8 @@ export interface SplitInput {
   readonly points: readonly SplitPoint[];
   /** Ascending by validFromMs. */
   readonly shareVersions: readonly ShareVersion[];
+  /** Ascending, not overlapping; where a quarter hour lies in one, its coefficients are the key. */
+  readonly coefficientPeriods?: readonly CoefficientPeriod[];
   interval(pointId: string, startMs: number): PointQuarter | undefined;
   operator(pointId: string, startMs: number): OperatorQuarter | undefined;
   /** The stored source pool of a battery after the quarter hour starting at `startMs`. */
@@ -99,19 +112,41 @@ export function shareUnits(text: string): number {
   return units;
 }
 
-function shareSchedule(versions: readonly ShareVersion[], columns: readonly string[]): ShareSchedule {
-  const vectors = versions.map((version) => {
-    const weights = Float64Array.from(columns, (id) => (version.shares.has(id) ? shareUnits(version.shares.get(id)!) : 0));
-    let all = 0;
-    for (const share of version.shares.values()) all += shareUnits(share);
-    if (all > SHARE_DENOMINATOR) throw new AllocationInputError('shares add up to more than 1');
-    const total = weights.reduce((a, b) => a + b, 0);
-    return { validFromMs: version.validFromMs, vector: { weights, total, denominator: SHARE_DENOMINATOR } satisfies ShareVector };
-  });
+function shareVector(shares: ReadonlyMap<string, string>, columns: readonly string[]): ShareVector {
+  const weights = Float64Array.from(columns, (id) => (shares.has(id) ? shareUnits(shares.get(id)!) : 0));
+  let all = 0;
+  for (const share of shares.values()) all += shareUnits(share);
+  if (all > SHARE_DENOMINATOR) throw new AllocationInputError('shares add up to more than 1');
+  const total = weights.reduce((a, b) => a + b, 0);
+  return { weights, total, denominator: SHARE_DENOMINATOR };
+}
+
+/** The key of a quarter hour: the coefficients of its period where there are some, else the static key in force. */
+function shareSchedule(versions: readonly ShareVersion[], periods: readonly CoefficientPeriod[], columns: readonly string[]): ShareSchedule {
+  const vectors = versions.map((version) => ({ validFromMs: version.validFromMs, vector: shareVector(version.shares, columns) }));
+  const periodVectors = new Map<CoefficientPeriod, ShareVector>();
   const none: ShareVector = { weights: new Float64Array(columns.length), total: 0, denominator: SHARE_DENOMINATOR };
+  const periodAt = (startMs: number): CoefficientPeriod | undefined => {
+    let lo = 0;
+    let hi = periods.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const period = periods[mid]!;
+      if (startMs < period.startMs) hi = mid - 1;
+      else if (startMs >= period.endMs) lo = mid + 1;
+      else return period;
+    }
+    return undefined;
+  };
   return {
     members: columns.length,
     vectorFor(startMs) {
+      const period = periodAt(startMs);
+      if (period) {
+        let vector = periodVectors.get(period);
+        if (!vector) { vector = shareVector(period.shares, columns); periodVectors.set(period, vector); }
+        return vector;
+      }
       let current = none;
       for (const v of vectors) if (v.validFromMs <= startMs) current = v.vector;
       return current;
@@ -185,7 +220,7 @@ export function splitCommunity(input: SplitInput): SplitOutput {
   const toCommunity = new Int32Array(n * T);
   const provisional = new Uint8Array(T);
   if (input.mode === 'compute') {
-    const allocator = createAllocator(input.rule, { shares: shareSchedule(input.shareVersions, columns.map((c) => (c.battery ? '' : c.id))) });
+    const allocator = createAllocator(input.rule, { shares: shareSchedule(input.shareVersions, input.coefficientPeriods ?? [], columns.map((c) => (c.battery ? '' : c.id))) });
     const result = allocator.allocate(matrix);
     fromCommunity.set(result.fromCommunityWh);
     toCommunity.set(result.toCommunityWh);

@@ -3,6 +3,10 @@ import type { Db } from '../store/db.js';
 import { errors, IdParams, IsoDateTime, Uuid, type Api } from '../http/api.js';
 import { communityEnergy, memberEnergy } from './energy.js';
 import { getCo2Settings, listShares, putCo2Settings, putShares } from './settings.js';
+import { getCoefficientCoverage, putCoefficients } from './coefficient-uploads.js';
+
+/** A year of hourly coefficients for about 200 supply points. */
+const COEFFICIENT_FILE_LIMIT_BYTES = 64 * 1024 * 1024;
 
 const ShareDecimal = Type.String({ pattern: '^(0(\\.\\d{1,9})?|1(\\.0{1,9})?)$', description: 'exact decimal fraction between 0 and 1, at most 9 places, e.g. "0.25"' });
 const ShareVersion = Type.Object({
@@ -23,6 +27,20 @@ const Co2Put = Type.Object({
   gramsPerKWh: Grams,
   hourly: Type.Optional(Type.Array(Type.Object({ hour: IsoDateTime, gramsPerKWh: Grams }, { additionalProperties: false }), { maxItems: 2_000 })),
 }, { additionalProperties: false });
+
+const CoefficientQuery = Type.Object({
+  year: Type.Optional(Type.Integer({ minimum: 2000, maximum: 2100, description: 'year of hour-of-year rows (default: from fileName <CAU>_<year>.txt)' })),
+  fileName: Type.Optional(Type.String({ maxLength: 200, description: 'the file\'s name, to read the year from' })),
+  utcOffset: Type.Optional(Type.Integer({ minimum: -14, maximum: 14, description: 'local time\'s offset on 1 January in hours (Spain 1, Canaries 0; default 1)' })),
+  resolution: Type.Optional(Type.Union([Type.Literal(15), Type.Literal(30), Type.Literal(60)], { description: 'minutes per row for timestamped rows (default 60)' })),
+}, { additionalProperties: false });
+const CoefficientUpload = Type.Object({
+  periods: Type.Integer(), periodMinutes: Type.Integer(), from: IsoDateTime, to: IsoDateTime, coefficients: Type.Integer(),
+  unmatched: Type.Array(Type.String(), { description: 'ids that are neither a member nor a grid connection id (CUPS) of the community: their part goes to the grid' }),
+});
+const CoefficientCoverage = Type.Object({
+  periods: Type.Integer(), from: Type.Union([IsoDateTime, Type.Null()]), to: Type.Union([IsoDateTime, Type.Null()]), periodMinutes: Type.Array(Type.Integer()),
+});
 
 const Resolution = Type.Enum(['15m', '1h', '1d', '1mo']);
 const EnergyQuery = Type.Object({ from: IsoDateTime, to: IsoDateTime, resolution: Resolution }, { additionalProperties: false });
@@ -79,6 +97,29 @@ export async function sharingRoutes(app: Api, { db, sharingChanged }: { db: Db; 
     const version = await putShares(db, request.principal, request.params.id, request.body);
     sharingChanged();
     return version;
+  });
+
+  // Coefficient files; not text/plain, which a cross-site form could send (see http/app.ts).
+  app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+  app.get('/api/v1/communities/:id/allocation-coefficients', {
+    schema: { tags: ['sharing'], summary: 'Which periods have time-varying coefficients (managers)', params: IdParams, response: { 200: CoefficientCoverage, ...errors(401, 403, 404) } },
+  }, async (request) => getCoefficientCoverage(db, request.principal, request.params.id));
+
+  app.put('/api/v1/communities/:id/allocation-coefficients', {
+    bodyLimit: COEFFICIENT_FILE_LIMIT_BYTES,
+    schema: {
+      tags: ['sharing'],
+      summary: 'Upload a coefficient file (as text/csv): Spain\'s "CUPS;hour;coefficient" or Gridshare\'s "member_id,hour_of_year_or_timestamp,coefficient". In the periods it covers its coefficients are the key (replacing earlier uploads for them); those quarter hours are split again (managers)',
+      params: IdParams, querystring: CoefficientQuery, body: Type.String({ description: 'the file' }),
+      response: { 200: CoefficientUpload, ...errors(400, 401, 403, 404, 413, 415) },
+    },
+  }, async (request) => {
+    const { year, fileName, utcOffset, resolution } = request.query;
+    const result = await putCoefficients(db, request.principal, request.params.id, request.body,
+      { year, fileName, utcOffsetHours: utcOffset, resolutionMinutes: resolution });
+    sharingChanged();
+    return result;
   });
 
   app.get('/api/v1/communities/:id/co2-intensity', {

@@ -3,7 +3,8 @@ import { BackgroundJob } from '../background-job.js';
 import { getRule, HOUR_MS, INTERVAL_MS } from './allocation/index.js';
 import type { BySource } from './battery.js';
 import type { Quality } from '../intervals/energy.js';
-import { splitCommunity, type MemberQuarter, type OperatorQuarter, type PointQuarter, type PoolAfter, type ShareVersion } from './community-split.js';
+import { splitCommunity, type MemberQuarter, type OperatorQuarter, type PointQuarter, type PoolAfter, type ShareVersion,
+  type CoefficientPeriod } from './community-split.js';
 
 /** At most this many quarter hours of one community per pass (a month), so a pass stays short. */
 const QUARTERS_PER_PASS = 3_000;
@@ -18,13 +19,13 @@ export async function markSharingDirty(tx: Queryable, communityId: string, start
   );
 }
 
-/** Marks every quarter hour of the community from `fromMs` on that has intervals (a new key, a new mode). */
-export async function markSharingDirtyFrom(tx: Queryable, communityId: string, fromMs: number): Promise<void> {
+/** Marks every quarter hour of the community in [fromMs, toMs) that has intervals (a new key, a new mode). */
+export async function markSharingDirtyFrom(tx: Queryable, communityId: string, fromMs: number, toMs = Number.POSITIVE_INFINITY): Promise<void> {
   await tx.query(
     `INSERT INTO sharing_dirty (community_id, start)
-     SELECT DISTINCT $1::uuid, start FROM intervals WHERE community_id = $1 AND start >= $2
+     SELECT DISTINCT $1::uuid, start FROM intervals WHERE community_id = $1 AND start >= $2 AND ($3::timestamptz IS NULL OR start < $3)
      ON CONFLICT (community_id, start) DO UPDATE SET version = nextval('sharing_dirty_version')`,
-    [communityId, new Date(fromMs)],
+    [communityId, new Date(fromMs), Number.isFinite(toMs) ? new Date(toMs) : null],
   );
 }
 
@@ -68,11 +69,21 @@ async function shareQuarters(db: Db, communityId: string, settings: CommunitySet
   const startDates = sorted.map((ms) => new Date(ms));
   const firstMs = sorted[0]!;
 
-  const members = await db.query<{ id: string; state: string; decided_at: Date | null }>(
-    `SELECT id, state, decided_at FROM members WHERE community_id = $1 AND (state = 'active' OR (state = 'left' AND decided_at > $2))`,
-    [communityId, new Date(firstMs)],
+  // Participants: members whose part in the sharing (active_from until left_at) overlaps these
+  // quarter hours. A former member who asked to join again keeps the earlier period. A stable
+  // order: ties in the split go to the lower index, so a recomputation must see the same order.
+  const members = await db.query<{ id: string; active_from: Date | null; left_at: Date | null }>(
+    `SELECT id, active_from, left_at FROM members
+     WHERE community_id = $1 AND (state = 'active' OR left_at IS NOT NULL)
+       AND (active_from IS NULL OR active_from <= $3) AND (left_at IS NULL OR left_at > $2)
+     ORDER BY requested_at, id`,
+    [communityId, new Date(firstMs), new Date(sorted[sorted.length - 1]!)],
   );
-  const leftAt = new Map(members.filter((m) => m.state === 'left').map((m) => [m.id, m.decided_at!.getTime()]));
+  const periods = new Map(members.map((m) => [m.id, { fromMs: m.active_from?.getTime() ?? -Infinity, untilMs: m.left_at?.getTime() ?? Infinity }]));
+  const takesPart = (memberId: string, ms: number) => {
+    const period = periods.get(memberId);
+    return period !== undefined && period.fromMs <= ms && ms < period.untilMs;
+  };
   const points = (await db.query<{ id: string; member_id: string; community_battery: boolean }>(
     'SELECT id, member_id, community_battery FROM metering_points WHERE community_id = $1 ORDER BY id', [communityId],
   )).map((p) => ({ id: p.id, memberId: p.member_id, communityBattery: p.community_battery }));
@@ -98,6 +109,7 @@ async function shareQuarters(db: Db, communityId: string, settings: CommunitySet
     )) operator.set(key(row.metering_point_id, row.start.getTime()), { fromCommunityWh: row.from_community_wh, toCommunityWh: row.to_community_wh });
   }
   const versions = await loadShareVersions(db, communityId);
+  const coefficientPeriods = await loadCoefficientPeriods(db, communityId, firstMs, sorted[sorted.length - 1]! + INTERVAL_MS);
   const storedPools = new Map<string, BySource>();
   for (const row of await db.query<PoolRow>(
     `SELECT metering_point_id, start, own_pv_wh, community_wh, grid_wh FROM battery_pools
@@ -105,11 +117,8 @@ async function shareQuarters(db: Db, communityId: string, settings: CommunitySet
     [pointIds, startDates, sorted.map((ms) => new Date(ms - INTERVAL_MS))],
   )) storedPools.set(key(row.metering_point_id, row.start.getTime()), { ownPv: row.own_pv_wh, community: row.community_wh, grid: row.grid_wh });
 
-  // A member who left takes no part after leaving: its points count as empty, not as missing.
-  const gone = (pointId: string, ms: number) => {
-    const left = leftAt.get(memberOfPoint.get(pointId)!);
-    return left !== undefined && ms >= left;
-  };
+  // Outside a member's period its points count as empty, not as missing: it takes no part.
+  const gone = (pointId: string, ms: number) => !takesPart(memberOfPoint.get(pointId)!, ms);
   const EMPTY: PointQuarter = { importWh: 0, exportWh: 0, pvWh: null, batteryChargeWh: null, batteryDischargeWh: null, quality: 'measured' };
   const output = splitCommunity({
     rule: settings.rule,
@@ -118,15 +127,16 @@ async function shareQuarters(db: Db, communityId: string, settings: CommunitySet
     memberIds: members.map((m) => m.id),
     points,
     shareVersions: versions,
+    coefficientPeriods,
     interval: (pointId, ms) => (gone(pointId, ms) ? EMPTY : intervals.get(key(pointId, ms))),
     operator: (pointId, ms) => operator.get(key(pointId, ms)),
     poolAfter: (pointId, ms) => storedPools.get(key(pointId, ms)),
   });
-  const rows = output.members.filter((r) => !(leftAt.has(r.memberId) && r.startMs >= leftAt.get(r.memberId)!));
+  const rows = output.members.filter((r) => takesPart(r.memberId, r.startMs));
   const changedPools = output.pools.filter((p) => !samePool(storedPools.get(key(p.pointId, p.startMs)), p.pool));
 
   await db.transaction(async (tx) => {
-    await writeMemberQuarters(tx, communityId, rows);
+    await writeMemberQuarters(tx, communityId, rows, startDates);
     await writePools(tx, changedPools);
     // A battery's changed pool changes every later quarter hour of it: carry the change forward.
     const next = changedPools.map((p) => p.startMs + INTERVAL_MS).filter((ms) => !starts.has(ms));
@@ -147,7 +157,13 @@ async function shareQuarters(db: Db, communityId: string, settings: CommunitySet
 
 const samePool = (a: BySource | undefined, b: BySource) => !!a && a.ownPv === b.ownPv && a.community === b.community && a.grid === b.grid;
 
-async function writeMemberQuarters(tx: Queryable, communityId: string, rows: readonly MemberQuarter[]): Promise<void> {
+/** Stores the split of `starts`; rows of members who take no part there any more (a start moved, a departure) go. */
+async function writeMemberQuarters(tx: Queryable, communityId: string, rows: readonly MemberQuarter[], starts: readonly Date[]): Promise<void> {
+  await tx.query(
+    `DELETE FROM member_energy e WHERE e.community_id = $1 AND e.start = ANY($2::timestamptz[])
+       AND NOT EXISTS (SELECT 1 FROM unnest($3::uuid[], $4::timestamptz[]) AS u(m, s) WHERE u.m = e.member_id AND u.s = e.start)`,
+    [communityId, starts, rows.map((r) => r.memberId), rows.map((r) => new Date(r.startMs))],
+  );
   if (rows.length === 0) return;
   const col = <K extends keyof MemberQuarter>(k: K) => rows.map((r) => r[k]);
   await tx.query(
@@ -193,6 +209,28 @@ export async function loadShareVersions(db: Queryable, communityId: string): Pro
     versions.set(ms, shares);
   }
   return [...versions].map(([validFromMs, shares]) => ({ validFromMs, shares }));
+}
+
+/** The coefficient periods overlapping [fromMs, toMs), for the sharing job (no authorisation). */
+export async function loadCoefficientPeriods(db: Queryable, communityId: string, fromMs: number, toMs: number): Promise<CoefficientPeriod[]> {
+  const rows = await db.query<{ start: Date; period_minutes: number; member_id: string | null; coefficient: string | null }>(
+    `SELECT p.start, p.period_minutes, c.member_id, c.coefficient::text AS coefficient
+     FROM allocation_coefficient_periods p LEFT JOIN allocation_coefficients c ON c.community_id = p.community_id AND c.start = p.start
+     WHERE p.community_id = $1 AND p.start < $3 AND p.start > $2::timestamptz - interval '1 hour'
+     ORDER BY p.start`,
+    [communityId, new Date(fromMs), new Date(toMs)],
+  );
+  const periods: CoefficientPeriod[] = [];
+  let current: { startMs: number; endMs: number; shares: Map<string, string> } | undefined;
+  for (const row of rows) {
+    const startMs = row.start.getTime();
+    if (current?.startMs !== startMs) {
+      current = { startMs, endMs: startMs + row.period_minutes * 60_000, shares: new Map() };
+      periods.push(current);
+    }
+    if (row.member_id !== null) current.shares.set(row.member_id, row.coefficient!.replace(/\.?0+$/, '') || '0');
+  }
+  return periods.filter((p) => p.endMs > fromMs);
 }
 
 /**

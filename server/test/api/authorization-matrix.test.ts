@@ -28,8 +28,8 @@ interface Case {
   /** The concrete URL; may create a fresh resource first so destructive calls never disturb other cases. */
   url: (w: World, tp: TestPlatform) => string | Promise<string>;
   body?: (w: World) => unknown;
-  /** A body sent as is with its content type (e.g. an XML message), instead of JSON. */
-  raw?: (w: World) => { payload: string; contentType: string };
+  /** A body sent as is with its content type, e.g. a file. */
+  file?: (w: World) => { contentType: string; text: string };
   expect: Expectation;
   /** A streaming route: only the status is read, over real HTTP, then the stream is dropped. */
   stream?: boolean;
@@ -101,6 +101,8 @@ const cases: Case[] = [
     body: () => ({ displayName: 'Renamed' }), expect: ownerOfA(200) },
   { method: 'PATCH', route: '/api/v1/members/:id', url: (w) => `/api/v1/members/${w.memberIdA}`,
     body: () => ({ role: 'member' }), expect: ownerOfA(200) },
+  { method: 'PATCH', route: '/api/v1/members/:id', url: (w) => `/api/v1/members/${w.memberIdA}`,
+    body: () => ({ activeFrom: '2020-01-01T00:00:00Z' }), expect: ownerOfA(200, 403) },
   { method: 'POST', route: '/api/v1/members/:id/approve',
     url: (w, tp) => freshMemberOfA(tp, w, 'requested').then((id) => `/api/v1/members/${id}/approve`), expect: ownerOfA(200, 404) },
   { method: 'POST', route: '/api/v1/members/:id/reject',
@@ -195,6 +197,10 @@ const cases: Case[] = [
   { method: 'GET', route: '/api/v1/communities/:id/allocation-shares', url: (w) => `/api/v1/communities/${w.communityA}/allocation-shares`, expect: managersOfA(200) },
   { method: 'PUT', route: '/api/v1/communities/:id/allocation-shares', url: (w) => `/api/v1/communities/${w.communityA}/allocation-shares`,
     body: (w) => ({ validFrom: '2026-01-01T00:00:00Z', shares: [{ memberId: w.memberIdA, share: '0.5' }] }), expect: managersOfA(200) },
+  { method: 'GET', route: '/api/v1/communities/:id/allocation-coefficients', url: (w) => `/api/v1/communities/${w.communityA}/allocation-coefficients`, expect: managersOfA(200) },
+  { method: 'PUT', route: '/api/v1/communities/:id/allocation-coefficients',
+    url: (w) => `/api/v1/communities/${w.communityA}/allocation-coefficients?resolution=15`,
+    file: (w) => ({ contentType: 'text/csv', text: `member_id,timestamp,coefficient\n${w.memberIdA},2026-01-01T00:00:00Z,0.5\n` }), expect: managersOfA(200) },
   { method: 'GET', route: '/api/v1/communities/:id/co2-intensity', url: (w) => `/api/v1/communities/${w.communityA}/co2-intensity`, expect: membersOfA(200) },
   { method: 'PUT', route: '/api/v1/communities/:id/co2-intensity', url: (w) => `/api/v1/communities/${w.communityA}/co2-intensity`,
     body: () => ({ gramsPerKWh: 210 }), expect: managersOfA(200) },
@@ -214,7 +220,7 @@ const cases: Case[] = [
       return `/api/v1/communities/${w.communityA}/operator-imports`;
     },
     // A new message id per call, so that every allowed caller imports (201) rather than replays (200).
-    raw: () => ({ payload: edaMessage(unique('MSG')), contentType: 'application/xml' }), expect: managersOfA(201) },
+    file: () => ({ text: edaMessage(unique('MSG')), contentType: 'application/xml' }), expect: managersOfA(201) },
   { method: 'GET', route: '/api/v1/communities/:id/operator-imports', url: (w) => `/api/v1/communities/${w.communityA}/operator-imports`,
     expect: managersOfA(200) },
   { method: 'GET', route: '/api/v1/communities/:id/reconciliation',
@@ -338,9 +344,9 @@ describe.each(storeKinds)('authorisation matrix on %s', (kind) => {
           results[role] = await streamStatus(tp, url, tokens[role]);
           continue;
         }
-        const raw = c.raw?.(world);
-        const response = await tp.call(c.method, url, raw
-          ? { token: tokens[role], rawBody: raw.payload, headers: { 'content-type': raw.contentType } }
+        const file = c.file?.(world);
+        const response = await tp.call(c.method, url, file
+          ? { token: tokens[role], rawBody: file.text, headers: { 'content-type': file.contentType } }
           : { token: tokens[role], body: c.body?.(world) });
         results[role] = response.status;
         if (response.status >= 400) {

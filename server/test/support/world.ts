@@ -39,6 +39,9 @@ async function ok(tp: TestPlatform, method: string, url: string, token: string, 
   return response.body;
 }
 
+/** When A's members take part in the sharing (see buildWorld). */
+export const PARTICIPATION_START = '2020-01-01T00:00:00.000Z';
+
 export async function buildWorld(tp: TestPlatform): Promise<World> {
   const [managerA, memberA, memberA2, managerB, memberB, outsider] = await Promise.all(
     ['managerA', 'memberA', 'memberA2', 'managerB', 'memberB', 'outsider'].map((name) => signUp(tp, name)),
@@ -52,6 +55,9 @@ export async function buildWorld(tp: TestPlatform): Promise<World> {
   const requestA2 = await ok(tp, 'POST', `/api/v1/communities/${communityA}/join-requests`, memberA2.token, {});
   await ok(tp, 'POST', `/api/v1/members/${requestA2.id}/approve`, managerA.token);
   const memberB1 = await ok(tp, 'POST', `/api/v1/communities/${communityB}/members`, managerB.token, { email: memberB.email });
+  // The tests store energy of past months: the manager dates A's members' part in the sharing back,
+  // as after the grid operator confirmed their metering points.
+  for (const id of [requestA.id, requestA2.id]) await ok(tp, 'PATCH', `/api/v1/members/${id}`, managerA.token, { activeFrom: PARTICIPATION_START });
 
   const meteringPointA = (await ok(tp, 'POST', `/api/v1/communities/${communityA}/metering-points`, memberA.token,
     { name: 'Home A', gridConnectionId: unique('AT001GC'), role: 'prosumer', pvCapacityW: 6000 })).id;
@@ -72,4 +78,18 @@ export async function buildWorld(tp: TestPlatform): Promise<World> {
     memberIdA: requestA.id, memberIdA2: requestA2.id, memberIdB: memberB1.id,
     meteringPointA, meteringPointA2, deviceA, tariffA,
   };
+}
+
+export interface Joiner { user: TestUser; memberId: string; pointId: string; gridConnectionId: string }
+
+/** Someone new joins community A (approved by managerA) with a consumer metering point; `activeFrom` dates its part back. */
+export async function joinA(tp: TestPlatform, w: World, name: string, activeFrom?: string): Promise<Joiner> {
+  const user = await signUp(tp, name);
+  const memberId = (await ok(tp, 'POST', `/api/v1/communities/${w.communityA}/join-requests`, user.token, {})).id;
+  await ok(tp, 'POST', `/api/v1/members/${memberId}/approve`, w.managerA.token);
+  if (activeFrom !== undefined) await ok(tp, 'PATCH', `/api/v1/members/${memberId}`, w.managerA.token, { activeFrom });
+  const gridConnectionId = unique('ES0031JOIN').replace(/[^A-Z0-9]/gi, '').toUpperCase();
+  const pointId = (await ok(tp, 'POST', `/api/v1/communities/${w.communityA}/metering-points`, user.token,
+    { name: `Home ${name}`, gridConnectionId, role: 'consumer' })).id;
+  return { user, memberId, pointId, gridConnectionId };
 }

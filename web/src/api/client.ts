@@ -21,7 +21,10 @@ export class ApiError extends Error {
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
 export interface RequestOptions {
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as is, e.g. a file. */
+  raw?: { contentType: string; data: Blob | string };
   headers?: Record<string, string>;
   signal?: AbortSignal;
 }
@@ -34,8 +37,11 @@ export function setUnauthorizedHandler(handler: () => void): void {
 
 export async function send(method: Method, path: string, options: RequestOptions = {}): Promise<Response> {
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
-  let body: string | undefined;
-  if (options.body !== undefined) {
+  let body: Blob | string | undefined;
+  if (options.raw !== undefined) {
+    headers['content-type'] = options.raw.contentType;
+    body = options.raw.data;
+  } else if (options.body !== undefined) {
     headers['content-type'] = 'application/json';
     body = JSON.stringify(options.body);
   }
@@ -74,6 +80,8 @@ export const post = <T>(path: string, body?: unknown) => request<T>('POST', path
 export const patch = <T>(path: string, body: unknown) => request<T>('PATCH', path, { body });
 export const put = <T>(path: string, body: unknown) => request<T>('PUT', path, { body });
 export const del = (path: string) => request<void>('DELETE', path);
+/** PUTs a file as CSV. */
+export const putCsv = <T>(path: string, data: Blob | string) => request<T>('PUT', path, { raw: { contentType: 'text/csv', data } });
 
 /** Human text for anything a page caught. */
 export function errorMessage(error: unknown): string {

@@ -108,3 +108,21 @@ export const memberEnergyUrl = (memberId: string, range: { from: string; to: str
 
 export const communityEnergyUrl = (communityId: string, range: { from: string; to: string }, resolution: Resolution) =>
   `/api/v1/communities/${communityId}/energy?${new URLSearchParams({ ...range, resolution })}`;
+
+/** PUT /communities/{id}/allocation-coefficients */
+export interface CoefficientUpload {
+  periods: number;
+  periodMinutes: number;
+  from: string;
+  to: string;
+  coefficients: number;
+  unmatched: string[];
+}
+
+/** GET /communities/{id}/allocation-coefficients */
+export interface CoefficientCoverage {
+  periods: number;
+  from: string | null;
+  to: string | null;
+  periodMinutes: number[];
+}

@@ -74,6 +74,9 @@ export interface Member {
   joinMessage: string;
   requestedAt: string;
   decidedAt: string | null;
+  /** Takes part in the sharing from (null: from the beginning). */
+  activeFrom: string | null;
+  leftAt: string | null;
 }
 
 export interface MeteringPoint {

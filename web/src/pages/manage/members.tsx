@@ -31,7 +31,7 @@ export default function Members({ params }: { params: Record<string, string> }) 
                   <h2 id="members-heading">Members</h2>
                   <div class="table-scroll">
                     <table>
-                      <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">State</th><th scope="col">Since</th></tr></thead>
+                      <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">State</th><th scope="col">Takes part</th></tr></thead>
                       <tbody>
                         {others.map((m) => (
                           <tr key={m.id}>
@@ -39,7 +39,7 @@ export default function Members({ params }: { params: Record<string, string> }) 
                             <td>{m.email}</td>
                             <td>{m.role}</td>
                             <td><Badge tone={TONES[m.state]}>{m.state}</Badge></td>
-                            <td>{m.decidedAt ? fmt.date(m.decidedAt) : '–'}</td>
+                            <td>{participation(m, fmt)}</td>
                           </tr>
                         ))}
                       </tbody>
@@ -55,6 +55,14 @@ export default function Members({ params }: { params: Record<string, string> }) 
       )}
     </ManagePage>
   );
+}
+
+/** The member's part in the sharing, e.g. "since 1 Mar 2026" or "1 Mar 2026 – 5 Jun 2026". */
+function participation(m: Member, fmt: Formatter): string {
+  const from = m.activeFrom ? fmt.date(m.activeFrom) : null;
+  if (m.leftAt) return `${from ?? '…'} – ${fmt.date(m.leftAt)}`;
+  if (m.state !== 'active') return '–';
+  return from ? `since ${from}` : 'from the start';
 }
 
 function JoinRequest({ member, fmt, onDecided }: { member: Member; fmt: Formatter; onDecided: () => void }) {

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
-import { patch, post, put } from '../../api/client.js';
-import type { Co2Settings, ShareVersion } from '../../api/sharing.js';
+import { patch, post, put, putCsv } from '../../api/client.js';
+import type { CoefficientCoverage, CoefficientUpload, Co2Settings, ShareVersion } from '../../api/sharing.js';
 import { ALLOCATION_MODES, ALLOCATION_RULES, type AllocationMode, type Community, type Member, type Tariff } from '../../api/types.js';
 import { Async, Empty, ErrorNote, Field } from '../../components/ui.js';
 import type { Formatter } from '../../lib/format.js';
@@ -41,6 +41,7 @@ function Sharing({ community: loaded, fmt }: { community: Community; fmt: Format
     <>
       <RuleForm community={community} onSaved={setCommunity} />
       <SharesForm community={community} fmt={fmt} />
+      <CoefficientsForm community={community} fmt={fmt} />
     </>
   );
 }
@@ -180,6 +181,56 @@ function SharesEditor({ community, members, current, fmt, onSaved }: {
         {saved && <p role="status" class="ok">Saved: shares of {saved.shares.length} members from {fmt.dateTime(saved.validFrom)}.</p>}
       </div>
     </form>
+  );
+}
+
+/** Time-varying keys: Spain's hourly coefficient file, a French PMO's coefficients per step. */
+function CoefficientsForm({ community, fmt }: { community: Community; fmt: Formatter }) {
+  const coverage = useApi<CoefficientCoverage>(`/api/v1/communities/${community.id}/allocation-coefficients`);
+  const action = useAction();
+  const [result, setResult] = useState<CoefficientUpload | undefined>(undefined);
+  const submit = (event: Event) => {
+    const form = event.currentTarget as HTMLFormElement;
+    const file = (form.elements.namedItem('coefficients-file') as HTMLInputElement).files?.[0];
+    const { year, resolution } = formValues(event);
+    setResult(undefined);
+    void action.run(async () => {
+      if (!file) throw new Error('Choose a coefficient file first.');
+      const query = new URLSearchParams({ fileName: file.name, resolution: String(resolution) });
+      if (year) query.set('year', String(year));
+      setResult(await putCsv<CoefficientUpload>(`/api/v1/communities/${community.id}/allocation-coefficients?${query}`, file));
+      coverage.reload();
+    });
+  };
+  return (
+    <section class="card" aria-labelledby="coefficients-heading">
+      <h2 id="coefficients-heading">Coefficient files</h2>
+      <p class="muted">
+        Spain's distribution coefficients (<code>CUPS;hour;coefficient</code>) or coefficients per step
+        (<code>member_id,hour_of_year_or_timestamp,coefficient</code>, e.g. from a French PMO). In the periods a file
+        covers, its coefficients replace the static shares.
+      </p>
+      <Async state={coverage} what="coefficients">
+        {(c) => <p data-testid="coefficient-coverage">{c.periods === 0 ? 'No coefficients uploaded.' : `${c.periods} periods from ${fmt.dateTime(c.from!)} to ${fmt.dateTime(c.to!)}.`}</p>}
+      </Async>
+      <form onSubmit={submit} class="inline-form">
+        <Field id="coefficients-file" label="File"><input id="coefficients-file" name="coefficients-file" type="file" accept=".txt,.csv,text/csv,text/plain" required /></Field>
+        <Field id="coefficients-year" label="Year (hour-of-year files)" hint="Empty: from a file named <CAU>_<year>.txt">
+          <input id="coefficients-year" name="year" type="number" min="2000" max="2100" aria-describedby="coefficients-year-hint" />
+        </Field>
+        <Field id="coefficients-resolution" label="Minutes per timestamped row">
+          <select id="coefficients-resolution" name="resolution"><option value="60">60</option><option value="30">30</option><option value="15">15</option></select>
+        </Field>
+        <button type="submit" disabled={action.busy}>Upload</button>
+        <ErrorNote error={action.error} />
+        {result && (
+          <p role="status" class="ok">
+            Stored {result.coefficients} coefficients for {result.periods} periods of {result.periodMinutes} minutes.
+            {result.unmatched.length > 0 && ` Not in this community (their part goes to the grid): ${result.unmatched.join(', ')}.`}
+          </p>
+        )}
+      </form>
+    </section>
   );
 }
 

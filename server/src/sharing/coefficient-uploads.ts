@@ -1,0 +1,132 @@
+import type { Db, Queryable } from '../store/db.js';
+import type { Principal } from '../accounts/principal.js';
+import { requireManager } from '../accounts/policy.js';
+import { BadRequestError } from '../errors.js';
+import { AllocationInputError, parseCoefficients, type CoefficientOptions } from './allocation/index.js';
+import { MAX_SHARE_DECIMALS, type Fraction } from './allocation/shares.js';
+import { markSharingDirtyFrom } from './service.js';
+
+/** What an upload stored. */
+export interface CoefficientUploadResult {
+  /** Periods the file covers (now replaced by it). */
+  periods: number;
+  periodMinutes: number;
+  from: string;
+  to: string;
+  /** Coefficients stored (per member and period; a member's supply points are added up). */
+  coefficients: number;
+  /** Ids in the file that are neither a member of the community nor one of its metering points' grid connection ids (CUPS): their part goes to the grid. */
+  unmatched: string[];
+}
+
+/** What the community holds. */
+export interface CoefficientCoverage {
+  periods: number;
+  from: string | null;
+  to: string | null;
+  periodMinutes: number[];
+}
+
+const UNITS = 10 ** MAX_SHARE_DECIMALS;
+const INSERT_CHUNK = 20_000;
+
+/** Exact units of 10⁻⁹ ("0,25" → 250000000). */
+const toUnits = (f: Fraction) => f.units * 10 ** (MAX_SHARE_DECIMALS - f.decimals);
+const unitsText = (units: number) => (units === UNITS ? '1' : `0.${String(units).padStart(MAX_SHARE_DECIMALS, '0')}`);
+
+/**
+ * Stores a coefficient file (Spain's `CUPS;hour;coefficient`, or Gridshare's CSV, see
+ * allocation/coefficients.ts) as the community's key for the periods it covers, replacing what
+ * was stored for them; the quarter hours concerned are split again. An id in the file is a member
+ * id or a metering point's grid connection id (the CUPS); ids that are neither are reported and
+ * their part goes to the grid. A bad file changes nothing (400, with the line).
+ */
+export async function putCoefficients(db: Db, principal: Principal, communityId: string, text: string, options: CoefficientOptions): Promise<CoefficientUploadResult> {
+  requireManager(principal, communityId);
+  let table;
+  try {
+    table = parseCoefficients(text, options);
+  } catch (error) {
+    if (error instanceof AllocationInputError) throw new BadRequestError(`coefficients: ${error.message}`, 'body');
+    throw error;
+  }
+  const periodMs = table.periodMs!;
+  const memberOf = await memberIdsByFileId(db, communityId, [...table.memberIds]);
+  const unmatched = [...table.memberIds].filter((id) => !memberOf.has(id)).sort();
+
+  const starts: Date[] = [];
+  const rowMembers: string[] = [];
+  const rowStarts: Date[] = [];
+  const rowValues: string[] = [];
+  const keys = [...table.periods.keys()].sort((a, b) => a - b);
+  for (const key of keys) {
+    const start = new Date(key * periodMs);
+    starts.push(start);
+    const byMember = new Map<string, number>();
+    for (const [fileId, fraction] of table.periods.get(key)!) {
+      const memberId = memberOf.get(fileId);
+      if (memberId !== undefined) byMember.set(memberId, (byMember.get(memberId) ?? 0) + toUnits(fraction));
+    }
+    for (const [memberId, units] of byMember) {
+      rowMembers.push(memberId);
+      rowStarts.push(start);
+      rowValues.push(unitsText(units));
+    }
+  }
+  const fromMs = keys[0]! * periodMs;
+  const toMs = (keys[keys.length - 1]! + 1) * periodMs;
+
+  await db.transaction(async (tx) => {
+    await tx.query(
+      `DELETE FROM allocation_coefficient_periods WHERE community_id = $1 AND start < $3
+         AND start + period_minutes * interval '1 minute' > $2`,
+      [communityId, new Date(fromMs), new Date(toMs)],
+    );
+    for (let i = 0; i < starts.length; i += INSERT_CHUNK) {
+      await tx.query(
+        `INSERT INTO allocation_coefficient_periods (community_id, start, period_minutes) SELECT $1, s, $3 FROM unnest($2::timestamptz[]) AS u(s)`,
+        [communityId, starts.slice(i, i + INSERT_CHUNK), periodMs / 60_000],
+      );
+    }
+    for (let i = 0; i < rowMembers.length; i += INSERT_CHUNK) {
+      await tx.query(
+        `INSERT INTO allocation_coefficients (community_id, start, member_id, coefficient)
+         SELECT $1, s, m, c::numeric FROM unnest($2::timestamptz[], $3::uuid[], $4::text[]) AS u(s, m, c)`,
+        [communityId, rowStarts.slice(i, i + INSERT_CHUNK), rowMembers.slice(i, i + INSERT_CHUNK), rowValues.slice(i, i + INSERT_CHUNK)],
+      );
+    }
+    await markSharingDirtyFrom(tx, communityId, fromMs, toMs);
+  });
+  return {
+    periods: starts.length, periodMinutes: periodMs / 60_000, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(),
+    coefficients: rowMembers.length, unmatched,
+  };
+}
+
+/** File ids → member ids: members of the community by id, else metering points by grid connection id. */
+async function memberIdsByFileId(db: Queryable, communityId: string, ids: string[]): Promise<Map<string, string>> {
+  const result = new Map<string, string>();
+  const uuids = ids.filter((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id));
+  for (const row of await db.query<{ id: string }>(
+    `SELECT id FROM members WHERE community_id = $1 AND id = ANY($2::uuid[]) AND (state = 'active' OR left_at IS NOT NULL)`, [communityId, uuids],
+  )) result.set(uuids.find((id) => id.toLowerCase() === row.id)!, row.id);
+  for (const row of await db.query<{ grid_connection_id: string; member_id: string }>(
+    'SELECT grid_connection_id, member_id FROM metering_points WHERE community_id = $1 AND grid_connection_id = ANY($2::text[])', [communityId, ids],
+  )) if (!result.has(row.grid_connection_id)) result.set(row.grid_connection_id, row.member_id);
+  return result;
+}
+
+export async function getCoefficientCoverage(db: Queryable, principal: Principal, communityId: string): Promise<CoefficientCoverage> {
+  requireManager(principal, communityId);
+  const rows = await db.query<{ n: number; first: Date | null; last_end: Date | null; minutes: number[] | null }>(
+    `SELECT count(*)::int AS n, min(start) AS first, max(start + period_minutes * interval '1 minute') AS last_end,
+       array_agg(DISTINCT period_minutes::int) AS minutes
+     FROM allocation_coefficient_periods WHERE community_id = $1`,
+    [communityId],
+  );
+  const row = rows[0]!;
+  return {
+    periods: row.n, from: row.first?.toISOString() ?? null, to: row.last_end?.toISOString() ?? null,
+    periodMinutes: row.n === 0 ? [] : (row.minutes ?? []).map(Number).sort((a, b) => a - b),
+  };
+}
