@@ -49,3 +49,9 @@ export class TooManyRequestsError extends AppError {
   readonly status = 429;
   readonly code = 'too_many_requests';
 }
+
+/** A request body in a format the route does not take (e.g. JSON where an XML message is expected). */
+export class UnsupportedMediaTypeError extends AppError {
+  readonly status = 415;
+  readonly code = 'unsupported_media_type';
+}

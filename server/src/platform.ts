@@ -32,6 +32,7 @@ import { IntervalScheduler } from './intervals/service.js';
 import { intervalRoutes } from './intervals/routes.js';
 import { markSharingDirty, SharingScheduler } from './sharing/service.js';
 import { sharingRoutes } from './sharing/routes.js';
+import { operatorRoutes } from './sharing/operator-routes.js';
 import { billingRoutes } from './billing/routes.js';
 
 export interface PlatformOptions {
@@ -178,6 +179,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await liveRoutes(app, { db, hub: live, ...(options.liveRecheckMs ? { recheckMs: options.liveRecheckMs } : {}) });
     await intervalRoutes(app, { db });
     await sharingRoutes(app, { db, sharingChanged: () => sharing.nudge() });
+    await operatorRoutes(app, { db, sharingChanged: () => sharing.nudge() });
     await billingRoutes(app, { db });
     await meterRoutes(app, { db });
     await webRoutes(app);

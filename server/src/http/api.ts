@@ -19,7 +19,12 @@ declare module 'fastify' {
 }
 
 export const ErrorSchema = Type.Object(
-  { error: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) },
+  {
+    error: Type.String(),
+    message: Type.String(),
+    field: Type.Optional(Type.String()),
+    reason: Type.Optional(Type.String({ description: 'finer machine-readable cause where a route documents one, e.g. why an EDA message was refused' })),
+  },
   { $id: 'Error', description: 'Every error: a machine-readable code and a human-readable message' },
 );
 

@@ -5,6 +5,7 @@ export interface ErrorBody {
   error: string;
   message: string;
   field?: string;
+  reason?: string;
 }
 
 interface AjvIssue {
@@ -44,6 +45,7 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
   if (error instanceof AppError) {
     const body: ErrorBody = { error: error.code, message: error.message };
     if ('field' in error && typeof error.field === 'string') body.field = error.field;
+    if ('reason' in error && typeof error.reason === 'string') body.reason = error.reason;
     void reply.status(error.status).send(body);
     return;
   }

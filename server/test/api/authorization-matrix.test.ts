@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeKinds } from '../support/stores.js';
 import { startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
 import { buildWorld, communityBody, type World } from '../support/world.js';
+import { consumptionRecordXml } from '../sharing/eda/support/messages.js';
 
 const ROLES = ['anonymous', 'memberA', 'memberA2', 'memberB', 'managerA', 'managerB', 'admin'] as const;
 type Role = (typeof ROLES)[number];
@@ -213,6 +214,18 @@ const cases: Case[] = [
       if (body.members) expect(body.members.map((m: { memberId: string }) => m.memberId)).toEqual(expect.arrayContaining([w.memberIdA, w.memberIdA2]));
     } },
 
+  { method: 'POST', route: '/api/v1/communities/:id/operator-imports',
+    url: async (w, tp) => {
+      await registerZaehlpunktOfA(tp, w);
+      return `/api/v1/communities/${w.communityA}/operator-imports`;
+    },
+    // A new message id per call, so that every allowed caller imports (201) rather than replays (200).
+    file: () => ({ text: edaMessage(unique('MSG')), contentType: 'application/xml' }), expect: managersOfA(201) },
+  { method: 'GET', route: '/api/v1/communities/:id/operator-imports', url: (w) => `/api/v1/communities/${w.communityA}/operator-imports`,
+    expect: managersOfA(200) },
+  { method: 'GET', route: '/api/v1/communities/:id/reconciliation',
+    url: (w) => `/api/v1/communities/${w.communityA}/reconciliation?from=2025-06-01T00:00:00Z&to=2025-06-02T00:00:00Z`, expect: managersOfA(200) },
+
   { method: 'POST', route: '/api/v1/communities/:id/settlements', url: (w) => `/api/v1/communities/${w.communityA}/settlements`,
     body: () => ({ period: '2026-01' }), expect: managersOfA(201) },
   { method: 'GET', route: '/api/v1/communities/:id/settlements', url: (w) => `/api/v1/communities/${w.communityA}/settlements`, expect: managersOfA(200) },
@@ -229,6 +242,26 @@ const cases: Case[] = [
   { method: 'GET', route: '/health', url: () => '/health', expect: everyone(200) },
   { method: 'GET', route: '/metrics', url: () => '/metrics', expect: adminOnly(200) },
 ];
+
+const MATRIX_ZP = 'AT0010000000000000001000000000777';
+/** A's metering point with a Zählpunkt for EDA messages (registered once per platform). */
+const zaehlpunktRegistered = new WeakSet<TestPlatform>();
+async function registerZaehlpunktOfA(tp: TestPlatform, w: World): Promise<void> {
+  if (!zaehlpunktRegistered.has(tp)) {
+    const response = await tp.call('POST', `/api/v1/communities/${w.communityA}/metering-points`, {
+      token: w.managerA.token, body: { memberId: w.memberIdA2, name: 'EDA point', gridConnectionId: MATRIX_ZP, role: 'consumer' } });
+    if (response.status !== 201) throw new Error(`metering point: ${response.status} ${JSON.stringify(response.body)}`);
+    zaehlpunktRegistered.add(tp);
+  }
+}
+
+/** A small EDA ConsumptionRecord for A's Zählpunkt: one hour of consumption. */
+function edaMessage(messageId: string): string {
+  return consumptionRecordXml({
+    meteringPoint: MATRIX_ZP, messageId,
+    energy: [{ startMs: Date.UTC(2025, 4, 31, 22), count: 4, series: [{ code: '1-1:1.9.0 G.01', values: ['0.100', '0.200', '0.300', '0.400'] }] }],
+  });
+}
 
 /** A draft settlement of A for the month (run again if it exists). */
 async function settlementOfA(tp: TestPlatform, w: World, period: string): Promise<{ id: string; statements: { id: string; memberId: string }[] }> {

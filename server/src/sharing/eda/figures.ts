@@ -83,11 +83,24 @@ export function givenMilliWh(rawMilliWh: Readonly<Record<string, number>>): numb
 }
 
 function figureOf(series: Series, slot: Slot): OperatorFigure {
+  return figureFromCodes(series.gridConnectionId, series.communityId, slot.startMs, slot.values);
+}
+
+/**
+ * One quarter hour's figure from its codes' exact values and qualities: what `operatorFigures`
+ * builds from messages, and what the import service rebuilds from the codes it stored.
+ */
+export function figureFromCodes(
+  gridConnectionId: string,
+  communityId: string | null,
+  startMs: number,
+  values: ReadonlyMap<string, { readonly milliWh: number; readonly quality: OperatorQuality }>,
+): OperatorFigure {
   const raw: Record<string, number> = {};
   const rawMilliWh: Record<string, number> = {};
   let quality: OperatorQuality = 'measured';
-  for (const code of [...slot.values.keys()].sort()) {
-    const value = slot.values.get(code)!;
+  for (const code of [...values.keys()].sort()) {
+    const value = values.get(code)!;
     raw[code] = milliWhToWh(value.milliWh);
     rawMilliWh[code] = value.milliWh;
     quality = weakerQuality(quality, value.quality);
@@ -95,9 +108,9 @@ function figureOf(series: Series, slot: Slot): OperatorFigure {
   const wh = (code: string) => raw[code] ?? null;
   const given = givenMilliWh(rawMilliWh);
   return {
-    gridConnectionId: series.gridConnectionId,
-    communityId: series.communityId,
-    startMs: slot.startMs,
+    gridConnectionId,
+    communityId,
+    startMs,
     consumptionWh: wh(CONSUMPTION_TOTAL),
     fromCommunityWh: wh(OWN_COVERAGE),
     productionWh: wh(GENERATION_TOTAL),

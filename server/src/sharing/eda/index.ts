@@ -7,6 +7,7 @@
  *   operatorFigures(records)               → OperatorFigure[]        (per Zählpunkt and quarter hour)
  *   operatorAllocationRows(figures, …)     → rows for storeOperatorAllocations
  *   reconcile(figures, metered, tolerance) → Reconciliation          (differences and summaries)
+ *   messageCodes / mergeCodes / storedFigure                          (codes as the import service stores them)
  */
 export { parseConsumptionRecord, SUPPORTED_VERSIONS } from './consumption-record.js';
 export type {
@@ -17,9 +18,11 @@ export { ENERGY_CODES, energyCode } from './codes.js';
 export type { EnergyCode, EnergyCodeRole } from './codes.js';
 export { EdaInputError, EdaMessageError } from './errors.js';
 export type { EdaErrorReason } from './errors.js';
-export { operatorAllocationRows, operatorFigures } from './figures.js';
+export { figureFromCodes, operatorAllocationRows, operatorFigures } from './figures.js';
 export type { OperatorAllocationRow, OperatorFigure } from './figures.js';
 export { DIFFERENCE_KINDS, METERED_ALLOWANCE_WH, reconcile } from './reconcile.js';
 export type {
   CommunitySummary, Difference, DifferenceKind, MeteredInterval, PointRole, PointSummary, Reconciliation, Tolerance,
 } from './reconcile.js';
+export { mergeCodes, messageCodes, parseStoredCodes, storedFigure } from './stored-codes.js';
+export type { StoredCode, StoredCodes } from './stored-codes.js';
