@@ -18,8 +18,8 @@ import type { EnergyBySource } from '../billing/statement.js';
  *   every other member's row in the settlement period is `provisional`: the split is made on
  *   what is known and redone when the data arrives.
  * - In operator mode the operator's figures per metering point replace the engine (capped at
- *   our metered import/export); a metered point without the operator's figures makes the
- *   quarter hour provisional.
+ *   our metered import/export); a metered point without the operator's figures, or with
+ *   figures the operator marked provisional, makes the quarter hour provisional.
  * - Behind-the-meter batteries (charge/discharge measured) and community batteries are tracked
  *   with the proportional source pools of battery.ts; the pool after each quarter hour is
  *   returned so the service can store it and continue from it.
@@ -36,6 +36,8 @@ export interface PointQuarter {
 export interface OperatorQuarter {
   readonly fromCommunityWh: number | null;
   readonly toCommunityWh: number | null;
+  /** The operator sent a provisional substitute (EDA L3) for some code: final figures will follow. */
+  readonly provisional?: boolean;
 }
 
 export interface SplitPoint {
@@ -239,7 +241,7 @@ export function splitCommunity(input: SplitInput): SplitOutput {
           const op = input.operator(p.id, input.starts[t]!);
           const imp = iv.importWh ?? 0;
           const exp = iv.exportWh ?? 0;
-          if (!op && (imp > 0 || exp > 0)) provisional[t] = 1;
+          if ((!op && (imp > 0 || exp > 0)) || op?.provisional) provisional[t] = 1;
           fromCommunity[k]! += Math.min(op?.fromCommunityWh ?? 0, imp);
           toCommunity[k]! += Math.min(op?.toCommunityWh ?? 0, exp);
         }

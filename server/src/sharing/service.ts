@@ -107,6 +107,15 @@ async function shareQuarters(db: Db, communityId: string, settings: CommunitySet
       `SELECT metering_point_id, start, from_community_wh, to_community_wh FROM operator_allocations
        WHERE community_id = $1 AND start = ANY($2::timestamptz[])`, [communityId, startDates],
     )) operator.set(key(row.metering_point_id, row.start.getTime()), { fromCommunityWh: row.from_community_wh, toCommunityWh: row.to_community_wh });
+    // Provisional substitutes (EDA L3) keep the quarter hour provisional until final figures come.
+    for (const row of await db.query<{ metering_point_id: string; start: Date }>(
+      `SELECT DISTINCT f.metering_point_id, f.start FROM operator_figures f, jsonb_each(f.codes) AS c(code, entry)
+       WHERE f.community_id = $1 AND f.start = ANY($2::timestamptz[]) AND c.entry->>'quality' = 'provisional'`, [communityId, startDates],
+    )) {
+      const k = key(row.metering_point_id, row.start.getTime());
+      const figures = operator.get(k);
+      if (figures) operator.set(k, { ...figures, provisional: true });
+    }
   }
   const versions = await loadShareVersions(db, communityId);
   const coefficientPeriods = await loadCoefficientPeriods(db, communityId, firstMs, sorted[sorted.length - 1]! + INTERVAL_MS);
