@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { strFromU8, unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
 import { signUp, startTestPlatform, type TestPlatform } from '../../server/test/support/platform.js';
-import { buildWorld, type World } from '../../server/test/support/world.js';
+import { buildWorld, PARTICIPATION_START, type World } from '../../server/test/support/world.js';
 import { deviceCredentials } from '../../server/test/support/devices.js';
 import { collectPageErrors, launchBrowser, logIn, openContext, PHONE, screenshot, visitByKeyboard } from './browser.js';
 
@@ -129,6 +129,19 @@ describe('web app: manager', () => {
     expect((await api(`/api/v1/members/${aliceRequest.body.id}`)).body.state).toBe('active');
     await expect.poll(() => page.getByRole('region', { name: 'Join requests' }).textContent()).toContain('No one is waiting');
     await screenshot(page, 'manager-members');
+    expect(errors).toEqual([]);
+  });
+
+  it('moves the start of a member\'s part in the sharing to a local day', async () => {
+    await page.goto(`/manage/${w.communityA}/members`);
+    const row = page.getByRole('region', { name: 'Members' }).getByRole('row', { name: /memberA2/ });
+    await row.locator('summary', { hasText: /change when memberA2 takes part/ }).click();
+    await row.getByLabel('Takes part from').fill('2026-03-01');
+    await row.getByRole('button', { name: 'Save' }).click();
+    // Midnight in Vienna (UTC+1 in March) is 23:00 UTC the day before.
+    await expect.poll(async () => (await api(`/api/v1/members/${w.memberIdA2}`)).body.activeFrom).toBe('2026-02-28T23:00:00.000Z');
+    await expect.poll(() => row.textContent()).toMatch(/since .*2026/);
+    await tp.call('PATCH', `/api/v1/members/${w.memberIdA2}`, { token: w.managerA.token, body: { activeFrom: PARTICIPATION_START } });
     expect(errors).toEqual([]);
   });
 

@@ -1,9 +1,10 @@
 import { useState } from 'preact/hooks';
 import { patch, post } from '../../api/client.js';
-import type { Member, MemberState, MeteringPoint } from '../../api/types.js';
+import type { Community, Member, MemberState, MeteringPoint } from '../../api/types.js';
 import { Async, Badge, Empty, ErrorNote, Field } from '../../components/ui.js';
 import type { Formatter } from '../../lib/format.js';
 import { useAction, useApi } from '../../lib/hooks.js';
+import { localMidnight } from '../../lib/time.js';
 import { memberPath } from '../../routes.js';
 import { ManagePage } from './manage-page.js';
 
@@ -14,7 +15,7 @@ export default function Members({ params }: { params: Record<string, string> }) 
   const members = useApi<Member[]>(`/api/v1/communities/${communityId}/members`);
   return (
     <ManagePage communityId={communityId} title="Members">
-      {(_, fmt) => (
+      {(community, fmt) => (
         <Async state={members} what="members">
           {(all) => {
             const requested = all.filter((m) => m.state === 'requested');
@@ -39,7 +40,7 @@ export default function Members({ params }: { params: Record<string, string> }) 
                             <td>{m.email}</td>
                             <td>{m.role}</td>
                             <td><Badge tone={TONES[m.state]}>{m.state}</Badge></td>
-                            <td>{participation(m, fmt)}</td>
+                            <td><Participation member={m} community={community} fmt={fmt} onChanged={members.reload} /></td>
                           </tr>
                         ))}
                       </tbody>
@@ -57,12 +58,31 @@ export default function Members({ params }: { params: Record<string, string> }) 
   );
 }
 
-/** The member's part in the sharing, e.g. "since 1 Mar 2026" or "1 Mar 2026 – 5 Jun 2026". */
-function participation(m: Member, fmt: Formatter): string {
+/** The member's part in the sharing, e.g. "since 1 Mar 2026" or "1 Mar 2026 – 5 Jun 2026", and its start for managers to move. */
+function Participation({ member: m, community, fmt, onChanged }: { member: Member; community: Community; fmt: Formatter; onChanged: () => void }) {
+  const action = useAction();
   const from = m.activeFrom ? fmt.date(m.activeFrom) : null;
-  if (m.leftAt) return `${from ?? '…'} – ${fmt.date(m.leftAt)}`;
-  if (m.state !== 'active') return '–';
-  return from ? `since ${from}` : 'from the start';
+  const text = m.leftAt ? `${from ?? '…'} – ${fmt.date(m.leftAt)}` : m.state !== 'active' ? '–' : from ? `since ${from}` : 'from the start';
+  if (m.state !== 'active' && m.state !== 'left') return <>{text}</>;
+  const submit = (event: Event) => {
+    action.submit(event, async (v) => {
+      const [year, month, day] = v.activeFrom!.split('-').map(Number);
+      await patch<Member>(`/api/v1/members/${m.id}`, { activeFrom: localMidnight({ year: year!, month: month!, day: day! }, community.timeZone).toISOString() });
+      onChanged();
+    });
+  };
+  return (
+    <details>
+      <summary>{text}<span class="sr-only">: change when {m.displayName} takes part</span></summary>
+      <form onSubmit={submit} class="inline-form">
+        <Field id={`active-from-${m.id}`} label="Takes part from" hint={`Start of that day in ${community.timeZone}, e.g. when the grid operator activated the metering point`}>
+          <input id={`active-from-${m.id}`} name="activeFrom" type="date" required aria-describedby={`active-from-${m.id}-hint`} />
+        </Field>
+        <button type="submit" disabled={action.busy}>Save</button>
+        <ErrorNote error={action.error} />
+      </form>
+    </details>
+  );
 }
 
 function JoinRequest({ member, fmt, onDecided }: { member: Member; fmt: Formatter; onDecided: () => void }) {
