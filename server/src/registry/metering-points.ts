@@ -1,7 +1,7 @@
 import type { Queryable } from '../store/db.js';
 import type { Principal } from '../accounts/principal.js';
 import { activeMembership, isManagerOf, requireManager, requireUser } from '../accounts/policy.js';
-import { BadRequestError, NotFoundError } from '../errors.js';
+import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
 import { conflictOnDuplicate } from '../store/errors.js';
 import { getCommunity } from './communities.js';
 
@@ -14,6 +14,8 @@ export interface MeteringPoint {
   name: string;
   address: string;
   gridConnectionId: string;
+  /** The point's second id for what it feeds in (Austria: the generation Zählpunkt); producers and prosumers only. */
+  generationGridConnectionId: string | null;
   role: MeteringPointRole;
   pvCapacityW: number | null;
   batteryCapacityWh: number | null;
@@ -26,6 +28,7 @@ export interface MeteringPointInput {
   name: string;
   address?: string | undefined;
   gridConnectionId: string;
+  generationGridConnectionId?: string | null | undefined;
   role: MeteringPointRole;
   pvCapacityW?: number | null | undefined;
   batteryCapacityWh?: number | null | undefined;
@@ -39,6 +42,7 @@ interface MeteringPointRow {
   name: string;
   address: string;
   grid_connection_id: string;
+  generation_grid_connection_id: string | null;
   role: MeteringPointRole;
   pv_capacity_w: number | null;
   battery_capacity_wh: number | null;
@@ -46,8 +50,9 @@ interface MeteringPointRow {
   created_at: Date;
 }
 
-const SELECT = `SELECT id, community_id, member_id, name, address, grid_connection_id, role, pv_capacity_w,
-  battery_capacity_wh, community_battery, created_at FROM metering_points`;
+const COLUMNS = `id, community_id, member_id, name, address, grid_connection_id, generation_grid_connection_id, role, pv_capacity_w,
+  battery_capacity_wh, community_battery, created_at`;
+const SELECT = `SELECT ${COLUMNS} FROM metering_points`;
 
 function toMeteringPoint(row: MeteringPointRow): MeteringPoint {
   return {
@@ -57,6 +62,7 @@ function toMeteringPoint(row: MeteringPointRow): MeteringPoint {
     name: row.name,
     address: row.address,
     gridConnectionId: row.grid_connection_id,
+    generationGridConnectionId: row.generation_grid_connection_id,
     role: row.role,
     pvCapacityW: row.pv_capacity_w,
     batteryCapacityWh: row.battery_capacity_wh,
@@ -92,7 +98,47 @@ export async function listMeteringPoints(db: Queryable, principal: Principal, co
   return rows.map(toMeteringPoint);
 }
 
-const DUPLICATE_GRID_CONNECTION = 'this grid connection id is already registered in the community';
+/** What the database says when a concurrent write took the id between our check and the write. */
+const DUPLICATE_GRID_CONNECTION = 'this grid connection id (or generation grid connection id) is already registered in the community';
+
+/** Roles that feed in, and so may have a generation id of their own. */
+const FEEDS_IN: readonly MeteringPointRole[] = ['producer', 'prosumer'];
+
+/**
+ * The point's ids as they would be after the write: a generation id only on a point that feeds
+ * in, and not the consumption id again (400, with the field to fix).
+ */
+function checkIds(gridConnectionId: string, generationGridConnectionId: string | null, role: MeteringPointRole): void {
+  if (generationGridConnectionId === null) return;
+  if (!FEEDS_IN.includes(role)) {
+    throw new BadRequestError(`body/generationGridConnectionId: only producer and prosumer points have one (role is ${role}); set it to null first`,
+      'body/generationGridConnectionId');
+  }
+  if (generationGridConnectionId === gridConnectionId) {
+    throw new BadRequestError('body/generationGridConnectionId: must differ from gridConnectionId (the consumption id)', 'body/generationGridConnectionId');
+  }
+}
+
+/**
+ * Within a community an id names one metering point, as its consumption id or its generation id:
+ * the operator's message for a Zählpunkt must lead to one point (operator-imports.ts). Checked
+ * here for a message that says which id clashes; the database (grid_connection_ids, migration
+ * 0025) refuses the same under concurrent writes.
+ */
+async function checkIdsFree(db: Queryable, communityId: string, pointId: string | null, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const taken = await db.query<{ grid_connection_id: string; generation_grid_connection_id: string | null }>(
+    `SELECT grid_connection_id, generation_grid_connection_id FROM metering_points
+     WHERE community_id = $1 AND id IS DISTINCT FROM $2::uuid AND (grid_connection_id = ANY($3::text[]) OR generation_grid_connection_id = ANY($3::text[]))
+     LIMIT 1`,
+    [communityId, pointId, ids],
+  );
+  const clash = taken[0];
+  if (!clash) return;
+  const id = ids.find((candidate) => candidate === clash.grid_connection_id || candidate === clash.generation_grid_connection_id)!;
+  const as = id === clash.grid_connection_id ? 'grid connection id' : 'generation grid connection id';
+  throw new ConflictError(`${id} is already registered in the community as another metering point's ${as}`);
+}
 
 export async function createMeteringPoint(
   db: Queryable,
@@ -112,13 +158,17 @@ export async function createMeteringPoint(
   if (input.communityBattery) requireManager(principal, communityId, 'community');
   const member = await db.query(`SELECT 1 FROM members WHERE id = $1 AND community_id = $2 AND state = 'active'`, [memberId, communityId]);
   if (member.length === 0) throw new NotFoundError('member');
+  const generationId = input.generationGridConnectionId ?? null;
+  checkIds(input.gridConnectionId, generationId, input.role);
+  await checkIdsFree(db, communityId, null, generationId === null ? [input.gridConnectionId] : [input.gridConnectionId, generationId]);
   const rows = await conflictOnDuplicate(DUPLICATE_GRID_CONNECTION, () =>
     db.query<MeteringPointRow>(
-      `INSERT INTO metering_points (community_id, member_id, name, address, grid_connection_id, role, pv_capacity_w, battery_capacity_wh, community_battery)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-       RETURNING id, community_id, member_id, name, address, grid_connection_id, role, pv_capacity_w, battery_capacity_wh, community_battery, created_at`,
+      `INSERT INTO metering_points (community_id, member_id, name, address, grid_connection_id, role, pv_capacity_w, battery_capacity_wh, community_battery,
+         generation_grid_connection_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       RETURNING ${COLUMNS}`,
       [communityId, memberId, input.name, input.address ?? '', input.gridConnectionId, input.role,
-        input.pvCapacityW ?? null, input.batteryCapacityWh ?? null, input.communityBattery ?? false],
+        input.pvCapacityW ?? null, input.batteryCapacityWh ?? null, input.communityBattery ?? false, generationId],
     ),
   );
   return toMeteringPoint(rows[0]!);
@@ -133,6 +183,11 @@ export async function updateMeteringPoint(
   const point = await getMeteringPoint(db, principal, id);
   // Which point is the community's battery changes everybody's split: the managers decide.
   if (patch.communityBattery !== undefined && patch.communityBattery !== point.communityBattery) requireManager(principal, point.communityId, 'metering point');
+  const gridConnectionId = patch.gridConnectionId ?? point.gridConnectionId;
+  const generationId = patch.generationGridConnectionId !== undefined ? patch.generationGridConnectionId : point.generationGridConnectionId;
+  checkIds(gridConnectionId, generationId, patch.role ?? point.role);
+  const changed = [patch.gridConnectionId, patch.generationGridConnectionId].filter((id): id is string => typeof id === 'string');
+  await checkIdsFree(db, point.communityId, point.id, changed);
   const rows = await conflictOnDuplicate(DUPLICATE_GRID_CONNECTION, () =>
     db.query<MeteringPointRow>(
       `UPDATE metering_points SET
@@ -140,12 +195,14 @@ export async function updateMeteringPoint(
          role = COALESCE($5, role),
          pv_capacity_w = CASE WHEN $6::boolean THEN $7 ELSE pv_capacity_w END,
          battery_capacity_wh = CASE WHEN $8::boolean THEN $9 ELSE battery_capacity_wh END,
-         community_battery = COALESCE($10, community_battery)
+         community_battery = COALESCE($10, community_battery),
+         generation_grid_connection_id = CASE WHEN $11::boolean THEN $12 ELSE generation_grid_connection_id END
        WHERE id = $1
-       RETURNING id, community_id, member_id, name, address, grid_connection_id, role, pv_capacity_w, battery_capacity_wh, community_battery, created_at`,
+       RETURNING ${COLUMNS}`,
       [id, patch.name ?? null, patch.address ?? null, patch.gridConnectionId ?? null, patch.role ?? null,
         patch.pvCapacityW !== undefined, patch.pvCapacityW ?? null,
-        patch.batteryCapacityWh !== undefined, patch.batteryCapacityWh ?? null, patch.communityBattery ?? null],
+        patch.batteryCapacityWh !== undefined, patch.batteryCapacityWh ?? null, patch.communityBattery ?? null,
+        patch.generationGridConnectionId !== undefined, patch.generationGridConnectionId ?? null],
     ),
   );
   return toMeteringPoint(rows[0]!);

@@ -86,13 +86,19 @@ export const MemberPatch = Type.Object(
 );
 
 const MeteringPointRole = literals(['consumer', 'producer', 'prosumer'] as const);
+const GRID_CONNECTION_ID_PATTERN = '^[A-Z0-9]{6,40}$';
 const meteringPointFields = {
   name: Name,
   address: Type.Optional(Type.String({ maxLength: 300 })),
   gridConnectionId: Type.String({
-    pattern: '^[A-Z0-9]{6,40}$',
-    description: 'grid connection id as the operator writes it: an 18-digit EAN or a 33-character Austrian Zählpunkt',
+    pattern: GRID_CONNECTION_ID_PATTERN,
+    description: 'grid connection id as the operator writes it: an 18-digit EAN or a 33-character Austrian Zählpunkt (a prosumer\'s: the consumption Zählpunkt)',
   }),
+  generationGridConnectionId: Type.Optional(nullable(Type.String({
+    pattern: GRID_CONNECTION_ID_PATTERN,
+    description: 'producers and prosumers: the point\'s second id for what it feeds in, where the operator keeps one (Austria: the generation Zählpunkt on the same meter); '
+      + 'unique in the community together with gridConnectionId; null removes it',
+  }))),
   role: MeteringPointRole,
   pvCapacityW: Type.Optional(nullable(Type.Integer({ minimum: 0, maximum: 100_000_000 }))),
   batteryCapacityWh: Type.Optional(nullable(Type.Integer({ minimum: 0, maximum: 1_000_000_000 }))),
@@ -111,6 +117,7 @@ export const MeteringPoint = Type.Object({
   name: Type.String(),
   address: Type.String(),
   gridConnectionId: Type.String(),
+  generationGridConnectionId: nullable(Type.String()),
   role: MeteringPointRole,
   pvCapacityW: nullable(Type.Integer()),
   batteryCapacityWh: nullable(Type.Integer()),

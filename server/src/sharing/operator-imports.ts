@@ -6,7 +6,7 @@ import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
 import { loadCommunity } from '../registry/communities.js';
 import {
   mergeCodes, messageCodes, operatorAllocationRows, parseConsumptionRecord, parseStoredCodes, storedFigure,
-  type ConsumptionRecord, type StoredCodes,
+  type ConsumptionRecord, type OperatorFigure, type StoredCodes,
 } from './eda/index.js';
 import { writeOperatorAllocations } from './operator.js';
 
@@ -17,8 +17,15 @@ import { writeOperatorAllocations } from './operator.js';
  *
  * One message carries one Zählpunkt. It is refused whole (nothing stored, nothing recorded) when
  * it is malformed, a test message (SIMU) not asked for, or its Zählpunkt is no metering point's
- * grid connection id in this community, so that the manager can fix the registry and send it
- * again. The same message id again is a replay: it changes nothing and answers with the first
+ * grid connection id (or generation grid connection id) in this community, so that the manager
+ * can fix the registry and send it again.
+ *
+ * A prosumer has two Zählpunkte on one meter, registered as one metering point: the consumption
+ * Zählpunkt as its grid connection id, the generation Zählpunkt as its generation grid connection
+ * id. Both Zählpunkte's messages land on that point's operator_allocations rows, the one filling
+ * consumption and coverage, the other production and what was given (the upsert merges columns).
+ * So that one cannot overwrite the other's columns, a message of either of the two that carries
+ * the other side's figures is refused (`codes_of_other_zaehlpunkt`). The same message id again is a replay: it changes nothing and answers with the first
  * import; a different message under a used id is refused (409).
  */
 
@@ -29,7 +36,7 @@ import { writeOperatorAllocations } from './operator.js';
  */
 export const OPERATOR_IMPORT_MAX_BYTES = 4 * 1024 * 1024;
 
-export type ImportRefusal = 'simulation_message' | 'unknown_metering_point';
+export type ImportRefusal = 'simulation_message' | 'unknown_metering_point' | 'codes_of_other_zaehlpunkt';
 
 /** A well-formed message that this community does not take (HTTP 400 with `reason`). */
 export class OperatorImportRefused extends BadRequestError {
@@ -163,26 +170,30 @@ export async function importOperatorMessage(
       return { import: toImport(earlier[0]), created: false };
     }
 
-    const points = await tx.query<{ id: string }>(
-      'SELECT id FROM metering_points WHERE community_id = $1 AND grid_connection_id = $2', [communityId, message.meteringPoint],
+    // At most one row: an id names one point of a community, as either of its ids (migration 0025).
+    const points = await tx.query<{ id: string; grid_connection_id: string; generation_grid_connection_id: string | null }>(
+      `SELECT id, grid_connection_id, generation_grid_connection_id FROM metering_points
+       WHERE community_id = $1 AND (grid_connection_id = $2 OR generation_grid_connection_id = $2)`,
+      [communityId, message.meteringPoint],
     );
-    const pointId = points[0]?.id;
-    if (pointId === undefined) {
+    const point = points[0];
+    if (point === undefined) {
       // Not "unmatched and stored nothing": refusing lets the same message be sent again once
       // the metering point is registered (a recorded import would make that a replay).
       throw new OperatorImportRefused('unknown_metering_point',
-        `ProcessDirectory/MeteringPoint: Zählpunkt ${message.meteringPoint} is the grid connection id of no metering point of this community`,
+        `ProcessDirectory/MeteringPoint: Zählpunkt ${message.meteringPoint} is the grid connection id (or generation grid connection id) of no metering point of this community`,
         'ProcessDirectory/MeteringPoint');
     }
+    const side = zaehlpunktSide(point, message.meteringPoint);
 
-    const rows = await storeCodes(tx, communityId, message, pointId);
+    const rows = await storeCodes(tx, communityId, message, point.id, side);
     const inserted = await tx.query<ImportRow>(
       `INSERT INTO operator_imports (community_id, message_id, conversation_id, document_mode, schema_version, ec_id, grid_connection_id,
          metering_point_id, sender, message_created_at, period_from, period_to, rows_stored, unmatched, unknown_codes, body_sha256, imported_by)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::text[], $15::text[], $16, $17)
        RETURNING ${IMPORT_COLUMNS}`,
       [communityId, message.messageId, message.conversationId, message.documentMode, message.schemaVersion, message.communityId,
-        message.meteringPoint, pointId, message.sender, message.createdAtMs === null ? null : new Date(message.createdAtMs),
+        message.meteringPoint, point.id, message.sender, message.createdAtMs === null ? null : new Date(message.createdAtMs),
         new Date(Math.min(...message.energy.map((e) => e.periodStartMs))), new Date(Math.max(...message.energy.map((e) => e.periodEndMs))),
         rows, [], [...message.unknownCodes], sha256, user.userId],
     );
@@ -195,7 +206,7 @@ export async function importOperatorMessage(
  * figures; returns the number of rows written. Rows come from the merged codes, not from the
  * message alone, so an old message uploaded late cannot overwrite a newer correction there either.
  */
-async function storeCodes(tx: Queryable, communityId: string, message: ConsumptionRecord, pointId: string): Promise<number> {
+async function storeCodes(tx: Queryable, communityId: string, message: ConsumptionRecord, pointId: string, side: ZaehlpunktSide): Promise<number> {
   const incoming = messageCodes(message);
   const starts = [...incoming.keys()].sort((a, b) => a - b);
   const stored = await tx.query<{ start: Date; codes: unknown; ec_id: string | null }>(
@@ -220,12 +231,46 @@ async function storeCodes(tx: Queryable, communityId: string, message: Consumpti
     [communityId, message.meteringPoint, pointId, message.communityId, starts.map((ms) => new Date(ms)), merged.map((codes) => JSON.stringify(codes))],
   );
   const figures = starts.map((ms, k) => storedFigure(message.meteringPoint, message.communityId, ms, merged[k]!));
+  checkSide(figures, side, message.meteringPoint);
   const { rows } = operatorAllocationRows(figures, (zp) => (zp === message.meteringPoint ? pointId : undefined), message.messageId);
   // A quarter hour with none of the four figures (only codes Gridshare does not use) gets no row:
   // an empty row would make the sharing job treat it as settled with zero community energy.
   const useful = rows.filter((r) => r.consumptionWh !== null || r.fromCommunityWh !== null || r.productionWh !== null || r.toCommunityWh !== null);
   await writeOperatorAllocations(tx, communityId, useful);
   return useful.length;
+}
+
+/**
+ * Which figures a Zählpunkt may give its metering point: all four when it is the point's only id;
+ * when the point has two, the consumption Zählpunkt gives consumption and coverage, the
+ * generation Zählpunkt production and what it gave.
+ */
+type ZaehlpunktSide = 'only' | 'consumption' | 'generation';
+
+function zaehlpunktSide(point: { grid_connection_id: string; generation_grid_connection_id: string | null }, zaehlpunkt: string): ZaehlpunktSide {
+  if (point.generation_grid_connection_id === null) return 'only';
+  return zaehlpunkt === point.generation_grid_connection_id ? 'generation' : 'consumption';
+}
+
+type FigureField = 'consumptionWh' | 'fromCommunityWh' | 'productionWh' | 'toCommunityWh';
+/** Per side, the fields only the point's other Zählpunkt gives, and what they are called. */
+const OTHER_SIDE: Record<Exclude<ZaehlpunktSide, 'only'>, { fields: readonly FigureField[]; what: string }> = {
+  consumption: { fields: ['productionWh', 'toCommunityWh'], what: 'generation' },
+  generation: { fields: ['consumptionWh', 'fromCommunityWh'], what: 'consumption' },
+};
+
+/** Refuses figures of the other Zählpunkt's side (checked on the merged figures, before anything is written). */
+function checkSide(figures: readonly OperatorFigure[], side: ZaehlpunktSide, zaehlpunkt: string): void {
+  if (side === 'only') return;
+  const other = OTHER_SIDE[side];
+  for (const figure of figures) {
+    const field = other.fields.find((name) => figure[name] !== null);
+    if (field === undefined) continue;
+    throw new OperatorImportRefused('codes_of_other_zaehlpunkt',
+      `ProcessDirectory/Energy: ${zaehlpunkt} is the ${side} Zählpunkt of its metering point but carries ${other.what} figures `
+      + `(${field} at ${new Date(figure.startMs).toISOString()}); those come from the point's other Zählpunkt`,
+      'ProcessDirectory/Energy');
+  }
 }
 
 /** The community's imports, newest first (managers and admins). */

@@ -82,6 +82,23 @@ function instant(text: string, field: string): number {
   return ms;
 }
 
+/**
+ * One metered quarter hour of a point, keyed as reconcile() compares it: under the point's only
+ * Zählpunkt with both registers, or, when the point has a generation Zählpunkt (an Austrian
+ * prosumer), the import under the consumption Zählpunkt and the export under the generation one,
+ * each with the other register null (that Zählpunkt does not measure it).
+ */
+export function meteredIntervals(
+  point: { grid_connection_id: string; generation_grid_connection_id: string | null },
+  startMs: number, importWh: number | null, exportWh: number | null, quality: Quality,
+): MeteredInterval[] {
+  if (point.generation_grid_connection_id === null) return [{ gridConnectionId: point.grid_connection_id, startMs, importWh, exportWh, quality }];
+  return [
+    { gridConnectionId: point.grid_connection_id, startMs, importWh, exportWh: null, quality },
+    { gridConnectionId: point.generation_grid_connection_id, startMs, importWh: null, exportWh, quality },
+  ];
+}
+
 export async function communityReconciliation(
   db: Queryable, principal: Principal, communityId: string, query: ReconciliationQuery,
 ): Promise<CommunityReconciliation> {
@@ -93,8 +110,8 @@ export async function communityReconciliation(
   const tolerance = { wh: query.toleranceWh ?? 0, percent: query.tolerancePercent ?? 0 };
   const limit = query.limit ?? DEFAULT_DIFFERENCE_LIMIT;
 
-  const points = await db.query<{ id: string; member_id: string; grid_connection_id: string }>(
-    'SELECT id, member_id, grid_connection_id FROM metering_points WHERE community_id = $1', [communityId],
+  const points = await db.query<{ id: string; member_id: string; grid_connection_id: string; generation_grid_connection_id: string | null }>(
+    'SELECT id, member_id, grid_connection_id, generation_grid_connection_id FROM metering_points WHERE community_id = $1', [communityId],
   );
   const pointById = new Map(points.map((p) => [p.id, p]));
   const range = [communityId, new Date(fromMs), new Date(toMs)];
@@ -107,7 +124,10 @@ export async function communityReconciliation(
 
   // The Zählpunkt → metering point of the import; Zählpunkte only metered are the points' own.
   const pointOfZp = new Map<string, string>();
-  for (const p of points) pointOfZp.set(p.grid_connection_id, p.id);
+  for (const p of points) {
+    pointOfZp.set(p.grid_connection_id, p.id);
+    if (p.generation_grid_connection_id !== null) pointOfZp.set(p.generation_grid_connection_id, p.id);
+  }
   for (const row of figureRows) pointOfZp.set(row.grid_connection_id, row.metering_point_id);
   // Community ids are left out: stored figures of one community never mix ECIDs per quarter
   // hour (the import refuses that), and a Zählpunkt that changed community over the range is
@@ -118,7 +138,7 @@ export async function communityReconciliation(
   for (const row of intervalRows) {
     const point = pointById.get(row.metering_point_id);
     if (!point) continue;
-    metered.push({ gridConnectionId: point.grid_connection_id, startMs: row.start.getTime(), importWh: row.import_wh, exportWh: row.export_wh, quality: row.quality });
+    metered.push(...meteredIntervals(point, row.start.getTime(), row.import_wh, row.export_wh, row.quality));
   }
 
   const result = reconcile(figures, metered, tolerance);

@@ -113,9 +113,11 @@ export async function operatorRoutes(app: Api, { db, sharingChanged }: { db: Db;
     schema: {
       tags: ['sharing'],
       summary: 'Import one EDA ConsumptionRecord message (application/xml or text/xml, at most 4 MiB) from the grid operator (managers)',
-      description: 'The Zählpunkt must be the grid connection id of one of the community\'s metering points. 201: imported; '
+      description: 'The Zählpunkt must be the grid connection id or the generation grid connection id of one of the community\'s metering points '
+        + '(a prosumer\'s consumption and generation Zählpunkte both fill that one point). 201: imported; '
         + '200: this message id was imported before with the same content, nothing changed (the earlier import is returned); '
-        + '400: refused whole, nothing stored (`reason`: the EDA parser\'s, or simulation_message, unknown_metering_point); '
+        + '400: refused whole, nothing stored (`reason`: the EDA parser\'s, or simulation_message, unknown_metering_point, '
+        + 'codes_of_other_zaehlpunkt when a point\'s consumption Zählpunkt sends generation figures or the other way round); '
         + '409: the message id was used for different content, or the Zählpunkt\'s stored figures belong to another ECID; 413: too large; 415: not XML. '
         + 'The quarter hours are then split again by the sharing job (operator mode takes these figures).',
       consumes: XML_CONTENT_TYPES,

@@ -86,6 +86,8 @@ export interface MeteringPoint {
   name: string;
   address: string;
   gridConnectionId: string;
+  /** Producers and prosumers: the second id for what the point feeds in (Austria: the generation Zählpunkt). */
+  generationGridConnectionId: string | null;
   role: 'consumer' | 'producer' | 'prosumer';
   pvCapacityW: number | null;
   batteryCapacityWh: number | null;
