@@ -179,6 +179,27 @@ describe('web app: member', () => {
     await close();
   });
 
+  it('registers a site with its feed-in id; a consumer with one gets the API\'s refusal', async () => {
+    const { page, errors, close } = await memberPage(w.memberA2);
+    await page.goto(`/members/${w.memberIdA2}/devices`);
+    await page.getByText('Add a site').click();
+    const consumption = `AT00100000000000000010000000${process.pid % 100_000}`.slice(0, 33);
+    const generation = `AT00100000000000000010000001${process.pid % 100_000}`.slice(0, 33);
+    await page.getByLabel('Name').fill('Garage roof');
+    await page.getByLabel('Grid connection id').fill(consumption.toLowerCase());
+    await page.getByLabel('Feed-in id (optional)').fill(generation);
+    await page.getByRole('button', { name: 'Add site' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/generationGridConnectionId/);
+    await page.getByLabel('Role').selectOption('prosumer');
+    await page.getByRole('button', { name: 'Add site' }).click();
+    const points = async () => (await tp.call('GET', `/api/v1/communities/${w.communityA}/metering-points`, { token: w.managerA.token })).body as
+      { name: string; gridConnectionId: string; generationGridConnectionId: string | null; role: string }[];
+    await expect.poll(async () => (await points()).find((p) => p.name === 'Garage roof'))
+      .toMatchObject({ gridConnectionId: consumption, generationGridConnectionId: generation, role: 'prosumer' });
+    expect(errors).toEqual([]);
+    await close();
+  });
+
   it('claims a device by scanning its QR sticker with the camera', async () => {
     const batch = await tp.call('POST', `/api/v1/communities/${w.communityA}/device-batches`, { token: w.managerA.token, body: { count: 1 } });
     const deviceId = batch.body.deviceIds[0] as string;

@@ -55,7 +55,7 @@ export default function MemberDevices({ params }: { params: Record<string, strin
                           {sites.map((s) => (
                             <li key={s.id}>
                               <strong>{s.name}</strong>
-                              <small class="muted">{s.gridConnectionId} · {s.role}{s.pvCapacityW ? ` · PV ${fmt.power(s.pvCapacityW)}p` : ''}</small>
+                              <small class="muted">{s.gridConnectionId}{s.generationGridConnectionId ? ` · feed-in ${s.generationGridConnectionId}` : ''} · {s.role}{s.pvCapacityW ? ` · PV ${fmt.power(s.pvCapacityW)}p` : ''}</small>
                             </li>
                           ))}
                         </ul>
@@ -81,6 +81,7 @@ function SiteForm({ communityId, memberId, onAdded }: { communityId: string; mem
         name: v.name,
         gridConnectionId: v.gridConnectionId!.trim().toUpperCase(),
         role: v.role,
+        ...(v.generationGridConnectionId?.trim() ? { generationGridConnectionId: v.generationGridConnectionId.trim().toUpperCase() } : {}),
         ...(v.pvCapacityW ? { pvCapacityW: Math.round(Number(v.pvCapacityW) * 1000) } : {}),
       });
       onAdded();
@@ -100,6 +101,9 @@ function SiteForm({ communityId, memberId, onAdded }: { communityId: string; mem
             <option value="prosumer">Prosumer (consumes and produces)</option>
             <option value="producer">Producer</option>
           </select>
+        </Field>
+        <Field id="site-gen" label="Feed-in id (optional)" hint="Where the grid operator gives what you feed in its own number (Austria: the generation Zählpunkt)">
+          <input id="site-gen" name="generationGridConnectionId" pattern="[A-Za-z0-9]{6,40}" aria-describedby="site-gen-hint" />
         </Field>
         <Field id="site-pv" label="PV peak power (kWp, optional)">
           <input id="site-pv" name="pvCapacityW" type="number" min="0" step="0.1" inputMode="decimal" />

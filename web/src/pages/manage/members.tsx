@@ -168,7 +168,7 @@ function SiteRow({ point, owner, fmt, onChanged }: { point: MeteringPoint; owner
   };
   return (
     <tr data-site-id={point.id}>
-      <th scope="row">{point.name}<br /><small class="muted">{point.gridConnectionId}</small></th>
+      <th scope="row">{point.name}<br /><small class="muted">{point.gridConnectionId}{point.generationGridConnectionId ? ` · feed-in ${point.generationGridConnectionId}` : ''}</small></th>
       <td>{owner}</td>
       <td>{point.role}</td>
       <td class="num">{point.pvCapacityW ? `${fmt.power(point.pvCapacityW)}p` : '–'}</td>
