@@ -1,5 +1,5 @@
 import type { Queryable } from '../store/db.js';
-import type { Principal } from '../accounts/principal.js';
+import type { Principal, UserPrincipal } from '../accounts/principal.js';
 import { isMemberOf, requireAdmin, requireManager, requireUser } from '../accounts/policy.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
 import { ALLOCATION_RULES, type AllocationRuleName } from './allocation-rules.js';
@@ -101,6 +101,13 @@ function assertInput(input: Partial<CommunityInput>): void {
 export async function loadCommunity(db: Queryable, id: string): Promise<Community | undefined> {
   const rows = await db.query<CommunityRow>(`SELECT ${COMMUNITY_COLUMNS} FROM communities c WHERE c.id = $1`, [id]);
   return rows[0] && toCommunity(rows[0]);
+}
+
+/** Managers and admins of an existing community (an admin passes requireManager for any id). */
+export async function requireCommunityManager(db: Queryable, principal: Principal, communityId: string): Promise<UserPrincipal> {
+  const user = requireManager(principal, communityId);
+  if (!(await loadCommunity(db, communityId))) throw new NotFoundError('community');
+  return user;
 }
 
 /** Public communities are visible to everyone; private ones to their members and admins. */

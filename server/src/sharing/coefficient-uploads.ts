@@ -1,7 +1,7 @@
 import type { Db, Queryable } from '../store/db.js';
 import type { Principal } from '../accounts/principal.js';
-import { requireManager } from '../accounts/policy.js';
 import { BadRequestError } from '../errors.js';
+import { requireCommunityManager } from '../registry/communities.js';
 import { AllocationInputError, parseCoefficients, type CoefficientOptions } from './allocation/index.js';
 import { MAX_SHARE_DECIMALS, type Fraction } from './allocation/shares.js';
 import { markSharingDirtyFrom } from './service.js';
@@ -42,7 +42,7 @@ const unitsText = (units: number) => (units === UNITS ? '1' : `0.${String(units)
  * their part goes to the grid. A bad file changes nothing (400, with the line).
  */
 export async function putCoefficients(db: Db, principal: Principal, communityId: string, text: string, options: CoefficientOptions): Promise<CoefficientUploadResult> {
-  requireManager(principal, communityId);
+  await requireCommunityManager(db, principal, communityId);
   let table;
   try {
     table = parseCoefficients(text, options);
@@ -117,7 +117,7 @@ async function memberIdsByFileId(db: Queryable, communityId: string, ids: string
 }
 
 export async function getCoefficientCoverage(db: Queryable, principal: Principal, communityId: string): Promise<CoefficientCoverage> {
-  requireManager(principal, communityId);
+  await requireCommunityManager(db, principal, communityId);
   const rows = await db.query<{ n: number; first: Date | null; last_end: Date | null; minutes: number[] | null }>(
     `SELECT count(*)::int AS n, min(start) AS first, max(start + period_minutes * interval '1 minute') AS last_end,
        array_agg(DISTINCT period_minutes::int) AS minutes

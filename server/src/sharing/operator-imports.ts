@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Db, Queryable } from '../store/db.js';
 import type { Principal } from '../accounts/principal.js';
-import { requireManager } from '../accounts/policy.js';
-import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
-import { loadCommunity } from '../registry/communities.js';
+import { BadRequestError, ConflictError } from '../errors.js';
+import { requireCommunityManager } from '../registry/communities.js';
 import {
   mergeCodes, messageCodes, operatorAllocationRows, parseConsumptionRecord, parseStoredCodes, storedFigure,
   type ConsumptionRecord, type OperatorFigure, type StoredCodes,
@@ -116,14 +115,6 @@ function toImport(row: ImportRow): OperatorImport {
     importedBy: row.imported_by,
     importedAt: row.imported_at.toISOString(),
   };
-}
-
-/** Managers and admins of an existing community. */
-export async function requireCommunityManager(db: Queryable, principal: Principal, communityId: string) {
-  const user = requireManager(principal, communityId);
-  // An admin passes requireManager for any id: the community must still exist.
-  if (!(await loadCommunity(db, communityId))) throw new NotFoundError('community');
-  return user;
 }
 
 export interface ImportOptions {

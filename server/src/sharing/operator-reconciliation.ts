@@ -7,7 +7,7 @@ import {
   parseStoredCodes, reconcile, storedFigure,
   type CommunitySummary, type DifferenceKind, type MeteredInterval, type OperatorQuality, type PointRole,
 } from './eda/index.js';
-import { requireCommunityManager } from './operator-imports.js';
+import { requireCommunityManager } from '../registry/communities.js';
 import { parseUtcInstant } from './time.js';
 
 /** As every other API answer writes instants. */

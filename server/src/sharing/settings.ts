@@ -1,10 +1,10 @@
 import type { Db, Queryable } from '../store/db.js';
 import type { Principal } from '../accounts/principal.js';
-import { isMemberOf, requireManager, requireUser } from '../accounts/policy.js';
+import { isMemberOf, requireUser } from '../accounts/policy.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
-import { getCommunity } from '../registry/communities.js';
+import { getCommunity, requireCommunityManager } from '../registry/communities.js';
 import { INTERVAL_MS } from './allocation/index.js';
-import { shareUnits } from './community-split.js';
+import { shareUnits, type ShareVersion } from './community-split.js';
 import { loadShareVersions, markSharingDirtyFrom } from './service.js';
 import type { Co2Intensity } from '../billing/statement.js';
 
@@ -17,7 +17,7 @@ export interface ShareKeyVersion { validFrom: string; shares: ShareEntry[] }
  * not found), each at most once, Σ ≤ 1 exactly. Quarter hours from `validFrom` on are split again.
  */
 export async function putShares(db: Db, principal: Principal, communityId: string, input: { validFrom?: string | undefined; shares: ShareEntry[] }): Promise<ShareKeyVersion> {
-  requireManager(principal, communityId);
+  await requireCommunityManager(db, principal, communityId);
   const validFromMs = input.validFrom === undefined ? Math.floor(Date.now() / INTERVAL_MS) * INTERVAL_MS : Date.parse(input.validFrom);
   if (validFromMs % INTERVAL_MS !== 0) throw new BadRequestError('body/validFrom: must be the start of a UTC quarter hour', 'body/validFrom');
   const seen = new Set<string>();
@@ -43,18 +43,18 @@ export async function putShares(db: Db, principal: Principal, communityId: strin
     }
     await markSharingDirtyFrom(tx, communityId, validFromMs);
   });
-  return (await listShares(db, principal, communityId)).find((v) => v.validFrom === new Date(validFromMs).toISOString())
-    ?? { validFrom: new Date(validFromMs).toISOString(), shares: [] };
+  const stored = (await loadShareVersions(db, communityId)).find((v) => v.validFromMs === validFromMs);
+  return shareKeyVersion(stored ?? { validFromMs, shares: new Map() });
 }
 
 /** Every version of the key, newest first (managers). */
 export async function listShares(db: Queryable, principal: Principal, communityId: string): Promise<ShareKeyVersion[]> {
-  requireManager(principal, communityId);
-  const versions = await loadShareVersions(db, communityId);
-  return versions.reverse().map((v) => ({
-    validFrom: new Date(v.validFromMs).toISOString(),
-    shares: [...v.shares].map(([memberId, share]) => ({ memberId, share })),
-  }));
+  await requireCommunityManager(db, principal, communityId);
+  return (await loadShareVersions(db, communityId)).reverse().map(shareKeyVersion);
+}
+
+function shareKeyVersion(version: ShareVersion): ShareKeyVersion {
+  return { validFrom: new Date(version.validFromMs).toISOString(), shares: [...version.shares].map(([memberId, share]) => ({ memberId, share })) };
 }
 
 export interface Co2Settings {
@@ -85,7 +85,7 @@ export async function putCo2Settings(
   communityId: string,
   input: { gramsPerKWh: number; hourly?: { hour: string; gramsPerKWh: number }[] | undefined },
 ): Promise<Co2Settings> {
-  requireManager(principal, communityId);
+  await requireCommunityManager(db, principal, communityId);
   const hourly = input.hourly ?? [];
   const seen = new Set<number>();
   for (const [index, entry] of hourly.entries()) {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
@@ -68,6 +69,15 @@ describe.each(storeKinds)('coefficient files through the API on %s', (kind) => {
     // text/plain is refused everywhere (a cross-site form could send it).
     expect((await upload(`${cupsA2};${hourOfYear};0,25\n`, name, w.managerA.token, 'text/plain')).status).toBe(415);
     expect((await upload('x'.repeat(65 * 1024 * 1024), name)).status).toBe(413);
+    // An admin passes any manager check, but a community that does not exist is not found (not a 500).
+    const nowhere = `/api/v1/communities/${randomUUID()}`;
+    expect((await tp.call('PUT', `${nowhere}/allocation-coefficients?${name}`, {
+      token: tp.admin.token, rawBody: `${cupsA2};${hourOfYear};0,25\n`, headers: { 'content-type': 'text/csv' },
+    })).status).toBe(404);
+    expect((await tp.call('GET', `${nowhere}/allocation-coefficients`, { token: tp.admin.token })).status).toBe(404);
+    expect((await tp.call('PUT', `${nowhere}/allocation-shares`, { token: tp.admin.token, body: { shares: [] } })).status).toBe(404);
+    expect((await tp.call('GET', `${nowhere}/allocation-shares`, { token: tp.admin.token })).status).toBe(404);
+    expect((await tp.call('PUT', `${nowhere}/co2-intensity`, { token: tp.admin.token, body: { gramsPerKWh: 200 } })).status).toBe(404);
     expect((await tp.call('GET', url(), { token: w.managerA.token })).body.periods).toBe(0);
     await settle();
     expect(await hourTotals(w.memberIdA2)).toEqual({ fromCommunity: 0, toCommunity: 0 });
