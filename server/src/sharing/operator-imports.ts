@@ -210,7 +210,7 @@ async function storeCodes(tx: Queryable, communityId: string, message: Consumpti
       // A Zählpunkt may take part in up to five communities; their figures must never be merged.
       throw new ConflictError(`the figures of ${message.meteringPoint} stored for these quarter hours belong to community (ECID) ${row.ec_id}, this message to ${message.communityId}`);
     }
-    before.set(row.start.getTime(), parseStoredCodes(typeof row.codes === 'string' ? JSON.parse(row.codes) : row.codes));
+    before.set(row.start.getTime(), parseStoredCodes(row.codes));
   }
   const merged = starts.map((ms) => mergeCodes(before.get(ms), incoming.get(ms)!));
   await tx.query(

@@ -10,9 +10,6 @@ import {
 import { requireCommunityManager } from '../registry/communities.js';
 import { parseUtcInstant } from './time.js';
 
-/** As every other API answer writes instants. */
-const formatUtcInstant = (ms: number): string => new Date(ms).toISOString();
-
 /**
  * Reconciliation of a community's imported operator figures with its own metered quarter hours,
  * computed on request by the pure `reconcile()` (eda/reconcile.ts), with each Zählpunkt named by
@@ -132,8 +129,7 @@ export async function communityReconciliation(
   // Community ids are left out: stored figures of one community never mix ECIDs per quarter
   // hour (the import refuses that), and a Zählpunkt that changed community over the range is
   // still one point here.
-  const figures = figureRows.map((row) => storedFigure(row.grid_connection_id, null, row.start.getTime(),
-    parseStoredCodes(typeof row.codes === 'string' ? JSON.parse(row.codes) : row.codes)));
+  const figures = figureRows.map((row) => storedFigure(row.grid_connection_id, null, row.start.getTime(), parseStoredCodes(row.codes)));
   const metered: MeteredInterval[] = [];
   for (const row of intervalRows) {
     const point = pointById.get(row.metering_point_id);
@@ -148,8 +144,8 @@ export async function communityReconciliation(
   };
   return {
     communityId,
-    from: formatUtcInstant(fromMs),
-    to: formatUtcInstant(toMs),
+    from: new Date(fromMs).toISOString(),
+    to: new Date(toMs).toISOString(),
     tolerance,
     differenceCount: result.differences.length,
     truncated: result.differences.length > limit,
@@ -157,7 +153,7 @@ export async function communityReconciliation(
       kind: d.kind,
       gridConnectionId: d.gridConnectionId,
       ...owner(d.gridConnectionId),
-      start: formatUtcInstant(d.startMs),
+      start: new Date(d.startMs).toISOString(),
       operatorWh: d.operatorWh,
       referenceWh: d.referenceWh,
       differenceWh: d.differenceWh,

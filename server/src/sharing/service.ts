@@ -1,5 +1,6 @@
 import type { Db, Queryable } from '../store/db.js';
 import { BackgroundJob } from '../background-job.js';
+import { trimDecimal } from '../registry/tariffs.js';
 import { getRule, HOUR_MS, INTERVAL_MS } from './allocation/index.js';
 import type { BySource } from './battery.js';
 import type { Quality } from '../intervals/energy.js';
@@ -214,7 +215,7 @@ export async function loadShareVersions(db: Queryable, communityId: string): Pro
   for (const row of rows) {
     const ms = row.valid_from.getTime();
     const shares = versions.get(ms) ?? new Map<string, string>();
-    shares.set(row.member_id, row.share.replace(/\.?0+$/, '') || '0');
+    shares.set(row.member_id, trimDecimal(row.share));
     versions.set(ms, shares);
   }
   return [...versions].map(([validFromMs, shares]) => ({ validFromMs, shares }));
@@ -225,7 +226,7 @@ export async function loadCoefficientPeriods(db: Queryable, communityId: string,
   const rows = await db.query<{ start: Date; period_minutes: number; member_id: string | null; coefficient: string | null }>(
     `SELECT p.start, p.period_minutes, c.member_id, c.coefficient::text AS coefficient
      FROM allocation_coefficient_periods p LEFT JOIN allocation_coefficients c ON c.community_id = p.community_id AND c.start = p.start
-     WHERE p.community_id = $1 AND p.start < $3 AND p.start > $2::timestamptz - interval '1 hour'
+     WHERE p.community_id = $1 AND p.start < $3 AND p.start + p.period_minutes * interval '1 minute' > $2
      ORDER BY p.start`,
     [communityId, new Date(fromMs), new Date(toMs)],
   );
@@ -237,9 +238,9 @@ export async function loadCoefficientPeriods(db: Queryable, communityId: string,
       current = { startMs, endMs: startMs + row.period_minutes * 60_000, shares: new Map() };
       periods.push(current);
     }
-    if (row.member_id !== null) current.shares.set(row.member_id, row.coefficient!.replace(/\.?0+$/, '') || '0');
+    if (row.member_id !== null) current.shares.set(row.member_id, trimDecimal(row.coefficient!));
   }
-  return periods.filter((p) => p.endMs > fromMs);
+  return periods;
 }
 
 /**
