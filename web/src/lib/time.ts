@@ -39,6 +39,12 @@ export function localMidnight(date: LocalDate, timeZone: string): Date {
   return new Date(guess);
 }
 
+/** Local midnight of a date input's value ("2026-03-01") in `timeZone`. */
+export function midnightOfDateInput(value: string, timeZone: string): Date {
+  const [year, month, day] = value.split('-').map(Number) as [number, number, number];
+  return localMidnight({ year, month, day }, timeZone);
+}
+
 const addDays = (d: LocalDate, days: number): LocalDate => {
   const t = new Date(Date.UTC(d.year, d.month - 1, d.day + days));
   return { year: t.getUTCFullYear(), month: t.getUTCMonth() + 1, day: t.getUTCDate() };

@@ -4,7 +4,7 @@ import type { Community, Member, MemberState, MeteringPoint } from '../../api/ty
 import { Async, Badge, Empty, ErrorNote, Field } from '../../components/ui.js';
 import type { Formatter } from '../../lib/format.js';
 import { useAction, useApi } from '../../lib/hooks.js';
-import { localMidnight } from '../../lib/time.js';
+import { midnightOfDateInput } from '../../lib/time.js';
 import { memberPath } from '../../routes.js';
 import { ManagePage } from './manage-page.js';
 
@@ -66,8 +66,7 @@ function Participation({ member: m, community, fmt, onChanged }: { member: Membe
   if (m.state !== 'active' && m.state !== 'left') return <>{text}</>;
   const submit = (event: Event) => {
     action.submit(event, async (v) => {
-      const [year, month, day] = v.activeFrom!.split('-').map(Number);
-      await patch<Member>(`/api/v1/members/${m.id}`, { activeFrom: localMidnight({ year: year!, month: month!, day: day! }, community.timeZone).toISOString() });
+      await patch<Member>(`/api/v1/members/${m.id}`, { activeFrom: midnightOfDateInput(v.activeFrom!, community.timeZone).toISOString() });
       onChanged();
     });
   };

@@ -7,7 +7,7 @@ import type { Formatter } from '../../lib/format.js';
 import { formValues, useAction, useApi } from '../../lib/hooks.js';
 import { MODE_NAMES, ruleName, RULES_WITH_SHARES } from '../../lib/rules.js';
 import { equalShares, formatUnits, ONE_UNITS, SHARE_PATTERN, sumShares } from '../../lib/shares.js';
-import { localMidnight } from '../../lib/time.js';
+import { midnightOfDateInput } from '../../lib/time.js';
 import { useSession } from '../../session.js';
 import { ManagePage } from './manage-page.js';
 
@@ -127,8 +127,7 @@ function SharesEditor({ community, members, current, fmt, onSaved }: {
     event.preventDefault();
     setSaved(undefined);
     void action.run(async () => {
-      const [year, month, day] = from.split('-').map(Number);
-      const validFrom = from ? localMidnight({ year: year!, month: month!, day: day! }, community.timeZone).toISOString() : undefined;
+      const validFrom = from ? midnightOfDateInput(from, community.timeZone).toISOString() : undefined;
       const version = await put<ShareVersion>(`/api/v1/communities/${community.id}/allocation-shares`, {
         ...(validFrom ? { validFrom } : {}),
         shares: members.filter((m) => shares[m.id]!.trim() !== '').map((m) => ({ memberId: m.id, share: shares[m.id]!.trim() })),
