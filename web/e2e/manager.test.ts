@@ -134,7 +134,8 @@ describe('web app: manager', () => {
 
   it('moves the start of a member\'s part in the sharing to a local day', async () => {
     await page.goto(`/manage/${w.communityA}/members`);
-    const row = page.getByRole('region', { name: 'Members' }).getByRole('row', { name: /memberA2/ });
+    // The row's name starts with the display name; memberA's email can contain "memberA2" (it ends in the process id).
+    const row = page.getByRole('region', { name: 'Members' }).getByRole('row', { name: /^memberA2 / });
     await row.locator('summary', { hasText: /change when memberA2 takes part/ }).click();
     await row.getByLabel('Takes part from').fill('2026-03-01');
     await row.getByRole('button', { name: 'Save' }).click();
