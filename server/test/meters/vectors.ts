@@ -30,7 +30,9 @@ export interface Vector {
 export const vectorIndex: VectorEntry[] = JSON.parse(readFileSync(`${VECTORS_DIR}index.json`, 'utf8')) as VectorEntry[];
 
 export function vectorFiles(): string[] {
-  return readdirSync(VECTORS_DIR).filter((f) => f !== 'README.md' && f !== 'index.json').sort();
+  // Files only: other capabilities keep their own vectors in folders beside these (merkle/).
+  return readdirSync(VECTORS_DIR, { withFileTypes: true })
+    .filter((f) => f.isFile() && f.name !== 'README.md' && f.name !== 'index.json').map((f) => f.name).sort();
 }
 
 const MARKER = '# ---- data below this line ----';
