@@ -30,6 +30,7 @@ import { frameDecoder } from './meters/frames.js';
 import { meterRoutes } from './meters/routes.js';
 import { IntervalScheduler } from './intervals/service.js';
 import { intervalRoutes } from './intervals/routes.js';
+import { countFailingPoints } from './intervals/issues.js';
 import { markSharingDirty, SharingScheduler } from './sharing/service.js';
 import { sharingRoutes } from './sharing/routes.js';
 import { operatorRoutes } from './sharing/operator-routes.js';
@@ -163,6 +164,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     };
 
     const metrics = createMetrics();
+    metrics.gauge('gridshare_interval_points_failing', 'Metering points whose interval computation failed and is set aside for a retry', () => countFailingPoints(db));
     const app = await createHttp({ db, logger: options.logger ?? false, secureCookies: options.secureCookies ?? false });
     closers.push(() => app.close());
     await opsRoutes(app, { db, metrics, broker: brokerStatus });

@@ -168,6 +168,8 @@ interface DirtyPoint {
   /** The marks exactly as read: only these are cleared once the point is recomputed. */
   readonly starts: Date[];
   readonly versions: number[];
+  /** The point failed before: a success clears that. */
+  readonly failedBefore: boolean;
 }
 
 /**
@@ -184,34 +186,46 @@ export interface ProcessDirtyOptions {
   onChanged?: IntervalsChanged;
 }
 
+/** After the n-th failure in a row a point waits 15 s × 2^(n−1), at most an hour, before it is tried again. */
+const RETRY_FIRST_MS = 15_000;
+const RETRY_MAX_MS = 3_600_000;
+
 /**
- * Works off the quarter hours marked dirty by ingestion. Each metering point's dirty range is
- * widened to the readings around it (a new reading changes the interpolation up to its
- * neighbours) and recomputed; the result is written and exactly the marks that were read — the
- * same quarter hour with the same version — are cleared in one short transaction. A mark
- * written or bumped after the read (even by a transaction that drew its version earlier and
- * committed later) stays, so its readings are computed in a later pass; a crash only means
- * doing it again. Points go in chunks, each read with a few queries outside any transaction:
- * on the embedded store a transaction holds the only connection, and ingestion's commits must
- * not wait behind a recomputation.
+ * Works off the quarter hours marked dirty by ingestion, oldest mark first (then by metering
+ * point, so the order is defined). Each metering point's dirty range is widened to the readings
+ * around it (a new reading changes the interpolation up to its neighbours) and recomputed; the
+ * result is written and exactly the marks that were read — the same quarter hour with the same
+ * version — are cleared in one short transaction. A mark written or bumped after the read (even
+ * by a transaction that drew its version earlier and committed later) stays, so its readings are
+ * computed in a later pass; a crash only means doing it again. Points go in chunks, each read
+ * with a few queries outside any transaction: on the embedded store a transaction holds the only
+ * connection, and ingestion's commits must not wait behind a recomputation.
+ *
+ * A chunk that fails is done again point by point, and a point that fails on its own is set
+ * aside with its error (`interval_failures`) until its retry time, which doubles with every
+ * failure in a row: one point's bad data never holds up another's quarter hours.
  */
 export async function processDirty(db: Db, options: ProcessDirtyOptions = {}): Promise<{ points: number; intervals: number; more: boolean }> {
   const { maxPoints = MAX_POINTS, chunkPoints = db.kind === 'pglite' ? 1 : 100, onChanged } = options;
   // One point beyond the pass is picked only to tell whether more are waiting.
-  const marks = await db.query<{ metering_point_id: string; community_id: string; start: Date; version: number; more: boolean }>(
+  const marks = await db.query<{ metering_point_id: string; community_id: string; start: Date; version: number; failed: boolean; more: boolean }>(
     `WITH picked AS (
-       SELECT metering_point_id, row_number() OVER (ORDER BY min(start), metering_point_id) AS n
-       FROM interval_dirty GROUP BY metering_point_id ORDER BY min(start), metering_point_id LIMIT $1 + 1)
-     SELECT d.metering_point_id, mp.community_id, d.start, d.version, (SELECT count(*) FROM picked) > $1 AS more
+       SELECT d.metering_point_id, row_number() OVER (ORDER BY min(d.start), d.metering_point_id) AS n
+       FROM interval_dirty d
+       WHERE NOT EXISTS (SELECT 1 FROM interval_failures f WHERE f.metering_point_id = d.metering_point_id AND f.retry_at > now())
+       GROUP BY d.metering_point_id ORDER BY min(d.start), d.metering_point_id LIMIT $1 + 1)
+     SELECT d.metering_point_id, mp.community_id, d.start, d.version, (SELECT count(*) FROM picked) > $1 AS more,
+       EXISTS (SELECT 1 FROM interval_failures f WHERE f.metering_point_id = d.metering_point_id) AS failed
      FROM interval_dirty d JOIN picked USING (metering_point_id) JOIN metering_points mp ON mp.id = d.metering_point_id
-     WHERE picked.n <= $1`,
+     WHERE picked.n <= $1
+     ORDER BY picked.n, d.start`,
     [maxPoints],
   );
   const points = new Map<string, DirtyPoint>();
   for (const mark of marks) {
     let point = points.get(mark.metering_point_id);
     if (!point) {
-      point = { pointId: mark.metering_point_id, communityId: mark.community_id, starts: [], versions: [] };
+      point = { pointId: mark.metering_point_id, communityId: mark.community_id, starts: [], versions: [], failedBefore: mark.failed };
       points.set(point.pointId, point);
     }
     point.starts.push(mark.start);
@@ -220,13 +234,32 @@ export async function processDirty(db: Db, options: ProcessDirtyOptions = {}): P
   let written = 0;
   const all = [...points.values()];
   for (let i = 0; i < all.length; i += chunkPoints) {
-    written += await recompute(db, all.slice(i, i + chunkPoints), onChanged);
+    const chunk = all.slice(i, i + chunkPoints);
+    try {
+      written += await recompute(db, chunk, onChanged);
+    } catch (error) {
+      if (chunk.length === 1) await setAside(db, chunk[0]!, error as Error);
+      else for (const point of chunk) written += await recompute(db, [point], onChanged).catch(async (alone: Error) => (await setAside(db, point, alone), 0));
+    }
     // Let waiting ingestion commits go first: they acknowledge devices, this can wait.
     await new Promise((resolve) => setImmediate(resolve));
   }
   // Points that no longer exist leave nothing to compute.
   await db.query('DELETE FROM interval_dirty d WHERE NOT EXISTS (SELECT 1 FROM metering_points mp WHERE mp.id = d.metering_point_id)');
   return { points: points.size, intervals: written, more: marks[0]?.more ?? false };
+}
+
+/** Records that a point's computation failed and when to try it again; its marks stay. */
+async function setAside(db: Db, point: DirtyPoint, error: Error): Promise<void> {
+  const rows = await db.query<{ attempts: number }>(
+    `INSERT INTO interval_failures (metering_point_id, community_id, error, attempts, retry_at)
+     VALUES ($1, $2, $3, 1, now() + $4::float8 * interval '1 millisecond')
+     ON CONFLICT (metering_point_id) DO UPDATE SET error = EXCLUDED.error, attempts = interval_failures.attempts + 1,
+       last_failed_at = now(), retry_at = now() + least($4::float8 * 2 ^ interval_failures.attempts, $5::float8) * interval '1 millisecond'
+     RETURNING attempts`,
+    [point.pointId, point.communityId, error.message.slice(0, 2_000), RETRY_FIRST_MS, RETRY_MAX_MS],
+  );
+  process.stderr.write(`gridshare: intervals of metering point ${point.pointId} failed (${rows[0]?.attempts ?? 1} in a row), set aside: ${error.message}\n`);
 }
 
 async function recompute(db: Db, dirty: readonly DirtyPoint[], onChanged: IntervalsChanged | undefined): Promise<number> {
@@ -295,6 +328,8 @@ async function recompute(db: Db, dirty: readonly DirtyPoint[], onChanged: Interv
         for (const [communityId, starts] of byCommunity) await onChanged(tx, communityId, starts);
       }
     }
+    const recovered = dirty.filter((p) => p.failedBefore).map((p) => p.pointId);
+    if (recovered.length > 0) await tx.query('DELETE FROM interval_failures WHERE metering_point_id = ANY($1::uuid[])', [recovered]);
     await tx.query(
       `DELETE FROM interval_dirty d USING unnest($1::uuid[], $2::timestamptz[], $3::int8[]) AS m(p, s, v)
        WHERE d.metering_point_id = m.p AND d.start = m.s AND d.version = m.v`,

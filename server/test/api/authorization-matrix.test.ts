@@ -190,6 +190,7 @@ const cases: Case[] = [
     url: (w) => `/api/v1/metering-points/${w.meteringPointA}/readings?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z`, expect: ownerOfA(200) },
   { method: 'GET', route: '/api/v1/metering-points/:id/intervals',
     url: (w) => `/api/v1/metering-points/${w.meteringPointA}/intervals?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z`, expect: ownerOfA(200) },
+  { method: 'GET', route: '/api/v1/communities/:id/interval-issues', url: (w) => `/api/v1/communities/${w.communityA}/interval-issues`, expect: managersOfA(200) },
   { method: 'PUT', route: '/api/v1/devices/:id/meter-keys', url: (w) => `/api/v1/devices/${w.provisionedA}/meter-keys`,
     body: () => ({ encryptionKey: '36C66639E48A8CA4D6BC8B282A793BBB' }), expect: ownerOfA(204, 403) },
   { method: 'GET', route: '/api/v1/communities/:id/live', url: (w) => `/api/v1/communities/${w.communityA}/live`, stream: true, expect: membersOfA(200) },
