@@ -55,3 +55,12 @@ export class UnsupportedMediaTypeError extends AppError {
   readonly status = 415;
   readonly code = 'unsupported_media_type';
 }
+
+/** The database cannot be reached (connection lost, server restarting): nothing was acknowledged, try again. */
+export class DatabaseUnavailableError extends AppError {
+  readonly status = 503;
+  readonly code = 'database_unavailable';
+  constructor(cause: string) {
+    super(`the database is unavailable (${cause}); nothing was acknowledged, try again`);
+  }
+}
