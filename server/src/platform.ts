@@ -11,7 +11,8 @@ import { discoveryRoutes } from './discovery/routes.js';
 import { opsRoutes, type BrokerStatus } from './ops/routes.js';
 import { createMetrics } from './ops/metrics.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
-import { listen } from './net.js';
+import { checkChosenPort, listen } from './net.js';
+import { lockDataFolder, makePrivate, type DataFolderLock } from './store/data-folder.js';
 import { webRoutes } from './web/routes.js';
 import { ensureDemoCommunity, type DemoCommunity } from './demo/seed.js';
 import { ReadingWriter } from './ingest/writer.js';
@@ -72,6 +73,8 @@ export interface Platform {
   readonly endpoints: Endpoints;
   readonly httpUrl: string;
   readonly mqttUrl: string;
+  /** The embedded database's folder lock, and whether a stale one (kill -9) was taken over. */
+  readonly dataFolder: DataFolderLock | undefined;
   /** Set on the very first start: the admin account and its one-time password. */
   readonly bootstrapAdmin: { email: string; password: string } | undefined;
   /** Ports that were taken and replaced by free ones. */
@@ -88,10 +91,31 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch(() => undefined);
   };
-  const db = await openDb(options.store);
+  // Nothing opens the embedded database's folder before this process holds it, and nothing is
+  // opened at all when a port the user chose is taken.
+  let dataFolder: DataFolderLock | undefined;
+  const privateDirs = [options.artefactsDir];
+  if (options.store.kind === 'pglite' && options.store.dataDir) {
+    const lock = await lockDataFolder(options.store.dataDir);
+    dataFolder = lock;
+    closers.push(async () => lock.release());
+    privateDirs.unshift(options.store.dataDir);
+  }
+  try {
+    await checkChosenPort({ ...options.http, what: 'HTTP', flag: '--port' });
+    if (!options.externalMqtt) await checkChosenPort({ ...options.mqtt, what: 'MQTT', flag: '--mqtt-port' });
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+  const db = await openDb(options.store).catch(async (error: unknown) => {
+    await closeAll();
+    throw error;
+  });
   closers.push(() => db.close());
   try {
     await migrate(db);
+    for (const dir of privateDirs) makePrivate(dir);
     const bootstrapAdmin = await ensureAdmin(db);
     const demo = options.demo ? await ensureDemoCommunity(db) : undefined;
 
@@ -198,7 +222,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       ...(bound.movedFrom ? [{ what: 'HTTP', from: bound.movedFrom, to: bound.port }] : []),
       ...(broker?.movedFrom ? [{ what: 'MQTT', from: broker.movedFrom, to: broker.port }] : []),
     ];
-    return { db, app, broker, writer, live, intervals, sharing, endpoints, bootstrapAdmin, movedPorts, demo, httpUrl, mqttUrl, close: closeAll };
+    return { db, app, broker, writer, live, intervals, sharing, endpoints, dataFolder, bootstrapAdmin, movedPorts, demo, httpUrl, mqttUrl, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

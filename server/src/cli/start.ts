@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { artefactsDirFor, startPlatform } from '../platform.js';
 import { PortInUseError } from '../net.js';
+import { DataFolderInUseError } from '../store/data-folder.js';
 import { startDemoSimulation } from '../demo/simulation.js';
 
 export function parsePort(value: string): number {
@@ -36,6 +37,9 @@ export function registerStartCommand(program: Command): void {
       demo: boolean; simulate: boolean; simulateSpeed: number; secureCookies: boolean; log: boolean;
     }) => {
       const started = Date.now();
+      // Everything this process writes (the embedded database, artefacts with device keys) is
+      // private to its user, whatever umask it was started with.
+      process.umask(0o077);
       try {
         const platform = await startPlatform({
           store: options.databaseUrl ? { kind: 'postgres', url: options.databaseUrl } : { kind: 'pglite', dataDir: resolve(options.data) },
@@ -59,6 +63,8 @@ export function registerStartCommand(program: Command): void {
         out(`  Web app and API   ${platform.httpUrl}   (API docs: ${platform.httpUrl}/docs)`);
         out(`  MQTT broker       ${platform.mqttUrl}${platform.broker ? '' : ' (external)'}`);
         out(`  Database          ${platform.db.kind === 'pglite' ? `embedded, ${resolve(options.data)}` : 'PostgreSQL server'}`);
+        const stale = platform.dataFolder?.recoveredFrom;
+        if (stale) out(`  NOTE: the stale lock of Gridshare process ${stale.pid} (started ${stale.startedAt}, no longer running) was taken over.`);
         for (const moved of platform.movedPorts) {
           out(`  NOTE: ${moved.what} port ${moved.from} is taken by another program, so Gridshare uses ${moved.to}.`);
           out(`        Choose a port with ${moved.what === 'MQTT' ? '--mqtt-port' : '--port'} <port>.`);
@@ -94,7 +100,7 @@ export function registerStartCommand(program: Command): void {
         process.once('SIGINT', () => void stop('SIGINT'));
         process.once('SIGTERM', () => void stop('SIGTERM'));
       } catch (error) {
-        if (error instanceof PortInUseError) {
+        if (error instanceof PortInUseError || error instanceof DataFolderInUseError) {
           process.stderr.write(`gridshare: ${error.message}\n`);
           process.exit(2);
         }
