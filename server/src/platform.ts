@@ -29,9 +29,9 @@ import { provisioningRoutes } from './provisioning/routes.js';
 import type { Endpoints } from './provisioning/artefacts.js';
 import { frameDecoder } from './meters/frames.js';
 import { meterRoutes } from './meters/routes.js';
-import { IntervalScheduler } from './intervals/service.js';
+import { IntervalScheduler, recheckDeviceReadings, recheckPlausibility } from './intervals/service.js';
 import { intervalRoutes } from './intervals/routes.js';
-import { countFailingPoints } from './intervals/issues.js';
+import { countFailingPoints, countQuarantined } from './intervals/issues.js';
 import { markSharingDirty, SharingScheduler } from './sharing/service.js';
 import { sharingRoutes } from './sharing/routes.js';
 import { operatorRoutes } from './sharing/operator-routes.js';
@@ -189,6 +189,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
     const metrics = createMetrics();
     metrics.gauge('gridshare_interval_points_failing', 'Metering points whose interval computation failed and is set aside for a retry', () => countFailingPoints(db));
+    metrics.gauge('gridshare_intervals_quarantined', 'Quarter hours beyond their site\'s connection capacity, kept out of the sharing', () => countQuarantined(db));
     const app = await createHttp({ db, logger: options.logger ?? false, secureCookies: options.secureCookies ?? false });
     closers.push(() => app.close());
     await opsRoutes(app, { db, metrics, broker: brokerStatus });
@@ -198,7 +199,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       loginRateLimit: options.loginRateLimit ?? { max: 10, windowMs: 60_000 },
       signupRateLimit: options.signupRateLimit ?? { max: 20, windowMs: 3_600_000 },
     });
-    await registryRoutes(app, { db, deviceChanged, communityChanged: () => sharing.nudge() });
+    await registryRoutes(app, {
+      db, deviceChanged, communityChanged: () => sharing.nudge(),
+      siteLimitChanged: async (pointId) => { await recheckPlausibility(db, pointId); intervals.nudge(); },
+      deviceRoleChanged: async (deviceId, pointId) => { await recheckDeviceReadings(db, deviceId, pointId); intervals.nudge(); },
+    });
     await discoveryRoutes(app, { db });
     await provisioningRoutes(app, { db, store: new ArtefactStore(options.artefactsDir), endpoints, deviceChanged });
     await ingestRoutes(app, { db, ingest, writer, authenticateDevice });

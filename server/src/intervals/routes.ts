@@ -19,6 +19,20 @@ const Interval = Type.Object({
 });
 
 const IntervalIssues = Type.Object({
+  quarantined: Type.Array(Type.Object({
+    meteringPointId: Type.String({ format: 'uuid' }),
+    meteringPointName: Type.String(),
+    memberId: Type.String({ format: 'uuid' }),
+    start: IsoDateTime,
+    series: Type.Enum(['import', 'export', 'pv', 'batteryCharge', 'batteryDischarge']),
+    energyWh: Type.Number({ description: 'as computed from the readings' }),
+    limitWh: Type.Number({ description: 'the site\'s connection capacity × 15 minutes' }),
+    deviceIds: Type.Array(Type.String()),
+    readings: Type.Array(Type.Object({ deviceId: Type.String(), quantity: Type.String(), ts: IsoDateTime, value: Type.Number() }),
+      { description: 'the readings behind it as the computation used them: the last before the quarter hour, the first and last in it per device, the first after it' }),
+    detectedAt: IsoDateTime,
+  }), { description: 'quarter hours beyond what the site\'s connection can carry, newest first (at most 500): stored as missing, never shared as measured' }),
+  quarantinedTotal: Type.Integer(),
   failures: Type.Array(Type.Object({
     meteringPointId: Type.String({ format: 'uuid' }),
     meteringPointName: Type.String(),
@@ -34,7 +48,7 @@ export async function intervalRoutes(app: Api, { db }: { db: Db }): Promise<void
   app.get('/api/v1/communities/:id/interval-issues', {
     schema: {
       tags: ['ingestion'],
-      summary: 'What keeps quarter hours from being computed as measured: metering points set aside after failures (managers)',
+      summary: 'What keeps quarter hours from being computed as measured: implausible quarter hours (quarantined) and metering points set aside after failures (managers)',
       params: IdParams,
       response: { 200: IntervalIssues, ...errors(401, 403, 404) },
     },

@@ -142,7 +142,7 @@ const cases: Case[] = [
     body: () => ({ name: 'Reader A (hall)' }), expect: ownerOfA(200, 403) },
   { method: 'DELETE', route: '/api/v1/devices/:id',
     url: async (w, tp) => `/api/v1/devices/${(await tp.call('POST', `/api/v1/communities/${w.communityA}/devices`, {
-      token: w.managerA.token, body: { kind: 'meter-reader', name: 'Temp', meteringPointId: w.meteringPointA } })).body.id}`,
+      token: w.managerA.token, body: { kind: 'meter-reader', name: 'Temp', meteringPointId: w.meteringPointA, role: 'sub-load' } })).body.id}`,
     expect: ownerOfA(204, 403) },
 
   { method: 'GET', route: '/api/v1/communities/:id/tariffs', url: (w) => `/api/v1/communities/${w.communityA}/tariffs`, expect: membersOfA(200) },
