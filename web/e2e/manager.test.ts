@@ -5,7 +5,7 @@ import { strFromU8, unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
 import { signUp, startTestPlatform, type TestPlatform } from '../../server/test/support/platform.js';
 import { buildWorld, PARTICIPATION_START, type World } from '../../server/test/support/world.js';
-import { deviceCredentials } from '../../server/test/support/devices.js';
+import { deviceCredentials, sasFor } from '../../server/test/support/devices.js';
 import { collectPageErrors, launchBrowser, logIn, openContext, PHONE, screenshot, visitByKeyboard } from './browser.js';
 
 describe('web app: manager', () => {
@@ -259,6 +259,35 @@ describe('web app: manager', () => {
     await expect.poll(async () => (await api(`/api/v1/metering-points/${w.meteringPointA2}`)).body.communityBattery).toBe(true);
     await battery.uncheck();
     await expect.poll(async () => (await api(`/api/v1/metering-points/${w.meteringPointA2}`)).body.communityBattery).toBe(false);
+    expect(errors).toEqual([]);
+  });
+
+  it('changes a device\'s role on its site, showing the API\'s refusal of a second billing meter', async () => {
+    await page.goto(`/manage/${w.communityA}/devices`);
+    const sub = page.getByLabel(`Role of ${w.deviceA} on its site`);
+    expect(await sub.inputValue()).toBe('sub-load');
+    await sub.selectOption('billing-meter');
+    await expect.poll(() => page.locator(`tr[data-device-id="${w.deviceA}"]`).getByRole('alert').textContent()).toMatch(new RegExp(`already has a billing meter, device ${w.provisionedA}`));
+    expect((await api(`/api/v1/devices/${w.deviceA}`)).body.role).toBe('sub-load');
+    await page.getByLabel(`Role of ${w.deviceA} on its site`).selectOption('production');
+    await expect.poll(async () => (await api(`/api/v1/devices/${w.deviceA}`)).body.role).toBe('production');
+    expect(errors).toEqual([]);
+  });
+
+  it('shows implausible quarter hours with the device and readings behind them', async () => {
+    // 30 kWh in a quarter hour on a household connection (at most 10.9 kWh).
+    const credentials = await deviceCredentials(tp, w.managerA.token, w.provisionedA);
+    const start = Math.floor(Date.now() / 900_000) * 900_000 - 4 * 900_000;
+    const readings = [0, 1, 2].map((q) => ({ ts: new Date(start + q * 900_000).toISOString(), quantity: 'energy.import', value: 3_000_000 + q * 30_000, unit: 'Wh' }));
+    expect((await tp.call('POST', `/api/v1/devices/${w.provisionedA}/readings`, { headers: { authorization: sasFor(credentials) }, body: { readings } })).status).toBe(200);
+    await tp.platform.intervals.flush();
+    await page.goto(`/manage/${w.communityA}`);
+    const panel = page.getByRole('region', { name: 'Data quality' });
+    await expect.poll(() => panel.textContent(), { timeout: 10_000 }).toContain('Home A');
+    const text = await panel.textContent();
+    expect(text).toContain(w.provisionedA);
+    expect(text).toContain('energy.import');
+    await screenshot(page, 'manager-data-quality');
     expect(errors).toEqual([]);
   });
 

@@ -1,6 +1,8 @@
 import { useState } from 'preact/hooks';
 import { ApiError, patch, post, send } from '../../api/client.js';
-import { DEVICE_KINDS, type Batch, type Device, type DeviceState, type MeteringPoint, type Rollback, type RotatedKey } from '../../api/types.js';
+import {
+  DEVICE_KINDS, DEVICE_ROLE_LABELS, DEVICE_ROLES, type Batch, type Device, type DeviceRole, type DeviceState, type MeteringPoint, type Rollback, type RotatedKey,
+} from '../../api/types.js';
 import { DeviceStateBadge, useDeviceStates } from '../../components/device-state.js';
 import { Async, Badge, Empty, ErrorNote, Field } from '../../components/ui.js';
 import type { Formatter } from '../../lib/format.js';
@@ -177,6 +179,12 @@ function DeviceRow({ device, site, state, statesFailed, fmt, onChanged }: {
       await patch<Device>(`/api/v1/devices/${encodeURIComponent(device.id)}`, { status: device.status === 'active' ? 'disabled' : 'active' });
       onChanged();
     });
+  // A second billing meter on a site is refused by the API, with the device the site has.
+  const changeRole = (role: DeviceRole) =>
+    void action.run(async () => {
+      await patch<Device>(`/api/v1/devices/${encodeURIComponent(device.id)}`, { role });
+      onChanged();
+    });
   const rotate = (slot: 'primary' | 'secondary') => {
     if (!window.confirm(`Replace the ${slot} key of ${device.id}? The device must get the new connection string.`)) return;
     void action.run(async () => setRotated(await post<RotatedKey>(`/api/v1/devices/${encodeURIComponent(device.id)}/keys/${slot}/rotate`)));
@@ -186,7 +194,17 @@ function DeviceRow({ device, site, state, statesFailed, fmt, onChanged }: {
       <th scope="row">
         {device.name}<br /><small class="muted">{device.id} · {device.kind}</small>
       </th>
-      <td>{site ?? <span class="muted">not bound</span>}</td>
+      <td>
+        {site ?? <span class="muted">not bound</span>}
+        {site && device.role && (
+          <div>
+            <label class="sr-only" for={`role-${device.id}`}>Role of {device.id} on its site</label>
+            <select id={`role-${device.id}`} value={device.role} disabled={action.busy} onChange={(e) => changeRole(e.currentTarget.value as DeviceRole)}>
+              {DEVICE_ROLES.map((r) => <option value={r}>{DEVICE_ROLE_LABELS[r]}</option>)}
+            </select>
+          </div>
+        )}
+      </td>
       <td>{device.status === 'disabled' ? <Badge tone="bad">disabled</Badge> : <DeviceStateBadge state={state} failed={statesFailed} fmt={fmt} />}</td>
       <td>
       <div class="row-actions">

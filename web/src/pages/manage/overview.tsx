@@ -1,11 +1,11 @@
 import { useMemo } from 'preact/hooks';
 import { communityEnergyUrl, type CommunityEnergy } from '../../api/sharing.js';
-import type { Community, Device, Member, MeteringPoint } from '../../api/types.js';
+import type { Community, Device, IntervalIssues, Member, MeteringPoint } from '../../api/types.js';
 import { preloadCharts } from '../../components/chart.js';
 import { useDeviceStates } from '../../components/device-state.js';
 import { isEmptyEnergy, StackedChart } from '../../components/energy.js';
 import { PeriodHead, usePeriodEnergy } from '../../components/period.js';
-import { Empty, ErrorNote, Loading, Stat } from '../../components/ui.js';
+import { Badge, Empty, ErrorNote, Loading, Stat } from '../../components/ui.js';
 import { livePower } from '../../lib/energy.js';
 import type { Formatter } from '../../lib/format.js';
 import { useApi, useTicker } from '../../lib/hooks.js';
@@ -22,6 +22,7 @@ export default function Overview({ params }: { params: Record<string, string> })
         <>
           <LiveCommunity community={c} fmt={fmt} />
           <MembersOnline community={c} fmt={fmt} />
+          <DataQuality community={c} fmt={fmt} />
           <CommunityEnergyPanel community={c} fmt={fmt} />
         </>
       )}
@@ -77,6 +78,69 @@ function MembersOnline({ community, fmt }: { community: Community; fmt: Formatte
         <Stat label="Join requests" value={fmt.count(requested.length)} />
       </dl>
       {requested.length > 0 && <p><a href={managePath(community.id, 'members')}>Decide {requested.length} join request{requested.length > 1 ? 's' : ''}</a></p>}
+    </section>
+  );
+}
+
+const SERIES_LABELS: Record<IntervalIssues['quarantined'][number]['series'], string> = {
+  import: 'from the grid', export: 'to the grid', pv: 'PV', batteryCharge: 'battery charge', batteryDischarge: 'battery discharge',
+};
+
+/**
+ * Quarter hours the platform could not take as measured, and why: those beyond a site's
+ * connection (quarantined, with the device and readings behind them) and sites whose computation
+ * failed and waits for a retry. Shown only when there is something to see.
+ */
+function DataQuality({ community, fmt }: { community: Community; fmt: Formatter }) {
+  const issues = useApi<IntervalIssues>(`/api/v1/communities/${community.id}/interval-issues`, { refreshMs: 60_000 });
+  if (issues.error) return <ErrorNote error={issues.error} />;
+  const data = issues.data;
+  if (!data || (data.quarantined.length === 0 && data.failures.length === 0)) return null;
+  return (
+    <section class="card" aria-labelledby="quality-heading" data-testid="data-quality">
+      <h2 id="quality-heading">Data quality</h2>
+      {data.quarantinedTotal > 0 && (
+        <>
+          <h3 id="quarantine-heading">Implausible quarter hours <Badge tone="warn">{fmt.count(data.quarantinedTotal)}</Badge></h3>
+          <p class="muted">Beyond what the site's grid connection can carry: kept out of the sharing (shown as missing) until the readings are corrected or the site's connection capacity is raised.</p>
+          <div class="table-scroll">
+            <table aria-labelledby="quarantine-heading">
+              <thead>
+                <tr><th scope="col">Site</th><th scope="col">Quarter hour</th><th scope="col" class="num">Energy</th><th scope="col" class="num">Limit</th><th scope="col">Devices and readings</th></tr>
+              </thead>
+              <tbody>
+                {data.quarantined.map((q) => (
+                  <tr key={`${q.meteringPointId}-${q.start}-${q.series}`} data-point-id={q.meteringPointId}>
+                    <th scope="row">{q.meteringPointName}</th>
+                    <td>{fmt.dateTime(q.start)}</td>
+                    <td class="num">{fmt.energy(q.energyWh)} {SERIES_LABELS[q.series]}</td>
+                    <td class="num">{fmt.energy(q.limitWh)}</td>
+                    <td>
+                      <div>{q.deviceIds.join(', ')}</div>
+                      <ul class="readings">
+                        {q.readings.map((r) => <li key={`${r.deviceId}-${r.quantity}-${r.ts}`}><small>{fmt.time(r.ts)} {r.quantity} {fmt.count(r.value)}</small></li>)}
+                      </ul>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+      {data.failures.length > 0 && (
+        <>
+          <h3 id="failures-heading">Sites waiting for a retry <Badge tone="bad">{fmt.count(data.failures.length)}</Badge></h3>
+          <ul aria-labelledby="failures-heading">
+            {data.failures.map((f) => (
+              <li key={f.meteringPointId}>
+                <strong>{f.meteringPointName}</strong>: {f.error}{' '}
+                <small class="muted">({fmt.count(f.attempts)} failed, next try {fmt.time(f.retryAt)})</small>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
     </section>
   );
 }
