@@ -60,33 +60,37 @@ function matchIncoming(bids: RestingOrder[], offers: RestingOrder[], order: Clea
   own.splice(lo, 0, { order, remainingWh: left });
 }
 
+function checked(order: ClearingOrder, pricing: CommunityPricing): ClearingOrder {
+  const problems = orderProblems(order, pricing);
+  if (problems.length > 0) throw new BadRequestError(`order ${order.id}: ${problems.join('; ')}`, 'order');
+  return order;
+}
+
+function replay(orders: Iterable<ClearingOrder>, pricing: CommunityPricing, book: OrderBook, check: boolean): { trades: Trade[]; book: OrderBook } {
+  const bids = [...book.bids];
+  const offers = [...book.offers];
+  const trades: Trade[] = [];
+  for (const order of orders) matchIncoming(bids, offers, check ? checked(order, pricing) : order, pricing, trades);
+  return { trades, book: { bids, offers } };
+}
+
 /**
  * One incoming order against a book: the trades it makes and the book after it (the given book
  * is not changed). An inadmissible order is refused; that its id is new to the book is the
  * caller's to ensure (the store's key does).
  */
 export function submitOrder(book: OrderBook, order: ClearingOrder, pricing: CommunityPricing): { trades: Trade[]; book: OrderBook } {
-  const problems = orderProblems(order, pricing);
-  if (problems.length > 0) throw new BadRequestError(`order ${order.id}: ${problems.join('; ')}`, 'order');
-  const bids = [...book.bids];
-  const offers = [...book.offers];
-  const trades: Trade[] = [];
-  matchIncoming(bids, offers, order, pricing, trades);
-  return { trades, book: { bids, offers } };
+  return replay([order], pricing, book, true);
 }
 
-/** Orders arriving in the given sequence, one after the other, from `book` (default empty). */
+/** Orders arriving in the given sequence, one after the other, from `book` (default empty); each is checked as in submitOrder. */
 export function replayOrders(orders: Iterable<ClearingOrder>, pricing: CommunityPricing, book: OrderBook = EMPTY_BOOK): { trades: Trade[]; book: OrderBook } {
-  const bids = [...book.bids];
-  const offers = [...book.offers];
-  const trades: Trade[] = [];
-  for (const order of orders) matchIncoming(bids, offers, order, pricing, trades);
-  return { trades, book: { bids, offers } };
+  return replay(orders, pricing, book, true);
 }
 
 /** A slot's orders cleared continuously in arrival order (submission time, then order id). */
 export function matchPayAsBid(orders: readonly ClearingOrder[], pricing: CommunityPricing): Matching {
-  return { trades: replayOrders([...orders].sort(arrivalOrder), pricing).trades, clearingPrice: undefined };
+  return { trades: replay([...orders].sort(arrivalOrder), pricing, EMPTY_BOOK, false).trades, clearingPrice: undefined };
 }
 
 registerMechanism({
