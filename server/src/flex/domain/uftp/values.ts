@@ -149,7 +149,7 @@ function decimalText(t: string): string {
   return t.replace(/^([+-]?)\./, '$10.').replace(/\.$/, '');
 }
 
-const NANO_PER_AMOUNT_UNIT = 100_000n; // 10^-4 of the currency, the finest CurrencyAmountType carries
+export const NANO_PER_AMOUNT_UNIT = 100_000n; // 10^-4 of the currency, the finest CurrencyAmountType carries
 
 /** CurrencyAmountType (a decimal with at most 4 places) as exact nano-units (kernel money). */
 export const currencyAmount: ValueType<Nano> = {
