@@ -110,8 +110,7 @@ export interface SignedMessage {
 }
 
 export function readSignedMessage(xml: string | Uint8Array): SignedMessage {
-  const root = readXml(xml, ENVELOPE_LIMITS);
-  if (root.name !== 'SignedMessage') throw new UftpTransportError('invalid_message', `expected <SignedMessage>, got <${root.name}>`);
+  const root = readXml(xml, ENVELOPE_LIMITS, 'SignedMessage');
   return SignedMessageCodec.read(root, '/SignedMessage');
 }
 

@@ -64,8 +64,8 @@ interface OpenNode {
   readonly children: XmlNode[];
 }
 
-/** Parses UFTP XML into a tree, or throws a UftpTransportError saying why not. */
-export function readXml(input: string | Uint8Array, limits: XmlLimits = PAYLOAD_LIMITS): XmlNode {
+/** Parses UFTP XML into a tree, or throws a UftpTransportError saying why not (`expectedRoot` is checked first). */
+export function readXml(input: string | Uint8Array, limits: XmlLimits = PAYLOAD_LIMITS, expectedRoot?: string): XmlNode {
   const text = textOf(input, limits.maxBytes);
   const parser = new SaxesParser({ position: true });
   const at = () => `line ${parser.line}, column ${parser.column}`;
@@ -89,6 +89,9 @@ export function readXml(input: string | Uint8Array, limits: XmlLimits = PAYLOAD_
     if (data.trim() !== '') forbid('text content');
   });
   parser.on('opentag', (tag) => {
+    if (elements === 0 && expectedRoot !== undefined && tag.name !== expectedRoot) {
+      throw new UftpTransportError('invalid_message', `expected <${expectedRoot}>, got <${tag.name}>`);
+    }
     elements += 1;
     if (elements > limits.maxElements) throw new UftpTransportError('too_large', `more than ${limits.maxElements} elements`);
     if (stack.length >= limits.maxDepth) throw new UftpTransportError('too_large', `elements nested deeper than ${limits.maxDepth} (${at()})`);
