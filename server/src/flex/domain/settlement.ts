@@ -17,10 +17,13 @@ import { NANO_PER_AMOUNT_UNIT } from './uftp/values.js';
  *   PowerDeficiency     = how far ActualPower missed the adjusted baseline in the ordered
  *                         direction (≥ 0; 0 in ISPs without ordered flex: the penalty is single-sided)
  *
- * per order, pay-as-bid: Price = the order's price (already scaled by its ActivationFactor),
- * Penalty = Σ PowerDeficiency × ISP length × the contract's penalty rate per kWh, rounded once
- * to the 4 decimals UFTP carries, NetSettlement = Price − Penalty (negative when penalties
- * exceed the price, as in the specification's example).
+ * per order, pay-as-bid (the order's own price, already scaled by its ActivationFactor):
+ *   Price       = 'ordered':   the order's price, as FlexOrderSettlement.Price describes it;
+ *                 'delivered': the order's price × Σ|delivered| / Σ|ordered| (energy-weighted),
+ *                 the "flex paid" of the specification's settlement example
+ *   Penalty     = Σ PowerDeficiency × ISP length × the contract's penalty rate per kWh
+ *   NetSettlement = Price − Penalty (negative when penalties exceed the price)
+ * Amounts are divided once and rounded once (half away from zero) to the 4 decimals UFTP carries.
  */
 
 export interface IspSettlementFigures {
@@ -48,6 +51,8 @@ export function averagePower(energyWh: Wh, ispMinutes: number): number {
 export interface SettlementTerms {
   /** Penalty per kWh of power deficiency (the contract's penalty rate), micro-units of the currency. */
   readonly penaltyPerKwh: MicroPrice;
+  /** Whether the price is paid for the order as placed or pro rata for the flex delivered (see above). */
+  readonly remuneration: 'ordered' | 'delivered';
 }
 
 export interface OrderSettlementInput {
@@ -64,6 +69,9 @@ export interface OrderSettlement {
   readonly period: string;
   readonly congestionPoint: string;
   readonly ispMinutes: number;
+  /** The order's price as placed. */
+  readonly orderPrice: Nano;
+  /** What is paid for it under the terms (see SettlementTerms.remuneration). */
   readonly price: Nano;
   readonly penalty: Nano;
   readonly netSettlement: Nano;
@@ -78,6 +86,8 @@ export function settleOrder(input: OrderSettlementInput): OrderSettlement {
   const { order, terms } = input;
   const ordered = perIsp(order.isps, (isp) => isp.power);
   let deficiencyWattMinutes = 0n;
+  let orderedWatts = 0n;
+  let deliveredWatts = 0n;
   const isps = [...ordered.keys()].sort((a, b) => a - b).map((isp) => {
     const baselinePower = input.baselinePower.get(isp);
     const energy = input.actualEnergyWh.get(isp);
@@ -87,19 +97,29 @@ export function settleOrder(input: OrderSettlementInput): OrderSettlement {
     const actualPower = averagePower(energy, order.ispDurationMinutes);
     const figures = ispSettlement(baselinePower, orderedFlexPower, actualPower);
     deficiencyWattMinutes += BigInt(figures.powerDeficiency) * BigInt(order.ispDurationMinutes);
+    orderedWatts += BigInt(Math.abs(orderedFlexPower));
+    deliveredWatts += BigInt(Math.abs(figures.deliveredFlexPower));
     return { isp, baselinePower, orderedFlexPower, actualPower, ...figures };
   });
   const penalty = penaltyFor(deficiencyWattMinutes, terms);
+  const price = priceFor(order.price, deliveredWatts, orderedWatts, terms);
   return {
     orderReference: order.orderReference,
     period: order.period,
     congestionPoint: order.congestionPoint,
     ispMinutes: order.ispDurationMinutes,
-    price: order.price,
+    orderPrice: order.price,
+    price,
     penalty,
-    netSettlement: order.price - penalty,
+    netSettlement: price - penalty,
     isps,
   };
+}
+
+/** Every ISP of an order has the same length, so the delivered share of the energy is that of the powers. */
+function priceFor(orderPrice: Nano, deliveredWatts: bigint, orderedWatts: bigint, terms: SettlementTerms): Nano {
+  if (terms.remuneration === 'ordered' || orderedWatts === 0n) return orderPrice;
+  return divideRounded(orderPrice * deliveredWatts, orderedWatts * NANO_PER_AMOUNT_UNIT) * NANO_PER_AMOUNT_UNIT;
 }
 
 /** Deficiency in W·min → penalty: W·min / 60 = Wh, Wh × micro-price = nano; divided and rounded once, to UFTP's 4 decimals. */
@@ -148,10 +168,10 @@ export interface ReviewTolerances {
 /**
  * The AGR's plausibility check of one FlexOrderSettlement against its own figures: accepted, or
  * disputed with every reason found. What must match exactly: the ISPs and ordered powers (they
- * are the order), the baseline (it is agreed), the price (pay-as-bid), the DSO's own arithmetic
- * (delivered flex and deficiency from its baseline/ordered/actual, net = price − penalty) and
- * its penalty recomputed from its deficiencies with the contract's rate; ActualPower within
- * the tolerance.
+ * are the order), the baseline (it is agreed), the DSO's own arithmetic (delivered flex and
+ * deficiency from its baseline/ordered/actual, net = price − penalty), its price and penalty
+ * recomputed from its own figures with the contract's terms; ActualPower within the tolerance
+ * of our metering (meters differ a little; the tolerance is the contract's plausibility limit).
  */
 export function reviewOrderSettlement(item: FlexOrderSettlement, ours: OrderSettlement, terms: SettlementTerms, tolerances: ReviewTolerances): FlexOrderSettlementStatus {
   const reasons: string[] = [];
@@ -180,9 +200,18 @@ export function reviewOrderSettlement(item: FlexOrderSettlement, ours: OrderSett
     if (t.powerDeficiency !== expected.powerDeficiency) return `deficiency ${t.powerDeficiency} W, ${expected.powerDeficiency} W follows from its own figures`;
     return undefined;
   });
-  if (item.price !== ours.price) reasons.push(`price ${formatNano(item.price)}, the order's price is ${formatNano(ours.price)}`);
   let wattMinutes = 0n;
-  for (const t of item.isps) wattMinutes += BigInt(t.powerDeficiency) * BigInt(t.duration) * BigInt(ours.ispMinutes);
+  let orderedWatts = 0n;
+  let deliveredWatts = 0n;
+  for (const t of item.isps) {
+    wattMinutes += BigInt(t.powerDeficiency) * BigInt(t.duration) * BigInt(ours.ispMinutes);
+    orderedWatts += BigInt(Math.abs(t.orderedFlexPower)) * BigInt(t.duration);
+    deliveredWatts += BigInt(Math.abs(t.deliveredFlexPower)) * BigInt(t.duration);
+  }
+  const expectedPrice = priceFor(ours.orderPrice, deliveredWatts, orderedWatts, terms);
+  if (item.price !== expectedPrice) {
+    reasons.push(`price ${formatNano(item.price)}, ${terms.remuneration === 'ordered' ? 'the order’s price is' : 'its delivered flex is worth'} ${formatNano(expectedPrice)}`);
+  }
   const penaltyFromTheirDeficiency = penaltyFor(wattMinutes, terms);
   if (item.penalty !== penaltyFromTheirDeficiency) reasons.push(`penalty ${formatNano(item.penalty)}, the contract's rate gives ${formatNano(penaltyFromTheirDeficiency)}`);
   if (item.netSettlement !== item.price - item.penalty) reasons.push(`net settlement ${formatNano(item.netSettlement)} is not price minus penalty`);
