@@ -1,5 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ParseOption, XmlDocument, XmlValidateError, XsdValidator } from 'libxml2-wasm';
 import { UftpTransportError } from './domain/uftp/errors.js';
 import { SCHEMA_VERSIONS, type SchemaValidator, type SchemaVersion } from './domain/uftp/inbound.js';
@@ -20,6 +21,14 @@ import { PAYLOAD_LIMITS, readXml } from './domain/uftp/xml.js';
 
 /** The directory holding `3.0.0/` and `3.1.0/` with the UFTP-*.xsd files (see README: where the schemas live). */
 export const SCHEMA_DIRECTORY_VARIABLE = 'UFTP_XSD_DIR';
+
+/** `$UFTP_XSD_DIR`, else the shared test material next to this checkout (../shared/uftp/xsd), else undefined. */
+export function defaultSchemaDirectory(): string | undefined {
+  const configured = process.env[SCHEMA_DIRECTORY_VARIABLE];
+  if (configured) return configured;
+  const shared = fileURLToPath(new URL('../../../../shared/uftp/xsd', import.meta.url));
+  return existsSync(join(shared, '3.1.0')) ? shared : undefined;
+}
 
 const PARSE_OPTIONS = ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE;
 
@@ -59,9 +68,10 @@ export function loadUftpSchemas(directory: string): LoadedSchemas {
   }
 
   return {
-    validate(xml, version, limits = PAYLOAD_LIMITS) {
-      // The safe reader first: nothing hostile reaches libxml2 even when a caller skipped it.
-      readXml(xml, limits);
+    validate(xml, version, limits = PAYLOAD_LIMITS, expectedRoot) {
+      // The safe reader first: nothing hostile reaches libxml2.
+      const tree = readXml(xml, limits, expectedRoot);
+      const schemaVersion = typeof version === 'function' ? version(tree) : version;
       let document: XmlDocument;
       try {
         document = XmlDocument.fromString(typeof xml === 'string' ? xml : Buffer.from(xml).toString('utf8'), { option: PARSE_OPTIONS });
@@ -70,12 +80,13 @@ export function loadUftpSchemas(directory: string): LoadedSchemas {
       }
       try {
         if (document.dtd !== null) throw new UftpTransportError('forbidden_xml', 'a DOCTYPE is not allowed in a UFTP message');
-        validators.get(version)!.validate(document);
+        validators.get(schemaVersion)!.validate(document);
+        return tree;
       } catch (error) {
         if (error instanceof XmlValidateError) {
           const first = error.details[0];
           const where = first ? ` (line ${first.line})` : '';
-          throw new UftpTransportError('not_schema_valid', `not valid against the UFTP ${version} schema${where}: ${(first?.message ?? error.message).trim()}`);
+          throw new UftpTransportError('not_schema_valid', `not valid against the UFTP ${schemaVersion} schema${where}: ${(first?.message ?? error.message).trim()}`);
         }
         throw error;
       } finally {

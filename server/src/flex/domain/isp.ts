@@ -118,12 +118,7 @@ export function toRanges<V>(values: ReadonlyMap<number, V>, same: (a: V, b: V) =
 /** Whether two zones give every ISP of the Period the same UTC instant (the "TimeZone rejected" test). */
 export function sameUtcOffsets(grid: PeriodGrid, otherZone: string): boolean {
   if (otherZone === grid.timeZone) return true;
-  let other: PeriodGrid | undefined;
-  try {
-    other = periodGrid(grid.period, otherZone, grid.ispMinutes);
-  } catch {
-    return false;
-  }
+  const other = periodGrid(grid.period, otherZone, grid.ispMinutes);
   if (!other || other.startMs !== grid.startMs || other.endMs !== grid.endMs) return false;
   const mine = createLocalClock(grid.timeZone);
   const theirs = createLocalClock(otherZone);

@@ -3,7 +3,7 @@ import { required, element } from './codec.js';
 import { UftpTransportError } from './errors.js';
 import { uftpRole, type UftpRole } from './messages.js';
 import { internetDomain, type ValueType } from './values.js';
-import { ENVELOPE_LIMITS, readXml, writeXml } from './xml.js';
+import { ENVELOPE_LIMITS, readXml, writeXml, type XmlNode } from './xml.js';
 
 /**
  * The SignedMessage envelope and UFTP's cryptographic scheme CS1: the payload XML is sealed with
@@ -110,7 +110,11 @@ export interface SignedMessage {
 }
 
 export function readSignedMessage(xml: string | Uint8Array): SignedMessage {
-  const root = readXml(xml, ENVELOPE_LIMITS, 'SignedMessage');
+  return decodeSignedMessage(readXml(xml, ENVELOPE_LIMITS, 'SignedMessage'));
+}
+
+export function decodeSignedMessage(root: XmlNode): SignedMessage {
+  if (root.name !== 'SignedMessage') throw new UftpTransportError('invalid_message', `expected <SignedMessage>, got <${root.name}>`);
   return SignedMessageCodec.read(root, '/SignedMessage');
 }
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { UftpEncodeError, UftpTransportError } from './errors.js';
-import { readSignedMessage, seal, unseal, writeSignedMessage, type SigningKey } from './envelope.js';
+import { decodeSignedMessage, seal, unseal, writeSignedMessage, type SigningKey } from './envelope.js';
 import { decodeMessage, encodeMessage, maySend, type MessageType, type ResponseMessage, type UftpMessage, type UftpRole } from './messages.js';
-import { ENVELOPE_LIMITS, PAYLOAD_LIMITS, readXml, writeXml, type XmlLimits } from './xml.js';
+import { ENVELOPE_LIMITS, PAYLOAD_LIMITS, writeXml, type XmlLimits, type XmlNode } from './xml.js';
 
 /**
  * The way in and out of a UFTP participant, as pure steps around an injected schema validator
@@ -19,8 +19,13 @@ export type SchemaVersion = (typeof SCHEMA_VERSIONS)[number];
 export const WRITTEN_VERSION = '3.1.0';
 
 export interface SchemaValidator {
-  /** Throws a UftpTransportError (`not_schema_valid`, `malformed_xml`, `forbidden_xml`, `too_large`) unless the XML is valid. */
-  validate(xml: string | Uint8Array, version: SchemaVersion, limits?: XmlLimits): void;
+  /**
+   * Reads the XML with the safe reader (xml.ts), picks the schema (given, or chosen from the
+   * root element) and validates against it; returns the tree the safe reader built. Throws a
+   * UftpTransportError (`not_schema_valid`, `malformed_xml`, `forbidden_xml`, `too_large`, …)
+   * unless the XML is valid.
+   */
+  validate(xml: string | Uint8Array, version: SchemaVersion | ((root: XmlNode) => SchemaVersion), limits?: XmlLimits, expectedRoot?: string): XmlNode;
 }
 
 /**
@@ -62,8 +67,7 @@ export function openSignedMessage(
   addressBook: readonly Participant[],
   schemas: SchemaValidator,
 ): IncomingMessage {
-  const envelope = readSignedMessage(xml);
-  schemas.validate(xml, '3.1.0', ENVELOPE_LIMITS);
+  const envelope = decodeSignedMessage(schemas.validate(xml, '3.1.0', ENVELOPE_LIMITS, 'SignedMessage'));
   const sender = addressBook.find((p) => p.domain === envelope.senderDomain && p.role === envelope.senderRole);
   if (!sender) throw new UftpTransportError('unknown_sender', `${envelope.senderRole} ${envelope.senderDomain} is not in the address book`);
   if (sender.barred) throw new UftpTransportError('barred_sender', `${envelope.senderRole} ${envelope.senderDomain} is barred`);
@@ -80,9 +84,7 @@ export function openSignedMessage(
 
 /** Reads and validates a payload message (what a SignedMessage body carries). */
 export function readPayload(payloadXml: string, schemas: SchemaValidator): UftpMessage {
-  const root = readXml(payloadXml, PAYLOAD_LIMITS);
-  schemas.validate(payloadXml, schemaVersionOf(root.attributes.Version));
-  return decodeMessage(root);
+  return decodeMessage(schemas.validate(payloadXml, (root) => schemaVersionOf(root.attributes.Version), PAYLOAD_LIMITS));
 }
 
 export function fingerprintOf(message: UftpMessage): string {
