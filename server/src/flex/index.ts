@@ -12,7 +12,7 @@ export {
   type SignedMessage, type SigningKey,
 } from './domain/uftp/envelope.js';
 export {
-  fingerprintOf, isSimplyAnswered, openSignedMessage, readPayload, respondTo, schemaVersionOf, sealMessage, SCHEMA_VERSIONS, WRITTEN_VERSION,
+  fingerprintOf, isSimplyAnswered, openSignedMessage, readPayload, respondTo, responseHeader, schemaVersionOf, sealMessage, SCHEMA_VERSIONS, WRITTEN_VERSION,
   type IncomingMessage, type Participant, type ResponseIds, type SchemaValidator, type SchemaVersion, type SealedMessage, type SimplyAnswered,
 } from './domain/uftp/inbound.js';
 export { ispAt, ispStartMs, layOut, perIsp, periodGrid, periodOf, periodsBetween, sameUtcOffsets, toRanges, type PeriodGrid } from './domain/isp.js';

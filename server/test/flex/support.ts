@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadUftpSchemas, type LoadedSchemas } from '../../src/flex/uftp-schemas.js';
 import type { FlexOffer, FlexOrder, FlexRequest, UftpMessage } from '../../src/flex/domain/uftp/messages.js';
+import { UftpTransportError } from '../../src/flex/domain/uftp/errors.js';
 
 /**
  * The shared UFTP material (../shared/uftp next to the work tree: official XSDs, the reference
@@ -144,4 +145,15 @@ export function oneOfEach(): UftpMessage[] {
       congestionPoints: [{ entityAddress: CONGESTION_POINT, connections: [{ entityAddress: 'ean.871685900012636543', agrDomain: AGR }] }],
     },
   ];
+}
+
+/** The refusal code a call throws (a UftpTransportError), or the test fails. */
+export function refusal(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof UftpTransportError) return error.refusal;
+    throw error;
+  }
+  throw new Error('expected a refusal');
 }

@@ -6,18 +6,8 @@ import {
 import { openSignedMessage, sealMessage, type Participant } from '../../src/flex/domain/uftp/inbound.js';
 import { encodeMessage } from '../../src/flex/domain/uftp/messages.js';
 import { writeXml } from '../../src/flex/domain/uftp/xml.js';
-import { UftpEncodeError, UftpTransportError } from '../../src/flex/domain/uftp/errors.js';
-import { AGR, DSO, example, flexOffer, flexRequest, publishedKeyPairs, schemas, uftpPresent } from './support.js';
-
-const refusal = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof UftpTransportError) return error.refusal;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-};
+import { UftpEncodeError } from '../../src/flex/domain/uftp/errors.js';
+import { AGR, DSO, example, flexOffer, flexRequest, publishedKeyPairs, schemas, uftpPresent, refusal } from './support.js';
 
 beforeAll(async () => {
   await sodium.ready;

@@ -6,8 +6,7 @@ import { parsePublicKey, seal, signingKeyFromSecret, writeSignedMessage } from '
 import { openSignedMessage, readPayload, type Participant } from '../../src/flex/domain/uftp/inbound.js';
 import { encodeMessage } from '../../src/flex/domain/uftp/messages.js';
 import { ENVELOPE_LIMITS, readXml, writeXml } from '../../src/flex/domain/uftp/xml.js';
-import { UftpTransportError } from '../../src/flex/domain/uftp/errors.js';
-import { DSO, flexRequest, publishedKeyPairs, schemas, uftpPresent } from './support.js';
+import { DSO, flexRequest, publishedKeyPairs, schemas, uftpPresent, refusal } from './support.js';
 
 /**
  * Hostile XML: external entities and DTDs (XXE), requests to internal addresses (SSRF), entity
@@ -15,16 +14,6 @@ import { DSO, flexRequest, publishedKeyPairs, schemas, uftpPresent } from './sup
  * server on loopback stands in for an internal service: every hostile document points at it,
  * and it must receive nothing — while a control request shows it was there to be reached.
  */
-
-const refusal = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof UftpTransportError) return error.refusal;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-};
 
 let server: Server;
 let base = '';

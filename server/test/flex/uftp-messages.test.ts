@@ -4,18 +4,8 @@ import { decodeMessage, encodeMessage, MESSAGE_TYPES, type FlexOffer, type FlexO
 import { readPayload, respondTo, schemaVersionOf } from '../../src/flex/domain/uftp/inbound.js';
 import { readXml, writeXml } from '../../src/flex/domain/uftp/xml.js';
 import { activationFactor, currencyAmount, dateTime, minutesDuration } from '../../src/flex/domain/uftp/values.js';
-import { UftpEncodeError, UftpTransportError } from '../../src/flex/domain/uftp/errors.js';
-import { example, flexRequest, NOW, oneOfEach, schemas, UFTP_DIR, uftpPresent } from './support.js';
-
-const refusal = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof UftpTransportError) return error.refusal;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-};
+import { UftpEncodeError } from '../../src/flex/domain/uftp/errors.js';
+import { example, flexRequest, NOW, oneOfEach, schemas, UFTP_DIR, uftpPresent, refusal } from './support.js';
 
 describe.skipIf(!uftpPresent)('UFTP: the reference conversation (shared/uftp/examples)', () => {
   const files = uftpPresent ? readdirSync(`${UFTP_DIR}examples`).filter((f) => f.endsWith('.xml') && !f.startsWith('SignedMessage')) : [];

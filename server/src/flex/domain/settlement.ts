@@ -1,7 +1,7 @@
 import { formatNano, type MicroPrice, type Nano } from '../../kernel/money.js';
 import type { Wh } from '../../kernel/energy.js';
 import { perIsp, toRanges } from './isp.js';
-import { WRITTEN_VERSION, type ResponseIds } from './uftp/inbound.js';
+import { responseHeader, type ResponseIds } from './uftp/inbound.js';
 import type { FlexOrder, FlexOrderSettlement, FlexOrderSettlementIsp, FlexOrderSettlementStatus, FlexSettlement, FlexSettlementResponse } from './uftp/messages.js';
 import { NANO_PER_AMOUNT_UNIT } from './uftp/values.js';
 
@@ -245,14 +245,7 @@ export function answerFlexSettlement(
   });
   return {
     type: 'FlexSettlementResponse',
-    version: ids.version ?? WRITTEN_VERSION,
-    senderDomain: settlement.recipientDomain,
-    recipientDomain: settlement.senderDomain,
-    timeStamp: ids.nowMs,
-    messageId: ids.messageId,
-    conversationId: settlement.conversationId,
-    result: rejectionReason === undefined ? 'Accepted' : 'Rejected',
-    ...(rejectionReason === undefined ? {} : { rejectionReason }),
+    ...responseHeader(settlement, ids, rejectionReason),
     flexSettlementMessageId: settlement.messageId,
     flexOrderSettlementStatuses: statuses,
   };

@@ -131,21 +131,28 @@ export interface ResponseIds {
 }
 
 /**
- * The response to a message: same conversation, sender and recipient swapped, Accepted without a
- * reason or Rejected with one (the specification's RejectionReason text).
+ * The metadata and result of a response to a message: same conversation, sender and recipient
+ * swapped, Accepted without a reason or Rejected with one (the specification's RejectionReason text).
  */
-export function respondTo(message: Extract<UftpMessage, { type: SimplyAnswered }>, ids: ResponseIds, rejectionReason?: string): ResponseMessage {
-  const [type, reference] = SIMPLE_RESPONSES[message.type];
+export function responseHeader(message: UftpMessage, ids: ResponseIds, rejectionReason?: string) {
   return {
-    type,
     version: ids.version ?? WRITTEN_VERSION,
     senderDomain: message.recipientDomain,
     recipientDomain: message.senderDomain,
     timeStamp: ids.nowMs,
     messageId: ids.messageId,
     conversationId: message.conversationId,
-    result: rejectionReason === undefined ? 'Accepted' : 'Rejected',
+    result: rejectionReason === undefined ? 'Accepted' as const : 'Rejected' as const,
     ...(rejectionReason === undefined ? {} : { rejectionReason }),
+  };
+}
+
+/** The plain response to a message (see responseHeader); FlexSettlement has its own (settlement.ts). */
+export function respondTo(message: Extract<UftpMessage, { type: SimplyAnswered }>, ids: ResponseIds, rejectionReason?: string): ResponseMessage {
+  const [type, reference] = SIMPLE_RESPONSES[message.type];
+  return {
+    type,
+    ...responseHeader(message, ids, rejectionReason),
     [reference]: message.messageId,
     ...(type === 'D-PrognosisResponse' ? { flexOrderStatuses: [] } : {}),
   } as ResponseMessage;
