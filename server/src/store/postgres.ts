@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { OID, parseInt8, type Db, type Queryable } from './db.js';
-import { DatabaseUnavailableError } from '../errors.js';
+import { UnavailableError } from '../errors.js';
 
 const types = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
@@ -24,7 +24,9 @@ export function isConnectionLoss(error: unknown): boolean {
 
 /** A lost connection is the database being unavailable (503 to an HTTP caller, no acknowledgement to a device), not a bug. */
 function unavailable(error: unknown): unknown {
-  return isConnectionLoss(error) ? new DatabaseUnavailableError((error as Error).message) : error;
+  return isConnectionLoss(error)
+    ? new UnavailableError(`the database is unavailable (${(error as Error).message}); nothing was acknowledged, try again`)
+    : error;
 }
 
 function wrap(client: pg.Pool | pg.PoolClient): Queryable {

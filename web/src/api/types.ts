@@ -106,12 +106,6 @@ export type DeviceKind = (typeof DEVICE_KINDS)[number];
 /** What a device measures on its site; one billing meter per site. */
 export const DEVICE_ROLES = ['billing-meter', 'production', 'storage', 'sub-load'] as const;
 export type DeviceRole = (typeof DEVICE_ROLES)[number];
-export const DEVICE_ROLE_LABELS: Record<DeviceRole, string> = {
-  'billing-meter': 'Billing meter (the site\'s import and export)',
-  production: 'Production (a PV inverter)',
-  storage: 'Storage (a battery)',
-  'sub-load': 'Sub-load (a sub-meter, a charger, a heat pump)',
-};
 
 export interface Device {
   id: string;

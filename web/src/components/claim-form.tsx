@@ -1,8 +1,10 @@
 import { useState } from 'preact/hooks';
 import { post } from '../api/client.js';
-import { DEVICE_ROLE_LABELS, DEVICE_ROLES, type Device, type DeviceRole, type MeteringPoint } from '../api/types.js';
+import { DEVICE_ROLES, type Device, type DeviceRole, type MeteringPoint } from '../api/types.js';
 import { claimCodeFrom } from '../lib/claim.js';
 import { useAction } from '../lib/hooks.js';
+import { useI18n } from '../lib/i18n/provider.js';
+import { deviceRoleName } from '../lib/names.js';
 import { ErrorNote, Field } from './ui.js';
 import { QrScanner } from './qr-scanner.js';
 
@@ -14,6 +16,7 @@ export function ClaimForm({ points, initialCode = '', onClaimed }: { points: Met
   const [scanning, setScanning] = useState(false);
   const [claimed, setClaimed] = useState<Device | undefined>(undefined);
   const action = useAction();
+  const { t } = useI18n();
   const submit = (event: Event) => {
     event.preventDefault();
     void action.run(async () => {
@@ -23,14 +26,14 @@ export function ClaimForm({ points, initialCode = '', onClaimed }: { points: Met
       onClaimed(device);
     });
   };
-  if (points.length === 0) return <p>Add your site first; the device is then bound to it.</p>;
+  if (points.length === 0) return <p>{t('claim.addSiteFirst')}</p>;
   return (
     <form onSubmit={submit} class="claim">
-      <Field id="claim-code" label="Claim code" hint="On the sticker, like 7K2Q-M9XD-4RTA">
+      <Field id="claim-code" label={t('claim.code')} hint={t('claim.codeHint')}>
         <input id="claim-code" name="code" value={code} onInput={(e) => setCode(e.currentTarget.value)} required maxLength={40}
           autocomplete="off" autocapitalize="characters" spellcheck={false} aria-describedby="claim-code-hint" />
       </Field>
-      {!scanning && <button type="button" class="secondary" onClick={() => setScanning(true)}>Scan the QR code</button>}
+      {!scanning && <button type="button" class="secondary" onClick={() => setScanning(true)}>{t('claim.scan')}</button>}
       {scanning && (
         <QrScanner
           onClose={() => setScanning(false)}
@@ -41,19 +44,19 @@ export function ClaimForm({ points, initialCode = '', onClaimed }: { points: Met
           }}
         />
       )}
-      <Field id="claim-point" label="Site">
+      <Field id="claim-point" label={t('claim.site')}>
         <select id="claim-point" value={pointId} onChange={(e) => setPointId(e.currentTarget.value)}>
           {points.map((p) => <option value={p.id}>{p.name}</option>)}
         </select>
       </Field>
-      <Field id="claim-role" label="What it measures there" hint="A site has one billing meter; a PV inverter, a battery or a sub-meter beside it take another role">
+      <Field id="claim-role" label={t('claim.role')} hint={t('claim.roleHint')}>
         <select id="claim-role" value={role} onChange={(e) => setRole(e.currentTarget.value as DeviceRole)} aria-describedby="claim-role-hint">
-          {DEVICE_ROLES.map((r) => <option value={r}>{DEVICE_ROLE_LABELS[r]}</option>)}
+          {DEVICE_ROLES.map((r) => <option value={r}>{deviceRoleName(r, t)}</option>)}
         </select>
       </Field>
       <ErrorNote error={action.error} />
-      {claimed && <p role="status" class="ok">Claimed {claimed.name} ({claimed.id}).</p>}
-      <button type="submit" disabled={action.busy}>{action.busy ? 'Claiming…' : 'Claim device'}</button>
+      {claimed && <p role="status" class="ok">{t('claim.claimed', { name: claimed.name, id: claimed.id })}</p>}
+      <button type="submit" disabled={action.busy}>{action.busy ? t('claim.claiming') : t('claim.submit')}</button>
     </form>
   );
 }
