@@ -1,5 +1,5 @@
 import type { Quantity, Reading } from '../readings/quantities.js';
-import { exactValue, parseDecimal } from './exact.js';
+import { exactValue, parseDecimal } from '../kernel/decimal.js';
 
 /** A total register and the per-tariff registers that add up to it. */
 const TARIFF_REGISTERS: readonly { total: Quantity; tariffs: readonly Quantity[] }[] = [
