@@ -253,7 +253,7 @@ export async function loadCoefficientPeriods(db: Queryable, communityId: string,
 export async function processSharingDirty(db: Db, maxCommunities = 20): Promise<number> {
   const communities = await db.query<{ community_id: string; allocation_rule: string; allocation_mode: 'compute' | 'operator' | null }>(
     `SELECT d.community_id, c.allocation_rule, c.allocation_mode FROM sharing_dirty d LEFT JOIN communities c ON c.id = d.community_id
-     GROUP BY d.community_id, c.allocation_rule, c.allocation_mode ORDER BY min(d.start) LIMIT $1`,
+     GROUP BY d.community_id, c.allocation_rule, c.allocation_mode ORDER BY min(d.start), d.community_id LIMIT $1`,
     [maxCommunities],
   );
   let done = 0;
