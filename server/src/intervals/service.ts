@@ -76,7 +76,7 @@ async function loadSamples(db: Queryable, spans: readonly Span[], full: Readonly
     );
     for (const { point, ...row } of rows) byPoint.get(point)!.push(row);
   };
-  const registers = (span: Span, _device: string, quantities: readonly string[]) => quantities.filter((q) => REGISTERS.has(q));
+  const registers = (_span: Span, _device: string, quantities: readonly string[]) => quantities.filter((q) => REGISTERS.has(q));
   await read(triples(spans.filter((s) => !full.has(s.pointId)), registers), true);
   await read(triples(spans.filter((s) => full.has(s.pointId)), registers), false);
   // Per device, the power series of every kind it has no register of.
