@@ -1,4 +1,4 @@
-import { buildModel, type BuiltModel } from './domain/build.js';
+import { buildModel, startFrom, type BuiltModel } from './domain/build.js';
 import { stepInstant } from './domain/horizon.js';
 import { baseline, planDocument, readSolution, type PlanDocument } from './domain/plan.js';
 import { explainSavings, shareByBaselineImport, type MemberSavings, type SavingsSharing } from './domain/savings.js';
@@ -40,7 +40,10 @@ export async function optimise(scenario: Scenario, options: OptimiseOptions = {}
   options.onBuilt?.(built);
   const { horizon } = scenario;
   const settings = { ...scenario.solver, ...options.settings };
-  const warmStart = options.previous ? warmStartFrom(options.previous, built.model, horizon.startMs) : undefined;
+  // The previous plan if there is one, else what the assets would do anyway: either way the
+  // solver holds a plan from the start and only improves on it.
+  const base = baseline(scenario);
+  const warmStart = options.previous ? warmStartFrom(options.previous, built.model, horizon.startMs) : startFrom(built, base);
   const solver = options.solver ?? new Solver();
   let result: SolveResult;
   try {
@@ -53,7 +56,6 @@ export async function optimise(scenario: Scenario, options: OptimiseOptions = {}
     return { built, result, problems };
   }
   const plan = readSolution(built, result.solution);
-  const base = baseline(scenario);
   const { solution, ...report } = result;
   const members = explainSavings(scenario, plan, base, options.sharing ?? shareByBaselineImport);
   return {

@@ -2,7 +2,9 @@ import { BadRequestError } from '../../kernel/errors.js';
 import type { Asset, Bus, BusView, BuildContext, BuiltAsset, Connection, Infeasibility } from './assets/index.js';
 import { stepInstant } from './horizon.js';
 import { ModelBuilder, type MilpModel, type Terms } from './model.js';
+import type { Outcome } from './plan.js';
 import { lpKey, type Scenario } from './scenario.js';
+import type { WarmStart } from './solve-report.js';
 
 /**
  * Scenario → model. Every site is a bus: its assets inject power, its connection imports and
@@ -118,4 +120,27 @@ export function buildModel(scenario: Scenario): BuiltModel {
   const sites = scenario.sites.map((site) => buildBus(site.id, new SiteBus(site.id, T), site.connection, site.assets, community));
   sites.push(buildBus(null, community, scenario.community.connection, scenario.community.assets));
   return { scenario, model: model.build(), sites, gridBinaries };
+}
+
+/**
+ * A MIP start from an outcome of the same scenario (the baseline, usually): every asset sets
+ * its binaries to do what it does there, and HiGHS completes the continuous part. A start
+ * that turns out infeasible (a thermostat that misses the terminal temperature) is dropped
+ * by HiGHS without harm.
+ */
+export function startFrom(built: BuiltModel, outcome: Outcome): WarmStart {
+  const indices: number[] = [];
+  const values: number[] = [];
+  built.sites.forEach((site, i) => {
+    const seen = outcome.sites[i]!;
+    const add = (pairs: readonly (readonly [number, number])[] | undefined) => {
+      for (const [v, value] of pairs ?? []) {
+        indices.push(v);
+        values.push(value);
+      }
+    };
+    site.assets.forEach(({ built: asset }, k) => add(asset.start?.(seen.assets[k]!.steps)));
+    add(site.connection.start?.({ energyWh: seen.importWh.map((wh, t) => wh - seen.exportWh[t]!) }));
+  });
+  return { indices: Int32Array.from(indices), values: Float64Array.from(values) };
 }

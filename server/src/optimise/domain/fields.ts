@@ -10,7 +10,7 @@ import type { Horizon } from './horizon.js';
  */
 export class ScenarioError extends BadRequestError {
   constructor(readonly path: string, problem: string) {
-    super(`${path}: ${problem}`, path);
+    super(path === '' ? `the scenario ${problem}` : `${path}: ${problem}`, path);
   }
 }
 

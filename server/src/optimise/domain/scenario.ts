@@ -86,7 +86,7 @@ function parseAssets(value: unknown, path: string, horizon: Horizon): Asset[] {
 export const lpKey = (value: string): string => value.replaceAll('-', '_');
 
 export function parseScenario(raw: unknown): Scenario {
-  const fields = record(raw, '(scenario)', ['name', 'start', 'steps', 'stepMinutes', 'timeZone', 'currency', 'objective', 'community', 'sites', 'solver']);
+  const fields = record(raw, '', ['name', 'start', 'steps', 'stepMinutes', 'timeZone', 'currency', 'objective', 'community', 'sites', 'solver']);
   const horizon = parseHorizon(fields);
   const currency = text(fields, 'currency', '', 'EUR');
   if (!/^[A-Z]{3}$/.test(currency)) throw new ScenarioError('currency', 'must be an ISO 4217 code like EUR');

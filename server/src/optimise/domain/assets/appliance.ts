@@ -73,7 +73,10 @@ registerAsset({
           ctx.bus.inject(t, terms.map(([v, kw]) => [v, -kw] as const));
           ctx.bus.declareRange(t, 0, Math.max(...terms.map(([, kw]) => kw)));
         }
-        return { read: (x) => stepsFor(starts.filter(([, v]) => x[v]! > 0.5).map(([s]) => s)) };
+        return {
+          read: (x) => stepsFor(starts.filter(([, v]) => x[v]! > 0.5).map(([s]) => s)),
+          start: (steps) => starts.map(([s, v]) => [v, steps.starts?.includes(s) ? 1 : 0] as const),
+        };
       },
       baseline: () => stepsFor(Array.from({ length: runs }, (_, r) => first + r * length)),
     };

@@ -79,7 +79,7 @@ export function parseConnection(raw: unknown, path: string, horizon: Horizon, le
       const { model, busView } = ctx;
       const imports: number[] = [];
       const exports: number[] = [];
-      let binaries = 0;
+      const importing = new Map<number, number>();
       const peak = peakWeight > 0 ? model.variable(ctx.name('peak'), { upper: Math.max(...importLimitKw) }) : undefined;
       if (peak !== undefined) model.addCost(peak, peakWeight);
       for (let t = 0; t < T; t++) {
@@ -92,10 +92,10 @@ export function parseConnection(raw: unknown, path: string, horizon: Horizon, le
         exports.push(exp);
         ctx.bus.inject(t, [[imp, 1], [exp, -1]]);
         if (importPerKwh + exportPerKwh < 0 && importMax > 0 && exportMax > 0) {
-          const importing = model.binary(ctx.name('importing', t));
-          model.constraint(ctx.name('ionly', t), [[imp, 1], [importing, -importMax]], '<=', 0);
-          model.constraint(ctx.name('eonly', t), [[exp, 1], [importing, exportMax]], '<=', exportMax);
-          binaries++;
+          const y = model.binary(ctx.name('importing', t));
+          importing.set(t, y);
+          model.constraint(ctx.name('ionly', t), [[imp, 1], [y, -importMax]], '<=', 0);
+          model.constraint(ctx.name('eonly', t), [[exp, 1], [y, exportMax]], '<=', exportMax);
         }
         if (exportOnlyProduction) {
           const produced: Terms = busView.productionTerms[t] ?? [];
@@ -109,7 +109,8 @@ export function parseConnection(raw: unknown, path: string, horizon: Horizon, le
         }
       }
       return {
-        binaries,
+        binaries: importing.size,
+        start: (steps) => [...importing].map(([t, y]) => [y, steps.energyWh[t]! > 0 ? 1 : 0] as const),
         read: (x) => ({ energyWh: Int32Array.from(imports, (imp, t) => Math.round((x[imp]! - x[exports[t]!]!) * 1000 * dt)) }),
       };
     },

@@ -82,6 +82,9 @@ registerAsset({
         const charge = new Map<number, number>();
         const discharge = new Map<number, number>();
         const soc = new Map<number, number>();
+        /** Binaries that are 1 while charging / while discharging. */
+        const charging = new Map<number, number>();
+        const discharging = new Map<number, number>();
         sessions.forEach((s, k) => {
           const delivered: [number, number][] = [];
           for (let t = s.first; t < s.end; t++) {
@@ -96,18 +99,21 @@ registerAsset({
             }
             if (minKw > 0) {
               const on = model.binary(ctx.name(`s${k}.on`, t));
+              charging.set(t, on);
               model.constraint(ctx.name(`s${k}.cmin`, t), [[p, 1], [on, -minKw]], '>=', 0);
               model.constraint(ctx.name(`s${k}.cmax`, t), [[p, 1], [on, -maxKw]], '<=', 0);
               if (q !== undefined) {
                 const off = model.binary(ctx.name(`s${k}.don`, t));
+                discharging.set(t, off);
                 model.constraint(ctx.name(`s${k}.dmin`, t), [[q, 1], [off, -Math.min(minKw, maxDischargeKw)]], '>=', 0);
                 model.constraint(ctx.name(`s${k}.dmax`, t), [[q, 1], [off, -maxDischargeKw]], '<=', 0);
                 model.constraint(ctx.name(`s${k}.onedir`, t), [[on, 1], [off, 1]], '<=', 1);
               }
             } else if (q !== undefined && ctx.negativePriceAt(t)) {
-              const charging = model.binary(ctx.name(`s${k}.charging`, t));
-              model.constraint(ctx.name(`s${k}.conly`, t), [[p, 1], [charging, -maxKw]], '<=', 0);
-              model.constraint(ctx.name(`s${k}.donly`, t), [[q, 1], [charging, maxDischargeKw]], '<=', maxDischargeKw);
+              const y = model.binary(ctx.name(`s${k}.charging`, t));
+              charging.set(t, y);
+              model.constraint(ctx.name(`s${k}.conly`, t), [[p, 1], [y, -maxKw]], '<=', 0);
+              model.constraint(ctx.name(`s${k}.donly`, t), [[q, 1], [y, maxDischargeKw]], '<=', maxDischargeKw);
             }
             if (q !== undefined) {
               const e = model.variable(ctx.name(`s${k}.e`, t), { lower: Math.min(minSocKwh, s.socKwh), upper: capacityKwh });
@@ -133,6 +139,10 @@ registerAsset({
             for (const [t, p] of charge) energyWh[t] = stepWh(x[p]! - (discharge.has(t) ? x[discharge.get(t)!]! : 0), horizon);
             return { energyWh, socWh: socSeries(energyWh, (t) => (soc.has(t) ? x[soc.get(t)!]! * 1000 : undefined)) };
           },
+          start: (steps) => [
+            ...[...charging].map(([t, v]) => [v, steps.energyWh[t]! > 0 ? 1 : 0] as const),
+            ...[...discharging].map(([t, v]) => [v, steps.energyWh[t]! < 0 ? 1 : 0] as const),
+          ],
         };
       },
       baseline() {

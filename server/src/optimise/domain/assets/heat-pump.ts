@@ -117,19 +117,27 @@ registerAsset({
             }
             return stepsOf(kw, Float64Array.from(temperature, (v) => x[v]!), starts);
           },
+          start: (steps) => on.map((o, t) => [o, steps.energyWh[t]! > 0 ? 1 : 0] as const),
         };
       },
       baseline() {
-        // A thermostat: switch on when the tank would drop below a quarter of its band, heat
-        // at full power until the top of the band, then switch off.
+        // A thermostat: switch on when the tank would drop below a quarter of its band (or
+        // below what it needs to end the horizon at the terminal temperature, as the plan
+        // must), heat at full power to the top of the band, then switch off.
         const kw = new Float64Array(T);
         const temps = new Float64Array(T);
         const starts: number[] = [];
+        const needed = new Float64Array(T);
+        needed[T - 1] = terminal;
+        for (let t = T - 1; t > 0; t--) {
+          const fullHeat = (dt * (cop[t]! * maxKw - demandKw[t]! + uaKw * ambient[t]!)) / capacityKwhPerK;
+          needed[t - 1] = Math.max(lowest, (needed[t]! - fullHeat) / (1 - (dt * uaKw) / capacityKwhPerK));
+        }
         const switchOn = lowest + 0.25 * (highest - lowest);
         let running = initiallyOn;
         let temp = initial;
         for (let t = 0; t < T; t++) {
-          if (!running && next(temp, 0, t) < switchOn) {
+          if (!running && next(temp, 0, t) < Math.max(switchOn, needed[t]!)) {
             running = true;
             starts.push(t);
           }

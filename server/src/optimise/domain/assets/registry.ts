@@ -97,6 +97,11 @@ export interface AssetSteps {
 export interface BuiltAsset {
   /** The asset's plan from a solution vector. */
   read(x: Float64Array): AssetSteps;
+  /**
+   * Values for its binaries that make the asset do what `steps` says: turns the baseline (or
+   * any plan) into a MIP start, so the solver has a feasible plan from its first second.
+   */
+  start?(steps: AssetSteps): readonly (readonly [VarId, number])[];
 }
 
 export interface Asset {

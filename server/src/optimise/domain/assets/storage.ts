@@ -48,6 +48,7 @@ registerAsset({
       build(ctx) {
         const { model } = ctx;
         const charge: number[] = [];
+        const charging = new Map<number, number>();
         const discharge: number[] = [];
         const soc: number[] = [];
         for (let t = 0; t < T; t++) {
@@ -60,9 +61,10 @@ registerAsset({
           const previous: [number, number][] = t === 0 ? [] : [[soc[t - 1]!, -1]];
           model.constraint(ctx.name('soc', t), [[e, 1], ...previous, [c, -etaC * dt], [d, dt / etaD]], '=', t === 0 ? initialKwh : 0);
           if (ctx.negativePriceAt(t) && maxChargeKw * availability[t]! > 0 && maxDischargeKw * availability[t]! > 0) {
-            const charging = model.binary(ctx.name('charging', t));
-            model.constraint(ctx.name('conly', t), [[c, 1], [charging, -maxChargeKw * availability[t]!]], '<=', 0);
-            model.constraint(ctx.name('donly', t), [[d, 1], [charging, maxDischargeKw * availability[t]!]], '<=', maxDischargeKw * availability[t]!);
+            const y = model.binary(ctx.name('charging', t));
+            charging.set(t, y);
+            model.constraint(ctx.name('conly', t), [[c, 1], [y, -maxChargeKw * availability[t]!]], '<=', 0);
+            model.constraint(ctx.name('donly', t), [[d, 1], [y, maxDischargeKw * availability[t]!]], '<=', maxDischargeKw * availability[t]!);
           }
           ctx.bus.inject(t, [[d, 1], [c, -1]]);
           ctx.bus.declareRange(t, maxDischargeKw * availability[t]!, maxChargeKw * availability[t]!);
@@ -73,18 +75,27 @@ registerAsset({
             energyWh: Int32Array.from(charge, (c, t) => stepWh(x[c]! - x[discharge[t]!]!, horizon)),
             socWh: soc.map((e) => Math.round(x[e]! * 1000)),
           }),
+          start: (steps) => [...charging].map(([t, y]) => [y, steps.energyWh[t]! > 0 ? 1 : 0] as const),
         };
       },
       baseline(surplusWh) {
-        // Self-consumption mode, as inverters do by default: store surplus, cover deficit.
+        // Self-consumption mode, as inverters do by default: store surplus, cover deficit; but
+        // end at the terminal SoC as the plan must (charging from the grid as late as
+        // possible), so that plan and baseline leave the same energy behind.
         const energyWh = new Int32Array(T);
         const socWh: number[] = [];
+        const neededWh = new Float64Array(T);
+        neededWh[T - 1] = terminalSoc * capacityKwh * 1000;
+        for (let t = T - 1; t > 0; t--) neededWh[t - 1] = Math.max(0, neededWh[t]! - etaC * dt * maxChargeKw * availability[t]! * 1000);
         let e = initialKwh * 1000;
         for (let t = 0; t < T; t++) {
           const s = surplusWh[t]!;
+          const chargeLimit = Math.min(maxChargeKw * availability[t]! * dt * 1000, Math.max(0, (highestKwh * 1000 - e) / etaC));
+          const floorWh = Math.max(socMin * capacityKwh * 1000, neededWh[t]!);
           let wh = 0;
-          if (s > 0) wh = Math.min(s, maxChargeKw * availability[t]! * dt * 1000, Math.max(0, (socMax * capacityKwh * 1000 - e) / etaC));
-          else if (s < 0) wh = -Math.min(-s, maxDischargeKw * availability[t]! * dt * 1000, Math.max(0, (e - socMin * capacityKwh * 1000) * etaD));
+          if (s > 0) wh = Math.min(s, chargeLimit);
+          else if (s < 0) wh = -Math.min(-s, maxDischargeKw * availability[t]! * dt * 1000, Math.max(0, (e - floorWh) * etaD));
+          if (e + (wh > 0 ? wh * etaC : wh / etaD) < neededWh[t]!) wh = Math.min(chargeLimit, Math.ceil((neededWh[t]! - e) / etaC));
           wh = Math.trunc(wh);
           e += wh > 0 ? wh * etaC : wh / etaD;
           energyWh[t] = wh;

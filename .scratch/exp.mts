@@ -1,0 +1,18 @@
+import { readFileSync } from 'node:fs';
+import * as highsModule from 'highs';
+import '../server/src/optimise/domain/assets/index.ts';
+import { parseScenario } from '../server/src/optimise/domain/scenario.ts';
+import { buildModel, startFrom } from '../server/src/optimise/domain/build.ts';
+import { baseline } from '../server/src/optimise/domain/plan.ts';
+import { solve } from '../server/src/optimise/solver-thread.ts';
+const load = highsModule.default as unknown as typeof highsModule.default.default;
+const highs = await load();
+const scenario = parseScenario(JSON.parse(readFileSync(process.argv[2]!, 'utf8')));
+const built = buildModel(scenario);
+const base = baseline(scenario);
+const start = startFrom(built, base);
+console.log('baseline objective', base.totals.objective);
+const t0 = performance.now();
+const r = solve(highs, { id: 1, model: built.model, settings: { timeLimitS: Number(process.argv[3] ?? 20), relativeGap: 0.005, absoluteGap: 1 }, warmStart: process.argv[4] === 'nostart' ? undefined : start });
+const { solution, ...rest } = r;
+console.log(rest, (performance.now() - t0) / 1000);
