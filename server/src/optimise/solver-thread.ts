@@ -15,6 +15,10 @@ import type { SolveRequest, SolveResponse } from './solver-protocol.js';
 export const loadHighs = highsModule.default as unknown as typeof highsModule.default.default;
 
 const FEASIBILITY_TOLERANCE = 1e-6;
+/** Time for the small MIP that repairs one asset in a rounding with no deadline. */
+const REPAIR_LIMIT_S = 30;
+/** HiGHS-js takes only finite option values: "no time limit". */
+const NO_LIMIT_S = 1e9;
 /** Models up to this many columns get an infeasible subsystem computed to explain infeasibility. */
 const IIS_MAX_COLUMNS = 50_000;
 
@@ -224,6 +228,29 @@ function roundRelaxation(highs: Highs, model: MilpModel, deadlineMs: number): { 
     const release = (j: number) => lp.changeColBounds(j, columns.lower[j]!, columns.upper[j]!);
     const fixed = new Uint8Array(columns.names.length);
     let batchLimit = Number.POSITIVE_INFINITY;
+    const repaired = new Set<string>();
+    const repairAsset = (stuck: number): Float64Array | null => {
+      const asset = columns.names[stuck]!.split('.').slice(0, 2).join('.');
+      if (repaired.has(asset)) return null;
+      repaired.add(asset);
+      const own = integers.filter((j) => columns.names[j]!.startsWith(`${asset}.`));
+      for (const j of own) {
+        fixed[j] = 0;
+        release(j);
+      }
+      lp.changeColsIntegrality({ kind: 'set', indices: Int32Array.from(own) }, new Int32Array(own.length).fill(1));
+      lp.options.set({ presolve: 'on', time_limit: Number.isFinite(deadlineMs) ? Math.max(1, (deadlineMs - performance.now()) / 1000) : REPAIR_LIMIT_S });
+      lp.run();
+      const found = Number(lp.info.get('primal_solution_status')) === highs.constants.solutionStatus.feasible ? lp.getSolution().colValue : null;
+      lp.changeColsIntegrality({ kind: 'set', indices: Int32Array.from(own) }, new Int32Array(own.length));
+      lp.options.set({ presolve: 'off', time_limit: NO_LIMIT_S });
+      if (!found) return null;
+      for (const j of own) {
+        fixed[j] = 1;
+        fix(j, Math.round(found[j]!));
+      }
+      return solveLp();
+    };
     for (;;) {
       if (performance.now() > deadlineMs) return { solution: null, bound, rounds, reason: 'out of time', infeasible: false };
       const fractional: number[] = [];
@@ -254,9 +281,14 @@ function roundRelaxation(highs: Highs, model: MilpModel, deadlineMs: number): { 
       }
       if (!next) {
         for (const j of batch) release(j);
-        if (batch.length === 1) return { solution: null, bound, rounds, reason: `no rounding of ${columns.names[batch[0]!]} keeps the plan feasible`, infeasible: false };
-        batchLimit = Math.ceil(batch.length / 2);
-        continue;
+        if (batch.length > 1) {
+          batchLimit = Math.ceil(batch.length / 2);
+          continue;
+        }
+        // A dead end: this asset's earlier roundings leave no way for this binary. Its
+        // binaries are released and solved as a small MIP with everything else held.
+        next = repairAsset(batch[0]!);
+        if (!next) return { solution: null, bound, rounds, reason: `no rounding of ${columns.names[batch[0]!]} keeps the plan feasible`, infeasible: false };
       }
       x = next;
     }
