@@ -210,14 +210,20 @@ function roundRelaxation(highs: Highs, model: MilpModel, deadlineMs: number): { 
     lp.options.set({ output_flag: false });
     const codes = highs.constants.modelStatus;
     let rounds = 0;
+    const outOfTime = { solution: null, bound: null, rounds: 0, reason: 'out of time', infeasible: false } as const;
+    const timedOut = () => lp.getModelStatus() === codes.timeLimit;
     const solveLp = (): Float64Array | null => {
       rounds++;
+      // Each LP gets what is left before the deadline, so a large one cannot overrun it.
+      lp.zeroAllClocks();
+      lp.options.set({ time_limit: Number.isFinite(deadlineMs) ? Math.max(0.01, (deadlineMs - performance.now()) / 1000) : NO_LIMIT_S });
       lp.run();
       return lp.getModelStatus() === codes.optimal ? lp.getSolution().colValue : null;
     };
     let x = solveLp();
     if (!x) {
       const status = lp.getModelStatus();
+      if (timedOut()) return { ...outOfTime, rounds };
       const infeasible = status === codes.infeasible || status === codes.unboundedOrInfeasible;
       return { solution: null, bound: null, rounds, reason: 'the LP relaxation has no solution', infeasible, ...(infeasible ? { conflict: conflictOf(lp, model) } : {}) };
     }
@@ -239,11 +245,12 @@ function roundRelaxation(highs: Highs, model: MilpModel, deadlineMs: number): { 
         release(j);
       }
       lp.changeColsIntegrality({ kind: 'set', indices: Int32Array.from(own) }, new Int32Array(own.length).fill(1));
-      lp.options.set({ presolve: 'on', time_limit: Number.isFinite(deadlineMs) ? Math.max(1, (deadlineMs - performance.now()) / 1000) : REPAIR_LIMIT_S });
+      lp.zeroAllClocks();
+      lp.options.set({ presolve: 'on', time_limit: Number.isFinite(deadlineMs) ? Math.max(0.01, (deadlineMs - performance.now()) / 1000) : REPAIR_LIMIT_S });
       lp.run();
       const found = Number(lp.info.get('primal_solution_status')) === highs.constants.solutionStatus.feasible ? lp.getSolution().colValue : null;
       lp.changeColsIntegrality({ kind: 'set', indices: Int32Array.from(own) }, new Int32Array(own.length));
-      lp.options.set({ presolve: 'off', time_limit: NO_LIMIT_S });
+      lp.options.set({ presolve: 'off' });
       if (!found) return null;
       for (const j of own) {
         fixed[j] = 1;
@@ -252,7 +259,7 @@ function roundRelaxation(highs: Highs, model: MilpModel, deadlineMs: number): { 
       return solveLp();
     };
     for (;;) {
-      if (performance.now() > deadlineMs) return { solution: null, bound, rounds, reason: 'out of time', infeasible: false };
+      if (performance.now() > deadlineMs) return { ...outOfTime, bound, rounds };
       const fractional: number[] = [];
       for (const j of integers) {
         if (fixed[j]) continue;
@@ -275,10 +282,11 @@ function roundRelaxation(highs: Highs, model: MilpModel, deadlineMs: number): { 
       const batch = fractional.slice(0, Math.min(batchLimit, fractional.length));
       for (const j of batch) fix(j, Math.round(current[j]!));
       let next = solveLp();
-      if (!next) {
+      if (!next && !timedOut()) {
         for (const j of batch) fix(j, 1 - Math.round(current[j]!));
         next = solveLp();
       }
+      if (!next && timedOut()) return { ...outOfTime, bound, rounds };
       if (!next) {
         for (const j of batch) release(j);
         if (batch.length > 1) {

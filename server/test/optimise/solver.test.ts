@@ -20,10 +20,10 @@ describe('solver runner (worker thread)', () => {
     const built = buildModel(community(3));
     let ticks = 0;
     const timer = setInterval(() => { ticks++; }, 5);
-    const result = await solver.solve(built.model, { timeLimitS: 60, relativeGap: 0.001, absoluteGap: 0 });
+    const result = await solver.solve(built.model, { timeLimitS: 60, relativeGap: 0.005, absoluteGap: 0 });
     clearInterval(timer);
     expect(result.status).toBe('optimal');
-    expect(result.relativeGap).toBeLessThanOrEqual(0.001);
+    expect(result.relativeGap).toBeLessThanOrEqual(0.005);
     expect(result.size.integers).toBeGreaterThan(100);
     expect(worstViolation(built.model, result.solution!).amount).toBeLessThan(1e-6);
     // A solve on the event loop would have let no timer fire until it returned.

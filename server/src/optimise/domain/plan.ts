@@ -1,5 +1,5 @@
 import { formatMinor, formatNano, minorDigits, roundToMinor, type Nano } from '../../kernel/money.js';
-import type { Asset, AssetSteps, Connection } from './assets/index.js';
+import type { Asset, AssetSteps, Connection, ConnectionTotals } from './assets/index.js';
 import type { BuiltModel } from './build.js';
 import { stepInstant } from './horizon.js';
 import type { Scenario } from './scenario.js';
@@ -18,18 +18,13 @@ export interface AssetOutcome {
   readonly steps: AssetSteps;
 }
 
-export interface SiteOutcome {
+export interface SiteOutcome extends ConnectionTotals {
   /** null for the community's own bus (its connection and shared assets). */
   readonly siteId: string | null;
   readonly member: string | undefined;
   readonly assets: readonly AssetOutcome[];
-  readonly importWh: Int32Array;
-  readonly exportWh: Int32Array;
   /** Energy cost at this bus's connection plus its assets' start costs, exact. */
   readonly costNano: Nano;
-  readonly peakImportW: number;
-  readonly co2Grams: number;
-  readonly limitViolations: readonly number[];
 }
 
 export interface Totals {
@@ -90,12 +85,8 @@ export function evaluate(scenario: Scenario, assetSteps: readonly (readonly Asse
       siteId: bus.siteId,
       member: bus.member,
       assets: bus.assets.map((a, k) => ({ id: a.id, type: a.type, steps: steps[k]! })),
-      importWh: totals.importWh,
-      exportWh: totals.exportWh,
+      ...totals,
       costNano: totals.costNano + nanoOf(extra),
-      peakImportW: totals.peakImportW,
-      co2Grams: totals.co2Grams,
-      limitViolations: totals.limitViolations,
     };
   });
   const community = sites[sites.length - 1]!;
