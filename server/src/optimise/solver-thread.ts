@@ -22,7 +22,7 @@ const NO_LIMIT_S = 1e9;
 /** Models up to this many columns get an infeasible subsystem computed to explain infeasibility. */
 const IIS_MAX_COLUMNS = 50_000;
 
-export function modelData(highs: Highs, model: MilpModel): ModelData {
+function modelData(highs: Highs, model: MilpModel): ModelData {
   const { columns, rows } = model;
   const m = rows.names.length;
   const rowLower = new Float64Array(m);
@@ -157,7 +157,7 @@ export function solve(highs: Highs, request: SolveRequest): SolveResult {
  * those binaries fixed (and any other binary rounded from the relaxation is left free for the
  * LP). A start whose LP is infeasible is dropped: the solver then starts without one.
  */
-export function completeStart(highs: Highs, model: MilpModel, warmStart: WarmStart): Float64Array | null {
+function completeStart(highs: Highs, model: MilpModel, warmStart: WarmStart): Float64Array | null {
   const data = modelData(highs, model);
   const lower = Float64Array.from(data.colLower);
   const upper = Float64Array.from(data.colUpper);
