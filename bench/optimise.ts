@@ -1,5 +1,6 @@
 /**
- * Optimisation benchmark (`npm run bench:optimise`, add `-- --record` to update bench/RESULTS.md).
+ * Optimisation benchmark (`npm run bench:optimise`, add `-- --record` to update bench/RESULTS.md,
+ * `-- 50` for one size).
  *
  * Generated communities (server/src/optimise/generate.ts): every household a load, a battery and
  * one deferrable appliance, 60 % with PV, every fifth an EV (minimum charging power), every fifth
@@ -125,7 +126,9 @@ if (process.argv[2] === '--child') {
   const header = `Measured ${machine()} with \`npm run bench:optimise\`; 1-minute load average at the start ${loadavg()[0]!.toFixed(1)} (the machine is shared with other sessions: above 2 on 2 CPUs every figure is slower).`;
   console.log(header);
   const rows: Figures[] = [];
-  for (const c of CASES) {
+  // `npm run bench:optimise -- 50` runs one size only.
+  const only = process.argv.slice(2).map(Number).filter((n) => n > 0);
+  for (const c of CASES.filter((x) => only.length === 0 || only.includes(x.households))) {
     const figures = await new Promise<Figures>((resolve, reject) => {
       const child = fork(self, ['--child', String(c.households)], { execArgv: ['--import', 'tsx'] });
       child.once('message', (m) => resolve(m as Figures));

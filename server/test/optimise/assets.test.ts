@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildModel, InfeasibleScenarioError } from '../../src/optimise/domain/build.js';
+import { planDocument } from '../../src/optimise/domain/plan.js';
 import { parseScenario } from '../../src/optimise/domain/scenario.js';
 import { hour, kwh, oneSite, solveScenario } from './support.js';
 
@@ -85,6 +86,10 @@ describe('load and grid connection', () => {
     const s = await solveScenario(raw);
     expect(s.result.objective).toBeCloseTo(0.2 + 0.4, 9);
     expect(Array.from(s.plan.sites[2]!.importWh)).toEqual([2000, 2000]);
+    // Without a plan both would run at once and break the limit; the plan document says so.
+    const doc = planDocument(s.scenario, s.result, s.plan, s.base);
+    expect(doc.sites[2]).toMatchObject({ id: null, baselineLimitViolations: [hour(0)] });
+    expect(doc.sites[0]!.baselineLimitViolations).toBeUndefined();
   });
 });
 

@@ -175,6 +175,8 @@ export interface SitePlan {
   readonly importWh: readonly number[];
   readonly exportWh: readonly number[];
   readonly assets: readonly AssetPlan[];
+  /** Steps at which not optimising would break the connection's limits (the plan never does). */
+  readonly baselineLimitViolations?: readonly string[];
 }
 
 export interface TotalsDocument extends Omit<Totals, 'costNano'> {
@@ -240,6 +242,7 @@ export function planDocument(scenario: Scenario, solve: SolveReport, plan: Outco
       importWh: Array.from(site.importWh),
       exportWh: Array.from(site.exportWh),
       assets: site.assets.map(assetPlan),
+      ...(base.sites[i]!.limitViolations.length > 0 ? { baselineLimitViolations: base.sites[i]!.limitViolations.map((t) => stepInstant(horizon, t)) } : {}),
     })),
   };
 }

@@ -1,5 +1,5 @@
 import { energyCost, type MicroPrice, type Nano } from '../../../kernel/money.js';
-import { boolean, join, optionalNumber, record, series, type Fields } from '../fields.js';
+import { boolean, join, optionalNumber, price, record, series, type Fields } from '../fields.js';
 import { perKwh, priceSeries, type Horizon } from '../horizon.js';
 import type { Terms } from '../model.js';
 import type { BuildContext, BuiltAsset, ObjectiveWeights } from './registry.js';
@@ -60,7 +60,7 @@ export function parseConnection(raw: unknown, path: string, horizon: Horizon, le
   if (fields.peak !== undefined) {
     const peakPath = join(path, 'peak');
     const peak = record(fields.peak, peakPath, ['pricePerKw', 'limitW']);
-    peakPrice = peak.pricePerKw === undefined ? 0n : priceSeries(peak.pricePerKw, join(peakPath, 'pricePerKw'), { ...horizon, steps: 1 })[0]!;
+    peakPrice = peak.pricePerKw === undefined ? 0n : price(peak.pricePerKw, join(peakPath, 'pricePerKw'));
     const limitW = optionalNumber(peak, 'limitW', peakPath, { min: 0, max: 1e10 });
     if (limitW !== undefined) importLimitKw.forEach((kw, t) => { importLimitKw[t] = Math.min(kw, limitW / 1000); });
   }
