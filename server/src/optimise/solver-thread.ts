@@ -14,6 +14,11 @@ import type { SolveRequest, SolveResponse } from './solver-protocol.js';
 // as ESM, the loader is the default export itself.
 export const loadHighs = highsModule.default as unknown as typeof highsModule.default.default;
 
+/** Set when HiGHS aborted: its WebAssembly instance is unusable, so the thread ends after answering. */
+let aborted = false;
+/** Emscripten's abort throws a WebAssembly.RuntimeError. */
+const isAbort = (error: unknown): boolean => error instanceof Error && error.name === 'RuntimeError';
+
 const FEASIBILITY_TOLERANCE = 1e-6;
 /** Time for the small MIP that repairs one asset in a rounding with no deadline. */
 const REPAIR_LIMIT_S = 30;
@@ -106,7 +111,16 @@ export function solve(highs: Highs, request: SolveRequest): SolveResult {
       mip_abs_gap: settings.absoluteGap,
     });
     if (best) instance.setSolution({ colValue: best.x });
-    instance.run();
+    try {
+      instance.run();
+    } catch (error) {
+      // HiGHS-js aborts on internal failures (running out of WebAssembly memory on a long
+      // search); a plan found before is still good, and the thread is replaced after this.
+      if (!isAbort(error) || !best) throw error;
+      aborted = true;
+      const bound = relaxationBound;
+      return { ...base, status: 'time-limit', message: `HiGHS stopped with an internal error (${(error as Error).message}); the best plan found before (from ${best.origin}) is used`, objective: best.objective, bound, ...gaps(best.objective, bound), timeS: elapsedS(), nodes: 0, solution: best.x };
+    }
     const status = instance.getModelStatus();
     const codes = highs.constants.modelStatus;
     const nodes = size.integers > 0 ? Number(instance.info.get('mip_node_count')) : 0;
@@ -314,10 +328,12 @@ if (parentPort) {
     try {
       response = { id: request.id, result: solve(highs, request) };
     } catch (error) {
+      if (isAbort(error)) aborted = true;
       response = { id: request.id, error: (error as Error).message };
     }
     const transfer = 'result' in response && response.result.solution ? [response.result.solution.buffer as ArrayBuffer] : [];
     port.postMessage(response, transfer);
+    if (aborted) process.exit(1);
   });
   port.postMessage({ ready: true });
 }
