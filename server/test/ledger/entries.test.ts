@@ -2,22 +2,13 @@ import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { describe, expect, it } from 'vitest';
 import {
-  ENTRY_KINDS, LedgerError, checkEntrySignatures, commitment, decodeEntry, didKeyFromPublicKey, documentCommitment,
+  ENTRY_KINDS, checkEntrySignatures, commitment, decodeEntry, didKeyFromPublicKey, documentCommitment,
   encodeEntry, flexMessage, marketTrade, settlementClosed, signEntry, statementCorrected, statementIssued, validateEntry,
   type LedgerEntry,
 } from '../../src/ledger/domain/index.js';
 import { ed25519PublicKey } from '../../src/ledger/domain/crypto.js';
 import { SALT, base, member, november, oneOfEachKind, pdf, seed } from './support/entries.js';
-
-function refusal(run: () => unknown): LedgerError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(LedgerError);
-    return error as LedgerError;
-  }
-  throw new Error('expected a refusal');
-}
+import { refusal } from './support/refusal.js';
 
 describe('RFC 8785 canonical JSON (the canonicalize library)', () => {
   it('serialises numbers and strings as the RFC examples do', () => {

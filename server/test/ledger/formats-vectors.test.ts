@@ -6,6 +6,7 @@ import {
 } from '../../src/ledger/domain/index.js';
 import { ed25519PublicKey } from '../../src/ledger/domain/crypto.js';
 import { hex, merkleVector, merkleVectorsPresent } from './support/vectors.js';
+import { refusal } from './support/refusal.js';
 
 interface KeyPair { name: string; keyId: string; vkey: string; skey: string | null; publicKeyHex: string; seedHex?: string }
 interface SignedNoteCase {
@@ -28,16 +29,6 @@ interface DidKeys {
 }
 
 const toHexString = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
-
-function refusal(run: () => unknown): LedgerError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(LedgerError);
-    return error as LedgerError;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe.skipIf(!merkleVectorsPresent)('signed notes (c2sp.org/signed-note, golang.org/x/mod/sumdb/note)', () => {
   const notes = merkleVectorsPresent ? merkleVector<Notes>('notes.json') : undefined;

@@ -1,26 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
-  LedgerError, RECEIPT_FORMAT, checkCosignatures, cosign, cosignatureVerifier, encodeEntry, formatReceiptJson,
+  RECEIPT_FORMAT, checkCosignatures, cosign, cosignatureVerifier, encodeEntry, formatReceiptJson,
   formatReceiptTlogProof, openCheckpoint, parseReceipt, signCheckpoint, signerKeyFromSeed, verifierFromKey,
   verifierKeyOf, verifyDocument, verifyReceipt, addSignatureLines, formatCheckpoint, type Receipt,
 } from '../../src/ledger/domain/index.js';
 import { ed25519PublicKey } from '../../src/ledger/domain/crypto.js';
 import { MemoryLog } from './support/memory-log.js';
 import { oneOfEachKind, pdf } from './support/entries.js';
+import { refusal } from './support/refusal.js';
 
 const logKey = signerKeyFromSeed('ledger.sunny-street.example', new Uint8Array(32).fill(1));
 const logVerifier = verifierFromKey(verifierKeyOf(logKey));
 const encoder = new TextEncoder();
-
-function refusal(run: () => unknown): LedgerError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(LedgerError);
-    return error as LedgerError;
-  }
-  throw new Error('expected a refusal');
-}
 
 function buildLog(): MemoryLog {
   const log = new MemoryLog(logKey);

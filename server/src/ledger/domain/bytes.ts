@@ -34,7 +34,7 @@ export function bytesEqual(a: Bytes, b: Bytes): boolean {
 }
 
 export function concatBytes(...parts: readonly Bytes[]): Bytes {
-  return new Uint8Array(Buffer.concat(parts));
+  return Buffer.concat(parts);
 }
 
 const encoder = new TextEncoder();

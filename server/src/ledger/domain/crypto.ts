@@ -20,15 +20,32 @@ export const ED25519_SEED_SIZE = 32;
 export const ED25519_PUBLIC_KEY_SIZE = 32;
 export const ED25519_SIGNATURE_SIZE = 64;
 
+// Reading a DER key costs ~15 times a signature; the same few keys (the log's, the witnesses')
+// sign and verify over and over, so their key objects are kept.
+const keyObjects = new Map<string, KeyObject>();
+const MAX_CACHED_KEYS = 256;
+
+function cached(id: string, make: () => KeyObject): KeyObject {
+  let key = keyObjects.get(id);
+  if (key === undefined) {
+    if (keyObjects.size >= MAX_CACHED_KEYS) keyObjects.clear();
+    key = make();
+    keyObjects.set(id, key);
+  }
+  return key;
+}
+
 function privateKey(seed: Bytes): KeyObject {
   if (seed.length !== ED25519_SEED_SIZE) throw new RangeError(`an Ed25519 seed is ${ED25519_SEED_SIZE} bytes, not ${seed.length}`);
-  return createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  const der = Buffer.concat([PKCS8_ED25519_PREFIX, seed]);
+  return cached(`private:${der.toString('base64')}`, () => createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }));
 }
 
 function publicKeyObject(publicKey: Bytes): KeyObject | undefined {
   if (publicKey.length !== ED25519_PUBLIC_KEY_SIZE) return undefined;
+  const der = Buffer.concat([SPKI_ED25519_PREFIX, publicKey]);
   try {
-    return createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, publicKey]), format: 'der', type: 'spki' });
+    return cached(`public:${der.toString('base64')}`, () => createPublicKey({ key: der, format: 'der', type: 'spki' }));
   } catch {
     return undefined;
   }

@@ -197,8 +197,9 @@ function object(fields: Record<string, Check>, optional: readonly string[] = [])
   };
 }
 
+const PERIOD_FIELDS = object({ start: INSTANT, end: INSTANT });
 const PERIOD: Check = (value, field) => {
-  object({ start: INSTANT, end: INSTANT })(value, field);
+  PERIOD_FIELDS(value, field);
   const period = value as PeriodText;
   if (parseUtcInstant(period.start)! >= parseUtcInstant(period.end)!) refuse(field, 'start must be before end');
 };
@@ -215,9 +216,10 @@ const TOTALS: Check = (value, field) => {
   }
 };
 
+const SIGNATURE = object({ did: DID, signature: text(/^[A-Za-z0-9+/]{86}==$/, 'a base64 Ed25519 signature') });
 const SIGNATURES: Check = (value, field) => {
   if (!Array.isArray(value) || value.length === 0 || value.length > 16) refuse(field, 'expected 1 to 16 signatures');
-  (value as unknown[]).forEach((sig, i) => object({ did: DID, signature: text(/^[A-Za-z0-9+/]{86}==$/, 'a base64 Ed25519 signature') })(sig, `${field}[${i}]`));
+  (value as unknown[]).forEach((sig, i) => SIGNATURE(sig, `${field}[${i}]`));
 };
 
 const ENVELOPE = { v: (value: unknown, field: string) => { if (value !== ENTRY_VERSION) refuse(field, `this verifier reads entry version ${ENTRY_VERSION}`); }, kind: oneOf(...ENTRY_KINDS), at: INSTANT, community: ID, signatures: SIGNATURES };
@@ -242,13 +244,14 @@ const KIND_FIELDS: Record<EntryKind, { fields: Record<string, Check>; optional?:
   'consent.changed': { fields: { subject: HEX256, grantee: ID, purpose: CODE, state: oneOf('granted', 'revoked'), validUntil: INSTANT }, optional: ['validUntil'] },
 };
 
+const ENTRY_CHECKS = new Map(Object.entries(KIND_FIELDS).map(([kind, spec]) => [kind, object({ ...ENVELOPE, ...spec.fields }, ['signatures', ...(spec.optional ?? [])])]));
+
 /** Checks a whole entry (envelope and the fields of its kind); refuses unknown fields. */
 export function validateEntry(value: unknown): LedgerEntry {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) refuse('entry', 'expected a JSON object');
   const kind = (value as { kind?: unknown }).kind;
-  oneOf(...ENTRY_KINDS)(kind, 'kind');
-  const spec = KIND_FIELDS[kind as EntryKind];
-  object({ ...ENVELOPE, ...spec.fields }, ['signatures', ...(spec.optional ?? [])])(value, 'entry');
+  ENVELOPE.kind(kind, 'kind');
+  ENTRY_CHECKS.get(kind as EntryKind)!(value, 'entry');
   return value as LedgerEntry;
 }
 

@@ -11,18 +11,21 @@ import { LedgerError, isTreeSize } from './errors.js';
 export type Hash = Uint8Array;
 export const HASH_SIZE = 32;
 
-const LEAF_PREFIX = new Uint8Array([0]);
-
 /** Root of the empty tree: SHA-256 of nothing. */
 export const EMPTY_ROOT: Hash = sha256(new Uint8Array(0));
 
+// Leaves and interior nodes are hashed millions of times when a log is built; scratch buffers
+// avoid an allocation per hash (hashing is synchronous, so nothing else can use them in between).
+let leafScratch = new Uint8Array(1024);
+
 /** SHA-256(0x00 ‖ entry). */
 export function leafHash(entry: Bytes): Hash {
-  return sha256(concatBytes(LEAF_PREFIX, entry));
+  if (leafScratch.length < entry.length + 1) leafScratch = new Uint8Array(entry.length + 1);
+  leafScratch[0] = 0;
+  leafScratch.set(entry, 1);
+  return sha256(leafScratch.subarray(0, entry.length + 1));
 }
 
-// Interior nodes are hashed millions of times when a log is built; one scratch buffer avoids an
-// allocation per node (hashing is synchronous, so nothing else can use it in between).
 const nodeScratch = new Uint8Array(1 + 2 * HASH_SIZE);
 nodeScratch[0] = 1;
 
@@ -196,30 +199,39 @@ const half = (x: number) => Math.floor(x / 2);
 const odd = (x: number) => x % 2 === 1;
 
 /**
+ * The walk RFC 9162 §2.1.3.2 and §2.1.4.2 share: fn is the node's index at the current level, sn
+ * the last index of the tree; each proof hash is a left sibling (hashed before the running value)
+ * or a right one. Refuses a path longer or shorter than the tree is deep.
+ */
+function walkPath(fn: number, sn: number, path: readonly Hash[], what: string, visit: (hash: Hash, isLeft: boolean) => void): void {
+  for (const p of path) {
+    if (sn === 0) throw new LedgerError('malformed', `the ${what} is too long`);
+    if (odd(fn) || fn === sn) {
+      visit(p, true);
+      while (!odd(fn) && fn !== 0) {
+        fn = half(fn);
+        sn = half(sn);
+      }
+    } else {
+      visit(p, false);
+    }
+    fn = half(fn);
+    sn = half(sn);
+  }
+  if (sn !== 0) throw new LedgerError('malformed', `the ${what} is too short`);
+}
+
+/**
  * RFC 9162 §2.1.3.2: the root that an inclusion proof leads to from a leaf hash. Refuses proofs
  * of the wrong length or with hashes of the wrong size; the caller compares the root.
  */
 export function rootFromInclusionProof(index: number, size: number, leaf: Hash, proof: readonly Hash[]): Hash {
   checkHash('leaf hash', leaf);
   checkProofLength(proof, inclusionProofRanges(index, size).length, `the inclusion proof for entry ${index} of ${size}`);
-  let fn = index;
-  let sn = size - 1;
   let r = leaf;
-  for (const p of proof) {
-    if (sn === 0) throw new LedgerError('malformed', 'the inclusion proof is too long');
-    if (odd(fn) || fn === sn) {
-      r = nodeHash(p, r);
-      while (!odd(fn) && fn !== 0) {
-        fn = half(fn);
-        sn = half(sn);
-      }
-    } else {
-      r = nodeHash(r, p);
-    }
-    fn = half(fn);
-    sn = half(sn);
-  }
-  if (sn !== 0) throw new LedgerError('malformed', 'the inclusion proof is too short');
+  walkPath(index, size - 1, proof, 'inclusion proof', (p, isLeft) => {
+    r = isLeft ? nodeHash(p, r) : nodeHash(r, p);
+  });
   return r;
 }
 
@@ -257,22 +269,10 @@ export function verifyConsistency(size1: number, size2: number, proof: readonly 
   }
   let fr = path[0]!;
   let sr = path[0]!;
-  for (const c of path.slice(1)) {
-    if (sn === 0) throw new LedgerError('malformed', 'the consistency proof is too long');
-    if (odd(fn) || fn === sn) {
-      fr = nodeHash(c, fr);
-      sr = nodeHash(c, sr);
-      while (!odd(fn) && fn !== 0) {
-        fn = half(fn);
-        sn = half(sn);
-      }
-    } else {
-      sr = nodeHash(sr, c);
-    }
-    fn = half(fn);
-    sn = half(sn);
-  }
-  if (sn !== 0) throw new LedgerError('malformed', 'the consistency proof is too short');
+  walkPath(fn, sn, path.slice(1), 'consistency proof', (c, isLeft) => {
+    if (isLeft) fr = nodeHash(c, fr);
+    sr = isLeft ? nodeHash(c, sr) : nodeHash(sr, c);
+  });
   if (!bytesEqual(fr, root1) || !bytesEqual(sr, root2)) {
     throw new LedgerError('log_forked', `the tree of ${size1} entries is not a prefix of the tree of ${size2}: the log was rewritten or forked`);
   }
