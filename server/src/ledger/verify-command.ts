@@ -182,6 +182,7 @@ Exit status: 0 verified, 1 not verified (the reason is printed), 2 the check cou
       try {
         if ((options.receipt === undefined) === (options.consistency === undefined)) throw new VerifyInputError('give either --receipt or --consistency');
         if (options.receipt !== undefined) {
+          if (options.url !== undefined) throw new VerifyInputError('--url goes with --consistency; a receipt is checked without any server');
           const result = await verifyReceiptFile({ receipt: options.receipt, key: options.key, statement: options.statement, origin: options.origin });
           out(options.json ? JSON.stringify(result, null, 2) : formatReceiptResult(result));
         } else {

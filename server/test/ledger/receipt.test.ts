@@ -91,6 +91,16 @@ describe('receipts', () => {
   });
 });
 
+describe('checkpoints', () => {
+  it('sign their extension lines with the rest, and refuse empty ones', () => {
+    const note = signCheckpoint({ origin: logKey.name, size: 3, rootHash: new Uint8Array(32).fill(7), extensions: ['gridshare.org/ledger/v1', 'time 1800000000'] }, logKey);
+    expect(openCheckpoint(note, logVerifier).checkpoint.rest).toBe('gridshare.org/ledger/v1\ntime 1800000000\n');
+    expect(refusal(() => openCheckpoint(note.replace('time 1800000000', 'time 1800000001'), logVerifier)).reason).toBe('bad_signature');
+    expect(refusal(() => formatCheckpoint({ origin: logKey.name, size: 3, rootHash: new Uint8Array(32), extensions: [''] })).message).toMatch(/non-empty single lines/);
+    expect(refusal(() => formatCheckpoint({ origin: logKey.name, size: -1, rootHash: new Uint8Array(32) })).reason).toBe('out_of_range');
+  });
+});
+
 describe('checkpoints with witness cosignatures', () => {
   const log = buildLog();
   const body = formatCheckpoint({ origin: log.origin, size: log.size, rootHash: log.root() });

@@ -28,7 +28,7 @@ export interface Receipt {
 }
 
 export function formatReceiptJson(receipt: Receipt): string {
-  const entry: unknown = JSON.parse(decodeUtf8(receipt.entry) ?? 'null');
+  const entry = decodeEntry(receipt.entry);
   return `${JSON.stringify({ format: RECEIPT_FORMAT, entry, proof: formatTlogProof({ ...receipt.proof, extra: undefined }) }, null, 2)}\n`;
 }
 
