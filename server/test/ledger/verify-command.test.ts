@@ -207,5 +207,5 @@ describe('gridshare verify', () => {
     expect(altered.stderr).toMatch(/^NOT VERIFIED \(entry_mismatch\): the file is not the document/);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/give either --receipt or --consistency/);
-  });
+  }, 90_000); // three processes start tsx at once: slow on a loaded 2-core machine
 });

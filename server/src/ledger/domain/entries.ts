@@ -170,10 +170,13 @@ const COUNT: Check = (value, field) => {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) refuse(field, 'expected a whole number ≥ 0');
 };
 
-/** A UTC instant written exactly as formatUtcInstant writes it (one spelling per instant). */
+/** The one spelling formatUtcInstant gives an instant: seconds always, milliseconds only when not zero. */
+const CANONICAL_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.(?!000)\d{3})?Z$/;
+
 const INSTANT: Check = (value, field) => {
-  const ms = typeof value === 'string' ? parseUtcInstant(value) : undefined;
-  if (ms === undefined || formatUtcInstant(ms) !== value) refuse(field, 'expected a UTC instant like 2026-01-31T23:00:00Z');
+  if (typeof value !== 'string' || !CANONICAL_INSTANT.test(value) || parseUtcInstant(value) === undefined) {
+    refuse(field, 'expected a UTC instant like 2026-01-31T23:00:00Z');
+  }
 };
 
 const DID: Check = (value, field) => {
