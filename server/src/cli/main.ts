@@ -7,6 +7,7 @@ import { registerDecodeCommand } from '../meters/decode-command.js';
 import { registerEdaCommand } from '../sharing/eda/inspect-command.js';
 import { registerMarketCommands } from '../market/commands.js';
 import { registerUftpCommands } from '../flex/commands.js';
+import { registerVerifyCommand } from '../ledger/verify-command.js';
 
 const program = new Command('gridshare')
   .description('Gridshare: the open-source platform for local energy communities')
@@ -20,6 +21,7 @@ registerDecodeCommand(program);
 registerEdaCommand(program);
 registerMarketCommands(program);
 registerUftpCommands(program);
+registerVerifyCommand(program);
 
 try {
   await program.parseAsync(process.argv);
