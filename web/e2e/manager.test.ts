@@ -132,6 +132,24 @@ describe('web app: manager', () => {
     expect(errors).toEqual([]);
   });
 
+  it('invites by email and revokes the invitation', async () => {
+    await page.goto(`/manage/${w.communityA}/members`);
+    const section = page.getByRole('region', { name: 'Invitations' });
+    await section.getByText('Invite someone').click();
+    const email = `guest-${Date.now()}@example.org`;
+    await section.getByLabel('Email').fill(email);
+    await section.getByRole('button', { name: 'Invite' }).click();
+    await expect.poll(() => section.getByRole('status').textContent()).toBe(`Invitation to ${email} recorded.`);
+    const open = section.getByRole('list', { name: 'Open invitations' });
+    await expect.poll(() => open.textContent()).toContain(email);
+    await open.getByRole('button', { name: `Revoke the invitation to ${email}` }).click();
+    await expect.poll(async () => (await api(`/api/v1/communities/${w.communityA}/invitations?state=revoked`)).body
+      .map((i: { email: string }) => i.email)).toContain(email);
+    await expect.poll(() => open.count()).toBe(0);
+    expect(await section.textContent()).toContain('No open invitation.');
+    expect(errors).toEqual([]);
+  });
+
   it('moves the start of a member\'s part in the sharing to a local day', async () => {
     await page.goto(`/manage/${w.communityA}/members`);
     // The row's name starts with the display name; memberA's email can contain "memberA2" (it ends in the process id).

@@ -41,7 +41,7 @@ function currentMembership(memberships: Membership[], params: Record<string, str
 }
 
 function Nav({ params, path }: { params: Record<string, string>; path: string }) {
-  const { me, communities, logout } = useSession();
+  const { me, communities, invitations, logout } = useSession();
   const [open, setOpen] = useState(false);
   useEffect(() => setOpen(false), [path]);
   const memberships = activeMemberships(me);
@@ -84,7 +84,7 @@ function Nav({ params, path }: { params: Record<string, string>; path: string })
           </ul>
         )}
         <ul aria-label="Account">
-          {link('/communities', 'Communities')}
+          {link('/communities', invitations.length > 0 ? `Communities (${invitations.length} invitation${invitations.length === 1 ? '' : 's'})` : 'Communities')}
           {link('/account', 'Account')}
           <li><button type="button" class="link" onClick={() => void logout().then(() => navigate('/login'))}>Log out</button></li>
         </ul>

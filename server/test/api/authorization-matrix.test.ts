@@ -42,6 +42,19 @@ async function freshCommunity(tp: TestPlatform, w: World): Promise<string> {
   return response.body.id;
 }
 
+async function invitationToA(tp: TestPlatform, w: World, email: string): Promise<string> {
+  const response = await tp.call('POST', `/api/v1/communities/${w.communityA}/invitations`, { token: w.managerA.token, body: { email } });
+  if (response.status !== 201) throw new Error(`invitation: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body.id;
+}
+
+/** A fresh invitation of memberB to a new community of managerA's. */
+async function invitationToMemberB(tp: TestPlatform, w: World): Promise<string> {
+  const communityId = await freshCommunity(tp, w);
+  const response = await tp.call('POST', `/api/v1/communities/${communityId}/invitations`, { token: w.managerA.token, body: { email: w.memberB.email } });
+  return response.body.id;
+}
+
 async function freshMemberOfA(tp: TestPlatform, w: World, state: 'requested' | 'active'): Promise<string> {
   const email = `${unique('joiner')}@example.org`;
   const signup = await tp.call('POST', '/api/v1/auth/signup', { body: { email, password: 'joiner-password-1', displayName: 'Joiner' } });
@@ -92,8 +105,23 @@ const cases: Case[] = [
       if (role === 'memberA2') expect(ids).toEqual([w.memberIdA2]);
       if (role === 'managerA' || role === 'admin') expect(ids).toEqual(expect.arrayContaining([w.memberIdA, w.memberIdA2]));
     } },
-  { method: 'POST', route: '/api/v1/communities/:id/members', url: (w) => `/api/v1/communities/${w.communityA}/members`,
-    body: (w) => ({ email: w.outsider.email }), expect: { ...managersOfA(201), admin: 409 } },
+  { method: 'POST', route: '/api/v1/communities/:id/invitations', url: (w) => `/api/v1/communities/${w.communityA}/invitations`,
+    body: () => ({ email: `${unique('invited')}@example.org` }), expect: managersOfA(201),
+    check: (_role, body) => expect(Object.keys(body).sort()).toEqual(['communityId', 'createdAt', 'decidedAt', 'email', 'id', 'role', 'state']) },
+  { method: 'GET', route: '/api/v1/communities/:id/invitations', url: (w) => `/api/v1/communities/${w.communityA}/invitations`, expect: managersOfA(200) },
+  { method: 'DELETE', route: '/api/v1/invitations/:id', url: (w, tp) => invitationToA(tp, w, `${unique('revoked')}@example.org`).then((id) => `/api/v1/invitations/${id}`),
+    expect: managersOfA(204) },
+  { method: 'GET', route: '/api/v1/me/invitations', url: () => '/api/v1/me/invitations', expect: usersOnly(200),
+    check: (role, body) => {
+      // Each sees only what is addressed to them: memberB has an open invitation (made in beforeAll), nobody else any.
+      if (role === 'memberB') expect(body.length).toBeGreaterThan(0);
+      else expect(body).toEqual([]);
+    } },
+  // Addressed to memberB, to a throwaway community of managerA's (accepting must not change who belongs to A or B).
+  { method: 'POST', route: '/api/v1/invitations/:id/accept', url: (w, tp) => invitationToMemberB(tp, w).then((id) => `/api/v1/invitations/${id}/accept`),
+    expect: { ...usersOnly(404), memberB: 200 } },
+  { method: 'POST', route: '/api/v1/invitations/:id/decline', url: (w, tp) => invitationToMemberB(tp, w).then((id) => `/api/v1/invitations/${id}/decline`),
+    expect: { ...usersOnly(404), memberB: 204 } },
   { method: 'POST', route: '/api/v1/communities/:id/join-requests', url: (w) => `/api/v1/communities/${w.communityA}/join-requests`,
     body: () => ({}), expect: { ...usersOnly(409), memberB: 201, managerB: 201, admin: 201 } },
   { method: 'GET', route: '/api/v1/members/:id', url: (w) => `/api/v1/members/${w.memberIdA}`, expect: ownerOfA(200) },
@@ -315,6 +343,7 @@ describe.each(storeKinds)('authorisation matrix on %s', (kind) => {
   beforeAll(async () => {
     tp = await startTestPlatform(kind);
     world = await buildWorld(tp);
+    await invitationToMemberB(tp, world);
     Object.assign(tokens, {
       anonymous: undefined,
       memberA: world.memberA.token,

@@ -1,16 +1,18 @@
 import { useState } from 'preact/hooks';
 import { get, post } from '../api/client.js';
-import type { CommunityListing, Comparison, Member } from '../api/types.js';
+import type { CommunityListing, Comparison, Member, ReceivedInvitation } from '../api/types.js';
 import { Badge, Empty, ErrorNote, Field, Loading, Page } from '../components/ui.js';
 import { formatter } from '../lib/format.js';
 import { formValues, useAction, useApi } from '../lib/hooks.js';
 import { ruleName } from '../lib/rules.js';
+import { navigate } from '../router.js';
+import { memberPath } from '../routes.js';
 import { useSession } from '../session.js';
 
 const MAX_COMPARED = 5;
 
 export default function Communities() {
-  const { me, refresh } = useSession();
+  const { me, invitations, refresh } = useSession();
   const [query, setQuery] = useState('');
   const results = useApi<CommunityListing[]>(`/api/v1/communities?${query}`);
   const [selected, setSelected] = useState<string[]>([]);
@@ -28,6 +30,7 @@ export default function Communities() {
 
   return (
     <Page title="Communities">
+      {invitations.length > 0 && <Invitations invitations={invitations} onDecided={refresh} />}
       <form class="card search" role="search" onSubmit={search}>
         <Field id="search-q" label="Name"><input id="search-q" name="q" type="search" /></Field>
         <Field id="search-postcode" label="Postcode"><input id="search-postcode" name="postcode" pattern="[A-Za-z0-9 \-]{1,16}" /></Field>
@@ -65,6 +68,43 @@ export default function Communities() {
       </section>
       {comparison && <ComparisonTable rows={comparison} />}
     </Page>
+  );
+}
+
+/** Invitations to the person's email: accepting makes them a member at once. */
+function Invitations({ invitations, onDecided }: { invitations: ReceivedInvitation[]; onDecided: () => Promise<void> }) {
+  return (
+    <section class="card" aria-labelledby="invitations-heading">
+      <h2 id="invitations-heading">Invitations</h2>
+      <ul class="rows" aria-label="Invitations">
+        {invitations.map((invitation) => <InvitationRow key={invitation.id} invitation={invitation} onDecided={onDecided} />)}
+      </ul>
+    </section>
+  );
+}
+
+function InvitationRow({ invitation, onDecided }: { invitation: ReceivedInvitation; onDecided: () => Promise<void> }) {
+  const action = useAction();
+  const { community, role } = invitation;
+  const accept = () => void action.run(async () => {
+    const member = await post<Member>(`/api/v1/invitations/${invitation.id}/accept`);
+    await onDecided();
+    navigate(memberPath(member.id));
+  });
+  const decline = () => void action.run(async () => {
+    await post(`/api/v1/invitations/${invitation.id}/decline`);
+    await onDecided();
+  });
+  return (
+    <li>
+      <div><strong>{community.name}</strong> <small class="muted">invites you as {role === 'manager' ? 'a manager' : 'a member'}</small></div>
+      {community.description && <p class="muted">{community.description}</p>}
+      <div class="row-actions">
+        <button type="button" disabled={action.busy} onClick={accept}>Accept<span class="sr-only"> the invitation to {community.name}</span></button>
+        <button type="button" class="secondary" disabled={action.busy} onClick={decline}>Decline<span class="sr-only"> the invitation to {community.name}</span></button>
+      </div>
+      <ErrorNote error={action.error} />
+    </li>
   );
 }
 
