@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import { openDb, type StoreConfig } from '../server/src/store/db.js';
 import { migrate } from '../server/src/store/migrate.js';
 import { provisionBatch } from '../server/src/provisioning/service.js';
-import { ArtefactStore } from '../server/src/provisioning/artefact-store.js';
-import { benchCommunity } from './lib/community.js';
+import { benchCommunity, benchProvisioning } from './lib/community.js';
 import { machine, peakRssMb, recordSection } from './lib/report.js';
 
 const count = Number(process.argv[process.argv.indexOf('--count') + 1]) || 10_000;
@@ -22,13 +21,12 @@ async function run(store: StoreConfig, label: string) {
   try {
     await migrate(db);
     const { communityId, manager } = await benchCommunity(db);
-    const store = new ArtefactStore(join(dir, 'artefacts'));
     const phases: Record<string, number> = {};
     const started = performance.now();
     let last = started;
     let lastPhase = '';
     const batch = await provisionBatch(
-      { db, store, endpoints: { publicUrl: 'https://energy.example.org', mqttUrl: 'mqtts://energy.example.org:8883', hostName: 'energy.example.org' }, deviceChanged: () => undefined },
+      benchProvisioning(db, join(dir, 'artefacts'), { publicUrl: 'https://energy.example.org', mqttUrl: 'mqtts://energy.example.org:8883', hostName: 'energy.example.org' }),
       manager, communityId, { count, kind: 'meter-reader' },
       (done, total, phase) => {
         const now = performance.now();

@@ -34,6 +34,9 @@ import { markSharingDirty, SharingScheduler } from './sharing/service.js';
 import { sharingRoutes } from './sharing/routes.js';
 import { operatorRoutes } from './sharing/operator-routes.js';
 import { billingRoutes } from './billing/routes.js';
+import { DEFAULT_QUOTAS, Quotas, type QuotaLimits } from './quotas/service.js';
+import { quotaRoutes } from './quotas/routes.js';
+import { ArtefactBuilder } from './provisioning/artefact-builder.js';
 
 export interface PlatformOptions {
   store: StoreConfig;
@@ -57,6 +60,8 @@ export interface PlatformOptions {
   liveRecheckMs?: number;
   /** Create the demo community before the platform starts answering. */
   demo?: boolean;
+  /** The installation's default quotas (a platform admin changes them through the API). */
+  quotas?: Partial<QuotaLimits>;
 }
 
 export interface Platform {
@@ -162,6 +167,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       broker?.disconnect(deviceId);
     };
 
+    const quotas = new Quotas({ ...DEFAULT_QUOTAS, ...options.quotas });
     const metrics = createMetrics();
     const app = await createHttp({ db, logger: options.logger ?? false, secureCookies: options.secureCookies ?? false });
     closers.push(() => app.close());
@@ -172,9 +178,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       loginRateLimit: options.loginRateLimit ?? { max: 10, windowMs: 60_000 },
       signupRateLimit: options.signupRateLimit ?? { max: 20, windowMs: 3_600_000 },
     });
-    await registryRoutes(app, { db, deviceChanged, communityChanged: () => sharing.nudge() });
+    await registryRoutes(app, { db, quotas, deviceChanged, communityChanged: () => sharing.nudge() });
+    await quotaRoutes(app, { db, quotas });
     await discoveryRoutes(app, { db });
-    await provisioningRoutes(app, { db, store: new ArtefactStore(options.artefactsDir), endpoints, deviceChanged });
+    await provisioningRoutes(app, { db, store: new ArtefactStore(options.artefactsDir), endpoints, deviceChanged, quotas, builder: new ArtefactBuilder() });
     await ingestRoutes(app, { db, ingest, writer, authenticateDevice });
     await liveRoutes(app, { db, hub: live, ...(options.liveRecheckMs ? { recheckMs: options.liveRecheckMs } : {}) });
     await intervalRoutes(app, { db });

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import type { Db } from '../store/db.js';
+import type { Quotas } from '../quotas/service.js';
 import { errors, IdParams, type Api } from '../http/api.js';
 import * as S from './schemas.js';
 import * as communities from './communities.js';
@@ -13,21 +14,22 @@ const NoContent = { 204: Type.Null() };
 
 export interface RegistryHooks {
   db: Db;
+  quotas: Quotas;
   deviceChanged: (deviceId: string) => void;
   /** After a community's settings changed (its allocation rule or mode marks quarter hours for sharing). */
   communityChanged: (communityId: string) => void;
 }
 
-export async function registryRoutes(app: Api, { db, deviceChanged, communityChanged }: RegistryHooks): Promise<void> {
+export async function registryRoutes(app: Api, { db, quotas, deviceChanged, communityChanged }: RegistryHooks): Promise<void> {
   // Communities (listing and search live in discovery/)
   app.post('/api/v1/communities', {
     schema: {
       tags: ['communities'],
-      summary: 'Create a community; the creator becomes its manager',
+      summary: 'Create a community; the creator becomes its manager (within the quota communitiesPerUser)',
       body: S.CommunityCreate,
-      response: { 201: S.Community, ...errors(400, 401) },
+      response: { 201: S.Community, ...errors(400, 401, 403) },
     },
-  }, async (request, reply) => reply.status(201).send(await communities.createCommunity(db, request.principal, request.body)));
+  }, async (request, reply) => reply.status(201).send(await communities.foundCommunity(db, quotas, request.principal, request.body)));
 
   app.get('/api/v1/communities/:id', {
     schema: { tags: ['communities'], summary: 'One community (public ones for everyone)', params: IdParams, response: { 200: S.Community, ...errors(404) } },
@@ -158,8 +160,8 @@ export async function registryRoutes(app: Api, { db, deviceChanged, communityCha
   }, async (request) => devices.listDevices(db, request.principal, request.params.id));
 
   app.post('/api/v1/communities/:id/devices', {
-    schema: { tags: ['devices'], summary: 'Register one device (managers)', params: IdParams, body: S.DeviceCreate, response: { 201: S.Device, ...errors(400, 401, 403, 404) } },
-  }, async (request, reply) => reply.status(201).send(await devices.createDevice(db, request.principal, request.params.id, request.body)));
+    schema: { tags: ['devices'], summary: 'Register one device (managers; within the quota devicesPerCommunity)', params: IdParams, body: S.DeviceCreate, response: { 201: S.Device, ...errors(400, 401, 403, 404) } },
+  }, async (request, reply) => reply.status(201).send(await devices.createDevice(db, quotas, request.principal, request.params.id, request.body)));
 
   const DeviceParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }) });
   app.get('/api/v1/devices/:id', {
