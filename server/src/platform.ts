@@ -37,6 +37,8 @@ import { billingRoutes } from './billing/routes.js';
 import { DEFAULT_QUOTAS, Quotas, type QuotaLimits } from './quotas/service.js';
 import { quotaRoutes } from './quotas/routes.js';
 import { ArtefactBuilder } from './provisioning/artefact-builder.js';
+import { ConnectionGuard, type ConnectLimit } from './ingest/connection-guard.js';
+import { recordDeviceEvent } from './ingest/device-events.js';
 
 export interface PlatformOptions {
   store: StoreConfig;
@@ -62,6 +64,8 @@ export interface PlatformOptions {
   demo?: boolean;
   /** The installation's default quotas (a platform admin changes them through the API). */
   quotas?: Partial<QuotaLimits>;
+  /** How often one device may connect to the embedded broker (default 20 times a minute). */
+  deviceConnectLimit?: ConnectLimit;
 }
 
 export interface Platform {
@@ -149,11 +153,18 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       closers.push(() => ext.close());
       brokerStatus = { mode: 'external', connected: () => ext.connected() };
     } else {
+      const guard = new ConnectionGuard({
+        limit: options.deviceConnectLimit ?? { max: 20, windowMs: 60_000 },
+        connectedAddress: (clientId) => broker?.connectedAddress(clientId),
+        record: (event) => {
+          recordDeviceEvent(db, event).catch((error: Error) => process.stderr.write(`gridshare: device event not recorded: ${error.message}\n`));
+        },
+      });
       const started = await startEmbeddedBroker({
         port: options.mqtt.port,
         host: options.mqtt.host,
         portExplicit: options.mqtt.explicit,
-        ...embeddedIngestHandlers({ ingest, authenticate: authenticateDevice }),
+        ...embeddedIngestHandlers({ ingest, authenticate: authenticateDevice, guard }),
       });
       broker = started;
       closers.push(() => started.close());

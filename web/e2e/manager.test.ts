@@ -5,7 +5,7 @@ import { strFromU8, unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
 import { signUp, startTestPlatform, type TestPlatform } from '../../server/test/support/platform.js';
 import { buildWorld, PARTICIPATION_START, type World } from '../../server/test/support/world.js';
-import { deviceCredentials } from '../../server/test/support/devices.js';
+import { connectDevice, deviceCredentials, sasFor } from '../../server/test/support/devices.js';
 import { collectPageErrors, launchBrowser, logIn, openContext, PHONE, screenshot, visitByKeyboard } from './browser.js';
 
 describe('web app: manager', () => {
@@ -114,6 +114,19 @@ describe('web app: manager', () => {
     expect(after.primaryKey).not.toBe(before.primaryKey);
     expect(after.secondaryKey).toBe(before.secondaryKey);
     expect(shown).toContain(`SharedAccessKey=${after.primaryKey}`);
+    expect(errors).toEqual([]);
+  });
+
+  it('shows a device whose session a second connection took over', async () => {
+    const credentials = await deviceCredentials(tp, w.managerA.token, w.provisionedA);
+    const original = await connectDevice(tp, w.provisionedA, sasFor(credentials));
+    const clone = await connectDevice(tp, w.provisionedA, sasFor(credentials));
+    await expect.poll(async () => (await api(`/api/v1/communities/${w.communityA}/device-events`)).body.length).toBe(1);
+    await page.goto(`/manage/${w.communityA}/devices`);
+    const events = page.getByRole('list', { name: 'Connection events' });
+    await expect.poll(() => events.textContent()).toContain(`session taken over ${w.provisionedA}`);
+    expect(await events.textContent()).toContain('possibly a cloned device');
+    await Promise.all([original.endAsync(true), clone.endAsync()]);
     expect(errors).toEqual([]);
   });
 

@@ -11,6 +11,7 @@ import { isQuantity, QUANTITY_UNITS } from '../readings/quantities.js';
 import { MESSAGE_LIMITS } from '../readings/message.js';
 import type { AuthenticatedDevice, IngestOutcome, IngestService } from './service.js';
 import type { ReadingWriter } from './writer.js';
+import { listDeviceEvents } from './device-events.js';
 
 /** Checks a device's `Authorization: SharedAccessSignature …` header for the device in the path. */
 export type DeviceAuthenticator = (deviceId: string, authorization: string | undefined) => Promise<AuthenticatedDevice>;
@@ -136,6 +137,29 @@ export async function ingestRoutes(
     options.writer.exchangeRecorded(device.id);
     return reply.status(201).send({ deviceId: device.id, ts: ts.toISOString() });
   });
+
+  app.get('/api/v1/communities/:id/device-events', {
+    schema: {
+      tags: ['ingestion'],
+      summary: 'Connection events of the community\'s devices, newest first (managers): session takeovers (possible cloned device), refused reconnect storms',
+      params: IdParams,
+      querystring: Type.Object({
+        deviceId: Type.Optional(DeviceParams.properties.id),
+        limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+      }, { additionalProperties: false }),
+      response: {
+        200: Type.Array(Type.Object({
+          id: Type.Integer(),
+          deviceId: Type.String(),
+          kind: Type.Enum(['session-takeover', 'reconnects-limited']),
+          address: Type.Union([Type.String(), Type.Null()], { description: 'host:port of the connection that came' }),
+          previousAddress: Type.Union([Type.String(), Type.Null()], { description: 'takeover: host:port of the connection it replaced' }),
+          at: IsoDateTime,
+        })),
+        ...errors(400, 401, 403, 404),
+      },
+    },
+  }, async (request) => listDeviceEvents(db, request.principal, request.params.id, request.query));
 
   const RangeQuery = Type.Object({ from: IsoDateTime, to: IsoDateTime, quantity: Type.Optional(Type.String()) }, { additionalProperties: false });
   const ReadingRows = Type.Array(Type.Object({ deviceId: Type.String(), ts: IsoDateTime, quantity: Type.String(), value: Type.Number() }));

@@ -213,6 +213,7 @@ const cases: Case[] = [
       // The moved reader's counters start at the move for its new owner.
       if (role !== 'memberA2') expect(body.find((s: { deviceId: string }) => s.deviceId === moved.id).messagesTotal).toBe(role === 'memberA' ? 1 : 2);
     } },
+  { method: 'GET', route: '/api/v1/communities/:id/device-events', url: (w) => `/api/v1/communities/${w.communityA}/device-events`, expect: managersOfA(200) },
   { method: 'POST', route: '/api/v1/devices/:id/meter-exchanges', url: (w) => `/api/v1/devices/${w.provisionedA}/meter-exchanges`,
     body: () => ({ ts: '2026-01-01T00:00:00Z' }), expect: ownerOfA(201, 403) },
   { method: 'GET', route: '/api/v1/devices/:id/readings',

@@ -142,6 +142,16 @@ export interface DeviceState {
   lastErrorAt: string | null;
 }
 
+/** Something a device's MQTT connections did that its managers should know. */
+export interface DeviceEvent {
+  id: number;
+  deviceId: string;
+  kind: 'session-takeover' | 'reconnects-limited';
+  address: string | null;
+  previousAddress: string | null;
+  at: string;
+}
+
 export interface Batch {
   id: string;
   communityId: string;

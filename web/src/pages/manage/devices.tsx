@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiError, patch, post, send } from '../../api/client.js';
-import { DEVICE_KINDS, type Batch, type Device, type DeviceState, type MeteringPoint, type Rollback, type RotatedKey } from '../../api/types.js';
+import { DEVICE_KINDS, type Batch, type Device, type DeviceEvent, type DeviceState, type MeteringPoint, type Rollback, type RotatedKey } from '../../api/types.js';
 import { DeviceStateBadge, useDeviceStates } from '../../components/device-state.js';
 import { Async, Badge, Empty, ErrorNote, Field } from '../../components/ui.js';
 import type { Formatter } from '../../lib/format.js';
@@ -43,9 +43,35 @@ export default function ManageDevices({ params }: { params: Record<string, strin
               {(list) => <DeviceTable devices={list} points={points.data ?? []} states={states} fmt={fmt} onChanged={devices.reload} />}
             </Async>
           </section>
+          <DeviceEvents communityId={communityId} fmt={fmt} />
         </>
       )}
     </ManagePage>
+  );
+}
+
+/** Takeovers of a device's session (a clone has the same key) and refused reconnect storms. */
+function DeviceEvents({ communityId, fmt }: { communityId: string; fmt: Formatter }) {
+  const events = useApi<DeviceEvent[]>(`/api/v1/communities/${communityId}/device-events?limit=20`, { refreshMs: 60_000 });
+  const describe = (e: DeviceEvent) => e.kind === 'session-takeover'
+    ? `a second connection from ${e.address ?? 'an unknown address'} took over the session of ${e.previousAddress ?? 'an unknown address'}: possibly a cloned device, or one that reconnected before its old connection timed out`
+    : `connections from ${e.address ?? 'an unknown address'} refused: it reconnects too often`;
+  return (
+    <section class="card" aria-labelledby="device-events-heading">
+      <h2 id="device-events-heading">Connection events</h2>
+      <Async state={events} what="connection events">
+        {(list) => list.length === 0 ? <Empty><p>No device had its session taken over or reconnected too often.</p></Empty> : (
+          <ul class="rows" aria-label="Connection events">
+            {list.map((e) => (
+              <li key={e.id}>
+                <div><Badge tone={e.kind === 'session-takeover' ? 'warn' : 'bad'}>{e.kind === 'session-takeover' ? 'session taken over' : 'reconnects refused'}</Badge> <strong>{e.deviceId}</strong> <small class="muted">{fmt.dateTime(e.at)}</small></div>
+                <p class="muted">{describe(e)}</p>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Async>
+    </section>
   );
 }
 
