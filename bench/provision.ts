@@ -15,6 +15,7 @@ import type { StoreConfig } from '../server/src/store/db.js';
 import { parseConnectionString } from '../server/src/provisioning/connection-string.js';
 import { deviceResource, signSasToken } from '../server/src/provisioning/sas.js';
 import { benchCommunity } from './lib/community.js';
+import { readNdjson } from '../web/src/lib/ndjson.js';
 import { machine, peakRssMb, percentile, recordSection } from './lib/report.js';
 
 const count = Number(process.argv[process.argv.indexOf('--count') + 1]) || 10_000;
@@ -88,29 +89,20 @@ async function run(store: StoreConfig, label: string) {
         headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json', accept: 'application/x-ndjson' },
         body: JSON.stringify({ count }),
       });
-      const body = response.body!.getReader();
-      let text = '';
       let result: { id: string; size: number } | undefined;
-      for (;;) {
-        const chunk = await body.read();
-        if (chunk.done) break;
-        text += new TextDecoder().decode(chunk.value);
-        const lines = text.split('\n');
-        text = lines.pop()!;
-        for (const line of lines) {
-          const parsed = JSON.parse(line) as { progress?: { phase: string; done: number; total: number }; batch?: { id: string; size: number }; message?: string };
-          if (parsed.message) throw new Error(parsed.message);
-          if (parsed.batch) result = parsed.batch;
-          const phase = parsed.progress?.phase;
-          if (phase && phase !== lastPhase) {
-            const now = performance.now();
-            if (lastPhase) phases[lastPhase] = (phases[lastPhase] ?? 0) + (now - phaseStart) / 1000;
-            lastPhase = phase;
-            phaseStart = now;
-          }
-          if (parsed.progress && process.stderr.isTTY) process.stderr.write(`\r${label}: ${phase} ${parsed.progress.done}/${parsed.progress.total}   `);
+      await readNdjson(response.body!, (value) => {
+        const line = value as { progress?: { phase: string; done: number; total: number }; batch?: { id: string; size: number }; message?: string };
+        if (line.message) throw new Error(line.message);
+        if (line.batch) result = line.batch;
+        const phase = line.progress?.phase;
+        if (phase && phase !== lastPhase) {
+          const now = performance.now();
+          if (lastPhase) phases[lastPhase] = (phases[lastPhase] ?? 0) + (now - phaseStart) / 1000;
+          lastPhase = phase;
+          phaseStart = now;
         }
-      }
+        if (line.progress && process.stderr.isTTY) process.stderr.write(`\r${label}: ${phase} ${line.progress.done}/${line.progress.total}   `);
+      });
       if (lastPhase) phases[lastPhase] = (phases[lastPhase] ?? 0) + (performance.now() - phaseStart) / 1000;
       done = true;
       if (!result) throw new Error('no batch in the answer');
