@@ -7,7 +7,7 @@
  * [-- --count N] [-- --record]
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { startPlatform, type Platform } from '../server/src/platform.js';
@@ -124,6 +124,7 @@ async function run(store: StoreConfig, label: string) {
   }
 }
 
+const loadBefore = loadavg()[0]!;
 const results = [await run({ kind: 'pglite', dataDir: undefined }, 'PGlite (embedded, on disk)')];
 if (process.env.DATABASE_URL) results.push(await run({ kind: 'postgres', url: process.env.DATABASE_URL }, 'PostgreSQL 15 server'));
 
@@ -131,7 +132,7 @@ const rows = results.map((r) =>
   `| ${r.label} | ${r.devices.toLocaleString('en')} | ${r.seconds.toFixed(1)} | ${Math.round(r.devices / r.seconds).toLocaleString('en')} | ${r.zipMb.toFixed(1)} | ${r.rss} | ${Object.entries(r.phases).map(([p, s]) => `${p} ${s.toFixed(1)} s`).join(', ')} |`);
 const probes = results.map((r) =>
   `| ${r.label} | ${fmt(r.idle.health)} | ${fmt(r.busy.health)} | ${fmt(r.idle.mqtt)} | ${fmt(r.busy.mqtt)} |`);
-const body = `Measured ${machine()} with \`npm run bench:provision\`: one batch of ${count.toLocaleString('en')} devices through the HTTP API of a running platform (ids, two keys, claim code, config file, QR PNG + SVG, CSV manifest, ZIP on disk, rows in one transaction; the keys and artefacts are built in a worker thread). Target: < 60 s, off the event loop. Peak RSS is the whole process (platform and, for PGlite, the database; cumulative over the runs listed above it).
+const body = `Measured ${machine()} (shared machine: 1-minute load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after) with \`npm run bench:provision\`: one batch of ${count.toLocaleString('en')} devices through the HTTP API of a running platform (ids, two keys, claim code, config file, QR PNG + SVG, CSV manifest, ZIP on disk, rows in one transaction; the keys and artefacts are built in a worker thread). Target: < 60 s, off the event loop. Peak RSS is the whole process (platform and, for PGlite, the database; cumulative over the runs listed above it).
 
 | Store | Devices | Time (s) | Devices/s | ZIP (MB) | Peak RSS (MB) | Phases |
 |---|---:|---:|---:|---:|---:|---|
