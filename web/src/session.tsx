@@ -3,6 +3,7 @@ import { useCallback, useContext, useEffect, useMemo, useState } from 'preact/ho
 import { ApiError, get, post, setUnauthorizedHandler } from './api/client.js';
 import type { Community, Me, Membership, ReceivedInvitation } from './api/types.js';
 import { formatter, type Formatter } from './lib/format.js';
+import { useI18n } from './lib/i18n/provider.js';
 
 export interface Session {
   /** Undefined while the first /me is loading; null when nobody is logged in. */
@@ -12,7 +13,7 @@ export interface Session {
   invitations: ReceivedInvitation[];
   refresh(): Promise<void>;
   logout(): Promise<void>;
-  /** Remembers a community read by a page (its name, locale and currency serve the nav and formats). */
+  /** Remembers a community read by a page (its name, currency and time zone serve the nav and formats). */
   remember(community: Community): void;
 }
 
@@ -70,10 +71,14 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }
 
-/** Formats in the community's locale and currency once it is known, the browser's until then. */
+/**
+ * Formats in the person's locale (lib/i18n), with the community's currency and time zone once
+ * the community is known (the browser's zone until then).
+ */
 export function useFormat(community: Community | undefined): Formatter {
+  const { locale } = useI18n();
   return useMemo(
-    () => formatter(community ? { locale: community.locale, currency: community.currency, timeZone: community.timeZone } : {}),
-    [community],
+    () => formatter({ locale, ...(community ? { currency: community.currency, timeZone: community.timeZone } : {}) }),
+    [locale, community],
   );
 }

@@ -1,35 +1,9 @@
 import { energyCost, formatMinor, formatNano, minorDigits, parseFixed, parseNano, roundToMinor, type Nano } from './money.js';
 import { tariffSchedule, type TariffVersion } from './tariff-schedule.js';
+import { ENERGY_KEYS, type EnergyBySource, type MemberInterval } from '../kernel/energy.js';
 
-/** One member's energy in one quarter hour, split by source (see sharing/). */
-export interface MemberInterval {
-  readonly startMs: number;
-  /** Own PV used on site (behind the meter), where measured. */
-  readonly selfConsumedWh: number;
-  readonly fromCommunityWh: number;
-  readonly fromGridWh: number;
-  readonly toCommunityWh: number;
-  readonly toGridWh: number;
-  /**
-   * Community energy allocated to the member's import, which is what is billed; defaults to
-   * fromCommunityWh. Differs only with a battery behind the meter, which stored part of it
-   * (fromCommunityWh is then what was consumed from the community, directly or via the battery).
-   */
-  readonly billedFromCommunityWh?: number;
-  /** Part of fromCommunityWh that a community battery had stored from the grid: no CO2 avoided. */
-  readonly gridOriginCommunityWh?: number;
-}
-
-/** Energy by source: consumption = self + from community + from grid; production = self + to community + to grid. */
-export interface EnergyBySource {
-  readonly consumptionWh: number;
-  readonly selfConsumedWh: number;
-  readonly fromCommunityWh: number;
-  readonly fromGridWh: number;
-  readonly productionWh: number;
-  readonly toCommunityWh: number;
-  readonly toGridWh: number;
-}
+export type { EnergyBySource, MemberInterval } from '../kernel/energy.js';
+export { ENERGY_KEYS } from '../kernel/energy.js';
 
 export type Co2Intensity =
   | { readonly kind: 'constant'; readonly gramsPerKWh: number }
@@ -179,7 +153,6 @@ function co2At(co2: Co2Intensity, startMs: number): number {
 }
 
 type Energy = EnergyBySource;
-export const ENERGY_KEYS = ['consumptionWh', 'selfConsumedWh', 'fromCommunityWh', 'fromGridWh', 'productionWh', 'toCommunityWh', 'toGridWh'] as const;
 
 /**
  * The correction that brings what was issued for a member and period (the statement and the

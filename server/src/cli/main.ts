@@ -5,6 +5,8 @@ import { registerProvisioningCommands } from '../provisioning/commands.js';
 import { registerAllocateCommand } from '../sharing/allocate-command.js';
 import { registerDecodeCommand } from '../meters/decode-command.js';
 import { registerEdaCommand } from '../sharing/eda/inspect-command.js';
+import { registerMarketCommands } from '../market/commands.js';
+import { registerUftpCommands } from '../flex/commands.js';
 
 const program = new Command('gridshare')
   .description('Gridshare: the open-source platform for local energy communities')
@@ -16,6 +18,8 @@ registerSimulateCommand(program);
 registerAllocateCommand(program);
 registerDecodeCommand(program);
 registerEdaCommand(program);
+registerMarketCommands(program);
+registerUftpCommands(program);
 
 try {
   await program.parseAsync(process.argv);

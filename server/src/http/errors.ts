@@ -1,11 +1,13 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../errors.js';
+import { DomainError, type ErrorCode } from '../kernel/errors.js';
 
 export interface ErrorBody {
   error: string;
   message: string;
   field?: string;
   reason?: string;
+  /** The limit a `quota_exceeded` refusal names (server/src/quotas). */
+  quota?: string;
 }
 
 interface AjvIssue {
@@ -29,6 +31,18 @@ function describeValidation(context: string | undefined, issue: AjvIssue): { fie
   return { field: base, message: `${base}: ${issue.message ?? 'is invalid'}` };
 }
 
+/** The one table from a domain error's code to its HTTP status. */
+const STATUS_OF: Record<ErrorCode, number> = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  too_many_requests: 429,
+};
+
 const STATUS_CODES: Record<number, string> = {
   400: 'bad_request',
   401: 'unauthorized',
@@ -42,12 +56,13 @@ const STATUS_CODES: Record<number, string> = {
 };
 
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  if (error instanceof AppError) {
+  if (error instanceof DomainError) {
     const body: ErrorBody = { error: error.code, message: error.message };
     if ('field' in error && typeof error.field === 'string') body.field = error.field;
     if ('reason' in error && typeof error.reason === 'string') body.reason = error.reason;
+    if ('quota' in error && typeof error.quota === 'string') body.quota = error.quota;
     if ('retryAfterSeconds' in error && typeof error.retryAfterSeconds === 'number') void reply.header('retry-after', String(error.retryAfterSeconds));
-    void reply.status(error.status).send(body);
+    void reply.status(STATUS_OF[error.code]).send(body);
     return;
   }
   if (error.validation && error.validation.length > 0) {

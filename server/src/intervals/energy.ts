@@ -7,15 +7,17 @@
  * is rounded once and shared by its two intervals, consecutive intervals always add up exactly
  * to the register difference between the outer boundaries.
  */
-export const INTERVAL_MS = 15 * 60_000;
+import { QUARTER_HOUR_MS, ceilToQuarterHour, floorToQuarterHour } from '../kernel/time.js';
+import { worst, type Quality } from '../kernel/energy.js';
+
+export { worst, type Quality };
+export const INTERVAL_MS = QUARTER_HOUR_MS;
 
 export interface Sample {
   /** UTC instant, ms since the epoch. */
   readonly ts: number;
   readonly value: number;
 }
-
-export type Quality = 'measured' | 'estimated' | 'missing';
 
 export interface IntervalEnergy {
   readonly start: number;
@@ -38,8 +40,8 @@ export interface EnergyOptions {
 
 const DEFAULTS = { measuredGapMs: INTERVAL_MS, estimatedGapMs: 24 * 3_600_000 };
 
-export const floorToInterval = (ts: number) => Math.floor(ts / INTERVAL_MS) * INTERVAL_MS;
-export const ceilToInterval = (ts: number) => Math.ceil(ts / INTERVAL_MS) * INTERVAL_MS;
+export const floorToInterval = floorToQuarterHour;
+export const ceilToInterval = ceilToQuarterHour;
 
 /** Sorted by time, one sample per instant (the first given wins, as the database keeps the first stored). */
 export function normaliseSamples(samples: readonly Sample[]): Sample[] {
@@ -157,11 +159,4 @@ export function energyFromPower(input: readonly Sample[], from: number, to: numb
     else out.push({ start: start + i * INTERVAL_MS, wh: null, quality: 'missing' });
   }
   return out;
-}
-
-const RANK: Record<Quality, number> = { measured: 0, estimated: 1, missing: 2 };
-
-/** The quality of a combined value is that of its weakest part. */
-export function worst(...qualities: Quality[]): Quality {
-  return qualities.reduce((a, b) => (RANK[b] > RANK[a] ? b : a), 'measured' as Quality);
 }

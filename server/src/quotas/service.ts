@@ -2,11 +2,15 @@ import type { Db, Queryable } from '../store/db.js';
 import type { Principal } from '../accounts/principal.js';
 import { AppError } from '../errors.js';
 
-/** What one account can create; each limit applies to a user or to a community. */
+/**
+ * What one account can create; each limit applies to a user or to a community. A count that is
+ * full is refused as `forbidden` until an admin raises it; a limit per time window as
+ * `too_many_requests`, which passes by itself.
+ */
 export const QUOTAS = {
-  communitiesPerUser: { subject: 'user', status: 403, counts: 'communities managed by this account' },
-  devicesPerCommunity: { subject: 'community', status: 403, counts: 'devices in this community' },
-  batchesPerHour: { subject: 'user', status: 429, counts: 'device batches provisioned by this account in the last hour' },
+  communitiesPerUser: { subject: 'user', refusal: 'forbidden', counts: 'communities managed by this account' },
+  devicesPerCommunity: { subject: 'community', refusal: 'forbidden', counts: 'devices in this community' },
+  batchesPerHour: { subject: 'user', refusal: 'too_many_requests', counts: 'device batches provisioned by this account in the last hour' },
 } as const;
 
 export type QuotaName = keyof typeof QUOTAS;
@@ -20,14 +24,14 @@ export const COMMUNITY_QUOTA_NAMES = QUOTA_NAMES.filter((n): n is CommunityQuota
 /** The installation's defaults: a household runs a community or two, a batch is at most 10,000 readers. */
 export const DEFAULT_QUOTAS: QuotaLimits = { communitiesPerUser: 3, devicesPerCommunity: 10_000, batchesPerHour: 10 };
 
-/** A refusal that names the limit (`reason`), what is used and how to get more. */
+/** A refusal with reason `quota_exceeded` that names the limit (`quota`), what is used and how to get more. */
 export class QuotaExceededError extends AppError {
-  readonly code = 'quota_exceeded';
-  readonly status: number;
-  constructor(readonly reason: QuotaName, limit: number, used: number, adding: number, readonly retryAfterSeconds?: number) {
+  readonly code: (typeof QUOTAS)[QuotaName]['refusal'];
+  readonly reason = 'quota_exceeded';
+  constructor(readonly quota: QuotaName, limit: number, used: number, adding: number, readonly retryAfterSeconds?: number) {
     const retry = retryAfterSeconds === undefined ? '' : `; try again in ${retryAfterSeconds} s`;
-    super(`quota ${reason} exceeded: ${used} ${QUOTAS[reason].counts}, ${adding} more would pass the limit of ${limit}${retry} (a platform admin can raise it)`);
-    this.status = QUOTAS[reason].status;
+    super(`quota ${quota} exceeded: ${used} ${QUOTAS[quota].counts}, ${adding} more would pass the limit of ${limit}${retry} (a platform admin can raise it)`);
+    this.code = QUOTAS[quota].refusal;
   }
 }
 

@@ -3,6 +3,7 @@ import type { Principal } from '../accounts/principal.js';
 import { isMemberOf, requireManager, requireUser } from '../accounts/policy.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
 import { conflictOnDuplicate } from '../store/errors.js';
+import { trimDecimal } from '../kernel/decimal.js';
 
 /** A time-of-use window overriding the grid price, in the community's local time. */
 export interface TimeOfUseWindow {
@@ -47,10 +48,9 @@ interface TariffRow {
 const COLUMNS = `id, community_id, name, grid_price, community_price, feed_in_price, grid_fee_reduction, time_of_use,
   to_char(valid_from, 'YYYY-MM-DD') AS valid_from, created_at`;
 
-/** numeric(12,6) comes back as "0.245000"; trailing zeros carry no information. */
-export function trimDecimal(text: string): string {
-  return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
-}
+
+/** numeric(12,6) comes back as "0.245000". */
+export { trimDecimal };
 
 function toTariff(row: TariffRow): Tariff {
   return {

@@ -85,8 +85,8 @@ describe.each(storeKinds)('settlements and statements on %s', (kind) => {
     const draft = await runSettlement(db, admin, c.id, period);
     const closed = await closeSettlement(db, admin, draft.id);
     expect(closed.state).toBe('closed');
-    await expect(closeSettlement(db, admin, draft.id)).rejects.toMatchObject({ status: 409 });
-    await expect(runSettlement(db, admin, c.id, period)).rejects.toMatchObject({ status: 409 });
+    await expect(closeSettlement(db, admin, draft.id)).rejects.toMatchObject({ code: 'conflict' });
+    await expect(runSettlement(db, admin, c.id, period)).rejects.toMatchObject({ code: 'conflict' });
     const issued = closed.statements.map((s) => ({ id: s.id, total: s.total }));
 
     // Whatever the application does, the database refuses to change a closed month.
@@ -141,7 +141,7 @@ describe.each(storeKinds)('settlements and statements on %s', (kind) => {
   });
 
   it('refuses periods that are not months or have not begun', async () => {
-    for (const bad of ['2026-13', '2026-1', 'October', '']) await expect(runSettlement(db, admin, c.id, bad)).rejects.toMatchObject({ status: 400 });
-    await expect(runSettlement(db, admin, c.id, `${new Date().getUTCFullYear() + 1}-01`)).rejects.toMatchObject({ status: 400 });
+    for (const bad of ['2026-13', '2026-1', 'October', '']) await expect(runSettlement(db, admin, c.id, bad)).rejects.toMatchObject({ code: 'bad_request' });
+    await expect(runSettlement(db, admin, c.id, `${new Date().getUTCFullYear() + 1}-01`)).rejects.toMatchObject({ code: 'bad_request' });
   });
 });

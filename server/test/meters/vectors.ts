@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { expect } from 'vitest';
 import { FrameError, type DecodedFrame } from '../../src/meters/decoder.js';
 import { isQuantity, QUANTITY_UNITS } from '../../src/readings/quantities.js';
@@ -30,7 +30,8 @@ export interface Vector {
 export const vectorIndex: VectorEntry[] = JSON.parse(readFileSync(`${VECTORS_DIR}index.json`, 'utf8')) as VectorEntry[];
 
 export function vectorFiles(): string[] {
-  return readdirSync(VECTORS_DIR).filter((f) => f !== 'README.md' && f !== 'index.json').sort();
+  // Sub-folders (merkle/) hold other kinds of vectors with their own index.
+  return readdirSync(VECTORS_DIR).filter((f) => f !== 'README.md' && f !== 'index.json' && statSync(`${VECTORS_DIR}${f}`).isFile()).sort();
 }
 
 const MARKER = '# ---- data below this line ----';

@@ -24,7 +24,7 @@ function refusal(input: string | Uint8Array, options = {}): EdaMessageError {
     parseConsumptionRecord(input, options);
   } catch (error) {
     expect(error).toBeInstanceOf(EdaMessageError);
-    expect((error as EdaMessageError).status).toBe(400);
+    expect((error as EdaMessageError).code).toBe('bad_request');
     return error as EdaMessageError;
   }
   throw new Error('the message was accepted');

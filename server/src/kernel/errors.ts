@@ -1,0 +1,65 @@
+/**
+ * Typed failures of the domain, as values with a machine-readable code and a human-readable
+ * message; nothing matches on message strings. They carry no transport status: the HTTP layer
+ * maps codes to statuses in one table, an MQTT command or a UFTP reply maps them its own way.
+ */
+export type ErrorCode =
+  | 'bad_request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'too_many_requests';
+
+export abstract class DomainError extends Error {
+  abstract readonly code: ErrorCode;
+}
+
+/** Input that cannot be taken as it is; `field` names the offending part (`body/name`). */
+export class BadRequestError extends DomainError {
+  readonly code = 'bad_request';
+  constructor(message: string, readonly field?: string) {
+    super(message);
+  }
+}
+
+export class UnauthorizedError extends DomainError {
+  readonly code = 'unauthorized';
+  constructor(message = 'authentication required') {
+    super(message);
+  }
+}
+
+export class ForbiddenError extends DomainError {
+  readonly code = 'forbidden';
+  constructor(message = 'not allowed') {
+    super(message);
+  }
+}
+
+/** Also used when a resource exists but the caller may not know that it does. */
+export class NotFoundError extends DomainError {
+  readonly code = 'not_found';
+  constructor(what: string) {
+    super(`${what} not found`);
+  }
+}
+
+export class ConflictError extends DomainError {
+  readonly code = 'conflict';
+}
+
+export class PayloadTooLargeError extends DomainError {
+  readonly code = 'payload_too_large';
+}
+
+/** Input in a format the receiver does not take (e.g. JSON where an XML message is expected). */
+export class UnsupportedMediaTypeError extends DomainError {
+  readonly code = 'unsupported_media_type';
+}
+
+export class TooManyRequestsError extends DomainError {
+  readonly code = 'too_many_requests';
+}
