@@ -1,0 +1,82 @@
+import { DAY_MS, MINUTE_MS, QUARTER_HOUR_MS } from '../../kernel/time.js';
+import { BDEW_PROFILES } from './bdew-profiles.data.js';
+import type { DayType, ForecastCalendar } from './calendar.js';
+import type { StandardProfileName } from './model.js';
+
+/**
+ * The BDEW standard load profiles (2025 edition) as power. Values are given per month and day
+ * type in local standard time (no summer time); H25, P25 and S25 are published without their
+ * seasonal dynamisation, which is applied per day:
+ *   F(t) = −3.92e-10·t⁴ + 3.2e-7·t³ − 7.02e-5·t² + 2.1e-3·t + 1.24, t = day of the year,
+ * rounded to 4 decimals. G25 is used as it is. As in BDEW's own rules, 24 and 31 December count
+ * as Saturdays (unless they are Sundays), public holidays as Sundays.
+ */
+const DYNAMISED: ReadonlySet<StandardProfileName> = new Set(['H25', 'P25', 'S25']);
+const TYPE_INDEX: Record<DayType, number> = { working: 0, saturday: 1, 'sunday-holiday': 2 };
+
+export function dynamisationFactor(dayOfYear: number): number {
+  const t = dayOfYear;
+  const f = -3.92e-10 * t ** 4 + 3.2e-7 * t ** 3 - 7.02e-5 * t ** 2 + 2.1e-3 * t + 1.24;
+  return Math.round(f * 10_000) / 10_000;
+}
+
+/** BDEW day type of a standard-time local day. */
+function bdewDayType(calendar: ForecastCalendar, day: number): number {
+  const date = new Date(day * DAY_MS);
+  const type = calendar.dayType(day);
+  if (type === 'working' && date.getUTCMonth() === 11 && (date.getUTCDate() === 24 || date.getUTCDate() === 31)) return TYPE_INDEX.saturday;
+  return TYPE_INDEX[type];
+}
+
+/**
+ * A profile's 96 quarter-hour values of one standard-time local day, dynamised, in W for 1 kWh a
+ * year; kept per calendar (a community's zone and holidays) since every site of it shares them.
+ */
+const dayCache = new WeakMap<ForecastCalendar, Map<string, Float64Array>>();
+const DAY_CACHE_LIMIT = 4 * 800;
+
+function profileDay(profile: StandardProfileName, calendar: ForecastCalendar, day: number): Float64Array {
+  let cache = dayCache.get(calendar);
+  if (!cache) dayCache.set(calendar, (cache = new Map()));
+  const key = `${profile}${day}`;
+  let values = cache.get(key);
+  if (values) return values;
+  const date = new Date(day * DAY_MS);
+  const row = BDEW_PROFILES[profile][date.getUTCMonth() * 3 + bdewDayType(calendar, day)]!;
+  const dayOfYear = Math.round((day * DAY_MS - Date.UTC(date.getUTCFullYear(), 0, 1)) / DAY_MS) + 1;
+  const factor = DYNAMISED.has(profile) ? dynamisationFactor(dayOfYear) : 1;
+  // Wh per quarter hour for 1 GWh a year → W for 1 kWh a year.
+  values = Float64Array.from(row, (wh) => (wh * factor * 4) / 1e6);
+  if (cache.size >= DAY_CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  cache.set(key, values);
+  return values;
+}
+
+/** Standard time offset of the zone: the smaller of its January and July offsets (no DST). */
+function standardOffsetMs(calendar: ForecastCalendar, utcMs: number): number {
+  const year = new Date(utcMs).getUTCFullYear();
+  return Math.min(calendar.clock.offsetMs(Date.UTC(year, 0, 1)), calendar.clock.offsetMs(Date.UTC(year, 6, 1)));
+}
+
+/**
+ * Mean power (W) of the profile over [fromMs, fromMs + stepMs) for an annual consumption of
+ * 1 kWh — multiply by the site's kWh per year.
+ */
+export function profilePowerPerKwh(profile: StandardProfileName, calendar: ForecastCalendar, fromMs: number, stepMs: number): number {
+  const quarters = Math.max(1, Math.round(stepMs / QUARTER_HOUR_MS));
+  const local = fromMs + standardOffsetMs(calendar, fromMs);
+  let sum = 0;
+  for (let q = 0; q < quarters; q++) {
+    const t = local + q * QUARTER_HOUR_MS;
+    const day = Math.floor(t / DAY_MS);
+    sum += profileDay(profile, calendar, day)[Math.floor((t - day * DAY_MS) / QUARTER_HOUR_MS)]!;
+  }
+  return sum / quarters;
+}
+
+/** Energy (kWh) the profile gives a site of 1 kWh/a over [fromMs, toMs). */
+export function profileEnergyPerKwh(profile: StandardProfileName, calendar: ForecastCalendar, fromMs: number, toMs: number): number {
+  let wh = 0;
+  for (let t = fromMs; t < toMs; t += QUARTER_HOUR_MS) wh += profilePowerPerKwh(profile, calendar, t, QUARTER_HOUR_MS) * (QUARTER_HOUR_MS / (60 * MINUTE_MS));
+  return wh / 1000;
+}
