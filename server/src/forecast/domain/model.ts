@@ -64,6 +64,8 @@ export interface FittedModel {
   readonly parameters: Readonly<Record<string, ParameterValue>>;
   /** Mean power in W per step of the task; NaN where the model has nothing to go on. */
   predict(task: ForecastTask): Float64Array;
+  /** Heat models: the heat output (W thermal) behind the electric forecast. */
+  readonly predictThermal?: ((task: ForecastTask) => Float64Array) | undefined;
 }
 
 export interface ModelNeeds {

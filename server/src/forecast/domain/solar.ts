@@ -45,7 +45,19 @@ interface DaySamples {
 const dayCache = new Map<string, DaySamples>();
 const DAY_CACHE_LIMIT = 2000;
 
+let lastLocation: Location | undefined;
+let lastDay = Number.NaN;
+let lastSamples: DaySamples | undefined;
+
 function daySamples(location: Location, day: number): DaySamples {
+  if (day === lastDay && location === lastLocation) return lastSamples!;
+  lastSamples = placeDay(location, day);
+  lastLocation = location;
+  lastDay = day;
+  return lastSamples;
+}
+
+function placeDay(location: Location, day: number): DaySamples {
   const key = `${location.latitude.toFixed(3)},${location.longitude.toFixed(3)},${day}`;
   let entry = dayCache.get(key);
   if (entry) return entry;
@@ -76,7 +88,7 @@ function daySamples(location: Location, day: number): DaySamples {
 /** Erbs et al.: diffuse fraction of GHI from the clearness index kt. */
 export function erbsDiffuseFraction(kt: number): number {
   if (kt <= 0.22) return 1 - 0.09 * kt;
-  if (kt <= 0.8) return 0.9511 - 0.1604 * kt + 4.388 * kt ** 2 - 16.638 * kt ** 3 + 12.336 * kt ** 4;
+  if (kt <= 0.8) return 0.9511 + kt * (-0.1604 + kt * (4.388 + kt * (-16.638 + kt * 12.336)));
   return 0.165;
 }
 

@@ -3,3 +3,5 @@ import './persistence.js';
 import './similar-day.js';
 import './standard-profile.js';
 import './pv-physical.js';
+import './regression.js';
+import './heat-demand.js';
