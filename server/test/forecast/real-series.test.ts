@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { DAY_MS } from '../../src/kernel/time.js';
 import {
-  createForecastCalendar, createSeries, modelsFor, parseTimeColumns, runBacktest, type BacktestResult, type Series, type SiteContext,
+  calibratePv, createForecastCalendar, createSeries, fillNightGaps, knownBefore, modelsFor, parseTimeColumns, runBacktest,
+  type BacktestResult, type Series, type SiteContext,
 } from '../../src/forecast/index.js';
 
 /**
@@ -61,6 +62,18 @@ describe.skipIf(!present)('forecasting one real household (../shared/data/series
     // Every reported target lies after the warm-up and was issued at 12:00 Paris time the day before.
     expect(result.rows.targetMs[0]!).toBeGreaterThanOrEqual(series.startMs + 28 * DAY_MS);
     expect(calendar.clock.local(result.rows.issuedAtMs[0]!).minute).toBe(12 * 60);
+  });
+
+  it('calibrates the unknown PV system from its production (README: ~4.7 kWp, tilt ~30°, azimuth ~205°, an assumption)', () => {
+    const at = pv.startMs + 150 * DAY_MS;
+    const fit = calibratePv(knownBefore(fillNightGaps(pv, location), at), location, {})!;
+    process.stdout.write(`forecast pv calibration in July: ${fit.kwp.toFixed(2)} kWp, tilt ${fit.orientation.tiltDeg}°, azimuth ${fit.orientation.azimuthDeg}° (${fit.clearDays} clear days)\n`);
+    expect(fit.kwp).toBeGreaterThan(4);
+    expect(fit.kwp).toBeLessThan(5.5);
+    expect(fit.orientation.azimuthDeg).toBeGreaterThanOrEqual(180);
+    expect(fit.orientation.azimuthDeg).toBeLessThanOrEqual(225);
+    expect(fit.orientation.tiltDeg).toBeGreaterThanOrEqual(20);
+    expect(fit.orientation.tiltDeg).toBeLessThanOrEqual(50);
   });
 
   it('every model backtests on its kind (two months, day-ahead) and intraday scores per lead hour', () => {

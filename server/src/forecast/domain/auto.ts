@@ -26,10 +26,13 @@ export function chooseBySkill(scores: readonly CandidateScore[]): string | undef
   return best?.name;
 }
 
-/** Candidate models for a series: every registered model for its kind (persistence first). */
+/**
+ * Candidate models for a series: the named ones, else every registered model for its kind except
+ * the variants marked `inAuto: false` (persistence first).
+ */
 export function autoCandidates(kind: SeriesKind, names?: readonly string[]): ModelAdapter[] {
   const all = modelsFor(kind);
-  const picked = names ? all.filter((m) => names.includes(m.name)) : all;
+  const picked = names ? all.filter((m) => names.includes(m.name)) : all.filter((m) => m.inAuto !== false);
   return [...picked.filter((m) => m.name === REFERENCE_MODEL), ...picked.filter((m) => m.name !== REFERENCE_MODEL)];
 }
 

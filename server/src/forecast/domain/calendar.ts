@@ -84,15 +84,21 @@ export function createForecastCalendar(timeZone: string, country?: string | null
     if (code === undefined) return false;
     return holidaysOf(code, region, new Date(day * DAY_MS).getUTCFullYear()).has(day);
   };
+  // Models ask for day types many thousand times per forecast: each day is worked out once.
+  const types = new Map<number, DayType>();
   return {
     clock,
     country: code,
     localDay,
     isHoliday,
     dayType(day) {
-      const weekday = (((day + 4) % 7) + 7) % 7;
-      if (weekday === 0 || isHoliday(day)) return 'sunday-holiday';
-      return weekday === 6 ? 'saturday' : 'working';
+      let type = types.get(day);
+      if (type === undefined) {
+        const weekday = (((day + 4) % 7) + 7) % 7;
+        type = weekday === 0 || isHoliday(day) ? 'sunday-holiday' : weekday === 6 ? 'saturday' : 'working';
+        types.set(day, type);
+      }
+      return type;
     },
     midnight: (day) => clock.toUtc(day * DAY_MS),
     shiftLocalDays(utcMs, days) {

@@ -29,22 +29,47 @@ export function errorQuantiles(errors: ErrorsByLead, steps: number, stepMs: numb
   const lower = new Float64Array(steps).fill(Number.NaN);
   const upper = new Float64Array(steps).fill(Number.NaN);
   const base = Math.max(0, Math.round(POOL_MS / stepMs));
-  const pool: number[] = [];
+  let total = 0;
+  for (const e of errors) total += e?.length ?? 0;
+  const pool = new Float64Array(total);
   for (let lead = 0; lead < steps; lead++) {
+    let n = 0;
     for (let radius = base; ; radius = radius === 0 ? 1 : radius * 2) {
-      pool.length = 0;
+      n = 0;
       for (let j = Math.max(0, lead - radius); j <= Math.min(errors.length - 1, lead + radius); j++) {
-        for (const e of errors[j] ?? []) pool.push(e);
+        for (const e of errors[j] ?? []) pool[n++] = e;
       }
-      if (pool.length >= MIN_ERRORS || radius >= errors.length) break;
+      if (n >= MIN_ERRORS || radius >= errors.length) break;
     }
-    if (pool.length === 0) continue;
-    pool.sort((a, b) => a - b);
-    const n = pool.length;
-    lower[lead] = pool[Math.min(n - 1, Math.max(0, Math.floor((n + 1) * LOWER_Q) - 1))]!;
-    upper[lead] = pool[Math.min(n - 1, Math.max(0, Math.ceil((n + 1) * UPPER_Q) - 1))]!;
+    if (n === 0) continue;
+    lower[lead] = select(pool, n, Math.min(n - 1, Math.max(0, Math.floor((n + 1) * LOWER_Q) - 1)));
+    upper[lead] = select(pool, n, Math.min(n - 1, Math.max(0, Math.ceil((n + 1) * UPPER_Q) - 1)));
   }
   return { lower, upper };
+}
+
+/** The k-th smallest of values[0, n) (quickselect; reorders the values). */
+function select(values: Float64Array, n: number, k: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const pivot = values[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i]! < pivot) i++;
+      while (values[j]! > pivot) j--;
+      if (i <= j) {
+        const t = values[i]!;
+        values[i++] = values[j]!;
+        values[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return values[k]!;
+  }
+  return values[k]!;
 }
 
 /**

@@ -10,10 +10,11 @@ import type { FittedModel, ModelAdapter, ModelInput, ParameterValue, SiteContext
 import type { WeatherSeries } from './weather.js';
 
 /**
- * One series, one forecast, as operation makes it (no stored past forecasts needed): the model —
- * or, for `auto`, every candidate — replays the same task on each of the last `calibrationDays`
- * days (same wall-clock issue time, same lead times, only data known then); those replays score
- * the candidates and their errors give the band (conformal). Models that are refitted
+ * One series, one forecast, as operation makes it (no stored past forecasts needed): the model
+ * replays the same task on each of the last `calibrationDays` days (same wall-clock issue time,
+ * same lead times, only data known then) and the errors of those replays give the band
+ * (conformal). For `auto`, every candidate replays the last SELECTION_DAYS days, the one with the
+ * lowest RMSE there is chosen and replays the rest. Models that are refitted
  * periodically in operation (regression, heat demand, PV physics) are fitted once, before the
  * replayed days, and that same fit makes the forecast, so the band describes exactly the fit that
  * forecasts; the others are cheap and fitted again on everything known.
@@ -46,14 +47,17 @@ export interface SeriesForecast extends Band {
 }
 
 export const CALIBRATION_DAYS = 14;
+/** auto compares its candidates on the replays of the last week. */
+export const SELECTION_DAYS = 7;
 export const TRAINING_DAYS = 28;
 
 interface Replay {
   readonly adapter: ModelAdapter;
   readonly fitted: FittedModel;
+  /** Errors of the replays made so far, yesterday's first. */
   readonly errors: Float64Array[];
-  readonly sumSquares: number;
-  readonly count: number;
+  sumSquares: number;
+  count: number;
 }
 
 function fitAt(adapter: ModelAdapter, input: ModelInput, calendar: ForecastCalendar, task: ForecastTask, atMs: number, trainingDays: number): FittedModel {
@@ -66,17 +70,21 @@ function fitAt(adapter: ModelAdapter, input: ModelInput, calendar: ForecastCalen
   return adapter.fit({ ...input, fitAtMs: atMs, trainingTasks });
 }
 
-function replay(adapter: ModelAdapter, input: ModelInput, calendar: ForecastCalendar, task: ForecastTask, days: number, trainingDays: number): Replay | undefined {
-  const first = shiftTask(calendar, task, days);
+/** Fits a model before the oldest replayed day (so every replay is out of sample) and replays the last `days` days. */
+function startReplay(adapter: ModelAdapter, input: ModelInput, calendar: ForecastCalendar, task: ForecastTask, calibrationDays: number, trainingDays: number, days: number): Replay | undefined {
+  const first = shiftTask(calendar, task, calibrationDays);
   if (adapter.unusable(input, first.issuedAtMs) !== undefined) return undefined;
-  const fitted = fitAt(adapter, input, calendar, task, first.issuedAtMs, trainingDays);
+  const replay: Replay = { adapter, fitted: fitAt(adapter, input, calendar, task, first.issuedAtMs, trainingDays), errors: [], sumSquares: 0, count: 0 };
+  continueReplay(replay, input, calendar, task, days);
+  return replay;
+}
+
+/** Replays the task on further past days, until `days` days are replayed. */
+function continueReplay(replay: Replay, input: ModelInput, calendar: ForecastCalendar, task: ForecastTask, days: number): void {
   const stepMs = input.series.stepMs;
-  const errors: Float64Array[] = [];
-  let sumSquares = 0;
-  let count = 0;
-  for (let d = 1; d <= days; d++) {
+  for (let d = replay.errors.length + 1; d <= days; d++) {
     const past = shiftTask(calendar, task, d);
-    const predicted = fitted.predict(past);
+    const predicted = replay.fitted.predict(past);
     const e = new Float64Array(task.steps).fill(Number.NaN);
     for (let k = 0; k < task.steps; k++) {
       const t = past.startMs + k * stepMs;
@@ -84,12 +92,11 @@ function replay(adapter: ModelAdapter, input: ModelInput, calendar: ForecastCale
       const v = valueAt(input.series, t) - predicted[k]!;
       if (Number.isNaN(v)) continue;
       e[k] = v;
-      sumSquares += v * v;
-      count++;
+      replay.sumSquares += v * v;
+      replay.count++;
     }
-    errors.push(e);
+    replay.errors.push(e);
   }
-  return { adapter, fitted, errors, sumSquares, count };
 }
 
 export function forecastSeries(input: SeriesForecastInput): SeriesForecast {
@@ -103,9 +110,11 @@ export function forecastSeries(input: SeriesForecastInput): SeriesForecast {
   const candidates = name === AUTO ? autoCandidates(site.kind, input.candidates) : [requireModel(name, site.kind)];
   const usable = candidates.filter((m) => m.unusable(modelInput, task.issuedAtMs) === undefined);
 
+  // Candidates are compared on the most recent days; the chosen one is then replayed on all of them.
+  const selectionDays = name === AUTO ? Math.min(days, SELECTION_DAYS) : days;
   const replays = new Map<string, Replay>();
   for (const adapter of usable) {
-    const r = replay(adapter, modelInput, calendar, task, days, trainingDays);
+    const r = startReplay(adapter, modelInput, calendar, task, days, trainingDays, selectionDays);
     if (r) replays.set(adapter.name, r);
   }
   const chosenName = name === AUTO
@@ -121,6 +130,7 @@ export function forecastSeries(input: SeriesForecastInput): SeriesForecast {
   }
   const chosen = requireModel(chosenName);
   const replayed = replays.get(chosenName);
+  if (replayed) continueReplay(replayed, modelInput, calendar, task, days);
   const fitted = replayed && chosen.refitEveryMs !== undefined ? replayed.fitted : fitAt(chosen, modelInput, calendar, task, task.issuedAtMs, trainingDays);
   const point = fitted.predict(task);
   if (point.some(Number.isNaN)) {

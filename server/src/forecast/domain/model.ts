@@ -82,6 +82,8 @@ export interface ModelAdapter {
   readonly summary: string;
   readonly kinds: readonly SeriesKind[];
   readonly needs: ModelNeeds;
+  /** False for variants `auto` does not try unless asked (they rarely win and cost time). */
+  readonly inAuto?: boolean | undefined;
   /** How often a walk-forward refits it; undefined when fitting is cheap enough for every issue. */
   readonly refitEveryMs?: number | undefined;
   /** Why the model cannot forecast this site from data before `atMs`; undefined when it can. */

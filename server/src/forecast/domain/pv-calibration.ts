@@ -1,4 +1,4 @@
-import { DAY_MS } from '../../kernel/time.js';
+import { DAY_MS, HOUR_MS } from '../../kernel/time.js';
 import type { Location, PvSystem } from './model.js';
 import type { KnownHistory } from './series.js';
 import { clearSkyGhi, pvPowerW, type Orientation } from './solar.js';
@@ -21,7 +21,9 @@ export interface PvCalibration {
   readonly misfit: number;
 }
 
-export const CALIBRATION_DAYS = 45;
+export const CALIBRATION_DAYS = 30;
+/** Shapes are compared hour by hour: finer steps add cost, not information about the orientation. */
+const CURVE_STEP_MS = HOUR_MS;
 const MIN_DAYS = 3;
 const CLEAR_SHARE = 0.2;
 
@@ -30,29 +32,54 @@ interface DayData {
   readonly actual: number[];
 }
 
+/** Clear-sky power of 1 kWp per place, orientation and interval, kept across calibrations (neighbours share the sun). */
+const curveCache = new WeakMap<Location, Map<string, Map<number, number>>>();
+const CURVE_CACHE_LIMIT = 400_000;
+let curveEntries = 0;
+
+function clearUnitPower(location: Location, orientation: Orientation, t: number, stepMs: number): number {
+  let byOrientation = curveCache.get(location);
+  if (!byOrientation || curveEntries > CURVE_CACHE_LIMIT) {
+    curveCache.set(location, (byOrientation = new Map()));
+    curveEntries = 0;
+  }
+  const key = `${orientation.tiltDeg}/${orientation.azimuthDeg}/${stepMs}`;
+  let curve = byOrientation.get(key);
+  if (!curve) byOrientation.set(key, (curve = new Map()));
+  let p = curve.get(t);
+  if (p === undefined) {
+    curve.set(t, (p = pvPowerW(location, t, stepMs, orientation, 1, { clearSkyIndex: 1 })));
+    curveEntries++;
+  }
+  return p;
+}
+
 export function calibratePv(history: KnownHistory, location: Location, known: PvSystem): PvCalibration | undefined {
   const { stepMs } = history.series;
   const until = history.knownUntilMs;
-  const from = Math.max(history.series.startMs, until - CALIBRATION_DAYS * DAY_MS);
-  // Daylight values per UTC day, with enough of the day known to see its shape.
+  const from = Math.ceil(Math.max(history.series.startMs, until - CALIBRATION_DAYS * DAY_MS) / CURVE_STEP_MS) * CURVE_STEP_MS;
+  // Hourly daylight means per UTC day (hours with every value known), enough of a day to see its shape.
   const days = new Map<number, DayData>();
-  for (let t = from; t < until; t += stepMs) {
-    const v = history.at(t);
-    if (Number.isNaN(v) || clearSkyGhi(location, t, stepMs) <= 0) continue;
+  for (let t = from; t + CURVE_STEP_MS <= until; t += CURVE_STEP_MS) {
+    if (clearSkyGhi(location, t, CURVE_STEP_MS) <= 0) continue;
+    let v = 0;
+    for (let u = t; u < t + CURVE_STEP_MS; u += stepMs) v += history.at(u);
+    v /= CURVE_STEP_MS / stepMs;
+    if (Number.isNaN(v)) continue;
     const d = Math.floor(t / DAY_MS);
     let entry = days.get(d);
     if (!entry) days.set(d, (entry = { times: [], actual: [] }));
     entry.times.push(t);
     entry.actual.push(v);
   }
-  const usable = [...days.values()].filter((d) => d.actual.length >= 6 && d.actual.some((v) => v > 0));
+  const usable = [...days.values()].filter((d) => d.actual.length >= 4 && d.actual.some((v) => v > 0));
   if (usable.length < MIN_DAYS) return undefined;
 
   const evaluate = (orientation: Orientation) => usable.map((day) => {
     let ac = 0;
     let cc = 0;
     let aa = 0;
-    const curve = day.times.map((t) => pvPowerW(location, t, stepMs, orientation, 1, { clearSkyIndex: 1 }));
+    const curve = day.times.map((t) => clearUnitPower(location, orientation, t, CURVE_STEP_MS));
     day.actual.forEach((a, k) => {
       ac += a * curve[k]!;
       cc += curve[k]! ** 2;

@@ -1,13 +1,15 @@
 import { CholeskyDecomposition, Matrix } from 'ml-matrix';
 
 /**
- * Ridge regression on standardised features (ml-matrix for the algebra): minimises
- * ‖y − Xβ‖² + λ·n·‖β‖² with an unpenalised intercept. Constant columns get a zero weight.
+ * Ridge regression (ml-matrix for the algebra): minimises ‖y − b − Xβ‖² + λ·n·‖β‖² with an
+ * unpenalised intercept b. Features are scaled to unit root-mean-square but not centred, so the
+ * zeros of one-hot calendar columns stay zeros and ml-matrix's Gram product skips them.
+ * Columns that are all zero get a zero weight.
  */
 export interface RidgeFit {
   readonly intercept: number;
+  /** Weights of the scaled features. */
   readonly weights: Float64Array;
-  readonly means: Float64Array;
   readonly scales: Float64Array;
 }
 
@@ -15,31 +17,31 @@ export function fitRidge(rows: readonly Float64Array[], y: readonly number[], la
   const n = rows.length;
   const p = rows[0]?.length ?? 0;
   if (n < p + 2) return undefined;
-  const means = new Float64Array(p);
   const scales = new Float64Array(p);
-  for (const row of rows) for (let j = 0; j < p; j++) means[j]! += row[j]! / n;
-  for (const row of rows) for (let j = 0; j < p; j++) scales[j]! += (row[j]! - means[j]!) ** 2 / n;
-  for (let j = 0; j < p; j++) scales[j] = Math.sqrt(scales[j]!) > 1e-9 ? Math.sqrt(scales[j]!) : 0;
-  let yMean = 0;
-  for (const v of y) yMean += v / n;
-  const X = new Matrix(n, p);
-  rows.forEach((row, i) => {
-    for (let j = 0; j < p; j++) X.set(i, j, scales[j]! > 0 ? (row[j]! - means[j]!) / scales[j]! : 0);
-  });
-  const Y = Matrix.columnVector(y.map((v) => v - yMean));
-  const Xt = X.transpose();
-  const gram = Xt.mmul(X);
-  for (let j = 0; j < p; j++) gram.set(j, j, gram.get(j, j) + lambda * n);
+  for (const row of rows) for (let j = 0; j < p; j++) scales[j]! += row[j]! * row[j]!;
+  for (let j = 0; j < p; j++) scales[j] = scales[j]! > 0 ? Math.sqrt(scales[j]! / n) : 0;
+  // Column 0 is the intercept.
+  const X = new Matrix(rows.map((row) => {
+    const z = new Array<number>(p + 1);
+    z[0] = 1;
+    for (let j = 0; j < p; j++) z[j + 1] = scales[j]! > 0 ? row[j]! / scales[j]! : 0;
+    return z;
+  }));
+  const gram = X.gram();
+  for (let j = 1; j <= p; j++) gram.set(j, j, gram.get(j, j) + lambda * n + (scales[j - 1]! > 0 ? 0 : 1));
   const cholesky = new CholeskyDecomposition(gram);
   if (!cholesky.isPositiveDefinite()) return undefined;
-  const beta = cholesky.solve(Xt.mmul(Y));
+  const beta = cholesky.solve(X.transposeMultiply(Matrix.columnVector(y as number[])));
   const weights = new Float64Array(p);
-  for (let j = 0; j < p; j++) weights[j] = scales[j]! > 0 ? beta.get(j, 0) : 0;
-  return { intercept: yMean, weights, means, scales };
+  for (let j = 0; j < p; j++) weights[j] = scales[j]! > 0 ? beta.get(j + 1, 0) : 0;
+  return { intercept: beta.get(0, 0), weights, scales };
 }
 
 export function predictRidge(fit: RidgeFit, row: Float64Array): number {
   let v = fit.intercept;
-  for (let j = 0; j < row.length; j++) if (fit.scales[j]! > 0) v += (fit.weights[j]! * (row[j]! - fit.means[j]!)) / fit.scales[j]!;
+  for (let j = 0; j < row.length; j++) if (fit.scales[j]! > 0) v += (fit.weights[j]! * row[j]!) / fit.scales[j]!;
   return v;
 }
+
+/** The fitted effect of one unscaled feature unit (e.g. W per K of heating degrees). */
+export const ridgeSlope = (fit: RidgeFit, column: number): number => (fit.scales[column]! > 0 ? fit.weights[column]! / fit.scales[column]! : 0);

@@ -32,13 +32,14 @@ function bdewDayType(calendar: ForecastCalendar, day: number): number {
  * A profile's 96 quarter-hour values of one standard-time local day, dynamised, in W for 1 kWh a
  * year; kept per calendar (a community's zone and holidays) since every site of it shares them.
  */
-const dayCache = new WeakMap<ForecastCalendar, Map<string, Float64Array>>();
+const dayCache = new WeakMap<ForecastCalendar, Map<number, Float64Array>>();
+const PROFILE_INDEX: Record<StandardProfileName, number> = { H25: 0, P25: 1, S25: 2, G25: 3 };
 const DAY_CACHE_LIMIT = 4 * 800;
 
 function profileDay(profile: StandardProfileName, calendar: ForecastCalendar, day: number): Float64Array {
   let cache = dayCache.get(calendar);
   if (!cache) dayCache.set(calendar, (cache = new Map()));
-  const key = `${profile}${day}`;
+  const key = day * 4 + PROFILE_INDEX[profile];
   let values = cache.get(key);
   if (values) return values;
   const date = new Date(day * DAY_MS);
@@ -53,9 +54,18 @@ function profileDay(profile: StandardProfileName, calendar: ForecastCalendar, da
 }
 
 /** Standard time offset of the zone: the smaller of its January and July offsets (no DST). */
+const standardOffsets = new WeakMap<ForecastCalendar, Map<number, number>>();
+
 function standardOffsetMs(calendar: ForecastCalendar, utcMs: number): number {
   const year = new Date(utcMs).getUTCFullYear();
-  return Math.min(calendar.clock.offsetMs(Date.UTC(year, 0, 1)), calendar.clock.offsetMs(Date.UTC(year, 6, 1)));
+  let byYear = standardOffsets.get(calendar);
+  if (!byYear) standardOffsets.set(calendar, (byYear = new Map()));
+  let offset = byYear.get(year);
+  if (offset === undefined) {
+    offset = Math.min(calendar.clock.offsetMs(Date.UTC(year, 0, 1)), calendar.clock.offsetMs(Date.UTC(year, 6, 1)));
+    byYear.set(year, offset);
+  }
+  return offset;
 }
 
 /**

@@ -68,6 +68,20 @@ export function weatherAt(weather: WeatherSeries, quantity: WeatherQuantity, fro
   return v0 + (v1 - v0) * (x - i);
 }
 
+/** Mean of a quantity's samples at instants in [fromMs, toMs) (short gaps bridged); NaN when one is unknown. */
+export function weatherMean(weather: WeatherSeries, quantity: WeatherQuantity, fromMs: number, toMs: number): number {
+  const values = weather[quantity];
+  let sum = 0;
+  let n = 0;
+  for (let i = Math.ceil((fromMs - weather.startMs) / weather.stepMs); weather.startMs + i * weather.stepMs < toMs; i++) {
+    const v = sampleOrBridge(values, i, weather.stepMs);
+    if (Number.isNaN(v)) return Number.NaN;
+    sum += v;
+    n++;
+  }
+  return n > 0 ? sum / n : Number.NaN;
+}
+
 /** values[i], or the linear interpolation across the run of missing values around it when that run is short. */
 function sampleOrBridge(values: Float64Array, i: number, stepMs: number): number {
   if (i < 0 || i >= values.length) return Number.NaN;

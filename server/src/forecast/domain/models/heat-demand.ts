@@ -1,16 +1,16 @@
 import { DAY_MS } from '../../../kernel/time.js';
 import { electricFromHeatW, heatFromElectricW } from '../heat-pump.js';
-import { fitRidge, predictRidge } from '../ridge.js';
+import { fitRidge, predictRidge, ridgeSlope } from '../ridge.js';
 import { registerModel } from '../registry.js';
 import { knownBefore, knownDays } from '../series.js';
-import { weatherAt, weatherHas, type WeatherSeries } from '../weather.js';
+import { weatherAt, weatherHas, weatherMean, type WeatherSeries } from '../weather.js';
 import type { FitInput, FittedModel, ModelAdapter, ModelInput } from '../model.js';
 import { calendarFeatures } from './common.js';
 
 /**
  * Heat demand of a heat-pump site. The series is the heat pump's electric power; with the outdoor
  * temperature each past interval becomes heat delivered (COP × electric, see heat-pump.ts). A
- * ridge regression explains heat by heating degrees (below 15 °C) now and over the past 24 h (the
+ * ridge regression explains heat by heating degrees (below 15 °C) now and of the mean over the past 24 h (the
  * building's inertia), the temperature, and day type × time of day; the forecast heat is turned
  * back into electric power with the COP at the forecast temperature. Needs temperatures for the
  * history and the targets; an interval without one is not forecast (the driver falls back).
@@ -18,13 +18,26 @@ import { calendarFeatures } from './common.js';
 const MIN_DAYS = 7;
 const TRAINING_DAYS = 56;
 const LAMBDA = 1e-3;
+const MAX_ROWS = 800;
 const BASE_C = 15;
 
-function temperatureRow(weather: WeatherSeries, t: number, stepMs: number): [number, number] | undefined {
-  const now = weatherAt(weather, 'temperatureC', t, t + stepMs);
-  const day = weatherAt(weather, 'temperatureC', t - DAY_MS, t);
-  if (Number.isNaN(now)) return undefined;
-  return [now, Number.isNaN(day) ? now : day];
+/** Temperature over the interval and its mean over the 24 h before, shared by every heat pump of a community. */
+const temperatureCache = new WeakMap<WeatherSeries, Map<number, readonly [number, number]>>();
+const TEMPERATURE_CACHE_LIMIT = 100_000;
+
+function temperatureRow(weather: WeatherSeries, t: number, stepMs: number): readonly [number, number] | undefined {
+  let cache = temperatureCache.get(weather);
+  if (!cache) temperatureCache.set(weather, (cache = new Map()));
+  const key = t + stepMs / 60_000; // t is a multiple of a minute: the step rides in the sub-minute part
+  let entry = cache.get(key);
+  if (!entry) {
+    const now = weatherAt(weather, 'temperatureC', t, t + stepMs);
+    const day = weatherMean(weather, 'temperatureC', t - DAY_MS, t);
+    entry = [now, Number.isNaN(day) ? now : day];
+    if (cache.size >= TEMPERATURE_CACHE_LIMIT) cache.clear();
+    cache.set(key, entry);
+  }
+  return Number.isNaN(entry[0]) ? undefined : entry;
 }
 
 function row(input: ModelInput, t: number): { features: Float64Array; ambientC: number } | undefined {
@@ -45,7 +58,10 @@ function fit(input: FitInput): FittedModel {
   const history = knownBefore(series, fitAtMs);
   const rows: Float64Array[] = [];
   const y: number[] = [];
-  for (let t = Math.max(series.startMs, history.knownUntilMs - TRAINING_DAYS * DAY_MS); t < history.knownUntilMs; t += series.stepMs) {
+  const from = Math.max(series.startMs, history.knownUntilMs - TRAINING_DAYS * DAY_MS);
+  // Beyond MAX_ROWS rows the fit costs more without learning more: every stride-th interval.
+  const stride = Math.max(1, Math.ceil((history.knownUntilMs - from) / series.stepMs / MAX_ROWS));
+  for (let t = from; t < history.knownUntilMs; t += stride * series.stepMs) {
     const electric = history.at(t);
     if (Number.isNaN(electric)) continue;
     const r = row(input, t);
@@ -65,7 +81,7 @@ function fit(input: FitInput): FittedModel {
   };
   return {
     model: 'heat-demand',
-    parameters: { trainingRows: rows.length, wattsPerKelvin: ridge ? Math.round(ridge.weights[ridge.weights.length - 3]! / Math.max(1e-9, ridge.scales[ridge.scales.length - 3]!)) : null },
+    parameters: { trainingRows: rows.length, wattsPerKelvin: ridge ? Math.round(ridgeSlope(ridge, ridge.weights.length - 3)) : null },
     predictThermal: thermal,
     predict(task) {
       const heat = thermal(task);

@@ -3,10 +3,10 @@ import { fitRidge, predictRidge, type RidgeFit } from '../ridge.js';
 import { registerModel } from '../registry.js';
 import { knownBefore, valueAt, type KnownHistory } from '../series.js';
 import { clearSkyGhi } from '../solar.js';
-import { weatherAt, weatherHas, type WeatherQuantity } from '../weather.js';
+import { weatherAt, weatherHas, type WeatherQuantity, type WeatherSeries } from '../weather.js';
 import type { FitInput, FittedModel, ModelAdapter, ModelInput } from '../model.js';
 import type { ForecastTask } from '../tasks.js';
-import { calendarFeatures, daysBack, lacksHistory } from './common.js';
+import { CALENDAR_FEATURES, calendarFeatures, lacksHistory, lookback } from './common.js';
 
 /**
  * Ridge regression on features known at issue time:
@@ -21,6 +21,7 @@ import { calendarFeatures, daysBack, lacksHistory } from './common.js';
  */
 const MIN_DAYS = 14;
 const LAMBDA = 1e-3;
+const MAX_ROWS = 600;
 const WEATHER: readonly WeatherQuantity[] = ['temperatureC', 'ghiWm2', 'cloudCoverPct'];
 
 interface Layout {
@@ -28,33 +29,66 @@ interface Layout {
   readonly weather: readonly WeatherQuantity[];
 }
 
-function features(input: ModelInput, layout: Layout, history: KnownHistory, task: ForecastTask, context: IssueContext, t: number): Float64Array | undefined {
+const LAG_FEATURES = 5;
+
+function width(layout: Layout): number {
+  return CALENDAR_FEATURES + LAG_FEATURES + (layout.location ? 2 : 0) + layout.weather.reduce((n, q) => n + (q === 'temperatureC' ? 3 : 1), 0);
+}
+
+/** Writes the feature row of target t into `out`; false where a weather value it needs is missing. */
+function features(out: Float64Array, input: ModelInput, layout: Layout, history: KnownHistory, task: ForecastTask, context: IssueContext, t: number): boolean {
   const { site, calendar, weather, series } = input;
   const stepMs = series.stepMs;
-  const out: number[] = [...calendarFeatures(calendar, t)];
+  out.set(calendarFeatures(calendar, t));
+  let j = CALENDAR_FEATURES;
+  const times = lookback(site.kind, calendar, t).times;
   let persistence = Number.NaN;
-  for (let back = 1; back <= 7 && Number.isNaN(persistence); back++) persistence = history.at(daysBack(site.kind, calendar, t, back));
+  for (let back = 1; back <= 7 && Number.isNaN(persistence); back++) persistence = history.at(times[back - 1]!);
   let week = Number.NaN;
-  for (let back = 7; back <= 28 && Number.isNaN(week); back += 7) week = history.at(daysBack(site.kind, calendar, t, back));
+  for (let back = 7; back <= 28 && Number.isNaN(week); back += 7) week = history.at(times[back - 1]!);
   const fade = Math.exp(-(t - task.issuedAtMs) / (2 * HOUR_MS));
-  out.push(
-    Number.isNaN(persistence) ? context.level : persistence,
-    Number.isNaN(week) ? context.level : week,
-    context.level,
-    context.last * fade,
-    fade,
-  );
+  out[j++] = Number.isNaN(persistence) ? context.level : persistence;
+  out[j++] = Number.isNaN(week) ? context.level : week;
+  out[j++] = context.level;
+  out[j++] = context.last * fade;
+  out[j++] = fade;
   if (layout.location) {
     const clear = clearSkyGhi(site.location!, t, stepMs);
-    out.push(clear, clear * context.clearIndex);
+    out[j++] = clear;
+    out[j++] = clear * context.clearIndex;
   }
-  for (const q of layout.weather) {
-    const v = weatherAt(weather!, q, t, t + stepMs);
-    if (Number.isNaN(v)) return undefined;
-    if (q === 'temperatureC') out.push(v, Math.max(0, 15 - v), Math.max(0, v - 22));
-    else out.push(v);
+  if (layout.weather.length > 0) {
+    const w = weatherFeatures(weather!, t, stepMs);
+    for (const q of layout.weather) {
+      const at = WEATHER_COLUMNS[q];
+      if (Number.isNaN(w[at]!)) return false;
+      out[j++] = w[at]!;
+      if (q === 'temperatureC') {
+        out[j++] = w[3]!;
+        out[j++] = w[4]!;
+      }
+    }
   }
-  return Float64Array.from(out);
+  return true;
+}
+
+/** Temperature, GHI, cloud cover, heating and cooling degrees at t: the same for every series of a community. */
+const WEATHER_COLUMNS: Record<WeatherQuantity, number> = { temperatureC: 0, ghiWm2: 1, cloudCoverPct: 2 };
+const weatherCache = new WeakMap<WeatherSeries, Map<number, Float64Array>>();
+const WEATHER_CACHE_LIMIT = 100_000;
+
+function weatherFeatures(weather: WeatherSeries, t: number, stepMs: number): Float64Array {
+  let cache = weatherCache.get(weather);
+  if (!cache) weatherCache.set(weather, (cache = new Map()));
+  const key = t + stepMs / 60_000; // t is a multiple of a minute: the step rides in the sub-minute part
+  let row = cache.get(key);
+  if (!row) {
+    const temperature = weatherAt(weather, 'temperatureC', t, t + stepMs);
+    row = Float64Array.of(temperature, weatherAt(weather, 'ghiWm2', t, t + stepMs), weatherAt(weather, 'cloudCoverPct', t, t + stepMs), Math.max(0, 15 - temperature), Math.max(0, temperature - 22));
+    if (cache.size >= WEATHER_CACHE_LIMIT) cache.clear();
+    cache.set(key, row);
+  }
+  return row;
 }
 
 /** What is known at the issue time and shared by all its targets. */
@@ -88,19 +122,22 @@ function fit(input: FitInput): FittedModel {
   const location = site.kind === 'pv' && site.location !== undefined;
   const withWeather: Layout = { location, weather: WEATHER.filter((q) => weatherHas(weather, q)) };
   const plain: Layout = { location, weather: [] };
+  // Beyond MAX_ROWS rows the fit costs more without learning more: every stride-th target of each task.
+  const candidates = input.trainingTasks.reduce((n, task) => n + task.steps, 0);
+  const stride = Math.max(1, Math.ceil(candidates / MAX_ROWS));
   const rowsFor = (layout: Layout) => {
     const rows: Float64Array[] = [];
     const y: number[] = [];
     for (const task of input.trainingTasks) {
       const history = knownBefore(series, task.issuedAtMs);
       const context = issueContext(input, history);
-      for (let k = 0; k < task.steps; k++) {
+      for (let k = Math.floor(task.issuedAtMs / series.stepMs) % stride; k < task.steps; k += stride) {
         const t = task.startMs + k * series.stepMs;
         if (t + series.stepMs > input.fitAtMs) break;
         const actual = valueAt(series, t);
         if (Number.isNaN(actual)) continue;
-        const row = features(input, layout, history, task, context, t);
-        if (!row) continue;
+        const row = new Float64Array(width(layout));
+        if (!features(row, input, layout, history, task, context, t)) continue;
         rows.push(row);
         y.push(actual);
       }
@@ -120,15 +157,16 @@ function fit(input: FitInput): FittedModel {
       const history = knownBefore(series, task.issuedAtMs);
       const context = issueContext(input, history);
       const out = new Float64Array(task.steps).fill(Number.NaN);
+      const row = new Float64Array(width(withWeather));
+      const plainRow = new Float64Array(width(plain));
       for (let k = 0; k < task.steps; k++) {
         const t = task.startMs + k * series.stepMs;
-        const row = weatherFit ? features(input, withWeather, history, task, context, t) : undefined;
-        if (weatherFit && row) {
+        if (weatherFit && features(row, input, withWeather, history, task, context, t)) {
           out[k] = predictRidge(weatherFit, row);
           continue;
         }
         const fallback = plainModel();
-        if (fallback) out[k] = predictRidge(fallback, features(input, plain, history, task, context, t)!);
+        if (fallback && features(plainRow, input, plain, history, task, context, t)) out[k] = predictRidge(fallback, plainRow);
       }
       for (let k = 0; k < out.length; k++) if (out[k]! < 0) out[k] = 0;
       return out;

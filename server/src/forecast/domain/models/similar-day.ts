@@ -1,10 +1,7 @@
 import { registerModel } from '../registry.js';
 import { knownBefore } from '../series.js';
 import type { FitInput, FittedModel, ModelAdapter } from '../model.js';
-import { daysBack, lacksHistory } from './common.js';
-
-/** How far back similar days are looked for (a holiday type may be rare). */
-const SEARCH_DAYS = 56;
+import { MAX_LOOKBACK_DAYS, lacksHistory, lookback } from './common.js';
 
 /**
  * Similar day: the mean (or median) of the last `days` days of the same type — working day,
@@ -12,9 +9,10 @@ const SEARCH_DAYS = 56;
  * days known at issue time. PV has no day types (the sun ignores holidays): the last days.
  * Where fewer same-type days are known, the last days of any type stand in.
  */
-function similarDay(name: string, days: number, statistic: 'mean' | 'median'): ModelAdapter {
+function similarDay(name: string, days: number, statistic: 'mean' | 'median', inAuto: boolean): ModelAdapter {
   return {
     name,
+    inAuto,
     summary: `${statistic} of the last ${days} days of the same type (working day, Saturday, Sunday/holiday)`,
     kinds: ['load', 'pv', 'heat'],
     needs: { minHistoryDays: 1, location: false, weather: 'none', text: 'at least a day of history; best with several weeks' },
@@ -30,16 +28,14 @@ function similarDay(name: string, days: number, statistic: 'mean' | 'median'): M
           const picked: number[] = [];
           const anyType: number[] = [];
           for (let k = 0; k < task.steps; k++) {
-            const t = task.startMs + k * series.stepMs;
-            const targetType = site.kind === 'pv' ? undefined : calendar.dayType(calendar.localDay(t));
+            const { times, sameType } = lookback(site.kind, calendar, task.startMs + k * series.stepMs);
             picked.length = 0;
             anyType.length = 0;
-            for (let back = 1; back <= SEARCH_DAYS && picked.length < days; back++) {
-              const then = daysBack(site.kind, calendar, t, back);
-              const v = history.at(then);
+            for (let back = 1; back <= MAX_LOOKBACK_DAYS && picked.length < days; back++) {
+              const v = history.at(times[back - 1]!);
               if (Number.isNaN(v)) continue;
               if (anyType.length < days) anyType.push(v);
-              if (targetType === undefined || calendar.dayType(calendar.localDay(then)) === targetType) picked.push(v);
+              if (sameType[back - 1] === 1) picked.push(v);
             }
             const values = picked.length > 0 ? picked : anyType;
             if (values.length > 0) out[k] = statistic === 'mean' ? mean(values) : median(values);
@@ -63,5 +59,5 @@ function median(values: number[]): number {
   return values.length % 2 === 1 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
 }
 
-registerModel(similarDay('similar-day', 5, 'mean'));
-registerModel(similarDay('similar-day-median', 7, 'median'));
+registerModel(similarDay('similar-day', 5, 'mean', true));
+registerModel(similarDay('similar-day-median', 7, 'median', false));
