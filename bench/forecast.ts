@@ -11,14 +11,13 @@
  * with PV (most with known kWp and orientation, some calibrated), 5 % with a heat pump;
  * hourly weather (temperature, GHI, cloud cover) for history and horizon.
  */
-import { fork } from 'node:child_process';
-import { cpus, loadavg } from 'node:os';
-import { readFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DAY_MS, QUARTER_HOUR_MS } from '../server/src/kernel/time.js';
 import { createForecastCalendar, forecastCommunity, runBacktest, type CommunityPoint } from '../server/src/forecast/index.js';
 import { heatPumpElectric, householdLoad, pvProduction, skyIndex, VIENNA, weatherSeries } from '../server/test/forecast/support/synthetic.js';
-import { peakRssMb, recordSection } from './lib/report.js';
+import { machine, peakRssMb, recordSection } from './lib/report.js';
 
 const HISTORY_DAYS = 56;
 const HORIZON_STEPS = 192;
@@ -121,20 +120,12 @@ function backtest(): Figures {
 const SCENARIOS = ['community', 'backtest'];
 const TARGETS: Record<string, string> = { community: '< 10 s, < 500 MB', backtest: '< 30 s' };
 
-function runChild(scenario: string, extra: string[]): Promise<Figures> {
-  return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--scenario', scenario, ...extra], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    let figures: Figures | undefined;
-    child.on('message', (m) => { figures = m as Figures; });
-    child.on('error', reject);
-    child.on('exit', (code) => (figures && code === 0 ? resolve(figures) : reject(new Error(`scenario ${scenario} failed (exit ${code})`))));
-  });
-}
-
-async function machine(): Promise<string> {
-  const cpuinfo = await readFile('/proc/cpuinfo', 'utf8').catch(() => '');
-  const model = /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? 'unknown';
-  return `${cpus().length} CPUs (nproc), ${model.trim()}, Node ${process.version}`;
+/** Each scenario in a child process of its own, so its peak RSS is its own; the figures come back as the last line of its output. */
+function runChild(scenario: string, extra: string[]): Figures {
+  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--scenario', scenario, ...extra], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+  const last = child.stdout.trim().split('\n').at(-1) ?? '';
+  if (child.status !== 0 || !last.startsWith('{')) throw new Error(`scenario ${scenario} failed (exit ${child.status})`);
+  return JSON.parse(last) as Figures;
 }
 
 async function main(): Promise<void> {
@@ -143,19 +134,19 @@ async function main(): Promise<void> {
   const members = membersAt >= 0 ? Number(args[membersAt + 1]) : 1000;
   const at = args.indexOf('--scenario');
   if (at >= 0) {
-    process.send?.(args[at + 1] === 'community' ? community(members) : backtest());
+    process.stdout.write(`${JSON.stringify(args[at + 1] === 'community' ? community(members) : backtest())}\n`);
     return;
   }
   const only = args.filter((a) => SCENARIOS.includes(a));
   const results: Figures[] = [];
   for (const scenario of only.length > 0 ? only : SCENARIOS) {
     process.stderr.write(`running ${scenario}…\n`);
-    const f = await runChild(scenario, membersAt >= 0 ? ['--members', String(members)] : []);
+    const f = runChild(scenario, membersAt >= 0 ? ['--members', String(members)] : []);
     results.push(f);
     process.stdout.write(`${f.scenario.padEnd(10)} ${f.seconds.toFixed(2)} s (CPU ${f.cpuSeconds.toFixed(2)} s; target ${TARGETS[f.scenario]}), peak RSS ${f.peakRssMb} MB, generate ${f.generateSeconds.toFixed(1)} s, load ${f.load.toFixed(1)}: ${f.detail}\n`);
   }
   const body = [
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${await machine()} with \`npm run bench:forecast\`. The machine is shared with other sessions: "Load" is the 1-minute load average when the scenario started (above 2 on 2 CPUs, everything is slower).`,
+    `Measured on ${machine()} with \`npm run bench:forecast\`. The machine is shared with other sessions: "Load" is the 1-minute load average when the scenario started (above 2 on 2 CPUs, everything is slower).`,
     `Synthetic seeded community (70 % households, 25 % prosumers with PV — 4 in 5 with known kWp and orientation, the others calibrated — 5 % with a heat pump), ${HISTORY_DAYS} days of 15-minute history per series, hourly weather. The community forecast is \`forecastCommunity\` with \`auto\`: every candidate model replays the same 48 h task on each of the last 14 days (fits included), the best one forecasts, its replay errors give P10/P90, and the community aggregates are banded on their own errors. The backtest is \`runBacktest\` (auto, day-ahead). Peak RSS is the whole child process (generator included).`,
     '',
     '| Scenario | Time (s) | CPU (s) | Target | Peak RSS (MB) | Generate (s) | Load | What |',

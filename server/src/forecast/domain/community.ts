@@ -2,7 +2,7 @@ import { BadRequestError } from '../../kernel/errors.js';
 import { bandFromErrors, type Band } from './conformal.js';
 import { forecastSeries, type SeriesForecast } from './forecast.js';
 import type { ForecastCalendar } from './calendar.js';
-import type { HeatPumpSpec, Location, PvSystem, SeriesKind, StandardProfileName } from './model.js';
+import type { Location, SeriesKind, SiteContext } from './model.js';
 import type { Series } from './series.js';
 import type { ForecastTask } from './tasks.js';
 import type { WeatherSeries } from './weather.js';
@@ -24,12 +24,9 @@ import type { WeatherSeries } from './weather.js';
  * that monotone map). A heat pump's electric power counts as consumption. Points that have no
  * forecast add nothing (the result lists them).
  */
-export interface PointSeries {
+/** One series of a point, with what the site context needs (kind and location come from the point). */
+export interface PointSeries extends Pick<SiteContext, 'pv' | 'annualConsumptionKwh' | 'profile' | 'heatPump'> {
   readonly series: Series;
-  readonly pv?: PvSystem | undefined;
-  readonly annualConsumptionKwh?: number | undefined;
-  readonly profile?: StandardProfileName | undefined;
-  readonly heatPump?: HeatPumpSpec | undefined;
   /** Model name or `auto` (default: the community's). */
   readonly model?: string | undefined;
 }

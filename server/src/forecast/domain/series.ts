@@ -29,8 +29,6 @@ export function createSeries(startMs: number, stepMs: number, values: Float64Arr
 
 export const endOf = (series: Series): number => series.startMs + series.values.length * series.stepMs;
 
-export const stepsPerDay = (stepMs: number): number => DAY_MS / stepMs;
-
 /** The value of the interval starting at `ms`, or NaN when it is outside the series or missing. */
 export function valueAt(series: Series, ms: number): number {
   const i = (ms - series.startMs) / series.stepMs;
@@ -73,10 +71,3 @@ export function countKnown(series: Series, untilMs = endOf(series)): number {
 
 /** Days of known data before `untilMs` (known values × step / day). */
 export const knownDays = (series: Series, untilMs?: number): number => (countKnown(series, untilMs) * series.stepMs) / DAY_MS;
-
-/** The series' values for [fromMs, fromMs + steps·step), NaN outside. */
-export function window(series: Series, fromMs: number, steps: number): Float64Array {
-  const out = new Float64Array(steps);
-  for (let k = 0; k < steps; k++) out[k] = valueAt(series, fromMs + k * series.stepMs);
-  return out;
-}

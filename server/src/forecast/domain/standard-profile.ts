@@ -1,7 +1,8 @@
-import { DAY_MS, MINUTE_MS, QUARTER_HOUR_MS } from '../../kernel/time.js';
+import { DAY_MS, QUARTER_HOUR_MS } from '../../kernel/time.js';
 import { BDEW_PROFILES } from './bdew-profiles.data.js';
 import type { DayType, ForecastCalendar } from './calendar.js';
 import type { StandardProfileName } from './model.js';
+import { sharedMemo } from './memo.js';
 
 /**
  * The BDEW standard load profiles (2025 edition) as power. Values are given per month and day
@@ -32,40 +33,25 @@ function bdewDayType(calendar: ForecastCalendar, day: number): number {
  * A profile's 96 quarter-hour values of one standard-time local day, dynamised, in W for 1 kWh a
  * year; kept per calendar (a community's zone and holidays) since every site of it shares them.
  */
-const dayCache = new WeakMap<ForecastCalendar, Map<number, Float64Array>>();
 const PROFILE_INDEX: Record<StandardProfileName, number> = { H25: 0, P25: 1, S25: 2, G25: 3 };
-const DAY_CACHE_LIMIT = 4 * 800;
+const dayMemo = sharedMemo<ForecastCalendar, Float64Array>(4 * 800);
+const offsetMemo = sharedMemo<ForecastCalendar, number>(100);
 
 function profileDay(profile: StandardProfileName, calendar: ForecastCalendar, day: number): Float64Array {
-  let cache = dayCache.get(calendar);
-  if (!cache) dayCache.set(calendar, (cache = new Map()));
-  const key = day * 4 + PROFILE_INDEX[profile];
-  let values = cache.get(key);
-  if (values) return values;
-  const date = new Date(day * DAY_MS);
-  const row = BDEW_PROFILES[profile][date.getUTCMonth() * 3 + bdewDayType(calendar, day)]!;
-  const dayOfYear = Math.round((day * DAY_MS - Date.UTC(date.getUTCFullYear(), 0, 1)) / DAY_MS) + 1;
-  const factor = DYNAMISED.has(profile) ? dynamisationFactor(dayOfYear) : 1;
-  // Wh per quarter hour for 1 GWh a year → W for 1 kWh a year.
-  values = Float64Array.from(row, (wh) => (wh * factor * 4) / 1e6);
-  if (cache.size >= DAY_CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-  cache.set(key, values);
-  return values;
+  return dayMemo(calendar, day * 4 + PROFILE_INDEX[profile], () => {
+    const date = new Date(day * DAY_MS);
+    const row = BDEW_PROFILES[profile][date.getUTCMonth() * 3 + bdewDayType(calendar, day)]!;
+    const dayOfYear = Math.round((day * DAY_MS - Date.UTC(date.getUTCFullYear(), 0, 1)) / DAY_MS) + 1;
+    const factor = DYNAMISED.has(profile) ? dynamisationFactor(dayOfYear) : 1;
+    // Wh per quarter hour for 1 GWh a year → W for 1 kWh a year.
+    return Float64Array.from(row, (wh) => (wh * factor * 4) / 1e6);
+  });
 }
 
 /** Standard time offset of the zone: the smaller of its January and July offsets (no DST). */
-const standardOffsets = new WeakMap<ForecastCalendar, Map<number, number>>();
-
 function standardOffsetMs(calendar: ForecastCalendar, utcMs: number): number {
   const year = new Date(utcMs).getUTCFullYear();
-  let byYear = standardOffsets.get(calendar);
-  if (!byYear) standardOffsets.set(calendar, (byYear = new Map()));
-  let offset = byYear.get(year);
-  if (offset === undefined) {
-    offset = Math.min(calendar.clock.offsetMs(Date.UTC(year, 0, 1)), calendar.clock.offsetMs(Date.UTC(year, 6, 1)));
-    byYear.set(year, offset);
-  }
-  return offset;
+  return offsetMemo(calendar, year, () => Math.min(calendar.clock.offsetMs(Date.UTC(year, 0, 1)), calendar.clock.offsetMs(Date.UTC(year, 6, 1))));
 }
 
 /**
@@ -82,11 +68,4 @@ export function profilePowerPerKwh(profile: StandardProfileName, calendar: Forec
     sum += profileDay(profile, calendar, day)[Math.floor((t - day * DAY_MS) / QUARTER_HOUR_MS)]!;
   }
   return sum / quarters;
-}
-
-/** Energy (kWh) the profile gives a site of 1 kWh/a over [fromMs, toMs). */
-export function profileEnergyPerKwh(profile: StandardProfileName, calendar: ForecastCalendar, fromMs: number, toMs: number): number {
-  let wh = 0;
-  for (let t = fromMs; t < toMs; t += QUARTER_HOUR_MS) wh += profilePowerPerKwh(profile, calendar, t, QUARTER_HOUR_MS) * (QUARTER_HOUR_MS / (60 * MINUTE_MS));
-  return wh / 1000;
 }

@@ -1,15 +1,13 @@
 import { DAY_MS, HOUR_MS } from '../../../src/kernel/time.js';
 import { clearSkyGhi, createForecastCalendar, heatPumpCop, pvPowerW, type Location, type Series, type WeatherSeries } from '../../../src/forecast/index.js';
 
-/** Deterministic test and benchmark series shaped like real ones (seeded PRNG, no I/O). */
+/** Deterministic test and benchmark series shaped like real ones (seeded, no I/O). */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
+  // Park–Miller minimal standard generator: plenty for synthetic noise.
+  let state = (Math.abs(Math.floor(seed)) % 2147483646) + 1;
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    state = (state * 48271) % 2147483647;
+    return (state - 1) / 2147483646;
   };
 }
 

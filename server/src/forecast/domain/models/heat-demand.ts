@@ -5,6 +5,7 @@ import { registerModel } from '../registry.js';
 import { knownBefore, knownDays } from '../series.js';
 import { weatherAt, weatherHas, weatherMean, type WeatherSeries } from '../weather.js';
 import type { FitInput, FittedModel, ModelAdapter, ModelInput } from '../model.js';
+import { intervalKey, sharedMemo } from '../memo.js';
 import { calendarFeatures } from './common.js';
 
 /**
@@ -22,21 +23,14 @@ const MAX_ROWS = 800;
 const BASE_C = 15;
 
 /** Temperature over the interval and its mean over the 24 h before, shared by every heat pump of a community. */
-const temperatureCache = new WeakMap<WeatherSeries, Map<number, readonly [number, number]>>();
-const TEMPERATURE_CACHE_LIMIT = 100_000;
+const temperatureMemo = sharedMemo<WeatherSeries, readonly [number, number]>(100_000);
 
 function temperatureRow(weather: WeatherSeries, t: number, stepMs: number): readonly [number, number] | undefined {
-  let cache = temperatureCache.get(weather);
-  if (!cache) temperatureCache.set(weather, (cache = new Map()));
-  const key = t + stepMs / 60_000; // t is a multiple of a minute: the step rides in the sub-minute part
-  let entry = cache.get(key);
-  if (!entry) {
+  const entry = temperatureMemo(weather, intervalKey(t, stepMs), () => {
     const now = weatherAt(weather, 'temperatureC', t, t + stepMs);
     const day = weatherMean(weather, 'temperatureC', t - DAY_MS, t);
-    entry = [now, Number.isNaN(day) ? now : day];
-    if (cache.size >= TEMPERATURE_CACHE_LIMIT) cache.clear();
-    cache.set(key, entry);
-  }
+    return [now, Number.isNaN(day) ? now : day] as const;
+  });
   return Number.isNaN(entry[0]) ? undefined : entry;
 }
 

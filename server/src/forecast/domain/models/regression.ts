@@ -6,6 +6,7 @@ import { clearSkyGhi } from '../solar.js';
 import { weatherAt, weatherHas, type WeatherQuantity, type WeatherSeries } from '../weather.js';
 import type { FitInput, FittedModel, ModelAdapter, ModelInput } from '../model.js';
 import type { ForecastTask } from '../tasks.js';
+import { intervalKey, sharedMemo } from '../memo.js';
 import { CALENDAR_FEATURES, calendarFeatures, lacksHistory, lookback } from './common.js';
 
 /**
@@ -74,21 +75,13 @@ function features(out: Float64Array, input: ModelInput, layout: Layout, history:
 
 /** Temperature, GHI, cloud cover, heating and cooling degrees at t: the same for every series of a community. */
 const WEATHER_COLUMNS: Record<WeatherQuantity, number> = { temperatureC: 0, ghiWm2: 1, cloudCoverPct: 2 };
-const weatherCache = new WeakMap<WeatherSeries, Map<number, Float64Array>>();
-const WEATHER_CACHE_LIMIT = 100_000;
+const weatherMemo = sharedMemo<WeatherSeries, Float64Array>(100_000);
 
 function weatherFeatures(weather: WeatherSeries, t: number, stepMs: number): Float64Array {
-  let cache = weatherCache.get(weather);
-  if (!cache) weatherCache.set(weather, (cache = new Map()));
-  const key = t + stepMs / 60_000; // t is a multiple of a minute: the step rides in the sub-minute part
-  let row = cache.get(key);
-  if (!row) {
+  return weatherMemo(weather, intervalKey(t, stepMs), () => {
     const temperature = weatherAt(weather, 'temperatureC', t, t + stepMs);
-    row = Float64Array.of(temperature, weatherAt(weather, 'ghiWm2', t, t + stepMs), weatherAt(weather, 'cloudCoverPct', t, t + stepMs), Math.max(0, 15 - temperature), Math.max(0, temperature - 22));
-    if (cache.size >= WEATHER_CACHE_LIMIT) cache.clear();
-    cache.set(key, row);
-  }
-  return row;
+    return Float64Array.of(temperature, weatherAt(weather, 'ghiWm2', t, t + stepMs), weatherAt(weather, 'cloudCoverPct', t, t + stepMs), Math.max(0, 15 - temperature), Math.max(0, temperature - 22));
+  });
 }
 
 /** What is known at the issue time and shared by all its targets. */
