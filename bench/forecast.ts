@@ -15,12 +15,15 @@ import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DAY_MS, QUARTER_HOUR_MS } from '../server/src/kernel/time.js';
-import { createForecastCalendar, forecastCommunity, runBacktest, type CommunityPoint } from '../server/src/forecast/index.js';
+import {
+  createForecastCalendar, forecastCommunity, runBacktest, type CommunityPoint, type WeatherSeries,
+} from '../server/src/forecast/index.js';
 import { heatPumpElectric, householdLoad, pvProduction, skyIndex, VIENNA, weatherSeries } from '../server/test/forecast/support/synthetic.js';
 import { machine, peakRssMb, recordSection } from './lib/report.js';
 
 const HISTORY_DAYS = 56;
 const HORIZON_STEPS = 192;
+const TIME_ZONE = 'Europe/Vienna';
 
 interface Figures {
   readonly scenario: string;
@@ -39,9 +42,14 @@ function cpuSince(start: NodeJS.CpuUsage): number {
   return (used.user + used.system) / 1e6;
 }
 
-function community(members: number): Figures {
-  const load = loadavg()[0]!;
-  const g0 = performance.now();
+interface CommunityInput {
+  readonly points: CommunityPoint[];
+  readonly weather: WeatherSeries;
+  readonly issuedAtMs: number;
+  readonly series: number;
+}
+
+function syntheticCommunity(members: number): CommunityInput {
   const from = Date.UTC(2025, 2, 1);
   const steps = HISTORY_DAYS * 96;
   const sky = skyIndex(HISTORY_DAYS + 4, 5);
@@ -68,12 +76,19 @@ function community(members: number): Figures {
       points.push({ id: `m${i}`, consumption });
     }
   }
-  const calendar = createForecastCalendar('Europe/Vienna');
-  const issuedAtMs = from + HISTORY_DAYS * DAY_MS;
+  return { points, weather, issuedAtMs: from + HISTORY_DAYS * DAY_MS, series };
+}
+
+function community(members: number): Figures {
+  const load = loadavg()[0]!;
+  const g0 = performance.now();
+  const { points, weather, issuedAtMs, series } = syntheticCommunity(members);
+  const calendar = createForecastCalendar(TIME_ZONE);
+  const task = { issuedAtMs, startMs: issuedAtMs, steps: HORIZON_STEPS };
   const generateSeconds = (performance.now() - g0) / 1000;
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  const result = forecastCommunity({ calendar, location: VIENNA, weather, task: { issuedAtMs, startMs: issuedAtMs, steps: HORIZON_STEPS }, points });
+  const result = forecastCommunity({ calendar, location: VIENNA, weather, task, points });
   const seconds = (performance.now() - t0) / 1000;
   const cpuSeconds = cpuSince(c0);
   const chosen = new Map<string, number>();
@@ -134,7 +149,9 @@ async function main(): Promise<void> {
   const members = membersAt >= 0 ? Number(args[membersAt + 1]) : 1000;
   const at = args.indexOf('--scenario');
   if (at >= 0) {
-    process.stdout.write(`${JSON.stringify(args[at + 1] === 'community' ? community(members) : backtest())}\n`);
+    const scenario = args[at + 1]!;
+    const figures = scenario === 'backtest' ? backtest() : community(members);
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
     return;
   }
   const only = args.filter((a) => SCENARIOS.includes(a));
@@ -147,7 +164,7 @@ async function main(): Promise<void> {
   }
   const body = [
     `Measured on ${machine()} with \`npm run bench:forecast\`. The machine is shared with other sessions: "Load" is the 1-minute load average when the scenario started (above 2 on 2 CPUs, everything is slower).`,
-    `Synthetic seeded community (70 % households, 25 % prosumers with PV — 4 in 5 with known kWp and orientation, the others calibrated — 5 % with a heat pump), ${HISTORY_DAYS} days of 15-minute history per series, hourly weather. The community forecast is \`forecastCommunity\` with \`auto\`: every candidate model replays the same 48 h task on each of the last 14 days (fits included), the best one forecasts, its replay errors give P10/P90, and the community aggregates are banded on their own errors. The backtest is \`runBacktest\` (auto, day-ahead). Peak RSS is the whole child process (generator included).`,
+    `Synthetic seeded community (70 % households, 25 % prosumers with PV — 4 in 5 with known kWp and orientation, the others calibrated — 5 % with a heat pump), ${HISTORY_DAYS} days of 15-minute history per series, hourly weather. The community forecast is \`forecastCommunity\` with \`auto\`: every candidate model is fitted and replays the same 48 h task on each of the last 5 days, the best one forecasts and replays 9 more days, its 14 days of replay errors give P10/P90, and the community aggregates are banded on their own errors. The backtest is \`runBacktest\` (auto, day-ahead). Peak RSS is the whole child process (generator included). \`forecastPoints\` and \`aggregateCommunity\` let a job split a community over worker threads; not measured here.`,
     '',
     '| Scenario | Time (s) | CPU (s) | Target | Peak RSS (MB) | Generate (s) | Load | What |',
     '|---|---:|---:|---|---:|---:|---:|---|',

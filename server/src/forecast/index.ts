@@ -17,7 +17,7 @@ export { bandFromErrors, type Band } from './domain/conformal.js';
 export { AccuracyAccumulator, accuracyOf, type Accuracy } from './domain/metrics.js';
 export { runBacktest, MAX_WARM_UP_DAYS, type BacktestInput, type BacktestResult } from './domain/backtest.js';
 export { forecastSeries, type SeriesForecast, type SeriesForecastInput } from './domain/forecast.js';
-export { forecastCommunity, type CommunityForecast, type CommunityForecastInput, type CommunityPoint, type AggregateForecast } from './domain/community.js';
+export { aggregateCommunity, forecastCommunity, forecastPoints, type PointForecast, type CommunityForecast, type CommunityForecastInput, type CommunityPoint, type AggregateForecast } from './domain/community.js';
 export { parseOpenMeteo, parseWeatherCsv, weatherAt, type WeatherSeries } from './domain/weather.js';
 export { heatPumpCop, flowTemperatureC, heatFromElectricW, electricFromHeatW } from './domain/heat-pump.js';
 export { pvPowerW, clearSkyGhi, fillNightGaps } from './domain/solar.js';

@@ -112,40 +112,49 @@ function aggregate(parts: readonly { forecast: SeriesForecast; sign: number }[],
   return { ...band, startMs: task.startMs, stepMs, points: parts.length };
 }
 
-export function forecastCommunity(input: CommunityForecastInput): CommunityForecast {
+export type PointForecast = CommunityForecast['points'][number];
+
+/**
+ * The points' forecasts alone — independent of each other, so a large community can be split
+ * over worker threads and the parts joined by `aggregateCommunity`.
+ */
+export function forecastPoints(input: CommunityForecastInput): PointForecast[] {
   const { calendar, weather, task } = input;
   const steps = new Set<number>();
   for (const p of input.points) for (const s of [p.consumption, p.production, p.heat]) if (s) steps.add(s.series.stepMs);
   if (steps.size > 1) throw new BadRequestError('all series of a community forecast must have the same step');
-  const stepMs = steps.values().next().value ?? 15 * 60_000;
-  const results: CommunityForecast['points'][number][] = [];
+  const total = input.points.length;
+  return input.points.map((point, index) => {
+    const one = (part: PointSeries | undefined, kind: SeriesKind): SeriesForecast | undefined => part && forecastSeries({
+      series: part.series,
+      site: { kind, location: point.location ?? input.location, pv: part.pv, annualConsumptionKwh: part.annualConsumptionKwh, profile: part.profile, heatPump: part.heatPump },
+      calendar,
+      weather,
+      task,
+      model: part.model ?? input.model,
+      candidates: input.candidates,
+      calibrationDays: input.calibrationDays,
+    });
+    const result = { id: point.id, consumption: one(point.consumption, 'load'), production: one(point.production, 'pv'), heat: one(point.heat, 'heat') };
+    input.onProgress?.(index + 1, total);
+    return result;
+  });
+}
+
+/** The community's consumption, production, net and surplus from its points' forecasts (see the top of this file). */
+export function aggregateCommunity(task: ForecastTask, points: readonly PointForecast[]): CommunityForecast {
   const unavailable: { id: string; kind: SeriesKind; reason: string }[] = [];
   const consumption: { forecast: SeriesForecast; sign: number }[] = [];
   const production: { forecast: SeriesForecast; sign: number }[] = [];
-  const total = input.points.length;
-  input.points.forEach((point, index) => {
-    const one = (part: PointSeries | undefined, kind: SeriesKind): SeriesForecast | undefined => {
-      if (!part) return undefined;
-      const forecast = forecastSeries({
-        series: part.series,
-        site: { kind, location: point.location ?? input.location, pv: part.pv, annualConsumptionKwh: part.annualConsumptionKwh, profile: part.profile, heatPump: part.heatPump },
-        calendar,
-        weather,
-        task,
-        model: part.model ?? input.model,
-        candidates: input.candidates,
-        calibrationDays: input.calibrationDays,
-      });
-      if (forecast.unavailable !== undefined && forecast.model === undefined) {
-        unavailable.push({ id: point.id, kind, reason: forecast.unavailable });
-        return forecast;
-      }
-      (kind === 'pv' ? production : consumption).push({ forecast, sign: 1 });
-      return forecast;
-    };
-    results.push({ id: point.id, consumption: one(point.consumption, 'load'), production: one(point.production, 'pv'), heat: one(point.heat, 'heat') });
-    input.onProgress?.(index + 1, total);
-  });
+  let stepMs = 15 * 60_000;
+  for (const point of points) {
+    for (const [kind, forecast] of [['load', point.consumption], ['pv', point.production], ['heat', point.heat]] as const) {
+      if (!forecast) continue;
+      stepMs = forecast.stepMs;
+      if (forecast.model === undefined) unavailable.push({ id: point.id, kind, reason: forecast.unavailable ?? 'no forecast' });
+      else (kind === 'pv' ? production : consumption).push({ forecast, sign: 1 });
+    }
+  }
   const net = aggregate([...production, ...consumption.map((c) => ({ forecast: c.forecast, sign: -1 }))], task, stepMs, false);
   const surplus: AggregateForecast = {
     ...net,
@@ -154,11 +163,15 @@ export function forecastCommunity(input: CommunityForecastInput): CommunityForec
     p90: net.p90.map((v) => Math.max(0, v)),
   };
   return {
-    points: results,
+    points,
     consumption: aggregate(consumption, task, stepMs, true),
     production: aggregate(production, task, stepMs, true),
     surplus,
     net,
     unavailable,
   };
+}
+
+export function forecastCommunity(input: CommunityForecastInput): CommunityForecast {
+  return aggregateCommunity(input.task, forecastPoints(input));
 }

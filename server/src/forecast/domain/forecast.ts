@@ -47,8 +47,8 @@ export interface SeriesForecast extends Band {
 }
 
 export const CALIBRATION_DAYS = 14;
-/** auto compares its candidates on the replays of the last week. */
-export const SELECTION_DAYS = 7;
+/** auto compares its candidates on the replays of the last few days (the chosen one then replays the rest). */
+export const SELECTION_DAYS = 5;
 export const TRAINING_DAYS = 28;
 
 interface Replay {

@@ -5,9 +5,14 @@
  */
 export function sharedMemo<Owner extends object, Value>(limit: number): (owner: Owner, key: number, compute: () => Value) => Value {
   const memos = new WeakMap<Owner, Map<number, Value>>();
+  // Calls come in long runs for one owner: skip the WeakMap then.
+  let lastOwner: Owner | undefined;
+  let lastMemo: Map<number, Value> | undefined;
   return (owner, key, compute) => {
-    let memo = memos.get(owner);
+    let memo = owner === lastOwner ? lastMemo! : memos.get(owner);
     if (!memo) memos.set(owner, (memo = new Map()));
+    lastOwner = owner;
+    lastMemo = memo;
     let value = memo.get(key);
     if (value === undefined) {
       value = compute();

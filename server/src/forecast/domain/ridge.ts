@@ -11,6 +11,8 @@ export interface RidgeFit {
   /** Weights of the scaled features. */
   readonly weights: Float64Array;
   readonly scales: Float64Array;
+  /** Weight per unscaled feature unit (weight ÷ scale; 0 for all-zero columns). */
+  readonly slopes: Float64Array;
 }
 
 export function fitRidge(rows: readonly Float64Array[], y: readonly number[], lambda: number): RidgeFit | undefined {
@@ -33,15 +35,16 @@ export function fitRidge(rows: readonly Float64Array[], y: readonly number[], la
   if (!cholesky.isPositiveDefinite()) return undefined;
   const beta = cholesky.solve(X.transposeMultiply(Matrix.columnVector(y as number[])));
   const weights = new Float64Array(p);
-  for (let j = 0; j < p; j++) weights[j] = scales[j]! > 0 ? beta.get(j + 1, 0) : 0;
-  return { intercept: beta.get(0, 0), weights, scales };
+  const slopes = new Float64Array(p);
+  for (let j = 0; j < p; j++) {
+    weights[j] = scales[j]! > 0 ? beta.get(j + 1, 0) : 0;
+    slopes[j] = scales[j]! > 0 ? weights[j]! / scales[j]! : 0;
+  }
+  return { intercept: beta.get(0, 0), weights, scales, slopes };
 }
 
 export function predictRidge(fit: RidgeFit, row: Float64Array): number {
   let v = fit.intercept;
-  for (let j = 0; j < row.length; j++) if (fit.scales[j]! > 0) v += (fit.weights[j]! * row[j]!) / fit.scales[j]!;
+  for (let j = 0; j < row.length; j++) v += fit.slopes[j]! * row[j]!;
   return v;
 }
-
-/** The fitted effect of one unscaled feature unit (e.g. W per K of heating degrees). */
-export const ridgeSlope = (fit: RidgeFit, column: number): number => (fit.scales[column]! > 0 ? fit.weights[column]! / fit.scales[column]! : 0);

@@ -49,9 +49,14 @@ function profileDay(profile: StandardProfileName, calendar: ForecastCalendar, da
 }
 
 /** Standard time offset of the zone: the smaller of its January and July offsets (no DST). */
+let lastYear = { calendar: undefined as ForecastCalendar | undefined, from: 0, to: 0, offset: 0 };
+
 function standardOffsetMs(calendar: ForecastCalendar, utcMs: number): number {
+  if (calendar === lastYear.calendar && utcMs >= lastYear.from && utcMs < lastYear.to) return lastYear.offset;
   const year = new Date(utcMs).getUTCFullYear();
-  return offsetMemo(calendar, year, () => Math.min(calendar.clock.offsetMs(Date.UTC(year, 0, 1)), calendar.clock.offsetMs(Date.UTC(year, 6, 1))));
+  const offset = offsetMemo(calendar, year, () => Math.min(calendar.clock.offsetMs(Date.UTC(year, 0, 1)), calendar.clock.offsetMs(Date.UTC(year, 6, 1))));
+  lastYear = { calendar, from: Date.UTC(year, 0, 1), to: Date.UTC(year + 1, 0, 1), offset };
+  return offset;
 }
 
 /**

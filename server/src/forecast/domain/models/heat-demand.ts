@@ -1,6 +1,6 @@
 import { DAY_MS } from '../../../kernel/time.js';
 import { electricFromHeatW, heatFromElectricW } from '../heat-pump.js';
-import { fitRidge, predictRidge, ridgeSlope } from '../ridge.js';
+import { fitRidge, predictRidge } from '../ridge.js';
 import { registerModel } from '../registry.js';
 import { knownBefore, knownDays } from '../series.js';
 import { weatherAt, weatherHas, weatherMean, type WeatherSeries } from '../weather.js';
@@ -75,7 +75,7 @@ function fit(input: FitInput): FittedModel {
   };
   return {
     model: 'heat-demand',
-    parameters: { trainingRows: rows.length, wattsPerKelvin: ridge ? Math.round(ridgeSlope(ridge, ridge.weights.length - 3)) : null },
+    parameters: { trainingRows: rows.length, wattsPerKelvin: ridge ? Math.round(ridge.slopes[ridge.slopes.length - 3]!) : null },
     predictThermal: thermal,
     predict(task) {
       const heat = thermal(task);
