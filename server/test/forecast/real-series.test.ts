@@ -59,6 +59,12 @@ describe.skipIf(!present)('forecasting one real household (../shared/data/series
     expect(dayAhead.skill!).toBeGreaterThan(0);
     expect(band.share).toBeGreaterThanOrEqual(0.75);
     expect(band.share).toBeLessThanOrEqual(0.85);
+    // DST days: 46 and 50 half hours (92 and 100 quarter hours at 15 minutes), each issued once.
+    const rowsOn = (y: number, m: number, d: number) => {
+      const day = calendar.localDay(Date.UTC(y, m - 1, d, 12));
+      return result.rows.targetMs.filter((t) => calendar.localDay(t) === day).length;
+    };
+    expect([rowsOn(2024, 3, 31), rowsOn(2024, 10, 27), rowsOn(2024, 6, 12)]).toEqual([46, 50, 48]);
     // Every reported target lies after the warm-up and was issued at 12:00 Paris time the day before.
     expect(result.rows.targetMs[0]!).toBeGreaterThanOrEqual(series.startMs + 28 * DAY_MS);
     expect(calendar.clock.local(result.rows.issuedAtMs[0]!).minute).toBe(12 * 60);
