@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { WEB_DIST } from '../../server/src/web/routes.js';
+import en from '../src/lib/i18n/en.json' with { type: 'json' };
 import { launchChromium } from './chromium.js';
 
 /** Where screenshots of the main pages are kept for people to look at (git-ignored). */
@@ -14,10 +15,12 @@ export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> 
 
 export const PHONE = { width: 375, height: 740 };
 export const LAPTOP = { width: 1280, height: 860 };
+/** The browser's language: the app speaks English and writes numbers and dates the British way. */
+export const BROWSER_LOCALE = 'en-GB';
 
 /** A fresh browser profile (own cookies) on the platform. */
 export async function openContext(browser: Browser, baseURL: string, viewport = LAPTOP): Promise<BrowserContext> {
-  const context = await browser.newContext({ baseURL: baseURL.replace('localhost', '127.0.0.1'), viewport, acceptDownloads: true, locale: 'en-GB' });
+  const context = await browser.newContext({ baseURL: baseURL.replace('localhost', '127.0.0.1'), viewport, acceptDownloads: true, locale: BROWSER_LOCALE });
   context.setDefaultTimeout(15_000);
   return context;
 }
@@ -41,6 +44,23 @@ export function collectPageErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
   return errors;
+}
+
+/** Everything the page shows or reads out: its text (screen-reader-only text too), title and labelling attributes. */
+export function shownText(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const texts = [document.title, document.body.innerText];
+    for (const element of document.querySelectorAll('[aria-label], [title], [placeholder], [alt], [data-label]')) {
+      for (const name of ['aria-label', 'title', 'placeholder', 'alt', 'data-label']) texts.push(element.getAttribute(name) ?? '');
+    }
+    return texts.join('\n');
+  });
+}
+
+/** Catalog keys the page shows instead of their message (a message that is missing or misnamed). */
+export async function rawKeysShown(page: Page): Promise<string[]> {
+  const shown = await shownText(page);
+  return Object.keys(en).filter((key) => shown.includes(key));
 }
 
 /** Presses Tab (or Shift+Tab) until the focused element's text is `text`; fails if it never gets there. */
@@ -68,6 +88,8 @@ export async function visitByKeyboard(page: Page, pages: [link: string, heading:
     // Focus moves to the new page's heading, so the next Tab starts from the page, not the old link.
     await page.waitForFunction((text) => document.activeElement?.tagName === 'H1' && document.activeElement.textContent?.includes(text), heading)
       .catch(() => { throw new Error(`focus is not on the heading of ${link}`); });
+    const keys = await rawKeysShown(page);
+    if (keys.length > 0) throw new Error(`${link} shows catalog keys instead of text: ${keys.join(', ')}`);
     await onPage?.(link);
   }
 }

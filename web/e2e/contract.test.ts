@@ -6,14 +6,17 @@ import { ALLOCATION_MODES as SERVER_MODES } from '../../server/src/registry/comm
 import { DEVICE_KINDS as SERVER_KINDS } from '../../server/src/registry/devices.js';
 import { ALLOCATION_MODES, ALLOCATION_RULES, DEVICE_KINDS } from '../src/api/types.js';
 import { MODE_NAMES, ruleName, RULES_WITH_SHARES } from '../src/lib/rules.js';
+import { loadMessages, translator } from '../src/lib/i18n/index.js';
+
+const t = translator('en', await loadMessages('en'));
 
 describe('vocabularies shared with the server', () => {
   it('offers every allocation rule and mode and device kind the server takes, each with a name', () => {
     expect([...ALLOCATION_RULES]).toEqual([...SERVER_RULES]);
     expect([...ALLOCATION_MODES]).toEqual([...SERVER_MODES]);
     expect([...DEVICE_KINDS]).toEqual([...SERVER_KINDS]);
-    for (const rule of ALLOCATION_RULES) expect(ruleName(rule), rule).not.toBe(rule);
-    for (const mode of ALLOCATION_MODES) expect(MODE_NAMES[mode]).toBeTruthy();
+    for (const rule of ALLOCATION_RULES) expect(ruleName(rule, t), rule).not.toBe(rule);
+    for (const mode of ALLOCATION_MODES) expect(t(MODE_NAMES[mode])).not.toBe(MODE_NAMES[mode]);
   });
 
   it('edits shares exactly for the rules that split by a key', () => {

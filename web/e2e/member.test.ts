@@ -12,8 +12,13 @@ import { signUp, startTestPlatform, type TestPlatform } from '../../server/test/
 import { buildWorld, communityBody, type World } from '../../server/test/support/world.js';
 import { connectDevice, deviceCredentials, readingsMessage, sasFor } from '../../server/test/support/devices.js';
 import { formatter } from '../src/lib/format.js';
+import en from '../src/lib/i18n/en.json' with { type: 'json' };
+import de from '../src/lib/i18n/de.json' with { type: 'json' };
 import { pngToY4m } from './qr-video.js';
-import { collectPageErrors, launchBrowser, logIn, openContext, PHONE, screenshot, visitByKeyboard } from './browser.js';
+import { collectPageErrors, launchBrowser, logIn, openContext, PHONE, rawKeysShown, screenshot, shownText, visitByKeyboard } from './browser.js';
+
+/** English messages a German page must not show: whole sentences and labels that German words differently. */
+const ENGLISH_ONLY = Object.entries(en).filter(([key, text]) => !/[{<]/.test(text) && text.length >= 12 && text !== de[key as keyof typeof de]).map(([, text]) => text);
 
 describe('web app: member', () => {
   let tp: TestPlatform;
@@ -74,6 +79,34 @@ describe('web app: member', () => {
     await page.getByLabel('Password').fill('a-long-enough-password');
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.waitForURL('**/communities');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('shows an invitation made before sign-up, and accepting it opens the new community', async () => {
+    const email = `invited-${Date.now()}@example.org`;
+    const invitation = await tp.call('POST', `/api/v1/communities/${w.communityB}/invitations`, { token: w.managerB.token, body: { email } });
+    expect(invitation.status).toBe(201);
+    const context = await openContext(browser, base);
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await page.goto('/signup');
+    await page.getByLabel('Your name').fill('Invited Person');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('a-long-enough-password');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL('**/communities');
+    const invitations = page.getByRole('list', { name: 'Invitations' });
+    const community = (await tp.call('GET', `/api/v1/communities/${w.communityB}`, { token: w.managerB.token })).body;
+    await expect.poll(() => invitations.textContent()).toContain(community.name);
+    expect(await page.getByRole('navigation', { name: 'Main' }).textContent()).toContain('Communities (1 invitation)');
+    await screenshot(page, 'member-invitation');
+    await invitations.getByRole('button', { name: `Accept the invitation to ${community.name}` }).click();
+    await page.waitForURL(/\/members\/[0-9a-f-]{36}$/);
+    const me = await (await page.request.get('/api/v1/me')).json();
+    expect(me.memberships).toEqual([expect.objectContaining({ communityId: w.communityB, state: 'active', role: 'member' })]);
+    expect(page.url()).toContain(me.memberships[0].memberId);
+    await expect.poll(() => page.getByRole('navigation', { name: 'Main' }).textContent()).not.toContain('invitation');
     expect(errors).toEqual([]);
     await context.close();
   });
@@ -263,6 +296,83 @@ describe('web app: member', () => {
     const requested = await tp.call('GET', `/api/v1/communities/${w.communityA}/members?state=requested`, { token: w.managerA.token });
     expect(requested.body.map((m: { email: string; joinMessage: string }) => [m.email, m.joinMessage])).toContainEqual([w.outsider.email, 'We live at number 7.']);
     await screenshot(page, 'member-communities');
+    expect(errors).toEqual([]);
+    await close();
+  });
+
+  it('switches to German on the account page: every page speaks German and writes numbers and dates the German way', async () => {
+    const { page, errors, close } = await memberPage(w.managerA);
+    const heading = () => page.getByRole('heading', { level: 1 }).textContent();
+    /** The page is German: its language, no catalog key and no English sentence shown. */
+    const expectGerman = async (what: string) => {
+      expect(await page.evaluate(() => document.documentElement.lang), what).toBe('de');
+      expect(await rawKeysShown(page), what).toEqual([]);
+      const shown = await shownText(page);
+      expect(ENGLISH_ONLY.filter((text) => shown.includes(text)), what).toEqual([]);
+    };
+    await page.goto('/account');
+    await expect.poll(heading).toBe('Account');
+    await page.getByLabel('Language of Gridshare').selectOption({ label: 'Deutsch' });
+    await expect.poll(heading).toBe('Konto');
+    expect(await page.evaluate(() => localStorage.getItem('gridshare.language'))).toBe('de');
+    await page.getByLabel('Name des neuen Tokens').fill('Skript');
+    await page.getByRole('button', { name: 'Token erstellen' }).click();
+    await expect.poll(() => page.getByRole('list', { name: 'API-Tokens' }).textContent()).toMatch(/erstellt am \d{2}\.\d{2}\.\d{4}, \d{2}:\d{2}/);
+    await expectGerman('account');
+    // The choice is kept in this browser: a reload starts in German.
+    await page.reload();
+    await expect.poll(heading).toBe('Konto');
+
+    // The community is Austrian, its currency the euro: German prices, dates and counts.
+    const fmt = formatter({ locale: 'de', currency: 'EUR', timeZone: 'Europe/Vienna' });
+    await page.goto(`/manage/${w.communityA}/tariffs`);
+    const tariffs = page.getByRole('region', { name: 'Tarife' });
+    await expect.poll(() => tariffs.getByRole('row').filter({ hasText: 'Standard' }).textContent())
+      .toBe(['Standard', '01.01.2026', fmt.pricePerKWh('0.30'), fmt.pricePerKWh('0.15'), fmt.pricePerKWh('0.07'), fmt.pricePerKWh('0'), '–'].join(''));
+    expect(fmt.pricePerKWh('0.30')).toMatch(/^0,30\s€\/kWh$/);
+    await expectGerman('tariffs');
+    for (const [path, title] of [['', 'Übersicht'], ['/members', 'Mitglieder'], ['/devices', 'Geräte'], ['/settlements', 'Abrechnung']] as const) {
+      await page.goto(`/manage/${w.communityA}${path}`);
+      await expect.poll(heading).toMatch(new RegExp(`^${title} · `));
+      await expect.poll(() => page.getByRole('status').filter({ hasText: 'Wird geladen' }).count()).toBe(0);
+      await expectGerman(title);
+    }
+    await page.goto(`/manage/${w.communityA}`);
+    await expect.poll(() => page.getByRole('region', { name: 'Mitglieder' }).locator('.stat', { hasText: 'Mitglieder online' }).locator('.stat-value').textContent()).toMatch(/^\d von 3$/);
+    await screenshot(page, 'manager-overview-german');
+
+    // Logged out, the login page stays German; a member's pages are German too.
+    await page.getByRole('navigation', { name: 'Hauptmenü' }).getByRole('button', { name: 'Abmelden' }).click();
+    await expect.poll(heading).toBe('Anmelden');
+    await page.getByLabel('E-Mail').fill(w.memberA.email);
+    await page.getByLabel('Passwort').fill(w.memberA.password);
+    await page.getByRole('button', { name: 'Anmelden' }).click();
+    await page.waitForURL((url) => url.pathname !== '/login');
+    await page.goto(`/members/${w.memberIdA}`);
+    await expect.poll(heading).toBe('Energie von memberA');
+    const credentials = await deviceCredentials(tp, w.managerA.token, w.provisionedA);
+    const device = await connectDevice(tp, w.provisionedA, sasFor(credentials));
+    try {
+      await device.publishAsync(`devices/${w.provisionedA}/messages/events`, readingsMessage(
+        ...Object.entries({ 'power.import': 0, 'power.export': 1830, 'pv.power': 2500 }).map(([quantity, value]) => ({ ts: new Date().toISOString(), quantity, value, unit: 'W' })),
+      ), { qos: 1 });
+      const live = page.getByRole('region', { name: 'Leistung jetzt' });
+      await expect.poll(() => live.locator('.stat', { hasText: 'Ins Netz' }).locator('.stat-value').textContent()).toBe('1,83 kW');
+      expect(await live.locator('.stat', { hasText: 'Eigene PV' }).locator('.stat-value').textContent()).toBe('2,5 kW');
+      await expect.poll(() => live.textContent()).toMatch(/Aktualisiert vor \d+ Sekunden?/);
+    } finally {
+      await device.endAsync();
+    }
+    await expectGerman('dashboard');
+    await screenshot(page, 'member-dashboard-german');
+    for (const [path, title] of [[`/members/${w.memberIdA}/statements`, 'Abrechnungen von memberA'], [`/members/${w.memberIdA}/devices`, 'Geräte von memberA'], ['/communities', 'Gemeinschaften']]) {
+      await page.goto(path!);
+      await expect.poll(heading).toBe(title);
+      await expect.poll(() => page.getByRole('status').filter({ hasText: 'Wird geladen' }).count()).toBe(0);
+      await expectGerman(title!);
+    }
+    // A community's size in German plurals.
+    await expect.poll(() => page.getByRole('list', { name: 'Gefundene Gemeinschaften' }).textContent()).toMatch(/\d Mitglieder/);
     expect(errors).toEqual([]);
     await close();
   });

@@ -14,7 +14,7 @@ import { parseFixed } from '../../server/src/billing/money.js';
 import { formatter, type Formatter } from '../src/lib/format.js';
 import { previousPeriod } from '../src/lib/time.js';
 import type { CommunityEnergy, EnergyFigures, MemberEnergy, MemberStatement, Settlement } from '../src/api/sharing.js';
-import { collectPageErrors, launchBrowser, logIn, openContext, PHONE, screenshot } from './browser.js';
+import { BROWSER_LOCALE, collectPageErrors, launchBrowser, logIn, openContext, PHONE, screenshot } from './browser.js';
 
 const QUARTER_HOUR = 15 * 60_000;
 
@@ -32,7 +32,8 @@ describe('web app: energy by source and settlement', () => {
     deviceA2 = (await tp.call('GET', `/api/v1/device-batches/${w.batchA}`, { token: w.managerA.token })).body.deviceIds[1];
     await tp.call('PATCH', `/api/v1/devices/${deviceA2}`, { token: w.managerA.token, body: { meteringPointId: w.meteringPointA2 } });
     const community = (await tp.call('GET', `/api/v1/communities/${w.communityA}`, { token: w.managerA.token })).body;
-    fmt = formatter({ locale: community.locale, currency: community.currency, timeZone: community.timeZone });
+    // The reader's locale (the browser's), the community's currency and zone.
+    fmt = formatter({ locale: BROWSER_LOCALE, currency: community.currency, timeZone: community.timeZone });
   });
   afterAll(async () => {
     await browser?.close();

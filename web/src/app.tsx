@@ -5,6 +5,8 @@ import { ROUTES, managePath, memberPath, type Route } from './routes.js';
 import { activeMemberships, SessionProvider, useSession } from './session.js';
 import { ErrorNote, Loading, NotFound } from './components/ui.js';
 import type { Membership } from './api/types.js';
+import { I18nProvider, useI18n } from './lib/i18n/provider.js';
+import type { Language, Messages } from './lib/i18n/index.js';
 
 type PageComponent = ComponentType<{ params: Record<string, string> }>;
 const loaded = new Map<Route, PageComponent>();
@@ -21,6 +23,7 @@ function resolve(location: Location): { route: Route; params: Record<string, str
 function LazyPage({ route, params }: { route: Route; params: Record<string, string> }) {
   const [, setVersion] = useState(0);
   const [error, setError] = useState<unknown>(undefined);
+  const { t } = useI18n();
   const Component = loaded.get(route);
   useEffect(() => {
     if (Component) return;
@@ -29,8 +32,8 @@ function LazyPage({ route, params }: { route: Route; params: Record<string, stri
       setVersion((v) => v + 1);
     }, setError);
   }, [route, Component]);
-  if (error) return <ErrorNote error="This page could not be loaded. Reload to try again." />;
-  return Component ? <Component params={params} /> : <Loading what="page" />;
+  if (error) return <ErrorNote error={t('app.pageLoadFailed')} />;
+  return Component ? <Component params={params} /> : <Loading what={t('thing.page')} />;
 }
 
 /** The membership the current page is about: the one in the URL, else the first active one. */
@@ -41,7 +44,8 @@ function currentMembership(memberships: Membership[], params: Record<string, str
 }
 
 function Nav({ params, path }: { params: Record<string, string>; path: string }) {
-  const { me, communities, logout } = useSession();
+  const { me, communities, invitations, logout } = useSession();
+  const { t } = useI18n();
   const [open, setOpen] = useState(false);
   useEffect(() => setOpen(false), [path]);
   const memberships = activeMemberships(me);
@@ -51,14 +55,14 @@ function Nav({ params, path }: { params: Record<string, string>; path: string })
     <li><a href={href} aria-current={path === href ? 'page' : undefined}>{text}</a></li>
   );
   return (
-    <nav aria-label="Main" class={open ? 'open' : ''}>
+    <nav aria-label={t('nav.main')} class={open ? 'open' : ''}>
       <button type="button" class="menu-button" aria-expanded={open} aria-controls="nav-lists" onClick={() => setOpen(!open)}>
-        Menu
+        {t('nav.menu')}
       </button>
       <div id="nav-lists">
         {memberships.length > 1 && (
           <label class="switcher">
-            Community{' '}
+            {t('nav.community')}{' '}
             <select
               value={membership?.memberId}
               onChange={(e) => navigate(memberPath((e.currentTarget as HTMLSelectElement).value))}
@@ -68,25 +72,25 @@ function Nav({ params, path }: { params: Record<string, string>; path: string })
           </label>
         )}
         {membership && (
-          <ul aria-label={`Your energy${community ? ` in ${community.name}` : ''}`}>
-            {link(memberPath(membership.memberId), 'My energy')}
-            {link(memberPath(membership.memberId, 'statements'), 'Statements')}
-            {link(memberPath(membership.memberId, 'devices'), 'My devices')}
+          <ul aria-label={community ? t('nav.yourEnergyIn', { community: community.name }) : t('nav.yourEnergy')}>
+            {link(memberPath(membership.memberId), t('nav.myEnergy'))}
+            {link(memberPath(membership.memberId, 'statements'), t('nav.statements'))}
+            {link(memberPath(membership.memberId, 'devices'), t('nav.myDevices'))}
           </ul>
         )}
         {membership?.role === 'manager' && (
-          <ul aria-label={`Manage ${community?.name ?? 'community'}`}>
-            {link(managePath(membership.communityId), 'Overview')}
-            {link(managePath(membership.communityId, 'members'), 'Members')}
-            {link(managePath(membership.communityId, 'devices'), 'Devices')}
-            {link(managePath(membership.communityId, 'tariffs'), 'Sharing & tariffs')}
-            {link(managePath(membership.communityId, 'settlements'), 'Settlement')}
+          <ul aria-label={community ? t('nav.manageCommunity', { community: community.name }) : t('nav.manage')}>
+            {link(managePath(membership.communityId), t('nav.overview'))}
+            {link(managePath(membership.communityId, 'members'), t('nav.members'))}
+            {link(managePath(membership.communityId, 'devices'), t('nav.devices'))}
+            {link(managePath(membership.communityId, 'tariffs'), t('nav.sharingTariffs'))}
+            {link(managePath(membership.communityId, 'settlements'), t('nav.settlement'))}
           </ul>
         )}
-        <ul aria-label="Account">
-          {link('/communities', 'Communities')}
-          {link('/account', 'Account')}
-          <li><button type="button" class="link" onClick={() => void logout().then(() => navigate('/login'))}>Log out</button></li>
+        <ul aria-label={t('nav.accountList')}>
+          {link('/communities', invitations.length > 0 ? t('nav.communitiesInvited', { count: invitations.length }) : t('nav.communities'))}
+          {link('/account', t('nav.account'))}
+          <li><button type="button" class="link" onClick={() => void logout().then(() => navigate('/login'))}>{t('nav.logOut')}</button></li>
         </ul>
       </div>
     </nav>
@@ -96,6 +100,7 @@ function Nav({ params, path }: { params: Record<string, string>; path: string })
 function Shell() {
   const location = useLocation();
   const { me, communities } = useSession();
+  const { t } = useI18n();
   const match = resolve(location);
 
   const needsLogin = me === null && !match?.route.public;
@@ -107,18 +112,18 @@ function Shell() {
   const community = membership && communities.get(membership.communityId);
 
   let content;
-  if (me === undefined) content = <Loading what="your session" />;
+  if (me === undefined) content = <Loading what={t('thing.session')} />;
   else if (needsLogin) content = null;
   else if (me?.user.mustChangePassword && location.path !== '/account') {
-    content = <p role="alert">Your password is a one-time password. <a href="/account">Choose your own password</a> to go on.</p>;
+    content = <p role="alert">{t.rich('app.oneTimePassword', { a: (chunks) => <a href="/account">{chunks}</a> })}</p>;
   } else if (!match) content = <NotFound />;
   else content = <LazyPage key={match.route.pattern} route={match.route} params={match.params} />;
 
   return (
     <>
-      <a class="skip" href="#main">Skip to content</a>
+      <a class="skip" href="#main">{t('app.skip')}</a>
       <header>
-        <a class="brand" href="/">Gridshare</a>
+        <a class="brand" href="/">{t('app.brand')}</a>
         {community && <span class="community-name">{community.name}</span>}
         {me && <span class="user muted">{me.user.displayName}</span>}
       </header>
@@ -128,10 +133,13 @@ function Shell() {
   );
 }
 
-export function App() {
+/** The app in `language`, whose catalog main.tsx loaded before the first render. */
+export function App({ language, messages }: { language: Language; messages: Messages }) {
   return (
-    <SessionProvider>
-      <Shell />
-    </SessionProvider>
+    <I18nProvider initial={{ language, messages }}>
+      <SessionProvider>
+        <Shell />
+      </SessionProvider>
+    </I18nProvider>
   );
 }

@@ -1,16 +1,19 @@
 import { createContext, type ComponentChildren } from 'preact';
 import { useCallback, useContext, useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, get, post, setUnauthorizedHandler } from './api/client.js';
-import type { Community, Me, Membership } from './api/types.js';
+import type { Community, Me, Membership, ReceivedInvitation } from './api/types.js';
 import { formatter, type Formatter } from './lib/format.js';
+import { useI18n } from './lib/i18n/provider.js';
 
 export interface Session {
   /** Undefined while the first /me is loading; null when nobody is logged in. */
   me: Me | null | undefined;
   communities: ReadonlyMap<string, Community>;
+  /** Open invitations to the person's email (also those made before they signed up). */
+  invitations: ReceivedInvitation[];
   refresh(): Promise<void>;
   logout(): Promise<void>;
-  /** Remembers a community read by a page (its name, locale and currency serve the nav and formats). */
+  /** Remembers a community read by a page (its name, currency and time zone serve the nav and formats). */
   remember(community: Community): void;
 }
 
@@ -28,6 +31,7 @@ export const activeMemberships = (me: Me | null | undefined): Membership[] =>
 export function SessionProvider({ children }: { children: ComponentChildren }) {
   const [me, setMe] = useState<Me | null | undefined>(undefined);
   const [communities, setCommunities] = useState<ReadonlyMap<string, Community>>(new Map());
+  const [invitations, setInvitations] = useState<ReceivedInvitation[]>([]);
 
   const remember = useCallback((community: Community) => {
     setCommunities((known) => (known.get(community.id) === community ? known : new Map(known).set(community.id, community)));
@@ -35,7 +39,8 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
 
   const refresh = useCallback(async () => {
     try {
-      const loaded = await get<Me>('/api/v1/me');
+      const [loaded, open] = await Promise.all([get<Me>('/api/v1/me'), get<ReceivedInvitation[]>('/api/v1/me/invitations').catch(() => [])]);
+      setInvitations(open);
       setMe(loaded);
       // The communities' names serve the header and nav; pages do not wait for them.
       const ids = [...new Set(activeMemberships(loaded).map((m) => m.communityId))];
@@ -53,6 +58,7 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
 
   const logout = useCallback(async () => {
     await post('/api/v1/auth/logout');
+    setInvitations([]);
     setMe(null);
   }, []);
 
@@ -61,14 +67,18 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
     void refresh().catch(() => setMe(null));
   }, [refresh]);
 
-  const value = useMemo(() => ({ me, communities, refresh, logout, remember }), [me, communities, refresh, logout, remember]);
+  const value = useMemo(() => ({ me, communities, invitations, refresh, logout, remember }), [me, communities, invitations, refresh, logout, remember]);
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }
 
-/** Formats in the community's locale and currency once it is known, the browser's until then. */
+/**
+ * Formats in the person's locale (lib/i18n), with the community's currency and time zone once
+ * the community is known (the browser's zone until then).
+ */
 export function useFormat(community: Community | undefined): Formatter {
+  const { locale } = useI18n();
   return useMemo(
-    () => formatter(community ? { locale: community.locale, currency: community.currency, timeZone: community.timeZone } : {}),
-    [community],
+    () => formatter({ locale, ...(community ? { currency: community.currency, timeZone: community.timeZone } : {}) }),
+    [locale, community],
   );
 }

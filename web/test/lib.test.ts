@@ -4,6 +4,7 @@ import type { LiveReading } from '../src/api/types.js';
 import { claimCodeFrom } from '../src/lib/claim.js';
 import { energyFlows, FLOW_NODES, livePower, mergeLive, selfSufficiency, stackedBySource, stackedTotals } from '../src/lib/energy.js';
 import { formatter } from '../src/lib/format.js';
+import { loadMessages, translator } from '../src/lib/i18n/index.js';
 import { emitLines } from '../src/lib/ndjson.js';
 import { freshness } from '../src/lib/live.js';
 import { dayRange, lastHours, localMidnight, monthRange, previousPeriod } from '../src/lib/time.js';
@@ -154,11 +155,12 @@ describe('live power', () => {
     expect(livePower(latest)).toEqual({ importW: 20, exportW: 900, pvW: 0, at: '2026-06-01T10:00:10Z', points: 2 });
   });
 
-  it('says how fresh the newest reading is, with its time once it is old (a replay, a quiet reader)', () => {
+  it('says how fresh the newest reading is, with its time once it is old (a replay, a quiet reader)', async () => {
     const fmt = formatter({ locale: 'en-GB', currency: 'EUR', timeZone: 'Europe/Vienna' });
+    const t = translator('en-GB', await loadMessages('en'));
     const now = Date.parse('2026-06-01T10:00:30Z');
-    expect(freshness('2026-06-01T10:00:18Z', now, fmt)).toBe('Updated 12 s ago');
-    expect(freshness('2026-05-31T14:00:00Z', now, fmt)).toBe(`Latest reading from ${fmt.dateTime('2026-05-31T14:00:00Z')}`);
+    expect(freshness('2026-06-01T10:00:18Z', now, fmt, t)).toBe('Updated 12 seconds ago');
+    expect(freshness('2026-05-31T14:00:00Z', now, fmt, t)).toBe(`Latest reading from ${fmt.dateTime('2026-05-31T14:00:00Z')}`);
   });
 });
 

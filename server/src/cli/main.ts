@@ -5,6 +5,10 @@ import { registerProvisioningCommands } from '../provisioning/commands.js';
 import { registerAllocateCommand } from '../sharing/allocate-command.js';
 import { registerDecodeCommand } from '../meters/decode-command.js';
 import { registerEdaCommand } from '../sharing/eda/inspect-command.js';
+import { registerMarketCommands } from '../market/commands.js';
+import { registerUftpCommands } from '../flex/commands.js';
+import { registerVerifyCommand } from '../ledger/verify-command.js';
+import { registerForecastCommand } from '../forecast/commands.js';
 import { registerOptimiseCommand } from '../optimise/commands.js';
 
 const program = new Command('gridshare')
@@ -17,6 +21,10 @@ registerSimulateCommand(program);
 registerAllocateCommand(program);
 registerDecodeCommand(program);
 registerEdaCommand(program);
+registerMarketCommands(program);
+registerUftpCommands(program);
+registerVerifyCommand(program);
+registerForecastCommand(program);
 registerOptimiseCommand(program);
 
 try {

@@ -3,6 +3,7 @@ import { post } from '../api/client.js';
 import type { Device, MeteringPoint } from '../api/types.js';
 import { claimCodeFrom } from '../lib/claim.js';
 import { useAction } from '../lib/hooks.js';
+import { useI18n } from '../lib/i18n/provider.js';
 import { ErrorNote, Field } from './ui.js';
 import { QrScanner } from './qr-scanner.js';
 
@@ -13,6 +14,7 @@ export function ClaimForm({ points, initialCode = '', onClaimed }: { points: Met
   const [scanning, setScanning] = useState(false);
   const [claimed, setClaimed] = useState<Device | undefined>(undefined);
   const action = useAction();
+  const { t } = useI18n();
   const submit = (event: Event) => {
     event.preventDefault();
     void action.run(async () => {
@@ -22,14 +24,14 @@ export function ClaimForm({ points, initialCode = '', onClaimed }: { points: Met
       onClaimed(device);
     });
   };
-  if (points.length === 0) return <p>Add your site first; the device is then bound to it.</p>;
+  if (points.length === 0) return <p>{t('claim.addSiteFirst')}</p>;
   return (
     <form onSubmit={submit} class="claim">
-      <Field id="claim-code" label="Claim code" hint="On the sticker, like 7K2Q-M9XD-4RTA">
+      <Field id="claim-code" label={t('claim.code')} hint={t('claim.codeHint')}>
         <input id="claim-code" name="code" value={code} onInput={(e) => setCode(e.currentTarget.value)} required maxLength={40}
           autocomplete="off" autocapitalize="characters" spellcheck={false} aria-describedby="claim-code-hint" />
       </Field>
-      {!scanning && <button type="button" class="secondary" onClick={() => setScanning(true)}>Scan the QR code</button>}
+      {!scanning && <button type="button" class="secondary" onClick={() => setScanning(true)}>{t('claim.scan')}</button>}
       {scanning && (
         <QrScanner
           onClose={() => setScanning(false)}
@@ -40,14 +42,14 @@ export function ClaimForm({ points, initialCode = '', onClaimed }: { points: Met
           }}
         />
       )}
-      <Field id="claim-point" label="Site">
+      <Field id="claim-point" label={t('claim.site')}>
         <select id="claim-point" value={pointId} onChange={(e) => setPointId(e.currentTarget.value)}>
           {points.map((p) => <option value={p.id}>{p.name}</option>)}
         </select>
       </Field>
       <ErrorNote error={action.error} />
-      {claimed && <p role="status" class="ok">Claimed {claimed.name} ({claimed.id}).</p>}
-      <button type="submit" disabled={action.busy}>{action.busy ? 'Claiming…' : 'Claim device'}</button>
+      {claimed && <p role="status" class="ok">{t('claim.claimed', { name: claimed.name, id: claimed.id })}</p>}
+      <button type="submit" disabled={action.busy}>{action.busy ? t('claim.claiming') : t('claim.submit')}</button>
     </form>
   );
 }

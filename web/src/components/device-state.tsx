@@ -2,7 +2,7 @@ import { useMemo } from 'preact/hooks';
 import type { DeviceState } from '../api/types.js';
 import type { Formatter } from '../lib/format.js';
 import { useApi } from '../lib/hooks.js';
-import { ago } from '../lib/time.js';
+import { useI18n } from '../lib/i18n/provider.js';
 import { Badge } from './ui.js';
 
 const REFRESH_MS = 30_000;
@@ -19,14 +19,15 @@ export function useDeviceStates(communityId: string | undefined) {
 
 /** Online or offline, and when the device was last heard from; "…" while the states load. */
 export function DeviceStateBadge({ state, failed, fmt }: { state: DeviceState | undefined; failed: boolean; fmt: Formatter }) {
-  if (failed) return <Badge tone="neutral">state unknown</Badge>;
+  const { t } = useI18n();
+  if (failed) return <Badge tone="neutral">{t('device.stateUnknown')}</Badge>;
   if (!state) return <span class="muted">…</span>;
   return (
     <span class="device-state">
-      {state.online ? <Badge tone="good">online</Badge> : <Badge tone="bad">offline</Badge>}{' '}
+      {state.online ? <Badge tone="good">{t('device.online')}</Badge> : <Badge tone="bad">{t('device.offline')}</Badge>}{' '}
       <small class="muted">
-        {state.lastSeenAt ? <span title={fmt.dateTime(state.lastSeenAt)}>seen {ago(state.lastSeenAt)}</span> : 'never seen'}
-        {state.lastError && <> · last error: {state.lastError}</>}
+        {state.lastSeenAt ? <span title={fmt.dateTime(state.lastSeenAt)}>{t('device.seen', { ago: fmt.ago(state.lastSeenAt) })}</span> : t('device.neverSeen')}
+        {state.lastError && <> · {t('device.lastError', { error: state.lastError })}</>}
       </small>
     </span>
   );

@@ -3,6 +3,8 @@ import type { EnergyBucket, EnergyFigures } from '../api/sharing.js';
 import { bucketLabels, stackedOption } from '../lib/chart-options.js';
 import { stackedBySource, stackedTotals } from '../lib/energy.js';
 import type { Formatter } from '../lib/format.js';
+import type { MessageKey } from '../lib/i18n/index.js';
+import { useI18n } from '../lib/i18n/provider.js';
 import { Chart } from './chart.js';
 
 /** Set when the first stacked chart of a page load is drawn. */
@@ -15,50 +17,53 @@ export const isEmptyEnergy = (totals: EnergyFigures) => totals.consumptionWh ===
  * the site below the axis. The screen-reader summary is added up from the bars themselves.
  */
 export function StackedChart({ series, unit, fmt }: { series: readonly EnergyBucket[]; unit: 'hour' | 'day'; fmt: Formatter }) {
+  const { t } = useI18n();
   const stacked = useMemo(() => stackedBySource(series, Date.now()), [series]);
-  const option = useMemo(() => stackedOption(stacked, bucketLabels(stacked.starts, unit, fmt), fmt), [stacked, unit, fmt]);
+  const option = useMemo(() => stackedOption(stacked, bucketLabels(stacked.starts, unit, fmt), fmt, t), [stacked, unit, fmt, t]);
   const sums = stackedTotals(stacked);
-  const count = (n: number) => `${n} past ${n === 1 ? unit : unit === 'hour' ? 'hours' : 'days'}`;
   const missing = stacked.flagged.filter((f) => f.quality === 'missing').length;
   const estimated = stacked.flagged.filter((f) => f.quality === 'estimated' || f.quality === 'partial').length;
   const provisional = stacked.flagged.filter((f) => f.provisional).length;
   const notes = [
-    missing > 0 && `No readings for ${count(missing)}.`,
-    estimated > 0 && `${count(estimated)} ${estimated === 1 ? 'includes' : 'include'} estimated or missing quarter hours.`,
-    provisional > 0 && `${count(provisional)} ${provisional === 1 ? 'was' : 'were'} shared while some member's data was missing: shared again when it arrives.`,
+    missing > 0 && t('energy.noteMissing', { count: missing, unit }),
+    estimated > 0 && t('energy.noteEstimated', { count: estimated, unit }),
+    provisional > 0 && t('energy.noteProvisional', { count: provisional, unit }),
   ].filter(Boolean);
   return (
     <>
       <Chart
         option={option}
         mark={ENERGY_CHART_MARK}
-        summary={`Consumption by source: ${fmt.energy(sums.selfConsumedWh)} own PV, ${fmt.energy(sums.fromCommunityWh)} from the community, ${fmt.energy(sums.fromGridWh)} from the grid. `
-          + `Fed in: ${fmt.energy(sums.toCommunityWh)} to the community, ${fmt.energy(sums.toGridWh)} to the grid.`}
+        summary={t('energy.chartSummary', {
+          selfConsumed: fmt.energy(sums.selfConsumedWh), fromCommunity: fmt.energy(sums.fromCommunityWh), fromGrid: fmt.energy(sums.fromGridWh),
+          toCommunity: fmt.energy(sums.toCommunityWh), toGrid: fmt.energy(sums.toGridWh),
+        })}
       />
       {notes.length > 0 && <p class="muted note">{notes.join(' ')}</p>}
     </>
   );
 }
 
-const ROWS: [keyof EnergyFigures, string, boolean][] = [
-  ['consumptionWh', 'Consumption', false],
-  ['selfConsumedWh', 'from own PV', true],
-  ['fromCommunityWh', 'from the community', true],
-  ['fromGridWh', 'from the grid', true],
-  ['productionWh', 'Production', false],
-  ['toCommunityWh', 'to the community', true],
-  ['toGridWh', 'to the grid', true],
+const ROWS: [keyof EnergyFigures, MessageKey, boolean][] = [
+  ['consumptionWh', 'energy.consumption', false],
+  ['selfConsumedWh', 'energy.fromOwnPv', true],
+  ['fromCommunityWh', 'energy.fromCommunity', true],
+  ['fromGridWh', 'energy.fromGrid', true],
+  ['productionWh', 'energy.production', false],
+  ['toCommunityWh', 'energy.toCommunity', true],
+  ['toGridWh', 'energy.toGrid', true],
 ];
 
 /** The seven figures of a period; each cell carries its exact Wh as machine-readable data. */
 export function EnergyTable({ totals, fmt, caption }: { totals: EnergyFigures; fmt: Formatter; caption: string }) {
+  const { t } = useI18n();
   return (
     <table class="figures" data-testid="energy-totals">
       <caption>{caption}</caption>
       <tbody>
         {ROWS.map(([field, label, part]) => (
           <tr key={field} class={part ? 'part' : undefined}>
-            <th scope="row">{label}</th>
+            <th scope="row">{t(label)}</th>
             <td data-field={field}><data value={String(totals[field])}>{fmt.energy(totals[field])}</data></td>
           </tr>
         ))}

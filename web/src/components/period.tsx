@@ -3,6 +3,7 @@ import { useApi, useTicker, type Loaded } from '../lib/hooks.js';
 import { PERIODS, periodLabel, periodQuery, type Period, type PeriodQuery } from '../lib/periods.js';
 import type { Range } from '../lib/time.js';
 import type { Resolution } from '../api/sharing.js';
+import { useI18n } from '../lib/i18n/provider.js';
 
 /** New quarter hours arrive all the time; a minute is the finest the figures change by much. */
 const REFRESH_MS = 60_000;
@@ -39,12 +40,13 @@ export function usePeriodEnergy<T>(
 
 /** The section's heading (the period's name) and the buttons that choose the period. */
 export function PeriodHead({ id, period, onChange }: { id: string; period: Period; onChange: (period: Period) => void }) {
+  const { t } = useI18n();
   return (
     <div class="section-head">
-      <h2 id={id}>{periodLabel(period)}</h2>
-      <div role="group" aria-label="Period" class="toggle">
+      <h2 id={id}>{t(periodLabel(period))}</h2>
+      <div role="group" aria-label={t('period.group')} class="toggle">
         {PERIODS.map((p) => (
-          <button key={p.id} type="button" aria-pressed={period === p.id} onClick={() => onChange(p.id)}>{p.label}</button>
+          <button key={p.id} type="button" aria-pressed={period === p.id} onClick={() => onChange(p.id)}>{t(p.label)}</button>
         ))}
       </div>
     </div>

@@ -1,4 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import type { MessageKey, MessageValues } from '../lib/i18n/index.js';
+import { useI18n } from '../lib/i18n/provider.js';
 
 interface Detector {
   detect(source: HTMLVideoElement): Promise<string | undefined>;
@@ -38,7 +40,9 @@ async function createDetector(): Promise<Detector> {
 /** Reads QR codes from the camera until `onText` accepts one (returns true) or the person stops. */
 export function QrScanner({ onText, onClose }: { onText: (text: string) => boolean; onClose: () => void }) {
   const video = useRef<HTMLVideoElement>(null);
-  const [message, setMessage] = useState('Starting the camera…');
+  const { t } = useI18n();
+  // A key, not text: the status follows a change of language while the camera runs.
+  const [message, setMessage] = useState<{ key: MessageKey; values?: MessageValues }>({ key: 'qr.starting' });
   const accept = useRef(onText);
   accept.current = onText;
 
@@ -53,7 +57,7 @@ export function QrScanner({ onText, onClose }: { onText: (text: string) => boole
     };
     (async () => {
       if (!navigator.mediaDevices?.getUserMedia) {
-        setMessage('This browser cannot use a camera on this page (it needs HTTPS). Type the code instead.');
+        setMessage({ key: 'qr.noCamera' });
         return;
       }
       stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
@@ -62,7 +66,7 @@ export function QrScanner({ onText, onClose }: { onText: (text: string) => boole
       element.srcObject = stream;
       await element.play();
       const detector = await createDetector();
-      setMessage('Point the camera at the QR code on the device.');
+      setMessage({ key: 'qr.point' });
       const scan = async () => {
         if (stopped) return;
         const text = await detector.detect(element).catch(() => undefined);
@@ -71,21 +75,21 @@ export function QrScanner({ onText, onClose }: { onText: (text: string) => boole
           onClose();
           return;
         }
-        if (text) setMessage('That QR code is not a Gridshare claim code. Try the sticker on the device.');
+        if (text) setMessage({ key: 'qr.notClaimCode' });
         timer = setTimeout(() => void scan(), 150);
       };
       void scan();
     })().catch((error: Error) => {
-      setMessage(error.name === 'NotAllowedError' ? 'The camera was not allowed. Type the code instead.' : `The camera could not start: ${error.message}`);
+      setMessage(error.name === 'NotAllowedError' ? { key: 'qr.notAllowed' } : { key: 'qr.failed', values: { message: error.message } });
     });
     return stop;
   }, []);
 
   return (
     <div class="scanner">
-      <video ref={video} muted playsInline aria-label="Camera view" />
-      <p role="status">{message}</p>
-      <button type="button" class="secondary" onClick={onClose}>Stop scanning</button>
+      <video ref={video} muted playsInline aria-label={t('qr.cameraView')} />
+      <p role="status">{t(message.key, message.values)}</p>
+      <button type="button" class="secondary" onClick={onClose}>{t('qr.stop')}</button>
     </div>
   );
 }

@@ -2,15 +2,18 @@ import type { ComponentChildren } from 'preact';
 import { useLayoutEffect, useRef } from 'preact/hooks';
 import { ApiError, errorMessage } from '../api/client.js';
 import type { Loaded } from '../lib/hooks.js';
+import type { Translate } from '../lib/i18n/index.js';
+import { useI18n } from '../lib/i18n/provider.js';
 
 /** A page: its title in the tab and a heading that takes the focus after navigation. */
 export function Page({ title, children, actions }: { title: string; children: ComponentChildren; actions?: ComponentChildren }) {
   const heading = useRef<HTMLHeadingElement>(null);
+  const { t } = useI18n();
   // Before the browser paints: the focus is on the heading as soon as the page is there.
   useLayoutEffect(() => {
-    document.title = `${title} · Gridshare`;
+    document.title = t('app.documentTitle', { title });
     heading.current?.focus({ preventScroll: true });
-  }, [title]);
+  }, [title, t]);
   return (
     <>
       <div class="page-head">
@@ -22,24 +25,39 @@ export function Page({ title, children, actions }: { title: string; children: Co
   );
 }
 
-export function ErrorNote({ error }: { error: unknown }) {
-  if (!error) return null;
-  return <p class="error" role="alert">{typeof error === 'string' ? error : errorMessage(error)}</p>;
+/**
+ * What went wrong, for a person: the app's own failures (no connection, an answer without a
+ * message) in their language; the API's message as the server wrote it.
+ */
+function describeError(error: unknown, t: Translate): string {
+  if (typeof error === 'string') return error;
+  if (error instanceof ApiError && error.code === 'network') return t('error.network');
+  if (error instanceof ApiError && error.code === 'http') return t('error.http', { status: error.status });
+  return errorMessage(error);
 }
 
+export function ErrorNote({ error }: { error: unknown }) {
+  const { t } = useI18n();
+  if (!error) return null;
+  return <p class="error" role="alert">{describeError(error, t)}</p>;
+}
+
+/** "Loading the members…"; `what` is already in the page's language. */
 export function Loading({ what }: { what: string }) {
-  return <p class="muted" role="status">Loading {what}…</p>;
+  const { t } = useI18n();
+  return <p class="muted" role="status">{t('ui.loading', { what })}</p>;
 }
 
 export function Empty({ children }: { children: ComponentChildren }) {
   return <div class="empty">{children}</div>;
 }
 
-export function NotFound({ what = 'page' }: { what?: string }) {
+export function NotFound({ what }: { what?: string }) {
+  const { t } = useI18n();
   return (
-    <Page title="Not found">
-      <p>This {what} does not exist, or it is not yours to see.</p>
-      <p><a href="/">Back to your start page</a></p>
+    <Page title={t('ui.notFound')}>
+      <p>{t('ui.notFoundText', { what: what ?? t('thing.page') })}</p>
+      <p><a href="/">{t('ui.backToStart')}</a></p>
     </Page>
   );
 }

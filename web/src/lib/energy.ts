@@ -45,19 +45,21 @@ export function stackedTotals(series: StackedSeries): Omit<EnergyFigures, 'consu
 }
 
 export interface Flow {
-  source: string;
-  target: string;
+  source: FlowNode;
+  target: FlowNode;
   valueWh: number;
 }
 
+/** The flow diagram's nodes (their names on screen: chart-options flowNodeName). */
 export const FLOW_NODES = {
-  pv: 'Own PV',
-  fromCommunity: 'From the community',
-  fromGrid: 'From the grid',
-  home: 'Used at home',
-  toCommunity: 'To the community',
-  toGrid: 'To the grid',
+  pv: 'pv',
+  fromCommunity: 'fromCommunity',
+  fromGrid: 'fromGrid',
+  home: 'home',
+  toCommunity: 'toCommunity',
+  toGrid: 'toGrid',
 } as const;
+export type FlowNode = (typeof FLOW_NODES)[keyof typeof FLOW_NODES];
 
 /**
  * The energy flow of a period: sources on the left, where the energy went on the right.

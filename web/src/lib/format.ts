@@ -1,7 +1,9 @@
 /**
- * Numbers with units in the community's locale. Energy stays whole Wh in the API; it is only
- * scaled for display here. Money arrives as exact decimal strings and is formatted from the
- * string (Intl accepts decimal strings), so no float ever touches an amount.
+ * Every number, date and unit the app shows, in the person's locale (lib/i18n userLocale), with
+ * the community's currency and time zone. Energy stays whole Wh in the API; it is only scaled for
+ * display here. Money arrives as exact decimal strings and is formatted from the string (Intl
+ * accepts decimal strings), so no float ever touches an amount. Unit symbols (W, kWh, kg CO₂) are
+ * the same in every language and live here, not in the message catalogs.
  */
 
 export interface FormatContext {
@@ -13,19 +15,43 @@ export interface FormatContext {
 export interface Formatter {
   readonly context: FormatContext;
   power(watts: number): string;
+  /** PV capacity: "6 kWp". */
+  peakPower(watts: number): string;
   energy(wattHours: number): string;
   money(amount: string): string;
+  /** A price: "€0.245/kWh". */
+  pricePerKWh(amount: string): string;
   percent(ratio: number | null): string;
   co2(kilograms: string): string;
+  /** Grid CO₂ intensity: "215.5 g CO₂/kWh". */
+  co2Intensity(gramsPerKWh: number): string;
+  distance(kilometres: number): string;
+  /** Any plain number: counts, chart axis values. */
   count(n: number): string;
   dateTime(iso: string): string;
   time(iso: string): string;
   date(iso: string): string;
+  /** A calendar day "2026-03-01" (no time, no zone): the day itself wherever the viewer is. */
+  day(isoDate: string): string;
+  /** "December 2026" for "2026-12". */
   month(period: string): string;
+  /** A chart bar's label: "14:00" for an hour, "3 Dec" for a day, in the community's zone. */
+  bucket(iso: string, unit: 'hour' | 'day'): string;
+  /** "12 seconds ago", "3 minutes ago". */
+  ago(iso: string, now?: number): string;
+  /** Text order of the locale (ä with a, "Home 2" before "Home 10"), for sorting names. */
+  compare(a: string, b: string): number;
+  sortBy<T>(items: readonly T[], key: (item: T) => string): T[];
 }
 
+/** What a value shows when there is none (no denominator, no price). */
+export const NO_VALUE = '–';
+
+/** Unit symbols written out as they are (SI symbols, the same in every language). */
+export const UNIT = { kWh: 'kWh', co2: 'CO₂' } as const;
+
 const fallbackContext = (): FormatContext => ({
-  locale: typeof navigator === 'undefined' ? 'en' : navigator.language,
+  locale: 'en',
   currency: 'EUR',
   timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
 });
@@ -43,29 +69,56 @@ function scaled(value: number, base: string, locale: string): string {
   return `${new Intl.NumberFormat(locale, { maximumFractionDigits: 0 }).format(value)} ${base}`;
 }
 
+/** The largest unit of time `seconds` reaches, for a relative time. */
+function agoUnit(seconds: number): [number, Intl.RelativeTimeFormatUnit] {
+  if (seconds < 60) return [seconds, 'second'];
+  if (seconds < 3600) return [Math.round(seconds / 60), 'minute'];
+  return [Math.round(seconds / 3600), 'hour'];
+}
+
 export function formatter(context: Partial<FormatContext> = {}): Formatter {
   const ctx: FormatContext = { ...fallbackContext(), ...context };
   const { locale, timeZone } = ctx;
   const money = new Intl.NumberFormat(locale, { style: 'currency', currency: ctx.currency, maximumFractionDigits: 6 });
   const percent = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0 });
   const kg = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
+  const grams = new Intl.NumberFormat(locale, { maximumFractionDigits: 3 });
+  const km = new Intl.NumberFormat(locale, { style: 'unit', unit: 'kilometer', maximumFractionDigits: 1, minimumFractionDigits: 1 });
   const count = new Intl.NumberFormat(locale);
   const dateTime = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone });
   const time = new Intl.DateTimeFormat(locale, { timeStyle: 'medium', timeZone });
   const date = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone });
+  const day = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' });
   const month = new Intl.DateTimeFormat(locale, { month: 'long', year: 'numeric', timeZone: 'UTC' });
+  const hourBucket = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', timeZone });
+  const dayBucket = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', timeZone });
+  const relative = new Intl.RelativeTimeFormat(locale, { numeric: 'always' });
+  const collator = new Intl.Collator(locale, { numeric: true });
+  const formatMoney = (amount: string) => money.format(amount as `${number}`);
   return {
     context: ctx,
     power: (watts) => scaled(watts, 'W', locale),
+    peakPower: (watts) => `${scaled(watts, 'W', locale)}p`,
     energy: (wattHours) => scaled(wattHours, 'Wh', locale),
     // At least the currency's usual digits; more only when the exact amount has them.
-    money: (amount) => money.format(amount as `${number}`),
-    percent: (ratio) => (ratio === null || !Number.isFinite(ratio) ? '–' : percent.format(ratio)),
-    co2: (kilograms) => `${kg.format(kilograms as `${number}`)} kg CO₂`,
+    money: formatMoney,
+    pricePerKWh: (amount) => `${formatMoney(amount)}/${UNIT.kWh}`,
+    percent: (ratio) => (ratio === null || !Number.isFinite(ratio) ? NO_VALUE : percent.format(ratio)),
+    co2: (kilograms) => `${kg.format(kilograms as `${number}`)} kg ${UNIT.co2}`,
+    co2Intensity: (gramsPerKWh) => `${grams.format(gramsPerKWh)} g ${UNIT.co2}/${UNIT.kWh}`,
+    distance: (kilometres) => km.format(kilometres),
     count: (n) => count.format(n),
     dateTime: (iso) => dateTime.format(new Date(iso)),
     time: (iso) => time.format(new Date(iso)),
     date: (iso) => date.format(new Date(iso)),
+    day: (isoDate) => day.format(new Date(`${isoDate}T00:00:00Z`)),
     month: (period) => month.format(new Date(`${period}-01T00:00:00Z`)),
+    bucket: (iso, unit) => (unit === 'hour' ? hourBucket : dayBucket).format(new Date(iso)),
+    ago: (iso, now = Date.now()) => {
+      const [value, unit] = agoUnit(Math.max(0, Math.round((now - Date.parse(iso)) / 1000)));
+      return relative.format(-value, unit);
+    },
+    compare: collator.compare,
+    sortBy: (items, key) => [...items].sort((a, b) => collator.compare(key(a), key(b))),
   };
 }

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { get, errorMessage } from '../api/client.js';
+import { get } from '../api/client.js';
 
 export interface Loaded<T> {
   data: T | undefined;
@@ -39,25 +39,26 @@ export function useApi<T>(path: string | null, { refreshMs }: { refreshMs?: numb
 
 export interface Action {
   busy: boolean;
-  error: string | undefined;
-  /** Runs `work`, keeping the API's message if it fails; resolves to its result or undefined. */
+  /** What `work` threw (ErrorNote shows it); undefined while it has not failed. */
+  error: unknown;
+  /** Runs `work`, keeping what it threw if it fails; resolves to its result or undefined. */
   run<R>(work: () => Promise<R>): Promise<R | undefined>;
   /** A form's submission: `work` gets the form's values; the form is cleared once it succeeded. */
   submit(event: Event, work: (values: Record<string, string>) => Promise<unknown>): void;
   clear(): void;
 }
 
-/** State of one button or form: busy while it runs, the error message if it failed. */
+/** State of one button or form: busy while it runs, the error if it failed. */
 export function useAction(): Action {
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
   const run = useCallback(async <R,>(work: () => Promise<R>) => {
     setBusy(true);
     setError(undefined);
     try {
       return await work();
     } catch (caught) {
-      setError(errorMessage(caught));
+      setError(caught);
       return undefined;
     } finally {
       setBusy(false);

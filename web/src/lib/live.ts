@@ -3,7 +3,7 @@ import { get } from '../api/client.js';
 import type { LiveReading } from '../api/types.js';
 import { mergeLive } from './energy.js';
 import type { Formatter } from './format.js';
-import { ago } from './time.js';
+import type { Translate } from './i18n/index.js';
 
 export type StreamState = 'connecting' | 'open' | 'reconnecting';
 
@@ -74,7 +74,7 @@ export function seedFrom(meteringPointId: string, rows: readonly StoredReading[]
 /** Older readings (a replay, a reader that went quiet) are shown with their time, not "23 h ago". */
 const STALE_MS = 10 * 60_000;
 
-/** How fresh the newest reading is: "Updated 12 s ago", or "Latest reading from 28 Nov, 13:58". */
-export function freshness(at: string, now: number, fmt: Formatter): string {
-  return now - Date.parse(at) < STALE_MS ? `Updated ${ago(at, now)}` : `Latest reading from ${fmt.dateTime(at)}`;
+/** How fresh the newest reading is: "Updated 12 seconds ago", or "Latest reading from 28 Nov, 13:58". */
+export function freshness(at: string, now: number, fmt: Formatter, t: Translate): string {
+  return now - Date.parse(at) < STALE_MS ? t('live.updated', { ago: fmt.ago(at, now) }) : t('live.latestFrom', { time: fmt.dateTime(at) });
 }

@@ -1,15 +1,16 @@
 /** The periods the energy pages show, as the API request for each (pure, for the pages and tests). */
 import type { Resolution } from '../api/sharing.js';
+import type { MessageKey } from './i18n/index.js';
 import { dayRange, lastHours, monthRange, type Range } from './time.js';
 
 export type Period = 'last24h' | 'today' | 'month';
 
-export const PERIODS: readonly { id: Period; label: string }[] = [
+export const PERIODS: readonly { id: Period; label: MessageKey }[] = [
   // First and default: it always holds the latest data, also just after midnight (and on the
   // demo, which replays the previous day first).
-  { id: 'last24h', label: 'Last 24 hours' },
-  { id: 'today', label: 'Today' },
-  { id: 'month', label: 'This month' },
+  { id: 'last24h', label: 'period.last24h' },
+  { id: 'today', label: 'period.today' },
+  { id: 'month', label: 'period.month' },
 ];
 
 export interface PeriodQuery {

@@ -1,20 +1,24 @@
-import type { AllocationMode } from '../api/types.js';
+import type { AllocationMode, ALLOCATION_RULES } from '../api/types.js';
+import type { MessageKey, Translate } from './i18n/index.js';
 
 /** What each allocation rule (server/src/registry/allocation-rules.ts) is called on screen. */
-const RULE_NAMES: Record<string, string> = {
-  static: 'Static shares',
-  dynamic: 'Dynamic (by consumption)',
-  'static-redistributed': 'Static shares, surplus redistributed',
-  'at-eeg-static': 'Austria EEG, static',
-  'at-eeg-dynamic': 'Austria EEG, dynamic',
-  'fr-acc-default': 'France ACC, default',
-  'fr-acc-static': 'France ACC, static',
-  'fr-acc-dynamic-simple': 'France ACC, simple dynamic',
-  'es-coefficients': 'Spain, hourly coefficients',
-  'it-cer': 'Italy CER, virtual sharing',
+const RULE_NAMES: Record<(typeof ALLOCATION_RULES)[number], MessageKey> = {
+  static: 'rule.static',
+  dynamic: 'rule.dynamic',
+  'static-redistributed': 'rule.staticRedistributed',
+  'at-eeg-static': 'rule.atEegStatic',
+  'at-eeg-dynamic': 'rule.atEegDynamic',
+  'fr-acc-default': 'rule.frAccDefault',
+  'fr-acc-static': 'rule.frAccStatic',
+  'fr-acc-dynamic-simple': 'rule.frAccDynamicSimple',
+  'es-coefficients': 'rule.esCoefficients',
+  'it-cer': 'rule.itCer',
 };
 
-export const ruleName = (rule: string) => RULE_NAMES[rule] ?? rule;
+const isKnownRule = (rule: string): rule is keyof typeof RULE_NAMES => Object.hasOwn(RULE_NAMES, rule);
+
+/** A rule's name in the page's language; a rule this app does not know yet by its id. */
+export const ruleName = (rule: string, t: Translate) => (isKnownRule(rule) ? t(RULE_NAMES[rule]) : rule);
 
 /**
  * Rules that split by the community's static key (README "Energy sharing"); the others need
@@ -24,7 +28,7 @@ export const RULES_WITH_SHARES: ReadonlySet<string> = new Set([
   'static', 'static-redistributed', 'at-eeg-static', 'fr-acc-static', 'fr-acc-dynamic-simple', 'es-coefficients',
 ]);
 
-export const MODE_NAMES: Record<AllocationMode, string> = {
-  compute: 'Computed by Gridshare with the rule below',
-  operator: 'From the grid operator\'s figures (EDA)',
+export const MODE_NAMES: Record<AllocationMode, MessageKey> = {
+  compute: 'mode.compute',
+  operator: 'mode.operator',
 };

@@ -77,11 +77,3 @@ export function previousPeriod(now: Date, timeZone: string): string {
   const prev = month === 1 ? { year: year - 1, month: 12 } : { year, month: month - 1 };
   return `${prev.year}-${String(prev.month).padStart(2, '0')}`;
 }
-
-/** "12 s ago", "3 min ago" for the live view's freshness. */
-export function ago(iso: string, now = Date.now()): string {
-  const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
-  if (seconds < 60) return `${seconds} s ago`;
-  if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
-  return `${Math.round(seconds / 3600)} h ago`;
-}

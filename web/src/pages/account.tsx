@@ -2,34 +2,60 @@ import { useState } from 'preact/hooks';
 import { del, post } from '../api/client.js';
 import type { ApiToken } from '../api/types.js';
 import { Async, Empty, ErrorNote, Field, Page } from '../components/ui.js';
-import { formatter } from '../lib/format.js';
+import type { Formatter } from '../lib/format.js';
 import { useAction, useApi } from '../lib/hooks.js';
+import { isLanguage, LANGUAGES } from '../lib/i18n/index.js';
+import { useI18n } from '../lib/i18n/provider.js';
 import { navigate } from '../router.js';
-import { useSession } from '../session.js';
+import { useFormat, useSession } from '../session.js';
 
 export default function Account() {
   const { me, refresh, logout } = useSession();
-  const fmt = formatter();
+  const { t } = useI18n();
+  const fmt = useFormat(undefined);
   return (
-    <Page title="Account">
+    <Page title={t('account.title')}>
       <section class="card" aria-labelledby="profile-heading">
-        <h2 id="profile-heading">You</h2>
-        <p>{me?.user.displayName} · {me?.user.email}{me?.user.isAdmin ? ' · platform admin' : ''}</p>
-        <button type="button" class="secondary" onClick={() => void logout().then(() => navigate('/login'))}>Log out</button>
+        <h2 id="profile-heading">{t('account.you')}</h2>
+        <p>{me?.user.displayName} · {me?.user.email}{me?.user.isAdmin ? ` · ${t('account.platformAdmin')}` : ''}</p>
+        <button type="button" class="secondary" onClick={() => void logout().then(() => navigate('/login'))}>{t('nav.logOut')}</button>
       </section>
+      <LanguageForm />
       <PasswordForm mustChange={me?.user.mustChangePassword ?? false} onChanged={refresh} />
       <Tokens fmt={fmt} />
     </Page>
   );
 }
 
+/** The app's language, kept in this browser; each language is named in itself ("Deutsch"), so anyone finds theirs. */
+function LanguageForm() {
+  const { t, language, setLanguage } = useI18n();
+  const action = useAction();
+  const choose = (value: string) => {
+    if (isLanguage(value)) void action.run(() => setLanguage(value));
+  };
+  return (
+    <section class="card" aria-labelledby="language-heading">
+      <h2 id="language-heading">{t('account.language')}</h2>
+      <Field id="language" label={t('account.languageLabel')} hint={t('account.languageHint')}>
+        <select id="language" value={language} disabled={action.busy} aria-describedby="language-hint"
+          onChange={(e) => choose(e.currentTarget.value)}>
+          {LANGUAGES.map((code) => <option key={code} value={code} lang={code}>{new Intl.DisplayNames([code], { type: 'language' }).of(code)}</option>)}
+        </select>
+      </Field>
+      <ErrorNote error={action.error} />
+    </section>
+  );
+}
+
 function PasswordForm({ mustChange, onChanged }: { mustChange: boolean; onChanged: () => Promise<void> }) {
   const action = useAction();
+  const { t } = useI18n();
   const [done, setDone] = useState(false);
   const submit = (event: Event) => {
     setDone(false);
     action.submit(event, async (v) => {
-      if (v.newPassword !== v.repeat) throw new Error('The two new passwords differ.');
+      if (v.newPassword !== v.repeat) throw new Error(t('account.passwordsDiffer'));
       await post('/api/v1/me/password', { currentPassword: v.currentPassword, newPassword: v.newPassword });
       setDone(true);
       await onChanged();
@@ -37,23 +63,24 @@ function PasswordForm({ mustChange, onChanged }: { mustChange: boolean; onChange
   };
   return (
     <section class="card" aria-labelledby="password-heading">
-      <h2 id="password-heading">Password</h2>
-      {mustChange && <p role="alert">You logged in with a one-time password. Choose your own to go on.</p>}
+      <h2 id="password-heading">{t('account.password')}</h2>
+      {mustChange && <p role="alert">{t('account.oneTimePassword')}</p>}
       <form onSubmit={submit} class="narrow">
-        <Field id="pw-current" label="Current password"><input id="pw-current" name="currentPassword" type="password" autocomplete="current-password" required /></Field>
-        <Field id="pw-new" label="New password" hint="At least 10 characters">
+        <Field id="pw-current" label={t('account.currentPassword')}><input id="pw-current" name="currentPassword" type="password" autocomplete="current-password" required /></Field>
+        <Field id="pw-new" label={t('account.newPassword')} hint={t('account.passwordHint')}>
           <input id="pw-new" name="newPassword" type="password" autocomplete="new-password" required minLength={10} aria-describedby="pw-new-hint" />
         </Field>
-        <Field id="pw-repeat" label="New password again"><input id="pw-repeat" name="repeat" type="password" autocomplete="new-password" required minLength={10} /></Field>
+        <Field id="pw-repeat" label={t('account.newPasswordAgain')}><input id="pw-repeat" name="repeat" type="password" autocomplete="new-password" required minLength={10} /></Field>
         <ErrorNote error={action.error} />
-        {done && <p role="status" class="ok">Password changed.</p>}
-        <button type="submit" disabled={action.busy}>Change password</button>
+        {done && <p role="status" class="ok">{t('account.passwordChanged')}</p>}
+        <button type="submit" disabled={action.busy}>{t('account.changePassword')}</button>
       </form>
     </section>
   );
 }
 
-function Tokens({ fmt }: { fmt: ReturnType<typeof formatter> }) {
+function Tokens({ fmt }: { fmt: Formatter }) {
+  const { t } = useI18n();
   const tokens = useApi<ApiToken[]>('/api/v1/me/tokens');
   const create = useAction();
   const revoke = useAction();
@@ -66,17 +93,22 @@ function Tokens({ fmt }: { fmt: ReturnType<typeof formatter> }) {
   };
   return (
     <section class="card" aria-labelledby="tokens-heading">
-      <h2 id="tokens-heading">API tokens</h2>
-      <p class="muted">For scripts and the <code>gridshare</code> command: send as <code>Authorization: Bearer …</code>.</p>
-      <Async state={tokens} what="tokens">
-        {(list) => list.length === 0 ? <Empty><p>No API tokens.</p></Empty> : (
-          <ul class="rows" aria-label="API tokens">
-            {list.map((t) => (
-              <li key={t.id}>
-                <div><strong>{t.name}</strong> <small class="muted">created {fmt.dateTime(t.createdAt)} · {t.lastUsedAt ? `last used ${fmt.dateTime(t.lastUsedAt)}` : 'never used'}</small></div>
+      <h2 id="tokens-heading">{t('account.tokens')}</h2>
+      <p class="muted">{t.rich('account.tokensHint', { code: (chunks) => <code>{chunks}</code> })}</p>
+      <Async state={tokens} what={t('thing.tokens')}>
+        {(list) => list.length === 0 ? <Empty><p>{t('account.noTokens')}</p></Empty> : (
+          <ul class="rows" aria-label={t('account.tokens')}>
+            {list.map((token) => (
+              <li key={token.id}>
+                <div>
+                  <strong>{token.name}</strong>{' '}
+                  <small class="muted">
+                    {t('account.tokenCreated', { time: fmt.dateTime(token.createdAt) })} · {token.lastUsedAt ? t('account.tokenLastUsed', { time: fmt.dateTime(token.lastUsedAt) }) : t('account.tokenNeverUsed')}
+                  </small>
+                </div>
                 <button type="button" class="danger" disabled={revoke.busy}
-                  onClick={() => void revoke.run(async () => { await del(`/api/v1/me/tokens/${t.id}`); tokens.reload(); })}>
-                  Revoke<span class="sr-only"> {t.name}</span>
+                  onClick={() => void revoke.run(async () => { await del(`/api/v1/me/tokens/${token.id}`); tokens.reload(); })}>
+                  {t('account.revoke')}<span class="sr-only"> {token.name}</span>
                 </button>
               </li>
             ))}
@@ -86,14 +118,14 @@ function Tokens({ fmt }: { fmt: ReturnType<typeof formatter> }) {
       <ErrorNote error={revoke.error} />
       {created && (
         <div role="status" class="secret">
-          <p>Token <strong>{created.name}</strong>, shown only now: copy it.</p>
+          <p>{t.rich('account.tokenShownOnce', { name: created.name, strong: (chunks) => <strong>{chunks}</strong> })}</p>
           <output><code>{created.token}</code></output>
         </div>
       )}
       <form onSubmit={submit} class="inline-form">
-        <Field id="token-name" label="New token name"><input id="token-name" name="name" required maxLength={100} /></Field>
+        <Field id="token-name" label={t('account.newTokenName')}><input id="token-name" name="name" required maxLength={100} /></Field>
         <ErrorNote error={create.error} />
-        <button type="submit" disabled={create.busy}>Create token</button>
+        <button type="submit" disabled={create.busy}>{t('account.createToken')}</button>
       </form>
     </section>
   );

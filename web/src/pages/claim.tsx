@@ -4,6 +4,7 @@ import type { MeteringPoint } from '../api/types.js';
 import { ClaimForm } from '../components/claim-form.js';
 import { Empty, ErrorNote, Loading, Page } from '../components/ui.js';
 import { claimCodeFrom } from '../lib/claim.js';
+import { useI18n } from '../lib/i18n/provider.js';
 import { useLocation } from '../router.js';
 import { memberPath } from '../routes.js';
 import { activeMemberships, useSession } from '../session.js';
@@ -12,6 +13,7 @@ import { activeMemberships, useSession } from '../session.js';
 export default function Claim() {
   const { query } = useLocation();
   const { me } = useSession();
+  const { t } = useI18n();
   const memberships = activeMemberships(me);
   const [points, setPoints] = useState<MeteringPoint[] | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
@@ -23,19 +25,19 @@ export default function Claim() {
   }, [me]);
   const code = query.get('code') ?? '';
   return (
-    <Page title="Claim a device">
+    <Page title={t('claimPage.title')}>
       {memberships.length === 0
-        ? <Empty><p>You are not a member of a community yet. <a href="/communities">Find and join one</a>, then open this link again.</p></Empty>
+        ? <Empty><p>{t.rich('claimPage.notMember', { a: (chunks) => <a href="/communities">{chunks}</a> })}</p></Empty>
         : error ? <ErrorNote error={error} />
-        : !points ? <Loading what="your sites" />
+        : !points ? <Loading what={t('thing.yourSites')} />
         : (
           <section class="card">
-            {code && !claimCodeFrom(code) && <p class="error" role="alert">The code in this link does not look like a claim code; check it below.</p>}
+            {code && !claimCodeFrom(code) && <p class="error" role="alert">{t('claimPage.badCode')}</p>}
             <ClaimForm points={points} initialCode={code} onClaimed={(device) => {
               const owner = points.find((p) => p.id === device.meteringPointId)?.memberId;
               setClaimedTo(owner);
             }} />
-            {claimedTo && <p><a href={memberPath(claimedTo, 'devices')}>See your devices</a></p>}
+            {claimedTo && <p><a href={memberPath(claimedTo, 'devices')}>{t('claimPage.seeDevices')}</a></p>}
           </section>
         )}
     </Page>

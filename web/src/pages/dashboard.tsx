@@ -5,11 +5,12 @@ import { Chart, preloadCharts } from '../components/chart.js';
 import { EnergyTable, isEmptyEnergy, StackedChart } from '../components/energy.js';
 import { PeriodHead, usePeriodEnergy, type PeriodEnergy } from '../components/period.js';
 import { Async, Empty, ErrorNote, Loading, Page, Stat } from '../components/ui.js';
-import { sankeyOption } from '../lib/chart-options.js';
+import { flowNodeName, sankeyOption } from '../lib/chart-options.js';
 import { useMemberContext } from '../lib/context.js';
 import { energyFlows, livePower, selfSufficiency } from '../lib/energy.js';
 import type { Formatter } from '../lib/format.js';
 import { useTicker } from '../lib/hooks.js';
+import { useI18n } from '../lib/i18n/provider.js';
 import { freshness, useLiveReadings } from '../lib/live.js';
 import { memberPath } from '../routes.js';
 import { useFormat } from '../session.js';
@@ -20,22 +21,23 @@ export default function Dashboard({ params }: { params: Record<string, string> }
   const memberId = params.memberId!;
   const { member, community, points } = useMemberContext(memberId);
   const fmt = useFormat(community.data);
+  const { t } = useI18n();
   // Asked at once, next to the member record: the last 24 hours need no time zone.
   const energy = usePeriodEnergy<MemberEnergy>(
     community.data?.timeZone, (range, resolution) => memberEnergyUrl(memberId, range, resolution), (e) => isEmptyEnergy(e.totals),
   );
   return (
-    <Async state={member} what="member">
+    <Async state={member} what={t('thing.member')}>
       {(m) => (
-        <Page title={`Energy of ${m.displayName}`}>
-          <Async state={community} what="community">
+        <Page title={t('dashboard.title', { name: m.displayName })}>
+          <Async state={community} what={t('thing.community')}>
             {(c) => (
-              <Async state={points} what="sites">
+              <Async state={points} what={t('thing.sites')}>
                 {(sites) => sites.length === 0
                   ? (
                     <Empty>
-                      <p>No site is registered for this member yet, so there is no energy to show.</p>
-                      <p><a href={memberPath(memberId, 'devices')}>Add your site and claim your meter reader</a></p>
+                      <p>{t('dashboard.noSite')}</p>
+                      <p><a href={memberPath(memberId, 'devices')}>{t('dashboard.addSite')}</a></p>
                     </Empty>
                   )
                   : (
@@ -57,22 +59,23 @@ function LivePanel({ community, points, fmt }: { community: Community; points: M
   const ids = useMemo(() => new Set(points.map((p) => p.id)), [points]);
   const { latest, state } = useLiveReadings(community.id, (reading) => ids.has(reading.meteringPointId), [...ids]);
   const now = useTicker(1000);
+  const { t } = useI18n();
   const power = livePower(latest);
   const hasPv = points.some((p) => (p.pvCapacityW ?? 0) > 0) || power.pvW > 0;
   return (
     <section class="card" aria-labelledby="live-heading">
-      <h2 id="live-heading">Power now</h2>
+      <h2 id="live-heading">{t('dashboard.powerNow')}</h2>
       {power.at === null
-        ? <p class="muted" role="status">{state === 'reconnecting' ? 'Connection lost, reconnecting…' : 'Waiting for the first reading from your meter…'}</p>
+        ? <p class="muted" role="status">{state === 'reconnecting' ? t('live.reconnectingLost') : t('dashboard.waiting')}</p>
         : (
           <>
             <dl class="stats" data-testid="live-power">
-              <Stat label="From the grid" value={fmt.power(power.importW)} />
-              <Stat label="To the grid" value={fmt.power(power.exportW)} />
-              {hasPv && <Stat label="Own PV" value={fmt.power(power.pvW)} />}
+              <Stat label={t('live.fromGrid')} value={fmt.power(power.importW)} />
+              <Stat label={t('live.toGrid')} value={fmt.power(power.exportW)} />
+              {hasPv && <Stat label={t('live.ownPv')} value={fmt.power(power.pvW)} />}
             </dl>
             <p class="muted" aria-live="polite">
-              {freshness(power.at, now, fmt)}{' · '}{state === 'open' ? 'live' : 'reconnecting…'}
+              {freshness(power.at, now, fmt, t)}{' · '}{state === 'open' ? t('live.live') : t('live.reconnecting')}
             </p>
           </>
         )}
@@ -81,6 +84,7 @@ function LivePanel({ community, points, fmt }: { community: Community; points: M
 }
 
 function EnergyPanel({ energy: { period, setPeriod, query, energy }, fmt }: { energy: PeriodEnergy<MemberEnergy>; fmt: Formatter }) {
+  const { t } = useI18n();
   return (
     <section class="card" aria-labelledby="energy-heading">
       <PeriodHead id="energy-heading" period={period} onChange={setPeriod} />
@@ -88,34 +92,39 @@ function EnergyPanel({ energy: { period, setPeriod, query, energy }, fmt }: { en
         ? <ErrorNote error={energy.error} />
         : energy.data && query
           ? <EnergyBySource energy={energy.data} unit={query.unit} fmt={fmt} />
-          : <Loading what="energy" />}
+          : <Loading what={t('thing.energy')} />}
     </section>
   );
 }
 
 export function EnergyBySource({ energy, unit, fmt }: { energy: MemberEnergy; unit: 'hour' | 'day'; fmt: Formatter }) {
+  const { t } = useI18n();
   const flows = useMemo(() => energyFlows(energy.totals), [energy]);
-  const sankey = useMemo(() => sankeyOption(flows, fmt), [flows, fmt]);
-  const t = energy.totals;
-  if (isEmptyEnergy(t)) {
-    return <Empty><p>No energy measured in this period yet. New readings show here within a minute.</p></Empty>;
+  const sankey = useMemo(() => sankeyOption(flows, fmt, t), [flows, fmt, t]);
+  const totals = energy.totals;
+  if (isEmptyEnergy(totals)) {
+    return <Empty><p>{t('dashboard.noEnergy')}</p></Empty>;
   }
   return (
     <>
       <dl class="stats" data-testid="energy-summary">
-        <Stat label="Consumption" value={fmt.energy(t.consumptionWh)} detail={t.productionWh > 0 ? `${fmt.energy(t.productionWh)} produced` : undefined} />
-        <Stat label="Self-sufficiency" value={fmt.percent(selfSufficiency(t))} detail="own PV and community energy" />
-        <Stat label="Money saved" value={fmt.money(energy.savings.amount)} detail="against buying everything from the grid" />
-        <Stat label="CO₂ avoided" value={fmt.co2(energy.savings.co2AvoidedKg)} />
+        <Stat label={t('energy.consumption')} value={fmt.energy(totals.consumptionWh)}
+          detail={totals.productionWh > 0 ? t('dashboard.produced', { energy: fmt.energy(totals.productionWh) }) : undefined} />
+        <Stat label={t('energy.selfSufficiency')} value={fmt.percent(selfSufficiency(totals))} detail={t('dashboard.selfSufficiencyDetail')} />
+        <Stat label={t('dashboard.moneySaved')} value={fmt.money(energy.savings.amount)} detail={t('dashboard.moneySavedDetail')} />
+        <Stat label={t('dashboard.co2Avoided')} value={fmt.co2(energy.savings.co2AvoidedKg)} />
       </dl>
-      <h3>By source, per {unit}</h3>
+      <h3>{t('energy.bySource', { unit })}</h3>
       <StackedChart series={energy.series} unit={unit} fmt={fmt} />
       <div class="split">
         <div>
-          <h3>Energy flow</h3>
-          {flows.length > 0 && <Chart option={sankey} summary={flows.map((f) => `${f.source} to ${f.target}: ${fmt.energy(f.valueWh)}`).join('; ')} height={240} />}
+          <h3>{t('dashboard.energyFlow')}</h3>
+          {flows.length > 0 && (
+            <Chart option={sankey} height={240} summary={flows.map((f) =>
+              t('dashboard.flow', { source: flowNodeName(f.source, t), target: flowNodeName(f.target, t), energy: fmt.energy(f.valueWh) })).join('; ')} />
+          )}
         </div>
-        <EnergyTable totals={t} fmt={fmt} caption="Totals of the period" />
+        <EnergyTable totals={totals} fmt={fmt} caption={t('dashboard.totalsCaption')} />
       </div>
     </>
   );

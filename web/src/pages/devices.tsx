@@ -5,34 +5,37 @@ import { DeviceStateBadge, useDeviceStates } from '../components/device-state.js
 import { Async, Empty, ErrorNote, Field, Page } from '../components/ui.js';
 import { useMemberContext } from '../lib/context.js';
 import { useAction, useApi } from '../lib/hooks.js';
+import { useI18n } from '../lib/i18n/provider.js';
+import { deviceKindName, siteRoleName } from '../lib/names.js';
 import { useFormat } from '../session.js';
 
 export default function MemberDevices({ params }: { params: Record<string, string> }) {
   const memberId = params.memberId!;
   const { member, community, points } = useMemberContext(memberId);
   const fmt = useFormat(community.data);
+  const { t } = useI18n();
   const devices = useApi<Device[]>(member.data ? `/api/v1/communities/${member.data.communityId}/devices` : null);
   const states = useDeviceStates(member.data?.communityId);
   return (
-    <Async state={member} what="member">
+    <Async state={member} what={t('thing.member')}>
       {(m) => (
-        <Page title={`Devices of ${m.displayName}`}>
-          <Async state={points} what="sites">
+        <Page title={t('devices.title', { name: m.displayName })}>
+          <Async state={points} what={t('thing.sites')}>
             {(sites) => {
               const ids = new Set(sites.map((s) => s.id));
               return (
                 <>
                   <section class="card" aria-labelledby="devices-heading">
-                    <h2 id="devices-heading">Devices</h2>
-                    <Async state={devices} what="devices">
+                    <h2 id="devices-heading">{t('devices.devices')}</h2>
+                    <Async state={devices} what={t('thing.devices')}>
                       {(all) => {
                         const own = all.filter((d) => d.meteringPointId && ids.has(d.meteringPointId));
-                        if (own.length === 0) return <Empty><p>No device is connected yet. Claim your meter reader below with the code on its sticker.</p></Empty>;
+                        if (own.length === 0) return <Empty><p>{t('devices.none')}</p></Empty>;
                         return (
-                          <ul class="rows" aria-label="Devices">
+                          <ul class="rows" aria-label={t('devices.devices')}>
                             {own.map((d) => (
                               <li key={d.id}>
-                                <div><strong>{d.name}</strong> <small class="muted">{d.kind} · {d.id}{d.status === 'disabled' ? ' · disabled' : ''}</small></div>
+                                <div><strong>{d.name}</strong> <small class="muted">{deviceKindName(d.kind, t)} · {d.id}{d.status === 'disabled' ? ` · ${t('device.disabled')}` : ''}</small></div>
                                 <div>{sites.find((s) => s.id === d.meteringPointId)?.name}</div>
                                 <DeviceStateBadge state={states.byId.get(d.id)} failed={!!states.error} fmt={fmt} />
                               </li>
@@ -43,19 +46,22 @@ export default function MemberDevices({ params }: { params: Record<string, strin
                     </Async>
                   </section>
                   <section class="card" aria-labelledby="claim-heading">
-                    <h2 id="claim-heading">Claim a device</h2>
+                    <h2 id="claim-heading">{t('claimPage.title')}</h2>
                     <ClaimForm points={sites} onClaimed={() => devices.reload()} />
                   </section>
                   <section class="card" aria-labelledby="sites-heading">
-                    <h2 id="sites-heading">Sites</h2>
+                    <h2 id="sites-heading">{t('devices.sites')}</h2>
                     {sites.length === 0
-                      ? <Empty><p>No site yet. A site is the place with your electricity meter.</p></Empty>
+                      ? <Empty><p>{t('devices.noSite')}</p></Empty>
                       : (
-                        <ul class="rows" aria-label="Sites">
+                        <ul class="rows" aria-label={t('devices.sites')}>
                           {sites.map((s) => (
                             <li key={s.id}>
                               <strong>{s.name}</strong>
-                              <small class="muted">{s.gridConnectionId}{s.generationGridConnectionId ? ` · feed-in ${s.generationGridConnectionId}` : ''} · {s.role}{s.pvCapacityW ? ` · PV ${fmt.power(s.pvCapacityW)}p` : ''}</small>
+                              <small class="muted">
+                                {s.gridConnectionId}{s.generationGridConnectionId ? ` · ${t('site.feedIn', { id: s.generationGridConnectionId })}` : ''}
+                                {' · '}{siteRoleName(s.role, t)}{s.pvCapacityW ? ` · ${t('site.pv', { power: fmt.peakPower(s.pvCapacityW) })}` : ''}
+                              </small>
                             </li>
                           ))}
                         </ul>
@@ -74,6 +80,7 @@ export default function MemberDevices({ params }: { params: Record<string, strin
 
 function SiteForm({ communityId, memberId, onAdded }: { communityId: string; memberId: string; onAdded: () => void }) {
   const action = useAction();
+  const { t } = useI18n();
   const submit = (event: Event) => {
     action.submit(event, async (v) => {
       await post<MeteringPoint>(`/api/v1/communities/${communityId}/metering-points`, {
@@ -89,27 +96,27 @@ function SiteForm({ communityId, memberId, onAdded }: { communityId: string; mem
   };
   return (
     <details>
-      <summary>Add a site</summary>
+      <summary>{t('site.add')}</summary>
       <form onSubmit={submit}>
-        <Field id="site-name" label="Name"><input id="site-name" name="name" required maxLength={120} /></Field>
-        <Field id="site-gc" label="Grid connection id" hint="The metering point number on your bill: an EAN or Zählpunkt">
+        <Field id="site-name" label={t('site.name')}><input id="site-name" name="name" required maxLength={120} /></Field>
+        <Field id="site-gc" label={t('site.gridConnectionId')} hint={t('site.gridConnectionIdHint')}>
           <input id="site-gc" name="gridConnectionId" required pattern="[A-Za-z0-9]{6,40}" aria-describedby="site-gc-hint" />
         </Field>
-        <Field id="site-role" label="Role">
+        <Field id="site-role" label={t('site.role')}>
           <select id="site-role" name="role">
-            <option value="consumer">Consumer</option>
-            <option value="prosumer">Prosumer (consumes and produces)</option>
-            <option value="producer">Producer</option>
+            <option value="consumer">{t('site.roleConsumer')}</option>
+            <option value="prosumer">{t('site.roleProsumerLong')}</option>
+            <option value="producer">{t('site.roleProducer')}</option>
           </select>
         </Field>
-        <Field id="site-gen" label="Feed-in id (optional)" hint="Where the grid operator gives what you feed in its own number (Austria: the generation Zählpunkt)">
+        <Field id="site-gen" label={t('site.feedInId')} hint={t('site.feedInIdHint')}>
           <input id="site-gen" name="generationGridConnectionId" pattern="[A-Za-z0-9]{6,40}" aria-describedby="site-gen-hint" />
         </Field>
-        <Field id="site-pv" label="PV peak power (kWp, optional)">
+        <Field id="site-pv" label={t('site.pvPeak')}>
           <input id="site-pv" name="pvCapacityW" type="number" min="0" step="0.1" inputMode="decimal" />
         </Field>
         <ErrorNote error={action.error} />
-        <button type="submit" disabled={action.busy}>Add site</button>
+        <button type="submit" disabled={action.busy}>{t('site.submit')}</button>
       </form>
     </details>
   );

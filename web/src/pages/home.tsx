@@ -3,10 +3,12 @@ import { navigate } from '../router.js';
 import { managePath, memberPath } from '../routes.js';
 import { activeMemberships, useSession } from '../session.js';
 import { Loading } from '../components/ui.js';
+import { useI18n } from '../lib/i18n/provider.js';
 
 /** The start page is where a person works: a manager's console, a member's energy, or finding a community. */
 export default function Home() {
   const { me } = useSession();
+  const { t } = useI18n();
   useEffect(() => {
     const memberships = activeMemberships(me);
     const managed = memberships.find((m) => m.role === 'manager');
@@ -14,5 +16,5 @@ export default function Home() {
     else if (memberships[0]) navigate(memberPath(memberships[0].memberId), { replace: true });
     else navigate('/communities', { replace: true });
   }, [me]);
-  return <Loading what="your start page" />;
+  return <Loading what={t('thing.startPage')} />;
 }

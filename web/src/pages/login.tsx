@@ -1,6 +1,7 @@
 import { post } from '../api/client.js';
 import { ErrorNote, Field, Page } from '../components/ui.js';
 import { formValues, useAction } from '../lib/hooks.js';
+import { useI18n } from '../lib/i18n/provider.js';
 import { navigate, useLocation } from '../router.js';
 import { useSession } from '../session.js';
 
@@ -13,6 +14,7 @@ export function nextPath(query: URLSearchParams): string {
 export default function Login() {
   const { query } = useLocation();
   const { refresh } = useSession();
+  const { t } = useI18n();
   const action = useAction();
   const submit = (event: Event) => {
     const { email, password } = formValues(event);
@@ -23,17 +25,17 @@ export default function Login() {
     });
   };
   return (
-    <Page title="Log in">
+    <Page title={t('login.title')}>
       <form class="card narrow" onSubmit={submit}>
-        <Field id="login-email" label="Email">
+        <Field id="login-email" label={t('login.email')}>
           <input id="login-email" name="email" type="email" autocomplete="username" required />
         </Field>
-        <Field id="login-password" label="Password">
+        <Field id="login-password" label={t('login.password')}>
           <input id="login-password" name="password" type="password" autocomplete="current-password" required />
         </Field>
         <ErrorNote error={action.error} />
-        <button type="submit" disabled={action.busy}>{action.busy ? 'Logging in…' : 'Log in'}</button>
-        <p>New here? <a href={`/signup${query.get('next') ? `?next=${encodeURIComponent(nextPath(query))}` : ''}`}>Create an account</a></p>
+        <button type="submit" disabled={action.busy}>{action.busy ? t('login.loggingIn') : t('login.submit')}</button>
+        <p>{t.rich('login.newHere', { a: (chunks) => <a href={`/signup${query.get('next') ? `?next=${encodeURIComponent(nextPath(query))}` : ''}`}>{chunks}</a> })}</p>
       </form>
     </Page>
   );

@@ -1,6 +1,7 @@
 import { post } from '../api/client.js';
 import { ErrorNote, Field, Page } from '../components/ui.js';
 import { formValues, useAction } from '../lib/hooks.js';
+import { useI18n } from '../lib/i18n/provider.js';
 import { navigate, useLocation } from '../router.js';
 import { useSession } from '../session.js';
 import { nextPath } from './login.js';
@@ -8,6 +9,7 @@ import { nextPath } from './login.js';
 export default function Signup() {
   const { query } = useLocation();
   const { refresh } = useSession();
+  const { t } = useI18n();
   const action = useAction();
   const submit = (event: Event) => {
     const { displayName, email, password } = formValues(event);
@@ -18,20 +20,20 @@ export default function Signup() {
     });
   };
   return (
-    <Page title="Create an account">
+    <Page title={t('signup.title')}>
       <form class="card narrow" onSubmit={submit}>
-        <Field id="signup-name" label="Your name" hint="Shown to your community's managers">
+        <Field id="signup-name" label={t('signup.name')} hint={t('signup.nameHint')}>
           <input id="signup-name" name="displayName" autocomplete="name" required maxLength={100} aria-describedby="signup-name-hint" />
         </Field>
-        <Field id="signup-email" label="Email">
+        <Field id="signup-email" label={t('login.email')}>
           <input id="signup-email" name="email" type="email" autocomplete="email" required />
         </Field>
-        <Field id="signup-password" label="Password" hint="At least 10 characters">
+        <Field id="signup-password" label={t('login.password')} hint={t('account.passwordHint')}>
           <input id="signup-password" name="password" type="password" autocomplete="new-password" required minLength={10} aria-describedby="signup-password-hint" />
         </Field>
         <ErrorNote error={action.error} />
-        <button type="submit" disabled={action.busy}>{action.busy ? 'Creating…' : 'Create account'}</button>
-        <p>Already have an account? <a href="/login">Log in</a></p>
+        <button type="submit" disabled={action.busy}>{action.busy ? t('signup.creating') : t('signup.submit')}</button>
+        <p>{t.rich('signup.haveAccount', { a: (chunks) => <a href="/login">{chunks}</a> })}</p>
       </form>
     </Page>
   );

@@ -3,18 +3,21 @@ import { Async, Badge, Empty, Page } from '../components/ui.js';
 import { useMemberContext } from '../lib/context.js';
 import type { Formatter } from '../lib/format.js';
 import { useApi } from '../lib/hooks.js';
+import { useI18n } from '../lib/i18n/provider.js';
+import { documentName } from '../lib/names.js';
 import { useFormat } from '../session.js';
 
 export default function Statements({ params }: { params: Record<string, string> }) {
   const memberId = params.memberId!;
   const { member, community } = useMemberContext(memberId);
   const fmt = useFormat(community.data);
+  const { t } = useI18n();
   const statements = useApi<MemberStatement[]>(member.data ? `/api/v1/members/${memberId}/statements` : null);
   return (
-    <Async state={member} what="member">
+    <Async state={member} what={t('thing.member')}>
       {(m) => (
-        <Page title={`Statements of ${m.displayName}`}>
-          <Async state={statements} what="statements">
+        <Page title={t('statements.title', { name: m.displayName })}>
+          <Async state={statements} what={t('thing.statements')}>
             {(list) => <StatementList statements={list} fmt={fmt} />}
           </Async>
         </Page>
@@ -24,30 +27,38 @@ export default function Statements({ params }: { params: Record<string, string> 
 }
 
 export function StatementList({ statements, fmt }: { statements: MemberStatement[]; fmt: Formatter }) {
+  const { t } = useI18n();
   if (statements.length === 0) {
-    return <Empty><p>No statements yet. Your community's manager settles each month; its statement then appears here.</p></Empty>;
+    return <Empty><p>{t('statements.none')}</p></Empty>;
   }
+  const column = {
+    period: t('statements.period'), document: t('statements.document'), total: t('statements.total'),
+    state: t('statements.state'), issued: t('statements.issued'), download: t('statements.download'),
+  };
   return (
     <div class="card table-scroll">
       <table class="stack">
-        <caption>Your statements, newest month first</caption>
+        <caption>{t('statements.caption')}</caption>
         <thead>
-          <tr><th scope="col">Period</th><th scope="col">Document</th><th scope="col" class="num">Total</th><th scope="col">State</th><th scope="col">Issued</th><th scope="col">Download</th></tr>
+          <tr>
+            <th scope="col">{column.period}</th><th scope="col">{column.document}</th><th scope="col" class="num">{column.total}</th>
+            <th scope="col">{column.state}</th><th scope="col">{column.issued}</th><th scope="col">{column.download}</th>
+          </tr>
         </thead>
         <tbody>
           {statements.map((s) => {
-            const document = s.kind === 'correction' ? `Correction ${s.sequence}` : 'Statement';
-            const name = `${document.toLowerCase()} of ${fmt.month(s.period)}`;
+            const document = documentName(s, t);
+            const name = t('statements.documentOf', { kind: s.kind, sequence: s.sequence, of: fmt.month(s.period) });
             return (
               <tr key={s.id}>
-                <td data-label="Period">{fmt.month(s.period)}</td>
-                <td data-label="Document">{document}</td>
-                <td data-label="Total" class="num">{fmt.money(s.total)}</td>
-                <td data-label="State">{s.state === 'closed' ? <Badge tone="good">final</Badge> : <Badge tone="warn">draft</Badge>}</td>
-                <td data-label="Issued">{fmt.date(s.createdAt)}</td>
-                <td data-label="Download" class="actions">
-                  <a href={statementDownload(s.id, 'pdf')} download>PDF<span class="sr-only"> of the {name}</span></a>
-                  <a href={statementDownload(s.id, 'csv')} download>CSV<span class="sr-only"> of the {name}</span></a>
+                <td data-label={column.period}>{fmt.month(s.period)}</td>
+                <td data-label={column.document}>{document}</td>
+                <td data-label={column.total} class="num">{fmt.money(s.total)}</td>
+                <td data-label={column.state}>{s.state === 'closed' ? <Badge tone="good">{t('statements.final')}</Badge> : <Badge tone="warn">{t('statements.draft')}</Badge>}</td>
+                <td data-label={column.issued}>{fmt.date(s.createdAt)}</td>
+                <td data-label={column.download} class="actions">
+                  <a href={statementDownload(s.id, 'pdf')} download>{t('statements.pdf')}<span class="sr-only"> {name}</span></a>
+                  <a href={statementDownload(s.id, 'csv')} download>{t('statements.csv')}<span class="sr-only"> {name}</span></a>
                 </td>
               </tr>
             );

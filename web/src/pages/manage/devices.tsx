@@ -1,10 +1,13 @@
 import { useState } from 'preact/hooks';
 import { ApiError, patch, post, send } from '../../api/client.js';
-import { DEVICE_KINDS, type Batch, type Device, type DeviceState, type MeteringPoint, type Rollback, type RotatedKey } from '../../api/types.js';
+import { DEVICE_KINDS, type Batch, type Device, type DeviceEvent, type DeviceState, type MeteringPoint, type Rollback, type RotatedKey } from '../../api/types.js';
 import { DeviceStateBadge, useDeviceStates } from '../../components/device-state.js';
 import { Async, Badge, Empty, ErrorNote, Field } from '../../components/ui.js';
 import type { Formatter } from '../../lib/format.js';
 import { formValues, useAction, useApi } from '../../lib/hooks.js';
+import type { MessageKey, Translate } from '../../lib/i18n/index.js';
+import { useI18n } from '../../lib/i18n/provider.js';
+import { deviceKindName } from '../../lib/names.js';
 import { readNdjson } from '../../lib/ndjson.js';
 import { ManagePage } from './manage-page.js';
 
@@ -16,36 +19,70 @@ export default function ManageDevices({ params }: { params: Record<string, strin
   const devices = useApi<Device[]>(`/api/v1/communities/${communityId}/devices`);
   const points = useApi<MeteringPoint[]>(`/api/v1/communities/${communityId}/metering-points`);
   const states = useDeviceStates(communityId);
+  const { t } = useI18n();
   const reload = () => {
     batches.reload();
     devices.reload();
     states.reload();
   };
   return (
-    <ManagePage communityId={communityId} title="Devices">
+    <ManagePage communityId={communityId} title={t('nav.devices')}>
       {(_, fmt) => (
         <>
           <section class="card" aria-labelledby="provision-heading">
-            <h2 id="provision-heading">Provision a batch</h2>
+            <h2 id="provision-heading">{t('provision.title')}</h2>
             <ProvisionForm communityId={communityId} onDone={reload} />
           </section>
           <section class="card" aria-labelledby="batches-heading">
-            <h2 id="batches-heading">Batches</h2>
-            <Async state={batches} what="batches">
-              {(list) => list.length === 0 ? <Empty><p>No batch provisioned yet.</p></Empty> : (
-                <ul class="rows" aria-label="Batches">{list.map((b) => <BatchRow key={b.id} batch={b} fmt={fmt} onChanged={reload} />)}</ul>
+            <h2 id="batches-heading">{t('provision.batches')}</h2>
+            <Async state={batches} what={t('thing.batches')}>
+              {(list) => list.length === 0 ? <Empty><p>{t('provision.noBatch')}</p></Empty> : (
+                <ul class="rows" aria-label={t('provision.batches')}>{list.map((b) => <BatchRow key={b.id} batch={b} fmt={fmt} onChanged={reload} />)}</ul>
               )}
             </Async>
           </section>
           <section class="card" aria-labelledby="devices-heading">
-            <h2 id="devices-heading">All devices</h2>
-            <Async state={devices} what="devices">
+            <h2 id="devices-heading">{t('provision.allDevices')}</h2>
+            <Async state={devices} what={t('thing.devices')}>
               {(list) => <DeviceTable devices={list} points={points.data ?? []} states={states} fmt={fmt} onChanged={devices.reload} />}
             </Async>
           </section>
+          <DeviceEvents communityId={communityId} fmt={fmt} />
         </>
       )}
     </ManagePage>
+  );
+}
+
+/** Takeovers of a device's session (a clone has the same key) and refused reconnect storms. */
+function DeviceEvents({ communityId, fmt }: { communityId: string; fmt: Formatter }) {
+  const events = useApi<DeviceEvent[]>(`/api/v1/communities/${communityId}/device-events?limit=20`, { refreshMs: 60_000 });
+  const { t } = useI18n();
+  const address = (value: string | null) => value ?? t('deviceEvents.unknownAddress');
+  const describe = (e: DeviceEvent) => e.kind === 'session-takeover'
+    ? t('deviceEvents.takeover', { address: address(e.address), previousAddress: address(e.previousAddress) })
+    : t('deviceEvents.reconnectsLimited', { address: address(e.address) });
+  return (
+    <section class="card" aria-labelledby="device-events-heading">
+      <h2 id="device-events-heading">{t('deviceEvents.title')}</h2>
+      <Async state={events} what={t('thing.connectionEvents')}>
+        {(list) => list.length === 0 ? <Empty><p>{t('deviceEvents.none')}</p></Empty> : (
+          <ul class="rows" aria-label={t('deviceEvents.title')}>
+            {list.map((e) => (
+              <li key={e.id}>
+                <div>
+                  {e.kind === 'session-takeover'
+                    ? <Badge tone="warn">{t('deviceEvents.takeoverBadge')}</Badge>
+                    : <Badge tone="bad">{t('deviceEvents.reconnectsLimitedBadge')}</Badge>}{' '}
+                  <strong>{e.deviceId}</strong> <small class="muted">{fmt.dateTime(e.at)}</small>
+                </div>
+                <p class="muted">{describe(e)}</p>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Async>
+    </section>
   );
 }
 
@@ -55,10 +92,18 @@ interface Progress {
   total: number;
 }
 
+/** The steps the server reports while it provisions (server/src/provisioning/service.ts Progress); another shows as sent. */
+const PHASES: Partial<Record<string, MessageKey>> = { keys: 'provision.phaseKeys', artefacts: 'provision.phaseArtefacts', database: 'provision.phaseDatabase' };
+const phaseName = (phase: string, t: Translate) => {
+  const key = PHASES[phase];
+  return key ? t(key) : phase;
+};
+
 function ProvisionForm({ communityId, onDone }: { communityId: string; onDone: () => void }) {
   const action = useAction();
   const [progress, setProgress] = useState<Progress | undefined>(undefined);
   const [created, setCreated] = useState<Batch | undefined>(undefined);
+  const { t } = useI18n();
   const submit = (event: Event) => {
     const v = formValues(event);
     setCreated(undefined);
@@ -75,29 +120,33 @@ function ProvisionForm({ communityId, onDone }: { communityId: string; onDone: (
         if (value.progress) setProgress(value.progress);
         else outcome = value;
       });
-      if (!outcome.batch) throw new ApiError(500, outcome.error ?? 'internal', outcome.message ?? 'Provisioning ended without a batch.');
+      if (!outcome.batch) throw new ApiError(500, outcome.error ?? 'internal', outcome.message ?? t('provision.noOutcome'));
       setCreated(outcome.batch);
       onDone();
     });
   };
   return (
     <form onSubmit={submit} class="inline-form">
-      <Field id="batch-count" label="Number of devices"><input id="batch-count" name="count" type="number" min="1" max="10000" defaultValue="10" required inputMode="numeric" /></Field>
-      <Field id="batch-kind" label="Kind">
-        <select id="batch-kind" name="kind">{DEVICE_KINDS.map((k) => <option value={k}>{k}</option>)}</select>
+      <Field id="batch-count" label={t('provision.count')}><input id="batch-count" name="count" type="number" min="1" max="10000" defaultValue="10" required inputMode="numeric" /></Field>
+      <Field id="batch-kind" label={t('provision.kind')}>
+        <select id="batch-kind" name="kind">{DEVICE_KINDS.map((k) => <option value={k}>{deviceKindName(k, t)}</option>)}</select>
       </Field>
-      <button type="submit" disabled={action.busy}>{action.busy ? 'Provisioning…' : 'Provision'}</button>
+      <button type="submit" disabled={action.busy}>{action.busy ? t('provision.provisioning') : t('provision.submit')}</button>
       {progress && action.busy && (
         <div class="progress">
-          <label for="batch-progress">{progress.phase}: {progress.done} of {progress.total}</label>
+          <label for="batch-progress">
+            {t('provision.progress', { phase: phaseName(progress.phase, t), done: progress.done, total: progress.total })}
+          </label>
           <progress id="batch-progress" max={progress.total} value={progress.done} />
         </div>
       )}
       <ErrorNote error={action.error} />
       {created && (
         <p role="status" class="ok">
-          Provisioned {created.size} devices.{' '}
-          <a href={`/api/v1/device-batches/${created.id}/artefacts.zip`} download>Download the ZIP</a> (config files, QR stickers, manifest).
+          {t.rich('provision.done', {
+            count: created.size,
+            a: (chunks) => <a href={`/api/v1/device-batches/${created.id}/artefacts.zip`} download>{chunks}</a>,
+          })}
         </p>
       )}
     </form>
@@ -108,32 +157,37 @@ function BatchRow({ batch, fmt, onChanged }: { batch: Batch; fmt: Formatter; onC
   const action = useAction();
   const [result, setResult] = useState<Rollback | undefined>(undefined);
   const [force, setForce] = useState(false);
+  const { t } = useI18n();
   const rollback = () => {
-    if (!window.confirm(`Remove the ${batch.size} devices of this batch with their keys and artefacts?`)) return;
+    if (!window.confirm(t('provision.confirmRollback', { count: batch.size }))) return;
     void action.run(async () => {
       setResult(await post<Rollback>(`/api/v1/device-batches/${batch.id}/rollback`, { force }));
       onChanged();
     });
   };
-  const label = `batch of ${fmt.dateTime(batch.createdAt)}`;
+  const label = t('provision.batchOf', { time: fmt.dateTime(batch.createdAt) });
   return (
     <li>
       <div>
-        <strong>{batch.size} × {batch.kind}</strong> <small class="muted">{fmt.dateTime(batch.createdAt)} · {batch.id}</small>{' '}
-        {batch.status === 'active' ? <Badge tone="good">active</Badge> : <Badge tone="neutral">rolled back</Badge>}
+        <strong>{batch.size} × {deviceKindName(batch.kind, t)}</strong> <small class="muted">{fmt.dateTime(batch.createdAt)} · {batch.id}</small>{' '}
+        {batch.status === 'active' ? <Badge tone="good">{t('provision.active')}</Badge> : <Badge tone="neutral">{t('provision.rolledBack')}</Badge>}
       </div>
       {batch.status === 'active' && (
         <div class="row-actions">
-          <a class="button secondary" href={`/api/v1/device-batches/${batch.id}/artefacts.zip`} download>Download ZIP<span class="sr-only"> of the {label}</span></a>
-          <label class="inline"><input type="checkbox" checked={force} onChange={(e) => setForce(e.currentTarget.checked)} /> also claimed devices and those with readings</label>
-          <button type="button" class="danger" disabled={action.busy} onClick={rollback}>Roll back<span class="sr-only"> the {label}</span></button>
+          <a class="button secondary" href={`/api/v1/device-batches/${batch.id}/artefacts.zip`} download>
+            {t('provision.downloadZip')}<span class="sr-only"> {t('provision.ofBatch', { batch: label })}</span>
+          </a>
+          <label class="inline"><input type="checkbox" checked={force} onChange={(e) => setForce(e.currentTarget.checked)} /> {t('provision.force')}</label>
+          <button type="button" class="danger" disabled={action.busy} onClick={rollback}>
+            {t('provision.rollBack')}<span class="sr-only"> {t('provision.theBatch', { batch: label })}</span>
+          </button>
         </div>
       )}
       <ErrorNote error={action.error} />
       {result && (
         <p role="status">
-          Removed {result.removed.length} device{result.removed.length === 1 ? '' : 's'}.
-          {result.kept.length > 0 && ` Kept ${result.kept.map((k) => `${k.deviceId} (${k.reason})`).join(', ')}.`}
+          {t('provision.removed', { count: result.removed.length })}
+          {result.kept.length > 0 && ` ${t('provision.kept', { devices: result.kept.map((k) => t('provision.keptDevice', { id: k.deviceId, reason: k.reason })).join(', ') })}`}
         </p>
       )}
     </li>
@@ -144,14 +198,19 @@ type States = ReturnType<typeof useDeviceStates>;
 
 function DeviceTable({ devices, points, states, fmt, onChanged }: { devices: Device[]; points: MeteringPoint[]; states: States; fmt: Formatter; onChanged: () => void }) {
   const [shown, setShown] = useState(PAGE);
+  const { t } = useI18n();
   const pointName = new Map(points.map((p) => [p.id, p.name]));
-  if (devices.length === 0) return <Empty><p>No devices yet. Provision a batch above.</p></Empty>;
+  if (devices.length === 0) return <Empty><p>{t('provision.noDevices')}</p></Empty>;
   return (
     <>
       <div class="table-scroll">
         <table class="devices">
-          <caption class="sr-only">Devices of the community</caption>
-          <thead><tr><th scope="col">Device</th><th scope="col">Site</th><th scope="col">State</th><th scope="col">Actions</th></tr></thead>
+          <caption class="sr-only">{t('provision.devicesCaption')}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{t('provision.device')}</th><th scope="col">{t('claim.site')}</th><th scope="col">{t('members.state')}</th><th scope="col">{t('provision.actions')}</th>
+            </tr>
+          </thead>
           <tbody>
             {devices.slice(0, shown).map((d) => (
               <DeviceRow key={d.id} device={d} site={d.meteringPointId ? pointName.get(d.meteringPointId) : undefined}
@@ -161,7 +220,7 @@ function DeviceTable({ devices, points, states, fmt, onChanged }: { devices: Dev
         </table>
       </div>
       {shown < devices.length && (
-        <button type="button" class="secondary" onClick={() => setShown(shown + PAGE)}>Show more ({devices.length - shown} left)</button>
+        <button type="button" class="secondary" onClick={() => setShown(shown + PAGE)}>{t('provision.showMore', { count: devices.length - shown })}</button>
       )}
     </>
   );
@@ -172,34 +231,39 @@ function DeviceRow({ device, site, state, statesFailed, fmt, onChanged }: {
 }) {
   const action = useAction();
   const [rotated, setRotated] = useState<RotatedKey | undefined>(undefined);
+  const { t } = useI18n();
   const toggle = () =>
     void action.run(async () => {
       await patch<Device>(`/api/v1/devices/${encodeURIComponent(device.id)}`, { status: device.status === 'active' ? 'disabled' : 'active' });
       onChanged();
     });
   const rotate = (slot: 'primary' | 'secondary') => {
-    if (!window.confirm(`Replace the ${slot} key of ${device.id}? The device must get the new connection string.`)) return;
+    if (!window.confirm(t('provision.confirmRotate', { slot, device: device.id }))) return;
     void action.run(async () => setRotated(await post<RotatedKey>(`/api/v1/devices/${encodeURIComponent(device.id)}/keys/${slot}/rotate`)));
   };
   return (
     <tr data-device-id={device.id}>
       <th scope="row">
-        {device.name}<br /><small class="muted">{device.id} · {device.kind}</small>
+        {device.name}<br /><small class="muted">{device.id} · {deviceKindName(device.kind, t)}</small>
       </th>
-      <td>{site ?? <span class="muted">not bound</span>}</td>
-      <td>{device.status === 'disabled' ? <Badge tone="bad">disabled</Badge> : <DeviceStateBadge state={state} failed={statesFailed} fmt={fmt} />}</td>
+      <td>{site ?? <span class="muted">{t('provision.notBound')}</span>}</td>
+      <td>{device.status === 'disabled' ? <Badge tone="bad">{t('device.disabled')}</Badge> : <DeviceStateBadge state={state} failed={statesFailed} fmt={fmt} />}</td>
       <td>
       <div class="row-actions">
         <button type="button" class="secondary" disabled={action.busy} onClick={toggle}>
-          {device.status === 'active' ? 'Disable' : 'Enable'}<span class="sr-only"> {device.id}</span>
+          {device.status === 'active' ? t('provision.disable') : t('provision.enable')}<span class="sr-only"> {device.id}</span>
         </button>
-        <button type="button" class="secondary" disabled={action.busy} onClick={() => rotate('primary')}>Rotate primary<span class="sr-only"> key of {device.id}</span></button>
-        <button type="button" class="secondary" disabled={action.busy} onClick={() => rotate('secondary')}>Rotate secondary<span class="sr-only"> key of {device.id}</span></button>
+        <button type="button" class="secondary" disabled={action.busy} onClick={() => rotate('primary')}>
+          {t('provision.rotatePrimary')}<span class="sr-only"> {t('provision.keyOf', { device: device.id })}</span>
+        </button>
+        <button type="button" class="secondary" disabled={action.busy} onClick={() => rotate('secondary')}>
+          {t('provision.rotateSecondary')}<span class="sr-only"> {t('provision.keyOf', { device: device.id })}</span>
+        </button>
       </div>
       <ErrorNote error={action.error} />
       {rotated && (
         <div role="status" class="secret">
-          <p>New {rotated.slot} connection string (the other key keeps working until the device is updated):</p>
+          <p>{t('provision.newConnectionString', { slot: rotated.slot })}</p>
           <output><code>{rotated.connectionString}</code></output>
         </div>
       )}

@@ -3,6 +3,7 @@ import type { Community } from '../../api/types.js';
 import { Async, NotFound, Page } from '../../components/ui.js';
 import { useCommunity } from '../../lib/context.js';
 import type { Formatter } from '../../lib/format.js';
+import { useI18n } from '../../lib/i18n/provider.js';
 import { useFormat, useSession } from '../../session.js';
 
 /**
@@ -15,13 +16,14 @@ export function ManagePage({ communityId, title, children }: {
   children: (community: Community, fmt: Formatter) => ComponentChildren;
 }) {
   const { me } = useSession();
+  const { t } = useI18n();
   const allowed = me?.user.isAdmin || me?.memberships.some((m) => m.communityId === communityId && m.role === 'manager' && m.state === 'active');
   const community = useCommunity(allowed ? communityId : undefined);
   const fmt = useFormat(community.data);
   if (!allowed) return <NotFound />;
   return (
-    <Async state={community} what="community">
-      {(c) => <Page title={`${title} · ${c.name}`}>{children(c, fmt)}</Page>}
+    <Async state={community} what={t('thing.community')}>
+      {(c) => <Page title={t('manage.pageTitle', { page: title, community: c.name })}>{children(c, fmt)}</Page>}
     </Async>
   );
 }

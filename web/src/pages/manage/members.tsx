@@ -1,9 +1,11 @@
 import { useState } from 'preact/hooks';
-import { patch, post } from '../../api/client.js';
-import type { Community, Member, MemberState, MeteringPoint } from '../../api/types.js';
+import { del, patch, post } from '../../api/client.js';
+import type { Community, Invitation, Member, MemberState, MeteringPoint } from '../../api/types.js';
 import { Async, Badge, Empty, ErrorNote, Field } from '../../components/ui.js';
-import type { Formatter } from '../../lib/format.js';
+import { NO_VALUE, type Formatter } from '../../lib/format.js';
 import { useAction, useApi } from '../../lib/hooks.js';
+import { useI18n } from '../../lib/i18n/provider.js';
+import { memberRoleName, memberStateName, siteRoleName } from '../../lib/names.js';
 import { midnightOfDateInput } from '../../lib/time.js';
 import { memberPath } from '../../routes.js';
 import { ManagePage } from './manage-page.js';
@@ -13,41 +15,47 @@ const TONES: Record<MemberState, 'good' | 'warn' | 'bad' | 'neutral'> = { active
 export default function Members({ params }: { params: Record<string, string> }) {
   const communityId = params.communityId!;
   const members = useApi<Member[]>(`/api/v1/communities/${communityId}/members`);
+  const { t } = useI18n();
   return (
-    <ManagePage communityId={communityId} title="Members">
+    <ManagePage communityId={communityId} title={t('nav.members')}>
       {(community, fmt) => (
-        <Async state={members} what="members">
+        <Async state={members} what={t('thing.members')}>
           {(all) => {
             const requested = all.filter((m) => m.state === 'requested');
-            const others = all.filter((m) => m.state !== 'requested');
+            const others = fmt.sortBy(all.filter((m) => m.state !== 'requested'), (m) => m.displayName);
             return (
               <>
                 <section class="card" aria-labelledby="requests-heading">
-                  <h2 id="requests-heading">Join requests</h2>
+                  <h2 id="requests-heading">{t('members.joinRequests')}</h2>
                   {requested.length === 0
-                    ? <Empty><p>No one is waiting to join.</p></Empty>
-                    : <ul class="rows" aria-label="Join requests">{requested.map((m) => <JoinRequest key={m.id} member={m} fmt={fmt} onDecided={members.reload} />)}</ul>}
+                    ? <Empty><p>{t('members.noRequests')}</p></Empty>
+                    : <ul class="rows" aria-label={t('members.joinRequests')}>{requested.map((m) => <JoinRequest key={m.id} member={m} fmt={fmt} onDecided={members.reload} />)}</ul>}
                 </section>
                 <section class="card" aria-labelledby="members-heading">
-                  <h2 id="members-heading">Members</h2>
+                  <h2 id="members-heading">{t('nav.members')}</h2>
                   <div class="table-scroll">
                     <table>
-                      <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">State</th><th scope="col">Takes part</th></tr></thead>
+                      <thead>
+                        <tr>
+                          <th scope="col">{t('members.name')}</th><th scope="col">{t('login.email')}</th><th scope="col">{t('members.role')}</th>
+                          <th scope="col">{t('members.state')}</th><th scope="col">{t('members.takesPart')}</th>
+                        </tr>
+                      </thead>
                       <tbody>
                         {others.map((m) => (
                           <tr key={m.id}>
                             <td>{m.state === 'active' ? <a href={memberPath(m.id)}>{m.displayName}</a> : m.displayName}</td>
                             <td>{m.email}</td>
-                            <td>{m.role}</td>
-                            <td><Badge tone={TONES[m.state]}>{m.state}</Badge></td>
+                            <td>{memberRoleName(m.role, t)}</td>
+                            <td><Badge tone={TONES[m.state]}>{memberStateName(m.state, t)}</Badge></td>
                             <td><Participation member={m} community={community} fmt={fmt} onChanged={members.reload} /></td>
                           </tr>
                         ))}
                       </tbody>
                     </table>
                   </div>
-                  <AdmitForm communityId={communityId} onAdmitted={members.reload} />
                 </section>
+                <Invitations communityId={communityId} fmt={fmt} />
                 <Sites communityId={communityId} members={all} fmt={fmt} />
               </>
             );
@@ -61,8 +69,9 @@ export default function Members({ params }: { params: Record<string, string> }) 
 /** The member's part in the sharing, e.g. "since 1 Mar 2026" or "1 Mar 2026 – 5 Jun 2026", and its start for managers to move. */
 function Participation({ member: m, community, fmt, onChanged }: { member: Member; community: Community; fmt: Formatter; onChanged: () => void }) {
   const action = useAction();
+  const { t } = useI18n();
   const from = m.activeFrom ? fmt.date(m.activeFrom) : null;
-  const text = m.leftAt ? `${from ?? '…'} – ${fmt.date(m.leftAt)}` : m.state !== 'active' ? '–' : from ? `since ${from}` : 'from the start';
+  const text = m.leftAt ? `${from ?? '…'} – ${fmt.date(m.leftAt)}` : m.state !== 'active' ? NO_VALUE : from ? t('members.since', { date: from }) : t('members.fromStart');
   if (m.state !== 'active' && m.state !== 'left') return <>{text}</>;
   const submit = (event: Event) => {
     action.submit(event, async (v) => {
@@ -72,12 +81,12 @@ function Participation({ member: m, community, fmt, onChanged }: { member: Membe
   };
   return (
     <details>
-      <summary>{text}<span class="sr-only">: change when {m.displayName} takes part</span></summary>
+      <summary>{text}<span class="sr-only">{t('members.changeWhen', { name: m.displayName })}</span></summary>
       <form onSubmit={submit} class="inline-form">
-        <Field id={`active-from-${m.id}`} label="Takes part from" hint={`Start of that day in ${community.timeZone}, e.g. when the grid operator activated the metering point`}>
+        <Field id={`active-from-${m.id}`} label={t('members.takesPartFrom')} hint={t('members.takesPartFromHint', { timeZone: community.timeZone })}>
           <input id={`active-from-${m.id}`} name="activeFrom" type="date" required aria-describedby={`active-from-${m.id}-hint`} />
         </Field>
-        <button type="submit" disabled={action.busy}>Save</button>
+        <button type="submit" disabled={action.busy}>{t('members.save')}</button>
         <ErrorNote error={action.error} />
       </form>
     </details>
@@ -86,6 +95,7 @@ function Participation({ member: m, community, fmt, onChanged }: { member: Membe
 
 function JoinRequest({ member, fmt, onDecided }: { member: Member; fmt: Formatter; onDecided: () => void }) {
   const action = useAction();
+  const { t } = useI18n();
   const decide = (decision: 'approve' | 'reject') =>
     void action.run(async () => {
       await post<Member>(`/api/v1/members/${member.id}/${decision}`);
@@ -93,54 +103,98 @@ function JoinRequest({ member, fmt, onDecided }: { member: Member; fmt: Formatte
     });
   return (
     <li>
-      <div><strong>{member.displayName}</strong> <small class="muted">{member.email} · asked {fmt.dateTime(member.requestedAt)}</small></div>
+      <div><strong>{member.displayName}</strong> <small class="muted">{member.email} · {t('members.asked', { time: fmt.dateTime(member.requestedAt) })}</small></div>
       {member.joinMessage && <blockquote>{member.joinMessage}</blockquote>}
       <div class="row-actions">
-        <button type="button" disabled={action.busy} onClick={() => decide('approve')}>Approve<span class="sr-only"> {member.displayName}</span></button>
-        <button type="button" class="danger" disabled={action.busy} onClick={() => decide('reject')}>Reject<span class="sr-only"> {member.displayName}</span></button>
+        <button type="button" disabled={action.busy} onClick={() => decide('approve')}>{t('members.approve')}<span class="sr-only"> {member.displayName}</span></button>
+        <button type="button" class="danger" disabled={action.busy} onClick={() => decide('reject')}>{t('members.reject')}<span class="sr-only"> {member.displayName}</span></button>
       </div>
       <ErrorNote error={action.error} />
     </li>
   );
 }
 
-function AdmitForm({ communityId, onAdmitted }: { communityId: string; onAdmitted: () => void }) {
+/** Invitations by email: the person joins by accepting; the answer never tells whether the address has an account. */
+function Invitations({ communityId, fmt }: { communityId: string; fmt: Formatter }) {
+  const invitations = useApi<Invitation[]>(`/api/v1/communities/${communityId}/invitations?state=pending`);
   const action = useAction();
+  const [sent, setSent] = useState<string | undefined>(undefined);
+  const { t } = useI18n();
   const submit = (event: Event) => {
     action.submit(event, async (v) => {
-      await post<Member>(`/api/v1/communities/${communityId}/members`, { email: v.email, role: v.role });
-      onAdmitted();
+      const invitation = await post<Invitation>(`/api/v1/communities/${communityId}/invitations`, { email: v.email, role: v.role });
+      setSent(invitation.email);
+      invitations.reload();
     });
   };
   return (
-    <details>
-      <summary>Admit someone directly</summary>
-      <form onSubmit={submit}>
-        <Field id="admit-email" label="Email of their Gridshare account"><input id="admit-email" name="email" type="email" required /></Field>
-        <Field id="admit-role" label="Role">
-          <select id="admit-role" name="role"><option value="member">Member</option><option value="manager">Manager</option></select>
-        </Field>
-        <ErrorNote error={action.error} />
-        <button type="submit" disabled={action.busy}>Admit</button>
-      </form>
-    </details>
+    <section class="card" aria-labelledby="invitations-heading">
+      <h2 id="invitations-heading">{t('members.invitations')}</h2>
+      <Async state={invitations} what={t('thing.invitations')}>
+        {(open) => open.length === 0 ? <Empty><p>{t('members.noInvitations')}</p></Empty> : (
+          <ul class="rows" aria-label={t('members.openInvitations')}>
+            {open.map((i) => <InvitationRow key={i.id} invitation={i} fmt={fmt} onRevoked={invitations.reload} />)}
+          </ul>
+        )}
+      </Async>
+      <details>
+        <summary>{t('members.inviteSomeone')}</summary>
+        <form onSubmit={submit}>
+          <Field id="invite-email" label={t('login.email')} hint={t('members.inviteEmailHint')}>
+            <input id="invite-email" name="email" type="email" required aria-describedby="invite-email-hint" onInput={() => setSent(undefined)} />
+          </Field>
+          <Field id="invite-role" label={t('members.role')}>
+            <select id="invite-role" name="role"><option value="member">{t('role.memberTitle')}</option><option value="manager">{t('role.managerTitle')}</option></select>
+          </Field>
+          <ErrorNote error={action.error} />
+          {sent && <p role="status">{t('members.invitationRecorded', { email: sent })}</p>}
+          <button type="submit" disabled={action.busy}>{t('members.invite')}</button>
+        </form>
+      </details>
+    </section>
+  );
+}
+
+function InvitationRow({ invitation, fmt, onRevoked }: { invitation: Invitation; fmt: Formatter; onRevoked: () => void }) {
+  const action = useAction();
+  const { t } = useI18n();
+  const revoke = () => void action.run(async () => {
+    await del(`/api/v1/invitations/${invitation.id}`);
+    onRevoked();
+  });
+  return (
+    <li>
+      <div><strong>{invitation.email}</strong> <small class="muted">{memberRoleName(invitation.role, t)} · {t('members.invited', { time: fmt.dateTime(invitation.createdAt) })}</small></div>
+      <div class="row-actions">
+        <button type="button" class="danger" disabled={action.busy} onClick={revoke}>
+          {t('members.revoke')}<span class="sr-only"> {t('members.theInvitationTo', { email: invitation.email })}</span>
+        </button>
+      </div>
+      <ErrorNote error={action.error} />
+    </li>
   );
 }
 
 /** Every site of the community with its owner; the manager marks the community's own battery. */
 function Sites({ communityId, members, fmt }: { communityId: string; members: Member[]; fmt: Formatter }) {
   const points = useApi<MeteringPoint[]>(`/api/v1/communities/${communityId}/metering-points`);
+  const { t } = useI18n();
   const owner = new Map(members.map((m) => [m.id, m.displayName]));
   return (
     <section class="card" aria-labelledby="sites-heading">
-      <h2 id="sites-heading">Sites</h2>
-      <p class="muted">A community battery's stored grid energy is never passed on as community energy.</p>
-      <Async state={points} what="sites">
-        {(list) => list.length === 0 ? <Empty><p>No site registered yet.</p></Empty> : (
+      <h2 id="sites-heading">{t('devices.sites')}</h2>
+      <p class="muted">{t('members.sitesHint')}</p>
+      <Async state={points} what={t('thing.sites')}>
+        {(list) => list.length === 0 ? <Empty><p>{t('members.noSites')}</p></Empty> : (
           <div class="table-scroll">
             <table>
-              <thead><tr><th scope="col">Site</th><th scope="col">Member</th><th scope="col">Role</th><th scope="col" class="num">PV</th><th scope="col" class="num">Battery</th><th scope="col">Community battery</th></tr></thead>
-              <tbody>{list.map((p) => <SiteRow key={p.id} point={p} owner={owner.get(p.memberId) ?? '–'} fmt={fmt} onChanged={points.reload} />)}</tbody>
+              <thead>
+                <tr>
+                  <th scope="col">{t('claim.site')}</th><th scope="col">{t('overview.member')}</th><th scope="col">{t('members.role')}</th>
+                  <th scope="col" class="num">{t('members.pv')}</th><th scope="col" class="num">{t('communities.battery')}</th><th scope="col">{t('members.communityBattery')}</th>
+                </tr>
+              </thead>
+              <tbody>{fmt.sortBy(list, (p) => p.name).map((p) => <SiteRow key={p.id} point={p} owner={owner.get(p.memberId) ?? NO_VALUE} fmt={fmt} onChanged={points.reload} />)}</tbody>
             </table>
           </div>
         )}
@@ -151,6 +205,7 @@ function Sites({ communityId, members, fmt }: { communityId: string; members: Me
 
 function SiteRow({ point, owner, fmt, onChanged }: { point: MeteringPoint; owner: string; fmt: Formatter; onChanged: () => void }) {
   const action = useAction();
+  const { t } = useI18n();
   // Shown at once; back to what the server has if it refuses.
   const [checked, setChecked] = useState(point.communityBattery);
   const toggle = (communityBattery: boolean) => {
@@ -167,15 +222,18 @@ function SiteRow({ point, owner, fmt, onChanged }: { point: MeteringPoint; owner
   };
   return (
     <tr data-site-id={point.id}>
-      <th scope="row">{point.name}<br /><small class="muted">{point.gridConnectionId}{point.generationGridConnectionId ? ` · feed-in ${point.generationGridConnectionId}` : ''}</small></th>
+      <th scope="row">
+        {point.name}<br />
+        <small class="muted">{point.gridConnectionId}{point.generationGridConnectionId ? ` · ${t('site.feedIn', { id: point.generationGridConnectionId })}` : ''}</small>
+      </th>
       <td>{owner}</td>
-      <td>{point.role}</td>
-      <td class="num">{point.pvCapacityW ? `${fmt.power(point.pvCapacityW)}p` : '–'}</td>
-      <td class="num">{point.batteryCapacityWh ? fmt.energy(point.batteryCapacityWh) : '–'}</td>
+      <td>{siteRoleName(point.role, t)}</td>
+      <td class="num">{point.pvCapacityW ? fmt.peakPower(point.pvCapacityW) : NO_VALUE}</td>
+      <td class="num">{point.batteryCapacityWh ? fmt.energy(point.batteryCapacityWh) : NO_VALUE}</td>
       <td>
         <label class="inline">
           <input type="checkbox" checked={checked} disabled={action.busy} onChange={(e) => toggle(e.currentTarget.checked)} />
-          <span class="sr-only">{point.name} is the community battery</span>
+          <span class="sr-only">{t('members.isCommunityBattery', { name: point.name })}</span>
         </label>
         <ErrorNote error={action.error} />
       </td>

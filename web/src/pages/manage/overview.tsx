@@ -9,6 +9,7 @@ import { Empty, ErrorNote, Loading, Stat } from '../../components/ui.js';
 import { livePower } from '../../lib/energy.js';
 import type { Formatter } from '../../lib/format.js';
 import { useApi, useTicker } from '../../lib/hooks.js';
+import { useI18n } from '../../lib/i18n/provider.js';
 import { freshness, useLiveReadings } from '../../lib/live.js';
 import { managePath, memberPath } from '../../routes.js';
 import { ManagePage } from './manage-page.js';
@@ -16,8 +17,9 @@ import { ManagePage } from './manage-page.js';
 preloadCharts();
 
 export default function Overview({ params }: { params: Record<string, string> }) {
+  const { t } = useI18n();
   return (
-    <ManagePage communityId={params.communityId!} title="Overview">
+    <ManagePage communityId={params.communityId!} title={t('nav.overview')}>
       {(c, fmt) => (
         <>
           <LiveCommunity community={c} fmt={fmt} />
@@ -32,23 +34,24 @@ export default function Overview({ params }: { params: Record<string, string> })
 function LiveCommunity({ community, fmt }: { community: Community; fmt: Formatter }) {
   const { latest, state } = useLiveReadings(community.id, () => true);
   const now = useTicker(1000);
+  const { t } = useI18n();
   const power = livePower(latest);
   // Each site's use is what it drew from the grid, less what it fed in, plus its own PV.
   const usedW = power.importW - power.exportW + power.pvW;
   return (
     <section class="card" aria-labelledby="live-heading">
-      <h2 id="live-heading">Now</h2>
+      <h2 id="live-heading">{t('overview.now')}</h2>
       {power.at === null
-        ? <p class="muted" role="status">{state === 'reconnecting' ? 'Connection lost, reconnecting…' : 'Waiting for the first readings…'}</p>
+        ? <p class="muted" role="status">{state === 'reconnecting' ? t('live.reconnectingLost') : t('overview.waiting')}</p>
         : (
           <>
             <dl class="stats" data-testid="community-live">
-              <Stat label="Production (PV)" value={fmt.power(power.pvW)} />
-              <Stat label="Consumption" value={fmt.power(Math.max(0, usedW))} />
-              <Stat label="From the grid" value={fmt.power(power.importW)} />
-              <Stat label="To the grid" value={fmt.power(power.exportW)} />
+              <Stat label={t('overview.productionPv')} value={fmt.power(power.pvW)} />
+              <Stat label={t('energy.consumption')} value={fmt.power(Math.max(0, usedW))} />
+              <Stat label={t('live.fromGrid')} value={fmt.power(power.importW)} />
+              <Stat label={t('live.toGrid')} value={fmt.power(power.exportW)} />
             </dl>
-            <p class="muted">{freshness(power.at, now, fmt)} · {fmt.count(power.points)} sites reporting</p>
+            <p class="muted">{freshness(power.at, now, fmt, t)} · {t('overview.sitesReporting', { count: power.points })}</p>
           </>
         )}
     </section>
@@ -60,9 +63,10 @@ function MembersOnline({ community, fmt }: { community: Community; fmt: Formatte
   const points = useApi<MeteringPoint[]>(`/api/v1/communities/${community.id}/metering-points`);
   const devices = useApi<Device[]>(`/api/v1/communities/${community.id}/devices`);
   const states = useDeviceStates(community.id);
+  const { t } = useI18n();
   const error = members.error ?? points.error ?? devices.error ?? states.error;
   if (error) return <ErrorNote error={error} />;
-  if (!members.data || !points.data || !devices.data || !states.data) return <Loading what="members" />;
+  if (!members.data || !points.data || !devices.data || !states.data) return <Loading what={t('thing.members')} />;
   const active = members.data.filter((m) => m.state === 'active');
   const requested = members.data.filter((m) => m.state === 'requested');
   const pointOwner = new Map(points.data.map((p) => [p.id, p.memberId]));
@@ -70,13 +74,14 @@ function MembersOnline({ community, fmt }: { community: Community; fmt: Formatte
   const onlineMembers = new Set(online.flatMap((d) => (d.meteringPointId ? [pointOwner.get(d.meteringPointId)] : [])));
   return (
     <section class="card" aria-labelledby="members-heading">
-      <h2 id="members-heading">Members</h2>
+      <h2 id="members-heading">{t('nav.members')}</h2>
       <dl class="stats">
-        <Stat label="Members online" value={`${fmt.count(active.filter((m) => onlineMembers.has(m.id)).length)} of ${fmt.count(active.length)}`} detail="with a device heard from in the last 5 minutes" />
-        <Stat label="Devices online" value={`${fmt.count(online.length)} of ${fmt.count(devices.data.length)}`} />
-        <Stat label="Join requests" value={fmt.count(requested.length)} />
+        <Stat label={t('overview.membersOnline')} value={t('overview.partOf', { part: fmt.count(active.filter((m) => onlineMembers.has(m.id)).length), whole: fmt.count(active.length) })}
+          detail={t('overview.membersOnlineDetail')} />
+        <Stat label={t('overview.devicesOnline')} value={t('overview.partOf', { part: fmt.count(online.length), whole: fmt.count(devices.data.length) })} />
+        <Stat label={t('members.joinRequests')} value={fmt.count(requested.length)} />
       </dl>
-      {requested.length > 0 && <p><a href={managePath(community.id, 'members')}>Decide {requested.length} join request{requested.length > 1 ? 's' : ''}</a></p>}
+      {requested.length > 0 && <p><a href={managePath(community.id, 'members')}>{t('overview.decideRequests', { count: requested.length })}</a></p>}
     </section>
   );
 }
@@ -85,22 +90,23 @@ function CommunityEnergyPanel({ community, fmt }: { community: Community; fmt: F
   const { period, setPeriod, query, energy } = usePeriodEnergy<CommunityEnergy>(
     community.timeZone, (range, resolution) => communityEnergyUrl(community.id, range, resolution), (e) => isEmptyEnergy(e.totals),
   );
-  const t = energy.data?.totals;
+  const { t } = useI18n();
+  const totals = energy.data?.totals;
   return (
     <section class="card" aria-labelledby="energy-heading">
       <PeriodHead id="energy-heading" period={period} onChange={setPeriod} />
       {energy.error ? <ErrorNote error={energy.error} />
-        : !energy.data || !t || !query ? <Loading what="the community's energy" />
-        : isEmptyEnergy(t) ? <Empty><p>No energy measured in this period yet.</p></Empty>
+        : !energy.data || !totals || !query ? <Loading what={t('thing.communityEnergy')} />
+        : isEmptyEnergy(totals) ? <Empty><p>{t('overview.noEnergy')}</p></Empty>
         : (
           <>
             <dl class="stats" data-testid="community-energy">
-              <Stat label="Production" value={fmt.energy(t.productionWh)} detail={`${fmt.energy(t.toCommunityWh)} shared in the community`} />
-              <Stat label="Consumption" value={fmt.energy(t.consumptionWh)} detail={`${fmt.energy(t.fromGridWh)} from the grid`} />
-              <Stat label="Self-sufficiency" value={fmt.percent(t.selfSufficiency)} detail="consumption covered by own PV and the community" />
-              <Stat label="Self-consumption" value={fmt.percent(t.selfConsumptionRate)} detail="production used in the community" />
+              <Stat label={t('energy.production')} value={fmt.energy(totals.productionWh)} detail={t('overview.sharedInCommunity', { energy: fmt.energy(totals.toCommunityWh) })} />
+              <Stat label={t('energy.consumption')} value={fmt.energy(totals.consumptionWh)} detail={t('overview.fromGridDetail', { energy: fmt.energy(totals.fromGridWh) })} />
+              <Stat label={t('energy.selfSufficiency')} value={fmt.percent(totals.selfSufficiency)} detail={t('overview.selfSufficiencyDetail')} />
+              <Stat label={t('overview.selfConsumption')} value={fmt.percent(totals.selfConsumptionRate)} detail={t('overview.selfConsumptionDetail')} />
             </dl>
-            <h3>By source, per {query.unit}</h3>
+            <h3>{t('energy.bySource', { unit: query.unit })}</h3>
             <StackedChart series={energy.data.series} unit={query.unit} fmt={fmt} />
             {energy.data.members && <MemberEnergyTable members={energy.data.members} fmt={fmt} />}
           </>
@@ -113,17 +119,18 @@ type MemberTotals = NonNullable<CommunityEnergy['members']>[number];
 
 /** Each member's figures of the period (managers): who used, who produced, who shared. */
 function MemberEnergyTable({ members, fmt }: { members: MemberTotals[]; fmt: Formatter }) {
-  const sorted = useMemo(() => [...members].sort((a, b) => a.displayName.localeCompare(b.displayName, fmt.context.locale, { numeric: true })), [members, fmt]);
+  const { t } = useI18n();
+  const sorted = useMemo(() => fmt.sortBy(members, (m) => m.displayName), [members, fmt]);
   const wh = (value: number) => <data value={String(value)}>{fmt.energy(value)}</data>;
   return (
     <>
-      <h3 id="member-energy-heading">Per member</h3>
+      <h3 id="member-energy-heading">{t('overview.perMember')}</h3>
       <div class="table-scroll">
         <table aria-labelledby="member-energy-heading" data-testid="member-energy">
           <thead>
             <tr>
-              <th scope="col">Member</th><th scope="col" class="num">Consumption</th><th scope="col" class="num">from the community</th>
-              <th scope="col" class="num">Production</th><th scope="col" class="num">to the community</th><th scope="col" class="num">Self-sufficiency</th>
+              <th scope="col">{t('overview.member')}</th><th scope="col" class="num">{t('energy.consumption')}</th><th scope="col" class="num">{t('energy.fromCommunity')}</th>
+              <th scope="col" class="num">{t('energy.production')}</th><th scope="col" class="num">{t('energy.toCommunity')}</th><th scope="col" class="num">{t('energy.selfSufficiency')}</th>
             </tr>
           </thead>
           <tbody>

@@ -1,64 +1,79 @@
 import { post } from '../../api/client.js';
 import { statementDownload, type Settlement } from '../../api/sharing.js';
-import { Async, Badge, Empty, ErrorNote, Stat } from '../../components/ui.js';
+import { Async, Empty, ErrorNote, Stat } from '../../components/ui.js';
 import { useAction, useApi } from '../../lib/hooks.js';
+import type { MessageKey } from '../../lib/i18n/index.js';
+import { useI18n } from '../../lib/i18n/provider.js';
+import { documentName } from '../../lib/names.js';
 import { ManagePage } from './manage-page.js';
+import { SettlementState } from './settlements.js';
 
 export default function SettlementDetail({ params }: { params: Record<string, string> }) {
   const communityId = params.communityId!;
   const settlement = useApi<Settlement>(`/api/v1/settlements/${params.settlementId}`);
   const action = useAction();
-  const act = (what: 'close' | 'recompute', question: string) => {
-    if (!window.confirm(question)) return;
+  const { t } = useI18n();
+  const act = (what: 'close' | 'recompute', question: MessageKey) => {
+    if (!window.confirm(t(question))) return;
     void action.run(async () => {
       await post<Settlement>(`/api/v1/settlements/${params.settlementId}/${what}`);
       settlement.reload();
     });
   };
   return (
-    <ManagePage communityId={communityId} title="Settlement">
+    <ManagePage communityId={communityId} title={t('nav.settlement')}>
       {(_, fmt) => (
-        <Async state={settlement} what="settlement">
+        <Async state={settlement} what={t('thing.settlement')}>
           {(s) => (
             <section class="card" aria-labelledby="settlement-heading">
               <h2 id="settlement-heading">
-                {fmt.month(s.period)} {s.state === 'closed' ? <Badge tone="good">closed</Badge> : <Badge tone="warn">draft</Badge>}
+                {fmt.month(s.period)} <SettlementState state={s.state} />
               </h2>
               <p class="muted">
-                First run {fmt.dateTime(s.createdAt)}{s.computedAt !== s.createdAt ? `, last computed ${fmt.dateTime(s.computedAt)}` : ''}{s.closedAt ? `, closed ${fmt.dateTime(s.closedAt)}` : ''}.
+                {t('settlement.history', {
+                  created: fmt.dateTime(s.createdAt),
+                  computed: s.computedAt !== s.createdAt ? fmt.dateTime(s.computedAt) : 'none',
+                  closed: s.closedAt ? fmt.dateTime(s.closedAt) : 'none',
+                })}
               </p>
               <dl class="stats" data-testid="settlement-totals">
-                <Stat label="Total" value={fmt.money(s.totals.amount)} detail="the statements added up (negative amounts are owed to members)" />
-                <Stat label="Statements" value={fmt.count(s.totals.statements)} detail={s.totals.corrections > 0 ? `and ${fmt.count(s.totals.corrections)} corrections` : undefined} />
-                <Stat label="Community energy" value={fmt.energy(s.totals.fromCommunityWh)} detail={`${fmt.energy(s.totals.toCommunityWh)} supplied by producers`} />
+                <Stat label={t('statements.total')} value={fmt.money(s.totals.amount)} detail={t('settlement.totalDetail')} />
+                <Stat label={t('settlement.statements')} value={fmt.count(s.totals.statements)}
+                  detail={s.totals.corrections > 0 ? t('settlement.andCorrections', { count: s.totals.corrections }) : undefined} />
+                <Stat label={t('settlement.communityEnergy')} value={fmt.energy(s.totals.fromCommunityWh)} detail={t('settlement.supplied', { energy: fmt.energy(s.totals.toCommunityWh) })} />
               </dl>
               <div class="row-actions">
                 {s.state === 'draft' && (
-                  <button type="button" disabled={action.busy} onClick={() => act('close', 'Close this settlement? Its statements become final.')}>Close settlement</button>
+                  <button type="button" disabled={action.busy} onClick={() => act('close', 'settlement.confirmClose')}>{t('settlement.close')}</button>
                 )}
                 <button type="button" class="secondary" disabled={action.busy}
-                  onClick={() => act('recompute', s.state === 'closed' ? 'Issue corrections for members whose figures changed?' : 'Run this draft again?')}>
-                  {s.state === 'closed' ? 'Issue corrections' : 'Run again'}
+                  onClick={() => act('recompute', s.state === 'closed' ? 'settlement.confirmCorrections' : 'settlement.confirmRerun')}>
+                  {s.state === 'closed' ? t('settlement.issueCorrections') : t('settlement.rerun')}
                 </button>
               </div>
               <ErrorNote error={action.error} />
-              {s.statements.length === 0 ? <Empty><p>No statements in this settlement.</p></Empty> : (
+              {s.statements.length === 0 ? <Empty><p>{t('settlement.noStatements')}</p></Empty> : (
                 <div class="table-scroll">
                   <table class="stack">
-                    <caption class="sr-only">Statements of {fmt.month(s.period)}</caption>
-                    <thead><tr><th scope="col">Member</th><th scope="col">Document</th><th scope="col" class="num">Total</th><th scope="col">Download</th></tr></thead>
+                    <caption class="sr-only">{t('settlement.caption', { month: fmt.month(s.period) })}</caption>
+                    <thead>
+                      <tr>
+                        <th scope="col">{t('overview.member')}</th><th scope="col">{t('statements.document')}</th>
+                        <th scope="col" class="num">{t('statements.total')}</th><th scope="col">{t('statements.download')}</th>
+                      </tr>
+                    </thead>
                     <tbody>
-                      {s.statements.map((st) => {
-                        const document = st.kind === 'correction' ? `Correction ${st.sequence}` : 'Statement';
-                        const name = `${document.toLowerCase()} of ${st.displayName}`;
+                      {fmt.sortBy(s.statements, (st) => st.displayName).map((st) => {
+                        const document = documentName(st, t);
+                        const name = t('statements.documentOf', { kind: st.kind, sequence: st.sequence, of: st.displayName });
                         return (
                           <tr key={st.id}>
-                            <td data-label="Member">{st.displayName}</td>
-                            <td data-label="Document">{document}</td>
-                            <td data-label="Total" class="num">{fmt.money(st.total)}</td>
-                            <td data-label="Download" class="actions">
-                              <a href={statementDownload(st.id, 'pdf')} download>PDF<span class="sr-only"> of the {name}</span></a>
-                              <a href={statementDownload(st.id, 'csv')} download>CSV<span class="sr-only"> of the {name}</span></a>
+                            <td data-label={t('overview.member')}>{st.displayName}</td>
+                            <td data-label={t('statements.document')}>{document}</td>
+                            <td data-label={t('statements.total')} class="num">{fmt.money(st.total)}</td>
+                            <td data-label={t('statements.download')} class="actions">
+                              <a href={statementDownload(st.id, 'pdf')} download>{t('statements.pdf')}<span class="sr-only"> {name}</span></a>
+                              <a href={statementDownload(st.id, 'csv')} download>{t('statements.csv')}<span class="sr-only"> {name}</span></a>
                             </td>
                           </tr>
                         );

@@ -2,18 +2,25 @@ import { post } from '../../api/client.js';
 import type { Settlement } from '../../api/sharing.js';
 import { Async, Badge, Empty, ErrorNote, Field } from '../../components/ui.js';
 import { formValues, useAction, useApi } from '../../lib/hooks.js';
+import { useI18n } from '../../lib/i18n/provider.js';
 import { previousPeriod } from '../../lib/time.js';
 import { navigate } from '../../router.js';
 import { ManagePage } from './manage-page.js';
 
 export const settlementPath = (communityId: string, settlementId: string) => `/manage/${communityId}/settlements/${settlementId}`;
 
+export function SettlementState({ state }: { state: Settlement['state'] }) {
+  const { t } = useI18n();
+  return state === 'closed' ? <Badge tone="good">{t('settlements.closed')}</Badge> : <Badge tone="warn">{t('statements.draft')}</Badge>;
+}
+
 export default function Settlements({ params }: { params: Record<string, string> }) {
   const communityId = params.communityId!;
   const settlements = useApi<Settlement[]>(`/api/v1/communities/${communityId}/settlements`);
   const action = useAction();
+  const { t } = useI18n();
   return (
-    <ManagePage communityId={communityId} title="Settlement">
+    <ManagePage communityId={communityId} title={t('nav.settlement')}>
       {(community, fmt) => {
         const run = (event: Event) => {
           const { period } = formValues(event);
@@ -25,30 +32,33 @@ export default function Settlements({ params }: { params: Record<string, string>
         return (
           <>
             <section class="card" aria-labelledby="run-heading">
-              <h2 id="run-heading">Run a settlement</h2>
-              <p class="muted">Computes every member's statement for the month in {community.timeZone}. A draft can be run again; closing it makes the statements final.</p>
+              <h2 id="run-heading">{t('settlements.run')}</h2>
+              <p class="muted">{t('settlements.intro', { timeZone: community.timeZone })}</p>
               <form onSubmit={run} class="inline-form">
-                <Field id="period" label="Month to settle">
+                <Field id="period" label={t('settlements.month')}>
                   <input id="period" name="period" type="month" required defaultValue={previousPeriod(new Date(), community.timeZone)} />
                 </Field>
-                <button type="submit" disabled={action.busy}>{action.busy ? 'Settling…' : 'Run settlement'}</button>
+                <button type="submit" disabled={action.busy}>{action.busy ? t('settlements.settling') : t('settlements.submit')}</button>
                 <ErrorNote error={action.error} />
               </form>
             </section>
             <section class="card" aria-labelledby="settlements-heading">
-              <h2 id="settlements-heading">Settlements</h2>
-              <Async state={settlements} what="settlements">
-                {(list) => list.length === 0 ? <Empty><p>No month settled yet.</p></Empty> : (
-                  <ul class="rows" aria-label="Settlements">
+              <h2 id="settlements-heading">{t('settlements.title')}</h2>
+              <Async state={settlements} what={t('thing.settlements')}>
+                {(list) => list.length === 0 ? <Empty><p>{t('settlements.none')}</p></Empty> : (
+                  <ul class="rows" aria-label={t('settlements.title')}>
                     {list.map((s) => (
                       <li key={s.id}>
                         <div>
                           <a href={settlementPath(communityId, s.id)}>{fmt.month(s.period)}</a>{' '}
-                          {s.state === 'closed' ? <Badge tone="good">closed</Badge> : <Badge tone="warn">draft</Badge>}
+                          <SettlementState state={s.state} />
                         </div>
                         <small class="muted">
-                          {fmt.count(s.totals.statements)} statements{s.totals.corrections > 0 ? `, ${fmt.count(s.totals.corrections)} corrections` : ''}
-                          {' · '}total {fmt.money(s.totals.amount)} · run {fmt.dateTime(s.computedAt)}{s.closedAt ? ` · closed ${fmt.dateTime(s.closedAt)}` : ''}
+                          {t('settlements.statements', { count: s.totals.statements })}
+                          {s.totals.corrections > 0 ? `, ${t('settlements.corrections', { count: s.totals.corrections })}` : ''}
+                          {' · '}{t('settlements.total', { amount: fmt.money(s.totals.amount) })}
+                          {' · '}{t('settlements.runAt', { time: fmt.dateTime(s.computedAt) })}
+                          {s.closedAt ? ` · ${t('settlements.closedAt', { time: fmt.dateTime(s.closedAt) })}` : ''}
                         </small>
                       </li>
                     ))}

@@ -3,8 +3,9 @@ import { patch, post, put, putCsv } from '../../api/client.js';
 import type { CoefficientCoverage, CoefficientUpload, Co2Settings, ShareVersion } from '../../api/sharing.js';
 import { ALLOCATION_MODES, ALLOCATION_RULES, type AllocationMode, type Community, type Member, type Tariff } from '../../api/types.js';
 import { Async, Empty, ErrorNote, Field } from '../../components/ui.js';
-import type { Formatter } from '../../lib/format.js';
+import { NO_VALUE, UNIT, type Formatter } from '../../lib/format.js';
 import { formValues, useAction, useApi } from '../../lib/hooks.js';
+import { useI18n } from '../../lib/i18n/provider.js';
 import { MODE_NAMES, ruleName, RULES_WITH_SHARES } from '../../lib/rules.js';
 import { equalShares, formatUnits, ONE_UNITS, SHARE_PATTERN, sumShares } from '../../lib/shares.js';
 import { midnightOfDateInput } from '../../lib/time.js';
@@ -14,16 +15,17 @@ import { ManagePage } from './manage-page.js';
 export default function Tariffs({ params }: { params: Record<string, string> }) {
   const communityId = params.communityId!;
   const tariffs = useApi<Tariff[]>(`/api/v1/communities/${communityId}/tariffs`);
+  const { t } = useI18n();
   return (
-    <ManagePage communityId={communityId} title="Sharing and tariffs">
+    <ManagePage communityId={communityId} title={t('tariffs.title')}>
       {(community, fmt) => (
         <>
           <Sharing community={community} fmt={fmt} />
-          <Co2Form community={community} />
+          <Co2Form community={community} fmt={fmt} />
           <section class="card" aria-labelledby="tariffs-heading">
-            <h2 id="tariffs-heading">Tariffs</h2>
-            <Async state={tariffs} what="tariffs">
-              {(list) => list.length === 0 ? <Empty><p>No tariff yet: statements need one. Add the first below.</p></Empty> : <TariffTable tariffs={list} fmt={fmt} />}
+            <h2 id="tariffs-heading">{t('tariffs.tariffs')}</h2>
+            <Async state={tariffs} what={t('thing.tariffs')}>
+              {(list) => list.length === 0 ? <Empty><p>{t('tariffs.none')}</p></Empty> : <TariffTable tariffs={list} fmt={fmt} />}
             </Async>
             <TariffForm communityId={communityId} currency={community.currency} onAdded={tariffs.reload} />
           </section>
@@ -52,6 +54,7 @@ function RuleForm({ community, onSaved }: { community: Community; onSaved: (comm
   const [saved, setSaved] = useState<Community | undefined>(undefined);
   const [mode, setMode] = useState<AllocationMode>(community.allocationMode);
   const [rule, setRule] = useState(community.allocationRule);
+  const { t } = useI18n();
   const submit = (event: Event) => {
     event.preventDefault();
     setSaved(undefined);
@@ -64,26 +67,26 @@ function RuleForm({ community, onSaved }: { community: Community; onSaved: (comm
   };
   return (
     <section class="card" aria-labelledby="rule-heading">
-      <h2 id="rule-heading">Allocation</h2>
-      <p class="muted">How each quarter hour's shared production is divided among the members. A change splits the current month again.</p>
+      <h2 id="rule-heading">{t('allocation.title')}</h2>
+      <p class="muted">{t('allocation.intro')}</p>
       <form onSubmit={submit}>
         <fieldset>
-          <legend>Mode</legend>
+          <legend>{t('allocation.mode')}</legend>
           {ALLOCATION_MODES.map((m) => (
             <label class="inline" key={m}>
-              <input type="radio" name="allocationMode" value={m} checked={mode === m} onChange={() => setMode(m)} /> {MODE_NAMES[m]}
+              <input type="radio" name="allocationMode" value={m} checked={mode === m} onChange={() => setMode(m)} /> {t(MODE_NAMES[m])}
             </label>
           ))}
         </fieldset>
         <div class="inline-form">
-          <Field id="rule" label="Rule" hint={mode === 'operator' ? 'Not used while the grid operator\'s figures decide the shares.' : undefined}>
+          <Field id="rule" label={t('allocation.rule')} hint={mode === 'operator' ? t('allocation.ruleUnused') : undefined}>
             <select id="rule" name="allocationRule" value={rule} onChange={(e) => setRule(e.currentTarget.value)} aria-describedby={mode === 'operator' ? 'rule-hint' : undefined}>
-              {ALLOCATION_RULES.map((r) => <option key={r} value={r}>{ruleName(r)}</option>)}
+              {ALLOCATION_RULES.map((r) => <option key={r} value={r}>{ruleName(r, t)}</option>)}
             </select>
           </Field>
-          <button type="submit" disabled={action.busy}>Save allocation</button>
+          <button type="submit" disabled={action.busy}>{t('allocation.save')}</button>
           <ErrorNote error={action.error} />
-          {saved && <p role="status" class="ok">Saved: {saved.allocationMode === 'operator' ? 'the grid operator\'s figures' : ruleName(saved.allocationRule)}.</p>}
+          {saved && <p role="status" class="ok">{t('allocation.saved', { what: saved.allocationMode === 'operator' ? t('allocation.operatorFigures') : ruleName(saved.allocationRule, t) })}</p>}
         </div>
       </form>
     </section>
@@ -94,18 +97,15 @@ function SharesForm({ community, fmt }: { community: Community; fmt: Formatter }
   const members = useApi<Member[]>(`/api/v1/communities/${community.id}/members?state=active`);
   const versions = useApi<ShareVersion[]>(`/api/v1/communities/${community.id}/allocation-shares`);
   const used = community.allocationMode === 'compute' && RULES_WITH_SHARES.has(community.allocationRule);
+  const { t } = useI18n();
   return (
     <section class="card" aria-labelledby="shares-heading">
-      <h2 id="shares-heading">Static shares</h2>
-      <p class="muted">
-        {used
-          ? `The rule ${ruleName(community.allocationRule)} gives each member this share of the production of every quarter hour (up to what they use); what is not shared goes to the grid.`
-          : 'The allocation in force does not use shares. They apply when a static rule is chosen.'}
-      </p>
-      <Async state={versions} what="shares">
+      <h2 id="shares-heading">{t('shares.title')}</h2>
+      <p class="muted">{used ? t('shares.used', { rule: ruleName(community.allocationRule, t) }) : t('shares.unused')}</p>
+      <Async state={versions} what={t('thing.shares')}>
         {(list) => (
-          <Async state={members} what="members">
-            {(active) => <SharesEditor community={community} members={active} current={list[0]} fmt={fmt} onSaved={versions.reload} />}
+          <Async state={members} what={t('thing.members')}>
+            {(active) => <SharesEditor community={community} members={fmt.sortBy(active, (m) => m.displayName)} current={list[0]} fmt={fmt} onSaved={versions.reload} />}
           </Async>
         )}
       </Async>
@@ -121,6 +121,7 @@ function SharesEditor({ community, members, current, fmt, onSaved }: {
   const [from, setFrom] = useState('');
   const action = useAction();
   const [saved, setSaved] = useState<ShareVersion | undefined>(undefined);
+  const { t } = useI18n();
   const sum = sumShares(Object.values(shares));
   const setShare = (memberId: string, value: string) => setShares((s) => ({ ...s, [memberId]: value }));
   const submit = (event: Event) => {
@@ -142,11 +143,11 @@ function SharesEditor({ community, members, current, fmt, onSaved }: {
   };
   return (
     <form onSubmit={submit}>
-      <p>{current ? `In force from ${fmt.dateTime(current.validFrom)}: shares of ${current.shares.length} members.` : 'No shares set yet.'}</p>
+      <p>{current ? t('shares.inForce', { time: fmt.dateTime(current.validFrom), count: current.shares.length }) : t('shares.noneSet')}</p>
       <div class="table-scroll">
         <table class="shares">
-          <caption class="sr-only">Share of each active member</caption>
-          <thead><tr><th scope="col">Member</th><th scope="col">Share (0 to 1)</th></tr></thead>
+          <caption class="sr-only">{t('shares.caption')}</caption>
+          <thead><tr><th scope="col">{t('overview.member')}</th><th scope="col">{t('shares.share')}</th></tr></thead>
           <tbody>
             {members.map((m) => (
               <tr key={m.id}>
@@ -160,24 +161,24 @@ function SharesEditor({ community, members, current, fmt, onSaved }: {
           </tbody>
           <tfoot>
             <tr>
-              <th scope="row">Σ</th>
+              <th scope="row">{t('shares.sum')}</th>
               <td id="shares-sum" data-testid="shares-sum" class={sum.units > ONE_UNITS ? 'error-text' : undefined}>
                 {formatUnits(sum.units)}
-                {sum.units > ONE_UNITS ? ' — more than 1: the API will refuse it' : sum.units < ONE_UNITS ? ` — ${formatUnits(ONE_UNITS - sum.units)} not shared` : ''}
-                {sum.invalid > 0 && ` (${sum.invalid} not a share between 0 and 1 with at most 9 places)`}
+                {sum.units > ONE_UNITS ? ` — ${t('shares.tooMuch')}` : sum.units < ONE_UNITS ? ` — ${t('shares.notShared', { rest: formatUnits(ONE_UNITS - sum.units) })}` : ''}
+                {sum.invalid > 0 && ` (${t('shares.invalid', { count: sum.invalid })})`}
               </td>
             </tr>
           </tfoot>
         </table>
       </div>
       <div class="inline-form">
-        <Field id="shares-from" label="From (optional)" hint={`Start of that day in ${community.timeZone}; empty: from now on`}>
+        <Field id="shares-from" label={t('shares.from')} hint={t('shares.fromHint', { timeZone: community.timeZone })}>
           <input id="shares-from" type="date" value={from} onInput={(e) => setFrom(e.currentTarget.value)} aria-describedby="shares-from-hint" />
         </Field>
-        <button type="button" class="secondary" onClick={equal} disabled={members.length === 0}>Equal shares</button>
-        <button type="submit" disabled={action.busy}>Save shares</button>
+        <button type="button" class="secondary" onClick={equal} disabled={members.length === 0}>{t('shares.equal')}</button>
+        <button type="submit" disabled={action.busy}>{t('shares.save')}</button>
         <ErrorNote error={action.error} />
-        {saved && <p role="status" class="ok">Saved: shares of {saved.shares.length} members from {fmt.dateTime(saved.validFrom)}.</p>}
+        {saved && <p role="status" class="ok">{t('shares.saved', { count: saved.shares.length, time: fmt.dateTime(saved.validFrom) })}</p>}
       </div>
     </form>
   );
@@ -188,13 +189,14 @@ function CoefficientsForm({ community, fmt }: { community: Community; fmt: Forma
   const coverage = useApi<CoefficientCoverage>(`/api/v1/communities/${community.id}/allocation-coefficients`);
   const action = useAction();
   const [result, setResult] = useState<CoefficientUpload | undefined>(undefined);
+  const { t } = useI18n();
   const submit = (event: Event) => {
     const form = event.currentTarget as HTMLFormElement;
     const file = (form.elements.namedItem('coefficients-file') as HTMLInputElement).files?.[0];
     const { year, resolution } = formValues(event);
     setResult(undefined);
     void action.run(async () => {
-      if (!file) throw new Error('Choose a coefficient file first.');
+      if (!file) throw new Error(t('coefficients.chooseFile'));
       const query = new URLSearchParams({ fileName: file.name, resolution: String(resolution) });
       if (year) query.set('year', String(year));
       setResult(await putCsv<CoefficientUpload>(`/api/v1/communities/${community.id}/allocation-coefficients?${query}`, file));
@@ -203,29 +205,29 @@ function CoefficientsForm({ community, fmt }: { community: Community; fmt: Forma
   };
   return (
     <section class="card" aria-labelledby="coefficients-heading">
-      <h2 id="coefficients-heading">Coefficient files</h2>
-      <p class="muted">
-        Spain's distribution coefficients (<code>CUPS;hour;coefficient</code>) or coefficients per step
-        (<code>member_id,hour_of_year_or_timestamp,coefficient</code>, e.g. from a French PMO). In the periods a file
-        covers, its coefficients replace the static shares.
-      </p>
-      <Async state={coverage} what="coefficients">
-        {(c) => <p data-testid="coefficient-coverage">{c.periods === 0 ? 'No coefficients uploaded.' : `${c.periods} periods from ${fmt.dateTime(c.from!)} to ${fmt.dateTime(c.to!)}.`}</p>}
+      <h2 id="coefficients-heading">{t('coefficients.title')}</h2>
+      <p class="muted">{t.rich('coefficients.intro', { code: (chunks) => <code>{chunks}</code> })}</p>
+      <Async state={coverage} what={t('thing.coefficients')}>
+        {(c) => (
+          <p data-testid="coefficient-coverage">
+            {c.periods === 0 ? t('coefficients.none') : t('coefficients.coverage', { count: c.periods, from: fmt.dateTime(c.from!), to: fmt.dateTime(c.to!) })}
+          </p>
+        )}
       </Async>
       <form onSubmit={submit} class="inline-form">
-        <Field id="coefficients-file" label="File"><input id="coefficients-file" name="coefficients-file" type="file" accept=".txt,.csv,text/csv,text/plain" required /></Field>
-        <Field id="coefficients-year" label="Year (hour-of-year files)" hint="Empty: from a file named <CAU>_<year>.txt">
+        <Field id="coefficients-file" label={t('coefficients.file')}><input id="coefficients-file" name="coefficients-file" type="file" accept=".txt,.csv,text/csv,text/plain" required /></Field>
+        <Field id="coefficients-year" label={t('coefficients.year')} hint={t('coefficients.yearHint')}>
           <input id="coefficients-year" name="year" type="number" min="2000" max="2100" aria-describedby="coefficients-year-hint" />
         </Field>
-        <Field id="coefficients-resolution" label="Minutes per timestamped row">
+        <Field id="coefficients-resolution" label={t('coefficients.resolution')}>
           <select id="coefficients-resolution" name="resolution"><option value="60">60</option><option value="30">30</option><option value="15">15</option></select>
         </Field>
-        <button type="submit" disabled={action.busy}>Upload</button>
+        <button type="submit" disabled={action.busy}>{t('coefficients.upload')}</button>
         <ErrorNote error={action.error} />
         {result && (
           <p role="status" class="ok">
-            Stored {result.coefficients} coefficients for {result.periods} periods of {result.periodMinutes} minutes.
-            {result.unmatched.length > 0 && ` Not in this community (their part goes to the grid): ${result.unmatched.join(', ')}.`}
+            {t('coefficients.stored', { coefficients: result.coefficients, periods: result.periods, minutes: result.periodMinutes })}
+            {result.unmatched.length > 0 && ` ${t('coefficients.unmatched', { ids: result.unmatched.join(', ') })}`}
           </p>
         )}
       </form>
@@ -233,9 +235,10 @@ function CoefficientsForm({ community, fmt }: { community: Community; fmt: Forma
   );
 }
 
-function Co2Form({ community }: { community: Community }) {
+function Co2Form({ community, fmt }: { community: Community; fmt: Formatter }) {
   const settings = useApi<Co2Settings>(`/api/v1/communities/${community.id}/co2-intensity`);
   const action = useAction();
+  const { t } = useI18n();
   const [saved, setSaved] = useState<Co2Settings | undefined>(undefined);
   const submit = (event: Event) => {
     const { gramsPerKWh } = formValues(event);
@@ -248,18 +251,18 @@ function Co2Form({ community }: { community: Community }) {
   };
   return (
     <section class="card" aria-labelledby="co2-heading">
-      <h2 id="co2-heading">CO₂ intensity of grid energy</h2>
-      <p class="muted">"CO₂ avoided" counts own PV and community energy at this intensity of the grid energy they replace.</p>
-      <Async state={settings} what="CO₂ intensity">
+      <h2 id="co2-heading">{t('co2.title')}</h2>
+      <p class="muted">{t('co2.intro')}</p>
+      <Async state={settings} what={t('thing.co2Intensity')}>
         {(s) => (
           <form onSubmit={submit} class="inline-form">
-            <Field id="co2" label="Grams of CO₂ per kWh" hint={s.hourly.hours > 0 ? `${s.hourly.hours} hours have their own value; other hours use this one.` : undefined}>
+            <Field id="co2" label={t('co2.label')} hint={s.hourly.hours > 0 ? t('co2.hourly', { count: s.hourly.hours }) : undefined}>
               <input id="co2" name="gramsPerKWh" type="number" min="0" max="5000" step="any" required defaultValue={s.gramsPerKWh === null ? '' : String(s.gramsPerKWh)}
                 aria-describedby={s.hourly.hours > 0 ? 'co2-hint' : undefined} />
             </Field>
-            <button type="submit" disabled={action.busy}>Save intensity</button>
+            <button type="submit" disabled={action.busy}>{t('co2.save')}</button>
             <ErrorNote error={action.error} />
-            {saved && <p role="status" class="ok">Saved: {saved.gramsPerKWh} g CO₂/kWh.</p>}
+            {saved && <p role="status" class="ok">{t('co2.saved', { intensity: saved.gramsPerKWh === null ? NO_VALUE : fmt.co2Intensity(saved.gramsPerKWh) })}</p>}
           </form>
         )}
       </Async>
@@ -268,23 +271,27 @@ function Co2Form({ community }: { community: Community }) {
 }
 
 function TariffTable({ tariffs, fmt }: { tariffs: Tariff[]; fmt: Formatter }) {
-  const perKwh = (price: string) => `${fmt.money(price)}/kWh`;
+  const { t } = useI18n();
   return (
     <div class="table-scroll">
       <table>
         <thead>
-          <tr><th scope="col">Name</th><th scope="col">From</th><th scope="col" class="num">Grid</th><th scope="col" class="num">Community</th><th scope="col" class="num">Feed-in</th><th scope="col" class="num">Grid-fee reduction</th><th scope="col">Time of use</th></tr>
+          <tr>
+            <th scope="col">{t('tariffs.name')}</th><th scope="col">{t('tariffs.from')}</th><th scope="col" class="num">{t('chart.grid')}</th>
+            <th scope="col" class="num">{t('chart.community')}</th><th scope="col" class="num">{t('tariffs.feedIn')}</th>
+            <th scope="col" class="num">{t('tariffs.gridFeeReduction')}</th><th scope="col">{t('tariffs.timeOfUse')}</th>
+          </tr>
         </thead>
         <tbody>
-          {tariffs.map((t) => (
-            <tr key={t.id}>
-              <td>{t.name}</td>
-              <td>{fmt.date(`${t.validFrom}T12:00:00Z`)}</td>
-              <td class="num">{perKwh(t.gridPrice)}</td>
-              <td class="num">{perKwh(t.communityPrice)}</td>
-              <td class="num">{perKwh(t.feedInPrice)}</td>
-              <td class="num">{perKwh(t.gridFeeReduction)}</td>
-              <td>{t.timeOfUse?.length ? t.timeOfUse.map((w) => `${w.from}–${w.to} ${perKwh(w.gridPrice)}`).join(', ') : '–'}</td>
+          {tariffs.map((tariff) => (
+            <tr key={tariff.id}>
+              <td>{tariff.name}</td>
+              <td>{fmt.day(tariff.validFrom)}</td>
+              <td class="num">{fmt.pricePerKWh(tariff.gridPrice)}</td>
+              <td class="num">{fmt.pricePerKWh(tariff.communityPrice)}</td>
+              <td class="num">{fmt.pricePerKWh(tariff.feedInPrice)}</td>
+              <td class="num">{fmt.pricePerKWh(tariff.gridFeeReduction)}</td>
+              <td>{tariff.timeOfUse?.length ? tariff.timeOfUse.map((w) => `${w.from}–${w.to} ${fmt.pricePerKWh(w.gridPrice)}`).join(', ') : NO_VALUE}</td>
             </tr>
           ))}
         </tbody>
@@ -297,6 +304,7 @@ const PRICE = '\\d{1,6}(\\.\\d{1,6})?';
 
 function TariffForm({ communityId, currency, onAdded }: { communityId: string; currency: string; onAdded: () => void }) {
   const action = useAction();
+  const { t } = useI18n();
   const submit = (event: Event) => {
     action.submit(event, async (v) => {
       await post<Tariff>(`/api/v1/communities/${communityId}/tariffs`, {
@@ -307,22 +315,22 @@ function TariffForm({ communityId, currency, onAdded }: { communityId: string; c
     });
   };
   const price = (name: string, label: string, required = true) => (
-    <Field id={`tariff-${name}`} label={`${label} (${currency}/kWh)`}>
+    <Field id={`tariff-${name}`} label={t('tariffs.priceLabel', { label, unit: `${currency}/${UNIT.kWh}` })}>
       <input id={`tariff-${name}`} name={name} inputMode="decimal" pattern={PRICE} required={required} placeholder="0.2450" />
     </Field>
   );
   return (
     <details>
-      <summary>Add a tariff</summary>
+      <summary>{t('tariffs.add')}</summary>
       <form onSubmit={submit}>
-        <Field id="tariff-name" label="Name"><input id="tariff-name" name="name" required maxLength={120} /></Field>
-        <Field id="tariff-from" label="Valid from"><input id="tariff-from" name="validFrom" type="date" required /></Field>
-        {price('gridPrice', 'Grid price')}
-        {price('communityPrice', 'Community price')}
-        {price('feedInPrice', 'Feed-in price')}
-        {price('gridFeeReduction', 'Grid-fee reduction', false)}
+        <Field id="tariff-name" label={t('tariffs.name')}><input id="tariff-name" name="name" required maxLength={120} /></Field>
+        <Field id="tariff-from" label={t('tariffs.validFrom')}><input id="tariff-from" name="validFrom" type="date" required /></Field>
+        {price('gridPrice', t('communities.gridPrice'))}
+        {price('communityPrice', t('communities.communityPrice'))}
+        {price('feedInPrice', t('communities.feedInPrice'))}
+        {price('gridFeeReduction', t('tariffs.gridFeeReduction'), false)}
         <ErrorNote error={action.error} />
-        <button type="submit" disabled={action.busy}>Add tariff</button>
+        <button type="submit" disabled={action.busy}>{t('tariffs.submit')}</button>
       </form>
     </details>
   );
