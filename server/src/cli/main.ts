@@ -7,6 +7,9 @@ import { registerDecodeCommand } from '../meters/decode-command.js';
 import { registerEdaCommand } from '../sharing/eda/inspect-command.js';
 import { registerMarketCommands } from '../market/commands.js';
 import { registerUftpCommands } from '../flex/commands.js';
+import { registerVerifyCommand } from '../ledger/verify-command.js';
+import { registerForecastCommand } from '../forecast/commands.js';
+import { registerOptimiseCommand } from '../optimise/commands.js';
 
 const program = new Command('gridshare')
   .description('Gridshare: the open-source platform for local energy communities')
@@ -20,6 +23,9 @@ registerDecodeCommand(program);
 registerEdaCommand(program);
 registerMarketCommands(program);
 registerUftpCommands(program);
+registerVerifyCommand(program);
+registerForecastCommand(program);
+registerOptimiseCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Queryable } from '../store/db.js';
+import type { Db, Queryable } from '../store/db.js';
+import type { Quotas } from '../quotas/service.js';
 import type { Principal } from '../accounts/principal.js';
 import { activeMembership, isManagerOf, requireManager, requireUser } from '../accounts/policy.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
@@ -99,6 +100,11 @@ async function assertMeteringPointInCommunity(db: Queryable, communityId: string
   if (rows.length === 0) throw new NotFoundError('metering point');
 }
 
+/** Devices a community has now, for its quota (devicesPerCommunity). */
+export async function countDevices(db: Queryable, communityId: string): Promise<number> {
+  return (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM devices WHERE community_id = $1', [communityId]))[0]!.n;
+}
+
 const SECOND_BILLING_METER = 'this metering point already has a billing meter';
 
 /**
@@ -127,7 +133,8 @@ export async function bindDevice(db: Queryable, deviceId: string, meteringPointI
 }
 
 export async function createDevice(
-  db: Queryable,
+  db: Db,
+  quotas: Quotas,
   principal: Principal,
   communityId: string,
   input: { kind: DeviceKind; name: string; meteringPointId?: string | null | undefined; role?: DeviceRole | undefined },
@@ -137,11 +144,14 @@ export async function createDevice(
   const id = newDeviceId();
   const role = input.meteringPointId ? await roleForBinding(db, { id, kind: input.kind }, input.meteringPointId, input.role) : null;
   if (!input.meteringPointId && input.role) throw new BadRequestError('body/role: a role is a device\'s role on a site; give meteringPointId too', 'body/role');
-  const rows = await conflictOnDuplicate(SECOND_BILLING_METER, () => db.query<DeviceRow>(
-    `INSERT INTO devices AS d (id, community_id, metering_point_id, kind, name, role) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
-    [id, communityId, input.meteringPointId ?? null, input.kind, input.name, role],
-  ));
-  return toDevice(rows[0]!);
+  return db.transaction(async (tx) => {
+    await quotas.enforce(tx, principal, 'devicesPerCommunity', communityId, 1, async () => ({ used: await countDevices(tx, communityId) }));
+    const rows = await conflictOnDuplicate(SECOND_BILLING_METER, () => tx.query<DeviceRow>(
+      `INSERT INTO devices AS d (id, community_id, metering_point_id, kind, name, role) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+      [id, communityId, input.meteringPointId ?? null, input.kind, input.name, role],
+    ));
+    return toDevice(rows[0]!);
+  });
 }
 
 /** What an update changed for the intervals: the site whose readings of this device now mean something else. */
