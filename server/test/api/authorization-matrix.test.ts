@@ -309,7 +309,9 @@ async function movedReader(tp: TestPlatform, w: World): Promise<string> {
   };
   await tp.call('PATCH', `/api/v1/devices/${id}`, { token: w.managerA.token, body: { meteringPointId: w.meteringPointA2 } });
   await send(new Date(Date.now() - 600_000), MOVED_BEFORE);
-  await tp.call('PATCH', `/api/v1/devices/${id}`, { token: w.managerA.token, body: { meteringPointId: w.meteringPointA } });
+  // memberA's site has its billing meter (provisionedA): the moved reader goes there as a sub-meter.
+  const moved = await tp.call('PATCH', `/api/v1/devices/${id}`, { token: w.managerA.token, body: { meteringPointId: w.meteringPointA, role: 'sub-load' } });
+  if (moved.status !== 200) throw new Error(`move: ${moved.status} ${JSON.stringify(moved.body)}`);
   await new Promise((r) => setTimeout(r, 5));
   await send(new Date(), MOVED_AFTER);
   return id;
