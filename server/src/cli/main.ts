@@ -7,6 +7,8 @@ import { registerDecodeCommand } from '../meters/decode-command.js';
 import { registerEdaCommand } from '../sharing/eda/inspect-command.js';
 import { registerMarketCommands } from '../market/commands.js';
 import { registerUftpCommands } from '../flex/commands.js';
+import { registerSepaCommands } from '../billing/sepa/commands.js';
+import { registerMemberImportCommands } from '../member-import/commands.js';
 
 const program = new Command('gridshare')
   .description('Gridshare: the open-source platform for local energy communities')
@@ -20,6 +22,8 @@ registerDecodeCommand(program);
 registerEdaCommand(program);
 registerMarketCommands(program);
 registerUftpCommands(program);
+registerSepaCommands(program);
+registerMemberImportCommands(program);
 
 try {
   await program.parseAsync(process.argv);

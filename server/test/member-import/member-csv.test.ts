@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planMemberImport } from '../../src/member-import/domain/member-csv.js';
+import { describePlan } from '../../src/member-import/commands.js';
 import { BadRequestError, PayloadTooLargeError } from '../../src/kernel/errors.js';
 
 const HEADER = 'email,display_name,role,language,street,postal_code,city,country,iban,mandate_id,mandate_signed_on,point_name,grid_connection_id,generation_grid_connection_id,point_role,pv_capacity_w';
@@ -80,5 +81,13 @@ describe('member CSV import (dry run)', () => {
     expect(() => planMemberImport('x'.repeat(6 * 1024 * 1024))).toThrow(PayloadTooLargeError);
     const many = `email,display_name\n${Array.from({ length: 10_001 }, (_, i) => `m${i}@example.org,M${i}`).join('\n')}`;
     expect(planMemberImport(many).errors).toEqual([{ line: 0, message: 'at most 10000 rows per file, this one has 10001' }]);
+  });
+
+  it('says what the dry run found, line by line (gridshare members check)', () => {
+    expect(describePlan(planMemberImport('email;display_name;point_name;grid_connection_id\nanna@example.org;Anna;Home;871234567890123456\nbad;X;;\n'))).toBe([
+      '2 rows: 1 members, 1 metering points, 1 errors',
+      '  line 3, email: not an email address: "bad"',
+      '1 members have only valid rows',
+    ].join('\n'));
   });
 });

@@ -5,6 +5,7 @@ import { creditTransferXml, directDebitXml, CREDIT_TRANSFER_VERSIONS, DIRECT_DEB
 import { matchPayments, readBankStatement } from '../../../src/billing/sepa/camt053.js';
 import { sepaCreditorId, sepaIban, sepaId, sepaText } from '../../../src/billing/sepa/accounts.js';
 import { BadRequestError } from '../../../src/kernel/errors.js';
+import { checkSepaFile } from '../../../src/billing/sepa/commands.js';
 import { COMMUNITY, STATEMENTS } from './fixtures.js';
 import { camt053, type FixtureTransaction } from './camt-fixture.js';
 
@@ -170,5 +171,19 @@ describe('camt.053 bank statements', () => {
     hostile.forEach((xml, index) => expect(() => readBankStatement(xml), `case ${index}`).toThrow(BadRequestError));
     expect(() => readBankStatement(`<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">${' '.repeat(33 * 1024 * 1024)}</Document>`)).toThrow(/at most/);
     if (schemas?.versions.includes('camt.053.001.02')) expect(() => schemas.validate(hostile[0]!, 'camt.053.001.02')).toThrow(/DOCTYPE/);
+  });
+});
+
+describe('gridshare sepa check', () => {
+  it.runIf(schemas?.versions.includes('pain.008.001.08') && schemas.versions.includes('camt.053.001.02'))('validates a file by the version its namespace names and summarises it', () => {
+    const pain = directDebitXml({ ...header, creditor: COMMUNITY, scheme: 'CORE', sequenceType: 'RCUR', debits: plan.debits }, 'pain.008.001.08');
+    expect(checkSepaFile(pain, directory!)).toEqual({ version: 'pain.008.001.08', transactions: 2, totals: { control_sum: '1234579.45' } });
+    const camt = camt053('02', [{ direction: 'CRDT', amount: '11.56', bookingDate: '2026-11-17' }, { direction: 'DBIT', amount: '4.59', bookingDate: '2026-11-17' }]);
+    expect(checkSepaFile(camt, directory!).totals).toEqual({ booked_credits: '11.56', booked_debits: '4.59', not_booked_entries: '0' });
+    expect(() => checkSepaFile(pain.replace('<ChrgBr>SLEV</ChrgBr>', '<ChrgBr>FREE</ChrgBr>'), directory!)).toThrow(/not valid against pain.008.001.08/);
+  });
+
+  it('names what it does not support', () => {
+    expect(() => checkSepaFile('<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08"/>', '/nonexistent')).toThrow(/not a supported SEPA file: its namespace names pacs.008.001.08/);
   });
 });
