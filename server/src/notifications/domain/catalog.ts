@@ -38,6 +38,20 @@ export function recipientLocale(...candidates: readonly (string | undefined)[]):
 export type MessageValues = Readonly<Record<string, string | number>>;
 export type Translate = (key: MessageKey, values?: MessageValues) => string;
 
+const TRANSLATORS = new Map<string, Translate>();
+
+/** The translator of the built-in catalogs for a locale, compiled messages kept for the next email. */
+export function cachedTranslator(language: Language, locale: string): Translate {
+  const key = `${language}|${locale}`;
+  let found = TRANSLATORS.get(key);
+  if (!found) {
+    found = translator(language, locale);
+    if (TRANSLATORS.size > 200) TRANSLATORS.clear();
+    TRANSLATORS.set(key, found);
+  }
+  return found;
+}
+
 export function translator(language: Language, locale: string, catalogs: Readonly<Record<Language, Catalog>> = CATALOGS): Translate {
   const compiled = new Map<MessageKey, IntlMessageFormat>();
   return (key, values) => {

@@ -1,5 +1,5 @@
 import { BadRequestError } from '../../kernel/errors.js';
-import { recipientLocale, translator, type Language, type MessageKey, type MessageValues } from './catalog.js';
+import { cachedTranslator, recipientLocale, type Language, type MessageKey, type MessageValues } from './catalog.js';
 import { EVENTS, type EventParams, type NotificationEvent } from './events.js';
 
 /**
@@ -58,10 +58,25 @@ interface Formatters {
   readonly money: (amount: string, currency: string) => string;
 }
 
+const FORMATTERS = new Map<string, Formatters>();
+
+/** Building Intl formatters costs far more than using them: one set per locale and zone, reused. */
+function formattersFor(locale: string, timeZone: string): Formatters {
+  const key = `${locale}|${timeZone}`;
+  let found = FORMATTERS.get(key);
+  if (!found) {
+    found = formatters(locale, timeZone);
+    if (FORMATTERS.size > 1000) FORMATTERS.clear();
+    FORMATTERS.set(key, found);
+  }
+  return found;
+}
+
 function formatters(locale: string, timeZone: string): Formatters {
   const dateTime = new Intl.DateTimeFormat(locale, { timeZone, dateStyle: 'long', timeStyle: 'short' });
   const day = new Intl.DateTimeFormat(locale, { timeZone: 'UTC', dateStyle: 'long' });
   const month = new Intl.DateTimeFormat(locale, { timeZone: 'UTC', year: 'numeric', month: 'long' });
+  const money = new Map<string, Intl.NumberFormat>();
   const calendarDate = (text: string, pattern: RegExp) => {
     if (!pattern.test(text)) throw new BadRequestError(`not a date: "${text}"`);
     return Date.parse(`${text.length === 7 ? `${text}-01` : text}T00:00:00Z`);
@@ -75,8 +90,13 @@ function formatters(locale: string, timeZone: string): Formatters {
     month: (text) => month.format(calendarDate(text, /^\d{4}-(0[1-9]|1[0-2])$/)),
     money: (amount, currency) => {
       if (!/^-?\d{1,15}(\.\d{1,9})?$/.test(amount)) throw new BadRequestError(`not an amount: "${amount}"`);
+      let format = money.get(currency);
+      if (!format) {
+        format = new Intl.NumberFormat(locale, { style: 'currency', currency });
+        money.set(currency, format);
+      }
       // A decimal string is formatted exactly (Intl.NumberFormat v3): no float on the way.
-      return new Intl.NumberFormat(locale, { style: 'currency', currency }).format(amount as `${number}`);
+      return format.format(amount as `${number}`);
     },
   };
 }
@@ -115,8 +135,8 @@ export function renderEmail<E extends NotificationEvent>(event: E, recipient: Re
   if (audience === 'manager' && recipient.role === 'member') throw new BadRequestError(`${event} goes to managers only`, 'recipient/role');
   const address = checkEmailAddress(recipient.email);
   const { language, locale } = recipientLocale(recipient.locale, recipient.communityLocale);
-  const t = translator(language, locale);
-  const { values: raw, link: rawLink } = VALUES[event](params, formatters(locale, recipient.timeZone));
+  const t = cachedTranslator(language, locale);
+  const { values: raw, link: rawLink } = VALUES[event](params, formattersFor(locale, recipient.timeZone));
   const values: Values = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, typeof v === 'string' ? oneLine(v) : v]));
   const link = rawLink === undefined ? undefined : checkLink(rawLink);
   const communityName = typeof values.communityName === 'string' ? values.communityName : 'Gridshare';
