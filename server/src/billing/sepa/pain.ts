@@ -67,6 +67,10 @@ function groupHeader(file: FileHeader, initiator: string, transactions: readonly
 
 const controlSum = (transactions: readonly Payment[]) => transactions.reduce((sum, t) => sum + t.amountCents, 0n);
 
+/** One payment-information block per file: its id, counts and sum repeat the group header's. */
+const batchOf = (header: XmlObject, method: 'DD' | 'TRF'): XmlObject =>
+  ({ PmtInfId: header.MsgId!, PmtMtd: method, BtchBookg: 'true', NbOfTxs: header.NbOfTxs!, CtrlSum: header.CtrlSum! });
+
 const render = (version: PainVersion, root: string, body: XmlObject) =>
   create({ version: '1.0', encoding: 'UTF-8' }, { Document: { '@xmlns': namespace(version), [root]: body } }).end({ prettyPrint: true });
 
@@ -76,11 +80,7 @@ export function directDebitXml(file: DirectDebitFile, version: DirectDebitVersio
   return render(version, 'CstmrDrctDbtInitn', {
     GrpHdr: header,
     PmtInf: {
-      PmtInfId: header.MsgId as string,
-      PmtMtd: 'DD',
-      BtchBookg: 'true',
-      NbOfTxs: header.NbOfTxs as string,
-      CtrlSum: header.CtrlSum as string,
+      ...batchOf(header, 'DD'),
       PmtTpInf: { SvcLvl: { Cd: 'SEPA' }, LclInstrm: { Cd: file.scheme }, SeqTp: file.sequenceType },
       ReqdColltnDt: file.executionDate,
       Cdtr: { Nm: creditor.name },
@@ -107,11 +107,7 @@ export function creditTransferXml(file: CreditTransferFile, version: CreditTrans
   return render(version, 'CstmrCdtTrfInitn', {
     GrpHdr: header,
     PmtInf: {
-      PmtInfId: header.MsgId as string,
-      PmtMtd: 'TRF',
-      BtchBookg: 'true',
-      NbOfTxs: header.NbOfTxs as string,
-      CtrlSum: header.CtrlSum as string,
+      ...batchOf(header, 'TRF'),
       PmtTpInf: { SvcLvl: { Cd: 'SEPA' } },
       ReqdExctnDt: modern(version) ? { Dt: file.executionDate } : file.executionDate,
       Dbtr: { Nm: debtor.name },

@@ -1,6 +1,7 @@
 import { IntlMessageFormat } from 'intl-messageformat';
 import en from '../messages/en.json' with { type: 'json' };
 import de from '../messages/de.json' with { type: 'json' };
+import { memo } from './memo.js';
 
 /**
  * The server's words: ICU MessageFormat catalogs per language, rendered with intl-messageformat
@@ -38,19 +39,13 @@ export function recipientLocale(...candidates: readonly (string | undefined)[]):
 export type MessageValues = Readonly<Record<string, string | number>>;
 export type Translate = (key: MessageKey, values?: MessageValues) => string;
 
-const TRANSLATORS = new Map<string, Translate>();
+const translators = memo((key) => {
+  const [language, locale] = key.split('|') as [Language, string];
+  return translator(language, locale);
+}, 200);
 
 /** The translator of the built-in catalogs for a locale, compiled messages kept for the next email. */
-export function cachedTranslator(language: Language, locale: string): Translate {
-  const key = `${language}|${locale}`;
-  let found = TRANSLATORS.get(key);
-  if (!found) {
-    found = translator(language, locale);
-    if (TRANSLATORS.size > 200) TRANSLATORS.clear();
-    TRANSLATORS.set(key, found);
-  }
-  return found;
-}
+export const cachedTranslator = (language: Language, locale: string): Translate => translators(`${language}|${locale}`);
 
 export function translator(language: Language, locale: string, catalogs: Readonly<Record<Language, Catalog>> = CATALOGS): Translate {
   const compiled = new Map<MessageKey, IntlMessageFormat>();

@@ -1,6 +1,7 @@
 import { BadRequestError } from '../../kernel/errors.js';
 import { cachedTranslator, recipientLocale, type Language, type MessageKey, type MessageValues } from './catalog.js';
 import { EVENTS, type EventParams, type NotificationEvent } from './events.js';
+import { memo } from './memo.js';
 
 /**
  * An event as an email in the recipient's language: subject, plain text and HTML from the same
@@ -58,19 +59,11 @@ interface Formatters {
   readonly money: (amount: string, currency: string) => string;
 }
 
-const FORMATTERS = new Map<string, Formatters>();
-
 /** Building Intl formatters costs far more than using them: one set per locale and zone, reused. */
-function formattersFor(locale: string, timeZone: string): Formatters {
-  const key = `${locale}|${timeZone}`;
-  let found = FORMATTERS.get(key);
-  if (!found) {
-    found = formatters(locale, timeZone);
-    if (FORMATTERS.size > 1000) FORMATTERS.clear();
-    FORMATTERS.set(key, found);
-  }
-  return found;
-}
+const formattersFor = memo((key) => {
+  const [locale, timeZone] = key.split('|') as [string, string];
+  return formatters(locale, timeZone);
+});
 
 function formatters(locale: string, timeZone: string): Formatters {
   const dateTime = new Intl.DateTimeFormat(locale, { timeZone, dateStyle: 'long', timeStyle: 'short' });
@@ -136,7 +129,7 @@ export function renderEmail<E extends NotificationEvent>(event: E, recipient: Re
   const address = checkEmailAddress(recipient.email);
   const { language, locale } = recipientLocale(recipient.locale, recipient.communityLocale);
   const t = cachedTranslator(language, locale);
-  const { values: raw, link: rawLink } = VALUES[event](params, formattersFor(locale, recipient.timeZone));
+  const { values: raw, link: rawLink } = VALUES[event](params, formattersFor(`${locale}|${recipient.timeZone}`));
   const values: Values = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, typeof v === 'string' ? oneLine(v) : v]));
   const link = rawLink === undefined ? undefined : checkLink(rawLink);
   const communityName = typeof values.communityName === 'string' ? values.communityName : 'Gridshare';
