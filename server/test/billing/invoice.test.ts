@@ -106,6 +106,9 @@ describe('invoices from statements', () => {
     expect(small.notes.map((n) => n.key)).toContain('invoice.note.smallBusiness.DE');
     const none = buildInvoice(statement, facts({ regime: 'not-registered', vatId: undefined }));
     expect(none.totals).toEqual({ net: '8.87', vat: '0.00', gross: '8.87' });
+    const zero = buildInvoice({ ...statement, lines: [] }, facts());
+    expect(zero.totals).toEqual({ net: '0.00', vat: '0.00', gross: '0.00' });
+    expect(zero.notes).toEqual([{ key: 'invoice.note.nothingDue' }]);
   });
 
   it('has a preset with the standard rate and note keys for AT, DE, FR, ES, IT, NL, BE, each in both catalogs', () => {

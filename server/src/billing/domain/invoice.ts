@@ -234,7 +234,8 @@ export function buildInvoice(statement: InvoiceStatement, facts: InvoiceFacts): 
   if (categories.has('AE')) notes.push({ key: preset.reverseChargeNote, values: { buyerVatId: facts.community.vat.vatId ?? '', sellerVatId: facts.member.vat.vatId ?? '' } });
   if (categories.has('E')) notes.push({ key: preset.smallBusinessNote });
   if (categories.has('O')) notes.push({ key: 'invoice.note.outsideScope' });
-  notes.push({ key: net + vat >= 0n ? 'invoice.note.payable' : 'invoice.note.credited', values: { dueDate: facts.dueDate } });
+  const gross = net + vat;
+  notes.push(gross === 0n ? { key: 'invoice.note.nothingDue' } : { key: gross > 0n ? 'invoice.note.payable' : 'invoice.note.credited', values: { dueDate: facts.dueDate } });
 
   return {
     kind: facts.corrects ? 'correction' : 'invoice',
@@ -247,7 +248,7 @@ export function buildInvoice(statement: InvoiceStatement, facts: InvoiceFacts): 
     buyer: facts.member,
     rows,
     vatBreakdown,
-    totals: { net: formatMinor(net, digits), vat: formatMinor(vat, digits), gross: formatMinor(net + vat, digits) },
+    totals: { net: formatMinor(net, digits), vat: formatMinor(vat, digits), gross: formatMinor(gross, digits) },
     savings: statement.savings,
     notes,
   };
