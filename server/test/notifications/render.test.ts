@@ -37,6 +37,12 @@ describe('email messages', () => {
     expect(renderEmail('device-offline', { ...member, locale: 'de' }, SAMPLE['device-offline']).text).toContain('länger als 1 Minute.');
   });
 
+  it('quotes a rejection reason only where the manager gave one', () => {
+    expect(renderEmail('join-rejected', member, SAMPLE['join-rejected']).text).toContain('The manager wrote: Outside our grid area');
+    expect(renderEmail('join-rejected', member, { ...SAMPLE['join-rejected'], reason: 'none' }).text).toContain('The manager wrote: none');
+    expect(renderEmail('join-rejected', member, { communityName: 'EEG Sonnenstraße' }).text).not.toContain('manager wrote');
+  });
+
   it('chooses the person\'s language, then the community\'s, then English', () => {
     expect(recipientLocale('fr-FR', 'de-AT')).toEqual({ language: 'de', locale: 'de-AT' });
     expect(recipientLocale(undefined, 'de')).toEqual({ language: 'de', locale: 'de' });

@@ -101,13 +101,9 @@ function amountOf(element: Element | undefined, where: string): { cents: bigint;
   const value = element?.text.trim() ?? '';
   const currency = element?.attributes.Ccy ?? '';
   if (!/^[A-Z]{3}$/.test(currency)) throw new BadRequestError(`${where}: an amount without a currency`);
-  try {
-    const cents = parseFixed(value, 2);
-    if (cents < 0n) throw new BadRequestError(`${where}: a negative amount`);
-    return { cents, currency };
-  } catch {
-    throw new BadRequestError(`${where}: not an amount with at most 2 decimals: "${value}"`);
-  }
+  // camt amounts are unsigned: the direction is CdtDbtInd's.
+  if (!/^\d{1,18}(\.\d{1,2})?$/.test(value)) throw new BadRequestError(`${where}: not an unsigned amount with at most 2 decimals: "${value}"`);
+  return { cents: parseFixed(value, 2), currency };
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}/;

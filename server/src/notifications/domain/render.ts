@@ -100,7 +100,7 @@ type Values = Record<string, string | number>;
 const VALUES: { [E in NotificationEvent]: (params: EventParams[E], f: Formatters) => { values: Values; link?: string } } = {
   'invitation': (p, f) => ({ values: { communityName: p.communityName, inviterName: p.inviterName, expiresAt: f.dateTime(p.expiresAtMs) }, link: p.link }),
   'join-approved': (p) => ({ values: { communityName: p.communityName }, link: p.link }),
-  'join-rejected': (p) => ({ values: { communityName: p.communityName, reason: p.reason?.trim() ? p.reason : 'none' } }),
+  'join-rejected': (p) => ({ values: { communityName: p.communityName, hasReason: p.reason?.trim() ? 'yes' : 'no', reason: p.reason ?? '' } }),
   'statement-ready': (p, f) => {
     const negative = p.total.startsWith('-');
     const magnitude = negative ? p.total.slice(1) : p.total;

@@ -162,6 +162,8 @@ describe('camt.053 bank statements', () => {
       good.replace('</Document>', ''),
       good.replace('<Amt Ccy="EUR">11.56</Amt>', '<Amt Ccy="EUR">1e3</Amt>'),
       good.replace('<Amt Ccy="EUR">11.56</Amt>', '<Amt>11.56</Amt>'),
+      good.replace('<Amt Ccy="EUR">11.56</Amt>', '<Amt Ccy="EUR">-11.56</Amt>'),
+      good.replace('<Amt Ccy="EUR">11.56</Amt>', '<Amt Ccy="EUR">NaN</Amt>'),
       good.replace(/<CdtDbtInd>CRDT<\/CdtDbtInd>(\s*<Sts>)/, '<CdtDbtInd>BOTH</CdtDbtInd>$1'),
       good.replace('<BookgDt>', '<BookgDtX>').replace('</BookgDt>', '</BookgDtX>'),
       `<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">${'<a>'.repeat(100)}${'</a>'.repeat(100)}</Document>`,
