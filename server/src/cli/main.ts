@@ -10,6 +10,8 @@ import { registerUftpCommands } from '../flex/commands.js';
 import { registerVerifyCommand } from '../ledger/verify-command.js';
 import { registerForecastCommand } from '../forecast/commands.js';
 import { registerOptimiseCommand } from '../optimise/commands.js';
+import { registerSepaCommands } from '../billing/sepa/commands.js';
+import { registerMemberImportCommands } from '../member-import/commands.js';
 
 const program = new Command('gridshare')
   .description('Gridshare: the open-source platform for local energy communities')
@@ -26,6 +28,8 @@ registerUftpCommands(program);
 registerVerifyCommand(program);
 registerForecastCommand(program);
 registerOptimiseCommand(program);
+registerSepaCommands(program);
+registerMemberImportCommands(program);
 
 try {
   await program.parseAsync(process.argv);
