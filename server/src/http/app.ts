@@ -10,6 +10,7 @@ import { resolvePrincipal, type Credentials } from '../accounts/service.js';
 import { ANONYMOUS } from '../accounts/principal.js';
 import { ForbiddenError } from '../errors.js';
 import { validatorCompiler } from './validation.js';
+import { utf8Body } from './body.js';
 import { errorHandler } from './errors.js';
 import { ErrorSchema, type Api } from './api.js';
 
@@ -52,6 +53,20 @@ export async function createHttp(options: HttpOptions): Promise<Api> {
   app.setErrorHandler(errorHandler);
   // No text/plain parser: a cross-site form post cannot reach a JSON API route.
   app.removeContentTypeParser('text/plain');
+  // JSON is read as strict UTF-8 (see utf8Body), then by Fastify's own parser, which refuses
+  // __proto__ and constructor.prototype keys.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    let text: string;
+    try {
+      text = utf8Body(request.headers['content-type'], body as Buffer);
+    } catch (error) {
+      done(error as Error, undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
   app.addSchema(ErrorSchema);
   // Set on every request by the onRequest hook below; null only before it runs.
   app.decorateRequest('principal');
@@ -98,9 +113,9 @@ export async function createHttp(options: HttpOptions): Promise<Api> {
   });
 
   // A POST without a body means "no options": it is validated (and handled) as {}, so
-  // required fields are still reported missing.
+  // required fields are still reported missing. A body that says `null` is not an object and is refused.
   app.addHook('preValidation', async (request) => {
-    if (request.body == null && request.routeOptions.schema?.body) request.body = {};
+    if (request.body === undefined && request.routeOptions.schema?.body) request.body = {};
   });
 
   app.setNotFoundHandler((request, reply) => {
