@@ -47,6 +47,7 @@ export interface PlatformOptions {
   publicUrl?: string;
   publicMqttUrl?: string;
   logger?: boolean;
+  /** Mark session cookies Secure; default: when `publicUrl` is https. */
   secureCookies?: boolean;
   /** Login attempts per address and account, and sign-ups per address, per window. */
   loginRateLimit?: RateLimit;
@@ -163,12 +164,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     };
 
     const metrics = createMetrics();
-    const app = await createHttp({ db, logger: options.logger ?? false, secureCookies: options.secureCookies ?? false });
+    const app = await createHttp({ db, logger: options.logger ?? false, publicUrl: () => endpoints.publicUrl || options.publicUrl });
     closers.push(() => app.close());
     await opsRoutes(app, { db, metrics, broker: brokerStatus });
     await accountRoutes(app, {
       db,
-      secureCookies: options.secureCookies ?? false,
+      // Browsers that reach the installation over https get Secure cookies without being told.
+      secureCookies: options.secureCookies ?? options.publicUrl?.startsWith('https:') ?? false,
       loginRateLimit: options.loginRateLimit ?? { max: 10, windowMs: 60_000 },
       signupRateLimit: options.signupRateLimit ?? { max: 20, windowMs: 3_600_000 },
     });

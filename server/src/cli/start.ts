@@ -28,12 +28,12 @@ export function registerStartCommand(program: Command): void {
     .option('--demo', 'create the demo community "Sunny Street" if it is absent and simulate its devices', false)
     .option('--no-simulate', 'with --demo: do not run the simulated devices')
     .addOption(new Option('--simulate-speed <factor>', 'with --demo: replay the last day this many times faster, then run in real time').default(96).argParser(Number))
-    .option('--secure-cookies', 'mark session cookies Secure (serve over HTTPS)', false)
+    .option('--secure-cookies', 'mark session cookies Secure (default: when --public-url is https)')
     .option('--log', 'log every request', false)
     .action(async (options: {
       port?: number; host: string; mqttPort?: number; data: string; databaseUrl?: string;
       mqttUrl?: string; mqttGroup: string; mqttInstance?: string; publicUrl?: string; artefactsDir?: string;
-      demo: boolean; simulate: boolean; simulateSpeed: number; secureCookies: boolean; log: boolean;
+      demo: boolean; simulate: boolean; simulateSpeed: number; secureCookies?: boolean; log: boolean;
     }) => {
       const started = Date.now();
       try {
@@ -42,7 +42,7 @@ export function registerStartCommand(program: Command): void {
           http: { port: options.port ?? 8080, host: options.host, explicit: options.port !== undefined },
           mqtt: { port: options.mqttPort ?? 1883, host: options.host, explicit: options.mqttPort !== undefined },
           logger: options.log,
-          secureCookies: options.secureCookies,
+          ...(options.secureCookies ? { secureCookies: true } : {}),
           demo: options.demo,
           artefactsDir: resolve(options.artefactsDir ?? artefactsDirFor(options.data)),
           ...(options.mqttUrl ? {

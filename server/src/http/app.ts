@@ -11,6 +11,7 @@ import { ANONYMOUS } from '../accounts/principal.js';
 import { ForbiddenError } from '../errors.js';
 import { validatorCompiler } from './validation.js';
 import { utf8Body } from './body.js';
+import { originCheck, registerSecurityHeaders } from './security.js';
 import { errorHandler } from './errors.js';
 import { ErrorSchema, type Api } from './api.js';
 
@@ -21,10 +22,11 @@ export const BODY_LIMIT_BYTES = 256 * 1024;
 export interface HttpOptions {
   db: Db;
   logger?: boolean;
-  /** Set the Secure flag on cookies (when served over HTTPS). */
-  secureCookies?: boolean;
-  /** Login attempts allowed per address and account per window. */
-  loginRateLimit?: { max: number; windowMs: number };
+  /**
+   * How browsers reach this installation. An https URL turns on HSTS and upgrade-insecure-requests;
+   * its origin is accepted by the origin check (behind a proxy that rewrites Host).
+   */
+  publicUrl?: () => string | undefined;
 }
 
 function bearerToken(request: FastifyRequest): string | undefined {
@@ -72,6 +74,7 @@ export async function createHttp(options: HttpOptions): Promise<Api> {
   app.decorateRequest('principal');
 
   await app.register(cookie);
+  await registerSecurityHeaders(app, { https: options.publicUrl?.()?.startsWith('https:') ?? false });
   await app.register(rateLimit, { global: false });
   await app.register(swagger, {
     openapi: {
@@ -99,6 +102,7 @@ export async function createHttp(options: HttpOptions): Promise<Api> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  app.addHook('onRequest', originCheck(options.publicUrl ?? (() => undefined)));
   app.addHook('onRequest', async (request) => {
     request.principal = ANONYMOUS;
     if (!request.url.startsWith('/api/') && !request.url.startsWith('/metrics')) return;

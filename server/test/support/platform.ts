@@ -36,7 +36,7 @@ export const ADMIN_PASSWORD = 'admin-password-for-tests';
 /** A whole platform on an empty database of the given kind, on free ports, driven through inject(). */
 export async function startTestPlatform(
   kind: StoreConfig['kind'],
-  overrides: Partial<Pick<PlatformOptions, 'loginRateLimit' | 'signupRateLimit' | 'liveRecheckMs'>> & { dataDir?: string } = {},
+  overrides: Partial<Pick<PlatformOptions, 'loginRateLimit' | 'signupRateLimit' | 'liveRecheckMs' | 'publicUrl'>> & { dataDir?: string } = {},
 ): Promise<TestPlatform> {
   const database = await createTestDatabase(kind, overrides.dataDir);
   const artefactsDir = mkdtempSync(join(tmpdir(), 'gridshare-artefacts-'));
@@ -48,6 +48,7 @@ export async function startTestPlatform(
     loginRateLimit: overrides.loginRateLimit ?? { max: 10_000, windowMs: 60_000 },
     signupRateLimit: overrides.signupRateLimit ?? { max: 10_000, windowMs: 60_000 },
     ...(overrides.liveRecheckMs ? { liveRecheckMs: overrides.liveRecheckMs } : {}),
+    ...(overrides.publicUrl ? { publicUrl: overrides.publicUrl } : {}),
   });
 
   async function call(method: string, url: string, options: CallOptions = {}): Promise<CallResult> {
