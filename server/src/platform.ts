@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { openDb, type Db, type StoreConfig } from './store/db.js';
 import { migrate } from './store/migrate.js';
-import { ensureAdmin } from './accounts/service.js';
+import { DEFAULT_SESSION_IDLE_MS, ensureAdmin } from './accounts/service.js';
 import { createHttp } from './http/app.js';
 import type { Api } from './http/api.js';
 import { accountRoutes, type RateLimit } from './accounts/routes.js';
@@ -49,9 +49,12 @@ export interface PlatformOptions {
   logger?: boolean;
   /** Mark session cookies Secure; default: when `publicUrl` is https. */
   secureCookies?: boolean;
-  /** Login attempts per address and account, and sign-ups per address, per window. */
+  /** Failed log-ins per account and address, failed log-ins per address, and sign-ups per address, per window. */
   loginRateLimit?: RateLimit;
+  loginAddressRateLimit?: RateLimit;
   signupRateLimit?: RateLimit;
+  /** A browser session unused this long ends (default 14 days). */
+  sessionIdleMs?: number;
   /** How long after ingestion quarter-hour energy is recomputed. */
   intervalDelayMs?: number;
   /** How often open live streams check their caller again (default 15 s). */
@@ -171,8 +174,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       db,
       // Browsers that reach the installation over https get Secure cookies without being told.
       secureCookies: options.secureCookies ?? options.publicUrl?.startsWith('https:') ?? false,
-      loginRateLimit: options.loginRateLimit ?? { max: 10, windowMs: 60_000 },
+      loginRateLimit: options.loginRateLimit ?? { max: 5, windowMs: 15 * 60_000 },
+      loginAddressRateLimit: options.loginAddressRateLimit ?? { max: 15, windowMs: 15 * 60_000 },
       signupRateLimit: options.signupRateLimit ?? { max: 20, windowMs: 3_600_000 },
+      sessionIdleMs: options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS,
     });
     await registryRoutes(app, { db, deviceChanged, communityChanged: () => sharing.nudge() });
     await discoveryRoutes(app, { db });

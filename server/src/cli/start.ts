@@ -11,6 +11,12 @@ export function parsePort(value: string): number {
   return port;
 }
 
+function parseDays(value: string): number {
+  const days = Number(value);
+  if (!(days > 0) || days > 3_650) throw new InvalidArgumentError('a number of days above 0 (fractions allowed), at most 3650');
+  return days;
+}
+
 export function registerStartCommand(program: Command): void {
   program
     .command('start')
@@ -28,12 +34,13 @@ export function registerStartCommand(program: Command): void {
     .option('--demo', 'create the demo community "Sunny Street" if it is absent and simulate its devices', false)
     .option('--no-simulate', 'with --demo: do not run the simulated devices')
     .addOption(new Option('--simulate-speed <factor>', 'with --demo: replay the last day this many times faster, then run in real time').default(96).argParser(Number))
+    .addOption(new Option('--session-idle-days <days>', 'a browser session unused this many days ends').default(14).argParser(parseDays).env('GRIDSHARE_SESSION_IDLE_DAYS'))
     .option('--secure-cookies', 'mark session cookies Secure (default: when --public-url is https)')
     .option('--log', 'log every request', false)
     .action(async (options: {
       port?: number; host: string; mqttPort?: number; data: string; databaseUrl?: string;
       mqttUrl?: string; mqttGroup: string; mqttInstance?: string; publicUrl?: string; artefactsDir?: string;
-      demo: boolean; simulate: boolean; simulateSpeed: number; secureCookies?: boolean; log: boolean;
+      demo: boolean; simulate: boolean; simulateSpeed: number; sessionIdleDays: number; secureCookies?: boolean; log: boolean;
     }) => {
       const started = Date.now();
       try {
@@ -43,6 +50,7 @@ export function registerStartCommand(program: Command): void {
           mqtt: { port: options.mqttPort ?? 1883, host: options.host, explicit: options.mqttPort !== undefined },
           logger: options.log,
           ...(options.secureCookies ? { secureCookies: true } : {}),
+          sessionIdleMs: options.sessionIdleDays * 86_400_000,
           demo: options.demo,
           artefactsDir: resolve(options.artefactsDir ?? artefactsDirFor(options.data)),
           ...(options.mqttUrl ? {

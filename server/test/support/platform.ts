@@ -22,6 +22,8 @@ export interface CallOptions {
   /** Sent as is, for malformed-input tests. */
   rawBody?: string | Buffer;
   headers?: Record<string, string>;
+  /** The caller's address (default 127.0.0.1), for per-address limits. */
+  remoteAddress?: string;
 }
 
 export interface CallResult {
@@ -36,7 +38,7 @@ export const ADMIN_PASSWORD = 'admin-password-for-tests';
 /** A whole platform on an empty database of the given kind, on free ports, driven through inject(). */
 export async function startTestPlatform(
   kind: StoreConfig['kind'],
-  overrides: Partial<Pick<PlatformOptions, 'loginRateLimit' | 'signupRateLimit' | 'liveRecheckMs' | 'publicUrl'>> & { dataDir?: string } = {},
+  overrides: Partial<Pick<PlatformOptions, 'loginRateLimit' | 'loginAddressRateLimit' | 'signupRateLimit' | 'liveRecheckMs' | 'publicUrl' | 'sessionIdleMs'>> & { dataDir?: string } = {},
 ): Promise<TestPlatform> {
   const database = await createTestDatabase(kind, overrides.dataDir);
   const artefactsDir = mkdtempSync(join(tmpdir(), 'gridshare-artefacts-'));
@@ -46,9 +48,11 @@ export async function startTestPlatform(
     http: { port: 0, host: '127.0.0.1', explicit: true },
     mqtt: { port: 0, host: '127.0.0.1', explicit: true },
     loginRateLimit: overrides.loginRateLimit ?? { max: 10_000, windowMs: 60_000 },
+    loginAddressRateLimit: overrides.loginAddressRateLimit ?? { max: 10_000, windowMs: 60_000 },
     signupRateLimit: overrides.signupRateLimit ?? { max: 10_000, windowMs: 60_000 },
     ...(overrides.liveRecheckMs ? { liveRecheckMs: overrides.liveRecheckMs } : {}),
     ...(overrides.publicUrl ? { publicUrl: overrides.publicUrl } : {}),
+    ...(overrides.sessionIdleMs ? { sessionIdleMs: overrides.sessionIdleMs } : {}),
   });
 
   async function call(method: string, url: string, options: CallOptions = {}): Promise<CallResult> {
@@ -61,7 +65,9 @@ export async function startTestPlatform(
       payload = JSON.stringify(options.body);
       headers['content-type'] ??= 'application/json';
     }
-    const raw = await platform.app.inject({ method: method as 'GET', url, headers, ...(payload !== undefined ? { payload } : {}) });
+    const raw = await platform.app.inject({
+      method: method as 'GET', url, headers, ...(payload !== undefined ? { payload } : {}), ...(options.remoteAddress ? { remoteAddress: options.remoteAddress } : {}),
+    });
     let body: unknown = raw.body;
     if (String(raw.headers['content-type'] ?? '').includes('application/json')) body = raw.json();
     return { status: raw.statusCode, body, headers: raw.headers, raw };
