@@ -10,6 +10,7 @@ import { openDb, type StoreConfig } from '../server/src/store/db.js';
 import { migrate } from '../server/src/store/migrate.js';
 import { provisionBatch } from '../server/src/provisioning/service.js';
 import { ArtefactStore } from '../server/src/provisioning/artefact-store.js';
+import { generateMasterKey, SecretBox } from '../server/src/secrets/index.js';
 import { benchCommunity } from './lib/community.js';
 import { machine, peakRssMb, recordSection } from './lib/report.js';
 
@@ -28,7 +29,10 @@ async function run(store: StoreConfig, label: string) {
     let last = started;
     let lastPhase = '';
     const batch = await provisionBatch(
-      { db, store, endpoints: { publicUrl: 'https://energy.example.org', mqttUrl: 'mqtts://energy.example.org:8883', hostName: 'energy.example.org' }, deviceChanged: () => undefined },
+      {
+        db, store, endpoints: { publicUrl: 'https://energy.example.org', mqttUrl: 'mqtts://energy.example.org:8883', hostName: 'energy.example.org' },
+        deviceChanged: () => undefined, secrets: new SecretBox([generateMasterKey()]),
+      },
       manager, communityId, { count, kind: 'meter-reader' },
       (done, total, phase) => {
         const now = performance.now();

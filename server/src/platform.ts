@@ -34,6 +34,9 @@ import { markSharingDirty, SharingScheduler } from './sharing/service.js';
 import { sharingRoutes } from './sharing/routes.js';
 import { operatorRoutes } from './sharing/operator-routes.js';
 import { billingRoutes } from './billing/routes.js';
+import { memoryKeys, Secrets, secretsRoutes, type KeyStore } from './secrets/index.js';
+import { deviceCredentialsStore } from './provisioning/credentials.js';
+import { meterKeysStore } from './meters/keys.js';
 
 export interface PlatformOptions {
   store: StoreConfig;
@@ -61,6 +64,8 @@ export interface PlatformOptions {
   liveRecheckMs?: number;
   /** Create the demo community before the platform starts answering. */
   demo?: boolean;
+  /** Where the master keys that seal secrets at rest live (default: in memory, for tests). */
+  secretKeys?: KeyStore;
 }
 
 export interface Platform {
@@ -80,6 +85,8 @@ export interface Platform {
   /** Ports that were taken and replaced by free ones. */
   readonly movedPorts: { what: string; from: number; to: number }[];
   readonly demo: DemoCommunity | undefined;
+  /** The master keys and the box that seals and opens stored secrets. */
+  readonly secrets: Secrets;
   close(): Promise<void>;
 }
 
@@ -95,8 +102,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   closers.push(() => db.close());
   try {
     await migrate(db);
+    const secrets = await Secrets.open(db, options.secretKeys ?? memoryKeys(), [deviceCredentialsStore, meterKeysStore]);
     const bootstrapAdmin = await ensureAdmin(db);
-    const demo = options.demo ? await ensureDemoCommunity(db) : undefined;
+    const demo = options.demo ? await ensureDemoCommunity(db, secrets.box) : undefined;
 
     // Filled in once the ports are bound; nothing reads them before the first request.
     const endpoints: { -readonly [K in keyof Endpoints]: Endpoints[K] } = { publicUrl: '', mqttUrl: '', hostName: '' };
@@ -120,10 +128,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     // Whatever was marked before a stop or a crash is computed now.
     intervals.nudge();
     sharing.nudge();
-    const directory = new DeviceDirectory(db);
+    const directory = new DeviceDirectory(db, secrets.box);
     const authenticateDevice = (deviceId: string, token: string | undefined) =>
       deviceAuthenticator(directory, endpoints.hostName)(deviceId, token);
-    const ingest = new IngestService(writer, frameDecoder(db));
+    const ingest = new IngestService(writer, frameDecoder(db, secrets.box));
 
     let broker: EmbeddedBroker | undefined;
     let external: ExternalIngest | undefined;
@@ -181,14 +189,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     });
     await registryRoutes(app, { db, deviceChanged, communityChanged: () => sharing.nudge() });
     await discoveryRoutes(app, { db });
-    await provisioningRoutes(app, { db, store: new ArtefactStore(options.artefactsDir), endpoints, deviceChanged });
+    await provisioningRoutes(app, { db, store: new ArtefactStore(options.artefactsDir), endpoints, deviceChanged, secrets: secrets.box });
     await ingestRoutes(app, { db, ingest, writer, authenticateDevice });
     await liveRoutes(app, { db, hub: live, ...(options.liveRecheckMs ? { recheckMs: options.liveRecheckMs } : {}) });
     await intervalRoutes(app, { db });
     await sharingRoutes(app, { db, sharingChanged: () => sharing.nudge() });
     await operatorRoutes(app, { db, sharingChanged: () => sharing.nudge() });
     await billingRoutes(app, { db });
-    await meterRoutes(app, { db });
+    await meterRoutes(app, { db, secrets: secrets.box });
+    await secretsRoutes(app, { db, secrets });
     await webRoutes(app);
     await app.ready();
 
@@ -203,7 +212,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       ...(bound.movedFrom ? [{ what: 'HTTP', from: bound.movedFrom, to: bound.port }] : []),
       ...(broker?.movedFrom ? [{ what: 'MQTT', from: broker.movedFrom, to: broker.port }] : []),
     ];
-    return { db, app, broker, writer, live, intervals, sharing, endpoints, bootstrapAdmin, movedPorts, demo, httpUrl, mqttUrl, close: closeAll };
+    return { db, app, broker, writer, live, intervals, sharing, endpoints, bootstrapAdmin, movedPorts, demo, secrets, httpUrl, mqttUrl, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

@@ -5,6 +5,7 @@ import { registerProvisioningCommands } from '../provisioning/commands.js';
 import { registerAllocateCommand } from '../sharing/allocate-command.js';
 import { registerDecodeCommand } from '../meters/decode-command.js';
 import { registerEdaCommand } from '../sharing/eda/inspect-command.js';
+import { registerSecretsCommands } from '../secrets/index.js';
 
 const program = new Command('gridshare')
   .description('Gridshare: the open-source platform for local energy communities')
@@ -16,6 +17,7 @@ registerSimulateCommand(program);
 registerAllocateCommand(program);
 registerDecodeCommand(program);
 registerEdaCommand(program);
+registerSecretsCommands(program);
 
 try {
   await program.parseAsync(process.argv);
