@@ -5,6 +5,8 @@ import { registerProvisioningCommands } from '../provisioning/commands.js';
 import { registerAllocateCommand } from '../sharing/allocate-command.js';
 import { registerDecodeCommand } from '../meters/decode-command.js';
 import { registerEdaCommand } from '../sharing/eda/inspect-command.js';
+import { registerMarketCommands } from '../market/commands.js';
+import { registerUftpCommands } from '../flex/commands.js';
 import { registerSecretsCommands } from '../secrets/index.js';
 
 const program = new Command('gridshare')
@@ -17,6 +19,8 @@ registerSimulateCommand(program);
 registerAllocateCommand(program);
 registerDecodeCommand(program);
 registerEdaCommand(program);
+registerMarketCommands(program);
+registerUftpCommands(program);
 registerSecretsCommands(program);
 
 try {

@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import {
+  balanceOf, clearSlot, COMMUNITY_ACCOUNTS, confirmPayout, correctSettlement, duePayouts, EMPTY_LEDGER,
+  lowBalanceAlerts, netLines, NO_FEES, openDispute, post, replayPostings, resolveDispute, settlementPostings,
+  settleSlot, sumOfBalances, topUp, walletAccount, type MeteredNet,
+} from '../../src/market/domain/index.js';
+import { EXAMPLE_BOOK, price, T0 } from './support.js';
+
+const SLOT = T0;
+const balancing = { surplusPrice: price('0.08'), shortfallPrice: price('0.30') };
+const trades = clearSlot('uniform', EXAMPLE_BOOK, NO_FEES).trades; // at .1650: alice buys 300, bob 150; dave sells 250, erin 200
+const metered: MeteredNet[] = [
+  { memberId: 'alice', netWh: -350, quality: 'measured' }, // bought 300, used 350 → short 50
+  { memberId: 'bob', netWh: -100, quality: 'measured' }, // bought 150, used 100 → surplus 50
+  { memberId: 'dave', netWh: 250, quality: 'measured' }, // sold 250, delivered 250
+  { memberId: 'erin', netWh: 120, quality: 'estimated' }, // sold 200, delivered 120 → short 80
+  { memberId: 'frank', netWh: 999, quality: 'measured' }, // did not trade: not in the market's settlement
+];
+const lineView = (l: { memberId: string; kind: string; energyWh: number; amount: bigint }) => `${l.memberId} ${l.kind} ${l.energyWh} Wh ${l.amount}`;
+
+describe('settlement, by hand', () => {
+  const settled = settleSlot({ slotStartMs: SLOT, trades, metered, balancing });
+
+  it('pays trades at their price and balances the rest with the community', () => {
+    // Members in the order of their first trade, each member's trade lines, then balancing.
+    expect(settled.lines.map(lineView)).toEqual([
+      'dave sale 250 Wh 41250000', // 250 × .165 = 0.04125 €
+      'alice purchase 250 Wh -41250000',
+      'alice purchase 50 Wh -8250000',
+      'alice balancing-shortfall 50 Wh -15000000', // 50 × .30
+      'erin sale 50 Wh 8250000',
+      'erin sale 150 Wh 24750000',
+      'erin balancing-shortfall 80 Wh -24000000', // 80 × .30
+      'bob purchase 150 Wh -24750000',
+      'bob balancing-surplus 50 Wh 4000000', // 50 × .08
+    ]);
+    expect(settled.positions.map((p) => [p.memberId, p.tradedNetWh, p.imbalanceWh, p.quality])).toEqual([
+      ['dave', 250, 0, 'measured'], ['alice', -300, -50, 'measured'], ['erin', 200, -80, 'estimated'], ['bob', -150, 50, 'measured'],
+    ]);
+    const sales = settled.lines.filter((l) => l.kind === 'sale').reduce((s, l) => s + l.amount, 0n);
+    const purchases = settled.lines.filter((l) => l.kind === 'purchase').reduce((s, l) => s + l.amount, 0n);
+    expect(sales + purchases).toBe(0n);
+  });
+
+  it('charges the grid fee as its own line of the buyer', () => {
+    const withFee = clearSlot('uniform', EXAMPLE_BOOK, { gridFee: price('0.03') }).trades;
+    const lines = settleSlot({ slotStartMs: SLOT, trades: withFee, metered, balancing }).lines;
+    expect(lines.filter((l) => l.kind === 'grid-fee').map(lineView)).toEqual([
+      'alice grid-fee 250 Wh -7500000', 'alice grid-fee 50 Wh -1500000', 'bob grid-fee 150 Wh -4500000',
+    ]);
+  });
+
+  it('is corrected, never changed, when late data arrive', () => {
+    const late = metered.map((m) => (m.memberId === 'erin' ? { ...m, netWh: 230, quality: 'measured' as const } : m));
+    const corrected = settleSlot({ slotStartMs: SLOT, trades, metered: late, balancing });
+    const correction = correctSettlement(settled, corrected);
+    // Erin's shortfall of 80 is taken back; she delivered 30 more than sold.
+    expect(correction.map(lineView)).toEqual(['erin balancing-shortfall -80 Wh 24000000', 'erin balancing-surplus 30 Wh 2400000']);
+    expect(netLines([...settled.lines, ...correction])).toEqual(netLines(corrected.lines));
+    expect(correctSettlement(settled, settled)).toEqual([]);
+  });
+
+  it('refuses to settle a trader without metered data, and bad input', () => {
+    const withoutBob = metered.filter((m) => m.memberId !== 'bob');
+    expect(() => settleSlot({ slotStartMs: SLOT, trades, metered: withoutBob, balancing })).toThrow(/member bob traded in the slot but has no metered value yet/);
+    const missing = metered.map((m) => (m.memberId === 'bob' ? { ...m, quality: 'missing' as const } : m));
+    expect(() => settleSlot({ slotStartMs: SLOT, trades, metered: missing, balancing })).toThrow(/bob/);
+    expect(() => settleSlot({ slotStartMs: SLOT, trades, metered: [...metered, metered[0]!], balancing })).toThrow(/two metered values/);
+    expect(() => settleSlot({ slotStartMs: SLOT, trades, metered: [{ ...metered[0]!, netWh: 0.5 }], balancing })).toThrow(/whole Wh/);
+    expect(() => settleSlot({ slotStartMs: SLOT, trades, metered, balancing: { ...balancing, surplusPrice: -1n } })).toThrow(/negative/);
+    expect(() => correctSettlement(settled, { ...settled, slotStartMs: SLOT + 900_000 })).toThrow(/same slot/);
+  });
+});
+
+describe('wallets, by hand', () => {
+  const settled = settleSlot({ slotStartMs: SLOT, trades, metered, balancing });
+  const ledgerAfterTopUps = post(EMPTY_LEDGER, [topUp('alice', 2000n, 2, 'bank-1'), topUp('bob', 500n, 2, 'bank-2')], T0);
+
+  it('enters settlement postings between wallets and community accounts, the sum of all accounts zero', () => {
+    const { state, postings } = post(ledgerAfterTopUps.state, settlementPostings(settled.lines, 'settlement'), T0 + 1);
+    expect(postings.map((p) => p.sequence)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(balanceOf(state, walletAccount('alice'))).toBe(20_000_000_000n - 41_250_000n - 8_250_000n - 15_000_000n);
+    expect(balanceOf(state, walletAccount('dave'))).toBe(41_250_000n);
+    expect(balanceOf(state, COMMUNITY_ACCOUNTS.clearing)).toBe(0n);
+    expect(balanceOf(state, COMMUNITY_ACCOUNTS.balancing)).toBe(15_000_000n + 24_000_000n - 4_000_000n);
+    expect(balanceOf(state, COMMUNITY_ACCOUNTS.topUps)).toBe(-25_000_000_000n);
+    expect(sumOfBalances(state)).toBe(0n);
+    expect(replayPostings([...ledgerAfterTopUps.postings, ...postings])).toEqual(state);
+  });
+
+  it('refuses bad postings as a whole', () => {
+    const good = topUp('carol', 100n, 2, 'x');
+    expect(() => post(EMPTY_LEDGER, [good, { ...good, amount: 0n }], T0)).toThrow(/posting 2 .*positive/);
+    expect(() => post(EMPTY_LEDGER, [{ ...good, debit: good.credit }], T0)).toThrow(/two different accounts/);
+    expect(() => post(EMPTY_LEDGER, [{ ...good, credit: 'bank' }], T0)).toThrow(/unknown account "bank"/);
+    expect(() => post(EMPTY_LEDGER, [{ ...good, credit: 'wallet:' }], T0)).toThrow(/unknown account/);
+    expect(() => topUp('carol', 0n, 2, 'x')).toThrow(/positive/);
+  });
+
+  it('alerts once when a wallet falls below the threshold', () => {
+    const before = ledgerAfterTopUps.state;
+    const after = post(before, settlementPostings(settled.lines, 'settlement'), T0 + 1).state;
+    const threshold = 4_990_000_000n; // 4.99 €: bob (5.00 − 0.02475 + 0.004) falls below, alice stays above
+    expect(lowBalanceAlerts(before, after, threshold)).toEqual([{ memberId: 'bob', balance: 5_000_000_000n - 24_750_000n + 4_000_000n }]);
+    expect(lowBalanceAlerts(after, after, threshold)).toEqual([]);
+  });
+
+  it('proposes payouts above the threshold in whole cents and pays what the manager confirms', () => {
+    const state = post(ledgerAfterTopUps.state, settlementPostings(settled.lines, 'settlement'), T0 + 1).state;
+    const requests = duePayouts(state, { threshold: 10_000_000_000n, digits: 2, pending: new Set() });
+    // alice: 20 − 0.0645 = 19.9355 € → 19.93 €.
+    expect(requests).toEqual([{ memberId: 'alice', amount: 19_930_000_000n }]);
+    expect(duePayouts(state, { threshold: 10_000_000_000n, digits: 2, pending: new Set(['alice']) })).toEqual([]);
+    const paid = post(state, [confirmPayout(state, requests[0]!, 'sepa-7')], T0 + 2).state;
+    expect(balanceOf(paid, walletAccount('alice'))).toBe(5_500_000n);
+    expect(balanceOf(paid, COMMUNITY_ACCOUNTS.payouts)).toBe(19_930_000_000n);
+    expect(() => confirmPayout(paid, requests[0]!, 'sepa-8')).toThrow(/holds less than the payout/);
+  });
+
+  it('resolves a dispute with a correcting posting, the disputed one left as it was', () => {
+    const { state, postings } = post(ledgerAfterTopUps.state, settlementPostings(settled.lines, 'settlement'), T0 + 1);
+    const shortfall = postings.find((p) => p.line === 'balancing-shortfall' && p.debit === walletAccount('alice'))!;
+    expect(() => openDispute(shortfall, { id: 'd1', memberId: 'bob', reason: 'not mine', atMs: T0 })).toThrow(/own wallet/);
+    expect(() => openDispute(shortfall, { id: 'd1', memberId: 'alice', reason: ' ', atMs: T0 })).toThrow(/reason/);
+    const dispute = openDispute(shortfall, { id: 'd1', memberId: 'alice', reason: 'the meter was offline', atMs: T0 + 3 });
+    expect(() => resolveDispute(dispute, shortfall, { outcome: 'corrected', note: 'too much', amount: shortfall.amount + 1n }, { atMs: T0 + 4, alreadyCorrected: 0n })).toThrow(/cannot exceed/);
+    const { dispute: resolved, correction } = resolveDispute(dispute, shortfall, { outcome: 'corrected', note: 'meter fault confirmed', amount: 10_000_000n }, { atMs: T0 + 4, alreadyCorrected: 0n });
+    expect(resolved.resolution).toMatchObject({ outcome: 'corrected', amount: 10_000_000n });
+    expect(correction).toMatchObject({ debit: COMMUNITY_ACCOUNTS.balancing, credit: walletAccount('alice'), corrects: shortfall.sequence, disputeId: 'd1', kind: 'dispute-correction' });
+    const after = post(state, [correction!], T0 + 4).state;
+    expect(balanceOf(after, walletAccount('alice')) - balanceOf(state, walletAccount('alice'))).toBe(10_000_000n);
+    expect(sumOfBalances(after)).toBe(0n);
+    expect(() => resolveDispute(resolved, shortfall, { outcome: 'rejected', note: 'again' }, { atMs: T0 + 5, alreadyCorrected: 0n })).toThrow(/resolved already/);
+    // A seller paid too little is credited once more along the sale.
+    const sale = postings.find((p) => p.line === 'sale' && p.credit === walletAccount('dave'))!;
+    const extra = resolveDispute(openDispute(sale, { id: 'd2', memberId: 'dave', reason: 'price', atMs: T0 }), sale, { outcome: 'corrected', note: 'ok', amount: 1_000n }, { atMs: T0, alreadyCorrected: 0n });
+    expect(extra.correction).toMatchObject({ debit: COMMUNITY_ACCOUNTS.clearing, credit: walletAccount('dave'), amount: 1_000n });
+    const rejected = resolveDispute(dispute, shortfall, { outcome: 'rejected', note: 'the meter was fine' }, { atMs: T0 + 4, alreadyCorrected: 0n });
+    expect(rejected.correction).toBeUndefined();
+  });
+});
