@@ -62,3 +62,17 @@ export function progressBar(label: string) {
     },
   };
 }
+
+/** The JSON lines of an `application/x-ndjson` answer (progress, then a result or an error), as they arrive. */
+export async function* ndjsonLines<T>(response: Response): AsyncGenerator<T> {
+  let buffer = '';
+  for await (const chunk of response.body!) {
+    buffer += Buffer.from(chunk).toString('utf8');
+    let newline: number;
+    while ((newline = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      yield JSON.parse(line) as T;
+    }
+  }
+}

@@ -1,6 +1,6 @@
 import type { Queryable } from '../store/db.js';
 import type { SecretBox } from '../secrets/index.js';
-import { keyIdSql, sealedPlace, type SealedStore } from '../secrets/index.js';
+import { keyIdSql, sealedPlace, sealedStore } from '../secrets/index.js';
 
 const TABLE = 'meter_keys';
 type Column = 'encryption_key' | 'authentication_key';
@@ -34,29 +34,19 @@ export async function readMeterKeys(db: Queryable, box: SecretBox, deviceId: str
   };
 }
 
-export const meterKeysStore: SealedStore = {
+export const meterKeysStore = sealedStore({
   table: TABLE,
+  id: 'device_id',
   columns: ['encryption_key', 'authentication_key'],
-  summary: (db) => db.query<{ keyId: string | null; count: number }>(
-    `SELECT key_id AS "keyId", count(*)::int AS count FROM (
-       SELECT ${keyIdSql('encryption_key')} AS key_id FROM meter_keys
-       UNION ALL SELECT ${keyIdSql('authentication_key')} FROM meter_keys WHERE authentication_key IS NOT NULL) k
-     GROUP BY key_id`),
-  async page(db, after, limit) {
-    const rows = await db.query<{ device_id: string; encryption_key: string; authentication_key: string | null }>(
-      `SELECT device_id, encryption_key, authentication_key FROM meter_keys
-       WHERE $1::text IS NULL OR device_id > $1 ORDER BY device_id LIMIT $2`, [after ?? null, limit]);
-    return rows.map((r) => ({ id: r.device_id, values: [r.encryption_key, r.authentication_key] }));
-  },
-  async replace(db, changes) {
-    const rows = await db.query(
-      `UPDATE meter_keys m SET encryption_key = v.encryption_after, authentication_key = v.authentication_after
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS v(device_id, encryption_before, authentication_before, encryption_after, authentication_after)
-       WHERE m.device_id = v.device_id AND m.encryption_key = v.encryption_before
-         AND m.authentication_key IS NOT DISTINCT FROM v.authentication_before
-       RETURNING 1`,
-      [changes.map((c) => c.id), ...[0, 1].map((i) => changes.map((c) => c.before[i])), ...[0, 1].map((i) => changes.map((c) => c.after[i]))],
-    );
-    return rows.length;
-  },
-};
+  summary: `SELECT key_id AS "keyId", count(*)::int AS count FROM (
+      SELECT ${keyIdSql('encryption_key')} AS key_id FROM meter_keys
+      UNION ALL SELECT ${keyIdSql('authentication_key')} FROM meter_keys WHERE authentication_key IS NOT NULL) k
+    GROUP BY key_id`,
+  page: `SELECT device_id, encryption_key, authentication_key FROM meter_keys
+    WHERE $1::text IS NULL OR device_id > $1 ORDER BY device_id LIMIT $2`,
+  replace: `UPDATE meter_keys m SET encryption_key = v.encryption_after, authentication_key = v.authentication_after
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS v(device_id, encryption_before, authentication_before, encryption_after, authentication_after)
+    WHERE m.device_id = v.device_id AND m.encryption_key = v.encryption_before
+      AND m.authentication_key IS NOT DISTINCT FROM v.authentication_before
+    RETURNING 1`,
+});

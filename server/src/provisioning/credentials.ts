@@ -1,6 +1,6 @@
 import type { Queryable } from '../store/db.js';
 import type { SecretBox } from '../secrets/index.js';
-import { keyIdSql, sealedPlace, type SealedStore } from '../secrets/index.js';
+import { keyIdSql, sealedPlace, sealedStore } from '../secrets/index.js';
 
 export type KeySlot = 'primary' | 'secondary';
 
@@ -35,28 +35,18 @@ export async function readDeviceKeys(db: Queryable, box: SecretBox, deviceIds: r
   }]));
 }
 
-export const deviceCredentialsStore: SealedStore = {
+export const deviceCredentialsStore = sealedStore({
   table: TABLE,
+  id: 'device_id',
   columns: ['primary_key', 'secondary_key'],
-  summary: (db) => db.query<{ keyId: string | null; count: number }>(
-    `SELECT key_id AS "keyId", count(*)::int AS count FROM (
-       SELECT ${keyIdSql('primary_key')} AS key_id FROM device_credentials
-       UNION ALL SELECT ${keyIdSql('secondary_key')} FROM device_credentials) k
-     GROUP BY key_id`),
-  async page(db, after, limit) {
-    const rows = await db.query<{ device_id: string; primary_key: string; secondary_key: string }>(
-      `SELECT device_id, primary_key, secondary_key FROM device_credentials
-       WHERE $1::text IS NULL OR device_id > $1 ORDER BY device_id LIMIT $2`, [after ?? null, limit]);
-    return rows.map((r) => ({ id: r.device_id, values: [r.primary_key, r.secondary_key] }));
-  },
-  async replace(db, changes) {
-    const rows = await db.query(
-      `UPDATE device_credentials c SET primary_key = v.primary_after, secondary_key = v.secondary_after
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS v(device_id, primary_before, secondary_before, primary_after, secondary_after)
-       WHERE c.device_id = v.device_id AND c.primary_key = v.primary_before AND c.secondary_key = v.secondary_before
-       RETURNING 1`,
-      [changes.map((c) => c.id), ...[0, 1].map((i) => changes.map((c) => c.before[i])), ...[0, 1].map((i) => changes.map((c) => c.after[i]))],
-    );
-    return rows.length;
-  },
-};
+  summary: `SELECT key_id AS "keyId", count(*)::int AS count FROM (
+      SELECT ${keyIdSql('primary_key')} AS key_id FROM device_credentials
+      UNION ALL SELECT ${keyIdSql('secondary_key')} FROM device_credentials) k
+    GROUP BY key_id`,
+  page: `SELECT device_id, primary_key, secondary_key FROM device_credentials
+    WHERE $1::text IS NULL OR device_id > $1 ORDER BY device_id LIMIT $2`,
+  replace: `UPDATE device_credentials c SET primary_key = v.primary_after, secondary_key = v.secondary_after
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS v(device_id, primary_before, secondary_before, primary_after, secondary_after)
+    WHERE c.device_id = v.device_id AND c.primary_key = v.primary_before AND c.secondary_key = v.secondary_before
+    RETURNING 1`,
+});

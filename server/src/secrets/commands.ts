@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { apiClient, withServerOptions, type ServerOptions } from '../cli/api-client.js';
+import { apiClient, ndjsonLines, withServerOptions, type ServerOptions } from '../cli/api-client.js';
 import type { RotationResult, SecretsStatus } from './service.js';
 
 type RotationLine = { progress: { table: string; rows: number } } | { rotation: RotationResult } | { error: string; message: string };
@@ -34,17 +34,10 @@ export function registerSecretsCommands(program: Command): void {
     .action(async (options: ServerOptions & { json?: boolean }) => {
       const response = await apiClient(options).request('POST', '/api/v1/secrets/rotate', undefined, 'application/x-ndjson');
       let result: RotationResult | undefined;
-      let buffer = '';
-      for await (const chunk of response.body!) {
-        buffer += Buffer.from(chunk).toString('utf8');
-        let newline: number;
-        while ((newline = buffer.indexOf('\n')) >= 0) {
-          const line = JSON.parse(buffer.slice(0, newline)) as RotationLine;
-          buffer = buffer.slice(newline + 1);
-          if ('progress' in line) process.stderr.write(`sealing again: ${line.progress.table}, ${line.progress.rows} rows\n`);
-          else if ('rotation' in line) result = line.rotation;
-          else throw new Error(`${line.message} (${line.error})`);
-        }
+      for await (const line of ndjsonLines<RotationLine>(response)) {
+        if ('progress' in line) process.stderr.write(`sealing again: ${line.progress.table}, ${line.progress.rows} rows\n`);
+        else if ('rotation' in line) result = line.rotation;
+        else throw new Error(`${line.message} (${line.error})`);
       }
       if (!result) throw new Error('the server ended the answer without a result');
       if (options.json) {

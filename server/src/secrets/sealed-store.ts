@@ -40,3 +40,36 @@ export function sealedPlace(table: string, column: string, rowId: string): strin
 export function keyIdSql(column: string): string {
   return `CASE WHEN ${column} LIKE 'gs1:%' THEN split_part(${column}, ':', 2) END`;
 }
+
+/**
+ * The SQL of a table with sealed columns, written by the capability that owns the table:
+ * - `summary`: rows of (keyId, count), keyId from `keyIdSql(column)` for every sealed column;
+ * - `page`: the id column and the sealed columns of the rows after `$1` (NULL: from the start),
+ *   ordered by id, at most `$2`;
+ * - `replace`: a compare-and-set UPDATE over unnest() of `$1` ids, then each column's values
+ *   before (`$2…`), then each column's values after, RETURNING one row per row changed.
+ */
+export interface SealedTableSql {
+  readonly table: string;
+  readonly id: string;
+  readonly columns: readonly string[];
+  readonly summary: string;
+  readonly page: string;
+  readonly replace: string;
+}
+
+export function sealedStore(sql: SealedTableSql): SealedStore {
+  return {
+    table: sql.table,
+    columns: sql.columns,
+    summary: (db) => db.query<{ keyId: string | null; count: number }>(sql.summary),
+    async page(db, after, limit) {
+      const rows = await db.query<Record<string, string | null>>(sql.page, [after ?? null, limit]);
+      return rows.map((row) => ({ id: row[sql.id]!, values: sql.columns.map((column) => row[column] ?? null) }));
+    },
+    async replace(db, changes) {
+      const side = (which: 'before' | 'after') => sql.columns.map((_, i) => changes.map((c) => c[which][i] ?? null));
+      return (await db.query(sql.replace, [changes.map((c) => c.id), ...side('before'), ...side('after')])).length;
+    },
+  };
+}
