@@ -12,14 +12,13 @@ import { memoryKeys, Secrets } from '../server/src/secrets/index.js';
 import { deviceCredentialsStore, openDeviceKey, readDeviceKeys } from '../server/src/provisioning/credentials.js';
 import { meterKeysStore } from '../server/src/meters/keys.js';
 import { provisionBatch } from '../server/src/provisioning/service.js';
-import { ArtefactStore } from '../server/src/provisioning/artefact-store.js';
 import { deviceResource, signSasToken } from '../server/src/provisioning/sas.js';
 import { DeviceDirectory } from '../server/src/ingest/device-directory.js';
 import { deviceAuthenticator } from '../server/src/provisioning/device-auth.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { benchCommunity } from './lib/community.js';
+import { benchCommunity, benchProvisioning } from './lib/community.js';
 import { machine, recordSection } from './lib/report.js';
 
 const arg = (name: string) => {
@@ -37,10 +36,8 @@ try {
   await migrate(db);
   const secrets = await Secrets.open(db, memoryKeys(), [deviceCredentialsStore, meterKeysStore]);
   const { communityId, manager } = await benchCommunity(db);
-  const batch = await provisionBatch({
-    db, store: new ArtefactStore(join(dir, 'artefacts')), endpoints: { publicUrl: `https://${hostName}`, mqttUrl: `mqtts://${hostName}`, hostName },
-    deviceChanged: () => undefined, secrets: secrets.box,
-  }, manager, communityId, { count: deviceCount, kind: 'meter-reader' });
+  const endpoints = { publicUrl: `https://${hostName}`, mqttUrl: `mqtts://${hostName}`, hostName };
+  const batch = await provisionBatch(benchProvisioning(db, join(dir, 'artefacts'), endpoints, secrets.box), manager, communityId, { count: deviceCount, kind: 'meter-reader' });
   const keys = await readDeviceKeys(db, secrets.box, batch.deviceIds);
   const expiresAt = new Date(Date.now() + 3_600_000);
   const tokens = batch.deviceIds.map((id) => [id, signSasToken({ resource: deviceResource(hostName, id), key: keys.get(id)!.primary, expiresAt })] as const);

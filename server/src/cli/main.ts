@@ -8,6 +8,9 @@ import { registerEdaCommand } from '../sharing/eda/inspect-command.js';
 import { registerMarketCommands } from '../market/commands.js';
 import { registerUftpCommands } from '../flex/commands.js';
 import { registerSecretsCommands } from '../secrets/index.js';
+import { registerVerifyCommand } from '../ledger/verify-command.js';
+import { registerForecastCommand } from '../forecast/commands.js';
+import { registerOptimiseCommand } from '../optimise/commands.js';
 
 const program = new Command('gridshare')
   .description('Gridshare: the open-source platform for local energy communities')
@@ -22,6 +25,9 @@ registerEdaCommand(program);
 registerMarketCommands(program);
 registerUftpCommands(program);
 registerSecretsCommands(program);
+registerVerifyCommand(program);
+registerForecastCommand(program);
+registerOptimiseCommand(program);
 
 try {
   await program.parseAsync(process.argv);

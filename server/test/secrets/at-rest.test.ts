@@ -13,7 +13,7 @@ import type { Db, StoreConfig } from '../../src/store/db.js';
 import { openDb } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { startPlatform } from '../../src/platform.js';
-import { environmentKeys, keyFile, memoryKeys, MissingMasterKeyError, Secrets, type KeyStore } from '../../src/secrets/index.js';
+import { environmentKeys, isSealed, keyFile, memoryKeys, MissingMasterKeyError, Secrets, type KeyStore } from '../../src/secrets/index.js';
 import { deviceCredentialsStore } from '../../src/provisioning/credentials.js';
 import { meterKeysStore } from '../../src/meters/keys.js';
 import { generateDeviceKey } from '../../src/provisioning/keys.js';
@@ -135,7 +135,13 @@ describe.each(storeKinds)('secrets at rest on %s', (kind) => {
   it('rotates the master key while devices keep sending: everything re-sealed, the old key retired from the key file', async () => {
     const before = tp.platform.secrets.box.activeKeyId;
     // Enough rows for several batches of the rotation.
-    expect((await tp.call('POST', `/api/v1/communities/${w.communityA}/device-batches`, { token: w.managerA.token, body: { count: 600 } })).status).toBe(201);
+    const batch = await tp.call('POST', `/api/v1/communities/${w.communityA}/device-batches`, { token: w.managerA.token, body: { count: 600 } });
+    expect(batch.status).toBe(201);
+    // Keys of a batch this size are made in a worker thread, which has no master key: sealed before they were stored.
+    const stored = await tp.platform.db.query<{ primary_key: string; secondary_key: string }>(
+      'SELECT primary_key, secondary_key FROM device_credentials WHERE device_id = ANY($1::text[])', [batch.body.deviceIds]);
+    expect(stored).toHaveLength(600);
+    expect(stored.filter((row) => !isSealed(row.primary_key) || !isSealed(row.secondary_key))).toEqual([]);
     const device = devices[0]!;
     const statuses: number[] = [];
     let rotating = true;
