@@ -122,6 +122,19 @@ const DAYS_OF: Record<Exclude<RetentionKind, 'billing-records' | 'ledger'>, (p: 
   'export-files': (p) => p.exportFilesDays,
 };
 
+// The daily job and the erasure planner ask for the same few zones over and over; a clock
+// builds an Intl formatter, which costs far more than the arithmetic around it.
+const clocks = new Map<string, LocalClock>();
+function clockOf(timeZone: string): LocalClock {
+  let clock = clocks.get(timeZone);
+  if (!clock) {
+    if (clocks.size >= 64) clocks.clear();
+    clock = createLocalClock(timeZone);
+    clocks.set(timeZone, clock);
+  }
+  return clock;
+}
+
 const localYear = (clock: LocalClock, utcMs: number): number => new Date(utcMs + clock.offsetMs(utcMs)).getUTCFullYear();
 const localNewYear = (clock: LocalClock, year: number): number => clock.toUtc(Date.UTC(year, 0, 1));
 
@@ -132,10 +145,12 @@ const localNewYear = (clock: LocalClock, year: number): number => clock.toUtc(Da
  * records go on 1 January local time once their years have passed. Refuses a policy below the
  * legal minimum.
  */
-export function retentionCutoffs(policy: RetentionPolicy, legal: LegalMinimum, nowMs: number, timeZone: string): Record<RetentionKind, number | null> {
+export type RetentionCutoffs = Readonly<Record<Exclude<RetentionKind, 'ledger'>, number> & { ledger: null }>;
+
+export function retentionCutoffs(policy: RetentionPolicy, legal: LegalMinimum, nowMs: number, timeZone: string): RetentionCutoffs {
   validateRetentionPolicy(policy, legal);
   requireInstant(nowMs, 'now');
-  const clock = createLocalClock(timeZone);
+  const clock = clockOf(timeZone);
   const days = Object.fromEntries(
     Object.entries(DAYS_OF).map(([kind, of]) => [kind, floorToQuarterHour(nowMs - of(policy) * DAY_MS)]),
   ) as Record<keyof typeof DAYS_OF, number>;
@@ -155,7 +170,7 @@ export function keptUntil(kind: RetentionKind, atMs: number, policy: RetentionPo
   requireInstant(atMs, 'at');
   if (kind === 'ledger') return null;
   if (kind === 'billing-records') {
-    const clock = createLocalClock(timeZone);
+    const clock = clockOf(timeZone);
     return localNewYear(clock, localYear(clock, atMs) + policy.billingRecordsYears + 1);
   }
   // at < floorToQuarterHour(now − d) exactly when now − d reaches the quarter hour after the one holding `at`.

@@ -10,8 +10,10 @@ import type { MaskingContext } from './rules.js';
  * kept and is not the time, an energy or a quality — are summed per hour. Rows that differ only
  * in dropped fields fall into one series and are summed too: dropping `member_id` and
  * generalising to hours gives the community's hourly totals. Each series must come in time
- * order, as exports are written (by time, or by metering point then time). An hour with a
- * quarter hour absent is marked `missing` where the export has a quality field.
+ * order, as exports are written (by time, or by metering point then time). An hour comes out
+ * when its series moves on to a later hour, the last hour of each series at the end: input by
+ * time gives output by time. Memory holds one hour per series. An hour with a quarter hour
+ * absent is marked `missing` where the export has a quality field.
  */
 
 /** One row of an export, every value as text (as in a CSV file). */
@@ -150,7 +152,7 @@ export type RecordValue = string | number | null;
  * Masks typed rows (e.g. `RegulatorIntervalRow`s): the fields of the first row decide the
  * columns; energy and number fields come back as numbers (null where empty).
  */
-export function* maskRecords(masking: CompiledMasking, records: Iterable<Readonly<Record<string, RecordValue | undefined>>>): Generator<Record<string, RecordValue>> {
+export function* maskRecords<R extends { readonly [K in keyof R]: RecordValue | undefined }>(masking: CompiledMasking, records: Iterable<R>): Generator<Record<string, RecordValue>> {
   let masker: Masker | undefined;
   const typeOf = new Map(masking.fields.map((f) => [f.name, f.type]));
   const typed = (row: MaskRow): Record<string, RecordValue> => Object.fromEntries(Object.entries(row).map(([name, text]) => {
@@ -159,7 +161,8 @@ export function* maskRecords(masking: CompiledMasking, records: Iterable<Readonl
   }));
   let columns: ReadonlySet<string> = new Set();
   let rowNumber = 0;
-  for (const record of records) {
+  for (const typedRecord of records) {
+    const record = typedRecord as Readonly<Record<string, RecordValue | undefined>>;
     rowNumber++;
     if (!masker) {
       columns = new Set(Object.keys(record).filter((k) => record[k] !== undefined));
