@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { stringify } from 'csv-stringify/sync';
-import { strToU8, Zip, ZipDeflate } from 'fflate';
+import { createDeflateRaw, crc32, type DeflateRaw } from 'node:zlib';
+import { Zip, type AsyncFlateStreamHandler, type ZipInputFile } from 'fflate';
 import { PayloadTooLargeError } from '../kernel/errors.js';
 import {
   checkExportRecord, csvCells, EXPORT_KIND_SPECS, EXPORT_KINDS, exportReadme,
@@ -63,6 +64,7 @@ class ArchiveWriter {
   private readonly out: WriteStream;
   private pending: Uint8Array[] = [];
   private failure: Error | undefined;
+  private readonly open: { destroy(): void }[] = [];
   bytes = 0;
 
   constructor(path: string) {
@@ -72,6 +74,10 @@ class ArchiveWriter {
       if (error) this.failure ??= error;
       else this.pending.push(chunk);
     });
+  }
+
+  fail(error: Error): void {
+    this.failure ??= error;
   }
 
   async flush(): Promise<void> {
@@ -93,38 +99,67 @@ class ArchiveWriter {
     if (this.failure) throw this.failure;
   }
 
+  /** Entries and spools still open are closed with the archive when it fails. */
+  track<T extends { destroy(): void }>(stream: T): T {
+    this.open.push(stream);
+    return stream;
+  }
+
   destroy(): void {
+    for (const stream of this.open) stream.destroy();
     this.zip.terminate();
     this.out.destroy();
   }
 }
 
-/** One archive entry, fed in chunks of text or bytes, deflated as it goes. */
-class Entry {
-  private readonly file: ZipDeflate;
-  private buffer = '';
+/**
+ * One archive entry, fed in chunks of text or bytes. fflate lays out the archive (headers, data
+ * descriptors, central directory); the deflating is Node's zlib, which runs on libuv's thread
+ * pool, off the event loop, and several times faster than deflate in JavaScript.
+ */
+class Entry implements ZipInputFile {
+  readonly compression = 8;
+  readonly flag = 0;
+  crc = 0;
   size = 0;
+  ondata: AsyncFlateStreamHandler = () => {};
+  private readonly deflate: DeflateRaw;
+  private buffer = '';
 
-  constructor(private readonly archive: ArchiveWriter, readonly name: string, level: ExportOptions['level']) {
-    this.file = new ZipDeflate(name, { level: level ?? 6 });
-    archive.zip.add(this.file);
+  constructor(private readonly archive: ArchiveWriter, readonly filename: string, level: ExportOptions['level'], readonly mtime: number) {
+    this.deflate = createDeflateRaw({ level: level ?? 6 });
+    // zlib's output buffers are never shared memory, which is all fflate's narrower type says.
+    this.deflate.on('data', (chunk: Buffer) => this.ondata(null, chunk as Uint8Array<ArrayBuffer>, false));
+    this.deflate.on('error', (error) => archive.fail(error));
+    archive.zip.add(this);
   }
 
   async write(text: string): Promise<void> {
     this.buffer += text;
-    if (this.buffer.length >= CHUNK_BYTES) await this.push(strToU8(this.take()));
+    if (this.buffer.length >= CHUNK_BYTES) await this.push(Buffer.from(this.take()));
   }
 
-  async push(bytes: Uint8Array, final = false): Promise<void> {
+  async push(bytes: Uint8Array): Promise<void> {
     this.size += bytes.length;
-    if (this.size > ZIP_LIMIT) throw new PayloadTooLargeError(`${this.name} would exceed 4 GiB: export a shorter period`);
-    this.file.push(bytes, final);
+    if (this.size > ZIP_LIMIT) throw new PayloadTooLargeError(`${this.filename} would exceed 4 GiB: export a shorter period`);
+    this.crc = crc32(bytes, this.crc);
+    if (!this.deflate.write(bytes)) await once(this.deflate, 'drain');
     await this.archive.flush();
   }
 
   async end(text = ''): Promise<void> {
     this.buffer += text;
-    await this.push(strToU8(this.take()), true);
+    if (this.buffer !== '') await this.push(Buffer.from(this.take()));
+    const ended = once(this.deflate, 'end');
+    this.deflate.end();
+    await ended;
+    // fflate writes the data descriptor (crc, sizes) on the final call.
+    this.ondata(null, new Uint8Array(0), true);
+    await this.archive.flush();
+  }
+
+  destroy(): void {
+    this.deflate.destroy();
   }
 
   private take(): string {
@@ -160,6 +195,10 @@ class CsvSpool {
     await entry.end();
     await rm(this.path, { force: true });
   }
+
+  destroy(): void {
+    this.out.destroy();
+  }
 }
 
 /** Writes the export to `destination`; resolves once the archive is complete and in place. */
@@ -167,9 +206,13 @@ export async function writeMemberExport(sources: ExportSources, destination: str
   const partRecords = options.partRecords ?? 1_000_000;
   const progressEvery = options.progressEvery ?? 10_000;
   if (!Number.isSafeInteger(partRecords) || partRecords < 1) throw new RangeError('partRecords is a positive whole number');
+  // ZIP timestamps run from 1980 to 2107 (fflate: 2099); the export's time is every file's.
+  const year = new Date(options.readme.generatedAt).getUTCFullYear();
+  if (!(year >= 1981 && year <= 2098)) throw new RangeError(`generatedAt must be an instant between 1981 and 2098, got ${options.readme.generatedAt}`);
   const partial = `${destination}.partial`;
   const spoolDir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'gridshare-export-'));
   const archive = new ArchiveWriter(partial);
+  const newEntry = (name: string) => archive.track(new Entry(archive, name, options.level, options.readme.generatedAt));
   const files: { name: string; kind: ExportKind | null; records: number }[] = [];
   const readmeFiles: ReadmeFile[] = [];
   let totalRecords = 0;
@@ -179,37 +222,32 @@ export async function writeMemberExport(sources: ExportSources, destination: str
       let kindRecords = 0;
       let part = 0;
       let partCount = 0;
-      let json: Entry | undefined;
-      let csv: CsvSpool | undefined;
+      let json = newEntry(`${kind}.json`);
+      let csv = archive.track(new CsvSpool(join(spoolDir, `${kind}.csv`), EXPORT_KIND_SPECS[kind].columns));
       let rows: string[][] = [];
-      const report = () => options.onProgress?.({ kind, kindRecords, totalRecords, bytesWritten: archive.bytes });
       const endPart = async () => {
-        await csv!.write(rows);
+        await csv.write(rows);
         rows = [];
-        await json!.end(partCount === 0 ? '[]\n' : '\n]\n');
-        const csvEntry = new Entry(archive, json!.name.replace(/\.json$/, '.csv'), options.level);
-        await csv!.copyInto(csvEntry);
-        files.push({ name: json!.name, kind, records: partCount }, { name: csvEntry.name, kind, records: partCount });
-        names.push(json!.name, csvEntry.name);
+        await json.end(partCount === 0 ? '[]\n' : '\n]\n');
+        const csvEntry = newEntry(json.filename.replace(/\.json$/, '.csv'));
+        await csv.copyInto(csvEntry);
+        files.push({ name: json.filename, kind, records: partCount }, { name: csvEntry.filename, kind, records: partCount });
+        names.push(json.filename, csvEntry.filename);
       };
-      const startPart = () => {
-        part++;
-        partCount = 0;
-        const base = part === 1 ? kind : `${kind}.part${part}`;
-        json = new Entry(archive, `${base}.json`, options.level);
-        csv = new CsvSpool(join(spoolDir, `${base}.csv`), EXPORT_KIND_SPECS[kind].columns);
-      };
-      startPart();
+      const report = () => options.onProgress?.({ kind, kindRecords, totalRecords, bytesWritten: archive.bytes });
       for await (const record of sources[kind]) {
         if (partCount === partRecords) {
           await endPart();
-          startPart();
+          part++;
+          partCount = 0;
+          json = newEntry(`${kind}.part${part + 1}.json`);
+          csv = archive.track(new CsvSpool(join(spoolDir, `${kind}.part${part + 1}.csv`), EXPORT_KIND_SPECS[kind].columns));
         }
         checkExportRecord(kind, record, kindRecords);
-        await json!.write(`${partCount === 0 ? '[\n' : ',\n'}${JSON.stringify(record)}`);
+        await json.write(`${partCount === 0 ? '[\n' : ',\n'}${JSON.stringify(record)}`);
         rows.push(csvCells(kind, record));
         if (rows.length >= 1000) {
-          await csv!.write(rows);
+          await csv.write(rows);
           rows = [];
         }
         partCount++;
@@ -221,8 +259,7 @@ export async function writeMemberExport(sources: ExportSources, destination: str
       readmeFiles.push({ kind, names, records: kindRecords });
       report();
     }
-    const readme = new Entry(archive, 'README.md', options.level);
-    await readme.end(exportReadme({ ...options.readme, files: readmeFiles }));
+    await newEntry('README.md').end(exportReadme({ ...options.readme, files: readmeFiles }));
     files.push({ name: 'README.md', kind: null, records: 0 });
     await archive.close();
     await rename(partial, destination);
