@@ -8,6 +8,7 @@ import { registerEdaCommand } from '../sharing/eda/inspect-command.js';
 import { registerMarketCommands } from '../market/commands.js';
 import { registerUftpCommands } from '../flex/commands.js';
 import { registerVerifyCommand } from '../ledger/verify-command.js';
+import { registerMaskCommand } from '../privacy/mask-command.js';
 
 const program = new Command('gridshare')
   .description('Gridshare: the open-source platform for local energy communities')
@@ -22,6 +23,7 @@ registerEdaCommand(program);
 registerMarketCommands(program);
 registerUftpCommands(program);
 registerVerifyCommand(program);
+registerMaskCommand(program);
 
 try {
   await program.parseAsync(process.argv);

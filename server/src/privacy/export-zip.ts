@@ -174,8 +174,11 @@ class CsvSpool {
   private readonly out: WriteStream;
   private buffer = '';
 
+  private failure: Error | undefined;
+
   constructor(readonly path: string, header: readonly string[]) {
     this.out = createWriteStream(path);
+    this.out.on('error', (error) => { this.failure ??= error; });
     this.buffer = stringify([header]);
   }
 
@@ -184,6 +187,7 @@ class CsvSpool {
     if (this.buffer.length >= CHUNK_BYTES) {
       const text = this.buffer;
       this.buffer = '';
+      if (this.failure) throw this.failure;
       if (!this.out.write(text)) await once(this.out, 'drain');
     }
   }
@@ -191,6 +195,7 @@ class CsvSpool {
   async copyInto(entry: Entry): Promise<void> {
     this.out.end(this.buffer);
     await once(this.out, 'finish');
+    if (this.failure) throw this.failure;
     for await (const chunk of createReadStream(this.path, { highWaterMark: CHUNK_BYTES })) await entry.push(chunk as Buffer);
     await entry.end();
     await rm(this.path, { force: true });

@@ -54,8 +54,12 @@ describe('rule sets', () => {
   });
 
   it('refuses a second time rule and figures that cannot be summed into hours', () => {
-    expect(() => compileRuleSet(ruleSet({ interval_start: 'hourly' }, 'regulator-intervals'), {})).toThrow(/participation_factor \(a number field\) cannot be generalised to hourly: drop it/);
-    expect(compileRuleSet(ruleSet({ interval_start: 'hourly', participation_factor: 'drop' }, 'regulator-intervals'), {}).timeGrain).toEqual({ field: 'interval_start', stepMs: HOUR_MS });
+    // participation_factor is optional: refused once a file has it.
+    const hourly = compileRuleSet(ruleSet({ interval_start: 'hourly' }, 'regulator-intervals'), {});
+    expect(hourly.timeGrain).toEqual({ field: 'interval_start', stepMs: HOUR_MS });
+    const withFactor = [{ metering_point: 'AT1', member_name: 'A', address: 'x', interval_start: '2026-03-01T00:00:00Z', consumption_wh: 1, from_community_wh: 0, production_wh: 0, to_community_wh: 0, quality: 'measured', participation_factor: 0.5 }];
+    expect(() => [...maskRecords(hourly, withFactor)]).toThrow(/participation_factor \(a number field\) cannot be generalised to the time rule of interval_start: drop it/);
+    expect([...maskRecords(compileRuleSet(ruleSet({ interval_start: 'hourly', participation_factor: 'drop' }, 'regulator-intervals'), {}), withFactor)]).toHaveLength(1);
   });
 
   it('refuses malformed rule-set JSON', () => {

@@ -1,7 +1,7 @@
 import { worst, type Quality } from '../../../kernel/energy.js';
 import { BadRequestError } from '../../../kernel/errors.js';
 import { formatUtcInstant, parseUtcInstant, QUARTER_HOUR_MS } from '../../../kernel/time.js';
-import type { CompiledField, CompiledMasking } from './rule-set.js';
+import { timeGrainProblem, type CompiledField, type CompiledMasking } from './rule-set.js';
 import type { MaskingContext } from './rules.js';
 
 /**
@@ -26,6 +26,8 @@ export interface Masker {
   push(row: MaskRow, rowNumber: number): MaskRow[];
   /** The rows still held (the last hour of each series). */
   end(): MaskRow[];
+  /** Hours summed from fewer quarter hours than they have (so far). */
+  readonly incompleteHours: number;
 }
 
 interface HourAccumulator {
@@ -56,6 +58,8 @@ export function createMasker(masking: CompiledMasking, present: readonly string[
   if (missing.length > 0) throw new BadRequestError(`the ${masking.schema.name} export lacks column ${missing.join(', ')}`, 'header');
 
   const fields = present.map((name) => byName.get(name)!);
+  const grainProblem = timeGrainProblem(fields, masking.timeGrain);
+  if (grainProblem) throw new BadRequestError(grainProblem, 'header');
   const output = fields.filter((f) => f.rule.effect.kind !== 'drop');
   const context = masking.context as Required<MaskingContext>;
   const maskValue = (field: CompiledField, value: string): string =>
@@ -68,6 +72,7 @@ export function createMasker(masking: CompiledMasking, present: readonly string[
       header,
       push: (row) => [Object.fromEntries(output.map((f) => [f.name, maskValue(f, row[f.name] ?? '')]))],
       end: () => [],
+      incompleteHours: 0,
     };
   }
 
@@ -77,8 +82,10 @@ export function createMasker(masking: CompiledMasking, present: readonly string[
   const quarters = grain.stepMs / QUARTER_HOUR_MS;
   const open = new Map<string, HourAccumulator>();
 
+  let incompleteHours = 0;
   const finish = (acc: HourAccumulator): MaskRow => {
     const complete = acc.seen === 2 ** quarters - 1;
+    if (!complete) incompleteHours++;
     const values: Record<string, string> = { ...acc.row, [grain.field]: formatUtcInstant(acc.startMs) };
     energy.forEach((f, i) => { values[f.name] = acc.sums[i] === null ? '' : acc.sums[i]!.toString(); });
     for (const f of qualities) values[f.name] = complete ? acc.quality : 'missing';
@@ -87,6 +94,9 @@ export function createMasker(masking: CompiledMasking, present: readonly string[
 
   return {
     header,
+    get incompleteHours() {
+      return incompleteHours;
+    },
     push(row, rowNumber) {
       const stamp = row[grain.field] ?? '';
       const ms = parseUtcInstant(stamp);

@@ -85,13 +85,19 @@ export function compileRuleSet(ruleSet: MaskingRuleSet, context: MaskingContext)
     }
     fields.push({ ...field, rule });
   }
-  if (timeGrain) {
-    for (const field of fields) {
-      if ((field.type === 'number' || field.type === 'instant') && field.name !== timeGrain.field && field.rule.effect.kind !== 'drop') {
-        problems.push(`${field.name} (a ${field.type} field) cannot be generalised to ${ruleSet.fields[timeGrain.field]}: drop it`);
-      }
-    }
-  }
+  // Optional fields are checked when a file shows them (createMasker).
+  const grainProblem = timeGrainProblem(fields.filter((f) => !f.optional), timeGrain);
+  if (grainProblem) problems.push(grainProblem);
   if (problems.length > 0) throw new BadRequestError(`masking rule set "${ruleSet.name}" refused: ${problems.join('; ')}`, 'ruleSet');
   return { ruleSet, schema, fields, timeGrain, context };
+}
+
+/**
+ * Figures that cannot be summed into the coarser grain (a share, a second instant) must be
+ * dropped when a time rule applies; undefined when none is kept.
+ */
+export function timeGrainProblem(fields: readonly CompiledField[], timeGrain: CompiledMasking['timeGrain']): string | undefined {
+  if (!timeGrain) return undefined;
+  const blocking = fields.filter((f) => (f.type === 'number' || f.type === 'instant') && f.name !== timeGrain.field && f.rule.effect.kind !== 'drop');
+  return blocking.length === 0 ? undefined : `${blocking.map((f) => `${f.name} (a ${f.type} field)`).join(', ')} cannot be generalised to the time rule of ${timeGrain.field}: drop it`;
 }
