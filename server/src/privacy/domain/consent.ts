@@ -3,7 +3,7 @@ import type { Resolution } from '../../kernel/calendar.js';
 import { BadRequestError, ForbiddenError, NotFoundError, type DomainError } from '../../kernel/errors.js';
 import { DAY_MS, formatUtcInstant } from '../../kernel/time.js';
 import { sha256Hex } from './crypto.js';
-import { isAtLeastAsCoarse, requireId, requireInstant, validateScope, type ConsentQuantity, type DataScope } from './scope.js';
+import { isAtLeastAsCoarse, requireId, requireInstant, validateOwnScope, type ConsentQuantity, type DataScope, type OwnScopeContext } from './scope.js';
 
 /**
  * Consent grants: a member lets a recipient read a scope of their energy data, for a stated
@@ -73,12 +73,7 @@ export interface GrantDraft {
   readonly validUntil: number;
 }
 
-export interface GrantContext {
-  readonly id: string;
-  readonly communityId: string;
-  readonly now: number;
-  /** The grantor's own metering points: a member grants only what is theirs. */
-  readonly ownMeteringPoints: ReadonlySet<string>;
+export interface GrantContext extends OwnScopeContext {
   readonly origin?: GrantOrigin;
 }
 
@@ -105,17 +100,11 @@ export function validateRecipient(recipient: Recipient, field = 'recipient'): Re
 
 /** A new grant, checked; throws BadRequestError naming the field at fault. */
 export function createGrant(draft: GrantDraft, context: GrantContext): Grant {
-  requireId(context.id, 'id');
-  requireId(context.communityId, 'communityId');
-  requireInstant(context.now, 'now');
-  requireId(draft.grantor, 'grantor');
+  const scope = validateOwnScope(draft.grantor, draft.scope, context);
   const recipient = validateRecipient(draft.recipient);
   if (sameRecipient(recipient, { kind: 'member', id: draft.grantor })) {
     throw new BadRequestError('a member always sees their own data: grant it to someone else', 'recipient');
   }
-  const scope = validateScope(draft.scope);
-  const foreign = scope.meteringPoints.filter((p) => !context.ownMeteringPoints.has(p));
-  if (foreign.length > 0) throw new BadRequestError(`not your metering point: ${foreign.join(', ')}`, 'scope/meteringPoints');
   requireInstant(draft.validUntil, 'validUntil');
   if (draft.validUntil <= context.now) throw new BadRequestError('a grant is valid until a moment in the future', 'validUntil');
   if (draft.validUntil - context.now > MAX_GRANT_VALIDITY_MS) {

@@ -2,7 +2,7 @@ import { BadRequestError, ConflictError } from '../../kernel/errors.js';
 import { MoneyError, minorDigits, parseFixed } from '../../kernel/money.js';
 import { DAY_MS } from '../../kernel/time.js';
 import { createGrant, MAX_GRANT_VALIDITY_MS, validatePurpose, type Grant, type Payment, type Recipient, type StatedPurpose } from './consent.js';
-import { requireId, requireInstant, validateScope, type DataScope } from './scope.js';
+import { requireInstant, validateOwnScope, type DataScope, type OwnScopeContext } from './scope.js';
 
 /**
  * Data offers (the eCommunity idea of members selling their own energy data): a member
@@ -49,23 +49,13 @@ export interface OfferDraft {
   readonly openUntil: number;
 }
 
-export interface OfferContext {
-  readonly id: string;
-  readonly communityId: string;
-  readonly now: number;
-  readonly ownMeteringPoints: ReadonlySet<string>;
+export interface OfferContext extends OwnScopeContext {
   /** True once the market's wallets can take payments; until then only free offers. */
   readonly paymentsAvailable: boolean;
 }
 
 export function createOffer(draft: OfferDraft, context: OfferContext): DataOffer {
-  requireId(context.id, 'id');
-  requireId(context.communityId, 'communityId');
-  requireInstant(context.now, 'now');
-  requireId(draft.grantor, 'grantor');
-  const scope = validateScope(draft.scope);
-  const foreign = scope.meteringPoints.filter((p) => !context.ownMeteringPoints.has(p));
-  if (foreign.length > 0) throw new BadRequestError(`not your metering point: ${foreign.join(', ')}`, 'scope/meteringPoints');
+  const scope = validateOwnScope(draft.grantor, draft.scope, context);
   const description = draft.description.trim();
   if (description === '' || description.length > 1000) throw new BadRequestError('describe the offer in 1 to 1000 characters', 'description');
   if (draft.audience !== 'members' && draft.audience !== 'anyone') throw new BadRequestError('audience is "members" or "anyone"', 'audience');

@@ -91,6 +91,27 @@ export function validateScope(scope: DataScope, field = 'scope'): DataScope {
   };
 }
 
+/** What a member shares or offers: a member's own metering points only. */
+export interface OwnScopeContext {
+  readonly id: string;
+  readonly communityId: string;
+  readonly now: number;
+  /** The grantor's metering points at `now`. */
+  readonly ownMeteringPoints: ReadonlySet<string>;
+}
+
+/** Checks the context and the grantor of a grant or an offer, and returns its scope, canonical and the grantor's own. */
+export function validateOwnScope(grantor: string, scope: DataScope, context: OwnScopeContext): DataScope {
+  requireId(context.id, 'id');
+  requireId(context.communityId, 'communityId');
+  requireInstant(context.now, 'now');
+  requireId(grantor, 'grantor');
+  const canonical = validateScope(scope);
+  const foreign = canonical.meteringPoints.filter((p) => !context.ownMeteringPoints.has(p));
+  if (foreign.length > 0) throw new BadRequestError(`not your metering point: ${foreign.join(', ')}`, 'scope/meteringPoints');
+  return canonical;
+}
+
 /** Whether everything `inner` allows is allowed by `outer` too. */
 export function scopeCovers(outer: DataScope, inner: DataScope): boolean {
   const outerEnd = outer.period.toMs ?? Number.POSITIVE_INFINITY;
