@@ -76,8 +76,10 @@ describe('planErasure', () => {
     expect(plan.finalDeletionAt).toBeNull();
   });
 
-  it('refuses a newest record from the future and a policy below the legal minimum', () => {
-    expect(() => planErasure(request({ newest: { statements: NOW + DAY } }))).toThrow(/future/);
+  it('refuses a newest record missing, malformed or from the future, and a policy below the legal minimum', () => {
+    expect(() => planErasure(request({ newest: { ...request().newest, statements: NOW + DAY } }))).toThrow(/future/);
+    expect(() => planErasure(request({ newest: { ...request().newest, market: Number.NaN } }))).toThrow(expect.objectContaining({ field: 'newest/market' }));
+    expect(() => planErasure(request({ newest: { statements: NOW - DAY } }))).toThrow(/the member has intervals: the planner needs the newest record's instant/);
     expect(() => planErasure(request({ policy: { ...POLICY, billingRecordsYears: 5 } }))).toThrow(/legal minimum/);
   });
 });

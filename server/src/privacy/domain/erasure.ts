@@ -31,8 +31,8 @@ export type ErasureAction =
   | { readonly action: 'revoke' }
   /** Devices stay with the community, no longer assigned to the member's metering points. */
   | { readonly action: 'release' }
-  /** Kept, linked only to the pseudonym, until the retention of `retention` has passed for the newest record (null: no record). */
-  | { readonly action: 'keep-pseudonymised'; readonly retention: RetentionKind; readonly until: number | null };
+  /** Kept, linked only to the pseudonym, until the retention of `retention` has passed for the newest record. */
+  | { readonly action: 'keep-pseudonymised'; readonly retention: RetentionKind; readonly until: number };
 
 export type ErasureStep = { readonly kind: PersonalDataKind } & ErasureAction;
 
@@ -74,7 +74,7 @@ const FIXED: Record<Exclude<PersonalDataKind, KeptKind>, ErasureAction> = {
 export interface ErasureRequest {
   /** The kinds the member has data of (each capability counts its own). */
   readonly holdings: ReadonlySet<PersonalDataKind>;
-  /** The newest record's instant per kept kind (statements: issue date; intervals: quarter hour; …). */
+  /** The newest record's instant for each kept kind the member has (statements: issue date; intervals: quarter hour; …). */
   readonly newest: Readonly<Partial<Record<PersonalDataKind, number>>>;
   readonly policy: RetentionPolicy;
   readonly legal: LegalMinimum;
@@ -102,15 +102,18 @@ export function planErasure(request: ErasureRequest): ErasurePlan {
     }
     const retention = KEPT_FOR[kind as KeptKind];
     const newest = request.newest[kind];
-    if (newest !== undefined && newest > request.now) throw new BadRequestError(`the newest ${kind} record lies in the future`, `newest/${kind}`);
-    const until = newest === undefined ? null : keptUntil(retention, newest, request.policy, request.timeZone);
+    if (newest === undefined) throw new BadRequestError(`the member has ${kind}: the planner needs the newest record's instant`, `newest/${kind}`);
+    requireInstant(newest, `newest/${kind}`);
+    if (newest > request.now) throw new BadRequestError(`the newest ${kind} record lies in the future`, `newest/${kind}`);
+    // keptUntil is null only for the ledger, which holds no personal data and is never a kept kind.
+    const until = keptUntil(retention, newest, request.policy, request.timeZone)!;
     // Records whose time has passed already are simply deleted.
-    if (until !== null && until <= request.now) {
+    if (until <= request.now) {
       steps.push({ kind, action: 'delete' });
       continue;
     }
     steps.push({ kind, action: 'keep-pseudonymised', retention, until });
-    if (until !== null && (finalDeletionAt === null || until > finalDeletionAt)) finalDeletionAt = until;
+    if (finalDeletionAt === null || until > finalDeletionAt) finalDeletionAt = until;
   }
   return { steps, finalDeletionAt };
 }
