@@ -13,6 +13,7 @@ import { registerForecastCommand } from '../forecast/commands.js';
 import { registerOptimiseCommand } from '../optimise/commands.js';
 import { registerSepaCommands } from '../billing/sepa/commands.js';
 import { registerMemberImportCommands } from '../member-import/commands.js';
+import { registerMaskCommand } from '../privacy/mask-command.js';
 
 const program = new Command('gridshare')
   .description('Gridshare: the open-source platform for local energy communities')
@@ -32,6 +33,7 @@ registerForecastCommand(program);
 registerOptimiseCommand(program);
 registerSepaCommands(program);
 registerMemberImportCommands(program);
+registerMaskCommand(program);
 
 try {
   await program.parseAsync(process.argv);
