@@ -1,0 +1,2 @@
+// Importing a kind registers it.
+import './modbus-sunspec.js';
