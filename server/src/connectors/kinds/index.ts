@@ -1,2 +1,3 @@
 // Importing a kind registers it.
 import './modbus-sunspec.js';
+import './modbus-registers.js';
