@@ -97,7 +97,7 @@ export async function runConnector(kindName: string, config: unknown, state: unk
     problems: allProblems,
     more: result.value.more ?? false,
     details: result.value.details ?? {},
-    error: readings.length === 0 && allProblems.length > 0 ? { code: 'source', message: allProblems[0]!.message } : undefined,
+    error: readings.length === 0 && allProblems.length > 0 ? { code: 'source', message: describeProblem(allProblems[0]!) } : undefined,
     ...timing(),
   };
 }
@@ -120,9 +120,37 @@ export async function testConnector(kindName: string, config: unknown, options: 
     readings: readings.slice(0, limit),
     problems: allProblems,
     details: result.value.details,
-    error: readings.length === 0 ? { code: 'source', message: allProblems[0]?.message ?? 'the source gave no readings' } : undefined,
+    error: readings.length === 0 ? { code: 'source', message: allProblems[0] ? describeProblem(allProblems[0]) : 'the source gave no readings' } : undefined,
     ...timing(),
   };
+}
+
+export interface FinishReport extends Timing {
+  readonly kind: string;
+  readonly ok: boolean;
+  readonly state: unknown;
+  readonly problems: Problem[];
+  readonly error?: ConnectorFailure | undefined;
+}
+
+/**
+ * After the readings of a run are stored and its state saved: the work the run left for then
+ * (csv-files renames or moves the files it read). Kinds without such work return the state.
+ */
+export async function finishConnector(kindName: string, config: unknown, state: unknown, options: RunOptions = {}): Promise<FinishReport> {
+  const now = options.now ?? Date.now;
+  const startedMs = now();
+  const timing = (): Timing => ({ startedAt: formatUtcInstant(startedMs), durationMs: now() - startedMs });
+  const checked = checkConfig(kindName, config);
+  if ('error' in checked) return { kind: kindName, ok: false, state, problems: [], error: checked.error, ...timing() };
+  const { kind } = checked;
+  const stateChecked = validateAgainst(kind.stateSchema, state ?? kind.initialState);
+  if ('problems' in stateChecked) return { kind: kindName, ok: false, state, problems: [], error: { code: 'config', message: `state: ${stateChecked.problems.join('; ')}` }, ...timing() };
+  if (!kind.finish) return { kind: kindName, ok: true, state: stateChecked.value, problems: [], ...timing() };
+  const finish = kind.finish.bind(kind);
+  const result = await guarded(kind, options, now, (context) => finish(checked.config, stateChecked.value, context));
+  if ('error' in result) return { kind: kindName, ok: false, state, problems: [], error: result.error, ...timing() };
+  return { kind: kindName, ok: result.value.problems.length === 0, state: result.value.state, problems: result.value.problems, ...timing() };
 }
 
 /** Writes a setpoint through a kind that can (modbus-sunspec). */
@@ -195,6 +223,8 @@ function checkReadings(readings: readonly TargetReading[], nowMs: number): { rea
   }
   return { readings: good, problems };
 }
+
+const describeProblem = (problem: Problem): string => `${problem.where}: ${problem.message}`;
 
 function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;

@@ -5,11 +5,11 @@
  */
 import './kinds/index.js';
 
-export { runConnector, testConnector, controlConnector, checkConfig, DEFAULT_TEST_LIMIT } from './harness.js';
-export type { RunOptions, RunReport, TestReport, ControlReport, ConnectorFailure } from './harness.js';
+export { runConnector, testConnector, finishConnector, controlConnector, checkConfig, DEFAULT_TEST_LIMIT } from './harness.js';
+export type { RunOptions, RunReport, TestReport, FinishReport, ControlReport, ConnectorFailure } from './harness.js';
 export { getKind, kindNames } from './registry.js';
 export type { RegisteredKind } from './registry.js';
 export { ConnectorError } from './kind.js';
-export type { ConnectorErrorCode, ConnectorKind, RunContext, RunOutput, TestOutput, ControlOutput } from './kind.js';
+export type { ConnectorErrorCode, ConnectorKind, RunContext, RunOutput, TestOutput, FinishOutput, ControlOutput } from './kind.js';
 export { secretPaths, withoutSecrets } from './schema.js';
 export type { TargetReading, Problem } from './domain/readings.js';

@@ -55,6 +55,11 @@ export interface TestOutput {
   readonly details: Readonly<Record<string, string>>;
 }
 
+export interface FinishOutput<S> {
+  readonly state: S;
+  readonly problems: Problem[];
+}
+
 export interface ControlOutput<S> {
   readonly state: S;
   /** What was written, e.g. `123/WMaxLimPct = 500`. */
@@ -75,6 +80,11 @@ export interface ConnectorKind<TConfig extends TSchema, TState extends TSchema, 
   /** Dry run: connect, read once, map; store nothing, move nothing, keep no state. */
   test(config: Static<TConfig>, context: RunContext, limit: number): Promise<TestOutput>;
   run(config: Static<TConfig>, state: Static<TState>, context: RunContext): Promise<RunOutput<Static<TState>>>;
+  /**
+   * Work a run leaves until its readings are stored (renaming the files it read): the caller
+   * stores the readings, saves the state, then calls this; the next run does it otherwise.
+   */
+  finish?(config: Static<TConfig>, state: Static<TState>, context: RunContext): Promise<FinishOutput<Static<TState>>>;
   /** Kinds that can write setpoints. */
   readonly commandSchema?: TCommand | undefined;
   control?(config: Static<TConfig>, state: Static<TState>, command: Static<TCommand>, context: RunContext): Promise<ControlOutput<Static<TState>>>;

@@ -1,5 +1,5 @@
 import type { TSchema } from 'typebox';
-import type { ConnectorKind, ControlOutput, RunContext, RunOutput, TestOutput } from './kind.js';
+import type { ConnectorKind, ControlOutput, FinishOutput, RunContext, RunOutput, TestOutput } from './kind.js';
 
 /**
  * Connector kinds by name. Each kind module registers itself when imported (the way evcc
@@ -16,6 +16,7 @@ export interface RegisteredKind {
   configProblems(config: unknown): string[];
   test(config: unknown, context: RunContext, limit: number): Promise<TestOutput>;
   run(config: unknown, state: unknown, context: RunContext): Promise<RunOutput<unknown>>;
+  finish?(config: unknown, state: unknown, context: RunContext): Promise<FinishOutput<unknown>>;
   control?(config: unknown, state: unknown, command: unknown, context: RunContext): Promise<ControlOutput<unknown>>;
 }
 

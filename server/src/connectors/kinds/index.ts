@@ -1,3 +1,4 @@
 // Importing a kind registers it.
 import './modbus-sunspec.js';
 import './modbus-registers.js';
+import './csv-files.js';

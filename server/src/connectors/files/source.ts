@@ -1,0 +1,30 @@
+import type { ListedFile } from '../domain/files.js';
+
+/**
+ * A folder of files somewhere: on this server's disk, an FTP server or an SFTP server. Names
+ * are plain file names in the folder; `moveTo` is a folder relative to it (or absolute).
+ */
+export interface FileSource {
+  /** `sftp://host:22/export`: for messages. */
+  readonly location: string;
+  /** Facts worth showing (an SFTP server's host key, so the manager can pin it). */
+  readonly details: Readonly<Record<string, string>>;
+  list(): Promise<ListedFile[]>;
+  /** The file's bytes; a ConnectorError when it is larger than `maxBytes`. */
+  read(name: string, maxBytes: number): Promise<Buffer>;
+  rename(name: string, newName: string): Promise<void>;
+  move(name: string, folder: string): Promise<void>;
+  write(name: string, content: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A listed name that could step out of the folder is never used. */
+export function isPlainName(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && !/[/\\\0]/.test(name);
+}
+
+/** Joins remote (POSIX) paths. */
+export function joinRemote(folder: string, name: string): string {
+  if (name.startsWith('/')) return name;
+  return `${folder.replace(/\/+$/, '')}/${name}`;
+}
