@@ -1,4 +1,5 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
 import { Type, type TSchema } from 'typebox';
 import { QUANTITY_UNITS } from '../readings/quantities.js';
 
@@ -33,6 +34,7 @@ export const ValueMappingSchema = (fieldDescription: string) => Type.Object({
 }, { additionalProperties: false });
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: false, removeAdditional: false, strict: false });
+addFormats.default(ajv);
 const compiled = new WeakMap<TSchema, ValidateFunction>();
 
 function validator(schema: TSchema): ValidateFunction {

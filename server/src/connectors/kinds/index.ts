@@ -2,3 +2,4 @@
 import './modbus-sunspec.js';
 import './modbus-registers.js';
 import './csv-files.js';
+import './http-json.js';
