@@ -24,7 +24,7 @@ export function normaliseUserQuery(query: string): { query: string } | { problem
 
 const placeholder = (dialect: SqlDialect): string => (dialect === 'postgres' ? '$1' : '?');
 
-/** The batch query: rows after the watermark (all rows with one when `hasWatermark` is false), in watermark order. */
+/** The batch query: rows after the watermark (all rows when `hasWatermark` is false), in watermark order, at most `limit`. */
 export function batchQuery(dialect: SqlDialect, query: string, watermarkColumn: string, hasWatermark: boolean, limit: number): string {
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError('limit must be a positive integer');
   const column = `gridshare_source.${quoteIdentifier(dialect, watermarkColumn)}`;
@@ -52,16 +52,19 @@ export function watermarkText(value: unknown): string | undefined {
 }
 
 export type BatchCut<R> =
-  | { readonly kind: 'rows'; readonly rows: readonly R[]; readonly watermark: string | undefined }
+  | { readonly kind: 'rows'; readonly rows: readonly R[]; readonly watermark: string | undefined; readonly more: boolean }
   | { readonly kind: 'tie'; readonly value: string };
 
-/** Which rows of a batch to take and the new watermark (see the module comment). */
+/**
+ * Which rows of a batch to take and the new watermark (see the module comment). The batch
+ * query asks for `limit + 1` rows: the extra row says whether the last value's group goes on.
+ */
 export function cutBatch<R>(rows: readonly R[], limit: number, watermarkOf: (row: R) => string | undefined): BatchCut<R> {
-  if (rows.length === 0) return { kind: 'rows', rows, watermark: undefined };
-  const last = watermarkOf(rows[rows.length - 1]!);
-  if (rows.length < limit) return { kind: 'rows', rows, watermark: last };
-  let end = rows.length;
+  if (rows.length <= limit) return { kind: 'rows', rows, watermark: rows.length === 0 ? undefined : watermarkOf(rows[rows.length - 1]!), more: false };
+  const last = watermarkOf(rows[limit - 1]!);
+  if (watermarkOf(rows[limit]!) !== last) return { kind: 'rows', rows: rows.slice(0, limit), watermark: last, more: true };
+  let end = limit - 1;
   while (end > 0 && watermarkOf(rows[end - 1]!) === last) end--;
   if (end === 0) return { kind: 'tie', value: last! };
-  return { kind: 'rows', rows: rows.slice(0, end), watermark: watermarkOf(rows[end - 1]!) };
+  return { kind: 'rows', rows: rows.slice(0, end), watermark: watermarkOf(rows[end - 1]!), more: true };
 }

@@ -3,3 +3,4 @@ import './modbus-sunspec.js';
 import './modbus-registers.js';
 import './csv-files.js';
 import './http-json.js';
+import './sql.js';
