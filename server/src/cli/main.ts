@@ -6,6 +6,7 @@ import { registerAllocateCommand } from '../sharing/allocate-command.js';
 import { registerDecodeCommand } from '../meters/decode-command.js';
 import { registerEdaCommand } from '../sharing/eda/inspect-command.js';
 import { registerMarketCommands } from '../market/commands.js';
+import { registerConnectorCommands } from '../connectors/commands.js';
 
 const program = new Command('gridshare')
   .description('Gridshare: the open-source platform for local energy communities')
@@ -18,6 +19,7 @@ registerAllocateCommand(program);
 registerDecodeCommand(program);
 registerEdaCommand(program);
 registerMarketCommands(program);
+registerConnectorCommands(program);
 
 try {
   await program.parseAsync(process.argv);

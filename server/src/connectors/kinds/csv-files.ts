@@ -235,10 +235,11 @@ const kind: ConnectorKind<typeof Config, typeof State> = {
   async test(config, context, limit) {
     return withSource(config, context, async (source) => {
       const listing = await source.list();
-      const [first] = selectFiles(listing, { pattern: config.pattern, processed: new Set(), maxFiles: 1, ownSuffixes: ownSuffixes(config) });
+      const matching = selectFiles(listing, { pattern: config.pattern, processed: new Set(), maxFiles: Number.POSITIVE_INFINITY, ownSuffixes: ownSuffixes(config) });
+      const first = matching[0];
       if (!first) throw new ConnectorError('source', `no file matching "${config.pattern}" in ${source.location} (${listing.length} other files)`);
       const parsed = await parseCsvFile(first.name, await source.read(first.name, config.maxFileBytes), config, context.signal, limit);
-      return { readings: parsed.readings, problems: parsed.problems.slice(0, limit), details: { ...source.details, file: first.name, files: String(listing.length) } };
+      return { readings: parsed.readings, problems: parsed.problems.slice(0, limit), details: { ...source.details, file: first.name, matching: String(matching.length) } };
     });
   },
   async run(config, state, context) {
