@@ -89,3 +89,21 @@ export interface ConnectorKind<TConfig extends TSchema, TState extends TSchema, 
   readonly commandSchema?: TCommand | undefined;
   control?(config: Static<TConfig>, state: Static<TState>, command: Static<TCommand>, context: RunContext): Promise<ControlOutput<Static<TState>>>;
 }
+
+/**
+ * A failure to reach a server, as every kind words it, or undefined for other errors. `at`
+ * names the server (`127.0.0.1:502`, `MySQL at db:3306`).
+ */
+export function networkFailure(error: unknown, at: string): ConnectorError | undefined {
+  const e = error as (NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException }) | undefined;
+  const code = e?.code ?? e?.cause?.code;
+  switch (code) {
+    case 'ECONNREFUSED': return new ConnectorError('unreachable', `${at} refused the connection: nothing listens there`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN': return new ConnectorError('unreachable', `${at}: unknown host`);
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH': return new ConnectorError('unreachable', `${at} cannot be reached from this server (no route)`);
+    case 'ETIMEDOUT': return new ConnectorError('timeout', `${at} did not answer in time`);
+    default: return undefined;
+  }
+}

@@ -165,6 +165,8 @@ describe('csv-files from FTP and SFTP servers', () => {
     expect((await readdir(folder)).sort()).toEqual(['a.csv.read', 'b.csv.errors.txt', 'b.csv.failed']);
     const refused = await testConnector('csv-files', { ...config, source: { ...config.source, password: 'wrong' } }, { now });
     expect(refused.error).toMatchObject({ code: 'auth', message: expect.stringMatching(/refused the login/) });
+    const closed = await testConnector('csv-files', { ...config, source: { ...config.source, port: 1 } }, { now });
+    expect(closed.error).toMatchObject({ code: 'unreachable', message: expect.stringMatching(/^cannot log in to ftp:\/\/127.0.0.1:1\/ refused the connection/) });
   });
 
   it('reads from an SFTP server, reports its host key, and refuses a server whose key is not the pinned one', async () => {

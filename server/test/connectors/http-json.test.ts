@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runConnector, testConnector } from '../../src/connectors/index.js';
+import { freePort } from '../support/process.js';
 
 /**
  * A vendor cloud on a loopback port: OAuth2 client credentials, a site list, paged readings
@@ -128,6 +129,9 @@ describe('http-json against an API on loopback', () => {
     expect(broken.state).toEqual({ since: '2026-05-01T00:00:00Z' });
     const hang = await runConnector('http-json', { steps: [{ url: `${base}/hang` }], mapping }, undefined, { now, timeoutMs: 300 });
     expect(hang.error).toMatchObject({ code: 'timeout', message: expect.stringMatching(/no result within 300 ms/) });
+    const port = await freePort();
+    const closed = await testConnector('http-json', { steps: [{ url: `http://127.0.0.1:${port}/x` }], mapping }, { now });
+    expect(closed.error).toEqual({ code: 'unreachable', message: `GET http://127.0.0.1:${port}/x refused the connection: nothing listens there` });
     const badPath = await testConnector('http-json', { steps: [{ url: `${base}/keyed` }], mapping: { ...mapping, timestamp: '$.data[' } }, { now });
     expect(badPath.error).toEqual({ code: 'config', message: 'mapping/timestamp: JSONPath "$.data[" has an unclosed bracket, parenthesis or quote' });
   });

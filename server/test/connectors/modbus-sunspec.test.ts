@@ -15,6 +15,7 @@ afterEach(async () => {
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
 const now = () => NOW;
 const value = (readings: readonly TargetReading[], target: string, quantity: string) => readings.find((r) => r.target === target && r.quantity === quantity)?.value;
+const byName = (readings: readonly TargetReading[]) => Object.fromEntries(readings.map((r) => [`${r.target}/${r.quantity}`, r.value]));
 
 describe('modbus-sunspec against a SunSpec device on loopback', () => {
   it('discovers the model chain and reads inverter, meter and battery with their scale factors', async () => {
@@ -24,21 +25,12 @@ describe('modbus-sunspec against a SunSpec device on loopback', () => {
     expect(report.error).toBeUndefined();
     expect(report.outcome).toBe('ok');
     const r = report.readings;
-    expect(value(r, 'inverter', 'pv.power')).toBe(5000);
-    expect(value(r, 'inverter', 'pv.energy')).toBe(12_345_600);
-    expect(value(r, 'inverter', 'voltage.l1')).toBe(230.1);
-    expect(value(r, 'inverter', 'current.l2')).toBe(7.23);
-    expect(value(r, 'inverter', 'frequency')).toBe(50.01);
-    expect(value(r, 'inverter', 'power.factor')).toBe(0.995);
-    expect(value(r, 'inverter', 'power.reactive')).toBe(-120);
-    expect(value(r, 'meter', 'power.export')).toBe(2000);
-    expect(value(r, 'meter', 'power.import')).toBe(0);
-    expect(value(r, 'meter', 'power.export.l3')).toBe(666);
-    expect(value(r, 'meter', 'energy.import')).toBe(9_876_500);
-    expect(value(r, 'meter', 'energy.export')).toBe(4_567_800);
-    expect(value(r, 'battery', 'battery.soc')).toBe(56.7);
-    expect(value(r, 'battery', 'battery.power.charge')).toBe(1500);
-    expect(value(r, 'battery', 'battery.power.discharge')).toBe(0);
+    expect(byName(r)).toMatchObject({
+      'inverter/pv.power': 5000, 'inverter/pv.energy': 12_345_600, 'inverter/voltage.l1': 230.1, 'inverter/current.l2': 7.23,
+      'inverter/frequency': 50.01, 'inverter/power.factor': 0.995, 'inverter/power.reactive': -120,
+      'meter/power.export': 2000, 'meter/power.import': 0, 'meter/power.export.l3': 666, 'meter/energy.import': 9_876_500, 'meter/energy.export': 4_567_800,
+      'battery/battery.soc': 56.7, 'battery/battery.power.charge': 1500, 'battery/battery.power.discharge': 0,
+    });
     expect(r.every((x) => x.ts === '2026-06-01T12:00:00Z')).toBe(true);
     expect(report.details).toMatchObject({ manufacturer: 'Gridshare Test', model: 'Hybrid 5', serial: 'SN-0042', models: '1, 103, 120, 123, 124, 203, 802', base: '40000' });
     // The discovered layout is kept: the next run reads only the four mapped models (no marker,

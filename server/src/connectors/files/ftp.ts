@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import { Readable } from 'node:stream';
 import { Client, FTPError } from 'basic-ftp';
-import { ConnectorError } from '../kind.js';
-import { isPlainName, joinRemote, type FileSource } from './source.js';
+import { ConnectorError, networkFailure } from '../kind.js';
+import { isPlainName, remoteFolder, type FileSource } from './source.js';
 
 /**
  * Files on an FTP server (basic-ftp: maintained, promise-based, FTPS, and it parses both MLSD
@@ -35,24 +35,14 @@ export async function openFtp(settings: FtpSettings, signal: AbortSignal): Promi
     close();
     throw ftpError(error, `cannot log in to ${location}`, signal);
   }
-  const path = (name: string): string => {
-    if (!isPlainName(name)) throw new ConnectorError('config', `"${name}" is not a plain file name`);
-    return joinRemote(settings.folder, name);
-  };
-  const guard = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (error) {
-      throw ftpError(error, `${what} on ${location}`, signal);
-    }
-  };
+  const remote = remoteFolder(settings.folder, location, (error, what) => ftpError(error, what, signal));
   return {
     location,
     details: {},
-    list: () => guard('listing the folder', async () => (await client.list(settings.folder))
+    list: () => remote.operation('listing the folder', async () => (await client.list(settings.folder))
       .filter((f) => f.isFile && isPlainName(f.name))
       .map((f) => ({ name: f.name, size: f.size, modifiedMs: f.modifiedAt?.getTime() ?? 0 }))),
-    read: (name, maxBytes) => guard(`reading ${name}`, async () => {
+    read: (name, maxBytes) => remote.operation(`reading ${name}`, async () => {
       const chunks: Buffer[] = [];
       let total = 0;
       const sink = new Writable({
@@ -65,17 +55,17 @@ export async function openFtp(settings: FtpSettings, signal: AbortSignal): Promi
           }
         },
       });
-      await client.downloadTo(sink, path(name));
+      await client.downloadTo(sink, remote.path(name));
       return Buffer.concat(chunks);
     }),
-    rename: (name, newName) => guard(`renaming ${name}`, async () => {
-      await client.rename(path(name), path(newName));
+    rename: (name, newName) => remote.operation(`renaming ${name}`, async () => {
+      await client.rename(remote.path(name), remote.path(newName));
     }),
-    move: (name, folder) => guard(`moving ${name} to ${folder}`, async () => {
-      await client.rename(path(name), joinRemote(joinRemote(settings.folder, folder), name));
+    move: (name, folder) => remote.operation(`moving ${name} to ${folder}`, async () => {
+      await client.rename(remote.path(name), remote.movedPath(name, folder));
     }),
-    write: (name, content) => guard(`writing ${name}`, async () => {
-      await client.uploadFrom(Readable.from([Buffer.from(content)]), path(name));
+    write: (name, content) => remote.operation(`writing ${name}`, async () => {
+      await client.uploadFrom(Readable.from([Buffer.from(content)]), remote.path(name));
     }),
     async close() {
       signal.removeEventListener('abort', close);
@@ -91,9 +81,7 @@ function ftpError(error: unknown, what: string, signal: AbortSignal): Error {
     if (error.code === 530) return new ConnectorError('auth', `${what}: the server refused the login (${error.message})`);
     return new ConnectorError('source', `${what}: the server said ${error.message}`);
   }
-  const e = error as NodeJS.ErrnoException;
-  if (e.code === 'ECONNREFUSED') return new ConnectorError('unreachable', `${what}: connection refused`);
-  if (e.code === 'ENOTFOUND') return new ConnectorError('unreachable', `${what}: unknown host`);
-  if (/timeout/i.test(e.message ?? '')) return new ConnectorError('timeout', `${what}: ${e.message}`);
-  return new ConnectorError('source', `${what}: ${e.message ?? String(error)}`);
+  const message = (error as Error).message ?? String(error);
+  if (/timeout/i.test(message)) return new ConnectorError('timeout', `${what}: ${message}`);
+  return networkFailure(error, what) ?? new ConnectorError('source', `${what}: ${message}`);
 }

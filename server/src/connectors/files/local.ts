@@ -1,16 +1,13 @@
 import { mkdir, open, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { ConnectorError } from '../kind.js';
-import { isPlainName, type FileSource } from './source.js';
+import { isPlainName, plainName, type FileSource } from './source.js';
 
 /** Files in a folder of this server. */
 export async function openLocalFolder(folder: string): Promise<FileSource> {
   const info = await stat(folder).catch(() => undefined);
   if (!info?.isDirectory()) throw new ConnectorError('unreachable', `folder ${folder} does not exist on this server (or is not a folder)`);
-  const path = (name: string): string => {
-    if (!isPlainName(name)) throw new ConnectorError('config', `"${name}" is not a plain file name`);
-    return join(folder, name);
-  };
+  const path = (name: string): string => join(folder, plainName(name));
   return {
     location: folder,
     details: {},

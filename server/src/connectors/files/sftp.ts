@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import SftpClient from 'ssh2-sftp-client';
-import { ConnectorError } from '../kind.js';
-import { isPlainName, joinRemote, type FileSource } from './source.js';
+import { ConnectorError, networkFailure } from '../kind.js';
+import { isPlainName, remoteFolder, type FileSource } from './source.js';
 
 /**
  * Files on an SFTP server (ssh2-sftp-client over ssh2, the pure-JavaScript SSH that Node
@@ -55,38 +55,28 @@ export async function openSftp(settings: SftpSettings, signal: AbortSignal): Pro
     }
     throw sftpError(error, `cannot log in to ${location}`, signal);
   }
-  const path = (name: string): string => {
-    if (!isPlainName(name)) throw new ConnectorError('config', `"${name}" is not a plain file name`);
-    return joinRemote(settings.folder, name);
-  };
-  const guard = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (error) {
-      throw sftpError(error, `${what} on ${location}`, signal);
-    }
-  };
+  const remote = remoteFolder(settings.folder, location, (error, what) => sftpError(error, what, signal));
   return {
     location,
     details: seenKey ? { hostKey: seenKey } : {},
-    list: () => guard('listing the folder', async () => (await client.list(settings.folder))
+    list: () => remote.operation('listing the folder', async () => (await client.list(settings.folder))
       .filter((f) => f.type === '-' && isPlainName(f.name))
       .map((f) => ({ name: f.name, size: f.size, modifiedMs: f.modifyTime }))),
-    read: (name, maxBytes) => guard(`reading ${name}`, async () => {
-      const { size } = await client.stat(path(name));
+    read: (name, maxBytes) => remote.operation(`reading ${name}`, async () => {
+      const { size } = await client.stat(remote.path(name));
       if (size > maxBytes) throw new ConnectorError('source', `${name} has ${size} bytes, more than the ${maxBytes} allowed`);
-      const content = await client.get(path(name));
+      const content = await client.get(remote.path(name));
       if (!Buffer.isBuffer(content)) throw new ConnectorError('protocol', `reading ${name} gave no data`);
       return content;
     }),
-    rename: (name, newName) => guard(`renaming ${name}`, async () => {
-      await client.rename(path(name), path(newName));
+    rename: (name, newName) => remote.operation(`renaming ${name}`, async () => {
+      await client.rename(remote.path(name), remote.path(newName));
     }),
-    move: (name, folder) => guard(`moving ${name} to ${folder}`, async () => {
-      await client.rename(path(name), joinRemote(joinRemote(settings.folder, folder), name));
+    move: (name, folder) => remote.operation(`moving ${name} to ${folder}`, async () => {
+      await client.rename(remote.path(name), remote.movedPath(name, folder));
     }),
-    write: (name, content) => guard(`writing ${name}`, async () => {
-      await client.put(Buffer.from(content), path(name));
+    write: (name, content) => remote.operation(`writing ${name}`, async () => {
+      await client.put(Buffer.from(content), remote.path(name));
     }),
     async close() {
       signal.removeEventListener('abort', close);
@@ -98,11 +88,11 @@ export async function openSftp(settings: SftpSettings, signal: AbortSignal): Pro
 function sftpError(error: unknown, what: string, signal: AbortSignal): Error {
   if (signal.aborted && signal.reason instanceof Error) return signal.reason;
   if (error instanceof ConnectorError) return error;
-  const e = error as Error & { code?: string | number; level?: string };
+  const e = error as Error & { level?: string };
   const message = e.message ?? String(error);
-  if (e.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) return new ConnectorError('unreachable', `${what}: connection refused`);
-  if (e.code === 'ENOTFOUND' || /ENOTFOUND/.test(message)) return new ConnectorError('unreachable', `${what}: unknown host`);
   if (e.level === 'client-authentication' || /authentication/i.test(message)) return new ConnectorError('auth', `${what}: the server refused the credentials`);
   if (/timed out|timeout/i.test(message)) return new ConnectorError('timeout', `${what}: ${message}`);
-  return new ConnectorError('source', `${what}: ${message}`);
+  // ssh2-sftp-client wraps socket errors, keeping the code only in the message.
+  const code = /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT)\b/.exec(message)?.[1];
+  return networkFailure(code ? { code } : error, what) ?? new ConnectorError('source', `${what}: ${message}`);
 }

@@ -1,4 +1,5 @@
 import type { ListedFile } from '../domain/files.js';
+import { ConnectorError } from '../kind.js';
 
 /**
  * A folder of files somewhere: on this server's disk, an FTP server or an SFTP server. Names
@@ -23,8 +24,39 @@ export function isPlainName(name: string): boolean {
   return name !== '' && name !== '.' && name !== '..' && !/[/\\\0]/.test(name);
 }
 
+/** The name, or a ConnectorError when it is not a plain name. */
+export function plainName(name: string): string {
+  if (!isPlainName(name)) throw new ConnectorError('config', `"${name}" is not a plain file name`);
+  return name;
+}
+
 /** Joins remote (POSIX) paths. */
 export function joinRemote(folder: string, name: string): string {
   if (name.startsWith('/')) return name;
   return `${folder.replace(/\/+$/, '')}/${name}`;
+}
+
+/**
+ * What FTP and SFTP sources share: a file's path in the folder (refusing a name that could step
+ * out of it), where a moved file goes, and running an operation so that its failure says where
+ * and what.
+ */
+export interface RemoteFolder {
+  path(name: string): string;
+  movedPath(name: string, folder: string): string;
+  operation<T>(what: string, work: () => Promise<T>): Promise<T>;
+}
+
+export function remoteFolder(folder: string, location: string, toError: (error: unknown, what: string) => Error): RemoteFolder {
+  return {
+    path: (name) => joinRemote(folder, plainName(name)),
+    movedPath: (name, target) => joinRemote(joinRemote(folder, target), plainName(name)),
+    async operation(what, work) {
+      try {
+        return await work();
+      } catch (error) {
+        throw toError(error, `${what} on ${location}`);
+      }
+    },
+  };
 }

@@ -4,7 +4,7 @@ import { jsonPathAll, jsonPathFirst, jsonPathProblem } from '../domain/json.js';
 import type { Problem, TargetReading } from '../domain/readings.js';
 import { recordMapper, recordMappingProblems, type RecordMapping } from '../domain/records.js';
 import { timeZoneProblem, timestampFormatProblem } from '../domain/timestamps.js';
-import { ConnectorError, type ConnectorKind, type RunContext } from '../kind.js';
+import { ConnectorError, networkFailure, type ConnectorKind, type RunContext } from '../kind.js';
 import { registerKind } from '../registry.js';
 import { Secret, TimeZone, TimestampFormatSchema, ValueMappingSchema } from '../schema.js';
 
@@ -140,10 +140,8 @@ async function request(method: string, url: URL, init: { headers: Record<string,
     response = await fetch(url, { method, headers: { accept: 'application/json', ...init.headers }, body: init.body, signal, redirect: 'follow' });
   } catch (error) {
     if (signal.aborted) throw signal.reason;
-    const cause = (error as { cause?: NodeJS.ErrnoException }).cause;
-    if (cause?.code === 'ECONNREFUSED') throw new ConnectorError('unreachable', `${what}: connection refused`);
-    if (cause?.code === 'ENOTFOUND') throw new ConnectorError('unreachable', `${what}: unknown host ${url.hostname}`);
-    throw new ConnectorError('unreachable', `${what} failed: ${cause?.message ?? (error as Error).message}`);
+    const cause = (error as { cause?: Error }).cause;
+    throw networkFailure(error, what) ?? new ConnectorError('unreachable', `${what} failed: ${cause?.message ?? (error as Error).message}`);
   }
   const text = await readBody(response, config.maxResponseBytes, what);
   if (response.status === 401 || response.status === 403) {

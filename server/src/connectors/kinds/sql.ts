@@ -5,7 +5,7 @@ import type { Problem, TargetReading } from '../domain/readings.js';
 import { recordMapper, recordMappingProblems, type RecordMapping } from '../domain/records.js';
 import { batchQuery, cutBatch, normaliseUserQuery, tieQuery, watermarkText, type SqlDialect } from '../domain/sql.js';
 import { timeZoneProblem, timestampFormatProblem } from '../domain/timestamps.js';
-import { ConnectorError, type ConnectorKind, type RunContext } from '../kind.js';
+import { ConnectorError, networkFailure, type ConnectorKind, type RunContext } from '../kind.js';
 import { registerKind } from '../registry.js';
 import { Host, Secret, TimeZone, TimestampFormatSchema, ValueMappingSchema } from '../schema.js';
 
@@ -161,9 +161,9 @@ function databaseError(error: unknown, config: Config, signal: AbortSignal): Err
   if (error instanceof ConnectorError) return error;
   const e = error as Error & { code?: string; errno?: number };
   const at = `${config.dialect === 'postgres' ? 'PostgreSQL' : 'MySQL'} at ${config.host}:${config.port ?? (config.dialect === 'postgres' ? 5432 : 3306)}`;
-  if (e.code === 'ECONNREFUSED') return new ConnectorError('unreachable', `${at} refused the connection`);
-  if (e.code === 'ENOTFOUND') return new ConnectorError('unreachable', `${at}: unknown host`);
-  if (e.code === 'ETIMEDOUT' || (/timeout/i.test(e.message) && !/statement/i.test(e.message))) return new ConnectorError('timeout', `${at}: ${e.message}`);
+  const unreachable = networkFailure(error, at);
+  if (unreachable) return unreachable;
+  if (/timeout/i.test(e.message) && !/statement/i.test(e.message)) return new ConnectorError('timeout', `${at}: ${e.message}`);
   if (e.code === '28P01' || e.code === '28000' || e.code === 'ER_ACCESS_DENIED_ERROR' || e.code === 'ER_DBACCESS_DENIED_ERROR') {
     return new ConnectorError('auth', `${at} refused user ${config.user}: ${e.message}`);
   }

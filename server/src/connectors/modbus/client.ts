@@ -1,6 +1,6 @@
 import { Socket } from 'node:net';
 import { ModbusTCPClient, UserRequestError } from 'jsmodbus';
-import { ConnectorError } from '../kind.js';
+import { ConnectorError, networkFailure } from '../kind.js';
 
 /**
  * A Modbus TCP session over jsmodbus (chosen because it takes our own socket, so connecting,
@@ -106,14 +106,8 @@ function values(raw: ArrayLike<number> | Buffer, count: number): number[] {
 
 function connectError(error: NodeJS.ErrnoException, endpoint: ModbusEndpoint): ConnectorError {
   const at = `${endpoint.host}:${endpoint.port}`;
-  switch (error.code) {
-    case 'ECONNREFUSED': return new ConnectorError('unreachable', `${at} refused the connection: nothing listens on that port (is Modbus TCP enabled on the device?)`);
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN': return new ConnectorError('unreachable', `host ${endpoint.host} is unknown`);
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH': return new ConnectorError('unreachable', `${at} cannot be reached from this server (no route)`);
-    default: return new ConnectorError('unreachable', `cannot connect to ${at}: ${error.message}`);
-  }
+  if (error.code === 'ECONNREFUSED') return new ConnectorError('unreachable', `${at} refused the connection: nothing listens on that port (is Modbus TCP enabled on the device?)`);
+  return networkFailure(error, at) ?? new ConnectorError('unreachable', `cannot connect to ${at}: ${error.message}`);
 }
 
 function requestError(error: unknown, what: string, where: string, timeoutMs: number): ConnectorError {
