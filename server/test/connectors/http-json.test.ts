@@ -49,6 +49,8 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   if (url.pathname === '/html') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<!DOCTYPE html><html><head><title>Sign in – Vendor Cloud</title></head><body>…</body></html>');
   if (url.pathname === '/broken') return void res.writeHead(500, { 'content-type': 'text/plain' }).end('upstream database unavailable');
   if (url.pathname === '/hang') return;
+  if (url.pathname === '/moved') return void res.writeHead(302, { location: `/keyed${url.search}` }).end();
+  if (url.pathname === '/elsewhere') return void res.writeHead(307, { location: 'http://127.0.0.2:9/steal' }).end();
   res.writeHead(404).end();
 }
 
@@ -108,6 +110,11 @@ describe('http-json against an API on loopback', () => {
     };
     const report = await testConnector('http-json', config, { now });
     expect(report.readings).toEqual([{ target: 'plug', ts: '2026-06-01T08:00:00Z', quantity: 'power.import', value: 42, unit: 'W' }]);
+    // A redirect on the same server is followed; one to another server is not, with the key.
+    const moved = await testConnector('http-json', { ...config, steps: [{ url: `${base}/moved` }] }, { now });
+    expect(moved.readings).toHaveLength(1);
+    const elsewhere = await testConnector('http-json', { ...config, auth: { type: 'api-key', name: 'X-Key', value: 'k-9' }, steps: [{ url: `${base}/elsewhere` }] }, { now });
+    expect(elsewhere.error).toEqual({ code: 'protocol', message: `GET ${base}/elsewhere redirects to another server (http://127.0.0.2:9): not following it with the credentials` });
     const refused = await testConnector('http-json', { ...config, auth: { ...config.auth, value: 'wrong' } }, { now });
     expect(refused.error?.code).toBe('auth');
     // The key is in the query; the message names the endpoint without it.

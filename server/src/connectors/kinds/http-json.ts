@@ -84,6 +84,8 @@ const State = Type.Object({ since: Type.Optional(Type.String({ description: 'New
 
 type Variables = ReadonlyMap<string, string>;
 
+const MAX_REDIRECTS = 5;
+
 const PLACEHOLDER = /\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}/g;
 
 function fill(template: string, variables: Variables, encode: (v: string) => string): string {
@@ -136,12 +138,23 @@ const snippet = (text: string): string => {
 async function request(method: string, url: URL, init: { headers: Record<string, string>; body?: string | undefined }, config: Config, signal: AbortSignal): Promise<unknown> {
   const what = describe(method, url);
   let response: Response;
-  try {
-    response = await fetch(url, { method, headers: { accept: 'application/json', ...init.headers }, body: init.body, signal, redirect: 'follow' });
-  } catch (error) {
-    if (signal.aborted) throw signal.reason;
-    const cause = (error as { cause?: Error }).cause;
-    throw networkFailure(error, what) ?? new ConnectorError('unreachable', `${what} failed: ${cause?.message ?? (error as Error).message}`);
+  let at = url;
+  for (let redirects = 0; ; redirects++) {
+    try {
+      response = await fetch(at, { method, headers: { accept: 'application/json', ...init.headers }, body: init.body, signal, redirect: 'manual' });
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      const cause = (error as { cause?: Error }).cause;
+      throw networkFailure(error, what) ?? new ConnectorError('unreachable', `${what} failed: ${cause?.message ?? (error as Error).message}`);
+    }
+    const location = response.status >= 300 && response.status < 400 ? response.headers.get('location') : null;
+    if (location === null) break;
+    await response.body?.cancel();
+    // Redirects are followed on the same server only: an API key header would go along to another.
+    const next = new URL(location, at);
+    if (next.origin !== url.origin) throw new ConnectorError('protocol', `${what} redirects to another server (${next.origin}): not following it with the credentials`);
+    if (redirects >= MAX_REDIRECTS) throw new ConnectorError('protocol', `${what} redirects more than ${MAX_REDIRECTS} times`);
+    at = next;
   }
   const text = await readBody(response, config.maxResponseBytes, what);
   if (response.status === 401 || response.status === 403) {
