@@ -17,10 +17,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startPlatform, type Platform } from '../server/src/platform.js';
 import { provisionBatch } from '../server/src/provisioning/service.js';
-import { ArtefactStore } from '../server/src/provisioning/artefact-store.js';
 import { deviceResource, signSasToken } from '../server/src/provisioning/sas.js';
 import { createScratchDatabase } from '../server/test/support/stores.js';
-import { benchCommunity } from './lib/community.js';
+import { benchCommunity, benchProvisioning } from './lib/community.js';
 import { machine, peakRssMb, percentile, recordSection } from './lib/report.js';
 import { cpuBetween, cpuSnapshot, pidsNamed, type CpuUse } from './lib/cpu.js';
 import type { LoadCommand, LoadConfig, LoadReport } from './lib/ingest-load.js';
@@ -74,8 +73,7 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
   let load: ChildProcess | undefined;
   try {
     const { communityId, manager, managerMemberId, apiToken } = await benchCommunity(platform.db);
-    await provisionBatch({ db: platform.db, store: new ArtefactStore(join(dir, 'artefacts')), endpoints: platform.endpoints, deviceChanged: () => undefined },
-      manager, communityId, { count: devices, kind: 'meter-reader' });
+    await provisionBatch(benchProvisioning(platform.db, join(dir, 'artefacts'), platform.endpoints), manager, communityId, { count: devices, kind: 'meter-reader' });
     // One home per reader, so every reading reaches the live stream.
     await platform.db.query(
       `WITH d AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM devices WHERE community_id = $1),

@@ -2,6 +2,11 @@ import type { Db } from '../../server/src/store/db.js';
 import { createApiToken, createUser } from '../../server/src/accounts/service.js';
 import { createCommunity } from '../../server/src/registry/communities.js';
 import type { UserPrincipal } from '../../server/src/accounts/principal.js';
+import { ArtefactStore } from '../../server/src/provisioning/artefact-store.js';
+import { ArtefactBuilder } from '../../server/src/provisioning/artefact-builder.js';
+import type { Endpoints } from '../../server/src/provisioning/artefacts.js';
+import type { ProvisioningContext } from '../../server/src/provisioning/service.js';
+import { DEFAULT_QUOTAS, Quotas } from '../../server/src/quotas/service.js';
 
 /** A community with one manager, made through the same services the API uses. */
 export async function benchCommunity(db: Db): Promise<{ communityId: string; manager: UserPrincipal; managerMemberId: string; apiToken: string }> {
@@ -12,4 +17,12 @@ export async function benchCommunity(db: Db): Promise<{ communityId: string; man
   const manager: UserPrincipal = { ...creator, memberships: [{ memberId: member!.id, communityId: community.id, role: 'manager', state: 'active' }] };
   const { token } = await createApiToken(db, user.id, 'bench');
   return { communityId: community.id, manager, managerMemberId: member!.id, apiToken: token };
+}
+
+/** The provisioning service as the platform wires it, with room for as many devices as a benchmark asks. */
+export function benchProvisioning(db: Db, artefactsDir: string, endpoints: Endpoints): ProvisioningContext {
+  return {
+    db, endpoints, store: new ArtefactStore(artefactsDir), deviceChanged: () => undefined,
+    quotas: new Quotas({ ...DEFAULT_QUOTAS, devicesPerCommunity: 10_000_000 }), builder: new ArtefactBuilder(),
+  };
 }

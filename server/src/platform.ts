@@ -34,6 +34,11 @@ import { markSharingDirty, SharingScheduler } from './sharing/service.js';
 import { sharingRoutes } from './sharing/routes.js';
 import { operatorRoutes } from './sharing/operator-routes.js';
 import { billingRoutes } from './billing/routes.js';
+import { DEFAULT_QUOTAS, Quotas, type QuotaLimits } from './quotas/service.js';
+import { quotaRoutes } from './quotas/routes.js';
+import { ArtefactBuilder } from './provisioning/artefact-builder.js';
+import { ConnectionGuard, type ConnectLimit } from './ingest/connection-guard.js';
+import { recordDeviceEvent } from './ingest/device-events.js';
 
 export interface PlatformOptions {
   store: StoreConfig;
@@ -57,6 +62,10 @@ export interface PlatformOptions {
   liveRecheckMs?: number;
   /** Create the demo community before the platform starts answering. */
   demo?: boolean;
+  /** The installation's default quotas (a platform admin changes them through the API). */
+  quotas?: Partial<QuotaLimits>;
+  /** How often one device may connect to the embedded broker (default 20 times a minute). */
+  deviceConnectLimit?: ConnectLimit;
 }
 
 export interface Platform {
@@ -144,11 +153,18 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       closers.push(() => ext.close());
       brokerStatus = { mode: 'external', connected: () => ext.connected() };
     } else {
+      const guard = new ConnectionGuard({
+        limit: options.deviceConnectLimit ?? { max: 20, windowMs: 60_000 },
+        connectedAddress: (clientId) => broker?.connectedAddress(clientId),
+        record: (event) => {
+          recordDeviceEvent(db, event).catch((error: Error) => process.stderr.write(`gridshare: device event not recorded: ${error.message}\n`));
+        },
+      });
       const started = await startEmbeddedBroker({
         port: options.mqtt.port,
         host: options.mqtt.host,
         portExplicit: options.mqtt.explicit,
-        ...embeddedIngestHandlers({ ingest, authenticate: authenticateDevice }),
+        ...embeddedIngestHandlers({ ingest, authenticate: authenticateDevice, guard }),
       });
       broker = started;
       closers.push(() => started.close());
@@ -162,6 +178,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       broker?.disconnect(deviceId);
     };
 
+    const quotas = new Quotas({ ...DEFAULT_QUOTAS, ...options.quotas });
     const metrics = createMetrics();
     const app = await createHttp({ db, logger: options.logger ?? false, secureCookies: options.secureCookies ?? false });
     closers.push(() => app.close());
@@ -172,9 +189,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       loginRateLimit: options.loginRateLimit ?? { max: 10, windowMs: 60_000 },
       signupRateLimit: options.signupRateLimit ?? { max: 20, windowMs: 3_600_000 },
     });
-    await registryRoutes(app, { db, deviceChanged, communityChanged: () => sharing.nudge() });
+    await registryRoutes(app, { db, quotas, deviceChanged, communityChanged: () => sharing.nudge() });
+    await quotaRoutes(app, { db, quotas });
     await discoveryRoutes(app, { db });
-    await provisioningRoutes(app, { db, store: new ArtefactStore(options.artefactsDir), endpoints, deviceChanged });
+    await provisioningRoutes(app, { db, store: new ArtefactStore(options.artefactsDir), endpoints, deviceChanged, quotas, builder: new ArtefactBuilder() });
     await ingestRoutes(app, { db, ingest, writer, authenticateDevice });
     await liveRoutes(app, { db, hub: live, ...(options.liveRecheckMs ? { recheckMs: options.liveRecheckMs } : {}) });
     await intervalRoutes(app, { db });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatFixed, parseDecimal, toFixedUnits, trimDecimal } from '../src/kernel/decimal.js';
 import { ceilToQuarterHour, floorToQuarterHour, formatUtcInstant, isQuarterHour, parseUtcInstant } from '../src/kernel/time.js';
 import { worst } from '../src/kernel/energy.js';
+import { createLocalClock, dayRange, localDateOf } from '../src/kernel/calendar.js';
 
 describe('kernel: exact decimals', () => {
   it('parses what meters, prices and shares write, exactly', () => {
@@ -46,5 +47,24 @@ describe('kernel: the UTC quarter-hour grid', () => {
     expect(worst('measured', 'estimated')).toBe('estimated');
     expect(worst('estimated', 'missing', 'measured')).toBe('missing');
     expect(worst()).toBe('measured');
+  });
+});
+
+describe('kernel: local days', () => {
+  it('a local day is 92, 96 or 100 quarter hours long across DST changes', () => {
+    const quarterHours = (day: string) => {
+      const range = dayRange(day, 'Europe/Amsterdam')!;
+      return (range.endMs - range.startMs) / 900_000;
+    };
+    expect(quarterHours('2026-03-29')).toBe(92);
+    expect(quarterHours('2026-06-01')).toBe(96);
+    expect(quarterHours('2026-10-25')).toBe(100);
+    expect(formatUtcInstant(dayRange('2026-06-01', 'Europe/Amsterdam')!.startMs)).toBe('2026-05-31T22:00:00Z');
+    for (const bad of ['2026-02-30', '2026-13-01', '26-01-01', '']) expect(dayRange(bad, 'Europe/Amsterdam')).toBeUndefined();
+  });
+  it('names the local day of an instant', () => {
+    const clock = createLocalClock('Europe/Amsterdam');
+    expect(localDateOf(Date.UTC(2026, 4, 31, 22, 0), clock)).toBe('2026-06-01');
+    expect(localDateOf(Date.UTC(2026, 4, 31, 21, 59), clock)).toBe('2026-05-31');
   });
 });

@@ -5,7 +5,7 @@ import { strFromU8, unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
 import { signUp, startTestPlatform, type TestPlatform } from '../../server/test/support/platform.js';
 import { buildWorld, PARTICIPATION_START, type World } from '../../server/test/support/world.js';
-import { deviceCredentials } from '../../server/test/support/devices.js';
+import { connectDevice, deviceCredentials, sasFor } from '../../server/test/support/devices.js';
 import { collectPageErrors, launchBrowser, logIn, openContext, PHONE, screenshot, visitByKeyboard } from './browser.js';
 
 describe('web app: manager', () => {
@@ -117,6 +117,19 @@ describe('web app: manager', () => {
     expect(errors).toEqual([]);
   });
 
+  it('shows a device whose session a second connection took over', async () => {
+    const credentials = await deviceCredentials(tp, w.managerA.token, w.provisionedA);
+    const original = await connectDevice(tp, w.provisionedA, sasFor(credentials));
+    const clone = await connectDevice(tp, w.provisionedA, sasFor(credentials));
+    await expect.poll(async () => (await api(`/api/v1/communities/${w.communityA}/device-events`)).body.length).toBe(1);
+    await page.goto(`/manage/${w.communityA}/devices`);
+    const events = page.getByRole('list', { name: 'Connection events' });
+    await expect.poll(() => events.textContent()).toContain(`session taken over ${w.provisionedA}`);
+    expect(await events.textContent()).toContain('possibly a cloned device');
+    await Promise.all([original.endAsync(true), clone.endAsync()]);
+    expect(errors).toEqual([]);
+  });
+
   it('approves and rejects join requests', async () => {
     const [alice, bob] = await Promise.all([signUp(tp, 'Alice'), signUp(tp, 'Bob')]);
     const ask = (cookie: string) => tp.call('POST', `/api/v1/communities/${w.communityA}/join-requests`, { cookie, body: { message: 'please' } });
@@ -129,6 +142,24 @@ describe('web app: manager', () => {
     expect((await api(`/api/v1/members/${aliceRequest.body.id}`)).body.state).toBe('active');
     await expect.poll(() => page.getByRole('region', { name: 'Join requests' }).textContent()).toContain('No one is waiting');
     await screenshot(page, 'manager-members');
+    expect(errors).toEqual([]);
+  });
+
+  it('invites by email and revokes the invitation', async () => {
+    await page.goto(`/manage/${w.communityA}/members`);
+    const section = page.getByRole('region', { name: 'Invitations' });
+    await section.getByText('Invite someone').click();
+    const email = `guest-${Date.now()}@example.org`;
+    await section.getByLabel('Email').fill(email);
+    await section.getByRole('button', { name: 'Invite' }).click();
+    await expect.poll(() => section.getByRole('status').textContent()).toBe(`Invitation to ${email} recorded.`);
+    const open = section.getByRole('list', { name: 'Open invitations' });
+    await expect.poll(() => open.textContent()).toContain(email);
+    await open.getByRole('button', { name: `Revoke the invitation to ${email}` }).click();
+    await expect.poll(async () => (await api(`/api/v1/communities/${w.communityA}/invitations?state=revoked`)).body
+      .map((i: { email: string }) => i.email)).toContain(email);
+    await expect.poll(() => open.count()).toBe(0);
+    expect(await section.textContent()).toContain('No open invitation.');
     expect(errors).toEqual([]);
   });
 

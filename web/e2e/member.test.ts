@@ -83,6 +83,34 @@ describe('web app: member', () => {
     await context.close();
   });
 
+  it('shows an invitation made before sign-up, and accepting it opens the new community', async () => {
+    const email = `invited-${Date.now()}@example.org`;
+    const invitation = await tp.call('POST', `/api/v1/communities/${w.communityB}/invitations`, { token: w.managerB.token, body: { email } });
+    expect(invitation.status).toBe(201);
+    const context = await openContext(browser, base);
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await page.goto('/signup');
+    await page.getByLabel('Your name').fill('Invited Person');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('a-long-enough-password');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL('**/communities');
+    const invitations = page.getByRole('list', { name: 'Invitations' });
+    const community = (await tp.call('GET', `/api/v1/communities/${w.communityB}`, { token: w.managerB.token })).body;
+    await expect.poll(() => invitations.textContent()).toContain(community.name);
+    expect(await page.getByRole('navigation', { name: 'Main' }).textContent()).toContain('Communities (1 invitation)');
+    await screenshot(page, 'member-invitation');
+    await invitations.getByRole('button', { name: `Accept the invitation to ${community.name}` }).click();
+    await page.waitForURL(/\/members\/[0-9a-f-]{36}$/);
+    const me = await (await page.request.get('/api/v1/me')).json();
+    expect(me.memberships).toEqual([expect.objectContaining({ communityId: w.communityB, state: 'active', role: 'member' })]);
+    expect(page.url()).toContain(me.memberships[0].memberId);
+    await expect.poll(() => page.getByRole('navigation', { name: 'Main' }).textContent()).not.toContain('invitation');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('changes the password and manages API tokens on the account page', async () => {
     const user = await signUp(tp, 'Settings');
     const { page, errors, close } = await memberPage(user);

@@ -44,7 +44,7 @@ function currentMembership(memberships: Membership[], params: Record<string, str
 }
 
 function Nav({ params, path }: { params: Record<string, string>; path: string }) {
-  const { me, communities, logout } = useSession();
+  const { me, communities, invitations, logout } = useSession();
   const { t } = useI18n();
   const [open, setOpen] = useState(false);
   useEffect(() => setOpen(false), [path]);
@@ -88,7 +88,7 @@ function Nav({ params, path }: { params: Record<string, string>; path: string })
           </ul>
         )}
         <ul aria-label={t('nav.accountList')}>
-          {link('/communities', t('nav.communities'))}
+          {link('/communities', invitations.length > 0 ? t('nav.communitiesInvited', { count: invitations.length }) : t('nav.communities'))}
           {link('/account', t('nav.account'))}
           <li><button type="button" class="link" onClick={() => void logout().then(() => navigate('/login'))}>{t('nav.logOut')}</button></li>
         </ul>

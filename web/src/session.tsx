@@ -1,7 +1,7 @@
 import { createContext, type ComponentChildren } from 'preact';
 import { useCallback, useContext, useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, get, post, setUnauthorizedHandler } from './api/client.js';
-import type { Community, Me, Membership } from './api/types.js';
+import type { Community, Me, Membership, ReceivedInvitation } from './api/types.js';
 import { formatter, type Formatter } from './lib/format.js';
 import { useI18n } from './lib/i18n/provider.js';
 
@@ -9,6 +9,8 @@ export interface Session {
   /** Undefined while the first /me is loading; null when nobody is logged in. */
   me: Me | null | undefined;
   communities: ReadonlyMap<string, Community>;
+  /** Open invitations to the person's email (also those made before they signed up). */
+  invitations: ReceivedInvitation[];
   refresh(): Promise<void>;
   logout(): Promise<void>;
   /** Remembers a community read by a page (its name, currency and time zone serve the nav and formats). */
@@ -29,6 +31,7 @@ export const activeMemberships = (me: Me | null | undefined): Membership[] =>
 export function SessionProvider({ children }: { children: ComponentChildren }) {
   const [me, setMe] = useState<Me | null | undefined>(undefined);
   const [communities, setCommunities] = useState<ReadonlyMap<string, Community>>(new Map());
+  const [invitations, setInvitations] = useState<ReceivedInvitation[]>([]);
 
   const remember = useCallback((community: Community) => {
     setCommunities((known) => (known.get(community.id) === community ? known : new Map(known).set(community.id, community)));
@@ -36,7 +39,8 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
 
   const refresh = useCallback(async () => {
     try {
-      const loaded = await get<Me>('/api/v1/me');
+      const [loaded, open] = await Promise.all([get<Me>('/api/v1/me'), get<ReceivedInvitation[]>('/api/v1/me/invitations').catch(() => [])]);
+      setInvitations(open);
       setMe(loaded);
       // The communities' names serve the header and nav; pages do not wait for them.
       const ids = [...new Set(activeMemberships(loaded).map((m) => m.communityId))];
@@ -54,6 +58,7 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
 
   const logout = useCallback(async () => {
     await post('/api/v1/auth/logout');
+    setInvitations([]);
     setMe(null);
   }, []);
 
@@ -62,7 +67,7 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
     void refresh().catch(() => setMe(null));
   }, [refresh]);
 
-  const value = useMemo(() => ({ me, communities, refresh, logout, remember }), [me, communities, refresh, logout, remember]);
+  const value = useMemo(() => ({ me, communities, invitations, refresh, logout, remember }), [me, communities, invitations, refresh, logout, remember]);
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }
 

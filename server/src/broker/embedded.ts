@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:net';
-import { Aedes, type AuthenticateHandler, type AuthorizePublishHandler, type AuthorizeSubscribeHandler } from 'aedes';
+import { Aedes, type AuthenticateHandler, type AuthorizePublishHandler, type AuthorizeSubscribeHandler, type Client } from 'aedes';
 import { listen } from '../net.js';
 
 export interface EmbeddedBrokerOptions {
@@ -18,7 +18,18 @@ export interface EmbeddedBroker {
   readonly movedFrom: number | undefined;
   /** Drops a client's connection, so it must connect (and authenticate) again. */
   disconnect(clientId: string): void;
+  /** The address of the open connection with this client id, if there is one. */
+  connectedAddress(clientId: string): string | undefined;
   close(): Promise<void>;
+}
+
+/** Aedes keeps its connected clients by id at run time; its typings do not declare the map. */
+const connected = (aedes: Aedes, clientId: string) => (aedes as unknown as { clients: Record<string, Client | undefined> }).clients[clientId];
+
+/** `host:port` a client connects from (TCP); undefined for other transports. */
+export function clientAddress(client: Client): string | undefined {
+  const socket = client.conn as { remoteAddress?: string; remotePort?: number };
+  return socket.remoteAddress === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`;
 }
 
 /** The in-process MQTT broker (Aedes) that `gridshare start` runs unless MQTT_URL names another. */
@@ -34,8 +45,11 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     aedes,
     port: bound.port,
     movedFrom: bound.movedFrom,
-    // Aedes keeps its connected clients by id at run time; its typings do not declare the map.
-    disconnect: (clientId) => (aedes as unknown as { clients: Record<string, { close(): void } | undefined> }).clients[clientId]?.close(),
+    disconnect: (clientId) => connected(aedes, clientId)?.close(),
+    connectedAddress: (clientId) => {
+      const client = connected(aedes, clientId);
+      return client && !client.closed ? clientAddress(client) : undefined;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => aedes.close(() => resolve()));

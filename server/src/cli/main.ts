@@ -6,6 +6,10 @@ import { registerAllocateCommand } from '../sharing/allocate-command.js';
 import { registerDecodeCommand } from '../meters/decode-command.js';
 import { registerEdaCommand } from '../sharing/eda/inspect-command.js';
 import { registerMarketCommands } from '../market/commands.js';
+import { registerUftpCommands } from '../flex/commands.js';
+import { registerVerifyCommand } from '../ledger/verify-command.js';
+import { registerForecastCommand } from '../forecast/commands.js';
+import { registerOptimiseCommand } from '../optimise/commands.js';
 import { registerConnectorCommands } from '../connectors/commands.js';
 
 const program = new Command('gridshare')
@@ -19,6 +23,10 @@ registerAllocateCommand(program);
 registerDecodeCommand(program);
 registerEdaCommand(program);
 registerMarketCommands(program);
+registerUftpCommands(program);
+registerVerifyCommand(program);
+registerForecastCommand(program);
+registerOptimiseCommand(program);
 registerConnectorCommands(program);
 
 try {

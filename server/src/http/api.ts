@@ -24,6 +24,7 @@ export const ErrorSchema = Type.Object(
     message: Type.String(),
     field: Type.Optional(Type.String()),
     reason: Type.Optional(Type.String({ description: 'finer machine-readable cause where a route documents one, e.g. why an EDA message was refused' })),
+    quota: Type.Optional(Type.String({ description: 'with reason quota_exceeded: the limit that refused the request, e.g. devicesPerCommunity' })),
   },
   { $id: 'Error', description: 'Every error: a machine-readable code and a human-readable message' },
 );

@@ -6,6 +6,8 @@ export interface ErrorBody {
   message: string;
   field?: string;
   reason?: string;
+  /** The limit a `quota_exceeded` refusal names (server/src/quotas). */
+  quota?: string;
 }
 
 interface AjvIssue {
@@ -58,6 +60,8 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
     const body: ErrorBody = { error: error.code, message: error.message };
     if ('field' in error && typeof error.field === 'string') body.field = error.field;
     if ('reason' in error && typeof error.reason === 'string') body.reason = error.reason;
+    if ('quota' in error && typeof error.quota === 'string') body.quota = error.quota;
+    if ('retryAfterSeconds' in error && typeof error.retryAfterSeconds === 'number') void reply.header('retry-after', String(error.retryAfterSeconds));
     void reply.status(STATUS_OF[error.code]).send(body);
     return;
   }

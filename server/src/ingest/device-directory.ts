@@ -38,10 +38,12 @@ export class DeviceDirectory {
   private async load(deviceId: string): Promise<DeviceRecord | undefined> {
     const rows = await this.db.query<{
       id: string; community_id: string; metering_point_id: string | null; status: 'active' | 'disabled';
-      primary_key: string | null; secondary_key: string | null;
+      primary_key: string | null; secondary_key: string | null; bound_from: Date | null;
     }>(
-      `SELECT d.id, d.community_id, d.metering_point_id, d.status, c.primary_key, c.secondary_key
-       FROM devices d LEFT JOIN device_credentials c ON c.device_id = d.id WHERE d.id = $1`,
+      `SELECT d.id, d.community_id, d.metering_point_id, d.status, c.primary_key, c.secondary_key, b.bound_from
+       FROM devices d LEFT JOIN device_credentials c ON c.device_id = d.id
+       LEFT JOIN device_bindings b ON b.device_id = d.id AND b.bound_until IS NULL
+       WHERE d.id = $1`,
       [deviceId],
     );
     const row = rows[0];
@@ -49,6 +51,7 @@ export class DeviceDirectory {
       id: row.id,
       communityId: row.community_id,
       meteringPointId: row.metering_point_id,
+      boundFrom: row.bound_from?.getTime() ?? null,
       status: row.status,
       keys: [row.primary_key, row.secondary_key].filter((k): k is string => !!k),
     };

@@ -1,12 +1,16 @@
 import type { AuthenticateHandler, AuthorizePublishHandler, AuthorizeSubscribeHandler, Client } from 'aedes';
 import type { AuthenticatedDevice, IngestService } from './service.js';
 import { parseDeviceTopic, topics } from './topics.js';
+import type { ConnectionGuard } from './connection-guard.js';
+import { clientAddress } from '../broker/embedded.js';
 
 export interface EmbeddedIngestOptions {
   ingest: IngestService;
   /** Verifies the SAS token a device sends as its MQTT password; throws when it is not valid. */
   authenticate: (deviceId: string, password: string) => Promise<AuthenticatedDevice>;
   onRefused?: (device: AuthenticatedDevice, reason: string) => void;
+  /** Records session takeovers and refuses reconnect storms, once a device's token checked out. */
+  guard?: ConnectionGuard;
 }
 
 export interface EmbeddedIngestHandlers {
@@ -17,6 +21,8 @@ export interface EmbeddedIngestHandlers {
 
 /** MQTT CONNACK return code 5 (3.1.1) / 0x87 (5): not authorised. */
 const NOT_AUTHORISED = 5;
+/** MQTT CONNACK return code 3: server unavailable, for a device that reconnects too often. */
+const SERVER_UNAVAILABLE = 3;
 
 /**
  * Consumes the embedded broker in-process: readings are stored inside authorizePublish, and the
@@ -34,6 +40,10 @@ export function embeddedIngestHandlers(options: EmbeddedIngestOptions): Embedded
     }
     options.authenticate(username, password.toString('utf8')).then(
       (device) => {
+        if (options.guard && !options.guard.admit(device, clientAddress(client))) {
+          callback(Object.assign(new Error('this device connects too often; wait a minute and connect again'), { returnCode: SERVER_UNAVAILABLE }), false);
+          return;
+        }
         devices.set(client, device);
         callback(null, true);
       },

@@ -4,11 +4,14 @@ import { errors, IdParams, IsoDateTime, type Api } from '../http/api.js';
 import { getDevice, listDevices } from '../registry/devices.js';
 import { getMeteringPoint } from '../registry/metering-points.js';
 import { requireManager } from '../accounts/policy.js';
+import { deviceDataScope, deviceDataScopes } from '../registry/bindings.js';
+import type { DeviceDataScope, TimeWindow } from '../registry/binding-periods.js';
 import { BadRequestError } from '../errors.js';
 import { isQuantity, QUANTITY_UNITS } from '../readings/quantities.js';
 import { MESSAGE_LIMITS } from '../readings/message.js';
 import type { AuthenticatedDevice, IngestOutcome, IngestService } from './service.js';
 import type { ReadingWriter } from './writer.js';
+import { listDeviceEvents } from './device-events.js';
 
 /** Checks a device's `Authorization: SharedAccessSignature …` header for the device in the path. */
 export type DeviceAuthenticator = (deviceId: string, authorization: string | undefined) => Promise<AuthenticatedDevice>;
@@ -92,13 +95,13 @@ export async function ingestRoutes(
   app.get('/api/v1/devices/:id/state', {
     schema: {
       tags: ['ingestion'],
-      summary: 'Last seen, online state and message counters of a device',
+      summary: 'Last seen, online state and message counters of a device (members: since it was bound to their site)',
       params: DeviceParams,
       response: { 200: DeviceStateSchema, ...errors(401, 404) },
     },
   }, async (request) => {
     const device = await getDevice(db, request.principal, request.params.id);
-    return (await deviceStates(db, [device.id]))[0]!;
+    return (await deviceStates(db, [device.id], await deviceDataScopes(db, request.principal, [device])))[0]!;
   });
 
   app.get('/api/v1/communities/:id/device-states', {
@@ -111,7 +114,7 @@ export async function ingestRoutes(
   }, async (request) => {
     // The device list decides who sees what, as for GET /communities/{id}/devices.
     const devices = await listDevices(db, request.principal, request.params.id);
-    return deviceStates(db, devices.map((d) => d.id));
+    return deviceStates(db, devices.map((d) => d.id), await deviceDataScopes(db, request.principal, devices));
   });
 
   app.post('/api/v1/devices/:id/meter-exchanges', {
@@ -135,20 +138,43 @@ export async function ingestRoutes(
     return reply.status(201).send({ deviceId: device.id, ts: ts.toISOString() });
   });
 
+  app.get('/api/v1/communities/:id/device-events', {
+    schema: {
+      tags: ['ingestion'],
+      summary: 'Connection events of the community\'s devices, newest first (managers): session takeovers (possible cloned device), refused reconnect storms',
+      params: IdParams,
+      querystring: Type.Object({
+        deviceId: Type.Optional(DeviceParams.properties.id),
+        limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+      }, { additionalProperties: false }),
+      response: {
+        200: Type.Array(Type.Object({
+          id: Type.Integer(),
+          deviceId: Type.String(),
+          kind: Type.Enum(['session-takeover', 'reconnects-limited']),
+          address: Type.Union([Type.String(), Type.Null()], { description: 'host:port of the connection that came' }),
+          previousAddress: Type.Union([Type.String(), Type.Null()], { description: 'takeover: host:port of the connection it replaced' }),
+          at: IsoDateTime,
+        })),
+        ...errors(400, 401, 403, 404),
+      },
+    },
+  }, async (request) => listDeviceEvents(db, request.principal, request.params.id, request.query));
+
   const RangeQuery = Type.Object({ from: IsoDateTime, to: IsoDateTime, quantity: Type.Optional(Type.String()) }, { additionalProperties: false });
   const ReadingRows = Type.Array(Type.Object({ deviceId: Type.String(), ts: IsoDateTime, quantity: Type.String(), value: Type.Number() }));
 
   app.get('/api/v1/devices/:id/readings', {
     schema: {
       tags: ['ingestion'],
-      summary: 'Raw readings a device sent in a time range (at most 10,000 rows)',
+      summary: 'Raw readings a device sent in a time range (at most 10,000 rows; members: only while it was bound to their sites)',
       params: DeviceParams,
       querystring: RangeQuery,
       response: { 200: ReadingRows, ...errors(400, 401, 404) },
     },
   }, async (request) => {
     const device = await getDevice(db, request.principal, request.params.id);
-    return readingsIn(db, 'device_id', device.id, request.query);
+    return readingsIn(db, 'device_id', device.id, request.query, await deviceDataScope(db, request.principal, device));
   });
 
   app.get('/api/v1/metering-points/:id/readings', {
@@ -161,7 +187,8 @@ export async function ingestRoutes(
     },
   }, async (request) => {
     const point = await getMeteringPoint(db, request.principal, request.params.id);
-    return readingsIn(db, 'metering_point_id', point.id, request.query);
+    // Readings belong to the site the device measured when they were taken (see the writer).
+    return readingsIn(db, 'metering_point_id', point.id, request.query, { kind: 'all' });
   });
 }
 
@@ -170,13 +197,35 @@ interface DeviceStateRow {
   rejected_total: number; last_error: string | null; last_error_at: Date | null;
 }
 
-/** The states of `ids`, in that order; a device never heard from has zero counters. */
-async function deviceStates(db: Db, ids: string[]) {
+/**
+ * A member sees a device's state only since it was bound to their site: counters from there on,
+ * and when it was last seen or last failed only if that was since.
+ */
+function scopeState(row: DeviceStateRow | undefined, scope: DeviceDataScope): DeviceStateRow | undefined {
+  if (!row || scope.kind === 'all') return row;
+  if (!scope.current) return undefined;
+  const { from, countersAtStart: start } = scope.current;
+  const since = (at: Date | null) => (at && (from === null || at.getTime() >= from) ? at : null);
+  const lastErrorAt = since(row.last_error_at);
+  return {
+    device_id: row.device_id,
+    last_seen_at: since(row.last_seen_at),
+    messages_total: Math.max(0, row.messages_total - start.messages),
+    readings_total: Math.max(0, row.readings_total - start.readings),
+    duplicates_total: Math.max(0, row.duplicates_total - start.duplicates),
+    rejected_total: Math.max(0, row.rejected_total - start.rejected),
+    last_error: lastErrorAt ? row.last_error : null,
+    last_error_at: lastErrorAt,
+  };
+}
+
+/** The states of `ids`, in that order, as the caller may see them; a device never heard from has zero counters. */
+async function deviceStates(db: Db, ids: string[], scopes: ReadonlyMap<string, DeviceDataScope>) {
   const rows = await db.query<DeviceStateRow>('SELECT * FROM device_state WHERE device_id = ANY($1::text[])', [ids]);
   const byId = new Map(rows.map((r) => [r.device_id, r]));
   const now = Date.now();
   return ids.map((deviceId) => {
-    const s = byId.get(deviceId);
+    const s = scopeState(byId.get(deviceId), scopes.get(deviceId) ?? { kind: 'member', windows: [], current: undefined });
     return {
       deviceId,
       online: !!s?.last_seen_at && now - s.last_seen_at.getTime() < ONLINE_WINDOW_MS,
@@ -191,15 +240,27 @@ async function deviceStates(db: Db, ids: string[]) {
   });
 }
 
-async function readingsIn(db: Db, column: 'device_id' | 'metering_point_id', id: string, query: { from: string; to: string; quantity?: string | undefined }) {
+const instant = (ms: number | null) => (ms === null ? null : new Date(ms));
+
+async function readingsIn(
+  db: Db,
+  column: 'device_id' | 'metering_point_id',
+  id: string,
+  query: { from: string; to: string; quantity?: string | undefined },
+  scope: DeviceDataScope,
+) {
   const { from, to, quantity } = query;
   if (quantity !== undefined && !isQuantity(quantity)) throw new BadRequestError('querystring/quantity: unknown quantity', 'querystring/quantity');
   if (Date.parse(to) <= Date.parse(from)) throw new BadRequestError('querystring/to: must be after from', 'querystring/to');
+  const windows: readonly TimeWindow[] = scope.kind === 'all' ? [{ from: null, until: null }] : scope.windows;
+  if (windows.length === 0) return [];
   const rows = await db.query<{ device_id: string; ts: Date; quantity: string; value: number }>(
     `SELECT device_id, ts, quantity, value FROM readings
      WHERE ${column} = $1 AND ts >= $2 AND ts < $3 AND ($4::text IS NULL OR quantity = $4)
+       AND EXISTS (SELECT 1 FROM unnest($5::timestamptz[], $6::timestamptz[]) AS w(f, u)
+                   WHERE (w.f IS NULL OR ts >= w.f) AND (w.u IS NULL OR ts < w.u))
      ORDER BY ts, quantity LIMIT 10000`,
-    [id, new Date(from), new Date(to), quantity ?? null],
+    [id, new Date(from), new Date(to), quantity ?? null, windows.map((w) => instant(w.from)), windows.map((w) => instant(w.until))],
   );
   return rows.map((r) => ({ deviceId: r.device_id, ts: r.ts.toISOString(), quantity: r.quantity, value: r.value }));
 }

@@ -7,6 +7,8 @@ export interface AuthenticatedDevice {
   readonly id: string;
   readonly communityId: string;
   readonly meteringPointId: string | null;
+  /** When the device was bound to that metering point (epoch ms); null: its first binding, or unbound. */
+  readonly boundFrom: number | null;
 }
 
 /** Turns a raw meter frame into readings with the device's own meter keys. */
@@ -56,7 +58,7 @@ export class IngestService {
   }
 
   private source(device: AuthenticatedDevice) {
-    return { deviceId: device.id, communityId: device.communityId, meteringPointId: device.meteringPointId };
+    return { deviceId: device.id, communityId: device.communityId, meteringPointId: device.meteringPointId, boundFrom: device.boundFrom };
   }
 
   private refuse(device: AuthenticatedDevice, error: unknown): IngestOutcome {

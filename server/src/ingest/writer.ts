@@ -1,11 +1,17 @@
 import type { Db, Queryable } from '../store/db.js';
 import { CUMULATIVE_QUANTITIES, type Reading } from '../readings/quantities.js';
 import { MessageRejected } from '../readings/message.js';
+import { meteringPointsAt } from '../registry/bindings.js';
 
 export interface IngestSource {
   readonly deviceId: string;
   readonly communityId: string;
   readonly meteringPointId: string | null;
+  /**
+   * When the device was bound to that metering point (epoch ms; null or absent: its first binding).
+   * A reading taken before then was measured at the device's earlier site, not at this one.
+   */
+  readonly boundFrom?: number | null;
 }
 
 export interface WriteResult {
@@ -217,8 +223,12 @@ export class ReadingWriter {
     const values: number[] = [];
     const communities: string[] = [];
     const points: (string | null)[] = [];
+    /** Readings taken before the device was bound where it is now (sent late, after a move). */
+    const earlier: number[] = [];
     for (const pending of ordered) {
+      const boundFrom = pending.source.boundFrom ?? null;
       for (const reading of pending.readings) {
+        if (boundFrom !== null && Date.parse(reading.ts) < boundFrom) earlier.push(devices.length);
         devices.push(pending.source.deviceId);
         quantities.push(reading.quantity);
         stamps.push(reading.ts);
@@ -226,6 +236,10 @@ export class ReadingWriter {
         communities.push(pending.source.communityId);
         points.push(pending.source.meteringPointId);
       }
+    }
+    if (earlier.length > 0) {
+      const found = await meteringPointsAt(tx, earlier.map((i) => ({ deviceId: devices[i]!, ts: stamps[i]! })));
+      earlier.forEach((i, k) => { points[i] = found[k]!; });
     }
     const states = deviceStates(batch, rejected);
     const inserted = await tx.query<{ device_id: string; n: number }>(

@@ -128,6 +128,25 @@ export function monthRange(period: string, timeZone: string): { startMs: number;
 }
 
 /**
+ * "2026-03-29" → [start, end) of that local day in the zone, as UTC instants (92, 96 or 100
+ * quarter hours long); undefined if not a calendar date.
+ */
+export function dayRange(day: string, timeZone: string): { startMs: number; endMs: number } | undefined {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  if (!match) return undefined;
+  const [year, month, date] = [Number(match[1]), Number(match[2]) - 1, Number(match[3])];
+  const local = Date.UTC(year, month, date);
+  if (new Date(local).getUTCMonth() !== month || new Date(local).getUTCDate() !== date) return undefined;
+  const clock = createLocalClock(timeZone);
+  return { startMs: clock.toUtc(local), endMs: clock.toUtc(Date.UTC(year, month, date + 1)) };
+}
+
+/** The local calendar day ("2026-03-29") containing a UTC instant. */
+export function localDateOf(utcMs: number, clock: LocalClock): string {
+  return localDate(clock, utcMs).toISOString().slice(0, 10);
+}
+
+/**
  * Bucket boundaries covering [fromMs, toMs): fixed 15-minute or 1-hour steps on UTC, local days
  * or local months. The first bucket starts at or before `fromMs` (aligned), the last ends at or
  * after `toMs`.

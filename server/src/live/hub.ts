@@ -43,7 +43,11 @@ export class LiveHub {
     for (const message of messages) {
       const subscribers = this.byCommunity.get(message.communityId);
       if (!subscribers || !message.meteringPointId) continue;
-      const event = toEvent(message, message.meteringPointId);
+      // What a moved device measured before it came to this site is not this site's (nor its owner's).
+      const boundFrom = message.boundFrom ?? null;
+      const readings = boundFrom === null ? message.readings : message.readings.filter((r) => Date.parse(r.ts) >= boundFrom);
+      if (readings.length === 0) continue;
+      const event = toEvent({ ...message, readings }, message.meteringPointId);
       for (const subscriber of subscribers) {
         if (subscriber.meteringPointIds && !subscriber.meteringPointIds.has(message.meteringPointId)) continue;
         subscriber.send(event);

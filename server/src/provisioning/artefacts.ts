@@ -68,10 +68,11 @@ const ZIP_TIME = new Date('2026-01-01T00:00:00Z');
  * Everything needed to flash a batch of readers on a bench: per device its configuration and
  * QR sticker (PNG and SVG, encoding only the claim URL), and a CSV manifest of the batch.
  */
-export function batchZip(endpoints: Endpoints, devices: readonly ProvisionedDevice[]): Uint8Array {
+export function batchZip(endpoints: Endpoints, devices: readonly ProvisionedDevice[], onProgress: (done: number) => void = () => undefined): Uint8Array {
   const files: Zippable = {};
   const manifest = ['device_id,kind,connection_string,claim_url'];
-  for (const device of devices) {
+  for (const [index, device] of devices.entries()) {
+    if (index % 500 === 0) onProgress(index);
     const config = deviceConfig(endpoints, device);
     const url = claimUrl(endpoints, device.claimCode);
     const qr = renderQr(url);

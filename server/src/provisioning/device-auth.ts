@@ -16,6 +16,6 @@ export function deviceAuthenticator(directory: DeviceDirectory, hostName: string
     if (device.status !== 'active') throw new UnauthorizedError('device is disabled');
     const verdict = verifySasToken(token, { expectedResource: deviceResource(hostName, deviceId), keys: device.keys });
     if (!verdict.ok) throw new UnauthorizedError(`token refused: ${verdict.reason}`);
-    return { id: device.id, communityId: device.communityId, meteringPointId: device.meteringPointId };
+    return { id: device.id, communityId: device.communityId, meteringPointId: device.meteringPointId, boundFrom: device.boundFrom };
   };
 }

@@ -33,13 +33,13 @@ export async function provisioningRoutes(app: Api, ctx: provisioning.Provisionin
   app.post('/api/v1/communities/:id/device-batches', {
     schema: {
       tags: ['provisioning'],
-      summary: 'Provision a batch of devices with keys, connection strings, config files and QR codes (managers)',
+      summary: 'Provision a batch of devices with keys, connection strings, config files and QR codes (managers; within the quotas devicesPerCommunity and batchesPerHour)',
       params: IdParams,
       body: Type.Object({
         count: Type.Integer({ minimum: 1, maximum: provisioning.MAX_BATCH, default: 2 }),
         kind: Type.Optional(Kind),
       }, { additionalProperties: false }),
-      response: { 201: Batch, ...errors(400, 401, 403, 404) },
+      response: { 201: Batch, ...errors(400, 401, 403, 404, 429) },
     },
   }, async (request, reply) => {
     const input = { count: request.body.count, kind: request.body.kind ?? 'meter-reader' } as const;
@@ -47,7 +47,8 @@ export async function provisioningRoutes(app: Api, ctx: provisioning.Provisionin
       return reply.status(201).send(await provisioning.provisionBatch(ctx, request.principal, request.params.id, input));
     }
     // Progress for command-line clients: one JSON line per step, the batch (or the error) last.
-    requireManager(request.principal, request.params.id);
+    // A refusal known before the work starts is an HTTP error, not a line after a 201.
+    await provisioning.assertBatchAllowed(ctx, request.principal, request.params.id, input.count);
     reply.hijack();
     reply.raw.writeHead(201, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
     const line = (value: unknown) => reply.raw.write(`${JSON.stringify(value)}\n`);

@@ -1,11 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../store/db.js';
-import type { Principal } from '../accounts/principal.js';
+import type { Principal, UserPrincipal } from '../accounts/principal.js';
 import { activeMembership, isManagerOf, requireManager, requireUser } from '../accounts/policy.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
-import { getDevice, type DeviceKind } from '../registry/devices.js';
+import { countDevices, getDevice, type DeviceKind } from '../registry/devices.js';
+import type { Quotas, Usage } from '../quotas/service.js';
 import type { ArtefactStore } from './artefact-store.js';
-import { batchZip, deviceConfig, zipWithoutDevices, type DeviceConfig, type Endpoints, type ProvisionedDevice } from './artefacts.js';
-import { generateClaimCode, generateDeviceId, generateDeviceKey, hashClaimCode, normaliseClaimCode } from './keys.js';
+import type { ArtefactBuilder } from './artefact-builder.js';
+import { deviceConfig, zipWithoutDevices, type DeviceConfig, type Endpoints } from './artefacts.js';
+import { generateDeviceId, generateDeviceKey, hashClaimCode, normaliseClaimCode } from './keys.js';
 import { formatConnectionString } from './connection-string.js';
 
 export const MAX_BATCH = 10_000;
@@ -17,6 +20,9 @@ export interface ProvisioningContext {
   readonly endpoints: Endpoints;
   /** Tells the ingest side that a device's identity or binding changed. */
   readonly deviceChanged: (deviceId: string) => void;
+  readonly quotas: Quotas;
+  /** Builds keys and artefacts off the event loop. */
+  readonly builder: ArtefactBuilder;
 }
 
 export interface Batch {
@@ -76,12 +82,16 @@ export async function listBatches(db: Queryable, principal: Principal, community
   }));
 }
 
-/** Reserves ids in the register of every id ever issued; a collision (80 random bits) is simply drawn again. */
-async function reserveIds(tx: Queryable, count: number): Promise<string[]> {
+/**
+ * Reserves ids in the register of every id ever issued; a collision (80 random bits) is simply
+ * drawn again. Committed at once: an id reserved for a batch that then fails is never used again,
+ * which is the rule anyway.
+ */
+async function reserveIds(db: Queryable, count: number): Promise<string[]> {
   const ids: string[] = [];
   while (ids.length < count) {
-    const candidates = Array.from({ length: count - ids.length }, generateDeviceId);
-    const rows = await tx.query<{ id: string }>(
+    const candidates = Array.from({ length: Math.min(count - ids.length, INSERT_CHUNK) }, generateDeviceId);
+    const rows = await db.query<{ id: string }>(
       'INSERT INTO device_ids_issued (id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING id',
       [candidates],
     );
@@ -90,9 +100,40 @@ async function reserveIds(tx: Queryable, count: number): Promise<string[]> {
   return ids;
 }
 
+/** Batches the account provisioned in the last hour (rolled back ones count too), for batchesPerHour. */
+async function recentBatches(tx: Queryable, userId: string): Promise<Usage> {
+  const rows = await tx.query<{ n: number; oldest: Date | null }>(
+    `SELECT count(*)::int AS n, min(created_at) AS oldest FROM device_batches WHERE created_by = $1 AND created_at > now() - interval '1 hour'`,
+    [userId],
+  );
+  const { n, oldest } = rows[0]!;
+  return { used: n, retryAfterSeconds: oldest ? Math.max(1, Math.ceil((oldest.getTime() + 3_600_000 - Date.now()) / 1000)) : 1 };
+}
+
+/** The quotas a batch must fit, checked before the work and again, under their locks, with the rows. */
+async function enforceBatchQuotas(ctx: ProvisioningContext, tx: Queryable, principal: UserPrincipal, communityId: string, count: number) {
+  await ctx.quotas.enforce(tx, principal, 'batchesPerHour', principal.userId, 1, () => recentBatches(tx, principal.userId));
+  await ctx.quotas.enforce(tx, principal, 'devicesPerCommunity', communityId, count, async () => ({ used: await countDevices(tx, communityId) }));
+}
+
 /**
- * Creates `count` devices with keys, claim codes and artefacts, all or nothing: the artefacts are
- * built and saved first, the rows in one transaction, and the ZIP is removed again if it fails.
+ * Whether a batch may start: the caller manages the community, the size is allowed and the
+ * quotas have room. Checked before any work is done, and counted again with the rows, as others
+ * may have added some meanwhile.
+ */
+export async function assertBatchAllowed(ctx: ProvisioningContext, principal: Principal, communityId: string, count: number): Promise<UserPrincipal> {
+  const manager = requireManager(principal, communityId);
+  if (!Number.isInteger(count) || count < 1 || count > MAX_BATCH) {
+    throw new BadRequestError(`body/count: 1 to ${MAX_BATCH} devices per batch`, 'body/count');
+  }
+  await ctx.db.transaction((tx) => enforceBatchQuotas(ctx, tx, manager, communityId, count));
+  return manager;
+}
+
+/**
+ * Creates `count` devices with keys, claim codes and artefacts, all or nothing. The keys and
+ * artefacts are built in a worker thread, the ZIP saved, then the rows go in in one transaction;
+ * the ZIP is removed again if that fails. Only the last step holds the database.
  */
 export async function provisionBatch(
   ctx: ProvisioningContext,
@@ -101,32 +142,22 @@ export async function provisionBatch(
   input: { count: number; kind: DeviceKind },
   onProgress: Progress = () => undefined,
 ): Promise<Batch> {
-  const manager = requireManager(principal, communityId);
-  if (!Number.isInteger(input.count) || input.count < 1 || input.count > MAX_BATCH) {
-    throw new BadRequestError(`body/count: 1 to ${MAX_BATCH} devices per batch`, 'body/count');
-  }
-  const batchId = (await ctx.db.query<{ id: string }>('SELECT gen_random_uuid() AS id'))[0]!.id;
-  let saved = false;
+  const manager = await assertBatchAllowed(ctx, principal, communityId, input.count);
+  onProgress(0, input.count, 'keys');
+  const built = await ctx.builder.build(manager.userId, { endpoints: ctx.endpoints, kind: input.kind, ids: await reserveIds(ctx.db, input.count) },
+    ({ phase, done }) => onProgress(done, input.count, phase));
+  onProgress(input.count, input.count, 'artefacts');
+  const batchId = randomUUID();
+  await ctx.store.save(batchId, built.zip);
   try {
     return await ctx.db.transaction(async (tx) => {
-      const ids = await reserveIds(tx, input.count);
-      const devices: ProvisionedDevice[] = ids.map((id, i) => {
-        if (i % 500 === 0) onProgress(i, input.count, 'keys');
-        return { id, kind: input.kind, primaryKey: generateDeviceKey(), claimCode: generateClaimCode() };
-      });
-      const secondaryKeys = devices.map(() => generateDeviceKey());
-      onProgress(0, input.count, 'artefacts');
-      const zip = batchZip(ctx.endpoints, devices);
-      await ctx.store.save(batchId, zip);
-      saved = true;
-      onProgress(input.count, input.count, 'artefacts');
-
+      await enforceBatchQuotas(ctx, tx, manager, communityId, input.count);
       await tx.query(
         'INSERT INTO device_batches (id, community_id, kind, size, created_by) VALUES ($1, $2, $3, $4, $5)',
         [batchId, communityId, input.kind, input.count, manager.userId],
       );
-      for (let start = 0; start < devices.length; start += INSERT_CHUNK) {
-        const chunk = devices.slice(start, start + INSERT_CHUNK);
+      for (let start = 0; start < built.devices.length; start += INSERT_CHUNK) {
+        const chunk = built.devices.slice(start, start + INSERT_CHUNK);
         const ids = chunk.map((d) => d.id);
         await tx.query(
           `INSERT INTO devices (id, community_id, kind, name, batch_id)
@@ -136,19 +167,19 @@ export async function provisionBatch(
         await tx.query(
           `INSERT INTO device_credentials (device_id, community_id, primary_key, secondary_key)
            SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[])`,
-          [ids, ids.map(() => communityId), chunk.map((d) => d.primaryKey), secondaryKeys.slice(start, start + INSERT_CHUNK)],
+          [ids, ids.map(() => communityId), chunk.map((d) => d.primaryKey), chunk.map((d) => d.secondaryKey)],
         );
         await tx.query(
           `INSERT INTO claim_codes (code_hash, device_id, community_id)
            SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[])`,
-          [chunk.map((d) => hashClaimCode(d.claimCode)), ids, ids.map(() => communityId)],
+          [chunk.map((d) => d.claimCodeHash), ids, ids.map(() => communityId)],
         );
-        onProgress(Math.min(start + INSERT_CHUNK, devices.length), devices.length, 'database');
+        onProgress(Math.min(start + INSERT_CHUNK, built.devices.length), built.devices.length, 'database');
       }
       return (await loadBatch(tx, batchId))!;
     });
   } catch (error) {
-    if (saved) await ctx.store.remove(batchId);
+    await ctx.store.remove(batchId);
     throw error;
   }
 }

@@ -1,4 +1,5 @@
-import type { Queryable } from '../store/db.js';
+import type { Db, Queryable } from '../store/db.js';
+import type { Quotas } from '../quotas/service.js';
 import type { Principal, UserPrincipal } from '../accounts/principal.js';
 import { isMemberOf, requireAdmin, requireManager, requireUser } from '../accounts/policy.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
@@ -138,6 +139,18 @@ export async function createCommunity(db: Queryable, principal: Principal, input
     ],
   );
   return toCommunity(rows[0]!);
+}
+
+/** A user founds a community and manages it, within their quota of communities (communitiesPerUser). */
+export async function foundCommunity(db: Db, quotas: Quotas, principal: Principal, input: CommunityInput): Promise<Community> {
+  const user = requireUser(principal);
+  return db.transaction(async (tx) => {
+    await quotas.enforce(tx, principal, 'communitiesPerUser', user.userId, 1, async () => ({
+      used: (await tx.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM members WHERE user_id = $1 AND role = 'manager' AND state = 'active'`, [user.userId]))[0]!.n,
+    }));
+    return createCommunity(tx, principal, input);
+  });
 }
 
 const UPDATABLE: Record<keyof Omit<CommunityInput, 'location'>, string> = {

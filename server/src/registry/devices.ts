@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Queryable } from '../store/db.js';
+import type { Db, Queryable } from '../store/db.js';
+import type { Quotas } from '../quotas/service.js';
 import type { Principal } from '../accounts/principal.js';
 import { activeMembership, isManagerOf, requireManager, requireUser } from '../accounts/policy.js';
 import { NotFoundError } from '../errors.js';
@@ -78,19 +79,28 @@ async function assertMeteringPointInCommunity(db: Queryable, communityId: string
   if (rows.length === 0) throw new NotFoundError('metering point');
 }
 
+/** Devices a community has now, for its quota (devicesPerCommunity). */
+export async function countDevices(db: Queryable, communityId: string): Promise<number> {
+  return (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM devices WHERE community_id = $1', [communityId]))[0]!.n;
+}
+
 export async function createDevice(
-  db: Queryable,
+  db: Db,
+  quotas: Quotas,
   principal: Principal,
   communityId: string,
   input: { kind: DeviceKind; name: string; meteringPointId?: string | null | undefined },
 ): Promise<Device> {
   requireManager(principal, communityId);
   await assertMeteringPointInCommunity(db, communityId, input.meteringPointId);
-  const rows = await db.query<DeviceRow>(
-    `INSERT INTO devices AS d (id, community_id, metering_point_id, kind, name) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
-    [newDeviceId(), communityId, input.meteringPointId ?? null, input.kind, input.name],
-  );
-  return toDevice(rows[0]!);
+  return db.transaction(async (tx) => {
+    await quotas.enforce(tx, principal, 'devicesPerCommunity', communityId, 1, async () => ({ used: await countDevices(tx, communityId) }));
+    const rows = await tx.query<DeviceRow>(
+      `INSERT INTO devices AS d (id, community_id, metering_point_id, kind, name) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
+      [newDeviceId(), communityId, input.meteringPointId ?? null, input.kind, input.name],
+    );
+    return toDevice(rows[0]!);
+  });
 }
 
 export async function updateDevice(

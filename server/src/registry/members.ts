@@ -115,29 +115,26 @@ export async function requestToJoin(
   return (await loadMember(db, rows[0].id))!;
 }
 
-/** A manager admits someone who already has an account, e.g. for a private community. */
-export async function addMember(
-  db: Queryable,
-  principal: Principal,
-  communityId: string,
-  input: { email: string; role?: MemberRole | undefined; displayName?: string | undefined },
+/**
+ * Makes a user an active member with `role` (an accepted invitation); a former, rejected or
+ * requesting member becomes active again. An active member stays as they are.
+ */
+export async function admitMember(
+  tx: Queryable,
+  input: { communityId: string; userId: string; role: MemberRole; decidedBy: string | null },
 ): Promise<Member> {
-  const manager = requireManager(principal, communityId);
-  const rows = await db.query<{ id: string }>(
+  const rows = await tx.query<{ id: string }>(
     `INSERT INTO members (community_id, user_id, role, state, display_name, decided_at, decided_by, active_from)
-     SELECT $1, u.id, $3, 'active', COALESCE($4, u.display_name), now(), $5, now() FROM users u WHERE lower(u.email) = lower($2)
+     SELECT $1, u.id, $3, 'active', u.display_name, now(), $4, now() FROM users u WHERE u.id = $2
      ON CONFLICT (community_id, user_id) DO UPDATE
        SET state = 'active', role = EXCLUDED.role, decided_at = now(), decided_by = EXCLUDED.decided_by, active_from = now(), left_at = NULL
        WHERE members.state <> 'active'
      RETURNING id`,
-    [communityId, input.email.trim(), input.role ?? 'member', input.displayName ?? null, manager.userId],
+    [input.communityId, input.userId, input.role, input.decidedBy],
   );
-  if (!rows[0]) {
-    const exists = await db.query('SELECT 1 FROM users WHERE lower(email) = lower($1)', [input.email.trim()]);
-    if (exists.length === 0) throw new NotFoundError('account with this email');
-    throw new ConflictError('this person already is an active member');
-  }
-  return (await loadMember(db, rows[0].id))!;
+  const id = rows[0]?.id
+    ?? (await tx.query<{ id: string }>('SELECT id FROM members WHERE community_id = $1 AND user_id = $2', [input.communityId, input.userId]))[0]!.id;
+  return (await loadMember(tx, id))!;
 }
 
 export async function decideJoinRequest(db: Queryable, principal: Principal, memberId: string, decision: 'approve' | 'reject'): Promise<Member> {

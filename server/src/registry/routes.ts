@@ -1,9 +1,11 @@
 import { Type } from 'typebox';
 import type { Db } from '../store/db.js';
+import type { Quotas } from '../quotas/service.js';
 import { errors, IdParams, type Api } from '../http/api.js';
 import * as S from './schemas.js';
 import * as communities from './communities.js';
 import * as members from './members.js';
+import * as invitations from './invitations.js';
 import * as meteringPoints from './metering-points.js';
 import * as devices from './devices.js';
 import * as tariffs from './tariffs.js';
@@ -12,21 +14,22 @@ const NoContent = { 204: Type.Null() };
 
 export interface RegistryHooks {
   db: Db;
+  quotas: Quotas;
   deviceChanged: (deviceId: string) => void;
   /** After a community's settings changed (its allocation rule or mode marks quarter hours for sharing). */
   communityChanged: (communityId: string) => void;
 }
 
-export async function registryRoutes(app: Api, { db, deviceChanged, communityChanged }: RegistryHooks): Promise<void> {
+export async function registryRoutes(app: Api, { db, quotas, deviceChanged, communityChanged }: RegistryHooks): Promise<void> {
   // Communities (listing and search live in discovery/)
   app.post('/api/v1/communities', {
     schema: {
       tags: ['communities'],
-      summary: 'Create a community; the creator becomes its manager',
+      summary: 'Create a community; the creator becomes its manager (within the quota communitiesPerUser)',
       body: S.CommunityCreate,
-      response: { 201: S.Community, ...errors(400, 401) },
+      response: { 201: S.Community, ...errors(400, 401, 403) },
     },
-  }, async (request, reply) => reply.status(201).send(await communities.createCommunity(db, request.principal, request.body)));
+  }, async (request, reply) => reply.status(201).send(await communities.foundCommunity(db, quotas, request.principal, request.body)));
 
   app.get('/api/v1/communities/:id', {
     schema: { tags: ['communities'], summary: 'One community (public ones for everyone)', params: IdParams, response: { 200: S.Community, ...errors(404) } },
@@ -58,9 +61,48 @@ export async function registryRoutes(app: Api, { db, deviceChanged, communityCha
     },
   }, async (request) => members.listMembers(db, request.principal, request.params.id, request.query.state));
 
-  app.post('/api/v1/communities/:id/members', {
-    schema: { tags: ['members'], summary: 'Admit a person with an account directly (managers)', params: IdParams, body: S.MemberAdd, response: { 201: S.Member, ...errors(400, 401, 403, 404, 409) } },
-  }, async (request, reply) => reply.status(201).send(await members.addMember(db, request.principal, request.params.id, request.body)));
+  // Invitations: a person joins only by accepting; the manager never learns whether an address has an account.
+  app.post('/api/v1/communities/:id/invitations', {
+    schema: {
+      tags: ['members'],
+      summary: 'Invite a person by email (managers); the same answer whether or not the address has an account',
+      params: IdParams,
+      body: S.InvitationCreate,
+      response: { 201: S.Invitation, ...errors(400, 401, 403, 404, 409) },
+    },
+  }, async (request, reply) => reply.status(201).send(await invitations.invite(db, request.principal, request.params.id, request.body)));
+
+  app.get('/api/v1/communities/:id/invitations', {
+    schema: {
+      tags: ['members'],
+      summary: 'Invitations of a community (managers)',
+      params: IdParams,
+      querystring: Type.Object({ state: Type.Optional(S.InvitationState) }, { additionalProperties: false }),
+      response: { 200: Type.Array(S.Invitation), ...errors(401, 403, 404) },
+    },
+  }, async (request) => invitations.listInvitations(db, request.principal, request.params.id, request.query.state));
+
+  app.delete('/api/v1/invitations/:id', {
+    schema: { tags: ['members'], summary: 'Revoke an open invitation (managers)', params: IdParams, response: { ...NoContent, ...errors(401, 403, 404, 409) } },
+  }, async (request, reply) => {
+    await invitations.revokeInvitation(db, request.principal, request.params.id);
+    return reply.status(204).send(null);
+  });
+
+  app.get('/api/v1/me/invitations', {
+    schema: { tags: ['members'], summary: 'Open invitations to the logged-in user\'s email, also those made before they signed up', response: { 200: Type.Array(S.ReceivedInvitation), ...errors(401) } },
+  }, async (request) => invitations.receivedInvitations(db, request.principal));
+
+  app.post('/api/v1/invitations/:id/accept', {
+    schema: { tags: ['members'], summary: 'Accept an invitation to you: you become an active member', params: IdParams, response: { 200: S.Member, ...errors(401, 404) } },
+  }, async (request) => invitations.acceptInvitation(db, request.principal, request.params.id));
+
+  app.post('/api/v1/invitations/:id/decline', {
+    schema: { tags: ['members'], summary: 'Decline an invitation to you', params: IdParams, response: { ...NoContent, ...errors(401, 404) } },
+  }, async (request, reply) => {
+    await invitations.declineInvitation(db, request.principal, request.params.id);
+    return reply.status(204).send(null);
+  });
 
   app.post('/api/v1/communities/:id/join-requests', {
     schema: { tags: ['members'], summary: 'Ask to join a public community', params: IdParams, body: S.JoinRequest, response: { 201: S.Member, ...errors(400, 401, 404, 409) } },
@@ -118,8 +160,8 @@ export async function registryRoutes(app: Api, { db, deviceChanged, communityCha
   }, async (request) => devices.listDevices(db, request.principal, request.params.id));
 
   app.post('/api/v1/communities/:id/devices', {
-    schema: { tags: ['devices'], summary: 'Register one device (managers)', params: IdParams, body: S.DeviceCreate, response: { 201: S.Device, ...errors(400, 401, 403, 404) } },
-  }, async (request, reply) => reply.status(201).send(await devices.createDevice(db, request.principal, request.params.id, request.body)));
+    schema: { tags: ['devices'], summary: 'Register one device (managers; within the quota devicesPerCommunity)', params: IdParams, body: S.DeviceCreate, response: { 201: S.Device, ...errors(400, 401, 403, 404) } },
+  }, async (request, reply) => reply.status(201).send(await devices.createDevice(db, quotas, request.principal, request.params.id, request.body)));
 
   const DeviceParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }) });
   app.get('/api/v1/devices/:id', {

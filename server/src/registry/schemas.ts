@@ -71,10 +71,29 @@ export const JoinRequest = Type.Object(
   { additionalProperties: false },
 );
 
-export const MemberAdd = Type.Object(
-  { email: Type.String({ format: 'email', maxLength: 254 }), role: Type.Optional(MemberRole), displayName: Type.Optional(Name) },
+export const InvitationCreate = Type.Object(
+  { email: Type.String({ format: 'email', maxLength: 254 }), role: Type.Optional(MemberRole) },
   { additionalProperties: false },
 );
+
+export const InvitationState = literals(['pending', 'accepted', 'declined', 'revoked'] as const);
+
+export const Invitation = Type.Object({
+  id: Uuid,
+  communityId: Uuid,
+  email: Type.String(),
+  role: MemberRole,
+  state: InvitationState,
+  createdAt: IsoDateTime,
+  decidedAt: nullable(IsoDateTime),
+}, { description: 'An invitation as its community\'s managers see it: the address, never whose it is' });
+
+export const ReceivedInvitation = Type.Object({
+  id: Uuid,
+  community: Type.Object({ id: Uuid, name: Type.String(), description: Type.String() }),
+  role: MemberRole,
+  createdAt: IsoDateTime,
+});
 
 export const MemberPatch = Type.Object(
   {

@@ -3,6 +3,7 @@ import { storeKinds } from '../support/stores.js';
 import { startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
 import { buildWorld, communityBody, type World } from '../support/world.js';
 import { consumptionRecordXml } from '../sharing/eda/support/messages.js';
+import { deviceCredentials, sasFor } from '../support/devices.js';
 
 const ROLES = ['anonymous', 'memberA', 'memberA2', 'memberB', 'managerA', 'managerB', 'admin'] as const;
 type Role = (typeof ROLES)[number];
@@ -39,6 +40,19 @@ interface Case {
 
 async function freshCommunity(tp: TestPlatform, w: World): Promise<string> {
   const response = await tp.call('POST', '/api/v1/communities', { token: w.managerA.token, body: communityBody(unique('Temp ')) });
+  return response.body.id;
+}
+
+async function invitationToA(tp: TestPlatform, w: World, email: string): Promise<string> {
+  const response = await tp.call('POST', `/api/v1/communities/${w.communityA}/invitations`, { token: w.managerA.token, body: { email } });
+  if (response.status !== 201) throw new Error(`invitation: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body.id;
+}
+
+/** A fresh invitation of memberB to a new community of managerA's. */
+async function invitationToMemberB(tp: TestPlatform, w: World): Promise<string> {
+  const communityId = await freshCommunity(tp, w);
+  const response = await tp.call('POST', `/api/v1/communities/${communityId}/invitations`, { token: w.managerA.token, body: { email: w.memberB.email } });
   return response.body.id;
 }
 
@@ -92,8 +106,23 @@ const cases: Case[] = [
       if (role === 'memberA2') expect(ids).toEqual([w.memberIdA2]);
       if (role === 'managerA' || role === 'admin') expect(ids).toEqual(expect.arrayContaining([w.memberIdA, w.memberIdA2]));
     } },
-  { method: 'POST', route: '/api/v1/communities/:id/members', url: (w) => `/api/v1/communities/${w.communityA}/members`,
-    body: (w) => ({ email: w.outsider.email }), expect: { ...managersOfA(201), admin: 409 } },
+  { method: 'POST', route: '/api/v1/communities/:id/invitations', url: (w) => `/api/v1/communities/${w.communityA}/invitations`,
+    body: () => ({ email: `${unique('invited')}@example.org` }), expect: managersOfA(201),
+    check: (_role, body) => expect(Object.keys(body).sort()).toEqual(['communityId', 'createdAt', 'decidedAt', 'email', 'id', 'role', 'state']) },
+  { method: 'GET', route: '/api/v1/communities/:id/invitations', url: (w) => `/api/v1/communities/${w.communityA}/invitations`, expect: managersOfA(200) },
+  { method: 'DELETE', route: '/api/v1/invitations/:id', url: (w, tp) => invitationToA(tp, w, `${unique('revoked')}@example.org`).then((id) => `/api/v1/invitations/${id}`),
+    expect: managersOfA(204) },
+  { method: 'GET', route: '/api/v1/me/invitations', url: () => '/api/v1/me/invitations', expect: usersOnly(200),
+    check: (role, body) => {
+      // Each sees only what is addressed to them: memberB has an open invitation (made in beforeAll), nobody else any.
+      if (role === 'memberB') expect(body.length).toBeGreaterThan(0);
+      else expect(body).toEqual([]);
+    } },
+  // Addressed to memberB, to a throwaway community of managerA's (accepting must not change who belongs to A or B).
+  { method: 'POST', route: '/api/v1/invitations/:id/accept', url: (w, tp) => invitationToMemberB(tp, w).then((id) => `/api/v1/invitations/${id}/accept`),
+    expect: { ...usersOnly(404), memberB: 200 } },
+  { method: 'POST', route: '/api/v1/invitations/:id/decline', url: (w, tp) => invitationToMemberB(tp, w).then((id) => `/api/v1/invitations/${id}/decline`),
+    expect: { ...usersOnly(404), memberB: 204 } },
   { method: 'POST', route: '/api/v1/communities/:id/join-requests', url: (w) => `/api/v1/communities/${w.communityA}/join-requests`,
     body: () => ({}), expect: { ...usersOnly(409), memberB: 201, managerB: 201, admin: 201 } },
   { method: 'GET', route: '/api/v1/members/:id', url: (w) => `/api/v1/members/${w.memberIdA}`, expect: ownerOfA(200) },
@@ -181,7 +210,10 @@ const cases: Case[] = [
       // Members get the states of their own devices only (memberA2 has none); managers and admins every device's.
       const ids = body.map((s: { deviceId: string }) => s.deviceId);
       expect(ids).toEqual(role === 'memberA2' ? [] : expect.arrayContaining([w.deviceA, w.provisionedA]));
+      // The moved reader's counters start at the move for its new owner.
+      if (role !== 'memberA2') expect(body.find((s: { deviceId: string }) => s.deviceId === moved.id).messagesTotal).toBe(role === 'memberA' ? 1 : 2);
     } },
+  { method: 'GET', route: '/api/v1/communities/:id/device-events', url: (w) => `/api/v1/communities/${w.communityA}/device-events`, expect: managersOfA(200) },
   { method: 'POST', route: '/api/v1/devices/:id/meter-exchanges', url: (w) => `/api/v1/devices/${w.provisionedA}/meter-exchanges`,
     body: () => ({ ts: '2026-01-01T00:00:00Z' }), expect: ownerOfA(201, 403) },
   { method: 'GET', route: '/api/v1/devices/:id/readings',
@@ -193,6 +225,22 @@ const cases: Case[] = [
   { method: 'PUT', route: '/api/v1/devices/:id/meter-keys', url: (w) => `/api/v1/devices/${w.provisionedA}/meter-keys`,
     body: () => ({ encryptionKey: '36C66639E48A8CA4D6BC8B282A793BBB' }), expect: ownerOfA(204, 403) },
   { method: 'GET', route: '/api/v1/communities/:id/live', url: (w) => `/api/v1/communities/${w.communityA}/live`, stream: true, expect: membersOfA(200) },
+  // Binding periods: a reader moved from memberA2's site to memberA's (see movedReader) shows memberA only what it measured since.
+  { method: 'GET', route: '/api/v1/devices/:id/readings', url: () => `/api/v1/devices/${moved.id}/readings?${recentRange()}`, expect: ownerOfA(200),
+    check: (role, body) => expect(body.map((r: { value: number }) => r.value)).toEqual(role === 'memberA' ? [MOVED_AFTER] : [MOVED_BEFORE, MOVED_AFTER]) },
+  { method: 'GET', route: '/api/v1/devices/:id/state', url: () => `/api/v1/devices/${moved.id}/state`, expect: ownerOfA(200),
+    check: (role, body) => expect(body.messagesTotal).toBe(role === 'memberA' ? 1 : 2) },
+  { method: 'GET', route: '/api/v1/metering-points/:id/readings', url: (w) => `/api/v1/metering-points/${w.meteringPointA2}/readings?${recentRange()}`,
+    expect: { anonymous: 401, memberA: 404, memberA2: 200, memberB: 404, managerA: 200, managerB: 404, admin: 200 },
+    check: (_role, body) => expect(body.map((r: { value: number }) => r.value)).toEqual([MOVED_BEFORE]) },
+
+  { method: 'GET', route: '/api/v1/quotas', url: () => '/api/v1/quotas', expect: adminOnly(200) },
+  { method: 'PATCH', route: '/api/v1/quotas', url: () => '/api/v1/quotas', body: () => ({ batchesPerHour: 1_000 }), expect: adminOnly(200) },
+  { method: 'GET', route: '/api/v1/users/:id/quotas', url: (w) => `/api/v1/users/${w.memberA.id}/quotas`, expect: { ...usersOnly(404), memberA: 200, admin: 200 } },
+  { method: 'PATCH', route: '/api/v1/users/:id/quotas', url: (w) => `/api/v1/users/${w.memberA.id}/quotas`, body: () => ({ communitiesPerUser: 1_000 }), expect: adminOnly(200) },
+  { method: 'GET', route: '/api/v1/communities/:id/quotas', url: (w) => `/api/v1/communities/${w.communityA}/quotas`, expect: managersOfA(200) },
+  { method: 'PATCH', route: '/api/v1/communities/:id/quotas', url: (w) => `/api/v1/communities/${w.communityA}/quotas`,
+    body: () => ({ devicesPerCommunity: 1_000_000 }), expect: adminOnly(200) },
 
   { method: 'GET', route: '/api/v1/communities/:id/allocation-shares', url: (w) => `/api/v1/communities/${w.communityA}/allocation-shares`, expect: managersOfA(200) },
   { method: 'PUT', route: '/api/v1/communities/:id/allocation-shares', url: (w) => `/api/v1/communities/${w.communityA}/allocation-shares`,
@@ -242,6 +290,29 @@ const cases: Case[] = [
   { method: 'GET', route: '/health', url: () => '/health', expect: everyone(200) },
   { method: 'GET', route: '/metrics', url: () => '/metrics', expect: adminOnly(200) },
 ];
+
+const MOVED_BEFORE = 111;
+const MOVED_AFTER = 222;
+/** The reader moved from memberA2's site to memberA's, with one reading on each (set in beforeAll). */
+const moved = { id: '' };
+const recentRange = () => `from=${new Date(Date.now() - 86_400_000).toISOString()}&to=${new Date(Date.now() + 3_600_000).toISOString()}`;
+
+async function movedReader(tp: TestPlatform, w: World): Promise<string> {
+  const batch = await tp.call('POST', `/api/v1/communities/${w.communityA}/device-batches`, { token: w.managerA.token, body: { count: 1 } });
+  const id = batch.body.deviceIds[0] as string;
+  const credentials = await deviceCredentials(tp, w.managerA.token, id);
+  const send = async (ts: Date, value: number) => {
+    const response = await tp.call('POST', `/api/v1/devices/${id}/readings`, {
+      headers: { authorization: sasFor(credentials) }, body: { readings: [{ ts: ts.toISOString(), quantity: 'power.import', value, unit: 'W' }] } });
+    if (response.status !== 200) throw new Error(`reading: ${response.status} ${JSON.stringify(response.body)}`);
+  };
+  await tp.call('PATCH', `/api/v1/devices/${id}`, { token: w.managerA.token, body: { meteringPointId: w.meteringPointA2 } });
+  await send(new Date(Date.now() - 600_000), MOVED_BEFORE);
+  await tp.call('PATCH', `/api/v1/devices/${id}`, { token: w.managerA.token, body: { meteringPointId: w.meteringPointA } });
+  await new Promise((r) => setTimeout(r, 5));
+  await send(new Date(), MOVED_AFTER);
+  return id;
+}
 
 const MATRIX_ZP = 'AT0010000000000000001000000000777';
 /** A's metering point with a Zählpunkt for EDA messages (registered once per platform). */
@@ -315,6 +386,8 @@ describe.each(storeKinds)('authorisation matrix on %s', (kind) => {
   beforeAll(async () => {
     tp = await startTestPlatform(kind);
     world = await buildWorld(tp);
+    await invitationToMemberB(tp, world);
+    moved.id = await movedReader(tp, world);
     Object.assign(tokens, {
       anonymous: undefined,
       memberA: world.memberA.token,

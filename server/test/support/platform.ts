@@ -36,7 +36,7 @@ export const ADMIN_PASSWORD = 'admin-password-for-tests';
 /** A whole platform on an empty database of the given kind, on free ports, driven through inject(). */
 export async function startTestPlatform(
   kind: StoreConfig['kind'],
-  overrides: Partial<Pick<PlatformOptions, 'loginRateLimit' | 'signupRateLimit' | 'liveRecheckMs'>> & { dataDir?: string } = {},
+  overrides: Partial<Pick<PlatformOptions, 'loginRateLimit' | 'signupRateLimit' | 'liveRecheckMs' | 'quotas' | 'deviceConnectLimit'>> & { dataDir?: string } = {},
 ): Promise<TestPlatform> {
   const database = await createTestDatabase(kind, overrides.dataDir);
   const artefactsDir = mkdtempSync(join(tmpdir(), 'gridshare-artefacts-'));
@@ -47,7 +47,10 @@ export async function startTestPlatform(
     mqtt: { port: 0, host: '127.0.0.1', explicit: true },
     loginRateLimit: overrides.loginRateLimit ?? { max: 10_000, windowMs: 60_000 },
     signupRateLimit: overrides.signupRateLimit ?? { max: 10_000, windowMs: 60_000 },
+    // Tests create many communities and batches per account; the quota tests set their limits through the admin API.
+    quotas: overrides.quotas ?? { communitiesPerUser: 1_000, devicesPerCommunity: 1_000_000, batchesPerHour: 1_000 },
     ...(overrides.liveRecheckMs ? { liveRecheckMs: overrides.liveRecheckMs } : {}),
+    ...(overrides.deviceConnectLimit ? { deviceConnectLimit: overrides.deviceConnectLimit } : {}),
   });
 
   async function call(method: string, url: string, options: CallOptions = {}): Promise<CallResult> {

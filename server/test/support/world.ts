@@ -54,7 +54,8 @@ export async function buildWorld(tp: TestPlatform): Promise<World> {
   await ok(tp, 'POST', `/api/v1/members/${requestA.id}/approve`, managerA.token);
   const requestA2 = await ok(tp, 'POST', `/api/v1/communities/${communityA}/join-requests`, memberA2.token, {});
   await ok(tp, 'POST', `/api/v1/members/${requestA2.id}/approve`, managerA.token);
-  const memberB1 = await ok(tp, 'POST', `/api/v1/communities/${communityB}/members`, managerB.token, { email: memberB.email });
+  const invitationB = await ok(tp, 'POST', `/api/v1/communities/${communityB}/invitations`, managerB.token, { email: memberB.email });
+  const memberB1 = await ok(tp, 'POST', `/api/v1/invitations/${invitationB.id}/accept`, memberB.token);
   // The tests store energy of past months: the manager dates A's members' part in the sharing back,
   // as after the grid operator confirmed their metering points.
   for (const id of [requestA.id, requestA2.id]) await ok(tp, 'PATCH', `/api/v1/members/${id}`, managerA.token, { activeFrom: PARTICIPATION_START });

@@ -79,6 +79,27 @@ export interface Member {
   leftAt: string | null;
 }
 
+export type InvitationState = 'pending' | 'accepted' | 'declined' | 'revoked';
+
+/** An invitation as the community's managers see it. */
+export interface Invitation {
+  id: string;
+  communityId: string;
+  email: string;
+  role: Role;
+  state: InvitationState;
+  createdAt: string;
+  decidedAt: string | null;
+}
+
+/** An invitation to the logged-in person. */
+export interface ReceivedInvitation {
+  id: string;
+  community: { id: string; name: string; description: string };
+  role: Role;
+  createdAt: string;
+}
+
 export interface MeteringPoint {
   id: string;
   communityId: string;
@@ -119,6 +140,16 @@ export interface DeviceState {
   rejectedTotal: number;
   lastError: string | null;
   lastErrorAt: string | null;
+}
+
+/** Something a device's MQTT connections did that its managers should know. */
+export interface DeviceEvent {
+  id: number;
+  deviceId: string;
+  kind: 'session-takeover' | 'reconnects-limited';
+  address: string | null;
+  previousAddress: string | null;
+  at: string;
 }
 
 export interface Batch {

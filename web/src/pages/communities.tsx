@@ -1,17 +1,19 @@
 import { useState } from 'preact/hooks';
 import { get, post } from '../api/client.js';
-import type { CommunityListing, Comparison, Member } from '../api/types.js';
+import type { CommunityListing, Comparison, Member, ReceivedInvitation } from '../api/types.js';
 import { Badge, Empty, ErrorNote, Field, Loading, Page } from '../components/ui.js';
 import { formatter, NO_VALUE } from '../lib/format.js';
 import { formValues, useAction, useApi } from '../lib/hooks.js';
 import { useI18n } from '../lib/i18n/provider.js';
 import { ruleName } from '../lib/rules.js';
+import { navigate } from '../router.js';
+import { memberPath } from '../routes.js';
 import { useFormat, useSession } from '../session.js';
 
 const MAX_COMPARED = 5;
 
 export default function Communities() {
-  const { me, refresh } = useSession();
+  const { me, invitations, refresh } = useSession();
   const { t } = useI18n();
   const fmt = useFormat(undefined);
   const [query, setQuery] = useState('');
@@ -31,6 +33,7 @@ export default function Communities() {
 
   return (
     <Page title={t('communities.title')}>
+      {invitations.length > 0 && <Invitations invitations={invitations} onDecided={refresh} />}
       <form class="card search" role="search" onSubmit={search}>
         <Field id="search-q" label={t('communities.name')}><input id="search-q" name="q" type="search" /></Field>
         <Field id="search-postcode" label={t('communities.postcode')}><input id="search-postcode" name="postcode" pattern="[A-Za-z0-9 \-]{1,16}" /></Field>
@@ -68,6 +71,46 @@ export default function Communities() {
       </section>
       {comparison && <ComparisonTable rows={comparison} />}
     </Page>
+  );
+}
+
+/** Invitations to the person's email: accepting makes them a member at once. */
+function Invitations({ invitations, onDecided }: { invitations: ReceivedInvitation[]; onDecided: () => Promise<void> }) {
+  const { t } = useI18n();
+  return (
+    <section class="card" aria-labelledby="invitations-heading">
+      <h2 id="invitations-heading">{t('communities.invitations')}</h2>
+      <ul class="rows" aria-label={t('communities.invitations')}>
+        {invitations.map((invitation) => <InvitationRow key={invitation.id} invitation={invitation} onDecided={onDecided} />)}
+      </ul>
+    </section>
+  );
+}
+
+function InvitationRow({ invitation, onDecided }: { invitation: ReceivedInvitation; onDecided: () => Promise<void> }) {
+  const action = useAction();
+  const { t } = useI18n();
+  const { community, role } = invitation;
+  const accept = () => void action.run(async () => {
+    const member = await post<Member>(`/api/v1/invitations/${invitation.id}/accept`);
+    await onDecided();
+    navigate(memberPath(member.id));
+  });
+  const decline = () => void action.run(async () => {
+    await post(`/api/v1/invitations/${invitation.id}/decline`);
+    await onDecided();
+  });
+  const which = <span class="sr-only"> {t('communities.theInvitationTo', { community: community.name })}</span>;
+  return (
+    <li>
+      <div><strong>{community.name}</strong> <small class="muted">{t('communities.invitesYouAs', { role })}</small></div>
+      {community.description && <p class="muted">{community.description}</p>}
+      <div class="row-actions">
+        <button type="button" disabled={action.busy} onClick={accept}>{t('communities.accept')}{which}</button>
+        <button type="button" class="secondary" disabled={action.busy} onClick={decline}>{t('communities.decline')}{which}</button>
+      </div>
+      <ErrorNote error={action.error} />
+    </li>
   );
 }
 

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiError, patch, post, send } from '../../api/client.js';
-import { DEVICE_KINDS, type Batch, type Device, type DeviceState, type MeteringPoint, type Rollback, type RotatedKey } from '../../api/types.js';
+import { DEVICE_KINDS, type Batch, type Device, type DeviceEvent, type DeviceState, type MeteringPoint, type Rollback, type RotatedKey } from '../../api/types.js';
 import { DeviceStateBadge, useDeviceStates } from '../../components/device-state.js';
 import { Async, Badge, Empty, ErrorNote, Field } from '../../components/ui.js';
 import type { Formatter } from '../../lib/format.js';
@@ -47,9 +47,42 @@ export default function ManageDevices({ params }: { params: Record<string, strin
               {(list) => <DeviceTable devices={list} points={points.data ?? []} states={states} fmt={fmt} onChanged={devices.reload} />}
             </Async>
           </section>
+          <DeviceEvents communityId={communityId} fmt={fmt} />
         </>
       )}
     </ManagePage>
+  );
+}
+
+/** Takeovers of a device's session (a clone has the same key) and refused reconnect storms. */
+function DeviceEvents({ communityId, fmt }: { communityId: string; fmt: Formatter }) {
+  const events = useApi<DeviceEvent[]>(`/api/v1/communities/${communityId}/device-events?limit=20`, { refreshMs: 60_000 });
+  const { t } = useI18n();
+  const address = (value: string | null) => value ?? t('deviceEvents.unknownAddress');
+  const describe = (e: DeviceEvent) => e.kind === 'session-takeover'
+    ? t('deviceEvents.takeover', { address: address(e.address), previousAddress: address(e.previousAddress) })
+    : t('deviceEvents.reconnectsLimited', { address: address(e.address) });
+  return (
+    <section class="card" aria-labelledby="device-events-heading">
+      <h2 id="device-events-heading">{t('deviceEvents.title')}</h2>
+      <Async state={events} what={t('thing.connectionEvents')}>
+        {(list) => list.length === 0 ? <Empty><p>{t('deviceEvents.none')}</p></Empty> : (
+          <ul class="rows" aria-label={t('deviceEvents.title')}>
+            {list.map((e) => (
+              <li key={e.id}>
+                <div>
+                  {e.kind === 'session-takeover'
+                    ? <Badge tone="warn">{t('deviceEvents.takeoverBadge')}</Badge>
+                    : <Badge tone="bad">{t('deviceEvents.reconnectsLimitedBadge')}</Badge>}{' '}
+                  <strong>{e.deviceId}</strong> <small class="muted">{fmt.dateTime(e.at)}</small>
+                </div>
+                <p class="muted">{describe(e)}</p>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Async>
+    </section>
   );
 }
 

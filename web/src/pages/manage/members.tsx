@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
-import { patch, post } from '../../api/client.js';
-import type { Community, Member, MemberState, MeteringPoint } from '../../api/types.js';
+import { del, patch, post } from '../../api/client.js';
+import type { Community, Invitation, Member, MemberState, MeteringPoint } from '../../api/types.js';
 import { Async, Badge, Empty, ErrorNote, Field } from '../../components/ui.js';
 import { NO_VALUE, type Formatter } from '../../lib/format.js';
 import { useAction, useApi } from '../../lib/hooks.js';
@@ -54,8 +54,8 @@ export default function Members({ params }: { params: Record<string, string> }) 
                       </tbody>
                     </table>
                   </div>
-                  <AdmitForm communityId={communityId} onAdmitted={members.reload} />
                 </section>
+                <Invitations communityId={communityId} fmt={fmt} />
                 <Sites communityId={communityId} members={all} fmt={fmt} />
               </>
             );
@@ -114,27 +114,64 @@ function JoinRequest({ member, fmt, onDecided }: { member: Member; fmt: Formatte
   );
 }
 
-function AdmitForm({ communityId, onAdmitted }: { communityId: string; onAdmitted: () => void }) {
+/** Invitations by email: the person joins by accepting; the answer never tells whether the address has an account. */
+function Invitations({ communityId, fmt }: { communityId: string; fmt: Formatter }) {
+  const invitations = useApi<Invitation[]>(`/api/v1/communities/${communityId}/invitations?state=pending`);
   const action = useAction();
+  const [sent, setSent] = useState<string | undefined>(undefined);
   const { t } = useI18n();
   const submit = (event: Event) => {
     action.submit(event, async (v) => {
-      await post<Member>(`/api/v1/communities/${communityId}/members`, { email: v.email, role: v.role });
-      onAdmitted();
+      const invitation = await post<Invitation>(`/api/v1/communities/${communityId}/invitations`, { email: v.email, role: v.role });
+      setSent(invitation.email);
+      invitations.reload();
     });
   };
   return (
-    <details>
-      <summary>{t('members.admitDirectly')}</summary>
-      <form onSubmit={submit}>
-        <Field id="admit-email" label={t('members.admitEmail')}><input id="admit-email" name="email" type="email" required /></Field>
-        <Field id="admit-role" label={t('members.role')}>
-          <select id="admit-role" name="role"><option value="member">{t('role.memberTitle')}</option><option value="manager">{t('role.managerTitle')}</option></select>
-        </Field>
-        <ErrorNote error={action.error} />
-        <button type="submit" disabled={action.busy}>{t('members.admit')}</button>
-      </form>
-    </details>
+    <section class="card" aria-labelledby="invitations-heading">
+      <h2 id="invitations-heading">{t('members.invitations')}</h2>
+      <Async state={invitations} what={t('thing.invitations')}>
+        {(open) => open.length === 0 ? <Empty><p>{t('members.noInvitations')}</p></Empty> : (
+          <ul class="rows" aria-label={t('members.openInvitations')}>
+            {open.map((i) => <InvitationRow key={i.id} invitation={i} fmt={fmt} onRevoked={invitations.reload} />)}
+          </ul>
+        )}
+      </Async>
+      <details>
+        <summary>{t('members.inviteSomeone')}</summary>
+        <form onSubmit={submit}>
+          <Field id="invite-email" label={t('login.email')} hint={t('members.inviteEmailHint')}>
+            <input id="invite-email" name="email" type="email" required aria-describedby="invite-email-hint" onInput={() => setSent(undefined)} />
+          </Field>
+          <Field id="invite-role" label={t('members.role')}>
+            <select id="invite-role" name="role"><option value="member">{t('role.memberTitle')}</option><option value="manager">{t('role.managerTitle')}</option></select>
+          </Field>
+          <ErrorNote error={action.error} />
+          {sent && <p role="status">{t('members.invitationRecorded', { email: sent })}</p>}
+          <button type="submit" disabled={action.busy}>{t('members.invite')}</button>
+        </form>
+      </details>
+    </section>
+  );
+}
+
+function InvitationRow({ invitation, fmt, onRevoked }: { invitation: Invitation; fmt: Formatter; onRevoked: () => void }) {
+  const action = useAction();
+  const { t } = useI18n();
+  const revoke = () => void action.run(async () => {
+    await del(`/api/v1/invitations/${invitation.id}`);
+    onRevoked();
+  });
+  return (
+    <li>
+      <div><strong>{invitation.email}</strong> <small class="muted">{memberRoleName(invitation.role, t)} · {t('members.invited', { time: fmt.dateTime(invitation.createdAt) })}</small></div>
+      <div class="row-actions">
+        <button type="button" class="danger" disabled={action.busy} onClick={revoke}>
+          {t('members.revoke')}<span class="sr-only"> {t('members.theInvitationTo', { email: invitation.email })}</span>
+        </button>
+      </div>
+      <ErrorNote error={action.error} />
+    </li>
   );
 }
 

@@ -1,0 +1,190 @@
+/**
+ * Ledger pure-core benchmark (`npm run bench:ledger`, add `-- --record` to update bench/RESULTS.md).
+ *
+ *   append      1 M realistic entries (canonical JSON of statements, settlements, trades, …) in
+ *               batches of 1,000: leaf hashes, tiles, the new root after every batch — what a
+ *               batched append does before it writes its rows. Also with the entries' RFC 8785
+ *               encoding included.
+ *   10 M log    a tile set of 10 million leaves in memory (leaf hashes from a fast PRNG, every
+ *               tile hashed for real), then inclusion proofs for 2,000 random entries and
+ *               consistency proofs from random old sizes: plan, compute from tiles, verify.
+ * Phase 2 re-measures append and proofs on PostgreSQL (the target there: ≥ 10,000 entries/s
+ * batched, an inclusion proof at 10 M entries in < 5 ms).
+ */
+import { loadavg } from 'node:os';
+import {
+  EMPTY_FRONTIER, TileMap, appendLeaves, consistencyProofFromTiles, encodeEntry, inclusionProofFromTiles,
+  leafHash, marketTrade, rootOfFrontier, settlementClosed, statementIssued, tilesForConsistencyProof,
+  tilesForInclusionProof, treeHashFromTiles, verifyConsistency, verifyInclusion, type Frontier, type LedgerEntry,
+} from '../server/src/ledger/domain/index.js';
+import { machine, peakRssMb, percentile, recordSection } from './lib/report.js';
+
+const LOAD_AT_START = loadavg()[0]!;
+const APPEND_ENTRIES = 1_000_000;
+const BATCH = 1_000;
+const BIG_LOG = 10_000_000;
+const PROOFS = 2_000;
+
+/** A deterministic xorshift generator: the benchmark draws the same indices every run. */
+function xorshift(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+}
+
+const HEX = '0123456789abcdef';
+const random = xorshift(2026);
+const hex64 = () => Array.from({ length: 64 }, () => HEX[random() & 15]).join('');
+const november = { start: Date.UTC(2026, 9, 31, 23), end: Date.UTC(2026, 10, 30, 23) };
+
+/** Entry number i, cycling through three kinds of realistic size (~300–450 bytes of JSON). */
+function entry(i: number): LedgerEntry {
+  const base = { at: november.end + i * 1000, community: `community-${i % 97}` };
+  switch (i % 3) {
+    case 0:
+      return statementIssued(base, { statement: `st-2026-11-${i}`, member: hex64(), period: november, document: { mediaType: 'application/pdf', sha256: hex64(), size: 40_000 + (i % 9000) } });
+    case 1:
+      return marketTrade(base, { trade: `tr-${i}`, slot: { start: november.start + (i % 2880) * 900_000, end: november.start + ((i % 2880) + 1) * 900_000 }, buyer: hex64(), seller: hex64(), energyWh: String(100 + (i % 5000)), price: '0.1425', currency: 'EUR' });
+    default:
+      return settlementClosed(base, { settlement: `set-${i}`, period: november, currency: 'EUR', statements: 30, totals: { consumptionWh: String(812_345 + i), sharedWh: '301234', communityAmount: '1234.56', gridFeeReduction: '-12.30' } });
+  }
+}
+
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(2);
+}
+
+// ---- append 1 M entries ----
+
+process.stderr.write(`append: encoding ${APPEND_ENTRIES.toLocaleString('en')} entries…\n`);
+let encodeMs = 0;
+let appendMs = 0;
+let appendCpuMs = 0;
+let encodeCpuMs = 0;
+let bytesTotal = 0;
+let frontier: Frontier = EMPTY_FRONTIER;
+let tilesWritten = 0;
+for (let start = 0; start < APPEND_ENTRIES; start += BATCH) {
+  const made = Array.from({ length: BATCH }, (_, k) => entry(start + k));
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const encoded = made.map(encodeEntry);
+  const encodeCpu = process.cpuUsage(cpu0);
+  encodeCpuMs += (encodeCpu.user + encodeCpu.system) / 1000;
+  const t1 = performance.now();
+  const cpu1 = process.cpuUsage();
+  const appended = appendLeaves(frontier, encoded.map(leafHash));
+  frontier = appended.frontier;
+  rootOfFrontier(frontier);
+  const t2 = performance.now();
+  const cpu2 = process.cpuUsage(cpu1);
+  appendCpuMs += (cpu2.user + cpu2.system) / 1000;
+  encodeMs += t1 - t0;
+  appendMs += t2 - t1;
+  tilesWritten += appended.tiles.length;
+  for (const e of encoded) bytesTotal += e.length;
+  if ((start / BATCH) % 100 === 99) process.stderr.write(`  ${(start + BATCH).toLocaleString('en')} entries\n`);
+}
+const appendRate = APPEND_ENTRIES / (appendMs / 1000);
+const withEncodingRate = APPEND_ENTRIES / ((appendMs + encodeMs) / 1000);
+
+// ---- a 10 M-entry log in memory ----
+
+process.stderr.write(`10 M log: building the tiles of ${BIG_LOG.toLocaleString('en')} leaves…\n`);
+const tiles = new TileMap();
+let bigFrontier: Frontier = EMPTY_FRONTIER;
+const CHUNK = 65_536;
+const leafBytes = new Uint8Array(CHUNK * 32);
+const words = new Uint32Array(leafBytes.buffer);
+const buildStart = performance.now();
+for (let start = 0; start < BIG_LOG; start += CHUNK) {
+  const count = Math.min(CHUNK, BIG_LOG - start);
+  for (let w = 0; w < count * 8; w++) words[w] = random();
+  const leaves = Array.from({ length: count }, (_, k) => leafBytes.subarray(k * 32, (k + 1) * 32));
+  const appended = appendLeaves(bigFrontier, leaves);
+  for (const tile of appended.tiles) tiles.put(tile);
+  bigFrontier = appended.frontier;
+  if ((start / CHUNK) % 20 === 19) process.stderr.write(`  ${(start + count).toLocaleString('en')} leaves\n`);
+}
+const buildMs = performance.now() - buildStart;
+
+const rootStart = performance.now();
+const root = treeHashFromTiles(BIG_LOG, tiles);
+const rootMs = performance.now() - rootStart;
+
+/** CPU time of this process (user + system) in ms: unlike wall time, not inflated by other processes' load. */
+const cpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
+const inclusionTimes: number[] = [];
+const verifyTimes: number[] = [];
+let maxTiles = 0;
+const inclusionCpuStart = cpuMs();
+for (let k = 0; k < PROOFS; k++) {
+  const index = random() % BIG_LOG;
+  const t0 = performance.now();
+  const plan = tilesForInclusionProof(index, BIG_LOG);
+  const proof = inclusionProofFromTiles(index, BIG_LOG, tiles);
+  const t1 = performance.now();
+  maxTiles = Math.max(maxTiles, plan.length);
+  // The leaf hash is in its level-0 tile.
+  const tile = tiles.readTile({ level: 0, index: Math.floor(index / 256), width: 256 })!;
+  verifyInclusion(index, BIG_LOG, tile.subarray((index % 256) * 32, (index % 256) * 32 + 32), proof, root);
+  inclusionTimes.push(t1 - t0);
+  verifyTimes.push(performance.now() - t1);
+}
+const inclusionCpuMs = (cpuMs() - inclusionCpuStart) / PROOFS;
+inclusionTimes.sort((a, b) => a - b);
+verifyTimes.sort((a, b) => a - b);
+
+const consistencyTimes: number[] = [];
+let maxConsistencyTiles = 0;
+for (let k = 0; k < 200; k++) {
+  const oldSize = 1 + (random() % (BIG_LOG - 1));
+  const oldRoot = treeHashFromTiles(oldSize, tiles);
+  const t0 = performance.now();
+  maxConsistencyTiles = Math.max(maxConsistencyTiles, tilesForConsistencyProof(oldSize, BIG_LOG).length);
+  const proof = consistencyProofFromTiles(oldSize, BIG_LOG, tiles);
+  consistencyTimes.push(performance.now() - t0);
+  verifyConsistency(oldSize, BIG_LOG, proof, oldRoot, root);
+}
+consistencyTimes.sort((a, b) => a - b);
+
+const ms = (sorted: number[], p: number) => percentile(sorted, p).toFixed(3);
+const cpuRate = APPEND_ENTRIES / (appendCpuMs / 1000);
+const withEncodingCpuRate = APPEND_ENTRIES / ((appendCpuMs + encodeCpuMs) / 1000);
+const body = [
+  `Measured ${machine()} with \`npm run bench:ledger\`: the pure core only, in memory; phase 2 re-measures on PostgreSQL. 1-minute load average at the start: ${LOAD_AT_START.toFixed(1)} (the machine is shared with other sessions; above 2 on 2 CPUs everything is slower).`,
+  '',
+  `Append: ${APPEND_ENTRIES.toLocaleString('en')} entries (statements, trades, settlements as RFC 8785 JSON, ${Math.round(bytesTotal / APPEND_ENTRIES)} bytes on average) in batches of ${BATCH.toLocaleString('en')}: leaf hashes, C2SP tiles (${tilesWritten.toLocaleString('en')} tile writes), the new root after every batch.`,
+  '',
+  '| Append | Time (s) | Entries/s | Entries per CPU second | Target (phase 2, PostgreSQL) |',
+  '|---|---:|---:|---:|---|',
+  `| hashes and tiles | ${seconds(appendMs)} | ${Math.round(appendRate).toLocaleString('en')} | ${Math.round(cpuRate).toLocaleString('en')} | ≥ 10,000/s batched |`,
+  `| with RFC 8785 encoding (and checking) of the entries | ${seconds(appendMs + encodeMs)} | ${Math.round(withEncodingRate).toLocaleString('en')} | ${Math.round(withEncodingCpuRate).toLocaleString('en')} | |`,
+  '',
+  `Log of ${BIG_LOG.toLocaleString('en')} entries in memory (${tiles.size.toLocaleString('en')} tiles; leaf hashes from a PRNG, every tile hashed): built in ${seconds(buildMs)} s (${Math.round(BIG_LOG / (buildMs / 1000)).toLocaleString('en')} leaves/s), tree head from its tiles in ${rootMs.toFixed(2)} ms.`,
+  '',
+  '| At 10 M entries | p50 (ms) | p99 (ms) | max (ms) | Tiles read (max) | Target (phase 2) |',
+  '|---|---:|---:|---:|---:|---|',
+  `| inclusion proof (plan + compute from tiles), ${PROOFS.toLocaleString('en')} random entries | ${ms(inclusionTimes, 50)} | ${ms(inclusionTimes, 99)} | ${inclusionTimes[inclusionTimes.length - 1]!.toFixed(3)} | ${maxTiles} | < 5 ms |`,
+  `| verify that proof (RFC 9162) | ${ms(verifyTimes, 50)} | ${ms(verifyTimes, 99)} | ${verifyTimes[verifyTimes.length - 1]!.toFixed(3)} | – | |`,
+  `| consistency proof from a random older size | ${ms(consistencyTimes, 50)} | ${ms(consistencyTimes, 99)} | ${consistencyTimes[consistencyTimes.length - 1]!.toFixed(3)} | ${maxConsistencyTiles} | |`,
+  '',
+  `CPU time per inclusion proof (plan + compute + verify, mean of ${PROOFS.toLocaleString('en')}): ${inclusionCpuMs.toFixed(3)} ms. Wall-clock p99 and max follow the machine's load (other processes take the CPU mid-proof); the CPU figures do not.`,
+  '',
+  `Peak RSS ${peakRssMb()} MB (the 10 M tile set is 320 MB of hashes).`,
+].join('\n');
+process.stdout.write(`${body}\n`);
+if (process.argv.includes('--record')) {
+  recordSection('Ledger (pure core)', body);
+  process.stderr.write('recorded in bench/RESULTS.md\n');
+}

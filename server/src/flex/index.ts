@@ -1,0 +1,27 @@
+/**
+ * flex/: flexibility for the grid operator over UFTP 3.1 (Shapeshifter), with the community as
+ * aggregator (AGR). Phase 1 is the pure protocol core; see README.md for the domain API and
+ * what phase 2 adds.
+ */
+export { UftpEncodeError, UftpTransportError, type TransportRefusal } from './domain/uftp/errors.js';
+export { readXml, writeXml, PAYLOAD_LIMITS, ENVELOPE_LIMITS, type XmlNode, type XmlLimits } from './domain/uftp/xml.js';
+export * from './domain/uftp/messages.js';
+export type { LocalDate, Hundredths } from './domain/uftp/values.js';
+export {
+  decodeBase64, parsePublicKey, readSignedMessage, seal, secretKeyBytes, signingKeyFromSecret, unseal, writeSignedMessage,
+  type SignedMessage, type SigningKey,
+} from './domain/uftp/envelope.js';
+export {
+  fingerprintOf, isSimplyAnswered, openSignedMessage, readPayload, respondTo, responseHeader, schemaVersionOf, sealMessage, SCHEMA_VERSIONS, WRITTEN_VERSION,
+  type IncomingMessage, type Participant, type ResponseIds, type SchemaValidator, type SchemaVersion, type SealedMessage, type SimplyAnswered,
+} from './domain/uftp/inbound.js';
+export { ispAt, ispStartMs, layOut, perIsp, periodGrid, periodOf, periodsBetween, sameUtcOffsets, toRanges, type PeriodGrid } from './domain/isp.js';
+export { REJECTION_PHRASES, rejection, rejectionReasonText, type Rejection, type RejectionCode } from './domain/rejection-reasons.js';
+export * from './domain/rejections.js';
+export { chosenOption, orderMismatches, scaledOption } from './domain/matching.js';
+export {
+  answerFlexSettlement, averagePower, ispSettlement, reviewOrderSettlement, settleOrder, toFlexOrderSettlement,
+  type OrderSettlement, type OrderSettlementInput, type ReviewTolerances, type SettlementTerms,
+} from './domain/settlement.js';
+export { addSplits, contributionWh, shareRemuneration, type MemberIspEnergy, type MemberReward, type RewardSplit, type SharingRule } from './domain/rewards.js';
+export { defaultSchemaDirectory, loadUftpSchemas, SCHEMA_DIRECTORY_VARIABLE, type LoadedSchemas } from './uftp-schemas.js';

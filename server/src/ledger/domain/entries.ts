@@ -1,0 +1,393 @@
+/**
+ * Log entries: one RFC 8785 canonical JSON object per event that matters for money or trust.
+ * Entries hold hashes and salted commitments of personal data, never the data itself: erasing a
+ * member's salt (phase 2, privacy) leaves every entry and proof intact but unlinkable to them.
+ *
+ * Every entry has `v` (the entry format version), `kind`, `at` (UTC instant of the event) and
+ * `community`, then the fields of its kind; `signatures` (optional) are Ed25519 signatures by
+ * did:key identities over the rest of the entry.
+ *
+ * How a document (a member's statement as PDF or JSON, an operator's import file) is committed:
+ * SHA-256 of the exact bytes that were issued or received, with their media type and length.
+ * Anyone holding the file can check it against the entry; nobody can recover it from the entry.
+ */
+import canonicalize from 'canonicalize';
+import { formatUtcInstant, parseUtcInstant } from '../../kernel/time.js';
+import { ed25519PublicKey, ed25519Sign, ed25519Verify, sha256, type Bytes } from './crypto.js';
+import { concatBytes, decodeUtf8, fromBase64, toBase64, toHex, utf8 } from './bytes.js';
+import { didKeyFromPublicKey, publicKeyFromDidKey } from './did-key.js';
+import { LedgerError } from './errors.js';
+import { MAX_ENTRY_BYTES } from './tiles.js';
+
+export const ENTRY_VERSION = 1;
+
+export const ENTRY_KINDS = [
+  'statement.issued', 'statement.corrected', 'settlement.closed', 'operator-import.accepted',
+  'command.issued', 'market.trade', 'flex.message', 'consent.changed',
+] as const;
+export type EntryKind = (typeof ENTRY_KINDS)[number];
+
+/** A period as UTC instants, start inclusive, end exclusive. */
+export interface PeriodText {
+  readonly start: string;
+  readonly end: string;
+}
+
+export interface DocumentCommitment {
+  readonly mediaType: string;
+  /** SHA-256 of the exact bytes, lower-case hex. */
+  readonly sha256: string;
+  readonly size: number;
+}
+
+export interface EntrySignature {
+  readonly did: string;
+  /** Base64 Ed25519 signature over `gridshare/entry-signature/v1\n` ‖ the entry without `signatures`. */
+  readonly signature: string;
+}
+
+interface Envelope<K extends EntryKind> {
+  readonly v: typeof ENTRY_VERSION;
+  readonly kind: K;
+  readonly at: string;
+  readonly community: string;
+  readonly signatures?: readonly EntrySignature[];
+}
+
+export interface StatementIssuedEntry extends Envelope<'statement.issued'> {
+  readonly statement: string;
+  /** Commitment to the member (see `commitment`). */
+  readonly member: string;
+  readonly period: PeriodText;
+  readonly document: DocumentCommitment;
+}
+
+export interface StatementCorrectedEntry extends Envelope<'statement.corrected'> {
+  readonly statement: string;
+  readonly member: string;
+  readonly period: PeriodText;
+  readonly document: DocumentCommitment;
+  /** The statement this one replaces, and the document hash it had. */
+  readonly corrects: { readonly statement: string; readonly sha256: string };
+  /** A reason code (free text could carry personal data). */
+  readonly reason: string;
+}
+
+export interface SettlementClosedEntry extends Envelope<'settlement.closed'> {
+  readonly settlement: string;
+  readonly period: PeriodText;
+  readonly currency: string;
+  /** Community totals by name: energy in whole Wh, money in the currency, as exact decimal strings. */
+  readonly totals: Readonly<Record<string, string>>;
+  readonly statements: number;
+}
+
+export interface OperatorImportAcceptedEntry extends Envelope<'operator-import.accepted'> {
+  readonly import: string;
+  /** The grid operator (market partner id). */
+  readonly operator: string;
+  /** The message format, e.g. `eda-consumption-record`. */
+  readonly format: string;
+  readonly period: PeriodText;
+  readonly document: DocumentCommitment;
+  readonly meteringPoints: number;
+}
+
+export interface CommandIssuedEntry extends Envelope<'command.issued'> {
+  readonly command: string;
+  /** Commitment to the device (it belongs to a member). */
+  readonly device: string;
+  readonly action: string;
+  /** SHA-256 of the exact command payload sent. */
+  readonly payloadSha256: string;
+}
+
+export interface MarketTradeEntry extends Envelope<'market.trade'> {
+  readonly trade: string;
+  readonly slot: PeriodText;
+  readonly buyer: string;
+  readonly seller: string;
+  readonly energyWh: string;
+  /** Price per kWh in the currency, exact decimal. */
+  readonly price: string;
+  readonly currency: string;
+}
+
+export interface FlexMessageEntry extends Envelope<'flex.message'> {
+  /** UFTP message type, id and conversation. */
+  readonly message: { readonly type: string; readonly id: string; readonly conversation: string };
+  readonly direction: 'sent' | 'received';
+  /** Participant domains (organisations, not persons). */
+  readonly sender: string;
+  readonly recipient: string;
+  /** SHA-256 of the exact signed message. */
+  readonly sha256: string;
+  /** The did:key of the key that signed the message, when known. */
+  readonly signer?: string;
+}
+
+export interface ConsentChangedEntry extends Envelope<'consent.changed'> {
+  /** Commitment to the member whose data is concerned. */
+  readonly subject: string;
+  /** The third party (organisation id). */
+  readonly grantee: string;
+  readonly purpose: string;
+  readonly state: 'granted' | 'revoked';
+  readonly validUntil?: string;
+}
+
+export type LedgerEntry =
+  | StatementIssuedEntry | StatementCorrectedEntry | SettlementClosedEntry | OperatorImportAcceptedEntry
+  | CommandIssuedEntry | MarketTradeEntry | FlexMessageEntry | ConsentChangedEntry;
+
+// ---- field checks ----
+
+type Check = (value: unknown, field: string) => void;
+
+function refuse(field: string, why: string): never {
+  throw new LedgerError('malformed', `entry field ${field}: ${why}`);
+}
+
+const text = (pattern: RegExp, what: string): Check => (value, field) => {
+  if (typeof value !== 'string' || !pattern.test(value)) refuse(field, `expected ${what}`);
+};
+
+const ID = text(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'an identifier (letters, digits, . _ : -; at most 128)');
+const CODE = text(/^[a-z][a-z0-9-]{0,63}$/, 'a lower-case code');
+const HEX256 = text(/^[0-9a-f]{64}$/, '64 lower-case hex digits');
+const CURRENCY = text(/^[A-Z]{3}$/, 'an ISO 4217 currency code');
+const WHOLE = text(/^(0|[1-9]\d{0,20})$/, 'a whole number as a string');
+const DECIMAL = text(/^-?(0|[1-9]\d{0,23})(\.\d{1,15})?$/, 'an exact decimal as a string');
+const UNSIGNED_DECIMAL = text(/^(0|[1-9]\d{0,23})(\.\d{1,15})?$/, 'a non-negative exact decimal as a string');
+const PARTICIPANT = text(/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/, 'a participant domain');
+const MEDIA_TYPE = text(/^[a-z]+\/[a-z0-9.+-]{1,100}$/, 'a media type');
+const MESSAGE_TYPE = text(/^[A-Z][A-Za-z]{0,63}$/, 'a message type');
+const oneOf = (...values: string[]): Check => (value, field) => {
+  if (typeof value !== 'string' || !values.includes(value)) refuse(field, `expected one of ${values.join(', ')}`);
+};
+
+const COUNT: Check = (value, field) => {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) refuse(field, 'expected a whole number ≥ 0');
+};
+
+/** The one spelling formatUtcInstant gives an instant: seconds always, milliseconds only when not zero. */
+const CANONICAL_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.(?!000)\d{3})?Z$/;
+
+const INSTANT: Check = (value, field) => {
+  if (typeof value !== 'string' || !CANONICAL_INSTANT.test(value) || parseUtcInstant(value) === undefined) {
+    refuse(field, 'expected a UTC instant like 2026-01-31T23:00:00Z');
+  }
+};
+
+const DID: Check = (value, field) => {
+  try {
+    publicKeyFromDidKey(typeof value === 'string' ? value : '');
+  } catch (error) {
+    refuse(field, (error as Error).message);
+  }
+};
+
+function object(fields: Record<string, Check>, optional: readonly string[] = []): Check {
+  return (value, field) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) refuse(field, 'expected an object');
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) if (!(key in fields)) refuse(`${field}.${key}`, 'not a field of this entry');
+    for (const [key, check] of Object.entries(fields)) {
+      if (record[key] === undefined && optional.includes(key)) continue;
+      if (record[key] === undefined) refuse(`${field}.${key}`, 'missing');
+      check(record[key], `${field}.${key}`);
+    }
+  };
+}
+
+const PERIOD_FIELDS = object({ start: INSTANT, end: INSTANT });
+const PERIOD: Check = (value, field) => {
+  PERIOD_FIELDS(value, field);
+  const period = value as PeriodText;
+  if (parseUtcInstant(period.start)! >= parseUtcInstant(period.end)!) refuse(field, 'start must be before end');
+};
+
+const DOCUMENT = object({ mediaType: MEDIA_TYPE, sha256: HEX256, size: COUNT });
+
+const TOTALS: Check = (value, field) => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) refuse(field, 'expected an object of totals');
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > 64) refuse(field, 'at most 64 totals');
+  for (const [name, amount] of entries) {
+    if (!/^[a-z][A-Za-z0-9]{0,63}$/.test(name)) refuse(`${field}.${name}`, 'total names are camelCase');
+    DECIMAL(amount, `${field}.${name}`);
+  }
+};
+
+const SIGNATURE = object({ did: DID, signature: text(/^[A-Za-z0-9+/]{86}==$/, 'a base64 Ed25519 signature') });
+const SIGNATURES: Check = (value, field) => {
+  if (!Array.isArray(value) || value.length === 0 || value.length > 16) refuse(field, 'expected 1 to 16 signatures');
+  (value as unknown[]).forEach((sig, i) => SIGNATURE(sig, `${field}[${i}]`));
+};
+
+const ENVELOPE = { v: (value: unknown, field: string) => { if (value !== ENTRY_VERSION) refuse(field, `this verifier reads entry version ${ENTRY_VERSION}`); }, kind: oneOf(...ENTRY_KINDS), at: INSTANT, community: ID, signatures: SIGNATURES };
+
+/** The fields of each kind, checked when an entry is made and when one is read back. */
+const KIND_FIELDS: Record<EntryKind, { fields: Record<string, Check>; optional?: string[] }> = {
+  'statement.issued': { fields: { statement: ID, member: HEX256, period: PERIOD, document: DOCUMENT } },
+  'statement.corrected': {
+    fields: { statement: ID, member: HEX256, period: PERIOD, document: DOCUMENT, corrects: object({ statement: ID, sha256: HEX256 }), reason: CODE },
+  },
+  'settlement.closed': { fields: { settlement: ID, period: PERIOD, currency: CURRENCY, totals: TOTALS, statements: COUNT } },
+  'operator-import.accepted': { fields: { import: ID, operator: ID, format: CODE, period: PERIOD, document: DOCUMENT, meteringPoints: COUNT } },
+  'command.issued': { fields: { command: ID, device: HEX256, action: CODE, payloadSha256: HEX256 } },
+  'market.trade': { fields: { trade: ID, slot: PERIOD, buyer: HEX256, seller: HEX256, energyWh: WHOLE, price: UNSIGNED_DECIMAL, currency: CURRENCY } },
+  'flex.message': {
+    fields: {
+      message: object({ type: MESSAGE_TYPE, id: ID, conversation: ID }), direction: oneOf('sent', 'received'),
+      sender: PARTICIPANT, recipient: PARTICIPANT, sha256: HEX256, signer: DID,
+    },
+    optional: ['signer'],
+  },
+  'consent.changed': { fields: { subject: HEX256, grantee: ID, purpose: CODE, state: oneOf('granted', 'revoked'), validUntil: INSTANT }, optional: ['validUntil'] },
+};
+
+const ENTRY_CHECKS = new Map(Object.entries(KIND_FIELDS).map(([kind, spec]) => [kind, object({ ...ENVELOPE, ...spec.fields }, ['signatures', ...(spec.optional ?? [])])]));
+
+/** Checks a whole entry (envelope and the fields of its kind); refuses unknown fields. */
+export function validateEntry(value: unknown): LedgerEntry {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) refuse('entry', 'expected a JSON object');
+  const kind = (value as { kind?: unknown }).kind;
+  ENVELOPE.kind(kind, 'kind');
+  ENTRY_CHECKS.get(kind as EntryKind)!(value, 'entry');
+  return value as LedgerEntry;
+}
+
+// ---- constructors ----
+
+export interface EventBase {
+  /** When the event happened (UTC ms; passed in, never read from a clock here). */
+  readonly at: number;
+  readonly community: string;
+}
+
+/** A period given as UTC ms, start inclusive, end exclusive. */
+export interface Period {
+  readonly start: number;
+  readonly end: number;
+}
+
+const periodText = (period: Period): PeriodText => ({ start: formatUtcInstant(period.start), end: formatUtcInstant(period.end) });
+
+function make<E extends LedgerEntry>(kind: E['kind'], base: EventBase, fields: Omit<E, keyof Envelope<E['kind']>>): E {
+  if (!Number.isFinite(base.at)) refuse('at', 'expected a UTC instant');
+  return validateEntry({ v: ENTRY_VERSION, kind, at: formatUtcInstant(base.at), community: base.community, ...fields }) as E;
+}
+
+/** What an entry commits to for a document: SHA-256 of exactly these bytes, their type and length. */
+export function documentCommitment(bytes: Bytes, mediaType: string): DocumentCommitment {
+  return { mediaType, sha256: toHex(sha256(bytes)), size: bytes.length };
+}
+
+const COMMITMENT_PREFIX = utf8('gridshare/commitment/v1\n');
+
+/**
+ * A salted commitment to a personal identifier (member, device, …): SHA-256 of a domain prefix,
+ * the subject's salt (at least 16 random bytes, kept by the platform) and the value. Without the
+ * salt nobody can tell whose it is; deleting the salt makes it unlinkable for good.
+ */
+export function commitment(salt: Bytes, value: string): string {
+  if (salt.length < 16) throw new LedgerError('malformed', 'a commitment salt is at least 16 bytes');
+  return toHex(sha256(concatBytes(COMMITMENT_PREFIX, salt, utf8(value))));
+}
+
+export const statementIssued = (base: EventBase, e: { statement: string; member: string; period: Period; document: DocumentCommitment }): StatementIssuedEntry =>
+  make('statement.issued', base, { statement: e.statement, member: e.member, period: periodText(e.period), document: e.document });
+
+export const statementCorrected = (
+  base: EventBase,
+  e: { statement: string; member: string; period: Period; document: DocumentCommitment; corrects: { statement: string; sha256: string }; reason: string },
+): StatementCorrectedEntry =>
+  make('statement.corrected', base, { statement: e.statement, member: e.member, period: periodText(e.period), document: e.document, corrects: e.corrects, reason: e.reason });
+
+export const settlementClosed = (
+  base: EventBase,
+  e: { settlement: string; period: Period; currency: string; totals: Readonly<Record<string, string>>; statements: number },
+): SettlementClosedEntry =>
+  make('settlement.closed', base, { settlement: e.settlement, period: periodText(e.period), currency: e.currency, totals: { ...e.totals }, statements: e.statements });
+
+export const operatorImportAccepted = (
+  base: EventBase,
+  e: { import: string; operator: string; format: string; period: Period; document: DocumentCommitment; meteringPoints: number },
+): OperatorImportAcceptedEntry =>
+  make('operator-import.accepted', base, { import: e.import, operator: e.operator, format: e.format, period: periodText(e.period), document: e.document, meteringPoints: e.meteringPoints });
+
+export const commandIssued = (base: EventBase, e: { command: string; device: string; action: string; payloadSha256: string }): CommandIssuedEntry =>
+  make('command.issued', base, { command: e.command, device: e.device, action: e.action, payloadSha256: e.payloadSha256 });
+
+export const marketTrade = (
+  base: EventBase,
+  e: { trade: string; slot: Period; buyer: string; seller: string; energyWh: string; price: string; currency: string },
+): MarketTradeEntry =>
+  make('market.trade', base, { trade: e.trade, slot: periodText(e.slot), buyer: e.buyer, seller: e.seller, energyWh: e.energyWh, price: e.price, currency: e.currency });
+
+export const flexMessage = (
+  base: EventBase,
+  e: { message: { type: string; id: string; conversation: string }; direction: 'sent' | 'received'; sender: string; recipient: string; sha256: string; signer?: string },
+): FlexMessageEntry =>
+  make('flex.message', base, {
+    message: { ...e.message }, direction: e.direction, sender: e.sender, recipient: e.recipient, sha256: e.sha256,
+    ...(e.signer === undefined ? {} : { signer: e.signer }),
+  });
+
+export const consentChanged = (
+  base: EventBase,
+  e: { subject: string; grantee: string; purpose: string; state: 'granted' | 'revoked'; validUntil?: number },
+): ConsentChangedEntry =>
+  make('consent.changed', base, {
+    subject: e.subject, grantee: e.grantee, purpose: e.purpose, state: e.state,
+    ...(e.validUntil === undefined ? {} : { validUntil: formatUtcInstant(e.validUntil) }),
+  });
+
+// ---- bytes ----
+
+/** The entry as logged: its RFC 8785 canonical JSON in UTF-8. */
+export function encodeEntry(entry: LedgerEntry): Bytes {
+  const bytes = utf8(canonicalize(validateEntry(entry))!);
+  if (bytes.length > MAX_ENTRY_BYTES) throw new LedgerError('out_of_range', `an entry is at most ${MAX_ENTRY_BYTES} bytes, this one ${bytes.length}`);
+  return bytes;
+}
+
+/** Reads an entry back from its logged bytes: valid, and exactly in canonical form. */
+export function decodeEntry(bytes: Bytes): LedgerEntry {
+  const json = decodeUtf8(bytes);
+  if (json === undefined) throw new LedgerError('malformed', 'the entry is not UTF-8');
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw new LedgerError('malformed', 'the entry is not JSON');
+  }
+  const entry = validateEntry(value);
+  if (canonicalize(entry) !== json) throw new LedgerError('malformed', 'the entry is not in RFC 8785 canonical form');
+  return entry;
+}
+
+// ---- signatures by did:key identities ----
+
+const SIGNATURE_PREFIX = utf8('gridshare/entry-signature/v1\n');
+
+function signedBytes(entry: LedgerEntry): Bytes {
+  const { signatures: _ignored, ...unsigned } = entry;
+  return concatBytes(SIGNATURE_PREFIX, utf8(canonicalize(unsigned)!));
+}
+
+/** Adds a signature by the key with this Ed25519 seed (named by its did:key). */
+export function signEntry<E extends LedgerEntry>(entry: E, seed: Bytes): E {
+  const signature: EntrySignature = { did: didKeyFromPublicKey(ed25519PublicKey(seed)), signature: toBase64(ed25519Sign(seed, signedBytes(entry))) };
+  return validateEntry({ ...entry, signatures: [...(entry.signatures ?? []), signature] }) as E;
+}
+
+/** Each signature of the entry, checked against the key its did:key names. */
+export function checkEntrySignatures(entry: LedgerEntry): { did: string; valid: boolean }[] {
+  const message = signedBytes(entry);
+  return (entry.signatures ?? []).map(({ did, signature }) => ({
+    did,
+    valid: ed25519Verify(publicKeyFromDidKey(did), message, fromBase64(signature) ?? new Uint8Array(0)),
+  }));
+}

@@ -1,0 +1,211 @@
+import { readFile, stat } from 'node:fs/promises';
+import type { Command } from 'commander';
+import {
+  EMPTY_ROOT, LedgerError, consistencyProofFromTiles, formatKeyId, openCheckpoint, parseReceipt, tilesForConsistencyProof,
+  tilesForTreeHash, toHex, treeHashFromTiles, verifierFromKey, verifyConsistency, verifyDocument, verifyReceipt,
+  type Checkpoint, type LedgerEntry, type TileRef,
+} from './domain/index.js';
+import { LogFetchError, fetchTiles, type TileClientOptions } from './tile-client.js';
+
+/**
+ * `gridshare verify`: checks, with no Gridshare server involved, that
+ *   --receipt      an entry (e.g. a member's statement) is in the log whose key is given, and that
+ *                  --statement is the very document the entry commits to;
+ *   --consistency  a newer checkpoint of the log extends an older one (the log only grew),
+ *                  fetching the few tiles that prove it from the log's tlog-tiles URL.
+ * Exit status: 0 verified, 1 not verified (the reason is printed), 2 the check could not be made
+ * (unreadable file, unreachable log, bad arguments).
+ */
+
+/** Files a verifier reads whole; a receipt or checkpoint is a few kilobytes. */
+const MAX_RECEIPT_BYTES = 1 << 20;
+const MAX_STATEMENT_BYTES = 256 << 20;
+
+export class VerifyInputError extends Error {}
+
+async function readLimited(path: string, limit: number, what: string): Promise<Uint8Array> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch (error) {
+    throw new VerifyInputError(`cannot read the ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  if (size > limit) throw new VerifyInputError(`the ${what} ${path} is ${size} bytes; a ${what} is at most ${limit}`);
+  return new Uint8Array(await readFile(path));
+}
+
+function logVerifier(key: string) {
+  try {
+    return verifierFromKey(key);
+  } catch (error) {
+    throw new VerifyInputError(`--key: ${(error as Error).message}`);
+  }
+}
+
+const checkpointSummary = (c: Checkpoint) => ({ origin: c.origin, size: c.size, rootHash: toHex(c.rootHash) });
+
+export interface ReceiptVerification {
+  readonly verified: true;
+  readonly log: string;
+  readonly key: string;
+  readonly index: number;
+  readonly checkpoint: { origin: string; size: number; rootHash: string };
+  readonly proofHashes: number;
+  readonly entry: LedgerEntry;
+  readonly statement?: { readonly file: string; readonly sha256: string; readonly size: number };
+}
+
+export async function verifyReceiptFile(options: { receipt: string; key: string; statement?: string | undefined; origin?: string | undefined }): Promise<ReceiptVerification> {
+  const log = logVerifier(options.key);
+  const receipt = parseReceipt(await readLimited(options.receipt, MAX_RECEIPT_BYTES, 'receipt'));
+  const verified = verifyReceipt(receipt, log, options.origin ?? log.name);
+  let statement: ReceiptVerification['statement'];
+  if (options.statement !== undefined) {
+    verifyDocument(verified.entry, await readLimited(options.statement, MAX_STATEMENT_BYTES, 'statement'));
+    const { sha256, size } = (verified.entry as { document: { sha256: string; size: number } }).document;
+    statement = { file: options.statement, sha256, size };
+  }
+  return {
+    verified: true, log: verified.checkpoint.origin, key: `${log.name}+${formatKeyId(log.keyId)}`, index: verified.index,
+    checkpoint: checkpointSummary(verified.checkpoint), proofHashes: receipt.proof.hashes.length, entry: verified.entry,
+    ...(statement ? { statement } : {}),
+  };
+}
+
+export interface ConsistencyVerification {
+  readonly verified: true;
+  readonly log: string;
+  readonly old: { origin: string; size: number; rootHash: string };
+  readonly new: { origin: string; size: number; rootHash: string };
+  readonly proofHashes: number;
+  readonly tilesFetched: number;
+}
+
+export async function verifyConsistencyFiles(
+  options: { oldCheckpoint: string; newCheckpoint: string; url: string; key: string; origin?: string | undefined },
+  client: TileClientOptions = {},
+): Promise<ConsistencyVerification> {
+  const log = logVerifier(options.key);
+  const origin = options.origin ?? log.name;
+  const open = async (path: string) => openCheckpoint(new TextDecoder().decode(await readLimited(path, MAX_RECEIPT_BYTES, 'checkpoint')), log, origin).checkpoint;
+  const older = await open(options.oldCheckpoint);
+  const newer = await open(options.newCheckpoint);
+  const result = (proofHashes: number, tilesFetched: number): ConsistencyVerification => ({
+    verified: true, log: origin, old: checkpointSummary(older), new: checkpointSummary(newer), proofHashes, tilesFetched,
+  });
+  if (newer.size < older.size) {
+    throw new LedgerError('log_shrank', `the new checkpoint has ${newer.size} entries, the old one ${older.size}: the log shrank (or the two files are in the wrong order)`);
+  }
+  if (older.size === 0) {
+    if (toHex(older.rootHash) !== toHex(EMPTY_ROOT)) throw new LedgerError('log_forked', 'the old checkpoint claims an empty log with a non-empty root');
+    return result(0, 0);
+  }
+  if (newer.size === older.size) {
+    verifyConsistency(older.size, newer.size, [], older.rootHash, newer.rootHash);
+    return result(0, 0);
+  }
+  const plan = new Map<string, TileRef>();
+  for (const ref of [...tilesForConsistencyProof(older.size, newer.size), ...tilesForTreeHash(newer.size)]) plan.set(`${ref.level}/${ref.index}`, ref);
+  const tiles = await fetchTiles(options.url, [...plan.values()], client);
+  // Tiles that do not even give the new root are not this log's: say so rather than "forked".
+  if (toHex(treeHashFromTiles(newer.size, tiles)) !== toHex(newer.rootHash)) {
+    throw new LedgerError('proof_mismatch', `the tiles served at ${options.url} do not hash to the new checkpoint's root: that URL does not serve this log, or serves damaged tiles`);
+  }
+  const proof = consistencyProofFromTiles(older.size, newer.size, tiles);
+  try {
+    verifyConsistency(older.size, newer.size, proof, older.rootHash, newer.rootHash);
+  } catch (error) {
+    if (error instanceof LedgerError && error.reason === 'log_forked') {
+      throw new LedgerError('log_forked', `the old checkpoint (${older.size} entries, root ${toHex(older.rootHash)}) is not a prefix of the log the new checkpoint signs: the log forked or rewrote its history, and both checkpoints carry its signature`);
+    }
+    throw error;
+  }
+  return result(proof.length, plan.size);
+}
+
+function describeEntry(entry: LedgerEntry): string {
+  const subject = 'statement' in entry ? entry.statement : 'settlement' in entry ? entry.settlement : 'import' in entry ? entry.import
+    : 'command' in entry ? entry.command : 'trade' in entry ? entry.trade : 'message' in entry ? entry.message.id : entry.purpose;
+  const period = 'period' in entry ? `, ${entry.period.start} – ${entry.period.end}` : '';
+  return `${entry.kind} ${subject}, community ${entry.community}, at ${entry.at}${period}`;
+}
+
+function formatReceiptResult(r: ReceiptVerification): string {
+  const lines = [
+    `verified: entry ${r.index} is in the log ${r.log}`,
+    `  checkpoint  ${r.checkpoint.size} entries, root ${r.checkpoint.rootHash}, signed by ${r.key}`,
+    `  inclusion   ${r.proofHashes} hashes lead from the entry to that root`,
+    `  entry       ${describeEntry(r.entry)}`,
+  ];
+  if (r.statement) lines.push(`  statement   ${r.statement.file}: SHA-256 ${r.statement.sha256} (${r.statement.size} bytes), the document the entry commits to`);
+  return lines.join('\n');
+}
+
+function formatConsistencyResult(r: ConsistencyVerification): string {
+  return [
+    `verified: the log ${r.log} only grew, from ${r.old.size} to ${r.new.size} entries`,
+    `  old  root ${r.old.rootHash}`,
+    `  new  root ${r.new.rootHash}`,
+    `  proof  ${r.proofHashes} hashes from ${r.tilesFetched} tiles`,
+  ].join('\n');
+}
+
+interface VerifyCliOptions {
+  receipt?: string;
+  statement?: string;
+  consistency?: string[];
+  url?: string;
+  key: string;
+  origin?: string;
+  json: boolean;
+}
+
+export function registerVerifyCommand(program: Command): void {
+  program
+    .command('verify')
+    .description('Verify a receipt (and the statement it names) or that the log only grew, offline, against the log\'s verifier key')
+    .requiredOption('--key <verifier key>', 'the log\'s verifier key, <name>+<key id>+<base64 key> (from the admin console or the README)')
+    .option('--receipt <file>', 'a receipt: gridshare-receipt/v1 JSON or a c2sp.org/tlog-proof file carrying the entry')
+    .option('--statement <file>', 'with --receipt: the statement (PDF or JSON) as downloaded; it must be byte for byte the document the entry commits to')
+    .option('--consistency <files...>', 'two checkpoint files, older then newer: checks that the newer extends the older')
+    .option('--url <log URL>', 'with --consistency: the log\'s tlog-tiles URL prefix, to fetch the tiles of the proof from')
+    .option('--origin <origin>', 'the log\'s origin line, when it differs from the key name')
+    .option('--json', 'print the result as JSON', false)
+    .addHelpText('after', `
+Examples:
+  gridshare verify --receipt receipt.json --statement statement.pdf --key "ledger.example.org+1a2b3c4d+AY…"
+  gridshare verify --consistency old.checkpoint new.checkpoint --url https://example.org/ledger --key "ledger.example.org+1a2b3c4d+AY…"
+
+Exit status: 0 verified, 1 not verified (the reason is printed), 2 the check could not be made.`)
+    .action(async (options: VerifyCliOptions) => {
+      const out = (text: string) => process.stdout.write(`${text}\n`);
+      try {
+        if ((options.receipt === undefined) === (options.consistency === undefined)) throw new VerifyInputError('give either --receipt or --consistency');
+        if (options.receipt !== undefined) {
+          if (options.url !== undefined) throw new VerifyInputError('--url goes with --consistency; a receipt is checked without any server');
+          const result = await verifyReceiptFile({ receipt: options.receipt, key: options.key, statement: options.statement, origin: options.origin });
+          out(options.json ? JSON.stringify(result, null, 2) : formatReceiptResult(result));
+        } else {
+          if (options.consistency!.length !== 2) throw new VerifyInputError('--consistency takes two checkpoint files: the older, then the newer');
+          if (options.url === undefined) throw new VerifyInputError('--consistency needs --url, the log\'s tlog-tiles URL prefix');
+          if (options.statement !== undefined) throw new VerifyInputError('--statement goes with --receipt');
+          const [oldCheckpoint, newCheckpoint] = options.consistency as [string, string];
+          const result = await verifyConsistencyFiles({ oldCheckpoint, newCheckpoint, url: options.url, key: options.key, origin: options.origin });
+          out(options.json ? JSON.stringify(result, null, 2) : formatConsistencyResult(result));
+        }
+      } catch (error) {
+        if (error instanceof LedgerError) {
+          if (options.json) out(JSON.stringify({ verified: false, reason: error.reason, message: error.message }, null, 2));
+          process.stderr.write(`NOT VERIFIED (${error.reason}): ${error.message}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        if (error instanceof VerifyInputError || error instanceof LogFetchError) {
+          process.stderr.write(`error: ${error.message}\n`);
+          process.exitCode = 2;
+          return;
+        }
+        throw error;
+      }
+    });
+}

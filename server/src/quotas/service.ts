@@ -1,0 +1,128 @@
+import type { Db, Queryable } from '../store/db.js';
+import type { Principal } from '../accounts/principal.js';
+import { AppError } from '../errors.js';
+
+/**
+ * What one account can create; each limit applies to a user or to a community. A count that is
+ * full is refused as `forbidden` until an admin raises it; a limit per time window as
+ * `too_many_requests`, which passes by itself.
+ */
+export const QUOTAS = {
+  communitiesPerUser: { subject: 'user', refusal: 'forbidden', counts: 'communities managed by this account' },
+  devicesPerCommunity: { subject: 'community', refusal: 'forbidden', counts: 'devices in this community' },
+  batchesPerHour: { subject: 'user', refusal: 'too_many_requests', counts: 'device batches provisioned by this account in the last hour' },
+} as const;
+
+export type QuotaName = keyof typeof QUOTAS;
+export type QuotaLimits = Record<QuotaName, number>;
+export type UserQuotaName = { [K in QuotaName]: (typeof QUOTAS)[K]['subject'] extends 'user' ? K : never }[QuotaName];
+export type CommunityQuotaName = Exclude<QuotaName, UserQuotaName>;
+export const QUOTA_NAMES = Object.keys(QUOTAS) as QuotaName[];
+export const USER_QUOTA_NAMES = QUOTA_NAMES.filter((n): n is UserQuotaName => QUOTAS[n].subject === 'user');
+export const COMMUNITY_QUOTA_NAMES = QUOTA_NAMES.filter((n): n is CommunityQuotaName => QUOTAS[n].subject === 'community');
+
+/** The installation's defaults: a household runs a community or two, a batch is at most 10,000 readers. */
+export const DEFAULT_QUOTAS: QuotaLimits = { communitiesPerUser: 3, devicesPerCommunity: 10_000, batchesPerHour: 10 };
+
+/** A refusal with reason `quota_exceeded` that names the limit (`quota`), what is used and how to get more. */
+export class QuotaExceededError extends AppError {
+  readonly code: (typeof QUOTAS)[QuotaName]['refusal'];
+  readonly reason = 'quota_exceeded';
+  constructor(readonly quota: QuotaName, limit: number, used: number, adding: number, readonly retryAfterSeconds?: number) {
+    const retry = retryAfterSeconds === undefined ? '' : `; try again in ${retryAfterSeconds} s`;
+    super(`quota ${quota} exceeded: ${used} ${QUOTAS[quota].counts}, ${adding} more would pass the limit of ${limit}${retry} (a platform admin can raise it)`);
+    this.code = QUOTAS[quota].refusal;
+  }
+}
+
+/** What is used of a limit now, counted by the capability that owns the records. */
+export interface Usage {
+  readonly used: number;
+  /** For a limit per time window: when room frees up again. */
+  readonly retryAfterSeconds?: number;
+}
+
+export type GrantPatch<N extends QuotaName> = Partial<Record<N, number | null>>;
+
+const GRANTS = {
+  user: { table: 'user_quota_grants', column: 'user_id' },
+  community: { table: 'community_quota_grants', column: 'community_id' },
+} as const;
+
+/**
+ * The limits and their checks. Platform admins are never limited. A check runs in the
+ * transaction that creates the records, under a lock per limit and subject, so two requests
+ * at once cannot both take the last unit.
+ */
+export class Quotas {
+  constructor(private readonly defaults: QuotaLimits = DEFAULT_QUOTAS) {}
+
+  /** For everyone: the admin's values over the installation's defaults. */
+  async platformLimits(db: Queryable): Promise<QuotaLimits> {
+    const rows = await db.query<{ name: QuotaName; value: number }>('SELECT name, value FROM quota_limits');
+    const limits = { ...this.defaults };
+    for (const row of rows) limits[row.name] = row.value;
+    return limits;
+  }
+
+  /** Null puts a limit back to the installation's default. */
+  async setPlatformLimits(db: Db, adminId: string, patch: GrantPatch<QuotaName>): Promise<QuotaLimits> {
+    await db.transaction(async (tx) => {
+      for (const [name, value] of Object.entries(patch) as [QuotaName, number | null | undefined][]) {
+        if (value === undefined) continue;
+        if (value === null) await tx.query('DELETE FROM quota_limits WHERE name = $1', [name]);
+        else {
+          await tx.query(
+            `INSERT INTO quota_limits (name, value, updated_by) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_by = EXCLUDED.updated_by, updated_at = now()`,
+            [name, value, adminId],
+          );
+        }
+      }
+    });
+    return this.platformLimits(db);
+  }
+
+  /** The grants of one user or community: limits that differ from everyone's. */
+  async grants(db: Queryable, subject: 'user' | 'community', subjectId: string): Promise<Partial<QuotaLimits>> {
+    const { table, column } = GRANTS[subject];
+    const rows = await db.query<{ name: QuotaName; value: number }>(`SELECT name, value FROM ${table} WHERE ${column} = $1`, [subjectId]);
+    return Object.fromEntries(rows.map((r) => [r.name, r.value]));
+  }
+
+  /** Null removes a grant: the limit for everyone applies again. */
+  async setGrants(db: Db, adminId: string, subject: 'user' | 'community', subjectId: string, patch: GrantPatch<QuotaName>): Promise<void> {
+    const { table, column } = GRANTS[subject];
+    await db.transaction(async (tx) => {
+      for (const [name, value] of Object.entries(patch) as [QuotaName, number | null | undefined][]) {
+        if (value === undefined) continue;
+        if (value === null) await tx.query(`DELETE FROM ${table} WHERE ${column} = $1 AND name = $2`, [subjectId, name]);
+        else {
+          await tx.query(
+            `INSERT INTO ${table} (${column}, name, value, updated_by) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (${column}, name) DO UPDATE SET value = EXCLUDED.value, updated_by = EXCLUDED.updated_by, updated_at = now()`,
+            [subjectId, name, value, adminId],
+          );
+        }
+      }
+    });
+  }
+
+  /** The limit that applies to one subject: its grant, else everyone's. */
+  async limit(db: Queryable, name: QuotaName, subjectId: string): Promise<number> {
+    const granted = (await this.grants(db, QUOTAS[name].subject, subjectId))[name];
+    return granted ?? (await this.platformLimits(db))[name];
+  }
+
+  /**
+   * Refuses `adding` more of `name` for `subjectId` when that would pass its limit; `usage` counts
+   * what exists, inside `tx` and after the lock, so concurrent requests are counted in turn.
+   */
+  async enforce(tx: Queryable, principal: Principal, name: QuotaName, subjectId: string, adding: number, usage: () => Promise<Usage>): Promise<void> {
+    if (principal.kind === 'user' && principal.isAdmin) return;
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`quota:${name}:${subjectId}`]);
+    const limit = await this.limit(tx, name, subjectId);
+    const { used, retryAfterSeconds } = await usage();
+    if (used + adding > limit) throw new QuotaExceededError(name, limit, used, adding, retryAfterSeconds);
+  }
+}

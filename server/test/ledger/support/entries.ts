@@ -1,0 +1,45 @@
+import {
+  commandIssued, commitment, consentChanged, didKeyFromPublicKey, documentCommitment, flexMessage, marketTrade,
+  operatorImportAccepted, settlementClosed, statementCorrected, statementIssued, type LedgerEntry,
+} from '../../../src/ledger/domain/index.js';
+import { ed25519PublicKey } from '../../../src/ledger/domain/crypto.js';
+
+export const SALT = new Uint8Array(32).fill(9);
+export const at = Date.UTC(2026, 10, 30, 12, 0, 0);
+export const base = { at, community: 'sunny-street' };
+export const november = { start: Date.UTC(2026, 9, 31, 23), end: Date.UTC(2026, 10, 30, 23) };
+export const pdf = new TextEncoder().encode('%PDF-1.7 statement of member 01 for November\n%%EOF\n');
+export const member = commitment(SALT, 'member-7f3a');
+export const seed = new Uint8Array(32).fill(3);
+
+/** One entry of every kind, made with the constructors phase 2 will call. */
+export function oneOfEachKind(): LedgerEntry[] {
+  const issued = statementIssued(base, { statement: 'st-2026-11-0001', member, period: november, document: documentCommitment(pdf, 'application/pdf') });
+  return [
+    issued,
+    statementCorrected(base, {
+      statement: 'st-2026-11-0001-r1', member, period: november, document: documentCommitment(new TextEncoder().encode('{"corrected":true}'), 'application/json'),
+      corrects: { statement: issued.statement, sha256: issued.document.sha256 }, reason: 'meter-data-corrected',
+    }),
+    settlementClosed(base, {
+      settlement: 'set-2026-11', period: november, currency: 'EUR', statements: 31,
+      totals: { consumptionWh: '812345', sharedWh: '301234', communityAmount: '1234.56', gridFeeReduction: '-12.30' },
+    }),
+    operatorImportAccepted(base, {
+      import: 'imp-42', operator: 'AT001000', format: 'eda-consumption-record', period: november,
+      document: documentCommitment(new TextEncoder().encode('<ConsumptionRecord/>'), 'application/xml'), meteringPoints: 30,
+    }),
+    commandIssued(base, { command: 'cmd-9', device: commitment(SALT, 'device-77'), action: 'battery-setpoint', payloadSha256: 'a'.repeat(64) }),
+    marketTrade(base, {
+      trade: 'tr-1', slot: { start: Date.UTC(2026, 10, 30, 12), end: Date.UTC(2026, 10, 30, 12, 15) }, buyer: member,
+      seller: commitment(SALT, 'member-0001'), energyWh: '1250', price: '0.1425', currency: 'EUR',
+    }),
+    flexMessage(base, {
+      message: { type: 'FlexRequest', id: '3f1a7c1e-2c4b-4c8e-9a51-0c1b2d3e4f50', conversation: '9a1a7c1e-2c4b-4c8e-9a51-0c1b2d3e4f50' },
+      direction: 'received', sender: 'dso.example.org', recipient: 'sunny-street.example.org', sha256: 'b'.repeat(64),
+      signer: didKeyFromPublicKey(ed25519PublicKey(seed)),
+    }),
+    consentChanged(base, { subject: member, grantee: 'energy-advice-gmbh', purpose: 'load-analysis', state: 'granted', validUntil: Date.UTC(2027, 10, 30) }),
+  ];
+}
+
