@@ -14,6 +14,7 @@ import { registerOptimiseCommand } from '../optimise/commands.js';
 import { registerSepaCommands } from '../billing/sepa/commands.js';
 import { registerMemberImportCommands } from '../member-import/commands.js';
 import { registerMaskCommand } from '../privacy/mask-command.js';
+import { registerConnectorCommands } from '../connectors/commands.js';
 
 const program = new Command('gridshare')
   .description('Gridshare: the open-source platform for local energy communities')
@@ -34,6 +35,7 @@ registerOptimiseCommand(program);
 registerSepaCommands(program);
 registerMemberImportCommands(program);
 registerMaskCommand(program);
+registerConnectorCommands(program);
 
 try {
   await program.parseAsync(process.argv);
