@@ -7,6 +7,8 @@ import type { UserPrincipal } from '../accounts/principal.js';
 import { generateDeviceKey } from '../provisioning/keys.js';
 import type { DeviceKind, DeviceRole } from '../registry/devices.js';
 import { GARDEN_HOUSE, SITE_WITH_INVERTER } from '../simulator/sites.js';
+import { sealDeviceKeys } from '../provisioning/credentials.js';
+import type { SecretBox } from '../secrets/index.js';
 
 export const DEMO_COMMUNITY_NAME = 'Sunny Street';
 export const DEMO_PASSWORD = 'sunny-street';
@@ -38,7 +40,7 @@ const zaehlpunkt = (n: number) => `AT0010000000000000000000000${String(n).padSta
  * beside its grid meter. Devices demo-001 … demo-034 in the order of the simulator's
  * `sunnyStreetDevices()`.
  */
-export async function ensureDemoCommunity(db: Db): Promise<DemoCommunity> {
+export async function ensureDemoCommunity(db: Db, secrets: SecretBox): Promise<DemoCommunity> {
   const existing = await db.query<{ id: string }>('SELECT id FROM communities WHERE name = $1 ORDER BY created_at LIMIT 1', [DEMO_COMMUNITY_NAME]);
   if (existing[0]) return { communityId: existing[0].id, created: false, logins };
 
@@ -131,9 +133,10 @@ export async function ensureDemoCommunity(db: Db): Promise<DemoCommunity> {
         [deviceId, community.id, pointId, kind, role, name],
       );
       await tx.query('INSERT INTO device_ids_issued (id) VALUES ($1) ON CONFLICT DO NOTHING', [deviceId]);
+      const keys = sealDeviceKeys(secrets, deviceId, { primary: generateDeviceKey(), secondary: generateDeviceKey() });
       await tx.query(
         'INSERT INTO device_credentials (device_id, community_id, primary_key, secondary_key) VALUES ($1, $2, $3, $4)',
-        [deviceId, community.id, generateDeviceKey(), generateDeviceKey()],
+        [deviceId, community.id, keys.primary, keys.secondary],
       );
     };
     const pointOf = new Map<string, string>();

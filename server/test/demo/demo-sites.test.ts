@@ -17,10 +17,10 @@ describe('the demo community\'s sites and devices', () => {
   const from = Math.floor((Date.now() - 50 * 60_000) / QUARTER) * QUARTER;
   beforeAll(async () => {
     tp = await startTestPlatform('pglite');
-    communityId = (await ensureDemoCommunity(tp.platform.db)).communityId;
+    communityId = (await ensureDemoCommunity(tp.platform.db, tp.platform.secrets.box)).communityId;
     const stop = new AbortController();
     const run = startDemoSimulation({
-      db: tp.platform.db, mqttUrl: tp.platform.mqttUrl.replace('localhost', '127.0.0.1'), hostName: tp.platform.endpoints.hostName,
+      db: tp.platform.db, secrets: tp.platform.secrets.box, mqttUrl: tp.platform.mqttUrl.replace('localhost', '127.0.0.1'), hostName: tp.platform.endpoints.hostName,
       speed: 900, intervalMs: 250, start: new Date(from), signal: stop.signal,
     });
     // 50 simulated minutes at 900× take about 3.5 s once every device is connected: until the replay has caught up.
