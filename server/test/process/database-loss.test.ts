@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { createTestDatabase, postgresUrl, type TestDatabase } from '../support/stores.js';
 import { freePort, runGridshare, waitForHealth } from '../support/process.js';
-import { insertCommunityWithDevice } from '../support/fixtures.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
-import { generateDeviceKey } from '../../src/provisioning/keys.js';
+import { parseConnectionString } from '../../src/provisioning/connection-string.js';
 import { deviceResource, signSasToken } from '../../src/provisioning/sas.js';
 
 /**
@@ -39,12 +38,31 @@ describe.skipIf(!postgresUrl)('losing the database connections under load (Postg
       { DATABASE_URL: url });
     await waitForHealth(running);
     const hostName = `127.0.0.1:${httpPort}`;
-    const devices = await Promise.all(Array.from({ length: 4 }, async (_, i) => {
-      const fixture = await insertCommunityWithDevice(db, `gs-loss-${i}-${process.pid}`);
-      const key = generateDeviceKey();
-      await db.query('INSERT INTO device_credentials (device_id, community_id, primary_key, secondary_key) VALUES ($1, $2, $3, $4)',
-        [fixture.deviceId, fixture.communityId, key, generateDeviceKey()]);
-      return { id: fixture.deviceId, sas: signSasToken({ resource: deviceResource(hostName, fixture.deviceId), key, expiresAt: new Date(Date.now() + 3_600_000) }) };
+    const base = `http://${hostName}`;
+    // Devices as a manager provisions them (their keys are sealed in the database).
+    const call = async (method: string, path: string, options: { token?: string; cookie?: string; body?: unknown } = {}) => {
+      const response = await fetch(`${base}${path}`, {
+        method,
+        headers: {
+          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), ...(options.cookie ? { cookie: options.cookie } : {}),
+          ...(options.body ? { 'content-type': 'application/json', origin: base } : {}),
+        },
+        body: options.body ? JSON.stringify(options.body) : null,
+      });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : null, cookie: response.headers.get('set-cookie')?.split(';')[0] };
+    };
+    const otp = /one-time password: (\S+)/.exec(running.output())![1]!;
+    const login = await call('POST', '/api/v1/auth/login', { body: { email: 'admin@gridshare.local', password: otp } });
+    await call('POST', '/api/v1/me/password', { cookie: login.cookie!, body: { currentPassword: otp, newPassword: 'database-loss-admin' } });
+    const relogin = await call('POST', '/api/v1/auth/login', { body: { email: 'admin@gridshare.local', password: 'database-loss-admin' } });
+    const token = (await call('POST', '/api/v1/me/tokens', { cookie: relogin.cookie!, body: { name: 't' } })).body.token as string;
+    const community = (await call('POST', '/api/v1/communities', { token, body: { name: 'Loss Street', timeZone: 'Europe/Vienna', currency: 'EUR' } })).body.id as string;
+    const batch = await call('POST', `/api/v1/communities/${community}/device-batches`, { token, body: { count: 4 } });
+    expect(batch.status, JSON.stringify(batch.body)).toBe(201);
+    const devices = await Promise.all((batch.body.deviceIds as string[]).map(async (id) => {
+      const { sharedAccessKey } = parseConnectionString((await call('GET', `/api/v1/devices/${id}/config.json`, { token })).body.connectionString);
+      return { id, sas: signSasToken({ resource: deviceResource(hostName, id), key: sharedAccessKey, expiresAt: new Date(Date.now() + 3_600_000) }) };
     }));
 
     const acknowledged = new Map<string, number[]>(devices.map((d) => [d.id, []]));
@@ -52,11 +70,11 @@ describe.skipIf(!postgresUrl)('losing the database connections under load (Postg
     let lastKillAt = 0;
     let acknowledgedAfterKills = 0;
     let stop = false;
-    const base = Date.now() - 6 * 3_600_000;
+    const since = Date.now() - 6 * 3_600_000;
     const stream = devices.map(async (device, d) => {
       for (let message = 0; !stop; message++) {
         const readings = Array.from({ length: 20 }, (_, k) => ({
-          ts: new Date(base + (message * 20 + k) * 1_000 + d).toISOString(), quantity: 'energy.import', value: 1_000 + message * 20 + k, unit: 'Wh',
+          ts: new Date(since + (message * 20 + k) * 1_000 + d).toISOString(), quantity: 'energy.import', value: 1_000 + message * 20 + k, unit: 'Wh',
         }));
         const response = await fetch(`http://${hostName}/api/v1/devices/${device.id}/readings`, {
           method: 'POST', headers: { authorization: device.sas, 'content-type': 'application/json' }, body: JSON.stringify({ readings }),
