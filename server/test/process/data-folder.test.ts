@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, GRIDSHARE_BIN, waitForHealth, type RunningGridshare } from '../support/process.js';
+import { adminToken, callJson, freePort, GRIDSHARE_BIN, waitForHealth, type RunningGridshare } from '../support/process.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gridshare-data-folder-'));
 const started: RunningGridshare[] = [];
@@ -43,19 +43,6 @@ function snapshot(dir: string): Map<string, string> {
   return out;
 }
 
-async function json(base: string, method: string, path: string, options: { token?: string; cookie?: string; body?: unknown } = {}) {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), ...(options.cookie ? { cookie: options.cookie } : {}),
-      ...(options.body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: options.body ? JSON.stringify(options.body) : null,
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null, cookie: response.headers.get('set-cookie')?.split(';')[0] };
-}
-
 describe('the data folder of the embedded database', () => {
   it('is locked by one process: a second start changes nothing, a stale lock after kill -9 is recovered, and everything written is private', async () => {
     const data = join(root, 'data');
@@ -65,13 +52,10 @@ describe('the data folder of the embedded database', () => {
     await waitForHealth(first);
 
     // Writes through the first process: an account, a community, a provisioned batch (its ZIP holds device keys).
-    const otp = /one-time password: (\S+)/.exec(first.output())![1]!;
-    const login = await json(first.baseUrl, 'POST', '/api/v1/auth/login', { body: { email: 'admin@gridshare.local', password: otp } });
-    await json(first.baseUrl, 'POST', '/api/v1/me/password', { cookie: login.cookie!, body: { currentPassword: otp, newPassword: 'data-folder-admin' } });
-    const token = (await json(first.baseUrl, 'POST', '/api/v1/me/tokens', { cookie: login.cookie!, body: { name: 't' } })).body.token as string;
-    const community = await json(first.baseUrl, 'POST', '/api/v1/communities', { token, body: { name: 'Locked Street', timeZone: 'Europe/Vienna', currency: 'EUR' } });
+    const token = await adminToken(first, 'data-folder-admin');
+    const community = await callJson(first.baseUrl, 'POST', '/api/v1/communities', { token, body: { name: 'Locked Street', timeZone: 'Europe/Vienna', currency: 'EUR' } });
     expect(community.status).toBe(201);
-    const batch = await json(first.baseUrl, 'POST', `/api/v1/communities/${community.body.id}/device-batches`, { token, body: { count: 3 } });
+    const batch = await callJson(first.baseUrl, 'POST', `/api/v1/communities/${community.body.id}/device-batches`, { token, body: { count: 3 } });
     expect(batch.status).toBe(201);
 
     // A second start on the same folder, with ports of its own and with the first one's: it names the
@@ -100,7 +84,7 @@ describe('the data folder of the embedded database', () => {
     await waitForHealth(restarted);
     expect(restarted.output()).toMatch(/stale lock of Gridshare process \d+ .*taken over/);
     expect(restarted.output()).not.toMatch(/Aborted\(\)/);
-    const communities = await json(restarted.baseUrl, 'GET', '/api/v1/communities', { token });
+    const communities = await callJson(restarted.baseUrl, 'GET', '/api/v1/communities', { token });
     expect(communities.body.map((c: { id: string }) => c.id)).toContain(community.body.id);
 
     // Private to the user whatever the umask: the folder 0700, every file and folder in it without group or other bits.

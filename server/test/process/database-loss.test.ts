@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createTestDatabase, postgresUrl, type TestDatabase } from '../support/stores.js';
-import { freePort, runGridshare, waitForHealth } from '../support/process.js';
+import { adminToken, callJson, freePort, runGridshare, waitForHealth } from '../support/process.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { parseConnectionString } from '../../src/provisioning/connection-string.js';
@@ -40,28 +40,12 @@ describe.skipIf(!postgresUrl)('losing the database connections under load (Postg
     const hostName = `127.0.0.1:${httpPort}`;
     const base = `http://${hostName}`;
     // Devices as a manager provisions them (their keys are sealed in the database).
-    const call = async (method: string, path: string, options: { token?: string; cookie?: string; body?: unknown } = {}) => {
-      const response = await fetch(`${base}${path}`, {
-        method,
-        headers: {
-          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), ...(options.cookie ? { cookie: options.cookie } : {}),
-          ...(options.body ? { 'content-type': 'application/json', origin: base } : {}),
-        },
-        body: options.body ? JSON.stringify(options.body) : null,
-      });
-      const text = await response.text();
-      return { status: response.status, body: text ? JSON.parse(text) : null, cookie: response.headers.get('set-cookie')?.split(';')[0] };
-    };
-    const otp = /one-time password: (\S+)/.exec(running.output())![1]!;
-    const login = await call('POST', '/api/v1/auth/login', { body: { email: 'admin@gridshare.local', password: otp } });
-    await call('POST', '/api/v1/me/password', { cookie: login.cookie!, body: { currentPassword: otp, newPassword: 'database-loss-admin' } });
-    const relogin = await call('POST', '/api/v1/auth/login', { body: { email: 'admin@gridshare.local', password: 'database-loss-admin' } });
-    const token = (await call('POST', '/api/v1/me/tokens', { cookie: relogin.cookie!, body: { name: 't' } })).body.token as string;
-    const community = (await call('POST', '/api/v1/communities', { token, body: { name: 'Loss Street', timeZone: 'Europe/Vienna', currency: 'EUR' } })).body.id as string;
-    const batch = await call('POST', `/api/v1/communities/${community}/device-batches`, { token, body: { count: 4 } });
+    const token = await adminToken(running, 'database-loss-admin');
+    const community = (await callJson(base, 'POST', '/api/v1/communities', { token, body: { name: 'Loss Street', timeZone: 'Europe/Vienna', currency: 'EUR' } })).body.id as string;
+    const batch = await callJson(base, 'POST', `/api/v1/communities/${community}/device-batches`, { token, body: { count: 4 } });
     expect(batch.status, JSON.stringify(batch.body)).toBe(201);
     const devices = await Promise.all((batch.body.deviceIds as string[]).map(async (id) => {
-      const { sharedAccessKey } = parseConnectionString((await call('GET', `/api/v1/devices/${id}/config.json`, { token })).body.connectionString);
+      const { sharedAccessKey } = parseConnectionString((await callJson(base, 'GET', `/api/v1/devices/${id}/config.json`, { token })).body.connectionString);
       return { id, sas: signSasToken({ resource: deviceResource(hostName, id), key: sharedAccessKey, expiresAt: new Date(Date.now() + 3_600_000) }) };
     }));
 
