@@ -1,4 +1,4 @@
 export {
   DomainError as AppError, BadRequestError, ConflictError, ForbiddenError, NotFoundError, PayloadTooLargeError,
-  TooManyRequestsError, UnauthorizedError, UnsupportedMediaTypeError,
+  TooManyRequestsError, UnauthorizedError, UnavailableError, UnsupportedMediaTypeError,
 } from './kernel/errors.js';

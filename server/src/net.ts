@@ -1,4 +1,4 @@
-import type { Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 
 /** A port someone else holds, reported with the flag that moves it. */
 export class PortInUseError extends Error {
@@ -39,5 +39,23 @@ export async function listen(
     if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
     if (options.explicit || options.port === 0) throw new PortInUseError(options.what, options.port, options.flag);
     return { port: await tryListen(server, 0, options.host), movedFrom: options.port };
+  }
+}
+
+/**
+ * Checks, before anything is opened, that a port the user chose is free (else PortInUseError),
+ * so a start that cannot run stops before it touches the database. A default port that is
+ * taken is moved later by `listen`, so it is not checked here.
+ */
+export async function checkChosenPort(options: { port: number; host: string; explicit: boolean; what: string; flag: string }): Promise<void> {
+  if (!options.explicit || options.port === 0) return;
+  const probe = createServer();
+  try {
+    await tryListen(probe, options.port, options.host);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(options.what, options.port, options.flag);
+    throw error;
+  } finally {
+    await new Promise((resolve) => probe.close(resolve));
   }
 }

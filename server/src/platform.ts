@@ -11,7 +11,8 @@ import { discoveryRoutes } from './discovery/routes.js';
 import { opsRoutes, type BrokerStatus } from './ops/routes.js';
 import { createMetrics } from './ops/metrics.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
-import { listen } from './net.js';
+import { checkChosenPort, listen } from './net.js';
+import { lockDataFolder, makePrivate, type DataFolderLock } from './store/data-folder.js';
 import { webRoutes } from './web/routes.js';
 import { ensureDemoCommunity, type DemoCommunity } from './demo/seed.js';
 import { ReadingWriter } from './ingest/writer.js';
@@ -28,8 +29,9 @@ import { provisioningRoutes } from './provisioning/routes.js';
 import type { Endpoints } from './provisioning/artefacts.js';
 import { frameDecoder } from './meters/frames.js';
 import { meterRoutes } from './meters/routes.js';
-import { IntervalScheduler } from './intervals/service.js';
+import { IntervalScheduler, recheckDeviceReadings, recheckPlausibility } from './intervals/service.js';
 import { intervalRoutes } from './intervals/routes.js';
+import { countFailingPoints, countQuarantined } from './intervals/issues.js';
 import { markSharingDirty, SharingScheduler } from './sharing/service.js';
 import { sharingRoutes } from './sharing/routes.js';
 import { operatorRoutes } from './sharing/operator-routes.js';
@@ -89,6 +91,8 @@ export interface Platform {
   readonly endpoints: Endpoints;
   readonly httpUrl: string;
   readonly mqttUrl: string;
+  /** The embedded database's folder lock, and whether a stale one (kill -9) was taken over. */
+  readonly dataFolder: DataFolderLock | undefined;
   /** Set on the very first start: the admin account and its one-time password. */
   readonly bootstrapAdmin: { email: string; password: string } | undefined;
   /** Ports that were taken and replaced by free ones. */
@@ -107,11 +111,33 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch(() => undefined);
   };
-  const db = await openDb(options.store);
+  // Nothing opens the embedded database's folder before this process holds it, and nothing is
+  // opened at all when a port the user chose is taken.
+  let dataFolder: DataFolderLock | undefined;
+  const privateDirs = [options.artefactsDir];
+  if (options.store.kind === 'pglite' && options.store.dataDir) {
+    const lock = await lockDataFolder(options.store.dataDir);
+    dataFolder = lock;
+    closers.push(async () => lock.release());
+    privateDirs.unshift(options.store.dataDir);
+  }
+  try {
+    await checkChosenPort({ ...options.http, what: 'HTTP', flag: '--port' });
+    if (!options.externalMqtt) await checkChosenPort({ ...options.mqtt, what: 'MQTT', flag: '--mqtt-port' });
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+  const db = await openDb(options.store).catch(async (error: unknown) => {
+    await closeAll();
+    throw error;
+  });
   closers.push(() => db.close());
   try {
     await migrate(db);
     const secrets = await Secrets.open(db, options.secretKeys ?? memoryKeys(), [deviceCredentialsStore, meterKeysStore]);
+    // PGlite's own files and a key file created just now: private to the user.
+    for (const dir of privateDirs) makePrivate(dir);
     const bootstrapAdmin = await ensureAdmin(db);
     const demo = options.demo ? await ensureDemoCommunity(db, secrets.box) : undefined;
 
@@ -192,6 +218,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
     const quotas = new Quotas({ ...DEFAULT_QUOTAS, ...options.quotas });
     const metrics = createMetrics();
+    metrics.gauge('gridshare_interval_points_failing', 'Metering points whose interval computation failed and is set aside for a retry', () => countFailingPoints(db));
+    metrics.gauge('gridshare_intervals_quarantined', 'Quarter hours beyond their site\'s connection capacity, kept out of the sharing', () => countQuarantined(db));
     const app = await createHttp({ db, logger: options.logger ?? false, publicUrl: () => endpoints.publicUrl || options.publicUrl });
     closers.push(() => app.close());
     await opsRoutes(app, { db, metrics, broker: brokerStatus });
@@ -204,7 +232,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       signupRateLimit: options.signupRateLimit ?? { max: 20, windowMs: 3_600_000 },
       sessionIdleMs: options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS,
     });
-    await registryRoutes(app, { db, quotas, deviceChanged, communityChanged: () => sharing.nudge() });
+    await registryRoutes(app, {
+      db, quotas, deviceChanged, communityChanged: () => sharing.nudge(),
+      siteLimitChanged: async (pointId) => { await recheckPlausibility(db, pointId); intervals.nudge(); },
+      deviceRoleChanged: async (deviceId, pointId) => { await recheckDeviceReadings(db, deviceId, pointId); intervals.nudge(); },
+    });
     await quotaRoutes(app, { db, quotas });
     await discoveryRoutes(app, { db });
     await provisioningRoutes(app, { db, store: new ArtefactStore(options.artefactsDir), endpoints, deviceChanged, quotas, builder: new ArtefactBuilder(), secrets: secrets.box });
@@ -230,7 +262,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       ...(bound.movedFrom ? [{ what: 'HTTP', from: bound.movedFrom, to: bound.port }] : []),
       ...(broker?.movedFrom ? [{ what: 'MQTT', from: broker.movedFrom, to: broker.port }] : []),
     ];
-    return { db, app, broker, writer, live, intervals, sharing, endpoints, bootstrapAdmin, movedPorts, demo, secrets, httpUrl, mqttUrl, close: closeAll };
+    return { db, app, broker, writer, live, intervals, sharing, endpoints, dataFolder, bootstrapAdmin, movedPorts, demo, secrets, httpUrl, mqttUrl, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

@@ -293,6 +293,35 @@ describe('web app: manager', () => {
     expect(errors).toEqual([]);
   });
 
+  it('changes a device\'s role on its site, showing the API\'s refusal of a second billing meter', async () => {
+    await page.goto(`/manage/${w.communityA}/devices`);
+    const sub = page.getByLabel(`Role of ${w.deviceA} on its site`);
+    expect(await sub.inputValue()).toBe('sub-load');
+    await sub.selectOption('billing-meter');
+    await expect.poll(() => page.locator(`tr[data-device-id="${w.deviceA}"]`).getByRole('alert').textContent()).toMatch(new RegExp(`already has a billing meter, device ${w.provisionedA}`));
+    expect((await api(`/api/v1/devices/${w.deviceA}`)).body.role).toBe('sub-load');
+    await page.getByLabel(`Role of ${w.deviceA} on its site`).selectOption('production');
+    await expect.poll(async () => (await api(`/api/v1/devices/${w.deviceA}`)).body.role).toBe('production');
+    expect(errors).toEqual([]);
+  });
+
+  it('shows implausible quarter hours with the device and readings behind them', async () => {
+    // 30 kWh in a quarter hour on a household connection (at most 10.9 kWh).
+    const credentials = await deviceCredentials(tp, w.managerA.token, w.provisionedA);
+    const start = Math.floor(Date.now() / 900_000) * 900_000 - 4 * 900_000;
+    const readings = [0, 1, 2].map((q) => ({ ts: new Date(start + q * 900_000).toISOString(), quantity: 'energy.import', value: 3_000_000 + q * 30_000, unit: 'Wh' }));
+    expect((await tp.call('POST', `/api/v1/devices/${w.provisionedA}/readings`, { headers: { authorization: sasFor(credentials) }, body: { readings } })).status).toBe(200);
+    await tp.platform.intervals.flush();
+    await page.goto(`/manage/${w.communityA}`);
+    const panel = page.getByRole('region', { name: 'Data quality' });
+    await expect.poll(() => panel.textContent(), { timeout: 10_000 }).toContain('Home A');
+    const text = await panel.textContent();
+    expect(text).toContain(w.provisionedA);
+    expect(text).toContain('energy.import');
+    await screenshot(page, 'manager-data-quality');
+    expect(errors).toEqual([]);
+  });
+
   it('reaches every manager page by keyboard at 375 px', async () => {
     const context = await openContext(browser, tp.platform.httpUrl, PHONE);
     const phone = await context.newPage();

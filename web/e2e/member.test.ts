@@ -202,10 +202,15 @@ describe('web app: member', () => {
     await expect.poll(() => page.getByLabel('Claim code').inputValue()).toBe(code);
     await page.getByLabel('Site').selectOption({ label: 'Home A' });
     await screenshot(page, 'member-claim');
+    // Home A has its billing meter: a second one is refused with the API's reason, and the code still works.
+    expect(await page.getByLabel('What it measures there').inputValue()).toBe('billing-meter');
+    await page.getByRole('button', { name: 'Claim device' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(new RegExp(`already has a billing meter, device ${w.provisionedA}`));
+    await page.getByLabel('What it measures there').selectOption('sub-load');
     await page.getByRole('button', { name: 'Claim device' }).click();
     await expect.poll(() => page.getByRole('status').filter({ hasText: 'Claimed' }).textContent()).toContain(batch.body.deviceIds[0]);
     const device = await tp.call('GET', `/api/v1/devices/${batch.body.deviceIds[0]}`, { token: w.managerA.token });
-    expect(device.body.meteringPointId).toBe(w.meteringPointA);
+    expect(device.body).toMatchObject({ meteringPointId: w.meteringPointA, role: 'sub-load' });
 
     // The code works once: a second claim shows the API's refusal.
     await page.getByLabel('Claim code').fill(code);
@@ -266,6 +271,7 @@ describe('web app: member', () => {
         return !!detector && (await detector.getSupportedFormats()).includes('qr_code');
       });
       expect(scripts.some((url) => /\/assets\/jsQR-/.test(url))).toBe(!native);
+      await page.getByLabel('What it measures there').selectOption('production');
       await page.getByRole('button', { name: 'Claim device' }).click();
       await expect.poll(() => page.getByRole('list', { name: 'Devices' }).textContent()).toContain(deviceId);
       expect((await tp.call('GET', `/api/v1/devices/${deviceId}`, { token: w.managerA.token })).body.meteringPointId).toBe(w.meteringPointA);

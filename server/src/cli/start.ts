@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { artefactsDirFor, startPlatform } from '../platform.js';
 import { PortInUseError } from '../net.js';
+import { DataFolderInUseError } from '../store/data-folder.js';
 import { startDemoSimulation } from '../demo/simulation.js';
 import { environmentKeys, KEY_FILE_NAME, keyFile, MissingMasterKeyError, SECRET_KEY_VARIABLE } from '../secrets/index.js';
 
@@ -45,6 +46,9 @@ export function registerStartCommand(program: Command): void {
       demo: boolean; simulate: boolean; simulateSpeed: number; sessionIdleDays: number; secureCookies?: boolean; log: boolean;
     }) => {
       const started = Date.now();
+      // Everything this process writes (the embedded database, artefacts with device keys, the key
+      // file) is private to its user, whatever umask it was started with.
+      process.umask(0o077);
       const environmentKey = process.env[SECRET_KEY_VARIABLE];
       // With several processes on one PostgreSQL, every one needs the same keys: the environment suits that best.
       const secretKeys = environmentKey
@@ -75,6 +79,8 @@ export function registerStartCommand(program: Command): void {
         out(`  Web app and API   ${platform.httpUrl}   (API docs: ${platform.httpUrl}/docs)`);
         out(`  MQTT broker       ${platform.mqttUrl}${platform.broker ? '' : ' (external)'}`);
         out(`  Database          ${platform.db.kind === 'pglite' ? `embedded, ${resolve(options.data)}` : 'PostgreSQL server'}`);
+        const stale = platform.dataFolder?.recoveredFrom;
+        if (stale) out(`  NOTE: the stale lock of Gridshare process ${stale.pid} (started ${stale.startedAt}, no longer running) was taken over.`);
         out(`  Secrets           sealed with master key ${platform.secrets.box.activeKeyId} from ${platform.secrets.source}${platform.secrets.createdKeys ? ' (created now: back it up apart from the database)' : ''}`);
         if (platform.secrets.sealedAtStart > 0) out(`  NOTE: ${platform.secrets.sealedAtStart} rows of keys stored in plain text before were sealed now.`);
         for (const warning of platform.secrets.warnings()) out(`  WARNING: ${warning}`);
@@ -114,7 +120,7 @@ export function registerStartCommand(program: Command): void {
         process.once('SIGINT', () => void stop('SIGINT'));
         process.once('SIGTERM', () => void stop('SIGTERM'));
       } catch (error) {
-        if (error instanceof PortInUseError || error instanceof MissingMasterKeyError) {
+        if (error instanceof PortInUseError || error instanceof DataFolderInUseError || error instanceof MissingMasterKeyError) {
           process.stderr.write(`gridshare: ${error.message}\n`);
           process.exit(2);
         }

@@ -5,6 +5,8 @@ import { createCommunity } from '../registry/communities.js';
 import { createTariff } from '../registry/tariffs.js';
 import type { UserPrincipal } from '../accounts/principal.js';
 import { generateDeviceKey } from '../provisioning/keys.js';
+import type { DeviceKind, DeviceRole } from '../registry/devices.js';
+import { GARDEN_HOUSE, SITE_WITH_INVERTER } from '../simulator/sites.js';
 import { sealDeviceKeys } from '../provisioning/credentials.js';
 import type { SecretBox } from '../secrets/index.js';
 
@@ -33,7 +35,10 @@ const zaehlpunkt = (n: number) => `AT0010000000000000000000000${String(n).padSta
 
 /**
  * Creates "Sunny Street" if it is absent: 30 households (every third with rooftop PV),
- * a library with 60 kWp PV and a 100 kWh community battery, with their meter readers.
+ * a library with 60 kWp PV and a 100 kWh community battery, with their meter readers; household 2
+ * also has a garden house (a second site with its own meter), and Sunny Street 3 a PV inverter
+ * beside its grid meter. Devices demo-001 … demo-034 in the order of the simulator's
+ * `sunnyStreetDevices()`.
  */
 export async function ensureDemoCommunity(db: Db, secrets: SecretBox): Promise<DemoCommunity> {
   const existing = await db.query<{ id: string }>('SELECT id FROM communities WHERE name = $1 ORDER BY created_at LIMIT 1', [DEMO_COMMUNITY_NAME]);
@@ -75,7 +80,10 @@ export async function ensureDemoCommunity(db: Db, secrets: SecretBox): Promise<D
 
     // Illustrative grid intensity for the demo's "CO2 avoided" (a manager sets the real one).
     await tx.query('INSERT INTO co2_intensity (community_id, grams_per_kwh) VALUES ($1, 200)', [community.id]);
-    const sites: { member: string; name: string; role: string; pv: number | null; battery: number | null; device: string; kind: string; communityBattery?: boolean }[] = [];
+    const sites: {
+      member: string; name: string; role: string; pv: number | null; battery: number | null; device: string; kind: DeviceKind; deviceRole: DeviceRole;
+      communityBattery?: boolean; connectionCapacityW?: number;
+    }[] = [];
     for (let n = 1; n <= DEMO_HOUSEHOLDS; n++) {
       const email = demoMemberEmail(n);
       const users = await tx.query<{ id: string }>(
@@ -97,6 +105,7 @@ export async function ensureDemoCommunity(db: Db, secrets: SecretBox): Promise<D
         battery: null,
         device: `Meter reader, Sunny Street ${n}`,
         kind: 'meter-reader',
+        deviceRole: 'billing-meter',
       });
     }
     const libraryUser = await tx.query<{ id: string }>(
@@ -109,19 +118,19 @@ export async function ensureDemoCommunity(db: Db, secrets: SecretBox): Promise<D
        VALUES ($1, $2, 'member', 'active', 'District library', now(), $3) RETURNING id`,
       [community.id, libraryUser[0]!.id, manager.id],
     );
-    sites.push({ member: libraryMember[0]!.id, name: 'District library', role: 'producer', pv: 60_000, battery: null, device: 'Library PV inverter', kind: 'inverter' });
-    sites.push({ member: managerMember[0]!.id, name: 'Community battery', role: 'prosumer', pv: null, battery: 100_000, device: 'Community battery', kind: 'battery', communityBattery: true });
+    // The library's inverter and the battery's controller are their sites' only meters: their billing meters.
+    sites.push({ member: libraryMember[0]!.id, name: 'District library', role: 'producer', pv: 60_000, battery: null, device: 'Library PV inverter', kind: 'inverter', deviceRole: 'billing-meter' });
+    sites.push({
+      member: managerMember[0]!.id, name: 'Community battery', role: 'prosumer', pv: null, battery: 100_000, device: 'Community battery', kind: 'battery',
+      deviceRole: 'billing-meter', communityBattery: true, connectionCapacityW: 60_000,
+    });
+    // Household 2's second site, with a meter of its own.
+    sites.push({ member: sites[1]!.member, name: GARDEN_HOUSE, role: 'consumer', pv: null, battery: null, device: 'Meter reader, garden house', kind: 'meter-reader', deviceRole: 'billing-meter' });
 
-    for (const [index, site] of sites.entries()) {
-      const point = await tx.query<{ id: string }>(
-        `INSERT INTO metering_points (community_id, member_id, name, address, grid_connection_id, role, pv_capacity_w, battery_capacity_wh, community_battery)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-        [community.id, site.member, site.name, `${site.name}, 1100 Wien`, zaehlpunkt(index + 1), site.role, site.pv, site.battery, site.communityBattery ?? false],
-      );
-      const deviceId = demoDeviceId(index);
+    const addDevice = async (deviceId: string, pointId: string, kind: DeviceKind, role: DeviceRole, name: string) => {
       await tx.query(
-        `INSERT INTO devices (id, community_id, metering_point_id, kind, name, claimed_at) VALUES ($1, $2, $3, $4, $5, now())`,
-        [deviceId, community.id, point[0]!.id, site.kind, site.device],
+        `INSERT INTO devices (id, community_id, metering_point_id, kind, role, name, claimed_at) VALUES ($1, $2, $3, $4, $5, $6, now())`,
+        [deviceId, community.id, pointId, kind, role, name],
       );
       await tx.query('INSERT INTO device_ids_issued (id) VALUES ($1) ON CONFLICT DO NOTHING', [deviceId]);
       const keys = sealDeviceKeys(secrets, deviceId, { primary: generateDeviceKey(), secondary: generateDeviceKey() });
@@ -129,7 +138,21 @@ export async function ensureDemoCommunity(db: Db, secrets: SecretBox): Promise<D
         'INSERT INTO device_credentials (device_id, community_id, primary_key, secondary_key) VALUES ($1, $2, $3, $4)',
         [deviceId, community.id, keys.primary, keys.secondary],
       );
+    };
+    const pointOf = new Map<string, string>();
+    for (const [index, site] of sites.entries()) {
+      const point = await tx.query<{ id: string }>(
+        `INSERT INTO metering_points (community_id, member_id, name, address, grid_connection_id, role, pv_capacity_w, battery_capacity_wh, community_battery,
+           connection_capacity_w)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+        [community.id, site.member, site.name, `${site.name}, 1100 Wien`, zaehlpunkt(index + 1), site.role, site.pv, site.battery,
+          site.communityBattery ?? false, site.connectionCapacityW ?? null],
+      );
+      pointOf.set(site.name, point[0]!.id);
+      await addDevice(demoDeviceId(index), point[0]!.id, site.kind, site.deviceRole, site.device);
     }
+    // Sunny Street 3's PV inverter reports beside its grid meter: PV from the one, import and export from the other.
+    await addDevice(demoDeviceId(sites.length), pointOf.get(SITE_WITH_INVERTER)!, 'inverter', 'production', `PV inverter, ${SITE_WITH_INVERTER}`);
     return { communityId: community.id, created: true, logins };
   });
 }

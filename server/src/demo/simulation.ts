@@ -1,5 +1,5 @@
 import type { Db } from '../store/db.js';
-import { runSimulation, sunnyStreetSites, type SimulationStats } from '../simulator/run.js';
+import { runSimulation, sunnyStreetDevices, type SimulationStats } from '../simulator/run.js';
 import { deviceResource, signSasToken } from '../provisioning/sas.js';
 import { demoDeviceId } from './seed.js';
 import { readDeviceKeys } from '../provisioning/credentials.js';
@@ -16,16 +16,22 @@ export async function startDemoSimulation(options: {
   hostName: string;
   speed: number;
   signal: AbortSignal;
+  /** First simulated instant (default: the last day is replayed) and the time between two messages of a device. */
+  start?: Date;
+  intervalMs?: number;
 }): Promise<SimulationStats> {
-  const sites = sunnyStreetSites();
-  const ids = sites.map((_, index) => demoDeviceId(index));
+  const street = sunnyStreetDevices();
+  const ids = street.map((_, index) => demoDeviceId(index));
   const keys = await readDeviceKeys(options.db, options.secrets, ids);
-  const devices = sites.flatMap((site, index) => {
+  const devices = street.flatMap(({ site, readings }, index) => {
     const deviceId = ids[index]!;
     const key = keys.get(deviceId)?.primary;
     if (!key) return [];
     const password = () => signSasToken({ resource: deviceResource(options.hostName, deviceId), key, expiresAt: new Date(Date.now() + 3_600_000) });
-    return [{ deviceId, site, password }];
+    return [{ deviceId, site, readings, password }];
   });
-  return runSimulation({ mqttUrl: options.mqttUrl, devices, intervalMs: 5_000, speed: options.speed, signal: options.signal });
+  return runSimulation({
+    mqttUrl: options.mqttUrl, devices, intervalMs: options.intervalMs ?? 5_000, speed: options.speed, signal: options.signal,
+    ...(options.start ? { start: options.start } : {}),
+  });
 }

@@ -46,6 +46,7 @@ const STATUS_OF: Record<ErrorCode, number> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   too_many_requests: 429,
+  unavailable: 503,
 };
 
 const STATUS_CODES: Record<number, string> = {

@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'conflict'
   | 'payload_too_large'
   | 'unsupported_media_type'
-  | 'too_many_requests';
+  | 'too_many_requests'
+  | 'unavailable';
 
 export abstract class DomainError extends Error {
   abstract readonly code: ErrorCode;
@@ -62,4 +63,9 @@ export class UnsupportedMediaTypeError extends DomainError {
 
 export class TooManyRequestsError extends DomainError {
   readonly code = 'too_many_requests';
+}
+
+/** Something the work needs cannot be reached now (the database connection was lost): nothing was done or acknowledged; try again. */
+export class UnavailableError extends DomainError {
+  readonly code = 'unavailable';
 }

@@ -1,4 +1,5 @@
 import { FrameError, type DecodedFrame, type DecodeOptions, type MeterDecoder } from './decoder.js';
+import { withTotalRegisters } from './tariff-totals.js';
 
 const decoders = new Map<string, MeterDecoder>();
 const INTEGRITY_FAILURES: ReadonlySet<string> = new Set(['crc', 'auth-tag', 'key-required']);
@@ -47,9 +48,11 @@ export function decodeFrame(frame: Uint8Array, options: DecodeOptions & { format
   throw firstRefusal!;
 }
 
+/** Every decoder's readings get the total registers a meter counting per tariff leaves out. */
 function decodeWith(decoder: MeterDecoder, frame: Uint8Array, options: DecodeOptions): DecodedFrame {
   try {
-    return decoder.decode(frame, options);
+    const decoded = decoder.decode(frame, options);
+    return { ...decoded, readings: withTotalRegisters(decoded.readings) };
   } catch (error) {
     if (error instanceof FrameError) throw error;
     throw new FrameError('format', `${decoder.name}: ${(error as Error).message}`);

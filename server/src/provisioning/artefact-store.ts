@@ -3,7 +3,8 @@ import { join } from 'node:path';
 
 /**
  * Provisioning artefacts on disk, one ZIP per batch under `<root>/<batch id>.zip`. Writes go
- * to a temporary name and are renamed, so a crash never leaves half a ZIP behind.
+ * to a temporary name and are renamed, so a crash never leaves half a ZIP behind. The ZIPs hold
+ * device keys: the folder is 0700 and every file 0600, whatever the umask.
  */
 export class ArtefactStore {
   constructor(readonly root: string) {}
@@ -14,10 +15,10 @@ export class ArtefactStore {
   }
 
   async save(batchId: string, zip: Uint8Array): Promise<void> {
-    await mkdir(this.root, { recursive: true });
+    await mkdir(this.root, { recursive: true, mode: 0o700 });
     const target = this.path(batchId);
     const temporary = `${target}.${process.pid}.tmp`;
-    await writeFile(temporary, zip);
+    await writeFile(temporary, zip, { mode: 0o600 });
     await rename(temporary, target);
   }
 

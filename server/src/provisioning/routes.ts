@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { errors, IdParams, IsoDateTime, Uuid, type Api } from '../http/api.js';
 import { DEVICE_KINDS } from '../registry/devices.js';
-import { Device } from '../registry/schemas.js';
+import { Device, DeviceRole } from '../registry/schemas.js';
 import { AppError, NotFoundError } from '../errors.js';
 import { getDevice } from '../registry/devices.js';
 import { requireManager } from '../accounts/policy.js';
@@ -122,9 +122,9 @@ export async function provisioningRoutes(app: Api, ctx: provisioning.Provisionin
   app.post('/api/v1/claims', {
     schema: {
       tags: ['provisioning'],
-      summary: 'Claim a device with the code from its QR sticker and bind it to your metering point',
-      body: Type.Object({ code: Type.String({ maxLength: 40 }), meteringPointId: Uuid }, { additionalProperties: false }),
-      response: { 200: Device, ...errors(400, 401, 404) },
+      summary: 'Claim a device with the code from its QR sticker and bind it to your metering point in a role (a second billing meter on a site is a 409)',
+      body: Type.Object({ code: Type.String({ maxLength: 40 }), meteringPointId: Uuid, role: Type.Optional(DeviceRole) }, { additionalProperties: false }),
+      response: { 200: Device, ...errors(400, 401, 404, 409) },
     },
   }, async (request) => provisioning.claimDevice(ctx, request.principal, request.body));
 }

@@ -3,7 +3,7 @@ import type { Db, Queryable } from '../store/db.js';
 import type { Principal, UserPrincipal } from '../accounts/principal.js';
 import { activeMembership, isManagerOf, requireManager, requireUser } from '../accounts/policy.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
-import { countDevices, getDevice, type DeviceKind } from '../registry/devices.js';
+import { bindDevice, countDevices, getDevice, roleForBinding, type DeviceKind, type DeviceRole } from '../registry/devices.js';
 import type { Quotas, Usage } from '../quotas/service.js';
 import type { ArtefactStore } from './artefact-store.js';
 import type { ArtefactBuilder } from './artefact-builder.js';
@@ -280,13 +280,14 @@ export async function deviceConfiguration(ctx: ProvisioningContext, principal: P
  * A member claims a device with the code from its sticker and binds it to one of their metering
  * points. The code works once; an unknown, used or foreign code gives the same answer.
  */
-export async function claimDevice(ctx: ProvisioningContext, principal: Principal, input: { code: string; meteringPointId: string }) {
+export async function claimDevice(ctx: ProvisioningContext, principal: Principal, input: { code: string; meteringPointId: string; role?: DeviceRole | undefined }) {
   const user = requireUser(principal);
   const code = normaliseClaimCode(input.code);
   if (!code) throw new BadRequestError('body/code: a claim code looks like 7K2Q-M9XD-4RTA', 'body/code');
   const device = await ctx.db.transaction(async (tx) => {
-    const claims = await tx.query<{ device_id: string; community_id: string }>(
-      `UPDATE claim_codes SET used_at = now() WHERE code_hash = $1 AND used_at IS NULL RETURNING device_id, community_id`,
+    const claims = await tx.query<{ device_id: string; community_id: string; kind: DeviceKind }>(
+      `UPDATE claim_codes c SET used_at = now() FROM devices d WHERE c.code_hash = $1 AND c.used_at IS NULL AND d.id = c.device_id
+       RETURNING c.device_id, c.community_id, d.kind`,
       [hashClaimCode(code)],
     );
     const claim = claims[0];
@@ -299,7 +300,9 @@ export async function claimDevice(ctx: ProvisioningContext, principal: Principal
     );
     if (points.length === 0) throw new NotFoundError('metering point');
     await tx.query('UPDATE claim_codes SET used_by = $2 WHERE code_hash = $1', [hashClaimCode(code), membership.memberId]);
-    await tx.query('UPDATE devices SET metering_point_id = $2, claimed_at = now() WHERE id = $1', [claim.device_id, input.meteringPointId]);
+    // A refused role (a second billing meter) rolls the claim back: the code still works.
+    const role = await roleForBinding(tx, { id: claim.device_id, kind: claim.kind }, input.meteringPointId, input.role);
+    await bindDevice(tx, claim.device_id, input.meteringPointId, role, { claimed: true });
     return claim.device_id;
   });
   ctx.deviceChanged(device);

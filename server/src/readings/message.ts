@@ -1,4 +1,4 @@
-import { QUANTITY_UNITS, SIGNED_QUANTITIES, isQuantity, type Reading } from './quantities.js';
+import { QUANTITY_RANGES, QUANTITY_UNITS, SIGNED_QUANTITIES, isQuantity, type Reading } from './quantities.js';
 
 /** Limits on one message from a device, over MQTT or HTTP. */
 export const MESSAGE_LIMITS = {
@@ -17,6 +17,7 @@ export type RejectionCode =
   | 'unknown-quantity'
   | 'wrong-unit'
   | 'bad-value'
+  | 'out-of-range'
   | 'bad-timestamp'
   | 'future-timestamp'
   | 'too-old'
@@ -64,7 +65,11 @@ function parseReading(raw: unknown, index: number, now: number): Reading {
   if (value < 0 && !SIGNED_QUANTITIES.has(quantity)) {
     throw new MessageRejected('bad-value', `${at}/value: ${quantity} cannot be negative`);
   }
-  if (quantity === 'battery.soc' && value > 100) throw new MessageRejected('bad-value', `${at}/value: a state of charge is at most 100 %`);
+  const range = QUANTITY_RANGES[quantity];
+  if (value < range.min || value > range.max) {
+    throw new MessageRejected('out-of-range',
+      `${at}/value: ${value} ${expectedUnit} is outside the physical range of ${quantity} (${range.min} to ${range.max} ${expectedUnit})`);
+  }
   const match = typeof ts === 'string' ? ISO_INSTANT.exec(ts) : null;
   if (typeof ts !== 'string' || !match) {
     throw new MessageRejected('bad-timestamp', `${at}/ts: must be an ISO 8601 instant with Z or an offset`);

@@ -59,6 +59,33 @@ export const CUMULATIVE_QUANTITIES: ReadonlySet<Quantity> = new Set<Quantity>([
 /** The only quantities that may be negative: reactive power and the power factor are signed. */
 export const SIGNED_QUANTITIES: ReadonlySet<Quantity> = new Set<Quantity>(['power.reactive', 'power.factor']);
 
+/**
+ * What any meter or device in an energy community can physically report, per quantity. The
+ * bounds are generous (a register of 1 TWh, 100 MW of power, 1 MV) and far below what breaks
+ * the arithmetic downstream (whole Wh in int8, exact doubles below 2^53): a value beyond them is
+ * a fault or an attack, refused at ingest with its reason, never stored. Plausibility per site
+ * (its connection capacity) is the interval job's, which knows the site.
+ */
+const REGISTER = { min: 0, max: 1e12 };
+const POWER = { min: 0, max: 1e8 };
+export const QUANTITY_RANGES: Readonly<Record<Quantity, { readonly min: number; readonly max: number }>> = {
+  'energy.import': REGISTER, 'energy.import.t1': REGISTER, 'energy.import.t2': REGISTER,
+  'energy.export': REGISTER, 'energy.export.t1': REGISTER, 'energy.export.t2': REGISTER,
+  'energy.reactive.import': REGISTER, 'energy.reactive.export': REGISTER,
+  'pv.energy': REGISTER, 'battery.energy.charge': REGISTER, 'battery.energy.discharge': REGISTER, 'heat.energy': REGISTER,
+  'gas.volume': { min: 0, max: 1e9 }, 'water.volume': { min: 0, max: 1e9 },
+  'power.import': POWER, 'power.export': POWER,
+  'power.import.l1': POWER, 'power.import.l2': POWER, 'power.import.l3': POWER,
+  'power.export.l1': POWER, 'power.export.l2': POWER, 'power.export.l3': POWER,
+  'pv.power': POWER, 'battery.power.charge': POWER, 'battery.power.discharge': POWER,
+  'power.reactive': { min: -1e8, max: 1e8 },
+  'voltage.l1': { min: 0, max: 1e6 }, 'voltage.l2': { min: 0, max: 1e6 }, 'voltage.l3': { min: 0, max: 1e6 },
+  'current.l1': { min: 0, max: 1e5 }, 'current.l2': { min: 0, max: 1e5 }, 'current.l3': { min: 0, max: 1e5 }, 'current.neutral': { min: 0, max: 1e5 },
+  'frequency': { min: 0, max: 100 },
+  'power.factor': { min: -1, max: 1 },
+  'battery.soc': { min: 0, max: 100 },
+};
+
 export function isQuantity(name: string): name is Quantity {
   return Object.hasOwn(QUANTITY_UNITS, name);
 }

@@ -7,6 +7,24 @@ import { getCommunity } from './communities.js';
 
 export type MeteringPointRole = 'consumer' | 'producer' | 'prosumer';
 
+/**
+ * What a grid connection of a role carries at most when nobody said otherwise, in W: a household
+ * (consumer or prosumer) 3 × 63 A at 230 V; a producer a small plant on a low-voltage connection.
+ */
+export const DEFAULT_CONNECTION_CAPACITY_W: Readonly<Record<MeteringPointRole, number>> = {
+  consumer: 43_470,
+  prosumer: 43_470,
+  producer: 250_000,
+};
+
+/**
+ * The physical limit of a metering point in W, for plausibility: the capacity set for its
+ * connection, else its role's default; never below its PV capacity (what its panels can give).
+ */
+export function connectionCapacityW(point: { role: MeteringPointRole; pvCapacityW: number | null; connectionCapacityW: number | null }): number {
+  return Math.max(point.connectionCapacityW ?? DEFAULT_CONNECTION_CAPACITY_W[point.role], point.pvCapacityW ?? 0);
+}
+
 export interface MeteringPoint {
   id: string;
   communityId: string;
@@ -20,6 +38,10 @@ export interface MeteringPoint {
   pvCapacityW: number | null;
   batteryCapacityWh: number | null;
   communityBattery: boolean;
+  /** As set for the connection; null: the role's default. */
+  connectionCapacityW: number | null;
+  /** What the plausibility check uses (see connectionCapacityW()). */
+  effectiveConnectionCapacityW: number;
   createdAt: string;
 }
 
@@ -33,6 +55,7 @@ export interface MeteringPointInput {
   pvCapacityW?: number | null | undefined;
   batteryCapacityWh?: number | null | undefined;
   communityBattery?: boolean | undefined;
+  connectionCapacityW?: number | null | undefined;
 }
 
 interface MeteringPointRow {
@@ -47,11 +70,12 @@ interface MeteringPointRow {
   pv_capacity_w: number | null;
   battery_capacity_wh: number | null;
   community_battery: boolean;
+  connection_capacity_w: number | null;
   created_at: Date;
 }
 
 const COLUMNS = `id, community_id, member_id, name, address, grid_connection_id, generation_grid_connection_id, role, pv_capacity_w,
-  battery_capacity_wh, community_battery, created_at`;
+  battery_capacity_wh, community_battery, connection_capacity_w, created_at`;
 const SELECT = `SELECT ${COLUMNS} FROM metering_points`;
 
 function toMeteringPoint(row: MeteringPointRow): MeteringPoint {
@@ -67,6 +91,8 @@ function toMeteringPoint(row: MeteringPointRow): MeteringPoint {
     pvCapacityW: row.pv_capacity_w,
     batteryCapacityWh: row.battery_capacity_wh,
     communityBattery: row.community_battery,
+    connectionCapacityW: row.connection_capacity_w,
+    effectiveConnectionCapacityW: connectionCapacityW({ role: row.role, pvCapacityW: row.pv_capacity_w, connectionCapacityW: row.connection_capacity_w }),
     createdAt: row.created_at.toISOString(),
   };
 }
@@ -155,7 +181,8 @@ export async function createMeteringPoint(
     if (memberId !== own.memberId) throw new NotFoundError('member');
   }
   if (!memberId) throw new BadRequestError('body/memberId: is required for managers', 'body/memberId');
-  if (input.communityBattery) requireManager(principal, communityId, 'community');
+  // The physical limits of the site decide what counts as plausible energy: the managers set them.
+  if (input.communityBattery || input.connectionCapacityW != null) requireManager(principal, communityId, 'community');
   const member = await db.query(`SELECT 1 FROM members WHERE id = $1 AND community_id = $2 AND state = 'active'`, [memberId, communityId]);
   if (member.length === 0) throw new NotFoundError('member');
   const generationId = input.generationGridConnectionId ?? null;
@@ -164,11 +191,11 @@ export async function createMeteringPoint(
   const rows = await conflictOnDuplicate(DUPLICATE_GRID_CONNECTION, () =>
     db.query<MeteringPointRow>(
       `INSERT INTO metering_points (community_id, member_id, name, address, grid_connection_id, role, pv_capacity_w, battery_capacity_wh, community_battery,
-         generation_grid_connection_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         generation_grid_connection_id, connection_capacity_w)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
        RETURNING ${COLUMNS}`,
       [communityId, memberId, input.name, input.address ?? '', input.gridConnectionId, input.role,
-        input.pvCapacityW ?? null, input.batteryCapacityWh ?? null, input.communityBattery ?? false, generationId],
+        input.pvCapacityW ?? null, input.batteryCapacityWh ?? null, input.communityBattery ?? false, generationId, input.connectionCapacityW ?? null],
     ),
   );
   return toMeteringPoint(rows[0]!);
@@ -183,6 +210,7 @@ export async function updateMeteringPoint(
   const point = await getMeteringPoint(db, principal, id);
   // Which point is the community's battery changes everybody's split: the managers decide.
   if (patch.communityBattery !== undefined && patch.communityBattery !== point.communityBattery) requireManager(principal, point.communityId, 'metering point');
+  if (patch.connectionCapacityW !== undefined && patch.connectionCapacityW !== point.connectionCapacityW) requireManager(principal, point.communityId, 'metering point');
   const gridConnectionId = patch.gridConnectionId ?? point.gridConnectionId;
   const generationId = patch.generationGridConnectionId !== undefined ? patch.generationGridConnectionId : point.generationGridConnectionId;
   checkIds(gridConnectionId, generationId, patch.role ?? point.role);
@@ -196,13 +224,15 @@ export async function updateMeteringPoint(
          pv_capacity_w = CASE WHEN $6::boolean THEN $7 ELSE pv_capacity_w END,
          battery_capacity_wh = CASE WHEN $8::boolean THEN $9 ELSE battery_capacity_wh END,
          community_battery = COALESCE($10, community_battery),
-         generation_grid_connection_id = CASE WHEN $11::boolean THEN $12 ELSE generation_grid_connection_id END
+         generation_grid_connection_id = CASE WHEN $11::boolean THEN $12 ELSE generation_grid_connection_id END,
+         connection_capacity_w = CASE WHEN $13::boolean THEN $14 ELSE connection_capacity_w END
        WHERE id = $1
        RETURNING ${COLUMNS}`,
       [id, patch.name ?? null, patch.address ?? null, patch.gridConnectionId ?? null, patch.role ?? null,
         patch.pvCapacityW !== undefined, patch.pvCapacityW ?? null,
         patch.batteryCapacityWh !== undefined, patch.batteryCapacityWh ?? null, patch.communityBattery ?? null,
-        patch.generationGridConnectionId !== undefined, patch.generationGridConnectionId ?? null],
+        patch.generationGridConnectionId !== undefined, patch.generationGridConnectionId ?? null,
+        patch.connectionCapacityW !== undefined, patch.connectionCapacityW ?? null],
     ),
   );
   return toMeteringPoint(rows[0]!);

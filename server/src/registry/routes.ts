@@ -18,9 +18,13 @@ export interface RegistryHooks {
   deviceChanged: (deviceId: string) => void;
   /** After a community's settings changed (its allocation rule or mode marks quarter hours for sharing). */
   communityChanged: (communityId: string) => void;
+  /** After a site's physical limit may have changed: its quarter hours are checked again. */
+  siteLimitChanged: (meteringPointId: string) => Promise<void>;
+  /** After a device's role on a site changed: its readings there are read again in the new role. */
+  deviceRoleChanged: (deviceId: string, meteringPointId: string) => Promise<void>;
 }
 
-export async function registryRoutes(app: Api, { db, quotas, deviceChanged, communityChanged }: RegistryHooks): Promise<void> {
+export async function registryRoutes(app: Api, { db, quotas, deviceChanged, communityChanged, siteLimitChanged, deviceRoleChanged }: RegistryHooks): Promise<void> {
   // Communities (listing and search live in discovery/)
   app.post('/api/v1/communities', {
     schema: {
@@ -142,8 +146,10 @@ export async function registryRoutes(app: Api, { db, quotas, deviceChanged, comm
   app.patch('/api/v1/metering-points/:id', {
     schema: { tags: ['metering points'], summary: 'Change a site (owner or managers)', params: IdParams, body: S.MeteringPointPatch, response: { 200: S.MeteringPoint, ...errors(400, 401, 404, 409) } },
   }, async (request) => {
+    const before = await meteringPoints.getMeteringPoint(db, request.principal, request.params.id);
     const point = await meteringPoints.updateMeteringPoint(db, request.principal, request.params.id, request.body);
     if (request.body.communityBattery !== undefined) communityChanged(point.communityId);
+    if (point.effectiveConnectionCapacityW !== before.effectiveConnectionCapacityW) await siteLimitChanged(point.id);
     return point;
   });
 
@@ -160,7 +166,10 @@ export async function registryRoutes(app: Api, { db, quotas, deviceChanged, comm
   }, async (request) => devices.listDevices(db, request.principal, request.params.id));
 
   app.post('/api/v1/communities/:id/devices', {
-    schema: { tags: ['devices'], summary: 'Register one device (managers; within the quota devicesPerCommunity)', params: IdParams, body: S.DeviceCreate, response: { 201: S.Device, ...errors(400, 401, 403, 404) } },
+    schema: {
+      tags: ['devices'], summary: 'Register one device, bound to a site in a role where given (managers; within the quota devicesPerCommunity)',
+      params: IdParams, body: S.DeviceCreate, response: { 201: S.Device, ...errors(400, 401, 403, 404, 409) },
+    },
   }, async (request, reply) => reply.status(201).send(await devices.createDevice(db, quotas, request.principal, request.params.id, request.body)));
 
   const DeviceParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }) });
@@ -169,10 +178,15 @@ export async function registryRoutes(app: Api, { db, quotas, deviceChanged, comm
   }, async (request) => devices.getDevice(db, request.principal, request.params.id));
 
   app.patch('/api/v1/devices/:id', {
-    schema: { tags: ['devices'], summary: 'Rename, rebind, disable or enable a device (managers)', params: DeviceParams, body: S.DevicePatch, response: { 200: S.Device, ...errors(400, 401, 403, 404) } },
+    schema: {
+      tags: ['devices'],
+      summary: 'Rename, rebind (in a role on its site; a second billing meter on a site is a 409), disable or enable a device (managers)',
+      params: DeviceParams, body: S.DevicePatch, response: { 200: S.Device, ...errors(400, 401, 403, 404, 409) },
+    },
   }, async (request) => {
-    const device = await devices.updateDevice(db, request.principal, request.params.id, request.body);
+    const { device, roleChangedAt } = await devices.updateDevice(db, request.principal, request.params.id, request.body);
     deviceChanged(device.id);
+    if (roleChangedAt) await deviceRoleChanged(device.id, roleChangedAt);
     return device;
   });
 

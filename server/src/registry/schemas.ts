@@ -1,7 +1,7 @@
 import { Type, type TSchema } from 'typebox';
 import { Decimal, IsoDateTime, Uuid } from '../http/api.js';
 import { ALLOCATION_RULES } from './allocation-rules.js';
-import { DEVICE_KINDS } from './devices.js';
+import { DEVICE_KINDS, DEVICE_ROLES } from './devices.js';
 import { ALLOCATION_MODES } from './communities.js';
 
 const literals = <const T extends string[]>(values: readonly [...T]) => Type.Enum(values);
@@ -122,6 +122,11 @@ const meteringPointFields = {
   pvCapacityW: Type.Optional(nullable(Type.Integer({ minimum: 0, maximum: 100_000_000 }))),
   batteryCapacityWh: Type.Optional(nullable(Type.Integer({ minimum: 0, maximum: 1_000_000_000 }))),
   communityBattery: Type.Optional(Type.Boolean({ description: 'the community\'s own battery (its stored grid energy is never passed on as community energy); managers only' })),
+  connectionCapacityW: Type.Optional(nullable(Type.Integer({
+    minimum: 1, maximum: 100_000_000,
+    description: 'managers: what the grid connection carries at most, in W (e.g. 3 × 63 A at 230 V = 43470); a quarter hour above it is quarantined as implausible. '
+      + 'null: the role\'s default (consumer and prosumer 43470, producer 250000), never below pvCapacityW',
+  }))),
 };
 
 export const MeteringPointCreate = Type.Object(
@@ -141,17 +146,23 @@ export const MeteringPoint = Type.Object({
   pvCapacityW: nullable(Type.Integer()),
   batteryCapacityWh: nullable(Type.Integer()),
   communityBattery: Type.Boolean(),
+  connectionCapacityW: nullable(Type.Integer()),
+  effectiveConnectionCapacityW: Type.Integer({ description: 'the limit the plausibility check uses, in W' }),
   createdAt: IsoDateTime,
 });
 
 const DeviceKind = literals(DEVICE_KINDS);
 const DeviceStatus = literals(['active', 'disabled'] as const);
+export const DeviceRole = Type.Enum(DEVICE_ROLES, {
+  description: 'what the device measures on its site: billing-meter (the site\'s import and export; one per site), production (PV), '
+    + 'storage (battery charge and discharge), sub-load (recorded, feeds neither). Default by kind: meter-reader billing-meter, inverter production, battery storage, others sub-load',
+});
 export const DeviceCreate = Type.Object(
-  { kind: DeviceKind, name: Name, meteringPointId: Type.Optional(nullable(Uuid)) },
+  { kind: DeviceKind, name: Name, meteringPointId: Type.Optional(nullable(Uuid)), role: Type.Optional(DeviceRole) },
   { additionalProperties: false },
 );
 export const DevicePatch = Type.Object(
-  { name: Type.Optional(Name), meteringPointId: Type.Optional(nullable(Uuid)), status: Type.Optional(DeviceStatus) },
+  { name: Type.Optional(Name), meteringPointId: Type.Optional(nullable(Uuid)), status: Type.Optional(DeviceStatus), role: Type.Optional(DeviceRole) },
   { additionalProperties: false },
 );
 export const Device = Type.Object({
@@ -159,6 +170,7 @@ export const Device = Type.Object({
   communityId: Uuid,
   meteringPointId: nullable(Uuid),
   kind: DeviceKind,
+  role: nullable(DeviceRole),
   name: Type.String(),
   status: DeviceStatus,
   createdAt: IsoDateTime,

@@ -13,7 +13,10 @@ import type { EnergyBySource } from '../billing/statement.js';
  *
  * - The engine sees one column per member (the sums of the member's metering points' import and
  *   export; a member's shares are per member) and one column per community battery.
- * - A member with data missing at any of its metering points in a quarter hour takes no part in
+ * - A metering point counts from its first quarter hour with data on (a site added later, or
+ *   whose reader is not installed yet, erases nothing); a member none of whose points has data
+ *   yet is missing, never a zero.
+ * - A member with data missing at any of its counting metering points in a quarter hour takes no part in
  *   that quarter hour's split (neither receives nor gives), its row is `missing` with zeros, and
  *   every other member's row in the settlement period is `provisional`: the split is made on
  *   what is known and redone when the data arrives.
@@ -44,7 +47,12 @@ export interface SplitPoint {
   readonly id: string;
   readonly memberId: string;
   readonly communityBattery: boolean;
+  /** The point's first quarter hour with an interval; null while it has none. */
+  readonly dataFromMs: number | null;
 }
+
+/** Whether a point counts in the quarter hour starting at `startMs`: from its first data on. */
+const counts = (point: SplitPoint, startMs: number) => point.dataFromMs !== null && point.dataFromMs <= startMs;
 
 /** A version of the static key: shares as exact decimals, 9 places at most. */
 export interface ShareVersion {
@@ -198,7 +206,10 @@ export function splitCommunity(input: SplitInput): SplitOutput {
       let imp = 0;
       let exp = 0;
       let q: Quality = 'measured';
-      for (const p of columns[c]!.points) {
+      const counting = columns[c]!.points.filter((p) => counts(p, input.starts[t]!));
+      // A member with points, none of which has data yet, is not known.
+      if (counting.length === 0 && columns[c]!.points.length > 0) missing[k] = 1;
+      for (const p of counting) {
         const iv = input.interval(p.id, input.starts[t]!);
         // A series the meter does not have (a consumer without an export register) is null with
         // the interval still measured: that is 0, not missing.
@@ -236,7 +247,7 @@ export function splitCommunity(input: SplitInput): SplitOutput {
       for (let c = 0; c < n; c++) {
         const k = t * n + c;
         if (missing[k]) { provisional[t] = 1; continue; }
-        for (const p of columns[c]!.points) {
+        for (const p of columns[c]!.points.filter((point) => counts(point, input.starts[t]!))) {
           const iv = input.interval(p.id, input.starts[t]!)!;
           const op = input.operator(p.id, input.starts[t]!);
           const imp = iv.importWh ?? 0;
@@ -296,7 +307,7 @@ export function splitCommunity(input: SplitInput): SplitOutput {
         add(row, { imp: matrix.importWh[k]!, exp: matrix.exportWh[k]!, self: 0, fromCommunity: fc, fromGrid: matrix.importWh[k]! - fc, allocated: fc, toCommunity: tc });
         continue;
       }
-      const points = column.points.map((p) => ({ point: p, iv: input.interval(p.id, startMs)! }));
+      const points = column.points.filter((p) => counts(p, startMs)).map((p) => ({ point: p, iv: input.interval(p.id, startMs)! }));
       const fcParts = spread(fc, points.map((x) => x.iv.importWh ?? 0));
       const tcParts = spread(tc, points.map((x) => x.iv.exportWh ?? 0));
       let consumedCommunity = 0;

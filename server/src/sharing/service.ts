@@ -85,9 +85,12 @@ async function shareQuarters(db: Db, communityId: string, settings: CommunitySet
     const period = periods.get(memberId);
     return period !== undefined && period.fromMs <= ms && ms < period.untilMs;
   };
-  const points = (await db.query<{ id: string; member_id: string; community_battery: boolean }>(
-    'SELECT id, member_id, community_battery FROM metering_points WHERE community_id = $1 ORDER BY id', [communityId],
-  )).map((p) => ({ id: p.id, memberId: p.member_id, communityBattery: p.community_battery }));
+  // Each point with its first quarter hour of data (one probe of the intervals' primary key each).
+  const points = (await db.query<{ id: string; member_id: string; community_battery: boolean; data_from: Date | null }>(
+    `SELECT mp.id, mp.member_id, mp.community_battery,
+       (SELECT i.start FROM intervals i WHERE i.metering_point_id = mp.id ORDER BY i.start LIMIT 1) AS data_from
+     FROM metering_points mp WHERE mp.community_id = $1 ORDER BY mp.id`, [communityId],
+  )).map((p) => ({ id: p.id, memberId: p.member_id, communityBattery: p.community_battery, dataFromMs: p.data_from?.getTime() ?? null }));
   const memberOfPoint = new Map(points.map((p) => [p.id, p.memberId]));
   const pointIds = points.map((p) => p.id);
 
@@ -250,7 +253,7 @@ export async function loadCoefficientPeriods(db: Queryable, communityId: string,
 export async function processSharingDirty(db: Db, maxCommunities = 20): Promise<number> {
   const communities = await db.query<{ community_id: string; allocation_rule: string; allocation_mode: 'compute' | 'operator' | null }>(
     `SELECT d.community_id, c.allocation_rule, c.allocation_mode FROM sharing_dirty d LEFT JOIN communities c ON c.id = d.community_id
-     GROUP BY d.community_id, c.allocation_rule, c.allocation_mode ORDER BY min(d.start) LIMIT $1`,
+     GROUP BY d.community_id, c.allocation_rule, c.allocation_mode ORDER BY min(d.start), d.community_id LIMIT $1`,
     [maxCommunities],
   );
   let done = 0;

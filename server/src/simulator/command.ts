@@ -56,7 +56,7 @@ export function registerSimulateCommand(program: Command, embedding: { signal?: 
     .command('simulate')
     .description('Publish realistic readings as the devices of a street (households, PV, library, community battery) over MQTT')
     .addOption(new Option('--mqtt-url <url>', 'MQTT broker, e.g. mqtt://localhost:1883').env('MQTT_URL').makeOptionMandatory())
-    .requiredOption('--devices <file>', 'JSON list of { deviceId, connectionString, site }')
+    .requiredOption('--devices <file>', 'JSON list of { deviceId, connectionString, site, readings? } (readings: all, grid or pv; devices sharing a site describe it alike)')
     .addOption(new Option('--speed <n>', 'simulated seconds per real second until simulated time reaches now').argParser(positiveNumber).default(1))
     .addOption(new Option('--interval-ms <n>', 'real time between two messages of a device').argParser(positiveNumber).default(5000))
     .addOption(new Option('--seed <n>', 'random seed: the same seed gives the same readings').argParser(integer).default(1))
@@ -76,7 +76,7 @@ Stop with Ctrl-C.`)
       } catch (error) {
         throw new Error(`${file}: ${(error as Error).message}`);
       }
-      const devices = entries.map((entry) => ({ deviceId: entry.deviceId, site: entry.site, password: sasPassword(entry) }));
+      const devices = entries.map((entry) => ({ deviceId: entry.deviceId, site: entry.site, ...(entry.readings ? { readings: entry.readings } : {}), password: sasPassword(entry) }));
       const { runSimulation } = await import('./run.js');
       const controller = new AbortController();
       const stop = () => controller.abort();

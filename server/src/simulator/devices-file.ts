@@ -5,14 +5,19 @@
  *   [ { "deviceId": "demo-001", "connectionString": "HostName=…;DeviceId=demo-001;SharedAccessKey=…",
  *       "site": { "kind": "household", "name": "Sunny Street 1" } }, … ]
  *
+ * `readings` (optional): `all` (default), `grid` (import and export only) or `pv` (a PV
+ * inverter: PV only); devices that share a site describe it alike.
+ *
  * (An object `{ "devices": [ … ] }` is accepted too.)
  */
-import { validateSites, type SiteSpec } from './sites.js';
+import { DEVICE_READINGS, sitesOfDevices, validateSites, type DeviceReadings, type SiteSpec } from './sites.js';
 
 export interface DeviceEntry {
   readonly deviceId: string;
   readonly connectionString: string;
   readonly site: SiteSpec;
+  /** What the device reports of its site (default all); devices sharing a site (a meter and a PV inverter) describe it alike. */
+  readonly readings?: DeviceReadings;
 }
 
 /** The platform's device id syntax (see ingest/routes.ts). */
@@ -76,13 +81,15 @@ export function parseDevicesFile(text: string): DeviceEntry[] {
     const { deviceId, connectionString } = raw;
     if (typeof deviceId !== 'string' || !DEVICE_ID.test(deviceId)) throw new TypeError(`${at}/deviceId: 1–64 of A–Z a–z 0–9 . _ -`);
     if (typeof connectionString !== 'string' || connectionString.length === 0) throw new TypeError(`${at}/connectionString: must be a string`);
-    return { deviceId, connectionString, site: parseSite(raw.site, at) };
+    const { readings } = raw;
+    if (readings !== undefined && !(DEVICE_READINGS as readonly unknown[]).includes(readings)) throw new TypeError(`${at}/readings: one of ${DEVICE_READINGS.join(', ')}`);
+    return { deviceId, connectionString, site: parseSite(raw.site, at), ...(readings !== undefined ? { readings: readings as DeviceReadings } : {}) };
   });
   const ids = new Set<string>();
   for (const entry of entries) {
     if (ids.has(entry.deviceId)) throw new TypeError(`device ${entry.deviceId} is listed twice`);
     ids.add(entry.deviceId);
   }
-  validateSites(entries.map((entry) => entry.site));
+  validateSites(sitesOfDevices(entries).sites);
   return entries;
 }

@@ -19,10 +19,10 @@ import type { Reading } from '../readings/quantities.js';
 import { boundaryReadings, buildMessage, readingsTopic } from './messages.js';
 import { createNeighbourhood, type Neighbourhood } from './neighbourhood.js';
 import { catchUpTime, defaultStart, quarterHoursBetween, simulatedTime, slotTime } from './schedule.js';
-import { SUNNY_STREET, type SiteSpec } from './sites.js';
+import { reportedBy, sitesOfDevices, SUNNY_STREET, type DeviceReadings, type SiteSpec } from './sites.js';
 
 export { registerSimulateCommand } from './command.js';
-export { sunnyStreetSites, SUNNY_STREET, type SiteSpec } from './sites.js';
+export { sunnyStreetDevices, sunnyStreetSites, SUNNY_STREET, type SiteSpec } from './sites.js';
 
 const DAY_MS = 86_400_000;
 export const DEFAULT_ANCHOR = new Date('2026-01-01T00:00:00Z');
@@ -30,7 +30,10 @@ export const DEFAULT_SEED = 1;
 
 export interface SimulatedDevice {
   readonly deviceId: string;
+  /** Several devices may measure one site (a grid meter and a PV inverter): they share it by name. */
   readonly site: SiteSpec;
+  /** What the device reports of its site (default: all). */
+  readonly readings?: DeviceReadings;
   /** The MQTT password (a SAS token); asked again at every reconnect, since tokens expire. */
   readonly password: () => string;
 }
@@ -160,9 +163,11 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const startMs = (options.start ?? defaultStart(nowMs, speed)).getTime();
   const anchorMs = Math.min((options.anchor ?? DEFAULT_ANCHOR).getTime(), startMs);
 
+  const { sites, siteOf } = sitesOfDevices(devices);
+  const reports = devices.map((device) => reportedBy(device.readings ?? 'all'));
   const street = createNeighbourhood({
     seed: options.seed ?? DEFAULT_SEED,
-    sites: devices.map((device) => device.site),
+    sites,
     start: new Date(anchorMs),
     ...location,
   });
@@ -250,8 +255,9 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       const device = devices[index]!;
       const client = clients[index]!;
       const since = lastSent[index]!;
-      const passed = boundaries.filter((b) => b.ts > since && b.ts < simMs).map((b) => b.sites[index]!);
-      const message = buildMessage(current[index]!.readings, passed);
+      const own = (readings: readonly Reading[]) => readings.filter((reading) => reports[index]!(reading.quantity));
+      const passed = boundaries.filter((b) => b.ts > since && b.ts < simMs).map((b) => own(b.sites[siteOf[index]!]!));
+      const message = buildMessage(own(current[siteOf[index]!]!.readings), passed);
       lastSent[index] = simMs;
       const oldest = Math.min(...lastSent);
       boundaries = boundaries.filter((b) => b.ts > oldest);

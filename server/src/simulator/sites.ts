@@ -27,6 +27,19 @@ export interface BatterySite {
 
 export type SiteSpec = HouseholdSite | LibrarySite | BatterySite;
 
+/**
+ * What a device reports of its site: `all` (a reader that sees everything the site meters),
+ * `grid` (the grid meter alone: import and export), `pv` (the PV inverter alone: PV energy and power).
+ */
+export const DEVICE_READINGS = ['all', 'grid', 'pv'] as const;
+export type DeviceReadings = (typeof DEVICE_READINGS)[number];
+
+/** A device of the street: the site it measures and what it reports of it (several devices may share a site). */
+export interface StreetDevice {
+  readonly site: SiteSpec;
+  readonly readings: DeviceReadings;
+}
+
 export const SUNNY_STREET = {
   latitude: 48.1734,
   longitude: 16.3808,
@@ -42,10 +55,16 @@ const SUNNY_STREET_CARS: ReadonlyMap<number, number> = new Map([
   [27, 3_700],
 ]);
 
+/** The second site of household 2 (its garden house, with a meter of its own). */
+export const GARDEN_HOUSE = 'Sunny Street 2, garden house';
+/** The household whose site has a PV inverter reporting beside its grid meter. */
+export const SITE_WITH_INVERTER = 'Sunny Street 3';
+
 /**
  * The demo community "Sunny Street" in the order `server/src/demo/seed.ts` creates its
- * metering points (and devices demo-001 … demo-032): 30 households, every third with PV of
- * 5–8 kWp, then the library with 60 kWp, then the 100 kWh community battery.
+ * metering points (and devices demo-001 … demo-033): 30 households, every third with PV of
+ * 5–8 kWp, then the library with 60 kWp, then the 100 kWh community battery, then household
+ * 2's garden house (its second site).
  */
 export function sunnyStreetSites(): SiteSpec[] {
   const sites: SiteSpec[] = [];
@@ -60,7 +79,45 @@ export function sunnyStreetSites(): SiteSpec[] {
   }
   sites.push({ kind: 'library', name: 'District library', pvPeakW: 60_000 });
   sites.push({ kind: 'battery', name: 'Community battery', capacityWh: 100_000, maxPowerW: 50_000 });
+  sites.push({ kind: 'household', name: GARDEN_HOUSE, annualKWh: 900 });
   return sites;
+}
+
+/**
+ * The demo's devices, demo-001 … demo-034: one per site in `sunnyStreetSites()` order, then the
+ * PV inverter of Sunny Street 3, whose grid meter (demo-003) then reports import and export only.
+ */
+export function sunnyStreetDevices(): StreetDevice[] {
+  const sites = sunnyStreetSites();
+  const devices: StreetDevice[] = sites.map((site) => ({ site, readings: site.name === SITE_WITH_INVERTER ? 'grid' : 'all' }));
+  devices.push({ site: sites.find((site) => site.name === SITE_WITH_INVERTER)!, readings: 'pv' });
+  return devices;
+}
+
+/** The quantities a device reports of its site's readings. */
+export function reportedBy(readings: DeviceReadings): (quantity: string) => boolean {
+  if (readings === 'grid') return (quantity) => quantity.startsWith('energy.') || quantity.startsWith('power.');
+  if (readings === 'pv') return (quantity) => quantity.startsWith('pv.');
+  return () => true;
+}
+
+/** The distinct sites of a device list (by name), and for each device the index of its site. */
+export function sitesOfDevices(devices: readonly { site: SiteSpec }[]): { sites: SiteSpec[]; siteOf: number[] } {
+  const sites: SiteSpec[] = [];
+  const byName = new Map<string, number>();
+  const siteOf = devices.map((device, index) => {
+    const known = byName.get(device.site.name);
+    if (known !== undefined) {
+      if (JSON.stringify(sites[known]) !== JSON.stringify(device.site)) {
+        throw new RangeError(`devices[${index}]: site ${JSON.stringify(device.site.name)} is described differently by another device`);
+      }
+      return known;
+    }
+    byName.set(device.site.name, sites.length);
+    sites.push(device.site);
+    return sites.length - 1;
+  });
+  return { sites, siteOf };
 }
 
 /** Throws a RangeError naming the first thing wrong with a site list. */

@@ -173,7 +173,7 @@ const cases: Case[] = [
     body: () => ({ name: 'Reader A (hall)' }), expect: ownerOfA(200, 403) },
   { method: 'DELETE', route: '/api/v1/devices/:id',
     url: async (w, tp) => `/api/v1/devices/${(await tp.call('POST', `/api/v1/communities/${w.communityA}/devices`, {
-      token: w.managerA.token, body: { kind: 'meter-reader', name: 'Temp', meteringPointId: w.meteringPointA } })).body.id}`,
+      token: w.managerA.token, body: { kind: 'meter-reader', name: 'Temp', meteringPointId: w.meteringPointA, role: 'sub-load' } })).body.id}`,
     expect: ownerOfA(204, 403) },
 
   { method: 'GET', route: '/api/v1/communities/:id/tariffs', url: (w) => `/api/v1/communities/${w.communityA}/tariffs`, expect: membersOfA(200) },
@@ -224,6 +224,7 @@ const cases: Case[] = [
     url: (w) => `/api/v1/metering-points/${w.meteringPointA}/readings?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z`, expect: ownerOfA(200) },
   { method: 'GET', route: '/api/v1/metering-points/:id/intervals',
     url: (w) => `/api/v1/metering-points/${w.meteringPointA}/intervals?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z`, expect: ownerOfA(200) },
+  { method: 'GET', route: '/api/v1/communities/:id/interval-issues', url: (w) => `/api/v1/communities/${w.communityA}/interval-issues`, expect: managersOfA(200) },
   { method: 'PUT', route: '/api/v1/devices/:id/meter-keys', url: (w) => `/api/v1/devices/${w.provisionedA}/meter-keys`,
     body: () => ({ encryptionKey: '36C66639E48A8CA4D6BC8B282A793BBB' }), expect: ownerOfA(204, 403) },
   { method: 'GET', route: '/api/v1/communities/:id/live', url: (w) => `/api/v1/communities/${w.communityA}/live`, stream: true, expect: membersOfA(200) },
@@ -310,7 +311,9 @@ async function movedReader(tp: TestPlatform, w: World): Promise<string> {
   };
   await tp.call('PATCH', `/api/v1/devices/${id}`, { token: w.managerA.token, body: { meteringPointId: w.meteringPointA2 } });
   await send(new Date(Date.now() - 600_000), MOVED_BEFORE);
-  await tp.call('PATCH', `/api/v1/devices/${id}`, { token: w.managerA.token, body: { meteringPointId: w.meteringPointA } });
+  // memberA's site has its billing meter (provisionedA): the moved reader goes there as a sub-meter.
+  const moved = await tp.call('PATCH', `/api/v1/devices/${id}`, { token: w.managerA.token, body: { meteringPointId: w.meteringPointA, role: 'sub-load' } });
+  if (moved.status !== 200) throw new Error(`move: ${moved.status} ${JSON.stringify(moved.body)}`);
   await new Promise((r) => setTimeout(r, 5));
   await send(new Date(), MOVED_AFTER);
   return id;

@@ -36,7 +36,7 @@ describe.each(storeKinds)('device data scoped to binding periods on %s', (kind) 
     expect((await send(new Date(Date.parse(before) + 60_000).toISOString(), 'energy.import', 9_000, 'Wh')).status).toBe(400);
 
     movedAt = Date.now();
-    expect((await tp.call('PATCH', `/api/v1/devices/${deviceId}`, { token: w.managerA.token, body: { meteringPointId: w.meteringPointA } })).status).toBe(200);
+    expect((await tp.call('PATCH', `/api/v1/devices/${deviceId}`, { token: w.managerA.token, body: { meteringPointId: w.meteringPointA, role: 'sub-load' } })).status).toBe(200);
     await new Promise((r) => setTimeout(r, 20));
   });
   afterAll(() => tp?.close());

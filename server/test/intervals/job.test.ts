@@ -24,6 +24,8 @@ describe.each(storeKinds)('the interval job on %s', (kind) => {
   it('treats a replaced reader as a meter exchange, from minute readings of both devices', async () => {
     const old = await insertCommunityWithDevice(db);
     const replacement = `${old.deviceId}-new`;
+    // The old reader is taken off the site and the new one becomes its billing meter.
+    await db.query('UPDATE devices SET metering_point_id = NULL WHERE id = $1', [old.deviceId]);
     await db.query(`INSERT INTO devices (id, community_id, metering_point_id, kind, name) VALUES ($1, $2, $3, 'meter-reader', 'New reader')`,
       [replacement, old.communityId, old.meteringPointId]);
     const writer = new ReadingWriter(db);

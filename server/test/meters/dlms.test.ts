@@ -1,6 +1,7 @@
+import { createCipheriv } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { DecodedFrame, DecodeOptions } from '../../src/meters/decoder.js';
+import type { DecodedFrame, DecodeOptions, FrameError } from '../../src/meters/decoder.js';
 import { decodeDlms, detectDlms, dlmsApdu } from '../../src/meters/decoders/dlms.js';
 import { cosemDateTime } from '../../src/meters/dlms/axdr.js';
 import { decryptGloCiphering } from '../../src/meters/dlms/glo-ciphering.js';
@@ -311,5 +312,76 @@ describe('DLMS refuses what it cannot trust', () => {
     for (const frame of ['0f00000000000102' + '02'.repeat(300), '0f0000000000018fffffff', '0f000000000009830fffff', 'db08' + '00'.repeat(8) + '83ffffff', 'e0800001000083ffffff', '7ea7ff']) {
       expectReadingsOrRefusal(() => decodeDlms(hex(frame), { receivedAt, key: Buffer.alloc(16, 1), ignoreCrc: true }));
     }
+  });
+});
+
+describe('DLMS security suite 1 (Kaifa MA309 in Tirol): AES-GCM-128 as in suite 0', () => {
+  const noe = loadVector(NOE);
+  const key = keysOf(noe).key!;
+  const authKey = hex('00112233445566778899AABBCCDDEEFF');
+  const plain = decryptGloCiphering(dlmsApdu(noe.bytes, {}), key, undefined);
+  const expected = rows(decodeDlms(noe.bytes, keysOf(noe)));
+
+  /** The Netz NÖ notification as a bare general-glo-ciphering APDU under another security control byte. */
+  function ciphered(securityControl: number, options: { authKey?: Buffer } = {}): Buffer {
+    const counter = Buffer.alloc(4);
+    counter.writeUInt32BE(plain.frameCounter);
+    const iv = Buffer.concat([Buffer.from(plain.systemTitle), counter]);
+    let body: Buffer;
+    if (securityControl & 0x10) {
+      const cipher = createCipheriv('aes-128-gcm', key, iv, { authTagLength: 12 });
+      cipher.setAAD(options.authKey ? Buffer.concat([Buffer.of(securityControl), options.authKey]) : Buffer.alloc(0));
+      body = Buffer.concat([cipher.update(plain.plaintext), cipher.final(), cipher.getAuthTag()]);
+    } else {
+      const ctr = createCipheriv('aes-128-ctr', key, Buffer.concat([iv, Buffer.of(0, 0, 0, 2)]));
+      body = Buffer.concat([ctr.update(plain.plaintext), ctr.final()]);
+    }
+    const content = Buffer.concat([Buffer.of(securityControl), counter, body]);
+    const length = content.length < 0x80 ? Buffer.of(content.length) : Buffer.of(0x82, content.length >> 8, content.length & 0xff);
+    return Buffer.concat([Buffer.of(0xdb, 0x08), Buffer.from(plain.systemTitle), length, content]);
+  }
+
+  /** The wired M-Bus vector itself with its security control byte changed and the segment's checksum recomputed. */
+  function noeWithSecurityControl(securityControl: number): Buffer {
+    const copy = Buffer.from(noe.bytes);
+    const title = copy.indexOf(Buffer.concat([Buffer.of(0xdb, 0x08), Buffer.from(plain.systemTitle)]));
+    const lengthAt = title + 10;
+    const scAt = lengthAt + (copy[lengthAt]! < 0x80 ? 1 : 1 + (copy[lengthAt]! & 0x7f));
+    expect(copy[scAt]).toBe(0x20);
+    copy[scAt] = securityControl;
+    const userDataLength = copy[1]!;
+    let sum = 0;
+    for (let i = 4; i < 4 + userDataLength; i++) sum = (sum + copy[i]!) & 0xff;
+    copy[4 + userDataLength] = sum;
+    return copy;
+  }
+
+  it('SC 0x21 (encryption only): the Tirol frame decodes to the same readings as suite 0', () => {
+    const frame = noeWithSecurityControl(0x21);
+    expect(rows(decodeDlms(frame, keysOf(noe)))).toEqual(expected);
+    expect(decryptGloCiphering(dlmsApdu(frame, {}), key, undefined).securityControl).toBe(0x21);
+    expect(rows(decodeDlms(ciphered(0x21), { key, receivedAt }))).toEqual(expected);
+  });
+
+  it('SC 0x31 (authenticated encryption): the tag is checked, with and without an authentication key', () => {
+    expect(rows(decodeDlms(ciphered(0x31, { authKey }), { key, authKey, receivedAt }))).toEqual(expected);
+    expect(rows(decodeDlms(ciphered(0x31), { key, receivedAt }))).toEqual(expected);
+    expect(refusal(() => decodeDlms(ciphered(0x31, { authKey }), { key, authKey: Buffer.alloc(16, 7), receivedAt }))).toBe('auth-tag');
+    expect(refusal(() => decodeDlms(ciphered(0x31, { authKey }), { key: Buffer.alloc(16, 7), authKey, receivedAt }))).toBe('auth-tag');
+    const flipped = ciphered(0x31, { authKey });
+    flipped[30] = flipped[30]! ^ 1;
+    expect(refusal(() => decodeDlms(flipped, { key, authKey, receivedAt }))).toBe('auth-tag');
+  });
+
+  it('what is really unsupported stays refused, with the reason', () => {
+    const reason = (run: () => unknown) => {
+      try { run(); } catch (error) { return `${(error as FrameError).code}: ${(error as Error).message}`; }
+      return 'accepted';
+    };
+    expect(reason(() => decodeDlms(ciphered(0x22), { key, receivedAt }))).toMatch(/^unsupported: security suite 2 \(AES-GCM-256/);
+    expect(reason(() => decodeDlms(ciphered(0x25), { key, receivedAt }))).toMatch(/^unsupported: security suite 5/);
+    expect(reason(() => decodeDlms(ciphered(0xa1), { key, receivedAt }))).toMatch(/^unsupported: compressed/);
+    expect(reason(() => decodeDlms(ciphered(0x11), { key, receivedAt }))).toMatch(/^unsupported: authentication without encryption/);
+    expect(refusal(() => decodeDlms(noeWithSecurityControl(0x21), { receivedAt }))).toBe('key-required');
   });
 });

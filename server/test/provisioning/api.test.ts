@@ -75,7 +75,8 @@ describe.each(storeKinds)('provisioning on %s', (kind) => {
     // A member cannot bind it to someone else's site.
     expect((await tp.call('POST', '/api/v1/claims', { token: w.memberA2.token, body: { code, meteringPointId: w.meteringPointA } })).status).toBe(404);
 
-    const claimed = await tp.call('POST', '/api/v1/claims', { token: w.memberA.token, body: { code: code.toLowerCase(), meteringPointId: w.meteringPointA } });
+    // The site has its billing meter (provisionedA): this one is claimed as a sub-meter.
+    const claimed = await tp.call('POST', '/api/v1/claims', { token: w.memberA.token, body: { code: code.toLowerCase(), meteringPointId: w.meteringPointA, role: 'sub-load' } });
     expect(claimed.status).toBe(200);
     expect(claimed.body.meteringPointId).toBe(w.meteringPointA);
     expect((await tp.call('GET', `/api/v1/devices/${claimed.body.id}`, { token: w.memberA.token })).status).toBe(200);

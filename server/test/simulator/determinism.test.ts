@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createLocalClock } from '../../src/simulator/local-time.js';
 import { createNeighbourhood, type NeighbourhoodConfig, type SiteReadings } from '../../src/simulator/neighbourhood.js';
 import { mulberry32, noiseTrack, valueNoise } from '../../src/simulator/random.js';
-import { sunnyStreetSites, SUNNY_STREET, validateSites } from '../../src/simulator/sites.js';
+import { GARDEN_HOUSE, SITE_WITH_INVERTER, sunnyStreetDevices, sunnyStreetSites, SUNNY_STREET, validateSites } from '../../src/simulator/sites.js';
 
 const HOUR = 3_600_000;
 const start = new Date('2026-07-01T00:00:00Z');
@@ -128,10 +128,18 @@ describe('the neighbourhood', () => {
 
   it('describes the demo community as the seed does', () => {
     const sites = sunnyStreetSites();
-    expect(sites).toHaveLength(32);
+    expect(sites).toHaveLength(33);
     const pv = sites.flatMap((site, i) => (site.kind === 'household' && site.pvPeakW ? [[i + 1, site.pvPeakW]] : []));
     expect(pv).toEqual([3, 6, 9, 12, 15, 18, 21, 24, 27, 30].map((n) => [n, 5000 + (n % 4) * 1000]));
     expect(sites[30]).toEqual({ kind: 'library', name: 'District library', pvPeakW: 60_000 });
     expect(sites[31]).toEqual({ kind: 'battery', name: 'Community battery', capacityWh: 100_000, maxPowerW: 50_000 });
+    // Household 2's second site, with a meter of its own.
+    expect(sites[32]).toEqual({ kind: 'household', name: GARDEN_HOUSE, annualKWh: 900 });
+    // One device per site, Sunny Street 3's meter reporting the grid only beside its PV inverter.
+    const devices = sunnyStreetDevices();
+    expect(devices).toHaveLength(34);
+    expect(devices.map((d) => d.readings).filter((r) => r !== 'all')).toEqual(['grid', 'pv']);
+    expect([devices[2]!.site, devices[33]!.site]).toEqual([sites[2], sites[2]]);
+    expect(sites[2]!.name).toBe(SITE_WITH_INVERTER);
   });
 });

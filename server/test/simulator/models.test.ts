@@ -108,6 +108,9 @@ describe('the devices file', () => {
     expect(() => parseDevicesFile(JSON.stringify([{ ...entry, site: { kind: 'castle', name: 'x' } }]))).toThrow(/site\/kind/);
     expect(() => parseDevicesFile(JSON.stringify([{ ...entry, site: { kind: 'battery', name: 'b', capacityWh: 1 } }]))).toThrow(/maxPowerW/);
     expect(() => parseDevicesFile(JSON.stringify([entry, entry]))).toThrow(/twice/);
-    expect(() => parseDevicesFile(JSON.stringify([entry, { ...entry, deviceId: 'demo-002' }]))).toThrow(/duplicate site/);
+    // Two devices may measure one site (a grid meter and a PV inverter), if they describe it alike.
+    expect(parseDevicesFile(JSON.stringify([{ ...entry, readings: 'grid' }, { ...entry, deviceId: 'demo-002', readings: 'pv' }])).map((d) => d.readings)).toEqual(['grid', 'pv']);
+    expect(() => parseDevicesFile(JSON.stringify([entry, { ...entry, deviceId: 'demo-002', site: { ...entry.site, annualKWh: 1234 } }]))).toThrow(/described differently/);
+    expect(() => parseDevicesFile(JSON.stringify([{ ...entry, readings: 'water' }]))).toThrow(/devices\[0\]\/readings/);
   });
 });

@@ -57,3 +57,28 @@ export async function waitForHealth(running: RunningGridshare, timeoutMs = 90_00
   }
   throw new Error(`gridshare did not become healthy:\n${running.output()}`);
 }
+
+/** A JSON call to a running Gridshare, with a bearer token or the session cookie (sent with its Origin, as a browser would). */
+export async function callJson(base: string, method: string, path: string, options: { token?: string; cookie?: string; body?: unknown } = {}) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), ...(options.cookie ? { cookie: options.cookie, origin: base } : {}),
+      ...(options.body ? { 'content-type': 'application/json' } : {}),
+    },
+    body: options.body ? JSON.stringify(options.body) : null,
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : null, cookie: response.headers.get('set-cookie')?.split(';')[0] };
+}
+
+/** The first start's admin with the one-time password replaced, and an API token of theirs. */
+export async function adminToken(running: RunningGridshare, newPassword: string): Promise<string> {
+  const otp = /one-time password: (\S+)/.exec(running.output())![1]!;
+  const email = 'admin@gridshare.local';
+  const first = await callJson(running.baseUrl, 'POST', '/api/v1/auth/login', { body: { email, password: otp } });
+  await callJson(running.baseUrl, 'POST', '/api/v1/me/password', { cookie: first.cookie!, body: { currentPassword: otp, newPassword } });
+  // A new password ends the other sessions: log in again with it.
+  const login = await callJson(running.baseUrl, 'POST', '/api/v1/auth/login', { body: { email, password: newPassword } });
+  return (await callJson(running.baseUrl, 'POST', '/api/v1/me/tokens', { cookie: login.cookie!, body: { name: 'tests' } })).body.token as string;
+}

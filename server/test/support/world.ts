@@ -21,7 +21,7 @@ export interface World {
   meteringPointA2: string;
   deviceA: string;
   tariffA: string;
-  /** A provisioned batch of two in A; its first device is bound to memberA's metering point. */
+  /** A provisioned batch of two in A; its first device is bound to memberA's metering point as its billing meter (deviceA is a sub-meter there). */
   batchA: string;
   provisionedA: string;
 }
@@ -65,7 +65,7 @@ export async function buildWorld(tp: TestPlatform): Promise<World> {
   const meteringPointA2 = (await ok(tp, 'POST', `/api/v1/communities/${communityA}/metering-points`, memberA2.token,
     { name: 'Home A2', gridConnectionId: unique('AT001GC'), role: 'consumer' })).id;
   const deviceA = (await ok(tp, 'POST', `/api/v1/communities/${communityA}/devices`, managerA.token,
-    { kind: 'meter-reader', name: 'Reader A', meteringPointId: meteringPointA })).id;
+    { kind: 'meter-reader', name: 'Reader A', meteringPointId: meteringPointA, role: 'sub-load' })).id;
   const tariffA = (await ok(tp, 'POST', `/api/v1/communities/${communityA}/tariffs`, managerA.token,
     { name: 'Standard', gridPrice: '0.30', communityPrice: '0.15', feedInPrice: '0.07', validFrom: '2026-01-01' })).id;
 

@@ -116,20 +116,56 @@ export interface MeteringPoint {
   batteryCapacityWh: number | null;
   /** The community's own battery: its stored grid energy is never passed on as community energy. */
   communityBattery: boolean;
+  /** What the grid connection carries at most, W, as set (null: the role's default)… */
+  connectionCapacityW: number | null;
+  /** …and as the plausibility check uses it. */
+  effectiveConnectionCapacityW: number;
   createdAt: string;
 }
 
 export const DEVICE_KINDS = ['meter-reader', 'inverter', 'battery', 'ev-charger', 'smart-plug', 'heat-pump'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
+/** What a device measures on its site; one billing meter per site. */
+export const DEVICE_ROLES = ['billing-meter', 'production', 'storage', 'sub-load'] as const;
+export type DeviceRole = (typeof DEVICE_ROLES)[number];
+
 export interface Device {
   id: string;
   communityId: string;
   meteringPointId: string | null;
   kind: DeviceKind;
+  /** Its role on the site it is bound to; null while unbound. */
+  role: DeviceRole | null;
   name: string;
   status: 'active' | 'disabled';
   createdAt: string;
+}
+
+/** Why quarter hours of a community are not computed as measured (managers). */
+export interface IntervalIssues {
+  quarantined: {
+    meteringPointId: string;
+    meteringPointName: string;
+    memberId: string;
+    start: string;
+    series: 'import' | 'export' | 'pv' | 'batteryCharge' | 'batteryDischarge';
+    energyWh: number;
+    limitWh: number;
+    deviceIds: string[];
+    readings: { deviceId: string; quantity: string; ts: string; value: number }[];
+    detectedAt: string;
+  }[];
+  quarantinedTotal: number;
+  failures: {
+    meteringPointId: string;
+    meteringPointName: string;
+    error: string;
+    attempts: number;
+    firstFailedAt: string;
+    lastFailedAt: string;
+    retryAt: string;
+  }[];
 }
 
 export interface DeviceState {

@@ -1,9 +1,10 @@
 import { useState } from 'preact/hooks';
 import { post } from '../api/client.js';
-import type { Device, MeteringPoint } from '../api/types.js';
+import { DEVICE_ROLES, type Device, type DeviceRole, type MeteringPoint } from '../api/types.js';
 import { claimCodeFrom } from '../lib/claim.js';
 import { useAction } from '../lib/hooks.js';
 import { useI18n } from '../lib/i18n/provider.js';
+import { deviceRoleName } from '../lib/names.js';
 import { ErrorNote, Field } from './ui.js';
 import { QrScanner } from './qr-scanner.js';
 
@@ -11,6 +12,7 @@ import { QrScanner } from './qr-scanner.js';
 export function ClaimForm({ points, initialCode = '', onClaimed }: { points: MeteringPoint[]; initialCode?: string; onClaimed: (device: Device) => void }) {
   const [code, setCode] = useState(initialCode);
   const [pointId, setPointId] = useState(points[0]?.id ?? '');
+  const [role, setRole] = useState<DeviceRole>('billing-meter');
   const [scanning, setScanning] = useState(false);
   const [claimed, setClaimed] = useState<Device | undefined>(undefined);
   const action = useAction();
@@ -18,7 +20,7 @@ export function ClaimForm({ points, initialCode = '', onClaimed }: { points: Met
   const submit = (event: Event) => {
     event.preventDefault();
     void action.run(async () => {
-      const device = await post<Device>('/api/v1/claims', { code: code.trim(), meteringPointId: pointId });
+      const device = await post<Device>('/api/v1/claims', { code: code.trim(), meteringPointId: pointId, role });
       setClaimed(device);
       setCode('');
       onClaimed(device);
@@ -45,6 +47,11 @@ export function ClaimForm({ points, initialCode = '', onClaimed }: { points: Met
       <Field id="claim-point" label={t('claim.site')}>
         <select id="claim-point" value={pointId} onChange={(e) => setPointId(e.currentTarget.value)}>
           {points.map((p) => <option value={p.id}>{p.name}</option>)}
+        </select>
+      </Field>
+      <Field id="claim-role" label={t('claim.role')} hint={t('claim.roleHint')}>
+        <select id="claim-role" value={role} onChange={(e) => setRole(e.currentTarget.value as DeviceRole)} aria-describedby="claim-role-hint">
+          {DEVICE_ROLES.map((r) => <option value={r}>{deviceRoleName(r, t)}</option>)}
         </select>
       </Field>
       <ErrorNote error={action.error} />

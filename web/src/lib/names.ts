@@ -1,6 +1,6 @@
 /** What the API's vocabularies (roles, states, kinds) are called on screen. */
 import type { StatementSummary } from '../api/sharing.js';
-import type { DeviceKind, MemberState, MeteringPoint, Role } from '../api/types.js';
+import type { DeviceKind, DeviceRole, MemberState, MeteringPoint, Role } from '../api/types.js';
 import type { MessageKey, Translate } from './i18n/index.js';
 
 const DEVICE_KINDS: Record<DeviceKind, MessageKey> = {
@@ -10,6 +10,13 @@ const DEVICE_KINDS: Record<DeviceKind, MessageKey> = {
   'ev-charger': 'kind.evCharger',
   'smart-plug': 'kind.smartPlug',
   'heat-pump': 'kind.heatPump',
+};
+
+const DEVICE_ROLES: Record<DeviceRole, MessageKey> = {
+  'billing-meter': 'deviceRole.billingMeter',
+  production: 'deviceRole.production',
+  storage: 'deviceRole.storage',
+  'sub-load': 'deviceRole.subLoad',
 };
 
 const SITE_ROLES: Record<MeteringPoint['role'], MessageKey> = {
@@ -31,6 +38,7 @@ const isDeviceKind = (kind: string): kind is DeviceKind => Object.hasOwn(DEVICE_
 
 /** A kind the server added after this app was built shows as the server names it. */
 export const deviceKindName = (kind: string, t: Translate) => (isDeviceKind(kind) ? t(DEVICE_KINDS[kind]) : kind);
+export const deviceRoleName = (role: DeviceRole, t: Translate) => t(DEVICE_ROLES[role]);
 export const siteRoleName = (role: MeteringPoint['role'], t: Translate) => t(SITE_ROLES[role]);
 export const memberRoleName = (role: Role, t: Translate) => t(MEMBER_ROLES[role]);
 export const memberStateName = (state: MemberState, t: Translate) => t(MEMBER_STATES[state]);

@@ -9,6 +9,14 @@ const SYSTEM_TITLE_LENGTH = 8;
 const SC_AUTHENTICATION = 0x10;
 const SC_ENCRYPTION = 0x20;
 const SC_COMPRESSION = 0x80;
+const SC_SUITE = 0x0f;
+/**
+ * Suites whose symmetric part is AES-GCM-128 with this APDU layout: suite 0, and suite 1, which
+ * adds ECDH key agreement and ECDSA signatures (not used on a push port) to the same cipher. Austrian
+ * meters (Kaifa MA309 in Tirol) send suite 1 on their customer interface.
+ */
+const AES_GCM_128_SUITES: ReadonlySet<number> = new Set([0, 1]);
+const OTHER_SUITES: Readonly<Record<number, string>> = { 2: ' (AES-GCM-256 with ECDH P-384)' };
 
 export interface Deciphered {
   readonly systemTitle: Uint8Array;
@@ -20,7 +28,7 @@ export interface Deciphered {
 }
 
 /**
- * Opens a general-glo-ciphering APDU (0xDB, DLMS security suite 0: AES-128-GCM):
+ * Opens a general-glo-ciphering APDU (0xDB, DLMS security suite 0 or 1: AES-128-GCM):
  * DB | system title (A-XDR length + 8 bytes) | length | SC | frame counter (4) | ciphertext | tag?
  *
  * The IV is the system title followed by the frame counter. With authentication (SC bit 0x10) the
@@ -39,7 +47,8 @@ export function decryptGloCiphering(apdu: Uint8Array, key: Uint8Array | undefine
   if (body.length < 5) throw new FrameError('truncated', 'no security header');
   const securityControl = body[0]!;
   const frameCounter = ((body[1]! << 24) >>> 0) + ((body[2]! << 16) | (body[3]! << 8) | body[4]!);
-  if ((securityControl & 0x0f) !== 0) throw new FrameError('unsupported', `security suite ${securityControl & 0x0f}`);
+  const suite = securityControl & SC_SUITE;
+  if (!AES_GCM_128_SUITES.has(suite)) throw new FrameError('unsupported', `security suite ${suite}${OTHER_SUITES[suite] ?? ''}`);
   if (securityControl & SC_COMPRESSION) throw new FrameError('unsupported', 'compressed APDU');
   if (!(securityControl & SC_ENCRYPTION)) throw new FrameError('unsupported', 'authentication without encryption');
   if (!key) throw new FrameError('key-required', 'the frame is encrypted: store the meter\'s encryption key (GUEK)');

@@ -1,13 +1,15 @@
 import { useState } from 'preact/hooks';
 import { ApiError, patch, post, send } from '../../api/client.js';
-import { DEVICE_KINDS, type Batch, type Device, type DeviceEvent, type DeviceState, type MeteringPoint, type Rollback, type RotatedKey } from '../../api/types.js';
+import {
+  DEVICE_KINDS, DEVICE_ROLES, type Batch, type Device, type DeviceEvent, type DeviceRole, type DeviceState, type MeteringPoint, type Rollback, type RotatedKey,
+} from '../../api/types.js';
 import { DeviceStateBadge, useDeviceStates } from '../../components/device-state.js';
 import { Async, Badge, Empty, ErrorNote, Field } from '../../components/ui.js';
 import type { Formatter } from '../../lib/format.js';
 import { formValues, useAction, useApi } from '../../lib/hooks.js';
 import type { MessageKey, Translate } from '../../lib/i18n/index.js';
 import { useI18n } from '../../lib/i18n/provider.js';
-import { deviceKindName } from '../../lib/names.js';
+import { deviceKindName, deviceRoleName } from '../../lib/names.js';
 import { readNdjson } from '../../lib/ndjson.js';
 import { ManagePage } from './manage-page.js';
 
@@ -237,6 +239,12 @@ function DeviceRow({ device, site, state, statesFailed, fmt, onChanged }: {
       await patch<Device>(`/api/v1/devices/${encodeURIComponent(device.id)}`, { status: device.status === 'active' ? 'disabled' : 'active' });
       onChanged();
     });
+  // A second billing meter on a site is refused by the API, with the device the site has.
+  const changeRole = (role: DeviceRole) =>
+    void action.run(async () => {
+      await patch<Device>(`/api/v1/devices/${encodeURIComponent(device.id)}`, { role });
+      onChanged();
+    });
   const rotate = (slot: 'primary' | 'secondary') => {
     if (!window.confirm(t('provision.confirmRotate', { slot, device: device.id }))) return;
     void action.run(async () => setRotated(await post<RotatedKey>(`/api/v1/devices/${encodeURIComponent(device.id)}/keys/${slot}/rotate`)));
@@ -246,7 +254,17 @@ function DeviceRow({ device, site, state, statesFailed, fmt, onChanged }: {
       <th scope="row">
         {device.name}<br /><small class="muted">{device.id} · {deviceKindName(device.kind, t)}</small>
       </th>
-      <td>{site ?? <span class="muted">{t('provision.notBound')}</span>}</td>
+      <td>
+        {site ?? <span class="muted">{t('provision.notBound')}</span>}
+        {site && device.role && (
+          <div>
+            <label class="sr-only" for={`role-${device.id}`}>{t('deviceRole.labelOf', { device: device.id })}</label>
+            <select id={`role-${device.id}`} value={device.role} disabled={action.busy} onChange={(e) => changeRole(e.currentTarget.value as DeviceRole)}>
+              {DEVICE_ROLES.map((r) => <option value={r}>{deviceRoleName(r, t)}</option>)}
+            </select>
+          </div>
+        )}
+      </td>
       <td>{device.status === 'disabled' ? <Badge tone="bad">{t('device.disabled')}</Badge> : <DeviceStateBadge state={state} failed={statesFailed} fmt={fmt} />}</td>
       <td>
       <div class="row-actions">

@@ -1,14 +1,15 @@
 import { useMemo } from 'preact/hooks';
 import { communityEnergyUrl, type CommunityEnergy } from '../../api/sharing.js';
-import type { Community, Device, Member, MeteringPoint } from '../../api/types.js';
+import type { Community, Device, IntervalIssues, Member, MeteringPoint } from '../../api/types.js';
 import { preloadCharts } from '../../components/chart.js';
 import { useDeviceStates } from '../../components/device-state.js';
 import { isEmptyEnergy, StackedChart } from '../../components/energy.js';
 import { PeriodHead, usePeriodEnergy } from '../../components/period.js';
-import { Empty, ErrorNote, Loading, Stat } from '../../components/ui.js';
+import { Badge, Empty, ErrorNote, Loading, Stat } from '../../components/ui.js';
 import { livePower } from '../../lib/energy.js';
 import type { Formatter } from '../../lib/format.js';
 import { useApi, useTicker } from '../../lib/hooks.js';
+import type { MessageKey } from '../../lib/i18n/index.js';
 import { useI18n } from '../../lib/i18n/provider.js';
 import { freshness, useLiveReadings } from '../../lib/live.js';
 import { managePath, memberPath } from '../../routes.js';
@@ -24,6 +25,7 @@ export default function Overview({ params }: { params: Record<string, string> })
         <>
           <LiveCommunity community={c} fmt={fmt} />
           <MembersOnline community={c} fmt={fmt} />
+          <DataQuality community={c} fmt={fmt} />
           <CommunityEnergyPanel community={c} fmt={fmt} />
         </>
       )}
@@ -82,6 +84,77 @@ function MembersOnline({ community, fmt }: { community: Community; fmt: Formatte
         <Stat label={t('members.joinRequests')} value={fmt.count(requested.length)} />
       </dl>
       {requested.length > 0 && <p><a href={managePath(community.id, 'members')}>{t('overview.decideRequests', { count: requested.length })}</a></p>}
+    </section>
+  );
+}
+
+const SERIES: Record<IntervalIssues['quarantined'][number]['series'], MessageKey> = {
+  import: 'quality.seriesImport', export: 'quality.seriesExport', pv: 'quality.seriesPv',
+  batteryCharge: 'quality.seriesBatteryCharge', batteryDischarge: 'quality.seriesBatteryDischarge',
+};
+
+/**
+ * Quarter hours the platform could not take as measured, and why: those beyond a site's
+ * connection (quarantined, with the device and readings behind them) and sites whose computation
+ * failed and waits for a retry. Shown only when there is something to see.
+ */
+function DataQuality({ community, fmt }: { community: Community; fmt: Formatter }) {
+  const { t } = useI18n();
+  const issues = useApi<IntervalIssues>(`/api/v1/communities/${community.id}/interval-issues`, { refreshMs: 60_000 });
+  if (issues.error) return <ErrorNote error={issues.error} />;
+  const data = issues.data;
+  if (!data || (data.quarantined.length === 0 && data.failures.length === 0)) return null;
+  return (
+    <section class="card" aria-labelledby="quality-heading" data-testid="data-quality">
+      <h2 id="quality-heading">{t('quality.heading')}</h2>
+      {data.quarantinedTotal > 0 && (
+        <>
+          <h3 id="quarantine-heading">{t('quality.quarantined')} <Badge tone="warn">{fmt.count(data.quarantinedTotal)}</Badge></h3>
+          <p class="muted">{t('quality.quarantinedHint')}</p>
+          <div class="table-scroll">
+            <table aria-labelledby="quarantine-heading">
+              <thead>
+                <tr>
+                  <th scope="col">{t('quality.site')}</th><th scope="col">{t('quality.quarterHour')}</th><th scope="col" class="num">{t('quality.energy')}</th>
+                  <th scope="col" class="num">{t('quality.limit')}</th><th scope="col">{t('quality.devicesAndReadings')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.quarantined.map((q) => (
+                  <tr key={`${q.meteringPointId}-${q.start}-${q.series}`} data-point-id={q.meteringPointId}>
+                    <th scope="row">{q.meteringPointName}</th>
+                    <td>{fmt.dateTime(q.start)}</td>
+                    <td class="num">{t(SERIES[q.series], { energy: fmt.energy(q.energyWh) })}</td>
+                    <td class="num">{fmt.energy(q.limitWh)}</td>
+                    <td>
+                      <div>{q.deviceIds.join(', ')}</div>
+                      <ul class="readings">
+                        {q.readings.map((r) => (
+                          <li key={`${r.deviceId}-${r.quantity}-${r.ts}`}>
+                            <small>{t('quality.reading', { time: fmt.time(r.ts), quantity: r.quantity, value: fmt.count(r.value) })}</small>
+                          </li>
+                        ))}
+                      </ul>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+      {data.failures.length > 0 && (
+        <>
+          <h3 id="failures-heading">{t('quality.failures')} <Badge tone="bad">{fmt.count(data.failures.length)}</Badge></h3>
+          <ul aria-labelledby="failures-heading">
+            {data.failures.map((f) => (
+              <li key={f.meteringPointId}>
+                {t('quality.failure', { site: f.meteringPointName, error: f.error, attempts: f.attempts, retry: fmt.time(f.retryAt) })}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
     </section>
   );
 }

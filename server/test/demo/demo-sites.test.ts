@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { DEMO_PASSWORD, demoDeviceId, demoMemberEmail, ensureDemoCommunity } from '../../src/demo/seed.js';
+import { startDemoSimulation } from '../../src/demo/simulation.js';
+import { GARDEN_HOUSE, SITE_WITH_INVERTER } from '../../src/simulator/sites.js';
+
+const QUARTER = 15 * 60_000;
+
+/**
+ * The demo exercises several sites per member and several devices per site: household 2 has a
+ * garden house with a meter of its own, and Sunny Street 3 a PV inverter beside its grid meter.
+ * A short replay through the real broker, then the platform's own jobs.
+ */
+describe('the demo community\'s sites and devices', () => {
+  let tp: TestPlatform;
+  let communityId: string;
+  const from = Math.floor((Date.now() - 50 * 60_000) / QUARTER) * QUARTER;
+  beforeAll(async () => {
+    tp = await startTestPlatform('pglite');
+    communityId = (await ensureDemoCommunity(tp.platform.db, tp.platform.secrets.box)).communityId;
+    const stop = new AbortController();
+    const run = startDemoSimulation({
+      db: tp.platform.db, secrets: tp.platform.secrets.box, mqttUrl: tp.platform.mqttUrl.replace('localhost', '127.0.0.1'), hostName: tp.platform.endpoints.hostName,
+      speed: 900, intervalMs: 250, start: new Date(from), signal: stop.signal,
+    });
+    // 50 simulated minutes at 900× take about 3.5 s once every device is connected: until the replay has caught up.
+    const latest = async () => (await tp.platform.db.query<{ last: Date | null }>(
+      `SELECT max(ts) AS last FROM readings WHERE device_id = $1`, [demoDeviceId(33)]))[0]?.last?.getTime() ?? 0;
+    for (const deadline = Date.now() + 40_000; (await latest()) < Date.now() - 3 * 60_000 && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    stop.abort();
+    await run;
+    await tp.platform.writer.close().catch(() => undefined);
+    await tp.platform.intervals.flush();
+    await tp.platform.sharing.flush();
+  }, 60_000);
+  afterAll(() => tp?.close());
+
+  const points = async (names: string[]) => tp.platform.db.query<{ id: string; name: string; member_id: string }>(
+    'SELECT id, name, member_id FROM metering_points WHERE community_id = $1 AND name = ANY($2::text[]) ORDER BY name', [communityId, names]);
+  const measured = async (pointId: string) => tp.platform.db.query<{ start: Date; import_wh: number; export_wh: number; pv_wh: number | null }>(
+    `SELECT start, import_wh, export_wh, pv_wh FROM intervals WHERE metering_point_id = $1 AND quality = 'measured' AND start >= $2 ORDER BY start`,
+    [pointId, new Date(from)]);
+
+  it('counts both sites of household 2 in its energy', async () => {
+    const [home, garden] = await points(['Sunny Street 2', GARDEN_HOUSE]).then((rows) => [rows.find((r) => r.name === 'Sunny Street 2')!, rows.find((r) => r.name === GARDEN_HOUSE)!]);
+    expect(garden!.member_id).toBe(home!.member_id);
+    const homeRows = await measured(home!.id);
+    const gardenRows = await measured(garden!.id);
+    expect(homeRows.length).toBeGreaterThanOrEqual(2);
+    expect(gardenRows.length).toBeGreaterThanOrEqual(2);
+    const start = gardenRows[0]!.start;
+    const energy = await tp.platform.db.query<{ import_wh: number; quality: string }>(
+      'SELECT import_wh, quality FROM member_energy WHERE member_id = $1 AND start = $2', [home!.member_id, start]);
+    expect(energy[0]).toEqual({
+      import_wh: homeRows.find((r) => r.start.getTime() === start.getTime())!.import_wh + gardenRows[0]!.import_wh, quality: 'measured',
+    });
+    // The member logs in and sees both sites.
+    const login = await tp.call('POST', '/api/v1/auth/login', { body: { email: demoMemberEmail(2), password: DEMO_PASSWORD } });
+    expect(login.status).toBe(200);
+  });
+
+  it('takes Sunny Street 3\'s PV from its inverter and its import and export from its grid meter', async () => {
+    const [site] = await points([SITE_WITH_INVERTER]);
+    const devices = await tp.platform.db.query<{ id: string; kind: string; role: string }>(
+      'SELECT id, kind, role FROM devices WHERE metering_point_id = $1 ORDER BY id', [site!.id]);
+    expect(devices).toEqual([{ id: demoDeviceId(2), kind: 'meter-reader', role: 'billing-meter' }, { id: demoDeviceId(33), kind: 'inverter', role: 'production' }]);
+    const quantities = async (deviceId: string) => (await tp.platform.db.query<{ quantity: string }>(
+      'SELECT DISTINCT quantity FROM readings WHERE device_id = $1 ORDER BY quantity', [deviceId])).map((r) => r.quantity);
+    expect(await quantities(demoDeviceId(2))).toEqual(['energy.export', 'energy.import', 'power.export', 'power.import']);
+    expect(await quantities(demoDeviceId(33))).toEqual(['pv.energy', 'pv.power']);
+    const rows = await measured(site!.id);
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    // PV measured (0 at night), never missing: it comes from the inverter.
+    for (const row of rows) expect(row.pv_wh).not.toBeNull();
+  });
+});

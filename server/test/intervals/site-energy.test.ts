@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { computeSiteIntervals, seriesSources, type Row } from '../../src/intervals/site-energy.js';
+import type { DeviceRole } from '../../src/registry/devices.js';
+
+const Q = 900_000;
+const T0 = Date.UTC(2026, 10, 20, 10);
+const row = (device: string, quantity: string, minutes: number, value: number): Row => ({ device_id: device, quantity, ts: new Date(T0 + minutes * 60_000), value });
+const every5 = (device: string, quantity: string, start: number, step: number, until = 45) =>
+  Array.from({ length: until / 5 + 1 }, (_, i) => row(device, quantity, i * 5, start + i * step));
+const site = (roles: Record<string, DeviceRole>, rows: Row[], limitWh = 10_867.5) =>
+  computeSiteIntervals({ rows, exchanges: new Map(), sources: seriesSources(new Map(Object.entries(roles))), limitWh }, T0, T0 + 3 * Q);
+
+describe('combining the devices of one site (pure)', () => {
+  it('takes import from the billing meter only; a sub-meter\'s register never enters it', () => {
+    const out = site({ meter: 'billing-meter', sub: 'sub-load' }, [...every5('meter', 'energy.import', 1_200_000, 50), ...every5('sub', 'energy.import', 11_800_000, 100)]);
+    expect(out.rows.map((r) => r.importWh)).toEqual([150, 150, 150]);
+    expect(out.findings).toEqual([]);
+  });
+
+  it('lets a later billing meter supersede an earlier one instead of alternating between them', () => {
+    // Both were billing meters at the site for a while (a role corrected afterwards): the one that
+    // started later counts from its first reading, the earlier one until then.
+    const out = site({ old: 'billing-meter', new: 'billing-meter' }, [...every5('old', 'energy.import', 1_200_000, 50), ...every5('new', 'energy.import', 5_000, 100).map((r) => ({ ...r, ts: new Date(r.ts.getTime() + 17 * 60_000) }))].filter((r) => r.ts.getTime() <= T0 + 62 * 60_000));
+    // The second quarter hour holds the change (old until 10:17, new from 10:17): 0 Wh on the old
+    // register after 10:15, 260 on the new one until 10:30, estimated; the third is the new meter's.
+    expect(out.rows.map((r) => [r.importWh, r.quality])).toEqual([[150, 'measured'], [260, 'estimated'], [300, 'measured']]);
+  });
+
+  it('adds PV of several inverters per device, and ignores the billing meter\'s own PV when inverters report', () => {
+    const rows = [...every5('meter', 'energy.import', 0, 10), ...every5('meter', 'pv.energy', 900_000, 999), ...every5('east', 'pv.energy', 1_000, 20), ...every5('west', 'pv.energy', 70_000, 30)];
+    expect(site({ meter: 'billing-meter', east: 'production', west: 'production' }, rows).rows.map((r) => r.pvWh)).toEqual([150, 150, 150]);
+    // Without a production device the reader's PV is the site's.
+    expect(site({ meter: 'billing-meter' }, rows).rows.map((r) => r.pvWh)).toEqual([2_997, 2_997, 2_997]);
+    // One inverter silent from 10:15 on: the PV of the site is not known after that.
+    const gap = rows.filter((r) => !(r.device_id === 'west' && r.ts.getTime() > T0 + 16 * 60_000));
+    expect(site({ meter: 'billing-meter', east: 'production', west: 'production' }, gap).rows.map((r) => r.pvWh)).toEqual([150, null, null]);
+  });
+
+  it('quarantines a quarter hour beyond the connection: stored missing, reported with the readings behind it', () => {
+    // 50 Wh every 5 minutes, and 20 kWh more between 10:20 and 10:25.
+    const rows = every5('meter', 'energy.import', 0, 50).map((r) => (r.ts.getTime() >= T0 + 25 * 60_000 ? { ...r, value: r.value + 20_000 } : r));
+    const out = site({ meter: 'billing-meter' }, rows);
+    expect(out.rows.map((r) => [r.importWh, r.quality])).toEqual([[150, 'measured'], [null, 'missing'], [150, 'measured']]);
+    expect(out.findings).toHaveLength(1);
+    expect(out.findings[0]).toMatchObject({ start: T0 + Q, series: 'import', energyWh: 20_150, limitWh: 10_867.5, deviceIds: ['meter'] });
+    expect(out.findings[0]!.readings.map((r) => r.ts)).toEqual([15, 20, 25, 30].map((m) => new Date(T0 + m * 60_000).toISOString()));
+    // With a limit the quarter hour fits in, it is measured.
+    expect(site({ meter: 'billing-meter' }, rows, 30_000).rows[1]).toMatchObject({ importWh: 20_150, quality: 'measured' });
+  });
+
+  it('gives a site without a billing meter no grid balance', () => {
+    const out = site({ inverter: 'production' }, every5('inverter', 'pv.energy', 0, 10));
+    expect(out.rows.map((r) => [r.importWh, r.exportWh, r.pvWh])).toEqual([[null, null, 30], [null, null, 30], [null, null, 30]]);
+  });
+});
