@@ -9,6 +9,7 @@ import { registerMarketCommands } from '../market/commands.js';
 import { registerUftpCommands } from '../flex/commands.js';
 import { registerVerifyCommand } from '../ledger/verify-command.js';
 import { registerForecastCommand } from '../forecast/commands.js';
+import { registerAgentCommand } from '../agent/commands.js';
 
 const program = new Command('gridshare')
   .description('Gridshare: the open-source platform for local energy communities')
@@ -24,6 +25,7 @@ registerMarketCommands(program);
 registerUftpCommands(program);
 registerVerifyCommand(program);
 registerForecastCommand(program);
+registerAgentCommand(program);
 
 try {
   await program.parseAsync(process.argv);
