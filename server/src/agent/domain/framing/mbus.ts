@@ -56,7 +56,13 @@ class MbusFramer implements Framer {
         frames.push(frame);
         continue;
       }
-      if ((ci & 0x0f) === 0 && this.segments.length > 0) skipped += this.dropSegments();
+      const sequence = ci & 0x0f;
+      if (sequence === 0 && this.segments.length > 0) skipped += this.dropSegments();
+      if (sequence !== this.segments.length) {
+        // A segment without the ones before it (the agent started in the middle of an APDU).
+        skipped += this.dropSegments() + frame.length;
+        continue;
+      }
       this.segments.push(frame);
       const size = this.segments.reduce((sum, s) => sum + s.length, 0);
       if ((ci & FINAL_SEGMENT) !== 0) {

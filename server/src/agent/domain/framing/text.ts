@@ -60,7 +60,11 @@ class TextFramer implements Framer {
     const q = this.queue;
     for (let i = Math.max(1, this.scanned); i < q.length; i++) {
       const byte = q.at(i);
-      if (byte === SLASH && q.at(i - 1) === LF) {
+      if (byte === SLASH && i + 5 > q.length) {
+        this.scanned = i;
+        return undefined;
+      }
+      if (byte === SLASH && (q.at(i - 1) === LF || looksLikeIdentification(q, i))) {
         q.drop(i);
         this.restartSkipped += i;
         this.scanned = 0;
@@ -86,6 +90,14 @@ class TextFramer implements Framer {
     this.scanned = q.length;
     return undefined;
   }
+}
+
+/** "/" and three letters of a manufacturer, then the baud character: a new telegram starts here. */
+function looksLikeIdentification(q: ByteQueue, at: number): boolean {
+  const letter = (b: number) => (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
+  const baud = q.at(at + 4);
+  return letter(q.at(at + 1)) && letter(q.at(at + 2)) && (letter(q.at(at + 3)) || (q.at(at + 3) >= 0x30 && q.at(at + 3) <= 0x39))
+    && ((baud >= 0x30 && baud <= 0x39) || (baud >= 0x41 && baud <= 0x49));
 }
 
 export const textFraming: FramerKind = {
