@@ -86,8 +86,9 @@ export class Uplink {
     while (!this.stopped) {
       const rows = this.store.peek(PEEK_ROWS);
       if (rows.length === 0) {
-        await this.sleep(this.client?.connected ? 60_000 : 5_000);
-        if (!this.client?.connected && this.state.transport !== 'http') await this.ensureMqtt();
+        // Connected even when idle: commands arrive, and an outage shows before data waits.
+        const connected = this.state.transport !== 'http' && await this.ensureMqtt();
+        await this.sleep(connected ? 60_000 : 5_000);
         continue;
       }
       const batch = this.nextBatch(rows);

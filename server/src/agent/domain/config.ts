@@ -138,7 +138,7 @@ export function parseMeterSettings(value: unknown, path = 'agent/meter'): MeterS
   const raw = object(value, path, true);
   const profile = oneOf(raw.profile, `${path}/profile`, profileNames(), 'dsmr-p1');
   return {
-    port: optionalText(raw.port, `${path}/port`, /^\/dev\/[A-Za-z0-9._/-]+$/, 'must be a device path under /dev'),
+    port: optionalText(raw.port, `${path}/port`, /^(?!.*\.\.)\/[A-Za-z0-9._/:+-]+$/, 'must be the absolute path of a serial device, e.g. /dev/ttyUSB0 or /dev/serial/by-id/…'),
     profile,
     line: lineOverrides(raw.line, `${path}/line`),
     key: optionalText(raw.key, `${path}/key`, HEX_KEY, 'must be 32 hex digits (AES-128)'),
