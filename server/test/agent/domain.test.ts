@@ -169,7 +169,7 @@ describe('the local page', () => {
     deviceId: 'dev-1', version: '0.1.0', nowMs: Date.parse('2026-11-30T10:00:30Z'), startedAtMs: Date.parse('2026-11-30T09:00:00Z'), logLevel: 'info',
     queue: { messages: 3, readings: 57, bytes: 4_000, oldestAtMs: undefined, droppedReadings: 0, thinnedMessages: 0 },
     serial: { port: '/dev/ttyUSB0', profile: 'dsmr-p1', open: true, line },
-    uplink: { transport: 'offline', sentMessages: 0, sentReadings: 0, lastAckAtMs: undefined, lastError: '<script>alert(1)</script>' },
+    uplink: { transport: 'offline', sentMessages: 0, sentReadings: 0, refusedMessages: 0, lastAckAtMs: undefined, lastError: '<script>alert(1)</script>' },
   });
 
   it('has the same messages in English and German', () => {

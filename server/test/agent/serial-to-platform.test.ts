@@ -15,6 +15,7 @@ import { dsmrTelegramAt } from '../meters/telegrams.js';
 import { loadVector, vectorIndex } from '../meters/vectors.js';
 import { closePort, d0ReadoutBlock, netzNoeFramesAt, openMeter, ptyPair, send, socatMissing, type PtyPair } from './support/meter-line.js';
 import { until, writeAgentConfig } from './support/agents.js';
+import { freePort } from '../support/process.js';
 
 const MINUTE = 60_000;
 const QUARTER = 15 * MINUTE;
@@ -29,7 +30,7 @@ describe.skipIf(socatMissing)('the agent on a real serial line (pseudo-terminals
   beforeAll(async () => {
     tp = await startTestPlatform('pglite');
     w = await buildWorld(tp);
-    const batch = await tp.call('POST', `/api/v1/communities/${w.communityA}/device-batches`, { token: w.managerA.token, body: { count: 6 } });
+    const batch = await tp.call('POST', `/api/v1/communities/${w.communityA}/device-batches`, { token: w.managerA.token, body: { count: 7 } });
     devices = batch.body.deviceIds;
     dir = mkdtempSync(join(tmpdir(), 'gridshare-agent-'));
   });
@@ -40,7 +41,7 @@ describe.skipIf(socatMissing)('the agent on a real serial line (pseudo-terminals
   });
 
   /** A pty pair, the meter's end open at the profile's settings, and an agent on the other end. */
-  async function meterAndAgent(deviceId: string, meter: Record<string, unknown>, web = false): Promise<{ pair: PtyPair; port: SerialPort; agent: RunningAgent; configPath: string }> {
+  async function meterAndAgent(deviceId: string, meter: Record<string, unknown>, web = false, endpoints: { mqttUrl?: string } = {}, uplink: Record<string, unknown> = {}): Promise<{ pair: PtyPair; port: SerialPort; agent: RunningAgent; configPath: string }> {
     const pair = await ptyPair();
     cleanups.push(() => pair.close());
     const profile = meterProfile(meter.profile as string)!;
@@ -49,9 +50,9 @@ describe.skipIf(socatMissing)('the agent on a real serial line (pseudo-terminals
     const configPath = await writeAgentConfig(tp, w.managerA.token, deviceId, dir, {
       meter: { port: pair.agentPath, ...meter },
       web: { enabled: web, host: '127.0.0.1', port: 0 },
-      uplink: { heartbeatSeconds: 1 },
+      uplink: { heartbeatSeconds: 1, ...uplink },
       mdns: false,
-    });
+    }, endpoints);
     const agent = await startAgent(readConfigFile(configPath), { log: createLogger('warn', () => undefined) });
     cleanups.push(() => agent.close());
     await until('the serial port to open', () => agent.status().serial.open);
@@ -234,5 +235,22 @@ describe.skipIf(socatMissing)('the agent on a real serial line (pseudo-terminals
     await publish({ id: 'old', type: 'set-log-level', level: 'error', expiresAt: new Date(Date.now() - 1_000).toISOString() });
     await publish({ id: 'c-1', type: 'set-log-level', level: 'debug', expiresAt: new Date(Date.now() + 60_000).toISOString() });
     await until('the new log level', () => agent.status().logLevel === 'debug' || undefined);
+  });
+
+  it('falls back to HTTP when MQTT is blocked; a message the platform refuses is dropped alone, the others arrive', async () => {
+    const blocked = await freePort();
+    const { port, agent } = await meterAndAgent(devices[6]!, { profile: 'dsmr-p1' }, false, { mqttUrl: `mqtt://127.0.0.1:${blocked}` }, { httpFallbackAfterSeconds: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    const at = Math.floor(Date.now() / 1000) * 1000 - 100_000;
+    // The third telegram comes from a meter clock an hour fast: the platform refuses it.
+    const telegrams = [0, 1, 2, 3, 4, 5].map((i) => dsmrTelegramAt(new Date(i === 2 ? Date.now() + 3_600_000 : at + i * 10_000), 7_000 + i));
+    await send(port, Buffer.concat(telegrams));
+    const rows = await until('five telegrams over HTTP', async () => {
+      const found = await stored(devices[6]!, 'energy.import.t1');
+      return found.length === 5 && agent.status().queue.messages === 0 ? found : undefined;
+    });
+    expect(rows.map((r) => r.value)).toEqual([7_000, 7_001, 7_003, 7_004, 7_005]);
+    expect(agent.status().uplink).toMatchObject({ transport: 'http', refusedMessages: 1, sentReadings: 5 * 19 });
+    expect(agent.status().uplink.lastError).toMatch(/future/);
   });
 });

@@ -38,7 +38,7 @@ export interface HeartbeatInput {
   readonly logLevel: LogLevel;
   readonly queue: { readonly messages: number; readonly readings: number; readonly bytes: number; readonly oldestAtMs: number | undefined; readonly droppedReadings: number; readonly thinnedMessages: number };
   readonly serial: { readonly port: string | undefined; readonly profile: string; readonly open: boolean; readonly line: LineHealth };
-  readonly uplink: { readonly transport: 'mqtt' | 'http' | 'offline'; readonly sentMessages: number; readonly sentReadings: number; readonly lastAckAtMs: number | undefined; readonly lastError: string | undefined };
+  readonly uplink: { readonly transport: 'mqtt' | 'http' | 'offline'; readonly sentMessages: number; readonly sentReadings: number; readonly refusedMessages: number; readonly lastAckAtMs: number | undefined; readonly lastError: string | undefined };
 }
 
 /**
@@ -64,7 +64,7 @@ export interface Heartbeat {
     readonly frameErrors: number;
     readonly skippedBytes: number;
   };
-  readonly uplink: { readonly transport: 'mqtt' | 'http' | 'offline'; readonly sentMessages: number; readonly sentReadings: number; readonly lastAckAt: string | null; readonly lastError: string | null };
+  readonly uplink: { readonly transport: 'mqtt' | 'http' | 'offline'; readonly sentMessages: number; readonly sentReadings: number; readonly refusedMessages: number; readonly lastAckAt: string | null; readonly lastError: string | null };
 }
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
@@ -90,7 +90,7 @@ export function buildHeartbeat(input: HeartbeatInput): Heartbeat {
       frameErrors: line.frameErrors,
       skippedBytes: line.skippedBytes,
     },
-    uplink: { transport: input.uplink.transport, sentMessages: input.uplink.sentMessages, sentReadings: input.uplink.sentReadings, lastAckAt: iso(input.uplink.lastAckAtMs), lastError: input.uplink.lastError ?? null },
+    uplink: { transport: input.uplink.transport, sentMessages: input.uplink.sentMessages, sentReadings: input.uplink.sentReadings, refusedMessages: input.uplink.refusedMessages, lastAckAt: iso(input.uplink.lastAckAtMs), lastError: input.uplink.lastError ?? null },
   };
 }
 
