@@ -25,6 +25,40 @@ export interface FramerOptions {
 
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
 
+/** One step over the queued bytes: a whole frame and/or bytes skipped; undefined: more bytes are needed. */
+export type FramingStep = { readonly frame?: Uint8Array; readonly skip: number } | undefined;
+
+/** A framer over a byte queue: each step consumes bytes from its head until it needs more. */
+export abstract class QueueFramer implements Framer {
+  protected readonly queue = new ByteQueue();
+
+  constructor(protected readonly maxFrameBytes: number) {}
+
+  push(chunk: Uint8Array): FramerOutput {
+    this.queue.append(chunk);
+    const frames: Uint8Array[] = [];
+    let skipped = 0;
+    for (let step = this.step(); step; step = this.step()) {
+      if (step.frame) frames.push(step.frame);
+      skipped += step.skip;
+    }
+    return { frames, skipped };
+  }
+
+  /** Drops the queue's head up to `index` (or all of it when there is no such byte). */
+  protected skipTo(index: number): FramingStep {
+    const skip = index < 0 ? this.queue.length : index;
+    this.queue.drop(skip);
+    return { skip };
+  }
+
+  protected abstract step(): FramingStep;
+}
+
+export function framing(name: string, create: (maxFrameBytes: number) => Framer): FramerKind {
+  return { name, create: (options: FramerOptions = {}) => create(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES) };
+}
+
 /** A growable byte buffer with a read position; framers keep what they have not consumed. */
 export class ByteQueue {
   private bytes = new Uint8Array(1024);

@@ -1,4 +1,4 @@
-import { ByteQueue, DEFAULT_MAX_FRAME_BYTES, type Framer, type FramerKind, type FramerOptions, type FramerOutput } from './framer.js';
+import { framing, QueueFramer, type FramingStep } from './framer.js';
 
 const START = 0x68;
 const STOP = 0x16;
@@ -15,64 +15,37 @@ const MAX_SEGMENTS = 16;
  * is skipped a byte at a time until a frame start lines up again. The checksum is left to the
  * decoder, which refuses a corrupted frame with `crc`.
  */
-class MbusFramer implements Framer {
-  private readonly queue = new ByteQueue();
+class MbusFramer extends QueueFramer {
   private segments: Uint8Array[] = [];
 
-  constructor(private readonly maxFrameBytes: number) {}
-
-  push(chunk: Uint8Array): FramerOutput {
-    this.queue.append(chunk);
-    const frames: Uint8Array[] = [];
-    let skipped = 0;
+  protected step(): FramingStep {
     const q = this.queue;
-    for (;;) {
-      if (q.length === 0) break;
-      if (q.at(0) !== START) {
-        const start = q.indexOf(START);
-        const drop = start < 0 ? q.length : start;
-        q.drop(drop);
-        skipped += drop;
-        continue;
-      }
-      if (q.length < 4) break;
-      const length = q.at(1);
-      if (q.at(2) !== length || q.at(3) !== START || length < 3) {
-        q.drop(1);
-        skipped += 1;
-        continue;
-      }
-      const total = length + 6;
-      if (q.length < total) break;
-      if (q.at(total - 1) !== STOP) {
-        q.drop(1);
-        skipped += 1;
-        continue;
-      }
-      const frame = q.take(total);
-      const ci = frame[6]!;
-      if (ci > DLMS_CI_MAX) {
-        skipped += this.dropSegments();
-        frames.push(frame);
-        continue;
-      }
-      const sequence = ci & 0x0f;
-      if (sequence === 0 && this.segments.length > 0) skipped += this.dropSegments();
-      if (sequence !== this.segments.length) {
-        // A segment without the ones before it (the agent started in the middle of an APDU).
-        skipped += this.dropSegments() + frame.length;
-        continue;
-      }
-      this.segments.push(frame);
-      const size = this.segments.reduce((sum, s) => sum + s.length, 0);
-      if ((ci & FINAL_SEGMENT) !== 0) {
-        frames.push(concat(this.segments, size));
-        this.segments = [];
-      } else if (this.segments.length >= MAX_SEGMENTS || size > this.maxFrameBytes) {
-        skipped += this.dropSegments();
-      }
+    if (q.length === 0) return undefined;
+    if (q.at(0) !== START) return this.skipTo(q.indexOf(START));
+    if (q.length < 4) return undefined;
+    const length = q.at(1);
+    if (q.at(2) !== length || q.at(3) !== START || length < 3) return this.skipTo(1);
+    const total = length + 6;
+    if (q.length < total) return undefined;
+    if (q.at(total - 1) !== STOP) return this.skipTo(1);
+    const frame = q.take(total);
+    const ci = frame[6]!;
+    if (ci > DLMS_CI_MAX) return { frame, skip: this.dropSegments() };
+    const sequence = ci & 0x0f;
+    let skip = sequence === 0 ? this.dropSegments() : 0;
+    if (sequence !== this.segments.length) {
+      // A segment without the ones before it (the agent started in the middle of an APDU).
+      return { skip: skip + this.dropSegments() + frame.length };
     }
-    return { frames, skipped };
+    this.segments.push(frame);
+    const size = this.segments.reduce((sum, s) => sum + s.length, 0);
+    if ((ci & FINAL_SEGMENT) !== 0) {
+      const whole = concat(this.segments, size);
+      this.segments = [];
+      return { frame: whole, skip };
+    }
+    if (this.segments.length >= MAX_SEGMENTS || size > this.maxFrameBytes) skip += this.dropSegments();
+    return { skip };
   }
 
   private dropSegments(): number {
@@ -92,7 +65,4 @@ function concat(parts: readonly Uint8Array[], size: number): Uint8Array {
   return out;
 }
 
-export const mbusFraming: FramerKind = {
-  name: 'mbus',
-  create: (options: FramerOptions = {}) => new MbusFramer(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES),
-};
+export const mbusFraming = framing('mbus', (maxFrameBytes) => new MbusFramer(maxFrameBytes));
