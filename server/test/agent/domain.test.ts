@@ -10,19 +10,10 @@ import { LineHealth, buildHeartbeat } from '../../src/agent/domain/health.js';
 import { renderLogin, renderStatusPage } from '../../src/agent/domain/page.js';
 import { meterProfiles } from '../../src/agent/domain/profiles.js';
 import { isLocalAddress } from '../../src/agent/local-web.js';
+import { deviceConfigJson } from './support/agents.js';
 
 const reading = (ts: string, quantity: string, value: number, unit: string): QueuedReading => ({ ts, quantity, value, unit });
 
-export function deviceConfigJson(deviceId = 'dev-1', agent: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    deviceId,
-    kind: 'meter-reader',
-    connectionString: `HostName=energy.example.org;DeviceId=${deviceId};SharedAccessKey=${Buffer.alloc(32, 7).toString('base64')}`,
-    mqtt: { url: 'mqtt://energy.example.org:1883', clientId: deviceId, username: deviceId, password: 'a SAS token', topics: { events: `devices/${deviceId}/messages/events`, frames: `devices/${deviceId}/frames/{format}`, commands: `devices/${deviceId}/commands` } },
-    http: { readingsUrl: `https://energy.example.org/api/v1/devices/${deviceId}/readings`, authorization: 'a SAS token' },
-    agent,
-  };
-}
 
 describe('packing queued messages into uplink messages', () => {
   const row = (seq: number, count: number) => ({ seq, count, json: JSON.stringify(Array.from({ length: count }, (_, i) => reading(`2026-11-30T10:00:${String(i % 60).padStart(2, '0')}Z`, 'power.import', seq, 'W'))) });

@@ -30,3 +30,15 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined>
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** A provisioning config.json as a batch writes it, with an agent section. */
+export function deviceConfigJson(deviceId = 'dev-1', agent: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    deviceId,
+    kind: 'meter-reader',
+    connectionString: `HostName=energy.example.org;DeviceId=${deviceId};SharedAccessKey=${Buffer.alloc(32, 7).toString('base64')}`,
+    mqtt: { url: 'mqtt://energy.example.org:1883', clientId: deviceId, username: deviceId, password: 'a SAS token', topics: { events: `devices/${deviceId}/messages/events`, frames: `devices/${deviceId}/frames/{format}`, commands: `devices/${deviceId}/commands` } },
+    http: { readingsUrl: `https://energy.example.org/api/v1/devices/${deviceId}/readings`, authorization: 'a SAS token' },
+    agent,
+  };
+}
