@@ -1,9 +1,9 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { isIP } from 'node:net';
 import { message, pickLanguage, type Language } from './domain/catalog.js';
 import { renderLogin, renderStatusPage, type PageView } from './domain/page.js';
 import type { Heartbeat } from './domain/health.js';
+import { allowedHost, isLocalAddress, isLoopback } from './domain/lan.js';
 
 export interface LocalWebOptions {
   readonly host: string;
@@ -182,26 +182,4 @@ function sameOrigin(request: IncomingMessage): boolean {
   } catch {
     return false;
   }
-}
-
-function allowedHost(host: string | undefined): boolean {
-  if (!host) return false;
-  const name = host.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  return isIP(name) !== 0 || name === 'localhost' || /^[a-z0-9-]+(\.[a-z0-9-]+)*\.local$/.test(name);
-}
-
-function isLoopback(address: string): boolean {
-  const v4 = address.replace(/^::ffff:/, '');
-  return v4.startsWith('127.') || address === '::1';
-}
-
-/** Loopback, RFC 1918, link-local, IPv6 unique-local and link-local addresses. */
-export function isLocalAddress(address: string): boolean {
-  const v4 = address.replace(/^::ffff:/, '');
-  if (isIP(v4) === 4) {
-    const [a, b] = v4.split('.').map(Number) as [number, number];
-    return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254);
-  }
-  const v6 = address.toLowerCase();
-  return v6 === '::1' || /^f[cd]/.test(v6) || /^fe[89ab]/.test(v6);
 }

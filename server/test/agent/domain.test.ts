@@ -9,7 +9,7 @@ import { catalogKeys, message, pickLanguage } from '../../src/agent/domain/catal
 import { LineHealth, buildHeartbeat } from '../../src/agent/domain/health.js';
 import { renderLogin, renderStatusPage } from '../../src/agent/domain/page.js';
 import { meterProfiles } from '../../src/agent/domain/profiles.js';
-import { isLocalAddress } from '../../src/agent/local-web.js';
+import { allowedHost, isLocalAddress } from '../../src/agent/domain/lan.js';
 import { deviceConfigJson } from './support/agents.js';
 
 const reading = (ts: string, quantity: string, value: number, unit: string): QueuedReading => ({ ts, quantity, value, unit });
@@ -194,5 +194,7 @@ describe('the local page', () => {
   it('answers only the local network', () => {
     for (const address of ['127.0.0.1', '::1', '10.1.2.3', '172.16.0.9', '172.31.255.1', '192.168.1.20', '::ffff:192.168.1.20', '169.254.3.4', 'fe80::1', 'fd12::3']) expect(isLocalAddress(address), address).toBe(true);
     for (const address of ['8.8.8.8', '172.32.0.1', '::ffff:1.2.3.4', '2001:db8::1', '100.64.0.1']) expect(isLocalAddress(address), address).toBe(false);
+    for (const host of ['192.168.1.20:8475', '[fe80::1]:8475', 'localhost:8475', 'gridshare-reader.local']) expect(allowedHost(host), host).toBe(true);
+    for (const host of [undefined, 'attacker.example.com', 'reader.local.attacker.example', 'localhost.evil']) expect(allowedHost(host), host).toBe(false);
   });
 });
