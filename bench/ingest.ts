@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { startPlatform, type Platform } from '../server/src/platform.js';
 import { provisionBatch } from '../server/src/provisioning/service.js';
 import { deviceResource, signSasToken } from '../server/src/provisioning/sas.js';
+import { readDeviceKeys } from '../server/src/provisioning/credentials.js';
 import { createScratchDatabase } from '../server/test/support/stores.js';
 import { benchCommunity, benchProvisioning } from './lib/community.js';
 import { machine, peakRssMb, percentile, recordSection } from './lib/report.js';
@@ -73,7 +74,7 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
   let load: ChildProcess | undefined;
   try {
     const { communityId, manager, managerMemberId, apiToken } = await benchCommunity(platform.db);
-    await provisionBatch(benchProvisioning(platform.db, join(dir, 'artefacts'), platform.endpoints), manager, communityId, { count: devices, kind: 'meter-reader' });
+    await provisionBatch(benchProvisioning(platform.db, join(dir, 'artefacts'), platform.endpoints, platform.secrets.box), manager, communityId, { count: devices, kind: 'meter-reader' });
     // One home per reader, so every reading reaches the live stream.
     await platform.db.query(
       `WITH d AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM devices WHERE community_id = $1),
@@ -81,8 +82,9 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
                   SELECT $1, $2, 'Home ' || n, 'BENCH' || n, 'consumer' FROM d RETURNING id, grid_connection_id)
        UPDATE devices SET metering_point_id = p.id FROM d, p WHERE devices.id = d.id AND p.grid_connection_id = 'BENCH' || d.n`,
       [communityId, managerMemberId]);
-    const credentials = await platform.db.query<{ device_id: string; primary_key: string }>(
-      'SELECT device_id, primary_key FROM device_credentials WHERE community_id = $1 ORDER BY device_id', [communityId]);
+    const ids = (await platform.db.query<{ id: string }>('SELECT id FROM devices WHERE community_id = $1 ORDER BY id', [communityId])).map((d) => d.id);
+    const keys = await readDeviceKeys(platform.db, platform.secrets.box, ids);
+    const credentials = ids.map((id) => ({ device_id: id, primary_key: keys.get(id)!.primary }));
     const expiresAt = new Date(Date.now() + 86_400_000);
     const config: LoadConfig = {
       mqttUrl: platform.mqttUrl.replace('localhost', '127.0.0.1'),

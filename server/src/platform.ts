@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { openDb, type Db, type StoreConfig } from './store/db.js';
 import { migrate } from './store/migrate.js';
-import { ensureAdmin } from './accounts/service.js';
+import { DEFAULT_SESSION_IDLE_MS, ensureAdmin } from './accounts/service.js';
 import { createHttp } from './http/app.js';
 import type { Api } from './http/api.js';
 import { accountRoutes, type RateLimit } from './accounts/routes.js';
@@ -34,6 +34,9 @@ import { markSharingDirty, SharingScheduler } from './sharing/service.js';
 import { sharingRoutes } from './sharing/routes.js';
 import { operatorRoutes } from './sharing/operator-routes.js';
 import { billingRoutes } from './billing/routes.js';
+import { memoryKeys, Secrets, secretsRoutes, type KeyStore } from './secrets/index.js';
+import { deviceCredentialsStore } from './provisioning/credentials.js';
+import { meterKeysStore } from './meters/keys.js';
 import { DEFAULT_QUOTAS, Quotas, type QuotaLimits } from './quotas/service.js';
 import { quotaRoutes } from './quotas/routes.js';
 import { ArtefactBuilder } from './provisioning/artefact-builder.js';
@@ -52,16 +55,22 @@ export interface PlatformOptions {
   publicUrl?: string;
   publicMqttUrl?: string;
   logger?: boolean;
+  /** Mark session cookies Secure; default: when `publicUrl` is https. */
   secureCookies?: boolean;
-  /** Login attempts per address and account, and sign-ups per address, per window. */
+  /** Failed log-ins per account and address, failed log-ins per address, and sign-ups per address, per window. */
   loginRateLimit?: RateLimit;
+  loginAddressRateLimit?: RateLimit;
   signupRateLimit?: RateLimit;
+  /** A browser session unused this long ends (default 14 days). */
+  sessionIdleMs?: number;
   /** How long after ingestion quarter-hour energy is recomputed. */
   intervalDelayMs?: number;
   /** How often open live streams check their caller again (default 15 s). */
   liveRecheckMs?: number;
   /** Create the demo community before the platform starts answering. */
   demo?: boolean;
+  /** Where the master keys that seal secrets at rest live (default: in memory, for tests). */
+  secretKeys?: KeyStore;
   /** The installation's default quotas (a platform admin changes them through the API). */
   quotas?: Partial<QuotaLimits>;
   /** How often one device may connect to the embedded broker (default 20 times a minute). */
@@ -85,6 +94,8 @@ export interface Platform {
   /** Ports that were taken and replaced by free ones. */
   readonly movedPorts: { what: string; from: number; to: number }[];
   readonly demo: DemoCommunity | undefined;
+  /** The master keys and the box that seals and opens stored secrets. */
+  readonly secrets: Secrets;
   close(): Promise<void>;
 }
 
@@ -100,8 +111,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   closers.push(() => db.close());
   try {
     await migrate(db);
+    const secrets = await Secrets.open(db, options.secretKeys ?? memoryKeys(), [deviceCredentialsStore, meterKeysStore]);
     const bootstrapAdmin = await ensureAdmin(db);
-    const demo = options.demo ? await ensureDemoCommunity(db) : undefined;
+    const demo = options.demo ? await ensureDemoCommunity(db, secrets.box) : undefined;
 
     // Filled in once the ports are bound; nothing reads them before the first request.
     const endpoints: { -readonly [K in keyof Endpoints]: Endpoints[K] } = { publicUrl: '', mqttUrl: '', hostName: '' };
@@ -125,10 +137,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     // Whatever was marked before a stop or a crash is computed now.
     intervals.nudge();
     sharing.nudge();
-    const directory = new DeviceDirectory(db);
+    const directory = new DeviceDirectory(db, secrets.box);
     const authenticateDevice = (deviceId: string, token: string | undefined) =>
       deviceAuthenticator(directory, endpoints.hostName)(deviceId, token);
-    const ingest = new IngestService(writer, frameDecoder(db));
+    const ingest = new IngestService(writer, frameDecoder(db, secrets.box));
 
     let broker: EmbeddedBroker | undefined;
     let external: ExternalIngest | undefined;
@@ -180,26 +192,30 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
     const quotas = new Quotas({ ...DEFAULT_QUOTAS, ...options.quotas });
     const metrics = createMetrics();
-    const app = await createHttp({ db, logger: options.logger ?? false, secureCookies: options.secureCookies ?? false });
+    const app = await createHttp({ db, logger: options.logger ?? false, publicUrl: () => endpoints.publicUrl || options.publicUrl });
     closers.push(() => app.close());
     await opsRoutes(app, { db, metrics, broker: brokerStatus });
     await accountRoutes(app, {
       db,
-      secureCookies: options.secureCookies ?? false,
-      loginRateLimit: options.loginRateLimit ?? { max: 10, windowMs: 60_000 },
+      // Browsers that reach the installation over https get Secure cookies without being told.
+      secureCookies: options.secureCookies ?? options.publicUrl?.startsWith('https:') ?? false,
+      loginRateLimit: options.loginRateLimit ?? { max: 5, windowMs: 15 * 60_000 },
+      loginAddressRateLimit: options.loginAddressRateLimit ?? { max: 15, windowMs: 15 * 60_000 },
       signupRateLimit: options.signupRateLimit ?? { max: 20, windowMs: 3_600_000 },
+      sessionIdleMs: options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS,
     });
     await registryRoutes(app, { db, quotas, deviceChanged, communityChanged: () => sharing.nudge() });
     await quotaRoutes(app, { db, quotas });
     await discoveryRoutes(app, { db });
-    await provisioningRoutes(app, { db, store: new ArtefactStore(options.artefactsDir), endpoints, deviceChanged, quotas, builder: new ArtefactBuilder() });
+    await provisioningRoutes(app, { db, store: new ArtefactStore(options.artefactsDir), endpoints, deviceChanged, quotas, builder: new ArtefactBuilder(), secrets: secrets.box });
     await ingestRoutes(app, { db, ingest, writer, authenticateDevice });
     await liveRoutes(app, { db, hub: live, ...(options.liveRecheckMs ? { recheckMs: options.liveRecheckMs } : {}) });
     await intervalRoutes(app, { db });
     await sharingRoutes(app, { db, sharingChanged: () => sharing.nudge() });
     await operatorRoutes(app, { db, sharingChanged: () => sharing.nudge() });
     await billingRoutes(app, { db });
-    await meterRoutes(app, { db });
+    await meterRoutes(app, { db, secrets: secrets.box });
+    await secretsRoutes(app, { db, secrets });
     await webRoutes(app);
     await app.ready();
 
@@ -214,7 +230,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       ...(bound.movedFrom ? [{ what: 'HTTP', from: bound.movedFrom, to: bound.port }] : []),
       ...(broker?.movedFrom ? [{ what: 'MQTT', from: broker.movedFrom, to: broker.port }] : []),
     ];
-    return { db, app, broker, writer, live, intervals, sharing, endpoints, bootstrapAdmin, movedPorts, demo, httpUrl, mqttUrl, close: closeAll };
+    return { db, app, broker, writer, live, intervals, sharing, endpoints, bootstrapAdmin, movedPorts, demo, secrets, httpUrl, mqttUrl, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatFixed, parseDecimal, toFixedUnits, trimDecimal } from '../src/kernel/decimal.js';
-import { ceilToQuarterHour, floorToQuarterHour, formatUtcInstant, isQuarterHour, parseUtcInstant } from '../src/kernel/time.js';
+import { ceilToQuarterHour, floorToQuarterHour, formatUtcInstant, isQuarterHour, isWithinDateRange, isYearWithinDateRange, parseUtcInstant } from '../src/kernel/time.js';
+import { monthRange } from '../src/kernel/calendar.js';
 import { worst } from '../src/kernel/energy.js';
 import { createLocalClock, dayRange, localDateOf } from '../src/kernel/calendar.js';
 
@@ -42,6 +43,22 @@ describe('kernel: the UTC quarter-hour grid', () => {
   it('reads only UTC instants and refuses impossible dates', () => {
     expect(parseUtcInstant('2024-02-29T23:45:00Z')).toBe(Date.UTC(2024, 1, 29, 23, 45));
     for (const bad of ['2023-02-29T00:00:00Z', '2024-04-31T00:00:00Z', '2024-01-01T00:00:00+01:00', '2024-01-01 00:00']) expect(parseUtcInstant(bad)).toBeUndefined();
+  });
+  it('one date range for everything from outside: 2000-01-01 to 2100-01-01 UTC, both included', () => {
+    expect(isWithinDateRange(Date.UTC(2000, 0, 1))).toBe(true);
+    expect(isWithinDateRange(Date.UTC(2100, 0, 1))).toBe(true);
+    expect(isWithinDateRange(Date.UTC(2000, 0, 1) - 1)).toBe(false);
+    expect(isWithinDateRange(Date.UTC(2100, 0, 1) + 1)).toBe(false);
+    expect(isWithinDateRange(Number.NaN)).toBe(false);
+    expect([1999, 2000, 2100, 2101, 0, 2026.5].map(isYearWithinDateRange)).toEqual([false, true, true, false, false, false]);
+    // Date.UTC reads years 0–99 as 1900–1999: "0000-…" must not become 1900.
+    for (const bad of ['0000-01-01T00:00:00Z', '0001-01-01T00:00:00Z', '0099-06-01T00:00:00Z', '1999-12-31T23:45:00Z', '9999-12-31T23:45:00Z', '2100-01-01T00:15:00Z']) {
+      expect(parseUtcInstant(bad), bad).toBeUndefined();
+    }
+    expect(parseUtcInstant('2100-01-01T00:00:00Z')).toBe(Date.UTC(2100, 0, 1));
+    expect(monthRange('0000-01', 'Europe/Vienna')).toBeUndefined();
+    expect(monthRange('9999-12', 'Europe/Vienna')).toBeUndefined();
+    expect(monthRange('2000-01', 'Europe/Vienna')).toEqual({ startMs: Date.UTC(1999, 11, 31, 23), endMs: Date.UTC(2000, 0, 31, 23) });
   });
   it('the quality of a combination is that of its weakest part', () => {
     expect(worst('measured', 'estimated')).toBe('estimated');

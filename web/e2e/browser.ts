@@ -39,10 +39,16 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
-/** Fails the test on any script error in the page: a broken page must not pass quietly. */
+/**
+ * Fails the test on any script error in the page and on anything the Content Security Policy
+ * blocked (Chromium reports each violation on the console): a broken page must not pass quietly.
+ */
 export function collectPageErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) errors.push(`CSP violation: ${message.text()}`);
+  });
   return errors;
 }
 

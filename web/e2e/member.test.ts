@@ -122,14 +122,21 @@ describe('web app: member', () => {
     await expect.poll(() => page.getByRole('alert').textContent()).toBe('current password is wrong');
     await page.getByLabel('Current password').fill(user.password);
     await page.getByRole('button', { name: 'Change password' }).click();
-    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Password' }).textContent()).toBe('Password changed.');
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Password' }).textContent())
+      .toBe('Password changed. Your other sessions have ended and your API tokens were revoked.');
+    // The API token the test made for this member went with the old password.
+    expect((await tp.call('GET', '/api/v1/me', { token: user.token })).status).toBe(401);
     expect((await tp.call('POST', '/api/v1/auth/login', { body: { email: user.email, password: 'a-new-long-password' } })).status).toBe(200);
     expect((await tp.call('POST', '/api/v1/auth/login', { body: { email: user.email, password: user.password } })).status).toBe(401);
 
     await page.getByLabel('New token name').fill('my script');
+    await page.getByLabel('Valid for').selectOption({ label: '30 days' });
     await page.getByRole('button', { name: 'Create token' }).click();
     const token = (await page.locator('.secret output code').textContent())!;
     expect((await tp.call('GET', '/api/v1/me', { token })).body.user.email).toBe(user.email);
+    const [listed] = (await tp.call('GET', '/api/v1/me/tokens', { token })).body as { expiresAt: string }[];
+    expect(Date.parse(listed!.expiresAt) - Date.now()).toBeGreaterThan(29 * 86_400_000);
+    await expect.poll(() => page.getByRole('list', { name: 'API tokens' }).textContent()).toContain('expires');
     await page.getByRole('button', { name: 'Revoke my script' }).click();
     await expect.poll(async () => (await tp.call('GET', '/api/v1/me', { token })).status).toBe(401);
     await screenshot(page, 'member-account');

@@ -1,7 +1,8 @@
 import { Type } from 'typebox';
 import type { Db } from '../store/db.js';
 import { errors, IdParams, IsoDateTime, Uuid, type Api } from '../http/api.js';
-import { SESSION_COOKIE } from '../http/app.js';
+import { requestCredentials, SESSION_COOKIE } from '../http/app.js';
+import { FailedAttemptGuard, type RateLimit } from './attempt-guard.js';
 import { requireAdmin, requireUser } from './policy.js';
 import * as accounts from './service.js';
 
@@ -32,18 +33,20 @@ const ApiTokenSchema = Type.Object({
   name: Type.String(),
   createdAt: IsoDateTime,
   lastUsedAt: Type.Union([IsoDateTime, Type.Null()]),
+  expiresAt: Type.Union([IsoDateTime, Type.Null()], { description: 'null: valid until revoked' }),
 });
+
+export type { RateLimit } from './attempt-guard.js';
 
 export interface AccountRoutesOptions {
   db: Db;
   secureCookies: boolean;
+  /** Failed log-ins (and password changes) per account and address, and per address across accounts. */
   loginRateLimit: RateLimit;
+  loginAddressRateLimit: RateLimit;
   signupRateLimit: RateLimit;
-}
-
-export interface RateLimit {
-  max: number;
-  windowMs: number;
+  /** A session unused this long ends. */
+  sessionIdleMs: number;
 }
 
 export async function accountRoutes(app: Api, options: AccountRoutesOptions): Promise<void> {
@@ -55,8 +58,10 @@ export async function accountRoutes(app: Api, options: AccountRoutesOptions): Pr
     secure: options.secureCookies,
   };
 
+  const guard = new FailedAttemptGuard({ perAccountAndAddress: options.loginRateLimit, perAddress: options.loginAddressRateLimit });
+
   async function startSession(userId: string, reply: { setCookie: (name: string, value: string, opts: object) => unknown }) {
-    const session = await accounts.createSession(db, userId);
+    const session = await accounts.createSession(db, userId, options.sessionIdleMs);
     reply.setCookie(SESSION_COOKIE, session.token, { ...cookieOptions, expires: session.expiresAt });
   }
 
@@ -84,24 +89,11 @@ export async function accountRoutes(app: Api, options: AccountRoutesOptions): Pr
       summary: 'Log in with email and password; sets the session cookie',
       security: [],
       body: Type.Object({ email: Email, password: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false }),
-      response: { 200: UserSchema, ...errors(400, 401, 429) },
-    },
-    config: {
-      rateLimit: {
-        max: options.loginRateLimit.max,
-        timeWindow: options.loginRateLimit.windowMs,
-        hook: 'preHandler',
-        // Per address and account: guessing one account's password from one place is slowed
-        // down without locking the account for its owner elsewhere.
-        keyGenerator: (request) => {
-          const body = request.body as { email?: unknown } | undefined;
-          const email = typeof body?.email === 'string' ? body.email.toLowerCase() : '';
-          return `${request.ip}|${email}`;
-        },
-      },
+      response: { 200: UserSchema, ...errors(400, 401, 403, 429) },
     },
   }, async (request, reply) => {
-    const user = await accounts.checkCredentials(db, request.body.email, request.body.password);
+    const { email, password } = request.body;
+    const user = await guard.attempt(`email:${email.trim().toLowerCase()}`, request.ip, () => accounts.checkCredentials(db, email, password));
     await startSession(user.id, reply);
     return user;
   });
@@ -125,13 +117,17 @@ export async function accountRoutes(app: Api, options: AccountRoutesOptions): Pr
   app.post('/api/v1/me/password', {
     schema: {
       tags: ['accounts'],
-      summary: 'Change the password (required first for one-time passwords)',
+      summary: 'Change the password (required first for one-time passwords). Ends every other session and revokes every API token, '
+        + 'including the one making this request; failed attempts are limited like log-ins',
       body: Type.Object({ currentPassword: Type.String({ maxLength: 256 }), newPassword: Password }, { additionalProperties: false }),
-      response: { 204: Type.Null(), ...errors(400, 401, 403) },
+      response: { 204: Type.Null(), ...errors(400, 401, 403, 429) },
     },
   }, async (request, reply) => {
     const principal = requireUser(request.principal);
-    await accounts.changePassword(db, principal.userId, request.body.currentPassword, request.body.newPassword);
+    const { currentPassword, newPassword } = request.body;
+    // Only the session making the change lives on; a change made with an API token keeps none.
+    const keep = requestCredentials(request).bearerToken === undefined ? request.cookies[SESSION_COOKIE] : undefined;
+    await guard.attempt(`user:${principal.userId}`, request.ip, () => accounts.changePassword(db, principal.userId, currentPassword, newPassword, keep));
     return reply.status(204).send(null);
   });
 
@@ -142,12 +138,15 @@ export async function accountRoutes(app: Api, options: AccountRoutesOptions): Pr
   app.post('/api/v1/me/tokens', {
     schema: {
       tags: ['accounts'],
-      summary: 'Create an API token for scripts; the token is shown only in this response',
-      body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
+      summary: 'Create an API token for scripts, valid until revoked or until expiresAt; the token is shown only in this response',
+      body: Type.Object({
+        name: Type.String({ minLength: 1, maxLength: 100 }),
+        expiresAt: Type.Optional({ ...IsoDateTime, description: 'when the token stops working (in the future); omitted: valid until revoked' }),
+      }, { additionalProperties: false }),
       response: { 201: Type.Intersect([ApiTokenSchema, Type.Object({ token: Type.String() })]), ...errors(400, 401) },
     },
   }, async (request, reply) => {
-    const token = await accounts.createApiToken(db, requireUser(request.principal).userId, request.body.name);
+    const token = await accounts.createApiToken(db, requireUser(request.principal).userId, request.body.name, request.body.expiresAt);
     return reply.status(201).send(token);
   });
 

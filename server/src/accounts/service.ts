@@ -1,10 +1,12 @@
-import type { Queryable } from '../store/db.js';
-import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.js';
+import type { Db, Queryable } from '../store/db.js';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.js';
 import { hashPassword, newOneTimePassword, newOpaqueToken, sha256Hex, verifyPassword } from './secrets.js';
 import type { Membership, Principal, UserPrincipal } from './principal.js';
 import { ANONYMOUS } from './principal.js';
 
+/** A session ends at the latest this long after log-in, and earlier when idle (see createSession). */
 export const SESSION_TTL_DAYS = 30;
+export const DEFAULT_SESSION_IDLE_MS = 14 * 86_400_000;
 export const API_TOKEN_PREFIX = 'gs_';
 
 export interface User {
@@ -87,18 +89,42 @@ export async function checkCredentials(db: Queryable, email: string, password: s
   return toUser(row);
 }
 
-export async function changePassword(db: Queryable, userId: string, current: string, next: string): Promise<void> {
+export class WrongCurrentPassword extends ForbiddenError {
+  constructor() {
+    super('current password is wrong');
+  }
+}
+
+/**
+ * Replaces the password. Whoever knew the old one may have logged in or made API tokens with it,
+ * so every session but the caller's (`keepSessionToken`) ends and every API token is revoked,
+ * the caller's own too when it made the change with one.
+ */
+export async function changePassword(
+  db: Db, userId: string, current: string, next: string, keepSessionToken: string | undefined,
+): Promise<{ endedSessions: number; revokedTokens: number }> {
   const rows = await db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [userId]);
   const row = rows[0];
   if (!row) throw new NotFoundError('user');
-  if (!(await verifyPassword(row.password_hash, current))) throw new ForbiddenError('current password is wrong');
-  await db.query('UPDATE users SET password_hash = $2, must_change_password = false WHERE id = $1', [userId, await hashPassword(next)]);
+  if (!(await verifyPassword(row.password_hash, current))) throw new WrongCurrentPassword();
+  const hash = await hashPassword(next);
+  return db.transaction(async (tx) => {
+    await tx.query('UPDATE users SET password_hash = $2, must_change_password = false WHERE id = $1', [userId, hash]);
+    const sessions = await tx.query('DELETE FROM sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2 RETURNING 1',
+      [userId, keepSessionToken === undefined ? null : sha256Hex(keepSessionToken)]);
+    const tokens = await tx.query('DELETE FROM api_tokens WHERE user_id = $1 RETURNING 1', [userId]);
+    return { endedSessions: sessions.length, revokedTokens: tokens.length };
+  });
 }
 
-export async function createSession(db: Queryable, userId: string): Promise<{ token: string; expiresAt: Date }> {
+/** A browser session: it ends `SESSION_TTL_DAYS` after log-in, or once unused for `idleMs`. */
+export async function createSession(db: Queryable, userId: string, idleMs = DEFAULT_SESSION_IDLE_MS): Promise<{ token: string; expiresAt: Date }> {
   const token = newOpaqueToken();
   const expiresAt = new Date(Date.now() + SESSION_TTL_DAYS * 86_400_000);
-  await db.query('INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)', [sha256Hex(token), userId, expiresAt]);
+  await db.query(
+    `INSERT INTO sessions (token_hash, user_id, expires_at, idle_timeout) VALUES ($1, $2, $3, $4 * interval '1 millisecond')`,
+    [sha256Hex(token), userId, expiresAt, idleMs],
+  );
   return { token, expiresAt };
 }
 
@@ -111,6 +137,7 @@ export interface ApiToken {
   name: string;
   createdAt: string;
   lastUsedAt: string | null;
+  expiresAt: string | null;
 }
 
 interface ApiTokenRow {
@@ -118,27 +145,33 @@ interface ApiTokenRow {
   name: string;
   created_at: Date;
   last_used_at: Date | null;
+  expires_at: Date | null;
 }
+
+const API_TOKEN_COLUMNS = 'id, name, created_at, last_used_at, expires_at';
 
 const toApiToken = (row: ApiTokenRow): ApiToken => ({
   id: row.id,
   name: row.name,
   createdAt: row.created_at.toISOString(),
   lastUsedAt: row.last_used_at?.toISOString() ?? null,
+  expiresAt: row.expires_at?.toISOString() ?? null,
 });
 
-export async function createApiToken(db: Queryable, userId: string, name: string): Promise<ApiToken & { token: string }> {
+/** A bearer token for scripts, valid until revoked or until `expiresAt` (which must lie ahead). */
+export async function createApiToken(db: Queryable, userId: string, name: string, expiresAt?: string): Promise<ApiToken & { token: string }> {
+  if (expiresAt !== undefined && Date.parse(expiresAt) <= Date.now()) throw new BadRequestError('body/expiresAt: must lie in the future', 'body/expiresAt');
   const token = newOpaqueToken(API_TOKEN_PREFIX);
   const rows = await db.query<ApiTokenRow>(
-    'INSERT INTO api_tokens (user_id, name, token_hash) VALUES ($1, $2, $3) RETURNING id, name, created_at, last_used_at',
-    [userId, name, sha256Hex(token)],
+    `INSERT INTO api_tokens (user_id, name, token_hash, expires_at) VALUES ($1, $2, $3, $4) RETURNING ${API_TOKEN_COLUMNS}`,
+    [userId, name, sha256Hex(token), expiresAt === undefined ? null : new Date(expiresAt)],
   );
   return { ...toApiToken(rows[0]!), token };
 }
 
 export async function listApiTokens(db: Queryable, userId: string): Promise<ApiToken[]> {
   const rows = await db.query<ApiTokenRow>(
-    'SELECT id, name, created_at, last_used_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at',
+    `SELECT ${API_TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY created_at`,
     [userId],
   );
   return rows.map(toApiToken);
@@ -163,22 +196,30 @@ export interface Credentials {
 
 export type ResolvedPrincipal = Principal | (UserPrincipal & { mustChangePassword: boolean });
 
-/** Turns a cookie or bearer token into the caller with their memberships; anything invalid is anonymous. */
+/**
+ * Turns a cookie or bearer token into the caller with their memberships; anything invalid,
+ * expired or idle too long is anonymous.
+ */
 export async function resolvePrincipal(db: Queryable, credentials: Credentials): Promise<ResolvedPrincipal> {
   let rows: PrincipalRow[] = [];
   if (credentials.bearerToken) {
     rows = await db.query<PrincipalRow>(
       `UPDATE api_tokens t SET last_used_at = now() FROM users u
-       WHERE t.token_hash = $1 AND u.id = t.user_id
+       WHERE t.token_hash = $1 AND u.id = t.user_id AND (t.expires_at IS NULL OR t.expires_at > now())
        RETURNING u.id, u.email, u.is_admin, u.must_change_password`,
       [sha256Hex(credentials.bearerToken)],
     );
   } else if (credentials.sessionToken) {
-    rows = await db.query<PrincipalRow>(
-      `SELECT u.id, u.email, u.is_admin, u.must_change_password FROM sessions s JOIN users u ON u.id = s.user_id
-       WHERE s.token_hash = $1 AND s.expires_at > now()`,
-      [sha256Hex(credentials.sessionToken)],
+    const hash = sha256Hex(credentials.sessionToken);
+    const sessions = await db.query<PrincipalRow & { stale: boolean }>(
+      `SELECT u.id, u.email, u.is_admin, u.must_change_password, s.last_seen_at < now() - interval '1 minute' AS stale
+       FROM sessions s JOIN users u ON u.id = s.user_id
+       WHERE s.token_hash = $1 AND s.expires_at > now() AND s.last_seen_at + s.idle_timeout > now()`,
+      [hash],
     );
+    // Being seen is written at most once a minute, not on every request of a busy page.
+    if (sessions[0]?.stale) await db.query('UPDATE sessions SET last_seen_at = now() WHERE token_hash = $1', [hash]);
+    rows = sessions;
   }
   const row = rows[0];
   if (!row) return ANONYMOUS;

@@ -6,6 +6,7 @@ import { loadCommunity, type Community } from '../registry/communities.js';
 import { getMember } from '../registry/members.js';
 import { loadTariffs } from '../registry/tariffs.js';
 import { monthRange } from '../calendar.js';
+import { DATE_RANGE_TEXT } from '../kernel/time.js';
 import { memberQuarters, toMemberInterval } from '../sharing/energy.js';
 import { loadCo2Intensity } from '../sharing/settings.js';
 import { buildStatement, correctionFor, type Statement } from './statement.js';
@@ -185,7 +186,7 @@ export async function runSettlement(db: Db, principal: Principal, communityId: s
   requireManager(principal, communityId);
   const community = await communityOf(db, communityId);
   const range = monthRange(period, community.timeZone);
-  if (!range) throw new BadRequestError('body/period: must be a month like 2026-10', 'body/period');
+  if (!range) throw new BadRequestError(`body/period: must be a month like 2026-10, ${DATE_RANGE_TEXT}`, 'body/period');
   if (range.startMs > Date.now()) throw new BadRequestError('body/period: the month has not begun', 'body/period');
   const existing = await db.query<SettlementRow>(`SELECT ${SETTLEMENT_COLUMNS} FROM settlements WHERE community_id = $1 AND period = $2`, [communityId, period]);
   if (existing[0]?.state === 'closed') throw new ConflictError(`${period} is closed; recompute it to issue corrections`);

@@ -62,3 +62,20 @@ export function progressBar(label: string) {
     },
   };
 }
+
+/** The JSON lines of an `application/x-ndjson` answer (progress, then a result or an error), as they arrive. */
+export async function* ndjsonLines<T>(response: Response): AsyncGenerator<T> {
+  let buffer = '';
+  const decoder = new TextDecoder();
+  // Node's web streams are async iterable; the DOM typings (the browser tests compile this too) do not say so.
+  for await (const chunk of response.body! as unknown as AsyncIterable<Uint8Array>) {
+    // A character may be split across chunks: the decoder keeps its first bytes for the next one.
+    buffer += decoder.decode(chunk, { stream: true });
+    let newline: number;
+    while ((newline = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      yield JSON.parse(line) as T;
+    }
+  }
+}

@@ -7,8 +7,14 @@ import { registerDecodeCommand } from '../meters/decode-command.js';
 import { registerEdaCommand } from '../sharing/eda/inspect-command.js';
 import { registerMarketCommands } from '../market/commands.js';
 import { registerUftpCommands } from '../flex/commands.js';
+import { registerSecretsCommands } from '../secrets/index.js';
 import { registerVerifyCommand } from '../ledger/verify-command.js';
 import { registerForecastCommand } from '../forecast/commands.js';
+import { registerOptimiseCommand } from '../optimise/commands.js';
+import { registerSepaCommands } from '../billing/sepa/commands.js';
+import { registerMemberImportCommands } from '../member-import/commands.js';
+import { registerMaskCommand } from '../privacy/mask-command.js';
+import { registerConnectorCommands } from '../connectors/commands.js';
 import { registerAgentCommand } from '../agent/commands.js';
 
 const program = new Command('gridshare')
@@ -23,8 +29,14 @@ registerDecodeCommand(program);
 registerEdaCommand(program);
 registerMarketCommands(program);
 registerUftpCommands(program);
+registerSecretsCommands(program);
 registerVerifyCommand(program);
 registerForecastCommand(program);
+registerOptimiseCommand(program);
+registerSepaCommands(program);
+registerMemberImportCommands(program);
+registerMaskCommand(program);
+registerConnectorCommands(program);
 registerAgentCommand(program);
 
 try {

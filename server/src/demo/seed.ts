@@ -5,6 +5,8 @@ import { createCommunity } from '../registry/communities.js';
 import { createTariff } from '../registry/tariffs.js';
 import type { UserPrincipal } from '../accounts/principal.js';
 import { generateDeviceKey } from '../provisioning/keys.js';
+import { sealDeviceKeys } from '../provisioning/credentials.js';
+import type { SecretBox } from '../secrets/index.js';
 
 export const DEMO_COMMUNITY_NAME = 'Sunny Street';
 export const DEMO_PASSWORD = 'sunny-street';
@@ -33,7 +35,7 @@ const zaehlpunkt = (n: number) => `AT0010000000000000000000000${String(n).padSta
  * Creates "Sunny Street" if it is absent: 30 households (every third with rooftop PV),
  * a library with 60 kWp PV and a 100 kWh community battery, with their meter readers.
  */
-export async function ensureDemoCommunity(db: Db): Promise<DemoCommunity> {
+export async function ensureDemoCommunity(db: Db, secrets: SecretBox): Promise<DemoCommunity> {
   const existing = await db.query<{ id: string }>('SELECT id FROM communities WHERE name = $1 ORDER BY created_at LIMIT 1', [DEMO_COMMUNITY_NAME]);
   if (existing[0]) return { communityId: existing[0].id, created: false, logins };
 
@@ -122,9 +124,10 @@ export async function ensureDemoCommunity(db: Db): Promise<DemoCommunity> {
         [deviceId, community.id, point[0]!.id, site.kind, site.device],
       );
       await tx.query('INSERT INTO device_ids_issued (id) VALUES ($1) ON CONFLICT DO NOTHING', [deviceId]);
+      const keys = sealDeviceKeys(secrets, deviceId, { primary: generateDeviceKey(), secondary: generateDeviceKey() });
       await tx.query(
         'INSERT INTO device_credentials (device_id, community_id, primary_key, secondary_key) VALUES ($1, $2, $3, $4)',
-        [deviceId, community.id, generateDeviceKey(), generateDeviceKey()],
+        [deviceId, community.id, keys.primary, keys.secondary],
       );
     }
     return { communityId: community.id, created: true, logins };

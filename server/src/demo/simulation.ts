@@ -2,6 +2,8 @@ import type { Db } from '../store/db.js';
 import { runSimulation, sunnyStreetSites, type SimulationStats } from '../simulator/run.js';
 import { deviceResource, signSasToken } from '../provisioning/sas.js';
 import { demoDeviceId } from './seed.js';
+import { readDeviceKeys } from '../provisioning/credentials.js';
+import type { SecretBox } from '../secrets/index.js';
 
 /**
  * Runs the simulated Sunny Street against this platform's own broker, as real devices would:
@@ -9,6 +11,7 @@ import { demoDeviceId } from './seed.js';
  */
 export async function startDemoSimulation(options: {
   db: Db;
+  secrets: SecretBox;
   mqttUrl: string;
   hostName: string;
   speed: number;
@@ -16,12 +19,10 @@ export async function startDemoSimulation(options: {
 }): Promise<SimulationStats> {
   const sites = sunnyStreetSites();
   const ids = sites.map((_, index) => demoDeviceId(index));
-  const rows = await options.db.query<{ device_id: string; primary_key: string }>(
-    'SELECT device_id, primary_key FROM device_credentials WHERE device_id = ANY($1::text[])', [ids]);
-  const keys = new Map(rows.map((r) => [r.device_id, r.primary_key]));
+  const keys = await readDeviceKeys(options.db, options.secrets, ids);
   const devices = sites.flatMap((site, index) => {
     const deviceId = ids[index]!;
-    const key = keys.get(deviceId);
+    const key = keys.get(deviceId)?.primary;
     if (!key) return [];
     const password = () => signSasToken({ resource: deviceResource(options.hostName, deviceId), key, expiresAt: new Date(Date.now() + 3_600_000) });
     return [{ deviceId, site, password }];

@@ -10,6 +10,8 @@ import { resolvePrincipal, type Credentials } from '../accounts/service.js';
 import { ANONYMOUS } from '../accounts/principal.js';
 import { ForbiddenError } from '../errors.js';
 import { validatorCompiler } from './validation.js';
+import { utf8Body } from './body.js';
+import { originCheck, registerSecurityHeaders } from './security.js';
 import { errorHandler } from './errors.js';
 import { ErrorSchema, type Api } from './api.js';
 
@@ -20,10 +22,11 @@ export const BODY_LIMIT_BYTES = 256 * 1024;
 export interface HttpOptions {
   db: Db;
   logger?: boolean;
-  /** Set the Secure flag on cookies (when served over HTTPS). */
-  secureCookies?: boolean;
-  /** Login attempts allowed per address and account per window. */
-  loginRateLimit?: { max: number; windowMs: number };
+  /**
+   * How browsers reach this installation. An https URL turns on HSTS and upgrade-insecure-requests;
+   * its origin is accepted by the origin check (behind a proxy that rewrites Host).
+   */
+  publicUrl?: () => string | undefined;
 }
 
 function bearerToken(request: FastifyRequest): string | undefined {
@@ -52,11 +55,26 @@ export async function createHttp(options: HttpOptions): Promise<Api> {
   app.setErrorHandler(errorHandler);
   // No text/plain parser: a cross-site form post cannot reach a JSON API route.
   app.removeContentTypeParser('text/plain');
+  // JSON is read as strict UTF-8 (see utf8Body), then by Fastify's own parser, which refuses
+  // __proto__ and constructor.prototype keys.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    let text: string;
+    try {
+      text = utf8Body(request.headers['content-type'], body as Buffer);
+    } catch (error) {
+      done(error as Error, undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
   app.addSchema(ErrorSchema);
   // Set on every request by the onRequest hook below; null only before it runs.
   app.decorateRequest('principal');
 
   await app.register(cookie);
+  await registerSecurityHeaders(app, { https: options.publicUrl?.()?.startsWith('https:') ?? false });
   await app.register(rateLimit, { global: false });
   await app.register(swagger, {
     openapi: {
@@ -84,6 +102,7 @@ export async function createHttp(options: HttpOptions): Promise<Api> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  app.addHook('onRequest', originCheck(options.publicUrl ?? (() => undefined)));
   app.addHook('onRequest', async (request) => {
     request.principal = ANONYMOUS;
     if (!request.url.startsWith('/api/') && !request.url.startsWith('/metrics')) return;
@@ -98,9 +117,9 @@ export async function createHttp(options: HttpOptions): Promise<Api> {
   });
 
   // A POST without a body means "no options": it is validated (and handled) as {}, so
-  // required fields are still reported missing.
+  // required fields are still reported missing. A body that says `null` is not an object and is refused.
   app.addHook('preValidation', async (request) => {
-    if (request.body == null && request.routeOptions.schema?.body) request.body = {};
+    if (request.body === undefined && request.routeOptions.schema?.body) request.body = {};
   });
 
   app.setNotFoundHandler((request, reply) => {

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type ErrorCode } from '../kernel/errors.js';
+import { DATE_RANGE_TEXT } from '../kernel/time.js';
 
 export interface ErrorBody {
   error: string;
@@ -27,6 +28,10 @@ function describeValidation(context: string | undefined, issue: AjvIssue): { fie
   if (issue.keyword === 'required') {
     const field = `${base}/${String(issue.params.missingProperty)}`;
     return { field, message: `${field}: is required` };
+  }
+  if (issue.keyword === 'format' && (issue.params.format === 'date-time' || issue.params.format === 'date')) {
+    const example = issue.params.format === 'date' ? '2026-01-01' : '2026-01-01T00:00:00Z';
+    return { field: base, message: `${base}: must be an ISO 8601 ${issue.params.format} like ${example}, ${DATE_RANGE_TEXT}` };
   }
   return { field: base, message: `${base}: ${issue.message ?? 'is invalid'}` };
 }

@@ -1,5 +1,7 @@
 import type { Queryable } from '../store/db.js';
 import type { AuthenticatedDevice } from './service.js';
+import { SealedValueError, type SecretBox } from '../secrets/index.js';
+import { openDeviceKey } from '../provisioning/credentials.js';
 
 export interface DeviceRecord extends AuthenticatedDevice {
   readonly status: 'active' | 'disabled';
@@ -11,13 +13,15 @@ const TTL_MS = 10_000;
 /**
  * Device identity and binding for the ingest hot path, cached briefly so that a reading does not
  * cost a query; changes made through this process (disable, rotate, rebind) invalidate at once.
+ * The device keys are opened (they are stored sealed) when an entry is loaded and kept opened in
+ * the cache, so checking a token costs no more than before.
  */
 export class DeviceDirectory {
   private readonly cache = new Map<string, { record: DeviceRecord | undefined; expires: number }>();
   /** Lookups under way: the many messages in flight of one device share one query when its entry expires. */
   private readonly loading = new Map<string, Promise<DeviceRecord | undefined>>();
 
-  constructor(private readonly db: Queryable) {}
+  constructor(private readonly db: Queryable, private readonly secrets: SecretBox) {}
 
   async get(deviceId: string): Promise<DeviceRecord | undefined> {
     const hit = this.cache.get(deviceId);
@@ -53,9 +57,19 @@ export class DeviceDirectory {
       meteringPointId: row.metering_point_id,
       boundFrom: row.bound_from?.getTime() ?? null,
       status: row.status,
-      keys: [row.primary_key, row.secondary_key].filter((k): k is string => !!k),
+      keys: row.primary_key && row.secondary_key ? this.openKeys(row.id, row.primary_key, row.secondary_key) : [],
     };
     return record;
+  }
+
+  /** Keys that do not open (copied from another row, altered) authenticate nobody. */
+  private openKeys(deviceId: string, primary: string, secondary: string): string[] {
+    try {
+      return [openDeviceKey(this.secrets, deviceId, 'primary', primary), openDeviceKey(this.secrets, deviceId, 'secondary', secondary)];
+    } catch (error) {
+      if (error instanceof SealedValueError) return [];
+      throw error;
+    }
   }
 
   invalidate(deviceId?: string): void {

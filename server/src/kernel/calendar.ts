@@ -1,4 +1,4 @@
-import { DAY_MS, HOUR_MS, MINUTE_MS, QUARTER_HOUR_MS } from './time.js';
+import { DAY_MS, HOUR_MS, isYearWithinDateRange, MINUTE_MS, QUARTER_HOUR_MS } from './time.js';
 
 /**
  * A community's wall clock and calendar. People boil kettles at 7 o'clock local time and bills
@@ -117,12 +117,13 @@ export function currentMonthStart(timeZone: string, nowMs = Date.now()): number 
   return localMidnight(createLocalClock(timeZone), nowMs, 'month');
 }
 
-/** "2026-10" → [start, end) of that month in the zone, as UTC instants; undefined if not a month. */
+/** "2026-10" → [start, end) of that month in the zone, as UTC instants; undefined if not a month (or outside the date range). */
 export function monthRange(period: string, timeZone: string): { startMs: number; endMs: number } | undefined {
   const match = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(period);
   if (!match) return undefined;
-  const clock = createLocalClock(timeZone);
   const year = Number(match[1]);
+  if (!isYearWithinDateRange(year)) return undefined;
+  const clock = createLocalClock(timeZone);
   const month = Number(match[2]) - 1;
   return { startMs: clock.toUtc(Date.UTC(year, month, 1)), endMs: clock.toUtc(Date.UTC(year, month + 1, 1)) };
 }

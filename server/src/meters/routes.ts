@@ -3,10 +3,12 @@ import type { Db } from '../store/db.js';
 import { errors, type Api } from '../http/api.js';
 import { getDevice } from '../registry/devices.js';
 import { requireManager } from '../accounts/policy.js';
+import type { SecretBox } from '../secrets/index.js';
+import { putMeterKeys } from './keys.js';
 
 const Key = Type.String({ pattern: '^[0-9A-Fa-f]{32}$', description: '16 bytes as 32 hex digits' });
 
-export async function meterRoutes(app: Api, { db }: { db: Db }): Promise<void> {
+export async function meterRoutes(app: Api, { db, secrets }: { db: Db; secrets: SecretBox }): Promise<void> {
   app.put('/api/v1/devices/:id/meter-keys', {
     schema: {
       tags: ['ingestion'],
@@ -18,12 +20,7 @@ export async function meterRoutes(app: Api, { db }: { db: Db }): Promise<void> {
   }, async (request, reply) => {
     const device = await getDevice(db, request.principal, request.params.id);
     requireManager(request.principal, device.communityId, 'device');
-    await db.query(
-      `INSERT INTO meter_keys (device_id, community_id, encryption_key, authentication_key) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (device_id) DO UPDATE SET encryption_key = EXCLUDED.encryption_key,
-         authentication_key = EXCLUDED.authentication_key, updated_at = now()`,
-      [device.id, device.communityId, request.body.encryptionKey.toUpperCase(), request.body.authenticationKey?.toUpperCase() ?? null],
-    );
+    await putMeterKeys(db, secrets, device, { encryptionKey: request.body.encryptionKey, authenticationKey: request.body.authenticationKey ?? null });
     return reply.status(204).send(null);
   });
 }

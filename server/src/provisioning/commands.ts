@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
-import { apiClient, progressBar, withServerOptions, type ServerOptions } from '../cli/api-client.js';
+import { apiClient, ndjsonLines, progressBar, withServerOptions, type ServerOptions } from '../cli/api-client.js';
 import { ConnectionStringError, parseConnectionString } from './connection-string.js';
 import { deviceResource, MAX_TOKEN_LIFETIME_S, signSasToken } from './sas.js';
 import type { Batch, RollbackResult } from './service.js';
@@ -29,17 +29,10 @@ export function registerProvisioningCommands(program: Command): void {
         { count: options.count, kind: options.kind }, 'application/x-ndjson');
       const bar = progressBar('provisioning');
       let batch: Batch | undefined;
-      let buffer = '';
-      for await (const chunk of response.body!) {
-        buffer += Buffer.from(chunk).toString('utf8');
-        let newline: number;
-        while ((newline = buffer.indexOf('\n')) >= 0) {
-          const line = JSON.parse(buffer.slice(0, newline)) as ProgressLine;
-          buffer = buffer.slice(newline + 1);
-          if ('progress' in line) bar.update(line.progress.done, line.progress.total, line.progress.phase);
-          else if ('batch' in line) batch = line.batch;
-          else throw new Error(`${line.message} (${line.error})`);
-        }
+      for await (const line of ndjsonLines<ProgressLine>(response)) {
+        if ('progress' in line) bar.update(line.progress.done, line.progress.total, line.progress.phase);
+        else if ('batch' in line) batch = line.batch;
+        else throw new Error(`${line.message} (${line.error})`);
       }
       bar.done();
       if (!batch) throw new Error('the server ended the answer without a batch');

@@ -93,7 +93,7 @@ export async function provisioningRoutes(app: Api, ctx: provisioning.Provisionin
   });
 
   app.get('/api/v1/devices/:id/config.json', {
-    schema: { tags: ['provisioning'], summary: 'Configuration file of a device with its current keys (managers)', params: DeviceParams, response: { ...errors(401, 403, 404) } },
+    schema: { tags: ['provisioning'], summary: 'Configuration file of a device with its current keys (managers)', params: DeviceParams, response: { ...errors(401, 403, 404, 409) } },
   }, async (request) => provisioning.deviceConfiguration(ctx, request.principal, request.params.id));
 
   for (const [file, type] of [['qr.png', 'image/png'], ['qr.svg', 'image/svg+xml']] as const) {

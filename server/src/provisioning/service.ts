@@ -10,6 +10,8 @@ import type { ArtefactBuilder } from './artefact-builder.js';
 import { deviceConfig, zipWithoutDevices, type DeviceConfig, type Endpoints } from './artefacts.js';
 import { generateDeviceId, generateDeviceKey, hashClaimCode, normaliseClaimCode } from './keys.js';
 import { formatConnectionString } from './connection-string.js';
+import { readDeviceKeys, sealDeviceKeys, type KeySlot } from './credentials.js';
+import { SealedValueError, type SecretBox } from '../secrets/index.js';
 
 export const MAX_BATCH = 10_000;
 const INSERT_CHUNK = 2_000;
@@ -21,8 +23,10 @@ export interface ProvisioningContext {
   /** Tells the ingest side that a device's identity or binding changed. */
   readonly deviceChanged: (deviceId: string) => void;
   readonly quotas: Quotas;
-  /** Builds keys and artefacts off the event loop. */
+  /** Builds keys and artefacts off the event loop; it never sees the master key. */
   readonly builder: ArtefactBuilder;
+  /** Seals device keys for storage. */
+  readonly secrets: SecretBox;
 }
 
 export interface Batch {
@@ -164,10 +168,12 @@ export async function provisionBatch(
            SELECT id, $2, $3, $3 || ' ' || id, $4 FROM unnest($1::text[]) AS id`,
           [ids, communityId, input.kind, batchId],
         );
+        // Sealed here, a chunk at a time between queries, so the master key stays in this thread.
+        const sealed = chunk.map((d) => sealDeviceKeys(ctx.secrets, d.id, { primary: d.primaryKey, secondary: d.secondaryKey }));
         await tx.query(
           `INSERT INTO device_credentials (device_id, community_id, primary_key, secondary_key)
            SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[])`,
-          [ids, ids.map(() => communityId), chunk.map((d) => d.primaryKey), chunk.map((d) => d.secondaryKey)],
+          [ids, ids.map(() => communityId), sealed.map((k) => k.primary), sealed.map((k) => k.secondary)],
         );
         await tx.query(
           `INSERT INTO claim_codes (code_hash, device_id, community_id)
@@ -232,13 +238,15 @@ export async function rollbackBatch(ctx: ProvisioningContext, principal: Princip
   return result;
 }
 
-export type KeySlot = 'primary' | 'secondary';
+export type { KeySlot } from './credentials.js';
 
 /** A new random key in one slot; the other slot keeps working, so devices can move over without downtime. */
 export async function rotateKey(ctx: ProvisioningContext, principal: Principal, deviceId: string, slot: KeySlot): Promise<{ deviceId: string; slot: KeySlot; connectionString: string }> {
   const device = await getDevice(ctx.db, principal, deviceId);
   requireManager(principal, device.communityId, 'device');
   const key = generateDeviceKey();
+  // The other slot is only written when the device had no credentials yet.
+  const sealed = sealDeviceKeys(ctx.secrets, device.id, slot === 'primary' ? { primary: key, secondary: generateDeviceKey() } : { primary: generateDeviceKey(), secondary: key });
   await ctx.db.query(
     `INSERT INTO device_credentials (device_id, community_id, primary_key, secondary_key)
      VALUES ($1, $2, $3, $4)
@@ -247,7 +255,7 @@ export async function rotateKey(ctx: ProvisioningContext, principal: Principal, 
        primary_rotated_at = CASE WHEN $5 = 'primary' THEN now() ELSE device_credentials.primary_rotated_at END,
        secondary_key = CASE WHEN $5 = 'secondary' THEN EXCLUDED.secondary_key ELSE device_credentials.secondary_key END,
        secondary_rotated_at = CASE WHEN $5 = 'secondary' THEN now() ELSE device_credentials.secondary_rotated_at END`,
-    [device.id, device.communityId, key, slot === 'secondary' ? key : generateDeviceKey(), slot],
+    [device.id, device.communityId, sealed.primary, sealed.secondary, slot],
   );
   ctx.deviceChanged(device.id);
   return { deviceId: device.id, slot, connectionString: formatConnectionString({ hostName: ctx.endpoints.hostName, deviceId: device.id, sharedAccessKey: key }) };
@@ -257,12 +265,14 @@ export async function rotateKey(ctx: ProvisioningContext, principal: Principal, 
 export async function deviceConfiguration(ctx: ProvisioningContext, principal: Principal, deviceId: string): Promise<DeviceConfig & { secondaryConnectionString: string }> {
   const device = await getDevice(ctx.db, principal, deviceId);
   requireManager(principal, device.communityId, 'device');
-  const rows = await ctx.db.query<{ primary_key: string; secondary_key: string }>(
-    'SELECT primary_key, secondary_key FROM device_credentials WHERE device_id = $1', [device.id]);
-  if (!rows[0]) throw new NotFoundError('device credentials (rotate a key to create them)');
+  const keys = await readDeviceKeys(ctx.db, ctx.secrets, [device.id]).then((found) => found.get(device.id), (error: unknown) => {
+    if (error instanceof SealedValueError) throw new ConflictError('the stored keys of this device do not open (altered in the database?): rotate both keys');
+    throw error;
+  });
+  if (!keys) throw new NotFoundError('device credentials (rotate a key to create them)');
   return {
-    ...deviceConfig(ctx.endpoints, { id: device.id, kind: device.kind, primaryKey: rows[0].primary_key }),
-    secondaryConnectionString: formatConnectionString({ hostName: ctx.endpoints.hostName, deviceId: device.id, sharedAccessKey: rows[0].secondary_key }),
+    ...deviceConfig(ctx.endpoints, { id: device.id, kind: device.kind, primaryKey: keys.primary }),
+    secondaryConnectionString: formatConnectionString({ hostName: ctx.endpoints.hostName, deviceId: device.id, sharedAccessKey: keys.secondary }),
   };
 }
 

@@ -7,7 +7,7 @@ import {
   finishSummary, MAX_INTERVAL_WH, INTERVAL_MS, type IntervalMatrix, type ShareSchedule, type ShareTable,
 } from './allocation/index.js';
 import { ByteWriter, CsvSyntaxError, escapeField, readLines, splitCsvLine, type ReadProgress } from './csv.js';
-import { formatUtcInstant, parseUtcInstant } from './time.js';
+import { DATE_RANGE_TEXT, formatUtcInstant, parseUtcInstant } from './time.js';
 
 /**
  * `gridshare allocate`: runs an allocation rule over exported interval data, offline.
@@ -164,7 +164,7 @@ export async function readIntervals(path: string, onProgress?: (p: ReadProgress)
     let quarter = lastQuarter;
     if (stamp !== lastStamp) {
       const ms = parseUtcInstant(stamp);
-      if (ms === undefined) throw new AllocationInputError(`interval_start "${stamp}" is not a UTC ISO timestamp like 2024-01-01T00:15:00Z`, line);
+      if (ms === undefined) throw new AllocationInputError(`interval_start "${stamp}" is not a UTC ISO timestamp like 2024-01-01T00:15:00Z ${DATE_RANGE_TEXT}`, line);
       if (ms % INTERVAL_MS !== 0) throw new AllocationInputError(`interval_start ${stamp} is not on a 15-minute UTC boundary`, line);
       quarter = ms / INTERVAL_MS;
       if (quarter !== lastQuarter) quarters.push(quarter);

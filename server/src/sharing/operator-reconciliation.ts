@@ -8,7 +8,7 @@ import {
   type CommunitySummary, type DifferenceKind, type MeteredInterval, type OperatorQuality, type PointRole,
 } from './eda/index.js';
 import { requireCommunityManager } from '../registry/communities.js';
-import { parseUtcInstant } from './time.js';
+import { DATE_RANGE_TEXT, parseUtcInstant } from './time.js';
 
 /**
  * Reconciliation of a community's imported operator figures with its own metered quarter hours,
@@ -74,7 +74,7 @@ export interface CommunityReconciliation {
 
 function instant(text: string, field: string): number {
   const ms = parseUtcInstant(text);
-  if (ms === undefined) throw new BadRequestError(`${field}: must be a UTC instant such as 2025-06-01T00:00:00Z`, field);
+  if (ms === undefined) throw new BadRequestError(`${field}: must be a UTC instant such as 2025-06-01T00:00:00Z, ${DATE_RANGE_TEXT}`, field);
   if (ms % INTERVAL_MS !== 0) throw new BadRequestError(`${field}: must be the start of a UTC quarter hour`, field);
   return ms;
 }

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import type { Db } from '../store/db.js';
 import { errors, IdParams, IsoDateTime, Uuid, type Api } from '../http/api.js';
+import { utf8Body } from '../http/body.js';
 import { communityEnergy, memberEnergy } from './energy.js';
 import { getCo2Settings, listShares, putCo2Settings, putShares } from './settings.js';
 import { getCoefficientCoverage, putCoefficients } from './coefficient-uploads.js';
@@ -100,7 +101,13 @@ export async function sharingRoutes(app: Api, { db, sharingChanged }: { db: Db; 
   });
 
   // Coefficient files; not text/plain, which a cross-site form could send (see http/app.ts).
-  app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('text/csv', { parseAs: 'buffer' }, (request, body, done) => {
+    try {
+      done(null, utf8Body(request.headers['content-type'], body as Buffer));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
 
   app.get('/api/v1/communities/:id/allocation-coefficients', {
     schema: { tags: ['sharing'], summary: 'Which periods have time-varying coefficients (managers)', params: IdParams, response: { 200: CoefficientCoverage, ...errors(401, 403, 404) } },

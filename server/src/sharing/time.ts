@@ -1,1 +1,1 @@
-export { formatUtcInstant, isLeapYear, parseUtcInstant } from '../kernel/time.js';
+export { DATE_RANGE_TEXT, formatUtcInstant, isLeapYear, isYearWithinDateRange, parseUtcInstant } from '../kernel/time.js';

@@ -11,8 +11,9 @@ const SERVER_PATHS = /^\/(api|docs|openapi\.json|health|metrics)(\/|$)/;
 /** A path with a file extension asks for a file: a missing one is a 404, not the app. */
 const FILE_PATH = /\/[^/]*\.[A-Za-z0-9]+$/;
 
+// Plain HTML: the Content Security Policy allows no inline style.
 const NOT_BUILT = `<!doctype html><html lang="en"><meta charset="utf-8"><title>Gridshare</title>
-<body style="font:16px system-ui;max-width:40rem;margin:2rem auto"><h1>Gridshare</h1>
+<body><h1>Gridshare</h1>
 <p>The web app is not built in this checkout: run <code>npm run build:web</code> (or <code>npm start</code>, which builds it).
 The API is running: <a href="/docs">/docs</a>.</p></body></html>`;
 

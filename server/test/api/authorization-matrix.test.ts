@@ -80,6 +80,8 @@ const cases: Case[] = [
     url: async (w, tp) => `/api/v1/me/tokens/${(await tp.call('POST', '/api/v1/me/tokens', { token: w.memberA.token, body: { name: 'x' } })).body.id}`,
     expect: { ...usersOnly(404), memberA: 204 } },
   { method: 'GET', route: '/api/v1/users', url: () => '/api/v1/users', expect: adminOnly(200) },
+  { method: 'GET', route: '/api/v1/secrets', url: () => '/api/v1/secrets', expect: adminOnly(200) },
+  { method: 'POST', route: '/api/v1/secrets/rotate', url: () => '/api/v1/secrets/rotate', expect: adminOnly(200) },
 
   { method: 'GET', route: '/api/v1/communities', url: () => '/api/v1/communities', expect: everyone(200),
     check: (role, body, w) => {

@@ -90,6 +90,71 @@ describe.each(storeKinds)('bad input on %s', (kind) => {
     await refused('GET', '/api/v1/nothing-here', {}, 404);
   });
 
+  it('a NUL character in any string of a body, query or path is a 400 naming the field', async () => {
+    const nul = 'a\u0000b';
+    await refused('POST', '/api/v1/auth/signup', { body: { email: 'nul@example.org', password: 'long-enough-pw', displayName: nul } }, 400, 'body/displayName');
+    await refused('PATCH', `/api/v1/members/${w.memberIdA}`, { token: w.managerA.token, body: { displayName: nul } }, 400, 'body/displayName');
+    await refused('POST', `${communities}/${w.communityA}/metering-points`, {
+      token: w.memberA.token, body: { name: nul, gridConnectionId: 'AT0099999', role: 'consumer' },
+    }, 400, 'body/name');
+    await refused('PATCH', `/api/v1/metering-points/${w.meteringPointA}`, { token: w.memberA.token, body: { address: `Main Street 1${nul}` } }, 400, 'body/address');
+    await refused('POST', communities, { token: w.managerA.token, body: communityBody('x', { description: nul }) }, 400, 'body/description');
+    await refused('PATCH', `${communities}/${w.communityA}`, { token: w.managerA.token, body: { description: nul } }, 400, 'body/description');
+    await refused('GET', `${communities}?q=a%00b`, {}, 400, 'querystring/q');
+    await refused('POST', `${communities}/${w.communityA}/tariffs`, {
+      token: w.managerA.token, body: { name: nul, gridPrice: '0.3', communityPrice: '0.1', feedInPrice: '0.1', validFrom: '2031-01-01' },
+    }, 400, 'body/name');
+    await refused('POST', '/api/v1/me/tokens', { token: w.memberA.token, body: { name: nul } }, 400, 'body/name');
+    await refused('POST', `${communities}/${w.communityB}/join-requests`, { token: w.outsider.token, body: { message: `hello${nul}` } }, 400, 'body/message');
+    await refused('GET', `/api/v1/devices/a%00b/state`, { token: w.managerA.token }, 400, 'params/id');
+  });
+
+  it('dates outside 2000-01-01..2100-01-01 are a 400 naming the field, wherever they come in', async () => {
+    const tariff = (validFrom: string) => ({ name: 'x', gridPrice: '0.3', communityPrice: '0.1', feedInPrice: '0.1', validFrom });
+    for (const validFrom of ['0000-01-01', '0001-01-01', '1999-12-31', '2100-01-02', '9999-12-31']) {
+      const body = await refused('POST', `${communities}/${w.communityA}/tariffs`, { token: w.managerA.token, body: tariff(validFrom) }, 400, 'body/validFrom');
+      expect(body.message).toContain('2000-01-01');
+    }
+    await refused('GET', `/api/v1/devices/${w.deviceA}/readings?from=0000-01-01T00:00:00Z&to=9999-12-31T00:00:00Z`, { token: w.managerA.token }, 400, 'querystring/from');
+    await refused('GET', `/api/v1/devices/${w.deviceA}/readings?from=2026-01-01T00:00:00Z&to=9999-12-31T00:00:00Z`, { token: w.managerA.token }, 400, 'querystring/to');
+    await refused('GET', `/api/v1/metering-points/${w.meteringPointA}/intervals?from=0001-01-01T00:00:00Z&to=0001-01-02T00:00:00Z`, { token: w.memberA.token }, 400, 'querystring/from');
+    await refused('PATCH', `/api/v1/members/${w.memberIdA}`, { token: w.managerA.token, body: { activeFrom: '0000-01-01T00:00:00Z' } }, 400, 'body/activeFrom');
+    await refused('PUT', `${communities}/${w.communityA}/allocation-shares`, { token: w.managerA.token, body: { validFrom: '9999-12-31T23:45:00Z', shares: [] } }, 400, 'body/validFrom');
+    await refused('POST', `${communities}/${w.communityA}/settlements`, { token: w.managerA.token, body: { period: '0000-01' } }, 400, 'body/period');
+    const csv = (when: string) => `member_id,hour_of_year_or_timestamp,coefficient\n${w.memberIdA},${when},0.5\n`;
+    for (const when of ['9999-12-31T23:45:00Z', '0000-01-01T00:00:00Z']) {
+      const body = await refused('PUT', `${communities}/${w.communityA}/allocation-coefficients?resolution=15`, {
+        token: w.managerA.token, rawBody: csv(when), headers: { 'content-type': 'text/csv' },
+      }, 400);
+      expect(body.message).toContain('line 2');
+    }
+    expect((await tp.platform.db.query('SELECT 1 FROM allocation_coefficients WHERE community_id = $1', [w.communityA]))).toHaveLength(0);
+    // The bounds themselves are in.
+    expect((await tp.call('GET', `/api/v1/devices/${w.deviceA}/readings?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z`, { token: w.managerA.token })).status).toBe(200);
+  });
+
+  it('a body of null, in another charset or with bytes that are not UTF-8 is refused, not read leniently', async () => {
+    const json = { 'content-type': 'application/json' };
+    const nullBody = await refused('POST', communities, { token: w.managerA.token, rawBody: 'null', headers: json }, 400, 'body');
+    expect(nullBody.message).toMatch(/object/);
+    await refused('POST', `${communities}/${w.communityA}/device-batches`, { token: w.managerA.token, rawBody: 'null', headers: json }, 400, 'body');
+    const utf8 = JSON.stringify(communityBody('Labelled UTF-16'));
+    const labelled = await refused('POST', communities, { token: w.managerA.token, rawBody: utf8, headers: { 'content-type': 'application/json; charset=utf-16' } }, 415);
+    expect(labelled.message).toMatch(/UTF-8/);
+    await refused('POST', communities, {
+      token: w.managerA.token, rawBody: Buffer.from(utf8, 'utf16le'), headers: { 'content-type': 'application/json; charset=UTF-16LE' },
+    }, 415);
+    const invalid = Buffer.concat([Buffer.from('{"name":"caf'), Buffer.from([0xe9]), Buffer.from('","timeZone":"Europe/Vienna","currency":"EUR"}')]);
+    await refused('POST', communities, { token: w.managerA.token, rawBody: invalid, headers: json }, 400, 'body');
+    await refused('PUT', `${communities}/${w.communityA}/allocation-coefficients?resolution=15`, {
+      token: w.managerA.token, rawBody: Buffer.from([0x6d, 0xff, 0x0a]), headers: { 'content-type': 'text/csv' },
+    }, 400, 'body');
+    // UTF-8, said or not, is read as before.
+    const accepted = await tp.call('POST', communities, { token: w.managerA.token, rawBody: JSON.stringify(communityBody('Café')), headers: { 'content-type': 'application/json; charset=UTF-8' } });
+    expect(accepted.status).toBe(201);
+    expect(accepted.body.name).toBe('Café');
+  });
+
   it('SQL-looking strings are data, never SQL', async () => {
     const evil = "Robert'); DROP TABLE communities; --";
     const created = await tp.call('POST', communities, { token: w.managerA.token, body: communityBody(evil, { description: "' OR '1'='1" }) });

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort, runGridshare, waitForHealth } from '../support/process.js';
 import { createTestDatabase, postgresUrl } from '../support/stores.js';
 import { listen, PortInUseError } from '../../src/net.js';
@@ -19,6 +22,10 @@ describe('the gridshare command', () => {
     expect(await startHelp.exited).toBe(0);
     expect(startHelp.output()).toMatch(/--mqtt-port <port>/);
     expect(startHelp.output()).toMatch(/--demo/);
+    expect(startHelp.output()).toMatch(/--secret-key-file <file>/);
+    const secretsHelp = runGridshare(['secrets', 'rotate', '--help']);
+    expect(await secretsHelp.exited).toBe(0);
+    expect(secretsHelp.output()).toMatch(/GRIDSHARE_SECRET_KEY=<new>,<old>/);
   });
 
   it('refuses a bad port value', async () => {
@@ -44,7 +51,9 @@ describe('the gridshare command', () => {
   it.skipIf(!postgresUrl)('runs on a PostgreSQL server given by DATABASE_URL', async () => {
     const database = await createTestDatabase('postgres');
     if (database.config.kind !== 'postgres') throw new Error('unexpected');
-    const running = runGridshare(['start', '--host', '127.0.0.1', '--port', String(await freePort()), '--mqtt-port', String(await freePort()), '--demo'],
+    // With a PostgreSQL server the data folder still holds the master key file (and the artefacts).
+    const dataDir = mkdtempSync(join(tmpdir(), 'gridshare-pg-data-'));
+    const running = runGridshare(['start', '--host', '127.0.0.1', '--port', String(await freePort()), '--mqtt-port', String(await freePort()), '--demo', '--data', dataDir],
       { DATABASE_URL: database.config.url });
     try {
       await waitForHealth(running);
@@ -53,10 +62,13 @@ describe('the gridshare command', () => {
       const communities = (await (await fetch(`${running.baseUrl}/api/v1/communities?q=Sunny`)).json()) as { name: string; memberCount: number }[];
       expect(communities).toEqual([expect.objectContaining({ name: 'Sunny Street', memberCount: 32 })]);
       expect(running.output()).toMatch(/member01@sunny-street\.demo/);
+      expect(statSync(join(dataDir, 'secret.key')).mode & 0o777).toBe(0o600);
+      expect(running.output()).toContain(`from the key file ${join(dataDir, 'secret.key')} (created now`);
     } finally {
       running.child.kill('SIGTERM');
       await running.exited;
       await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   }, 60_000);
 });

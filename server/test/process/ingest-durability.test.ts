@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -55,6 +55,19 @@ describe('devices from provisioning to a crash', () => {
     expect(manifest).toHaveLength(3);
     const [deviceId, , connectionString] = manifest[0]!.split(',') as [string, string, string];
 
+    // The master key was made at the first start, owner-only; rotate it while the server runs.
+    const keyPath = join(dataDir, 'secret.key');
+    expect(statSync(keyPath).mode & 0o777).toBe(0o600);
+    expect(running.output()).toMatch(/Secrets +sealed with master key [0-9a-f]{16} from the key file .*secret\.key \(created now/);
+    const firstKey = /sealed with master key ([0-9a-f]{16})/.exec(running.output())![1]!;
+    const rotate = await cli(['secrets', 'rotate', '--json'], { GRIDSHARE_URL: base, GRIDSHARE_TOKEN: token });
+    expect(rotate.code, rotate.output).toBe(0);
+    const rotation = JSON.parse(rotate.output.slice(rotate.output.indexOf('{')));
+    expect(rotation).toMatchObject({ retiredKeyIds: [firstKey], resealed: { device_credentials: 3, meter_keys: 0 } });
+    expect(rotation.activeKeyId).not.toBe(firstKey);
+    // The file holds the new key only; the old one is retired.
+    expect(readFileSync(keyPath, 'utf8').split('\n').filter((line) => line !== '' && !line.startsWith('#'))).toHaveLength(1);
+
     // `gridshare token` makes the MQTT password from the connection string.
     const tokenRun = await cli(['token', '--connection-string', connectionString, '--json'], {});
     expect(tokenRun.code).toBe(0);
@@ -85,6 +98,10 @@ describe('devices from provisioning to a crash', () => {
     void Promise.allSettled(publishes);
 
     running = await start(httpPort, mqttPort);
+    // The restarted server opens the keys with the rotated master key from the file.
+    expect(running.output()).toContain(`sealed with master key ${rotation.activeKeyId}`);
+    const again = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { clientId: deviceId, username: deviceId, password: sas, reconnectPeriod: 0 });
+    await again.endAsync();
     // Every acknowledged reading is there, by value.
     const stored = await call(base, 'GET', `/api/v1/devices/${deviceId}/readings?from=2020-01-01T00:00:00Z&to=2030-01-01T00:00:00Z`, token);
     expect(stored.status).toBe(200);

@@ -22,6 +22,8 @@ export interface CallOptions {
   /** Sent as is, for malformed-input tests. */
   rawBody?: string | Buffer;
   headers?: Record<string, string>;
+  /** The caller's address (default 127.0.0.1), for per-address limits. */
+  remoteAddress?: string;
 }
 
 export interface CallResult {
@@ -36,7 +38,7 @@ export const ADMIN_PASSWORD = 'admin-password-for-tests';
 /** A whole platform on an empty database of the given kind, on free ports, driven through inject(). */
 export async function startTestPlatform(
   kind: StoreConfig['kind'],
-  overrides: Partial<Pick<PlatformOptions, 'loginRateLimit' | 'signupRateLimit' | 'liveRecheckMs' | 'quotas' | 'deviceConnectLimit'>> & { dataDir?: string } = {},
+  overrides: Partial<Pick<PlatformOptions, 'loginRateLimit' | 'loginAddressRateLimit' | 'signupRateLimit' | 'liveRecheckMs' | 'publicUrl' | 'sessionIdleMs' | 'secretKeys' | 'quotas' | 'deviceConnectLimit'>> & { dataDir?: string } = {},
 ): Promise<TestPlatform> {
   const database = await createTestDatabase(kind, overrides.dataDir);
   const artefactsDir = mkdtempSync(join(tmpdir(), 'gridshare-artefacts-'));
@@ -46,10 +48,14 @@ export async function startTestPlatform(
     http: { port: 0, host: '127.0.0.1', explicit: true },
     mqtt: { port: 0, host: '127.0.0.1', explicit: true },
     loginRateLimit: overrides.loginRateLimit ?? { max: 10_000, windowMs: 60_000 },
+    loginAddressRateLimit: overrides.loginAddressRateLimit ?? { max: 10_000, windowMs: 60_000 },
     signupRateLimit: overrides.signupRateLimit ?? { max: 10_000, windowMs: 60_000 },
     // Tests create many communities and batches per account; the quota tests set their limits through the admin API.
     quotas: overrides.quotas ?? { communitiesPerUser: 1_000, devicesPerCommunity: 1_000_000, batchesPerHour: 1_000 },
     ...(overrides.liveRecheckMs ? { liveRecheckMs: overrides.liveRecheckMs } : {}),
+    ...(overrides.publicUrl ? { publicUrl: overrides.publicUrl } : {}),
+    ...(overrides.sessionIdleMs ? { sessionIdleMs: overrides.sessionIdleMs } : {}),
+    ...(overrides.secretKeys ? { secretKeys: overrides.secretKeys } : {}),
     ...(overrides.deviceConnectLimit ? { deviceConnectLimit: overrides.deviceConnectLimit } : {}),
   });
 
@@ -63,7 +69,9 @@ export async function startTestPlatform(
       payload = JSON.stringify(options.body);
       headers['content-type'] ??= 'application/json';
     }
-    const raw = await platform.app.inject({ method: method as 'GET', url, headers, ...(payload !== undefined ? { payload } : {}) });
+    const raw = await platform.app.inject({
+      method: method as 'GET', url, headers, ...(payload !== undefined ? { payload } : {}), ...(options.remoteAddress ? { remoteAddress: options.remoteAddress } : {}),
+    });
     let body: unknown = raw.body;
     if (String(raw.headers['content-type'] ?? '').includes('application/json')) body = raw.json();
     return { status: raw.statusCode, body, headers: raw.headers, raw };

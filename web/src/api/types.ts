@@ -29,6 +29,8 @@ export interface ApiToken {
   name: string;
   createdAt: string;
   lastUsedAt: string | null;
+  /** null: valid until revoked. */
+  expiresAt: string | null;
 }
 
 export interface Community {

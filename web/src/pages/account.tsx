@@ -13,6 +13,12 @@ export default function Account() {
   const { me, refresh, logout } = useSession();
   const { t } = useI18n();
   const fmt = useFormat(undefined);
+  // A new password revokes every API token: the list is read again.
+  const [passwordChanges, setPasswordChanges] = useState(0);
+  const passwordChanged = async () => {
+    setPasswordChanges((n) => n + 1);
+    await refresh();
+  };
   return (
     <Page title={t('account.title')}>
       <section class="card" aria-labelledby="profile-heading">
@@ -21,8 +27,8 @@ export default function Account() {
         <button type="button" class="secondary" onClick={() => void logout().then(() => navigate('/login'))}>{t('nav.logOut')}</button>
       </section>
       <LanguageForm />
-      <PasswordForm mustChange={me?.user.mustChangePassword ?? false} onChanged={refresh} />
-      <Tokens fmt={fmt} />
+      <PasswordForm mustChange={me?.user.mustChangePassword ?? false} onChanged={passwordChanged} />
+      <Tokens key={passwordChanges} fmt={fmt} />
     </Page>
   );
 }
@@ -79,6 +85,9 @@ function PasswordForm({ mustChange, onChanged }: { mustChange: boolean; onChange
   );
 }
 
+/** How long a new token works: until revoked, or a number of days. */
+const TOKEN_VALIDITY_DAYS = [0, 30, 90, 365] as const;
+
 function Tokens({ fmt }: { fmt: Formatter }) {
   const { t } = useI18n();
   const tokens = useApi<ApiToken[]>('/api/v1/me/tokens');
@@ -86,10 +95,16 @@ function Tokens({ fmt }: { fmt: Formatter }) {
   const revoke = useAction();
   const [created, setCreated] = useState<(ApiToken & { token: string }) | undefined>(undefined);
   const submit = (event: Event) => {
-    create.submit(event, async ({ name }) => {
-      setCreated(await post<ApiToken & { token: string }>('/api/v1/me/tokens', { name }));
+    create.submit(event, async ({ name, validity }) => {
+      const days = Number(validity);
+      const expiresAt = days > 0 ? new Date(Date.now() + days * 86_400_000).toISOString() : undefined;
+      setCreated(await post<ApiToken & { token: string }>('/api/v1/me/tokens', { name, ...(expiresAt ? { expiresAt } : {}) }));
       tokens.reload();
     });
+  };
+  const expiry = (token: ApiToken) => {
+    if (token.expiresAt === null) return t('account.tokenNoExpiry');
+    return t(Date.parse(token.expiresAt) > Date.now() ? 'account.tokenExpires' : 'account.tokenExpired', { time: fmt.dateTime(token.expiresAt) });
   };
   return (
     <section class="card" aria-labelledby="tokens-heading">
@@ -103,7 +118,7 @@ function Tokens({ fmt }: { fmt: Formatter }) {
                 <div>
                   <strong>{token.name}</strong>{' '}
                   <small class="muted">
-                    {t('account.tokenCreated', { time: fmt.dateTime(token.createdAt) })} · {token.lastUsedAt ? t('account.tokenLastUsed', { time: fmt.dateTime(token.lastUsedAt) }) : t('account.tokenNeverUsed')}
+                    {t('account.tokenCreated', { time: fmt.dateTime(token.createdAt) })} · {token.lastUsedAt ? t('account.tokenLastUsed', { time: fmt.dateTime(token.lastUsedAt) }) : t('account.tokenNeverUsed')} · {expiry(token)}
                   </small>
                 </div>
                 <button type="button" class="danger" disabled={revoke.busy}
@@ -124,6 +139,11 @@ function Tokens({ fmt }: { fmt: Formatter }) {
       )}
       <form onSubmit={submit} class="inline-form">
         <Field id="token-name" label={t('account.newTokenName')}><input id="token-name" name="name" required maxLength={100} /></Field>
+        <Field id="token-validity" label={t('account.tokenValidity')}>
+          <select id="token-validity" name="validity">
+            {TOKEN_VALIDITY_DAYS.map((days) => <option key={days} value={days}>{days === 0 ? t('account.tokenValidityUnlimited') : t('account.tokenValidityDays', { days })}</option>)}
+          </select>
+        </Field>
         <ErrorNote error={create.error} />
         <button type="submit" disabled={create.busy}>{t('account.createToken')}</button>
       </form>

@@ -1,4 +1,4 @@
-import { formatUtcInstant, isLeapYear, parseUtcInstant } from '../time.js';
+import { DATE_RANGE_TEXT, formatUtcInstant, isLeapYear, isYearWithinDateRange, parseUtcInstant } from '../time.js';
 import { parseDecimal, sumExceedsOne, type Fraction, type ShareTable } from './shares.js';
 import { AllocationInputError, HOUR_MS } from './types.js';
 
@@ -54,6 +54,7 @@ export function parseCoefficients(text: string, options: CoefficientOptions = {}
   const offsetHours = options.utcOffsetHours ?? 1;
   if (!Number.isInteger(offsetHours) || Math.abs(offsetHours) > 14) throw new AllocationInputError('UTC offset must be a whole number of hours');
   const year = options.year ?? yearFromFileName(options.fileName);
+  if (year !== undefined && !isYearWithinDateRange(year)) throw new AllocationInputError(`year ${year} is not ${DATE_RANGE_TEXT}`);
 
   let start = first;
   if (!official) {
@@ -93,7 +94,7 @@ export function parseCoefficients(text: string, options: CoefficientOptions = {}
       sawTimestamp = true;
       if (official) throw new AllocationInputError(`hour "${when}" is not a whole number`, lineNo);
       const ms = parseUtcInstant(when);
-      if (ms === undefined) throw new AllocationInputError(`"${when}" is neither an hour of the year nor a UTC timestamp like 2024-06-01T10:00:00Z`, lineNo);
+      if (ms === undefined) throw new AllocationInputError(`"${when}" is neither an hour of the year nor a UTC timestamp like 2024-06-01T10:00:00Z ${DATE_RANGE_TEXT}`, lineNo);
       if (ms % periodMs !== 0) throw new AllocationInputError(`${when} does not start a ${resolution}-minute period`, lineNo);
       startMs = ms;
     }

@@ -1,0 +1,3 @@
+export * from './decode.js';
+export * from './map.js';
+export * from './templates.js';

@@ -1,0 +1,146 @@
+import { BadRequestError } from '../../kernel/errors.js';
+import type { Asset, Bus, BusView, BuildContext, BuiltAsset, Connection, Infeasibility } from './assets/index.js';
+import { stepInstant } from './horizon.js';
+import { ModelBuilder, type MilpModel, type Terms } from './model.js';
+import type { Outcome } from './plan.js';
+import { lpKey, type Scenario } from './scenario.js';
+import type { WarmStart } from './solve-report.js';
+
+/**
+ * Scenario → model. Every site is a bus: its assets inject power, its connection imports and
+ * exports, and a balance row per step makes the sum zero. A site's connection feeds the
+ * community bus, where community assets sit and the community's connection to the public
+ * grid closes the balance. Assets are built before the connection of their bus, so the
+ * connection knows the bus's real limits (its big-M values) and its production.
+ */
+export interface BuiltSite {
+  /** null for the community's own bus. */
+  readonly siteId: string | null;
+  readonly connection: BuiltAsset;
+  readonly assets: readonly { readonly asset: Asset; readonly built: BuiltAsset }[];
+}
+
+export interface BuiltModel {
+  readonly scenario: Scenario;
+  readonly model: MilpModel;
+  readonly sites: readonly BuiltSite[];
+  /** Grid binaries left in the model (0 when export never pays more than import). */
+  readonly gridBinaries: number;
+}
+
+/** A scenario that cannot be planned, with every reason found and where. */
+export class InfeasibleScenarioError extends BadRequestError {
+  constructor(readonly problems: readonly (Infeasibility & { readonly site: string | null; readonly at?: string })[]) {
+    super(`infeasible scenario: ${problems.map((p) => `${p.site ?? 'community'}/${p.asset}${p.at ? ` at ${p.at}` : ''}: ${p.reason}`).join('; ')}`);
+  }
+}
+
+/** The pre-checks of every asset: empty when nothing is known to be impossible. */
+export function checkScenario(scenario: Scenario): InfeasibleScenarioError['problems'] {
+  const problems: (Infeasibility & { site: string | null; at?: string })[] = [];
+  const collect = (site: string | null, assets: readonly Asset[]) => {
+    for (const asset of assets) {
+      for (const p of asset.check()) problems.push({ ...p, site, ...(p.step === undefined ? {} : { at: stepInstant(scenario.horizon, p.step) }) });
+    }
+  };
+  collect(null, scenario.community.assets);
+  for (const site of scenario.sites) collect(site.id, site.assets);
+  return problems;
+}
+
+class SiteBus implements Bus {
+  readonly terms: [number, number][][];
+  readonly constants: Float64Array;
+  readonly view: BusView & { maxInjectKw: Float64Array; maxWithdrawKw: Float64Array; productionTerms: [number, number][][]; productionConstantKw: Float64Array };
+
+  constructor(readonly name: string, steps: number) {
+    this.terms = Array.from({ length: steps }, () => []);
+    this.constants = new Float64Array(steps);
+    this.view = {
+      name,
+      maxInjectKw: new Float64Array(steps),
+      maxWithdrawKw: new Float64Array(steps),
+      productionTerms: Array.from({ length: steps }, () => []),
+      productionConstantKw: new Float64Array(steps),
+    };
+  }
+
+  inject(t: number, terms: Terms): void {
+    for (const [v, c] of terms) this.terms[t]!.push([v, c]);
+  }
+
+  injectConstant(t: number, kw: number): void {
+    this.constants[t]! += kw;
+  }
+
+  produce(t: number, terms: Terms, constantKw = 0): void {
+    for (const [v, c] of terms) this.view.productionTerms[t]!.push([v, c]);
+    this.view.productionConstantKw[t]! += constantKw;
+  }
+
+  declareRange(t: number, maxInjectKw: number, maxWithdrawKw: number): void {
+    this.view.maxInjectKw[t]! += maxInjectKw;
+    this.view.maxWithdrawKw[t]! += maxWithdrawKw;
+  }
+}
+
+/** Builds the model; throws InfeasibleScenarioError when a pre-check already knows there is no plan. */
+export function buildModel(scenario: Scenario): BuiltModel {
+  const problems = checkScenario(scenario);
+  if (problems.length > 0) throw new InfeasibleScenarioError(problems);
+  const { horizon, weights } = scenario;
+  const T = horizon.steps;
+  const model = new ModelBuilder(lpKey(scenario.name.replace(/[^A-Za-z0-9_-]/g, '_')).replace(/^[^A-Za-z]/, 'm'));
+  const community = new SiteBus('community', T);
+  const negative = (connection: Connection, t: number) => connection.importPrice[t]! < 0n || connection.exportPrice[t]! < 0n;
+  let gridBinaries = 0;
+
+  const context = (bus: SiteBus, prefix: string, negativePriceAt: (t: number) => boolean, upstream?: Bus): BuildContext => ({
+    model,
+    horizon,
+    weights,
+    bus,
+    busView: bus.view,
+    ...(upstream ? { upstream } : {}),
+    name: (part, t) => `${prefix}.${part}${t === undefined ? '' : `.t${t}`}`,
+    addMoney: (id, amount) => model.addCost(id, weights.cost * amount),
+    negativePriceAt,
+  });
+
+  const buildBus = (siteId: string | null, bus: SiteBus, connection: Connection, assets: readonly Asset[], upstream?: Bus): BuiltSite => {
+    const prefix = siteId === null ? 'community' : lpKey(siteId);
+    const negativePriceAt = (t: number) => negative(connection, t) || negative(scenario.community.connection, t);
+    const built = assets.map((asset) => ({ asset, built: asset.build(context(bus, `${prefix}.${lpKey(asset.id)}`, negativePriceAt, upstream)) }));
+    const grid = connection.build(context(bus, `${prefix}.grid`, negativePriceAt, upstream));
+    gridBinaries += grid.binaries;
+    for (let t = 0; t < T; t++) model.constraint(`${prefix}.balance.t${t}`, bus.terms[t]!, '=', -bus.constants[t]!);
+    return { siteId, connection: grid, assets: built };
+  };
+
+  const sites = scenario.sites.map((site) => buildBus(site.id, new SiteBus(site.id, T), site.connection, site.assets, community));
+  sites.push(buildBus(null, community, scenario.community.connection, scenario.community.assets));
+  return { scenario, model: model.build(), sites, gridBinaries };
+}
+
+/**
+ * A MIP start from an outcome of the same scenario (the baseline, usually): every asset sets
+ * its binaries to do what it does there, and HiGHS completes the continuous part. A start
+ * that turns out infeasible (a thermostat that misses the terminal temperature) is dropped
+ * by HiGHS without harm.
+ */
+export function startFrom(built: BuiltModel, outcome: Outcome): WarmStart {
+  const indices: number[] = [];
+  const values: number[] = [];
+  built.sites.forEach((site, i) => {
+    const seen = outcome.sites[i]!;
+    const add = (pairs: readonly (readonly [number, number])[] | undefined) => {
+      for (const [v, value] of pairs ?? []) {
+        indices.push(v);
+        values.push(value);
+      }
+    };
+    site.assets.forEach(({ built: asset }, k) => add(asset.start?.(seen.assets[k]!.steps)));
+    add(site.connection.start?.({ energyWh: seen.importWh.map((wh, t) => wh - seen.exportWh[t]!) }));
+  });
+  return { indices: Int32Array.from(indices), values: Float64Array.from(values) };
+}
