@@ -4,12 +4,12 @@ import { defineConfig } from 'vitest/config';
 // The meter tests read the shared conformance vectors next to the work tree (../shared/vectors).
 // A checkout without them cannot run those tests; it says so instead of failing on a missing file.
 const vectorsPresent = existsSync(new URL('../shared/vectors/index.json', import.meta.url));
-if (!vectorsPresent) process.stderr.write('vitest: ../shared/vectors not found: the meter-decoder tests (server/test/meters) are skipped\n');
+if (!vectorsPresent) process.stderr.write('vitest: ../shared/vectors not found: the meter-decoder and agent tests (server/test/meters, server/test/agent) are skipped\n');
 
 export default defineConfig({
   test: {
     include: ['server/test/**/*.test.ts', 'web/test/**/*.test.ts', 'web/e2e/**/*.test.ts'],
-    exclude: vectorsPresent ? [] : ['server/test/meters/**'],
+    exclude: vectorsPresent ? [] : ['server/test/meters/**', 'server/test/agent/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -15,6 +15,7 @@ import { registerSepaCommands } from '../billing/sepa/commands.js';
 import { registerMemberImportCommands } from '../member-import/commands.js';
 import { registerMaskCommand } from '../privacy/mask-command.js';
 import { registerConnectorCommands } from '../connectors/commands.js';
+import { registerAgentCommand } from '../agent/commands.js';
 
 const program = new Command('gridshare')
   .description('Gridshare: the open-source platform for local energy communities')
@@ -36,6 +37,7 @@ registerSepaCommands(program);
 registerMemberImportCommands(program);
 registerMaskCommand(program);
 registerConnectorCommands(program);
+registerAgentCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,7 @@
+/**
+ * Provisioning: the public API for the device side (the agent reads the configuration file a
+ * batch produced and signs its own SAS tokens with the key in it).
+ */
+export { parseConnectionString, formatConnectionString, ConnectionStringError, type ConnectionString } from './connection-string.js';
+export { deviceResource, signSasToken, MAX_TOKEN_LIFETIME_S } from './sas.js';
+export type { DeviceConfig } from './artefacts.js';

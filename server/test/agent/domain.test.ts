@@ -1,0 +1,200 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { packReadings, thinningStep, isRegister, registersOnly, UPLINK_LIMITS, type QueuedReading } from '../../src/agent/domain/outbox.js';
+import { take, tokenBucket, waitFor, reconnectDelayMs } from '../../src/agent/domain/rate.js';
+import { AgentConfigError, parseAgentConfig } from '../../src/agent/domain/config.js';
+import { ClaimError, parseClaim } from '../../src/agent/domain/claim.js';
+import { checkCommand } from '../../src/agent/domain/commands.js';
+import { catalogKeys, message, pickLanguage } from '../../src/agent/domain/catalog.js';
+import { LineHealth, buildHeartbeat } from '../../src/agent/domain/health.js';
+import { renderLogin, renderStatusPage } from '../../src/agent/domain/page.js';
+import { meterProfiles } from '../../src/agent/domain/profiles.js';
+import { allowedHost, isLocalAddress } from '../../src/agent/domain/lan.js';
+import { deviceConfigJson } from './support/agents.js';
+
+const reading = (ts: string, quantity: string, value: number, unit: string): QueuedReading => ({ ts, quantity, value, unit });
+
+
+describe('packing queued messages into uplink messages', () => {
+  const row = (seq: number, count: number) => ({ seq, count, json: JSON.stringify(Array.from({ length: count }, (_, i) => reading(`2026-11-30T10:00:${String(i % 60).padStart(2, '0')}Z`, 'power.import', seq, 'W'))) });
+
+  it('packs whole messages in order up to the grant and the platform\'s limits', () => {
+    const rows = [row(1, 19), row(2, 19), row(3, 19), row(4, 19)];
+    const packed = packReadings(rows, 40)!;
+    expect(packed.seqs).toEqual([1, 2]);
+    expect(packed.readings).toBe(38);
+    expect(JSON.parse(packed.body).readings).toHaveLength(38);
+    expect(packReadings(rows, 10_000)!.seqs).toEqual([1, 2, 3, 4]);
+    // A message larger than the grant still goes alone, so the queue never stalls on it.
+    expect(packReadings([row(9, 50)], 10)!.seqs).toEqual([9]);
+    expect(packReadings([], 10)).toBeUndefined();
+  });
+
+  it('never exceeds 1,000 readings or the size limit, and keeps every reading once', () => {
+    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 1, maxLength: 30 }), fc.integer({ min: 1, max: 5_000 }), (counts, grant) => {
+      const rows = counts.map((c, i) => row(i + 1, c));
+      const packed = packReadings(rows, grant)!;
+      const body = JSON.parse(packed.body) as { readings: unknown[] };
+      expect(body.readings).toHaveLength(packed.readings);
+      expect(packed.seqs).toEqual(rows.slice(0, packed.seqs.length).map((r) => r.seq));
+      if (packed.seqs.length > 1) {
+        expect(packed.readings).toBeLessThanOrEqual(Math.min(grant, UPLINK_LIMITS.maxReadings));
+        expect(packed.body.length).toBeLessThanOrEqual(UPLINK_LIMITS.maxBytes);
+      }
+    }), { numRuns: 200 });
+  });
+});
+
+describe('the queue\'s cap policy', () => {
+  it('keeps registers and drops samples when thinning', () => {
+    const readings = [reading('2026-11-30T10:00:00Z', 'energy.import', 1, 'Wh'), reading('2026-11-30T10:00:00Z', 'power.import', 2, 'W'), reading('2026-11-30T10:00:00Z', 'gas.volume', 3, 'm3'), reading('2026-11-30T10:00:00Z', 'voltage.l1', 230, 'V')];
+    expect(registersOnly(readings).map((r) => r.quantity)).toEqual(['energy.import', 'gas.volume']);
+    expect(isRegister(reading('x', 'energy.reactive.import', 1, 'varh'))).toBe(true);
+  });
+
+  it('keeps the first and the last message of every quarter hour and kind', () => {
+    const rows = [
+      { seq: 1, quarter: 10, kind: 'readings' }, { seq: 2, quarter: 10, kind: 'readings' }, { seq: 3, quarter: 10, kind: 'readings' }, { seq: 4, quarter: 10, kind: 'readings' },
+      { seq: 5, quarter: 11, kind: 'readings' },
+      { seq: 6, quarter: 12, kind: 'readings' }, { seq: 7, quarter: 12, kind: 'dsmr' }, { seq: 8, quarter: 12, kind: 'readings' },
+      { seq: 9, quarter: 13, kind: 'readings' }, { seq: 10, quarter: 13, kind: 'readings' }, { seq: 11, quarter: 13, kind: 'readings' },
+    ];
+    expect(thinningStep(rows, true)).toEqual({ drop: [2, 3, 10], keep: [1, 4, 5, 6, 7, 8, 9, 11] });
+    // Part of a longer run: its last quarter hour may go on, so it waits for the next step.
+    expect(thinningStep(rows, false)).toEqual({ drop: [2, 3], keep: [1, 4, 5, 6, 7, 8] });
+  });
+});
+
+describe('drain rate and reconnects', () => {
+  it('grants at most the rate, refilled with time', () => {
+    let bucket = tokenBucket(100, 0);
+    const first = take(bucket, 250, 0);
+    expect(first.granted).toBe(100);
+    bucket = first.bucket;
+    expect(take(bucket, 50, 0).granted).toBe(0);
+    expect(waitFor(bucket, 50, 0)).toBe(500);
+    expect(take(bucket, 50, 500).granted).toBe(50);
+    // Over a long run the average is the rate, whatever the requests.
+    let b = tokenBucket(1_000, 0);
+    let sent = 0;
+    for (let t = 0; t <= 10_000; t += 7) {
+      const r = take(b, 37, t);
+      b = r.bucket;
+      sent += r.granted;
+    }
+    expect(sent).toBeGreaterThan(10_000);
+    expect(sent).toBeLessThanOrEqual(11_000);
+  });
+
+  it('backs off exponentially with jitter, capped at a minute', () => {
+    expect(reconnectDelayMs(0, 0)).toBe(500);
+    expect(reconnectDelayMs(0, 1)).toBe(1_000);
+    expect(reconnectDelayMs(3, 1)).toBe(8_000);
+    expect(reconnectDelayMs(30, 1)).toBe(60_000);
+    expect(reconnectDelayMs(30, 0.5)).toBeLessThan(60_000);
+  });
+});
+
+describe('agent.json', () => {
+  it('reads the provisioning config with defaults for the agent section', () => {
+    const config = parseAgentConfig(deviceConfigJson());
+    expect(config.agent.meter).toMatchObject({ profile: 'dsmr-p1', mode: 'decode', port: undefined });
+    expect(config.agent.store.maxBytes).toBe(256 * 1024 * 1024);
+    expect(config.agent.uplink).toMatchObject({ drainReadingsPerSecond: 2_000, heartbeatOverMqtt: false });
+    expect(config.agent.web).toMatchObject({ enabled: true, port: 8475, language: 'en' });
+  });
+
+  it('refuses a bad file with the path of the first problem', () => {
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ ...deviceConfigJson(), deviceId: '../x' }, /^deviceId/],
+      [{ ...deviceConfigJson(), connectionString: 'HostName=h;DeviceId=other;SharedAccessKey=abc' }, /^connectionString: is not the connection string of device dev-1/],
+      [deviceConfigJson('dev-1', { meter: { profile: 'nope' } }), /^agent\/meter\/profile: must be one of dsmr-p1/],
+      [deviceConfigJson('dev-1', { meter: { key: 'abc' } }), /^agent\/meter\/key: must be 32 hex digits/],
+      [deviceConfigJson('dev-1', { meter: { port: 'COM3' } }), /^agent\/meter\/port/],
+      [deviceConfigJson('dev-1', { meter: { line: { baudRate: 1234 } } }), /^agent\/meter\/line\/baudRate/],
+      [deviceConfigJson('dev-1', { store: { maxBytes: Number.NaN } }), /^agent\/store\/maxBytes/],
+      [deviceConfigJson('dev-1', { web: { pin: '12' } }), /^agent\/web\/pin/],
+      [{ ...deviceConfigJson(), mqtt: { url: 'ftp://x', topics: {} } }, /^mqtt\/url/],
+      [{ ...deviceConfigJson(), mqtt: { ...(deviceConfigJson().mqtt as object), topics: { events: 'devices/other/messages/events', frames: 'x', commands: 'y' } } }, /^mqtt\/topics\/events: must be devices\/dev-1/],
+    ];
+    for (const [raw, pattern] of bad) expect(() => parseAgentConfig(raw), pattern.source).toThrow(pattern);
+    expect(() => parseAgentConfig([])).toThrow(AgentConfigError);
+  });
+});
+
+describe('pairing by claim URL or code', () => {
+  it('takes the QR\'s URL or the code typed off the sticker', () => {
+    expect(parseClaim('https://energy.example.org/claim?code=7K2Q-M9XD-4RTA', 'energy.example.org')).toEqual({ code: '7K2Q-M9XD-4RTA', url: 'https://energy.example.org/claim?code=7K2Q-M9XD-4RTA' });
+    expect(parseClaim(' 7k2q m9xd 4rta ')).toEqual({ code: '7K2Q-M9XD-4RTA' });
+    expect(parseClaim('7K2QM9XD4RTO')).toEqual({ code: '7K2Q-M9XD-4RT0' });
+  });
+
+  it('refuses another platform\'s sticker and things that are no claim', () => {
+    expect(() => parseClaim('https://evil.example.com/claim?code=7K2Q-M9XD-4RTA', 'energy.example.org')).toThrow(/is for evil.example.com/);
+    expect(() => parseClaim('https://energy.example.org/login?code=7K2Q-M9XD-4RTA')).toThrow(ClaimError);
+    expect(() => parseClaim('7K2Q')).toThrow(/12 letters and digits/);
+    expect(() => parseClaim('UUUU-UUUU-UUUU')).toThrow(ClaimError);
+  });
+});
+
+describe('commands', () => {
+  const now = Date.parse('2026-11-30T10:00:00Z');
+  it('sets the log level once per id, and refuses expired, duplicate, unknown and malformed commands', () => {
+    const command = { id: 'c-1', type: 'set-log-level', level: 'debug', expiresAt: '2026-11-30T10:05:00Z' };
+    expect(checkCommand(JSON.stringify(command), now, new Set())).toMatchObject({ ok: true, command: { id: 'c-1', level: 'debug' } });
+    expect(checkCommand(JSON.stringify(command), now, new Set(['c-1']))).toMatchObject({ ok: false, reason: 'duplicate' });
+    expect(checkCommand(JSON.stringify({ ...command, expiresAt: '2026-11-30T09:59:59Z' }), now, new Set())).toMatchObject({ ok: false, reason: 'expired' });
+    expect(checkCommand(JSON.stringify({ ...command, expiresAt: '2026-11-30T10:05:00' }), now, new Set())).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(checkCommand(JSON.stringify({ ...command, type: 'set-point' }), now, new Set())).toMatchObject({ ok: false, reason: 'unsupported' });
+    expect(checkCommand(JSON.stringify({ ...command, level: 'verbose' }), now, new Set())).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(checkCommand('{', now, new Set())).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(checkCommand(JSON.stringify({ ...command, id: 'x'.repeat(20_000) }), now, new Set())).toMatchObject({ ok: false, reason: 'malformed' });
+  });
+});
+
+describe('the local page', () => {
+  const line = new LineHealth();
+  line.frame(Date.parse('2026-11-30T10:00:00Z'));
+  line.checksumErrors = 2;
+  const status = buildHeartbeat({
+    deviceId: 'dev-1', version: '0.1.0', nowMs: Date.parse('2026-11-30T10:00:30Z'), startedAtMs: Date.parse('2026-11-30T09:00:00Z'), logLevel: 'info',
+    queue: { messages: 3, readings: 57, bytes: 4_000, oldestAtMs: undefined, droppedReadings: 0, thinnedMessages: 0 },
+    serial: { port: '/dev/ttyUSB0', profile: 'dsmr-p1', open: true, line },
+    uplink: { transport: 'offline', sentMessages: 0, sentReadings: 0, refusedMessages: 0, lastAckAtMs: undefined, lastError: '<script>alert(1)</script>' },
+  });
+
+  it('has the same messages in English and German', () => {
+    expect(catalogKeys('de')).toEqual(catalogKeys('en'));
+    expect(message('de', 'status.queueValue', { readings: 5, messages: 1 })).toBe('5 Messwerte in 1 Nachrichten');
+    expect(pickLanguage('de-AT,de;q=0.9,en;q=0.5')).toBe('de');
+    expect(pickLanguage('fr-FR,en;q=0.5')).toBe('en');
+    expect(pickLanguage(undefined, 'de')).toBe('de');
+  });
+
+  it('shows status, readings and settings with every value escaped', () => {
+    const html = renderStatusPage({
+      language: 'de', deviceId: 'dev-1', status, csrf: 'tok"en',
+      readings: [reading('2026-11-30T10:00:00Z', 'energy.import', 1234.5, 'Wh')],
+      claim: { code: '7K2Q-M9XD-4RTA', url: 'https://energy.example.org/claim?code=7K2Q-M9XD-4RTA' },
+      settings: { ports: ['/dev/ttyUSB0', '/dev/ttyAMA0'], port: '/dev/ttyUSB0', profile: 'dsmr-p1', profiles: meterProfiles(), keySet: true, authKeySet: false },
+    });
+    expect(html).toContain('<html lang="de">');
+    expect(html).toContain('offline: Messwerte bleiben im Adapter gespeichert');
+    expect(html).toContain('57 Messwerte in 3 Nachrichten');
+    expect(html).toContain(`${new Intl.NumberFormat('de-AT').format(1234.5)} Wh`);
+    expect(html).toContain('7K2Q-M9XD-4RTA');
+    expect(html).toContain('value="tok&quot;en"');
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('<option value="/dev/ttyUSB0" selected>');
+    expect(html).toContain('Ein Schlüssel ist gespeichert');
+    expect(renderLogin('en', 'dev-1', '')).toContain('Enter the reader&#39;s PIN');
+  });
+
+  it('answers only the local network', () => {
+    for (const address of ['127.0.0.1', '::1', '10.1.2.3', '172.16.0.9', '172.31.255.1', '192.168.1.20', '::ffff:192.168.1.20', '169.254.3.4', 'fe80::1', 'fd12::3']) expect(isLocalAddress(address), address).toBe(true);
+    for (const address of ['8.8.8.8', '172.32.0.1', '::ffff:1.2.3.4', '2001:db8::1', '100.64.0.1']) expect(isLocalAddress(address), address).toBe(false);
+    for (const host of ['192.168.1.20:8475', '[fe80::1]:8475', 'localhost:8475', 'gridshare-reader.local']) expect(allowedHost(host), host).toBe(true);
+    for (const host of [undefined, 'attacker.example.com', 'reader.local.attacker.example', 'localhost.evil']) expect(allowedHost(host), host).toBe(false);
+  });
+});

@@ -1,0 +1,44 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestPlatform } from '../../support/platform.js';
+
+/**
+ * agent.json for a provisioned device: its config.json as the manager downloads it, pointed at
+ * the test platform (or at `mqttUrl`/`httpBase` instead), with the agent section given.
+ */
+export async function writeAgentConfig(
+  tp: TestPlatform, managerToken: string, deviceId: string, dir: string, agent: Record<string, unknown>,
+  endpoints: { mqttUrl?: string; httpBase?: string } = {},
+): Promise<string> {
+  const response = await tp.call('GET', `/api/v1/devices/${deviceId}/config.json`, { token: managerToken });
+  if (response.status !== 200) throw new Error(`config.json: ${response.status}`);
+  const config = response.body as Record<string, any>;
+  config.mqtt.url = endpoints.mqttUrl ?? tp.platform.mqttUrl.replace('localhost', '127.0.0.1');
+  config.http.readingsUrl = `${endpoints.httpBase ?? tp.platform.httpUrl.replace('localhost', '127.0.0.1')}/api/v1/devices/${deviceId}/readings`;
+  config.agent = agent;
+  const path = join(dir, `${deviceId}.json`);
+  writeFileSync(path, JSON.stringify(config, null, 2), { mode: 0o600 });
+  return path;
+}
+
+export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** A provisioning config.json as a batch writes it, with an agent section. */
+export function deviceConfigJson(deviceId = 'dev-1', agent: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    deviceId,
+    kind: 'meter-reader',
+    connectionString: `HostName=energy.example.org;DeviceId=${deviceId};SharedAccessKey=${Buffer.alloc(32, 7).toString('base64')}`,
+    mqtt: { url: 'mqtt://energy.example.org:1883', clientId: deviceId, username: deviceId, password: 'a SAS token', topics: { events: `devices/${deviceId}/messages/events`, frames: `devices/${deviceId}/frames/{format}`, commands: `devices/${deviceId}/commands` } },
+    http: { readingsUrl: `https://energy.example.org/api/v1/devices/${deviceId}/readings`, authorization: 'a SAS token' },
+    agent,
+  };
+}
