@@ -17,6 +17,9 @@ import { closePort, d0ReadoutBlock, netzNoeFramesAt, openMeter, ptyPair, send, s
 import { until, writeAgentConfig } from './support/agents.js';
 import { freePort } from '../support/process.js';
 
+// What the platform's own DSMR decoder yields for one telegram (registers plus the tariff totals).
+const READINGS_PER_TELEGRAM = decodeFrame(dsmrTelegramAt(new Date(Date.UTC(2026, 0, 1)), 4_426), { format: 'dsmr', receivedAt: new Date() }).readings.length;
+
 const MINUTE = 60_000;
 const QUARTER = 15 * MINUTE;
 
@@ -78,17 +81,18 @@ describe.skipIf(socatMissing)('the agent on a real serial line (pseudo-terminals
     });
     expect(t1.map((r) => r.value)).toEqual(telegrams.map((_, i) => 4_426 + i * 20));
     expect(t1[0]!.ts).toBe(new Date(base).toISOString());
-    expect((await stored(w.provisionedA)).length).toBe(91 * 19);
+    expect((await stored(w.provisionedA)).length).toBe(91 * READINGS_PER_TELEGRAM);
     await until('the queue to empty', () => agent.status().queue.messages === 0);
     const status = agent.status();
     expect(status.serial).toMatchObject({ frames: 91, checksumErrors: 1, frameErrors: 0, profile: 'dsmr-p1', open: true });
-    expect(status.uplink).toMatchObject({ transport: 'mqtt', sentReadings: 91 * 19 });
+    expect(status.uplink).toMatchObject({ transport: 'mqtt', sentReadings: 91 * READINGS_PER_TELEGRAM });
 
     await tp.platform.intervals.flush();
     const intervals = await tp.call('GET', `/api/v1/metering-points/${w.meteringPointA}/intervals?from=${new Date(base).toISOString()}&to=${new Date(base + 6 * QUARTER).toISOString()}`, { token: w.memberA.token });
     expect(intervals.status).toBe(200);
-    // The telegrams carry 244 W of import: 61 Wh in every quarter hour, from the meter's samples.
-    expect(intervals.body.map((i: { importWh: number; quality: string }) => i.importWh)).toEqual([61, 61, 61, 61, 61, 61]);
+    // Energy comes from the registers (tariff 1 + tariff 2), not from the 244 W power sample:
+    // tariff 1 rises 20 Wh a minute, 300 Wh in every quarter hour.
+    expect(intervals.body.map((i: { importWh: number; quality: string }) => i.importWh)).toEqual([300, 300, 300, 300, 300, 300]);
   });
 
   it('Austrian M-Bus at 2400 8E1: the Netz NÖ frames decrypted with the key kept on the device', async () => {
@@ -250,7 +254,7 @@ describe.skipIf(socatMissing)('the agent on a real serial line (pseudo-terminals
       return found.length === 5 && agent.status().queue.messages === 0 ? found : undefined;
     });
     expect(rows.map((r) => r.value)).toEqual([7_000, 7_001, 7_003, 7_004, 7_005]);
-    expect(agent.status().uplink).toMatchObject({ transport: 'http', refusedMessages: 1, sentReadings: 5 * 19 });
+    expect(agent.status().uplink).toMatchObject({ transport: 'http', refusedMessages: 1, sentReadings: 5 * READINGS_PER_TELEGRAM });
     expect(agent.status().uplink.lastError).toMatch(/future/);
   });
 });
