@@ -18,7 +18,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   accumulate, createAllocator, createResult, finishSummary, summaryBuilder, weightShares,
   type IntervalMatrix, type ShareSchedule,
-} from '../server/src/sharing/allocation/index.js';
+} from '../server/src/sharing/domain/allocation/index.js';
 
 const YEAR_START = Date.UTC(2025, 0, 1);
 const INTERVALS_PER_DAY = 96;

@@ -6,8 +6,8 @@
  *   npm run bench:device-auth [-- --devices 2000 --seconds 3 --record]
  */
 import { performance } from 'node:perf_hooks';
-import { openDb } from '../server/src/store/db.js';
-import { migrate } from '../server/src/store/migrate.js';
+import { openDb } from '../server/src/platform/store/db.js';
+import { migrate } from '../server/src/platform/store/migrate.js';
 import { memoryKeys, Secrets } from '../server/src/secrets/index.js';
 import { deviceCredentialsStore, openDeviceKey, readDeviceKeys } from '../server/src/provisioning/credentials.js';
 import { meterKeysStore } from '../server/src/meters/keys.js';

@@ -12,7 +12,7 @@
  */
 import {
   operatorFigures, parseConsumptionRecord, reconcile, type ConsumptionRecord, type MeteredInterval,
-} from '../server/src/sharing/eda/index.js';
+} from '../server/src/operator/domain/index.js';
 import { consumptionRecordXml, kwh, QH, viennaDay } from '../server/test/sharing/eda/support/messages.js';
 import { loadavg } from 'node:os';
 import { machine, peakRssMb, recordSection } from './lib/report.js';

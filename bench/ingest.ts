@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startPlatform, type Platform } from '../server/src/platform.js';
+import { startPlatform, type Platform } from '../server/src/platform/compose.js';
 import { provisionBatch } from '../server/src/provisioning/service.js';
 import { deviceResource, signSasToken } from '../server/src/provisioning/sas.js';
 import { readDeviceKeys } from '../server/src/provisioning/credentials.js';

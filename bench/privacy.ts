@@ -20,7 +20,7 @@ import {
   type ExportKind, type ExportRecord, type Grant, type QuarterPoint, type ReadRequest, type Recipient,
 } from '../server/src/privacy/domain/index.js';
 import { writeMemberExport, type ExportSources } from '../server/src/privacy/export-zip.js';
-import { runMask } from '../server/src/privacy/mask-command.js';
+import { runMask } from '../server/src/privacy/commands.js';
 import { machine, peakRssMb, recordSection } from './lib/report.js';
 import { prng } from './allocate.js';
 

@@ -8,11 +8,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDb, type Db, type StoreConfig } from '../server/src/store/db.js';
-import { migrate } from '../server/src/store/migrate.js';
+import { openDb, type Db, type StoreConfig } from '../server/src/platform/store/db.js';
+import { migrate } from '../server/src/platform/store/migrate.js';
 import { markSharingDirty, processSharingDirty } from '../server/src/sharing/service.js';
 import { runSettlement } from '../server/src/billing/settlements.js';
-import { monthRange } from '../server/src/calendar.js';
+import { monthRange } from '../server/src/kernel/calendar.js';
 import { benchCommunity } from './lib/community.js';
 import { machine, peakRssMb, recordSection } from './lib/report.js';
 import { createScratchDatabase } from '../server/test/support/stores.js';

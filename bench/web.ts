@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPlatform } from '../server/src/platform.js';
+import { startPlatform } from '../server/src/platform/compose.js';
 import { startDemoSimulation } from '../server/src/demo/simulation.js';
 import { DEMO_PASSWORD, demoMemberEmail } from '../server/src/demo/seed.js';
 import { WEB_DIST } from '../server/src/web/routes.js';

@@ -1,4 +1,4 @@
-import type { Db } from '../../server/src/store/db.js';
+import type { Db } from '../../server/src/platform/store/db.js';
 import { createApiToken, createUser } from '../../server/src/accounts/service.js';
 import { createCommunity } from '../../server/src/registry/communities.js';
 import type { UserPrincipal } from '../../server/src/accounts/principal.js';

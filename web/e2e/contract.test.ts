@@ -1,6 +1,6 @@
 /** The web app's own copies of the server's vocabularies stay equal to the server's (no browser needed). */
 import { describe, expect, it } from 'vitest';
-import { ruleDefinitions } from '../../server/src/sharing/allocation/index.js';
+import { ruleDefinitions } from '../../server/src/sharing/domain/allocation/index.js';
 import { ALLOCATION_RULES as SERVER_RULES } from '../../server/src/registry/allocation-rules.js';
 import { ALLOCATION_MODES as SERVER_MODES } from '../../server/src/registry/communities.js';
 import { DEVICE_KINDS as SERVER_KINDS } from '../../server/src/registry/devices.js';

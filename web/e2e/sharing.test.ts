@@ -10,7 +10,7 @@ import { startTestPlatform, type TestPlatform } from '../../server/test/support/
 import { buildWorld, type World } from '../../server/test/support/world.js';
 import { deviceCredentials, sasFor } from '../../server/test/support/devices.js';
 import { pdfText } from '../../server/test/support/pdf.js';
-import { parseFixed } from '../../server/src/billing/money.js';
+import { parseFixed } from '../../server/src/kernel/money.js';
 import { formatter, type Formatter } from '../src/lib/format.js';
 import { previousPeriod } from '../src/lib/time.js';
 import type { CommunityEnergy, EnergyFigures, MemberEnergy, MemberStatement, Settlement } from '../src/api/sharing.js';

@@ -1,4 +1,4 @@
-import { ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.js';
+import { ForbiddenError, NotFoundError, UnauthorizedError } from '../kernel/errors.js';
 import type { Membership, Principal, UserPrincipal } from './principal.js';
 
 /**

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
-import type { Db } from '../store/db.js';
-import { errors, IdParams, IsoDateTime, Uuid, type Api } from '../http/api.js';
-import { requestCredentials, SESSION_COOKIE } from '../http/app.js';
+import type { Db } from '../platform/store/db.js';
+import { errors, IdParams, IsoDateTime, Uuid, type Api } from '../platform/http/api.js';
+import { requestCredentials, SESSION_COOKIE } from '../platform/http/app.js';
 import { FailedAttemptGuard, type RateLimit } from './attempt-guard.js';
 import { requireAdmin, requireUser } from './policy.js';
 import * as accounts from './service.js';

@@ -1,5 +1,5 @@
-import type { Db, Queryable } from '../store/db.js';
-import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.js';
+import type { Db, Queryable } from '../platform/store/db.js';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from '../kernel/errors.js';
 import { hashPassword, newOneTimePassword, newOpaqueToken, sha256Hex, verifyPassword } from './secrets.js';
 import type { Membership, Principal, UserPrincipal } from './principal.js';
 import { ANONYMOUS } from './principal.js';

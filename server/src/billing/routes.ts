@@ -1,9 +1,9 @@
 import { Type } from 'typebox';
-import type { Db } from '../store/db.js';
-import { errors, IdParams, IsoDateTime, Uuid, type Api } from '../http/api.js';
+import type { Db } from '../platform/store/db.js';
+import { errors, IdParams, IsoDateTime, Uuid, type Api } from '../platform/http/api.js';
 import { loadCommunity } from '../registry/communities.js';
 import * as settlements from './settlements.js';
-import { statementCsv, statementPdf } from './documents.js';
+import { statementCsv, statementPdf } from './domain/documents.js';
 
 const Kind = Type.Enum(['statement', 'correction']);
 const State = Type.Enum(['draft', 'closed']);

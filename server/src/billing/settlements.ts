@@ -1,16 +1,16 @@
-import type { Db, Queryable } from '../store/db.js';
+import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../accounts/principal.js';
 import { canSeeMember, requireManager, requireUser } from '../accounts/policy.js';
-import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
+import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.js';
 import { loadCommunity, type Community } from '../registry/communities.js';
 import { getMember } from '../registry/members.js';
 import { loadTariffs } from '../registry/tariffs.js';
-import { monthRange } from '../calendar.js';
+import { monthRange } from '../kernel/calendar.js';
 import { DATE_RANGE_TEXT } from '../kernel/time.js';
 import { memberQuarters, toMemberInterval } from '../sharing/energy.js';
 import { loadCo2Intensity } from '../sharing/settings.js';
-import { buildStatement, correctionFor, type Statement } from './statement.js';
-import { formatMinor, minorDigits, parseFixed } from './money.js';
+import { buildStatement, correctionFor, type Statement } from './domain/statement.js';
+import { formatMinor, minorDigits, parseFixed } from '../kernel/money.js';
 
 const QUARTER_MS = 900_000;
 

@@ -1,4 +1,4 @@
-import type { Db } from '../store/db.js';
+import type { Db } from '../platform/store/db.js';
 import { createUser, findUserByEmail } from '../accounts/service.js';
 import { hashPassword } from '../accounts/secrets.js';
 import { createCommunity } from '../registry/communities.js';

@@ -1,4 +1,4 @@
-import type { Db } from '../store/db.js';
+import type { Db } from '../platform/store/db.js';
 import { runSimulation, sunnyStreetDevices, type SimulationStats } from '../simulator/run.js';
 import { deviceResource, signSasToken } from '../provisioning/sas.js';
 import { demoDeviceId } from './seed.js';

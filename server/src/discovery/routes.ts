@@ -1,9 +1,9 @@
 import { Type } from 'typebox';
-import type { Db } from '../store/db.js';
-import { errors, Uuid, type Api } from '../http/api.js';
+import type { Db } from '../platform/store/db.js';
+import { errors, Uuid, type Api } from '../platform/http/api.js';
 import { Community } from '../registry/schemas.js';
 import { compareCommunities, MAX_COMPARED, searchCommunities } from './service.js';
-import { BadRequestError } from '../errors.js';
+import { BadRequestError } from '../kernel/errors.js';
 
 const Listing = Type.Intersect([Community, Type.Object({ distanceKm: Type.Union([Type.Number(), Type.Null()]), memberCount: Type.Integer() })]);
 

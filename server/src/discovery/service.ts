@@ -1,9 +1,9 @@
-import type { Queryable } from '../store/db.js';
+import type { Queryable } from '../platform/store/db.js';
 import type { Principal } from '../accounts/principal.js';
-import { BadRequestError, NotFoundError } from '../errors.js';
+import { BadRequestError, NotFoundError } from '../kernel/errors.js';
 import { COMMUNITY_COLUMNS, toCommunity, type Community, type CommunityRow } from '../registry/communities.js';
 import { isMemberOf } from '../accounts/policy.js';
-import { trimDecimal } from '../registry/tariffs.js';
+import { trimDecimal } from '../kernel/decimal.js';
 
 export interface CommunitySearch {
   q?: string | undefined;

@@ -1,4 +1,4 @@
-import type { Queryable } from '../store/db.js';
+import type { Queryable } from '../platform/store/db.js';
 import type { AuthenticatedDevice } from './service.js';
 import { SealedValueError, type SecretBox } from '../secrets/index.js';
 import { openDeviceKey } from '../provisioning/credentials.js';

@@ -1,4 +1,4 @@
-import type { Queryable } from '../store/db.js';
+import type { Queryable } from '../platform/store/db.js';
 import type { Principal } from '../accounts/principal.js';
 import { requireCommunityManager } from '../registry/communities.js';
 import type { DeviceEvent, DeviceEventKind } from './connection-guard.js';

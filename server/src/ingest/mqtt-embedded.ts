@@ -2,7 +2,7 @@ import type { AuthenticateHandler, AuthorizePublishHandler, AuthorizeSubscribeHa
 import type { AuthenticatedDevice, IngestService } from './service.js';
 import { parseDeviceTopic, topics } from './topics.js';
 import type { ConnectionGuard } from './connection-guard.js';
-import { clientAddress } from '../broker/embedded.js';
+import { clientAddress } from '../platform/mqtt/embedded.js';
 
 export interface EmbeddedIngestOptions {
   ingest: IngestService;

@@ -1,12 +1,12 @@
 import { Type } from 'typebox';
-import type { Db } from '../store/db.js';
-import { errors, IdParams, IsoDateTime, type Api } from '../http/api.js';
+import type { Db } from '../platform/store/db.js';
+import { errors, IdParams, IsoDateTime, type Api } from '../platform/http/api.js';
 import { getDevice, listDevices } from '../registry/devices.js';
 import { getMeteringPoint } from '../registry/metering-points.js';
 import { requireManager } from '../accounts/policy.js';
 import { deviceDataScope, deviceDataScopes } from '../registry/bindings.js';
 import type { DeviceDataScope, TimeWindow } from '../registry/binding-periods.js';
-import { BadRequestError } from '../errors.js';
+import { BadRequestError } from '../kernel/errors.js';
 import { isQuantity, QUANTITY_UNITS } from '../readings/quantities.js';
 import { MESSAGE_LIMITS } from '../readings/message.js';
 import type { AuthenticatedDevice, IngestOutcome, IngestService } from './service.js';

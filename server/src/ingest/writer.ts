@@ -1,4 +1,4 @@
-import type { Db, Queryable } from '../store/db.js';
+import type { Db, Queryable } from '../platform/store/db.js';
 import { CUMULATIVE_QUANTITIES, type Reading } from '../readings/quantities.js';
 import { MessageRejected } from '../readings/message.js';
 import { meteringPointsAt } from '../registry/bindings.js';

@@ -1,7 +1,7 @@
-import type { Queryable } from '../store/db.js';
+import type { Queryable } from '../platform/store/db.js';
 import type { Principal } from '../accounts/principal.js';
 import { requireCommunityManager } from '../registry/communities.js';
-import type { Series } from './site-energy.js';
+import type { Series } from './domain/site-energy.js';
 
 /** A metering point whose interval computation is set aside after failing. */
 export interface IntervalFailure {

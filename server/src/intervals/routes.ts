@@ -1,9 +1,9 @@
 import { Type } from 'typebox';
-import type { Db } from '../store/db.js';
-import { errors, IdParams, IsoDateTime, type Api } from '../http/api.js';
+import type { Db } from '../platform/store/db.js';
+import { errors, IdParams, IsoDateTime, type Api } from '../platform/http/api.js';
 import { getMeteringPoint } from '../registry/metering-points.js';
-import { BadRequestError } from '../errors.js';
-import { INTERVAL_MS } from './energy.js';
+import { BadRequestError } from '../kernel/errors.js';
+import { INTERVAL_MS } from './domain/energy.js';
 import { listIntervalIssues } from './issues.js';
 
 const MAX_RANGE_MS = 93 * 86_400_000;

@@ -1,12 +1,12 @@
-import type { Db, Queryable } from '../store/db.js';
+import type { Db, Queryable } from '../platform/store/db.js';
 import { BackgroundJob } from '../background-job.js';
 import { connectionCapacityW, type MeteringPointRole } from '../registry/metering-points.js';
 import type { DeviceRole } from '../registry/devices.js';
-import { ceilToInterval, floorToInterval, INTERVAL_MS, type Quality } from './energy.js';
+import { ceilToInterval, floorToInterval, INTERVAL_MS, type Quality } from './domain/energy.js';
 import {
   computeSiteIntervals, quantitiesByDevice, seriesSources, SERIES_QUANTITIES,
   type Finding, type Row, type SeriesSources,
-} from './site-energy.js';
+} from './domain/site-energy.js';
 
 const REACH_MS = 24 * 3_600_000;
 /** Metering points one pass of the interval job takes. */
@@ -110,7 +110,7 @@ async function loadExchanges(db: Queryable, spans: readonly Span[]): Promise<Map
   return byPoint;
 }
 
-export type { IntervalRow } from './site-energy.js';
+export type { IntervalRow } from './domain/site-energy.js';
 
 interface DirtyPoint {
   readonly pointId: string;

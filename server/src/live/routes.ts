@@ -1,11 +1,11 @@
 import { Type } from 'typebox';
-import type { Db } from '../store/db.js';
-import { errors, IdParams, type Api } from '../http/api.js';
-import { requestCredentials } from '../http/app.js';
+import type { Db } from '../platform/store/db.js';
+import { errors, IdParams, type Api } from '../platform/http/api.js';
+import { requestCredentials } from '../platform/http/app.js';
 import { activeMembership, isManagerOf } from '../accounts/policy.js';
 import { resolvePrincipal } from '../accounts/service.js';
 import type { Principal } from '../accounts/principal.js';
-import { NotFoundError, UnauthorizedError } from '../errors.js';
+import { NotFoundError, UnauthorizedError } from '../kernel/errors.js';
 import type { LiveHub, LiveEvent, LiveSubscriber } from './hub.js';
 
 const HEARTBEAT_MS = 15_000;

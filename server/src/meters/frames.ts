@@ -1,11 +1,11 @@
-import type { Queryable } from '../store/db.js';
+import type { Queryable } from '../platform/store/db.js';
 import type { FrameDecoder } from '../ingest/service.js';
 import { MessageRejected } from '../readings/message.js';
-import { FrameError } from './decoder.js';
-import { decodeFrame } from './registry.js';
+import { FrameError } from './domain/decoder.js';
+import { decodeFrame } from './domain/registry.js';
 import { readMeterKeys } from './keys.js';
 import type { SecretBox } from '../secrets/index.js';
-import './decoders/index.js';
+import './domain/decoders/index.js';
 
 /**
  * Frames from devices are decoded with the keys stored for the meter behind the device. A

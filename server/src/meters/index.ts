@@ -2,8 +2,8 @@
  * Meters: the public API other capabilities use (the device agent decodes frames with it).
  * Importing it registers every decoder.
  */
-import './decoders/index.js';
+import './domain/decoders/index.js';
 
-export { FrameError, type FrameErrorCode, type DecodeOptions, type DecodedFrame, type MeterDecoder } from './decoder.js';
-export { decodeFrame, decoderNames, getDecoder, registerDecoder } from './registry.js';
+export { FrameError, type FrameErrorCode, type DecodeOptions, type DecodedFrame, type MeterDecoder } from './domain/decoder.js';
+export { decodeFrame, decoderNames, getDecoder, registerDecoder } from './domain/registry.js';
 export type { Reading, Quantity } from '../readings/quantities.js';

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
-import type { Db } from '../store/db.js';
-import { errors, type Api } from '../http/api.js';
+import type { Db } from '../platform/store/db.js';
+import { errors, type Api } from '../platform/http/api.js';
 import { getDevice } from '../registry/devices.js';
 import { requireManager } from '../accounts/policy.js';
 import type { SecretBox } from '../secrets/index.js';

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
-import type { Db } from '../store/db.js';
-import { errors, type Api } from '../http/api.js';
+import type { Db } from '../platform/store/db.js';
+import { errors, type Api } from '../platform/http/api.js';
 import { requireAdmin } from '../accounts/policy.js';
 import type { Metrics } from './metrics.js';
 

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
-import { apiClient, ndjsonLines, progressBar, withServerOptions, type ServerOptions } from '../cli/api-client.js';
+import { apiClient, ndjsonLines, progressBar, withServerOptions, type ServerOptions } from '../platform/cli/api-client.js';
 import { ConnectionStringError, parseConnectionString } from './connection-string.js';
 import { deviceResource, MAX_TOKEN_LIFETIME_S, signSasToken } from './sas.js';
 import type { Batch, RollbackResult } from './service.js';

@@ -1,4 +1,4 @@
-import type { Queryable } from '../store/db.js';
+import type { Queryable } from '../platform/store/db.js';
 import type { SecretBox } from '../secrets/index.js';
 import { keyIdSql, sealedPlace, sealedStore } from '../secrets/index.js';
 

@@ -1,4 +1,4 @@
-import { UnauthorizedError } from '../errors.js';
+import { UnauthorizedError } from '../kernel/errors.js';
 import type { DeviceDirectory } from '../ingest/device-directory.js';
 import type { AuthenticatedDevice } from '../ingest/service.js';
 import { deviceResource, verifySasToken } from './sas.js';

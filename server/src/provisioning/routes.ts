@@ -1,8 +1,8 @@
 import { Type } from 'typebox';
-import { errors, IdParams, IsoDateTime, Uuid, type Api } from '../http/api.js';
+import { errors, IdParams, IsoDateTime, Uuid, type Api } from '../platform/http/api.js';
 import { DEVICE_KINDS } from '../registry/devices.js';
 import { Device, DeviceRole } from '../registry/schemas.js';
-import { AppError, NotFoundError } from '../errors.js';
+import { DomainError, NotFoundError } from '../kernel/errors.js';
 import { getDevice } from '../registry/devices.js';
 import { requireManager } from '../accounts/policy.js';
 import { fileFromZip } from './artefacts.js';
@@ -57,7 +57,7 @@ export async function provisioningRoutes(app: Api, ctx: provisioning.Provisionin
         (done, total, phase) => line({ progress: { phase, done, total } }));
       line({ batch });
     } catch (error) {
-      line({ error: error instanceof AppError ? error.code : 'internal', message: error instanceof AppError ? error.message : 'internal server error' });
+      line({ error: error instanceof DomainError ? error.code : 'internal', message: error instanceof DomainError ? error.message : 'internal server error' });
     }
     reply.raw.end();
   });

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Db, Queryable } from '../store/db.js';
+import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal, UserPrincipal } from '../accounts/principal.js';
 import { activeMembership, isManagerOf, requireManager, requireUser } from '../accounts/policy.js';
-import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
+import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.js';
 import { bindDevice, countDevices, getDevice, roleForBinding, type DeviceKind, type DeviceRole } from '../registry/devices.js';
 import type { Quotas, Usage } from '../quotas/service.js';
 import type { ArtefactStore } from './artefact-store.js';

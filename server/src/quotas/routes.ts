@@ -1,10 +1,10 @@
 import { Type } from 'typebox';
-import type { Db } from '../store/db.js';
-import { errors, IdParams, type Api } from '../http/api.js';
+import type { Db } from '../platform/store/db.js';
+import { errors, IdParams, type Api } from '../platform/http/api.js';
 import { requireAdmin, requireUser } from '../accounts/policy.js';
 import { getUser } from '../accounts/service.js';
 import { requireCommunityManager } from '../registry/communities.js';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError } from '../kernel/errors.js';
 import { COMMUNITY_QUOTA_NAMES, USER_QUOTA_NAMES, type QuotaName, type Quotas } from './service.js';
 
 const Limit = Type.Integer({ minimum: 0, maximum: 1_000_000 });

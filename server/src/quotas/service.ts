@@ -1,6 +1,6 @@
-import type { Db, Queryable } from '../store/db.js';
+import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../accounts/principal.js';
-import { AppError } from '../errors.js';
+import { DomainError } from '../kernel/errors.js';
 
 /**
  * What one account can create; each limit applies to a user or to a community. A count that is
@@ -25,7 +25,7 @@ export const COMMUNITY_QUOTA_NAMES = QUOTA_NAMES.filter((n): n is CommunityQuota
 export const DEFAULT_QUOTAS: QuotaLimits = { communitiesPerUser: 3, devicesPerCommunity: 10_000, batchesPerHour: 10 };
 
 /** A refusal with reason `quota_exceeded` that names the limit (`quota`), what is used and how to get more. */
-export class QuotaExceededError extends AppError {
+export class QuotaExceededError extends DomainError {
   readonly code: (typeof QUOTAS)[QuotaName]['refusal'];
   readonly reason = 'quota_exceeded';
   constructor(readonly quota: QuotaName, limit: number, used: number, adding: number, readonly retryAfterSeconds?: number) {

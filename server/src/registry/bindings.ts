@@ -1,4 +1,4 @@
-import type { Queryable } from '../store/db.js';
+import type { Queryable } from '../platform/store/db.js';
 import type { Principal } from '../accounts/principal.js';
 import { isManagerOf } from '../accounts/policy.js';
 import { memberScope, type BindingPeriod, type DeviceDataScope } from './binding-periods.js';

@@ -1,10 +1,10 @@
-import type { Db, Queryable } from '../store/db.js';
+import type { Db, Queryable } from '../platform/store/db.js';
 import type { Quotas } from '../quotas/service.js';
 import type { Principal, UserPrincipal } from '../accounts/principal.js';
 import { isMemberOf, requireAdmin, requireManager, requireUser } from '../accounts/policy.js';
-import { BadRequestError, NotFoundError } from '../errors.js';
+import { BadRequestError, NotFoundError } from '../kernel/errors.js';
 import { ALLOCATION_RULES, type AllocationRuleName } from './allocation-rules.js';
-import { currentMonthStart } from '../calendar.js';
+import { currentMonthStart } from '../kernel/calendar.js';
 import { markSharingDirtyFrom } from '../sharing/service.js';
 
 export interface Community {

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { Db, Queryable } from '../store/db.js';
+import type { Db, Queryable } from '../platform/store/db.js';
 import type { Quotas } from '../quotas/service.js';
 import type { Principal } from '../accounts/principal.js';
 import { activeMembership, isManagerOf, requireManager, requireUser } from '../accounts/policy.js';
-import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
-import { conflictOnDuplicate } from '../store/errors.js';
+import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.js';
+import { conflictOnDuplicate } from '../platform/store/errors.js';
 import { getCommunity } from './communities.js';
 
 export const DEVICE_KINDS = ['meter-reader', 'inverter', 'battery', 'ev-charger', 'smart-plug', 'heat-pump'] as const;

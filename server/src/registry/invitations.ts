@@ -1,7 +1,7 @@
-import type { Db, Queryable } from '../store/db.js';
+import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../accounts/principal.js';
 import { requireManager, requireUser } from '../accounts/policy.js';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../kernel/errors.js';
 import { requireCommunityManager } from './communities.js';
 import { admitMember, type Member, type MemberRole } from './members.js';
 

@@ -1,8 +1,8 @@
-import type { Db, Queryable } from '../store/db.js';
+import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../accounts/principal.js';
 import { activeMembership, canSeeMember, isManagerOf, requireManager, requireUser } from '../accounts/policy.js';
-import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
-import { INTERVAL_MS } from '../sharing/allocation/index.js';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../kernel/errors.js';
+import { INTERVAL_MS } from '../sharing/domain/allocation/index.js';
 import { markSharingDirtyFrom } from '../sharing/service.js';
 import { getCommunity } from './communities.js';
 

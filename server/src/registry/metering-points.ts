@@ -1,8 +1,8 @@
-import type { Queryable } from '../store/db.js';
+import type { Queryable } from '../platform/store/db.js';
 import type { Principal } from '../accounts/principal.js';
 import { activeMembership, isManagerOf, requireManager, requireUser } from '../accounts/policy.js';
-import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
-import { conflictOnDuplicate } from '../store/errors.js';
+import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.js';
+import { conflictOnDuplicate } from '../platform/store/errors.js';
 import { getCommunity } from './communities.js';
 
 export type MeteringPointRole = 'consumer' | 'producer' | 'prosumer';

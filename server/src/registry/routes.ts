@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
-import type { Db } from '../store/db.js';
+import type { Db } from '../platform/store/db.js';
 import type { Quotas } from '../quotas/service.js';
-import { errors, IdParams, type Api } from '../http/api.js';
+import { errors, IdParams, type Api } from '../platform/http/api.js';
 import * as S from './schemas.js';
 import * as communities from './communities.js';
 import * as members from './members.js';

@@ -1,5 +1,5 @@
 import { Type, type TSchema } from 'typebox';
-import { Decimal, IsoDateTime, Uuid } from '../http/api.js';
+import { Decimal, IsoDateTime, Uuid } from '../platform/http/api.js';
 import { ALLOCATION_RULES } from './allocation-rules.js';
 import { DEVICE_KINDS, DEVICE_ROLES } from './devices.js';
 import { ALLOCATION_MODES } from './communities.js';

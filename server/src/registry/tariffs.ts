@@ -1,8 +1,8 @@
-import type { Queryable } from '../store/db.js';
+import type { Queryable } from '../platform/store/db.js';
 import type { Principal } from '../accounts/principal.js';
 import { isMemberOf, requireManager, requireUser } from '../accounts/policy.js';
-import { BadRequestError, NotFoundError } from '../errors.js';
-import { conflictOnDuplicate } from '../store/errors.js';
+import { BadRequestError, NotFoundError } from '../kernel/errors.js';
+import { conflictOnDuplicate } from '../platform/store/errors.js';
 import { trimDecimal } from '../kernel/decimal.js';
 
 /** A time-of-use window overriding the grid price, in the community's local time. */
@@ -50,7 +50,6 @@ const COLUMNS = `id, community_id, name, grid_price, community_price, feed_in_pr
 
 
 /** numeric(12,6) comes back as "0.245000". */
-export { trimDecimal };
 
 function toTariff(row: TariffRow): Tariff {
   return {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { apiClient, ndjsonLines, withServerOptions, type ServerOptions } from '../cli/api-client.js';
+import { apiClient, ndjsonLines, withServerOptions, type ServerOptions } from '../platform/cli/api-client.js';
 import type { RotationResult, SecretsStatus } from './service.js';
 
 type RotationLine = { progress: { table: string; rows: number } } | { rotation: RotationResult } | { error: string; message: string };

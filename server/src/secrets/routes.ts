@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
-import type { Db } from '../store/db.js';
-import { errors, type Api } from '../http/api.js';
-import { AppError } from '../errors.js';
+import type { Db } from '../platform/store/db.js';
+import { errors, type Api } from '../platform/http/api.js';
+import { DomainError } from '../kernel/errors.js';
 import { requireAdmin } from '../accounts/policy.js';
 import type { Secrets } from './service.js';
 
@@ -54,7 +54,7 @@ export async function secretsRoutes(app: Api, { db, secrets }: { db: Db; secrets
     try {
       line({ rotation: await secrets.rotate(db, (table, rows) => line({ progress: { table, rows } })) });
     } catch (error) {
-      line({ error: error instanceof AppError ? error.code : 'internal', message: error instanceof AppError ? error.message : 'internal server error' });
+      line({ error: error instanceof DomainError ? error.code : 'internal', message: error instanceof DomainError ? error.message : 'internal server error' });
     }
     reply.raw.end();
   });

@@ -1,4 +1,4 @@
-import type { Queryable } from '../store/db.js';
+import type { Queryable } from '../platform/store/db.js';
 
 /** A row's sealed values, in the order of the store's columns (null where a column is empty). */
 export interface SealedRow {

@@ -1,4 +1,4 @@
-import type { Queryable } from '../store/db.js';
+import type { Queryable } from '../platform/store/db.js';
 import { ConflictError } from '../kernel/errors.js';
 import { generateMasterKey, isSealed, SecretBox, SealedValueError, sealedKeyId } from './box.js';
 import type { KeyStore } from './keyring.js';

@@ -1,9 +1,9 @@
-import type { Db, Queryable } from '../store/db.js';
+import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../accounts/principal.js';
-import { BadRequestError } from '../errors.js';
+import { BadRequestError } from '../kernel/errors.js';
 import { requireCommunityManager } from '../registry/communities.js';
-import { AllocationInputError, parseCoefficients, type CoefficientOptions } from './allocation/index.js';
-import { MAX_SHARE_DECIMALS, type Fraction } from './allocation/shares.js';
+import { AllocationInputError, parseCoefficients, type CoefficientOptions } from './domain/allocation/index.js';
+import { MAX_SHARE_DECIMALS, type Fraction } from './domain/allocation/shares.js';
 import { markSharingDirtyFrom } from './service.js';
 
 /** What an upload stored. */

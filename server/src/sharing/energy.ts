@@ -1,12 +1,12 @@
-import type { Queryable } from '../store/db.js';
+import type { Queryable } from '../platform/store/db.js';
 import type { Principal } from '../accounts/principal.js';
 import { isManagerOf, isMemberOf, requireUser } from '../accounts/policy.js';
-import { BadRequestError, NotFoundError } from '../errors.js';
+import { BadRequestError, NotFoundError } from '../kernel/errors.js';
 import { getMember } from '../registry/members.js';
 import { loadCommunity, type Community } from '../registry/communities.js';
-import { bucketBoundaries, type Resolution } from '../calendar.js';
-import { INTERVAL_MS } from './allocation/index.js';
-import { buildStatement, ENERGY_KEYS, type EnergyBySource, type MemberInterval } from '../billing/statement.js';
+import { bucketBoundaries, type Resolution } from '../kernel/calendar.js';
+import { INTERVAL_MS } from './domain/allocation/index.js';
+import { buildStatement, ENERGY_KEYS, type EnergyBySource, type MemberInterval } from '../billing/domain/statement.js';
 import { loadTariffs } from '../registry/tariffs.js';
 import { loadCo2Intensity } from './settings.js';
 

@@ -1,6 +1,6 @@
-import type { Db, Queryable } from '../store/db.js';
-import { BadRequestError, NotFoundError } from '../errors.js';
-import { INTERVAL_MS } from './allocation/index.js';
+import type { Db, Queryable } from '../platform/store/db.js';
+import { BadRequestError, NotFoundError } from '../kernel/errors.js';
+import { INTERVAL_MS } from './domain/allocation/index.js';
 import { markSharingDirty } from './service.js';
 
 /** One quarter hour of the grid operator's allocation for one metering point (Austria: from EDA). */

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
-import type { Db } from '../store/db.js';
-import { errors, IdParams, IsoDateTime, Uuid, type Api } from '../http/api.js';
-import { utf8Body } from '../http/body.js';
+import type { Db } from '../platform/store/db.js';
+import { errors, IdParams, IsoDateTime, Uuid, type Api } from '../platform/http/api.js';
+import { utf8Body } from '../platform/http/body.js';
 import { communityEnergy, memberEnergy } from './energy.js';
 import { getCo2Settings, listShares, putCo2Settings, putShares } from './settings.js';
 import { getCoefficientCoverage, putCoefficients } from './coefficient-uploads.js';

@@ -1,11 +1,11 @@
-import type { Db, Queryable } from '../store/db.js';
+import type { Db, Queryable } from '../platform/store/db.js';
 import { BackgroundJob } from '../background-job.js';
-import { trimDecimal } from '../registry/tariffs.js';
-import { getRule, HOUR_MS, INTERVAL_MS } from './allocation/index.js';
-import type { BySource } from './battery.js';
-import type { Quality } from '../intervals/energy.js';
+import { trimDecimal } from '../kernel/decimal.js';
+import { getRule, HOUR_MS, INTERVAL_MS } from './domain/allocation/index.js';
+import type { BySource } from './domain/battery.js';
+import type { Quality } from '../intervals/domain/energy.js';
 import { splitCommunity, type MemberQuarter, type OperatorQuarter, type PointQuarter, type PoolAfter, type ShareVersion,
-  type CoefficientPeriod } from './community-split.js';
+  type CoefficientPeriod } from './domain/community-split.js';
 
 /** At most this many quarter hours of one community per pass (a month), so a pass stays short. */
 const QUARTERS_PER_PASS = 3_000;

@@ -1,12 +1,12 @@
-import type { Db, Queryable } from '../store/db.js';
+import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../accounts/principal.js';
 import { isMemberOf, requireUser } from '../accounts/policy.js';
-import { BadRequestError, NotFoundError } from '../errors.js';
+import { BadRequestError, NotFoundError } from '../kernel/errors.js';
 import { getCommunity, requireCommunityManager } from '../registry/communities.js';
-import { INTERVAL_MS } from './allocation/index.js';
-import { shareUnits, type ShareVersion } from './community-split.js';
+import { INTERVAL_MS } from './domain/allocation/index.js';
+import { shareUnits, type ShareVersion } from './domain/community-split.js';
 import { loadShareVersions, markSharingDirtyFrom } from './service.js';
-import type { Co2Intensity } from '../billing/statement.js';
+import type { Co2Intensity } from '../billing/domain/statement.js';
 
 export interface ShareEntry { memberId: string; share: string }
 export interface ShareKeyVersion { validFrom: string; shares: ShareEntry[] }

@@ -3,8 +3,8 @@
  * dishwasher, an electric car. Each day's runs are drawn from a PRNG seeded by (site, day), so
  * a day always has the same runs however the simulation steps through it.
  */
-import type { LocalClock } from './local-time.js';
-import { DAY_MS } from './local-time.js';
+import type { LocalClock } from '../kernel/calendar.js';
+import { DAY_MS } from '../kernel/time.js';
 import { uniform, type Rng } from './random.js';
 
 const MINUTE_MS = 60_000;

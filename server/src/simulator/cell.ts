@@ -1,4 +1,4 @@
-import type { LocalTime } from './local-time.js';
+import type { LocalTime } from '../kernel/calendar.js';
 import type { ClearSky, SunPosition } from './sun.js';
 
 /**

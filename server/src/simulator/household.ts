@@ -7,7 +7,8 @@
  */
 import { evCharging, expectedAnnualWh, HOUSEHOLD_APPLIANCES, runsOnDay, runTimeline, type ApplianceRun, type ApplianceSpec, type RunTimeline } from './appliances.js';
 import type { Cell } from './cell.js';
-import { DAY_MS, type LocalClock } from './local-time.js';
+import { DAY_MS } from '../kernel/time.js';
+import type { LocalClock } from '../kernel/calendar.js';
 import { deriveSeed, mulberry32, noiseTrack, smoothstep, uniform } from './random.js';
 
 const MINUTE_MS = 60_000;

@@ -14,7 +14,7 @@ import { batteryParams, decideBatteryPower, storedDeltaWh, type BatteryParams } 
 import type { Cell } from './cell.js';
 import { createHousehold } from './household.js';
 import { createLibrary } from './library.js';
-import { createLocalClock } from './local-time.js';
+import { createLocalClock } from '../kernel/calendar.js';
 import { createPvSystem, FLAT_ROOF, HOUSE_ROOF, pvPowerW, type PvSystem } from './pv.js';
 import { deriveSeed, mulberry32, uniform } from './random.js';
 import { EnergyRegister } from './register.js';

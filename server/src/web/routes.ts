@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { Api } from '../http/api.js';
+import type { Api } from '../platform/http/api.js';
 
 /** The browser app as Vite builds it (web/dist); `npm start` and `npm test` build it first. */
 export const WEB_DIST = fileURLToPath(new URL('../../../web/dist/', import.meta.url));

@@ -4,7 +4,7 @@ import { storeKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, communityBody, type World } from '../support/world.js';
 import { snapshot } from '../support/snapshot.js';
-import { BODY_LIMIT_BYTES } from '../../src/http/app.js';
+import { BODY_LIMIT_BYTES } from '../../src/platform/http/app.js';
 
 describe.each(storeKinds)('bad input on %s', (kind) => {
   let tp: TestPlatform;

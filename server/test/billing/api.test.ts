@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { storeKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
-import { monthRange } from '../../src/calendar.js';
+import { monthRange } from '../../src/kernel/calendar.js';
 import { Q, storeIntervals } from '../sharing/support/stored.js';
 import { pdfText } from '../support/pdf.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { energyCost, formatMinor, minorDigits, MoneyError, parsePrice, roundToMinor } from '../../src/billing/money.js';
+import { energyCost, formatMinor, minorDigits, MoneyError, parsePrice, roundToMinor } from '../../src/kernel/money.js';
 
 describe('exact money', () => {
   it('parses prices to micro-units and refuses what it cannot represent exactly', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { buildStatement, type MemberInterval, type StatementInput } from '../../src/billing/statement.js';
-import type { TariffVersion } from '../../src/billing/tariff-schedule.js';
+import { buildStatement, type MemberInterval, type StatementInput } from '../../src/billing/domain/statement.js';
+import type { TariffVersion } from '../../src/billing/domain/tariff-schedule.js';
 
 const QUARTER = 900_000;
 

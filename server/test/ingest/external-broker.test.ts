@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPlatform, type Platform } from '../../src/platform.js';
+import { startPlatform, type Platform } from '../../src/platform/compose.js';
 import { createTestDatabase, postgresUrl, type TestDatabase } from '../support/stores.js';
 import { insertCommunityWithDevice } from '../support/fixtures.js';
 

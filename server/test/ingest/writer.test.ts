@@ -3,7 +3,7 @@ import { storeKinds, openTestDb } from '../support/stores.js';
 import { insertCommunityWithDevice } from '../support/fixtures.js';
 import { ReadingWriter, type CommittedMessage, type IngestSource } from '../../src/ingest/writer.js';
 import { MessageRejected } from '../../src/readings/message.js';
-import type { Db } from '../../src/store/db.js';
+import type { Db } from '../../src/platform/store/db.js';
 import type { Reading } from '../../src/readings/quantities.js';
 
 const wh = (ts: string, value: number, quantity: Reading['quantity'] = 'energy.import'): Reading =>

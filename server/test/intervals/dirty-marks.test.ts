@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createTestDatabase, postgresUrl, type TestDatabase } from '../support/stores.js';
 import { insertCommunityWithDevice } from '../support/fixtures.js';
-import { openDb, type Db } from '../../src/store/db.js';
-import { migrate } from '../../src/store/migrate.js';
+import { openDb, type Db } from '../../src/platform/store/db.js';
+import { migrate } from '../../src/platform/store/migrate.js';
 import { processDirty } from '../../src/intervals/service.js';
 import { ReadingWriter } from '../../src/ingest/writer.js';
 

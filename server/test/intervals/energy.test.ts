@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { energyFromPower, energyFromRegister, INTERVAL_MS, type Sample } from '../../src/intervals/energy.js';
+import { energyFromPower, energyFromRegister, INTERVAL_MS, type Sample } from '../../src/intervals/domain/energy.js';
 
 const T0 = Date.parse('2026-11-20T10:00:00Z');
 const MIN = 60_000;

@@ -3,7 +3,7 @@ import { storeKinds, openTestDb } from '../support/stores.js';
 import { insertCommunityWithDevice } from '../support/fixtures.js';
 import { ReadingWriter } from '../../src/ingest/writer.js';
 import { processDirty } from '../../src/intervals/service.js';
-import type { Db } from '../../src/store/db.js';
+import type { Db } from '../../src/platform/store/db.js';
 import type { Reading } from '../../src/readings/quantities.js';
 
 const minute = (base: string, i: number) => new Date(Date.parse(base) + i * 60_000).toISOString();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeSiteIntervals, seriesSources, type Row } from '../../src/intervals/site-energy.js';
+import { computeSiteIntervals, seriesSources, type Row } from '../../src/intervals/domain/site-energy.js';
 import type { DeviceRole } from '../../src/registry/devices.js';
 
 const Q = 900_000;

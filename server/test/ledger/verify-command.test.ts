@@ -11,7 +11,7 @@ import {
   statementIssued, verifierKeyOf,
 } from '../../src/ledger/domain/index.js';
 import { LogFetchError } from '../../src/ledger/tile-client.js';
-import { verifyConsistencyFiles, verifyReceiptFile } from '../../src/ledger/verify-command.js';
+import { verifyConsistencyFiles, verifyReceiptFile } from '../../src/ledger/commands.js';
 import { GRIDSHARE_BIN } from '../support/process.js';
 import { base, member, november } from './support/entries.js';
 import { MemoryLog } from './support/memory-log.js';

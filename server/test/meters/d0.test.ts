@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseD0Readout } from '../../src/meters/d0/readout.js';
-import { exactValue, parseDecimal } from '../../src/meters/exact.js';
-import { FrameError, type DecodedFrame } from '../../src/meters/decoder.js';
-import { d0, decodeD0 } from '../../src/meters/decoders/d0.js';
-import { decodeFrame } from '../../src/meters/registry.js';
+import { parseD0Readout } from '../../src/meters/domain/d0/readout.js';
+import { exactValue, parseDecimal } from '../../src/meters/domain/exact.js';
+import { FrameError, type DecodedFrame } from '../../src/meters/domain/decoder.js';
+import { d0, decodeD0 } from '../../src/meters/domain/decoders/d0.js';
+import { decodeFrame } from '../../src/meters/domain/registry.js';
 import { SIGNED_QUANTITIES } from '../../src/readings/quantities.js';
 import { loadVector, refusal, vectorFiles } from './vectors.js';
 

@@ -1,12 +1,12 @@
 import { createCipheriv } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { DecodedFrame, DecodeOptions, FrameError } from '../../src/meters/decoder.js';
-import { decodeDlms, detectDlms, dlmsApdu } from '../../src/meters/decoders/dlms.js';
-import { cosemDateTime } from '../../src/meters/dlms/axdr.js';
-import { decryptGloCiphering } from '../../src/meters/dlms/glo-ciphering.js';
-import { hdlcFrame, hdlcFrames } from '../../src/meters/dlms/hdlc.js';
-import { mbusDlmsSegments, mbusLongFrame } from '../../src/meters/dlms/mbus-transport.js';
+import type { DecodedFrame, DecodeOptions, FrameError } from '../../src/meters/domain/decoder.js';
+import { decodeDlms, detectDlms, dlmsApdu } from '../../src/meters/domain/decoders/dlms.js';
+import { cosemDateTime } from '../../src/meters/domain/dlms/axdr.js';
+import { decryptGloCiphering } from '../../src/meters/domain/dlms/glo-ciphering.js';
+import { hdlcFrame, hdlcFrames } from '../../src/meters/domain/dlms/hdlc.js';
+import { mbusDlmsSegments, mbusLongFrame } from '../../src/meters/domain/dlms/mbus-transport.js';
 import { hex, loadVector, type Vector, expectReadingsOrRefusal, refusal } from './vectors.js';
 
 const receivedAt = new Date('2026-11-23T12:00:00Z');

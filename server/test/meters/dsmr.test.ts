@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FrameError } from '../../src/meters/decoder.js';
-import { decodeDsmr } from '../../src/meters/decoders/dsmr.js';
-import '../../src/meters/decoders/index.js';
-import { decodeFrame } from '../../src/meters/registry.js';
-import { crc16Arc } from '../../src/meters/crc.js';
-import { dsmrTimestamp } from '../../src/meters/dsmr/telegram.js';
-import { scaledDecimal } from '../../src/meters/exact.js';
+import { FrameError } from '../../src/meters/domain/decoder.js';
+import { decodeDsmr } from '../../src/meters/domain/decoders/dsmr.js';
+import '../../src/meters/domain/decoders/index.js';
+import { decodeFrame } from '../../src/meters/domain/registry.js';
+import { crc16Arc } from '../../src/meters/domain/crc.js';
+import { dsmrTimestamp } from '../../src/meters/domain/dsmr/telegram.js';
+import { scaledDecimal } from '../../src/meters/domain/exact.js';
 import { loadVector, refusal } from './vectors.js';
 
 const valuesOf = (file: string, ignoreCrc = false) => {

@@ -5,8 +5,8 @@ import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { sasFor, type DeviceCredentials } from '../support/devices.js';
 import { addSite, bindNewDevice } from '../support/sites.js';
-import { decryptGloCiphering } from '../../src/meters/dlms/glo-ciphering.js';
-import { dlmsApdu } from '../../src/meters/decoders/dlms.js';
+import { decryptGloCiphering } from '../../src/meters/domain/dlms/glo-ciphering.js';
+import { dlmsApdu } from '../../src/meters/domain/decoders/dlms.js';
 import { dsmrTelegramAt } from './telegrams.js';
 import { hex, loadVector } from './vectors.js';
 

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { DecodedFrame } from '../../src/meters/decoder.js';
-import { decodeMbus, detectMbus } from '../../src/meters/decoders/mbus.js';
-import { mbusLongFrame } from '../../src/meters/dlms/mbus-transport.js';
-import { mbusHeader, mbusRecords } from '../../src/meters/mbus/records.js';
+import type { DecodedFrame } from '../../src/meters/domain/decoder.js';
+import { decodeMbus, detectMbus } from '../../src/meters/domain/decoders/mbus.js';
+import { mbusLongFrame } from '../../src/meters/domain/dlms/mbus-transport.js';
+import { mbusHeader, mbusRecords } from '../../src/meters/domain/mbus/records.js';
 import { loadVector, expectReadingsOrRefusal, refusal } from './vectors.js';
 
 const receivedAt = new Date('2026-11-23T12:00:00Z');

@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { crc16X25 } from '../../src/meters/crc.js';
+import { crc16X25 } from '../../src/meters/domain/crc.js';
 import { SIGNED_QUANTITIES } from '../../src/readings/quantities.js';
-import { FrameError, type DecodedFrame } from '../../src/meters/decoder.js';
-import { decodeSml, sml } from '../../src/meters/decoders/sml.js';
-import { exactValue } from '../../src/meters/exact.js';
-import { decodeFrame } from '../../src/meters/registry.js';
-import { parseSmlFile } from '../../src/meters/sml/messages.js';
-import { SmlReader } from '../../src/meters/sml/tl.js';
-import { unwrapSmlTransport } from '../../src/meters/sml/transport.js';
+import { FrameError, type DecodedFrame } from '../../src/meters/domain/decoder.js';
+import { decodeSml, sml } from '../../src/meters/domain/decoders/sml.js';
+import { exactValue } from '../../src/meters/domain/exact.js';
+import { decodeFrame } from '../../src/meters/domain/registry.js';
+import { parseSmlFile } from '../../src/meters/domain/sml/messages.js';
+import { SmlReader } from '../../src/meters/domain/sml/tl.js';
+import { unwrapSmlTransport } from '../../src/meters/domain/sml/transport.js';
 import { loadVector, refusal, vectorFiles } from './vectors.js';
 
 const receivedAt = new Date('2026-11-23T12:00:00Z');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { withTotalRegisters } from '../../src/meters/tariff-totals.js';
-import { decodeFrame } from '../../src/meters/registry.js';
-import '../../src/meters/decoders/index.js';
+import { withTotalRegisters } from '../../src/meters/domain/tariff-totals.js';
+import { decodeFrame } from '../../src/meters/domain/registry.js';
+import '../../src/meters/domain/decoders/index.js';
 import type { Reading } from '../../src/readings/quantities.js';
 import { loadVector } from './vectors.js';
 

@@ -1,4 +1,4 @@
-import { crc16Arc } from '../../src/meters/crc.js';
+import { crc16Arc } from '../../src/meters/domain/crc.js';
 import { loadVector } from './vectors.js';
 
 /** "YYMMDDhhmmssX" for an instant, in the Central European time DSMR meters keep. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { FrameError } from '../../src/meters/decoder.js';
-import { decodeFrame } from '../../src/meters/registry.js';
-import '../../src/meters/decoders/index.js';
+import { FrameError } from '../../src/meters/domain/decoder.js';
+import { decodeFrame } from '../../src/meters/domain/registry.js';
+import '../../src/meters/domain/decoders/index.js';
 import { loadVector, vectorFiles, vectorIndex, hex } from './vectors.js';
 
 /**

@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { expect } from 'vitest';
-import { FrameError, type DecodedFrame } from '../../src/meters/decoder.js';
+import { FrameError, type DecodedFrame } from '../../src/meters/domain/decoder.js';
 import { isQuantity, QUANTITY_UNITS } from '../../src/readings/quantities.js';
 import { fileURLToPath } from 'node:url';
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Command } from 'commander';
-import { readSaltFile, registerMaskCommand, runMask, type MaskOptions } from '../../src/privacy/mask-command.js';
+import { readSaltFile, registerMaskCommand, runMask, type MaskOptions } from '../../src/privacy/commands.js';
 
 const run = promisify(execFile);
 const script = new URL('../../bin/gridshare.js', import.meta.url).pathname;

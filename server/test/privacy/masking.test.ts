@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAllocate } from '../../src/sharing/allocate-command.js';
+import { runAllocate } from '../../src/sharing/commands.js';
 import { formatUtcInstant, HOUR_MS, QUARTER_HOUR_MS } from '../../src/kernel/time.js';
 import {
   compileRuleSet, maskCsvRows, maskRecords, parseRuleSet, postcodeOf, type MaskingRuleSet, type RegulatorIntervalRow,

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { createTestDatabase, postgresUrl, type TestDatabase } from '../support/stores.js';
 import { adminToken, callJson, freePort, runGridshare, waitForHealth } from '../support/process.js';
-import { openDb, type Db } from '../../src/store/db.js';
-import { migrate } from '../../src/store/migrate.js';
+import { openDb, type Db } from '../../src/platform/store/db.js';
+import { migrate } from '../../src/platform/store/migrate.js';
 import { parseConnectionString } from '../../src/provisioning/connection-string.js';
 import { deviceResource, signSasToken } from '../../src/provisioning/sas.js';
 

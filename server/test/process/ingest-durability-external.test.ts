@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { createTestDatabase, postgresUrl, type TestDatabase } from '../support/stores.js';
 import { freePort, runGridshare, waitForHealth, type RunningGridshare } from '../support/process.js';
-import { openDb, type Db } from '../../src/store/db.js';
+import { openDb, type Db } from '../../src/platform/store/db.js';
 import { insertCommunityWithDevice } from '../support/fixtures.js';
 
 const mqttUrl = process.env.TEST_MQTT_URL;

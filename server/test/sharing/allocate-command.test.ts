@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Command } from 'commander';
-import { registerAllocateCommand, runAllocate, type AllocateOptions } from '../../src/sharing/allocate-command.js';
+import { registerAllocateCommand, runAllocate, type AllocateOptions } from '../../src/sharing/commands.js';
 
 const run = promisify(execFile);
 let dir: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { apportion, Scratch, waterFill } from '../../src/sharing/allocation/index.js';
+import { apportion, Scratch, waterFill } from '../../src/sharing/domain/allocation/index.js';
 import { referenceLargestRemainder, referenceWaterFill, sum } from './support/community.js';
 
 const weightsArb = fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 0, max: 1_000_000 })), { minLength: 1, maxLength: 40 })

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import {
   SourcePool, splitByOrigin, totalOf, trackBehindTheMeter, trackCommunityBattery,
   type BySource, type MeterInterval,
-} from '../../src/sharing/battery.js';
+} from '../../src/sharing/domain/battery.js';
 
 const add = (a: BySource, b: BySource): BySource => ({ ownPv: a.ownPv + b.ownPv, community: a.community + b.community, grid: a.grid + b.grid });
 const ZERO: BySource = { ownPv: 0, community: 0, grid: 0 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketBoundaries, monthRange } from '../../src/calendar.js';
+import { bucketBoundaries, monthRange } from '../../src/kernel/calendar.js';
 import { rollUp, type QuarterRow } from '../../src/sharing/energy.js';
 
 const Q = 900_000;

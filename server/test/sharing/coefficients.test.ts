@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bindShares, parseCoefficients, parseDecimal, parseSharesCsv } from '../../src/sharing/allocation/index.js';
+import { bindShares, parseCoefficients, parseDecimal, parseSharesCsv } from '../../src/sharing/domain/allocation/index.js';
 
 const A = 'ES0031300000000001AB0F';
 const B = 'ES0031300000000002CD0F';

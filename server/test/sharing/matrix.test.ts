@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   createAllocator, createMatrix, memberFlows, summarize, validateMatrix,
-} from '../../src/sharing/allocation/index.js';
+} from '../../src/sharing/domain/allocation/index.js';
 import { community, sum, toMatrix } from './support/community.js';
 
 describe('interval matrix', () => {

@@ -7,7 +7,7 @@ import {
   bindShares, cerHours, constantShares, createAllocator, createMatrix, memberFlows, parseCoefficients,
   producerConsumerFlows, ruleDefinitions, ruleNames,
   type AllocationResult, type IntervalMatrix,
-} from '../../src/sharing/allocation/index.js';
+} from '../../src/sharing/domain/allocation/index.js';
 import { ALLOCATION_RULES } from '../../src/registry/allocation-rules.js';
 
 const Q = 900_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { apportion, producerConsumerFlows } from '../../src/sharing/allocation/index.js';
+import { apportion, producerConsumerFlows } from '../../src/sharing/domain/allocation/index.js';
 import { sum } from './support/community.js';
 
 describe('who gave how much to whom', () => {

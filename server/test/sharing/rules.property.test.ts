@@ -27,7 +27,7 @@ import fc from 'fast-check';
 import {
   chunkBoundaries, createAllocator, createResult, resultView, sliceMatrix, weightShares,
   type AllocationResult, type IntervalMatrix, type RuleConfig,
-} from '../../src/sharing/allocation/index.js';
+} from '../../src/sharing/domain/allocation/index.js';
 import {
   community, hourGroups, referenceLargestRemainder, referenceWaterFill, rows, sharesOf, sum, toMatrix,
   type Community,

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb, storeKinds } from '../support/stores.js';
-import type { Db } from '../../src/store/db.js';
+import type { Db } from '../../src/platform/store/db.js';
 import { addPoint, memberRow, Q, runSharing, storeCommunity, storeIntervals } from './support/stored.js';
 import { storeOperatorAllocations } from '../../src/sharing/operator.js';
-import { BadRequestError, NotFoundError } from '../../src/errors.js';
+import { BadRequestError, NotFoundError } from '../../src/kernel/errors.js';
 
 const T0 = Date.UTC(2026, 9, 5, 10, 0); // 5 October 2026, 12:00 in Vienna
 

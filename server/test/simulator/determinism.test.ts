@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createLocalClock } from '../../src/simulator/local-time.js';
+import { createLocalClock } from '../../src/kernel/calendar.js';
 import { createNeighbourhood, type NeighbourhoodConfig, type SiteReadings } from '../../src/simulator/neighbourhood.js';
 import { mulberry32, noiseTrack, valueNoise } from '../../src/simulator/random.js';
 import { GARDEN_HOUSE, SITE_WITH_INVERTER, sunnyStreetDevices, sunnyStreetSites, SUNNY_STREET, validateSites } from '../../src/simulator/sites.js';

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync, mkdirSync, chmodSync, existsSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataFolderInUseError, lockDataFolder, makePrivate } from '../../src/store/data-folder.js';
+import { DataFolderInUseError, lockDataFolder, makePrivate } from '../../src/platform/store/data-folder.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gridshare-lock-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

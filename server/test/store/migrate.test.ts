@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadMigrations, migrate } from '../../src/store/migrate.js';
-import { openDb } from '../../src/store/db.js';
+import { loadMigrations, migrate } from '../../src/platform/store/migrate.js';
+import { openDb } from '../../src/platform/store/db.js';
 import { createTestDatabase, storeKinds } from '../support/stores.js';
 
 function sourceTree(files: Record<string, string>): string {

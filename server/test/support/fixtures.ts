@@ -1,4 +1,4 @@
-import type { Queryable } from '../../src/store/db.js';
+import type { Queryable } from '../../src/platform/store/db.js';
 import { randomUUID } from 'node:crypto';
 
 /** Registry rows inserted directly, for tests of one capability below the HTTP layer. */

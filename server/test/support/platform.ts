@@ -2,9 +2,9 @@ import type { LightMyRequestResponse } from 'fastify';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPlatform, type Platform, type PlatformOptions } from '../../src/platform.js';
+import { startPlatform, type Platform, type PlatformOptions } from '../../src/platform/compose.js';
 import { createTestDatabase } from './stores.js';
-import type { StoreConfig } from '../../src/store/db.js';
+import type { StoreConfig } from '../../src/platform/store/db.js';
 
 export interface TestPlatform {
   readonly platform: Platform;

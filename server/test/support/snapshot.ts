@@ -1,4 +1,4 @@
-import type { Db } from '../../src/store/db.js';
+import type { Db } from '../../src/platform/store/db.js';
 
 const TABLES = ['users', 'communities', 'members', 'metering_points', 'devices', 'tariffs'] as const;
 

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
-import { openDb, type Db, type StoreConfig } from '../../src/store/db.js';
-import { migrate } from '../../src/store/migrate.js';
+import { openDb, type Db, type StoreConfig } from '../../src/platform/store/db.js';
+import { migrate } from '../../src/platform/store/migrate.js';
 
 /** The PostgreSQL server the production path is tested against, when the environment names one. */
 export const postgresUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;

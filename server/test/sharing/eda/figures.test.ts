@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   EdaInputError, operatorAllocationRows, operatorFigures, parseConsumptionRecord, type OperatorFigure,
-} from '../../../src/sharing/eda/index.js';
+} from '../../../src/operator/domain/index.js';
 import { communityDay, communityMessages, consumptionRecordXml, CONSUMER_A, CONSUMER_B, COMMUNITY_ID, kwh, PRODUCER, QH } from './support/messages.js';
 
 const START = Date.UTC(2025, 5, 1, 10, 0);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EdaMessageError, parseConsumptionRecord, type ConsumptionRecord } from '../../../src/sharing/eda/index.js';
+import { EdaMessageError, parseConsumptionRecord, type ConsumptionRecord } from '../../../src/operator/domain/index.js';
 import { consumptionRecordXml, CONSUMER_A, kwh, QH } from './support/messages.js';
 
 const START = Date.UTC(2025, 0, 14, 23, 0);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EdaMessageError, parseConsumptionRecord, type EdaErrorReason } from '../../../src/sharing/eda/index.js';
+import { EdaMessageError, parseConsumptionRecord, type EdaErrorReason } from '../../../src/operator/domain/index.js';
 import { fixtureFiles, FIXTURE_DIR } from './support/fixtures.js';
 import { communityDay, consumptionRecordXml, CONSUMER_A, COMMUNITY_ID, QH, viennaDay } from './support/messages.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   EdaInputError, mergeCodes, messageCodes, operatorFigures, parseConsumptionRecord, parseStoredCodes, storedFigure,
   type ConsumptionRecord, type StoredCodes,
-} from '../../../src/sharing/eda/index.js';
+} from '../../../src/operator/domain/index.js';
 import { communityDay, communityMessages, consumptionRecordXml, CONSUMER_A, kwh } from './support/messages.js';
 
 const START = Date.UTC(2025, 5, 1, 10, 0);

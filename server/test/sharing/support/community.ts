@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import {
   createMatrix, HOUR_MS, INTERVAL_MS, weightShares,
   type AllocationResult, type IntervalMatrix, type ShareSchedule,
-} from '../../../src/sharing/allocation/index.js';
+} from '../../../src/sharing/domain/allocation/index.js';
 
 export const BASE_MS = Date.UTC(2025, 5, 1, 10, 0);
 

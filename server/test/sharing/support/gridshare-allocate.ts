@@ -3,7 +3,7 @@
  * the same error handling as main.ts, so tests can run it as a real process.
  */
 import { Command } from 'commander';
-import { registerAllocateCommand } from '../../../src/sharing/allocate-command.js';
+import { registerAllocateCommand } from '../../../src/sharing/commands.js';
 
 const program = new Command('gridshare');
 registerAllocateCommand(program);

@@ -4,7 +4,7 @@
  * job, for service-level tests of sharing and billing.
  */
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../../../src/store/db.js';
+import type { Db } from '../../../src/platform/store/db.js';
 import { markSharingDirty, processSharingDirty } from '../../../src/sharing/service.js';
 
 export const Q = 900_000;

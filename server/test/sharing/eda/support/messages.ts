@@ -3,7 +3,7 @@
  * server/src/sharing/eda/README.md (ebUtilities schema 01.30–01.41), and a small Austrian
  * community whose operator allocation is computed here independently of the code under test.
  */
-import { createLocalClock } from '../../../../src/simulator/local-time.js';
+import { createLocalClock } from '../../../../src/kernel/calendar.js';
 import { mulberry32 } from '../../../../src/simulator/random.js';
 
 export const VIENNA = createLocalClock('Europe/Vienna');

@@ -1,0 +1,219 @@
+import { energyCost, formatMinor, formatNano, minorDigits, parseFixed, parseNano, roundToMinor, type Nano } from '../../kernel/money.js';
+import { tariffSchedule, type TariffVersion } from './tariff-schedule.js';
+import { ENERGY_KEYS, type EnergyBySource, type MemberInterval } from '../../kernel/energy.js';
+
+export type { EnergyBySource, MemberInterval } from '../../kernel/energy.js';
+export { ENERGY_KEYS } from '../../kernel/energy.js';
+
+export type Co2Intensity =
+  | { readonly kind: 'constant'; readonly gramsPerKWh: number }
+  /** Grid intensity per UTC hour (start of hour in ms); hours without a value use the fallback. */
+  | { readonly kind: 'hourly'; readonly gramsPerKWh: ReadonlyMap<number, number>; readonly fallback: number };
+
+export interface StatementInput {
+  readonly memberId: string;
+  readonly periodStartMs: number;
+  readonly periodEndMs: number;
+  readonly timeZone: string;
+  readonly currency: string;
+  readonly intervals: readonly MemberInterval[];
+  readonly tariffs: readonly TariffVersion[];
+  readonly co2: Co2Intensity;
+}
+
+export type LineCode = 'community-energy' | 'community-sales' | 'grid-fee-reduction';
+
+export interface StatementLine {
+  readonly code: LineCode;
+  readonly description: string;
+  readonly tariffId: string;
+  readonly energyWh: number;
+  /** Price per kWh of the line, as the tariff states it. */
+  readonly unitPrice: string;
+  /** Rounded once, in the currency; positive is owed by the member, negative is owed to them. */
+  readonly amount: string;
+  /** The exact amount before rounding, for audits. */
+  readonly exactAmount: string;
+}
+
+export interface Statement {
+  readonly memberId: string;
+  readonly periodStart: string;
+  readonly periodEnd: string;
+  readonly currency: string;
+  readonly lines: readonly StatementLine[];
+  /** Σ of the rounded line amounts, so the total always equals the sum of its lines. */
+  readonly total: string;
+  readonly energy: EnergyBySource;
+  /** What the member saved against buying all consumption from the grid and selling all production at the feed-in price. */
+  readonly savings: string;
+  readonly co2AvoidedKg: string;
+  /** Intervals without a tariff in force (not billed). */
+  readonly unpricedIntervals: number;
+}
+
+export class StatementError extends Error {}
+
+const LINE_TEXT: Record<LineCode, string> = {
+  'community-energy': 'Energy from the community',
+  'community-sales': 'Energy sold to the community',
+  'grid-fee-reduction': 'Grid-fee reduction on community energy',
+};
+
+/**
+ * A member's statement for one period. Pure: every amount is exact until each line is
+ * rounded once (half away from zero, to the currency's minor unit); the total is the sum of the
+ * rounded lines, and a line exists per tariff version in force during the period.
+ */
+export function buildStatement(input: StatementInput): Statement {
+  if (input.periodEndMs <= input.periodStartMs) throw new StatementError('the period must end after it starts');
+  const digits = minorDigits(input.currency);
+  const pricesAt = tariffSchedule(input.tariffs, input.timeZone);
+  const lines = new Map<string, { code: LineCode; tariff: TariffVersion; energyWh: number; exact: Nano }>();
+  const addLine = (code: LineCode, tariff: TariffVersion, wh: number, exact: Nano) => {
+    if (wh === 0) return;
+    const key = `${code}|${tariff.id}`;
+    const line = lines.get(key) ?? { code, tariff, energyWh: 0, exact: 0n };
+    line.energyWh += wh;
+    line.exact += exact;
+    lines.set(key, line);
+  };
+
+  const energy = { consumptionWh: 0, selfConsumedWh: 0, fromCommunityWh: 0, fromGridWh: 0, productionWh: 0, toCommunityWh: 0, toGridWh: 0 };
+  let savings: Nano = 0n;
+  let co2MilliGrams = 0;
+  let unpriced = 0;
+  for (const interval of input.intervals) {
+    if (interval.startMs < input.periodStartMs || interval.startMs >= input.periodEndMs) {
+      throw new StatementError(`interval ${new Date(interval.startMs).toISOString()} lies outside the period`);
+    }
+    const { selfConsumedWh, fromCommunityWh, fromGridWh, toCommunityWh, toGridWh } = interval;
+    energy.selfConsumedWh += selfConsumedWh;
+    energy.fromCommunityWh += fromCommunityWh;
+    energy.fromGridWh += fromGridWh;
+    energy.toCommunityWh += toCommunityWh;
+    energy.toGridWh += toGridWh;
+    energy.consumptionWh += selfConsumedWh + fromCommunityWh + fromGridWh;
+    energy.productionWh += selfConsumedWh + toCommunityWh + toGridWh;
+    const billedWh = interval.billedFromCommunityWh ?? fromCommunityWh;
+    co2MilliGrams += (selfConsumedWh + fromCommunityWh - (interval.gridOriginCommunityWh ?? 0)) * co2At(input.co2, interval.startMs);
+
+    const prices = pricesAt(interval.startMs);
+    if (!prices) {
+      unpriced += 1;
+      continue;
+    }
+    addLine('community-energy', prices.tariff, billedWh, energyCost(billedWh, prices.community));
+    addLine('community-sales', prices.tariff, toCommunityWh, -energyCost(toCommunityWh, prices.community));
+    addLine('grid-fee-reduction', prices.tariff, billedWh, -energyCost(billedWh, prices.gridFeeReduction));
+    // Against the baseline "everything from the grid, everything sold at feed-in":
+    savings += energyCost(selfConsumedWh, prices.grid)
+      + energyCost(billedWh, prices.grid - prices.community + prices.gridFeeReduction)
+      + energyCost(toCommunityWh, prices.community - prices.feedIn);
+  }
+
+  const ordered = [...lines.values()].sort((a, b) =>
+    a.tariff.validFrom.localeCompare(b.tariff.validFrom) || order(a.code) - order(b.code));
+  let total = 0n;
+  const statementLines = ordered.map((line) => {
+    const rounded = roundToMinor(line.exact, digits);
+    total += rounded;
+    const price = line.code === 'grid-fee-reduction' ? line.tariff.gridFeeReduction : line.tariff.communityPrice;
+    return {
+      code: line.code,
+      description: `${LINE_TEXT[line.code]} (${line.tariff.name})`,
+      tariffId: line.tariff.id,
+      energyWh: line.energyWh,
+      unitPrice: price,
+      amount: formatMinor(rounded, digits),
+      exactAmount: formatNano(line.exact),
+    };
+  });
+
+  return {
+    memberId: input.memberId,
+    periodStart: new Date(input.periodStartMs).toISOString(),
+    periodEnd: new Date(input.periodEndMs).toISOString(),
+    currency: input.currency,
+    lines: statementLines,
+    total: formatMinor(total, digits),
+    energy,
+    savings: formatMinor(roundToMinor(savings, digits), digits),
+    co2AvoidedKg: (Math.round(co2MilliGrams / 1000) / 1000).toFixed(3),
+    unpricedIntervals: unpriced,
+  };
+}
+
+const order = (code: LineCode) => ['community-energy', 'community-sales', 'grid-fee-reduction'].indexOf(code);
+
+/** Grams of CO2 per kWh is milligrams per Wh. */
+function co2At(co2: Co2Intensity, startMs: number): number {
+  if (co2.kind === 'constant') return co2.gramsPerKWh;
+  return co2.gramsPerKWh.get(Math.floor(startMs / 3_600_000) * 3_600_000) ?? co2.fallback;
+}
+
+type Energy = EnergyBySource;
+
+/**
+ * The correction that brings what was issued for a member and period (the statement and the
+ * corrections so far) to a fresh statement: per line (code and tariff) the difference in energy
+ * and in rounded amount, never a silent change of what was issued. Its total is the sum of its
+ * lines, so issued totals + corrections = the fresh total exactly. Undefined when nothing changed.
+ */
+export function correctionFor(issued: readonly Statement[], fresh: Statement): Statement | undefined {
+  const digits = minorDigits(fresh.currency);
+  interface Acc { line: StatementLine; energyWh: number; amount: bigint; exact: Nano }
+  const sums = (statements: readonly Statement[]) => {
+    const lines = new Map<string, Acc>();
+    const energy: Record<keyof Energy, number> = { consumptionWh: 0, selfConsumedWh: 0, fromCommunityWh: 0, fromGridWh: 0, productionWh: 0, toCommunityWh: 0, toGridWh: 0 };
+    let savings = 0n;
+    let co2Grams = 0n;
+    let unpriced = 0;
+    for (const s of statements) {
+      for (const line of s.lines) {
+        const key = `${line.code}|${line.tariffId}`;
+        const acc = lines.get(key) ?? { line, energyWh: 0, amount: 0n, exact: 0n };
+        acc.energyWh += line.energyWh;
+        acc.amount += parseFixed(line.amount, digits);
+        acc.exact += parseNano(line.exactAmount);
+        lines.set(key, acc);
+      }
+      for (const k of ENERGY_KEYS) energy[k] += s.energy[k];
+      savings += parseFixed(s.savings, digits);
+      co2Grams += parseFixed(s.co2AvoidedKg, 3);
+      unpriced += s.unpricedIntervals;
+    }
+    return { lines, energy, savings, co2Grams, unpriced };
+  };
+  const before = sums(issued);
+  const after = sums([fresh]);
+  const keys = [...after.lines.keys(), ...[...before.lines.keys()].filter((k) => !after.lines.has(k))];
+  let total = 0n;
+  const lines: StatementLine[] = [];
+  for (const key of keys) {
+    const a = after.lines.get(key);
+    const b = before.lines.get(key);
+    const energyWh = (a?.energyWh ?? 0) - (b?.energyWh ?? 0);
+    const amount = (a?.amount ?? 0n) - (b?.amount ?? 0n);
+    if (energyWh === 0 && amount === 0n) continue;
+    total += amount;
+    const line = (a ?? b)!.line;
+    lines.push({ ...line, energyWh, amount: formatMinor(amount, digits), exactAmount: formatNano((a?.exact ?? 0n) - (b?.exact ?? 0n)) });
+  }
+  const energy = Object.fromEntries(ENERGY_KEYS.map((k) => [k, after.energy[k] - before.energy[k]])) as unknown as Energy;
+  const savings = after.savings - before.savings;
+  const co2 = after.co2Grams - before.co2Grams;
+  if (lines.length === 0 && ENERGY_KEYS.every((k) => energy[k] === 0) && savings === 0n && co2 === 0n) return undefined;
+  return {
+    memberId: fresh.memberId,
+    periodStart: fresh.periodStart,
+    periodEnd: fresh.periodEnd,
+    currency: fresh.currency,
+    lines,
+    total: formatMinor(total, digits),
+    energy,
+    savings: formatMinor(savings, digits),
+    co2AvoidedKg: formatMinor(co2, 3),
+    unpricedIntervals: after.unpriced - before.unpriced,
+  };
+}

@@ -1,1 +1,0 @@
-export { bucketBoundaries, currentMonthStart, monthRange, type Resolution } from './kernel/calendar.js';

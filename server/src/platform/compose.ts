@@ -1,0 +1,273 @@
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { openDb, type Db, type StoreConfig } from './store/db.js';
+import { migrate } from './store/migrate.js';
+import { DEFAULT_SESSION_IDLE_MS, ensureAdmin } from '../accounts/service.js';
+import { createHttp } from './http/app.js';
+import type { Api } from './http/api.js';
+import { accountRoutes, type RateLimit } from '../accounts/routes.js';
+import { registryRoutes } from '../registry/routes.js';
+import { discoveryRoutes } from '../discovery/routes.js';
+import { opsRoutes, type BrokerStatus } from '../ops/routes.js';
+import { createMetrics } from '../ops/metrics.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded.js';
+import { checkChosenPort, listen } from './net.js';
+import { lockDataFolder, makePrivate, type DataFolderLock } from './store/data-folder.js';
+import { webRoutes } from '../web/routes.js';
+import { ensureDemoCommunity, type DemoCommunity } from '../demo/seed.js';
+import { ReadingWriter } from '../ingest/writer.js';
+import { DeviceDirectory } from '../ingest/device-directory.js';
+import { IngestService } from '../ingest/service.js';
+import { embeddedIngestHandlers } from '../ingest/mqtt-embedded.js';
+import { startExternalIngest, type ExternalIngest } from '../ingest/mqtt-external.js';
+import { ingestRoutes } from '../ingest/routes.js';
+import { LiveHub } from '../live/hub.js';
+import { liveRoutes } from '../live/routes.js';
+import { ArtefactStore } from '../provisioning/artefact-store.js';
+import { deviceAuthenticator } from '../provisioning/device-auth.js';
+import { provisioningRoutes } from '../provisioning/routes.js';
+import type { Endpoints } from '../provisioning/artefacts.js';
+import { frameDecoder } from '../meters/frames.js';
+import { meterRoutes } from '../meters/routes.js';
+import { IntervalScheduler, recheckDeviceReadings, recheckPlausibility } from '../intervals/service.js';
+import { intervalRoutes } from '../intervals/routes.js';
+import { countFailingPoints, countQuarantined } from '../intervals/issues.js';
+import { markSharingDirty, SharingScheduler } from '../sharing/service.js';
+import { sharingRoutes } from '../sharing/routes.js';
+import { operatorRoutes } from '../operator/routes.js';
+import { billingRoutes } from '../billing/routes.js';
+import { memoryKeys, Secrets, secretsRoutes, type KeyStore } from '../secrets/index.js';
+import { deviceCredentialsStore } from '../provisioning/credentials.js';
+import { meterKeysStore } from '../meters/keys.js';
+import { DEFAULT_QUOTAS, Quotas, type QuotaLimits } from '../quotas/service.js';
+import { quotaRoutes } from '../quotas/routes.js';
+import { ArtefactBuilder } from '../provisioning/artefact-builder.js';
+import { ConnectionGuard, type ConnectLimit } from '../ingest/connection-guard.js';
+import { recordDeviceEvent } from '../ingest/device-events.js';
+
+export interface PlatformOptions {
+  store: StoreConfig;
+  http: { port: number; host: string; explicit: boolean };
+  /** The embedded broker's port, unless `externalMqtt` names a broker to consume from. */
+  mqtt: { port: number; host: string; explicit: boolean };
+  externalMqtt?: { url: string; group?: string; instanceId?: string; connections?: number; inflightPerConnection?: number; sessionExpirySeconds?: number };
+  /** Where provisioning artefacts (batch ZIPs) are kept. */
+  artefactsDir: string;
+  /** How devices and browsers reach this installation; defaults to the local listening address. */
+  publicUrl?: string;
+  publicMqttUrl?: string;
+  logger?: boolean;
+  /** Mark session cookies Secure; default: when `publicUrl` is https. */
+  secureCookies?: boolean;
+  /** Failed log-ins per account and address, failed log-ins per address, and sign-ups per address, per window. */
+  loginRateLimit?: RateLimit;
+  loginAddressRateLimit?: RateLimit;
+  signupRateLimit?: RateLimit;
+  /** A browser session unused this long ends (default 14 days). */
+  sessionIdleMs?: number;
+  /** How long after ingestion quarter-hour energy is recomputed. */
+  intervalDelayMs?: number;
+  /** How often open live streams check their caller again (default 15 s). */
+  liveRecheckMs?: number;
+  /** Create the demo community before the platform starts answering. */
+  demo?: boolean;
+  /** Where the master keys that seal secrets at rest live (default: in memory, for tests). */
+  secretKeys?: KeyStore;
+  /** The installation's default quotas (a platform admin changes them through the API). */
+  quotas?: Partial<QuotaLimits>;
+  /** How often one device may connect to the embedded broker (default 20 times a minute). */
+  deviceConnectLimit?: ConnectLimit;
+}
+
+export interface Platform {
+  readonly db: Db;
+  readonly app: Api;
+  readonly broker: EmbeddedBroker | undefined;
+  readonly writer: ReadingWriter;
+  readonly live: LiveHub;
+  readonly intervals: IntervalScheduler;
+  /** Splits stored quarter hours by source per member after the interval job changed them. */
+  readonly sharing: SharingScheduler;
+  readonly endpoints: Endpoints;
+  readonly httpUrl: string;
+  readonly mqttUrl: string;
+  /** The embedded database's folder lock, and whether a stale one (kill -9) was taken over. */
+  readonly dataFolder: DataFolderLock | undefined;
+  /** Set on the very first start: the admin account and its one-time password. */
+  readonly bootstrapAdmin: { email: string; password: string } | undefined;
+  /** Ports that were taken and replaced by free ones. */
+  readonly movedPorts: { what: string; from: number; to: number }[];
+  readonly demo: DemoCommunity | undefined;
+  /** The master keys and the box that seals and opens stored secrets. */
+  readonly secrets: Secrets;
+  close(): Promise<void>;
+}
+
+const displayHost = (host: string) => (host === '0.0.0.0' || host === '::' ? 'localhost' : host);
+
+/** The composition root: one database, one broker (or an external one), one HTTP server, every capability. */
+export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  const closers: (() => Promise<unknown>)[] = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+  };
+  // Nothing opens the embedded database's folder before this process holds it, and nothing is
+  // opened at all when a port the user chose is taken.
+  let dataFolder: DataFolderLock | undefined;
+  const privateDirs = [options.artefactsDir];
+  if (options.store.kind === 'pglite' && options.store.dataDir) {
+    const lock = await lockDataFolder(options.store.dataDir);
+    dataFolder = lock;
+    closers.push(async () => lock.release());
+    privateDirs.unshift(options.store.dataDir);
+  }
+  try {
+    await checkChosenPort({ ...options.http, what: 'HTTP', flag: '--port' });
+    if (!options.externalMqtt) await checkChosenPort({ ...options.mqtt, what: 'MQTT', flag: '--mqtt-port' });
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+  const db = await openDb(options.store).catch(async (error: unknown) => {
+    await closeAll();
+    throw error;
+  });
+  closers.push(() => db.close());
+  try {
+    await migrate(db);
+    const secrets = await Secrets.open(db, options.secretKeys ?? memoryKeys(), [deviceCredentialsStore, meterKeysStore]);
+    // PGlite's own files and a key file created just now: private to the user.
+    for (const dir of privateDirs) makePrivate(dir);
+    const bootstrapAdmin = await ensureAdmin(db);
+    const demo = options.demo ? await ensureDemoCommunity(db, secrets.box) : undefined;
+
+    // Filled in once the ports are bound; nothing reads them before the first request.
+    const endpoints: { -readonly [K in keyof Endpoints]: Endpoints[K] } = { publicUrl: '', mqttUrl: '', hostName: '' };
+    const live = new LiveHub();
+    const sharing = new SharingScheduler(db);
+    const intervals = new IntervalScheduler(db, options.intervalDelayMs ?? 1_000, {
+      onChanged: markSharingDirty,
+      afterRun: () => sharing.nudge(),
+    });
+    const writer = new ReadingWriter(db, {
+      // PGlite has one connection; a PostgreSQL server works on a second commit while the first waits for its fsync.
+      concurrentCommits: db.kind === 'postgres' ? 2 : 1,
+      onCommitted: (messages) => {
+        live.publish(messages);
+        intervals.nudge();
+      },
+    });
+    closers.push(() => sharing.close());
+    closers.push(() => intervals.close());
+    closers.push(() => writer.close());
+    // Whatever was marked before a stop or a crash is computed now.
+    intervals.nudge();
+    sharing.nudge();
+    const directory = new DeviceDirectory(db, secrets.box);
+    const authenticateDevice = (deviceId: string, token: string | undefined) =>
+      deviceAuthenticator(directory, endpoints.hostName)(deviceId, token);
+    const ingest = new IngestService(writer, frameDecoder(db, secrets.box));
+
+    let broker: EmbeddedBroker | undefined;
+    let external: ExternalIngest | undefined;
+    let brokerStatus: BrokerStatus;
+    if (options.externalMqtt) {
+      external = await startExternalIngest({
+        url: options.externalMqtt.url,
+        group: options.externalMqtt.group ?? 'gridshare',
+        // Without a stable name a restarted process would not resume its sessions, and the messages
+        // in flight to them at a crash would wait in the broker until those sessions expire.
+        instanceId: options.externalMqtt.instanceId ?? `${hostname()}-${options.http.port || process.pid}`,
+        connections: options.externalMqtt.connections ?? 4,
+        inflightPerConnection: options.externalMqtt.inflightPerConnection ?? 256,
+        sessionExpirySeconds: options.externalMqtt.sessionExpirySeconds ?? 3_600,
+        ingest,
+        lookupDevice: async (deviceId) => {
+          const device = await directory.get(deviceId);
+          return device?.status === 'active' ? device : undefined;
+        },
+      });
+      const ext = external;
+      closers.push(() => ext.close());
+      brokerStatus = { mode: 'external', connected: () => ext.connected() };
+    } else {
+      const guard = new ConnectionGuard({
+        limit: options.deviceConnectLimit ?? { max: 20, windowMs: 60_000 },
+        connectedAddress: (clientId) => broker?.connectedAddress(clientId),
+        record: (event) => {
+          recordDeviceEvent(db, event).catch((error: Error) => process.stderr.write(`gridshare: device event not recorded: ${error.message}\n`));
+        },
+      });
+      const started = await startEmbeddedBroker({
+        port: options.mqtt.port,
+        host: options.mqtt.host,
+        portExplicit: options.mqtt.explicit,
+        ...embeddedIngestHandlers({ ingest, authenticate: authenticateDevice, guard }),
+      });
+      broker = started;
+      closers.push(() => started.close());
+      brokerStatus = { mode: 'embedded', connected: () => !started.aedes.closed };
+    }
+
+    const deviceChanged = (deviceId: string) => {
+      directory.invalidate(deviceId);
+      writer.forgetDevice(deviceId);
+      // A disabled, re-keyed or removed device must authenticate again.
+      broker?.disconnect(deviceId);
+    };
+
+    const quotas = new Quotas({ ...DEFAULT_QUOTAS, ...options.quotas });
+    const metrics = createMetrics();
+    metrics.gauge('gridshare_interval_points_failing', 'Metering points whose interval computation failed and is set aside for a retry', () => countFailingPoints(db));
+    metrics.gauge('gridshare_intervals_quarantined', 'Quarter hours beyond their site\'s connection capacity, kept out of the sharing', () => countQuarantined(db));
+    const app = await createHttp({ db, logger: options.logger ?? false, publicUrl: () => endpoints.publicUrl || options.publicUrl });
+    closers.push(() => app.close());
+    await opsRoutes(app, { db, metrics, broker: brokerStatus });
+    await accountRoutes(app, {
+      db,
+      // Browsers that reach the installation over https get Secure cookies without being told.
+      secureCookies: options.secureCookies ?? options.publicUrl?.startsWith('https:') ?? false,
+      loginRateLimit: options.loginRateLimit ?? { max: 5, windowMs: 15 * 60_000 },
+      loginAddressRateLimit: options.loginAddressRateLimit ?? { max: 15, windowMs: 15 * 60_000 },
+      signupRateLimit: options.signupRateLimit ?? { max: 20, windowMs: 3_600_000 },
+      sessionIdleMs: options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS,
+    });
+    await registryRoutes(app, {
+      db, quotas, deviceChanged, communityChanged: () => sharing.nudge(),
+      siteLimitChanged: async (pointId) => { await recheckPlausibility(db, pointId); intervals.nudge(); },
+      deviceRoleChanged: async (deviceId, pointId) => { await recheckDeviceReadings(db, deviceId, pointId); intervals.nudge(); },
+    });
+    await quotaRoutes(app, { db, quotas });
+    await discoveryRoutes(app, { db });
+    await provisioningRoutes(app, { db, store: new ArtefactStore(options.artefactsDir), endpoints, deviceChanged, quotas, builder: new ArtefactBuilder(), secrets: secrets.box });
+    await ingestRoutes(app, { db, ingest, writer, authenticateDevice });
+    await liveRoutes(app, { db, hub: live, ...(options.liveRecheckMs ? { recheckMs: options.liveRecheckMs } : {}) });
+    await intervalRoutes(app, { db });
+    await sharingRoutes(app, { db, sharingChanged: () => sharing.nudge() });
+    await operatorRoutes(app, { db, sharingChanged: () => sharing.nudge() });
+    await billingRoutes(app, { db });
+    await meterRoutes(app, { db, secrets: secrets.box });
+    await secretsRoutes(app, { db, secrets });
+    await webRoutes(app);
+    await app.ready();
+
+    const bound = await listen(app.server, { ...options.http, what: 'HTTP', flag: '--port' });
+    const httpUrl = `http://${displayHost(options.http.host)}:${bound.port}`;
+    const mqttUrl = options.externalMqtt?.url ?? `mqtt://${displayHost(options.mqtt.host)}:${broker!.port}`;
+    endpoints.publicUrl = (options.publicUrl ?? httpUrl).replace(/\/$/, '');
+    endpoints.mqttUrl = options.publicMqttUrl ?? mqttUrl;
+    endpoints.hostName = new URL(endpoints.publicUrl).host;
+
+    const movedPorts = [
+      ...(bound.movedFrom ? [{ what: 'HTTP', from: bound.movedFrom, to: bound.port }] : []),
+      ...(broker?.movedFrom ? [{ what: 'MQTT', from: broker.movedFrom, to: broker.port }] : []),
+    ];
+    return { db, app, broker, writer, live, intervals, sharing, endpoints, dataFolder, bootstrapAdmin, movedPorts, demo, secrets, httpUrl, mqttUrl, close: closeAll };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+/** Default artefact folder next to the embedded database. */
+export const artefactsDirFor = (dataDir: string) => join(dataDir, 'artefacts');
