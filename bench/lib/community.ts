@@ -1,7 +1,7 @@
 import type { Db } from '../../server/src/platform/store/db.js';
 import { createApiToken, createUser } from '../../server/src/accounts/service.js';
 import { createCommunity } from '../../server/src/registry/communities.js';
-import type { UserPrincipal } from '../../server/src/accounts/principal.js';
+import type { UserPrincipal } from '../../server/src/kernel/principal.js';
 import { ArtefactStore } from '../../server/src/provisioning/artefact-store.js';
 import { ArtefactBuilder } from '../../server/src/provisioning/artefact-builder.js';
 import type { Endpoints } from '../../server/src/provisioning/artefacts.js';

@@ -1,5 +1,5 @@
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../kernel/errors.js';
-import type { Membership, Principal, UserPrincipal } from './principal.js';
+import type { Membership, Principal, UserPrincipal } from '../kernel/principal.js';
 
 /**
  * Authorisation rules in one place, as pure functions over the principal. Resources a

@@ -1,8 +1,8 @@
 import type { Db, Queryable } from '../platform/store/db.js';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from '../kernel/errors.js';
 import { hashPassword, newOneTimePassword, newOpaqueToken, sha256Hex, verifyPassword } from './secrets.js';
-import type { Membership, Principal, UserPrincipal } from './principal.js';
-import { ANONYMOUS } from './principal.js';
+import type { Credentials, Membership, Principal, ResolvedPrincipal, UserPrincipal } from '../kernel/principal.js';
+import { ANONYMOUS } from '../kernel/principal.js';
 
 /** A session ends at the latest this long after log-in, and earlier when idle (see createSession). */
 export const SESSION_TTL_DAYS = 30;
@@ -189,12 +189,6 @@ interface PrincipalRow {
   must_change_password: boolean;
 }
 
-export interface Credentials {
-  sessionToken?: string | undefined;
-  bearerToken?: string | undefined;
-}
-
-export type ResolvedPrincipal = Principal | (UserPrincipal & { mustChangePassword: boolean });
 
 /**
  * Turns a cookie or bearer token into the caller with their memberships; anything invalid,

@@ -1,5 +1,5 @@
 import type { Db, Queryable } from '../platform/store/db.js';
-import type { Principal } from '../accounts/principal.js';
+import type { Principal } from '../kernel/principal.js';
 import { canSeeMember, requireManager, requireUser } from '../accounts/policy.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.js';
 import { loadCommunity, type Community } from '../registry/communities.js';

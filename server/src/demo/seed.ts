@@ -3,7 +3,7 @@ import { createUser, findUserByEmail } from '../accounts/service.js';
 import { hashPassword } from '../accounts/secrets.js';
 import { createCommunity } from '../registry/communities.js';
 import { createTariff } from '../registry/tariffs.js';
-import type { UserPrincipal } from '../accounts/principal.js';
+import type { UserPrincipal } from '../kernel/principal.js';
 import { generateDeviceKey } from '../provisioning/keys.js';
 import type { DeviceKind, DeviceRole } from '../registry/devices.js';
 import { GARDEN_HOUSE, SITE_WITH_INVERTER } from '../simulator/sites.js';

@@ -1,5 +1,5 @@
 import type { Queryable } from '../platform/store/db.js';
-import type { Principal } from '../accounts/principal.js';
+import type { Principal } from '../kernel/principal.js';
 import { BadRequestError, NotFoundError } from '../kernel/errors.js';
 import { COMMUNITY_COLUMNS, toCommunity, type Community, type CommunityRow } from '../registry/communities.js';
 import { isMemberOf } from '../accounts/policy.js';

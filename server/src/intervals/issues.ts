@@ -1,5 +1,5 @@
 import type { Queryable } from '../platform/store/db.js';
-import type { Principal } from '../accounts/principal.js';
+import type { Principal } from '../kernel/principal.js';
 import { requireCommunityManager } from '../registry/communities.js';
 import type { Series } from './domain/site-energy.js';
 

@@ -4,7 +4,7 @@ import { errors, IdParams, type Api } from '../platform/http/api.js';
 import { requestCredentials } from '../platform/http/app.js';
 import { activeMembership, isManagerOf } from '../accounts/policy.js';
 import { resolvePrincipal } from '../accounts/service.js';
-import type { Principal } from '../accounts/principal.js';
+import type { Principal } from '../kernel/principal.js';
 import { NotFoundError, UnauthorizedError } from '../kernel/errors.js';
 import type { LiveHub, LiveEvent, LiveSubscriber } from './hub.js';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Db, Queryable } from '../platform/store/db.js';
-import type { Principal } from '../accounts/principal.js';
+import type { Principal } from '../kernel/principal.js';
 import { BadRequestError, ConflictError } from '../kernel/errors.js';
 import { requireCommunityManager } from '../registry/communities.js';
 import {

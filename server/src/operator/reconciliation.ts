@@ -1,5 +1,5 @@
 import type { Queryable } from '../platform/store/db.js';
-import type { Principal } from '../accounts/principal.js';
+import type { Principal } from '../kernel/principal.js';
 import { BadRequestError } from '../kernel/errors.js';
 import type { Quality } from '../intervals/domain/energy.js';
 import { INTERVAL_MS } from '../sharing/domain/allocation/index.js';

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { openDb, type Db, type StoreConfig } from './store/db.js';
 import { migrate } from './store/migrate.js';
-import { DEFAULT_SESSION_IDLE_MS, ensureAdmin } from '../accounts/service.js';
+import { DEFAULT_SESSION_IDLE_MS, ensureAdmin, resolvePrincipal } from '../accounts/service.js';
 import { createHttp } from './http/app.js';
 import type { Api } from './http/api.js';
 import { accountRoutes, type RateLimit } from '../accounts/routes.js';
@@ -11,7 +11,7 @@ import { discoveryRoutes } from '../discovery/routes.js';
 import { opsRoutes, type BrokerStatus } from '../ops/routes.js';
 import { createMetrics } from '../ops/metrics.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded.js';
-import { checkChosenPort, listen } from './net.js';
+import { checkChosenPort, listen } from './net/listen.js';
 import { lockDataFolder, makePrivate, type DataFolderLock } from './store/data-folder.js';
 import { webRoutes } from '../web/routes.js';
 import { ensureDemoCommunity, type DemoCommunity } from '../demo/seed.js';
@@ -220,7 +220,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const metrics = createMetrics();
     metrics.gauge('gridshare_interval_points_failing', 'Metering points whose interval computation failed and is set aside for a retry', () => countFailingPoints(db));
     metrics.gauge('gridshare_intervals_quarantined', 'Quarter hours beyond their site\'s connection capacity, kept out of the sharing', () => countQuarantined(db));
-    const app = await createHttp({ db, logger: options.logger ?? false, publicUrl: () => endpoints.publicUrl || options.publicUrl });
+    const app = await createHttp({
+      db, logger: options.logger ?? false, publicUrl: () => endpoints.publicUrl || options.publicUrl,
+      resolvePrincipal: (credentials) => resolvePrincipal(db, credentials),
+    });
     closers.push(() => app.close());
     await opsRoutes(app, { db, metrics, broker: brokerStatus });
     await accountRoutes(app, {

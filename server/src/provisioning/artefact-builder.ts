@@ -1,5 +1,5 @@
 import { TooManyRequestsError } from '../kernel/errors.js';
-import { runInWorker } from '../platform/worker-thread.js';
+import { runInWorker } from '../platform/workers/worker-thread.js';
 import { run, type ArtefactJob, type BuildProgress, type BuiltBatch } from './artefact-worker.js';
 
 const WORKER = new URL('./artefact-worker.ts', import.meta.url);

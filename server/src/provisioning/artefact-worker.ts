@@ -1,4 +1,4 @@
-import type { WorkerOutput } from '../platform/worker-thread.js';
+import type { WorkerOutput } from '../platform/workers/worker-thread.js';
 import { batchZip, type Endpoints } from './artefacts.js';
 import { generateClaimCode, generateDeviceKey, hashClaimCode } from './keys.js';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../platform/store/db.js';
-import type { Principal, UserPrincipal } from '../accounts/principal.js';
+import type { Principal, UserPrincipal } from '../kernel/principal.js';
 import { activeMembership, isManagerOf, requireManager, requireUser } from '../accounts/policy.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.js';
 import { bindDevice, countDevices, getDevice, roleForBinding, type DeviceKind, type DeviceRole } from '../registry/devices.js';

@@ -1,5 +1,5 @@
 import type { Queryable } from '../platform/store/db.js';
-import type { Principal } from '../accounts/principal.js';
+import type { Principal } from '../kernel/principal.js';
 import { isManagerOf } from '../accounts/policy.js';
 import { memberScope, type BindingPeriod, type DeviceDataScope } from './binding-periods.js';
 

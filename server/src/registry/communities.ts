@@ -1,6 +1,6 @@
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { Quotas } from '../quotas/service.js';
-import type { Principal, UserPrincipal } from '../accounts/principal.js';
+import type { Principal, UserPrincipal } from '../kernel/principal.js';
 import { isMemberOf, requireAdmin, requireManager, requireUser } from '../accounts/policy.js';
 import { BadRequestError, NotFoundError } from '../kernel/errors.js';
 import { ALLOCATION_RULES, type AllocationRuleName } from './allocation-rules.js';

@@ -1,5 +1,5 @@
 import type { Db, Queryable } from '../platform/store/db.js';
-import type { Principal } from '../accounts/principal.js';
+import type { Principal } from '../kernel/principal.js';
 import { requireManager, requireUser } from '../accounts/policy.js';
 import { ConflictError, NotFoundError } from '../kernel/errors.js';
 import { requireCommunityManager } from './communities.js';

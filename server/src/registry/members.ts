@@ -1,5 +1,5 @@
 import type { Db, Queryable } from '../platform/store/db.js';
-import type { Principal } from '../accounts/principal.js';
+import type { Principal } from '../kernel/principal.js';
 import { activeMembership, canSeeMember, isManagerOf, requireManager, requireUser } from '../accounts/policy.js';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../kernel/errors.js';
 import { INTERVAL_MS } from '../sharing/domain/allocation/index.js';

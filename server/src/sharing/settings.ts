@@ -1,5 +1,5 @@
 import type { Db, Queryable } from '../platform/store/db.js';
-import type { Principal } from '../accounts/principal.js';
+import type { Principal } from '../kernel/principal.js';
 import { isMemberOf, requireUser } from '../accounts/policy.js';
 import { BadRequestError, NotFoundError } from '../kernel/errors.js';
 import { getCommunity, requireCommunityManager } from '../registry/communities.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb, storeKinds } from '../support/stores.js';
 import type { Db } from '../../src/platform/store/db.js';
-import type { UserPrincipal } from '../../src/accounts/principal.js';
+import type { UserPrincipal } from '../../src/kernel/principal.js';
 import { monthRange } from '../../src/kernel/calendar.js';
 import { closeSettlement, getStatement, recomputeSettlement, runSettlement } from '../../src/billing/settlements.js';
 import { Q, runSharing, storeCommunity, storeIntervals, type StoredCommunity } from '../sharing/support/stored.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, runGridshare, waitForHealth } from '../support/process.js';
 import { createTestDatabase, postgresUrl } from '../support/stores.js';
-import { listen, PortInUseError } from '../../src/platform/net.js';
+import { listen, PortInUseError } from '../../src/platform/net/listen.js';
 
 function occupy(port: number) {
   const server = createServer();

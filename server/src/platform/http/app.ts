@@ -6,8 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../store/db.js';
-import { resolvePrincipal, type Credentials } from '../../accounts/service.js';
-import { ANONYMOUS } from '../../accounts/principal.js';
+import { ANONYMOUS, type Credentials, type ResolvedPrincipal } from '../../kernel/principal.js';
 import { ForbiddenError } from '../../kernel/errors.js';
 import { validatorCompiler } from './validation.js';
 import { utf8Body } from './body.js';
@@ -27,6 +26,8 @@ export interface HttpOptions {
    * its origin is accepted by the origin check (behind a proxy that rewrites Host).
    */
   publicUrl?: () => string | undefined;
+  /** Who is asking, from a request's credentials (accounts knows; the HTTP shell only asks). */
+  resolvePrincipal: (credentials: Credentials) => Promise<ResolvedPrincipal>;
 }
 
 function bearerToken(request: FastifyRequest): string | undefined {
@@ -106,7 +107,7 @@ export async function createHttp(options: HttpOptions): Promise<Api> {
   app.addHook('onRequest', async (request) => {
     request.principal = ANONYMOUS;
     if (!request.url.startsWith('/api/') && !request.url.startsWith('/metrics')) return;
-    const principal = await resolvePrincipal(options.db, requestCredentials(request));
+    const principal = await options.resolvePrincipal(requestCredentials(request));
     request.principal = principal;
     if ('mustChangePassword' in principal && principal.mustChangePassword) {
       const path = request.url.split('?')[0]!;

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import { Aedes, type AuthenticateHandler, type AuthorizePublishHandler, type AuthorizeSubscribeHandler, type Client } from 'aedes';
-import { listen } from '../net.js';
+import { listen } from '../net/listen.js';
 
 export interface EmbeddedBrokerOptions {
   port: number;

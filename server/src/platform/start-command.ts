@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { artefactsDirFor, startPlatform } from '../compose.js';
-import { PortInUseError } from '../net.js';
-import { DataFolderInUseError } from '../store/data-folder.js';
-import { startDemoSimulation } from '../../demo/simulation.js';
-import { environmentKeys, KEY_FILE_NAME, keyFile, MissingMasterKeyError, SECRET_KEY_VARIABLE } from '../../secrets/index.js';
+import { artefactsDirFor, startPlatform } from './compose.js';
+import { PortInUseError } from './net/listen.js';
+import { DataFolderInUseError } from './store/data-folder.js';
+import { startDemoSimulation } from '../demo/simulation.js';
+import { environmentKeys, KEY_FILE_NAME, keyFile, MissingMasterKeyError, SECRET_KEY_VARIABLE } from '../secrets/index.js';
 
 export function parsePort(value: string): number {
   const port = Number(value);

@@ -21,3 +21,12 @@ export interface UserPrincipal {
 }
 
 export const ANONYMOUS: Anonymous = { kind: 'anonymous' };
+
+/** A user who still has to replace a one-time password is resolved with that flag. */
+export type ResolvedPrincipal = Principal | (UserPrincipal & { mustChangePassword: boolean });
+
+/** What a request or a stream presented: a session cookie or a bearer token. */
+export interface Credentials {
+  sessionToken?: string | undefined;
+  bearerToken?: string | undefined;
+}
