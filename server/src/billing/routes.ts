@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { Db } from '../platform/store/db.js';
 import { errors, IdParams, IsoDateTime, Uuid, type Api } from '../platform/http/api.js';
-import { loadCommunity } from '../registry/communities.js';
+import { loadCommunity } from '../registry/index.js';
 import * as settlements from './settlements.js';
 import { statementCsv, statementPdf } from './domain/documents.js';
 

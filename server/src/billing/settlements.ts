@@ -1,14 +1,14 @@
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
-import { canSeeMember, requireManager, requireUser } from '../accounts/policy.js';
+import { canSeeMember, requireManager, requireUser } from '../accounts/index.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.js';
-import { loadCommunity, type Community } from '../registry/communities.js';
-import { getMember } from '../registry/members.js';
-import { loadTariffs } from '../registry/tariffs.js';
+import { loadCommunity, type Community } from '../registry/index.js';
+import { getMember } from '../registry/index.js';
+import { loadTariffs } from '../registry/index.js';
 import { monthRange } from '../kernel/calendar.js';
 import { DATE_RANGE_TEXT } from '../kernel/time.js';
-import { memberQuarters, toMemberInterval } from '../sharing/energy.js';
-import { loadCo2Intensity } from '../sharing/settings.js';
+import { memberQuarters, toMemberInterval } from '../sharing/index.js';
+import { loadCo2Intensity } from '../sharing/index.js';
 import { buildStatement, correctionFor, type Statement } from './domain/statement.js';
 import { formatMinor, minorDigits, parseFixed } from '../kernel/money.js';
 

@@ -13,3 +13,5 @@ export { ConnectorError } from './kind.js';
 export type { ConnectorErrorCode, ConnectorKind, RunContext, RunOutput, TestOutput, FinishOutput, ControlOutput } from './kind.js';
 export { secretPaths, withoutSecrets } from './schema.js';
 export type { TargetReading, Problem } from './domain/readings.js';
+
+export { registerConnectorCommands } from './commands.js';

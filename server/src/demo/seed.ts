@@ -1,13 +1,13 @@
 import type { Db } from '../platform/store/db.js';
-import { createUser, findUserByEmail } from '../accounts/service.js';
-import { hashPassword } from '../accounts/secrets.js';
-import { createCommunity } from '../registry/communities.js';
-import { createTariff } from '../registry/tariffs.js';
+import { createUser, findUserByEmail } from '../accounts/index.js';
+import { hashPassword } from '../accounts/index.js';
+import { createCommunity } from '../registry/index.js';
+import { createTariff } from '../registry/index.js';
 import type { UserPrincipal } from '../kernel/principal.js';
-import { generateDeviceKey } from '../provisioning/keys.js';
-import type { DeviceKind, DeviceRole } from '../registry/devices.js';
-import { GARDEN_HOUSE, SITE_WITH_INVERTER } from '../simulator/sites.js';
-import { sealDeviceKeys } from '../provisioning/credentials.js';
+import { generateDeviceKey } from '../provisioning/index.js';
+import type { DeviceKind, DeviceRole } from '../registry/index.js';
+import { GARDEN_HOUSE, SITE_WITH_INVERTER } from '../simulator/index.js';
+import { sealDeviceKeys } from '../provisioning/index.js';
 import type { SecretBox } from '../secrets/index.js';
 
 export const DEMO_COMMUNITY_NAME = 'Sunny Street';

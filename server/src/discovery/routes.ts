@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { Db } from '../platform/store/db.js';
 import { errors, Uuid, type Api } from '../platform/http/api.js';
-import { Community } from '../registry/schemas.js';
+import { CommunitySchema as Community } from '../registry/index.js';
 import { compareCommunities, MAX_COMPARED, searchCommunities } from './service.js';
 import { BadRequestError } from '../kernel/errors.js';
 

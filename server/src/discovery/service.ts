@@ -1,8 +1,8 @@
 import type { Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
 import { BadRequestError, NotFoundError } from '../kernel/errors.js';
-import { COMMUNITY_COLUMNS, toCommunity, type Community, type CommunityRow } from '../registry/communities.js';
-import { isMemberOf } from '../accounts/policy.js';
+import { COMMUNITY_COLUMNS, toCommunity, type Community, type CommunityRow } from '../registry/index.js';
+import { isMemberOf } from '../accounts/index.js';
 import { trimDecimal } from '../kernel/decimal.js';
 
 export interface CommunitySearch {

@@ -25,3 +25,5 @@ export {
 } from './domain/settlement.js';
 export { addSplits, contributionWh, shareRemuneration, type MemberIspEnergy, type MemberReward, type RewardSplit, type SharingRule } from './domain/rewards.js';
 export { defaultSchemaDirectory, loadUftpSchemas, SCHEMA_DIRECTORY_VARIABLE, type LoadedSchemas } from './uftp-schemas.js';
+
+export { registerUftpCommands } from './commands.js';

@@ -23,3 +23,5 @@ export { heatPumpCop, flowTemperatureC, heatFromElectricW, electricFromHeatW } f
 export { pvPowerW, clearSkyGhi, fillNightGaps } from './domain/solar.js';
 export { calibratePv } from './domain/pv-calibration.js';
 export { profilePowerPerKwh } from './domain/standard-profile.js';
+
+export { registerForecastCommand } from './commands.js';

@@ -1,7 +1,7 @@
 import type { Queryable } from '../platform/store/db.js';
 import type { AuthenticatedDevice } from './service.js';
 import { SealedValueError, type SecretBox } from '../secrets/index.js';
-import { openDeviceKey } from '../provisioning/credentials.js';
+import { openDeviceKey } from '../provisioning/index.js';
 
 export interface DeviceRecord extends AuthenticatedDevice {
   readonly status: 'active' | 'disabled';

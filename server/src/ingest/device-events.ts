@@ -1,6 +1,6 @@
 import type { Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
-import { requireCommunityManager } from '../registry/communities.js';
+import { requireCommunityManager } from '../registry/index.js';
 import type { DeviceEvent, DeviceEventKind } from './connection-guard.js';
 
 export interface StoredDeviceEvent {

@@ -1,5 +1,5 @@
-import type { Reading } from '../readings/quantities.js';
-import { MessageRejected, parseReadingsMessage, validateReadings } from '../readings/message.js';
+import type { Reading } from '../readings/index.js';
+import { MessageRejected, parseReadingsMessage, validateReadings } from '../readings/index.js';
 import type { ReadingWriter, WriteResult } from './writer.js';
 
 /** A device that proved its identity (SAS token) and may send readings. */

@@ -1,7 +1,7 @@
 import type { Db, Queryable } from '../platform/store/db.js';
-import { CUMULATIVE_QUANTITIES, type Reading } from '../readings/quantities.js';
-import { MessageRejected } from '../readings/message.js';
-import { meteringPointsAt } from '../registry/bindings.js';
+import { CUMULATIVE_QUANTITIES, type Reading } from '../readings/index.js';
+import { MessageRejected } from '../readings/index.js';
+import { meteringPointsAt } from '../registry/index.js';
 
 export interface IngestSource {
   readonly deviceId: string;

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { Db } from '../platform/store/db.js';
 import { errors, IdParams, IsoDateTime, type Api } from '../platform/http/api.js';
-import { getMeteringPoint } from '../registry/metering-points.js';
+import { getMeteringPoint } from '../registry/index.js';
 import { BadRequestError } from '../kernel/errors.js';
 import { INTERVAL_MS } from './domain/energy.js';
 import { listIntervalIssues } from './issues.js';

@@ -1,7 +1,7 @@
 import type { Db, Queryable } from '../platform/store/db.js';
 import { BackgroundJob } from '../background-job.js';
-import { connectionCapacityW, type MeteringPointRole } from '../registry/metering-points.js';
-import type { DeviceRole } from '../registry/devices.js';
+import { connectionCapacityW, type MeteringPointRole } from '../registry/index.js';
+import type { DeviceRole } from '../registry/index.js';
 import { ceilToInterval, floorToInterval, INTERVAL_MS, type Quality } from './domain/energy.js';
 import {
   computeSiteIntervals, quantitiesByDevice, seriesSources, SERIES_QUANTITIES,

@@ -1,6 +1,6 @@
 import type { Queryable } from '../platform/store/db.js';
-import type { FrameDecoder } from '../ingest/service.js';
-import { MessageRejected } from '../readings/message.js';
+import type { FrameDecoder } from '../ingest/index.js';
+import { MessageRejected } from '../readings/index.js';
 import { FrameError } from './domain/decoder.js';
 import { decodeFrame } from './domain/registry.js';
 import { readMeterKeys } from './keys.js';

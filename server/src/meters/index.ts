@@ -6,4 +6,9 @@ import './domain/decoders/index.js';
 
 export { FrameError, type FrameErrorCode, type DecodeOptions, type DecodedFrame, type MeterDecoder } from './domain/decoder.js';
 export { decodeFrame, decoderNames, getDecoder, registerDecoder } from './domain/registry.js';
-export type { Reading, Quantity } from '../readings/quantities.js';
+export type { Reading, Quantity } from '../readings/index.js';
+
+export { registerDecodeCommand } from './commands.js';
+export { frameDecoder } from './frames.js';
+export { meterKeysStore } from './keys.js';
+export { meterRoutes } from './routes.js';

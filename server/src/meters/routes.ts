@@ -1,8 +1,8 @@
 import { Type } from 'typebox';
 import type { Db } from '../platform/store/db.js';
 import { errors, type Api } from '../platform/http/api.js';
-import { getDevice } from '../registry/devices.js';
-import { requireManager } from '../accounts/policy.js';
+import { getDevice } from '../registry/index.js';
+import { requireManager } from '../accounts/index.js';
 import type { SecretBox } from '../secrets/index.js';
 import { putMeterKeys } from './keys.js';
 

@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
 import { BadRequestError, ConflictError } from '../kernel/errors.js';
-import { requireCommunityManager } from '../registry/communities.js';
+import { requireCommunityManager } from '../registry/index.js';
 import {
   mergeCodes, messageCodes, operatorAllocationRows, parseConsumptionRecord, parseStoredCodes, storedFigure,
   type ConsumptionRecord, type OperatorFigure, type StoredCodes,
 } from './domain/index.js';
-import { writeOperatorAllocations } from '../sharing/operator.js';
+import { writeOperatorAllocations } from '../sharing/index.js';
 
 /**
  * Operator-import mode, the service side (issue 5): one EDA ConsumptionRecord message in, the

@@ -1,13 +1,13 @@
 import type { Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
 import { BadRequestError } from '../kernel/errors.js';
-import type { Quality } from '../intervals/domain/energy.js';
-import { INTERVAL_MS } from '../sharing/domain/allocation/index.js';
+import type { Quality } from '../intervals/index.js';
+import { INTERVAL_MS } from '../sharing/index.js';
 import {
   parseStoredCodes, reconcile, storedFigure,
   type CommunitySummary, type DifferenceKind, type MeteredInterval, type OperatorQuality, type PointRole,
 } from './domain/index.js';
-import { requireCommunityManager } from '../registry/communities.js';
+import { requireCommunityManager } from '../registry/index.js';
 import { DATE_RANGE_TEXT, parseUtcInstant } from '../kernel/time.js';
 
 /**

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { Db } from '../platform/store/db.js';
 import { errors, type Api } from '../platform/http/api.js';
-import { requireAdmin } from '../accounts/policy.js';
+import { requireAdmin } from '../accounts/index.js';
 import type { Metrics } from './metrics.js';
 
 export interface BrokerStatus {

@@ -13,3 +13,5 @@ export { assetTypes, registerAsset, type AssetAdapter } from './domain/assets/in
 export type { SolveReport, SolveResult, SolveSettings, SolveStatus } from './domain/solve-report.js';
 export { DEFAULT_SETTINGS, Solver, SolverError, solveOnce } from './solver.js';
 export { optimise, type OptimiseOptions, type OptimiseResult } from './optimise.js';
+
+export { registerOptimiseCommand } from './commands.js';

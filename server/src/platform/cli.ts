@@ -1,21 +1,21 @@
 import { Command } from 'commander';
 import { registerStartCommand } from './start-command.js';
-import { registerSimulateCommand } from '../simulator/run.js';
-import { registerProvisioningCommands } from '../provisioning/commands.js';
-import { registerAllocateCommand } from '../sharing/commands.js';
-import { registerDecodeCommand } from '../meters/commands.js';
-import { registerEdaCommand } from '../operator/commands.js';
-import { registerMarketCommands } from '../market/commands.js';
-import { registerUftpCommands } from '../flex/commands.js';
+import { registerSimulateCommand } from '../simulator/index.js';
+import { registerProvisioningCommands } from '../provisioning/index.js';
+import { registerAllocateCommand } from '../sharing/index.js';
+import { registerDecodeCommand } from '../meters/index.js';
+import { registerEdaCommand } from '../operator/index.js';
+import { registerMarketCommands } from '../market/index.js';
+import { registerUftpCommands } from '../flex/index.js';
 import { registerSecretsCommands } from '../secrets/index.js';
-import { registerVerifyCommand } from '../ledger/commands.js';
-import { registerForecastCommand } from '../forecast/commands.js';
-import { registerOptimiseCommand } from '../optimise/commands.js';
-import { registerSepaCommands } from '../billing/sepa/commands.js';
-import { registerMemberImportCommands } from '../member-import/commands.js';
-import { registerMaskCommand } from '../privacy/commands.js';
-import { registerConnectorCommands } from '../connectors/commands.js';
-import { registerAgentCommand } from '../agent/commands.js';
+import { registerVerifyCommand } from '../ledger/index.js';
+import { registerForecastCommand } from '../forecast/index.js';
+import { registerOptimiseCommand } from '../optimise/index.js';
+import { registerSepaCommands } from '../billing/index.js';
+import { registerMemberImportCommands } from '../member-import/index.js';
+import { registerMaskCommand } from '../privacy/index.js';
+import { registerConnectorCommands } from '../connectors/index.js';
+import { registerAgentCommand } from '../agent/index.js';
 
 const program = new Command('gridshare')
   .description('Gridshare: the open-source platform for local energy communities')

@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { artefactsDirFor, startPlatform } from './compose.js';
 import { PortInUseError } from './net/listen.js';
 import { DataFolderInUseError } from './store/data-folder.js';
-import { startDemoSimulation } from '../demo/simulation.js';
+import { startDemoSimulation } from '../demo/index.js';
 import { environmentKeys, KEY_FILE_NAME, keyFile, MissingMasterKeyError, SECRET_KEY_VARIABLE } from '../secrets/index.js';
 
 export function parsePort(value: string): number {

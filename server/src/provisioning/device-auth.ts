@@ -1,6 +1,6 @@
 import { UnauthorizedError } from '../kernel/errors.js';
-import type { DeviceDirectory } from '../ingest/device-directory.js';
-import type { AuthenticatedDevice } from '../ingest/service.js';
+import type { DeviceDirectory } from '../ingest/index.js';
+import type { AuthenticatedDevice } from '../ingest/index.js';
 import { deviceResource, verifySasToken } from './sas.js';
 
 /**

@@ -5,3 +5,12 @@
 export { parseConnectionString, formatConnectionString, ConnectionStringError, type ConnectionString } from './connection-string.js';
 export { deviceResource, signSasToken, MAX_TOKEN_LIFETIME_S } from './sas.js';
 export type { DeviceConfig } from './artefacts.js';
+
+export { ArtefactBuilder } from './artefact-builder.js';
+export { ArtefactStore } from './artefact-store.js';
+export { type Endpoints } from './artefacts.js';
+export { registerProvisioningCommands } from './commands.js';
+export { deviceCredentialsStore, openDeviceKey, readDeviceKeys, sealDeviceKeys } from './credentials.js';
+export { deviceAuthenticator } from './device-auth.js';
+export { generateDeviceKey } from './keys.js';
+export { provisioningRoutes } from './routes.js';

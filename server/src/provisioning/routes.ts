@@ -1,10 +1,10 @@
 import { Type } from 'typebox';
 import { errors, IdParams, IsoDateTime, Uuid, type Api } from '../platform/http/api.js';
-import { DEVICE_KINDS } from '../registry/devices.js';
-import { Device, DeviceRole } from '../registry/schemas.js';
+import { DEVICE_KINDS } from '../registry/index.js';
+import { Device, DeviceRoleSchema as DeviceRole } from '../registry/index.js';
 import { DomainError, NotFoundError } from '../kernel/errors.js';
-import { getDevice } from '../registry/devices.js';
-import { requireManager } from '../accounts/policy.js';
+import { getDevice } from '../registry/index.js';
+import { requireManager } from '../accounts/index.js';
 import { fileFromZip } from './artefacts.js';
 import * as provisioning from './service.js';
 

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal, UserPrincipal } from '../kernel/principal.js';
-import { activeMembership, isManagerOf, requireManager, requireUser } from '../accounts/policy.js';
+import { activeMembership, isManagerOf, requireManager, requireUser } from '../accounts/index.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.js';
-import { bindDevice, countDevices, getDevice, roleForBinding, type DeviceKind, type DeviceRole } from '../registry/devices.js';
-import type { Quotas, Usage } from '../quotas/service.js';
+import { bindDevice, countDevices, getDevice, roleForBinding, type DeviceKind, type DeviceRole } from '../registry/index.js';
+import type { Quotas, Usage } from '../quotas/index.js';
 import type { ArtefactStore } from './artefact-store.js';
 import type { ArtefactBuilder } from './artefact-builder.js';
 import { deviceConfig, zipWithoutDevices, type DeviceConfig, type Endpoints } from './artefacts.js';

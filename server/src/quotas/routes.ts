@@ -1,9 +1,9 @@
 import { Type } from 'typebox';
 import type { Db } from '../platform/store/db.js';
 import { errors, IdParams, type Api } from '../platform/http/api.js';
-import { requireAdmin, requireUser } from '../accounts/policy.js';
-import { getUser } from '../accounts/service.js';
-import { requireCommunityManager } from '../registry/communities.js';
+import { requireAdmin, requireUser } from '../accounts/index.js';
+import { getUser } from '../accounts/index.js';
+import { requireCommunityManager } from '../registry/index.js';
 import { NotFoundError } from '../kernel/errors.js';
 import { COMMUNITY_QUOTA_NAMES, USER_QUOTA_NAMES, type QuotaName, type Quotas } from './service.js';
 

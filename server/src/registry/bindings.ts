@@ -1,6 +1,6 @@
 import type { Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
-import { isManagerOf } from '../accounts/policy.js';
+import { isManagerOf } from '../accounts/index.js';
 import { memberScope, type BindingPeriod, type DeviceDataScope } from './binding-periods.js';
 
 interface BindingRow {

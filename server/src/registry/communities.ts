@@ -1,11 +1,11 @@
 import type { Db, Queryable } from '../platform/store/db.js';
-import type { Quotas } from '../quotas/service.js';
+import type { Quotas } from '../quotas/index.js';
 import type { Principal, UserPrincipal } from '../kernel/principal.js';
-import { isMemberOf, requireAdmin, requireManager, requireUser } from '../accounts/policy.js';
+import { isMemberOf, requireAdmin, requireManager, requireUser } from '../accounts/index.js';
 import { BadRequestError, NotFoundError } from '../kernel/errors.js';
 import { ALLOCATION_RULES, type AllocationRuleName } from './allocation-rules.js';
 import { currentMonthStart } from '../kernel/calendar.js';
-import { markSharingDirtyFrom } from '../sharing/service.js';
+import { markSharingDirtyFrom } from '../sharing/index.js';
 
 export interface Community {
   id: string;

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Db, Queryable } from '../platform/store/db.js';
-import type { Quotas } from '../quotas/service.js';
+import type { Quotas } from '../quotas/index.js';
 import type { Principal } from '../kernel/principal.js';
-import { activeMembership, isManagerOf, requireManager, requireUser } from '../accounts/policy.js';
+import { activeMembership, isManagerOf, requireManager, requireUser } from '../accounts/index.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.js';
 import { conflictOnDuplicate } from '../platform/store/errors.js';
 import { getCommunity } from './communities.js';

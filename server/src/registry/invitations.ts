@@ -1,6 +1,6 @@
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
-import { requireManager, requireUser } from '../accounts/policy.js';
+import { requireManager, requireUser } from '../accounts/index.js';
 import { ConflictError, NotFoundError } from '../kernel/errors.js';
 import { requireCommunityManager } from './communities.js';
 import { admitMember, type Member, type MemberRole } from './members.js';

@@ -1,9 +1,9 @@
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
-import { activeMembership, canSeeMember, isManagerOf, requireManager, requireUser } from '../accounts/policy.js';
+import { activeMembership, canSeeMember, isManagerOf, requireManager, requireUser } from '../accounts/index.js';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../kernel/errors.js';
-import { INTERVAL_MS } from '../sharing/domain/allocation/index.js';
-import { markSharingDirtyFrom } from '../sharing/service.js';
+import { INTERVAL_MS } from '../sharing/index.js';
+import { markSharingDirtyFrom } from '../sharing/index.js';
 import { getCommunity } from './communities.js';
 
 export type MemberRole = 'member' | 'manager';

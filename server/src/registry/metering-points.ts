@@ -1,6 +1,6 @@
 import type { Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
-import { activeMembership, isManagerOf, requireManager, requireUser } from '../accounts/policy.js';
+import { activeMembership, isManagerOf, requireManager, requireUser } from '../accounts/index.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.js';
 import { conflictOnDuplicate } from '../platform/store/errors.js';
 import { getCommunity } from './communities.js';

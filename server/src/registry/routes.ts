@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { Db } from '../platform/store/db.js';
-import type { Quotas } from '../quotas/service.js';
+import type { Quotas } from '../quotas/index.js';
 import { errors, IdParams, type Api } from '../platform/http/api.js';
 import * as S from './schemas.js';
 import * as communities from './communities.js';

@@ -1,6 +1,6 @@
 import type { Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
-import { isMemberOf, requireManager, requireUser } from '../accounts/policy.js';
+import { isMemberOf, requireManager, requireUser } from '../accounts/index.js';
 import { BadRequestError, NotFoundError } from '../kernel/errors.js';
 import { conflictOnDuplicate } from '../platform/store/errors.js';
 import { trimDecimal } from '../kernel/decimal.js';

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { Db } from '../platform/store/db.js';
 import { errors, type Api } from '../platform/http/api.js';
 import { DomainError } from '../kernel/errors.js';
-import { requireAdmin } from '../accounts/policy.js';
+import { requireAdmin } from '../accounts/index.js';
 import type { Secrets } from './service.js';
 
 const KeyId = Type.String({ pattern: '^[0-9a-f]{16}$', description: 'id of a master key (a hash of it, never the key)' });

@@ -1,7 +1,7 @@
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
 import { BadRequestError } from '../kernel/errors.js';
-import { requireCommunityManager } from '../registry/communities.js';
+import { requireCommunityManager } from '../registry/index.js';
 import { AllocationInputError, parseCoefficients, type CoefficientOptions } from './domain/allocation/index.js';
 import { MAX_SHARE_DECIMALS, type Fraction } from './domain/allocation/shares.js';
 import { markSharingDirtyFrom } from './service.js';

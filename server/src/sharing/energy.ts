@@ -1,13 +1,13 @@
 import type { Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
-import { isManagerOf, isMemberOf, requireUser } from '../accounts/policy.js';
+import { isManagerOf, isMemberOf, requireUser } from '../accounts/index.js';
 import { BadRequestError, NotFoundError } from '../kernel/errors.js';
-import { getMember } from '../registry/members.js';
-import { loadCommunity, type Community } from '../registry/communities.js';
+import { getMember } from '../registry/index.js';
+import { loadCommunity, type Community } from '../registry/index.js';
 import { bucketBoundaries, type Resolution } from '../kernel/calendar.js';
 import { INTERVAL_MS } from './domain/allocation/index.js';
-import { buildStatement, ENERGY_KEYS, type EnergyBySource, type MemberInterval } from '../billing/domain/statement.js';
-import { loadTariffs } from '../registry/tariffs.js';
+import { buildStatement, ENERGY_KEYS, type EnergyBySource, type MemberInterval } from '../billing/index.js';
+import { loadTariffs } from '../registry/index.js';
 import { loadCo2Intensity } from './settings.js';
 
 /** Energy by source, the seven fields of SHARING-API.md, as running sums. */

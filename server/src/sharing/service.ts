@@ -3,7 +3,7 @@ import { BackgroundJob } from '../background-job.js';
 import { trimDecimal } from '../kernel/decimal.js';
 import { getRule, HOUR_MS, INTERVAL_MS } from './domain/allocation/index.js';
 import type { BySource } from './domain/battery.js';
-import type { Quality } from '../intervals/domain/energy.js';
+import type { Quality } from '../intervals/index.js';
 import { splitCommunity, type MemberQuarter, type OperatorQuarter, type PointQuarter, type PoolAfter, type ShareVersion,
   type CoefficientPeriod } from './domain/community-split.js';
 

@@ -1,12 +1,12 @@
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
-import { isMemberOf, requireUser } from '../accounts/policy.js';
+import { isMemberOf, requireUser } from '../accounts/index.js';
 import { BadRequestError, NotFoundError } from '../kernel/errors.js';
-import { getCommunity, requireCommunityManager } from '../registry/communities.js';
+import { getCommunity, requireCommunityManager } from '../registry/index.js';
 import { INTERVAL_MS } from './domain/allocation/index.js';
 import { shareUnits, type ShareVersion } from './domain/community-split.js';
 import { loadShareVersions, markSharingDirtyFrom } from './service.js';
-import type { Co2Intensity } from '../billing/domain/statement.js';
+import type { Co2Intensity } from '../billing/index.js';
 
 export interface ShareEntry { memberId: string; share: string }
 export interface ShareKeyVersion { validFrom: string; shares: ShareEntry[] }

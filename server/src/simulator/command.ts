@@ -8,8 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { parseConnectionString } from '../provisioning/connection-string.js';
-import { deviceResource, signSasToken } from '../provisioning/sas.js';
+import { parseConnectionString } from '../provisioning/index.js';
+import { deviceResource, signSasToken } from '../provisioning/index.js';
 import { parseDevicesFile, type DeviceEntry } from './devices-file.js';
 import type { SimulationStats } from './run.js';
 

@@ -9,7 +9,7 @@
  * The battery decides once per cell, from the street's net in that cell and its charge when
  * the cell begins, which keeps its state of charge inside its window for the whole cell.
  */
-import { QUANTITY_UNITS, type Quantity, type Reading } from '../readings/quantities.js';
+import { QUANTITY_UNITS, type Quantity, type Reading } from '../readings/index.js';
 import { batteryParams, decideBatteryPower, storedDeltaWh, type BatteryParams } from './battery.js';
 import type { Cell } from './cell.js';
 import { createHousehold } from './household.js';

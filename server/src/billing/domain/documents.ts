@@ -1,5 +1,5 @@
 import PDFDocument from 'pdfkit';
-import { escapeField } from '../../sharing/csv.js';
+import { escapeField } from '../../sharing/index.js';
 import type { StatementView } from '../settlements.js';
 
 /**

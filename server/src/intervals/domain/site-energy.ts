@@ -19,7 +19,7 @@
  * minutes cannot be real (a meter fault, a wrong device, a mixed-up register); it is not written
  * as measured but as missing, and reported as a finding with the readings behind it.
  */
-import type { DeviceRole } from '../../registry/devices.js';
+import type { DeviceRole } from '../../registry/index.js';
 import {
   ceilToInterval, energyFromPower, energyFromRegister, INTERVAL_MS, worst, type IntervalEnergy, type Quality,
 } from './energy.js';

@@ -1,4 +1,4 @@
-import { MAX_INTERVAL_WH } from '../../sharing/domain/allocation/types.js';
+import { MAX_INTERVAL_WH } from '../../sharing/index.js';
 import { EdaMessageError } from './errors.js';
 
 /**

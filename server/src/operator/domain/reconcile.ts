@@ -1,5 +1,5 @@
-import { INTERVAL_MS } from '../../sharing/domain/allocation/types.js';
-import type { Quality } from '../../intervals/domain/energy.js';
+import { INTERVAL_MS } from '../../sharing/index.js';
+import type { Quality } from '../../intervals/index.js';
 import { COMMUNITY_SHARE, CONSUMPTION_PARTICIPATING, CONSUMPTION_TOTAL, energyCode, OWN_COVERAGE } from './codes.js';
 import type { OperatorQuality } from './consumption-record.js';
 import { EdaInputError } from './errors.js';

@@ -1,4 +1,4 @@
-import { INTERVAL_MS } from '../../sharing/domain/allocation/types.js';
+import { INTERVAL_MS } from '../../sharing/index.js';
 import { EdaMessageError } from './errors.js';
 
 /**

@@ -4,8 +4,8 @@ import {
   type ShareSchedule, type ShareVector,
 } from './allocation/index.js';
 import { NONE, SourcePool, splitByOrigin, trackBehindTheMeter, type BySource } from './battery.js';
-import { worst, type Quality } from '../../intervals/domain/energy.js';
-import type { EnergyBySource } from '../../billing/domain/statement.js';
+import { worst, type Quality } from '../../intervals/index.js';
+import type { EnergyBySource } from '../../billing/index.js';
 
 /**
  * One community's quarter hours, split by source per member: pure, no I/O (the service loads

@@ -1,5 +1,5 @@
-import type { Quantity, Reading } from '../../../readings/quantities.js';
-import { SIGNED_QUANTITIES, QUANTITY_UNITS } from '../../../readings/quantities.js';
+import type { Quantity, Reading } from '../../../readings/index.js';
+import { SIGNED_QUANTITIES, QUANTITY_UNITS } from '../../../readings/index.js';
 import { FrameError, type DecodedFrame, type DecodeOptions, type MeterDecoder } from '../decoder.js';
 import { mbusLongFrame } from '../dlms/mbus-transport.js';
 import { mbusHeader, mbusRecords, type MbusRecord } from '../mbus/records.js';

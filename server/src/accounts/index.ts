@@ -1,0 +1,5 @@
+/** accounts: the public surface other capabilities and the composition root use. */
+export { activeMembership, canSeeMember, isManagerOf, isMemberOf, requireAdmin, requireManager, requireUser } from './policy.js';
+export { type RateLimit, accountRoutes } from './routes.js';
+export { hashPassword } from './secrets.js';
+export { DEFAULT_SESSION_IDLE_MS, createUser, ensureAdmin, findUserByEmail, getUser, resolvePrincipal } from './service.js';

@@ -1,0 +1,3 @@
+/** demo: the public surface other capabilities and the composition root use. */
+export { type DemoCommunity, ensureDemoCommunity } from './seed.js';
+export { startDemoSimulation } from './simulation.js';

@@ -1,0 +1,2 @@
+/** discovery: the public surface other capabilities and the composition root use. */
+export { discoveryRoutes } from './routes.js';

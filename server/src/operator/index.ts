@@ -1,0 +1,3 @@
+/** operator: the public surface other capabilities and the composition root use. */
+export { registerEdaCommand } from './commands.js';
+export { operatorRoutes } from './routes.js';

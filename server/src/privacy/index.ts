@@ -1,0 +1,2 @@
+/** privacy: the public surface other capabilities and the composition root use. */
+export { registerMaskCommand } from './commands.js';

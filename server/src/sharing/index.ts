@@ -1,0 +1,10 @@
+/** sharing: the public surface other capabilities and the composition root use. */
+export { registerAllocateCommand } from './commands.js';
+export { escapeField } from './csv.js';
+export { INTERVAL_MS } from './domain/allocation/index.js';
+export { MAX_INTERVAL_WH } from './domain/allocation/types.js';
+export { memberQuarters, toMemberInterval } from './energy.js';
+export { writeOperatorAllocations } from './operator.js';
+export { sharingRoutes } from './routes.js';
+export { SharingScheduler, markSharingDirty, markSharingDirtyFrom } from './service.js';
+export { loadCo2Intensity } from './settings.js';
