@@ -23,7 +23,7 @@ import { machine, peakRssMb, percentile, recordSection } from './lib/report.js';
 const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 const DEVICES = Number(arg('--devices')) || 1000;
 const SECONDS = Number(arg('--seconds')) || 60;
-const INTERVAL_MS = 15_000;
+const QUARTER_HOUR_MS = 15_000;
 const LOAD_AT_START = loadavg()[0]!;
 
 const simulator = fork(fileURLToPath(new URL('./lib/modbus-devices.ts', import.meta.url)), [String(DEVICES)], { execArgv: ['--import', 'tsx'] });
@@ -31,7 +31,7 @@ const ports = await new Promise<number[]>((resolve, reject) => {
   simulator.once('message', (message) => resolve((message as { ports: number[] }).ports));
   simulator.once('exit', (code) => reject(new Error(`the device simulator exited (${code})`)));
 });
-console.log(`${DEVICES} simulated SunSpec devices listening (pid ${simulator.pid}); polling each every ${INTERVAL_MS / 1000} s`);
+console.log(`${DEVICES} simulated SunSpec devices listening (pid ${simulator.pid}); polling each every ${QUARTER_HOUR_MS / 1000} s`);
 
 interface Poll { readonly latencyMs: number; readonly ok: boolean; readonly readings: number }
 const states: unknown[] = new Array(DEVICES).fill(undefined);
@@ -42,7 +42,7 @@ let overruns = 0;
 let firstError: string | undefined;
 
 const origin = performance.now() + 100;
-const measureFrom = origin + INTERVAL_MS;
+const measureFrom = origin + QUARTER_HOUR_MS;
 const measureUntil = measureFrom + SECONDS * 1000;
 
 async function poll(device: number, scheduledAt: number): Promise<void> {
@@ -70,11 +70,11 @@ let cpuStart: NodeJS.CpuUsage | undefined;
 let wallStart = 0;
 let simStart: ReturnType<typeof cpuSnapshot> | undefined;
 for (let i = 0; i < DEVICES; i++) {
-  const offset = (i * INTERVAL_MS) / DEVICES;
+  const offset = (i * QUARTER_HOUR_MS) / DEVICES;
   const first = origin + offset;
   timers.push(setTimeout(function tick(this: void, scheduledAt: number) {
     void poll(i, scheduledAt);
-    const next = scheduledAt + INTERVAL_MS;
+    const next = scheduledAt + QUARTER_HOUR_MS;
     if (next < measureUntil) timers[i] = setTimeout(tick, next - performance.now(), next);
   }, first - performance.now(), first));
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { SerialPort } from 'serialport';
-import { decodeFrame, FrameError, type Reading } from '../meters/index.js';
+import { decodeFrame, FrameError } from '../meters/index.js';
 import { effectiveProfile, HEX_KEY, parseMeterSettings } from './domain/config.js';
 import { LineHealth, buildHeartbeat, heartbeatTopic, type Heartbeat } from './domain/health.js';
 import { checkCommand } from './domain/commands.js';
@@ -15,6 +15,7 @@ import { LocalWeb } from './local-web.js';
 import { advertise } from './mdns.js';
 import { createLogger, type Logger } from './log.js';
 
+import { type Reading } from '../kernel/quantities.js';
 export const AGENT_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface AgentOptions {

@@ -6,13 +6,12 @@ import { loadCommunity, type Community } from '../registry/index.js';
 import { getMember } from '../registry/index.js';
 import { loadTariffs } from '../registry/index.js';
 import { monthRange } from '../kernel/calendar.js';
-import { DATE_RANGE_TEXT } from '../kernel/time.js';
+import { DATE_RANGE_TEXT, QUARTER_HOUR_MS } from '../kernel/time.js';
 import { memberQuarters, toMemberInterval } from '../sharing/index.js';
 import { loadCo2Intensity } from '../sharing/index.js';
 import { buildStatement, correctionFor, type Statement } from './domain/statement.js';
 import { formatMinor, minorDigits, parseFixed } from '../kernel/money.js';
 
-const QUARTER_MS = 900_000;
 
 /** How complete the data behind a statement was. */
 export interface QuarterHourCounts {
@@ -140,7 +139,7 @@ async function freshDocuments(db: Queryable, community: Community, period: strin
   );
   const tariffs = await loadTariffs(db, community.id);
   const co2 = await loadCo2Intensity(db, community.id, startMs, endMs);
-  const expected = (endMs - startMs) / QUARTER_MS;
+  const expected = (endMs - startMs) / QUARTER_HOUR_MS;
   const documents: StatementDocument[] = [];
   for (const member of members) {
     const rows = await memberQuarters(db, member.id, startMs, endMs);

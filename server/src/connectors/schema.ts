@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { Type, type TSchema } from 'typebox';
-import { QUANTITY_UNITS } from '../readings/index.js';
+import { QUANTITY_UNITS } from '../kernel/quantities.js';
 
 /**
  * Schema pieces the kinds share, and validation of configurations, states and commands against

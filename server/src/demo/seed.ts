@@ -5,11 +5,12 @@ import { createCommunity } from '../registry/index.js';
 import { createTariff } from '../registry/index.js';
 import type { UserPrincipal } from '../kernel/principal.js';
 import { generateDeviceKey } from '../provisioning/index.js';
-import type { DeviceKind, DeviceRole } from '../registry/index.js';
+import type { DeviceKind } from '../registry/index.js';
 import { GARDEN_HOUSE, SITE_WITH_INVERTER } from '../simulator/index.js';
 import { sealDeviceKeys } from '../provisioning/index.js';
 import type { SecretBox } from '../secrets/index.js';
 
+import { type DeviceRole } from '../kernel/energy.js';
 export const DEMO_COMMUNITY_NAME = 'Sunny Street';
 export const DEMO_PASSWORD = 'sunny-street';
 export const DEMO_MANAGER_EMAIL = 'manager@sunny-street.demo';

@@ -7,7 +7,7 @@ import { requireManager } from '../accounts/index.js';
 import { deviceDataScope, deviceDataScopes } from '../registry/index.js';
 import type { DeviceDataScope, TimeWindow } from '../registry/index.js';
 import { BadRequestError } from '../kernel/errors.js';
-import { isQuantity, QUANTITY_UNITS } from '../readings/index.js';
+import { isQuantity, QUANTITY_UNITS } from '../kernel/quantities.js';
 import { MESSAGE_LIMITS } from '../readings/index.js';
 import type { AuthenticatedDevice, IngestOutcome, IngestService } from './service.js';
 import type { ReadingWriter } from './writer.js';

@@ -1,5 +1,5 @@
 import type { Db, Queryable } from '../platform/store/db.js';
-import { CUMULATIVE_QUANTITIES, type Reading } from '../readings/index.js';
+import { CUMULATIVE_QUANTITIES, type Reading } from '../kernel/quantities.js';
 import { MessageRejected } from '../readings/index.js';
 import { meteringPointsAt } from '../registry/index.js';
 

@@ -3,7 +3,7 @@ import type { Db } from '../platform/store/db.js';
 import { errors, IdParams, IsoDateTime, type Api } from '../platform/http/api.js';
 import { getMeteringPoint } from '../registry/index.js';
 import { BadRequestError } from '../kernel/errors.js';
-import { INTERVAL_MS } from './domain/energy.js';
+import { QUARTER_HOUR_MS } from '../kernel/time.js';
 import { listIntervalIssues } from './issues.js';
 
 const MAX_RANGE_MS = 93 * 86_400_000;
@@ -64,8 +64,8 @@ export async function intervalRoutes(app: Api, { db }: { db: Db }): Promise<void
     },
   }, async (request) => {
     const point = await getMeteringPoint(db, request.principal, request.params.id);
-    const from = Math.floor(Date.parse(request.query.from) / INTERVAL_MS) * INTERVAL_MS;
-    const to = Math.ceil(Date.parse(request.query.to) / INTERVAL_MS) * INTERVAL_MS;
+    const from = Math.floor(Date.parse(request.query.from) / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
+    const to = Math.ceil(Date.parse(request.query.to) / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
     if (to <= from) throw new BadRequestError('querystring/to: must be after from', 'querystring/to');
     if (to - from > MAX_RANGE_MS) throw new BadRequestError('querystring/to: at most 93 days of quarter hours per request', 'querystring/to');
     const rows = await db.query<{
@@ -77,7 +77,7 @@ export async function intervalRoutes(app: Api, { db }: { db: Db }): Promise<void
     );
     const byStart = new Map(rows.map((r) => [r.start.getTime(), r]));
     const out = [];
-    for (let t = from; t < to; t += INTERVAL_MS) {
+    for (let t = from; t < to; t += QUARTER_HOUR_MS) {
       const row = byStart.get(t);
       out.push({
         start: new Date(t).toISOString(),

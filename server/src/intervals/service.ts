@@ -1,13 +1,14 @@
 import type { Db, Queryable } from '../platform/store/db.js';
 import { BackgroundJob } from '../background-job.js';
 import { connectionCapacityW, type MeteringPointRole } from '../registry/index.js';
-import type { DeviceRole } from '../registry/index.js';
-import { ceilToInterval, floorToInterval, INTERVAL_MS, type Quality } from './domain/energy.js';
+import { type DeviceRole, type Quality } from '../kernel/energy.js';
+import { ceilToInterval, floorToInterval } from './domain/energy.js';
 import {
   computeSiteIntervals, quantitiesByDevice, seriesSources, SERIES_QUANTITIES,
   type Finding, type Row, type SeriesSources,
 } from './domain/site-energy.js';
 
+import { QUARTER_HOUR_MS } from '../kernel/time.js';
 const REACH_MS = 24 * 3_600_000;
 /** Metering points one pass of the interval job takes. */
 const MAX_POINTS = 200;
@@ -237,7 +238,7 @@ async function loadSites(db: Queryable, pointIds: readonly string[]): Promise<Ma
 async function recompute(db: Db, dirty: readonly DirtyPoint[], onChanged: IntervalsChanged | undefined): Promise<number> {
   const sites = await loadSites(db, dirty.map((p) => p.pointId));
   const firsts = dirty.map((p) => Math.min(...p.starts.map((s) => s.getTime())));
-  const lasts = dirty.map((p) => Math.max(...p.starts.map((s) => s.getTime())) + INTERVAL_MS);
+  const lasts = dirty.map((p) => Math.max(...p.starts.map((s) => s.getTime())) + QUARTER_HOUR_MS);
   const marked: Span[] = dirty.map((p, i) => ({ pointId: p.pointId, from: firsts[i]!, to: lasts[i]!, quantities: sites.get(p.pointId)?.quantities ?? new Map() }));
   // A new reading changes the interpolation back to the previous reading and on to the next one
   // of its series: the span reaches the furthest of those (within a day) over the site's devices.

@@ -48,3 +48,19 @@ export interface MemberInterval {
   /** Part of fromCommunityWh that a community battery had stored from the grid: no CO2 avoided. */
   readonly gridOriginCommunityWh?: Wh;
 }
+
+/** Largest Wh value a member may have in one interval (Int32 storage). */
+export const MAX_INTERVAL_WH = 2_147_483_647;
+
+/** The grid's CO2 intensity: one figure, or one per UTC hour (start of hour in ms) with a fallback. */
+export type Co2Intensity =
+  | { readonly kind: 'constant'; readonly gramsPerKWh: number }
+  | { readonly kind: 'hourly'; readonly gramsPerKWh: ReadonlyMap<number, number>; readonly fallback: number };
+
+/**
+ * What a device measures on the site it is bound to: the billing meter gives the site's import
+ * and export (one per site); production (a PV inverter) its PV; storage (a battery) its charge and
+ * discharge; a sub-load (a sub-meter, an EV charger, a heat pump) is recorded and feeds neither.
+ */
+export const DEVICE_ROLES = ['billing-meter', 'production', 'storage', 'sub-load'] as const;
+export type DeviceRole = (typeof DEVICE_ROLES)[number];

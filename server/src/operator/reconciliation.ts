@@ -1,8 +1,8 @@
 import type { Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
 import { BadRequestError } from '../kernel/errors.js';
-import type { Quality } from '../intervals/index.js';
-import { INTERVAL_MS } from '../sharing/index.js';
+import { type Quality } from '../kernel/energy.js';
+import { QUARTER_HOUR_MS } from '../kernel/time.js';
 import {
   parseStoredCodes, reconcile, storedFigure,
   type CommunitySummary, type DifferenceKind, type MeteredInterval, type OperatorQuality, type PointRole,
@@ -75,7 +75,7 @@ export interface CommunityReconciliation {
 function instant(text: string, field: string): number {
   const ms = parseUtcInstant(text);
   if (ms === undefined) throw new BadRequestError(`${field}: must be a UTC instant such as 2025-06-01T00:00:00Z, ${DATE_RANGE_TEXT}`, field);
-  if (ms % INTERVAL_MS !== 0) throw new BadRequestError(`${field}: must be the start of a UTC quarter hour`, field);
+  if (ms % QUARTER_HOUR_MS !== 0) throw new BadRequestError(`${field}: must be the start of a UTC quarter hour`, field);
   return ms;
 }
 

@@ -3,7 +3,7 @@ import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal, UserPrincipal } from '../kernel/principal.js';
 import { activeMembership, isManagerOf, requireManager, requireUser } from '../accounts/index.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.js';
-import { bindDevice, countDevices, getDevice, roleForBinding, type DeviceKind, type DeviceRole } from '../registry/index.js';
+import { bindDevice, countDevices, getDevice, roleForBinding, type DeviceKind } from '../registry/index.js';
 import type { Quotas, Usage } from '../quotas/index.js';
 import type { ArtefactStore } from './artefact-store.js';
 import type { ArtefactBuilder } from './artefact-builder.js';
@@ -13,6 +13,7 @@ import { formatConnectionString } from './connection-string.js';
 import { readDeviceKeys, sealDeviceKeys, type KeySlot } from './credentials.js';
 import { SealedValueError, type SecretBox } from '../secrets/index.js';
 
+import { type DeviceRole } from '../kernel/energy.js';
 export const MAX_BATCH = 10_000;
 const INSERT_CHUNK = 2_000;
 

@@ -1,4 +1,4 @@
-import { QUANTITY_RANGES, QUANTITY_UNITS, SIGNED_QUANTITIES, isQuantity, type Reading } from './quantities.js';
+import { QUANTITY_RANGES, QUANTITY_UNITS, SIGNED_QUANTITIES, isQuantity, type Reading } from '../kernel/quantities.js';
 
 /** Limits on one message from a device, over MQTT or HTTP. */
 export const MESSAGE_LIMITS = {

@@ -4,6 +4,7 @@ import type { Quotas } from '../quotas/index.js';
 import type { Principal } from '../kernel/principal.js';
 import { activeMembership, isManagerOf, requireManager, requireUser } from '../accounts/index.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.js';
+import type { DeviceRole } from '../kernel/energy.js';
 import { conflictOnDuplicate } from '../platform/store/errors.js';
 import { getCommunity } from './communities.js';
 
@@ -12,12 +13,6 @@ export type DeviceKind = (typeof DEVICE_KINDS)[number];
 export type DeviceStatus = 'active' | 'disabled';
 
 /**
- * What a device measures on the site it is bound to: the billing meter gives the site's import
- * and export (one per site); production (a PV inverter) its PV; storage (a battery) its charge and
- * discharge; a sub-load (a sub-meter, an EV charger, a heat pump) is recorded and feeds neither.
- */
-export const DEVICE_ROLES = ['billing-meter', 'production', 'storage', 'sub-load'] as const;
-export type DeviceRole = (typeof DEVICE_ROLES)[number];
 
 /** The role a device of a kind takes when it is bound without one (as the database's default does). */
 export function defaultRole(kind: DeviceKind): DeviceRole {

@@ -1,9 +1,10 @@
 import { Type, type TSchema } from 'typebox';
 import { Decimal, IsoDateTime, Uuid } from '../platform/http/api.js';
 import { ALLOCATION_RULES } from './allocation-rules.js';
-import { DEVICE_KINDS, DEVICE_ROLES } from './devices.js';
+import { DEVICE_KINDS } from './devices.js';
 import { ALLOCATION_MODES } from './communities.js';
 
+import { DEVICE_ROLES } from '../kernel/energy.js';
 const literals = <const T extends string[]>(values: readonly [...T]) => Type.Enum(values);
 const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 

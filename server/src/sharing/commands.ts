@@ -1,14 +1,13 @@
 import { readFile, rename, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import {
-  AllocationInputError, bindShares, chunkBoundaries, createAllocator, createResult, getRule,
-  parseCoefficients, parseSharesCsv, resultView, ruleNames, sliceMatrix, summaryBuilder, accumulate,
-  finishSummary, MAX_INTERVAL_WH, INTERVAL_MS, type IntervalMatrix, type ShareSchedule, type ShareTable,
-} from './domain/allocation/index.js';
-import { ByteWriter, CsvSyntaxError, escapeField, readLines, splitCsvLine, type ReadProgress } from './csv.js';
+import { AllocationInputError, bindShares, chunkBoundaries, createAllocator, createResult, getRule, parseCoefficients, parseSharesCsv, resultView, ruleNames, sliceMatrix, summaryBuilder, accumulate, finishSummary, type IntervalMatrix, type ShareSchedule, type ShareTable } from './domain/allocation/index.js';
+import { ByteWriter, CsvSyntaxError, readLines, splitCsvLine, type ReadProgress } from './csv.js';
 import { DATE_RANGE_TEXT, formatUtcInstant, parseUtcInstant } from '../kernel/time.js';
 
+import { QUARTER_HOUR_MS } from '../kernel/time.js';
+import { MAX_INTERVAL_WH } from '../kernel/energy.js';
+import { escapeField } from '../kernel/csv.js';
 /**
  * `gridshare allocate`: runs an allocation rule over exported interval data, offline.
  *
@@ -165,8 +164,8 @@ export async function readIntervals(path: string, onProgress?: (p: ReadProgress)
     if (stamp !== lastStamp) {
       const ms = parseUtcInstant(stamp);
       if (ms === undefined) throw new AllocationInputError(`interval_start "${stamp}" is not a UTC ISO timestamp like 2024-01-01T00:15:00Z ${DATE_RANGE_TEXT}`, line);
-      if (ms % INTERVAL_MS !== 0) throw new AllocationInputError(`interval_start ${stamp} is not on a 15-minute UTC boundary`, line);
-      quarter = ms / INTERVAL_MS;
+      if (ms % QUARTER_HOUR_MS !== 0) throw new AllocationInputError(`interval_start ${stamp} is not on a 15-minute UTC boundary`, line);
+      quarter = ms / QUARTER_HOUR_MS;
       if (quarter !== lastQuarter) quarters.push(quarter);
       lastStamp = stamp;
       lastQuarter = quarter;
@@ -253,14 +252,14 @@ export async function readIntervals(path: string, onProgress?: (p: ReadProgress)
     if (present[k]) {
       let first = 0;
       while (quarterCol[first] !== quarterCol[r] || memberCol[first] !== memberCol[r]) first++;
-      throw new AllocationInputError(`duplicate row for member ${memberIds[memberCol[r]!]} at ${formatUtcInstant(quarterCol[r]! * INTERVAL_MS)} (first on line ${lineOf(first)})`, lineOf(r));
+      throw new AllocationInputError(`duplicate row for member ${memberIds[memberCol[r]!]} at ${formatUtcInstant(quarterCol[r]! * QUARTER_HOUR_MS)} (first on line ${lineOf(first)})`, lineOf(r));
     }
     present[k] = 1;
     importWh[k] = importCol[r]!;
     exportWh[k] = exportCol[r]!;
     if (pvWh && pvCol) pvWh[k] = pvCol[r]!;
   }
-  const intervalStartMs = Float64Array.from(distinct, (q) => q * INTERVAL_MS);
+  const intervalStartMs = Float64Array.from(distinct, (q) => q * QUARTER_HOUR_MS);
   return { matrix: { memberIds, intervalStartMs, importWh, exportWh, pvWh }, present, rows, hasPv };
 }
 

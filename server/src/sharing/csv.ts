@@ -94,9 +94,6 @@ export async function readLines(
   if (pending !== '') handle(pending, 0, pending.length);
 }
 
-export function escapeField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}
 
 /**
  * A writer for large generated files: rows are assembled as bytes in a buffer (no string per

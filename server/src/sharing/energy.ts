@@ -5,11 +5,12 @@ import { BadRequestError, NotFoundError } from '../kernel/errors.js';
 import { getMember } from '../registry/index.js';
 import { loadCommunity, type Community } from '../registry/index.js';
 import { bucketBoundaries, type Resolution } from '../kernel/calendar.js';
-import { INTERVAL_MS } from './domain/allocation/index.js';
-import { buildStatement, ENERGY_KEYS, type EnergyBySource, type MemberInterval } from '../billing/index.js';
+import { QUARTER_HOUR_MS } from '../kernel/time.js';
+import { buildStatement } from '../billing/index.js';
 import { loadTariffs } from '../registry/index.js';
 import { loadCo2Intensity } from './settings.js';
 
+import { ENERGY_KEYS, type EnergyBySource, type MemberInterval } from '../kernel/energy.js';
 /** Energy by source, the seven fields of SHARING-API.md, as running sums. */
 export type EnergyTotals = { -readonly [K in keyof EnergyBySource]: number };
 
@@ -81,7 +82,7 @@ export function rollUp(rows: readonly QuarterRow[], bounds: readonly number[]): 
       estimated ||= row.estimated;
       addTotals(bucket, row);
     }
-    const expected = (end - start) / INTERVAL_MS;
+    const expected = (end - start) / QUARTER_HOUR_MS;
     const quality: BucketQuality = known === 0 ? 'missing' : known < expected || incomplete ? 'partial' : estimated ? 'estimated' : 'measured';
     addTotals(totals, bucket);
     series.push({ start: new Date(start).toISOString(), end: new Date(end).toISOString(), ...bucket, quality, provisional });

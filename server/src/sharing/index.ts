@@ -1,8 +1,8 @@
 /** sharing: the public surface other capabilities and the composition root use. */
 export { registerAllocateCommand } from './commands.js';
-export { escapeField } from './csv.js';
-export { INTERVAL_MS } from './domain/allocation/index.js';
-export { MAX_INTERVAL_WH } from './domain/allocation/types.js';
+export { escapeField } from '../kernel/csv.js';
+export { QUARTER_HOUR_MS } from '../kernel/time.js';
+export { MAX_INTERVAL_WH } from '../kernel/energy.js';
 export { memberQuarters, toMemberInterval } from './energy.js';
 export { writeOperatorAllocations } from './operator.js';
 export { sharingRoutes } from './routes.js';

@@ -1,6 +1,6 @@
 import type { Db, Queryable } from '../platform/store/db.js';
 import { BadRequestError, NotFoundError } from '../kernel/errors.js';
-import { INTERVAL_MS } from './domain/allocation/index.js';
+import { QUARTER_HOUR_MS } from '../kernel/time.js';
 import { markSharingDirty } from './service.js';
 
 /** One quarter hour of the grid operator's allocation for one metering point (Austria: from EDA). */
@@ -57,7 +57,7 @@ export async function writeOperatorAllocations(tx: Queryable, communityId: strin
 function checkRows(rows: readonly OperatorAllocation[]): void {
   const seen = new Set<string>();
   rows.forEach((row, index) => {
-    if (!Number.isInteger(row.startMs) || row.startMs % INTERVAL_MS !== 0) throw new BadRequestError(`row ${index}: start must be a UTC quarter hour`);
+    if (!Number.isInteger(row.startMs) || row.startMs % QUARTER_HOUR_MS !== 0) throw new BadRequestError(`row ${index}: start must be a UTC quarter hour`);
     for (const field of ['consumptionWh', 'fromCommunityWh', 'productionWh', 'toCommunityWh'] as const) {
       const value = row[field];
       if (value !== null && (!Number.isSafeInteger(value) || value < 0)) throw new BadRequestError(`row ${index}: ${field} must be whole Wh ≥ 0 or null`);

@@ -1,12 +1,13 @@
 import type { Db, Queryable } from '../platform/store/db.js';
 import { BackgroundJob } from '../background-job.js';
 import { trimDecimal } from '../kernel/decimal.js';
-import { getRule, HOUR_MS, INTERVAL_MS } from './domain/allocation/index.js';
+import { getRule } from './domain/allocation/index.js';
 import type { BySource } from './domain/battery.js';
-import type { Quality } from '../intervals/index.js';
+import { type Quality } from '../kernel/energy.js';
 import { splitCommunity, type MemberQuarter, type OperatorQuarter, type PointQuarter, type PoolAfter, type ShareVersion,
   type CoefficientPeriod } from './domain/community-split.js';
 
+import { HOUR_MS, QUARTER_HOUR_MS } from '../kernel/time.js';
 /** At most this many quarter hours of one community per pass (a month), so a pass stays short. */
 const QUARTERS_PER_PASS = 3_000;
 
@@ -64,7 +65,7 @@ async function shareQuarters(db: Db, communityId: string, settings: CommunitySet
     const ms = mark.start.getTime();
     if (!hourly || settings.mode === 'operator') { starts.add(ms); continue; }
     const hour = Math.floor(ms / HOUR_MS) * HOUR_MS;
-    for (let q = 0; q < 4; q++) starts.add(hour + q * INTERVAL_MS);
+    for (let q = 0; q < 4; q++) starts.add(hour + q * QUARTER_HOUR_MS);
   }
   const sorted = [...starts].sort((a, b) => a - b);
   const startDates = sorted.map((ms) => new Date(ms));
@@ -122,12 +123,12 @@ async function shareQuarters(db: Db, communityId: string, settings: CommunitySet
     }
   }
   const versions = await loadShareVersions(db, communityId);
-  const coefficientPeriods = await loadCoefficientPeriods(db, communityId, firstMs, sorted[sorted.length - 1]! + INTERVAL_MS);
+  const coefficientPeriods = await loadCoefficientPeriods(db, communityId, firstMs, sorted[sorted.length - 1]! + QUARTER_HOUR_MS);
   const storedPools = new Map<string, BySource>();
   for (const row of await db.query<PoolRow>(
     `SELECT metering_point_id, start, own_pv_wh, community_wh, grid_wh FROM battery_pools
      WHERE metering_point_id = ANY($1::uuid[]) AND (start = ANY($2::timestamptz[]) OR start = ANY($3::timestamptz[]))`,
-    [pointIds, startDates, sorted.map((ms) => new Date(ms - INTERVAL_MS))],
+    [pointIds, startDates, sorted.map((ms) => new Date(ms - QUARTER_HOUR_MS))],
   )) storedPools.set(key(row.metering_point_id, row.start.getTime()), { ownPv: row.own_pv_wh, community: row.community_wh, grid: row.grid_wh });
 
   // Outside a member's period its points count as empty, not as missing: it takes no part.
@@ -152,7 +153,7 @@ async function shareQuarters(db: Db, communityId: string, settings: CommunitySet
     await writeMemberQuarters(tx, communityId, rows, startDates);
     await writePools(tx, changedPools);
     // A battery's changed pool changes every later quarter hour of it: carry the change forward.
-    const next = changedPools.map((p) => p.startMs + INTERVAL_MS).filter((ms) => !starts.has(ms));
+    const next = changedPools.map((p) => p.startMs + QUARTER_HOUR_MS).filter((ms) => !starts.has(ms));
     if (next.length > 0) {
       const existing = await tx.query<{ start: Date }>(
         'SELECT DISTINCT start FROM intervals WHERE community_id = $1 AND start = ANY($2::timestamptz[])',

@@ -3,10 +3,10 @@ import type { Principal } from '../kernel/principal.js';
 import { isMemberOf, requireUser } from '../accounts/index.js';
 import { BadRequestError, NotFoundError } from '../kernel/errors.js';
 import { getCommunity, requireCommunityManager } from '../registry/index.js';
-import { INTERVAL_MS } from './domain/allocation/index.js';
+import { QUARTER_HOUR_MS } from '../kernel/time.js';
 import { shareUnits, type ShareVersion } from './domain/community-split.js';
 import { loadShareVersions, markSharingDirtyFrom } from './service.js';
-import type { Co2Intensity } from '../billing/index.js';
+import { type Co2Intensity } from '../kernel/energy.js';
 
 export interface ShareEntry { memberId: string; share: string }
 export interface ShareKeyVersion { validFrom: string; shares: ShareEntry[] }
@@ -18,8 +18,8 @@ export interface ShareKeyVersion { validFrom: string; shares: ShareEntry[] }
  */
 export async function putShares(db: Db, principal: Principal, communityId: string, input: { validFrom?: string | undefined; shares: ShareEntry[] }): Promise<ShareKeyVersion> {
   await requireCommunityManager(db, principal, communityId);
-  const validFromMs = input.validFrom === undefined ? Math.floor(Date.now() / INTERVAL_MS) * INTERVAL_MS : Date.parse(input.validFrom);
-  if (validFromMs % INTERVAL_MS !== 0) throw new BadRequestError('body/validFrom: must be the start of a UTC quarter hour', 'body/validFrom');
+  const validFromMs = input.validFrom === undefined ? Math.floor(Date.now() / QUARTER_HOUR_MS) * QUARTER_HOUR_MS : Date.parse(input.validFrom);
+  if (validFromMs % QUARTER_HOUR_MS !== 0) throw new BadRequestError('body/validFrom: must be the start of a UTC quarter hour', 'body/validFrom');
   const seen = new Set<string>();
   let total = 0;
   for (const [index, entry] of input.shares.entries()) {

@@ -1,5 +1,5 @@
 /** The JSON message a simulated device publishes, in the platform's reading schema. */
-import { CUMULATIVE_QUANTITIES, type Reading } from '../readings/index.js';
+import { CUMULATIVE_QUANTITIES, type Reading } from '../kernel/quantities.js';
 
 /** The ingest refuses larger messages (see readings/message.ts); stay well below. */
 const MAX_MESSAGE_BYTES = 60 * 1024;

@@ -9,7 +9,7 @@
  * The battery decides once per cell, from the street's net in that cell and its charge when
  * the cell begins, which keeps its state of charge inside its window for the whole cell.
  */
-import { QUANTITY_UNITS, type Quantity, type Reading } from '../readings/index.js';
+import { QUANTITY_UNITS, type Quantity, type Reading } from '../kernel/quantities.js';
 import { batteryParams, decideBatteryPower, storedDeltaWh, type BatteryParams } from './battery.js';
 import type { Cell } from './cell.js';
 import { createHousehold } from './household.js';
@@ -22,7 +22,7 @@ import { validateSites, type SiteSpec } from './sites.js';
 import { clearSky, sunPosition } from './sun.js';
 import { createWeather, winterness, type RoofSky } from './weather.js';
 
-const HOUR_MS = 3_600_000;
+import { HOUR_MS } from '../kernel/time.js';
 const YEAR_MS = 365.2425 * 24 * HOUR_MS;
 /** Meter readings at the start are "years in service" from this reference, so later starts show larger registers. */
 const REGISTER_REFERENCE_MS = Date.UTC(2026, 0, 1);

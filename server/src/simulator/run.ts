@@ -15,7 +15,7 @@
  * done in small slices so a server in the same process stays responsive.
  */
 import { connect, type MqttClient } from 'mqtt';
-import type { Reading } from '../readings/index.js';
+import { type Reading } from '../kernel/quantities.js';
 import { boundaryReadings, buildMessage, readingsTopic } from './messages.js';
 import { createNeighbourhood, type Neighbourhood } from './neighbourhood.js';
 import { catchUpTime, defaultStart, quarterHoursBetween, simulatedTime, slotTime } from './schedule.js';

@@ -1,3 +1,4 @@
+import { HOUR_MS, QUARTER_HOUR_MS } from '../kernel/time.js';
 /**
  * Timing of a simulation run, kept pure so it can be tested without clocks or brokers.
  *
@@ -6,8 +7,6 @@
  * up with now, and from then on runs at real-time speed.
  */
 
-const HOUR_MS = 3_600_000;
-export const QUARTER_HOUR_MS = 900_000;
 
 /** Where a run starts when the caller does not say: now for real time, else the last day, replayed. */
 export function defaultStart(nowMs: number, speed: number): Date {

@@ -4,10 +4,9 @@
  * time, so the weather at an instant does not depend on how the simulation got there.
  */
 import { clamp, deriveSeed, noiseTrack, smoothstep } from './random.js';
-import { DAY_MS } from '../kernel/time.js';
+import { DAY_MS, HOUR_MS } from '../kernel/time.js';
 import type { LocalTime } from '../kernel/calendar.js';
 
-const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
 const YEAR_DAYS = 365.2425;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { IntlMessageFormat } from 'intl-messageformat';
-import { buildStatement, type MemberInterval } from '../../src/billing/domain/statement.js';
+import { buildStatement } from '../../src/billing/domain/statement.js';
 import { buildInvoice, type ChargeRow, type InvoiceFacts, type InvoiceStatement } from '../../src/billing/domain/invoice.js';
 import { auditInvoiceSeries, formatInvoiceNumber, parseInvoiceNumber } from '../../src/billing/domain/invoice-number.js';
 import { VAT_COUNTRIES, vatOf, vatPreset, type CommunityVat, type MemberVat } from '../../src/billing/domain/vat.js';
@@ -9,6 +9,7 @@ import { BadRequestError } from '../../src/kernel/errors.js';
 import en from '../../src/billing/messages/en.json' with { type: 'json' };
 import de from '../../src/billing/messages/de.json' with { type: 'json' };
 
+import { type MemberInterval } from '../../src/kernel/energy.js';
 const QUARTER = 900_000;
 const october = (() => {
   const starts: number[] = [];

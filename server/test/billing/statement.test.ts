@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { buildStatement, type MemberInterval, type StatementInput } from '../../src/billing/domain/statement.js';
+import { buildStatement, type StatementInput } from '../../src/billing/domain/statement.js';
 import type { TariffVersion } from '../../src/billing/domain/tariff-schedule.js';
 
+import { type MemberInterval } from '../../src/kernel/energy.js';
 const QUARTER = 900_000;
 
 /** "-4.5892" → nano-units, exactly. */

@@ -4,7 +4,7 @@ import { insertCommunityWithDevice } from '../support/fixtures.js';
 import { ReadingWriter, type CommittedMessage, type IngestSource } from '../../src/ingest/writer.js';
 import { MessageRejected } from '../../src/readings/message.js';
 import type { Db } from '../../src/platform/store/db.js';
-import type { Reading } from '../../src/readings/quantities.js';
+import type { Reading } from '../../src/kernel/quantities.js';
 
 const wh = (ts: string, value: number, quantity: Reading['quantity'] = 'energy.import'): Reading =>
   ({ ts, quantity, value, unit: 'Wh' } as Reading);

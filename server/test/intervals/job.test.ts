@@ -4,7 +4,7 @@ import { insertCommunityWithDevice } from '../support/fixtures.js';
 import { ReadingWriter } from '../../src/ingest/writer.js';
 import { processDirty } from '../../src/intervals/service.js';
 import type { Db } from '../../src/platform/store/db.js';
-import type { Reading } from '../../src/readings/quantities.js';
+import type { Reading } from '../../src/kernel/quantities.js';
 
 const minute = (base: string, i: number) => new Date(Date.parse(base) + i * 60_000).toISOString();
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { computeSiteIntervals, seriesSources, type Row } from '../../src/intervals/domain/site-energy.js';
-import type { DeviceRole } from '../../src/registry/devices.js';
+import { type DeviceRole } from '../../src/kernel/energy.js';
 
 const Q = 900_000;
 const T0 = Date.UTC(2026, 10, 20, 10);

@@ -5,7 +5,7 @@ import { exactValue, parseDecimal } from '../../src/meters/domain/exact.js';
 import { FrameError, type DecodedFrame } from '../../src/meters/domain/decoder.js';
 import { d0, decodeD0 } from '../../src/meters/domain/decoders/d0.js';
 import { decodeFrame } from '../../src/meters/domain/registry.js';
-import { SIGNED_QUANTITIES } from '../../src/readings/quantities.js';
+import { SIGNED_QUANTITIES } from '../../src/kernel/quantities.js';
 import { loadVector, refusal, vectorFiles } from './vectors.js';
 
 const receivedAt = new Date('2026-11-23T12:00:00Z');

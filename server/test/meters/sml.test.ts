@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { crc16X25 } from '../../src/meters/domain/crc.js';
-import { SIGNED_QUANTITIES } from '../../src/readings/quantities.js';
+import { SIGNED_QUANTITIES } from '../../src/kernel/quantities.js';
 import { FrameError, type DecodedFrame } from '../../src/meters/domain/decoder.js';
 import { decodeSml, sml } from '../../src/meters/domain/decoders/sml.js';
 import { exactValue } from '../../src/meters/domain/exact.js';

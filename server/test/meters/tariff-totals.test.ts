@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { withTotalRegisters } from '../../src/meters/domain/tariff-totals.js';
 import { decodeFrame } from '../../src/meters/domain/registry.js';
 import '../../src/meters/domain/decoders/index.js';
-import type { Reading } from '../../src/readings/quantities.js';
+import type { Reading } from '../../src/kernel/quantities.js';
 import { loadVector } from './vectors.js';
 
 const r = (ts: string, quantity: Reading['quantity'], value: number): Reading => ({ ts, quantity, value, unit: 'Wh' });

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { expect } from 'vitest';
 import { FrameError, type DecodedFrame } from '../../src/meters/domain/decoder.js';
-import { isQuantity, QUANTITY_UNITS } from '../../src/readings/quantities.js';
+import { isQuantity, QUANTITY_UNITS } from '../../src/kernel/quantities.js';
 import { fileURLToPath } from 'node:url';
 
 /** The shared conformance vectors (`../shared/vectors` next to the work tree). */

@@ -5,7 +5,7 @@ import { GARDEN_HOUSE, sunnyStreetSites, SUNNY_STREET } from '../../src/simulato
 import { clearSky, sunPosition } from '../../src/simulator/sun.js';
 import { CLEAR_SKY } from '../../src/simulator/weather.js';
 import { batteryParams } from '../../src/simulator/battery.js';
-import type { Quantity } from '../../src/readings/quantities.js';
+import type { Quantity } from '../../src/kernel/quantities.js';
 
 const DEG = Math.PI / 180;
 const MINUTE = 60_000;

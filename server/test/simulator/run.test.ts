@@ -2,7 +2,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Aedes, type Client } from 'aedes';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseReadingsMessage } from '../../src/readings/message.js';
-import type { Reading } from '../../src/readings/quantities.js';
+import type { Reading } from '../../src/kernel/quantities.js';
 import { buildMessage } from '../../src/simulator/messages.js';
 import { runSimulation, type SimulationStats } from '../../src/simulator/run.js';
 import { catchUpTime, defaultStart, quarterHoursBetween, simulatedTime, slotTime } from '../../src/simulator/schedule.js';

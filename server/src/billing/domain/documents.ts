@@ -1,5 +1,5 @@
 import PDFDocument from 'pdfkit';
-import { escapeField } from '../../sharing/index.js';
+import { escapeField } from '../../kernel/csv.js';
 import type { StatementView } from '../settlements.js';
 
 /**

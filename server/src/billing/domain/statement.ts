@@ -1,14 +1,7 @@
 import { energyCost, formatMinor, formatNano, minorDigits, parseFixed, parseNano, roundToMinor, type Nano } from '../../kernel/money.js';
 import { tariffSchedule, type TariffVersion } from './tariff-schedule.js';
-import { ENERGY_KEYS, type EnergyBySource, type MemberInterval } from '../../kernel/energy.js';
+import { ENERGY_KEYS, type Co2Intensity, type EnergyBySource, type MemberInterval } from '../../kernel/energy.js';
 
-export type { EnergyBySource, MemberInterval } from '../../kernel/energy.js';
-export { ENERGY_KEYS } from '../../kernel/energy.js';
-
-export type Co2Intensity =
-  | { readonly kind: 'constant'; readonly gramsPerKWh: number }
-  /** Grid intensity per UTC hour (start of hour in ms); hours without a value use the fallback. */
-  | { readonly kind: 'hourly'; readonly gramsPerKWh: ReadonlyMap<number, number>; readonly fallback: number };
 
 export interface StatementInput {
   readonly memberId: string;

@@ -1,5 +1,5 @@
 import { formatUtcInstant } from '../../kernel/time.js';
-import { QUANTITY_UNITS, SIGNED_QUANTITIES, isQuantity, type Quantity, type Reading } from '../../readings/index.js';
+import { QUANTITY_UNITS, SIGNED_QUANTITIES, isQuantity, type Quantity, type Reading } from '../../kernel/quantities.js';
 
 /**
  * What every connector produces: the platform's normalised readings, each bound to one of the

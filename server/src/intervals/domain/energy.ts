@@ -10,8 +10,6 @@
 import { QUARTER_HOUR_MS, ceilToQuarterHour, floorToQuarterHour } from '../../kernel/time.js';
 import { worst, type Quality } from '../../kernel/energy.js';
 
-export { worst, type Quality };
-export const INTERVAL_MS = QUARTER_HOUR_MS;
 
 export interface Sample {
   /** UTC instant, ms since the epoch. */
@@ -38,7 +36,7 @@ export interface EnergyOptions {
   readonly exchanges?: readonly number[];
 }
 
-const DEFAULTS = { measuredGapMs: INTERVAL_MS, estimatedGapMs: 24 * 3_600_000 };
+const DEFAULTS = { measuredGapMs: QUARTER_HOUR_MS, estimatedGapMs: 24 * 3_600_000 };
 
 export const floorToInterval = floorToQuarterHour;
 export const ceilToInterval = ceilToQuarterHour;
@@ -67,7 +65,7 @@ function crossesExchange(exchanges: readonly number[], from: number, to: number)
 function boundaries(samples: readonly Sample[], from: number, to: number, exchanges: readonly number[], estimatedGapMs: number): Boundary[] {
   const out: Boundary[] = [];
   let j = 0; // first sample with ts >= boundary
-  for (let b = from; b <= to; b += INTERVAL_MS) {
+  for (let b = from; b <= to; b += QUARTER_HOUR_MS) {
     while (j < samples.length && samples[j]!.ts < b) j++;
     const next = samples[j];
     if (next && next.ts === b) {
@@ -98,10 +96,10 @@ export function energyFromRegister(input: readonly Sample[], from: number, to: n
   const bounds = boundaries(samples, start, ceilToInterval(to), exchanges, estimatedGapMs);
   const out: IntervalEnergy[] = [];
   for (let i = 0; i + 1 < bounds.length; i++) {
-    const intervalStart = start + i * INTERVAL_MS;
+    const intervalStart = start + i * QUARTER_HOUR_MS;
     const a = bounds[i]!;
     const b = bounds[i + 1]!;
-    const exchange = exchanges.find((x) => x > intervalStart && x <= intervalStart + INTERVAL_MS);
+    const exchange = exchanges.find((x) => x > intervalStart && x <= intervalStart + QUARTER_HOUR_MS);
     if (exchange !== undefined) {
       out.push(acrossExchange(samples, intervalStart, exchange, a, b));
       continue;
@@ -119,7 +117,7 @@ export function energyFromRegister(input: readonly Sample[], from: number, to: n
 
 function acrossExchange(samples: readonly Sample[], start: number, exchange: number, a: Boundary, b: Boundary): IntervalEnergy {
   const lastOld = [...samples].reverse().find((s) => s.ts < exchange && s.ts >= start);
-  const firstNew = samples.find((s) => s.ts >= exchange && s.ts <= start + INTERVAL_MS);
+  const firstNew = samples.find((s) => s.ts >= exchange && s.ts <= start + QUARTER_HOUR_MS);
   if (a.value === null || b.value === null || !lastOld || !firstNew) return { start, wh: null, quality: 'missing' };
   return { start, wh: Math.max(0, Math.round(lastOld.value) - a.value) + Math.max(0, b.value - Math.round(firstNew.value)), quality: 'estimated' };
 }
@@ -132,7 +130,7 @@ function acrossExchange(samples: readonly Sample[], start: number, exchange: num
 export function energyFromPower(input: readonly Sample[], from: number, to: number, maxGapMs = 5 * 60_000): IntervalEnergy[] {
   const samples = normaliseSamples(input);
   const start = floorToInterval(from);
-  const count = Math.max(0, Math.ceil((to - start) / INTERVAL_MS));
+  const count = Math.max(0, Math.ceil((to - start) / QUARTER_HOUR_MS));
   const wattMs = new Float64Array(count);
   const covered = new Float64Array(count);
   for (let k = 0; k + 1 < samples.length; k++) {
@@ -140,10 +138,10 @@ export function energyFromPower(input: readonly Sample[], from: number, to: numb
     const q = samples[k + 1]!;
     if (q.ts - p.ts > maxGapMs) continue;
     let t = Math.max(p.ts, start);
-    const end = Math.min(q.ts, start + count * INTERVAL_MS);
+    const end = Math.min(q.ts, start + count * QUARTER_HOUR_MS);
     while (t < end) {
-      const index = Math.floor((t - start) / INTERVAL_MS);
-      const pieceEnd = Math.min(end, start + (index + 1) * INTERVAL_MS);
+      const index = Math.floor((t - start) / QUARTER_HOUR_MS);
+      const pieceEnd = Math.min(end, start + (index + 1) * QUARTER_HOUR_MS);
       const at = (x: number) => p.value + ((q.value - p.value) * (x - p.ts)) / (q.ts - p.ts);
       wattMs[index]! += ((at(t) + at(pieceEnd)) / 2) * (pieceEnd - t);
       covered[index]! += pieceEnd - t;
@@ -152,11 +150,11 @@ export function energyFromPower(input: readonly Sample[], from: number, to: numb
   }
   const out: IntervalEnergy[] = [];
   for (let i = 0; i < count; i++) {
-    const share = covered[i]! / INTERVAL_MS;
+    const share = covered[i]! / QUARTER_HOUR_MS;
     const wh = wattMs[i]! / 3_600_000;
-    if (share >= 0.999) out.push({ start: start + i * INTERVAL_MS, wh: Math.round(wh), quality: 'measured' });
-    else if (share >= 0.5) out.push({ start: start + i * INTERVAL_MS, wh: Math.round(wh / share), quality: 'estimated' });
-    else out.push({ start: start + i * INTERVAL_MS, wh: null, quality: 'missing' });
+    if (share >= 0.999) out.push({ start: start + i * QUARTER_HOUR_MS, wh: Math.round(wh), quality: 'measured' });
+    else if (share >= 0.5) out.push({ start: start + i * QUARTER_HOUR_MS, wh: Math.round(wh / share), quality: 'estimated' });
+    else out.push({ start: start + i * QUARTER_HOUR_MS, wh: null, quality: 'missing' });
   }
   return out;
 }

@@ -19,10 +19,9 @@
  * minutes cannot be real (a meter fault, a wrong device, a mixed-up register); it is not written
  * as measured but as missing, and reported as a finding with the readings behind it.
  */
-import type { DeviceRole } from '../../registry/index.js';
-import {
-  ceilToInterval, energyFromPower, energyFromRegister, INTERVAL_MS, worst, type IntervalEnergy, type Quality,
-} from './energy.js';
+import { type DeviceRole, worst, type Quality } from '../../kernel/energy.js';
+import { ceilToInterval, energyFromPower, energyFromRegister, type IntervalEnergy } from './energy.js';
+import { QUARTER_HOUR_MS } from '../../kernel/time.js';
 export type Series = 'import' | 'export' | 'pv' | 'batteryCharge' | 'batteryDischarge';
 
 export const SERIES_QUANTITIES: Readonly<Record<Series, { readonly register: string; readonly power: string }>> = {
@@ -159,7 +158,7 @@ const MAX_READINGS_PER_FINDING = 12;
  * it, the first and last in it per device (those that bracket its boundaries), the first after it.
  */
 function evidence(rows: readonly Row[], start: number): ReadingRef[] {
-  const end = start + INTERVAL_MS;
+  const end = start + QUARTER_HOUR_MS;
   const sorted = sortByTime(rows);
   const before = sorted.filter((r) => r.ts.getTime() <= start).slice(-1);
   const inside = sorted.filter((r) => r.ts.getTime() > start && r.ts.getTime() < end);
@@ -188,7 +187,7 @@ export function computeSiteIntervals(input: SiteInput, from: number, to: number)
 
   const computed: IntervalRow[] = [];
   const findings: Finding[] = [];
-  for (let i = 0, t = from; t < end; i++, t += INTERVAL_MS) {
+  for (let i = 0, t = from; t < end; i++, t += QUARTER_HOUR_MS) {
     const im = energy.import?.[i];
     const ex = energy.export?.[i];
     const row: IntervalRow = {

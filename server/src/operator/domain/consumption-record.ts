@@ -1,4 +1,4 @@
-import { INTERVAL_MS } from '../../sharing/index.js';
+import { QUARTER_HOUR_MS } from '../../kernel/time.js';
 import { energyCode, normaliseMeterCode } from './codes.js';
 import { EdaMessageError } from './errors.js';
 import { milliWhToWh, parseMilliWh } from './quantity.js';
@@ -161,7 +161,7 @@ function parsePosition(ep: XmlElement, path: string, block: { start: number; end
     throw new EdaMessageError('position_outside_period', 'the quarter hour lies outside MeteringPeriodStart–MeteringPeriodEnd', `${path}/DTF`);
   }
   const dtt = optionalText(ep, 'DTT', path);
-  if (dtt !== null && parseQuarterHour(dtt, `${path}/DTT`) !== startMs + INTERVAL_MS) {
+  if (dtt !== null && parseQuarterHour(dtt, `${path}/DTT`) !== startMs + QUARTER_HOUR_MS) {
     throw new EdaMessageError('position_outside_period', 'DTT is not 15 minutes after DTF', `${path}/DTT`);
   }
   const mm = optionalText(ep, 'MM', path);
@@ -210,8 +210,8 @@ function parseEnergy(energy: XmlElement, path: string, seen: SeenPositions): Ene
   const countText = requiredText(energy, 'NumberOfMeteringIntervall', path);
   const count = /^\d{1,7}$/.test(countText) ? Number(countText) : Number.NaN;
   if (!(count >= 1)) throw new EdaMessageError('invalid_value', `${JSON.stringify(countText.slice(0, 20))} is not a number of intervals`, `${path}/NumberOfMeteringIntervall`);
-  if (end - start !== count * INTERVAL_MS) {
-    throw new EdaMessageError('period_mismatch', `the period holds ${(end - start) / INTERVAL_MS} quarter hours, NumberOfMeteringIntervall says ${count}`, `${path}/NumberOfMeteringIntervall`);
+  if (end - start !== count * QUARTER_HOUR_MS) {
+    throw new EdaMessageError('period_mismatch', `the period holds ${(end - start) / QUARTER_HOUR_MS} quarter hours, NumberOfMeteringIntervall says ${count}`, `${path}/NumberOfMeteringIntervall`);
   }
   const blocks = childrenNamed(energy, 'EnergyData');
   if (blocks.length === 0) throw new EdaMessageError('missing_element', '<EnergyData> is missing', `${path}/EnergyData`);

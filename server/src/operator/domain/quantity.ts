@@ -1,4 +1,4 @@
-import { MAX_INTERVAL_WH } from '../../sharing/index.js';
+import { MAX_INTERVAL_WH } from '../../kernel/energy.js';
 import { EdaMessageError } from './errors.js';
 
 /**

@@ -1,5 +1,5 @@
-import { INTERVAL_MS } from '../../sharing/index.js';
-import type { Quality } from '../../intervals/index.js';
+import { QUARTER_HOUR_MS } from '../../kernel/time.js';
+import { type Quality } from '../../kernel/energy.js';
 import { COMMUNITY_SHARE, CONSUMPTION_PARTICIPATING, CONSUMPTION_TOTAL, energyCode, OWN_COVERAGE } from './codes.js';
 import type { OperatorQuality } from './consumption-record.js';
 import { EdaInputError } from './errors.js';
@@ -142,7 +142,7 @@ function checkedTolerance(tolerance: Tolerance): Required<Tolerance> {
 }
 
 function checkInterval(startMs: number, gridConnectionId: string, what: string): void {
-  if (!Number.isSafeInteger(startMs) || startMs % INTERVAL_MS !== 0) {
+  if (!Number.isSafeInteger(startMs) || startMs % QUARTER_HOUR_MS !== 0) {
     throw new EdaInputError(`${what} of ${gridConnectionId}: start ${startMs} is not a UTC quarter hour`);
   }
 }

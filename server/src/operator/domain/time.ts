@@ -1,4 +1,4 @@
-import { INTERVAL_MS } from '../../sharing/index.js';
+import { QUARTER_HOUR_MS } from '../../kernel/time.js';
 import { EdaMessageError } from './errors.js';
 
 /**
@@ -27,6 +27,6 @@ export function parseOffsetInstant(text: string, field: string): number {
 /** An instant that must start (or end) a UTC quarter hour. */
 export function parseQuarterHour(text: string, field: string): number {
   const ms = parseOffsetInstant(text, field);
-  if (ms % INTERVAL_MS !== 0) throw new EdaMessageError('bad_time', `${text.trim()} is not on a quarter-hour boundary`, field);
+  if (ms % QUARTER_HOUR_MS !== 0) throw new EdaMessageError('bad_time', `${text.trim()} is not on a quarter-hour boundary`, field);
   return ms;
 }

@@ -1,12 +1,9 @@
 import { apportion } from './allocation/apportion.js';
-import {
-  createAllocator, createMatrix, INTERVAL_MS, HOUR_MS, AllocationInputError,
-  type ShareSchedule, type ShareVector,
-} from './allocation/index.js';
+import { createAllocator, createMatrix, AllocationInputError, type ShareSchedule, type ShareVector } from './allocation/index.js';
 import { NONE, SourcePool, splitByOrigin, trackBehindTheMeter, type BySource } from './battery.js';
-import { worst, type Quality } from '../../intervals/index.js';
-import type { EnergyBySource } from '../../billing/index.js';
+import { worst, type Quality, type EnergyBySource } from '../../kernel/energy.js';
 
+import { QUARTER_HOUR_MS, HOUR_MS } from '../../kernel/time.js';
 /**
  * One community's quarter hours, split by source per member: pure, no I/O (the service loads
  * and stores). How the pieces fit (documented in sharing/README.md):
@@ -265,8 +262,8 @@ export function splitCommunity(input: SplitInput): SplitOutput {
   const lastPool = new Map<string, { startMs: number; pool: BySource }>();
   const poolBefore = (pointId: string, startMs: number): BySource => {
     const last = lastPool.get(pointId);
-    if (last && last.startMs === startMs - INTERVAL_MS) return last.pool;
-    return input.poolAfter(pointId, startMs - INTERVAL_MS) ?? NONE;
+    if (last && last.startMs === startMs - QUARTER_HOUR_MS) return last.pool;
+    return input.poolAfter(pointId, startMs - QUARTER_HOUR_MS) ?? NONE;
   };
   const keepPool = (pointId: string, startMs: number, pool: BySource) => {
     lastPool.set(pointId, { startMs, pool });

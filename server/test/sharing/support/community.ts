@@ -4,11 +4,9 @@
  * used as oracles.
  */
 import fc from 'fast-check';
-import {
-  createMatrix, HOUR_MS, INTERVAL_MS, weightShares,
-  type AllocationResult, type IntervalMatrix, type ShareSchedule,
-} from '../../../src/sharing/domain/allocation/index.js';
+import { createMatrix, weightShares, type AllocationResult, type IntervalMatrix, type ShareSchedule } from '../../../src/sharing/domain/allocation/index.js';
 
+import { HOUR_MS, QUARTER_HOUR_MS } from '../../../src/kernel/time.js';
 export const BASE_MS = Date.UTC(2025, 5, 1, 10, 0);
 
 /** A community as plain arrays: rows = intervals, columns = members. */
@@ -56,8 +54,8 @@ export function community(options: { maxMembers?: number; maxIntervals?: number;
 export function toMatrix(c: Pick<Community, 'imports' | 'exports'> & { offset?: number }): IntervalMatrix {
   const T = c.imports.length;
   const n = c.imports[0]?.length ?? 0;
-  const start = BASE_MS + (c.offset ?? 0) * INTERVAL_MS;
-  const m = createMatrix(Array.from({ length: n }, (_, i) => `m${i}`), Float64Array.from({ length: T }, (_, t) => start + t * INTERVAL_MS));
+  const start = BASE_MS + (c.offset ?? 0) * QUARTER_HOUR_MS;
+  const m = createMatrix(Array.from({ length: n }, (_, i) => `m${i}`), Float64Array.from({ length: T }, (_, t) => start + t * QUARTER_HOUR_MS));
   for (let t = 0; t < T; t++) {
     for (let i = 0; i < n; i++) {
       m.importWh[t * n + i] = c.imports[t]![i]!;

@@ -1,4 +1,4 @@
-import { QUANTITY_UNITS, type Quantity, type Reading } from '../../../readings/index.js';
+import { QUANTITY_UNITS, type Quantity, type Reading } from '../../../kernel/quantities.js';
 import { parseD0Readout, identificationLine, MAX_READOUT, type D0DataSet } from '../d0/readout.js';
 import { unitConversion } from '../d0/values.js';
 import { exactValue, parseDecimal } from '../exact.js';

@@ -1,5 +1,4 @@
-import type { Quantity, Reading } from '../../../readings/index.js';
-import { SIGNED_QUANTITIES, QUANTITY_UNITS } from '../../../readings/index.js';
+import { type Quantity, type Reading, SIGNED_QUANTITIES, QUANTITY_UNITS } from '../../../kernel/quantities.js';
 import { FrameError, type DecodedFrame, type DecodeOptions, type MeterDecoder } from '../decoder.js';
 import { mbusLongFrame } from '../dlms/mbus-transport.js';
 import { mbusHeader, mbusRecords, type MbusRecord } from '../mbus/records.js';

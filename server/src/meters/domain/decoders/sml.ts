@@ -1,4 +1,4 @@
-import { QUANTITY_UNITS, type Quantity, type Reading } from '../../../readings/index.js';
+import { QUANTITY_UNITS, type Quantity, type Reading } from '../../../kernel/quantities.js';
 import { FrameError, type DecodedFrame, type DecodeOptions, type MeterDecoder } from '../decoder.js';
 import { OBIS } from '../obis.js';
 import { exactValue } from '../exact.js';

@@ -1,4 +1,4 @@
-import { QUANTITY_UNITS, SIGNED_QUANTITIES, type Reading } from '../../../readings/index.js';
+import { QUANTITY_UNITS, SIGNED_QUANTITIES, type Reading } from '../../../kernel/quantities.js';
 import { FrameError, type DecodedFrame, type DecodeOptions } from '../decoder.js';
 import { exactValue } from '../exact.js';
 import { OBIS } from '../obis.js';

@@ -1,7 +1,8 @@
 import { DATE_RANGE_TEXT, formatUtcInstant, isLeapYear, isYearWithinDateRange, parseUtcInstant } from '../../../kernel/time.js';
 import { parseDecimal, sumExceedsOne, type Fraction, type ShareTable } from './shares.js';
-import { AllocationInputError, HOUR_MS } from './types.js';
+import { AllocationInputError } from './types.js';
 
+import { HOUR_MS } from '../../../kernel/time.js';
 /**
  * Coefficient files: time-varying shares per member (Spain's hourly "coeficientes de
  * reparto", France's PMO coefficients for the "dynamique simple" key).

@@ -1,8 +1,9 @@
 import { apportionIndexed, Scratch, type Accumulator, type Numbers } from './apportion.js';
 import { createResult } from './matrix.js';
 import { attributeToProducers, type ProducerAttribution } from './producers.js';
-import { AllocationInputError, HOUR_MS, type AllocationResult, type IntervalMatrix } from './types.js';
+import { AllocationInputError, type AllocationResult, type IntervalMatrix } from './types.js';
 
+import { HOUR_MS } from '../../../kernel/time.js';
 /**
  * What distinguishes one rule from another: how the community's supply in one settlement
  * period is split over the members' imports. Everything else (reading the matrix, the

@@ -1,8 +1,6 @@
-import {
-  AllocationInputError, HOUR_MS, INTERVAL_MS,
-  type AllocationResult, type IntervalMatrix,
-} from './types.js';
+import { AllocationInputError, type AllocationResult, type IntervalMatrix } from './types.js';
 
+import { HOUR_MS, QUARTER_HOUR_MS } from '../../../kernel/time.js';
 /** An empty input of the given shape (all zeros), to be filled by the caller. */
 export function createMatrix(memberIds: readonly string[], intervalStartMs: Float64Array, withPv = false): IntervalMatrix {
   const size = memberIds.length * intervalStartMs.length;
@@ -87,7 +85,7 @@ export function validateMatrix(input: IntervalMatrix): void {
   }
   for (let t = 0; t < T; t++) {
     const ms = input.intervalStartMs[t]!;
-    if (!Number.isInteger(ms) || ms % INTERVAL_MS !== 0) throw new AllocationInputError(`interval ${t} does not start on a 15-minute UTC boundary`);
+    if (!Number.isInteger(ms) || ms % QUARTER_HOUR_MS !== 0) throw new AllocationInputError(`interval ${t} does not start on a 15-minute UTC boundary`);
     if (t > 0 && ms <= input.intervalStartMs[t - 1]!) throw new AllocationInputError(`interval ${t} is not after interval ${t - 1}`);
   }
   const { importWh, exportWh, pvWh } = input;

@@ -9,12 +9,7 @@
  * metering point.
  */
 
-/** Largest Wh value a member may have in one interval (Int32 storage). */
-export const MAX_INTERVAL_WH = 2_147_483_647;
 
-/** 15 minutes in milliseconds: the interval grid of Gridshare (UTC quarter hours). */
-export const INTERVAL_MS = 900_000;
-export const HOUR_MS = 3_600_000;
 
 /** Metered input of a community over a run of intervals. */
 export interface IntervalMatrix {

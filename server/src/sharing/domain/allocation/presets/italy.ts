@@ -1,7 +1,8 @@
 import { dynamicKernel } from '../dynamic.js';
 import { kernelAllocator, registerRule } from '../registry.js';
-import { HOUR_MS, type AllocationResult, type IntervalMatrix } from '../types.js';
+import { type AllocationResult, type IntervalMatrix } from '../types.js';
 
+import { HOUR_MS } from '../../../../kernel/time.js';
 /**
  * Italy, Comunità Energetica Rinnovabile (CER, D.Lgs. 199/2021, ARERA TIAD, GSE rules):
  * virtual sharing. Members keep their physical flows (their supplier bills every kWh they
