@@ -13,20 +13,28 @@ export interface Migration {
 const SRC = join(dirname(fileURLToPath(import.meta.url)), '..');
 const FILE = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 
+/** The folders that may hold a `migrations/` folder: `src/<capability>` and `src/platform/<part>`. */
+function owners(srcDir: string): string[] {
+  const folders = (parent: string) => readdirSync(join(srcDir, parent), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory()).map((entry) => (parent ? `${parent}/${entry.name}` : entry.name));
+  const top = folders('');
+  return top.includes('platform') ? [...top, ...folders('platform')] : top;
+}
+
 /**
- * Every capability keeps its own tables in `src/<capability>/migrations/NNNN_name.sql`;
- * the numbers are global so the order is the same on every database.
+ * Every capability keeps its own tables in `src/<capability>/migrations/NNNN_name.sql` (the
+ * platform's parts in `src/platform/<part>/migrations/`); the numbers are global so the order is
+ * the same on every database, and only the number identifies a migration once applied.
  */
 export function loadMigrations(srcDir: string = SRC): Migration[] {
   const found: Migration[] = [];
-  for (const capability of readdirSync(srcDir, { withFileTypes: true })) {
-    if (!capability.isDirectory()) continue;
-    const dir = join(srcDir, capability.name, 'migrations');
+  for (const owner of owners(srcDir)) {
+    const dir = join(srcDir, owner, 'migrations');
     if (!existsSync(dir)) continue;
     for (const file of readdirSync(dir)) {
       const match = FILE.exec(file);
       if (!match) continue;
-      found.push({ version: match[1]!, name: `${capability.name}/${file}`, sql: readFileSync(join(dir, file), 'utf8') });
+      found.push({ version: match[1]!, name: `${owner}/${file}`, sql: readFileSync(join(dir, file), 'utf8') });
     }
   }
   found.sort((a, b) => a.version.localeCompare(b.version));
