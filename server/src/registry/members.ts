@@ -2,7 +2,7 @@ import type { Db, Queryable } from '../store/db.js';
 import type { Principal } from '../accounts/principal.js';
 import { activeMembership, canSeeMember, isManagerOf, requireManager, requireUser } from '../accounts/policy.js';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
-import { INTERVAL_MS } from '../sharing/allocation/index.js';
+import { isQuarterHour } from '../kernel/time.js';
 import type { EventPublisher } from '../platform/events/index.js';
 import { getCommunity } from './communities.js';
 
@@ -182,7 +182,7 @@ export async function updateMember(
   if (activeFromMs !== undefined) {
     if (!managing) throw new ForbiddenError('only a community manager sets when a member takes part');
     if (member.state !== 'active' && member.state !== 'left') throw new ConflictError(`only an active or former member takes part in sharing; this member is ${member.state}`);
-    if (activeFromMs % INTERVAL_MS !== 0) throw new BadRequestError('body/activeFrom: must be the start of a UTC quarter hour', 'body/activeFrom');
+    if (!isQuarterHour(activeFromMs)) throw new BadRequestError('body/activeFrom: must be the start of a UTC quarter hour', 'body/activeFrom');
     if (member.leftAt !== null && activeFromMs >= Date.parse(member.leftAt)) throw new BadRequestError('body/activeFrom: must be before the member left', 'body/activeFrom');
   }
   await events.transaction(db, async (tx, publish) => {
