@@ -2,6 +2,8 @@ import type { Db, Queryable } from '../platform/store/db.js';
 import { CUMULATIVE_QUANTITIES, type Reading } from '../kernel/quantities.js';
 import { MessageRejected } from '../readings/index.js';
 import { meteringPointsAt } from '../registry/index.js';
+import type { CommittedReadings, QuarterMark } from '../kernel/events.js';
+import type { EventPublisher, Publish } from '../platform/events/index.js';
 
 export interface IngestSource {
   readonly deviceId: string;
@@ -19,10 +21,8 @@ export interface WriteResult {
   readonly duplicates: number;
 }
 
-/** What was committed in one group commit, for the live stream and the interval scheduler. */
-export interface CommittedMessage extends IngestSource {
-  readonly readings: readonly Reading[];
-}
+/** One message as committed (in `readings.committed`, for the live stream). */
+export type CommittedMessage = CommittedReadings;
 
 interface Pending {
   source: IngestSource;
@@ -43,7 +43,6 @@ export interface WriterOptions {
    * most one of them, so its register checks and cached values stay in order.
    */
   concurrentCommits?: number;
-  onCommitted?: (messages: readonly CommittedMessage[]) => void;
 }
 
 /** Counters since start, for the benchmark and metrics. */
@@ -68,7 +67,9 @@ const lateKey = (deviceId: string, quantity: string, ts: number) => `${seriesKey
 /**
  * Group commit of readings: messages from many devices are written in one transaction with
  * one multi-row insert, and each caller's promise resolves only after that transaction has
- * committed, so an acknowledgement (PUBACK, HTTP 2xx) always means durable.
+ * committed, so an acknowledgement (PUBACK, HTTP 2xx) always means durable. The commit publishes
+ * `readings.committed` with the quarter hours the new readings fall in, in that transaction, so
+ * what derives from them is marked atomically with them.
  */
 export class ReadingWriter {
   private queue: Pending[] = [];
@@ -85,7 +86,7 @@ export class ReadingWriter {
   private closed = false;
   readonly stats: WriterStats = { commits: 0, messages: 0, readings: 0 };
 
-  constructor(private readonly db: Db, private readonly options: WriterOptions = {}) {
+  constructor(private readonly db: Db, private readonly events: EventPublisher, options: WriterOptions = {}) {
     this.maxBatchReadings = options.maxBatchReadings ?? 5_000;
     this.maxDelayMs = options.maxDelayMs ?? 2;
     this.concurrentCommits = options.concurrentCommits ?? 1;
@@ -184,7 +185,7 @@ export class ReadingWriter {
     // Register values this batch moves forward; they reach the cache only once committed.
     const staged = new Map<SeriesKey, Point>();
     try {
-      outcome = await this.db.transaction((tx) => this.writeBatch(tx, batch, staged));
+      outcome = await this.events.transaction(this.db, (tx, publish) => this.writeBatch(tx, publish, batch, staged));
     } catch (error) {
       // Nothing was committed: let every device resend.
       for (const pending of batch) pending.reject(error as Error);
@@ -196,12 +197,9 @@ export class ReadingWriter {
     for (const result of outcome.results.values()) this.stats.readings += result.stored;
     for (const [pending, rejection] of outcome.rejected) pending.reject(rejection);
     for (const pending of outcome.accepted) pending.resolve(outcome.results.get(pending)!);
-    if (outcome.accepted.length > 0) {
-      this.options.onCommitted?.(outcome.accepted.map((p) => ({ ...p.source, readings: p.readings })));
-    }
   }
 
-  private async writeBatch(tx: Queryable, batch: Pending[], staged: Map<SeriesKey, Point>) {
+  private async writeBatch(tx: Queryable, publish: Publish, batch: Pending[], staged: Map<SeriesKey, Point>) {
     const rejected = new Map<Pending, MessageRejected>();
     const accepted: Pending[] = [];
     await this.loadLatest(tx, batch);
@@ -213,7 +211,7 @@ export class ReadingWriter {
       else accepted.push(pending);
     }
 
-    // One statement stores the readings, marks the quarter hours that new readings touch and
+    // One statement stores the readings, finds the quarter hours that new readings touch and
     // counts per device. Rows go in device order, so concurrent commits (another process may
     // hold a redelivered message) take their row locks in the same order.
     const ordered = [...accepted].sort((a, b) => compare(a.source.deviceId, b.source.deviceId));
@@ -242,17 +240,12 @@ export class ReadingWriter {
       earlier.forEach((i, k) => { points[i] = found[k]!; });
     }
     const states = deviceStates(batch, rejected);
-    const inserted = await tx.query<{ device_id: string; n: number }>(
+    const inserted = await tx.query<{ device_id: string; n: number; point: string | null; start: Date | null }>(
       `WITH ins AS (
          INSERT INTO readings (device_id, quantity, ts, value, community_id, metering_point_id)
          SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::float8[], $5::uuid[], $6::uuid[])
          ON CONFLICT DO NOTHING
          RETURNING device_id, metering_point_id, ts),
-       dirty AS (
-         INSERT INTO interval_dirty (metering_point_id, start)
-         SELECT DISTINCT metering_point_id, date_bin('15 minutes', ts, TIMESTAMPTZ '2000-01-01 00:00:00+00') FROM ins
-         WHERE metering_point_id IS NOT NULL ORDER BY 1, 2
-         ON CONFLICT (metering_point_id, start) DO UPDATE SET version = nextval('interval_dirty_version')),
        stored AS (SELECT device_id, count(*)::int AS n FROM ins GROUP BY device_id),
        state AS (
          INSERT INTO device_state AS s (device_id, community_id, last_seen_at, messages_total, readings_total, duplicates_total, rejected_total, last_error, last_error_at)
@@ -268,12 +261,28 @@ export class ReadingWriter {
            rejected_total = s.rejected_total + EXCLUDED.rejected_total,
            last_error = COALESCE(EXCLUDED.last_error, s.last_error),
            last_error_at = COALESCE(EXCLUDED.last_error_at, s.last_error_at))
-       SELECT device_id, n FROM stored`,
+       SELECT device_id, n, NULL::uuid AS point, NULL::timestamptz AS start FROM stored
+       UNION ALL
+       SELECT DISTINCT NULL, NULL::int, metering_point_id, date_bin('15 minutes', ts, TIMESTAMPTZ '2000-01-01 00:00:00+00') FROM ins
+       WHERE metering_point_id IS NOT NULL`,
       [devices, quantities, stamps, values, communities, points,
         states.map((x) => x.device), states.map((x) => x.community), states.map((x) => x.messages),
         states.map((x) => x.attempted), states.map((x) => x.rejected), states.map((x) => x.error)],
     );
-    const storedByDevice = new Map(inserted.map((row) => [row.device_id, row.n]));
+    const storedByDevice = new Map<string, number>();
+    const quarters: QuarterMark[] = [];
+    for (const row of inserted) {
+      if (row.point !== null) quarters.push({ meteringPointId: row.point, startMs: row.start!.getTime() });
+      else storedByDevice.set(row.device_id, row.n);
+    }
+    if (accepted.length > 0) {
+      await publish('readings.committed', {
+        messages: accepted.map(({ source, readings }) => ({
+          deviceId: source.deviceId, communityId: source.communityId, meteringPointId: source.meteringPointId, boundFrom: source.boundFrom ?? null, readings,
+        })),
+        quarters,
+      });
+    }
 
     // Per device: stored readings go to the first messages, the rest were repeats.
     const results = new Map<Pending, WriteResult>();

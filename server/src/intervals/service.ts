@@ -1,14 +1,15 @@
 import type { Db, Queryable } from '../platform/store/db.js';
-import { BackgroundJob } from '../background-job.js';
+import type { QuarterMark } from '../kernel/events.js';
+import { EventBus, type EventPublisher } from '../platform/events/index.js';
 import { connectionCapacityW, type MeteringPointRole } from '../registry/index.js';
 import { type DeviceRole, type Quality } from '../kernel/energy.js';
 import { ceilToInterval, floorToInterval } from './domain/energy.js';
+import { QUARTER_HOUR_MS } from '../kernel/time.js';
 import {
   computeSiteIntervals, quantitiesByDevice, seriesSources, SERIES_QUANTITIES,
   type Finding, type Row, type SeriesSources,
 } from './domain/site-energy.js';
 
-import { QUARTER_HOUR_MS } from '../kernel/time.js';
 const REACH_MS = 24 * 3_600_000;
 /** Metering points one pass of the interval job takes. */
 const MAX_POINTS = 200;
@@ -123,19 +124,22 @@ interface DirtyPoint {
   readonly failedBefore: boolean;
 }
 
-/**
- * Called in the transaction that wrote a community's intervals, with the quarter hours whose
- * values changed, so what is derived from them (sharing) is marked atomically.
- */
-export type IntervalsChanged = (tx: Queryable, communityId: string, startsMs: readonly number[]) => Promise<void>;
-
 export interface ProcessDirtyOptions {
   /** Metering points one pass takes. */
   maxPoints?: number;
   /** Metering points read and written together. */
   chunkPoints?: number;
-  onChanged?: IntervalsChanged;
+  /**
+   * Where `intervals.changed` goes, published in the transaction that wrote a community's
+   * intervals with the quarter hours whose values changed, so what derives from them (sharing)
+   * is marked atomically. Without it nobody hears of the change (tests of this job alone).
+   */
+  events?: EventPublisher;
+  /** Takes metering points under the job runner's lease; returns those this pass may do. */
+  lease?: (pointIds: readonly string[]) => Promise<string[]>;
 }
+
+const UNHEARD = new EventBus();
 
 /** After the n-th failure in a row a point waits 15 s × 2^(n−1), at most an hour, before it is tried again. */
 const RETRY_FIRST_MS = 15_000;
@@ -157,7 +161,7 @@ const RETRY_MAX_MS = 3_600_000;
  * failure in a row: one point's bad data never holds up another's quarter hours.
  */
 export async function processDirty(db: Db, options: ProcessDirtyOptions = {}): Promise<{ points: number; intervals: number; more: boolean }> {
-  const { maxPoints = MAX_POINTS, chunkPoints = db.kind === 'pglite' ? 1 : 100, onChanged } = options;
+  const { maxPoints = MAX_POINTS, chunkPoints = db.kind === 'pglite' ? 1 : 100, events = UNHEARD, lease } = options;
   // One point beyond the pass is picked only to tell whether more are waiting.
   const marks = await db.query<{ metering_point_id: string; community_id: string; start: Date; version: number; failed: boolean; more: boolean }>(
     `WITH picked AS (
@@ -182,22 +186,24 @@ export async function processDirty(db: Db, options: ProcessDirtyOptions = {}): P
     point.starts.push(mark.start);
     point.versions.push(mark.version);
   }
+  // Points another process is working on are left to it.
+  const held = lease ? new Set(await lease([...points.keys()])) : undefined;
   let written = 0;
-  const all = [...points.values()];
+  const all = [...points.values()].filter((point) => !held || held.has(point.pointId));
   for (let i = 0; i < all.length; i += chunkPoints) {
     const chunk = all.slice(i, i + chunkPoints);
     try {
-      written += await recompute(db, chunk, onChanged);
+      written += await recompute(db, events, chunk);
     } catch (error) {
       if (chunk.length === 1) await setAside(db, chunk[0]!, error as Error);
-      else for (const point of chunk) written += await recompute(db, [point], onChanged).catch(async (alone: Error) => (await setAside(db, point, alone), 0));
+      else for (const point of chunk) written += await recompute(db, events, [point]).catch(async (alone: Error) => (await setAside(db, point, alone), 0));
     }
     // Let waiting ingestion commits go first: they acknowledge devices, this can wait.
     await new Promise((resolve) => setImmediate(resolve));
   }
   // Points that no longer exist leave nothing to compute.
   await db.query('DELETE FROM interval_dirty d WHERE NOT EXISTS (SELECT 1 FROM metering_points mp WHERE mp.id = d.metering_point_id)');
-  return { points: points.size, intervals: written, more: marks[0]?.more ?? false };
+  return { points: all.length, intervals: written, more: marks[0]?.more ?? false };
 }
 
 /** Records that a point's computation failed and when to try it again; its marks stay. */
@@ -235,7 +241,7 @@ async function loadSites(db: Queryable, pointIds: readonly string[]): Promise<Ma
   }));
 }
 
-async function recompute(db: Db, dirty: readonly DirtyPoint[], onChanged: IntervalsChanged | undefined): Promise<number> {
+async function recompute(db: Db, events: EventPublisher, dirty: readonly DirtyPoint[]): Promise<number> {
   const sites = await loadSites(db, dirty.map((p) => p.pointId));
   const firsts = dirty.map((p) => Math.min(...p.starts.map((s) => s.getTime())));
   const lasts = dirty.map((p) => Math.max(...p.starts.map((s) => s.getTime())) + QUARTER_HOUR_MS);
@@ -288,7 +294,7 @@ async function recompute(db: Db, dirty: readonly DirtyPoint[], onChanged: Interv
       out.quality.push(row.quality);
     }
   });
-  await db.transaction(async (tx) => {
+  await events.transaction(db, async (tx, publish) => {
     if (out.points.length > 0) {
       // Only rows whose values changed are written and returned: what derives from them is redone.
       const changed = await tx.query<{ community_id: string; start: Date }>(
@@ -305,11 +311,9 @@ async function recompute(db: Db, dirty: readonly DirtyPoint[], onChanged: Interv
          RETURNING community_id, start`,
         [out.points, out.starts, out.communities, out.importWh, out.exportWh, out.pvWh, out.batteryChargeWh, out.batteryDischargeWh, out.quality],
       );
-      if (onChanged) {
-        const byCommunity = new Map<string, number[]>();
-        for (const row of changed) byCommunity.set(row.community_id, [...(byCommunity.get(row.community_id) ?? []), row.start.getTime()]);
-        for (const [communityId, starts] of byCommunity) await onChanged(tx, communityId, starts);
-      }
+      const byCommunity = new Map<string, number[]>();
+      for (const row of changed) byCommunity.set(row.community_id, [...(byCommunity.get(row.community_id) ?? []), row.start.getTime()]);
+      for (const [communityId, startsMs] of byCommunity) await publish('intervals.changed', { communityId, startsMs });
     }
     await writeFindings(tx, spans, findings);
     const recovered = dirty.filter((p) => p.failedBefore).map((p) => p.pointId);
@@ -337,6 +341,22 @@ async function writeFindings(tx: Queryable, spans: readonly Span[], findings: re
      FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::uuid[], $5::float8[], $6::float8[], $7::jsonb[], $8::jsonb[]) AS u(p, s, series, c, e, l, d, r)`,
     [findings.map((f) => f.pointId), findings.map((f) => new Date(f.start)), findings.map((f) => f.series), findings.map((f) => f.communityId),
       findings.map((f) => f.energyWh), findings.map((f) => f.limitWh), findings.map((f) => JSON.stringify(f.deviceIds)), findings.map((f) => JSON.stringify(f.readings))],
+  );
+}
+
+/**
+ * Marks the quarter hours that new readings fell in, in the transaction that stored them
+ * (`readings.committed`). Rows go in key order, so concurrent commits take their row locks in
+ * the same order; a mark already there gets a new version, so a pass that read the old one
+ * leaves it for the next.
+ */
+export async function markQuarters(tx: Queryable, quarters: readonly QuarterMark[]): Promise<void> {
+  if (quarters.length === 0) return;
+  await tx.query(
+    `INSERT INTO interval_dirty (metering_point_id, start)
+     SELECT DISTINCT p, s FROM unnest($1::uuid[], $2::timestamptz[]) AS u(p, s) ORDER BY 1, 2
+     ON CONFLICT (metering_point_id, start) DO UPDATE SET version = nextval('interval_dirty_version')`,
+    [quarters.map((q) => q.meteringPointId), quarters.map((q) => new Date(q.startMs))],
   );
 }
 
@@ -369,18 +389,4 @@ export async function recheckDeviceReadings(db: Queryable, deviceId: string, poi
      ON CONFLICT (metering_point_id, start) DO UPDATE SET version = nextval('interval_dirty_version')`,
     [deviceId, pointId],
   );
-}
-
-/**
- * Runs `processDirty` shortly after ingestion and on a timer, one pass per nudge, so under a
- * steady stream each dirty point is recomputed about once per delay rather than over and over;
- * a backlog (more points than a pass takes) and `flush` go on until it is done.
- */
-export class IntervalScheduler extends BackgroundJob {
-  constructor(db: Db, delayMs = 1_000, options: { onChanged?: IntervalsChanged; afterRun?: () => void } = {}) {
-    super('interval computation', async () => {
-      const { points, more } = await processDirty(db, { maxPoints: MAX_POINTS, ...(options.onChanged ? { onChanged: options.onChanged } : {}) });
-      return { done: points, more };
-    }, delayMs, options.afterRun);
-  }
 }

@@ -65,10 +65,12 @@ function toEvent(message: CommittedMessage, meteringPointId: string): LiveEvent 
   // The newest value of each quantity in the message.
   const newest = new Map<Quantity, string>();
   for (const reading of message.readings) {
-    const seen = newest.get(reading.quantity);
+    // Only readings of known quantities are stored (ingestion checks them), so only those are committed.
+    const quantity = reading.quantity as Quantity;
+    const seen = newest.get(quantity);
     if (seen === undefined || reading.ts >= seen) {
-      newest.set(reading.quantity, reading.ts);
-      values[reading.quantity] = reading.value;
+      newest.set(quantity, reading.ts);
+      values[quantity] = reading.value;
     }
   }
   return { meteringPointId, deviceId: message.deviceId, ts, values };

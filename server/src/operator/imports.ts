@@ -132,7 +132,7 @@ export interface ImportOutcome {
  * Imports one ConsumptionRecord message: parses it, maps its Zählpunkt to the community's metering
  * point, merges its codes into the stored ones (operator_figures), stores the allocation rows the
  * sharing job reads (operator_allocations, which marks the quarter hours) and records the import,
- * in one transaction. The caller nudges the sharing job afterwards.
+ * in one transaction. The caller wakes the sharing job afterwards.
  */
 export async function importOperatorMessage(
   db: Db, principal: Principal, communityId: string, body: Uint8Array, options: ImportOptions = {},

@@ -1,5 +1,7 @@
 import { Type } from 'typebox';
 import type { Db } from '../platform/store/db.js';
+import type { JobWaker } from '../platform/jobs/index.js';
+import { SHARING_JOB } from '../sharing/index.js';
 import { errors, IdParams, IsoDateTime, Uuid, type Api } from '../platform/http/api.js';
 import { BadRequestError, UnsupportedMediaTypeError } from '../kernel/errors.js';
 import { DIFFERENCE_KINDS } from './domain/index.js';
@@ -101,7 +103,7 @@ const Reconciliation = Type.Object({
  * Operator-import mode (Austria): EDA uploads and reconciliation, for managers and admins. Thin:
  * operator-imports.ts and operator-reconciliation.ts do the work, eda/ holds the pure core.
  */
-export async function operatorRoutes(app: Api, { db, sharingChanged }: { db: Db; sharingChanged: () => void }): Promise<void> {
+export async function operatorRoutes(app: Api, { db, jobs }: { db: Db; jobs: JobWaker }): Promise<void> {
   // XML is taken raw (a Buffer) and parsed by the EDA parser, which checks encoding and limits.
   for (const type of XML_CONTENT_TYPES) {
     if (!app.hasContentTypeParser(type)) {
@@ -136,7 +138,7 @@ export async function operatorRoutes(app: Api, { db, sharingChanged }: { db: Db;
       throw new UnsupportedMediaTypeError(`send the EDA message as ${XML_CONTENT_TYPES.join(' or ')}`);
     }
     const outcome = await importOperatorMessage(db, request.principal, request.params.id, body, { allowSimulation: request.query.allowSimulation ?? false });
-    if (outcome.created) sharingChanged();
+    if (outcome.created) jobs.wake(SHARING_JOB);
     return reply.status(outcome.created ? 201 : 200).send(outcome.import);
   });
 

@@ -29,10 +29,12 @@ import { provisioningRoutes } from '../provisioning/index.js';
 import type { Endpoints } from '../provisioning/index.js';
 import { frameDecoder } from '../meters/index.js';
 import { meterRoutes } from '../meters/index.js';
-import { IntervalScheduler, recheckDeviceReadings, recheckPlausibility } from '../intervals/index.js';
+import { intervalJob, subscribeIntervals } from '../intervals/index.js';
 import { intervalRoutes } from '../intervals/index.js';
 import { countFailingPoints, countQuarantined } from '../intervals/index.js';
-import { markSharingDirty, SharingScheduler } from '../sharing/index.js';
+import { sharingJob, subscribeSharing } from '../sharing/index.js';
+import { EventBus, outboxJob, OUTBOX_JOB } from './events/index.js';
+import { JobRunner, type Job } from './jobs/index.js';
 import { sharingRoutes } from '../sharing/index.js';
 import { operatorRoutes } from '../operator/index.js';
 import { billingRoutes } from '../billing/index.js';
@@ -85,9 +87,14 @@ export interface Platform {
   readonly broker: EmbeddedBroker | undefined;
   readonly writer: ReadingWriter;
   readonly live: LiveHub;
-  readonly intervals: IntervalScheduler;
-  /** Splits stored quarter hours by source per member after the interval job changed them. */
-  readonly sharing: SharingScheduler;
+  /** The interval job: quarter-hour energy from the readings marked dirty. */
+  readonly intervals: Job;
+  /** The sharing job: splits stored quarter hours by source per member after they changed. */
+  readonly sharing: Job;
+  /** The one event bus: capabilities publish, others subscribe (in the transaction, after commit, or durably). */
+  readonly events: EventBus;
+  /** The one runner of background jobs. */
+  readonly jobs: JobRunner;
   readonly endpoints: Endpoints;
   readonly httpUrl: string;
   readonly mqttUrl: string;
@@ -144,25 +151,27 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     // Filled in once the ports are bound; nothing reads them before the first request.
     const endpoints: { -readonly [K in keyof Endpoints]: Endpoints[K] } = { publicUrl: '', mqttUrl: '', hostName: '' };
     const live = new LiveHub();
-    const sharing = new SharingScheduler(db);
-    const intervals = new IntervalScheduler(db, options.intervalDelayMs ?? 1_000, {
-      onChanged: markSharingDirty,
-      afterRun: () => sharing.nudge(),
-    });
-    const writer = new ReadingWriter(db, {
+    const metrics = createMetrics();
+    // Capabilities react to each other only through events; each background job runs on the one runner.
+    const events = new EventBus();
+    const jobs = new JobRunner(db, { registry: metrics.registry });
+    subscribeIntervals(events, jobs);
+    subscribeSharing(events, jobs);
+    events.afterCommit('readings.committed', ({ messages }) => live.publish(messages));
+    const intervals = jobs.register(intervalJob(db, events, options.intervalDelayMs ?? 1_000));
+    const sharing = jobs.register(sharingJob(db));
+    jobs.register(outboxJob(db, events));
+    events.onOutboxWritten(() => jobs.wake(OUTBOX_JOB));
+    const writer = new ReadingWriter(db, events, {
       // PGlite has one connection; a PostgreSQL server works on a second commit while the first waits for its fsync.
       concurrentCommits: db.kind === 'postgres' ? 2 : 1,
-      onCommitted: (messages) => {
-        live.publish(messages);
-        intervals.nudge();
-      },
     });
-    closers.push(() => sharing.close());
-    closers.push(() => intervals.close());
+    closers.push(() => jobs.close());
     closers.push(() => writer.close());
-    // Whatever was marked before a stop or a crash is computed now.
-    intervals.nudge();
-    sharing.nudge();
+    // Whatever was marked or left in the outbox before a stop or a crash is done now.
+    intervals.wake();
+    sharing.wake();
+    jobs.wake(OUTBOX_JOB);
     const directory = new DeviceDirectory(db, secrets.box);
     const authenticateDevice = (deviceId: string, token: string | undefined) =>
       deviceAuthenticator(directory, endpoints.hostName)(deviceId, token);
@@ -217,7 +226,6 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     };
 
     const quotas = new Quotas({ ...DEFAULT_QUOTAS, ...options.quotas });
-    const metrics = createMetrics();
     metrics.gauge('gridshare_interval_points_failing', 'Metering points whose interval computation failed and is set aside for a retry', () => countFailingPoints(db));
     metrics.gauge('gridshare_intervals_quarantined', 'Quarter hours beyond their site\'s connection capacity, kept out of the sharing', () => countQuarantined(db));
     const app = await createHttp({
@@ -235,19 +243,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       signupRateLimit: options.signupRateLimit ?? { max: 20, windowMs: 3_600_000 },
       sessionIdleMs: options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS,
     });
-    await registryRoutes(app, {
-      db, quotas, deviceChanged, communityChanged: () => sharing.nudge(),
-      siteLimitChanged: async (pointId) => { await recheckPlausibility(db, pointId); intervals.nudge(); },
-      deviceRoleChanged: async (deviceId, pointId) => { await recheckDeviceReadings(db, deviceId, pointId); intervals.nudge(); },
-    });
+    await registryRoutes(app, { db, quotas, deviceChanged, events });
     await quotaRoutes(app, { db, quotas });
     await discoveryRoutes(app, { db });
     await provisioningRoutes(app, { db, store: new ArtefactStore(options.artefactsDir), endpoints, deviceChanged, quotas, builder: new ArtefactBuilder(), secrets: secrets.box });
     await ingestRoutes(app, { db, ingest, writer, authenticateDevice });
     await liveRoutes(app, { db, hub: live, ...(options.liveRecheckMs ? { recheckMs: options.liveRecheckMs } : {}) });
     await intervalRoutes(app, { db });
-    await sharingRoutes(app, { db, sharingChanged: () => sharing.nudge() });
-    await operatorRoutes(app, { db, sharingChanged: () => sharing.nudge() });
+    await sharingRoutes(app, { db, jobs });
+    await operatorRoutes(app, { db, jobs });
     await billingRoutes(app, { db });
     await meterRoutes(app, { db, secrets: secrets.box });
     await secretsRoutes(app, { db, secrets });
@@ -265,7 +269,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       ...(bound.movedFrom ? [{ what: 'HTTP', from: bound.movedFrom, to: bound.port }] : []),
       ...(broker?.movedFrom ? [{ what: 'MQTT', from: broker.movedFrom, to: broker.port }] : []),
     ];
-    return { db, app, broker, writer, live, intervals, sharing, endpoints, dataFolder, bootstrapAdmin, movedPorts, demo, secrets, httpUrl, mqttUrl, close: closeAll };
+    return { db, app, broker, writer, live, intervals, sharing, events, jobs, endpoints, dataFolder, bootstrapAdmin, movedPorts, demo, secrets, httpUrl, mqttUrl, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

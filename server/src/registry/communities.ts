@@ -5,7 +5,7 @@ import { isMemberOf, requireAdmin, requireManager, requireUser } from '../accoun
 import { BadRequestError, NotFoundError } from '../kernel/errors.js';
 import { ALLOCATION_RULES, type AllocationRuleName } from './allocation-rules.js';
 import { currentMonthStart } from '../kernel/calendar.js';
-import { markSharingDirtyFrom } from '../sharing/index.js';
+import type { EventPublisher } from '../platform/events/index.js';
 
 export interface Community {
   id: string;
@@ -167,7 +167,8 @@ const UPDATABLE: Record<keyof Omit<CommunityInput, 'location'>, string> = {
   isPublic: 'is_public',
 };
 
-export async function updateCommunity(db: Queryable, principal: Principal, id: string, patch: Partial<CommunityInput>): Promise<Community> {
+/** Changes a community's settings and publishes `community.changed` in the same transaction. */
+export async function updateCommunity(db: Db, events: EventPublisher, principal: Principal, id: string, patch: Partial<CommunityInput>): Promise<Community> {
   requireManager(principal, id);
   assertInput(patch);
   const sets: string[] = [];
@@ -181,14 +182,15 @@ export async function updateCommunity(db: Queryable, principal: Principal, id: s
     values.push(patch.location?.latitude ?? null, patch.location?.longitude ?? null);
     sets.push(`latitude = $${values.length - 1}`, `longitude = $${values.length}`);
   }
-  if (sets.length > 0) await db.query(`UPDATE communities SET ${sets.join(', ')} WHERE id = $1`, values);
-  const community = (await loadCommunity(db, id))!;
-  // A new rule or mode applies from the start of the current month: its quarter hours are split
-  // again (closed settlements stay as issued; recomputing one shows corrections).
-  if (patch.allocationRule !== undefined || patch.allocationMode !== undefined) {
-    await markSharingDirtyFrom(db, id, currentMonthStart(community.timeZone));
-  }
-  return community;
+  return events.transaction(db, async (tx, publish) => {
+    if (sets.length > 0) await tx.query(`UPDATE communities SET ${sets.join(', ')} WHERE id = $1`, values);
+    const community = (await loadCommunity(tx, id))!;
+    // A new rule or mode applies from the start of the current month: its quarter hours are split
+    // again (closed settlements stay as issued; recomputing one shows corrections).
+    const allocationChanged = patch.allocationRule !== undefined || patch.allocationMode !== undefined;
+    await publish('community.changed', { communityId: id, allocationFromMs: allocationChanged ? currentMonthStart(community.timeZone) : null });
+    return community;
+  });
 }
 
 export async function deleteCommunity(db: Queryable, principal: Principal, id: string): Promise<void> {

@@ -2,8 +2,8 @@ import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
 import { activeMembership, canSeeMember, isManagerOf, requireManager, requireUser } from '../accounts/index.js';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../kernel/errors.js';
-import { QUARTER_HOUR_MS } from '../kernel/time.js';
-import { markSharingDirtyFrom } from '../sharing/index.js';
+import { isQuarterHour } from '../kernel/time.js';
+import type { EventPublisher } from '../platform/events/index.js';
 import { getCommunity } from './communities.js';
 
 export type MemberRole = 'member' | 'manager';
@@ -162,11 +162,12 @@ async function assertNotLastManager(db: Queryable, member: Member): Promise<void
 /**
  * Changes a member record. `activeFrom` (managers) moves the start of the member's part in the
  * sharing, e.g. to the date the grid operator activated the metering point: a UTC quarter hour
- * before the member left; the quarter hours from the earlier of the old and new start on are
- * split again.
+ * before the member left; `membership.changed` says from when (the earlier of the old and new
+ * start), in the transaction of the change, so the sharing is split again from there.
  */
 export async function updateMember(
   db: Db,
+  events: EventPublisher,
   principal: Principal,
   memberId: string,
   patch: { displayName?: string | undefined; role?: MemberRole | undefined; activeFrom?: string | undefined },
@@ -181,17 +182,17 @@ export async function updateMember(
   if (activeFromMs !== undefined) {
     if (!managing) throw new ForbiddenError('only a community manager sets when a member takes part');
     if (member.state !== 'active' && member.state !== 'left') throw new ConflictError(`only an active or former member takes part in sharing; this member is ${member.state}`);
-    if (activeFromMs % QUARTER_HOUR_MS !== 0) throw new BadRequestError('body/activeFrom: must be the start of a UTC quarter hour', 'body/activeFrom');
+    if (!isQuarterHour(activeFromMs)) throw new BadRequestError('body/activeFrom: must be the start of a UTC quarter hour', 'body/activeFrom');
     if (member.leftAt !== null && activeFromMs >= Date.parse(member.leftAt)) throw new BadRequestError('body/activeFrom: must be before the member left', 'body/activeFrom');
   }
-  await db.transaction(async (tx) => {
+  await events.transaction(db, async (tx, publish) => {
     await tx.query(
       'UPDATE members SET display_name = COALESCE($2, display_name), role = COALESCE($3, role), active_from = COALESCE($4, active_from) WHERE id = $1',
       [memberId, patch.displayName ?? null, patch.role ?? null, activeFromMs === undefined ? null : new Date(activeFromMs)],
     );
     if (activeFromMs !== undefined) {
       const previousMs = member.activeFrom === null ? 0 : Date.parse(member.activeFrom);
-      await markSharingDirtyFrom(tx, member.communityId, Math.min(previousMs, activeFromMs));
+      await publish('membership.changed', { communityId: member.communityId, memberId, fromMs: Math.min(previousMs, activeFromMs) });
     }
   });
   return (await loadMember(db, memberId))!;

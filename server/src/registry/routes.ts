@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import type { Db } from '../platform/store/db.js';
 import type { Quotas } from '../quotas/index.js';
+import type { EventPublisher } from '../platform/events/index.js';
 import { errors, IdParams, type Api } from '../platform/http/api.js';
 import * as S from './schemas.js';
 import * as communities from './communities.js';
@@ -16,15 +17,11 @@ export interface RegistryHooks {
   db: Db;
   quotas: Quotas;
   deviceChanged: (deviceId: string) => void;
-  /** After a community's settings changed (its allocation rule or mode marks quarter hours for sharing). */
-  communityChanged: (communityId: string) => void;
-  /** After a site's physical limit may have changed: its quarter hours are checked again. */
-  siteLimitChanged: (meteringPointId: string) => Promise<void>;
-  /** After a device's role on a site changed: its readings there are read again in the new role. */
-  deviceRoleChanged: (deviceId: string, meteringPointId: string) => Promise<void>;
+  /** Where `community.changed`, `membership.changed` and `site.changed` go. */
+  events: EventPublisher;
 }
 
-export async function registryRoutes(app: Api, { db, quotas, deviceChanged, communityChanged, siteLimitChanged, deviceRoleChanged }: RegistryHooks): Promise<void> {
+export async function registryRoutes(app: Api, { db, quotas, deviceChanged, events }: RegistryHooks): Promise<void> {
   // Communities (listing and search live in discovery/)
   app.post('/api/v1/communities', {
     schema: {
@@ -42,9 +39,7 @@ export async function registryRoutes(app: Api, { db, quotas, deviceChanged, comm
   app.patch('/api/v1/communities/:id', {
     schema: { tags: ['communities'], summary: 'Change settings (managers)', params: IdParams, body: S.CommunityPatch, response: { 200: S.Community, ...errors(400, 401, 403, 404) } },
   }, async (request) => {
-    const community = await communities.updateCommunity(db, request.principal, request.params.id, request.body);
-    communityChanged(community.id);
-    return community;
+    return communities.updateCommunity(db, events, request.principal, request.params.id, request.body);
   });
 
   app.delete('/api/v1/communities/:id', {
@@ -118,7 +113,7 @@ export async function registryRoutes(app: Api, { db, quotas, deviceChanged, comm
 
   app.patch('/api/v1/members/:id', {
     schema: { tags: ['members'], summary: 'Change display name (self), role or the start of the member\'s part in the sharing (managers)', params: IdParams, body: S.MemberPatch, response: { 200: S.Member, ...errors(400, 401, 403, 404, 409) } },
-  }, async (request) => members.updateMember(db, request.principal, request.params.id, request.body));
+  }, async (request) => members.updateMember(db, events, request.principal, request.params.id, request.body));
 
   for (const decision of ['approve', 'reject'] as const) {
     app.post(`/api/v1/members/:id/${decision}`, {
@@ -148,8 +143,9 @@ export async function registryRoutes(app: Api, { db, quotas, deviceChanged, comm
   }, async (request) => {
     const before = await meteringPoints.getMeteringPoint(db, request.principal, request.params.id);
     const point = await meteringPoints.updateMeteringPoint(db, request.principal, request.params.id, request.body);
-    if (request.body.communityBattery !== undefined) communityChanged(point.communityId);
-    if (point.effectiveConnectionCapacityW !== before.effectiveConnectionCapacityW) await siteLimitChanged(point.id);
+    const site = { communityId: point.communityId, meteringPointId: point.id, deviceId: null };
+    if (request.body.communityBattery !== undefined) await events.publish(db, 'site.changed', { ...site, change: 'community-battery' });
+    if (point.effectiveConnectionCapacityW !== before.effectiveConnectionCapacityW) await events.publish(db, 'site.changed', { ...site, change: 'limit' });
     return point;
   });
 
@@ -186,7 +182,9 @@ export async function registryRoutes(app: Api, { db, quotas, deviceChanged, comm
   }, async (request) => {
     const { device, roleChangedAt } = await devices.updateDevice(db, request.principal, request.params.id, request.body);
     deviceChanged(device.id);
-    if (roleChangedAt) await deviceRoleChanged(device.id, roleChangedAt);
+    if (roleChangedAt) {
+      await events.publish(db, 'site.changed', { communityId: device.communityId, meteringPointId: roleChangedAt, change: 'device-role', deviceId: device.id });
+    }
     return device;
   });
 

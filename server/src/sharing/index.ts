@@ -6,5 +6,6 @@ export { MAX_INTERVAL_WH } from '../kernel/energy.js';
 export { memberQuarters, toMemberInterval } from './energy.js';
 export { writeOperatorAllocations } from './operator.js';
 export { sharingRoutes } from './routes.js';
-export { SharingScheduler, markSharingDirty, markSharingDirtyFrom } from './service.js';
 export { loadCo2Intensity } from './settings.js';
+
+export { SHARING_JOB, sharingJob, subscribeSharing } from './job.js';

@@ -20,8 +20,8 @@ export interface OperatorAllocation {
  * row must name a metering point of the community and a UTC quarter hour with whole Wh ≥ 0,
  * or nothing is stored. A newer message for the same metering point and quarter hour replaces
  * the values it carries; a null leaves the stored value (an EDA message may carry only some
- * energy codes). The seam for the EDA import (sharing/eda/). Nudge the sharing job afterwards
- * (`platform.sharing.nudge()`) to have the split redone at once.
+ * energy codes). The seam for the EDA import (sharing/eda/). Wake the sharing job afterwards
+ * (`jobs.wake(SHARING_JOB)`, `platform.sharing.wake()`) to have the split redone at once.
  */
 export async function storeOperatorAllocations(db: Db, communityId: string, rows: readonly OperatorAllocation[]): Promise<void> {
   if (rows.length === 0) return;

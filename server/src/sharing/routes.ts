@@ -1,5 +1,7 @@
 import { Type } from 'typebox';
 import type { Db } from '../platform/store/db.js';
+import type { JobWaker } from '../platform/jobs/index.js';
+import { SHARING_JOB } from './job.js';
 import { errors, IdParams, IsoDateTime, Uuid, type Api } from '../platform/http/api.js';
 import { utf8Body } from '../platform/http/body.js';
 import { communityEnergy, memberEnergy } from './energy.js';
@@ -83,7 +85,7 @@ const CommunityEnergy = Type.Object({
   members: Type.Optional(Type.Array(Type.Object({ memberId: Uuid, displayName: Type.String(), totals: Type.Object({ ...energyFields, ...Rates }) }))),
 });
 
-export async function sharingRoutes(app: Api, { db, sharingChanged }: { db: Db; sharingChanged: () => void }): Promise<void> {
+export async function sharingRoutes(app: Api, { db, jobs }: { db: Db; jobs: JobWaker }): Promise<void> {
   app.get('/api/v1/communities/:id/allocation-shares', {
     schema: { tags: ['sharing'], summary: 'Every version of the static key, newest first (managers)', params: IdParams, response: { 200: Type.Array(ShareVersion), ...errors(401, 403, 404) } },
   }, async (request) => listShares(db, request.principal, request.params.id));
@@ -96,7 +98,7 @@ export async function sharingRoutes(app: Api, { db, sharingChanged }: { db: Db; 
     },
   }, async (request) => {
     const version = await putShares(db, request.principal, request.params.id, request.body);
-    sharingChanged();
+    jobs.wake(SHARING_JOB);
     return version;
   });
 
@@ -125,7 +127,7 @@ export async function sharingRoutes(app: Api, { db, sharingChanged }: { db: Db; 
     const { year, fileName, utcOffset, resolution } = request.query;
     const result = await putCoefficients(db, request.principal, request.params.id, request.body,
       { year, fileName, utcOffsetHours: utcOffset, resolutionMinutes: resolution });
-    sharingChanged();
+    jobs.wake(SHARING_JOB);
     return result;
   });
 

@@ -1,13 +1,12 @@
 import type { Db, Queryable } from '../platform/store/db.js';
-import { BackgroundJob } from '../background-job.js';
 import { trimDecimal } from '../kernel/decimal.js';
+import { HOUR_MS, QUARTER_HOUR_MS } from '../kernel/time.js';
 import { getRule } from './domain/allocation/index.js';
 import type { BySource } from './domain/battery.js';
 import { type Quality } from '../kernel/energy.js';
 import { splitCommunity, type MemberQuarter, type OperatorQuarter, type PointQuarter, type PoolAfter, type ShareVersion,
   type CoefficientPeriod } from './domain/community-split.js';
 
-import { HOUR_MS, QUARTER_HOUR_MS } from '../kernel/time.js';
 /** At most this many quarter hours of one community per pass (a month), so a pass stays short. */
 const QUARTERS_PER_PASS = 3_000;
 
@@ -251,12 +250,20 @@ export async function loadCoefficientPeriods(db: Queryable, communityId: string,
  * Works off the quarter hours marked for sharing, oldest community first, a bounded number of
  * quarter hours per community and pass. Returns the number of quarter hours done.
  */
-export async function processSharingDirty(db: Db, maxCommunities = 20): Promise<number> {
-  const communities = await db.query<{ community_id: string; allocation_rule: string; allocation_mode: 'compute' | 'operator' | null }>(
+export async function processSharingDirty(
+  db: Db,
+  maxCommunities = 20,
+  /** Takes communities under the job runner's lease; returns those this pass may do. */
+  lease?: (communityIds: readonly string[]) => Promise<string[]>,
+): Promise<number> {
+  const waiting = await db.query<{ community_id: string; allocation_rule: string; allocation_mode: 'compute' | 'operator' | null }>(
     `SELECT d.community_id, c.allocation_rule, c.allocation_mode FROM sharing_dirty d LEFT JOIN communities c ON c.id = d.community_id
      GROUP BY d.community_id, c.allocation_rule, c.allocation_mode ORDER BY min(d.start), d.community_id LIMIT $1`,
     [maxCommunities],
   );
+  // Communities another process is working on are left to it.
+  const held = lease ? new Set(await lease(waiting.map((c) => c.community_id))) : undefined;
+  const communities = waiting.filter((c) => !held || held.has(c.community_id));
   let done = 0;
   for (const community of communities) {
     if (community.allocation_mode === null) {
@@ -273,14 +280,4 @@ export async function processSharingDirty(db: Db, maxCommunities = 20): Promise<
     await new Promise((resolve) => setImmediate(resolve));
   }
   return done;
-}
-
-/** Runs the sharing job after the interval job changed something, and on its own nudges. */
-export class SharingScheduler extends BackgroundJob {
-  constructor(db: Db, delayMs = 500) {
-    super('sharing computation', async () => {
-      const done = await processSharingDirty(db);
-      return { done, more: done > 0 };
-    }, delayMs);
-  }
 }

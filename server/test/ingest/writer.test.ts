@@ -5,6 +5,7 @@ import { ReadingWriter, type CommittedMessage, type IngestSource } from '../../s
 import { MessageRejected } from '../../src/readings/message.js';
 import type { Db } from '../../src/platform/store/db.js';
 import type { Reading } from '../../src/kernel/quantities.js';
+import { markingEvents } from '../support/events.js';
 
 const wh = (ts: string, value: number, quantity: Reading['quantity'] = 'energy.import'): Reading =>
   ({ ts, quantity, value, unit: 'Wh' } as Reading);
@@ -16,7 +17,9 @@ describe.each(storeKinds)('reading writer on %s', (kind) => {
   const committed: CommittedMessage[] = [];
   beforeAll(async () => {
     ({ db, close } = await openTestDb(kind));
-    writer = new ReadingWriter(db, { onCommitted: (messages) => committed.push(...messages) });
+    const events = markingEvents();
+    events.afterCommit('readings.committed', ({ messages }) => { committed.push(...messages); });
+    writer = new ReadingWriter(db, events);
   });
   afterAll(async () => {
     await writer.close();
@@ -146,7 +149,7 @@ describe.each(storeKinds)('reading writer on %s', (kind) => {
         }
       },
     };
-    const concurrent = new ReadingWriter(watched, { concurrentCommits: 3, maxBatchReadings: 3 });
+    const concurrent = new ReadingWriter(watched, markingEvents(), { concurrentCommits: 3, maxBatchReadings: 3 });
     // Every device queues twelve increasing register readings at once, in many small groups.
     const writes = sources.flatMap((source) => Array.from({ length: 12 }, (_, i) =>
       concurrent.write(source, [wh(`2026-11-21T08:${String(i * 2).padStart(2, '0')}:00Z`, 1_000 + i * 10)])));
@@ -163,7 +166,7 @@ describe.each(storeKinds)('reading writer on %s', (kind) => {
 
   it('rejects every waiting write when the database fails, so devices resend', async () => {
     const source = await device();
-    const broken = new ReadingWriter({ ...db, transaction: async () => { throw new Error('disk full'); } } as Db);
+    const broken = new ReadingWriter({ ...db, transaction: async () => { throw new Error('disk full'); } } as Db, markingEvents());
     await expect(broken.write(source, [wh('2026-11-20T10:00:00Z', 1)])).rejects.toThrow('disk full');
     await broken.close();
     expect(await stored(source.deviceId)).toEqual([]);

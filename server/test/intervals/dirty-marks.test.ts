@@ -6,6 +6,7 @@ import { openDb, type Db } from '../../src/platform/store/db.js';
 import { migrate } from '../../src/platform/store/migrate.js';
 import { processDirty } from '../../src/intervals/service.js';
 import { ReadingWriter } from '../../src/ingest/writer.js';
+import { markingEvents } from '../support/events.js';
 
 const MARK = `INSERT INTO interval_dirty (metering_point_id, start) VALUES ($1, $2)
   ON CONFLICT (metering_point_id, start) DO UPDATE SET version = nextval('interval_dirty_version') RETURNING version`;
@@ -52,7 +53,7 @@ describe.skipIf(!postgresUrl)('interval marks on a PostgreSQL server', () => {
     const v1 = Number((await late.query<{ version: string }>(MARK, [source.meteringPointId, quarter1])).rows[0]!.version);
 
     // Meanwhile the writer commits a later reading: its mark gets a higher version.
-    const writer = new ReadingWriter(db);
+    const writer = new ReadingWriter(db, markingEvents());
     await writer.write(source, [{ ts: '2026-11-20T10:20:00Z', quantity: 'energy.import', value: 1100, unit: 'Wh' }]);
     await writer.close();
     const [{ version: v2 }] = await db.query<{ version: number }>('SELECT version FROM interval_dirty WHERE start = $1 AND metering_point_id = $2', [quarter2, source.meteringPointId]) as [{ version: number }];

@@ -5,6 +5,7 @@ import { ReadingWriter } from '../../src/ingest/writer.js';
 import { processDirty } from '../../src/intervals/service.js';
 import type { Db } from '../../src/platform/store/db.js';
 import type { Reading } from '../../src/kernel/quantities.js';
+import { markingEvents } from '../support/events.js';
 
 const minute = (base: string, i: number) => new Date(Date.parse(base) + i * 60_000).toISOString();
 
@@ -28,7 +29,7 @@ describe.each(storeKinds)('the interval job on %s', (kind) => {
     await db.query('UPDATE devices SET metering_point_id = NULL WHERE id = $1', [old.deviceId]);
     await db.query(`INSERT INTO devices (id, community_id, metering_point_id, kind, name) VALUES ($1, $2, $3, 'meter-reader', 'New reader')`,
       [replacement, old.communityId, old.meteringPointId]);
-    const writer = new ReadingWriter(db);
+    const writer = new ReadingWriter(db, markingEvents());
     const source = (deviceId: string) => ({ deviceId, communityId: old.communityId, meteringPointId: old.meteringPointId });
     const register = (i: number, value: number): Reading => ({ ts: minute('2026-11-20T10:00:00Z', i), quantity: 'energy.import', value, unit: 'Wh' });
     // The old reader up to 10:07 (1000 → 1070 Wh), the new one from 10:08 with its own register (5 → 225 Wh at 10:30).
@@ -41,7 +42,7 @@ describe.each(storeKinds)('the interval job on %s', (kind) => {
 
   it('gives the same quarter hours from second readings as from the register differences', async () => {
     const site = await insertCommunityWithDevice(db);
-    const writer = new ReadingWriter(db);
+    const writer = new ReadingWriter(db, markingEvents());
     const source = { deviceId: site.deviceId, communityId: site.communityId, meteringPointId: site.meteringPointId };
     // 40 minutes of readings every 5 s, 2 Wh each, sent in messages of a minute, some late.
     const messages = Array.from({ length: 40 }, (_, m) => Array.from({ length: 12 }, (_, k): Reading => ({
@@ -54,7 +55,7 @@ describe.each(storeKinds)('the interval job on %s', (kind) => {
 
   it('tells whether more points are waiting than one pass takes', async () => {
     while ((await processDirty(db)).points > 0) { /* start from nothing dirty */ }
-    const writer = new ReadingWriter(db);
+    const writer = new ReadingWriter(db, markingEvents());
     for (let i = 0; i < 2; i++) {
       const site = await insertCommunityWithDevice(db);
       await writer.write({ deviceId: site.deviceId, communityId: site.communityId, meteringPointId: site.meteringPointId },

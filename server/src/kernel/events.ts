@@ -1,0 +1,110 @@
+/**
+ * The events capabilities tell each other about: their names and payloads, declared once. Each
+ * payload is described by a small shape from which both its TypeScript type and a runtime check
+ * derive, so an event that is stored (the outbox) and read back is checked against the same
+ * declaration it was typed with. Instants are epoch milliseconds (UTC), so payloads survive JSON.
+ */
+
+/** A field of a payload: a scalar, a choice of strings, a list, or a nested object. */
+type Field =
+  | 'string' | 'number' | 'boolean' | 'string|null' | 'number|null'
+  | { readonly oneOf: readonly string[] }
+  | { readonly listOf: Field }
+  | { readonly [key: string]: Field };
+
+type Shape = { readonly [key: string]: Field };
+
+/** The TypeScript type a field describes. */
+export type TypeOf<F> =
+  F extends 'string' ? string
+    : F extends 'number' ? number
+      : F extends 'boolean' ? boolean
+        : F extends 'string|null' ? string | null
+          : F extends 'number|null' ? number | null
+            : F extends { readonly oneOf: readonly (infer C)[] } ? C
+              : F extends { readonly listOf: infer E } ? readonly TypeOf<E>[]
+                : { readonly [K in keyof F]: TypeOf<F[K]> };
+
+const list = <F extends Field>(of: F) => ({ listOf: of }) as const;
+const oneOf = <C extends string>(...choices: C[]) => ({ oneOf: choices }) as const;
+
+/** Quarter-hour starts (epoch ms) that new readings of a metering point fall in. */
+const QuarterMark = { meteringPointId: 'string', startMs: 'number' } as const;
+
+/** One device message as committed: where it was measured and its readings. */
+const CommittedReadings = {
+  deviceId: 'string',
+  communityId: 'string',
+  meteringPointId: 'string|null',
+  /** When the device was bound to that point; readings before it were measured elsewhere. */
+  boundFrom: 'number|null',
+  readings: list({ quantity: 'string', ts: 'string', value: 'number' }),
+} as const;
+
+export const EVENT_SHAPES = {
+  /** Readings were stored (ingestion's group commit): the quarter hours they touch changed. */
+  'readings.committed': { messages: list(CommittedReadings), quarters: list(QuarterMark) },
+  /** A community's quarter-hour energy was recomputed and these quarter hours changed value. */
+  'intervals.changed': { communityId: 'string', startsMs: list('number') },
+  /** A member's part in the sharing changed from `fromMs` on (e.g. a new start date). */
+  'membership.changed': { communityId: 'string', memberId: 'string', fromMs: 'number' },
+  /**
+   * A site changed: its physical limit (`limit`), whether it is the community battery
+   * (`community-battery`), or the role of one of its devices (`device-role`, with `deviceId`).
+   */
+  'site.changed': {
+    communityId: 'string', meteringPointId: 'string',
+    change: oneOf('limit', 'community-battery', 'device-role'), deviceId: 'string|null',
+  },
+  /** A community's settings changed; `allocationFromMs` is set when its allocation rule or mode applies anew from then. */
+  'community.changed': { communityId: 'string', allocationFromMs: 'number|null' },
+  /** A month was settled for good (for the verifiable record). */
+  'settlement.closed': { communityId: 'string', settlementId: 'string', period: 'string', closedAtMs: 'number' },
+  /** A statement or correction was issued to a member (for the verifiable record). */
+  'statement.issued': { communityId: 'string', settlementId: 'string', statementId: 'string', memberId: 'string', sequence: 'number' },
+} as const satisfies Record<string, Shape>;
+
+export type EventName = keyof typeof EVENT_SHAPES;
+export type EventPayload<N extends EventName> = TypeOf<(typeof EVENT_SHAPES)[N]>;
+export type CommittedReadings = TypeOf<typeof CommittedReadings>;
+export type QuarterMark = TypeOf<typeof QuarterMark>;
+
+export const isEventName = (name: string): name is EventName => Object.hasOwn(EVENT_SHAPES, name);
+
+/** Why `value` is not a payload of event `name` (the first problem found), or undefined when it is one. */
+export function payloadProblem(name: EventName, value: unknown): string | undefined {
+  return fieldProblem(EVENT_SHAPES[name], value, 'payload');
+}
+
+// No payload shape has a key named `oneOf` or `listOf`, so these tell the kinds of field apart.
+const isChoice = (field: object): field is { readonly oneOf: readonly string[] } => Array.isArray((field as { oneOf?: unknown }).oneOf);
+const isList = (field: object): field is { readonly listOf: Field } => Object.hasOwn(field, 'listOf');
+
+function fieldProblem(field: Field, value: unknown, path: string): string | undefined {
+  switch (field) {
+    case 'string': return typeof value === 'string' ? undefined : `${path} must be a string`;
+    case 'number': return typeof value === 'number' && Number.isFinite(value) ? undefined : `${path} must be a finite number`;
+    case 'boolean': return typeof value === 'boolean' ? undefined : `${path} must be a boolean`;
+    case 'string|null': return value === null ? undefined : fieldProblem('string', value, path);
+    case 'number|null': return value === null ? undefined : fieldProblem('number', value, path);
+  }
+  if (isChoice(field)) {
+    return field.oneOf.includes(value as string) ? undefined : `${path} must be one of ${field.oneOf.join(', ')}`;
+  }
+  if (isList(field)) {
+    if (!Array.isArray(value)) return `${path} must be a list`;
+    for (let i = 0; i < value.length; i++) {
+      const problem = fieldProblem(field.listOf, value[i], `${path}[${i}]`);
+      if (problem) return problem;
+    }
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${path} must be an object`;
+  const shape = field as Shape;
+  for (const key of Object.keys(value)) if (!Object.hasOwn(shape, key)) return `${path}.${key} is not expected`;
+  for (const [key, inner] of Object.entries(shape)) {
+    const problem = fieldProblem(inner, (value as Record<string, unknown>)[key], `${path}.${key}`);
+    if (problem) return problem;
+  }
+  return undefined;
+}
