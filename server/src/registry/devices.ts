@@ -6,18 +6,10 @@ import { activeMembership, isManagerOf, requireManager, requireUser } from '../a
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
 import { conflictOnDuplicate } from '../store/errors.js';
 import { getCommunity } from './communities.js';
+import { DEVICE_KINDS, DEVICE_ROLES, type DeviceKind, type DeviceRole } from '@gridshare/contract/registry';
 
-export const DEVICE_KINDS = ['meter-reader', 'inverter', 'battery', 'ev-charger', 'smart-plug', 'heat-pump'] as const;
-export type DeviceKind = (typeof DEVICE_KINDS)[number];
+export { DEVICE_KINDS, DEVICE_ROLES, type DeviceKind, type DeviceRole };
 export type DeviceStatus = 'active' | 'disabled';
-
-/**
- * What a device measures on the site it is bound to: the billing meter gives the site's import
- * and export (one per site); production (a PV inverter) its PV; storage (a battery) its charge and
- * discharge; a sub-load (a sub-meter, an EV charger, a heat pump) is recorded and feeds neither.
- */
-export const DEVICE_ROLES = ['billing-meter', 'production', 'storage', 'sub-load'] as const;
-export type DeviceRole = (typeof DEVICE_ROLES)[number];
 
 /** The role a device of a kind takes when it is bound without one (as the database's default does). */
 export function defaultRole(kind: DeviceKind): DeviceRole {
