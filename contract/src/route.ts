@@ -40,7 +40,7 @@ export type Input<T extends TSchema> = T extends TObject<infer P>
   : Static<T>;
 
 type Part<S extends RouteSchema, K extends string, Name extends string> = S extends { [k in K]: infer T extends TSchema }
-  ? { [N in Name]: Input<T> }
+  ? object extends Input<T> ? { [N in Name]?: Input<T> } : { [N in Name]: Input<T> }
   : { [N in Name]?: never };
 
 /**
