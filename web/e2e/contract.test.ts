@@ -4,7 +4,7 @@ import { ruleDefinitions } from '../../server/src/sharing/domain/allocation/inde
 import { ALLOCATION_RULES as SERVER_RULES } from '../../server/src/registry/allocation-rules.js';
 import { ALLOCATION_MODES as SERVER_MODES } from '../../server/src/registry/communities.js';
 import { DEVICE_KINDS as SERVER_KINDS } from '../../server/src/registry/devices.js';
-import { ALLOCATION_MODES, ALLOCATION_RULES, DEVICE_KINDS } from '../src/api/types.js';
+import { ALLOCATION_MODES, ALLOCATION_RULES, DEVICE_KINDS } from '@gridshare/contract/registry';
 import { MODE_NAMES, ruleName, RULES_WITH_SHARES } from '../src/lib/rules.js';
 import { loadMessages, translator } from '../src/lib/i18n/index.js';
 

@@ -13,7 +13,8 @@ import { pdfText } from '../../server/test/support/pdf.js';
 import { parseFixed } from '../../server/src/kernel/money.js';
 import { formatter, type Formatter } from '../src/lib/format.js';
 import { previousPeriod } from '../src/lib/time.js';
-import type { CommunityEnergy, EnergyFigures, MemberEnergy, MemberStatement, Settlement } from '../src/api/sharing.js';
+import type { CommunityEnergy, EnergyFigures, MemberEnergy } from '@gridshare/contract/sharing';
+import type { MemberStatement, Settlement } from '@gridshare/contract/billing';
 import { BROWSER_LOCALE, collectPageErrors, launchBrowser, logIn, openContext, PHONE, screenshot } from './browser.js';
 
 const QUARTER_HOUR = 15 * 60_000;

@@ -21,7 +21,8 @@ function newest(path) {
   return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newest(join(path, name))));
 }
 
-const inputs = ['src', 'index.html', 'vite.config.ts', 'package.json'].map((p) => join(web, p)).concat(join(root, 'package-lock.json'));
+// The API contract (../contract) is bundled too: a change to it is a change to the app.
+const inputs = ['src', 'index.html', 'vite.config.ts', 'package.json'].map((p) => join(web, p)).concat(join(root, 'package-lock.json'), join(root, 'contract/src'));
 const builtAt = newest(join(dist, 'index.html'));
 if (!process.argv.includes('--force') && builtAt > 0 && Math.max(...inputs.map(newest)) < builtAt) {
   process.stdout.write('web app is up to date (web/dist)\n');

@@ -4,7 +4,7 @@ import { matchPath, navigate, useLocation, type Location } from './router.js';
 import { ROUTES, managePath, memberPath, type Route } from './routes.js';
 import { activeMemberships, SessionProvider, useSession } from './session.js';
 import { ErrorNote, Loading, NotFound } from './components/ui.js';
-import type { Membership } from './api/types.js';
+import type { Membership } from '@gridshare/contract/accounts';
 import { I18nProvider, useI18n } from './lib/i18n/provider.js';
 import type { Language, Messages } from './lib/i18n/index.js';
 

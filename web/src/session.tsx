@@ -1,7 +1,8 @@
 import { createContext, type ComponentChildren } from 'preact';
 import { useCallback, useContext, useEffect, useMemo, useState } from 'preact/hooks';
-import { ApiError, get, post, setUnauthorizedHandler } from './api/client.js';
-import type { Community, Me, Membership, ReceivedInvitation } from './api/types.js';
+import { ApiError, call, setUnauthorizedHandler } from './api/client.js';
+import type { Me, Membership } from '@gridshare/contract/accounts';
+import type { Community, ReceivedInvitation } from '@gridshare/contract/registry';
 import { formatter, type Formatter } from './lib/format.js';
 import { useI18n } from './lib/i18n/provider.js';
 
@@ -39,12 +40,12 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
 
   const refresh = useCallback(async () => {
     try {
-      const [loaded, open] = await Promise.all([get<Me>('/api/v1/me'), get<ReceivedInvitation[]>('/api/v1/me/invitations').catch(() => [])]);
+      const [loaded, open] = await Promise.all([call('me'), call('receivedInvitations').catch((): ReceivedInvitation[] => [])]);
       setInvitations(open);
       setMe(loaded);
       // The communities' names serve the header and nav; pages do not wait for them.
       const ids = [...new Set(activeMemberships(loaded).map((m) => m.communityId))];
-      void Promise.all(ids.map((id) => get<Community>(`/api/v1/communities/${id}`).catch(() => undefined))).then((found) =>
+      void Promise.all(ids.map((id) => call('getCommunity', { params: { id } }).catch(() => undefined))).then((found) =>
         setCommunities((known) => {
           const next = new Map(known);
           for (const community of found) if (community) next.set(community.id, community);
@@ -57,7 +58,7 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
   }, []);
 
   const logout = useCallback(async () => {
-    await post('/api/v1/auth/logout');
+    await call('logout');
     setInvitations([]);
     setMe(null);
   }, []);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { EnergyBucket, EnergyFigures } from '../src/api/sharing.js';
-import type { LiveReading } from '../src/api/types.js';
+import type { EnergyBucket, EnergyFigures } from '@gridshare/contract/sharing';
+import type { LiveReading } from '@gridshare/contract/live';
 import { claimCodeFrom } from '../src/lib/claim.js';
 import { energyFlows, FLOW_NODES, livePower, mergeLive, selfSufficiency, stackedBySource, stackedTotals } from '../src/lib/energy.js';
 import { formatter } from '../src/lib/format.js';

@@ -3,3 +3,4 @@ export { activeMembership, canSeeMember, isManagerOf, isMemberOf, requireAdmin, 
 export { type RateLimit, accountRoutes } from './routes.js';
 export { hashPassword } from './secrets.js';
 export { DEFAULT_SESSION_IDLE_MS, createUser, ensureAdmin, findUserByEmail, getUser, resolvePrincipal } from './service.js';
+

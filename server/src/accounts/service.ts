@@ -1,7 +1,7 @@
 import type { Db, Queryable } from '../platform/store/db.js';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from '../kernel/errors.js';
 import { hashPassword, newOneTimePassword, newOpaqueToken, sha256Hex, verifyPassword } from './secrets.js';
-import type { Credentials, Membership, Principal, ResolvedPrincipal, UserPrincipal } from '../kernel/principal.js';
+import type { Credentials, Membership, ResolvedPrincipal } from '../kernel/principal.js';
 import { ANONYMOUS } from '../kernel/principal.js';
 
 /** A session ends at the latest this long after log-in, and earlier when idle (see createSession). */

@@ -4,6 +4,7 @@ import { BadRequestError, NotFoundError } from '../kernel/errors.js';
 import { COMMUNITY_COLUMNS, toCommunity, type Community, type CommunityRow } from '../registry/index.js';
 import { isMemberOf } from '../accounts/index.js';
 import { trimDecimal } from '../kernel/decimal.js';
+import { MAX_COMPARED } from '@gridshare/contract/discovery';
 
 export interface CommunitySearch {
   q?: string | undefined;
@@ -79,7 +80,7 @@ export interface CommunityComparison {
   renewableShare: number | null;
 }
 
-export const MAX_COMPARED = 5;
+export { MAX_COMPARED };
 
 export async function compareCommunities(db: Queryable, principal: Principal, ids: readonly string[]): Promise<CommunityComparison[]> {
   const unique = [...new Set(ids)];

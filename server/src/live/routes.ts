@@ -1,11 +1,11 @@
-import { Type } from 'typebox';
 import type { Db } from '../platform/store/db.js';
-import { errors, IdParams, type Api } from '../platform/http/api.js';
+import { type Api } from '../platform/http/api.js';
 import { requestCredentials } from '../platform/http/app.js';
 import { activeMembership, isManagerOf } from '../accounts/index.js';
 import { resolvePrincipal } from '../accounts/index.js';
 import type { Principal } from '../kernel/principal.js';
 import { NotFoundError, UnauthorizedError } from '../kernel/errors.js';
+import { liveRoutes as contract } from '@gridshare/contract/live';
 import type { LiveHub, LiveEvent, LiveSubscriber } from './hub.js';
 
 const HEARTBEAT_MS = 15_000;
@@ -37,15 +37,7 @@ async function watchableMeteringPoints(db: Db, principal: Principal, communityId
  * a member who left, a revoked session or token ends it; a new metering point joins it.
  */
 export async function liveRoutes(app: Api, { db, hub, recheckMs = HEARTBEAT_MS }: LiveRouteOptions): Promise<void> {
-  app.get('/api/v1/communities/:id/live', {
-    schema: {
-      tags: ['live'],
-      summary: 'Live readings as server-sent events (event "reading": {meteringPointId, deviceId, ts, values})',
-      params: IdParams,
-      produces: ['text/event-stream'],
-      response: { 200: Type.String({ description: 'text/event-stream' }), ...errors(401, 404) },
-    },
-  }, async (request, reply) => {
+  app.get(contract.liveReadings.path, { schema: contract.liveReadings.schema }, async (request, reply) => {
     const communityId = request.params.id;
     const credentials = requestCredentials(request);
     const subscriber: LiveSubscriber = {

@@ -3,12 +3,10 @@ import type { Principal } from '../kernel/principal.js';
 import { BadRequestError } from '../kernel/errors.js';
 import { type Quality } from '../kernel/energy.js';
 import { QUARTER_HOUR_MS } from '../kernel/time.js';
-import {
-  parseStoredCodes, reconcile, storedFigure,
-  type CommunitySummary, type DifferenceKind, type MeteredInterval, type OperatorQuality, type PointRole,
-} from './domain/index.js';
+import { parseStoredCodes, reconcile, storedFigure, type CommunitySummary, type DifferenceKind, type MeteredInterval, type OperatorQuality, type PointRole } from './domain/index.js';
 import { requireCommunityManager } from '../registry/index.js';
 import { DATE_RANGE_TEXT, parseUtcInstant } from '../kernel/time.js';
+import { DEFAULT_DIFFERENCE_LIMIT } from '@gridshare/contract/operator';
 
 /**
  * Reconciliation of a community's imported operator figures with its own metered quarter hours,
@@ -18,7 +16,7 @@ import { DATE_RANGE_TEXT, parseUtcInstant } from '../kernel/time.js';
 
 /** A month, plus the hour of the autumn clock change: one request stays bounded (~3,000 quarter hours per point). */
 export const MAX_RECONCILIATION_MS = 31 * 86_400_000 + 3_600_000;
-export const DEFAULT_DIFFERENCE_LIMIT = 1_000;
+export { DEFAULT_DIFFERENCE_LIMIT };
 
 export interface ReconciliationQuery {
   from: string;

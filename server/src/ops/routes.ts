@@ -1,19 +1,13 @@
-import { Type } from 'typebox';
 import type { Db } from '../platform/store/db.js';
-import { errors, type Api } from '../platform/http/api.js';
+import { type Api } from '../platform/http/api.js';
 import { requireAdmin } from '../accounts/index.js';
+import { opsRoutes as contract } from '@gridshare/contract/ops';
 import type { Metrics } from './metrics.js';
 
 export interface BrokerStatus {
   readonly mode: 'embedded' | 'external';
   connected(): boolean;
 }
-
-const Health = Type.Object({
-  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
-  database: Type.Object({ status: Type.Union([Type.Literal('ok'), Type.Literal('down')]), kind: Type.String() }),
-  broker: Type.Object({ status: Type.Union([Type.Literal('ok'), Type.Literal('down')]), mode: Type.String() }),
-});
 
 export async function opsRoutes(app: Api, options: { db: Db; broker: BrokerStatus; metrics: Metrics }): Promise<void> {
   const { db, broker, metrics } = options;
@@ -24,14 +18,7 @@ export async function opsRoutes(app: Api, options: { db: Db; broker: BrokerStatu
     metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
 
-  app.get('/health', {
-    schema: {
-      tags: ['operations'],
-      summary: 'Liveness of the database and the MQTT broker (503 when either is down)',
-      security: [],
-      response: { 200: Health, 503: Health },
-    },
-  }, async (_request, reply) => {
+  app.get(contract.health.path, { schema: contract.health.schema }, async (_request, reply) => {
     const dbOk = await db.ping().catch(() => false);
     const brokerOk = broker.connected();
     const body = {
@@ -42,14 +29,7 @@ export async function opsRoutes(app: Api, options: { db: Db; broker: BrokerStatu
     return reply.status(dbOk && brokerOk ? 200 : 503).send(body);
   });
 
-  app.get('/metrics', {
-    schema: {
-      tags: ['operations'],
-      summary: 'Prometheus metrics (platform admins; scrape with an admin API token)',
-      produces: ['text/plain'],
-      response: { 200: Type.String(), ...errors(401, 403) },
-    },
-  }, async (request, reply) => {
+  app.get(contract.metrics.path, { schema: contract.metrics.schema }, async (request, reply) => {
     requireAdmin(request.principal);
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });

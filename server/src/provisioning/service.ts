@@ -12,9 +12,10 @@ import { generateDeviceId, generateDeviceKey, hashClaimCode, normaliseClaimCode 
 import { formatConnectionString } from './connection-string.js';
 import { readDeviceKeys, sealDeviceKeys, type KeySlot } from './credentials.js';
 import { SealedValueError, type SecretBox } from '../secrets/index.js';
+import { MAX_BATCH } from '@gridshare/contract/provisioning';
 
 import { type DeviceRole } from '../kernel/energy.js';
-export const MAX_BATCH = 10_000;
+export { MAX_BATCH };
 const INSERT_CHUNK = 2_000;
 
 export interface ProvisioningContext {

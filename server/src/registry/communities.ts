@@ -6,6 +6,7 @@ import { BadRequestError, NotFoundError } from '../kernel/errors.js';
 import { ALLOCATION_RULES, type AllocationRuleName } from './allocation-rules.js';
 import { currentMonthStart } from '../kernel/calendar.js';
 import type { EventPublisher } from '../platform/events/index.js';
+import { ALLOCATION_MODES, type AllocationMode } from '@gridshare/contract/registry';
 
 export interface Community {
   id: string;
@@ -24,9 +25,7 @@ export interface Community {
   createdAt: string;
 }
 
-/** `compute`: Gridshare splits by the allocation rule; `operator`: the grid operator's figures are imported (sharing/). */
-export const ALLOCATION_MODES = ['compute', 'operator'] as const;
-export type AllocationMode = (typeof ALLOCATION_MODES)[number];
+export { ALLOCATION_MODES, type AllocationMode };
 
 export interface CommunityInput {
   name: string;

@@ -7,12 +7,10 @@ import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.
 import type { DeviceRole } from '../kernel/energy.js';
 import { conflictOnDuplicate } from '../platform/store/errors.js';
 import { getCommunity } from './communities.js';
+import { DEVICE_KINDS, DEVICE_ROLES, type DeviceKind } from '@gridshare/contract/registry';
 
-export const DEVICE_KINDS = ['meter-reader', 'inverter', 'battery', 'ev-charger', 'smart-plug', 'heat-pump'] as const;
-export type DeviceKind = (typeof DEVICE_KINDS)[number];
+export { DEVICE_KINDS, DEVICE_ROLES, type DeviceKind, type DeviceRole };
 export type DeviceStatus = 'active' | 'disabled';
-
-/**
 
 /** The role a device of a kind takes when it is bound without one (as the database's default does). */
 export function defaultRole(kind: DeviceKind): DeviceRole {

@@ -6,5 +6,5 @@ export { DEVICE_KINDS, type DeviceKind, bindDevice, countDevices, getDevice, lis
 export { getMember } from './members.js';
 export { type MeteringPointRole, connectionCapacityW, getMeteringPoint } from './metering-points.js';
 export { registryRoutes } from './routes.js';
-export { Community as CommunitySchema, Device, DeviceRole as DeviceRoleSchema } from './schemas.js';
 export { createTariff, loadTariffs } from './tariffs.js';
+

@@ -9,3 +9,5 @@ export { sharingRoutes } from './routes.js';
 export { loadCo2Intensity } from './settings.js';
 
 export { SHARING_JOB, sharingJob, subscribeSharing } from './job.js';
+
+export { markSharingDirtyFrom } from './service.js';

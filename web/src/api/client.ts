@@ -1,7 +1,10 @@
 /**
- * The one way the app talks to the server: same-origin fetch with the session cookie. Every
- * failure becomes an ApiError carrying the API's own message, which the pages show as is.
+ * The one way the app talks to the server: same-origin fetch with the session cookie, to routes
+ * named in the API contract (@gridshare/contract), so every path, input and answer has the
+ * server's own types. Every failure becomes an ApiError carrying the API's own message, which
+ * the pages show as is.
  */
+import { api, fillPath, queryString, type Api, type RawBody, type RequestInput, type Result, type RouteName } from '@gridshare/contract';
 
 export class ApiError extends Error {
   constructor(
@@ -18,15 +21,23 @@ export class ApiError extends Error {
   }
 }
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
-
 export interface RequestOptions {
-  /** Sent as JSON. */
-  body?: unknown;
-  /** Sent as is, e.g. a file. */
-  raw?: { contentType: string; data: Blob | string };
   headers?: Record<string, string>;
   signal?: AbortSignal;
+}
+
+/** What a call of route N takes: its path `params`, `query` and `body` (or a `raw` file). */
+export type Call<N extends RouteName> = RequestInput<Api[N]>;
+/** What route N answers. */
+export type Answer<N extends RouteName> = Result<Api[N]>;
+/** A call's input, left out where the route takes none. */
+type InputArgs<N extends RouteName> = object extends Call<N> ? [input?: Call<N>, options?: RequestOptions] : [input: Call<N>, options?: RequestOptions];
+/** Any route's input, as the code that sends it sees it (the types above checked it already). */
+interface PlainInput {
+  params?: Record<string, string>;
+  query?: Record<string, unknown>;
+  body?: unknown;
+  raw?: RawBody;
 }
 
 /** Called when the server says the session is gone, so the app can show the login. */
@@ -35,19 +46,51 @@ export function setUnauthorizedHandler(handler: () => void): void {
   onUnauthorized = handler;
 }
 
-export async function send(method: Method, path: string, options: RequestOptions = {}): Promise<Response> {
+/**
+ * The URL of a route with its path parameters and query filled in: what calls fetch, and what a
+ * download link or an event stream opens.
+ */
+export function apiUrl<N extends RouteName>(name: N, input: Omit<Call<N>, 'body' | 'raw'>): string {
+  return urlOf(name, input as PlainInput);
+}
+
+function urlOf(name: RouteName, { params, query }: PlainInput): string {
+  return fillPath(api[name].path, params) + queryString(query);
+}
+
+/** Calls route `name` and returns its raw response (for a streamed answer); throws ApiError when it failed. */
+export function send<N extends RouteName>(name: N, ...[input, options]: InputArgs<N>): Promise<Response> {
+  return exchange(name, input as PlainInput | undefined, options ?? {});
+}
+
+/** Calls route `name` and returns what it answers (the contract's type for it). */
+export function call<N extends RouteName>(name: N, ...[input, options]: InputArgs<N>): Promise<Answer<N>> {
+  return request(name, input, options ?? {});
+}
+
+/** call() with the input as one argument, for code that holds it in a variable. */
+export async function request<N extends RouteName>(name: N, input: Call<N> | undefined, options: RequestOptions = {}): Promise<Answer<N>> {
+  const response = await exchange(name, input as PlainInput | undefined, options);
+  if (response.status === 204) return undefined as Answer<N>;
+  return (await response.json()) as Answer<N>;
+}
+
+async function exchange(name: RouteName, input: PlainInput = {}, options: RequestOptions): Promise<Response> {
+  const { method } = api[name];
+  const { body: json, raw } = input;
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
   let body: Blob | string | undefined;
-  if (options.raw !== undefined) {
-    headers['content-type'] = options.raw.contentType;
-    body = options.raw.data;
-  } else if (options.body !== undefined) {
+  if (raw !== undefined) {
+    headers['content-type'] = raw.contentType;
+    body = raw.data;
+  } else if (json !== undefined || method === 'POST') {
+    // A POST without options still sends {} (the server reads a missing body the same way).
     headers['content-type'] = 'application/json';
-    body = JSON.stringify(options.body);
+    body = JSON.stringify(json ?? {});
   }
   let response: Response;
   try {
-    response = await fetch(path, { method, headers, body, credentials: 'same-origin', signal: options.signal ?? null });
+    response = await fetch(urlOf(name, input), { method, headers, body, credentials: 'same-origin', signal: options.signal ?? null });
   } catch (error) {
     if (error instanceof DOMException && error.name === 'AbortError') throw error;
     throw new ApiError(0, 'network', 'The server cannot be reached. Check your connection and try again.');
@@ -68,20 +111,6 @@ async function toError(response: Response): Promise<ApiError> {
   }
   return new ApiError(response.status, 'http', `The server answered ${response.status} ${response.statusText}`.trim());
 }
-
-export async function request<T>(method: Method, path: string, options: RequestOptions = {}): Promise<T> {
-  const response = await send(method, path, options);
-  if (response.status === 204) return undefined as T;
-  return (await response.json()) as T;
-}
-
-export const get = <T>(path: string, signal?: AbortSignal) => request<T>('GET', path, signal ? { signal } : {});
-export const post = <T>(path: string, body?: unknown) => request<T>('POST', path, { body: body ?? {} });
-export const patch = <T>(path: string, body: unknown) => request<T>('PATCH', path, { body });
-export const put = <T>(path: string, body: unknown) => request<T>('PUT', path, { body });
-export const del = (path: string) => request<void>('DELETE', path);
-/** PUTs a file as CSV. */
-export const putCsv = <T>(path: string, data: Blob | string) => request<T>('PUT', path, { raw: { contentType: 'text/csv', data } });
 
 /** Human text for anything a page caught. */
 export function errorMessage(error: unknown): string {

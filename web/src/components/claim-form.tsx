@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
-import { post } from '../api/client.js';
-import { DEVICE_ROLES, type Device, type DeviceRole, type MeteringPoint } from '../api/types.js';
+import { call } from '../api/client.js';
+import { DEVICE_ROLES, type Device, type DeviceRole, type MeteringPoint } from '@gridshare/contract/registry';
 import { claimCodeFrom } from '../lib/claim.js';
 import { useAction } from '../lib/hooks.js';
 import { useI18n } from '../lib/i18n/provider.js';
@@ -20,7 +20,7 @@ export function ClaimForm({ points, initialCode = '', onClaimed }: { points: Met
   const submit = (event: Event) => {
     event.preventDefault();
     void action.run(async () => {
-      const device = await post<Device>('/api/v1/claims', { code: code.trim(), meteringPointId: pointId, role });
+      const device = await call('claimDevice', { body: { code: code.trim(), meteringPointId: pointId, role } });
       setClaimed(device);
       setCode('');
       onClaimed(device);

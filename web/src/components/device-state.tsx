@@ -1,5 +1,5 @@
 import { useMemo } from 'preact/hooks';
-import type { DeviceState } from '../api/types.js';
+import type { DeviceState } from '@gridshare/contract/ingest';
 import type { Formatter } from '../lib/format.js';
 import { useApi } from '../lib/hooks.js';
 import { useI18n } from '../lib/i18n/provider.js';
@@ -12,7 +12,7 @@ const REFRESH_MS = 30_000;
  * in one request and again every 30 s, by device id.
  */
 export function useDeviceStates(communityId: string | undefined) {
-  const states = useApi<DeviceState[]>(communityId ? `/api/v1/communities/${communityId}/device-states` : null, { refreshMs: REFRESH_MS });
+  const states = useApi('deviceStates', communityId ? { params: { id: communityId } } : null, { refreshMs: REFRESH_MS });
   const byId = useMemo(() => new Map(states.data?.map((s) => [s.deviceId, s])), [states.data]);
   return { ...states, byId };
 }

@@ -1,5 +1,5 @@
 import { useMemo } from 'preact/hooks';
-import type { EnergyBucket, EnergyFigures } from '../api/sharing.js';
+import type { EnergyBucket, EnergyFigures } from '@gridshare/contract/sharing';
 import { bucketLabels, stackedOption } from '../lib/chart-options.js';
 import { stackedBySource, stackedTotals } from '../lib/energy.js';
 import type { Formatter } from '../lib/format.js';

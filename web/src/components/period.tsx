@@ -1,8 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { useApi, useTicker, type Loaded } from '../lib/hooks.js';
+import type { Answer, Call } from '../api/client.js';
 import { PERIODS, periodLabel, periodQuery, type Period, type PeriodQuery } from '../lib/periods.js';
-import type { Range } from '../lib/time.js';
-import type { Resolution } from '../api/sharing.js';
 import { useI18n } from '../lib/i18n/provider.js';
 
 /** New quarter hours arrive all the time; a minute is the finest the figures change by much. */
@@ -10,28 +9,34 @@ const REFRESH_MS = 60_000;
 /** Nothing yet (a new reader, or the demo just started): look again soon rather than in a minute. */
 const EMPTY_REFRESH_MS = 10_000;
 
-export interface PeriodEnergy<T> {
+/** The routes that answer a period's energy of a member or a community (by its id). */
+type EnergyRoute = 'memberEnergy' | 'communityEnergy';
+
+export interface PeriodEnergy<N extends EnergyRoute> {
   period: Period;
   setPeriod: (period: Period) => void;
   /** Undefined until the community's time zone is known (today, this month). */
   query: PeriodQuery | undefined;
-  energy: Loaded<T>;
+  energy: Loaded<Answer<N>>;
 }
 
 /**
- * Energy of the chosen period from `url`, kept fresh: the window moves on with the clock and the
+ * Energy of the chosen period from route `name` for `id`, kept fresh: the window moves on with the clock and the
  * figures are asked again every minute (every 10 s while `isEmpty` says there is nothing yet).
  */
-export function usePeriodEnergy<T>(
+export function usePeriodEnergy<N extends EnergyRoute>(
   timeZone: string | undefined,
-  url: (range: Range, resolution: Resolution) => string,
-  isEmpty: (data: T) => boolean,
-): PeriodEnergy<T> {
+  name: N,
+  id: string,
+  isEmpty: (data: Answer<N>) => boolean,
+): PeriodEnergy<N> {
   const [period, setPeriod] = useState<Period>(PERIODS[0]!.id);
   const minute = Math.floor(useTicker(REFRESH_MS) / REFRESH_MS);
   const query = useMemo(() => periodQuery(period, new Date(), timeZone), [period, timeZone, minute]);
   const [empty, setEmpty] = useState(false);
-  const energy = useApi<T>(query ? url(query.range, query.resolution) : null, { refreshMs: empty ? EMPTY_REFRESH_MS : REFRESH_MS });
+  // Both energy routes take the same input: an id, a range and a resolution.
+  const input: Call<'memberEnergy'> | null = query ? { params: { id }, query: { ...query.range, resolution: query.resolution } } : null;
+  const energy = useApi(name, input as Call<N> | null, { refreshMs: empty ? EMPTY_REFRESH_MS : REFRESH_MS });
   useEffect(() => {
     if (energy.data !== undefined) setEmpty(isEmpty(energy.data));
   }, [energy.data]);

@@ -2,8 +2,8 @@
  * Pure transforms from API answers to what the charts and cards show. No formatting and no
  * DOM here, so every figure a page shows can be checked against the API in a unit test.
  */
-import type { EnergyBucket, EnergyFigures } from '../api/sharing.js';
-import type { LiveReading } from '../api/types.js';
+import type { EnergyBucket, EnergyFigures } from '@gridshare/contract/sharing';
+import type { LiveReading } from '@gridshare/contract/live';
 
 export interface StackedSeries {
   /** Bucket starts (ISO), one per bar. */

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { get } from '../api/client.js';
+import type { RouteName } from '@gridshare/contract';
+import { apiUrl, request, type Answer, type Call } from '../api/client.js';
 
 export interface Loaded<T> {
   data: T | undefined;
@@ -9,17 +10,21 @@ export interface Loaded<T> {
 }
 
 /**
- * GETs `path` (null: nothing yet) and again whenever it changes, `reload` is called or, with
- * `refreshMs`, that often. What was loaded for another path is never returned for this one.
+ * GETs route `name` with `input` (null: nothing yet) and again whenever the input changes,
+ * `reload` is called or, with `refreshMs`, that often. What was loaded for another input is
+ * never returned for this one.
  */
-export function useApi<T>(path: string | null, { refreshMs }: { refreshMs?: number } = {}): Loaded<T> {
+export function useApi<N extends RouteName>(name: N, input: Call<N> | null, { refreshMs }: { refreshMs?: number } = {}): Loaded<Answer<N>> {
+  type T = Answer<N>;
+  // The URL stands for the input: the same URL, the same answer.
+  const path = input === null ? null : apiUrl(name, input);
   const [state, setState] = useState<{ path: string | null; data: T | undefined; error: unknown; loading: boolean }>({ path, data: undefined, error: undefined, loading: path !== null });
   const [generation, setGeneration] = useState(0);
   useEffect(() => {
-    if (path === null) return;
+    if (path === null || input === null) return;
     const controller = new AbortController();
     setState((s) => ({ ...s, loading: true }));
-    get<T>(path, controller.signal).then(
+    request(name, input, { signal: controller.signal }).then(
       (data) => setState({ path, data, error: undefined, loading: false }),
       (error: unknown) => {
         if (!controller.signal.aborted) setState({ path, data: undefined, error, loading: false });

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { get } from '../api/client.js';
-import type { LiveReading } from '../api/types.js';
+import type { StoredReading } from '@gridshare/contract/ingest';
+import type { LiveReading } from '@gridshare/contract/live';
+import { apiUrl, call } from '../api/client.js';
 import { mergeLive } from './energy.js';
 import type { Formatter } from './format.js';
 import type { Translate } from './i18n/index.js';
@@ -19,7 +20,7 @@ export function useLiveReadings(communityId: string | undefined, accept: (readin
   filter.current = accept;
   useEffect(() => {
     if (!communityId) return;
-    const source = new EventSource(`/api/v1/communities/${communityId}/live`, { withCredentials: true });
+    const source = new EventSource(apiUrl('liveReadings', { params: { id: communityId } }), { withCredentials: true });
     source.onopen = () => setState('open');
     source.onerror = () => setState('reconnecting');
     source.addEventListener('reading', (event) => {
@@ -32,7 +33,7 @@ export function useLiveReadings(communityId: string | undefined, accept: (readin
     const to = new Date();
     const from = new Date(to.getTime() - SEED_WINDOW_MS);
     for (const pointId of seedPointIds) {
-      get<StoredReading[]>(`/api/v1/metering-points/${pointId}/readings?from=${from.toISOString()}&to=${to.toISOString()}`, controller.signal)
+      call('meteringPointReadings', { params: { id: pointId }, query: { from: from.toISOString(), to: to.toISOString() } }, { signal: controller.signal })
         .then((rows) => {
           const seeded = seedFrom(pointId, rows);
           if (seeded) setLatest((current) => mergeLive(current, seeded));
@@ -48,13 +49,6 @@ export function useLiveReadings(communityId: string | undefined, accept: (readin
 }
 
 const SEED_WINDOW_MS = 5 * 60_000;
-
-interface StoredReading {
-  deviceId: string;
-  ts: string;
-  quantity: string;
-  value: number;
-}
 
 /** The newest stored value of each quantity of a point, as one live reading (undefined without any). */
 export function seedFrom(meteringPointId: string, rows: readonly StoredReading[]): LiveReading | undefined {

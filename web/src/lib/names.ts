@@ -1,6 +1,6 @@
 /** What the API's vocabularies (roles, states, kinds) are called on screen. */
-import type { StatementSummary } from '../api/sharing.js';
-import type { DeviceKind, DeviceRole, MemberState, MeteringPoint, Role } from '../api/types.js';
+import type { StatementSummary } from '@gridshare/contract/billing';
+import type { DeviceKind, DeviceRole, MemberRole as Role, MemberState, MeteringPoint } from '@gridshare/contract/registry';
 import type { MessageKey, Translate } from './i18n/index.js';
 
 const DEVICE_KINDS: Record<DeviceKind, MessageKey> = {

@@ -1,5 +1,5 @@
 /** The periods the energy pages show, as the API request for each (pure, for the pages and tests). */
-import type { Resolution } from '../api/sharing.js';
+import type { Resolution } from '@gridshare/contract/sharing';
 import type { MessageKey } from './i18n/index.js';
 import { dayRange, lastHours, monthRange, type Range } from './time.js';
 

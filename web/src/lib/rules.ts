@@ -1,4 +1,4 @@
-import type { AllocationMode, ALLOCATION_RULES } from '../api/types.js';
+import type { AllocationMode, ALLOCATION_RULES } from '@gridshare/contract/registry';
 import type { MessageKey, Translate } from './i18n/index.js';
 
 /** What each allocation rule (server/src/registry/allocation-rules.ts) is called on screen. */

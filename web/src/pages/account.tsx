@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
-import { del, post } from '../api/client.js';
-import type { ApiToken } from '../api/types.js';
+import type { ApiToken } from '@gridshare/contract/accounts';
+import { call, type Answer } from '../api/client.js';
 import { Async, Empty, ErrorNote, Field, Page } from '../components/ui.js';
 import type { Formatter } from '../lib/format.js';
 import { useAction, useApi } from '../lib/hooks.js';
@@ -62,7 +62,7 @@ function PasswordForm({ mustChange, onChanged }: { mustChange: boolean; onChange
     setDone(false);
     action.submit(event, async (v) => {
       if (v.newPassword !== v.repeat) throw new Error(t('account.passwordsDiffer'));
-      await post('/api/v1/me/password', { currentPassword: v.currentPassword, newPassword: v.newPassword });
+      await call('changePassword', { body: { currentPassword: v.currentPassword!, newPassword: v.newPassword! } });
       setDone(true);
       await onChanged();
     });
@@ -90,15 +90,15 @@ const TOKEN_VALIDITY_DAYS = [0, 30, 90, 365] as const;
 
 function Tokens({ fmt }: { fmt: Formatter }) {
   const { t } = useI18n();
-  const tokens = useApi<ApiToken[]>('/api/v1/me/tokens');
+  const tokens = useApi('listApiTokens', {});
   const create = useAction();
   const revoke = useAction();
-  const [created, setCreated] = useState<(ApiToken & { token: string }) | undefined>(undefined);
+  const [created, setCreated] = useState<Answer<'createApiToken'> | undefined>(undefined);
   const submit = (event: Event) => {
     create.submit(event, async ({ name, validity }) => {
       const days = Number(validity);
       const expiresAt = days > 0 ? new Date(Date.now() + days * 86_400_000).toISOString() : undefined;
-      setCreated(await post<ApiToken & { token: string }>('/api/v1/me/tokens', { name, ...(expiresAt ? { expiresAt } : {}) }));
+      setCreated(await call('createApiToken', { body: { name: name!, ...(expiresAt ? { expiresAt } : {}) } }));
       tokens.reload();
     });
   };
@@ -122,7 +122,7 @@ function Tokens({ fmt }: { fmt: Formatter }) {
                   </small>
                 </div>
                 <button type="button" class="danger" disabled={revoke.busy}
-                  onClick={() => void revoke.run(async () => { await del(`/api/v1/me/tokens/${token.id}`); tokens.reload(); })}>
+                  onClick={() => void revoke.run(async () => { await call('revokeApiToken', { params: { id: token.id } }); tokens.reload(); })}>
                   {t('account.revoke')}<span class="sr-only"> {token.name}</span>
                 </button>
               </li>

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
-import { get } from '../api/client.js';
-import type { MeteringPoint } from '../api/types.js';
+import { call } from '../api/client.js';
+import type { MeteringPoint } from '@gridshare/contract/registry';
 import { ClaimForm } from '../components/claim-form.js';
 import { Empty, ErrorNote, Loading, Page } from '../components/ui.js';
 import { claimCodeFrom } from '../lib/claim.js';
@@ -20,7 +20,7 @@ export default function Claim() {
   const [claimedTo, setClaimedTo] = useState<string | undefined>(undefined);
   useEffect(() => {
     Promise.all(memberships.map((m) =>
-      get<MeteringPoint[]>(`/api/v1/communities/${m.communityId}/metering-points`).then((list) => list.filter((p) => p.memberId === m.memberId))))
+      call('listMeteringPoints', { params: { id: m.communityId } }).then((list) => list.filter((p) => p.memberId === m.memberId))))
       .then((lists) => setPoints(lists.flat()), setError);
   }, [me]);
   const code = query.get('code') ?? '';

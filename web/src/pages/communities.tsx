@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
-import { get, post } from '../api/client.js';
-import type { CommunityListing, Comparison, Member, ReceivedInvitation } from '../api/types.js';
+import { call, type Call } from '../api/client.js';
+import { MAX_COMPARED, type CommunityListing, type Comparison } from '@gridshare/contract/discovery';
+import type { ReceivedInvitation } from '@gridshare/contract/registry';
 import { Badge, Empty, ErrorNote, Field, Loading, Page } from '../components/ui.js';
 import { formatter, NO_VALUE } from '../lib/format.js';
 import { formValues, useAction, useApi } from '../lib/hooks.js';
@@ -10,14 +11,12 @@ import { navigate } from '../router.js';
 import { memberPath } from '../routes.js';
 import { useFormat, useSession } from '../session.js';
 
-const MAX_COMPARED = 5;
-
 export default function Communities() {
   const { me, invitations, refresh } = useSession();
   const { t } = useI18n();
   const fmt = useFormat(undefined);
-  const [query, setQuery] = useState('');
-  const results = useApi<CommunityListing[]>(`/api/v1/communities?${query}`);
+  const [query, setQuery] = useState<Call<'searchCommunities'>['query']>({});
+  const results = useApi('searchCommunities', { query });
   const [selected, setSelected] = useState<string[]>([]);
   const [comparison, setComparison] = useState<Comparison[] | undefined>(undefined);
   const compare = useAction();
@@ -25,11 +24,11 @@ export default function Communities() {
 
   const search = (event: Event) => {
     const v = formValues(event);
-    setQuery(new URLSearchParams(Object.entries(v).filter(([, value]) => value.trim() !== '')).toString());
+    setQuery(Object.fromEntries(Object.entries(v).filter(([, value]) => value.trim() !== '')));
   };
   const toggle = (id: string, on: boolean) => setSelected((s) => (on ? [...s, id].slice(-MAX_COMPARED) : s.filter((x) => x !== id)));
   const runCompare = () =>
-    void compare.run(async () => setComparison(await get<Comparison[]>(`/api/v1/communities/compare?${selected.map((id) => `ids=${id}`).join('&')}`)));
+    void compare.run(async () => setComparison(await call('compareCommunities', { query: { ids: selected } })));
 
   return (
     <Page title={t('communities.title')}>
@@ -92,12 +91,12 @@ function InvitationRow({ invitation, onDecided }: { invitation: ReceivedInvitati
   const { t } = useI18n();
   const { community, role } = invitation;
   const accept = () => void action.run(async () => {
-    const member = await post<Member>(`/api/v1/invitations/${invitation.id}/accept`);
+    const member = await call('acceptInvitation', { params: { id: invitation.id } });
     await onDecided();
     navigate(memberPath(member.id));
   });
   const decline = () => void action.run(async () => {
-    await post(`/api/v1/invitations/${invitation.id}/decline`);
+    await call('declineInvitation', { params: { id: invitation.id } });
     await onDecided();
   });
   const which = <span class="sr-only"> {t('communities.theInvitationTo', { community: community.name })}</span>;
@@ -125,7 +124,7 @@ function JoinButton({ community, state, onJoined }: { community: CommunityListin
   const submit = (event: Event) => {
     const { message } = formValues(event);
     void action.run(async () => {
-      await post<Member>(`/api/v1/communities/${community.id}/join-requests`, message ? { message } : {});
+      await call('requestToJoin', { params: { id: community.id }, body: message ? { message } : {} });
       await onJoined();
     });
   };

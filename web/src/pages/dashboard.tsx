@@ -1,6 +1,6 @@
 import { useMemo } from 'preact/hooks';
-import { memberEnergyUrl, type MemberEnergy } from '../api/sharing.js';
-import type { Community, MeteringPoint } from '../api/types.js';
+import type { MemberEnergy } from '@gridshare/contract/sharing';
+import type { Community, MeteringPoint } from '@gridshare/contract/registry';
 import { Chart, preloadCharts } from '../components/chart.js';
 import { EnergyTable, isEmptyEnergy, StackedChart } from '../components/energy.js';
 import { PeriodHead, usePeriodEnergy, type PeriodEnergy } from '../components/period.js';
@@ -23,8 +23,8 @@ export default function Dashboard({ params }: { params: Record<string, string> }
   const fmt = useFormat(community.data);
   const { t } = useI18n();
   // Asked at once, next to the member record: the last 24 hours need no time zone.
-  const energy = usePeriodEnergy<MemberEnergy>(
-    community.data?.timeZone, (range, resolution) => memberEnergyUrl(memberId, range, resolution), (e) => isEmptyEnergy(e.totals),
+  const energy = usePeriodEnergy(
+    community.data?.timeZone, 'memberEnergy', memberId, (e) => isEmptyEnergy(e.totals),
   );
   return (
     <Async state={member} what={t('thing.member')}>
@@ -83,7 +83,7 @@ function LivePanel({ community, points, fmt }: { community: Community; points: M
   );
 }
 
-function EnergyPanel({ energy: { period, setPeriod, query, energy }, fmt }: { energy: PeriodEnergy<MemberEnergy>; fmt: Formatter }) {
+function EnergyPanel({ energy: { period, setPeriod, query, energy }, fmt }: { energy: PeriodEnergy<'memberEnergy'>; fmt: Formatter }) {
   const { t } = useI18n();
   return (
     <section class="card" aria-labelledby="energy-heading">

@@ -1,5 +1,5 @@
-import { post } from '../api/client.js';
-import type { Device, MeteringPoint } from '../api/types.js';
+import { call } from '../api/client.js';
+import type { MeteringPoint } from '@gridshare/contract/registry';
 import { ClaimForm } from '../components/claim-form.js';
 import { DeviceStateBadge, useDeviceStates } from '../components/device-state.js';
 import { Async, Empty, ErrorNote, Field, Page } from '../components/ui.js';
@@ -14,7 +14,7 @@ export default function MemberDevices({ params }: { params: Record<string, strin
   const { member, community, points } = useMemberContext(memberId);
   const fmt = useFormat(community.data);
   const { t } = useI18n();
-  const devices = useApi<Device[]>(member.data ? `/api/v1/communities/${member.data.communityId}/devices` : null);
+  const devices = useApi('listDevices', member.data ? { params: { id: member.data.communityId } } : null);
   const states = useDeviceStates(member.data?.communityId);
   return (
     <Async state={member} what={t('thing.member')}>
@@ -83,13 +83,16 @@ function SiteForm({ communityId, memberId, onAdded }: { communityId: string; mem
   const { t } = useI18n();
   const submit = (event: Event) => {
     action.submit(event, async (v) => {
-      await post<MeteringPoint>(`/api/v1/communities/${communityId}/metering-points`, {
-        memberId,
-        name: v.name,
-        gridConnectionId: v.gridConnectionId!.trim().toUpperCase(),
-        role: v.role,
-        ...(v.generationGridConnectionId?.trim() ? { generationGridConnectionId: v.generationGridConnectionId.trim().toUpperCase() } : {}),
-        ...(v.pvCapacityW ? { pvCapacityW: Math.round(Number(v.pvCapacityW) * 1000) } : {}),
+      await call('createMeteringPoint', {
+        params: { id: communityId },
+        body: {
+          memberId,
+          name: v.name!,
+          gridConnectionId: v.gridConnectionId!.trim().toUpperCase(),
+          role: v.role as MeteringPoint['role'],
+          ...(v.generationGridConnectionId?.trim() ? { generationGridConnectionId: v.generationGridConnectionId.trim().toUpperCase() } : {}),
+          ...(v.pvCapacityW ? { pvCapacityW: Math.round(Number(v.pvCapacityW) * 1000) } : {}),
+        },
       });
       onAdded();
     });

@@ -1,4 +1,4 @@
-import { post } from '../api/client.js';
+import { call } from '../api/client.js';
 import { ErrorNote, Field, Page } from '../components/ui.js';
 import { formValues, useAction } from '../lib/hooks.js';
 import { useI18n } from '../lib/i18n/provider.js';
@@ -19,7 +19,7 @@ export default function Login() {
   const submit = (event: Event) => {
     const { email, password } = formValues(event);
     void action.run(async () => {
-      await post('/api/v1/auth/login', { email, password });
+      await call('login', { body: { email: email!, password: password! } });
       await refresh();
       navigate(nextPath(query), { replace: true });
     });

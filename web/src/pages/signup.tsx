@@ -1,4 +1,4 @@
-import { post } from '../api/client.js';
+import { call } from '../api/client.js';
 import { ErrorNote, Field, Page } from '../components/ui.js';
 import { formValues, useAction } from '../lib/hooks.js';
 import { useI18n } from '../lib/i18n/provider.js';
@@ -14,7 +14,7 @@ export default function Signup() {
   const submit = (event: Event) => {
     const { displayName, email, password } = formValues(event);
     void action.run(async () => {
-      await post('/api/v1/auth/signup', { displayName, email, password });
+      await call('signup', { body: { displayName: displayName!, email: email!, password: password! } });
       await refresh();
       navigate(query.get('next') ? nextPath(query) : '/communities', { replace: true });
     });

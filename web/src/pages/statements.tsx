@@ -1,4 +1,5 @@
-import { statementDownload, type MemberStatement } from '../api/sharing.js';
+import type { MemberStatement } from '@gridshare/contract/billing';
+import { statementDownload } from '../api/sharing.js';
 import { Async, Badge, Empty, Page } from '../components/ui.js';
 import { useMemberContext } from '../lib/context.js';
 import type { Formatter } from '../lib/format.js';
@@ -12,7 +13,7 @@ export default function Statements({ params }: { params: Record<string, string> 
   const { member, community } = useMemberContext(memberId);
   const fmt = useFormat(community.data);
   const { t } = useI18n();
-  const statements = useApi<MemberStatement[]>(member.data ? `/api/v1/members/${memberId}/statements` : null);
+  const statements = useApi('memberStatements', member.data ? { params: { id: memberId } } : null);
   return (
     <Async state={member} what={t('thing.member')}>
       {(m) => (

@@ -5,6 +5,7 @@ import type { OperatorQuality } from './consumption-record.js';
 import { EdaInputError } from './errors.js';
 import { generationAndSurplus, givenMilliWh, weakerQuality, type OperatorFigure } from './figures.js';
 import { milliWhToWh } from './quantity.js';
+import { DIFFERENCE_KINDS } from '@gridshare/contract/operator';
 
 /**
  * Reconciliation of the grid operator's figures with Gridshare's own metered quarter hours.
@@ -40,28 +41,8 @@ export interface Tolerance {
   readonly percent?: number;
 }
 
-export type DifferenceKind =
-  /** Operator consumption (1-1:1.9.0 G.01) ≠ metered import. */
-  | 'consumption_mismatch'
-  /** Operator generation (1-1:2.9.0 G.01) ≠ metered export. */
-  | 'production_mismatch'
-  /** Allocated community energy (own coverage, G.03) above the consumption it covers (G.01 or G.01T). */
-  | 'allocated_exceeds_consumption'
-  /** Own coverage (G.03) above the community share the key assigned (G.02). */
-  | 'allocated_exceeds_share'
-  /** A producer's remaining surplus (P.01T, P.01) above its generation (G.01T, G.01). */
-  | 'surplus_exceeds_production'
-  /** Σ coverage of all consumers ≠ Σ given by all producers in a quarter hour. */
-  | 'community_imbalance'
-  /** Metered data without the operator's figure for the same Zählpunkt and quarter hour. */
-  | 'missing_operator_figure'
-  /** The operator's figure without metered data (or with a metered gap). */
-  | 'missing_metered_interval';
-
-export const DIFFERENCE_KINDS: readonly DifferenceKind[] = [
-  'consumption_mismatch', 'production_mismatch', 'allocated_exceeds_consumption', 'allocated_exceeds_share',
-  'surplus_exceeds_production', 'community_imbalance', 'missing_operator_figure', 'missing_metered_interval',
-];
+export { DIFFERENCE_KINDS };
+export type DifferenceKind = (typeof DIFFERENCE_KINDS)[number];
 
 export interface Difference {
   readonly kind: DifferenceKind;

@@ -12,7 +12,8 @@ import { validatorCompiler } from './validation.js';
 import { utf8Body } from './body.js';
 import { originCheck, registerSecurityHeaders } from './security.js';
 import { errorHandler } from './errors.js';
-import { ErrorSchema, type Api } from './api.js';
+import type { Api } from './api.js';
+import { ErrorSchema } from '@gridshare/contract/common';
 
 export const SESSION_COOKIE = 'gs_session';
 /** API bodies are small JSON documents; anything larger is refused before it is parsed. */

@@ -1,8 +1,8 @@
 import { useState } from 'preact/hooks';
-import { ApiError, patch, post, send } from '../../api/client.js';
-import {
-  DEVICE_KINDS, DEVICE_ROLES, type Batch, type Device, type DeviceEvent, type DeviceRole, type DeviceState, type MeteringPoint, type Rollback, type RotatedKey,
-} from '../../api/types.js';
+import { ApiError, apiUrl, call, send } from '../../api/client.js';
+import { DEVICE_KINDS, DEVICE_ROLES, type Device, type DeviceKind, type DeviceRole, type MeteringPoint } from '@gridshare/contract/registry';
+import type { Batch, Rollback, RotatedKey } from '@gridshare/contract/provisioning';
+import type { DeviceEvent, DeviceState } from '@gridshare/contract/ingest';
 import { DeviceStateBadge, useDeviceStates } from '../../components/device-state.js';
 import { Async, Badge, Empty, ErrorNote, Field } from '../../components/ui.js';
 import type { Formatter } from '../../lib/format.js';
@@ -17,9 +17,9 @@ const PAGE = 50;
 
 export default function ManageDevices({ params }: { params: Record<string, string> }) {
   const communityId = params.communityId!;
-  const batches = useApi<Batch[]>(`/api/v1/communities/${communityId}/device-batches`);
-  const devices = useApi<Device[]>(`/api/v1/communities/${communityId}/devices`);
-  const points = useApi<MeteringPoint[]>(`/api/v1/communities/${communityId}/metering-points`);
+  const batches = useApi('listBatches', { params: { id: communityId } });
+  const devices = useApi('listDevices', { params: { id: communityId } });
+  const points = useApi('listMeteringPoints', { params: { id: communityId } });
   const states = useDeviceStates(communityId);
   const { t } = useI18n();
   const reload = () => {
@@ -58,7 +58,7 @@ export default function ManageDevices({ params }: { params: Record<string, strin
 
 /** Takeovers of a device's session (a clone has the same key) and refused reconnect storms. */
 function DeviceEvents({ communityId, fmt }: { communityId: string; fmt: Formatter }) {
-  const events = useApi<DeviceEvent[]>(`/api/v1/communities/${communityId}/device-events?limit=20`, { refreshMs: 60_000 });
+  const events = useApi('deviceEvents', { params: { id: communityId }, query: { limit: 20 } }, { refreshMs: 60_000 });
   const { t } = useI18n();
   const address = (value: string | null) => value ?? t('deviceEvents.unknownAddress');
   const describe = (e: DeviceEvent) => e.kind === 'session-takeover'
@@ -112,8 +112,7 @@ function ProvisionForm({ communityId, onDone }: { communityId: string; onDone: (
     setProgress(undefined);
     void action.run(async () => {
       // The server streams one JSON line per step and the batch (or the error) last.
-      const response = await send('POST', `/api/v1/communities/${communityId}/device-batches`, {
-        body: { count: Number(v.count), kind: v.kind },
+      const response = await send('provisionBatch', { params: { id: communityId }, body: { count: Number(v.count), kind: v.kind as DeviceKind } }, {
         headers: { accept: 'application/x-ndjson' },
       });
       let outcome: { batch?: Batch; error?: string; message?: string } = {};
@@ -147,7 +146,7 @@ function ProvisionForm({ communityId, onDone }: { communityId: string; onDone: (
         <p role="status" class="ok">
           {t.rich('provision.done', {
             count: created.size,
-            a: (chunks) => <a href={`/api/v1/device-batches/${created.id}/artefacts.zip`} download>{chunks}</a>,
+            a: (chunks) => <a href={apiUrl('batchArtefacts', { params: { id: created.id } })} download>{chunks}</a>,
           })}
         </p>
       )}
@@ -163,7 +162,7 @@ function BatchRow({ batch, fmt, onChanged }: { batch: Batch; fmt: Formatter; onC
   const rollback = () => {
     if (!window.confirm(t('provision.confirmRollback', { count: batch.size }))) return;
     void action.run(async () => {
-      setResult(await post<Rollback>(`/api/v1/device-batches/${batch.id}/rollback`, { force }));
+      setResult(await call('rollbackBatch', { params: { id: batch.id }, body: { force } }));
       onChanged();
     });
   };
@@ -176,7 +175,7 @@ function BatchRow({ batch, fmt, onChanged }: { batch: Batch; fmt: Formatter; onC
       </div>
       {batch.status === 'active' && (
         <div class="row-actions">
-          <a class="button secondary" href={`/api/v1/device-batches/${batch.id}/artefacts.zip`} download>
+          <a class="button secondary" href={apiUrl('batchArtefacts', { params: { id: batch.id } })} download>
             {t('provision.downloadZip')}<span class="sr-only"> {t('provision.ofBatch', { batch: label })}</span>
           </a>
           <label class="inline"><input type="checkbox" checked={force} onChange={(e) => setForce(e.currentTarget.checked)} /> {t('provision.force')}</label>
@@ -236,18 +235,18 @@ function DeviceRow({ device, site, state, statesFailed, fmt, onChanged }: {
   const { t } = useI18n();
   const toggle = () =>
     void action.run(async () => {
-      await patch<Device>(`/api/v1/devices/${encodeURIComponent(device.id)}`, { status: device.status === 'active' ? 'disabled' : 'active' });
+      await call('updateDevice', { params: { id: device.id }, body: { status: device.status === 'active' ? 'disabled' : 'active' } });
       onChanged();
     });
   // A second billing meter on a site is refused by the API, with the device the site has.
   const changeRole = (role: DeviceRole) =>
     void action.run(async () => {
-      await patch<Device>(`/api/v1/devices/${encodeURIComponent(device.id)}`, { role });
+      await call('updateDevice', { params: { id: device.id }, body: { role } });
       onChanged();
     });
   const rotate = (slot: 'primary' | 'secondary') => {
     if (!window.confirm(t('provision.confirmRotate', { slot, device: device.id }))) return;
-    void action.run(async () => setRotated(await post<RotatedKey>(`/api/v1/devices/${encodeURIComponent(device.id)}/keys/${slot}/rotate`)));
+    void action.run(async () => setRotated(await call('rotateKey', { params: { id: device.id, slot } })));
   };
   return (
     <tr data-device-id={device.id}>

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import type { Community } from '../../api/types.js';
+import type { Community } from '@gridshare/contract/registry';
 import { Async, NotFound, Page } from '../../components/ui.js';
 import { useCommunity } from '../../lib/context.js';
 import type { Formatter } from '../../lib/format.js';

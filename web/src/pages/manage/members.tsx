@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
-import { del, patch, post } from '../../api/client.js';
-import type { Community, Invitation, Member, MemberState, MeteringPoint } from '../../api/types.js';
+import { call } from '../../api/client.js';
+import type { Community, Invitation, Member, MemberRole, MemberState, MeteringPoint } from '@gridshare/contract/registry';
 import { Async, Badge, Empty, ErrorNote, Field } from '../../components/ui.js';
 import { NO_VALUE, type Formatter } from '../../lib/format.js';
 import { useAction, useApi } from '../../lib/hooks.js';
@@ -14,7 +14,7 @@ const TONES: Record<MemberState, 'good' | 'warn' | 'bad' | 'neutral'> = { active
 
 export default function Members({ params }: { params: Record<string, string> }) {
   const communityId = params.communityId!;
-  const members = useApi<Member[]>(`/api/v1/communities/${communityId}/members`);
+  const members = useApi('listMembers', { params: { id: communityId } });
   const { t } = useI18n();
   return (
     <ManagePage communityId={communityId} title={t('nav.members')}>
@@ -75,7 +75,7 @@ function Participation({ member: m, community, fmt, onChanged }: { member: Membe
   if (m.state !== 'active' && m.state !== 'left') return <>{text}</>;
   const submit = (event: Event) => {
     action.submit(event, async (v) => {
-      await patch<Member>(`/api/v1/members/${m.id}`, { activeFrom: midnightOfDateInput(v.activeFrom!, community.timeZone).toISOString() });
+      await call('updateMember', { params: { id: m.id }, body: { activeFrom: midnightOfDateInput(v.activeFrom!, community.timeZone).toISOString() } });
       onChanged();
     });
   };
@@ -98,7 +98,7 @@ function JoinRequest({ member, fmt, onDecided }: { member: Member; fmt: Formatte
   const { t } = useI18n();
   const decide = (decision: 'approve' | 'reject') =>
     void action.run(async () => {
-      await post<Member>(`/api/v1/members/${member.id}/${decision}`);
+      await call(decision === 'approve' ? 'approveMember' : 'rejectMember', { params: { id: member.id } });
       onDecided();
     });
   return (
@@ -116,13 +116,13 @@ function JoinRequest({ member, fmt, onDecided }: { member: Member; fmt: Formatte
 
 /** Invitations by email: the person joins by accepting; the answer never tells whether the address has an account. */
 function Invitations({ communityId, fmt }: { communityId: string; fmt: Formatter }) {
-  const invitations = useApi<Invitation[]>(`/api/v1/communities/${communityId}/invitations?state=pending`);
+  const invitations = useApi('listInvitations', { params: { id: communityId }, query: { state: 'pending' } });
   const action = useAction();
   const [sent, setSent] = useState<string | undefined>(undefined);
   const { t } = useI18n();
   const submit = (event: Event) => {
     action.submit(event, async (v) => {
-      const invitation = await post<Invitation>(`/api/v1/communities/${communityId}/invitations`, { email: v.email, role: v.role });
+      const invitation = await call('createInvitation', { params: { id: communityId }, body: { email: v.email!, role: v.role as MemberRole } });
       setSent(invitation.email);
       invitations.reload();
     });
@@ -159,7 +159,7 @@ function InvitationRow({ invitation, fmt, onRevoked }: { invitation: Invitation;
   const action = useAction();
   const { t } = useI18n();
   const revoke = () => void action.run(async () => {
-    await del(`/api/v1/invitations/${invitation.id}`);
+    await call('revokeInvitation', { params: { id: invitation.id } });
     onRevoked();
   });
   return (
@@ -177,7 +177,7 @@ function InvitationRow({ invitation, fmt, onRevoked }: { invitation: Invitation;
 
 /** Every site of the community with its owner; the manager marks the community's own battery. */
 function Sites({ communityId, members, fmt }: { communityId: string; members: Member[]; fmt: Formatter }) {
-  const points = useApi<MeteringPoint[]>(`/api/v1/communities/${communityId}/metering-points`);
+  const points = useApi('listMeteringPoints', { params: { id: communityId } });
   const { t } = useI18n();
   const owner = new Map(members.map((m) => [m.id, m.displayName]));
   return (
@@ -212,7 +212,7 @@ function SiteRow({ point, owner, fmt, onChanged }: { point: MeteringPoint; owner
     setChecked(communityBattery);
     void action.run(async () => {
       try {
-        await patch<MeteringPoint>(`/api/v1/metering-points/${point.id}`, { communityBattery });
+        await call('updateMeteringPoint', { params: { id: point.id }, body: { communityBattery } });
       } catch (error) {
         setChecked(point.communityBattery);
         throw error;

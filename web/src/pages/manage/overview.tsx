@@ -1,6 +1,7 @@
 import { useMemo } from 'preact/hooks';
-import { communityEnergyUrl, type CommunityEnergy } from '../../api/sharing.js';
-import type { Community, Device, IntervalIssues, Member, MeteringPoint } from '../../api/types.js';
+import type { Community } from '@gridshare/contract/registry';
+import type { CommunityEnergy } from '@gridshare/contract/sharing';
+import type { IntervalIssues } from '@gridshare/contract/intervals';
 import { preloadCharts } from '../../components/chart.js';
 import { useDeviceStates } from '../../components/device-state.js';
 import { isEmptyEnergy, StackedChart } from '../../components/energy.js';
@@ -61,9 +62,9 @@ function LiveCommunity({ community, fmt }: { community: Community; fmt: Formatte
 }
 
 function MembersOnline({ community, fmt }: { community: Community; fmt: Formatter }) {
-  const members = useApi<Member[]>(`/api/v1/communities/${community.id}/members`);
-  const points = useApi<MeteringPoint[]>(`/api/v1/communities/${community.id}/metering-points`);
-  const devices = useApi<Device[]>(`/api/v1/communities/${community.id}/devices`);
+  const members = useApi('listMembers', { params: { id: community.id } });
+  const points = useApi('listMeteringPoints', { params: { id: community.id } });
+  const devices = useApi('listDevices', { params: { id: community.id } });
   const states = useDeviceStates(community.id);
   const { t } = useI18n();
   const error = members.error ?? points.error ?? devices.error ?? states.error;
@@ -100,7 +101,7 @@ const SERIES: Record<IntervalIssues['quarantined'][number]['series'], MessageKey
  */
 function DataQuality({ community, fmt }: { community: Community; fmt: Formatter }) {
   const { t } = useI18n();
-  const issues = useApi<IntervalIssues>(`/api/v1/communities/${community.id}/interval-issues`, { refreshMs: 60_000 });
+  const issues = useApi('intervalIssues', { params: { id: community.id } }, { refreshMs: 60_000 });
   if (issues.error) return <ErrorNote error={issues.error} />;
   const data = issues.data;
   if (!data || (data.quarantined.length === 0 && data.failures.length === 0)) return null;
@@ -160,8 +161,8 @@ function DataQuality({ community, fmt }: { community: Community; fmt: Formatter 
 }
 
 function CommunityEnergyPanel({ community, fmt }: { community: Community; fmt: Formatter }) {
-  const { period, setPeriod, query, energy } = usePeriodEnergy<CommunityEnergy>(
-    community.timeZone, (range, resolution) => communityEnergyUrl(community.id, range, resolution), (e) => isEmptyEnergy(e.totals),
+  const { period, setPeriod, query, energy } = usePeriodEnergy(
+    community.timeZone, 'communityEnergy', community.id, (e) => isEmptyEnergy(e.totals),
   );
   const { t } = useI18n();
   const totals = energy.data?.totals;

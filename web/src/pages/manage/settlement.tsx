@@ -1,5 +1,5 @@
-import { post } from '../../api/client.js';
-import { statementDownload, type Settlement } from '../../api/sharing.js';
+import { call } from '../../api/client.js';
+import { statementDownload } from '../../api/sharing.js';
 import { Async, Empty, ErrorNote, Stat } from '../../components/ui.js';
 import { useAction, useApi } from '../../lib/hooks.js';
 import type { MessageKey } from '../../lib/i18n/index.js';
@@ -10,13 +10,14 @@ import { SettlementState } from './settlements.js';
 
 export default function SettlementDetail({ params }: { params: Record<string, string> }) {
   const communityId = params.communityId!;
-  const settlement = useApi<Settlement>(`/api/v1/settlements/${params.settlementId}`);
+  const settlementId = params.settlementId!;
+  const settlement = useApi('getSettlement', { params: { id: settlementId } });
   const action = useAction();
   const { t } = useI18n();
   const act = (what: 'close' | 'recompute', question: MessageKey) => {
     if (!window.confirm(t(question))) return;
     void action.run(async () => {
-      await post<Settlement>(`/api/v1/settlements/${params.settlementId}/${what}`);
+      await call(what === 'close' ? 'closeSettlement' : 'recomputeSettlement', { params: { id: settlementId } });
       settlement.reload();
     });
   };

@@ -1,5 +1,5 @@
-import { post } from '../../api/client.js';
-import type { Settlement } from '../../api/sharing.js';
+import { call } from '../../api/client.js';
+import type { Settlement } from '@gridshare/contract/billing';
 import { Async, Badge, Empty, ErrorNote, Field } from '../../components/ui.js';
 import { formValues, useAction, useApi } from '../../lib/hooks.js';
 import { useI18n } from '../../lib/i18n/provider.js';
@@ -16,7 +16,7 @@ export function SettlementState({ state }: { state: Settlement['state'] }) {
 
 export default function Settlements({ params }: { params: Record<string, string> }) {
   const communityId = params.communityId!;
-  const settlements = useApi<Settlement[]>(`/api/v1/communities/${communityId}/settlements`);
+  const settlements = useApi('listSettlements', { params: { id: communityId } });
   const action = useAction();
   const { t } = useI18n();
   return (
@@ -25,7 +25,7 @@ export default function Settlements({ params }: { params: Record<string, string>
         const run = (event: Event) => {
           const { period } = formValues(event);
           void action.run(async () => {
-            const settlement = await post<Settlement>(`/api/v1/communities/${communityId}/settlements`, { period });
+            const settlement = await call('runSettlement', { params: { id: communityId }, body: { period: period! } });
             navigate(settlementPath(communityId, settlement.id));
           });
         };

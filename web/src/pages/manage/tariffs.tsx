@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
-import { patch, post, put, putCsv } from '../../api/client.js';
-import type { CoefficientCoverage, CoefficientUpload, Co2Settings, ShareVersion } from '../../api/sharing.js';
-import { ALLOCATION_MODES, ALLOCATION_RULES, type AllocationMode, type Community, type Member, type Tariff } from '../../api/types.js';
+import { call } from '../../api/client.js';
+import type { CoefficientUpload, Co2Settings, ShareVersion } from '@gridshare/contract/sharing';
+import { ALLOCATION_MODES, ALLOCATION_RULES, type AllocationMode, type AllocationRuleName, type Community, type Member, type Tariff } from '@gridshare/contract/registry';
 import { Async, Empty, ErrorNote, Field } from '../../components/ui.js';
 import { NO_VALUE, UNIT, type Formatter } from '../../lib/format.js';
 import { formValues, useAction, useApi } from '../../lib/hooks.js';
@@ -14,7 +14,7 @@ import { ManagePage } from './manage-page.js';
 
 export default function Tariffs({ params }: { params: Record<string, string> }) {
   const communityId = params.communityId!;
-  const tariffs = useApi<Tariff[]>(`/api/v1/communities/${communityId}/tariffs`);
+  const tariffs = useApi('listTariffs', { params: { id: communityId } });
   const { t } = useI18n();
   return (
     <ManagePage communityId={communityId} title={t('tariffs.title')}>
@@ -59,7 +59,7 @@ function RuleForm({ community, onSaved }: { community: Community; onSaved: (comm
     event.preventDefault();
     setSaved(undefined);
     void action.run(async () => {
-      const updated = await patch<Community>(`/api/v1/communities/${community.id}`, { allocationMode: mode, allocationRule: rule });
+      const updated = await call('updateCommunity', { params: { id: community.id }, body: { allocationMode: mode, allocationRule: rule as AllocationRuleName } });
       remember(updated);
       onSaved(updated);
       setSaved(updated);
@@ -94,8 +94,8 @@ function RuleForm({ community, onSaved }: { community: Community; onSaved: (comm
 }
 
 function SharesForm({ community, fmt }: { community: Community; fmt: Formatter }) {
-  const members = useApi<Member[]>(`/api/v1/communities/${community.id}/members?state=active`);
-  const versions = useApi<ShareVersion[]>(`/api/v1/communities/${community.id}/allocation-shares`);
+  const members = useApi('listMembers', { params: { id: community.id }, query: { state: 'active' } });
+  const versions = useApi('listShares', { params: { id: community.id } });
   const used = community.allocationMode === 'compute' && RULES_WITH_SHARES.has(community.allocationRule);
   const { t } = useI18n();
   return (
@@ -129,9 +129,12 @@ function SharesEditor({ community, members, current, fmt, onSaved }: {
     setSaved(undefined);
     void action.run(async () => {
       const validFrom = from ? midnightOfDateInput(from, community.timeZone).toISOString() : undefined;
-      const version = await put<ShareVersion>(`/api/v1/communities/${community.id}/allocation-shares`, {
-        ...(validFrom ? { validFrom } : {}),
-        shares: members.filter((m) => shares[m.id]!.trim() !== '').map((m) => ({ memberId: m.id, share: shares[m.id]!.trim() })),
+      const version = await call('putShares', {
+        params: { id: community.id },
+        body: {
+          ...(validFrom ? { validFrom } : {}),
+          shares: members.filter((m) => shares[m.id]!.trim() !== '').map((m) => ({ memberId: m.id, share: shares[m.id]!.trim() })),
+        },
       });
       setSaved(version);
       onSaved();
@@ -186,7 +189,7 @@ function SharesEditor({ community, members, current, fmt, onSaved }: {
 
 /** Time-varying keys: Spain's hourly coefficient file, a French PMO's coefficients per step. */
 function CoefficientsForm({ community, fmt }: { community: Community; fmt: Formatter }) {
-  const coverage = useApi<CoefficientCoverage>(`/api/v1/communities/${community.id}/allocation-coefficients`);
+  const coverage = useApi('coefficientCoverage', { params: { id: community.id } });
   const action = useAction();
   const [result, setResult] = useState<CoefficientUpload | undefined>(undefined);
   const { t } = useI18n();
@@ -197,9 +200,8 @@ function CoefficientsForm({ community, fmt }: { community: Community; fmt: Forma
     setResult(undefined);
     void action.run(async () => {
       if (!file) throw new Error(t('coefficients.chooseFile'));
-      const query = new URLSearchParams({ fileName: file.name, resolution: String(resolution) });
-      if (year) query.set('year', String(year));
-      setResult(await putCsv<CoefficientUpload>(`/api/v1/communities/${community.id}/allocation-coefficients?${query}`, file));
+      const query = { fileName: file.name, resolution: Number(resolution) as 15 | 30 | 60, ...(year ? { year: Number(year) } : {}) };
+      setResult(await call('putCoefficients', { params: { id: community.id }, query, raw: { contentType: 'text/csv', data: file } }));
       coverage.reload();
     });
   };
@@ -236,7 +238,7 @@ function CoefficientsForm({ community, fmt }: { community: Community; fmt: Forma
 }
 
 function Co2Form({ community, fmt }: { community: Community; fmt: Formatter }) {
-  const settings = useApi<Co2Settings>(`/api/v1/communities/${community.id}/co2-intensity`);
+  const settings = useApi('co2Intensity', { params: { id: community.id } });
   const action = useAction();
   const { t } = useI18n();
   const [saved, setSaved] = useState<Co2Settings | undefined>(undefined);
@@ -244,7 +246,7 @@ function Co2Form({ community, fmt }: { community: Community; fmt: Formatter }) {
     const { gramsPerKWh } = formValues(event);
     setSaved(undefined);
     void action.run(async () => {
-      const updated = await put<Co2Settings>(`/api/v1/communities/${community.id}/co2-intensity`, { gramsPerKWh: Number(gramsPerKWh) });
+      const updated = await call('putCo2Intensity', { params: { id: community.id }, body: { gramsPerKWh: Number(gramsPerKWh) } });
       setSaved(updated);
       settings.reload();
     });
@@ -307,9 +309,12 @@ function TariffForm({ communityId, currency, onAdded }: { communityId: string; c
   const { t } = useI18n();
   const submit = (event: Event) => {
     action.submit(event, async (v) => {
-      await post<Tariff>(`/api/v1/communities/${communityId}/tariffs`, {
-        name: v.name, validFrom: v.validFrom, gridPrice: v.gridPrice, communityPrice: v.communityPrice, feedInPrice: v.feedInPrice,
-        ...(v.gridFeeReduction ? { gridFeeReduction: v.gridFeeReduction } : {}),
+      await call('createTariff', {
+        params: { id: communityId },
+        body: {
+          name: v.name!, validFrom: v.validFrom!, gridPrice: v.gridPrice!, communityPrice: v.communityPrice!, feedInPrice: v.feedInPrice!,
+          ...(v.gridFeeReduction ? { gridFeeReduction: v.gridFeeReduction } : {}),
+        },
       });
       onAdded();
     });

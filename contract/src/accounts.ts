@@ -1,0 +1,90 @@
+/** Accounts, sessions, passwords and API tokens (server/src/accounts). */
+import { Type, type Static } from 'typebox';
+import { errors, IdParams, IsoDateTime, Uuid } from './common.js';
+import { route } from './route.js';
+
+const Email = Type.String({ format: 'email', maxLength: 254 });
+// Long passphrases are welcome; the upper bound only protects the hasher.
+const Password = Type.String({ minLength: 10, maxLength: 256 });
+
+export const User = Type.Object({
+  id: Uuid,
+  email: Type.String(),
+  displayName: Type.String(),
+  isAdmin: Type.Boolean(),
+  mustChangePassword: Type.Boolean(),
+  createdAt: IsoDateTime,
+});
+
+export const Membership = Type.Object({
+  memberId: Uuid,
+  communityId: Uuid,
+  role: Type.Union([Type.Literal('member'), Type.Literal('manager')]),
+  state: Type.Union([Type.Literal('requested'), Type.Literal('active'), Type.Literal('rejected'), Type.Literal('left')]),
+});
+
+export const Me = Type.Object({ user: User, memberships: Type.Array(Membership) });
+
+export const ApiToken = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  createdAt: IsoDateTime,
+  lastUsedAt: Type.Union([IsoDateTime, Type.Null()]),
+  expiresAt: Type.Union([IsoDateTime, Type.Null()], { description: 'null: valid until revoked' }),
+});
+
+export type User = Static<typeof User>;
+export type Membership = Static<typeof Membership>;
+export type Me = Static<typeof Me>;
+export type ApiToken = Static<typeof ApiToken>;
+
+export const accountRoutes = {
+  signup: route('POST', '/api/v1/auth/signup', {
+    tags: ['accounts'],
+    summary: 'Create an account and log in',
+    security: [],
+    body: Type.Object(
+      { email: Email, password: Password, displayName: Type.String({ minLength: 1, maxLength: 100 }) },
+      { additionalProperties: false },
+    ),
+    response: { 201: User, ...errors(400, 409, 429) },
+  }),
+  login: route('POST', '/api/v1/auth/login', {
+    tags: ['accounts'],
+    summary: 'Log in with email and password; sets the session cookie',
+    security: [],
+    body: Type.Object({ email: Email, password: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false }),
+    response: { 200: User, ...errors(400, 401, 403, 429) },
+  }),
+  logout: route('POST', '/api/v1/auth/logout', {
+    tags: ['accounts'], summary: 'End the browser session', response: { 204: Type.Null() },
+  }),
+  me: route('GET', '/api/v1/me', {
+    tags: ['accounts'], summary: 'The logged-in user and their memberships', response: { 200: Me, ...errors(401) },
+  }),
+  changePassword: route('POST', '/api/v1/me/password', {
+    tags: ['accounts'],
+    summary: 'Change the password (required first for one-time passwords). Ends every other session and revokes every API token, '
+      + 'including the one making this request; failed attempts are limited like log-ins',
+    body: Type.Object({ currentPassword: Type.String({ maxLength: 256 }), newPassword: Password }, { additionalProperties: false }),
+    response: { 204: Type.Null(), ...errors(400, 401, 403, 429) },
+  }),
+  listApiTokens: route('GET', '/api/v1/me/tokens', {
+    tags: ['accounts'], summary: 'API tokens of the logged-in user', response: { 200: Type.Array(ApiToken), ...errors(401) },
+  }),
+  createApiToken: route('POST', '/api/v1/me/tokens', {
+    tags: ['accounts'],
+    summary: 'Create an API token for scripts, valid until revoked or until expiresAt; the token is shown only in this response',
+    body: Type.Object({
+      name: Type.String({ minLength: 1, maxLength: 100 }),
+      expiresAt: Type.Optional({ ...IsoDateTime, description: 'when the token stops working (in the future); omitted: valid until revoked' }),
+    }, { additionalProperties: false }),
+    response: { 201: Type.Intersect([ApiToken, Type.Object({ token: Type.String() })]), ...errors(400, 401) },
+  }),
+  revokeApiToken: route('DELETE', '/api/v1/me/tokens/:id', {
+    tags: ['accounts'], summary: 'Revoke an API token', params: IdParams, response: { 204: Type.Null(), ...errors(401, 404) },
+  }),
+  listUsers: route('GET', '/api/v1/users', {
+    tags: ['accounts'], summary: 'All accounts (platform admins)', response: { 200: Type.Array(User), ...errors(401, 403) },
+  }),
+};

@@ -1,0 +1,107 @@
+/** Settlements of a month, statements and corrections (server/src/billing). */
+import { Type, type Static } from 'typebox';
+import { errors, IdParams, IsoDateTime, Uuid } from './common.js';
+import { route } from './route.js';
+
+const Kind = Type.Enum(['statement', 'correction']);
+const State = Type.Enum(['draft', 'closed']);
+export const StatementSummary = Type.Object({
+  id: Uuid, memberId: Uuid, displayName: Type.String(), kind: Kind, sequence: Type.Integer(),
+  total: Type.String(), currency: Type.String(), createdAt: IsoDateTime,
+});
+export const Settlement = Type.Object({
+  id: Uuid,
+  communityId: Uuid,
+  period: Type.String(),
+  periodStart: IsoDateTime,
+  periodEnd: IsoDateTime,
+  state: State,
+  createdAt: IsoDateTime,
+  computedAt: IsoDateTime,
+  closedAt: Type.Union([IsoDateTime, Type.Null()]),
+  statements: Type.Array(StatementSummary),
+  totals: Type.Object({
+    currency: Type.String(), amount: Type.String(), statements: Type.Integer(), corrections: Type.Integer(),
+    fromCommunityWh: Type.Integer(), toCommunityWh: Type.Integer(),
+  }),
+});
+const Line = Type.Object({
+  code: Type.Enum(['community-energy', 'community-sales', 'grid-fee-reduction']),
+  description: Type.String(), tariffId: Type.String(), energyWh: Type.Integer(), unitPrice: Type.String(),
+  amount: Type.String({ description: 'rounded once, half away from zero; positive is owed by the member' }),
+  exactAmount: Type.String({ description: 'the exact amount before rounding' }),
+});
+const Energy = Type.Object({
+  consumptionWh: Type.Integer(), selfConsumedWh: Type.Integer(), fromCommunityWh: Type.Integer(), fromGridWh: Type.Integer(),
+  productionWh: Type.Integer(), toCommunityWh: Type.Integer(), toGridWh: Type.Integer(),
+});
+export const Statement = Type.Object({
+  id: Uuid,
+  settlementId: Uuid,
+  communityId: Uuid,
+  memberId: Uuid,
+  displayName: Type.String(),
+  communityName: Type.String(),
+  period: Type.String(),
+  periodStart: IsoDateTime,
+  periodEnd: IsoDateTime,
+  timeZone: Type.String(),
+  state: State,
+  kind: Kind,
+  sequence: Type.Integer(),
+  currency: Type.String(),
+  lines: Type.Array(Line),
+  total: Type.String({ description: 'Σ of the rounded lines' }),
+  energy: Energy,
+  savings: Type.String(),
+  co2AvoidedKg: Type.String(),
+  unpricedIntervals: Type.Integer(),
+  quarterHours: Type.Object({ expected: Type.Integer(), withData: Type.Integer(), estimated: Type.Integer(), missing: Type.Integer(), provisional: Type.Integer() }),
+  createdAt: IsoDateTime,
+});
+export const MemberStatement = Type.Object({
+  id: Uuid, settlementId: Uuid, period: Type.String(), state: State, kind: Kind, sequence: Type.Integer(),
+  total: Type.String(), currency: Type.String(), createdAt: IsoDateTime,
+});
+
+export type StatementSummary = Static<typeof StatementSummary>;
+export type Settlement = Static<typeof Settlement>;
+export type Statement = Static<typeof Statement>;
+export type MemberStatement = Static<typeof MemberStatement>;
+
+/** A statement as a file to download. */
+const statementFile = <const F extends 'csv' | 'pdf'>(format: F, type: string) => route('GET', `/api/v1/statements/:id/statement.${format}`, {
+  tags: ['billing'], summary: `One statement as ${format.toUpperCase()}`, params: IdParams, produces: [type], response: errors(401, 404),
+});
+
+export const billingRoutes = {
+  runSettlement: route('POST', '/api/v1/communities/:id/settlements', {
+    tags: ['billing'],
+    summary: 'Settle a month (community time zone): statements for every member; a draft is replaced (managers)',
+    params: IdParams,
+    body: Type.Object({ period: Type.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2])$', description: 'month, e.g. 2026-10' }) }, { additionalProperties: false }),
+    response: { 201: Settlement, ...errors(400, 401, 403, 404, 409) },
+  }),
+  listSettlements: route('GET', '/api/v1/communities/:id/settlements', {
+    tags: ['billing'], summary: 'Settlements, newest month first (managers)', params: IdParams, response: { 200: Type.Array(Settlement), ...errors(401, 403, 404) },
+  }),
+  getSettlement: route('GET', '/api/v1/settlements/:id', {
+    tags: ['billing'], summary: 'One settlement with its statements and corrections (managers)', params: IdParams, response: { 200: Settlement, ...errors(401, 403, 404) },
+  }),
+  closeSettlement: route('POST', '/api/v1/settlements/:id/close', {
+    tags: ['billing'], summary: 'Close a month that has ended: its statements become immutable (managers)', params: IdParams, response: { 200: Settlement, ...errors(401, 403, 404, 409) },
+  }),
+  recomputeSettlement: route('POST', '/api/v1/settlements/:id/recompute', {
+    tags: ['billing'],
+    summary: 'Draft: run again. Closed: issue correction statements for members whose figures changed, never changing the closed ones (managers)',
+    params: IdParams, response: { 200: Settlement, ...errors(401, 403, 404, 409) },
+  }),
+  memberStatements: route('GET', '/api/v1/members/:id/statements', {
+    tags: ['billing'], summary: 'A member\'s statements and corrections, newest month first', params: IdParams, response: { 200: Type.Array(MemberStatement), ...errors(401, 404) },
+  }),
+  getStatement: route('GET', '/api/v1/statements/:id', {
+    tags: ['billing'], summary: 'One statement: lines, energy by source, savings, CO2 avoided, total', params: IdParams, response: { 200: Statement, ...errors(401, 404) },
+  }),
+  statementCsv: statementFile('csv', 'text/csv'),
+  statementPdf: statementFile('pdf', 'application/pdf'),
+};

@@ -1,0 +1,40 @@
+/**
+ * The whole API: every route by name. The server registers each of them (a test holds the two
+ * sets equal); the web app calls them by name (RequestInput and Result give the types).
+ */
+import { accountRoutes } from './accounts.js';
+import { billingRoutes } from './billing.js';
+import { discoveryRoutes } from './discovery.js';
+import { ingestRoutes } from './ingest.js';
+import { intervalRoutes } from './intervals.js';
+import { liveRoutes } from './live.js';
+import { meterRoutes } from './meters.js';
+import { operatorRoutes } from './operator.js';
+import { opsRoutes } from './ops.js';
+import { provisioningRoutes } from './provisioning.js';
+import { quotaRoutes } from './quotas.js';
+import { registryRoutes } from './registry.js';
+import { secretsRoutes } from './secrets.js';
+import { sharingRoutes } from './sharing.js';
+
+export const api = {
+  ...opsRoutes,
+  ...accountRoutes,
+  ...registryRoutes,
+  ...quotaRoutes,
+  ...discoveryRoutes,
+  ...provisioningRoutes,
+  ...ingestRoutes,
+  ...liveRoutes,
+  ...intervalRoutes,
+  ...sharingRoutes,
+  ...operatorRoutes,
+  ...billingRoutes,
+  ...meterRoutes,
+  ...secretsRoutes,
+};
+
+export type Api = typeof api;
+export type RouteName = keyof Api;
+
+export { fillPath, queryString, type Input, type Method, type RawBody, type RequestInput, type Result, type Route, type RouteSchema } from './route.js';
