@@ -8,3 +8,5 @@ export { type MeteringPointRole, connectionCapacityW, getMeteringPoint } from '.
 export { registryRoutes } from './routes.js';
 export { Community as CommunitySchema, Device, DeviceRole as DeviceRoleSchema } from './schemas.js';
 export { createTariff, loadTariffs } from './tariffs.js';
+export { type IngestDevice, ingestDevice } from './store.js';
+export { type MeteringPointSite, type MeteringPointSummary, meteringPointSites, meteringPointSummaries } from './store.js';
