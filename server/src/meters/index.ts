@@ -10,5 +10,5 @@ export { type Reading, type Quantity } from '../kernel/quantities.js';
 
 export { registerDecodeCommand } from './commands.js';
 export { frameDecoder } from './frames.js';
-export { meterKeysStore } from './keys.js';
+export { meterKeysStore } from './store.js';
 export { meterRoutes } from './routes.js';

@@ -4,7 +4,7 @@ import { errors, type Api } from '../platform/http/api.js';
 import { getDevice } from '../registry/index.js';
 import { requireManager } from '../accounts/index.js';
 import type { SecretBox } from '../secrets/index.js';
-import { putMeterKeys } from './keys.js';
+import { putMeterKeys } from './store.js';
 
 const Key = Type.String({ pattern: '^[0-9A-Fa-f]{32}$', description: '16 bytes as 32 hex digits' });
 
