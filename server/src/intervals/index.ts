@@ -1,5 +1,4 @@
 /** intervals: the public surface other capabilities and the composition root use. */
-export { type Quality, worst } from '../kernel/energy.js';
 export { countFailingPoints, countQuarantined } from './store.js';
 export { intervalRoutes } from './routes.js';
 export { IntervalScheduler, recheckDeviceReadings, recheckPlausibility } from './service.js';

@@ -6,7 +6,6 @@ import './domain/decoders/index.js';
 
 export { FrameError, type FrameErrorCode, type DecodeOptions, type DecodedFrame, type MeterDecoder } from './domain/decoder.js';
 export { decodeFrame, decoderNames, getDecoder, registerDecoder } from './domain/registry.js';
-export { type Reading, type Quantity } from '../kernel/quantities.js';
 
 export { registerDecodeCommand } from './commands.js';
 export { frameDecoder } from './frames.js';
