@@ -10,7 +10,7 @@ import { openDb } from '../server/src/platform/store/db.js';
 import { migrate } from '../server/src/platform/store/migrate.js';
 import { memoryKeys, Secrets } from '../server/src/secrets/index.js';
 import { deviceCredentialsStore, openDeviceKey, readDeviceKeys } from '../server/src/provisioning/credentials.js';
-import { meterKeysStore } from '../server/src/meters/keys.js';
+import { meterKeysStore } from '../server/src/meters/index.js';
 import { provisionBatch } from '../server/src/provisioning/service.js';
 import { deviceResource, signSasToken } from '../server/src/provisioning/sas.js';
 import { DeviceDirectory } from '../server/src/ingest/device-directory.js';

@@ -1,7 +1,8 @@
 import type { Queryable } from '../platform/store/db.js';
 import type { AuthenticatedDevice } from './service.js';
 import { SealedValueError, type SecretBox } from '../secrets/index.js';
-import { openDeviceKey } from '../provisioning/index.js';
+import { readDeviceKeys } from '../provisioning/index.js';
+import { ingestDevice } from '../registry/index.js';
 
 export interface DeviceRecord extends AuthenticatedDevice {
   readonly status: 'active' | 'disabled';
@@ -18,7 +19,7 @@ const TTL_MS = 10_000;
  */
 export class DeviceDirectory {
   private readonly cache = new Map<string, { record: DeviceRecord | undefined; expires: number }>();
-  /** Lookups under way: the many messages in flight of one device share one query when its entry expires. */
+  /** Lookups under way: the many messages in flight of one device share one lookup when its entry expires. */
   private readonly loading = new Map<string, Promise<DeviceRecord | undefined>>();
 
   constructor(private readonly db: Queryable, private readonly secrets: SecretBox) {}
@@ -40,32 +41,15 @@ export class DeviceDirectory {
   }
 
   private async load(deviceId: string): Promise<DeviceRecord | undefined> {
-    const rows = await this.db.query<{
-      id: string; community_id: string; metering_point_id: string | null; status: 'active' | 'disabled';
-      primary_key: string | null; secondary_key: string | null; bound_from: Date | null;
-    }>(
-      `SELECT d.id, d.community_id, d.metering_point_id, d.status, c.primary_key, c.secondary_key, b.bound_from
-       FROM devices d LEFT JOIN device_credentials c ON c.device_id = d.id
-       LEFT JOIN device_bindings b ON b.device_id = d.id AND b.bound_until IS NULL
-       WHERE d.id = $1`,
-      [deviceId],
-    );
-    const row = rows[0];
-    const record: DeviceRecord | undefined = row && {
-      id: row.id,
-      communityId: row.community_id,
-      meteringPointId: row.metering_point_id,
-      boundFrom: row.bound_from?.getTime() ?? null,
-      status: row.status,
-      keys: row.primary_key && row.secondary_key ? this.openKeys(row.id, row.primary_key, row.secondary_key) : [],
-    };
-    return record;
+    const [device, keys] = await Promise.all([ingestDevice(this.db, deviceId), this.openKeys(deviceId)]);
+    return device && { ...device, keys };
   }
 
-  /** Keys that do not open (copied from another row, altered) authenticate nobody. */
-  private openKeys(deviceId: string, primary: string, secondary: string): string[] {
+  /** Keys that do not open (copied from another row, altered) authenticate nobody; a device without credentials has none. */
+  private async openKeys(deviceId: string): Promise<string[]> {
     try {
-      return [openDeviceKey(this.secrets, deviceId, 'primary', primary), openDeviceKey(this.secrets, deviceId, 'secondary', secondary)];
+      const keys = (await readDeviceKeys(this.db, this.secrets, [deviceId])).get(deviceId);
+      return keys ? [keys.primary, keys.secondary] : [];
     } catch (error) {
       if (error instanceof SealedValueError) return [];
       throw error;

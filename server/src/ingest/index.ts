@@ -1,10 +1,12 @@
 /** ingest: the public surface other capabilities and the composition root use. */
 export { type ConnectLimit, ConnectionGuard } from './connection-guard.js';
 export { DeviceDirectory } from './device-directory.js';
-export { recordDeviceEvent } from './device-events.js';
 export { embeddedIngestHandlers } from './mqtt-embedded.js';
 export { type ExternalIngest, startExternalIngest } from './mqtt-external.js';
 export { ingestRoutes } from './routes.js';
 export { type AuthenticatedDevice, type FrameDecoder, IngestService } from './service.js';
 export { topics } from './topics.js';
 export { type CommittedMessage, ReadingWriter } from './writer.js';
+export {
+  type PointReading, type SeriesProbes, meterExchangesAt, readingSpan, readingsAround, readingsForIntervals, recordDeviceEvent,
+} from './store.js';

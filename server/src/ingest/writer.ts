@@ -4,6 +4,7 @@ import { MessageRejected } from '../readings/index.js';
 import { meteringPointsAt } from '../registry/index.js';
 import type { CommittedReadings, QuarterMark } from '../kernel/events.js';
 import type { EventPublisher, Publish } from '../platform/events/index.js';
+import { latestRegisterValues, meterExchangesOf, registerNeighbours, type RegisterPoint as Point } from './store.js';
 
 export interface IngestSource {
   readonly deviceId: string;
@@ -54,11 +55,6 @@ export interface WriterStats {
 
 type SeriesKey = string;
 const seriesKey = (deviceId: string, quantity: string): SeriesKey => `${deviceId}\u0000${quantity}`;
-
-interface Point {
-  ts: number;
-  value: number;
-}
 
 /** The stored readings just before and after a late one. */
 type Neighbours = [Point | undefined, Point | undefined];
@@ -311,15 +307,7 @@ export class ReadingWriter {
       }
     }
     if (missingDevices.length === 0) return;
-    const rows = await tx.query<{ device_id: string; quantity: string; ts: Date; value: number }>(
-      `SELECT s.device_id, s.quantity, r.ts, r.value
-       FROM unnest($1::text[], $2::text[]) AS s(device_id, quantity)
-       CROSS JOIN LATERAL (
-         SELECT ts, value FROM readings
-         WHERE device_id = s.device_id AND quantity = s.quantity ORDER BY ts DESC LIMIT 1) r`,
-      [missingDevices, missingQuantities],
-    );
-    for (const row of rows) this.latest.set(seriesKey(row.device_id, row.quantity), { ts: row.ts.getTime(), value: row.value });
+    for (const row of await latestRegisterValues(tx, missingDevices, missingQuantities)) this.latest.set(seriesKey(row.deviceId, row.quantity), row.latest);
   }
 
   /**
@@ -349,20 +337,8 @@ export class ReadingWriter {
     }
     const found = new Map<string, Neighbours>();
     if (devices.length === 0) return found;
-    const rows = await tx.query<{ device_id: string; quantity: string; ts: Date; prev_ts: Date | null; prev_value: number | null; next_ts: Date | null; next_value: number | null }>(
-      `SELECT s.device_id, s.quantity, s.ts, p.ts AS prev_ts, p.value AS prev_value, n.ts AS next_ts, n.value AS next_value
-       FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS s(device_id, quantity, ts)
-       LEFT JOIN LATERAL (SELECT ts, value FROM readings r
-         WHERE r.device_id = s.device_id AND r.quantity = s.quantity AND r.ts < s.ts ORDER BY r.ts DESC LIMIT 1) p ON true
-       LEFT JOIN LATERAL (SELECT ts, value FROM readings r
-         WHERE r.device_id = s.device_id AND r.quantity = s.quantity AND r.ts > s.ts ORDER BY r.ts ASC LIMIT 1) n ON true`,
-      [devices, quantities, stamps],
-    );
-    for (const row of rows) {
-      found.set(lateKey(row.device_id, row.quantity, row.ts.getTime()), [
-        row.prev_ts ? { ts: row.prev_ts.getTime(), value: row.prev_value! } : undefined,
-        row.next_ts ? { ts: row.next_ts.getTime(), value: row.next_value! } : undefined,
-      ]);
+    for (const row of await registerNeighbours(tx, devices, quantities, stamps)) {
+      found.set(lateKey(row.deviceId, row.quantity, row.ts), [row.previous, row.next]);
     }
     return found;
   }
@@ -375,9 +351,8 @@ export class ReadingWriter {
       .filter((p) => !this.exchangeCache.has(p.source.deviceId) && p.readings.some((r) => CUMULATIVE_QUANTITIES.has(r.quantity)))
       .map((p) => p.source.deviceId))];
     if (missing.length === 0) return;
-    const rows = await tx.query<{ device_id: string; ts: Date }>('SELECT device_id, ts FROM meter_exchanges WHERE device_id = ANY($1::text[])', [missing]);
-    for (const device of missing) this.exchangeCache.set(device, []);
-    for (const row of rows) this.exchangeCache.get(row.device_id)!.push(row.ts.getTime());
+    const exchanges = await meterExchangesOf(tx, missing);
+    for (const device of missing) this.exchangeCache.set(device, exchanges.get(device) ?? []);
   }
 
   /**

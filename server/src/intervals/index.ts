@@ -1,5 +1,5 @@
 /** intervals: the public surface other capabilities and the composition root use. */
-export { countFailingPoints, countQuarantined } from './issues.js';
+export { countFailingPoints, countQuarantined } from './store.js';
 export { intervalRoutes } from './routes.js';
 export { recheckDeviceReadings, recheckPlausibility } from './service.js';
 

@@ -1,7 +1,8 @@
 import type { Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
-import { requireCommunityManager } from '../registry/index.js';
+import { meteringPointSummaries, requireCommunityManager } from '../registry/index.js';
 import type { Series } from './domain/site-energy.js';
+import { failuresOf, quarantineOf } from './store.js';
 
 /** A metering point whose interval computation is set aside after failing. */
 export interface IntervalFailure {
@@ -40,43 +41,21 @@ const QUARANTINE_LISTED = 500;
 /** What keeps a community's quarter hours from being computed as measured (managers and admins). */
 export async function listIntervalIssues(db: Queryable, principal: Principal, communityId: string): Promise<IntervalIssues> {
   await requireCommunityManager(db, principal, communityId);
-  const failures = await db.query<{ metering_point_id: string; name: string; error: string; attempts: number; first_failed_at: Date; last_failed_at: Date; retry_at: Date }>(
-    `SELECT f.metering_point_id, mp.name, f.error, f.attempts, f.first_failed_at, f.last_failed_at, f.retry_at
-     FROM interval_failures f JOIN metering_points mp ON mp.id = f.metering_point_id
-     WHERE f.community_id = $1 ORDER BY f.first_failed_at, f.metering_point_id`,
-    [communityId],
-  );
-  const quarantined = await db.query<{
-    metering_point_id: string; name: string; member_id: string; start: Date; series: Series; energy_wh: number; limit_wh: number;
-    device_ids: string[]; readings: QuarantinedQuarter['readings']; detected_at: Date; total: number;
-  }>(
-    `SELECT q.metering_point_id, mp.name, mp.member_id, q.start, q.series, q.energy_wh, q.limit_wh, q.device_ids, q.readings, q.detected_at,
-       count(*) OVER ()::int AS total
-     FROM interval_quarantine q JOIN metering_points mp ON mp.id = q.metering_point_id
-     WHERE q.community_id = $1 ORDER BY q.start DESC, q.metering_point_id, q.series LIMIT $2`,
-    [communityId, QUARANTINE_LISTED],
-  );
+  const failures = await failuresOf(db, communityId);
+  const quarantine = await quarantineOf(db, communityId, QUARANTINE_LISTED);
+  const points = await meteringPointSummaries(db, [...new Set([...failures, ...quarantine.newest].map((x) => x.meteringPointId))]);
+  // Both tables cascade from metering_points: a point gone meanwhile takes its rows with it.
+  const named = <T extends { meteringPointId: string }>(rows: readonly T[]) =>
+    rows.flatMap((row) => { const point = points.get(row.meteringPointId); return point ? [{ row, point }] : []; });
   return {
-    quarantined: quarantined.map((q) => ({
-      meteringPointId: q.metering_point_id, meteringPointName: q.name, memberId: q.member_id, start: q.start.toISOString(), series: q.series,
-      energyWh: q.energy_wh, limitWh: q.limit_wh, deviceIds: q.device_ids, readings: q.readings, detectedAt: q.detected_at.toISOString(),
+    quarantined: named(quarantine.newest).map(({ row: q, point }) => ({
+      meteringPointId: q.meteringPointId, meteringPointName: point.name, memberId: point.memberId, start: q.start.toISOString(), series: q.series,
+      energyWh: q.energyWh, limitWh: q.limitWh, deviceIds: q.deviceIds, readings: q.readings, detectedAt: q.detectedAt.toISOString(),
     })),
-    quarantinedTotal: quarantined[0]?.total ?? 0,
-    failures: failures.map((f) => ({
-      meteringPointId: f.metering_point_id, meteringPointName: f.name, error: f.error, attempts: f.attempts,
-      firstFailedAt: f.first_failed_at.toISOString(), lastFailedAt: f.last_failed_at.toISOString(), retryAt: f.retry_at.toISOString(),
+    quarantinedTotal: quarantine.total,
+    failures: named(failures).map(({ row: f, point }) => ({
+      meteringPointId: f.meteringPointId, meteringPointName: point.name, error: f.error, attempts: f.attempts,
+      firstFailedAt: f.firstFailedAt.toISOString(), lastFailedAt: f.lastFailedAt.toISOString(), retryAt: f.retryAt.toISOString(),
     })),
   };
-}
-
-/** Quarter hours quarantined as implausible, over all communities (for /metrics). */
-export async function countQuarantined(db: Queryable): Promise<number> {
-  const rows = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM interval_quarantine');
-  return rows[0]?.n ?? 0;
-}
-
-/** Metering points set aside right now, over all communities (for /metrics). */
-export async function countFailingPoints(db: Queryable): Promise<number> {
-  const rows = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM interval_failures');
-  return rows[0]?.n ?? 0;
 }

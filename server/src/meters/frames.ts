@@ -3,7 +3,7 @@ import type { FrameDecoder } from '../ingest/index.js';
 import { MessageRejected } from '../readings/index.js';
 import { FrameError } from './domain/decoder.js';
 import { decodeFrame } from './domain/registry.js';
-import { readMeterKeys } from './keys.js';
+import { readMeterKeys } from './store.js';
 import type { SecretBox } from '../secrets/index.js';
 import './domain/decoders/index.js';
 

@@ -6,9 +6,8 @@ import './domain/decoders/index.js';
 
 export { FrameError, type FrameErrorCode, type DecodeOptions, type DecodedFrame, type MeterDecoder } from './domain/decoder.js';
 export { decodeFrame, decoderNames, getDecoder, registerDecoder } from './domain/registry.js';
-export { type Reading, type Quantity } from '../kernel/quantities.js';
 
 export { registerDecodeCommand } from './commands.js';
 export { frameDecoder } from './frames.js';
-export { meterKeysStore } from './keys.js';
+export { meterKeysStore } from './store.js';
 export { meterRoutes } from './routes.js';

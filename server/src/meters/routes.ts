@@ -4,7 +4,7 @@ import { getDevice } from '../registry/index.js';
 import { requireManager } from '../accounts/index.js';
 import { meterRoutes as contract } from '@gridshare/contract/meters';
 import type { SecretBox } from '../secrets/index.js';
-import { putMeterKeys } from './keys.js';
+import { putMeterKeys } from './store.js';
 
 export async function meterRoutes(app: Api, { db, secrets }: { db: Db; secrets: SecretBox }): Promise<void> {
   app.put(contract.putMeterKeys.path, { schema: contract.putMeterKeys.schema }, async (request, reply) => {

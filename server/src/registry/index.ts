@@ -7,4 +7,5 @@ export { getMember } from './members.js';
 export { type MeteringPointRole, connectionCapacityW, getMeteringPoint } from './metering-points.js';
 export { registryRoutes } from './routes.js';
 export { createTariff, loadTariffs } from './tariffs.js';
-
+export { type IngestDevice, ingestDevice } from './store.js';
+export { type MeteringPointSite, type MeteringPointSummary, meteringPointSites, meteringPointSummaries } from './store.js';

@@ -15,7 +15,7 @@ import { migrate } from '../../src/platform/store/migrate.js';
 import { startPlatform } from '../../src/platform/compose.js';
 import { environmentKeys, isSealed, keyFile, memoryKeys, MissingMasterKeyError, Secrets, type KeyStore } from '../../src/secrets/index.js';
 import { deviceCredentialsStore } from '../../src/provisioning/credentials.js';
-import { meterKeysStore } from '../../src/meters/keys.js';
+import { meterKeysStore } from '../../src/meters/index.js';
 import { generateDeviceKey } from '../../src/provisioning/keys.js';
 import { createTestDatabase, postgresUrl, storeKinds, type TestDatabase } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';

@@ -8,8 +8,7 @@
  * to the register difference between the outer boundaries.
  */
 import { QUARTER_HOUR_MS, ceilToQuarterHour, floorToQuarterHour } from '../../kernel/time.js';
-import { type Quality } from '../../kernel/energy.js';
-
+import type { Quality } from '../../kernel/energy.js';
 
 export interface Sample {
   /** UTC instant, ms since the epoch. */

@@ -1,0 +1,280 @@
+import type { Queryable } from '../platform/store/db.js';
+import type { DeviceEvent, DeviceEventKind } from './connection-guard.js';
+
+/**
+ * The SQL of ingest's own tables: readings, meter_exchanges, device_state, device_events. Every
+ * read takes a whole batch in one query (arrays through unnest), never one query per row.
+ * The group commit's write statement stays in writer.ts until the events branch has replaced
+ * its interval marks.
+ */
+
+/** A register value at an instant (epoch ms). */
+export interface RegisterPoint {
+  readonly ts: number;
+  readonly value: number;
+}
+
+/** The newest stored value of each series (device and quantity at the same index); series never seen are absent. */
+export async function latestRegisterValues(
+  tx: Queryable,
+  devices: readonly string[],
+  quantities: readonly string[],
+): Promise<{ deviceId: string; quantity: string; latest: RegisterPoint }[]> {
+  const rows = await tx.query<{ device_id: string; quantity: string; ts: Date; value: number }>(
+    `SELECT s.device_id, s.quantity, r.ts, r.value
+     FROM unnest($1::text[], $2::text[]) AS s(device_id, quantity)
+     CROSS JOIN LATERAL (
+       SELECT ts, value FROM readings
+       WHERE device_id = s.device_id AND quantity = s.quantity ORDER BY ts DESC LIMIT 1) r`,
+    [devices, quantities],
+  );
+  return rows.map((r) => ({ deviceId: r.device_id, quantity: r.quantity, latest: { ts: r.ts.getTime(), value: r.value } }));
+}
+
+/** The stored readings just before and after each given reading of a series (same index in the three arrays). */
+export async function registerNeighbours(
+  tx: Queryable,
+  devices: readonly string[],
+  quantities: readonly string[],
+  stamps: readonly Date[],
+): Promise<{ deviceId: string; quantity: string; ts: number; previous: RegisterPoint | undefined; next: RegisterPoint | undefined }[]> {
+  const rows = await tx.query<{ device_id: string; quantity: string; ts: Date; prev_ts: Date | null; prev_value: number | null; next_ts: Date | null; next_value: number | null }>(
+    `SELECT s.device_id, s.quantity, s.ts, p.ts AS prev_ts, p.value AS prev_value, n.ts AS next_ts, n.value AS next_value
+     FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS s(device_id, quantity, ts)
+     LEFT JOIN LATERAL (SELECT ts, value FROM readings r
+       WHERE r.device_id = s.device_id AND r.quantity = s.quantity AND r.ts < s.ts ORDER BY r.ts DESC LIMIT 1) p ON true
+     LEFT JOIN LATERAL (SELECT ts, value FROM readings r
+       WHERE r.device_id = s.device_id AND r.quantity = s.quantity AND r.ts > s.ts ORDER BY r.ts ASC LIMIT 1) n ON true`,
+    [devices, quantities, stamps],
+  );
+  return rows.map((r) => ({
+    deviceId: r.device_id,
+    quantity: r.quantity,
+    ts: r.ts.getTime(),
+    previous: r.prev_ts ? { ts: r.prev_ts.getTime(), value: r.prev_value! } : undefined,
+    next: r.next_ts ? { ts: r.next_ts.getTime(), value: r.next_value! } : undefined,
+  }));
+}
+
+/** Every recorded meter exchange of the devices (epoch ms), per device; devices without one are absent. */
+export async function meterExchangesOf(tx: Queryable, deviceIds: readonly string[]): Promise<Map<string, number[]>> {
+  const rows = await tx.query<{ device_id: string; ts: Date }>('SELECT device_id, ts FROM meter_exchanges WHERE device_id = ANY($1::text[])', [deviceIds]);
+  const byDevice = new Map<string, number[]>();
+  for (const row of rows) {
+    const stamps = byDevice.get(row.device_id);
+    if (stamps) stamps.push(row.ts.getTime());
+    else byDevice.set(row.device_id, [row.ts.getTime()]);
+  }
+  return byDevice;
+}
+
+/** Records that the meter behind a device was replaced at `ts`; recording the same instant again changes nothing. */
+export async function recordMeterExchange(
+  db: Queryable,
+  exchange: { deviceId: string; communityId: string; ts: Date; note: string; recordedBy: string },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO meter_exchanges (device_id, ts, community_id, note, recorded_by) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT DO NOTHING`,
+    [exchange.deviceId, exchange.ts, exchange.communityId, exchange.note, exchange.recordedBy],
+  );
+}
+
+/** A device's ingest counters and last activity since it was first heard from. */
+export interface StoredDeviceState {
+  readonly deviceId: string;
+  readonly lastSeenAt: Date | null;
+  readonly messagesTotal: number;
+  readonly readingsTotal: number;
+  readonly duplicatesTotal: number;
+  readonly rejectedTotal: number;
+  readonly lastError: string | null;
+  readonly lastErrorAt: Date | null;
+}
+
+/** The stored states of the devices; devices never heard from are absent. */
+export async function loadDeviceStates(db: Queryable, deviceIds: readonly string[]): Promise<StoredDeviceState[]> {
+  const rows = await db.query<{
+    device_id: string; last_seen_at: Date | null; messages_total: number; readings_total: number; duplicates_total: number;
+    rejected_total: number; last_error: string | null; last_error_at: Date | null;
+  }>(
+    `SELECT device_id, last_seen_at, messages_total, readings_total, duplicates_total, rejected_total, last_error, last_error_at
+     FROM device_state WHERE device_id = ANY($1::text[])`,
+    [deviceIds],
+  );
+  return rows.map((r) => ({
+    deviceId: r.device_id, lastSeenAt: r.last_seen_at, messagesTotal: r.messages_total, readingsTotal: r.readings_total,
+    duplicatesTotal: r.duplicates_total, rejectedTotal: r.rejected_total, lastError: r.last_error, lastErrorAt: r.last_error_at,
+  }));
+}
+
+/** A reading as stored. */
+export interface StoredReading {
+  readonly deviceId: string;
+  readonly ts: Date;
+  readonly quantity: string;
+  readonly value: number;
+}
+
+/** A time window (epoch ms; null: open on that side). */
+export interface ReadingWindow {
+  readonly from: number | null;
+  readonly until: number | null;
+}
+
+const instant = (ms: number | null) => (ms === null ? null : new Date(ms));
+
+/**
+ * The readings of one device, or taken at one metering point, in [from, to) and inside one of
+ * `windows`, of one quantity or all; in time then quantity order, at most `limit`.
+ */
+export async function readingsInWindows(
+  db: Queryable,
+  of: { readonly deviceId: string } | { readonly meteringPointId: string },
+  range: { from: Date; to: Date; quantity: string | null; windows: readonly ReadingWindow[]; limit: number },
+): Promise<StoredReading[]> {
+  const [column, id] = 'deviceId' in of ? ['device_id', of.deviceId] : ['metering_point_id', of.meteringPointId];
+  const rows = await db.query<{ device_id: string; ts: Date; quantity: string; value: number }>(
+    `SELECT device_id, ts, quantity, value FROM readings
+     WHERE ${column} = $1 AND ts >= $2 AND ts < $3 AND ($4::text IS NULL OR quantity = $4)
+       AND EXISTS (SELECT 1 FROM unnest($5::timestamptz[], $6::timestamptz[]) AS w(f, u)
+                   WHERE (w.f IS NULL OR ts >= w.f) AND (w.u IS NULL OR ts < w.u))
+     ORDER BY ts, quantity LIMIT $7`,
+    [id, range.from, range.to, range.quantity, range.windows.map((w) => instant(w.from)), range.windows.map((w) => instant(w.until)), range.limit],
+  );
+  return rows.map((r) => ({ deviceId: r.device_id, ts: r.ts, quantity: r.quantity, value: r.value }));
+}
+
+/** PostgreSQL's SQLSTATE for a foreign-key violation. */
+const FOREIGN_KEY_VIOLATION = '23503';
+
+/** Records a connection event; an event of a device deleted meanwhile is dropped (it has nobody to show it to). */
+export async function recordDeviceEvent(db: Queryable, event: DeviceEvent): Promise<void> {
+  try {
+    await db.query(
+      `INSERT INTO device_events (community_id, device_id, kind, address, previous_address) VALUES ($1, $2, $3, $4, $5)`,
+      [event.device.communityId, event.device.id, event.kind, event.address ?? null, event.previousAddress ?? null],
+    );
+  } catch (error) {
+    if ((error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw error;
+  }
+}
+
+export interface StoredDeviceEvent {
+  id: number;
+  deviceId: string;
+  kind: DeviceEventKind;
+  address: string | null;
+  previousAddress: string | null;
+  at: string;
+}
+
+/** The newest events of a community's devices, or of one of them. */
+export async function deviceEventsOf(
+  db: Queryable,
+  communityId: string,
+  filter: { deviceId?: string | undefined; limit: number },
+): Promise<StoredDeviceEvent[]> {
+  const rows = await db.query<{ id: number; device_id: string; kind: DeviceEventKind; address: string | null; previous_address: string | null; at: Date }>(
+    `SELECT id, device_id, kind, address, previous_address, at FROM device_events
+     WHERE community_id = $1 AND ($2::text IS NULL OR device_id = $2) ORDER BY at DESC, id DESC LIMIT $3`,
+    [communityId, filter.deviceId ?? null, filter.limit],
+  );
+  return rows.map((r) => ({ id: r.id, deviceId: r.device_id, kind: r.kind, address: r.address, previousAddress: r.previous_address, at: r.at.toISOString() }));
+}
+
+/** Series of metering points to read, each device and quantity at a point within [from, to] (the same index in every array). */
+export interface SeriesProbes {
+  readonly points: readonly string[];
+  readonly devices: readonly string[];
+  readonly quantities: readonly string[];
+  readonly froms: readonly Date[];
+  readonly tos: readonly Date[];
+}
+
+/** A reading taken at a metering point, shaped as the interval computation's rows. */
+export interface PointReading {
+  readonly point: string;
+  readonly quantity: string;
+  readonly device_id: string;
+  readonly ts: Date;
+  readonly value: number;
+}
+
+/** The origin of the UTC quarter-hour grid, for date_bin. */
+const QUARTER_GRID = `TIMESTAMPTZ '2000-01-01 00:00:00+00'`;
+
+/**
+ * Every probe's readings in [from, to], plus the nearest one on each side within a day, in one
+ * query. With `edgesOnly` only the first and last reading of each quarter hour come back (what
+ * can bracket a quarter-hour boundary): the database walks the rest, nobody parses it.
+ */
+export async function readingsForIntervals(db: Queryable, probes: SeriesProbes, edgesOnly: boolean): Promise<PointReading[]> {
+  const inside = `SELECT quantity, device_id, ts, value FROM readings
+         WHERE device_id = u.d AND quantity = u.q AND ts >= u.f AND ts <= u.t AND metering_point_id = u.p`;
+  return db.query<PointReading>(
+    `SELECT u.p AS point, r.quantity, r.device_id, r.ts, r.value
+     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[]) AS u(p, d, q, f, t) CROSS JOIN LATERAL (
+       ${edgesOnly ? `SELECT quantity, device_id, ts, value FROM (
+         SELECT i.*, date_bin('15 minutes', i.ts, ${QUARTER_GRID}) AS slot,
+           lag(date_bin('15 minutes', i.ts, ${QUARTER_GRID})) OVER w AS slot_before,
+           lead(date_bin('15 minutes', i.ts, ${QUARTER_GRID})) OVER w AS slot_after
+         FROM (${inside}) i WINDOW w AS (ORDER BY i.ts)) e
+         WHERE slot_before IS DISTINCT FROM slot OR slot_after IS DISTINCT FROM slot` : inside}
+       UNION ALL
+       (SELECT quantity, device_id, ts, value FROM readings
+        WHERE device_id = u.d AND quantity = u.q AND ts < u.f AND ts >= u.f - interval '24 hours' AND metering_point_id = u.p
+        ORDER BY ts DESC LIMIT 1)
+       UNION ALL
+       (SELECT quantity, device_id, ts, value FROM readings
+        WHERE device_id = u.d AND quantity = u.q AND ts > u.t AND ts <= u.t + interval '24 hours' AND metering_point_id = u.p
+        ORDER BY ts ASC LIMIT 1)) r`,
+    [probes.points, probes.devices, probes.quantities, probes.froms, probes.tos],
+  );
+}
+
+/**
+ * Per metering point, the earliest reading before its probes' ranges and the latest after them
+ * (the nearest of each series within a day), in one query; null where there is none.
+ */
+export async function readingsAround(db: Queryable, probes: SeriesProbes): Promise<{ pointId: string; before: Date | null; after: Date | null }[]> {
+  const rows = await db.query<{ point: string; before: Date | null; after: Date | null }>(
+    `SELECT u.p AS point, min(b.ts) AS before, max(a.ts) AS after
+     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[]) AS u(p, d, q, f, t)
+     LEFT JOIN LATERAL (SELECT ts FROM readings WHERE device_id = u.d AND quantity = u.q AND ts < u.f AND ts >= u.f - interval '24 hours'
+       AND metering_point_id = u.p ORDER BY ts DESC LIMIT 1) b ON true
+     LEFT JOIN LATERAL (SELECT ts FROM readings WHERE device_id = u.d AND quantity = u.q AND ts > u.t AND ts <= u.t + interval '24 hours'
+       AND metering_point_id = u.p ORDER BY ts ASC LIMIT 1) a ON true
+     GROUP BY u.p`,
+    [probes.points, probes.devices, probes.quantities, probes.froms, probes.tos],
+  );
+  return rows.map((r) => ({ pointId: r.point, before: r.before, after: r.after }));
+}
+
+/**
+ * Meter exchanges in each range of the devices that reported for its metering point there, in one
+ * query. Starts from the few exchanges, not from the readings.
+ */
+export async function meterExchangesAt(
+  db: Queryable,
+  ranges: { readonly points: readonly string[]; readonly froms: readonly Date[]; readonly tos: readonly Date[] },
+): Promise<{ pointId: string; deviceId: string; ts: Date }[]> {
+  const rows = await db.query<{ point: string; device_id: string; ts: Date }>(
+    `SELECT DISTINCT u.p AS point, e.device_id, e.ts
+     FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS u(p, f, t)
+     JOIN meter_exchanges e ON e.ts >= u.f AND e.ts <= u.t
+     WHERE EXISTS (SELECT 1 FROM readings r WHERE r.device_id = e.device_id AND r.metering_point_id = u.p AND r.ts >= u.f AND r.ts <= u.t)`,
+    [ranges.points, ranges.froms, ranges.tos],
+  );
+  return rows.map((r) => ({ pointId: r.point, deviceId: r.device_id, ts: r.ts }));
+}
+
+/** The first and last reading a device sent for a metering point; undefined when it sent none there. */
+export async function readingSpan(db: Queryable, deviceId: string, meteringPointId: string): Promise<{ first: Date; last: Date } | undefined> {
+  const rows = await db.query<{ first: Date | null; last: Date | null }>(
+    'SELECT min(ts) AS first, max(ts) AS last FROM readings WHERE device_id = $1 AND metering_point_id = $2',
+    [deviceId, meteringPointId],
+  );
+  const row = rows[0];
+  return row?.first && row.last ? { first: row.first, last: row.last } : undefined;
+}
