@@ -4,3 +4,4 @@ export { type RateLimit, accountRoutes } from './routes.js';
 export { hashPassword } from './secrets.js';
 export { DEFAULT_SESSION_IDLE_MS, type MembershipLookup, type User, createUser, ensureAdmin, findUserByEmail, getUser, resolvePrincipal } from './service.js';
 export { usersByIds } from './store.js';
+export { upsertUserWithHash } from './store.js';

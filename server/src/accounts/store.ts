@@ -193,3 +193,16 @@ export async function usersByIds(db: Queryable, ids: readonly string[]): Promise
     'SELECT id, email, display_name FROM users WHERE id = ANY($1::uuid[])', [[...new Set(ids)]]);
   return new Map(rows.map((r) => [r.id, { email: r.email, displayName: r.display_name }]));
 }
+
+/**
+ * Adds a user with an already hashed password, or renames the one with this email; returns the
+ * user's id (seeding many accounts that share one password, hashed once).
+ */
+export async function upsertUserWithHash(db: Queryable, user: { email: string; displayName: string; passwordHash: string }): Promise<string> {
+  const rows = await db.query<{ id: string }>(
+    `INSERT INTO users (email, display_name, password_hash) VALUES ($1, $2, $3)
+     ON CONFLICT (lower(email)) DO UPDATE SET display_name = EXCLUDED.display_name RETURNING id`,
+    [user.email, user.displayName, user.passwordHash],
+  );
+  return rows[0]!.id;
+}

@@ -8,3 +8,4 @@ export { ingestRoutes } from './routes.js';
 export { type AuthenticatedDevice, type FrameDecoder, IngestService } from './service.js';
 export { topics } from './topics.js';
 export { type CommittedMessage, ReadingWriter } from './writer.js';
+export { deleteReadingsOfDevices, devicesWithReadings } from './store.js';

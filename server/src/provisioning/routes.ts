@@ -3,7 +3,7 @@ import { errors, IdParams, IsoDateTime, Uuid, type Api } from '../platform/http/
 import { DEVICE_KINDS } from '../registry/index.js';
 import { Device, DeviceRoleSchema as DeviceRole } from '../registry/index.js';
 import { DomainError, NotFoundError } from '../kernel/errors.js';
-import { getDevice } from '../registry/index.js';
+import { batchOfDevice, getDevice } from '../registry/index.js';
 import { requireManager } from '../accounts/index.js';
 import { fileFromZip } from './artefacts.js';
 import * as provisioning from './service.js';
@@ -102,8 +102,8 @@ export async function provisioningRoutes(app: Api, ctx: provisioning.Provisionin
     }, async (request, reply) => {
       const device = await getDevice(ctx.db, request.principal, request.params.id);
       requireManager(request.principal, device.communityId, 'device');
-      const rows = await ctx.db.query<{ batch_id: string | null }>('SELECT batch_id FROM devices WHERE id = $1', [device.id]);
-      const zip = rows[0]?.batch_id ? await ctx.store.load(rows[0].batch_id) : undefined;
+      const batchId = await batchOfDevice(ctx.db, device.id);
+      const zip = batchId ? await ctx.store.load(batchId) : undefined;
       const content = zip && fileFromZip(zip, `devices/${device.id}/${file}`);
       if (!content) throw new NotFoundError('QR code (only provisioned devices have one)');
       return reply.type(type).send(Buffer.from(content));

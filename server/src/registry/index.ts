@@ -12,3 +12,9 @@ export { meteringPointsAt } from './store/bindings.js';
 export { type CommunityFigures, type CommunityFilter, communityFigures, findCommunities } from './store/communities.js';
 export { type MemberRecord, memberById, membersOfCommunity, membershipsOfUser } from './store/members.js';
 export { type MeteringPoint, meteringPointById, meteringPointIdsOfMember, meteringPointsOfCommunity, meteringPointsOfMember } from './store/metering-points.js';
+export {
+  batchOfDevice, deleteDevices, deviceById, devicesOfBatch, insertBatchDevices, insertDevice,
+} from './store/devices.js';
+export { communityIdByName } from './store/communities.js';
+export { insertActiveMember, memberIdOfUser } from './store/members.js';
+export { insertMeteringPoint } from './store/metering-points.js';

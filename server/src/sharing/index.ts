@@ -8,3 +8,4 @@ export { writeOperatorAllocations } from './operator.js';
 export { sharingRoutes } from './routes.js';
 export { SharingScheduler, markSharingDirty, markSharingDirtyFrom } from './service.js';
 export { loadCo2Intensity } from './settings.js';
+export { writeCo2 } from './store.js';

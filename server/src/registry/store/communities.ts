@@ -226,3 +226,8 @@ export async function communityFigures(db: Queryable, ids: readonly string[]): P
       : { grid: row.grid_price, community: row.community_price, feedIn: row.feed_in_price },
   }]));
 }
+
+/** The oldest community with this name (names are not unique). */
+export async function communityIdByName(db: Queryable, name: string): Promise<string | undefined> {
+  return (await db.query<{ id: string }>('SELECT id FROM communities WHERE name = $1 ORDER BY created_at LIMIT 1', [name]))[0]?.id;
+}

@@ -83,12 +83,15 @@ export async function setDeviceBinding(db: Queryable, deviceId: string, metering
     [deviceId, meteringPointId, role, claimed]);
 }
 
+/** Adds a device; `claimed`: it counts as claimed from now (the demo's devices). */
 export async function insertDevice(
-  db: Queryable, device: { id: string; communityId: string; meteringPointId: string | null; kind: DeviceKind; name: string; role: DeviceRole | null },
+  db: Queryable,
+  device: { id: string; communityId: string; meteringPointId: string | null; kind: DeviceKind; name: string; role: DeviceRole | null; claimed?: boolean },
 ): Promise<Device> {
   const rows = await db.query<DeviceRow>(
-    `INSERT INTO devices AS d (id, community_id, metering_point_id, kind, name, role) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
-    [device.id, device.communityId, device.meteringPointId, device.kind, device.name, device.role],
+    `INSERT INTO devices AS d (id, community_id, metering_point_id, kind, name, role, claimed_at)
+     VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::boolean THEN now() END) RETURNING ${COLUMNS}`,
+    [device.id, device.communityId, device.meteringPointId, device.kind, device.name, device.role, device.claimed ?? false],
   );
   return toDevice(rows[0]!);
 }
@@ -110,4 +113,33 @@ export async function patchDevice(db: Queryable, id: string, patch: { name?: str
 
 export async function deleteDeviceRow(db: Queryable, id: string): Promise<void> {
   await db.query('DELETE FROM devices WHERE id = $1', [id]);
+}
+
+export async function deviceById(db: Queryable, id: string): Promise<Device | undefined> {
+  const rows = await db.query<DeviceRow>(`SELECT ${COLUMNS} FROM devices d WHERE d.id = $1`, [id]);
+  return rows[0] && toDevice(rows[0]);
+}
+
+/** Adds a provisioned batch's devices, unbound, named after their kind and id. */
+export async function insertBatchDevices(tx: Queryable, batch: { batchId: string; communityId: string; kind: DeviceKind; deviceIds: readonly string[] }): Promise<void> {
+  await tx.query(
+    `INSERT INTO devices (id, community_id, kind, name, batch_id)
+     SELECT id, $2, $3, $3 || ' ' || id, $4 FROM unnest($1::text[]) AS id`,
+    [batch.deviceIds, batch.communityId, batch.kind, batch.batchId],
+  );
+}
+
+/** A provisioned batch's devices still registered, by id, and whether each was claimed. */
+export async function devicesOfBatch(db: Queryable, batchId: string): Promise<{ id: string; claimed: boolean }[]> {
+  return db.query<{ id: string; claimed: boolean }>('SELECT id, claimed_at IS NOT NULL AS claimed FROM devices WHERE batch_id = $1 ORDER BY id', [batchId]);
+}
+
+/** The batch a device was provisioned in (null: created one by one, or unknown). */
+export async function batchOfDevice(db: Queryable, deviceId: string): Promise<string | null> {
+  return (await db.query<{ batch_id: string | null }>('SELECT batch_id FROM devices WHERE id = $1', [deviceId]))[0]?.batch_id ?? null;
+}
+
+/** Removes devices with what hangs on them (ON DELETE CASCADE). */
+export async function deleteDevices(tx: Queryable, deviceIds: readonly string[]): Promise<void> {
+  await tx.query('DELETE FROM devices WHERE id = ANY($1::text[])', [deviceIds]);
 }

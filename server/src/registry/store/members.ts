@@ -103,8 +103,7 @@ export async function upsertActiveMember(
      RETURNING id`,
     [input.communityId, input.userId, input.role, input.decidedBy, input.displayName],
   );
-  return rows[0]?.id
-    ?? (await tx.query<{ id: string }>('SELECT id FROM members WHERE community_id = $1 AND user_id = $2', [input.communityId, input.userId]))[0]!.id;
+  return rows[0]?.id ?? (await memberIdOfUser(tx, input.communityId, input.userId))!;
 }
 
 /** Decides a pending request (active from now, or rejected); false when it was not pending. */
@@ -162,4 +161,24 @@ export async function membershipsOfUser(db: Queryable, userId: string): Promise<
     [userId],
   );
   return rows.map((m) => ({ memberId: m.id, communityId: m.community_id, role: m.role, state: m.state }));
+}
+
+/**
+ * Adds an active member directly, without a request (seeding); `activeFrom` null: taking part
+ * from the beginning. Returns the member's id.
+ */
+export async function insertActiveMember(
+  tx: Queryable, member: { communityId: string; userId: string; displayName: string; decidedBy: string; activeFrom: Date | null },
+): Promise<string> {
+  const rows = await tx.query<{ id: string }>(
+    `INSERT INTO members (community_id, user_id, role, state, display_name, decided_at, decided_by, active_from)
+     VALUES ($1, $2, 'member', 'active', $3, now(), $4, $5) RETURNING id`,
+    [member.communityId, member.userId, member.displayName, member.decidedBy, member.activeFrom],
+  );
+  return rows[0]!.id;
+}
+
+/** The id of this user's member record in the community, if any. */
+export async function memberIdOfUser(db: Queryable, communityId: string, userId: string): Promise<string | undefined> {
+  return (await db.query<{ id: string }>('SELECT id FROM members WHERE community_id = $1 AND user_id = $2', [communityId, userId]))[0]?.id;
 }
