@@ -1,13 +1,12 @@
 import type { Db } from '../platform/store/db.js';
-import { createUser, findUserByEmail } from '../accounts/index.js';
-import { hashPassword } from '../accounts/index.js';
-import { createCommunity } from '../registry/index.js';
+import { createUser, findUserByEmail, hashPassword, upsertUserWithHash } from '../accounts/index.js';
+import { communityIdByName, createCommunity, insertActiveMember, insertDevice, insertMeteringPoint, memberIdOfUser } from '../registry/index.js';
 import { createTariff } from '../registry/index.js';
 import type { UserPrincipal } from '../kernel/principal.js';
-import { generateDeviceKey } from '../provisioning/index.js';
-import type { DeviceKind } from '../registry/index.js';
+import { giveDeviceKeys } from '../provisioning/index.js';
+import type { DeviceKind, MeteringPointRole } from '../registry/index.js';
+import { writeCo2 } from '../sharing/index.js';
 import { GARDEN_HOUSE, SITE_WITH_INVERTER } from '../simulator/index.js';
-import { sealDeviceKeys } from '../provisioning/index.js';
 import type { SecretBox } from '../secrets/index.js';
 
 import { type DeviceRole } from '../kernel/energy.js';
@@ -42,8 +41,8 @@ const zaehlpunkt = (n: number) => `AT0010000000000000000000000${String(n).padSta
  * `sunnyStreetDevices()`.
  */
 export async function ensureDemoCommunity(db: Db, secrets: SecretBox): Promise<DemoCommunity> {
-  const existing = await db.query<{ id: string }>('SELECT id FROM communities WHERE name = $1 ORDER BY created_at LIMIT 1', [DEMO_COMMUNITY_NAME]);
-  if (existing[0]) return { communityId: existing[0].id, created: false, logins };
+  const existing = await communityIdByName(db, DEMO_COMMUNITY_NAME);
+  if (existing) return { communityId: existing, created: false, logins };
 
   // One hash for every demo account: the demo password is public anyway, and start-up stays fast.
   const passwordHash = await hashPassword(DEMO_PASSWORD);
@@ -64,10 +63,10 @@ export async function ensureDemoCommunity(db: Db, secrets: SecretBox): Promise<D
       allocationRule: 'at-eeg-dynamic',
       isPublic: true,
     });
-    const managerMember = await tx.query<{ id: string }>('SELECT id FROM members WHERE community_id = $1 AND user_id = $2', [community.id, manager.id]);
+    const managerMemberId = (await memberIdOfUser(tx, community.id, manager.id))!;
     const managerPrincipal: UserPrincipal = {
       ...principal,
-      memberships: [{ memberId: managerMember[0]!.id, communityId: community.id, role: 'manager', state: 'active' }],
+      memberships: [{ memberId: managerMemberId, communityId: community.id, role: 'manager', state: 'active' }],
     };
     await createTariff(tx, managerPrincipal, community.id, {
       name: 'Standard 2026',
@@ -80,26 +79,19 @@ export async function ensureDemoCommunity(db: Db, secrets: SecretBox): Promise<D
     });
 
     // Illustrative grid intensity for the demo's "CO2 avoided" (a manager sets the real one).
-    await tx.query('INSERT INTO co2_intensity (community_id, grams_per_kwh) VALUES ($1, 200)', [community.id]);
+    await writeCo2(tx, community.id, 200, []);
     const sites: {
-      member: string; name: string; role: string; pv: number | null; battery: number | null; device: string; kind: DeviceKind; deviceRole: DeviceRole;
+      member: string; name: string; role: MeteringPointRole; pv: number | null; battery: number | null; device: string; kind: DeviceKind; deviceRole: DeviceRole;
       communityBattery?: boolean; connectionCapacityW?: number;
     }[] = [];
     for (let n = 1; n <= DEMO_HOUSEHOLDS; n++) {
       const email = demoMemberEmail(n);
-      const users = await tx.query<{ id: string }>(
-        `INSERT INTO users (email, display_name, password_hash) VALUES ($1, $2, $3)
-         ON CONFLICT (lower(email)) DO UPDATE SET display_name = EXCLUDED.display_name RETURNING id`,
-        [email, `Household ${n}`, passwordHash],
-      );
-      const member = await tx.query<{ id: string }>(
-        `INSERT INTO members (community_id, user_id, role, state, display_name, decided_at, decided_by)
-         VALUES ($1, $2, 'member', 'active', $3, now(), $4) RETURNING id`,
-        [community.id, users[0]!.id, `Household ${n}`, manager.id],
-      );
+      const userId = await upsertUserWithHash(tx, { email, displayName: `Household ${n}`, passwordHash });
+      // Members from the beginning (no start): the simulation's history counts for them.
+      const member = await insertActiveMember(tx, { communityId: community.id, userId, displayName: `Household ${n}`, decidedBy: manager.id, activeFrom: null });
       const hasPv = n % 3 === 0;
       sites.push({
-        member: member[0]!.id,
+        member,
         name: `Sunny Street ${n}`,
         role: hasPv ? 'prosumer' : 'consumer',
         pv: hasPv ? 5_000 + (n % 4) * 1_000 : null,
@@ -109,48 +101,31 @@ export async function ensureDemoCommunity(db: Db, secrets: SecretBox): Promise<D
         deviceRole: 'billing-meter',
       });
     }
-    const libraryUser = await tx.query<{ id: string }>(
-      `INSERT INTO users (email, display_name, password_hash) VALUES ('library@sunny-street.demo', 'District library', $1)
-       ON CONFLICT (lower(email)) DO UPDATE SET display_name = EXCLUDED.display_name RETURNING id`,
-      [passwordHash],
-    );
-    const libraryMember = await tx.query<{ id: string }>(
-      `INSERT INTO members (community_id, user_id, role, state, display_name, decided_at, decided_by)
-       VALUES ($1, $2, 'member', 'active', 'District library', now(), $3) RETURNING id`,
-      [community.id, libraryUser[0]!.id, manager.id],
-    );
+    const libraryUser = await upsertUserWithHash(tx, { email: 'library@sunny-street.demo', displayName: 'District library', passwordHash });
+    const libraryMember = await insertActiveMember(tx, {
+      communityId: community.id, userId: libraryUser, displayName: 'District library', decidedBy: manager.id, activeFrom: null,
+    });
     // The library's inverter and the battery's controller are their sites' only meters: their billing meters.
-    sites.push({ member: libraryMember[0]!.id, name: 'District library', role: 'producer', pv: 60_000, battery: null, device: 'Library PV inverter', kind: 'inverter', deviceRole: 'billing-meter' });
+    sites.push({ member: libraryMember, name: 'District library', role: 'producer', pv: 60_000, battery: null, device: 'Library PV inverter', kind: 'inverter', deviceRole: 'billing-meter' });
     sites.push({
-      member: managerMember[0]!.id, name: 'Community battery', role: 'prosumer', pv: null, battery: 100_000, device: 'Community battery', kind: 'battery',
+      member: managerMemberId, name: 'Community battery', role: 'prosumer', pv: null, battery: 100_000, device: 'Community battery', kind: 'battery',
       deviceRole: 'billing-meter', communityBattery: true, connectionCapacityW: 60_000,
     });
     // Household 2's second site, with a meter of its own.
     sites.push({ member: sites[1]!.member, name: GARDEN_HOUSE, role: 'consumer', pv: null, battery: null, device: 'Meter reader, garden house', kind: 'meter-reader', deviceRole: 'billing-meter' });
 
     const addDevice = async (deviceId: string, pointId: string, kind: DeviceKind, role: DeviceRole, name: string) => {
-      await tx.query(
-        `INSERT INTO devices (id, community_id, metering_point_id, kind, role, name, claimed_at) VALUES ($1, $2, $3, $4, $5, $6, now())`,
-        [deviceId, community.id, pointId, kind, role, name],
-      );
-      await tx.query('INSERT INTO device_ids_issued (id) VALUES ($1) ON CONFLICT DO NOTHING', [deviceId]);
-      const keys = sealDeviceKeys(secrets, deviceId, { primary: generateDeviceKey(), secondary: generateDeviceKey() });
-      await tx.query(
-        'INSERT INTO device_credentials (device_id, community_id, primary_key, secondary_key) VALUES ($1, $2, $3, $4)',
-        [deviceId, community.id, keys.primary, keys.secondary],
-      );
+      await insertDevice(tx, { id: deviceId, communityId: community.id, meteringPointId: pointId, kind, role, name, claimed: true });
+      await giveDeviceKeys(tx, secrets, { id: deviceId, communityId: community.id });
     };
     const pointOf = new Map<string, string>();
     for (const [index, site] of sites.entries()) {
-      const point = await tx.query<{ id: string }>(
-        `INSERT INTO metering_points (community_id, member_id, name, address, grid_connection_id, role, pv_capacity_w, battery_capacity_wh, community_battery,
-           connection_capacity_w)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-        [community.id, site.member, site.name, `${site.name}, 1100 Wien`, zaehlpunkt(index + 1), site.role, site.pv, site.battery,
-          site.communityBattery ?? false, site.connectionCapacityW ?? null],
-      );
-      pointOf.set(site.name, point[0]!.id);
-      await addDevice(demoDeviceId(index), point[0]!.id, site.kind, site.deviceRole, site.device);
+      const point = await insertMeteringPoint(tx, community.id, site.member, {
+        name: site.name, address: `${site.name}, 1100 Wien`, gridConnectionId: zaehlpunkt(index + 1), role: site.role, pvCapacityW: site.pv,
+        batteryCapacityWh: site.battery, communityBattery: site.communityBattery ?? false, connectionCapacityW: site.connectionCapacityW ?? null,
+      });
+      pointOf.set(site.name, point.id);
+      await addDevice(demoDeviceId(index), point.id, site.kind, site.deviceRole, site.device);
     }
     // Sunny Street 3's PV inverter reports beside its grid meter: PV from the one, import and export from the other.
     await addDevice(demoDeviceId(sites.length), pointOf.get(SITE_WITH_INVERTER)!, 'inverter', 'production', `PV inverter, ${SITE_WITH_INVERTER}`);

@@ -1,7 +1,7 @@
 import type { Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
 import { BadRequestError, NotFoundError } from '../kernel/errors.js';
-import { COMMUNITY_COLUMNS, toCommunity, type Community, type CommunityRow } from '../registry/index.js';
+import { communityFigures, findCommunities, type Community } from '../registry/index.js';
 import { isMemberOf } from '../accounts/index.js';
 import { trimDecimal } from '../kernel/decimal.js';
 import { MAX_COMPARED } from '@gridshare/contract/discovery';
@@ -22,13 +22,6 @@ export interface CommunityListing extends Community {
   memberCount: number;
 }
 
-/** Great-circle distance in km between the row's location and ($1, $2), haversine on a 6,371 km sphere. */
-const DISTANCE_SQL = `6371 * 2 * asin(sqrt(
-  power(sin(radians(c.latitude - $1) / 2), 2) +
-  cos(radians($1)) * cos(radians(c.latitude)) * power(sin(radians(c.longitude - $2) / 2), 2)))`;
-
-const MEMBER_COUNT_SQL = `(SELECT count(*)::int FROM members m WHERE m.community_id = c.id AND m.state = 'active')`;
-
 /**
  * Public communities, plus the private ones the caller belongs to (all of them for admins),
  * filtered by name, postcode prefix, grid area and distance; nearest first when a point is given.
@@ -39,29 +32,13 @@ export async function searchCommunities(db: Queryable, principal: Principal, sea
   }
   const userId = principal.kind === 'user' ? principal.userId : null;
   const isAdmin = principal.kind === 'user' && principal.isAdmin;
-  const rows = await db.query<CommunityRow & { distance_km: number | null; member_count: number }>(
-    `SELECT ${COMMUNITY_COLUMNS},
-       CASE WHEN $1::float8 IS NULL OR c.latitude IS NULL THEN NULL ELSE ${DISTANCE_SQL} END AS distance_km,
-       ${MEMBER_COUNT_SQL} AS member_count
-     FROM communities c
-     WHERE (c.is_public OR $3::boolean OR EXISTS (
-             SELECT 1 FROM members m WHERE m.community_id = c.id AND m.user_id = $4 AND m.state = 'active'))
-       AND ($5::text IS NULL OR position(lower($5) IN lower(c.name || ' ' || c.description)) > 0)
-       AND ($6::text IS NULL OR left(c.postcode, length($6)) = $6)
-       AND ($7::text IS NULL OR lower(c.grid_area) = lower($7))
-       AND ($8::float8 IS NULL OR (c.latitude IS NOT NULL AND ${DISTANCE_SQL} <= $8))
-     ORDER BY distance_km NULLS LAST, c.name, c.id
-     LIMIT $9 OFFSET $10`,
-    [
-      search.near?.latitude ?? null, search.near?.longitude ?? null, isAdmin, userId,
-      search.q ?? null, search.postcode ?? null, search.gridArea ?? null, search.radiusKm ?? null,
-      search.limit, search.offset,
-    ],
-  );
-  return rows.map((row) => ({
-    ...toCommunity(row),
-    distanceKm: row.distance_km === null ? null : Math.round(row.distance_km * 100) / 100,
-    memberCount: row.member_count,
+  const found = await findCommunities(db, {
+    viewerUserId: userId, everything: isAdmin, text: search.q ?? null, postcodePrefix: search.postcode ?? null, gridArea: search.gridArea ?? null,
+    near: search.near ?? null, radiusKm: search.radiusKm ?? null, limit: search.limit, offset: search.offset,
+  });
+  return found.map((listing) => ({
+    ...listing,
+    distanceKm: listing.distanceKm === null ? null : Math.round(listing.distanceKm * 100) / 100,
   }));
 }
 
@@ -87,36 +64,14 @@ export async function compareCommunities(db: Queryable, principal: Principal, id
   if (unique.length < 1 || unique.length > MAX_COMPARED) {
     throw new BadRequestError(`querystring/ids: give 1 to ${MAX_COMPARED} community ids`, 'querystring/ids');
   }
-  const rows = await db.query<CommunityRow & {
-    member_count: number; producer_count: number; capacity_w: number; battery_wh: number;
-    grid_price: string | null; community_price: string | null; feed_in_price: string | null;
-  }>(
-    `SELECT ${COMMUNITY_COLUMNS}, ${MEMBER_COUNT_SQL} AS member_count,
-       (SELECT count(*)::int FROM metering_points mp WHERE mp.community_id = c.id AND mp.role <> 'consumer') AS producer_count,
-       (SELECT COALESCE(sum(mp.pv_capacity_w), 0)::int8 FROM metering_points mp WHERE mp.community_id = c.id) AS capacity_w,
-       (SELECT COALESCE(sum(mp.battery_capacity_wh), 0)::int8 FROM metering_points mp WHERE mp.community_id = c.id) AS battery_wh,
-       t.grid_price, t.community_price, t.feed_in_price
-     FROM communities c
-     LEFT JOIN LATERAL (
-       SELECT grid_price, community_price, feed_in_price FROM tariffs
-       WHERE community_id = c.id AND valid_from <= (now() AT TIME ZONE c.time_zone)::date
-       ORDER BY valid_from DESC LIMIT 1) t ON true
-     WHERE c.id = ANY($1::uuid[])`,
-    [unique],
-  );
-  const byId = new Map(rows.map((row) => [row.id, row]));
+  const figures = await communityFigures(db, unique);
   return unique.map((id) => {
-    const row = byId.get(id);
-    if (!row || !(row.is_public || isMemberOf(principal, id))) throw new NotFoundError(`community ${id}`);
+    const found = figures.get(id);
+    if (!found || !(found.community.isPublic || isMemberOf(principal, id))) throw new NotFoundError(`community ${id}`);
+    const { prices } = found;
     return {
-      community: toCommunity(row),
-      memberCount: row.member_count,
-      producerCount: row.producer_count,
-      productionCapacityW: row.capacity_w,
-      batteryCapacityWh: row.battery_wh,
-      prices: row.grid_price === null || row.community_price === null || row.feed_in_price === null
-        ? null
-        : { grid: trimDecimal(row.grid_price), community: trimDecimal(row.community_price), feedIn: trimDecimal(row.feed_in_price) },
+      ...found,
+      prices: prices && { grid: trimDecimal(prices.grid), community: trimDecimal(prices.community), feedIn: trimDecimal(prices.feedIn) },
       renewableShare: null,
     };
   });

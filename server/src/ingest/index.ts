@@ -10,3 +10,4 @@ export { type CommittedMessage, ReadingWriter } from './writer.js';
 export {
   type PointReading, type SeriesProbes, meterExchangesAt, readingSpan, readingsAround, readingsForIntervals, recordDeviceEvent,
 } from './store.js';
+export { deleteReadingsOfDevices, devicesWithReadings } from './store.js';

@@ -1,7 +1,8 @@
 import type { Db } from '../platform/store/db.js';
 import type { EventPublisher, EventSubscriber } from '../platform/events/index.js';
 import type { JobDefinition, JobWaker } from '../platform/jobs/index.js';
-import { markQuarters, processDirty, recheckDeviceReadings, recheckPlausibility } from './service.js';
+import { processDirty, recheckDeviceReadings, recheckPlausibility } from './service.js';
+import { markQuarters } from './store.js';
 
 export const INTERVAL_JOB = 'intervals';
 

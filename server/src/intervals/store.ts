@@ -1,3 +1,4 @@
+import type { QuarterMark } from '../kernel/events.js';
 import type { Queryable } from '../platform/store/db.js';
 import type { Quality } from '../kernel/energy.js';
 import type { Finding, Series } from './domain/site-energy.js';
@@ -251,4 +252,20 @@ export async function countQuarantined(db: Queryable): Promise<number> {
 export async function countFailingPoints(db: Queryable): Promise<number> {
   const rows = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM interval_failures');
   return rows[0]?.n ?? 0;
+}
+
+/**
+ * Marks the quarter hours that new readings fell in, in the transaction that stored them
+ * (`readings.committed`). Rows go in key order, so concurrent commits take their row locks in
+ * the same order; a mark already there gets a new version, so a pass that read the old one
+ * leaves it for the next.
+ */
+export async function markQuarters(tx: Queryable, quarters: readonly QuarterMark[]): Promise<void> {
+  if (quarters.length === 0) return;
+  await tx.query(
+    `INSERT INTO interval_dirty (metering_point_id, start)
+     SELECT DISTINCT p, s FROM unnest($1::uuid[], $2::timestamptz[]) AS u(p, s) ORDER BY 1, 2
+     ON CONFLICT (metering_point_id, start) DO UPDATE SET version = nextval('interval_dirty_version')`,
+    [quarters.map((q) => q.meteringPointId), quarters.map((q) => new Date(q.startMs))],
+  );
 }

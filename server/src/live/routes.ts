@@ -2,8 +2,8 @@ import type { Db } from '../platform/store/db.js';
 import { type Api } from '../platform/http/api.js';
 import { requestCredentials } from '../platform/http/app.js';
 import { activeMembership, isManagerOf } from '../accounts/index.js';
-import { resolvePrincipal } from '../accounts/index.js';
-import type { Principal } from '../kernel/principal.js';
+import { meteringPointIdsOfMember } from '../registry/index.js';
+import type { Credentials, Principal, ResolvedPrincipal } from '../kernel/principal.js';
 import { NotFoundError, UnauthorizedError } from '../kernel/errors.js';
 import { liveRoutes as contract } from '@gridshare/contract/live';
 import type { LiveHub, LiveEvent, LiveSubscriber } from './hub.js';
@@ -13,6 +13,8 @@ const HEARTBEAT_MS = 15_000;
 export interface LiveRouteOptions {
   db: Db;
   hub: LiveHub;
+  /** Who presents these credentials now (the composition root's resolver, as for every request). */
+  resolvePrincipal: (credentials: Credentials) => Promise<ResolvedPrincipal>;
   /** How often an open stream checks again who is watching (logout, leaving, new metering points). */
   recheckMs?: number;
 }
@@ -26,8 +28,7 @@ async function watchableMeteringPoints(db: Db, principal: Principal, communityId
   if (isManagerOf(principal, communityId)) return undefined;
   const own = activeMembership(principal, communityId);
   if (!own) throw new NotFoundError('community');
-  const rows = await db.query<{ id: string }>('SELECT id FROM metering_points WHERE member_id = $1', [own.memberId]);
-  return new Set(rows.map((r) => r.id));
+  return new Set(await meteringPointIdsOfMember(db, own.memberId));
 }
 
 /**
@@ -36,7 +37,7 @@ async function watchableMeteringPoints(db: Db, principal: Principal, communityId
  * stream outlives the request that opened it, so it checks its caller again at every recheck:
  * a member who left, a revoked session or token ends it; a new metering point joins it.
  */
-export async function liveRoutes(app: Api, { db, hub, recheckMs = HEARTBEAT_MS }: LiveRouteOptions): Promise<void> {
+export async function liveRoutes(app: Api, { db, hub, resolvePrincipal, recheckMs = HEARTBEAT_MS }: LiveRouteOptions): Promise<void> {
   app.get(contract.liveReadings.path, { schema: contract.liveReadings.schema }, async (request, reply) => {
     const communityId = request.params.id;
     const credentials = requestCredentials(request);
@@ -58,7 +59,7 @@ export async function liveRoutes(app: Api, { db, hub, recheckMs = HEARTBEAT_MS }
     const unsubscribe = hub.subscribe(subscriber);
     const heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), HEARTBEAT_MS);
     const recheck = setInterval(() => {
-      resolvePrincipal(db, credentials)
+      resolvePrincipal(credentials)
         .then((principal) => watchableMeteringPoints(db, principal, communityId))
         .then((scope) => { subscriber.meteringPointIds = scope; }, () => raw.end());
     }, recheckMs);

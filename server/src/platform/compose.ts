@@ -1,3 +1,4 @@
+import type { Credentials } from '../kernel/principal.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { openDb, type Db, type StoreConfig } from './store/db.js';
@@ -6,7 +7,7 @@ import { DEFAULT_SESSION_IDLE_MS, ensureAdmin, resolvePrincipal } from '../accou
 import { createHttp } from './http/app.js';
 import type { Api } from './http/api.js';
 import { accountRoutes, type RateLimit } from '../accounts/index.js';
-import { registryRoutes } from '../registry/index.js';
+import { membershipsOfUser, registryRoutes } from '../registry/index.js';
 import { discoveryRoutes } from '../discovery/index.js';
 import { opsRoutes, type BrokerStatus } from '../ops/index.js';
 import { createMetrics } from '../ops/index.js';
@@ -228,9 +229,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const quotas = new Quotas({ ...DEFAULT_QUOTAS, ...options.quotas });
     metrics.gauge('gridshare_interval_points_failing', 'Metering points whose interval computation failed and is set aside for a retry', () => countFailingPoints(db));
     metrics.gauge('gridshare_intervals_quarantined', 'Quarter hours beyond their site\'s connection capacity, kept out of the sharing', () => countQuarantined(db));
+    const principalOf = (credentials: Credentials) => resolvePrincipal(db, credentials, membershipsOfUser);
     const app = await createHttp({
-      db, logger: options.logger ?? false, publicUrl: () => endpoints.publicUrl || options.publicUrl,
-      resolvePrincipal: (credentials) => resolvePrincipal(db, credentials),
+      db, logger: options.logger ?? false, publicUrl: () => endpoints.publicUrl || options.publicUrl, resolvePrincipal: principalOf,
     });
     closers.push(() => app.close());
     await opsRoutes(app, { db, metrics, broker: brokerStatus });
@@ -248,7 +249,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await discoveryRoutes(app, { db });
     await provisioningRoutes(app, { db, store: new ArtefactStore(options.artefactsDir), endpoints, deviceChanged, quotas, builder: new ArtefactBuilder(), secrets: secrets.box });
     await ingestRoutes(app, { db, ingest, writer, authenticateDevice });
-    await liveRoutes(app, { db, hub: live, ...(options.liveRecheckMs ? { recheckMs: options.liveRecheckMs } : {}) });
+    await liveRoutes(app, { db, hub: live, resolvePrincipal: principalOf, ...(options.liveRecheckMs ? { recheckMs: options.liveRecheckMs } : {}) });
     await intervalRoutes(app, { db });
     await sharingRoutes(app, { db, jobs });
     await operatorRoutes(app, { db, jobs });

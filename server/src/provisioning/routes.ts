@@ -1,6 +1,6 @@
 import { type Api } from '../platform/http/api.js';
 import { DomainError, NotFoundError } from '../kernel/errors.js';
-import { getDevice } from '../registry/index.js';
+import { batchOfDevice, getDevice } from '../registry/index.js';
 import { requireManager } from '../accounts/index.js';
 import { provisioningRoutes as contract, QR_STICKER_TYPES } from '@gridshare/contract/provisioning';
 import { fileFromZip } from './artefacts.js';
@@ -51,8 +51,8 @@ export async function provisioningRoutes(app: Api, ctx: provisioning.Provisionin
     app.get(route.path, { schema: route.schema }, async (request, reply) => {
       const device = await getDevice(ctx.db, request.principal, request.params.id);
       requireManager(request.principal, device.communityId, 'device');
-      const rows = await ctx.db.query<{ batch_id: string | null }>('SELECT batch_id FROM devices WHERE id = $1', [device.id]);
-      const zip = rows[0]?.batch_id ? await ctx.store.load(rows[0].batch_id) : undefined;
+      const batchId = await batchOfDevice(ctx.db, device.id);
+      const zip = batchId ? await ctx.store.load(batchId) : undefined;
       const content = zip && fileFromZip(zip, `devices/${device.id}/${file}`);
       if (!content) throw new NotFoundError('QR code (only provisioned devices have one)');
       return reply.type(type).send(Buffer.from(content));

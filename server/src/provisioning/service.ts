@@ -3,7 +3,14 @@ import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal, UserPrincipal } from '../kernel/principal.js';
 import { activeMembership, isManagerOf, requireManager, requireUser } from '../accounts/index.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.js';
-import { bindDevice, countDevices, getDevice, roleForBinding, type DeviceKind } from '../registry/index.js';
+import {
+  bindDevice, countDevices, deleteDevices, deviceById, devicesOfBatch, getDevice, insertBatchDevices, meteringPointById, roleForBinding, type DeviceKind,
+} from '../registry/index.js';
+import { deleteReadingsOfDevices, devicesWithReadings } from '../ingest/index.js';
+import {
+  batchById, batchesInLastHour, batchesOfCommunity, insertBatch, insertClaimCodes, insertCredentials, markBatchRolledBack, recordClaimant,
+  recordIssuedIds, useClaimCode, writeKeySlot,
+} from './store.js';
 import type { Quotas, Usage } from '../quotas/index.js';
 import type { ArtefactStore } from './artefact-store.js';
 import type { ArtefactBuilder } from './artefact-builder.js';
@@ -44,31 +51,9 @@ export interface Batch {
 
 export type Progress = (done: number, total: number, phase: 'keys' | 'artefacts' | 'database') => void;
 
-interface BatchRow {
-  id: string;
-  community_id: string;
-  kind: DeviceKind;
-  size: number;
-  status: 'active' | 'rolled-back';
-  created_at: Date;
-  rolled_back_at: Date | null;
-}
-
 async function loadBatch(db: Queryable, id: string): Promise<Batch | undefined> {
-  const rows = await db.query<BatchRow>('SELECT * FROM device_batches WHERE id = $1', [id]);
-  const row = rows[0];
-  if (!row) return undefined;
-  const devices = await db.query<{ id: string }>('SELECT id FROM devices WHERE batch_id = $1 ORDER BY id', [id]);
-  return {
-    id: row.id,
-    communityId: row.community_id,
-    kind: row.kind,
-    size: row.size,
-    status: row.status,
-    createdAt: row.created_at.toISOString(),
-    rolledBackAt: row.rolled_back_at?.toISOString() ?? null,
-    deviceIds: devices.map((d) => d.id),
-  };
+  const batch = await batchById(db, id);
+  return batch && { ...batch, deviceIds: (await devicesOfBatch(db, id)).map((d) => d.id) };
 }
 
 export async function getBatch(db: Queryable, principal: Principal, id: string): Promise<Batch> {
@@ -81,11 +66,7 @@ export async function getBatch(db: Queryable, principal: Principal, id: string):
 
 export async function listBatches(db: Queryable, principal: Principal, communityId: string): Promise<Omit<Batch, 'deviceIds'>[]> {
   requireManager(principal, communityId);
-  const rows = await db.query<BatchRow>('SELECT * FROM device_batches WHERE community_id = $1 ORDER BY created_at DESC', [communityId]);
-  return rows.map((row) => ({
-    id: row.id, communityId: row.community_id, kind: row.kind, size: row.size, status: row.status,
-    createdAt: row.created_at.toISOString(), rolledBackAt: row.rolled_back_at?.toISOString() ?? null,
-  }));
+  return batchesOfCommunity(db, communityId);
 }
 
 /**
@@ -97,23 +78,15 @@ async function reserveIds(db: Queryable, count: number): Promise<string[]> {
   const ids: string[] = [];
   while (ids.length < count) {
     const candidates = Array.from({ length: Math.min(count - ids.length, INSERT_CHUNK) }, generateDeviceId);
-    const rows = await db.query<{ id: string }>(
-      'INSERT INTO device_ids_issued (id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING id',
-      [candidates],
-    );
-    ids.push(...rows.map((r) => r.id));
+    ids.push(...(await recordIssuedIds(db, candidates)));
   }
   return ids;
 }
 
 /** Batches the account provisioned in the last hour (rolled back ones count too), for batchesPerHour. */
 async function recentBatches(tx: Queryable, userId: string): Promise<Usage> {
-  const rows = await tx.query<{ n: number; oldest: Date | null }>(
-    `SELECT count(*)::int AS n, min(created_at) AS oldest FROM device_batches WHERE created_by = $1 AND created_at > now() - interval '1 hour'`,
-    [userId],
-  );
-  const { n, oldest } = rows[0]!;
-  return { used: n, retryAfterSeconds: oldest ? Math.max(1, Math.ceil((oldest.getTime() + 3_600_000 - Date.now()) / 1000)) : 1 };
+  const { count, oldest } = await batchesInLastHour(tx, userId);
+  return { used: count, retryAfterSeconds: oldest ? Math.max(1, Math.ceil((oldest.getTime() + 3_600_000 - Date.now()) / 1000)) : 1 };
 }
 
 /** The quotas a batch must fit, checked before the work and again, under their locks, with the rows. */
@@ -158,30 +131,15 @@ export async function provisionBatch(
   try {
     return await ctx.db.transaction(async (tx) => {
       await enforceBatchQuotas(ctx, tx, manager, communityId, input.count);
-      await tx.query(
-        'INSERT INTO device_batches (id, community_id, kind, size, created_by) VALUES ($1, $2, $3, $4, $5)',
-        [batchId, communityId, input.kind, input.count, manager.userId],
-      );
+      await insertBatch(tx, { id: batchId, communityId, kind: input.kind, size: input.count, createdBy: manager.userId });
       for (let start = 0; start < built.devices.length; start += INSERT_CHUNK) {
         const chunk = built.devices.slice(start, start + INSERT_CHUNK);
         const ids = chunk.map((d) => d.id);
-        await tx.query(
-          `INSERT INTO devices (id, community_id, kind, name, batch_id)
-           SELECT id, $2, $3, $3 || ' ' || id, $4 FROM unnest($1::text[]) AS id`,
-          [ids, communityId, input.kind, batchId],
-        );
+        await insertBatchDevices(tx, { batchId, communityId, kind: input.kind, deviceIds: ids });
         // Sealed here, a chunk at a time between queries, so the master key stays in this thread.
         const sealed = chunk.map((d) => sealDeviceKeys(ctx.secrets, d.id, { primary: d.primaryKey, secondary: d.secondaryKey }));
-        await tx.query(
-          `INSERT INTO device_credentials (device_id, community_id, primary_key, secondary_key)
-           SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[])`,
-          [ids, ids.map(() => communityId), sealed.map((k) => k.primary), sealed.map((k) => k.secondary)],
-        );
-        await tx.query(
-          `INSERT INTO claim_codes (code_hash, device_id, community_id)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[])`,
-          [chunk.map((d) => d.claimCodeHash), ids, ids.map(() => communityId)],
-        );
+        await insertCredentials(tx, communityId, sealed.map((keys, k) => ({ deviceId: ids[k]!, ...keys })));
+        await insertClaimCodes(tx, communityId, chunk.map((d) => ({ codeHash: d.claimCodeHash, deviceId: d.id })));
         onProgress(Math.min(start + INSERT_CHUNK, built.devices.length), built.devices.length, 'database');
       }
       return (await loadBatch(tx, batchId))!;
@@ -207,26 +165,22 @@ export async function rollbackBatch(ctx: ProvisioningContext, principal: Princip
   const batch = await getBatch(ctx.db, principal, batchId);
   if (batch.status === 'rolled-back') throw new ConflictError('this batch was already rolled back');
   const result = await ctx.db.transaction(async (tx) => {
-    const rows = await tx.query<{ id: string; claimed: boolean; has_readings: boolean }>(
-      `SELECT d.id, d.claimed_at IS NOT NULL AS claimed,
-         EXISTS (SELECT 1 FROM readings r WHERE r.device_id = d.id) AS has_readings
-       FROM devices d WHERE d.batch_id = $1 ORDER BY d.id`,
-      [batchId],
-    );
+    const devices = await devicesOfBatch(tx, batchId);
+    const withReadings = await devicesWithReadings(tx, devices.map((d) => d.id));
     const kept: RollbackResult['kept'] = [];
     const removed: string[] = [];
-    for (const row of rows) {
+    for (const row of devices) {
       if (!force && row.claimed) kept.push({ deviceId: row.id, reason: 'claimed' });
-      else if (!force && row.has_readings) kept.push({ deviceId: row.id, reason: 'has-readings' });
+      else if (!force && withReadings.has(row.id)) kept.push({ deviceId: row.id, reason: 'has-readings' });
       else removed.push(row.id);
     }
     // Keys, claim codes and state go with the device (ON DELETE CASCADE); readings are not
     // tied by a foreign key (they outlive re-binding), so a forced rollback removes them here.
-    await tx.query('DELETE FROM readings WHERE device_id = ANY($1::text[])', [removed]);
-    await tx.query('DELETE FROM devices WHERE id = ANY($1::text[])', [removed]);
+    await deleteReadingsOfDevices(tx, removed);
+    await deleteDevices(tx, removed);
     const status = kept.length === 0 ? 'rolled-back' : 'active';
     if (status === 'rolled-back') {
-      await tx.query(`UPDATE device_batches SET status = 'rolled-back', rolled_back_at = now() WHERE id = $1`, [batchId]);
+      await markBatchRolledBack(tx, batchId);
     }
     return { batchId, removed, kept, status } satisfies RollbackResult;
   });
@@ -249,16 +203,8 @@ export async function rotateKey(ctx: ProvisioningContext, principal: Principal, 
   const key = generateDeviceKey();
   // The other slot is only written when the device had no credentials yet.
   const sealed = sealDeviceKeys(ctx.secrets, device.id, slot === 'primary' ? { primary: key, secondary: generateDeviceKey() } : { primary: generateDeviceKey(), secondary: key });
-  await ctx.db.query(
-    `INSERT INTO device_credentials (device_id, community_id, primary_key, secondary_key)
-     VALUES ($1, $2, $3, $4)
-     ON CONFLICT (device_id) DO UPDATE SET
-       primary_key = CASE WHEN $5 = 'primary' THEN EXCLUDED.primary_key ELSE device_credentials.primary_key END,
-       primary_rotated_at = CASE WHEN $5 = 'primary' THEN now() ELSE device_credentials.primary_rotated_at END,
-       secondary_key = CASE WHEN $5 = 'secondary' THEN EXCLUDED.secondary_key ELSE device_credentials.secondary_key END,
-       secondary_rotated_at = CASE WHEN $5 = 'secondary' THEN now() ELSE device_credentials.secondary_rotated_at END`,
-    [device.id, device.communityId, sealed.primary, sealed.secondary, slot],
-  );
+  await writeKeySlot(ctx.db, device, sealed, slot);
+
   ctx.deviceChanged(device.id);
   return { deviceId: device.id, slot, connectionString: formatConnectionString({ hostName: ctx.endpoints.hostName, deviceId: device.id, sharedAccessKey: key }) };
 }
@@ -287,26 +233,31 @@ export async function claimDevice(ctx: ProvisioningContext, principal: Principal
   const code = normaliseClaimCode(input.code);
   if (!code) throw new BadRequestError('body/code: a claim code looks like 7K2Q-M9XD-4RTA', 'body/code');
   const device = await ctx.db.transaction(async (tx) => {
-    const claims = await tx.query<{ device_id: string; community_id: string; kind: DeviceKind }>(
-      `UPDATE claim_codes c SET used_at = now() FROM devices d WHERE c.code_hash = $1 AND c.used_at IS NULL AND d.id = c.device_id
-       RETURNING c.device_id, c.community_id, d.kind`,
-      [hashClaimCode(code)],
-    );
-    const claim = claims[0];
-    const membership = claim && activeMembership(user, claim.community_id);
+    const claim = await useClaimCode(tx, hashClaimCode(code));
+    const membership = claim && activeMembership(user, claim.communityId);
     if (!claim || !membership) throw new NotFoundError('claim code (unknown, already used, or for another community)');
     // Members bind to their own sites; managers to any site of the community.
-    const points = await tx.query(
-      'SELECT 1 FROM metering_points WHERE id = $1 AND community_id = $2 AND (member_id = $3 OR $4::boolean)',
-      [input.meteringPointId, claim.community_id, membership.memberId, isManagerOf(user, claim.community_id)],
-    );
-    if (points.length === 0) throw new NotFoundError('metering point');
-    await tx.query('UPDATE claim_codes SET used_by = $2 WHERE code_hash = $1', [hashClaimCode(code), membership.memberId]);
+    const point = await meteringPointById(tx, input.meteringPointId);
+    const mayBind = point?.communityId === claim.communityId && (point.memberId === membership.memberId || isManagerOf(user, claim.communityId));
+    if (!mayBind) throw new NotFoundError('metering point');
+    await recordClaimant(tx, hashClaimCode(code), membership.memberId);
+    // A claim code is deleted with its device, so the device is there.
+    const { kind } = (await deviceById(tx, claim.deviceId))!;
     // A refused role (a second billing meter) rolls the claim back: the code still works.
-    const role = await roleForBinding(tx, { id: claim.device_id, kind: claim.kind }, input.meteringPointId, input.role);
-    await bindDevice(tx, claim.device_id, input.meteringPointId, role, { claimed: true });
-    return claim.device_id;
+    const role = await roleForBinding(tx, { id: claim.deviceId, kind }, input.meteringPointId, input.role);
+    await bindDevice(tx, claim.deviceId, input.meteringPointId, role, { claimed: true });
+    return claim.deviceId;
   });
   ctx.deviceChanged(device);
   return getDevice(ctx.db, principal, device);
+}
+
+/**
+ * Gives a device made outside a batch (the demo's) a fresh key pair, recording its id as issued
+ * so that no batch ever draws it.
+ */
+export async function giveDeviceKeys(tx: Queryable, secrets: SecretBox, device: { id: string; communityId: string }): Promise<void> {
+  await recordIssuedIds(tx, [device.id]);
+  const keys = sealDeviceKeys(secrets, device.id, { primary: generateDeviceKey(), secondary: generateDeviceKey() });
+  await insertCredentials(tx, device.communityId, [{ deviceId: device.id, ...keys }]);
 }

@@ -1,6 +1,7 @@
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
 import { DomainError } from '../kernel/errors.js';
+import { grantRows, lockQuota, platformLimitRows, writeGrant, writePlatformLimit } from './store.js';
 
 /**
  * What one account can create; each limit applies to a user or to a community. A count that is
@@ -44,11 +45,6 @@ export interface Usage {
 
 export type GrantPatch<N extends QuotaName> = Partial<Record<N, number | null>>;
 
-const GRANTS = {
-  user: { table: 'user_quota_grants', column: 'user_id' },
-  community: { table: 'community_quota_grants', column: 'community_id' },
-} as const;
-
 /**
  * The limits and their checks. Platform admins are never limited. A check runs in the
  * transaction that creates the records, under a lock per limit and subject, so two requests
@@ -59,7 +55,7 @@ export class Quotas {
 
   /** For everyone: the admin's values over the installation's defaults. */
   async platformLimits(db: Queryable): Promise<QuotaLimits> {
-    const rows = await db.query<{ name: QuotaName; value: number }>('SELECT name, value FROM quota_limits');
+    const rows = await platformLimitRows<QuotaName>(db);
     const limits = { ...this.defaults };
     for (const row of rows) limits[row.name] = row.value;
     return limits;
@@ -69,15 +65,7 @@ export class Quotas {
   async setPlatformLimits(db: Db, adminId: string, patch: GrantPatch<QuotaName>): Promise<QuotaLimits> {
     await db.transaction(async (tx) => {
       for (const [name, value] of Object.entries(patch) as [QuotaName, number | null | undefined][]) {
-        if (value === undefined) continue;
-        if (value === null) await tx.query('DELETE FROM quota_limits WHERE name = $1', [name]);
-        else {
-          await tx.query(
-            `INSERT INTO quota_limits (name, value, updated_by) VALUES ($1, $2, $3)
-             ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_by = EXCLUDED.updated_by, updated_at = now()`,
-            [name, value, adminId],
-          );
-        }
+        if (value !== undefined) await writePlatformLimit(tx, name, value, adminId);
       }
     });
     return this.platformLimits(db);
@@ -85,25 +73,15 @@ export class Quotas {
 
   /** The grants of one user or community: limits that differ from everyone's. */
   async grants(db: Queryable, subject: 'user' | 'community', subjectId: string): Promise<Partial<QuotaLimits>> {
-    const { table, column } = GRANTS[subject];
-    const rows = await db.query<{ name: QuotaName; value: number }>(`SELECT name, value FROM ${table} WHERE ${column} = $1`, [subjectId]);
+    const rows = await grantRows<QuotaName>(db, subject, subjectId);
     return Object.fromEntries(rows.map((r) => [r.name, r.value]));
   }
 
   /** Null removes a grant: the limit for everyone applies again. */
   async setGrants(db: Db, adminId: string, subject: 'user' | 'community', subjectId: string, patch: GrantPatch<QuotaName>): Promise<void> {
-    const { table, column } = GRANTS[subject];
     await db.transaction(async (tx) => {
       for (const [name, value] of Object.entries(patch) as [QuotaName, number | null | undefined][]) {
-        if (value === undefined) continue;
-        if (value === null) await tx.query(`DELETE FROM ${table} WHERE ${column} = $1 AND name = $2`, [subjectId, name]);
-        else {
-          await tx.query(
-            `INSERT INTO ${table} (${column}, name, value, updated_by) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (${column}, name) DO UPDATE SET value = EXCLUDED.value, updated_by = EXCLUDED.updated_by, updated_at = now()`,
-            [subjectId, name, value, adminId],
-          );
-        }
+        if (value !== undefined) await writeGrant(tx, subject, subjectId, name, value, adminId);
       }
     });
   }
@@ -120,7 +98,7 @@ export class Quotas {
    */
   async enforce(tx: Queryable, principal: Principal, name: QuotaName, subjectId: string, adding: number, usage: () => Promise<Usage>): Promise<void> {
     if (principal.kind === 'user' && principal.isAdmin) return;
-    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`quota:${name}:${subjectId}`]);
+    await lockQuota(tx, `quota:${name}:${subjectId}`);
     const limit = await this.limit(tx, name, subjectId);
     const { used, retryAfterSeconds } = await usage();
     if (used + adding > limit) throw new QuotaExceededError(name, limit, used, adding, retryAfterSeconds);

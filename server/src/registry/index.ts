@@ -1,7 +1,7 @@
 /** registry: the public surface other capabilities and the composition root use. */
 export { type DeviceDataScope, type TimeWindow } from './binding-periods.js';
-export { deviceDataScope, deviceDataScopes, meteringPointsAt } from './bindings.js';
-export { COMMUNITY_COLUMNS, type Community, type CommunityRow, createCommunity, getCommunity, loadCommunity, requireCommunityManager, toCommunity } from './communities.js';
+export { deviceDataScope, deviceDataScopes } from './bindings.js';
+export { type Community, createCommunity, getCommunity, loadCommunity, requireCommunityManager } from './communities.js';
 export { DEVICE_KINDS, type DeviceKind, bindDevice, countDevices, getDevice, listDevices, roleForBinding } from './devices.js';
 export { getMember } from './members.js';
 export { type MeteringPointRole, connectionCapacityW, getMeteringPoint } from './metering-points.js';
@@ -9,3 +9,13 @@ export { registryRoutes } from './routes.js';
 export { createTariff, loadTariffs } from './tariffs.js';
 export { type IngestDevice, ingestDevice } from './store.js';
 export { type MeteringPointSite, type MeteringPointSummary, meteringPointSites, meteringPointSummaries } from './store.js';
+export { meteringPointsAt } from './store/bindings.js';
+export { type CommunityFigures, type CommunityFilter, communityFigures, findCommunities } from './store/communities.js';
+export { type MemberRecord, memberById, membersOfCommunity, membershipsOfUser } from './store/members.js';
+export { type MeteringPoint, meteringPointById, meteringPointIdsOfMember, meteringPointsOfCommunity, meteringPointsOfMember } from './store/metering-points.js';
+export {
+  batchOfDevice, deleteDevices, deviceById, devicesOfBatch, insertBatchDevices, insertDevice,
+} from './store/devices.js';
+export { communityIdByName } from './store/communities.js';
+export { insertActiveMember, memberIdOfUser } from './store/members.js';
+export { insertMeteringPoint } from './store/metering-points.js';

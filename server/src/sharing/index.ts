@@ -11,3 +11,4 @@ export { loadCo2Intensity } from './settings.js';
 export { SHARING_JOB, sharingJob, subscribeSharing } from './job.js';
 
 export { markSharingDirtyFrom } from './service.js';
+export { writeCo2 } from './store.js';

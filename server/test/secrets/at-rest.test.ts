@@ -14,7 +14,7 @@ import { openDb } from '../../src/platform/store/db.js';
 import { migrate } from '../../src/platform/store/migrate.js';
 import { startPlatform } from '../../src/platform/compose.js';
 import { environmentKeys, isSealed, keyFile, memoryKeys, MissingMasterKeyError, Secrets, type KeyStore } from '../../src/secrets/index.js';
-import { deviceCredentialsStore } from '../../src/provisioning/credentials.js';
+import { deviceCredentialsStore } from '../../src/provisioning/store.js';
 import { meterKeysStore } from '../../src/meters/index.js';
 import { generateDeviceKey } from '../../src/provisioning/keys.js';
 import { createTestDatabase, postgresUrl, storeKinds, type TestDatabase } from '../support/stores.js';

@@ -1,0 +1,208 @@
+import type { Queryable } from '../platform/store/db.js';
+
+/** The only SQL on accounts' tables: users, sessions, api_tokens. */
+
+export interface User {
+  id: string;
+  email: string;
+  displayName: string;
+  isAdmin: boolean;
+  mustChangePassword: boolean;
+  createdAt: string;
+}
+
+/** A user with the hash their password is checked against; it never leaves the capability. */
+export interface UserWithHash extends User {
+  passwordHash: string;
+}
+
+interface UserRow {
+  id: string;
+  email: string;
+  display_name: string;
+  password_hash: string;
+  is_admin: boolean;
+  must_change_password: boolean;
+  created_at: Date;
+}
+
+const USER_COLUMNS = 'id, email, display_name, password_hash, is_admin, must_change_password, created_at';
+
+function toUser(row: UserRow): UserWithHash {
+  return {
+    id: row.id,
+    email: row.email,
+    displayName: row.display_name,
+    isAdmin: row.is_admin,
+    mustChangePassword: row.must_change_password,
+    createdAt: row.created_at.toISOString(),
+    passwordHash: row.password_hash,
+  };
+}
+
+/** Inserts a user; undefined when the email (case-insensitively) is taken. */
+export async function insertUser(
+  db: Queryable,
+  user: { email: string; displayName: string; passwordHash: string; isAdmin: boolean; mustChangePassword: boolean },
+): Promise<UserWithHash | undefined> {
+  const rows = await db.query<UserRow>(
+    `INSERT INTO users (email, display_name, password_hash, is_admin, must_change_password)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (lower(email)) DO NOTHING
+     RETURNING ${USER_COLUMNS}`,
+    [user.email, user.displayName, user.passwordHash, user.isAdmin, user.mustChangePassword],
+  );
+  return rows[0] && toUser(rows[0]);
+}
+
+export async function userByEmail(db: Queryable, email: string): Promise<UserWithHash | undefined> {
+  const rows = await db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE lower(email) = lower($1)`, [email]);
+  return rows[0] && toUser(rows[0]);
+}
+
+export async function userById(db: Queryable, id: string): Promise<UserWithHash | undefined> {
+  const rows = await db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id]);
+  return rows[0] && toUser(rows[0]);
+}
+
+export async function allUsers(db: Queryable): Promise<UserWithHash[]> {
+  const rows = await db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users ORDER BY created_at, email`);
+  return rows.map(toUser);
+}
+
+export async function adminExists(db: Queryable): Promise<boolean> {
+  return (await db.query('SELECT 1 FROM users WHERE is_admin LIMIT 1')).length > 0;
+}
+
+/**
+ * Sets a new password hash and ends every session but `keepSessionHash` and every API token;
+ * run it in a transaction.
+ */
+export async function replacePassword(
+  tx: Queryable, userId: string, passwordHash: string, keepSessionHash: string | null,
+): Promise<{ endedSessions: number; revokedTokens: number }> {
+  await tx.query('UPDATE users SET password_hash = $2, must_change_password = false WHERE id = $1', [userId, passwordHash]);
+  const sessions = await tx.query('DELETE FROM sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2 RETURNING 1', [userId, keepSessionHash]);
+  const tokens = await tx.query('DELETE FROM api_tokens WHERE user_id = $1 RETURNING 1', [userId]);
+  return { endedSessions: sessions.length, revokedTokens: tokens.length };
+}
+
+export async function insertSession(db: Queryable, session: { tokenHash: string; userId: string; expiresAt: Date; idleMs: number }): Promise<void> {
+  await db.query(
+    `INSERT INTO sessions (token_hash, user_id, expires_at, idle_timeout) VALUES ($1, $2, $3, $4 * interval '1 millisecond')`,
+    [session.tokenHash, session.userId, session.expiresAt, session.idleMs],
+  );
+}
+
+export async function deleteSessionByHash(db: Queryable, tokenHash: string): Promise<void> {
+  await db.query('DELETE FROM sessions WHERE token_hash = $1', [tokenHash]);
+}
+
+export interface ApiToken {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  expiresAt: string | null;
+}
+
+interface ApiTokenRow {
+  id: string;
+  name: string;
+  created_at: Date;
+  last_used_at: Date | null;
+  expires_at: Date | null;
+}
+
+const API_TOKEN_COLUMNS = 'id, name, created_at, last_used_at, expires_at';
+
+const toApiToken = (row: ApiTokenRow): ApiToken => ({
+  id: row.id,
+  name: row.name,
+  createdAt: row.created_at.toISOString(),
+  lastUsedAt: row.last_used_at?.toISOString() ?? null,
+  expiresAt: row.expires_at?.toISOString() ?? null,
+});
+
+export async function insertApiToken(db: Queryable, token: { userId: string; name: string; tokenHash: string; expiresAt: Date | null }): Promise<ApiToken> {
+  const rows = await db.query<ApiTokenRow>(
+    `INSERT INTO api_tokens (user_id, name, token_hash, expires_at) VALUES ($1, $2, $3, $4) RETURNING ${API_TOKEN_COLUMNS}`,
+    [token.userId, token.name, token.tokenHash, token.expiresAt],
+  );
+  return toApiToken(rows[0]!);
+}
+
+export async function apiTokensOf(db: Queryable, userId: string): Promise<ApiToken[]> {
+  const rows = await db.query<ApiTokenRow>(`SELECT ${API_TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY created_at`, [userId]);
+  return rows.map(toApiToken);
+}
+
+/** Deletes a user's token; false when they have none with this id. */
+export async function deleteApiToken(db: Queryable, userId: string, tokenId: string): Promise<boolean> {
+  return (await db.query('DELETE FROM api_tokens WHERE id = $1 AND user_id = $2 RETURNING id', [tokenId, userId])).length > 0;
+}
+
+/** Who presented a credential, before their memberships are added. */
+export interface CredentialHolder {
+  userId: string;
+  email: string;
+  isAdmin: boolean;
+  mustChangePassword: boolean;
+}
+
+interface HolderRow {
+  id: string;
+  email: string;
+  is_admin: boolean;
+  must_change_password: boolean;
+}
+
+const toHolder = (row: HolderRow): CredentialHolder =>
+  ({ userId: row.id, email: row.email, isAdmin: row.is_admin, mustChangePassword: row.must_change_password });
+
+/** The holder of a valid, unexpired API token, noting that it was used. */
+export async function useApiToken(db: Queryable, tokenHash: string): Promise<CredentialHolder | undefined> {
+  const rows = await db.query<HolderRow>(
+    `UPDATE api_tokens t SET last_used_at = now() FROM users u
+     WHERE t.token_hash = $1 AND u.id = t.user_id AND (t.expires_at IS NULL OR t.expires_at > now())
+     RETURNING u.id, u.email, u.is_admin, u.must_change_password`,
+    [tokenHash],
+  );
+  return rows[0] && toHolder(rows[0]);
+}
+
+/** The holder of a session neither expired nor idle too long; `stale`: last seen over a minute ago. */
+export async function liveSession(db: Queryable, tokenHash: string): Promise<(CredentialHolder & { stale: boolean }) | undefined> {
+  const rows = await db.query<HolderRow & { stale: boolean }>(
+    `SELECT u.id, u.email, u.is_admin, u.must_change_password, s.last_seen_at < now() - interval '1 minute' AS stale
+     FROM sessions s JOIN users u ON u.id = s.user_id
+     WHERE s.token_hash = $1 AND s.expires_at > now() AND s.last_seen_at + s.idle_timeout > now()`,
+    [tokenHash],
+  );
+  return rows[0] && { ...toHolder(rows[0]), stale: rows[0].stale };
+}
+
+export async function touchSession(db: Queryable, tokenHash: string): Promise<void> {
+  await db.query('UPDATE sessions SET last_seen_at = now() WHERE token_hash = $1', [tokenHash]);
+}
+
+/** Email and display name of each of these users (set-based, for other capabilities' lists). */
+export async function usersByIds(db: Queryable, ids: readonly string[]): Promise<Map<string, { email: string; displayName: string }>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.query<{ id: string; email: string; display_name: string }>(
+    'SELECT id, email, display_name FROM users WHERE id = ANY($1::uuid[])', [[...new Set(ids)]]);
+  return new Map(rows.map((r) => [r.id, { email: r.email, displayName: r.display_name }]));
+}
+
+/**
+ * Adds a user with an already hashed password, or renames the one with this email; returns the
+ * user's id (seeding many accounts that share one password, hashed once).
+ */
+export async function upsertUserWithHash(db: Queryable, user: { email: string; displayName: string; passwordHash: string }): Promise<string> {
+  const rows = await db.query<{ id: string }>(
+    `INSERT INTO users (email, display_name, password_hash) VALUES ($1, $2, $3)
+     ON CONFLICT (lower(email)) DO UPDATE SET display_name = EXCLUDED.display_name RETURNING id`,
+    [user.email, user.displayName, user.passwordHash],
+  );
+  return rows[0]!.id;
+}
