@@ -4,6 +4,7 @@ import { errors, IdParams, IsoDateTime, Uuid, type Api } from '../platform/http/
 import { loadCommunity } from '../registry/index.js';
 import * as settlements from './settlements.js';
 import { statementCsv, statementPdf } from './domain/documents.js';
+import type { StatementView } from './domain/statement.js';
 
 const Kind = Type.Enum(['statement', 'correction']);
 const State = Type.Enum(['draft', 'closed']);
@@ -108,7 +109,7 @@ export async function billingRoutes(app: Api, { db }: { db: Db }): Promise<void>
     return { ...statement, lines: [...statement.lines] };
   });
 
-  const fileName = (s: settlements.StatementView, ext: string) => `statement-${s.period}-${s.kind === 'correction' ? `correction-${s.sequence}-` : ''}${s.id.slice(0, 8)}.${ext}`;
+  const fileName = (s: StatementView, ext: string) => `statement-${s.period}-${s.kind === 'correction' ? `correction-${s.sequence}-` : ''}${s.id.slice(0, 8)}.${ext}`;
 
   app.get('/api/v1/statements/:id/statement.csv', {
     schema: { tags: ['billing'], summary: 'One statement as CSV', params: IdParams, produces: ['text/csv'], response: errors(401, 404) },

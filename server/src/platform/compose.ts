@@ -34,8 +34,8 @@ import { intervalRoutes } from '../intervals/index.js';
 import { countFailingPoints, countQuarantined } from '../intervals/index.js';
 import { markSharingDirty, SharingScheduler } from '../sharing/index.js';
 import { sharingRoutes } from '../sharing/index.js';
-import { operatorRoutes } from '../operator/index.js';
-import { billingRoutes } from '../billing/index.js';
+import { operatorRoutes, provisionalFigures } from '../operator/index.js';
+import { billingRoutes, memberSavings } from '../billing/index.js';
 import { memoryKeys, Secrets, secretsRoutes, type KeyStore } from '../secrets/index.js';
 import { deviceCredentialsStore } from '../provisioning/index.js';
 import { meterKeysStore } from '../meters/index.js';
@@ -144,7 +144,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     // Filled in once the ports are bound; nothing reads them before the first request.
     const endpoints: { -readonly [K in keyof Endpoints]: Endpoints[K] } = { publicUrl: '', mqttUrl: '', hostName: '' };
     const live = new LiveHub();
-    const sharing = new SharingScheduler(db);
+    const sharing = new SharingScheduler(db, provisionalFigures);
     const intervals = new IntervalScheduler(db, options.intervalDelayMs ?? 1_000, {
       onChanged: markSharingDirty,
       afterRun: () => sharing.nudge(),
@@ -246,7 +246,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await ingestRoutes(app, { db, ingest, writer, authenticateDevice });
     await liveRoutes(app, { db, hub: live, ...(options.liveRecheckMs ? { recheckMs: options.liveRecheckMs } : {}) });
     await intervalRoutes(app, { db });
-    await sharingRoutes(app, { db, sharingChanged: () => sharing.nudge() });
+    await sharingRoutes(app, { db, sharingChanged: () => sharing.nudge(), memberSavings: (input) => memberSavings(db, input) });
     await operatorRoutes(app, { db, sharingChanged: () => sharing.nudge() });
     await billingRoutes(app, { db });
     await meterRoutes(app, { db, secrets: secrets.box });

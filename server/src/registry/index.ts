@@ -8,3 +8,5 @@ export { type MeteringPointRole, connectionCapacityW, getMeteringPoint } from '.
 export { registryRoutes } from './routes.js';
 export { Community as CommunitySchema, Device, DeviceRole as DeviceRoleSchema } from './schemas.js';
 export { createTariff, loadTariffs } from './tariffs.js';
+export { type CommunityMeteringPoint, type MemberListing, type SharingParticipant, allocationSettings, communityMeteringPoints, membersAmong,
+  membersByName, sharingParticipants } from './store.js';

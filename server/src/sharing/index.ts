@@ -1,10 +1,7 @@
 /** sharing: the public surface other capabilities and the composition root use. */
 export { registerAllocateCommand } from './commands.js';
-export { escapeField } from '../kernel/csv.js';
-export { QUARTER_HOUR_MS } from '../kernel/time.js';
-export { MAX_INTERVAL_WH } from '../kernel/energy.js';
-export { memberQuarters, toMemberInterval } from './energy.js';
+export { type MemberSavings, type SavingsInput, toMemberInterval } from './energy.js';
 export { writeOperatorAllocations } from './operator.js';
 export { sharingRoutes } from './routes.js';
-export { SharingScheduler, markSharingDirty, markSharingDirtyFrom } from './service.js';
-export { loadCo2Intensity } from './settings.js';
+export { type ProvisionalFigures, SharingScheduler, markSharingDirty, markSharingDirtyFrom } from './service.js';
+export { type OperatorAllocation, type StoredQuarter, loadCo2Intensity, memberQuarters, membersWithEnergy } from './store.js';

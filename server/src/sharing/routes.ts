@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { Db } from '../platform/store/db.js';
 import { errors, IdParams, IsoDateTime, Uuid, type Api } from '../platform/http/api.js';
 import { utf8Body } from '../platform/http/body.js';
-import { communityEnergy, memberEnergy } from './energy.js';
+import { communityEnergy, memberEnergy, type MemberSavings } from './energy.js';
 import { getCo2Settings, listShares, putCo2Settings, putShares } from './settings.js';
 import { getCoefficientCoverage, putCoefficients } from './coefficient-uploads.js';
 
@@ -83,7 +83,9 @@ const CommunityEnergy = Type.Object({
   members: Type.Optional(Type.Array(Type.Object({ memberId: Uuid, displayName: Type.String(), totals: Type.Object({ ...energyFields, ...Rates }) }))),
 });
 
-export async function sharingRoutes(app: Api, { db, sharingChanged }: { db: Db; sharingChanged: () => void }): Promise<void> {
+export async function sharingRoutes(
+  app: Api, { db, sharingChanged, memberSavings }: { db: Db; sharingChanged: () => void; memberSavings: MemberSavings },
+): Promise<void> {
   app.get('/api/v1/communities/:id/allocation-shares', {
     schema: { tags: ['sharing'], summary: 'Every version of the static key, newest first (managers)', params: IdParams, response: { 200: Type.Array(ShareVersion), ...errors(401, 403, 404) } },
   }, async (request) => listShares(db, request.principal, request.params.id));
@@ -147,7 +149,7 @@ export async function sharingRoutes(app: Api, { db, sharingChanged }: { db: Db; 
       summary: 'A member\'s energy by source (own PV, community, grid) per 15 minutes, hour, local day or local month, with savings and CO2 avoided',
       params: IdParams, querystring: EnergyQuery, response: { 200: MemberEnergy, ...errors(400, 401, 404) },
     },
-  }, async (request) => memberEnergy(db, request.principal, request.params.id, request.query));
+  }, async (request) => memberEnergy(db, memberSavings, request.principal, request.params.id, request.query));
 
   app.get('/api/v1/communities/:id/energy', {
     schema: {
