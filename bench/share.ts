@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { openDb, type Db, type StoreConfig } from '../server/src/platform/store/db.js';
 import { migrate } from '../server/src/platform/store/migrate.js';
 import { markSharingDirty, processSharingDirty } from '../server/src/sharing/service.js';
+import { provisionalFigures } from '../server/src/operator/index.js';
 import { runSettlement } from '../server/src/billing/settlements.js';
 import { monthRange } from '../server/src/kernel/calendar.js';
 import { benchCommunity } from './lib/community.js';
@@ -58,7 +59,7 @@ async function run(store: StoreConfig, label: string) {
     await db.query(`INSERT INTO tariffs (community_id, name, grid_price, community_price, feed_in_price, valid_from) VALUES ($1, 'T', 0.3, 0.15, 0.07, '2020-01-01')`, [communityId]);
     const quarters = await seed(db, communityId);
     const started = performance.now();
-    while ((await processSharingDirty(db)) > 0) { /* until nothing is marked */ }
+    while ((await processSharingDirty(db, provisionalFigures)) > 0) { /* until nothing is marked */ }
     const shareSeconds = (performance.now() - started) / 1000;
     const settleStarted = performance.now();
     await runSettlement(db, manager, communityId, PERIOD);

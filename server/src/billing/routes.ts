@@ -4,6 +4,7 @@ import { loadCommunity } from '../registry/index.js';
 import { billingRoutes as contract } from '@gridshare/contract/billing';
 import * as settlements from './settlements.js';
 import { statementCsv, statementPdf } from './domain/documents.js';
+import type { StatementView } from './domain/statement.js';
 
 export async function billingRoutes(app: Api, { db }: { db: Db }): Promise<void> {
   app.post(contract.runSettlement.path, { schema: contract.runSettlement.schema }, async (request, reply) => reply.status(201).send(await settlements.runSettlement(db, request.principal, request.params.id, request.body.period)));
@@ -23,7 +24,7 @@ export async function billingRoutes(app: Api, { db }: { db: Db }): Promise<void>
     return { ...statement, lines: [...statement.lines] };
   });
 
-  const fileName = (s: settlements.StatementView, ext: string) => `statement-${s.period}-${s.kind === 'correction' ? `correction-${s.sequence}-` : ''}${s.id.slice(0, 8)}.${ext}`;
+  const fileName = (s: StatementView, ext: string) => `statement-${s.period}-${s.kind === 'correction' ? `correction-${s.sequence}-` : ''}${s.id.slice(0, 8)}.${ext}`;
 
   app.get(contract.statementCsv.path, { schema: contract.statementCsv.schema }, async (request, reply) => {
     const statement = await settlements.getStatement(db, request.principal, request.params.id);

@@ -23,5 +23,6 @@ export { heatPumpCop, flowTemperatureC, heatFromElectricW, electricFromHeatW } f
 export { pvPowerW, clearSkyGhi, fillNightGaps } from './domain/solar.js';
 export { calibratePv } from './domain/pv-calibration.js';
 export { profilePowerPerKwh } from './domain/standard-profile.js';
+export { createOpenMeteoClient, WeatherSourceError, type WeatherClient, type WeatherRequest } from './weather-client.js';
 
 export { registerForecastCommand } from './commands.js';

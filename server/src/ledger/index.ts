@@ -1,2 +1,4 @@
-/** ledger: the public surface other capabilities and the composition root use. */
+/** ledger: the public surface other capabilities and the composition root use — its pure core (domain/) and its CLI command. */
+export * from './domain/index.js';
+
 export { registerVerifyCommand } from './commands.js';

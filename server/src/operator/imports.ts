@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
 import { BadRequestError, ConflictError } from '../kernel/errors.js';
-import { requireCommunityManager } from '../registry/index.js';
+import { communityMeteringPoints, requireCommunityManager, type CommunityMeteringPoint } from '../registry/index.js';
 import {
-  mergeCodes, messageCodes, operatorAllocationRows, parseConsumptionRecord, parseStoredCodes, storedFigure,
+  mergeCodes, messageCodes, operatorAllocationRows, parseConsumptionRecord, storedFigure,
   type ConsumptionRecord, type OperatorFigure, type StoredCodes,
 } from './domain/index.js';
 import { writeOperatorAllocations } from '../sharing/index.js';
+import { figureCodesAt, findImport, listImports, lockZaehlpunkt, recordImport, writeFigureCodes, type OperatorImport } from './store.js';
 
 /**
  * Operator-import mode, the service side (issue 5): one EDA ConsumptionRecord message in, the
@@ -45,78 +46,6 @@ export class OperatorImportRefused extends BadRequestError {
   }
 }
 
-export interface OperatorImport {
-  id: string;
-  communityId: string;
-  messageId: string;
-  conversationId: string;
-  documentMode: string | null;
-  schemaVersion: string;
-  /** The message's ECID (community id at the operator); null before schema 01.40. */
-  ecId: string | null;
-  gridConnectionId: string;
-  meteringPointId: string | null;
-  sender: string | null;
-  messageCreatedAt: string | null;
-  periodFrom: string;
-  periodTo: string;
-  rowsStored: number;
-  /** Zählpunkte of the message that match no metering point (a message with one is refused today, so empty). */
-  unmatched: string[];
-  unknownCodes: string[];
-  importedBy: string | null;
-  importedAt: string;
-}
-
-interface ImportRow {
-  id: string;
-  community_id: string;
-  message_id: string;
-  conversation_id: string;
-  document_mode: string | null;
-  schema_version: string;
-  ec_id: string | null;
-  grid_connection_id: string;
-  metering_point_id: string | null;
-  sender: string | null;
-  message_created_at: Date | null;
-  period_from: Date;
-  period_to: Date;
-  rows_stored: number;
-  unmatched: string[];
-  unknown_codes: string[];
-  body_sha256: string;
-  imported_by: string | null;
-  imported_at: Date;
-}
-
-const IMPORT_COLUMNS = `id, community_id, message_id, conversation_id, document_mode, schema_version, ec_id, grid_connection_id,
-  metering_point_id, sender, message_created_at, period_from, period_to, rows_stored, unmatched, unknown_codes, body_sha256,
-  imported_by, imported_at`;
-
-function toImport(row: ImportRow): OperatorImport {
-  return {
-    id: row.id,
-    communityId: row.community_id,
-    messageId: row.message_id,
-    conversationId: row.conversation_id,
-    documentMode: row.document_mode,
-    schemaVersion: row.schema_version,
-    ecId: row.ec_id,
-    gridConnectionId: row.grid_connection_id,
-    meteringPointId: row.metering_point_id,
-    sender: row.sender,
-    messageCreatedAt: row.message_created_at?.toISOString() ?? null,
-    periodFrom: row.period_from.toISOString(),
-    periodTo: row.period_to.toISOString(),
-    rowsStored: row.rows_stored,
-    unmatched: row.unmatched,
-    unknownCodes: row.unknown_codes,
-    importedBy: row.imported_by,
-    importedAt: row.imported_at.toISOString(),
-  };
-}
-
 export interface ImportOptions {
   /** Store a test message (DocumentMode SIMU) too; refused otherwise. */
   allowSimulation?: boolean;
@@ -150,24 +79,18 @@ export async function importOperatorMessage(
     // Imports of one Zählpunkt read the stored codes and write them back merged: one at a time.
     // The lock also makes two uploads of the same message id meet here in order (the id belongs
     // to one Zählpunkt), so the second sees the first and is answered as a replay.
-    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`operator-import|${communityId}|${message.meteringPoint}`]);
-    const earlier = await tx.query<ImportRow>(
-      `SELECT ${IMPORT_COLUMNS} FROM operator_imports WHERE community_id = $1 AND message_id = $2`, [communityId, message.messageId],
-    );
-    if (earlier[0]) {
-      if (earlier[0].body_sha256 !== sha256) {
-        throw new ConflictError(`message ${message.messageId} was imported before with different content (${earlier[0].imported_at.toISOString()}); the operator sends corrections under a new message id`);
+    await lockZaehlpunkt(tx, communityId, message.meteringPoint);
+    const earlier = await findImport(tx, communityId, message.messageId);
+    if (earlier) {
+      if (earlier.bodySha256 !== sha256) {
+        throw new ConflictError(`message ${message.messageId} was imported before with different content (${earlier.record.importedAt}); the operator sends corrections under a new message id`);
       }
-      return { import: toImport(earlier[0]), created: false };
+      return { import: earlier.record, created: false };
     }
 
     // At most one row: an id names one point of a community, as either of its ids (migration 0025).
-    const points = await tx.query<{ id: string; grid_connection_id: string; generation_grid_connection_id: string | null }>(
-      `SELECT id, grid_connection_id, generation_grid_connection_id FROM metering_points
-       WHERE community_id = $1 AND (grid_connection_id = $2 OR generation_grid_connection_id = $2)`,
-      [communityId, message.meteringPoint],
-    );
-    const point = points[0];
+    const point = (await communityMeteringPoints(tx, communityId))
+      .find((p) => p.gridConnectionId === message.meteringPoint || p.generationGridConnectionId === message.meteringPoint);
     if (point === undefined) {
       // Not "unmatched and stored nothing": refusing lets the same message be sent again once
       // the metering point is registered (a recorded import would make that a replay).
@@ -178,17 +101,14 @@ export async function importOperatorMessage(
     const side = zaehlpunktSide(point, message.meteringPoint);
 
     const rows = await storeCodes(tx, communityId, message, point.id, side);
-    const inserted = await tx.query<ImportRow>(
-      `INSERT INTO operator_imports (community_id, message_id, conversation_id, document_mode, schema_version, ec_id, grid_connection_id,
-         metering_point_id, sender, message_created_at, period_from, period_to, rows_stored, unmatched, unknown_codes, body_sha256, imported_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::text[], $15::text[], $16, $17)
-       RETURNING ${IMPORT_COLUMNS}`,
-      [communityId, message.messageId, message.conversationId, message.documentMode, message.schemaVersion, message.communityId,
-        message.meteringPoint, point.id, message.sender, message.createdAtMs === null ? null : new Date(message.createdAtMs),
-        new Date(Math.min(...message.energy.map((e) => e.periodStartMs))), new Date(Math.max(...message.energy.map((e) => e.periodEndMs))),
-        rows, [], [...message.unknownCodes], sha256, user.userId],
-    );
-    return { import: toImport(inserted[0]!), created: true };
+    const recorded = await recordImport(tx, {
+      communityId, messageId: message.messageId, conversationId: message.conversationId, documentMode: message.documentMode,
+      schemaVersion: message.schemaVersion, ecId: message.communityId, gridConnectionId: message.meteringPoint, meteringPointId: point.id,
+      sender: message.sender, messageCreatedAtMs: message.createdAtMs, periodFromMs: Math.min(...message.energy.map((e) => e.periodStartMs)),
+      periodToMs: Math.max(...message.energy.map((e) => e.periodEndMs)), rowsStored: rows, unknownCodes: [...message.unknownCodes],
+      bodySha256: sha256, importedBy: user.userId,
+    });
+    return { import: recorded, created: true };
   });
 }
 
@@ -200,27 +120,16 @@ export async function importOperatorMessage(
 async function storeCodes(tx: Queryable, communityId: string, message: ConsumptionRecord, pointId: string, side: ZaehlpunktSide): Promise<number> {
   const incoming = messageCodes(message);
   const starts = [...incoming.keys()].sort((a, b) => a - b);
-  const stored = await tx.query<{ start: Date; codes: unknown; ec_id: string | null }>(
-    `SELECT start, codes, ec_id FROM operator_figures WHERE community_id = $1 AND grid_connection_id = $2 AND start = ANY($3::timestamptz[])`,
-    [communityId, message.meteringPoint, starts.map((ms) => new Date(ms))],
-  );
   const before = new Map<number, StoredCodes>();
-  for (const row of stored) {
-    if (row.ec_id !== null && message.communityId !== null && row.ec_id !== message.communityId) {
+  for (const row of await figureCodesAt(tx, communityId, message.meteringPoint, starts)) {
+    if (row.ecId !== null && message.communityId !== null && row.ecId !== message.communityId) {
       // A Zählpunkt may take part in up to five communities; their figures must never be merged.
-      throw new ConflictError(`the figures of ${message.meteringPoint} stored for these quarter hours belong to community (ECID) ${row.ec_id}, this message to ${message.communityId}`);
+      throw new ConflictError(`the figures of ${message.meteringPoint} stored for these quarter hours belong to community (ECID) ${row.ecId}, this message to ${message.communityId}`);
     }
-    before.set(row.start.getTime(), parseStoredCodes(row.codes));
+    before.set(row.startMs, row.codes);
   }
   const merged = starts.map((ms) => mergeCodes(before.get(ms), incoming.get(ms)!));
-  await tx.query(
-    `INSERT INTO operator_figures (community_id, grid_connection_id, start, metering_point_id, ec_id, codes)
-     SELECT $1, $2, s, $3, $4, c::jsonb FROM unnest($5::timestamptz[], $6::text[]) AS u(s, c)
-     ON CONFLICT (community_id, grid_connection_id, start) DO UPDATE SET
-       metering_point_id = EXCLUDED.metering_point_id, ec_id = COALESCE(EXCLUDED.ec_id, operator_figures.ec_id),
-       codes = EXCLUDED.codes, updated_at = now()`,
-    [communityId, message.meteringPoint, pointId, message.communityId, starts.map((ms) => new Date(ms)), merged.map((codes) => JSON.stringify(codes))],
-  );
+  await writeFigureCodes(tx, communityId, message.meteringPoint, pointId, message.communityId, starts, merged);
   const figures = starts.map((ms, k) => storedFigure(message.meteringPoint, message.communityId, ms, merged[k]!));
   checkSide(figures, side, message.meteringPoint);
   const { rows } = operatorAllocationRows(figures, (zp) => (zp === message.meteringPoint ? pointId : undefined), message.messageId);
@@ -238,9 +147,9 @@ async function storeCodes(tx: Queryable, communityId: string, message: Consumpti
  */
 type ZaehlpunktSide = 'only' | 'consumption' | 'generation';
 
-function zaehlpunktSide(point: { grid_connection_id: string; generation_grid_connection_id: string | null }, zaehlpunkt: string): ZaehlpunktSide {
-  if (point.generation_grid_connection_id === null) return 'only';
-  return zaehlpunkt === point.generation_grid_connection_id ? 'generation' : 'consumption';
+function zaehlpunktSide(point: CommunityMeteringPoint, zaehlpunkt: string): ZaehlpunktSide {
+  if (point.generationGridConnectionId === null) return 'only';
+  return zaehlpunkt === point.generationGridConnectionId ? 'generation' : 'consumption';
 }
 
 type FigureField = 'consumptionWh' | 'fromCommunityWh' | 'productionWh' | 'toCommunityWh';
@@ -267,9 +176,5 @@ function checkSide(figures: readonly OperatorFigure[], side: ZaehlpunktSide, zae
 /** The community's imports, newest first (managers and admins). */
 export async function listOperatorImports(db: Queryable, principal: Principal, communityId: string, limit = 100): Promise<OperatorImport[]> {
   await requireCommunityManager(db, principal, communityId);
-  const rows = await db.query<ImportRow>(
-    `SELECT ${IMPORT_COLUMNS} FROM operator_imports WHERE community_id = $1 ORDER BY imported_at DESC, message_created_at DESC NULLS LAST, id DESC LIMIT $2`,
-    [communityId, limit],
-  );
-  return rows.map(toImport);
+  return listImports(db, communityId, limit);
 }

@@ -3,8 +3,13 @@ import type { Principal } from '../kernel/principal.js';
 import { BadRequestError } from '../kernel/errors.js';
 import { type Quality } from '../kernel/energy.js';
 import { QUARTER_HOUR_MS } from '../kernel/time.js';
-import { parseStoredCodes, reconcile, storedFigure, type CommunitySummary, type DifferenceKind, type MeteredInterval, type OperatorQuality, type PointRole } from './domain/index.js';
-import { requireCommunityManager } from '../registry/index.js';
+import {
+  parseStoredCodes, reconcile, storedFigure,
+  type CommunitySummary, type DifferenceKind, type MeteredInterval, type OperatorQuality, type PointRole,
+} from './domain/index.js';
+import { communityMeteringPoints, requireCommunityManager, type CommunityMeteringPoint } from '../registry/index.js';
+import { communityIntervals } from '../intervals/index.js';
+import { figureCodesBetween } from './store.js';
 import { DATE_RANGE_TEXT, parseUtcInstant } from '../kernel/time.js';
 import { DEFAULT_DIFFERENCE_LIMIT } from '@gridshare/contract/operator';
 
@@ -84,13 +89,13 @@ function instant(text: string, field: string): number {
  * each with the other register null (that Zählpunkt does not measure it).
  */
 export function meteredIntervals(
-  point: { grid_connection_id: string; generation_grid_connection_id: string | null },
+  point: Pick<CommunityMeteringPoint, 'gridConnectionId' | 'generationGridConnectionId'>,
   startMs: number, importWh: number | null, exportWh: number | null, quality: Quality,
 ): MeteredInterval[] {
-  if (point.generation_grid_connection_id === null) return [{ gridConnectionId: point.grid_connection_id, startMs, importWh, exportWh, quality }];
+  if (point.generationGridConnectionId === null) return [{ gridConnectionId: point.gridConnectionId, startMs, importWh, exportWh, quality }];
   return [
-    { gridConnectionId: point.grid_connection_id, startMs, importWh, exportWh: null, quality },
-    { gridConnectionId: point.generation_grid_connection_id, startMs, importWh: null, exportWh, quality },
+    { gridConnectionId: point.gridConnectionId, startMs, importWh, exportWh: null, quality },
+    { gridConnectionId: point.generationGridConnectionId, startMs, importWh: null, exportWh, quality },
   ];
 }
 
@@ -105,40 +110,33 @@ export async function communityReconciliation(
   const tolerance = { wh: query.toleranceWh ?? 0, percent: query.tolerancePercent ?? 0 };
   const limit = query.limit ?? DEFAULT_DIFFERENCE_LIMIT;
 
-  const points = await db.query<{ id: string; member_id: string; grid_connection_id: string; generation_grid_connection_id: string | null }>(
-    'SELECT id, member_id, grid_connection_id, generation_grid_connection_id FROM metering_points WHERE community_id = $1', [communityId],
-  );
+  const points = await communityMeteringPoints(db, communityId);
   const pointById = new Map(points.map((p) => [p.id, p]));
-  const range = [communityId, new Date(fromMs), new Date(toMs)];
-  const figureRows = await db.query<{ grid_connection_id: string; start: Date; metering_point_id: string; codes: unknown }>(
-    'SELECT grid_connection_id, start, metering_point_id, codes FROM operator_figures WHERE community_id = $1 AND start >= $2 AND start < $3', range,
-  );
-  const intervalRows = await db.query<{ metering_point_id: string; start: Date; import_wh: number | null; export_wh: number | null; quality: Quality }>(
-    'SELECT metering_point_id, start, import_wh, export_wh, quality FROM intervals WHERE community_id = $1 AND start >= $2 AND start < $3', range,
-  );
+  const figureRows = await figureCodesBetween(db, communityId, fromMs, toMs);
+  const intervalRows = await communityIntervals(db, communityId, fromMs, toMs);
 
   // The Zählpunkt → metering point of the import; Zählpunkte only metered are the points' own.
   const pointOfZp = new Map<string, string>();
   for (const p of points) {
-    pointOfZp.set(p.grid_connection_id, p.id);
-    if (p.generation_grid_connection_id !== null) pointOfZp.set(p.generation_grid_connection_id, p.id);
+    pointOfZp.set(p.gridConnectionId, p.id);
+    if (p.generationGridConnectionId !== null) pointOfZp.set(p.generationGridConnectionId, p.id);
   }
-  for (const row of figureRows) pointOfZp.set(row.grid_connection_id, row.metering_point_id);
+  for (const row of figureRows) pointOfZp.set(row.gridConnectionId, row.meteringPointId);
   // Community ids are left out: stored figures of one community never mix ECIDs per quarter
   // hour (the import refuses that), and a Zählpunkt that changed community over the range is
   // still one point here.
-  const figures = figureRows.map((row) => storedFigure(row.grid_connection_id, null, row.start.getTime(), parseStoredCodes(row.codes)));
+  const figures = figureRows.map((row) => storedFigure(row.gridConnectionId, null, row.startMs, row.codes));
   const metered: MeteredInterval[] = [];
   for (const row of intervalRows) {
-    const point = pointById.get(row.metering_point_id);
+    const point = pointById.get(row.meteringPointId);
     if (!point) continue;
-    metered.push(...meteredIntervals(point, row.start.getTime(), row.import_wh, row.export_wh, row.quality));
+    metered.push(...meteredIntervals(point, row.startMs, row.importWh, row.exportWh, row.quality));
   }
 
   const result = reconcile(figures, metered, tolerance);
   const owner = (gridConnectionId: string | null) => {
     const pointId = gridConnectionId === null ? undefined : pointOfZp.get(gridConnectionId);
-    return { meteringPointId: pointId ?? null, memberId: (pointId && pointById.get(pointId)?.member_id) ?? null };
+    return { meteringPointId: pointId ?? null, memberId: (pointId && pointById.get(pointId)?.memberId) ?? null };
   };
   return {
     communityId,

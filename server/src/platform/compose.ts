@@ -37,8 +37,8 @@ import { sharingJob, subscribeSharing } from '../sharing/index.js';
 import { EventBus, outboxJob, OUTBOX_JOB } from './events/index.js';
 import { JobRunner, type Job } from './jobs/index.js';
 import { sharingRoutes } from '../sharing/index.js';
-import { operatorRoutes } from '../operator/index.js';
-import { billingRoutes } from '../billing/index.js';
+import { operatorRoutes, provisionalFigures } from '../operator/index.js';
+import { billingRoutes, memberSavings } from '../billing/index.js';
 import { memoryKeys, Secrets, secretsRoutes, type KeyStore } from '../secrets/index.js';
 import { deviceCredentialsStore } from '../provisioning/index.js';
 import { meterKeysStore } from '../meters/index.js';
@@ -160,7 +160,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     subscribeSharing(events, jobs);
     events.afterCommit('readings.committed', ({ messages }) => live.publish(messages));
     const intervals = jobs.register(intervalJob(db, events, options.intervalDelayMs ?? 1_000));
-    const sharing = jobs.register(sharingJob(db));
+    const sharing = jobs.register(sharingJob(db, provisionalFigures));
     jobs.register(outboxJob(db, events));
     events.onOutboxWritten(() => jobs.wake(OUTBOX_JOB));
     const writer = new ReadingWriter(db, events, {
@@ -251,7 +251,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await ingestRoutes(app, { db, ingest, writer, authenticateDevice });
     await liveRoutes(app, { db, hub: live, resolvePrincipal: principalOf, ...(options.liveRecheckMs ? { recheckMs: options.liveRecheckMs } : {}) });
     await intervalRoutes(app, { db });
-    await sharingRoutes(app, { db, jobs });
+    await sharingRoutes(app, { db, jobs, memberSavings: (input) => memberSavings(db, input) });
     await operatorRoutes(app, { db, jobs });
     await billingRoutes(app, { db });
     await meterRoutes(app, { db, secrets: secrets.box });

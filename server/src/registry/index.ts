@@ -7,8 +7,8 @@ export { getMember } from './members.js';
 export { type MeteringPointRole, connectionCapacityW, getMeteringPoint } from './metering-points.js';
 export { registryRoutes } from './routes.js';
 export { createTariff, loadTariffs } from './tariffs.js';
-export { type IngestDevice, ingestDevice } from './store.js';
-export { type MeteringPointSite, type MeteringPointSummary, meteringPointSites, meteringPointSummaries } from './store.js';
+export { type IngestDevice, ingestDevice } from './store/reads.js';
+export { type MeteringPointSite, type MeteringPointSummary, meteringPointSites, meteringPointSummaries } from './store/reads.js';
 export { meteringPointsAt } from './store/bindings.js';
 export { type CommunityFigures, type CommunityFilter, communityFigures, findCommunities } from './store/communities.js';
 export { type MemberRecord, memberById, membersOfCommunity, membershipsOfUser } from './store/members.js';
@@ -19,3 +19,5 @@ export {
 export { communityIdByName } from './store/communities.js';
 export { insertActiveMember, memberIdOfUser } from './store/members.js';
 export { insertMeteringPoint } from './store/metering-points.js';
+export { type CommunityMeteringPoint, type MemberListing, type SharingParticipant, allocationSettings, communityMeteringPoints, membersAmong,
+  membersByName, sharingParticipants } from './store/reads.js';

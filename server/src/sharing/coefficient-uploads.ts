@@ -1,10 +1,11 @@
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
 import { BadRequestError } from '../kernel/errors.js';
-import { requireCommunityManager } from '../registry/index.js';
+import { communityMeteringPoints, membersAmong, requireCommunityManager } from '../registry/index.js';
 import { AllocationInputError, parseCoefficients, type CoefficientOptions } from './domain/allocation/index.js';
 import { MAX_SHARE_DECIMALS, type Fraction } from './domain/allocation/shares.js';
 import { markSharingDirtyFrom } from './service.js';
+import { coefficientCoverage, replaceCoefficients } from './store.js';
 
 /** What an upload stored. */
 export interface CoefficientUploadResult {
@@ -28,7 +29,6 @@ export interface CoefficientCoverage {
 }
 
 const UNITS = 10 ** MAX_SHARE_DECIMALS;
-const INSERT_CHUNK = 20_000;
 
 /** Exact units of 10⁻⁹ ("0,25" → 250000000). */
 const toUnits = (f: Fraction) => f.units * 10 ** (MAX_SHARE_DECIMALS - f.decimals);
@@ -54,13 +54,13 @@ export async function putCoefficients(db: Db, principal: Principal, communityId:
   const memberOf = await memberIdsByFileId(db, communityId, [...table.memberIds]);
   const unmatched = [...table.memberIds].filter((id) => !memberOf.has(id)).sort();
 
-  const starts: Date[] = [];
+  const starts: number[] = [];
   const rowMembers: string[] = [];
-  const rowStarts: Date[] = [];
+  const rowStarts: number[] = [];
   const rowValues: string[] = [];
   const keys = [...table.periods.keys()].sort((a, b) => a - b);
   for (const key of keys) {
-    const start = new Date(key * periodMs);
+    const start = key * periodMs;
     starts.push(start);
     const byMember = new Map<string, number>();
     for (const [fileId, fraction] of table.periods.get(key)!) {
@@ -77,24 +77,7 @@ export async function putCoefficients(db: Db, principal: Principal, communityId:
   const toMs = (keys[keys.length - 1]! + 1) * periodMs;
 
   await db.transaction(async (tx) => {
-    await tx.query(
-      `DELETE FROM allocation_coefficient_periods WHERE community_id = $1 AND start < $3
-         AND start + period_minutes * interval '1 minute' > $2`,
-      [communityId, new Date(fromMs), new Date(toMs)],
-    );
-    for (let i = 0; i < starts.length; i += INSERT_CHUNK) {
-      await tx.query(
-        `INSERT INTO allocation_coefficient_periods (community_id, start, period_minutes) SELECT $1, s, $3 FROM unnest($2::timestamptz[]) AS u(s)`,
-        [communityId, starts.slice(i, i + INSERT_CHUNK), periodMs / 60_000],
-      );
-    }
-    for (let i = 0; i < rowMembers.length; i += INSERT_CHUNK) {
-      await tx.query(
-        `INSERT INTO allocation_coefficients (community_id, start, member_id, coefficient)
-         SELECT $1, s, m, c::numeric FROM unnest($2::timestamptz[], $3::uuid[], $4::text[]) AS u(s, m, c)`,
-        [communityId, rowStarts.slice(i, i + INSERT_CHUNK), rowMembers.slice(i, i + INSERT_CHUNK), rowValues.slice(i, i + INSERT_CHUNK)],
-      );
-    }
+    await replaceCoefficients(tx, communityId, fromMs, toMs, periodMs / 60_000, starts, { memberIds: rowMembers, startsMs: rowStarts, values: rowValues });
     await markSharingDirtyFrom(tx, communityId, fromMs, toMs);
   });
   return {
@@ -107,26 +90,21 @@ export async function putCoefficients(db: Db, principal: Principal, communityId:
 async function memberIdsByFileId(db: Queryable, communityId: string, ids: string[]): Promise<Map<string, string>> {
   const result = new Map<string, string>();
   const uuids = ids.filter((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id));
-  for (const row of await db.query<{ id: string }>(
-    `SELECT id FROM members WHERE community_id = $1 AND id = ANY($2::uuid[]) AND (state = 'active' OR left_at IS NOT NULL)`, [communityId, uuids],
-  )) result.set(uuids.find((id) => id.toLowerCase() === row.id)!, row.id);
-  for (const row of await db.query<{ grid_connection_id: string; member_id: string }>(
-    'SELECT grid_connection_id, member_id FROM metering_points WHERE community_id = $1 AND grid_connection_id = ANY($2::text[])', [communityId, ids],
-  )) if (!result.has(row.grid_connection_id)) result.set(row.grid_connection_id, row.member_id);
+  for (const member of await membersAmong(db, communityId, uuids)) {
+    if (member.state === 'active' || member.hasLeft) result.set(uuids.find((id) => id.toLowerCase() === member.id)!, member.id);
+  }
+  const fileIds = new Set(ids);
+  for (const point of await communityMeteringPoints(db, communityId)) {
+    if (fileIds.has(point.gridConnectionId) && !result.has(point.gridConnectionId)) result.set(point.gridConnectionId, point.memberId);
+  }
   return result;
 }
 
 export async function getCoefficientCoverage(db: Queryable, principal: Principal, communityId: string): Promise<CoefficientCoverage> {
   await requireCommunityManager(db, principal, communityId);
-  const rows = await db.query<{ n: number; first: Date | null; last_end: Date | null; minutes: number[] | null }>(
-    `SELECT count(*)::int AS n, min(start) AS first, max(start + period_minutes * interval '1 minute') AS last_end,
-       array_agg(DISTINCT period_minutes::int) AS minutes
-     FROM allocation_coefficient_periods WHERE community_id = $1`,
-    [communityId],
-  );
-  const row = rows[0]!;
+  const coverage = await coefficientCoverage(db, communityId);
   return {
-    periods: row.n, from: row.first?.toISOString() ?? null, to: row.last_end?.toISOString() ?? null,
-    periodMinutes: row.n === 0 ? [] : (row.minutes ?? []).map(Number).sort((a, b) => a - b),
+    periods: coverage.periods, from: coverage.fromMs === null ? null : new Date(coverage.fromMs).toISOString(),
+    to: coverage.toMs === null ? null : new Date(coverage.toMs).toISOString(), periodMinutes: coverage.periodMinutes,
   };
 }

@@ -2,15 +2,12 @@ import type { Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
 import { isManagerOf, isMemberOf, requireUser } from '../accounts/index.js';
 import { BadRequestError, NotFoundError } from '../kernel/errors.js';
-import { getMember } from '../registry/index.js';
-import { loadCommunity, type Community } from '../registry/index.js';
+import { getMember, loadCommunity, membersByName, type Community } from '../registry/index.js';
 import { bucketBoundaries, type Resolution } from '../kernel/calendar.js';
 import { QUARTER_HOUR_MS } from '../kernel/time.js';
-import { buildStatement } from '../billing/index.js';
-import { loadTariffs } from '../registry/index.js';
-import { loadCo2Intensity } from './settings.js';
-
 import { ENERGY_KEYS, type EnergyBySource, type MemberInterval } from '../kernel/energy.js';
+import { communityQuarters, memberQuarters, memberTotals, type StoredQuarter } from './store.js';
+
 /** Energy by source, the seven fields of SHARING-API.md, as running sums. */
 export type EnergyTotals = { -readonly [K in keyof EnergyBySource]: number };
 
@@ -90,78 +87,50 @@ export function rollUp(rows: readonly QuarterRow[], bounds: readonly number[]): 
   return { series, totals };
 }
 
-interface StoredRow {
-  start: Date;
-  consumption_wh: number;
-  self_consumed_wh: number;
-  from_community_wh: number;
-  from_grid_wh: number;
-  production_wh: number;
-  to_community_wh: number;
-  to_grid_wh: number;
-  allocated_from_community_wh: number;
-  community_grid_origin_wh: number;
-  missing: boolean;
-  incomplete: boolean;
-  estimated: boolean;
-  provisional: boolean;
-}
-
-function toQuarter(row: StoredRow): QuarterRow {
-  return {
-    startMs: row.start.getTime(),
-    consumptionWh: row.consumption_wh,
-    selfConsumedWh: row.self_consumed_wh,
-    fromCommunityWh: row.from_community_wh,
-    fromGridWh: row.from_grid_wh,
-    productionWh: row.production_wh,
-    toCommunityWh: row.to_community_wh,
-    toGridWh: row.to_grid_wh,
-    missing: row.missing,
-    incomplete: row.incomplete,
-    estimated: row.estimated,
-    provisional: row.provisional,
-  };
-}
-
-const MEMBER_ROW = `start, consumption_wh, self_consumed_wh, from_community_wh, from_grid_wh, production_wh, to_community_wh, to_grid_wh,
-  allocated_from_community_wh, community_grid_origin_wh, quality = 'missing' AS missing, false AS incomplete, quality = 'estimated' AS estimated, provisional`;
-
-/** A member's stored quarter hours in [fromMs, toMs), ascending. */
-export async function memberQuarters(db: Queryable, memberId: string, fromMs: number, toMs: number): Promise<StoredRow[]> {
-  return db.query<StoredRow>(
-    `SELECT ${MEMBER_ROW} FROM member_energy WHERE member_id = $1 AND start >= $2 AND start < $3 ORDER BY start`,
-    [memberId, new Date(fromMs), new Date(toMs)],
-  );
-}
-
 /** What billing needs of a member's quarter hours: the consumption view and the billed allocation. */
-export function toMemberInterval(row: StoredRow): MemberInterval {
+export function toMemberInterval(row: StoredQuarter): MemberInterval {
   return {
-    startMs: row.start.getTime(),
-    selfConsumedWh: row.self_consumed_wh,
-    fromCommunityWh: row.from_community_wh,
-    fromGridWh: row.from_grid_wh,
-    toCommunityWh: row.to_community_wh,
-    toGridWh: row.to_grid_wh,
-    billedFromCommunityWh: row.allocated_from_community_wh,
-    gridOriginCommunityWh: row.community_grid_origin_wh,
+    startMs: row.startMs,
+    selfConsumedWh: row.selfConsumedWh,
+    fromCommunityWh: row.fromCommunityWh,
+    fromGridWh: row.fromGridWh,
+    toCommunityWh: row.toCommunityWh,
+    toGridWh: row.toGridWh,
+    billedFromCommunityWh: row.allocatedFromCommunityWh,
+    gridOriginCommunityWh: row.communityGridOriginWh,
   };
 }
 
-export async function memberEnergy(db: Queryable, principal: Principal, memberId: string, query: { from: string; to: string; resolution: Resolution }) {
+/** A member's quarter hours of a period, to price what sharing saved them. */
+export interface SavingsInput {
+  memberId: string;
+  communityId: string;
+  periodStartMs: number;
+  periodEndMs: number;
+  timeZone: string;
+  currency: string;
+  intervals: readonly MemberInterval[];
+}
+
+/**
+ * Prices what sharing saved a member and the CO2 it avoided. Billing knows the prices and is
+ * passed in by the composition root: billing consumes sharing's results, sharing never imports billing.
+ */
+export type MemberSavings = (input: SavingsInput) => Promise<{ amount: string; co2AvoidedKg: string }>;
+
+export async function memberEnergy(
+  db: Queryable, memberSavings: MemberSavings, principal: Principal, memberId: string, query: { from: string; to: string; resolution: Resolution },
+) {
   const member = await getMember(db, principal, memberId);
   const community = (await loadCommunity(db, member.communityId))!;
   const bounds = bucketsFor(query.from, query.to, query.resolution, community.timeZone);
   const fromMs = bounds[0]!;
   const toMs = bounds[bounds.length - 1]!;
   const stored = await memberQuarters(db, member.id, fromMs, toMs);
-  const { series, totals } = rollUp(stored.map(toQuarter), bounds);
-  const tariffs = await loadTariffs(db, community.id);
-  const co2 = await loadCo2Intensity(db, community.id, fromMs, toMs);
-  const statement = buildStatement({
-    memberId: member.id, periodStartMs: fromMs, periodEndMs: toMs, timeZone: community.timeZone, currency: community.currency,
-    intervals: stored.filter((r) => !r.missing).map(toMemberInterval), tariffs, co2,
+  const { series, totals } = rollUp(stored, bounds);
+  const savings = await memberSavings({
+    memberId: member.id, communityId: community.id, periodStartMs: fromMs, periodEndMs: toMs, timeZone: community.timeZone, currency: community.currency,
+    intervals: stored.filter((r) => !r.missing).map(toMemberInterval),
   });
   return {
     memberId: member.id,
@@ -170,7 +139,7 @@ export async function memberEnergy(db: Queryable, principal: Principal, memberId
     resolution: query.resolution,
     series,
     totals,
-    savings: { currency: community.currency, amount: statement.savings, co2AvoidedKg: statement.co2AvoidedKg },
+    savings: { currency: community.currency, ...savings },
   };
 }
 
@@ -187,19 +156,10 @@ export async function communityEnergy(db: Queryable, principal: Principal, commu
   const community: Community | undefined = await loadCommunity(db, communityId);
   if (!community || !isMemberOf(principal, communityId)) throw new NotFoundError('community');
   const bounds = bucketsFor(query.from, query.to, query.resolution, community.timeZone);
-  const from = new Date(bounds[0]!);
-  const to = new Date(bounds[bounds.length - 1]!);
-  const quarters = await db.query<StoredRow>(
-    `SELECT start, sum(consumption_wh)::int8 AS consumption_wh, sum(self_consumed_wh)::int8 AS self_consumed_wh,
-       sum(from_community_wh)::int8 AS from_community_wh, sum(from_grid_wh)::int8 AS from_grid_wh, sum(production_wh)::int8 AS production_wh,
-       sum(to_community_wh)::int8 AS to_community_wh, sum(to_grid_wh)::int8 AS to_grid_wh,
-       sum(allocated_from_community_wh)::int8 AS allocated_from_community_wh, sum(community_grid_origin_wh)::int8 AS community_grid_origin_wh,
-       bool_and(quality = 'missing') AS missing, bool_or(quality = 'missing') AS incomplete,
-       bool_or(quality = 'estimated') AS estimated, bool_or(provisional) AS provisional
-     FROM member_energy WHERE community_id = $1 AND start >= $2 AND start < $3 GROUP BY start ORDER BY start`,
-    [communityId, from, to],
-  );
-  const { series, totals } = rollUp(quarters.map(toQuarter), bounds);
+  const fromMs = bounds[0]!;
+  const toMs = bounds[bounds.length - 1]!;
+  const quarters = await communityQuarters(db, communityId, fromMs, toMs);
+  const { series, totals } = rollUp(quarters, bounds);
   const answer = {
     communityId,
     timeZone: community.timeZone,
@@ -208,25 +168,14 @@ export async function communityEnergy(db: Queryable, principal: Principal, commu
     totals: { ...totals, ...rates(totals) },
   };
   if (!isManagerOf(principal, communityId)) return answer;
-  const perMember = await db.query<{ member_id: string; display_name: string } & Record<string, number>>(
-    `SELECT m.id AS member_id, m.display_name,
-       COALESCE(sum(e.consumption_wh), 0)::int8 AS consumption_wh, COALESCE(sum(e.self_consumed_wh), 0)::int8 AS self_consumed_wh,
-       COALESCE(sum(e.from_community_wh), 0)::int8 AS from_community_wh, COALESCE(sum(e.from_grid_wh), 0)::int8 AS from_grid_wh,
-       COALESCE(sum(e.production_wh), 0)::int8 AS production_wh, COALESCE(sum(e.to_community_wh), 0)::int8 AS to_community_wh,
-       COALESCE(sum(e.to_grid_wh), 0)::int8 AS to_grid_wh
-     FROM members m LEFT JOIN member_energy e ON e.member_id = m.id AND e.start >= $2 AND e.start < $3
-     WHERE m.community_id = $1 AND (m.state = 'active' OR e.member_id IS NOT NULL)
-     GROUP BY m.id, m.display_name ORDER BY m.display_name, m.id`,
-    [communityId, from, to],
-  );
+  // Active members, and anyone with energy in the range (a former member), by name.
+  const byMember = await memberTotals(db, communityId, fromMs, toMs);
+  const members = (await membersByName(db, communityId)).filter((m) => m.state === 'active' || byMember.has(m.id));
   return {
     ...answer,
-    members: perMember.map((m) => {
-      const t: EnergyTotals = {
-        consumptionWh: m.consumption_wh!, selfConsumedWh: m.self_consumed_wh!, fromCommunityWh: m.from_community_wh!, fromGridWh: m.from_grid_wh!,
-        productionWh: m.production_wh!, toCommunityWh: m.to_community_wh!, toGridWh: m.to_grid_wh!,
-      };
-      return { memberId: m.member_id, displayName: m.display_name, totals: { ...t, ...rates(t) } };
+    members: members.map((m) => {
+      const t: EnergyTotals = { ...(byMember.get(m.id) ?? zeroTotals()) };
+      return { memberId: m.id, displayName: m.displayName, totals: { ...t, ...rates(t) } };
     }),
   };
 }

@@ -1,17 +1,17 @@
 import type { Db } from '../platform/store/db.js';
 import type { EventSubscriber } from '../platform/events/index.js';
 import type { JobDefinition, JobWaker } from '../platform/jobs/index.js';
-import { markSharingDirty, markSharingDirtyFrom, processSharingDirty } from './service.js';
+import { markSharingDirty, markSharingDirtyFrom, processSharingDirty, type ProvisionalFigures } from './service.js';
 
 export const SHARING_JOB = 'sharing';
 
 /** The sharing job on the platform's runner: splits the marked quarter hours by source per member, communities leased. */
-export function sharingJob(db: Db, delayMs = 500): JobDefinition {
+export function sharingJob(db: Db, provisionalFigures: ProvisionalFigures, delayMs = 500): JobDefinition {
   return {
     name: SHARING_JOB,
     delayMs,
     async pass({ lease }) {
-      const done = await processSharingDirty(db, undefined, lease);
+      const done = await processSharingDirty(db, provisionalFigures, undefined, lease);
       return { done, more: done > 0 };
     },
   };

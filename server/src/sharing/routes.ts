@@ -4,14 +4,16 @@ import { SHARING_JOB } from './job.js';
 import { type Api } from '../platform/http/api.js';
 import { utf8Body } from '../platform/http/body.js';
 import { sharingRoutes as contract } from '@gridshare/contract/sharing';
-import { communityEnergy, memberEnergy } from './energy.js';
+import { communityEnergy, memberEnergy, type MemberSavings } from './energy.js';
 import { getCo2Settings, listShares, putCo2Settings, putShares } from './settings.js';
 import { getCoefficientCoverage, putCoefficients } from './coefficient-uploads.js';
 
 /** A year of hourly coefficients for about 200 supply points. */
 const COEFFICIENT_FILE_LIMIT_BYTES = 64 * 1024 * 1024;
 
-export async function sharingRoutes(app: Api, { db, jobs }: { db: Db; jobs: JobWaker }): Promise<void> {
+export async function sharingRoutes(
+  app: Api, { db, jobs, memberSavings }: { db: Db; jobs: JobWaker; memberSavings: MemberSavings },
+): Promise<void> {
   app.get(contract.listShares.path, { schema: contract.listShares.schema }, async (request) => listShares(db, request.principal, request.params.id));
 
   app.put(contract.putShares.path, { schema: contract.putShares.schema }, async (request) => {
@@ -46,7 +48,7 @@ export async function sharingRoutes(app: Api, { db, jobs }: { db: Db; jobs: JobW
 
   app.put(contract.putCo2Intensity.path, { schema: contract.putCo2Intensity.schema }, async (request) => putCo2Settings(db, request.principal, request.params.id, request.body));
 
-  app.get(contract.memberEnergy.path, { schema: contract.memberEnergy.schema }, async (request) => memberEnergy(db, request.principal, request.params.id, request.query));
+  app.get(contract.memberEnergy.path, { schema: contract.memberEnergy.schema }, async (request) => memberEnergy(db, memberSavings, request.principal, request.params.id, request.query));
 
   app.get(contract.communityEnergy.path, { schema: contract.communityEnergy.schema }, async (request) => communityEnergy(db, request.principal, request.params.id, request.query));
 }

@@ -1,4 +1,273 @@
 import type { Queryable } from '../platform/store/db.js';
+import { trimDecimal } from '../kernel/decimal.js';
+import type { Co2Intensity, EnergyBySource } from '../kernel/energy.js';
+import type { BySource } from './domain/battery.js';
+import type { CoefficientPeriod, MemberQuarter, OperatorQuarter, PoolAfter, ShareVersion } from './domain/community-split.js';
+
+/**
+ * Sharing's tables, the only SQL on them: member_energy (the split per member and quarter hour),
+ * battery_pools, allocation_shares, allocation_coefficient_periods / allocation_coefficients,
+ * co2_intensity / co2_intensity_hours, operator_allocations and the job's sharing_dirty marks
+ * (marked in service.ts). Rows become domain values here.
+ */
+
+// ── member_energy ───────────────────────────────────────────────────────────────────────────
+
+/** One stored quarter hour (of a member, or summed over a community), energy by source in Wh. */
+export interface StoredQuarter extends EnergyBySource {
+  startMs: number;
+  /** Community energy allocated to the member's import (what is billed). */
+  allocatedFromCommunityWh: number;
+  /** Part of fromCommunityWh a community battery had stored from the grid. */
+  communityGridOriginWh: number;
+  /** No data at all (a member's row, or every member of a community, missing). */
+  missing: boolean;
+  /** Known only in part (some members of a community missing). */
+  incomplete: boolean;
+  estimated: boolean;
+  /** The split was made while another member's data was missing. */
+  provisional: boolean;
+}
+
+interface QuarterRow {
+  start: Date;
+  consumption_wh: number;
+  self_consumed_wh: number;
+  from_community_wh: number;
+  from_grid_wh: number;
+  production_wh: number;
+  to_community_wh: number;
+  to_grid_wh: number;
+  allocated_from_community_wh: number;
+  community_grid_origin_wh: number;
+  missing: boolean;
+  incomplete: boolean;
+  estimated: boolean;
+  provisional: boolean;
+}
+
+const toQuarter = (r: QuarterRow): StoredQuarter => ({
+  startMs: r.start.getTime(),
+  consumptionWh: r.consumption_wh, selfConsumedWh: r.self_consumed_wh, fromCommunityWh: r.from_community_wh, fromGridWh: r.from_grid_wh,
+  productionWh: r.production_wh, toCommunityWh: r.to_community_wh, toGridWh: r.to_grid_wh,
+  allocatedFromCommunityWh: r.allocated_from_community_wh, communityGridOriginWh: r.community_grid_origin_wh,
+  missing: r.missing, incomplete: r.incomplete, estimated: r.estimated, provisional: r.provisional,
+});
+
+/** A member's stored quarter hours in [fromMs, toMs), ascending. */
+export async function memberQuarters(db: Queryable, memberId: string, fromMs: number, toMs: number): Promise<StoredQuarter[]> {
+  const rows = await db.query<QuarterRow>(
+    `SELECT start, consumption_wh, self_consumed_wh, from_community_wh, from_grid_wh, production_wh, to_community_wh, to_grid_wh,
+       allocated_from_community_wh, community_grid_origin_wh, quality = 'missing' AS missing, false AS incomplete,
+       quality = 'estimated' AS estimated, provisional
+     FROM member_energy WHERE member_id = $1 AND start >= $2 AND start < $3 ORDER BY start`,
+    [memberId, new Date(fromMs), new Date(toMs)],
+  );
+  return rows.map(toQuarter);
+}
+
+/** The community's quarter hours in [fromMs, toMs), summed over its members, ascending. */
+export async function communityQuarters(db: Queryable, communityId: string, fromMs: number, toMs: number): Promise<StoredQuarter[]> {
+  const rows = await db.query<QuarterRow>(
+    `SELECT start, sum(consumption_wh)::int8 AS consumption_wh, sum(self_consumed_wh)::int8 AS self_consumed_wh,
+       sum(from_community_wh)::int8 AS from_community_wh, sum(from_grid_wh)::int8 AS from_grid_wh, sum(production_wh)::int8 AS production_wh,
+       sum(to_community_wh)::int8 AS to_community_wh, sum(to_grid_wh)::int8 AS to_grid_wh,
+       sum(allocated_from_community_wh)::int8 AS allocated_from_community_wh, sum(community_grid_origin_wh)::int8 AS community_grid_origin_wh,
+       bool_and(quality = 'missing') AS missing, bool_or(quality = 'missing') AS incomplete,
+       bool_or(quality = 'estimated') AS estimated, bool_or(provisional) AS provisional
+     FROM member_energy WHERE community_id = $1 AND start >= $2 AND start < $3 GROUP BY start ORDER BY start`,
+    [communityId, new Date(fromMs), new Date(toMs)],
+  );
+  return rows.map(toQuarter);
+}
+
+/** Each member's energy in [fromMs, toMs) summed, for the members of the community with stored quarter hours there. */
+export async function memberTotals(db: Queryable, communityId: string, fromMs: number, toMs: number): Promise<Map<string, EnergyBySource>> {
+  const rows = await db.query<{ member_id: string; consumption_wh: number; self_consumed_wh: number; from_community_wh: number; from_grid_wh: number;
+    production_wh: number; to_community_wh: number; to_grid_wh: number }>(
+    `SELECT member_id, sum(consumption_wh)::int8 AS consumption_wh, sum(self_consumed_wh)::int8 AS self_consumed_wh,
+       sum(from_community_wh)::int8 AS from_community_wh, sum(from_grid_wh)::int8 AS from_grid_wh, sum(production_wh)::int8 AS production_wh,
+       sum(to_community_wh)::int8 AS to_community_wh, sum(to_grid_wh)::int8 AS to_grid_wh
+     FROM member_energy WHERE community_id = $1 AND start >= $2 AND start < $3 GROUP BY member_id`,
+    [communityId, new Date(fromMs), new Date(toMs)],
+  );
+  return new Map(rows.map((r) => [r.member_id, {
+    consumptionWh: r.consumption_wh, selfConsumedWh: r.self_consumed_wh, fromCommunityWh: r.from_community_wh, fromGridWh: r.from_grid_wh,
+    productionWh: r.production_wh, toCommunityWh: r.to_community_wh, toGridWh: r.to_grid_wh,
+  }]));
+}
+
+/** The members of the community with a stored quarter hour in [fromMs, toMs). */
+export async function membersWithEnergy(db: Queryable, communityId: string, fromMs: number, toMs: number): Promise<Set<string>> {
+  const rows = await db.query<{ member_id: string }>(
+    'SELECT DISTINCT member_id FROM member_energy WHERE community_id = $1 AND start >= $2 AND start < $3',
+    [communityId, new Date(fromMs), new Date(toMs)],
+  );
+  return new Set(rows.map((r) => r.member_id));
+}
+
+/** Stores the split of `startsMs`; rows of members who take no part there any more (a start moved, a departure) go. */
+export async function writeMemberQuarters(tx: Queryable, communityId: string, rows: readonly MemberQuarter[], startsMs: readonly number[]): Promise<void> {
+  await tx.query(
+    `DELETE FROM member_energy e WHERE e.community_id = $1 AND e.start = ANY($2::timestamptz[])
+       AND NOT EXISTS (SELECT 1 FROM unnest($3::uuid[], $4::timestamptz[]) AS u(m, s) WHERE u.m = e.member_id AND u.s = e.start)`,
+    [communityId, startsMs.map((ms) => new Date(ms)), rows.map((r) => r.memberId), rows.map((r) => new Date(r.startMs))],
+  );
+  if (rows.length === 0) return;
+  const col = <K extends keyof MemberQuarter>(k: K) => rows.map((r) => r[k]);
+  await tx.query(
+    `INSERT INTO member_energy (member_id, start, community_id, import_wh, export_wh, consumption_wh, self_consumed_wh, from_community_wh,
+       from_grid_wh, production_wh, to_community_wh, to_grid_wh, allocated_from_community_wh, community_grid_origin_wh, quality, provisional, computed_at)
+     SELECT m, s, $1, i, e, c, sc, fc, fg, p, tc, tg, a, go, q, pr, now()
+     FROM unnest($2::uuid[], $3::timestamptz[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::int8[],
+       $11::int8[], $12::int8[], $13::int8[], $14::int8[], $15::text[], $16::bool[]) AS u(m, s, i, e, c, sc, fc, fg, p, tc, tg, a, go, q, pr)
+     ON CONFLICT (member_id, start) DO UPDATE SET
+       import_wh = EXCLUDED.import_wh, export_wh = EXCLUDED.export_wh, consumption_wh = EXCLUDED.consumption_wh,
+       self_consumed_wh = EXCLUDED.self_consumed_wh, from_community_wh = EXCLUDED.from_community_wh, from_grid_wh = EXCLUDED.from_grid_wh,
+       production_wh = EXCLUDED.production_wh, to_community_wh = EXCLUDED.to_community_wh, to_grid_wh = EXCLUDED.to_grid_wh,
+       allocated_from_community_wh = EXCLUDED.allocated_from_community_wh, community_grid_origin_wh = EXCLUDED.community_grid_origin_wh,
+       quality = EXCLUDED.quality, provisional = EXCLUDED.provisional, computed_at = now()`,
+    [communityId, col('memberId'), rows.map((r) => new Date(r.startMs)), col('importWh'), col('exportWh'), col('consumptionWh'),
+      col('selfConsumedWh'), col('fromCommunityWh'), col('fromGridWh'), col('productionWh'), col('toCommunityWh'), col('toGridWh'),
+      col('allocatedFromCommunityWh'), col('communityGridOriginWh'), col('quality'), col('provisional')],
+  );
+}
+
+// ── battery_pools ───────────────────────────────────────────────────────────────────────────
+
+/** The stored pools of the points at `startsMs`, keyed `pointId|startMs`. */
+export async function poolsAt(db: Queryable, pointIds: readonly string[], startsMs: readonly number[]): Promise<Map<string, BySource>> {
+  const rows = await db.query<{ metering_point_id: string; start: Date; own_pv_wh: number; community_wh: number; grid_wh: number }>(
+    `SELECT metering_point_id, start, own_pv_wh, community_wh, grid_wh FROM battery_pools
+     WHERE metering_point_id = ANY($1::uuid[]) AND start = ANY($2::timestamptz[])`,
+    [pointIds, startsMs.map((ms) => new Date(ms))],
+  );
+  return new Map(rows.map((r) => [`${r.metering_point_id}|${r.start.getTime()}`, { ownPv: r.own_pv_wh, community: r.community_wh, grid: r.grid_wh }]));
+}
+
+export async function writePools(tx: Queryable, pools: readonly PoolAfter[]): Promise<void> {
+  if (pools.length === 0) return;
+  await tx.query(
+    `INSERT INTO battery_pools (metering_point_id, start, own_pv_wh, community_wh, grid_wh)
+     SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::int8[], $4::int8[], $5::int8[])
+     ON CONFLICT (metering_point_id, start) DO UPDATE SET
+       own_pv_wh = EXCLUDED.own_pv_wh, community_wh = EXCLUDED.community_wh, grid_wh = EXCLUDED.grid_wh`,
+    [pools.map((p) => p.pointId), pools.map((p) => new Date(p.startMs)), pools.map((p) => p.pool.ownPv),
+      pools.map((p) => p.pool.community), pools.map((p) => p.pool.grid)],
+  );
+}
+
+// ── allocation_shares, allocation_coefficient_periods, allocation_coefficients ──────────────
+
+/** Every version of the community's static key, oldest first. */
+export async function loadShareVersions(db: Queryable, communityId: string): Promise<ShareVersion[]> {
+  const rows = await db.query<{ valid_from: Date; member_id: string; share: string }>(
+    'SELECT valid_from, member_id, share::text AS share FROM allocation_shares WHERE community_id = $1 ORDER BY valid_from, member_id',
+    [communityId],
+  );
+  const versions = new Map<number, Map<string, string>>();
+  for (const row of rows) {
+    const ms = row.valid_from.getTime();
+    const shares = versions.get(ms) ?? new Map<string, string>();
+    shares.set(row.member_id, trimDecimal(row.share));
+    versions.set(ms, shares);
+  }
+  return [...versions].map(([validFromMs, shares]) => ({ validFromMs, shares }));
+}
+
+/** Replaces the key version in force from `validFromMs` (no shares: the version goes). */
+export async function replaceShares(tx: Queryable, communityId: string, validFromMs: number, shares: readonly { memberId: string; share: string }[]): Promise<void> {
+  await tx.query('DELETE FROM allocation_shares WHERE community_id = $1 AND valid_from = $2', [communityId, new Date(validFromMs)]);
+  if (shares.length === 0) return;
+  await tx.query(
+    `INSERT INTO allocation_shares (community_id, valid_from, member_id, share)
+     SELECT $1, $2, m, s::numeric FROM unnest($3::uuid[], $4::text[]) AS u(m, s)`,
+    [communityId, new Date(validFromMs), shares.map((s) => s.memberId), shares.map((s) => s.share)],
+  );
+}
+
+/** The coefficient periods overlapping [fromMs, toMs). */
+export async function loadCoefficientPeriods(db: Queryable, communityId: string, fromMs: number, toMs: number): Promise<CoefficientPeriod[]> {
+  const rows = await db.query<{ start: Date; period_minutes: number; member_id: string | null; coefficient: string | null }>(
+    `SELECT p.start, p.period_minutes, c.member_id, c.coefficient::text AS coefficient
+     FROM allocation_coefficient_periods p LEFT JOIN allocation_coefficients c ON c.community_id = p.community_id AND c.start = p.start
+     WHERE p.community_id = $1 AND p.start < $3 AND p.start + p.period_minutes * interval '1 minute' > $2
+     ORDER BY p.start`,
+    [communityId, new Date(fromMs), new Date(toMs)],
+  );
+  const periods: CoefficientPeriod[] = [];
+  let current: { startMs: number; endMs: number; shares: Map<string, string> } | undefined;
+  for (const row of rows) {
+    const startMs = row.start.getTime();
+    if (current?.startMs !== startMs) {
+      current = { startMs, endMs: startMs + row.period_minutes * 60_000, shares: new Map() };
+      periods.push(current);
+    }
+    if (row.member_id !== null) current.shares.set(row.member_id, trimDecimal(row.coefficient!));
+  }
+  return periods;
+}
+
+/** Rows per statement, so a year of hourly coefficients of many members stays within the parameter limits. */
+const INSERT_CHUNK = 20_000;
+
+/**
+ * Replaces the coefficient periods overlapping [fromMs, toMs) by periods of `periodMinutes` at
+ * `startsMs` and their coefficients (exact decimals as text).
+ */
+export async function replaceCoefficients(
+  tx: Queryable, communityId: string, fromMs: number, toMs: number, periodMinutes: number, startsMs: readonly number[],
+  coefficients: { readonly memberIds: readonly string[]; readonly startsMs: readonly number[]; readonly values: readonly string[] },
+): Promise<void> {
+  await tx.query(
+    `DELETE FROM allocation_coefficient_periods WHERE community_id = $1 AND start < $3
+       AND start + period_minutes * interval '1 minute' > $2`,
+    [communityId, new Date(fromMs), new Date(toMs)],
+  );
+  for (let i = 0; i < startsMs.length; i += INSERT_CHUNK) {
+    await tx.query(
+      `INSERT INTO allocation_coefficient_periods (community_id, start, period_minutes) SELECT $1, s, $3 FROM unnest($2::timestamptz[]) AS u(s)`,
+      [communityId, startsMs.slice(i, i + INSERT_CHUNK).map((ms) => new Date(ms)), periodMinutes],
+    );
+  }
+  for (let i = 0; i < coefficients.memberIds.length; i += INSERT_CHUNK) {
+    await tx.query(
+      `INSERT INTO allocation_coefficients (community_id, start, member_id, coefficient)
+       SELECT $1, s, m, c::numeric FROM unnest($2::timestamptz[], $3::uuid[], $4::text[]) AS u(s, m, c)`,
+      [communityId, coefficients.startsMs.slice(i, i + INSERT_CHUNK).map((ms) => new Date(ms)), coefficients.memberIds.slice(i, i + INSERT_CHUNK),
+        coefficients.values.slice(i, i + INSERT_CHUNK)],
+    );
+  }
+}
+
+/** How many coefficient periods the community holds, their span and lengths. */
+export async function coefficientCoverage(db: Queryable, communityId: string): Promise<{ periods: number; fromMs: number | null; toMs: number | null; periodMinutes: number[] }> {
+  const rows = await db.query<{ n: number; first: Date | null; last_end: Date | null; minutes: number[] | null }>(
+    `SELECT count(*)::int AS n, min(start) AS first, max(start + period_minutes * interval '1 minute') AS last_end,
+       array_agg(DISTINCT period_minutes::int) AS minutes
+     FROM allocation_coefficient_periods WHERE community_id = $1`,
+    [communityId],
+  );
+  const row = rows[0]!;
+  return {
+    periods: row.n, fromMs: row.first?.getTime() ?? null, toMs: row.last_end?.getTime() ?? null,
+    periodMinutes: row.n === 0 ? [] : (row.minutes ?? []).map(Number).sort((a, b) => a - b),
+  };
+}
+
+// ── co2_intensity, co2_intensity_hours ──────────────────────────────────────────────────────
+
+/** The constant intensity (null: not configured) and how many hours have their own value, over which span. */
+export async function co2Settings(db: Queryable, communityId: string): Promise<{ gramsPerKWh: number | null; hours: number; fromMs: number | null; toMs: number | null }> {
+  const constant = await db.query<{ grams_per_kwh: string }>('SELECT grams_per_kwh::text FROM co2_intensity WHERE community_id = $1', [communityId]);
+  const hours = await db.query<{ n: number; first: Date | null; last: Date | null }>(
+    'SELECT count(*)::int AS n, min(hour) AS first, max(hour) AS last FROM co2_intensity_hours WHERE community_id = $1', [communityId],
+  );
+  return {
+    gramsPerKWh: constant[0] ? Number(constant[0].grams_per_kwh) : null,
+    hours: hours[0]?.n ?? 0, fromMs: hours[0]?.first?.getTime() ?? null, toMs: hours[0]?.last?.getTime() ?? null,
+  };
+}
 
 /** Sets the constant intensity and adds (or replaces) hourly values. */
 export async function writeCo2(tx: Queryable, communityId: string, gramsPerKWh: number, hourly: readonly { hourMs: number; gramsPerKWh: number }[]): Promise<void> {
@@ -13,5 +282,102 @@ export async function writeCo2(tx: Queryable, communityId: string, gramsPerKWh: 
      SELECT $1, h, g FROM unnest($2::timestamptz[], $3::numeric[]) AS u(h, g)
      ON CONFLICT (community_id, hour) DO UPDATE SET grams_per_kwh = EXCLUDED.grams_per_kwh`,
     [communityId, hourly.map((h) => new Date(h.hourMs)), hourly.map((h) => h.gramsPerKWh)],
+  );
+}
+
+/** The intensity to price CO2 with over [fromMs, toMs) (no authorisation: callers checked it). */
+export async function loadCo2Intensity(db: Queryable, communityId: string, fromMs: number, toMs: number): Promise<Co2Intensity> {
+  const constant = await db.query<{ grams_per_kwh: string }>('SELECT grams_per_kwh::text FROM co2_intensity WHERE community_id = $1', [communityId]);
+  const fallback = constant[0] ? Number(constant[0].grams_per_kwh) : 0;
+  const hours = await db.query<{ hour: Date; grams_per_kwh: string }>(
+    'SELECT hour, grams_per_kwh::text FROM co2_intensity_hours WHERE community_id = $1 AND hour >= $2 AND hour < $3',
+    [communityId, new Date(Math.floor(fromMs / 3_600_000) * 3_600_000), new Date(toMs)],
+  );
+  if (hours.length === 0) return { kind: 'constant', gramsPerKWh: fallback };
+  return { kind: 'hourly', gramsPerKWh: new Map(hours.map((h) => [h.hour.getTime(), Number(h.grams_per_kwh)])), fallback };
+}
+
+// ── operator_allocations ────────────────────────────────────────────────────────────────────
+
+/** One quarter hour of the grid operator's allocation for one metering point (Austria: from EDA). */
+export interface OperatorAllocation {
+  meteringPointId: string;
+  startMs: number;
+  consumptionWh: number | null;
+  fromCommunityWh: number | null;
+  productionWh: number | null;
+  toCommunityWh: number | null;
+  /** Where the figures came from, e.g. the EDA message id. */
+  source: string;
+}
+
+/** Upserts the rows; a null leaves the stored value (an EDA message may carry only some energy codes). */
+export async function upsertOperatorAllocations(tx: Queryable, communityId: string, rows: readonly OperatorAllocation[]): Promise<void> {
+  await tx.query(
+    `INSERT INTO operator_allocations (community_id, metering_point_id, start, consumption_wh, from_community_wh, production_wh, to_community_wh, source)
+     SELECT $1, p, s, c, f, pr, t, src FROM unnest($2::uuid[], $3::timestamptz[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::text[])
+       AS u(p, s, c, f, pr, t, src)
+     ON CONFLICT (metering_point_id, start) DO UPDATE SET
+       consumption_wh = COALESCE(EXCLUDED.consumption_wh, operator_allocations.consumption_wh),
+       from_community_wh = COALESCE(EXCLUDED.from_community_wh, operator_allocations.from_community_wh),
+       production_wh = COALESCE(EXCLUDED.production_wh, operator_allocations.production_wh),
+       to_community_wh = COALESCE(EXCLUDED.to_community_wh, operator_allocations.to_community_wh),
+       source = EXCLUDED.source, imported_at = now()`,
+    [communityId, rows.map((r) => r.meteringPointId), rows.map((r) => new Date(r.startMs)), rows.map((r) => r.consumptionWh),
+      rows.map((r) => r.fromCommunityWh), rows.map((r) => r.productionWh), rows.map((r) => r.toCommunityWh), rows.map((r) => r.source)],
+  );
+}
+
+/** The community's operator figures at `startsMs`, keyed `pointId|startMs`. */
+export async function operatorAllocationsAt(db: Queryable, communityId: string, startsMs: readonly number[]): Promise<Map<string, OperatorQuarter>> {
+  const rows = await db.query<{ metering_point_id: string; start: Date; from_community_wh: number | null; to_community_wh: number | null }>(
+    `SELECT metering_point_id, start, from_community_wh, to_community_wh FROM operator_allocations
+     WHERE community_id = $1 AND start = ANY($2::timestamptz[])`,
+    [communityId, startsMs.map((ms) => new Date(ms))],
+  );
+  return new Map(rows.map((r) => [`${r.metering_point_id}|${r.start.getTime()}`, { fromCommunityWh: r.from_community_wh, toCommunityWh: r.to_community_wh }]));
+}
+
+// ── sharing_dirty (the job's work list; marks are written by service.ts) ───────────────────
+
+/** Communities with marked quarter hours, the longest waiting first. */
+export async function dirtyCommunities(db: Queryable, limit: number): Promise<string[]> {
+  const rows = await db.query<{ community_id: string }>(
+    'SELECT community_id FROM sharing_dirty GROUP BY community_id ORDER BY min(start), community_id LIMIT $1', [limit],
+  );
+  return rows.map((r) => r.community_id);
+}
+
+/** A mark: the quarter hour and the version it was marked with (a later mark has a higher one). */
+export interface DirtyMark { startMs: number; version: number }
+
+/** The community's oldest `limit` marks. */
+export async function dirtyMarks(db: Queryable, communityId: string, limit: number): Promise<DirtyMark[]> {
+  const rows = await db.query<{ start: Date; version: number }>(
+    'SELECT start, version FROM sharing_dirty WHERE community_id = $1 ORDER BY start LIMIT $2', [communityId, limit],
+  );
+  return rows.map((r) => ({ startMs: r.start.getTime(), version: r.version }));
+}
+
+/** Clears the marks done, unless marked again since (a higher version). */
+export async function clearMarks(tx: Queryable, communityId: string, marks: readonly DirtyMark[]): Promise<void> {
+  await tx.query(
+    `DELETE FROM sharing_dirty d USING unnest($2::timestamptz[], $3::int8[]) AS u(s, v)
+     WHERE d.community_id = $1 AND d.start = u.s AND d.version <= u.v`,
+    [communityId, marks.map((m) => new Date(m.startMs)), marks.map((m) => m.version)],
+  );
+}
+
+/** Drops every mark of a community that is gone. */
+export async function clearCommunityMarks(db: Queryable, communityId: string): Promise<void> {
+  await db.query('DELETE FROM sharing_dirty WHERE community_id = $1', [communityId]);
+}
+
+/** Marks quarter hours of a community for the sharing job; a mark already there gets a new version. */
+export async function markQuarters(tx: Queryable, communityId: string, startsMs: readonly number[]): Promise<void> {
+  await tx.query(
+    `INSERT INTO sharing_dirty (community_id, start) SELECT $1, s FROM unnest($2::timestamptz[]) AS u(s)
+     ON CONFLICT (community_id, start) DO UPDATE SET version = nextval('sharing_dirty_version')`,
+    [communityId, [...new Set(startsMs)].map((ms) => new Date(ms))],
   );
 }

@@ -1,6 +1,6 @@
 import PDFDocument from 'pdfkit';
 import { escapeField } from '../../kernel/csv.js';
-import type { StatementView } from '../settlements.js';
+import type { StatementView } from './statement.js';
 
 /**
  * A statement as CSV (one row per line, then total, savings and CO2, and the energy by source)

@@ -210,3 +210,35 @@ export function correctionFor(issued: readonly Statement[], fresh: Statement): S
     unpricedIntervals: after.unpriced - before.unpriced,
   };
 }
+
+/** How complete the data behind a statement was. */
+export interface QuarterHourCounts {
+  /** Quarter hours in the period (2,980 for a Vienna October with its 25-hour day). */
+  expected: number;
+  /** Quarter hours with the member's data (measured or estimated). */
+  withData: number;
+  estimated: number;
+  missing: number;
+  /** Quarter hours whose split was made while another member's data was missing. */
+  provisional: number;
+}
+
+/** What a statement row keeps: the pure statement and what the member and a reader need besides. */
+export interface StatementDocument extends Statement {
+  displayName: string;
+  communityName: string;
+  period: string;
+  timeZone: string;
+  quarterHours: QuarterHourCounts;
+}
+
+/** A stored statement as its member, managers and documents see it. */
+export interface StatementView extends StatementDocument {
+  id: string;
+  settlementId: string;
+  communityId: string;
+  state: 'draft' | 'closed';
+  kind: 'statement' | 'correction';
+  sequence: number;
+  createdAt: string;
+}

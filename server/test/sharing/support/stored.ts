@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../../src/platform/store/db.js';
 import { markSharingDirty, processSharingDirty } from '../../../src/sharing/service.js';
+import { provisionalFigures } from '../../../src/operator/index.js';
 
 export const Q = 900_000;
 
@@ -79,7 +80,7 @@ export async function storeIntervals(db: Db, communityId: string, pointId: strin
 
 /** Runs the sharing job until nothing is marked. */
 export async function runSharing(db: Db): Promise<void> {
-  while ((await processSharingDirty(db)) > 0) { /* until nothing is dirty */ }
+  while ((await processSharingDirty(db, provisionalFigures)) > 0) { /* until nothing is dirty */ }
 }
 
 export interface EnergyRow {

@@ -1,0 +1,139 @@
+import type { AllocationMode } from '../communities.js';
+import type { MemberState } from '../members.js';
+import type { Queryable } from '../../platform/store/db.js';
+import type { DeviceRole } from '../../kernel/energy.js';
+import type { MeteringPointRole } from '../metering-points.js';
+
+/** A device as ingestion needs it: where its readings go and whether it may send. */
+export interface IngestDevice {
+  readonly id: string;
+  readonly communityId: string;
+  readonly meteringPointId: string | null;
+  /** When its current binding began (epoch ms); null: its first binding, or unbound. */
+  readonly boundFrom: number | null;
+  readonly status: 'active' | 'disabled';
+}
+
+/** The device with its current binding, or undefined when there is no such device. */
+export async function ingestDevice(db: Queryable, deviceId: string): Promise<IngestDevice | undefined> {
+  const rows = await db.query<{ id: string; community_id: string; metering_point_id: string | null; status: 'active' | 'disabled'; bound_from: Date | null }>(
+    `SELECT d.id, d.community_id, d.metering_point_id, d.status, b.bound_from
+     FROM devices d LEFT JOIN device_bindings b ON b.device_id = d.id AND b.bound_until IS NULL
+     WHERE d.id = $1`,
+    [deviceId],
+  );
+  const row = rows[0];
+  return row && { id: row.id, communityId: row.community_id, meteringPointId: row.metering_point_id, boundFrom: row.bound_from?.getTime() ?? null, status: row.status };
+}
+
+/** Who a metering point belongs to and what it is called. */
+export interface MeteringPointSummary {
+  readonly id: string;
+  readonly communityId: string;
+  readonly memberId: string;
+  readonly name: string;
+}
+
+/** The metering points among `ids`, by id; ids of points that no longer exist are absent. */
+export async function meteringPointSummaries(db: Queryable, ids: readonly string[]): Promise<Map<string, MeteringPointSummary>> {
+  const rows = await db.query<{ id: string; community_id: string; member_id: string; name: string }>(
+    'SELECT id, community_id, member_id, name FROM metering_points WHERE id = ANY($1::uuid[])', [ids],
+  );
+  return new Map(rows.map((r) => [r.id, { id: r.id, communityId: r.community_id, memberId: r.member_id, name: r.name }]));
+}
+
+/** What the interval computation needs of a site: its limits and the roles its devices have (had) there. */
+export interface MeteringPointSite {
+  readonly id: string;
+  readonly role: MeteringPointRole;
+  readonly pvCapacityW: number | null;
+  readonly connectionCapacityW: number | null;
+  readonly deviceRoles: ReadonlyMap<string, DeviceRole>;
+}
+
+/** The sites of the metering points among `ids`, in one query; points that no longer exist are absent. */
+export async function meteringPointSites(db: Queryable, ids: readonly string[]): Promise<MeteringPointSite[]> {
+  const rows = await db.query<{ id: string; role: MeteringPointRole; pv_capacity_w: number | null; connection_capacity_w: number | null; devices: [string, DeviceRole][] }>(
+    `SELECT mp.id, mp.role, mp.pv_capacity_w, mp.connection_capacity_w,
+       COALESCE((SELECT json_agg(json_build_array(dr.device_id, dr.role)) FROM device_roles dr WHERE dr.metering_point_id = mp.id), '[]') AS devices
+     FROM metering_points mp WHERE mp.id = ANY($1::uuid[])`,
+    [ids],
+  );
+  return rows.map((r) => ({ id: r.id, role: r.role, pvCapacityW: r.pv_capacity_w, connectionCapacityW: r.connection_capacity_w, deviceRoles: new Map(r.devices) }));
+}
+
+/**
+ * Registry reads other capabilities ask for, each one set-based query (they join in memory).
+ * The registry's own modules keep their SQL next to them until the registry's store is gathered.
+ */
+
+/** A metering point as sharing, billing and the operator import see it. */
+export interface CommunityMeteringPoint {
+  id: string;
+  memberId: string;
+  gridConnectionId: string;
+  /** A prosumer's second Zählpunkt (Austria), null otherwise. */
+  generationGridConnectionId: string | null;
+  communityBattery: boolean;
+}
+
+/** Every metering point of the community, by id. */
+export async function communityMeteringPoints(db: Queryable, communityId: string): Promise<CommunityMeteringPoint[]> {
+  const rows = await db.query<{ id: string; member_id: string; grid_connection_id: string; generation_grid_connection_id: string | null; community_battery: boolean }>(
+    `SELECT id, member_id, grid_connection_id, generation_grid_connection_id, community_battery
+     FROM metering_points WHERE community_id = $1 ORDER BY id`,
+    [communityId],
+  );
+  return rows.map((r) => ({
+    id: r.id, memberId: r.member_id, gridConnectionId: r.grid_connection_id,
+    generationGridConnectionId: r.generation_grid_connection_id, communityBattery: r.community_battery,
+  }));
+}
+
+/** A member's part in the sharing: from `activeFromMs` (null: from the start) until `leftAtMs` (null: still in). */
+export interface SharingParticipant { id: string; activeFromMs: number | null; leftAtMs: number | null }
+
+/**
+ * Members whose part in the sharing (active_from until left_at) overlaps [fromMs, toMs]: active
+ * members and former ones. In a stable order (when they asked to join, then id): ties in the
+ * split go to the lower index, so a recomputation must see the same order.
+ */
+export async function sharingParticipants(db: Queryable, communityId: string, fromMs: number, toMs: number): Promise<SharingParticipant[]> {
+  const rows = await db.query<{ id: string; active_from: Date | null; left_at: Date | null }>(
+    `SELECT id, active_from, left_at FROM members
+     WHERE community_id = $1 AND (state = 'active' OR left_at IS NOT NULL)
+       AND (active_from IS NULL OR active_from <= $3) AND (left_at IS NULL OR left_at > $2)
+     ORDER BY requested_at, id`,
+    [communityId, new Date(fromMs), new Date(toMs)],
+  );
+  return rows.map((r) => ({ id: r.id, activeFromMs: r.active_from?.getTime() ?? null, leftAtMs: r.left_at?.getTime() ?? null }));
+}
+
+export interface MemberListing { id: string; displayName: string; state: MemberState; hasLeft: boolean }
+
+/** Every member of the community, by display name (the database's collation) then id. */
+export async function membersByName(db: Queryable, communityId: string): Promise<MemberListing[]> {
+  return listings(await db.query<ListingRow>(
+    `SELECT id, display_name, state, left_at IS NOT NULL AS has_left FROM members WHERE community_id = $1 ORDER BY display_name, id`, [communityId],
+  ));
+}
+
+/** The members of the community among `ids` (ids of other communities, or none, are left out). */
+export async function membersAmong(db: Queryable, communityId: string, ids: readonly string[]): Promise<MemberListing[]> {
+  return listings(await db.query<ListingRow>(
+    `SELECT id, display_name, state, left_at IS NOT NULL AS has_left FROM members WHERE community_id = $1 AND id = ANY($2::uuid[]) ORDER BY id`,
+    [communityId, ids],
+  ));
+}
+
+interface ListingRow { id: string; display_name: string; state: MemberState; has_left: boolean }
+const listings = (rows: readonly ListingRow[]): MemberListing[] =>
+  rows.map((r) => ({ id: r.id, displayName: r.display_name, state: r.state, hasLeft: r.has_left }));
+
+/** How each of the communities is split (rule and mode); communities that no longer exist are absent. */
+export async function allocationSettings(db: Queryable, communityIds: readonly string[]): Promise<Map<string, { rule: string; mode: AllocationMode }>> {
+  const rows = await db.query<{ id: string; allocation_rule: string; allocation_mode: AllocationMode }>(
+    'SELECT id, allocation_rule, allocation_mode FROM communities WHERE id = ANY($1::uuid[])', [communityIds],
+  );
+  return new Map(rows.map((r) => [r.id, { rule: r.allocation_rule, mode: r.allocation_mode }]));
+}
