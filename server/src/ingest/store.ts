@@ -1,3 +1,4 @@
+import type { QuarterMark } from '../kernel/events.js';
 import type { Queryable } from '../platform/store/db.js';
 import type { DeviceEvent, DeviceEventKind } from './connection-guard.js';
 
@@ -289,4 +290,71 @@ export async function devicesWithReadings(db: Queryable, deviceIds: readonly str
 /** Deletes every reading of these devices (readings have no foreign key to devices: they outlive re-binding). */
 export async function deleteReadingsOfDevices(tx: Queryable, deviceIds: readonly string[]): Promise<void> {
   await tx.query('DELETE FROM readings WHERE device_id = ANY($1::text[])', [deviceIds]);
+}
+
+/** The columns of one group commit's readings, in device order. */
+export interface ReadingColumns {
+  devices: string[];
+  quantities: string[];
+  stamps: string[];
+  values: number[];
+  communities: string[];
+  points: (string | null)[];
+}
+
+/** What one group commit adds to each device's counters. */
+export interface DeviceStateDelta {
+  device: string;
+  community: string;
+  messages: number;
+  /** Readings offered in accepted messages; those not stored were duplicates. */
+  attempted: number;
+  rejected: number;
+  error: string | null;
+}
+
+/**
+ * One statement stores a group commit's readings (repeats are skipped), adds to each device's
+ * counters and returns how many readings each device stored and the quarter hours that new
+ * readings touch. Rows go in device order, so concurrent commits take their row locks in the same order.
+ */
+export async function storeReadingsBatch(
+  tx: Queryable, readings: ReadingColumns, states: readonly DeviceStateDelta[],
+): Promise<{ storedByDevice: Map<string, number>; quarters: QuarterMark[] }> {
+  const rows = await tx.query<{ device_id: string; n: number; point: string | null; start: Date | null }>(
+    `WITH ins AS (
+         INSERT INTO readings (device_id, quantity, ts, value, community_id, metering_point_id)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::float8[], $5::uuid[], $6::uuid[])
+         ON CONFLICT DO NOTHING
+         RETURNING device_id, metering_point_id, ts),
+       stored AS (SELECT device_id, count(*)::int AS n FROM ins GROUP BY device_id),
+       state AS (
+         INSERT INTO device_state AS s (device_id, community_id, last_seen_at, messages_total, readings_total, duplicates_total, rejected_total, last_error, last_error_at)
+         SELECT u.d, u.c, now(), u.m, coalesce(st.n, 0), u.a - coalesce(st.n, 0), u.rj, u.e, CASE WHEN u.e IS NULL THEN NULL ELSE now() END
+         FROM unnest($7::text[], $8::uuid[], $9::int8[], $10::int8[], $11::int8[], $12::text[]) AS u(d, c, m, a, rj, e)
+         LEFT JOIN stored st ON st.device_id = u.d
+         ORDER BY u.d
+         ON CONFLICT (device_id) DO UPDATE SET
+           last_seen_at = now(),
+           messages_total = s.messages_total + EXCLUDED.messages_total,
+           readings_total = s.readings_total + EXCLUDED.readings_total,
+           duplicates_total = s.duplicates_total + EXCLUDED.duplicates_total,
+           rejected_total = s.rejected_total + EXCLUDED.rejected_total,
+           last_error = COALESCE(EXCLUDED.last_error, s.last_error),
+           last_error_at = COALESCE(EXCLUDED.last_error_at, s.last_error_at))
+       SELECT device_id, n, NULL::uuid AS point, NULL::timestamptz AS start FROM stored
+       UNION ALL
+       SELECT DISTINCT NULL, NULL::int, metering_point_id, date_bin('15 minutes', ts, TIMESTAMPTZ '2000-01-01 00:00:00+00') FROM ins
+       WHERE metering_point_id IS NOT NULL`,
+    [readings.devices, readings.quantities, readings.stamps, readings.values, readings.communities, readings.points,
+      states.map((x) => x.device), states.map((x) => x.community), states.map((x) => x.messages),
+      states.map((x) => x.attempted), states.map((x) => x.rejected), states.map((x) => x.error)],
+  );
+  const storedByDevice = new Map<string, number>();
+  const quarters: QuarterMark[] = [];
+  for (const row of rows) {
+    if (row.point !== null) quarters.push({ meteringPointId: row.point, startMs: row.start!.getTime() });
+    else storedByDevice.set(row.device_id, row.n);
+  }
+  return { storedByDevice, quarters };
 }

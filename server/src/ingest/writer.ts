@@ -4,7 +4,7 @@ import { MessageRejected } from '../readings/index.js';
 import { meteringPointsAt } from '../registry/index.js';
 import type { CommittedReadings, QuarterMark } from '../kernel/events.js';
 import type { EventPublisher, Publish } from '../platform/events/index.js';
-import { latestRegisterValues, meterExchangesOf, registerNeighbours, type RegisterPoint as Point } from './store.js';
+import { latestRegisterValues, meterExchangesOf, registerNeighbours, storeReadingsBatch, type DeviceStateDelta, type RegisterPoint as Point } from './store.js';
 
 export interface IngestSource {
   readonly deviceId: string;
@@ -236,41 +236,11 @@ export class ReadingWriter {
       earlier.forEach((i, k) => { points[i] = found[k]!; });
     }
     const states = deviceStates(batch, rejected);
-    const inserted = await tx.query<{ device_id: string; n: number; point: string | null; start: Date | null }>(
-      `WITH ins AS (
-         INSERT INTO readings (device_id, quantity, ts, value, community_id, metering_point_id)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::float8[], $5::uuid[], $6::uuid[])
-         ON CONFLICT DO NOTHING
-         RETURNING device_id, metering_point_id, ts),
-       stored AS (SELECT device_id, count(*)::int AS n FROM ins GROUP BY device_id),
-       state AS (
-         INSERT INTO device_state AS s (device_id, community_id, last_seen_at, messages_total, readings_total, duplicates_total, rejected_total, last_error, last_error_at)
-         SELECT u.d, u.c, now(), u.m, coalesce(st.n, 0), u.a - coalesce(st.n, 0), u.rj, u.e, CASE WHEN u.e IS NULL THEN NULL ELSE now() END
-         FROM unnest($7::text[], $8::uuid[], $9::int8[], $10::int8[], $11::int8[], $12::text[]) AS u(d, c, m, a, rj, e)
-         LEFT JOIN stored st ON st.device_id = u.d
-         ORDER BY u.d
-         ON CONFLICT (device_id) DO UPDATE SET
-           last_seen_at = now(),
-           messages_total = s.messages_total + EXCLUDED.messages_total,
-           readings_total = s.readings_total + EXCLUDED.readings_total,
-           duplicates_total = s.duplicates_total + EXCLUDED.duplicates_total,
-           rejected_total = s.rejected_total + EXCLUDED.rejected_total,
-           last_error = COALESCE(EXCLUDED.last_error, s.last_error),
-           last_error_at = COALESCE(EXCLUDED.last_error_at, s.last_error_at))
-       SELECT device_id, n, NULL::uuid AS point, NULL::timestamptz AS start FROM stored
-       UNION ALL
-       SELECT DISTINCT NULL, NULL::int, metering_point_id, date_bin('15 minutes', ts, TIMESTAMPTZ '2000-01-01 00:00:00+00') FROM ins
-       WHERE metering_point_id IS NOT NULL`,
-      [devices, quantities, stamps, values, communities, points,
-        states.map((x) => x.device), states.map((x) => x.community), states.map((x) => x.messages),
-        states.map((x) => x.attempted), states.map((x) => x.rejected), states.map((x) => x.error)],
-    );
+    const inserted = await storeReadingsBatch(tx, { devices, quantities, stamps, values, communities, points }, states);
     const storedByDevice = new Map<string, number>();
     const quarters: QuarterMark[] = [];
-    for (const row of inserted) {
-      if (row.point !== null) quarters.push({ meteringPointId: row.point, startMs: row.start!.getTime() });
-      else storedByDevice.set(row.device_id, row.n);
-    }
+    for (const [deviceId, n] of inserted.storedByDevice) storedByDevice.set(deviceId, n);
+    quarters.push(...inserted.quarters);
     if (accepted.length > 0) {
       await publish('readings.committed', {
         messages: accepted.map(({ source, readings }) => ({
@@ -401,19 +371,10 @@ export class ReadingWriter {
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-interface DeviceCounts {
-  device: string;
-  community: string;
-  messages: number;
-  /** Readings offered in accepted messages; those not stored were duplicates. */
-  attempted: number;
-  rejected: number;
-  error: string | null;
-}
 
 /** What one group commit adds to each device's counters, in device order. */
-function deviceStates(batch: readonly Pending[], rejected: ReadonlyMap<Pending, MessageRejected>): DeviceCounts[] {
-  const byDevice = new Map<string, DeviceCounts>();
+function deviceStates(batch: readonly Pending[], rejected: ReadonlyMap<Pending, MessageRejected>): DeviceStateDelta[] {
+  const byDevice = new Map<string, DeviceStateDelta>();
   for (const pending of batch) {
     const id = pending.source.deviceId;
     let state = byDevice.get(id);
