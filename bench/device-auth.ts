@@ -43,7 +43,7 @@ try {
   const expiresAt = new Date(Date.now() + 3_600_000);
   const tokens = batch.deviceIds.map((id) => [id, signSasToken({ resource: deviceResource(hostName, id), key: keys.get(id)!.primary, expiresAt })] as const);
 
-  const directory = new DeviceDirectory(db, secrets.box);
+  const directory = new DeviceDirectory(db, async (deviceId) => (await readDeviceKeys(db, secrets.box, [deviceId])).get(deviceId));
   const authenticate = deviceAuthenticator(directory, hostName);
 
   /** Checks per second over `seconds`, going round the devices; `before` runs ahead of each check. */

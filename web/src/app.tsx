@@ -1,7 +1,8 @@
 import type { ComponentType } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { matchPath, navigate, useLocation, type Location } from './router.js';
-import { ROUTES, managePath, memberPath, type Route } from './routes.js';
+import { ROUTES, type Route } from './routes.js';
+import { managePath, memberPath } from './paths.js';
 import { activeMemberships, SessionProvider, useSession } from './session.js';
 import { ErrorNote, Loading, NotFound } from './components/ui.js';
 import type { Membership } from '@gridshare/contract/accounts';

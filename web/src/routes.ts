@@ -28,6 +28,3 @@ export const ROUTES: Route[] = [
   { pattern: '/manage/:communityId/settlements/:settlementId', load: () => import('./pages/manage/settlement.js') },
 ];
 
-export const memberPath = (memberId: string, page: '' | 'statements' | 'devices' = '') => `/members/${memberId}${page ? `/${page}` : ''}`;
-export const managePath = (communityId: string, page: '' | 'members' | 'devices' | 'tariffs' | 'settlements' = '') =>
-  `/manage/${communityId}${page ? `/${page}` : ''}`;

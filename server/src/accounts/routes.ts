@@ -1,5 +1,5 @@
 import type { Db } from '../platform/store/db.js';
-import { type Api } from '../platform/http/api.js';
+import type { Api } from '../platform/http/api.js';
 import { requestCredentials, SESSION_COOKIE } from '../platform/http/app.js';
 import { accountRoutes as contract } from '@gridshare/contract/accounts';
 import { FailedAttemptGuard, type RateLimit } from './attempt-guard.js';

@@ -1,8 +1,7 @@
 import type { Db, Queryable } from '../platform/store/db.js';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from '../kernel/errors.js';
 import { hashPassword, newOneTimePassword, newOpaqueToken, sha256Hex, verifyPassword } from './secrets.js';
-import type { Credentials, Membership, ResolvedPrincipal } from '../kernel/principal.js';
-import { ANONYMOUS } from '../kernel/principal.js';
+import { type Credentials, type Membership, type ResolvedPrincipal, ANONYMOUS } from '../kernel/principal.js';
 import * as store from './store.js';
 import type { ApiToken, User } from './store.js';
 

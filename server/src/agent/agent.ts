@@ -15,7 +15,7 @@ import { LocalWeb } from './local-web.js';
 import { advertise } from './mdns.js';
 import { createLogger, type Logger } from './log.js';
 
-import { type Reading } from '../kernel/quantities.js';
+import type { Reading } from '../kernel/quantities.js';
 export const AGENT_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface AgentOptions {

@@ -1,5 +1,5 @@
 import type { Db } from '../platform/store/db.js';
-import { type Api } from '../platform/http/api.js';
+import type { Api } from '../platform/http/api.js';
 import { loadCommunity } from '../registry/index.js';
 import { billingRoutes as contract } from '@gridshare/contract/billing';
 import * as settlements from './settlements.js';

@@ -7,10 +7,7 @@ import { monthRange } from '../kernel/calendar.js';
 import { DATE_RANGE_TEXT, QUARTER_HOUR_MS } from '../kernel/time.js';
 import { loadCo2Intensity, memberQuarters, membersWithEnergy, toMemberInterval, type SavingsInput } from '../sharing/index.js';
 import { buildStatement, correctionFor, type StatementDocument, type StatementView } from './domain/statement.js';
-import {
-  closeDraft, communitySettlements, deleteStatements, findSettlement, findSettlementOfPeriod, findStatement, insertStatement, memberStatementList,
-  openDraft, settlementStatements, type SettlementRecord, type StatementRecord,
-} from './store.js';
+import { closeDraft, communitySettlements, deleteStatements, findSettlement, findSettlementOfPeriod, findStatement, insertStatement, memberStatementList, openDraft, settlementStatements, type SettlementRecord, type StatementRecord } from './store.js';
 import { formatMinor, minorDigits, parseFixed } from '../kernel/money.js';
 
 

@@ -1,6 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
-import { getKind, kindNames, secretPaths, testConnector, type TestReport } from './index.js';
+import './kinds/index.js';
+import { getKind, kindNames } from './registry.js';
+import { secretPaths } from './schema.js';
+import { testConnector, type TestReport } from './harness.js';
 
 /**
  * `gridshare connector kinds` lists the connector kinds and their configuration schemas;

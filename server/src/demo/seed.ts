@@ -1,15 +1,13 @@
 import type { Db } from '../platform/store/db.js';
 import { createUser, findUserByEmail, hashPassword, upsertUserWithHash } from '../accounts/index.js';
-import { communityIdByName, createCommunity, insertActiveMember, insertDevice, insertMeteringPoint, memberIdOfUser } from '../registry/index.js';
-import { createTariff } from '../registry/index.js';
+import { communityIdByName, createCommunity, insertActiveMember, insertDevice, insertMeteringPoint, memberIdOfUser, createTariff, type DeviceKind, type MeteringPointRole } from '../registry/index.js';
 import type { UserPrincipal } from '../kernel/principal.js';
 import { giveDeviceKeys } from '../provisioning/index.js';
-import type { DeviceKind, MeteringPointRole } from '../registry/index.js';
 import { writeCo2 } from '../sharing/index.js';
 import { GARDEN_HOUSE, SITE_WITH_INVERTER } from '../simulator/index.js';
 import type { SecretBox } from '../secrets/index.js';
 
-import { type DeviceRole } from '../kernel/energy.js';
+import type { DeviceRole } from '../kernel/energy.js';
 export const DEMO_COMMUNITY_NAME = 'Sunny Street';
 export const DEMO_PASSWORD = 'sunny-street';
 export const DEMO_MANAGER_EMAIL = 'manager@sunny-street.demo';

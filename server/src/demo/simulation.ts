@@ -1,8 +1,7 @@
 import type { Db } from '../platform/store/db.js';
 import { runSimulation, sunnyStreetDevices, type SimulationStats } from '../simulator/index.js';
-import { deviceResource, signSasToken } from '../provisioning/index.js';
+import { deviceResource, signSasToken, readDeviceKeys } from '../provisioning/index.js';
 import { demoDeviceId } from './seed.js';
-import { readDeviceKeys } from '../provisioning/index.js';
 import type { SecretBox } from '../secrets/index.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Db } from '../platform/store/db.js';
-import { type Api } from '../platform/http/api.js';
+import type { Api } from '../platform/http/api.js';
 import { compareCommunities, searchCommunities } from './service.js';
 import { BadRequestError } from '../kernel/errors.js';
 import { discoveryRoutes as contract } from '@gridshare/contract/discovery';

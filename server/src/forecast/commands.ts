@@ -2,10 +2,16 @@ import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { formatUtcInstant, MINUTE_MS } from '../kernel/time.js';
 import { BadRequestError } from '../kernel/errors.js';
-import {
-  AUTO, HORIZONS, MAX_WARM_UP_DAYS, SERIES_KINDS, createForecastCalendar, createSeries, modelNames, parseTimeColumns,
-  parseWeatherCsv, runBacktest, type Accuracy, type BacktestResult, type HorizonName, type SeriesKind, type WeatherSeries,
-} from './index.js';
+import './domain/models/index.js';
+import { AUTO, modelNames } from './domain/registry.js';
+import { HORIZONS, type HorizonName } from './domain/tasks.js';
+import { MAX_WARM_UP_DAYS, runBacktest, type BacktestResult } from './domain/backtest.js';
+import { SERIES_KINDS, type SeriesKind } from './domain/model.js';
+import { createForecastCalendar } from './domain/calendar.js';
+import { createSeries } from './domain/series.js';
+import { parseTimeColumns } from './domain/time-csv.js';
+import { parseWeatherCsv, type WeatherSeries } from './domain/weather.js';
+import type { Accuracy } from './domain/metrics.js';
 
 /**
  * `gridshare forecast backtest`: scores Gridshare's forecasts on anyone's own data, offline.

@@ -1,4 +1,5 @@
 import type { AuthenticatedDevice } from './service.js';
+import type { DeviceEvent as StoredEvent } from './store.js';
 
 export interface ConnectLimit {
   /** Connections a device may open… */
@@ -7,13 +8,9 @@ export interface ConnectLimit {
   readonly windowMs: number;
 }
 
-export type DeviceEventKind = 'session-takeover' | 'reconnects-limited';
-
-export interface DeviceEvent {
+/** An event the guard raises, about a device that authenticated. */
+export interface DeviceEvent extends StoredEvent {
   readonly device: AuthenticatedDevice;
-  readonly kind: DeviceEventKind;
-  readonly address: string | undefined;
-  readonly previousAddress?: string | undefined;
 }
 
 export interface ConnectionGuardOptions {

@@ -1,7 +1,6 @@
 import type { Queryable } from '../platform/store/db.js';
 import type { AuthenticatedDevice } from './service.js';
-import { SealedValueError, type SecretBox } from '../secrets/index.js';
-import { readDeviceKeys } from '../provisioning/index.js';
+import { SealedValueError } from '../secrets/index.js';
 import { ingestDevice } from '../registry/index.js';
 
 export interface DeviceRecord extends AuthenticatedDevice {
@@ -22,7 +21,11 @@ export class DeviceDirectory {
   /** Lookups under way: the many messages in flight of one device share one lookup when its entry expires. */
   private readonly loading = new Map<string, Promise<DeviceRecord | undefined>>();
 
-  constructor(private readonly db: Queryable, private readonly secrets: SecretBox) {}
+  /** `keysOf` opens a device's two keys (provisioning keeps them; ingest only asks). */
+  constructor(
+    private readonly db: Queryable,
+    private readonly keysOf: (deviceId: string) => Promise<{ primary: string; secondary: string } | undefined>,
+  ) {}
 
   async get(deviceId: string): Promise<DeviceRecord | undefined> {
     const hit = this.cache.get(deviceId);
@@ -48,7 +51,7 @@ export class DeviceDirectory {
   /** Keys that do not open (copied from another row, altered) authenticate nobody; a device without credentials has none. */
   private async openKeys(deviceId: string): Promise<string[]> {
     try {
-      const keys = (await readDeviceKeys(this.db, this.secrets, [deviceId])).get(deviceId);
+      const keys = await this.keysOf(deviceId);
       return keys ? [keys.primary, keys.secondary] : [];
     } catch (error) {
       if (error instanceof SealedValueError) return [];

@@ -1,9 +1,7 @@
 import type { Db } from '../platform/store/db.js';
-import { type Api } from '../platform/http/api.js';
-import { getDevice, listDevices } from '../registry/index.js';
-import { getMeteringPoint } from '../registry/index.js';
+import type { Api } from '../platform/http/api.js';
+import { getDevice, listDevices, getMeteringPoint, deviceDataScope, deviceDataScopes } from '../registry/index.js';
 import { requireManager } from '../accounts/index.js';
-import { deviceDataScope, deviceDataScopes } from '../registry/index.js';
 import { BadRequestError } from '../kernel/errors.js';
 import { isQuantity } from '../kernel/quantities.js';
 import { MESSAGE_LIMITS } from '../readings/index.js';

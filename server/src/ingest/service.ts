@@ -1,4 +1,4 @@
-import { type Reading } from '../kernel/quantities.js';
+import type { Reading } from '../kernel/quantities.js';
 import { MessageRejected, parseReadingsMessage, validateReadings } from '../readings/index.js';
 import type { ReadingWriter, WriteResult } from './writer.js';
 

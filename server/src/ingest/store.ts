@@ -1,6 +1,5 @@
 import type { QuarterMark } from '../kernel/events.js';
 import type { Queryable } from '../platform/store/db.js';
-import type { DeviceEvent, DeviceEventKind } from './connection-guard.js';
 
 /**
  * The SQL of ingest's own tables: readings, meter_exchanges, device_state, device_events. Every
@@ -148,6 +147,17 @@ export async function readingsInWindows(
 
 /** PostgreSQL's SQLSTATE for a foreign-key violation. */
 const FOREIGN_KEY_VIOLATION = '23503';
+
+/** What the broker noticed about a device's connections. */
+export type DeviceEventKind = 'session-takeover' | 'reconnects-limited';
+
+/** One such event as it is recorded. */
+export interface DeviceEvent {
+  readonly device: { readonly id: string; readonly communityId: string };
+  readonly kind: DeviceEventKind;
+  readonly address: string | undefined;
+  readonly previousAddress?: string | undefined;
+}
 
 /** Records a connection event; an event of a device deleted meanwhile is dropped (it has nobody to show it to). */
 export async function recordDeviceEvent(db: Queryable, event: DeviceEvent): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Db } from '../platform/store/db.js';
-import { type Api } from '../platform/http/api.js';
+import type { Api } from '../platform/http/api.js';
 import { getMeteringPoint } from '../registry/index.js';
 import { BadRequestError } from '../kernel/errors.js';
 import { QUARTER_HOUR_MS } from '../kernel/time.js';

@@ -3,14 +3,8 @@ import { EventBus, type EventPublisher } from '../platform/events/index.js';
 import { connectionCapacityW, meteringPointSites, meteringPointSummaries } from '../registry/index.js';
 import { meterExchangesAt, readingSpan, readingsAround, readingsForIntervals, type SeriesProbes } from '../ingest/index.js';
 import { ceilToInterval, floorToInterval } from './domain/energy.js';
-import {
-  computeSiteIntervals, quantitiesByDevice, seriesSources, SERIES_QUANTITIES,
-  type Row, type SeriesSources,
-} from './domain/site-energy.js';
-import {
-  clearFailures, clearMarks, dropMarksOf, type DirtyMark, type IntervalColumns, markQuarantinedOrBeyond, markQuarterHoursBetween,
-  pickDirtyMarks, type PointFinding, recordFailure, replaceFindings, writeIntervals,
-} from './store.js';
+import { computeSiteIntervals, quantitiesByDevice, seriesSources, SERIES_QUANTITIES, type Row, type SeriesSources } from './domain/site-energy.js';
+import { clearFailures, clearMarks, dropMarksOf, type DirtyMark, type IntervalColumns, markQuarantinedOrBeyond, markQuarterHoursBetween, pickDirtyMarks, type PointFinding, recordFailure, replaceFindings, writeIntervals } from './store.js';
 
 import { QUARTER_HOUR_MS } from '../kernel/time.js';
 const REACH_MS = 24 * 3_600_000;

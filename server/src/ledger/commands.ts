@@ -1,10 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import {
-  EMPTY_ROOT, LedgerError, consistencyProofFromTiles, formatKeyId, openCheckpoint, parseReceipt, tilesForConsistencyProof,
-  tilesForTreeHash, toHex, treeHashFromTiles, verifierFromKey, verifyConsistency, verifyDocument, verifyReceipt,
-  type Checkpoint, type LedgerEntry, type TileRef,
-} from './domain/index.js';
+import { EMPTY_ROOT, LedgerError, consistencyProofFromTiles, formatKeyId, openCheckpoint, parseReceipt, tilesForConsistencyProof, tilesForTreeHash, toHex, treeHashFromTiles, verifierFromKey, verifyConsistency, verifyDocument, verifyReceipt, type Checkpoint, type LedgerEntry, type TileRef } from './domain/index.js';
 import { LogFetchError, fetchTiles, type TileClientOptions } from './tile-client.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { CommittedMessage } from '../ingest/index.js';
-import { type Quantity } from '../kernel/quantities.js';
+import type { Quantity } from '../kernel/quantities.js';
 
 /** What a browser receives for each stored message: the device's newest values by quantity. */
 export interface LiveEvent {

@@ -1,5 +1,5 @@
 import type { Db } from '../platform/store/db.js';
-import { type Api } from '../platform/http/api.js';
+import type { Api } from '../platform/http/api.js';
 import { requestCredentials } from '../platform/http/app.js';
 import { activeMembership, isManagerOf } from '../accounts/index.js';
 import { meteringPointIdsOfMember } from '../registry/index.js';

@@ -1,5 +1,5 @@
 import type { Db } from '../platform/store/db.js';
-import { type Api } from '../platform/http/api.js';
+import type { Api } from '../platform/http/api.js';
 import { getDevice } from '../registry/index.js';
 import { requireManager } from '../accounts/index.js';
 import { meterRoutes as contract } from '@gridshare/contract/meters';

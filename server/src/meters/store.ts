@@ -1,7 +1,6 @@
 /** The SQL of meters' one table, meter_keys: the grid operator's keys of the meter behind a reader, sealed at rest. */
 import type { Queryable } from '../platform/store/db.js';
-import type { SecretBox } from '../secrets/index.js';
-import { keyIdSql, sealedPlace, sealedStore } from '../secrets/index.js';
+import { type SecretBox, keyIdSql, sealedPlace, sealedStore } from '../secrets/index.js';
 
 const TABLE = 'meter_keys';
 type Column = 'encryption_key' | 'authentication_key';

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { createLocalClock } from '../kernel/calendar.js';
-import type { ConsumptionRecord, OperatorQuality } from './domain/consumption-record.js';
-import { parseConsumptionRecord } from './domain/consumption-record.js';
+import { type ConsumptionRecord, type OperatorQuality, parseConsumptionRecord } from './domain/consumption-record.js';
 import { EdaMessageError } from './domain/errors.js';
 import { operatorFigures, type OperatorFigure } from './domain/figures.js';
 import { formatKwh } from './domain/quantity.js';

@@ -3,10 +3,7 @@ import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
 import { BadRequestError, ConflictError } from '../kernel/errors.js';
 import { communityMeteringPoints, requireCommunityManager, type CommunityMeteringPoint } from '../registry/index.js';
-import {
-  mergeCodes, messageCodes, operatorAllocationRows, parseConsumptionRecord, storedFigure,
-  type ConsumptionRecord, type OperatorFigure, type StoredCodes,
-} from './domain/index.js';
+import { mergeCodes, messageCodes, operatorAllocationRows, parseConsumptionRecord, storedFigure, type ConsumptionRecord, type OperatorFigure, type StoredCodes } from './domain/index.js';
 import { writeOperatorAllocations } from '../sharing/index.js';
 import { figureCodesAt, findImport, listImports, lockZaehlpunkt, recordImport, writeFigureCodes, type OperatorImport } from './store.js';
 

@@ -1,16 +1,12 @@
 import type { Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
 import { BadRequestError } from '../kernel/errors.js';
-import { type Quality } from '../kernel/energy.js';
-import { QUARTER_HOUR_MS } from '../kernel/time.js';
-import {
-  parseStoredCodes, reconcile, storedFigure,
-  type CommunitySummary, type DifferenceKind, type MeteredInterval, type OperatorQuality, type PointRole,
-} from './domain/index.js';
+import type { Quality } from '../kernel/energy.js';
+import { QUARTER_HOUR_MS, DATE_RANGE_TEXT, parseUtcInstant } from '../kernel/time.js';
+import { parseStoredCodes, reconcile, storedFigure, type CommunitySummary, type DifferenceKind, type MeteredInterval, type OperatorQuality, type PointRole } from './domain/index.js';
 import { communityMeteringPoints, requireCommunityManager, type CommunityMeteringPoint } from '../registry/index.js';
 import { communityIntervals } from '../intervals/index.js';
 import { figureCodesBetween } from './store.js';
-import { DATE_RANGE_TEXT, parseUtcInstant } from '../kernel/time.js';
 import { DEFAULT_DIFFERENCE_LIMIT } from '@gridshare/contract/operator';
 
 /**

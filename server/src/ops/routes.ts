@@ -1,5 +1,5 @@
 import type { Db } from '../platform/store/db.js';
-import { type Api } from '../platform/http/api.js';
+import type { Api } from '../platform/http/api.js';
 import { requireAdmin } from '../accounts/index.js';
 import { opsRoutes as contract } from '@gridshare/contract/ops';
 import type { Metrics } from './metrics.js';

@@ -3,10 +3,10 @@ import './domain/assets/index.js';
 
 export { parseScenario, type Scenario, type Site } from './domain/scenario.js';
 export { ScenarioError } from './domain/fields.js';
-export { buildModel, checkScenario, InfeasibleScenarioError, type BuiltModel } from './domain/build.js';
+export { buildModel, checkScenario, InfeasibleScenarioError, readSolution, type BuiltModel } from './domain/build.js';
 export { modelSize, objectiveValue, worstViolation, type MilpModel, type ModelSize } from './domain/model.js';
 export { writeLp } from './domain/lp-format.js';
-export { baseline, evaluate, planDocument, readSolution, type Outcome, type PlanDocument } from './domain/plan.js';
+export { baseline, evaluate, planDocument, type Outcome, type PlanDocument } from './domain/plan.js';
 export { explainSavings, proportional, shareByBaselineImport, type MemberOutcome, type MemberSavings, type SavingsSharing } from './domain/savings.js';
 export { warmStartFrom, type NamedSolution } from './domain/warm-start.js';
 export { assetTypes, registerAsset, type AssetAdapter } from './domain/assets/index.js';

@@ -1,6 +1,6 @@
-import { buildModel, startFrom, type BuiltModel } from './domain/build.js';
+import { buildModel, startFrom, type BuiltModel, readSolution } from './domain/build.js';
 import { stepInstant } from './domain/horizon.js';
-import { baseline, planDocument, readSolution, type PlanDocument } from './domain/plan.js';
+import { baseline, planDocument, type PlanDocument } from './domain/plan.js';
 import { explainSavings, shareByBaselineImport, type MemberSavings, type SavingsSharing } from './domain/savings.js';
 import type { Scenario } from './domain/scenario.js';
 import type { SolveResult, SolveSettings } from './domain/solve-report.js';

@@ -7,10 +7,7 @@ import { Command } from 'commander';
 import { CsvError, parse } from 'csv-parse';
 import { stringify } from 'csv-stringify/sync';
 import { BadRequestError } from '../kernel/errors.js';
-import {
-  compileRuleSet, createMasker, exportSchemaNames, getExportSchema, getMaskingRule, maskingRuleNames, MIN_SALT_BYTES, parseRuleSet,
-  type MaskRow, type Masker,
-} from './domain/index.js';
+import { compileRuleSet, createMasker, exportSchemaNames, getExportSchema, getMaskingRule, maskingRuleNames, MIN_SALT_BYTES, parseRuleSet, type MaskRow, type Masker } from './domain/index.js';
 
 /**
  * `gridshare mask`: applies a masking rule set to an exported CSV file, offline — what a

@@ -7,10 +7,7 @@ import { stringify } from 'csv-stringify/sync';
 import { createDeflateRaw, crc32, type DeflateRaw } from 'node:zlib';
 import { Zip, type AsyncFlateStreamHandler, type ZipInputFile } from 'fflate';
 import { PayloadTooLargeError } from '../kernel/errors.js';
-import {
-  checkExportRecord, csvCells, EXPORT_KIND_SPECS, EXPORT_KINDS, exportReadme,
-  type ExportKind, type ExportRecord, type ReadmeContext, type ReadmeFile,
-} from './domain/index.js';
+import { checkExportRecord, csvCells, EXPORT_KIND_SPECS, EXPORT_KINDS, exportReadme, type ExportKind, type ExportRecord, type ReadmeContext, type ReadmeFile } from './domain/index.js';
 
 /**
  * Writes a member's export (GDPR Art. 15/20) as a ZIP, streaming: records arrive from async

@@ -1,6 +1,5 @@
 import type { Queryable } from '../platform/store/db.js';
-import type { SecretBox } from '../secrets/index.js';
-import { sealedPlace } from '../secrets/index.js';
+import { type SecretBox, sealedPlace } from '../secrets/index.js';
 import { sealedKeysOf } from './store.js';
 
 export type KeySlot = 'primary' | 'secondary';

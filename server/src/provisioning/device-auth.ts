@@ -1,6 +1,5 @@
 import { UnauthorizedError } from '../kernel/errors.js';
-import type { DeviceDirectory } from '../ingest/index.js';
-import type { AuthenticatedDevice } from '../ingest/index.js';
+import type { DeviceDirectory, AuthenticatedDevice } from '../ingest/index.js';
 import { deviceResource, verifySasToken } from './sas.js';
 
 /**

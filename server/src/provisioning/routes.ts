@@ -1,4 +1,4 @@
-import { type Api } from '../platform/http/api.js';
+import type { Api } from '../platform/http/api.js';
 import { DomainError, NotFoundError } from '../kernel/errors.js';
 import { batchOfDevice, getDevice } from '../registry/index.js';
 import { requireManager } from '../accounts/index.js';

@@ -3,14 +3,9 @@ import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal, UserPrincipal } from '../kernel/principal.js';
 import { activeMembership, isManagerOf, requireManager, requireUser } from '../accounts/index.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.js';
-import {
-  bindDevice, countDevices, deleteDevices, deviceById, devicesOfBatch, getDevice, insertBatchDevices, meteringPointById, roleForBinding, type DeviceKind,
-} from '../registry/index.js';
+import { bindDevice, countDevices, deleteDevices, deviceById, devicesOfBatch, getDevice, insertBatchDevices, meteringPointById, roleForBinding, type DeviceKind } from '../registry/index.js';
 import { deleteReadingsOfDevices, devicesWithReadings } from '../ingest/index.js';
-import {
-  batchById, batchesInLastHour, batchesOfCommunity, insertBatch, insertClaimCodes, insertCredentials, markBatchRolledBack, recordClaimant,
-  recordIssuedIds, useClaimCode, writeKeySlot,
-} from './store.js';
+import { batchById, batchesInLastHour, batchesOfCommunity, insertBatch, insertClaimCodes, insertCredentials, markBatchRolledBack, recordClaimant, recordIssuedIds, useClaimCode, writeKeySlot } from './store.js';
 import type { Quotas, Usage } from '../quotas/index.js';
 import type { ArtefactStore } from './artefact-store.js';
 import type { ArtefactBuilder } from './artefact-builder.js';
@@ -21,7 +16,7 @@ import { readDeviceKeys, sealDeviceKeys, type KeySlot } from './credentials.js';
 import { SealedValueError, type SecretBox } from '../secrets/index.js';
 import { MAX_BATCH } from '@gridshare/contract/provisioning';
 
-import { type DeviceRole } from '../kernel/energy.js';
+import type { DeviceRole } from '../kernel/energy.js';
 export { MAX_BATCH };
 const INSERT_CHUNK = 2_000;
 

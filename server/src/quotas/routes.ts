@@ -1,13 +1,19 @@
 import type { Db } from '../platform/store/db.js';
-import { type Api } from '../platform/http/api.js';
-import { requireAdmin, requireUser } from '../accounts/index.js';
-import { getUser } from '../accounts/index.js';
-import { requireCommunityManager } from '../registry/index.js';
+import type { Api } from '../platform/http/api.js';
+import { requireAdmin, requireUser, getUser } from '../accounts/index.js';
+import type { Principal } from '../kernel/principal.js';
 import { NotFoundError } from '../kernel/errors.js';
 import { quotaRoutes as contract } from '@gridshare/contract/quotas';
 import { COMMUNITY_QUOTA_NAMES, USER_QUOTA_NAMES, type QuotaName, type Quotas } from './service.js';
 
-export async function quotaRoutes(app: Api, { db, quotas }: { db: Db; quotas: Quotas }): Promise<void> {
+export interface QuotaRouteOptions {
+  db: Db;
+  quotas: Quotas;
+  /** Refuses anyone but a manager of the community (the registry knows; quotas only asks). */
+  requireCommunityManager: (principal: Principal, communityId: string) => Promise<unknown>;
+}
+
+export async function quotaRoutes(app: Api, { db, quotas, requireCommunityManager }: QuotaRouteOptions): Promise<void> {
   /** The limits that apply to one user or community, and which of them were set for it alone. */
   const subjectQuotas = async <N extends QuotaName>(subject: 'user' | 'community', id: string, names: readonly N[]) => {
     const [everyone, grants] = await Promise.all([quotas.platformLimits(db), quotas.grants(db, subject, id)]);
@@ -42,13 +48,13 @@ export async function quotaRoutes(app: Api, { db, quotas }: { db: Db; quotas: Qu
   });
 
   app.get(contract.communityQuotas.path, { schema: contract.communityQuotas.schema }, async (request) => {
-    await requireCommunityManager(db, request.principal, request.params.id);
+    await requireCommunityManager(request.principal, request.params.id);
     return subjectQuotas('community', request.params.id, COMMUNITY_QUOTA_NAMES);
   });
 
   app.patch(contract.setCommunityQuotas.path, { schema: contract.setCommunityQuotas.schema }, async (request) => {
     const admin = requireAdmin(request.principal);
-    await requireCommunityManager(db, request.principal, request.params.id);
+    await requireCommunityManager(request.principal, request.params.id);
     await quotas.setGrants(db, admin.userId, 'community', request.params.id, request.body);
     return subjectQuotas('community', request.params.id, COMMUNITY_QUOTA_NAMES);
   });

@@ -1,12 +1,11 @@
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { Quotas } from '../quotas/index.js';
 import type { Principal, UserPrincipal } from '../kernel/principal.js';
-import { isMemberOf, requireAdmin, requireManager, requireUser } from '../accounts/index.js';
+import { isMemberOf, requireAdmin, requireManager, requireUser, getUser } from '../accounts/index.js';
 import { BadRequestError, NotFoundError } from '../kernel/errors.js';
 import { ALLOCATION_RULES, type AllocationRuleName } from './allocation-rules.js';
 import { currentMonthStart } from '../kernel/calendar.js';
 import type { EventPublisher } from '../platform/events/index.js';
-import { getUser } from '../accounts/index.js';
 import { ALLOCATION_MODES, communityById, deleteCommunityRow, insertCommunityWithManager, patchCommunity, type AllocationMode, type Community, type CommunityInput } from './store/communities.js';
 import { countManagedCommunities } from './store/members.js';
 

@@ -8,10 +8,7 @@ import type { DeviceRole } from '../kernel/energy.js';
 import { conflictOnDuplicate } from '../platform/store/errors.js';
 import { getCommunity } from './communities.js';
 import { isMeteringPointIn } from './store/metering-points.js';
-import {
-  DEVICE_KINDS, countDevices, deleteDeviceRow, deviceWithOwnership, devicesOfCommunity, insertDevice, otherBillingMeter, patchDevice, recordedRole,
-  setDeviceBinding, type Device, type DeviceKind, type DeviceStatus,
-} from './store/devices.js';
+import { DEVICE_KINDS, countDevices, deleteDeviceRow, deviceWithOwnership, devicesOfCommunity, insertDevice, otherBillingMeter, patchDevice, recordedRole, setDeviceBinding, type Device, type DeviceKind, type DeviceStatus } from './store/devices.js';
 
 export { DEVICE_KINDS, DEVICE_ROLES, countDevices, type Device, type DeviceKind, type DeviceStatus, type DeviceRole };
 import { DEVICE_ROLES } from '@gridshare/contract/registry';

@@ -1,15 +1,11 @@
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
-import { requireManager, requireUser } from '../accounts/index.js';
+import { requireManager, requireUser, findUserByEmail } from '../accounts/index.js';
 import { ConflictError, NotFoundError } from '../kernel/errors.js';
 import { requireCommunityManager } from './communities.js';
 import { admitMember, type Member, type MemberRole } from './members.js';
-import { findUserByEmail } from '../accounts/index.js';
 import { isActiveUserIn } from './store/members.js';
-import {
-  closePendingInvitation, invitationById, invitationsOfCommunity, lockOpenInvitation, openInvitationsTo, upsertOpenInvitation,
-  type Invitation, type InvitationState, type ReceivedInvitation, type StoredInvitation,
-} from './store/invitations.js';
+import { closePendingInvitation, invitationById, invitationsOfCommunity, lockOpenInvitation, openInvitationsTo, upsertOpenInvitation, type Invitation, type InvitationState, type ReceivedInvitation, type StoredInvitation } from './store/invitations.js';
 
 export type { Invitation, InvitationState, ReceivedInvitation };
 

@@ -1,15 +1,11 @@
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
-import { activeMembership, canSeeMember, isManagerOf, requireManager, requireUser } from '../accounts/index.js';
+import { activeMembership, canSeeMember, isManagerOf, requireManager, requireUser, getUser, usersByIds } from '../accounts/index.js';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../kernel/errors.js';
 import { isQuarterHour } from '../kernel/time.js';
 import type { EventPublisher } from '../platform/events/index.js';
 import { getCommunity } from './communities.js';
-import { getUser, usersByIds } from '../accounts/index.js';
-import {
-  countActiveManagers, decidePendingRequest, markMemberLeft, memberById, membersOfCommunity, patchMember, upsertActiveMember, upsertJoinRequest,
-  type MemberRecord, type MemberRole, type MemberState,
-} from './store/members.js';
+import { countActiveManagers, decidePendingRequest, markMemberLeft, memberById, membersOfCommunity, patchMember, upsertActiveMember, upsertJoinRequest, type MemberRecord, type MemberRole, type MemberState } from './store/members.js';
 
 export type { MemberRole, MemberState };
 

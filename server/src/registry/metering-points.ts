@@ -5,10 +5,7 @@ import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.
 import { conflictOnDuplicate } from '../platform/store/errors.js';
 import { getCommunity } from './communities.js';
 import { isActiveMemberIn } from './store/members.js';
-import {
-  deleteMeteringPointRow, insertMeteringPoint, meteringPointById, meteringPointsOfCommunity,
-  meteringPointsOfMember, patchMeteringPoint, pointHoldingAnyId, type MeteringPoint, type MeteringPointInput,
-} from './store/metering-points.js';
+import { deleteMeteringPointRow, insertMeteringPoint, meteringPointById, meteringPointsOfCommunity, meteringPointsOfMember, patchMeteringPoint, pointHoldingAnyId, type MeteringPoint, type MeteringPointInput } from './store/metering-points.js';
 import { connectionCapacityW, type MeteringPointRole } from './domain/site-limits.js';
 
 export { connectionCapacityW, type MeteringPoint, type MeteringPointInput, type MeteringPointRole };

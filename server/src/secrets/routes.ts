@@ -1,5 +1,5 @@
 import type { Db } from '../platform/store/db.js';
-import { type Api } from '../platform/http/api.js';
+import type { Api } from '../platform/http/api.js';
 import { requireAdmin } from '../accounts/index.js';
 import { DomainError } from '../kernel/errors.js';
 import { secretsRoutes as contract } from '@gridshare/contract/secrets';

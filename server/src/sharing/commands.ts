@@ -3,9 +3,8 @@ import { basename } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { AllocationInputError, bindShares, chunkBoundaries, createAllocator, createResult, getRule, parseCoefficients, parseSharesCsv, resultView, ruleNames, sliceMatrix, summaryBuilder, accumulate, finishSummary, type IntervalMatrix, type ShareSchedule, type ShareTable } from './domain/allocation/index.js';
 import { ByteWriter, CsvSyntaxError, readLines, splitCsvLine, type ReadProgress } from './csv.js';
-import { DATE_RANGE_TEXT, formatUtcInstant, parseUtcInstant } from '../kernel/time.js';
+import { DATE_RANGE_TEXT, formatUtcInstant, parseUtcInstant, QUARTER_HOUR_MS } from '../kernel/time.js';
 
-import { QUARTER_HOUR_MS } from '../kernel/time.js';
 import { MAX_INTERVAL_WH } from '../kernel/energy.js';
 import { escapeField } from '../kernel/csv.js';
 /**

@@ -1,7 +1,7 @@
 import type { Db } from '../platform/store/db.js';
 import type { JobWaker } from '../platform/jobs/index.js';
 import { SHARING_JOB } from './job.js';
-import { type Api } from '../platform/http/api.js';
+import type { Api } from '../platform/http/api.js';
 import { utf8Body } from '../platform/http/body.js';
 import { sharingRoutes as contract } from '@gridshare/contract/sharing';
 import { communityEnergy, memberEnergy, type MemberSavings } from './energy.js';

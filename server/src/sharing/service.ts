@@ -5,10 +5,7 @@ import { splitCommunity, type OperatorQuarter, type PointQuarter } from './domai
 import { HOUR_MS, QUARTER_HOUR_MS } from '../kernel/time.js';
 import { allocationSettings, communityMeteringPoints, sharingParticipants } from '../registry/index.js';
 import { firstIntervalStarts, intervalStartsBetween, intervalsAt, startsWithIntervals } from '../intervals/index.js';
-import {
-  clearCommunityMarks, clearMarks, dirtyCommunities, dirtyMarks, loadCoefficientPeriods, loadShareVersions, markQuarters, operatorAllocationsAt, poolsAt,
-  writeMemberQuarters, writePools, type DirtyMark,
-} from './store.js';
+import { clearCommunityMarks, clearMarks, dirtyCommunities, dirtyMarks, loadCoefficientPeriods, loadShareVersions, markQuarters, operatorAllocationsAt, poolsAt, writeMemberQuarters, writePools, type DirtyMark } from './store.js';
 
 /** At most this many quarter hours of one community per pass (a month), so a pass stays short. */
 const QUARTERS_PER_PASS = 3_000;

@@ -15,13 +15,12 @@
  * done in small slices so a server in the same process stays responsive.
  */
 import { connect, type MqttClient } from 'mqtt';
-import { type Reading } from '../kernel/quantities.js';
+import type { Reading } from '../kernel/quantities.js';
 import { boundaryReadings, buildMessage, readingsTopic } from './messages.js';
 import { createNeighbourhood, type Neighbourhood } from './neighbourhood.js';
 import { catchUpTime, defaultStart, quarterHoursBetween, simulatedTime, slotTime } from './schedule.js';
 import { reportedBy, sitesOfDevices, SUNNY_STREET, type DeviceReadings, type SiteSpec } from './sites.js';
 
-export { registerSimulateCommand } from './command.js';
 export { sunnyStreetDevices, sunnyStreetSites, SUNNY_STREET, type SiteSpec } from './sites.js';
 
 const DAY_MS = 86_400_000;

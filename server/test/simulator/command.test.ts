@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { formatConnectionString } from '../../src/provisioning/connection-string.js';
 import { deviceResource, verifySasToken } from '../../src/provisioning/sas.js';
 import { parseReadingsMessage } from '../../src/readings/message.js';
-import { registerSimulateCommand, sasPassword } from '../../src/simulator/command.js';
+import { registerSimulateCommand, sasPassword } from '../../src/simulator/commands.js';
 import { sunnyStreetSites } from '../../src/simulator/sites.js';
 
 const HOST = 'gridshare.test';

@@ -6,7 +6,7 @@ import { Empty, ErrorNote, Loading, Page } from '../components/ui.js';
 import { claimCodeFrom } from '../lib/claim.js';
 import { useI18n } from '../lib/i18n/provider.js';
 import { useLocation } from '../router.js';
-import { memberPath } from '../routes.js';
+import { memberPath } from '../paths.js';
 import { activeMemberships, useSession } from '../session.js';
 
 /** Where a sticker's QR code leads (/claim?code=…): the code is filled in, the person picks the site. */

@@ -8,7 +8,7 @@ import { formValues, useAction, useApi } from '../lib/hooks.js';
 import { useI18n } from '../lib/i18n/provider.js';
 import { ruleName } from '../lib/rules.js';
 import { navigate } from '../router.js';
-import { memberPath } from '../routes.js';
+import { memberPath } from '../paths.js';
 import { useFormat, useSession } from '../session.js';
 
 export default function Communities() {

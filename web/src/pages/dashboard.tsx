@@ -12,7 +12,7 @@ import type { Formatter } from '../lib/format.js';
 import { useTicker } from '../lib/hooks.js';
 import { useI18n } from '../lib/i18n/provider.js';
 import { freshness, useLiveReadings } from '../lib/live.js';
-import { memberPath } from '../routes.js';
+import { memberPath } from '../paths.js';
 import { useFormat } from '../session.js';
 
 preloadCharts();

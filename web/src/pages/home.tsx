@@ -1,6 +1,6 @@
 import { useEffect } from 'preact/hooks';
 import { navigate } from '../router.js';
-import { managePath, memberPath } from '../routes.js';
+import { managePath, memberPath } from '../paths.js';
 import { activeMemberships, useSession } from '../session.js';
 import { Loading } from '../components/ui.js';
 import { useI18n } from '../lib/i18n/provider.js';

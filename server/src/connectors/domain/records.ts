@@ -1,4 +1,4 @@
-import { type Quantity } from '../../kernel/quantities.js';
+import type { Quantity } from '../../kernel/quantities.js';
 import { sourceUnits, targetReading, unitExponent, type Problem, type TargetReading } from './readings.js';
 import { timestampParser, type TimestampFormat } from './timestamps.js';
 

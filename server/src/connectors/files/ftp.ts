@@ -1,5 +1,4 @@
-import { Writable } from 'node:stream';
-import { Readable } from 'node:stream';
+import { Writable, Readable } from 'node:stream';
 import { Client, FTPError } from 'basic-ftp';
 import { ConnectorError, networkFailure } from '../kind.js';
 import { isPlainName, remoteFolder, type FileSource } from './source.js';

@@ -1,10 +1,7 @@
 import { Type, type Static } from 'typebox';
 import type { RegisterRange } from '../domain/reads.js';
 import type { Problem } from '../domain/readings.js';
-import {
-  planRegisterReads, registerCount, registerReadings, REGISTER_TEMPLATES, REGISTER_TYPES, resolveRegisterMap,
-  type RegisterBlocks, type RegisterFunction, type RegisterOverride, type RegisterPoint,
-} from '../domain/registers/index.js';
+import { planRegisterReads, registerCount, registerReadings, REGISTER_TEMPLATES, REGISTER_TYPES, resolveRegisterMap, type RegisterBlocks, type RegisterFunction, type RegisterOverride, type RegisterPoint } from '../domain/registers/index.js';
 import { ConnectorError, type ConnectorKind, type RunContext } from '../kind.js';
 import { ModbusException, openModbus, type ModbusSession } from '../modbus/client.js';
 import { endpointOf, modbusEndpointFields } from '../modbus/endpoint.js';

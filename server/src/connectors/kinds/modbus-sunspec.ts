@@ -1,9 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { planReads, registersFrom, MAX_REGISTERS_PER_READ, type RegisterRange } from '../domain/reads.js';
-import {
-  chainStep, controlModel, decodeModel, isSunSpecMarker, MAX_MODELS, modelDef, modelRole, planControl, sunspecReadings, SUNSPEC_BASE_ADDRESSES,
-  unconfirmedWrites, type DecodedModel, type ModelLocation, type SunSpecCommand, type SunSpecLayout,
-} from '../domain/sunspec/index.js';
+import { chainStep, controlModel, decodeModel, isSunSpecMarker, MAX_MODELS, modelDef, modelRole, planControl, sunspecReadings, SUNSPEC_BASE_ADDRESSES, unconfirmedWrites, type DecodedModel, type ModelLocation, type SunSpecCommand, type SunSpecLayout } from '../domain/sunspec/index.js';
 import { ConnectorError, type ConnectorKind, type RunContext } from '../kind.js';
 import { ILLEGAL_DATA_ADDRESS, ModbusException, openModbus, type ModbusSession } from '../modbus/client.js';
 import { endpointOf, modbusEndpointFields } from '../modbus/endpoint.js';

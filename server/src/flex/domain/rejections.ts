@@ -3,10 +3,7 @@ import { ispStartMs, layOut, periodGrid, sameUtcOffsets, type PeriodGrid } from 
 import { orderMismatches } from './matching.js';
 import { rejection, rejectionReasonText, type Rejection } from './rejection-reasons.js';
 import type { Participant } from './uftp/inbound.js';
-import {
-  mayReceive, maySend, type DPrognosis, type FlexOffer, type FlexOrder, type FlexRequest, type FlexSettlement, type IspRange,
-  type MessageType, type UftpMessage, type UftpRole,
-} from './uftp/messages.js';
+import { mayReceive, maySend, type DPrognosis, type FlexOffer, type FlexOrder, type FlexRequest, type FlexSettlement, type IspRange, type MessageType, type UftpMessage, type UftpRole } from './uftp/messages.js';
 import type { LocalDate } from './uftp/values.js';
 
 /**

@@ -6,10 +6,7 @@
 import { ED25519_SEED_SIZE, ed25519PublicKey, ed25519Sign, ed25519Verify, type Bytes } from './crypto.js';
 import { concatBytes, fromBase64, readUint64, toBase64, uint64, utf8 } from './bytes.js';
 import { LedgerError, isTreeSize } from './errors.js';
-import {
-  SIGNATURE_TYPE, checkNote, ed25519Verifier, isValidKeyName, keyId, openNote, parseVerifierKey,
-  signNote, signatureLine, type CheckedSignature, type NoteVerifier, type SignerKey,
-} from './note.js';
+import { SIGNATURE_TYPE, checkNote, ed25519Verifier, isValidKeyName, keyId, openNote, parseVerifierKey, signNote, signatureLine, type CheckedSignature, type NoteVerifier, type SignerKey } from './note.js';
 import type { Hash } from './merkle.js';
 
 export interface Checkpoint {

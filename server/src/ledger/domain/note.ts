@@ -4,9 +4,7 @@
  * `<name>+<key ID hex>+base64(type ‖ public key)` (what a member or auditor is given) and signer
  * keys `PRIVATE+KEY+<name>+<key ID hex>+base64(type ‖ seed)` (kept secret by the platform).
  */
-import {
-  ED25519_PUBLIC_KEY_SIZE, ED25519_SEED_SIZE, ed25519PublicKey, ed25519Sign, ed25519Verify, sha256, type Bytes,
-} from './crypto.js';
+import { ED25519_PUBLIC_KEY_SIZE, ED25519_SEED_SIZE, ed25519PublicKey, ed25519Sign, ed25519Verify, sha256, type Bytes } from './crypto.js';
 import { concatBytes, decodeUtf8, fromBase64, toBase64, utf8 } from './bytes.js';
 import { LedgerError } from './errors.js';
 

@@ -16,10 +16,7 @@
  */
 import type { Bytes } from './crypto.js';
 import { LedgerError, isTreeSize } from './errors.js';
-import {
-  HASH_SIZE, EMPTY_ROOT, foldFromRight, nodeHash, perfectSubtrees, inclusionProofRanges,
-  consistencyProofRanges, subtreeConsistencyProofRanges, type Hash, type LeafRange,
-} from './merkle.js';
+import { HASH_SIZE, EMPTY_ROOT, foldFromRight, nodeHash, perfectSubtrees, inclusionProofRanges, consistencyProofRanges, subtreeConsistencyProofRanges, type Hash, type LeafRange } from './merkle.js';
 
 export const TILE_HEIGHT = 8;
 export const TILE_WIDTH = 2 ** TILE_HEIGHT;

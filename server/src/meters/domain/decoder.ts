@@ -1,4 +1,4 @@
-import { type Reading } from '../../kernel/quantities.js';
+import type { Reading } from '../../kernel/quantities.js';
 
 /** Why a frame was refused. A corrupted frame is refused, never mis-read. */
 export type FrameErrorCode = 'crc' | 'auth-tag' | 'key-required' | 'truncated' | 'format' | 'unsupported';

@@ -1,4 +1,4 @@
-import { type Quantity } from '../../kernel/quantities.js';
+import type { Quantity } from '../../kernel/quantities.js';
 
 /**
  * OBIS codes (IEC 62056-61) to the measurement vocabulary, for every decoder. The key is

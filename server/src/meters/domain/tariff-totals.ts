@@ -1,4 +1,4 @@
-import { type Quantity, type Reading } from '../../kernel/quantities.js';
+import type { Quantity, Reading } from '../../kernel/quantities.js';
 import { exactValue, parseDecimal } from '../../kernel/decimal.js';
 
 /** A total register and the per-tariff registers that add up to it. */

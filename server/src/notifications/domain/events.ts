@@ -1,7 +1,7 @@
 /**
  * What Gridshare tells people, and what each message needs to know. One entry per event, looked
  * up by name: the audience (who may receive it), whether a person can switch it off (security
- * messages cannot), and the message keys of its email (notifications/messages/*.json).
+ * messages cannot), and the message keys of its email (notifications/domain/messages/*.json).
  */
 export interface EventParams {
   'invitation': { readonly communityName: string; readonly inviterName: string; readonly link: string; readonly expiresAtMs: number };

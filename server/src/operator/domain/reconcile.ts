@@ -1,5 +1,5 @@
 import { QUARTER_HOUR_MS } from '../../kernel/time.js';
-import { type Quality } from '../../kernel/energy.js';
+import type { Quality } from '../../kernel/energy.js';
 import { COMMUNITY_SHARE, CONSUMPTION_PARTICIPATING, CONSUMPTION_TOTAL, energyCode, OWN_COVERAGE } from './codes.js';
 import type { OperatorQuality } from './consumption-record.js';
 import { EdaInputError } from './errors.js';

@@ -2,7 +2,7 @@ import { BadRequestError } from '../../kernel/errors.js';
 import type { Asset, Bus, BusView, BuildContext, BuiltAsset, Connection, Infeasibility } from './assets/index.js';
 import { stepInstant } from './horizon.js';
 import { ModelBuilder, type MilpModel, type Terms } from './model.js';
-import type { Outcome } from './plan.js';
+import { evaluate, type Outcome } from './plan.js';
 import { lpKey, type Scenario } from './scenario.js';
 import type { WarmStart } from './solve-report.js';
 
@@ -143,4 +143,9 @@ export function startFrom(built: BuiltModel, outcome: Outcome): WarmStart {
     add(site.connection.start?.({ energyWh: seen.importWh.map((wh, t) => wh - seen.exportWh[t]!) }));
   });
   return { indices: Int32Array.from(indices), values: Float64Array.from(values) };
+}
+
+/** The plan in the solution: every asset reads its own variables. */
+export function readSolution(built: BuiltModel, x: Float64Array): Outcome {
+  return evaluate(built.scenario, built.sites.map((site) => site.assets.map(({ built: asset }) => asset.read(x))));
 }

@@ -1,7 +1,6 @@
 import { BadRequestError } from '../../kernel/errors.js';
 import { parsePrice, type MicroPrice } from '../../kernel/money.js';
 import { parseUtcInstant } from '../../kernel/time.js';
-import type { Horizon } from './horizon.js';
 
 /**
  * Readers for scenario input: each checks one field and, when it is wrong, throws a
@@ -98,8 +97,15 @@ export function text(fields: Fields, key: string, path: string, fallback?: strin
   return value;
 }
 
+/** What a field needs of the horizon (a `Horizon` is one): where it starts, how long a step is, how many. */
+export interface StepGrid {
+  readonly startMs: number;
+  readonly stepMs: number;
+  readonly steps: number;
+}
+
 /** A UTC instant as a step index of the horizon (may lie outside it: callers clamp). */
-export function instantStep(value: unknown, path: string, horizon: Horizon, round: 'floor' | 'ceil'): number {
+export function instantStep(value: unknown, path: string, horizon: StepGrid, round: 'floor' | 'ceil'): number {
   const ms = typeof value === 'string' ? parseUtcInstant(value) : undefined;
   if (ms === undefined) throw new ScenarioError(path, `must be a UTC instant like 2026-06-01T17:00:00Z, found ${describe(value)}`);
   const steps = (ms - horizon.startMs) / horizon.stepMs;
@@ -107,7 +113,7 @@ export function instantStep(value: unknown, path: string, horizon: Horizon, roun
 }
 
 /** A number per step: one number for all steps, or an array with one per step. */
-export function series(fields: Fields, key: string, path: string, horizon: Horizon, limits: NumberLimits & { default?: number } = {}): Float64Array {
+export function series(fields: Fields, key: string, path: string, horizon: StepGrid, limits: NumberLimits & { default?: number } = {}): Float64Array {
   const value = fields[key];
   const where = join(path, key);
   if (value === undefined) {

@@ -1,6 +1,5 @@
 import { formatMinor, formatNano, minorDigits, roundToMinor, type Nano } from '../../kernel/money.js';
 import type { Asset, AssetSteps, Connection, ConnectionTotals } from './assets/index.js';
-import type { BuiltModel } from './build.js';
 import { stepInstant } from './horizon.js';
 import type { Scenario } from './scenario.js';
 import type { SolveReport } from './solve-report.js';
@@ -111,11 +110,6 @@ export function evaluate(scenario: Scenario, assetSteps: readonly (readonly Asse
         + (w.exportPerKwh * exportWh) / 1000 + (w.peakPerKw * community.peakImportW) / 1000,
     },
   };
-}
-
-/** The plan in the solution: every asset reads its own variables. */
-export function readSolution(built: BuiltModel, x: Float64Array): Outcome {
-  return evaluate(built.scenario, built.sites.map((site) => site.assets.map(({ built: asset }) => asset.read(x))));
 }
 
 /**

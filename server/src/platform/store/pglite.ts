@@ -1,6 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { mkdirSync } from 'node:fs';
-import { OID, parseInt8, type Db, type Queryable } from './db.js';
+import { OID, parseInt8, type Db, type Queryable } from './port.js';
 
 const parsers = { [OID.int8]: parseInt8, [OID.numeric]: (text: string) => text };
 

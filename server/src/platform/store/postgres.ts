@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { OID, parseInt8, type Db, type Queryable } from './db.js';
+import { OID, parseInt8, type Db, type Queryable } from './port.js';
 import { UnavailableError } from '../../kernel/errors.js';
 
 const types = {

@@ -7,7 +7,7 @@ import { useAction, useApi } from '../../lib/hooks.js';
 import { useI18n } from '../../lib/i18n/provider.js';
 import { memberRoleName, memberStateName, siteRoleName } from '../../lib/names.js';
 import { midnightOfDateInput } from '../../lib/time.js';
-import { memberPath } from '../../routes.js';
+import { memberPath } from '../../paths.js';
 import { ManagePage } from './manage-page.js';
 
 const TONES: Record<MemberState, 'good' | 'warn' | 'bad' | 'neutral'> = { active: 'good', requested: 'warn', rejected: 'bad', left: 'neutral' };

@@ -13,7 +13,7 @@ import { useApi, useTicker } from '../../lib/hooks.js';
 import type { MessageKey } from '../../lib/i18n/index.js';
 import { useI18n } from '../../lib/i18n/provider.js';
 import { freshness, useLiveReadings } from '../../lib/live.js';
-import { managePath, memberPath } from '../../routes.js';
+import { managePath, memberPath } from '../../paths.js';
 import { ManagePage } from './manage-page.js';
 
 preloadCharts();

@@ -1,4 +1,4 @@
-import { type Quantity } from '../../../kernel/quantities.js';
+import type { Quantity } from '../../../kernel/quantities.js';
 import { planReads, registersFrom, type RegisterRange } from '../reads.js';
 import { scaleByPowerOfTen, sourceUnits, splitSigned, targetReading, unitExponent, type TargetReading } from '../readings.js';
 import { decodeRegisters, registerCount, type RegisterEncoding } from './decode.js';

@@ -1,4 +1,4 @@
-import { type Quantity } from '../../../kernel/quantities.js';
+import type { Quantity } from '../../../kernel/quantities.js';
 import { splitSigned, targetReading, type TargetReading } from '../readings.js';
 import type { DecodedModel } from './decode.js';
 import { modelRole } from './models.js';

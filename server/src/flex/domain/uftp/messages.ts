@@ -1,9 +1,6 @@
 import { children, element, optional, required, withDefault, type ElementCodec } from './codec.js';
 import { UftpTransportError } from './errors.js';
-import {
-  activationFactor, boolean, currency, currencyAmount, dateTime, ean, entityAddress, integer, internetDomain, localDate,
-  metered, minutesDuration, oneOf, positiveInteger, specVersion, text, timeZoneName, uuid,
-} from './values.js';
+import { activationFactor, boolean, currency, currencyAmount, dateTime, ean, entityAddress, integer, internetDomain, localDate, metered, minutesDuration, oneOf, positiveInteger, specVersion, text, timeZoneName, uuid } from './values.js';
 import type { XmlNode } from './xml.js';
 
 /**

@@ -1,4 +1,4 @@
-import { type Unit } from '../../../kernel/quantities.js';
+import type { Unit } from '../../../kernel/quantities.js';
 
 /** A text unit of a D0 value: the vocabulary unit it converts into, as ×10^exponent / divisor. */
 export interface UnitConversion {

@@ -1,8 +1,7 @@
-import { DATE_RANGE_TEXT, formatUtcInstant, isLeapYear, isYearWithinDateRange, parseUtcInstant } from '../../../kernel/time.js';
+import { DATE_RANGE_TEXT, formatUtcInstant, isLeapYear, isYearWithinDateRange, parseUtcInstant, HOUR_MS } from '../../../kernel/time.js';
 import { parseDecimal, sumExceedsOne, type Fraction, type ShareTable } from './shares.js';
 import { AllocationInputError } from './types.js';
 
-import { HOUR_MS } from '../../../kernel/time.js';
 /**
  * Coefficient files: time-varying shares per member (Spain's hourly "coeficientes de
  * reparto", France's PMO coefficients for the "dynamique simple" key).

@@ -1,6 +1,6 @@
 import { dynamicKernel } from '../dynamic.js';
 import { kernelAllocator, registerRule } from '../registry.js';
-import { type AllocationResult, type IntervalMatrix } from '../types.js';
+import type { AllocationResult, IntervalMatrix } from '../types.js';
 
 import { HOUR_MS } from '../../../../kernel/time.js';
 /**

@@ -3,13 +3,12 @@
  * with a SAS token signed from its connection string.
  *
  * The runner and the mqtt client are loaded only when the command runs, so the rest of the CLI
- * does not pay for them (and run.ts can re-export this without an import cycle).
+ * does not pay for them (the CLI imports this without loading them).
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { parseConnectionString } from '../provisioning/index.js';
-import { deviceResource, signSasToken } from '../provisioning/index.js';
+import { parseConnectionString, deviceResource, signSasToken } from '../provisioning/index.js';
 import { parseDevicesFile, type DeviceEntry } from './devices-file.js';
 import type { SimulationStats } from './run.js';
 
