@@ -5,7 +5,7 @@ import { activeMembership, isManagerOf, requireManager, requireUser } from '../a
 import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.js';
 import { bindDevice, countDevices, deleteDevices, deviceById, devicesOfBatch, getDevice, insertBatchDevices, meteringPointById, roleForBinding, type DeviceKind } from '../registry/index.js';
 import { deleteReadingsOfDevices, devicesWithReadings } from '../ingest/index.js';
-import { batchById, batchesInLastHour, batchesOfCommunity, insertBatch, insertClaimCodes, insertCredentials, markBatchRolledBack, recordClaimant, recordIssuedIds, useClaimCode, writeKeySlot } from './store.js';
+import { batchById, batchesInLastHour, batchesOfCommunity, insertBatch, insertClaimCodes, insertCredentials, markBatchRolledBack, recordClaimant, recordIssuedIds, useClaimCode, writeKeySlot, type BatchRecord } from './store.js';
 import type { Quotas, Usage } from '../quotas/index.js';
 import type { ArtefactStore } from './artefact-store.js';
 import type { ArtefactBuilder } from './artefact-builder.js';
@@ -33,14 +33,7 @@ export interface ProvisioningContext {
   readonly secrets: SecretBox;
 }
 
-export interface Batch {
-  id: string;
-  communityId: string;
-  kind: DeviceKind;
-  size: number;
-  status: 'active' | 'rolled-back';
-  createdAt: string;
-  rolledBackAt: string | null;
+export interface Batch extends BatchRecord {
   deviceIds: string[];
 }
 
