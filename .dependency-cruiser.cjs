@@ -61,6 +61,13 @@ module.exports = {
       to: { circular: true },
     },
     {
+      name: 'worker-modules-stay-light',
+      comment: 'A module run in a worker thread loads only what it needs: a capability index would pull native add-ons (argon2) into the thread, which abort the process when the thread ends.',
+      severity: 'error',
+      from: { path: '-worker\\.(ts|mjs)$' },
+      to: { path: '^server/src/[^/]+/index\\.ts$', reachable: true },
+    },
+    {
       name: 'web-only-through-the-contract',
       comment: 'The browser app shares nothing with the server but the contract package.',
       severity: 'error',

@@ -5,7 +5,6 @@ export { embeddedIngestHandlers } from './mqtt-embedded.js';
 export { type ExternalIngest, startExternalIngest } from './mqtt-external.js';
 export { ingestRoutes } from './routes.js';
 export { type AuthenticatedDevice, type FrameDecoder, IngestService } from './service.js';
-export { topics } from './topics.js';
 export { type CommittedMessage, ReadingWriter } from './writer.js';
 export {
   type PointReading, type SeriesProbes, meterExchangesAt, readingSpan, readingsAround, readingsForIntervals, recordDeviceEvent,

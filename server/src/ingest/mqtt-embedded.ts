@@ -1,6 +1,6 @@
 import type { AuthenticateHandler, AuthorizePublishHandler, AuthorizeSubscribeHandler, Client } from 'aedes';
 import type { AuthenticatedDevice, IngestService } from './service.js';
-import { parseDeviceTopic, topics } from './topics.js';
+import { parseDeviceTopic, topics } from '../kernel/topics.js';
 import type { ConnectionGuard } from './connection-guard.js';
 import { clientAddress } from '../platform/mqtt/embedded.js';
 

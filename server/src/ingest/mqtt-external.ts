@@ -1,5 +1,5 @@
 import type { IngestService, AuthenticatedDevice } from './service.js';
-import { parseDeviceTopic } from './topics.js';
+import { parseDeviceTopic } from '../kernel/topics.js';
 import { MqttConsumer } from './mqtt-consumer.js';
 
 export interface ExternalIngestOptions {

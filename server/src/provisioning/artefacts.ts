@@ -1,6 +1,6 @@
 import { strFromU8, strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
 import { formatConnectionString } from './connection-string.js';
-import { topics } from '../ingest/index.js';
+import { topics } from '../kernel/topics.js';
 import { renderQr } from './qr.js';
 
 /** Where devices reach this installation, as printed into their configuration. */

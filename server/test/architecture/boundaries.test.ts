@@ -99,7 +99,7 @@ describe('the rules catch what they forbid', () => {
     writeFileSync(join(dir, path), text);
   };
 
-  it('flags a kernel import, an impure domain, a reach past an index, a shell that knows a capability, a cycle and a web import of the server', async () => {
+  it('flags a kernel import, an impure domain, a reach past an index, a shell that knows a capability, a cycle, a heavy worker and a web import of the server', async () => {
     write('server/src/kernel/time.ts', "import { x } from '../registry/index.js';\nexport const t = x;\n");
     write('server/src/registry/index.ts', "export const x = 1;\nexport { y } from './members.js';\n");
     write('server/src/registry/members.ts', "export const y = 2;\n");
@@ -108,12 +108,14 @@ describe('the rules catch what they forbid', () => {
     write('server/src/platform/http/app.ts', "import { x } from '../../registry/index.js';\nexport const a = x;\n");
     write('server/src/ops/a.ts', "import { b } from './b.js';\nexport const a = b;\n");
     write('server/src/ops/b.ts', "import { a } from './a.js';\nexport const b = a;\n");
+    write('server/src/provisioning/artefact-worker.ts', "import { y } from './build.js';\nexport const w = y;\n");
+    write('server/src/provisioning/build.ts', "import { y } from '../registry/index.js';\nexport { y };\n");
     write('web/src/page.ts', "import { x } from '../../server/src/registry/index.js';\nexport const p = x;\n");
     const result = await cruiseTree(dir, ['server/src', 'web/src']);
     const broken = new Set(result.summary.violations.map((v) => v.rule.name));
     expect([...broken].sort()).toEqual([
       'capability-through-index', 'domain-does-no-io', 'domain-is-pure', 'kernel-imports-nothing', 'no-cycles',
-      'platform-shell-imports-no-capability', 'web-only-through-the-contract',
+      'platform-shell-imports-no-capability', 'web-only-through-the-contract', 'worker-modules-stay-light',
     ]);
   }, 120_000);
 
