@@ -5,7 +5,7 @@ import { creditTransferXml, directDebitXml, CREDIT_TRANSFER_VERSIONS, DIRECT_DEB
 import { matchPayments, readBankStatement } from '../../../src/billing/sepa/camt053.js';
 import { sepaCreditorId, sepaIban, sepaId, sepaText } from '../../../src/billing/sepa/accounts.js';
 import { BadRequestError } from '../../../src/kernel/errors.js';
-import { checkSepaFile } from '../../../src/billing/sepa/commands.js';
+import { checkSepaFile } from '../../../src/billing/commands.js';
 import { COMMUNITY, STATEMENTS } from './fixtures.js';
 import { camt053, type FixtureTransaction } from './camt-fixture.js';
 

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { DomainError } from '../../kernel/errors.js';
-import { formatFixed } from '../../kernel/decimal.js';
-import { readBankStatement } from './camt053.js';
-import { defaultSepaSchemaDirectory, loadSepaSchemas, SEPA_SCHEMA_DIRECTORY_VARIABLE, SEPA_SCHEMA_VERSIONS, type SepaSchemaVersion } from './schemas.js';
+import { DomainError } from '../kernel/errors.js';
+import { formatFixed } from '../kernel/decimal.js';
+import { readBankStatement } from './sepa/camt053.js';
+import { defaultSepaSchemaDirectory, loadSepaSchemas, SEPA_SCHEMA_DIRECTORY_VARIABLE, SEPA_SCHEMA_VERSIONS, type SepaSchemaVersion } from './sepa/schemas.js';
 
 /**
  * `gridshare sepa check <file>`: validates a pain.001, pain.008 or camt.053 file offline against
