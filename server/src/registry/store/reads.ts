@@ -3,6 +3,7 @@ import type { MemberState } from '../members.js';
 import type { Queryable } from '../../platform/store/db.js';
 import type { DeviceRole } from '../../kernel/energy.js';
 import type { MeteringPointRole } from '../metering-points.js';
+import { meteringPointsOfCommunity, type MeteringPoint } from './metering-points.js';
 
 /** A device as ingestion needs it: where its readings go and whether it may send. */
 export interface IngestDevice {
@@ -68,26 +69,13 @@ export async function meteringPointSites(db: Queryable, ids: readonly string[]):
  */
 
 /** A metering point as sharing, billing and the operator import see it. */
-export interface CommunityMeteringPoint {
-  id: string;
-  memberId: string;
-  gridConnectionId: string;
-  /** A prosumer's second Zählpunkt (Austria), null otherwise. */
-  generationGridConnectionId: string | null;
-  communityBattery: boolean;
-}
+/** What sharing and the operator mode need of a metering point. */
+export type CommunityMeteringPoint = Pick<MeteringPoint, 'id' | 'memberId' | 'gridConnectionId' | 'generationGridConnectionId' | 'communityBattery'>;
 
 /** Every metering point of the community, by id. */
 export async function communityMeteringPoints(db: Queryable, communityId: string): Promise<CommunityMeteringPoint[]> {
-  const rows = await db.query<{ id: string; member_id: string; grid_connection_id: string; generation_grid_connection_id: string | null; community_battery: boolean }>(
-    `SELECT id, member_id, grid_connection_id, generation_grid_connection_id, community_battery
-     FROM metering_points WHERE community_id = $1 ORDER BY id`,
-    [communityId],
-  );
-  return rows.map((r) => ({
-    id: r.id, memberId: r.member_id, gridConnectionId: r.grid_connection_id,
-    generationGridConnectionId: r.generation_grid_connection_id, communityBattery: r.community_battery,
-  }));
+  // In id order, as PostgreSQL orders uuids (byte order, the same as their lowercase text).
+  return (await meteringPointsOfCommunity(db, communityId)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /** A member's part in the sharing: from `activeFromMs` (null: from the start) until `leftAtMs` (null: still in). */
