@@ -172,20 +172,31 @@ export interface StoredInterval {
   quality: Quality;
 }
 
+interface IntervalRow {
+  metering_point_id: string;
+  start: Date;
+  import_wh: number | null;
+  export_wh: number | null;
+  pv_wh: number | null;
+  battery_charge_wh: number | null;
+  battery_discharge_wh: number | null;
+  quality: Quality;
+}
+
+const INTERVAL_COLUMNS = 'metering_point_id, start, import_wh, export_wh, pv_wh, battery_charge_wh, battery_discharge_wh, quality';
+
+const toInterval = (r: IntervalRow): StoredInterval => ({
+  meteringPointId: r.metering_point_id, startMs: r.start.getTime(), importWh: r.import_wh, exportWh: r.export_wh,
+  pvWh: r.pv_wh, batteryChargeWh: r.battery_charge_wh, batteryDischargeWh: r.battery_discharge_wh, quality: r.quality,
+});
+
 /** The stored quarter hours of a metering point in [fromMs, toMs). */
 export async function pointIntervals(db: Queryable, pointId: string, fromMs: number, toMs: number): Promise<StoredInterval[]> {
-  const rows = await db.query<{
-    metering_point_id: string; start: Date; import_wh: number | null; export_wh: number | null; pv_wh: number | null;
-    battery_charge_wh: number | null; battery_discharge_wh: number | null; quality: Quality;
-  }>(
-    `SELECT metering_point_id, start, import_wh, export_wh, pv_wh, battery_charge_wh, battery_discharge_wh, quality
-     FROM intervals WHERE metering_point_id = $1 AND start >= $2 AND start < $3`,
+  const rows = await db.query<IntervalRow>(
+    `SELECT ${INTERVAL_COLUMNS} FROM intervals WHERE metering_point_id = $1 AND start >= $2 AND start < $3`,
     [pointId, new Date(fromMs), new Date(toMs)],
   );
-  return rows.map((r) => ({
-    meteringPointId: r.metering_point_id, startMs: r.start.getTime(), importWh: r.import_wh, exportWh: r.export_wh,
-    pvWh: r.pv_wh, batteryChargeWh: r.battery_charge_wh, batteryDischargeWh: r.battery_discharge_wh, quality: r.quality,
-  }));
+  return rows.map(toInterval);
 }
 
 /** A metering point whose computation is set aside after failing. */
@@ -269,24 +280,6 @@ export async function markQuarters(tx: Queryable, quarters: readonly QuarterMark
     [quarters.map((q) => q.meteringPointId), quarters.map((q) => new Date(q.startMs))],
   );
 }
-
-interface IntervalRow {
-  metering_point_id: string;
-  start: Date;
-  import_wh: number | null;
-  export_wh: number | null;
-  pv_wh: number | null;
-  battery_charge_wh: number | null;
-  battery_discharge_wh: number | null;
-  quality: Quality;
-}
-
-const INTERVAL_COLUMNS = 'metering_point_id, start, import_wh, export_wh, pv_wh, battery_charge_wh, battery_discharge_wh, quality';
-
-const toInterval = (r: IntervalRow): StoredInterval => ({
-  meteringPointId: r.metering_point_id, startMs: r.start.getTime(), importWh: r.import_wh, exportWh: r.export_wh,
-  pvWh: r.pv_wh, batteryChargeWh: r.battery_charge_wh, batteryDischargeWh: r.battery_discharge_wh, quality: r.quality,
-});
 
 /** The quarter hours `startsMs` of the metering points `pointIds` that have an interval. */
 export async function intervalsAt(db: Queryable, pointIds: readonly string[], startsMs: readonly number[]): Promise<StoredInterval[]> {
