@@ -82,6 +82,29 @@ describe.each(storeKinds)('the job runner on %s', (kind) => {
     await runner.close();
   });
 
+  it('leaves no lag and no second pass behind when a flush serves the wake-up whose timer fires during it', async () => {
+    const registry = new Registry();
+    const runner = new JobRunner(db, { registry });
+    let passes = 0;
+    const job = runner.register({
+      name: 'served', delayMs: 30,
+      async pass() {
+        passes += 1;
+        await sleep(80);
+        return { done: 0, more: false };
+      },
+    });
+    job.wake();
+    await job.flush();
+    expect(await metric(registry, 'gridshare_job_lag_seconds', 'served')).toBe(0);
+    await sleep(120);
+    expect(passes).toBe(1);
+    job.wake();
+    await sleep(150);
+    expect(passes).toBe(2);
+    await runner.close();
+  });
+
   it('never runs two passes of one job at once, however often it is woken and flushed', async () => {
     const runner = new JobRunner(db);
     let running = 0;

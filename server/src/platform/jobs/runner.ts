@@ -168,7 +168,7 @@ class ScheduledJob implements Job {
   }
 
   async flush(): Promise<void> {
-    await this.running;
+    while (this.running) await this.running;
     await this.run(true);
   }
 
@@ -194,7 +194,8 @@ class ScheduledJob implements Job {
    */
   private run(drain: boolean): Promise<void> {
     if (this.running) {
-      this.again = true;
+      // A timer armed by a wake-up the run under way already serves asks for nothing new.
+      if (drain || this.pendingSince !== undefined) this.again = true;
       return this.running;
     }
     this.servingSince = this.pendingSince ?? Date.now();
