@@ -1,43 +1,39 @@
 import { Command } from 'commander';
-import { registerStartCommand } from './start-command.js';
-import { registerSimulateCommand } from '../simulator/index.js';
-import { registerProvisioningCommands } from '../provisioning/index.js';
-import { registerAllocateCommand } from '../sharing/index.js';
-import { registerDecodeCommand } from '../meters/index.js';
-import { registerEdaCommand } from '../operator/index.js';
-import { registerMarketCommands } from '../market/index.js';
-import { registerUftpCommands } from '../flex/index.js';
-import { registerSecretsCommands } from '../secrets/index.js';
-import { registerVerifyCommand } from '../ledger/index.js';
-import { registerForecastCommand } from '../forecast/index.js';
-import { registerOptimiseCommand } from '../optimise/index.js';
-import { registerSepaCommands } from '../billing/index.js';
-import { registerMemberImportCommands } from '../member-import/index.js';
-import { registerMaskCommand } from '../privacy/index.js';
-import { registerConnectorCommands } from '../connectors/index.js';
-import { registerAgentCommand } from '../agent/index.js';
+
+type Register = (program: Command) => void;
+
+/**
+ * Each command's capability, by the top-level names it registers. A run loads only the capability
+ * of the command it names (a process start costs about a second per thousand modules); help, and
+ * a name nobody registers, load them all so commander can list every command.
+ */
+const commands: { names: readonly string[]; load: () => Promise<Register> }[] = [
+  { names: ['start'], load: async () => (await import('./start-command.js')).registerStartCommand },
+  { names: ['provision', 'rollback', 'token'], load: async () => (await import('../provisioning/index.js')).registerProvisioningCommands },
+  { names: ['simulate'], load: async () => (await import('../simulator/index.js')).registerSimulateCommand },
+  { names: ['allocate'], load: async () => (await import('../sharing/index.js')).registerAllocateCommand },
+  { names: ['decode'], load: async () => (await import('../meters/index.js')).registerDecodeCommand },
+  { names: ['eda'], load: async () => (await import('../operator/index.js')).registerEdaCommand },
+  { names: ['market'], load: async () => (await import('../market/index.js')).registerMarketCommands },
+  { names: ['uftp'], load: async () => (await import('../flex/index.js')).registerUftpCommands },
+  { names: ['secrets'], load: async () => (await import('../secrets/index.js')).registerSecretsCommands },
+  { names: ['verify'], load: async () => (await import('../ledger/index.js')).registerVerifyCommand },
+  { names: ['forecast'], load: async () => (await import('../forecast/index.js')).registerForecastCommand },
+  { names: ['optimise'], load: async () => (await import('../optimise/index.js')).registerOptimiseCommand },
+  { names: ['sepa'], load: async () => (await import('../billing/index.js')).registerSepaCommands },
+  { names: ['members'], load: async () => (await import('../member-import/index.js')).registerMemberImportCommands },
+  { names: ['mask'], load: async () => (await import('../privacy/index.js')).registerMaskCommand },
+  { names: ['connector'], load: async () => (await import('../connectors/index.js')).registerConnectorCommands },
+  { names: ['agent'], load: async () => (await import('../agent/index.js')).registerAgentCommand },
+];
 
 const program = new Command('gridshare')
   .description('Gridshare: the open-source platform for local energy communities')
   .version('0.1.0');
 
-registerStartCommand(program);
-registerProvisioningCommands(program);
-registerSimulateCommand(program);
-registerAllocateCommand(program);
-registerDecodeCommand(program);
-registerEdaCommand(program);
-registerMarketCommands(program);
-registerUftpCommands(program);
-registerSecretsCommands(program);
-registerVerifyCommand(program);
-registerForecastCommand(program);
-registerOptimiseCommand(program);
-registerSepaCommands(program);
-registerMemberImportCommands(program);
-registerMaskCommand(program);
-registerConnectorCommands(program);
-registerAgentCommand(program);
+const named = process.argv.slice(2).find((arg) => !arg.startsWith('-'));
+const chosen = commands.filter(({ names }) => named !== undefined && names.includes(named));
+for (const { load } of chosen.length > 0 ? chosen : commands) (await load())(program);
 
 try {
   await program.parseAsync(process.argv);
