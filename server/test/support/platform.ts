@@ -38,7 +38,7 @@ export const ADMIN_PASSWORD = 'admin-password-for-tests';
 /** A whole platform on an empty database of the given kind, on free ports, driven through inject(). */
 export async function startTestPlatform(
   kind: StoreConfig['kind'],
-  overrides: Partial<Pick<PlatformOptions, 'loginRateLimit' | 'loginAddressRateLimit' | 'signupRateLimit' | 'liveRecheckMs' | 'publicUrl' | 'sessionIdleMs' | 'secretKeys' | 'quotas' | 'deviceConnectLimit'>> & { dataDir?: string } = {},
+  overrides: Partial<Pick<PlatformOptions, 'loginRateLimit' | 'loginAddressRateLimit' | 'signupRateLimit' | 'liveRecheckMs' | 'publicUrl' | 'sessionIdleMs' | 'secretKeys' | 'quotas' | 'deviceConnectLimit' | 'forecast'>> & { dataDir?: string } = {},
 ): Promise<TestPlatform> {
   const database = await createTestDatabase(kind, overrides.dataDir);
   const artefactsDir = mkdtempSync(join(tmpdir(), 'gridshare-artefacts-'));
@@ -57,6 +57,7 @@ export async function startTestPlatform(
     ...(overrides.sessionIdleMs ? { sessionIdleMs: overrides.sessionIdleMs } : {}),
     ...(overrides.secretKeys ? { secretKeys: overrides.secretKeys } : {}),
     ...(overrides.deviceConnectLimit ? { deviceConnectLimit: overrides.deviceConnectLimit } : {}),
+    ...(overrides.forecast ? { forecast: overrides.forecast } : {}),
   });
 
   async function call(method: string, url: string, options: CallOptions = {}): Promise<CallResult> {
