@@ -105,7 +105,7 @@ describe('accuracy from stored sums', () => {
     const a = new AccuracyAccumulator();
     const b = new AccuracyAccumulator();
     const all = new AccuracyAccumulator();
-    const cases = [[100, 110, 90, 95, 120], [200, 150, 210, 140, 160], [0, 10, 0, 0, 20], [50, 50, 80, 40, 60]] as const;
+    const cases: [number, number, number, number, number][] = [[100, 110, 90, 95, 120], [200, 150, 210, 140, 160], [0, 10, 0, 0, 20], [50, 50, 80, 40, 60]];
     cases.forEach((c, i) => {
       (i < 2 ? a : b).add(...c);
       all.add(...c);
