@@ -64,7 +64,7 @@ export const BestHours = Type.Object({
   to: IsoDateTime,
   surplus: Type.Array(Type.Object({ ...Window, surplusWh: Type.Integer(), peakW: Type.Integer() }), { description: 'windows of expected community surplus' }),
   cheapest: Type.Array(Type.Object({ ...Window, gridPrice: Type.String() }), { description: 'windows of the cheapest time-of-use grid price, where the tariff has them' }),
-  recommendation: nullable(Type.Object({ ...Window, reason: Type.Enum(['surplus', 'tariff']) })),
+  recommendation: nullable(Type.Object({ ...Window, reason: Type.Enum(['surplus', 'tariff', 'own-production'], { description: 'surplus: the window with the most expected community surplus; tariff: the cheapest time-of-use price; own-production: no surplus expected, the two hours in which the community\'s own production covers most of its use' }) })),
 });
 
 export const WeatherSource = Type.Object({

@@ -7,7 +7,7 @@ import type { CommunityPoint } from './domain/community.js';
 import { AccuracyAccumulator, type AccuracySums } from './domain/metrics.js';
 import { dueForecasts } from './domain/schedule.js';
 import { valueAt, createSeries, type Series } from './domain/series.js';
-import { pointSeries, type PointSeriesPair } from './domain/site-series.js';
+import { modelForHistory, pointSeries, type PointSeriesPair } from './domain/site-series.js';
 import type { WeatherSeries } from './domain/weather.js';
 import { createOpenMeteoClient, type WeatherClient } from './weather-client.js';
 import type { CommunityRunInput, CommunityRunOutput } from './community-worker.js';
@@ -119,11 +119,14 @@ export async function issueDueForecasts(
     location: community.location ?? undefined,
     weather: await weather.weatherFor(db, community, nowMs),
     due,
-    points: points.map(({ point, series }): CommunityPoint => ({
-      id: point.id,
-      consumption: series.consumption && { series: series.consumption },
-      production: series.production && { series: series.production, pv: pv(point.pvCapacityW) },
-    })),
+    points: points.map(({ point, series }): CommunityPoint => {
+      const system = pv(point.pvCapacityW);
+      return {
+        id: point.id,
+        consumption: series.consumption && { series: series.consumption, model: modelForHistory(series.consumption, 'consumption', undefined) },
+        production: series.production && { series: series.production, pv: system, model: modelForHistory(series.production, 'production', system?.kwp) },
+      };
+    }),
   };
   const output = await settings.compute(input);
   let count = 0;

@@ -132,10 +132,11 @@ export async function memberBestHours(db: Queryable, nowMs: number, principal: P
   const calendar = createForecastCalendar(community.timeZone, null);
   const fromMs = ceilToQuarterHour(nowMs);
   const toMs = calendar.midnight(calendar.localDay(nowMs) + 2);
-  const stored = await forecastsCovering(db, community.id, ['surplus'], HORIZONS, fromMs, toMs, nowMs);
-  const steps = combineForecasts(stored, fromMs, toMs);
-  const prices = await gridPrices(db, community, fromMs, steps.length);
-  const best = bestHours(fromMs, steps.map((s) => s.p50), prices);
+  const stored = await forecastsCovering(db, community.id, ['surplus', 'production', 'consumption'], HORIZONS, fromMs, toMs, nowMs);
+  const p50s = (kind: ForecastKind) => combineForecasts(stored.filter((f) => f.kind === kind), fromMs, toMs).map((s) => s.p50);
+  const surplusW = p50s('surplus');
+  const prices = await gridPrices(db, community, fromMs, surplusW.length);
+  const best = bestHours(fromMs, { surplusW, productionW: p50s('production'), consumptionW: p50s('consumption') }, prices);
   const iso = (ms: number) => new Date(ms).toISOString();
   return {
     memberId: member.id, communityId: community.id, timeZone: community.timeZone, from: iso(fromMs), to: iso(toMs),

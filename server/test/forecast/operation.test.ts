@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { bestHours, cheapestWindows, surplusWindows } from '../../src/forecast/domain/best-hours.js';
+import { bestHours, cheapestWindows, ownProductionWindow, surplusWindows } from '../../src/forecast/domain/best-hours.js';
 import { createForecastCalendar } from '../../src/forecast/domain/calendar.js';
 import { dueForecasts, lastDayAheadSlot } from '../../src/forecast/domain/schedule.js';
-import { pointSeries, type QuarterEnergy } from '../../src/forecast/domain/site-series.js';
+import { modelForHistory, pointSeries, type QuarterEnergy } from '../../src/forecast/domain/site-series.js';
+import { createSeries } from '../../src/forecast/domain/series.js';
 import { combineForecasts, toHourly, type StoredForecast } from '../../src/forecast/domain/stored.js';
 import { accuracyFromSums, addSums, AccuracyAccumulator } from '../../src/forecast/domain/metrics.js';
 
@@ -59,6 +60,17 @@ describe('a point\'s series from its quarter hours', () => {
   });
 });
 
+describe('a new site\'s models until it has two days of history', () => {
+  const withKnown = (quarters: number) => createSeries(T0, Q, Float64Array.from({ length: 300 }, (_, k) => (k < quarters ? 500 : Number.NaN)));
+  it('standard profile and PV physics (with a kWp) before, auto after', () => {
+    expect(modelForHistory(withKnown(100), 'consumption', undefined)).toBe('standard-profile');
+    expect(modelForHistory(withKnown(100), 'production', 6)).toBe('pv-physical');
+    expect(modelForHistory(withKnown(100), 'production', undefined)).toBeUndefined();
+    expect(modelForHistory(withKnown(192), 'consumption', undefined)).toBeUndefined();
+    expect(modelForHistory(withKnown(192), 'production', 6)).toBeUndefined();
+  });
+});
+
 describe('stored forecasts read back', () => {
   const stored = (issuedAtMs: number, startMs: number, p50: (number | null)[], horizon: 'intraday' | 'day-ahead' = 'intraday'): StoredForecast => ({
     horizon, issuedAtMs, startMs, stepMs: Q, model: `m${issuedAtMs}`, p10: p50.map((v) => (v === null ? null : v - 1)), p50, p90: p50.map((v) => (v === null ? null : v + 1)),
@@ -78,6 +90,8 @@ describe('stored forecasts read back', () => {
   });
 });
 
+const outlook = (surplusW: (number | null)[]) => ({ surplusW, productionW: surplusW.map(() => null), consumptionW: surplusW.map(() => null) });
+
 describe('best hours', () => {
   it('windows of expected surplus above 1 kW and a quarter of the peak, at least 30 minutes; the richest is recommended', () => {
     const surplus = [0, 2_000, 2_000, 0, 500, 4_000, 8_000, 8_000, 900, 3_000, null];
@@ -86,7 +100,7 @@ describe('best hours', () => {
       { startMs: T0 + Q, endMs: T0 + 3 * Q, surplusWh: 1_000, peakW: 2_000 },
       { startMs: T0 + 5 * Q, endMs: T0 + 8 * Q, surplusWh: 5_000, peakW: 8_000 },
     ]);
-    expect(bestHours(T0, surplus, undefined).recommendation).toEqual({ startMs: T0 + 5 * Q, endMs: T0 + 8 * Q, reason: 'surplus' });
+    expect(bestHours(T0, outlook(surplus), undefined).recommendation).toEqual({ startMs: T0 + 5 * Q, endMs: T0 + 8 * Q, reason: 'surplus' });
   });
 
   it('without surplus, the cheapest time-of-use window; a flat price or no tariff gives none', () => {
@@ -94,9 +108,20 @@ describe('best hours', () => {
       { startMs: T0 + Q, endMs: T0 + 3 * Q, gridPrice: '0.20' },
       { startMs: T0 + 4 * Q, endMs: T0 + 5 * Q, gridPrice: '0.20' },
     ]);
-    expect(bestHours(T0, [0, 0, 0, 0, 0], ['0.30', '0.20', '0.20', '0.30', '0.20']).recommendation).toEqual({ startMs: T0 + Q, endMs: T0 + 3 * Q, reason: 'tariff' });
-    expect(bestHours(T0, [0, 0], ['0.30', '0.30']).recommendation).toBeNull();
-    expect(bestHours(T0, [null, null], undefined)).toEqual({ surplus: [], cheapest: [], recommendation: null });
+    expect(bestHours(T0, outlook([0, 0, 0, 0, 0]), ['0.30', '0.20', '0.20', '0.30', '0.20']).recommendation).toEqual({ startMs: T0 + Q, endMs: T0 + 3 * Q, reason: 'tariff' });
+    expect(bestHours(T0, outlook([0, 0]), ['0.30', '0.30']).recommendation).toBeNull();
+    expect(bestHours(T0, outlook([null, null]), undefined)).toEqual({ surplus: [], cheapest: [], recommendation: null });
+  });
+
+  it('without surplus or tariff windows, the two hours in which the community\'s production covers most of its use', () => {
+    const production = [0, 0, 500, 2_000, 4_000, 5_000, 6_000, 6_000, 5_000, 4_000, 3_000, 1_000, 0, 0];
+    const consumption = production.map(() => 10_000);
+    const surplusW = production.map(() => 0);
+    expect(ownProductionWindow(T0, { surplusW, productionW: production, consumptionW: consumption })).toEqual({ startMs: T0 + 3 * Q, endMs: T0 + 11 * Q });
+    expect(bestHours(T0, { surplusW, productionW: production, consumptionW: consumption }, ['0.30']).recommendation)
+      .toEqual({ startMs: T0 + 3 * Q, endMs: T0 + 11 * Q, reason: 'own-production' });
+    // Too little production anywhere: nothing to recommend.
+    expect(ownProductionWindow(T0, { surplusW, productionW: production.map((p) => p / 10), consumptionW: consumption })).toBeUndefined();
   });
 });
 

@@ -51,3 +51,20 @@ export function pointSeries(rows: readonly QuarterEnergy[], role: PointRole, has
     production: role === 'producer' || hasPv || pvSeen ? createSeries(fromMs, QUARTER_HOUR_MS, production) : undefined,
   };
 }
+
+/** Less known history than this and a point's series is forecast as a new site's. */
+export const MIN_HISTORY_MS = 2 * 24 * 3_600_000;
+
+/**
+ * The model for a point's series: `auto` once it has MIN_HISTORY_MS of known values; before that
+ * a new site's model (`auto` would pick among replays of hardly any data and leave most targets
+ * without a forecast): the standard load profile for consumption, PV physics from the registered
+ * kWp for production (without a kWp: `auto`, which forecasts what little history allows).
+ */
+export function modelForHistory(series: Series, kind: 'consumption' | 'production', kwp: number | undefined): string | undefined {
+  let known = 0;
+  for (const v of series.values) if (!Number.isNaN(v)) known++;
+  if (known * series.stepMs >= MIN_HISTORY_MS) return undefined;
+  if (kind === 'consumption') return 'standard-profile';
+  return kwp !== undefined ? 'pv-physical' : undefined;
+}
