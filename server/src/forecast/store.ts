@@ -158,7 +158,7 @@ export async function accuracySums(db: Queryable, communityId: string, sinceDay:
   const rows = await db.query<SumRow & { series_id: string; scope: Scope; kind: ForecastKind; model: string; horizon: HorizonName }>(
     `SELECT series_id, scope, kind, model, horizon, ${SUMS} FROM forecast_accuracy
      WHERE community_id = $1 AND day >= $2::date AND ($3::uuid IS NULL OR series_id = $3)
-     GROUP BY series_id, scope, kind, model, horizon ORDER BY scope DESC, series_id, kind, horizon, model`,
+     GROUP BY series_id, scope, kind, model, horizon ORDER BY scope, series_id, kind, horizon, model`,
     [communityId, sinceDay, seriesId ?? null],
   );
   return rows.map((r) => ({ seriesId: r.series_id, scope: r.scope, kind: r.kind, model: r.model, horizon: r.horizon, ...toSums(r) }));

@@ -5,23 +5,7 @@ import { readFileSync } from 'node:fs';
 import { storeKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
-import { deviceCredentials, sasFor } from '../support/devices.js';
-import { bindNewDevice } from '../support/sites.js';
-
-const MIN = 60_000;
-const QUARTER = 15 * MIN;
-const HOUR = 60 * MIN;
-const DAY = 24 * HOUR;
-
-/** memberA's prosumer site: a 6 kWp roof; memberA2's consumer site: a household (W, by UTC time of day). */
-const pvW = (t: number) => {
-  const h = ((t % DAY) / HOUR) - 11; // solar noon near 11:00 UTC in Vienna
-  return Math.abs(h) < 5 ? Math.round(5_000 * Math.cos((h / 5) * (Math.PI / 2))) : 0;
-};
-const loadW = (t: number) => {
-  const h = (t % DAY) / HOUR;
-  return 400 + (h >= 5 && h < 7 ? 600 : 0) + (h >= 17 && h < 21 ? 900 : 0);
-};
+import { DAY, HOUR, QUARTER, siteHistory } from './support/history.js';
 
 /**
  * Readings in over HTTP, forecasts out over the API, with the forecast job's clock moved by the
@@ -36,41 +20,7 @@ describe.each(storeKinds)('forecasts through the API on %s', (kind) => {
   let weatherUrl: string;
   const weatherRequests: URL[] = [];
   const base = Math.floor((Date.now() - 14 * HOUR) / HOUR) * HOUR;
-  const registers = new Map<string, Record<string, number>>();
-  let deviceA2: string;
-
-  /** Register readings every 15 minutes over [from, to) of both sites. */
-  async function sendBetween(from: number, to: number) {
-    const a: { ts: string; quantity: string; value: number; unit: string }[] = [];
-    const a2: typeof a = [];
-    const reg = (device: string) => {
-      let r = registers.get(device);
-      if (!r) registers.set(device, (r = { import: 1_000_000, export: 500_000, pv: 100_000 }));
-      return r;
-    };
-    for (let t = from; t <= to; t += QUARTER) {
-      const ts = new Date(t).toISOString();
-      const ra = reg(w.provisionedA);
-      a.push({ ts, quantity: 'energy.import', value: ra.import!, unit: 'Wh' }, { ts, quantity: 'energy.export', value: ra.export!, unit: 'Wh' },
-        { ts, quantity: 'pv.energy', value: ra.pv!, unit: 'Wh' });
-      const pv = pvW(t) / 4;
-      const load = loadW(t) / 4;
-      ra.import! += Math.max(0, load - pv);
-      ra.export! += Math.max(0, pv - load);
-      ra.pv! += pv;
-      const r2 = reg(deviceA2);
-      a2.push({ ts, quantity: 'energy.import', value: r2.import!, unit: 'Wh' });
-      r2.import! += loadW(t + 2 * HOUR) / 4;
-    }
-    for (const [device, readings] of [[w.provisionedA, a], [deviceA2, a2]] as const) {
-      const authorization = sasFor(await deviceCredentials(tp, w.managerA.token, device));
-      for (let i = 0; i < readings.length; i += 900) {
-        const response = await tp.call('POST', `/api/v1/devices/${device}/readings`, { headers: { authorization }, body: { readings: readings.slice(i, i + 900) } });
-        expect(response.status, JSON.stringify(response.body)).toBe(200);
-      }
-    }
-    await tp.platform.intervals.flush();
-  }
+  let sendBetween: (fromMs: number, toMs: number) => Promise<void>;
 
   const get = (url: string, token: string) => tp.call('GET', url, { token });
   const iso = (ms: number) => new Date(ms).toISOString();
@@ -89,7 +39,7 @@ describe.each(storeKinds)('forecasts through the API on %s', (kind) => {
 
     tp = await startTestPlatform(kind, { forecast: { now: () => nowMs, delayMs: 600_000 } });
     w = await buildWorld(tp);
-    deviceA2 = (await bindNewDevice(tp, w.communityA, w.managerA.token, w.meteringPointA2)).deviceId;
+    sendBetween = await siteHistory(tp, w);
     nowMs = base;
     await sendBetween(base - 3 * DAY, base);
   }, 60_000);

@@ -90,7 +90,7 @@ export function forecastOption(labels: string[], lines: readonly ForecastLine[],
   const bandSeries = band ? [
     { name: band.name, type: 'line', stack: 'band', data: band.p10.map(kW), lineStyle: { opacity: 0 }, symbol: 'none', tooltip: { show: false }, silent: true, legendHoverLink: false },
     {
-      name: band.name, type: 'line', stack: 'band', symbol: 'none', lineStyle: { opacity: 0 }, areaStyle: { color: band.color, opacity: 0.25 },
+      name: band.name, type: 'line', stack: 'band', symbol: 'none', lineStyle: { opacity: 0 }, itemStyle: { color: band.color }, areaStyle: { color: band.color, opacity: 0.25 },
       data: band.p90.map((v, k) => (v === null || band.p10[k] === null ? null : (v - band.p10[k]!) / 1000)), tooltip: { show: false }, silent: true,
     },
   ] : [];
