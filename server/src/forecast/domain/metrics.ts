@@ -18,7 +18,7 @@ export interface Accuracy {
 }
 
 /**
- * What accuracy is made of, as sums that add up over forecasts, series and days (phase 2 stores
+ * What accuracy is made of, as sums that add up over forecasts, series and days (the job stores
  * them per day in whole watts and sums the last 30 days).
  */
 export interface AccuracySums {
