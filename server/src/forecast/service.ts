@@ -103,11 +103,6 @@ export async function issueDueForecasts(
     lastIntradayMs: latest(stored.intraday, tried.intraday), lastDayAheadMs: latest(stored.dayAhead, tried.dayAhead), force,
   });
   if (due.length === 0) return 0;
-  // A run that stores nothing (no point has a forecast) is not tried again before it is due again.
-  attempted.set(communityId, {
-    intraday: due.some((d) => d.horizon === 'intraday') ? nowMs : tried.intraday,
-    dayAhead: due.some((d) => d.horizon === 'day-ahead') ? nowMs : tried.dayAhead,
-  });
   const toMs = floorToQuarterHour(nowMs);
   const fromMs = toMs - HISTORY_DAYS * DAY_MS;
   const points = await pointsOf(db, communityId, fromMs, toMs);
@@ -129,6 +124,12 @@ export async function issueDueForecasts(
     }),
   };
   const output = await settings.compute(input);
+  // A run that stores nothing (no point has a forecast) is not tried again before it is due again;
+  // a run whose computation threw is, after the runner's backoff.
+  attempted.set(communityId, {
+    intraday: due.some((d) => d.horizon === 'intraday') ? nowMs : tried.intraday,
+    dayAhead: due.some((d) => d.horizon === 'day-ahead') ? nowMs : tried.dayAhead,
+  });
   let count = 0;
   await db.transaction(async (tx) => {
     for (const run of output.runs) {
