@@ -5,6 +5,7 @@
 import { accountRoutes } from './accounts.js';
 import { billingRoutes } from './billing.js';
 import { discoveryRoutes } from './discovery.js';
+import { forecastRoutes } from './forecast.js';
 import { ingestRoutes } from './ingest.js';
 import { intervalRoutes } from './intervals.js';
 import { liveRoutes } from './live.js';
@@ -30,6 +31,7 @@ export const api = {
   ...sharingRoutes,
   ...operatorRoutes,
   ...billingRoutes,
+  ...forecastRoutes,
   ...meterRoutes,
   ...secretsRoutes,
 };

@@ -82,6 +82,7 @@ function Nav({ params, path }: { params: Record<string, string>; path: string })
         {membership?.role === 'manager' && (
           <ul aria-label={community ? t('nav.manageCommunity', { community: community.name }) : t('nav.manage')}>
             {link(managePath(membership.communityId), t('nav.overview'))}
+            {link(managePath(membership.communityId, 'forecast'), t('nav.forecast'))}
             {link(managePath(membership.communityId, 'members'), t('nav.members'))}
             {link(managePath(membership.communityId, 'devices'), t('nav.devices'))}
             {link(managePath(membership.communityId, 'tariffs'), t('nav.sharingTariffs'))}

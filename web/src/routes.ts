@@ -24,6 +24,7 @@ export const ROUTES: Route[] = [
   { pattern: '/manage/:communityId/members', load: () => import('./pages/manage/members.js') },
   { pattern: '/manage/:communityId/devices', load: () => import('./pages/manage/devices.js') },
   { pattern: '/manage/:communityId/tariffs', load: () => import('./pages/manage/tariffs.js') },
+  { pattern: '/manage/:communityId/forecast', load: () => import('./pages/manage/forecast.js') },
   { pattern: '/manage/:communityId/settlements', load: () => import('./pages/manage/settlements.js') },
   { pattern: '/manage/:communityId/settlements/:settlementId', load: () => import('./pages/manage/settlement.js') },
 ];

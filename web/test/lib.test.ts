@@ -7,7 +7,9 @@ import { formatter } from '../src/lib/format.js';
 import { loadMessages, translator } from '../src/lib/i18n/index.js';
 import { emitLines } from '../src/lib/ndjson.js';
 import { freshness } from '../src/lib/live.js';
-import { dayRange, lastHours, localMidnight, monthRange, previousPeriod } from '../src/lib/time.js';
+import { dayRange, lastHours, localDaysFrom, localMidnight, monthRange, previousPeriod, restOfTodayAndTomorrow } from '../src/lib/time.js';
+import { sumP50 } from '../src/lib/forecast.js';
+import type { Forecast } from '@gridshare/contract/forecast';
 import { periodQuery } from '../src/lib/periods.js';
 import { equalShares, formatUnits, ONE_UNITS, shareUnits, sumShares } from '../src/lib/shares.js';
 import { matchPath } from '../src/router.js';
@@ -184,5 +186,25 @@ describe('small parsers', () => {
     expect(matchPath('/members/:memberId', '/members/abc/devices')).toBeNull();
     expect(matchPath('/manage/:communityId', '/manage/a%20b')).toEqual({ communityId: 'a b' });
     expect(matchPath('/', '/')).toEqual({});
+  });
+});
+
+describe('forecasts on the dashboards', () => {
+  it('asks from this hour to the end of tomorrow in the community, and tells today from tomorrow there', () => {
+    const now = new Date('2026-01-15T22:30:00Z'); // 23:30 in Vienna
+    expect(restOfTodayAndTomorrow(now, 'Europe/Vienna')).toEqual({ from: '2026-01-15T22:00:00.000Z', to: '2026-01-16T23:00:00.000Z' });
+    expect(localDaysFrom(now, new Date('2026-01-15T22:45:00Z'), 'Europe/Vienna')).toBe(0);
+    expect(localDaysFrom(now, new Date('2026-01-15T23:15:00Z'), 'Europe/Vienna')).toBe(1);
+  });
+
+  it('sums a member\'s points per hour, leaving out what a point does not forecast', () => {
+    const forecast = (values: (number | null)[], kind: 'consumption' | 'production' = 'consumption'): Forecast => ({
+      id: 'x', timeZone: 'Europe/Vienna', from: '', to: '', resolution: 60,
+      series: [{ kind, models: [], issuedAt: null, values: values.map((p50W, k) => ({ start: `2026-01-15T0${k}:00:00.000Z`, p50W })) }],
+    });
+    expect(sumP50([forecast([100, null, null]), forecast([50, 60, null])], 'consumption')).toEqual({
+      starts: ['2026-01-15T00:00:00.000Z', '2026-01-15T01:00:00.000Z', '2026-01-15T02:00:00.000Z'], p50W: [150, 60, null],
+    });
+    expect(sumP50([forecast([1, 2])], 'production')).toBeUndefined();
   });
 });

@@ -18,6 +18,8 @@ export async function startDemoSimulation(options: {
   /** First simulated instant (default: the last day is replayed) and the time between two messages of a device. */
   start?: Date;
   intervalMs?: number;
+  /** Called once when the replayed history is in and the simulation runs in real time (the demo then forecasts again on it). */
+  onCaughtUp?: () => void;
 }): Promise<SimulationStats> {
   const street = sunnyStreetDevices();
   const ids = street.map((_, index) => demoDeviceId(index));
@@ -29,8 +31,14 @@ export async function startDemoSimulation(options: {
     const password = () => signSasToken({ resource: deviceResource(options.hostName, deviceId), key, expiresAt: new Date(Date.now() + 3_600_000) });
     return [{ deviceId, site, readings, password }];
   });
+  let caughtUp = false;
   return runSimulation({
     mqttUrl: options.mqttUrl, devices, intervalMs: options.intervalMs ?? 5_000, speed: options.speed, signal: options.signal,
     ...(options.start ? { start: options.start } : {}),
+    onPublish(stats) {
+      if (caughtUp || !stats.realTime) return;
+      caughtUp = true;
+      options.onCaughtUp?.();
+    },
   });
 }

@@ -1,5 +1,5 @@
 /**
- * Forecasting: the public API other capabilities (and phase 2's service) use. Importing it
+ * Forecasting: the public API other capabilities and the composition root use. Importing it
  * registers every model.
  */
 import './domain/models/index.js';
@@ -26,3 +26,5 @@ export { profilePowerPerKwh } from './domain/standard-profile.js';
 export { createOpenMeteoClient, WeatherSourceError, type WeatherClient, type WeatherRequest } from './weather-client.js';
 
 export { registerForecastCommand } from './commands.js';
+export { FORECAST_JOB, forecastJob, registerForecastMetrics, subscribeForecast, type ForecastJob, type ForecastJobOptions } from './job.js';
+export { forecastRoutes } from './routes.js';

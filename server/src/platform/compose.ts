@@ -24,6 +24,7 @@ import { EventBus, outboxJob, OUTBOX_JOB } from './events/index.js';
 import { JobRunner, type Job } from './jobs/index.js';
 import { operatorRoutes, provisionalFigures } from '../operator/index.js';
 import { billingRoutes, memberSavings } from '../billing/index.js';
+import { forecastJob, forecastRoutes, registerForecastMetrics, subscribeForecast, type ForecastJobOptions } from '../forecast/index.js';
 import { memoryKeys, Secrets, secretsRoutes, type KeyStore } from '../secrets/index.js';
 import { DEFAULT_QUOTAS, Quotas, type QuotaLimits, quotaRoutes } from '../quotas/index.js';
 
@@ -59,6 +60,8 @@ export interface PlatformOptions {
   quotas?: Partial<QuotaLimits>;
   /** How often one device may connect to the embedded broker (default 20 times a minute). */
   deviceConnectLimit?: ConnectLimit;
+  /** The forecast job: its clock (tests), the day-ahead run's local time (default 12:00), its delay after new intervals. */
+  forecast?: Pick<ForecastJobOptions, 'now' | 'dayAheadLocalTime' | 'delayMs'>;
 }
 
 export interface Platform {
@@ -71,6 +74,8 @@ export interface Platform {
   readonly intervals: Job;
   /** The sharing job: splits stored quarter hours by source per member after they changed. */
   readonly sharing: Job;
+  /** The forecast job (intraday every 15 min, day-ahead daily, accuracy, retention); `refreshAll` forecasts every community again now. */
+  readonly forecast: Job & { refreshAll(): void };
   /** The one event bus: capabilities publish, others subscribe (in the transaction, after commit, or durably). */
   readonly events: EventBus;
   /** The one runner of background jobs. */
@@ -141,6 +146,19 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const intervals = jobs.register(intervalJob(db, events, options.intervalDelayMs ?? 1_000));
     const sharing = jobs.register(sharingJob(db, provisionalFigures));
     jobs.register(outboxJob(db, events));
+    const forecasts = forecastJob(db, options.forecast);
+    const forecastRun = jobs.register(forecasts.definition);
+    const forecast = {
+      name: forecastRun.name,
+      wake: () => forecastRun.wake(),
+      flush: () => forecastRun.flush(),
+      refreshAll: () => {
+        forecasts.refreshAll();
+        forecastRun.wake();
+      },
+    };
+    subscribeForecast(events, jobs);
+    registerForecastMetrics(db, metrics.registry, options.forecast?.now);
     events.onOutboxWritten(() => jobs.wake(OUTBOX_JOB));
     const writer = new ReadingWriter(db, events, {
       // PGlite has one connection; a PostgreSQL server works on a second commit while the first waits for its fsync.
@@ -151,6 +169,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     // Whatever was marked or left in the outbox before a stop or a crash is done now.
     intervals.wake();
     sharing.wake();
+    forecast.wake();
     jobs.wake(OUTBOX_JOB);
     const directory = new DeviceDirectory(db, async (deviceId) => (await readDeviceKeys(db, secrets.box, [deviceId])).get(deviceId));
     const authenticateDevice = (deviceId: string, token: string | undefined) =>
@@ -233,6 +252,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await sharingRoutes(app, { db, jobs, memberSavings: (input) => memberSavings(db, input) });
     await operatorRoutes(app, { db, jobs });
     await billingRoutes(app, { db });
+    await forecastRoutes(app, { db, jobs, ...(options.forecast?.now ? { now: options.forecast.now } : {}) });
     await meterRoutes(app, { db, secrets: secrets.box });
     await secretsRoutes(app, { db, secrets });
     await webRoutes(app);
@@ -249,7 +269,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       ...(bound.movedFrom ? [{ what: 'HTTP', from: bound.movedFrom, to: bound.port }] : []),
       ...(broker?.movedFrom ? [{ what: 'MQTT', from: broker.movedFrom, to: broker.port }] : []),
     ];
-    return { db, app, broker, writer, live, intervals, sharing, events, jobs, endpoints, dataFolder, bootstrapAdmin, movedPorts, demo, secrets, httpUrl, mqttUrl, close: closeAll };
+    return { db, app, broker, writer, live, intervals, sharing, forecast, events, jobs, endpoints, dataFolder, bootstrapAdmin, movedPorts, demo, secrets, httpUrl, mqttUrl, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

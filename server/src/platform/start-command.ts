@@ -108,8 +108,12 @@ export function registerStartCommand(program: Command): void {
             hostName: platform.endpoints.hostName,
             speed: options.simulateSpeed,
             signal: simulation.signal,
+            // The first forecasts come from the job's first pass (half a minute after the start, on
+            // the little history there is); once the replayed day is in, every series is forecast again on it.
+            onCaughtUp: () => platform.forecast.refreshAll(),
           }).catch((error: Error) => process.stderr.write(`gridshare: demo simulation stopped: ${error.message}\n`));
           out(`  Simulating its devices over MQTT: the last day replayed ${options.simulateSpeed}× faster, then live.`);
+          out('  Forecasts and best hours appear within a minute and are made again once the replayed day is in.');
         }
         const stop = async (signal: string) => {
           out(`\n${signal}: stopping…`);

@@ -16,7 +16,7 @@ export { type MeteringPoint, meteringPointById, meteringPointIdsOfMember, meteri
 export {
   batchOfDevice, deleteDevices, deviceById, devicesOfBatch, insertBatchDevices, insertDevice,
 } from './store/devices.js';
-export { communityIdByName } from './store/communities.js';
+export { communityIdByName, communitiesWithMeteringPoints } from './store/communities.js';
 export { insertActiveMember, memberIdOfUser } from './store/members.js';
 export { insertMeteringPoint } from './store/metering-points.js';
 export { type CommunityMeteringPoint, type MemberListing, type SharingParticipant, allocationSettings, communityMeteringPoints, membersAmong,

@@ -38,7 +38,7 @@ export const ADMIN_PASSWORD = 'admin-password-for-tests';
 /** A whole platform on an empty database of the given kind, on free ports, driven through inject(). */
 export async function startTestPlatform(
   kind: StoreConfig['kind'],
-  overrides: Partial<Pick<PlatformOptions, 'loginRateLimit' | 'loginAddressRateLimit' | 'signupRateLimit' | 'liveRecheckMs' | 'publicUrl' | 'sessionIdleMs' | 'secretKeys' | 'quotas' | 'deviceConnectLimit'>> & { dataDir?: string } = {},
+  overrides: Partial<Pick<PlatformOptions, 'loginRateLimit' | 'loginAddressRateLimit' | 'signupRateLimit' | 'liveRecheckMs' | 'publicUrl' | 'sessionIdleMs' | 'secretKeys' | 'quotas' | 'deviceConnectLimit' | 'forecast'>> & { dataDir?: string } = {},
 ): Promise<TestPlatform> {
   const database = await createTestDatabase(kind, overrides.dataDir);
   const artefactsDir = mkdtempSync(join(tmpdir(), 'gridshare-artefacts-'));
@@ -57,6 +57,8 @@ export async function startTestPlatform(
     ...(overrides.sessionIdleMs ? { sessionIdleMs: overrides.sessionIdleMs } : {}),
     ...(overrides.secretKeys ? { secretKeys: overrides.secretKeys } : {}),
     ...(overrides.deviceConnectLimit ? { deviceConnectLimit: overrides.deviceConnectLimit } : {}),
+    // The forecast job runs when a test flushes it: a pass 30 s into every other test file would only add load.
+    forecast: overrides.forecast ?? { delayMs: 600_000 },
   });
 
   async function call(method: string, url: string, options: CallOptions = {}): Promise<CallResult> {

@@ -73,3 +73,37 @@ export function sankeyOption(flows: Flow[], fmt: Formatter, t: Translate): EChar
     }],
   };
 }
+
+/** A forecast line (P50 per step, W; null: none). */
+export interface ForecastLine {
+  name: string;
+  color: string;
+  values: readonly (number | null)[];
+}
+
+/**
+ * Forecast lines over time in kW, and one P10–P90 band drawn as a shaded area (the lower edge
+ * stacked under the band's width, invisible).
+ */
+export function forecastOption(labels: string[], lines: readonly ForecastLine[], band: { name: string; color: string; p10: readonly (number | null)[]; p90: readonly (number | null)[] } | undefined, fmt: Formatter): EChartsCoreOption {
+  const kW = (w: number | null | undefined) => (w === null || w === undefined ? null : w / 1000);
+  const bandSeries = band ? [
+    { name: band.name, type: 'line', stack: 'band', data: band.p10.map(kW), lineStyle: { opacity: 0 }, symbol: 'none', tooltip: { show: false }, silent: true, legendHoverLink: false },
+    {
+      name: band.name, type: 'line', stack: 'band', symbol: 'none', lineStyle: { opacity: 0 }, itemStyle: { color: band.color }, areaStyle: { color: band.color, opacity: 0.25 },
+      data: band.p90.map((v, k) => (v === null || band.p10[k] === null ? null : (v - band.p10[k]!) / 1000)), tooltip: { show: false }, silent: true,
+    },
+  ] : [];
+  return {
+    animation: false,
+    tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (typeof v === 'number' ? fmt.power(v * 1000) : NO_VALUE) },
+    legend: { top: 0, itemGap: 12, itemWidth: 16, data: [...lines.map((l) => l.name), ...(band ? [band.name] : [])] },
+    grid: baseGrid,
+    xAxis: { type: 'category', data: labels, boundaryGap: false },
+    yAxis: { type: 'value', name: UNIT.kW, axisLabel: { formatter: (v: number) => fmt.count(v) } },
+    series: [
+      ...bandSeries,
+      ...lines.map((l) => ({ name: l.name, type: 'line', data: l.values.map(kW), symbol: 'none', itemStyle: { color: l.color }, lineStyle: { width: 2 } })),
+    ],
+  };
+}

@@ -48,7 +48,7 @@ export interface Formatter {
 export const NO_VALUE = '–';
 
 /** Unit symbols written out as they are (SI symbols, the same in every language). */
-export const UNIT = { kWh: 'kWh', co2: 'CO₂' } as const;
+export const UNIT = { kWh: 'kWh', kW: 'kW', co2: 'CO₂' } as const;
 
 const fallbackContext = (): FormatContext => ({
   locale: 'en',

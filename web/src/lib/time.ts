@@ -77,3 +77,16 @@ export function previousPeriod(now: Date, timeZone: string): string {
   const prev = month === 1 ? { year: year - 1, month: 12 } : { year, month: month - 1 };
   return `${prev.year}-${String(prev.month).padStart(2, '0')}`;
 }
+
+/** The forecast window of the dashboards: from the start of this hour to the end of tomorrow in the community. */
+export function restOfTodayAndTomorrow(now: Date, timeZone: string): Range {
+  const from = Math.floor(now.getTime() / 3_600_000) * 3_600_000;
+  return { from: iso(new Date(from)), to: iso(localMidnight(addDays(localDate(now, timeZone), 2), timeZone)) };
+}
+
+/** 0 when `instant` falls on `now`'s local day, 1 on the next, and so on. */
+export function localDaysFrom(now: Date, instant: Date, timeZone: string): number {
+  const a = localDate(now, timeZone);
+  const b = localDate(instant, timeZone);
+  return Math.round((Date.UTC(b.year, b.month - 1, b.day) - Date.UTC(a.year, a.month - 1, a.day)) / 86_400_000);
+}

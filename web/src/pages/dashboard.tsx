@@ -3,13 +3,17 @@ import type { MemberEnergy } from '@gridshare/contract/sharing';
 import type { Community, MeteringPoint } from '@gridshare/contract/registry';
 import { Chart, preloadCharts } from '../components/chart.js';
 import { EnergyTable, isEmptyEnergy, StackedChart } from '../components/energy.js';
+import { BestHoursSentence, ForecastChart, usePointForecasts } from '../components/forecast.js';
 import { PeriodHead, usePeriodEnergy, type PeriodEnergy } from '../components/period.js';
 import { Async, Empty, ErrorNote, Loading, Page, Stat } from '../components/ui.js';
 import { flowNodeName, sankeyOption } from '../lib/chart-options.js';
 import { useMemberContext } from '../lib/context.js';
 import { energyFlows, livePower, selfSufficiency } from '../lib/energy.js';
+import { seriesOf, sumP50 } from '../lib/forecast.js';
+import { COLORS } from '../lib/palette.js';
+import { restOfTodayAndTomorrow } from '../lib/time.js';
 import type { Formatter } from '../lib/format.js';
-import { useTicker } from '../lib/hooks.js';
+import { useApi, useTicker } from '../lib/hooks.js';
 import { useI18n } from '../lib/i18n/provider.js';
 import { freshness, useLiveReadings } from '../lib/live.js';
 import { memberPath } from '../paths.js';
@@ -43,6 +47,7 @@ export default function Dashboard({ params }: { params: Record<string, string> }
                   : (
                     <>
                       <LivePanel community={c} points={sites} fmt={fmt} />
+                      <ForecastPanel memberId={memberId} community={c} points={sites} fmt={fmt} />
                       <EnergyPanel energy={energy} fmt={fmt} />
                     </>
                   )}
@@ -79,6 +84,55 @@ function LivePanel({ community, points, fmt }: { community: Community; points: M
             </p>
           </>
         )}
+    </section>
+  );
+}
+
+/** Tomorrow and the rest of today: the member's own PV and consumption, the community's surplus with its band, and the best hours. */
+function ForecastPanel({ memberId, community, points, fmt }: { memberId: string; community: Community; points: MeteringPoint[]; fmt: Formatter }) {
+  const { t } = useI18n();
+  // One window per hour on the clock: the page asks again when the hour turns.
+  const hour = Math.floor(useTicker(60_000) / 3_600_000);
+  const range = useMemo(() => restOfTodayAndTomorrow(new Date(hour * 3_600_000 + 1), community.timeZone), [hour, community.timeZone]);
+  const ids = useMemo(() => points.map((p) => p.id), [points]);
+  const own = usePointForecasts(ids, range);
+  const whole = useApi('communityForecast', { params: { id: community.id }, query: { from: range.from, to: range.to, resolution: 60 } });
+  const best = useApi('memberBestHours', { params: { id: memberId } }, { refreshMs: 15 * 60_000 });
+  const chart = useMemo(() => {
+    if (!own.data || !whole.data) return undefined;
+    const surplus = seriesOf(whole.data, 'surplus');
+    const pv = sumP50(own.data, 'production');
+    const use = sumP50(own.data, 'consumption');
+    const starts = surplus?.map((v) => v.start) ?? use?.starts ?? pv?.starts;
+    if (!starts) return undefined;
+    const lines = [
+      ...(pv ? [{ name: t('forecast.ownPv'), color: COLORS.ownPv, values: pv.p50W }] : []),
+      ...(use ? [{ name: t('forecast.ownConsumption'), color: COLORS.home, values: use.p50W }] : []),
+      ...(surplus ? [{ name: t('forecast.communitySurplus'), color: COLORS.community, values: surplus.map((v) => v.p50W ?? null) }] : []),
+    ];
+    return { starts, lines, band: surplus ? { name: t('forecast.band'), color: COLORS.toCommunity, forecast: whole.data, kind: 'surplus' as const } : undefined };
+  }, [own.data, whole.data, t]);
+  const error = own.error ?? whole.error ?? best.error;
+  return (
+    <section class="card" aria-labelledby="forecast-heading">
+      <h2 id="forecast-heading">{t('forecast.title')}</h2>
+      {error
+        ? <ErrorNote error={error} />
+        : !own.data || !whole.data || !best.data
+          ? <Loading what={t('forecast.title')} />
+          : (
+            <>
+              <BestHoursSentence best={best.data} fmt={fmt} />
+              {chart
+                ? (
+                  <>
+                    <p class="muted">{t('forecast.intro')}</p>
+                    <ForecastChart starts={chart.starts} lines={chart.lines} band={chart.band} fmt={fmt} />
+                  </>
+                )
+                : <p class="muted">{t('forecast.none')}</p>}
+            </>
+          )}
     </section>
   );
 }

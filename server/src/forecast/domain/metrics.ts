@@ -17,44 +17,69 @@ export interface Accuracy {
   readonly coverage: number | null;
 }
 
+/**
+ * What accuracy is made of, as sums that add up over forecasts, series and days (the job stores
+ * them per day in whole watts and sums the last 30 days).
+ */
+export interface AccuracySums {
+  readonly n: number;
+  readonly sumAbs: number;
+  readonly sumSq: number;
+  readonly sumActual: number;
+  readonly sumReferenceSq: number;
+  readonly banded: number;
+  readonly inside: number;
+}
+
+export const NO_SUMS: AccuracySums = { n: 0, sumAbs: 0, sumSq: 0, sumActual: 0, sumReferenceSq: 0, banded: 0, inside: 0 };
+
+export const addSums = (a: AccuracySums, b: AccuracySums): AccuracySums => ({
+  n: a.n + b.n, sumAbs: a.sumAbs + b.sumAbs, sumSq: a.sumSq + b.sumSq, sumActual: a.sumActual + b.sumActual,
+  sumReferenceSq: a.sumReferenceSq + b.sumReferenceSq, banded: a.banded + b.banded, inside: a.inside + b.inside,
+});
+
+export function accuracyFromSums(s: AccuracySums): Accuracy {
+  const n = s.n;
+  if (n === 0) return { count: 0, maeW: null, rmseW: null, nrmse: null, persistenceRmseW: null, skill: null, coverage: null };
+  const rmse = Math.sqrt(s.sumSq / n);
+  const reference = Math.sqrt(s.sumReferenceSq / n);
+  const mean = s.sumActual / n;
+  return {
+    count: n,
+    maeW: s.sumAbs / n,
+    rmseW: rmse,
+    nrmse: mean !== 0 ? rmse / Math.abs(mean) : null,
+    persistenceRmseW: reference,
+    skill: reference > 0 ? 1 - rmse / reference : null,
+    coverage: s.banded > 0 ? s.inside / s.banded : null,
+  };
+}
+
 export class AccuracyAccumulator {
-  private n = 0;
-  private abs = 0;
-  private sq = 0;
-  private actualSum = 0;
-  private referenceSq = 0;
-  private banded = 0;
-  private inside = 0;
+  private sums: { -readonly [K in keyof AccuracySums]: number } = { ...NO_SUMS };
 
   add(actual: number, forecast: number, reference: number, p10 = Number.NaN, p90 = Number.NaN): void {
     if (Number.isNaN(actual) || Number.isNaN(forecast) || Number.isNaN(reference)) return;
+    const s = this.sums;
     const e = forecast - actual;
-    this.n++;
-    this.abs += Math.abs(e);
-    this.sq += e * e;
-    this.actualSum += actual;
-    this.referenceSq += (reference - actual) ** 2;
+    s.n++;
+    s.sumAbs += Math.abs(e);
+    s.sumSq += e * e;
+    s.sumActual += actual;
+    s.sumReferenceSq += (reference - actual) ** 2;
     if (!Number.isNaN(p10) && !Number.isNaN(p90)) {
-      this.banded++;
-      if (actual >= p10 && actual <= p90) this.inside++;
+      s.banded++;
+      if (actual >= p10 && actual <= p90) s.inside++;
     }
   }
 
+  /** The sums so far (a copy). */
+  totals(): AccuracySums {
+    return { ...this.sums };
+  }
+
   result(): Accuracy {
-    const n = this.n;
-    if (n === 0) return { count: 0, maeW: null, rmseW: null, nrmse: null, persistenceRmseW: null, skill: null, coverage: null };
-    const rmse = Math.sqrt(this.sq / n);
-    const reference = Math.sqrt(this.referenceSq / n);
-    const mean = this.actualSum / n;
-    return {
-      count: n,
-      maeW: this.abs / n,
-      rmseW: rmse,
-      nrmse: mean !== 0 ? rmse / Math.abs(mean) : null,
-      persistenceRmseW: reference,
-      skill: reference > 0 ? 1 - rmse / reference : null,
-      coverage: this.banded > 0 ? this.inside / this.banded : null,
-    };
+    return accuracyFromSums(this.sums);
   }
 }
 

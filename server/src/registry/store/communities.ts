@@ -230,3 +230,8 @@ export async function communityFigures(db: Queryable, ids: readonly string[]): P
 export async function communityIdByName(db: Queryable, name: string): Promise<string | undefined> {
   return (await db.query<{ id: string }>('SELECT id FROM communities WHERE name = $1 ORDER BY created_at LIMIT 1', [name]))[0]?.id;
 }
+
+/** Every community with at least one metering point, by id (background jobs that work per community). */
+export async function communitiesWithMeteringPoints(db: Queryable): Promise<string[]> {
+  return (await db.query<{ id: string }>('SELECT c.id FROM communities c WHERE EXISTS (SELECT 1 FROM metering_points mp WHERE mp.community_id = c.id) ORDER BY c.id')).map((r) => r.id);
+}

@@ -1,0 +1,222 @@
+import type { Db, Queryable } from '../platform/store/db.js';
+import { communityIntervals } from '../intervals/index.js';
+import { loadCommunity, meteringPointsOfCommunity, type Community } from '../registry/index.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS, QUARTER_HOUR_MS, floorToQuarterHour } from '../kernel/time.js';
+import { createForecastCalendar, type ForecastCalendar } from './domain/calendar.js';
+import type { CommunityPoint } from './domain/community.js';
+import { AccuracyAccumulator, type AccuracySums } from './domain/metrics.js';
+import { dueForecasts } from './domain/schedule.js';
+import { valueAt, createSeries, type Series } from './domain/series.js';
+import { modelForHistory, pointSeries, type PointSeriesPair } from './domain/site-series.js';
+import type { WeatherSeries } from './domain/weather.js';
+import { createOpenMeteoClient, type WeatherClient } from './weather-client.js';
+import type { CommunityRunInput, CommunityRunOutput } from './community-worker.js';
+import {
+  accuracySums, cacheWeather, cachedWeather, insertForecasts, lastIssued, pruneForecasts, recordScores, unscoredForecasts, weatherSourceOf,
+  type AccuracyDay, type ForecastKind, type StoredSeriesForecast,
+} from './store.js';
+
+/** History a run reads: the domain's 14 replayed days plus 28 training days, and a day's margin. */
+export const HISTORY_DAYS = 43;
+/** Forecasts are kept this long (the accuracy window is 30 days; a few days more for late data), then pruned. */
+export const RETENTION_DAYS = 35;
+export const ACCURACY_DAYS = 30;
+/** A forecast is scored once its last target ended this long ago and every target has an outcome… */
+export const SCORE_DELAY_MS = 30 * MINUTE_MS;
+/** …or, with outcomes still missing, this long after its last target, with the outcomes there are. */
+export const SCORE_GIVE_UP_MS = 6 * HOUR_MS;
+/** A cached weather answer older than this is not used when the source fails. */
+export const WEATHER_CACHE_MAX_AGE_MS = 2 * DAY_MS;
+const SCORE_BATCH = 2_000;
+
+export interface ForecastSettings {
+  /** The clock (tests move it). */
+  readonly now: () => number;
+  /** Local time of the day-ahead run, "HH:MM". */
+  readonly dayAheadLocalTime: string;
+  /** Runs the pure forecast of a community (a worker thread in operation). */
+  readonly compute: (input: CommunityRunInput) => Promise<CommunityRunOutput>;
+  readonly log: (line: string) => void;
+}
+
+export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+export function minuteOfDay(localTime: string): number {
+  const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(localTime);
+  if (!m) throw new RangeError(`day-ahead time "${localTime}" is not HH:MM`);
+  return Number(m[1]) * 60 + Number(m[2]);
+}
+
+const calendarOf = (community: Community): ForecastCalendar => createForecastCalendar(community.timeZone, community.country ?? undefined);
+
+/** Each metering point's consumption and production over [fromMs, toMs), from the intervals capability. */
+async function pointsOf(db: Queryable, communityId: string, fromMs: number, toMs: number) {
+  const points = await meteringPointsOfCommunity(db, communityId);
+  const byPoint = new Map<string, Parameters<typeof pointSeries>[0][number][]>();
+  for (const row of await communityIntervals(db, communityId, fromMs, toMs)) {
+    let list = byPoint.get(row.meteringPointId);
+    if (!list) byPoint.set(row.meteringPointId, (list = []));
+    list.push(row);
+  }
+  return points.map((point) => ({
+    point,
+    series: pointSeries(byPoint.get(point.id) ?? [], point.role, point.pvCapacityW !== null && point.pvCapacityW > 0, fromMs, toMs),
+  }));
+}
+
+/** The community's weather: fresh from its source, else the cached answer (not too old), else none. */
+export class WeatherSources {
+  private readonly clients = new Map<string, WeatherClient>();
+
+  constructor(private readonly log: (line: string) => void) {}
+
+  async weatherFor(db: Queryable, community: Community, nowMs: number): Promise<WeatherSeries | undefined> {
+    const source = await weatherSourceOf(db, community.id);
+    if (!source || !community.location) return undefined;
+    let client = this.clients.get(source.url);
+    if (!client) this.clients.set(source.url, (client = createOpenMeteoClient({ baseUrl: source.url })));
+    try {
+      const answer = await client.hourly({ location: community.location, pastDays: HISTORY_DAYS, forecastDays: 3 });
+      if (!answer.stale) await cacheWeather(db, community.id, source.url, answer.fetchedAtMs, answer.weather);
+      return answer.weather;
+    } catch (error) {
+      const cached = await cachedWeather(db, community.id);
+      this.log(`gridshare: forecast weather for community ${community.id}: ${(error as Error).message}${cached ? ' (using the cached answer)' : ''}`);
+      return cached && cached.url === source.url && nowMs - cached.fetchedAtMs <= WEATHER_CACHE_MAX_AGE_MS ? cached.weather : undefined;
+    }
+  }
+}
+
+/** Issues the community's due forecasts (intraday, day-ahead) and stores them; returns how many series were stored. */
+export async function issueDueForecasts(
+  db: Db, settings: ForecastSettings, weather: WeatherSources, communityId: string, attempted: Map<string, { intraday?: number; dayAhead?: number }>, force: boolean,
+): Promise<number> {
+  const community = await loadCommunity(db, communityId);
+  if (!community) return 0;
+  const nowMs = settings.now();
+  const calendar = calendarOf(community);
+  const stored = await lastIssued(db, communityId);
+  const tried = attempted.get(communityId) ?? {};
+  const latest = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.max(a, b));
+  const due = dueForecasts({
+    nowMs, calendar, dayAheadMinute: minuteOfDay(settings.dayAheadLocalTime),
+    lastIntradayMs: latest(stored.intraday, tried.intraday), lastDayAheadMs: latest(stored.dayAhead, tried.dayAhead), force,
+  });
+  if (due.length === 0) return 0;
+  const toMs = floorToQuarterHour(nowMs);
+  const fromMs = toMs - HISTORY_DAYS * DAY_MS;
+  const points = await pointsOf(db, communityId, fromMs, toMs);
+  if (points.length === 0) return 0;
+  const pv = (kwp: number | null) => (kwp !== null && kwp > 0 ? { kwp: kwp / 1000 } : undefined);
+  const input: CommunityRunInput = {
+    timeZone: community.timeZone,
+    country: calendar.country ?? null,
+    location: community.location ?? undefined,
+    weather: await weather.weatherFor(db, community, nowMs),
+    due,
+    points: points.map(({ point, series }): CommunityPoint => {
+      const system = pv(point.pvCapacityW);
+      return {
+        id: point.id,
+        consumption: series.consumption && { series: series.consumption, model: modelForHistory(series.consumption, 'consumption', undefined) },
+        production: series.production && { series: series.production, pv: system, model: modelForHistory(series.production, 'production', system?.kwp) },
+      };
+    }),
+  };
+  const output = await settings.compute(input);
+  // A run that stores nothing (no point has a forecast) is not tried again before it is due again;
+  // a run whose computation threw is, after the runner's backoff.
+  attempted.set(communityId, {
+    intraday: due.some((d) => d.horizon === 'intraday') ? nowMs : tried.intraday,
+    dayAhead: due.some((d) => d.horizon === 'day-ahead') ? nowMs : tried.dayAhead,
+  });
+  let count = 0;
+  await db.transaction(async (tx) => {
+    for (const run of output.runs) {
+      await insertForecasts(tx, communityId, { horizon: run.due.horizon, issuedAtMs: run.due.task.issuedAtMs, startMs: run.due.task.startMs, stepMs: QUARTER_HOUR_MS },
+        run.series.map((s) => ({
+          seriesId: s.pointId ?? communityId, scope: s.pointId ? 'point' : 'community', kind: s.kind, model: s.model, p10: s.p10, p50: s.p50, p90: s.p90,
+        })));
+      count += run.series.length;
+    }
+  });
+  return count;
+}
+
+/** Σ of the points' series per step; NaN where a point that has the series at all has no value there. */
+function sumSeries(parts: readonly (Series | undefined)[], fromMs: number, steps: number): Series {
+  const present = parts.filter((s): s is Series => s !== undefined && s.values.some((v) => !Number.isNaN(v)));
+  const values = new Float64Array(steps);
+  for (const s of present) for (let k = 0; k < steps; k++) values[k]! += s.values[k]!;
+  return createSeries(fromMs, QUARTER_HOUR_MS, values);
+}
+
+/** The outcomes every stored series is compared with: points' own, and the community's sums and surplus. */
+function outcomes(points: readonly { point: { id: string }; series: PointSeriesPair }[], communityId: string, fromMs: number, toMs: number) {
+  const steps = Math.round((toMs - fromMs) / QUARTER_HOUR_MS);
+  const byKey = new Map<string, Series>();
+  for (const { point, series } of points) {
+    if (series.consumption) byKey.set(`${point.id}/consumption`, series.consumption);
+    if (series.production) byKey.set(`${point.id}/production`, series.production);
+  }
+  const consumption = sumSeries(points.map((p) => p.series.consumption), fromMs, steps);
+  const production = sumSeries(points.map((p) => p.series.production), fromMs, steps);
+  const surplus = new Float64Array(steps);
+  for (let k = 0; k < steps; k++) surplus[k] = Math.max(0, production.values[k]! - consumption.values[k]!);
+  byKey.set(`${communityId}/consumption`, consumption);
+  byKey.set(`${communityId}/production`, production);
+  byKey.set(`${communityId}/surplus`, createSeries(fromMs, QUARTER_HOUR_MS, surplus));
+  return (seriesId: string, kind: ForecastKind) => byKey.get(`${seriesId}/${kind}`);
+}
+
+/**
+ * Compares the community's forecasts whose targets have ended with what the intervals say and
+ * adds the errors to the daily accuracy sums; persistence (the same quarter hour a local day
+ * earlier) is the reference for the skill. Returns how many forecasts were scored and whether more wait.
+ */
+export async function scoreForecasts(db: Db, settings: ForecastSettings, communityId: string): Promise<{ done: number; more: boolean }> {
+  const nowMs = settings.now();
+  const due = await unscoredForecasts(db, communityId, nowMs - SCORE_DELAY_MS, SCORE_BATCH);
+  if (due.length === 0) return { done: 0, more: false };
+  const community = await loadCommunity(db, communityId);
+  if (!community) return { done: 0, more: false };
+  const calendar = calendarOf(community);
+  const fromMs = Math.min(...due.map((f) => f.startMs)) - DAY_MS - HOUR_MS;
+  const toMs = Math.max(...due.map((f) => f.startMs + f.p50.length * f.stepMs));
+  const actualOf = outcomes(await pointsOf(db, communityId, fromMs, toMs), communityId, fromMs, toMs);
+  const days = new Map<string, { key: Omit<AccuracyDay, keyof AccuracySums>; acc: AccuracyAccumulator }>();
+  const scored: StoredSeriesForecast[] = [];
+  for (const f of due) {
+    const actual = actualOf(f.seriesId, f.kind);
+    const endMs = f.startMs + f.p50.length * f.stepMs;
+    const complete = actual !== undefined && f.p50.every((_, j) => !Number.isNaN(valueAt(actual, f.startMs + j * f.stepMs)));
+    if (!complete && endMs > nowMs - SCORE_GIVE_UP_MS) continue;
+    scored.push(f);
+    if (!actual) continue;
+    for (let j = 0; j < f.p50.length; j++) {
+      const p50 = f.p50[j];
+      if (p50 === null || p50 === undefined) continue;
+      const t = f.startMs + j * f.stepMs;
+      const day = utcDay(t);
+      const id = `${f.seriesId}/${f.kind}/${f.model}/${f.horizon}/${day}`;
+      let entry = days.get(id);
+      if (!entry) days.set(id, (entry = { key: { seriesId: f.seriesId, scope: f.scope, kind: f.kind, model: f.model, horizon: f.horizon, day }, acc: new AccuracyAccumulator() }));
+      entry.acc.add(valueAt(actual, t), p50, valueAt(actual, calendar.shiftLocalDays(t, 1)), f.p10[j] ?? Number.NaN, f.p90[j] ?? Number.NaN);
+    }
+  }
+  const rows = [...days.values()].map(({ key, acc }) => ({ ...key, ...acc.totals() })).filter((r) => r.n > 0);
+  await db.transaction((tx) => recordScores(tx, communityId, rows, scored));
+  return { done: scored.length, more: due.length === SCORE_BATCH && scored.length > 0 };
+}
+
+/** Drops forecasts issued more than RETENTION_DAYS ago and accuracy days older than that. */
+export async function pruneOld(db: Queryable, settings: ForecastSettings, communityId: string): Promise<number> {
+  const beforeMs = settings.now() - RETENTION_DAYS * DAY_MS;
+  return pruneForecasts(db, communityId, beforeMs, utcDay(beforeMs));
+}
+
+/** The rolling accuracy (last ACCURACY_DAYS) of a community's series, or of one series. */
+export async function rollingAccuracy(db: Queryable, nowMs: number, communityId: string, seriesId?: string) {
+  return accuracySums(db, communityId, utcDay(nowMs - ACCURACY_DAYS * DAY_MS), seriesId);
+}
+
