@@ -13,6 +13,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // One fork evaluates the server's module graph once, not once per file: collection fell from
+    // 133 s to 23 s of the server suite. Tests share no module state (no vi.mock; each file opens
+    // its own platform and database).
+    isolate: false,
     reporters: ['default'],
   },
 });
