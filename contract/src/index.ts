@@ -4,6 +4,7 @@
  */
 import { accountRoutes } from './accounts.js';
 import { billingRoutes } from './billing.js';
+import { connectorRoutes } from './connectors.js';
 import { discoveryRoutes } from './discovery.js';
 import { ingestRoutes } from './ingest.js';
 import { intervalRoutes } from './intervals.js';
@@ -32,6 +33,7 @@ export const api = {
   ...billingRoutes,
   ...meterRoutes,
   ...secretsRoutes,
+  ...connectorRoutes,
 };
 
 export type Api = typeof api;

@@ -26,6 +26,7 @@ import { operatorRoutes, provisionalFigures } from '../operator/index.js';
 import { billingRoutes, memberSavings } from '../billing/index.js';
 import { memoryKeys, Secrets, secretsRoutes, type KeyStore } from '../secrets/index.js';
 import { DEFAULT_QUOTAS, Quotas, type QuotaLimits, quotaRoutes } from '../quotas/index.js';
+import { ConnectorService, CONNECTORS_JOB, connectorJob, connectorRoutes, connectorSecretsStore } from '../connectors/index.js';
 
 export interface PlatformOptions {
   store: StoreConfig;
@@ -71,6 +72,8 @@ export interface Platform {
   readonly intervals: Job;
   /** The sharing job: splits stored quarter hours by source per member after they changed. */
   readonly sharing: Job;
+  /** The connectors job: runs the due connector instances and stores their readings through ingest. */
+  readonly connectors: Job;
   /** The one event bus: capabilities publish, others subscribe (in the transaction, after commit, or durably). */
   readonly events: EventBus;
   /** The one runner of background jobs. */
@@ -122,7 +125,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   closers.push(() => db.close());
   try {
     await migrate(db);
-    const secrets = await Secrets.open(db, options.secretKeys ?? memoryKeys(), [deviceCredentialsStore, meterKeysStore]);
+    const secrets = await Secrets.open(db, options.secretKeys ?? memoryKeys(), [deviceCredentialsStore, meterKeysStore, connectorSecretsStore]);
     // PGlite's own files and a key file created just now: private to the user.
     for (const dir of privateDirs) makePrivate(dir);
     const bootstrapAdmin = await ensureAdmin(db);
@@ -156,6 +159,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const authenticateDevice = (deviceId: string, token: string | undefined) =>
       deviceAuthenticator(directory, endpoints.hostName)(deviceId, token);
     const ingest = new IngestService(writer, frameDecoder(db, secrets.box));
+    const connectorService = new ConnectorService({ db, secrets: secrets.box, ingest, wake: () => jobs.wake(CONNECTORS_JOB) });
+    const connectors = jobs.register(connectorJob(connectorService));
+    // At shutdown the runs under way stop first (they run again after the restart).
+    closers.push(async () => connectorService.stop());
+    connectors.wake();
 
     let broker: EmbeddedBroker | undefined;
     let external: ExternalIngest | undefined;
@@ -235,6 +243,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await billingRoutes(app, { db });
     await meterRoutes(app, { db, secrets: secrets.box });
     await secretsRoutes(app, { db, secrets });
+    await connectorRoutes(app, { service: connectorService });
     await webRoutes(app);
     await app.ready();
 
@@ -249,7 +258,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       ...(bound.movedFrom ? [{ what: 'HTTP', from: bound.movedFrom, to: bound.port }] : []),
       ...(broker?.movedFrom ? [{ what: 'MQTT', from: broker.movedFrom, to: broker.port }] : []),
     ];
-    return { db, app, broker, writer, live, intervals, sharing, events, jobs, endpoints, dataFolder, bootstrapAdmin, movedPorts, demo, secrets, httpUrl, mqttUrl, close: closeAll };
+    return { db, app, broker, writer, live, intervals, sharing, connectors, events, jobs, endpoints, dataFolder, bootstrapAdmin, movedPorts, demo, secrets, httpUrl, mqttUrl, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;
