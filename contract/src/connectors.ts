@@ -1,5 +1,5 @@
 /** Connectors: a community's data sources that are not Gridshare meter readers (server/src/connectors). */
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { DeviceId, errors, IdParams, IsoDateTime, NoContent, nullable, Uuid } from './common.js';
 import { route } from './route.js';
 
@@ -70,6 +70,9 @@ export const Connector = Type.Object({
   status: ConnectorStatus,
 });
 
+export type Connector = Static<typeof Connector>;
+export type ConnectorBinding = Static<typeof ConnectorBinding>;
+
 const ConnectorKind = Type.Object({
   name: Type.String(),
   summary: Type.String(),
@@ -78,6 +81,8 @@ const ConnectorKind = Type.Object({
   secretFields: Type.Array(Type.String(), { description: 'JSON pointers of the writeOnly fields (* for every array item)' }),
   defaultTimeoutMs: Type.Integer(),
 });
+
+export type ConnectorKind = Static<typeof ConnectorKind>;
 
 const Reading = Type.Object({ target: Type.String(), ts: Type.String(), quantity: Type.String(), value: Type.Number(), unit: Type.String() });
 
@@ -97,6 +102,8 @@ const TestResult = Type.Object({
   durationMs: Type.Integer(),
 });
 
+export type ConnectorTestResult = Static<typeof TestResult>;
+
 const Run = Type.Object({
   startedAt: IsoDateTime,
   durationMs: Type.Integer(),
@@ -105,6 +112,8 @@ const Run = Type.Object({
   error: nullable(Failure),
   problems: Type.Array(Problem),
 });
+
+export type ConnectorRun = Static<typeof Run>;
 
 const CommandResult = Type.Object({ ok: Type.Boolean(), written: Type.Array(Type.String()), error: nullable(Failure) });
 
