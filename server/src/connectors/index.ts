@@ -15,7 +15,7 @@ export type { ConnectorErrorCode, ConnectorKind, RunContext, RunOutput, TestOutp
 export { secretPaths, withoutSecrets } from './schema.js';
 export type { TargetReading, Problem } from './domain/readings.js';
 
-export { ConnectorService, CONNECTORS_JOB, type ConnectorInput, type ConnectorView } from './service.js';
+export { ConnectorService, CONNECTORS_JOB, addConnector, type ConnectorInput, type ConnectorView } from './service.js';
 export { connectorJob } from './job.js';
 export { connectorRoutes } from './routes.js';
 export { connectorSecretsStore } from './store.js';

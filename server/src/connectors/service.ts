@@ -3,7 +3,7 @@ import type { Principal } from '../kernel/principal.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.js';
 import { MESSAGE_LIMITS, validateReadings } from '../readings/index.js';
 import type { Reading } from '../kernel/quantities.js';
-import type { Db } from '../platform/store/db.js';
+import type { Db, Queryable } from '../platform/store/db.js';
 import { conflictOnDuplicate } from '../platform/store/errors.js';
 import type { PassContext, PassResult } from '../platform/jobs/index.js';
 import { requireManager, requireUser } from '../accounts/index.js';
@@ -361,6 +361,21 @@ export class ConnectorService {
       },
     };
   }
+}
+
+/**
+ * Adds an instance without a principal, for seeding (the demo community): checked as a
+ * manager's would be, without secrets (nothing here seals them), due at once.
+ */
+export async function addConnector(db: Queryable, input: { communityId: string; kind: string; name: string; config: unknown; bindings: readonly Binding[]; intervalS: number }): Promise<string> {
+  const checked = checkConfig(input.kind, input.config);
+  if ('error' in checked) throw new BadRequestError(checked.error.message, 'config');
+  if (Object.keys(splitSecrets(secretPaths(checked.kind.configSchema), checked.config).secrets).length > 0) throw new BadRequestError('a seeded connector takes no secrets', 'config');
+  const id = randomUUID();
+  await insertInstance(db, id, input.communityId, input.kind, null, {
+    name: input.name, config: checked.config, sealedSecrets: null, bindings: input.bindings, enabled: true, intervalS: input.intervalS, jitterS: 0, timeoutMs: null,
+  });
+  return id;
 }
 
 const secretsPlace = (id: string) => sealedPlace('connector_instances', 'secrets', id);

@@ -1,6 +1,6 @@
 import type { Credentials } from '../kernel/principal.js';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { openDb, type Db, type StoreConfig } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import { DEFAULT_SESSION_IDLE_MS, ensureAdmin, resolvePrincipal, accountRoutes, type RateLimit } from '../accounts/index.js';
@@ -13,7 +13,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded.js';
 import { checkChosenPort, listen } from './net/listen.js';
 import { lockDataFolder, makePrivate, type DataFolderLock } from './store/data-folder.js';
 import { webRoutes } from '../web/index.js';
-import { ensureDemoCommunity, type DemoCommunity } from '../demo/index.js';
+import { ensureDemoCommunity, startDemoConnectorSource, type DemoCommunity } from '../demo/index.js';
 import { ReadingWriter, DeviceDirectory, IngestService, embeddedIngestHandlers, startExternalIngest, type ExternalIngest, ingestRoutes, ConnectionGuard, type ConnectLimit, recordDeviceEvent } from '../ingest/index.js';
 import { LiveHub, liveRoutes } from '../live/index.js';
 import { ArtefactStore, deviceAuthenticator, readDeviceKeys, provisioningRoutes, type Endpoints, deviceCredentialsStore, ArtefactBuilder } from '../provisioning/index.js';
@@ -129,7 +129,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     // PGlite's own files and a key file created just now: private to the user.
     for (const dir of privateDirs) makePrivate(dir);
     const bootstrapAdmin = await ensureAdmin(db);
-    const demo = options.demo ? await ensureDemoCommunity(db, secrets.box) : undefined;
+    // The demo's connector reads CSV files the demo itself drops here (next to the artefacts, private to the user).
+    const demoConnectorFolder = resolve(options.artefactsDir, 'demo-connector');
+    const demo = options.demo ? await ensureDemoCommunity(db, secrets.box, { connectorFolder: demoConnectorFolder }) : undefined;
+    if (demo) {
+      const source = await startDemoConnectorSource(demoConnectorFolder);
+      closers.push(async () => source.close());
+    }
 
     // Filled in once the ports are bound; nothing reads them before the first request.
     const endpoints: { -readonly [K in keyof Endpoints]: Endpoints[K] } = { publicUrl: '', mqttUrl: '', hostName: '' };

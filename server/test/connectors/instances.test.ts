@@ -1,9 +1,12 @@
+import { readdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeKinds } from '../support/stores.js';
 import { startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { freePort } from '../support/process.js';
+import { DEMO_CONNECTOR_NAME, ensureDemoCommunity, startDemoConnectorSource } from '../../src/demo/index.js';
 import { SITE_MODELS, startModbusDevice, sunspecRegisters, type ModbusDevice } from './support/modbus-device.js';
 
 /**
@@ -213,5 +216,17 @@ describe.each(storeKinds)('connector instances on %s', (kind) => {
     const rebind = await tp.call('PATCH', `/api/v1/connectors/${kept.body.id}`, { ...manager(), body: { bindings: [{ target: 'meter', deviceId: deviceB }] } });
     expect(rebind.status).toBe(404);
     expect((await tp.call('GET', `/api/v1/connectors/${kept.body.id}`, manager())).body.bindings).toEqual([]);
+  });
+
+  it('shows the demo community\'s connector reading the CSV files the demo writes', async () => {
+    const folder = join(tp.artefactsDir, 'demo-connector');
+    const { communityId } = await ensureDemoCommunity(tp.platform.db, tp.platform.secrets.box, { connectorFolder: folder });
+    const source = await startDemoConnectorSource(folder);
+    source.close();
+    await tp.platform.connectors.flush();
+    const list = await tp.call('GET', `/api/v1/communities/${communityId}/connectors`, { token: tp.admin.token });
+    // The last day, a reading every quarter hour, stored through ingest; the file renamed once stored.
+    expect(list.body).toMatchObject([{ name: DEMO_CONNECTOR_NAME, kind: 'csv-files', status: { lastOutcome: 'ok', readingsStored: 97, lastError: null } }]);
+    expect(readdirSync(folder)).toEqual([expect.stringMatching(/^heat-pump-.*\.csv\.read$/)]);
   });
 });
