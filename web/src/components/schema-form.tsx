@@ -44,7 +44,9 @@ function SchemaField({ name, schema, path, required, root, onChange, secretsSet,
   const value = getAt(root, path);
   const set = (next: unknown) => onChange(setAt(root, path, next));
   const hintId = schema.description ? `${id}-hint` : undefined;
-  const label = `${name}${required ? ' *' : ''}`;
+  // A field the server fills with its default need not be filled in.
+  const mustFill = required && schema.default === undefined;
+  const label = `${name}${mustFill ? ' *' : ''}`;
   const hint = schema.description ? <small id={hintId} class="muted">{schema.description}</small> : null;
   const props = { root, onChange, secretsSet, idPrefix };
 
@@ -107,7 +109,7 @@ function SchemaField({ name, schema, path, required, root, onChange, secretsSet,
         <div class="field">
           <label for={id}>{label}</label>
           <select id={id} value={typeof value === 'string' ? value : ''} onChange={(e) => set(e.currentTarget.value === '' ? undefined : e.currentTarget.value)} aria-describedby={hintId}>
-            {(!required || value === undefined) && <option value="">{schema.default === undefined ? '' : t('schemaForm.default', { value: String(schema.default) })}</option>}
+            {(!mustFill || value === undefined) && <option value="">{schema.default === undefined ? '' : t('schemaForm.default', { value: String(schema.default) })}</option>}
             {control.options.map((o) => <option key={o} value={o}>{o}</option>)}
           </select>
           {hint}
@@ -117,7 +119,7 @@ function SchemaField({ name, schema, path, required, root, onChange, secretsSet,
       return (
         <div class="field">
           <label for={id}>{label}</label>
-          <input id={id} type="number" step={control.integer ? '1' : 'any'} min={schema.minimum} max={schema.maximum} required={required}
+          <input id={id} type="number" step={control.integer ? '1' : 'any'} min={schema.minimum} max={schema.maximum} required={mustFill}
             value={typeof value === 'number' ? String(value) : ''} placeholder={schema.default === undefined ? undefined : String(schema.default)}
             onInput={(e) => set(parseNumber(e.currentTarget.value, control.integer))} aria-describedby={hintId} />
           {hint}
@@ -129,9 +131,9 @@ function SchemaField({ name, schema, path, required, root, onChange, secretsSet,
         <div class="field">
           <label for={id}>{label}</label>
           {control.secret
-            ? <input id={id} type="password" autoComplete="new-password" required={required && !stored} value={typeof value === 'string' ? value : ''}
+            ? <input id={id} type="password" autoComplete="new-password" required={mustFill && !stored} value={typeof value === 'string' ? value : ''}
               placeholder={stored ? t('schemaForm.secretKept') : undefined} onInput={(e) => set(e.currentTarget.value === '' ? undefined : e.currentTarget.value)} aria-describedby={hintId} />
-            : <input id={id} type="text" autoComplete="off" required={required} value={typeof value === 'string' ? value : ''}
+            : <input id={id} type="text" autoComplete="off" required={mustFill} value={typeof value === 'string' ? value : ''}
               placeholder={schema.default === undefined ? undefined : String(schema.default)} onInput={(e) => set(e.currentTarget.value === '' ? undefined : e.currentTarget.value)} aria-describedby={hintId} />}
           {hint}
         </div>
