@@ -122,6 +122,15 @@ describe.each(storeKinds)('connector instances on %s', (kind) => {
     const again = (await tp.call('GET', `/api/v1/connectors/${created.body.id}/runs`, manager())).body;
     expect(again[0]).toMatchObject({ outcome: 'ok', readingsStored: 0 });
     expect(await storedReadings(w.provisionedA)).toBe(REGISTER.length);
+
+    // A new master key: the connector's secret is sealed again with it and still opens.
+    const sealedBefore = row!.secrets;
+    expect((await tp.call('POST', '/api/v1/secrets/rotate', { token: tp.admin.token })).status).toBe(200);
+    const [rotated] = await tp.platform.db.query<{ secrets: string }>('SELECT secrets FROM connector_instances WHERE id = $1', [created.body.id]);
+    expect(rotated!.secrets.split(':')[1]).not.toBe(sealedBefore.split(':')[1]);
+    await tp.call('POST', `/api/v1/connectors/${created.body.id}/run`, manager());
+    await tp.platform.connectors.flush();
+    expect((await tp.call('GET', `/api/v1/connectors/${created.body.id}/runs`, manager())).body[0]).toMatchObject({ outcome: 'ok', error: null });
   });
 
   it('backs off a failing and a hanging instance, records their errors, while another keeps working', async () => {
