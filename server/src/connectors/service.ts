@@ -16,7 +16,7 @@ import { checkConfig, controlConnector, finishConnector, runConnector, testConne
 import { getKind, kindNames, type RegisteredKind } from './registry.js';
 import { secretPaths, validateAgainst } from './schema.js';
 import {
-  deleteInstance, dueInstanceIds, insertInstance, instanceById, instancesOfCommunity, oldestDue, recentRuns, recordRun, runSoon, RUNS_KEPT,
+  claimInstance, deleteInstance, dueInstanceIds, insertInstance, instanceById, instancesOfCommunity, oldestDue, recentRuns, recordRun, runSoon, RUNS_KEPT,
   saveState, updateInstance, type InstanceFields, type InstanceRecord, type Outcome, type RunRecord,
 } from './store.js';
 
@@ -32,6 +32,12 @@ export const DEFAULT_CONCURRENCY = 32;
 const DEFAULT_INTERVAL_S = 300;
 /** How long to wait before running an instance again after it was stopped by a shutdown. */
 const SOON_MS = 1_000;
+/** A pass waits this long at most for the runs under way before it ends. */
+const PASS_WAIT_MS = 1_000;
+/** A run holds its instance for its timeout and this much more (storing, finishing). */
+const CLAIM_MARGIN_MS = 60_000;
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 export interface ConnectorInput {
   readonly kind: string;
@@ -107,6 +113,8 @@ export class ConnectorService {
   readonly concurrency: number;
   /** Stops the runs under way at shutdown. */
   private readonly stopping = new AbortController();
+  /** Runs under way in this process, by instance. */
+  private readonly running = new Map<string, Promise<unknown>>();
 
   constructor(private readonly options: ConnectorServiceOptions) {
     this.db = options.db;
@@ -218,30 +226,57 @@ export class ConnectorService {
     return { ok: report.ok, written: report.written, error: report.error ?? null };
   }
 
-  /** One pass of the `connectors` job: the due instances, leased, run at once (at most `concurrency`). */
+  /**
+   * One pass of the `connectors` job: the due instances not already running here are leased and
+   * started (at most `concurrency` at once in this process). The pass waits for the runs under way
+   * only up to `PASS_WAIT_MS`, so a hanging source (until its timeout) never holds up the instances
+   * that come due meanwhile; each run holds its instance by a claim in the store (see claimInstance).
+   * It reports the runs it started and those still under way, so a flush waits for all of them.
+   */
   async runDue(context: PassContext): Promise<PassResult> {
-    const due = await dueInstanceIds(this.db, new Date(this.now()), this.concurrency);
-    const held = await context.lease(due);
-    await Promise.all(held.map((id) => this.runInstance(id)));
-    return { done: held.length, more: due.length === this.concurrency };
+    const free = this.concurrency - this.running.size;
+    let started = 0;
+    if (free > 0 && !this.stopping.signal.aborted) {
+      const due = (await dueInstanceIds(this.db, new Date(this.now()), free + this.running.size)).filter((id) => !this.running.has(id)).slice(0, free);
+      for (const id of await context.lease(due)) {
+        if (await this.start(id)) started += 1;
+      }
+    }
+    if (this.running.size > 0) await Promise.race([Promise.all(this.running.values()), delay(PASS_WAIT_MS)]);
+    return { done: started + this.running.size, more: false };
+  }
+
+  /** Claims the instance and runs it in the background; false when it was not due any more or another process has it. */
+  private async start(id: string): Promise<boolean> {
+    const instance = await instanceById(this.db, id);
+    if (!instance || !instance.enabled) return false;
+    const kind = getKind(instance.kind);
+    const now = this.now();
+    const until = now + (instance.timeoutMs ?? kind?.defaultTimeoutMs ?? 60_000) + CLAIM_MARGIN_MS;
+    if (!(await claimInstance(this.db, id, new Date(now), new Date(until)))) return false;
+    const run = this.runInstance(instance)
+      .catch((error: Error) => process.stderr.write(`gridshare: connector ${id} run not recorded: ${error.message}\n`))
+      .finally(() => this.running.delete(id));
+    this.running.set(id, run);
+    return true;
   }
 
   async waitingSince(): Promise<Date | null> {
     return oldestDue(this.db, new Date(this.now()));
   }
 
-  /** Stops the runs under way (they record an `aborted` failure and run again soon after a restart). */
-  stop(): void {
+  /** Stops the runs under way and waits until they are recorded (an `aborted` failure: they run again soon after a restart). */
+  async close(): Promise<void> {
     this.stopping.abort();
+    await Promise.all(this.running.values());
   }
 
   /**
    * One run of one instance: read, store the bound readings through ingest, save the state and
    * status, then let the kind finish. Never throws for the source's faults: they are the status.
    */
-  private async runInstance(id: string): Promise<void> {
-    const instance = await instanceById(this.db, id);
-    if (!instance || !instance.enabled) return;
+  private async runInstance(instance: InstanceRecord): Promise<void> {
+    const { id } = instance;
     const config = withSecrets(instance.config, this.secretsOf(instance));
     const report = await runConnector(instance.kind, config, instance.state, {
       timeoutMs: instance.timeoutMs ?? undefined, signal: this.stopping.signal, now: this.now,
@@ -278,6 +313,8 @@ export class ConnectorService {
       const finish = await finishConnector(instance.kind, config, report.state, { signal: this.stopping.signal, now: this.now });
       if (finish.ok) await saveState(this.db, id, finish.state);
     }
+    // A batch limit left more to read: the next pass need not wait for the schedule.
+    if (report.more && !failed) this.options.wake();
   }
 
   /** The readings of each bound target go in as their device's, through ingest's one write path. */

@@ -145,17 +145,31 @@ export async function deleteInstance(db: Queryable, id: string): Promise<void> {
 export async function dueInstanceIds(db: Queryable, now: Date, limit: number): Promise<string[]> {
   const rows = await db.query<{ id: string }>(
     `SELECT i.id FROM connector_instances i JOIN connector_status s ON s.instance_id = i.id
-     WHERE i.enabled AND s.next_run_at <= $1 ORDER BY s.next_run_at, i.id LIMIT $2`,
+     WHERE i.enabled AND s.next_run_at <= $1 AND (s.claimed_until IS NULL OR s.claimed_until < $1)
+     ORDER BY s.next_run_at, i.id LIMIT $2`,
     [now, limit],
   );
   return rows.map((row) => row.id);
+}
+
+/**
+ * Takes a due instance for one run until `until` (one atomic update: of two processes, one gets
+ * it); recordRun gives it back. False: it was not due any more or another process holds it.
+ */
+export async function claimInstance(db: Queryable, id: string, now: Date, until: Date): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE connector_status SET claimed_until = $3
+     WHERE instance_id = $1 AND next_run_at <= $2 AND (claimed_until IS NULL OR claimed_until < $2) RETURNING 1`,
+    [id, now, until],
+  );
+  return rows.length === 1;
 }
 
 /** The oldest due instance's time, for the job's lag. */
 export async function oldestDue(db: Queryable, now: Date): Promise<Date | null> {
   const rows = await db.query<{ at: Date | null }>(
     `SELECT min(s.next_run_at) AS at FROM connector_instances i JOIN connector_status s ON s.instance_id = i.id
-     WHERE i.enabled AND s.next_run_at <= $1`, [now]);
+     WHERE i.enabled AND s.next_run_at <= $1 AND (s.claimed_until IS NULL OR s.claimed_until < $1)`, [now]);
   return rows[0]?.at ?? null;
 }
 
@@ -175,7 +189,7 @@ export async function recordRun(tx: Queryable, id: string, run: FinishedRun): Pr
   if (run.state !== undefined) await saveState(tx, id, run.state);
   const success = run.outcome !== 'failed';
   await tx.query(
-    `UPDATE connector_status SET next_run_at = $2, last_run_at = $3, last_outcome = $4,
+    `UPDATE connector_status SET next_run_at = $2, claimed_until = NULL, last_run_at = $3, last_outcome = $4,
        last_success_at = CASE WHEN $5 THEN $3 ELSE last_success_at END,
        readings_stored = readings_stored + $6, last_error_code = $7, last_error_message = $8, failures_in_row = $9
      WHERE instance_id = $1`,

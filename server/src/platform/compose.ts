@@ -168,7 +168,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const connectorService = new ConnectorService({ db, secrets: secrets.box, ingest, wake: () => jobs.wake(CONNECTORS_JOB) });
     const connectors = jobs.register(connectorJob(connectorService));
     // At shutdown the runs under way stop first (they run again after the restart).
-    closers.push(async () => connectorService.stop());
+    closers.push(() => connectorService.close());
     connectors.wake();
 
     let broker: EmbeddedBroker | undefined;
