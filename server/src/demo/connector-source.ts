@@ -20,14 +20,14 @@ function csv(fromMs: number, toMs: number): string {
 /** Written under a temporary name and renamed, so the connector never reads half a file. */
 async function writeAtomically(folder: string, name: string, text: string): Promise<void> {
   const partial = join(folder, `.${name}.part`);
-  await writeFile(partial, text);
+  await writeFile(partial, text, { mode: 0o600 });
   await rename(partial, join(folder, name));
 }
 
 const fileName = (ms: number) => `heat-pump-${new Date(ms).toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-')}.csv`;
 
 export async function startDemoConnectorSource(folder: string, now: () => number = Date.now): Promise<{ close(): void }> {
-  await mkdir(folder, { recursive: true });
+  await mkdir(folder, { recursive: true, mode: 0o700 });
   const latest = Math.floor(now() / QUARTER) * QUARTER;
   if ((await readdir(folder)).length === 0) await writeAtomically(folder, fileName(latest), csv(latest - 96 * QUARTER, latest));
   const write = () => {
