@@ -249,7 +249,7 @@ export class ConnectorService {
   /** Claims the instance and runs it in the background; false when it was not due any more or another process has it. */
   private async start(id: string): Promise<boolean> {
     const instance = await instanceById(this.db, id);
-    if (!instance || !instance.enabled) return false;
+    if (!instance || !instance.enabled || this.stopping.signal.aborted) return false;
     const kind = getKind(instance.kind);
     const now = this.now();
     const until = now + (instance.timeoutMs ?? kind?.defaultTimeoutMs ?? 60_000) + CLAIM_MARGIN_MS;
