@@ -4,6 +4,7 @@
  */
 import { accountRoutes } from './accounts.js';
 import { billingRoutes } from './billing.js';
+import { connectorRoutes } from './connectors.js';
 import { discoveryRoutes } from './discovery.js';
 import { forecastRoutes } from './forecast.js';
 import { ingestRoutes } from './ingest.js';
@@ -34,6 +35,7 @@ export const api = {
   ...forecastRoutes,
   ...meterRoutes,
   ...secretsRoutes,
+  ...connectorRoutes,
 };
 
 export type Api = typeof api;

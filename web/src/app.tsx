@@ -85,6 +85,7 @@ function Nav({ params, path }: { params: Record<string, string>; path: string })
             {link(managePath(membership.communityId, 'forecast'), t('nav.forecast'))}
             {link(managePath(membership.communityId, 'members'), t('nav.members'))}
             {link(managePath(membership.communityId, 'devices'), t('nav.devices'))}
+            {link(managePath(membership.communityId, 'connectors'), t('nav.connectors'))}
             {link(managePath(membership.communityId, 'tariffs'), t('nav.sharingTariffs'))}
             {link(managePath(membership.communityId, 'settlements'), t('nav.settlement'))}
           </ul>

@@ -23,6 +23,7 @@ export const ROUTES: Route[] = [
   { pattern: '/manage/:communityId', load: () => import('./pages/manage/overview.js') },
   { pattern: '/manage/:communityId/members', load: () => import('./pages/manage/members.js') },
   { pattern: '/manage/:communityId/devices', load: () => import('./pages/manage/devices.js') },
+  { pattern: '/manage/:communityId/connectors', load: () => import('./pages/manage/connectors.js') },
   { pattern: '/manage/:communityId/tariffs', load: () => import('./pages/manage/tariffs.js') },
   { pattern: '/manage/:communityId/forecast', load: () => import('./pages/manage/forecast.js') },
   { pattern: '/manage/:communityId/settlements', load: () => import('./pages/manage/settlements.js') },

@@ -5,7 +5,7 @@ import { getKind, kindNames, type RegisteredKind } from './registry.js';
 import { validateAgainst } from './schema.js';
 
 /**
- * Running a connector: the one way phase 2 (and the CLI) call a kind. Every call resolves, never
+ * Running a connector: the one way the service (and the CLI) call a kind. Every call resolves, never
  * throws: a failure is a report with an error code and a message a manager can act on. Each run
  * has a timeout and can be stopped by the caller's signal; when either fires, the kind's signal
  * fires too (so its sockets close) and the report comes back at once, whatever the kind does.

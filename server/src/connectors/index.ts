@@ -1,7 +1,8 @@
 /**
  * Connectors: data sources that are not Gridshare meter readers (SunSpec and other Modbus TCP
  * devices, CSV files on disk, FTP or SFTP, HTTP JSON APIs, SQL databases), each a kind
- * registered by name, producing readings bound to targets. See README.md for the API phase 2 calls.
+ * registered by name, producing readings bound to targets; instances of a community run on the
+ * `connectors` job and store their readings through ingest. See README.md.
  */
 import './kinds/index.js';
 
@@ -14,4 +15,8 @@ export type { ConnectorErrorCode, ConnectorKind, RunContext, RunOutput, TestOutp
 export { secretPaths, withoutSecrets } from './schema.js';
 export type { TargetReading, Problem } from './domain/readings.js';
 
+export { ConnectorService, CONNECTORS_JOB, addConnector, type ConnectorInput, type ConnectorView } from './service.js';
+export { connectorJob } from './job.js';
+export { connectorRoutes } from './routes.js';
+export { connectorSecretsStore } from './store.js';
 export { registerConnectorCommands } from './commands.js';

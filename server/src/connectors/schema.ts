@@ -6,7 +6,7 @@ import { QUANTITY_UNITS } from '../kernel/quantities.js';
 /**
  * Schema pieces the kinds share, and validation of configurations, states and commands against
  * a kind's schemas (ajv, as the HTTP layer uses, with defaults filled in). Secrets are marked
- * `writeOnly`: phase 2 encrypts those fields and never returns them.
+ * `writeOnly`: instances keep those fields sealed and never return them.
  */
 export const QuantitySchema = Type.Enum(Object.keys(QUANTITY_UNITS) as [keyof typeof QUANTITY_UNITS, ...(keyof typeof QUANTITY_UNITS)[]], {
   description: 'Gridshare quantity',
@@ -16,7 +16,7 @@ export const Secret = (description: string) => Type.String({ minLength: 1, maxLe
 
 export const Host = Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.:\\[\\]_-]+$', description: 'Host name or IP address' });
 export const Port = (defaultPort: number) => Type.Integer({ minimum: 1, maximum: 65535, default: defaultPort });
-export const TargetName = Type.String({ minLength: 1, maxLength: 120, pattern: '^[^\\s]', description: 'Output the readings are bound to (a metering point or device in phase 2)' });
+export const TargetName = Type.String({ minLength: 1, maxLength: 120, pattern: '^[^\\s]', description: 'Output the readings are bound to (an instance binds it to a device)' });
 export const TimeZone = Type.String({ minLength: 1, maxLength: 64, default: 'UTC', description: 'IANA time zone of timestamps without an offset' });
 export const TimestampFormatSchema = Type.String({
   minLength: 1, maxLength: 64, default: 'iso',
@@ -99,7 +99,7 @@ function pointer(data: unknown, path: string): unknown {
 
 /**
  * JSON pointers (with `*` for array items and every union branch) of the `writeOnly` fields of
- * a schema: what phase 2 encrypts and leaves out of API answers.
+ * a schema: what instances seal and leave out of API answers.
  */
 export function secretPaths(schema: TSchema): string[] {
   const paths = new Set<string>();

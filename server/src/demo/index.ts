@@ -1,3 +1,4 @@
 /** demo: the public surface other capabilities and the composition root use. */
-export { type DemoCommunity, ensureDemoCommunity } from './seed.js';
+export { type DemoCommunity, DEMO_CONNECTOR_NAME, ensureDemoCommunity } from './seed.js';
+export { startDemoConnectorSource } from './connector-source.js';
 export { startDemoSimulation } from './simulation.js';

@@ -6,6 +6,8 @@ import { giveDeviceKeys } from '../provisioning/index.js';
 import { writeCo2 } from '../sharing/index.js';
 import { GARDEN_HOUSE, SITE_WITH_INVERTER } from '../simulator/index.js';
 import type { SecretBox } from '../secrets/index.js';
+import { addConnector } from '../connectors/index.js';
+import { DEMO_CSV_COLUMNS } from './connector-source.js';
 
 import type { DeviceRole } from '../kernel/energy.js';
 export const DEMO_COMMUNITY_NAME = 'Sunny Street';
@@ -38,7 +40,11 @@ const zaehlpunkt = (n: number) => `AT0010000000000000000000000${String(n).padSta
  * beside its grid meter. Devices demo-001 … demo-034 in the order of the simulator's
  * `sunnyStreetDevices()`.
  */
-export async function ensureDemoCommunity(db: Db, secrets: SecretBox): Promise<DemoCommunity> {
+export const DEMO_CONNECTOR_NAME = 'Heat pump gateway (CSV files)';
+/** The household whose heat pump the demo's connector reads. */
+const HEAT_PUMP_SITE = 'Sunny Street 5';
+
+export async function ensureDemoCommunity(db: Db, secrets: SecretBox, options: { connectorFolder?: string } = {}): Promise<DemoCommunity> {
   const existing = await communityIdByName(db, DEMO_COMMUNITY_NAME);
   if (existing) return { communityId: existing, created: false, logins };
 
@@ -127,6 +133,18 @@ export async function ensureDemoCommunity(db: Db, secrets: SecretBox): Promise<D
     }
     // Sunny Street 3's PV inverter reports beside its grid meter: PV from the one, import and export from the other.
     await addDevice(demoDeviceId(sites.length), pointOf.get(SITE_WITH_INVERTER)!, 'inverter', 'production', `PV inverter, ${SITE_WITH_INVERTER}`);
+    if (options.connectorFolder) {
+      // Sunny Street 5's heat pump is read by a connector (CSV files a gateway drops in a folder), not by a meter reader.
+      const heatPump = demoDeviceId(sites.length + 1);
+      await insertDevice(tx, { id: heatPump, communityId: community.id, meteringPointId: pointOf.get(HEAT_PUMP_SITE)!, kind: 'heat-pump', role: 'sub-load', name: `Heat pump, ${HEAT_PUMP_SITE}`, claimed: true });
+      await addConnector(tx, {
+        communityId: community.id, kind: 'csv-files', name: DEMO_CONNECTOR_NAME, intervalS: 60, bindings: [{ target: 'heat-pump', deviceId: heatPump }],
+        config: {
+          source: { type: 'local', folder: options.connectorFolder },
+          mapping: { timestampColumn: DEMO_CSV_COLUMNS.time, values: [{ field: DEMO_CSV_COLUMNS.register, target: 'heat-pump', quantity: 'energy.import', unit: 'kWh' }] },
+        },
+      });
+    }
     return { communityId: community.id, created: true, logins };
   });
 }

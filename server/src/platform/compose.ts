@@ -1,6 +1,6 @@
 import type { Credentials } from '../kernel/principal.js';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { openDb, type Db, type StoreConfig } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import { DEFAULT_SESSION_IDLE_MS, ensureAdmin, resolvePrincipal, accountRoutes, type RateLimit } from '../accounts/index.js';
@@ -13,7 +13,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded.js';
 import { checkChosenPort, listen } from './net/listen.js';
 import { lockDataFolder, makePrivate, type DataFolderLock } from './store/data-folder.js';
 import { webRoutes } from '../web/index.js';
-import { ensureDemoCommunity, type DemoCommunity } from '../demo/index.js';
+import { ensureDemoCommunity, startDemoConnectorSource, type DemoCommunity } from '../demo/index.js';
 import { ReadingWriter, DeviceDirectory, IngestService, embeddedIngestHandlers, startExternalIngest, type ExternalIngest, ingestRoutes, ConnectionGuard, type ConnectLimit, recordDeviceEvent } from '../ingest/index.js';
 import { LiveHub, liveRoutes } from '../live/index.js';
 import { ArtefactStore, deviceAuthenticator, readDeviceKeys, provisioningRoutes, type Endpoints, deviceCredentialsStore, ArtefactBuilder } from '../provisioning/index.js';
@@ -27,6 +27,7 @@ import { billingRoutes, memberSavings } from '../billing/index.js';
 import { forecastJob, forecastRoutes, registerForecastMetrics, subscribeForecast, type ForecastJobOptions } from '../forecast/index.js';
 import { memoryKeys, Secrets, secretsRoutes, type KeyStore } from '../secrets/index.js';
 import { DEFAULT_QUOTAS, Quotas, type QuotaLimits, quotaRoutes } from '../quotas/index.js';
+import { ConnectorService, CONNECTORS_JOB, connectorJob, connectorRoutes, connectorSecretsStore } from '../connectors/index.js';
 
 export interface PlatformOptions {
   store: StoreConfig;
@@ -76,6 +77,8 @@ export interface Platform {
   readonly sharing: Job;
   /** The forecast job (intraday every 15 min, day-ahead daily, accuracy, retention); `refreshAll` forecasts every community again now. */
   readonly forecast: Job & { refreshAll(): void };
+  /** The connectors job: runs the due connector instances and stores their readings through ingest. */
+  readonly connectors: Job;
   /** The one event bus: capabilities publish, others subscribe (in the transaction, after commit, or durably). */
   readonly events: EventBus;
   /** The one runner of background jobs. */
@@ -127,11 +130,17 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   closers.push(() => db.close());
   try {
     await migrate(db);
-    const secrets = await Secrets.open(db, options.secretKeys ?? memoryKeys(), [deviceCredentialsStore, meterKeysStore]);
+    const secrets = await Secrets.open(db, options.secretKeys ?? memoryKeys(), [deviceCredentialsStore, meterKeysStore, connectorSecretsStore]);
     // PGlite's own files and a key file created just now: private to the user.
     for (const dir of privateDirs) makePrivate(dir);
     const bootstrapAdmin = await ensureAdmin(db);
-    const demo = options.demo ? await ensureDemoCommunity(db, secrets.box) : undefined;
+    // The demo's connector reads CSV files the demo itself drops here (next to the artefacts, private to the user).
+    const demoConnectorFolder = resolve(options.artefactsDir, 'demo-connector');
+    const demo = options.demo ? await ensureDemoCommunity(db, secrets.box, { connectorFolder: demoConnectorFolder }) : undefined;
+    if (demo) {
+      const source = await startDemoConnectorSource(demoConnectorFolder);
+      closers.push(async () => source.close());
+    }
 
     // Filled in once the ports are bound; nothing reads them before the first request.
     const endpoints: { -readonly [K in keyof Endpoints]: Endpoints[K] } = { publicUrl: '', mqttUrl: '', hostName: '' };
@@ -175,6 +184,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const authenticateDevice = (deviceId: string, token: string | undefined) =>
       deviceAuthenticator(directory, endpoints.hostName)(deviceId, token);
     const ingest = new IngestService(writer, frameDecoder(db, secrets.box));
+    const connectorService = new ConnectorService({ db, secrets: secrets.box, ingest, wake: () => jobs.wake(CONNECTORS_JOB) });
+    const connectors = jobs.register(connectorJob(connectorService));
+    // At shutdown the runs under way stop first (they run again after the restart).
+    closers.push(() => connectorService.close());
+    connectors.wake();
 
     let broker: EmbeddedBroker | undefined;
     let external: ExternalIngest | undefined;
@@ -255,6 +269,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await forecastRoutes(app, { db, jobs, ...(options.forecast?.now ? { now: options.forecast.now } : {}) });
     await meterRoutes(app, { db, secrets: secrets.box });
     await secretsRoutes(app, { db, secrets });
+    await connectorRoutes(app, { service: connectorService });
     await webRoutes(app);
     await app.ready();
 
@@ -269,7 +284,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       ...(bound.movedFrom ? [{ what: 'HTTP', from: bound.movedFrom, to: bound.port }] : []),
       ...(broker?.movedFrom ? [{ what: 'MQTT', from: broker.movedFrom, to: broker.port }] : []),
     ];
-    return { db, app, broker, writer, live, intervals, sharing, forecast, events, jobs, endpoints, dataFolder, bootstrapAdmin, movedPorts, demo, secrets, httpUrl, mqttUrl, close: closeAll };
+    return { db, app, broker, writer, live, intervals, sharing, forecast, connectors, events, jobs, endpoints, dataFolder, bootstrapAdmin, movedPorts, demo, secrets, httpUrl, mqttUrl, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

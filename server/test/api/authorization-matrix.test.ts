@@ -65,6 +65,21 @@ async function freshMemberOfA(tp: TestPlatform, w: World, state: 'requested' | '
   return request.body.id;
 }
 
+/** An http-json connector of A's (with a secret) reading nothing that answers; disabled unless asked. */
+const connectorConfig = () => ({
+  auth: { type: 'bearer', token: 'matrix-secret-token' },
+  steps: [{ url: 'http://127.0.0.1:9/readings' }],
+  mapping: { timestamp: '$.t', values: [{ field: '$.v', target: 'meter', quantity: 'power.import', unit: 'W' }] },
+});
+async function connectorOfA(tp: TestPlatform, w: World, enabled = false): Promise<string> {
+  const response = await tp.call('POST', `/api/v1/communities/${w.communityA}/connectors`, {
+    token: w.managerA.token, body: { kind: 'http-json', name: unique('Connector '), config: connectorConfig(), enabled, intervalS: 3_600 },
+  });
+  if (response.status !== 201) throw new Error(`connector: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body.id;
+}
+const noSecret = (_role: Role, body: any) => expect(JSON.stringify(body)).not.toContain('matrix-secret-token');
+
 const cases: Case[] = [
   { method: 'POST', route: '/api/v1/auth/signup', url: () => '/api/v1/auth/signup',
     body: () => ({ email: `${unique('new')}@example.org`, password: 'a-long-password', displayName: 'New' }), expect: everyone(201) },
@@ -227,6 +242,22 @@ const cases: Case[] = [
   { method: 'GET', route: '/api/v1/communities/:id/interval-issues', url: (w) => `/api/v1/communities/${w.communityA}/interval-issues`, expect: managersOfA(200) },
   { method: 'PUT', route: '/api/v1/devices/:id/meter-keys', url: (w) => `/api/v1/devices/${w.provisionedA}/meter-keys`,
     body: () => ({ encryptionKey: '36C66639E48A8CA4D6BC8B282A793BBB' }), expect: ownerOfA(204, 403) },
+  { method: 'GET', route: '/api/v1/connector-kinds', url: () => '/api/v1/connector-kinds', expect: usersOnly(200) },
+  { method: 'GET', route: '/api/v1/communities/:id/connectors', url: (w) => `/api/v1/communities/${w.communityA}/connectors`, expect: managersOfA(200), check: noSecret },
+  { method: 'POST', route: '/api/v1/communities/:id/connectors', url: (w) => `/api/v1/communities/${w.communityA}/connectors`,
+    body: () => ({ kind: 'http-json', name: unique('Connector '), config: connectorConfig(), enabled: false }), expect: managersOfA(201), check: noSecret },
+  { method: 'POST', route: '/api/v1/communities/:id/connectors/test', url: (w) => `/api/v1/communities/${w.communityA}/connectors/test`,
+    body: () => ({ kind: 'http-json', config: connectorConfig() }), expect: managersOfA(200),
+    check: (_role, body) => expect(body.error.code).toBe('unreachable') },
+  { method: 'GET', route: '/api/v1/connectors/:id', url: (w, tp) => connectorOfA(tp, w).then((id) => `/api/v1/connectors/${id}`), expect: managersOfA(200), check: noSecret },
+  { method: 'PATCH', route: '/api/v1/connectors/:id', url: (w, tp) => connectorOfA(tp, w).then((id) => `/api/v1/connectors/${id}`),
+    body: () => ({ intervalS: 600 }), expect: managersOfA(200), check: noSecret },
+  { method: 'DELETE', route: '/api/v1/connectors/:id', url: (w, tp) => connectorOfA(tp, w).then((id) => `/api/v1/connectors/${id}`), expect: managersOfA(204) },
+  { method: 'GET', route: '/api/v1/connectors/:id/runs', url: (w, tp) => connectorOfA(tp, w).then((id) => `/api/v1/connectors/${id}/runs`), expect: managersOfA(200) },
+  { method: 'POST', route: '/api/v1/connectors/:id/run', url: (w, tp) => connectorOfA(tp, w, true).then((id) => `/api/v1/connectors/${id}/run`), expect: managersOfA(202) },
+  // http-json writes no setpoints: a manager is told so; the others learn nothing more.
+  { method: 'POST', route: '/api/v1/connectors/:id/commands', url: (w, tp) => connectorOfA(tp, w).then((id) => `/api/v1/connectors/${id}/commands`),
+    body: () => ({ command: { type: 'power-limit', percent: 50 } }), expect: managersOfA(400) },
   { method: 'GET', route: '/api/v1/communities/:id/live', url: (w) => `/api/v1/communities/${w.communityA}/live`, stream: true, expect: membersOfA(200) },
   // Binding periods: a reader moved from memberA2's site to memberA's (see movedReader) shows memberA only what it measured since.
   { method: 'GET', route: '/api/v1/devices/:id/readings', url: () => `/api/v1/devices/${moved.id}/readings?${recentRange()}`, expect: ownerOfA(200),

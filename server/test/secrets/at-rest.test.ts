@@ -1,5 +1,5 @@
 /**
- * Secrets at rest against the real platform: device and meter keys are sealed with the master key,
+ * Secrets at rest against the real platform: device and meter keys and connector credentials are sealed with the master key,
  * a dump of the database reveals none of them, plain-text rows from before are sealed at start, a
  * start without the key is refused, and the master key is rotated while devices keep working.
  */
@@ -57,6 +57,7 @@ describe.each(storeKinds)('secrets at rest on %s', (kind) => {
   let devices: DeviceCredentials[];
   const meterKey = randomBytes(16);
   const meterAuthKey = randomBytes(16);
+  const connectorSecret = randomBytes(24);
 
   beforeAll(async () => {
     tp = await startTestPlatform(kind, { secretKeys: keyFile(keyPath) });
@@ -69,6 +70,19 @@ describe.each(storeKinds)('secrets at rest on %s', (kind) => {
       token: w.managerA.token, body: { encryptionKey: meterKey.toString('hex'), authenticationKey: meterAuthKey.toString('hex').toUpperCase() },
     });
     expect(put.status).toBe(204);
+    // A connector's credential (an API's OAuth2 client secret), disabled: only stored.
+    const connector = await tp.call('POST', `/api/v1/communities/${w.communityA}/connectors`, {
+      token: w.managerA.token,
+      body: {
+        kind: 'http-json', name: 'Vendor cloud', enabled: false,
+        config: {
+          auth: { type: 'oauth2-client-credentials', tokenUrl: 'https://vendor.example/token', clientId: 'gridshare', clientSecret: connectorSecret.toString('base64url') },
+          steps: [{ url: 'https://vendor.example/readings' }],
+          mapping: { timestamp: '$.t', values: [{ field: '$.v', target: 'meter', quantity: 'power.import', unit: 'W' }] },
+        },
+      },
+    });
+    expect(connector.status).toBe(201);
   });
   afterAll(async () => {
     await tp?.close();
@@ -81,12 +95,12 @@ describe.each(storeKinds)('secrets at rest on %s', (kind) => {
     expect(readFileSync(keyPath, 'utf8')).toContain(tp.platform.secrets.box.keys[0]!.key.toString('base64'));
   });
 
-  it('a database dump alone reveals no device key, meter key or master key', async () => {
+  it('a database dump alone reveals no device key, meter key, connector credential or master key', async () => {
     const secrets: string[] = [];
     for (const device of devices) {
       for (const key of [device.primaryKey, device.secondaryKey]) secrets.push(...encodings(Buffer.from(key, 'base64'), key));
     }
-    secrets.push(...encodings(meterKey), ...encodings(meterAuthKey));
+    secrets.push(...encodings(meterKey), ...encodings(meterAuthKey), ...encodings(connectorSecret));
     for (const master of tp.platform.secrets.box.keys) secrets.push(...encodings(master.key));
 
     const dumps = [await dumpRows(tp.platform.db)];
@@ -161,6 +175,7 @@ describe.each(storeKinds)('secrets at rest on %s', (kind) => {
     expect(rotation.body.unreadable).toEqual([]);
     expect(rotation.body.resealed.device_credentials).toBeGreaterThanOrEqual(603);
     expect(rotation.body.resealed.meter_keys).toBe(1);
+    expect(rotation.body.resealed.connector_instances).toBe(1);
     expect(statuses.length).toBeGreaterThan(0);
     expect(statuses.filter((status) => status !== 200)).toEqual([]);
 

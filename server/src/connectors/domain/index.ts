@@ -9,3 +9,4 @@ export * from './json.js';
 export * from './sql.js';
 export * as sunspec from './sunspec/index.js';
 export * as registers from './registers/index.js';
+export * from './instances.js';

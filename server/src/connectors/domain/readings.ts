@@ -3,8 +3,8 @@ import { QUANTITY_UNITS, SIGNED_QUANTITIES, isQuantity, type Quantity, type Read
 
 /**
  * What every connector produces: the platform's normalised readings, each bound to one of the
- * connector's outputs (`inverter`, `meter`, a CSV column's target …). Phase 2 binds target names
- * to metering points or devices and sends the readings through ingest.
+ * connector's outputs (`inverter`, `meter`, a CSV column's target …). An instance binds target
+ * names to devices and sends the readings through ingest.
  */
 export interface TargetReading extends Reading {
   readonly target: string;
