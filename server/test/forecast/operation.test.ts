@@ -37,7 +37,7 @@ describe('when operational forecasts are due', () => {
 
 describe('a point\'s series from its quarter hours', () => {
   const row = (k: number, r: Partial<QuarterEnergy>): QuarterEnergy => ({
-    startMs: T0 + k * Q, importWh: null, exportWh: null, pvWh: null, batteryChargeWh: null, batteryDischargeWh: null, quality: 'measured', ...r,
+    startMs: T0 + k * Q, importWh: null, exportWh: null, pvWh: null, batteryChargeWh: null, batteryDischargeWh: null, heatPumpWh: null, quality: 'measured', ...r,
   });
 
   it('consumption = import − export + PV (+ battery), production = PV; missing stays missing', () => {
@@ -50,6 +50,19 @@ describe('a point\'s series from its quarter hours', () => {
     const { consumption, production } = pointSeries(rows, 'prosumer', true, T0, T0 + 5 * Q);
     expect(Array.from(consumption!.values)).toEqual([400, 400, 400, Number.NaN, Number.NaN]);
     expect(Array.from(production!.values)).toEqual([0, 1200, 40, Number.NaN, Number.NaN]);
+  });
+
+  it('heat = the heat pump\'s own power, still part of consumption; a point without one has no heat series', () => {
+    const rows = [
+      row(0, { importWh: 300, heatPumpWh: 200 }),
+      row(1, { importWh: 100, heatPumpWh: null }),
+      // A quarter hour whose balance is missing still knows its heat pump.
+      row(2, { importWh: null, heatPumpWh: 50, quality: 'missing' }),
+    ];
+    const { consumption, heat } = pointSeries(rows, 'consumer', false, T0, T0 + 4 * Q);
+    expect(Array.from(heat!.values)).toEqual([800, Number.NaN, 200, Number.NaN]);
+    expect(Array.from(consumption!.values)).toEqual([1200, 400, Number.NaN, Number.NaN]);
+    expect(pointSeries([row(0, { importWh: 10 })], 'consumer', false, T0, T0 + Q).heat).toBeUndefined();
   });
 
   it('a consumer without PV has no production series; a producer no consumption, its export as production', () => {
