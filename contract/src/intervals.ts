@@ -10,6 +10,9 @@ export const Interval = Type.Object({
   pvWh: Type.Union([Type.Integer(), Type.Null()]),
   batteryChargeWh: Type.Union([Type.Integer(), Type.Null()]),
   batteryDischargeWh: Type.Union([Type.Integer(), Type.Null()]),
+  heatPumpWh: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'electric energy of the site\'s heat pumps (devices of kind heat-pump): recorded only, already part of import; null: no heat pump or not measured',
+  }),
   quality: Type.Enum(['measured', 'estimated', 'missing']),
 });
 
@@ -19,7 +22,7 @@ export const IntervalIssues = Type.Object({
     meteringPointName: Type.String(),
     memberId: Type.String({ format: 'uuid' }),
     start: IsoDateTime,
-    series: Type.Enum(['import', 'export', 'pv', 'batteryCharge', 'batteryDischarge']),
+    series: Type.Enum(['import', 'export', 'pv', 'batteryCharge', 'batteryDischarge', 'heatPump']),
     energyWh: Type.Number({ description: 'as computed from the readings' }),
     limitWh: Type.Number({ description: 'the site\'s connection capacity × 15 minutes' }),
     deviceIds: Type.Array(Type.String()),
@@ -51,7 +54,7 @@ export const intervalRoutes = {
   }),
   meteringPointIntervals: route('GET', '/api/v1/metering-points/:id/intervals', {
     tags: ['ingestion'],
-    summary: 'Import, export, PV and battery charge/discharge energy per UTC quarter hour; quarter hours without data are listed as missing (null), never as 0',
+    summary: 'Import, export, PV, battery charge/discharge and heat-pump energy per UTC quarter hour; quarter hours without data are listed as missing (null), never as 0',
     params: IdParams,
     querystring: Type.Object({ from: IsoDateTime, to: IsoDateTime }, { additionalProperties: false }),
     response: { 200: Type.Array(Interval), ...errors(400, 401, 404) },

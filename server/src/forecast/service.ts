@@ -7,7 +7,7 @@ import type { CommunityPoint } from './domain/community.js';
 import { AccuracyAccumulator, type AccuracySums } from './domain/metrics.js';
 import { dueForecasts } from './domain/schedule.js';
 import { valueAt, createSeries, type Series } from './domain/series.js';
-import { modelForHistory, pointSeries, type PointSeriesPair } from './domain/site-series.js';
+import { modelForHeat, modelForHistory, pointSeries, type PointSeriesPair } from './domain/site-series.js';
 import type { WeatherSeries } from './domain/weather.js';
 import { createOpenMeteoClient, type WeatherClient } from './weather-client.js';
 import type { CommunityRunInput, CommunityRunOutput } from './community-worker.js';
@@ -49,7 +49,7 @@ export function minuteOfDay(localTime: string): number {
 
 const calendarOf = (community: Community): ForecastCalendar => createForecastCalendar(community.timeZone, community.country ?? undefined);
 
-/** Each metering point's consumption and production over [fromMs, toMs), from the intervals capability. */
+/** Each metering point's consumption, production and heat-pump power over [fromMs, toMs), from the intervals capability. */
 async function pointsOf(db: Queryable, communityId: string, fromMs: number, toMs: number) {
   const points = await meteringPointsOfCommunity(db, communityId);
   const byPoint = new Map<string, Parameters<typeof pointSeries>[0][number][]>();
@@ -108,11 +108,12 @@ export async function issueDueForecasts(
   const points = await pointsOf(db, communityId, fromMs, toMs);
   if (points.length === 0) return 0;
   const pv = (kwp: number | null) => (kwp !== null && kwp > 0 ? { kwp: kwp / 1000 } : undefined);
+  const weatherSeries = await weather.weatherFor(db, community, nowMs);
   const input: CommunityRunInput = {
     timeZone: community.timeZone,
     country: calendar.country ?? null,
     location: community.location ?? undefined,
-    weather: await weather.weatherFor(db, community, nowMs),
+    weather: weatherSeries,
     due,
     points: points.map(({ point, series }): CommunityPoint => {
       const system = pv(point.pvCapacityW);
@@ -120,6 +121,9 @@ export async function issueDueForecasts(
         id: point.id,
         consumption: series.consumption && { series: series.consumption, model: modelForHistory(series.consumption, 'consumption', undefined) },
         production: series.production && { series: series.production, pv: system, model: modelForHistory(series.production, 'production', system?.kwp) },
+        // The heat pump is metered behind the billing meter: its power is in consumption already.
+        heat: series.heat && { series: series.heat, model: modelForHeat(series.heat, weatherSeries, nowMs) },
+        heatInConsumption: true,
       };
     }),
   };
@@ -158,6 +162,7 @@ function outcomes(points: readonly { point: { id: string }; series: PointSeriesP
   for (const { point, series } of points) {
     if (series.consumption) byKey.set(`${point.id}/consumption`, series.consumption);
     if (series.production) byKey.set(`${point.id}/production`, series.production);
+    if (series.heat) byKey.set(`${point.id}/heat`, series.heat);
   }
   const consumption = sumSeries(points.map((p) => p.series.consumption), fromMs, steps);
   const production = sumSeries(points.map((p) => p.series.production), fromMs, steps);

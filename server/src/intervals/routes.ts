@@ -29,6 +29,7 @@ export async function intervalRoutes(app: Api, { db }: { db: Db }): Promise<void
         pvWh: row?.pvWh ?? null,
         batteryChargeWh: row?.batteryChargeWh ?? null,
         batteryDischargeWh: row?.batteryDischargeWh ?? null,
+        heatPumpWh: row?.heatPumpWh ?? null,
         quality: row?.quality ?? ('missing' as const),
       });
     }

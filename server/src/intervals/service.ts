@@ -60,9 +60,9 @@ async function loadSamples(db: Queryable, spans: readonly Span[], full: Readonly
   // Per device, the power series of every kind it has no register of.
   await read(triples(spans, (span, device, quantities) => {
     const rows = byPoint.get(span.pointId)!;
-    return Object.values(SERIES_QUANTITIES)
+    return [...new Set(Object.values(SERIES_QUANTITIES)
       .filter((s) => quantities.includes(s.power) && !rows.some((r) => r.device_id === device && r.quantity === s.register))
-      .map((s) => s.power);
+      .map((s) => s.power))];
   }), false);
   return byPoint;
 }
@@ -183,7 +183,8 @@ interface Site {
 
 async function loadSites(db: Queryable, pointIds: readonly string[]): Promise<Map<string, Site>> {
   return new Map((await meteringPointSites(db, pointIds)).map((point) => {
-    const sources = seriesSources(point.deviceRoles);
+    const heatPumps = new Set([...point.deviceKinds].filter(([, kind]) => kind === 'heat-pump').map(([id]) => id));
+    const sources = seriesSources(point.deviceRoles, heatPumps);
     // W over a quarter hour, in Wh.
     return [point.id, { sources, quantities: quantitiesByDevice(sources), limitWh: connectionCapacityW(point) / 4 }];
   }));
@@ -210,7 +211,7 @@ async function recompute(db: Db, events: EventPublisher, dirty: readonly DirtyPo
   const exchanges = await loadExchanges(db, spans);
   const samples = await loadSamples(db, spans, new Set(exchanges.keys()));
   const out: IntervalColumns = { points: [], communities: [], starts: [], importWh: [], exportWh: [], pvWh: [], batteryChargeWh: [],
-    batteryDischargeWh: [], quality: [] };
+    batteryDischargeWh: [], heatPumpWh: [], quality: [] };
   const findings: PointFinding[] = [];
   dirty.forEach((point, i) => {
     const span = spans[i]!;
@@ -229,6 +230,7 @@ async function recompute(db: Db, events: EventPublisher, dirty: readonly DirtyPo
       out.pvWh.push(row.pvWh);
       out.batteryChargeWh.push(row.batteryChargeWh);
       out.batteryDischargeWh.push(row.batteryDischargeWh);
+      out.heatPumpWh.push(row.heatPumpWh);
       out.quality.push(row.quality);
     }
   });

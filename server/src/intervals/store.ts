@@ -66,7 +66,7 @@ export async function markQuarantinedOrBeyond(db: Queryable, pointId: string, li
     `INSERT INTO interval_dirty (metering_point_id, start)
      SELECT $1, start FROM interval_quarantine WHERE metering_point_id = $1
      UNION SELECT $1, start FROM intervals WHERE metering_point_id = $1
-       AND greatest(import_wh, export_wh, pv_wh, battery_charge_wh, battery_discharge_wh) > $2
+       AND greatest(import_wh, export_wh, pv_wh, battery_charge_wh, battery_discharge_wh, heat_pump_wh) > $2
      ${MARK_AGAIN}`,
     [pointId, limitWh],
   );
@@ -114,24 +114,25 @@ export interface IntervalColumns {
   pvWh: (number | null)[];
   batteryChargeWh: (number | null)[];
   batteryDischargeWh: (number | null)[];
+  heatPumpWh: (number | null)[];
   quality: Quality[];
 }
 
 /** Writes the computed quarter hours in one statement; returns those whose values changed (only those are written). */
 export async function writeIntervals(tx: Queryable, out: IntervalColumns): Promise<{ communityId: string; start: Date }[]> {
   const changed = await tx.query<{ community_id: string; start: Date }>(
-    `INSERT INTO intervals (metering_point_id, start, community_id, import_wh, export_wh, pv_wh, battery_charge_wh, battery_discharge_wh, quality, computed_at)
-     SELECT p, s, c, i, e, v, bc, bd, q, now()
-     FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::int8[], $9::text[])
-       AS u(p, s, c, i, e, v, bc, bd, q)
+    `INSERT INTO intervals (metering_point_id, start, community_id, import_wh, export_wh, pv_wh, battery_charge_wh, battery_discharge_wh, heat_pump_wh, quality, computed_at)
+     SELECT p, s, c, i, e, v, bc, bd, hp, q, now()
+     FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::text[])
+       AS u(p, s, c, i, e, v, bc, bd, hp, q)
      ON CONFLICT (metering_point_id, start) DO UPDATE SET
        import_wh = EXCLUDED.import_wh, export_wh = EXCLUDED.export_wh, pv_wh = EXCLUDED.pv_wh,
        battery_charge_wh = EXCLUDED.battery_charge_wh, battery_discharge_wh = EXCLUDED.battery_discharge_wh,
-       quality = EXCLUDED.quality, computed_at = now()
-     WHERE (intervals.import_wh, intervals.export_wh, intervals.pv_wh, intervals.battery_charge_wh, intervals.battery_discharge_wh, intervals.quality)
-       IS DISTINCT FROM (EXCLUDED.import_wh, EXCLUDED.export_wh, EXCLUDED.pv_wh, EXCLUDED.battery_charge_wh, EXCLUDED.battery_discharge_wh, EXCLUDED.quality)
+       heat_pump_wh = EXCLUDED.heat_pump_wh, quality = EXCLUDED.quality, computed_at = now()
+     WHERE (intervals.import_wh, intervals.export_wh, intervals.pv_wh, intervals.battery_charge_wh, intervals.battery_discharge_wh, intervals.heat_pump_wh, intervals.quality)
+       IS DISTINCT FROM (EXCLUDED.import_wh, EXCLUDED.export_wh, EXCLUDED.pv_wh, EXCLUDED.battery_charge_wh, EXCLUDED.battery_discharge_wh, EXCLUDED.heat_pump_wh, EXCLUDED.quality)
      RETURNING community_id, start`,
-    [out.points, out.starts, out.communities, out.importWh, out.exportWh, out.pvWh, out.batteryChargeWh, out.batteryDischargeWh, out.quality],
+    [out.points, out.starts, out.communities, out.importWh, out.exportWh, out.pvWh, out.batteryChargeWh, out.batteryDischargeWh, out.heatPumpWh, out.quality],
   );
   return changed.map((r) => ({ communityId: r.community_id, start: r.start }));
 }
@@ -169,6 +170,8 @@ export interface StoredInterval {
   pvWh: number | null;
   batteryChargeWh: number | null;
   batteryDischargeWh: number | null;
+  /** The site's heat pumps' electric energy: recorded only, already in import (behind the billing meter). */
+  heatPumpWh: number | null;
   quality: Quality;
 }
 
@@ -180,14 +183,15 @@ interface IntervalRow {
   pv_wh: number | null;
   battery_charge_wh: number | null;
   battery_discharge_wh: number | null;
+  heat_pump_wh: number | null;
   quality: Quality;
 }
 
-const INTERVAL_COLUMNS = 'metering_point_id, start, import_wh, export_wh, pv_wh, battery_charge_wh, battery_discharge_wh, quality';
+const INTERVAL_COLUMNS = 'metering_point_id, start, import_wh, export_wh, pv_wh, battery_charge_wh, battery_discharge_wh, heat_pump_wh, quality';
 
 const toInterval = (r: IntervalRow): StoredInterval => ({
   meteringPointId: r.metering_point_id, startMs: r.start.getTime(), importWh: r.import_wh, exportWh: r.export_wh,
-  pvWh: r.pv_wh, batteryChargeWh: r.battery_charge_wh, batteryDischargeWh: r.battery_discharge_wh, quality: r.quality,
+  pvWh: r.pv_wh, batteryChargeWh: r.battery_charge_wh, batteryDischargeWh: r.battery_discharge_wh, heatPumpWh: r.heat_pump_wh, quality: r.quality,
 });
 
 /** The stored quarter hours of a metering point in [fromMs, toMs). */

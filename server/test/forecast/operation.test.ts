@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { bestHours, cheapestWindows, ownProductionWindow, surplusWindows } from '../../src/forecast/domain/best-hours.js';
 import { createForecastCalendar } from '../../src/forecast/domain/calendar.js';
 import { dueForecasts, lastDayAheadSlot } from '../../src/forecast/domain/schedule.js';
-import { modelForHistory, pointSeries, type QuarterEnergy } from '../../src/forecast/domain/site-series.js';
+import { modelForHeat, modelForHistory, pointSeries, type QuarterEnergy } from '../../src/forecast/domain/site-series.js';
+import { weatherSeries } from './support/synthetic.js';
 import { createSeries } from '../../src/forecast/domain/series.js';
 import { combineForecasts, toHourly, type StoredForecast } from '../../src/forecast/domain/stored.js';
 import { accuracyFromSums, addSums, AccuracyAccumulator } from '../../src/forecast/domain/metrics.js';
@@ -37,7 +38,7 @@ describe('when operational forecasts are due', () => {
 
 describe('a point\'s series from its quarter hours', () => {
   const row = (k: number, r: Partial<QuarterEnergy>): QuarterEnergy => ({
-    startMs: T0 + k * Q, importWh: null, exportWh: null, pvWh: null, batteryChargeWh: null, batteryDischargeWh: null, quality: 'measured', ...r,
+    startMs: T0 + k * Q, importWh: null, exportWh: null, pvWh: null, batteryChargeWh: null, batteryDischargeWh: null, heatPumpWh: null, quality: 'measured', ...r,
   });
 
   it('consumption = import − export + PV (+ battery), production = PV; missing stays missing', () => {
@@ -50,6 +51,27 @@ describe('a point\'s series from its quarter hours', () => {
     const { consumption, production } = pointSeries(rows, 'prosumer', true, T0, T0 + 5 * Q);
     expect(Array.from(consumption!.values)).toEqual([400, 400, 400, Number.NaN, Number.NaN]);
     expect(Array.from(production!.values)).toEqual([0, 1200, 40, Number.NaN, Number.NaN]);
+  });
+
+  it('heat = the heat pump\'s own power, still part of consumption; a point without one has no heat series', () => {
+    const rows = [
+      row(0, { importWh: 300, heatPumpWh: 200 }),
+      row(1, { importWh: 100, heatPumpWh: null }),
+      // A quarter hour whose balance is missing still knows its heat pump.
+      row(2, { importWh: null, heatPumpWh: 50, quality: 'missing' }),
+    ];
+    const { consumption, heat } = pointSeries(rows, 'consumer', false, T0, T0 + 4 * Q);
+    expect(Array.from(heat!.values)).toEqual([800, Number.NaN, 200, Number.NaN]);
+    expect(Array.from(consumption!.values)).toEqual([1200, 400, Number.NaN, Number.NaN]);
+    expect(pointSeries([row(0, { importWh: 10 })], 'consumer', false, T0, T0 + Q).heat).toBeUndefined();
+  });
+
+  it('a heat pump is forecast from the temperature once the weather has it and 7 days are known; else auto (the weather-free models)', () => {
+    const days = (n: number) => createSeries(T0, Q, new Float64Array(n * 96).fill(800));
+    const weather = weatherSeries(T0, 10 * 24, 5);
+    expect(modelForHeat(days(8), weather, T0 + 8 * 24 * H)).toBe('heat-demand');
+    expect(modelForHeat(days(8), undefined, T0 + 8 * 24 * H)).toBeUndefined();
+    expect(modelForHeat(days(3), weather, T0 + 3 * 24 * H)).toBeUndefined();
   });
 
   it('a consumer without PV has no production series; a producer no consumption, its export as production', () => {

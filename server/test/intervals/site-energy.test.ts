@@ -48,6 +48,35 @@ describe('combining the devices of one site (pure)', () => {
     expect(site({ meter: 'billing-meter' }, rows, 30_000).rows[1]).toMatchObject({ importWh: 20_150, quality: 'measured' });
   });
 
+  describe('heat pumps: a series of their own, feeding no balance figure', () => {
+    const heatSite = (roles: Record<string, DeviceRole>, heatPumps: string[], rows: Row[], limitWh = 10_867.5) =>
+      computeSiteIntervals({ rows, exchanges: new Map(), sources: seriesSources(new Map(Object.entries(roles)), new Set(heatPumps)), limitWh }, T0, T0 + 3 * Q);
+    const meter = every5('meter', 'energy.import', 1_200_000, 50);
+
+    it('records a sub-load heat pump\'s register to the Wh, without touching import', () => {
+      const out = heatSite({ meter: 'billing-meter', hp: 'sub-load' }, ['hp'], [...meter, ...every5('hp', 'energy.import', 3_456_789, 37)]);
+      expect(out.rows.map((r) => [r.importWh, r.exportWh, r.pvWh, r.heatPumpWh, r.quality])).toEqual(Array(3).fill([150, null, null, 111, 'measured']));
+      // The same site with the device not known as a heat pump: recorded nowhere.
+      expect(site({ meter: 'billing-meter', hp: 'sub-load' }, [...meter, ...every5('hp', 'energy.import', 3_456_789, 37)]).rows.map((r) => r.heatPumpWh)).toEqual([null, null, null]);
+    });
+
+    it('integrates power where a heat pump has no register, sums several heat pumps, and leaves a silent one\'s quarter hours null, not 0', () => {
+      const power = Array.from({ length: 10 }, (_, i) => row('hp', 'power.import', i * 5, 2_000));
+      const out = heatSite({ meter: 'billing-meter', hp: 'sub-load', hp2: 'sub-load' }, ['hp', 'hp2'], [...meter, ...power, ...every5('hp2', 'energy.import', 0, 10)]);
+      expect(out.rows.map((r) => [r.importWh, r.heatPumpWh])).toEqual(Array(3).fill([150, 530]));
+      // Its readings stop at 10:15: the heat pump's later quarter hours are unknown, the balance is not.
+      const silent = heatSite({ meter: 'billing-meter', hp: 'sub-load' }, ['hp'], [...meter, ...every5('hp', 'energy.import', 0, 10, 15)]);
+      expect(silent.rows.map((r) => [r.importWh, r.heatPumpWh])).toEqual([[150, 30], [150, null], [150, null]]);
+    });
+
+    it('a heat pump beyond the connection voids only its own figure, with a finding', () => {
+      const hp = every5('hp', 'energy.import', 0, 10).map((r) => (r.ts.getTime() >= T0 + 25 * 60_000 ? { ...r, value: r.value + 20_000 } : r));
+      const out = heatSite({ meter: 'billing-meter', hp: 'sub-load' }, ['hp'], [...meter, ...hp]);
+      expect(out.rows.map((r) => [r.importWh, r.heatPumpWh, r.quality])).toEqual([[150, 30, 'measured'], [150, null, 'measured'], [150, 30, 'measured']]);
+      expect(out.findings).toEqual([expect.objectContaining({ start: T0 + Q, series: 'heatPump', energyWh: 20_030, deviceIds: ['hp'] })]);
+    });
+  });
+
   it('gives a site without a billing meter no grid balance', () => {
     const out = site({ inverter: 'production' }, every5('inverter', 'pv.energy', 0, 10));
     expect(out.rows.map((r) => [r.importWh, r.exportWh, r.pvWh])).toEqual([[null, null, 30], [null, null, 30], [null, null, 30]]);

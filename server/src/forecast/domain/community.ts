@@ -21,7 +21,9 @@ import type { WeatherSeries } from './weather.js';
  * than 80 % of the points known is left out. Surplus = production − consumption: its errors are
  * the production errors minus the consumption errors of the same day and lead, its quantiles are
  * those of the net, and the surplus quantiles are max(0, net quantile) (quantiles commute with
- * that monotone map). A heat pump's electric power counts as consumption. Points that have no
+ * that monotone map). A heat pump's electric power counts as consumption: added to it, unless
+ * the point's consumption already holds it (`heatInConsumption`: a heat pump metered behind the
+ * billing meter, as in operation), then it is forecast on its own only. Points that have no
  * forecast add nothing (the result lists them).
  */
 /** One series of a point, with what the site context needs (kind and location come from the point). */
@@ -37,6 +39,8 @@ export interface CommunityPoint {
   readonly consumption?: PointSeries | undefined;
   readonly production?: PointSeries | undefined;
   readonly heat?: PointSeries | undefined;
+  /** The heat pump's power is already in `consumption` (behind the billing meter): not added to the community's again. */
+  readonly heatInConsumption?: boolean | undefined;
 }
 
 export interface CommunityForecastInput {
@@ -65,6 +69,7 @@ export interface CommunityForecast {
     readonly consumption?: SeriesForecast | undefined;
     readonly production?: SeriesForecast | undefined;
     readonly heat?: SeriesForecast | undefined;
+    readonly heatInConsumption?: boolean | undefined;
   }[];
   readonly consumption: AggregateForecast;
   readonly production: AggregateForecast;
@@ -135,7 +140,10 @@ export function forecastPoints(input: CommunityForecastInput): PointForecast[] {
       candidates: input.candidates,
       calibrationDays: input.calibrationDays,
     });
-    const result = { id: point.id, consumption: one(point.consumption, 'load'), production: one(point.production, 'pv'), heat: one(point.heat, 'heat') };
+    const result = {
+      id: point.id, consumption: one(point.consumption, 'load'), production: one(point.production, 'pv'), heat: one(point.heat, 'heat'),
+      ...(point.heatInConsumption ? { heatInConsumption: true } : {}),
+    };
     input.onProgress?.(index + 1, total);
     return result;
   });
@@ -152,7 +160,8 @@ export function aggregateCommunity(task: ForecastTask, points: readonly PointFor
       if (!forecast) continue;
       stepMs = forecast.stepMs;
       if (forecast.model === undefined) unavailable.push({ id: point.id, kind, reason: forecast.unavailable ?? 'no forecast' });
-      else (kind === 'pv' ? production : consumption).push({ forecast, sign: 1 });
+      else if (kind === 'pv') production.push({ forecast, sign: 1 });
+      else if (kind === 'load' || !point.heatInConsumption) consumption.push({ forecast, sign: 1 });
     }
   }
   const net = aggregate([...production, ...consumption.map((c) => ({ forecast: c.forecast, sign: -1 }))], task, stepMs, false);

@@ -1,5 +1,7 @@
 import { QUARTER_HOUR_MS } from '../../kernel/time.js';
-import { createSeries, type Series } from './series.js';
+import { HEAT_DEMAND_MIN_DAYS } from './models/heat-demand.js';
+import { createSeries, knownDays, type Series } from './series.js';
+import { weatherHas, type WeatherSeries } from './weather.js';
 
 /**
  * A metering point's consumption and production as forecast series (mean W per quarter hour) from
@@ -7,6 +9,9 @@ import { createSeries, type Series } from './series.js';
  * its export); consumption is what the site used: import − export + PV + battery discharge −
  * battery charge (at least 0). A prosumer whose PV is not measured has only its import as
  * consumption (what it drew from the grid). A `missing` quarter hour, or no row, is NaN.
+ * Heat is the electric power of the site's heat pumps (their own recorded series, known or not
+ * whatever the quarter hour's quality); it stays part of consumption (the heat pump is behind the
+ * billing meter).
  */
 export interface QuarterEnergy {
   readonly startMs: number;
@@ -15,6 +20,7 @@ export interface QuarterEnergy {
   readonly pvWh: number | null;
   readonly batteryChargeWh: number | null;
   readonly batteryDischargeWh: number | null;
+  readonly heatPumpWh: number | null;
   readonly quality: 'measured' | 'estimated' | 'missing';
 }
 
@@ -25,6 +31,8 @@ export interface PointSeriesPair {
   readonly consumption?: Series | undefined;
   /** Absent for a point without PV (no capacity registered, no PV measured, not a producer). */
   readonly production?: Series | undefined;
+  /** Absent for a point without a heat-pump figure in the window. */
+  readonly heat?: Series | undefined;
 }
 
 const W_PER_WH = 3_600_000 / QUARTER_HOUR_MS;
@@ -34,10 +42,17 @@ export function pointSeries(rows: readonly QuarterEnergy[], role: PointRole, has
   const steps = Math.max(0, Math.round((toMs - fromMs) / QUARTER_HOUR_MS));
   const consumption = new Float64Array(steps).fill(Number.NaN);
   const production = new Float64Array(steps).fill(Number.NaN);
+  const heat = new Float64Array(steps).fill(Number.NaN);
   let pvSeen = false;
+  let heatSeen = false;
   for (const r of rows) {
     const i = (r.startMs - fromMs) / QUARTER_HOUR_MS;
-    if (i < 0 || i >= steps || !Number.isInteger(i) || r.quality === 'missing') continue;
+    if (i < 0 || i >= steps || !Number.isInteger(i)) continue;
+    if (r.heatPumpWh !== null) {
+      heatSeen = true;
+      heat[i] = r.heatPumpWh * W_PER_WH;
+    }
+    if (r.quality === 'missing') continue;
     const pv = r.pvWh ?? (role === 'producer' ? r.exportWh : null);
     if (r.pvWh !== null) pvSeen = true;
     if (pv !== null) production[i] = pv * W_PER_WH;
@@ -49,6 +64,7 @@ export function pointSeries(rows: readonly QuarterEnergy[], role: PointRole, has
   return {
     consumption: role === 'producer' ? undefined : createSeries(fromMs, QUARTER_HOUR_MS, consumption),
     production: role === 'producer' || hasPv || pvSeen ? createSeries(fromMs, QUARTER_HOUR_MS, production) : undefined,
+    heat: heatSeen ? createSeries(fromMs, QUARTER_HOUR_MS, heat) : undefined,
   };
 }
 
@@ -67,4 +83,14 @@ export function modelForHistory(series: Series, kind: 'consumption' | 'productio
   if (known * series.stepMs >= MIN_HISTORY_MS) return undefined;
   if (kind === 'consumption') return 'standard-profile';
   return kwp !== undefined ? 'pv-physical' : undefined;
+}
+
+/**
+ * The model for a heat pump's series: heat demand from the outdoor temperature once the weather
+ * has temperatures and the series has the days of history that model needs; before that, or
+ * without weather, `auto` among the models that forecast without it (persistence, similar day,
+ * regression).
+ */
+export function modelForHeat(series: Series, weather: WeatherSeries | undefined, atMs: number): string | undefined {
+  return weatherHas(weather, 'temperatureC') && knownDays(series, atMs) >= HEAT_DEMAND_MIN_DAYS ? 'heat-demand' : undefined;
 }

@@ -14,15 +14,20 @@
  *   that role, a billing meter that reports the series itself (a reader wired to the inverter)
  *   gives it.
  * - Sub-loads (sub-meters, EV chargers, heat pumps) are recorded but feed none of these.
+ * - Heat pumps (devices of kind heat-pump, whatever their role) give a series of their own: their
+ *   electric energy (their energy.import register, else their power.import), summed per device
+ *   like PV. It is only recorded (the forecast of heat demand reads it): it changes no import,
+ *   export, PV or battery figure, nor the quarter hour's quality.
  *
  * Plausibility: a quarter hour in which any series exceeds the site's connection capacity × 15
  * minutes cannot be real (a meter fault, a wrong device, a mixed-up register); it is not written
- * as measured but as missing, and reported as a finding with the readings behind it.
+ * as measured but as missing, and reported as a finding with the readings behind it. A heat
+ * pump's figure beyond it is missing on its own (it feeds no balance), also with a finding.
  */
 import { type DeviceRole, worst, type Quality } from '../../kernel/energy.js';
 import { ceilToInterval, energyFromPower, energyFromRegister, type IntervalEnergy } from './energy.js';
 import { QUARTER_HOUR_MS } from '../../kernel/time.js';
-export type Series = 'import' | 'export' | 'pv' | 'batteryCharge' | 'batteryDischarge';
+export type Series = 'import' | 'export' | 'pv' | 'batteryCharge' | 'batteryDischarge' | 'heatPump';
 
 export const SERIES_QUANTITIES: Readonly<Record<Series, { readonly register: string; readonly power: string }>> = {
   import: { register: 'energy.import', power: 'power.import' },
@@ -30,6 +35,7 @@ export const SERIES_QUANTITIES: Readonly<Record<Series, { readonly register: str
   pv: { register: 'pv.energy', power: 'pv.power' },
   batteryCharge: { register: 'battery.energy.charge', power: 'battery.power.charge' },
   batteryDischarge: { register: 'battery.energy.discharge', power: 'battery.power.discharge' },
+  heatPump: { register: 'energy.import', power: 'power.import' },
 };
 const ALL_SERIES = Object.keys(SERIES_QUANTITIES) as Series[];
 
@@ -40,30 +46,31 @@ export interface Row {
   readonly value: number;
 }
 
-/** Which devices give which series at a site, from the roles its devices have (had) there. */
+/** Which devices give which series at a site, from the roles its devices have (had) there and which of them are heat pumps. */
 export type SeriesSources = Readonly<Record<Series, readonly string[]>>;
 
-export function seriesSources(roles: ReadonlyMap<string, DeviceRole>): SeriesSources {
+export function seriesSources(roles: ReadonlyMap<string, DeviceRole>, heatPumps: ReadonlySet<string> = new Set()): SeriesSources {
   const withRole = (role: DeviceRole) => [...roles].filter(([, r]) => r === role).map(([id]) => id).sort();
   const billing = withRole('billing-meter');
   const production = withRole('production');
   const storage = withRole('storage');
   const pv = production.length > 0 ? production : billing;
   const battery = storage.length > 0 ? storage : billing;
-  return { import: billing, export: billing, pv, batteryCharge: battery, batteryDischarge: battery };
+  const heatPump = [...roles.keys()].filter((id) => heatPumps.has(id)).sort();
+  return { import: billing, export: billing, pv, batteryCharge: battery, batteryDischarge: battery, heatPump };
 }
 
-/** Per device, the quantities the interval job needs of it at this site. */
+/** Per device, the quantities the interval job needs of it at this site (each once: a heat pump that is the billing meter gives import twice). */
 export function quantitiesByDevice(sources: SeriesSources): Map<string, string[]> {
-  const out = new Map<string, string[]>();
+  const out = new Map<string, Set<string>>();
   for (const series of ALL_SERIES) {
     for (const device of sources[series]) {
-      const own = out.get(device) ?? [];
-      own.push(SERIES_QUANTITIES[series].register, SERIES_QUANTITIES[series].power);
+      const own = out.get(device) ?? new Set<string>();
+      own.add(SERIES_QUANTITIES[series].register).add(SERIES_QUANTITIES[series].power);
       out.set(device, own);
     }
   }
-  return out;
+  return new Map([...out].map(([device, quantities]) => [device, [...quantities]]));
 }
 
 export interface IntervalRow {
@@ -73,6 +80,8 @@ export interface IntervalRow {
   pvWh: number | null;
   batteryChargeWh: number | null;
   batteryDischargeWh: number | null;
+  /** Electric energy of the site's heat pumps (recorded only: in none of the figures above). */
+  heatPumpWh: number | null;
   quality: Quality;
 }
 
@@ -197,6 +206,7 @@ export function computeSiteIntervals(input: SiteInput, from: number, to: number)
       pvWh: energy.pv?.[i]?.wh ?? null,
       batteryChargeWh: energy.batteryCharge?.[i]?.wh ?? null,
       batteryDischargeWh: energy.batteryDischarge?.[i]?.wh ?? null,
+      heatPumpWh: energy.heatPump?.[i]?.wh ?? null,
       quality: worst(...[im, ex].filter((x): x is IntervalEnergy => !!x).map((x) => x.quality)),
     };
     const beyond = ALL_SERIES.filter((s) => (energy[s]?.[i]?.wh ?? 0) > input.limitWh);
@@ -208,9 +218,11 @@ export function computeSiteIntervals(input: SiteInput, from: number, to: number)
         deviceIds: [...new Set(readings.map((r) => r.deviceId))], readings,
       });
     }
-    // Not plausible: never shared as measured; the finding says why.
-    computed.push(beyond.length === 0 ? row : {
-      start: t, importWh: null, exportWh: null, pvWh: null, batteryChargeWh: null, batteryDischargeWh: null, quality: 'missing',
+    // Not plausible: never shared as measured; the finding says why. A heat pump's own figure
+    // voids only itself; any other voids the quarter hour.
+    const heatPumpWh = beyond.includes('heatPump') ? null : row.heatPumpWh;
+    computed.push(beyond.every((s) => s === 'heatPump') ? { ...row, heatPumpWh } : {
+      start: t, importWh: null, exportWh: null, pvWh: null, batteryChargeWh: null, batteryDischargeWh: null, heatPumpWh: null, quality: 'missing',
     });
   }
   return { rows: computed, findings };

@@ -3,6 +3,7 @@ import type { MemberState } from '../members.js';
 import type { Queryable } from '../../platform/store/db.js';
 import type { DeviceRole } from '../../kernel/energy.js';
 import type { MeteringPointRole } from '../metering-points.js';
+import type { DeviceKind } from './devices.js';
 import { meteringPointsOfCommunity, type MeteringPoint } from './metering-points.js';
 
 /** A device as ingestion needs it: where its readings go and whether it may send. */
@@ -43,24 +44,29 @@ export async function meteringPointSummaries(db: Queryable, ids: readonly string
   return new Map(rows.map((r) => [r.id, { id: r.id, communityId: r.community_id, memberId: r.member_id, name: r.name }]));
 }
 
-/** What the interval computation needs of a site: its limits and the roles its devices have (had) there. */
+/** What the interval computation needs of a site: its limits, the roles its devices have (had) there, and their kinds (of those not deleted). */
 export interface MeteringPointSite {
   readonly id: string;
   readonly role: MeteringPointRole;
   readonly pvCapacityW: number | null;
   readonly connectionCapacityW: number | null;
   readonly deviceRoles: ReadonlyMap<string, DeviceRole>;
+  readonly deviceKinds: ReadonlyMap<string, DeviceKind>;
 }
 
 /** The sites of the metering points among `ids`, in one query; points that no longer exist are absent. */
 export async function meteringPointSites(db: Queryable, ids: readonly string[]): Promise<MeteringPointSite[]> {
-  const rows = await db.query<{ id: string; role: MeteringPointRole; pv_capacity_w: number | null; connection_capacity_w: number | null; devices: [string, DeviceRole][] }>(
+  const rows = await db.query<{ id: string; role: MeteringPointRole; pv_capacity_w: number | null; connection_capacity_w: number | null; devices: [string, DeviceRole, DeviceKind | null][] }>(
     `SELECT mp.id, mp.role, mp.pv_capacity_w, mp.connection_capacity_w,
-       COALESCE((SELECT json_agg(json_build_array(dr.device_id, dr.role)) FROM device_roles dr WHERE dr.metering_point_id = mp.id), '[]') AS devices
+       COALESCE((SELECT json_agg(json_build_array(dr.device_id, dr.role, d.kind)) FROM device_roles dr LEFT JOIN devices d ON d.id = dr.device_id
+                 WHERE dr.metering_point_id = mp.id), '[]') AS devices
      FROM metering_points mp WHERE mp.id = ANY($1::uuid[])`,
     [ids],
   );
-  return rows.map((r) => ({ id: r.id, role: r.role, pvCapacityW: r.pv_capacity_w, connectionCapacityW: r.connection_capacity_w, deviceRoles: new Map(r.devices) }));
+  return rows.map((r) => ({
+    id: r.id, role: r.role, pvCapacityW: r.pv_capacity_w, connectionCapacityW: r.connection_capacity_w,
+    deviceRoles: new Map(r.devices.map(([id, role]) => [id, role])), deviceKinds: new Map(r.devices.flatMap(([id, , kind]) => (kind === null ? [] : [[id, kind] as const]))),
+  }));
 }
 
 /**

@@ -91,7 +91,7 @@ function MembersOnline({ community, fmt }: { community: Community; fmt: Formatte
 
 const SERIES: Record<IntervalIssues['quarantined'][number]['series'], MessageKey> = {
   import: 'quality.seriesImport', export: 'quality.seriesExport', pv: 'quality.seriesPv',
-  batteryCharge: 'quality.seriesBatteryCharge', batteryDischarge: 'quality.seriesBatteryDischarge',
+  batteryCharge: 'quality.seriesBatteryCharge', batteryDischarge: 'quality.seriesBatteryDischarge', heatPump: 'quality.seriesHeatPump',
 };
 
 /**

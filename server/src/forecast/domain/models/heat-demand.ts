@@ -16,7 +16,8 @@ import { calendarFeatures } from './common.js';
  * back into electric power with the COP at the forecast temperature. Needs temperatures for the
  * history and the targets; an interval without one is not forecast (the driver falls back).
  */
-const MIN_DAYS = 7;
+/** Days of the heat pump's known power the model needs. */
+export const HEAT_DEMAND_MIN_DAYS = 7;
 const TRAINING_DAYS = 56;
 const LAMBDA = 1e-3;
 const MAX_ROWS = 800;
@@ -94,12 +95,12 @@ const heatDemand: ModelAdapter = {
   name: 'heat-demand',
   summary: 'heat demand from temperature and calendar (COP × electric), turned back into electric power',
   kinds: ['heat'],
-  needs: { minHistoryDays: MIN_DAYS, location: false, weather: 'required', text: `outdoor temperature (history and forecast) and ${MIN_DAYS} days of the heat pump's electric power` },
+  needs: { minHistoryDays: HEAT_DEMAND_MIN_DAYS, location: false, weather: 'required', text: `outdoor temperature (history and forecast) and ${HEAT_DEMAND_MIN_DAYS} days of the heat pump's electric power` },
   refitEveryMs: 7 * DAY_MS,
   unusable(input: ModelInput, atMs: number) {
     if (!weatherHas(input.weather, 'temperatureC')) return 'needs outdoor temperatures (a weather source)';
     const days = knownDays(input.series, atMs);
-    return days < MIN_DAYS ? `needs ${MIN_DAYS} days of history, has ${days.toFixed(1)}` : undefined;
+    return days < HEAT_DEMAND_MIN_DAYS ? `needs ${HEAT_DEMAND_MIN_DAYS} days of history, has ${days.toFixed(1)}` : undefined;
   },
   fit,
 };
