@@ -17,7 +17,7 @@ export function globToRegExp(pattern: string): RegExp {
 
 /** Identifies a file's version: a file written again under the same name is read again. */
 export function fileFingerprint(file: ListedFile): string {
-  return `${file.name}\u0000${file.size}\u0000${Math.floor(file.modifiedMs / 1000)}`;
+  return `${file.name}/${file.size}/${Math.floor(file.modifiedMs / 1000)}`;
 }
 
 export interface FileSelection {
