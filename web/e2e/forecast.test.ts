@@ -6,15 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { startTestPlatform, type TestPlatform } from '../../server/test/support/platform.js';
 import { buildWorld, type World } from '../../server/test/support/world.js';
-import { DAY, HOUR, siteHistory } from '../../server/test/forecast/support/history.js';
+import { DAY, HOUR, issueTime, siteHistory } from '../../server/test/forecast/support/history.js';
 import { collectPageErrors, launchBrowser, logIn, openContext, screenshot } from './browser.js';
 
 describe('web app: forecasts', () => {
   let tp: TestPlatform;
   let w: World;
   let browser: Browser;
-  // The forecast job's clock: a forecast issued 14 hours ago, scored once its outcomes came in.
-  const issued = Math.floor((Date.now() - 14 * HOUR) / HOUR) * HOUR;
+  // The forecast job's clock: a forecast issued at least 14 hours ago, scored once its outcomes came in.
+  const issued = issueTime();
   let nowMs = issued;
 
   beforeAll(async () => {

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { storeKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
-import { DAY, HOUR, QUARTER, siteHistory } from './support/history.js';
+import { DAY, HOUR, QUARTER, issueTime, nextLocalMidnight, siteHistory } from './support/history.js';
 
 /**
  * Readings in over HTTP, forecasts out over the API, with the forecast job's clock moved by the
@@ -19,7 +19,7 @@ describe.each(storeKinds)('forecasts through the API on %s', (kind) => {
   let weather: Server;
   let weatherUrl: string;
   const weatherRequests: URL[] = [];
-  const base = Math.floor((Date.now() - 14 * HOUR) / HOUR) * HOUR;
+  const base = issueTime();
   let sendBetween: (fromMs: number, toMs: number) => Promise<void>;
 
   const get = (url: string, token: string) => tp.call('GET', url, { token });
@@ -78,7 +78,7 @@ describe.each(storeKinds)('forecasts through the API on %s', (kind) => {
     expect(Math.max(...production)).toBeGreaterThan(1_000); // the roof produces around noon…
     expect(Math.min(...production)).toBeLessThan(100); // …and nothing at night
 
-    const tomorrow = Math.ceil((base + HOUR) / DAY) * DAY;
+    const tomorrow = nextLocalMidnight(base);
     const point = await get(`/api/v1/metering-points/${w.meteringPointA}/forecast?from=${iso(tomorrow)}&to=${iso(tomorrow + DAY)}`, w.memberA.token);
     expect(point.status, JSON.stringify(point.body)).toBe(200);
     expect(point.body.series.map((s: { kind: string }) => s.kind)).toEqual(['consumption', 'production']);

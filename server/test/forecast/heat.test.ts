@@ -4,7 +4,7 @@ import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { sasFor, type DeviceCredentials } from '../support/devices.js';
 import { addSite, bindNewDevice } from '../support/sites.js';
-import { DAY, HOUR, QUARTER } from './support/history.js';
+import { DAY, HOUR, QUARTER, issueTime } from './support/history.js';
 
 /** The heat pump's electric power by UTC hour: a morning boost. */
 const heatPumpW = (t: number) => 1_000 + (((t % DAY) / HOUR >= 6 && (t % DAY) / HOUR < 9) ? 500 : 0);
@@ -22,7 +22,7 @@ describe.each(storeKinds)('heat pumps from readings to forecasts on %s', (kind) 
   let site: string;
   let nowMs = 0;
   let sendBetween: (fromMs: number, toMs: number) => Promise<void>;
-  const base = Math.floor((Date.now() - 14 * HOUR) / HOUR) * HOUR;
+  const base = issueTime();
   const iso = (ms: number) => new Date(ms).toISOString();
   const get = (url: string, token = w.memberB.token) => tp.call('GET', url, { token });
 

@@ -9,6 +9,22 @@ export const QUARTER = 15 * MIN;
 export const HOUR = 60 * MIN;
 export const DAY = 24 * HOUR;
 
+/**
+ * When the tests issue their forecast: 01:00 UTC (02:00 or 03:00 in Vienna) of the latest day
+ * whose next 13 hours have passed. The synthetic roof and household follow UTC time of day, so a
+ * fixed hour keeps every assertion independent of when the suite runs: the 12 hours after it take
+ * in the roof's noon, and the day-ahead run starts at the coming local midnight.
+ */
+export function issueTime(nowMs = Date.now()): number {
+  return Math.floor((nowMs - 14 * HOUR - HOUR) / DAY) * DAY + HOUR;
+}
+
+/** The first local midnight after `ms` in `timeZone`: where a day-ahead forecast issued at `ms` starts. */
+export function nextLocalMidnight(ms: number, timeZone = 'Europe/Vienna'): number {
+  const hour = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  for (let t = Math.floor(ms / QUARTER) * QUARTER + QUARTER; ; t += QUARTER) if (hour.format(t) === '00:00') return t;
+}
+
 /** memberA's prosumer site: a 5 kW roof (by UTC time of day, solar noon near 11:00 in Vienna) and a household behind it. */
 export const pvW = (t: number) => {
   const h = ((t % DAY) / HOUR) - 11;
