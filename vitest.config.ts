@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // The meter tests read the shared conformance vectors next to the work tree (../shared/vectors).
@@ -13,6 +14,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Vitest's default is one worker fewer than the cores: one fork on a 2-core CI machine, the
+    // other core nearly idle (the tests wait on PGlite, which computes in the fork itself).
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     // One fork evaluates the server's module graph once, not once per file: collection fell from
     // 133 s to 23 s of the server suite. Tests share no module state (no vi.mock; each file opens
     // its own platform and database).

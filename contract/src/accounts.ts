@@ -21,6 +21,7 @@ export const Membership = Type.Object({
   communityId: Uuid,
   role: Type.Union([Type.Literal('member'), Type.Literal('manager')]),
   state: Type.Union([Type.Literal('requested'), Type.Literal('active'), Type.Literal('rejected'), Type.Literal('left')]),
+  communitySuspended: Type.Optional(Type.Literal(true, { description: 'the community is suspended: the membership grants nothing until it is resumed' })),
 });
 
 export const Me = Type.Object({ user: User, memberships: Type.Array(Membership) });

@@ -27,11 +27,27 @@ export const DeviceEvent = Type.Object({
   at: IsoDateTime,
 });
 
+/** The last heartbeat of a device that runs `gridshare agent`: enough to tell a dead reader from a dead meter, a loose cable or a blocked uplink. */
+export const AgentHealth = Type.Object({
+  deviceId: Type.String(),
+  receivedAt: IsoDateTime,
+  version: Type.String(),
+  uptimeSeconds: Type.Integer(),
+  queueMessages: Type.Integer({ description: 'messages waiting in the agent\'s local queue' }),
+  queueReadings: Type.Integer(),
+  lastFrameAt: Type.Union([IsoDateTime, Type.Null()], { description: 'the last frame the meter sent on the serial line' }),
+  framesPerMinute: Type.Integer(),
+  checksumErrors: Type.Integer({ description: 'frames refused for a bad CRC or tag since the agent started' }),
+  transport: Type.Enum(['mqtt', 'http', 'offline']),
+  controlMode: Type.Union([Type.Enum(['following', 'safe']), Type.Null()], { description: 'safe: the agent lost the platform and put its local devices into their safe state' }),
+});
+
 const RangeQuery = Type.Object({ from: IsoDateTime, to: IsoDateTime, quantity: Type.Optional(Type.String()) }, { additionalProperties: false });
 export const StoredReading = Type.Object({ deviceId: Type.String(), ts: IsoDateTime, quantity: Type.String(), value: Type.Number() });
 
 export type DeviceState = Static<typeof DeviceState>;
 export type DeviceEvent = Static<typeof DeviceEvent>;
+export type AgentHealth = Static<typeof AgentHealth>;
 export type StoredReading = Static<typeof StoredReading>;
 
 export const ingestRoutes = {
@@ -62,6 +78,12 @@ export const ingestRoutes = {
     summary: 'The states of a community\'s devices in one answer: every device for managers and admins, their own for members',
     params: IdParams,
     response: { 200: Type.Array(DeviceState), ...errors(401, 404) },
+  }),
+  agentHealth: route('GET', '/api/v1/communities/:id/agent-health', {
+    tags: ['ingestion'],
+    summary: 'The last heartbeat of each of the community\'s devices that runs gridshare agent: every device for managers and admins, their own for members',
+    params: IdParams,
+    response: { 200: Type.Array(AgentHealth), ...errors(401, 404) },
   }),
   recordMeterExchange: route('POST', '/api/v1/devices/:id/meter-exchanges', {
     tags: ['ingestion'],

@@ -333,7 +333,7 @@ export const registryRoutes = {
     tags: ['metering points'], summary: 'Change a site (owner or managers)', params: IdParams, body: MeteringPointPatch, response: { 200: MeteringPoint, ...errors(400, 401, 404, 409) },
   }),
   deleteMeteringPoint: route('DELETE', '/api/v1/metering-points/:id', {
-    tags: ['metering points'], summary: 'Remove a site (managers)', params: IdParams, response: { ...NoContent, ...errors(401, 403, 404) },
+    tags: ['metering points'], summary: 'Remove a site without recorded energy (its member or managers)', params: IdParams, response: { ...NoContent, ...errors(401, 404, 409) },
   }),
 
   // Devices

@@ -36,8 +36,8 @@ describe('web app: manager', () => {
     await page.waitForURL(`**/manage/${w.communityA}`);
     const members = page.getByRole('region', { name: 'Members' });
     await expect.poll(() => members.textContent()).toContain('Members online');
-    // Two active members and the manager; nothing has sent a reading, so nobody is online.
-    expect(await members.locator('.stat', { hasText: 'Members online' }).locator('.stat-value').textContent()).toBe('0 of 3');
+    // Two active members; the manager, without a site, is not counted; nothing has sent a reading, so nobody is online.
+    expect(await members.locator('.stat', { hasText: 'Members online' }).locator('.stat-value').textContent()).toBe('0 of 2');
     await screenshot(page, 'manager-overview-no-data');
     expect(errors).toEqual([]);
   });
@@ -83,6 +83,8 @@ describe('web app: manager', () => {
     const row = page.getByRole('list', { name: 'Batches' }).getByRole('listitem').filter({ hasText: batch.id });
     await row.getByRole('button', { name: /Roll back/ }).click();
     await expect.poll(() => page.getByRole('list', { name: 'Batches' }).getByRole('listitem').filter({ hasText: batch.id }).textContent()).toContain('rolled back');
+    // The offer to download the rolled-back batch's ZIP is gone with it (its link would be a 404).
+    await expect.poll(() => page.getByRole('link', { name: 'Download the ZIP' }).count()).toBe(0);
     const after = await api(`/api/v1/device-batches/${batch.id}`);
     expect(after.body.status).toBe('rolled-back');
     for (const id of batch.deviceIds) expect((await api(`/api/v1/devices/${id}`)).status).toBe(404);
@@ -216,6 +218,9 @@ describe('web app: manager', () => {
 
     // Σ > 1: the page says so, the API refuses with its message, nothing is stored.
     const share = (name: string) => shares.getByLabel(name, { exact: true });
+    // The manager, who has no site, is given no share.
+    await expect.poll(() => share('memberA').count()).toBe(1);
+    expect(await share('managerA').count()).toBe(0);
     await share('memberA').fill('0.6');
     await share('memberA2').fill('0.5');
     await expect.poll(() => shares.getByTestId('shares-sum').textContent()).toContain('1.1 — more than 1');

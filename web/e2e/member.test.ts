@@ -9,13 +9,16 @@ import { dirname, join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
 import { signUp, startTestPlatform, type TestPlatform } from '../../server/test/support/platform.js';
-import { buildWorld, communityBody, type World } from '../../server/test/support/world.js';
+import { buildWorld, communityBody, joinA, type World } from '../../server/test/support/world.js';
+import { addSite, bindNewDevice } from '../../server/test/support/sites.js';
 import { connectDevice, deviceCredentials, readingsMessage, sasFor } from '../../server/test/support/devices.js';
 import { formatter } from '../src/lib/format.js';
 import en from '../src/lib/i18n/en.json' with { type: 'json' };
 import de from '../src/lib/i18n/de.json' with { type: 'json' };
 import { pngToY4m } from './qr-video.js';
 import { collectPageErrors, launchBrowser, logIn, openContext, PHONE, rawKeysShown, screenshot, shownText, visitByKeyboard } from './browser.js';
+
+const QUARTER = 15 * 60_000;
 
 /** English messages a German page must not show: whole sentences and labels that German words differently. */
 const ENGLISH_ONLY = Object.entries(en).filter(([key, text]) => !/[{<]/.test(text) && text.length >= 12 && text !== de[key as keyof typeof de]).map(([, text]) => text);
@@ -209,6 +212,10 @@ describe('web app: member', () => {
     await page.getByLabel('What it measures there').selectOption('sub-load');
     await page.getByRole('button', { name: 'Claim device' }).click();
     await expect.poll(() => page.getByRole('status').filter({ hasText: 'Claimed' }).textContent()).toContain(batch.body.deviceIds[0]);
+    // Named by its kind and id, the id said once.
+    const claimedText = (await page.getByRole('status').filter({ hasText: 'Claimed' }).textContent())!;
+    expect(claimedText.split(batch.body.deviceIds[0]).length - 1).toBe(1);
+    expect(claimedText).toContain('meter reader');
     const device = await tp.call('GET', `/api/v1/devices/${batch.body.deviceIds[0]}`, { token: w.managerA.token });
     expect(device.body).toMatchObject({ meteringPointId: w.meteringPointA, role: 'sub-load' });
 
@@ -241,6 +248,32 @@ describe('web app: member', () => {
       { name: string; gridConnectionId: string; generationGridConnectionId: string | null; role: string }[];
     await expect.poll(async () => (await points()).find((p) => p.name === 'Garage roof'))
       .toMatchObject({ gridConnectionId: consumption, generationGridConnectionId: generation, role: 'prosumer' });
+    expect(errors).toEqual([]);
+    await close();
+  });
+
+  it('removes a site entered by mistake, shows why a site with recorded energy stays, and leaves the community', async () => {
+    const joiner = await joinA(tp, w, 'leaver');
+    const mistake = await addSite(tp, w.communityA, joiner.user.token, { name: 'Typo site' });
+    const reader = await bindNewDevice(tp, w.communityA, w.managerA.token, joiner.pointId);
+    const start = Math.floor(Date.now() / QUARTER) * QUARTER - 2 * QUARTER;
+    const readings = [0, 1].map((i) => ({ ts: new Date(start + i * QUARTER).toISOString(), quantity: 'energy.import', value: 500 + 100 * i, unit: 'Wh' }));
+    expect((await tp.call('POST', `/api/v1/devices/${reader.deviceId}/readings`, { headers: { authorization: sasFor(reader) }, body: { readings } })).status).toBe(200);
+    await tp.platform.intervals.flush();
+
+    const { page, errors, close } = await memberPage(joiner.user);
+    page.on('dialog', (dialog) => void dialog.accept());
+    await page.goto(`/members/${joiner.memberId}/devices`);
+    await page.getByRole('button', { name: 'Remove Typo site' }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Remove Typo site' }).count()).toBe(0);
+    expect((await tp.call('GET', `/api/v1/metering-points/${mistake}`, { token: w.managerA.token })).status).toBe(404);
+    await page.getByRole('button', { name: 'Remove Home leaver' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/energy recorded since/);
+    expect((await tp.call('GET', `/api/v1/metering-points/${joiner.pointId}`, { token: w.managerA.token })).status).toBe(200);
+
+    await page.getByRole('button', { name: /^Leave / }).click();
+    await page.waitForURL((url) => !url.pathname.startsWith('/members/'));
+    expect((await tp.call('GET', `/api/v1/members/${joiner.memberId}`, { token: w.managerA.token })).body.state).toBe('left');
     expect(errors).toEqual([]);
     await close();
   });
@@ -351,7 +384,7 @@ describe('web app: member', () => {
       await expectGerman(title);
     }
     await page.goto(`/manage/${w.communityA}`);
-    await expect.poll(() => page.getByRole('region', { name: 'Mitglieder' }).locator('.stat', { hasText: 'Mitglieder online' }).locator('.stat-value').textContent()).toMatch(/^\d von 3$/);
+    await expect.poll(() => page.getByRole('region', { name: 'Mitglieder' }).locator('.stat', { hasText: 'Mitglieder online' }).locator('.stat-value').textContent()).toMatch(/^\d von 2$/);
     await screenshot(page, 'manager-overview-german');
 
     // Logged out, the login page stays German; a member's pages are German too.

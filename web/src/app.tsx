@@ -2,7 +2,7 @@ import type { ComponentType } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { matchPath, navigate, useLocation, type Location } from './router.js';
 import { ROUTES, type Route } from './routes.js';
-import { managePath, memberPath } from './paths.js';
+import { adminPath, managePath, memberPath } from './paths.js';
 import { activeMemberships, SessionProvider, useSession } from './session.js';
 import { ErrorNote, Loading, NotFound } from './components/ui.js';
 import type { Membership } from '@gridshare/contract/accounts';
@@ -77,17 +77,32 @@ function Nav({ params, path }: { params: Record<string, string>; path: string })
             {link(memberPath(membership.memberId), t('nav.myEnergy'))}
             {link(memberPath(membership.memberId, 'statements'), t('nav.statements'))}
             {link(memberPath(membership.memberId, 'devices'), t('nav.myDevices'))}
+            {link(memberPath(membership.memberId, 'privacy'), t('nav.myPrivacy'))}
+            {link(memberPath(membership.memberId, 'market'), t('nav.myMarket'))}
+            {link(memberPath(membership.memberId, 'plan'), t('nav.myPlan'))}
           </ul>
         )}
         {membership?.role === 'manager' && (
           <ul aria-label={community ? t('nav.manageCommunity', { community: community.name }) : t('nav.manage')}>
             {link(managePath(membership.communityId), t('nav.overview'))}
             {link(managePath(membership.communityId, 'forecast'), t('nav.forecast'))}
+            {link(managePath(membership.communityId, 'market'), t('nav.market'))}
+            {link(managePath(membership.communityId, 'plan'), t('nav.plan'))}
             {link(managePath(membership.communityId, 'members'), t('nav.members'))}
             {link(managePath(membership.communityId, 'devices'), t('nav.devices'))}
+            {link(managePath(membership.communityId, 'commands'), t('nav.commands'))}
             {link(managePath(membership.communityId, 'connectors'), t('nav.connectors'))}
             {link(managePath(membership.communityId, 'tariffs'), t('nav.sharingTariffs'))}
             {link(managePath(membership.communityId, 'settlements'), t('nav.settlement'))}
+            {link(managePath(membership.communityId, 'privacy'), t('nav.privacy'))}
+            {link(managePath(membership.communityId, 'ledger'), t('nav.ledger'))}
+          </ul>
+        )}
+        {me?.user.isAdmin && (
+          <ul aria-label={t('nav.admin')}>
+            {link(adminPath(), t('nav.adminHealth'))}
+            {link(adminPath('communities'), t('nav.adminCommunities'))}
+            {link(adminPath('users'), t('nav.adminUsers'))}
           </ul>
         )}
         <ul aria-label={t('nav.accountList')}>
@@ -131,6 +146,7 @@ function Shell() {
         {me && <span class="user muted">{me.user.displayName}</span>}
       </header>
       {me && <Nav params={match?.params ?? {}} path={location.path} />}
+      {me?.memberships.some((m) => m.state === 'active' && m.communitySuspended) && <p class="error" role="alert">{t('app.communitySuspended')}</p>}
       <main id="main" tabIndex={-1}>{content}</main>
     </>
   );

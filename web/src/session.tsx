@@ -26,8 +26,9 @@ export function useSession(): Session {
   return session;
 }
 
+/** Memberships that open pages: active ones in communities that are not suspended. */
 export const activeMemberships = (me: Me | null | undefined): Membership[] =>
-  me?.memberships.filter((m) => m.state === 'active') ?? [];
+  me?.memberships.filter((m) => m.state === 'active' && !m.communitySuspended) ?? [];
 
 export function SessionProvider({ children }: { children: ComponentChildren }) {
   const [me, setMe] = useState<Me | null | undefined>(undefined);

@@ -7,7 +7,7 @@ import { formatter } from '../src/lib/format.js';
 import { loadMessages, translator } from '../src/lib/i18n/index.js';
 import { emitLines } from '../src/lib/ndjson.js';
 import { freshness } from '../src/lib/live.js';
-import { dayRange, lastHours, localDaysFrom, localMidnight, monthRange, previousPeriod, restOfTodayAndTomorrow } from '../src/lib/time.js';
+import { dayRange, lastHours, localDaysFrom, localMidnight, monthRange, nextLocalTime, previousPeriod, restOfTodayAndTomorrow } from '../src/lib/time.js';
 import { sumP50 } from '../src/lib/forecast.js';
 import type { Forecast } from '@gridshare/contract/forecast';
 import { periodQuery } from '../src/lib/periods.js';
@@ -157,12 +157,15 @@ describe('live power', () => {
     expect(livePower(latest)).toEqual({ importW: 20, exportW: 900, pvW: 0, at: '2026-06-01T10:00:10Z', points: 2 });
   });
 
-  it('says how fresh the newest reading is, with its time once it is old (a replay, a quiet reader)', async () => {
+  it('says how fresh the newest reading is, with its time once it is old, and "live" only for a young one on an open stream', async () => {
     const fmt = formatter({ locale: 'en-GB', currency: 'EUR', timeZone: 'Europe/Vienna' });
     const t = translator('en-GB', await loadMessages('en'));
     const now = Date.parse('2026-06-01T10:00:30Z');
-    expect(freshness('2026-06-01T10:00:18Z', now, fmt, t)).toBe('Updated 12 seconds ago');
-    expect(freshness('2026-05-31T14:00:00Z', now, fmt, t)).toBe(`Latest reading from ${fmt.dateTime('2026-05-31T14:00:00Z')}`);
+    expect(freshness('2026-06-01T10:00:18Z', now, 'open', fmt, t)).toBe('Updated 12 seconds ago · live');
+    expect(freshness('2026-06-01T10:00:18Z', now, 'reconnecting', fmt, t)).toBe('Updated 12 seconds ago · reconnecting…');
+    expect(freshness('2026-06-01T09:55:30Z', now, 'open', fmt, t)).toBe('Updated 5 minutes ago');
+    // The demo replays yesterday over an open stream: an old reading is never called live.
+    expect(freshness('2026-05-31T20:00:00Z', now, 'open', fmt, t)).toBe(`Latest reading from ${fmt.dateTime('2026-05-31T20:00:00Z')}`);
   });
 });
 
@@ -195,6 +198,13 @@ describe('forecasts on the dashboards', () => {
     expect(restOfTodayAndTomorrow(now, 'Europe/Vienna')).toEqual({ from: '2026-01-15T22:00:00.000Z', to: '2026-01-16T23:00:00.000Z' });
     expect(localDaysFrom(now, new Date('2026-01-15T22:45:00Z'), 'Europe/Vienna')).toBe(0);
     expect(localDaysFrom(now, new Date('2026-01-15T23:15:00Z'), 'Europe/Vienna')).toBe(1);
+  });
+
+  it('reads an appliance\'s "done by 18:00" in the community\'s zone: today if still ahead, else tomorrow', () => {
+    expect(nextLocalTime(new Date('2026-06-15T10:00:00Z'), '18:00', 'Europe/Vienna').toISOString()).toBe('2026-06-15T16:00:00.000Z');
+    expect(nextLocalTime(new Date('2026-06-15T16:30:00Z'), '18:00', 'Europe/Vienna').toISOString()).toBe('2026-06-16T16:00:00.000Z');
+    // The night the clocks go back: 07:00 is UTC+1 again.
+    expect(nextLocalTime(new Date('2026-10-24T22:00:00Z'), '07:00', 'Europe/Vienna').toISOString()).toBe('2026-10-25T06:00:00.000Z');
   });
 
   it('sums a member\'s points per hour, leaving out what a point does not forecast', () => {

@@ -16,9 +16,16 @@ export function requireAdmin(principal: Principal): UserPrincipal {
   return user;
 }
 
+/**
+ * The caller's active membership in the community. A membership in a suspended community grants
+ * nothing: every check of it refuses (403) saying why, rather than pretending the community is
+ * not theirs; platform admins keep their access.
+ */
 export function activeMembership(principal: Principal, communityId: string): Membership | undefined {
   if (principal.kind !== 'user') return undefined;
-  return principal.memberships.find((m) => m.communityId === communityId && m.state === 'active');
+  const membership = principal.memberships.find((m) => m.communityId === communityId && m.state === 'active');
+  if (membership?.communitySuspended && !principal.isAdmin) throw new ForbiddenError('this community is suspended by the installation\'s administrator');
+  return membership;
 }
 
 export function isManagerOf(principal: Principal, communityId: string): boolean {

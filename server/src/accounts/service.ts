@@ -57,7 +57,43 @@ export async function checkCredentials(db: Queryable, email: string, password: s
   const user = await store.userByEmail(db, email.trim());
   const ok = await verifyPassword(user?.passwordHash ?? (await DUMMY_HASH), password);
   if (!user || !ok) throw new UnauthorizedError('wrong email or password');
+  // Told only to whoever knows the password: an address alone does not reveal a lock.
+  if (await store.isLocked(db, user.id)) throw new AccountLocked();
   return withoutHash(user);
+}
+
+export class AccountLocked extends ForbiddenError {
+  constructor() {
+    super('this account is locked by the installation\'s administrator');
+  }
+}
+
+export type { AccountRecord } from './store.js';
+
+/** Accounts whose email or name contains the text, for platform admins. */
+export async function searchAccounts(db: Queryable, text: string, limit: number): Promise<{ accounts: store.AccountRecord[]; total: number }> {
+  return store.searchUsers(db, text.trim(), limit);
+}
+
+/** The account itself is the last one who could undo it: no admin locks or demotes themself. */
+function notOneself(adminId: string, userId: string, what: string): void {
+  if (adminId === userId) throw new ConflictError(`an administrator cannot ${what} their own account`);
+}
+
+/** Locks an account: it cannot log in, its sessions end and its API tokens are revoked. */
+export async function lockAccount(db: Db, adminId: string, userId: string): Promise<void> {
+  notOneself(adminId, userId, 'lock');
+  if (!(await db.transaction((tx) => store.lockUser(tx, userId)))) throw new NotFoundError('user');
+}
+
+export async function unlockAccount(db: Queryable, userId: string): Promise<void> {
+  if (!(await store.unlockUser(db, userId))) throw new NotFoundError('user');
+}
+
+/** Grants or revokes platform administration; the installation always keeps an admin who can log in. */
+export async function setPlatformAdmin(db: Db, adminId: string, userId: string, isAdmin: boolean): Promise<void> {
+  if (!isAdmin) notOneself(adminId, userId, 'revoke administration of');
+  if (!(await store.setAdmin(db, userId, isAdmin))) throw new NotFoundError('user');
 }
 
 export class WrongCurrentPassword extends ForbiddenError {
@@ -148,12 +184,18 @@ export const BOOTSTRAP_ADMIN_EMAIL = 'admin@gridshare.local';
 export async function ensureAdmin(db: Queryable): Promise<{ email: string; password: string } | undefined> {
   if (await store.adminExists(db)) return undefined;
   const password = newOneTimePassword();
-  await createUser(db, {
-    email: BOOTSTRAP_ADMIN_EMAIL,
-    password,
-    displayName: 'Administrator',
-    isAdmin: true,
-    mustChangePassword: true,
-  });
+  try {
+    await createUser(db, {
+      email: BOOTSTRAP_ADMIN_EMAIL,
+      password,
+      displayName: 'Administrator',
+      isAdmin: true,
+      mustChangePassword: true,
+    });
+  } catch (error) {
+    // Several processes started at once on a new database: one of them creates the admin (and shows its password).
+    if (error instanceof ConflictError && await store.adminExists(db)) return undefined;
+    throw error;
+  }
   return { email: BOOTSTRAP_ADMIN_EMAIL, password };
 }

@@ -70,6 +70,50 @@ export async function allUsers(db: Queryable): Promise<UserWithHash[]> {
   return rows.map(toUser);
 }
 
+/** An account as a platform admin manages it: whether it is locked too. */
+export interface AccountRecord extends User {
+  lockedAt: string | null;
+}
+
+/**
+ * Accounts whose email or name contains `text` (case-insensitively; all when empty), by email,
+ * at most `limit`, and how many matched in all.
+ */
+export async function searchUsers(db: Queryable, text: string, limit: number): Promise<{ accounts: AccountRecord[]; total: number }> {
+  const rows = await db.query<UserRow & { locked_at: Date | null; total: number }>(
+    `SELECT ${USER_COLUMNS}, locked_at, count(*) OVER ()::int AS total FROM users
+     WHERE strpos(lower(email), lower($1)) > 0 OR strpos(lower(display_name), lower($1)) > 0 ORDER BY lower(email) LIMIT $2`,
+    [text, limit],
+  );
+  return {
+    accounts: rows.map((row) => {
+      const { passwordHash: _hash, ...user } = toUser(row);
+      return { ...user, lockedAt: row.locked_at?.toISOString() ?? null };
+    }),
+    total: rows[0]?.total ?? 0,
+  };
+}
+
+/** Locks an account and ends its sessions and API tokens; false when there is no such account. */
+export async function lockUser(tx: Queryable, userId: string): Promise<boolean> {
+  const rows = await tx.query('UPDATE users SET locked_at = coalesce(locked_at, now()) WHERE id = $1 RETURNING 1', [userId]);
+  await tx.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
+  await tx.query('DELETE FROM api_tokens WHERE user_id = $1', [userId]);
+  return rows.length > 0;
+}
+
+export async function unlockUser(db: Queryable, userId: string): Promise<boolean> {
+  return (await db.query('UPDATE users SET locked_at = NULL WHERE id = $1 RETURNING 1', [userId])).length > 0;
+}
+
+export async function isLocked(db: Queryable, userId: string): Promise<boolean> {
+  return (await db.query<{ locked: boolean }>('SELECT locked_at IS NOT NULL AS locked FROM users WHERE id = $1', [userId]))[0]?.locked ?? false;
+}
+
+export async function setAdmin(db: Queryable, userId: string, isAdmin: boolean): Promise<boolean> {
+  return (await db.query('UPDATE users SET is_admin = $2 WHERE id = $1 RETURNING 1', [userId, isAdmin])).length > 0;
+}
+
 export async function adminExists(db: Queryable): Promise<boolean> {
   return (await db.query('SELECT 1 FROM users WHERE is_admin LIMIT 1')).length > 0;
 }
@@ -164,7 +208,7 @@ const toHolder = (row: HolderRow): CredentialHolder =>
 export async function useApiToken(db: Queryable, tokenHash: string): Promise<CredentialHolder | undefined> {
   const rows = await db.query<HolderRow>(
     `UPDATE api_tokens t SET last_used_at = now() FROM users u
-     WHERE t.token_hash = $1 AND u.id = t.user_id AND (t.expires_at IS NULL OR t.expires_at > now())
+     WHERE t.token_hash = $1 AND u.id = t.user_id AND u.locked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
      RETURNING u.id, u.email, u.is_admin, u.must_change_password`,
     [tokenHash],
   );
@@ -176,7 +220,7 @@ export async function liveSession(db: Queryable, tokenHash: string): Promise<(Cr
   const rows = await db.query<HolderRow & { stale: boolean }>(
     `SELECT u.id, u.email, u.is_admin, u.must_change_password, s.last_seen_at < now() - interval '1 minute' AS stale
      FROM sessions s JOIN users u ON u.id = s.user_id
-     WHERE s.token_hash = $1 AND s.expires_at > now() AND s.last_seen_at + s.idle_timeout > now()`,
+     WHERE s.token_hash = $1 AND u.locked_at IS NULL AND s.expires_at > now() AND s.last_seen_at + s.idle_timeout > now()`,
     [tokenHash],
   );
   return rows[0] && { ...toHolder(rows[0]), stale: rows[0].stale };
@@ -205,4 +249,15 @@ export async function upsertUserWithHash(db: Queryable, user: { email: string; d
     [user.email, user.displayName, user.passwordHash],
   );
   return rows[0]!.id;
+}
+
+/**
+ * Erasure (privacy): the account keeps its id (kept records still join) but no longer says who
+ * it was: pseudonymous email and name, a password hash nothing matches, no sessions, no tokens.
+ */
+export async function pseudonymiseUser(db: Queryable, userId: string, pseudonym: { email: string; displayName: string }): Promise<void> {
+  await db.query(`UPDATE users SET email = $2, display_name = $3, password_hash = '!erased', must_change_password = false WHERE id = $1`,
+    [userId, pseudonym.email, pseudonym.displayName]);
+  await db.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
+  await db.query('DELETE FROM api_tokens WHERE user_id = $1', [userId]);
 }

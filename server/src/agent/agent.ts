@@ -3,7 +3,6 @@ import { SerialPort } from 'serialport';
 import { decodeFrame, FrameError } from '../meters/index.js';
 import { effectiveProfile, HEX_KEY, parseMeterSettings } from './domain/config.js';
 import { LineHealth, buildHeartbeat, heartbeatTopic, type Heartbeat } from './domain/health.js';
-import { checkCommand } from './domain/commands.js';
 import { meterProfiles } from './domain/profiles.js';
 import { parseClaim, type Claim } from './domain/claim.js';
 import { LANGUAGES, type Language } from './domain/catalog.js';
@@ -11,6 +10,7 @@ import { ensurePin, section, storePath, updateAgentSection, type ConfigFile } fr
 import { OutboxStore } from './store.js';
 import { SerialSource } from './serial-source.js';
 import { Uplink } from './uplink.js';
+import { LocalControl } from './local-control.js';
 import { LocalWeb } from './local-web.js';
 import { advertise } from './mdns.js';
 import { createLogger, type Logger } from './log.js';
@@ -23,16 +23,18 @@ export interface AgentOptions {
   readonly web?: { readonly enabled: boolean; readonly port?: number; readonly host?: string } | undefined;
   readonly mdns?: boolean | undefined;
   readonly log?: Logger | undefined;
+  /** The clock of command expiry and the safe fallback (tests move it). */
+  readonly now?: (() => number) | undefined;
 }
 
 export interface RunningAgent {
   status(): Heartbeat;
+  /** Runs the command checks' pass now (the fallback decision, unsent answers, a due poll); it also runs every second. */
+  controlTick(): Promise<void>;
   readonly webPort: number | undefined;
   readonly pin: string;
   close(): Promise<void>;
 }
-
-const SEEN_COMMANDS = 1_000;
 
 /**
  * The device agent: meter → frames → (decoded with the key kept here, or raw) → local queue →
@@ -47,20 +49,9 @@ export async function startAgent(file: ConfigFile, options: AgentOptions = {}): 
   let serialOpen = false;
   let latest: Reading[] = [];
   let lastKeptAtMs = 0;
-  const seenCommands: string[] = JSON.parse(store.meta('seenCommands') ?? '[]') as string[];
-
-  const onCommand = (payload: string) => {
-    const check = checkCommand(payload, Date.now(), new Set(seenCommands));
-    if (!check.ok) {
-      log.warn(`command refused (${check.reason}): ${check.message}`);
-      return;
-    }
-    seenCommands.push(check.command.id);
-    store.setMeta('seenCommands', JSON.stringify(seenCommands.slice(-SEEN_COMMANDS)));
-    log.level = check.command.level;
-    log.info(`log level set to ${check.command.level} by command ${check.command.id}`);
-  };
-  const uplink = new Uplink(config, store, log, onCommand);
+  const control = new LocalControl(config, store, log, options.now ?? Date.now, (level) => { log.level = level; });
+  const uplink = new Uplink(config, store, log, (payload) => void control.receive(payload), () => control.contact());
+  control.attach(uplink);
 
   const onFrame = (frame: Uint8Array, receivedAtMs: number) => {
     const meter = file.config.agent.meter;
@@ -125,6 +116,7 @@ export async function startAgent(file: ConfigFile, options: AgentOptions = {}): 
     queue: store.stats(),
     serial: { port: file.config.agent.meter.port, profile: file.config.agent.meter.profile, open: serialOpen, line },
     uplink: uplink.state,
+    control: control.state,
   });
 
   const heartbeat = setInterval(() => {
@@ -175,9 +167,11 @@ export async function startAgent(file: ConfigFile, options: AgentOptions = {}): 
 
   startSource();
   uplink.start();
+  control.start();
 
   return {
     status,
+    controlTick: () => control.tick(),
     webPort,
     pin,
     async close() {
@@ -185,6 +179,7 @@ export async function startAgent(file: ConfigFile, options: AgentOptions = {}): 
       await mdns?.stop();
       await web?.stop();
       await source?.stop();
+      await control.stop();
       await uplink.stop();
       store.close();
     },

@@ -48,6 +48,8 @@ export class Uplink {
     private readonly store: OutboxStore,
     private readonly log: Logger,
     private readonly onCommand: (payload: string) => void,
+    /** Called whenever the platform answered (a connection, a PUBACK, an HTTP answer): the safe fallback counts from the last one. */
+    private readonly onContact: () => void = () => undefined,
   ) {
     this.credentials = parseConnectionString(config.connectionString);
     this.bucket = tokenBucket(config.agent.uplink.drainReadingsPerSecond, Date.now());
@@ -72,6 +74,56 @@ export class Uplink {
   /** Best effort, QoS 0: a lost heartbeat is replaced by the next one. */
   publish(topic: string, body: string): void {
     if (this.client?.connected) this.client.publish(topic, body, { qos: 0 });
+  }
+
+  get mqttConnected(): boolean {
+    return this.client?.connected === true;
+  }
+
+  /**
+   * Answers a command: over MQTT QoS 1 on the ack topic when connected, else `POST …/commands/ack`.
+   * False when neither got through (the caller sends it again later).
+   */
+  async answer(body: string): Promise<boolean> {
+    if (this.client?.connected) {
+      try {
+        await withTimeout(this.client.publishAsync(this.config.mqtt.topics.commandAck, body, { qos: 1 }), ACK_TIMEOUT_MS, 'no PUBACK');
+        this.onContact();
+        return true;
+      } catch (error) {
+        this.failed(`command answer over MQTT: ${(error as Error).message}`);
+      }
+    }
+    const response = await this.request(`${this.config.http.commandsUrl}/ack`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    if (!response) return false;
+    // A refused answer (400: malformed, 403/404: not this device's command) can never succeed.
+    if (!response.ok) this.log.warn(`command answer refused: ${response.status} ${(await response.text().catch(() => '')).slice(0, 200)}`);
+    return response.ok || (response.status >= 400 && response.status < 500);
+  }
+
+  /** Commands polled over HTTP (where MQTT is blocked), each as its JSON text; undefined when the platform did not answer. */
+  async pollCommands(): Promise<string[] | undefined> {
+    const response = await this.request(this.config.http.commandsUrl, { method: 'GET' });
+    if (!response?.ok) return undefined;
+    const body = await response.json().catch(() => undefined) as { commands?: unknown } | undefined;
+    if (!Array.isArray(body?.commands)) {
+      this.failed('command poll: the answer has no commands list');
+      return undefined;
+    }
+    return body.commands.map((command) => JSON.stringify(command));
+  }
+
+  /** A request to the platform with the device's SAS token; undefined when nothing answered. */
+  private async request(url: string, init: { method: string; headers?: Record<string, string>; body?: string }): Promise<Response | undefined> {
+    try {
+      const response = await fetch(url, { ...init, headers: { ...init.headers, authorization: this.token() }, signal: AbortSignal.timeout(ACK_TIMEOUT_MS) });
+      // A gateway's 5xx is not the platform answering.
+      if (response.status < 500) this.onContact();
+      return response;
+    } catch (error) {
+      this.failed(`HTTP ${init.method} ${url}: ${(error as Error).message}`);
+      return undefined;
+    }
   }
 
   private token(): string {
@@ -175,6 +227,7 @@ export class Uplink {
   }
 
   private acknowledged(batch: Batch, transport: Transport): void {
+    this.onContact();
     this.store.acknowledge(batch.seqs);
     this.state.transport = transport;
     this.state.sentMessages += 1;
@@ -215,6 +268,7 @@ export class Uplink {
       this.client = client;
       this.state.transport = 'mqtt';
       this.mqttDownSinceMs = undefined;
+      this.onContact();
       this.log.info(`connected to ${this.config.mqtt.url}`);
       return true;
     } catch (error) {

@@ -1,4 +1,6 @@
 /** billing: the public surface other capabilities and the composition root use. */
 export { billingRoutes } from './routes.js';
 export { registerSepaCommands } from './commands.js';
-export { memberSavings } from './settlements.js';
+export { memberStatementList, pseudonymiseStatements } from './store.js';
+export { memberSavings, closedSettlement, issuedStatement, runSettlement, closeSettlement, type IssuedStatement, type Settlement } from './settlements.js';
+export type { StatementDocument } from './domain/statement.js';

@@ -1,21 +1,22 @@
 import type { Db } from '../platform/store/db.js';
 import type { Api } from '../platform/http/api.js';
+import type { EventPublisher } from '../platform/events/index.js';
 import { loadCommunity } from '../registry/index.js';
 import { billingRoutes as contract } from '@gridshare/contract/billing';
 import * as settlements from './settlements.js';
 import { statementCsv, statementPdf } from './domain/documents.js';
 import type { StatementView } from './domain/statement.js';
 
-export async function billingRoutes(app: Api, { db }: { db: Db }): Promise<void> {
+export async function billingRoutes(app: Api, { db, events }: { db: Db; events: EventPublisher }): Promise<void> {
   app.post(contract.runSettlement.path, { schema: contract.runSettlement.schema }, async (request, reply) => reply.status(201).send(await settlements.runSettlement(db, request.principal, request.params.id, request.body.period)));
 
   app.get(contract.listSettlements.path, { schema: contract.listSettlements.schema }, async (request) => settlements.listSettlements(db, request.principal, request.params.id));
 
   app.get(contract.getSettlement.path, { schema: contract.getSettlement.schema }, async (request) => settlements.getSettlement(db, request.principal, request.params.id));
 
-  app.post(contract.closeSettlement.path, { schema: contract.closeSettlement.schema }, async (request) => settlements.closeSettlement(db, request.principal, request.params.id));
+  app.post(contract.closeSettlement.path, { schema: contract.closeSettlement.schema }, async (request) => settlements.closeSettlement(db, request.principal, request.params.id, events));
 
-  app.post(contract.recomputeSettlement.path, { schema: contract.recomputeSettlement.schema }, async (request) => settlements.recomputeSettlement(db, request.principal, request.params.id));
+  app.post(contract.recomputeSettlement.path, { schema: contract.recomputeSettlement.schema }, async (request) => settlements.recomputeSettlement(db, request.principal, request.params.id, events));
 
   app.get(contract.memberStatements.path, { schema: contract.memberStatements.schema }, async (request) => settlements.listMemberStatements(db, request.principal, request.params.id));
 

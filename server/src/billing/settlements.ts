@@ -7,7 +7,9 @@ import { monthRange } from '../kernel/calendar.js';
 import { DATE_RANGE_TEXT, QUARTER_HOUR_MS } from '../kernel/time.js';
 import { loadCo2Intensity, memberQuarters, membersWithEnergy, toMemberInterval, type SavingsInput } from '../sharing/index.js';
 import { buildStatement, correctionFor, type StatementDocument, type StatementView } from './domain/statement.js';
-import { closeDraft, communitySettlements, deleteStatements, findSettlement, findSettlementOfPeriod, findStatement, insertStatement, memberStatementList, openDraft, settlementStatements, type SettlementRecord, type StatementRecord } from './store.js';
+import { recordChange } from '../audit/index.js';
+import type { EventPublisher } from '../platform/events/index.js';
+import { closeDraft, communitySettlements, deleteStatements, findSettlement, findSettlementOfPeriod, findStatement, findStatementOfSequence, insertStatement, memberStatementList, openDraft, settlementStatements, type SettlementRecord, type StatementRecord } from './store.js';
 import { formatMinor, minorDigits, parseFixed } from '../kernel/money.js';
 
 
@@ -77,10 +79,10 @@ const summary = (s: StatementRecord): StatementSummary => ({
   total: s.total, currency: s.currency, createdAt: s.createdAt,
 });
 
-/** Fresh statements of every member of the period: active members and anyone with energy in it. */
+/** Fresh statements of every member of the period: active members with a site and anyone with energy in it. */
 async function freshDocuments(db: Queryable, community: Community, period: string, startMs: number, endMs: number): Promise<StatementDocument[]> {
   const withEnergy = await membersWithEnergy(db, community.id, startMs, endMs);
-  const members = (await membersByName(db, community.id)).filter((m) => m.state === 'active' || withEnergy.has(m.id));
+  const members = (await membersByName(db, community.id)).filter((m) => (m.state === 'active' && m.hasSite) || withEnergy.has(m.id));
   const tariffs = await loadTariffs(db, community.id);
   const co2 = await loadCo2Intensity(db, community.id, startMs, endMs);
   const expected = (endMs - startMs) / QUARTER_HOUR_MS;
@@ -163,34 +165,97 @@ export async function listSettlements(db: Queryable, principal: Principal, commu
   return Promise.all(records.map((record) => settlementView(db, record, community.currency)));
 }
 
-/** Closes a month that has ended: its statements become immutable (enforced by the database too). */
-export async function closeSettlement(db: Db, principal: Principal, id: string): Promise<Settlement> {
+/**
+ * Closes a month that has ended: its statements become immutable (enforced by the database too)
+ * and are issued. `settlement.closed` and one `statement.issued` per statement are published in
+ * the closing transaction (the verifiable record logs them: no closed month without its entries).
+ */
+export async function closeSettlement(db: Db, principal: Principal, id: string, events: EventPublisher): Promise<Settlement> {
   const { record, community } = await managedSettlement(db, principal, id);
   if (record.state === 'closed') throw new ConflictError(`${record.period} is already closed`);
   if (record.periodEndMs > Date.now()) throw new ConflictError(`${record.period} has not ended yet`);
-  if (!(await closeDraft(db, id, requireUser(principal).userId))) throw new ConflictError(`${record.period} is already closed`);
-  return (await loadSettlement(db, id, community.currency))!;
+  return events.transaction(db, async (tx, publish) => {
+    const before = await settlementView(tx, record, community.currency);
+    const closedAt = await closeDraft(tx, id, requireUser(principal).userId);
+    if (closedAt === undefined) throw new ConflictError(`${record.period} is already closed`);
+    await publish('settlement.closed', { communityId: record.communityId, settlementId: id, period: record.period, closedAtMs: closedAt.getTime() });
+    for (const s of await settlementStatements(tx, id)) {
+      await publish('statement.issued', { communityId: record.communityId, settlementId: id, statementId: s.id, memberId: s.memberId, sequence: s.sequence });
+    }
+    const after = (await loadSettlement(tx, id, community.currency))!;
+    await recordChange(publish, { kind: 'settlement', communityId: record.communityId, resourceId: id, action: 'close', before: trailed(before), after: trailed(after) });
+    return after;
+  });
 }
+
+/** A settlement as the audit trail keeps it: its state and totals (each statement is its member's, and on the verifiable record). */
+const trailed = ({ statements: _statements, ...settlement }: Settlement) => settlement;
 
 /**
  * A draft is run again. A closed month gets, per member whose figures changed since, a
  * correction: the difference between a fresh statement and everything issued so far.
  */
-export async function recomputeSettlement(db: Db, principal: Principal, id: string): Promise<Settlement> {
+export async function recomputeSettlement(db: Db, principal: Principal, id: string, events: EventPublisher): Promise<Settlement> {
   const { record, community } = await managedSettlement(db, principal, id);
   if (record.state === 'draft') return runSettlement(db, principal, record.communityId, record.period);
   const documents = await freshDocuments(db, community, record.period, record.periodStartMs, record.periodEndMs);
-  await db.transaction(async (tx) => {
+  return events.transaction(db, async (tx, publish) => {
+    const before = await settlementView(tx, record, community.currency);
     const byMember = new Map<string, StatementRecord[]>();
     for (const s of await settlementStatements(tx, id)) byMember.set(s.memberId, [...(byMember.get(s.memberId) ?? []), s]);
     for (const doc of documents) {
       const previous = byMember.get(doc.memberId) ?? [];
       const correction = correctionFor(previous.map((s) => s.document), doc);
       if (!correction) continue;
-      await insertStatement(tx, id, record.communityId, { ...doc, ...correction }, 'correction', previous.length === 0 ? 1 : previous.length);
+      const sequence = previous.length === 0 ? 1 : previous.length;
+      const statementId = await insertStatement(tx, id, record.communityId, { ...doc, ...correction }, 'correction', sequence);
+      await publish('statement.issued', { communityId: record.communityId, settlementId: id, statementId, memberId: doc.memberId, sequence });
     }
+    const after = (await loadSettlement(tx, id, community.currency))!;
+    await recordChange(publish, { kind: 'settlement', communityId: record.communityId, resourceId: id, action: 'recompute', before: trailed(before), after: trailed(after) });
+    return after;
   });
-  return (await loadSettlement(db, id, community.currency))!;
+}
+
+/** A closed settlement with its totals, for the verifiable record (which acts on events, for no caller). */
+export async function closedSettlement(db: Queryable, id: string): Promise<(Settlement & { closedAtMs: number }) | undefined> {
+  const record = await findSettlement(db, id);
+  if (!record || record.state !== 'closed' || record.closedAt === null) return undefined;
+  const community = await communityOf(db, record.communityId);
+  return { ...(await settlementView(db, record, community.currency)), closedAtMs: Date.parse(record.closedAt) };
+}
+
+/** An issued statement (of a closed settlement) as stored, for the verifiable record. */
+export interface IssuedStatement {
+  id: string;
+  settlementId: string;
+  communityId: string;
+  memberId: string;
+  kind: 'statement' | 'correction';
+  sequence: number;
+  periodStartMs: number;
+  periodEndMs: number;
+  /** When it was issued: the settlement's closing for a statement, its creation for a correction. */
+  issuedAtMs: number;
+  /** The document exactly as stored (what its CSV/PDF/JSON show). */
+  document: StatementDocument;
+  /** For a correction: the statement or correction it follows. */
+  follows: { id: string; document: StatementDocument } | null;
+}
+
+/** The issued statement, or undefined when there is none (unknown, or still a draft); checks no caller: the ledger does. */
+export async function issuedStatement(db: Queryable, id: string): Promise<IssuedStatement | undefined> {
+  const row = await findStatement(db, id);
+  if (!row || row.state !== 'closed') return undefined;
+  const settlement = (await findSettlement(db, row.settlementId))!;
+  const previous = row.sequence === 0 ? undefined : await findStatementOfSequence(db, row.settlementId, row.memberId, row.sequence - 1);
+  return {
+    id: row.id, settlementId: row.settlementId, communityId: row.communityId, memberId: row.memberId, kind: row.kind, sequence: row.sequence,
+    periodStartMs: settlement.periodStartMs, periodEndMs: settlement.periodEndMs,
+    issuedAtMs: row.sequence === 0 ? Date.parse(settlement.closedAt!) : Date.parse(row.createdAt),
+    document: row.document,
+    follows: previous ? { id: previous.id, document: previous.document } : null,
+  };
 }
 
 export async function listMemberStatements(db: Queryable, principal: Principal, memberId: string) {

@@ -110,18 +110,27 @@ export async function deleteStatements(tx: Queryable, settlementId: string): Pro
 
 export async function insertStatement(
   tx: Queryable, settlementId: string, communityId: string, doc: StatementDocument, kind: 'statement' | 'correction', sequence: number,
-): Promise<void> {
-  await tx.query(
+): Promise<string> {
+  const [row] = await tx.query<{ id: string }>(
     `INSERT INTO statements (settlement_id, community_id, member_id, display_name, kind, sequence, currency, total, document)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
     [settlementId, communityId, doc.memberId, doc.displayName, kind, sequence, doc.currency, doc.total, JSON.stringify(doc)],
   );
+  return row!.id;
 }
 
-/** Closes a draft; false when it was closed already. */
-export async function closeDraft(db: Queryable, id: string, closedBy: string): Promise<boolean> {
-  const closed = await db.query(`UPDATE settlements SET state = 'closed', closed_at = now(), closed_by = $2 WHERE id = $1 AND state = 'draft' RETURNING id`, [id, closedBy]);
-  return closed.length > 0;
+/** One member's statement of a settlement with this sequence (the one a correction follows). */
+export async function findStatementOfSequence(db: Queryable, settlementId: string, memberId: string, sequence: number): Promise<StatementRecord | undefined> {
+  const rows = await db.query<StatementRow>(
+    `SELECT ${STATEMENT_COLUMNS} FROM statements WHERE settlement_id = $1 AND member_id = $2 AND sequence = $3`, [settlementId, memberId, sequence],
+  );
+  return rows[0] && toStatement(rows[0]);
+}
+
+/** Closes a draft and says when; undefined when it was closed already. */
+export async function closeDraft(db: Queryable, id: string, closedBy: string): Promise<Date | undefined> {
+  const closed = await db.query<{ closed_at: Date }>(`UPDATE settlements SET state = 'closed', closed_at = now(), closed_by = $2 WHERE id = $1 AND state = 'draft' RETURNING closed_at`, [id, closedBy]);
+  return closed[0]?.closed_at;
 }
 
 /** A member's statements and corrections with their month and its state, newest month first. */
@@ -147,4 +156,14 @@ export async function findStatement(db: Queryable, id: string): Promise<(Stateme
     [id],
   );
   return rows[0] && { ...toStatement(rows[0]), state: rows[0].state };
+}
+
+/** Erasure (privacy): kept statements (a legal obligation) carry the member's pseudonym instead of the name. */
+export async function pseudonymiseStatements(db: Queryable, memberIds: readonly string[], label: string): Promise<number> {
+  const rows = await db.query(
+    `UPDATE statements SET display_name = $2, document = jsonb_set(document, '{displayName}', to_jsonb($2::text), false)
+     WHERE member_id = ANY($1::uuid[]) RETURNING id`,
+    [memberIds, label],
+  );
+  return rows.length;
 }

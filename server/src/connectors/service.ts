@@ -100,6 +100,8 @@ export interface ConnectorServiceOptions {
   readonly concurrency?: number;
   readonly now?: () => number;
   readonly random?: () => number;
+  /** Told of every finished run (the operator's metrics). */
+  readonly onRun?: (run: { kind: string; outcome: Outcome; durationMs: number }) => void;
 }
 
 const iso = (date: Date | null): string | null => date?.toISOString() ?? null;
@@ -309,6 +311,7 @@ export class ConnectorService {
       // A failed store keeps the old state, so the next run reads the same data again.
       state: failed ? undefined : report.state,
     }));
+    this.options.onRun?.({ kind: instance.kind, outcome, durationMs: report.durationMs });
     if (!failed) {
       const finish = await finishConnector(instance.kind, config, report.state, { signal: this.stopping.signal, now: this.now });
       if (finish.ok) await saveState(this.db, id, finish.state);

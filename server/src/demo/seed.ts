@@ -1,4 +1,4 @@
-import type { Db } from '../platform/store/db.js';
+import type { Db, Queryable } from '../platform/store/db.js';
 import { createUser, findUserByEmail, hashPassword, upsertUserWithHash } from '../accounts/index.js';
 import { communityIdByName, createCommunity, insertActiveMember, insertDevice, insertMeteringPoint, memberIdOfUser, createTariff, type DeviceKind, type MeteringPointRole } from '../registry/index.js';
 import type { UserPrincipal } from '../kernel/principal.js';
@@ -7,7 +7,10 @@ import { writeCo2 } from '../sharing/index.js';
 import { GARDEN_HOUSE, SITE_WITH_INVERTER } from '../simulator/index.js';
 import type { SecretBox } from '../secrets/index.js';
 import { addConnector } from '../connectors/index.js';
+import { seedDemoPrivacy } from '../privacy/index.js';
+import { fundWallet, openMarket, parseMarketPrice, setAgentLimits, SHARE_UNIT } from '../market/index.js';
 import { DEMO_CSV_COLUMNS } from './connector-source.js';
+import { enableDemoControl } from '../optimise/index.js';
 
 import type { DeviceRole } from '../kernel/energy.js';
 export const DEMO_COMMUNITY_NAME = 'Sunny Street';
@@ -29,6 +32,17 @@ const logins = [
 
 /** The demo's devices, in the order of the simulator's Sunny Street sites. */
 export const demoDeviceId = (index: number) => `demo-${String(index + 1).padStart(3, '0')}`;
+
+/**
+ * Household 1's devices that follow commands (issue 15): the plan's setpoints and the member's own
+ * commands reach them over MQTT, and what they then do shows in their readings.
+ */
+export const DEMO_CONTROLLED_DEVICES = [
+  { id: 'demo-home-battery', kind: 'battery', role: 'storage', name: 'Home battery, Sunny Street 1', model: 'battery' },
+  { id: 'demo-ev-charger', kind: 'ev-charger', role: 'sub-load', name: 'EV charger, Sunny Street 1', model: 'ev-charger' },
+  { id: 'demo-washing-machine', kind: 'smart-plug', role: 'sub-load', name: 'Washing machine, Sunny Street 1', model: 'washing-machine' },
+  { id: 'demo-tank-heat-pump', kind: 'heat-pump', role: 'sub-load', name: 'Heat pump with hot-water tank, Sunny Street 1', model: 'heat-pump' },
+] as const satisfies readonly { id: string; kind: DeviceKind; role: DeviceRole; name: string; model: string }[];
 
 /** Grid connection ids in the Austrian Zählpunkt layout, unique per demo site. */
 const zaehlpunkt = (n: number) => `AT0010000000000000000000000${String(n).padStart(6, '0')}`;
@@ -145,6 +159,47 @@ export async function ensureDemoCommunity(db: Db, secrets: SecretBox, options: {
         },
       });
     }
+    // Household 1 (the demo member) shares a month of daily import with household 2; the manager read its quarter hours once.
+    await seedDemoPrivacy(tx, {
+      communityId: community.id, grantor: sites[0]!.member, meteringPoint: pointOf.get(sites[0]!.name)!,
+      recipient: { kind: 'member', id: sites[1]!.member, label: 'Household 2' }, manager: { userId: manager.id, name: manager.email }, now: Date.now(),
+    });
+    await openDemoMarket(tx, community.id, sites);
+    // Household 1 has a home battery, an EV charger, a washing machine on a smart plug and a heat pump
+    // with a tank, simulated as devices that follow their commands; the demo lets the community's plan
+    // control every controllable device, so a plan appears within a minute.
+    for (const device of DEMO_CONTROLLED_DEVICES) await addDevice(device.id, pointOf.get('Sunny Street 1')!, device.kind, device.role, device.name);
+    await enableDemoControl(tx, community.id);
     return { communityId: community.id, created: true, logins };
   });
+}
+
+const demoPrice = (text: string) => parseMarketPrice(text)!;
+const DEMO_SELL_PRICES = ['0.0800', '0.0900', '0.1000', '0.1100'];
+const DEMO_BUY_PRICES = ['0.1700', '0.1800', '0.1900', '0.2000', '0.2100'];
+
+/**
+ * The demo's local market: a uniform double auction between the feed-in tariff and the grid price
+ * less a grid fee, gate closure 5 minutes before delivery; every household's and the library's
+ * agent trades all of their expected surplus (at 0.08–0.11 per kWh at least) and need (at
+ * 0.17–0.21 at most), the community battery's sells at 0.12 and buys at 0.09, and every member
+ * but the library has 50.00 in its wallet.
+ */
+async function openDemoMarket(tx: Queryable, communityId: string, sites: readonly { member: string; role: MeteringPointRole; communityBattery?: boolean | undefined }[]): Promise<void> {
+  const nowMs = Date.now();
+  await openMarket(tx, communityId, {
+    mechanism: 'uniform', gateLeadMinutes: 5, gridFee: demoPrice('0.0100'), floor: demoPrice('0.0700'), ceiling: demoPrice('0.2750'),
+    surplusPrice: demoPrice('0.0700'), shortfallPrice: demoPrice('0.2850'),
+  }, nowMs);
+  const members = [...new Map(sites.map((s) => [s.member, s])).values()];
+  for (const [n, { member: memberId, role, communityBattery }] of members.entries()) {
+    const sells = role !== 'consumer';
+    // The community battery sells what it discharges above the households' offers and buys to charge below them.
+    await setAgentLimits(tx, communityId, {
+      memberId, enabled: true, sellShare: SHARE_UNIT, buyShare: SHARE_UNIT, devices: [],
+      minSellPrice: communityBattery ? demoPrice('0.1200') : sells ? demoPrice(DEMO_SELL_PRICES[n % DEMO_SELL_PRICES.length]!) : undefined,
+      maxBuyPrice: communityBattery ? demoPrice('0.0900') : role === 'producer' ? undefined : demoPrice(DEMO_BUY_PRICES[n % DEMO_BUY_PRICES.length]!),
+    }, nowMs);
+    if (role !== 'producer') await fundWallet(tx, communityId, { memberId, amountMinor: 5_000n, digits: 2, reference: 'demo opening balance' }, nowMs);
+  }
 }

@@ -1,7 +1,7 @@
 import type { Db } from '../platform/store/db.js';
-import { runSimulation, sunnyStreetDevices, type SimulationStats } from '../simulator/index.js';
+import { DEMO_MODELS, runControlledDevices, runSimulation, sunnyStreetDevices, type ControlledRun, type SimulationStats } from '../simulator/index.js';
 import { deviceResource, signSasToken, readDeviceKeys } from '../provisioning/index.js';
-import { demoDeviceId } from './seed.js';
+import { DEMO_CONTROLLED_DEVICES, demoDeviceId } from './seed.js';
 import type { SecretBox } from '../secrets/index.js';
 
 /**
@@ -41,4 +41,19 @@ export async function startDemoSimulation(options: {
       options.onCaughtUp?.();
     },
   });
+}
+
+/**
+ * Runs household 1's battery, EV charger, heat pump and washing machine against this platform's
+ * broker: they take their commands, answer them and report what they then do every 5 s.
+ */
+export async function startDemoControlledDevices(options: { db: Db; secrets: SecretBox; mqttUrl: string; hostName: string }): Promise<ControlledRun> {
+  const keys = await readDeviceKeys(options.db, options.secrets, DEMO_CONTROLLED_DEVICES.map((d) => d.id));
+  const devices = DEMO_CONTROLLED_DEVICES.flatMap((device) => {
+    const key = keys.get(device.id)?.primary;
+    if (!key) return [];
+    const password = () => signSasToken({ resource: deviceResource(options.hostName, device.id), key, expiresAt: new Date(Date.now() + 3_600_000) });
+    return [{ deviceId: device.id, model: DEMO_MODELS[device.model], password }];
+  });
+  return runControlledDevices({ mqttUrl: options.mqttUrl, devices, intervalMs: 5_000 });
 }

@@ -1,8 +1,7 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { UftpTransportError } from './domain/uftp/errors.js';
-import { parsePublicKey, secretKeyBytes, signingKeyFromSecret, unseal, decodeSignedMessage } from './domain/uftp/envelope.js';
+import { generateSigningKey, parsePublicKey, secretKeyBytes, unseal, decodeSignedMessage } from './domain/uftp/envelope.js';
 import { readPayload, schemaVersionOf } from './domain/uftp/inbound.js';
 import type { UftpMessage } from './domain/uftp/messages.js';
 import { ENVELOPE_LIMITS, PAYLOAD_LIMITS, readXml, type XmlLimits } from './domain/uftp/xml.js';
@@ -90,10 +89,7 @@ export function registerUftpCommands(program: Command): void {
     .description('Generate an Ed25519 signing key pair in libsodium format (secret key = seed ‖ public key), base64')
     .option('--json', 'print as JSON')
     .action((options: { json?: boolean }) => {
-      const { privateKey } = generateKeyPairSync('ed25519');
-      const seed = Buffer.from(privateKey.export({ format: 'jwk' }).d!, 'base64url');
-      const publicKey = Buffer.from(privateKey.export({ format: 'jwk' }).x!, 'base64url');
-      const key = signingKeyFromSecret(new Uint8Array(Buffer.concat([seed, publicKey])));
+      const key = generateSigningKey();
       const pair = { publicKey: Buffer.from(key.publicKey).toString('base64'), secretKey: Buffer.from(secretKeyBytes(key)).toString('base64') };
       process.stdout.write(options.json ? `${JSON.stringify(pair, null, 2)}\n` : `public key  ${pair.publicKey}\nsecret key  ${pair.secretKey}\n(keep the secret key secret; give the public key to the other participants)\n`);
     });

@@ -8,7 +8,7 @@ export { readXml, writeXml, PAYLOAD_LIMITS, ENVELOPE_LIMITS, type XmlNode, type 
 export * from './domain/uftp/messages.js';
 export type { LocalDate, Hundredths } from './domain/uftp/values.js';
 export {
-  decodeBase64, parsePublicKey, readSignedMessage, seal, secretKeyBytes, signingKeyFromSecret, unseal, writeSignedMessage,
+  decodeBase64, generateSigningKey, parsePublicKey, readSignedMessage, seal, secretKeyBytes, signingKeyFromSecret, unseal, writeSignedMessage,
   type SignedMessage, type SigningKey,
 } from './domain/uftp/envelope.js';
 export {
@@ -27,3 +27,11 @@ export { addSplits, contributionWh, shareRemuneration, type MemberIspEnergy, typ
 export { defaultSchemaDirectory, loadUftpSchemas, SCHEMA_DIRECTORY_VARIABLE, type LoadedSchemas } from './uftp-schemas.js';
 
 export { registerUftpCommands } from './commands.js';
+
+// Phase 2: the transport (tables, endpoint, outbox) and the managers' address book.
+export { flexKeyStore } from './store.js';
+export { FLEX_OUTBOX_JOB, UftpTransport, type TransportOptions } from './transport.js';
+export { FlexAdmin, UFTP_ENDPOINT_PATH } from './service.js';
+export { flexOutboxJob } from './job.js';
+export { flexRoutes } from './routes.js';
+export { judgeAttempt, retryDelayMs, RETRY_FIRST_MS, RETRY_MAX_MS, RETRY_WINDOW_MS, type AttemptOutcome, type AttemptResult } from './domain/delivery.js';

@@ -28,3 +28,5 @@ export { createOpenMeteoClient, WeatherSourceError, type WeatherClient, type Wea
 export { registerForecastCommand } from './commands.js';
 export { FORECAST_JOB, forecastJob, registerForecastMetrics, subscribeForecast, type ForecastJob, type ForecastJobOptions } from './job.js';
 export { forecastRoutes } from './routes.js';
+export { expectedNetWh } from './outlook.js';
+export { pointForecastsP50 } from './service.js';

@@ -41,6 +41,7 @@ export function forecastJob(db: Db, options: ForecastJobOptions = {}): ForecastJ
     dayAheadLocalTime: options.dayAheadLocalTime ?? '12:00',
     compute: options.compute ?? computeInWorker,
     log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
+    ...(options.events ? { events: options.events } : {}),
   };
   const weather = new WeatherSources(settings.log);
   const attempted = new Map<string, { intraday?: number; dayAhead?: number }>();

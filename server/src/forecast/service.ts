@@ -10,9 +10,12 @@ import { valueAt, createSeries, type Series } from './domain/series.js';
 import { modelForHeat, modelForHistory, pointSeries, type PointSeriesPair } from './domain/site-series.js';
 import type { WeatherSeries } from './domain/weather.js';
 import { createOpenMeteoClient, type WeatherClient } from './weather-client.js';
+import { combineForecasts } from './domain/stored.js';
+import { HORIZONS } from './domain/tasks.js';
+import type { EventPublisher } from '../platform/events/index.js';
 import type { CommunityRunInput, CommunityRunOutput } from './community-worker.js';
 import {
-  accuracySums, cacheWeather, cachedWeather, insertForecasts, lastIssued, pruneForecasts, recordScores, unscoredForecasts, weatherSourceOf,
+  accuracySums, cacheWeather, cachedWeather, forecastsCovering, insertForecasts, lastIssued, pruneForecasts, recordScores, unscoredForecasts, weatherSourceOf,
   type AccuracyDay, type ForecastKind, type StoredSeriesForecast,
 } from './store.js';
 
@@ -37,6 +40,8 @@ export interface ForecastSettings {
   /** Runs the pure forecast of a community (a worker thread in operation). */
   readonly compute: (input: CommunityRunInput) => Promise<CommunityRunOutput>;
   readonly log: (line: string) => void;
+  /** Tells others (`forecast.issued`) that new forecasts are stored. */
+  readonly events?: EventPublisher;
 }
 
 export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -135,7 +140,7 @@ export async function issueDueForecasts(
     dayAhead: due.some((d) => d.horizon === 'day-ahead') ? nowMs : tried.dayAhead,
   });
   let count = 0;
-  await db.transaction(async (tx) => {
+  const store = async (tx: Queryable) => {
     for (const run of output.runs) {
       await insertForecasts(tx, communityId, { horizon: run.due.horizon, issuedAtMs: run.due.task.issuedAtMs, startMs: run.due.task.startMs, stepMs: QUARTER_HOUR_MS },
         run.series.map((s) => ({
@@ -143,7 +148,15 @@ export async function issueDueForecasts(
         })));
       count += run.series.length;
     }
-  });
+  };
+  if (settings.events) {
+    await settings.events.transaction(db, async (tx, publish) => {
+      await store(tx);
+      if (count > 0) await publish('forecast.issued', { communityId, issuedAtMs: nowMs });
+    });
+  } else {
+    await db.transaction(store);
+  }
   return count;
 }
 
@@ -225,3 +238,25 @@ export async function rollingAccuracy(db: Queryable, nowMs: number, communityId:
   return accuracySums(db, communityId, utcDay(nowMs - ACCURACY_DAYS * DAY_MS), seriesId);
 }
 
+/**
+ * For other capabilities (optimise): the P50 of each point's consumption, production and heat
+ * forecasts over [fromMs, fromMs + steps quarter hours), the newest forecast issued by `nowMs`
+ * per quarter hour (null where none covers it). Points without any forecast are left out.
+ */
+export async function pointForecastsP50(
+  db: Queryable, pointIds: readonly string[], fromMs: number, steps: number, nowMs: number,
+): Promise<Map<string, Partial<Record<'consumption' | 'production' | 'heat', (number | null)[]>>>> {
+  const toMs = fromMs + steps * QUARTER_HOUR_MS;
+  const out = new Map<string, Partial<Record<'consumption' | 'production' | 'heat', (number | null)[]>>>();
+  for (const pointId of pointIds) {
+    const stored = await forecastsCovering(db, pointId, ['consumption', 'production', 'heat'], HORIZONS, fromMs, toMs, nowMs);
+    if (stored.length === 0) continue;
+    const series: Partial<Record<'consumption' | 'production' | 'heat', (number | null)[]>> = {};
+    for (const kind of ['consumption', 'production', 'heat'] as const) {
+      const own = stored.filter((f) => f.kind === kind);
+      if (own.length > 0) series[kind] = combineForecasts(own, fromMs, toMs).map((s) => s.p50);
+    }
+    out.set(pointId, series);
+  }
+  return out;
+}

@@ -80,3 +80,31 @@ export async function readingsIn(
   const rows = await readingsInWindows(db, of, { from: new Date(from), to: new Date(to), quantity: quantity ?? null, windows, limit: READINGS_LISTED });
   return rows.map((r) => ({ deviceId: r.deviceId, ts: r.ts.toISOString(), quantity: r.quantity, value: r.value }));
 }
+
+/** What a group of devices (a community's) sent, as an operator sees it: totals since they were first heard from. */
+export interface IngestFigures {
+  readonly devices: number;
+  readonly devicesOnline: number;
+  readonly messagesTotal: number;
+  readonly readingsTotal: number;
+  readonly refusedTotal: number;
+  /** The most recent refusal among them. */
+  readonly lastRefusal: { readonly at: Date; readonly message: string } | null;
+}
+
+export async function ingestFigures(db: Queryable, deviceIds: readonly string[], now: number): Promise<IngestFigures> {
+  const states = deviceIds.length === 0 ? [] : await loadDeviceStates(db, deviceIds);
+  let lastRefusal: IngestFigures['lastRefusal'] = null;
+  for (const s of states) {
+    if (s.lastErrorAt && s.lastError !== null && (!lastRefusal || s.lastErrorAt > lastRefusal.at)) lastRefusal = { at: s.lastErrorAt, message: s.lastError };
+  }
+  const sum = (field: 'messagesTotal' | 'readingsTotal' | 'rejectedTotal') => states.reduce((total, s) => total + s[field], 0);
+  return {
+    devices: deviceIds.length,
+    devicesOnline: states.filter((s) => s.lastSeenAt && now - s.lastSeenAt.getTime() < ONLINE_WINDOW_MS).length,
+    messagesTotal: sum('messagesTotal'),
+    readingsTotal: sum('readingsTotal'),
+    refusedTotal: sum('rejectedTotal'),
+    lastRefusal,
+  };
+}

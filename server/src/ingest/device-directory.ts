@@ -5,6 +5,7 @@ import { ingestDevice } from '../registry/index.js';
 
 export interface DeviceRecord extends AuthenticatedDevice {
   readonly status: 'active' | 'disabled';
+  readonly communitySuspended: boolean;
   readonly keys: readonly string[];
 }
 

@@ -1,9 +1,12 @@
 /** ingest: the public surface other capabilities and the composition root use. */
 export { type ConnectLimit, ConnectionGuard } from './connection-guard.js';
-export { DeviceDirectory } from './device-directory.js';
+export { DeviceDirectory, type DeviceRecord } from './device-directory.js';
+export { type IngestFigures, ingestFigures } from './device-data.js';
 export { embeddedIngestHandlers } from './mqtt-embedded.js';
 export { type ExternalIngest, startExternalIngest } from './mqtt-external.js';
 export { ingestRoutes } from './routes.js';
+export { RefusalLog } from './refusal-log.js';
+export { recordHeartbeat } from './heartbeats.js';
 export { type AuthenticatedDevice, type FrameDecoder, IngestService } from './service.js';
 export { type CommittedMessage, ReadingWriter } from './writer.js';
 export {

@@ -11,6 +11,13 @@ export interface EmbeddedIngestOptions {
   onRefused?: (device: AuthenticatedDevice, reason: string) => void;
   /** Records session takeovers and refuses reconnect storms, once a device's token checked out. */
   guard?: ConnectionGuard;
+  /**
+   * Takes a device's answer to its commands (`devices/{id}/commands/ack`, its own only); PUBACK once
+   * it resolves, none when it rejects (not stored: the device sends it again).
+   */
+  commandAcks?: (device: AuthenticatedDevice, payload: Buffer) => Promise<unknown>;
+  /** Keeps an agent's heartbeat (`devices/{id}/heartbeat`, QoS 0); a refused one is only logged. */
+  heartbeats?: (device: AuthenticatedDevice, payload: Buffer) => Promise<unknown>;
 }
 
 export interface EmbeddedIngestHandlers {
@@ -54,11 +61,25 @@ export function embeddedIngestHandlers(options: EmbeddedIngestOptions): Embedded
   const authorizePublish: AuthorizePublishHandler = (client, packet, callback) => {
     const device = client ? devices.get(client) : undefined;
     const topic = parseDeviceTopic(packet.topic);
-    if (!device || !topic || topic.deviceId !== device.id || topic.kind === 'commands') {
+    const acks = options.commandAcks;
+    const heartbeats = options.heartbeats;
+    if (!device || !topic || topic.deviceId !== device.id || topic.kind === 'commands' || (topic.kind === 'command-ack' && !acks) || (topic.kind === 'heartbeat' && !heartbeats)) {
       callback(new Error(`device may not publish to ${packet.topic}`));
       return;
     }
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    if (topic.kind === 'command-ack') {
+      acks?.(device, payload).then(() => callback(null), (error: Error) => callback(error));
+      return;
+    }
+    if (topic.kind === 'heartbeat') {
+      // A heartbeat that cannot be kept is not worth the connection: the next one replaces it.
+      heartbeats?.(device, payload).then(() => callback(null), (error: Error) => {
+        options.onRefused?.(device, `heartbeat: ${error.message}`);
+        callback(null);
+      });
+      return;
+    }
     const outcome = topic.kind === 'events'
       ? options.ingest.ingestJson(device, payload)
       : options.ingest.ingestFrame(device, topic.format, payload);

@@ -39,7 +39,7 @@ const PAYLOAD_FORMAT_INVALID = 0x99;
 export async function startExternalIngest(options: ExternalIngestOptions): Promise<ExternalIngest> {
   const handle = async (topic: string, payload: Buffer): Promise<number> => {
     const parsed = parseDeviceTopic(topic);
-    if (!parsed || parsed.kind === 'commands') return NOT_AUTHORISED;
+    if (!parsed || (parsed.kind !== 'events' && parsed.kind !== 'frames')) return NOT_AUTHORISED;
     const device = await options.lookupDevice(parsed.deviceId);
     if (!device) {
       options.onRefused?.(parsed.deviceId, 'unknown or disabled device');

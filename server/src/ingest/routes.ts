@@ -10,7 +10,7 @@ import type { AuthenticatedDevice, IngestOutcome, IngestService } from './servic
 import type { ReadingWriter } from './writer.js';
 import { listDeviceEvents } from './device-events.js';
 import { deviceStateViews, readingsIn } from './device-data.js';
-import { recordMeterExchange } from './store.js';
+import { agentHeartbeatsOf, recordMeterExchange } from './store.js';
 
 /** Checks a device's `Authorization: SharedAccessSignature …` header for the device in the path. */
 export type DeviceAuthenticator = (deviceId: string, authorization: string | undefined) => Promise<AuthenticatedDevice>;
@@ -58,6 +58,14 @@ export async function ingestRoutes(
     // The device list decides who sees what, as for GET /communities/{id}/devices.
     const devices = await listDevices(db, request.principal, request.params.id);
     return deviceStateViews(db, devices.map((d) => d.id), await deviceDataScopes(db, request.principal, devices));
+  });
+
+  app.get(contract.agentHealth.path, { schema: contract.agentHealth.schema }, async (request) => {
+    // The device list decides who sees what, as for the device states.
+    const devices = await listDevices(db, request.principal, request.params.id);
+    return (await agentHeartbeatsOf(db, devices.map((d) => d.id))).map((beat) => ({
+      ...beat, receivedAt: beat.receivedAt.toISOString(), lastFrameAt: beat.lastFrameAt?.toISOString() ?? null,
+    }));
   });
 
   app.post(contract.recordMeterExchange.path, { schema: contract.recordMeterExchange.schema }, async (request, reply) => {

@@ -23,7 +23,12 @@ export type IngestOutcome =
  * then group-commit. A refused message is counted against the device and never stored.
  */
 export class IngestService {
-  constructor(private readonly writer: ReadingWriter, private readonly decodeFrame: FrameDecoder) {}
+  constructor(
+    private readonly writer: ReadingWriter,
+    private readonly decodeFrame: FrameDecoder,
+    /** Told of every refused message, by its code (the operator's metrics). */
+    private readonly onRefused: (code: MessageRejected['code']) => void = () => undefined,
+  ) {}
 
   async ingestJson(device: AuthenticatedDevice, payload: string | Uint8Array | { parsed: unknown }): Promise<IngestOutcome> {
     let readings: Reading[];
@@ -52,7 +57,10 @@ export class IngestService {
       const result = await this.writer.write(this.source(device), readings);
       return { status: 'stored', result };
     } catch (error) {
-      if (error instanceof MessageRejected) return { status: 'refused', rejection: error };
+      if (error instanceof MessageRejected) {
+        this.onRefused(error.code);
+        return { status: 'refused', rejection: error };
+      }
       throw error;
     }
   }
@@ -64,6 +72,7 @@ export class IngestService {
   private refuse(device: AuthenticatedDevice, error: unknown): IngestOutcome {
     const rejection = error instanceof MessageRejected ? error : new MessageRejected('bad-shape', (error as Error).message);
     this.writer.recordRefusal(this.source(device), rejection);
+    this.onRefused(rejection.code);
     return { status: 'refused', rejection };
   }
 }

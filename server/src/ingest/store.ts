@@ -368,3 +368,43 @@ export async function storeReadingsBatch(
   }
   return { storedByDevice, quarters };
 }
+
+/** The last heartbeat of a device running `gridshare agent` (table agent_heartbeats). */
+export interface AgentHeartbeatRow {
+  readonly deviceId: string;
+  readonly receivedAt: Date;
+  readonly version: string;
+  readonly uptimeSeconds: number;
+  readonly queueMessages: number;
+  readonly queueReadings: number;
+  readonly lastFrameAt: Date | null;
+  readonly framesPerMinute: number;
+  readonly checksumErrors: number;
+  readonly transport: 'mqtt' | 'http' | 'offline';
+  readonly controlMode: 'following' | 'safe' | null;
+}
+
+/** Keeps the newest heartbeat per device; one that arrives late (older than the stored one) changes nothing. */
+export async function saveAgentHeartbeat(tx: Queryable, beat: AgentHeartbeatRow): Promise<void> {
+  await tx.query(
+    `INSERT INTO agent_heartbeats (device_id, received_at, version, uptime_seconds, queue_messages, queue_readings, last_frame_at, frames_per_minute, checksum_errors, transport, control_mode)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+     ON CONFLICT (device_id) DO UPDATE SET received_at = excluded.received_at, version = excluded.version, uptime_seconds = excluded.uptime_seconds,
+       queue_messages = excluded.queue_messages, queue_readings = excluded.queue_readings, last_frame_at = excluded.last_frame_at,
+       frames_per_minute = excluded.frames_per_minute, checksum_errors = excluded.checksum_errors, transport = excluded.transport, control_mode = excluded.control_mode
+     WHERE agent_heartbeats.received_at <= excluded.received_at`,
+    [beat.deviceId, beat.receivedAt, beat.version, beat.uptimeSeconds, beat.queueMessages, beat.queueReadings, beat.lastFrameAt, beat.framesPerMinute, beat.checksumErrors, beat.transport, beat.controlMode],
+  );
+}
+
+export async function agentHeartbeatsOf(tx: Queryable, deviceIds: readonly string[]): Promise<AgentHeartbeatRow[]> {
+  const rows = await tx.query<{
+    device_id: string; received_at: Date; version: string; uptime_seconds: string | number; queue_messages: string | number; queue_readings: string | number;
+    last_frame_at: Date | null; frames_per_minute: number; checksum_errors: string | number; transport: AgentHeartbeatRow['transport']; control_mode: AgentHeartbeatRow['controlMode'];
+  }>('SELECT * FROM agent_heartbeats WHERE device_id = ANY($1::text[]) ORDER BY device_id', [deviceIds]);
+  return rows.map((r) => ({
+    deviceId: r.device_id, receivedAt: r.received_at, version: r.version, uptimeSeconds: Number(r.uptime_seconds), queueMessages: Number(r.queue_messages),
+    queueReadings: Number(r.queue_readings), lastFrameAt: r.last_frame_at, framesPerMinute: r.frames_per_minute, checksumErrors: Number(r.checksum_errors),
+    transport: r.transport, controlMode: r.control_mode,
+  }));
+}

@@ -2,7 +2,8 @@ import type { Db } from '../platform/store/db.js';
 import type { EventPublisher, EventSubscriber } from '../platform/events/index.js';
 import type { JobDefinition, JobWaker } from '../platform/jobs/index.js';
 import { processDirty, recheckDeviceReadings, recheckPlausibility } from './service.js';
-import { markQuarters } from './store.js';
+import { firstIntervalStarts, markQuarters } from './store.js';
+import { ConflictError } from '../kernel/errors.js';
 
 export const INTERVAL_JOB = 'intervals';
 
@@ -38,5 +39,12 @@ export function subscribeIntervals(events: EventSubscriber, jobs?: JobWaker): vo
   });
   events.afterCommit('site.changed', (site) => {
     if (site.change === 'limit' || site.change === 'device-role') wake();
+  });
+  // A site's metered energy is billed and shared: it outlives any wish to remove the site.
+  events.inTransaction('site.removing', async (tx, { meteringPointId }) => {
+    const since = (await firstIntervalStarts(tx, [meteringPointId])).get(meteringPointId);
+    if (since !== undefined) {
+      throw new ConflictError(`this site has energy recorded since ${new Date(since).toISOString()}, which stays for billing and sharing; a member who moves away leaves the community instead`);
+    }
   });
 }

@@ -52,6 +52,11 @@ export const EVENT_SHAPES = {
    * A site changed: its physical limit (`limit`), whether it is the community battery
    * (`community-battery`), or the role of one of its devices (`device-role`, with `deviceId`).
    */
+  /**
+   * A site is about to be removed, published in the removing transaction: a capability that holds
+   * energy recorded for it refuses (a ConflictError), since that history is billed and shared.
+   */
+  'site.removing': { communityId: 'string', meteringPointId: 'string' },
   'site.changed': {
     communityId: 'string', meteringPointId: 'string',
     change: oneOf('limit', 'community-battery', 'device-role'), deviceId: 'string|null',
@@ -62,12 +67,57 @@ export const EVENT_SHAPES = {
   'settlement.closed': { communityId: 'string', settlementId: 'string', period: 'string', closedAtMs: 'number' },
   /** A statement or correction was issued to a member (for the verifiable record). */
   'statement.issued': { communityId: 'string', settlementId: 'string', statementId: 'string', memberId: 'string', sequence: 'number' },
+  /**
+   * The community's plan decided what controllable devices do: per device and kind, the setpoints of
+   * its next steps, each valid from `validFromMs` until `expiresAtMs`. Values: `battery-power` W (+ charge, − discharge),
+   * `ev-charge-power` W, `heat-pump-power` W of electric power at most, `pv-limit` W of feed-in at
+   * most; `heat-pump-block` and `appliance-start` carry null (the appliance starts at `validFromMs`).
+   * A later plan's commands for the same device and kind supersede the earlier plan's.
+   */
+  'plan.decided': {
+    communityId: 'string', planId: 'string', decidedAtMs: 'number',
+    commands: list({
+      deviceId: 'string',
+      kind: oneOf('battery-power', 'ev-charge-power', 'heat-pump-power', 'heat-pump-block', 'appliance-start', 'pv-limit'),
+      value: 'number|null', validFromMs: 'number', expiresAtMs: 'number',
+    }),
+  },
+  /** New forecasts of a community were stored (issued at `issuedAtMs`). */
+  'forecast.issued': { communityId: 'string', issuedAtMs: 'number' },
+  /** A device (or its member in the app) overrides the plan until `untilMs` (null: the override ended). */
+  'device.override': { communityId: 'string', deviceId: 'string', untilMs: 'number|null', source: oneOf('device', 'app') },
+  /**
+   * A UFTP message was stored (flex): received from or sent to a grid participant, `id` the stored
+   * message, `sha256` of its payload XML (the bytes signed), `signerKey` the Ed25519 public key
+   * (base64) that signed it (for the verifiable record).
+   */
+  'flex.message.stored': {
+    communityId: 'string', id: 'string', direction: oneOf('received', 'sent'), type: 'string', messageId: 'string', conversationId: 'string',
+    sender: 'string', recipient: 'string', signerKey: 'string', sha256: 'string', atMs: 'number',
+  },
+  /**
+   * A person changed something (the audit trail): published in the transaction of the change, so
+   * the trail and the change commit together. `diff` is already masked (secrets and personal fields
+   * never travel); its values are JSON text, null where the path was absent. Built by audit's
+   * `recordChange`, never by hand. `communityId` is null for installation-wide changes.
+   */
+  'change.recorded': {
+    atMs: 'number', communityId: 'string|null',
+    kind: oneOf('community', 'tariff', 'sharing-rule', 'share', 'member', 'device', 'settlement', 'quota', 'consent', 'role'),
+    resourceId: 'string', action: 'string',
+    actorUserId: 'string|null', actorRole: oneOf('admin', 'manager', 'member', 'user', 'system'), subjectMemberId: 'string|null',
+    clientAddress: 'string|null', userAgent: 'string|null', requestId: 'string|null',
+    diff: list({ path: 'string', before: 'string|null', after: 'string|null' }),
+  },
 } as const satisfies Record<string, Shape>;
 
 export type EventName = keyof typeof EVENT_SHAPES;
 export type EventPayload<N extends EventName> = TypeOf<(typeof EVENT_SHAPES)[N]>;
 export type CommittedReadings = TypeOf<typeof CommittedReadings>;
 export type QuarterMark = TypeOf<typeof QuarterMark>;
+/** One command of a decided plan. */
+export type PlanCommand = EventPayload<'plan.decided'>['commands'][number];
+export type PlanCommandKind = PlanCommand['kind'];
 
 export const isEventName = (name: string): name is EventName => Object.hasOwn(EVENT_SHAPES, name);
 

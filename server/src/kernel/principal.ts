@@ -10,6 +10,8 @@ export interface Membership {
   readonly communityId: string;
   readonly role: 'member' | 'manager';
   readonly state: 'requested' | 'active' | 'rejected' | 'left';
+  /** The community is suspended by a platform admin: the membership grants nothing until it is resumed. */
+  readonly communitySuspended?: true;
 }
 
 export interface UserPrincipal {

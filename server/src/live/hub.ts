@@ -1,5 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import type { CommittedMessage } from '../ingest/index.js';
 import type { Quantity } from '../kernel/quantities.js';
+import { MAX_BROADCAST_BYTES, type Broadcast } from '../platform/store/broadcast.js';
+
+/** The channel every process's hub sends its committed readings on and listens to. */
+export const LIVE_CHANNEL = 'gridshare_live';
 
 /** What a browser receives for each stored message: the device's newest values by quantity. */
 export interface LiveEvent {
@@ -16,12 +21,27 @@ export interface LiveSubscriber {
   send(event: LiveEvent): void;
 }
 
+/** A live event and the community whose watchers may receive it. */
+interface RoutedEvent {
+  readonly communityId: string;
+  readonly event: LiveEvent;
+}
+
 /**
  * Fans committed readings out to the browsers watching them. Only what was committed is
- * pushed, so the live view never shows a reading that a crash could take back.
+ * pushed, so the live view never shows a reading that a crash could take back. Connected to a
+ * broadcast (several processes on one PostgreSQL), it sends what this process committed to the
+ * other processes' hubs and delivers theirs here, so a browser sees every reading whichever
+ * process it is connected to and whichever ingested the reading.
  */
 export class LiveHub {
   private readonly byCommunity = new Map<string, Set<LiveSubscriber>>();
+  /** This hub's name in the broadcast, to tell its own messages from the others'. */
+  private readonly origin = randomBytes(8).toString('hex');
+  private broadcast: Broadcast | undefined;
+  private sending: Promise<void> = Promise.resolve();
+
+  constructor(private readonly log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)) {}
 
   subscribe(subscriber: LiveSubscriber): () => void {
     let set = this.byCommunity.get(subscriber.communityId);
@@ -39,21 +59,82 @@ export class LiveHub {
     return n;
   }
 
+  /** From now on, what this process commits reaches the other processes' hubs and theirs reaches this one. */
+  async connect(broadcast: Broadcast): Promise<void> {
+    await broadcast.listen(LIVE_CHANNEL, (payload) => this.received(payload));
+    this.broadcast = broadcast;
+  }
+
   publish(messages: readonly CommittedMessage[]): void {
+    const routed: RoutedEvent[] = [];
     for (const message of messages) {
-      const subscribers = this.byCommunity.get(message.communityId);
-      if (!subscribers || !message.meteringPointId) continue;
+      if (!message.meteringPointId) continue;
       // What a moved device measured before it came to this site is not this site's (nor its owner's).
       const boundFrom = message.boundFrom ?? null;
       const readings = boundFrom === null ? message.readings : message.readings.filter((r) => Date.parse(r.ts) >= boundFrom);
       if (readings.length === 0) continue;
-      const event = toEvent({ ...message, readings }, message.meteringPointId);
-      for (const subscriber of subscribers) {
-        if (subscriber.meteringPointIds && !subscriber.meteringPointIds.has(message.meteringPointId)) continue;
-        subscriber.send(event);
-      }
+      routed.push({ communityId: message.communityId, event: toEvent({ ...message, readings }, message.meteringPointId) });
+    }
+    for (const { communityId, event } of routed) this.deliver(communityId, event);
+    if (this.broadcast && routed.length > 0) this.send(this.broadcast, routed);
+  }
+
+  private deliver(communityId: string, event: LiveEvent): void {
+    for (const subscriber of this.byCommunity.get(communityId) ?? []) {
+      if (subscriber.meteringPointIds && !subscriber.meteringPointIds.has(event.meteringPointId)) continue;
+      subscriber.send(event);
     }
   }
+
+  /** In notifications under PostgreSQL's size limit, as many events in each as fit. */
+  private send(broadcast: Broadcast, routed: readonly RoutedEvent[]): void {
+    const head = `{"from":"${this.origin}","events":[`;
+    let batch: string[] = [];
+    let bytes = head.length + 2;
+    const flush = () => {
+      if (batch.length === 0) return;
+      const payload = `${head}${batch.join(',')}]}`;
+      // One after the other: sent over several pooled connections at once they could arrive out of order.
+      this.sending = this.sending.then(() => broadcast.publish(LIVE_CHANNEL, payload))
+        .catch((error: Error) => this.log(`gridshare: live readings not sent to the other processes: ${error.message}`));
+      batch = [];
+      bytes = head.length + 2;
+    };
+    for (const item of routed) {
+      const json = JSON.stringify(item);
+      const size = Buffer.byteLength(json) + 1;
+      // Only a message with hundreds of quantities is this large: this process's own browsers have it.
+      if (head.length + 2 + size > MAX_BROADCAST_BYTES) continue;
+      if (bytes + size > MAX_BROADCAST_BYTES) flush();
+      batch.push(json);
+      bytes += size;
+    }
+    flush();
+  }
+
+  /** Another process's committed readings, for the browsers watching here. */
+  private received(payload: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(payload);
+    } catch {
+      this.log('gridshare: a live broadcast that is not JSON was ignored');
+      return;
+    }
+    const { from, events } = (message ?? {}) as { from?: unknown; events?: unknown };
+    if (from === this.origin || !Array.isArray(events)) return;
+    for (const item of events) {
+      if (isRoutedEvent(item)) this.deliver(item.communityId, item.event);
+    }
+  }
+}
+
+function isRoutedEvent(value: unknown): value is RoutedEvent {
+  const { communityId, event } = (value ?? {}) as Partial<Record<keyof RoutedEvent, unknown>>;
+  if (typeof communityId !== 'string' || typeof event !== 'object' || event === null) return false;
+  const { meteringPointId, deviceId, ts, values } = event as Partial<Record<keyof LiveEvent, unknown>>;
+  return typeof meteringPointId === 'string' && typeof deviceId === 'string' && typeof ts === 'string'
+    && typeof values === 'object' && values !== null && Object.values(values).every((v) => typeof v === 'number');
 }
 
 function toEvent(message: CommittedMessage, meteringPointId: string): LiveEvent {

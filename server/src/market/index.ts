@@ -1,4 +1,7 @@
-/** market: the public surface other capabilities and the composition root use — its pure core (domain/) and its CLI command. */
+/** market: the public surface other capabilities and the composition root use — its pure core (domain/), its CLI command, job and routes. */
 export * from './domain/index.js';
 
 export { registerMarketCommands } from './commands.js';
+export { MARKET_JOB, marketJob, subscribeMarket, type MarketJob, type MarketJobOptions } from './job.js';
+export { marketRoutes } from './routes.js';
+export { fundWallet, openMarket, setAgentLimits } from './service.js';

@@ -15,3 +15,9 @@ export { DEFAULT_SETTINGS, Solver, SolverError, solveOnce } from './solver.js';
 export { optimise, type OptimiseOptions, type OptimiseResult } from './optimise.js';
 
 export { registerOptimiseCommand } from './commands.js';
+
+// Phase 2: plans in operation (tables, the MPC job, routes, members' control settings).
+export { PlanService, DEFAULT_WEIGHTS, type PlanSettings } from './service.js';
+export { OPTIMISE_JOB, optimiseJob, subscribeOptimise, type OptimiseJob } from './job.js';
+export { optimiseRoutes } from './routes.js';
+export { enableDemoControl } from './demo.js';

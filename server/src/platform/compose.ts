@@ -3,44 +3,65 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openDb, type Db, type StoreConfig } from './store/db.js';
 import { migrate } from './store/migrate.js';
-import { DEFAULT_SESSION_IDLE_MS, ensureAdmin, resolvePrincipal, accountRoutes, type RateLimit } from '../accounts/index.js';
+import { DEFAULT_SESSION_IDLE_MS, ensureAdmin, resolvePrincipal, accountRoutes, requireAdmin, type RateLimit } from '../accounts/index.js';
 import { createHttp } from './http/app.js';
+import { componentLog, type LogOptions } from './http/logging.js';
 import type { Api } from './http/api.js';
 import { membershipsOfUser, registryRoutes, requireCommunityManager } from '../registry/index.js';
 import { discoveryRoutes } from '../discovery/index.js';
 import { opsRoutes, type BrokerStatus, createMetrics } from '../ops/index.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded.js';
-import { checkChosenPort, listen } from './net/listen.js';
+import { checkChosenPort, listen, MovedPortMemory } from './net/listen.js';
 import { lockDataFolder, makePrivate, type DataFolderLock } from './store/data-folder.js';
 import { webRoutes } from '../web/index.js';
-import { ensureDemoCommunity, startDemoConnectorSource, type DemoCommunity } from '../demo/index.js';
-import { ReadingWriter, DeviceDirectory, IngestService, embeddedIngestHandlers, startExternalIngest, type ExternalIngest, ingestRoutes, ConnectionGuard, type ConnectLimit, recordDeviceEvent } from '../ingest/index.js';
+import { ensureDemoCommunity, settleDemoMonth, startDemoConnectorSource, type DemoCommunity } from '../demo/index.js';
+import { ReadingWriter, DeviceDirectory, IngestService, embeddedIngestHandlers, startExternalIngest, type ExternalIngest, ingestRoutes, RefusalLog, ConnectionGuard, type ConnectLimit, recordDeviceEvent, recordHeartbeat } from '../ingest/index.js';
 import { LiveHub, liveRoutes } from '../live/index.js';
 import { ArtefactStore, deviceAuthenticator, readDeviceKeys, provisioningRoutes, type Endpoints, deviceCredentialsStore, ArtefactBuilder } from '../provisioning/index.js';
 import { frameDecoder, meterRoutes, meterKeysStore } from '../meters/index.js';
 import { intervalJob, subscribeIntervals, intervalRoutes, countFailingPoints, countQuarantined } from '../intervals/index.js';
 import { sharingJob, subscribeSharing, sharingRoutes } from '../sharing/index.js';
 import { EventBus, outboxJob, OUTBOX_JOB } from './events/index.js';
-import { JobRunner, type Job } from './jobs/index.js';
+import { JobRunner, type Job, type RunnerOptions } from './jobs/index.js';
+import { openBroadcast } from './store/broadcast.js';
 import { operatorRoutes, provisionalFigures } from '../operator/index.js';
 import { billingRoutes, memberSavings } from '../billing/index.js';
 import { forecastJob, forecastRoutes, registerForecastMetrics, subscribeForecast, type ForecastJobOptions } from '../forecast/index.js';
 import { memoryKeys, Secrets, secretsRoutes, type KeyStore } from '../secrets/index.js';
 import { DEFAULT_QUOTAS, Quotas, type QuotaLimits, quotaRoutes } from '../quotas/index.js';
+import { LedgerService, ledgerAuditJob, ledgerJob, ledgerKeyStore, ledgerRoutes, subscribeLedger } from '../ledger/index.js';
 import { ConnectorService, CONNECTORS_JOB, connectorJob, connectorRoutes, connectorSecretsStore } from '../connectors/index.js';
+import { privacyJob, privacyRoutes, registerAccessLogging, type PrivacyContext } from '../privacy/index.js';
+import { MARKET_JOB, marketJob, marketRoutes, subscribeMarket, type MarketJobOptions } from '../market/index.js';
+import { OPTIMISE_JOB, optimiseJob, optimiseRoutes, PlanService, Solver, subscribeOptimise } from '../optimise/index.js';
+import { auditRoutes, subscribeAudit } from '../audit/index.js';
+import { BrokerAuthHook, brokerSecurityRoutes, checkBroker, MosquittoSync, type OutageSizing } from '../broker-security/index.js';
+import { adminRoutes, InstallationView } from '../admin/index.js';
+import { readFileSync } from 'node:fs';
+import { CONTROL_JOB, ControlService, controlJob, controlRoutes, embeddedCommandTransport, startExternalCommands, subscribeControl } from '../control/index.js';
+import { defaultSchemaDirectory, FLEX_OUTBOX_JOB, FlexAdmin, flexKeyStore, flexOutboxJob, flexRoutes, loadUftpSchemas, UftpTransport, type LoadedSchemas } from '../flex/index.js';
 
 export interface PlatformOptions {
   store: StoreConfig;
   http: { port: number; host: string; explicit: boolean };
   /** The embedded broker's port, unless `externalMqtt` names a broker to consume from. */
   mqtt: { port: number; host: string; explicit: boolean };
-  externalMqtt?: { url: string; group?: string; instanceId?: string; connections?: number; inflightPerConnection?: number; sessionExpirySeconds?: number };
+  externalMqtt?: {
+    url: string; group?: string; instanceId?: string; connections?: number; inflightPerConnection?: number; sessionExpirySeconds?: number;
+    /** The admin of the broker's Mosquitto dynamic-security plugin: Gridshare keeps its device clients and roles. */
+    dynsecAdmin?: { username: string; password: string };
+    /** The outage the broker must bridge: at start Gridshare probes whether it would (warnings in `brokerWarnings`). */
+    outageSizing?: Omit<OutageSizing, 'sessions'>;
+  };
   /** Where provisioning artefacts (batch ZIPs) are kept. */
   artefactsDir: string;
   /** How devices and browsers reach this installation; defaults to the local listening address. */
   publicUrl?: string;
   publicMqttUrl?: string;
+  /** Log every request and its answer (`--log`); failures are always logged. */
   logger?: boolean;
+  /** The log's level and destination (default: info, standard error); see server/src/ops/README.md. */
+  log?: Omit<LogOptions, 'requests'>;
   /** Mark session cookies Secure; default: when `publicUrl` is https. */
   secureCookies?: boolean;
   /** Failed log-ins per account and address, failed log-ins per address, and sign-ups per address, per window. */
@@ -63,6 +84,20 @@ export interface PlatformOptions {
   deviceConnectLimit?: ConnectLimit;
   /** The forecast job: its clock (tests), the day-ahead run's local time (default 12:00), its delay after new intervals. */
   forecast?: Pick<ForecastJobOptions, 'now' | 'dayAheadLocalTime' | 'delayMs'>;
+  /** The privacy capability's clock (consents, the access log, erasure, retention; tests). */
+  privacy?: { now?: () => number };
+  /** The market job: its clock (tests; the market's routes use it too), how far back it clears, when intervals count as final. */
+  market?: Pick<MarketJobOptions, 'now' | 'lookbackMs' | 'finalDelayMs' | 'everyMs'>;
+  /** The plans (MPC): their clock (tests), the delay after a trigger, steps per plan (default 96) and the solver's time limit (default 20 s). */
+  optimise?: { now?: () => number; delayMs?: number; steps?: number; timeLimitS?: number };
+  /** Commands to devices: the clock (tests) and how long after an unanswered MQTT delivery it is sent again (default 60 s). */
+  control?: { now?: () => number; retryMs?: number };
+  /** UFTP (flex): the clock (tests drive the outbox's retries with it) and where the UFTP XSDs are (default: `$UFTP_XSD_DIR`, else ../shared/uftp/xsd). */
+  flex?: { now?: () => number; schemaDirectory?: string };
+  /** The background jobs: how long a lease lasts unrenewed (default 1 min), a hook once units are leased, and the clock of lags and last passes (tests). */
+  jobs?: Pick<RunnerOptions, 'leaseMs' | 'afterLease' | 'now'>;
+  /** The admin console's clock (the installation's health: devices online, ingest rates; tests). */
+  admin?: { now?: () => number };
 }
 
 export interface Platform {
@@ -79,6 +114,20 @@ export interface Platform {
   readonly forecast: Job & { refreshAll(): void };
   /** The connectors job: runs the due connector instances and stores their readings through ingest. */
   readonly connectors: Job;
+  /** The privacy job: erasure requests, and once a day the retention of privacy's records. */
+  readonly privacy: Job;
+  /** The market job: clears each slot at its gate closure, settles it once its intervals are final; `catchUpFrom` clears a community's past slots as their data comes in. */
+  readonly market: Job & { catchUpFrom(communityId: string, fromMs: number): void };
+  /** The plans: the MPC job (every 15 min and on triggers) and the service that plans a community now. */
+  readonly optimise: Job & { readonly service: PlanService };
+  /** The verifiable record: its service and the job that appends and checkpoints. */
+  readonly ledger: { readonly service: LedgerService; readonly job: Job };
+  /** Commands to devices (plans' and people's), their delivery and acknowledgements. */
+  readonly control: ControlService;
+  /** The command delivery job: expiry, MQTT publishing and retries. */
+  readonly commands: Job;
+  /** UFTP with the grid operator: the transport (receive, send) and its outbox job. */
+  readonly flex: { readonly transport: UftpTransport; readonly outbox: Job };
   /** The one event bus: capabilities publish, others subscribe (in the transaction, after commit, or durably). */
   readonly events: EventBus;
   /** The one runner of background jobs. */
@@ -90,11 +139,19 @@ export interface Platform {
   readonly dataFolder: DataFolderLock | undefined;
   /** Set on the very first start: the admin account and its one-time password. */
   readonly bootstrapAdmin: { email: string; password: string } | undefined;
-  /** Ports that were taken and replaced by free ones. */
-  readonly movedPorts: { what: string; from: number; to: number }[];
+  /**
+   * Default ports that were taken and replaced: by the replacement used before when it is free
+   * (remembered in the artefacts folder), else by a free one — `previous` then names the earlier
+   * replacement that devices provisioned before were given.
+   */
+  readonly movedPorts: { what: string; from: number; to: number; previous?: number }[];
   readonly demo: DemoCommunity | undefined;
   /** The master keys and the box that seals and opens stored secrets. */
   readonly secrets: Secrets;
+  /** On an external Mosquitto with dynamic security: the device clients and roles Gridshare keeps there. */
+  readonly brokerSync: MosquittoSync | undefined;
+  /** What the start found about the external broker that would lose or let in what it should not. */
+  readonly brokerWarnings: readonly string[];
   close(): Promise<void>;
 }
 
@@ -110,6 +167,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   // opened at all when a port the user chose is taken.
   let dataFolder: DataFolderLock | undefined;
   const privateDirs = [options.artefactsDir];
+  const movedPortMemory = new MovedPortMemory(options.artefactsDir);
   if (options.store.kind === 'pglite' && options.store.dataDir) {
     const lock = await lockDataFolder(options.store.dataDir);
     dataFolder = lock;
@@ -130,7 +188,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   closers.push(() => db.close());
   try {
     await migrate(db);
-    const secrets = await Secrets.open(db, options.secretKeys ?? memoryKeys(), [deviceCredentialsStore, meterKeysStore, connectorSecretsStore]);
+    const secrets = await Secrets.open(db, options.secretKeys ?? memoryKeys(), [deviceCredentialsStore, meterKeysStore, connectorSecretsStore, ledgerKeyStore, flexKeyStore]);
     // PGlite's own files and a key file created just now: private to the user.
     for (const dir of privateDirs) makePrivate(dir);
     const bootstrapAdmin = await ensureAdmin(db);
@@ -145,17 +203,31 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     // Filled in once the ports are bound; nothing reads them before the first request.
     const endpoints: { -readonly [K in keyof Endpoints]: Endpoints[K] } = { publicUrl: '', mqttUrl: '', hostName: '' };
     const live = new LiveHub();
+    // Several processes on one PostgreSQL: each browser sees the readings every process ingests.
+    if (options.store.kind === 'postgres') {
+      const broadcast = await openBroadcast(options.store.url, db, (line) => process.stderr.write(`${line}\n`));
+      closers.push(() => broadcast.close());
+      await live.connect(broadcast);
+    }
     const metrics = createMetrics();
+    const principalOf = (credentials: Credentials) => resolvePrincipal(db, credentials, membershipsOfUser);
+    // Created first (listening comes last): its logger is the installation's, every component logs through it.
+    const app = await createHttp({
+      db, log: { ...options.log, requests: options.logger ?? false }, publicUrl: () => endpoints.publicUrl || options.publicUrl, resolvePrincipal: principalOf,
+    });
     // Capabilities react to each other only through events; each background job runs on the one runner.
-    const events = new EventBus();
-    const jobs = new JobRunner(db, { registry: metrics.registry });
+    const events = new EventBus(componentLog(app.log, 'events', 'error'));
+    const jobs = new JobRunner(db, { registry: metrics.registry, log: componentLog(app.log, 'jobs', 'error'), ...options.jobs });
+    metrics.observeEvents(events);
+    // The audit trail is written in the transaction of each change a person makes.
+    subscribeAudit(events);
     subscribeIntervals(events, jobs);
     subscribeSharing(events, jobs);
     events.afterCommit('readings.committed', ({ messages }) => live.publish(messages));
     const intervals = jobs.register(intervalJob(db, events, options.intervalDelayMs ?? 1_000));
     const sharing = jobs.register(sharingJob(db, provisionalFigures));
     jobs.register(outboxJob(db, events));
-    const forecasts = forecastJob(db, options.forecast);
+    const forecasts = forecastJob(db, { ...options.forecast, events, log: componentLog(app.log, 'forecast', 'warn') });
     const forecastRun = jobs.register(forecasts.definition);
     const forecast = {
       name: forecastRun.name,
@@ -167,8 +239,57 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       },
     };
     subscribeForecast(events, jobs);
+    const markets = marketJob(db, { ...options.market, log: componentLog(app.log, 'market', 'warn') });
+    const marketRun = jobs.register(markets.definition);
+    const market = {
+      name: marketRun.name,
+      wake: () => marketRun.wake(),
+      flush: () => marketRun.flush(),
+      catchUpFrom: (communityId: string, fromMs: number) => {
+        markets.catchUpFrom(communityId, fromMs);
+        marketRun.wake();
+      },
+    };
+    subscribeMarket(events, jobs, markets);
+    // The log's name is the public host the key is made for, known once the server listens.
+    const ledgerService = new LedgerService(db, secrets.box, { origin: () => `${endpoints.hostName}/ledger` });
+    subscribeLedger(events, jobs, ledgerService);
+    const ledger = { service: ledgerService, job: jobs.register(ledgerJob(ledgerService)) };
+    jobs.register(ledgerAuditJob(ledgerService, componentLog(app.log, 'ledger', 'error')));
+    // A new demo gets its previous month settled and closed: its statements are in the record from the start.
+    if (demo?.created) await settleDemoMonth(db, events, demo.communityId);
+    metrics.gauge('gridshare_ledger_entries', 'Entries in the verifiable record', () => ledgerService.size());
+    metrics.gauge('gridshare_ledger_audit_failures', 'What the last audit of the verifiable record found wrong (0: the stored log matches every published checkpoint)', () => ledgerService.auditFailures());
     registerForecastMetrics(db, metrics.registry, options.forecast?.now);
     events.onOutboxWritten(() => jobs.wake(OUTBOX_JOB));
+    // One solver (a HiGHS worker thread) for every plan of this process.
+    const solver = new Solver();
+    closers.push(() => solver.close());
+    const planService = new PlanService(db, events, solver, {
+      now: options.optimise?.now ?? Date.now, steps: options.optimise?.steps ?? 96, timeLimitS: options.optimise?.timeLimitS ?? 20,
+      onPlanned: metrics.planned,
+    });
+    const plans = optimiseJob(db, planService, { wake: () => jobs.wake(OPTIMISE_JOB), ...(options.optimise?.delayMs ? { delayMs: options.optimise.delayMs } : {}) });
+    const optimiseRun = jobs.register(plans.definition);
+    const optimise = { name: optimiseRun.name, wake: () => optimiseRun.wake(), flush: () => optimiseRun.flush(), service: planService };
+    subscribeOptimise(events, planService, plans);
+    const log = componentLog(app.log, 'control', 'warn');
+    const controlNow = options.control?.now ?? Date.now;
+    const control = new ControlService({
+      db, events, now: controlNow, retryMs: options.control?.retryMs ?? 60_000, wake: () => jobs.wake(CONTROL_JOB), log,
+    });
+    subscribeControl(events, jobs, control);
+    const commands = jobs.register(controlJob(db, control));
+    // The UFTP schemas are compiled when the first message arrives (most installations never trade flexibility).
+    let uftpSchemas: LoadedSchemas | undefined;
+    const schemaDirectory = options.flex?.schemaDirectory ?? defaultSchemaDirectory();
+    closers.push(async () => uftpSchemas?.dispose());
+    const flexNow = options.flex?.now ?? Date.now;
+    const uftp = new UftpTransport({
+      db, events, box: secrets.box, now: flexNow, wake: () => jobs.wake(FLEX_OUTBOX_JOB),
+      schemas: () => (uftpSchemas ??= schemaDirectory === undefined ? undefined : loadUftpSchemas(schemaDirectory)),
+    });
+    const flex = { transport: uftp, outbox: jobs.register(flexOutboxJob(uftp)) };
     const writer = new ReadingWriter(db, events, {
       // PGlite has one connection; a PostgreSQL server works on a second commit while the first waits for its fsync.
       concurrentCommits: db.kind === 'postgres' ? 2 : 1,
@@ -179,54 +300,99 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     intervals.wake();
     sharing.wake();
     forecast.wake();
+    market.wake();
+    optimise.wake();
     jobs.wake(OUTBOX_JOB);
     const directory = new DeviceDirectory(db, async (deviceId) => (await readDeviceKeys(db, secrets.box, [deviceId])).get(deviceId));
     const authenticateDevice = (deviceId: string, token: string | undefined) =>
       deviceAuthenticator(directory, endpoints.hostName)(deviceId, token);
-    const ingest = new IngestService(writer, frameDecoder(db, secrets.box));
-    const connectorService = new ConnectorService({ db, secrets: secrets.box, ingest, wake: () => jobs.wake(CONNECTORS_JOB) });
+    const ingest = new IngestService(writer, frameDecoder(db, secrets.box), metrics.readingsRefused);
+    const connectorService = new ConnectorService({ db, secrets: secrets.box, ingest, wake: () => jobs.wake(CONNECTORS_JOB), onRun: metrics.connectorRun });
     const connectors = jobs.register(connectorJob(connectorService));
     // At shutdown the runs under way stop first (they run again after the restart).
     closers.push(() => connectorService.close());
     connectors.wake();
+    const privacyContext: PrivacyContext = { db, now: options.privacy?.now ?? Date.now, events };
+    const privacy = jobs.register(privacyJob(privacyContext, { log: componentLog(app.log, 'privacy', 'info') }));
+    privacy.wake();
 
     let broker: EmbeddedBroker | undefined;
     let external: ExternalIngest | undefined;
     let brokerStatus: BrokerStatus;
+    const ingestLog = componentLog(app.log, 'ingest', 'warn');
+    const refusals = new RefusalLog({ write: ingestLog });
+    let brokerSync: MosquittoSync | undefined;
+    const brokerWarnings: string[] = [];
     if (options.externalMqtt) {
-      external = await startExternalIngest({
+      const { url, dynsecAdmin, outageSizing } = options.externalMqtt;
+      if (dynsecAdmin) {
+        const account = new URL(url);
+        const service = account.username ? { username: decodeURIComponent(account.username), password: decodeURIComponent(account.password) } : undefined;
+        const sync = await MosquittoSync.start({ db, secrets: secrets.box, url, admin: dynsecAdmin, ...(service ? { service } : {}), log });
+        brokerSync = sync;
+        closers.push(() => sync.close());
+      } else {
+        brokerWarnings.push('Gridshare does not manage device authentication on this broker (no dynamic-security admin given): the broker must authenticate devices itself');
+      }
+      if (outageSizing) {
+        const sessions = options.externalMqtt.connections ?? 4;
+        brokerWarnings.push(...await checkBroker({ url, sizing: { ...outageSizing, sessions } }));
+      }
+      for (const warning of brokerWarnings) log(`gridshare: warning: ${warning}`);
+      const consumer = {
         url: options.externalMqtt.url,
         group: options.externalMqtt.group ?? 'gridshare',
         // Without a stable name a restarted process would not resume its sessions, and the messages
         // in flight to them at a crash would wait in the broker until those sessions expire.
         instanceId: options.externalMqtt.instanceId ?? `${hostname()}-${options.http.port || process.pid}`,
+        lookupDevice: async (deviceId: string) => {
+          const device = await directory.get(deviceId);
+          return device?.status === 'active' && !device.communitySuspended ? device : undefined;
+        },
+      };
+      external = await startExternalIngest({
+        ...consumer,
         connections: options.externalMqtt.connections ?? 4,
         inflightPerConnection: options.externalMqtt.inflightPerConnection ?? 256,
         sessionExpirySeconds: options.externalMqtt.sessionExpirySeconds ?? 3_600,
         ingest,
-        lookupDevice: async (deviceId) => {
-          const device = await directory.get(deviceId);
-          return device?.status === 'active' ? device : undefined;
-        },
+        onRefused: (deviceId, reason) => refusals.refused(deviceId, reason),
       });
       const ext = external;
       closers.push(() => ext.close());
+      const externalCommands = await startExternalCommands({
+        ...consumer,
+        onAck: (device, payload) => control.mqttAck(device, payload),
+        log,
+        now: controlNow,
+      });
+      closers.push(() => externalCommands.close());
+      control.attach(externalCommands);
       brokerStatus = { mode: 'external', connected: () => ext.connected() };
     } else {
       const guard = new ConnectionGuard({
         limit: options.deviceConnectLimit ?? { max: 20, windowMs: 60_000 },
         connectedAddress: (clientId) => broker?.connectedAddress(clientId),
         record: (event) => {
-          recordDeviceEvent(db, event).catch((error: Error) => process.stderr.write(`gridshare: device event not recorded: ${error.message}\n`));
+          recordDeviceEvent(db, event).catch((error: Error) => ingestLog(`device event not recorded: ${error.message}`, { deviceId: event.device.id }));
         },
       });
       const started = await startEmbeddedBroker({
         port: options.mqtt.port,
         host: options.mqtt.host,
         portExplicit: options.mqtt.explicit,
-        ...embeddedIngestHandlers({ ingest, authenticate: authenticateDevice, guard }),
+        previousPort: movedPortMemory.previous('MQTT'),
+        ...embeddedIngestHandlers({
+          ingest, authenticate: authenticateDevice, guard, onRefused: (device, reason) => refusals.refused(device.id, reason),
+          commandAcks: (device, payload) => control.mqttAck(device, payload),
+          heartbeats: (device, payload) => recordHeartbeat(db, device, payload, new Date()),
+        }),
       });
       broker = started;
+      metrics.observeEmbeddedBroker(started.aedes);
+      control.attach(embeddedCommandTransport(started, (deviceId) => {
+        control.deviceSubscribed(deviceId).catch((error: Error) => log(`gridshare: commands for ${deviceId} not delivered: ${error.message}`));
+      }));
       closers.push(() => started.close());
       brokerStatus = { mode: 'embedded', connected: () => !started.aedes.closed };
     }
@@ -236,16 +402,19 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       writer.forgetDevice(deviceId);
       // A disabled, re-keyed or removed device must authenticate again.
       broker?.disconnect(deviceId);
+      brokerSync?.deviceChanged(deviceId);
     };
 
     const quotas = new Quotas({ ...DEFAULT_QUOTAS, ...options.quotas });
     metrics.gauge('gridshare_interval_points_failing', 'Metering points whose interval computation failed and is set aside for a retry', () => countFailingPoints(db));
+    metrics.observeBrokerUp(brokerStatus.connected);
+    metrics.observeDatabase(db);
+    metrics.observeDisk({ artefacts: options.artefactsDir, ...(options.store.kind === 'pglite' && options.store.dataDir ? { data: options.store.dataDir } : {}) });
+    metrics.labelledGauge('gridshare_commands', 'Commands to devices, by state', 'state', () => control.countByState());
     metrics.gauge('gridshare_intervals_quarantined', 'Quarter hours beyond their site\'s connection capacity, kept out of the sharing', () => countQuarantined(db));
-    const principalOf = (credentials: Credentials) => resolvePrincipal(db, credentials, membershipsOfUser);
-    const app = await createHttp({
-      db, logger: options.logger ?? false, publicUrl: () => endpoints.publicUrl || options.publicUrl, resolvePrincipal: principalOf,
-    });
     closers.push(() => app.close());
+    // Before any route: reads of a member's personal data by others go into the member's access log.
+    registerAccessLogging(app, privacyContext);
     await opsRoutes(app, { db, metrics, broker: brokerStatus });
     await accountRoutes(app, {
       db,
@@ -257,34 +426,57 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       sessionIdleMs: options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS,
     });
     await registryRoutes(app, { db, quotas, deviceChanged, events });
-    await quotaRoutes(app, { db, quotas, requireCommunityManager: (principal, communityId) => requireCommunityManager(db, principal, communityId) });
+    await quotaRoutes(app, { db, quotas, events, requireCommunityManager: (principal, communityId) => requireCommunityManager(db, principal, communityId) });
     await discoveryRoutes(app, { db });
     await provisioningRoutes(app, { db, store: new ArtefactStore(options.artefactsDir), endpoints, deviceChanged, quotas, builder: new ArtefactBuilder(), secrets: secrets.box });
     await ingestRoutes(app, { db, ingest, writer, authenticateDevice });
     await liveRoutes(app, { db, hub: live, resolvePrincipal: principalOf, ...(options.liveRecheckMs ? { recheckMs: options.liveRecheckMs } : {}) });
     await intervalRoutes(app, { db });
-    await sharingRoutes(app, { db, jobs, memberSavings: (input) => memberSavings(db, input) });
+    await sharingRoutes(app, { db, events, jobs, memberSavings: (input) => memberSavings(db, input) });
     await operatorRoutes(app, { db, jobs });
-    await billingRoutes(app, { db });
+    await billingRoutes(app, { db, events });
     await forecastRoutes(app, { db, jobs, ...(options.forecast?.now ? { now: options.forecast.now } : {}) });
     await meterRoutes(app, { db, secrets: secrets.box });
     await secretsRoutes(app, { db, secrets });
     await connectorRoutes(app, { service: connectorService });
+    await privacyRoutes(app, { ctx: privacyContext, jobs });
+    await marketRoutes(app, { db, wake: () => jobs.wake(MARKET_JOB), ...(options.market?.now ? { now: options.market.now } : {}) });
+    await optimiseRoutes(app, { db, events, service: planService, job: plans });
+    await ledgerRoutes(app, { service: ledgerService });
+    await controlRoutes(app, { control, authenticateDevice });
+    await flexRoutes(app, { transport: uftp, admin: new FlexAdmin({ db, box: secrets.box, now: flexNow, publicUrl: () => endpoints.publicUrl }) });
+    await auditRoutes(app, { db, requireAdmin, requireCommunityManager: (principal, communityId) => requireCommunityManager(db, principal, communityId) });
+    await brokerSecurityRoutes(app, { hook: new BrokerAuthHook({ lookup: (deviceId) => directory.get(deviceId), verifySas: authenticateDevice }) });
+    const installation = new InstallationView({
+      db, jobs, broker: brokerStatus, connectors: connectorService, ledger: ledgerService, now: options.admin?.now ?? Date.now,
+      dataFolder: options.store.kind === 'pglite' && options.store.dataDir ? options.store.dataDir : options.artefactsDir,
+      version: (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version,
+    });
+    await adminRoutes(app, { db, jobs, installation, deviceChanged });
     await webRoutes(app);
     await app.ready();
+    // The OpenAPI document is built once, here, with every route known: built on the first request
+    // instead, the API docs page was handed one that ended after the account routes.
+    app.swagger();
 
-    const bound = await listen(app.server, { ...options.http, what: 'HTTP', flag: '--port' });
+    const bound = await listen(app.server, { ...options.http, what: 'HTTP', flag: '--port', previous: movedPortMemory.previous('HTTP') });
     const httpUrl = `http://${displayHost(options.http.host)}:${bound.port}`;
     const mqttUrl = options.externalMqtt?.url ?? `mqtt://${displayHost(options.mqtt.host)}:${broker!.port}`;
     endpoints.publicUrl = (options.publicUrl ?? httpUrl).replace(/\/$/, '');
     endpoints.mqttUrl = options.publicMqttUrl ?? mqttUrl;
     endpoints.hostName = new URL(endpoints.publicUrl).host;
+    await ledgerService.ensureKey();
+    ledger.job.wake();
 
     const movedPorts = [
-      ...(bound.movedFrom ? [{ what: 'HTTP', from: bound.movedFrom, to: bound.port }] : []),
-      ...(broker?.movedFrom ? [{ what: 'MQTT', from: broker.movedFrom, to: broker.port }] : []),
+      ...(bound.movedFrom ? [{ what: 'HTTP', from: bound.movedFrom, to: bound.port, ...(bound.previousLost ? { previous: bound.previousLost } : {}) }] : []),
+      ...(broker?.movedFrom ? [{ what: 'MQTT', from: broker.movedFrom, to: broker.port, ...(broker.previousLost ? { previous: broker.previousLost } : {}) }] : []),
     ];
-    return { db, app, broker, writer, live, intervals, sharing, forecast, connectors, events, jobs, endpoints, dataFolder, bootstrapAdmin, movedPorts, demo, secrets, httpUrl, mqttUrl, close: closeAll };
+    for (const moved of movedPorts) movedPortMemory.remember(moved.what, moved.to);
+    // Commands stored before a stop are delivered (or expired) now that the broker runs.
+    commands.wake();
+    flex.outbox.wake();
+    return { db, app, broker, writer, live, intervals, sharing, forecast, connectors, privacy, market, optimise, ledger, control, commands, flex, events, jobs, endpoints, dataFolder, bootstrapAdmin, movedPorts, demo, secrets, brokerSync, brokerWarnings, httpUrl, mqttUrl, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

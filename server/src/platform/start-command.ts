@@ -3,8 +3,11 @@ import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { artefactsDirFor, startPlatform } from './compose.js';
 import { PortInUseError } from './net/listen.js';
+import { LOG_LEVELS, type LogLevel } from './http/logging.js';
 import { DataFolderInUseError } from './store/data-folder.js';
-import { startDemoSimulation } from '../demo/index.js';
+import { startDemoControlledDevices, startDemoSimulation } from '../demo/index.js';
+import { DAY_MS } from '../kernel/time.js';
+import { DEFAULT_LEASE_MS, type RunnerOptions } from './jobs/index.js';
 import { environmentKeys, KEY_FILE_NAME, keyFile, MissingMasterKeyError, SECRET_KEY_VARIABLE } from '../secrets/index.js';
 
 export function parsePort(value: string): number {
@@ -13,10 +16,43 @@ export function parsePort(value: string): number {
   return port;
 }
 
+function parseLeaseMs(value: string): number {
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 300 || ms > 3_600_000) throw new InvalidArgumentError('a whole number of milliseconds from 300 to 3600000');
+  return ms;
+}
+
+/** Tests only: the process stops in the named job once it holds units, leases renewed, to be killed mid-job. */
+const STALL_JOB_VARIABLE = 'GRIDSHARE_TEST_STALL_JOB';
+
+function stallForTests(job: string | undefined): Pick<RunnerOptions, 'afterLease'> {
+  if (!job) return {};
+  return {
+    afterLease: (name, units) => {
+      if (name !== job) return Promise.resolve();
+      process.stderr.write(`gridshare: ${STALL_JOB_VARIABLE}: ${name} stopped holding ${units.length} units\n`);
+      return new Promise<void>(() => undefined);
+    },
+  };
+}
+
 function parseDays(value: string): number {
   const days = Number(value);
   if (!(days > 0) || days > 3_650) throw new InvalidArgumentError('a number of days above 0 (fractions allowed), at most 3650');
   return days;
+}
+
+function parsePositive(value: string): number {
+  const number = Number(value);
+  if (!(number > 0) || number > 1e7) throw new InvalidArgumentError('a number above 0');
+  return number;
+}
+
+/** `user:password` of the broker's dynamic-security admin (the password may hold colons). */
+function parseAdmin(value: string): { username: string; password: string } {
+  const colon = value.indexOf(':');
+  if (colon <= 0 || colon === value.length - 1) throw new InvalidArgumentError('give the admin as user:password');
+  return { username: value.slice(0, colon), password: value.slice(colon + 1) };
 }
 
 export function registerStartCommand(program: Command): void {
@@ -31,21 +67,30 @@ export function registerStartCommand(program: Command): void {
     .addOption(new Option('--mqtt-url <url>', 'consume devices from this MQTT broker (MQTT 5 shared subscriptions) instead of the embedded one').env('MQTT_URL'))
     .addOption(new Option('--mqtt-group <name>', 'with --mqtt-url: shared-subscription group, the same for every process of one installation').default('gridshare').env('MQTT_GROUP'))
     .addOption(new Option('--mqtt-instance <id>', 'with --mqtt-url: this process\'s name in the group, stable across restarts so it resumes its MQTT sessions (default: host name and HTTP port)').env('MQTT_INSTANCE'))
+    .addOption(new Option('--mqtt-dynsec-admin <user:password>', 'with --mqtt-url: the admin of Mosquitto\'s dynamic-security plugin; Gridshare keeps a client and a role per device there').argParser(parseAdmin).env('MQTT_DYNSEC_ADMIN'))
+    .addOption(new Option('--mqtt-outage-seconds <s>', 'with --mqtt-url: the consumer outage the broker must bridge; checked at start').default(60).argParser(parsePositive).env('MQTT_OUTAGE_SECONDS'))
+    .addOption(new Option('--mqtt-rate <readings/s>', 'with --mqtt-url: the readings per second all devices send together').default(1000).argParser(parsePositive).env('MQTT_RATE'))
     .addOption(new Option('--public-url <url>', 'how devices and browsers reach this installation (default: the local address)').env('GRIDSHARE_PUBLIC_URL'))
     .addOption(new Option('--secret-key-file <file>', `the master key file, created (mode 0600) at the first start unless ${SECRET_KEY_VARIABLE} holds the keys (default: <data>/${KEY_FILE_NAME}, also with --database-url)`).env('GRIDSHARE_SECRET_KEY_FILE'))
     .addOption(new Option('--artefacts-dir <dir>', 'where provisioning artefacts are kept (default: <data>/artefacts)').env('GRIDSHARE_ARTEFACTS'))
     .option('--demo', 'create the demo community "Sunny Street" if it is absent and simulate its devices', false)
     .option('--no-simulate', 'with --demo: do not run the simulated devices')
     .addOption(new Option('--simulate-speed <factor>', 'with --demo: replay the last day this many times faster, then run in real time').default(96).argParser(Number))
+    .addOption(new Option('--job-lease-ms <ms>', 'how long a background job\'s lease on its work outlives a process that stopped renewing it (every process of one installation alike)').default(DEFAULT_LEASE_MS).argParser(parseLeaseMs).env('GRIDSHARE_JOB_LEASE_MS'))
     .addOption(new Option('--session-idle-days <days>', 'a browser session unused this many days ends').default(14).argParser(parseDays).env('GRIDSHARE_SESSION_IDLE_DAYS'))
     .option('--secure-cookies', 'mark session cookies Secure (default: when --public-url is https)')
     .option('--log', 'log every request', false)
+    .addOption(new Option('--log-level <level>', 'the lowest level of the JSON log on standard error').choices(LOG_LEVELS).default('info').env('LOG_LEVEL'))
+    .option('--exit-with-parent', 'stop when the process that started this one ends (npm start: a SIGTERM to npm ends its shell, not this process)', false)
     .action(async (options: {
       port?: number; host: string; mqttPort?: number; data: string; databaseUrl?: string;
-      mqttUrl?: string; mqttGroup: string; mqttInstance?: string; publicUrl?: string; artefactsDir?: string; secretKeyFile?: string;
-      demo: boolean; simulate: boolean; simulateSpeed: number; sessionIdleDays: number; secureCookies?: boolean; log: boolean;
+      mqttUrl?: string; mqttGroup: string; mqttInstance?: string; mqttDynsecAdmin?: { username: string; password: string };
+      mqttOutageSeconds: number; mqttRate: number; publicUrl?: string; artefactsDir?: string; secretKeyFile?: string;
+      demo: boolean; simulate: boolean; simulateSpeed: number; sessionIdleDays: number; jobLeaseMs: number; secureCookies?: boolean; log: boolean; logLevel: LogLevel;
+      exitWithParent: boolean;
     }) => {
       const started = Date.now();
+      const parent = process.ppid;
       // Everything this process writes (the embedded database, artefacts with device keys, the key
       // file) is private to its user, whatever umask it was started with.
       process.umask(0o077);
@@ -61,8 +106,10 @@ export function registerStartCommand(program: Command): void {
           http: { port: options.port ?? 8080, host: options.host, explicit: options.port !== undefined },
           mqtt: { port: options.mqttPort ?? 1883, host: options.host, explicit: options.mqttPort !== undefined },
           logger: options.log,
+          log: { level: options.logLevel },
           ...(options.secureCookies ? { secureCookies: true } : {}),
           sessionIdleMs: options.sessionIdleDays * 86_400_000,
+          jobs: { leaseMs: options.jobLeaseMs, ...stallForTests(process.env[STALL_JOB_VARIABLE]) },
           demo: options.demo,
           artefactsDir: resolve(options.artefactsDir ?? artefactsDirFor(options.data)),
           ...(options.mqttUrl ? {
@@ -70,6 +117,8 @@ export function registerStartCommand(program: Command): void {
               url: options.mqttUrl,
               group: options.mqttGroup,
               instanceId: options.mqttInstance ?? `${hostname()}-${options.port ?? 8080}`,
+              ...(options.mqttDynsecAdmin ? { dynsecAdmin: options.mqttDynsecAdmin } : {}),
+              outageSizing: { messagesPerSecond: options.mqttRate, outageSeconds: options.mqttOutageSeconds },
             },
           } : {}),
           ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
@@ -84,9 +133,17 @@ export function registerStartCommand(program: Command): void {
         out(`  Secrets           sealed with master key ${platform.secrets.box.activeKeyId} from ${platform.secrets.source}${platform.secrets.createdKeys ? ' (created now: back it up apart from the database)' : ''}`);
         if (platform.secrets.sealedAtStart > 0) out(`  NOTE: ${platform.secrets.sealedAtStart} rows of keys stored in plain text before were sealed now.`);
         for (const warning of platform.secrets.warnings()) out(`  WARNING: ${warning}`);
+        out(`  Background jobs   leases held as ${platform.jobs.holder} (they outlive this process by ${options.jobLeaseMs} ms)`);
+        const record = await platform.ledger.service.identity();
+        out(`  Verifiable record ${platform.httpUrl}/api/v1/ledger, verifier key ${record.verifierKey}`);
         for (const moved of platform.movedPorts) {
-          out(`  NOTE: ${moved.what} port ${moved.from} is taken by another program, so Gridshare uses ${moved.to}.`);
-          out(`        Choose a port with ${moved.what === 'MQTT' ? '--mqtt-port' : '--port'} <port>.`);
+          const flag = moved.what === 'MQTT' ? '--mqtt-port' : '--port';
+          out(`  NOTE: ${moved.what} port ${moved.from} is taken by another program, so Gridshare uses ${moved.to} (kept for the next start).`);
+          if (moved.previous !== undefined) {
+            out(`  WARNING: ${moved.what} port ${moved.previous}, used instead of ${moved.from} before, is taken too. Devices provisioned`);
+            out(`        before were given ${moved.previous} and cannot reach this Gridshare: start it with ${flag} ${moved.previous} once that port is free.`);
+          }
+          out(`        Choose a port with ${flag} <port>.`);
         }
         if (platform.bootstrapAdmin) {
           out();
@@ -101,10 +158,14 @@ export function registerStartCommand(program: Command): void {
         }
         const simulation = new AbortController();
         if (demo && options.simulate && platform.broker) {
+          // The market clears the replayed day's slots as their meter data comes in (its agents trade on
+          // what the meters showed before each gate closure) and settles them against the replayed meters.
+          platform.market.catchUpFrom(demo.communityId, Date.now() - DAY_MS);
+          const mqttUrl = platform.mqttUrl.replace('localhost', '127.0.0.1');
           startDemoSimulation({
             db: platform.db,
             secrets: platform.secrets.box,
-            mqttUrl: platform.mqttUrl.replace('localhost', '127.0.0.1'),
+            mqttUrl,
             hostName: platform.endpoints.hostName,
             speed: options.simulateSpeed,
             signal: simulation.signal,
@@ -112,8 +173,15 @@ export function registerStartCommand(program: Command): void {
             // the little history there is); once the replayed day is in, every series is forecast again on it.
             onCaughtUp: () => platform.forecast.refreshAll(),
           }).catch((error: Error) => process.stderr.write(`gridshare: demo simulation stopped: ${error.message}\n`));
+          const controlled = startDemoControlledDevices({
+            db: platform.db, secrets: platform.secrets.box, mqttUrl, hostName: platform.endpoints.hostName,
+          });
+          simulation.signal.addEventListener('abort', () => void controlled.then((run) => run.close(), () => undefined));
+          controlled.catch((error: Error) => process.stderr.write(`gridshare: demo devices that follow commands stopped: ${error.message}\n`));
           out(`  Simulating its devices over MQTT: the last day replayed ${options.simulateSpeed}× faster, then live.`);
+          out('  Household 1\'s battery, EV charger, heat pump and washing machine follow the commands they are sent.');
           out('  Forecasts and best hours appear within a minute and are made again once the replayed day is in.');
+          out('  The market trades the replayed day as it comes in: trades and wallets appear on the Market pages.');
         }
         const stop = async (signal: string) => {
           out(`\n${signal}: stopping…`);
@@ -123,6 +191,15 @@ export function registerStartCommand(program: Command): void {
         };
         process.once('SIGINT', () => void stop('SIGINT'));
         process.once('SIGTERM', () => void stop('SIGTERM'));
+        // An orphan is adopted by init or a subreaper: a new parent means the one that started us is gone.
+        if (options.exitWithParent) {
+          const watch = setInterval(() => {
+            if (process.ppid === parent) return;
+            clearInterval(watch);
+            void stop('the parent process ended');
+          }, 500);
+          watch.unref();
+        }
       } catch (error) {
         if (error instanceof PortInUseError || error instanceof DataFolderInUseError || error instanceof MissingMasterKeyError) {
           process.stderr.write(`gridshare: ${error.message}\n`);

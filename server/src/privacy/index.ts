@@ -1,5 +1,10 @@
-/** privacy: the public surface other capabilities and the composition root use — its pure core (domain/) and its CLI command. */
+/** privacy: the public surface other capabilities and the composition root use — its pure core (domain/), its routes, job and access-log hook, its CLI command. */
 export * from './domain/index.js';
 export { writeMemberExport, type ExportOptions, type ExportProgress, type ExportResult, type ExportSources } from './export-zip.js';
 
 export { registerMaskCommand } from './commands.js';
+export { registerAccessLogging } from './access-hook.js';
+export { type PrivacyContext } from './service.js';
+export { PRIVACY_JOB, enforceRetention, privacyJob, type RetentionReport } from './job.js';
+export { privacyRoutes } from './routes.js';
+export { seedDemoPrivacy } from './demo.js';

@@ -2,6 +2,7 @@ import { strFromU8, strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
 import { formatConnectionString } from './connection-string.js';
 import { topics } from '../kernel/topics.js';
 import { renderQr } from './qr.js';
+import { brokerPassword } from './broker-password.js';
 
 /** Where devices reach this installation, as printed into their configuration. */
 export interface Endpoints {
@@ -29,9 +30,11 @@ export interface DeviceConfig {
     readonly clientId: string;
     readonly username: string;
     readonly password: string;
-    readonly topics: { readonly events: string; readonly frames: string; readonly commands: string };
+    /** The password for an external broker with a static password store (Mosquitto), with `username`. */
+    readonly brokerPassword: string;
+    readonly topics: { readonly events: string; readonly frames: string; readonly commands: string; readonly commandAck: string };
   };
-  readonly http: { readonly readingsUrl: string; readonly authorization: string };
+  readonly http: { readonly readingsUrl: string; readonly commandsUrl: string; readonly authorization: string };
 }
 
 export function claimUrl(endpoints: Endpoints, code: string): string {
@@ -51,9 +54,18 @@ export function deviceConfig(endpoints: Endpoints, device: Omit<ProvisionedDevic
       clientId: device.id,
       username: device.id,
       password: tokenNote,
-      topics: { events: topics.events(device.id), frames: topics.frames(device.id, '{format}'), commands: topics.commands(device.id) },
+      brokerPassword: brokerPassword(device.primaryKey, device.id),
+      topics: {
+        events: topics.events(device.id), frames: topics.frames(device.id, '{format}'),
+        commands: topics.commands(device.id), commandAck: topics.commandAck(device.id),
+      },
     },
-    http: { readingsUrl: `${endpoints.publicUrl}/api/v1/devices/${device.id}/readings`, authorization: tokenNote },
+    http: {
+      readingsUrl: `${endpoints.publicUrl}/api/v1/devices/${device.id}/readings`,
+      // Devices that only call in poll here for their commands and acknowledge at `${commandsUrl}/ack`.
+      commandsUrl: `${endpoints.publicUrl}/api/v1/devices/${device.id}/commands`,
+      authorization: tokenNote,
+    },
   };
 }
 

@@ -1,4 +1,4 @@
-import { UnauthorizedError } from '../kernel/errors.js';
+import { ForbiddenError, UnauthorizedError } from '../kernel/errors.js';
 import type { DeviceDirectory, AuthenticatedDevice } from '../ingest/index.js';
 import { deviceResource, verifySasToken } from './sas.js';
 
@@ -15,6 +15,8 @@ export function deviceAuthenticator(directory: DeviceDirectory, hostName: string
     if (device.status !== 'active') throw new UnauthorizedError('device is disabled');
     const verdict = verifySasToken(token, { expectedResource: deviceResource(hostName, deviceId), keys: device.keys });
     if (!verdict.ok) throw new UnauthorizedError(`token refused: ${verdict.reason}`);
+    // Said only to the device itself (its token is valid), so that its owner learns why.
+    if (device.communitySuspended) throw new ForbiddenError('the device\'s community is suspended');
     return { id: device.id, communityId: device.communityId, meteringPointId: device.meteringPointId, boundFrom: device.boundFrom };
   };
 }

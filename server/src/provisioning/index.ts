@@ -5,6 +5,7 @@
 export { parseConnectionString, formatConnectionString, ConnectionStringError, type ConnectionString } from './connection-string.js';
 export { deviceResource, signSasToken, MAX_TOKEN_LIFETIME_S } from './sas.js';
 export type { DeviceConfig } from './artefacts.js';
+export { brokerPassword, brokerUsername } from './broker-password.js';
 
 export { ArtefactBuilder } from './artefact-builder.js';
 export { ArtefactStore } from './artefact-store.js';

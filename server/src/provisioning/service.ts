@@ -1,3 +1,4 @@
+import { brokerPassword, brokerUsername } from './broker-password.js';
 import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal, UserPrincipal } from '../kernel/principal.js';
@@ -117,7 +118,7 @@ export async function provisionBatch(
   const batchId = randomUUID();
   await ctx.store.save(batchId, built.zip);
   try {
-    return await ctx.db.transaction(async (tx) => {
+    const batch = await ctx.db.transaction(async (tx) => {
       await enforceBatchQuotas(ctx, tx, manager, communityId, input.count);
       await insertBatch(tx, { id: batchId, communityId, kind: input.kind, size: input.count, createdBy: manager.userId });
       for (let start = 0; start < built.devices.length; start += INSERT_CHUNK) {
@@ -132,6 +133,9 @@ export async function provisionBatch(
       }
       return (await loadBatch(tx, batchId))!;
     });
+    // New identities: an external broker that keeps its own password store learns them now.
+    for (const device of built.devices) ctx.deviceChanged(device.id);
+    return batch;
   } catch (error) {
     await ctx.store.remove(batchId);
     throw error;
@@ -198,7 +202,7 @@ export async function rotateKey(ctx: ProvisioningContext, principal: Principal, 
 }
 
 /** The configuration file of one device with its current primary key (managers). */
-export async function deviceConfiguration(ctx: ProvisioningContext, principal: Principal, deviceId: string): Promise<DeviceConfig & { secondaryConnectionString: string }> {
+export async function deviceConfiguration(ctx: ProvisioningContext, principal: Principal, deviceId: string): Promise<DeviceConfig & { secondaryConnectionString: string; secondaryBroker: { username: string; password: string } }> {
   const device = await getDevice(ctx.db, principal, deviceId);
   requireManager(principal, device.communityId, 'device');
   const keys = await readDeviceKeys(ctx.db, ctx.secrets, [device.id]).then((found) => found.get(device.id), (error: unknown) => {
@@ -209,6 +213,8 @@ export async function deviceConfiguration(ctx: ProvisioningContext, principal: P
   return {
     ...deviceConfig(ctx.endpoints, { id: device.id, kind: device.kind, primaryKey: keys.primary }),
     secondaryConnectionString: formatConnectionString({ hostName: ctx.endpoints.hostName, deviceId: device.id, sharedAccessKey: keys.secondary }),
+    // For a static password store (Mosquitto): the secondary key's account, usable while the primary is rotated.
+    secondaryBroker: { username: brokerUsername(device.id, 'secondary'), password: brokerPassword(keys.secondary, device.id) },
   };
 }
 

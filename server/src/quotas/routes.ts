@@ -1,5 +1,6 @@
 import type { Db } from '../platform/store/db.js';
 import type { Api } from '../platform/http/api.js';
+import type { EventPublisher } from '../platform/events/index.js';
 import { requireAdmin, requireUser, getUser } from '../accounts/index.js';
 import type { Principal } from '../kernel/principal.js';
 import { NotFoundError } from '../kernel/errors.js';
@@ -9,11 +10,13 @@ import { COMMUNITY_QUOTA_NAMES, USER_QUOTA_NAMES, type QuotaName, type Quotas } 
 export interface QuotaRouteOptions {
   db: Db;
   quotas: Quotas;
+  /** Where changes of the limits go on the audit trail. */
+  events: EventPublisher;
   /** Refuses anyone but a manager of the community (the registry knows; quotas only asks). */
   requireCommunityManager: (principal: Principal, communityId: string) => Promise<unknown>;
 }
 
-export async function quotaRoutes(app: Api, { db, quotas, requireCommunityManager }: QuotaRouteOptions): Promise<void> {
+export async function quotaRoutes(app: Api, { db, quotas, events, requireCommunityManager }: QuotaRouteOptions): Promise<void> {
   /** The limits that apply to one user or community, and which of them were set for it alone. */
   const subjectQuotas = async <N extends QuotaName>(subject: 'user' | 'community', id: string, names: readonly N[]) => {
     const [everyone, grants] = await Promise.all([quotas.platformLimits(db), quotas.grants(db, subject, id)]);
@@ -31,7 +34,7 @@ export async function quotaRoutes(app: Api, { db, quotas, requireCommunityManage
     return quotas.platformLimits(db);
   });
 
-  app.patch(contract.setPlatformQuotas.path, { schema: contract.setPlatformQuotas.schema }, async (request) => quotas.setPlatformLimits(db, requireAdmin(request.principal).userId, request.body));
+  app.patch(contract.setPlatformQuotas.path, { schema: contract.setPlatformQuotas.schema }, async (request) => quotas.setPlatformLimits(db, events, requireAdmin(request.principal).userId, request.body));
 
   app.get(contract.userQuotas.path, { schema: contract.userQuotas.schema }, async (request) => {
     const user = requireUser(request.principal);
@@ -43,7 +46,7 @@ export async function quotaRoutes(app: Api, { db, quotas, requireCommunityManage
   app.patch(contract.setUserQuotas.path, { schema: contract.setUserQuotas.schema }, async (request) => {
     const admin = requireAdmin(request.principal);
     await getUser(db, request.params.id);
-    await quotas.setGrants(db, admin.userId, 'user', request.params.id, request.body);
+    await quotas.setGrants(db, events, admin.userId, 'user', request.params.id, request.body);
     return subjectQuotas('user', request.params.id, USER_QUOTA_NAMES);
   });
 
@@ -55,7 +58,7 @@ export async function quotaRoutes(app: Api, { db, quotas, requireCommunityManage
   app.patch(contract.setCommunityQuotas.path, { schema: contract.setCommunityQuotas.schema }, async (request) => {
     const admin = requireAdmin(request.principal);
     await requireCommunityManager(request.principal, request.params.id);
-    await quotas.setGrants(db, admin.userId, 'community', request.params.id, request.body);
+    await quotas.setGrants(db, events, admin.userId, 'community', request.params.id, request.body);
     return subjectQuotas('community', request.params.id, COMMUNITY_QUOTA_NAMES);
   });
 }

@@ -1,6 +1,8 @@
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
 import { DomainError } from '../kernel/errors.js';
+import type { EventPublisher } from '../platform/events/index.js';
+import { recordChange } from '../audit/index.js';
 import { grantRows, lockQuota, platformLimitRows, writeGrant, writePlatformLimit } from './store.js';
 
 /**
@@ -62,13 +64,16 @@ export class Quotas {
   }
 
   /** Null puts a limit back to the installation's default. */
-  async setPlatformLimits(db: Db, adminId: string, patch: GrantPatch<QuotaName>): Promise<QuotaLimits> {
-    await db.transaction(async (tx) => {
+  async setPlatformLimits(db: Db, events: EventPublisher, adminId: string, patch: GrantPatch<QuotaName>): Promise<QuotaLimits> {
+    return events.transaction(db, async (tx, publish) => {
+      const before = await this.platformLimits(tx);
       for (const [name, value] of Object.entries(patch) as [QuotaName, number | null | undefined][]) {
         if (value !== undefined) await writePlatformLimit(tx, name, value, adminId);
       }
+      const after = await this.platformLimits(tx);
+      await recordChange(publish, { kind: 'quota', communityId: null, resourceId: 'platform', action: 'set-limits', before, after });
+      return after;
     });
-    return this.platformLimits(db);
   }
 
   /** The grants of one user or community: limits that differ from everyone's. */
@@ -78,11 +83,16 @@ export class Quotas {
   }
 
   /** Null removes a grant: the limit for everyone applies again. */
-  async setGrants(db: Db, adminId: string, subject: 'user' | 'community', subjectId: string, patch: GrantPatch<QuotaName>): Promise<void> {
-    await db.transaction(async (tx) => {
+  async setGrants(db: Db, events: EventPublisher, adminId: string, subject: 'user' | 'community', subjectId: string, patch: GrantPatch<QuotaName>): Promise<void> {
+    await events.transaction(db, async (tx, publish) => {
+      const before = await this.grants(tx, subject, subjectId);
       for (const [name, value] of Object.entries(patch) as [QuotaName, number | null | undefined][]) {
         if (value !== undefined) await writeGrant(tx, subject, subjectId, name, value, adminId);
       }
+      await recordChange(publish, {
+        kind: 'quota', communityId: subject === 'community' ? subjectId : null, resourceId: subjectId,
+        action: `set-${subject}-grants`, before, after: await this.grants(tx, subject, subjectId),
+      });
     });
   }
 

@@ -6,10 +6,14 @@ import { BadRequestError, NotFoundError } from '../kernel/errors.js';
 import { ALLOCATION_RULES, type AllocationRuleName } from './allocation-rules.js';
 import { currentMonthStart } from '../kernel/calendar.js';
 import type { EventPublisher } from '../platform/events/index.js';
-import { ALLOCATION_MODES, communityById, deleteCommunityRow, insertCommunityWithManager, patchCommunity, type AllocationMode, type Community, type CommunityInput } from './store/communities.js';
+import { recordChange } from '../audit/index.js';
+import {
+  ALLOCATION_MODES, communityById, communityOverviews, deleteCommunityRow, insertCommunityWithManager, patchCommunity, setSuspension,
+  type AllocationMode, type Community, type CommunityInput, type CommunityOverview,
+} from './store/communities.js';
 import { countManagedCommunities } from './store/members.js';
 
-export { ALLOCATION_MODES, type AllocationMode, type Community, type CommunityInput };
+export { ALLOCATION_MODES, type AllocationMode, type Community, type CommunityInput, type CommunityOverview };
 
 /** Days, months and bills follow the community's own zone, so it must be one the runtime knows. */
 export function assertTimeZone(timeZone: string): void {
@@ -69,14 +73,47 @@ export async function updateCommunity(db: Db, events: EventPublisher, principal:
   requireManager(principal, id);
   assertInput(patch);
   return events.transaction(db, async (tx, publish) => {
+    const before = (await loadCommunity(tx, id))!;
     await patchCommunity(tx, id, patch);
     const community = (await loadCommunity(tx, id))!;
     // A new rule or mode applies from the start of the current month: its quarter hours are split
     // again (closed settlements stay as issued; recomputing one shows corrections).
     const allocationChanged = patch.allocationRule !== undefined || patch.allocationMode !== undefined;
     await publish('community.changed', { communityId: id, allocationFromMs: allocationChanged ? currentMonthStart(community.timeZone) : null });
+    // The sharing rule decides who gets how much: the trail files its changes apart from the rest of the settings.
+    const ruleChanged = before.allocationRule !== community.allocationRule || before.allocationMode !== community.allocationMode;
+    await recordChange(publish, {
+      kind: ruleChanged ? 'sharing-rule' : 'community', communityId: id, resourceId: id, action: 'update', before, after: community,
+    });
     return community;
   });
+}
+
+/**
+ * A platform admin founds a community for someone else: `manager` (an existing account) manages
+ * it. Admins are never limited by quotas, so none is counted.
+ */
+export async function createCommunityManagedBy(db: Queryable, principal: Principal, input: CommunityInput, managerUserId: string): Promise<Community> {
+  requireAdmin(principal);
+  assertInput(input);
+  const manager = await getUser(db, managerUserId);
+  return insertCommunityWithManager(db, input, { userId: manager.id, displayName: manager.displayName });
+}
+
+/** Every community for a platform admin, with its members, devices and suspension. */
+export async function overseeCommunities(db: Queryable, principal: Principal, text: string): Promise<CommunityOverview[]> {
+  requireAdmin(principal);
+  return communityOverviews(db, text.trim());
+}
+
+/**
+ * Suspends a community (`reason` given) or resumes it (null). While suspended its members and
+ * managers are refused (saying so), its devices cannot connect or send, nobody can ask to join,
+ * and discovery no longer lists it; its data stays and platform admins keep full access.
+ */
+export async function setCommunitySuspension(db: Queryable, principal: Principal, id: string, reason: string | null): Promise<void> {
+  requireAdmin(principal);
+  if (!(await setSuspension(db, id, reason))) throw new NotFoundError('community');
 }
 
 export async function deleteCommunity(db: Queryable, principal: Principal, id: string): Promise<void> {

@@ -6,6 +6,8 @@ import { activeMembership, isManagerOf, requireManager, requireUser } from '../a
 import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.js';
 import type { DeviceRole } from '../kernel/energy.js';
 import { conflictOnDuplicate } from '../platform/store/errors.js';
+import type { EventPublisher } from '../platform/events/index.js';
+import { recordChange } from '../audit/index.js';
 import { getCommunity } from './communities.js';
 import { isMeteringPointIn } from './store/metering-points.js';
 import { DEVICE_KINDS, countDevices, deleteDeviceRow, deviceWithOwnership, devicesOfCommunity, insertDevice, otherBillingMeter, patchDevice, recordedRole, setDeviceBinding, type Device, type DeviceKind, type DeviceStatus } from './store/devices.js';
@@ -72,6 +74,7 @@ export async function bindDevice(db: Queryable, deviceId: string, meteringPointI
 
 export async function createDevice(
   db: Db,
+  events: EventPublisher,
   quotas: Quotas,
   principal: Principal,
   communityId: string,
@@ -82,10 +85,12 @@ export async function createDevice(
   const id = newDeviceId();
   const role = input.meteringPointId ? await roleForBinding(db, { id, kind: input.kind }, input.meteringPointId, input.role) : null;
   if (!input.meteringPointId && input.role) throw new BadRequestError('body/role: a role is a device\'s role on a site; give meteringPointId too', 'body/role');
-  return db.transaction(async (tx) => {
+  return events.transaction(db, async (tx, publish) => {
     await quotas.enforce(tx, principal, 'devicesPerCommunity', communityId, 1, async () => ({ used: await countDevices(tx, communityId) }));
-    return conflictOnDuplicate(SECOND_BILLING_METER, () =>
+    const device = await conflictOnDuplicate(SECOND_BILLING_METER, () =>
       insertDevice(tx, { id, communityId, meteringPointId: input.meteringPointId ?? null, kind: input.kind, name: input.name, role }));
+    await recordChange(publish, { kind: 'device', communityId, resourceId: id, action: 'create', before: null, after: device });
+    return device;
   });
 }
 
@@ -97,34 +102,41 @@ export interface DeviceUpdate {
 }
 
 export async function updateDevice(
-  db: Queryable,
+  db: Db,
+  events: EventPublisher,
   principal: Principal,
   id: string,
   patch: { name?: string | undefined; meteringPointId?: string | null | undefined; status?: DeviceStatus | undefined; role?: DeviceRole | undefined },
 ): Promise<DeviceUpdate> {
-  const device = await getDevice(db, principal, id);
-  requireManager(principal, device.communityId, 'device');
-  await assertMeteringPointInCommunity(db, device.communityId, patch.meteringPointId);
-  const pointId = patch.meteringPointId !== undefined ? patch.meteringPointId : device.meteringPointId;
-  if (patch.role !== undefined && pointId === null) {
-    throw new BadRequestError('body/role: the device is bound to no metering point; give meteringPointId too', 'body/role');
-  }
-  let roleChangedAt: string | undefined;
-  if (patch.meteringPointId !== undefined || patch.role !== undefined) {
-    const role = pointId === null ? null : await roleForBinding(db, device, pointId,
-      patch.role ?? (patch.meteringPointId === undefined || patch.meteringPointId === device.meteringPointId ? device.role ?? undefined : undefined));
-    if (pointId !== null) {
-      const before = await recordedRole(db, pointId, id);
-      if (before !== undefined && before !== role) roleChangedAt = pointId;
+  return events.transaction(db, async (tx, publish) => {
+    const device = await getDevice(tx, principal, id);
+    requireManager(principal, device.communityId, 'device');
+    await assertMeteringPointInCommunity(tx, device.communityId, patch.meteringPointId);
+    const pointId = patch.meteringPointId !== undefined ? patch.meteringPointId : device.meteringPointId;
+    if (patch.role !== undefined && pointId === null) {
+      throw new BadRequestError('body/role: the device is bound to no metering point; give meteringPointId too', 'body/role');
     }
-    await bindDevice(db, id, pointId, role);
-  }
-  return { device: await patchDevice(db, id, { name: patch.name, status: patch.status }), roleChangedAt };
+    let roleChangedAt: string | undefined;
+    if (patch.meteringPointId !== undefined || patch.role !== undefined) {
+      const role = pointId === null ? null : await roleForBinding(tx, device, pointId,
+        patch.role ?? (patch.meteringPointId === undefined || patch.meteringPointId === device.meteringPointId ? device.role ?? undefined : undefined));
+      if (pointId !== null) {
+        const before = await recordedRole(tx, pointId, id);
+        if (before !== undefined && before !== role) roleChangedAt = pointId;
+      }
+      await bindDevice(tx, id, pointId, role);
+    }
+    const after = await patchDevice(tx, id, { name: patch.name, status: patch.status });
+    await recordChange(publish, { kind: 'device', communityId: device.communityId, resourceId: id, action: 'update', before: device, after });
+    return { device: after, roleChangedAt };
+  });
 }
 
-export async function deleteDevice(db: Queryable, principal: Principal, id: string): Promise<void> {
-  const device = await getDevice(db, principal, id);
-  requireManager(principal, device.communityId, 'device');
-  await deleteDeviceRow(db, id);
+export async function deleteDevice(db: Db, events: EventPublisher, principal: Principal, id: string): Promise<void> {
+  await events.transaction(db, async (tx, publish) => {
+    const device = await getDevice(tx, principal, id);
+    requireManager(principal, device.communityId, 'device');
+    await deleteDeviceRow(tx, id);
+    await recordChange(publish, { kind: 'device', communityId: device.communityId, resourceId: id, action: 'delete', before: device, after: null });
+  });
 }
-

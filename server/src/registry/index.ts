@@ -2,6 +2,7 @@
 export { type DeviceDataScope, type TimeWindow } from './binding-periods.js';
 export { deviceDataScope, deviceDataScopes } from './bindings.js';
 export { type Community, createCommunity, getCommunity, loadCommunity, requireCommunityManager } from './communities.js';
+export { type CommunityInput, type CommunityOverview, createCommunityManagedBy, overseeCommunities, setCommunitySuspension } from './communities.js';
 export { DEVICE_KINDS, type DeviceKind, bindDevice, countDevices, getDevice, listDevices, roleForBinding } from './devices.js';
 export { getMember } from './members.js';
 export { type MeteringPointRole, connectionCapacityW, getMeteringPoint } from './metering-points.js';
@@ -14,10 +15,10 @@ export { type CommunityFigures, type CommunityFilter, communityFigures, findComm
 export { type MemberRecord, memberById, membersOfCommunity, membershipsOfUser } from './store/members.js';
 export { type MeteringPoint, meteringPointById, meteringPointIdsOfMember, meteringPointsOfCommunity, meteringPointsOfMember } from './store/metering-points.js';
 export {
-  batchOfDevice, deleteDevices, deviceById, devicesOfBatch, insertBatchDevices, insertDevice,
+  batchOfDevice, communityDevices, type Device, deleteDevices, deviceById, devicesOfBatch, deviceStatusesAfter, insertBatchDevices, insertDevice,
 } from './store/devices.js';
 export { communityIdByName, communitiesWithMeteringPoints } from './store/communities.js';
-export { insertActiveMember, memberIdOfUser } from './store/members.js';
+export { insertActiveMember, memberIdOfUser, pseudonymiseMembersOfUser } from './store/members.js';
 export { insertMeteringPoint } from './store/metering-points.js';
 export { type CommunityMeteringPoint, type MemberListing, type SharingParticipant, allocationSettings, communityMeteringPoints, membersAmong,
   membersByName, sharingParticipants } from './store/reads.js';

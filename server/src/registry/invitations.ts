@@ -3,6 +3,7 @@ import type { Principal } from '../kernel/principal.js';
 import { requireManager, requireUser, findUserByEmail } from '../accounts/index.js';
 import { ConflictError, NotFoundError } from '../kernel/errors.js';
 import { requireCommunityManager } from './communities.js';
+import type { EventPublisher } from '../platform/events/index.js';
 import { admitMember, type Member, type MemberRole } from './members.js';
 import { isActiveUserIn } from './store/members.js';
 import { closePendingInvitation, invitationById, invitationsOfCommunity, lockOpenInvitation, openInvitationsTo, upsertOpenInvitation, type Invitation, type InvitationState, type ReceivedInvitation, type StoredInvitation } from './store/invitations.js';
@@ -60,11 +61,11 @@ async function openInvitationFor(tx: Queryable, principal: Principal, id: string
 }
 
 /** The invited person accepts: they become an active member with the invitation's role. */
-export async function acceptInvitation(db: Db, principal: Principal, id: string): Promise<Member> {
-  return db.transaction(async (tx) => {
+export async function acceptInvitation(db: Db, events: EventPublisher, principal: Principal, id: string): Promise<Member> {
+  return events.transaction(db, async (tx, publish) => {
     const invitation = await openInvitationFor(tx, principal, id);
     await closePendingInvitation(tx, id, 'accepted');
-    return admitMember(tx, { communityId: invitation.communityId, userId: invitation.userId, role: invitation.role, decidedBy: invitation.invitedBy });
+    return admitMember(tx, publish, { communityId: invitation.communityId, userId: invitation.userId, role: invitation.role, decidedBy: invitation.invitedBy });
   });
 }
 

@@ -3,9 +3,11 @@ import type { Principal } from '../kernel/principal.js';
 import { activeMembership, canSeeMember, isManagerOf, requireManager, requireUser, getUser, usersByIds } from '../accounts/index.js';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../kernel/errors.js';
 import { isQuarterHour } from '../kernel/time.js';
-import type { EventPublisher } from '../platform/events/index.js';
+import type { EventPublisher, Publish } from '../platform/events/index.js';
+import { recordChange } from '../audit/index.js';
 import { getCommunity } from './communities.js';
-import { countActiveManagers, decidePendingRequest, markMemberLeft, memberById, membersOfCommunity, patchMember, upsertActiveMember, upsertJoinRequest, type MemberRecord, type MemberRole, type MemberState } from './store/members.js';
+import { isSuspended } from './store/communities.js';
+import { countActiveManagers, decidePendingRequest, markMemberLeft, memberById, memberIdOfUser, membersOfCommunity, patchMember, upsertActiveMember, upsertJoinRequest, type MemberRecord, type MemberRole, type MemberState } from './store/members.js';
 
 export type { MemberRole, MemberState };
 
@@ -48,7 +50,8 @@ export async function listMembers(db: Queryable, principal: Principal, community
 
 /** Any logged-in user may ask to join a public community; a manager decides. */
 export async function requestToJoin(
-  db: Queryable,
+  db: Db,
+  events: EventPublisher,
   principal: Principal,
   communityId: string,
   input: { displayName?: string | undefined; message?: string | undefined },
@@ -56,11 +59,16 @@ export async function requestToJoin(
   const user = requireUser(principal);
   const community = await getCommunity(db, principal, communityId);
   if (!community.isPublic) throw new NotFoundError('community');
-  const id = await upsertJoinRequest(db, {
-    communityId, userId: user.userId, displayName: input.displayName ?? (await getUser(db, user.userId)).displayName, message: input.message ?? '',
+  if (await isSuspended(db, communityId)) throw new ForbiddenError('this community is suspended and admits nobody');
+  return events.transaction(db, async (tx, publish) => {
+    const id = await upsertJoinRequest(tx, {
+      communityId, userId: user.userId, displayName: input.displayName ?? (await getUser(tx, user.userId)).displayName, message: input.message ?? '',
+    });
+    if (!id) throw new ConflictError('you already are a member of this community or have asked to join');
+    const member = (await loadMember(tx, id))!;
+    await recordChange(publish, { kind: 'member', communityId, resourceId: id, action: 'request-to-join', before: null, after: member });
+    return member;
   });
-  if (!id) throw new ConflictError('you already are a member of this community or have asked to join');
-  return (await loadMember(db, id))!;
 }
 
 /**
@@ -69,19 +77,28 @@ export async function requestToJoin(
  */
 export async function admitMember(
   tx: Queryable,
+  publish: Publish,
   input: { communityId: string; userId: string; role: MemberRole; decidedBy: string | null },
 ): Promise<Member> {
   const { displayName } = await getUser(tx, input.userId);
+  const formerId = await memberIdOfUser(tx, input.communityId, input.userId);
+  const before = formerId === undefined ? null : await loadMember(tx, formerId);
   const id = await upsertActiveMember(tx, { ...input, displayName });
-  return (await loadMember(tx, id))!;
+  const after = (await loadMember(tx, id))!;
+  await recordChange(publish, { kind: 'member', communityId: input.communityId, resourceId: id, action: 'accept-invitation', before, after });
+  return after;
 }
 
-export async function decideJoinRequest(db: Queryable, principal: Principal, memberId: string, decision: 'approve' | 'reject'): Promise<Member> {
+export async function decideJoinRequest(db: Db, events: EventPublisher, principal: Principal, memberId: string, decision: 'approve' | 'reject'): Promise<Member> {
   const member = await getMember(db, principal, memberId);
   const manager = requireManager(principal, member.communityId, 'member');
-  const decided = await decidePendingRequest(db, memberId, decision === 'approve' ? 'active' : 'rejected', manager.userId);
-  if (!decided) throw new ConflictError(`only a pending request can be decided; this member is ${member.state}`);
-  return (await loadMember(db, memberId))!;
+  return events.transaction(db, async (tx, publish) => {
+    const decided = await decidePendingRequest(tx, memberId, decision === 'approve' ? 'active' : 'rejected', manager.userId);
+    if (!decided) throw new ConflictError(`only a pending request can be decided; this member is ${member.state}`);
+    const after = (await loadMember(tx, memberId))!;
+    await recordChange(publish, { kind: 'member', communityId: member.communityId, resourceId: memberId, action: decision, before: member, after, subjectMemberId: memberId });
+    return after;
+  });
 }
 
 async function assertNotLastManager(db: Queryable, member: Member): Promise<void> {
@@ -115,21 +132,35 @@ export async function updateMember(
     if (!isQuarterHour(activeFromMs)) throw new BadRequestError('body/activeFrom: must be the start of a UTC quarter hour', 'body/activeFrom');
     if (member.leftAt !== null && activeFromMs >= Date.parse(member.leftAt)) throw new BadRequestError('body/activeFrom: must be before the member left', 'body/activeFrom');
   }
-  await events.transaction(db, async (tx, publish) => {
+  return events.transaction(db, async (tx, publish) => {
     await patchMember(tx, memberId, { displayName: patch.displayName, role: patch.role, activeFrom: activeFromMs === undefined ? undefined : new Date(activeFromMs) });
     if (activeFromMs !== undefined) {
       const previousMs = member.activeFrom === null ? 0 : Date.parse(member.activeFrom);
       await publish('membership.changed', { communityId: member.communityId, memberId, fromMs: Math.min(previousMs, activeFromMs) });
     }
+    const after = (await loadMember(tx, memberId))!;
+    // A new role is a change of who may do what: the trail files it under roles.
+    const roleChanged = after.role !== member.role;
+    await recordChange(publish, {
+      kind: roleChanged ? 'role' : 'member', communityId: member.communityId, resourceId: memberId,
+      action: roleChanged ? `make-${after.role}` : 'update', before: member, after, subjectMemberId: memberId,
+    });
+    return after;
   });
-  return (await loadMember(db, memberId))!;
 }
 
 /** A member leaves, or a manager removes them; their history stays for billing. */
-export async function leaveCommunity(db: Queryable, principal: Principal, memberId: string): Promise<Member> {
+export async function leaveCommunity(db: Db, events: EventPublisher, principal: Principal, memberId: string): Promise<Member> {
   const member = await getMember(db, principal, memberId);
   if (member.state !== 'active' && member.state !== 'requested') throw new ConflictError(`this member is already ${member.state}`);
   await assertNotLastManager(db, member);
-  await markMemberLeft(db, memberId);
-  return (await loadMember(db, memberId))!;
+  const leaving = principal.kind === 'user' && principal.userId === member.userId;
+  return events.transaction(db, async (tx, publish) => {
+    await markMemberLeft(tx, memberId);
+    const after = (await loadMember(tx, memberId))!;
+    await recordChange(publish, {
+      kind: 'member', communityId: member.communityId, resourceId: memberId, action: leaving ? 'leave' : 'remove', before: member, after, subjectMemberId: memberId,
+    });
+    return after;
+  });
 }

@@ -1,4 +1,5 @@
-import type { Queryable } from '../platform/store/db.js';
+import type { Db, Queryable } from '../platform/store/db.js';
+import type { EventPublisher } from '../platform/events/index.js';
 import type { Principal } from '../kernel/principal.js';
 import { activeMembership, isManagerOf, requireManager, requireUser } from '../accounts/index.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.js';
@@ -113,8 +114,14 @@ export async function updateMeteringPoint(
   return conflictOnDuplicate(DUPLICATE_GRID_CONNECTION, () => patchMeteringPoint(db, id, patch));
 }
 
-export async function deleteMeteringPoint(db: Queryable, principal: Principal, id: string): Promise<void> {
+/**
+ * Its member or a manager removes a site entered by mistake. A site with recorded energy stays:
+ * the capabilities holding that energy refuse `site.removing`, and nothing is removed.
+ */
+export async function deleteMeteringPoint(db: Db, events: EventPublisher, principal: Principal, id: string): Promise<void> {
   const point = await getMeteringPoint(db, principal, id);
-  requireManager(principal, point.communityId, 'metering point');
-  await deleteMeteringPointRow(db, id);
+  await events.transaction(db, async (tx, publish) => {
+    await publish('site.removing', { communityId: point.communityId, meteringPointId: point.id });
+    await deleteMeteringPointRow(tx, point.id);
+  });
 }

@@ -48,24 +48,24 @@ export async function registryRoutes(app: Api, { db, quotas, deviceChanged, even
 
   app.get(contract.receivedInvitations.path, { schema: contract.receivedInvitations.schema }, async (request) => invitations.receivedInvitations(db, request.principal));
 
-  app.post(contract.acceptInvitation.path, { schema: contract.acceptInvitation.schema }, async (request) => invitations.acceptInvitation(db, request.principal, request.params.id));
+  app.post(contract.acceptInvitation.path, { schema: contract.acceptInvitation.schema }, async (request) => invitations.acceptInvitation(db, events, request.principal, request.params.id));
 
   app.post(contract.declineInvitation.path, { schema: contract.declineInvitation.schema }, async (request, reply) => {
     await invitations.declineInvitation(db, request.principal, request.params.id);
     return reply.status(204).send(null);
   });
 
-  app.post(contract.requestToJoin.path, { schema: contract.requestToJoin.schema }, async (request, reply) => reply.status(201).send(await members.requestToJoin(db, request.principal, request.params.id, request.body)));
+  app.post(contract.requestToJoin.path, { schema: contract.requestToJoin.schema }, async (request, reply) => reply.status(201).send(await members.requestToJoin(db, events, request.principal, request.params.id, request.body)));
 
   app.get(contract.getMember.path, { schema: contract.getMember.schema }, async (request) => members.getMember(db, request.principal, request.params.id));
 
   app.patch(contract.updateMember.path, { schema: contract.updateMember.schema }, async (request) => members.updateMember(db, events, request.principal, request.params.id, request.body));
 
   for (const [decision, route] of [['approve', contract.approveMember], ['reject', contract.rejectMember]] as const) {
-    app.post(route.path, { schema: route.schema }, async (request) => members.decideJoinRequest(db, request.principal, request.params.id, decision));
+    app.post(route.path, { schema: route.schema }, async (request) => members.decideJoinRequest(db, events, request.principal, request.params.id, decision));
   }
 
-  app.post(contract.leaveCommunity.path, { schema: contract.leaveCommunity.schema }, async (request) => members.leaveCommunity(db, request.principal, request.params.id));
+  app.post(contract.leaveCommunity.path, { schema: contract.leaveCommunity.schema }, async (request) => members.leaveCommunity(db, events, request.principal, request.params.id));
 
   // Metering points
   app.get(contract.listMeteringPoints.path, { schema: contract.listMeteringPoints.schema }, async (request) => meteringPoints.listMeteringPoints(db, request.principal, request.params.id));
@@ -84,19 +84,19 @@ export async function registryRoutes(app: Api, { db, quotas, deviceChanged, even
   });
 
   app.delete(contract.deleteMeteringPoint.path, { schema: contract.deleteMeteringPoint.schema }, async (request, reply) => {
-    await meteringPoints.deleteMeteringPoint(db, request.principal, request.params.id);
+    await meteringPoints.deleteMeteringPoint(db, events, request.principal, request.params.id);
     return reply.status(204).send(null);
   });
 
   // Devices
   app.get(contract.listDevices.path, { schema: contract.listDevices.schema }, async (request) => devices.listDevices(db, request.principal, request.params.id));
 
-  app.post(contract.createDevice.path, { schema: contract.createDevice.schema }, async (request, reply) => reply.status(201).send(await devices.createDevice(db, quotas, request.principal, request.params.id, request.body)));
+  app.post(contract.createDevice.path, { schema: contract.createDevice.schema }, async (request, reply) => reply.status(201).send(await devices.createDevice(db, events, quotas, request.principal, request.params.id, request.body)));
 
   app.get(contract.getDevice.path, { schema: contract.getDevice.schema }, async (request) => devices.getDevice(db, request.principal, request.params.id));
 
   app.patch(contract.updateDevice.path, { schema: contract.updateDevice.schema }, async (request) => {
-    const { device, roleChangedAt } = await devices.updateDevice(db, request.principal, request.params.id, request.body);
+    const { device, roleChangedAt } = await devices.updateDevice(db, events, request.principal, request.params.id, request.body);
     deviceChanged(device.id);
     if (roleChangedAt) {
       await events.publish(db, 'site.changed', { communityId: device.communityId, meteringPointId: roleChangedAt, change: 'device-role', deviceId: device.id });
@@ -105,7 +105,7 @@ export async function registryRoutes(app: Api, { db, quotas, deviceChanged, even
   });
 
   app.delete(contract.deleteDevice.path, { schema: contract.deleteDevice.schema }, async (request, reply) => {
-    await devices.deleteDevice(db, request.principal, request.params.id);
+    await devices.deleteDevice(db, events, request.principal, request.params.id);
     deviceChanged(request.params.id);
     return reply.status(204).send(null);
   });
@@ -113,14 +113,14 @@ export async function registryRoutes(app: Api, { db, quotas, deviceChanged, even
   // Tariffs
   app.get(contract.listTariffs.path, { schema: contract.listTariffs.schema }, async (request) => tariffs.listTariffs(db, request.principal, request.params.id));
 
-  app.post(contract.createTariff.path, { schema: contract.createTariff.schema }, async (request, reply) => reply.status(201).send(await tariffs.createTariff(db, request.principal, request.params.id, request.body)));
+  app.post(contract.createTariff.path, { schema: contract.createTariff.schema }, async (request, reply) => reply.status(201).send(await tariffs.addTariff(db, events, request.principal, request.params.id, request.body)));
 
   app.get(contract.getTariff.path, { schema: contract.getTariff.schema }, async (request) => tariffs.getTariff(db, request.principal, request.params.id));
 
-  app.patch(contract.updateTariff.path, { schema: contract.updateTariff.schema }, async (request) => tariffs.updateTariff(db, request.principal, request.params.id, request.body));
+  app.patch(contract.updateTariff.path, { schema: contract.updateTariff.schema }, async (request) => tariffs.updateTariff(db, events, request.principal, request.params.id, request.body));
 
   app.delete(contract.deleteTariff.path, { schema: contract.deleteTariff.schema }, async (request, reply) => {
-    await tariffs.deleteTariff(db, request.principal, request.params.id);
+    await tariffs.deleteTariff(db, events, request.principal, request.params.id);
     return reply.status(204).send(null);
   });
 }

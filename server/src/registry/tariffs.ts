@@ -1,4 +1,6 @@
-import type { Queryable } from '../platform/store/db.js';
+import type { Db, Queryable } from '../platform/store/db.js';
+import type { EventPublisher } from '../platform/events/index.js';
+import { recordChange } from '../audit/index.js';
 import type { Principal } from '../kernel/principal.js';
 import { isMemberOf, requireManager, requireUser } from '../accounts/index.js';
 import { BadRequestError, NotFoundError } from '../kernel/errors.js';
@@ -50,15 +52,31 @@ export async function createTariff(db: Queryable, principal: Principal, communit
   return conflictOnDuplicate(DUPLICATE_START, () => insertTariff(db, communityId, input));
 }
 
-export async function updateTariff(db: Queryable, principal: Principal, id: string, patch: Partial<TariffInput>): Promise<Tariff> {
-  const tariff = await getTariff(db, principal, id);
-  requireManager(principal, tariff.communityId, 'tariff');
-  assertTimeOfUse(patch.timeOfUse);
-  return conflictOnDuplicate(DUPLICATE_START, () => patchTariff(db, id, patch));
+/** A manager adds a tariff version; the audit trail records it. */
+export async function addTariff(db: Db, events: EventPublisher, principal: Principal, communityId: string, input: TariffInput): Promise<Tariff> {
+  return events.transaction(db, async (tx, publish) => {
+    const tariff = await createTariff(tx, principal, communityId, input);
+    await recordChange(publish, { kind: 'tariff', communityId, resourceId: tariff.id, action: 'create', before: null, after: tariff });
+    return tariff;
+  });
 }
 
-export async function deleteTariff(db: Queryable, principal: Principal, id: string): Promise<void> {
-  const tariff = await getTariff(db, principal, id);
-  requireManager(principal, tariff.communityId, 'tariff');
-  await deleteTariffRow(db, id);
+export async function updateTariff(db: Db, events: EventPublisher, principal: Principal, id: string, patch: Partial<TariffInput>): Promise<Tariff> {
+  return events.transaction(db, async (tx, publish) => {
+    const tariff = await getTariff(tx, principal, id);
+    requireManager(principal, tariff.communityId, 'tariff');
+    assertTimeOfUse(patch.timeOfUse);
+    const after = await conflictOnDuplicate(DUPLICATE_START, () => patchTariff(tx, id, patch));
+    await recordChange(publish, { kind: 'tariff', communityId: tariff.communityId, resourceId: id, action: 'update', before: tariff, after });
+    return after;
+  });
+}
+
+export async function deleteTariff(db: Db, events: EventPublisher, principal: Principal, id: string): Promise<void> {
+  await events.transaction(db, async (tx, publish) => {
+    const tariff = await getTariff(tx, principal, id);
+    requireManager(principal, tariff.communityId, 'tariff');
+    await deleteTariffRow(tx, id);
+    await recordChange(publish, { kind: 'tariff', communityId: tariff.communityId, resourceId: id, action: 'delete', before: tariff, after: null });
+  });
 }

@@ -168,9 +168,9 @@ export async function communityEnergy(db: Queryable, principal: Principal, commu
     totals: { ...totals, ...rates(totals) },
   };
   if (!isManagerOf(principal, communityId)) return answer;
-  // Active members, and anyone with energy in the range (a former member), by name.
+  // Active members with a site, and anyone with energy in the range (a former member), by name.
   const byMember = await memberTotals(db, communityId, fromMs, toMs);
-  const members = (await membersByName(db, communityId)).filter((m) => m.state === 'active' || byMember.has(m.id));
+  const members = (await membersByName(db, communityId)).filter((m) => (m.state === 'active' && m.hasSite) || byMember.has(m.id));
   return {
     ...answer,
     members: members.map((m) => {

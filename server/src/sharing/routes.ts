@@ -1,5 +1,6 @@
 import type { Db } from '../platform/store/db.js';
 import type { JobWaker } from '../platform/jobs/index.js';
+import type { EventPublisher } from '../platform/events/index.js';
 import { SHARING_JOB } from './job.js';
 import type { Api } from '../platform/http/api.js';
 import { utf8Body } from '../platform/http/body.js';
@@ -12,12 +13,12 @@ import { getCoefficientCoverage, putCoefficients } from './coefficient-uploads.j
 const COEFFICIENT_FILE_LIMIT_BYTES = 64 * 1024 * 1024;
 
 export async function sharingRoutes(
-  app: Api, { db, jobs, memberSavings }: { db: Db; jobs: JobWaker; memberSavings: MemberSavings },
+  app: Api, { db, events, jobs, memberSavings }: { db: Db; events: EventPublisher; jobs: JobWaker; memberSavings: MemberSavings },
 ): Promise<void> {
   app.get(contract.listShares.path, { schema: contract.listShares.schema }, async (request) => listShares(db, request.principal, request.params.id));
 
   app.put(contract.putShares.path, { schema: contract.putShares.schema }, async (request) => {
-    const version = await putShares(db, request.principal, request.params.id, request.body);
+    const version = await putShares(db, events, request.principal, request.params.id, request.body);
     jobs.wake(SHARING_JOB);
     return version;
   });

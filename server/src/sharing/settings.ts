@@ -1,5 +1,7 @@
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
+import type { EventPublisher } from '../platform/events/index.js';
+import { recordChange } from '../audit/index.js';
 import { isMemberOf, requireUser } from '../accounts/index.js';
 import { BadRequestError, NotFoundError } from '../kernel/errors.js';
 import { getCommunity, membersAmong, requireCommunityManager } from '../registry/index.js';
@@ -16,7 +18,7 @@ export interface ShareKeyVersion { validFrom: string; shares: ShareEntry[] }
  * default: the current one). Every member must be an active member of the community (others are
  * not found), each at most once, Σ ≤ 1 exactly. Quarter hours from `validFrom` on are split again.
  */
-export async function putShares(db: Db, principal: Principal, communityId: string, input: { validFrom?: string | undefined; shares: ShareEntry[] }): Promise<ShareKeyVersion> {
+export async function putShares(db: Db, events: EventPublisher, principal: Principal, communityId: string, input: { validFrom?: string | undefined; shares: ShareEntry[] }): Promise<ShareKeyVersion> {
   await requireCommunityManager(db, principal, communityId);
   const validFromMs = input.validFrom === undefined ? Math.floor(Date.now() / QUARTER_HOUR_MS) * QUARTER_HOUR_MS : Date.parse(input.validFrom);
   if (validFromMs % QUARTER_HOUR_MS !== 0) throw new BadRequestError('body/validFrom: must be the start of a UTC quarter hour', 'body/validFrom');
@@ -30,12 +32,18 @@ export async function putShares(db: Db, principal: Principal, communityId: strin
   if (total > 1_000_000_000) throw new BadRequestError('body/shares: the shares add up to more than 1', 'body/shares');
   const active = (await membersAmong(db, communityId, [...seen])).filter((m) => m.state === 'active');
   if (active.length !== seen.size) throw new NotFoundError('member');
-  await db.transaction(async (tx) => {
+  return events.transaction(db, async (tx, publish) => {
+    const versionOf = async () => (await loadShareVersions(tx, communityId)).find((v) => v.validFromMs === validFromMs);
+    const before = await versionOf();
     await replaceShares(tx, communityId, validFromMs, input.shares);
     await markSharingDirtyFrom(tx, communityId, validFromMs);
+    const stored = await versionOf();
+    const version = shareKeyVersion(stored ?? { validFromMs, shares: new Map() });
+    // By member, so the trail shows whose share changed, not just that the list did.
+    const trailed = (v: ShareVersion | undefined) => v && { validFrom: version.validFrom, shares: Object.fromEntries(v.shares) };
+    await recordChange(publish, { kind: 'share', communityId, resourceId: version.validFrom, action: 'set', before: trailed(before) ?? null, after: trailed(stored) ?? null });
+    return version;
   });
-  const stored = (await loadShareVersions(db, communityId)).find((v) => v.validFromMs === validFromMs);
-  return shareKeyVersion(stored ?? { validFromMs, shares: new Map() });
 }
 
 /** Every version of the key, newest first (managers). */

@@ -36,8 +36,7 @@ describe('agent.json on disk', () => {
   });
 });
 
-// Mosquitto takes any device (allow_anonymous on the test machine), so the heartbeat topic the
-// platform does not read yet can be watched there.
+// Mosquitto takes any device (allow_anonymous on the test machine), so the heartbeat can be watched there.
 const mqttUrl = process.env.TEST_MQTT_URL;
 describe.skipIf(!mqttUrl)('the heartbeat over MQTT (external broker)', () => {
   it('publishes version, uptime, queue and serial health on devices/{id}/heartbeat', async () => {

@@ -4,7 +4,9 @@ import { packReadings, thinningStep, isRegister, registersOnly, UPLINK_LIMITS, t
 import { take, tokenBucket, waitFor, reconnectDelayMs } from '../../src/agent/domain/rate.js';
 import { AgentConfigError, parseAgentConfig } from '../../src/agent/domain/config.js';
 import { ClaimError, parseClaim } from '../../src/agent/domain/claim.js';
-import { checkCommand } from '../../src/agent/domain/commands.js';
+import { admitSetpoint, answerOf, checkCommand, type SetpointCommand } from '../../src/agent/domain/commands.js';
+import { controlMode } from '../../src/agent/domain/fallback.js';
+import { deviceFor, parseLocalDevices, setpointWrites } from '../../src/agent/domain/local-devices.js';
 import { catalogKeys, message, pickLanguage } from '../../src/agent/domain/catalog.js';
 import { LineHealth, buildHeartbeat } from '../../src/agent/domain/health.js';
 import { renderLogin, renderStatusPage } from '../../src/agent/domain/page.js';
@@ -100,7 +102,12 @@ describe('agent.json', () => {
     const config = parseAgentConfig(deviceConfigJson());
     expect(config.agent.meter).toMatchObject({ profile: 'dsmr-p1', mode: 'decode', port: undefined });
     expect(config.agent.store.maxBytes).toBe(256 * 1024 * 1024);
-    expect(config.agent.uplink).toMatchObject({ drainReadingsPerSecond: 2_000, heartbeatOverMqtt: false });
+    expect(config.agent.uplink).toMatchObject({ drainReadingsPerSecond: 2_000, heartbeatOverMqtt: true });
+    expect(config.agent.control).toEqual({ fallbackAfterSeconds: 300, pollSeconds: 30 });
+    expect(config.agent.connectors).toEqual([]);
+    // A config.json from before commands were answered: the one ack topic and polling URL there are.
+    expect(config.mqtt.topics.commandAck).toBe('devices/dev-1/commands/ack');
+    expect(config.http.commandsUrl).toBe('https://energy.example.org/api/v1/devices/dev-1/commands');
     expect(config.agent.web).toMatchObject({ enabled: true, port: 8475, language: 'en' });
   });
 
@@ -111,6 +118,8 @@ describe('agent.json', () => {
       [deviceConfigJson('dev-1', { meter: { profile: 'nope' } }), /^agent\/meter\/profile: must be one of dsmr-p1/],
       [deviceConfigJson('dev-1', { meter: { key: 'abc' } }), /^agent\/meter\/key: must be 32 hex digits/],
       [deviceConfigJson('dev-1', { meter: { port: 'COM3' } }), /^agent\/meter\/port/],
+      [deviceConfigJson('dev-1', { control: { fallbackAfterSeconds: 1 } }), /^agent\/control\/fallbackAfterSeconds: must be a whole number from 10/],
+      [deviceConfigJson('dev-1', { connectors: [{ name: 'Battery!' }] }), /^agent\/connectors\/0\/name/],
       [deviceConfigJson('dev-1', { meter: { line: { baudRate: 1234 } } }), /^agent\/meter\/line\/baudRate/],
       [deviceConfigJson('dev-1', { store: { maxBytes: Number.NaN } }), /^agent\/store\/maxBytes/],
       [deviceConfigJson('dev-1', { web: { pin: '12' } }), /^agent\/web\/pin/],
@@ -150,6 +159,86 @@ describe('commands', () => {
     expect(checkCommand('{', now, new Set())).toMatchObject({ ok: false, reason: 'malformed' });
     expect(checkCommand(JSON.stringify({ ...command, id: 'x'.repeat(20_000) }), now, new Set())).toMatchObject({ ok: false, reason: 'malformed' });
   });
+
+  const id = '0b8a4c1e-2f3d-4e5f-8a9b-0c1d2e3f4a5b';
+  const setpoint = { id, kind: 'battery-power', value: 2_000, validFrom: '2026-11-30T09:55:00Z', expiresAt: '2026-11-30T10:10:00Z', issuedAt: '2026-11-30T09:54:00Z' };
+  const parsed = (fields: Record<string, unknown> = {}) => {
+    const check = checkCommand(JSON.stringify({ ...setpoint, ...fields }), now, new Set());
+    if (!check.ok) throw new Error(check.message);
+    return check.command as SetpointCommand;
+  };
+
+  it('reads control\'s set-points and refuses bad ones with the field at fault', () => {
+    expect(parsed()).toEqual({ id, type: 'setpoint', kind: 'battery-power', value: 2_000, validFromMs: Date.parse(setpoint.validFrom), expiresAtMs: Date.parse(setpoint.expiresAt), issuedAtMs: Date.parse(setpoint.issuedAt), limits: undefined });
+    expect(parsed({ kind: 'appliance-start', value: null }).value).toBeNull();
+    const refused = (fields: Record<string, unknown>) => checkCommand(JSON.stringify({ ...setpoint, ...fields }), now, new Set());
+    expect(refused({ expiresAt: '2026-11-30T10:00:00Z' })).toMatchObject({ ok: false, reason: 'expired', id });
+    expect(refused({ kind: 'kettle-power' })).toMatchObject({ ok: false, reason: 'unsupported' });
+    expect(refused({ expiresAt: undefined })).toMatchObject({ ok: false, reason: 'malformed', message: 'expiresAt is required' });
+    for (const value of [1.5, '2000', 1e12, true]) expect(refused({ value })).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(refused({ validFrom: 'yesterday' })).toMatchObject({ ok: false, reason: 'malformed', message: expect.stringContaining('validFrom') });
+    expect(refused({ validFrom: '2026-11-30T10:10:00Z' })).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(refused({ limits: { max: 'lots' } })).toMatchObject({ ok: false, reason: 'malformed' });
+    // Answers: a rejection carries its reason; a duplicate and an id-less command get none.
+    expect(answerOf(refused({ kind: 'kettle-power' }))).toEqual({ commandId: id, result: 'rejected', reason: 'unsupported: unknown command kind "kettle-power"' });
+    expect(answerOf(checkCommand(JSON.stringify(setpoint), now, new Set([id])))).toBeUndefined();
+    expect(answerOf(checkCommand('{"value":1}', now, new Set()))).toBeUndefined();
+  });
+
+  it('admits a set-point only for a kind a local device takes, within both limits, never older than one carried out', () => {
+    const capability = { limits: { min: -3_000, max: 3_000 }, takesValue: true };
+    expect(admitSetpoint(parsed(), capability, undefined).ok).toBe(true);
+    expect(admitSetpoint(parsed(), undefined, undefined)).toMatchObject({ ok: false, reason: 'unsupported' });
+    expect(admitSetpoint(parsed({ value: 3_500 }), capability, undefined)).toMatchObject({ ok: false, reason: 'limit', message: '3500 W is above the device\'s limit of 3000 W' });
+    expect(admitSetpoint(parsed({ value: -1_500, limits: { min: -1_000 } }), capability, undefined)).toMatchObject({ ok: false, reason: 'limit', message: '-1500 W is below the member\'s limit of -1000 W' });
+    expect(admitSetpoint(parsed({ value: null }), capability, undefined)).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(admitSetpoint(parsed(), capability, Date.parse('2026-11-30T09:54:30Z'))).toMatchObject({ ok: false, reason: 'superseded' });
+    expect(admitSetpoint(parsed(), capability, Date.parse(setpoint.issuedAt)).ok).toBe(true);
+  });
+});
+
+describe('local devices and the safe fallback', () => {
+  const battery = {
+    name: 'battery', kind: 'modbus-registers', config: { host: '127.0.0.1', registers: [] },
+    setpoints: { 'battery-power': { writes: [{ address: 10, type: 'uint16', value: 1 }], register: { address: 11, type: 'int16', scale: 10 }, limits: { min: -5_000, max: 5_000 } } },
+    safeState: [{ address: 10, type: 'uint16', value: 2 }],
+  };
+
+  it('maps a command kind to its device and its writes, the value scaled into the register', () => {
+    const devices = parseLocalDevices([battery]);
+    const found = deviceFor(devices, 'battery-power')!;
+    expect(found.device.name).toBe('battery');
+    expect(found.capability).toEqual({ limits: { min: -5_000, max: 5_000 }, takesValue: true });
+    expect(setpointWrites(found.spec, -2_345)).toMatchObject({ type: 'write', writes: [{ address: 10, type: 'uint16', value: 1 }, { address: 11, type: 'int16', wordOrder: undefined, byteOrder: undefined, value: -235 }] });
+    expect(deviceFor(devices, 'ev-charge-power')).toBeUndefined();
+    expect(devices[0]!.intervalSeconds).toBe(60);
+  });
+
+  it('refuses a setup it could not carry out, naming the place', () => {
+    const problem = (value: unknown) => {
+      try {
+        parseLocalDevices(value);
+        return undefined;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    expect(problem([{ ...battery, kind: 'csv-files' }])).toBe('agent/connectors/0/kind: only modbus-registers devices take setpoints and a safe state');
+    expect(problem([battery, battery])).toBe('agent/connectors/1/name: battery is named twice');
+    expect(problem([battery, { ...battery, name: 'second' }])).toBe('agent/connectors/1/setpoints/battery-power: another local device takes this kind already');
+    expect(problem([{ ...battery, setpoints: { 'kettle-power': {} } }])).toMatch(/^agent\/connectors\/0\/setpoints\/kettle-power: is not a command kind/);
+    expect(problem([{ ...battery, setpoints: { 'battery-power': { register: { address: 70_000, type: 'int16' } } } }])).toBe('agent/connectors/0/setpoints/battery-power/register/address: must be a whole number from 0 to 65535');
+    expect(problem([{ ...battery, safeState: [{ address: 1, type: 'int12', value: 1 }] }])).toBe('agent/connectors/0/safeState/0/type: must be a register type (int16 … float64)');
+    expect(problem([{ ...battery, safeState: [{ address: 1, type: 'int16', value: Number.NaN }] }])).toBe('agent/connectors/0/safeState/0/value: must be a number');
+    expect(problem({})).toBe('agent/connectors: must be a list of at most 16 local devices');
+  });
+
+  it('falls back once contact is older than the limit, and follows again after contact', () => {
+    const t = Date.parse('2026-11-30T10:00:00Z');
+    expect(controlMode(t, t + 300_000, 300)).toBe('following');
+    expect(controlMode(t, t + 300_001, 300)).toBe('safe');
+    expect(controlMode(t + 300_001, t + 300_001, 300)).toBe('following');
+  });
 });
 
 describe('the local page', () => {
@@ -161,6 +250,7 @@ describe('the local page', () => {
     queue: { messages: 3, readings: 57, bytes: 4_000, oldestAtMs: undefined, droppedReadings: 0, thinnedMessages: 0 },
     serial: { port: '/dev/ttyUSB0', profile: 'dsmr-p1', open: true, line },
     uplink: { transport: 'offline', sentMessages: 0, sentReadings: 0, refusedMessages: 0, lastAckAtMs: undefined, lastError: '<script>alert(1)</script>' },
+    control: { mode: 'following', acknowledged: 0, rejected: 0, lastCommandAt: null, pendingAnswers: 0 },
   });
 
   it('has the same messages in English and German', () => {

@@ -49,13 +49,18 @@ describe('the API contract', () => {
     const declared = new Set(Object.values(api).map((route) => `${route.method} ${route.path}`));
     expect(declared.size, 'two contract entries for one route').toBe(Object.keys(api).length);
     expect([...registered].filter((route) => route.split(' ')[1]!.startsWith('/api/') && !declared.has(route)), 'registered, not in the contract').toEqual([]);
-    expect([...declared].filter((route) => !registered.has(route)), 'in the contract, not registered').toEqual([]);
+    // A wildcard route (the ledger's tiles) shows in Fastify's printed tree only as "*": ask for each one.
+    const isRegistered = (route: string) => {
+      const [method, url] = route.split(' ') as [string, string];
+      return registered.has(route) || tp.platform.app.hasRoute({ method: method as 'GET', url });
+    };
+    expect([...declared].filter((route) => !isRegistered(route)), 'in the contract, not registered').toEqual([]);
   });
 
   it('documents in /openapi.json exactly the contract\'s routes', async () => {
     const doc = (await tp.call('GET', '/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
     const documented = Object.entries(doc.paths).flatMap(([path, operations]) =>
-      Object.keys(operations).map((method) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`));
+      Object.keys(operations).map((method) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1').replace(/\{\*\}$/, '*')}`));
     expect(documented.sort()).toEqual(Object.values(api).map((route) => `${route.method} ${route.path}`).sort());
   });
 });

@@ -2,6 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeKinds } from '../support/stores.js';
 import { signUp, startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
 import { buildWorld, communityBody, type World } from '../support/world.js';
+import { addSite, bindNewDevice } from '../support/sites.js';
+import { sasFor } from '../support/devices.js';
+
+const QUARTER = 15 * 60_000;
 
 describe.each(storeKinds)('registry and discovery on %s', (kind) => {
   let tp: TestPlatform;
@@ -74,6 +78,29 @@ describe.each(storeKinds)('registry and discovery on %s', (kind) => {
     expect(twin.status).toBe(409);
   });
 
+  it('a member removes a site entered by mistake; a site with recorded energy stays, whoever asks', async () => {
+    const mistake = await addSite(tp, w.communityA, w.memberA2.token);
+    expect((await tp.call('DELETE', `/api/v1/metering-points/${mistake}`, { token: w.memberA.token })).status).toBe(404);
+    expect((await tp.call('DELETE', `/api/v1/metering-points/${mistake}`, { token: w.memberA2.token })).status).toBe(204);
+    expect((await tp.call('GET', `/api/v1/metering-points/${mistake}`, { token: w.memberA2.token })).status).toBe(404);
+
+    const home = await addSite(tp, w.communityA, w.memberA2.token);
+    const reader = await bindNewDevice(tp, w.communityA, w.managerA.token, home);
+    const start = Math.floor(Date.now() / QUARTER) * QUARTER - 4 * QUARTER;
+    const readings = [0, 1, 2, 3, 4].map((i) => ({ ts: new Date(start + i * QUARTER).toISOString(), quantity: 'energy.import', value: 1_000_000 + 250 * i, unit: 'Wh' }));
+    expect((await tp.call('POST', `/api/v1/devices/${reader.deviceId}/readings`, { headers: { authorization: sasFor(reader) }, body: { readings } })).status).toBe(200);
+    await tp.platform.intervals.flush();
+    const intervals = () => tp.call('GET', `/api/v1/metering-points/${home}/intervals?from=${new Date(start).toISOString()}&to=${new Date(start + 4 * QUARTER).toISOString()}`, { token: w.managerA.token });
+    expect((await intervals()).body.map((i: { importWh: number }) => i.importWh)).toEqual([250, 250, 250, 250]);
+    for (const token of [w.memberA2.token, w.managerA.token]) {
+      const refused = await tp.call('DELETE', `/api/v1/metering-points/${home}`, { token });
+      expect(refused.status).toBe(409);
+      expect(refused.body.message).toMatch(/energy recorded since .*leaves the community/);
+    }
+    expect((await tp.call('GET', `/api/v1/metering-points/${home}`, { token: w.memberA2.token })).status).toBe(200);
+    expect((await intervals()).body).toHaveLength(4);
+  });
+
   it('binds devices only to metering points of the same community', async () => {
     const foreign = await tp.call('POST', `/api/v1/communities/${w.communityB}/metering-points`, {
       token: w.memberB.token, body: { name: 'B home', gridConnectionId: unique('ATB'), role: 'consumer' },
@@ -121,6 +148,10 @@ describe.each(storeKinds)('registry and discovery on %s', (kind) => {
       await tp.call('POST', `/api/v1/communities/${near}/metering-points`, {
         token: manager.token, body: { name: 'School', gridConnectionId: unique('ATG'), role: 'producer', pvCapacityW: 60_000, batteryCapacityWh: 20_000 },
       });
+      // Far's manager holds only the community battery: neither a member taking part nor a producer.
+      await tp.call('POST', `/api/v1/communities/${far}/metering-points`, {
+        token: manager.token, body: { name: 'Battery', gridConnectionId: unique('ATB'), role: 'prosumer', batteryCapacityWh: 50_000, communityBattery: true },
+      });
       await tp.call('POST', `/api/v1/communities/${near}/tariffs`, {
         token: manager.token, body: { name: 'T', gridPrice: '0.31', communityPrice: '0.12', feedInPrice: '0.06', validFrom: '2020-01-01' },
       });
@@ -157,7 +188,7 @@ describe.each(storeKinds)('registry and discovery on %s', (kind) => {
         memberCount: 1, producerCount: 1, productionCapacityW: 60_000, batteryCapacityWh: 20_000,
         prices: { grid: '0.31', community: '0.12', feedIn: '0.06' },
       });
-      expect(response.body[1]).toMatchObject({ memberCount: 1, productionCapacityW: 0, prices: null });
+      expect(response.body[1]).toMatchObject({ memberCount: 0, producerCount: 0, productionCapacityW: 0, batteryCapacityWh: 50_000, prices: null });
       expect((await tp.call('GET', `/api/v1/communities/compare?ids=${w.communityB}`)).status).toBe(404);
     });
   });

@@ -54,6 +54,12 @@ describe.each(storeKinds)('settlement and statement routes on %s', (kind) => {
     const statement = created.body.statements.find((s: { memberId: string }) => s.memberId === w.memberIdA2);
     // 96 × 250 Wh = 24 kWh from the community: 24 × 0.15 = 3.60, reduction −0.48.
     expect(statement).toMatchObject({ displayName: 'Jürgen Müller', kind: 'statement', total: '3.12', currency: 'EUR' });
+    // A statement for each member with a site; none for the manager, who runs the community without one.
+    const memberIds = created.body.statements.map((s: { memberId: string }) => s.memberId);
+    expect(memberIds).toEqual(expect.arrayContaining([w.memberIdA, w.memberIdA2]));
+    const managers = (await tp.call('GET', `/api/v1/communities/${w.communityA}/members`, { token: w.managerA.token })).body
+      .filter((m: { role: string }) => m.role === 'manager').map((m: { id: string }) => m.id);
+    expect(memberIds).not.toContain(managers[0]);
 
     const again = await tp.call('POST', `/api/v1/communities/${w.communityA}/settlements`, { token: w.managerA.token, body: { period } });
     expect(again.status).toBe(201);

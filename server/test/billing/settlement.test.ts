@@ -4,6 +4,7 @@ import type { Db } from '../../src/platform/store/db.js';
 import type { UserPrincipal } from '../../src/kernel/principal.js';
 import { monthRange } from '../../src/kernel/calendar.js';
 import { closeSettlement, getStatement, recomputeSettlement, runSettlement } from '../../src/billing/settlements.js';
+import { EventBus } from '../../src/platform/events/index.js';
 import { Q, runSharing, storeCommunity, storeIntervals, type StoredCommunity } from '../sharing/support/stored.js';
 
 /** The latest October that has ended: a month with the 25-hour day of the change back from CEST. */
@@ -12,6 +13,9 @@ function lastOctober(): string {
   const year = now.getUTCMonth() >= 10 ? now.getUTCFullYear() : now.getUTCFullYear() - 1;
   return `${year}-10`;
 }
+
+/** No subscribers here: the events billing publishes are tested where the ledger consumes them (server/test/ledger). */
+const events = new EventBus();
 
 const admin: UserPrincipal = { kind: 'user', userId: '00000000-0000-4000-8000-000000000001', email: 'admin@example.org', isAdmin: true, memberships: [] };
 
@@ -83,9 +87,9 @@ describe.each(storeKinds)('settlements and statements on %s', (kind) => {
 
   it('closes the month for good, in the database too, and turns late data into a correction', async () => {
     const draft = await runSettlement(db, admin, c.id, period);
-    const closed = await closeSettlement(db, admin, draft.id);
+    const closed = await closeSettlement(db, admin, draft.id, events);
     expect(closed.state).toBe('closed');
-    await expect(closeSettlement(db, admin, draft.id)).rejects.toMatchObject({ code: 'conflict' });
+    await expect(closeSettlement(db, admin, draft.id, events)).rejects.toMatchObject({ code: 'conflict' });
     await expect(runSettlement(db, admin, c.id, period)).rejects.toMatchObject({ code: 'conflict' });
     const issued = closed.statements.map((s) => ({ id: s.id, total: s.total }));
 
@@ -100,14 +104,14 @@ describe.each(storeKinds)('settlements and statements on %s', (kind) => {
     )).rejects.toThrow();
 
     // Nothing changed: recomputing issues nothing.
-    expect((await recomputeSettlement(db, admin, draft.id)).totals.corrections).toBe(0);
+    expect((await recomputeSettlement(db, admin, draft.id, events)).totals.corrections).toBe(0);
 
     // Late data: in the first quarter hour Anna used 1,000 Wh more (the library exported 100 there).
     const first = range.startMs;
     await storeIntervals(db, c.id, c.members.anna!.pointId, { [first]: { importWh: importAt(0) + 1000, exportWh: 0 } });
     await storeIntervals(db, c.id, c.members.library!.pointId, { [first]: { importWh: 0, exportWh: 100 + 1000 } });
     await runSharing(db);
-    const recomputed = await recomputeSettlement(db, admin, draft.id);
+    const recomputed = await recomputeSettlement(db, admin, draft.id, events);
     expect(recomputed.state).toBe('closed');
     expect(recomputed.statements.filter((s) => s.kind === 'statement').map((s) => ({ id: s.id, total: s.total }))).toEqual(issued);
     const corrections = recomputed.statements.filter((s) => s.kind === 'correction');
@@ -127,7 +131,7 @@ describe.each(storeKinds)('settlements and statements on %s', (kind) => {
     expect(annaCorrection.energy.fromCommunityWh).toBe(1000);
 
     // Recomputing again without new data issues no further correction.
-    expect((await recomputeSettlement(db, admin, draft.id)).totals.corrections).toBe(2);
+    expect((await recomputeSettlement(db, admin, draft.id, events)).totals.corrections).toBe(2);
   });
 
   it('removes a community with closed settlements only as a whole', async () => {
@@ -135,7 +139,7 @@ describe.each(storeKinds)('settlements and statements on %s', (kind) => {
     await storeIntervals(db, other.id, other.members.solo!.pointId, { [range.startMs]: { importWh: 5, exportWh: 0 } });
     await runSharing(db);
     const s = await runSettlement(db, admin, other.id, period);
-    await closeSettlement(db, admin, s.id);
+    await closeSettlement(db, admin, s.id, events);
     await db.query('DELETE FROM communities WHERE id = $1', [other.id]);
     expect(await db.query('SELECT 1 FROM statements WHERE settlement_id = $1', [s.id])).toEqual([]);
   });

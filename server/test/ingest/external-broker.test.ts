@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPlatform, type Platform } from '../../src/platform/compose.js';
+import { memoryKeys } from '../../src/secrets/index.js';
 import { createTestDatabase, postgresUrl, type TestDatabase } from '../support/stores.js';
 import { insertCommunityWithDevice } from '../support/fixtures.js';
 
@@ -23,6 +24,8 @@ describe.skipIf(!mqttUrl || !postgresUrl)('ingestion from an external broker (Mo
 
   beforeAll(async () => {
     database = await createTestDatabase('postgres');
+    // Every process of one installation holds the same master keys (the first start seals the ledger's key).
+    const secretKeys = memoryKeys();
     for (let i = 0; i < 2; i++) {
       platforms.push(await startPlatform({
         store: database.config,
@@ -30,6 +33,7 @@ describe.skipIf(!mqttUrl || !postgresUrl)('ingestion from an external broker (Mo
         mqtt: { port: 0, host: '127.0.0.1', explicit: true },
         externalMqtt: { url: mqttUrl!, group, instanceId: `test${i}`, connections: 2, sessionExpirySeconds: 30 },
         artefactsDir: mkdtempSync(join(tmpdir(), 'gridshare-ext-')),
+        secretKeys,
       }));
     }
     const fixture = await insertCommunityWithDevice(platforms[0]!.db, `gs-ext-${randomBytes(6).toString('hex')}`);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { storeKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
@@ -46,15 +46,26 @@ describe.each(storeKinds)('device ingestion over MQTT and HTTP on %s', (kind) =>
     expect(readings.body.map((r: { quantity: string }) => r.quantity).sort()).toEqual(['energy.import', 'power.import']);
   });
 
-  it('acknowledges but counts and never stores a refused message', async () => {
+  it('acknowledges but counts, logs (once a minute per device) and never stores a refused message', async () => {
     const client = await connect(device);
     const before = await state(device.deviceId);
+    const logged: string[] = [];
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      if (String(chunk).includes(device.deviceId)) logged.push(String(chunk));
+      return true;
+    });
     await client.publishAsync(`devices/${device.deviceId}/messages/events`, '{"readings": [ broken', { qos: 1 });
     await client.publishAsync(`devices/${device.deviceId}/messages/events`, readingsMessage({ ts: new Date(Date.now() + 3_600_000).toISOString(), quantity: 'power.import', value: 1, unit: 'W' }), { qos: 1 });
     await client.publishAsync(`devices/${device.deviceId}/messages/events`, readingsMessage({ ts: minutesAgo(1), quantity: 'energy.import', value: 5, unit: 'Wh' }), { qos: 1 });
     await expect.poll(async () => (await state(device.deviceId)).rejectedTotal).toBe(before.rejectedTotal + 3);
     expect((await state(device.deviceId)).lastError).toMatch(/^register-backwards/);
     expect(await storedValues(device.deviceId, 'energy.import')).toEqual([1_000_000]);
+    stderr.mockRestore();
+    // The first of the three is logged; the two after it within the minute are only counted.
+    expect(logged).toHaveLength(1);
+    const line = JSON.parse(logged[0]!) as { component: string; deviceId: string; msg: string };
+    expect(line).toMatchObject({ component: 'ingest', deviceId: device.deviceId });
+    expect(line.msg).toMatch(new RegExp(`^gridshare: device ${device.deviceId}: message refused: malformed-json: `));
   });
 
   it('refuses wrong keys, expired tokens, other devices\' tokens and unknown devices', async () => {

@@ -42,7 +42,28 @@ describe('gridshare decode (separate process)', () => {
     expect(forced.code).toBe(0);
     expect(JSON.parse(forced.stdout).readings.length).toBeGreaterThan(10);
     const unknown = await decode(['--format', 'nope', '-'], Buffer.from(telegram, 'latin1'));
-    expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/--format is one of auto, dsmr/);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/Allowed choices are auto, dsmr, smarty, dlms, sml, mbus, d0/);
+  });
+
+  it('reads the shared vector files as they are: header lines skipped, a DSMR telegram with LF line ends summed over CR LF', async () => {
+    const dsmr = await decode([`${VECTORS_DIR}dsmr-v5-ndokter.txt`]);
+    expect(dsmr.code).toBe(0);
+    expect(dsmr.stderr).toMatch(/line ends were made CR LF/);
+    expect(JSON.parse(dsmr.stdout).readings.length).toBeGreaterThan(5);
+    const mbus = await decode(['--key', '36C66639E48A8CA4D6BC8B282A793BBB', `${VECTORS_DIR}at-netznoe-evn-kaifa-mbus.hex`]);
+    expect(mbus.code).toBe(0);
+    expect(JSON.parse(mbus.stdout).readings.length).toBeGreaterThan(2);
+    // A wrong CRC stays wrong whatever the line ends, and the message says both were tried.
+    const wrong = await decode([`${VECTORS_DIR}dsmr-5.0.2-spec-example-athombv.txt`]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/^error: crc: CRC-16 EF2F sent, E47C computed \(with the line ends made CR LF, as DSMR needs; with LF alone: /);
+  });
+
+  it('lists every format, D0 included, in its help', async () => {
+    const help = await decode(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/D0/);
+    expect(help.stdout.replace(/\s+/g, ' ')).toMatch(/choices: "auto", "dsmr", "smarty", "dlms", "sml", "mbus", "d0"/);
   });
 });

@@ -55,4 +55,13 @@ describe('signed single-use link tokens', () => {
       expect(() => verifyLinkToken(flipped, secret, { purpose: 'password-reset', nowMs: now, binding: passwordHash })).toThrow(UnauthorizedError);
     }), { numRuns: 200 });
   });
+
+  it('accepts only the canonical spelling of its signature (the last character carries two unused bits)', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(token.at(-1)!);
+    // Same signature bytes, another spelling: flipping an unused low bit leaves the decoded MAC as it was.
+    const respelled = token.slice(0, -1) + alphabet[last ^ 1];
+    expect(Buffer.from(respelled.split('.')[1]!, 'base64url')).toEqual(Buffer.from(token.split('.')[1]!, 'base64url'));
+    expect(() => verifyLinkToken(respelled, secret, { purpose: 'password-reset', nowMs: now, binding: passwordHash })).toThrow(UnauthorizedError);
+  });
 });

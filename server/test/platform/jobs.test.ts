@@ -9,7 +9,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function metric(registry: Registry, name: string, job: string): Promise<number | undefined> {
   const found = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
-  return (found?.values as { labels: Record<string, string>; value: number }[] | undefined)?.find((v) => v.labels.job === job)?.value;
+  return (found?.values as { labels: Record<string, string>; value: number }[] | undefined)?.find((v) => v.labels.job_name === job)?.value;
 }
 
 describe.each(storeKinds)('the job runner on %s', (kind) => {
@@ -57,6 +57,8 @@ describe.each(storeKinds)('the job runner on %s', (kind) => {
     await sleep(20);
     expect(await metric(registry, 'gridshare_job_failures_in_row', 'flaky')).toBe(1);
     expect(await metric(registry, 'gridshare_job_lag_seconds', 'flaky')).toBeGreaterThan(0);
+    expect(await metric(registry, 'gridshare_job_last_failure_timestamp_seconds', 'flaky')).toBeGreaterThan(0);
+    expect(await metric(registry, 'gridshare_job_last_success_timestamp_seconds', 'flaky')).toBeUndefined();
     for (let i = 0; i < 100 && attempts.length < 4; i++) await sleep(20);
     await sleep(20);
     const gaps = attempts.slice(1).map((t, i) => t - attempts[i]!);
@@ -69,6 +71,8 @@ describe.each(storeKinds)('the job runner on %s', (kind) => {
     expect(await metric(registry, 'gridshare_job_failures_total', 'flaky')).toBe(3);
     expect(await metric(registry, 'gridshare_job_failures_in_row', 'flaky')).toBe(0);
     expect(await metric(registry, 'gridshare_job_lag_seconds', 'flaky')).toBe(0);
+    expect(await metric(registry, 'gridshare_job_last_success_timestamp_seconds', 'flaky'))
+      .toBeGreaterThanOrEqual((await metric(registry, 'gridshare_job_last_failure_timestamp_seconds', 'flaky'))!);
     await runner.close();
   });
 

@@ -23,10 +23,10 @@ describe('events and jobs in a running platform', () => {
 
     const metrics = (await tp.call('GET', '/metrics', { token: tp.admin.token })).raw.body;
     for (const job of ['intervals', 'sharing', 'event outbox']) {
-      expect(metrics).toMatch(new RegExp(`^gridshare_job_lag_seconds\\{job="${job}"\\} [0-9.e+-]+$`, 'm'));
-      expect(metrics).toMatch(new RegExp(`^gridshare_job_failures_in_row\\{job="${job}"\\} 0$`, 'm'));
+      expect(metrics).toMatch(new RegExp(`^gridshare_job_lag_seconds\\{job_name="${job}"\\} [0-9.e+-]+$`, 'm'));
+      expect(metrics).toMatch(new RegExp(`^gridshare_job_failures_in_row\\{job_name="${job}"\\} 0$`, 'm'));
     }
-    expect(Number(/^gridshare_job_runs_total\{job="intervals"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
-    expect(metrics).toMatch(/^gridshare_job_lag_seconds\{job="intervals"\} 0$/m);
+    expect(Number(/^gridshare_job_runs_total\{job_name="intervals"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(metrics).toMatch(/^gridshare_job_lag_seconds\{job_name="intervals"\} 0$/m);
   });
 });

@@ -3,7 +3,8 @@ import { createServer } from 'node:net';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, runGridshare, waitForHealth } from '../support/process.js';
+import { spawn } from 'node:child_process';
+import { freePort, GRIDSHARE_BIN, runGridshare, waitForHealth } from '../support/process.js';
 import { createTestDatabase, postgresUrl } from '../support/stores.js';
 import { listen, PortInUseError } from '../../src/platform/net/listen.js';
 
@@ -48,6 +49,33 @@ describe('the gridshare command', () => {
     }
   }, 60_000);
 
+  it('stops with the shell that started it when told to (npm start: a SIGTERM to npm ends only its shell)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'gridshare-parent-'));
+    const port = await freePort();
+    const start = [GRIDSHARE_BIN, 'start', '--host', '127.0.0.1', '--port', String(port), '--mqtt-port', String(await freePort()), '--data', dataDir, '--exit-with-parent'];
+    // `; true` keeps the shell from replacing itself with the command, as npm's `a && b` scripts do.
+    const shell = spawn('sh', ['-c', `"$0" "$@"; true`, process.execPath, ...start], { env: { ...process.env, DATABASE_URL: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    shell.stdout.on('data', (chunk) => (output += String(chunk)));
+    shell.stderr.on('data', (chunk) => (output += String(chunk)));
+    const running = { child: shell, baseUrl: `http://127.0.0.1:${port}`, output: () => output, exited: new Promise<number | null>((resolve) => shell.once('exit', resolve)) };
+    const answers = () => fetch(`${running.baseUrl}/health`).then((response) => response.ok, () => false);
+    try {
+      await waitForHealth(running);
+      shell.kill('SIGTERM');
+      const deadline = Date.now() + 15_000;
+      let stopped = false;
+      while (!stopped && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        stopped = !(await answers());
+      }
+      expect(stopped).toBe(true);
+    } finally {
+      shell.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it.skipIf(!postgresUrl)('runs on a PostgreSQL server given by DATABASE_URL', async () => {
     const database = await createTestDatabase('postgres');
     if (database.config.kind !== 'postgres') throw new Error('unexpected');
@@ -60,7 +88,8 @@ describe('the gridshare command', () => {
       const health = await (await fetch(`${running.baseUrl}/health`)).json();
       expect(health).toEqual({ status: 'ok', database: { status: 'ok', kind: 'postgres' }, broker: { status: 'ok', mode: 'embedded' } });
       const communities = (await (await fetch(`${running.baseUrl}/api/v1/communities?q=Sunny`)).json()) as { name: string; memberCount: number }[];
-      expect(communities).toEqual([expect.objectContaining({ name: 'Sunny Street', memberCount: 32 })]);
+      // Thirty households and the library; the manager, who holds only the community battery, is not counted.
+      expect(communities).toEqual([expect.objectContaining({ name: 'Sunny Street', memberCount: 31 })]);
       expect(running.output()).toMatch(/member01@sunny-street\.demo/);
       expect(statSync(join(dataDir, 'secret.key')).mode & 0o777).toBe(0o600);
       expect(running.output()).toContain(`from the key file ${join(dataDir, 'secret.key')} (created now`);

@@ -59,7 +59,9 @@ describe('the data folder of the embedded database', () => {
     expect(batch.status).toBe(201);
 
     // A second start on the same folder, with ports of its own and with the first one's: it names the
-    // holder, exits, and leaves every file as it was.
+    // holder, exits, and leaves every file as it was. The first process is paused meanwhile, since its
+    // jobs write on their own (the ledger's pass every minute), and alive, so its lock still holds.
+    process.kill(first.child.pid!, 'SIGSTOP');
     const before = snapshot(data);
     for (const args of [await ports(), firstPorts]) {
       const second = startUnderOpenUmask([...args, '--data', data]);
@@ -68,6 +70,7 @@ describe('the data folder of the embedded database', () => {
       expect(second.output()).not.toMatch(/Gridshare is running|port .* already in use/);
     }
     expect(snapshot(data)).toEqual(before);
+    process.kill(first.child.pid!, 'SIGCONT');
 
     // Ports are checked before the store is opened: a start that cannot have its port creates no database.
     const elsewhere = join(root, 'elsewhere');

@@ -1,3 +1,4 @@
+import { brokerPassword } from '../../src/provisioning/broker-password.js';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createHmac } from 'node:crypto';
@@ -121,9 +122,14 @@ describe('artefacts', () => {
     expect(config).toMatchObject({
       deviceId: 'gs-aaaa',
       connectionString: `HostName=energy.example.org;DeviceId=gs-aaaa;SharedAccessKey=${KEY}`,
-      mqtt: { url: 'mqtts://energy.example.org:8883', username: 'gs-aaaa', topics: { events: 'devices/gs-aaaa/messages/events', commands: 'devices/gs-aaaa/commands' } },
-      http: { readingsUrl: 'https://energy.example.org/api/v1/devices/gs-aaaa/readings' },
+      mqtt: {
+        url: 'mqtts://energy.example.org:8883', username: 'gs-aaaa',
+        topics: { events: 'devices/gs-aaaa/messages/events', commands: 'devices/gs-aaaa/commands', commandAck: 'devices/gs-aaaa/commands/ack' },
+      },
+      http: { readingsUrl: 'https://energy.example.org/api/v1/devices/gs-aaaa/readings', commandsUrl: 'https://energy.example.org/api/v1/devices/gs-aaaa/commands' },
     });
+    // The external broker's password comes from the key: a device that holds it derives the same.
+    expect(config.mqtt.brokerPassword).toBe(brokerPassword(KEY, 'gs-aaaa'));
     expect(JSON.stringify(config)).not.toContain('7K2Q');
     const qrText = decodeQr(files['devices/gs-bbbb/qr.png']!);
     expect(qrText).toBe('https://energy.example.org/claim?code=ABCD-EFGH-JKMN');

@@ -5,6 +5,13 @@ import { buildWorld, type World } from '../support/world.js';
 import { deviceCredentials, sasFor } from '../support/devices.js';
 
 const HOUR = 3_600_000;
+const viennaHour = (ms: number) => Number(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Vienna', hour: '2-digit', hourCycle: 'h23' }).format(ms));
+/** Moves an hour back until it and the next one end by local midnight. */
+function withinOneViennaDay(hourStart: number): number {
+  let start = hourStart;
+  while (viennaHour(start) > 21) start -= HOUR;
+  return start;
+}
 
 /**
  * Readings in over HTTP, energy by source out over the API. memberA's site exports 30 Wh a
@@ -16,7 +23,8 @@ describe.each(storeKinds)('energy by source through the API on %s', (kind) => {
   let w: World;
   let send: (deviceId: string, readings: { ts: number; quantity: string; value: number }[]) => Promise<void>;
   let deviceA2: string;
-  const base = Math.floor((Date.now() - 4 * HOUR) / HOUR) * HOUR;
+  // Two hours that lie within one local (Vienna) day, whatever the hour the suite runs.
+  const base = withinOneViennaDay(Math.floor((Date.now() - 4 * HOUR) / HOUR) * HOUR);
   const rateA2 = (m: number) => (m < 30 ? 20 : m < 60 ? 40 : m < 90 ? 0 : 20);
   const registerA2 = (m: number) => { let v = 2_000_000; for (let i = 0; i < m; i++) v += rateA2(i); return v; };
   const a2At = (minutes: number[]) => minutes.map((m) => ({ ts: base + m * 60_000, quantity: 'energy.import', value: registerA2(m) }));
@@ -105,6 +113,11 @@ describe.each(storeKinds)('energy by source through the API on %s', (kind) => {
     const asManager = await tp.call('GET', `/api/v1/communities/${w.communityA}/energy?${q}`, { token: w.managerA.token });
     const a2 = asManager.body.members.find((m: { memberId: string }) => m.memberId === w.memberIdA2);
     expect(a2.totals).toMatchObject({ consumptionWh: 2400, fromCommunityWh: 2100 });
+    // The manager runs the community without a site of their own: no (empty) row of theirs.
+    const managers = (await tp.call('GET', `/api/v1/communities/${w.communityA}/members`, { token: w.managerA.token })).body
+      .filter((m: { role: string }) => m.role === 'manager').map((m: { id: string }) => m.id);
+    expect(managers).toHaveLength(1);
+    expect(asManager.body.members.map((m: { memberId: string }) => m.memberId)).not.toContain(managers[0]);
   });
 
   it('refuses bad queries and what is not yours with clear errors', async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPlatform, type Platform, type PlatformOptions } from '../../src/platform/compose.js';
-import { createTestDatabase } from './stores.js';
+import { createMigratedTestDatabase } from './stores.js';
 import type { StoreConfig } from '../../src/platform/store/db.js';
 
 export interface TestPlatform {
@@ -38,9 +38,9 @@ export const ADMIN_PASSWORD = 'admin-password-for-tests';
 /** A whole platform on an empty database of the given kind, on free ports, driven through inject(). */
 export async function startTestPlatform(
   kind: StoreConfig['kind'],
-  overrides: Partial<Pick<PlatformOptions, 'loginRateLimit' | 'loginAddressRateLimit' | 'signupRateLimit' | 'liveRecheckMs' | 'publicUrl' | 'sessionIdleMs' | 'secretKeys' | 'quotas' | 'deviceConnectLimit' | 'forecast'>> & { dataDir?: string } = {},
+  overrides: Partial<Pick<PlatformOptions, 'loginRateLimit' | 'loginAddressRateLimit' | 'signupRateLimit' | 'liveRecheckMs' | 'publicUrl' | 'sessionIdleMs' | 'secretKeys' | 'quotas' | 'deviceConnectLimit' | 'forecast' | 'privacy' | 'market' | 'optimise' | 'control' | 'flex' | 'log' | 'logger' | 'externalMqtt' | 'jobs' | 'admin'>> & { dataDir?: string } = {},
 ): Promise<TestPlatform> {
-  const database = await createTestDatabase(kind, overrides.dataDir);
+  const database = await createMigratedTestDatabase(kind, overrides.dataDir);
   const artefactsDir = mkdtempSync(join(tmpdir(), 'gridshare-artefacts-'));
   const platform = await startPlatform({
     store: database.config,
@@ -57,8 +57,19 @@ export async function startTestPlatform(
     ...(overrides.sessionIdleMs ? { sessionIdleMs: overrides.sessionIdleMs } : {}),
     ...(overrides.secretKeys ? { secretKeys: overrides.secretKeys } : {}),
     ...(overrides.deviceConnectLimit ? { deviceConnectLimit: overrides.deviceConnectLimit } : {}),
+    ...(overrides.privacy ? { privacy: overrides.privacy } : {}),
     // The forecast job runs when a test flushes it: a pass 30 s into every other test file would only add load.
     forecast: overrides.forecast ?? { delayMs: 600_000 },
+    ...(overrides.market ? { market: overrides.market } : {}),
+    // Likewise the plans: a test that wants one flushes the job or asks the service.
+    optimise: overrides.optimise ?? { delayMs: 600_000 },
+    ...(overrides.control ? { control: overrides.control } : {}),
+    ...(overrides.flex ? { flex: overrides.flex } : {}),
+    ...(overrides.log ? { log: overrides.log } : {}),
+    ...(overrides.logger ? { logger: overrides.logger } : {}),
+    ...(overrides.externalMqtt ? { externalMqtt: overrides.externalMqtt } : {}),
+    ...(overrides.jobs ? { jobs: overrides.jobs } : {}),
+    ...(overrides.admin ? { admin: overrides.admin } : {}),
   });
 
   async function call(method: string, url: string, options: CallOptions = {}): Promise<CallResult> {

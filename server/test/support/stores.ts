@@ -2,6 +2,7 @@ import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { openDb, type Db, type StoreConfig } from '../../src/platform/store/db.js';
 import { migrate } from '../../src/platform/store/migrate.js';
+import { openPglite } from '../../src/platform/store/pglite.js';
 
 /** The PostgreSQL server the production path is tested against, when the environment names one. */
 export const postgresUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
@@ -15,12 +16,38 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+/**
+ * A migrated, empty PGlite database's files, made once per test process: an in-memory database
+ * started from them skips initdb and the migrations (about 2.5 s each time otherwise).
+ */
+let pgliteTemplate: Promise<Blob> | undefined;
+function migratedPgliteTemplate(): Promise<Blob> {
+  pgliteTemplate ??= (async () => {
+    const db = await openPglite(undefined);
+    await migrate(db);
+    const files = await db.dump();
+    await db.close();
+    return files;
+  })();
+  return pgliteTemplate;
+}
+
 /** A brand-new empty database of the given kind, so test files never see each other's rows. */
 export async function createTestDatabase(kind: StoreConfig['kind'], dataDir?: string): Promise<TestDatabase> {
   if (kind === 'pglite') return { config: { kind, dataDir }, drop: async () => undefined };
   if (!postgresUrl) throw new Error('no PostgreSQL configured (TEST_DATABASE_URL)');
   const scratch = await createScratchDatabase(postgresUrl, 'gridshare_test');
   return { config: { kind, url: scratch.url }, drop: scratch.drop };
+}
+
+/**
+ * Like createTestDatabase, for a caller that migrates next anyway: an in-memory PGlite database
+ * then starts already migrated (the migrations find nothing left to do). One in a data folder
+ * starts empty, as a new install does.
+ */
+export async function createMigratedTestDatabase(kind: StoreConfig['kind'], dataDir?: string): Promise<TestDatabase> {
+  if (kind !== 'pglite' || dataDir !== undefined) return createTestDatabase(kind, dataDir);
+  return { config: { kind, dataDir, startFrom: await migratedPgliteTemplate() }, drop: async () => undefined };
 }
 
 /** A new database on the PostgreSQL server at `serverUrl`, and how to drop it again (tests, benchmarks). */
@@ -45,7 +72,7 @@ export async function createScratchDatabase(serverUrl: string, prefix: string): 
 
 /** A migrated, empty database and its teardown. */
 export async function openTestDb(kind: StoreConfig['kind']): Promise<{ db: Db; close(): Promise<void> }> {
-  const database = await createTestDatabase(kind);
+  const database = await createMigratedTestDatabase(kind);
   const db = await openDb(database.config);
   await migrate(db);
   return {

@@ -3,3 +3,7 @@ import { apiUrl } from './client.js';
 
 export const statementDownload = (statementId: string, format: 'pdf' | 'csv') =>
   apiUrl(format === 'pdf' ? 'statementPdf' : 'statementCsv', { params: { id: statementId } });
+
+/** What a statement's log entry commits to, and the proof that it is in the log: files to download. */
+export const statementRecordDownload = (statementId: string, file: 'receipt' | 'statement') =>
+  apiUrl(file === 'receipt' ? 'statementReceipt' : 'statementJson', { params: { id: statementId } });

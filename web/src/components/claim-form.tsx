@@ -4,7 +4,7 @@ import { DEVICE_ROLES, type Device, type DeviceRole, type MeteringPoint } from '
 import { claimCodeFrom } from '../lib/claim.js';
 import { useAction } from '../lib/hooks.js';
 import { useI18n } from '../lib/i18n/provider.js';
-import { deviceRoleName } from '../lib/names.js';
+import { deviceKindName, deviceRoleName } from '../lib/names.js';
 import { ErrorNote, Field } from './ui.js';
 import { QrScanner } from './qr-scanner.js';
 
@@ -55,7 +55,14 @@ export function ClaimForm({ points, initialCode = '', onClaimed }: { points: Met
         </select>
       </Field>
       <ErrorNote error={action.error} />
-      {claimed && <p role="status" class="ok">{t('claim.claimed', { name: claimed.name, id: claimed.id })}</p>}
+      {claimed && (
+        <p role="status" class="ok">
+          {/* A device still under its provisioned name ("meter-reader gs-…") is called by its kind and id, the id said once. */}
+          {claimed.name.includes(claimed.id)
+            ? t('claim.claimedUnnamed', { kind: deviceKindName(claimed.kind, t), id: claimed.id })
+            : t('claim.claimed', { name: claimed.name, id: claimed.id })}
+        </p>
+      )}
       <button type="submit" disabled={action.busy}>{action.busy ? t('claim.claiming') : t('claim.submit')}</button>
     </form>
   );

@@ -28,6 +28,10 @@ export interface Formatter {
   distance(kilometres: number): string;
   /** Any plain number: counts, chart axis values. */
   count(n: number): string;
+  /** Storage in decimal units: "950 B", "1.2 GB". */
+  bytes(n: number): string;
+  /** A span of time in its largest unit: "45 sec", "10 min", "3 hr". */
+  duration(seconds: number): string;
   dateTime(iso: string): string;
   time(iso: string): string;
   date(iso: string): string;
@@ -108,6 +112,11 @@ export function formatter(context: Partial<FormatContext> = {}): Formatter {
     co2Intensity: (gramsPerKWh) => `${grams.format(gramsPerKWh)} g ${UNIT.co2}/${UNIT.kWh}`,
     distance: (kilometres) => km.format(kilometres),
     count: (n) => count.format(n),
+    bytes: (n) => scaled(n, 'B', locale),
+    duration: (seconds) => {
+      const [value, unit] = agoUnit(Math.round(seconds));
+      return new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay: 'short' }).format(value);
+    },
     dateTime: (iso) => dateTime.format(new Date(iso)),
     time: (iso) => time.format(new Date(iso)),
     date: (iso) => date.format(new Date(iso)),

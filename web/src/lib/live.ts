@@ -68,7 +68,16 @@ export function seedFrom(meteringPointId: string, rows: readonly StoredReading[]
 /** Older readings (a replay, a reader that went quiet) are shown with their time, not "23 h ago". */
 const STALE_MS = 10 * 60_000;
 
-/** How fresh the newest reading is: "Updated 12 seconds ago", or "Latest reading from 28 Nov, 13:58". */
-export function freshness(at: string, now: number, fmt: Formatter, t: Translate): string {
-  return now - Date.parse(at) < STALE_MS ? t('live.updated', { ago: fmt.ago(at, now) }) : t('live.latestFrom', { time: fmt.dateTime(at) });
+/** A reading is "live" this young at most: the demo's replay of yesterday is streamed, yet not live. */
+const LIVE_MS = 2 * 60_000;
+
+/**
+ * How fresh the newest reading is — "Updated 12 seconds ago", or "Latest reading from 28 Nov,
+ * 13:58" — and "live" only while the stream is open and the reading young.
+ */
+export function freshness(at: string, now: number, state: StreamState, fmt: Formatter, t: Translate): string {
+  const age = now - Date.parse(at);
+  const when = age < STALE_MS ? t('live.updated', { ago: fmt.ago(at, now) }) : t('live.latestFrom', { time: fmt.dateTime(at) });
+  if (state !== 'open') return `${when} · ${t('live.reconnecting')}`;
+  return age < LIVE_MS ? `${when} · ${t('live.live')}` : when;
 }

@@ -50,6 +50,18 @@ const addDays = (d: LocalDate, days: number): LocalDate => {
   return { year: t.getUTCFullYear(), month: t.getUTCMonth() + 1, day: t.getUTCDate() };
 };
 
+/** The next instant after `now` at wall-clock time "HH:MM" in `timeZone`: today's if still ahead, else tomorrow's. */
+export function nextLocalTime(now: Date, hhmm: string, timeZone: string): Date {
+  const [hours, minutes] = hhmm.split(':').map(Number) as [number, number];
+  const today = localDate(now, timeZone);
+  const at = (date: LocalDate) => {
+    const wall = Date.UTC(date.year, date.month - 1, date.day, hours, minutes);
+    return wall - offsetAt(wall - offsetAt(wall, timeZone), timeZone);
+  };
+  const first = at(today);
+  return new Date(first > now.getTime() ? first : at(addDays(today, 1)));
+}
+
 const iso = (d: Date) => d.toISOString();
 
 /** Today in the community: [local midnight, next local midnight). */

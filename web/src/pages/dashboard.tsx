@@ -80,7 +80,7 @@ function LivePanel({ community, points, fmt }: { community: Community; points: M
               {hasPv && <Stat label={t('live.ownPv')} value={fmt.power(power.pvW)} />}
             </dl>
             <p class="muted" aria-live="polite">
-              {freshness(power.at, now, fmt, t)}{' · '}{state === 'open' ? t('live.live') : t('live.reconnecting')}
+              {freshness(power.at, now, state, fmt, t)}
             </p>
           </>
         )}

@@ -1,13 +1,17 @@
 import { call } from '../api/client.js';
-import type { MeteringPoint } from '@gridshare/contract/registry';
+import type { Device, MeteringPoint } from '@gridshare/contract/registry';
+import type { Formatter } from '../lib/format.js';
 import { ClaimForm } from '../components/claim-form.js';
+import { CommandList, ManualCommandForm } from '../components/commands.js';
+import { useState } from 'preact/hooks';
 import { DeviceStateBadge, useDeviceStates } from '../components/device-state.js';
 import { Async, Empty, ErrorNote, Field, Page } from '../components/ui.js';
 import { useMemberContext } from '../lib/context.js';
 import { useAction, useApi } from '../lib/hooks.js';
 import { useI18n } from '../lib/i18n/provider.js';
 import { deviceKindName, siteRoleName } from '../lib/names.js';
-import { useFormat } from '../session.js';
+import { navigate } from '../router.js';
+import { useFormat, useSession } from '../session.js';
 
 export default function MemberDevices({ params }: { params: Record<string, string> }) {
   const memberId = params.memberId!;
@@ -16,6 +20,14 @@ export default function MemberDevices({ params }: { params: Record<string, strin
   const { t } = useI18n();
   const devices = useApi('listDevices', member.data ? { params: { id: member.data.communityId } } : null);
   const states = useDeviceStates(member.data?.communityId);
+  const removal = useAction();
+  const removeSite = (site: MeteringPoint) => {
+    if (!window.confirm(t('site.confirmRemove', { name: site.name }))) return;
+    void removal.run(async () => {
+      await call('deleteMeteringPoint', { params: { id: site.id } });
+      points.reload();
+    });
+  };
   return (
     <Async state={member} what={t('thing.member')}>
       {(m) => (
@@ -45,6 +57,9 @@ export default function MemberDevices({ params }: { params: Record<string, strin
                       }}
                     </Async>
                   </section>
+                  {devices.data && (
+                    <MemberCommands communityId={m.communityId} devices={devices.data.filter((d) => d.meteringPointId && ids.has(d.meteringPointId))} fmt={fmt} />
+                  )}
                   <section class="card" aria-labelledby="claim-heading">
                     <h2 id="claim-heading">{t('claimPage.title')}</h2>
                     <ClaimForm points={sites} onClaimed={() => devices.reload()} />
@@ -62,12 +77,17 @@ export default function MemberDevices({ params }: { params: Record<string, strin
                                 {s.gridConnectionId}{s.generationGridConnectionId ? ` · ${t('site.feedIn', { id: s.generationGridConnectionId })}` : ''}
                                 {' · '}{siteRoleName(s.role, t)}{s.pvCapacityW ? ` · ${t('site.pv', { power: fmt.peakPower(s.pvCapacityW) })}` : ''}
                               </small>
+                              <button type="button" class="secondary" disabled={removal.busy} onClick={() => removeSite(s)}>
+                                {t('site.remove')}<span class="sr-only"> {s.name}</span>
+                              </button>
                             </li>
                           ))}
                         </ul>
                       )}
+                    <ErrorNote error={removal.error} />
                     {m.state === 'active' && <SiteForm communityId={m.communityId} memberId={m.id} onAdded={points.reload} />}
                   </section>
+                  {m.state === 'active' && <Membership memberId={m.id} communityName={community.data?.name ?? ''} />}
                 </>
               );
             }}
@@ -75,6 +95,44 @@ export default function MemberDevices({ params }: { params: Record<string, strin
         </Page>
       )}
     </Async>
+  );
+}
+
+/** The commands sent to the member's devices and how their delivery went; an appliance can be started now. */
+function MemberCommands({ communityId, devices, fmt }: { communityId: string; devices: Device[]; fmt: Formatter }) {
+  const { t } = useI18n();
+  const [version, setVersion] = useState(0);
+  if (devices.length === 0) return null;
+  return (
+    <section class="card" aria-labelledby="commands-heading">
+      <h2 id="commands-heading">{t('commands.myTitle')}</h2>
+      <p class="muted">{t('commands.myIntro')}</p>
+      <ManualCommandForm devices={devices} onIssued={() => setVersion(version + 1)} />
+      <CommandList key={version} communityId={communityId} devices={devices} fmt={fmt} />
+    </section>
+  );
+}
+
+/** Leaving ends the member's part in the sharing; their statements and recorded energy stay for billing. */
+function Membership({ memberId, communityName }: { memberId: string; communityName: string }) {
+  const { t } = useI18n();
+  const { refresh } = useSession();
+  const action = useAction();
+  const leave = () => {
+    if (!window.confirm(t('membership.confirmLeave', { community: communityName }))) return;
+    void action.run(async () => {
+      await call('leaveCommunity', { params: { id: memberId } });
+      await refresh();
+      navigate('/');
+    });
+  };
+  return (
+    <section class="card" aria-labelledby="membership-heading">
+      <h2 id="membership-heading">{t('membership.title')}</h2>
+      <p class="muted">{t('membership.leaveIntro')}</p>
+      <ErrorNote error={action.error} />
+      <button type="button" class="secondary" disabled={action.busy} onClick={leave}>{t('membership.leave', { community: communityName })}</button>
+    </section>
   );
 }
 

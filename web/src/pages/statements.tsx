@@ -6,6 +6,7 @@ import type { Formatter } from '../lib/format.js';
 import { useApi } from '../lib/hooks.js';
 import { useI18n } from '../lib/i18n/provider.js';
 import { documentName } from '../lib/names.js';
+import { statementVerifyPath } from '../paths.js';
 import { useFormat } from '../session.js';
 
 export default function Statements({ params }: { params: Record<string, string> }) {
@@ -19,7 +20,7 @@ export default function Statements({ params }: { params: Record<string, string> 
       {(m) => (
         <Page title={t('statements.title', { name: m.displayName })}>
           <Async state={statements} what={t('thing.statements')}>
-            {(list) => <StatementList statements={list} fmt={fmt} />}
+            {(list) => <StatementList statements={list} fmt={fmt} memberId={memberId} />}
           </Async>
         </Page>
       )}
@@ -27,7 +28,7 @@ export default function Statements({ params }: { params: Record<string, string> 
   );
 }
 
-export function StatementList({ statements, fmt }: { statements: MemberStatement[]; fmt: Formatter }) {
+export function StatementList({ statements, fmt, memberId }: { statements: MemberStatement[]; fmt: Formatter; memberId: string }) {
   const { t } = useI18n();
   if (statements.length === 0) {
     return <Empty><p>{t('statements.none')}</p></Empty>;
@@ -60,6 +61,7 @@ export function StatementList({ statements, fmt }: { statements: MemberStatement
                 <td data-label={column.download} class="actions">
                   <a href={statementDownload(s.id, 'pdf')} download>{t('statements.pdf')}<span class="sr-only"> {name}</span></a>
                   <a href={statementDownload(s.id, 'csv')} download>{t('statements.csv')}<span class="sr-only"> {name}</span></a>
+                  {s.state === 'closed' && <a href={statementVerifyPath(memberId, s.id)}>{t('statements.verify')}<span class="sr-only"> {name}</span></a>}
                 </td>
               </tr>
             );

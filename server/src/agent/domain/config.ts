@@ -1,6 +1,7 @@
 import { BAUD_RATES, meterProfile, profileNames, type LineSettings, type MeterProfile, type Parity } from './profiles.js';
 import type { Language } from './catalog.js';
 import { LOG_LEVELS, type LogLevel } from './log-level.js';
+import { LocalDeviceError, parseLocalDevices, type LocalDevice } from './local-devices.js';
 
 /**
  * agent.json: the configuration file a provisioning batch produced for the device (its id,
@@ -12,8 +13,9 @@ export interface AgentConfig {
   readonly deviceId: string;
   readonly connectionString: string;
   readonly secondaryConnectionString?: string | undefined;
-  readonly mqtt: { readonly url: string; readonly topics: { readonly events: string; readonly frames: string; readonly commands: string } };
-  readonly http: { readonly readingsUrl: string };
+  readonly mqtt: { readonly url: string; readonly topics: { readonly events: string; readonly frames: string; readonly commands: string; readonly commandAck: string } };
+  /** Commands are polled at `commandsUrl` and answered at `${commandsUrl}/ack` when MQTT is blocked. */
+  readonly http: { readonly readingsUrl: string; readonly commandsUrl: string };
   readonly agent: AgentSection;
 }
 
@@ -48,6 +50,13 @@ export interface AgentSection {
     readonly heartbeatOverMqtt: boolean;
   };
   readonly web: { readonly enabled: boolean; readonly host: string; readonly port: number; readonly pin?: string | undefined; readonly language: Language };
+  readonly control: {
+    /** Local devices go to their safe state when the platform has been unreachable for longer. */
+    readonly fallbackAfterSeconds: number;
+    /** How often commands are polled over HTTP while MQTT is not connected. */
+    readonly pollSeconds: number;
+  };
+  readonly connectors: readonly LocalDevice[];
   readonly mdns: boolean;
   readonly logLevel: LogLevel;
   /** The QR sticker's claim URL, shown on the local page so a member can claim the reader. */
@@ -149,6 +158,15 @@ export function parseMeterSettings(value: unknown, path = 'agent/meter'): MeterS
   };
 }
 
+function localDevices(value: unknown): LocalDevice[] {
+  try {
+    return parseLocalDevices(value);
+  } catch (error) {
+    if (error instanceof LocalDeviceError) throw new AgentConfigError(error.path, error.problem);
+    throw error;
+  }
+}
+
 /** Validates agent.json (already parsed from JSON); the first problem is reported with its path. */
 export function parseAgentConfig(value: unknown): AgentConfig {
   const raw = object(value, '');
@@ -162,6 +180,8 @@ export function parseAgentConfig(value: unknown): AgentConfig {
   const store = object(agent.store, 'agent/store', true);
   const uplink = object(agent.uplink, 'agent/uplink', true);
   const web = object(agent.web, 'agent/web', true);
+  const control = object(agent.control, 'agent/control', true);
+  const readingsUrl = url(http.readingsUrl, 'http/readingsUrl', ['http', 'https']);
   const ownTopic = (name: string, expected: string) => {
     const topic = text(topics[name], `mqtt/topics/${name}`);
     if (topic !== expected) throw new AgentConfigError(`mqtt/topics/${name}`, `must be ${expected}`);
@@ -177,9 +197,14 @@ export function parseAgentConfig(value: unknown): AgentConfig {
         events: ownTopic('events', `devices/${deviceId}/messages/events`),
         frames: ownTopic('frames', `devices/${deviceId}/frames/{format}`),
         commands: ownTopic('commands', `devices/${deviceId}/commands`),
+        // Config files from before commands were acknowledged do not name it; there is only one.
+        commandAck: topics.commandAck === undefined ? `devices/${deviceId}/commands/ack` : ownTopic('commandAck', `devices/${deviceId}/commands/ack`),
       },
     },
-    http: { readingsUrl: url(http.readingsUrl, 'http/readingsUrl', ['http', 'https']) },
+    http: {
+      readingsUrl,
+      commandsUrl: http.commandsUrl === undefined ? readingsUrl.replace(/\/readings$/, '/commands') : url(http.commandsUrl, 'http/commandsUrl', ['http', 'https']),
+    },
     agent: {
       meter: parseMeterSettings(agent.meter),
       store: {
@@ -191,7 +216,7 @@ export function parseAgentConfig(value: unknown): AgentConfig {
         httpFallbackAfterSeconds: integer(uplink.httpFallbackAfterSeconds, 'agent/uplink/httpFallbackAfterSeconds', 120, 1, 86_400),
         tokenTtlSeconds: integer(uplink.tokenTtlSeconds, 'agent/uplink/tokenTtlSeconds', 86_400, 300, 30 * 86_400),
         heartbeatSeconds: integer(uplink.heartbeatSeconds, 'agent/uplink/heartbeatSeconds', 60, 1, 86_400),
-        heartbeatOverMqtt: flag(uplink.heartbeatOverMqtt, 'agent/uplink/heartbeatOverMqtt', false),
+        heartbeatOverMqtt: flag(uplink.heartbeatOverMqtt, 'agent/uplink/heartbeatOverMqtt', true),
       },
       web: {
         enabled: flag(web.enabled, 'agent/web/enabled', true),
@@ -200,6 +225,11 @@ export function parseAgentConfig(value: unknown): AgentConfig {
         pin: optionalText(web.pin, 'agent/web/pin', /^\d{6,12}$/, 'must be 6 to 12 digits'),
         language: oneOf(web.language, 'agent/web/language', ['en', 'de'] as const, 'en'),
       },
+      control: {
+        fallbackAfterSeconds: integer(control.fallbackAfterSeconds, 'agent/control/fallbackAfterSeconds', 300, 10, 7 * 86_400),
+        pollSeconds: integer(control.pollSeconds, 'agent/control/pollSeconds', 30, 1, 3_600),
+      },
+      connectors: localDevices(agent.connectors),
       mdns: flag(agent.mdns, 'agent/mdns', true),
       logLevel: oneOf(agent.logLevel, 'agent/logLevel', LOG_LEVELS, 'info'),
       claimUrl: optionalText(agent.claimUrl, 'agent/claimUrl'),

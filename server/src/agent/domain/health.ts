@@ -39,6 +39,16 @@ export interface HeartbeatInput {
   readonly queue: { readonly messages: number; readonly readings: number; readonly bytes: number; readonly oldestAtMs: number | undefined; readonly droppedReadings: number; readonly thinnedMessages: number };
   readonly serial: { readonly port: string | undefined; readonly profile: string; readonly open: boolean; readonly line: LineHealth };
   readonly uplink: { readonly transport: 'mqtt' | 'http' | 'offline'; readonly sentMessages: number; readonly sentReadings: number; readonly refusedMessages: number; readonly lastAckAtMs: number | undefined; readonly lastError: string | undefined };
+  readonly control: HeartbeatControl;
+}
+
+/** Commands and the safe fallback: following the platform, or local devices in their safe state. */
+export interface HeartbeatControl {
+  readonly mode: 'following' | 'safe';
+  readonly acknowledged: number;
+  readonly rejected: number;
+  readonly lastCommandAt: string | null;
+  readonly pendingAnswers: number;
 }
 
 /**
@@ -65,6 +75,7 @@ export interface Heartbeat {
     readonly skippedBytes: number;
   };
   readonly uplink: { readonly transport: 'mqtt' | 'http' | 'offline'; readonly sentMessages: number; readonly sentReadings: number; readonly refusedMessages: number; readonly lastAckAt: string | null; readonly lastError: string | null };
+  readonly control: HeartbeatControl;
 }
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
@@ -91,8 +102,9 @@ export function buildHeartbeat(input: HeartbeatInput): Heartbeat {
       skippedBytes: line.skippedBytes,
     },
     uplink: { transport: input.uplink.transport, sentMessages: input.uplink.sentMessages, sentReadings: input.uplink.sentReadings, refusedMessages: input.uplink.refusedMessages, lastAckAt: iso(input.uplink.lastAckAtMs), lastError: input.uplink.lastError ?? null },
+    control: input.control,
   };
 }
 
-/** The topic the heartbeat goes to (phase 2 makes the platform read it; see README). */
+/** The topic the heartbeat goes to (ingest keeps the last one per device). */
 export const heartbeatTopic = (deviceId: string): string => `devices/${deviceId}/heartbeat`;

@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox';
 import type { RegisterRange } from '../domain/reads.js';
 import type { Problem } from '../domain/readings.js';
-import { planRegisterReads, registerCount, registerReadings, REGISTER_TEMPLATES, REGISTER_TYPES, resolveRegisterMap, type RegisterBlocks, type RegisterFunction, type RegisterOverride, type RegisterPoint } from '../domain/registers/index.js';
+import { encodeRegisters, planRegisterReads, registerCount, registerReadings, REGISTER_TEMPLATES, REGISTER_TYPES, resolveRegisterMap, type RegisterBlocks, type RegisterFunction, type RegisterOverride, type RegisterPoint } from '../domain/registers/index.js';
 import { ConnectorError, type ConnectorKind, type RunContext } from '../kind.js';
 import { ModbusException, openModbus, type ModbusSession } from '../modbus/client.js';
 import { endpointOf, modbusEndpointFields } from '../modbus/endpoint.js';
@@ -40,6 +40,45 @@ const Config = Type.Object({
 type Config = Static<typeof Config>;
 
 const State = Type.Object({});
+
+/**
+ * Values written to holding registers in order (a mode register first, then its set-point), each
+ * read back: a device that keeps its old value (under local control) is an error, not a success.
+ */
+const RegisterWrite = Type.Object({
+  address: Type.Integer({ minimum: 0, maximum: 65535, description: '0-based holding register address' }),
+  type: Type.Enum(REGISTER_TYPES as [string, ...string[]]),
+  wordOrder: Type.Optional(Endianness),
+  byteOrder: Type.Optional(Endianness),
+  value: Type.Number({ description: 'the raw value, before any scale' }),
+}, { additionalProperties: false });
+const Command = Type.Object({
+  type: Type.Literal('write'),
+  writes: Type.Array(RegisterWrite, { minItems: 1, maxItems: 16 }),
+}, { additionalProperties: false });
+type Command = Static<typeof Command>;
+
+function encodedWrite(write: Command['writes'][number]): number[] {
+  const encoding = { type: write.type as RegisterPoint['type'], wordOrder: write.wordOrder ?? 'big', byteOrder: write.byteOrder ?? 'big' } as const;
+  const bounds = writableRange(encoding.type);
+  if (!Number.isFinite(write.value) || (bounds && (!Number.isInteger(write.value) || write.value < bounds[0] || write.value > bounds[1]))) {
+    throw new ConnectorError('config', `register ${write.address}: ${write.value} does not fit a ${write.type}`);
+  }
+  return encodeRegisters(write.value, encoding);
+}
+
+/** The integers a register type holds (floats take any finite value). */
+function writableRange(type: RegisterPoint['type']): readonly [number, number] | undefined {
+  switch (type) {
+    case 'int16': return [-0x8000, 0x7fff];
+    case 'uint16': return [0, 0xffff];
+    case 'int32': return [-0x80000000, 0x7fffffff];
+    case 'uint32': return [0, 0xffffffff];
+    case 'int64': return [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
+    case 'uint64': return [0, Number.MAX_SAFE_INTEGER];
+    default: return undefined;
+  }
+}
 
 function resolved(config: Config) {
   const template = config.template === undefined ? undefined : REGISTER_TEMPLATES.get(config.template);
@@ -95,7 +134,7 @@ async function poll(config: Config, context: RunContext) {
   return { readings: mapped.readings, problems, details };
 }
 
-const kind: ConnectorKind<typeof Config, typeof State> = {
+const kind: ConnectorKind<typeof Config, typeof State, typeof Command> = {
   name: 'modbus-registers',
   summary: 'Modbus TCP meters and devices by register map (templates: Eastron SDM630, generic three-phase)',
   configSchema: Config,
@@ -109,6 +148,21 @@ const kind: ConnectorKind<typeof Config, typeof State> = {
   },
   async run(config, state, context) {
     return { ...(await poll(config, context)), state };
+  },
+  commandSchema: Command,
+  async control(config, state, command, context) {
+    const encoded = command.writes.map((write) => ({ address: write.address, regs: encodedWrite(write), value: write.value }));
+    const session = await openModbus(endpointOf(config), context.signal);
+    try {
+      for (const write of encoded) {
+        await session.writeRegisters(write.address, write.regs);
+        const back = await session.readHolding(write.address, write.regs.length);
+        if (back.some((v, i) => v !== write.regs[i])) throw new ConnectorError('source', `register ${write.address} kept ${back.join(' ')} after writing ${write.regs.join(' ')}: is the device under local control?`);
+      }
+    } finally {
+      session.close();
+    }
+    return { state, written: encoded.map((w) => `${w.address} = ${w.value}`) };
   },
 };
 

@@ -161,7 +161,7 @@ const DECIMAL = text(/^-?(0|[1-9]\d{0,23})(\.\d{1,15})?$/, 'an exact decimal as 
 const UNSIGNED_DECIMAL = text(/^(0|[1-9]\d{0,23})(\.\d{1,15})?$/, 'a non-negative exact decimal as a string');
 const PARTICIPANT = text(/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/, 'a participant domain');
 const MEDIA_TYPE = text(/^[a-z]+\/[a-z0-9.+-]{1,100}$/, 'a media type');
-const MESSAGE_TYPE = text(/^[A-Z][A-Za-z]{0,63}$/, 'a message type');
+const MESSAGE_TYPE = text(/^[A-Z][A-Za-z-]{0,63}$/, 'a message type (UFTP\'s D-Prognosis has a hyphen)');
 const oneOf = (...values: string[]): Check => (value, field) => {
   if (typeof value !== 'string' || !values.includes(value)) refuse(field, `expected one of ${values.join(', ')}`);
 };

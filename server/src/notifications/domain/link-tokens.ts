@@ -72,6 +72,8 @@ export function verifyLinkToken(
   const [encoded, signature, extra] = token.split('.');
   if (!encoded || !signature || extra !== undefined || !/^[A-Za-z0-9_-]+$/.test(encoded + signature)) throw invalid();
   const given = Buffer.from(signature, 'base64url');
+  // The last character of a 32-byte MAC carries unused bits: only the canonical spelling is the token.
+  if (given.toString('base64url') !== signature) throw invalid();
   const wanted = mac(secret, encoded);
   if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) throw invalid();
   let payload: Payload;

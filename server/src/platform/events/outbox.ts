@@ -70,8 +70,10 @@ export function outboxJob(db: Db, bus: EventBus, options: OutboxOptions = {}): J
     }
     try {
       await db.transaction(async (tx) => {
-        await handler(tx, row.payload);
-        await tx.query('DELETE FROM event_outbox WHERE id = $1', [row.id]);
+        // The row is deleted first: its row lock makes a second deliverer (another process that read
+        // it before this one leased and released it) wait, and then find it gone and do nothing.
+        const taken = await tx.query('DELETE FROM event_outbox WHERE id = $1 RETURNING id', [row.id]);
+        if (taken.length === 1) await handler(tx, row.payload);
       });
     } catch (error) {
       await db.query(

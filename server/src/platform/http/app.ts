@@ -12,7 +12,9 @@ import { validatorCompiler } from './validation.js';
 import { utf8Body } from './body.js';
 import { originCheck, registerSecurityHeaders } from './security.js';
 import { errorHandler } from './errors.js';
+import { trackRequest } from './request-context.js';
 import type { Api } from './api.js';
+import { httpLogging, type LogOptions } from './logging.js';
 import { ErrorSchema } from '@gridshare/contract/common';
 
 export const SESSION_COOKIE = 'gs_session';
@@ -21,7 +23,7 @@ export const BODY_LIMIT_BYTES = 256 * 1024;
 
 export interface HttpOptions {
   db: Db;
-  logger?: boolean;
+  log?: LogOptions;
   /**
    * How browsers reach this installation. An https URL turns on HSTS and upgrade-insecure-requests;
    * its origin is accepted by the origin check (behind a proxy that rewrites Host).
@@ -48,7 +50,7 @@ const ALLOWED_BEFORE_PASSWORD_CHANGE = new Set(['/api/v1/me', '/api/v1/me/passwo
 
 export async function createHttp(options: HttpOptions): Promise<Api> {
   const app = Fastify({
-    logger: options.logger ?? false,
+    ...httpLogging(options.log ?? {}),
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -104,6 +106,11 @@ export async function createHttp(options: HttpOptions): Promise<Api> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  app.addHook('onRequest', trackRequest);
+  // The id each log line of the request carries, for a caller reporting a problem.
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
   app.addHook('onRequest', originCheck(options.publicUrl ?? (() => undefined)));
   app.addHook('onRequest', async (request) => {
     request.principal = ANONYMOUS;

@@ -7,6 +7,8 @@ export interface EmbeddedBrokerOptions {
   host: string;
   /** True when the user chose the port: then a taken port is an error, not a reason to move. */
   portExplicit: boolean;
+  /** The port used before in place of a taken default (see MovedPortMemory). */
+  previousPort?: number | undefined;
   authenticate: AuthenticateHandler;
   authorizePublish: AuthorizePublishHandler;
   authorizeSubscribe: AuthorizeSubscribeHandler;
@@ -16,6 +18,8 @@ export interface EmbeddedBroker {
   readonly aedes: Aedes;
   readonly port: number;
   readonly movedFrom: number | undefined;
+  /** The port used before in place of the default, taken now as well. */
+  readonly previousLost: number | undefined;
   /** Drops a client's connection, so it must connect (and authenticate) again. */
   disconnect(clientId: string): void;
   /** The address of the open connection with this client id, if there is one. */
@@ -40,11 +44,12 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     authorizeSubscribe: options.authorizeSubscribe,
   });
   const server: Server = createServer(aedes.handle);
-  const bound = await listen(server, { port: options.port, host: options.host, explicit: options.portExplicit, what: 'MQTT', flag: '--mqtt-port' });
+  const bound = await listen(server, { port: options.port, host: options.host, explicit: options.portExplicit, what: 'MQTT', flag: '--mqtt-port', previous: options.previousPort });
   return {
     aedes,
     port: bound.port,
     movedFrom: bound.movedFrom,
+    previousLost: bound.previousLost,
     disconnect: (clientId) => connected(aedes, clientId)?.close(),
     connectedAddress: (clientId) => {
       const client = connected(aedes, clientId);

@@ -20,11 +20,12 @@ function wrap(pg: Pick<PGlite, 'query' | 'exec'>): Queryable {
  * Embedded PostgreSQL (WASM). `dataDir` undefined keeps everything in memory (tests).
  * PGlite has no background WAL writer, so synchronous_commit must stay on: a commit
  * is then written to the host file system before the promise resolves, which is what
- * lets an acknowledged write survive a kill -9 of the process.
+ * lets an acknowledged write survive a kill -9 of the process. `dump` copies the database's
+ * files, for `startFrom` of another.
  */
-export async function openPglite(dataDir: string | undefined): Promise<Db> {
+export async function openPglite(dataDir: string | undefined, startFrom?: Blob): Promise<Db & { dump(): Promise<Blob> }> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const pg = await PGlite.create({ dataDir, parsers });
+  const pg = await PGlite.create({ dataDir, parsers, ...(startFrom ? { loadDataDir: startFrom } : {}) });
   await pg.exec('SET synchronous_commit = on');
   const base = wrap(pg);
   return {
@@ -36,5 +37,6 @@ export async function openPglite(dataDir: string | undefined): Promise<Db> {
       return true;
     },
     close: () => pg.close(),
+    dump: () => pg.dumpDataDir('none'),
   };
 }

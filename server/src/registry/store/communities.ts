@@ -147,7 +147,9 @@ const DISTANCE_SQL = `6371 * 2 * asin(sqrt(
   power(sin(radians(c.latitude - $1) / 2), 2) +
   cos(radians($1)) * cos(radians(c.latitude)) * power(sin(radians(c.longitude - $2) / 2), 2)))`;
 
-const MEMBER_COUNT_SQL = `(SELECT count(*)::int FROM members m WHERE m.community_id = c.id AND m.state = 'active')`;
+/** Members who take part: a manager who only runs the community (no site of their own; the community battery is not one) is not counted. */
+const MEMBER_COUNT_SQL = `(SELECT count(*)::int FROM members m WHERE m.community_id = c.id AND m.state = 'active'
+  AND (m.role = 'member' OR EXISTS (SELECT 1 FROM metering_points mp WHERE mp.member_id = m.id AND NOT mp.community_battery)))`;
 
 export interface CommunityFilter {
   /** Private communities too: those of which this user is an active member (all of them with `everything`). */
@@ -169,7 +171,8 @@ export async function findCommunities(db: Queryable, filter: CommunityFilter): P
        CASE WHEN $1::float8 IS NULL OR c.latitude IS NULL THEN NULL ELSE ${DISTANCE_SQL} END AS distance_km,
        ${MEMBER_COUNT_SQL} AS member_count
      FROM communities c
-     WHERE (c.is_public OR $3::boolean OR EXISTS (
+     WHERE (c.suspended_at IS NULL OR $3::boolean)
+       AND (c.is_public OR $3::boolean OR EXISTS (
              SELECT 1 FROM members m WHERE m.community_id = c.id AND m.user_id = $4 AND m.state = 'active'))
        AND ($5::text IS NULL OR position(lower($5) IN lower(c.name || ' ' || c.description)) > 0)
        AND ($6::text IS NULL OR left(c.postcode, length($6)) = $6)
@@ -202,7 +205,7 @@ export async function communityFigures(db: Queryable, ids: readonly string[]): P
     grid_price: string | null; community_price: string | null; feed_in_price: string | null;
   }>(
     `SELECT ${COMMUNITY_COLUMNS}, ${MEMBER_COUNT_SQL} AS member_count,
-       (SELECT count(*)::int FROM metering_points mp WHERE mp.community_id = c.id AND mp.role <> 'consumer') AS producer_count,
+       (SELECT count(*)::int FROM metering_points mp WHERE mp.community_id = c.id AND mp.role <> 'consumer' AND NOT mp.community_battery) AS producer_count,
        (SELECT COALESCE(sum(mp.pv_capacity_w), 0)::int8 FROM metering_points mp WHERE mp.community_id = c.id) AS capacity_w,
        (SELECT COALESCE(sum(mp.battery_capacity_wh), 0)::int8 FROM metering_points mp WHERE mp.community_id = c.id) AS battery_wh,
        t.grid_price, t.community_price, t.feed_in_price
@@ -234,4 +237,50 @@ export async function communityIdByName(db: Queryable, name: string): Promise<st
 /** Every community with at least one metering point, by id (background jobs that work per community). */
 export async function communitiesWithMeteringPoints(db: Queryable): Promise<string[]> {
   return (await db.query<{ id: string }>('SELECT c.id FROM communities c WHERE EXISTS (SELECT 1 FROM metering_points mp WHERE mp.community_id = c.id) ORDER BY c.id')).map((r) => r.id);
+}
+
+/** A community as a platform admin oversees it. */
+export interface CommunityOverview {
+  readonly id: string;
+  readonly name: string;
+  readonly timeZone: string;
+  readonly currency: string;
+  readonly isPublic: boolean;
+  readonly createdAt: string;
+  readonly memberCount: number;
+  readonly deviceCount: number;
+  readonly suspension: { readonly at: string; readonly reason: string } | null;
+}
+
+/** Every community whose name contains `text` (all when empty), by name. */
+export async function communityOverviews(db: Queryable, text: string): Promise<CommunityOverview[]> {
+  const rows = await db.query<{
+    id: string; name: string; time_zone: string; currency: string; is_public: boolean; created_at: Date;
+    member_count: number; device_count: number; suspended_at: Date | null; suspended_reason: string | null;
+  }>(
+    `SELECT c.id, c.name, c.time_zone, c.currency, c.is_public, c.created_at, c.suspended_at, c.suspended_reason,
+       ${MEMBER_COUNT_SQL} AS member_count,
+       (SELECT count(*)::int FROM devices d WHERE d.community_id = c.id) AS device_count
+     FROM communities c WHERE strpos(lower(c.name), lower($1)) > 0 ORDER BY lower(c.name), c.id`,
+    [text],
+  );
+  return rows.map((r) => ({
+    id: r.id, name: r.name, timeZone: r.time_zone, currency: r.currency, isPublic: r.is_public, createdAt: r.created_at.toISOString(),
+    memberCount: r.member_count, deviceCount: r.device_count,
+    suspension: r.suspended_at ? { at: r.suspended_at.toISOString(), reason: r.suspended_reason ?? '' } : null,
+  }));
+}
+
+/** Suspends (with a reason) or resumes a community; false when there is no such community. */
+export async function setSuspension(db: Queryable, id: string, reason: string | null): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE communities SET suspended_at = CASE WHEN $2::text IS NULL THEN NULL ELSE coalesce(suspended_at, now()) END, suspended_reason = $2
+     WHERE id = $1 RETURNING 1`,
+    [id, reason],
+  );
+  return rows.length > 0;
+}
+
+export async function isSuspended(db: Queryable, id: string): Promise<boolean> {
+  return (await db.query<{ s: boolean }>('SELECT suspended_at IS NOT NULL AS s FROM communities WHERE id = $1', [id]))[0]?.s ?? false;
 }

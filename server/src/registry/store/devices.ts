@@ -64,6 +64,12 @@ export async function devicesOfCommunity(db: Queryable, communityId: string, use
   return rows.map(toDevice);
 }
 
+/** Every device of a community, oldest first, for a capability working for the community itself (no caller to check). */
+export async function communityDevices(db: Queryable, communityId: string): Promise<Device[]> {
+  const rows = await db.query<DeviceRow>(`SELECT ${COLUMNS} FROM devices d WHERE d.community_id = $1 ORDER BY d.created_at, d.id`, [communityId]);
+  return rows.map(toDevice);
+}
+
 /** Devices a community has now, for its quota (devicesPerCommunity). */
 export async function countDevices(db: Queryable, communityId: string): Promise<number> {
   return (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM devices WHERE community_id = $1', [communityId]))[0]!.n;
@@ -142,4 +148,9 @@ export async function batchOfDevice(db: Queryable, deviceId: string): Promise<st
 /** Removes devices with what hangs on them (ON DELETE CASCADE). */
 export async function deleteDevices(tx: Queryable, deviceIds: readonly string[]): Promise<void> {
   await tx.query('DELETE FROM devices WHERE id = ANY($1::text[])', [deviceIds]);
+}
+
+/** Every device's status, a page at a time in id order (the external broker's reconcile walks them all). */
+export async function deviceStatusesAfter(db: Queryable, afterId: string, limit: number): Promise<{ id: string; status: DeviceStatus }[]> {
+  return db.query<{ id: string; status: DeviceStatus }>('SELECT id, status FROM devices WHERE id > $1 ORDER BY id LIMIT $2', [afterId, limit]);
 }

@@ -156,11 +156,14 @@ export async function isActiveUserIn(db: Queryable, communityId: string, userId:
 
 /** Every membership of a user, in any state (the caller's principal is built from them). */
 export async function membershipsOfUser(db: Queryable, userId: string): Promise<Membership[]> {
-  const rows = await db.query<{ id: string; community_id: string; role: Membership['role']; state: Membership['state'] }>(
-    'SELECT id, community_id, role, state FROM members WHERE user_id = $1',
+  const rows = await db.query<{ id: string; community_id: string; role: Membership['role']; state: Membership['state']; suspended: boolean }>(
+    `SELECT m.id, m.community_id, m.role, m.state, c.suspended_at IS NOT NULL AS suspended
+     FROM members m JOIN communities c ON c.id = m.community_id WHERE m.user_id = $1`,
     [userId],
   );
-  return rows.map((m) => ({ memberId: m.id, communityId: m.community_id, role: m.role, state: m.state }));
+  return rows.map((m) => ({
+    memberId: m.id, communityId: m.community_id, role: m.role, state: m.state, ...(m.suspended ? { communitySuspended: true } : {}),
+  }));
 }
 
 /**
@@ -181,4 +184,35 @@ export async function insertActiveMember(
 /** The id of this user's member record in the community, if any. */
 export async function memberIdOfUser(db: Queryable, communityId: string, userId: string): Promise<string | undefined> {
   return (await db.query<{ id: string }>('SELECT id FROM members WHERE community_id = $1 AND user_id = $2', [communityId, userId]))[0]?.id;
+}
+
+/**
+ * Erasure (privacy): every membership of a user carries the pseudonym instead of the name, loses
+ * its join message and ends; its metering points lose their names, addresses and grid operator
+ * numbers (freed for whoever lives there next, `numberFor` gives each its replacement). Returns
+ * the members and their metering points.
+ */
+export async function pseudonymiseMembersOfUser(
+  db: Queryable, userId: string, label: string, numberFor: (original: string) => string,
+): Promise<{ memberIds: string[]; meteringPointIds: string[] }> {
+  const members = await db.query<{ id: string }>(
+    `UPDATE members SET display_name = $2, join_message = '', decided_at = COALESCE(decided_at, now()),
+       left_at = CASE WHEN state = 'active' THEN now() ELSE left_at END,
+       state = CASE WHEN state IN ('active', 'requested') THEN 'left' ELSE state END
+     WHERE user_id = $1 RETURNING id`,
+    [userId, label],
+  );
+  const memberIds = members.map((m) => m.id);
+  const points = await db.query<{ id: string; grid_connection_id: string; generation_grid_connection_id: string | null }>(
+    'SELECT id, grid_connection_id, generation_grid_connection_id FROM metering_points WHERE member_id = ANY($1::uuid[]) ORDER BY created_at, id',
+    [memberIds],
+  );
+  for (const [index, point] of points.entries()) {
+    await db.query(
+      `UPDATE metering_points SET name = $2, address = '', grid_connection_id = $3, generation_grid_connection_id = $4 WHERE id = $1`,
+      [point.id, `${label}-${index + 1}`, numberFor(point.grid_connection_id),
+        point.generation_grid_connection_id === null ? null : numberFor(point.generation_grid_connection_id)],
+    );
+  }
+  return { memberIds, meteringPointIds: points.map((p) => p.id) };
 }

@@ -14,18 +14,26 @@ export interface IngestDevice {
   /** When its current binding began (epoch ms); null: its first binding, or unbound. */
   readonly boundFrom: number | null;
   readonly status: 'active' | 'disabled';
+  /** Its community is suspended by a platform admin: it is refused like a disabled one, saying why. */
+  readonly communitySuspended: boolean;
 }
 
 /** The device with its current binding, or undefined when there is no such device. */
 export async function ingestDevice(db: Queryable, deviceId: string): Promise<IngestDevice | undefined> {
-  const rows = await db.query<{ id: string; community_id: string; metering_point_id: string | null; status: 'active' | 'disabled'; bound_from: Date | null }>(
-    `SELECT d.id, d.community_id, d.metering_point_id, d.status, b.bound_from
-     FROM devices d LEFT JOIN device_bindings b ON b.device_id = d.id AND b.bound_until IS NULL
+  const rows = await db.query<{
+    id: string; community_id: string; metering_point_id: string | null; status: 'active' | 'disabled'; bound_from: Date | null; suspended: boolean;
+  }>(
+    `SELECT d.id, d.community_id, d.metering_point_id, d.status, b.bound_from, c.suspended_at IS NOT NULL AS suspended
+     FROM devices d JOIN communities c ON c.id = d.community_id
+       LEFT JOIN device_bindings b ON b.device_id = d.id AND b.bound_until IS NULL
      WHERE d.id = $1`,
     [deviceId],
   );
   const row = rows[0];
-  return row && { id: row.id, communityId: row.community_id, meteringPointId: row.metering_point_id, boundFrom: row.bound_from?.getTime() ?? null, status: row.status };
+  return row && {
+    id: row.id, communityId: row.community_id, meteringPointId: row.metering_point_id, boundFrom: row.bound_from?.getTime() ?? null, status: row.status,
+    communitySuspended: row.suspended,
+  };
 }
 
 /** Who a metering point belongs to and what it is called. */
@@ -103,26 +111,29 @@ export async function sharingParticipants(db: Queryable, communityId: string, fr
   return rows.map((r) => ({ id: r.id, activeFromMs: r.active_from?.getTime() ?? null, leftAtMs: r.left_at?.getTime() ?? null }));
 }
 
-export interface MemberListing { id: string; displayName: string; state: MemberState; hasLeft: boolean }
+/** `hasSite`: the member has a site of their own, so takes part in the energy (a manager who only runs the community has none). */
+export interface MemberListing { id: string; displayName: string; state: MemberState; hasLeft: boolean; hasSite: boolean }
 
 /** Every member of the community, by display name (the database's collation) then id. */
 export async function membersByName(db: Queryable, communityId: string): Promise<MemberListing[]> {
   return listings(await db.query<ListingRow>(
-    `SELECT id, display_name, state, left_at IS NOT NULL AS has_left FROM members WHERE community_id = $1 ORDER BY display_name, id`, [communityId],
+    `SELECT id, display_name, state, left_at IS NOT NULL AS has_left, ${HAS_SITE} FROM members m WHERE community_id = $1 ORDER BY display_name, id`, [communityId],
   ));
 }
 
 /** The members of the community among `ids` (ids of other communities, or none, are left out). */
 export async function membersAmong(db: Queryable, communityId: string, ids: readonly string[]): Promise<MemberListing[]> {
   return listings(await db.query<ListingRow>(
-    `SELECT id, display_name, state, left_at IS NOT NULL AS has_left FROM members WHERE community_id = $1 AND id = ANY($2::uuid[]) ORDER BY id`,
+    `SELECT id, display_name, state, left_at IS NOT NULL AS has_left, ${HAS_SITE} FROM members m WHERE community_id = $1 AND id = ANY($2::uuid[]) ORDER BY id`,
     [communityId, ids],
   ));
 }
 
-interface ListingRow { id: string; display_name: string; state: MemberState; has_left: boolean }
+/** The community battery is the community's, not its holder's: it makes nobody a participant. */
+const HAS_SITE = 'EXISTS (SELECT 1 FROM metering_points p WHERE p.member_id = m.id AND NOT p.community_battery) AS has_site';
+interface ListingRow { id: string; display_name: string; state: MemberState; has_left: boolean; has_site: boolean }
 const listings = (rows: readonly ListingRow[]): MemberListing[] =>
-  rows.map((r) => ({ id: r.id, displayName: r.display_name, state: r.state, hasLeft: r.has_left }));
+  rows.map((r) => ({ id: r.id, displayName: r.display_name, state: r.state, hasLeft: r.has_left, hasSite: r.has_site }));
 
 /** How each of the communities is split (rule and mode); communities that no longer exist are absent. */
 export async function allocationSettings(db: Queryable, communityIds: readonly string[]): Promise<Map<string, { rule: string; mode: AllocationMode }>> {

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { TestPlatform } from '../../support/platform.js';
 
@@ -14,7 +15,9 @@ export async function writeAgentConfig(
   if (response.status !== 200) throw new Error(`config.json: ${response.status}`);
   const config = response.body as Record<string, any>;
   config.mqtt.url = endpoints.mqttUrl ?? tp.platform.mqttUrl.replace('localhost', '127.0.0.1');
-  config.http.readingsUrl = `${endpoints.httpBase ?? tp.platform.httpUrl.replace('localhost', '127.0.0.1')}/api/v1/devices/${deviceId}/readings`;
+  const httpBase = endpoints.httpBase ?? tp.platform.httpUrl.replace('localhost', '127.0.0.1');
+  config.http.readingsUrl = `${httpBase}/api/v1/devices/${deviceId}/readings`;
+  config.http.commandsUrl = `${httpBase}/api/v1/devices/${deviceId}/commands`;
   config.agent = agent;
   const path = join(dir, `${deviceId}.json`);
   writeFileSync(path, JSON.stringify(config, null, 2), { mode: 0o600 });
@@ -41,4 +44,50 @@ export function deviceConfigJson(deviceId = 'dev-1', agent: Record<string, unkno
     http: { readingsUrl: `https://energy.example.org/api/v1/devices/${deviceId}/readings`, authorization: 'a SAS token' },
     agent,
   };
+}
+
+/**
+ * A TCP forwarder on a loopback port in front of a server: `cut()` closes it and every
+ * connection through it (the network between the agent and the platform goes away),
+ * `restore()` listens on the same port again.
+ */
+export interface Forwarder {
+  readonly port: number;
+  cut(): Promise<void>;
+  restore(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startForwarder(targetPort: number): Promise<Forwarder> {
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  const listen = (port: number) => new Promise<number>((resolve, reject) => {
+    const next = createServer((inbound) => {
+      const outbound = connect(targetPort, '127.0.0.1');
+      for (const socket of [inbound, outbound]) {
+        sockets.add(socket);
+        socket.on('error', () => undefined);
+        socket.on('close', () => {
+          sockets.delete(socket);
+          inbound.destroy();
+          outbound.destroy();
+        });
+      }
+      inbound.pipe(outbound).pipe(inbound);
+    });
+    next.once('error', reject);
+    next.listen(port, '127.0.0.1', () => {
+      server = next;
+      const address = next.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+  const cut = async () => {
+    for (const socket of sockets) socket.destroy();
+    const closing = server;
+    server = undefined;
+    if (closing) await new Promise<void>((resolve) => closing.close(() => resolve()));
+  };
+  const port = await listen(0);
+  return { port, cut, restore: async () => { await listen(port); }, close: cut };
 }

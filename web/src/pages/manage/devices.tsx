@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { ApiError, apiUrl, call, send } from '../../api/client.js';
 import { DEVICE_KINDS, DEVICE_ROLES, type Device, type DeviceKind, type DeviceRole, type MeteringPoint } from '@gridshare/contract/registry';
 import type { Batch, Rollback, RotatedKey } from '@gridshare/contract/provisioning';
-import type { DeviceEvent, DeviceState } from '@gridshare/contract/ingest';
+import type { AgentHealth, DeviceEvent, DeviceState } from '@gridshare/contract/ingest';
 import { DeviceStateBadge, useDeviceStates } from '../../components/device-state.js';
 import { Async, Badge, Empty, ErrorNote, Field } from '../../components/ui.js';
 import type { Formatter } from '../../lib/format.js';
@@ -33,7 +33,7 @@ export default function ManageDevices({ params }: { params: Record<string, strin
         <>
           <section class="card" aria-labelledby="provision-heading">
             <h2 id="provision-heading">{t('provision.title')}</h2>
-            <ProvisionForm communityId={communityId} onDone={reload} />
+            <ProvisionForm communityId={communityId} batches={batches.data ?? []} onDone={reload} />
           </section>
           <section class="card" aria-labelledby="batches-heading">
             <h2 id="batches-heading">{t('provision.batches')}</h2>
@@ -50,6 +50,7 @@ export default function ManageDevices({ params }: { params: Record<string, strin
             </Async>
           </section>
           <DeviceEvents communityId={communityId} fmt={fmt} />
+          <AgentHealthList communityId={communityId} fmt={fmt} />
         </>
       )}
     </ManagePage>
@@ -88,6 +89,55 @@ function DeviceEvents({ communityId, fmt }: { communityId: string; fmt: Formatte
   );
 }
 
+const TRANSPORTS: Record<AgentHealth['transport'], MessageKey> = {
+  mqtt: 'agentHealth.transport.mqtt', http: 'agentHealth.transport.http', offline: 'agentHealth.transport.offline',
+};
+
+/** The last heartbeat of each device that runs gridshare agent: a dead reader, a dead meter, a loose cable or a blocked uplink. */
+function AgentHealthList({ communityId, fmt }: { communityId: string; fmt: Formatter }) {
+  const health = useApi('agentHealth', { params: { id: communityId } }, { refreshMs: 60_000 });
+  const { t } = useI18n();
+  return (
+    <section class="card" aria-labelledby="agent-health-heading">
+      <h2 id="agent-health-heading">{t('agentHealth.title')}</h2>
+      <Async state={health} what={t('thing.agentHealth')}>
+        {(list) => list.length === 0 ? <Empty><p>{t('agentHealth.none')}</p></Empty> : (
+          <table class="agents">
+            <thead>
+              <tr>
+                <th scope="col">{t('agentHealth.device')}</th>
+                <th scope="col">{t('agentHealth.version')}</th>
+                <th scope="col">{t('agentHealth.heardFrom')}</th>
+                <th scope="col">{t('agentHealth.uptime')}</th>
+                <th scope="col">{t('agentHealth.uplink')}</th>
+                <th scope="col">{t('agentHealth.queue')}</th>
+                <th scope="col">{t('agentHealth.lastFrame')}</th>
+                <th scope="col">{t('agentHealth.framesPerMinute')}</th>
+                <th scope="col">{t('agentHealth.checksumErrors')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((h) => (
+                <tr key={h.deviceId}>
+                  <th scope="row">{h.deviceId}{h.controlMode === 'safe' && <> <Badge tone="warn">{t('agentHealth.safeMode')}</Badge></>}</th>
+                  <td>{h.version}</td>
+                  <td>{fmt.ago(h.receivedAt)}</td>
+                  <td>{t('agentHealth.uptimeValue', { hours: fmt.count(Math.floor(h.uptimeSeconds / 3_600)) })}</td>
+                  <td>{h.transport === 'mqtt' ? t(TRANSPORTS[h.transport]) : <Badge tone="warn">{t(TRANSPORTS[h.transport])}</Badge>}</td>
+                  <td>{t('agentHealth.queueValue', { readings: fmt.count(h.queueReadings), messages: fmt.count(h.queueMessages) })}</td>
+                  <td>{h.lastFrameAt === null ? t('agentHealth.noFrame') : fmt.ago(h.lastFrameAt)}</td>
+                  <td>{fmt.count(h.framesPerMinute)}</td>
+                  <td>{h.checksumErrors > 0 ? <Badge tone="warn">{fmt.count(h.checksumErrors)}</Badge> : fmt.count(h.checksumErrors)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Async>
+    </section>
+  );
+}
+
 interface Progress {
   phase: string;
   done: number;
@@ -101,7 +151,8 @@ const phaseName = (phase: string, t: Translate) => {
   return key ? t(key) : phase;
 };
 
-function ProvisionForm({ communityId, onDone }: { communityId: string; onDone: () => void }) {
+/** `batches`: the community's batches as last read; the download offer goes once its batch is rolled back. */
+function ProvisionForm({ communityId, batches, onDone }: { communityId: string; batches: readonly Batch[]; onDone: () => void }) {
   const action = useAction();
   const [progress, setProgress] = useState<Progress | undefined>(undefined);
   const [created, setCreated] = useState<Batch | undefined>(undefined);
@@ -142,7 +193,7 @@ function ProvisionForm({ communityId, onDone }: { communityId: string; onDone: (
         </div>
       )}
       <ErrorNote error={action.error} />
-      {created && (
+      {created && batches.find((b) => b.id === created.id)?.status !== 'rolled-back' && (
         <p role="status" class="ok">
           {t.rich('provision.done', {
             count: created.size,

@@ -7,6 +7,7 @@ import { useDeviceStates } from '../../components/device-state.js';
 import { isEmptyEnergy, StackedChart } from '../../components/energy.js';
 import { PeriodHead, usePeriodEnergy } from '../../components/period.js';
 import { Badge, Empty, ErrorNote, Loading, Stat } from '../../components/ui.js';
+import { takingPart } from '../../lib/members.js';
 import { livePower } from '../../lib/energy.js';
 import type { Formatter } from '../../lib/format.js';
 import { useApi, useTicker } from '../../lib/hooks.js';
@@ -54,7 +55,7 @@ function LiveCommunity({ community, fmt }: { community: Community; fmt: Formatte
               <Stat label={t('live.fromGrid')} value={fmt.power(power.importW)} />
               <Stat label={t('live.toGrid')} value={fmt.power(power.exportW)} />
             </dl>
-            <p class="muted">{freshness(power.at, now, fmt, t)} · {t('overview.sitesReporting', { count: power.points })}</p>
+            <p class="muted">{freshness(power.at, now, state, fmt, t)} · {t('overview.sitesReporting', { count: power.points })}</p>
           </>
         )}
     </section>
@@ -70,7 +71,7 @@ function MembersOnline({ community, fmt }: { community: Community; fmt: Formatte
   const error = members.error ?? points.error ?? devices.error ?? states.error;
   if (error) return <ErrorNote error={error} />;
   if (!members.data || !points.data || !devices.data || !states.data) return <Loading what={t('thing.members')} />;
-  const active = members.data.filter((m) => m.state === 'active');
+  const active = takingPart(members.data, points.data);
   const requested = members.data.filter((m) => m.state === 'requested');
   const pointOwner = new Map(points.data.map((p) => [p.id, p.memberId]));
   const online = devices.data.filter((d) => states.byId.get(d.id)?.online);

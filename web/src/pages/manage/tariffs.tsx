@@ -3,6 +3,7 @@ import { call } from '../../api/client.js';
 import type { CoefficientUpload, Co2Settings, ShareVersion } from '@gridshare/contract/sharing';
 import { ALLOCATION_MODES, ALLOCATION_RULES, type AllocationMode, type AllocationRuleName, type Community, type Member, type Tariff } from '@gridshare/contract/registry';
 import { Async, Empty, ErrorNote, Field } from '../../components/ui.js';
+import { takingPart } from '../../lib/members.js';
 import { NO_VALUE, UNIT, type Formatter } from '../../lib/format.js';
 import { formValues, useAction, useApi } from '../../lib/hooks.js';
 import { useI18n } from '../../lib/i18n/provider.js';
@@ -95,6 +96,7 @@ function RuleForm({ community, onSaved }: { community: Community; onSaved: (comm
 
 function SharesForm({ community, fmt }: { community: Community; fmt: Formatter }) {
   const members = useApi('listMembers', { params: { id: community.id }, query: { state: 'active' } });
+  const points = useApi('listMeteringPoints', { params: { id: community.id } });
   const versions = useApi('listShares', { params: { id: community.id } });
   const used = community.allocationMode === 'compute' && RULES_WITH_SHARES.has(community.allocationRule);
   const { t } = useI18n();
@@ -105,7 +107,11 @@ function SharesForm({ community, fmt }: { community: Community; fmt: Formatter }
       <Async state={versions} what={t('thing.shares')}>
         {(list) => (
           <Async state={members} what={t('thing.members')}>
-            {(active) => <SharesEditor community={community} members={fmt.sortBy(active, (m) => m.displayName)} current={list[0]} fmt={fmt} onSaved={versions.reload} />}
+            {(active) => (
+              <Async state={points} what={t('thing.sites')}>
+                {(sites) => <SharesEditor community={community} members={fmt.sortBy(takingPart(active, sites), (m) => m.displayName)} current={list[0]} fmt={fmt} onSaved={versions.reload} />}
+              </Async>
+            )}
           </Async>
         )}
       </Async>

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { required, element } from './codec.js';
 import { UftpTransportError } from './errors.js';
 import { uftpRole, type UftpRole } from './messages.js';
@@ -57,6 +57,13 @@ export function signingKeyFromSecret(secretKey: Uint8Array | string): SigningKey
   const derived = createPublicKey(privateKey).export({ format: 'jwk' }).x;
   if (derived !== base64url(publicKey)) throw new Error('the public half of the secret key does not belong to its seed');
   return { publicKey: new Uint8Array(publicKey), privateKey };
+}
+
+/** A new Ed25519 key pair (the AGR's own, `gridshare uftp keygen`). */
+export function generateSigningKey(): SigningKey {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const jwk = privateKey.export({ format: 'jwk' });
+  return signingKeyFromSecret(new Uint8Array(Buffer.concat([Buffer.from(jwk.d!, 'base64url'), Buffer.from(jwk.x!, 'base64url')])));
 }
 
 /** The key pair as libsodium stores it: 64-byte secret key (seed ‖ public key). */

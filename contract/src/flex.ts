@@ -1,0 +1,144 @@
+/** Flexibility for the grid operator over UFTP 3.1 (server/src/flex): the transport endpoint, the community's identity, its address book and message store. */
+import { Type, type Static } from 'typebox';
+import { defaulted, errors, IdParams, IsoDateTime, NoContent, nullable, Uuid } from './common.js';
+import { route } from './route.js';
+
+export const UFTP_ROLES = ['AGR', 'CRO', 'DSO'] as const;
+/** The largest SignedMessage the endpoint takes (bytes). */
+export const UFTP_MESSAGE_MAX_BYTES = 1024 * 1024;
+
+const UftpRole = Type.Enum(UFTP_ROLES);
+const Domain = Type.String({ pattern: '^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}$', description: 'an internet domain, e.g. dso.example.org' });
+const PublicKey = Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$', description: 'Ed25519 public key, base64 of 32 bytes (libsodium)' });
+const Endpoint = Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2048, description: 'where its UFTP messages are POSTed, e.g. https://dso.example.org/shapeshifter/api/v3/message' });
+
+export const FlexIdentity = Type.Object({
+  communityId: Uuid,
+  domain: Domain,
+  role: Type.Literal('AGR'),
+  publicKey: Type.String({ description: 'the community\'s Ed25519 public key (base64): give it to the DSO' }),
+  timeZone: Type.String(),
+  ispDurationMinutes: Type.Integer(),
+  endpoint: Type.String({ description: 'where participants send their messages' }),
+});
+
+const IdentityInput = Type.Object({
+  domain: Domain,
+  timeZone: defaulted(Type.String({ minLength: 1, maxLength: 64, default: 'Europe/Amsterdam', description: 'IANA zone of the market\'s Periods' })),
+  ispDurationMinutes: defaulted(Type.Integer({ enum: [5, 15, 30, 60], default: 15 })),
+}, { additionalProperties: false });
+
+export const FlexParticipant = Type.Object({
+  id: Uuid,
+  communityId: Uuid,
+  domain: Type.String(),
+  role: UftpRole,
+  endpoint: Type.String(),
+  publicKeys: Type.Array(Type.String()),
+  barred: Type.Boolean(),
+  congestionPoints: Type.Array(Type.String()),
+  createdAt: IsoDateTime,
+  updatedAt: IsoDateTime,
+});
+
+const ParticipantInput = Type.Object({
+  domain: Domain,
+  role: UftpRole,
+  endpoint: Endpoint,
+  publicKeys: Type.Array(PublicKey, { minItems: 1, maxItems: 2, description: 'one key, or two while the participant rotates its key' }),
+  barred: defaulted(Type.Boolean({ default: false, description: 'refuse its messages (HTTP 403)' })),
+  congestionPoints: defaulted(Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 1000, default: [], description: 'EANs of the congestion points traded at with it' })),
+}, { additionalProperties: false });
+
+export const FlexMessage = Type.Object({
+  id: Uuid,
+  direction: Type.Enum(['in', 'out']),
+  type: Type.String(),
+  messageId: Type.String(),
+  conversationId: Type.String(),
+  senderDomain: Type.String(),
+  senderRole: UftpRole,
+  recipientDomain: Type.String(),
+  state: Type.Enum(['accepted', 'rejected', 'duplicate', 'queued', 'sent', 'failed', 'revoked', 'ordered', 'settled']),
+  rejectionReason: nullable(Type.String()),
+  inReplyTo: nullable(Uuid),
+  duplicateOf: nullable(Uuid),
+  fingerprint: Type.String(),
+  at: IsoDateTime,
+  payloadXml: Type.String(),
+  delivery: nullable(Type.Object({
+    state: Type.Enum(['pending', 'delivered', 'failed']),
+    attempts: Type.Integer(),
+    lastError: nullable(Type.String()),
+    nextAttemptAt: nullable(IsoDateTime),
+  })),
+});
+
+const MessageQuery = Type.Object({
+  conversationId: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  limit: defaulted(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+});
+
+export type FlexIdentity = Static<typeof FlexIdentity>;
+export type FlexParticipant = Static<typeof FlexParticipant>;
+export type FlexMessage = Static<typeof FlexMessage>;
+
+export const flexRoutes = {
+  receiveUftpMessage: route('POST', '/shapeshifter/api/v3/message', {
+    tags: ['flex'],
+    summary: 'UFTP 3.1 (Shapeshifter) endpoint: one SignedMessage (text/xml, Content-Length required, at most 1 MiB) from a participant in an address book',
+    description: 'Authenticated by the Ed25519 signature of the sender the envelope names. 200: stored; the answer follows asynchronously as a separate signed message '
+      + 'to the sender\'s endpoint, in the same ConversationID. 400: not well-formed, DOCTYPE or entities, not valid against the UFTP 3.0/3.1 schemas, '
+      + 'no or an unsupported Version, unknown RecipientDomain; 401: unknown sender or bad signature; 403: barred sender; 411: no Content-Length; 413: too large; 415: not XML.',
+    security: [],
+    consumes: ['text/xml', 'application/xml'],
+    body: Type.Unknown({ description: '<SignedMessage SenderDomain=… SenderRole=… Body=base64(signature ‖ payload)/>' }),
+    response: { 200: Type.String({ maxLength: 0, description: 'empty: stored, the answer follows separately' }), ...errors(400, 401, 403, 411, 413, 415, 503) },
+  }),
+  flexIdentity: route('GET', '/api/v1/communities/:id/flex/identity', {
+    tags: ['flex'],
+    summary: 'The community\'s UFTP identity as aggregator: domain, public key, market (managers)',
+    params: IdParams,
+    response: { 200: FlexIdentity, ...errors(401, 403, 404) },
+  }),
+  setFlexIdentity: route('PUT', '/api/v1/communities/:id/flex/identity', {
+    tags: ['flex'],
+    summary: 'Set the community\'s UFTP domain and market; the first call creates its signing key (managers)',
+    params: IdParams,
+    body: IdentityInput,
+    response: { 200: FlexIdentity, ...errors(400, 401, 403, 404, 409) },
+  }),
+  flexParticipants: route('GET', '/api/v1/communities/:id/flex/participants', {
+    tags: ['flex'],
+    summary: 'The community\'s UFTP address book (managers)',
+    params: IdParams,
+    response: { 200: Type.Array(FlexParticipant), ...errors(401, 403, 404) },
+  }),
+  addFlexParticipant: route('POST', '/api/v1/communities/:id/flex/participants', {
+    tags: ['flex'],
+    summary: 'Add a participant (DSO, CRO) to the address book (managers); 409 when its domain and role are there already',
+    params: IdParams,
+    body: ParticipantInput,
+    response: { 201: FlexParticipant, ...errors(400, 401, 403, 404, 409) },
+  }),
+  updateFlexParticipant: route('PUT', '/api/v1/flex/participants/:id', {
+    tags: ['flex'],
+    summary: 'Replace an address-book entry: endpoint, keys (two during a rotation), barred, congestion points (the community\'s managers)',
+    params: IdParams,
+    body: ParticipantInput,
+    response: { 200: FlexParticipant, ...errors(400, 401, 403, 404, 409) },
+  }),
+  removeFlexParticipant: route('DELETE', '/api/v1/flex/participants/:id', {
+    tags: ['flex'],
+    summary: 'Remove an address-book entry (the community\'s managers); its messages stay stored',
+    params: IdParams,
+    response: { ...NoContent, ...errors(401, 403, 404) },
+  }),
+  flexMessages: route('GET', '/api/v1/communities/:id/flex/messages', {
+    tags: ['flex'],
+    summary: 'The community\'s UFTP messages in and out, newest first, with their state and delivery (managers)',
+    params: IdParams,
+    querystring: MessageQuery,
+    response: { 200: Type.Array(FlexMessage), ...errors(400, 401, 403, 404) },
+  }),
+};

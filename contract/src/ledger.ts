@@ -1,0 +1,105 @@
+/**
+ * The verifiable record (server/src/ledger): the log's public read API in the C2SP tlog-tiles
+ * layout under /api/v1/ledger (checkpoint, tiles, entry bundles), its key, inclusion and
+ * consistency proofs — all public: entries hold hashes and salted commitments, never names —
+ * and, for a statement's member and the community's managers, the statement's receipt.
+ */
+import { Type, type Static } from 'typebox';
+import { errors, IdParams, IsoDateTime, nullable } from './common.js';
+import { route } from './route.js';
+
+/** The tlog-tiles URL prefix: `<prefix>/checkpoint`, `<prefix>/tile/<L>/<N>[.p/<W>]`, `<prefix>/tile/entries/<N>[.p/<W>]`. */
+export const LEDGER_PREFIX = '/api/v1/ledger';
+
+const TreeIndex = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+const Base64Hash = Type.String({ description: 'SHA-256, base64' });
+
+export const LedgerKey = Type.Object({
+  origin: Type.String({ description: 'the log\'s name, the first line of every checkpoint' }),
+  verifierKey: Type.String({ description: 'c2sp.org/signed-note verifier key: <name>+<key id>+<base64 key>; give it to `gridshare verify --key`' }),
+  did: Type.String({ description: 'the same Ed25519 key as a did:key' }),
+  tilesPath: Type.String({ description: 'the tlog-tiles URL prefix, relative to this server' }),
+});
+
+export const InclusionProof = Type.Object({
+  index: TreeIndex, size: TreeIndex, hashes: Type.Array(Base64Hash, { description: 'RFC 9162 inclusion proof, the leaf\'s sibling first' }),
+});
+export const ConsistencyProof = Type.Object({
+  from: TreeIndex, to: TreeIndex, hashes: Type.Array(Base64Hash, { description: 'RFC 9162 consistency proof' }),
+});
+
+export const StatementVerification = Type.Object({
+  statementId: Type.String(),
+  verified: Type.Boolean({ description: 'the receipt verifies against the log\'s key, and the statement is the document its entry commits to' }),
+  reason: nullable(Type.String({ description: 'why not: malformed, wrong_key, bad_signature, origin_mismatch, proof_mismatch, entry_mismatch, …' })),
+  message: nullable(Type.String()),
+  index: nullable(TreeIndex),
+  treeSize: nullable(TreeIndex),
+  rootHash: nullable(Type.String({ description: 'hex' })),
+  documentSha256: nullable(Type.String({ description: 'hex SHA-256 of statement.json' })),
+  verifierKey: Type.String(),
+  did: Type.String(),
+  receipt: Type.String({ description: 'the receipt (gridshare-receipt/v1 JSON), as receipt.json serves it' }),
+});
+
+export const CommunityLedger = Type.Object({
+  origin: nullable(Type.String()),
+  verifierKey: nullable(Type.String()),
+  did: nullable(Type.String()),
+  size: Type.Integer({ description: 'entries in the log (all communities)' }),
+  lastAppendAt: nullable(IsoDateTime),
+  checkpoint: nullable(Type.Object({ size: Type.Integer(), rootHash: Type.String({ description: 'hex' }), publishedAt: IsoDateTime, note: Type.String() })),
+  community: Type.Object({ entries: Type.Integer(), lastIndex: nullable(Type.Integer()), lastAppendAt: nullable(IsoDateTime) }),
+  audit: nullable(Type.Object({ auditedAt: IsoDateTime, entries: Type.Integer(), checkpoints: Type.Integer(), failures: Type.Integer(), message: nullable(Type.String()) })),
+});
+
+export type LedgerKey = Static<typeof LedgerKey>;
+export type StatementVerification = Static<typeof StatementVerification>;
+export type CommunityLedger = Static<typeof CommunityLedger>;
+
+const PUBLIC = { security: [] };
+
+export const ledgerRoutes = {
+  ledgerKey: route('GET', `${LEDGER_PREFIX}/key`, {
+    tags: ['ledger'], summary: 'The log\'s public key: verifier key, did:key and origin (public)', ...PUBLIC,
+    response: { 200: LedgerKey, ...errors(503) },
+  }),
+  ledgerCheckpoint: route('GET', `${LEDGER_PREFIX}/checkpoint`, {
+    tags: ['ledger'], summary: 'The latest signed checkpoint (c2sp.org/tlog-checkpoint, text/plain; public)', ...PUBLIC,
+    produces: ['text/plain'], response: errors(404),
+  }),
+  ledgerCheckpointNow: route('POST', `${LEDGER_PREFIX}/checkpoint`, {
+    tags: ['ledger'], summary: 'Append what waits and sign a checkpoint now (platform admins)',
+    response: { 200: Type.Object({ size: Type.Integer(), publishedAt: IsoDateTime }), ...errors(401, 403) },
+  }),
+  ledgerTile: route('GET', `${LEDGER_PREFIX}/tile/*`, {
+    tags: ['ledger'], summary: 'A tile (tile/<L>/<N>[.p/<W>]) or entry bundle (tile/entries/<N>[.p/<W>]) of the log (c2sp.org/tlog-tiles; public)', ...PUBLIC,
+    params: Type.Object({ '*': Type.String({ maxLength: 100 }) }), produces: ['application/octet-stream'], response: errors(400, 404),
+  }),
+  inclusionProof: route('GET', `${LEDGER_PREFIX}/proofs/inclusion`, {
+    tags: ['ledger'], summary: 'Inclusion proof of entry `index` in the tree of `size` entries (default: the latest checkpoint; public)', ...PUBLIC,
+    querystring: Type.Object({ index: TreeIndex, size: Type.Optional(TreeIndex) }, { additionalProperties: false }),
+    response: { 200: InclusionProof, ...errors(400) },
+  }),
+  consistencyProof: route('GET', `${LEDGER_PREFIX}/proofs/consistency`, {
+    tags: ['ledger'], summary: 'Consistency proof from the tree of `from` entries to that of `to` (default: the latest checkpoint; public)', ...PUBLIC,
+    querystring: Type.Object({ from: TreeIndex, to: Type.Optional(TreeIndex) }, { additionalProperties: false }),
+    response: { 200: ConsistencyProof, ...errors(400) },
+  }),
+  statementReceipt: route('GET', '/api/v1/statements/:id/receipt.json', {
+    tags: ['ledger'], summary: 'The statement\'s receipt: its log entry, index, inclusion proof and signed checkpoint (its member, managers)',
+    params: IdParams, produces: ['application/json'], response: errors(401, 404),
+  }),
+  statementJson: route('GET', '/api/v1/statements/:id/statement.json', {
+    tags: ['ledger'], summary: 'The statement as the exact JSON bytes its log entry commits to (its member, managers)',
+    params: IdParams, produces: ['application/json'], response: errors(401, 404),
+  }),
+  statementVerification: route('GET', '/api/v1/statements/:id/verification', {
+    tags: ['ledger'], summary: 'The statement\'s receipt checked as `gridshare verify` checks it (its member, managers)',
+    params: IdParams, response: { 200: StatementVerification, ...errors(401, 404) },
+  }),
+  communityLedger: route('GET', '/api/v1/communities/:id/ledger', {
+    tags: ['ledger'], summary: 'The log\'s size, latest checkpoint, last append and audit, and the community\'s entries (managers)',
+    params: IdParams, response: { 200: CommunityLedger, ...errors(401, 403, 404) },
+  }),
+};

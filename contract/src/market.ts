@@ -1,0 +1,200 @@
+/** The local energy market: orders, agent limits, trades, wallets, settings and slot results (server/src/market). */
+import { Type, type Static } from 'typebox';
+import { errors, IdParams, IsoDateTime, NoContent, nullable, Uuid } from './common.js';
+import { route } from './route.js';
+
+/** A price per kWh: at most 6 integer digits and 4 places, never negative (a minus sign, NaN or 1e9 is refused). */
+export const MarketPrice = Type.String({ pattern: '^\\d{1,6}(\\.\\d{1,4})?$', description: 'per kWh, exact, at most 4 places, e.g. "0.1250"' });
+/** A share of the expected surplus or need: 0 … 1 with at most 6 places. */
+const Share = Type.String({ pattern: '^(0(\\.\\d{1,6})?|1(\\.0{1,6})?)$', description: 'share 0 … 1, e.g. "0.8"' });
+/** An exact amount of money in the community's currency (nano precision), e.g. "-1.234567891". */
+const Amount = Type.String({ description: 'exact amount in the community\'s currency (up to 9 places); + the member receives / the account holds' });
+const Side = Type.Enum(['buy', 'sell']);
+const RangeQuery = Type.Object({
+  from: Type.Optional(IsoDateTime),
+  to: Type.Optional(IsoDateTime),
+}, { additionalProperties: false });
+
+export const MarketOrder = Type.Object({
+  id: Type.String(),
+  memberId: Uuid,
+  slotStart: IsoDateTime,
+  side: Side,
+  energyWh: Type.Integer(),
+  price: MarketPrice,
+  origin: Type.Enum(['member', 'agent']),
+  submittedAt: IsoDateTime,
+  state: Type.Enum(['open', 'withdrawn', 'closed'], { description: 'open until the gate closes; closed: the slot was cleared (or its gate passed)' }),
+  gateClosesAt: IsoDateTime,
+});
+const OrderCreate = Type.Object({
+  slotStart: IsoDateTime,
+  side: Side,
+  energyWh: Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'whole Wh, at most 10 MWh' }),
+  price: MarketPrice,
+}, { additionalProperties: false });
+
+export const AgentLimits = Type.Object({
+  enabled: Type.Boolean(),
+  minSellPrice: nullable(MarketPrice),
+  maxBuyPrice: nullable(MarketPrice),
+  sellShare: Share,
+  buyShare: Share,
+  meteringPointIds: Type.Array(Uuid, { maxItems: 100, description: 'the member\'s metering points the agent trades; empty: all' }),
+}, { additionalProperties: false });
+
+export const MarketTrade = Type.Object({
+  slotStart: IsoDateTime,
+  side: Side,
+  energyWh: Type.Integer(),
+  price: MarketPrice,
+  gridFee: MarketPrice,
+  orderId: Type.String({ description: 'the member\'s order the trade filled' }),
+});
+
+export const WalletPosting = Type.Object({
+  sequence: Type.Integer(),
+  at: IsoDateTime,
+  kind: Type.Enum(['top-up', 'settlement', 'settlement-correction', 'payout', 'dispute-correction']),
+  line: nullable(Type.String()),
+  slotStart: nullable(IsoDateTime),
+  amount: Amount,
+  memo: Type.String(),
+});
+export const Wallet = Type.Object({
+  memberId: Uuid,
+  currency: Type.String(),
+  balance: Amount,
+  postings: Type.Array(WalletPosting, { description: 'newest first, at most 200' }),
+});
+
+export const MarketSettings = Type.Object({
+  enabled: Type.Boolean({ description: 'false until the manager saved settings: the market does not run' }),
+  mechanism: Type.String(),
+  mechanisms: Type.Array(Type.String(), { description: 'the mechanisms to choose from' }),
+  gateLeadMinutes: Type.Integer(),
+  gridFee: MarketPrice,
+  floor: nullable(MarketPrice),
+  ceiling: nullable(MarketPrice),
+  surplusPrice: MarketPrice,
+  shortfallPrice: MarketPrice,
+});
+const SettingsPut = Type.Object({
+  mechanism: Type.String({ minLength: 1, maxLength: 40 }),
+  gateLeadMinutes: Type.Integer({ minimum: 0, maximum: 1440 }),
+  gridFee: MarketPrice,
+  floor: nullable(MarketPrice),
+  ceiling: nullable(MarketPrice),
+  surplusPrice: MarketPrice,
+  shortfallPrice: MarketPrice,
+}, { additionalProperties: false });
+
+export const SlotSummary = Type.Object({
+  slotStart: IsoDateTime,
+  mechanism: Type.String(),
+  clearingPrice: nullable(MarketPrice),
+  volumeWh: Type.Integer(),
+  trades: Type.Integer(),
+  orders: Type.Integer(),
+  refused: Type.Integer(),
+  welfare: Amount,
+  clearedAt: IsoDateTime,
+  settledAt: nullable(IsoDateTime),
+});
+const BookOrder = Type.Object({
+  id: Type.String(),
+  memberId: Uuid,
+  side: Side,
+  energyWh: Type.Integer(),
+  matchedWh: Type.Integer(),
+  price: MarketPrice,
+  origin: Type.Enum(['member', 'agent']),
+  submittedAt: IsoDateTime,
+  withdrawn: Type.Boolean(),
+  refused: nullable(Type.String({ description: 'why the order could not enter the book' })),
+});
+export const SlotResult = Type.Object({
+  summary: SlotSummary,
+  book: Type.Array(BookOrder, { description: 'bids by price high to low, offers low to high' }),
+  trades: Type.Array(Type.Object({ buyOrderId: Type.String(), sellOrderId: Type.String(), energyWh: Type.Integer(), price: MarketPrice })),
+});
+export const WalletTotals = Type.Object({
+  currency: Type.String(),
+  accounts: Type.Array(Type.Object({ account: Type.String(), memberId: nullable(Uuid), balance: Amount })),
+  walletsTotal: Amount,
+  communityTotal: Amount,
+  sum: Amount,
+  drifted: Type.Integer({ description: 'accounts whose balance differs from their postings replayed (0)' }),
+});
+const TopUp = Type.Object({
+  memberId: Uuid,
+  amount: Type.String({ pattern: '^\\d{1,9}(\\.\\d{1,4})?$', description: 'in the currency, at most its minor unit, e.g. "25.00"' }),
+  reference: Type.String({ minLength: 1, maxLength: 120 }),
+}, { additionalProperties: false });
+const SlotParams = Type.Object({ id: Uuid, start: IsoDateTime });
+
+export type MarketOrder = Static<typeof MarketOrder>;
+export type AgentLimits = Static<typeof AgentLimits>;
+export type MarketTrade = Static<typeof MarketTrade>;
+export type Wallet = Static<typeof Wallet>;
+export type WalletPosting = Static<typeof WalletPosting>;
+export type MarketSettings = Static<typeof MarketSettings>;
+export type SlotSummary = Static<typeof SlotSummary>;
+export type SlotResult = Static<typeof SlotResult>;
+export type WalletTotals = Static<typeof WalletTotals>;
+
+export const marketRoutes = {
+  marketOrders: route('GET', '/api/v1/members/:id/market/orders', {
+    tags: ['market'], summary: 'A member\'s orders by delivery slot (default: the last day and the next two) (the member, managers)',
+    params: IdParams, querystring: RangeQuery, response: { 200: Type.Array(MarketOrder), ...errors(400, 401, 404) },
+  }),
+  submitMarketOrder: route('POST', '/api/v1/members/:id/market/orders', {
+    tags: ['market'], summary: 'Place a bid or an offer for a 15-minute slot, until its gate closes (the member)',
+    params: IdParams, body: OrderCreate, response: { 201: MarketOrder, ...errors(400, 401, 403, 404, 409) },
+  }),
+  withdrawMarketOrder: route('DELETE', '/api/v1/market-orders/:id', {
+    tags: ['market'], summary: 'Withdraw an order, until its slot\'s gate closes (the member)',
+    params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }), response: { ...NoContent, ...errors(401, 403, 404, 409) },
+  }),
+  marketAgentLimits: route('GET', '/api/v1/members/:id/market/agent-limits', {
+    tags: ['market'], summary: 'The limits within which the automatic agent trades for the member (the member, managers)',
+    params: IdParams, response: { 200: AgentLimits, ...errors(401, 404) },
+  }),
+  putMarketAgentLimits: route('PUT', '/api/v1/members/:id/market/agent-limits', {
+    tags: ['market'], summary: 'Set the agent\'s limits: least sell price, most buy price, shares of the expected surplus and need, metering points (the member)',
+    params: IdParams, body: AgentLimits, response: { 200: AgentLimits, ...errors(400, 401, 403, 404) },
+  }),
+  marketTrades: route('GET', '/api/v1/members/:id/market/trades', {
+    tags: ['market'], summary: 'A member\'s trades, newest first (default: the last 7 days) (the member, managers)',
+    params: IdParams, querystring: RangeQuery, response: { 200: Type.Array(MarketTrade), ...errors(400, 401, 404) },
+  }),
+  marketWallet: route('GET', '/api/v1/members/:id/market/wallet', {
+    tags: ['market'], summary: 'A member\'s wallet: balance and postings (the member, managers)',
+    params: IdParams, response: { 200: Wallet, ...errors(401, 404) },
+  }),
+  marketSettings: route('GET', '/api/v1/communities/:id/market/settings', {
+    tags: ['market'], summary: 'The community\'s market settings (managers)',
+    params: IdParams, response: { 200: MarketSettings, ...errors(401, 403, 404) },
+  }),
+  putMarketSettings: route('PUT', '/api/v1/communities/:id/market/settings', {
+    tags: ['market'], summary: 'Set the mechanism, gate closure, grid fee, price floor and ceiling, balancing prices; the market runs from then (managers)',
+    params: IdParams, body: SettingsPut, response: { 200: MarketSettings, ...errors(400, 401, 403, 404) },
+  }),
+  marketSlots: route('GET', '/api/v1/communities/:id/market/slots', {
+    tags: ['market'], summary: 'The latest cleared slots: price, volume, trades (managers)',
+    params: IdParams, querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }, { additionalProperties: false }),
+    response: { 200: Type.Array(SlotSummary), ...errors(400, 401, 403, 404) },
+  }),
+  marketSlot: route('GET', '/api/v1/communities/:id/market/slots/:start', {
+    tags: ['market'], summary: 'One cleared slot: the order book after clearing, its trades, price and volume (managers)',
+    params: SlotParams, response: { 200: SlotResult, ...errors(400, 401, 403, 404) },
+  }),
+  marketWalletTotals: route('GET', '/api/v1/communities/:id/market/wallets', {
+    tags: ['market'], summary: 'Every account of the community\'s ledger and their totals, which add up to zero (managers)',
+    params: IdParams, response: { 200: WalletTotals, ...errors(401, 403, 404) },
+  }),
+  marketTopUp: route('POST', '/api/v1/communities/:id/market/top-ups', {
+    tags: ['market'], summary: 'Record money a member paid into their wallet (managers; a payment provider would post the same)',
+    params: IdParams, body: TopUp, response: { 201: WalletPosting, ...errors(400, 401, 403, 404, 409) },
+  }),
+};

@@ -1,0 +1,178 @@
+/** Privacy: consents, the access log, the GDPR export, erasure, the processing register, retention (server/src/privacy). */
+import { Type, type Static } from 'typebox';
+import { errors, IdParams, IsoDateTime, nullable, Uuid } from './common.js';
+import { route } from './route.js';
+
+export const ConsentQuantity = Type.Enum(['import', 'export', 'pv', 'energy-by-source']);
+export const ConsentResolution = Type.Enum(['15m', '1h', '1d', '1mo']);
+export const RecipientKind = Type.Enum(['member', 'researcher', 'grid-operator', 'app']);
+export const ConsentPurpose = Type.Enum(['research', 'energy-advice', 'grid-planning', 'app-service', 'peer-comparison', 'other']);
+
+const Recipient = Type.Object({
+  kind: RecipientKind,
+  id: Type.String({ minLength: 1, maxLength: 128, description: 'member id (kind member), else the organisation\'s or app\'s id' }),
+  label: Type.String({ minLength: 1, maxLength: 200, description: 'what the member sees, e.g. "Energy Lab, TU Wien"' }),
+}, { additionalProperties: false });
+
+const Scope = Type.Object({
+  meteringPoints: Type.Array(Uuid, { minItems: 1, maxItems: 100 }),
+  quantities: Type.Array(ConsentQuantity, { minItems: 1, maxItems: 4 }),
+  resolution: ConsentResolution,
+  from: IsoDateTime,
+  to: nullable(IsoDateTime),
+}, { additionalProperties: false });
+
+const Purpose = Type.Object({
+  code: ConsentPurpose,
+  statement: Type.String({ minLength: 1, maxLength: 500 }),
+}, { additionalProperties: false });
+
+export const Consent = Type.Object({
+  id: Uuid,
+  communityId: Uuid,
+  grantor: Uuid,
+  recipient: Recipient,
+  scope: Scope,
+  purpose: Purpose,
+  createdAt: IsoDateTime,
+  validUntil: IsoDateTime,
+  revokedAt: nullable(IsoDateTime),
+  state: Type.Enum(['active', 'revoked', 'expired', 'pending']),
+  digest: Type.String({ description: 'SHA-256 of the grant\'s terms (RFC 8785), what the verifiable record holds' }),
+});
+export const Consents = Type.Object({
+  given: Type.Array(Consent, { description: 'the member\'s grants, newest first' }),
+  received: Type.Array(Consent, { description: 'grants other members gave this member' }),
+});
+const ConsentBody = Type.Object({
+  recipient: Recipient,
+  scope: Scope,
+  purpose: Purpose,
+  validUntil: IsoDateTime,
+}, { additionalProperties: false });
+
+const SeriesQuery = Type.Object({
+  meteringPoint: Uuid,
+  quantity: ConsentQuantity,
+  resolution: ConsentResolution,
+  from: IsoDateTime,
+  to: IsoDateTime,
+}, { additionalProperties: false });
+export const ConsentedSeries = Type.Object({
+  grantId: Uuid,
+  meteringPoint: Uuid,
+  quantity: ConsentQuantity,
+  resolution: ConsentResolution,
+  values: Type.Array(Type.Object({ start: IsoDateTime, end: IsoDateTime, wh: nullable(Type.Integer()), quality: Type.String() }),
+    { description: 'whole buckets of the granted resolution or coarser, inside the grant\'s period, final ones only' }),
+});
+
+export const AccessLogEntry = Type.Object({
+  id: Type.String(),
+  at: IsoDateTime,
+  accessorKind: Type.Enum(['manager', 'admin', 'recipient', 'export']),
+  accessor: Type.String({ description: 'who read: a manager\'s or admin\'s login, a recipient\'s name, the export' }),
+  grantId: nullable(Uuid),
+  purpose: Type.String({ description: 'the processing purpose (see the register)' }),
+  category: Type.String({ description: 'which kind of personal data' }),
+  meteringPoints: Type.Array(Type.String()),
+  periodFrom: nullable(IsoDateTime),
+  periodTo: nullable(IsoDateTime),
+  resolution: nullable(Type.String()),
+  route: Type.String({ description: 'the API route the data was read through' }),
+});
+
+export const ProcessingActivity = Type.Object({
+  purpose: Type.String(),
+  legalBases: Type.Array(Type.String(), { description: 'letters of GDPR Art. 6(1)' }),
+  categories: Type.Array(Type.String()),
+  retention: Type.Array(Type.String()),
+  managerAccess: Type.String(),
+});
+
+export const RetentionPolicy = Type.Object({
+  rawReadingsDays: Type.Integer({ minimum: 1, maximum: 36_600 }),
+  intervalsDays: Type.Integer({ minimum: 1, maximum: 36_600 }),
+  forecastsDays: Type.Integer({ minimum: 1, maximum: 36_600 }),
+  accessLogDays: Type.Integer({ minimum: 1, maximum: 36_600 }),
+  operationalLogsDays: Type.Integer({ minimum: 1, maximum: 36_600 }),
+  exportFilesDays: Type.Integer({ minimum: 1, maximum: 36_600 }),
+  billingRecordsYears: Type.Integer({ minimum: 0, maximum: 30 }),
+}, { additionalProperties: false });
+export const Retention = Type.Object({
+  policy: RetentionPolicy,
+  updatedAt: nullable(IsoDateTime),
+  legal: Type.Object({ country: Type.String(), billingRecordsYears: Type.Integer(), source: Type.String() }),
+});
+export const ProcessingRegister = Type.Object({
+  communityId: Uuid,
+  activities: Type.Array(ProcessingActivity),
+  retention: Retention,
+});
+
+export const ErasureRequest = Type.Object({
+  id: Uuid,
+  communityId: Uuid,
+  memberId: Uuid,
+  requestedBy: Type.Enum(['member', 'admin']),
+  requestedAt: IsoDateTime,
+  state: Type.Enum(['requested', 'done', 'failed']),
+  pseudonym: nullable(Type.String({ description: 'what the member is called in kept records after the erasure' })),
+  steps: Type.Array(Type.Object({ kind: Type.String(), action: Type.String(), until: nullable(IsoDateTime) }),
+    { description: 'what happened to each kind of the member\'s data (empty until carried out)' }),
+  finalDeletionAt: nullable(IsoDateTime),
+  executedAt: nullable(IsoDateTime),
+  error: nullable(Type.String()),
+});
+
+export type Consent = Static<typeof Consent>;
+export type Consents = Static<typeof Consents>;
+export type ConsentedSeries = Static<typeof ConsentedSeries>;
+export type AccessLogEntry = Static<typeof AccessLogEntry>;
+export type ProcessingRegister = Static<typeof ProcessingRegister>;
+export type Retention = Static<typeof Retention>;
+export type RetentionPolicy = Static<typeof RetentionPolicy>;
+export type ErasureRequest = Static<typeof ErasureRequest>;
+
+export const privacyRoutes = {
+  memberConsents: route('GET', '/api/v1/members/:id/consents', {
+    tags: ['privacy'], summary: 'The consents a member gave and received (the member only)',
+    params: IdParams, response: { 200: Consents, ...errors(401, 403, 404) },
+  }),
+  grantConsent: route('POST', '/api/v1/members/:id/consents', {
+    tags: ['privacy'], summary: 'Let a recipient read a scope of the member\'s energy data for a stated purpose until a date (the member only)',
+    params: IdParams, body: ConsentBody, response: { 201: Consent, ...errors(400, 401, 403, 404) },
+  }),
+  revokeConsent: route('POST', '/api/v1/consents/:id/revoke', {
+    tags: ['privacy'], summary: 'Revoke a consent with immediate effect; revoking again changes nothing (its member only)',
+    params: IdParams, response: { 200: Consent, ...errors(401, 403, 404) },
+  }),
+  consentedSeries: route('GET', '/api/v1/consents/:id/series', {
+    tags: ['privacy'], summary: 'A recipient reads a metering point\'s energy through a consent: the grant\'s scope only, at its resolution; every read is in the member\'s access log',
+    params: IdParams, querystring: SeriesQuery, response: { 200: ConsentedSeries, ...errors(400, 401, 403, 404) },
+  }),
+  memberAccessLog: route('GET', '/api/v1/members/:id/access-log', {
+    tags: ['privacy'], summary: 'Who read the member\'s personal data, when, through which route and why, newest first (the member only)',
+    params: IdParams, response: { 200: Type.Array(AccessLogEntry), ...errors(401, 403, 404) },
+  }),
+  memberExport: route('GET', '/api/v1/members/:id/export.zip', {
+    tags: ['privacy'], summary: 'Everything Gridshare holds about the member as a ZIP of JSON and CSV files with a README (GDPR Art. 15/20; the member only)',
+    params: IdParams, produces: ['application/zip'], response: errors(401, 403, 404),
+  }),
+  requestErasure: route('POST', '/api/v1/members/:id/erasure', {
+    tags: ['privacy'], summary: 'Erase the account (GDPR Art. 17): personal data deleted or pseudonymised, billing records kept under a pseudonym for the legal period; the request is carried out by the privacy job (the member, or an admin on request)',
+    params: IdParams, response: { 201: ErasureRequest, ...errors(401, 403, 404, 409) },
+  }),
+  processingRegister: route('GET', '/api/v1/communities/:id/processing-register', {
+    tags: ['privacy'], summary: 'What the community does with members\' data, why, on which legal basis and for how long (members)',
+    params: IdParams, response: { 200: ProcessingRegister, ...errors(401, 404) },
+  }),
+  erasureRequests: route('GET', '/api/v1/communities/:id/erasure-requests', {
+    tags: ['privacy'], summary: 'The community\'s erasure requests and their state (managers)',
+    params: IdParams, response: { 200: Type.Array(ErasureRequest), ...errors(401, 403, 404) },
+  }),
+  putRetention: route('PUT', '/api/v1/communities/:id/retention', {
+    tags: ['privacy'], summary: 'How long the community keeps each kind of data; billing records at least the country\'s legal minimum (managers)',
+    params: IdParams, body: RetentionPolicy, response: { 200: Retention, ...errors(400, 401, 403, 404) },
+  }),
+};

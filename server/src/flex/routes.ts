@@ -1,0 +1,50 @@
+import { flexRoutes as contract, UFTP_MESSAGE_MAX_BYTES } from '@gridshare/contract/flex';
+import type { Api } from '../platform/http/api.js';
+import { UnsupportedMediaTypeError } from '../kernel/errors.js';
+import type { FlexAdmin } from './service.js';
+import type { UftpTransport } from './transport.js';
+
+const XML_TYPES = ['text/xml', 'application/xml'];
+
+/** The UFTP endpoint (authenticated by signatures, not sessions) and the managers' routes. Thin: transport.ts and service.ts do the work. */
+export async function flexRoutes(app: Api, { transport, admin }: { transport: UftpTransport; admin: FlexAdmin }): Promise<void> {
+  for (const type of XML_TYPES) {
+    if (!app.hasContentTypeParser(type)) app.addContentTypeParser(type, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  }
+
+  app.post(contract.receiveUftpMessage.path, {
+    schema: contract.receiveUftpMessage.schema,
+    bodyLimit: UFTP_MESSAGE_MAX_BYTES,
+    // The size is known before a byte of the body is read, or the message is not taken at all.
+    onRequest: async (request, reply) => {
+      if (request.headers['content-length'] === undefined) {
+        await reply.status(411).send({ error: 'length_required', message: 'send the SignedMessage with a Content-Length' });
+      }
+    },
+  }, async (request, reply) => {
+    const type = String(request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (!XML_TYPES.includes(type) || !Buffer.isBuffer(request.body)) throw new UnsupportedMediaTypeError('send the SignedMessage as text/xml');
+    await transport.receive(request.body);
+    return reply.status(200).send('');
+  });
+
+  app.get(contract.flexIdentity.path, { schema: contract.flexIdentity.schema }, async (request) => admin.identity(request.principal, request.params.id));
+
+  app.put(contract.setFlexIdentity.path, { schema: contract.setFlexIdentity.schema }, async (request) =>
+    admin.setIdentity(request.principal, request.params.id, request.body));
+
+  app.get(contract.flexParticipants.path, { schema: contract.flexParticipants.schema }, async (request) => admin.participants(request.principal, request.params.id));
+
+  app.post(contract.addFlexParticipant.path, { schema: contract.addFlexParticipant.schema }, async (request, reply) =>
+    reply.status(201).send(await admin.addParticipant(request.principal, request.params.id, request.body)));
+
+  app.put(contract.updateFlexParticipant.path, { schema: contract.updateFlexParticipant.schema }, async (request) =>
+    admin.updateParticipant(request.principal, request.params.id, request.body));
+
+  app.delete(contract.removeFlexParticipant.path, { schema: contract.removeFlexParticipant.schema }, async (request, reply) => {
+    await admin.removeParticipant(request.principal, request.params.id);
+    return reply.status(204).send(null);
+  });
+
+  app.get(contract.flexMessages.path, { schema: contract.flexMessages.schema }, async (request) => admin.messages(request.principal, request.params.id, request.query));
+}

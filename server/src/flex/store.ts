@@ -1,0 +1,321 @@
+import type { Queryable } from '../platform/store/db.js';
+import { keyIdSql, sealedStore } from '../secrets/index.js';
+import type { UftpRole } from './domain/uftp/messages.js';
+
+/** The only SQL on flex's tables: flex_identities, flex_participants, flex_messages, flex_outbox. */
+
+// ---- identities ----
+
+export interface StoredIdentity {
+  readonly communityId: string;
+  readonly domain: string;
+  /** Sealed with the secrets box (place: flex_identities.signing_key:<community id>). */
+  readonly signingKey: string;
+  readonly publicKey: string;
+  readonly timeZone: string;
+  readonly ispDurationMinutes: number;
+}
+
+interface IdentityRow {
+  community_id: string;
+  domain: string;
+  signing_key: string;
+  public_key: string;
+  time_zone: string;
+  isp_duration_minutes: number;
+}
+
+const toIdentity = (r: IdentityRow): StoredIdentity => ({
+  communityId: r.community_id, domain: r.domain, signingKey: r.signing_key, publicKey: r.public_key, timeZone: r.time_zone, ispDurationMinutes: r.isp_duration_minutes,
+});
+
+export async function identityOfCommunity(db: Queryable, communityId: string): Promise<StoredIdentity | undefined> {
+  const [row] = await db.query<IdentityRow>('SELECT * FROM flex_identities WHERE community_id = $1', [communityId]);
+  return row && toIdentity(row);
+}
+
+export async function identityOfDomain(db: Queryable, domain: string): Promise<StoredIdentity | undefined> {
+  const [row] = await db.query<IdentityRow>('SELECT * FROM flex_identities WHERE domain = $1', [domain]);
+  return row && toIdentity(row);
+}
+
+/** Creates the identity with its key, or changes its domain and market (the key stays); false when the domain is another community's. */
+export async function upsertIdentity(db: Queryable, identity: StoredIdentity): Promise<boolean> {
+  const rows = await db.query(
+    `INSERT INTO flex_identities (community_id, domain, signing_key, public_key, time_zone, isp_duration_minutes)
+     VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (community_id) DO UPDATE SET domain = EXCLUDED.domain, time_zone = EXCLUDED.time_zone, isp_duration_minutes = EXCLUDED.isp_duration_minutes
+     RETURNING 1`,
+    [identity.communityId, identity.domain, identity.signingKey, identity.publicKey, identity.timeZone, identity.ispDurationMinutes],
+  ).catch((error: { code?: string }) => {
+    if (error.code === '23505') return [];
+    throw error;
+  });
+  return rows.length > 0;
+}
+
+/** The sealed signing keys, for the secrets capability (key checks at start, rotation). */
+export const flexKeyStore = sealedStore({
+  table: 'flex_identities',
+  id: 'community_id',
+  columns: ['signing_key'],
+  summary: `SELECT ${keyIdSql('signing_key')} AS "keyId", count(*)::int AS count FROM flex_identities GROUP BY 1`,
+  page: `SELECT community_id::text AS community_id, signing_key FROM flex_identities
+    WHERE ($1::text IS NULL OR community_id::text > $1) ORDER BY community_id::text LIMIT $2`,
+  replace: `UPDATE flex_identities i SET signing_key = v.after
+    FROM unnest($1::text[], $2::text[], $3::text[]) AS v(id, before, after)
+    WHERE i.community_id::text = v.id AND i.signing_key = v.before
+    RETURNING 1`,
+});
+
+// ---- participants (the address book) ----
+
+export interface StoredParticipant {
+  readonly id: string;
+  readonly communityId: string;
+  readonly domain: string;
+  readonly role: UftpRole;
+  readonly endpoint: string;
+  readonly publicKeys: readonly string[];
+  readonly barred: boolean;
+  readonly congestionPoints: readonly string[];
+  readonly createdAtMs: number;
+  readonly updatedAtMs: number;
+}
+
+interface ParticipantRow {
+  id: string;
+  community_id: string;
+  domain: string;
+  role: UftpRole;
+  endpoint: string;
+  public_keys: string[];
+  barred: boolean;
+  congestion_points: string[];
+  created_at: Date;
+  updated_at: Date;
+}
+
+const toParticipant = (r: ParticipantRow): StoredParticipant => ({
+  id: r.id, communityId: r.community_id, domain: r.domain, role: r.role, endpoint: r.endpoint, publicKeys: r.public_keys, barred: r.barred,
+  congestionPoints: r.congestion_points, createdAtMs: r.created_at.getTime(), updatedAtMs: r.updated_at.getTime(),
+});
+
+export async function participantsOfCommunity(db: Queryable, communityId: string): Promise<StoredParticipant[]> {
+  const rows = await db.query<ParticipantRow>('SELECT * FROM flex_participants WHERE community_id = $1 ORDER BY domain, role', [communityId]);
+  return rows.map(toParticipant);
+}
+
+/** Every community's entry for a sender (the envelope names no recipient: the payload does, once verified). */
+export async function participantsNamed(db: Queryable, domain: string, role: string): Promise<StoredParticipant[]> {
+  const rows = await db.query<ParticipantRow>('SELECT * FROM flex_participants WHERE domain = $1 AND role = $2', [domain, role]);
+  return rows.map(toParticipant);
+}
+
+export async function participantById(db: Queryable, id: string): Promise<StoredParticipant | undefined> {
+  const [row] = await db.query<ParticipantRow>('SELECT * FROM flex_participants WHERE id = $1', [id]);
+  return row && toParticipant(row);
+}
+
+const UNIQUE_VIOLATION = '23505';
+const conflictAsFalse = (error: { code?: string }) => {
+  if (error.code === UNIQUE_VIOLATION) return [];
+  throw error;
+};
+
+/** Inserts or replaces an entry; false when another entry of the community has its domain and role. */
+export async function saveParticipant(db: Queryable, p: StoredParticipant): Promise<boolean> {
+  const rows = await db.query(
+    `INSERT INTO flex_participants (id, community_id, domain, role, endpoint, public_keys, barred, congestion_points, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+     ON CONFLICT (id) DO UPDATE SET domain = EXCLUDED.domain, role = EXCLUDED.role, endpoint = EXCLUDED.endpoint, public_keys = EXCLUDED.public_keys,
+       barred = EXCLUDED.barred, congestion_points = EXCLUDED.congestion_points, updated_at = EXCLUDED.updated_at
+     RETURNING 1`,
+    [p.id, p.communityId, p.domain, p.role, p.endpoint, p.publicKeys, p.barred, p.congestionPoints, new Date(p.createdAtMs), new Date(p.updatedAtMs)],
+  ).catch(conflictAsFalse);
+  return rows.length > 0;
+}
+
+export async function deleteParticipant(db: Queryable, id: string): Promise<void> {
+  await db.query('DELETE FROM flex_participants WHERE id = $1', [id]);
+}
+
+// ---- messages ----
+
+export type MessageDirection = 'in' | 'out';
+export type MessageState = 'accepted' | 'rejected' | 'duplicate' | 'queued' | 'sent' | 'failed' | 'revoked' | 'ordered' | 'settled';
+
+export interface StoredMessage {
+  readonly id: string;
+  readonly communityId: string;
+  readonly direction: MessageDirection;
+  readonly type: string;
+  readonly messageId: string;
+  readonly conversationId: string;
+  readonly senderDomain: string;
+  readonly senderRole: UftpRole;
+  readonly recipientDomain: string;
+  readonly payloadXml: string;
+  readonly fingerprint: string;
+  readonly state: MessageState;
+  readonly rejectionReason: string | null;
+  readonly inReplyTo: string | null;
+  readonly duplicateOf: string | null;
+  readonly atMs: number;
+}
+
+interface MessageRow {
+  id: string;
+  community_id: string;
+  direction: MessageDirection;
+  type: string;
+  message_id: string;
+  conversation_id: string;
+  sender_domain: string;
+  sender_role: UftpRole;
+  recipient_domain: string;
+  payload_xml: string;
+  fingerprint: string;
+  state: MessageState;
+  rejection_reason: string | null;
+  in_reply_to: string | null;
+  duplicate_of: string | null;
+  at: Date;
+}
+
+const toMessage = (r: MessageRow): StoredMessage => ({
+  id: r.id, communityId: r.community_id, direction: r.direction, type: r.type, messageId: r.message_id, conversationId: r.conversation_id,
+  senderDomain: r.sender_domain, senderRole: r.sender_role, recipientDomain: r.recipient_domain, payloadXml: r.payload_xml, fingerprint: r.fingerprint,
+  state: r.state, rejectionReason: r.rejection_reason, inReplyTo: r.in_reply_to, duplicateOf: r.duplicate_of, atMs: r.at.getTime(),
+});
+
+/** Stores a first message of its sender and MessageID; false when one is stored already (the unique index decides). */
+export async function insertFirstMessage(tx: Queryable, m: StoredMessage): Promise<boolean> {
+  const rows = await tx.query(
+    `INSERT INTO flex_messages (id, community_id, direction, type, message_id, conversation_id, sender_domain, sender_role, recipient_domain,
+       payload_xml, fingerprint, state, rejection_reason, in_reply_to, duplicate_of, at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, $15)
+     ON CONFLICT (community_id, sender_domain, message_id) WHERE duplicate_of IS NULL DO NOTHING RETURNING 1`,
+    [m.id, m.communityId, m.direction, m.type, m.messageId, m.conversationId, m.senderDomain, m.senderRole, m.recipientDomain,
+      m.payloadXml, m.fingerprint, m.state, m.rejectionReason, m.inReplyTo, new Date(m.atMs)],
+  );
+  return rows.length > 0;
+}
+
+export async function insertDuplicate(tx: Queryable, m: StoredMessage, duplicateOf: string): Promise<void> {
+  await tx.query(
+    `INSERT INTO flex_messages (id, community_id, direction, type, message_id, conversation_id, sender_domain, sender_role, recipient_domain,
+       payload_xml, fingerprint, state, rejection_reason, in_reply_to, duplicate_of, at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'duplicate', $12, NULL, $13, $14)`,
+    [m.id, m.communityId, m.direction, m.type, m.messageId, m.conversationId, m.senderDomain, m.senderRole, m.recipientDomain,
+      m.payloadXml, m.fingerprint, m.rejectionReason, duplicateOf, new Date(m.atMs)],
+  );
+}
+
+/** The first stored message of a type with this MessageID in the community, in or out. */
+export async function messageByUftpId(db: Queryable, communityId: string, type: string, messageId: string): Promise<StoredMessage | undefined> {
+  const [row] = await db.query<MessageRow>(
+    'SELECT * FROM flex_messages WHERE community_id = $1 AND type = $2 AND message_id = $3 AND duplicate_of IS NULL ORDER BY at LIMIT 1',
+    [communityId, type, messageId],
+  );
+  return row && toMessage(row);
+}
+
+/** The first stored message of a sender with this MessageID (the Duplicate Identifier check). */
+export async function firstOfSender(db: Queryable, communityId: string, senderDomain: string, messageId: string): Promise<StoredMessage | undefined> {
+  const [row] = await db.query<MessageRow>(
+    'SELECT * FROM flex_messages WHERE community_id = $1 AND sender_domain = $2 AND message_id = $3 AND duplicate_of IS NULL',
+    [communityId, senderDomain, messageId],
+  );
+  return row && toMessage(row);
+}
+
+/** The answer sent to a stored message (what a repeated message is answered with again). */
+export async function replyTo(db: Queryable, id: string): Promise<StoredMessage | undefined> {
+  const [row] = await db.query<MessageRow>("SELECT * FROM flex_messages WHERE in_reply_to = $1 AND direction = 'out' ORDER BY at LIMIT 1", [id]);
+  return row && toMessage(row);
+}
+
+export async function setMessageState(db: Queryable, id: string, state: MessageState, from: readonly MessageState[]): Promise<void> {
+  await db.query('UPDATE flex_messages SET state = $2 WHERE id = $1 AND state = ANY($3::text[])', [id, state, from]);
+}
+
+export async function messagesOfCommunity(db: Queryable, communityId: string, filter: { conversationId?: string | undefined; limit: number }): Promise<StoredMessage[]> {
+  const rows = await db.query<MessageRow>(
+    `SELECT * FROM flex_messages WHERE community_id = $1 AND ($2::text IS NULL OR conversation_id = $2) ORDER BY at DESC, id LIMIT $3`,
+    [communityId, filter.conversationId ?? null, filter.limit],
+  );
+  return rows.map(toMessage);
+}
+
+// ---- the outbox ----
+
+export interface Delivery {
+  readonly id: string;
+  readonly messageId: string;
+  readonly communityId: string;
+  readonly endpoint: string;
+  readonly signedXml: string;
+  readonly attempts: number;
+  readonly retryUntilMs: number;
+}
+
+export async function queueDelivery(tx: Queryable, d: Delivery, nowMs: number): Promise<void> {
+  await tx.query(
+    `INSERT INTO flex_outbox (id, message_id, community_id, endpoint, signed_xml, next_attempt_at, retry_until, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $6)`,
+    [d.id, d.messageId, d.communityId, d.endpoint, d.signedXml, new Date(nowMs), new Date(d.retryUntilMs)],
+  );
+}
+
+/** Deliveries due now, oldest first; the communities they belong to are the units a pass leases. */
+export async function dueDeliveries(db: Queryable, nowMs: number, limit: number): Promise<Delivery[]> {
+  const rows = await db.query<{ id: string; message_id: string; community_id: string; endpoint: string; signed_xml: string; attempts: number; retry_until: Date }>(
+    `SELECT id, message_id, community_id, endpoint, signed_xml, attempts, retry_until FROM flex_outbox
+     WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at, created_at LIMIT $2`,
+    [new Date(nowMs), limit],
+  );
+  return rows.map((r) => ({
+    id: r.id, messageId: r.message_id, communityId: r.community_id, endpoint: r.endpoint, signedXml: r.signed_xml, attempts: r.attempts, retryUntilMs: r.retry_until.getTime(),
+  }));
+}
+
+/** Records an attempt: delivered, failed for good, or to be tried again at `nextAttemptMs`. */
+export async function recordAttempt(
+  db: Queryable,
+  id: string,
+  outcome: { state: 'delivered' | 'failed'; atMs: number; error: string | null } | { state: 'pending'; nextAttemptMs: number; error: string },
+): Promise<void> {
+  if (outcome.state === 'pending') {
+    await db.query(
+      "UPDATE flex_outbox SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3 WHERE id = $1 AND state = 'pending'",
+      [id, new Date(outcome.nextAttemptMs), outcome.error],
+    );
+    return;
+  }
+  await db.query(
+    "UPDATE flex_outbox SET attempts = attempts + 1, state = $2, closed_at = $3, last_error = $4 WHERE id = $1 AND state = 'pending'",
+    [id, outcome.state, new Date(outcome.atMs), outcome.error],
+  );
+}
+
+export interface DeliveryView {
+  readonly messageId: string;
+  readonly state: 'pending' | 'delivered' | 'failed';
+  readonly attempts: number;
+  readonly lastError: string | null;
+  readonly nextAttemptMs: number | null;
+}
+
+/** The latest delivery of each of these messages. */
+export async function deliveriesOf(db: Queryable, messageIds: readonly string[]): Promise<Map<string, DeliveryView>> {
+  if (messageIds.length === 0) return new Map();
+  const rows = await db.query<{ message_id: string; state: DeliveryView['state']; attempts: number; last_error: string | null; next_attempt_at: Date }>(
+    `SELECT DISTINCT ON (message_id) message_id, state, attempts, last_error, next_attempt_at FROM flex_outbox
+     WHERE message_id = ANY($1::uuid[]) ORDER BY message_id, created_at DESC`,
+    [messageIds],
+  );
+  return new Map(rows.map((r) => [r.message_id, {
+    messageId: r.message_id, state: r.state, attempts: r.attempts, lastError: r.last_error, nextAttemptMs: r.state === 'pending' ? r.next_attempt_at.getTime() : null,
+  }]));
+}

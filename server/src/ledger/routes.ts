@@ -1,0 +1,66 @@
+import type { Api } from '../platform/http/api.js';
+import { ledgerRoutes as contract, LEDGER_PREFIX } from '@gridshare/contract/ledger';
+import { requireAdmin } from '../accounts/index.js';
+import { NotFoundError } from '../kernel/errors.js';
+import { toBase64 } from './domain/index.js';
+import type { LedgerService } from './service.js';
+
+/** Public: key, checkpoint, tiles, proofs (hashes and commitments only). A statement's receipt: its member and managers. */
+export async function ledgerRoutes(app: Api, { service }: { service: LedgerService }): Promise<void> {
+  app.get(contract.ledgerKey.path, { schema: contract.ledgerKey.schema }, async () => ({ ...(await service.identity()), tilesPath: LEDGER_PREFIX }));
+
+  app.get(contract.ledgerCheckpoint.path, { schema: contract.ledgerCheckpoint.schema }, async (_request, reply) => reply
+    .header('content-type', 'text/plain; charset=utf-8')
+    .header('cache-control', 'no-cache')
+    .send(await service.latestCheckpointNote()));
+
+  app.post(contract.ledgerCheckpointNow.path, { schema: contract.ledgerCheckpointNow.schema }, async (request) => {
+    requireAdmin(request.principal);
+    while ((await service.append()).more);
+    const checkpoint = await service.checkpoint();
+    return { size: checkpoint.size, publishedAt: checkpoint.publishedAt.toISOString() };
+  });
+
+  app.get(contract.ledgerTile.path, { schema: contract.ledgerTile.schema }, async (request, reply) => {
+    const path = `tile/${request.params['*']}`;
+    const tile = await service.tile(path);
+    if (!tile) throw new NotFoundError(`tile ${path}`);
+    // Full tiles never change; a partial one is the prefix of what it becomes, and also stays as it is.
+    return reply
+      .header('content-type', 'application/octet-stream')
+      .header('cache-control', 'public, max-age=31536000, immutable')
+      .send(Buffer.from(tile.bytes.buffer, tile.bytes.byteOffset, tile.bytes.byteLength));
+  });
+
+  app.get(contract.inclusionProof.path, { schema: contract.inclusionProof.schema }, async (request) => {
+    const proof = await service.inclusionProof(request.query.index, request.query.size);
+    return { ...proof, hashes: proof.hashes.map(toBase64) };
+  });
+
+  app.get(contract.consistencyProof.path, { schema: contract.consistencyProof.schema }, async (request) => {
+    const proof = await service.consistencyProof(request.query.from, request.query.to);
+    return { ...proof, hashes: proof.hashes.map(toBase64) };
+  });
+
+  app.get(contract.statementReceipt.path, { schema: contract.statementReceipt.schema }, async (request, reply) => {
+    const receipt = await service.statementReceipt(request.principal, request.params.id);
+    return reply
+      .header('content-type', 'application/json; charset=utf-8')
+      .header('content-disposition', `attachment; filename="receipt-${request.params.id.slice(0, 8)}.json"`)
+      .send(receipt);
+  });
+
+  app.get(contract.statementJson.path, { schema: contract.statementJson.schema }, async (request, reply) => {
+    const bytes = await service.statementDocument(request.principal, request.params.id);
+    return reply
+      .header('content-type', 'application/json; charset=utf-8')
+      .header('content-disposition', `attachment; filename="statement-${request.params.id.slice(0, 8)}.json"`)
+      .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  });
+
+  app.get(contract.statementVerification.path, { schema: contract.statementVerification.schema },
+    async (request) => service.statementVerification(request.principal, request.params.id));
+
+  app.get(contract.communityLedger.path, { schema: contract.communityLedger.schema },
+    async (request) => service.communityStatus(request.principal, request.params.id));
+}

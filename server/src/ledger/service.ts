@@ -1,0 +1,386 @@
+import { randomBytes } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import type { Db, Queryable } from '../platform/store/db.js';
+import type { Principal } from '../kernel/principal.js';
+import type { EventPayload } from '../kernel/events.js';
+import { NotFoundError, UnavailableError } from '../kernel/errors.js';
+import { canSeeMember, requireManager, requireUser } from '../accounts/index.js';
+import { closedSettlement, issuedStatement, type StatementDocument } from '../billing/index.js';
+import { sealedPlace, type SecretBox } from '../secrets/index.js';
+import {
+  LedgerError, LogAuditor, MissingTileError, TILE_WIDTH, appendLeaves, commitment, consistencyProofFromTiles, decodeEntry,
+  didKeyFromPublicKey, documentCommitment, encodeEntry, flexMessage, encodeEntryBundle, formatReceiptJson, formatSignerKey, frontierFromTiles,
+  frontierTiles, inclusionProofFromTiles, leafHash, openCheckpoint, parseCheckpoint, parseNote, parseReceipt, parseSignerKey, parseTilePath, settlementClosed,
+  signCheckpoint, signerKeyFromSeed, statementCorrected, statementIssued, tilesForConsistencyProof, tilesForInclusionProof,
+  tilesForTreeHash, toHex, treeHashFromTiles, verifierFromKey, verifierKeyOf, verifyDocument, verifyReceipt, type Hash,
+  type LedgerEntry, type SignerKey, type TileRef, type TileSource,
+} from './domain/index.js';
+import * as store from './store.js';
+
+/** The most entries one append takes (one transaction). */
+export const APPEND_BATCH = 10_000;
+
+const KEY_PLACE = sealedPlace('ledger_keys', 'signer', 'log');
+const utf8 = (text: string) => new TextEncoder().encode(text);
+
+/** A statement's document as committed and served: the RFC 8785 canonical JSON of what billing stores. */
+export function statementJson(document: StatementDocument): Uint8Array {
+  return utf8(canonicalize(document)!);
+}
+
+export interface LogIdentity {
+  readonly origin: string;
+  readonly verifierKey: string;
+  readonly did: string;
+}
+
+export interface LedgerOptions {
+  /** The log's name when its key is created: `<public host>/ledger`. */
+  readonly origin: () => string;
+  readonly now?: () => number;
+}
+
+/** A TileSource over stored rows read in one query. */
+async function tileSource(db: Queryable, refs: readonly TileRef[]): Promise<TileSource> {
+  const rows = await store.readTiles(db, refs);
+  return { readTile: (ref) => rows.get(`${ref.level}/${ref.index}`) };
+}
+
+function proofFromTiles<T>(compute: () => T): T {
+  try {
+    return compute();
+  } catch (error) {
+    // A tile the head says exists is missing: the stored log is damaged, not the request.
+    if (error instanceof MissingTileError) throw new Error(`the stored ledger lacks ${error.message}`);
+    throw error;
+  }
+}
+
+/**
+ * The verifiable record's service: entries queued from events, appended in batches by the one
+ * writer holding the head's row lock, checkpoints signed with the log's key (sealed at rest),
+ * proofs and tiles served from the stored tiles, receipts for members.
+ */
+export class LedgerService {
+  private readonly now: () => number;
+  private signer: SignerKey | undefined;
+
+  constructor(private readonly db: Db, private readonly box: SecretBox, private readonly options: LedgerOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  // ---- the key ----
+
+  /** The log's key, created (and stored sealed) on the first call of the installation. */
+  async ensureKey(): Promise<LogIdentity> {
+    const existing = await store.loadKey(this.db);
+    if (existing) return { origin: existing.origin, verifierKey: existing.verifierKey, did: existing.did };
+    const key = signerKeyFromSeed(this.options.origin(), new Uint8Array(randomBytes(32)));
+    await store.insertKey(this.db, {
+      origin: key.name, signer: this.box.seal(formatSignerKey(key), KEY_PLACE), verifierKey: verifierKeyOf(key), did: didKeyFromPublicKey(key.publicKey),
+    });
+    return this.identity();
+  }
+
+  async hasKey(): Promise<boolean> {
+    return (await store.loadKey(this.db)) !== undefined;
+  }
+
+  async identity(): Promise<LogIdentity> {
+    const stored = await store.loadKey(this.db);
+    if (!stored) throw new UnavailableError('the ledger has no key yet');
+    return { origin: stored.origin, verifierKey: stored.verifierKey, did: stored.did };
+  }
+
+  private async signerKey(): Promise<SignerKey> {
+    if (!this.signer) {
+      const stored = await store.loadKey(this.db);
+      if (!stored) throw new UnavailableError('the ledger has no key yet');
+      this.signer = parseSignerKey(this.box.open(stored.signer, KEY_PLACE));
+    }
+    return this.signer;
+  }
+
+  // ---- entries from events (durable subscribers, in the outbox's transaction) ----
+
+  async onSettlementClosed(tx: Queryable, event: EventPayload<'settlement.closed'>): Promise<void> {
+    const settlement = await closedSettlement(tx, event.settlementId);
+    if (!settlement) throw new Error(`settlement ${event.settlementId} is not closed`);
+    const entry = settlementClosed({ at: settlement.closedAtMs, community: settlement.communityId }, {
+      settlement: settlement.id,
+      period: { start: Date.parse(settlement.periodStart), end: Date.parse(settlement.periodEnd) },
+      currency: settlement.totals.currency,
+      totals: {
+        amount: settlement.totals.amount,
+        fromCommunityWh: String(settlement.totals.fromCommunityWh),
+        toCommunityWh: String(settlement.totals.toCommunityWh),
+      },
+      statements: settlement.statements.length,
+    });
+    await this.enqueue(tx, entry, settlement.id);
+  }
+
+  async onStatementIssued(tx: Queryable, event: EventPayload<'statement.issued'>): Promise<void> {
+    const statement = await issuedStatement(tx, event.statementId);
+    if (!statement) throw new Error(`statement ${event.statementId} is not issued`);
+    const base = { at: statement.issuedAtMs, community: statement.communityId };
+    const member = commitment(await store.saltOf(tx, statement.memberId, new Uint8Array(randomBytes(32))), statement.memberId);
+    const fields = {
+      statement: statement.id, member, period: { start: statement.periodStartMs, end: statement.periodEndMs },
+      document: documentCommitment(statementJson(statement.document), 'application/json'),
+    };
+    const entry = statement.follows === null
+      ? statementIssued(base, fields)
+      : statementCorrected(base, {
+        ...fields, reason: 'recomputed',
+        corrects: { statement: statement.follows.id, sha256: documentCommitment(statementJson(statement.follows.document), 'application/json').sha256 },
+      });
+    await this.enqueue(tx, entry, statement.id);
+  }
+
+  /** A UFTP message flex stored (issue 18): its type, ids, parties, payload hash and the did:key of its signer. */
+  async onFlexMessageStored(tx: Queryable, event: EventPayload<'flex.message.stored'>): Promise<void> {
+    const entry = flexMessage({ at: event.atMs, community: event.communityId }, {
+      message: { type: event.type, id: event.messageId, conversation: event.conversationId }, direction: event.direction,
+      sender: event.sender, recipient: event.recipient, sha256: event.sha256,
+      signer: didKeyFromPublicKey(new Uint8Array(Buffer.from(event.signerKey, 'base64'))),
+    });
+    await this.enqueue(tx, entry, event.id);
+  }
+
+  private async enqueue(tx: Queryable, entry: LedgerEntry, subject: string): Promise<void> {
+    await store.enqueue(tx, { communityId: entry.community, kind: entry.kind, subject, body: encodeEntry(entry) });
+  }
+
+  // ---- appending and checkpoints ----
+
+  /**
+   * Appends up to `limit` queued entries as one batch, holding the head's row lock: a second
+   * writer (another pass, another process) waits for it and then appends after it.
+   */
+  async append(limit = APPEND_BATCH): Promise<{ appended: number; more: boolean }> {
+    return this.db.transaction(async (tx) => {
+      const { size, queued } = await store.lockHeadAndTakeQueue(tx, limit + 1);
+      const batch = queued.slice(0, limit);
+      if (batch.length === 0) return { appended: 0, more: false };
+      const logged = await store.loggedSubjects(tx, batch);
+      const fresh = batch.filter((q) => !logged.has(`${q.kind}\n${q.subject}`));
+      await store.dropQueued(tx, batch.filter((q) => logged.has(`${q.kind}\n${q.subject}`)).map((q) => q.id));
+      const frontier = frontierFromTiles(size, await tileSource(tx, frontierTiles(size)));
+      const { tiles } = appendLeaves(frontier, fresh.map((q) => leafHash(q.body)));
+      await store.writeBatch(tx, size, fresh, tiles, fresh.map((q) => q.id), this.now());
+      return { appended: fresh.length, more: queued.length > limit };
+    });
+  }
+
+  /**
+   * Signs and publishes a checkpoint of the current size unless the latest one has it already.
+   * Under the head's row lock, like an append: whichever process signs, the checkpoints are one
+   * sequence, each published after and larger than the one before (a writer whose lease ran out
+   * mid-pass cannot publish an older size after a newer one).
+   */
+  async checkpoint(): Promise<store.StoredCheckpoint> {
+    const { size: seen } = await store.head(this.db);
+    const published = await store.latestCheckpoint(this.db);
+    if (published && published.size >= seen) return published;
+    const key = await this.signerKey();
+    return this.db.transaction(async (tx) => {
+      const size = await store.lockHead(tx);
+      const latest = await store.latestCheckpoint(tx);
+      if (latest && latest.size >= size) return latest;
+      const source = await tileSource(tx, tilesForTreeHash(size));
+      const rootHash = proofFromTiles(() => treeHashFromTiles(size, source));
+      const note = signCheckpoint({ origin: key.name, size, rootHash }, key);
+      await store.insertCheckpoint(tx, size, note, this.now());
+      return (await store.latestCheckpoint(tx))!;
+    });
+  }
+
+  async waitingSince(): Promise<Date | null> {
+    return store.oldestQueued(this.db);
+  }
+
+  // ---- the public read API ----
+
+  async latestCheckpointNote(): Promise<string> {
+    const latest = await store.latestCheckpoint(this.db);
+    if (!latest) throw new NotFoundError('checkpoint');
+    return latest.note;
+  }
+
+  /** A tile or entry bundle by its tlog-tiles path; undefined (404) when the log has no such tile (yet). */
+  async tile(path: string): Promise<{ kind: 'hashes' | 'entries'; bytes: Uint8Array } | undefined> {
+    const address = parseTilePath(path);
+    if (!address) throw new LedgerError('malformed', `"${path.slice(0, 100)}" is not a tlog-tiles path (tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>])`);
+    if (address.kind === 'hashes') {
+      const rows = await store.readTiles(this.db, [address]);
+      const row = rows.get(`${address.level}/${address.index}`);
+      if (!row || row.length < address.width * 32) return undefined;
+      return { kind: 'hashes', bytes: row.subarray(0, address.width * 32) };
+    }
+    const start = address.index * TILE_WIDTH;
+    const { size } = await store.head(this.db);
+    if (start + address.width > size) return undefined;
+    const entries = await store.readEntries(this.db, start, start + address.width);
+    return { kind: 'entries', bytes: encodeEntryBundle(entries.map((e) => e.body)) };
+  }
+
+  private async publishedSize(size: number | undefined): Promise<number> {
+    const latest = await store.latestCheckpoint(this.db);
+    const published = latest?.size ?? 0;
+    if (size === undefined) return published;
+    if (size > published) throw new LedgerError('out_of_range', `tree size ${size} is beyond the latest checkpoint (${published} entries)`);
+    return size;
+  }
+
+  async inclusionProof(index: number, size?: number): Promise<{ index: number; size: number; hashes: Hash[] }> {
+    const treeSize = await this.publishedSize(size);
+    const refs = tilesForInclusionProof(index, treeSize);
+    const source = await tileSource(this.db, refs);
+    return { index, size: treeSize, hashes: proofFromTiles(() => inclusionProofFromTiles(index, treeSize, source)) };
+  }
+
+  async consistencyProof(from: number, to?: number): Promise<{ from: number; to: number; hashes: Hash[] }> {
+    const treeSize = await this.publishedSize(to);
+    if (from === treeSize) return { from, to: treeSize, hashes: [] };
+    const refs = tilesForConsistencyProof(from, treeSize);
+    const source = await tileSource(this.db, refs);
+    return { from, to: treeSize, hashes: proofFromTiles(() => consistencyProofFromTiles(from, treeSize, source)) };
+  }
+
+  // ---- receipts ----
+
+  /** The statement, when the caller may see it (its member, the community's managers, admins): others learn nothing. */
+  private async visibleStatement(principal: Principal, statementId: string) {
+    requireUser(principal);
+    const statement = await issuedStatement(this.db, statementId);
+    if (!statement || !canSeeMember(principal, { id: statement.memberId, communityId: statement.communityId })) throw new NotFoundError('statement');
+    return statement;
+  }
+
+  /** The exact bytes the statement's entry commits to (its canonical JSON). */
+  async statementDocument(principal: Principal, statementId: string): Promise<Uint8Array> {
+    return statementJson((await this.visibleStatement(principal, statementId)).document);
+  }
+
+  /**
+   * The statement's receipt (gridshare-receipt/v1): its entry, index, inclusion proof and a signed
+   * checkpoint that includes it — appending and checkpointing now when the entry waits in the queue.
+   */
+  async statementReceipt(principal: Principal, statementId: string): Promise<string> {
+    const statement = await this.visibleStatement(principal, statementId);
+    const kind = statement.follows === null ? 'statement.issued' : 'statement.corrected';
+    let entry = await store.findEntry(this.db, kind, statement.id);
+    if (!entry && (await store.isQueued(this.db, kind, statement.id))) {
+      while ((await this.append()).more);
+      entry = await store.findEntry(this.db, kind, statement.id);
+    }
+    if (!entry) throw new NotFoundError('statement entry in the ledger (not logged yet)');
+    let checkpoint = await store.latestCheckpoint(this.db);
+    if (!checkpoint || checkpoint.size <= entry.seq) checkpoint = await this.checkpoint();
+    const proof = await this.inclusionProof(entry.seq, checkpoint.size);
+    return formatReceiptJson({ entry: entry.body, proof: { index: entry.seq, hashes: proof.hashes, checkpoint: checkpoint.note } });
+  }
+
+  /**
+   * The statement's receipt checked as `gridshare verify` checks it (the log's key, the inclusion
+   * proof, the document), for the member's page.
+   */
+  async statementVerification(principal: Principal, statementId: string) {
+    const receipt = await this.statementReceipt(principal, statementId);
+    const document = await this.statementDocument(principal, statementId);
+    const identity = await this.identity();
+    const base = { statementId, verifierKey: identity.verifierKey, did: identity.did, receipt };
+    try {
+      const verified = verifyReceipt(parseReceipt(utf8(receipt)), verifierFromKey(identity.verifierKey));
+      verifyDocument(verified.entry, document);
+      return {
+        ...base, verified: true, reason: null, message: null, index: verified.index, treeSize: verified.checkpoint.size,
+        rootHash: toHex(verified.checkpoint.rootHash), documentSha256: documentCommitment(document, 'application/json').sha256,
+      };
+    } catch (error) {
+      if (!(error instanceof LedgerError)) throw error;
+      return { ...base, verified: false, reason: error.reason, message: error.message, index: null, treeSize: null, rootHash: null, documentSha256: null };
+    }
+  }
+
+  // ---- status and audit ----
+
+  /** For /metrics: entries in the log, and what the last audit found wrong (0: nothing). */
+  async size(): Promise<number> {
+    return (await store.head(this.db)).size;
+  }
+
+  /** The newest signed checkpoint: how many entries it covers and when it was published. */
+  async lastCheckpoint(): Promise<{ size: number; publishedAt: Date } | undefined> {
+    const latest = await store.latestCheckpoint(this.db);
+    return latest && { size: latest.size, publishedAt: latest.publishedAt };
+  }
+
+  async auditFailures(): Promise<number> {
+    return (await store.lastAudit(this.db))?.failures ?? 0;
+  }
+
+  /** What a manager's ledger page shows: the log and the community's part in it. */
+  async communityStatus(principal: Principal, communityId: string) {
+    requireManager(principal, communityId);
+    const [headNow, latest, ours, identity, audit] = await Promise.all([
+      store.head(this.db), store.latestCheckpoint(this.db), store.communityEntries(this.db, communityId), store.loadKey(this.db), store.lastAudit(this.db),
+    ]);
+    const checkpoint = latest ? parseCheckpoint(parseNote(latest.note).text) : undefined;
+    return {
+      origin: identity?.origin ?? null,
+      verifierKey: identity?.verifierKey ?? null,
+      did: identity?.did ?? null,
+      size: headNow.size,
+      lastAppendAt: headNow.appendedAt?.toISOString() ?? null,
+      checkpoint: latest && checkpoint ? { size: latest.size, rootHash: toHex(checkpoint.rootHash), publishedAt: latest.publishedAt.toISOString(), note: latest.note } : null,
+      community: { entries: ours.count, lastIndex: ours.lastSeq, lastAppendAt: ours.lastAppendedAt?.toISOString() ?? null },
+      audit: audit ? { auditedAt: audit.auditedAt.toISOString(), entries: audit.entries, checkpoints: audit.checkpoints, failures: audit.failures, message: audit.message } : null,
+    };
+  }
+
+  /**
+   * Recomputes the tree from the stored entries and compares it with every published checkpoint
+   * (and checks each checkpoint's signature): any changed, removed or reordered entry shows.
+   */
+  async audit(batch = APPEND_BATCH): Promise<{ entries: number; checkpoints: number; failures: string[] }> {
+    const identity = await store.loadKey(this.db);
+    const notes = await store.allCheckpoints(this.db);
+    const failures: string[] = [];
+    const verifier = identity ? verifierFromKey(identity.verifierKey) : undefined;
+    const checkpoints = notes.flatMap((c) => {
+      try {
+        if (!verifier) throw new LedgerError('wrong_key', 'the ledger has no key');
+        return [openCheckpoint(c.note, verifier).checkpoint];
+      } catch (error) {
+        failures.push(`checkpoint ${c.size}: ${(error as Error).message}`);
+        return [];
+      }
+    });
+    const auditor = new LogAuditor(checkpoints);
+    const { size } = await store.head(this.db);
+    for (let from = 0; from < size; from += batch) {
+      const rows = await store.readEntries(this.db, from, Math.min(size, from + batch));
+      rows.forEach((row, i) => {
+        if (row.seq !== from + i) failures.push(`entry ${from + i} is missing from the stored log`);
+        try {
+          decodeEntry(row.body);
+        } catch (error) {
+          failures.push(`entry ${row.seq}: ${(error as Error).message}`);
+        }
+      });
+      auditor.add(rows.map((r) => r.body));
+    }
+    const report = auditor.finish();
+    for (const m of report.mismatches) failures.push(m.message);
+    for (const c of report.beyondStoredLog) failures.push(`a checkpoint of ${c.size} entries was published, but the stored log has ${report.entries}`);
+    const stored = await tileSource(this.db, tilesForTreeHash(size));
+    const latest = checkpoints.at(-1);
+    if (latest && latest.size === size && size > 0 && toHex(treeHashFromTiles(size, stored)) !== toHex(latest.rootHash)) {
+      failures.push('the stored tiles do not hash to the latest checkpoint\'s root: stored tiles were changed');
+    }
+    await store.saveAudit(this.db, { entries: report.entries, checkpoints: report.checkpointsChecked, failures: failures.length, message: failures[0] ?? null }, this.now());
+    return { entries: report.entries, checkpoints: report.checkpointsChecked, failures };
+  }
+}

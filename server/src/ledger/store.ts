@@ -1,0 +1,247 @@
+import type { Queryable } from '../platform/store/db.js';
+import { parseInt8 } from '../platform/store/port.js';
+import { keyIdSql, sealedStore } from '../secrets/index.js';
+import type { Tile, TileRef } from './domain/index.js';
+
+/**
+ * The only SQL on the ledger's tables: ledger_keys (the sealed signing key), ledger_head (the
+ * size; its row lock is the one writer's lock), ledger_queue (entries waiting to be appended),
+ * ledger_entries, ledger_tiles, ledger_checkpoints, ledger_salts, ledger_audits.
+ */
+
+export interface StoredKey {
+  readonly origin: string;
+  /** Sealed signer key text. */
+  readonly signer: string;
+  readonly verifierKey: string;
+  readonly did: string;
+  readonly createdAt: Date;
+}
+
+export async function loadKey(db: Queryable): Promise<StoredKey | undefined> {
+  const [row] = await db.query<{ origin: string; signer: string; verifier_key: string; did: string; created_at: Date }>(
+    `SELECT origin, signer, verifier_key, did, created_at FROM ledger_keys WHERE id = 'log'`,
+  );
+  return row && { origin: row.origin, signer: row.signer, verifierKey: row.verifier_key, did: row.did, createdAt: row.created_at };
+}
+
+/** Stores the key unless one exists (two processes starting at once keep the first). */
+export async function insertKey(db: Queryable, key: Omit<StoredKey, 'createdAt'>): Promise<void> {
+  await db.query(
+    `INSERT INTO ledger_keys (id, origin, signer, verifier_key, did) VALUES ('log', $1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`,
+    [key.origin, key.signer, key.verifierKey, key.did],
+  );
+}
+
+/** The sealed signer key column, for the secrets capability (key checks at start, rotation). */
+export const ledgerKeyStore = sealedStore({
+  table: 'ledger_keys',
+  id: 'id',
+  columns: ['signer'],
+  summary: `SELECT ${keyIdSql('signer')} AS "keyId", count(*)::int AS count FROM ledger_keys GROUP BY 1`,
+  page: `SELECT id, signer FROM ledger_keys WHERE ($1::text IS NULL OR id > $1) ORDER BY id LIMIT $2`,
+  replace: `UPDATE ledger_keys k SET signer = v.after
+    FROM unnest($1::text[], $2::text[], $3::text[]) AS v(id, before, after)
+    WHERE k.id = v.id AND k.signer = v.before
+    RETURNING 1`,
+});
+
+/** Bytes as a Buffer: both drivers (PGlite, node-postgres) take Buffers, alone and in arrays, as bytea. */
+const bytea = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+// ---- the queue ----
+
+export interface QueuedEntry {
+  readonly communityId: string;
+  readonly kind: string;
+  readonly subject: string;
+  readonly body: Uint8Array;
+}
+
+/** Queues an entry; false when the same (kind, subject) is queued or logged already. */
+export async function enqueue(db: Queryable, entry: QueuedEntry): Promise<boolean> {
+  const rows = await db.query(
+    `INSERT INTO ledger_queue (community_id, kind, subject, body)
+     SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM ledger_entries WHERE kind = $2 AND subject = $3)
+     ON CONFLICT (kind, subject) DO NOTHING RETURNING id`,
+    [entry.communityId, entry.kind, entry.subject, bytea(entry.body)],
+  );
+  return rows.length > 0;
+}
+
+/** When the oldest entry still waiting was queued (null: none waits). */
+export async function oldestQueued(db: Queryable): Promise<Date | null> {
+  const [row] = await db.query<{ oldest: Date | null }>(`SELECT min(queued_at) AS oldest FROM ledger_queue`);
+  return row!.oldest;
+}
+
+/** Locks the head (the one writer's lock, held until the transaction ends) and returns the log's size. */
+export async function lockHead(tx: Queryable): Promise<number> {
+  const [head] = await tx.query<{ size: string }>(`SELECT size::text AS size FROM ledger_head WHERE id FOR UPDATE`);
+  return parseInt8(head!.size);
+}
+
+/**
+ * Locks the head (the one writer's lock: a second writer waits here until this transaction
+ * ends, then sees the new size) and returns the size and the next queued entries in order.
+ */
+export async function lockHeadAndTakeQueue(tx: Queryable, limit: number): Promise<{ size: number; queued: (QueuedEntry & { id: string })[] }> {
+  const size = await lockHead(tx);
+  const queued = await tx.query<{ id: string; community_id: string; kind: string; subject: string; body: Uint8Array }>(
+    `SELECT id::text AS id, community_id, kind, subject, body FROM ledger_queue q ORDER BY q.id LIMIT $1`, [limit],
+  );
+  return {
+    size,
+    queued: queued.map((q) => ({ id: q.id, communityId: q.community_id, kind: q.kind, subject: q.subject, body: q.body })),
+  };
+}
+
+/**
+ * Writes a batch at `fromSize` (held under the head lock): the entries at seq fromSize…, the
+ * tiles that are new or grew, the new size; removes them from the queue. The primary key on seq
+ * refuses a second entry at any index, whatever a caller does.
+ */
+export async function writeBatch(
+  tx: Queryable, fromSize: number, entries: readonly QueuedEntry[], tiles: readonly Tile[], queueIds: readonly string[], atMs: number,
+): Promise<void> {
+  if (entries.length > 0) {
+    await tx.query(
+      `INSERT INTO ledger_entries (seq, community_id, kind, subject, body, appended_at)
+       SELECT $1::bigint + o - 1, c, k, s, b, $6 FROM unnest($2::uuid[], $3::text[], $4::text[], $5::bytea[]) WITH ORDINALITY AS e(c, k, s, b, o)`,
+      [fromSize, entries.map((e) => e.communityId), entries.map((e) => e.kind), entries.map((e) => e.subject), entries.map((e) => bytea(e.body)), new Date(atMs)],
+    );
+  }
+  if (tiles.length > 0) {
+    await tx.query(
+      `INSERT INTO ledger_tiles (level, idx, width, hashes)
+       SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::smallint[], $4::bytea[])
+       ON CONFLICT (level, idx) DO UPDATE SET width = EXCLUDED.width, hashes = EXCLUDED.hashes WHERE ledger_tiles.width < EXCLUDED.width`,
+      [tiles.map((t) => t.level), tiles.map((t) => t.index), tiles.map((t) => t.width), tiles.map((t) => bytea(t.hashes))],
+    );
+  }
+  if (queueIds.length > 0) await tx.query(`DELETE FROM ledger_queue WHERE id = ANY($1::bigint[])`, [queueIds]);
+  const updated = await tx.query(
+    `UPDATE ledger_head SET size = $2, appended_at = $3 WHERE id AND size = $1 RETURNING 1`, [fromSize, fromSize + entries.length, new Date(atMs)],
+  );
+  if (updated.length !== 1) throw new Error(`the ledger head moved from ${fromSize} under a held lock`);
+}
+
+/** Queued rows whose (kind, subject) is in the log already (a replayed event): dropped. */
+export async function dropQueued(tx: Queryable, ids: readonly string[]): Promise<void> {
+  if (ids.length > 0) await tx.query(`DELETE FROM ledger_queue WHERE id = ANY($1::bigint[])`, [ids]);
+}
+
+export async function loggedSubjects(tx: Queryable, keys: readonly { kind: string; subject: string }[]): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const rows = await tx.query<{ kind: string; subject: string }>(
+    `SELECT e.kind, e.subject FROM ledger_entries e JOIN unnest($1::text[], $2::text[]) AS k(kind, subject) ON e.kind = k.kind AND e.subject = k.subject`,
+    [keys.map((k) => k.kind), keys.map((k) => k.subject)],
+  );
+  return new Set(rows.map((r) => `${r.kind}\n${r.subject}`));
+}
+
+export async function head(db: Queryable): Promise<{ size: number; appendedAt: Date | null }> {
+  const [row] = await db.query<{ size: string; appended_at: Date | null }>(`SELECT size::text AS size, appended_at FROM ledger_head WHERE id`);
+  return { size: parseInt8(row!.size), appendedAt: row!.appended_at };
+}
+
+// ---- tiles and entries ----
+
+/** The stored rows of these tiles (each at its widest; callers slice to the width they need). */
+export async function readTiles(db: Queryable, refs: readonly Pick<TileRef, 'level' | 'index'>[]): Promise<Map<string, Uint8Array>> {
+  if (refs.length === 0) return new Map();
+  const rows = await db.query<{ level: number; idx: string; hashes: Uint8Array }>(
+    `SELECT t.level, t.idx::text AS idx, t.hashes FROM ledger_tiles t
+     JOIN unnest($1::smallint[], $2::bigint[]) AS r(level, idx) ON t.level = r.level AND t.idx = r.idx`,
+    [refs.map((r) => r.level), refs.map((r) => r.index)],
+  );
+  return new Map(rows.map((r) => [`${r.level}/${r.idx}`, r.hashes]));
+}
+
+/** Entries [from, to) in order, as stored. */
+export async function readEntries(db: Queryable, from: number, to: number): Promise<{ seq: number; body: Uint8Array }[]> {
+  const rows = await db.query<{ seq: string; body: Uint8Array }>(
+    `SELECT seq::text AS seq, body FROM ledger_entries e WHERE e.seq >= $1 AND e.seq < $2 ORDER BY e.seq`, [from, to],
+  );
+  return rows.map((r) => ({ seq: parseInt8(r.seq), body: r.body }));
+}
+
+export async function findEntry(db: Queryable, kind: string, subject: string): Promise<{ seq: number; body: Uint8Array } | undefined> {
+  const [row] = await db.query<{ seq: string; body: Uint8Array }>(`SELECT seq::text AS seq, body FROM ledger_entries WHERE kind = $1 AND subject = $2`, [kind, subject]);
+  return row && { seq: parseInt8(row.seq), body: row.body };
+}
+
+export async function isQueued(db: Queryable, kind: string, subject: string): Promise<boolean> {
+  return (await db.query(`SELECT 1 FROM ledger_queue WHERE kind = $1 AND subject = $2`, [kind, subject])).length > 0;
+}
+
+export async function communityEntries(db: Queryable, communityId: string): Promise<{ count: number; lastSeq: number | null; lastAppendedAt: Date | null }> {
+  const [row] = await db.query<{ count: number; last_seq: string | null; last_at: Date | null }>(
+    `SELECT count(*)::int AS count, max(seq)::text AS last_seq, max(appended_at) AS last_at FROM ledger_entries WHERE community_id = $1`, [communityId],
+  );
+  return { count: row!.count, lastSeq: row!.last_seq === null ? null : parseInt8(row!.last_seq), lastAppendedAt: row!.last_at };
+}
+
+// ---- checkpoints ----
+
+export interface StoredCheckpoint {
+  readonly size: number;
+  readonly note: string;
+  readonly publishedAt: Date;
+}
+
+const checkpointOf = (r: { size: string; note: string; published_at: Date }): StoredCheckpoint => ({ size: parseInt8(r.size), note: r.note, publishedAt: r.published_at });
+
+export async function insertCheckpoint(db: Queryable, size: number, note: string, atMs: number): Promise<void> {
+  await db.query(`INSERT INTO ledger_checkpoints (size, note, published_at) VALUES ($1, $2, $3) ON CONFLICT (size) DO NOTHING`, [size, note, new Date(atMs)]);
+}
+
+export async function latestCheckpoint(db: Queryable): Promise<StoredCheckpoint | undefined> {
+  const [row] = await db.query<{ size: string; note: string; published_at: Date }>(
+    `SELECT size::text AS size, note, published_at FROM ledger_checkpoints c ORDER BY c.size DESC LIMIT 1`,
+  );
+  return row && checkpointOf(row);
+}
+
+export async function allCheckpoints(db: Queryable): Promise<StoredCheckpoint[]> {
+  const rows = await db.query<{ size: string; note: string; published_at: Date }>(`SELECT size::text AS size, note, published_at FROM ledger_checkpoints c ORDER BY c.size`);
+  return rows.map(checkpointOf);
+}
+
+// ---- salts ----
+
+/** The subject's commitment salt, created (from `fresh`) on first use. */
+export async function saltOf(db: Queryable, subject: string, fresh: Uint8Array): Promise<Uint8Array> {
+  const [row] = await db.query<{ salt: Uint8Array }>(
+    `WITH created AS (INSERT INTO ledger_salts (subject, salt) VALUES ($1, $2) ON CONFLICT (subject) DO NOTHING RETURNING salt)
+     SELECT salt FROM created UNION ALL SELECT salt FROM ledger_salts WHERE subject = $1`,
+    [subject, bytea(fresh)],
+  );
+  return row!.salt;
+}
+
+// ---- audit ----
+
+export interface AuditRecord {
+  readonly auditedAt: Date;
+  readonly entries: number;
+  readonly checkpoints: number;
+  readonly failures: number;
+  readonly message: string | null;
+}
+
+export async function saveAudit(db: Queryable, audit: Omit<AuditRecord, 'auditedAt'>, atMs: number): Promise<void> {
+  await db.query(
+    `INSERT INTO ledger_audits (id, audited_at, entries, checkpoints, failures, message) VALUES (true, $1, $2, $3, $4, $5)
+     ON CONFLICT (id) DO UPDATE SET audited_at = EXCLUDED.audited_at, entries = EXCLUDED.entries, checkpoints = EXCLUDED.checkpoints,
+       failures = EXCLUDED.failures, message = EXCLUDED.message`,
+    [new Date(atMs), audit.entries, audit.checkpoints, audit.failures, audit.message],
+  );
+}
+
+export async function lastAudit(db: Queryable): Promise<AuditRecord | undefined> {
+  const [row] = await db.query<{ audited_at: Date; entries: string; checkpoints: number; failures: number; message: string | null }>(
+    `SELECT audited_at, entries::text AS entries, checkpoints, failures, message FROM ledger_audits WHERE id`,
+  );
+  return row && { auditedAt: row.audited_at, entries: parseInt8(row.entries), checkpoints: row.checkpoints, failures: row.failures, message: row.message };
+}

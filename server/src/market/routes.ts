@@ -1,0 +1,57 @@
+import type { Db } from '../platform/store/db.js';
+import type { Api } from '../platform/http/api.js';
+import { marketRoutes as contract } from '@gridshare/contract/market';
+import {
+  agentLimits, marketSettings, marketSlot, marketSlots, memberOrders, memberTrades, memberWallet, putAgentLimits, putMarketSettings, recordTopUp,
+  submitOrder, walletTotals, withdraw,
+} from './views.js';
+
+export async function marketRoutes(app: Api, { db, now = Date.now, wake }: { db: Db; now?: () => number; wake: () => void }): Promise<void> {
+  app.get(contract.marketOrders.path, { schema: contract.marketOrders.schema },
+    async (request) => memberOrders(db, now(), request.principal, request.params.id, request.query));
+
+  app.post(contract.submitMarketOrder.path, { schema: contract.submitMarketOrder.schema }, async (request, reply) => {
+    const order = await submitOrder(db, now(), request.principal, request.params.id, request.body);
+    return reply.status(201).send(order);
+  });
+
+  app.delete(contract.withdrawMarketOrder.path, { schema: contract.withdrawMarketOrder.schema }, async (request, reply) => {
+    await withdraw(db, now(), request.principal, request.params.id);
+    return reply.status(204).send(null);
+  });
+
+  app.get(contract.marketAgentLimits.path, { schema: contract.marketAgentLimits.schema },
+    async (request) => agentLimits(db, request.principal, request.params.id));
+
+  app.put(contract.putMarketAgentLimits.path, { schema: contract.putMarketAgentLimits.schema },
+    async (request) => putAgentLimits(db, now(), request.principal, request.params.id, request.body));
+
+  app.get(contract.marketTrades.path, { schema: contract.marketTrades.schema },
+    async (request) => memberTrades(db, now(), request.principal, request.params.id, request.query));
+
+  app.get(contract.marketWallet.path, { schema: contract.marketWallet.schema },
+    async (request) => memberWallet(db, request.principal, request.params.id));
+
+  app.get(contract.marketSettings.path, { schema: contract.marketSettings.schema },
+    async (request) => marketSettings(db, request.principal, request.params.id));
+
+  app.put(contract.putMarketSettings.path, { schema: contract.putMarketSettings.schema }, async (request) => {
+    const settings = await putMarketSettings(db, now(), request.principal, request.params.id, request.body);
+    wake();
+    return settings;
+  });
+
+  app.get(contract.marketSlots.path, { schema: contract.marketSlots.schema },
+    async (request) => marketSlots(db, request.principal, request.params.id, request.query.limit ?? 48));
+
+  app.get(contract.marketSlot.path, { schema: contract.marketSlot.schema },
+    async (request) => marketSlot(db, request.principal, request.params.id, request.params.start));
+
+  app.get(contract.marketWalletTotals.path, { schema: contract.marketWalletTotals.schema },
+    async (request) => walletTotals(db, request.principal, request.params.id));
+
+  app.post(contract.marketTopUp.path, { schema: contract.marketTopUp.schema }, async (request, reply) => {
+    const posting = await recordTopUp(db, now(), request.principal, request.params.id, request.body);
+    return reply.status(201).send(posting);
+  });
+}

@@ -1,0 +1,455 @@
+import type { Queryable } from '../platform/store/db.js';
+import type { MicroPrice, Nano } from '../kernel/money.js';
+import type { AgentLimits } from './domain/agents.js';
+import type { Trade } from './domain/clearing/types.js';
+import type { MarketOrder, Side } from './domain/orders.js';
+import type { Posting } from './domain/ledger.js';
+import type { SettlementLine, SettlementLineKind } from './domain/settlement.js';
+
+/**
+ * The only SQL on market's tables: market_settings, market_agent_limits, market_orders,
+ * market_clearings, market_trades, market_settlement_lines, market_postings, market_accounts.
+ * Prices are micro-units (int8), amounts exact nano-units (numeric, read back as strings).
+ */
+
+export interface MarketSettings {
+  readonly mechanism: string;
+  readonly gateLeadMinutes: number;
+  readonly gridFee: MicroPrice;
+  readonly floor: MicroPrice | undefined;
+  readonly ceiling: MicroPrice | undefined;
+  readonly surplusPrice: MicroPrice;
+  readonly shortfallPrice: MicroPrice;
+  readonly updatedAtMs: number;
+}
+
+interface SettingsRow {
+  mechanism: string;
+  gate_lead_minutes: number;
+  grid_fee: string;
+  price_floor: string | null;
+  price_ceiling: string | null;
+  surplus_price: string;
+  shortfall_price: string;
+  updated_at: Date;
+}
+
+const big = (text: string | null): bigint | undefined => (text === null ? undefined : BigInt(text));
+
+export async function loadSettings(db: Queryable, communityId: string): Promise<MarketSettings | undefined> {
+  const rows = await db.query<SettingsRow>(
+    `SELECT mechanism, gate_lead_minutes, grid_fee::text, price_floor::text, price_ceiling::text, surplus_price::text, shortfall_price::text, updated_at
+     FROM market_settings WHERE community_id = $1`, [communityId],
+  );
+  const r = rows[0];
+  return r && {
+    mechanism: r.mechanism, gateLeadMinutes: r.gate_lead_minutes, gridFee: BigInt(r.grid_fee), floor: big(r.price_floor), ceiling: big(r.price_ceiling),
+    surplusPrice: BigInt(r.surplus_price), shortfallPrice: BigInt(r.shortfall_price), updatedAtMs: r.updated_at.getTime(),
+  };
+}
+
+const text = (value: bigint | undefined): string | null => (value === undefined ? null : value.toString());
+
+export async function saveSettings(db: Queryable, communityId: string, s: MarketSettings): Promise<void> {
+  await db.query(
+    `INSERT INTO market_settings (community_id, mechanism, gate_lead_minutes, grid_fee, price_floor, price_ceiling, surplus_price, shortfall_price, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     ON CONFLICT (community_id) DO UPDATE SET mechanism = EXCLUDED.mechanism, gate_lead_minutes = EXCLUDED.gate_lead_minutes,
+       grid_fee = EXCLUDED.grid_fee, price_floor = EXCLUDED.price_floor, price_ceiling = EXCLUDED.price_ceiling,
+       surplus_price = EXCLUDED.surplus_price, shortfall_price = EXCLUDED.shortfall_price, updated_at = EXCLUDED.updated_at`,
+    [communityId, s.mechanism, s.gateLeadMinutes, s.gridFee.toString(), text(s.floor), text(s.ceiling), s.surplusPrice.toString(),
+      s.shortfallPrice.toString(), new Date(s.updatedAtMs)],
+  );
+}
+
+/** The communities whose market runs (their manager saved settings). */
+export async function marketCommunities(db: Queryable): Promise<string[]> {
+  return (await db.query<{ community_id: string }>('SELECT community_id FROM market_settings ORDER BY community_id')).map((r) => r.community_id);
+}
+
+export interface StoredLimits extends AgentLimits {
+  readonly enabled: boolean;
+  readonly updatedAtMs: number;
+}
+
+interface LimitsRow {
+  member_id: string;
+  enabled: boolean;
+  min_sell_price: string | null;
+  max_buy_price: string | null;
+  sell_share: number;
+  buy_share: number;
+  metering_point_ids: string[];
+  updated_at: Date;
+}
+
+const toLimits = (r: LimitsRow): StoredLimits => ({
+  memberId: r.member_id, enabled: r.enabled, minSellPrice: big(r.min_sell_price), maxBuyPrice: big(r.max_buy_price),
+  sellShare: r.sell_share, buyShare: r.buy_share, devices: r.metering_point_ids, updatedAtMs: r.updated_at.getTime(),
+});
+
+const LIMITS_COLUMNS = 'member_id, enabled, min_sell_price::text, max_buy_price::text, sell_share, buy_share, metering_point_ids::text[], updated_at';
+
+export async function loadLimits(db: Queryable, communityId: string, memberId: string): Promise<StoredLimits | undefined> {
+  const rows = await db.query<LimitsRow>(`SELECT ${LIMITS_COLUMNS} FROM market_agent_limits WHERE community_id = $1 AND member_id = $2`, [communityId, memberId]);
+  return rows[0] && toLimits(rows[0]);
+}
+
+/** The limits of every member whose agent is enabled. */
+export async function enabledLimits(db: Queryable, communityId: string): Promise<StoredLimits[]> {
+  const rows = await db.query<LimitsRow>(`SELECT ${LIMITS_COLUMNS} FROM market_agent_limits WHERE community_id = $1 AND enabled ORDER BY member_id`, [communityId]);
+  return rows.map(toLimits);
+}
+
+export async function saveLimits(db: Queryable, communityId: string, l: StoredLimits): Promise<void> {
+  await db.query(
+    `INSERT INTO market_agent_limits (community_id, member_id, enabled, min_sell_price, max_buy_price, sell_share, buy_share, metering_point_ids, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::uuid[], $9)
+     ON CONFLICT (community_id, member_id) DO UPDATE SET enabled = EXCLUDED.enabled, min_sell_price = EXCLUDED.min_sell_price,
+       max_buy_price = EXCLUDED.max_buy_price, sell_share = EXCLUDED.sell_share, buy_share = EXCLUDED.buy_share,
+       metering_point_ids = EXCLUDED.metering_point_ids, updated_at = EXCLUDED.updated_at`,
+    [communityId, l.memberId, l.enabled, text(l.minSellPrice), text(l.maxBuyPrice), l.sellShare, l.buyShare, [...l.devices], new Date(l.updatedAtMs)],
+  );
+}
+
+export interface StoredOrder extends MarketOrder {
+  readonly communityId: string;
+  readonly withdrawnAtMs: number | undefined;
+}
+
+interface OrderRow {
+  community_id: string;
+  id: string;
+  member_id: string;
+  slot_start: Date;
+  side: Side;
+  energy_wh: string;
+  price: string;
+  submitted_at: Date;
+  origin: 'member' | 'agent';
+  withdrawn_at: Date | null;
+}
+
+const ORDER_COLUMNS = 'community_id, id, member_id, slot_start, side, energy_wh::text, price::text, submitted_at, origin, withdrawn_at';
+
+const toOrder = (r: OrderRow): StoredOrder => ({
+  communityId: r.community_id, id: r.id, memberId: r.member_id, slotStartMs: r.slot_start.getTime(), side: r.side,
+  energyWh: Number(r.energy_wh), price: BigInt(r.price), submittedAtMs: r.submitted_at.getTime(), origin: r.origin,
+  withdrawnAtMs: r.withdrawn_at?.getTime(),
+});
+
+/** Stores orders; one already there (an agent's order of a slot cleared again) is left as it was. */
+export async function insertOrders(db: Queryable, communityId: string, orders: readonly MarketOrder[]): Promise<void> {
+  if (orders.length === 0) return;
+  await db.query(
+    `INSERT INTO market_orders (community_id, id, member_id, slot_start, side, energy_wh, price, submitted_at, origin)
+     SELECT $1, o.id, o.member_id, o.slot_start, o.side, o.energy_wh, o.price, o.submitted_at, o.origin
+     FROM jsonb_to_recordset($2::jsonb) AS o(id text, member_id uuid, slot_start timestamptz, side text, energy_wh int8, price int8, submitted_at timestamptz, origin text)
+     ON CONFLICT (community_id, id) DO NOTHING`,
+    [communityId, JSON.stringify(orders.map((o) => ({
+      id: o.id, member_id: o.memberId, slot_start: new Date(o.slotStartMs).toISOString(), side: o.side, energy_wh: o.energyWh,
+      price: o.price.toString(), submitted_at: new Date(o.submittedAtMs).toISOString(), origin: o.origin,
+    })))],
+  );
+}
+
+export async function orderById(db: Queryable, id: string): Promise<StoredOrder | undefined> {
+  const rows = await db.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM market_orders WHERE id = $1`, [id]);
+  return rows[0] && toOrder(rows[0]);
+}
+
+/** Withdraws an open order; false when it was withdrawn already. */
+export async function withdrawOrder(db: Queryable, communityId: string, id: string, atMs: number): Promise<boolean> {
+  const rows = await db.query('UPDATE market_orders SET withdrawn_at = $3 WHERE community_id = $1 AND id = $2 AND withdrawn_at IS NULL RETURNING id',
+    [communityId, id, new Date(atMs)]);
+  return rows.length > 0;
+}
+
+export async function ordersOfMember(db: Queryable, communityId: string, memberId: string, fromMs: number, toMs: number): Promise<StoredOrder[]> {
+  const rows = await db.query<OrderRow>(
+    `SELECT ${ORDER_COLUMNS} FROM market_orders WHERE community_id = $1 AND member_id = $2 AND slot_start >= $3 AND slot_start < $4
+     ORDER BY slot_start, submitted_at, id`,
+    [communityId, memberId, new Date(fromMs), new Date(toMs)],
+  );
+  return rows.map(toOrder);
+}
+
+/** Every order of a slot, withdrawn ones included (the book shows them as such). */
+export async function ordersOfSlot(db: Queryable, communityId: string, slotStartMs: number): Promise<StoredOrder[]> {
+  const rows = await db.query<OrderRow>(
+    `SELECT ${ORDER_COLUMNS} FROM market_orders WHERE community_id = $1 AND slot_start = $2 ORDER BY submitted_at, id`,
+    [communityId, new Date(slotStartMs)],
+  );
+  return rows.map(toOrder);
+}
+
+export interface RefusedOrder {
+  readonly orderId: string;
+  readonly message: string;
+}
+
+export interface StoredClearing {
+  readonly slotStartMs: number;
+  readonly mechanism: string;
+  readonly clearingPrice: MicroPrice | undefined;
+  readonly volumeWh: number;
+  readonly welfare: Nano;
+  readonly gridFees: Nano;
+  readonly orders: number;
+  readonly refused: readonly RefusedOrder[];
+  readonly clearedAtMs: number;
+  readonly settledAtMs: number | undefined;
+}
+
+interface ClearingRow {
+  slot_start: Date;
+  mechanism: string;
+  clearing_price: string | null;
+  volume_wh: string;
+  welfare: string;
+  grid_fees: string;
+  orders: number;
+  refused: RefusedOrder[];
+  cleared_at: Date;
+  settled_at: Date | null;
+}
+
+const CLEARING_COLUMNS = 'slot_start, mechanism, clearing_price::text, volume_wh::text, welfare::text, grid_fees::text, orders, refused, cleared_at, settled_at';
+
+const toClearing = (r: ClearingRow): StoredClearing => ({
+  slotStartMs: r.slot_start.getTime(), mechanism: r.mechanism, clearingPrice: big(r.clearing_price), volumeWh: Number(r.volume_wh),
+  welfare: BigInt(r.welfare), gridFees: BigInt(r.grid_fees), orders: r.orders, refused: r.refused, clearedAtMs: r.cleared_at.getTime(),
+  settledAtMs: r.settled_at?.getTime(),
+});
+
+/**
+ * Stores a slot's clearing and its trades, once: false (and nothing written) when the slot was
+ * cleared already, so clearing a slot again changes nothing.
+ */
+export async function insertClearing(db: Queryable, communityId: string, c: Omit<StoredClearing, 'settledAtMs'>, trades: readonly Trade[]): Promise<boolean> {
+  const inserted = await db.query(
+    `INSERT INTO market_clearings (community_id, slot_start, mechanism, clearing_price, volume_wh, welfare, grid_fees, orders, refused, cleared_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10) ON CONFLICT (community_id, slot_start) DO NOTHING RETURNING slot_start`,
+    [communityId, new Date(c.slotStartMs), c.mechanism, text(c.clearingPrice), c.volumeWh, c.welfare.toString(), c.gridFees.toString(), c.orders,
+      JSON.stringify(c.refused), new Date(c.clearedAtMs)],
+  );
+  if (inserted.length === 0) return false;
+  if (trades.length > 0) {
+    await db.query(
+      `INSERT INTO market_trades (community_id, slot_start, position, buy_order_id, sell_order_id, buyer_id, seller_id, energy_wh, price, grid_fee)
+       SELECT $1, $2, t.position, t.buy, t.sell, t.buyer, t.seller, t.energy, t.price, t.fee
+       FROM jsonb_to_recordset($3::jsonb) AS t(position int4, buy text, sell text, buyer uuid, seller uuid, energy int8, price int8, fee int8)`,
+      [communityId, new Date(c.slotStartMs), JSON.stringify(trades.map((t, position) => ({
+        position, buy: t.buyOrderId, sell: t.sellOrderId, buyer: t.buyerId, seller: t.sellerId, energy: t.energyWh,
+        price: t.price.toString(), fee: t.gridFee.toString(),
+      })))],
+    );
+  }
+  return true;
+}
+
+/** Which of the slots in [fromMs, toMs) have been cleared. */
+export async function clearedSlots(db: Queryable, communityId: string, fromMs: number, toMs: number): Promise<Set<number>> {
+  const rows = await db.query<{ slot_start: Date }>(
+    'SELECT slot_start FROM market_clearings WHERE community_id = $1 AND slot_start >= $2 AND slot_start < $3',
+    [communityId, new Date(fromMs), new Date(toMs)],
+  );
+  return new Set(rows.map((r) => r.slot_start.getTime()));
+}
+
+export async function clearingOf(db: Queryable, communityId: string, slotStartMs: number): Promise<StoredClearing | undefined> {
+  const rows = await db.query<ClearingRow>(`SELECT ${CLEARING_COLUMNS} FROM market_clearings WHERE community_id = $1 AND slot_start = $2`,
+    [communityId, new Date(slotStartMs)]);
+  return rows[0] && toClearing(rows[0]);
+}
+
+/** The newest clearings, newest first. */
+export async function latestClearings(db: Queryable, communityId: string, limit: number): Promise<StoredClearing[]> {
+  const rows = await db.query<ClearingRow>(`SELECT ${CLEARING_COLUMNS} FROM market_clearings WHERE community_id = $1 ORDER BY slot_start DESC LIMIT $2`,
+    [communityId, limit]);
+  return rows.map(toClearing);
+}
+
+/** Clearings not settled yet whose slot started before `startedBeforeMs`, oldest first. */
+export async function unsettledClearings(db: Queryable, communityId: string, startedBeforeMs: number, limit: number): Promise<StoredClearing[]> {
+  const rows = await db.query<ClearingRow>(
+    `SELECT ${CLEARING_COLUMNS} FROM market_clearings WHERE community_id = $1 AND settled_at IS NULL AND slot_start < $2 ORDER BY slot_start LIMIT $3`,
+    [communityId, new Date(startedBeforeMs), limit],
+  );
+  return rows.map(toClearing);
+}
+
+export interface StoredTrade extends Trade {
+  readonly slotStartMs: number;
+}
+
+interface TradeRow {
+  slot_start: Date;
+  buy_order_id: string;
+  sell_order_id: string;
+  buyer_id: string;
+  seller_id: string;
+  energy_wh: string;
+  price: string;
+  grid_fee: string;
+}
+
+const TRADE_COLUMNS = 'slot_start, buy_order_id, sell_order_id, buyer_id, seller_id, energy_wh::text, price::text, grid_fee::text';
+
+const toTrade = (r: TradeRow): StoredTrade => ({
+  slotStartMs: r.slot_start.getTime(), buyOrderId: r.buy_order_id, sellOrderId: r.sell_order_id, buyerId: r.buyer_id, sellerId: r.seller_id,
+  energyWh: Number(r.energy_wh), price: BigInt(r.price), gridFee: BigInt(r.grid_fee),
+});
+
+export async function tradesOfSlot(db: Queryable, communityId: string, slotStartMs: number): Promise<StoredTrade[]> {
+  const rows = await db.query<TradeRow>(`SELECT ${TRADE_COLUMNS} FROM market_trades WHERE community_id = $1 AND slot_start = $2 ORDER BY position`,
+    [communityId, new Date(slotStartMs)]);
+  return rows.map(toTrade);
+}
+
+/** A member's trades as buyer or seller, newest slot first. */
+export async function tradesOfMember(db: Queryable, communityId: string, memberId: string, fromMs: number, toMs: number): Promise<StoredTrade[]> {
+  const rows = await db.query<TradeRow>(
+    `SELECT ${TRADE_COLUMNS} FROM market_trades WHERE community_id = $1 AND (buyer_id = $2 OR seller_id = $2) AND slot_start >= $3 AND slot_start < $4
+     ORDER BY slot_start DESC, position`,
+    [communityId, memberId, new Date(fromMs), new Date(toMs)],
+  );
+  return rows.map(toTrade);
+}
+
+/** Marks a slot settled; false when it was settled already (a second run stops there). */
+export async function markSettled(db: Queryable, communityId: string, slotStartMs: number, atMs: number): Promise<boolean> {
+  const rows = await db.query(
+    'UPDATE market_clearings SET settled_at = $3 WHERE community_id = $1 AND slot_start = $2 AND settled_at IS NULL RETURNING slot_start',
+    [communityId, new Date(slotStartMs), new Date(atMs)],
+  );
+  return rows.length > 0;
+}
+
+/** Appends a slot's lines of one run (0: the settlement; 1, 2, …: corrections), numbered after its last line. */
+export async function insertSettlementLines(db: Queryable, communityId: string, slotStartMs: number, run: number, lines: readonly SettlementLine[]): Promise<void> {
+  if (lines.length === 0) return;
+  await db.query(
+    `INSERT INTO market_settlement_lines (community_id, slot_start, position, run, member_id, kind, buy_order_id, sell_order_id, energy_wh, price, amount)
+     SELECT $1, $2, base.next + l.position, $3, l.member, l.kind, l.buy, l.sell, l.energy, l.price, l.amount
+     FROM jsonb_to_recordset($4::jsonb) AS l(position int4, member uuid, kind text, buy text, sell text, energy int8, price int8, amount numeric),
+       (SELECT coalesce(max(position) + 1, 0) AS next FROM market_settlement_lines WHERE community_id = $1 AND slot_start = $2) base`,
+    [communityId, new Date(slotStartMs), run, JSON.stringify(lines.map((l, position) => ({
+      position, member: l.memberId, kind: l.kind, buy: l.buyOrderId ?? null, sell: l.sellOrderId ?? null, energy: l.energyWh,
+      price: l.price.toString(), amount: l.amount.toString(),
+    })))],
+  );
+}
+
+/** Every line of a slot, of every run, in order, and the last run (-1: none). */
+export async function settlementLinesOfSlot(db: Queryable, communityId: string, slotStartMs: number): Promise<{ lines: SettlementLine[]; lastRun: number }> {
+  const rows = await db.query<{ run: number; member_id: string; kind: SettlementLineKind; buy_order_id: string | null; sell_order_id: string | null; energy_wh: string; price: string; amount: string }>(
+    `SELECT run, member_id, kind, buy_order_id, sell_order_id, energy_wh::text, price::text, amount::text FROM market_settlement_lines
+     WHERE community_id = $1 AND slot_start = $2 ORDER BY position`,
+    [communityId, new Date(slotStartMs)],
+  );
+  return {
+    lines: rows.map((r) => ({
+      memberId: r.member_id, slotStartMs, kind: r.kind, buyOrderId: r.buy_order_id ?? undefined, sellOrderId: r.sell_order_id ?? undefined,
+      energyWh: Number(r.energy_wh), price: BigInt(r.price), amount: BigInt(r.amount),
+    })),
+    lastRun: rows.reduce((last, r) => Math.max(last, r.run), -1),
+  };
+}
+
+/** Of these slots, the ones settled already. */
+export async function settledSlots(db: Queryable, communityId: string, startsMs: readonly number[]): Promise<StoredClearing[]> {
+  const rows = await db.query<ClearingRow>(
+    `SELECT ${CLEARING_COLUMNS} FROM market_clearings WHERE community_id = $1 AND slot_start = ANY($2::timestamptz[]) AND settled_at IS NOT NULL ORDER BY slot_start`,
+    [communityId, startsMs.map((ms) => new Date(ms))],
+  );
+  return rows.map(toClearing);
+}
+
+/** Serialises the community's postings: held until the transaction ends. */
+export async function lockLedger(db: Queryable, communityId: string): Promise<void> {
+  await db.query("SELECT pg_advisory_xact_lock(hashtextextended('market-ledger:' || $1::text, 0))", [communityId]);
+}
+
+export async function nextPostingSequence(db: Queryable, communityId: string): Promise<number> {
+  const rows = await db.query<{ next: number }>('SELECT coalesce(max(sequence), 0) + 1 AS next FROM market_postings WHERE community_id = $1', [communityId]);
+  return Number(rows[0]!.next);
+}
+
+/** Appends postings and moves the accounts' balances by them (call under lockLedger, in one transaction). */
+export async function appendPostings(db: Queryable, communityId: string, postings: readonly Posting[], deltas: ReadonlyMap<string, Nano>): Promise<void> {
+  if (postings.length === 0) return;
+  await db.query(
+    `INSERT INTO market_postings (community_id, sequence, at, debit, credit, amount, kind, memo, slot_start, line, buy_order_id, sell_order_id, external_reference)
+     SELECT $1, p.sequence, p.at, p.debit, p.credit, p.amount, p.kind, p.memo, p.slot_start, p.line, p.buy, p.sell, p.ref
+     FROM jsonb_to_recordset($2::jsonb) AS p(sequence int4, at timestamptz, debit text, credit text, amount numeric, kind text, memo text,
+       slot_start timestamptz, line text, buy text, sell text, ref text)`,
+    [communityId, JSON.stringify(postings.map((p) => ({
+      sequence: p.sequence, at: new Date(p.atMs).toISOString(), debit: p.debit, credit: p.credit, amount: p.amount.toString(), kind: p.kind,
+      memo: p.memo, slot_start: p.slotStartMs === undefined ? null : new Date(p.slotStartMs).toISOString(), line: p.line ?? null,
+      buy: p.buyOrderId ?? null, sell: p.sellOrderId ?? null, ref: p.externalReference ?? null,
+    })))],
+  );
+  await db.query(
+    `INSERT INTO market_accounts (community_id, account, balance)
+     SELECT $1, d.account, d.delta FROM jsonb_to_recordset($2::jsonb) AS d(account text, delta numeric)
+     ON CONFLICT (community_id, account) DO UPDATE SET balance = market_accounts.balance + EXCLUDED.balance`,
+    [communityId, JSON.stringify([...deltas].map(([account, delta]) => ({ account, delta: delta.toString() })))],
+  );
+}
+
+/** Σ of the community's balances: zero, always (checked in every transaction that posts). */
+export async function balanceSum(db: Queryable, communityId: string): Promise<Nano> {
+  const rows = await db.query<{ sum: string }>('SELECT coalesce(sum(balance), 0)::text AS sum FROM market_accounts WHERE community_id = $1', [communityId]);
+  return BigInt(rows[0]!.sum);
+}
+
+/** How many accounts' stored balances differ from their postings replayed (0: none drifted). */
+export async function driftedAccounts(db: Queryable, communityId: string): Promise<number> {
+  const rows = await db.query<{ drifted: string }>(
+    `WITH moved AS (
+       SELECT account, sum(amount) AS balance FROM (
+         SELECT credit AS account, amount FROM market_postings WHERE community_id = $1
+         UNION ALL SELECT debit, -amount FROM market_postings WHERE community_id = $1) m GROUP BY account),
+     stored AS (SELECT account, balance FROM market_accounts WHERE community_id = $1)
+     SELECT count(*)::text AS drifted FROM stored FULL JOIN moved USING (account)
+     WHERE coalesce(stored.balance, 0) <> coalesce(moved.balance, 0)`,
+    [communityId],
+  );
+  return Number(rows[0]!.drifted);
+}
+
+export async function accountBalances(db: Queryable, communityId: string): Promise<Map<string, Nano>> {
+  const rows = await db.query<{ account: string; balance: string }>(
+    'SELECT account, balance::text FROM market_accounts WHERE community_id = $1 ORDER BY account', [communityId]);
+  return new Map(rows.map((r) => [r.account, BigInt(r.balance)]));
+}
+
+interface PostingRow {
+  sequence: number;
+  at: Date;
+  debit: string;
+  credit: string;
+  amount: string;
+  kind: Posting['kind'];
+  memo: string;
+  slot_start: Date | null;
+  line: SettlementLineKind | null;
+  buy_order_id: string | null;
+  sell_order_id: string | null;
+  external_reference: string | null;
+}
+
+/** The postings of one account, newest first (at most `limit`). */
+export async function postingsOfAccount(db: Queryable, communityId: string, account: string, limit: number): Promise<Posting[]> {
+  const rows = await db.query<PostingRow>(
+    `SELECT sequence, at, debit, credit, amount::text, kind, memo, slot_start, line, buy_order_id, sell_order_id, external_reference
+     FROM market_postings WHERE community_id = $1 AND (debit = $2 OR credit = $2) ORDER BY sequence DESC LIMIT $3`,
+    [communityId, account, limit],
+  );
+  return rows.map((r) => ({
+    sequence: r.sequence, atMs: r.at.getTime(), debit: r.debit, credit: r.credit, amount: BigInt(r.amount), kind: r.kind, memo: r.memo,
+    slotStartMs: r.slot_start?.getTime(), line: r.line ?? undefined, buyOrderId: r.buy_order_id ?? undefined, sellOrderId: r.sell_order_id ?? undefined,
+    externalReference: r.external_reference ?? undefined,
+  }));
+}

@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import type { Db, Queryable } from '../platform/store/db.js';
+import type { EventPublisher } from '../platform/events/index.js';
+import type { PlannedAsset, PlanTrigger } from '@gridshare/contract/optimise';
+import { communityDevices, deviceById, loadCommunity, loadTariffs, meteringPointsOfCommunity } from '../registry/index.js';
+import { pointForecastsP50 } from '../forecast/index.js';
+import { createLocalClock, localDateOf } from '../kernel/calendar.js';
+import { QUARTER_HOUR_MS } from '../kernel/time.js';
+import type { ObjectiveWeights } from './domain/assets/index.js';
+import { assembleScenario, horizonStart, type Binding } from './domain/assemble.js';
+import { InfeasibleScenarioError } from './domain/build.js';
+import { boundAssets, planCommands, stateAt } from './domain/device-commands.js';
+import { ScenarioError } from './domain/fields.js';
+import { baseline, type Outcome, type PlanDocument } from './domain/plan.js';
+import { parseScenario } from './domain/scenario.js';
+import type { NamedSolution } from './domain/warm-start.js';
+import { optimise } from './optimise.js';
+import type { Solver } from './solver.js';
+import {
+  controlOfCommunity, insertPlan, latestPlan, markStarted, objectiveOf, applianceRequests, pruneRequests, upsertControl, controlOfDevice, type StoredPlan,
+} from './store.js';
+
+/** The objective until a manager picks one: cost. */
+export const DEFAULT_WEIGHTS: ObjectiveWeights = { cost: 1, co2PerKg: 0, importPerKwh: 0, exportPerKwh: 0, peakPerKw: 0 };
+
+export interface PlanSettings {
+  /** The clock (tests move it). */
+  readonly now: () => number;
+  /** Steps of 15 minutes per plan (96: 24 h). */
+  readonly steps: number;
+  /** The solver's time limit per plan, s. */
+  readonly timeLimitS: number;
+  /** Told of every plan stored, its status and solve time (the operator's metrics). */
+  readonly onPlanned?: (plan: { status: string; timeS: number }) => void;
+}
+
+/**
+ * Plans a community: reads its sites, devices, members' control settings, appliance requests,
+ * tariff and forecasts, solves (warm-started from its last plan), stores the plan with its
+ * inputs and publishes `plan.decided` with the commands for the devices the plan controls.
+ * One plan per community at a time in this process (the job's lease keeps other processes out).
+ */
+export class PlanService {
+  private readonly previous = new Map<string, NamedSolution>();
+  private readonly running = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly events: EventPublisher,
+    private readonly solver: Solver,
+    readonly settings: PlanSettings,
+  ) {}
+
+  /** Plans the community now; undefined when it has no metering points. */
+  plan(communityId: string, trigger: PlanTrigger): Promise<StoredPlan | undefined> {
+    const before = this.running.get(communityId) ?? Promise.resolve();
+    const run = before.catch(() => undefined).then(() => this.planNow(communityId, trigger));
+    this.running.set(communityId, run);
+    void run.finally(() => {
+      if (this.running.get(communityId) === run) this.running.delete(communityId);
+    }).catch(() => undefined);
+    return run;
+  }
+
+  private async planNow(communityId: string, trigger: PlanTrigger): Promise<StoredPlan | undefined> {
+    const { db } = this;
+    const community = await loadCommunity(db, communityId);
+    if (!community) return undefined;
+    const points = await meteringPointsOfCommunity(db, communityId);
+    if (points.length === 0) return undefined;
+    const nowMs = this.settings.now();
+    const startMs = horizonStart(nowMs);
+    const steps = this.settings.steps;
+    const clock = createLocalClock(community.timeZone);
+    const [devices, controls, requests, tariffs, weights, forecasts, last] = await Promise.all([
+      communityDevices(db, communityId), controlOfCommunity(db, communityId), applianceRequests(db, { communityId }), loadTariffs(db, communityId),
+      objectiveOf(db, communityId), pointForecastsP50(db, points.map((p) => p.id), startMs, steps, nowMs), latestPlan(db, communityId, true),
+    ]);
+    const controlOf = new Map(controls.map((c) => [c.deviceId, c]));
+    const date = localDateOf(startMs, clock);
+    const sorted = [...tariffs].sort((a, b) => a.validFrom.localeCompare(b.validFrom));
+    const tariff = sorted.filter((t) => t.validFrom <= date).pop() ?? sorted[0];
+    const previousBindings = last?.bindings ?? [];
+    const assembly = assembleScenario({
+      name: community.name, timeZone: community.timeZone, clock, currency: community.currency, nowMs, steps, weights: weights ?? DEFAULT_WEIGHTS,
+      tariff,
+      points: points.map((p) => ({ id: p.id, memberId: p.memberId, name: p.name, communityBattery: p.communityBattery, batteryCapacityWh: p.batteryCapacityWh })),
+      devices: devices.filter((d) => d.status === 'active').map((d) => {
+        const control = controlOf.get(d.id);
+        return {
+          id: d.id, name: d.name, kind: d.kind, meteringPointId: d.meteringPointId, controllable: control?.controllable ?? false,
+          limits: control?.limits ?? {}, overrideUntilMs: control?.overrideUntilMs ?? null,
+        };
+      }),
+      requests, forecasts, state: last?.document ? stateAt(last.document, previousBindings, startMs) : new Map(),
+      solver: { timeLimitS: this.settings.timeLimitS },
+    });
+    const common = {
+      id: randomUUID(), communityId, decidedAtMs: nowMs, trigger, horizonStartMs: startMs, horizonEndMs: startMs + steps * QUARTER_HOUR_MS, stepMinutes: 15,
+      weights: weights ?? DEFAULT_WEIGHTS, currency: community.currency, scenario: assembly.scenario, bindings: assembly.bindings,
+    };
+    const noPlan = (status: 'infeasible' | 'failed', message: string, problems: readonly string[]): StoredPlan => ({
+      ...common, status, message, objective: null, bound: null, relativeGap: null, absoluteGap: null, timeS: 0,
+      size: { columns: 0, rows: 0, nonzeros: 0, integers: 0 }, warmStart: false, document: null, assets: [], communityImportW: [], baselineImportW: [],
+      problems, commands: [], saving: null, planCost: null, baselineCost: null,
+    });
+    let stored: StoredPlan;
+    try {
+      const scenario = parseScenario(assembly.scenario);
+      const previous = this.previous.get(communityId);
+      const out = await optimise(scenario, { solver: this.solver, ...(previous ? { previous } : {}) });
+      const { solution: _solution, conflict: _conflict, ...report } = out.result;
+      if (!out.document) {
+        stored = { ...noPlan('failed', report.message, out.problems ?? []), ...report, document: null, problems: out.problems ?? [] };
+      } else {
+        if (out.solution) this.previous.set(communityId, out.solution);
+        const base = baseline(scenario);
+        const document = out.document;
+        stored = {
+          ...common, ...report, document, assets: plannedAssets(document, base, assembly.bindings),
+          communityImportW: netImportW(document.sites.at(-1)!.importWh, document.sites.at(-1)!.exportWh, document.stepMinutes),
+          baselineImportW: netImportW(Array.from(base.sites.at(-1)!.importWh), Array.from(base.sites.at(-1)!.exportWh), document.stepMinutes),
+          problems: [], commands: planCommands(document, assembly.bindings),
+          saving: document.savings.cost.amount, planCost: document.totals.cost.amount, baselineCost: document.baseline.cost.amount,
+        };
+      }
+    } catch (error) {
+      if (error instanceof InfeasibleScenarioError) {
+        stored = noPlan('infeasible', 'the scenario cannot be met', error.problems.map((p) => `${describeSite(p.site, assembly.bindings)}/${p.asset}${p.at ? ` at ${p.at}` : ''}: ${p.reason}`));
+      } else if (error instanceof ScenarioError) {
+        stored = noPlan('failed', 'the community could not be described as a scenario', [error.message]);
+      } else {
+        throw error;
+      }
+    }
+    const started = startedRequests(stored, assembly.bindings);
+    await this.events.transaction(db, async (tx, publish) => {
+      await insertPlan(tx, stored);
+      await markStarted(tx, started, startMs);
+      await pruneRequests(tx, communityId, nowMs);
+      if (stored.document) {
+        await publish('plan.decided', { communityId, planId: stored.id, decidedAtMs: nowMs, commands: [...stored.commands] });
+      }
+    });
+    this.settings.onPlanned?.({ status: stored.status, timeS: stored.timeS });
+    return stored;
+  }
+
+  /** Records a device's override (from `device.override`, in the publisher's transaction); false if the device is not this community's. */
+  async recordOverride(tx: Queryable, communityId: string, deviceId: string, untilMs: number | null, source: 'device' | 'app'): Promise<boolean> {
+    const device = await deviceById(tx, deviceId);
+    if (!device || device.communityId !== communityId) return false;
+    const control = await controlOfDevice(tx, deviceId);
+    await upsertControl(tx, communityId, {
+      deviceId, controllable: control?.controllable ?? false, limits: control?.limits ?? {}, overrideUntilMs: untilMs, overrideSource: untilMs === null ? null : source,
+    });
+    return true;
+  }
+}
+
+const netImportW = (importWh: readonly number[], exportWh: readonly number[], stepMinutes: number) =>
+  importWh.map((wh, t) => ((wh - exportWh[t]!) * 60) / stepMinutes);
+
+/** Site ids are positions ("site-3"); problems name the metering point's site as its binding names it. */
+function describeSite(site: string | null, bindings: readonly Binding[]): string {
+  if (site === null) return 'community';
+  return bindings.find((b) => b.key.startsWith(`${site}/`))?.name ?? site;
+}
+
+/** Appliance requests whose start this plan sends now. */
+function startedRequests(plan: StoredPlan, bindings: readonly Binding[]): string[] {
+  const starting = new Set(plan.commands.filter((c) => c.kind === 'appliance-start').map((c) => c.deviceId));
+  if (!plan.document) return [];
+  return boundAssets(plan.document, bindings).flatMap(({ binding, asset }) =>
+    binding.requestId && binding.deviceId && starting.has(binding.deviceId) && asset.starts?.includes(plan.document!.start) ? [binding.requestId] : []);
+}
+
+/** Each bound asset of the plan with its schedule next to the same asset without a plan. */
+function plannedAssets(document: PlanDocument, base: Outcome, bindings: readonly Binding[]): PlannedAsset[] {
+  const perHour = 60 / document.stepMinutes;
+  const baselineOf = new Map<string, Int32Array>(base.sites.flatMap((site) => site.assets.map((a): [string, Int32Array] => [`${site.siteId ?? 'community'}/${a.id}`, a.steps.energyWh])));
+  return boundAssets(document, bindings).map(({ binding, asset }) => ({
+    deviceId: binding.deviceId,
+    name: binding.name,
+    type: asset.type as PlannedAsset['type'],
+    meteringPointId: binding.meteringPointId,
+    memberId: binding.memberId,
+    powerW: [...asset.powerW],
+    baselinePowerW: Array.from(baselineOf.get(binding.key) ?? [], (wh) => wh * perHour),
+    ...(asset.socWh ? { socWh: [...asset.socWh] } : {}),
+    ...(asset.temperatureC ? { temperatureC: [...asset.temperatureC] } : {}),
+    ...(asset.starts ? { starts: [...asset.starts] } : {}),
+    ...(asset.curtailedWh ? { curtailedWh: asset.curtailedWh.reduce((s, v) => s + v, 0) } : {}),
+  }));
+}

@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createReadStream, type ReadStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Principal } from '../kernel/principal.js';
+import { DAY_MS, EARLIEST_INSTANT_MS, formatUtcInstant } from '../kernel/time.js';
+import { getUser } from '../accounts/index.js';
+import { loadCommunity, meteringPointsOfMember } from '../registry/index.js';
+import { pointIntervals } from '../intervals/index.js';
+import { memberQuarters } from '../sharing/index.js';
+import { memberStatementList } from '../billing/index.js';
+import { createAccessLogEntry, type ExportRecord, type PrivacyLanguage } from './domain/index.js';
+import { writeMemberExport, type ExportSources } from './export-zip.js';
+import { ownMember, type PrivacyContext } from './service.js';
+import * as store from './store.js';
+
+/** Quarter hours are read a year at a time, so a long history never sits in memory at once. */
+const CHUNK_MS = 366 * DAY_MS;
+
+const iso = (ms: number | null) => (ms === null ? null : formatUtcInstant(ms));
+
+async function* chunked<T>(fromMs: number, toMs: number, read: (from: number, to: number) => Promise<T[]>): AsyncGenerator<T> {
+  for (let from = fromMs; from < toMs; from += CHUNK_MS) yield* await read(from, Math.min(from + CHUNK_MS, toMs));
+}
+
+const grantRecord = (g: store.StoredGrant, direction: 'given' | 'received'): ExportRecord => ({
+  direction, type: 'grant', id: g.id, counterpart: direction === 'given' ? `${g.recipient.kind}:${g.recipient.label}` : g.grantor,
+  scope: { meteringPoints: [...g.scope.meteringPoints], quantities: [...g.scope.quantities], resolution: g.scope.resolution, from: iso(g.scope.period.fromMs), to: iso(g.scope.period.toMs) },
+  purpose: `${g.purpose.code}: ${g.purpose.statement}`, created_at: iso(g.createdAt), valid_until: iso(g.validUntil), revoked_at: iso(g.revokedAt), digest: g.digest,
+});
+
+export interface MemberExport {
+  readonly fileName: string;
+  readonly stream: ReadStream;
+}
+
+/**
+ * The member's GDPR Art. 15/20 export as a ZIP (export-zip.ts), read from each capability
+ * through its index.ts: account, memberships, sites, quarter hours, energy by source,
+ * statements, consents and the access log. The export itself is entered in the member's access
+ * log. The archive is written to a private temporary folder and removed once streamed.
+ */
+export async function exportMemberData(ctx: PrivacyContext, principal: Principal, memberId: string, language: PrivacyLanguage): Promise<MemberExport> {
+  const { member } = await ownMember(ctx.db, principal, memberId);
+  const { db } = ctx;
+  const now = ctx.now();
+  const community = (await loadCommunity(db, member.communityId))!;
+  const user = await getUser(db, member.userId);
+  const points = await meteringPointsOfMember(db, memberId);
+  const jobId = randomUUID();
+  const sources: ExportSources = {
+    account: [{ user_id: user.id, email: user.email, display_name: user.displayName, language, is_admin: user.isAdmin, created_at: user.createdAt }],
+    memberships: [{
+      member_id: member.id, community_id: member.communityId, community_name: community.name, role: member.role, state: member.state,
+      display_name: member.displayName, join_message: member.joinMessage, requested_at: member.requestedAt, decided_at: member.decidedAt,
+    }],
+    sites: points.map((p) => ({
+      metering_point_id: p.id, community_id: p.communityId, name: p.name, address: p.address, grid_connection_id: p.gridConnectionId,
+      role: p.role, pv_capacity_w: p.pvCapacityW, battery_capacity_wh: p.batteryCapacityWh, created_at: p.createdAt,
+    })),
+    devices: [],
+    readings: [],
+    intervals: (async function* () {
+      for (const p of points) {
+        yield* chunked(EARLIEST_INSTANT_MS, now, async (from, to) => (await pointIntervals(db, p.id, from, to)).sort((a, b) => a.startMs - b.startMs).map((i) => ({
+          metering_point_id: i.meteringPointId, start: formatUtcInstant(i.startMs), import_wh: i.importWh, export_wh: i.exportWh, pv_wh: i.pvWh, quality: i.quality,
+        })));
+      }
+    })(),
+    'energy-by-source': chunked(EARLIEST_INSTANT_MS, now, async (from, to) => (await memberQuarters(db, memberId, from, to)).map((q) => ({
+      member_id: memberId, start: formatUtcInstant(q.startMs), consumption_wh: q.consumptionWh, self_consumed_wh: q.selfConsumedWh,
+      from_community_wh: q.fromCommunityWh, from_grid_wh: q.fromGridWh, production_wh: q.productionWh, to_community_wh: q.toCommunityWh,
+      to_grid_wh: q.toGridWh, quality: q.missing ? 'missing' : q.estimated ? 'estimated' : 'measured',
+    }))),
+    statements: (await memberStatementList(db, memberId, member.communityId)).map((s) => ({
+      statement_id: s.id, community_id: member.communityId, period_start: s.period, period_end: s.period, currency: s.currency, total: s.total, issued_at: s.createdAt,
+    })),
+    consents: [
+      ...(await store.grantsOfGrantor(db, memberId)).map((g) => grantRecord(g, 'given')),
+      ...(await store.grantsOfRecipient(db, 'member', memberId)).map((g) => grantRecord(g, 'received')),
+    ],
+    'access-log': (await store.accessLogOf(db, memberId, 100_000)).map((a) => ({
+      at: formatUtcInstant(a.at), accessor_kind: a.accessorKind, accessor: a.accessorLabel, grant_id: a.grantId, purpose: a.purpose,
+      category: a.category, metering_points: a.meteringPoints.join(' '), period_from: iso(a.period?.fromMs ?? null), period_to: iso(a.period?.toMs ?? null),
+      resolution: a.resolution,
+    })),
+  };
+  const dir = await mkdtemp(join(tmpdir(), 'gridshare-member-export-'));
+  const path = join(dir, 'export.zip');
+  try {
+    await writeMemberExport(sources, path, {
+      readme: { language, timeZone: community.timeZone, community: community.name, member: member.displayName, generatedAt: now },
+    });
+    await store.insertAccess(db, createAccessLogEntry({
+      at: now, communityId: member.communityId, subject: memberId, accessor: { kind: 'export', jobId, requestedBy: 'member' },
+      data: { category: 'identity', meteringPoints: points.map((p) => p.id), period: null, resolution: null }, purpose: 'data-subject-rights',
+    }), 'GET /api/v1/members/:id/export.zip');
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const stream = createReadStream(path);
+  stream.on('close', () => { void rm(dir, { recursive: true, force: true }); });
+  return { fileName: `gridshare-export-${now.toString(36)}.zip`, stream };
+}

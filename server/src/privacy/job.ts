@@ -1,0 +1,79 @@
+import type { JobDefinition } from '../platform/jobs/index.js';
+import { DAY_MS } from '../kernel/time.js';
+import { loadCommunity } from '../registry/index.js';
+import { retentionCutoffs } from './domain/index.js';
+import { executeErasure, legalMinimumOf, retentionOf, type PrivacyContext } from './service.js';
+import * as store from './store.js';
+
+export const PRIVACY_JOB = 'privacy';
+
+/** What one retention run removed, per community and kind. */
+export interface RetentionReport {
+  readonly communityId: string;
+  readonly accessLogEntries: number;
+  readonly endedConsents: number;
+}
+
+/**
+ * Enforces each community's retention on privacy's own records at `now`: access-log entries
+ * older than the access-log period, and consents that ended before it (unless a kept log entry
+ * names them). Deleting what is gone already deletes nothing, so a second run at the same
+ * instant reports zeros.
+ */
+export async function enforceRetention(ctx: PrivacyContext, communities?: readonly string[]): Promise<RetentionReport[]> {
+  const now = ctx.now();
+  const reports: RetentionReport[] = [];
+  for (const communityId of communities ?? await store.communitiesWithPrivacyData(ctx.db)) {
+    const community = await loadCommunity(ctx.db, communityId);
+    if (!community) continue;
+    const { updatedAt: _updated, ...policy } = await retentionOf(ctx.db, community);
+    const cutoffs = retentionCutoffs(policy, legalMinimumOf(community), now, community.timeZone);
+    const accessLogEntries = await store.deleteAccessLogBefore(ctx.db, communityId, cutoffs['access-log']);
+    const endedConsents = await store.deleteEndedGrantsBefore(ctx.db, communityId, cutoffs['access-log']);
+    reports.push({ communityId, accessLogEntries, endedConsents });
+  }
+  return reports;
+}
+
+export interface PrivacyJobOptions {
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * The privacy job: carries out the erasure requests waiting (each leased, so two processes never
+ * erase one member twice) and, once a day, the retention. Woken by an erasure request.
+ */
+export function privacyJob(ctx: PrivacyContext, options: PrivacyJobOptions = {}): JobDefinition {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  let lastRetention = Number.NEGATIVE_INFINITY;
+  return {
+    name: PRIVACY_JOB,
+    delayMs: 200,
+    everyMs: 60 * 60_000,
+    async pass({ lease }) {
+      let done = 0;
+      const pending = await store.pendingErasures(ctx.db, 20);
+      for (const id of await lease(pending.map((p) => `erasure:${p.id}`))) {
+        const request = pending.find((p) => `erasure:${p.id}` === id)!;
+        try {
+          await executeErasure(ctx, request);
+        } catch (error) {
+          // One request that fails never blocks the others; the manager sees why.
+          await store.markErasureFailed(ctx.db, request.id, (error as Error).message, ctx.now());
+        }
+        done++;
+      }
+      const now = ctx.now();
+      if (now - lastRetention >= DAY_MS) {
+        lastRetention = now;
+        const communities = await lease((await store.communitiesWithPrivacyData(ctx.db)).map((c) => `retention:${c}`));
+        for (const report of await enforceRetention(ctx, communities.map((c) => c.slice('retention:'.length)))) {
+          if (report.accessLogEntries + report.endedConsents > 0) {
+            log(`privacy retention ${report.communityId}: ${report.accessLogEntries} access-log entries, ${report.endedConsents} ended consents removed`);
+          }
+        }
+      }
+      return { done, more: pending.length === 20 };
+    },
+  };
+}

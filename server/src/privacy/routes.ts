@@ -1,0 +1,109 @@
+import type { Api } from '../platform/http/api.js';
+import type { JobWaker } from '../platform/jobs/index.js';
+import { privacyRoutes as contract, type Consent, type ErasureRequest } from '@gridshare/contract/privacy';
+import { formatUtcInstant } from '../kernel/time.js';
+import { grantState, PROCESSING_REGISTER, type ConsentQuantity, type PrivacyLanguage } from './domain/index.js';
+import {
+  communityErasures, grantConsent, listConsents, memberAccessLog, putCommunityRetention, readThroughConsent,
+  requestErasure, requireCommunityMember, retentionOf, legalMinimumOf, revokeConsent, type PrivacyContext,
+} from './service.js';
+import { exportMemberData } from './export.js';
+import { PRIVACY_JOB } from './job.js';
+import type { StoredErasure, StoredGrant } from './store.js';
+
+const iso = (ms: number | null) => (ms === null ? null : formatUtcInstant(ms));
+
+function consentView(g: StoredGrant, now: number): Consent {
+  return {
+    id: g.id, communityId: g.communityId, grantor: g.grantor, recipient: { ...g.recipient },
+    scope: { meteringPoints: [...g.scope.meteringPoints], quantities: [...g.scope.quantities], resolution: g.scope.resolution, from: formatUtcInstant(g.scope.period.fromMs), to: iso(g.scope.period.toMs) },
+    purpose: { ...g.purpose }, createdAt: formatUtcInstant(g.createdAt), validUntil: formatUtcInstant(g.validUntil), revokedAt: iso(g.revokedAt),
+    state: grantState(g, now), digest: g.digest,
+  };
+}
+
+function erasureView(e: StoredErasure): ErasureRequest {
+  return {
+    id: e.id, communityId: e.communityId, memberId: e.memberId, requestedBy: e.requestedBy, requestedAt: formatUtcInstant(e.requestedAt), state: e.state,
+    pseudonym: e.pseudonym,
+    steps: (e.plan?.steps ?? []).map((s) => ({ kind: s.kind, action: s.action === 'replace' ? `replace:${s.with}` : s.action, until: s.action === 'keep-pseudonymised' ? formatUtcInstant(s.until) : null })),
+    finalDeletionAt: iso(e.finalDeletionAt), executedAt: iso(e.executedAt), error: e.error,
+  };
+}
+
+const languageOf = (accept: string | undefined): PrivacyLanguage => (accept?.trim().toLowerCase().startsWith('de') ? 'de' : 'en');
+
+export async function privacyRoutes(app: Api, { ctx, jobs }: { ctx: PrivacyContext; jobs: JobWaker }): Promise<void> {
+  app.get(contract.memberConsents.path, { schema: contract.memberConsents.schema }, async (request) => {
+    const { given, received } = await listConsents(ctx, request.principal, request.params.id);
+    const now = ctx.now();
+    return { given: given.map((g) => consentView(g, now)), received: received.map((g) => consentView(g, now)) };
+  });
+
+  app.post(contract.grantConsent.path, { schema: contract.grantConsent.schema }, async (request, reply) => {
+    const { body } = request;
+    const grant = await grantConsent(ctx, request.principal, request.params.id, {
+      recipient: body.recipient,
+      scope: {
+        meteringPoints: body.scope.meteringPoints, quantities: body.scope.quantities, resolution: body.scope.resolution,
+        period: { fromMs: Date.parse(body.scope.from), toMs: body.scope.to === null ? null : Date.parse(body.scope.to) },
+      },
+      purpose: body.purpose,
+      validUntil: Date.parse(body.validUntil),
+    });
+    return reply.status(201).send(consentView(grant, ctx.now()));
+  });
+
+  app.post(contract.revokeConsent.path, { schema: contract.revokeConsent.schema },
+    async (request) => consentView(await revokeConsent(ctx, request.principal, request.params.id), ctx.now()));
+
+  app.get(contract.consentedSeries.path, { schema: contract.consentedSeries.schema }, async (request) => {
+    const { query } = request;
+    const { points } = await readThroughConsent(ctx, request.principal, request.params.id, {
+      meteringPoint: query.meteringPoint, quantity: query.quantity as ConsentQuantity, resolution: query.resolution,
+      fromMs: Date.parse(query.from), toMs: Date.parse(query.to),
+    });
+    return {
+      grantId: request.params.id, meteringPoint: query.meteringPoint, quantity: query.quantity, resolution: query.resolution,
+      values: points.map((p) => ({ start: formatUtcInstant(p.startMs), end: formatUtcInstant(p.endMs), wh: p.wh, quality: p.quality })),
+    };
+  });
+
+  app.get(contract.memberAccessLog.path, { schema: contract.memberAccessLog.schema }, async (request) =>
+    (await memberAccessLog(ctx, request.principal, request.params.id)).map((a) => ({
+      id: a.id, at: formatUtcInstant(a.at), accessorKind: a.accessorKind, accessor: a.accessorLabel, grantId: a.grantId, purpose: a.purpose,
+      category: a.category, meteringPoints: [...a.meteringPoints], periodFrom: iso(a.period?.fromMs ?? null), periodTo: iso(a.period?.toMs ?? null),
+      resolution: a.resolution, route: a.route,
+    })));
+
+  app.get(contract.memberExport.path, { schema: contract.memberExport.schema }, async (request, reply) => {
+    const { fileName, stream } = await exportMemberData(ctx, request.principal, request.params.id, languageOf(request.headers['accept-language']));
+    return reply.header('content-type', 'application/zip').header('content-disposition', `attachment; filename="${fileName}"`).send(stream);
+  });
+
+  app.post(contract.requestErasure.path, { schema: contract.requestErasure.schema }, async (request, reply) => {
+    const erasure = await requestErasure(ctx, request.principal, request.params.id);
+    jobs.wake(PRIVACY_JOB);
+    return reply.status(201).send(erasureView(erasure));
+  });
+
+  app.get(contract.processingRegister.path, { schema: contract.processingRegister.schema }, async (request) => {
+    const community = await requireCommunityMember(ctx.db, request.principal, request.params.id);
+    const { updatedAt, ...policy } = await retentionOf(ctx.db, community);
+    const legal = legalMinimumOf(community);
+    return {
+      communityId: community.id,
+      activities: PROCESSING_REGISTER.map((a) => ({ purpose: a.purpose, legalBases: [...a.legalBases], categories: [...a.categories], retention: [...a.retention], managerAccess: a.managerAccess })),
+      retention: { policy, updatedAt: iso(updatedAt), legal: { country: legal.country, billingRecordsYears: legal.billingRecordsYears, source: legal.source } },
+    };
+  });
+
+  app.get(contract.erasureRequests.path, { schema: contract.erasureRequests.schema },
+    async (request) => (await communityErasures(ctx, request.principal, request.params.id)).map(erasureView));
+
+  app.put(contract.putRetention.path, { schema: contract.putRetention.schema }, async (request) => {
+    const { policy, legal } = await putCommunityRetention(ctx, request.principal, request.params.id, request.body);
+    const { updatedAt, ...rest } = policy;
+    return { policy: rest, updatedAt: iso(updatedAt), legal: { country: legal.country, billingRecordsYears: legal.billingRecordsYears, source: legal.source } };
+  });
+}

@@ -1,0 +1,284 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Db, Queryable } from '../platform/store/db.js';
+import type { EventPublisher } from '../platform/events/index.js';
+import { recordChange } from '../audit/index.js';
+import type { Principal, UserPrincipal } from '../kernel/principal.js';
+import type { Resolution } from '../kernel/calendar.js';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../kernel/errors.js';
+import { floorToQuarterHour } from '../kernel/time.js';
+import { isManagerOf, isMemberOf, pseudonymiseUser, requireManager, requireUser } from '../accounts/index.js';
+import { getMember, loadCommunity, memberById, meteringPointById, meteringPointIdsOfMember, pseudonymiseMembersOfUser, type Community } from '../registry/index.js';
+import { pointIntervals } from '../intervals/index.js';
+import { pseudonymiseStatements } from '../billing/index.js';
+import {
+  createAccessLogEntry, createGrant, createPseudonym, defaultRetentionPolicy, grantDigest, LEGAL_MINIMUMS, mayRead, planErasure, Pseudonymiser,
+  reduceToGrant, refusalError, revokeGrant, validateRetentionPolicy,
+  type AccessedData, type ConsentQuantity, type DataScope, type ErasurePlan, type LegalMinimum, type PersonalDataKind, type ProcessingPurpose,
+  type Recipient, type RetentionPolicy, type StatedPurpose, type ReducedPoint,
+} from './domain/index.js';
+import * as store from './store.js';
+
+/** The clock and randomness the capability runs on (tests pass their own clock). */
+export interface PrivacyContext {
+  readonly db: Db;
+  readonly now: () => number;
+  /** Consents given and revoked go on the audit trail, in their own transaction. */
+  readonly events: EventPublisher;
+}
+
+/** A member's own record: only the member acts on their consents, log, export and erasure. Managers and admins see it exists (403). */
+export async function ownMember(db: Queryable, principal: Principal, memberId: string, allowAdmin = false) {
+  const user = requireUser(principal);
+  const member = await getMember(db, principal, memberId);
+  const own = user.memberships.some((m) => m.memberId === memberId);
+  if (!own && !(allowAdmin && user.isAdmin)) throw new ForbiddenError('only the member themself');
+  return { user, member, own };
+}
+
+async function communityOf(db: Queryable, id: string): Promise<Community> {
+  const community = await loadCommunity(db, id);
+  if (!community) throw new NotFoundError('community');
+  return community;
+}
+
+/** The country's legal minimum for billing records; a community without a preset keeps them as long as the strictest preset. */
+export function legalMinimumOf(community: Pick<Community, 'country'>): LegalMinimum {
+  const preset = community.country === null ? undefined : LEGAL_MINIMUMS[community.country.toUpperCase()];
+  if (preset) return preset;
+  const strictest = Object.values(LEGAL_MINIMUMS).reduce((a, b) => (b.billingRecordsYears > a.billingRecordsYears ? b : a));
+  // A community without a country is held to the EU's longest period; one without a preset to that too, under its own code.
+  const country = community.country?.toUpperCase() ?? 'EU';
+  return { ...strictest, country, source: `no preset for ${country}: the longest preset, ${strictest.country}: ${strictest.source}` };
+}
+
+export async function retentionOf(db: Queryable, community: Community): Promise<RetentionPolicy & { updatedAt: number | null }> {
+  const stored = await store.retentionPolicyOf(db, community.id);
+  return stored ?? { ...defaultRetentionPolicy(legalMinimumOf(community)), updatedAt: null };
+}
+
+// ---- consents ----
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface GrantInput {
+  readonly recipient: Recipient;
+  readonly scope: DataScope;
+  readonly purpose: StatedPurpose;
+  readonly validUntil: number;
+}
+
+export async function listConsents(ctx: PrivacyContext, principal: Principal, memberId: string) {
+  await ownMember(ctx.db, principal, memberId);
+  return {
+    given: await store.grantsOfGrantor(ctx.db, memberId),
+    received: await store.grantsOfRecipient(ctx.db, 'member', memberId),
+  };
+}
+
+export async function grantConsent(ctx: PrivacyContext, principal: Principal, memberId: string, input: GrantInput): Promise<store.StoredGrant> {
+  const { member } = await ownMember(ctx.db, principal, memberId);
+  if (input.recipient.kind === 'member' && !(UUID.test(input.recipient.id) && (await memberById(ctx.db, input.recipient.id)))) {
+    throw new BadRequestError('no such member to grant to', 'body/recipient/id');
+  }
+  const grant = createGrant({ grantor: memberId, ...input }, {
+    id: randomUUID(), communityId: member.communityId, now: ctx.now(), ownMeteringPoints: new Set(await meteringPointIdsOfMember(ctx.db, memberId)),
+  });
+  const digest = grantDigest(grant);
+  return ctx.events.transaction(ctx.db, async (tx, publish) => {
+    await store.insertGrant(tx, grant, digest);
+    const stored = { ...grant, digest };
+    await recordChange(publish, { kind: 'consent', communityId: member.communityId, resourceId: grant.id, action: 'grant', before: null, after: stored, subjectMemberId: memberId, atMs: grant.createdAt });
+    return stored;
+  });
+}
+
+export async function revokeConsent(ctx: PrivacyContext, principal: Principal, grantId: string): Promise<store.StoredGrant> {
+  const user = requireUser(principal);
+  const grant = await store.grantById(ctx.db, grantId);
+  if (!grant) throw new NotFoundError('consent');
+  if (!user.memberships.some((m) => m.memberId === grant.grantor)) {
+    // The recipient and the grantor's managers know the grant; only the grantor revokes it.
+    if (isManagerOf(user, grant.communityId) || user.memberships.some((m) => m.memberId === grant.recipient.id)) throw new ForbiddenError('only the member who gave the consent revokes it');
+    throw new NotFoundError('consent');
+  }
+  const revoked = revokeGrant(grant, ctx.now());
+  return ctx.events.transaction(ctx.db, async (tx, publish) => {
+    await store.markRevoked(tx, grantId, revoked.revokedAt!);
+    const after = (await store.grantById(tx, grantId))!;
+    await recordChange(publish, { kind: 'consent', communityId: grant.communityId, resourceId: grantId, action: 'revoke', before: grant, after, subjectMemberId: grant.grantor, atMs: revoked.revokedAt! });
+    return after;
+  });
+}
+
+export interface SeriesQuery {
+  readonly meteringPoint: string;
+  readonly quantity: ConsentQuantity;
+  readonly resolution: Resolution;
+  readonly fromMs: number;
+  readonly toMs: number;
+}
+
+const INTERVAL_FIELD = { import: 'importWh', export: 'exportWh', pv: 'pvWh' } as const;
+
+/**
+ * A consent recipient (a member, with their own login or token) reads through a grant: only
+ * what the grant covers, at its resolution, final buckets only; every read is in the grantor's
+ * access log. Another caller learns nothing (404); a revoked or expired grant says so (403).
+ */
+export async function readThroughConsent(ctx: PrivacyContext, principal: Principal, grantId: string, query: SeriesQuery): Promise<{ grant: store.StoredGrant; points: ReducedPoint[] }> {
+  const user = requireUser(principal);
+  const grant = await store.grantById(ctx.db, grantId);
+  const recipientMember = grant?.recipient.kind === 'member' ? user.memberships.find((m) => m.memberId === grant.recipient.id && m.state === 'active') : undefined;
+  if (!grant || !recipientMember) throw new NotFoundError('data');
+  const now = ctx.now();
+  const held = (await store.grantsOfRecipient(ctx.db, 'member', grant.recipient.id)).filter((g) => g.grantor === grant.grantor);
+  const decision = mayRead(held, grant.recipient, { grantor: grant.grantor, grantId, ...query }, now);
+  if (!decision.allowed) throw refusalError(decision.refusal);
+  if (query.quantity === 'energy-by-source') throw new BadRequestError('energy by source is read per member, not per metering point: ask for import, export or pv', 'querystring/quantity');
+  const community = await communityOf(ctx.db, grant.communityId);
+  const field = INTERVAL_FIELD[query.quantity];
+  const intervals = (await pointIntervals(ctx.db, query.meteringPoint, decision.window.fromMs, decision.window.toMs)).sort((a, b) => a.startMs - b.startMs);
+  const points = reduceToGrant(intervals.map((i) => ({ startMs: i.startMs, wh: i[field], quality: i.quality })), {
+    grant: decision.grant, resolution: query.resolution, window: decision.window, timeZone: community.timeZone, completeBefore: floorToQuarterHour(now),
+  });
+  await store.insertAccess(ctx.db, createAccessLogEntry({
+    at: now, communityId: grant.communityId, subject: grant.grantor,
+    accessor: { kind: 'recipient', recipient: grant.recipient, grantId: grant.id },
+    data: { category: 'intervals', meteringPoints: [query.meteringPoint], period: decision.window, resolution: decision.resolution },
+    purpose: 'consented-sharing',
+  }), 'GET /api/v1/consents/:id/series');
+  return { grant, points };
+}
+
+// ---- access log ----
+
+/** What a route that serves a member's personal data tells the access log about one read. */
+export interface PersonalDataRead {
+  /** The member whose data it is, or the metering point it belongs to. */
+  readonly subject: { readonly member: string } | { readonly meteringPoint: string };
+  readonly data: Omit<AccessedData, 'meteringPoints'> & { readonly meteringPoints?: readonly string[] };
+  readonly purpose: ProcessingPurpose;
+  /** The route as registered ("GET /api/v1/metering-points/:id/intervals"). */
+  readonly route: string;
+}
+
+/**
+ * Enters a read of a member's personal data by someone other than the member (a manager, the
+ * platform admin) in the member's access log. A member's reads of their own data are not logged.
+ */
+export async function recordPersonalDataRead(ctx: PrivacyContext, principal: Principal, read: PersonalDataRead): Promise<void> {
+  if (principal.kind !== 'user') return;
+  let memberId: string;
+  let points = read.data.meteringPoints ?? [];
+  if ('member' in read.subject) memberId = read.subject.member;
+  else {
+    const point = await meteringPointById(ctx.db, read.subject.meteringPoint);
+    if (!point) return;
+    memberId = point.memberId;
+    points = [point.id];
+  }
+  if (principal.memberships.some((m) => m.memberId === memberId)) return;
+  const member = await memberById(ctx.db, memberId);
+  if (!member) return;
+  const manager = activeManagerOf(principal, member.communityId);
+  await store.insertAccess(ctx.db, createAccessLogEntry({
+    at: ctx.now(), communityId: member.communityId, subject: memberId,
+    accessor: { kind: manager ? 'manager' : 'admin', userId: principal.userId, name: principal.email },
+    data: { ...read.data, meteringPoints: points },
+    purpose: read.purpose,
+  }), read.route);
+}
+
+const activeManagerOf = (user: UserPrincipal, communityId: string) =>
+  user.memberships.some((m) => m.communityId === communityId && m.state === 'active' && m.role === 'manager');
+
+export async function memberAccessLog(ctx: PrivacyContext, principal: Principal, memberId: string): Promise<store.StoredAccess[]> {
+  await ownMember(ctx.db, principal, memberId);
+  return store.accessLogOf(ctx.db, memberId, 500);
+}
+
+// ---- the community's register and retention ----
+
+export async function requireCommunityMember(db: Queryable, principal: Principal, communityId: string): Promise<Community> {
+  const user = requireUser(principal);
+  const community = await loadCommunity(db, communityId);
+  if (!community || !isMemberOf(user, communityId)) throw new NotFoundError('community');
+  return community;
+}
+
+export async function putCommunityRetention(ctx: PrivacyContext, principal: Principal, communityId: string, policy: RetentionPolicy) {
+  const user = requireManager(principal, communityId);
+  const community = await communityOf(ctx.db, communityId);
+  const legal = legalMinimumOf(community);
+  validateRetentionPolicy(policy, legal);
+  await store.saveRetentionPolicy(ctx.db, communityId, policy, ctx.now(), user.userId);
+  return { policy: await retentionOf(ctx.db, community), legal };
+}
+
+// ---- erasure ----
+
+export async function requestErasure(ctx: PrivacyContext, principal: Principal, memberId: string): Promise<store.StoredErasure> {
+  const { member, own } = await ownMember(ctx.db, principal, memberId, true);
+  if (member.role === 'manager' && member.state === 'active') throw new ConflictError('a manager hands the community over to another manager before erasing their account');
+  const request = await store.insertErasureRequest(ctx.db, { communityId: member.communityId, memberId, requestedBy: own ? 'member' : 'admin', at: ctx.now() });
+  if (!request) throw new ConflictError('this member\'s erasure was requested already');
+  return request;
+}
+
+export async function communityErasures(ctx: PrivacyContext, principal: Principal, communityId: string): Promise<store.StoredErasure[]> {
+  requireManager(principal, communityId);
+  await communityOf(ctx.db, communityId);
+  return store.erasureRequestsOf(ctx.db, communityId);
+}
+
+/**
+ * Carries out one erasure request in one transaction: the plan from what the member holds, then
+ * the account, the memberships and metering points, the statements' names and the consents and
+ * access log. Statements, intervals and energy by source stay under the pseudonym for their
+ * retention (billing law, the other members' shares); the rest is gone.
+ */
+export async function executeErasure(ctx: PrivacyContext, request: store.StoredErasure): Promise<ErasurePlan> {
+  const now = ctx.now();
+  const member = await memberById(ctx.db, request.memberId);
+  if (!member) throw new NotFoundError('member');
+  const community = await communityOf(ctx.db, request.communityId);
+  const given = await store.grantsOfGrantor(ctx.db, member.id);
+  const log = await store.accessLogOf(ctx.db, member.id, 1);
+  const points = await meteringPointIdsOfMember(ctx.db, member.id);
+  const holdings = new Set<PersonalDataKind>(['name', 'email', 'credentials', 'account-ids', 'statements', 'consents-received']);
+  const newest: Partial<Record<PersonalDataKind, number>> = { statements: now };
+  if (member.joinMessage !== '') holdings.add('join-message');
+  if (points.length > 0) {
+    for (const kind of ['address', 'metering-point-numbers', 'raw-readings', 'intervals', 'energy-by-source'] as const) holdings.add(kind);
+    // A current member's quarter hours run until now.
+    newest.intervals = now;
+    newest['energy-by-source'] = now;
+  }
+  if (given.length > 0) {
+    holdings.add('consents-given');
+    newest['consents-given'] = Math.max(...given.map((g) => g.createdAt));
+  }
+  if (log[0]) {
+    holdings.add('access-log');
+    newest['access-log'] = log[0].at;
+  }
+  const plan = planErasure({
+    holdings, newest, policy: await retentionOf(ctx.db, community), legal: legalMinimumOf(community), timeZone: community.timeZone, now,
+  });
+  const pseudonym = createPseudonym(randomBytes(16));
+  const pseudonymiser = new Pseudonymiser(pseudonym);
+  await ctx.db.transaction(async (tx) => {
+    // Marked done first: the row lock makes a second process that read the request as waiting
+    // wait here, then find it done and change nothing (a second pseudonym would replace the first).
+    if (!(await store.markErasureDone(tx, request.id, { plan, pseudonym: pseudonym.label, at: now }))) return;
+    await pseudonymiseUser(tx, member.userId, { email: pseudonymiser.replace('', 'pseudonym-email'), displayName: pseudonym.label });
+    const { memberIds } = await pseudonymiseMembersOfUser(tx, member.userId, pseudonym.label, (n) => pseudonymiser.replace(n, 'pseudonym-number'));
+    await pseudonymiseStatements(tx, memberIds, pseudonym.label);
+    for (const id of memberIds) {
+      await store.revokeAllOfMember(tx, id, now);
+      await store.relabelRecipient(tx, id, pseudonym.label);
+    }
+    await store.relabelAccessor(tx, [member.userId, ...memberIds], pseudonym.label);
+  });
+  return plan;
+}

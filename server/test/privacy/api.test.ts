@@ -1,0 +1,226 @@
+import { unzipSync, strFromU8 } from 'fflate';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeKinds } from '../support/stores.js';
+import { signUp, startTestPlatform, unique, type TestPlatform, type TestUser } from '../support/platform.js';
+import { buildWorld, type World } from '../support/world.js';
+import { enforceRetention, findTraces } from '../../src/privacy/index.js';
+import { ensureDemoCommunity } from '../../src/demo/index.js';
+
+const DAY = 86_400_000;
+/** The privacy clock: a fixed instant, moved by the tests (never the wall clock's time of day). */
+const NOW = Date.UTC(2026, 2, 10, 12);
+const T0 = Date.UTC(2026, 2, 1);
+
+describe.each(storeKinds)('privacy API on %s', (kind) => {
+  let tp: TestPlatform;
+  let w: World;
+  const clock = { now: NOW };
+
+  async function ok(method: string, url: string, token: string, body?: unknown) {
+    const response = await tp.call(method, url, { token, body });
+    if (response.status >= 300) throw new Error(`${method} ${url}: ${response.status} ${JSON.stringify(response.body)}`);
+    return response.body;
+  }
+
+  /** memberA's home: 8 quarter hours of import from T0 (1, 2, … 8 Wh). */
+  async function storeIntervals(pointId: string, communityId: string): Promise<void> {
+    for (let i = 0; i < 8; i++) {
+      await tp.platform.db.query(
+        `INSERT INTO intervals (metering_point_id, start, community_id, import_wh, export_wh, pv_wh, quality) VALUES ($1, $2, $3, $4, 0, 0, 'measured')`,
+        [pointId, new Date(T0 + i * 900_000), communityId, i + 1],
+      );
+    }
+  }
+
+  const grantBody = (w: World, overrides: Record<string, unknown> = {}) => ({
+    recipient: { kind: 'member', id: w.memberIdA2, label: 'Neighbour A2' },
+    scope: { meteringPoints: [w.meteringPointA], quantities: ['import'], resolution: '1h', from: new Date(T0).toISOString(), to: new Date(T0 + DAY).toISOString() },
+    purpose: { code: 'peer-comparison', statement: 'Compare our mornings.' },
+    validUntil: new Date(NOW + 30 * DAY).toISOString(),
+    ...overrides,
+  });
+  const seriesUrl = (grantId: string, resolution = '1h') =>
+    `/api/v1/consents/${grantId}/series?meteringPoint=${w.meteringPointA}&quantity=import&resolution=${resolution}&from=${new Date(T0).toISOString()}&to=${new Date(T0 + DAY).toISOString()}`;
+
+  beforeAll(async () => {
+    tp = await startTestPlatform(kind, { privacy: { now: () => clock.now } });
+    w = await buildWorld(tp);
+    await storeIntervals(w.meteringPointA, w.communityA);
+  });
+  afterAll(() => tp?.close());
+
+  it('a consent takes effect at once and its revocation too; nobody else reads through it', async () => {
+    const grant = await ok('POST', `/api/v1/members/${w.memberIdA}/consents`, w.memberA.token, grantBody(w));
+    expect(grant).toMatchObject({ state: 'active', grantor: w.memberIdA, digest: expect.stringMatching(/^[0-9a-f]{64}$/) });
+
+    const read = await tp.call('GET', seriesUrl(grant.id), { token: w.memberA2.token });
+    expect(read.status).toBe(200);
+    // Hourly sums of the two complete hours; the rest of the day has no data (missing, never 0).
+    expect(read.body.values.slice(0, 3).map((v: { wh: number | null }) => v.wh)).toEqual([1 + 2 + 3 + 4, 5 + 6 + 7 + 8, null]);
+    // Finer than granted, another member, a manager: nothing there for them.
+    expect((await tp.call('GET', seriesUrl(grant.id, '15m'), { token: w.memberA2.token })).status).toBe(404);
+    expect((await tp.call('GET', seriesUrl(grant.id), { token: w.memberB.token })).status).toBe(404);
+    expect((await tp.call('GET', seriesUrl(grant.id), { token: w.managerA.token })).status).toBe(404);
+
+    const listed = await ok('GET', `/api/v1/members/${w.memberIdA2}/consents`, w.memberA2.token);
+    expect(listed.received.map((g: { id: string }) => g.id)).toContain(grant.id);
+    expect((await tp.call('POST', `/api/v1/consents/${grant.id}/revoke`, { token: w.memberA2.token })).status).toBe(403);
+
+    clock.now += 60_000;
+    const revoked = await ok('POST', `/api/v1/consents/${grant.id}/revoke`, w.memberA.token);
+    expect(revoked).toMatchObject({ state: 'revoked', revokedAt: new Date(clock.now).toISOString().replace('.000Z', 'Z') });
+    const refused = await tp.call('GET', seriesUrl(grant.id), { token: w.memberA2.token });
+    expect(refused.status).toBe(403);
+    expect(refused.body.message).toMatch(/revoked/);
+    // Revoking again keeps the first revocation.
+    clock.now += 60_000;
+    expect((await ok('POST', `/api/v1/consents/${grant.id}/revoke`, w.memberA.token)).revokedAt).toBe(revoked.revokedAt);
+
+    // The recipient's read is in memberA's access log.
+    const log = await ok('GET', `/api/v1/members/${w.memberIdA}/access-log`, w.memberA.token);
+    expect(log).toContainEqual(expect.objectContaining({ accessorKind: 'recipient', accessor: 'Neighbour A2', grantId: grant.id, purpose: 'consented-sharing' }));
+  });
+
+  it('logs a manager\'s read of a member\'s data; the member sees it, nobody else does, own reads are not logged', async () => {
+    const before = (await ok('GET', `/api/v1/members/${w.memberIdA}/access-log`, w.memberA.token)).length;
+    const range = `from=${new Date(T0).toISOString()}&to=${new Date(T0 + 2 * 3_600_000).toISOString()}`;
+    await ok('GET', `/api/v1/metering-points/${w.meteringPointA}/intervals?${range}`, w.memberA.token);
+    await ok('GET', `/api/v1/metering-points/${w.meteringPointA}/intervals?${range}`, w.managerA.token);
+    const log = await ok('GET', `/api/v1/members/${w.memberIdA}/access-log`, w.memberA.token);
+    expect(log).toHaveLength(before + 1);
+    expect(log[0]).toMatchObject({
+      accessorKind: 'manager', accessor: w.managerA.email, category: 'intervals', purpose: 'settlement', meteringPoints: [w.meteringPointA],
+      route: 'GET /api/v1/metering-points/:id/intervals', periodFrom: new Date(T0).toISOString().replace('.000Z', 'Z'),
+    });
+    expect((await tp.call('GET', `/api/v1/members/${w.memberIdA}/access-log`, { token: w.memberA2.token })).status).toBe(404);
+    expect((await tp.call('GET', `/api/v1/members/${w.memberIdA}/access-log`, { token: w.managerA.token })).status).toBe(403);
+    // memberA2's log does not show memberA's reads.
+    const other = await ok('GET', `/api/v1/members/${w.memberIdA2}/access-log`, w.memberA2.token);
+    expect(other.filter((e: { route: string }) => e.route.includes('intervals'))).toEqual([]);
+  });
+
+  it('exports the member\'s own data only, as a ZIP of JSON and CSV with a README', async () => {
+    const response = await tp.call('GET', `/api/v1/members/${w.memberIdA}/export.zip`, { token: w.memberA.token });
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toBe('application/zip');
+    const files = unzipSync(new Uint8Array(response.raw.rawPayload));
+    expect(Object.keys(files)).toEqual(expect.arrayContaining(['README.md', 'account.json', 'account.csv', 'sites.json', 'intervals.json', 'consents.json', 'access-log.json', 'statements.json']));
+    const json = (name: string) => JSON.parse(strFromU8(files[name]!)) as Record<string, unknown>[];
+    expect(json('account.json')).toEqual([expect.objectContaining({ email: w.memberA.email })]);
+    expect(json('sites.json').map((s) => s.metering_point_id)).toEqual([w.meteringPointA]);
+    expect(json('intervals.json')).toHaveLength(8);
+    expect(json('intervals.json').every((i) => i.metering_point_id === w.meteringPointA)).toBe(true);
+    expect(json('consents.json').length).toBeGreaterThan(0);
+    expect(json('access-log.json').length).toBeGreaterThan(0);
+    const everything = Object.values(files).map((f) => strFromU8(f)).join('\n');
+    for (const foreign of [w.memberA2.email, w.memberB.email, w.memberIdA2, w.meteringPointA2, w.memberIdB]) expect(everything).not.toContain(foreign);
+    // The export is in the member's own log, and another member cannot export it.
+    const log = await ok('GET', `/api/v1/members/${w.memberIdA}/access-log`, w.memberA.token);
+    expect(log[0]).toMatchObject({ accessorKind: 'export', purpose: 'data-subject-rights' });
+    expect((await tp.call('GET', `/api/v1/members/${w.memberIdA}/export.zip`, { token: w.memberA2.token })).status).toBe(404);
+  });
+
+  it('erasure pseudonymises the person everywhere and keeps the statements billing law requires', async () => {
+    const name = unique('zeldaerasable').toLowerCase();
+    const zelda: TestUser = await signUp(tp, name);
+    const memberId = (await ok('POST', `/api/v1/communities/${w.communityA}/join-requests`, zelda.token, { message: `hi from ${name}` })).id;
+    await ok('POST', `/api/v1/members/${memberId}/approve`, w.managerA.token);
+    await ok('PATCH', `/api/v1/members/${memberId}`, w.managerA.token, { activeFrom: '2020-01-01T00:00:00.000Z' });
+    const address = `${unique('Erasablestrasse ')} 7, 1100 Wien`;
+    const gridConnectionId = unique('AT0099ERASE').replace(/[^A-Z0-9]/gi, '').toUpperCase();
+    const pointId = (await ok('POST', `/api/v1/communities/${w.communityA}/metering-points`, zelda.token,
+      { name: `Home of ${name}`, address, gridConnectionId, role: 'consumer' })).id;
+    await ok('POST', `/api/v1/members/${memberId}/consents`, zelda.token, {
+      ...grantBody(w), scope: { ...grantBody(w).scope, meteringPoints: [pointId] },
+    });
+    const settlement = await ok('POST', `/api/v1/communities/${w.communityA}/settlements`, w.managerA.token, { period: '2026-01' });
+    await ok('POST', `/api/v1/settlements/${settlement.id}/close`, w.managerA.token);
+    const statementId = settlement.statements.find((s: { memberId: string }) => s.memberId === memberId).id;
+    const total = (await ok('GET', `/api/v1/statements/${statementId}`, w.managerA.token)).total;
+
+    // Another member cannot ask for it; the member can, once.
+    expect((await tp.call('POST', `/api/v1/members/${memberId}/erasure`, { token: w.memberA.token })).status).toBe(404);
+    const requested = await tp.call('POST', `/api/v1/members/${memberId}/erasure`, { token: zelda.token });
+    expect(requested.status).toBe(201);
+    expect(requested.body.state).toBe('requested');
+    expect((await tp.call('POST', `/api/v1/members/${memberId}/erasure`, { token: zelda.token })).status).toBe(409);
+    await tp.platform.privacy.flush();
+
+    const requests = await ok('GET', `/api/v1/communities/${w.communityA}/erasure-requests`, w.managerA.token);
+    const done = requests.find((r: { memberId: string }) => r.memberId === memberId);
+    expect(done).toMatchObject({ error: null, state: 'done', pseudonym: expect.stringMatching(/^erased-/) });
+    expect(done.steps).toContainEqual(expect.objectContaining({ kind: 'statements', action: 'keep-pseudonymised' }));
+    expect(done.steps).toContainEqual(expect.objectContaining({ kind: 'email', action: 'delete' }));
+
+    // Nothing of the person's name, email, address or grid number is left in the tables that held them.
+    const dump: string[] = [];
+    for (const table of ['users', 'members', 'metering_points', 'grid_connection_ids', 'statements', 'consent_grants', 'access_log', 'sessions', 'api_tokens']) {
+      dump.push(JSON.stringify(await tp.platform.db.query(`SELECT * FROM ${table}`)));
+    }
+    expect(findTraces(dump.join('\n'), { name, email: zelda.email, addresses: [address, gridConnectionId], ids: [] })).toEqual([]);
+    // The statement is kept, under the pseudonym, with its figures; the login is gone.
+    const kept = await ok('GET', `/api/v1/statements/${statementId}`, w.managerA.token);
+    expect(kept).toMatchObject({ total, displayName: done.pseudonym });
+    expect((await tp.call('GET', '/api/v1/me', { token: zelda.token })).status).toBe(401);
+  });
+
+  it('the retention job removes what is past the access-log period, and a second run removes nothing', async () => {
+    // Reads three years ago, then today.
+    clock.now = NOW - 3 * 366 * DAY;
+    await ok('GET', `/api/v1/members/${w.memberIdA2}/statements`, w.managerA.token);
+    clock.now = NOW;
+    await ok('GET', `/api/v1/members/${w.memberIdA2}/statements`, w.managerA.token);
+    const before = await ok('GET', `/api/v1/members/${w.memberIdA2}/access-log`, w.memberA2.token);
+    expect(before.filter((e: { category: string }) => e.category === 'statements')).toHaveLength(2);
+
+    const ctx = { db: tp.platform.db, now: () => NOW, events: tp.platform.events };
+    const first = await enforceRetention(ctx);
+    expect(first.find((r) => r.communityId === w.communityA)?.accessLogEntries).toBe(1);
+    const second = await enforceRetention(ctx);
+    expect(second.every((r) => r.accessLogEntries === 0 && r.endedConsents === 0)).toBe(true);
+    const after = await ok('GET', `/api/v1/members/${w.memberIdA2}/access-log`, w.memberA2.token);
+    expect(after.filter((e: { category: string }) => e.category === 'statements')).toHaveLength(1);
+  });
+
+  it('refuses bad input and changes nothing', async () => {
+    const count = async () => (await ok('GET', `/api/v1/members/${w.memberIdA}/consents`, w.memberA.token)).given.length;
+    const before = await count();
+    const bad = [
+      grantBody(w, { scope: { ...grantBody(w).scope, meteringPoints: [w.meteringPointA2] } }),
+      grantBody(w, { validUntil: new Date(NOW - DAY).toISOString() }),
+      grantBody(w, { recipient: { kind: 'member', id: w.memberIdA, label: 'me' } }),
+      grantBody(w, { purpose: { code: 'research', statement: '   ' } }),
+      { ...grantBody(w), extra: true },
+    ];
+    for (const body of bad) {
+      const response = await tp.call('POST', `/api/v1/members/${w.memberIdA}/consents`, { token: w.memberA.token, body });
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect(response.body).toMatchObject({ error: expect.any(String), message: expect.any(String) });
+    }
+    expect(await count()).toBe(before);
+
+    const register = await ok('GET', `/api/v1/communities/${w.communityA}/processing-register`, w.memberA.token);
+    const low = await tp.call('PUT', `/api/v1/communities/${w.communityA}/retention`, {
+      token: w.managerA.token, body: { ...register.retention.policy, billingRecordsYears: 1, accessLogDays: 30 },
+    });
+    expect(low.status).toBe(400);
+    expect(low.body.message).toMatch(/billingRecordsYears.*legal minimum/);
+    expect(low.body.message).toMatch(/accessLogDays/);
+    expect((await ok('GET', `/api/v1/communities/${w.communityA}/processing-register`, w.memberA.token)).retention).toEqual(register.retention);
+    const fine = await ok('PUT', `/api/v1/communities/${w.communityA}/retention`, w.managerA.token, { ...register.retention.policy, accessLogDays: 800 });
+    expect(fine.policy.accessLogDays).toBe(800);
+  });
+
+  it('shows the demo member a consent and a manager\'s read in the access log', async () => {
+    const demo = await ensureDemoCommunity(tp.platform.db, tp.platform.secrets.box);
+    const member = demo.logins.find((l) => l.role === 'member')!;
+    const login = await tp.call('POST', '/api/v1/auth/login', { body: { email: member.email, password: member.password } });
+    const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+    const me = await tp.call('GET', '/api/v1/me', { cookie });
+    const memberId = me.body.memberships.find((m: { communityId: string }) => m.communityId === demo.communityId).memberId;
+    const consents = await tp.call('GET', `/api/v1/members/${memberId}/consents`, { cookie });
+    expect(consents.body.given).toEqual([expect.objectContaining({ recipient: expect.objectContaining({ label: 'Household 2' }) })]);
+    const log = await tp.call('GET', `/api/v1/members/${memberId}/access-log`, { cookie });
+    expect(log.body).toEqual([expect.objectContaining({ accessorKind: 'manager', category: 'intervals', purpose: 'settlement' })]);
+  });
+});

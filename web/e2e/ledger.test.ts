@@ -1,0 +1,54 @@
+/**
+ * The verifiable record in a real Chromium (PGlite only: the API tests run both stores): a member
+ * verifies a statement of a closed month, the manager reads the ledger page.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { startTestPlatform, type TestPlatform } from '../../server/test/support/platform.js';
+import { buildWorld, type World } from '../../server/test/support/world.js';
+import { OUTBOX_JOB } from '../../server/src/platform/events/index.js';
+import { collectPageErrors, launchBrowser, logIn, openContext, screenshot } from './browser.js';
+
+describe('web app: the verifiable record', () => {
+  let tp: TestPlatform;
+  let w: World;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    [tp, browser] = await Promise.all([startTestPlatform('pglite'), launchBrowser()]);
+    w = await buildWorld(tp);
+    const draft = await tp.call('POST', `/api/v1/communities/${w.communityA}/settlements`, { token: w.managerA.token, body: { period: '2025-11' } });
+    await tp.call('POST', `/api/v1/settlements/${draft.body.id}/close`, { token: w.managerA.token });
+    await tp.platform.jobs.flush(OUTBOX_JOB);
+    await tp.platform.ledger.job.flush();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await tp?.close();
+  });
+
+  it('shows a member their statement as verified, and the manager the record\'s size and checkpoint', async () => {
+    const context = await openContext(browser, tp.platform.httpUrl);
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await logIn(page, w.memberA.email, w.memberA.password);
+    await page.goto(`/members/${w.memberIdA}/statements`);
+    await page.getByRole('link', { name: /^Verify/ }).first().click();
+    const result = page.getByTestId('verify-result');
+    await expect.poll(() => result.textContent()).toMatch(/^Verified.*This statement is entry \d+ of the community's public record of \d+ entries/);
+    await expect.poll(() => page.getByRole('link', { name: 'Receipt (receipt.json)' }).count()).toBe(1);
+    await screenshot(page, 'ledger-member');
+    await context.close();
+
+    const manager = await openContext(browser, tp.platform.httpUrl);
+    const managerPage = await manager.newPage();
+    errors.push(...collectPageErrors(managerPage));
+    await logIn(managerPage, w.managerA.email, w.managerA.password);
+    await managerPage.goto(`/manage/${w.communityA}/ledger`);
+    const stats = managerPage.getByTestId('ledger-stats');
+    await expect.poll(() => stats.textContent()).toMatch(/Entries \(all communities\)\d+/);
+    await screenshot(managerPage, 'ledger-manager');
+    await manager.close();
+    expect(errors).toEqual([]);
+  });
+});

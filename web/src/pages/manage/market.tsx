@@ -1,0 +1,118 @@
+import type { Community } from '@gridshare/contract/registry';
+import type { MarketSettings, SlotSummary, WalletTotals } from '@gridshare/contract/market';
+import { call } from '../../api/client.js';
+import { Async, Badge, Empty, ErrorNote, Field, Stat } from '../../components/ui.js';
+import type { Formatter } from '../../lib/format.js';
+import { useAction, useApi } from '../../lib/hooks.js';
+import { useI18n } from '../../lib/i18n/provider.js';
+import { ManagePage } from './manage-page.js';
+
+/** The community's market: its settings, the wallets' totals and the latest cleared slots. */
+export default function MarketPage({ params }: { params: Record<string, string> }) {
+  const { t } = useI18n();
+  return (
+    <ManagePage communityId={params.communityId!} title={t('nav.market')}>
+      {(c, fmt) => (
+        <>
+          <Settings community={c} />
+          <Totals community={c} fmt={fmt} />
+          <Slots community={c} fmt={fmt} />
+        </>
+      )}
+    </ManagePage>
+  );
+}
+
+function Settings({ community }: { community: Community }) {
+  const { t } = useI18n();
+  const settings = useApi('marketSettings', { params: { id: community.id } });
+  const action = useAction();
+  const save = (event: Event) => action.submit(event, async (v) => {
+    await call('putMarketSettings', {
+      params: { id: community.id },
+      body: {
+        mechanism: v.mechanism!, gateLeadMinutes: Number(v.gateLeadMinutes), gridFee: v.gridFee!, floor: v.floor ? v.floor : null,
+        ceiling: v.ceiling ? v.ceiling : null, surplusPrice: v.surplusPrice!, shortfallPrice: v.shortfallPrice!,
+      },
+    });
+    settings.reload();
+  });
+  const form = (s: MarketSettings) => (
+    <form onSubmit={save} key={JSON.stringify(s)}>
+      <p>{s.enabled ? <Badge tone="good">{t('manageMarket.running')}</Badge> : <Badge tone="warn">{t('manageMarket.notRunning')}</Badge>}</p>
+      <Field id="market-mechanism" label={t('manageMarket.mechanism')}>
+        <select id="market-mechanism" name="mechanism" defaultValue={s.mechanism}>{s.mechanisms.map((m) => <option value={m}>{m}</option>)}</select>
+      </Field>
+      <Field id="market-gate" label={t('manageMarket.gateLead')}><input id="market-gate" name="gateLeadMinutes" type="number" min="0" max="1440" step="1" defaultValue={String(s.gateLeadMinutes)} required /></Field>
+      <Field id="market-fee" label={t('manageMarket.gridFee')}><input id="market-fee" name="gridFee" inputMode="decimal" defaultValue={s.gridFee} required /></Field>
+      <Field id="market-floor" label={t('manageMarket.floor')}><input id="market-floor" name="floor" inputMode="decimal" defaultValue={s.floor ?? ''} /></Field>
+      <Field id="market-ceiling" label={t('manageMarket.ceiling')}><input id="market-ceiling" name="ceiling" inputMode="decimal" defaultValue={s.ceiling ?? ''} /></Field>
+      <Field id="market-surplus" label={t('manageMarket.surplusPrice')}><input id="market-surplus" name="surplusPrice" inputMode="decimal" defaultValue={s.surplusPrice} required /></Field>
+      <Field id="market-shortfall" label={t('manageMarket.shortfallPrice')}><input id="market-shortfall" name="shortfallPrice" inputMode="decimal" defaultValue={s.shortfallPrice} required /></Field>
+      <button type="submit" disabled={action.busy}>{t('manageMarket.save')}</button>
+      <ErrorNote error={action.error} />
+    </form>
+  );
+  return (
+    <section class="card" aria-labelledby="market-settings-heading">
+      <h2 id="market-settings-heading">{t('manageMarket.settings')}</h2>
+      <Async state={settings} what={t('manageMarket.settings')}>{form}</Async>
+    </section>
+  );
+}
+
+function Totals({ community, fmt }: { community: Community; fmt: Formatter }) {
+  const { t } = useI18n();
+  const totals = useApi('marketWalletTotals', { params: { id: community.id } }, { refreshMs: 60_000 });
+  const view = (w: WalletTotals) => (
+    <dl class="stats">
+      <Stat label={t('manageMarket.walletsTotal')} value={fmt.money(w.walletsTotal)} />
+      <Stat label={t('manageMarket.communityTotal')} value={fmt.money(w.communityTotal)} />
+      <Stat label={t('manageMarket.sum')} value={fmt.money(w.sum)} detail={w.drifted === 0 ? t('manageMarket.balanced') : t('manageMarket.drifted', { count: w.drifted })} />
+    </dl>
+  );
+  return (
+    <section class="card" aria-labelledby="market-totals-heading">
+      <h2 id="market-totals-heading">{t('manageMarket.wallets')}</h2>
+      <Async state={totals} what={t('manageMarket.wallets')}>{view}</Async>
+    </section>
+  );
+}
+
+function Slots({ community, fmt }: { community: Community; fmt: Formatter }) {
+  const { t } = useI18n();
+  const slots = useApi('marketSlots', { params: { id: community.id }, query: { limit: 24 } }, { refreshMs: 60_000 });
+  const table = (list: SlotSummary[]) => list.length === 0
+    ? <Empty><p>{t('manageMarket.noSlots')}</p></Empty>
+    : (
+      <div class="table-scroll">
+        <table class="stack">
+          <caption>{t('manageMarket.slotsCaption')}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{t('market.slot')}</th><th scope="col" class="num">{t('market.price')}</th><th scope="col" class="num">{t('manageMarket.volume')}</th>
+              <th scope="col" class="num">{t('manageMarket.tradeCount')}</th><th scope="col" class="num">{t('manageMarket.orderCount')}</th><th scope="col">{t('manageMarket.settled')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.map((s) => (
+              <tr key={s.slotStart}>
+                <td data-label={t('market.slot')}>{fmt.dateTime(s.slotStart)}</td>
+                <td data-label={t('market.price')} class="num">{s.clearingPrice === null ? '' : fmt.pricePerKWh(s.clearingPrice)}</td>
+                <td data-label={t('manageMarket.volume')} class="num">{fmt.energy(s.volumeWh)}</td>
+                <td data-label={t('manageMarket.tradeCount')} class="num">{fmt.count(s.trades)}</td>
+                <td data-label={t('manageMarket.orderCount')} class="num">{fmt.count(s.orders)}</td>
+                <td data-label={t('manageMarket.settled')}>{s.settledAt ? <Badge tone="good">{t('manageMarket.yes')}</Badge> : <Badge tone="neutral">{t('manageMarket.pending')}</Badge>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    );
+  return (
+    <section class="card" aria-labelledby="market-slots-heading">
+      <h2 id="market-slots-heading">{t('manageMarket.slots')}</h2>
+      <Async state={slots} what={t('manageMarket.slots')}>{table}</Async>
+    </section>
+  );
+}
