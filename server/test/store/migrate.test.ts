@@ -40,6 +40,10 @@ describe('migration discovery', () => {
   });
 });
 
+// Each test applies every migration to an empty database: on PGlite in a busy fork that alone can
+// take longer than the suite's 30 s default.
+const WHOLE_SCHEMA_MS = 120_000;
+
 describe.each(storeKinds)('migrations on %s', (kind) => {
   it('apply once, are recorded, and a second run applies nothing', async () => {
     const database = await createTestDatabase(kind);
@@ -54,7 +58,7 @@ describe.each(storeKinds)('migrations on %s', (kind) => {
       await db.close();
       await database.drop();
     }
-  });
+  }, WHOLE_SCHEMA_MS);
 
   it('roll back a failing migration completely', async () => {
     const database = await createTestDatabase(kind);
@@ -69,7 +73,7 @@ describe.each(storeKinds)('migrations on %s', (kind) => {
       await db.close();
       await database.drop();
     }
-  });
+  }, WHOLE_SCHEMA_MS);
 
   it.runIf(kind === 'postgres')('two processes starting at once migrate exactly once', async () => {
     const database = await createTestDatabase(kind);
@@ -82,5 +86,5 @@ describe.each(storeKinds)('migrations on %s', (kind) => {
       await b.close();
       await database.drop();
     }
-  });
+  }, WHOLE_SCHEMA_MS);
 });
