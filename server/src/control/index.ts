@@ -3,5 +3,5 @@ export { COMMAND_KINDS, COMMAND_STATES, type CommandKind, type CommandState } fr
 export { CONTROL_JOB, controlJob, subscribeControl } from './job.js';
 export { embeddedCommandTransport, startExternalCommands, type ExternalCommands } from './mqtt.js';
 export { controlRoutes } from './routes.js';
-export { ControlService, type CommandDevice, type CommandTransport, type ManualCommand } from './service.js';
-export { type StoredCommand } from './store.js';
+export { ControlService, deviceCommand, type CommandDevice, type CommandTransport, type ManualCommand } from './service.js';
+export { commandById, type StoredCommand } from './store.js';

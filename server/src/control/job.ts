@@ -31,6 +31,6 @@ export function controlJob(db: Db, control: ControlService): JobDefinition {
 
 /** A decided plan's commands are stored in the plan's own transaction (none is lost, none stored twice), and delivered once it committed. */
 export function subscribeControl(events: EventSubscriber, jobs: JobWaker, control: ControlService): void {
-  events.inTransaction('plan.decided', (tx, plan) => control.planDecided(tx, plan));
+  events.inTransaction('plan.decided', (tx, plan, publish) => control.planDecided(tx, plan, publish));
   events.afterCommit('plan.decided', () => jobs.wake(CONTROL_JOB));
 }

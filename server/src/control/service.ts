@@ -86,7 +86,7 @@ export class ControlService {
    * A plan decided (in the plan's transaction): each of its commands becomes a command row. A
    * command for a device that is not the community's is left out (and logged); the others stay.
    */
-  async planDecided(tx: Queryable, plan: EventPayload<'plan.decided'>): Promise<void> {
+  async planDecided(tx: Queryable, plan: EventPayload<'plan.decided'>, publish: Publish): Promise<void> {
     const nowMs = this.options.now();
     const commands: NewCommand[] = [];
     for (const c of plan.commands) {
@@ -103,11 +103,15 @@ export class ControlService {
         validFromMs: c.validFromMs, expiresAtMs: c.expiresAtMs, issuedAtMs: plan.decidedAtMs, planId: plan.planId, issuedBy: null, createdAtMs: nowMs,
       });
     }
-    await this.add(tx, commands, nowMs);
+    await this.add(tx, publish, commands, nowMs);
   }
 
-  /** Stores new commands: each supersedes the older open ones of its device and kind, or is superseded at once by a newer one. */
-  private async add(tx: Queryable, commands: readonly NewCommand[], nowMs: number): Promise<void> {
+  /**
+   * Stores new commands: each supersedes the older open ones of its device and kind, or is
+   * superseded at once by a newer one. Each is issued (and logged in the verifiable record) even
+   * if superseded before it is sent.
+   */
+  private async add(tx: Queryable, publish: Publish, commands: readonly NewCommand[], nowMs: number): Promise<void> {
     if (commands.length === 0) return;
     const known = [...await competingCommands(tx, [...new Set(commands.map((c) => c.deviceId))], nowMs)];
     await insertCommands(tx, commands);
@@ -117,6 +121,9 @@ export class ControlService {
       if (supersededBy) await markSuperseded(tx, [command.id], supersededBy, nowMs);
       for (const [i, k] of known.entries()) if (supersede.includes(k.id)) known[i] = { ...k, state: 'superseded' };
       known.push({ ...command, state: supersededBy ? 'superseded' : 'queued', attempts: 0, sentAtMs: null, closedAtMs: null, reason: null, supersededBy: supersededBy ?? null });
+    }
+    for (const communityId of new Set(commands.map((c) => c.communityId))) {
+      await publish('command.issued', { communityId, commandIds: commands.filter((c) => c.communityId === communityId).map((c) => c.id) });
     }
   }
 
@@ -143,7 +150,7 @@ export class ControlService {
       validFromMs, expiresAtMs, issuedAtMs: nowMs, planId: null, issuedBy: user.userId, createdAtMs: nowMs,
     };
     await this.options.events.transaction(this.options.db, async (tx, publish) => {
-      await this.add(tx, [command], nowMs);
+      await this.add(tx, publish, [command], nowMs);
       await publish('device.override', { communityId: device.communityId, deviceId: device.id, untilMs: expiresAtMs, source: 'app' });
     });
     this.options.wake();

@@ -96,6 +96,21 @@ export const EVENT_SHAPES = {
     sender: 'string', recipient: 'string', signerKey: 'string', sha256: 'string', atMs: 'number',
   },
   /**
+   * Commands to devices were stored (a plan's or a person's), in the storing transaction (for the
+   * verifiable record: each is logged with the hash of what the device is sent).
+   */
+  'command.issued': { communityId: 'string', commandIds: list('string') },
+  /** The market cleared a slot of a community and stored its trades (for the verifiable record). */
+  'market.cleared': { communityId: 'string', slotStartMs: 'number', clearedAtMs: 'number', trades: 'number' },
+  /**
+   * A member granted or revoked a consent to share their data (for the verifiable record); the
+   * recipient as its kind and id, `validUntilMs` when it lapses on its own.
+   */
+  'consent.changed': {
+    communityId: 'string', grantId: 'string', grantorMemberId: 'string', recipientKind: 'string', recipientId: 'string',
+    purpose: 'string', state: oneOf('granted', 'revoked'), validUntilMs: 'number', atMs: 'number',
+  },
+  /**
    * A person changed something (the audit trail): published in the transaction of the change, so
    * the trail and the change commit together. `diff` is already masked (secrets and personal fields
    * never travel); its values are JSON text, null where the path was absent. Built by audit's

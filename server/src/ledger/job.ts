@@ -46,14 +46,18 @@ export function ledgerAuditJob(service: LedgerService, log: (line: string) => vo
 }
 
 /**
- * Settlements closed and statements issued become entries: durably (the outbox delivers each
+ * Settlements closed, statements issued, flexibility messages, commands to devices, market trades
+ * and consent changes become entries: durably (the outbox delivers each
  * event once, in the transaction that queues its entry), and the job is woken after the commit.
  */
 export function subscribeLedger(events: EventSubscriber, jobs: JobWaker, service: LedgerService): void {
   events.durable('settlement.closed', 'ledger', (tx, payload) => service.onSettlementClosed(tx, payload));
   events.durable('statement.issued', 'ledger', (tx, payload) => service.onStatementIssued(tx, payload));
   events.durable('flex.message.stored', 'ledger', (tx, payload) => service.onFlexMessageStored(tx, payload));
-  events.afterCommit('settlement.closed', () => jobs.wake(LEDGER_JOB));
-  events.afterCommit('flex.message.stored', () => jobs.wake(LEDGER_JOB));
-  events.afterCommit('statement.issued', () => jobs.wake(LEDGER_JOB));
+  events.durable('command.issued', 'ledger', (tx, payload) => service.onCommandIssued(tx, payload));
+  events.durable('market.cleared', 'ledger', (tx, payload) => service.onMarketCleared(tx, payload));
+  events.durable('consent.changed', 'ledger', (tx, payload) => service.onConsentChanged(tx, payload));
+  for (const name of ['settlement.closed', 'statement.issued', 'flex.message.stored', 'command.issued', 'market.cleared', 'consent.changed'] as const) {
+    events.afterCommit(name, () => jobs.wake(LEDGER_JOB));
+  }
 }

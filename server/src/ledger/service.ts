@@ -1,16 +1,20 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
 import type { EventPayload } from '../kernel/events.js';
 import { NotFoundError, UnavailableError } from '../kernel/errors.js';
+import { QUARTER_HOUR_MS } from '../kernel/time.js';
 import { canSeeMember, requireManager, requireUser } from '../accounts/index.js';
 import { closedSettlement, issuedStatement, type StatementDocument } from '../billing/index.js';
+import { commandById, deviceCommand } from '../control/index.js';
+import { formatMarketPrice, tradesOfSlot } from '../market/index.js';
+import { deviceById, loadCommunity, meteringPointById } from '../registry/index.js';
 import { sealedPlace, type SecretBox } from '../secrets/index.js';
 import {
-  LedgerError, LogAuditor, MissingTileError, TILE_WIDTH, appendLeaves, commitment, consistencyProofFromTiles, decodeEntry,
+  LedgerError, LogAuditor, MissingTileError, TILE_WIDTH, appendLeaves, commandIssued, commitment, consentChanged, consistencyProofFromTiles, decodeEntry,
   didKeyFromPublicKey, documentCommitment, encodeEntry, flexMessage, encodeEntryBundle, formatReceiptJson, formatSignerKey, frontierFromTiles,
-  frontierTiles, inclusionProofFromTiles, leafHash, openCheckpoint, parseCheckpoint, parseNote, parseReceipt, parseSignerKey, parseTilePath, settlementClosed,
+  frontierTiles, inclusionProofFromTiles, leafHash, marketTrade, openCheckpoint, parseCheckpoint, parseNote, parseReceipt, parseSignerKey, parseTilePath, settlementClosed,
   signCheckpoint, signerKeyFromSeed, statementCorrected, statementIssued, tilesForConsistencyProof, tilesForInclusionProof,
   tilesForTreeHash, toHex, treeHashFromTiles, verifierFromKey, verifierKeyOf, verifyDocument, verifyReceipt, type Hash,
   type LedgerEntry, type SignerKey, type TileRef, type TileSource,
@@ -124,7 +128,7 @@ export class LedgerService {
     const statement = await issuedStatement(tx, event.statementId);
     if (!statement) throw new Error(`statement ${event.statementId} is not issued`);
     const base = { at: statement.issuedAtMs, community: statement.communityId };
-    const member = commitment(await store.saltOf(tx, statement.memberId, new Uint8Array(randomBytes(32))), statement.memberId);
+    const member = await this.commit(tx, statement.memberId, statement.memberId);
     const fields = {
       statement: statement.id, member, period: { start: statement.periodStartMs, end: statement.periodEndMs },
       document: documentCommitment(statementJson(statement.document), 'application/json'),
@@ -146,6 +150,59 @@ export class LedgerService {
       signer: didKeyFromPublicKey(new Uint8Array(Buffer.from(event.signerKey, 'base64'))),
     });
     await this.enqueue(tx, entry, event.id);
+  }
+
+  /**
+   * Commands stored for devices: each logged with a commitment to its device (under the salt of
+   * the device's member, so erasing the member unlinks it) and the SHA-256 of the RFC 8785
+   * canonical JSON of the command exactly as the device receives it.
+   */
+  async onCommandIssued(tx: Queryable, event: EventPayload<'command.issued'>): Promise<void> {
+    for (const id of event.commandIds) {
+      const command = await commandById(tx, id);
+      if (!command) throw new Error(`command ${id} is not stored`);
+      const device = await deviceById(tx, command.deviceId);
+      const site = device?.meteringPointId ? await meteringPointById(tx, device.meteringPointId) : undefined;
+      const entry = commandIssued({ at: command.issuedAtMs, community: command.communityId }, {
+        command: command.id,
+        device: await this.commit(tx, site?.memberId ?? command.communityId, command.deviceId),
+        action: command.kind,
+        payloadSha256: createHash('sha256').update(canonicalize(deviceCommand(command))!, 'utf8').digest('hex'),
+      });
+      await this.enqueue(tx, entry, command.id);
+    }
+  }
+
+  /** A cleared market slot: one entry per trade, buyer and seller as commitments, the price per kWh the seller receives. */
+  async onMarketCleared(tx: Queryable, event: EventPayload<'market.cleared'>): Promise<void> {
+    const community = await loadCommunity(tx, event.communityId);
+    if (!community) throw new Error(`community ${event.communityId} is not stored`);
+    const trades = await tradesOfSlot(tx, event.communityId, event.slotStartMs);
+    for (const [position, trade] of trades.entries()) {
+      const id = `${event.slotStartMs}-${position}`;
+      const entry = marketTrade({ at: event.clearedAtMs, community: event.communityId }, {
+        trade: id, slot: { start: event.slotStartMs, end: event.slotStartMs + QUARTER_HOUR_MS },
+        buyer: await this.commit(tx, trade.buyerId, trade.buyerId), seller: await this.commit(tx, trade.sellerId, trade.sellerId),
+        energyWh: String(trade.energyWh), price: formatMarketPrice(trade.price), currency: community.currency,
+      });
+      await this.enqueue(tx, entry, `${event.communityId}:${id}`);
+    }
+  }
+
+  /** A consent granted or revoked: the member as a commitment; a member recipient too, an organisation or app by its id. */
+  async onConsentChanged(tx: Queryable, event: EventPayload<'consent.changed'>): Promise<void> {
+    const entry = consentChanged({ at: event.atMs, community: event.communityId }, {
+      subject: await this.commit(tx, event.grantorMemberId, event.grantorMemberId),
+      grantee: event.recipientKind === 'member' ? await this.commit(tx, event.recipientId, event.recipientId) : event.recipientId,
+      purpose: event.purpose, state: event.state,
+      ...(event.state === 'granted' ? { validUntil: event.validUntilMs } : {}),
+    });
+    await this.enqueue(tx, entry, `${event.grantId}:${event.state}`);
+  }
+
+  /** A commitment to `value` under the salt of `saltSubject` (a member, or the community for what no member owns). */
+  private async commit(tx: Queryable, saltSubject: string, value: string): Promise<string> {
+    return commitment(await store.saltOf(tx, saltSubject, new Uint8Array(randomBytes(32))), value);
   }
 
   private async enqueue(tx: Queryable, entry: LedgerEntry, subject: string): Promise<void> {

@@ -5,3 +5,4 @@ export { registerMarketCommands } from './commands.js';
 export { MARKET_JOB, marketJob, subscribeMarket, type MarketJob, type MarketJobOptions } from './job.js';
 export { marketRoutes } from './routes.js';
 export { fundWallet, openMarket, setAgentLimits } from './service.js';
+export { tradesOfSlot } from './store.js';

@@ -1,5 +1,5 @@
 import type { Db } from '../platform/store/db.js';
-import type { EventSubscriber } from '../platform/events/index.js';
+import type { EventPublisher, EventSubscriber } from '../platform/events/index.js';
 import type { JobDefinition, JobWaker } from '../platform/jobs/index.js';
 import { HOUR_MS, MINUTE_MS } from '../kernel/time.js';
 import { marketCommunities } from './store.js';
@@ -38,7 +38,7 @@ export interface MarketJob {
  * intervals changed afterwards (intervals.changed) get a correction run; a community that
  * fails is logged and retried on the next pass without holding up the others.
  */
-export function marketJob(db: Db, options: MarketJobOptions = {}): MarketJob {
+export function marketJob(db: Db, events: EventPublisher, options: MarketJobOptions = {}): MarketJob {
   const now = options.now ?? Date.now;
   const lookbackMs = options.lookbackMs ?? HOUR_MS;
   const finalDelayMs = options.finalDelayMs ?? 30 * MINUTE_MS;
@@ -69,9 +69,9 @@ export function marketJob(db: Db, options: MarketJobOptions = {}): MarketJob {
             const from = catchUp.get(communityId);
             let endedByMs = nowMs - finalDelayMs;
             if (from === undefined) {
-              done += await clearDueSlots(db, communityId, nowMs, lookbackMs);
+              done += await clearDueSlots(db, events, communityId, nowMs, lookbackMs);
             } else {
-              const result = await catchUpSlots(db, communityId, from, nowMs);
+              const result = await catchUpSlots(db, events, communityId, from, nowMs);
               done += result.cleared;
               endedByMs = result.dataUntilMs - finalDelayMs;
               if (result.done) catchUp.delete(communityId);

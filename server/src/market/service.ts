@@ -1,4 +1,5 @@
 import type { Db, Queryable } from '../platform/store/db.js';
+import type { EventPublisher } from '../platform/events/index.js';
 import { communityIntervals, type StoredInterval } from '../intervals/index.js';
 import { meteringPointsOfCommunity } from '../registry/index.js';
 import { expectedNetWh } from '../forecast/index.js';
@@ -94,13 +95,13 @@ async function agentOrdersOf(db: Queryable, communityId: string, settings: Marke
  * Clears one slot of a community at its gate closure: the agents post their orders, the open
  * orders of the slot are read, each one checked on its own (a bad one is refused and recorded,
  * the others clear), the community's mechanism clears them and the clearing and its trades are
- * stored. A slot cleared already is left as it was (false).
+ * stored, with `market.cleared` in the same transaction. A slot cleared already is left as it was (false).
  */
-export async function clearStoredSlot(db: Db, communityId: string, settings: MarketSettings, slotStartMs: number, nowMs: number): Promise<boolean> {
+export async function clearStoredSlot(db: Db, events: EventPublisher, communityId: string, settings: MarketSettings, slotStartMs: number, nowMs: number): Promise<boolean> {
   const agents = await agentOrdersOf(db, communityId, settings, slotStartMs);
   const gateMs = slotStartMs - gateOf(settings).leadMs;
   const pricing = pricingOf(settings);
-  return db.transaction(async (tx) => {
+  return events.transaction(db, async (tx, publish) => {
     await insertOrders(tx, communityId, agents);
     const open = (await ordersOfSlot(tx, communityId, slotStartMs)).filter((o) => o.withdrawnAtMs === undefined && o.submittedAtMs < gateMs);
     const refused: RefusedOrder[] = [];
@@ -110,28 +111,30 @@ export async function clearStoredSlot(db: Db, communityId: string, settings: Mar
       return problems.length === 0;
     });
     const result = clearSlot(settings.mechanism, accepted, pricing);
-    return insertClearing(tx, communityId, {
+    const stored = await insertClearing(tx, communityId, {
       slotStartMs, mechanism: result.mechanism, clearingPrice: result.clearingPrice, volumeWh: result.volumeWh, welfare: result.welfare,
       gridFees: result.gridFees, orders: accepted.length, refused, clearedAtMs: nowMs,
     }, result.trades);
+    if (stored) await publish('market.cleared', { communityId, slotStartMs, clearedAtMs: nowMs, trades: result.trades.length });
+    return stored;
   });
 }
 
-async function clearSlotsBetween(db: Db, communityId: string, settings: MarketSettings, firstSlot: number, lastSlot: number, nowMs: number): Promise<number> {
+async function clearSlotsBetween(db: Db, events: EventPublisher, communityId: string, settings: MarketSettings, firstSlot: number, lastSlot: number, nowMs: number): Promise<number> {
   const done = await clearedSlots(db, communityId, firstSlot, lastSlot + QUARTER_HOUR_MS);
   let cleared = 0;
   for (let slot = firstSlot; slot <= lastSlot; slot += QUARTER_HOUR_MS) {
-    if (!done.has(slot) && (await clearStoredSlot(db, communityId, settings, slot, nowMs))) cleared++;
+    if (!done.has(slot) && (await clearStoredSlot(db, events, communityId, settings, slot, nowMs))) cleared++;
   }
   return cleared;
 }
 
 /** Clears every slot whose gate closed in the last `lookbackMs` and is not cleared yet, oldest first; how many. */
-export async function clearDueSlots(db: Db, communityId: string, nowMs: number, lookbackMs: number): Promise<number> {
+export async function clearDueSlots(db: Db, events: EventPublisher, communityId: string, nowMs: number, lookbackMs: number): Promise<number> {
   const settings = await loadSettings(db, communityId);
   if (!settings) return 0;
   const leadMs = gateOf(settings).leadMs;
-  return clearSlotsBetween(db, communityId, settings, ceilToQuarterHour(nowMs - lookbackMs + leadMs), floorToQuarterHour(nowMs + leadMs), nowMs);
+  return clearSlotsBetween(db, events, communityId, settings, ceilToQuarterHour(nowMs - lookbackMs + leadMs), floorToQuarterHour(nowMs + leadMs), nowMs);
 }
 
 /**
@@ -142,7 +145,7 @@ export async function clearDueSlots(db: Db, communityId: string, nowMs: number, 
  * (what counts as "now" for the settlement of the replayed slots) and whether it has caught up
  * with the slots whose gate has closed.
  */
-export async function catchUpSlots(db: Db, communityId: string, fromMs: number, nowMs: number): Promise<{ cleared: number; dataUntilMs: number; done: boolean }> {
+export async function catchUpSlots(db: Db, events: EventPublisher, communityId: string, fromMs: number, nowMs: number): Promise<{ cleared: number; dataUntilMs: number; done: boolean }> {
   const settings = await loadSettings(db, communityId);
   if (!settings) return { cleared: 0, dataUntilMs: nowMs, done: true };
   const latestGate = floorToQuarterHour(nowMs + gateOf(settings).leadMs);
@@ -154,7 +157,7 @@ export async function catchUpSlots(db: Db, communityId: string, fromMs: number, 
   if (latestOf.size === 0) return { cleared: 0, dataUntilMs: fromMs, done: false };
   const lastData = Math.min(...latestOf.values());
   const lastSlot = Math.min(latestGate, lastData + 2 * QUARTER_HOUR_MS);
-  const cleared = await clearSlotsBetween(db, communityId, settings, ceilToQuarterHour(fromMs), lastSlot, nowMs);
+  const cleared = await clearSlotsBetween(db, events, communityId, settings, ceilToQuarterHour(fromMs), lastSlot, nowMs);
   return { cleared, dataUntilMs: Math.min(nowMs, lastData + QUARTER_HOUR_MS), done: lastSlot >= latestGate };
 }
 

@@ -239,7 +239,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       },
     };
     subscribeForecast(events, jobs);
-    const markets = marketJob(db, { ...options.market, log: componentLog(app.log, 'market', 'warn') });
+    const markets = marketJob(db, events, { ...options.market, log: componentLog(app.log, 'market', 'warn') });
     const marketRun = jobs.register(markets.definition);
     const market = {
       name: marketRun.name,

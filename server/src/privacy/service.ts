@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { EventPublisher } from '../platform/events/index.js';
+import type { EventPayload } from '../kernel/events.js';
 import { recordChange } from '../audit/index.js';
 import type { Principal, UserPrincipal } from '../kernel/principal.js';
 import type { Resolution } from '../kernel/calendar.js';
@@ -13,7 +14,7 @@ import { pseudonymiseStatements } from '../billing/index.js';
 import {
   createAccessLogEntry, createGrant, createPseudonym, defaultRetentionPolicy, grantDigest, LEGAL_MINIMUMS, mayRead, planErasure, Pseudonymiser,
   reduceToGrant, refusalError, revokeGrant, validateRetentionPolicy,
-  type AccessedData, type ConsentQuantity, type DataScope, type ErasurePlan, type LegalMinimum, type PersonalDataKind, type ProcessingPurpose,
+  type AccessedData, type ConsentQuantity, type DataScope, type ErasurePlan, type Grant, type LegalMinimum, type PersonalDataKind, type ProcessingPurpose,
   type Recipient, type RetentionPolicy, type StatedPurpose, type ReducedPoint,
 } from './domain/index.js';
 import * as store from './store.js';
@@ -88,8 +89,17 @@ export async function grantConsent(ctx: PrivacyContext, principal: Principal, me
     await store.insertGrant(tx, grant, digest);
     const stored = { ...grant, digest };
     await recordChange(publish, { kind: 'consent', communityId: member.communityId, resourceId: grant.id, action: 'grant', before: null, after: stored, subjectMemberId: memberId, atMs: grant.createdAt });
+    await publish('consent.changed', consentEvent(grant, 'granted', grant.createdAt));
     return stored;
   });
+}
+
+/** The verifiable record's view of a grant's change: who (as ids the ledger commits to), to whom, why, until when. */
+function consentEvent(grant: Grant, state: 'granted' | 'revoked', atMs: number): EventPayload<'consent.changed'> {
+  return {
+    communityId: grant.communityId, grantId: grant.id, grantorMemberId: grant.grantor, recipientKind: grant.recipient.kind, recipientId: grant.recipient.id,
+    purpose: grant.purpose.code, state, validUntilMs: grant.validUntil, atMs,
+  };
 }
 
 export async function revokeConsent(ctx: PrivacyContext, principal: Principal, grantId: string): Promise<store.StoredGrant> {
@@ -106,6 +116,7 @@ export async function revokeConsent(ctx: PrivacyContext, principal: Principal, g
     await store.markRevoked(tx, grantId, revoked.revokedAt!);
     const after = (await store.grantById(tx, grantId))!;
     await recordChange(publish, { kind: 'consent', communityId: grant.communityId, resourceId: grantId, action: 'revoke', before: grant, after, subjectMemberId: grant.grantor, atMs: revoked.revokedAt! });
+    if (grant.revokedAt === null) await publish('consent.changed', consentEvent(grant, 'revoked', revoked.revokedAt!));
     return after;
   });
 }

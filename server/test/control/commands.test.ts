@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import canonicalize from 'canonicalize';
 import { startTestPlatform, signUp, unique, type TestPlatform, type TestUser } from '../support/platform.js';
 import { storeKinds } from '../support/stores.js';
 import { communityBody } from '../support/world.js';
@@ -8,6 +9,8 @@ import { connectDevice, deviceCredentials, sasFor, type DeviceCredentials } from
 import type { EventPayload } from '../../src/kernel/events.js';
 import type { PlanCommand } from '../../src/kernel/events.js';
 import { DEMO_MODELS, runControlledDevices } from '../../src/simulator/index.js';
+import { OUTBOX_JOB } from '../../src/platform/events/index.js';
+import { decodeEntry } from '../../src/ledger/domain/index.js';
 
 const MINUTE = 60_000;
 
@@ -278,5 +281,32 @@ describe.each(storeKinds)('commands to devices on %s', (kind) => {
     } finally {
       await run.close();
     }
+  });
+
+  it('logs every issued command in the verifiable record: the hash of exactly what the device receives, the device only as a commitment', async () => {
+    clock.now += MINUTE;
+    await plan([
+      { deviceId: devices.ev.deviceId, kind: 'ev-charge-power', value: 7_400, expiresAtMs: clock.now + 30 * MINUTE },
+      { deviceId: devices.plug.deviceId, kind: 'appliance-start', value: null, expiresAtMs: clock.now + 30 * MINUTE },
+    ]);
+    const received = [...(await poll(devices.ev)).body.commands, ...(await poll(devices.plug)).body.commands] as Record<string, unknown>[];
+    await tp.platform.jobs.flush(OUTBOX_JOB);
+    await tp.platform.ledger.job.flush();
+    for (const [device, command] of [[devices.ev, received.find((c) => c.kind === 'ev-charge-power')!], [devices.plug, received.find((c) => c.kind === 'appliance-start')!]] as const) {
+      const [row] = await tp.platform.db.query<{ body: Uint8Array }>('SELECT body FROM ledger_entries WHERE kind = $1 AND subject = $2', ['command.issued', command.id]);
+      expect(row, `no entry for ${String(command.kind)}`).toBeDefined();
+      const entry = decodeEntry(row!.body);
+      expect(entry).toMatchObject({ kind: 'command.issued', community: communityId, command: command.id, action: command.kind });
+      expect(Date.parse(entry.at)).toBe(Date.parse(String(command.issuedAt)));
+      // The device checks what it got: the SHA-256 of its RFC 8785 canonical JSON.
+      expect(entry).toHaveProperty('payloadSha256', createHash('sha256').update(canonicalize(command)!).digest('hex'));
+      const text = new TextDecoder().decode(row!.body);
+      expect(text).not.toContain(device.deviceId);
+      expect(text).toMatch(/"device":"[0-9a-f]{64}"/);
+    }
+    // Ingested once: the outbox delivering the event again adds no second entry.
+    const [{ count }] = await tp.platform.db.query<{ count: number }>(
+      "SELECT count(*)::int AS count FROM ledger_entries WHERE kind = 'command.issued' AND subject = ANY($1::text[])", [received.map((c) => c.id)]) as [{ count: number }];
+    expect(count).toBe(2);
   });
 });

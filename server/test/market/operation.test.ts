@@ -7,6 +7,8 @@ import { clearSlot, formatMarketPrice, parseMarketPrice, type ClearingOrder } fr
 import { clearStoredSlot, correctSettledSlots } from '../../src/market/service.js';
 import { loadSettings } from '../../src/market/store.js';
 import { parseNano } from '../../src/kernel/money.js';
+import { OUTBOX_JOB } from '../../src/platform/events/index.js';
+import { decodeEntry, type MarketTradeEntry } from '../../src/ledger/domain/index.js';
 
 const Q = 900_000;
 const MIN = 60_000;
@@ -135,13 +137,29 @@ describe.each(storeKinds)('the market in operation on %s', (kind) => {
 
     // Replaying the slot changes nothing.
     const settings = (await loadSettings(tp.platform.db, w.communityA))!;
-    expect(await clearStoredSlot(tp.platform.db, w.communityA, settings, slot, clock + 60_000)).toBe(false);
+    expect(await clearStoredSlot(tp.platform.db, tp.platform.events, w.communityA, settings, slot, clock + 60_000)).toBe(false);
     await tp.platform.market.flush();
     const again = await tp.call('GET', `/api/v1/communities/${w.communityA}/market/slots/${iso(slot)}`, { token: w.managerA.token });
     expect(again.body).toEqual(result.body);
 
     const trades = await tp.call('GET', `/api/v1/members/${w.memberIdA2}/market/trades?from=${iso(T0)}&to=${iso(T0 + 86_400_000)}`, { token: w.memberA2.token });
     expect(trades.body.map((t: { side: string; energyWh: number }) => [t.side, t.energyWh])).toEqual(pure.trades.map((t) => ['buy', t.energyWh]));
+
+    // Each trade is in the verifiable record once (the replay added none), its parties only as commitments.
+    await tp.platform.jobs.flush(OUTBOX_JOB);
+    await tp.platform.ledger.job.flush();
+    const rows = await tp.platform.db.query<{ subject: string; body: Uint8Array }>(
+      "SELECT subject, body FROM ledger_entries WHERE kind = 'market.trade' AND community_id = $1 AND subject LIKE $2 ORDER BY subject", [w.communityA, `${w.communityA}:${slot}-%`]);
+    const entries = rows.map((r) => decodeEntry(r.body) as MarketTradeEntry);
+    expect(entries.map((e) => [e.energyWh, e.price, e.currency, e.slot.start])).toEqual(
+      pure.trades.map((t) => [String(t.energyWh), formatMarketPrice(t.price), 'EUR', new Date(slot).toISOString().replace('.000Z', 'Z')]));
+    expect(new Set(entries.map((e) => e.buyer)).size).toBe(1);
+    expect(new Set(entries.map((e) => e.seller)).size).toBe(1);
+    expect(entries[0]!.buyer).not.toBe(entries[0]!.seller);
+    for (const row of rows) {
+      const text = new TextDecoder().decode(row.body);
+      for (const id of [w.memberIdA, w.memberIdA2]) expect(text).not.toContain(id);
+    }
   });
 
   it('settles after the meters are final, pays the wallets once, and the books balance to the cent over many slots', async () => {

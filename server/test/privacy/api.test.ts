@@ -5,6 +5,8 @@ import { signUp, startTestPlatform, unique, type TestPlatform, type TestUser } f
 import { buildWorld, type World } from '../support/world.js';
 import { enforceRetention, findTraces } from '../../src/privacy/index.js';
 import { ensureDemoCommunity } from '../../src/demo/index.js';
+import { OUTBOX_JOB } from '../../src/platform/events/index.js';
+import { decodeEntry, type ConsentChangedEntry } from '../../src/ledger/domain/index.js';
 
 const DAY = 86_400_000;
 /** The privacy clock: a fixed instant, moved by the tests (never the wall clock's time of day). */
@@ -79,6 +81,24 @@ describe.each(storeKinds)('privacy API on %s', (kind) => {
     // The recipient's read is in memberA's access log.
     const log = await ok('GET', `/api/v1/members/${w.memberIdA}/access-log`, w.memberA.token);
     expect(log).toContainEqual(expect.objectContaining({ accessorKind: 'recipient', accessor: 'Neighbour A2', grantId: grant.id, purpose: 'consented-sharing' }));
+
+    // The grant and its revocation are in the verifiable record once each, the members only as commitments.
+    await tp.platform.jobs.flush(OUTBOX_JOB);
+    await tp.platform.ledger.job.flush();
+    const rows = await tp.platform.db.query<{ subject: string; body: Uint8Array }>(
+      "SELECT subject, body FROM ledger_entries WHERE kind = 'consent.changed' AND subject LIKE $1 ORDER BY seq", [`${grant.id}:%`]);
+    expect(rows.map((r) => r.subject)).toEqual([`${grant.id}:granted`, `${grant.id}:revoked`]);
+    const [granted, revokedEntry] = rows.map((r) => decodeEntry(r.body) as ConsentChangedEntry) as [ConsentChangedEntry, ConsentChangedEntry];
+    expect(granted).toMatchObject({ community: w.communityA, purpose: 'peer-comparison', state: 'granted', validUntil: new Date(NOW + 30 * DAY).toISOString().replace('.000Z', 'Z') });
+    expect(revokedEntry).toMatchObject({ state: 'revoked', subject: granted.subject, grantee: granted.grantee, at: revoked.revokedAt });
+    expect(revokedEntry.validUntil).toBeUndefined();
+    expect(granted.subject).toMatch(/^[0-9a-f]{64}$/);
+    expect(granted.grantee).toMatch(/^[0-9a-f]{64}$/);
+    expect(granted.subject).not.toBe(granted.grantee);
+    for (const row of rows) {
+      const text = new TextDecoder().decode(row.body);
+      for (const personal of [w.memberIdA, w.memberIdA2, 'Neighbour A2', 'Compare our mornings']) expect(text).not.toContain(personal);
+    }
   });
 
   it('logs a manager\'s read of a member\'s data; the member sees it, nobody else does, own reads are not logged', async () => {

@@ -28,7 +28,7 @@ export {
   ENTRY_VERSION, ENTRY_KINDS, validateEntry, encodeEntry, decodeEntry, documentCommitment, commitment,
   statementIssued, statementCorrected, settlementClosed, operatorImportAccepted, commandIssued, marketTrade,
   flexMessage, consentChanged, signEntry, checkEntrySignatures,
-  type EntryKind, type LedgerEntry, type EventBase, type Period, type DocumentCommitment,
+  type EntryKind, type LedgerEntry, type EventBase, type Period, type DocumentCommitment, type MarketTradeEntry, type ConsentChangedEntry,
 } from './entries.js';
 export {
   RECEIPT_FORMAT, formatReceiptJson, formatReceiptTlogProof, parseReceipt, verifyReceipt, verifyDocument,

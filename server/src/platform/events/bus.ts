@@ -17,8 +17,11 @@ export interface EventPublisher {
   publish<N extends EventName>(db: Db, name: N, payload: EventPayload<N>): Promise<void>;
 }
 
-/** Runs in the publisher's transaction; throwing rolls the publisher's change back. */
-export type InTransactionHandler<N extends EventName> = (tx: Queryable, payload: EventPayload<N>) => Promise<void>;
+/**
+ * Runs in the publisher's transaction; throwing rolls the publisher's change back. It may publish
+ * events of its own with `publish`, in the same transaction.
+ */
+export type InTransactionHandler<N extends EventName> = (tx: Queryable, payload: EventPayload<N>, publish: Publish) => Promise<void>;
 /** Runs after the publisher committed (e.g. wakes a job); a failure is logged, never the publisher's. */
 export type AfterCommitHandler<N extends EventName> = (payload: EventPayload<N>) => void | Promise<void>;
 /** Runs later, from the outbox, in the transaction that marks the event delivered. */
@@ -35,14 +38,15 @@ export interface EventSubscriber {
 /** A payload that does not match its event's declaration; nothing was published. */
 export class EventRefused extends Error {}
 
-type AnyInTransaction = (tx: Queryable, payload: unknown) => Promise<void>;
+type AnyInTransaction = (tx: Queryable, payload: unknown, publish: Publish) => Promise<void>;
+type AnyDurable = (tx: Queryable, payload: unknown) => Promise<void>;
 type AnyAfterCommit = (payload: unknown) => void | Promise<void>;
 
 /** The one event bus of a running platform, wired in the composition root. */
 export class EventBus implements EventPublisher, EventSubscriber {
   private readonly inTx = new Map<EventName, AnyInTransaction[]>();
   private readonly after = new Map<EventName, AnyAfterCommit[]>();
-  private readonly durables = new Map<EventName, Map<string, AnyInTransaction>>();
+  private readonly durables = new Map<EventName, Map<string, AnyDurable>>();
   private outboxWritten: () => void = () => undefined;
 
   constructor(private readonly log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)) {}
@@ -56,14 +60,14 @@ export class EventBus implements EventPublisher, EventSubscriber {
   }
 
   durable<N extends EventName>(name: N, subscriber: string, handler: DurableHandler<N>): void {
-    const byName = this.durables.get(name) ?? new Map<string, AnyInTransaction>();
+    const byName = this.durables.get(name) ?? new Map<string, AnyDurable>();
     if (byName.has(subscriber)) throw new Error(`${subscriber} already subscribes to ${name}`);
-    byName.set(subscriber, handler as AnyInTransaction);
+    byName.set(subscriber, handler as AnyDurable);
     this.durables.set(name, byName);
   }
 
   /** The durable subscriber `subscriber` of `name`, for the outbox job. */
-  durableHandler(name: EventName, subscriber: string): AnyInTransaction | undefined {
+  durableHandler(name: EventName, subscriber: string): AnyDurable | undefined {
     return this.durables.get(name)?.get(subscriber);
   }
 
@@ -80,20 +84,23 @@ export class EventBus implements EventPublisher, EventSubscriber {
   async transaction<T>(db: Db, work: (tx: Queryable, publish: Publish) => Promise<T>): Promise<T> {
     const committed: { name: EventName; payload: unknown }[] = [];
     let wroteOutbox = false;
-    const result = await db.transaction((tx) => work(tx, async (name, payload) => {
-      const durable = [...(this.durables.get(name)?.keys() ?? [])];
-      if (durable.length > 0) {
-        const problem = payloadProblem(name, payload);
-        if (problem) throw new EventRefused(`${name}: ${problem}`);
-        await tx.query(
-          'INSERT INTO event_outbox (event, subscriber, payload) SELECT $1, s, $3::jsonb FROM unnest($2::text[]) AS s',
-          [name, durable, JSON.stringify(payload)],
-        );
-        wroteOutbox = true;
-      }
-      for (const handler of this.inTx.get(name) ?? []) await handler(tx, payload);
-      committed.push({ name, payload });
-    }));
+    const result = await db.transaction((tx) => {
+      const publish: Publish = async (name, payload) => {
+        const durable = [...(this.durables.get(name)?.keys() ?? [])];
+        if (durable.length > 0) {
+          const problem = payloadProblem(name, payload);
+          if (problem) throw new EventRefused(`${name}: ${problem}`);
+          await tx.query(
+            'INSERT INTO event_outbox (event, subscriber, payload) SELECT $1, s, $3::jsonb FROM unnest($2::text[]) AS s',
+            [name, durable, JSON.stringify(payload)],
+          );
+          wroteOutbox = true;
+        }
+        for (const handler of this.inTx.get(name) ?? []) await handler(tx, payload, publish);
+        committed.push({ name, payload });
+      };
+      return work(tx, publish);
+    });
     for (const { name, payload } of committed) this.deliverAfterCommit(name, payload);
     if (wroteOutbox) this.outboxWritten();
     return result;
