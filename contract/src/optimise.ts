@@ -53,6 +53,13 @@ export const PlannedAsset = Type.Object({
   powerW: Type.Array(Type.Number(), { description: 'mean power per step, + drawn from the site, − supplied' }),
   baselinePowerW: Type.Array(Type.Number(), { description: 'the same without a plan' }),
   socWh: Type.Optional(Type.Array(nullable(Type.Number()))),
+  initialSoc: Type.Optional(Type.Object({
+    soc: Type.Number({ minimum: 0, maximum: 1, description: 'share of the capacity at the horizon\'s start' }),
+    source: Type.Enum(['measured', 'previous-plan', 'default'], {
+      description: 'measured: the battery\'s own report (battery.soc, at most 30 minutes old); previous-plan: where the last plan left it; default: assumed half full',
+    }),
+    measuredAt: nullable(IsoDateTime),
+  }, { description: 'a battery\'s: where the plan starts it from' })),
   temperatureC: Type.Optional(Type.Array(Type.Number())),
   starts: Type.Optional(Type.Array(IsoDateTime)),
   curtailedWh: Type.Optional(Type.Integer()),

@@ -1,7 +1,7 @@
 /**
  * Plans in a real Chromium (PGlite only): a member lets the community control their battery on
  * "My plan", the manager plans again on the Plan page and sees the status, the saving and the
- * schedules; the member then sees the battery in their plan and their saving.
+ * schedules and where the battery starts; the member then sees the battery in their plan and their saving.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
@@ -52,12 +52,15 @@ describe('web app: plans', () => {
     const section = managerPage.getByRole('region', { name: 'Community plan' });
     await expect.poll(() => section.locator('[data-chart-state="drawn"]').count()).toBe(2);
     await expect.poll(() => section.getByRole('table').locator('tbody tr').count()).toBe(4);
+    // Where the battery's plan starts (no report from it here: assumed, or where a plan left it).
+    await expect.poll(() => section.getByRole('list', { name: 'Where the batteries start' }).textContent()).toMatch(/^Home battery starts at \d+\s?%, (assumed|where the last plan left it)/);
     await screenshot(managerPage, 'plan-manager');
     await manager.close();
 
     await page.reload();
     await expect.poll(() => page.getByTestId('my-saving').textContent()).toMatch(/^You save /);
     await expect.poll(() => page.locator('[data-chart-state="drawn"]').count()).toBe(1);
+    await expect.poll(() => page.getByRole('list', { name: 'Where the batteries start' }).textContent()).toMatch(/^Home battery starts at \d+\s?%/);
     await screenshot(page, 'plan-member');
     await context.close();
     expect(errors).toEqual([]);

@@ -10,6 +10,7 @@ export { recordHeartbeat } from './heartbeats.js';
 export { type AuthenticatedDevice, type FrameDecoder, IngestService } from './service.js';
 export { type CommittedMessage, ReadingWriter } from './writer.js';
 export {
-  type PointReading, type SeriesProbes, meterExchangesAt, readingSpan, readingsAround, readingsForIntervals, recordDeviceEvent,
+  type PointReading, type SeriesProbes, type StoredReading, latestReadingsIn, meterExchangesAt, readingSpan, readingsAround, readingsForIntervals,
+  recordDeviceEvent,
 } from './store.js';
 export { deleteReadingsOfDevices, devicesWithReadings } from './store.js';

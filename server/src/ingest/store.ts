@@ -145,6 +145,26 @@ export async function readingsInWindows(
   return rows.map((r) => ({ deviceId: r.device_id, ts: r.ts, quantity: r.quantity, value: r.value }));
 }
 
+/**
+ * The newest reading of `quantity` of each device taken within [fromMs, toMs] (both ends
+ * included), in one query; devices without one there are absent. A caller that must not see
+ * readings stamped after its own now passes that now as `toMs`.
+ */
+export async function latestReadingsIn(
+  db: Queryable, deviceIds: readonly string[], quantity: string, fromMs: number, toMs: number,
+): Promise<StoredReading[]> {
+  const rows = await db.query<{ device_id: string; ts: Date; value: number }>(
+    `SELECT d.id AS device_id, r.ts, r.value
+     FROM unnest($1::text[]) AS d(id)
+     CROSS JOIN LATERAL (
+       SELECT ts, value FROM readings
+       WHERE device_id = d.id AND quantity = $2 AND ts >= $3 AND ts <= $4 ORDER BY ts DESC LIMIT 1) r
+     ORDER BY d.id`,
+    [deviceIds, quantity, new Date(fromMs), new Date(toMs)],
+  );
+  return rows.map((r) => ({ deviceId: r.device_id, ts: r.ts, quantity, value: r.value }));
+}
+
 /** PostgreSQL's SQLSTATE for a foreign-key violation. */
 const FOREIGN_KEY_VIOLATION = '23503';
 

@@ -17,7 +17,7 @@ export { optimise, type OptimiseOptions, type OptimiseResult } from './optimise.
 export { registerOptimiseCommand } from './commands.js';
 
 // Phase 2: plans in operation (tables, the MPC job, routes, members' control settings).
-export { PlanService, DEFAULT_WEIGHTS, type PlanSettings } from './service.js';
-export { OPTIMISE_JOB, optimiseJob, subscribeOptimise, type OptimiseJob } from './job.js';
+export { PlanService, DEFAULT_WEIGHTS, SOC_READING_MAX_AGE_MS, type PlanSettings } from './service.js';
+export { OPTIMISE_JOB, PLAN_RETENTION_DAYS, optimiseJob, subscribeOptimise, type OptimiseJob } from './job.js';
 export { optimiseRoutes } from './routes.js';
 export { enableDemoControl } from './demo.js';

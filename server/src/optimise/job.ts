@@ -2,12 +2,15 @@ import type { Db } from '../platform/store/db.js';
 import type { EventSubscriber } from '../platform/events/index.js';
 import type { JobDefinition } from '../platform/jobs/index.js';
 import type { PlanTrigger } from '@gridshare/contract/optimise';
-import { MINUTE_MS } from '../kernel/time.js';
+import { DAY_MS, MINUTE_MS } from '../kernel/time.js';
 import { horizonStart } from './domain/assemble.js';
 import type { PlanService } from './service.js';
-import { controlledCommunities, latestPlan } from './store.js';
+import { controlledCommunities, latestPlan, prunePlans } from './store.js';
 
 export const OPTIMISE_JOB = 'optimise';
+
+/** Plans are kept this long (each community's latest is kept whatever its age). */
+export const PLAN_RETENTION_DAYS = 35;
 
 /** What the composition root and the routes hold: the job and a way to have a community planned again soon. */
 export interface OptimiseJob {
@@ -20,7 +23,8 @@ export interface OptimiseJob {
  * Model predictive control on the platform's runner, each community leased: every quarter hour
  * a community with a device its member lets the plan control is planned again for the rolling
  * horizon from the next quarter hour (unless it already has a plan from that quarter hour), and
- * at once (after `delayMs`) when something it plans with changed.
+ * at once (after `delayMs`) when something it plans with changed. Each pass also deletes the plans
+ * older than PLAN_RETENTION_DAYS (of every community: deleting twice deletes nothing more).
  */
 export function optimiseJob(db: Db, service: PlanService, options: { delayMs?: number; wake: () => void }): OptimiseJob {
   const pending = new Map<string, PlanTrigger>();
@@ -41,6 +45,7 @@ export function optimiseJob(db: Db, service: PlanService, options: { delayMs?: n
         const held = new Set(await lease(candidates));
         // Another process holds these: their triggers wait for the next pass here.
         for (const [id, trigger] of triggered) if (!held.has(id)) pending.set(id, trigger);
+        await prunePlans(db, service.settings.now() - PLAN_RETENTION_DAYS * DAY_MS);
         let done = 0;
         for (const communityId of held) {
           const trigger = triggered.get(communityId);

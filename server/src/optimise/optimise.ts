@@ -16,7 +16,7 @@ export interface OptimiseOptions {
   readonly solver?: Solver;
   /** Overrides the scenario's own solver settings. */
   readonly settings?: Partial<SolveSettings>;
-  /** The previous plan's solution, to warm-start from. */
+  /** The previous plan's solution, to warm-start from; without one of its columns in this model, the baseline is the start. */
   readonly previous?: NamedSolution;
   /** How community-level savings land on members (default: by baseline import). */
   readonly sharing?: SavingsSharing;
@@ -26,6 +26,7 @@ export interface OptimiseOptions {
 
 export interface OptimiseResult {
   readonly built: BuiltModel;
+  /** `warmStart`: whether the solve started from the previous plan's solution. */
   readonly result: SolveResult;
   /** The plan; undefined when the solver found none (result.status says why). */
   readonly document?: PlanDocument & { readonly members: readonly MemberSavings[] };
@@ -43,11 +44,12 @@ export async function optimise(scenario: Scenario, options: OptimiseOptions = {}
   // The previous plan if there is one, else what the assets would do anyway: either way the
   // solver holds a plan from the start and only improves on it.
   const base = baseline(scenario);
-  const warmStart = options.previous ? warmStartFrom(options.previous, built.model, horizon.startMs) : startFrom(built, base);
+  const fromPrevious = options.previous && warmStartFrom(options.previous, built.model, horizon.startMs);
+  const warm = fromPrevious !== undefined && fromPrevious.indices.length > 0;
   const solver = options.solver ?? new Solver();
   let result: SolveResult;
   try {
-    result = await solver.solve(built.model, settings, warmStart);
+    result = { ...await solver.solve(built.model, settings, warm ? fromPrevious : startFrom(built, base)), warmStart: warm };
   } finally {
     if (!options.solver) await solver.close();
   }

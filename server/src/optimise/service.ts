@@ -4,10 +4,12 @@ import type { EventPublisher } from '../platform/events/index.js';
 import type { PlannedAsset, PlanTrigger } from '@gridshare/contract/optimise';
 import { communityDevices, deviceById, loadCommunity, loadTariffs, meteringPointsOfCommunity } from '../registry/index.js';
 import { pointForecastsP50 } from '../forecast/index.js';
+import { latestReadingsIn } from '../ingest/index.js';
 import { createLocalClock, localDateOf } from '../kernel/calendar.js';
-import { QUARTER_HOUR_MS } from '../kernel/time.js';
+import type { Quantity } from '../kernel/quantities.js';
+import { MINUTE_MS, QUARTER_HOUR_MS } from '../kernel/time.js';
 import type { ObjectiveWeights } from './domain/assets/index.js';
-import { assembleScenario, horizonStart, type Binding } from './domain/assemble.js';
+import { assembleScenario, horizonStart, type Binding, type InitialSoc } from './domain/assemble.js';
 import { InfeasibleScenarioError } from './domain/build.js';
 import { boundAssets, planCommands, stateAt } from './domain/device-commands.js';
 import { ScenarioError } from './domain/fields.js';
@@ -17,11 +19,17 @@ import type { NamedSolution } from './domain/warm-start.js';
 import { optimise } from './optimise.js';
 import type { Solver } from './solver.js';
 import {
-  controlOfCommunity, insertPlan, latestPlan, markStarted, objectiveOf, applianceRequests, pruneRequests, upsertControl, controlOfDevice, type StoredPlan,
+  controlOfCommunity, insertPlan, latestPlan, markStarted, objectiveOf, applianceRequests, pruneRequests, upsertControl, controlOfDevice, saveWarmStart,
+  warmStartOf, type StoredPlan,
 } from './store.js';
 
 /** The objective until a manager picks one: cost. */
 export const DEFAULT_WEIGHTS: ObjectiveWeights = { cost: 1, co2PerKg: 0, importPerKwh: 0, exportPerKwh: 0, peakPerKw: 0 };
+
+/** A battery's state of charge, in % of its capacity (kernel/quantities). */
+const SOC_QUANTITY: Quantity = 'battery.soc';
+/** A battery's reported state of charge older than this no longer says where it is: the plan assumes instead. */
+export const SOC_READING_MAX_AGE_MS = 30 * MINUTE_MS;
 
 export interface PlanSettings {
   /** The clock (tests move it). */
@@ -36,12 +44,12 @@ export interface PlanSettings {
 
 /**
  * Plans a community: reads its sites, devices, members' control settings, appliance requests,
- * tariff and forecasts, solves (warm-started from its last plan), stores the plan with its
- * inputs and publishes `plan.decided` with the commands for the devices the plan controls.
+ * tariff, forecasts and its batteries' reported state of charge, solves (warm-started from the
+ * stored solution of its last plan), stores the plan with its inputs and its solution for the
+ * next one, and publishes `plan.decided` with the commands for the devices the plan controls.
  * One plan per community at a time in this process (the job's lease keeps other processes out).
  */
 export class PlanService {
-  private readonly previous = new Map<string, NamedSolution>();
   private readonly running = new Map<string, Promise<unknown>>();
 
   constructor(
@@ -72,10 +80,14 @@ export class PlanService {
     const startMs = horizonStart(nowMs);
     const steps = this.settings.steps;
     const clock = createLocalClock(community.timeZone);
-    const [devices, controls, requests, tariffs, weights, forecasts, last] = await Promise.all([
+    const [devices, controls, requests, tariffs, weights, forecasts, last, warm] = await Promise.all([
       communityDevices(db, communityId), controlOfCommunity(db, communityId), applianceRequests(db, { communityId }), loadTariffs(db, communityId),
       objectiveOf(db, communityId), pointForecastsP50(db, points.map((p) => p.id), startMs, steps, nowMs), latestPlan(db, communityId, true),
+      warmStartOf(db, communityId),
     ]);
+    const batteries = devices.filter((d) => d.kind === 'battery').map((d) => d.id);
+    // Never a report stamped after now (a device's clock ahead), never one too old to say where the battery is.
+    const reported = await latestReadingsIn(db, batteries, SOC_QUANTITY, nowMs - SOC_READING_MAX_AGE_MS, nowMs);
     const controlOf = new Map(controls.map((c) => [c.deviceId, c]));
     const date = localDateOf(startMs, clock);
     const sorted = [...tariffs].sort((a, b) => a.validFrom.localeCompare(b.validFrom));
@@ -93,6 +105,7 @@ export class PlanService {
         };
       }),
       requests, forecasts, state: last?.document ? stateAt(last.document, previousBindings, startMs) : new Map(),
+      measuredSoc: new Map(reported.map((r) => [r.deviceId, { soc: r.value / 100, atMs: r.ts.getTime() }])),
       solver: { timeLimitS: this.settings.timeLimitS },
     });
     const common = {
@@ -105,15 +118,17 @@ export class PlanService {
       problems, commands: [], saving: null, planCost: null, baselineCost: null,
     });
     let stored: StoredPlan;
+    let solution: NamedSolution | undefined;
     try {
       const scenario = parseScenario(assembly.scenario);
-      const previous = this.previous.get(communityId);
+      // The last solution still covers part of this horizon (after a long pause it says nothing about it).
+      const previous = warm && warm.solution.startMs <= startMs && startMs < warm.horizonEndMs ? warm.solution : undefined;
       const out = await optimise(scenario, { solver: this.solver, ...(previous ? { previous } : {}) });
       const { solution: _solution, conflict: _conflict, ...report } = out.result;
       if (!out.document) {
         stored = { ...noPlan('failed', report.message, out.problems ?? []), ...report, document: null, problems: out.problems ?? [] };
       } else {
-        if (out.solution) this.previous.set(communityId, out.solution);
+        solution = out.solution;
         const base = baseline(scenario);
         const document = out.document;
         stored = {
@@ -136,6 +151,7 @@ export class PlanService {
     const started = startedRequests(stored, assembly.bindings);
     await this.events.transaction(db, async (tx, publish) => {
       await insertPlan(tx, stored);
+      if (solution) await saveWarmStart(tx, communityId, { planId: stored.id, horizonEndMs: stored.horizonEndMs, solution });
       await markStarted(tx, started, startMs);
       await pruneRequests(tx, communityId, nowMs);
       if (stored.document) {
@@ -175,6 +191,10 @@ function startedRequests(plan: StoredPlan, bindings: readonly Binding[]): string
     binding.requestId && binding.deviceId && starting.has(binding.deviceId) && asset.starts?.includes(plan.document!.start) ? [binding.requestId] : []);
 }
 
+const initialSocView = ({ soc, source, measuredAtMs }: InitialSoc): NonNullable<PlannedAsset['initialSoc']> => ({
+  soc, source, measuredAt: measuredAtMs === undefined ? null : new Date(measuredAtMs).toISOString(),
+});
+
 /** Each bound asset of the plan with its schedule next to the same asset without a plan. */
 function plannedAssets(document: PlanDocument, base: Outcome, bindings: readonly Binding[]): PlannedAsset[] {
   const perHour = 60 / document.stepMinutes;
@@ -188,6 +208,7 @@ function plannedAssets(document: PlanDocument, base: Outcome, bindings: readonly
     powerW: [...asset.powerW],
     baselinePowerW: Array.from(baselineOf.get(binding.key) ?? [], (wh) => wh * perHour),
     ...(asset.socWh ? { socWh: [...asset.socWh] } : {}),
+    ...(binding.initialSoc ? { initialSoc: initialSocView(binding.initialSoc) } : {}),
     ...(asset.temperatureC ? { temperatureC: [...asset.temperatureC] } : {}),
     ...(asset.starts ? { starts: [...asset.starts] } : {}),
     ...(asset.curtailedWh ? { curtailedWh: asset.curtailedWh.reduce((s, v) => s + v, 0) } : {}),

@@ -7,9 +7,10 @@ import type { Limits } from './domain/control.js';
 import type { PlanDocument } from './domain/plan.js';
 import type { ModelSize } from './domain/model.js';
 import type { SolveReport, SolveStatus } from './domain/solve-report.js';
+import type { NamedSolution } from './domain/warm-start.js';
 
 /**
- * The only SQL on optimise's tables: optimise_plans, optimise_objectives,
+ * The only SQL on optimise's tables: optimise_plans, optimise_warm_starts, optimise_objectives,
  * optimise_device_control and optimise_appliance_requests.
  */
 
@@ -118,6 +119,55 @@ export async function latestPlan(db: Queryable, communityId: string, withDocumen
 export async function planById(db: Queryable, id: string): Promise<StoredPlan | undefined> {
   const rows = await db.query<PlanRow>(`SELECT ${PLAN_COLUMNS} FROM optimise_plans WHERE id = $1`, [id]);
   return rows[0] && toPlan(rows[0]);
+}
+
+/**
+ * Deletes the plans decided before `beforeMs`, of every community, except each community's latest
+ * plan and its latest plan with a document (what the views and the next plan's state read).
+ */
+export async function prunePlans(db: Queryable, beforeMs: number): Promise<number> {
+  const rows = await db.query<{ n: number }>(
+    `WITH gone AS (
+       DELETE FROM optimise_plans p WHERE p.decided_at < $1
+         AND p.seq < (SELECT max(l.seq) FROM optimise_plans l WHERE l.community_id = p.community_id)
+         AND p.seq IS DISTINCT FROM (SELECT max(d.seq) FROM optimise_plans d WHERE d.community_id = p.community_id AND d.document IS NOT NULL)
+       RETURNING 1)
+     SELECT count(*)::int AS n FROM gone`,
+    [new Date(beforeMs)],
+  );
+  return rows[0]!.n;
+}
+
+/** The solution of a community's last solved plan and the horizon it covered. */
+export interface StoredWarmStart {
+  readonly planId: string;
+  readonly horizonEndMs: number;
+  readonly solution: NamedSolution;
+}
+
+export async function warmStartOf(db: Queryable, communityId: string): Promise<StoredWarmStart | undefined> {
+  const rows = await db.query<{ plan_id: string; horizon_start: Date; horizon_end: Date; step_ms: number; names: string[]; solution: number[] }>(
+    'SELECT plan_id, horizon_start, horizon_end, step_ms, names, solution FROM optimise_warm_starts WHERE community_id = $1',
+    [communityId],
+  );
+  const row = rows[0];
+  return row && {
+    planId: row.plan_id,
+    horizonEndMs: row.horizon_end.getTime(),
+    solution: { startMs: row.horizon_start.getTime(), stepMs: row.step_ms, names: row.names, values: Float64Array.from(row.solution) },
+  };
+}
+
+/** Replaces the community's warm start with this plan's solution. */
+export async function saveWarmStart(db: Queryable, communityId: string, warm: StoredWarmStart): Promise<void> {
+  const { solution } = warm;
+  await db.query(
+    `INSERT INTO optimise_warm_starts (community_id, plan_id, horizon_start, horizon_end, step_ms, names, solution)
+     VALUES ($1, $2, $3, $4, $5, $6::text[], $7::float8[])
+     ON CONFLICT (community_id) DO UPDATE SET plan_id = EXCLUDED.plan_id, horizon_start = EXCLUDED.horizon_start, horizon_end = EXCLUDED.horizon_end,
+       step_ms = EXCLUDED.step_ms, names = EXCLUDED.names, solution = EXCLUDED.solution, updated_at = now()`,
+    [communityId, warm.planId, new Date(solution.startMs), new Date(warm.horizonEndMs), solution.stepMs, [...solution.names], Array.from(solution.values)],
+  );
 }
 
 export async function objectiveOf(db: Queryable, communityId: string): Promise<ObjectiveWeights | undefined> {

@@ -65,6 +65,20 @@ describe('the community as a scenario', () => {
     });
   });
 
+  it('starts a battery from its report, else from where the last plan left it, else half full, and says which', () => {
+    const measuredAtMs = NOW - 5 * 60_000;
+    const assembly = assembleScenario(input({ measuredSoc: new Map([['bat-2', { soc: 0.42, atMs: measuredAtMs }]]) }));
+    const initial = (id: string, a = assembly) => a.bindings.find((b) => b.deviceId === id)!.initialSoc;
+    expect(initial('bat-2')).toEqual({ soc: 0.42, source: 'measured', measuredAtMs });
+    expect(initial('bat-1')).toEqual({ soc: 0.8, source: 'previous-plan' });
+    expect((assembly.scenario.community as { assets: Record<string, unknown>[] }).assets[0]).toMatchObject({ initialSoc: 0.42 });
+    // A report wins over the last plan; without either the battery is assumed half full.
+    const reported = assembleScenario(input({ measuredSoc: new Map([['bat-1', { soc: 0.25, atMs: measuredAtMs }]]) }));
+    expect(initial('bat-1', reported)).toEqual({ soc: 0.25, source: 'measured', measuredAtMs });
+    expect((reported.scenario.sites as { assets: Record<string, unknown>[] }[])[0]!.assets[2]).toMatchObject({ initialSoc: 0.25, socMin: 0.25 });
+    expect(initial('bat-1', assembleScenario(input({ state: new Map() })))).toEqual({ soc: 0.5, source: 'default' });
+  });
+
   it('plans an appliance request inside the horizon, and a started one as a fixed load', () => {
     const plug = { id: 'plug', name: 'Washer', kind: 'smart-plug', meteringPointId: 'p1', controllable: true, limits: { runPowerW: [2000, 1000] }, overrideUntilMs: null };
     const open = assembleScenario(input({ devices: [plug], requests: [{ id: 'r1', deviceId: 'plug', earliestStartMs: NOW, readyByMs: START + 4 * Q, startsAtMs: null }] }));

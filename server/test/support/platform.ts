@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPlatform, type Platform, type PlatformOptions } from '../../src/platform/compose.js';
-import { createMigratedTestDatabase } from './stores.js';
+import { BOOTSTRAP_ADMIN_EMAIL } from '../../src/accounts/service.js';
+import { createMigratedTestDatabase, type TestDatabase } from './stores.js';
 import type { StoreConfig } from '../../src/platform/store/db.js';
 
 export interface TestPlatform {
@@ -35,12 +36,16 @@ export interface CallResult {
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
 
-/** A whole platform on an empty database of the given kind, on free ports, driven through inject(). */
+/**
+ * A whole platform on an empty database of the given kind, on free ports, driven through inject().
+ * Given a `database` (a restart: a test platform may have used it before), the platform starts on
+ * it and leaves it to the caller when it closes.
+ */
 export async function startTestPlatform(
   kind: StoreConfig['kind'],
-  overrides: Partial<Pick<PlatformOptions, 'loginRateLimit' | 'loginAddressRateLimit' | 'signupRateLimit' | 'liveRecheckMs' | 'publicUrl' | 'sessionIdleMs' | 'secretKeys' | 'quotas' | 'deviceConnectLimit' | 'forecast' | 'privacy' | 'market' | 'optimise' | 'control' | 'flex' | 'log' | 'logger' | 'externalMqtt' | 'jobs' | 'admin'>> & { dataDir?: string } = {},
+  overrides: Partial<Pick<PlatformOptions, 'loginRateLimit' | 'loginAddressRateLimit' | 'signupRateLimit' | 'liveRecheckMs' | 'publicUrl' | 'sessionIdleMs' | 'secretKeys' | 'quotas' | 'deviceConnectLimit' | 'forecast' | 'privacy' | 'market' | 'optimise' | 'control' | 'flex' | 'log' | 'logger' | 'externalMqtt' | 'jobs' | 'admin'>> & { dataDir?: string; database?: TestDatabase } = {},
 ): Promise<TestPlatform> {
-  const database = await createMigratedTestDatabase(kind, overrides.dataDir);
+  const database = overrides.database ?? await createMigratedTestDatabase(kind, overrides.dataDir);
   const artefactsDir = mkdtempSync(join(tmpdir(), 'gridshare-artefacts-'));
   const platform = await startPlatform({
     store: database.config,
@@ -90,20 +95,22 @@ export async function startTestPlatform(
     return { status: raw.statusCode, body, headers: raw.headers, raw };
   }
 
-  const bootstrap = platform.bootstrapAdmin!;
-  const login = await call('POST', '/api/v1/auth/login', { body: { email: bootstrap.email, password: bootstrap.password } });
+  // A database a test platform started on before has its admin already, with the tests' password.
+  const bootstrap = platform.bootstrapAdmin;
+  const adminEmail = bootstrap?.email ?? BOOTSTRAP_ADMIN_EMAIL;
+  const login = await call('POST', '/api/v1/auth/login', { body: { email: adminEmail, password: bootstrap?.password ?? ADMIN_PASSWORD } });
   const cookie = sessionCookie(login);
-  await call('POST', '/api/v1/me/password', { cookie, body: { currentPassword: bootstrap.password, newPassword: ADMIN_PASSWORD } });
+  if (bootstrap) await call('POST', '/api/v1/me/password', { cookie, body: { currentPassword: bootstrap.password, newPassword: ADMIN_PASSWORD } });
   const token = await call('POST', '/api/v1/me/tokens', { cookie, body: { name: 'tests' } });
 
   return {
     platform,
     artefactsDir,
-    admin: { email: bootstrap.email, password: ADMIN_PASSWORD, token: token.body.token },
+    admin: { email: adminEmail, password: ADMIN_PASSWORD, token: token.body.token },
     call,
     async close() {
       await platform.close();
-      await database.drop();
+      if (!overrides.database) await database.drop();
       rmSync(artefactsDir, { recursive: true, force: true });
     },
   };

@@ -61,3 +61,21 @@ export function ScheduleChart({ plan, lines, fmt, height = 260 }: { plan: PlanSu
 export function assetLines(assets: readonly PlannedAsset[], t: (key: MessageKey) => string): ForecastLine[] {
   return assets.map((a, k) => ({ name: `${a.name} (${t(assetTypeName(a.type))})`, color: PALETTE[k % PALETTE.length]!, values: a.powerW }));
 }
+
+const SOC_SOURCE: Record<NonNullable<PlannedAsset['initialSoc']>['source'], MessageKey> = {
+  measured: 'plan.socMeasured', 'previous-plan': 'plan.socPreviousPlan', default: 'plan.socDefault',
+};
+
+/** Where each battery's plan starts: the state of charge it reported, or what the plan assumed. */
+export function BatteryStarts({ assets, fmt }: { assets: readonly PlannedAsset[]; fmt: Formatter }) {
+  const { t } = useI18n();
+  const batteries = assets.flatMap((a) => (a.initialSoc ? [{ name: a.name, key: a.deviceId ?? a.name, start: a.initialSoc }] : []));
+  if (batteries.length === 0) return null;
+  return (
+    <ul aria-label={t('plan.batteryStarts')}>
+      {batteries.map(({ name, key, start }) => (
+        <li key={key}>{t(SOC_SOURCE[start.source], { name, soc: fmt.percent(start.soc), ...(start.measuredAt ? { at: fmt.time(start.measuredAt) } : {}) })}</li>
+      ))}
+    </ul>
+  );
+}

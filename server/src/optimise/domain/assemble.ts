@@ -65,6 +65,20 @@ export interface DeviceState {
   readonly temperatureC?: number;
 }
 
+/** A battery's state of charge as its device reported it: a share of its capacity, and when. */
+export interface MeasuredSoc {
+  readonly soc: number;
+  readonly atMs: number;
+}
+
+/** Where a battery's initial state of charge came from: its device's report, the last plan, or the default (half full). */
+export interface InitialSoc {
+  readonly soc: number;
+  readonly source: 'measured' | 'previous-plan' | 'default';
+  /** When the device measured it (source `measured`). */
+  readonly measuredAtMs?: number;
+}
+
 export interface AssemblyInput {
   readonly name: string;
   readonly timeZone: string;
@@ -79,6 +93,8 @@ export interface AssemblyInput {
   readonly requests: readonly RequestInput[];
   readonly forecasts: ReadonlyMap<string, PointForecasts>;
   readonly state: ReadonlyMap<string, DeviceState>;
+  /** Batteries' recent reports, by device; a report wins over where the last plan left a battery. */
+  readonly measuredSoc?: ReadonlyMap<string, MeasuredSoc>;
   readonly solver: Partial<SolveSettings>;
 }
 
@@ -94,6 +110,8 @@ export interface Binding {
   readonly meteringPointId: string | null;
   readonly memberId: string | null;
   readonly requestId?: string;
+  /** A battery's: the state of charge it starts the horizon with, and where that came from. */
+  readonly initialSoc?: InitialSoc;
 }
 
 export interface Assembly {
@@ -184,7 +202,7 @@ export function assembleScenario(input: AssemblyInput): Assembly {
     const assets: Record<string, unknown>[] = [];
     const bind = (
       asset: Record<string, unknown> & { id: string; type: string }, name: string, device: DeviceInput | null,
-      options: { shared?: boolean; requestId?: string; fixed?: boolean } = {},
+      options: { shared?: boolean; requestId?: string; fixed?: boolean; initialSoc?: InitialSoc } = {},
     ) => {
       (options.shared ? communityAssets : assets).push(asset);
       bindings.push({
@@ -192,6 +210,7 @@ export function assembleScenario(input: AssemblyInput): Assembly {
         // A fixed load (an appliance's run under way) is the device's, but the plan does not steer it.
         controls: device && !options.fixed && isControllableKind(device.kind) ? device.kind : null, meteringPointId: point.id, memberId: point.memberId,
         ...(options.requestId ? { requestId: options.requestId } : {}),
+        ...(options.initialSoc ? { initialSoc: options.initialSoc } : {}),
       });
     };
     if (consumption.some((w) => w > 0)) bind({ type: 'load', id: 'load', powerW: consumption }, point.name, null);
@@ -204,12 +223,12 @@ export function assembleScenario(input: AssemblyInput): Assembly {
       const state = input.state.get(device.id) ?? {};
       if (device.kind === 'battery') {
         const b = batteryLimits(device.limits, point.batteryCapacityWh);
-        const known = state.socWh !== undefined ? state.socWh / b.capacityWh : 0.5;
-        const initialSoc = Math.min(1, Math.max(0, known));
+        const initial = batteryStart(input.measuredSoc?.get(device.id), state.socWh, b.capacityWh);
+        const initialSoc = initial.soc;
         bind({
           type: 'storage', id: nextId(point.communityBattery ? 'community' : siteId, 'battery'), capacityWh: b.capacityWh, maxChargeW: b.maxPowerW, maxDischargeW: b.maxPowerW,
           socMin: Math.min(b.reserveSoc, initialSoc), initialSoc, terminalSoc: Math.max(b.reserveSoc, Math.min(initialSoc, 0.5)),
-        }, device.name, device, { shared: point.communityBattery });
+        }, device.name, device, { shared: point.communityBattery, initialSoc: initial });
       } else if (device.kind === 'ev-charger') {
         const sessions = evSessions(input.clock, evLimits(device.limits), startMs, endMs, state.socWh);
         if (sessions.length > 0) {
@@ -271,6 +290,14 @@ export function assembleScenario(input: AssemblyInput): Assembly {
     })),
   };
   return { startMs, scenario, bindings, overridden: overriddenIds };
+}
+
+/** A battery starts from its device's report if there is one, else where the last plan left it, else half full. */
+function batteryStart(measured: MeasuredSoc | undefined, plannedWh: number | undefined, capacityWh: number): InitialSoc {
+  const share = (value: number) => Math.min(1, Math.max(0, value));
+  if (measured) return { soc: share(measured.soc), source: 'measured', measuredAtMs: measured.atMs };
+  if (plannedWh !== undefined) return { soc: share(plannedWh / capacityWh), source: 'previous-plan' };
+  return { soc: 0.5, source: 'default' };
 }
 
 function inWindow(clock: LocalClock, atMs: number, from: string, to: string): boolean {

@@ -44,7 +44,7 @@ export interface SolveReport {
   readonly nodes: number;
   readonly size: ModelSize;
   readonly settings: SolveSettings;
-  /** Whether a warm start was given (HiGHS uses it when it is feasible). */
+  /** Whether a start was given (HiGHS uses it when it is feasible); optimise() and stored plans: the previous plan's solution. */
   readonly warmStart: boolean;
   /** Names of constraints in an irreducible infeasible subsystem, where HiGHS found one. */
   readonly conflict?: readonly string[];
