@@ -38,6 +38,8 @@ export const CoefficientCoverage = Type.Object({
 });
 
 export const Resolution = Type.Enum(['15m', '1h', '1d', '1mo']);
+/** The longest range of one energy request per resolution, in days, so one request stays bounded (quarter hours read ≤ ~110,000). */
+export const ENERGY_MAX_RANGE_DAYS = { '15m': 93, '1h': 366, '1d': 1_100, '1mo': 1_100 } as const satisfies Record<Static<typeof Resolution>, number>;
 const EnergyQuery = Type.Object({ from: IsoDateTime, to: IsoDateTime, resolution: Resolution }, { additionalProperties: false });
 const energyFields = {
   consumptionWh: Type.Integer(),
@@ -119,6 +121,11 @@ export const sharingRoutes = {
     tags: ['sharing'],
     summary: 'A member\'s energy by source (own PV, community, grid) per 15 minutes, hour, local day or local month, with savings and CO2 avoided',
     params: IdParams, querystring: EnergyQuery, response: { 200: MemberEnergy, ...errors(400, 401, 404) },
+  }),
+  memberEnergyCsv: route('GET', '/api/v1/members/:id/energy.csv', {
+    tags: ['sharing'],
+    summary: 'A member\'s energy by source as a CSV file (RFC 4180 with a header row): per bucket its start and end in local ISO 8601 with the offset, the seven figures in whole Wh, quality and provisional; only the buckets that have begun, and a range that begins in the future is refused',
+    params: IdParams, querystring: EnergyQuery, produces: ['text/csv'], response: errors(400, 401, 404),
   }),
   communityEnergy: route('GET', '/api/v1/communities/:id/energy', {
     tags: ['sharing'],

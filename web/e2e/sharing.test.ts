@@ -12,7 +12,8 @@ import { deviceCredentials, sasFor } from '../../server/test/support/devices.js'
 import { pdfText } from '../../server/test/support/pdf.js';
 import { parseFixed } from '../../server/src/kernel/money.js';
 import { formatter, type Formatter } from '../src/lib/format.js';
-import { previousPeriod } from '../src/lib/time.js';
+import { previousPeriod, shiftDay, today } from '../src/lib/time.js';
+import { defaultSpan, periodQuery } from '../src/lib/periods.js';
 import type { CommunityEnergy, EnergyFigures, MemberEnergy } from '@gridshare/contract/sharing';
 import type { MemberStatement, Settlement } from '@gridshare/contract/billing';
 import { BROWSER_LOCALE, collectPageErrors, launchBrowser, logIn, openContext, PHONE, screenshot } from './browser.js';
@@ -172,6 +173,114 @@ describe('web app: energy by source and settlement', () => {
     expect(await small.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
     await screenshot(small, 'phone-manager-overview');
     await phone.close();
+  });
+
+  it('lets the member see a year of months, choose days, compare with the period before and download the figures as CSV', async () => {
+    const zone = 'Europe/Vienna';
+    const context = await openContext(browser, tp.platform.httpUrl);
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await logIn(page, w.memberA.email, w.memberA.password);
+    await page.getByTestId('energy-totals').waitFor();
+    const periods = page.getByRole('group', { name: 'Period' });
+    // Node's and Chromium's ICU differ in the spaces around a range's dash (thin or plain): compared as plain spaces.
+    const plain = (text: string | null) => text?.replace(/\s/g, ' ');
+    const heading = async () => plain(await page.locator('#energy-heading').textContent());
+    const asking = (from: string, resolution: string) => (r: Response) =>
+      isEnergy(r) && new URL(r.url()).searchParams.get('from') === from && new URL(r.url()).searchParams.get('resolution') === resolution;
+
+    // This year: twelve local months, the figures as the API answers them.
+    const thisYear = periodQuery('year', new Date(), zone)!;
+    const yearly = page.waitForResponse(asking(thisYear.range.from, '1mo'));
+    await periods.getByRole('button', { name: 'This year' }).click();
+    const year = (await (await yearly).json()) as MemberEnergy;
+    expect(year.series).toHaveLength(12);
+    await expect.poll(heading).toBe('This year');
+    await expectEnergyShown(page, year.totals);
+    expect(await page.getByRole('heading', { level: 3, name: 'By source, per month' }).count()).toBe(1);
+
+    // Choosing days starts with the last seven up to today in the community, one bar a day.
+    const week = defaultSpan(new Date(), zone);
+    const weekQuery = periodQuery('custom', new Date(), zone, week)!;
+    const weekly = page.waitForResponse(asking(weekQuery.range.from, '1d'));
+    await periods.getByRole('button', { name: 'Choose days' }).click();
+    const form = page.getByRole('form', { name: 'Days to show' });
+    expect([await form.getByLabel('First day').inputValue(), await form.getByLabel('Last day').inputValue()]).toEqual([week.from, week.to]);
+    const days = (await (await weekly).json()) as MemberEnergy;
+    expect(days.series).toHaveLength(7);
+    await expect.poll(heading).toBe(plain(fmt.span(weekQuery.range.from, weekQuery.range.to, false)));
+    await expectEnergyShown(page, days.totals);
+
+    // Days that cannot be shown are refused with the reason, before anything is asked.
+    const refusals: [string, string, string][] = [
+      [week.from, shiftDay(today(new Date(), zone), 1), 'The last day cannot be after today: there is no energy measured yet.'],
+      [week.to, week.from, 'The last day cannot be before the first.'],
+      ['1999-12-31', week.to, 'Enter the first and the last day as dates.'],
+      [shiftDay(week.to, -1100), week.to, 'At most 1,100 days at a time.'],
+    ];
+    let asked = 0;
+    page.on('request', (r) => {
+      if (/\/energy\?/.test(r.url()) && new URL(r.url()).searchParams.get('from') !== weekQuery.range.from) asked += 1;
+    });
+    for (const [from, to, message] of refusals) {
+      await form.getByLabel('First day').fill(from);
+      await form.getByLabel('Last day').fill(to);
+      await form.getByRole('button', { name: 'Show' }).click();
+      await expect.poll(() => form.getByRole('alert').textContent()).toBe(message);
+    }
+    expect(asked).toBe(0);
+    expect(await heading()).toBe(plain(fmt.span(weekQuery.range.from, weekQuery.range.to, false)));
+
+    // The last three days up to now: one bar an hour.
+    const threeDays = { from: shiftDay(week.to, -2), to: week.to };
+    const shown = periodQuery('custom', new Date(), zone, threeDays)!;
+    const hourly = page.waitForResponse(asking(shown.range.from, '1h'));
+    await form.getByLabel('First day').fill(threeDays.from);
+    await form.getByLabel('Last day').fill(threeDays.to);
+    await form.getByRole('button', { name: 'Show' }).click();
+    const current = (await (await hourly).json()) as MemberEnergy;
+    const hours = (Date.parse(shown.range.to) - Date.parse(shown.range.from)) / 3_600_000;
+    expect(current.series).toHaveLength(hours);
+    expect(await form.getByRole('alert').count()).toBe(0);
+    await expectEnergyShown(page, current.totals);
+    expect(current.totals.consumptionWh).toBeGreaterThan(0);
+
+    // Beside the three days before, up to the same hour: exact Wh and their difference.
+    const before = page.waitForResponse(asking(shown.previous.range.from, '1h'));
+    await page.getByLabel('Compare with the period before').check();
+    const previousResponse = await before;
+    const previous = (await previousResponse.json()) as MemberEnergy;
+    expect(Date.parse(new URL(previousResponse.url()).searchParams.get('to')!)).toBeLessThanOrEqual(Date.parse(shown.range.from));
+    expect((await tp.call('GET', new URL(previousResponse.url()).pathname + new URL(previousResponse.url()).search, { token: w.memberA.token })).body).toEqual(previous);
+    const comparison = page.getByTestId('energy-comparison');
+    await comparison.waitFor();
+    for (const field of ['consumptionWh', 'fromCommunityWh', 'fromGridWh', 'productionWh', 'toCommunityWh'] as const) {
+      const row = comparison.locator(`tr[data-field="${field}"]`);
+      const cell = async (column: string) => Number(await row.locator(`td[data-column="${column}"] data`).getAttribute('value'));
+      expect([await cell('current'), await cell('previous'), await cell('difference')], field)
+        .toEqual([current.totals[field], previous.totals[field], current.totals[field] - previous.totals[field]]);
+      expect(await row.locator('td[data-column="difference"]').textContent()).toBe(fmt.energyDifference(current.totals[field] - previous.totals[field]));
+    }
+    await screenshot(page, 'member-energy-compare');
+
+    // The same three days as a CSV file: the hours that have begun, adding up to the totals shown.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download CSV (per hour)' }).click()]);
+    expect(download.suggestedFilename()).toBe(`energy-${threeDays.from}-to-${threeDays.to}-1h.csv`);
+    const rows = readFileSync((await download.path())!, 'utf8').trim().split('\r\n').map((line) => line.split(','));
+    expect(rows[0]).toEqual(['start', 'end', 'consumption_wh', 'self_consumed_wh', 'from_community_wh', 'from_grid_wh', 'production_wh', 'to_community_wh', 'to_grid_wh', 'quality', 'provisional']);
+    expect(rows[1]![0]).toMatch(new RegExp(`^${threeDays.from}T00:00:00\\+0[12]:00$`));
+    expect(rows.length - 1).toBeGreaterThan(48);
+    expect(rows.length - 1).toBeLessThanOrEqual(hours);
+    const sum = (column: number) => rows.slice(1).reduce((total, row) => total + Number(row[column]), 0);
+    expect([sum(2), sum(4), sum(5), sum(6), sum(7)]).toEqual([current.totals.consumptionWh, current.totals.fromCommunityWh, current.totals.fromGridWh, current.totals.productionWh, current.totals.toCommunityWh]);
+    expect(await page.getByRole('link', { name: 'Download CSV (per quarter hour)' }).count()).toBe(1);
+
+    // On a phone the buttons, days and the comparison fit the screen (once the charts have followed the new width).
+    await page.setViewportSize(PHONE);
+    await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+    await screenshot(page, 'phone-member-energy-compare');
+    expect(errors).toEqual([]);
+    await context.close();
   });
 
   it('lets the manager run and close a settlement, and the member download the statement as PDF and CSV', async () => {

@@ -7,7 +7,7 @@ import { formatter } from '../src/lib/format.js';
 import { loadMessages, translator } from '../src/lib/i18n/index.js';
 import { emitLines } from '../src/lib/ndjson.js';
 import { freshness } from '../src/lib/live.js';
-import { dayRange, lastHours, localDaysFrom, localMidnight, monthRange, nextLocalTime, previousPeriod, restOfTodayAndTomorrow } from '../src/lib/time.js';
+import { dayRange, lastHours, localDaysFrom, localMidnight, monthRange, nextLocalTime, previousPeriod, restOfTodayAndTomorrow, type Range } from '../src/lib/time.js';
 import { sumP50 } from '../src/lib/forecast.js';
 import type { Forecast } from '@gridshare/contract/forecast';
 import { periodQuery } from '../src/lib/periods.js';
@@ -45,14 +45,21 @@ describe('community time', () => {
     expect(lastHours(new Date('2026-06-01T10:00:00Z'), 24).to).toBe('2026-06-01T11:00:00.000Z');
   });
 
-  it('asks hourly figures for a day and local days for the month', () => {
+  it('asks hourly figures for a day, local days for the month and local months for the year', () => {
     const now = new Date('2026-06-15T08:00:00Z');
-    expect(periodQuery('last24h', now, 'Europe/Vienna')).toEqual({ range: lastHours(now, 24), resolution: '1h', unit: 'hour' });
-    expect(periodQuery('today', now, 'Europe/Vienna')).toEqual({ range: dayRange(now, 'Europe/Vienna'), resolution: '1h', unit: 'hour' });
-    expect(periodQuery('month', now, 'Europe/Vienna')).toEqual({ range: monthRange(now, 'Europe/Vienna'), resolution: '1d', unit: 'day' });
+    const expected = (range: Range, resolution: string, unit: string) => expect.objectContaining({ range, resolution, unit });
+    expect(periodQuery('last24h', now, 'Europe/Vienna')).toEqual(expected(lastHours(now, 24), '1h', 'hour'));
+    expect(periodQuery('today', now, 'Europe/Vienna')).toEqual(expected(dayRange(now, 'Europe/Vienna'), '1h', 'hour'));
+    expect(periodQuery('month', now, 'Europe/Vienna')).toEqual(expected(monthRange(now, 'Europe/Vienna'), '1d', 'day'));
+    // Twelve local months, from local midnight of 1 January.
+    expect(periodQuery('year', now, 'Europe/Vienna')).toEqual(expected({ from: '2025-12-31T23:00:00.000Z', to: '2026-12-31T23:00:00.000Z' }, '1mo', 'month'));
     // Before the community (its zone) is known, only the last 24 hours can be asked for.
     expect(periodQuery('last24h', now, undefined)).toEqual(periodQuery('last24h', now, 'Europe/Vienna'));
     expect(periodQuery('today', now, undefined)).toBeUndefined();
+    expect(periodQuery('year', now, undefined)).toBeUndefined();
+    // A custom span is asked only once there is a valid one.
+    expect(periodQuery('custom', now, 'Europe/Vienna')).toBeUndefined();
+    expect(periodQuery('custom', now, 'Europe/Vienna', { from: '2026-06-10', to: '2026-06-16' })).toBeUndefined();
   });
 });
 

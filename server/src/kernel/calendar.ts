@@ -148,6 +148,17 @@ export function localDateOf(utcMs: number, clock: LocalClock): string {
 }
 
 /**
+ * A UTC instant as ISO 8601 local time with the zone's offset there, to the second:
+ * "2026-12-01T00:00:00+01:00". Unambiguous on the fall-back night, where the local hour repeats.
+ */
+export function localIsoString(utcMs: number, clock: LocalClock): string {
+  const offsetMs = clock.offsetMs(utcMs);
+  const minutes = Math.abs(offsetMs) / MINUTE_MS;
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${localDate(clock, utcMs).toISOString().slice(0, 19)}${offsetMs < 0 ? '-' : '+'}${two(Math.floor(minutes / 60))}:${two(minutes % 60)}`;
+}
+
+/**
  * Bucket boundaries covering [fromMs, toMs): fixed 15-minute or 1-hour steps on UTC, local days
  * or local months. The first bucket starts at or before `fromMs` (aligned), the last ends at or
  * after `toMs`.

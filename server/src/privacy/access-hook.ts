@@ -29,6 +29,7 @@ export const PERSONAL_DATA_ROUTES: readonly PersonalDataRoute[] = [
   { route: intervalRoutes.meteringPointIntervals, subject: 'meteringPoint', category: 'intervals', purpose: 'settlement', resolution: '15m' },
   { route: ingestRoutes.meteringPointReadings, subject: 'meteringPoint', category: 'readings', purpose: 'metering' },
   { route: sharingRoutes.memberEnergy, subject: 'member', category: 'energy-by-source', purpose: 'sharing' },
+  { route: sharingRoutes.memberEnergyCsv, subject: 'member', category: 'energy-by-source', purpose: 'sharing' },
   { route: billingRoutes.memberStatements, subject: 'member', category: 'statements', purpose: 'billing' },
 ];
 

@@ -3,9 +3,11 @@ import type { Principal } from '../kernel/principal.js';
 import { isManagerOf, isMemberOf, requireUser } from '../accounts/index.js';
 import { BadRequestError, NotFoundError } from '../kernel/errors.js';
 import { getMember, loadCommunity, membersByName, type Community } from '../registry/index.js';
-import { bucketBoundaries, type Resolution } from '../kernel/calendar.js';
+import { bucketBoundaries, createLocalClock, localDateOf, type Resolution } from '../kernel/calendar.js';
+import { ENERGY_MAX_RANGE_DAYS } from '@gridshare/contract/sharing';
 import { QUARTER_HOUR_MS } from '../kernel/time.js';
 import { ENERGY_KEYS, type EnergyBySource, type MemberInterval } from '../kernel/energy.js';
+import { energyCsv } from './domain/energy-csv.js';
 import { communityQuarters, memberQuarters, memberTotals, type StoredQuarter } from './store.js';
 
 /** Energy by source, the seven fields of SHARING-API.md, as running sums. */
@@ -39,16 +41,13 @@ function addTotals(into: EnergyTotals, from: EnergyTotals): void {
   for (const f of ENERGY_KEYS) into[f] += from[f];
 }
 
-/** Longest range per resolution, so one request stays bounded (quarter hours read ≤ ~110,000). */
-export const MAX_RANGE_DAYS: Record<Resolution, number> = { '15m': 93, '1h': 366, '1d': 1_100, '1mo': 1_100 };
-
 /** Checks `from`/`to` and aligns them outwards to whole buckets. */
 export function bucketsFor(from: string, to: string, resolution: Resolution, timeZone: string): number[] {
   const fromMs = Date.parse(from);
   const toMs = Date.parse(to);
   if (!(toMs > fromMs)) throw new BadRequestError('querystring/to: must be after from', 'querystring/to');
-  if (toMs - fromMs > MAX_RANGE_DAYS[resolution] * 86_400_000) {
-    throw new BadRequestError(`querystring/to: at most ${MAX_RANGE_DAYS[resolution]} days at resolution ${resolution}`, 'querystring/to');
+  if (toMs - fromMs > ENERGY_MAX_RANGE_DAYS[resolution] * 86_400_000) {
+    throw new BadRequestError(`querystring/to: at most ${ENERGY_MAX_RANGE_DAYS[resolution]} days at resolution ${resolution}`, 'querystring/to');
   }
   return bucketBoundaries(fromMs, toMs, resolution, timeZone);
 }
@@ -141,6 +140,26 @@ export async function memberEnergy(
     totals,
     savings: { currency: community.currency, ...savings },
   };
+}
+
+/**
+ * A member's energy by source as a CSV file, checked and authorised as the JSON view. Only the
+ * buckets that have begun by `nowMs` are written (later ones hold nothing yet and are not
+ * "missing"); a range that begins in the future has nothing to export and is refused.
+ */
+export async function memberEnergyCsv(
+  db: Queryable, principal: Principal, memberId: string, query: { from: string; to: string; resolution: Resolution }, nowMs = Date.now(),
+): Promise<{ fileName: string; csv: string }> {
+  const member = await getMember(db, principal, memberId);
+  const community = (await loadCommunity(db, member.communityId))!;
+  const bounds = bucketsFor(query.from, query.to, query.resolution, community.timeZone);
+  if (Date.parse(query.from) > nowMs) throw new BadRequestError('querystring/from: in the future, so there is no energy to export yet', 'querystring/from');
+  const firstUnbegun = bounds.findIndex((b) => b > nowMs);
+  const begun = firstUnbegun < 0 ? bounds : bounds.slice(0, firstUnbegun + 1);
+  const stored = await memberQuarters(db, member.id, begun[0]!, begun[begun.length - 1]!);
+  const clock = createLocalClock(community.timeZone);
+  const period = `${localDateOf(bounds[0]!, clock)}-to-${localDateOf(bounds[bounds.length - 1]! - 1, clock)}`;
+  return { fileName: `energy-${period}-${query.resolution}.csv`, csv: energyCsv(rollUp(stored, begun).series, clock) };
 }
 
 /** Rates of a community (or member) total; null where the denominator is 0. */

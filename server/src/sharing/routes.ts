@@ -5,7 +5,7 @@ import { SHARING_JOB } from './job.js';
 import type { Api } from '../platform/http/api.js';
 import { utf8Body } from '../platform/http/body.js';
 import { sharingRoutes as contract } from '@gridshare/contract/sharing';
-import { communityEnergy, memberEnergy, type MemberSavings } from './energy.js';
+import { communityEnergy, memberEnergy, memberEnergyCsv, type MemberSavings } from './energy.js';
 import { getCo2Settings, listShares, putCo2Settings, putShares } from './settings.js';
 import { getCoefficientCoverage, putCoefficients } from './coefficient-uploads.js';
 
@@ -50,6 +50,14 @@ export async function sharingRoutes(
   app.put(contract.putCo2Intensity.path, { schema: contract.putCo2Intensity.schema }, async (request) => putCo2Settings(db, request.principal, request.params.id, request.body));
 
   app.get(contract.memberEnergy.path, { schema: contract.memberEnergy.schema }, async (request) => memberEnergy(db, memberSavings, request.principal, request.params.id, request.query));
+
+  app.get(contract.memberEnergyCsv.path, { schema: contract.memberEnergyCsv.schema }, async (request, reply) => {
+    const { fileName, csv } = await memberEnergyCsv(db, request.principal, request.params.id, request.query);
+    return reply
+      .header('content-type', 'text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${fileName}"`)
+      .send(csv);
+  });
 
   app.get(contract.communityEnergy.path, { schema: contract.communityEnergy.schema }, async (request) => communityEnergy(db, request.principal, request.params.id, request.query));
 }

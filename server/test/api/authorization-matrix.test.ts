@@ -413,6 +413,14 @@ const cases: Case[] = [
     body: () => ({ gramsPerKWh: 210 }), expect: managersOfA(200) },
   { method: 'GET', route: '/api/v1/members/:id/energy',
     url: (w) => `/api/v1/members/${w.memberIdA}/energy?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&resolution=1h`, expect: ownerOfA(200) },
+  { method: 'GET', route: '/api/v1/members/:id/energy.csv',
+    url: (w) => `/api/v1/members/${w.memberIdA}/energy.csv?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&resolution=1h`, expect: ownerOfA(200),
+    check: (_role, body) => {
+      const lines = String(body).split('\r\n');
+      expect(lines[0]).toMatch(/^start,end,consumption_wh,/);
+      // A header and the 24 hours of that (past) day.
+      expect(lines).toHaveLength(26);
+    } },
   { method: 'GET', route: '/api/v1/metering-points/:id/forecast',
     url: (w) => `/api/v1/metering-points/${w.meteringPointA}/forecast?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z`, expect: ownerOfA(200) },
   { method: 'GET', route: '/api/v1/communities/:id/forecast',

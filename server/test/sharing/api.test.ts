@@ -193,4 +193,82 @@ describe.each(storeKinds)('energy by source through the API on %s', (kind) => {
     // the constant 200 g/kWh: 0.6 + 0.12 kg.
     expect(response.body.savings.co2AvoidedKg).toBe('0.720');
   });
+
+  it('gives a member\'s energy as a CSV file with the figures of the JSON view, to whom may see it, and refuses bad ranges', async () => {
+    const csv = (memberId: string, token: string, query: string) => tp.call('GET', `/api/v1/members/${memberId}/energy.csv?${query}`, { token });
+    const records = (text: string) => {
+      const lines = text.split('\r\n');
+      expect(lines.pop()).toBe('');
+      return lines.map((line) => line.split(','));
+    };
+    const q = range(base, base + 2 * HOUR, '15m');
+    const response = await csv(w.memberIdA2, w.memberA2.token, q);
+    expect(response.status, String(response.body)).toBe(200);
+    expect(response.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(response.headers['content-disposition']).toMatch(/^attachment; filename="energy-\d{4}-\d{2}-\d{2}-to-\d{4}-\d{2}-\d{2}-15m\.csv"$/);
+    const [header, ...rows] = records(response.body);
+    expect(header).toEqual(['start', 'end', 'consumption_wh', 'self_consumed_wh', 'from_community_wh', 'from_grid_wh', 'production_wh', 'to_community_wh', 'to_grid_wh', 'quality', 'provisional']);
+    // The same buckets and figures as the JSON view of the same range.
+    const json = (await energy(w.memberIdA2, w.memberA2.token, q)).body;
+    expect(rows).toHaveLength(json.series.length);
+    rows.forEach((row, i) => {
+      const b = json.series[i];
+      // Local time with the community's offset, the same instant as the JSON's UTC start and end.
+      expect(row[0]).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00\+0[12]:00$/);
+      expect([new Date(row[0]!).toISOString(), new Date(row[1]!).toISOString()]).toEqual([b.start, b.end]);
+      for (const cell of row.slice(2, 9)) expect(cell).toMatch(/^\d+$/);
+      expect(row.slice(2, 9).map(Number)).toEqual([b.consumptionWh, b.selfConsumedWh, b.fromCommunityWh, b.fromGridWh, b.productionWh, b.toCommunityWh, b.toGridWh]);
+      expect(row.slice(9)).toEqual([b.quality, String(b.provisional)]);
+    });
+    expect(rows.map((row) => Number(row[2]))).toEqual([300, 300, 600, 600, 0, 0, 300, 300]);
+    expect(rows.map((row) => Number(row[4]))).toEqual([300, 300, 450, 450, 0, 0, 300, 300]);
+
+    // Whose it is: the member and their community's manager, nobody else (not even who exists).
+    expect((await csv(w.memberIdA2, w.managerA.token, q)).body).toBe(response.body);
+    // The manager's download is a read of the member's data, so it is in the member's access log; the member's own is not.
+    const log = (await tp.call('GET', `/api/v1/members/${w.memberIdA2}/access-log`, { token: w.memberA2.token })).body;
+    expect(log.filter((e: { route: string }) => e.route === 'GET /api/v1/members/:id/energy.csv'))
+      .toEqual([expect.objectContaining({ accessorKind: 'manager', accessor: w.managerA.email, category: 'energy-by-source', purpose: 'sharing' })]);
+    for (const [memberId, token] of [[w.memberIdA2, w.memberA.token], [w.memberIdA2, w.managerB.token], [w.memberIdB, w.managerA.token], ['00000000-0000-4000-8000-000000000000', w.managerA.token]] as const) {
+      const refused = await csv(memberId, token, q);
+      expect(refused.status).toBe(404);
+      expect(String(refused.headers['content-type'])).toContain('application/json');
+    }
+    expect((await tp.call('GET', `/api/v1/members/${w.memberIdA2}/energy.csv?${q}`)).status).toBe(401);
+
+    // A year in local months: the months that have begun, from local midnight of 1 January, adding up to the JSON totals.
+    // The year of the test's hours (just after New Year that is last year, all of whose months have begun).
+    const vienna = (ms: number, part: 'year' | 'month') => Number(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Vienna', [part]: 'numeric' }).format(ms));
+    const year = vienna(base, 'year');
+    const yearQuery = range(Date.parse(`${year}-01-01T00:00:00+01:00`), Date.parse(`${year + 1}-01-01T00:00:00+01:00`), '1mo');
+    const months = records((await csv(w.memberIdA2, w.memberA2.token, yearQuery)).body).slice(1);
+    expect(months).toHaveLength(vienna(Date.now(), 'year') === year ? vienna(Date.now(), 'month') : 12);
+    expect(months[0]![0]).toBe(`${year}-01-01T00:00:00+01:00`);
+    const yearJson = (await energy(w.memberIdA2, w.memberA2.token, yearQuery)).body;
+    expect(months.reduce((sum, row) => sum + Number(row[2]), 0)).toBe(yearJson.totals.consumptionWh);
+    expect(yearJson.totals.consumptionWh).toBe(2400);
+
+    // Hours that have not begun hold nothing yet: they are left out, not written as missing.
+    const before = Date.now();
+    const hours = records((await csv(w.memberIdA2, w.memberA2.token, range(base, before + 3 * 24 * HOUR, '1h'))).body).slice(1);
+    const last = hours.at(-1)!;
+    expect(Date.parse(last[0]!)).toBeLessThanOrEqual(Date.now());
+    expect(Date.parse(last[1]!)).toBeGreaterThan(before);
+
+    const refusedWith = async (query: string, field: string) => {
+      const refused = await csv(w.memberIdA2, w.memberA2.token, query);
+      expect(refused.status, query).toBe(400);
+      expect(refused.body, query).toMatchObject({ error: 'bad_request', field });
+    };
+    await refusedWith(range(base + HOUR, base, '15m'), 'querystring/to');
+    await refusedWith(range(base, base, '1h'), 'querystring/to');
+    await refusedWith(range(base - 100 * 24 * HOUR, base, '15m'), 'querystring/to');
+    await refusedWith(range(Date.now() + 24 * HOUR, Date.now() + 48 * HOUR, '1h'), 'querystring/from');
+    for (const bad of [`from=yesterday&to=${new Date(base).toISOString()}&resolution=1h`, `from=NaN&to=NaN&resolution=1h`,
+      range(base, base + HOUR, '5m'), `from=${new Date(base).toISOString()}&resolution=1h`, `${q}&extra=1`, range(Date.UTC(1999, 0, 1), base, '1mo')]) {
+      const refused = await csv(w.memberIdA2, w.memberA2.token, bad);
+      expect(refused.status, bad).toBe(400);
+      expect(refused.body, bad).toMatchObject({ error: expect.any(String), message: expect.any(String) });
+    }
+  });
 });

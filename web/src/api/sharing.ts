@@ -1,5 +1,6 @@
 /** Statements as files (PDF, CSV): plain links, so the browser downloads them with the session cookie. */
 import { apiUrl } from './client.js';
+import type { Resolution } from '@gridshare/contract/sharing';
 
 export const statementDownload = (statementId: string, format: 'pdf' | 'csv') =>
   apiUrl(format === 'pdf' ? 'statementPdf' : 'statementCsv', { params: { id: statementId } });
@@ -7,3 +8,7 @@ export const statementDownload = (statementId: string, format: 'pdf' | 'csv') =>
 /** What a statement's log entry commits to, and the proof that it is in the log: files to download. */
 export const statementRecordDownload = (statementId: string, file: 'receipt' | 'statement') =>
   apiUrl(file === 'receipt' ? 'statementReceipt' : 'statementJson', { params: { id: statementId } });
+
+/** A member's energy by source over a range as a CSV file: a plain link too. */
+export const memberEnergyCsvDownload = (memberId: string, query: { from: string; to: string; resolution: Resolution }) =>
+  apiUrl('memberEnergyCsv', { params: { id: memberId }, query });

@@ -4,11 +4,12 @@ import { NO_VALUE, UNIT, type Formatter } from './format.js';
 import type { MessageKey, Translate } from './i18n/index.js';
 import { COLORS } from './palette.js';
 import type { Flow, FlowNode, StackedSeries } from './energy.js';
+import type { BarUnit } from './periods.js';
 
 const kWh = (wh: number | null) => (wh === null ? null : wh / 1000);
 
-/** Bucket labels in the community's time zone: hours for a day, days for a month. */
-export function bucketLabels(starts: readonly string[], unit: 'hour' | 'day', fmt: Formatter): string[] {
+/** Bucket labels in the community's time zone: hours for a day, days for a month, months for a year. */
+export function bucketLabels(starts: readonly string[], unit: BarUnit, fmt: Formatter): string[] {
   return starts.map((s) => fmt.bucket(s, unit));
 }
 

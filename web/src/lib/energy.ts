@@ -82,6 +82,27 @@ export function selfSufficiency(totals: EnergyFigures): number | null {
   return totals.consumptionWh > 0 ? (totals.selfConsumedWh + totals.fromCommunityWh) / totals.consumptionWh : null;
 }
 
+/** The order the seven figures of a period are shown in. */
+export const FIGURES = ['consumptionWh', 'selfConsumedWh', 'fromCommunityWh', 'fromGridWh', 'productionWh', 'toCommunityWh', 'toGridWh'] as const satisfies readonly (keyof EnergyFigures)[];
+
+export interface FigureChange {
+  field: keyof EnergyFigures;
+  currentWh: number;
+  previousWh: number;
+  /** Exactly current − previous, in whole Wh. */
+  differenceWh: number;
+  /** The difference relative to the period before; null where that had none. */
+  change: number | null;
+}
+
+/** A period's figures beside those of the period before, in FIGURES order. */
+export function compareFigures(current: EnergyFigures, previous: EnergyFigures): FigureChange[] {
+  return FIGURES.map((field) => {
+    const differenceWh = current[field] - previous[field];
+    return { field, currentWh: current[field], previousWh: previous[field], differenceWh, change: previous[field] === 0 ? null : differenceWh / previous[field] };
+  });
+}
+
 export interface LivePower {
   importW: number;
   exportW: number;

@@ -18,10 +18,14 @@ export interface Formatter {
   /** PV capacity: "6 kWp". */
   peakPower(watts: number): string;
   energy(wattHours: number): string;
+  /** A difference of energy, with its sign: "+1.2 kWh", "-300 Wh", "0 Wh". */
+  energyDifference(wattHours: number): string;
   money(amount: string): string;
   /** A price: "€0.245/kWh". */
   pricePerKWh(amount: string): string;
   percent(ratio: number | null): string;
+  /** A relative change, with its sign: "+12%", "-5%"; a dash without a base to compare with. */
+  percentChange(ratio: number | null): string;
   co2(kilograms: string): string;
   /** Grid CO₂ intensity: "215.5 g CO₂/kWh". */
   co2Intensity(gramsPerKWh: number): string;
@@ -39,8 +43,13 @@ export interface Formatter {
   day(isoDate: string): string;
   /** "December 2026" for "2026-12". */
   month(period: string): string;
-  /** A chart bar's label: "14:00" for an hour, "3 Dec" for a day, in the community's zone. */
-  bucket(iso: string, unit: 'hour' | 'day'): string;
+  /** A chart bar's label: "14:00" for an hour, "3 Dec" for a day, "Dec 2026" for a month, in the community's zone. */
+  bucket(iso: string, unit: 'hour' | 'day' | 'month'): string;
+  /**
+   * The span [from, to) in the community's zone: "1–3 Dec 2026" by days (to is the end, so the
+   * last day shown is the one before it), "3 Dec 2026, 10:00 – 4 Dec 2026, 10:00" with times.
+   */
+  span(fromIso: string, toIso: string, withTime: boolean): string;
   /** "12 seconds ago", "3 minutes ago". */
   ago(iso: string, now?: number): string;
   /** Text order of the locale (ä with a, "Home 2" before "Home 10"), for sorting names. */
@@ -60,17 +69,17 @@ const fallbackContext = (): FormatContext => ({
   timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
 });
 
-/** Scales a value to the largest unit it reaches: 950 W, 1.2 kW, 3.4 MW. */
-function scaled(value: number, base: string, locale: string): string {
+/** Scales a value to the largest unit it reaches: 950 W, 1.2 kW, 3.4 MW; `signDisplay` for differences. */
+function scaled(value: number, base: string, locale: string, signDisplay: Intl.NumberFormatOptions['signDisplay'] = 'auto'): string {
   const units: [number, string][] = [[1e9, `G${base}`], [1e6, `M${base}`], [1e3, `k${base}`]];
   const magnitude = Math.abs(value);
   for (const [factor, unit] of units) {
     if (magnitude >= factor) {
       const digits = magnitude / factor >= 100 ? 0 : magnitude / factor >= 10 ? 1 : 2;
-      return `${new Intl.NumberFormat(locale, { maximumFractionDigits: digits }).format(value / factor)} ${unit}`;
+      return `${new Intl.NumberFormat(locale, { maximumFractionDigits: digits, signDisplay }).format(value / factor)} ${unit}`;
     }
   }
-  return `${new Intl.NumberFormat(locale, { maximumFractionDigits: 0 }).format(value)} ${base}`;
+  return `${new Intl.NumberFormat(locale, { maximumFractionDigits: 0, signDisplay }).format(value)} ${base}`;
 }
 
 /** The largest unit of time `seconds` reaches, for a relative time. */
@@ -85,6 +94,7 @@ export function formatter(context: Partial<FormatContext> = {}): Formatter {
   const { locale, timeZone } = ctx;
   const money = new Intl.NumberFormat(locale, { style: 'currency', currency: ctx.currency, maximumFractionDigits: 6 });
   const percent = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0 });
+  const percentChange = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0, signDisplay: 'exceptZero' });
   const kg = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
   const grams = new Intl.NumberFormat(locale, { maximumFractionDigits: 3 });
   const km = new Intl.NumberFormat(locale, { style: 'unit', unit: 'kilometer', maximumFractionDigits: 1, minimumFractionDigits: 1 });
@@ -96,6 +106,8 @@ export function formatter(context: Partial<FormatContext> = {}): Formatter {
   const month = new Intl.DateTimeFormat(locale, { month: 'long', year: 'numeric', timeZone: 'UTC' });
   const hourBucket = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', timeZone });
   const dayBucket = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', timeZone });
+  const monthBucket = new Intl.DateTimeFormat(locale, { month: 'short', year: 'numeric', timeZone });
+  const buckets = { hour: hourBucket, day: dayBucket, month: monthBucket };
   const relative = new Intl.RelativeTimeFormat(locale, { numeric: 'always' });
   const collator = new Intl.Collator(locale, { numeric: true });
   const formatMoney = (amount: string) => money.format(amount as `${number}`);
@@ -104,10 +116,12 @@ export function formatter(context: Partial<FormatContext> = {}): Formatter {
     power: (watts) => scaled(watts, 'W', locale),
     peakPower: (watts) => `${scaled(watts, 'W', locale)}p`,
     energy: (wattHours) => scaled(wattHours, 'Wh', locale),
+    energyDifference: (wattHours) => scaled(wattHours, 'Wh', locale, 'exceptZero'),
     // At least the currency's usual digits; more only when the exact amount has them.
     money: formatMoney,
     pricePerKWh: (amount) => `${formatMoney(amount)}/${UNIT.kWh}`,
     percent: (ratio) => (ratio === null || !Number.isFinite(ratio) ? NO_VALUE : percent.format(ratio)),
+    percentChange: (ratio) => (ratio === null || !Number.isFinite(ratio) ? NO_VALUE : percentChange.format(ratio)),
     co2: (kilograms) => `${kg.format(kilograms as `${number}`)} kg ${UNIT.co2}`,
     co2Intensity: (gramsPerKWh) => `${grams.format(gramsPerKWh)} g ${UNIT.co2}/${UNIT.kWh}`,
     distance: (kilometres) => km.format(kilometres),
@@ -122,7 +136,10 @@ export function formatter(context: Partial<FormatContext> = {}): Formatter {
     date: (iso) => date.format(new Date(iso)),
     day: (isoDate) => day.format(new Date(`${isoDate}T00:00:00Z`)),
     month: (period) => month.format(new Date(`${period}-01T00:00:00Z`)),
-    bucket: (iso, unit) => (unit === 'hour' ? hourBucket : dayBucket).format(new Date(iso)),
+    bucket: (iso, unit) => buckets[unit].format(new Date(iso)),
+    span: (fromIso, toIso, withTime) => (withTime
+      ? dateTime.formatRange(new Date(fromIso), new Date(toIso))
+      : date.formatRange(new Date(fromIso), new Date(Date.parse(toIso) - 1))),
     ago: (iso, now = Date.now()) => {
       const [value, unit] = agoUnit(Math.max(0, Math.round((now - Date.parse(iso)) / 1000)));
       return relative.format(-value, unit);

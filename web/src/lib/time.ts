@@ -77,6 +77,29 @@ export function monthRange(now: Date, timeZone: string): Range {
   return { from: iso(localMidnight({ year, month, day: 1 }, timeZone)), to: iso(localMidnight({ ...next, day: 1 }, timeZone)) };
 }
 
+/** This year in the community: [1 January, 1 January of the next year). */
+export function yearRange(now: Date, timeZone: string): Range {
+  const { year } = localDate(now, timeZone);
+  return { from: iso(localMidnight({ year, month: 1, day: 1 }, timeZone)), to: iso(localMidnight({ year: year + 1, month: 1, day: 1 }, timeZone)) };
+}
+
+/** A calendar day as a date input writes it: "2026-03-01". */
+const dayText = ({ year, month, day }: LocalDate) => `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+
+/** Today in the community, as a date input's value. */
+export const today = (now: Date, timeZone: string): string => dayText(localDate(now, timeZone));
+
+/** A date input's value as a calendar day; undefined unless it is a real date ("2026-02-30" is not). */
+export function parseDay(value: string): LocalDate | undefined {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!match) return undefined;
+  const date = { year: Number(match[1]), month: Number(match[2]), day: Number(match[3]) };
+  return dayText(addDays(date, 0)) === value ? date : undefined;
+}
+
+/** The day `days` after (or before) a date input's value. */
+export const shiftDay = (value: string, days: number): string => dayText(addDays(parseDay(value)!, days));
+
 /** The last `hours` whole hours up to the end of the current one: a window that always has the latest data. */
 export function lastHours(now: Date, hours: number): Range {
   const end = Math.ceil((now.getTime() + 1) / 3_600_000) * 3_600_000;

@@ -1,8 +1,8 @@
-import { useMemo } from 'preact/hooks';
-import type { MemberEnergy } from '@gridshare/contract/sharing';
+import { useMemo, useState } from 'preact/hooks';
+import { ENERGY_MAX_RANGE_DAYS, type MemberEnergy } from '@gridshare/contract/sharing';
 import type { Community, MeteringPoint } from '@gridshare/contract/registry';
 import { Chart, preloadCharts } from '../components/chart.js';
-import { EnergyTable, isEmptyEnergy, StackedChart } from '../components/energy.js';
+import { ComparisonTable, EnergyTable, isEmptyEnergy, StackedChart } from '../components/energy.js';
 import { BestHoursSentence, ForecastChart, usePointForecasts } from '../components/forecast.js';
 import { PeriodHead, usePeriodEnergy, type PeriodEnergy } from '../components/period.js';
 import { Async, Empty, ErrorNote, Loading, Page, Stat } from '../components/ui.js';
@@ -11,9 +11,11 @@ import { useMemberContext } from '../lib/context.js';
 import { energyFlows, livePower, selfSufficiency } from '../lib/energy.js';
 import { seriesOf, sumP50 } from '../lib/forecast.js';
 import { COLORS } from '../lib/palette.js';
+import type { BarUnit, PeriodQuery } from '../lib/periods.js';
 import { restOfTodayAndTomorrow } from '../lib/time.js';
+import { memberEnergyCsvDownload } from '../api/sharing.js';
 import type { Formatter } from '../lib/format.js';
-import { useApi, useTicker } from '../lib/hooks.js';
+import { useApi, useTicker, type Loaded } from '../lib/hooks.js';
 import { useI18n } from '../lib/i18n/provider.js';
 import { freshness, useLiveReadings } from '../lib/live.js';
 import { memberPath } from '../paths.js';
@@ -48,7 +50,7 @@ export default function Dashboard({ params }: { params: Record<string, string> }
                     <>
                       <LivePanel community={c} points={sites} fmt={fmt} />
                       <ForecastPanel memberId={memberId} community={c} points={sites} fmt={fmt} />
-                      <EnergyPanel energy={energy} fmt={fmt} />
+                      <EnergyPanel memberId={memberId} energy={energy} fmt={fmt} />
                     </>
                   )}
               </Async>
@@ -137,21 +139,61 @@ function ForecastPanel({ memberId, community, points, fmt }: { memberId: string;
   );
 }
 
-function EnergyPanel({ energy: { period, setPeriod, query, energy }, fmt }: { energy: PeriodEnergy<'memberEnergy'>; fmt: Formatter }) {
+function EnergyPanel({ memberId, energy: chosen, fmt }: { memberId: string; energy: PeriodEnergy<'memberEnergy'>; fmt: Formatter }) {
   const { t } = useI18n();
+  const { query, energy } = chosen;
+  const [compare, setCompare] = useState(false);
+  const previous = useApi('memberEnergy', compare && query
+    ? { params: { id: memberId }, query: { ...query.previous.range, resolution: query.previous.resolution } }
+    : null, { refreshMs: 60_000 });
   return (
     <section class="card" aria-labelledby="energy-heading">
-      <PeriodHead id="energy-heading" period={period} onChange={setPeriod} />
+      <PeriodHead id="energy-heading" energy={chosen} fmt={fmt} />
+      {query && (
+        <div class="row-actions period-actions">
+          <label class="inline">
+            <input type="checkbox" checked={compare} onChange={(e) => setCompare(e.currentTarget.checked)} />
+            {t('compare.toggle')}
+          </label>
+          <a href={memberEnergyCsvDownload(memberId, { ...query.range, resolution: query.resolution })} download>{t('dashboard.downloadCsv', { unit: query.unit })}</a>
+          {Date.parse(query.range.to) - Date.parse(query.range.from) <= ENERGY_MAX_RANGE_DAYS['15m'] * 86_400_000 && (
+            <a href={memberEnergyCsvDownload(memberId, { ...query.range, resolution: '15m' })} download>{t('dashboard.downloadQuarterHours')}</a>
+          )}
+        </div>
+      )}
       {energy.error
         ? <ErrorNote error={energy.error} />
         : energy.data && query
-          ? <EnergyBySource energy={energy.data} unit={query.unit} fmt={fmt} />
+          ? (
+            <>
+              {compare && <PreviousPeriod current={energy.data} previous={previous} query={query} fmt={fmt} />}
+              <EnergyBySource energy={energy.data} unit={query.unit} fmt={fmt} />
+            </>
+          )
           : <Loading what={t('thing.energy')} />}
     </section>
   );
 }
 
-export function EnergyBySource({ energy, unit, fmt }: { energy: MemberEnergy; unit: 'hour' | 'day'; fmt: Formatter }) {
+/**
+ * The period's totals beside the period before's. While the period runs, both are shown up to
+ * the same point (periodQuery cut the period before), so the figures compare like with like.
+ */
+function PreviousPeriod({ current, previous, query, fmt }: { current: MemberEnergy; previous: Loaded<MemberEnergy>; query: PeriodQuery; fmt: Formatter }) {
+  const { t } = useI18n();
+  if (previous.error) return <ErrorNote error={previous.error} />;
+  if (!previous.data) return <Loading what={t('compare.what')} />;
+  const withTime = query.unit === 'hour';
+  const running = Date.now() < Date.parse(query.range.to);
+  const currentEnd = running ? new Date().toISOString() : query.range.to;
+  return (
+    <ComparisonTable current={current.totals} previous={previous.data.totals} running={running} fmt={fmt}
+      currentName={fmt.span(query.range.from, currentEnd, withTime)}
+      previousName={fmt.span(query.previous.range.from, query.previous.range.to, withTime)} />
+  );
+}
+
+export function EnergyBySource({ energy, unit, fmt }: { energy: MemberEnergy; unit: BarUnit; fmt: Formatter }) {
   const { t } = useI18n();
   const flows = useMemo(() => energyFlows(energy.totals), [energy]);
   const sankey = useMemo(() => sankeyOption(flows, fmt, t), [flows, fmt, t]);

@@ -1,4 +1,5 @@
 import { BadRequestError } from '../../kernel/errors.js';
+import { formulaSafe } from '../../kernel/csv.js';
 import { privacyText, type PrivacyLanguage, type PrivacyMessageKey } from './catalog.js';
 
 /**
@@ -64,18 +65,15 @@ export function checkExportRecord(kind: ExportKind, record: ExportRecord, index:
   }
 }
 
-const PLAIN_NUMBER = /^-?\d+(\.\d+)?$/;
-
 /**
  * A record's CSV cells in column order. Nested values are written as JSON. Text that a
- * spreadsheet would run as a formula (starting with = + - @, a tab or a carriage return) is
- * prefixed with ' — except plain decimals such as "-17.28", which are figures, not formulas.
+ * spreadsheet would run as a formula is defused (kernel `formulaSafe`).
  */
 export function csvCells(kind: ExportKind, record: ExportRecord): string[] {
   return EXPORT_KIND_SPECS[kind].columns.map((column) => {
     const value = record[column];
     if (value === undefined || value === null) return '';
-    if (typeof value === 'string') return /^[=+\-@\t\r]/.test(value) && !PLAIN_NUMBER.test(value) ? `'${value}` : value;
+    if (typeof value === 'string') return formulaSafe(value);
     if (typeof value === 'number' || typeof value === 'boolean') return String(value);
     return JSON.stringify(value);
   });

@@ -162,14 +162,13 @@ function DataQuality({ community, fmt }: { community: Community; fmt: Formatter 
 }
 
 function CommunityEnergyPanel({ community, fmt }: { community: Community; fmt: Formatter }) {
-  const { period, setPeriod, query, energy } = usePeriodEnergy(
-    community.timeZone, 'communityEnergy', community.id, (e) => isEmptyEnergy(e.totals),
-  );
+  const chosen = usePeriodEnergy(community.timeZone, 'communityEnergy', community.id, (e) => isEmptyEnergy(e.totals));
+  const { query, energy } = chosen;
   const { t } = useI18n();
   const totals = energy.data?.totals;
   return (
     <section class="card" aria-labelledby="energy-heading">
-      <PeriodHead id="energy-heading" period={period} onChange={setPeriod} />
+      <PeriodHead id="energy-heading" energy={chosen} fmt={fmt} />
       {energy.error ? <ErrorNote error={energy.error} />
         : !energy.data || !totals || !query ? <Loading what={t('thing.communityEnergy')} />
         : isEmptyEnergy(totals) ? <Empty><p>{t('overview.noEnergy')}</p></Empty>
