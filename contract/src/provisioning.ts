@@ -6,12 +6,22 @@ import { route } from './route.js';
 
 /** The most devices one batch provisions. */
 export const MAX_BATCH = 10_000;
+/** The longest batch name, in characters (Unicode code points). */
+export const BATCH_NAME_MAX = 80;
+/** The languages a sticker sheet is printed in. */
+export const STICKER_LANGUAGES = ['en', 'de'] as const;
 
 const Kind = Type.Enum([...DEVICE_KINDS]);
+const batchName = (more = '') => Type.String({
+  minLength: 1,
+  maxLength: BATCH_NAME_MAX,
+  description: `1 to ${BATCH_NAME_MAX} characters, spaces at either end removed; no control characters, line breaks or bidi controls${more}`,
+});
 
 export const Batch = Type.Object({
   id: Uuid,
   communityId: Uuid,
+  name: Type.String(),
   kind: Type.String(),
   size: Type.Integer(),
   status: Type.Enum(['active', 'rolled-back']),
@@ -47,6 +57,7 @@ export const provisioningRoutes = {
     body: Type.Object({
       count: defaulted(Type.Integer({ minimum: 1, maximum: MAX_BATCH, default: 2 })),
       kind: Type.Optional(Kind),
+      name: Type.Optional(batchName('; without one, "Batch n" in the community\'s language, n counting its batches')),
     }, { additionalProperties: false }),
     response: { 201: Batch, ...errors(400, 401, 403, 404, 429) },
   }),
@@ -55,6 +66,11 @@ export const provisioningRoutes = {
   }),
   getBatch: route('GET', '/api/v1/device-batches/:id', {
     tags: ['provisioning'], summary: 'One batch with its device ids (managers)', params: IdParams, response: { 200: Batch, ...errors(401, 403, 404) },
+  }),
+  renameBatch: route('PATCH', '/api/v1/device-batches/:id', {
+    tags: ['provisioning'], summary: 'Rename a batch (managers)', params: IdParams,
+    body: Type.Object({ name: batchName() }, { additionalProperties: false }),
+    response: { 200: Batch, ...errors(400, 401, 403, 404) },
   }),
   rollbackBatch: route('POST', '/api/v1/device-batches/:id/rollback', {
     tags: ['provisioning'],
@@ -65,6 +81,14 @@ export const provisioningRoutes = {
   }),
   batchArtefacts: route('GET', '/api/v1/device-batches/:id/artefacts.zip', {
     tags: ['provisioning'], summary: 'ZIP of every config file, QR image and the CSV manifest of a batch (managers)', params: IdParams, response: { ...errors(401, 403, 404) },
+  }),
+  batchStickers: route('GET', '/api/v1/device-batches/:id/stickers.pdf', {
+    tags: ['provisioning'],
+    summary: 'A4 sheet of 70 × 37 mm stickers (3 × 8 a page), one per device still in the batch: QR code of the claim URL, claim code, device id; in lang, else the community\'s language (managers; 404 once the batch is rolled back)',
+    params: IdParams,
+    querystring: Type.Object({ lang: Type.Optional(Type.Enum([...STICKER_LANGUAGES])) }, { additionalProperties: false }),
+    produces: ['application/pdf'],
+    response: { ...errors(400, 401, 403, 404) },
   }),
   deviceConfiguration: route('GET', '/api/v1/devices/:id/config.json', {
     tags: ['provisioning'], summary: 'Configuration file of a device with its current keys (managers)', params: DeviceParams, response: { ...errors(401, 403, 404, 409) },

@@ -5,6 +5,7 @@ import { strFromU8, unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
 import { signUp, startTestPlatform, type TestPlatform } from '../../server/test/support/platform.js';
 import { buildWorld, PARTICIPATION_START, type World } from '../../server/test/support/world.js';
+import { pdfPageCount, pdfText } from '../../server/test/support/pdf.js';
 import { connectDevice, deviceCredentials, sasFor } from '../../server/test/support/devices.js';
 import { collectPageErrors, launchBrowser, logIn, openContext, PHONE, screenshot, visitByKeyboard } from './browser.js';
 
@@ -42,8 +43,9 @@ describe('web app: manager', () => {
     expect(errors).toEqual([]);
   });
 
-  it('provisions a batch with streamed progress, downloads its ZIP and rolls it back', async () => {
+  it('provisions a named batch with streamed progress, downloads its ZIP and sticker sheet, renames it and rolls it back', async () => {
     await page.goto(`/manage/${w.communityA}/devices`);
+    await page.getByLabel('Batch name').fill('Bench 40 plugs');
     await page.getByLabel('Number of devices').fill('40');
     await page.getByLabel('Kind').selectOption('smart-plug');
     // Every progress label the page shows while the batch is made.
@@ -59,7 +61,7 @@ describe('web app: manager', () => {
     const response = await streamed;
     expect(response.request().headers().accept).toBe('application/x-ndjson');
     expect(response.headers()['content-type']).toBe('application/x-ndjson');
-    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Provisioned' }).textContent()).toContain('Provisioned 40 devices');
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Provisioned' }).textContent()).toContain('Provisioned 40 devices as “Bench 40 plugs”');
     const progress = await page.evaluate(() => (window as unknown as { progressSeen: string[] }).progressSeen);
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.every((label) => / of 40$/.test(label))).toBe(true);
@@ -80,11 +82,40 @@ describe('web app: manager', () => {
     }
     await screenshot(page, 'manager-devices');
 
+    // The sticker sheet: 40 stickers, 24 to a page, each with its device id and claim code.
+    const [sheet] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'the sticker sheet' }).click()]);
+    expect(sheet.suggestedFilename()).toBe(`gridshare-stickers-${batch.id}.pdf`);
+    const pdf = readFileSync((await sheet.path())!);
+    expect(pdfPageCount(pdf)).toBe(2);
+    const stickerText = pdfText(pdf);
+    for (const line of manifest.slice(1)) {
+      expect(stickerText).toContain(line.split(',')[0]);
+      expect(stickerText).toContain(line.trim().split('code=')[1]);
+    }
+    expect(stickerText).toContain('Bench 40 plugs');
+
+    // Renamed in its row; a name that would read backwards is refused with the API's message.
     const row = page.getByRole('list', { name: 'Batches' }).getByRole('listitem').filter({ hasText: batch.id });
+    expect(await row.textContent()).toContain('Bench 40 plugs');
+    await row.getByRole('button', { name: 'Rename Bench 40 plugs' }).click();
+    const newName = row.getByLabel('New name of Bench 40 plugs');
+    await newName.fill('plugs\u202Egnp.exe');
+    await row.getByRole('button', { name: 'Save name' }).click();
+    await expect.poll(() => row.getByRole('alert').textContent()).toMatch(/bidi controls/);
+    await newName.fill('Street plugs');
+    await row.getByRole('button', { name: 'Save name' }).click();
+    await expect.poll(async () => (await api(`/api/v1/device-batches/${batch.id}`)).body.name).toBe('Street plugs');
+    await expect.poll(() => row.locator('strong').first().textContent()).toBe('Street plugs');
+    const [renamedSheet] = await Promise.all([page.waitForEvent('download'), row.getByRole('link', { name: 'Sticker sheet (PDF) of Street plugs' }).click()]);
+    expect(pdfText(readFileSync((await renamedSheet.path())!))).toContain('Street plugs');
+
     await row.getByRole('button', { name: /Roll back/ }).click();
     await expect.poll(() => page.getByRole('list', { name: 'Batches' }).getByRole('listitem').filter({ hasText: batch.id }).textContent()).toContain('rolled back');
     // The offer to download the rolled-back batch's ZIP is gone with it (its link would be a 404).
     await expect.poll(() => page.getByRole('link', { name: 'Download the ZIP' }).count()).toBe(0);
+    await expect.poll(() => page.getByRole('link', { name: 'the sticker sheet' }).count()).toBe(0);
+    expect(await row.getByRole('link', { name: /Sticker sheet/ }).count()).toBe(0);
+    expect((await api(`/api/v1/device-batches/${batch.id}/stickers.pdf`)).status).toBe(404);
     const after = await api(`/api/v1/device-batches/${batch.id}`);
     expect(after.body.status).toBe('rolled-back');
     for (const id of batch.deviceIds) expect((await api(`/api/v1/devices/${id}`)).status).toBe(404);

@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import { strFromU8, strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
 import { formatConnectionString } from './connection-string.js';
 import { topics } from '../kernel/topics.js';
@@ -37,8 +38,14 @@ export interface DeviceConfig {
   readonly http: { readonly readingsUrl: string; readonly commandsUrl: string; readonly authorization: string };
 }
 
+/** The page where a member claims a device by typing its code. */
+export function claimPage(endpoints: Endpoints): string {
+  return `${endpoints.publicUrl}/claim`;
+}
+
+/** What a sticker's QR code holds: the claim page with the code filled in. */
 export function claimUrl(endpoints: Endpoints, code: string): string {
-  return `${endpoints.publicUrl}/claim?code=${encodeURIComponent(code)}`;
+  return `${claimPage(endpoints)}?code=${encodeURIComponent(code)}`;
 }
 
 /** The file a reader is flashed with. It holds the key (in the connection string), never the claim code. */
@@ -118,4 +125,18 @@ export function zipWithoutDevices(zip: Uint8Array, removed: ReadonlySet<string>)
 /** One file of one device out of its batch ZIP. */
 export function fileFromZip(zip: Uint8Array, path: string): Uint8Array | undefined {
   return unzipSync(zip, { filter: (file) => file.name === path })[path];
+}
+
+/**
+ * The claim code of every device in a batch ZIP's manifest, in the order they were made. The ZIP
+ * is the only place the codes are kept in the clear (the database has their hashes).
+ */
+export function claimCodesFromZip(zip: Uint8Array): { deviceId: string; claimCode: string }[] {
+  const manifest = fileFromZip(zip, 'manifest.csv');
+  if (!manifest) return [];
+  const rows = parse(strFromU8(manifest), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+  return rows.flatMap((row) => {
+    const code = URL.parse(row.claim_url ?? '')?.searchParams.get('code');
+    return row.device_id && code ? [{ deviceId: row.device_id, claimCode: code }] : [];
+  });
 }

@@ -1,5 +1,5 @@
-import QRCode from 'qrcode';
 import { crc32, deflateSync } from 'node:zlib';
+import { qrMatrix } from './domain/qr-matrix.js';
 
 export interface QrImages {
   readonly png: Buffer;
@@ -24,7 +24,7 @@ function chunk(type: string, data: Buffer): Buffer {
  * devices with artefacts fit in well under a minute.
  */
 export function renderQr(text: string): QrImages {
-  const { modules } = QRCode.create(text, { errorCorrectionLevel: 'M' });
+  const modules = qrMatrix(text);
   const size = modules.size;
   const width = (size + 2 * MARGIN) * SCALE;
   const row = width + 1;
@@ -34,7 +34,7 @@ export function renderQr(text: string): QrImages {
     const my = Math.floor(y / SCALE) - MARGIN;
     if (my < 0 || my >= size) continue;
     for (let mx = 0; mx < size; mx++) {
-      if (!modules.get(my, mx)) continue;
+      if (!modules.dark(my, mx)) continue;
       raw.fill(0, y * row + 1 + (mx + MARGIN) * SCALE, y * row + 1 + (mx + MARGIN + 1) * SCALE);
     }
   }
@@ -52,7 +52,7 @@ export function renderQr(text: string): QrImages {
 
   let path = '';
   for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) if (modules.get(y, x)) path += `M${x + MARGIN} ${y + MARGIN}h1v1h-1z`;
+    for (let x = 0; x < size; x++) if (modules.dark(y, x)) path += `M${x + MARGIN} ${y + MARGIN}h1v1h-1z`;
   }
   const box = size + 2 * MARGIN;
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${box} ${box}" shape-rendering="crispEdges">`

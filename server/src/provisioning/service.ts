@@ -4,13 +4,16 @@ import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal, UserPrincipal } from '../kernel/principal.js';
 import { activeMembership, isManagerOf, requireManager, requireUser } from '../accounts/index.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.js';
-import { bindDevice, countDevices, deleteDevices, deviceById, devicesOfBatch, getDevice, insertBatchDevices, meteringPointById, roleForBinding, type DeviceKind } from '../registry/index.js';
+import { bindDevice, countDevices, deleteDevices, deviceById, devicesOfBatch, getDevice, insertBatchDevices, loadCommunity, meteringPointById, roleForBinding, type DeviceKind } from '../registry/index.js';
 import { deleteReadingsOfDevices, devicesWithReadings } from '../ingest/index.js';
-import { batchById, batchesInLastHour, batchesOfCommunity, insertBatch, insertClaimCodes, insertCredentials, markBatchRolledBack, recordClaimant, recordIssuedIds, useClaimCode, writeKeySlot, type BatchRecord } from './store.js';
+import { batchById, batchesInLastHour, batchesOfCommunity, insertBatch, insertClaimCodes, insertCredentials, markBatchRolledBack, nextBatchNumber, recordClaimant, recordIssuedIds, renameBatch as storeBatchName, useClaimCode, writeKeySlot, type BatchRecord } from './store.js';
 import type { Quotas, Usage } from '../quotas/index.js';
 import type { ArtefactStore } from './artefact-store.js';
 import type { ArtefactBuilder } from './artefact-builder.js';
-import { deviceConfig, zipWithoutDevices, type DeviceConfig, type Endpoints } from './artefacts.js';
+import { claimCodesFromZip, claimPage, claimUrl, deviceConfig, zipWithoutDevices, type DeviceConfig, type Endpoints } from './artefacts.js';
+import { checkBatchName } from './domain/batch-name.js';
+import { languageOfLocale, provisioningText, type ProvisioningLanguage } from './domain/catalog.js';
+import type { StickerSheet } from './domain/sticker-sheet.js';
 import { generateDeviceId, generateDeviceKey, hashClaimCode, normaliseClaimCode } from './keys.js';
 import { formatConnectionString } from './connection-string.js';
 import { readDeviceKeys, sealDeviceKeys, type KeySlot } from './credentials.js';
@@ -84,18 +87,37 @@ async function enforceBatchQuotas(ctx: ProvisioningContext, tx: Queryable, princ
   await ctx.quotas.enforce(tx, principal, 'devicesPerCommunity', communityId, count, async () => ({ used: await countDevices(tx, communityId) }));
 }
 
+export interface BatchInput {
+  count: number;
+  kind: DeviceKind;
+  /** Without one the batch is called "Batch n" in the community's language, n counting its batches. */
+  name?: string | undefined;
+}
+
 /**
- * Whether a batch may start: the caller manages the community, the size is allowed and the
- * quotas have room. Checked before any work is done, and counted again with the rows, as others
- * may have added some meanwhile.
+ * Whether a batch may start: the caller manages the community, the size and the name are allowed
+ * and the quotas have room. Checked before any work is done, and counted again with the rows, as
+ * others may have added some meanwhile. Returns the manager and the name as it will be stored.
  */
-export async function assertBatchAllowed(ctx: ProvisioningContext, principal: Principal, communityId: string, count: number): Promise<UserPrincipal> {
+export async function assertBatchAllowed(ctx: ProvisioningContext, principal: Principal, communityId: string, input: BatchInput): Promise<{ manager: UserPrincipal; name: string | undefined }> {
   const manager = requireManager(principal, communityId);
-  if (!Number.isInteger(count) || count < 1 || count > MAX_BATCH) {
+  if (!Number.isInteger(input.count) || input.count < 1 || input.count > MAX_BATCH) {
     throw new BadRequestError(`body/count: 1 to ${MAX_BATCH} devices per batch`, 'body/count');
   }
-  await ctx.db.transaction((tx) => enforceBatchQuotas(ctx, tx, manager, communityId, count));
-  return manager;
+  const name = input.name === undefined ? undefined : checkBatchName(input.name);
+  await ctx.db.transaction((tx) => enforceBatchQuotas(ctx, tx, manager, communityId, input.count));
+  return { manager, name };
+}
+
+/** The language of the texts the server writes for a community: its locale's, else English. */
+async function communityLanguage(db: Queryable, communityId: string): Promise<ProvisioningLanguage> {
+  return languageOfLocale((await loadCommunity(db, communityId))?.locale ?? 'en');
+}
+
+/** "Batch n" in the community's language, n counting its batches with this one. */
+async function defaultBatchName(tx: Queryable, communityId: string): Promise<string> {
+  const number = String(await nextBatchNumber(tx, communityId));
+  return provisioningText(await communityLanguage(tx, communityId), 'batch.defaultName', { number });
 }
 
 /**
@@ -107,10 +129,10 @@ export async function provisionBatch(
   ctx: ProvisioningContext,
   principal: Principal,
   communityId: string,
-  input: { count: number; kind: DeviceKind },
+  input: BatchInput,
   onProgress: Progress = () => undefined,
 ): Promise<Batch> {
-  const manager = await assertBatchAllowed(ctx, principal, communityId, input.count);
+  const { manager, name } = await assertBatchAllowed(ctx, principal, communityId, input);
   onProgress(0, input.count, 'keys');
   const built = await ctx.builder.build(manager.userId, { endpoints: ctx.endpoints, kind: input.kind, ids: await reserveIds(ctx.db, input.count) },
     ({ phase, done }) => onProgress(done, input.count, phase));
@@ -120,7 +142,7 @@ export async function provisionBatch(
   try {
     const batch = await ctx.db.transaction(async (tx) => {
       await enforceBatchQuotas(ctx, tx, manager, communityId, input.count);
-      await insertBatch(tx, { id: batchId, communityId, kind: input.kind, size: input.count, createdBy: manager.userId });
+      await insertBatch(tx, { id: batchId, communityId, name: name ?? await defaultBatchName(tx, communityId), kind: input.kind, size: input.count, createdBy: manager.userId });
       for (let start = 0; start < built.devices.length; start += INSERT_CHUNK) {
         const chunk = built.devices.slice(start, start + INSERT_CHUNK);
         const ids = chunk.map((d) => d.id);
@@ -140,6 +162,41 @@ export async function provisionBatch(
     await ctx.store.remove(batchId);
     throw error;
   }
+}
+
+/** Gives a batch another name (its managers; a rolled back batch too, it stays in the list). */
+export async function renameBatch(db: Queryable, principal: Principal, batchId: string, name: string): Promise<Batch> {
+  const batch = await getBatch(db, principal, batchId);
+  const checked = checkBatchName(name);
+  await storeBatchName(db, batch.id, checked);
+  return { ...batch, name: checked };
+}
+
+/**
+ * What a batch's sticker sheet shows, read afresh at every download: a sticker for each device
+ * still in the batch, with its claim code from the batch ZIP (the only place the codes are kept)
+ * and a claim URL to this installation's current address. Gone with the batch: a rolled back
+ * batch, or one without devices or artefacts left, has no sheet.
+ */
+export async function stickerSheet(ctx: ProvisioningContext, principal: Principal, batchId: string, language?: ProvisioningLanguage): Promise<StickerSheet> {
+  const batch = await getBatch(ctx.db, principal, batchId);
+  const zip = batch.status === 'active' ? await ctx.store.load(batch.id) : undefined;
+  const devices = new Set(batch.deviceIds);
+  const codes = zip ? claimCodesFromZip(zip).filter((d) => devices.has(d.deviceId)) : [];
+  if (codes.length === 0) throw new NotFoundError('sticker sheet (the batch was rolled back or has no devices left)');
+  const lang = language ?? await communityLanguage(ctx.db, batch.communityId);
+  // Printed for people to type: without the scheme.
+  const address = claimPage(ctx.endpoints).replace(/^https?:\/\//, '');
+  return {
+    title: provisioningText(lang, 'stickers.title', { batch: batch.name }),
+    batchName: batch.name,
+    texts: {
+      claimCode: provisioningText(lang, 'stickers.claimCode'),
+      device: provisioningText(lang, 'stickers.device'),
+      instructions: provisioningText(lang, 'stickers.instructions', { address }),
+    },
+    stickers: codes.map((d) => ({ deviceId: d.deviceId, claimCode: d.claimCode, claimUrl: claimUrl(ctx.endpoints, d.claimCode) })),
+  };
 }
 
 export interface RollbackResult {

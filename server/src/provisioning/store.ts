@@ -10,6 +10,7 @@ import { keyIdSql, sealedStore } from '../secrets/index.js';
 export interface BatchRecord {
   id: string;
   communityId: string;
+  name: string;
   kind: DeviceKind;
   size: number;
   status: 'active' | 'rolled-back';
@@ -20,6 +21,7 @@ export interface BatchRecord {
 interface BatchRow {
   id: string;
   community_id: string;
+  name: string;
   kind: DeviceKind;
   size: number;
   status: 'active' | 'rolled-back';
@@ -30,6 +32,7 @@ interface BatchRow {
 const toBatch = (row: BatchRow): BatchRecord => ({
   id: row.id,
   communityId: row.community_id,
+  name: row.name,
   kind: row.kind,
   size: row.size,
   status: row.status,
@@ -48,11 +51,26 @@ export async function batchesOfCommunity(db: Queryable, communityId: string): Pr
   return rows.map(toBatch);
 }
 
-export async function insertBatch(tx: Queryable, batch: { id: string; communityId: string; kind: DeviceKind; size: number; createdBy: string }): Promise<void> {
+/**
+ * The number the community's next batch gets in its default name (1 for the first; rolled back
+ * batches count). Holds a lock per community until the transaction ends, so two batches made at
+ * once do not get the same number.
+ */
+export async function nextBatchNumber(tx: Queryable, communityId: string): Promise<number> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`device-batches|${communityId}`]);
+  const rows = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM device_batches WHERE community_id = $1', [communityId]);
+  return rows[0]!.n + 1;
+}
+
+export async function insertBatch(tx: Queryable, batch: { id: string; communityId: string; name: string; kind: DeviceKind; size: number; createdBy: string }): Promise<void> {
   await tx.query(
-    'INSERT INTO device_batches (id, community_id, kind, size, created_by) VALUES ($1, $2, $3, $4, $5)',
-    [batch.id, batch.communityId, batch.kind, batch.size, batch.createdBy],
+    'INSERT INTO device_batches (id, community_id, name, kind, size, created_by) VALUES ($1, $2, $3, $4, $5, $6)',
+    [batch.id, batch.communityId, batch.name, batch.kind, batch.size, batch.createdBy],
   );
+}
+
+export async function renameBatch(db: Queryable, batchId: string, name: string): Promise<void> {
+  await db.query('UPDATE device_batches SET name = $2 WHERE id = $1', [batchId, name]);
 }
 
 /** Batches a user provisioned in the last hour, and when the oldest of them was. */

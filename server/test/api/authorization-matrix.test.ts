@@ -273,6 +273,11 @@ const cases: Case[] = [
   { method: 'GET', route: '/api/v1/communities/:id/device-batches', url: (w) => `/api/v1/communities/${w.communityA}/device-batches`, expect: managersOfA(200) },
   { method: 'GET', route: '/api/v1/device-batches/:id', url: (w) => `/api/v1/device-batches/${w.batchA}`, expect: managersOfA(200) },
   { method: 'GET', route: '/api/v1/device-batches/:id/artefacts.zip', url: (w) => `/api/v1/device-batches/${w.batchA}/artefacts.zip`, expect: managersOfA(200) },
+  { method: 'PATCH', route: '/api/v1/device-batches/:id', url: (w) => `/api/v1/device-batches/${w.batchA}`,
+    body: () => ({ name: 'Renamed by the matrix' }), expect: managersOfA(200),
+    check: (_role, body) => expect(body.name).toBe('Renamed by the matrix') },
+  { method: 'GET', route: '/api/v1/device-batches/:id/stickers.pdf', url: (w) => `/api/v1/device-batches/${w.batchA}/stickers.pdf`, expect: managersOfA(200),
+    check: (_role, body) => expect(String(body).startsWith('%PDF-')).toBe(true) },
   { method: 'POST', route: '/api/v1/device-batches/:id/rollback',
     url: async (w, tp) => `/api/v1/device-batches/${(await tp.call('POST', `/api/v1/communities/${w.communityA}/device-batches`, {
       token: w.managerA.token, body: { count: 1 } })).body.id}/rollback`,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { unzipSync, strFromU8 } from 'fflate';
 import { freePort, runGridshare, waitForHealth, type RunningGridshare } from '../support/process.js';
+import { pdfPageCount, pdfText } from '../support/pdf.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'gridshare-ingest-durability-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -45,15 +46,29 @@ describe('devices from provisioning to a crash', () => {
     const token = ((await tokenResponse.json()) as { token: string }).token;
     const community = await call(base, 'POST', '/api/v1/communities', token, { name: 'Crash Street', timeZone: 'Europe/Vienna', currency: 'EUR' });
 
-    // Provision three readers with the CLI, as a manager on a bench would.
+    // Provision three readers with the CLI, as a manager on a bench would, with their sticker sheet.
     const zipPath = join(dataDir, 'batch.zip');
-    const provision = await cli(['provision', '--community', community.body.id, '--count', '3', '--out', zipPath, '--json'], { GRIDSHARE_URL: base, GRIDSHARE_TOKEN: token });
+    const stickersPath = join(dataDir, 'stickers.pdf');
+    const env = { GRIDSHARE_URL: base, GRIDSHARE_TOKEN: token };
+    const refused = await cli(['provision', '--community', community.body.id, '--count', '3', '--name', 'cellar\u202Egnp.exe', '--out', zipPath], env);
+    expect(refused.code).toBe(1);
+    expect(refused.output).toMatch(/bidi controls.*U\+202E.*\(400 bad_request\)/);
+    const provision = await cli(['provision', '--community', community.body.id, '--count', '3', '--name', 'Cellar readers', '--out', zipPath, '--stickers', stickersPath, '--json'], env);
     expect(provision.code, provision.output).toBe(0);
     expect(provision.output).toMatch(/provisioning \[#+\] 100% database 3\/3/);
+    expect(JSON.parse(provision.output.slice(provision.output.indexOf('{')))).toMatchObject({ name: 'Cellar readers', size: 3, zip: zipPath, stickers: stickersPath });
     const files = unzipSync(readFileSync(zipPath));
     const manifest = strFromU8(files['manifest.csv']!).trim().split('\r\n').slice(1);
     expect(manifest).toHaveLength(3);
     const [deviceId, , connectionString] = manifest[0]!.split(',') as [string, string, string];
+    const stickers = readFileSync(stickersPath);
+    expect(pdfPageCount(stickers)).toBe(1);
+    const stickerText = pdfText(stickers);
+    for (const line of manifest) {
+      expect(stickerText).toContain(line.split(',')[0]);
+      expect(stickerText).toContain(line.split('code=')[1]);
+    }
+    expect(stickerText).toContain('Cellar readers');
 
     // The master key was made at the first start, owner-only; rotate it while the server runs.
     const keyPath = join(dataDir, 'secret.key');

@@ -18,6 +18,8 @@ describe.each(storeKinds)('provisioning off the event loop on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let reader: MqttClient;
+  /** The batch of the first test, whose sticker sheet the second draws. */
+  let batchId = '';
   beforeAll(async () => {
     tp = await startTestPlatform(kind);
     w = await buildWorld(tp);
@@ -42,7 +44,7 @@ describe.each(storeKinds)('provisioning off the event loop on %s', (kind) => {
         body: JSON.stringify({ count: DEVICES }),
       });
       expect(response.status).toBe(201);
-      let last: { batch?: { size: number }; error?: string } = {};
+      let last: { batch?: { id: string; size: number }; error?: string } = {};
       await readNdjson(response.body!, (value) => {
         last = value as typeof last;
         if ((value as { progress?: { phase: string } }).progress?.phase === 'artefacts') {
@@ -80,5 +82,36 @@ describe.each(storeKinds)('provisioning off the event loop on %s', (kind) => {
     expect(phase.artefactsUntil).toBeGreaterThan(phase.artefactsFrom);
     expect(within(healthAt), 'health answers while artefacts were built').toBeGreaterThanOrEqual(3);
     expect(within(storedAt), 'readings acknowledged while artefacts were built').toBeGreaterThanOrEqual(3);
+    batchId = outcome.batch!.id;
+  });
+
+  it(`answers /health while the sticker sheet of ${DEVICES} devices is drawn, and streams it as it is drawn`, async () => {
+    const base = tp.platform.httpUrl.replace('localhost', '127.0.0.1');
+    const chunksAt: number[] = [];
+    const healthAt: number[] = [];
+    let done = false;
+    const download = (async () => {
+      const response = await fetch(`${base}/api/v1/device-batches/${batchId}/stickers.pdf`, { headers: { authorization: `Bearer ${w.managerA.token}` } });
+      expect(response.status).toBe(200);
+      let bytes = 0;
+      for await (const chunk of response.body! as unknown as AsyncIterable<Uint8Array>) {
+        chunksAt.push(performance.now());
+        bytes += chunk.length;
+      }
+      done = true;
+      return bytes;
+    })();
+    const health = (async () => {
+      while (!done) {
+        expect((await fetch(`${base}/health`)).status).toBe(200);
+        healthAt.push(performance.now());
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    const [bytes] = await Promise.all([download, health]);
+    expect(bytes).toBeGreaterThan(DEVICES * 200);
+    // Drawn on the event loop, the sheet would come in one burst with no answer in between.
+    const [first, last] = [chunksAt[0]!, chunksAt.at(-1)!];
+    expect(healthAt.filter((t) => t > first && t < last).length, 'health answers while the sheet came in').toBeGreaterThanOrEqual(3);
   });
 });

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ApiError, apiUrl, call, send } from '../../api/client.js';
 import { DEVICE_KINDS, DEVICE_ROLES, type Device, type DeviceKind, type DeviceRole, type MeteringPoint } from '@gridshare/contract/registry';
-import type { Batch, Rollback, RotatedKey } from '@gridshare/contract/provisioning';
+import { BATCH_NAME_MAX, type Batch, type Rollback, type RotatedKey } from '@gridshare/contract/provisioning';
 import type { AgentHealth, DeviceEvent, DeviceState } from '@gridshare/contract/ingest';
 import { DeviceStateBadge, useDeviceStates } from '../../components/device-state.js';
 import { Async, Badge, Empty, ErrorNote, Field } from '../../components/ui.js';
@@ -156,14 +156,16 @@ function ProvisionForm({ communityId, batches, onDone }: { communityId: string; 
   const action = useAction();
   const [progress, setProgress] = useState<Progress | undefined>(undefined);
   const [created, setCreated] = useState<Batch | undefined>(undefined);
-  const { t } = useI18n();
+  const { t, language } = useI18n();
   const submit = (event: Event) => {
+    const nameInput = (event.currentTarget as HTMLFormElement).elements.namedItem('name') as HTMLInputElement;
     const v = formValues(event);
     setCreated(undefined);
     setProgress(undefined);
     void action.run(async () => {
       // The server streams one JSON line per step and the batch (or the error) last.
-      const response = await send('provisionBatch', { params: { id: communityId }, body: { count: Number(v.count), kind: v.kind as DeviceKind } }, {
+      const name = v.name?.trim();
+      const response = await send('provisionBatch', { params: { id: communityId }, body: { count: Number(v.count), kind: v.kind as DeviceKind, ...(name ? { name } : {}) } }, {
         headers: { accept: 'application/x-ndjson' },
       });
       let outcome: { batch?: Batch; error?: string; message?: string } = {};
@@ -174,11 +176,16 @@ function ProvisionForm({ communityId, batches, onDone }: { communityId: string; 
       });
       if (!outcome.batch) throw new ApiError(500, outcome.error ?? 'internal', outcome.message ?? t('provision.noOutcome'));
       setCreated(outcome.batch);
+      // The next batch gets a name of its own (or its number); count and kind stay for another like it.
+      nameInput.value = '';
       onDone();
     });
   };
   return (
     <form onSubmit={submit} class="inline-form">
+      <Field id="batch-name" label={t('provision.name')} hint={t('provision.nameHint')}>
+        <input id="batch-name" name="name" type="text" maxLength={BATCH_NAME_MAX} aria-describedby="batch-name-hint" />
+      </Field>
       <Field id="batch-count" label={t('provision.count')}><input id="batch-count" name="count" type="number" min="1" max="10000" defaultValue="10" required inputMode="numeric" /></Field>
       <Field id="batch-kind" label={t('provision.kind')}>
         <select id="batch-kind" name="kind">{DEVICE_KINDS.map((k) => <option value={k}>{deviceKindName(k, t)}</option>)}</select>
@@ -197,7 +204,9 @@ function ProvisionForm({ communityId, batches, onDone }: { communityId: string; 
         <p role="status" class="ok">
           {t.rich('provision.done', {
             count: created.size,
+            name: created.name,
             a: (chunks) => <a href={apiUrl('batchArtefacts', { params: { id: created.id } })} download>{chunks}</a>,
+            sheet: (chunks) => <a href={apiUrl('batchStickers', { params: { id: created.id }, query: { lang: language } })} download>{chunks}</a>,
           })}
         </p>
       )}
@@ -209,7 +218,8 @@ function BatchRow({ batch, fmt, onChanged }: { batch: Batch; fmt: Formatter; onC
   const action = useAction();
   const [result, setResult] = useState<Rollback | undefined>(undefined);
   const [force, setForce] = useState(false);
-  const { t } = useI18n();
+  const [renaming, setRenaming] = useState(false);
+  const { t, language } = useI18n();
   const rollback = () => {
     if (!window.confirm(t('provision.confirmRollback', { count: batch.size }))) return;
     void action.run(async () => {
@@ -217,22 +227,48 @@ function BatchRow({ batch, fmt, onChanged }: { batch: Batch; fmt: Formatter; onC
       onChanged();
     });
   };
-  const label = t('provision.batchOf', { time: fmt.dateTime(batch.createdAt) });
+  const rename = (event: Event) => {
+    const { name } = formValues(event);
+    void action.run(async () => {
+      await call('renameBatch', { params: { id: batch.id }, body: { name: name ?? '' } });
+      setRenaming(false);
+      onChanged();
+    });
+  };
+  const nameId = `batch-name-${batch.id}`;
   return (
-    <li>
+    <li data-batch-id={batch.id}>
       <div>
-        <strong>{batch.size} × {deviceKindName(batch.kind, t)}</strong> <small class="muted">{fmt.dateTime(batch.createdAt)} · {batch.id}</small>{' '}
+        <strong>{batch.name}</strong> · {batch.size} × {deviceKindName(batch.kind, t)} <small class="muted">{fmt.dateTime(batch.createdAt)} · {batch.id}</small>{' '}
         {batch.status === 'active' ? <Badge tone="good">{t('provision.active')}</Badge> : <Badge tone="neutral">{t('provision.rolledBack')}</Badge>}
       </div>
-      {batch.status === 'active' && (
+      {renaming ? (
+        <form class="inline-form" onSubmit={rename}>
+          <Field id={nameId} label={t('provision.newName', { batch: batch.name })}>
+            <input id={nameId} name="name" type="text" required maxLength={BATCH_NAME_MAX} defaultValue={batch.name} />
+          </Field>
+          <button type="submit" disabled={action.busy}>{t('provision.saveName')}</button>
+          <button type="button" class="secondary" onClick={() => setRenaming(false)}>{t('provision.cancel')}</button>
+        </form>
+      ) : (
         <div class="row-actions">
-          <a class="button secondary" href={apiUrl('batchArtefacts', { params: { id: batch.id } })} download>
-            {t('provision.downloadZip')}<span class="sr-only"> {t('provision.ofBatch', { batch: label })}</span>
-          </a>
-          <label class="inline"><input type="checkbox" checked={force} onChange={(e) => setForce(e.currentTarget.checked)} /> {t('provision.force')}</label>
-          <button type="button" class="danger" disabled={action.busy} onClick={rollback}>
-            {t('provision.rollBack')}<span class="sr-only"> {t('provision.theBatch', { batch: label })}</span>
+          <button type="button" class="secondary" onClick={() => setRenaming(true)}>
+            {t('provision.rename')}<span class="sr-only"> {batch.name}</span>
           </button>
+          {batch.status === 'active' && (
+            <>
+              <a class="button secondary" href={apiUrl('batchArtefacts', { params: { id: batch.id } })} download>
+                {t('provision.downloadZip')}<span class="sr-only"> {t('provision.ofBatch', { batch: batch.name })}</span>
+              </a>
+              <a class="button secondary" href={apiUrl('batchStickers', { params: { id: batch.id }, query: { lang: language } })} download>
+                {t('provision.downloadStickers')}<span class="sr-only"> {t('provision.ofBatch', { batch: batch.name })}</span>
+              </a>
+              <label class="inline"><input type="checkbox" checked={force} onChange={(e) => setForce(e.currentTarget.checked)} /> {t('provision.force')}</label>
+              <button type="button" class="danger" disabled={action.busy} onClick={rollback}>
+                {t('provision.rollBack')}<span class="sr-only"> {batch.name}</span>
+              </button>
+            </>
+          )}
         </div>
       )}
       <ErrorNote error={action.error} />
