@@ -100,6 +100,14 @@ export const EVENT_SHAPES = {
    * verifiable record: each is logged with the hash of what the device is sent).
    */
   'command.issued': { communityId: 'string', commandIds: list('string') },
+  /**
+   * A grid operator's message was imported (operator-import mode, for the verifiable record):
+   * its sender, format, the period its figures cover, and the SHA-256 and size of the exact bytes received.
+   */
+  'operator-import.accepted': {
+    communityId: 'string', importId: 'string', operator: 'string', format: 'string',
+    periodFromMs: 'number', periodToMs: 'number', sha256: 'string', size: 'number', atMs: 'number',
+  },
   /** The market cleared a slot of a community and stored its trades (for the verifiable record). */
   'market.cleared': { communityId: 'string', slotStartMs: 'number', clearedAtMs: 'number', trades: 'number' },
   /**

@@ -46,8 +46,8 @@ export function ledgerAuditJob(service: LedgerService, log: (line: string) => vo
 }
 
 /**
- * Settlements closed, statements issued, flexibility messages, commands to devices, market trades
- * and consent changes become entries: durably (the outbox delivers each
+ * Settlements closed, statements issued, flexibility messages, commands to devices, operator
+ * imports, market trades and consent changes become entries: durably (the outbox delivers each
  * event once, in the transaction that queues its entry), and the job is woken after the commit.
  */
 export function subscribeLedger(events: EventSubscriber, jobs: JobWaker, service: LedgerService): void {
@@ -55,9 +55,10 @@ export function subscribeLedger(events: EventSubscriber, jobs: JobWaker, service
   events.durable('statement.issued', 'ledger', (tx, payload) => service.onStatementIssued(tx, payload));
   events.durable('flex.message.stored', 'ledger', (tx, payload) => service.onFlexMessageStored(tx, payload));
   events.durable('command.issued', 'ledger', (tx, payload) => service.onCommandIssued(tx, payload));
+  events.durable('operator-import.accepted', 'ledger', (tx, payload) => service.onOperatorImportAccepted(tx, payload));
   events.durable('market.cleared', 'ledger', (tx, payload) => service.onMarketCleared(tx, payload));
   events.durable('consent.changed', 'ledger', (tx, payload) => service.onConsentChanged(tx, payload));
-  for (const name of ['settlement.closed', 'statement.issued', 'flex.message.stored', 'command.issued', 'market.cleared', 'consent.changed'] as const) {
+  for (const name of ['settlement.closed', 'statement.issued', 'flex.message.stored', 'command.issued', 'operator-import.accepted', 'market.cleared', 'consent.changed'] as const) {
     events.afterCommit(name, () => jobs.wake(LEDGER_JOB));
   }
 }

@@ -14,7 +14,7 @@ import { sealedPlace, type SecretBox } from '../secrets/index.js';
 import {
   LedgerError, LogAuditor, MissingTileError, TILE_WIDTH, appendLeaves, commandIssued, commitment, consentChanged, consistencyProofFromTiles, decodeEntry,
   didKeyFromPublicKey, documentCommitment, encodeEntry, flexMessage, encodeEntryBundle, formatReceiptJson, formatSignerKey, frontierFromTiles,
-  frontierTiles, inclusionProofFromTiles, leafHash, marketTrade, openCheckpoint, parseCheckpoint, parseNote, parseReceipt, parseSignerKey, parseTilePath, settlementClosed,
+  frontierTiles, inclusionProofFromTiles, leafHash, marketTrade, openCheckpoint, operatorImportAccepted, parseCheckpoint, parseNote, parseReceipt, parseSignerKey, parseTilePath, settlementClosed,
   signCheckpoint, signerKeyFromSeed, statementCorrected, statementIssued, tilesForConsistencyProof, tilesForInclusionProof,
   tilesForTreeHash, toHex, treeHashFromTiles, verifierFromKey, verifierKeyOf, verifyDocument, verifyReceipt, type Hash,
   type LedgerEntry, type SignerKey, type TileRef, type TileSource,
@@ -171,6 +171,16 @@ export class LedgerService {
       });
       await this.enqueue(tx, entry, command.id);
     }
+  }
+
+  /** A grid operator's message imported: who sent it, what it covers and the hash of the exact bytes (anyone holding the file can check it). */
+  async onOperatorImportAccepted(tx: Queryable, event: EventPayload<'operator-import.accepted'>): Promise<void> {
+    const entry = operatorImportAccepted({ at: event.atMs, community: event.communityId }, {
+      import: event.importId, operator: event.operator, format: event.format,
+      period: { start: event.periodFromMs, end: event.periodToMs },
+      document: { mediaType: 'application/xml', sha256: event.sha256, size: event.size }, meteringPoints: 1,
+    });
+    await this.enqueue(tx, entry, event.importId);
   }
 
   /** A cleared market slot: one entry per trade, buyer and seller as commitments, the price per kWh the seller receives. */

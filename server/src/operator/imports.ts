@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Db, Queryable } from '../platform/store/db.js';
+import type { EventPublisher } from '../platform/events/index.js';
 import type { Principal } from '../kernel/principal.js';
 import { BadRequestError, ConflictError } from '../kernel/errors.js';
 import { communityMeteringPoints, requireCommunityManager, type CommunityMeteringPoint } from '../registry/index.js';
@@ -58,10 +59,10 @@ export interface ImportOutcome {
  * Imports one ConsumptionRecord message: parses it, maps its Zählpunkt to the community's metering
  * point, merges its codes into the stored ones (operator_figures), stores the allocation rows the
  * sharing job reads (operator_allocations, which marks the quarter hours) and records the import,
- * in one transaction. The caller wakes the sharing job afterwards.
+ * with `operator-import.accepted` for the verifiable record, in one transaction. The caller wakes the sharing job afterwards.
  */
 export async function importOperatorMessage(
-  db: Db, principal: Principal, communityId: string, body: Uint8Array, options: ImportOptions = {},
+  db: Db, events: EventPublisher, principal: Principal, communityId: string, body: Uint8Array, options: ImportOptions = {},
 ): Promise<ImportOutcome> {
   const user = await requireCommunityManager(db, principal, communityId);
   const message = parseConsumptionRecord(body, { maxBytes: OPERATOR_IMPORT_MAX_BYTES });
@@ -72,7 +73,7 @@ export async function importOperatorMessage(
   }
   const sha256 = createHash('sha256').update(body).digest('hex');
 
-  return db.transaction(async (tx) => {
+  return events.transaction(db, async (tx, publish) => {
     // Imports of one Zählpunkt read the stored codes and write them back merged: one at a time.
     // The lock also makes two uploads of the same message id meet here in order (the id belongs
     // to one Zählpunkt), so the second sees the first and is answered as a replay.
@@ -104,6 +105,11 @@ export async function importOperatorMessage(
       sender: message.sender, messageCreatedAtMs: message.createdAtMs, periodFromMs: Math.min(...message.energy.map((e) => e.periodStartMs)),
       periodToMs: Math.max(...message.energy.map((e) => e.periodEndMs)), rowsStored: rows, unknownCodes: [...message.unknownCodes],
       bodySha256: sha256, importedBy: user.userId,
+    });
+    await publish('operator-import.accepted', {
+      communityId, importId: recorded.id, operator: message.sender ?? 'unknown', format: 'eda-consumption-record',
+      periodFromMs: Math.min(...message.energy.map((e) => e.periodStartMs)), periodToMs: Math.max(...message.energy.map((e) => e.periodEndMs)),
+      sha256, size: body.length, atMs: Date.parse(recorded.importedAt),
     });
     return { import: recorded, created: true };
   });

@@ -1,6 +1,7 @@
 import type { JobWaker } from '../platform/jobs/index.js';
 import { SHARING_JOB } from '../sharing/index.js';
 import type { Db } from '../platform/store/db.js';
+import type { EventPublisher } from '../platform/events/index.js';
 import type { Api } from '../platform/http/api.js';
 import { operatorRoutes as contract, XML_CONTENT_TYPES } from '@gridshare/contract/operator';
 import { BadRequestError, UnsupportedMediaTypeError } from '../kernel/errors.js';
@@ -11,7 +12,7 @@ import { communityReconciliation } from './reconciliation.js';
  * Operator-import mode (Austria): EDA uploads and reconciliation, for managers and admins. Thin:
  * operator-imports.ts and operator-reconciliation.ts do the work, eda/ holds the pure core.
  */
-export async function operatorRoutes(app: Api, { db, jobs }: { db: Db; jobs: JobWaker }): Promise<void> {
+export async function operatorRoutes(app: Api, { db, events, jobs }: { db: Db; events: EventPublisher; jobs: JobWaker }): Promise<void> {
   // XML is taken raw (a Buffer) and parsed by the EDA parser, which checks encoding and limits.
   for (const type of XML_CONTENT_TYPES) {
     if (!app.hasContentTypeParser(type)) {
@@ -29,7 +30,7 @@ export async function operatorRoutes(app: Api, { db, jobs }: { db: Db; jobs: Job
       if (XML_CONTENT_TYPES.includes(type)) throw new BadRequestError('the body is empty: send one ConsumptionRecord message');
       throw new UnsupportedMediaTypeError(`send the EDA message as ${XML_CONTENT_TYPES.join(' or ')}`);
     }
-    const outcome = await importOperatorMessage(db, request.principal, request.params.id, body, { allowSimulation: request.query.allowSimulation ?? false });
+    const outcome = await importOperatorMessage(db, events, request.principal, request.params.id, body, { allowSimulation: request.query.allowSimulation ?? false });
     if (outcome.created) jobs.wake(SHARING_JOB);
     return reply.status(outcome.created ? 201 : 200).send(outcome.import);
   });

@@ -433,7 +433,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await liveRoutes(app, { db, hub: live, resolvePrincipal: principalOf, ...(options.liveRecheckMs ? { recheckMs: options.liveRecheckMs } : {}) });
     await intervalRoutes(app, { db });
     await sharingRoutes(app, { db, events, jobs, memberSavings: (input) => memberSavings(db, input) });
-    await operatorRoutes(app, { db, jobs });
+    await operatorRoutes(app, { db, events, jobs });
     await billingRoutes(app, { db, events });
     await forecastRoutes(app, { db, jobs, ...(options.forecast?.now ? { now: options.forecast.now } : {}) });
     await meterRoutes(app, { db, secrets: secrets.box });

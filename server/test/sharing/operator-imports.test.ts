@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { OUTBOX_JOB } from '../../src/platform/events/index.js';
+import { decodeEntry } from '../../src/ledger/domain/index.js';
 import { storeKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { Q, storeCommunity, storeIntervals, type StoredCommunity, type StoredInterval } from './support/stored.js';
@@ -107,6 +110,17 @@ describe.each(storeKinds)('operator imports and reconciliation on %s', (kind) =>
     const conflict = await post(community.id, altered);
     expect(conflict.status).toBe(409);
     expect(await counts()).toEqual(before.counts);
+
+    // The import is in the verifiable record once, committing to the exact bytes received; the replay and the refusal added nothing.
+    await tp.platform.jobs.flush(OUTBOX_JOB);
+    await tp.platform.ledger.job.flush();
+    const rows = await db().query<{ body: Uint8Array }>("SELECT body FROM ledger_entries WHERE kind = 'operator-import.accepted' AND subject = $1", [first.id]);
+    expect(rows).toHaveLength(1);
+    const bytes = fixture('consumer-a-2025-06-01.xml');
+    expect(decodeEntry(rows[0]!.body)).toMatchObject({
+      community: community.id, import: first.id, format: 'eda-consumption-record', meteringPoints: 1, operator: first.sender,
+      document: { mediaType: 'application/xml', sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length },
+    });
   });
 
   it('lists imports newest first', async () => {
