@@ -47,7 +47,7 @@ export function ledgerAuditJob(service: LedgerService, log: (line: string) => vo
 
 /**
  * Settlements closed, statements issued, flexibility messages, commands to devices, operator
- * imports, market trades and consent changes become entries: durably (the outbox delivers each
+ * imports, market trades, consent changes and money-relevant changes by people become entries: durably (the outbox delivers each
  * event once, in the transaction that queues its entry), and the job is woken after the commit.
  */
 export function subscribeLedger(events: EventSubscriber, jobs: JobWaker, service: LedgerService): void {
@@ -58,7 +58,8 @@ export function subscribeLedger(events: EventSubscriber, jobs: JobWaker, service
   events.durable('operator-import.accepted', 'ledger', (tx, payload) => service.onOperatorImportAccepted(tx, payload));
   events.durable('market.cleared', 'ledger', (tx, payload) => service.onMarketCleared(tx, payload));
   events.durable('consent.changed', 'ledger', (tx, payload) => service.onConsentChanged(tx, payload));
-  for (const name of ['settlement.closed', 'statement.issued', 'flex.message.stored', 'command.issued', 'operator-import.accepted', 'market.cleared', 'consent.changed'] as const) {
+  events.durable('change.recorded', 'ledger', (tx, payload) => service.onChangeRecorded(tx, payload));
+  for (const name of ['settlement.closed', 'statement.issued', 'flex.message.stored', 'command.issued', 'operator-import.accepted', 'market.cleared', 'consent.changed', 'change.recorded'] as const) {
     events.afterCommit(name, () => jobs.wake(LEDGER_JOB));
   }
 }

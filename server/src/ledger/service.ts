@@ -12,7 +12,7 @@ import { formatMarketPrice, tradesOfSlot } from '../market/index.js';
 import { deviceById, loadCommunity, meteringPointById } from '../registry/index.js';
 import { sealedPlace, type SecretBox } from '../secrets/index.js';
 import {
-  LedgerError, LogAuditor, MissingTileError, TILE_WIDTH, appendLeaves, commandIssued, commitment, consentChanged, consistencyProofFromTiles, decodeEntry,
+  LedgerError, LogAuditor, MissingTileError, TILE_WIDTH, appendLeaves, changeRecorded, commandIssued, commitment, consentChanged, consistencyProofFromTiles, decodeEntry,
   didKeyFromPublicKey, documentCommitment, encodeEntry, flexMessage, encodeEntryBundle, formatReceiptJson, formatSignerKey, frontierFromTiles,
   frontierTiles, inclusionProofFromTiles, leafHash, marketTrade, openCheckpoint, operatorImportAccepted, parseCheckpoint, parseNote, parseReceipt, parseSignerKey, parseTilePath, settlementClosed,
   signCheckpoint, signerKeyFromSeed, statementCorrected, statementIssued, tilesForConsistencyProof, tilesForInclusionProof,
@@ -20,6 +20,9 @@ import {
   type LedgerEntry, type SignerKey, type TileRef, type TileSource,
 } from './domain/index.js';
 import * as store from './store.js';
+
+/** The audit trail's kinds of change that alter what members are billed or paid: these reach the log too. */
+const MONEY_RELEVANT_CHANGES: ReadonlySet<EventPayload<'change.recorded'>['kind']> = new Set(['tariff', 'sharing-rule', 'share', 'settlement'] as const);
 
 /** The most entries one append takes (one transaction). */
 export const APPEND_BATCH = 10_000;
@@ -208,6 +211,20 @@ export class LedgerService {
       ...(event.state === 'granted' ? { validUntil: event.validUntilMs } : {}),
     });
     await this.enqueue(tx, entry, `${event.grantId}:${event.state}`);
+  }
+
+  /**
+   * A person's change to what money is computed from (tariffs, sharing rules, shares, settlements):
+   * logged with the SHA-256 of the trail's diff as RFC 8785 JSON, never the diff or the person.
+   * Subject: the hash of the whole event, so the outbox delivering it again adds nothing.
+   */
+  async onChangeRecorded(tx: Queryable, event: EventPayload<'change.recorded'>): Promise<void> {
+    if (event.communityId === null || !MONEY_RELEVANT_CHANGES.has(event.kind)) return;
+    const digest = (value: unknown) => createHash('sha256').update(canonicalize(value)!, 'utf8').digest('hex');
+    const entry = changeRecorded({ at: event.atMs, community: event.communityId }, {
+      change: event.kind, resource: event.resourceId, action: event.action, role: event.actorRole, diffSha256: digest(event.diff),
+    });
+    await this.enqueue(tx, entry, digest(event));
   }
 
   /** A commitment to `value` under the salt of `saltSubject` (a member, or the community for what no member owns). */

@@ -58,7 +58,12 @@ describe.each(storeKinds)('the verifiable record on %s', (kind) => {
     expect(origin).toBe(`${new URL(tp.platform.httpUrl).host}/ledger`);
     expect(did).toMatch(/^did:key:z6Mk/);
     const { checkpoint } = openCheckpoint(await checkpointNote(), verifierFromKey(verifierKey));
-    expect(checkpoint.size).toBe(1 + november.statements.length);
+    const kinds = Object.fromEntries((await tp.platform.db.query<{ kind: string; n: number }>(
+      'SELECT kind, count(*)::int AS n FROM ledger_entries GROUP BY kind')).map((r) => [r.kind, r.n]));
+    // The month closed, its statements, and the people's money-relevant changes: the world's tariff and the close itself.
+    expect(kinds).toEqual({ 'settlement.closed': 1, 'statement.issued': november.statements.length, 'change.recorded': expect.any(Number) });
+    expect(kinds['change.recorded']).toBeGreaterThanOrEqual(1);
+    expect(checkpoint.size).toBe(Object.values(kinds).reduce((sum: number, n) => sum + (n as number), 0));
     const bundle = await tp.call('GET', '/api/v1/ledger/tile/entries/000.p/' + checkpoint.size);
     expect(bundle.status).toBe(200);
     const status = await tp.call('GET', `/api/v1/communities/${w.communityA}/ledger`, { token: w.managerA.token });
@@ -172,9 +177,11 @@ describe.each(storeKinds)('the verifiable record on %s', (kind) => {
     await tp.call('POST', `/api/v1/settlements/${draft.body.id}/close`, { token: w.managerA.token });
     await tp.platform.jobs.flush(OUTBOX_JOB);
     const results = await Promise.all([service.append(1), second.append(1), service.append(), second.append()]);
-    expect(results.reduce((sum, r) => sum + r.appended, 0)).toBe(1 + draft.body.statements.length);
+    // The month closed, its statements and the close as a person's change.
+    const queued = 1 + draft.body.statements.length + 1;
+    expect(results.reduce((sum, r) => sum + r.appended, 0)).toBe(queued);
     const after = await second.checkpoint();
-    expect(after.size).toBe(before.size + 1 + draft.body.statements.length);
+    expect(after.size).toBe(before.size + queued);
     const { verifierKey } = await key();
     const older = openCheckpoint(before.note, verifierFromKey(verifierKey)).checkpoint;
     const newer = openCheckpoint(after.note, verifierFromKey(verifierKey)).checkpoint;
@@ -220,7 +227,10 @@ describe.each(storeKinds)('the verifiable record on %s', (kind) => {
     const settlements = await tp.call('GET', `/api/v1/communities/${demo.communityId}/settlements`, { token: tp.admin.token });
     expect(settlements.body).toHaveLength(1);
     const status = await tp.call('GET', `/api/v1/communities/${demo.communityId}/ledger`, { token: tp.admin.token });
-    expect(status.body.community.entries).toBe(1 + settlements.body[0].statements.length);
+    const kinds = Object.fromEntries((await tp.platform.db.query<{ kind: string; n: number }>(
+      'SELECT kind, count(*)::int AS n FROM ledger_entries WHERE community_id = $1 GROUP BY kind', [demo.communityId])).map((r) => [r.kind, r.n]));
+    expect(kinds).toEqual({ 'settlement.closed': 1, 'statement.issued': settlements.body[0].statements.length, 'change.recorded': 1 });
+    expect(status.body.community.entries).toBe(2 + settlements.body[0].statements.length);
     expect(status.body.checkpoint.size).toBe(status.body.size);
   });
 

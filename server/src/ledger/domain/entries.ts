@@ -23,7 +23,7 @@ export const ENTRY_VERSION = 1;
 
 export const ENTRY_KINDS = [
   'statement.issued', 'statement.corrected', 'settlement.closed', 'operator-import.accepted',
-  'command.issued', 'market.trade', 'flex.message', 'consent.changed',
+  'command.issued', 'market.trade', 'flex.message', 'consent.changed', 'change.recorded',
 ] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
 
@@ -136,9 +136,22 @@ export interface ConsentChangedEntry extends Envelope<'consent.changed'> {
   readonly validUntil?: string;
 }
 
+/**
+ * A money-relevant change a person made (a tariff, a sharing rule, a share, a settlement), as the
+ * audit trail recorded it: what, which, how, by which role, and the SHA-256 of the RFC 8785
+ * canonical JSON of the trail's diff (the diff itself can name members; the hash cannot).
+ */
+export interface ChangeRecordedEntry extends Envelope<'change.recorded'> {
+  readonly change: string;
+  readonly resource: string;
+  readonly action: string;
+  readonly role: string;
+  readonly diffSha256: string;
+}
+
 export type LedgerEntry =
   | StatementIssuedEntry | StatementCorrectedEntry | SettlementClosedEntry | OperatorImportAcceptedEntry
-  | CommandIssuedEntry | MarketTradeEntry | FlexMessageEntry | ConsentChangedEntry;
+  | CommandIssuedEntry | MarketTradeEntry | FlexMessageEntry | ConsentChangedEntry | ChangeRecordedEntry;
 
 // ---- field checks ----
 
@@ -245,6 +258,7 @@ const KIND_FIELDS: Record<EntryKind, { fields: Record<string, Check>; optional?:
     optional: ['signer'],
   },
   'consent.changed': { fields: { subject: HEX256, grantee: ID, purpose: CODE, state: oneOf('granted', 'revoked'), validUntil: INSTANT }, optional: ['validUntil'] },
+  'change.recorded': { fields: { change: CODE, resource: ID, action: CODE, role: CODE, diffSha256: HEX256 } },
 };
 
 const ENTRY_CHECKS = new Map(Object.entries(KIND_FIELDS).map(([kind, spec]) => [kind, object({ ...ENVELOPE, ...spec.fields }, ['signatures', ...(spec.optional ?? [])])]));
@@ -343,6 +357,9 @@ export const consentChanged = (
     subject: e.subject, grantee: e.grantee, purpose: e.purpose, state: e.state,
     ...(e.validUntil === undefined ? {} : { validUntil: formatUtcInstant(e.validUntil) }),
   });
+
+export const changeRecorded = (base: EventBase, e: { change: string; resource: string; action: string; role: string; diffSha256: string }): ChangeRecordedEntry =>
+  make('change.recorded', base, { change: e.change, resource: e.resource, action: e.action, role: e.role, diffSha256: e.diffSha256 });
 
 // ---- bytes ----
 

@@ -27,8 +27,8 @@ export { didKeyFromPublicKey, publicKeyFromDidKey } from './did-key.js';
 export {
   ENTRY_VERSION, ENTRY_KINDS, validateEntry, encodeEntry, decodeEntry, documentCommitment, commitment,
   statementIssued, statementCorrected, settlementClosed, operatorImportAccepted, commandIssued, marketTrade,
-  flexMessage, consentChanged, signEntry, checkEntrySignatures,
-  type EntryKind, type LedgerEntry, type EventBase, type Period, type DocumentCommitment, type MarketTradeEntry, type ConsentChangedEntry,
+  flexMessage, consentChanged, changeRecorded, signEntry, checkEntrySignatures,
+  type EntryKind, type LedgerEntry, type EventBase, type Period, type DocumentCommitment, type MarketTradeEntry, type ConsentChangedEntry, type ChangeRecordedEntry,
 } from './entries.js';
 export {
   RECEIPT_FORMAT, formatReceiptJson, formatReceiptTlogProof, parseReceipt, verifyReceipt, verifyDocument,

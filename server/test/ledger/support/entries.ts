@@ -1,5 +1,5 @@
 import {
-  commandIssued, commitment, consentChanged, didKeyFromPublicKey, documentCommitment, flexMessage, marketTrade,
+  changeRecorded, commandIssued, commitment, consentChanged, didKeyFromPublicKey, documentCommitment, flexMessage, marketTrade,
   operatorImportAccepted, settlementClosed, statementCorrected, statementIssued, type LedgerEntry,
 } from '../../../src/ledger/domain/index.js';
 import { ed25519PublicKey } from '../../../src/ledger/domain/crypto.js';
@@ -40,6 +40,7 @@ export function oneOfEachKind(): LedgerEntry[] {
       signer: didKeyFromPublicKey(ed25519PublicKey(seed)),
     }),
     consentChanged(base, { subject: member, grantee: 'energy-advice-gmbh', purpose: 'load-analysis', state: 'granted', validUntil: Date.UTC(2027, 10, 30) }),
+    changeRecorded(base, { change: 'tariff', resource: '5b0c7a0e-1d2f-4a3b-8c4d-5e6f7a8b9c0d', action: 'update', role: 'manager', diffSha256: 'c'.repeat(64) }),
   ];
 }
 
