@@ -5,7 +5,7 @@
  * and, for a statement's member and the community's managers, the statement's receipt.
  */
 import { Type, type Static } from 'typebox';
-import { errors, IdParams, IsoDateTime, nullable } from './common.js';
+import { errors, IdParams, IsoDateTime, NoContent, nullable } from './common.js';
 import { route } from './route.js';
 
 /** The tlog-tiles URL prefix: `<prefix>/checkpoint`, `<prefix>/tile/<L>/<N>[.p/<W>]`, `<prefix>/tile/entries/<N>[.p/<W>]`. */
@@ -53,7 +53,24 @@ export const CommunityLedger = Type.Object({
   audit: nullable(Type.Object({ auditedAt: IsoDateTime, entries: Type.Integer(), checkpoints: Type.Integer(), failures: Type.Integer(), message: nullable(Type.String()) })),
 });
 
+export const WitnessInput = Type.Object({
+  verifierKey: Type.String({ minLength: 1, maxLength: 500, description: 'the witness\'s c2sp.org/tlog-cosignature verifier key: <name>+<key id>+base64(0x04 ‖ key); its name names the witness' }),
+  url: Type.String({ minLength: 1, maxLength: 2000, description: 'the witness\'s submission prefix (c2sp.org/tlog-witness): add-checkpoint is POSTed to <url>/add-checkpoint' }),
+}, { additionalProperties: false });
+
+export const Witness = Type.Object({
+  name: Type.String(),
+  verifierKey: Type.String(),
+  url: Type.String(),
+  cosignedSize: Type.Integer({ description: 'the tree size the witness last recorded for this log: the old size of the next add-checkpoint' }),
+  verifiedSize: nullable(Type.Integer({ description: 'the largest checkpoint it cosigned with a signature that verifies under its key' })),
+  lastAttemptAt: nullable(IsoDateTime),
+  lastError: nullable(Type.String({ description: 'why the last request did not end in a cosignature' })),
+  addedAt: IsoDateTime,
+});
+
 export type LedgerKey = Static<typeof LedgerKey>;
+export type Witness = Static<typeof Witness>;
 export type StatementVerification = Static<typeof StatementVerification>;
 export type CommunityLedger = Static<typeof CommunityLedger>;
 
@@ -71,6 +88,18 @@ export const ledgerRoutes = {
   ledgerCheckpointNow: route('POST', `${LEDGER_PREFIX}/checkpoint`, {
     tags: ['ledger'], summary: 'Append what waits and sign a checkpoint now (platform admins)',
     response: { 200: Type.Object({ size: Type.Integer(), publishedAt: IsoDateTime }), ...errors(401, 403) },
+  }),
+  listWitnesses: route('GET', `${LEDGER_PREFIX}/witnesses`, {
+    tags: ['ledger'], summary: 'The witnesses asked to cosign each checkpoint, and how far each has (platform admins)',
+    response: { 200: Type.Array(Witness), ...errors(401, 403) },
+  }),
+  putWitness: route('POST', `${LEDGER_PREFIX}/witnesses`, {
+    tags: ['ledger'], summary: 'Add a witness, or replace the key and URL of the one of that name (platform admins)',
+    body: WitnessInput, response: { 200: Witness, ...errors(400, 401, 403) },
+  }),
+  removeWitness: route('DELETE', `${LEDGER_PREFIX}/witnesses/:name`, {
+    tags: ['ledger'], summary: 'Stop asking a witness (platform admins); the cosignatures it gave stay',
+    params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 500 }) }), response: { ...NoContent, ...errors(401, 403, 404) },
   }),
   ledgerTile: route('GET', `${LEDGER_PREFIX}/tile/*`, {
     tags: ['ledger'], summary: 'A tile (tile/<L>/<N>[.p/<W>]) or entry bundle (tile/entries/<N>[.p/<W>]) of the log (c2sp.org/tlog-tiles; public)', ...PUBLIC,

@@ -23,7 +23,10 @@ export function ledgerJob(service: LedgerService, options: { delayMs?: number } 
       if ((await lease([LOG_UNIT])).length === 0) return { done: 0, more: false };
       const { appended, more } = await service.append();
       // The key is made once the server knows its public name (right after it listens).
-      if (await service.hasKey()) await service.checkpoint();
+      if (await service.hasKey()) {
+        await service.checkpoint();
+        await service.requestCosignatures();
+      }
       return { done: appended, more };
     },
     waitingSince: () => service.waitingSince(),

@@ -4,6 +4,12 @@ import { requireAdmin } from '../accounts/index.js';
 import { NotFoundError } from '../kernel/errors.js';
 import { toBase64 } from './domain/index.js';
 import type { LedgerService } from './service.js';
+import type { StoredWitness } from './store.js';
+
+const witnessView = (w: StoredWitness) => ({
+  name: w.name, verifierKey: w.verifierKey, url: w.url, cosignedSize: w.cosignedSize, verifiedSize: w.verifiedSize,
+  lastAttemptAt: w.lastAttemptAt?.toISOString() ?? null, lastError: w.lastError, addedAt: w.addedAt.toISOString(),
+});
 
 /** Public: key, checkpoint, tiles, proofs (hashes and commitments only). A statement's receipt: its member and managers. */
 export async function ledgerRoutes(app: Api, { service }: { service: LedgerService }): Promise<void> {
@@ -19,6 +25,22 @@ export async function ledgerRoutes(app: Api, { service }: { service: LedgerServi
     while ((await service.append()).more);
     const checkpoint = await service.checkpoint();
     return { size: checkpoint.size, publishedAt: checkpoint.publishedAt.toISOString() };
+  });
+
+  app.get(contract.listWitnesses.path, { schema: contract.listWitnesses.schema }, async (request) => {
+    requireAdmin(request.principal);
+    return (await service.listWitnesses()).map(witnessView);
+  });
+
+  app.post(contract.putWitness.path, { schema: contract.putWitness.schema }, async (request) => {
+    requireAdmin(request.principal);
+    return witnessView(await service.putWitness(request.body));
+  });
+
+  app.delete(contract.removeWitness.path, { schema: contract.removeWitness.schema }, async (request, reply) => {
+    requireAdmin(request.principal);
+    await service.removeWitness(request.params.name);
+    return reply.status(204).send(null);
   });
 
   app.get(contract.ledgerTile.path, { schema: contract.ledgerTile.schema }, async (request, reply) => {

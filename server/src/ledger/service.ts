@@ -3,7 +3,7 @@ import canonicalize from 'canonicalize';
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
 import type { EventPayload } from '../kernel/events.js';
-import { NotFoundError, UnavailableError } from '../kernel/errors.js';
+import { BadRequestError, NotFoundError, UnavailableError } from '../kernel/errors.js';
 import { QUARTER_HOUR_MS } from '../kernel/time.js';
 import { canSeeMember, requireManager, requireUser } from '../accounts/index.js';
 import { closedSettlement, issuedStatement, type StatementDocument } from '../billing/index.js';
@@ -12,12 +12,12 @@ import { formatMarketPrice, tradesOfSlot } from '../market/index.js';
 import { deviceById, loadCommunity, meteringPointById } from '../registry/index.js';
 import { sealedPlace, type SecretBox } from '../secrets/index.js';
 import {
-  LedgerError, LogAuditor, MissingTileError, TILE_WIDTH, appendLeaves, changeRecorded, commandIssued, commitment, consentChanged, consistencyProofFromTiles, decodeEntry,
-  didKeyFromPublicKey, documentCommitment, encodeEntry, flexMessage, encodeEntryBundle, formatReceiptJson, formatSignerKey, frontierFromTiles,
+  LedgerError, LogAuditor, MissingTileError, TILE_WIDTH, acceptedCosignatures, addCheckpointBody, addSignatureLines, appendLeaves, changeRecorded, commandIssued, commitment, consentChanged, consistencyProofFromTiles, decodeEntry,
+  conflictSize, didKeyFromPublicKey, documentCommitment, encodeEntry, flexMessage, encodeEntryBundle, formatReceiptJson, formatSignerKey, frontierFromTiles,
   frontierTiles, inclusionProofFromTiles, leafHash, marketTrade, openCheckpoint, operatorImportAccepted, parseCheckpoint, parseNote, parseReceipt, parseSignerKey, parseTilePath, settlementClosed,
   signCheckpoint, signerKeyFromSeed, statementCorrected, statementIssued, tilesForConsistencyProof, tilesForInclusionProof,
   tilesForTreeHash, toHex, treeHashFromTiles, verifierFromKey, verifierKeyOf, verifyDocument, verifyReceipt, type Hash,
-  type LedgerEntry, type SignerKey, type TileRef, type TileSource,
+  witnessKey, type LedgerEntry, type SignerKey, type TileRef, type TileSource,
 } from './domain/index.js';
 import * as store from './store.js';
 
@@ -45,6 +45,16 @@ export interface LedgerOptions {
   /** The log's name when its key is created: `<public host>/ledger`. */
   readonly origin: () => string;
   readonly now?: () => number;
+  /** How long one add-checkpoint call to a witness may take. */
+  readonly witnessTimeoutMs?: number;
+}
+
+/** A witness's add-checkpoint call gives up after this long (the next checkpoint tries again). */
+const WITNESS_TIMEOUT_MS = 10_000;
+
+export interface WitnessInput {
+  readonly verifierKey: string;
+  readonly url: string;
 }
 
 /** A TileSource over stored rows read in one query. */
@@ -286,10 +296,89 @@ export class LedgerService {
 
   // ---- the public read API ----
 
+  /** The latest checkpoint with the cosignatures its witnesses gave it. */
   async latestCheckpointNote(): Promise<string> {
     const latest = await store.latestCheckpoint(this.db);
     if (!latest) throw new NotFoundError('checkpoint');
-    return latest.note;
+    return addSignatureLines(latest.note, await store.cosignaturesOf(this.db, latest.size));
+  }
+
+  // ---- witnesses (c2sp.org/tlog-witness) ----
+
+  /** Adds (or replaces) a witness by its cosignature verifier key and submission URL. */
+  async putWitness(input: WitnessInput): Promise<store.StoredWitness> {
+    let name: string;
+    try {
+      name = witnessKey(input.verifierKey).name;
+    } catch (error) {
+      throw new BadRequestError(`body/verifierKey: ${(error as Error).message}`, 'body/verifierKey');
+    }
+    let url: URL;
+    try {
+      url = new URL(input.url);
+    } catch {
+      throw new BadRequestError('body/url: not a URL', 'body/url');
+    }
+    if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+      throw new BadRequestError('body/url: the witness\'s submission prefix, an http(s) URL without credentials, query or fragment', 'body/url');
+    }
+    return store.putWitness(this.db, { name, verifierKey: input.verifierKey.trim(), url: url.href.replace(/\/$/, '') });
+  }
+
+  async removeWitness(name: string): Promise<void> {
+    if (!(await store.deleteWitness(this.db, name))) throw new NotFoundError('witness');
+  }
+
+  listWitnesses(): Promise<store.StoredWitness[]> {
+    return store.listWitnesses(this.db);
+  }
+
+  /**
+   * Asks every witness that has not cosigned the latest checkpoint to do so, with a consistency
+   * proof from the size it cosigned last; keeps the cosignatures that verify under its key. A
+   * witness that is down or refuses is recorded (its last error) and asked again with the next
+   * checkpoint; it never holds up the log or the other witnesses.
+   */
+  async requestCosignatures(): Promise<void> {
+    const latest = await store.latestCheckpoint(this.db);
+    if (!latest) return;
+    for (const witness of await store.listWitnesses(this.db)) {
+      if (witness.cosignedSize === latest.size && witness.lastError === null) continue;
+      await this.askWitness(witness, latest);
+    }
+  }
+
+  private async askWitness(witness: store.StoredWitness, checkpoint: store.StoredCheckpoint, retried = false): Promise<void> {
+    const record = (cosignedSize: number, error: string | null) => store.recordWitnessAttempt(this.db, witness.name, { cosignedSize, error }, this.now());
+    if (witness.cosignedSize > checkpoint.size) {
+      return record(witness.cosignedSize, `the witness cosigned ${witness.cosignedSize} entries, more than the latest checkpoint's ${checkpoint.size}`);
+    }
+    const proof = witness.cosignedSize === 0 ? [] : (await this.consistencyProof(witness.cosignedSize, checkpoint.size)).hashes;
+    let response: Response;
+    let body: string;
+    try {
+      response = await fetch(`${witness.url}/add-checkpoint`, {
+        method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' },
+        body: addCheckpointBody(witness.cosignedSize, proof, checkpoint.note),
+        signal: AbortSignal.timeout(this.options.witnessTimeoutMs ?? WITNESS_TIMEOUT_MS),
+      });
+      body = await response.text();
+    } catch (error) {
+      return record(witness.cosignedSize, `cannot reach ${witness.url}: ${(error as Error).message}`);
+    }
+    if (response.status === 409 && (response.headers.get('content-type') ?? '').startsWith('text/x.tlog.size')) {
+      // The witness knows another size of this log (it lost its state, or another process asked it first): start from its size, once.
+      const known = conflictSize(body);
+      if (known === undefined) return record(witness.cosignedSize, 'the witness answered 409 without a tree size');
+      if (known > checkpoint.size) return record(known, `the witness has cosigned ${known} entries of this log, more than its latest checkpoint's ${checkpoint.size}: a fork?`);
+      if (retried) return record(known, `the witness keeps answering 409 (its size ${known})`);
+      return this.askWitness({ ...witness, cosignedSize: known }, checkpoint, true);
+    }
+    if (response.status !== 200) return record(witness.cosignedSize, `HTTP ${response.status}: ${body.slice(0, 200)}`);
+    const { lines, time } = acceptedCosignatures(checkpoint.note, body, witnessKey(witness.verifierKey), Math.floor(this.now() / 1000));
+    if (lines.length === 0 || time === undefined) return record(witness.cosignedSize, 'the witness answered without a cosignature that verifies under its key');
+    await store.insertCosignature(this.db, checkpoint.size, witness.name, lines.join(''), time);
+    return record(checkpoint.size, null);
   }
 
   /** A tile or entry bundle by its tlog-tiles path; undefined (404) when the log has no such tile (yet). */

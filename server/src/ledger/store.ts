@@ -208,6 +208,70 @@ export async function allCheckpoints(db: Queryable): Promise<StoredCheckpoint[]>
   return rows.map(checkpointOf);
 }
 
+// ---- witnesses ----
+
+export interface StoredWitness {
+  readonly name: string;
+  readonly verifierKey: string;
+  readonly url: string;
+  /** The tree size the witness last recorded for this log (the old size of the next request). */
+  readonly cosignedSize: number;
+  /** The largest checkpoint it gave a cosignature for that verified, if any. */
+  readonly verifiedSize: number | null;
+  readonly lastAttemptAt: Date | null;
+  readonly lastError: string | null;
+  readonly addedAt: Date;
+}
+
+interface WitnessRow {
+  name: string; verifier_key: string; url: string; cosigned_size: string; verified_size: string | null; last_attempt_at: Date | null; last_error: string | null; added_at: Date;
+}
+const WITNESS_COLUMNS = `name, verifier_key, url, cosigned_size::text AS cosigned_size, last_attempt_at, last_error, added_at,
+  (SELECT max(c.size)::text FROM ledger_cosignatures c WHERE c.witness = w.name) AS verified_size`;
+const witnessOf = (r: WitnessRow): StoredWitness => ({
+  name: r.name, verifierKey: r.verifier_key, url: r.url, cosignedSize: parseInt8(r.cosigned_size),
+  verifiedSize: r.verified_size === null ? null : parseInt8(r.verified_size), lastAttemptAt: r.last_attempt_at,
+  lastError: r.last_error, addedAt: r.added_at,
+});
+
+/** Adds a witness, or replaces its key and URL (its cosigned size starts again from 0: a new key is a new witness). */
+export async function putWitness(db: Queryable, witness: { name: string; verifierKey: string; url: string }): Promise<StoredWitness> {
+  const [row] = await db.query<WitnessRow>(
+    `INSERT INTO ledger_witnesses AS w (name, verifier_key, url) VALUES ($1, $2, $3)
+     ON CONFLICT (name) DO UPDATE SET verifier_key = excluded.verifier_key, url = excluded.url, cosigned_size = 0, last_error = NULL, last_attempt_at = NULL
+     RETURNING ${WITNESS_COLUMNS}`,
+    [witness.name, witness.verifierKey, witness.url],
+  );
+  return witnessOf(row!);
+}
+
+export async function deleteWitness(db: Queryable, name: string): Promise<boolean> {
+  return (await db.query('DELETE FROM ledger_witnesses WHERE name = $1 RETURNING name', [name])).length > 0;
+}
+
+export async function listWitnesses(db: Queryable): Promise<StoredWitness[]> {
+  return (await db.query<WitnessRow>(`SELECT ${WITNESS_COLUMNS} FROM ledger_witnesses w ORDER BY name`)).map(witnessOf);
+}
+
+/** What one add-checkpoint call came to: the witness's size now, and why it failed (null: it cosigned). */
+export async function recordWitnessAttempt(db: Queryable, name: string, outcome: { cosignedSize: number; error: string | null }, atMs: number): Promise<void> {
+  await db.query('UPDATE ledger_witnesses SET cosigned_size = $2, last_error = $3, last_attempt_at = $4 WHERE name = $1',
+    [name, outcome.cosignedSize, outcome.error, new Date(atMs)]);
+}
+
+export async function insertCosignature(db: Queryable, size: number, witness: string, lines: string, signedAtSeconds: number): Promise<void> {
+  await db.query(
+    `INSERT INTO ledger_cosignatures (size, witness, lines, signed_at) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (size, witness) DO UPDATE SET lines = excluded.lines, signed_at = excluded.signed_at`,
+    [size, witness, lines, new Date(signedAtSeconds * 1000)],
+  );
+}
+
+/** The cosignature lines stored for the checkpoint of this size, by witness name. */
+export async function cosignaturesOf(db: Queryable, size: number): Promise<string[]> {
+  return (await db.query<{ lines: string }>('SELECT lines FROM ledger_cosignatures WHERE size = $1 ORDER BY witness', [size])).map((r) => r.lines);
+}
+
 // ---- salts ----
 
 /** The subject's commitment salt, created (from `fresh`) on first use. */

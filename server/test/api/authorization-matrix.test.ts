@@ -6,6 +6,8 @@ import { consumptionRecordXml } from '../sharing/eda/support/messages.js';
 import { deviceCredentials, sasFor } from '../support/devices.js';
 import { OUTBOX_JOB } from '../../src/platform/events/index.js';
 import { recordHeartbeat } from '../../src/ingest/index.js';
+import { formatVerifierKey, SIGNATURE_TYPE } from '../../src/ledger/domain/index.js';
+import { ed25519PublicKey } from '../../src/ledger/domain/crypto.js';
 
 const ROLES = ['anonymous', 'memberA', 'memberA2', 'memberB', 'managerA', 'managerB', 'admin'] as const;
 type Role = (typeof ROLES)[number];
@@ -13,6 +15,8 @@ type Expectation = Record<Role, number>;
 
 const everyone = (status: number): Expectation => Object.fromEntries(ROLES.map((r) => [r, status])) as Expectation;
 const usersOnly = (status: number): Expectation => ({ ...everyone(status), anonymous: 401 });
+/** A witness's cosignature verifier key (c2sp.org/tlog-cosignature) for the ledger's witness routes. */
+const MATRIX_WITNESS_KEY = formatVerifierKey('matrix.witness/1', SIGNATURE_TYPE.cosignatureV1, ed25519PublicKey(new Uint8Array(32).fill(7)));
 const adminOnly = (status: number): Expectation => ({ ...everyone(403), anonymous: 401, admin: status });
 /** The resource belongs to memberA: they, A's managers and admins; nobody else learns it exists. */
 const ownerOfA = (status: number, owner = status): Expectation => ({
@@ -492,6 +496,16 @@ const cases: Case[] = [
   { method: 'GET', route: '/api/v1/ledger/key', url: () => '/api/v1/ledger/key', expect: everyone(200) },
   { method: 'GET', route: '/api/v1/ledger/checkpoint', url: async (w, tp) => (await loggedStatementOfA(tp, w), '/api/v1/ledger/checkpoint'), expect: everyone(200) },
   { method: 'POST', route: '/api/v1/ledger/checkpoint', url: () => '/api/v1/ledger/checkpoint', expect: adminOnly(200) },
+  { method: 'GET', route: '/api/v1/ledger/witnesses', url: () => '/api/v1/ledger/witnesses', expect: adminOnly(200) },
+  { method: 'POST', route: '/api/v1/ledger/witnesses', url: () => '/api/v1/ledger/witnesses', body: () => ({ verifierKey: MATRIX_WITNESS_KEY, url: 'http://127.0.0.1:9' }), expect: adminOnly(200) },
+  {
+    method: 'DELETE', route: '/api/v1/ledger/witnesses/:name',
+    url: async (_w, tp) => {
+      await tp.call('POST', '/api/v1/ledger/witnesses', { token: tp.admin.token, body: { verifierKey: MATRIX_WITNESS_KEY, url: 'http://127.0.0.1:9' } });
+      return `/api/v1/ledger/witnesses/${encodeURIComponent('matrix.witness/1')}`;
+    },
+    expect: adminOnly(204),
+  },
   { method: 'GET', route: '/api/v1/ledger/tile/{*}', url: async (w, tp) => (await loggedStatementOfA(tp, w), '/api/v1/ledger/tile/entries/000.p/1'), expect: everyone(200) },
   { method: 'GET', route: '/api/v1/ledger/proofs/inclusion', url: async (w, tp) => (await loggedStatementOfA(tp, w), '/api/v1/ledger/proofs/inclusion?index=0'), expect: everyone(200) },
   { method: 'GET', route: '/api/v1/ledger/proofs/consistency', url: async (w, tp) => (await loggedStatementOfA(tp, w), '/api/v1/ledger/proofs/consistency?from=1'), expect: everyone(200) },

@@ -35,3 +35,4 @@ export {
   type Receipt, type VerifiedReceipt,
 } from './receipt.js';
 export { LogAuditor, type AuditReport, type AuditMismatch } from './audit.js';
+export { witnessKey, addCheckpointBody, conflictSize, acceptedCosignatures, type WitnessKey } from './witness.js';
