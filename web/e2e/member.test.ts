@@ -175,7 +175,7 @@ describe('web app: member', () => {
     await page.goto(link!);
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Choose a new password');
     // Read once, the token leaves the address bar and the history.
-    expect(page.url()).not.toContain('token');
+    await expect.poll(() => page.url()).not.toContain('token');
     await page.getByLabel('New password', { exact: true }).fill('remembered at last');
     await page.getByLabel('New password again').fill('remembered at last');
     await page.getByRole('button', { name: 'Set the new password' }).click();

@@ -31,7 +31,8 @@ export interface AccountRoutesOptions {
   };
 }
 
-const RESET_ACCEPTED = { message: 'if an account has this email, a link to reset its password is on its way' } as const;
+/** The one answer to every reset request the limits let through, as the contract words it. */
+const RESET_ACCEPTED = { message: contract.requestPasswordReset.schema.response[202].properties.message.const };
 
 /** The language of the asking browser (the first of its Accept-Language), for the email. */
 function browserLocale(header: string | undefined): string | undefined {
