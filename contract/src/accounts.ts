@@ -7,6 +7,15 @@ const Email = Type.String({ format: 'email', maxLength: 254 });
 // Long passphrases are welcome; the upper bound only protects the hasher.
 const Password = Type.String({ minLength: 10, maxLength: 256 });
 
+/** An emailed password reset token: 32 random bytes, base64url. */
+const ResetToken = Type.String({ pattern: '^[A-Za-z0-9_-]{43}$', description: 'the token from the emailed link (after #token=)' });
+
+export const PasswordResetAccepted = Type.Object({
+  message: Type.Literal('if an account has this email, a link to reset its password is on its way', {
+    description: 'the same answer whether or not the account exists',
+  }),
+});
+
 export const User = Type.Object({
   id: Uuid,
   email: Type.String(),
@@ -38,6 +47,7 @@ export type User = Static<typeof User>;
 export type Membership = Static<typeof Membership>;
 export type Me = Static<typeof Me>;
 export type ApiToken = Static<typeof ApiToken>;
+export type PasswordResetAccepted = Static<typeof PasswordResetAccepted>;
 
 export const accountRoutes = {
   signup: route('POST', '/api/v1/auth/signup', {
@@ -56,6 +66,22 @@ export const accountRoutes = {
     security: [],
     body: Type.Object({ email: Email, password: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false }),
     response: { 200: User, ...errors(400, 401, 403, 429) },
+  }),
+  requestPasswordReset: route('POST', '/api/v1/auth/password-reset', {
+    tags: ['accounts'],
+    summary: 'Email a link to reset the password (valid for an hour, once; a newer link replaces it). '
+      + 'The same answer whether or not an account has this email; limited per email and per address',
+    security: [],
+    body: Type.Object({ email: Email }, { additionalProperties: false }),
+    response: { 202: PasswordResetAccepted, ...errors(400, 429) },
+  }),
+  confirmPasswordReset: route('POST', '/api/v1/auth/password-reset/confirm', {
+    tags: ['accounts'],
+    summary: 'Set a new password with the token of a reset link; ends every session of the account and revokes its API tokens. '
+      + 'An unknown, used, replaced or expired token is a 400 (reason "invalid" or "expired") and changes nothing',
+    security: [],
+    body: Type.Object({ token: ResetToken, newPassword: Password }, { additionalProperties: false }),
+    response: { 204: Type.Null(), ...errors(400) },
   }),
   logout: route('POST', '/api/v1/auth/logout', {
     tags: ['accounts'], summary: 'End the browser session', response: { 204: Type.Null() },

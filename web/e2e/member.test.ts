@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
 import { signUp, startTestPlatform, type TestPlatform } from '../../server/test/support/platform.js';
+import { mailTo, smtpServer, type SmtpSink } from '../../server/test/support/smtp.js';
 import { buildWorld, communityBody, joinA, type World } from '../../server/test/support/world.js';
 import { addSite, bindNewDevice } from '../../server/test/support/sites.js';
 import { connectDevice, deviceCredentials, readingsMessage, sasFor } from '../../server/test/support/devices.js';
@@ -28,15 +29,22 @@ describe('web app: member', () => {
   let w: World;
   let browser: Browser;
   let base: string;
+  /** Where the platform's email goes (password reset links). */
+  let smtp: SmtpSink;
 
   beforeAll(async () => {
-    [tp, browser] = await Promise.all([startTestPlatform('pglite'), launchBrowser()]);
+    smtp = await smtpServer();
+    [tp, browser] = await Promise.all([
+      startTestPlatform('pglite', { smtp: { host: '127.0.0.1', port: smtp.port, secure: false, requireTls: false, from: 'Gridshare <noreply@gridshare.test>', timeoutMs: 5_000 } }),
+      launchBrowser(),
+    ]);
     w = await buildWorld(tp);
     base = tp.platform.httpUrl;
   });
   afterAll(async () => {
     await browser?.close();
     await tp?.close();
+    await smtp?.close();
   });
 
   async function memberPage(user = w.memberA, viewport?: typeof PHONE) {
@@ -145,6 +153,48 @@ describe('web app: member', () => {
     await screenshot(page, 'member-account');
     expect(errors).toEqual([]);
     await close();
+  });
+
+  it('resets a forgotten password through the emailed link, once, and logs in with the new one', async () => {
+    const user = await signUp(tp, 'Forgetful');
+    const context = await openContext(browser, base);
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await page.goto('/login');
+    await page.getByRole('link', { name: 'Forgot your password?' }).click();
+    await page.waitForURL('**/forgot-password');
+    await page.getByLabel('Email').fill(user.email);
+    await page.getByRole('button', { name: 'Send the link' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain(user.email);
+    await screenshot(page, 'forgot-password');
+
+    const mail = await mailTo(smtp, user.email);
+    const link = /http:\/\/\S+\/reset-password#token=[A-Za-z0-9_-]+/.exec(mail.text ?? '')?.[0];
+    expect(link, mail.text).toBeDefined();
+    expect(new URL(link!).port).toBe(new URL(base).port);
+    await page.goto(link!);
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Choose a new password');
+    // Read once, the token leaves the address bar and the history.
+    await expect.poll(() => page.url()).not.toContain('token');
+    await page.getByLabel('New password', { exact: true }).fill('remembered at last');
+    await page.getByLabel('New password again').fill('remembered at last');
+    await page.getByRole('button', { name: 'Set the new password' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toBe(en['resetPassword.done']);
+    expect((await tp.call('GET', '/api/v1/me', { cookie: user.cookie })).status).toBe(401);
+
+    await logIn(page, user.email, 'remembered at last');
+    expect((await (await page.request.get('/api/v1/me')).json()).user.email).toBe(user.email);
+
+    // The same link a second time: the page says it no longer works and offers a new one.
+    await page.goto(link!);
+    await page.getByLabel('New password', { exact: true }).fill('a second new password');
+    await page.getByLabel('New password again').fill('a second new password');
+    await page.getByRole('button', { name: 'Set the new password' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toBe(en['resetPassword.invalid']);
+    await expect.poll(() => page.getByRole('link', { name: 'Ask for a new link' }).count()).toBe(1);
+    expect((await tp.call('POST', '/api/v1/auth/login', { body: { email: user.email, password: 'remembered at last' } })).status).toBe(200);
+    expect(errors).toEqual([]);
+    await context.close();
   });
 
   it('shows live power changing as the member\'s reader publishes over MQTT', async () => {

@@ -12,6 +12,16 @@ export class TooManyFailedAttempts extends TooManyRequestsError {
   }
 }
 
+export class TooManyRequests extends TooManyRequestsError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(`too many requests; try again in ${retryAfterSeconds} s`);
+  }
+}
+
+type Refusal = (retryAfterSeconds: number) => TooManyRequestsError;
+const failed: Refusal = (seconds) => new TooManyFailedAttempts(seconds);
+const tooMany: Refusal = (seconds) => new TooManyRequests(seconds);
+
 export interface AttemptLimits {
   /** Failed attempts on one account from one address per window. */
   perAccountAndAddress: RateLimit;
@@ -43,9 +53,9 @@ export class FailedAttemptGuard {
    */
   async attempt<T>(account: string, address: string, attempt: () => Promise<T>): Promise<T> {
     const pair = `${address}|${account}`;
-    await take(this.perPair, pair);
+    await take(this.perPair, pair, failed);
     try {
-      await take(this.perAddress, address);
+      await take(this.perAddress, address, failed);
     } catch (error) {
       await this.perPair.reward(pair);
       throw error;
@@ -58,11 +68,36 @@ export class FailedAttemptGuard {
   }
 }
 
-async function take(counter: RateLimiterMemory, key: string): Promise<void> {
+/**
+ * Limits requests that cost someone else something (a password reset sends an email): every
+ * request counts, failed or not, per key (an email address) and per client address.
+ */
+export class RequestLimit {
+  private readonly perKey: RateLimiterMemory;
+  private readonly perAddress: RateLimiterMemory;
+
+  constructor(limits: { perKey: RateLimit; perAddress: RateLimit }) {
+    this.perKey = limiter(limits.perKey);
+    this.perAddress = limiter(limits.perAddress);
+  }
+
+  /** Takes a place under both limits, or refuses (429) without taking any. */
+  async take(key: string, address: string): Promise<void> {
+    await take(this.perKey, key, tooMany);
+    try {
+      await take(this.perAddress, address, tooMany);
+    } catch (error) {
+      await this.perKey.reward(key);
+      throw error;
+    }
+  }
+}
+
+async function take(counter: RateLimiterMemory, key: string, refusal: Refusal): Promise<void> {
   try {
     await counter.consume(key);
   } catch (refused) {
-    if (refused instanceof RateLimiterRes) throw new TooManyFailedAttempts(Math.max(1, Math.ceil(refused.msBeforeNext / 1000)));
+    if (refused instanceof RateLimiterRes) throw refusal(Math.max(1, Math.ceil(refused.msBeforeNext / 1000)));
     throw refused;
   }
 }

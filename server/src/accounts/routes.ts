@@ -2,7 +2,9 @@ import type { Db } from '../platform/store/db.js';
 import type { Api } from '../platform/http/api.js';
 import { requestCredentials, SESSION_COOKIE } from '../platform/http/app.js';
 import { accountRoutes as contract } from '@gridshare/contract/accounts';
-import { FailedAttemptGuard, type RateLimit } from './attempt-guard.js';
+import type { Mailer } from '../notifications/index.js';
+import { FailedAttemptGuard, RequestLimit, type RateLimit } from './attempt-guard.js';
+import { PasswordResets } from './password-reset.js';
 import { requireAdmin, requireUser } from './policy.js';
 import * as accounts from './service.js';
 
@@ -17,6 +19,25 @@ export interface AccountRoutesOptions {
   signupRateLimit: RateLimit;
   /** A session unused this long ends. */
   sessionIdleMs: number;
+  passwordReset: {
+    /** Where reset links are sent from; undefined: email is off. */
+    mailer: Mailer | undefined;
+    /** How browsers reach this installation: the links point there. */
+    publicUrl: () => string;
+    /** Reset requests per email address, and per client address across emails. */
+    perEmail: RateLimit;
+    perAddress: RateLimit;
+    now: () => number;
+  };
+}
+
+/** The one answer to every reset request the limits let through, as the contract words it. */
+const RESET_ACCEPTED = { message: contract.requestPasswordReset.schema.response[202].properties.message.const };
+
+/** The language of the asking browser (the first of its Accept-Language), for the email. */
+function browserLocale(header: string | undefined): string | undefined {
+  const first = header?.split(',')[0]?.split(';')[0]?.trim();
+  return first && first !== '*' ? first : undefined;
 }
 
 export async function accountRoutes(app: Api, options: AccountRoutesOptions): Promise<void> {
@@ -29,6 +50,10 @@ export async function accountRoutes(app: Api, options: AccountRoutesOptions): Pr
   };
 
   const guard = new FailedAttemptGuard({ perAccountAndAddress: options.loginRateLimit, perAddress: options.loginAddressRateLimit });
+  const { passwordReset } = options;
+  const resetLimit = new RequestLimit({ perKey: passwordReset.perEmail, perAddress: passwordReset.perAddress });
+  const resets = new PasswordResets({ db, mailer: passwordReset.mailer, publicUrl: passwordReset.publicUrl, now: passwordReset.now, log: app.log });
+  app.addHook('onClose', () => resets.settled());
 
   async function startSession(userId: string, reply: { setCookie: (name: string, value: string, opts: object) => unknown }) {
     const session = await accounts.createSession(db, userId, options.sessionIdleMs);
@@ -49,6 +74,18 @@ export async function accountRoutes(app: Api, options: AccountRoutesOptions): Pr
     const user = await guard.attempt(`email:${email.trim().toLowerCase()}`, request.ip, () => accounts.checkCredentials(db, email, password));
     await startSession(user.id, reply);
     return user;
+  });
+
+  app.post(contract.requestPasswordReset.path, { schema: contract.requestPasswordReset.schema }, async (request, reply) => {
+    const email = request.body.email.trim().toLowerCase();
+    await resetLimit.take(email, request.ip);
+    resets.request(email, browserLocale(request.headers['accept-language']));
+    return reply.status(202).send(RESET_ACCEPTED);
+  });
+
+  app.post(contract.confirmPasswordReset.path, { schema: contract.confirmPasswordReset.schema }, async (request, reply) => {
+    await resets.confirm(request.body.token, request.body.newPassword);
+    return reply.status(204).send(null);
   });
 
   app.post(contract.logout.path, { schema: contract.logout.schema }, async (request, reply) => {

@@ -1,6 +1,6 @@
 import type { Queryable } from '../platform/store/db.js';
 
-/** The only SQL on accounts' tables: users, sessions, api_tokens. */
+/** The only SQL on accounts' tables: users, sessions, api_tokens, password_resets. */
 
 export interface User {
   id: string;
@@ -129,6 +129,28 @@ export async function replacePassword(
   const sessions = await tx.query('DELETE FROM sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2 RETURNING 1', [userId, keepSessionHash]);
   const tokens = await tx.query('DELETE FROM api_tokens WHERE user_id = $1 RETURNING 1', [userId]);
   return { endedSessions: sessions.length, revokedTokens: tokens.length };
+}
+
+/**
+ * Opens the account's reset link, replacing the one it had: only the newest link works.
+ */
+export async function replacePasswordReset(db: Queryable, reset: { userId: string; tokenHash: string; createdAt: Date; expiresAt: Date }): Promise<void> {
+  await db.query(
+    `INSERT INTO password_resets (user_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (user_id) DO UPDATE SET token_hash = EXCLUDED.token_hash, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at`,
+    [reset.userId, reset.tokenHash, reset.createdAt, reset.expiresAt],
+  );
+}
+
+export async function passwordResetByHash(db: Queryable, tokenHash: string): Promise<{ userId: string; expiresAt: Date } | undefined> {
+  const rows = await db.query<{ user_id: string; expires_at: Date }>('SELECT user_id, expires_at FROM password_resets WHERE token_hash = $1', [tokenHash]);
+  return rows[0] && { userId: rows[0].user_id, expiresAt: rows[0].expires_at };
+}
+
+/** Removes the reset link with this hash and says whose it was and until when it held; undefined when there is none. */
+export async function takePasswordReset(tx: Queryable, tokenHash: string): Promise<{ userId: string; expiresAt: Date } | undefined> {
+  const rows = await tx.query<{ user_id: string; expires_at: Date }>('DELETE FROM password_resets WHERE token_hash = $1 RETURNING user_id, expires_at', [tokenHash]);
+  return rows[0] && { userId: rows[0].user_id, expiresAt: rows[0].expires_at };
 }
 
 export async function insertSession(db: Queryable, session: { tokenHash: string; userId: string; expiresAt: Date; idleMs: number }): Promise<void> {

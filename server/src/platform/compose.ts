@@ -14,6 +14,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded.js';
 import { checkChosenPort, listen, MovedPortMemory } from './net/listen.js';
 import { lockDataFolder, makePrivate, type DataFolderLock } from './store/data-folder.js';
 import { webRoutes } from '../web/index.js';
+import { createMailer, type SmtpConfig } from '../notifications/index.js';
 import { ensureDemoCommunity, settleDemoMonth, startDemoConnectorSource, type DemoCommunity } from '../demo/index.js';
 import { ReadingWriter, DeviceDirectory, IngestService, embeddedIngestHandlers, startExternalIngest, type ExternalIngest, ingestRoutes, RefusalLog, ConnectionGuard, type ConnectLimit, recordDeviceEvent, recordHeartbeat } from '../ingest/index.js';
 import { LiveHub, liveRoutes } from '../live/index.js';
@@ -70,6 +71,10 @@ export interface PlatformOptions {
   signupRateLimit?: RateLimit;
   /** A browser session unused this long ends (default 14 days). */
   sessionIdleMs?: number;
+  /** The mail server email goes out through (`SMTP_URL`); without it email is off. */
+  smtp?: SmtpConfig;
+  /** Password reset requests per email (default 3 an hour) and per client address (default 20 an hour), and the links' clock (tests). */
+  passwordReset?: { perEmail?: RateLimit; perAddress?: RateLimit; now?: () => number };
   /** How long after ingestion quarter-hour energy is recomputed. */
   intervalDelayMs?: number;
   /** How often open live streams check their caller again (default 15 s). */
@@ -412,6 +417,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     metrics.observeDisk({ artefacts: options.artefactsDir, ...(options.store.kind === 'pglite' && options.store.dataDir ? { data: options.store.dataDir } : {}) });
     metrics.labelledGauge('gridshare_commands', 'Commands to devices, by state', 'state', () => control.countByState());
     metrics.gauge('gridshare_intervals_quarantined', 'Quarter hours beyond their site\'s connection capacity, kept out of the sharing', () => countQuarantined(db));
+    const mailer = options.smtp ? createMailer(options.smtp) : undefined;
+    // Closed after the app, which waits for the emails its requests started.
+    if (mailer) closers.push(async () => mailer.close());
     closers.push(() => app.close());
     // Before any route: reads of a member's personal data by others go into the member's access log.
     registerAccessLogging(app, privacyContext);
@@ -424,6 +432,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       loginAddressRateLimit: options.loginAddressRateLimit ?? { max: 15, windowMs: 15 * 60_000 },
       signupRateLimit: options.signupRateLimit ?? { max: 20, windowMs: 3_600_000 },
       sessionIdleMs: options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS,
+      passwordReset: {
+        mailer,
+        publicUrl: () => endpoints.publicUrl,
+        perEmail: options.passwordReset?.perEmail ?? { max: 3, windowMs: 3_600_000 },
+        perAddress: options.passwordReset?.perAddress ?? { max: 20, windowMs: 3_600_000 },
+        now: options.passwordReset?.now ?? Date.now,
+      },
     });
     await registryRoutes(app, { db, quotas, deviceChanged, events });
     await quotaRoutes(app, { db, quotas, events, requireCommunityManager: (principal, communityId) => requireCommunityManager(db, principal, communityId) });

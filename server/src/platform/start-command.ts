@@ -8,6 +8,7 @@ import { DataFolderInUseError } from './store/data-folder.js';
 import { startDemoControlledDevices, startDemoSimulation } from '../demo/index.js';
 import { DAY_MS } from '../kernel/time.js';
 import { DEFAULT_LEASE_MS, type RunnerOptions } from './jobs/index.js';
+import { smtpConfigFromEnv } from '../notifications/index.js';
 import { environmentKeys, KEY_FILE_NAME, keyFile, MissingMasterKeyError, SECRET_KEY_VARIABLE } from '../secrets/index.js';
 
 export function parsePort(value: string): number {
@@ -100,6 +101,7 @@ export function registerStartCommand(program: Command): void {
         ? environmentKeys(environmentKey)
         : keyFile(resolve(options.secretKeyFile ?? join(options.data, KEY_FILE_NAME)));
       try {
+        const smtp = smtpConfigFromEnv();
         const platform = await startPlatform({
           secretKeys,
           store: options.databaseUrl ? { kind: 'postgres', url: options.databaseUrl } : { kind: 'pglite', dataDir: resolve(options.data) },
@@ -122,11 +124,13 @@ export function registerStartCommand(program: Command): void {
             },
           } : {}),
           ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+          ...(smtp ? { smtp } : {}),
         });
         const out = (line = '') => process.stdout.write(`${line}\n`);
         out(`Gridshare is running (started in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
         out(`  Web app and API   ${platform.httpUrl}   (API docs: ${platform.httpUrl}/docs)`);
         out(`  MQTT broker       ${platform.mqttUrl}${platform.broker ? '' : ' (external)'}`);
+        out(`  Email             ${smtp ? `through ${smtp.host}:${smtp.port}` : 'off (set SMTP_URL and SMTP_FROM to send password reset links)'}`);
         out(`  Database          ${platform.db.kind === 'pglite' ? `embedded, ${resolve(options.data)}` : 'PostgreSQL server'}`);
         const stale = platform.dataFolder?.recoveredFrom;
         if (stale) out(`  NOTE: the stale lock of Gridshare process ${stale.pid} (started ${stale.startedAt}, no longer running) was taken over.`);

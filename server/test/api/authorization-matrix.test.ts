@@ -156,6 +156,12 @@ const cases: Case[] = [
     body: () => ({ email: `${unique('new')}@example.org`, password: 'a-long-password', displayName: 'New' }), expect: everyone(201) },
   { method: 'POST', route: '/api/v1/auth/login', url: () => '/api/v1/auth/login',
     body: (w) => ({ email: w.memberA.email, password: w.memberA.password }), expect: everyone(200) },
+  // Public: the answer never says whether the account exists, whoever asks.
+  { method: 'POST', route: '/api/v1/auth/password-reset', url: () => '/api/v1/auth/password-reset',
+    body: (w) => ({ email: w.memberA.email }), expect: everyone(202) },
+  // Public: the emailed token is the credential; a session adds nothing to a token that was never issued.
+  { method: 'POST', route: '/api/v1/auth/password-reset/confirm', url: () => '/api/v1/auth/password-reset/confirm',
+    body: () => ({ token: Buffer.alloc(32, 9).toString('base64url'), newPassword: 'a-long-password' }), expect: everyone(400) },
   { method: 'POST', route: '/api/v1/auth/logout', url: () => '/api/v1/auth/logout', expect: everyone(204) },
   { method: 'GET', route: '/api/v1/me', url: () => '/api/v1/me', expect: usersOnly(200) },
   { method: 'POST', route: '/api/v1/me/password', url: () => '/api/v1/me/password',

@@ -1,42 +1,13 @@
 import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
-import { simpleParser, type ParsedMail } from 'mailparser';
 import PDFDocument from 'pdfkit';
 import { createMailer, smtpConfigFromEnv, type SmtpConfig } from '../../src/notifications/mailer.js';
 import { renderEmail, type Recipient } from '../../src/notifications/domain/render.js';
 import { afterAttempt, queued } from '../../src/notifications/domain/delivery.js';
 import { BadRequestError } from '../../src/kernel/errors.js';
 import { SAMPLE } from './samples.js';
-
-interface Received { readonly from: string; readonly to: readonly string[]; readonly mail: ParsedMail }
-
-/** A real SMTP server on a loopback port: it refuses mailboxes called nobody@ as unknown users (550). */
-async function smtpServer(options: Partial<SMTPServerOptions> = {}, port = 0) {
-  const received: Received[] = [];
-  const server = new SMTPServer({
-    disabledCommands: ['STARTTLS'],
-    authOptional: true,
-    logger: false,
-    onRcptTo(address, _session, callback) {
-      if (address.address.startsWith('nobody@')) callback(Object.assign(new Error('5.1.1 no such user'), { responseCode: 550 }));
-      else callback();
-    },
-    onData(stream, session, callback) {
-      simpleParser(stream).then((mail) => {
-        received.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), mail });
-        callback();
-      }, callback);
-    },
-    ...options,
-  });
-  server.listen(port, '127.0.0.1');
-  await once(server.server, 'listening');
-  const address = server.server.address();
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return { received, port: address.port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
+import { smtpServer, type SmtpSink } from '../support/smtp.js';
 
 async function freePort(): Promise<number> {
   const probe = createServer().listen(0, '127.0.0.1');
@@ -62,7 +33,7 @@ const config = (port: number, extra: Partial<SmtpConfig> = {}): SmtpConfig =>
   ({ host: '127.0.0.1', port, secure: false, requireTls: false, from: 'EEG Sonnenstraße <noreply@sonnenstrasse.example>', timeoutMs: 5_000, ...extra });
 
 describe('email over a real SMTP server on loopback', () => {
-  let smtp: Awaited<ReturnType<typeof smtpServer>>;
+  let smtp: SmtpSink;
   beforeAll(async () => {
     smtp = await smtpServer();
   });

@@ -12,6 +12,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly field?: string,
+    /** The API's finer cause where a route documents one (a reset link: `expired` or `invalid`). */
+    readonly reason?: string,
   ) {
     super(message);
   }
@@ -102,9 +104,10 @@ async function exchange(name: RouteName, input: PlainInput = {}, options: Reques
 async function toError(response: Response): Promise<ApiError> {
   if (response.status === 401 && !response.url.endsWith('/auth/login')) onUnauthorized();
   try {
-    const body = (await response.json()) as { error?: unknown; message?: unknown; field?: unknown };
+    const body = (await response.json()) as { error?: unknown; message?: unknown; field?: unknown; reason?: unknown };
     if (typeof body.message === 'string') {
-      return new ApiError(response.status, String(body.error ?? 'error'), body.message, typeof body.field === 'string' ? body.field : undefined);
+      return new ApiError(response.status, String(body.error ?? 'error'), body.message, typeof body.field === 'string' ? body.field : undefined,
+        typeof body.reason === 'string' ? body.reason : undefined);
     }
   } catch {
     // Not JSON: fall through to a generic message.

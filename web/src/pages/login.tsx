@@ -35,6 +35,7 @@ export default function Login() {
         </Field>
         <ErrorNote error={action.error} />
         <button type="submit" disabled={action.busy}>{action.busy ? t('login.loggingIn') : t('login.submit')}</button>
+        <p><a href="/forgot-password">{t('login.forgotPassword')}</a></p>
         <p>{t.rich('login.newHere', { a: (chunks) => <a href={`/signup${query.get('next') ? `?next=${encodeURIComponent(nextPath(query))}` : ''}`}>{chunks}</a> })}</p>
       </form>
     </Page>
