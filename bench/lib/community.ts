@@ -8,6 +8,8 @@ import type { Endpoints } from '../../server/src/provisioning/artefacts.js';
 import type { ProvisioningContext } from '../../server/src/provisioning/service.js';
 import { DEFAULT_QUOTAS, Quotas } from '../../server/src/quotas/service.js';
 import type { SecretBox } from '../../server/src/secrets/index.js';
+import { EventBus } from '../../server/src/platform/events/index.js';
+import { subscribeAudit } from '../../server/src/audit/index.js';
 
 /** A community with one manager, made through the same services the API uses. */
 export async function benchCommunity(db: Db): Promise<{ communityId: string; manager: UserPrincipal; managerMemberId: string; apiToken: string }> {
@@ -22,7 +24,11 @@ export async function benchCommunity(db: Db): Promise<{ communityId: string; man
 
 /** The provisioning service as the platform wires it, with room for as many devices as a benchmark asks. */
 export function benchProvisioning(db: Db, artefactsDir: string, endpoints: Endpoints, secrets: SecretBox): ProvisioningContext {
+  // A batch writes its audit entry in its transaction, as on the platform.
+  const events = new EventBus();
+  subscribeAudit(events);
   return {
+    events,
     db, endpoints, store: new ArtefactStore(artefactsDir), deviceChanged: () => undefined,
     quotas: new Quotas({ ...DEFAULT_QUOTAS, devicesPerCommunity: 10_000_000 }), builder: new ArtefactBuilder(), secrets,
   };

@@ -4,7 +4,8 @@ import { defaulted, errors, IdParams, IsoDateTime, literals, nullable, Uuid } fr
 import { route } from './route.js';
 
 /** What the trail records changes of. */
-export const AUDIT_KINDS = ['community', 'tariff', 'sharing-rule', 'share', 'member', 'device', 'settlement', 'quota', 'consent', 'role'] as const;
+export const AUDIT_KINDS = ['community', 'tariff', 'sharing-rule', 'share', 'member', 'device', 'settlement', 'quota', 'consent', 'role',
+  'metering-point', 'invitation', 'device-batch', 'connector', 'market', 'wallet', 'retention', 'erasure'] as const;
 export const AuditKind = literals([...AUDIT_KINDS]);
 /** The role the person acted in: `user` is an account acting on its own things outside a community. */
 export const AuditActorRole = literals(['admin', 'manager', 'member', 'user', 'system']);

@@ -96,6 +96,7 @@ function Nav({ params, path }: { params: Record<string, string>; path: string })
             {link(managePath(membership.communityId, 'settlements'), t('nav.settlement'))}
             {link(managePath(membership.communityId, 'privacy'), t('nav.privacy'))}
             {link(managePath(membership.communityId, 'ledger'), t('nav.ledger'))}
+            {link(managePath(membership.communityId, 'audit'), t('nav.audit'))}
           </ul>
         )}
         {me?.user.isAdmin && (

@@ -38,6 +38,7 @@ export const ROUTES: Route[] = [
   { pattern: '/manage/:communityId/commands', load: () => import('./pages/manage/commands.js') },
   { pattern: '/manage/:communityId/settlements', load: () => import('./pages/manage/settlements.js') },
   { pattern: '/manage/:communityId/ledger', load: () => import('./pages/manage/ledger.js') },
+  { pattern: '/manage/:communityId/audit', load: () => import('./pages/manage/audit.js') },
   { pattern: '/manage/:communityId/settlements/:settlementId', load: () => import('./pages/manage/settlement.js') },
   { pattern: '/admin', load: () => import('./pages/admin/health.js') },
   { pattern: '/admin/communities', load: () => import('./pages/admin/communities.js') },

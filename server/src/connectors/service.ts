@@ -5,6 +5,8 @@ import { MESSAGE_LIMITS, validateReadings } from '../readings/index.js';
 import type { Reading } from '../kernel/quantities.js';
 import type { Db, Queryable } from '../platform/store/db.js';
 import { conflictOnDuplicate } from '../platform/store/errors.js';
+import type { EventPublisher } from '../platform/events/index.js';
+import { recordChange } from '../audit/index.js';
 import type { PassContext, PassResult } from '../platform/jobs/index.js';
 import { requireManager, requireUser } from '../accounts/index.js';
 import { ingestDevice, requireCommunityManager } from '../registry/index.js';
@@ -97,6 +99,8 @@ export interface ConnectorServiceOptions {
   readonly ingest: IngestService;
   /** Asks the `connectors` job for a pass soon (after a change or a run-now). */
   readonly wake: () => void;
+  /** Connectors created, changed, switched and deleted go on the audit trail, in their own transaction. */
+  readonly events: EventPublisher;
   readonly concurrency?: number;
   readonly now?: () => number;
   readonly random?: () => number;
@@ -105,6 +109,11 @@ export interface ConnectorServiceOptions {
 }
 
 const iso = (date: Date | null): string | null => date?.toISOString() ?? null;
+/**
+ * A connector as the trail keeps it: its settings (secrets are never in `config`; `secretsSet`
+ * says which are set), not its run status, which changes with every run and is no one's doing.
+ */
+const trailedConnector = ({ status: _status, updatedAt: _updatedAt, ...settings }: ConnectorView) => settings;
 /** What the store keeps of a reading (no target: the device is the target). */
 const reading = ({ ts, quantity, value, unit }: TargetReading): Reading => ({ ts, quantity, value, unit });
 
@@ -153,10 +162,15 @@ export class ConnectorService {
       name: input.name, config: input.config, bindings: input.bindings ?? [], enabled: input.enabled ?? true,
       intervalS: input.intervalS ?? DEFAULT_INTERVAL_S, jitterS: input.jitterS ?? 0, timeoutMs: input.timeoutMs ?? null,
     }, {});
-    await conflictOnDuplicate(`a connector named "${input.name}" exists in this community`, () =>
-      this.db.transaction((tx) => insertInstance(tx, id, communityId, kind.name, user.userId, fields)));
+    const created = await conflictOnDuplicate(`a connector named "${input.name}" exists in this community`, () =>
+      this.options.events.transaction(this.db, async (tx, publish) => {
+        await insertInstance(tx, id, communityId, kind.name, user.userId, fields);
+        const after = this.view((await instanceById(tx, id))!);
+        await recordChange(publish, { kind: 'connector', communityId, resourceId: id, action: 'create', before: null, after: trailedConnector(after) });
+        return after;
+      }));
     if (fields.enabled) this.options.wake();
-    return this.view((await instanceById(this.db, id))!);
+    return created;
   }
 
   async update(principal: Principal, id: string, change: ConnectorChange): Promise<ConnectorView> {
@@ -173,15 +187,27 @@ export class ConnectorService {
       timeoutMs: change.timeoutMs === undefined ? instance.timeoutMs : change.timeoutMs,
     }, stored);
     const again = change.config !== undefined || change.bindings !== undefined || (fields.enabled && !instance.enabled);
-    await conflictOnDuplicate(`a connector named "${fields.name}" exists in this community`, () =>
-      this.db.transaction((tx) => updateInstance(tx, id, fields, again)));
+    const updated = await conflictOnDuplicate(`a connector named "${fields.name}" exists in this community`, () =>
+      this.options.events.transaction(this.db, async (tx, publish) => {
+        await updateInstance(tx, id, fields, again);
+        const after = this.view((await instanceById(tx, id))!);
+        // Switching a connector on or off is what operators look for; any other change is an update.
+        const action = fields.enabled === instance.enabled ? 'update' : fields.enabled ? 'enable' : 'disable';
+        await recordChange(publish, {
+          kind: 'connector', communityId: instance.communityId, resourceId: id, action, before: trailedConnector(this.view(instance)), after: trailedConnector(after),
+        });
+        return after;
+      }));
     if (again && fields.enabled) this.options.wake();
-    return this.view((await instanceById(this.db, id))!);
+    return updated;
   }
 
   async remove(principal: Principal, id: string): Promise<void> {
-    await this.managed(principal, id);
-    await deleteInstance(this.db, id);
+    const instance = await this.managed(principal, id);
+    await this.options.events.transaction(this.db, async (tx, publish) => {
+      await deleteInstance(tx, id);
+      await recordChange(publish, { kind: 'connector', communityId: instance.communityId, resourceId: id, action: 'delete', before: trailedConnector(this.view(instance)), after: null });
+    });
   }
 
   async runs(principal: Principal, id: string): Promise<RunView[]> {

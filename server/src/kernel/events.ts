@@ -126,7 +126,8 @@ export const EVENT_SHAPES = {
    */
   'change.recorded': {
     atMs: 'number', communityId: 'string|null',
-    kind: oneOf('community', 'tariff', 'sharing-rule', 'share', 'member', 'device', 'settlement', 'quota', 'consent', 'role'),
+    kind: oneOf('community', 'tariff', 'sharing-rule', 'share', 'member', 'device', 'settlement', 'quota', 'consent', 'role',
+      'metering-point', 'invitation', 'device-batch', 'connector', 'market', 'wallet', 'retention', 'erasure'),
     resourceId: 'string', action: 'string',
     actorUserId: 'string|null', actorRole: oneOf('admin', 'manager', 'member', 'user', 'system'), subjectMemberId: 'string|null',
     clientAddress: 'string|null', userAgent: 'string|null', requestId: 'string|null',

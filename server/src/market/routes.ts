@@ -1,4 +1,5 @@
 import type { Db } from '../platform/store/db.js';
+import type { EventPublisher } from '../platform/events/index.js';
 import type { Api } from '../platform/http/api.js';
 import { marketRoutes as contract } from '@gridshare/contract/market';
 import {
@@ -6,7 +7,9 @@ import {
   submitOrder, walletTotals, withdraw,
 } from './views.js';
 
-export async function marketRoutes(app: Api, { db, now = Date.now, wake }: { db: Db; now?: () => number; wake: () => void }): Promise<void> {
+export async function marketRoutes(
+  app: Api, { db, events, now = Date.now, wake }: { db: Db; events: EventPublisher; now?: () => number; wake: () => void },
+): Promise<void> {
   app.get(contract.marketOrders.path, { schema: contract.marketOrders.schema },
     async (request) => memberOrders(db, now(), request.principal, request.params.id, request.query));
 
@@ -36,7 +39,7 @@ export async function marketRoutes(app: Api, { db, now = Date.now, wake }: { db:
     async (request) => marketSettings(db, request.principal, request.params.id));
 
   app.put(contract.putMarketSettings.path, { schema: contract.putMarketSettings.schema }, async (request) => {
-    const settings = await putMarketSettings(db, now(), request.principal, request.params.id, request.body);
+    const settings = await putMarketSettings(db, events, now(), request.principal, request.params.id, request.body);
     wake();
     return settings;
   });
@@ -51,7 +54,7 @@ export async function marketRoutes(app: Api, { db, now = Date.now, wake }: { db:
     async (request) => walletTotals(db, request.principal, request.params.id));
 
   app.post(contract.marketTopUp.path, { schema: contract.marketTopUp.schema }, async (request, reply) => {
-    const posting = await recordTopUp(db, now(), request.principal, request.params.id, request.body);
+    const posting = await recordTopUp(db, events, now(), request.principal, request.params.id, request.body);
     return reply.status(201).send(posting);
   });
 }

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../platform/store/db.js';
+import type { EventPublisher } from '../platform/events/index.js';
+import { recordChange } from '../audit/index.js';
 import type { Principal } from '../kernel/principal.js';
 import { isManagerOf, requireUser } from '../accounts/index.js';
 import { getMember, loadCommunity, meteringPointsOfMember, requireCommunityManager, type Community } from '../registry/index.js';
@@ -185,8 +187,11 @@ export async function marketSettings(db: Queryable, principal: Principal, commun
   return settingsView(await settingsOrDefault(db, communityId));
 }
 
+/** The settings as the trail keeps them: without the list of mechanisms this installation offers. */
+const trailedSettings = ({ mechanisms: _mechanisms, ...settings }: ReturnType<typeof settingsView>) => settings;
+
 export async function putMarketSettings(
-  db: Queryable, nowMs: number, principal: Principal, communityId: string,
+  db: Db, events: EventPublisher, nowMs: number, principal: Principal, communityId: string,
   body: { mechanism: string; gateLeadMinutes: number; gridFee: string; floor: string | null; ceiling: string | null; surplusPrice: string; shortfallPrice: string },
 ) {
   await requireCommunityManager(db, principal, communityId);
@@ -200,8 +205,15 @@ export async function putMarketSettings(
   };
   const problems = pricingProblems(pricingOf(settings));
   if (problems.length > 0) throw new BadRequestError(problems.join('; '), 'body');
-  await saveSettings(db, communityId, settings);
-  return settingsView({ ...settings, enabled: true });
+  const after = settingsView({ ...settings, enabled: true });
+  await events.transaction(db, async (tx, publish) => {
+    const before = settingsView(await settingsOrDefault(tx, communityId));
+    await saveSettings(tx, communityId, settings);
+    await recordChange(publish, {
+      kind: 'market', communityId, resourceId: communityId, action: 'set-settings', before: trailedSettings(before), after: trailedSettings(after), atMs: nowMs,
+    });
+  });
+  return after;
 }
 
 function summaryView(c: StoredClearing, trades: number) {
@@ -257,7 +269,7 @@ export async function walletTotals(db: Queryable, principal: Principal, communit
   };
 }
 
-export async function recordTopUp(db: Db, nowMs: number, principal: Principal, communityId: string, body: { memberId: string; amount: string; reference: string }) {
+export async function recordTopUp(db: Db, events: EventPublisher, nowMs: number, principal: Principal, communityId: string, body: { memberId: string; amount: string; reference: string }) {
   await requireCommunityManager(db, principal, communityId);
   const community: Community = (await loadCommunity(db, communityId))!;
   const member = await getMember(db, principal, body.memberId).catch(() => undefined);
@@ -271,6 +283,12 @@ export async function recordTopUp(db: Db, nowMs: number, principal: Principal, c
   }
   if (minor <= 0n) throw new BadRequestError('body/amount: a top-up must be positive', 'body/amount');
   const draft = topUp(member.id, minor, digits, body.reference);
-  const [posting] = await db.transaction((tx) => postToLedger(tx, communityId, [draft], nowMs));
-  return postingView(posting!, walletAccount(member.id));
+  return events.transaction(db, async (tx, publish) => {
+    const [posting] = await postToLedger(tx, communityId, [draft], nowMs);
+    const view = postingView(posting!, walletAccount(member.id));
+    await recordChange(publish, {
+      kind: 'wallet', communityId, resourceId: String(view.sequence), action: 'top-up', before: null, after: view, subjectMemberId: member.id, atMs: nowMs,
+    });
+    return view;
+  });
 }

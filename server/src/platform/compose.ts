@@ -312,7 +312,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const authenticateDevice = (deviceId: string, token: string | undefined) =>
       deviceAuthenticator(directory, endpoints.hostName)(deviceId, token);
     const ingest = new IngestService(writer, frameDecoder(db, secrets.box), metrics.readingsRefused);
-    const connectorService = new ConnectorService({ db, secrets: secrets.box, ingest, wake: () => jobs.wake(CONNECTORS_JOB), onRun: metrics.connectorRun });
+    const connectorService = new ConnectorService({ db, secrets: secrets.box, ingest, events, wake: () => jobs.wake(CONNECTORS_JOB), onRun: metrics.connectorRun });
     const connectors = jobs.register(connectorJob(connectorService));
     // At shutdown the runs under way stop first (they run again after the restart).
     closers.push(() => connectorService.close());
@@ -443,7 +443,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await registryRoutes(app, { db, quotas, deviceChanged, events });
     await quotaRoutes(app, { db, quotas, events, requireCommunityManager: (principal, communityId) => requireCommunityManager(db, principal, communityId) });
     await discoveryRoutes(app, { db });
-    await provisioningRoutes(app, { db, store: new ArtefactStore(options.artefactsDir), endpoints, deviceChanged, quotas, builder: new ArtefactBuilder(), secrets: secrets.box });
+    await provisioningRoutes(app, { db, store: new ArtefactStore(options.artefactsDir), endpoints, deviceChanged, quotas, builder: new ArtefactBuilder(), secrets: secrets.box, events });
     await ingestRoutes(app, { db, ingest, writer, authenticateDevice });
     await liveRoutes(app, { db, hub: live, resolvePrincipal: principalOf, ...(options.liveRecheckMs ? { recheckMs: options.liveRecheckMs } : {}) });
     await intervalRoutes(app, { db });
@@ -455,7 +455,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await secretsRoutes(app, { db, secrets });
     await connectorRoutes(app, { service: connectorService });
     await privacyRoutes(app, { ctx: privacyContext, jobs });
-    await marketRoutes(app, { db, wake: () => jobs.wake(MARKET_JOB), ...(options.market?.now ? { now: options.market.now } : {}) });
+    await marketRoutes(app, { db, events, wake: () => jobs.wake(MARKET_JOB), ...(options.market?.now ? { now: options.market.now } : {}) });
     await optimiseRoutes(app, { db, events, service: planService, job: plans });
     await ledgerRoutes(app, { service: ledgerService });
     await controlRoutes(app, { control, authenticateDevice });

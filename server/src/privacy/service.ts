@@ -222,18 +222,40 @@ export async function putCommunityRetention(ctx: PrivacyContext, principal: Prin
   const community = await communityOf(ctx.db, communityId);
   const legal = legalMinimumOf(community);
   validateRetentionPolicy(policy, legal);
-  await store.saveRetentionPolicy(ctx.db, communityId, policy, ctx.now(), user.userId);
-  return { policy: await retentionOf(ctx.db, community), legal };
+  const after = await ctx.events.transaction(ctx.db, async (tx, publish) => {
+    const { updatedAt: _before, ...before } = await retentionOf(tx, community);
+    const at = ctx.now();
+    await store.saveRetentionPolicy(tx, communityId, policy, at, user.userId);
+    const saved = await retentionOf(tx, community);
+    const { updatedAt: _after, ...kept } = saved;
+    await recordChange(publish, { kind: 'retention', communityId, resourceId: communityId, action: 'set', before, after: kept, atMs: at });
+    return saved;
+  });
+  return { policy: after, legal };
 }
 
 // ---- erasure ----
 
+/**
+ * An erasure request as the trail keeps it: its state and times, not the plan (which lists what
+ * the member held) nor the pseudonym (which would tie the member's ids to their new name).
+ */
+const trailedErasure = (request: Pick<store.StoredErasure, 'requestedBy' | 'requestedAt' | 'state' | 'executedAt'>) => ({
+  requestedBy: request.requestedBy, requestedAt: request.requestedAt, state: request.state, executedAt: request.executedAt,
+});
+
 export async function requestErasure(ctx: PrivacyContext, principal: Principal, memberId: string): Promise<store.StoredErasure> {
   const { member, own } = await ownMember(ctx.db, principal, memberId, true);
   if (member.role === 'manager' && member.state === 'active') throw new ConflictError('a manager hands the community over to another manager before erasing their account');
-  const request = await store.insertErasureRequest(ctx.db, { communityId: member.communityId, memberId, requestedBy: own ? 'member' : 'admin', at: ctx.now() });
-  if (!request) throw new ConflictError('this member\'s erasure was requested already');
-  return request;
+  return ctx.events.transaction(ctx.db, async (tx, publish) => {
+    const request = await store.insertErasureRequest(tx, { communityId: member.communityId, memberId, requestedBy: own ? 'member' : 'admin', at: ctx.now() });
+    if (!request) throw new ConflictError('this member\'s erasure was requested already');
+    await recordChange(publish, {
+      kind: 'erasure', communityId: member.communityId, resourceId: request.id, action: 'request', before: null, after: trailedErasure(request),
+      subjectMemberId: memberId, atMs: request.requestedAt,
+    });
+    return request;
+  });
 }
 
 export async function communityErasures(ctx: PrivacyContext, principal: Principal, communityId: string): Promise<store.StoredErasure[]> {
@@ -278,10 +300,14 @@ export async function executeErasure(ctx: PrivacyContext, request: store.StoredE
   });
   const pseudonym = createPseudonym(randomBytes(16));
   const pseudonymiser = new Pseudonymiser(pseudonym);
-  await ctx.db.transaction(async (tx) => {
+  await ctx.events.transaction(ctx.db, async (tx, publish) => {
     // Marked done first: the row lock makes a second process that read the request as waiting
     // wait here, then find it done and change nothing (a second pseudonym would replace the first).
     if (!(await store.markErasureDone(tx, request.id, { plan, pseudonym: pseudonym.label, at: now }))) return;
+    await recordChange(publish, {
+      kind: 'erasure', communityId: request.communityId, resourceId: request.id, action: 'execute', before: trailedErasure(request),
+      after: trailedErasure({ ...request, state: 'done', executedAt: now }), subjectMemberId: member.id, atMs: now,
+    });
     await pseudonymiseUser(tx, member.userId, { email: pseudonymiser.replace('', 'pseudonym-email'), displayName: pseudonym.label });
     const { memberIds } = await pseudonymiseMembersOfUser(tx, member.userId, pseudonym.label, (n) => pseudonymiser.replace(n, 'pseudonym-number'));
     await pseudonymiseStatements(tx, memberIds, pseudonym.label);

@@ -33,7 +33,7 @@ export async function provisioningRoutes(app: Api, ctx: provisioning.Provisionin
 
   app.get(contract.getBatch.path, { schema: contract.getBatch.schema }, async (request) => provisioning.getBatch(ctx.db, request.principal, request.params.id));
 
-  app.patch(contract.renameBatch.path, { schema: contract.renameBatch.schema }, async (request) => provisioning.renameBatch(ctx.db, request.principal, request.params.id, request.body.name));
+  app.patch(contract.renameBatch.path, { schema: contract.renameBatch.schema }, async (request) => provisioning.renameBatch(ctx.db, ctx.events, request.principal, request.params.id, request.body.name));
 
   app.post(contract.rollbackBatch.path, { schema: contract.rollbackBatch.schema }, async (request) => provisioning.rollbackBatch(ctx, request.principal, request.params.id, request.body.force ?? false));
 

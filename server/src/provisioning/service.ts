@@ -1,6 +1,8 @@
 import { brokerPassword, brokerUsername } from './broker-password.js';
 import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../platform/store/db.js';
+import type { EventPublisher } from '../platform/events/index.js';
+import { recordChange } from '../audit/index.js';
 import type { Principal, UserPrincipal } from '../kernel/principal.js';
 import { activeMembership, isManagerOf, requireManager, requireUser } from '../accounts/index.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.js';
@@ -35,6 +37,8 @@ export interface ProvisioningContext {
   readonly builder: ArtefactBuilder;
   /** Seals device keys for storage. */
   readonly secrets: SecretBox;
+  /** Batches provisioned, renamed and rolled back go on the audit trail, in their own transaction. */
+  readonly events: EventPublisher;
 }
 
 export interface Batch extends BatchRecord {
@@ -47,6 +51,9 @@ async function loadBatch(db: Queryable, id: string): Promise<Batch | undefined> 
   const batch = await batchById(db, id);
   return batch && { ...batch, deviceIds: (await devicesOfBatch(db, id)).map((d) => d.id) };
 }
+
+/** A batch as the trail keeps it: how many devices it holds, not their ids (a batch has up to thousands). */
+const trailedBatch = ({ deviceIds, ...batch }: Batch) => ({ ...batch, devices: deviceIds.length });
 
 export async function getBatch(db: Queryable, principal: Principal, id: string): Promise<Batch> {
   requireUser(principal);
@@ -140,7 +147,7 @@ export async function provisionBatch(
   const batchId = randomUUID();
   await ctx.store.save(batchId, built.zip);
   try {
-    const batch = await ctx.db.transaction(async (tx) => {
+    const batch = await ctx.events.transaction(ctx.db, async (tx, publish) => {
       await enforceBatchQuotas(ctx, tx, manager, communityId, input.count);
       await insertBatch(tx, { id: batchId, communityId, name: name ?? await defaultBatchName(tx, communityId), kind: input.kind, size: input.count, createdBy: manager.userId });
       for (let start = 0; start < built.devices.length; start += INSERT_CHUNK) {
@@ -153,7 +160,9 @@ export async function provisionBatch(
         await insertClaimCodes(tx, communityId, chunk.map((d) => ({ codeHash: d.claimCodeHash, deviceId: d.id })));
         onProgress(Math.min(start + INSERT_CHUNK, built.devices.length), built.devices.length, 'database');
       }
-      return (await loadBatch(tx, batchId))!;
+      const stored = (await loadBatch(tx, batchId))!;
+      await recordChange(publish, { kind: 'device-batch', communityId, resourceId: batchId, action: 'provision', before: null, after: trailedBatch(stored) });
+      return stored;
     });
     // New identities: an external broker that keeps its own password store learns them now.
     for (const device of built.devices) ctx.deviceChanged(device.id);
@@ -165,11 +174,15 @@ export async function provisionBatch(
 }
 
 /** Gives a batch another name (its managers; a rolled back batch too, it stays in the list). */
-export async function renameBatch(db: Queryable, principal: Principal, batchId: string, name: string): Promise<Batch> {
+export async function renameBatch(db: Db, events: EventPublisher, principal: Principal, batchId: string, name: string): Promise<Batch> {
   const batch = await getBatch(db, principal, batchId);
   const checked = checkBatchName(name);
-  await storeBatchName(db, batch.id, checked);
-  return { ...batch, name: checked };
+  const after = { ...batch, name: checked };
+  await events.transaction(db, async (tx, publish) => {
+    await storeBatchName(tx, batch.id, checked);
+    await recordChange(publish, { kind: 'device-batch', communityId: batch.communityId, resourceId: batch.id, action: 'rename', before: trailedBatch(batch), after: trailedBatch(after) });
+  });
+  return after;
 }
 
 /**
@@ -213,7 +226,7 @@ export interface RollbackResult {
 export async function rollbackBatch(ctx: ProvisioningContext, principal: Principal, batchId: string, force: boolean): Promise<RollbackResult> {
   const batch = await getBatch(ctx.db, principal, batchId);
   if (batch.status === 'rolled-back') throw new ConflictError('this batch was already rolled back');
-  const result = await ctx.db.transaction(async (tx) => {
+  const result = await ctx.events.transaction(ctx.db, async (tx, publish) => {
     const devices = await devicesOfBatch(tx, batchId);
     const withReadings = await devicesWithReadings(tx, devices.map((d) => d.id));
     const kept: RollbackResult['kept'] = [];
@@ -231,6 +244,10 @@ export async function rollbackBatch(ctx: ProvisioningContext, principal: Princip
     if (status === 'rolled-back') {
       await markBatchRolledBack(tx, batchId);
     }
+    await recordChange(publish, {
+      kind: 'device-batch', communityId: batch.communityId, resourceId: batchId, action: force ? 'force-rollback' : 'rollback',
+      before: trailedBatch(batch), after: trailedBatch((await loadBatch(tx, batchId))!),
+    });
     return { batchId, removed, kept, status } satisfies RollbackResult;
   });
   if (result.status === 'rolled-back') {

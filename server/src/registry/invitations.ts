@@ -3,7 +3,8 @@ import type { Principal } from '../kernel/principal.js';
 import { requireManager, requireUser, findUserByEmail } from '../accounts/index.js';
 import { ConflictError, NotFoundError } from '../kernel/errors.js';
 import { requireCommunityManager } from './communities.js';
-import type { EventPublisher } from '../platform/events/index.js';
+import type { EventPublisher, Publish } from '../platform/events/index.js';
+import { recordChange } from '../audit/index.js';
 import { admitMember, type Member, type MemberRole } from './members.js';
 import { isActiveUserIn } from './store/members.js';
 import { closePendingInvitation, invitationById, invitationsOfCommunity, lockOpenInvitation, openInvitationsTo, upsertOpenInvitation, type Invitation, type InvitationState, type ReceivedInvitation, type StoredInvitation } from './store/invitations.js';
@@ -20,15 +21,18 @@ function publicView({ invitedBy: _invitedBy, ...invitation }: StoredInvitation):
  * account: no account id or name, and the same work either way. Inviting again while one is open
  * updates the role of the open one.
  */
-export async function invite(db: Db, principal: Principal, communityId: string, input: { email: string; role?: MemberRole | undefined }): Promise<Invitation> {
+export async function invite(db: Db, events: EventPublisher, principal: Principal, communityId: string, input: { email: string; role?: MemberRole | undefined }): Promise<Invitation> {
   const manager = await requireCommunityManager(db, principal, communityId);
   const email = input.email.trim();
-  return db.transaction(async (tx) => {
+  return events.transaction(db, async (tx, publish) => {
     // Only what the manager already sees in the member list: whether an active member has this address.
     // Both lookups run whether or not the address has an account, so the work is the same.
     const user = await findUserByEmail(tx, email);
     if (await isActiveUserIn(tx, communityId, user?.id ?? null)) throw new ConflictError('this address belongs to an active member already');
-    return publicView(await upsertOpenInvitation(tx, { communityId, email, role: input.role ?? 'member', invitedBy: manager.userId }));
+    const open = (await invitationsOfCommunity(tx, communityId, 'pending')).find((i) => i.email.toLowerCase() === email.toLowerCase());
+    const after = publicView(await upsertOpenInvitation(tx, { communityId, email, role: input.role ?? 'member', invitedBy: manager.userId }));
+    await recordChange(publish, { kind: 'invitation', communityId, resourceId: after.id, action: open ? 'update' : 'send', before: open ? publicView(open) : null, after });
+    return after;
   });
 }
 
@@ -37,13 +41,26 @@ export async function listInvitations(db: Queryable, principal: Principal, commu
   return (await invitationsOfCommunity(db, communityId, state ?? null)).map(publicView);
 }
 
+/** Closes an open invitation and puts it on the trail; false when it was not open. */
+async function closeInvitation(tx: Queryable, publish: Publish, invitation: StoredInvitation, state: 'revoked' | 'declined'): Promise<boolean> {
+  if (!(await closePendingInvitation(tx, invitation.id, state))) return false;
+  const after = (await invitationById(tx, invitation.id))!;
+  await recordChange(publish, {
+    kind: 'invitation', communityId: invitation.communityId, resourceId: invitation.id, action: state === 'revoked' ? 'revoke' : 'decline',
+    before: publicView(invitation), after: publicView(after),
+  });
+  return true;
+}
+
 /** A manager withdraws an open invitation; it stays listed as revoked. */
-export async function revokeInvitation(db: Queryable, principal: Principal, id: string): Promise<void> {
+export async function revokeInvitation(db: Db, events: EventPublisher, principal: Principal, id: string): Promise<void> {
   requireUser(principal);
   const invitation = await invitationById(db, id);
   if (!invitation) throw new NotFoundError('invitation');
   requireManager(principal, invitation.communityId, 'invitation');
-  if (!(await closePendingInvitation(db, id, 'revoked'))) throw new ConflictError(`only an open invitation can be revoked; this one is ${invitation.state}`);
+  await events.transaction(db, async (tx, publish) => {
+    if (!(await closeInvitation(tx, publish, invitation, 'revoked'))) throw new ConflictError(`only an open invitation can be revoked; this one is ${invitation.state}`);
+  });
 }
 
 /** The open invitations addressed to the caller's email, including those made before they signed up. */
@@ -69,9 +86,8 @@ export async function acceptInvitation(db: Db, events: EventPublisher, principal
   });
 }
 
-export async function declineInvitation(db: Db, principal: Principal, id: string): Promise<void> {
-  await db.transaction(async (tx) => {
-    await openInvitationFor(tx, principal, id);
-    await closePendingInvitation(tx, id, 'declined');
+export async function declineInvitation(db: Db, events: EventPublisher, principal: Principal, id: string): Promise<void> {
+  await events.transaction(db, async (tx, publish) => {
+    await closeInvitation(tx, publish, await openInvitationFor(tx, principal, id), 'declined');
   });
 }

@@ -4,6 +4,7 @@ import type { Principal } from '../kernel/principal.js';
 import { activeMembership, isManagerOf, requireManager, requireUser } from '../accounts/index.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.js';
 import { conflictOnDuplicate } from '../platform/store/errors.js';
+import { recordChange } from '../audit/index.js';
 import { getCommunity } from './communities.js';
 import { isActiveMemberIn } from './store/members.js';
 import { deleteMeteringPointRow, insertMeteringPoint, meteringPointById, meteringPointsOfCommunity, meteringPointsOfMember, patchMeteringPoint, pointHoldingAnyId, type MeteringPoint, type MeteringPointInput } from './store/metering-points.js';
@@ -72,7 +73,8 @@ async function checkIdsFree(db: Queryable, communityId: string, pointId: string 
 }
 
 export async function createMeteringPoint(
-  db: Queryable,
+  db: Db,
+  events: EventPublisher,
   principal: Principal,
   communityId: string,
   input: MeteringPointInput,
@@ -92,12 +94,17 @@ export async function createMeteringPoint(
   const generationId = input.generationGridConnectionId ?? null;
   checkIds(input.gridConnectionId, generationId, input.role);
   await checkIdsFree(db, communityId, null, generationId === null ? [input.gridConnectionId] : [input.gridConnectionId, generationId]);
-  return conflictOnDuplicate(DUPLICATE_GRID_CONNECTION, () =>
-    insertMeteringPoint(db, communityId, memberId, { ...input, generationGridConnectionId: generationId }));
+  return events.transaction(db, async (tx, publish) => {
+    const point = await conflictOnDuplicate(DUPLICATE_GRID_CONNECTION, () =>
+      insertMeteringPoint(tx, communityId, memberId, { ...input, generationGridConnectionId: generationId }));
+    await recordChange(publish, { kind: 'metering-point', communityId, resourceId: point.id, action: 'create', before: null, after: point, subjectMemberId: memberId });
+    return point;
+  });
 }
 
 export async function updateMeteringPoint(
-  db: Queryable,
+  db: Db,
+  events: EventPublisher,
   principal: Principal,
   id: string,
   patch: Partial<Omit<MeteringPointInput, 'memberId'>>,
@@ -111,7 +118,11 @@ export async function updateMeteringPoint(
   checkIds(gridConnectionId, generationId, patch.role ?? point.role);
   const changed = [patch.gridConnectionId, patch.generationGridConnectionId].filter((id): id is string => typeof id === 'string');
   await checkIdsFree(db, point.communityId, point.id, changed);
-  return conflictOnDuplicate(DUPLICATE_GRID_CONNECTION, () => patchMeteringPoint(db, id, patch));
+  return events.transaction(db, async (tx, publish) => {
+    const after = await conflictOnDuplicate(DUPLICATE_GRID_CONNECTION, () => patchMeteringPoint(tx, id, patch));
+    await recordChange(publish, { kind: 'metering-point', communityId: point.communityId, resourceId: id, action: 'update', before: point, after, subjectMemberId: point.memberId });
+    return after;
+  });
 }
 
 /**
@@ -123,5 +134,6 @@ export async function deleteMeteringPoint(db: Db, events: EventPublisher, princi
   await events.transaction(db, async (tx, publish) => {
     await publish('site.removing', { communityId: point.communityId, meteringPointId: point.id });
     await deleteMeteringPointRow(tx, point.id);
+    await recordChange(publish, { kind: 'metering-point', communityId: point.communityId, resourceId: point.id, action: 'delete', before: point, after: null, subjectMemberId: point.memberId });
   });
 }

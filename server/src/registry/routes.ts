@@ -37,12 +37,12 @@ export async function registryRoutes(app: Api, { db, quotas, deviceChanged, even
   app.get(contract.listMembers.path, { schema: contract.listMembers.schema }, async (request) => members.listMembers(db, request.principal, request.params.id, request.query.state));
 
   // Invitations: a person joins only by accepting; the manager never learns whether an address has an account.
-  app.post(contract.createInvitation.path, { schema: contract.createInvitation.schema }, async (request, reply) => reply.status(201).send(await invitations.invite(db, request.principal, request.params.id, request.body)));
+  app.post(contract.createInvitation.path, { schema: contract.createInvitation.schema }, async (request, reply) => reply.status(201).send(await invitations.invite(db, events, request.principal, request.params.id, request.body)));
 
   app.get(contract.listInvitations.path, { schema: contract.listInvitations.schema }, async (request) => invitations.listInvitations(db, request.principal, request.params.id, request.query.state));
 
   app.delete(contract.revokeInvitation.path, { schema: contract.revokeInvitation.schema }, async (request, reply) => {
-    await invitations.revokeInvitation(db, request.principal, request.params.id);
+    await invitations.revokeInvitation(db, events, request.principal, request.params.id);
     return reply.status(204).send(null);
   });
 
@@ -51,7 +51,7 @@ export async function registryRoutes(app: Api, { db, quotas, deviceChanged, even
   app.post(contract.acceptInvitation.path, { schema: contract.acceptInvitation.schema }, async (request) => invitations.acceptInvitation(db, events, request.principal, request.params.id));
 
   app.post(contract.declineInvitation.path, { schema: contract.declineInvitation.schema }, async (request, reply) => {
-    await invitations.declineInvitation(db, request.principal, request.params.id);
+    await invitations.declineInvitation(db, events, request.principal, request.params.id);
     return reply.status(204).send(null);
   });
 
@@ -70,13 +70,13 @@ export async function registryRoutes(app: Api, { db, quotas, deviceChanged, even
   // Metering points
   app.get(contract.listMeteringPoints.path, { schema: contract.listMeteringPoints.schema }, async (request) => meteringPoints.listMeteringPoints(db, request.principal, request.params.id));
 
-  app.post(contract.createMeteringPoint.path, { schema: contract.createMeteringPoint.schema }, async (request, reply) => reply.status(201).send(await meteringPoints.createMeteringPoint(db, request.principal, request.params.id, request.body)));
+  app.post(contract.createMeteringPoint.path, { schema: contract.createMeteringPoint.schema }, async (request, reply) => reply.status(201).send(await meteringPoints.createMeteringPoint(db, events, request.principal, request.params.id, request.body)));
 
   app.get(contract.getMeteringPoint.path, { schema: contract.getMeteringPoint.schema }, async (request) => meteringPoints.getMeteringPoint(db, request.principal, request.params.id));
 
   app.patch(contract.updateMeteringPoint.path, { schema: contract.updateMeteringPoint.schema }, async (request) => {
     const before = await meteringPoints.getMeteringPoint(db, request.principal, request.params.id);
-    const point = await meteringPoints.updateMeteringPoint(db, request.principal, request.params.id, request.body);
+    const point = await meteringPoints.updateMeteringPoint(db, events, request.principal, request.params.id, request.body);
     const site = { communityId: point.communityId, meteringPointId: point.id, deviceId: null };
     if (request.body.communityBattery !== undefined) await events.publish(db, 'site.changed', { ...site, change: 'community-battery' });
     if (point.effectiveConnectionCapacityW !== before.effectiveConnectionCapacityW) await events.publish(db, 'site.changed', { ...site, change: 'limit' });
