@@ -63,7 +63,7 @@ describe.each(storeKinds)('money-relevant changes in the verifiable record on %s
 
   it('leaves changes that do not touch money out of the log', async () => {
     const device = await tp.call('GET', `/api/v1/communities/${w.communityA}/audit?limit=500`, { token: tp.admin.token });
-    const otherKinds = (device.body.entries as TrailEntry[]).filter((e) => !['tariff', 'sharing-rule', 'share', 'settlement'].includes(e.kind));
+    const otherKinds = (device.body.entries as TrailEntry[]).filter((e) => !['tariff', 'sharing-rule', 'share', 'settlement', 'market', 'wallet'].includes(e.kind));
     expect(otherKinds.length).toBeGreaterThan(0);
     for (const entry of otherKinds) expect(await logged(entry.resourceId)).toEqual([]);
   });
