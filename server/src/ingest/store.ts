@@ -365,6 +365,11 @@ export async function deleteReadingsInWindows(tx: Queryable, devices: readonly {
   }
 }
 
+/** Deletes every reading stored under these metering points (an erased member's sites). */
+export async function deleteReadingsAtPoints(tx: Queryable, meteringPointIds: readonly string[]): Promise<void> {
+  await tx.query('DELETE FROM readings WHERE metering_point_id = ANY($1::uuid[])', [meteringPointIds]);
+}
+
 /** The columns of one group commit's readings, in device order. */
 export interface ReadingColumns {
   devices: string[];

@@ -6,13 +6,14 @@ import { recordChange } from '../audit/index.js';
 import type { Principal, UserPrincipal } from '../kernel/principal.js';
 import type { Resolution } from '../kernel/calendar.js';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../kernel/errors.js';
-import { floorToQuarterHour } from '../kernel/time.js';
+import { DAY_MS, floorToQuarterHour } from '../kernel/time.js';
 import { isManagerOf, isMemberOf, pseudonymiseUser, requireManager, requireUser } from '../accounts/index.js';
 import {
-  devicesOfMembers, getMember, loadCommunity, memberById, meteringPointById, meteringPointIdsOfMember, pseudonymiseMembersOfUser, releaseDevicesOfMembers,
+  devicesOfMembers, getMember, loadCommunity, memberById, membershipsOfUser, meteringPointById, meteringPointIdsOfMember, pseudonymiseMembersOfUser,
+  releaseDevicesOfMembers,
   type Community,
 } from '../registry/index.js';
-import { deleteReadingsInWindows } from '../ingest/index.js';
+import { deleteReadingsAtPoints, deleteReadingsInWindows } from '../ingest/index.js';
 import { forgetSalts } from '../ledger/index.js';
 import { pointIntervals } from '../intervals/index.js';
 import { pseudonymiseStatements } from '../billing/index.js';
@@ -313,4 +314,23 @@ export async function executeErasure(ctx: PrivacyContext, request: store.StoredE
   });
   for (const id of released) ctx.deviceChanged(id);
   return plan;
+}
+
+/** How long after an erasure the privacy job still sweeps the member's sites for readings. */
+const ERASURE_SWEEP_MS = 7 * DAY_MS;
+
+/**
+ * Deletes readings that reached an erased member's sites after the erasure: a group commit in
+ * flight, another process's device directory still holding the binding (≤ 10 s), or a reading the
+ * device buffered from the member's time and uploaded after being bound elsewhere (stored where the
+ * device was then). Every reading under those sites is the member's; deleting none deletes nothing.
+ */
+export async function sweepErasedSites(ctx: PrivacyContext): Promise<void> {
+  for (const memberId of await store.erasedSince(ctx.db, ctx.now() - ERASURE_SWEEP_MS)) {
+    const member = await memberById(ctx.db, memberId);
+    if (!member) continue;
+    const points: string[] = [];
+    for (const { memberId: id } of await membershipsOfUser(ctx.db, member.userId)) points.push(...await meteringPointIdsOfMember(ctx.db, id));
+    await deleteReadingsAtPoints(ctx.db, points);
+  }
 }

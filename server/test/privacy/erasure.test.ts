@@ -177,6 +177,8 @@ describe.each(storeKinds)('erasing a member with devices, readings and ledger en
   /** memberA's billing meter. */
   let neighbours: DeviceCredentials;
   let statementId: string;
+  /** When `moved` measured on zelda's site. */
+  let onZeldasSite: number;
 
   async function ok(method: string, url: string, token: string, body?: unknown) {
     const response = await tp.call(method, url, { token, body });
@@ -213,7 +215,8 @@ describe.each(storeKinds)('erasing a member with devices, readings and ledger en
     await bind(moved.deviceId, zelda.pointId, 'sub-load');
     await bind(own.deviceId, zelda.pointId);
     await new Promise((r) => setTimeout(r, 20));
-    await send(moved, Date.now(), 22);
+    onZeldasSite = Date.now();
+    await send(moved, onZeldasSite, 22);
     await send(own, now - 20 * 60_000, 33);
     await send(own, now - 10 * 60_000, 44);
 
@@ -293,5 +296,16 @@ describe.each(storeKinds)('erasing a member with devices, readings and ledger en
     const range = `from=${new Date(Date.now() - 86_400_000).toISOString()}&to=${new Date(Date.now() + 60_000).toISOString()}`;
     expect((await ok('GET', `/api/v1/devices/${own.deviceId}/readings?${range}`, w.memberA2.token)).map((r: { value: number }) => r.value)).toEqual([77]);
     expect((await stored([own.deviceId])).map((r) => [r.value, r.metering_point_id])).toEqual([[66, null], [77, w.meteringPointA2]]);
+  });
+
+  it('sweeps a reading from the member\'s time that arrives after the device was bound elsewhere', async () => {
+    await bind(moved.deviceId, w.meteringPointA, 'sub-load');
+    // Buffered on the device while it was on zelda's site, uploaded now: stored where it was measured.
+    await send(moved, onZeldasSite + 1, 88);
+    expect((await stored([moved.deviceId])).map((r) => [r.value, r.metering_point_id])).toEqual([[11, w.meteringPointA2], [88, zelda.pointId]]);
+    await tp.platform.privacy.flush();
+    expect((await stored([moved.deviceId])).map((r) => [r.value, r.metering_point_id])).toEqual([[11, w.meteringPointA2]]);
+    // The readings of memberA's and memberA2's sites are not touched.
+    expect((await stored([neighbours.deviceId, own.deviceId])).map((r) => r.value)).toEqual([55, 66, 77]);
   });
 });
