@@ -1,7 +1,7 @@
 /** ingest: the public surface other capabilities and the composition root use. */
 export { type ConnectLimit, ConnectionGuard } from './connection-guard.js';
 export { DeviceDirectory, type DeviceRecord } from './device-directory.js';
-export { type IngestFigures, ingestFigures } from './device-data.js';
+export { type DeviceStateView, type IngestFigures, deviceStateViews, ingestFigures } from './device-data.js';
 export { embeddedIngestHandlers } from './mqtt-embedded.js';
 export { type ExternalIngest, startExternalIngest } from './mqtt-external.js';
 export { ingestRoutes } from './routes.js';
@@ -14,3 +14,4 @@ export {
   recordDeviceEvent,
 } from './store.js';
 export { deleteReadingsOfDevices, devicesWithReadings } from './store.js';
+export { deleteReadingsAtPoints, deleteReadingsInWindows, deviceReadingsInWindows } from './store.js';

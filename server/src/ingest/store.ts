@@ -124,6 +124,11 @@ export interface ReadingWindow {
 
 const instant = (ms: number | null) => (ms === null ? null : new Date(ms));
 
+/** `ts` inside one of the windows given as the arrays of starts ($from) and ends ($until) of a query. */
+const inWindows = (from: number, until: number) => `EXISTS (SELECT 1 FROM unnest($${from}::timestamptz[], $${until}::timestamptz[]) AS w(f, u)
+  WHERE (w.f IS NULL OR ts >= w.f) AND (w.u IS NULL OR ts < w.u))`;
+const windowParams = (windows: readonly ReadingWindow[]) => [windows.map((w) => instant(w.from)), windows.map((w) => instant(w.until))];
+
 /**
  * The readings of one device, or taken at one metering point, in [from, to) and inside one of
  * `windows`, of one quantity or all; in time then quantity order, at most `limit`.
@@ -136,11 +141,9 @@ export async function readingsInWindows(
   const [column, id] = 'deviceId' in of ? ['device_id', of.deviceId] : ['metering_point_id', of.meteringPointId];
   const rows = await db.query<{ device_id: string; ts: Date; quantity: string; value: number }>(
     `SELECT device_id, ts, quantity, value FROM readings
-     WHERE ${column} = $1 AND ts >= $2 AND ts < $3 AND ($4::text IS NULL OR quantity = $4)
-       AND EXISTS (SELECT 1 FROM unnest($5::timestamptz[], $6::timestamptz[]) AS w(f, u)
-                   WHERE (w.f IS NULL OR ts >= w.f) AND (w.u IS NULL OR ts < w.u))
+     WHERE ${column} = $1 AND ts >= $2 AND ts < $3 AND ($4::text IS NULL OR quantity = $4) AND ${inWindows(5, 6)}
      ORDER BY ts, quantity LIMIT $7`,
-    [id, range.from, range.to, range.quantity, range.windows.map((w) => instant(w.from)), range.windows.map((w) => instant(w.until)), range.limit],
+    [id, range.from, range.to, range.quantity, ...windowParams(range.windows), range.limit],
   );
   return rows.map((r) => ({ deviceId: r.device_id, ts: r.ts, quantity: r.quantity, value: r.value }));
 }
@@ -320,6 +323,51 @@ export async function devicesWithReadings(db: Queryable, deviceIds: readonly str
 /** Deletes every reading of these devices (readings have no foreign key to devices: they outlive re-binding). */
 export async function deleteReadingsOfDevices(tx: Queryable, deviceIds: readonly string[]): Promise<void> {
   await tx.query('DELETE FROM readings WHERE device_id = ANY($1::text[])', [deviceIds]);
+}
+
+/** A raw reading with where and when it arrived (the member's export). */
+export interface ReceivedReading extends StoredReading {
+  readonly meteringPointId: string | null;
+  readonly receivedAt: Date;
+}
+
+/** Readings the member's export reads per query. */
+const EXPORT_PAGE = 5_000;
+
+/**
+ * Every reading of a device inside `windows`, in time then quantity order, a page at a time, so a
+ * device's whole history never sits in memory at once. No windows: nothing.
+ */
+export async function* deviceReadingsInWindows(db: Queryable, deviceId: string, windows: readonly ReadingWindow[]): AsyncGenerator<ReceivedReading> {
+  if (windows.length === 0) return;
+  let after: { ts: Date; quantity: string } | null = null;
+  for (;;) {
+    const rows: { ts: Date; quantity: string; value: number; metering_point_id: string | null; received_at: Date }[] = await db.query(
+      `SELECT ts, quantity, value, metering_point_id, received_at FROM readings
+       WHERE device_id = $1 AND ${inWindows(2, 3)} AND ($4::timestamptz IS NULL OR (ts, quantity) > ($4, $5::text))
+       ORDER BY ts, quantity LIMIT $6`,
+      [deviceId, ...windowParams(windows), after?.ts ?? null, after?.quantity ?? null, EXPORT_PAGE],
+    );
+    for (const r of rows) yield { deviceId, ts: r.ts, quantity: r.quantity, value: r.value, meteringPointId: r.metering_point_id, receivedAt: r.received_at };
+    const last = rows.at(-1);
+    if (!last || rows.length < EXPORT_PAGE) return;
+    after = { ts: last.ts, quantity: last.quantity };
+  }
+}
+
+/**
+ * Deletes the readings of each device inside its windows (an erased member's periods with it).
+ * Readings outside them — another member's time with the device — stay.
+ */
+export async function deleteReadingsInWindows(tx: Queryable, devices: readonly { deviceId: string; windows: readonly ReadingWindow[] }[]): Promise<void> {
+  for (const { deviceId, windows } of devices) {
+    if (windows.length > 0) await tx.query(`DELETE FROM readings WHERE device_id = $1 AND ${inWindows(2, 3)}`, [deviceId, ...windowParams(windows)]);
+  }
+}
+
+/** Deletes every reading stored under these metering points (an erased member's sites). */
+export async function deleteReadingsAtPoints(tx: Queryable, meteringPointIds: readonly string[]): Promise<void> {
+  await tx.query('DELETE FROM readings WHERE metering_point_id = ANY($1::uuid[])', [meteringPointIds]);
 }
 
 /** The columns of one group commit's readings, in device order. */

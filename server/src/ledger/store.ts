@@ -274,6 +274,15 @@ export async function cosignaturesOf(db: Queryable, size: number): Promise<strin
 
 // ---- salts ----
 
+/**
+ * Deletes the commitment salts of these subjects (an erased member's ids): every commitment made
+ * under them can no longer be recomputed or linked to the member, while the entries, and every
+ * proof over them, stay as they are.
+ */
+export async function forgetSalts(tx: Queryable, subjects: readonly string[]): Promise<void> {
+  await tx.query('DELETE FROM ledger_salts WHERE subject = ANY($1::uuid[])', [subjects]);
+}
+
 /** The subject's commitment salt, created (from `fresh`) on first use. */
 export async function saltOf(db: Queryable, subject: string, fresh: Uint8Array): Promise<Uint8Array> {
   const [row] = await db.query<{ salt: Uint8Array }>(

@@ -317,9 +317,6 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     // At shutdown the runs under way stop first (they run again after the restart).
     closers.push(() => connectorService.close());
     connectors.wake();
-    const privacyContext: PrivacyContext = { db, now: options.privacy?.now ?? Date.now, events };
-    const privacy = jobs.register(privacyJob(privacyContext, { log: componentLog(app.log, 'privacy', 'info') }));
-    privacy.wake();
 
     let broker: EmbeddedBroker | undefined;
     let external: ExternalIngest | undefined;
@@ -409,6 +406,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       broker?.disconnect(deviceId);
       brokerSync?.deviceChanged(deviceId);
     };
+    const privacyContext: PrivacyContext = { db, now: options.privacy?.now ?? Date.now, events, deviceChanged };
+    const privacy = jobs.register(privacyJob(privacyContext, { log: componentLog(app.log, 'privacy', 'info') }));
+    privacy.wake();
 
     const quotas = new Quotas({ ...DEFAULT_QUOTAS, ...options.quotas });
     metrics.gauge('gridshare_interval_points_failing', 'Metering points whose interval computation failed and is set aside for a retry', () => countFailingPoints(db));

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import type { Principal } from '../kernel/principal.js';
 import { DAY_MS, EARLIEST_INSTANT_MS, formatUtcInstant } from '../kernel/time.js';
 import { getUser } from '../accounts/index.js';
-import { loadCommunity, meteringPointsOfMember } from '../registry/index.js';
+import { devicesOfMembers, loadCommunity, meteringPointsOfMember } from '../registry/index.js';
+import { deviceReadingsInWindows, deviceStateViews } from '../ingest/index.js';
 import { pointIntervals } from '../intervals/index.js';
 import { memberQuarters } from '../sharing/index.js';
 import { memberStatementList } from '../billing/index.js';
@@ -37,8 +38,9 @@ export interface MemberExport {
 
 /**
  * The member's GDPR Art. 15/20 export as a ZIP (export-zip.ts), read from each capability
- * through its index.ts: account, memberships, sites, quarter hours, energy by source,
- * statements, consents and the access log. The export itself is entered in the member's access
+ * through its index.ts: account, memberships, sites, devices and their raw readings (the
+ * periods they were on the member's sites), quarter hours, energy by source, statements,
+ * consents and the access log. The export itself is entered in the member's access
  * log. The archive is written to a private temporary folder and removed once streamed.
  */
 export async function exportMemberData(ctx: PrivacyContext, principal: Principal, memberId: string, language: PrivacyLanguage): Promise<MemberExport> {
@@ -48,6 +50,12 @@ export async function exportMemberData(ctx: PrivacyContext, principal: Principal
   const community = (await loadCommunity(db, member.communityId))!;
   const user = await getUser(db, member.userId);
   const points = await meteringPointsOfMember(db, memberId);
+  const ownPoints = new Set(points.map((p) => p.id));
+  // Where a device is now, or a reading was taken, is named only when it is the member's own site (never someone else's).
+  const ownPoint = (id: string | null) => (id !== null && ownPoints.has(id) ? id : null);
+  // Devices on the member's sites, now or before: their state and readings only from the periods they were there.
+  const devices = await devicesOfMembers(db, [memberId]);
+  const states = await deviceStateViews(db, devices.map((d) => d.device.id), new Map(devices.map((d) => [d.device.id, d.scope])));
   const jobId = randomUUID();
   const sources: ExportSources = {
     account: [{ user_id: user.id, email: user.email, display_name: user.displayName, language, is_admin: user.isAdmin, created_at: user.createdAt }],
@@ -59,8 +67,20 @@ export async function exportMemberData(ctx: PrivacyContext, principal: Principal
       metering_point_id: p.id, community_id: p.communityId, name: p.name, address: p.address, grid_connection_id: p.gridConnectionId,
       role: p.role, pv_capacity_w: p.pvCapacityW, battery_capacity_wh: p.batteryCapacityWh, created_at: p.createdAt,
     })),
-    devices: [],
-    readings: [],
+    devices: devices.map(({ device }, i) => ({
+      device_id: device.id, community_id: device.communityId, metering_point_id: ownPoint(device.meteringPointId),
+      kind: device.kind, name: device.name, status: device.status, created_at: device.createdAt, last_seen_at: states[i]!.lastSeenAt,
+    })),
+    readings: (async function* () {
+      for (const { device, scope } of devices) {
+        for await (const r of deviceReadingsInWindows(db, device.id, scope.windows)) {
+          yield {
+            device_id: r.deviceId, metering_point_id: ownPoint(r.meteringPointId), quantity: r.quantity, ts: formatUtcInstant(r.ts.getTime()), value: r.value,
+            received_at: formatUtcInstant(r.receivedAt.getTime()),
+          };
+        }
+      }
+    })(),
     intervals: (async function* () {
       for (const p of points) {
         yield* chunked(EARLIEST_INSTANT_MS, now, async (from, to) => (await pointIntervals(db, p.id, from, to)).sort((a, b) => a.startMs - b.startMs).map((i) => ({

@@ -2,7 +2,7 @@ import type { JobDefinition } from '../platform/jobs/index.js';
 import { DAY_MS } from '../kernel/time.js';
 import { loadCommunity } from '../registry/index.js';
 import { retentionCutoffs } from './domain/index.js';
-import { executeErasure, legalMinimumOf, retentionOf, type PrivacyContext } from './service.js';
+import { executeErasure, legalMinimumOf, retentionOf, sweepErasedSites, type PrivacyContext } from './service.js';
 import * as store from './store.js';
 
 export const PRIVACY_JOB = 'privacy';
@@ -41,7 +41,8 @@ export interface PrivacyJobOptions {
 
 /**
  * The privacy job: carries out the erasure requests waiting (each leased, so two processes never
- * erase one member twice) and, once a day, the retention. Woken by an erasure request.
+ * erase one member twice), sweeps the sites of the week's erasures for readings that still arrived
+ * (idempotent, no lease needed) and, once a day, the retention. Woken by an erasure request.
  */
 export function privacyJob(ctx: PrivacyContext, options: PrivacyJobOptions = {}): JobDefinition {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -63,6 +64,7 @@ export function privacyJob(ctx: PrivacyContext, options: PrivacyJobOptions = {})
         }
         done++;
       }
+      await sweepErasedSites(ctx);
       const now = ctx.now();
       if (now - lastRetention >= DAY_MS) {
         lastRetention = now;

@@ -6,9 +6,15 @@ import { recordChange } from '../audit/index.js';
 import type { Principal, UserPrincipal } from '../kernel/principal.js';
 import type { Resolution } from '../kernel/calendar.js';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../kernel/errors.js';
-import { floorToQuarterHour } from '../kernel/time.js';
+import { DAY_MS, floorToQuarterHour } from '../kernel/time.js';
 import { isManagerOf, isMemberOf, pseudonymiseUser, requireManager, requireUser } from '../accounts/index.js';
-import { getMember, loadCommunity, memberById, meteringPointById, meteringPointIdsOfMember, pseudonymiseMembersOfUser, type Community } from '../registry/index.js';
+import {
+  devicesOfMembers, getMember, loadCommunity, memberById, membershipsOfUser, meteringPointById, meteringPointIdsOfMember, pseudonymiseMembersOfUser,
+  releaseDevicesOfMembers,
+  type Community,
+} from '../registry/index.js';
+import { deleteReadingsAtPoints, deleteReadingsInWindows } from '../ingest/index.js';
+import { forgetSalts } from '../ledger/index.js';
 import { pointIntervals } from '../intervals/index.js';
 import { pseudonymiseStatements } from '../billing/index.js';
 import {
@@ -25,6 +31,8 @@ export interface PrivacyContext {
   readonly now: () => number;
   /** Consents given and revoked go on the audit trail, in their own transaction. */
   readonly events: EventPublisher;
+  /** Called for each device an erasure released, once committed: ingest's directory and the broker forget its binding at once. */
+  readonly deviceChanged: (deviceId: string) => void;
 }
 
 /** A member's own record: only the member acts on their consents, log, export and erasure. Managers and admins see it exists (403). */
@@ -266,9 +274,11 @@ export async function communityErasures(ctx: PrivacyContext, principal: Principa
 
 /**
  * Carries out one erasure request in one transaction: the plan from what the member holds, then
- * the account, the memberships and metering points, the statements' names and the consents and
- * access log. Statements, intervals and energy by source stay under the pseudonym for their
- * retention (billing law, the other members' shares); the rest is gone.
+ * the account, the memberships and metering points, the statements' names, the raw readings of
+ * the devices on their sites for the periods they were, the devices themselves (released), the
+ * ledger salts of their commitments, and the consents and access log. Statements, intervals and
+ * energy by source stay under the pseudonym for their retention (billing law, the other members'
+ * shares); the rest is gone.
  */
 export async function executeErasure(ctx: PrivacyContext, request: store.StoredErasure): Promise<ErasurePlan> {
   const now = ctx.now();
@@ -278,7 +288,11 @@ export async function executeErasure(ctx: PrivacyContext, request: store.StoredE
   const given = await store.grantsOfGrantor(ctx.db, member.id);
   const log = await store.accessLogOf(ctx.db, member.id, 1);
   const points = await meteringPointIdsOfMember(ctx.db, member.id);
-  const holdings = new Set<PersonalDataKind>(['name', 'email', 'credentials', 'account-ids', 'statements', 'consents-received']);
+  // Any entry about the member (a statement, a trade, a consent) may have made a salt; deleting none deletes nothing.
+  const holdings = new Set<PersonalDataKind>(['name', 'email', 'credentials', 'account-ids', 'statements', 'consents-received', 'ledger-salt']);
+  const devices = await devicesOfMembers(ctx.db, [member.id]);
+  if (devices.length > 0) holdings.add('raw-readings');
+  if (devices.some((d) => d.scope.current !== undefined)) holdings.add('device-assignments');
   const newest: Partial<Record<PersonalDataKind, number>> = { statements: now };
   if (member.joinMessage !== '') holdings.add('join-message');
   if (points.length > 0) {
@@ -300,10 +314,10 @@ export async function executeErasure(ctx: PrivacyContext, request: store.StoredE
   });
   const pseudonym = createPseudonym(randomBytes(16));
   const pseudonymiser = new Pseudonymiser(pseudonym);
-  await ctx.events.transaction(ctx.db, async (tx, publish) => {
+  const released = await ctx.events.transaction(ctx.db, async (tx, publish) => {
     // Marked done first: the row lock makes a second process that read the request as waiting
     // wait here, then find it done and change nothing (a second pseudonym would replace the first).
-    if (!(await store.markErasureDone(tx, request.id, { plan, pseudonym: pseudonym.label, at: now }))) return;
+    if (!(await store.markErasureDone(tx, request.id, { plan, pseudonym: pseudonym.label, at: now }))) return [];
     await recordChange(publish, {
       kind: 'erasure', communityId: request.communityId, resourceId: request.id, action: 'execute', before: trailedErasure(request),
       after: trailedErasure({ ...request, state: 'done', executedAt: now }), subjectMemberId: member.id, atMs: now,
@@ -311,11 +325,38 @@ export async function executeErasure(ctx: PrivacyContext, request: store.StoredE
     await pseudonymiseUser(tx, member.userId, { email: pseudonymiser.replace('', 'pseudonym-email'), displayName: pseudonym.label });
     const { memberIds } = await pseudonymiseMembersOfUser(tx, member.userId, pseudonym.label, (n) => pseudonymiser.replace(n, 'pseudonym-number'));
     await pseudonymiseStatements(tx, memberIds, pseudonym.label);
+    // The readings go before the devices are released: a period still open then runs on without end,
+    // so nothing the device sent for the member, even stamped ahead of now, stays.
+    const devices = await devicesOfMembers(tx, memberIds);
+    await deleteReadingsInWindows(tx, devices.map(({ device, scope }) => ({ deviceId: device.id, windows: scope.windows })));
+    const releasedIds = await releaseDevicesOfMembers(tx, memberIds);
+    await forgetSalts(tx, memberIds);
     for (const id of memberIds) {
       await store.revokeAllOfMember(tx, id, now);
       await store.relabelRecipient(tx, id, pseudonym.label);
     }
     await store.relabelAccessor(tx, [member.userId, ...memberIds], pseudonym.label);
+    return releasedIds;
   });
+  for (const id of released) ctx.deviceChanged(id);
   return plan;
+}
+
+/** How long after an erasure the privacy job still sweeps the member's sites for readings. */
+const ERASURE_SWEEP_MS = 7 * DAY_MS;
+
+/**
+ * Deletes readings that reached an erased member's sites after the erasure: a group commit in
+ * flight, another process's device directory still holding the binding (≤ 10 s), or a reading the
+ * device buffered from the member's time and uploaded after being bound elsewhere (stored where the
+ * device was then). Every reading under those sites is the member's; deleting none deletes nothing.
+ */
+export async function sweepErasedSites(ctx: PrivacyContext): Promise<void> {
+  for (const memberId of await store.erasedSince(ctx.db, ctx.now() - ERASURE_SWEEP_MS)) {
+    const member = await memberById(ctx.db, memberId);
+    if (!member) continue;
+    const points: string[] = [];
+    for (const { memberId: id } of await membershipsOfUser(ctx.db, member.userId)) points.push(...await meteringPointIdsOfMember(ctx.db, id));
+    await deleteReadingsAtPoints(ctx.db, points);
+  }
 }

@@ -289,6 +289,13 @@ export async function erasureRequestsOf(db: Queryable, communityId: string): Pro
   return rows.map(toErasure);
 }
 
+/** The members whose erasure was carried out at or after `sinceMs`. */
+export async function erasedSince(db: Queryable, sinceMs: number): Promise<string[]> {
+  const rows = await db.query<{ member_id: string }>(
+    `SELECT member_id FROM erasure_requests WHERE state = 'done' AND executed_at >= $1 ORDER BY executed_at, member_id`, [new Date(sinceMs)]);
+  return rows.map((r) => r.member_id);
+}
+
 export async function pendingErasures(db: Queryable, limit: number): Promise<StoredErasure[]> {
   const rows = await db.query<ErasureRow>(`${ERASURE_SELECT} WHERE state = 'requested' ORDER BY requested_at, id LIMIT $1`, [limit]);
   return rows.map(toErasure);

@@ -40,6 +40,9 @@ export type DeviceDataScope =
     readonly current: { readonly from: number | null; readonly countersAtStart: DeviceCounters } | undefined;
   };
 
+/** A member's part of a device's data. */
+export type MemberDataScope = Extract<DeviceDataScope, { readonly kind: 'member' }>;
+
 const byStart = (a: BindingPeriod, b: BindingPeriod) => (a.from ?? -Infinity) - (b.from ?? -Infinity);
 
 /** The member's periods with the device, merged where one ends as the next begins (moved between their own sites). */
@@ -68,7 +71,7 @@ export function currentPeriod(periods: readonly BindingPeriod[], memberIds: Read
   return { from: start.from, countersAtStart: start.countersAtStart };
 }
 
-export function memberScope(periods: readonly BindingPeriod[], memberIds: ReadonlySet<string>): DeviceDataScope {
+export function memberScope(periods: readonly BindingPeriod[], memberIds: ReadonlySet<string>): MemberDataScope {
   return { kind: 'member', windows: memberWindows(periods, memberIds), current: currentPeriod(periods, memberIds) };
 }
 

@@ -1,8 +1,9 @@
 import type { Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
 import { isManagerOf } from '../accounts/index.js';
-import { memberScope, type DeviceDataScope } from './binding-periods.js';
-import { bindingPeriodsOf } from './store/bindings.js';
+import { memberScope, type DeviceDataScope, type MemberDataScope } from './binding-periods.js';
+import { bindingPeriodsOf, devicesBoundToSitesOf } from './store/bindings.js';
+import { devicesByIds, type Device } from './store/devices.js';
 
 /**
  * What of each device's data the caller may see: everything for the community's managers and
@@ -27,4 +28,23 @@ export async function deviceDataScopes(
 
 export async function deviceDataScope(db: Queryable, principal: Principal, device: { id: string; communityId: string }): Promise<DeviceDataScope> {
   return (await deviceDataScopes(db, principal, [device])).get(device.id)!;
+}
+
+/** A device that is or was on a site of the members, with their part of its data. */
+export interface MembersDevice {
+  readonly device: Device;
+  readonly scope: MemberDataScope;
+}
+
+/**
+ * The devices that are or were bound to a site of these members (one person's memberships), each
+ * with the periods it was: what of its data is theirs. Trusted callers only (the member's export,
+ * erasure): no principal is checked.
+ */
+export async function devicesOfMembers(db: Queryable, memberIds: readonly string[]): Promise<MembersDevice[]> {
+  const ids = await devicesBoundToSitesOf(db, memberIds);
+  if (ids.length === 0) return [];
+  const periods = await bindingPeriodsOf(db, ids);
+  const members = new Set(memberIds);
+  return (await devicesByIds(db, ids)).map((device) => ({ device, scope: memberScope(periods.get(device.id)!, members) }));
 }

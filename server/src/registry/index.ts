@@ -1,6 +1,6 @@
 /** registry: the public surface other capabilities and the composition root use. */
 export { type DeviceDataScope, type TimeWindow } from './binding-periods.js';
-export { deviceDataScope, deviceDataScopes } from './bindings.js';
+export { deviceDataScope, deviceDataScopes, devicesOfMembers } from './bindings.js';
 export { type Community, createCommunity, getCommunity, loadCommunity, requireCommunityManager } from './communities.js';
 export { type CommunityInput, type CommunityOverview, createCommunityManagedBy, overseeCommunities, setCommunitySuspension } from './communities.js';
 export { DEVICE_KINDS, type DeviceKind, bindDevice, countDevices, getDevice, listDevices, roleForBinding } from './devices.js';
@@ -16,6 +16,7 @@ export { type MemberRecord, memberById, membersOfCommunity, membershipsOfUser } 
 export { type MeteringPoint, meteringPointById, meteringPointIdsOfMember, meteringPointsOfCommunity, meteringPointsOfMember } from './store/metering-points.js';
 export {
   batchOfDevice, communityDevices, type Device, deleteDevices, deviceById, devicesOfBatch, deviceStatusesAfter, insertBatchDevices, insertDevice,
+  releaseDevicesOfMembers,
 } from './store/devices.js';
 export { communityIdByName, communitiesWithMeteringPoints } from './store/communities.js';
 export { insertActiveMember, memberIdOfUser, pseudonymiseMembersOfUser } from './store/members.js';

@@ -128,6 +128,10 @@ describe.each(storeKinds)('privacy API on %s', (kind) => {
     const json = (name: string) => JSON.parse(strFromU8(files[name]!)) as Record<string, unknown>[];
     expect(json('account.json')).toEqual([expect.objectContaining({ email: w.memberA.email })]);
     expect(json('sites.json').map((s) => s.metering_point_id)).toEqual([w.meteringPointA]);
+    // memberA's two devices on their site, with what they sent there (nothing yet in this world).
+    expect(json('devices.json').map((d) => d.device_id).sort()).toEqual([w.deviceA, w.provisionedA].sort());
+    expect(json('devices.json').every((d) => d.metering_point_id === w.meteringPointA)).toBe(true);
+    expect(json('readings.json')).toEqual([]);
     expect(json('intervals.json')).toHaveLength(8);
     expect(json('intervals.json').every((i) => i.metering_point_id === w.meteringPointA)).toBe(true);
     expect(json('consents.json').length).toBeGreaterThan(0);
@@ -193,7 +197,7 @@ describe.each(storeKinds)('privacy API on %s', (kind) => {
     const before = await ok('GET', `/api/v1/members/${w.memberIdA2}/access-log`, w.memberA2.token);
     expect(before.filter((e: { category: string }) => e.category === 'statements')).toHaveLength(2);
 
-    const ctx = { db: tp.platform.db, now: () => NOW, events: tp.platform.events };
+    const ctx = { db: tp.platform.db, now: () => NOW, events: tp.platform.events, deviceChanged: () => undefined };
     const first = await enforceRetention(ctx);
     expect(first.find((r) => r.communityId === w.communityA)?.accessLogEntries).toBe(1);
     const second = await enforceRetention(ctx);

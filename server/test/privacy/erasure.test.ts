@@ -1,11 +1,20 @@
 /**
  * Erasure plans and pseudonyms: what is deleted, replaced, released, revoked or kept (and until
- * when) for a member with everything; pseudonyms that come from randomness only; and a dry run
+ * when) for a member with everything; pseudonyms that come from randomness only; a dry run
  * of a plan over rows shaped like the platform's tables, leaving no trace of the person while
- * the kept statements still add up.
+ * the kept statements still add up; and an erasure on the running platform (PGlite and
+ * PostgreSQL): ledger salts, raw readings of the member's periods and device bindings gone, the
+ * log still verifiable, another member's readings kept, the export of devices and readings.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { strFromU8, unzipSync } from 'fflate';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeKinds } from '../support/stores.js';
+import { startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
+import { buildWorld, joinA, PARTICIPATION_START, type Joiner, type World } from '../support/world.js';
+import { deviceCredentials, sasFor, type DeviceCredentials } from '../support/devices.js';
+import { OUTBOX_JOB } from '../../src/platform/events/index.js';
+import { commitment, decodeEntry, encodeEntry, parseReceipt, verifierFromKey, verifyReceipt } from '../../src/ledger/domain/index.js';
 import {
   createPseudonym, defaultRetentionPolicy, findTraces, legalMinimumFor, PERSONAL_DATA_KINDS, planErasure, Pseudonymiser,
   type ErasureRequest, type ErasureStep, type PersonalDataKind,
@@ -154,5 +163,149 @@ describe('a dry run over rows shaped like the platform\'s tables', () => {
   it('findTraces ignores case and values too short to mean anything', () => {
     expect(findTraces('ANNA MAIER paid', person)).toEqual([anna.name]);
     expect(findTraces('id 12 of Al', { name: 'Al', email: 'al@x.at', addresses: [], ids: ['12'] })).toEqual([]);
+  });
+});
+
+describe.each(storeKinds)('erasing a member with devices, readings and ledger entries on %s', (kind) => {
+  let tp: TestPlatform;
+  let w: World;
+  let zelda: Joiner;
+  /** Only ever on zelda's site. */
+  let own: DeviceCredentials;
+  /** On memberA2's site first, then moved to zelda's. */
+  let moved: DeviceCredentials;
+  /** memberA's billing meter. */
+  let neighbours: DeviceCredentials;
+  let statementId: string;
+  /** When `moved` measured on zelda's site. */
+  let onZeldasSite: number;
+
+  async function ok(method: string, url: string, token: string, body?: unknown) {
+    const response = await tp.call(method, url, { token, body });
+    if (response.status >= 300) throw new Error(`${method} ${url}: ${response.status} ${JSON.stringify(response.body)}`);
+    return response.body;
+  }
+  const send = async (device: DeviceCredentials, atMs: number, value: number) => {
+    const response = await tp.call('POST', `/api/v1/devices/${device.deviceId}/readings`, {
+      headers: { authorization: sasFor(device) }, body: { readings: [{ ts: new Date(atMs).toISOString(), quantity: 'power.import', value, unit: 'W' }] },
+    });
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+  };
+  const bind = (deviceId: string, meteringPointId: string, role?: string) => ok('PATCH', `/api/v1/devices/${deviceId}`, w.managerA.token, { meteringPointId, role });
+  const stored = (deviceIds: string[]) => tp.platform.db.query<{ device_id: string; value: number; metering_point_id: string | null }>(
+    'SELECT device_id, value, metering_point_id FROM readings WHERE device_id = ANY($1::text[]) ORDER BY ts, device_id', [deviceIds]);
+  const exportOf = async (memberId: string, token: string) => {
+    const response = await tp.call('GET', `/api/v1/members/${memberId}/export.zip`, { token });
+    expect(response.status).toBe(200);
+    const files = unzipSync(new Uint8Array(response.raw.rawPayload));
+    return { files, json: (name: string) => JSON.parse(strFromU8(files[name]!)) as Record<string, unknown>[] };
+  };
+
+  beforeAll(async () => {
+    tp = await startTestPlatform(kind);
+    w = await buildWorld(tp);
+    zelda = await joinA(tp, w, unique('zeldawithdevices').toLowerCase(), PARTICIPATION_START);
+    const batch = await ok('POST', `/api/v1/communities/${w.communityA}/device-batches`, w.managerA.token, { count: 2 });
+    [own, moved] = await Promise.all(batch.deviceIds.map((id: string) => deviceCredentials(tp, w.managerA.token, id)));
+    neighbours = await deviceCredentials(tp, w.managerA.token, w.provisionedA);
+    const now = Date.now();
+    await bind(moved.deviceId, w.meteringPointA2);
+    await send(moved, now - 30 * 60_000, 11);
+    await send(neighbours, now - 30 * 60_000, 55);
+    await bind(moved.deviceId, zelda.pointId, 'sub-load');
+    await bind(own.deviceId, zelda.pointId);
+    await new Promise((r) => setTimeout(r, 20));
+    onZeldasSite = Date.now();
+    await send(moved, onZeldasSite, 22);
+    await send(own, now - 20 * 60_000, 33);
+    await send(own, now - 10 * 60_000, 44);
+
+    const settlement = await ok('POST', `/api/v1/communities/${w.communityA}/settlements`, w.managerA.token, { period: '2026-01' });
+    await ok('POST', `/api/v1/settlements/${settlement.id}/close`, w.managerA.token);
+    statementId = settlement.statements.find((s: { memberId: string }) => s.memberId === zelda.memberId).id;
+    await tp.platform.jobs.flush(OUTBOX_JOB);
+    await tp.platform.ledger.job.flush();
+  });
+  afterAll(() => tp?.close());
+
+  it('exports the devices on the member\'s sites and their readings of the member\'s periods, nobody else\'s', async () => {
+    const mine = await exportOf(zelda.memberId, zelda.user.token);
+    expect(mine.json('devices.json').map((d) => [d.device_id, d.metering_point_id]).sort())
+      .toEqual([[moved.deviceId, zelda.pointId], [own.deviceId, zelda.pointId]].sort());
+    expect(mine.json('readings.json').map((r) => r.value).sort()).toEqual([22, 33, 44]);
+    expect(mine.json('readings.json').every((r) => r.metering_point_id === zelda.pointId)).toBe(true);
+    expect(strFromU8(mine.files['readings.csv']!).split('\n')[0]).toBe('device_id,metering_point_id,quantity,ts,value,received_at');
+    for (const foreign of [w.meteringPointA2, w.meteringPointA, w.provisionedA, w.deviceA]) {
+      expect(Object.values(mine.files).map((f) => strFromU8(f)).join('\n')).not.toContain(foreign);
+    }
+    // memberA2 had the moved device before: its reading of then, and not where the device is now.
+    const theirs = await exportOf(w.memberIdA2, w.memberA2.token);
+    expect(theirs.json('devices.json')).toEqual([expect.objectContaining({ device_id: moved.deviceId, metering_point_id: null, last_seen_at: null })]);
+    expect(theirs.json('readings.json').map((r) => [r.value, r.metering_point_id])).toEqual([[11, w.meteringPointA2]]);
+    expect(Object.values(theirs.files).map((f) => strFromU8(f)).join('\n')).not.toContain(zelda.pointId);
+  });
+
+  it('deletes the ledger salts, the readings of the member\'s periods and releases the devices; the log and the statement stay', async () => {
+    const entryRow = async () => (await tp.platform.db.query<{ body: Uint8Array }>(
+      "SELECT body FROM ledger_entries WHERE kind = 'statement.issued' AND subject = $1", [statementId]))[0]!.body;
+    const salts = () => tp.platform.db.query<{ salt: Uint8Array }>('SELECT salt FROM ledger_salts WHERE subject = $1', [zelda.memberId]);
+    const entry = decodeEntry(await entryRow());
+    if (entry.kind !== 'statement.issued') throw new Error(`a ${entry.kind} entry`);
+    const [salt] = await salts();
+    // Before: whoever holds the salt links the entry to the member.
+    expect(commitment(salt!.salt, zelda.memberId)).toBe(entry.member);
+    const statement = await ok('GET', `/api/v1/statements/${statementId}`, w.managerA.token);
+
+    expect((await tp.call('POST', `/api/v1/members/${zelda.memberId}/erasure`, { token: zelda.user.token })).status).toBe(201);
+    await tp.platform.privacy.flush();
+    const done = (await ok('GET', `/api/v1/communities/${w.communityA}/erasure-requests`, w.managerA.token))
+      .find((r: { memberId: string }) => r.memberId === zelda.memberId);
+    expect(done).toMatchObject({ state: 'done', error: null });
+    expect(done.steps).toEqual(expect.arrayContaining([
+      { kind: 'device-assignments', action: 'release', until: null }, { kind: 'raw-readings', action: 'delete', until: null },
+      { kind: 'ledger-salt', action: 'delete', until: null },
+    ]));
+
+    // No salt is left to recompute the commitment with; the entry is as logged and still verifies.
+    expect(await salts()).toEqual([]);
+    expect(Buffer.from(await entryRow()).equals(Buffer.from(encodeEntry(entry)))).toBe(true);
+    // Its inclusion in the signed log still verifies.
+    const check = await ok('GET', `/api/v1/statements/${statementId}/verification`, w.managerA.token);
+    const included = verifyReceipt(parseReceipt(new TextEncoder().encode(check.receipt)), verifierFromKey(check.verifierKey));
+    expect(included.entry).toEqual(entry);
+
+    // The member's readings are gone; memberA2's of the moved device and memberA's stay.
+    expect((await stored([own.deviceId, moved.deviceId, neighbours.deviceId])).map((r) => [r.device_id, r.value]).sort())
+      .toEqual([[moved.deviceId, 11], [neighbours.deviceId, 55]].sort());
+    for (const id of [own.deviceId, moved.deviceId]) {
+      expect(await ok('GET', `/api/v1/devices/${id}`, w.managerA.token)).toMatchObject({ meteringPointId: null, role: null });
+    }
+
+    // The statement is kept with its figures, and they still add up.
+    const kept = await ok('GET', `/api/v1/statements/${statementId}`, w.managerA.token);
+    expect(kept).toMatchObject({ total: statement.total, lines: statement.lines, displayName: done.pseudonym });
+    expect(kept.lines.reduce((sum: bigint, line: { amount: string }) => sum + parseFixed(line.amount, 2), 0n)).toBe(parseFixed(kept.total, 2));
+  });
+
+  it('a released device writes nothing the erased member\'s site is given, and can be bound again', async () => {
+    await send(own, Date.now() - 1_000, 66);
+    expect(await stored([own.deviceId])).toEqual([{ device_id: own.deviceId, value: 66, metering_point_id: null }]);
+    await bind(own.deviceId, w.meteringPointA2);
+    await send(own, Date.now(), 77);
+    // The new owner sees from their binding on: not what it sent while released.
+    const range = `from=${new Date(Date.now() - 86_400_000).toISOString()}&to=${new Date(Date.now() + 60_000).toISOString()}`;
+    expect((await ok('GET', `/api/v1/devices/${own.deviceId}/readings?${range}`, w.memberA2.token)).map((r: { value: number }) => r.value)).toEqual([77]);
+    expect((await stored([own.deviceId])).map((r) => [r.value, r.metering_point_id])).toEqual([[66, null], [77, w.meteringPointA2]]);
+  });
+
+  it('sweeps a reading from the member\'s time that arrives after the device was bound elsewhere', async () => {
+    await bind(moved.deviceId, w.meteringPointA, 'sub-load');
+    // Buffered on the device while it was on zelda's site, uploaded now: stored where it was measured.
+    await send(moved, onZeldasSite + 1, 88);
+    expect((await stored([moved.deviceId])).map((r) => [r.value, r.metering_point_id])).toEqual([[11, w.meteringPointA2], [88, zelda.pointId]]);
+    await tp.platform.privacy.flush();
+    expect((await stored([moved.deviceId])).map((r) => [r.value, r.metering_point_id])).toEqual([[11, w.meteringPointA2]]);
+    // The readings of memberA's and memberA2's sites are not touched.
+    expect((await stored([neighbours.deviceId, own.deviceId])).map((r) => r.value)).toEqual([55, 66, 77]);
   });
 });

@@ -38,6 +38,8 @@ function sources(overrides: Partial<ExportSources> = {}): ExportSources {
     account: [{ user_id: 'u-1', email: 'anna@example.at', display_name: '=HYPERLINK("http://evil.example","click")', language: 'de', is_admin: false, created_at: '2025-01-10T09:00:00Z' }],
     memberships: [{ member_id: 'm-1', community_id: 'c-1', community_name: 'Sunny Street', role: 'member', state: 'active', display_name: 'Anna', requested_at: '2025-01-10T09:05:00Z', decided_at: null }],
     sites: slowly([{ metering_point_id: 'mp-1', community_id: 'c-1', name: 'Home', address: 'Hauptstraße 12, 1010 Wien', grid_connection_id: 'AT0010000000000000001000000000001', role: 'prosumer', pv_capacity_w: 6200, battery_capacity_wh: null }]),
+    // A device the member had: moved on since (where it is now is not theirs to see), last seen before the move.
+    devices: [{ device_id: 'reader-0001', community_id: 'c-1', metering_point_id: null, kind: 'meter-reader', name: 'Reader', status: 'active', created_at: '2025-01-10T09:10:00Z', last_seen_at: null }],
     readings: slowly(readings(2500)),
     statements: [{ statement_id: 's-1', community_id: 'c-1', period_start: '2026-04-30T22:00:00Z', period_end: '2026-05-31T22:00:00Z', currency: 'EUR', total: '-17.28', lines: [{ label: 'community energy', amount: '4.12' }, { label: 'feed-in', amount: '-21.40' }], savings: '6.02', co2_saved_kg: '31.5', issued_at: '2026-06-02T07:00:00Z' }],
     ...overrides,
@@ -89,7 +91,7 @@ describe('writeMemberExport', () => {
     }
     expect(names).toEqual(expect.arrayContaining(['readings.part2.json', 'readings.part2.csv', 'readings.part3.json', 'readings.part3.csv', 'README.md']));
     expect(names).not.toContain('readings.part4.json');
-    expect(result.totalRecords).toBe(2504);
+    expect(result.totalRecords).toBe(2505);
     expect(result.bytes).toBe((await stat(destination)).size);
 
     // JSON: complete and exact, nested values kept, empty kinds an empty array.
@@ -108,6 +110,8 @@ describe('writeMemberExport', () => {
     expect(JSON.parse(statement.lines!)).toHaveLength(2);
     const site = (parse(strFromU8(files['sites.csv']!), { columns: true }) as Record<string, string>[])[0]!;
     expect(site).toMatchObject({ address: 'Hauptstraße 12, 1010 Wien', battery_capacity_wh: '', created_at: '' });
+    const device = (parse(strFromU8(files['devices.csv']!), { columns: true }) as Record<string, string>[])[0]!;
+    expect(device).toEqual({ device_id: 'reader-0001', community_id: 'c-1', metering_point_id: '', kind: 'meter-reader', name: 'Reader', status: 'active', created_at: '2025-01-10T09:10:00Z', last_seen_at: '' });
     const csvRows = ['readings.csv', 'readings.part2.csv', 'readings.part3.csv'].map((n) => (parse(strFromU8(files[n]!)) as string[][]).length - 1);
     expect(csvRows).toEqual([1000, 1000, 500]);
 
@@ -117,10 +121,11 @@ describe('writeMemberExport', () => {
     expect(readme).toContain('- readings.json, readings.csv, readings.part2.json, readings.part2.csv, readings.part3.json, readings.part3.csv: raw meter readings as your devices sent them (2,500 records)');
     expect(readme).toContain('- consents.json, consents.csv: consents you gave and received, and your data offers (no records)');
     expect(readme).toContain('- account.json, account.csv: your account: name, email, language, when it was created (1 record)');
+    expect(readme).toMatch(/- devices\.json, devices\.csv: .*\(1 record\)/);
 
     // Progress: every 500 readings and at the end of each kind, never going back.
     expect(progress.filter((p) => p.kind === 'readings').map((p) => p.kindRecords)).toEqual([500, 1000, 1500, 2000, 2500, 2500]);
-    expect(progress.at(-1)).toMatchObject({ kind: 'access-log', totalRecords: 2504 });
+    expect(progress.at(-1)).toMatchObject({ kind: 'access-log', totalRecords: 2505 });
     for (let i = 1; i < progress.length; i++) expect(progress[i]!.bytesWritten).toBeGreaterThanOrEqual(progress[i - 1]!.bytesWritten);
     // Nothing left behind but the archive.
     expect(await readdir(dir)).toEqual(['export.zip']);

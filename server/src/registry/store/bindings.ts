@@ -39,6 +39,16 @@ export async function bindingPeriodsOf(db: Queryable, deviceIds: readonly string
   return periods;
 }
 
+/** The devices that are or ever were bound to a site these members own, in id order. */
+export async function devicesBoundToSitesOf(db: Queryable, memberIds: readonly string[]): Promise<string[]> {
+  const rows = await db.query<{ device_id: string }>(
+    `SELECT DISTINCT b.device_id FROM device_bindings b JOIN metering_points mp ON mp.id = b.metering_point_id
+     WHERE mp.member_id = ANY($1::uuid[]) ORDER BY b.device_id`,
+    [memberIds],
+  );
+  return rows.map((r) => r.device_id);
+}
+
 /**
  * The metering point each device was bound to at each instant (null: none), for readings a device
  * sends late, after it was moved: they belong to the site it measured then, not to its new one.

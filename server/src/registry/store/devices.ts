@@ -126,6 +126,26 @@ export async function deviceById(db: Queryable, id: string): Promise<Device | un
   return rows[0] && toDevice(rows[0]);
 }
 
+/** The devices among `ids` still registered, in id order. */
+export async function devicesByIds(db: Queryable, ids: readonly string[]): Promise<Device[]> {
+  const rows = await db.query<DeviceRow>(`SELECT ${COLUMNS} FROM devices d WHERE d.id = ANY($1::text[]) ORDER BY d.id`, [ids]);
+  return rows.map(toDevice);
+}
+
+/**
+ * Releases the devices bound to a site of these members (erasure): unbound (the triggers close the
+ * binding and clear the role), so a manager can bind them elsewhere, and what they send from now
+ * on is stored under no site. Their keys and history stay. Returns their ids.
+ */
+export async function releaseDevicesOfMembers(tx: Queryable, memberIds: readonly string[]): Promise<string[]> {
+  const rows = await tx.query<{ id: string }>(
+    `UPDATE devices d SET metering_point_id = NULL, role = NULL FROM metering_points mp
+     WHERE mp.id = d.metering_point_id AND mp.member_id = ANY($1::uuid[]) RETURNING d.id`,
+    [memberIds],
+  );
+  return rows.map((r) => r.id).sort();
+}
+
 /** Adds a provisioned batch's devices, unbound, named after their kind and id. */
 export async function insertBatchDevices(tx: Queryable, batch: { batchId: string; communityId: string; kind: DeviceKind; deviceIds: readonly string[] }): Promise<void> {
   await tx.query(
