@@ -1,3 +1,4 @@
+import { FLEX_CONTRACT_STATES, FLEX_SERVICE_TYPES } from '@gridshare/contract/flex';
 import { BadRequestError, ConflictError } from '../../kernel/errors.js';
 import { formatFixed, trimDecimal } from '../../kernel/decimal.js';
 import { parsePrice, MoneyError, type MicroPrice } from '../../kernel/money.js';
@@ -9,9 +10,9 @@ import { isLocalDate } from './uftp/values.js';
  * currency (kernel money), never floats.
  */
 
-export const SERVICE_TYPES = ['capacity-management', 'congestion-management'] as const;
+export const SERVICE_TYPES = FLEX_SERVICE_TYPES;
 export type ServiceType = (typeof SERVICE_TYPES)[number];
-export const CONTRACT_STATES = ['draft', 'active', 'ended'] as const;
+export const CONTRACT_STATES = FLEX_CONTRACT_STATES;
 export type ContractState = (typeof CONTRACT_STATES)[number];
 export const MAX_PRICE_DECIMALS = 6;
 
