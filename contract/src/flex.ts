@@ -1,6 +1,7 @@
 /** Flexibility for the grid operator over UFTP 3.1 (server/src/flex): the transport endpoint, the community's identity, its address book and message store. */
 import { Type, type Static } from 'typebox';
-import { defaulted, errors, IdParams, IsoDateTime, NoContent, nullable, Uuid } from './common.js';
+import { defaulted, DeviceId, errors, IdParams, IsoDateTime, NoContent, nullable, Uuid } from './common.js';
+import { DeviceKind } from './registry.js';
 import { route } from './route.js';
 
 export const UFTP_ROLES = ['AGR', 'CRO', 'DSO'] as const;
@@ -79,7 +80,90 @@ const MessageQuery = Type.Object({
   limit: defaulted(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
 });
 
+export const FLEX_SERVICE_TYPES = ['capacity-management', 'congestion-management'] as const;
+export const FLEX_CONTRACT_STATES = ['draft', 'active', 'ended'] as const;
+
+const LocalDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'a date yyyy-mm-dd' });
+const LocalTime = Type.String({ pattern: '^\\d{2}:\\d{2}$', description: 'a local time HH:MM in the contract\'s time zone ("24:00" ends the day)' });
+/** Amounts travel as exact decimal strings; the server refuses negatives and more than 6 places, naming the field. */
+const Amount = (description: string) => Type.String({ minLength: 1, maxLength: 40, description: `${description}: exact decimal in the community's currency, at most 6 places` });
+
+const AvailabilityWindow = Type.Object({
+  weekdays: Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), { minItems: 1, maxItems: 7, description: 'ISO weekdays: 1 Monday … 7 Sunday' }),
+  from: LocalTime,
+  to: LocalTime,
+}, { additionalProperties: false });
+
+const ContractInput = Type.Object({
+  participantId: Uuid,
+  congestionPoints: Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { minItems: 1, maxItems: 1000, description: 'EANs of the DSO\'s congestion points (from its address-book entry)' }),
+  serviceType: Type.Enum(FLEX_SERVICE_TYPES),
+  validFrom: LocalDate,
+  validTo: LocalDate,
+  windows: Type.Array(AvailabilityWindow, { minItems: 1, maxItems: 50, description: 'when flexibility is available; windows must not overlap' }),
+  capacityRemuneration: Amount('per kW made available and month'),
+  volumeRemuneration: Amount('per kWh delivered'),
+  penaltyRate: Amount('per kWh not delivered'),
+}, { additionalProperties: false });
+
+export const FlexContract = Type.Object({
+  id: Uuid,
+  communityId: Uuid,
+  participantId: Uuid,
+  congestionPoints: Type.Array(Type.String()),
+  serviceType: Type.Enum(FLEX_SERVICE_TYPES),
+  validFrom: Type.String(),
+  validTo: Type.String(),
+  timeZone: Type.String({ description: 'the zone of the windows: the UFTP identity\'s when the contract was last written' }),
+  windows: Type.Array(AvailabilityWindow),
+  currency: Type.String(),
+  capacityRemuneration: Type.String(),
+  volumeRemuneration: Type.String(),
+  penaltyRate: Type.String(),
+  state: Type.Enum(FLEX_CONTRACT_STATES),
+  createdAt: IsoDateTime,
+  updatedAt: IsoDateTime,
+  activatedAt: nullable(IsoDateTime),
+  endedAt: nullable(IsoDateTime),
+  participation: Type.Object({
+    devices: Type.Integer({ description: 'members\' devices opted in' }),
+    devicesWithoutLimit: Type.Integer({ description: 'of those, how many set no maximum power' }),
+    allowedPowerW: Type.Integer({ description: 'the sum of the maximum powers members set (W)' }),
+  }),
+});
+
+/** What a member sees of a contract they may opt in to: its service and when, not its prices or who else takes part. */
+const OfferedContract = Type.Object({
+  id: Uuid,
+  serviceType: Type.Enum(FLEX_SERVICE_TYPES),
+  state: Type.Enum(FLEX_CONTRACT_STATES),
+  validFrom: Type.String(),
+  validTo: Type.String(),
+  timeZone: Type.String(),
+  windows: Type.Array(AvailabilityWindow),
+});
+
+export const FlexMyDevices = Type.Object({
+  contracts: Type.Array(OfferedContract, { description: 'the community\'s contracts not ended' }),
+  devices: Type.Array(Type.Object({
+    id: Type.String(),
+    name: Type.String(),
+    kind: DeviceKind,
+    optIns: Type.Array(Type.Object({ contractId: Uuid, maxPowerW: nullable(Type.Integer()), optedInAt: IsoDateTime })),
+  }), { description: 'the caller\'s own controllable devices in the community' }),
+});
+
+const OptInParams = Type.Object({ id: Uuid, deviceId: DeviceId });
+const OptInBody = Type.Object({
+  maxPowerW: Type.Optional(nullable(Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'the most power (W) the device may shift for flexibility; none or null: no limit beyond the device\'s own' }))),
+}, { additionalProperties: false });
+
+export const FlexOptIn = Type.Object({ contractId: Uuid, deviceId: Type.String(), maxPowerW: nullable(Type.Integer()), optedInAt: IsoDateTime });
+
 export type FlexIdentity = Static<typeof FlexIdentity>;
+export type FlexContract = Static<typeof FlexContract>;
+export type FlexMyDevices = Static<typeof FlexMyDevices>;
+export type FlexOptIn = Static<typeof FlexOptIn>;
 export type FlexParticipant = Static<typeof FlexParticipant>;
 export type FlexMessage = Static<typeof FlexMessage>;
 
@@ -140,5 +224,62 @@ export const flexRoutes = {
     params: IdParams,
     querystring: MessageQuery,
     response: { 200: Type.Array(FlexMessage), ...errors(400, 401, 403, 404) },
+  }),
+  flexContracts: route('GET', '/api/v1/communities/:id/flex/contracts', {
+    tags: ['flex'],
+    summary: 'The community\'s flexibility contracts with DSOs, with how many devices take part (managers)',
+    params: IdParams,
+    response: { 200: Type.Array(FlexContract), ...errors(401, 403, 404) },
+  }),
+  createFlexContract: route('POST', '/api/v1/communities/:id/flex/contracts', {
+    tags: ['flex'],
+    summary: 'Draft a flexibility contract with a DSO of the address book for some of its congestion points (managers); 409 without a UFTP identity',
+    params: IdParams,
+    body: ContractInput,
+    response: { 201: FlexContract, ...errors(400, 401, 403, 404, 409) },
+  }),
+  flexContract: route('GET', '/api/v1/flex/contracts/:id', {
+    tags: ['flex'],
+    summary: 'A flexibility contract and how many devices take part (the community\'s managers)',
+    params: IdParams,
+    response: { 200: FlexContract, ...errors(401, 403, 404) },
+  }),
+  updateFlexContract: route('PUT', '/api/v1/flex/contracts/:id', {
+    tags: ['flex'],
+    summary: 'Replace a draft contract\'s terms (the community\'s managers); 409 once it is active or ended',
+    params: IdParams,
+    body: ContractInput,
+    response: { 200: FlexContract, ...errors(400, 401, 403, 404, 409) },
+  }),
+  activateFlexContract: route('POST', '/api/v1/flex/contracts/:id/activate', {
+    tags: ['flex'],
+    summary: 'Activate a draft contract, its terms checked again against the address book (the community\'s managers)',
+    params: IdParams,
+    response: { 200: FlexContract, ...errors(400, 401, 403, 404, 409) },
+  }),
+  endFlexContract: route('POST', '/api/v1/flex/contracts/:id/end', {
+    tags: ['flex'],
+    summary: 'End a draft or active contract for good (the community\'s managers)',
+    params: IdParams,
+    response: { 200: FlexContract, ...errors(401, 403, 404, 409) },
+  }),
+  myFlexDevices: route('GET', '/api/v1/communities/:id/flex/my-devices', {
+    tags: ['flex'],
+    summary: 'My controllable devices in the community, the contracts I may opt them in to and where they take part (active members)',
+    params: IdParams,
+    response: { 200: FlexMyDevices, ...errors(401, 403, 404) },
+  }),
+  optInFlexDevice: route('PUT', '/api/v1/flex/contracts/:id/devices/:deviceId', {
+    tags: ['flex'],
+    summary: 'Opt my device in to a contract, or change the maximum power I allow (its member only; someone else\'s device: 404; an ended contract: 409)',
+    params: OptInParams,
+    body: OptInBody,
+    response: { 200: FlexOptIn, ...errors(400, 401, 403, 404, 409) },
+  }),
+  optOutFlexDevice: route('DELETE', '/api/v1/flex/contracts/:id/devices/:deviceId', {
+    tags: ['flex'],
+    summary: 'Take my device out of a contract (its member only)',
+    params: OptInParams,
+    response: { ...NoContent, ...errors(401, 403, 404) },
   }),
 };

@@ -33,5 +33,10 @@ export { flexKeyStore } from './store.js';
 export { FLEX_OUTBOX_JOB, UftpTransport, type TransportOptions } from './transport.js';
 export { FlexAdmin, UFTP_ENDPOINT_PATH } from './service.js';
 export { flexOutboxJob } from './job.js';
+export { FlexContracts } from './contracts.js';
+export {
+  afterAction, checkContract, CONTRACT_STATES, formatPrice, SERVICE_TYPES,
+  type AvailabilityWindow, type ContractInput, type ContractState, type ContractTerms, type ServiceType,
+} from './domain/contracts.js';
 export { flexRoutes } from './routes.js';
 export { judgeAttempt, retryDelayMs, RETRY_FIRST_MS, RETRY_MAX_MS, RETRY_WINDOW_MS, type AttemptOutcome, type AttemptResult } from './domain/delivery.js';

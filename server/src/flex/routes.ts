@@ -1,13 +1,14 @@
 import { flexRoutes as contract, UFTP_MESSAGE_MAX_BYTES } from '@gridshare/contract/flex';
 import type { Api } from '../platform/http/api.js';
 import { UnsupportedMediaTypeError } from '../kernel/errors.js';
+import type { FlexContracts } from './contracts.js';
 import type { FlexAdmin } from './service.js';
 import type { UftpTransport } from './transport.js';
 
 const XML_TYPES = ['text/xml', 'application/xml'];
 
 /** The UFTP endpoint (authenticated by signatures, not sessions) and the managers' routes. Thin: transport.ts and service.ts do the work. */
-export async function flexRoutes(app: Api, { transport, admin }: { transport: UftpTransport; admin: FlexAdmin }): Promise<void> {
+export async function flexRoutes(app: Api, { transport, admin, contracts }: { transport: UftpTransport; admin: FlexAdmin; contracts: FlexContracts }): Promise<void> {
   for (const type of XML_TYPES) {
     if (!app.hasContentTypeParser(type)) app.addContentTypeParser(type, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   }
@@ -47,4 +48,28 @@ export async function flexRoutes(app: Api, { transport, admin }: { transport: Uf
   });
 
   app.get(contract.flexMessages.path, { schema: contract.flexMessages.schema }, async (request) => admin.messages(request.principal, request.params.id, request.query));
+
+  app.get(contract.flexContracts.path, { schema: contract.flexContracts.schema }, async (request) => contracts.list(request.principal, request.params.id));
+
+  app.post(contract.createFlexContract.path, { schema: contract.createFlexContract.schema }, async (request, reply) =>
+    reply.status(201).send(await contracts.create(request.principal, request.params.id, request.body)));
+
+  app.get(contract.flexContract.path, { schema: contract.flexContract.schema }, async (request) => contracts.get(request.principal, request.params.id));
+
+  app.put(contract.updateFlexContract.path, { schema: contract.updateFlexContract.schema }, async (request) =>
+    contracts.update(request.principal, request.params.id, request.body));
+
+  app.post(contract.activateFlexContract.path, { schema: contract.activateFlexContract.schema }, async (request) => contracts.activate(request.principal, request.params.id));
+
+  app.post(contract.endFlexContract.path, { schema: contract.endFlexContract.schema }, async (request) => contracts.end(request.principal, request.params.id));
+
+  app.get(contract.myFlexDevices.path, { schema: contract.myFlexDevices.schema }, async (request) => contracts.myDevices(request.principal, request.params.id));
+
+  app.put(contract.optInFlexDevice.path, { schema: contract.optInFlexDevice.schema }, async (request) =>
+    contracts.optIn(request.principal, request.params.id, request.params.deviceId, request.body.maxPowerW ?? null));
+
+  app.delete(contract.optOutFlexDevice.path, { schema: contract.optOutFlexDevice.schema }, async (request, reply) => {
+    await contracts.optOut(request.principal, request.params.id, request.params.deviceId);
+    return reply.status(204).send(null);
+  });
 }

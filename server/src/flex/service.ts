@@ -71,7 +71,7 @@ export class FlexAdmin {
 
   async removeParticipant(principal: Principal, id: string): Promise<void> {
     await this.managedParticipant(principal, id);
-    await deleteParticipant(this.options.db, id);
+    if (!(await deleteParticipant(this.options.db, id))) throw new ConflictError('flexibility contracts are made with this participant: it stays in the address book (bar it to refuse its messages)');
   }
 
   async messages(principal: Principal, communityId: string, query: { conversationId?: string | undefined; limit: number }): Promise<FlexMessage[]> {

@@ -1,6 +1,7 @@
 import type { Queryable } from '../platform/store/db.js';
 import { keyIdSql, sealedStore } from '../secrets/index.js';
 import type { UftpRole } from './domain/uftp/messages.js';
+import type { AvailabilityWindow, ContractState, ContractTerms, ServiceType } from './domain/contracts.js';
 
 /** The only SQL on flex's tables: flex_identities, flex_participants, flex_messages, flex_outbox. */
 
@@ -136,8 +137,15 @@ export async function saveParticipant(db: Queryable, p: StoredParticipant): Prom
   return rows.length > 0;
 }
 
-export async function deleteParticipant(db: Queryable, id: string): Promise<void> {
-  await db.query('DELETE FROM flex_participants WHERE id = $1', [id]);
+/** Removes the entry; false while a contract names it. */
+export async function deleteParticipant(db: Queryable, id: string): Promise<boolean> {
+  try {
+    await db.query('DELETE FROM flex_participants WHERE id = $1', [id]);
+    return true;
+  } catch (error) {
+    if ((error as { code?: string }).code === '23503') return false; // foreign_key_violation: flex_contracts names it
+    throw error;
+  }
 }
 
 // ---- messages ----
@@ -318,4 +326,127 @@ export async function deliveriesOf(db: Queryable, messageIds: readonly string[])
   return new Map(rows.map((r) => [r.message_id, {
     messageId: r.message_id, state: r.state, attempts: r.attempts, lastError: r.last_error, nextAttemptMs: r.state === 'pending' ? r.next_attempt_at.getTime() : null,
   }]));
+}
+
+// ---- contracts and the devices opted in to them ----
+
+export interface StoredContract extends ContractTerms {
+  readonly id: string;
+  readonly communityId: string;
+  readonly timeZone: string;
+  readonly currency: string;
+  readonly state: ContractState;
+  readonly createdAtMs: number;
+  readonly updatedAtMs: number;
+  readonly activatedAtMs: number | null;
+  readonly endedAtMs: number | null;
+}
+
+interface ContractRow {
+  id: string;
+  community_id: string;
+  participant_id: string;
+  congestion_points: string[];
+  service_type: ServiceType;
+  valid_from: string;
+  valid_to: string;
+  time_zone: string;
+  windows: AvailabilityWindow[];
+  currency: string;
+  capacity_price: string;
+  volume_price: string;
+  penalty_rate: string;
+  state: ContractState;
+  created_at: Date;
+  updated_at: Date;
+  activated_at: Date | null;
+  ended_at: Date | null;
+}
+
+const CONTRACT_COLUMNS = `id, community_id, participant_id, congestion_points, service_type, valid_from::text AS valid_from, valid_to::text AS valid_to,
+  time_zone, windows, currency, capacity_price::text AS capacity_price, volume_price::text AS volume_price, penalty_rate::text AS penalty_rate, state,
+  created_at, updated_at, activated_at, ended_at`;
+
+const toContract = (r: ContractRow): StoredContract => ({
+  id: r.id, communityId: r.community_id, participantId: r.participant_id, congestionPoints: r.congestion_points, serviceType: r.service_type,
+  validFrom: r.valid_from, validTo: r.valid_to, timeZone: r.time_zone, windows: r.windows, currency: r.currency,
+  capacityPrice: BigInt(r.capacity_price), volumePrice: BigInt(r.volume_price), penaltyRate: BigInt(r.penalty_rate), state: r.state,
+  createdAtMs: r.created_at.getTime(), updatedAtMs: r.updated_at.getTime(), activatedAtMs: r.activated_at?.getTime() ?? null, endedAtMs: r.ended_at?.getTime() ?? null,
+});
+
+const msOrNull = (ms: number | null) => (ms === null ? null : new Date(ms));
+
+/** Inserts the contract or replaces its terms and state. */
+export async function saveContract(db: Queryable, c: StoredContract): Promise<void> {
+  await db.query(
+    `INSERT INTO flex_contracts (id, community_id, participant_id, congestion_points, service_type, valid_from, valid_to, time_zone, windows, currency,
+       capacity_price, volume_price, penalty_rate, state, created_at, updated_at, activated_at, ended_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11::bigint, $12::bigint, $13::bigint, $14, $15, $16, $17, $18)
+     ON CONFLICT (id) DO UPDATE SET participant_id = EXCLUDED.participant_id, congestion_points = EXCLUDED.congestion_points,
+       service_type = EXCLUDED.service_type, valid_from = EXCLUDED.valid_from, valid_to = EXCLUDED.valid_to, time_zone = EXCLUDED.time_zone,
+       windows = EXCLUDED.windows, currency = EXCLUDED.currency, capacity_price = EXCLUDED.capacity_price, volume_price = EXCLUDED.volume_price,
+       penalty_rate = EXCLUDED.penalty_rate, state = EXCLUDED.state, updated_at = EXCLUDED.updated_at, activated_at = EXCLUDED.activated_at,
+       ended_at = EXCLUDED.ended_at`,
+    [c.id, c.communityId, c.participantId, [...c.congestionPoints], c.serviceType, c.validFrom, c.validTo, c.timeZone, JSON.stringify(c.windows), c.currency,
+      c.capacityPrice.toString(), c.volumePrice.toString(), c.penaltyRate.toString(), c.state, new Date(c.createdAtMs), new Date(c.updatedAtMs),
+      msOrNull(c.activatedAtMs), msOrNull(c.endedAtMs)],
+  );
+}
+
+/** The contract, locked for the rest of the transaction when asked (state changes). */
+export async function contractById(db: Queryable, id: string, options: { lock?: boolean } = {}): Promise<StoredContract | undefined> {
+  const [row] = await db.query<ContractRow>(`SELECT ${CONTRACT_COLUMNS} FROM flex_contracts WHERE id = $1${options.lock ? ' FOR UPDATE' : ''}`, [id]);
+  return row && toContract(row);
+}
+
+export async function contractsOfCommunity(db: Queryable, communityId: string, states?: readonly ContractState[]): Promise<StoredContract[]> {
+  const rows = await db.query<ContractRow>(
+    `SELECT ${CONTRACT_COLUMNS} FROM flex_contracts WHERE community_id = $1 AND ($2::text[] IS NULL OR state = ANY($2)) ORDER BY created_at, id`,
+    [communityId, states ? [...states] : null],
+  );
+  return rows.map(toContract);
+}
+
+export interface Participation {
+  readonly devices: number;
+  readonly devicesWithoutLimit: number;
+  readonly allowedPowerW: number;
+}
+
+/** Per contract: how many devices take part and the power their members allow (nothing about who). */
+export async function participationOf(db: Queryable, contractIds: readonly string[]): Promise<Map<string, Participation>> {
+  const rows = await db.query<{ contract_id: string; devices: number; unlimited: number; allowed: string }>(
+    `SELECT contract_id, count(*)::int AS devices, count(*) FILTER (WHERE max_power_w IS NULL)::int AS unlimited, coalesce(sum(max_power_w), 0)::text AS allowed
+     FROM flex_contract_devices WHERE contract_id = ANY($1::uuid[]) GROUP BY contract_id`,
+    [[...contractIds]],
+  );
+  return new Map(rows.map((r) => [r.contract_id, { devices: r.devices, devicesWithoutLimit: r.unlimited, allowedPowerW: Number(r.allowed) }]));
+}
+
+export interface StoredOptIn {
+  readonly contractId: string;
+  readonly deviceId: string;
+  readonly maxPowerW: number | null;
+  readonly optedInAtMs: number;
+}
+
+/** Opts the device in, or changes its limit when it is in already. */
+export async function saveOptIn(db: Queryable, optIn: StoredOptIn & { communityId: string; memberId: string }): Promise<void> {
+  await db.query(
+    `INSERT INTO flex_contract_devices (contract_id, device_id, community_id, member_id, max_power_w, opted_in_at) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (contract_id, device_id) DO UPDATE SET max_power_w = EXCLUDED.max_power_w, member_id = EXCLUDED.member_id`,
+    [optIn.contractId, optIn.deviceId, optIn.communityId, optIn.memberId, optIn.maxPowerW, new Date(optIn.optedInAtMs)],
+  );
+}
+
+export async function deleteOptIn(db: Queryable, contractId: string, deviceId: string): Promise<void> {
+  await db.query('DELETE FROM flex_contract_devices WHERE contract_id = $1 AND device_id = $2', [contractId, deviceId]);
+}
+
+export async function optInsOfDevices(db: Queryable, deviceIds: readonly string[]): Promise<StoredOptIn[]> {
+  const rows = await db.query<{ contract_id: string; device_id: string; max_power_w: number | null; opted_in_at: Date }>(
+    'SELECT contract_id, device_id, max_power_w, opted_in_at FROM flex_contract_devices WHERE device_id = ANY($1::text[]) ORDER BY opted_in_at, contract_id',
+    [[...deviceIds]],
+  );
+  return rows.map((r) => ({ contractId: r.contract_id, deviceId: r.device_id, maxPowerW: r.max_power_w, optedInAtMs: r.opted_in_at.getTime() }));
 }

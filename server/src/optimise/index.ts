@@ -1,6 +1,7 @@
 // The optimise capability's public API (see README.md).
 import './domain/assets/index.js';
 
+export { isControllableKind, type ControllableKind } from './domain/control.js';
 export { parseScenario, type Scenario, type Site } from './domain/scenario.js';
 export { ScenarioError } from './domain/fields.js';
 export { buildModel, checkScenario, InfeasibleScenarioError, readSolution, type BuiltModel } from './domain/build.js';

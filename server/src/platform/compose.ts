@@ -40,7 +40,7 @@ import { BrokerAuthHook, brokerSecurityRoutes, checkBroker, MosquittoSync, type 
 import { adminRoutes, InstallationView } from '../admin/index.js';
 import { readFileSync } from 'node:fs';
 import { CONTROL_JOB, ControlService, controlJob, controlRoutes, embeddedCommandTransport, startExternalCommands, subscribeControl } from '../control/index.js';
-import { defaultSchemaDirectory, FLEX_OUTBOX_JOB, FlexAdmin, flexKeyStore, flexOutboxJob, flexRoutes, loadUftpSchemas, UftpTransport, type LoadedSchemas } from '../flex/index.js';
+import { defaultSchemaDirectory, FLEX_OUTBOX_JOB, FlexAdmin, FlexContracts, flexKeyStore, flexOutboxJob, flexRoutes, loadUftpSchemas, UftpTransport, type LoadedSchemas } from '../flex/index.js';
 
 export interface PlatformOptions {
   store: StoreConfig;
@@ -459,7 +459,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await optimiseRoutes(app, { db, events, service: planService, job: plans });
     await ledgerRoutes(app, { service: ledgerService });
     await controlRoutes(app, { control, authenticateDevice });
-    await flexRoutes(app, { transport: uftp, admin: new FlexAdmin({ db, box: secrets.box, now: flexNow, publicUrl: () => endpoints.publicUrl }) });
+    await flexRoutes(app, { transport: uftp, admin: new FlexAdmin({ db, box: secrets.box, now: flexNow, publicUrl: () => endpoints.publicUrl }),
+      contracts: new FlexContracts({ db, now: flexNow }) });
     await auditRoutes(app, { db, requireAdmin, requireCommunityManager: (principal, communityId) => requireCommunityManager(db, principal, communityId) });
     await brokerSecurityRoutes(app, { hook: new BrokerAuthHook({ lookup: (deviceId) => directory.get(deviceId), verifySas: authenticateDevice }) });
     const installation = new InstallationView({

@@ -352,6 +352,22 @@ const cases: Case[] = [
     body: () => flexParticipant(), expect: managersOfA(200) },
   { method: 'DELETE', route: '/api/v1/flex/participants/:id', url: async (w, tp) => `/api/v1/flex/participants/${await flexParticipantOfA(tp, w)}`, expect: managersOfA(204) },
   { method: 'GET', route: '/api/v1/communities/:id/flex/messages', url: (w) => `/api/v1/communities/${w.communityA}/flex/messages`, expect: managersOfA(200) },
+  { method: 'GET', route: '/api/v1/communities/:id/flex/contracts', url: (w) => `/api/v1/communities/${w.communityA}/flex/contracts`, expect: managersOfA(200) },
+  { method: 'POST', route: '/api/v1/communities/:id/flex/contracts', url: async (w, tp) => (await flexDsoOfA(tp, w), `/api/v1/communities/${w.communityA}/flex/contracts`),
+    body: flexContractTerms, expect: managersOfA(201) },
+  { method: 'GET', route: '/api/v1/flex/contracts/:id', url: async (w, tp) => `/api/v1/flex/contracts/${await flexContractOfA(tp, w, 'draft')}`, expect: managersOfA(200) },
+  { method: 'PUT', route: '/api/v1/flex/contracts/:id', url: async (w, tp) => `/api/v1/flex/contracts/${await flexContractOfA(tp, w, 'draft')}`,
+    body: flexContractTerms, expect: managersOfA(200) },
+  { method: 'POST', route: '/api/v1/flex/contracts/:id/activate', url: async (w, tp) => `/api/v1/flex/contracts/${await flexContractOfA(tp, w, 'draft')}/activate`,
+    expect: managersOfA(200) },
+  { method: 'POST', route: '/api/v1/flex/contracts/:id/end', url: async (w, tp) => `/api/v1/flex/contracts/${await flexContractOfA(tp, w, 'active')}/end`, expect: managersOfA(200) },
+  // Only a device's own member opts it in or out; managers see counts on the contract, and admins too are no device's member.
+  { method: 'GET', route: '/api/v1/communities/:id/flex/my-devices', url: (w) => `/api/v1/communities/${w.communityA}/flex/my-devices`,
+    expect: { ...membersOfA(200), admin: 404 } },
+  { method: 'PUT', route: '/api/v1/flex/contracts/:id/devices/:deviceId', url: async (w, tp) => await flexOptInUrlOfA(tp, w), body: () => ({ maxPowerW: 1500 }),
+    expect: { ...everyone(404), anonymous: 401, memberA: 200 } },
+  { method: 'DELETE', route: '/api/v1/flex/contracts/:id/devices/:deviceId', url: async (w, tp) => await flexOptInUrlOfA(tp, w),
+    expect: { ...everyone(404), anonymous: 401, memberA: 204 } },
   { method: 'GET', route: '/api/v1/communities/:id/device-events', url: (w) => `/api/v1/communities/${w.communityA}/device-events`, expect: managersOfA(200) },
   { method: 'POST', route: '/api/v1/devices/:id/meter-exchanges', url: (w) => `/api/v1/devices/${w.provisionedA}/meter-exchanges`,
     body: () => ({ ts: '2026-01-01T00:00:00Z' }), expect: ownerOfA(201, 403) },
@@ -661,6 +677,46 @@ async function flexParticipantOfA(tp: TestPlatform, w: World): Promise<string> {
   const response = await tp.call('POST', `/api/v1/communities/${w.communityA}/flex/participants`, { token: w.managerA.token, body: flexParticipant() });
   if (response.status !== 201) throw new Error(`participant: ${response.status} ${JSON.stringify(response.body)}`);
   return response.body.id;
+}
+
+/** A's UFTP identity and one DSO of its address book with a congestion point, for contracts (one per world). */
+const flexDsos = new WeakMap<World, string>();
+async function flexDsoOfA(tp: TestPlatform, w: World): Promise<string> {
+  let id = flexDsos.get(w);
+  if (!id) {
+    await flexIdentityOfA(tp, w);
+    const response = await tp.call('POST', `/api/v1/communities/${w.communityA}/flex/participants`, {
+      token: w.managerA.token, body: { ...flexParticipant(), congestionPoints: ['ean.matrix-cp'] },
+    });
+    if (response.status !== 201) throw new Error(`participant: ${response.status} ${JSON.stringify(response.body)}`);
+    id = response.body.id as string;
+    flexDsos.set(w, id);
+  }
+  return id;
+}
+function flexContractTerms(w: World) {
+  return {
+    participantId: flexDsos.get(w), congestionPoints: ['ean.matrix-cp'], serviceType: 'congestion-management', validFrom: '2027-01-01', validTo: '2027-12-31',
+    windows: [{ weekdays: [1, 2, 3, 4, 5], from: '11:00', to: '15:00' }], capacityRemuneration: '2.5', volumeRemuneration: '0.12', penaltyRate: '0.3',
+  };
+}
+/** A fresh contract of A, a draft or activated. */
+async function flexContractOfA(tp: TestPlatform, w: World, state: 'draft' | 'active'): Promise<string> {
+  await flexDsoOfA(tp, w);
+  const response = await tp.call('POST', `/api/v1/communities/${w.communityA}/flex/contracts`, { token: w.managerA.token, body: flexContractTerms(w) });
+  if (response.status !== 201) throw new Error(`contract: ${response.status} ${JSON.stringify(response.body)}`);
+  if (state === 'active') await tp.call('POST', `/api/v1/flex/contracts/${response.body.id}/activate`, { token: w.managerA.token });
+  return response.body.id as string;
+}
+/** An active contract of A and a smart plug of memberA's (one per world). */
+const flexOptIns = new WeakMap<World, string>();
+async function flexOptInUrlOfA(tp: TestPlatform, w: World): Promise<string> {
+  let url = flexOptIns.get(w);
+  if (!url) {
+    url = `/api/v1/flex/contracts/${await flexContractOfA(tp, w, 'active')}/devices/${await plugOfA(tp, w, false)}`;
+    flexOptIns.set(w, url);
+  }
+  return url;
 }
 
 /** memberA's statement in a closed settlement of A (one per platform). */
