@@ -38,13 +38,8 @@ export interface ContractInput {
   readonly penaltyRate: string;
 }
 
-export interface ContractTerms {
-  readonly participantId: string;
-  readonly congestionPoints: readonly string[];
-  readonly serviceType: ServiceType;
-  readonly validFrom: string;
-  readonly validTo: string;
-  readonly windows: readonly AvailabilityWindow[];
+/** The input checked: the same terms, the amounts as exact micro-units. */
+export interface ContractTerms extends Omit<ContractInput, 'capacityRemuneration' | 'volumeRemuneration' | 'penaltyRate'> {
   readonly capacityPrice: MicroPrice;
   readonly volumePrice: MicroPrice;
   readonly penaltyRate: MicroPrice;
