@@ -2,6 +2,7 @@
 import { Type, type Static } from 'typebox';
 import { defaulted, errors, IdParams, IsoDateTime, nullable, Uuid } from './common.js';
 import { User } from './accounts.js';
+import { LedgerAudit } from './ledger.js';
 import { Community, CommunityCreate } from './registry.js';
 import { route } from './route.js';
 
@@ -63,7 +64,7 @@ export const Installation = Type.Object({
   })),
   ledger: Type.Object({
     entries: Count,
-    auditFailures: Count,
+    audit: nullable(LedgerAudit),
     lastCheckpoint: nullable(Type.Object({ size: Count, publishedAt: IsoDateTime })),
   }),
 });

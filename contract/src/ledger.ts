@@ -42,6 +42,15 @@ export const StatementVerification = Type.Object({
   receipt: Type.String({ description: 'the receipt (gridshare-receipt/v1 JSON), as receipt.json serves it' }),
 });
 
+/** The auditor's last pass: the tree recomputed from the stored entries against every published checkpoint. */
+export const LedgerAudit = Type.Object({
+  auditedAt: IsoDateTime,
+  entries: Type.Integer(),
+  checkpoints: Type.Integer(),
+  failures: Type.Integer({ description: 'what it found wrong; 0: the stored log matches every published checkpoint' }),
+  message: nullable(Type.String({ description: 'the first failure' })),
+});
+
 export const CommunityLedger = Type.Object({
   origin: nullable(Type.String()),
   verifierKey: nullable(Type.String()),
@@ -50,7 +59,7 @@ export const CommunityLedger = Type.Object({
   lastAppendAt: nullable(IsoDateTime),
   checkpoint: nullable(Type.Object({ size: Type.Integer(), rootHash: Type.String({ description: 'hex' }), publishedAt: IsoDateTime, note: Type.String() })),
   community: Type.Object({ entries: Type.Integer(), lastIndex: nullable(Type.Integer()), lastAppendAt: nullable(IsoDateTime) }),
-  audit: nullable(Type.Object({ auditedAt: IsoDateTime, entries: Type.Integer(), checkpoints: Type.Integer(), failures: Type.Integer(), message: nullable(Type.String()) })),
+  audit: nullable(LedgerAudit),
 });
 
 export const WitnessInput = Type.Object({
@@ -70,6 +79,7 @@ export const Witness = Type.Object({
 });
 
 export type LedgerKey = Static<typeof LedgerKey>;
+export type LedgerAudit = Static<typeof LedgerAudit>;
 export type Witness = Static<typeof Witness>;
 export type StatementVerification = Static<typeof StatementVerification>;
 export type CommunityLedger = Static<typeof CommunityLedger>;

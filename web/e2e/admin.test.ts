@@ -2,6 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { signUp, startTestPlatform, type TestPlatform, type TestUser } from '../../server/test/support/platform.js';
+import { formatVerifierKey, SIGNATURE_TYPE } from '../../server/src/ledger/domain/index.js';
+import { ed25519PublicKey } from '../../server/src/ledger/domain/crypto.js';
+import { OUTBOX_JOB } from '../../server/src/platform/events/index.js';
 import { collectPageErrors, launchBrowser, logIn, openContext, rawKeysShown, screenshot } from './browser.js';
 
 describe('web app: admin console', () => {
@@ -64,6 +67,53 @@ describe('web app: admin console', () => {
     expect(await page.getByRole('heading', { name: 'Background jobs' }).count()).toBe(1);
     expect(await rawKeysShown(page)).toEqual([]);
     await screenshot(page, 'admin-health');
+  });
+
+  it('shows the record\'s key, and adds, lists and removes a witness', async () => {
+    await page.getByRole('link', { name: 'Record and witnesses' }).click();
+    const key = (await tp.call('GET', '/api/v1/ledger/key')).body;
+    await expect.poll(() => page.getByTestId('verifier-key').textContent()).toBe(key.verifierKey);
+    expect(await page.getByTestId('did').textContent()).toBe(key.did);
+    expect(await page.getByTestId('ledger-key').textContent()).toContain(key.origin);
+
+    const keyField = page.getByLabel('Witness\'s verifier key');
+    const urlField = page.getByLabel('Submission URL');
+    const add = page.getByRole('button', { name: 'Add witness' });
+    await keyField.fill('not-a-witness-key');
+    await urlField.fill('http://127.0.0.1:9');
+    await add.click();
+    // The API's refusal names the key field, and shows beside it.
+    const keyError = page.locator('#witness-verifierKey-error').getByRole('alert');
+    await expect.poll(() => keyError.textContent()).toContain('body/verifierKey');
+    expect(await keyField.getAttribute('aria-invalid')).toBe('true');
+    expect((await tp.call('GET', '/api/v1/ledger/witnesses', { token: tp.admin.token })).body).toEqual([]);
+
+    const name = 'e2e.witness/1';
+    await keyField.fill(formatVerifierKey(name, SIGNATURE_TYPE.cosignatureV1, ed25519PublicKey(new Uint8Array(32).fill(9))));
+    await add.click();
+    await page.getByRole('status').filter({ hasText: `Witness ${name} was added.` }).waitFor();
+    expect(await keyError.count()).toBe(0);
+    const row = page.locator(`tr[data-witness="${name}"]`);
+    await expect.poll(() => row.textContent()).toContain('http://127.0.0.1:9');
+
+    // A tariff is a money-relevant change: the log grows, and the next checkpoint goes to the
+    // witness. Nothing listens there: the attempt shows as the witness's last error.
+    const communityId = (await tp.call('GET', '/api/v1/admin/communities?q=Admin%20Made', { token: tp.admin.token })).body[0].id;
+    const tariff = await tp.call('POST', `/api/v1/communities/${communityId}/tariffs`, {
+      token: manager.token, body: { name: 'Witnessed tariff', gridPrice: '0.30', communityPrice: '0.15', feedInPrice: '0.07', validFrom: '2027-02-01' },
+    });
+    expect(tariff.status).toBe(201);
+    await tp.platform.jobs.flush(OUTBOX_JOB);
+    await tp.platform.ledger.job.flush();
+    await page.reload();
+    await expect.poll(() => row.textContent()).toContain('cannot reach http://127.0.0.1:9');
+    expect(await rawKeysShown(page)).toEqual([]);
+    await screenshot(page, 'admin-ledger');
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await row.getByRole('button', { name: `Remove ${name}` }).click();
+    await expect.poll(() => row.count()).toBe(0);
+    expect((await tp.call('GET', '/api/v1/ledger/witnesses', { token: tp.admin.token })).body).toEqual([]);
   });
 
   it('is not there for a manager: no link, and its pages are not found', async () => {

@@ -104,6 +104,7 @@ function Nav({ params, path }: { params: Record<string, string>; path: string })
             {link(adminPath(), t('nav.adminHealth'))}
             {link(adminPath('communities'), t('nav.adminCommunities'))}
             {link(adminPath('users'), t('nav.adminUsers'))}
+            {link(adminPath('ledger'), t('nav.adminLedger'))}
           </ul>
         )}
         <ul aria-label={t('nav.accountList')}>

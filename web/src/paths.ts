@@ -3,6 +3,6 @@ export const memberPath = (memberId: string, page: '' | 'statements' | 'devices'
 export const managePath = (communityId: string, page: '' | 'members' | 'devices' | 'connectors' | 'tariffs' | 'settlements' | 'forecast' | 'privacy' | 'market' | 'plan' | 'ledger' | 'audit' | 'commands' = '') =>
   `/manage/${communityId}${page ? `/${page}` : ''}`;
 /** The platform admins' console. */
-export const adminPath = (page: '' | 'communities' | 'users' = '') => `/admin${page ? `/${page}` : ''}`;
+export const adminPath = (page: '' | 'communities' | 'users' | 'ledger' = '') => `/admin${page ? `/${page}` : ''}`;
 /** A member's statement checked against the verifiable record. */
 export const statementVerifyPath = (memberId: string, statementId: string) => `/members/${memberId}/statements/${statementId}/verify`;

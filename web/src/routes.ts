@@ -43,5 +43,6 @@ export const ROUTES: Route[] = [
   { pattern: '/admin', load: () => import('./pages/admin/health.js') },
   { pattern: '/admin/communities', load: () => import('./pages/admin/communities.js') },
   { pattern: '/admin/users', load: () => import('./pages/admin/users.js') },
+  { pattern: '/admin/ledger', load: () => import('./pages/admin/ledger.js') },
 ];
 

@@ -40,7 +40,7 @@ export class InstallationView {
     const at = now();
     const dbOk = await db.ping().catch(() => false);
     const communities = dbOk ? await overseeCommunities(db, admin, '') : [];
-    const [sizeBytes, dataFolder, jobStates, ingest, connectorLists, entries, auditFailures, checkpoint] = await Promise.all([
+    const [sizeBytes, dataFolder, jobStates, ingest, connectorLists, entries, audit, checkpoint] = await Promise.all([
       dbOk ? databaseBytes(db) : null,
       folderUse(this.sources.dataFolder),
       jobs.status(),
@@ -58,7 +58,7 @@ export class InstallationView {
       })),
       Promise.all(communities.map((community) => connectors.list(admin, community.id))),
       dbOk ? ledger.size() : 0,
-      dbOk ? ledger.auditFailures() : 0,
+      dbOk ? ledger.lastAudit() : null,
       dbOk ? ledger.lastCheckpoint() : undefined,
     ]);
     // Communities removed meanwhile keep no samples.
@@ -82,7 +82,7 @@ export class InstallationView {
           id: c.id, communityId: c.communityId, name: c.name, kind: c.kind, failuresInRow: c.status.failuresInRow,
           lastRunAt: c.status.lastRunAt, lastError: c.status.lastError,
         })),
-      ledger: { entries, auditFailures, lastCheckpoint: checkpoint ? { size: checkpoint.size, publishedAt: checkpoint.publishedAt.toISOString() } : null },
+      ledger: { entries, audit, lastCheckpoint: checkpoint ? { size: checkpoint.size, publishedAt: checkpoint.publishedAt.toISOString() } : null },
     };
   }
 }

@@ -63,6 +63,13 @@ async function tileSource(db: Queryable, refs: readonly TileRef[]): Promise<Tile
   return { readTile: (ref) => rows.get(`${ref.level}/${ref.index}`) };
 }
 
+/** An audit record as the API shows it. */
+function auditView(audit: store.AuditRecord | undefined) {
+  return audit
+    ? { auditedAt: audit.auditedAt.toISOString(), entries: audit.entries, checkpoints: audit.checkpoints, failures: audit.failures, message: audit.message }
+    : null;
+}
+
 function proofFromTiles<T>(compute: () => T): T {
   try {
     return compute();
@@ -494,6 +501,11 @@ export class LedgerService {
     return (await store.lastAudit(this.db))?.failures ?? 0;
   }
 
+  /** The auditor's last pass, as the admin console and a manager's ledger page show it; null before the first. */
+  async lastAudit(): Promise<ReturnType<typeof auditView>> {
+    return auditView(await store.lastAudit(this.db));
+  }
+
   /** What a manager's ledger page shows: the log and the community's part in it. */
   async communityStatus(principal: Principal, communityId: string) {
     requireManager(principal, communityId);
@@ -509,7 +521,7 @@ export class LedgerService {
       lastAppendAt: headNow.appendedAt?.toISOString() ?? null,
       checkpoint: latest && checkpoint ? { size: latest.size, rootHash: toHex(checkpoint.rootHash), publishedAt: latest.publishedAt.toISOString(), note: latest.note } : null,
       community: { entries: ours.count, lastIndex: ours.lastSeq, lastAppendAt: ours.lastAppendedAt?.toISOString() ?? null },
-      audit: audit ? { auditedAt: audit.auditedAt.toISOString(), entries: audit.entries, checkpoints: audit.checkpoints, failures: audit.failures, message: audit.message } : null,
+      audit: auditView(audit),
     };
   }
 

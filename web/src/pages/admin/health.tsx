@@ -61,7 +61,7 @@ function Overview({ health, fmt }: { health: Installation; fmt: Formatter }) {
             ? t('admin.lastCheckpoint', { size: fmt.count(ledger.lastCheckpoint.size), time: fmt.dateTime(ledger.lastCheckpoint.publishedAt) })
             : t('admin.noCheckpoint')}
         />
-        <Stat label={t('admin.auditFailures')} value={fmt.count(ledger.auditFailures)} />
+        <Stat label={t('admin.auditFailures')} value={ledger.audit ? fmt.count(ledger.audit.failures) : NO_VALUE} />
       </dl>
     </section>
   );
