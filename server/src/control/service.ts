@@ -11,8 +11,8 @@ import type { CommandView, DeviceCommand } from '@gridshare/contract/control';
 import { acknowledge, deliverable, DEVICE_KINDS_OF, supersession, valueProblem, type CommandKind, type CommandState } from './domain/commands.js';
 import { AckRefused, parseAckPayload, validateAck, type AckMessage } from './domain/ack.js';
 import {
-  closeCommand, commandById, commandsByState, competingCommands, dueForDelivery, expireDue, insertCommands, listCommands, markDelivered, markSuperseded,
-  openCommandsOfDevice, type NewCommand, type StoredCommand,
+  closeCommand, commandById, competingCommands, dueForDelivery, expireDue, insertCommands, listCommands, markDelivered, markSuperseded,
+  openCommandsByState, openCommandsOfDevice, type NewCommand, type StoredCommand,
 } from './store.js';
 
 /** How commands reach devices that hold an MQTT connection (the embedded broker or an external one). */
@@ -258,9 +258,9 @@ export class ControlService {
     }
   }
 
-  /** Commands per state over the installation, for `/metrics`. */
-  countByState(): Promise<Map<CommandState, number>> {
-    return commandsByState(this.options.db);
+  /** Open commands (queued, sent) per state over the installation, for `/metrics`. */
+  countOpenByState(): Promise<Map<CommandState, number>> {
+    return openCommandsByState(this.options.db);
   }
 
   /** A community's commands with their delivery: every device's for its managers, their own devices' for members. */

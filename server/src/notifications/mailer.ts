@@ -1,6 +1,5 @@
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
-import { BadRequestError } from '../kernel/errors.js';
 import { checkEmailAddress, type RenderedEmail } from './domain/render.js';
 import { classifySmtpFailure, type AttemptOutcome } from './domain/delivery.js';
 
@@ -27,35 +26,74 @@ export interface SmtpConfig {
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[?::1\]?)$/;
 
+const SMTP_URL_EXAMPLE = 'SMTP_URL=smtp://user:password@mail.example.org:587 (STARTTLS) or SMTP_URL=smtps://mail.example.org:465';
+const SMTP_FROM_EXAMPLE = 'SMTP_FROM="Community Energy <noreply@example.org>"';
+
 /**
- * `SMTP_URL` (`smtp://user:pass@mail.example.org:587`, `smtps://…:465`) and `SMTP_FROM`, plus
- * `SMTP_REQUIRE_TLS=false` to allow plain SMTP to a relay that is not on this machine.
- * Undefined when no `SMTP_URL` is set: email is then off, and says so where it is needed.
+ * A mail setting the process cannot start with: one line naming the variable, what is wrong with
+ * it and a good value. The value itself is never repeated, since `SMTP_URL` may hold a password.
  */
-export function smtpConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SmtpConfig | undefined {
-  const text = env.SMTP_URL;
-  if (!text) return undefined;
+export class SmtpSettingError extends Error {
+  constructor(readonly variable: 'SMTP_URL' | 'SMTP_FROM' | 'SMTP_REQUIRE_TLS', problem: string, example: string) {
+    super(`${variable} ${problem}; for example ${example}`);
+  }
+}
+
+function parseSmtpUrl(text: string): URL {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new BadRequestError('SMTP_URL is not a URL (smtp://user:pass@host:587 or smtps://host:465)', 'SMTP_URL');
+    throw new SmtpSettingError('SMTP_URL', 'is not a URL with a host and, if given, a port from 1 to 65535', SMTP_URL_EXAMPLE);
   }
-  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw new BadRequestError(`SMTP_URL must be smtp:// or smtps://, not ${url.protocol}//`, 'SMTP_URL');
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw new SmtpSettingError('SMTP_URL', `must start with smtp:// or smtps://, not ${url.protocol}`, SMTP_URL_EXAMPLE);
+  // `smtp:mail` and `smtp://` parse (the scheme is not one URL parsers know) but name no server.
+  if (!url.hostname) throw new SmtpSettingError('SMTP_URL', 'names no mail server host', SMTP_URL_EXAMPLE);
+  if (url.port === '0') throw new SmtpSettingError('SMTP_URL', 'has port 0, a port is from 1 to 65535', SMTP_URL_EXAMPLE);
+  return url;
+}
+
+/**
+ * `SMTP_URL` (`smtp://user:pass@mail.example.org:587`, `smtps://…:465`) and `SMTP_FROM`, plus
+ * `SMTP_REQUIRE_TLS=false` to allow plain SMTP to a relay that is not on this machine.
+ * Undefined when no `SMTP_URL` is set: email is then off, and says so where it is needed.
+ * A setting that is wrong throws SmtpSettingError.
+ */
+export function smtpConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SmtpConfig | undefined {
+  const text = env.SMTP_URL;
+  if (!text) return undefined;
+  const url = parseSmtpUrl(text);
   const secure = url.protocol === 'smtps:';
   const port = url.port ? Number(url.port) : secure ? 465 : 587;
   const from = env.SMTP_FROM ?? '';
+  if (!from.trim()) throw new SmtpSettingError('SMTP_FROM', 'is not set, and email (SMTP_URL) needs the address it is sent from', SMTP_FROM_EXAMPLE);
   const address = /<([^>]+)>\s*$/.exec(from)?.[1] ?? from;
-  checkEmailAddress(address.trim());
-  const requireTls = env.SMTP_REQUIRE_TLS === undefined ? !secure && !LOOPBACK.test(url.hostname) : env.SMTP_REQUIRE_TLS !== 'false';
+  try {
+    checkEmailAddress(address.trim());
+  } catch {
+    throw new SmtpSettingError('SMTP_FROM', 'holds no valid email address', SMTP_FROM_EXAMPLE);
+  }
+  const requireTlsSetting = env.SMTP_REQUIRE_TLS;
+  if (requireTlsSetting !== undefined && requireTlsSetting !== 'true' && requireTlsSetting !== 'false') {
+    throw new SmtpSettingError('SMTP_REQUIRE_TLS', 'must be true or false', 'SMTP_REQUIRE_TLS=false for a plain relay on another machine');
+  }
+  const requireTls = requireTlsSetting === undefined ? !secure && !LOOPBACK.test(url.hostname) : requireTlsSetting === 'true';
   return {
     host: url.hostname.replace(/^\[|\]$/g, ''),
     port,
     secure,
     requireTls,
-    ...(url.username ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } } : {}),
+    ...(url.username ? { auth: credentialsOf(url) } : {}),
     from,
   };
+}
+
+function credentialsOf(url: URL): { user: string; pass: string } {
+  try {
+    return { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) };
+  } catch {
+    throw new SmtpSettingError('SMTP_URL', 'has a user or password with a % not followed by two hex digits (write % as %25)', SMTP_URL_EXAMPLE);
+  }
 }
 
 export interface Mailer {

@@ -25,11 +25,18 @@ export interface PlanObserved {
  */
 export interface Metrics {
   readonly registry: Registry;
+  /**
+   * The text of one scrape, and the metrics left out of it. The database is pinged first
+   * (`gridshare_database_up`); while it does not answer, the gauges read from it are skipped
+   * rather than tried, and any collector that fails is left out rather than failing the scrape,
+   * so Prometheus still gets what is known and its alerts can fire.
+   */
+  scrape(): Promise<{ text: string; skipped: readonly string[] }>;
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly httpDuration: Histogram<'method' | 'route'>;
-  /** A gauge read from a capability at every scrape (e.g. from the database). */
+  /** A gauge read from a capability's tables at every scrape (skipped while the database is down). */
   gauge(name: string, help: string, read: () => Promise<number>): void;
-  /** A gauge with one label, each value read from a capability at every scrape. */
+  /** A gauge with one label, each value read from a capability's tables at every scrape (skipped while the database is down). */
   labelledGauge(name: string, help: string, label: string, read: () => Promise<ReadonlyMap<string, number>>): void;
   /** Ingest refused a device's message (validation, decoding or a register going backwards), by code. */
   readingsRefused(code: string): void;
@@ -56,6 +63,9 @@ const RUN_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300];
 /** Readings per group commit: one message to the writer's largest batches. */
 const COMMIT_BUCKETS = [1, 10, 100, 1_000, 5_000, 10_000, 50_000];
 
+/** A ping slower than this counts as the database being down: a scrape must answer within Prometheus' timeout (10 s by default). */
+const PING_TIMEOUT_MS = 2_000;
+
 /** MQTT CONNACK return codes (3.1.1) a device may be refused with, by name. */
 const CONNACK_REASONS: Readonly<Record<number, string>> = {
   1: 'unacceptable_protocol_version', 2: 'identifier_rejected', 3: 'server_unavailable', 4: 'bad_username_or_password', 5: 'not_authorized',
@@ -68,6 +78,10 @@ export function createMetrics(): Metrics {
   // same numbers by type (`gridshare_nodejs_active_handles{type}`, ...) stay.
   for (const name of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`gridshare_nodejs_active_${name}_total`);
   const registers = [registry];
+  /** The gauges read from the database, skipped in a scrape while it does not answer. */
+  const databaseReaders = new Set<string>();
+  let pingDatabase: () => Promise<boolean> = async () => true;
+  let databaseUp = true;
   /** A gauge without labels, read at every scrape. */
   const readGauge = (name: string, help: string, read: () => number | Promise<number>) => new Gauge({
     name, help, registers,
@@ -89,6 +103,23 @@ export function createMetrics(): Metrics {
 
   return {
     registry,
+    async scrape() {
+      databaseUp = await pingDatabase();
+      const skipped: string[] = [];
+      const texts = await Promise.all(registry.getMetricsAsArray().map(async ({ name }) => {
+        if (!databaseUp && databaseReaders.has(name)) {
+          skipped.push(name);
+          return undefined;
+        }
+        // Some collectors read the database outside the gauges above (the jobs' lag, forecast
+        // accuracy): one that fails costs its own metric, never the scrape.
+        return registry.getSingleMetricAsString(name).catch(() => {
+          skipped.push(name);
+          return undefined;
+        });
+      }));
+      return { text: `${texts.filter((text) => text !== undefined).join('\n\n')}\n`, skipped: skipped.sort() };
+    },
     httpRequests: new Counter({
       name: 'gridshare_http_requests_total',
       help: 'HTTP requests by method, route pattern and status',
@@ -103,9 +134,11 @@ export function createMetrics(): Metrics {
       registers,
     }),
     gauge(name, help, read) {
+      databaseReaders.add(name);
       readGauge(name, help, read);
     },
     labelledGauge(name, help, label, read) {
+      databaseReaders.add(name);
       new Gauge({
         name, help, labelNames: [label], registers,
         async collect() {
@@ -151,7 +184,9 @@ export function createMetrics(): Metrics {
       readGauge('gridshare_mqtt_broker_up', 'Whether the MQTT broker (embedded, or the external one consumed) is up: 1 yes, 0 no', () => (up() ? 1 : 0));
     },
     observeDatabase(db) {
-      readGauge('gridshare_database_up', 'Whether the database answers a ping: 1 yes, 0 no', async () => ((await db.ping().catch(() => false)) ? 1 : 0));
+      pingDatabase = () => databaseAnswers(db);
+      readGauge('gridshare_database_up', 'Whether the database answers a ping (within 2 s) at this scrape: 1 yes, 0 no', () => (databaseUp ? 1 : 0));
+      databaseReaders.add('gridshare_database_size_bytes');
       readGauge('gridshare_database_size_bytes', 'Bytes the database takes on disk (pg_database_size)', async () => {
         const rows = await db.query<{ bytes: string }>('SELECT pg_database_size(current_database())::text AS bytes');
         return Number(rows[0]!.bytes);
@@ -172,4 +207,17 @@ export function createMetrics(): Metrics {
       gauge('gridshare_disk_size_bytes', 'Size in bytes of the file system of each folder', (stats) => stats.size);
     },
   };
+}
+
+/** Whether the database answers a ping in time (an unreachable server may leave it waiting much longer). */
+export async function databaseAnswers(db: Db): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([db.ping().catch(() => false), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

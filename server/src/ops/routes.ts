@@ -1,16 +1,27 @@
 import type { Db } from '../platform/store/db.js';
 import type { Api } from '../platform/http/api.js';
+import { PasswordChangeRequired, requestCredentials } from '../platform/http/app.js';
+import type { ComponentLog } from '../platform/http/logging.js';
+import type { Credentials, ResolvedPrincipal } from '../kernel/principal.js';
 import { requireAdmin } from '../accounts/index.js';
 import { opsRoutes as contract } from '@gridshare/contract/ops';
-import type { Metrics } from './metrics.js';
+import { databaseAnswers, type Metrics } from './metrics.js';
+import { ScrapeAccess } from './scrape-access.js';
 
 export interface BrokerStatus {
   readonly mode: 'embedded' | 'external';
   connected(): boolean;
 }
 
-export async function opsRoutes(app: Api, options: { db: Db; broker: BrokerStatus; metrics: Metrics }): Promise<void> {
-  const { db, broker, metrics } = options;
+export async function opsRoutes(app: Api, options: {
+  db: Db; broker: BrokerStatus; metrics: Metrics;
+  /** The caller of `/metrics`, which resolves its own (see ScrapeAccess). */
+  resolvePrincipal(credentials: Credentials): Promise<ResolvedPrincipal>;
+  /** Where a scrape that left metrics out says which. */
+  log: ComponentLog;
+}): Promise<void> {
+  const { db, broker, metrics, log } = options;
+  const access = new ScrapeAccess({ resolvePrincipal: options.resolvePrincipal, databaseAnswers: () => databaseAnswers(db) });
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -29,8 +40,17 @@ export async function opsRoutes(app: Api, options: { db: Db; broker: BrokerStatu
     return reply.status(dbOk && brokerOk ? 200 : 503).send(body);
   });
 
-  app.get(contract.metrics.path, { schema: contract.metrics.schema }, async (request, reply) => {
+  app.get(contract.metrics.path, {
+    schema: contract.metrics.schema,
+    onRequest: async (request) => {
+      const principal = await access.principal(requestCredentials(request));
+      if ('mustChangePassword' in principal && principal.mustChangePassword) throw new PasswordChangeRequired();
+      request.principal = principal;
+    },
+  }, async (request, reply) => {
     requireAdmin(request.principal);
-    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    const { text, skipped } = await metrics.scrape();
+    if (skipped.length > 0) log(`metrics left out of this scrape (the database is down, or their collector failed): ${skipped.join(', ')}`);
+    return reply.type(metrics.registry.contentType).send(text);
   });
 }

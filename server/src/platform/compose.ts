@@ -415,7 +415,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     metrics.observeBrokerUp(brokerStatus.connected);
     metrics.observeDatabase(db);
     metrics.observeDisk({ artefacts: options.artefactsDir, ...(options.store.kind === 'pglite' && options.store.dataDir ? { data: options.store.dataDir } : {}) });
-    metrics.labelledGauge('gridshare_commands', 'Commands to devices, by state', 'state', () => control.countByState());
+    metrics.labelledGauge('gridshare_commands', 'Commands to devices not closed yet, by state (queued, sent)', 'state', () => control.countOpenByState());
     metrics.gauge('gridshare_intervals_quarantined', 'Quarter hours beyond their site\'s connection capacity, kept out of the sharing', () => countQuarantined(db));
     const mailer = options.smtp ? createMailer(options.smtp) : undefined;
     // Closed after the app, which waits for the emails its requests started.
@@ -423,7 +423,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     closers.push(() => app.close());
     // Before any route: reads of a member's personal data by others go into the member's access log.
     registerAccessLogging(app, privacyContext);
-    await opsRoutes(app, { db, metrics, broker: brokerStatus });
+    await opsRoutes(app, { db, metrics, broker: brokerStatus, resolvePrincipal: principalOf, log: componentLog(app.log, 'ops', 'warn') });
     await accountRoutes(app, {
       db,
       // Browsers that reach the installation over https get Secure cookies without being told.

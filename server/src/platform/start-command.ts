@@ -8,7 +8,7 @@ import { DataFolderInUseError } from './store/data-folder.js';
 import { startDemoControlledDevices, startDemoSimulation } from '../demo/index.js';
 import { DAY_MS } from '../kernel/time.js';
 import { DEFAULT_LEASE_MS, type RunnerOptions } from './jobs/index.js';
-import { smtpConfigFromEnv } from '../notifications/index.js';
+import { smtpConfigFromEnv, SmtpSettingError } from '../notifications/index.js';
 import { environmentKeys, KEY_FILE_NAME, keyFile, MissingMasterKeyError, SECRET_KEY_VARIABLE } from '../secrets/index.js';
 
 export function parsePort(value: string): number {
@@ -205,7 +205,9 @@ export function registerStartCommand(program: Command): void {
           watch.unref();
         }
       } catch (error) {
-        if (error instanceof PortInUseError || error instanceof DataFolderInUseError || error instanceof MissingMasterKeyError) {
+        // What the operator must change before a start can work: one line, exit code 2, no stack.
+        if (error instanceof PortInUseError || error instanceof DataFolderInUseError || error instanceof MissingMasterKeyError
+          || error instanceof SmtpSettingError) {
           process.stderr.write(`gridshare: ${error.message}\n`);
           process.exit(2);
         }

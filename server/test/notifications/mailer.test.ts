@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import PDFDocument from 'pdfkit';
-import { createMailer, smtpConfigFromEnv, type SmtpConfig } from '../../src/notifications/mailer.js';
+import { createMailer, smtpConfigFromEnv, SmtpSettingError, type SmtpConfig } from '../../src/notifications/mailer.js';
 import { renderEmail, type Recipient } from '../../src/notifications/domain/render.js';
 import { afterAttempt, queued } from '../../src/notifications/domain/delivery.js';
 import { BadRequestError } from '../../src/kernel/errors.js';
@@ -140,8 +140,35 @@ describe('SMTP configuration', () => {
     expect(smtpConfigFromEnv({ SMTP_URL: 'smtps://mail.example.org', SMTP_FROM: 'noreply@example.org' })).toMatchObject({ port: 465, secure: true, requireTls: false });
     expect(smtpConfigFromEnv({ SMTP_URL: 'smtp://127.0.0.1:2525', SMTP_FROM: 'noreply@example.org' })).toMatchObject({ port: 2525, requireTls: false });
     expect(smtpConfigFromEnv({ SMTP_URL: 'smtp://relay:25', SMTP_FROM: 'noreply@example.org', SMTP_REQUIRE_TLS: 'false' })).toMatchObject({ requireTls: false });
-    expect(() => smtpConfigFromEnv({ SMTP_URL: 'http://mail.example.org', SMTP_FROM: 'noreply@example.org' })).toThrow(BadRequestError);
-    expect(() => smtpConfigFromEnv({ SMTP_URL: 'smtp://mail.example.org' })).toThrow(BadRequestError);
-    expect(() => smtpConfigFromEnv({ SMTP_URL: 'not a url', SMTP_FROM: 'noreply@example.org' })).toThrow(BadRequestError);
+    expect(smtpConfigFromEnv({ SMTP_URL: 'smtp://relay:25', SMTP_FROM: 'noreply@example.org', SMTP_REQUIRE_TLS: 'true' })).toMatchObject({ requireTls: true });
+  });
+
+  it.each([
+    [{ SMTP_URL: 'not-a-url' }, 'SMTP_URL', /^SMTP_URL is not a URL .*; for example SMTP_URL=smtp:\/\/user:password@mail\.example\.org:587/],
+    [{ SMTP_URL: 'smtp://mail.example.org:notaport' }, 'SMTP_URL', /port from 1 to 65535/],
+    [{ SMTP_URL: 'smtp://mail.example.org:65536' }, 'SMTP_URL', /port from 1 to 65535/],
+    [{ SMTP_URL: 'smtp://mail.example.org:0' }, 'SMTP_URL', /port 0/],
+    [{ SMTP_URL: 'http://mail.example.org' }, 'SMTP_URL', /must start with smtp:\/\/ or smtps:\/\/, not http:/],
+    [{ SMTP_URL: 'smtp://' }, 'SMTP_URL', /names no mail server host/],
+    [{ SMTP_URL: 'smtp:mail.example.org' }, 'SMTP_URL', /names no mail server host/],
+    [{ SMTP_URL: 'smtp://mailer:p%zz@mail.example.org' }, 'SMTP_URL', /write % as %25/],
+    [{ SMTP_FROM: undefined }, 'SMTP_FROM', /^SMTP_FROM is not set.*; for example SMTP_FROM="Community Energy <noreply@example\.org>"$/],
+    [{ SMTP_FROM: 'EEG <not an address>' }, 'SMTP_FROM', /holds no valid email address/],
+    [{ SMTP_REQUIRE_TLS: 'yes' }, 'SMTP_REQUIRE_TLS', /must be true or false/],
+  ])('refuses %o, naming the variable and a good value', (setting, variable, message) => {
+    const env = { SMTP_URL: 'smtp://mailer:secret-word@mail.example.org', SMTP_FROM: 'noreply@example.org', ...setting };
+    let thrown: unknown;
+    try {
+      smtpConfigFromEnv(env);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(SmtpSettingError);
+    const error = thrown as SmtpSettingError;
+    expect(error.variable).toBe(variable);
+    expect(error.message).toMatch(message);
+    // SMTP_URL may hold a password: the message never repeats a value.
+    expect(error.message).not.toContain('secret-word');
+    expect(error.message).not.toContain('p%zz');
   });
 });

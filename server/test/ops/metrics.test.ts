@@ -4,7 +4,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
-import { storeKinds } from '../support/stores.js';
+import pg from 'pg';
+import { createTestDatabase, postgresUrl, storeKinds, type TestDatabase } from '../support/stores.js';
 import { signUp, startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
 import { communityBody } from '../support/world.js';
 import { connectDevice, deviceCredentials, readingsMessage, sasFor } from '../support/devices.js';
@@ -196,4 +197,90 @@ describe.each(storeKinds)('/metrics after real traffic on %s', (kind) => {
   it('is for platform admins only', async () => {
     expect((await tp.call('GET', '/metrics')).status).toBe(401);
   });
+});
+
+/**
+ * The database stops taking connections (ALLOW_CONNECTIONS false, every session terminated): a
+ * scrape must still answer, or Prometheus could only say "Gridshare down" and never that the
+ * database is.
+ */
+describe.skipIf(!postgresUrl)('/metrics while the database is down (PostgreSQL)', () => {
+  let database: TestDatabase;
+  let tp: TestPlatform;
+  let server: pg.Client;
+  let name: string;
+  const written: string[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase('postgres');
+    name = new URL((database.config as { url: string }).url).pathname.slice(1);
+    tp = await startTestPlatform('postgres', { database, log: { destination: { write: (chunk) => written.push(chunk) } } });
+    server = new pg.Client({ connectionString: postgresUrl });
+    await server.connect();
+  }, 120_000);
+  afterAll(async () => {
+    await server?.query(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS true`);
+    await tp?.close();
+    await server?.end();
+    await database?.drop();
+  });
+
+  const scrape = async (token = tp.admin.token) => tp.call('GET', '/metrics', { token });
+  const opsLines = () => written.flatMap((chunk) => chunk.split('\n')).filter((line) => line.includes('"component":"ops"'));
+
+  it('answers 200 with gridshare_database_up 0 and what is known without it, then 1 once the database is back', async () => {
+    const up = await scrape();
+    expect(up.status).toBe(200);
+    const before = parseScrape(up.raw.body);
+    expect(total(before, 'gridshare_database_up')).toBe(1);
+    expect(total(before, 'gridshare_database_size_bytes')).toBeGreaterThan(0);
+    // Only the open states, both always there.
+    expect(before.samples.filter((s) => s.name === 'gridshare_commands').map((s) => s.labels.state).sort()).toEqual(['queued', 'sent']);
+    expect(opsLines()).toEqual([]);
+    // A second admin token, scraped with and then revoked: forgotten, it lets nobody in later.
+    const revoked = await tp.call('POST', '/api/v1/me/tokens', { token: tp.admin.token, body: { name: 'revoked scraper' } });
+    expect(revoked.status).toBe(201);
+    expect((await scrape(revoked.body.token)).status).toBe(200);
+    expect((await tp.call('DELETE', `/api/v1/me/tokens/${revoked.body.id}`, { token: tp.admin.token })).status).toBe(204);
+    expect((await scrape(revoked.body.token)).status).toBe(401);
+
+    await server.query(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS false`);
+    await server.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
+    expect((await tp.call('GET', '/health')).status).toBe(503);
+
+    const down = await scrape();
+    expect(down.status, down.raw.body).toBe(200);
+    const scraped = parseScrape(down.raw.body);
+    expect(total(scraped, 'gridshare_database_up')).toBe(0);
+    expect(scraped.types.get('gridshare_database_up')).toBe('gauge');
+    // What the process knows by itself is there ...
+    expect(total(scraped, 'gridshare_mqtt_broker_up')).toBe(1);
+    expect(total(scraped, 'gridshare_http_requests_total', { route: '/metrics', status: '200' })).toBeGreaterThanOrEqual(1);
+    expect(total(scraped, 'gridshare_disk_size_bytes', { folder: 'artefacts' })).toBeGreaterThan(0);
+    expect(scraped.types.get('gridshare_process_resident_memory_bytes')).toBe('gauge');
+    // ... what needs the database is left out, and the log says so.
+    for (const family of ['gridshare_commands', 'gridshare_database_size_bytes', 'gridshare_ledger_entries', 'gridshare_interval_points_failing']) {
+      expect(scraped.types.has(family), family).toBe(false);
+    }
+    const checked = promtool(['check', 'metrics'], down.raw.body);
+    expect(checked.output).toBe('');
+    expect(opsLines()).toEqual([expect.stringMatching(/"level":40.*metrics left out of this scrape.*gridshare_commands.*gridshare_database_size_bytes/)]);
+
+    // The admin token verified before lets in to /metrics only: other routes, and a token never seen, are refused.
+    expect((await tp.call('GET', '/api/v1/admin/users', { token: tp.admin.token })).status).toBeGreaterThanOrEqual(500);
+    for (const token of ['gst_never-seen-by-this-process', revoked.body.token]) {
+      const refused = await scrape(token);
+      expect(refused.status).toBeGreaterThanOrEqual(500);
+      expect(refused.raw.body).not.toContain('gridshare_database_up');
+    }
+
+    await server.query(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS true`);
+    const back = await scrape();
+    expect(back.status).toBe(200);
+    const after = parseScrape(back.raw.body);
+    expect(total(after, 'gridshare_database_up')).toBe(1);
+    expect(after.types.get('gridshare_commands')).toBe('gauge');
+    expect(total(after, 'gridshare_database_size_bytes')).toBeGreaterThan(0);
+    expect(opsLines()).toHaveLength(1);
+  }, 60_000);
 });

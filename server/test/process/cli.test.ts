@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -47,6 +47,31 @@ describe('the gridshare command', () => {
     } finally {
       blocker.close();
     }
+  }, 60_000);
+
+  it.each([
+    ['not-a-url', /^gridshare: SMTP_URL is not a URL with a host and, if given, a port from 1 to 65535; for example SMTP_URL=smtp:\/\/user:password@mail\.example\.org:587/],
+    ['smtp://user:secret-word@mail.example.org:notaport', /^gridshare: SMTP_URL is not a URL .*port from 1 to 65535; for example SMTP_URL=smtp:\/\//],
+    ['https://mail.example.org', /^gridshare: SMTP_URL must start with smtp:\/\/ or smtps:\/\/, not https:; for example SMTP_URL=/],
+  ])('refuses SMTP_URL=%s in one line, exit code 2, before opening anything', async (value, line) => {
+    const dataDir = join(tmpdir(), `gridshare-smtp-${process.pid}-${Date.now()}`);
+    const running = runGridshare(['start', '--host', '127.0.0.1', '--port', String(await freePort()), '--mqtt-port', String(await freePort()), '--data', dataDir],
+      { SMTP_URL: value, SMTP_FROM: 'noreply@example.org' });
+    expect(await running.exited, running.output()).toBe(2);
+    const lines = running.output().trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(line);
+    expect(running.output()).not.toMatch(/\bat .*\.ts:\d+|Error:/);
+    // The URL may hold a password: the line never repeats it.
+    expect(running.output()).not.toContain('secret-word');
+    expect(existsSync(dataDir)).toBe(false);
+  }, 60_000);
+
+  it('refuses SMTP_URL without SMTP_FROM, naming SMTP_FROM', async () => {
+    const running = runGridshare(['start', '--host', '127.0.0.1', '--port', String(await freePort()), '--mqtt-port', String(await freePort()), '--data', '/tmp/gridshare-unused'],
+      { SMTP_URL: 'smtp://mail.example.org:587', SMTP_FROM: '' });
+    expect(await running.exited, running.output()).toBe(2);
+    expect(running.output()).toMatch(/^gridshare: SMTP_FROM is not set, .*; for example SMTP_FROM="Community Energy <noreply@example\.org>"\n$/);
   }, 60_000);
 
   it('stops with the shell that started it when told to (npm start: a SIGTERM to npm ends only its shell)', async () => {

@@ -114,7 +114,8 @@ export async function createHttp(options: HttpOptions): Promise<Api> {
   app.addHook('onRequest', originCheck(options.publicUrl ?? (() => undefined)));
   app.addHook('onRequest', async (request) => {
     request.principal = ANONYMOUS;
-    if (!request.url.startsWith('/api/') && !request.url.startsWith('/metrics')) return;
+    // `/metrics` resolves its caller itself: a scrape must work while the database is down (ops' ScrapeAccess).
+    if (!request.url.startsWith('/api/')) return;
     const principal = await options.resolvePrincipal(requestCredentials(request));
     request.principal = principal;
     if ('mustChangePassword' in principal && principal.mustChangePassword) {
