@@ -341,7 +341,7 @@ export class LedgerService {
   }
 
   /**
-   * Asks every witness that has not cosigned the latest checkpoint to do so, with a consistency
+   * Asks every witness that has not given the latest checkpoint a cosignature that verifies, with a consistency
    * proof from the size it cosigned last; keeps the cosignatures that verify under its key. A
    * witness that is down or refuses is recorded (its last error) and asked again with the next
    * checkpoint; it never holds up the log or the other witnesses.
@@ -350,7 +350,7 @@ export class LedgerService {
     const latest = await store.latestCheckpoint(this.db);
     if (!latest) return;
     for (const witness of await store.listWitnesses(this.db)) {
-      if (witness.cosignedSize === latest.size && witness.lastError === null) continue;
+      if (witness.verifiedSize === latest.size) continue;
       await this.askWitness(witness, latest);
     }
   }
