@@ -148,7 +148,9 @@ describe.each(storeKinds)('commands to devices on %s', (kind) => {
     const rows = await commandsOf(device);
     const byPlan = (id: string) => rows.find((c) => c.planId === id)!;
     const newest = byPlan(second);
-    expect(newest.state).toBe('queued');
+    // Open: queued, or already sent if the delivery job (woken by the plan) ran first on a busy machine.
+    const OPEN = ['queued', 'sent'];
+    expect(OPEN).toContain(newest.state);
     expect(byPlan(first)).toMatchObject({ state: 'superseded', supersededBy: newest.id });
     expect(rows.filter((c) => c.state === 'superseded')).toHaveLength(2);
     expect(rows.find((c) => c.value === 500)).toMatchObject({ state: 'superseded', supersededBy: newest.id });
@@ -160,7 +162,9 @@ describe.each(storeKinds)('commands to devices on %s', (kind) => {
     // A plan's setpoints for its next steps, issued together, all stay to be delivered, in order.
     clock.now += MINUTE;
     const steps = await plan([0, 1, 2].map((i) => ({ deviceId: device, value: 100 * (i + 1), validFromMs: clock.now + i * 15 * MINUTE, expiresAtMs: clock.now + (i + 1) * 15 * MINUTE })));
-    expect((await commandsOf(device)).filter((c) => c.planId === steps).map((c) => c.state)).toEqual(['queued', 'queued', 'queued']);
+    const stepStates = (await commandsOf(device)).filter((c) => c.planId === steps).map((c) => c.state);
+    expect(stepStates).toHaveLength(3);
+    for (const state of stepStates) expect(OPEN).toContain(state);
     expect((await poll(devices.battery2)).body.commands.map((c: { value: number }) => c.value)).toEqual([100, 200, 300]);
     for (const c of (await commandsOf(device)).filter((x) => x.planId === steps)) await ack(devices.battery2, { commandId: c.id, result: 'acknowledged' });
   });
