@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, runGridshare, waitForHealth, type RunningGridshare } from '../support/process.js';
+import { freePort, oneTimePassword, runGridshare, waitForHealth, type RunningGridshare } from '../support/process.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'gridshare-durability-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -26,7 +26,7 @@ async function json(running: RunningGridshare, method: string, path: string, bod
 describe('durability of the embedded database (PGlite)', () => {
   it('keeps every acknowledged write across kill -9 and across a clean restart', async () => {
     let running = await start();
-    const password = /one-time password: (\S+)/.exec(running.output())![1]!;
+    const password = await oneTimePassword(running);
     const login = await json(running, 'POST', '/api/v1/auth/login', { email: 'admin@gridshare.local', password });
     expect(login.status).toBe(200);
     const cookie = login.cookie!;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { unzipSync, strFromU8 } from 'fflate';
-import { freePort, runGridshare, waitForHealth, type RunningGridshare } from '../support/process.js';
+import { freePort, oneTimePassword, runGridshare, waitForHealth, type RunningGridshare } from '../support/process.js';
 import { pdfPageCount, pdfText } from '../support/pdf.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'gridshare-ingest-durability-'));
@@ -38,7 +38,7 @@ describe('devices from provisioning to a crash', () => {
     const mqttPort = await freePort();
     let running = await start(httpPort, mqttPort);
     const base = running.baseUrl;
-    const otp = /one-time password: (\S+)/.exec(running.output())![1]!;
+    const otp = await oneTimePassword(running);
     const login = await call(base, 'POST', '/api/v1/auth/login', undefined, { email: 'admin@gridshare.local', password: otp });
     const cookieHeaders = { cookie: login.cookie! };
     await fetch(`${base}/api/v1/me/password`, { method: 'POST', headers: { ...cookieHeaders, 'content-type': 'application/json' }, body: JSON.stringify({ currentPassword: otp, newPassword: 'ingest-admin-pw' }) });

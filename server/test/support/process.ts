@@ -72,9 +72,22 @@ export async function callJson(base: string, method: string, path: string, optio
   return { status: response.status, body: text ? JSON.parse(text) : null, cookie: response.headers.get('set-cookie')?.split(';')[0] };
 }
 
+/**
+ * The first start's one-time admin password, once the banner has printed it: the server answers
+ * health checks a moment before the banner's last lines are written.
+ */
+export async function oneTimePassword(running: RunningGridshare, timeoutMs = 30_000): Promise<string> {
+  for (const deadline = Date.now() + timeoutMs; ;) {
+    const found = /one-time password: (\S+)/.exec(running.output());
+    if (found) return found[1]!;
+    if (Date.now() > deadline) throw new Error(`no one-time password printed within ${timeoutMs} ms:\n${running.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** The first start's admin with the one-time password replaced, and an API token of theirs. */
 export async function adminToken(running: RunningGridshare, newPassword: string): Promise<string> {
-  const otp = /one-time password: (\S+)/.exec(running.output())![1]!;
+  const otp = await oneTimePassword(running);
   const email = 'admin@gridshare.local';
   const first = await callJson(running.baseUrl, 'POST', '/api/v1/auth/login', { body: { email, password: otp } });
   await callJson(running.baseUrl, 'POST', '/api/v1/me/password', { cookie: first.cookie!, body: { currentPassword: otp, newPassword } });
