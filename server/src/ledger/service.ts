@@ -30,6 +30,9 @@ export const APPEND_BATCH = 10_000;
 const KEY_PLACE = sealedPlace('ledger_keys', 'signer', 'log');
 const utf8 = (text: string) => new TextEncoder().encode(text);
 
+/** Lower-case hex SHA-256 of the value's RFC 8785 canonical JSON: how entries commit to what they do not hold. */
+const canonicalSha256 = (value: unknown): string => createHash('sha256').update(canonicalize(value)!, 'utf8').digest('hex');
+
 /** A statement's document as committed and served: the RFC 8785 canonical JSON of what billing stores. */
 export function statementJson(document: StatementDocument): Uint8Array {
   return utf8(canonicalize(document)!);
@@ -187,7 +190,7 @@ export class LedgerService {
         command: command.id,
         device: await this.commit(tx, site?.memberId ?? command.communityId, command.deviceId),
         action: command.kind,
-        payloadSha256: createHash('sha256').update(canonicalize(deviceCommand(command))!, 'utf8').digest('hex'),
+        payloadSha256: canonicalSha256(deviceCommand(command)),
       });
       await this.enqueue(tx, entry, command.id);
     }
@@ -237,11 +240,10 @@ export class LedgerService {
    */
   async onChangeRecorded(tx: Queryable, event: EventPayload<'change.recorded'>): Promise<void> {
     if (event.communityId === null || !MONEY_RELEVANT_CHANGES.has(event.kind)) return;
-    const digest = (value: unknown) => createHash('sha256').update(canonicalize(value)!, 'utf8').digest('hex');
     const entry = changeRecorded({ at: event.atMs, community: event.communityId }, {
-      change: event.kind, resource: event.resourceId, action: event.action, role: event.actorRole, diffSha256: digest(event.diff),
+      change: event.kind, resource: event.resourceId, action: event.action, role: event.actorRole, diffSha256: canonicalSha256(event.diff),
     });
-    await this.enqueue(tx, entry, digest(event));
+    await this.enqueue(tx, entry, canonicalSha256(event));
   }
 
   /** A commitment to `value` under the salt of `saltSubject` (a member, or the community for what no member owns). */
