@@ -18,7 +18,9 @@ export async function benchCommunity(db: Db): Promise<{ communityId: string; man
   const community = await createCommunity(db, creator, { name: 'Bench', timeZone: 'Europe/Vienna', currency: 'EUR' });
   const [member] = await db.query<{ id: string }>('SELECT id FROM members WHERE community_id = $1', [community.id]);
   const manager: UserPrincipal = { ...creator, memberships: [{ memberId: member!.id, communityId: community.id, role: 'manager', state: 'active' }] };
-  const { token } = await createApiToken(db, user.id, 'bench');
+  const events = new EventBus();
+  subscribeAudit(events);
+  const { token } = await createApiToken(db, events, user.id, 'bench');
   return { communityId: community.id, manager, managerMemberId: member!.id, apiToken: token };
 }
 

@@ -4,6 +4,8 @@ import { BadRequestError } from '../kernel/errors.js';
 import { renderEmail, type Mailer } from '../notifications/index.js';
 import { hashPassword, newOpaqueToken, sha256Hex } from './secrets.js';
 import * as store from './store.js';
+import { recordSignInReplaced } from './service.js';
+import type { EventPublisher } from '../platform/events/index.js';
 
 /** A reset link works for this long after it was asked for. */
 export const PASSWORD_RESET_TTL_MS = 60 * 60_000;
@@ -22,6 +24,7 @@ export class InvalidResetLink extends BadRequestError {
 
 export interface PasswordResetOptions {
   db: Db;
+  events: EventPublisher;
   /** The installation's mailer; undefined: email is off, and no link can reach anyone. */
   mailer: Mailer | undefined;
   /** How browsers reach this installation (the link's origin). */
@@ -81,10 +84,11 @@ export class PasswordResets {
     // Checked before hashing, so a stream of made-up tokens costs no argon2 work.
     this.check(await store.passwordResetByHash(db, tokenHash));
     const passwordHash = await hashPassword(newPassword);
-    await db.transaction(async (tx) => {
+    await this.options.events.transaction(db, async (tx, publish) => {
       // Taken again inside the transaction: of two uses at once, only one finds the link.
       const reset = this.check(await store.takePasswordReset(tx, tokenHash));
-      await store.replacePassword(tx, reset.userId, passwordHash, null);
+      const ended = await store.replacePassword(tx, reset.userId, passwordHash, null);
+      await recordSignInReplaced(publish, reset.userId, 'reset-password', ended);
     });
   }
 

@@ -1,4 +1,5 @@
 import type { Db } from '../platform/store/db.js';
+import type { EventPublisher } from '../platform/events/index.js';
 import type { Api } from '../platform/http/api.js';
 import { requestCredentials, SESSION_COOKIE } from '../platform/http/app.js';
 import { accountRoutes as contract } from '@gridshare/contract/accounts';
@@ -12,6 +13,7 @@ export type { RateLimit } from './attempt-guard.js';
 
 export interface AccountRoutesOptions {
   db: Db;
+  events: EventPublisher;
   secureCookies: boolean;
   /** Failed log-ins (and password changes) per account and address, and per address across accounts. */
   loginRateLimit: RateLimit;
@@ -41,7 +43,7 @@ function browserLocale(header: string | undefined): string | undefined {
 }
 
 export async function accountRoutes(app: Api, options: AccountRoutesOptions): Promise<void> {
-  const { db } = options;
+  const { db, events } = options;
   const cookieOptions = {
     path: '/',
     httpOnly: true,
@@ -52,7 +54,7 @@ export async function accountRoutes(app: Api, options: AccountRoutesOptions): Pr
   const guard = new FailedAttemptGuard({ perAccountAndAddress: options.loginRateLimit, perAddress: options.loginAddressRateLimit });
   const { passwordReset } = options;
   const resetLimit = new RequestLimit({ perKey: passwordReset.perEmail, perAddress: passwordReset.perAddress });
-  const resets = new PasswordResets({ db, mailer: passwordReset.mailer, publicUrl: passwordReset.publicUrl, now: passwordReset.now, log: app.log });
+  const resets = new PasswordResets({ db, events, mailer: passwordReset.mailer, publicUrl: passwordReset.publicUrl, now: passwordReset.now, log: app.log });
   app.addHook('onClose', () => resets.settled());
 
   async function startSession(userId: string, reply: { setCookie: (name: string, value: string, opts: object) => unknown }) {
@@ -105,19 +107,19 @@ export async function accountRoutes(app: Api, options: AccountRoutesOptions): Pr
     const { currentPassword, newPassword } = request.body;
     // Only the session making the change lives on; a change made with an API token keeps none.
     const keep = requestCredentials(request).bearerToken === undefined ? request.cookies[SESSION_COOKIE] : undefined;
-    await guard.attempt(`user:${principal.userId}`, request.ip, () => accounts.changePassword(db, principal.userId, currentPassword, newPassword, keep));
+    await guard.attempt(`user:${principal.userId}`, request.ip, () => accounts.changePassword(db, events, principal.userId, currentPassword, newPassword, keep));
     return reply.status(204).send(null);
   });
 
   app.get(contract.listApiTokens.path, { schema: contract.listApiTokens.schema }, async (request) => accounts.listApiTokens(db, requireUser(request.principal).userId));
 
   app.post(contract.createApiToken.path, { schema: contract.createApiToken.schema }, async (request, reply) => {
-    const token = await accounts.createApiToken(db, requireUser(request.principal).userId, request.body.name, request.body.expiresAt);
+    const token = await accounts.createApiToken(db, events, requireUser(request.principal).userId, request.body.name, request.body.expiresAt);
     return reply.status(201).send(token);
   });
 
   app.delete(contract.revokeApiToken.path, { schema: contract.revokeApiToken.schema }, async (request, reply) => {
-    await accounts.revokeApiToken(db, requireUser(request.principal).userId, request.params.id);
+    await accounts.revokeApiToken(db, events, requireUser(request.principal).userId, request.params.id);
     return reply.status(204).send(null);
   });
 

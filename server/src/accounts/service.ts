@@ -2,6 +2,8 @@ import type { Db, Queryable } from '../platform/store/db.js';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from '../kernel/errors.js';
 import { hashPassword, newOneTimePassword, newOpaqueToken, sha256Hex, verifyPassword } from './secrets.js';
 import { type Credentials, type Membership, type ResolvedPrincipal, ANONYMOUS } from '../kernel/principal.js';
+import type { EventPublisher, Publish } from '../platform/events/index.js';
+import { recordChange } from '../audit/index.js';
 import * as store from './store.js';
 import type { ApiToken, User } from './store.js';
 
@@ -81,19 +83,38 @@ function notOneself(adminId: string, userId: string, what: string): void {
 }
 
 /** Locks an account: it cannot log in, its sessions end and its API tokens are revoked. */
-export async function lockAccount(db: Db, adminId: string, userId: string): Promise<void> {
+export async function lockAccount(db: Db, events: EventPublisher, adminId: string, userId: string): Promise<void> {
   notOneself(adminId, userId, 'lock');
-  if (!(await db.transaction((tx) => store.lockUser(tx, userId)))) throw new NotFoundError('user');
+  await events.transaction(db, async (tx, publish) => {
+    const before = await accountState(tx, userId);
+    await store.lockUser(tx, userId);
+    await recordChange(publish, { kind: 'account', communityId: null, resourceId: userId, action: 'lock', before, after: { ...before, locked: true } });
+  });
 }
 
-export async function unlockAccount(db: Queryable, userId: string): Promise<void> {
-  if (!(await store.unlockUser(db, userId))) throw new NotFoundError('user');
+export async function unlockAccount(db: Db, events: EventPublisher, userId: string): Promise<void> {
+  await events.transaction(db, async (tx, publish) => {
+    const before = await accountState(tx, userId);
+    await store.unlockUser(tx, userId);
+    await recordChange(publish, { kind: 'account', communityId: null, resourceId: userId, action: 'unlock', before, after: { ...before, locked: false } });
+  });
 }
 
 /** Grants or revokes platform administration; the installation always keeps an admin who can log in. */
-export async function setPlatformAdmin(db: Db, adminId: string, userId: string, isAdmin: boolean): Promise<void> {
+export async function setPlatformAdmin(db: Db, events: EventPublisher, adminId: string, userId: string, isAdmin: boolean): Promise<void> {
   if (!isAdmin) notOneself(adminId, userId, 'revoke administration of');
-  if (!(await store.setAdmin(db, userId, isAdmin))) throw new NotFoundError('user');
+  await events.transaction(db, async (tx, publish) => {
+    const before = await accountState(tx, userId);
+    await store.setAdmin(tx, userId, isAdmin);
+    await recordChange(publish, { kind: 'account', communityId: null, resourceId: userId, action: isAdmin ? 'make-admin' : 'revoke-admin', before, after: { ...before, admin: isAdmin } });
+  });
+}
+
+/** What the audit trail shows of an account around a change: its access, never who it is. */
+async function accountState(db: Queryable, userId: string): Promise<{ locked: boolean; admin: boolean }> {
+  const user = await store.userById(db, userId);
+  if (!user) throw new NotFoundError('user');
+  return { locked: await store.isLocked(db, userId), admin: user.isAdmin };
 }
 
 export class WrongCurrentPassword extends ForbiddenError {
@@ -108,14 +129,30 @@ export class WrongCurrentPassword extends ForbiddenError {
  * the caller's own too when it made the change with one.
  */
 export async function changePassword(
-  db: Db, userId: string, current: string, next: string, keepSessionToken: string | undefined,
+  db: Db, events: EventPublisher, userId: string, current: string, next: string, keepSessionToken: string | undefined,
 ): Promise<{ endedSessions: number; revokedTokens: number }> {
   const user = await store.userById(db, userId);
   if (!user) throw new NotFoundError('user');
   if (!(await verifyPassword(user.passwordHash, current))) throw new WrongCurrentPassword();
   const hash = await hashPassword(next);
-  return db.transaction((tx) =>
-    store.replacePassword(tx, userId, hash, keepSessionToken === undefined ? null : sha256Hex(keepSessionToken)));
+  return events.transaction(db, async (tx, publish) => {
+    const ended = await store.replacePassword(tx, userId, hash, keepSessionToken === undefined ? null : sha256Hex(keepSessionToken));
+    await recordSignInReplaced(publish, userId, 'change-password', ended);
+    return ended;
+  });
+}
+
+/**
+ * A replaced password on the trail: when, and the sessions and API tokens it ended. The trail
+ * never sees the password, and field names with a secret word are masked, hence these names.
+ */
+export async function recordSignInReplaced(
+  publish: Publish, userId: string, action: 'change-password' | 'reset-password', ended: { endedSessions: number; revokedTokens: number },
+): Promise<void> {
+  await recordChange(publish, {
+    kind: 'account', communityId: null, resourceId: userId, action, before: null,
+    after: { replacedAt: new Date().toISOString(), endedSessions: ended.endedSessions, revokedApiAccess: ended.revokedTokens },
+  });
 }
 
 /** A browser session: it ends `SESSION_TTL_DAYS` after log-in, or once unused for `idleMs`. */
@@ -131,19 +168,30 @@ export async function deleteSession(db: Queryable, token: string): Promise<void>
 }
 
 /** A bearer token for scripts, valid until revoked or until `expiresAt` (which must lie ahead). */
-export async function createApiToken(db: Queryable, userId: string, name: string, expiresAt?: string): Promise<ApiToken & { token: string }> {
+export async function createApiToken(db: Db, events: EventPublisher, userId: string, name: string, expiresAt?: string): Promise<ApiToken & { token: string }> {
   if (expiresAt !== undefined && Date.parse(expiresAt) <= Date.now()) throw new BadRequestError('body/expiresAt: must lie in the future', 'body/expiresAt');
   const token = newOpaqueToken(API_TOKEN_PREFIX);
-  const stored = await store.insertApiToken(db, { userId, name, tokenHash: sha256Hex(token), expiresAt: expiresAt === undefined ? null : new Date(expiresAt) });
+  const stored = await events.transaction(db, async (tx, publish) => {
+    const inserted = await store.insertApiToken(tx, { userId, name, tokenHash: sha256Hex(token), expiresAt: expiresAt === undefined ? null : new Date(expiresAt) });
+    await recordChange(publish, { kind: 'account', communityId: null, resourceId: userId, action: 'create-api-token', before: null, after: { apiAccess: apiAccessOf(inserted) } });
+    return inserted;
+  });
   return { ...stored, token };
 }
+
+/** An API token as the trail shows it: which one, its name and lifetime. */
+const apiAccessOf = (token: ApiToken) => ({ [token.id]: { name: token.name, expiresAt: token.expiresAt } });
 
 export async function listApiTokens(db: Queryable, userId: string): Promise<ApiToken[]> {
   return store.apiTokensOf(db, userId);
 }
 
-export async function revokeApiToken(db: Queryable, userId: string, tokenId: string): Promise<void> {
-  if (!(await store.deleteApiToken(db, userId, tokenId))) throw new NotFoundError('token');
+export async function revokeApiToken(db: Db, events: EventPublisher, userId: string, tokenId: string): Promise<void> {
+  await events.transaction(db, async (tx, publish) => {
+    const token = (await store.apiTokensOf(tx, userId)).find((candidate) => candidate.id === tokenId);
+    if (!token || !(await store.deleteApiToken(tx, userId, tokenId))) throw new NotFoundError('token');
+    await recordChange(publish, { kind: 'account', communityId: null, resourceId: userId, action: 'revoke-api-token', before: { apiAccess: apiAccessOf(token) }, after: null });
+  });
 }
 
 /**

@@ -193,8 +193,12 @@ export class ConnectorService {
         const after = this.view((await instanceById(tx, id))!);
         // Switching a connector on or off is what operators look for; any other change is an update.
         const action = fields.enabled === instance.enabled ? 'update' : fields.enabled ? 'enable' : 'disable';
+        // A replaced secret shows by its path alone, so a new password with nothing else changed is on the trail too.
+        const next = fields.sealedSecrets === null ? {} : JSON.parse(this.options.secrets.open(fields.sealedSecrets, secretsPlace(id))) as SecretValues;
+        const replaced = Object.keys(next).filter((path) => JSON.stringify(next[path]) !== JSON.stringify(stored[path])).sort();
         await recordChange(publish, {
-          kind: 'connector', communityId: instance.communityId, resourceId: id, action, before: trailedConnector(this.view(instance)), after: trailedConnector(after),
+          kind: 'connector', communityId: instance.communityId, resourceId: id, action, before: trailedConnector(this.view(instance)),
+          after: { ...trailedConnector(after), ...(replaced.length > 0 ? { replacedConfidentialFields: replaced } : {}) },
         });
         return after;
       }));

@@ -10,6 +10,7 @@ import { deviceById, getDevice, listDevices } from '../registry/index.js';
 import type { CommandView, DeviceCommand } from '@gridshare/contract/control';
 import { acknowledge, deliverable, DEVICE_KINDS_OF, supersession, valueProblem, type CommandKind, type CommandState } from './domain/commands.js';
 import { AckRefused, parseAckPayload, validateAck, type AckMessage } from './domain/ack.js';
+import { recordChange } from '../audit/index.js';
 import {
   closeCommand, commandById, competingCommands, dueForDelivery, expireDue, insertCommands, listCommands, markDelivered, markSuperseded,
   openCommandsByState, openCommandsOfDevice, type NewCommand, type StoredCommand,
@@ -152,6 +153,10 @@ export class ControlService {
     await this.options.events.transaction(this.options.db, async (tx, publish) => {
       await this.add(tx, publish, [command], nowMs);
       await publish('device.override', { communityId: device.communityId, deviceId: device.id, untilMs: expiresAtMs, source: 'app' });
+      await recordChange(publish, {
+        kind: 'command', communityId: device.communityId, resourceId: command.id, action: 'issue', before: null, atMs: nowMs,
+        after: { deviceId: device.id, kind: command.kind, value: command.value, validFrom: new Date(validFromMs).toISOString(), expiresAt: new Date(expiresAtMs).toISOString() },
+      });
     });
     this.options.wake();
     return (await commandById(this.options.db, command.id))!;

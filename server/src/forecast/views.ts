@@ -1,4 +1,6 @@
-import type { Queryable } from '../platform/store/db.js';
+import type { Db, Queryable } from '../platform/store/db.js';
+import type { EventPublisher } from '../platform/events/index.js';
+import { recordChange } from '../audit/index.js';
 import type { Principal } from '../kernel/principal.js';
 import { isMemberOf, requireUser } from '../accounts/index.js';
 import { getMember, getMeteringPoint, loadCommunity, loadTariffs, meteringPointsOfCommunity, requireCommunityManager, type Community } from '../registry/index.js';
@@ -157,7 +159,7 @@ export async function getWeatherSource(db: Queryable, principal: Principal, comm
   return weatherState(db, communityId);
 }
 
-export async function putWeatherSource(db: Queryable, principal: Principal, communityId: string, url: string | null) {
+export async function putWeatherSource(db: Db, events: EventPublisher, principal: Principal, communityId: string, url: string | null) {
   await requireCommunityManager(db, principal, communityId);
   if (url !== null) {
     let parsed: URL;
@@ -168,6 +170,12 @@ export async function putWeatherSource(db: Queryable, principal: Principal, comm
     }
     if (parsed.username || parsed.password) throw new BadRequestError('body/url: no credentials in the URL', 'body/url');
   }
-  await setWeatherSource(db, communityId, url);
+  await events.transaction(db, async (tx, publish) => {
+    const before = await weatherSourceOf(tx, communityId);
+    await setWeatherSource(tx, communityId, url);
+    // A query string may carry a provider's API key: the trail names the source without it.
+    const source = (value: string | null | undefined) => (value ? `${new URL(value).origin}${new URL(value).pathname}` : null);
+    await recordChange(publish, { kind: 'weather-source', communityId, resourceId: communityId, action: 'set', before: { source: source(before?.url) }, after: { source: source(url) } });
+  });
   return weatherState(db, communityId);
 }

@@ -127,7 +127,8 @@ export const EVENT_SHAPES = {
   'change.recorded': {
     atMs: 'number', communityId: 'string|null',
     kind: oneOf('community', 'tariff', 'sharing-rule', 'share', 'member', 'device', 'settlement', 'quota', 'consent', 'role',
-      'metering-point', 'invitation', 'device-batch', 'connector', 'market', 'wallet', 'retention', 'erasure'),
+      'metering-point', 'invitation', 'device-batch', 'connector', 'market', 'wallet', 'retention', 'erasure',
+      'account', 'job', 'key', 'coefficients', 'co2-intensity', 'weather-source', 'plan-objective', 'device-control', 'appliance-request', 'agent-limits', 'flex', 'command', 'operator-import'),
     resourceId: 'string', action: 'string',
     actorUserId: 'string|null', actorRole: oneOf('admin', 'manager', 'member', 'user', 'system'), subjectMemberId: 'string|null',
     clientAddress: 'string|null', userAgent: 'string|null', requestId: 'string|null',

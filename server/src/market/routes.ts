@@ -27,7 +27,7 @@ export async function marketRoutes(
     async (request) => agentLimits(db, request.principal, request.params.id));
 
   app.put(contract.putMarketAgentLimits.path, { schema: contract.putMarketAgentLimits.schema },
-    async (request) => putAgentLimits(db, now(), request.principal, request.params.id, request.body));
+    async (request) => putAgentLimits(db, events, now(), request.principal, request.params.id, request.body));
 
   app.get(contract.marketTrades.path, { schema: contract.marketTrades.schema },
     async (request) => memberTrades(db, now(), request.principal, request.params.id, request.query));

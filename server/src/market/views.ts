@@ -123,7 +123,7 @@ export async function agentLimits(db: Queryable, principal: Principal, memberId:
 }
 
 export async function putAgentLimits(
-  db: Queryable, nowMs: number, principal: Principal, memberId: string,
+  db: Db, events: EventPublisher, nowMs: number, principal: Principal, memberId: string,
   body: { enabled: boolean; minSellPrice: string | null; maxBuyPrice: string | null; sellShare: string; buyShare: string; meteringPointIds: string[] },
 ) {
   const member = await ownMember(db, principal, memberId);
@@ -135,13 +135,19 @@ export async function putAgentLimits(
     if (units === undefined) throw new BadRequestError(`${field}: a share between 0 and 1`, field);
     return units;
   };
-  await saveLimits(db, member.communityId, {
+  const limits = {
     memberId: member.id, enabled: body.enabled,
     minSellPrice: parseOptionalPrice(body.minSellPrice, 'body/minSellPrice'), maxBuyPrice: parseOptionalPrice(body.maxBuyPrice, 'body/maxBuyPrice'),
     sellShare: share(body.sellShare, 'body/sellShare'), buyShare: share(body.buyShare, 'body/buyShare'),
     devices: [...new Set(body.meteringPointIds)], updatedAtMs: nowMs,
+  };
+  return events.transaction(db, async (tx, publish) => {
+    const before = await agentLimits(tx, principal, memberId);
+    await saveLimits(tx, member.communityId, limits);
+    const after = await agentLimits(tx, principal, memberId);
+    await recordChange(publish, { kind: 'agent-limits', communityId: member.communityId, resourceId: member.id, action: 'set', before, after, subjectMemberId: member.id, atMs: nowMs });
+    return after;
   });
-  return agentLimits(db, principal, memberId);
 }
 
 export async function memberTrades(db: Queryable, nowMs: number, principal: Principal, memberId: string, query: { from?: string | undefined; to?: string | undefined }) {

@@ -7,6 +7,7 @@ import { communityMeteringPoints, requireCommunityManager, type CommunityMeterin
 import { mergeCodes, messageCodes, operatorAllocationRows, parseConsumptionRecord, storedFigure, type ConsumptionRecord, type OperatorFigure, type StoredCodes } from './domain/index.js';
 import { writeOperatorAllocations } from '../sharing/index.js';
 import { figureCodesAt, findImport, listImports, lockZaehlpunkt, recordImport, writeFigureCodes, type OperatorImport } from './store.js';
+import { recordChange } from '../audit/index.js';
 
 /**
  * Operator-import mode, the service side (issue 5): one EDA ConsumptionRecord message in, the
@@ -111,6 +112,7 @@ export async function importOperatorMessage(
       periodFromMs: Math.min(...message.energy.map((e) => e.periodStartMs)), periodToMs: Math.max(...message.energy.map((e) => e.periodEndMs)),
       sha256, size: body.length, atMs: Date.parse(recorded.importedAt),
     });
+    await recordChange(publish, { kind: 'operator-import', communityId, resourceId: recorded.id, action: 'upload', before: null, after: recorded, atMs: Date.parse(recorded.importedAt) });
     return { import: recorded, created: true };
   });
 }

@@ -29,7 +29,7 @@ export async function optimiseRoutes(app: Api, { db, events, service, job }: { d
     async (request) => getObjective(db, request.principal, request.params.id));
 
   app.put(contract.putPlanObjective.path, { schema: contract.putPlanObjective.schema }, async (request) => {
-    const weights = await putObjective(db, request.principal, request.params.id, request.body);
+    const weights = await events.transaction(db, (tx, publish) => putObjective(tx, publish, request.principal, request.params.id, request.body));
     job.replan(request.params.id, 'settings');
     return weights;
   });
@@ -42,7 +42,7 @@ export async function optimiseRoutes(app: Api, { db, events, service, job }: { d
   app.put(contract.putDeviceControl.path, { schema: contract.putDeviceControl.schema }, async (request) => {
     // The settings and an override from the app commit together with `device.override`, which control also hears.
     const changed = await events.transaction(db, async (tx, publish) => {
-      const result = await putDeviceControl(tx, now(), request.principal, request.params.id, request.body);
+      const result = await putDeviceControl(tx, publish, now(), request.principal, request.params.id, request.body);
       if (result.override) {
         await publish('device.override', { communityId: result.communityId, deviceId: request.params.id, untilMs: result.override.untilMs, source: 'app' });
       }
@@ -53,13 +53,13 @@ export async function optimiseRoutes(app: Api, { db, events, service, job }: { d
   });
 
   app.post(contract.createApplianceRequest.path, { schema: contract.createApplianceRequest.schema }, async (request, reply) => {
-    const created = await createApplianceRequest(db, now(), request.principal, request.params.id, request.body);
+    const created = await events.transaction(db, (tx, publish) => createApplianceRequest(tx, publish, now(), request.principal, request.params.id, request.body));
     job.replan(created.communityId, 'request');
     return reply.status(201).send(created.request);
   });
 
   app.delete(contract.deleteApplianceRequest.path, { schema: contract.deleteApplianceRequest.schema }, async (request, reply) => {
-    const communityId = await withdrawApplianceRequest(db, request.principal, request.params.id);
+    const communityId = await events.transaction(db, (tx, publish) => withdrawApplianceRequest(tx, publish, request.principal, request.params.id));
     job.replan(communityId, 'request');
     return reply.status(204).send(null);
   });

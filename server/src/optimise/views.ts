@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../platform/store/db.js';
+import type { Publish } from '../platform/events/index.js';
+import { recordChange } from '../audit/index.js';
 import type { Principal } from '../kernel/principal.js';
 import type { ApplianceRequest, CommunityPlan, DeviceControl, DeviceLimits, MyPlan, PlanCommandView, PlanSummary } from '@gridshare/contract/optimise';
 import { requireManager, requireUser } from '../accounts/index.js';
@@ -56,10 +58,12 @@ export async function getObjective(db: Queryable, principal: Principal, communit
   return (await objectiveOf(db, communityId)) ?? DEFAULT_WEIGHTS;
 }
 
-export async function putObjective(db: Queryable, principal: Principal, communityId: string, weights: ObjectiveWeights): Promise<ObjectiveWeights> {
+export async function putObjective(db: Queryable, publish: Publish, principal: Principal, communityId: string, weights: ObjectiveWeights): Promise<ObjectiveWeights> {
   await requireCommunityManager(db, principal, communityId);
   if (Object.values(weights).every((w) => w === 0)) throw new BadRequestError('body: at least one weight must be above 0', 'body');
+  const before = (await objectiveOf(db, communityId)) ?? DEFAULT_WEIGHTS;
   await setObjective(db, communityId, weights);
+  await recordChange(publish, { kind: 'plan-objective', communityId, resourceId: communityId, action: 'set', before, after: weights });
   return weights;
 }
 
@@ -120,7 +124,7 @@ async function ownDevice(db: Queryable, principal: Principal, deviceId: string):
 }
 
 export async function putDeviceControl(
-  db: Queryable, nowMs: number, principal: Principal, deviceId: string,
+  db: Queryable, publish: Publish, nowMs: number, principal: Principal, deviceId: string,
   body: { controllable?: boolean | undefined; limits?: DeviceLimits | undefined; overrideUntil?: string | null | undefined },
 ): Promise<{ control: DeviceControl; communityId: string; override: { untilMs: number | null } | undefined }> {
   const device = await ownDevice(db, principal, deviceId);
@@ -139,12 +143,17 @@ export async function putDeviceControl(
     overrideSource = untilMs === null ? null : 'app';
     override = { untilMs };
   }
+  const before = await controlView(db, device);
   await upsertControl(db, device.communityId, { deviceId: device.id, controllable: body.controllable ?? current?.controllable ?? false, limits, overrideUntilMs, overrideSource });
-  return { control: await controlView(db, device), communityId: device.communityId, override };
+  const control = await controlView(db, device);
+  await recordChange(publish, {
+    kind: 'device-control', communityId: device.communityId, resourceId: device.id, action: override ? 'override' : 'set', before, after: control, atMs: nowMs,
+  });
+  return { control, communityId: device.communityId, override };
 }
 
 export async function createApplianceRequest(
-  db: Queryable, nowMs: number, principal: Principal, deviceId: string, body: { readyBy: string; earliestStart?: string | undefined },
+  db: Queryable, publish: Publish, nowMs: number, principal: Principal, deviceId: string, body: { readyBy: string; earliestStart?: string | undefined },
 ): Promise<{ request: ApplianceRequest; communityId: string }> {
   const device = await ownDevice(db, principal, deviceId);
   if (device.kind !== 'smart-plug') throw new BadRequestError(`body: only appliances on a smart plug take start requests, this is a ${device.kind}`, 'body');
@@ -155,10 +164,12 @@ export async function createApplianceRequest(
   if (readyByMs <= Math.max(earliestStartMs, nowMs)) throw new BadRequestError('body/readyBy: must be after now and after earliestStart', 'body/readyBy');
   if (readyByMs > nowMs + 2 * DAY_MS) throw new BadRequestError('body/readyBy: at most 48 hours ahead (the plan\'s horizon)', 'body/readyBy');
   const request = await insertRequest(db, { id: randomUUID(), communityId: device.communityId, deviceId: device.id, earliestStartMs, readyByMs, createdAtMs: nowMs });
-  return { request: requestView(request), communityId: device.communityId };
+  const view = requestView(request);
+  await recordChange(publish, { kind: 'appliance-request', communityId: device.communityId, resourceId: request.id, action: 'create', before: null, after: view, atMs: nowMs });
+  return { request: view, communityId: device.communityId };
 }
 
-export async function withdrawApplianceRequest(db: Queryable, principal: Principal, id: string): Promise<string> {
+export async function withdrawApplianceRequest(db: Queryable, publish: Publish, principal: Principal, id: string): Promise<string> {
   requireUser(principal);
   const request = await requestById(db, id);
   if (!request) throw new NotFoundError('appliance request');
@@ -167,5 +178,6 @@ export async function withdrawApplianceRequest(db: Queryable, principal: Princip
     throw error instanceof NotFoundError ? new NotFoundError('appliance request') : error;
   });
   await deleteRequest(db, id);
+  await recordChange(publish, { kind: 'appliance-request', communityId: request.communityId, resourceId: id, action: 'withdraw', before: requestView(request), after: null });
   return request.communityId;
 }

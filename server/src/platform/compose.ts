@@ -426,6 +426,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await opsRoutes(app, { db, metrics, broker: brokerStatus, resolvePrincipal: principalOf, log: componentLog(app.log, 'ops', 'warn') });
     await accountRoutes(app, {
       db,
+      events,
       // Browsers that reach the installation over https get Secure cookies without being told.
       secureCookies: options.secureCookies ?? options.publicUrl?.startsWith('https:') ?? false,
       loginRateLimit: options.loginRateLimit ?? { max: 5, windowMs: 15 * 60_000 },
@@ -450,9 +451,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await sharingRoutes(app, { db, events, jobs, memberSavings: (input) => memberSavings(db, input) });
     await operatorRoutes(app, { db, events, jobs });
     await billingRoutes(app, { db, events });
-    await forecastRoutes(app, { db, jobs, ...(options.forecast?.now ? { now: options.forecast.now } : {}) });
-    await meterRoutes(app, { db, secrets: secrets.box });
-    await secretsRoutes(app, { db, secrets });
+    await forecastRoutes(app, { db, events, jobs, ...(options.forecast?.now ? { now: options.forecast.now } : {}) });
+    await meterRoutes(app, { db, events, secrets: secrets.box });
+    await secretsRoutes(app, { db, events, secrets });
     await connectorRoutes(app, { service: connectorService });
     await privacyRoutes(app, { ctx: privacyContext, jobs });
     await marketRoutes(app, { db, events, wake: () => jobs.wake(MARKET_JOB), ...(options.market?.now ? { now: options.market.now } : {}) });
@@ -468,7 +469,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       dataFolder: options.store.kind === 'pglite' && options.store.dataDir ? options.store.dataDir : options.artefactsDir,
       version: (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version,
     });
-    await adminRoutes(app, { db, jobs, installation, deviceChanged });
+    await adminRoutes(app, { db, events, jobs, installation, deviceChanged });
     await webRoutes(app);
     await app.ready();
     // The OpenAPI document is built once, here, with every route known: built on the first request

@@ -2,7 +2,7 @@ import type { JobDefinition } from '../platform/jobs/index.js';
 import { DAY_MS } from '../kernel/time.js';
 import { loadCommunity } from '../registry/index.js';
 import { retentionCutoffs } from './domain/index.js';
-import { executeErasure, legalMinimumOf, retentionOf, sweepErasedSites, type PrivacyContext } from './service.js';
+import { executeErasure, failErasure, legalMinimumOf, retentionOf, sweepErasedSites, type PrivacyContext } from './service.js';
 import * as store from './store.js';
 
 export const PRIVACY_JOB = 'privacy';
@@ -60,7 +60,7 @@ export function privacyJob(ctx: PrivacyContext, options: PrivacyJobOptions = {})
           await executeErasure(ctx, request);
         } catch (error) {
           // One request that fails never blocks the others; the manager sees why.
-          await store.markErasureFailed(ctx.db, request.id, (error as Error).message, ctx.now());
+          await failErasure(ctx, request, (error as Error).message);
         }
         done++;
       }

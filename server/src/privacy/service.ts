@@ -252,6 +252,18 @@ const trailedErasure = (request: Pick<store.StoredErasure, 'requestedBy' | 'requ
   requestedBy: request.requestedBy, requestedAt: request.requestedAt, state: request.state, executedAt: request.executedAt,
 });
 
+/** An erasure that could not be carried out: marked failed, with why, on the trail as the job's. */
+export async function failErasure(ctx: PrivacyContext, request: store.StoredErasure, error: string): Promise<void> {
+  const now = ctx.now();
+  await ctx.events.transaction(ctx.db, async (tx, publish) => {
+    if (!(await store.markErasureFailed(tx, request.id, error, now))) return;
+    await recordChange(publish, {
+      kind: 'erasure', communityId: request.communityId, resourceId: request.id, action: 'fail', before: trailedErasure(request),
+      after: { ...trailedErasure({ ...request, state: 'failed', executedAt: now }), error }, subjectMemberId: request.memberId, atMs: now,
+    });
+  });
+}
+
 export async function requestErasure(ctx: PrivacyContext, principal: Principal, memberId: string): Promise<store.StoredErasure> {
   const { member, own } = await ownMember(ctx.db, principal, memberId, true);
   if (member.role === 'manager' && member.state === 'active') throw new ConflictError('a manager hands the community over to another manager before erasing their account');

@@ -313,6 +313,8 @@ export async function markErasureDone(
   return rows.length === 1;
 }
 
-export async function markErasureFailed(db: Queryable, id: string, error: string, at: number): Promise<void> {
-  await db.query(`UPDATE erasure_requests SET state = 'failed', error = $2, executed_at = $3 WHERE id = $1 AND state = 'requested'`, [id, error, new Date(at)]);
+/** False when the request was no longer waiting (another process finished it). */
+export async function markErasureFailed(db: Queryable, id: string, error: string, at: number): Promise<boolean> {
+  const rows = await db.query(`UPDATE erasure_requests SET state = 'failed', error = $2, executed_at = $3 WHERE id = $1 AND state = 'requested' RETURNING id`, [id, error, new Date(at)]);
+  return rows.length === 1;
 }

@@ -269,7 +269,11 @@ export async function rotateKey(ctx: ProvisioningContext, principal: Principal, 
   const key = generateDeviceKey();
   // The other slot is only written when the device had no credentials yet.
   const sealed = sealDeviceKeys(ctx.secrets, device.id, slot === 'primary' ? { primary: key, secondary: generateDeviceKey() } : { primary: generateDeviceKey(), secondary: key });
-  await writeKeySlot(ctx.db, device, sealed, slot);
+  await ctx.events.transaction(ctx.db, async (tx, publish) => {
+    await writeKeySlot(tx, device, sealed, slot);
+    // The trail sees that a key was replaced, and which; never the key.
+    await recordChange(publish, { kind: 'key', communityId: device.communityId, resourceId: device.id, action: 'rotate-device-key', before: null, after: { slot, replacedAt: new Date().toISOString() } });
+  });
 
   ctx.deviceChanged(device.id);
   return { deviceId: device.id, slot, connectionString: formatConnectionString({ hostName: ctx.endpoints.hostName, deviceId: device.id, sharedAccessKey: key }) };
@@ -300,7 +304,7 @@ export async function claimDevice(ctx: ProvisioningContext, principal: Principal
   const user = requireUser(principal);
   const code = normaliseClaimCode(input.code);
   if (!code) throw new BadRequestError('body/code: a claim code looks like 7K2Q-M9XD-4RTA', 'body/code');
-  const device = await ctx.db.transaction(async (tx) => {
+  const device = await ctx.events.transaction(ctx.db, async (tx, publish) => {
     const claim = await useClaimCode(tx, hashClaimCode(code));
     const membership = claim && activeMembership(user, claim.communityId);
     if (!claim || !membership) throw new NotFoundError('claim code (unknown, already used, or for another community)');
@@ -313,7 +317,12 @@ export async function claimDevice(ctx: ProvisioningContext, principal: Principal
     const { kind } = (await deviceById(tx, claim.deviceId))!;
     // A refused role (a second billing meter) rolls the claim back: the code still works.
     const role = await roleForBinding(tx, { id: claim.deviceId, kind }, input.meteringPointId, input.role);
+    const before = await deviceById(tx, claim.deviceId);
     await bindDevice(tx, claim.deviceId, input.meteringPointId, role, { claimed: true });
+    await recordChange(publish, {
+      kind: 'device', communityId: claim.communityId, resourceId: claim.deviceId, action: 'claim', before, after: await deviceById(tx, claim.deviceId),
+      subjectMemberId: point!.memberId,
+    });
     return claim.deviceId;
   });
   ctx.deviceChanged(device);

@@ -8,7 +8,7 @@ import { currentMonthStart } from '../kernel/calendar.js';
 import type { EventPublisher } from '../platform/events/index.js';
 import { recordChange } from '../audit/index.js';
 import {
-  ALLOCATION_MODES, communityById, communityOverviews, deleteCommunityRow, insertCommunityWithManager, patchCommunity, setSuspension,
+  ALLOCATION_MODES, communityById, communityOverviews, deleteCommunityRow, insertCommunityWithManager, patchCommunity, setSuspension, suspensionOf,
   type AllocationMode, type Community, type CommunityInput, type CommunityOverview,
 } from './store/communities.js';
 import { countManagedCommunities } from './store/members.js';
@@ -58,13 +58,15 @@ export async function createCommunity(db: Queryable, principal: Principal, input
 }
 
 /** A user founds a community and manages it, within their quota of communities (communitiesPerUser). */
-export async function foundCommunity(db: Db, quotas: Quotas, principal: Principal, input: CommunityInput): Promise<Community> {
+export async function foundCommunity(db: Db, events: EventPublisher, quotas: Quotas, principal: Principal, input: CommunityInput): Promise<Community> {
   const user = requireUser(principal);
-  return db.transaction(async (tx) => {
+  return events.transaction(db, async (tx, publish) => {
     await quotas.enforce(tx, principal, 'communitiesPerUser', user.userId, 1, async () => ({
       used: await countManagedCommunities(tx, user.userId),
     }));
-    return createCommunity(tx, principal, input);
+    const community = await createCommunity(tx, principal, input);
+    await recordChange(publish, { kind: 'community', communityId: community.id, resourceId: community.id, action: 'create', before: null, after: community });
+    return community;
   });
 }
 
@@ -93,11 +95,17 @@ export async function updateCommunity(db: Db, events: EventPublisher, principal:
  * A platform admin founds a community for someone else: `manager` (an existing account) manages
  * it. Admins are never limited by quotas, so none is counted.
  */
-export async function createCommunityManagedBy(db: Queryable, principal: Principal, input: CommunityInput, managerUserId: string): Promise<Community> {
+export async function createCommunityManagedBy(db: Db, events: EventPublisher, principal: Principal, input: CommunityInput, managerUserId: string): Promise<Community> {
   requireAdmin(principal);
   assertInput(input);
-  const manager = await getUser(db, managerUserId);
-  return insertCommunityWithManager(db, input, { userId: manager.id, displayName: manager.displayName });
+  return events.transaction(db, async (tx, publish) => {
+    const manager = await getUser(tx, managerUserId);
+    const community = await insertCommunityWithManager(tx, input, { userId: manager.id, displayName: manager.displayName });
+    await recordChange(publish, {
+      kind: 'community', communityId: community.id, resourceId: community.id, action: 'create', before: null, after: { ...community, managerUserId: manager.id },
+    });
+    return community;
+  });
 }
 
 /** Every community for a platform admin, with its members, devices and suspension. */
@@ -111,12 +119,23 @@ export async function overseeCommunities(db: Queryable, principal: Principal, te
  * managers are refused (saying so), its devices cannot connect or send, nobody can ask to join,
  * and discovery no longer lists it; its data stays and platform admins keep full access.
  */
-export async function setCommunitySuspension(db: Queryable, principal: Principal, id: string, reason: string | null): Promise<void> {
+export async function setCommunitySuspension(db: Db, events: EventPublisher, principal: Principal, id: string, reason: string | null): Promise<void> {
   requireAdmin(principal);
-  if (!(await setSuspension(db, id, reason))) throw new NotFoundError('community');
+  await events.transaction(db, async (tx, publish) => {
+    const before = await suspensionOf(tx, id);
+    if (before === undefined || !(await setSuspension(tx, id, reason))) throw new NotFoundError('community');
+    await recordChange(publish, {
+      kind: 'community', communityId: id, resourceId: id, action: reason === null ? 'resume' : 'suspend',
+      before: { suspension: before }, after: { suspension: (await suspensionOf(tx, id)) ?? null },
+    });
+  });
 }
 
-export async function deleteCommunity(db: Queryable, principal: Principal, id: string): Promise<void> {
+export async function deleteCommunity(db: Db, events: EventPublisher, principal: Principal, id: string): Promise<void> {
   requireAdmin(principal);
-  if (!(await deleteCommunityRow(db, id))) throw new NotFoundError('community');
+  await events.transaction(db, async (tx, publish) => {
+    const before = await loadCommunity(tx, id);
+    if (!before || !(await deleteCommunityRow(tx, id))) throw new NotFoundError('community');
+    await recordChange(publish, { kind: 'community', communityId: id, resourceId: id, action: 'delete', before, after: null });
+  });
 }

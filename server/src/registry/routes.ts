@@ -20,7 +20,7 @@ export interface RegistryHooks {
 
 export async function registryRoutes(app: Api, { db, quotas, deviceChanged, events }: RegistryHooks): Promise<void> {
   // Communities (listing and search live in discovery/)
-  app.post(contract.createCommunity.path, { schema: contract.createCommunity.schema }, async (request, reply) => reply.status(201).send(await communities.foundCommunity(db, quotas, request.principal, request.body)));
+  app.post(contract.createCommunity.path, { schema: contract.createCommunity.schema }, async (request, reply) => reply.status(201).send(await communities.foundCommunity(db, events, quotas, request.principal, request.body)));
 
   app.get(contract.getCommunity.path, { schema: contract.getCommunity.schema }, async (request) => communities.getCommunity(db, request.principal, request.params.id));
 
@@ -29,7 +29,7 @@ export async function registryRoutes(app: Api, { db, quotas, deviceChanged, even
   });
 
   app.delete(contract.deleteCommunity.path, { schema: contract.deleteCommunity.schema }, async (request, reply) => {
-    await communities.deleteCommunity(db, request.principal, request.params.id);
+    await communities.deleteCommunity(db, events, request.principal, request.params.id);
     return reply.status(204).send(null);
   });
 

@@ -1,5 +1,8 @@
 import type { Db, Queryable } from '../platform/store/db.js';
+import { createHash } from 'node:crypto';
 import type { Principal } from '../kernel/principal.js';
+import type { EventPublisher } from '../platform/events/index.js';
+import { recordChange } from '../audit/index.js';
 import { BadRequestError } from '../kernel/errors.js';
 import { communityMeteringPoints, membersAmong, requireCommunityManager } from '../registry/index.js';
 import { AllocationInputError, parseCoefficients, type CoefficientOptions } from './domain/allocation/index.js';
@@ -41,7 +44,7 @@ const unitsText = (units: number) => (units === UNITS ? '1' : `0.${String(units)
  * id or a metering point's grid connection id (the CUPS); ids that are neither are reported and
  * their part goes to the grid. A bad file changes nothing (400, with the line).
  */
-export async function putCoefficients(db: Db, principal: Principal, communityId: string, text: string, options: CoefficientOptions): Promise<CoefficientUploadResult> {
+export async function putCoefficients(db: Db, events: EventPublisher, principal: Principal, communityId: string, text: string, options: CoefficientOptions): Promise<CoefficientUploadResult> {
   await requireCommunityManager(db, principal, communityId);
   let table;
   try {
@@ -76,14 +79,20 @@ export async function putCoefficients(db: Db, principal: Principal, communityId:
   const fromMs = keys[0]! * periodMs;
   const toMs = (keys[keys.length - 1]! + 1) * periodMs;
 
-  await db.transaction(async (tx) => {
-    await replaceCoefficients(tx, communityId, fromMs, toMs, periodMs / 60_000, starts, { memberIds: rowMembers, startsMs: rowStarts, values: rowValues });
-    await markSharingDirtyFrom(tx, communityId, fromMs, toMs);
-  });
-  return {
+  const result = {
     periods: starts.length, periodMinutes: periodMs / 60_000, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(),
     coefficients: rowMembers.length, unmatched,
   };
+  await events.transaction(db, async (tx, publish) => {
+    await replaceCoefficients(tx, communityId, fromMs, toMs, periodMs / 60_000, starts, { memberIds: rowMembers, startsMs: rowStarts, values: rowValues });
+    await markSharingDirtyFrom(tx, communityId, fromMs, toMs);
+    // The file itself is the members' data: the trail keeps its fingerprint and what it covered.
+    await recordChange(publish, {
+      kind: 'coefficients', communityId, resourceId: `${result.from}/${result.to}`, action: 'upload', before: null,
+      after: { ...result, unmatched: unmatched.length, fileName: options.fileName ?? null, sha256: createHash('sha256').update(text).digest('hex') },
+    });
+  });
+  return result;
 }
 
 /** File ids → member ids: members of the community by id, else metering points by grid connection id. */

@@ -39,7 +39,7 @@ export async function sharingRoutes(
     schema: contract.putCoefficients.schema,
   }, async (request) => {
     const { year, fileName, utcOffset, resolution } = request.query;
-    const result = await putCoefficients(db, request.principal, request.params.id, request.body,
+    const result = await putCoefficients(db, events, request.principal, request.params.id, request.body,
       { year, fileName, utcOffsetHours: utcOffset, resolutionMinutes: resolution });
     jobs.wake(SHARING_JOB);
     return result;
@@ -47,7 +47,7 @@ export async function sharingRoutes(
 
   app.get(contract.co2Intensity.path, { schema: contract.co2Intensity.schema }, async (request) => getCo2Settings(db, request.principal, request.params.id));
 
-  app.put(contract.putCo2Intensity.path, { schema: contract.putCo2Intensity.schema }, async (request) => putCo2Settings(db, request.principal, request.params.id, request.body));
+  app.put(contract.putCo2Intensity.path, { schema: contract.putCo2Intensity.schema }, async (request) => putCo2Settings(db, events, request.principal, request.params.id, request.body));
 
   app.get(contract.memberEnergy.path, { schema: contract.memberEnergy.schema }, async (request) => memberEnergy(db, memberSavings, request.principal, request.params.id, request.query));
 

@@ -75,6 +75,7 @@ export async function getCo2Settings(db: Queryable, principal: Principal, commun
 /** Sets the constant intensity and adds (or replaces) hourly values; statements use them from their next run. */
 export async function putCo2Settings(
   db: Db,
+  events: EventPublisher,
   principal: Principal,
   communityId: string,
   input: { gramsPerKWh: number; hourly?: { hour: string; gramsPerKWh: number }[] | undefined },
@@ -88,6 +89,11 @@ export async function putCo2Settings(
     if (seen.has(ms)) throw new BadRequestError(`body/hourly/${index}/hour: appears twice`, `body/hourly/${index}/hour`);
     seen.add(ms);
   }
-  await db.transaction((tx) => writeCo2(tx, communityId, input.gramsPerKWh, hourly.map((h) => ({ hourMs: Date.parse(h.hour), gramsPerKWh: h.gramsPerKWh }))));
-  return getCo2Settings(db, principal, communityId);
+  const before = await getCo2Settings(db, principal, communityId);
+  return events.transaction(db, async (tx, publish) => {
+    await writeCo2(tx, communityId, input.gramsPerKWh, hourly.map((h) => ({ hourMs: Date.parse(h.hour), gramsPerKWh: h.gramsPerKWh })));
+    const after = await getCo2Settings(tx, principal, communityId);
+    await recordChange(publish, { kind: 'co2-intensity', communityId, resourceId: communityId, action: 'set', before, after });
+    return after;
+  });
 }

@@ -281,6 +281,14 @@ export async function setSuspension(db: Queryable, id: string, reason: string | 
   return rows.length > 0;
 }
 
+/** A community's suspension (null: not suspended); undefined when there is no such community. */
+export async function suspensionOf(db: Queryable, id: string): Promise<CommunityOverview['suspension'] | undefined> {
+  const rows = await db.query<{ suspended_at: Date | null; suspended_reason: string | null }>('SELECT suspended_at, suspended_reason FROM communities WHERE id = $1', [id]);
+  const row = rows[0];
+  if (!row) return undefined;
+  return row.suspended_at ? { at: row.suspended_at.toISOString(), reason: row.suspended_reason ?? '' } : null;
+}
+
 export async function isSuspended(db: Queryable, id: string): Promise<boolean> {
   return (await db.query<{ s: boolean }>('SELECT suspended_at IS NOT NULL AS s FROM communities WHERE id = $1', [id]))[0]?.s ?? false;
 }
