@@ -150,7 +150,7 @@ export async function recordSignInReplaced(
   publish: Publish, userId: string, action: 'change-password' | 'reset-password', ended: { endedSessions: number; revokedTokens: number },
 ): Promise<void> {
   await recordChange(publish, {
-    kind: 'account', communityId: null, resourceId: userId, action, before: null,
+    kind: 'account', communityId: null, resourceId: userId, action, before: null, actingUserId: userId,
     after: { replacedAt: new Date().toISOString(), endedSessions: ended.endedSessions, revokedApiAccess: ended.revokedTokens },
   });
 }

@@ -25,6 +25,11 @@ export interface Change {
   subjectMemberId?: string | null;
   /** When it happened (default now; a capability with an injected clock passes its own). */
   atMs?: number;
+  /**
+   * The account that acted, for a request that carries no session but proves the account another
+   * way (a password reset link); it acted as `user`. Otherwise who acted is the request's principal.
+   */
+  actingUserId?: string;
 }
 
 const asJson = (value: unknown): Json | null => (value === null || value === undefined ? null : JSON.parse(JSON.stringify(value)) as Json);
@@ -47,7 +52,7 @@ export async function recordChange(publish: Publish, change: Change): Promise<vo
   const lines = diff(asJson(change.before), asJson(change.after));
   if (lines.length === 0) return;
   const origin = currentRequestOrigin();
-  const actor = roleOf(origin?.principal, change.communityId);
+  const actor = change.actingUserId ? { userId: change.actingUserId, role: 'user' as const } : roleOf(origin?.principal, change.communityId);
   await publish('change.recorded', {
     atMs: change.atMs ?? Date.now(),
     communityId: change.communityId,

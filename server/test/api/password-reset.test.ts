@@ -78,6 +78,12 @@ describe.each(storeKinds)('password reset by email on %s', (kind) => {
     }
     expect((await login(user.email, user.password)).status).toBe(401);
     expect((await login(user.email, 'a brand new passphrase')).status).toBe(200);
+    // On the installation's audit trail as the account's own act (the link proved it), with the sessions it ended.
+    const trail = (await tp.call('GET', '/api/v1/audit?kind=account', { token: tp.admin.token })).body.entries as { resourceId: string; action: string; actor: unknown; diff: { path: string; after: string | null }[] }[];
+    const reset = trail.find((entry) => entry.resourceId === user.id && entry.action === 'reset-password');
+    expect(reset?.actor).toEqual({ userId: user.id, role: 'user' });
+    expect(reset?.diff.find((line) => line.path === 'endedSessions')?.after).toBe('2');
+    expect(JSON.stringify(trail)).not.toContain('a brand new passphrase');
 
     const again = await confirm(token, 'yet another passphrase');
     expect(again.status).toBe(400);
