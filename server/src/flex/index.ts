@@ -24,7 +24,7 @@ export {
   type OrderSettlement, type OrderSettlementInput, type ReviewTolerances, type SettlementTerms,
 } from './domain/settlement.js';
 export { addSplits, contributionWh, shareRemuneration, type MemberIspEnergy, type MemberReward, type RewardSplit, type SharingRule } from './domain/rewards.js';
-export { defaultSchemaDirectory, loadUftpSchemas, SCHEMA_DIRECTORY_VARIABLE, type LoadedSchemas } from './uftp-schemas.js';
+export { defaultSchemaDirectory, loadUftpSchemas, SCHEMA_DIRECTORY_VARIABLE, VENDORED_SCHEMA_DIRECTORY, type LoadedSchemas } from './uftp-schemas.js';
 
 export { registerUftpCommands } from './commands.js';
 

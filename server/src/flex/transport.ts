@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { EventPublisher, Publish } from '../platform/events/index.js';
-import { UnavailableError } from '../kernel/errors.js';
 import { sealedPlace, type SecretBox } from '../secrets/index.js';
 import { UftpTransportError } from './domain/uftp/errors.js';
 import { parsePublicKey, readSignedMessage, seal, signingKeyFromSecret, unseal, writeSignedMessage, type SigningKey } from './domain/uftp/envelope.js';
@@ -21,8 +20,8 @@ export interface TransportOptions {
   readonly db: Db;
   readonly events: EventPublisher;
   readonly box: SecretBox;
-  /** The compiled UFTP schemas, or undefined when none are configured (the endpoint then answers 503). */
-  readonly schemas: () => SchemaValidator | undefined;
+  /** The compiled UFTP schemas (compiled on first use). */
+  readonly schemas: () => SchemaValidator;
   readonly now: () => number;
   /** Wakes the outbox job after messages were queued. */
   readonly wake: () => void;
@@ -54,7 +53,6 @@ export class UftpTransport {
     const candidates = await participantsNamed(db, envelope.senderDomain, envelope.senderRole);
     if (candidates.length === 0) throw new UftpTransportError('unknown_sender', `${envelope.senderRole} ${envelope.senderDomain} is not in the address book`);
     const schemas = this.options.schemas();
-    if (!schemas) throw new UnavailableError('the UFTP schemas are not configured on this installation (UFTP_XSD_DIR)');
     // The envelope names no recipient: the sender's keys of every community that knows it open the
     // payload, whose RecipientDomain then names the community — whose own entry must verify it too.
     const merged: Participant = {

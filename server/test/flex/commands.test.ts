@@ -5,9 +5,10 @@ import { inspectUftp } from '../../src/flex/commands.js';
 import { signingKeyFromSecret, parsePublicKey, seal, writeSignedMessage } from '../../src/flex/domain/uftp/envelope.js';
 import { sealMessage } from '../../src/flex/domain/uftp/inbound.js';
 import { UftpTransportError } from '../../src/flex/domain/uftp/errors.js';
-import { DSO, example, flexRequest, publishedKeyPairs, UFTP_DIR, uftpPresent } from './support.js';
+import { VENDORED_SCHEMA_DIRECTORY } from '../../src/flex/uftp-schemas.js';
+import { DSO, example, flexRequest, publishedKeyPairs, uftpPresent } from './support.js';
 
-const XSD = `${UFTP_DIR}xsd`;
+const XSD = VENDORED_SCHEMA_DIRECTORY;
 const bytes = (text: string) => new TextEncoder().encode(text);
 
 describe.skipIf(!uftpPresent)('gridshare uftp', () => {
