@@ -40,3 +40,8 @@ export {
 } from './domain/contracts.js';
 export { flexRoutes } from './routes.js';
 export { judgeAttempt, retryDelayMs, RETRY_FIRST_MS, RETRY_MAX_MS, RETRY_WINDOW_MS, type AttemptOutcome, type AttemptResult } from './domain/delivery.js';
+
+// The settle phase: FlexSettlements answered per order (transport → settle.ts); members' baselines
+// (recorded by the plan phase) and rewards (what billing puts on statements).
+export { SETTLEMENT_TOLERANCES } from './settle.js';
+export { replaceMemberBaselines as recordMemberBaselines, rewardsOfPeriods as flexRewardsOfPeriods, type MemberBaseline, type StoredReward } from './store.js';

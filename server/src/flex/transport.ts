@@ -9,6 +9,7 @@ import type { UftpMessage } from './domain/uftp/messages.js';
 import { checkDuplicate, judgeIncoming, referenceOf, type StoredReference, type Verdict } from './domain/rejections.js';
 import { rejectionReasonText } from './domain/rejection-reasons.js';
 import { judgeAttempt, RETRY_WINDOW_MS, type AttemptResult } from './domain/delivery.js';
+import { answerSettlement } from './settle.js';
 import {
   dueDeliveries, firstOfSender, identityOfCommunity, identityOfDomain, insertDuplicate, insertFirstMessage, messageByUftpId, participantsNamed, participantsOfCommunity,
   queueDelivery, recordAttempt, replyTo, setMessageState, type Delivery, type MessageState, type StoredIdentity, type StoredMessage, type StoredParticipant,
@@ -134,13 +135,21 @@ export class UftpTransport {
 
   /**
    * The Accepted or Rejected response to a message that has a plain one, sealed, stored and
-   * queued. A message whose answer carries content (a FlexSettlement's, a portfolio query's) is
-   * stored and judged here, and answered by the phase that owns that content.
+   * queued; a FlexSettlement is answered per order by the settle phase (settle.ts). A message whose
+   * answer carries other content (a portfolio query's) is stored and judged here, and answered by
+   * the phase that owns that content.
    */
   private async answer(
     tx: Queryable, publish: Publish, identity: StoredIdentity, sender: StoredParticipant, incoming: IncomingMessage, inReplyTo: string, reason: string | null, nowMs: number,
   ): Promise<boolean> {
     const { message } = incoming;
+    if (message.type === 'FlexSettlement') {
+      const response = await answerSettlement(tx, publish, {
+        identity, sender, settlement: message, settlementId: inReplyTo, rejectionReason: reason, ids: { messageId: randomUUID(), nowMs }, schemas: this.options.schemas(),
+      });
+      await this.sendIn(tx, publish, identity, sender, { ...response, recipientDomain: incoming.signedBy.domain }, inReplyTo, nowMs);
+      return true;
+    }
     if (!isSimplyAnswered(message.type)) return false;
     const response = respondTo(message as Extract<UftpMessage, { type: typeof message.type }>, { messageId: randomUUID(), nowMs }, reason ?? undefined);
     // A message that claims another sender than the one who signed it is answered to the signer.
