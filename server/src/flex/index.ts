@@ -27,6 +27,8 @@ export { addSplits, contributionWh, shareRemuneration, type MemberIspEnergy, typ
 export { defaultSchemaDirectory, loadUftpSchemas, SCHEMA_DIRECTORY_VARIABLE, VENDORED_SCHEMA_DIRECTORY, type LoadedSchemas } from './uftp-schemas.js';
 
 export { registerUftpCommands } from './commands.js';
+export { registerDsoSimCommand } from './dso-sim/commands.js';
+export { DsoSimulator, type DsoSimulatorOptions, type RequestSchedule } from './dso-sim/simulator.js';
 
 // Phase 2: the transport (tables, endpoint, outbox) and the managers' address book.
 export { flexKeyStore } from './store.js';

@@ -5,7 +5,7 @@ import { sealedPlace, type SecretBox } from '../secrets/index.js';
 import { UftpTransportError } from './domain/uftp/errors.js';
 import { parsePublicKey, readSignedMessage, seal, signingKeyFromSecret, unseal, writeSignedMessage, type SigningKey } from './domain/uftp/envelope.js';
 import { fingerprintOf, isSimplyAnswered, openSignedMessage, readPayload, respondTo, sealMessage, type IncomingMessage, type Participant, type SchemaValidator } from './domain/uftp/inbound.js';
-import type { UftpMessage } from './domain/uftp/messages.js';
+import { maySend, type UftpMessage } from './domain/uftp/messages.js';
 import { checkDuplicate, judgeIncoming, referenceOf, type StoredReference, type Verdict } from './domain/rejections.js';
 import { rejectionReasonText } from './domain/rejection-reasons.js';
 import { judgeAttempt, RETRY_WINDOW_MS, type AttemptResult } from './domain/delivery.js';
@@ -152,6 +152,9 @@ export class UftpTransport {
     }
     if (!isSimplyAnswered(message.type)) return false;
     const response = respondTo(message as Extract<UftpMessage, { type: typeof message.type }>, { messageId: randomUUID(), nowMs }, reason ?? undefined);
+    // A message for another role (a DSOPortfolioUpdate meant for the CRO) is stored as rejected; its
+    // response is its real recipient's to send, so it is not answered (sealing it as AGR would fail).
+    if (!maySend(response.type, 'AGR')) return false;
     // A message that claims another sender than the one who signed it is answered to the signer.
     await this.sendIn(tx, publish, identity, sender, { ...response, recipientDomain: incoming.signedBy.domain }, inReplyTo, nowMs);
     return true;
