@@ -13,6 +13,8 @@ import { DsoSimulator, type RequestSchedule } from './simulator.js';
  */
 
 const MINUTE_MS = 60_000;
+/** The portfolio must list at least one connection (the schema says so). */
+const MADE_UP_CONNECTION = 'ean.000000000000000001';
 /** How often the schedule is looked at. */
 const TICK_MS = MINUTE_MS;
 
@@ -84,7 +86,7 @@ export function registerDsoSimCommand(program: Command): void {
     .option('--domain <domain>', 'this DSO\'s domain', 'dso-sim.localhost')
     .option('--secret-key <base64>', 'this DSO\'s Ed25519 secret key (libsodium format; default: a new one, printed)')
     .option('--congestion-point <address>', 'the congestion point (entity address)', 'ea1.2026-01.localhost.dso-sim:cp-1')
-    .option('--connection <address>', 'a connection at the congestion point (repeatable)', collect, [])
+    .option('--connection <address>', 'a connection at the congestion point, e.g. ean.871687120000000001 (repeatable; default: one made-up connection)', collect, [])
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port of this DSO\'s UFTP endpoint', positiveInteger, 8089)
     .option('--time-zone <zone>', 'the market\'s time zone', 'Europe/Amsterdam')
@@ -103,7 +105,7 @@ export function registerDsoSimCommand(program: Command): void {
       const signingKey = options.secretKey === undefined ? generateSigningKey() : signingKeyFromSecret(options.secretKey);
       const schemas = loadUftpSchemas(options.xsd ?? defaultSchemaDirectory());
       const simulator = await DsoSimulator.start({
-        domain: options.domain, signingKey, congestionPoint: options.congestionPoint, connections: options.connection,
+        domain: options.domain, signingKey, congestionPoint: options.congestionPoint, connections: options.connection.length > 0 ? options.connection : [MADE_UP_CONNECTION],
         timeZone: options.timeZone, ispDurationMinutes: options.ispMinutes, schemas,
         agr: { url: options.agrUrl, domain: options.agrDomain, publicKey: options.agrPublicKey },
         terms: { penaltyPerKwh: options.penaltyRate, remuneration: 'delivered' }, activationFactor: options.activation,
@@ -122,8 +124,8 @@ export function registerDsoSimCommand(program: Command): void {
         `  public key        ${simulator.publicKey}`,
         `  endpoint          ${simulator.url}`,
         `  congestion point  ${options.congestionPoint}`,
-        'and once more with role CRO (same domain, key and endpoint): it answers AGRPortfolioQuery with its congestion point.',
         ...(generated ? [`  secret key        ${Buffer.from(secretKeyBytes(signingKey)).toString('base64')}  (pass --secret-key to keep this identity)`] : []),
+        'and once more with role CRO (same domain, key and endpoint): it answers AGRPortfolioQuery with its congestion point.',
         '',
       ].join('\n'));
       simulator.portfolioUpdate();

@@ -25,8 +25,8 @@ export interface DsoSimulatorOptions {
   readonly domain: string;
   readonly signingKey: SigningKey;
   readonly congestionPoint: string;
-  /** Entity addresses of the connections at the congestion point (sent in the DSOPortfolioUpdate). */
-  readonly connections?: readonly string[];
+  /** Entity addresses of the connections at the congestion point (in the DSOPortfolioUpdate; at least one). */
+  readonly connections: readonly string[];
   readonly timeZone: string;
   readonly ispDurationMinutes: number;
   /** The aggregator: its UFTP endpoint, domain and public key (base64). */
@@ -181,7 +181,7 @@ export class DsoSimulator {
       type: 'DSOPortfolioUpdate', ...this.header(), recipientDomain: this.options.domain, timeZone: this.options.timeZone,
       congestionPoints: [{
         entityAddress: this.options.congestionPoint, startPeriod, mutexOffersSupported: true, dayAheadRedispatchBy: 'AGR',
-        connections: (this.options.connections ?? []).map((entityAddress) => ({ entityAddress, startPeriod })),
+        connections: this.options.connections.map((entityAddress) => ({ entityAddress, startPeriod })),
       }],
     };
     // What the CRO would receive: valid against the schema like everything sent.
