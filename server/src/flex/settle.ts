@@ -3,6 +3,7 @@ import type { Queryable } from '../platform/store/db.js';
 import type { Publish } from '../platform/events/index.js';
 import type { Wh } from '../kernel/energy.js';
 import { minorDigits } from '../kernel/money.js';
+import { MINUTE_MS, QUARTER_HOUR_MS } from '../kernel/time.js';
 import { pointIntervals } from '../intervals/index.js';
 import { meteringPointsOfCommunity } from '../registry/index.js';
 import { ispAt, periodGrid, perIsp } from './domain/isp.js';
@@ -29,7 +30,7 @@ const REMUNERATION: SettlementTerms['remuneration'] = 'delivered';
 export const SETTLEMENT_TOLERANCES: ReviewTolerances = { actualPowerW: 100 };
 /** The community keeps no fee until managers can set one. */
 const COMMUNITY_FEE_BASIS_POINTS = 0;
-const QUARTER_HOUR_MINUTES = 15;
+const QUARTER_HOUR_MINUTES = QUARTER_HOUR_MS / MINUTE_MS;
 
 export interface SettlementInput {
   readonly identity: StoredIdentity;
