@@ -53,6 +53,15 @@ interface Verified {
   readonly memberActualWh: ReadonlyMap<string, ReadonlyMap<number, Wh>>;
 }
 
+/** The orders accepted from a DSO that no FlexSettlement settled yet (what its next FlexSettlement must list). */
+export async function unsettledOrders(tx: Queryable, communityId: string, dsoDomain: string, schemas: SchemaValidator): Promise<Array<{ orderReference: string; period: string }>> {
+  return (await acceptedOrders(tx, communityId, dsoDomain, schemas)).map(({ order }) => ({ orderReference: order.orderReference, period: order.period }));
+}
+
+async function acceptedOrders(tx: Queryable, communityId: string, dsoDomain: string, schemas: SchemaValidator) {
+  return (await acceptedMessages(tx, communityId, 'FlexOrder', 'in', dsoDomain)).map((stored) => ({ stored, order: readPayload(stored.payloadXml, schemas) as FlexOrder }));
+}
+
 /** Answers a FlexSettlement in the receiving transaction; records the settlements and rewards of an accepted one. */
 export async function answerSettlement(tx: Queryable, publish: Publish, input: SettlementInput): Promise<FlexSettlementResponse> {
   const { settlement, rejectionReason, ids } = input;
@@ -62,8 +71,7 @@ export async function answerSettlement(tx: Queryable, publish: Publish, input: S
   }
   const { identity, sender, schemas } = input;
   const communityId = identity.communityId;
-  const orders = (await acceptedMessages(tx, communityId, 'FlexOrder', 'in', sender.domain))
-    .map((stored) => ({ stored, order: readPayload(stored.payloadXml, schemas) as FlexOrder }));
+  const orders = await acceptedOrders(tx, communityId, sender.domain, schemas);
   const prognoses = (await acceptedMessages(tx, communityId, 'D-Prognosis', 'out', sender.domain)).map((stored) => readPayload(stored.payloadXml, schemas) as DPrognosis);
   const contracts = (await contractsOfCommunity(tx, communityId, ['active', 'ended'])).filter((c) => c.participantId === sender.id);
   const metering = new MeteringOfPeriods(tx, communityId);

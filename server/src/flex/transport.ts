@@ -9,7 +9,7 @@ import { maySend, type UftpMessage } from './domain/uftp/messages.js';
 import { checkDuplicate, judgeIncoming, referenceOf, type StoredReference, type Verdict } from './domain/rejections.js';
 import { rejectionReasonText } from './domain/rejection-reasons.js';
 import { judgeAttempt, RETRY_WINDOW_MS, type AttemptResult } from './domain/delivery.js';
-import { answerSettlement } from './settle.js';
+import { answerSettlement, unsettledOrders } from './settle.js';
 import {
   dueDeliveries, firstOfSender, identityOfCommunity, identityOfDomain, insertDuplicate, insertFirstMessage, messageByUftpId, participantsNamed, participantsOfCommunity,
   queueDelivery, recordAttempt, replyTo, setMessageState, type Delivery, type MessageState, type StoredIdentity, type StoredMessage, type StoredParticipant,
@@ -114,6 +114,7 @@ export class UftpTransport {
         addressBook,
         congestionPoints: sender.congestionPoints,
         reference,
+        ...(message.type === 'FlexSettlement' ? { unsettledOrders: await unsettledOrders(tx, identity.communityId, sender.domain, schemas) } : {}),
       });
       const reason = verdict.outcome === 'reject' ? verdict.reason : null;
       const state: MessageState = reason === null ? 'accepted' : 'rejected';

@@ -6,7 +6,7 @@ import { storeIntervals } from '../sharing/support/stored.js';
 import { parsePrice } from '../../src/kernel/money.js';
 import {
   DsoSimulator, flexRewardsOfPeriods, generateSigningKey, ispStartMs, periodGrid, readPayload, recordMemberBaselines,
-  type DPrognosis, type FlexOffer, type FlexRequest, type PeriodGrid,
+  type DPrognosis, type FlexOffer, type FlexRequest, type FlexSettlement, type PeriodGrid,
 } from '../../src/flex/index.js';
 import { messageByUftpId, orderSettlementsOf } from '../../src/flex/store.js';
 import { schemas } from './support.js';
@@ -39,6 +39,7 @@ describe.each(storeKinds)('DSO simulator ↔ platform over UFTP, and settlement,
   let clock = BEFORE;
   let grid: PeriodGrid;
   let prognosis: DPrognosis;
+  let lastSettlement: FlexSettlement;
   /** What the DSO's own meter says per ISP of the Period (Wh). */
   const dsoMeter = new Map<number, number>();
   const rewardEvents: { memberId: string; amountMinor: string }[] = [];
@@ -221,5 +222,46 @@ describe.each(storeKinds)('DSO simulator ↔ platform over UFTP, and settlement,
     expect((await messageByUftpId(tp.platform.db, w.communityA, 'FlexOrder', sim.orders[1]!.order.messageId))!.state).toBe('accepted');
     const rewards = await flexRewardsOfPeriods(tp.platform.db, w.communityA, PERIOD, PERIOD);
     expect(rewards.map((r) => r.orderReference)).toEqual([sim.orders[0]!.order.orderReference, sim.orders[0]!.order.orderReference]);
+    // The simulator settles a disputed order again.
+    expect(sim.orders[1]!.state).toBe('accepted');
+    lastSettlement = settlement!;
+  });
+
+  it('rejects a FlexSettlement that leaves out an unsettled order; a corrected one settles both orders', async () => {
+    clock = BEFORE;
+    const request = await sim.sendFlexRequest(PERIOD, [{ start: 85, duration: 4, minPower: -20_000, maxPower: -100 }], grid.startMs - 3_600_000);
+    await settle();
+    await offer(request, { start: 85, duration: 4, power: -400 }, '2.00');
+    const [, second, third] = sim.orders.map((o) => o.order.orderReference);
+    // Our meters for ISPs 85–88: 200 + 200 Wh (1600 W: the 400 W delivered in full, 50 Wh per member and ISP).
+    await meter([85, 86, 87, 88], 200, 200);
+    for (const isp of [85, 86, 87, 88]) dsoMeter.set(isp, 400);
+    clock = AFTER;
+
+    // The earlier settlement again, under a new MessageID: it lists the second order but not the third.
+    const resent = { ...lastSettlement, messageId: crypto.randomUUID(), timeStamp: clock };
+    expect(await sim.send(resent)).toBe(200);
+    await settle();
+    const storedResent = await messageByUftpId(tp.platform.db, w.communityA, 'FlexSettlement', resent.messageId);
+    expect(storedResent!.state).toBe('rejected');
+    expect(await orderSettlementsOf(tp.platform.db, w.communityA, storedResent!.id)).toEqual([]);
+    const rejected = sim.settlementResponses().at(-1)!;
+    expect(rejected).toMatchObject({ result: 'Rejected', rejectionReason: expect.stringContaining(`Missing Settlement Items`), flexOrderSettlementStatuses: [{ orderReference: second, disposition: 'Disputed' }] });
+    expect(rejected.rejectionReason).toContain(third);
+
+    // The DSO corrects its meter for ISPs 81–84 and settles both open orders.
+    for (const isp of [81, 82, 83, 84]) dsoMeter.set(isp, 300);
+    const corrected = await sim.settle(PERIOD);
+    await settle();
+    expect(corrected!.flexOrderSettlements.map((i) => i.orderReference)).toEqual([second, third]);
+    expect(sim.settlementResponses().at(-1)).toMatchObject({
+      result: 'Accepted', flexOrderSettlementStatuses: [{ orderReference: second, disposition: 'Accepted' }, { orderReference: third, disposition: 'Accepted' }],
+    });
+    // Each member moved 100 Wh per ISP in the second order (4.00 split evenly) and 50 Wh in the third (2.00 evenly).
+    const rewards = await flexRewardsOfPeriods(tp.platform.db, w.communityA, PERIOD, PERIOD);
+    const of = (reference: string) => rewards.filter((r) => r.orderReference === reference).map((r) => [r.memberId, r.contributionWh, r.amountMinor]);
+    expect(of(second!)).toEqual(expect.arrayContaining([[w.memberIdA, 400, 200n], [w.memberIdA2, 400, 200n]]));
+    expect(of(third!)).toEqual(expect.arrayContaining([[w.memberIdA, 200, 100n], [w.memberIdA2, 200, 100n]]));
+    expect(corrected!.flexOrderSettlements.map((i) => i.netSettlement)).toEqual([EUR('4'), EUR('2')]);
   });
 });

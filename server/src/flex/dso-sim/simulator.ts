@@ -143,7 +143,13 @@ export class DsoSimulator {
     if (message.type === 'AGRPortfolioQuery') await this.answerPortfolioQuery(message);
     else if (message.type === 'D-Prognosis') this.keepPrognosis(message);
     else if (message.type === 'FlexOffer') await this.order(message);
-    else if (message.type === 'FlexOrderResponse') {
+    else if (message.type === 'FlexSettlementResponse') {
+      // A disputed order is settled again with the next FlexSettlement (after the DSO checked its figures).
+      for (const status of message.flexOrderSettlementStatuses) {
+        const placed = this.orders.find((o) => o.order.orderReference === status.orderReference && o.state === 'settled');
+        if (placed && status.disposition === 'Disputed') placed.state = 'accepted';
+      }
+    } else if (message.type === 'FlexOrderResponse') {
       const placed = this.orders.find((o) => o.order.messageId === message.flexOrderMessageId);
       if (placed) placed.state = message.result === 'Accepted' ? 'accepted' : 'rejected';
     }
