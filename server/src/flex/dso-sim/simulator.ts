@@ -81,7 +81,13 @@ export class DsoSimulator {
 
   static async start(options: DsoSimulatorOptions): Promise<DsoSimulator> {
     let simulator: DsoSimulator | undefined;
-    const server = createServer((request, response) => void simulator!.handle(request, response));
+    const server = createServer((request, response) => {
+      simulator!.handle(request, response).catch((error: unknown) => {
+        options.log?.(`answering a POST failed: ${(error as Error).message}`);
+        if (!response.headersSent) response.statusCode = 500;
+        response.end();
+      });
+    });
     const host = options.host ?? '127.0.0.1';
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
