@@ -66,15 +66,11 @@ export function registerUftpCommands(program: Command): void {
   uftp
     .command('inspect <file>')
     .description('Validate a UFTP message or SignedMessage against the official XSDs and show it; "-" reads stdin')
-    .option('--xsd <dir>', `directory with 3.0.0/ and 3.1.0/ UFTP-*.xsd files (default: $${SCHEMA_DIRECTORY_VARIABLE} or ../shared/uftp/xsd)`)
+    .option('--xsd <dir>', `directory with 3.0.0/ and 3.1.0/ UFTP-*.xsd files (default: $${SCHEMA_DIRECTORY_VARIABLE}, else the schemas shipped with Gridshare)`)
     .option('--public-key <base64>', 'the sender\'s Ed25519 public key: verify the SignedMessage signature')
     .option('--json', 'print the decoded message as JSON (amounts as exact decimal strings of nano-units)')
     .action((file: string, options: { xsd?: string; publicKey?: string; json?: boolean }) => {
       const directory = options.xsd ?? defaultSchemaDirectory();
-      if (!directory) {
-        process.stderr.write(`error: no UFTP schemas: give --xsd <dir> or set ${SCHEMA_DIRECTORY_VARIABLE}\n`);
-        process.exit(2);
-      }
       try {
         const result = inspectUftp(readFileSync(file === '-' ? 0 : file), directory, options.publicKey);
         process.stdout.write(`${options.json ? toJson(result) : summary(result)}\n`);

@@ -24,9 +24,11 @@ export {
   type OrderSettlement, type OrderSettlementInput, type ReviewTolerances, type SettlementTerms,
 } from './domain/settlement.js';
 export { addSplits, contributionWh, shareRemuneration, type MemberIspEnergy, type MemberReward, type RewardSplit, type SharingRule } from './domain/rewards.js';
-export { defaultSchemaDirectory, loadUftpSchemas, SCHEMA_DIRECTORY_VARIABLE, type LoadedSchemas } from './uftp-schemas.js';
+export { defaultSchemaDirectory, loadUftpSchemas, SCHEMA_DIRECTORY_VARIABLE, VENDORED_SCHEMA_DIRECTORY, type LoadedSchemas } from './uftp-schemas.js';
 
 export { registerUftpCommands } from './commands.js';
+export { registerDsoSimCommand } from './dso-sim/commands.js';
+export { DsoSimulator, type DsoSimulatorOptions, type RequestSchedule } from './dso-sim/simulator.js';
 
 // Phase 2: the transport (tables, endpoint, outbox) and the managers' address book.
 export { flexKeyStore } from './store.js';
@@ -40,3 +42,8 @@ export {
 } from './domain/contracts.js';
 export { flexRoutes } from './routes.js';
 export { judgeAttempt, retryDelayMs, RETRY_FIRST_MS, RETRY_MAX_MS, RETRY_WINDOW_MS, type AttemptOutcome, type AttemptResult } from './domain/delivery.js';
+
+// The settle phase: FlexSettlements answered per order (transport → settle.ts); members' baselines
+// (recorded by the plan phase) and rewards (what billing puts on statements).
+export { SETTLEMENT_TOLERANCES } from './settle.js';
+export { replaceMemberBaselines as recordMemberBaselines, rewardsOfPeriods as flexRewardsOfPeriods, type MemberBaseline, type StoredReward } from './store.js';

@@ -3,7 +3,7 @@ import { keyIdSql, sealedStore } from '../secrets/index.js';
 import type { UftpRole } from './domain/uftp/messages.js';
 import type { AvailabilityWindow, ContractState, ContractTerms, ServiceType } from './domain/contracts.js';
 
-/** The only SQL on flex's tables: flex_identities, flex_participants, flex_messages, flex_outbox. */
+/** The only SQL on flex's tables: flex_identities, flex_participants, flex_messages, flex_outbox, the contracts and the settlements. */
 
 // ---- identities ----
 
@@ -449,4 +449,131 @@ export async function optInsOfDevices(db: Queryable, deviceIds: readonly string[
     [[...deviceIds]],
   );
   return rows.map((r) => ({ contractId: r.contract_id, deviceId: r.device_id, maxPowerW: r.max_power_w, optedInAtMs: r.opted_in_at.getTime() }));
+}
+
+// ---- settlements (flex_member_baselines, flex_order_settlements, flex_rewards) ----
+
+/** Accepted messages of a type in one direction (in: from `partyDomain`; out: to it), oldest first. */
+export async function acceptedMessages(db: Queryable, communityId: string, type: string, direction: MessageDirection, partyDomain: string): Promise<StoredMessage[]> {
+  const rows = await db.query<MessageRow>(
+    `SELECT * FROM flex_messages WHERE community_id = $1 AND type = $2 AND direction = $3 AND duplicate_of IS NULL AND state = 'accepted'
+       AND (CASE WHEN direction = 'in' THEN sender_domain ELSE recipient_domain END) = $4
+     ORDER BY at, id`,
+    [communityId, type, direction, partyDomain],
+  );
+  return rows.map(toMessage);
+}
+
+export interface MemberBaseline {
+  readonly memberId: string;
+  readonly isp: number;
+  readonly baselineWh: number;
+}
+
+/** Replaces the members' baselines of a congestion point and Period (what the plan phase assumed). */
+export async function replaceMemberBaselines(db: Queryable, communityId: string, congestionPoint: string, period: string, baselines: readonly MemberBaseline[]): Promise<void> {
+  await db.query('DELETE FROM flex_member_baselines WHERE community_id = $1 AND congestion_point = $2 AND period = $3', [communityId, congestionPoint, period]);
+  await db.query(
+    `INSERT INTO flex_member_baselines (community_id, congestion_point, period, member_id, isp, baseline_wh)
+     SELECT $1, $2, $3, m, i, b FROM unnest($4::uuid[], $5::int[], $6::int[]) AS u(m, i, b)`,
+    [communityId, congestionPoint, period, baselines.map((b) => b.memberId), baselines.map((b) => b.isp), baselines.map((b) => b.baselineWh)],
+  );
+}
+
+export async function memberBaselines(db: Queryable, communityId: string, congestionPoint: string, period: string): Promise<MemberBaseline[]> {
+  const rows = await db.query<{ member_id: string; isp: number; baseline_wh: number }>(
+    'SELECT member_id, isp, baseline_wh FROM flex_member_baselines WHERE community_id = $1 AND congestion_point = $2 AND period = $3',
+    [communityId, congestionPoint, period],
+  );
+  return rows.map((r) => ({ memberId: r.member_id, isp: r.isp, baselineWh: r.baseline_wh }));
+}
+
+/** The members with a device opted in to the contract. */
+export async function participatingMembers(db: Queryable, contractId: string): Promise<string[]> {
+  const rows = await db.query<{ member_id: string }>('SELECT DISTINCT member_id FROM flex_contract_devices WHERE contract_id = $1 ORDER BY member_id', [contractId]);
+  return rows.map((r) => r.member_id);
+}
+
+export interface StoredOrderSettlement {
+  readonly id: string;
+  readonly communityId: string;
+  /** The stored FlexSettlement (flex_messages.id). */
+  readonly settlementId: string;
+  readonly orderReference: string;
+  readonly period: string;
+  readonly congestionPoint: string;
+  readonly currency: string;
+  readonly dso: { readonly price: bigint; readonly penalty: bigint; readonly net: bigint };
+  readonly ours: { readonly price: bigint; readonly penalty: bigint; readonly net: bigint } | null;
+  readonly disposition: 'Accepted' | 'Disputed';
+  readonly disputeReason: string | null;
+  /** Our per-ISP figures (baseline, ordered, actual, delivered, deficiency in W), or [] when they could not be computed. */
+  readonly figures: readonly object[];
+  readonly settledAtMs: number;
+}
+
+export async function insertOrderSettlement(tx: Queryable, s: StoredOrderSettlement): Promise<void> {
+  await tx.query(
+    `INSERT INTO flex_order_settlements (id, community_id, settlement_id, order_reference, period, congestion_point, currency, dso_price, dso_penalty, dso_net,
+       our_price, our_penalty, our_net, disposition, dispute_reason, figures, settled_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bigint, $9::bigint, $10::bigint, $11::bigint, $12::bigint, $13::bigint, $14, $15, $16::jsonb, $17)`,
+    [s.id, s.communityId, s.settlementId, s.orderReference, s.period, s.congestionPoint, s.currency, s.dso.price.toString(), s.dso.penalty.toString(), s.dso.net.toString(),
+      s.ours?.price.toString() ?? null, s.ours?.penalty.toString() ?? null, s.ours?.net.toString() ?? null, s.disposition, s.disputeReason, JSON.stringify(s.figures), new Date(s.settledAtMs)],
+  );
+}
+
+export async function orderSettlementsOf(db: Queryable, communityId: string, settlementId: string): Promise<StoredOrderSettlement[]> {
+  const rows = await db.query<{
+    id: string; community_id: string; settlement_id: string; order_reference: string; period: string; congestion_point: string; currency: string;
+    dso_price: string; dso_penalty: string; dso_net: string; our_price: string | null; our_penalty: string | null; our_net: string | null;
+    disposition: 'Accepted' | 'Disputed'; dispute_reason: string | null; figures: object[]; settled_at: Date;
+  }>(
+    `SELECT id, community_id, settlement_id, order_reference, period::text AS period, congestion_point, currency, dso_price::text AS dso_price,
+       dso_penalty::text AS dso_penalty, dso_net::text AS dso_net, our_price::text AS our_price, our_penalty::text AS our_penalty, our_net::text AS our_net,
+       disposition, dispute_reason, figures, settled_at
+     FROM flex_order_settlements WHERE community_id = $1 AND settlement_id = $2 ORDER BY order_reference, id`,
+    [communityId, settlementId],
+  );
+  return rows.map((r) => ({
+    id: r.id, communityId: r.community_id, settlementId: r.settlement_id, orderReference: r.order_reference, period: r.period, congestionPoint: r.congestion_point,
+    currency: r.currency, dso: { price: BigInt(r.dso_price), penalty: BigInt(r.dso_penalty), net: BigInt(r.dso_net) },
+    ours: r.our_price === null ? null : { price: BigInt(r.our_price), penalty: BigInt(r.our_penalty!), net: BigInt(r.our_net!) },
+    disposition: r.disposition, disputeReason: r.dispute_reason, figures: r.figures, settledAtMs: r.settled_at.getTime(),
+  }));
+}
+
+export interface StoredReward {
+  readonly orderSettlementId: string;
+  readonly communityId: string;
+  readonly memberId: string;
+  readonly period: string;
+  readonly currency: string;
+  readonly contributionWh: number;
+  readonly amountMinor: bigint;
+  readonly recordedAtMs: number;
+}
+
+export async function insertRewards(tx: Queryable, rewards: readonly StoredReward[]): Promise<void> {
+  if (rewards.length === 0) return;
+  await tx.query(
+    `INSERT INTO flex_rewards (order_settlement_id, community_id, member_id, period, currency, contribution_wh, amount_minor, recorded_at)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::date[], $5::text[], $6::int8[], $7::int8[], $8::timestamptz[])`,
+    [rewards.map((r) => r.orderSettlementId), rewards.map((r) => r.communityId), rewards.map((r) => r.memberId), rewards.map((r) => r.period),
+      rewards.map((r) => r.currency), rewards.map((r) => r.contributionWh), rewards.map((r) => r.amountMinor.toString()), rewards.map((r) => new Date(r.recordedAtMs))],
+  );
+}
+
+/** Members' rewards for orders of Periods from `first` to `last` (local dates, inclusive), per member and order. */
+export async function rewardsOfPeriods(db: Queryable, communityId: string, first: string, last: string): Promise<Array<StoredReward & { readonly orderReference: string }>> {
+  const rows = await db.query<{ order_settlement_id: string; member_id: string; period: string; currency: string; contribution_wh: string; amount_minor: string; recorded_at: Date; order_reference: string }>(
+    `SELECT r.order_settlement_id, r.member_id, r.period::text AS period, r.currency, r.contribution_wh::text AS contribution_wh, r.amount_minor::text AS amount_minor,
+       r.recorded_at, s.order_reference
+     FROM flex_rewards r JOIN flex_order_settlements s ON s.id = r.order_settlement_id
+     WHERE r.community_id = $1 AND r.period BETWEEN $2 AND $3 ORDER BY r.period, s.order_reference, r.member_id`,
+    [communityId, first, last],
+  );
+  return rows.map((r) => ({
+    orderSettlementId: r.order_settlement_id, communityId, memberId: r.member_id, period: r.period, currency: r.currency,
+    contributionWh: Number(r.contribution_wh), amountMinor: BigInt(r.amount_minor), recordedAtMs: r.recorded_at.getTime(), orderReference: r.order_reference,
+  }));
 }

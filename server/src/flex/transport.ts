@@ -1,15 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { EventPublisher, Publish } from '../platform/events/index.js';
-import { UnavailableError } from '../kernel/errors.js';
 import { sealedPlace, type SecretBox } from '../secrets/index.js';
 import { UftpTransportError } from './domain/uftp/errors.js';
 import { parsePublicKey, readSignedMessage, seal, signingKeyFromSecret, unseal, writeSignedMessage, type SigningKey } from './domain/uftp/envelope.js';
 import { fingerprintOf, isSimplyAnswered, openSignedMessage, readPayload, respondTo, sealMessage, type IncomingMessage, type Participant, type SchemaValidator } from './domain/uftp/inbound.js';
-import type { UftpMessage } from './domain/uftp/messages.js';
+import { maySend, type UftpMessage } from './domain/uftp/messages.js';
 import { checkDuplicate, judgeIncoming, referenceOf, type StoredReference, type Verdict } from './domain/rejections.js';
 import { rejectionReasonText } from './domain/rejection-reasons.js';
 import { judgeAttempt, RETRY_WINDOW_MS, type AttemptResult } from './domain/delivery.js';
+import { answerSettlement, unsettledOrders } from './settle.js';
 import {
   dueDeliveries, firstOfSender, identityOfCommunity, identityOfDomain, insertDuplicate, insertFirstMessage, messageByUftpId, participantsNamed, participantsOfCommunity,
   queueDelivery, recordAttempt, replyTo, setMessageState, type Delivery, type MessageState, type StoredIdentity, type StoredMessage, type StoredParticipant,
@@ -21,8 +21,8 @@ export interface TransportOptions {
   readonly db: Db;
   readonly events: EventPublisher;
   readonly box: SecretBox;
-  /** The compiled UFTP schemas, or undefined when none are configured (the endpoint then answers 503). */
-  readonly schemas: () => SchemaValidator | undefined;
+  /** The compiled UFTP schemas (compiled on first use). */
+  readonly schemas: () => SchemaValidator;
   readonly now: () => number;
   /** Wakes the outbox job after messages were queued. */
   readonly wake: () => void;
@@ -54,7 +54,6 @@ export class UftpTransport {
     const candidates = await participantsNamed(db, envelope.senderDomain, envelope.senderRole);
     if (candidates.length === 0) throw new UftpTransportError('unknown_sender', `${envelope.senderRole} ${envelope.senderDomain} is not in the address book`);
     const schemas = this.options.schemas();
-    if (!schemas) throw new UnavailableError('the UFTP schemas are not configured on this installation (UFTP_XSD_DIR)');
     // The envelope names no recipient: the sender's keys of every community that knows it open the
     // payload, whose RecipientDomain then names the community — whose own entry must verify it too.
     const merged: Participant = {
@@ -115,6 +114,7 @@ export class UftpTransport {
         addressBook,
         congestionPoints: sender.congestionPoints,
         reference,
+        ...(message.type === 'FlexSettlement' ? { unsettledOrders: await unsettledOrders(tx, identity.communityId, sender.domain, schemas) } : {}),
       });
       const reason = verdict.outcome === 'reject' ? verdict.reason : null;
       const state: MessageState = reason === null ? 'accepted' : 'rejected';
@@ -136,15 +136,26 @@ export class UftpTransport {
 
   /**
    * The Accepted or Rejected response to a message that has a plain one, sealed, stored and
-   * queued. A message whose answer carries content (a FlexSettlement's, a portfolio query's) is
-   * stored and judged here, and answered by the phase that owns that content.
+   * queued; a FlexSettlement is answered per order by the settle phase (settle.ts). A message whose
+   * answer carries other content (a portfolio query's) is stored and judged here, and answered by
+   * the phase that owns that content.
    */
   private async answer(
     tx: Queryable, publish: Publish, identity: StoredIdentity, sender: StoredParticipant, incoming: IncomingMessage, inReplyTo: string, reason: string | null, nowMs: number,
   ): Promise<boolean> {
     const { message } = incoming;
+    if (message.type === 'FlexSettlement') {
+      const response = await answerSettlement(tx, publish, {
+        identity, sender, settlement: message, settlementId: inReplyTo, rejectionReason: reason, ids: { messageId: randomUUID(), nowMs }, schemas: this.options.schemas(),
+      });
+      await this.sendIn(tx, publish, identity, sender, { ...response, recipientDomain: incoming.signedBy.domain }, inReplyTo, nowMs);
+      return true;
+    }
     if (!isSimplyAnswered(message.type)) return false;
     const response = respondTo(message as Extract<UftpMessage, { type: typeof message.type }>, { messageId: randomUUID(), nowMs }, reason ?? undefined);
+    // A message for another role (a DSOPortfolioUpdate meant for the CRO) is stored as rejected; its
+    // response is its real recipient's to send, so it is not answered (sealing it as AGR would fail).
+    if (!maySend(response.type, 'AGR')) return false;
     // A message that claims another sender than the one who signed it is answered to the signer.
     await this.sendIn(tx, publish, identity, sender, { ...response, recipientDomain: incoming.signedBy.domain }, inReplyTo, nowMs);
     return true;

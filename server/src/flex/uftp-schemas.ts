@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ParseOption, XmlDocument, XmlValidateError, XsdValidator } from 'libxml2-wasm';
@@ -19,15 +19,15 @@ import { PAYLOAD_LIMITS, readXml } from './domain/uftp/xml.js';
  * and other hostile constructs — libxml2 is the second line, not the first.
  */
 
-/** The directory holding `3.0.0/` and `3.1.0/` with the UFTP-*.xsd files (see README: where the schemas live). */
+/** The directory holding `3.0.0/` and `3.1.0/` with the UFTP-*.xsd files: overrides the copy shipped in `uftp-xsd/`. */
 export const SCHEMA_DIRECTORY_VARIABLE = 'UFTP_XSD_DIR';
 
-/** `$UFTP_XSD_DIR`, else the shared test material next to this checkout (../shared/uftp/xsd), else undefined. */
-export function defaultSchemaDirectory(): string | undefined {
-  const configured = process.env[SCHEMA_DIRECTORY_VARIABLE];
-  if (configured) return configured;
-  const shared = fileURLToPath(new URL('../../../../shared/uftp/xsd', import.meta.url));
-  return existsSync(join(shared, '3.1.0')) ? shared : undefined;
+/** The official 3.0.0 and 3.1.0 schemas shipped with Gridshare (Apache-2.0, see uftp-xsd/NOTICE). */
+export const VENDORED_SCHEMA_DIRECTORY = fileURLToPath(new URL('./uftp-xsd', import.meta.url));
+
+/** `$UFTP_XSD_DIR` when set, else the vendored copy. */
+export function defaultSchemaDirectory(): string {
+  return process.env[SCHEMA_DIRECTORY_VARIABLE] || VENDORED_SCHEMA_DIRECTORY;
 }
 
 const PARSE_OPTIONS = ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE;

@@ -96,6 +96,15 @@ export const EVENT_SHAPES = {
     sender: 'string', recipient: 'string', signerKey: 'string', sha256: 'string', atMs: 'number',
   },
   /**
+   * The members' rewards of the orders a grid operator settled (flex), recorded when the
+   * FlexSettlement was answered: per member and order, the amount in minor units of `currency`
+   * (a decimal string, exact) and the measured contribution. What billing puts on statements.
+   */
+  'flex.rewards.recorded': {
+    communityId: 'string', settlementId: 'string', currency: 'string', atMs: 'number',
+    rewards: list({ memberId: 'string', orderReference: 'string', period: 'string', contributionWh: 'number', amountMinor: 'string' }),
+  },
+  /**
    * Commands to devices were stored (a plan's or a person's), in the storing transaction (for the
    * verifiable record: each is logged with the hash of what the device is sent).
    */

@@ -16,6 +16,7 @@ const commands: { names: readonly string[]; load: () => Promise<Register> }[] = 
   { names: ['eda'], load: async () => (await import('../operator/index.js')).registerEdaCommand },
   { names: ['market'], load: async () => (await import('../market/index.js')).registerMarketCommands },
   { names: ['uftp'], load: async () => (await import('../flex/index.js')).registerUftpCommands },
+  { names: ['dso-sim'], load: async () => (await import('../flex/index.js')).registerDsoSimCommand },
   { names: ['secrets'], load: async () => (await import('../secrets/index.js')).registerSecretsCommands },
   { names: ['verify'], load: async () => (await import('../ledger/index.js')).registerVerifyCommand },
   { names: ['forecast'], load: async () => (await import('../forecast/index.js')).registerForecastCommand },

@@ -97,7 +97,7 @@ export interface PlatformOptions {
   optimise?: { now?: () => number; delayMs?: number; steps?: number; timeLimitS?: number };
   /** Commands to devices: the clock (tests) and how long after an unanswered MQTT delivery it is sent again (default 60 s). */
   control?: { now?: () => number; retryMs?: number };
-  /** UFTP (flex): the clock (tests drive the outbox's retries with it) and where the UFTP XSDs are (default: `$UFTP_XSD_DIR`, else ../shared/uftp/xsd). */
+  /** UFTP (flex): the clock (tests drive the outbox's retries with it) and where the UFTP XSDs are (default: `$UFTP_XSD_DIR`, else the copy shipped in flex/uftp-xsd). */
   flex?: { now?: () => number; schemaDirectory?: string };
   /** The background jobs: how long a lease lasts unrenewed (default 1 min), a hook once units are leased, and the clock of lags and last passes (tests). */
   jobs?: Pick<RunnerOptions, 'leaseMs' | 'afterLease' | 'now'>;
@@ -292,7 +292,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const flexNow = options.flex?.now ?? Date.now;
     const uftp = new UftpTransport({
       db, events, box: secrets.box, now: flexNow, wake: () => jobs.wake(FLEX_OUTBOX_JOB),
-      schemas: () => (uftpSchemas ??= schemaDirectory === undefined ? undefined : loadUftpSchemas(schemaDirectory)),
+      schemas: () => (uftpSchemas ??= loadUftpSchemas(schemaDirectory)),
     });
     const flex = { transport: uftp, outbox: jobs.register(flexOutboxJob(uftp)) };
     const writer = new ReadingWriter(db, events, {

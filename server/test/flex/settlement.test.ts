@@ -8,7 +8,7 @@ import { parsePrice } from '../../src/kernel/money.js';
 import type { FlexOrder, FlexSettlement } from '../../src/flex/domain/uftp/messages.js';
 import { encodeMessage } from '../../src/flex/domain/uftp/messages.js';
 import { writeXml } from '../../src/flex/domain/uftp/xml.js';
-import { CONGESTION_POINT, flexOffer, flexOrder, flexRequest, NOW, oneOfEach, PERIOD, schemas, uftpPresent } from './support.js';
+import { CONGESTION_POINT, flexOffer, flexOrder, flexRequest, NOW, oneOfEach, PERIOD, schemas } from './support.js';
 
 const MW = 1_000_000;
 const euros = (nano: bigint) => Number(nano) / 1e9;
@@ -107,7 +107,7 @@ describe('settlement: reviewing the DSO’s FlexSettlement', () => {
     expect(review(withIsp(0, { actualPower: 31_850 })).disposition).toBe('Disputed');
   });
 
-  it.skipIf(!uftpPresent)('answers a FlexSettlement per order: accepted, disputed, unknown; the response validates', () => {
+  it('answers a FlexSettlement per order: accepted, disputed, unknown; the response validates', () => {
     const base = oneOfEach().find((m): m is FlexSettlement => m.type === 'FlexSettlement')!;
     const item = toFlexOrderSettlement(ours, order);
     const settlement: FlexSettlement = {

@@ -1,20 +1,22 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadUftpSchemas, type LoadedSchemas } from '../../src/flex/uftp-schemas.js';
+import { loadUftpSchemas, VENDORED_SCHEMA_DIRECTORY, type LoadedSchemas } from '../../src/flex/uftp-schemas.js';
 import type { FlexOffer, FlexOrder, FlexRequest, UftpMessage } from '../../src/flex/domain/uftp/messages.js';
 import { UftpTransportError } from '../../src/flex/domain/uftp/errors.js';
 
 /**
- * The shared UFTP material (../shared/uftp next to the work tree: official XSDs, the reference
- * conversation, published test keys). Tests that need it are skipped with a message without it.
+ * The UFTP schemas are shipped with Gridshare (flex/uftp-xsd); the shared test material
+ * (../shared/uftp next to the work tree: the reference conversation and published test keys) is
+ * not: tests that need it are skipped with a message without it.
  */
 export const UFTP_DIR = fileURLToPath(new URL('../../../../shared/uftp/', import.meta.url));
-export const uftpPresent = existsSync(`${UFTP_DIR}xsd/3.1.0/UFTP-common.xsd`) && existsSync(`${UFTP_DIR}examples/keys.json`);
-if (!uftpPresent) process.stderr.write(`flex tests: ${UFTP_DIR} not found: the UFTP schema, example and key tests are skipped\n`);
+export const uftpPresent = existsSync(`${UFTP_DIR}examples/FlexRequest.xml`) && existsSync(`${UFTP_DIR}examples/keys.json`);
+if (!uftpPresent) process.stderr.write(`flex tests: ${UFTP_DIR} not found: the reference-conversation and published-key tests are skipped\n`);
 
 let loaded: LoadedSchemas | undefined;
+/** The schemas as the platform loads them by default: the vendored copy. */
 export function schemas(): LoadedSchemas {
-  loaded ??= loadUftpSchemas(`${UFTP_DIR}xsd`);
+  loaded ??= loadUftpSchemas(VENDORED_SCHEMA_DIRECTORY);
   return loaded;
 }
 

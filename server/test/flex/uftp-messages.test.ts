@@ -1,10 +1,11 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage, MESSAGE_TYPES, type FlexOffer, type FlexOrder, type FlexRequest } from '../../src/flex/domain/uftp/messages.js';
 import { readPayload, respondTo, schemaVersionOf } from '../../src/flex/domain/uftp/inbound.js';
 import { readXml, writeXml } from '../../src/flex/domain/uftp/xml.js';
 import { activationFactor, currencyAmount, dateTime, minutesDuration } from '../../src/flex/domain/uftp/values.js';
 import { UftpEncodeError } from '../../src/flex/domain/uftp/errors.js';
+import { defaultSchemaDirectory, SCHEMA_DIRECTORY_VARIABLE, VENDORED_SCHEMA_DIRECTORY } from '../../src/flex/uftp-schemas.js';
 import { example, flexRequest, NOW, oneOfEach, schemas, UFTP_DIR, uftpPresent, refusal } from './support.js';
 
 describe.skipIf(!uftpPresent)('UFTP: the reference conversation (shared/uftp/examples)', () => {
@@ -56,7 +57,25 @@ describe.skipIf(!uftpPresent)('UFTP: the reference conversation (shared/uftp/exa
   });
 });
 
-describe.skipIf(!uftpPresent)('UFTP: everything Gridshare writes validates against the XSDs', () => {
+describe('UFTP: the schemas ship with Gridshare', () => {
+  it('the default is the vendored 3.0.0 and 3.1.0 copy, with its licence and source; $UFTP_XSD_DIR overrides it', () => {
+    const configured = process.env[SCHEMA_DIRECTORY_VARIABLE];
+    try {
+      delete process.env[SCHEMA_DIRECTORY_VARIABLE];
+      expect(defaultSchemaDirectory()).toBe(VENDORED_SCHEMA_DIRECTORY);
+      process.env[SCHEMA_DIRECTORY_VARIABLE] = '/elsewhere/uftp-xsd';
+      expect(defaultSchemaDirectory()).toBe('/elsewhere/uftp-xsd');
+    } finally {
+      if (configured === undefined) delete process.env[SCHEMA_DIRECTORY_VARIABLE];
+      else process.env[SCHEMA_DIRECTORY_VARIABLE] = configured;
+    }
+    for (const version of ['3.0.0', '3.1.0']) expect(readdirSync(`${VENDORED_SCHEMA_DIRECTORY}/${version}`)).toHaveLength(8);
+    expect(readFileSync(`${VENDORED_SCHEMA_DIRECTORY}/NOTICE`, 'utf8')).toContain('github.com/shapeshifter/shapeshifter-specification');
+    expect(readFileSync(`${VENDORED_SCHEMA_DIRECTORY}/LICENSE`, 'utf8')).toContain('Apache License');
+  });
+});
+
+describe('UFTP: everything Gridshare writes validates against the XSDs', () => {
   const messages = oneOfEach();
 
   it('covers every message type of the schemas', () => {

@@ -231,7 +231,8 @@ export function reviewOrderSettlement(item: FlexOrderSettlement, ours: OrderSett
 export function answerFlexSettlement(
   settlement: FlexSettlement,
   ours: ReadonlyMap<string, OrderSettlement>,
-  terms: SettlementTerms,
+  /** The terms, or the terms of each order (its contract's) by OrderReference. */
+  terms: SettlementTerms | ((orderReference: string) => SettlementTerms),
   tolerances: ReviewTolerances,
   ids: ResponseIds,
   rejectionReason?: string,
@@ -241,7 +242,7 @@ export function answerFlexSettlement(
     if (rejectionReason !== undefined) return { orderReference: reference, disposition: 'Disputed', disputeReason: 'the FlexSettlement was rejected' };
     const mine = ours.get(reference);
     if (!mine) return { orderReference: reference, disposition: 'Disputed', disputeReason: `no accepted order ${JSON.stringify(reference)} is known` };
-    return reviewOrderSettlement(item, mine, terms, tolerances);
+    return reviewOrderSettlement(item, mine, typeof terms === 'function' ? terms(reference) : terms, tolerances);
   });
   return {
     type: 'FlexSettlementResponse',
