@@ -49,6 +49,19 @@ function parsePositive(value: string): number {
   return number;
 }
 
+/** Links in emails, devices' configuration files and the UFTP endpoint are built on it: checked before anything starts. */
+function parsePublicUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('an http or https URL, e.g. https://energy.example.org');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError(`an http or https URL, not ${url.protocol}`);
+  if (url.username || url.password || url.search || url.hash) throw new InvalidArgumentError('the URL browsers open: no credentials, query or fragment');
+  return value;
+}
+
 /** `user:password` of the broker's dynamic-security admin (the password may hold colons). */
 function parseAdmin(value: string): { username: string; password: string } {
   const colon = value.indexOf(':');
@@ -71,7 +84,7 @@ export function registerStartCommand(program: Command): void {
     .addOption(new Option('--mqtt-dynsec-admin <user:password>', 'with --mqtt-url: the admin of Mosquitto\'s dynamic-security plugin; Gridshare keeps a client and a role per device there').argParser(parseAdmin).env('MQTT_DYNSEC_ADMIN'))
     .addOption(new Option('--mqtt-outage-seconds <s>', 'with --mqtt-url: the consumer outage the broker must bridge; checked at start').default(60).argParser(parsePositive).env('MQTT_OUTAGE_SECONDS'))
     .addOption(new Option('--mqtt-rate <readings/s>', 'with --mqtt-url: the readings per second all devices send together').default(1000).argParser(parsePositive).env('MQTT_RATE'))
-    .addOption(new Option('--public-url <url>', 'how devices and browsers reach this installation (default: the local address)').env('GRIDSHARE_PUBLIC_URL'))
+    .addOption(new Option('--public-url <url>', 'how devices and browsers reach this installation (default: the local address)').argParser(parsePublicUrl).env('GRIDSHARE_PUBLIC_URL'))
     .addOption(new Option('--secret-key-file <file>', `the master key file, created (mode 0600) at the first start unless ${SECRET_KEY_VARIABLE} holds the keys (default: <data>/${KEY_FILE_NAME}, also with --database-url)`).env('GRIDSHARE_SECRET_KEY_FILE'))
     .addOption(new Option('--artefacts-dir <dir>', 'where provisioning artefacts are kept (default: <data>/artefacts)').env('GRIDSHARE_ARTEFACTS'))
     .option('--demo', 'create the demo community "Sunny Street" if it is absent and simulate its devices', false)

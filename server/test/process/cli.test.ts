@@ -67,6 +67,20 @@ describe('the gridshare command', () => {
     expect(existsSync(dataDir)).toBe(false);
   }, 60_000);
 
+  it.each([
+    ['energy.example.org', /an http or https URL, e\.g\. https:\/\/energy\.example\.org/],
+    ['ftp://energy.example.org', /an http or https URL, not ftp:/],
+    ['https://energy.example.org/?community=1', /no credentials, query or fragment/],
+  ])('refuses --public-url %s before listening or opening the data folder', async (value, reason) => {
+    const dataDir = join(tmpdir(), `gridshare-public-url-${process.pid}-${Date.now()}`);
+    const running = runGridshare(['start', '--host', '127.0.0.1', '--port', String(await freePort()), '--mqtt-port', String(await freePort()), '--data', dataDir, '--public-url', value]);
+    expect(await running.exited, running.output()).not.toBe(0);
+    expect(running.output()).toContain('--public-url');
+    expect(running.output()).toMatch(reason);
+    expect(running.output()).not.toMatch(/listening|http:\/\/127\.0\.0\.1/);
+    expect(existsSync(dataDir)).toBe(false);
+  }, 60_000);
+
   it('refuses SMTP_URL without SMTP_FROM, naming SMTP_FROM', async () => {
     const running = runGridshare(['start', '--host', '127.0.0.1', '--port', String(await freePort()), '--mqtt-port', String(await freePort()), '--data', '/tmp/gridshare-unused'],
       { SMTP_URL: 'smtp://mail.example.org:587', SMTP_FROM: '' });

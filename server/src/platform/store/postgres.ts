@@ -51,8 +51,12 @@ function wrap(client: pg.Pool | pg.PoolClient): Queryable {
 
 const report = (error: Error) => process.stderr.write(`gridshare: PostgreSQL connection lost: ${error.message}\n`);
 
+export const CONNECT_TIMEOUT_MS = 10_000;
+
 export async function openPostgres(url: string): Promise<Db> {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // A server that does not answer (down, a dropped route, a full connection table) fails a request
+  // after CONNECT_TIMEOUT_MS with "database unavailable" instead of holding it open for ever.
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   // An idle connection dropped by the server (restart, failover) must not take the process down;
   // the pool replaces it and /health reports the database while it is unreachable.
   pool.on('error', report);
