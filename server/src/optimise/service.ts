@@ -200,7 +200,7 @@ const initialSocView = ({ soc, source, measuredAtMs }: InitialSoc): NonNullable<
 });
 
 /** Each bound asset of the plan with its schedule next to the same asset without a plan. */
-function plannedAssets(document: PlanDocument, base: Outcome, bindings: readonly Binding[]): PlannedAsset[] {
+export function plannedAssets(document: PlanDocument, base: Outcome, bindings: readonly Binding[]): PlannedAsset[] {
   const perHour = 60 / document.stepMinutes;
   const baselineOf = new Map<string, Int32Array>(base.sites.flatMap((site) => site.assets.map((a): [string, Int32Array] => [`${site.siteId ?? 'community'}/${a.id}`, a.steps.energyWh])));
   return boundAssets(document, bindings).map(({ binding, asset }) => ({
