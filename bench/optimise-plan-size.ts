@@ -1,6 +1,6 @@
 /**
- * How big a stored plan is (`npm run bench:optimise-plan-size`, `-- --record` to update
- * bench/RESULTS.md): the parts of an `optimise_plans` row — the scenario as solved, the bindings,
+ * How big a stored plan is (`npm run bench:optimise-plan-size`; the figures are quoted in
+ * bench/RESULTS.md's optimisation section): the parts of an `optimise_plans` row — the scenario as solved, the bindings,
  * the plan document, the per-asset view, the community's import series and the commands — as
  * JSON text and gzipped (PostgreSQL compresses large jsonb values, so the gzip size is near what
  * the table holds), for a 96-step plan of the demo community and of the 200-household benchmark
@@ -16,11 +16,10 @@ import { generateCommunity } from '../server/src/optimise/generate.js';
 import { optimise } from '../server/src/optimise/optimise.js';
 import { plannedAssets } from '../server/src/optimise/service.js';
 import { Solver } from '../server/src/optimise/solver.js';
-import { machine, recordSection } from './lib/report.js';
+import { machine } from './lib/report.js';
 import { SUNNY_STREET_START, sunnyStreet } from './lib/sunny-street.js';
 
 const STEPS = 96;
-const record = process.argv.includes('--record');
 
 interface Sized { readonly json: number; readonly gzip: number }
 const sized = (value: unknown): Sized => {
@@ -80,4 +79,3 @@ const lines = [
 ];
 const body = `\`npm run bench:optimise-plan-size\` — ${machine()}. KB of JSON text / gzipped:\n\n${lines.join('\n')}\n`;
 process.stdout.write(body);
-if (record) recordSection('Optimisation: the size of a stored plan', body);
