@@ -74,4 +74,23 @@ describe.each(storeKinds)('connection limits and technical data on %s', (kind) =
     expect(planned.technical).toEqual({ capacityWh: 'device', maxChargeW: 'member-limit', maxDischargeW: 'member-limit', efficiency: 'default', reserveSoc: 'default' });
     expect((await call('GET', `/api/v1/members/${w.memberIdA}/plan`, w.memberA.token)).body.limitExcess).toEqual([]);
   });
+
+  it('plans an EV that must charge beyond the community\'s import limit, and lists those steps in the manager\'s view', async () => {
+    // 08:15–10:15 in Vienna; the car is plugged in all along and needs its energy by 10:00, the community may import 1 W.
+    const ev = (await call('POST', `/api/v1/communities/${w.communityA}/devices`, w.managerA.token,
+      { kind: 'ev-charger', name: 'EV charger', meteringPointId: w.meteringPointA, role: 'sub-load' })).body.id as string;
+    expect((await call('PUT', `/api/v1/devices/${ev}/specs`, w.memberA.token, { specs: { maxPowerW: 7400, phases: 1 } })).status).toBe(200);
+    expect((await call('PUT', `/api/v1/devices/${ev}/control`, w.memberA.token,
+      { controllable: true, limits: { pluggedInFrom: '08:00', readyBy: '10:00', minChargeWh: 5000 } })).status).toBe(200);
+    expect((await call('PATCH', `/api/v1/communities/${w.communityA}`, w.managerA.token, { connectionImportLimitW: 1 })).status).toBe(200);
+    expect((await call('POST', `/api/v1/communities/${w.communityA}/plan/replan`, w.managerA.token)).status).toBe(200);
+    const view = (await call('GET', `/api/v1/communities/${w.communityA}/plan`, w.managerA.token)).body.plan;
+    expect(['optimal', 'time-limit']).toContain(view.plan.status);
+    expect(view.limitExcess.length).toBeGreaterThan(0);
+    expect(view.limitExcess.every((e: { meteringPointId: string | null; name: string; importW: number }) =>
+      e.meteringPointId === null && e.name === 'community' && e.importW > 0)).toBe(true);
+    expect(view.assets.find((a: { deviceId: string | null }) => a.deviceId === ev).technical).toEqual({ maxPowerW: 'device', minPowerW: 'device' });
+    // The community's connection is no member's site: not in the member's view.
+    expect((await call('GET', `/api/v1/members/${w.memberIdA}/plan`, w.memberA.token)).body.limitExcess).toEqual([]);
+  });
 });
