@@ -63,7 +63,19 @@ export const PlannedAsset = Type.Object({
   temperatureC: Type.Optional(Type.Array(Type.Number())),
   starts: Type.Optional(Type.Array(IsoDateTime)),
   curtailedWh: Type.Optional(Type.Integer()),
+  technical: Type.Optional(Type.Record(Type.String(), Type.Enum(['device', 'site', 'member-limit', 'default']), {
+    description: 'a device\'s technical values in the plan (capacityWh, maxChargeW, cop, …) and where each came from: the device\'s technical data, '
+      + 'its site\'s record, its member\'s control limit (narrower than the data, or standing in for it), or the default',
+  })),
 });
+
+export const LimitExcess = Type.Object({
+  meteringPointId: nullable(Uuid),
+  name: Type.String({ description: 'the site, or "community" for the community\'s connection to the public grid' }),
+  at: IsoDateTime,
+  importW: Type.Integer({ description: 'import beyond the limit, W' }),
+  exportW: Type.Integer({ description: 'export beyond the limit, W' }),
+}, { description: 'a step at which the plan could not keep a connection\'s limit (fixed load or PV beyond it)' });
 
 export const PlanCommandView = Type.Object({
   deviceId: DeviceId,
@@ -79,6 +91,7 @@ export const CommunityPlan = Type.Object({
   commandList: Type.Array(PlanCommandView),
   communityImportW: Type.Array(Type.Number(), { description: 'the community\'s net import from the public grid per step (W), with the plan' }),
   baselineImportW: Type.Array(Type.Number(), { description: 'the same without a plan' }),
+  limitExcess: Type.Array(LimitExcess),
 });
 export const LatestPlan = Type.Object({ plan: nullable(CommunityPlan) });
 
@@ -90,6 +103,7 @@ export const MyPlan = Type.Object({
   because: Type.Array(Type.String(), { description: 'what the plan does differently for this member\'s assets' }),
   assets: Type.Array(PlannedAsset),
   commandList: Type.Array(PlanCommandView),
+  limitExcess: Type.Array(LimitExcess, { description: 'at this member\'s sites' }),
 });
 
 export const DeviceLimits = Type.Object({
@@ -143,6 +157,7 @@ export type PlanSummary = Static<typeof PlanSummary>;
 export type PlannedAsset = Static<typeof PlannedAsset>;
 export type PlanCommandView = Static<typeof PlanCommandView>;
 export type CommunityPlan = Static<typeof CommunityPlan>;
+export type LimitExcess = Static<typeof LimitExcess>;
 export type MyPlan = Static<typeof MyPlan>;
 export type DeviceLimits = Static<typeof DeviceLimits>;
 export type DeviceControl = Static<typeof DeviceControl>;

@@ -55,6 +55,13 @@ const communityFields = {
   allocationRule: Type.Optional(literals(ALLOCATION_RULES)),
   allocationMode: Type.Optional(literals(ALLOCATION_MODES)),
   isPublic: Type.Optional(Type.Boolean()),
+  connectionImportLimitW: Type.Optional(nullable(Type.Integer({
+    minimum: 1, maximum: 1_000_000_000,
+    description: 'what all sites together may import from the public grid, in W (a shared transformer, a contracted capacity); null: no limit. Community plans keep it (optimise)',
+  }))),
+  connectionExportLimitW: Type.Optional(nullable(Type.Integer({
+    minimum: 0, maximum: 1_000_000_000, description: 'what all sites together may feed into the public grid, in W; null: no limit',
+  }))),
 };
 
 export const CommunityCreate = Type.Object(communityFields, { additionalProperties: false });
@@ -74,6 +81,8 @@ export const Community = Type.Object({
   allocationRule: Type.String(),
   allocationMode: literals(ALLOCATION_MODES),
   isPublic: Type.Boolean(),
+  connectionImportLimitW: nullable(Type.Integer()),
+  connectionExportLimitW: nullable(Type.Integer()),
   createdAt: IsoDateTime,
 });
 
@@ -156,6 +165,11 @@ const meteringPointFields = {
     description: 'managers: what the grid connection carries at most, in W (e.g. 3 × 63 A at 230 V = 43470); a quarter hour above it is quarantined as implausible. '
       + 'null: the role\'s default (consumer and prosumer 43470, producer 250000), never below pvCapacityW',
   }))),
+  exportLimitW: Type.Optional(nullable(Type.Integer({
+    minimum: 0, maximum: 100_000_000,
+    description: 'managers: what the connection may feed in, in W (a grid operator\'s feed-in cap; 0: no export), at most its capacity; '
+      + 'null: its capacity. Community plans keep it (optimise)',
+  }))),
 };
 
 export const MeteringPointCreate = Type.Object(
@@ -177,6 +191,7 @@ export const MeteringPoint = Type.Object({
   communityBattery: Type.Boolean(),
   connectionCapacityW: nullable(Type.Integer()),
   effectiveConnectionCapacityW: Type.Integer({ description: 'the limit the plausibility check uses, in W' }),
+  exportLimitW: nullable(Type.Integer()),
   createdAt: IsoDateTime,
 });
 
@@ -194,6 +209,34 @@ export const DevicePatch = Type.Object(
   { name: Type.Optional(Name), meteringPointId: Type.Optional(nullable(Uuid)), status: Type.Optional(DeviceStatus), role: Type.Optional(DeviceRole) },
   { additionalProperties: false },
 );
+const WholeW = (max: number, description: string) => Type.Optional(Type.Integer({ minimum: 1, maximum: max, description }));
+export const DeviceSpecs = Type.Object(
+  {
+    capacityWh: WholeW(100_000_000, 'battery: usable capacity, Wh'),
+    maxChargeW: WholeW(10_000_000, 'battery: most charging power, W'),
+    maxDischargeW: WholeW(10_000_000, 'battery: most discharging power, W'),
+    roundTripEfficiency: Type.Optional(Type.Number({ minimum: 0.5, maximum: 1, description: 'battery: energy out / energy in' })),
+    maxPowerW: WholeW(1_000_000, 'EV charger: most charging power, W'),
+    minPowerW: WholeW(1_000_000, 'EV charger: least charging power when it charges, W (default: 6 A on each phase)'),
+    phases: Type.Optional(Type.Integer({ minimum: 1, maximum: 3, description: 'EV charger: 1 or 3' })),
+    cop: Type.Optional(Type.Number({ minimum: 1, maximum: 10, description: 'heat pump: heat out per electricity in' })),
+    maxElectricW: WholeW(1_000_000, 'heat pump: most electric power, W'),
+    tankLitres: WholeW(100_000, 'heat pump: its hot water tank, litres'),
+    tankLossWPerK: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000, description: 'heat pump: the tank\'s losses, W per K above the room' })),
+    runProfileW: Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 100_000 }), {
+      minItems: 1, maxItems: 96, description: 'appliance on a smart plug: the power of one run, W per quarter hour',
+    })),
+  },
+  { additionalProperties: false, description: 'technical data by kind (battery, ev-charger, heat-pump, smart-plug); a field of another kind is a 400' },
+);
+/** IEC 61851: a charger cannot go below 6 A per phase (230 V). */
+export const MIN_CHARGE_W_PER_PHASE = 6 * 230;
+/** An EV charger's least power: as recorded, else 6 A on each of its phases; undefined when neither is known. */
+export const chargerMinPowerW = (specs: { minPowerW?: number | undefined; phases?: number | undefined }): number | undefined =>
+  specs.minPowerW ?? (specs.phases === undefined ? undefined : specs.phases * MIN_CHARGE_W_PER_PHASE);
+
+export const DeviceSpecsBody = Type.Object({ specs: nullable(DeviceSpecs) }, { additionalProperties: false });
+
 export const Device = Type.Object({
   id: Type.String(),
   communityId: Uuid,
@@ -202,6 +245,7 @@ export const Device = Type.Object({
   role: nullable(DeviceRole),
   name: Type.String(),
   status: DeviceStatus,
+  specs: nullable(DeviceSpecs),
   createdAt: IsoDateTime,
 });
 
@@ -244,6 +288,7 @@ export type Invitation = Static<typeof Invitation>;
 export type ReceivedInvitation = Static<typeof ReceivedInvitation>;
 export type MeteringPoint = Static<typeof MeteringPoint>;
 export type Device = Static<typeof Device>;
+export type DeviceSpecs = Static<typeof DeviceSpecs>;
 export type TimeOfUseWindow = Static<typeof TimeOfUseWindow>;
 export type Tariff = Static<typeof Tariff>;
 
@@ -351,6 +396,10 @@ export const registryRoutes = {
     tags: ['devices'],
     summary: 'Rename, rebind (in a role on its site; a second billing meter on a site is a 409), disable or enable a device (managers)',
     params: DeviceParams, body: DevicePatch, response: { 200: Device, ...errors(400, 401, 403, 404, 409) },
+  }),
+  setDeviceSpecs: route('PUT', '/api/v1/devices/:id/specs', {
+    tags: ['devices'], summary: 'Set a device\'s technical data (its member or managers; null clears it); community plans use it before their defaults',
+    params: DeviceParams, body: DeviceSpecsBody, response: { 200: Device, ...errors(400, 401, 404) },
   }),
   deleteDevice: route('DELETE', '/api/v1/devices/:id', {
     tags: ['devices'], summary: 'Delete a device (managers)', params: DeviceParams, response: { ...NoContent, ...errors(401, 403, 404) },

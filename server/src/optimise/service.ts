@@ -96,11 +96,15 @@ export class PlanService {
     const assembly = assembleScenario({
       name: community.name, timeZone: community.timeZone, clock, currency: community.currency, nowMs, steps, weights: weights ?? DEFAULT_WEIGHTS,
       tariff,
-      points: points.map((p) => ({ id: p.id, memberId: p.memberId, name: p.name, communityBattery: p.communityBattery, batteryCapacityWh: p.batteryCapacityWh })),
+      points: points.map((p) => ({
+        id: p.id, memberId: p.memberId, name: p.name, communityBattery: p.communityBattery, batteryCapacityWh: p.batteryCapacityWh,
+        importLimitW: p.effectiveConnectionCapacityW, exportLimitW: p.exportLimitW ?? p.effectiveConnectionCapacityW,
+      })),
+      communityLimits: { importLimitW: community.connectionImportLimitW, exportLimitW: community.connectionExportLimitW },
       devices: devices.filter((d) => d.status === 'active').map((d) => {
         const control = controlOf.get(d.id);
         return {
-          id: d.id, name: d.name, kind: d.kind, meteringPointId: d.meteringPointId, controllable: control?.controllable ?? false,
+          id: d.id, name: d.name, kind: d.kind, meteringPointId: d.meteringPointId, controllable: control?.controllable ?? false, specs: d.specs,
           limits: control?.limits ?? {}, overrideUntilMs: control?.overrideUntilMs ?? null,
         };
       }),
@@ -196,7 +200,7 @@ const initialSocView = ({ soc, source, measuredAtMs }: InitialSoc): NonNullable<
 });
 
 /** Each bound asset of the plan with its schedule next to the same asset without a plan. */
-function plannedAssets(document: PlanDocument, base: Outcome, bindings: readonly Binding[]): PlannedAsset[] {
+export function plannedAssets(document: PlanDocument, base: Outcome, bindings: readonly Binding[]): PlannedAsset[] {
   const perHour = 60 / document.stepMinutes;
   const baselineOf = new Map<string, Int32Array>(base.sites.flatMap((site) => site.assets.map((a): [string, Int32Array] => [`${site.siteId ?? 'community'}/${a.id}`, a.steps.energyWh])));
   return boundAssets(document, bindings).map(({ binding, asset }) => ({
@@ -209,6 +213,7 @@ function plannedAssets(document: PlanDocument, base: Outcome, bindings: readonly
     baselinePowerW: Array.from(baselineOf.get(binding.key) ?? [], (wh) => wh * perHour),
     ...(asset.socWh ? { socWh: [...asset.socWh] } : {}),
     ...(binding.initialSoc ? { initialSoc: initialSocView(binding.initialSoc) } : {}),
+    ...(binding.technical ? { technical: { ...binding.technical } } : {}),
     ...(asset.temperatureC ? { temperatureC: [...asset.temperatureC] } : {}),
     ...(asset.starts ? { starts: [...asset.starts] } : {}),
     ...(asset.curtailedWh ? { curtailedWh: asset.curtailedWh.reduce((s, v) => s + v, 0) } : {}),

@@ -3,7 +3,7 @@ import type { Queryable } from '../platform/store/db.js';
 import type { Publish } from '../platform/events/index.js';
 import { recordChange } from '../audit/index.js';
 import type { Principal } from '../kernel/principal.js';
-import type { ApplianceRequest, CommunityPlan, DeviceControl, DeviceLimits, MyPlan, PlanCommandView, PlanSummary } from '@gridshare/contract/optimise';
+import type { ApplianceRequest, CommunityPlan, DeviceControl, DeviceLimits, LimitExcess, MyPlan, PlanCommandView, PlanSummary } from '@gridshare/contract/optimise';
 import { requireManager, requireUser } from '../accounts/index.js';
 import { getDevice, getMember, loadCommunity, meteringPointById, requireCommunityManager, type Device } from '../registry/index.js';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../kernel/errors.js';
@@ -35,8 +35,19 @@ export function planSummary(p: StoredPlan): PlanSummary {
 
 const commandView = (c: PlanCommand): PlanCommandView => ({ deviceId: c.deviceId, kind: c.kind, value: c.value, validFrom: iso(c.validFromMs), expiresAt: iso(c.expiresAtMs) });
 
+/** Where the plan could not keep a connection's limit, per site (named as its bindings name it) and step. */
+function limitExcessOf(p: StoredPlan): (LimitExcess & { memberId: string | null })[] {
+  return (p.document?.sites ?? []).flatMap((site) => {
+    const binding = site.id === null ? undefined : p.bindings.find((b) => b.key.startsWith(`${site.id}/`));
+    return (site.limitExcess ?? []).map((e) => ({
+      meteringPointId: binding?.meteringPointId ?? null, memberId: binding?.memberId ?? null, name: site.id === null ? 'community' : binding?.name ?? site.id, ...e,
+    }));
+  });
+}
+
 const communityPlanOf = (p: StoredPlan): CommunityPlan => ({
   plan: planSummary(p), assets: [...p.assets], commandList: p.commands.map(commandView), communityImportW: [...p.communityImportW], baselineImportW: [...p.baselineImportW],
+  limitExcess: limitExcessOf(p).map(({ memberId: _memberId, ...e }) => e),
 });
 
 export async function communityPlan(db: Queryable, principal: Principal, communityId: string): Promise<{ plan: CommunityPlan | null }> {
@@ -84,6 +95,7 @@ export async function memberPlan(db: Queryable, principal: Principal, memberId: 
     because: mine ? [...mine.because] : [],
     assets,
     commandList: plan ? plan.commands.filter((c) => devices.has(c.deviceId)).map(commandView) : [],
+    limitExcess: plan ? limitExcessOf(plan).filter((e) => e.memberId === member.id).map(({ memberId: _memberId, ...e }) => e) : [],
   };
 }
 

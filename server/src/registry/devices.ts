@@ -10,7 +10,8 @@ import type { EventPublisher } from '../platform/events/index.js';
 import { recordChange } from '../audit/index.js';
 import { getCommunity } from './communities.js';
 import { isMeteringPointIn } from './store/metering-points.js';
-import { DEVICE_KINDS, countDevices, deleteDeviceRow, deviceWithOwnership, devicesOfCommunity, insertDevice, otherBillingMeter, patchDevice, recordedRole, setDeviceBinding, type Device, type DeviceKind, type DeviceStatus } from './store/devices.js';
+import { DEVICE_KINDS, countDevices, deleteDeviceRow, deviceWithOwnership, devicesOfCommunity, insertDevice, otherBillingMeter, patchDevice, recordedRole, setDeviceBinding, setDeviceSpecs, type Device, type DeviceKind, type DeviceStatus } from './store/devices.js';
+import { validateSpecs, type DeviceSpecs } from './domain/device-specs.js';
 
 export { DEVICE_KINDS, DEVICE_ROLES, countDevices, type Device, type DeviceKind, type DeviceStatus, type DeviceRole };
 import { DEVICE_ROLES } from '@gridshare/contract/registry';
@@ -129,6 +130,16 @@ export async function updateDevice(
     const after = await patchDevice(tx, id, { name: patch.name, status: patch.status });
     await recordChange(publish, { kind: 'device', communityId: device.communityId, resourceId: id, action: 'update', before: device, after });
     return { device: after, roleChangedAt };
+  });
+}
+
+/** Its member or a manager records a device's technical data (what the datasheet says), checked for its kind. */
+export async function updateDeviceSpecs(db: Db, events: EventPublisher, principal: Principal, id: string, specs: DeviceSpecs | null): Promise<Device> {
+  return events.transaction(db, async (tx, publish) => {
+    const device = await getDevice(tx, principal, id);
+    const after = await setDeviceSpecs(tx, id, specs === null ? null : validateSpecs(device.kind, specs));
+    await recordChange(publish, { kind: 'device', communityId: device.communityId, resourceId: id, action: 'update', before: device, after });
+    return after;
   });
 }
 

@@ -72,6 +72,13 @@ async function checkIdsFree(db: Queryable, communityId: string, pointId: string 
   throw new ConflictError(`${id} is already registered in the community as another metering point's ${as}`);
 }
 
+/** A feed-in limit above what the connection carries at all means nothing: refused, naming the field. */
+function checkExportLimit(exportLimitW: number | null, capacityW: number): void {
+  if (exportLimitW !== null && exportLimitW > capacityW) {
+    throw new BadRequestError(`body/exportLimitW: ${exportLimitW} W is above the connection's capacity (${capacityW} W)`, 'body/exportLimitW');
+  }
+}
+
 export async function createMeteringPoint(
   db: Db,
   events: EventPublisher,
@@ -89,7 +96,8 @@ export async function createMeteringPoint(
   }
   if (!memberId) throw new BadRequestError('body/memberId: is required for managers', 'body/memberId');
   // The physical limits of the site decide what counts as plausible energy: the managers set them.
-  if (input.communityBattery || input.connectionCapacityW != null) requireManager(principal, communityId, 'community');
+  if (input.communityBattery || input.connectionCapacityW != null || input.exportLimitW != null) requireManager(principal, communityId, 'community');
+  checkExportLimit(input.exportLimitW ?? null, connectionCapacityW({ role: input.role, pvCapacityW: input.pvCapacityW ?? null, connectionCapacityW: input.connectionCapacityW ?? null }));
   if (!(await isActiveMemberIn(db, memberId, communityId))) throw new NotFoundError('member');
   const generationId = input.generationGridConnectionId ?? null;
   checkIds(input.gridConnectionId, generationId, input.role);
@@ -113,6 +121,12 @@ export async function updateMeteringPoint(
   // Which point is the community's battery changes everybody's split: the managers decide.
   if (patch.communityBattery !== undefined && patch.communityBattery !== point.communityBattery) requireManager(principal, point.communityId, 'metering point');
   if (patch.connectionCapacityW !== undefined && patch.connectionCapacityW !== point.connectionCapacityW) requireManager(principal, point.communityId, 'metering point');
+  if (patch.exportLimitW !== undefined && patch.exportLimitW !== point.exportLimitW) requireManager(principal, point.communityId, 'metering point');
+  checkExportLimit(patch.exportLimitW !== undefined ? patch.exportLimitW : point.exportLimitW, connectionCapacityW({
+    role: patch.role ?? point.role,
+    pvCapacityW: patch.pvCapacityW !== undefined ? patch.pvCapacityW : point.pvCapacityW,
+    connectionCapacityW: patch.connectionCapacityW !== undefined ? patch.connectionCapacityW : point.connectionCapacityW,
+  }));
   const gridConnectionId = patch.gridConnectionId ?? point.gridConnectionId;
   const generationId = patch.generationGridConnectionId !== undefined ? patch.generationGridConnectionId : point.generationGridConnectionId;
   checkIds(gridConnectionId, generationId, patch.role ?? point.role);

@@ -104,6 +104,12 @@ export async function registryRoutes(app: Api, { db, quotas, deviceChanged, even
     return device;
   });
 
+  app.put(contract.setDeviceSpecs.path, { schema: contract.setDeviceSpecs.schema }, async (request) => {
+    const device = await devices.updateDeviceSpecs(db, events, request.principal, request.params.id, request.body.specs);
+    deviceChanged(device.id);
+    return device;
+  });
+
   app.delete(contract.deleteDevice.path, { schema: contract.deleteDevice.schema }, async (request, reply) => {
     await devices.deleteDevice(db, events, request.principal, request.params.id);
     deviceChanged(request.params.id);

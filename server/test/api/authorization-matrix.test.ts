@@ -263,6 +263,8 @@ const cases: Case[] = [
   { method: 'GET', route: '/api/v1/devices/:id', url: (w) => `/api/v1/devices/${w.deviceA}`, expect: ownerOfA(200) },
   { method: 'PATCH', route: '/api/v1/devices/:id', url: (w) => `/api/v1/devices/${w.deviceA}`,
     body: () => ({ name: 'Reader A (hall)' }), expect: ownerOfA(200, 403) },
+  { method: 'PUT', route: '/api/v1/devices/:id/specs', url: (w) => `/api/v1/devices/${w.deviceA}/specs`,
+    body: () => ({ specs: null }), expect: ownerOfA(200) },
   { method: 'DELETE', route: '/api/v1/devices/:id',
     url: async (w, tp) => `/api/v1/devices/${(await tp.call('POST', `/api/v1/communities/${w.communityA}/devices`, {
       token: w.managerA.token, body: { kind: 'meter-reader', name: 'Temp', meteringPointId: w.meteringPointA, role: 'sub-load' } })).body.id}`,

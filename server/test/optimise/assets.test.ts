@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildModel, InfeasibleScenarioError } from '../../src/optimise/domain/build.js';
+import { LIMIT_EXCESS_PER_KWH } from '../../src/optimise/domain/assets/index.js';
 import { planDocument } from '../../src/optimise/domain/plan.js';
 import { parseScenario } from '../../src/optimise/domain/scenario.js';
 import { hour, kwh, oneSite, solveScenario } from './support.js';
@@ -70,9 +71,14 @@ describe('load and grid connection', () => {
     expect(s.result.objective).toBeCloseTo(2.1, 9);
     expect(s.plan.totals.peakImportW).toBe(1500);
     expect(money(s.plan.totals.costNano)).toBeCloseTo(2.1, 9);
-    // Below 1.5 kW there is not enough energy: the solver proves it.
-    const tooTight = oneSite(4, assets, { importPrice: 0.1, peak: { limitW: 1400 } });
-    await expect(solveScenario(tooTight)).rejects.toThrow(/infeasible/);
+    // Below 1.5 kW there is not enough energy: 4 × 1.4 kWh < 6 kWh, so 0.4 kWh must cross the
+    // limit (priced LIMIT_EXCESS_PER_KWH), and no more than that.
+    const tooTight = await solveScenario(oneSite(4, assets, { importPrice: 0.1, peak: { limitW: 1400 } }));
+    const excess = tooTight.plan.sites[0]!.limitExcess!;
+    expect(excess.reduce((sum, e) => sum + e.importW, 0)).toBe(400);
+    expect(excess.every((e) => e.exportW === 0)).toBe(true);
+    expect(tooTight.result.objective).toBeCloseTo(0.6 + 0.4 * LIMIT_EXCESS_PER_KWH, 6);
+    expect(tooTight.plan.totals.objective).toBeCloseTo(tooTight.result.objective!, 6);
   });
 
   it('shares a community connection limit between sites', async () => {
@@ -90,6 +96,61 @@ describe('load and grid connection', () => {
     const doc = planDocument(s.scenario, s.result, s.plan, s.base);
     expect(doc.sites[2]).toMatchObject({ id: null, baselineLimitViolations: [hour(0)] });
     expect(doc.sites[0]!.baselineLimitViolations).toBeUndefined();
+  });
+});
+
+describe('connection limits per step', () => {
+  const lossless = { type: 'storage', id: 'bat', capacityWh: 4000, maxChargeW: 2000, maxDischargeW: 2000, chargeEfficiency: 1, dischargeEfficiency: 1, initialSoc: 0.5 };
+
+  it('makes the battery discharge where the load would exceed the import limit', async () => {
+    // Flat price: without a limit the battery has no reason to move. Load 1, 4, 1, 1 kW under a
+    // 3 kW limit: the battery gives 1 kW at step 1 and takes it back later (0.7 either way).
+    const free = await solveScenario(oneSite(4, [{ type: 'load', id: 'base', powerW: [1000, 4000, 1000, 1000] }, lossless], { importPrice: 0.1 }));
+    const limited = await solveScenario(oneSite(4, [{ type: 'load', id: 'base', powerW: [1000, 4000, 1000, 1000] }, lossless], { importPrice: 0.1, importLimitW: [5000, 3000, 5000, 5000] }));
+    expect(free.result.objective).toBeCloseTo(0.7, 9);
+    expect(limited.result.objective).toBeCloseTo(0.7, 9);
+    expect(limited.plan.sites[0]!.importWh[1]).toBe(3000);
+    expect(limited.asset('bat').energyWh[1]).toBe(-1000);
+    expect(limited.plan.sites[0]!.limitExcess).toEqual([]);
+  });
+
+  it('spreads an EV over more steps when the cheapest step cannot take all of it', async () => {
+    // 10 kWh needed; 0.1 at step 0, 0.3 after. Unlimited: all at step 0 (1.00). A 6 kW limit:
+    // 6 kWh at step 0, 4 at step 1 (0.6 + 1.2 = 1.80).
+    const ev = { type: 'ev', id: 'car', capacityWh: 60000, maxPowerW: 11000, efficiency: 1, sessions: [{ arrival: hour(0), departure: hour(3), socAtConnectionWh: 10000, energyNeededWh: 10000 }] };
+    const free = await solveScenario(oneSite(3, [ev], { importPrice: [0.1, 0.3, 0.3] }));
+    expect(free.result.objective).toBeCloseTo(1, 9);
+    const limited = await solveScenario(oneSite(3, [ev], { importPrice: [0.1, 0.3, 0.3], importLimitW: 6000 }));
+    expect(limited.result.objective).toBeCloseTo(1.8, 9);
+    expect(kwh(limited.asset('car').energyWh)).toEqual([6, 4, 0]);
+  });
+
+  it('moves an appliance to a dearer step rather than exceed the limit', async () => {
+    // Fixed 2 kW at step 0 under a 3 kW limit: the 2 kW run moves to step 1 (0.2 + 0.4 = 0.60).
+    const s = await solveScenario(oneSite(2, [{ type: 'load', id: 'base', powerW: [2000, 0] }, { type: 'appliance', id: 'wm', profileW: [2000] }], { importPrice: [0.1, 0.2], importLimitW: 3000 }));
+    expect(s.result.objective).toBeCloseTo(0.6, 9);
+    expect(s.asset('wm').starts).toEqual([1]);
+  });
+
+  it('plans a fixed load beyond the limit instead of failing, and reports the excess per step', async () => {
+    const s = await solveScenario(oneSite(3, [{ type: 'load', id: 'base', powerW: [1000, 5000, 1000] }], { importPrice: 0.1, importLimitW: 3000 }));
+    expect(s.result.status).toBe('optimal');
+    expect(s.plan.sites[0]!.limitExcess).toEqual([{ step: 1, importW: 2000, exportW: 0 }]);
+    const doc = planDocument(s.scenario, s.result, s.plan, s.base);
+    expect(doc.sites[0]!.limitExcess).toEqual([{ at: hour(1), importW: 2000, exportW: 0 }]);
+    expect(doc.sites[0]!.baselineLimitViolations).toEqual([hour(1)]);
+  });
+
+  it('curtails PV to an export limit where it may, and reports the excess where it may not', async () => {
+    const pv = { type: 'producer', id: 'pv', forecastW: [4000, 2000] };
+    const curtailable = await solveScenario(oneSite(2, [{ ...pv, curtailable: true }], { exportPrice: 0.1, exportLimitW: 3000 }));
+    expect(kwh(curtailable.asset('pv').curtailedWh!)).toEqual([1, 0]);
+    expect(curtailable.plan.sites[0]!.limitExcess).toEqual([]);
+    const fixed = await solveScenario(oneSite(2, [pv], { exportPrice: 0.1, exportLimitW: 3000 }));
+    expect(fixed.plan.sites[0]!.limitExcess).toEqual([{ step: 0, importW: 0, exportW: 1000 }]);
+    // Not a slack where the bus can never reach the limit.
+    expect(fixed.built.model.columns.names).toContain('home.grid.exportover.t0');
+    expect(fixed.built.model.columns.names).not.toContain('home.grid.exportover.t1');
   });
 });
 

@@ -1,5 +1,5 @@
 import { useMemo } from 'preact/hooks';
-import type { PlannedAsset, PlanSummary } from '@gridshare/contract/optimise';
+import type { LimitExcess, PlannedAsset, PlanSummary } from '@gridshare/contract/optimise';
 import { forecastOption, type ForecastLine } from '../lib/chart-options.js';
 import { NO_VALUE, type Formatter } from '../lib/format.js';
 import type { MessageKey } from '../lib/i18n/index.js';
@@ -77,5 +77,25 @@ export function BatteryStarts({ assets, fmt }: { assets: readonly PlannedAsset[]
         <li key={key}>{t(SOC_SOURCE[start.source], { name, soc: fmt.percent(start.soc), ...(start.measuredAt ? { at: fmt.time(start.measuredAt) } : {}) })}</li>
       ))}
     </ul>
+  );
+}
+
+/** Steps at which the plan had to cross a connection's limit (fixed load or PV beyond it), per direction. */
+export function LimitExcessList({ excess, fmt }: { excess: readonly LimitExcess[]; fmt: Formatter }) {
+  const { t } = useI18n();
+  if (excess.length === 0) return null;
+  const lines = excess.flatMap((e) => {
+    const site = e.meteringPointId === null ? t('plan.communityConnection') : e.name;
+    const at = fmt.dateTime(e.at);
+    return [
+      ...(e.importW > 0 ? [{ key: `${e.name}-${e.at}-import`, text: t('plan.limitExcessImport', { site, at, power: fmt.power(e.importW) }) }] : []),
+      ...(e.exportW > 0 ? [{ key: `${e.name}-${e.at}-export`, text: t('plan.limitExcessExport', { site, at, power: fmt.power(e.exportW) }) }] : []),
+    ];
+  });
+  return (
+    <>
+      <h3>{t('plan.limitExcess')}</h3>
+      <ul aria-label={t('plan.limitExcess')}>{lines.map((l) => <li key={l.key}>{l.text}</li>)}</ul>
+    </>
   );
 }

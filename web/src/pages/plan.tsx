@@ -2,7 +2,7 @@ import { useMemo } from 'preact/hooks';
 import type { DeviceControl, MyPlan } from '@gridshare/contract/optimise';
 import { call } from '../api/client.js';
 import { preloadCharts } from '../components/chart.js';
-import { assetLines, BatteryStarts, PlanFigures, ScheduleChart } from '../components/plan.js';
+import { assetLines, BatteryStarts, LimitExcessList, PlanFigures, ScheduleChart } from '../components/plan.js';
 import { Async, Empty, ErrorNote, Field, Page } from '../components/ui.js';
 import { useMemberContext } from '../lib/context.js';
 import type { Formatter } from '../lib/format.js';
@@ -68,6 +68,7 @@ function MyPlanView({ plan, fmt }: { plan: MyPlan; fmt: Formatter }) {
         ? <p class="muted">{t('plan.noAssets')}</p>
         : <ScheduleChart plan={plan.plan} lines={lines} fmt={fmt} />}
       <BatteryStarts assets={plan.assets} fmt={fmt} />
+      <LimitExcessList excess={plan.limitExcess} fmt={fmt} />
       {plan.because.length > 0 && (
         <>
           <h3>{t('plan.why')}</h3>

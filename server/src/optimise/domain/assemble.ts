@@ -4,10 +4,9 @@ import type { LocalClock } from '../../kernel/calendar.js';
 import { DAY_MS, QUARTER_HOUR_MS, ceilToQuarterHour } from '../../kernel/time.js';
 import type { ObjectiveWeights } from './assets/index.js';
 import type { SolveSettings } from './solve-report.js';
-import {
-  applianceLimits, batteryLimits, evLimits, heatPumpLimits, isControllableKind, nextLocalTime, overridden,
-  type ControllableKind, type Limits,
-} from './control.js';
+import type { DeviceSpecs } from '@gridshare/contract/registry';
+import { applianceLimits, evLimits, heatPumpLimits, isControllableKind, nextLocalTime, overridden, type ControllableKind, type Limits } from './control.js';
+import { applianceRun, batteryTechnical, chargerTechnical, heatPumpTechnical, type Sources } from './technical.js';
 
 /**
  * The community as a scenario, pure: its metering points (sites), their consumption and PV
@@ -31,6 +30,9 @@ export interface PointInput {
   readonly name: string;
   readonly communityBattery: boolean;
   readonly batteryCapacityWh: number | null;
+  /** What its connection may import and export, W (registry: its capacity, its export limit); none: no limit. */
+  readonly importLimitW?: number | null;
+  readonly exportLimitW?: number | null;
 }
 
 export interface DeviceInput {
@@ -40,6 +42,8 @@ export interface DeviceInput {
   readonly meteringPointId: string | null;
   readonly controllable: boolean;
   readonly limits: Limits;
+  /** Its technical data as registry records it (used before the defaults; the limits narrow it); none: defaults. */
+  readonly specs?: DeviceSpecs | null;
   readonly overrideUntilMs: number | null;
 }
 
@@ -89,6 +93,8 @@ export interface AssemblyInput {
   readonly weights: ObjectiveWeights;
   readonly tariff: TariffInput | undefined;
   readonly points: readonly PointInput[];
+  /** The community's connection to the public grid as a whole, W; null: no limit. */
+  readonly communityLimits?: { readonly importLimitW: number | null; readonly exportLimitW: number | null };
   readonly devices: readonly DeviceInput[];
   readonly requests: readonly RequestInput[];
   readonly forecasts: ReadonlyMap<string, PointForecasts>;
@@ -112,6 +118,8 @@ export interface Binding {
   readonly requestId?: string;
   /** A battery's: the state of charge it starts the horizon with, and where that came from. */
   readonly initialSoc?: InitialSoc;
+  /** A device's technical values in the scenario and where each came from (device, site, member-limit, default). */
+  readonly technical?: Sources;
 }
 
 export interface Assembly {
@@ -125,9 +133,6 @@ export interface Assembly {
 const RUN_EFFICIENCY = 0.9;
 /** An EV connects with this share of its capacity (no state of charge is reported yet). */
 const EV_CONNECT_SOC = 0.3;
-const TANK_LITRES = 300;
-const TANK_LOSS_W_PER_K = 2;
-const HEAT_PUMP_COP = 3;
 
 /** The horizon of a plan made at `nowMs`: from the next quarter hour. */
 export const horizonStart = (nowMs: number): number => ceilToQuarterHour(nowMs);
@@ -202,7 +207,7 @@ export function assembleScenario(input: AssemblyInput): Assembly {
     const assets: Record<string, unknown>[] = [];
     const bind = (
       asset: Record<string, unknown> & { id: string; type: string }, name: string, device: DeviceInput | null,
-      options: { shared?: boolean; requestId?: string; fixed?: boolean; initialSoc?: InitialSoc } = {},
+      options: { shared?: boolean; requestId?: string; fixed?: boolean; initialSoc?: InitialSoc; technical?: Sources } = {},
     ) => {
       (options.shared ? communityAssets : assets).push(asset);
       bindings.push({
@@ -211,6 +216,7 @@ export function assembleScenario(input: AssemblyInput): Assembly {
         controls: device && !options.fixed && isControllableKind(device.kind) ? device.kind : null, meteringPointId: point.id, memberId: point.memberId,
         ...(options.requestId ? { requestId: options.requestId } : {}),
         ...(options.initialSoc ? { initialSoc: options.initialSoc } : {}),
+        ...(options.technical ? { technical: options.technical } : {}),
       });
     };
     if (consumption.some((w) => w > 0)) bind({ type: 'load', id: 'load', powerW: consumption }, point.name, null);
@@ -222,32 +228,38 @@ export function assembleScenario(input: AssemblyInput): Assembly {
     for (const device of own) {
       const state = input.state.get(device.id) ?? {};
       if (device.kind === 'battery') {
-        const b = batteryLimits(device.limits, point.batteryCapacityWh);
+        const b = batteryTechnical(device.specs ?? {}, device.limits, point.batteryCapacityWh);
         const initial = batteryStart(input.measuredSoc?.get(device.id), state.socWh, b.capacityWh);
         const initialSoc = initial.soc;
         bind({
-          type: 'storage', id: nextId(point.communityBattery ? 'community' : siteId, 'battery'), capacityWh: b.capacityWh, maxChargeW: b.maxPowerW, maxDischargeW: b.maxPowerW,
+          type: 'storage', id: nextId(point.communityBattery ? 'community' : siteId, 'battery'), capacityWh: b.capacityWh, maxChargeW: b.maxChargeW, maxDischargeW: b.maxDischargeW,
+          chargeEfficiency: b.efficiency, dischargeEfficiency: b.efficiency,
           socMin: Math.min(b.reserveSoc, initialSoc), initialSoc, terminalSoc: Math.max(b.reserveSoc, Math.min(initialSoc, 0.5)),
-        }, device.name, device, { shared: point.communityBattery, initialSoc: initial });
+        }, device.name, device, { shared: point.communityBattery, initialSoc: initial, technical: b.sources });
       } else if (device.kind === 'ev-charger') {
-        const sessions = evSessions(input.clock, evLimits(device.limits), startMs, endMs, state.socWh);
+        const charger = chargerTechnical(device.specs ?? {}, device.limits);
+        const ev = { ...evLimits(device.limits), maxPowerW: charger.maxPowerW };
+        const sessions = evSessions(input.clock, ev, startMs, endMs, state.socWh);
         if (sessions.length > 0) {
-          const ev = evLimits(device.limits);
-          bind({ type: 'ev', id: nextId(siteId, 'ev'), capacityWh: ev.capacityWh, maxPowerW: ev.maxPowerW, efficiency: RUN_EFFICIENCY, sessions }, device.name, device);
+          bind({
+            type: 'ev', id: nextId(siteId, 'ev'), capacityWh: ev.capacityWh, maxPowerW: ev.maxPowerW, ...(charger.minPowerW > 0 ? { minPowerW: charger.minPowerW } : {}),
+            efficiency: RUN_EFFICIENCY, sessions,
+          }, device.name, device, { technical: charger.sources });
         }
       } else if (device.kind === 'heat-pump') {
         const hp = heatPumpLimits(device.limits);
+        const tech = heatPumpTechnical(device.specs ?? {}, device.limits);
         // The demand the heat pump met, as heat; never more than it can deliver.
-        const demand = heatW.map((w) => Math.round(Math.min(w, hp.maxPowerW * 0.8) * HEAT_PUMP_COP));
+        const demand = heatW.map((w) => Math.round(Math.min(w, tech.maxElectricW * 0.8) * tech.cop));
         const middle = (hp.comfortMinC + hp.comfortMaxC) / 2;
         const initial = Math.min(hp.comfortMaxC, Math.max(hp.comfortMinC, state.temperatureC ?? middle));
         bind({
-          type: 'heat-pump', id: nextId(siteId, 'heat-pump'), maxElectricW: hp.maxPowerW, cop: HEAT_PUMP_COP, tankVolumeL: TANK_LITRES,
+          type: 'heat-pump', id: nextId(siteId, 'heat-pump'), maxElectricW: tech.maxElectricW, cop: tech.cop, tankVolumeL: tech.tankLitres,
           tempMinC: hp.comfortMinC, tempMaxC: hp.comfortMaxC, initialTempC: Math.round(initial * 100) / 100, terminalTempC: Math.round(Math.min(initial, middle) * 100) / 100,
-          lossWPerK: TANK_LOSS_W_PER_K, ambientC: 20, heatDemandW: demand,
-        }, device.name, device);
+          lossWPerK: tech.tankLossWPerK, ambientC: 20, heatDemandW: demand,
+        }, device.name, device, { technical: tech.sources });
       } else if (device.kind === 'smart-plug') {
-        const run = applianceLimits(device.limits);
+        const run = { ...applianceLimits(device.limits), ...applianceRun(device.specs ?? {}, device.limits) };
         const runMs = run.runPowerW.length * QUARTER_HOUR_MS;
         for (const request of input.requests.filter((r) => r.deviceId === device.id)) {
           if (request.startsAtMs !== null) {
@@ -267,11 +279,11 @@ export function assembleScenario(input: AssemblyInput): Assembly {
           bind({
             type: 'appliance', id: nextId(siteId, 'appliance'), profileW: [...run.runPowerW], earliestStart: iso(earliest),
             ...(readyBy < endMs ? { readyBy: iso(Math.floor(readyBy / QUARTER_HOUR_MS) * QUARTER_HOUR_MS) } : {}),
-          }, device.name, device, { requestId: request.id });
+          }, device.name, device, { requestId: request.id, technical: run.sources });
         }
       }
     }
-    return { id: siteId, member: point.memberId, assets };
+    return { id: siteId, member: point.memberId, assets, limits: connectionLimits(point.importLimitW, point.exportLimitW) };
   });
 
   const scenario: Record<string, unknown> = {
@@ -283,14 +295,23 @@ export function assembleScenario(input: AssemblyInput): Assembly {
     currency: input.currency,
     objective: input.weights,
     solver: input.solver,
-    community: { grid: communityGrid(input.tariff), assets: communityAssets },
-    sites: sites.map((s) => ({
+    community: {
+      grid: { ...communityGrid(input.tariff), ...connectionLimits(input.communityLimits?.importLimitW, input.communityLimits?.exportLimitW) },
+      assets: communityAssets,
+    },
+    sites: sites.map(({ limits, ...s }) => ({
       ...s,
-      grid: input.tariff ? { importPrice: input.tariff.communityPrice, exportPrice: input.tariff.communityPrice } : {},
+      grid: { ...(input.tariff ? { importPrice: input.tariff.communityPrice, exportPrice: input.tariff.communityPrice } : {}), ...limits },
     })),
   };
   return { startMs, scenario, bindings, overridden: overriddenIds };
 }
+
+/** A connection's limits as scenario fields (one value for every step); none where there is no limit. */
+const connectionLimits = (importLimitW: number | null | undefined, exportLimitW: number | null | undefined): Record<string, number> => ({
+  ...(importLimitW != null ? { importLimitW } : {}),
+  ...(exportLimitW != null ? { exportLimitW } : {}),
+});
 
 /** A battery starts from its device's report if there is one, else where the last plan left it, else half full. */
 function batteryStart(measured: MeasuredSoc | undefined, plannedWh: number | undefined, capacityWh: number): InitialSoc {

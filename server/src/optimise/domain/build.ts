@@ -1,5 +1,5 @@
 import { BadRequestError } from '../../kernel/errors.js';
-import type { Asset, Bus, BusView, BuildContext, BuiltAsset, Connection, Infeasibility } from './assets/index.js';
+import type { Asset, Bus, BusView, BuildContext, BuiltAsset, BuiltConnection, Connection, Infeasibility } from './assets/index.js';
 import { stepInstant } from './horizon.js';
 import { ModelBuilder, type MilpModel, type Terms } from './model.js';
 import { evaluate, type Outcome } from './plan.js';
@@ -16,7 +16,7 @@ import type { WarmStart } from './solve-report.js';
 export interface BuiltSite {
   /** null for the community's own bus. */
   readonly siteId: string | null;
-  readonly connection: BuiltAsset;
+  readonly connection: BuiltConnection;
   readonly assets: readonly { readonly asset: Asset; readonly built: BuiltAsset }[];
 }
 
@@ -145,7 +145,15 @@ export function startFrom(built: BuiltModel, outcome: Outcome): WarmStart {
   return { indices: Int32Array.from(indices), values: Float64Array.from(values) };
 }
 
-/** The plan in the solution: every asset reads its own variables. */
+/**
+ * The plan in the solution: every asset reads its own variables, and every connection says
+ * where the plan had to exceed its limits; their penalty is part of the objective.
+ */
 export function readSolution(built: BuiltModel, x: Float64Array): Outcome {
-  return evaluate(built.scenario, built.sites.map((site) => site.assets.map(({ built: asset }) => asset.read(x))));
+  const outcome = evaluate(built.scenario, built.sites.map((site) => site.assets.map(({ built: asset }) => asset.read(x))));
+  const penalty = built.sites.reduce((sum, site) => sum + site.connection.excessPenalty(x), 0);
+  return {
+    sites: outcome.sites.map((site, i) => ({ ...site, limitExcess: built.sites[i]!.connection.limitExcess(x) })),
+    totals: { ...outcome.totals, objective: outcome.totals.objective + penalty },
+  };
 }

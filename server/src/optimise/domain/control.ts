@@ -45,16 +45,10 @@ const LIMIT_KEYS: Record<ControllableKind, readonly (keyof Limits)[]> = {
 /** A washing machine's run at 15 minutes: heating, washing, spinning (W per quarter hour). */
 export const DEFAULT_RUN_W = [2000, 2000, 400, 400, 600, 300] as const;
 
-export interface BatteryLimits { readonly reserveSoc: number; readonly capacityWh: number; readonly maxPowerW: number }
 export interface EvLimits { readonly capacityWh: number; readonly maxPowerW: number; readonly readyBy: string; readonly pluggedInFrom: string; readonly minChargeWh: number }
 export interface HeatPumpLimits { readonly maxPowerW: number; readonly comfortMinC: number; readonly comfortMaxC: number }
 export interface ApplianceLimits { readonly windowStart: string; readonly windowEnd: string; readonly runPowerW: readonly number[] }
 
-/** A battery's capacity: the member's limit, else the site's recorded battery, else 10 kWh; power C/2 unless given. */
-export function batteryLimits(limits: Limits, siteBatteryWh: number | null): BatteryLimits {
-  const capacityWh = limits.capacityWh ?? siteBatteryWh ?? 10_000;
-  return { reserveSoc: limits.reserveSoc ?? 0.2, capacityWh, maxPowerW: limits.maxPowerW ?? Math.max(100, Math.round(capacityWh / 2)) };
-}
 export const evLimits = (limits: Limits): EvLimits => ({
   capacityWh: limits.capacityWh ?? 60_000, maxPowerW: limits.maxPowerW ?? 11_000, readyBy: limits.readyBy ?? '07:00',
   pluggedInFrom: limits.pluggedInFrom ?? '18:00', minChargeWh: limits.minChargeWh ?? 20_000,

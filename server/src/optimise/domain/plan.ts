@@ -1,5 +1,5 @@
 import { formatMinor, formatNano, minorDigits, roundToMinor, type Nano } from '../../kernel/money.js';
-import type { Asset, AssetSteps, Connection, ConnectionTotals } from './assets/index.js';
+import type { Asset, AssetSteps, Connection, ConnectionTotals, LimitExcess } from './assets/index.js';
 import { stepInstant } from './horizon.js';
 import type { Scenario } from './scenario.js';
 import type { SolveReport } from './solve-report.js';
@@ -24,6 +24,8 @@ export interface SiteOutcome extends ConnectionTotals {
   readonly assets: readonly AssetOutcome[];
   /** Energy cost at this bus's connection plus its assets' start costs, exact. */
   readonly costNano: Nano;
+  /** A solved plan's: where it had to exceed the connection's limits (fixed load or PV beyond them). */
+  readonly limitExcess?: readonly LimitExcess[];
 }
 
 export interface Totals {
@@ -169,8 +171,10 @@ export interface SitePlan {
   readonly importWh: readonly number[];
   readonly exportWh: readonly number[];
   readonly assets: readonly AssetPlan[];
-  /** Steps at which not optimising would break the connection's limits (the plan never does). */
+  /** Steps at which not optimising would break the connection's limits. */
   readonly baselineLimitViolations?: readonly string[];
+  /** Steps at which the plan could not keep the connection's limits either, and by how much (W). */
+  readonly limitExcess?: readonly { readonly at: string; readonly importW: number; readonly exportW: number }[];
 }
 
 export interface TotalsDocument extends Omit<Totals, 'costNano'> {
@@ -237,6 +241,9 @@ export function planDocument(scenario: Scenario, solve: SolveReport, plan: Outco
       exportWh: Array.from(site.exportWh),
       assets: site.assets.map(assetPlan),
       ...(base.sites[i]!.limitViolations.length > 0 ? { baselineLimitViolations: base.sites[i]!.limitViolations.map((t) => stepInstant(horizon, t)) } : {}),
+      ...(site.limitExcess && site.limitExcess.length > 0
+        ? { limitExcess: site.limitExcess.map(({ step, importW, exportW }) => ({ at: stepInstant(horizon, step), importW, exportW })) }
+        : {}),
     })),
   };
 }

@@ -18,6 +18,9 @@ export interface Community {
   allocationRule: AllocationRuleName;
   allocationMode: AllocationMode;
   isPublic: boolean;
+  /** The community's connection to the public grid as a whole, W; null: no limit (a plan keeps them). */
+  connectionImportLimitW: number | null;
+  connectionExportLimitW: number | null;
   createdAt: string;
 }
 
@@ -36,6 +39,8 @@ export interface CommunityInput {
   allocationRule?: AllocationRuleName;
   allocationMode?: AllocationMode;
   isPublic?: boolean;
+  connectionImportLimitW?: number | null;
+  connectionExportLimitW?: number | null;
 }
 
 interface CommunityRow {
@@ -53,11 +58,14 @@ interface CommunityRow {
   allocation_rule: AllocationRuleName;
   allocation_mode: AllocationMode;
   is_public: boolean;
+  connection_import_limit_w: number | null;
+  connection_export_limit_w: number | null;
   created_at: Date;
 }
 
 const COMMUNITY_COLUMNS =
-  'c.id, c.name, c.description, c.time_zone, c.currency, c.locale, c.latitude, c.longitude, c.postcode, c.grid_area, c.country, c.allocation_rule, c.allocation_mode, c.is_public, c.created_at';
+  'c.id, c.name, c.description, c.time_zone, c.currency, c.locale, c.latitude, c.longitude, c.postcode, c.grid_area, c.country, c.allocation_rule, c.allocation_mode, c.is_public, '
+  + 'c.connection_import_limit_w, c.connection_export_limit_w, c.created_at';
 
 function toCommunity(row: CommunityRow): Community {
   return {
@@ -74,6 +82,8 @@ function toCommunity(row: CommunityRow): Community {
     allocationRule: row.allocation_rule,
     allocationMode: row.allocation_mode,
     isPublic: row.is_public,
+    connectionImportLimitW: row.connection_import_limit_w,
+    connectionExportLimitW: row.connection_export_limit_w,
     createdAt: row.created_at.toISOString(),
   };
 }
@@ -89,8 +99,9 @@ export async function insertCommunityWithManager(
 ): Promise<Community> {
   const rows = await db.query<CommunityRow>(
     `WITH c AS (
-       INSERT INTO communities (name, description, time_zone, currency, locale, latitude, longitude, postcode, grid_area, country, allocation_rule, is_public, allocation_mode)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $15)
+       INSERT INTO communities (name, description, time_zone, currency, locale, latitude, longitude, postcode, grid_area, country, allocation_rule, is_public, allocation_mode,
+         connection_import_limit_w, connection_export_limit_w)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $15, $16, $17)
        RETURNING *
      ), m AS (
        INSERT INTO members (community_id, user_id, role, state, display_name, decided_at, decided_by, active_from)
@@ -102,6 +113,7 @@ export async function insertCommunityWithManager(
       input.location?.latitude ?? null, input.location?.longitude ?? null, input.postcode ?? null,
       input.gridArea ?? null, input.country ?? null, input.allocationRule ?? 'dynamic', input.isPublic ?? true,
       manager.userId, manager.displayName, input.allocationMode ?? 'compute',
+      input.connectionImportLimitW ?? null, input.connectionExportLimitW ?? null,
     ],
   );
   return toCommunity(rows[0]!);
@@ -119,6 +131,8 @@ const UPDATABLE: Record<keyof Omit<CommunityInput, 'location'>, string> = {
   allocationRule: 'allocation_rule',
   allocationMode: 'allocation_mode',
   isPublic: 'is_public',
+  connectionImportLimitW: 'connection_import_limit_w',
+  connectionExportLimitW: 'connection_export_limit_w',
 };
 
 /** Writes the fields the patch gives (a null location clears it). */

@@ -1,6 +1,7 @@
 import type { Queryable } from '../../platform/store/db.js';
 import type { DeviceRole } from '../../kernel/energy.js';
 import { DEVICE_KINDS, type DeviceKind } from '@gridshare/contract/registry';
+import type { DeviceSpecs } from '../domain/device-specs.js';
 
 /** The only SQL on the devices and device_roles tables. */
 
@@ -16,6 +17,8 @@ export interface Device {
   role: DeviceRole | null;
   name: string;
   status: DeviceStatus;
+  /** Its technical data (registry/domain/device-specs.ts); null: none recorded. */
+  specs: DeviceSpecs | null;
   createdAt: string;
 }
 
@@ -27,10 +30,11 @@ interface DeviceRow {
   role: DeviceRole | null;
   name: string;
   status: DeviceStatus;
+  specs: DeviceSpecs | null;
   created_at: Date;
 }
 
-const COLUMNS = 'd.id, d.community_id, d.metering_point_id, d.kind, d.role, d.name, d.status, d.created_at';
+const COLUMNS = 'd.id, d.community_id, d.metering_point_id, d.kind, d.role, d.name, d.status, d.specs, d.created_at';
 
 function toDevice(row: DeviceRow): Device {
   return {
@@ -41,6 +45,7 @@ function toDevice(row: DeviceRow): Device {
     role: row.role,
     name: row.name,
     status: row.status,
+    specs: row.specs,
     createdAt: row.created_at.toISOString(),
   };
 }
@@ -114,6 +119,12 @@ export async function patchDevice(db: Queryable, id: string, patch: { name?: str
     `UPDATE devices AS d SET name = COALESCE($2, d.name), status = COALESCE($3, d.status) WHERE d.id = $1 RETURNING ${COLUMNS}`,
     [id, patch.name ?? null, patch.status ?? null],
   );
+  return toDevice(rows[0]!);
+}
+
+/** Records a device's technical data (null clears it). */
+export async function setDeviceSpecs(db: Queryable, id: string, specs: DeviceSpecs | null): Promise<Device> {
+  const rows = await db.query<DeviceRow>(`UPDATE devices AS d SET specs = $2::jsonb WHERE d.id = $1 RETURNING ${COLUMNS}`, [id, specs === null ? null : JSON.stringify(specs)]);
   return toDevice(rows[0]!);
 }
 

@@ -21,6 +21,8 @@ export interface MeteringPoint {
   connectionCapacityW: number | null;
   /** What the plausibility check uses (see connectionCapacityW()). */
   effectiveConnectionCapacityW: number;
+  /** What the connection may feed in, W; null: its capacity (a plan keeps both). */
+  exportLimitW: number | null;
   createdAt: string;
 }
 
@@ -35,6 +37,7 @@ export interface MeteringPointInput {
   batteryCapacityWh?: number | null | undefined;
   communityBattery?: boolean | undefined;
   connectionCapacityW?: number | null | undefined;
+  exportLimitW?: number | null | undefined;
 }
 
 interface MeteringPointRow {
@@ -50,11 +53,12 @@ interface MeteringPointRow {
   battery_capacity_wh: number | null;
   community_battery: boolean;
   connection_capacity_w: number | null;
+  export_limit_w: number | null;
   created_at: Date;
 }
 
 const COLUMNS = `id, community_id, member_id, name, address, grid_connection_id, generation_grid_connection_id, role, pv_capacity_w,
-  battery_capacity_wh, community_battery, connection_capacity_w, created_at`;
+  battery_capacity_wh, community_battery, connection_capacity_w, export_limit_w, created_at`;
 const SELECT = `SELECT ${COLUMNS} FROM metering_points`;
 
 function toMeteringPoint(row: MeteringPointRow): MeteringPoint {
@@ -72,6 +76,7 @@ function toMeteringPoint(row: MeteringPointRow): MeteringPoint {
     communityBattery: row.community_battery,
     connectionCapacityW: row.connection_capacity_w,
     effectiveConnectionCapacityW: connectionCapacityW({ role: row.role, pvCapacityW: row.pv_capacity_w, connectionCapacityW: row.connection_capacity_w }),
+    exportLimitW: row.export_limit_w,
     createdAt: row.created_at.toISOString(),
   };
 }
@@ -114,12 +119,12 @@ export async function pointHoldingAnyId(
 export async function insertMeteringPoint(db: Queryable, communityId: string, memberId: string, input: MeteringPointInput): Promise<MeteringPoint> {
   const rows = await db.query<MeteringPointRow>(
     `INSERT INTO metering_points (community_id, member_id, name, address, grid_connection_id, role, pv_capacity_w, battery_capacity_wh, community_battery,
-       generation_grid_connection_id, connection_capacity_w)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       generation_grid_connection_id, connection_capacity_w, export_limit_w)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
      RETURNING ${COLUMNS}`,
     [communityId, memberId, input.name, input.address ?? '', input.gridConnectionId, input.role,
       input.pvCapacityW ?? null, input.batteryCapacityWh ?? null, input.communityBattery ?? false, input.generationGridConnectionId ?? null,
-      input.connectionCapacityW ?? null],
+      input.connectionCapacityW ?? null, input.exportLimitW ?? null],
   );
   return toMeteringPoint(rows[0]!);
 }
@@ -134,14 +139,16 @@ export async function patchMeteringPoint(db: Queryable, id: string, patch: Parti
        battery_capacity_wh = CASE WHEN $8::boolean THEN $9 ELSE battery_capacity_wh END,
        community_battery = COALESCE($10, community_battery),
        generation_grid_connection_id = CASE WHEN $11::boolean THEN $12 ELSE generation_grid_connection_id END,
-       connection_capacity_w = CASE WHEN $13::boolean THEN $14 ELSE connection_capacity_w END
+       connection_capacity_w = CASE WHEN $13::boolean THEN $14 ELSE connection_capacity_w END,
+       export_limit_w = CASE WHEN $15::boolean THEN $16 ELSE export_limit_w END
      WHERE id = $1
      RETURNING ${COLUMNS}`,
     [id, patch.name ?? null, patch.address ?? null, patch.gridConnectionId ?? null, patch.role ?? null,
       patch.pvCapacityW !== undefined, patch.pvCapacityW ?? null,
       patch.batteryCapacityWh !== undefined, patch.batteryCapacityWh ?? null, patch.communityBattery ?? null,
       patch.generationGridConnectionId !== undefined, patch.generationGridConnectionId ?? null,
-      patch.connectionCapacityW !== undefined, patch.connectionCapacityW ?? null],
+      patch.connectionCapacityW !== undefined, patch.connectionCapacityW ?? null,
+      patch.exportLimitW !== undefined, patch.exportLimitW ?? null],
   );
   return toMeteringPoint(rows[0]!);
 }

@@ -17,6 +17,12 @@ import type { BuildContext, BuiltAsset, ObjectiveWeights } from './registry.js';
  * `exportOnlyProduction`: what leaves through the connection is at most what PV and wind
  * produce at that step (no battery-to-grid). `peak`: a capacity limit on import power and a
  * price per kW of the highest import of the horizon.
+ *
+ * Import and export limits are held as hard as the bus allows: where a limit is below what the
+ * bus's assets can take or give at a step, a non-negative slack lets the flow exceed it, priced
+ * at LIMIT_EXCESS_PER_KWH (far above any energy price), so a plan only crosses a limit where
+ * fixed load or uncurtailable PV leaves no other way — a forecast beyond a limit never makes a
+ * plan infeasible, and the plan reports where and by how much (`limitExcess`).
  */
 export type ConnectionLevel = 'site' | 'community';
 
@@ -30,11 +36,33 @@ export interface ConnectionTotals {
   readonly limitViolations: readonly number[];
 }
 
+/** By how much a plan exceeds the connection's limits at a step (W, both ≥ 0, one > 0). */
+export interface LimitExcess {
+  readonly step: number;
+  readonly importW: number;
+  readonly exportW: number;
+}
+
+/**
+ * Money-equivalent per kWh beyond an import or export limit: two to three orders above energy
+ * prices, so no saving elsewhere pays for crossing a limit, yet small enough to keep the model
+ * well scaled. Added to the objective whatever the weights (it is no money anybody pays).
+ */
+export const LIMIT_EXCESS_PER_KWH = 100;
+
+export interface BuiltConnection extends BuiltAsset {
+  readonly binaries: number;
+  /** Where the solution exceeds the limits (slack used), in W per step. */
+  limitExcess(x: Float64Array): LimitExcess[];
+  /** The penalty of that excess in the objective (money-equivalent). */
+  excessPenalty(x: Float64Array): number;
+}
+
 export interface Connection {
   readonly level: ConnectionLevel;
   readonly importPrice: readonly MicroPrice[];
   readonly exportPrice: readonly MicroPrice[];
-  build(ctx: BuildContext): BuiltAsset & { readonly binaries: number };
+  build(ctx: BuildContext): BuiltConnection;
   /** Import and export of a bus whose assets inject `netWh` per step (positive = surplus), and their price. */
   evaluate(netWh: Int32Array): ConnectionTotals;
   /** Objective coefficients (money-equivalent per kWh) of import and export at step t. */
@@ -80,14 +108,25 @@ export function parseConnection(raw: unknown, path: string, horizon: Horizon, le
       const imports: number[] = [];
       const exports: number[] = [];
       const importing = new Map<number, number>();
-      const peak = peakWeight > 0 ? model.variable(ctx.name('peak'), { upper: Math.max(...importLimitKw) }) : undefined;
+      const slacks: { t: number; over: number; direction: 'import' | 'export' }[] = [];
+      const peak = peakWeight > 0 ? model.variable(ctx.name('peak'), { upper: Math.max(...busView.maxWithdrawKw) }) : undefined;
       if (peak !== undefined) model.addCost(peak, peakWeight);
+      /** The flow's variable, bounded by what the bus can do; a limit below that is a row with a priced slack. */
+      const flow = (part: 'import' | 'export', t: number, capKw: number, limitKw: number, perKwh: number) => {
+        const v = model.variable(ctx.name(part, t), { upper: capKw, cost: perKwh * dt });
+        if (limitKw < capKw) {
+          const over = model.variable(ctx.name(`${part}over`, t), { upper: capKw - limitKw, cost: LIMIT_EXCESS_PER_KWH * dt });
+          model.constraint(ctx.name(`${part}limit`, t), [[v, 1], [over, -1]], '<=', limitKw);
+          slacks.push({ t, over, direction: part });
+        }
+        return v;
+      };
       for (let t = 0; t < T; t++) {
-        const importMax = Math.min(importLimitKw[t]!, busView.maxWithdrawKw[t]!);
-        const exportMax = Math.min(exportLimitKw[t]!, busView.maxInjectKw[t]!);
+        const importMax = busView.maxWithdrawKw[t]!;
+        const exportMax = busView.maxInjectKw[t]!;
         const { importPerKwh, exportPerKwh } = coefficients(t);
-        const imp = model.variable(ctx.name('import', t), { upper: importMax, cost: importPerKwh * dt });
-        const exp = model.variable(ctx.name('export', t), { upper: exportMax, cost: exportPerKwh * dt });
+        const imp = flow('import', t, importMax, importLimitKw[t]!, importPerKwh);
+        const exp = flow('export', t, exportMax, exportLimitKw[t]!, exportPerKwh);
         imports.push(imp);
         exports.push(exp);
         ctx.bus.inject(t, [[imp, 1], [exp, -1]]);
@@ -110,6 +149,17 @@ export function parseConnection(raw: unknown, path: string, horizon: Horizon, le
       }
       return {
         binaries: importing.size,
+        limitExcess(x) {
+          const byStep = new Map<number, { importW: number; exportW: number }>();
+          for (const { t, over, direction } of slacks) {
+            const w = Math.round(x[over]! * 1000);
+            if (w <= 0) continue;
+            const at = byStep.get(t) ?? { importW: 0, exportW: 0 };
+            byStep.set(t, direction === 'import' ? { ...at, importW: w } : { ...at, exportW: w });
+          }
+          return [...byStep].sort(([a], [b]) => a - b).map(([step, w]) => ({ step, ...w }));
+        },
+        excessPenalty: (x) => slacks.reduce((sum, { over }) => sum + x[over]! * LIMIT_EXCESS_PER_KWH * dt, 0),
         start: (steps) => [...importing].map(([t, y]) => [y, steps.energyWh[t]! > 0 ? 1 : 0] as const),
         read: (x) => ({ energyWh: Int32Array.from(imports, (imp, t) => Math.round((x[imp]! - x[exports[t]!]!) * 1000 * dt)) }),
       };
