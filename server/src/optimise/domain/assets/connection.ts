@@ -34,12 +34,15 @@ export interface Connection {
   readonly level: ConnectionLevel;
   readonly importPrice: readonly MicroPrice[];
   readonly exportPrice: readonly MicroPrice[];
-  build(ctx: BuildContext): BuiltAsset & { readonly binaries: number };
+  build(ctx: BuildContext): BuiltConnection;
   /** Import and export of a bus whose assets inject `netWh` per step (positive = surplus), and their price. */
   evaluate(netWh: Int32Array): ConnectionTotals;
   /** Objective coefficients (money-equivalent per kWh) of import and export at step t. */
   coefficients(t: number): { readonly importPerKwh: number; readonly exportPerKwh: number };
 }
+
+/** A built connection: its binaries, and its net import at step t (kW, import − export) as model terms. */
+export type BuiltConnection = BuiltAsset & { readonly binaries: number; netImportTerms(t: number): Terms };
 
 /** A limit left out is "no limit": a finite stand-in; the bus's own limits bound the LP anyway. */
 const NO_LIMIT_W = 1e10;
@@ -110,6 +113,7 @@ export function parseConnection(raw: unknown, path: string, horizon: Horizon, le
       }
       return {
         binaries: importing.size,
+        netImportTerms: (t) => [[imports[t]!, 1], [exports[t]!, -1]],
         start: (steps) => [...importing].map(([t, y]) => [y, steps.energyWh[t]! > 0 ? 1 : 0] as const),
         read: (x) => ({ energyWh: Int32Array.from(imports, (imp, t) => Math.round((x[imp]! - x[exports[t]!]!) * 1000 * dt)) }),
       };

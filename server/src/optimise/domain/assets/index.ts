@@ -7,4 +7,4 @@ import './appliance.js';
 import './heat-pump.js';
 
 export * from './registry.js';
-export { parseConnection, type Connection, type ConnectionTotals, type ConnectionLevel } from './connection.js';
+export { parseConnection, type BuiltConnection, type Connection, type ConnectionTotals, type ConnectionLevel } from './connection.js';
