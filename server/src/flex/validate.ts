@@ -114,7 +114,8 @@ export class FlexValidation {
       ...(request.contractId ? { contractId: request.contractId } : {}), ...(prognosis ? { dPrognosisMessageId: prognosis.messageId } : {}),
     });
     if (outcome.outcome === 'reject') {
-      await reject(outcome.reason);
+      // A re-plan the solver did not finish may simply not have found the flexibility: say so.
+      await reject(planned.status === 'optimal' ? outcome.reason : `${outcome.reason}; the re-plan ended ${planned.status}`);
       return undefined;
     }
     const offer: StoredOffer = {
