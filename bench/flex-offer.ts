@@ -3,10 +3,11 @@
  * 200-household community — each household a metering point behind one congestion point and a
  * 10 kWh home battery its member lets the plan control and opts in to an active contract — and a
  * DSO with its own keys on a real HTTP server. Timed: the DSO POSTs a signed FlexRequest for the
- * next day, the validate job re-plans twice (without and with the request; 192 quarter hours),
+ * next day, the validate job re-plans twice (without and with the request; now to the Period's end),
  * prices the difference and the outbox delivers the signed FlexRequestResponse and FlexOffer to
  * the DSO, who opens them against the 3.1.0 XSDs. Run once (a plan for 200 households is not a
- * micro-benchmark); the issue's target is < 10 s.
+ * micro-benchmark); the issue's target is < 10 s. A re-plan cut off by its limit finds no flexibility
+ * (the answer is then Rejected and the benchmark fails, saying so).
  */
 import { loadavg } from 'node:os';
 import { startTestPlatform } from '../server/test/support/platform.js';
@@ -16,9 +17,10 @@ import { publishedKeyPairs } from '../server/test/flex/support.js';
 import { encodeMessage, writeXml, type FlexOffer, type FlexRequest } from '../server/src/flex/index.js';
 import { machine, peakRssMb, recordSection } from './lib/report.js';
 
+/** BENCH_HOUSEHOLDS: another size for a quick look (the recorded figure is 200). */
 const HOUSEHOLDS = Number(process.env.BENCH_HOUSEHOLDS ?? 200);
-/** Each of the two plans' solver limit: generous, so the figure is what the re-plan takes rather than where it was cut off. */
-const REPLAN_LIMIT_S = 60;
+/** Each of the two plans' solver limit (BENCH_REPLAN_LIMIT_S): generous, so the figure is what the re-plan takes rather than where it was cut off. */
+const REPLAN_LIMIT_S = Number(process.env.BENCH_REPLAN_LIMIT_S ?? 300);
 const DSO = 'dso.bench.example.org';
 const CP = 'ea1.2026-06.org.example.dso:bench-feeder';
 const ZONE = 'Europe/Amsterdam';
@@ -86,7 +88,7 @@ export async function measureOffer(record: boolean): Promise<void> {
     const option = offer.offerOptions[0]!;
     const requested = option.isps.filter((e) => e.start >= 73 && e.start <= 80);
     const body = [
-      `Measured ${machine()} with \`npm run bench:flex\` (validate phase of issue 18), once, on PGlite; 1-minute load average at the start: ${loadAtStart.toFixed(1)} (the machine is shared: above 2 on 2 CPUs everything is slower). ${HOUSEHOLDS} households behind one congestion point, each a prosumer (4 kW PV) with a 10 kWh / 5 kW home battery opted in to an active contract; no consumption forecasts are stored, so the households' loads and PV are 0 and the plan is the batteries' against the tariff (the model is an LP: 200 batteries × 192 quarter hours, twice). The DSO (own keys, real HTTP server) asks 100–400 kW less in ISPs 73–80 of the next day.`,
+      `Measured ${machine()} with \`npm run bench:flex\` (validate phase of issue 18), once, on PGlite; 1-minute load average at the start: ${loadAtStart.toFixed(1)} (the machine is shared: above 2 on 2 CPUs everything is slower). ${HOUSEHOLDS} households behind one congestion point, each a prosumer (4 kW PV) with a 10 kWh / 5 kW home battery opted in to an active contract; no consumption forecasts are stored, so the households' loads and PV are 0 and the plan is the batteries' against the tariff (the model is an LP, no binaries: 200 batteries over the 153 quarter hours from now to the Period's end, solved twice). The DSO (own keys, real HTTP server) asks 100–400 kW less in ISPs 73–80 of the next day.`,
       '',
       '| Step | Figure |',
       '|---|---:|',
