@@ -27,7 +27,7 @@ export interface ValidationOptions {
   readonly plans: PlanService;
   readonly schemas: () => SchemaValidator | undefined;
   readonly now: () => number;
-  /** The solver's time limit for each of the two plans of a request, s (default 4). */
+  /** The solver's time limit for each of the two plans of a request, s (default 20, as the MPC's plans). */
   readonly timeLimitS?: number;
 }
 
@@ -94,7 +94,7 @@ export class FlexValidation {
       return undefined;
     }
     const steps = Math.min(MAX_PLAN_STEPS, Math.ceil((grid.endMs - nowMs) / QUARTER_HOUR_MS) + 1);
-    const explore = { steps, devices: new Set(portfolio.deviceIds), meteringPointIds: portfolio.meteringPointIds, timeLimitS: this.options.timeLimitS ?? 4 };
+    const explore = { steps, devices: new Set(portfolio.deviceIds), meteringPointIds: portfolio.meteringPointIds, timeLimitS: this.options.timeLimitS ?? 20 };
     const baseline = await this.options.plans.explore(pending.communityId, explore);
     if (!baseline || baseline.planCost === null) {
       await reject(`the community could not be planned: ${baseline?.problems.join('; ') || 'no metering points'}`);

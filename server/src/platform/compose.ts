@@ -100,7 +100,7 @@ export interface PlatformOptions {
   optimise?: { now?: () => number; delayMs?: number; steps?: number; timeLimitS?: number };
   /** Commands to devices: the clock (tests) and how long after an unanswered MQTT delivery it is sent again (default 60 s). */
   control?: { now?: () => number; retryMs?: number };
-  /** UFTP (flex): the clock (tests drive the outbox's retries with it) and where the UFTP XSDs are (default: `$UFTP_XSD_DIR`, else ../shared/uftp/xsd). */
+  /** UFTP (flex): the clock (tests drive the outbox's retries, gates and expiry with it), where the UFTP XSDs are (default: `$UFTP_XSD_DIR`, else ../shared/uftp/xsd), and the solver's limit per plan of a FlexRequest or D-Prognosis (s, default 20). */
   flex?: { now?: () => number; schemaDirectory?: string; replanTimeLimitS?: number };
   /** The background jobs: how long a lease lasts unrenewed (default 1 min), a hook once units are leased, and the clock of lags and last passes (tests). */
   jobs?: Pick<RunnerOptions, 'leaseMs' | 'afterLease' | 'now'>;
