@@ -167,6 +167,50 @@ export type FlexOptIn = Static<typeof FlexOptIn>;
 export type FlexParticipant = Static<typeof FlexParticipant>;
 export type FlexMessage = Static<typeof FlexMessage>;
 
+const EntityAddress = Type.String({ minLength: 1, maxLength: 256, pattern: '^\\S+$', description: 'a UFTP EntityAddress, e.g. ea1.2026-01.org.example.dso:feeder-7 or ean.871685900012636543' });
+
+export const FlexCongestionPoint = Type.Object({
+  id: Uuid,
+  participantId: Uuid,
+  dsoDomain: Type.String(),
+  entityAddress: Type.String(),
+  mutexOffersSupported: Type.Boolean(),
+  prognosisGate: Type.String({ description: 'local time (HH:MM) on the day before a Period by which its D-Prognosis is sent' }),
+  source: Type.Enum(['manager', 'cro'] as const),
+  connections: Type.Array(Type.String()),
+  /** How many of the connections are metering points of the community (matched by grid connection id). */
+  matchedMeteringPoints: Type.Integer(),
+  updatedAt: IsoDateTime,
+});
+export type FlexCongestionPoint = Static<typeof FlexCongestionPoint>;
+
+const PortfolioInput = Type.Object({
+  congestionPoints: Type.Array(Type.Object({
+    entityAddress: EntityAddress,
+    connections: Type.Array(EntityAddress, { maxItems: 10_000 }),
+    mutexOffersSupported: defaulted(Type.Boolean({ default: false })),
+    prognosisGate: defaulted(Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', default: '12:00', description: 'HH:MM local, the day before' })),
+  }, { additionalProperties: false }), { maxItems: 1000 }),
+}, { additionalProperties: false });
+
+export const FlexOfferView = Type.Object({
+  messageId: Uuid,
+  requestMessageId: Uuid,
+  contractId: Uuid,
+  congestionPoint: Type.String(),
+  period: Type.String(),
+  state: Type.String({ description: 'queued, sent, accepted, rejected, ordered, revoked or failed (the stored message\'s state)' }),
+  payloadXml: Type.String(),
+  baseline: Type.Array(Type.Object({ isp: Type.Integer(), powerW: Type.Integer() })),
+  devices: Type.Integer({ description: 'how many opted-in devices took part in the re-plan' }),
+  planCost: Type.String({ description: 'the plan with the request (exact, currency units)' }),
+  baselineCost: Type.String({ description: 'the plan without it' }),
+  createdAt: IsoDateTime,
+});
+export type FlexOfferView = Static<typeof FlexOfferView>;
+
+const OfferParams = Type.Object({ id: Uuid, messageId: Uuid });
+
 export const flexRoutes = {
   receiveUftpMessage: route('POST', '/shapeshifter/api/v3/message', {
     tags: ['flex'],
@@ -281,5 +325,30 @@ export const flexRoutes = {
     summary: 'Take my device out of a contract (its member only)',
     params: OptInParams,
     response: { ...NoContent, ...errors(401, 403, 404) },
+  }),
+  flexPortfolio: route('GET', '/api/v1/communities/:id/flex/portfolio', {
+    tags: ['flex'],
+    summary: 'The congestion points of the community\'s DSOs and the connections behind each (managers)',
+    params: IdParams,
+    response: { 200: Type.Array(FlexCongestionPoint), ...errors(401, 403, 404) },
+  }),
+  setFlexPortfolio: route('PUT', '/api/v1/flex/participants/:id/portfolio', {
+    tags: ['flex'],
+    summary: 'Enter a DSO\'s congestion points and their connections by hand (replaces those entered before; the community\'s managers)',
+    params: IdParams,
+    body: PortfolioInput,
+    response: { 200: Type.Array(FlexCongestionPoint), ...errors(400, 401, 403, 404) },
+  }),
+  flexOffers: route('GET', '/api/v1/communities/:id/flex/offers', {
+    tags: ['flex'],
+    summary: 'The FlexOffers made, newest first, with their baseline and state (managers)',
+    params: IdParams,
+    response: { 200: Type.Array(FlexOfferView), ...errors(401, 403, 404) },
+  }),
+  revokeFlexOffer: route('POST', '/api/v1/communities/:id/flex/offers/:messageId/revoke', {
+    tags: ['flex'],
+    summary: 'Revoke an offer not ordered yet (FlexOfferRevocation; managers)',
+    params: OfferParams,
+    response: { 200: FlexOfferView, ...errors(401, 403, 404, 409) },
   }),
 };

@@ -47,3 +47,10 @@ export { judgeAttempt, retryDelayMs, RETRY_FIRST_MS, RETRY_MAX_MS, RETRY_WINDOW_
 // (recorded by the plan phase) and rewards (what billing puts on statements).
 export { SETTLEMENT_TOLERANCES } from './settle.js';
 export { replaceMemberBaselines as recordMemberBaselines, rewardsOfPeriods as flexRewardsOfPeriods, type MemberBaseline, type StoredReward } from './store.js';
+// Plan and validate: the portfolio, D-Prognoses, answering FlexRequests with offers.
+export { FlexPortfolio } from './portfolio.js';
+export { FLEX_PROGNOSIS_JOB, FlexPrognoses, flexPrognosisJob, PROGNOSIS_LEAD_MS } from './prognosis.js';
+export { FLEX_VALIDATE_JOB, FlexValidation, flexValidateJob, MAX_PLAN_STEPS } from './validate.js';
+export { changedMaterially, dPrognosis, MIN_FLEX_W, offerFor, ORDER_LEAD_MS, PROGNOSIS_CHANGE_MIN_W, PROGNOSIS_CHANGE_SHARE, prognosisPowers, requestTargets, type OfferInput, type OfferOutcome, type StepTarget } from './domain/offer.js';
+export { connectionKey, meanOver, nextPeriodGate, stepsOfIsps, withinWindows } from './domain/portfolio.js';
+export { offerByMessageId, type StoredOffer } from './store/portfolio.js';

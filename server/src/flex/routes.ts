@@ -4,11 +4,15 @@ import { UnsupportedMediaTypeError } from '../kernel/errors.js';
 import type { FlexContracts } from './contracts.js';
 import type { FlexAdmin } from './service.js';
 import type { UftpTransport } from './transport.js';
+import type { FlexPortfolio } from './portfolio.js';
+import type { FlexValidation } from './validate.js';
 
 const XML_TYPES = ['text/xml', 'application/xml'];
 
 /** The UFTP endpoint (authenticated by signatures, not sessions) and the managers' routes. Thin: transport.ts and service.ts do the work. */
-export async function flexRoutes(app: Api, { transport, admin, contracts }: { transport: UftpTransport; admin: FlexAdmin; contracts: FlexContracts }): Promise<void> {
+export async function flexRoutes(app: Api, { transport, admin, contracts, portfolio, validation }: {
+  transport: UftpTransport; admin: FlexAdmin; contracts: FlexContracts; portfolio: FlexPortfolio; validation: FlexValidation;
+}): Promise<void> {
   for (const type of XML_TYPES) {
     if (!app.hasContentTypeParser(type)) app.addContentTypeParser(type, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   }
@@ -72,4 +76,14 @@ export async function flexRoutes(app: Api, { transport, admin, contracts }: { tr
     await contracts.optOut(request.principal, request.params.id, request.params.deviceId);
     return reply.status(204).send(null);
   });
+
+  app.get(contract.flexPortfolio.path, { schema: contract.flexPortfolio.schema }, async (request) => portfolio.list(request.principal, request.params.id));
+
+  app.put(contract.setFlexPortfolio.path, { schema: contract.setFlexPortfolio.schema }, async (request) =>
+    portfolio.setByHand(request.principal, request.params.id, request.body.congestionPoints));
+
+  app.get(contract.flexOffers.path, { schema: contract.flexOffers.schema }, async (request) => validation.offers(request.principal, request.params.id));
+
+  app.post(contract.revokeFlexOffer.path, { schema: contract.revokeFlexOffer.schema }, async (request) =>
+    validation.revoke(request.principal, request.params.id, request.params.messageId));
 }

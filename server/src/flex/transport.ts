@@ -5,7 +5,7 @@ import { sealedPlace, type SecretBox } from '../secrets/index.js';
 import { UftpTransportError } from './domain/uftp/errors.js';
 import { parsePublicKey, readSignedMessage, seal, signingKeyFromSecret, unseal, writeSignedMessage, type SigningKey } from './domain/uftp/envelope.js';
 import { fingerprintOf, isSimplyAnswered, openSignedMessage, readPayload, respondTo, sealMessage, type IncomingMessage, type Participant, type SchemaValidator } from './domain/uftp/inbound.js';
-import { maySend, type UftpMessage } from './domain/uftp/messages.js';
+import { maySend, type FlexRequest, type UftpMessage } from './domain/uftp/messages.js';
 import { checkDuplicate, judgeIncoming, referenceOf, type StoredReference, type Verdict } from './domain/rejections.js';
 import { rejectionReasonText } from './domain/rejection-reasons.js';
 import { judgeAttempt, RETRY_WINDOW_MS, type AttemptResult } from './domain/delivery.js';
@@ -28,6 +28,21 @@ export interface TransportOptions {
   readonly wake: () => void;
   /** How long one POST to a participant may take before it counts as no answer (default 20 s). */
   readonly sendTimeoutMs?: number;
+  /**
+   * Whether an accepted FlexRequest is answered by the validate phase rather than here (it then
+   * answers Accepted with a FlexOffer, or Rejected with why nothing can be offered); asked in the
+   * receiving transaction. `wakeValidation` runs after it commits.
+   */
+  readonly validation?: {
+    answersLater(tx: Queryable, communityId: string, participantId: string, request: FlexRequest): Promise<boolean>;
+    wake(): void;
+  };
+}
+
+/** A message to send, and the stored incoming message it answers (if it is an answer). */
+export interface Outgoing {
+  readonly message: UftpMessage;
+  readonly inReplyTo?: string;
 }
 
 /** The place of a community's sealed signing key (associated data of the seal). */
@@ -77,6 +92,7 @@ export class UftpTransport {
     const nowMs = this.options.now();
     const { message } = incoming;
     let queued = false;
+    let validate = false;
     await events.transaction(db, async (tx, publish) => {
       const addressBook = (await participantsOfCommunity(tx, identity.communityId)).map(asParticipant);
       const stored: StoredMessage = {
@@ -121,9 +137,15 @@ export class UftpTransport {
       if (!(await insertFirstMessage(tx, { ...stored, state, rejectionReason: reason }))) throw new UftpTransportError('invalid_message', `MessageID ${message.messageId} is being received twice at once`);
       await this.published(publish, stored, signerKey);
       if (reason === null && referenced) await this.followUp(tx, message, referenced);
+      const { validation } = this.options;
+      if (reason === null && message.type === 'FlexRequest' && validation && await validation.answersLater(tx, identity.communityId, sender.id, message)) {
+        validate = true;
+        return;
+      }
       queued = await this.answer(tx, publish, identity, sender, incoming, stored.id, reason, nowMs);
     });
     if (queued) this.options.wake();
+    if (validate) this.options.validation?.wake();
   }
 
   /** What an accepted message changes in the one it refers to: an order buys its offer, a response settles what it answers. */
@@ -163,14 +185,30 @@ export class UftpTransport {
 
   /** Seals, stores and queues a message from the community to a participant of its address book (later phases send through this). */
   async send(communityId: string, message: UftpMessage): Promise<StoredMessage> {
+    const [sent] = await this.sendAll(communityId, [{ message }]);
+    return sent!;
+  }
+
+  /**
+   * Several messages in one transaction (an answer and the offer that follows it), each to its
+   * RecipientDomain; `alongside` writes what the sending phase keeps about them in the same
+   * transaction, so either all of it is stored and queued or none.
+   */
+  async sendAll(communityId: string, outgoing: readonly Outgoing[], alongside?: (tx: Queryable) => Promise<void>): Promise<StoredMessage[]> {
     const { db, events } = this.options;
     const nowMs = this.options.now();
     const sent = await events.transaction(db, async (tx, publish) => {
       const identity = await identityOfCommunity(tx, communityId);
       if (!identity) throw new UftpTransportError('invalid_message', 'the community has no UFTP identity');
-      const recipient = (await participantsOfCommunity(tx, communityId)).find((p) => p.domain === message.recipientDomain && !p.barred);
-      if (!recipient) throw new UftpTransportError('unknown_sender', `${message.recipientDomain} is not in the community's address book`);
-      return this.sendIn(tx, publish, identity, recipient, message, null, nowMs);
+      const book = await participantsOfCommunity(tx, communityId);
+      const stored: StoredMessage[] = [];
+      for (const { message, inReplyTo } of outgoing) {
+        const recipient = book.find((p) => p.domain === message.recipientDomain && !p.barred);
+        if (!recipient) throw new UftpTransportError('unknown_sender', `${message.recipientDomain} is not in the community's address book`);
+        stored.push(await this.sendIn(tx, publish, identity, recipient, message, inReplyTo ?? null, nowMs));
+      }
+      await alongside?.(tx);
+      return stored;
     });
     this.options.wake();
     return sent;

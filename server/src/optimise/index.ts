@@ -4,7 +4,7 @@ import './domain/assets/index.js';
 export { isControllableKind, type ControllableKind } from './domain/control.js';
 export { parseScenario, type Scenario, type Site } from './domain/scenario.js';
 export { ScenarioError } from './domain/fields.js';
-export { buildModel, checkScenario, InfeasibleScenarioError, readSolution, type BuiltModel } from './domain/build.js';
+export { buildModel, checkScenario, InfeasibleScenarioError, readSolution, type BuildOptions, type BuiltModel, type ExchangeTargets } from './domain/build.js';
 export { modelSize, objectiveValue, worstViolation, type MilpModel, type ModelSize } from './domain/model.js';
 export { writeLp } from './domain/lp-format.js';
 export { baseline, evaluate, planDocument, type Outcome, type PlanDocument } from './domain/plan.js';
@@ -18,7 +18,7 @@ export { optimise, type OptimiseOptions, type OptimiseResult } from './optimise.
 export { registerOptimiseCommand } from './commands.js';
 
 // Phase 2: plans in operation (tables, the MPC job, routes, members' control settings).
-export { PlanService, DEFAULT_WEIGHTS, SOC_READING_MAX_AGE_MS, type PlanSettings } from './service.js';
+export { PlanService, DEFAULT_WEIGHTS, EXPLORE_SHORTFALL_PER_KWH, SOC_READING_MAX_AGE_MS, type Exploration, type ExploreRequest, type PlanSettings } from './service.js';
 export { OPTIMISE_JOB, PLAN_RETENTION_DAYS, optimiseJob, subscribeOptimise, type OptimiseJob } from './job.js';
 export { optimiseRoutes } from './routes.js';
 export { enableDemoControl } from './demo.js';

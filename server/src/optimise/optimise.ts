@@ -1,4 +1,4 @@
-import { buildModel, startFrom, type BuiltModel, readSolution } from './domain/build.js';
+import { buildModel, startFrom, type BuiltModel, type ExchangeTargets, readSolution } from './domain/build.js';
 import { stepInstant } from './domain/horizon.js';
 import { baseline, planDocument, type PlanDocument } from './domain/plan.js';
 import { explainSavings, shareByBaselineImport, type MemberSavings, type SavingsSharing } from './domain/savings.js';
@@ -20,6 +20,8 @@ export interface OptimiseOptions {
   readonly previous?: NamedSolution;
   /** How community-level savings land on members (default: by baseline import). */
   readonly sharing?: SavingsSharing;
+  /** Soft bounds on some sites' summed net import at some steps (a flexibility request; see ExchangeTargets). */
+  readonly exchangeTargets?: ExchangeTargets;
   /** Called when the model is built, before the solve. */
   readonly onBuilt?: (built: BuiltModel) => void;
 }
@@ -37,7 +39,7 @@ export interface OptimiseResult {
 }
 
 export async function optimise(scenario: Scenario, options: OptimiseOptions = {}): Promise<OptimiseResult> {
-  const built = buildModel(scenario);
+  const built = buildModel(scenario, options.exchangeTargets ? { exchangeTargets: options.exchangeTargets } : {});
   options.onBuilt?.(built);
   const { horizon } = scenario;
   const settings = { ...scenario.solver, ...options.settings };

@@ -10,7 +10,7 @@ import type { Quantity } from '../kernel/quantities.js';
 import { MINUTE_MS, QUARTER_HOUR_MS } from '../kernel/time.js';
 import type { ObjectiveWeights } from './domain/assets/index.js';
 import { assembleScenario, horizonStart, type Binding, type InitialSoc } from './domain/assemble.js';
-import { InfeasibleScenarioError } from './domain/build.js';
+import { InfeasibleScenarioError, readSolution } from './domain/build.js';
 import { boundAssets, planCommands, stateAt } from './domain/device-commands.js';
 import { ScenarioError } from './domain/fields.js';
 import { baseline, type Outcome, type PlanDocument } from './domain/plan.js';
@@ -22,6 +22,33 @@ import {
   controlOfCommunity, insertPlan, latestPlan, markStarted, objectiveOf, applianceRequests, pruneRequests, upsertControl, controlOfDevice, saveWarmStart,
   warmStartOf, type StoredPlan,
 } from './store.js';
+
+/** What a W outside an explored target costs per kWh (money-equivalent): far above any energy price, so targets win wherever the assets can meet them. */
+export const EXPLORE_SHORTFALL_PER_KWH = 1000;
+
+export interface ExploreRequest {
+  /** Quarter hours from the next one. */
+  readonly steps: number;
+  /** The devices the plan may control (each also needs its member's permission). */
+  readonly devices: ReadonlySet<string>;
+  /** Metering points whose summed net import is watched (and bounded by `targets`). */
+  readonly meteringPointIds: readonly string[];
+  /** Bounds on that sum, W, per step of the horizon. */
+  readonly targets?: readonly { readonly step: number; readonly minW: number; readonly maxW: number }[];
+  readonly shortfallPerKwh?: number;
+  readonly timeLimitS?: number;
+}
+
+export interface Exploration {
+  readonly horizonStartMs: number;
+  readonly stepMinutes: number;
+  readonly status: string;
+  /** The plan's cost (exact nano-units of the community's currency); null without a plan. */
+  readonly planCost: bigint | null;
+  /** The watched metering points' summed net import per step, W (+ = import). */
+  readonly watchedImportW: readonly number[];
+  readonly problems: readonly string[];
+}
 
 /** The objective until a manager picks one: cost. */
 export const DEFAULT_WEIGHTS: ObjectiveWeights = { cost: 1, co2PerKg: 0, importPerKwh: 0, exportPerKwh: 0, peakPerKw: 0 };
@@ -70,15 +97,45 @@ export class PlanService {
     return run;
   }
 
-  private async planNow(communityId: string, trigger: PlanTrigger): Promise<StoredPlan | undefined> {
+  /**
+   * A plan that is not put into operation: the community as `plan` would see it now, over `steps`
+   * quarter hours, with only `devices` (of those their members let the plan control) planned —
+   * the rest do what they do without a plan — and, optionally, soft bounds on the summed net
+   * import of some metering points (`targets`, W per step). Nothing is stored or published: this
+   * is what flex/ asks when it prices a flexibility request (with and without the request).
+   */
+  async explore(communityId: string, request: ExploreRequest): Promise<Exploration | undefined> {
+    const nowMs = this.settings.now();
+    const prepared = await this.assemble(communityId, nowMs, request.steps, request.devices);
+    if (!prepared) return undefined;
+    const { assembly, points } = prepared;
+    const siteOf = new Map(points.map((p, index) => [p.id, `site-${index + 1}`]));
+    const watched = request.meteringPointIds.flatMap((id) => siteOf.get(id) ?? []);
+    const scenario = parseScenario(assembly.scenario);
+    const targets = request.targets && watched.length > 0
+      ? { siteIds: watched, steps: request.targets, shortfallPerKwh: request.shortfallPerKwh ?? EXPLORE_SHORTFALL_PER_KWH }
+      : undefined;
+    const out = await optimise(scenario, {
+      solver: this.solver, settings: { timeLimitS: request.timeLimitS ?? this.settings.timeLimitS }, ...(targets ? { exchangeTargets: targets } : {}),
+    });
+    const { horizon } = scenario;
+    if (!out.result.solution) return { horizonStartMs: horizon.startMs, stepMinutes: horizon.stepMinutes, status: out.result.status, planCost: null, watchedImportW: [], problems: out.problems ?? [] };
+    const plan = readSolution(out.built, out.result.solution);
+    const watchedSet = new Set(watched);
+    const perHour = 60 / horizon.stepMinutes;
+    const watchedSites = plan.sites.filter((site) => site.siteId !== null && watchedSet.has(site.siteId));
+    const watchedImportW = Array.from({ length: horizon.steps }, (_, t) => watchedSites.reduce((sum, site) => sum + (site.importWh[t]! - site.exportWh[t]!) * perHour, 0));
+    return { horizonStartMs: horizon.startMs, stepMinutes: horizon.stepMinutes, status: out.result.status, planCost: plan.totals.costNano, watchedImportW, problems: [] };
+  }
+
+  /** The community's scenario as of `nowMs` (undefined without metering points); `onlyDevices` narrows what the plan may control. */
+  private async assemble(communityId: string, nowMs: number, steps: number, onlyDevices?: ReadonlySet<string>) {
     const { db } = this;
     const community = await loadCommunity(db, communityId);
     if (!community) return undefined;
     const points = await meteringPointsOfCommunity(db, communityId);
     if (points.length === 0) return undefined;
-    const nowMs = this.settings.now();
     const startMs = horizonStart(nowMs);
-    const steps = this.settings.steps;
     const clock = createLocalClock(community.timeZone);
     const [devices, controls, requests, tariffs, weights, forecasts, last, warm] = await Promise.all([
       communityDevices(db, communityId), controlOfCommunity(db, communityId), applianceRequests(db, { communityId }), loadTariffs(db, communityId),
@@ -104,7 +161,8 @@ export class PlanService {
       devices: devices.filter((d) => d.status === 'active').map((d) => {
         const control = controlOf.get(d.id);
         return {
-          id: d.id, name: d.name, kind: d.kind, meteringPointId: d.meteringPointId, controllable: control?.controllable ?? false, specs: d.specs,
+          id: d.id, name: d.name, kind: d.kind, meteringPointId: d.meteringPointId, specs: d.specs,
+          controllable: (control?.controllable ?? false) && (onlyDevices === undefined || onlyDevices.has(d.id)),
           limits: control?.limits ?? {}, overrideUntilMs: control?.overrideUntilMs ?? null,
         };
       }),
@@ -112,6 +170,16 @@ export class PlanService {
       measuredSoc: new Map(reported.map((r) => [r.deviceId, { soc: r.value / 100, atMs: r.ts.getTime() }])),
       solver: { timeLimitS: this.settings.timeLimitS },
     });
+    return { community, points, assembly, startMs, last, warm, weights };
+  }
+
+  private async planNow(communityId: string, trigger: PlanTrigger): Promise<StoredPlan | undefined> {
+    const { db } = this;
+    const nowMs = this.settings.now();
+    const steps = this.settings.steps;
+    const prepared = await this.assemble(communityId, nowMs, steps);
+    if (!prepared) return undefined;
+    const { community, assembly, startMs, last, warm, weights } = prepared;
     const common = {
       id: randomUUID(), communityId, decidedAtMs: nowMs, trigger, horizonStartMs: startMs, horizonEndMs: startMs + steps * QUARTER_HOUR_MS, stepMinutes: 15,
       weights: weights ?? DEFAULT_WEIGHTS, currency: community.currency, scenario: assembly.scenario, bindings: assembly.bindings,

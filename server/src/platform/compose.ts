@@ -40,7 +40,10 @@ import { BrokerAuthHook, brokerSecurityRoutes, checkBroker, MosquittoSync, type 
 import { adminRoutes, InstallationView } from '../admin/index.js';
 import { readFileSync } from 'node:fs';
 import { CONTROL_JOB, ControlService, controlJob, controlRoutes, embeddedCommandTransport, startExternalCommands, subscribeControl } from '../control/index.js';
-import { defaultSchemaDirectory, FLEX_OUTBOX_JOB, FlexAdmin, FlexContracts, flexKeyStore, flexOutboxJob, flexRoutes, loadUftpSchemas, UftpTransport, type LoadedSchemas } from '../flex/index.js';
+import {
+  defaultSchemaDirectory, FLEX_OUTBOX_JOB, FLEX_VALIDATE_JOB, FlexAdmin, FlexContracts, flexKeyStore, flexOutboxJob, FlexPortfolio, FlexPrognoses, flexPrognosisJob, flexRoutes,
+  FlexValidation, flexValidateJob, loadUftpSchemas, UftpTransport, type LoadedSchemas,
+} from '../flex/index.js';
 
 export interface PlatformOptions {
   store: StoreConfig;
@@ -97,8 +100,8 @@ export interface PlatformOptions {
   optimise?: { now?: () => number; delayMs?: number; steps?: number; timeLimitS?: number };
   /** Commands to devices: the clock (tests) and how long after an unanswered MQTT delivery it is sent again (default 60 s). */
   control?: { now?: () => number; retryMs?: number };
-  /** UFTP (flex): the clock (tests drive the outbox's retries with it) and where the UFTP XSDs are (default: `$UFTP_XSD_DIR`, else the copy shipped in flex/uftp-xsd). */
-  flex?: { now?: () => number; schemaDirectory?: string };
+  /** UFTP (flex): the clock (tests drive the outbox's retries, gates and expiry with it), where the UFTP XSDs are (default: `$UFTP_XSD_DIR`, else the copy shipped in flex/uftp-xsd), and the solver's limit per plan of a FlexRequest or D-Prognosis (s, default 20). */
+  flex?: { now?: () => number; schemaDirectory?: string; replanTimeLimitS?: number };
   /** The background jobs: how long a lease lasts unrenewed (default 1 min), a hook once units are leased, and the clock of lags and last passes (tests). */
   jobs?: Pick<RunnerOptions, 'leaseMs' | 'afterLease' | 'now'>;
   /** The admin console's clock (the installation's health: devices online, ingest rates; tests). */
@@ -132,7 +135,7 @@ export interface Platform {
   /** The command delivery job: expiry, MQTT publishing and retries. */
   readonly commands: Job;
   /** UFTP with the grid operator: the transport (receive, send) and its outbox job. */
-  readonly flex: { readonly transport: UftpTransport; readonly outbox: Job };
+  readonly flex: { readonly transport: UftpTransport; readonly outbox: Job; readonly validation: FlexValidation; readonly validate: Job; readonly prognosis: Job };
   /** The one event bus: capabilities publish, others subscribe (in the transaction, after commit, or durably). */
   readonly events: EventBus;
   /** The one runner of background jobs. */
@@ -290,11 +293,19 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const schemaDirectory = options.flex?.schemaDirectory ?? defaultSchemaDirectory();
     closers.push(async () => uftpSchemas?.dispose());
     const flexNow = options.flex?.now ?? Date.now;
+    const uftpSchemasNow = () => (uftpSchemas ??= loadUftpSchemas(schemaDirectory));
+    // The validate phase answers FlexRequests under a contract; the transport asks it when it accepts one.
+    let validation: FlexValidation | undefined;
     const uftp = new UftpTransport({
-      db, events, box: secrets.box, now: flexNow, wake: () => jobs.wake(FLEX_OUTBOX_JOB),
-      schemas: () => (uftpSchemas ??= loadUftpSchemas(schemaDirectory)),
+      db, events, box: secrets.box, now: flexNow, wake: () => jobs.wake(FLEX_OUTBOX_JOB), schemas: uftpSchemasNow,
+      validation: { answersLater: (tx, communityId, participantId, request) => validation!.answersLater(tx, communityId, participantId, request), wake: () => jobs.wake(FLEX_VALIDATE_JOB) },
     });
-    const flex = { transport: uftp, outbox: jobs.register(flexOutboxJob(uftp)) };
+    const replanTimeLimitS = options.flex?.replanTimeLimitS;
+    validation = new FlexValidation({ db, transport: uftp, plans: planService, schemas: uftpSchemasNow, now: flexNow, ...(replanTimeLimitS ? { timeLimitS: replanTimeLimitS } : {}) });
+    const prognoses = new FlexPrognoses({ db, transport: uftp, plans: planService, now: flexNow, ...(replanTimeLimitS ? { timeLimitS: replanTimeLimitS } : {}) });
+    const flex = {
+      transport: uftp, outbox: jobs.register(flexOutboxJob(uftp)), validation, validate: jobs.register(flexValidateJob(validation)), prognosis: jobs.register(flexPrognosisJob(prognoses)),
+    };
     const writer = new ReadingWriter(db, events, {
       // PGlite has one connection; a PostgreSQL server works on a second commit while the first waits for its fsync.
       concurrentCommits: db.kind === 'postgres' ? 2 : 1,
@@ -461,7 +472,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await ledgerRoutes(app, { service: ledgerService });
     await controlRoutes(app, { control, authenticateDevice });
     await flexRoutes(app, { transport: uftp, admin: new FlexAdmin({ db, box: secrets.box, now: flexNow, publicUrl: () => endpoints.publicUrl }),
-      contracts: new FlexContracts({ db, now: flexNow }) });
+      contracts: new FlexContracts({ db, now: flexNow }), portfolio: new FlexPortfolio({ db, now: flexNow }), validation: flex.validation });
     await auditRoutes(app, { db, requireAdmin, requireCommunityManager: (principal, communityId) => requireCommunityManager(db, principal, communityId) });
     await brokerSecurityRoutes(app, { hook: new BrokerAuthHook({ lookup: (deviceId) => directory.get(deviceId), verifySas: authenticateDevice }) });
     const installation = new InstallationView({

@@ -364,6 +364,13 @@ const cases: Case[] = [
     expect: managersOfA(200) },
   { method: 'POST', route: '/api/v1/flex/contracts/:id/end', url: async (w, tp) => `/api/v1/flex/contracts/${await flexContractOfA(tp, w, 'active')}/end`, expect: managersOfA(200) },
   // Only a device's own member opts it in or out; managers see counts on the contract, and admins too are no device's member.
+  { method: 'GET', route: '/api/v1/communities/:id/flex/portfolio', url: (w) => `/api/v1/communities/${w.communityA}/flex/portfolio`, expect: managersOfA(200) },
+  { method: 'PUT', route: '/api/v1/flex/participants/:id/portfolio', url: async (w, tp) => `/api/v1/flex/participants/${await flexDsoOfA(tp, w)}/portfolio`,
+    body: () => ({ congestionPoints: [{ entityAddress: 'ean.matrix-cp', connections: ['ean.871685900000000001'] }] }), expect: managersOfA(200) },
+  { method: 'GET', route: '/api/v1/communities/:id/flex/offers', url: (w) => `/api/v1/communities/${w.communityA}/flex/offers`, expect: managersOfA(200) },
+  // No offer with this id: A's managers learn that (404), nobody else gets that far.
+  { method: 'POST', route: '/api/v1/communities/:id/flex/offers/:messageId/revoke', url: (w) => `/api/v1/communities/${w.communityA}/flex/offers/00000000-0000-4000-8000-00000000beef/revoke`,
+    expect: managersOfA(404) },
   { method: 'GET', route: '/api/v1/communities/:id/flex/my-devices', url: (w) => `/api/v1/communities/${w.communityA}/flex/my-devices`,
     expect: { ...membersOfA(200), admin: 404 } },
   { method: 'PUT', route: '/api/v1/flex/contracts/:id/devices/:deviceId', url: async (w, tp) => await flexOptInUrlOfA(tp, w), body: () => ({ maxPowerW: 1500 }),

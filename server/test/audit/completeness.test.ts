@@ -55,6 +55,7 @@ const AUDITED: Record<string, string> = {
   'DELETE /api/v1/metering-points/:id': 'metering-point',
   'POST /api/v1/communities/:id/devices': 'device',
   'PATCH /api/v1/devices/:id': 'device',
+  'PUT /api/v1/devices/:id/specs': 'device',
   'DELETE /api/v1/devices/:id': 'device',
   'POST /api/v1/communities/:id/tariffs': 'tariff',
   'PATCH /api/v1/tariffs/:id': 'tariff',
@@ -112,6 +113,8 @@ const NOT_A_SETTINGS_CHANGE: Record<string, string> = {
   'POST /api/v1/flex/contracts/:id/end': 'flexibility settings: on the trail with the flexibility phases (not yet)',
   'PUT /api/v1/flex/contracts/:id/devices/:deviceId': 'flexibility settings: on the trail with the flexibility phases (not yet)',
   'DELETE /api/v1/flex/contracts/:id/devices/:deviceId': 'flexibility settings: on the trail with the flexibility phases (not yet)',
+  'PUT /api/v1/flex/participants/:id/portfolio': 'flexibility settings: on the trail with the flexibility phases (not yet)',
+  'POST /api/v1/communities/:id/flex/offers/:messageId/revoke': 'sends a FlexOfferRevocation: a UFTP message, stored and in the verifiable record',
 };
 
 describe('every route that changes something has its place on the trail', () => {

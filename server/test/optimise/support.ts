@@ -1,6 +1,6 @@
 import type { Highs } from 'highs';
 import '../../src/optimise/domain/assets/index.js';
-import { buildModel, type BuiltModel } from '../../src/optimise/domain/build.js';
+import { buildModel, type BuildOptions, type BuiltModel } from '../../src/optimise/domain/build.js';
 import { worstViolation } from '../../src/optimise/domain/model.js';
 import { baseline, type Outcome } from '../../src/optimise/domain/plan.js';
 import { readSolution } from '../../src/optimise/domain/build.js';
@@ -40,9 +40,9 @@ export interface Solved {
   asset(id: string): Outcome['sites'][number]['assets'][number]['steps'];
 }
 
-export async function solveScenario(raw: unknown): Promise<Solved> {
+export async function solveScenario(raw: unknown, options: BuildOptions = {}): Promise<Solved> {
   const scenario = parseScenario(raw);
-  const built = buildModel(scenario);
+  const built = buildModel(scenario, options);
   const result = solve(await inProcessHighs(), { id: 1, model: built.model, settings: { timeLimitS: 20, relativeGap: 0, absoluteGap: 0 } });
   if (!result.solution) throw new Error(`no solution: ${result.status} ${result.message} ${result.conflict?.join(', ') ?? ''}`);
   // Every plan the tests look at is checked against the model independently of HiGHS.

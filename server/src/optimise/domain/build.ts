@@ -84,8 +84,25 @@ class SiteBus implements Bus {
   }
 }
 
+/**
+ * Soft bounds on the summed net import (import − export, W) of some sites at some steps: what a
+ * grid operator's flexibility request asks of the connections behind one congestion point. Each
+ * W outside a step's [minW, maxW] costs `shortfallPerKwh` (money-equivalent per kWh) in the
+ * objective, so the plan meets the bounds wherever the assets can and comes as close as they
+ * allow elsewhere (never infeasible); the plan's own cost (its evaluation) does not include it.
+ */
+export interface ExchangeTargets {
+  readonly siteIds: readonly string[];
+  readonly steps: readonly { readonly step: number; readonly minW: number; readonly maxW: number }[];
+  readonly shortfallPerKwh: number;
+}
+
+export interface BuildOptions {
+  readonly exchangeTargets?: ExchangeTargets;
+}
+
 /** Builds the model; throws InfeasibleScenarioError when a pre-check already knows there is no plan. */
-export function buildModel(scenario: Scenario): BuiltModel {
+export function buildModel(scenario: Scenario, options: BuildOptions = {}): BuiltModel {
   const problems = checkScenario(scenario);
   if (problems.length > 0) throw new InfeasibleScenarioError(problems);
   const { horizon, weights } = scenario;
@@ -119,7 +136,26 @@ export function buildModel(scenario: Scenario): BuiltModel {
 
   const sites = scenario.sites.map((site) => buildBus(site.id, new SiteBus(site.id, T), site.connection, site.assets, community));
   sites.push(buildBus(null, community, scenario.community.connection, scenario.community.assets));
+  if (options.exchangeTargets) addExchangeTargets(model, sites, options.exchangeTargets, T, horizon.stepHours);
   return { scenario, model: model.build(), sites, gridBinaries };
+}
+
+function addExchangeTargets(model: ModelBuilder, sites: readonly BuiltSite[], targets: ExchangeTargets, steps: number, stepHours: number): void {
+  const targeted = targets.siteIds.map((id) => {
+    const site = sites.find((s) => s.siteId === id);
+    if (!site) throw new BadRequestError(`exchange targets: no site ${id}`, 'exchangeTargets.siteIds');
+    return site;
+  });
+  for (const { step, minW, maxW } of targets.steps) {
+    if (!Number.isInteger(step) || step < 0 || step >= steps) throw new BadRequestError(`exchange targets: step ${step} is outside the horizon`, 'exchangeTargets.steps');
+    if (!(minW <= maxW)) throw new BadRequestError(`exchange targets: step ${step} has minW above maxW`, 'exchangeTargets.steps');
+    const net: Terms = targeted.flatMap((site) => site.connection.netImportTerms(step));
+    const penalty = targets.shortfallPerKwh * stepHours;
+    const below = model.variable(`target.below.t${step}`, { cost: penalty });
+    const above = model.variable(`target.above.t${step}`, { cost: penalty });
+    model.constraint(`target.min.t${step}`, [...net, [below, 1]], '>=', minW / 1000);
+    model.constraint(`target.max.t${step}`, [...net, [above, -1]], '<=', maxW / 1000);
+  }
 }
 
 /**

@@ -52,6 +52,8 @@ export const LIMIT_EXCESS_PER_KWH = 100;
 
 export interface BuiltConnection extends BuiltAsset {
   readonly binaries: number;
+  /** Its net import at step t (kW, import − export) as model terms. */
+  netImportTerms(t: number): Terms;
   /** Where the solution exceeds the limits (slack used), in W per step. */
   limitExcess(x: Float64Array): LimitExcess[];
   /** The penalty of that excess in the objective (money-equivalent). */
@@ -160,6 +162,7 @@ export function parseConnection(raw: unknown, path: string, horizon: Horizon, le
           return [...byStep].sort(([a], [b]) => a - b).map(([step, w]) => ({ step, ...w }));
         },
         excessPenalty: (x) => slacks.reduce((sum, { over }) => sum + x[over]! * LIMIT_EXCESS_PER_KWH * dt, 0),
+        netImportTerms: (t) => [[imports[t]!, 1], [exports[t]!, -1]],
         start: (steps) => [...importing].map(([t, y]) => [y, steps.energyWh[t]! > 0 ? 1 : 0] as const),
         read: (x) => ({ energyWh: Int32Array.from(imports, (imp, t) => Math.round((x[imp]! - x[exports[t]!]!) * 1000 * dt)) }),
       };

@@ -1,0 +1,183 @@
+import type { MicroPrice, Nano } from '../../kernel/money.js';
+import { ispStartMs, perIsp, toRanges, type PeriodGrid } from './isp.js';
+import { meanOver } from './portfolio.js';
+import { roundToAmount, type Hundredths } from './uftp/values.js';
+import { WRITTEN_VERSION } from './uftp/inbound.js';
+import type { DPrognosis, FlexOffer, FlexRequest } from './uftp/messages.js';
+
+/**
+ * The validate and plan phases' arithmetic, pure: what a flexibility request asks of the plan
+ * (targets), what the re-plan can deliver (the offer), and the D-Prognosis of a congestion point.
+ * Powers are W, + = consumption (net import), as in UFTP; flex is a deviation from the baseline.
+ */
+
+/** Deviations smaller than this (W) are the plan's whole-Wh rounding, not flexibility. */
+export const MIN_FLEX_W = 10;
+/** An offer can be ordered until this long before its first ISP: the order must reach the plan in time. */
+export const ORDER_LEAD_MS = 15 * 60_000;
+
+export interface StepTarget {
+  readonly step: number;
+  readonly minW: number;
+  readonly maxW: number;
+}
+
+/**
+ * The plan's bounds for a request: at each step of an ISP the request addresses and the contract
+ * makes available, the baseline plus the request's [MinPower, MaxPower]; every other ISP of the
+ * Period stays at the baseline (no deviation is offered outside the request and the windows).
+ */
+export function requestTargets(
+  request: FlexRequest, ispSteps: ReadonlyMap<number, readonly number[]>, baselineW: readonly number[], available: (isp: number) => boolean,
+): StepTarget[] {
+  const asked = perIsp(request.isps, (element) => element);
+  const targets: StepTarget[] = [];
+  for (const [isp, steps] of ispSteps) {
+    const element = asked.get(isp);
+    const open = element !== undefined && available(isp);
+    for (const step of steps) {
+      const base = baselineW[step]!;
+      targets.push(open ? { step, minW: base + element.minPower, maxW: base + element.maxPower } : { step, minW: base, maxW: base });
+    }
+  }
+  return targets;
+}
+
+export interface OfferInput {
+  readonly request: FlexRequest;
+  readonly grid: PeriodGrid;
+  readonly ispSteps: ReadonlyMap<number, readonly number[]>;
+  /** The watched connections' net import per step without the request (the baseline) and with it. */
+  readonly baselineW: readonly number[];
+  readonly plannedW: readonly number[];
+  /** What the plan with the request costs more than the plan without it (nano-units; a saving counts 0). */
+  readonly extraCost: Nano;
+  /** The contract's volume remuneration per kWh. */
+  readonly volumePrice: MicroPrice;
+  readonly currency: string;
+  readonly nowMs: number;
+  readonly messageId: string;
+  readonly contractId?: string;
+  readonly dPrognosisMessageId?: string;
+}
+
+export type OfferOutcome =
+  | { readonly outcome: 'offer'; readonly offer: FlexOffer; readonly baselineW: ReadonlyMap<number, number> }
+  | { readonly outcome: 'reject'; readonly reason: string };
+
+/** Whether a deviation helps a requested range: toward it (a range that straddles 0 takes either direction). */
+function helps(deviationW: number, minW: number, maxW: number): boolean {
+  if (maxW < 0) return deviationW < 0;
+  if (minW > 0) return deviationW > 0;
+  return deviationW !== 0;
+}
+
+/** The least the DSO asks for in an ISP (W magnitude): 0 when its range includes no deviation. */
+const leastAsked = (minW: number, maxW: number) => (maxW < 0 ? -maxW : minW > 0 ? minW : 0);
+
+/**
+ * The FlexOffer of a re-plan: one option whose ISPs are the deviations (planned − baseline, mean
+ * per ISP, at least MIN_FLEX_W) inside the Period; priced at the extra plan cost plus the volume
+ * remuneration for the energy moved, rounded up to the 4 decimals UFTP carries; its minimum
+ * activation factor is the smallest share of the option that still gives every requested ISP the
+ * least the DSO asked for (100 when some ISP falls short). Rejected — with the reason — when no
+ * requested ISP moves toward the request, or when it is too late to order before the first ISP.
+ */
+export function offerFor(input: OfferInput): OfferOutcome {
+  const { request, grid, ispSteps } = input;
+  const baseline = new Map<number, number>();
+  const flex = new Map<number, number>();
+  for (const [isp, steps] of ispSteps) {
+    baseline.set(isp, meanOver(input.baselineW, steps));
+    const deviation = meanOver(input.plannedW, steps) - baseline.get(isp)!;
+    if (Math.abs(deviation) >= MIN_FLEX_W) flex.set(isp, deviation);
+  }
+  const requested = request.isps.filter((e) => (e.disposition ?? 'Requested') === 'Requested');
+  const askedIsps = perIsp(requested, (e) => e);
+  const helpful = [...askedIsps].filter(([isp, e]) => helps(flex.get(isp) ?? 0, e.minPower, e.maxPower));
+  if (helpful.length === 0) {
+    const covered = [...askedIsps.keys()].filter((isp) => ispSteps.has(isp)).length;
+    return {
+      outcome: 'reject',
+      reason: covered === 0
+        ? `no requested ISP of ${request.period} lies in the planning horizon`
+        : `the portfolio at ${request.congestionPoint} cannot move toward the requested power in any requested ISP (devices opted in under the contract, their limits and the forecasts)`,
+    };
+  }
+  const firstIsp = Math.min(...flex.keys());
+  const expiration = ispStartMs(grid, firstIsp) - ORDER_LEAD_MS;
+  if (expiration <= input.nowMs) return { outcome: 'reject', reason: `too late: the first ISP with flexibility (${firstIsp}) starts within ${ORDER_LEAD_MS / 60_000} minutes` };
+
+  let minActivationFactor: Hundredths = 1;
+  for (const [isp, element] of askedIsps) {
+    const achieved = Math.abs(flex.get(isp) ?? 0);
+    const least = leastAsked(element.minPower, element.maxPower);
+    if (least === 0) continue;
+    minActivationFactor = achieved < least ? 100 : Math.max(minActivationFactor, Math.ceil((100 * least) / achieved));
+  }
+  const movedWh = [...flex.values()].reduce((sum, w) => sum + Math.round((Math.abs(w) * grid.ispMinutes) / 60), 0);
+  const extra = input.extraCost > 0n ? input.extraCost : 0n;
+  const price = roundUpToAmount(extra + input.volumePrice * BigInt(movedWh));
+  const offer: FlexOffer = {
+    type: 'FlexOffer', version: WRITTEN_VERSION, senderDomain: request.recipientDomain, recipientDomain: request.senderDomain, timeStamp: input.nowMs,
+    messageId: input.messageId, conversationId: request.conversationId, ispDurationMinutes: request.ispDurationMinutes, timeZone: request.timeZone,
+    period: request.period, congestionPoint: request.congestionPoint, expirationDateTime: expiration,
+    flexRequestMessageId: request.messageId, currency: input.currency,
+    ...(input.contractId ? { contractId: input.contractId } : {}),
+    ...(input.dPrognosisMessageId ? { dPrognosisMessageId: input.dPrognosisMessageId } : {}),
+    offerOptions: [{
+      optionReference: 'A', price, minActivationFactor,
+      isps: toRanges(flex).map(({ start, duration, value }) => ({ power: value, start, duration })),
+    }],
+  };
+  return { outcome: 'offer', offer, baselineW: baseline };
+}
+
+/** Up to the next 4-decimal amount (an offer never asks less than what the plan costs). */
+function roundUpToAmount(v: Nano): Nano {
+  const rounded = roundToAmount(v);
+  return rounded < v ? roundToAmount(v + 50_000n) : rounded;
+}
+
+/**
+ * A D-Prognosis changes materially when an ISP's power moves by more than this share of what was
+ * sent (or PROGNOSIS_CHANGE_MIN_W, whichever is larger), or an ISP appears or disappears.
+ */
+export const PROGNOSIS_CHANGE_SHARE = 0.1;
+export const PROGNOSIS_CHANGE_MIN_W = 1000;
+
+/** The prognosis per ISP: the mean planned net import of the congestion point's connections. */
+export function prognosisPowers(ispSteps: ReadonlyMap<number, readonly number[]>, plannedW: readonly number[]): Map<number, number> {
+  return new Map([...ispSteps].map(([isp, steps]) => [isp, meanOver(plannedW, steps)]));
+}
+
+export function changedMaterially(sent: ReadonlyMap<number, number>, next: ReadonlyMap<number, number>): boolean {
+  if (sent.size !== next.size) return true;
+  for (const [isp, power] of next) {
+    const before = sent.get(isp);
+    if (before === undefined) return true;
+    if (Math.abs(power - before) > Math.max(PROGNOSIS_CHANGE_MIN_W, PROGNOSIS_CHANGE_SHARE * Math.abs(before))) return true;
+  }
+  return false;
+}
+
+export interface PrognosisHeader {
+  readonly senderDomain: string;
+  readonly recipientDomain: string;
+  readonly congestionPoint: string;
+  readonly grid: PeriodGrid;
+  readonly revision: number;
+  readonly nowMs: number;
+  readonly messageId: string;
+  readonly conversationId: string;
+}
+
+export function dPrognosis(header: PrognosisHeader, powers: ReadonlyMap<number, number>): DPrognosis {
+  const { grid } = header;
+  return {
+    type: 'D-Prognosis', version: WRITTEN_VERSION, senderDomain: header.senderDomain, recipientDomain: header.recipientDomain, timeStamp: header.nowMs,
+    messageId: header.messageId, conversationId: header.conversationId, ispDurationMinutes: grid.ispMinutes, timeZone: grid.timeZone, period: grid.period,
+    congestionPoint: header.congestionPoint, revision: header.revision,
+    isps: toRanges(powers).map(({ start, duration, value }) => ({ power: value, start, duration })),
+  };
+}

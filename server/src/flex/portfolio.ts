@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import type { FlexCongestionPoint } from '@gridshare/contract/flex';
+import type { Db } from '../platform/store/db.js';
+import type { Principal } from '../kernel/principal.js';
+import { BadRequestError, NotFoundError } from '../kernel/errors.js';
+import { meteringPointsOfCommunity, requireCommunityManager } from '../registry/index.js';
+import { connectionKey } from './domain/portfolio.js';
+import { participantById, participantsOfCommunity } from './store.js';
+import { congestionPointsOfCommunity, replaceCongestionPoints, type StoredCongestionPoint } from './store/portfolio.js';
+
+export interface CongestionPointInput {
+  readonly entityAddress: string;
+  readonly connections: readonly string[];
+  readonly mutexOffersSupported: boolean;
+  readonly prognosisGate: string;
+}
+
+/**
+ * The portfolio as managers see and enter it: each DSO's congestion points (one of those the
+ * DSO's address-book entry trades at) and the connections behind them, matched to the
+ * community's metering points by grid connection id.
+ */
+export class FlexPortfolio {
+  constructor(private readonly options: { db: Db; now: () => number }) {}
+
+  async list(principal: Principal, communityId: string): Promise<FlexCongestionPoint[]> {
+    const { db } = this.options;
+    await requireCommunityManager(db, principal, communityId);
+    return this.view(communityId);
+  }
+
+  /** Replaces what managers entered for this DSO; a congestion point the DSO's entry does not list → 400 naming it. */
+  async setByHand(principal: Principal, participantId: string, input: readonly CongestionPointInput[]): Promise<FlexCongestionPoint[]> {
+    const { db } = this.options;
+    const participant = await participantById(db, participantId);
+    if (!participant) throw new NotFoundError('participant');
+    await requireCommunityManager(db, principal, participant.communityId);
+    if (participant.role !== 'DSO') throw new BadRequestError('congestion points belong to a DSO of the address book', 'params/id');
+    const seen = new Set<string>();
+    input.forEach((cp, i) => {
+      if (!participant.congestionPoints.includes(cp.entityAddress)) {
+        throw new BadRequestError(`body/congestionPoints/${i}/entityAddress: ${cp.entityAddress} is not one of ${participant.domain}'s congestion points in the address book`, `body/congestionPoints/${i}/entityAddress`);
+      }
+      if (seen.has(cp.entityAddress)) throw new BadRequestError(`body/congestionPoints/${i}/entityAddress: ${cp.entityAddress} is given twice`, `body/congestionPoints/${i}/entityAddress`);
+      seen.add(cp.entityAddress);
+    });
+    const nowMs = this.options.now();
+    const points: StoredCongestionPoint[] = input.map((cp) => ({
+      id: randomUUID(), communityId: participant.communityId, participantId, entityAddress: cp.entityAddress, mutexOffersSupported: cp.mutexOffersSupported,
+      prognosisGate: cp.prognosisGate, source: 'manager', connections: [...new Set(cp.connections)], updatedAtMs: nowMs,
+    }));
+    await db.transaction((tx) => replaceCongestionPoints(tx, participantId, 'manager', points));
+    return (await this.view(participant.communityId)).filter((cp) => cp.participantId === participantId);
+  }
+
+  private async view(communityId: string): Promise<FlexCongestionPoint[]> {
+    const { db } = this.options;
+    const [points, meteringPoints, participants] = await Promise.all([
+      congestionPointsOfCommunity(db, communityId), meteringPointsOfCommunity(db, communityId), participantsOfCommunity(db, communityId),
+    ]);
+    const known = new Set(meteringPoints.map((p) => connectionKey(p.gridConnectionId)));
+    const domainOf = new Map(participants.map((p) => [p.id, p.domain]));
+    return points.map((cp) => ({
+      id: cp.id, participantId: cp.participantId, dsoDomain: domainOf.get(cp.participantId) ?? '', entityAddress: cp.entityAddress,
+      mutexOffersSupported: cp.mutexOffersSupported, prognosisGate: cp.prognosisGate, source: cp.source, connections: [...cp.connections],
+      matchedMeteringPoints: cp.connections.filter((c) => known.has(connectionKey(c))).length, updatedAt: new Date(cp.updatedAtMs).toISOString(),
+    }));
+  }
+}

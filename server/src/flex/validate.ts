@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto';
+import type { FlexOfferView } from '@gridshare/contract/flex';
+import type { Db, Queryable } from '../platform/store/db.js';
+import type { JobDefinition } from '../platform/jobs/index.js';
+import type { Principal } from '../kernel/principal.js';
+import { ConflictError, NotFoundError } from '../kernel/errors.js';
+import { formatNano } from '../kernel/money.js';
+import { QUARTER_HOUR_MS } from '../kernel/time.js';
+import { communityDevices, meteringPointsOfCommunity, requireCommunityManager } from '../registry/index.js';
+import type { PlanService } from '../optimise/index.js';
+import { periodGrid } from './domain/isp.js';
+import { offerFor, requestTargets } from './domain/offer.js';
+import { connectionKey, stepsOfIsps, withinWindows } from './domain/portfolio.js';
+import { readPayload, respondTo, WRITTEN_VERSION, type SchemaValidator } from './domain/uftp/inbound.js';
+import type { FlexOfferRevocation, FlexRequest } from './domain/uftp/messages.js';
+import { contractsOfCommunity, identityOfCommunity, messageByUftpId, optInsOfDevices, participantsOfCommunity, setMessageState, type StoredContract } from './store.js';
+import { congestionPointOf, insertOffer, latestPrognosis, offerByMessageId, offersOfCommunity, pendingRequests, type PendingRequest, type StoredOffer } from './store/portfolio.js';
+import type { UftpTransport } from './transport.js';
+
+export const FLEX_VALIDATE_JOB = 'flex validate';
+/** The longest horizon a re-plan looks at (48 h of quarter hours): a request for the day after tomorrow is planned from its start when it comes closer. */
+export const MAX_PLAN_STEPS = 192;
+
+export interface ValidationOptions {
+  readonly db: Db;
+  readonly transport: UftpTransport;
+  readonly plans: PlanService;
+  readonly schemas: () => SchemaValidator | undefined;
+  readonly now: () => number;
+  /** The solver's time limit for each of the two plans of a request, s (default 20, as the MPC's plans). */
+  readonly timeLimitS?: number;
+}
+
+/** What a request is validated against: the contract, the congestion point's metering points, the devices that take part. */
+interface Portfolio {
+  readonly contract: StoredContract;
+  readonly meteringPointIds: readonly string[];
+  readonly deviceIds: readonly string[];
+}
+
+/**
+ * The validate phase: answers each FlexRequest the transport left to it (one at a congestion
+ * point under an active contract with its sender) by re-planning the community with the request
+ * as exchange targets at the congestion point's connections — only devices opted in to the
+ * contract move — and pricing the difference: Accepted and a FlexOffer, or Rejected with why.
+ * Offers not ordered yet can be revoked.
+ */
+export class FlexValidation {
+  constructor(private readonly options: ValidationOptions) {}
+
+  /** Whether the validate phase answers this request (asked by the transport when it accepts one). */
+  async answersLater(tx: Queryable, communityId: string, participantId: string, request: FlexRequest): Promise<boolean> {
+    return (await this.contractFor(tx, communityId, participantId, request)) !== undefined;
+  }
+
+  /** One pass of the job: answers the waiting requests of the communities this runner leased. */
+  async answerPending(lease: (units: readonly string[]) => Promise<string[]>, limit = 10): Promise<{ done: number; more: boolean }> {
+    const pending = await pendingRequests(this.options.db, limit);
+    const leased = new Set(await lease([...new Set(pending.map((p) => p.communityId))]));
+    const mine = pending.filter((p) => leased.has(p.communityId));
+    for (const request of mine) {
+      try {
+        await this.answer(request);
+      } catch (error) {
+        // One request that cannot be validated (its plan failed) must not hold up the others: it is answered Rejected with why.
+        await this.rejectFailed(request, error);
+      }
+    }
+    return { done: mine.length, more: pending.length === limit };
+  }
+
+  /** Answers one waiting FlexRequest: re-plan, price, then Accepted + FlexOffer or Rejected, sent in one transaction with the offer's record. */
+  async answer(pending: PendingRequest): Promise<StoredOffer | undefined> {
+    const { db, transport } = this.options;
+    const schemas = this.options.schemas();
+    if (!schemas) return undefined;
+    const request = readPayload(pending.payloadXml, schemas) as FlexRequest;
+    const nowMs = this.options.now();
+    const reject = (reason: string) => transport.sendAll(pending.communityId, [{ message: respondTo(request, { messageId: randomUUID(), nowMs }, reason), inReplyTo: pending.id }]);
+    const participant = (await participantsOfCommunity(db, pending.communityId)).find((p) => p.domain === request.senderDomain && p.role === 'DSO');
+    const contract = participant && await this.contractFor(db, pending.communityId, participant.id, request);
+    if (!participant || !contract) {
+      await reject(`no active flexibility contract with ${request.senderDomain} at ${request.congestionPoint} on ${request.period}`);
+      return undefined;
+    }
+    const portfolio = await this.portfolioOf(pending.communityId, participant.id, contract, request.congestionPoint);
+    if (typeof portfolio === 'string') {
+      await reject(portfolio);
+      return undefined;
+    }
+    const grid = periodGrid(request.period, request.timeZone, request.ispDurationMinutes);
+    if (!grid) {
+      await reject(`Period ${request.period} has no ISP grid of ${request.ispDurationMinutes} minutes in ${request.timeZone}`);
+      return undefined;
+    }
+    const steps = Math.min(MAX_PLAN_STEPS, Math.ceil((grid.endMs - nowMs) / QUARTER_HOUR_MS) + 1);
+    const explore = { steps, devices: new Set(portfolio.deviceIds), meteringPointIds: portfolio.meteringPointIds, timeLimitS: this.options.timeLimitS ?? 20 };
+    const baseline = await this.options.plans.explore(pending.communityId, explore);
+    if (!baseline || baseline.planCost === null) {
+      await reject(`the community could not be planned: ${baseline?.problems.join('; ') || 'no metering points'}`);
+      return undefined;
+    }
+    const ispSteps = stepsOfIsps(grid, baseline.horizonStartMs, baseline.stepMinutes * 60_000, steps);
+    const targets = requestTargets(request, ispSteps, baseline.watchedImportW, (isp) => withinWindows(contract.windows, contract.timeZone, grid, isp));
+    const planned = await this.options.plans.explore(pending.communityId, { ...explore, targets });
+    if (!planned || planned.planCost === null) {
+      await reject(`the community could not be planned with the request: ${planned?.problems.join('; ') || 'no metering points'}`);
+      return undefined;
+    }
+    const prognosis = await latestPrognosis(db, participant.id, request.congestionPoint, request.period);
+    const outcome = offerFor({
+      request, grid, ispSteps, baselineW: baseline.watchedImportW, plannedW: planned.watchedImportW, extraCost: planned.planCost - baseline.planCost,
+      volumePrice: contract.volumePrice, currency: contract.currency, nowMs: this.options.now(), messageId: randomUUID(),
+      ...(request.contractId ? { contractId: request.contractId } : {}), ...(prognosis ? { dPrognosisMessageId: prognosis.messageId } : {}),
+    });
+    if (outcome.outcome === 'reject') {
+      // A re-plan the solver did not finish may simply not have found the flexibility: say so.
+      await reject(planned.status === 'optimal' ? outcome.reason : `${outcome.reason}; the re-plan ended ${planned.status}`);
+      return undefined;
+    }
+    const offer: StoredOffer = {
+      messageId: outcome.offer.messageId, communityId: pending.communityId, contractId: contract.id, requestMessageId: request.messageId,
+      congestionPoint: request.congestionPoint, period: request.period, baseline: outcome.baselineW, deviceIds: portfolio.deviceIds,
+      planCost: planned.planCost, baselineCost: baseline.planCost, createdAtMs: nowMs,
+    };
+    await transport.sendAll(pending.communityId, [
+      { message: respondTo(request, { messageId: randomUUID(), nowMs }), inReplyTo: pending.id },
+      { message: outcome.offer },
+    ], (tx) => insertOffer(tx, offer));
+    return offer;
+  }
+
+  private async rejectFailed(pending: PendingRequest, error: unknown): Promise<void> {
+    const schemas = this.options.schemas();
+    if (!schemas) return;
+    const request = readPayload(pending.payloadXml, schemas) as FlexRequest;
+    const reason = `the request could not be validated: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500);
+    await this.options.transport.sendAll(pending.communityId, [{ message: respondTo(request, { messageId: randomUUID(), nowMs: this.options.now() }, reason), inReplyTo: pending.id }]);
+  }
+
+  /** The managers' list of offers, newest first. */
+  async offers(principal: Principal, communityId: string): Promise<FlexOfferView[]> {
+    const { db } = this.options;
+    await requireCommunityManager(db, principal, communityId);
+    const offers = await offersOfCommunity(db, communityId, 200);
+    return Promise.all(offers.map((o) => this.view(o)));
+  }
+
+  /** Revokes an offer that is not ordered (FlexOfferRevocation to the DSO; the offer's state becomes `revoked`). */
+  async revoke(principal: Principal, communityId: string, messageId: string): Promise<FlexOfferView> {
+    const { db, transport } = this.options;
+    await requireCommunityManager(db, principal, communityId);
+    const offer = await offerByMessageId(db, messageId);
+    const stored = offer && offer.communityId === communityId ? await messageByUftpId(db, communityId, 'FlexOffer', messageId) : undefined;
+    if (!offer || !stored) throw new NotFoundError('offer');
+    if (!['queued', 'sent', 'accepted'].includes(stored.state)) throw new ConflictError(`the offer is ${stored.state}: only an offer not ordered, rejected or revoked can be revoked`);
+    const identity = await identityOfCommunity(db, communityId);
+    const revocation: FlexOfferRevocation = {
+      type: 'FlexOfferRevocation', version: WRITTEN_VERSION, senderDomain: identity!.domain, recipientDomain: stored.recipientDomain, timeStamp: this.options.now(),
+      messageId: randomUUID(), conversationId: stored.conversationId, flexOfferMessageId: messageId,
+    };
+    // An order that arrived since the state was read wins: the transaction ends and nothing is sent.
+    await transport.sendAll(communityId, [{ message: revocation }], async (tx) => {
+      const current = await messageByUftpId(tx, communityId, 'FlexOffer', messageId);
+      if (current?.state === 'ordered') throw new ConflictError('the offer is ordered: it can no longer be revoked');
+      await setMessageState(tx, stored.id, 'revoked', ['queued', 'sent', 'accepted']);
+    });
+    return this.view(offer);
+  }
+
+  private async view(o: StoredOffer): Promise<FlexOfferView> {
+    const stored = await messageByUftpId(this.options.db, o.communityId, 'FlexOffer', o.messageId);
+    return {
+      messageId: o.messageId, requestMessageId: o.requestMessageId, contractId: o.contractId, congestionPoint: o.congestionPoint, period: o.period,
+      state: stored?.state ?? 'queued', payloadXml: stored?.payloadXml ?? '',
+      baseline: [...o.baseline].map(([isp, powerW]) => ({ isp, powerW })), devices: o.deviceIds.length,
+      planCost: formatNano(o.planCost), baselineCost: formatNano(o.baselineCost), createdAt: new Date(o.createdAtMs).toISOString(),
+    };
+  }
+
+  /** The active contract with this DSO covering the request's congestion point and Period. */
+  private async contractFor(db: Queryable, communityId: string, participantId: string, request: FlexRequest): Promise<StoredContract | undefined> {
+    const contracts = await contractsOfCommunity(db, communityId, ['active']);
+    return contracts.find((c) => c.participantId === participantId && c.congestionPoints.includes(request.congestionPoint)
+      && c.validFrom <= request.period && request.period <= c.validTo);
+  }
+
+  /** The congestion point's metering points and the devices there opted in to the contract; a string says why there is nothing to plan. */
+  private async portfolioOf(communityId: string, participantId: string, contract: StoredContract, congestionPoint: string): Promise<Portfolio | string> {
+    const { db } = this.options;
+    const point = await congestionPointOf(db, participantId, congestionPoint);
+    if (!point || point.connections.length === 0) return `no connection of the portfolio is known at ${congestionPoint}`;
+    const wanted = new Set(point.connections.map(connectionKey));
+    const meteringPointIds = (await meteringPointsOfCommunity(db, communityId)).filter((p) => wanted.has(connectionKey(p.gridConnectionId))).map((p) => p.id);
+    if (meteringPointIds.length === 0) return `none of the connections at ${congestionPoint} is a metering point of the community`;
+    const atPoint = new Set(meteringPointIds);
+    const devices = (await communityDevices(db, communityId)).filter((d) => d.status === 'active' && d.meteringPointId !== null && atPoint.has(d.meteringPointId));
+    const optedIn = new Set((await optInsOfDevices(db, devices.map((d) => d.id))).filter((o) => o.contractId === contract.id).map((o) => o.deviceId));
+    const deviceIds = devices.filter((d) => optedIn.has(d.id)).map((d) => d.id);
+    if (deviceIds.length === 0) return `no device at ${congestionPoint} takes part in the contract`;
+    return { contract, meteringPointIds, deviceIds };
+  }
+}
+
+/** The `flex validate` job: answers waiting FlexRequests (woken by the transport; every minute for what a failed pass left). */
+export function flexValidateJob(validation: FlexValidation): JobDefinition {
+  return { name: FLEX_VALIDATE_JOB, delayMs: 50, everyMs: 60_000, pass: ({ lease }) => validation.answerPending(lease) };
+}

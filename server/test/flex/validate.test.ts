@@ -1,0 +1,189 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeKinds } from '../support/stores.js';
+import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { buildWorld, type World } from '../support/world.js';
+import { encodeMessage, writeXml, type DPrognosis, type FlexOffer, type FlexOrder, type FlexRequest, type UftpMessage } from '../../src/flex/index.js';
+import { publishedKeyPairs, uftpPresent } from './support.js';
+import { TestDso } from './support/test-dso.js';
+
+/**
+ * The plan and validate phases over real HTTP: a test DSO with its own keys (the published test
+ * key pair) sends FlexRequests to a whole platform; the community (a member's battery opted in to
+ * an active contract, the congestion point's connection entered by the manager) re-plans with the
+ * request and answers Accepted with a FlexOffer that the test opens against the XSDs — or Rejected
+ * with why; the offer is revoked; the D-Prognosis goes out before the gate. The clock is the test's.
+ */
+
+const DSO = 'dso.validate.example.org';
+const CP = 'ea1.2026-06.org.example.dso:feeder-12';
+const OTHER_CP = 'ea1.2026-06.org.example.dso:feeder-13';
+const ZONE = 'Europe/Amsterdam';
+/** 10:00 in Amsterdam on 15 June 2026; the Period asked for is the next day (96 ISPs from 2026-06-15T22:00Z). */
+const START = Date.UTC(2026, 5, 15, 8, 0);
+const PERIOD = '2026-06-16';
+const PATH = '/shapeshifter/api/v3/message';
+
+const keyPair = () => publishedKeyPairs().find((k) => k.id.startsWith('python-demo-dso'))!;
+
+describe.skipIf(!uftpPresent).each(storeKinds)('flexibility requests validated on %s', (kind) => {
+  let tp: TestPlatform;
+  let w: World;
+  let dso: TestDso;
+  let clock = START;
+  let agr = '';
+  let agrPublicKey = '';
+  let dsoId = '';
+  let battery = '';
+  let counter = 0;
+
+  const call = (token: string, method: string, url: string, body?: unknown) => tp.call(method, url, { token, body });
+  const manager = (method: string, url: string, body?: unknown) => call(w.managerA.token, method, url, body);
+  const uuid = () => `00000000-0000-4000-9000-${(++counter).toString(16).padStart(12, '0')}`;
+  const request = (changes: Partial<FlexRequest> = {}): FlexRequest => ({
+    type: 'FlexRequest', version: '3.1.0', senderDomain: DSO, recipientDomain: agr, timeStamp: clock, messageId: uuid(), conversationId: uuid(),
+    ispDurationMinutes: 15, timeZone: ZONE, period: PERIOD, congestionPoint: CP, revision: 1, expirationDateTime: clock + 3_600_000,
+    // Less consumption, 2–20 kW, 18:00–19:00 local (ISPs 73–76); room for the battery to recharge elsewhere.
+    isps: [
+      { disposition: 'Available', minPower: -50_000, maxPower: 50_000, start: 1, duration: 72 },
+      { disposition: 'Requested', minPower: -20_000, maxPower: -2_000, start: 73, duration: 4 },
+      { disposition: 'Available', minPower: -50_000, maxPower: 50_000, start: 77, duration: 20 },
+    ],
+    ...changes,
+  });
+  /** Posts a message signed by the DSO, lets the validate phase and the outbox run, and returns what the DSO got, opened and schema-checked. */
+  const exchange = async (message: UftpMessage): Promise<UftpMessage[]> => {
+    const from = dso.received.length;
+    const response = await fetch(`${tp.platform.httpUrl.replace('localhost', '127.0.0.1')}${PATH}`, {
+      method: 'POST', headers: { 'content-type': 'text/xml' }, body: dso.sign(writeXml(encodeMessage(message))),
+    });
+    expect(response.status, await response.clone().text()).toBe(200);
+    await tp.platform.flex.validate.flush();
+    await tp.platform.flex.outbox.flush();
+    return dso.opened(agr, agrPublicKey, from).map((m) => m.message);
+  };
+
+  beforeAll(async () => {
+    tp = await startTestPlatform(kind, { flex: { now: () => clock, replanTimeLimitS: 10 }, optimise: { now: () => clock, delayMs: 600_000, timeLimitS: 10 } });
+    w = await buildWorld(tp);
+    dso = await TestDso.start(DSO, keyPair().secretKey_b64);
+    agr = `a-${w.communityA}.example.org`;
+    const identity = await manager('PUT', `/api/v1/communities/${w.communityA}/flex/identity`, { domain: agr, timeZone: ZONE });
+    expect(identity.status, JSON.stringify(identity.body)).toBe(200);
+    agrPublicKey = identity.body.publicKey;
+    const participant = await manager('POST', `/api/v1/communities/${w.communityA}/flex/participants`, {
+      domain: DSO, role: 'DSO', endpoint: dso.url, publicKeys: [keyPair().publicKey_b64], congestionPoints: [CP, OTHER_CP],
+    });
+    expect(participant.status, JSON.stringify(participant.body)).toBe(201);
+    dsoId = participant.body.id;
+
+    // Member A's home battery, which they let the plan control and opt in to the contract.
+    battery = (await manager('POST', `/api/v1/communities/${w.communityA}/devices`, { kind: 'battery', name: 'Home battery', meteringPointId: w.meteringPointA, role: 'storage' })).body.id;
+    expect((await call(w.memberA.token, 'PUT', `/api/v1/devices/${battery}/control`, { controllable: true, limits: { capacityWh: 10_000, reserveSoc: 0.1 } })).status).toBe(200);
+    const contract = await manager('POST', `/api/v1/communities/${w.communityA}/flex/contracts`, {
+      participantId: dsoId, congestionPoints: [CP, OTHER_CP], serviceType: 'congestion-management', validFrom: '2026-06-01', validTo: '2026-12-31',
+      windows: [{ weekdays: [1, 2, 3, 4, 5, 6, 7], from: '00:00', to: '24:00' }], capacityRemuneration: '2.50', volumeRemuneration: '0.12', penaltyRate: '0.30',
+    });
+    expect(contract.status, JSON.stringify(contract.body)).toBe(201);
+    expect((await manager('POST', `/api/v1/flex/contracts/${contract.body.id}/activate`)).status).toBe(200);
+    expect((await call(w.memberA.token, 'PUT', `/api/v1/flex/contracts/${contract.body.id}/devices/${battery}`, {})).status).toBe(200);
+  }, 120_000);
+  afterAll(async () => {
+    await tp?.close();
+    await dso?.close();
+  });
+
+  it('keeps the portfolio the manager enters: congestion points of the DSO\'s entry only, connections matched to metering points', async () => {
+    const point = (await call(w.memberA.token, 'GET', `/api/v1/metering-points/${w.meteringPointA}`)).body;
+    const refused = await manager('PUT', `/api/v1/flex/participants/${dsoId}/portfolio`, { congestionPoints: [{ entityAddress: 'ea1.elsewhere:1', connections: [] }] });
+    expect([refused.status, refused.body.message]).toEqual([400, expect.stringContaining('body/congestionPoints/0/entityAddress')]);
+    expect((await manager('GET', `/api/v1/communities/${w.communityA}/flex/portfolio`)).body).toEqual([]);
+
+    const set = await manager('PUT', `/api/v1/flex/participants/${dsoId}/portfolio`, {
+      congestionPoints: [
+        { entityAddress: CP, connections: [`ean.${point.gridConnectionId}`, 'ean.871685900000000099'] },
+        { entityAddress: OTHER_CP, connections: ['ean.871685900000000098'], prognosisGate: '11:00' },
+      ],
+    });
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
+    expect(set.body.map((cp: { entityAddress: string; matchedMeteringPoints: number; prognosisGate: string }) => [cp.entityAddress, cp.matchedMeteringPoints, cp.prognosisGate]))
+      .toEqual([[CP, 1, '12:00'], [OTHER_CP, 0, '11:00']]);
+  });
+
+  it('answers a FlexRequest with Accepted and a FlexOffer from the re-plan: the battery discharges in the requested ISPs, priced and partly activatable', async () => {
+    const asked = request();
+    const [response, offer] = await exchange(asked);
+    expect(response).toMatchObject({ type: 'FlexRequestResponse', result: 'Accepted', flexRequestMessageId: asked.messageId, conversationId: asked.conversationId });
+    expect(offer).toMatchObject({ type: 'FlexOffer', flexRequestMessageId: asked.messageId, conversationId: asked.conversationId, congestionPoint: CP, period: PERIOD, currency: 'EUR' });
+    const { offerOptions, expirationDateTime } = offer as FlexOffer;
+    expect(offerOptions).toHaveLength(1);
+    const option = offerOptions[0]!;
+    const powerAt = (isp: number) => option.isps.find((e) => e.start <= isp && isp < e.start + e.duration)?.power ?? 0;
+    // Every requested ISP moves down; the battery (10 kWh, 5 kW) gives at most its power.
+    for (const isp of [73, 74, 75, 76]) {
+      expect(powerAt(isp), `ISP ${isp}`).toBeLessThanOrEqual(-2_000);
+      expect(powerAt(isp), `ISP ${isp}`).toBeGreaterThanOrEqual(-5_010);
+    }
+    // Partial activation down to the share that still gives 2 kW in every requested ISP.
+    const weakest = Math.min(...[73, 74, 75, 76].map((isp) => -powerAt(isp)));
+    expect(option.minActivationFactor).toBe(Math.ceil((100 * 2_000) / weakest));
+    // The price covers at least the volume remuneration (0.12 per kWh) of the energy moved.
+    const movedWh = option.isps.reduce((sum, e) => sum + Math.round(Math.abs(e.power) / 4) * e.duration, 0);
+    expect(option.price).toBeGreaterThanOrEqual(120_000n * BigInt(movedWh));
+    expect(expirationDateTime).toBeLessThan(Date.parse('2026-06-16T16:00:00Z'));
+
+    const offers = (await manager('GET', `/api/v1/communities/${w.communityA}/flex/offers`)).body;
+    expect(offers[0]).toMatchObject({ messageId: offer!.messageId, requestMessageId: asked.messageId, state: 'sent', devices: 1, congestionPoint: CP });
+    expect(offers[0].baseline).toHaveLength(96);
+  });
+
+  it('rejects, with the reason, a request where no opted-in device stands behind the congestion point', async () => {
+    const asked = request({ congestionPoint: OTHER_CP });
+    const answers = await exchange(asked);
+    expect(answers).toHaveLength(1);
+    expect(answers[0]).toMatchObject({ type: 'FlexRequestResponse', result: 'Rejected', rejectionReason: expect.stringContaining('none of the connections') });
+  });
+
+  it('revokes an offer not ordered (FlexOfferRevocation) and then refuses its order; an ordered offer cannot be revoked', async () => {
+    const [, offer] = await exchange(request()) as [UftpMessage, FlexOffer];
+    const from = dso.received.length;
+    const revoked = await manager('POST', `/api/v1/communities/${w.communityA}/flex/offers/${offer.messageId}/revoke`);
+    expect(revoked.status, JSON.stringify(revoked.body)).toBe(200);
+    expect(revoked.body.state).toBe('revoked');
+    await tp.platform.flex.outbox.flush();
+    const [revocation] = dso.opened(agr, agrPublicKey, from).map((m) => m.message);
+    expect(revocation).toMatchObject({ type: 'FlexOfferRevocation', flexOfferMessageId: offer.messageId, recipientDomain: DSO });
+    expect((await manager('POST', `/api/v1/communities/${w.communityA}/flex/offers/${offer.messageId}/revoke`)).status).toBe(409);
+
+    const option = offer.offerOptions[0]!;
+    const order = (of: FlexOffer): FlexOrder => ({
+      type: 'FlexOrder', version: '3.1.0', senderDomain: DSO, recipientDomain: agr, timeStamp: clock, messageId: uuid(), conversationId: of.conversationId,
+      ispDurationMinutes: 15, timeZone: ZONE, period: PERIOD, congestionPoint: CP, flexOfferMessageId: of.messageId, price: of.offerOptions[0]!.price, currency: 'EUR',
+      orderReference: `ORD-${uuid()}`, optionReference: 'A', activationFactor: 100, isps: of.offerOptions[0]!.isps,
+    });
+    const [refused] = await exchange(order(offer));
+    expect(refused).toMatchObject({ type: 'FlexOrderResponse', result: 'Rejected' });
+    expect(option.isps.length).toBeGreaterThan(0);
+
+    const [, second] = await exchange(request()) as [UftpMessage, FlexOffer];
+    const [accepted] = await exchange(order(second));
+    expect(accepted).toMatchObject({ type: 'FlexOrderResponse', result: 'Accepted' });
+    const late = await manager('POST', `/api/v1/communities/${w.communityA}/flex/offers/${second.messageId}/revoke`);
+    expect([late.status, late.body.message]).toEqual([409, expect.stringContaining('ordered')]);
+  });
+
+  it('sends the D-Prognosis of tomorrow before the gate, revision 1 for all 96 ISPs, and no new revision while nothing changes', async () => {
+    clock = Date.UTC(2026, 5, 15, 8, 30); // 10:30 local: within two hours of the 12:00 gate
+    const from = dso.received.length;
+    await tp.platform.flex.prognosis.flush();
+    await tp.platform.flex.outbox.flush();
+    const sent = dso.opened(agr, agrPublicKey, from).map((m) => m.message).filter((m): m is DPrognosis => m.type === 'D-Prognosis');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ congestionPoint: CP, period: PERIOD, revision: 1, recipientDomain: DSO });
+    expect(sent[0]!.isps.reduce((n, e) => n + e.duration, 0)).toBe(96);
+
+    const again = dso.received.length;
+    await tp.platform.flex.prognosis.flush();
+    await tp.platform.flex.outbox.flush();
+    expect(dso.received.length).toBe(again);
+  });
+});
