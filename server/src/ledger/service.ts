@@ -507,13 +507,14 @@ export class LedgerService {
 
   /**
    * The statement's receipt checked as `gridshare verify` checks it (the log's key, the inclusion
-   * proof, the document), for the member's page.
+   * proof, the document, the community's signature against its published key), for the member's page.
    */
   async statementVerification(principal: Principal, statementId: string) {
+    const statement = await this.visibleStatement(principal, statementId);
     const receipt = await this.statementReceipt(principal, statementId);
-    const document = await this.statementDocument(principal, statementId);
+    const document = statementJson(statement.document);
     const identity = await this.identity();
-    const communityDid = (await store.loadCommunityKey(this.db, (await this.visibleStatement(principal, statementId)).communityId))?.did ?? null;
+    const communityDid = (await store.loadCommunityKey(this.db, statement.communityId))?.did ?? null;
     const base = { statementId, verifierKey: identity.verifierKey, did: identity.did, communityDid, receipt };
     try {
       const verified = verifyReceipt(parseReceipt(utf8(receipt)), verifierFromKey(identity.verifierKey), identity.origin, communityDid ?? undefined);
