@@ -34,18 +34,24 @@ export async function insertKey(db: Queryable, key: Omit<StoredKey, 'createdAt'>
   );
 }
 
-/** The sealed signer key column, for the secrets capability (key checks at start, rotation). */
-export const ledgerKeyStore = sealedStore({
-  table: 'ledger_keys',
-  id: 'id',
-  columns: ['signer'],
-  summary: `SELECT ${keyIdSql('signer')} AS "keyId", count(*)::int AS count FROM ledger_keys GROUP BY 1`,
-  page: `SELECT id, signer FROM ledger_keys WHERE ($1::text IS NULL OR id > $1) ORDER BY id LIMIT $2`,
-  replace: `UPDATE ledger_keys k SET signer = v.after
-    FROM unnest($1::text[], $2::text[], $3::text[]) AS v(id, before, after)
-    WHERE k.id = v.id AND k.signer = v.before
-    RETURNING 1`,
-});
+/**
+ * A ledger key table's sealed `signer` column, for the secrets capability (key checks at start,
+ * rotation): the log's key (ledger_keys, by id) and the communities' keys (ledger_community_keys,
+ * by community).
+ */
+function sealedSignerStore(table: 'ledger_keys' | 'ledger_community_keys', id: 'id' | 'community_id', idType: 'text' | 'uuid') {
+  return sealedStore({
+    table,
+    id,
+    columns: ['signer'],
+    summary: `SELECT ${keyIdSql('signer')} AS "keyId", count(*)::int AS count FROM ${table} GROUP BY 1`,
+    page: `SELECT ${id}::text AS ${id}, signer FROM ${table} WHERE ($1::${idType} IS NULL OR ${id} > $1::${idType}) ORDER BY ${id} LIMIT $2`,
+    replace: `UPDATE ${table} k SET signer = v.after FROM unnest($1::${idType}[], $2::text[], $3::text[]) AS v(id, before, after)
+      WHERE k.${id} = v.id AND k.signer = v.before RETURNING 1`,
+  });
+}
+
+export const ledgerKeyStore = sealedSignerStore('ledger_keys', 'id', 'text');
 
 // ---- community keys ----
 
@@ -76,19 +82,7 @@ export async function communityDids(db: Queryable): Promise<Map<string, string>>
   return new Map(rows.map((r) => [r.community_id, r.did]));
 }
 
-/** The sealed seeds of the communities' keys, for the secrets capability (key checks at start, rotation). */
-export const ledgerCommunityKeyStore = sealedStore({
-  table: 'ledger_community_keys',
-  id: 'community_id',
-  columns: ['signer'],
-  summary: `SELECT ${keyIdSql('signer')} AS "keyId", count(*)::int AS count FROM ledger_community_keys GROUP BY 1`,
-  page: `SELECT community_id::text AS community_id, signer FROM ledger_community_keys
-    WHERE ($1::uuid IS NULL OR community_id > $1::uuid) ORDER BY community_id LIMIT $2`,
-  replace: `UPDATE ledger_community_keys k SET signer = v.after
-    FROM unnest($1::uuid[], $2::text[], $3::text[]) AS v(id, before, after)
-    WHERE k.community_id = v.id AND k.signer = v.before
-    RETURNING 1`,
-});
+export const ledgerCommunityKeyStore = sealedSignerStore('ledger_community_keys', 'community_id', 'uuid');
 
 /** Bytes as a Buffer: both drivers (PGlite, node-postgres) take Buffers, alone and in arrays, as bytea. */
 const bytea = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
