@@ -1,3 +1,4 @@
+import { apiUrl } from '../../api/client.js';
 import { Badge, Empty, ErrorNote, Loading, Stat } from '../../components/ui.js';
 import { useApi } from '../../lib/hooks.js';
 import { useI18n } from '../../lib/i18n/provider.js';
@@ -8,6 +9,7 @@ export default function LedgerPage({ params }: { params: Record<string, string> 
   const { t } = useI18n();
   const communityId = params.communityId!;
   const ledger = useApi('communityLedger', { params: { id: communityId } }, { refreshMs: 60_000 });
+  const publishedKey = apiUrl('ledgerCommunityKey', { params: { id: communityId } });
   return (
     <ManagePage communityId={communityId} title={t('nav.ledger')}>
       {(_c, fmt) => {
@@ -52,7 +54,7 @@ export default function LedgerPage({ params }: { params: Record<string, string> 
               <p class="muted">{t('ledger.communityKeyIntro')}</p>
               <dl>
                 <dt>{t('ledger.did')}</dt><dd><code>{l.communityDid}</code></dd>
-                <dt>{t('ledger.communityKeyPublished')}</dt><dd><code>{`/api/v1/ledger/communities/${communityId}/key`}</code></dd>
+                <dt>{t('ledger.communityKeyPublished')}</dt><dd><a href={publishedKey}><code>{publishedKey}</code></a></dd>
               </dl>
             </section>
           </>
