@@ -8,15 +8,35 @@
  *   10 M log    a tile set of 10 million leaves in memory (leaf hashes from a fast PRNG, every
  *               tile hashed for real), then inclusion proofs for 2,000 random entries and
  *               consistency proofs from random old sizes: plan, compute from tiles, verify.
- * Phase 2 re-measures append and proofs on PostgreSQL (the target there: ≥ 10,000 entries/s
- * batched, an inclusion proof at 10 M entries in < 5 ms).
+ *   PostgreSQL  the same through the ledger's real service and store on a PostgreSQL server
+ *               (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test; a scratch
+ *               database created and dropped for each part — nothing existing is touched):
+ *               - append: 50,000 signed entries queued (store.enqueue, 1,000 per transaction),
+ *                 then `LedgerService.append()` in its batches of 10,000 (head lock, frontier
+ *                 tiles, entries, tiles, head), then a signed checkpoint;
+ *               - 10 M log: the tiles built in memory above bulk-loaded into ledger_tiles exactly
+ *                 as the store lays them out (one row per tile at its widest, multi-row INSERTs
+ *                 of `unnest` arrays, 1,000 tiles each), the head set to 10 M (the entries
+ *                 themselves are not loaded: proofs read only tiles), a checkpoint signed by
+ *                 `LedgerService.checkpoint()` (its root, read from PostgreSQL, must equal the
+ *                 in-memory root), then `LedgerService.inclusionProof()` for 2,000 random entries,
+ *                 each verified against the signed root.
+ * Targets: ≥ 10,000 entries/s batched on PostgreSQL; an inclusion proof at 10 M entries in < 5 ms.
+ * `--core-only` skips the PostgreSQL part.
  */
+import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import {
-  EMPTY_FRONTIER, TileMap, appendLeaves, consistencyProofFromTiles, encodeEntry, inclusionProofFromTiles,
+  EMPTY_FRONTIER, TILE_WIDTH, TileMap, openCheckpoint, signEntry, toHex, verifierFromKey, appendLeaves, consistencyProofFromTiles, encodeEntry, inclusionProofFromTiles,
   leafHash, marketTrade, rootOfFrontier, settlementClosed, statementIssued, tilesForConsistencyProof,
   tilesForInclusionProof, treeHashFromTiles, verifyConsistency, verifyInclusion, type Frontier, type LedgerEntry,
 } from '../server/src/ledger/domain/index.js';
+import { LedgerService, APPEND_BATCH } from '../server/src/ledger/service.js';
+import * as ledgerStore from '../server/src/ledger/store.js';
+import { openDb, type Db } from '../server/src/platform/store/db.js';
+import { migrate } from '../server/src/platform/store/migrate.js';
+import { SecretBox, generateMasterKey } from '../server/src/secrets/index.js';
+import { createScratchDatabase } from '../server/test/support/stores.js';
 import { machine, peakRssMb, percentile, recordSection } from './lib/report.js';
 
 const LOAD_AT_START = loadavg()[0]!;
@@ -162,18 +182,18 @@ const ms = (sorted: number[], p: number) => percentile(sorted, p).toFixed(3);
 const cpuRate = APPEND_ENTRIES / (appendCpuMs / 1000);
 const withEncodingCpuRate = APPEND_ENTRIES / ((appendCpuMs + encodeCpuMs) / 1000);
 const body = [
-  `Measured ${machine()} with \`npm run bench:ledger\`: the pure core only, in memory; phase 2 re-measures on PostgreSQL. 1-minute load average at the start: ${LOAD_AT_START.toFixed(1)} (the machine is shared with other sessions; above 2 on 2 CPUs everything is slower).`,
+  `Measured ${machine()} with \`npm run bench:ledger\`: first the pure core in memory, then on PostgreSQL (below). 1-minute load average at the start: ${LOAD_AT_START.toFixed(1)} (the machine is shared with other sessions; above 2 on 2 CPUs everything is slower).`,
   '',
   `Append: ${APPEND_ENTRIES.toLocaleString('en')} entries (statements, trades, settlements as RFC 8785 JSON, ${Math.round(bytesTotal / APPEND_ENTRIES)} bytes on average) in batches of ${BATCH.toLocaleString('en')}: leaf hashes, C2SP tiles (${tilesWritten.toLocaleString('en')} tile writes), the new root after every batch.`,
   '',
-  '| Append | Time (s) | Entries/s | Entries per CPU second | Target (phase 2, PostgreSQL) |',
+  '| Append | Time (s) | Entries/s | Entries per CPU second | Target (on PostgreSQL) |',
   '|---|---:|---:|---:|---|',
   `| hashes and tiles | ${seconds(appendMs)} | ${Math.round(appendRate).toLocaleString('en')} | ${Math.round(cpuRate).toLocaleString('en')} | ≥ 10,000/s batched |`,
   `| with RFC 8785 encoding (and checking) of the entries | ${seconds(appendMs + encodeMs)} | ${Math.round(withEncodingRate).toLocaleString('en')} | ${Math.round(withEncodingCpuRate).toLocaleString('en')} | |`,
   '',
   `Log of ${BIG_LOG.toLocaleString('en')} entries in memory (${tiles.size.toLocaleString('en')} tiles; leaf hashes from a PRNG, every tile hashed): built in ${seconds(buildMs)} s (${Math.round(BIG_LOG / (buildMs / 1000)).toLocaleString('en')} leaves/s), tree head from its tiles in ${rootMs.toFixed(2)} ms.`,
   '',
-  '| At 10 M entries | p50 (ms) | p99 (ms) | max (ms) | Tiles read (max) | Target (phase 2) |',
+  '| At 10 M entries | p50 (ms) | p99 (ms) | max (ms) | Tiles read (max) | Target (on PostgreSQL) |',
   '|---|---:|---:|---:|---:|---|',
   `| inclusion proof (plan + compute from tiles), ${PROOFS.toLocaleString('en')} random entries | ${ms(inclusionTimes, 50)} | ${ms(inclusionTimes, 99)} | ${inclusionTimes[inclusionTimes.length - 1]!.toFixed(3)} | ${maxTiles} | < 5 ms |`,
   `| verify that proof (RFC 9162) | ${ms(verifyTimes, 50)} | ${ms(verifyTimes, 99)} | ${verifyTimes[verifyTimes.length - 1]!.toFixed(3)} | – | |`,
@@ -183,8 +203,156 @@ const body = [
   '',
   `Peak RSS ${peakRssMb()} MB (the 10 M tile set is 320 MB of hashes).`,
 ].join('\n');
-process.stdout.write(`${body}\n`);
+
+// ---- PostgreSQL: the ledger's service and store ----
+
+const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const PG_APPEND_ENTRIES = 50_000;
+const QUEUE_TRANSACTION = 1_000;
+const TILE_INSERT = 1_000;
+const COMMUNITIES = Array.from({ length: 97 }, () => randomUUID());
+/** One community key signs every entry of the PostgreSQL part, as each community's key signs its entries. */
+const COMMUNITY_SEED = new Uint8Array(32).map(() => random() & 255);
+
+/** A migrated scratch database on the server and a ledger service over it; dropped after `work`. */
+async function withLedger<T>(work: (db: Db, ledger: LedgerService) => Promise<T>): Promise<T> {
+  const scratch = await createScratchDatabase(POSTGRES_URL, 'gridshare_bench_ledger');
+  const db = await openDb({ kind: 'postgres', url: scratch.url });
+  try {
+    await migrate(db);
+    const ledger = new LedgerService(db, new SecretBox([generateMasterKey()]), { origin: () => 'bench.gridshare.example/ledger' });
+    await ledger.ensureKey();
+    return await work(db, ledger);
+  } finally {
+    await db.close();
+    await scratch.drop();
+  }
+}
+
+async function postgresAppend() {
+  return withLedger(async (db, ledger) => {
+    process.stderr.write(`PostgreSQL append: queueing ${PG_APPEND_ENTRIES.toLocaleString('en')} signed entries…\n`);
+    let bytes = 0;
+    const queueStart = performance.now();
+    for (let start = 0; start < PG_APPEND_ENTRIES; start += QUEUE_TRANSACTION) {
+      await db.transaction(async (tx) => {
+        for (let i = start; i < start + QUEUE_TRANSACTION; i++) {
+          const made = signEntry({ ...entry(i), community: COMMUNITIES[i % COMMUNITIES.length]! }, COMMUNITY_SEED);
+          const body = encodeEntry(made);
+          bytes += body.length;
+          await ledgerStore.enqueue(tx, { communityId: made.community, kind: made.kind, subject: `bench-${i}`, body });
+        }
+      });
+    }
+    const queueMs = performance.now() - queueStart;
+    process.stderr.write('PostgreSQL append: appending…\n');
+    const batchTimes: number[] = [];
+    const appendStart = performance.now();
+    for (;;) {
+      const t0 = performance.now();
+      const { appended, more } = await ledger.append();
+      if (appended > 0) batchTimes.push(performance.now() - t0);
+      if (!more) break;
+    }
+    const appendMs = performance.now() - appendStart;
+    const checkpointStart = performance.now();
+    const checkpoint = await ledger.checkpoint();
+    const checkpointMs = performance.now() - checkpointStart;
+    if (checkpoint.size !== PG_APPEND_ENTRIES) throw new Error(`the log holds ${checkpoint.size} entries, not ${PG_APPEND_ENTRIES}`);
+    batchTimes.sort((a, b) => a - b);
+    return { queueMs, appendMs, checkpointMs, batchTimes, meanBytes: Math.round(bytes / PG_APPEND_ENTRIES) };
+  });
+}
+
+/** Every tile of the in-memory 10 M log, one per (level, index) at its widest: how ledger_tiles holds them. */
+function* storedTiles(size: number): Generator<{ level: number; index: number; hashes: Uint8Array }> {
+  for (let level = 0, count = size; count > 0; level++, count = Math.floor(count / TILE_WIDTH)) {
+    for (let index = 0; index * TILE_WIDTH < count; index++) {
+      const width = Math.min(TILE_WIDTH, count - index * TILE_WIDTH);
+      const hashes = tiles.readTile({ level, index, width });
+      if (!hashes || hashes.length !== width * 32) throw new Error(`tile ${level}/${index} is not ${width} wide in memory`);
+      yield { level, index, hashes };
+    }
+  }
+}
+
+async function postgresProofs() {
+  return withLedger(async (db, ledger) => {
+    process.stderr.write(`PostgreSQL 10 M log: loading ${tiles.size.toLocaleString('en')} tiles…\n`);
+    const loadStart = performance.now();
+    let rows = 0;
+    let chunk: { level: number; index: number; hashes: Uint8Array }[] = [];
+    const flush = async () => {
+      await db.query(
+        `INSERT INTO ledger_tiles (level, idx, width, hashes) SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::smallint[], $4::bytea[])`,
+        [chunk.map((t) => t.level), chunk.map((t) => t.index), chunk.map((t) => t.hashes.length / 32), chunk.map((t) => Buffer.from(t.hashes.buffer, t.hashes.byteOffset, t.hashes.byteLength))],
+      );
+      rows += chunk.length;
+      chunk = [];
+    };
+    for (const tile of storedTiles(BIG_LOG)) {
+      chunk.push(tile);
+      if (chunk.length === TILE_INSERT) await flush();
+    }
+    if (chunk.length > 0) await flush();
+    await db.query('UPDATE ledger_head SET size = $1, appended_at = now()', [BIG_LOG]);
+    await db.query('ANALYZE ledger_tiles');
+    const loadMs = performance.now() - loadStart;
+    const [size] = await db.query<{ bytes: string }>(`SELECT pg_total_relation_size('ledger_tiles')::text AS bytes`);
+
+    const checkpointStart = performance.now();
+    const { note } = await ledger.checkpoint();
+    const checkpointMs = performance.now() - checkpointStart;
+    const signed = openCheckpoint(note, verifierFromKey((await ledger.identity()).verifierKey)).checkpoint;
+    if (signed.size !== BIG_LOG || toHex(signed.rootHash) !== toHex(root)) throw new Error('the checkpoint signed from PostgreSQL is not the in-memory root');
+
+    process.stderr.write(`PostgreSQL 10 M log: ${PROOFS.toLocaleString('en')} inclusion proofs…\n`);
+    const times: number[] = [];
+    for (let k = 0; k < PROOFS; k++) {
+      const index = random() % BIG_LOG;
+      const t0 = performance.now();
+      const proof = await ledger.inclusionProof(index, BIG_LOG);
+      times.push(performance.now() - t0);
+      const tile = tiles.readTile({ level: 0, index: Math.floor(index / TILE_WIDTH), width: TILE_WIDTH })!;
+      const leaf = tile.subarray((index % TILE_WIDTH) * 32, (index % TILE_WIDTH) * 32 + 32);
+      verifyInclusion(index, BIG_LOG, leaf, proof.hashes, signed.rootHash);
+    }
+    times.sort((a, b) => a - b);
+    return { rows, loadMs, tableMb: Math.round(Number(size!.bytes) / 2 ** 20), checkpointMs, times };
+  });
+}
+
+const sections = [body];
+if (!process.argv.includes('--core-only')) {
+  const loadAtPostgres = loadavg()[0]!;
+  const append = await postgresAppend();
+  const proofs = await postgresProofs();
+  const perSecond = (count: number, ms: number) => Math.round(count / (ms / 1000)).toLocaleString('en');
+  sections.push([
+    `### On PostgreSQL (the ledger's service and store)`,
+    '',
+    `The same machine, a PostgreSQL server (${POSTGRES_URL.replace(/\/\/[^@/]*@/, '//')} — a scratch database per part, created and dropped by the bench), through \`LedgerService\` and \`store.ts\`. 1-minute load average when this part started: ${loadAtPostgres.toFixed(1)}.`,
+    '',
+    `Append: ${PG_APPEND_ENTRIES.toLocaleString('en')} entries (the kinds above, each signed by its community's Ed25519 key, ${append.meanBytes} bytes on average) queued with \`store.enqueue\` (${QUEUE_TRANSACTION.toLocaleString('en')} per transaction), then \`LedgerService.append()\` in its batches of ${APPEND_BATCH.toLocaleString('en')} (one transaction each: head row lock, frontier tiles, entries, tiles, head, queue rows removed).`,
+    '',
+    '| On PostgreSQL | Time (s) | Entries/s | Target |',
+    '|---|---:|---:|---|',
+    `| append, batches of ${APPEND_BATCH.toLocaleString('en')} (p50 batch ${(percentile(append.batchTimes, 50) / 1000).toFixed(2)} s, max ${(append.batchTimes[append.batchTimes.length - 1]! / 1000).toFixed(2)} s) | ${seconds(append.appendMs)} | ${perSecond(PG_APPEND_ENTRIES, append.appendMs)} | ≥ 10,000/s batched |`,
+    `| queueing (event subscribers' inserts, one row each) | ${seconds(append.queueMs)} | ${perSecond(PG_APPEND_ENTRIES, append.queueMs)} | |`,
+    `| checkpoint of the ${PG_APPEND_ENTRIES.toLocaleString('en')} entries (tree head from stored tiles, signed) | ${seconds(append.checkpointMs)} | – | |`,
+    '',
+    `Log of ${BIG_LOG.toLocaleString('en')} entries: the in-memory tiles above loaded into \`ledger_tiles\` as the store lays them out (${proofs.rows.toLocaleString('en')} rows, one per tile at its widest, multi-row INSERTs of ${TILE_INSERT.toLocaleString('en')}; ${proofs.tableMb} MB with indexes) in ${seconds(proofs.loadMs)} s; the head set to ${BIG_LOG.toLocaleString('en')} (entries not loaded: proofs read only tiles). \`LedgerService.checkpoint()\` read the tree head from PostgreSQL and signed it in ${proofs.checkpointMs.toFixed(1)} ms (the same root as in memory).`,
+    '',
+    '| At 10 M entries on PostgreSQL | p50 (ms) | p99 (ms) | max (ms) | Target |',
+    '|---|---:|---:|---:|---|',
+    `| \`LedgerService.inclusionProof()\` (latest checkpoint, tiles in one query, proof), ${PROOFS.toLocaleString('en')} random entries, each verified | ${ms(proofs.times, 50)} | ${ms(proofs.times, 99)} | ${proofs.times[proofs.times.length - 1]!.toFixed(3)} | < 5 ms |`,
+    '',
+    `Peak RSS of the whole run ${peakRssMb()} MB.`,
+  ].join('\n'));
+}
+const report = sections.join('\n\n');
+process.stdout.write(`${report}\n`);
 if (process.argv.includes('--record')) {
-  recordSection('Ledger (pure core)', body);
+  recordSection('Ledger', report);
   process.stderr.write('recorded in bench/RESULTS.md\n');
 }

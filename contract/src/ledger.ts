@@ -21,6 +21,16 @@ export const LedgerKey = Type.Object({
   tilesPath: Type.String({ description: 'the tlog-tiles URL prefix, relative to this server' }),
 });
 
+export const CommunityKey = Type.Object({
+  community: Type.String({ description: 'the community\'s id, as its entries name it' }),
+  did: Type.String({ description: 'the did:key (Ed25519) whose signature every entry of the community carries since the key was created' }),
+  createdAt: IsoDateTime,
+});
+
+const CommunitySignatureStatus = Type.Union([Type.Literal('valid'), Type.Literal('invalid'), Type.Literal('absent')], {
+  description: 'the entry\'s signature by its community\'s key: valid, invalid (the receipt does not verify) or absent (an entry logged before the community had a key)',
+});
+
 export const InclusionProof = Type.Object({
   index: TreeIndex, size: TreeIndex, hashes: Type.Array(Base64Hash, { description: 'RFC 9162 inclusion proof, the leaf\'s sibling first' }),
 });
@@ -39,6 +49,8 @@ export const StatementVerification = Type.Object({
   documentSha256: nullable(Type.String({ description: 'hex SHA-256 of statement.json' })),
   verifierKey: Type.String(),
   did: Type.String(),
+  communityDid: nullable(Type.String({ description: 'the did:key the statement\'s community publishes, its entries\' signer' })),
+  communitySignature: nullable(CommunitySignatureStatus),
   receipt: Type.String({ description: 'the receipt (gridshare-receipt/v1 JSON), as receipt.json serves it' }),
 });
 
@@ -55,6 +67,7 @@ export const CommunityLedger = Type.Object({
   origin: nullable(Type.String()),
   verifierKey: nullable(Type.String()),
   did: nullable(Type.String()),
+  communityDid: Type.String({ description: 'the community\'s own did:key (Ed25519), which signs each of its entries; public at /api/v1/ledger/communities/:id/key' }),
   size: Type.Integer({ description: 'entries in the log (all communities)' }),
   lastAppendAt: nullable(IsoDateTime),
   checkpoint: nullable(Type.Object({ size: Type.Integer(), rootHash: Type.String({ description: 'hex' }), publishedAt: IsoDateTime, note: Type.String() })),
@@ -79,6 +92,7 @@ export const Witness = Type.Object({
 });
 
 export type LedgerKey = Static<typeof LedgerKey>;
+export type CommunityKey = Static<typeof CommunityKey>;
 export type LedgerAudit = Static<typeof LedgerAudit>;
 export type Witness = Static<typeof Witness>;
 export type StatementVerification = Static<typeof StatementVerification>;
@@ -90,6 +104,10 @@ export const ledgerRoutes = {
   ledgerKey: route('GET', `${LEDGER_PREFIX}/key`, {
     tags: ['ledger'], summary: 'The log\'s public key: verifier key, did:key and origin (public)', ...PUBLIC,
     response: { 200: LedgerKey, ...errors(503) },
+  }),
+  ledgerCommunityKey: route('GET', `${LEDGER_PREFIX}/communities/:id/key`, {
+    tags: ['ledger'], summary: 'A community\'s did:key, whose signature its entries carry (public; 404 before its first entry)', ...PUBLIC,
+    params: IdParams, response: { 200: CommunityKey, ...errors(404) },
   }),
   ledgerCheckpoint: route('GET', `${LEDGER_PREFIX}/checkpoint`, {
     tags: ['ledger'], summary: 'The latest signed checkpoint (c2sp.org/tlog-checkpoint, text/plain; public)', ...PUBLIC,

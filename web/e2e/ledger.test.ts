@@ -1,6 +1,7 @@
 /**
  * The verifiable record in a real Chromium (PGlite only: the API tests run both stores): a member
- * verifies a statement of a closed month, the manager reads the ledger page.
+ * verifies a statement of a closed month (signed by the community's key), the manager reads the
+ * ledger page and the community's published did:key.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
@@ -37,6 +38,7 @@ describe('web app: the verifiable record', () => {
     const result = page.getByTestId('verify-result');
     await expect.poll(() => result.textContent()).toMatch(/^Verified.*This statement is entry \d+ of the community's public record of \d+ entries/);
     await expect.poll(() => page.getByRole('link', { name: 'Receipt (receipt.json)' }).count()).toBe(1);
+    await expect.poll(() => page.getByTestId('verify-community-signature').textContent()).toBe('Valid: the entry is signed with the community\'s key');
     await screenshot(page, 'ledger-member');
     await context.close();
 
@@ -47,6 +49,8 @@ describe('web app: the verifiable record', () => {
     await managerPage.goto(`/manage/${w.communityA}/ledger`);
     const stats = managerPage.getByTestId('ledger-stats');
     await expect.poll(() => stats.textContent()).toMatch(/Entries \(all communities\)\d+/);
+    const published = (await tp.call('GET', `/api/v1/ledger/communities/${w.communityA}/key`)).body.did as string;
+    await expect.poll(() => managerPage.getByTestId('ledger-community-key').textContent()).toContain(published);
     await screenshot(managerPage, 'ledger-manager');
     await manager.close();
     expect(errors).toEqual([]);

@@ -1,12 +1,14 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { EMPTY_ROOT, LedgerError, consistencyProofFromTiles, formatKeyId, openCheckpoint, parseReceipt, tilesForConsistencyProof, tilesForTreeHash, toHex, treeHashFromTiles, verifierFromKey, verifyConsistency, verifyDocument, verifyReceipt, type Checkpoint, type LedgerEntry, type TileRef } from './domain/index.js';
+import { EMPTY_ROOT, LedgerError, publicKeyFromDidKey, consistencyProofFromTiles, formatKeyId, openCheckpoint, parseReceipt, tilesForConsistencyProof, tilesForTreeHash, toHex, treeHashFromTiles, verifierFromKey, verifyConsistency, verifyDocument, verifyReceipt, type Checkpoint, type CommunitySignature, type LedgerEntry, type TileRef } from './domain/index.js';
 import { LogFetchError, fetchTiles, type TileClientOptions } from './tile-client.js';
 
 /**
  * `gridshare verify`: checks, with no Gridshare server involved, that
- *   --receipt      an entry (e.g. a member's statement) is in the log whose key is given, and that
- *                  --statement is the very document the entry commits to;
+ *   --receipt      an entry (e.g. a member's statement) is in the log whose key is given, that
+ *                  --statement is the very document the entry commits to, and that the entry's
+ *                  community signature verifies (by --community-key when given; reported as
+ *                  valid or absent, an invalid one is a failure);
  *   --consistency  a newer checkpoint of the log extends an older one (the log only grew),
  *                  fetching the few tiles that prove it from the log's tlog-tiles URL.
  * Exit status: 0 verified, 1 not verified (the reason is printed), 2 the check could not be made
@@ -48,13 +50,27 @@ export interface ReceiptVerification {
   readonly checkpoint: { origin: string; size: number; rootHash: string };
   readonly proofHashes: number;
   readonly entry: LedgerEntry;
+  readonly communitySignature: CommunitySignature;
   readonly statement?: { readonly file: string; readonly sha256: string; readonly size: number };
 }
 
-export async function verifyReceiptFile(options: { receipt: string; key: string; statement?: string | undefined; origin?: string | undefined }): Promise<ReceiptVerification> {
+function communityDid(did: string | undefined): string | undefined {
+  if (did === undefined) return undefined;
+  try {
+    publicKeyFromDidKey(did);
+  } catch (error) {
+    throw new VerifyInputError(`--community-key: ${(error as Error).message}`);
+  }
+  return did;
+}
+
+export async function verifyReceiptFile(options: {
+  receipt: string; key: string; statement?: string | undefined; origin?: string | undefined; communityKey?: string | undefined;
+}): Promise<ReceiptVerification> {
   const log = logVerifier(options.key);
+  const community = communityDid(options.communityKey);
   const receipt = parseReceipt(await readLimited(options.receipt, MAX_RECEIPT_BYTES, 'receipt'));
-  const verified = verifyReceipt(receipt, log, options.origin ?? log.name);
+  const verified = verifyReceipt(receipt, log, options.origin ?? log.name, community);
   let statement: ReceiptVerification['statement'];
   if (options.statement !== undefined) {
     verifyDocument(verified.entry, await readLimited(options.statement, MAX_STATEMENT_BYTES, 'statement'));
@@ -64,6 +80,7 @@ export async function verifyReceiptFile(options: { receipt: string; key: string;
   return {
     verified: true, log: verified.checkpoint.origin, key: `${log.name}+${formatKeyId(log.keyId)}`, index: verified.index,
     checkpoint: checkpointSummary(verified.checkpoint), proofHashes: receipt.proof.hashes.length, entry: verified.entry,
+    communitySignature: verified.communitySignature,
     ...(statement ? { statement } : {}),
   };
 }
@@ -133,6 +150,9 @@ function formatReceiptResult(r: ReceiptVerification): string {
     `  checkpoint  ${r.checkpoint.size} entries, root ${r.checkpoint.rootHash}, signed by ${r.key}`,
     `  inclusion   ${r.proofHashes} hashes lead from the entry to that root`,
     `  entry       ${describeEntry(r.entry)}`,
+    r.communitySignature.status === 'valid'
+      ? `  community   signature valid, by ${r.communitySignature.did}`
+      : '  community   signature absent (an entry logged before its community had a key)',
   ];
   if (r.statement) lines.push(`  statement   ${r.statement.file}: SHA-256 ${r.statement.sha256} (${r.statement.size} bytes), the document the entry commits to`);
   return lines.join('\n');
@@ -154,6 +174,7 @@ interface VerifyCliOptions {
   url?: string;
   key: string;
   origin?: string;
+  communityKey?: string;
   json: boolean;
 }
 
@@ -166,6 +187,7 @@ export function registerVerifyCommand(program: Command): void {
     .option('--statement <file>', 'with --receipt: the statement (PDF or JSON) as downloaded; it must be byte for byte the document the entry commits to')
     .option('--consistency <files...>', 'two checkpoint files, older then newer: checks that the newer extends the older')
     .option('--url <log URL>', 'with --consistency: the log\'s tlog-tiles URL prefix, to fetch the tiles of the proof from')
+    .option('--community-key <did:key>', 'with --receipt: the did:key the entry\'s community publishes (/api/v1/ledger/communities/<id>/key); the entry must be signed by it')
     .option('--origin <origin>', 'the log\'s origin line, when it differs from the key name')
     .option('--json', 'print the result as JSON', false)
     .addHelpText('after', `
@@ -180,12 +202,13 @@ Exit status: 0 verified, 1 not verified (the reason is printed), 2 the check cou
         if ((options.receipt === undefined) === (options.consistency === undefined)) throw new VerifyInputError('give either --receipt or --consistency');
         if (options.receipt !== undefined) {
           if (options.url !== undefined) throw new VerifyInputError('--url goes with --consistency; a receipt is checked without any server');
-          const result = await verifyReceiptFile({ receipt: options.receipt, key: options.key, statement: options.statement, origin: options.origin });
+          const result = await verifyReceiptFile({ receipt: options.receipt, key: options.key, statement: options.statement, origin: options.origin, communityKey: options.communityKey });
           out(options.json ? JSON.stringify(result, null, 2) : formatReceiptResult(result));
         } else {
           if (options.consistency!.length !== 2) throw new VerifyInputError('--consistency takes two checkpoint files: the older, then the newer');
           if (options.url === undefined) throw new VerifyInputError('--consistency needs --url, the log\'s tlog-tiles URL prefix');
           if (options.statement !== undefined) throw new VerifyInputError('--statement goes with --receipt');
+          if (options.communityKey !== undefined) throw new VerifyInputError('--community-key goes with --receipt');
           const [oldCheckpoint, newCheckpoint] = options.consistency as [string, string];
           const result = await verifyConsistencyFiles({ oldCheckpoint, newCheckpoint, url: options.url, key: options.key, origin: options.origin });
           out(options.json ? JSON.stringify(result, null, 2) : formatConsistencyResult(result));

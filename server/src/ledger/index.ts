@@ -5,4 +5,4 @@ export { registerVerifyCommand } from './commands.js';
 export { LedgerService, type LedgerOptions, type LogIdentity } from './service.js';
 export { LEDGER_JOB, LEDGER_AUDIT_JOB, ledgerJob, ledgerAuditJob, subscribeLedger } from './job.js';
 export { ledgerRoutes } from './routes.js';
-export { forgetSalts, ledgerKeyStore } from './store.js';
+export { forgetSalts, ledgerCommunityKeyStore, ledgerKeyStore } from './store.js';

@@ -15,6 +15,8 @@ const witnessView = (w: StoredWitness) => ({
 export async function ledgerRoutes(app: Api, { service }: { service: LedgerService }): Promise<void> {
   app.get(contract.ledgerKey.path, { schema: contract.ledgerKey.schema }, async () => ({ ...(await service.identity()), tilesPath: LEDGER_PREFIX }));
 
+  app.get(contract.ledgerCommunityKey.path, { schema: contract.ledgerCommunityKey.schema }, async (request) => service.communityIdentity(request.params.id));
+
   app.get(contract.ledgerCheckpoint.path, { schema: contract.ledgerCheckpoint.schema }, async (_request, reply) => reply
     .header('content-type', 'text/plain; charset=utf-8')
     .header('cache-control', 'no-cache')

@@ -13,7 +13,7 @@ import { deviceById, loadCommunity, meteringPointById } from '../registry/index.
 import { sealedPlace, type SecretBox } from '../secrets/index.js';
 import {
   LedgerError, LogAuditor, MissingTileError, TILE_WIDTH, acceptedCosignatures, addCheckpointBody, addSignatureLines, appendLeaves, changeRecorded, commandIssued, commitment, consentChanged, consistencyProofFromTiles, decodeEntry,
-  conflictSize, didKeyFromPublicKey, documentCommitment, encodeEntry, flexMessage, encodeEntryBundle, formatReceiptJson, formatSignerKey, frontierFromTiles,
+  checkCommunitySignature, conflictSize, didKeyFromPublicKey, didKeyFromSeed, documentCommitment, fromBase64, signEntry, toBase64, encodeEntry, flexMessage, encodeEntryBundle, formatReceiptJson, formatSignerKey, frontierFromTiles,
   frontierTiles, inclusionProofFromTiles, leafHash, marketTrade, openCheckpoint, operatorImportAccepted, parseCheckpoint, parseNote, parseReceipt, parseSignerKey, parseTilePath, settlementClosed,
   signCheckpoint, signerKeyFromSeed, statementCorrected, statementIssued, tilesForConsistencyProof, tilesForInclusionProof,
   tilesForTreeHash, toHex, treeHashFromTiles, verifierFromKey, verifierKeyOf, verifyDocument, verifyReceipt, type Hash,
@@ -28,6 +28,7 @@ const MONEY_RELEVANT_CHANGES: ReadonlySet<EventPayload<'change.recorded'>['kind'
 export const APPEND_BATCH = 10_000;
 
 const KEY_PLACE = sealedPlace('ledger_keys', 'signer', 'log');
+const communityKeyPlace = (communityId: string) => sealedPlace('ledger_community_keys', 'signer', communityId);
 const utf8 = (text: string) => new TextEncoder().encode(text);
 
 /** Lower-case hex SHA-256 of the value's RFC 8785 canonical JSON: how entries commit to what they do not hold. */
@@ -42,6 +43,13 @@ export interface LogIdentity {
   readonly origin: string;
   readonly verifierKey: string;
   readonly did: string;
+}
+
+/** A community's entry-signing key as published: anyone checks the community's entries against it. */
+export interface CommunityIdentity {
+  readonly community: string;
+  readonly did: string;
+  readonly createdAt: string;
 }
 
 export interface LedgerOptions {
@@ -91,6 +99,8 @@ function proofFromTiles<T>(compute: () => T): T {
 export class LedgerService {
   private readonly now: () => number;
   private signer: SignerKey | undefined;
+  /** Opened community seeds, by community, with the sealed text they came from (rotation re-seals: opened again). */
+  private readonly communitySeeds = new Map<string, { sealed: string; seed: Uint8Array }>();
 
   constructor(private readonly db: Db, private readonly box: SecretBox, private readonly options: LedgerOptions) {
     this.now = options.now ?? Date.now;
@@ -126,6 +136,35 @@ export class LedgerService {
       this.signer = parseSignerKey(this.box.open(stored.signer, KEY_PLACE));
     }
     return this.signer;
+  }
+
+  // ---- community keys ----
+
+  /**
+   * The community's entry-signing key, created (its seed sealed) with the community's first entry,
+   * in the caller's transaction: a key whose transaction rolls back was never used.
+   */
+  private async communityKey(db: Queryable, communityId: string): Promise<{ did: string; seed: Uint8Array }> {
+    let stored = await store.loadCommunityKey(db, communityId);
+    if (!stored) {
+      const seed = new Uint8Array(randomBytes(32));
+      await store.insertCommunityKey(db, { communityId, signer: this.box.seal(toBase64(seed), communityKeyPlace(communityId.toLowerCase())), did: didKeyFromSeed(seed) });
+      // Another transaction may have stored one first: its key is the community's.
+      stored = (await store.loadCommunityKey(db, communityId))!;
+    }
+    const cached = this.communitySeeds.get(communityId);
+    if (cached?.sealed === stored.signer) return { did: stored.did, seed: cached.seed };
+    const seed = fromBase64(this.box.open(stored.signer, communityKeyPlace(stored.communityId)));
+    if (!seed || didKeyFromSeed(seed) !== stored.did) throw new Error(`the stored key of community ${communityId} is not the key of ${stored.did}`);
+    this.communitySeeds.set(communityId, { sealed: stored.signer, seed });
+    return { did: stored.did, seed };
+  }
+
+  /** The community's published did:key (public: anyone checks its entries' signatures); 404 before its first entry. */
+  async communityIdentity(communityId: string): Promise<CommunityIdentity> {
+    const stored = await store.loadCommunityKey(this.db, communityId);
+    if (!stored) throw new NotFoundError('community key (the community has no entries yet)');
+    return { community: stored.communityId, did: stored.did, createdAt: stored.createdAt.toISOString() };
   }
 
   // ---- entries from events (durable subscribers, in the outbox's transaction) ----
@@ -251,8 +290,10 @@ export class LedgerService {
     return commitment(await store.saltOf(tx, saltSubject, new Uint8Array(randomBytes(32))), value);
   }
 
+  /** Queues the entry signed by its community's key (over its RFC 8785 bytes without signatures). */
   private async enqueue(tx: Queryable, entry: LedgerEntry, subject: string): Promise<void> {
-    await store.enqueue(tx, { communityId: entry.community, kind: entry.kind, subject, body: encodeEntry(entry) });
+    const { seed } = await this.communityKey(tx, entry.community);
+    await store.enqueue(tx, { communityId: entry.community, kind: entry.kind, subject, body: encodeEntry(signEntry(entry, seed)) });
   }
 
   // ---- appending and checkpoints ----
@@ -466,23 +507,29 @@ export class LedgerService {
 
   /**
    * The statement's receipt checked as `gridshare verify` checks it (the log's key, the inclusion
-   * proof, the document), for the member's page.
+   * proof, the document, the community's signature against its published key), for the member's page.
    */
   async statementVerification(principal: Principal, statementId: string) {
+    const statement = await this.visibleStatement(principal, statementId);
     const receipt = await this.statementReceipt(principal, statementId);
-    const document = await this.statementDocument(principal, statementId);
+    const document = statementJson(statement.document);
     const identity = await this.identity();
-    const base = { statementId, verifierKey: identity.verifierKey, did: identity.did, receipt };
+    const communityDid = (await store.loadCommunityKey(this.db, statement.communityId))?.did ?? null;
+    const base = { statementId, verifierKey: identity.verifierKey, did: identity.did, communityDid, receipt };
     try {
-      const verified = verifyReceipt(parseReceipt(utf8(receipt)), verifierFromKey(identity.verifierKey));
+      const verified = verifyReceipt(parseReceipt(utf8(receipt)), verifierFromKey(identity.verifierKey), identity.origin, communityDid ?? undefined);
       verifyDocument(verified.entry, document);
       return {
         ...base, verified: true, reason: null, message: null, index: verified.index, treeSize: verified.checkpoint.size,
         rootHash: toHex(verified.checkpoint.rootHash), documentSha256: documentCommitment(document, 'application/json').sha256,
+        communitySignature: verified.communitySignature.status,
       };
     } catch (error) {
       if (!(error instanceof LedgerError)) throw error;
-      return { ...base, verified: false, reason: error.reason, message: error.message, index: null, treeSize: null, rootHash: null, documentSha256: null };
+      return {
+        ...base, verified: false, reason: error.reason, message: error.message, index: null, treeSize: null, rootHash: null, documentSha256: null,
+        communitySignature: error.reason === 'bad_signature' ? 'invalid' as const : null,
+      };
     }
   }
 
@@ -511,14 +558,17 @@ export class LedgerService {
   /** What a manager's ledger page shows: the log and the community's part in it. */
   async communityStatus(principal: Principal, communityId: string) {
     requireManager(principal, communityId);
-    const [headNow, latest, ours, identity, audit] = await Promise.all([
+    if (!(await loadCommunity(this.db, communityId))) throw new NotFoundError('community');
+    const [headNow, latest, ours, identity, audit, communityKey] = await Promise.all([
       store.head(this.db), store.latestCheckpoint(this.db), store.communityEntries(this.db, communityId), store.loadKey(this.db), store.lastAudit(this.db),
+      this.communityKey(this.db, communityId),
     ]);
     const checkpoint = latest ? parseCheckpoint(parseNote(latest.note).text) : undefined;
     return {
       origin: identity?.origin ?? null,
       verifierKey: identity?.verifierKey ?? null,
       did: identity?.did ?? null,
+      communityDid: communityKey.did,
       size: headNow.size,
       lastAppendAt: headNow.appendedAt?.toISOString() ?? null,
       checkpoint: latest && checkpoint ? { size: latest.size, rootHash: toHex(checkpoint.rootHash), publishedAt: latest.publishedAt.toISOString(), note: latest.note } : null,
@@ -546,13 +596,16 @@ export class LedgerService {
       }
     });
     const auditor = new LogAuditor(checkpoints);
+    const dids = await store.communityDids(this.db);
     const { size } = await store.head(this.db);
     for (let from = 0; from < size; from += batch) {
       const rows = await store.readEntries(this.db, from, Math.min(size, from + batch));
       rows.forEach((row, i) => {
         if (row.seq !== from + i) failures.push(`entry ${from + i} is missing from the stored log`);
         try {
-          decodeEntry(row.body);
+          const entry = decodeEntry(row.body);
+          const signature = checkCommunitySignature(entry, dids.get(entry.community));
+          if (signature.status === 'valid' && !dids.has(entry.community)) failures.push(`entry ${row.seq}: signed by ${signature.did}, but community ${entry.community} has no key`);
         } catch (error) {
           failures.push(`entry ${row.seq}: ${(error as Error).message}`);
         }

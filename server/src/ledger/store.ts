@@ -4,7 +4,8 @@ import { keyIdSql, sealedStore } from '../secrets/index.js';
 import type { Tile, TileRef } from './domain/index.js';
 
 /**
- * The only SQL on the ledger's tables: ledger_keys (the sealed signing key), ledger_head (the
+ * The only SQL on the ledger's tables: ledger_keys (the sealed signing key), ledger_community_keys
+ * (each community's sealed entry-signing key), ledger_head (the
  * size; its row lock is the one writer's lock), ledger_queue (entries waiting to be appended),
  * ledger_entries, ledger_tiles, ledger_checkpoints, ledger_salts, ledger_audits.
  */
@@ -33,18 +34,55 @@ export async function insertKey(db: Queryable, key: Omit<StoredKey, 'createdAt'>
   );
 }
 
-/** The sealed signer key column, for the secrets capability (key checks at start, rotation). */
-export const ledgerKeyStore = sealedStore({
-  table: 'ledger_keys',
-  id: 'id',
-  columns: ['signer'],
-  summary: `SELECT ${keyIdSql('signer')} AS "keyId", count(*)::int AS count FROM ledger_keys GROUP BY 1`,
-  page: `SELECT id, signer FROM ledger_keys WHERE ($1::text IS NULL OR id > $1) ORDER BY id LIMIT $2`,
-  replace: `UPDATE ledger_keys k SET signer = v.after
-    FROM unnest($1::text[], $2::text[], $3::text[]) AS v(id, before, after)
-    WHERE k.id = v.id AND k.signer = v.before
-    RETURNING 1`,
-});
+/**
+ * A ledger key table's sealed `signer` column, for the secrets capability (key checks at start,
+ * rotation): the log's key (ledger_keys, by id) and the communities' keys (ledger_community_keys,
+ * by community).
+ */
+function sealedSignerStore(table: 'ledger_keys' | 'ledger_community_keys', id: 'id' | 'community_id', idType: 'text' | 'uuid') {
+  return sealedStore({
+    table,
+    id,
+    columns: ['signer'],
+    summary: `SELECT ${keyIdSql('signer')} AS "keyId", count(*)::int AS count FROM ${table} GROUP BY 1`,
+    page: `SELECT ${id}::text AS ${id}, signer FROM ${table} WHERE ($1::${idType} IS NULL OR ${id} > $1::${idType}) ORDER BY ${id} LIMIT $2`,
+    replace: `UPDATE ${table} k SET signer = v.after FROM unnest($1::${idType}[], $2::text[], $3::text[]) AS v(id, before, after)
+      WHERE k.${id} = v.id AND k.signer = v.before RETURNING 1`,
+  });
+}
+
+export const ledgerKeyStore = sealedSignerStore('ledger_keys', 'id', 'text');
+
+// ---- community keys ----
+
+export interface StoredCommunityKey {
+  readonly communityId: string;
+  /** Sealed base64 Ed25519 seed. */
+  readonly signer: string;
+  readonly did: string;
+  readonly createdAt: Date;
+}
+
+interface CommunityKeyRow { community_id: string; signer: string; did: string; created_at: Date }
+const communityKeyOf = (r: CommunityKeyRow): StoredCommunityKey => ({ communityId: r.community_id, signer: r.signer, did: r.did, createdAt: r.created_at });
+
+export async function loadCommunityKey(db: Queryable, communityId: string): Promise<StoredCommunityKey | undefined> {
+  const [row] = await db.query<CommunityKeyRow>('SELECT community_id::text AS community_id, signer, did, created_at FROM ledger_community_keys WHERE community_id = $1', [communityId]);
+  return row && communityKeyOf(row);
+}
+
+/** Stores the community's key unless it has one (two transactions creating it at once: the first stays). */
+export async function insertCommunityKey(db: Queryable, key: Omit<StoredCommunityKey, 'createdAt'>): Promise<void> {
+  await db.query('INSERT INTO ledger_community_keys (community_id, signer, did) VALUES ($1, $2, $3) ON CONFLICT (community_id) DO NOTHING', [key.communityId, key.signer, key.did]);
+}
+
+/** Every community's did:key, by community id (the auditor checks each entry's signature against it). */
+export async function communityDids(db: Queryable): Promise<Map<string, string>> {
+  const rows = await db.query<{ community_id: string; did: string }>('SELECT community_id::text AS community_id, did FROM ledger_community_keys');
+  return new Map(rows.map((r) => [r.community_id, r.did]));
+}
+
+export const ledgerCommunityKeyStore = sealedSignerStore('ledger_community_keys', 'community_id', 'uuid');
 
 /** Bytes as a Buffer: both drivers (PGlite, node-postgres) take Buffers, alone and in arrays, as bytea. */
 const bytea = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

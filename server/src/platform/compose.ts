@@ -30,7 +30,7 @@ import { billingRoutes, memberSavings } from '../billing/index.js';
 import { forecastJob, forecastRoutes, registerForecastMetrics, subscribeForecast, type ForecastJobOptions } from '../forecast/index.js';
 import { memoryKeys, Secrets, secretsRoutes, type KeyStore } from '../secrets/index.js';
 import { DEFAULT_QUOTAS, Quotas, type QuotaLimits, quotaRoutes } from '../quotas/index.js';
-import { LedgerService, ledgerAuditJob, ledgerJob, ledgerKeyStore, ledgerRoutes, subscribeLedger } from '../ledger/index.js';
+import { LedgerService, ledgerAuditJob, ledgerCommunityKeyStore, ledgerJob, ledgerKeyStore, ledgerRoutes, subscribeLedger } from '../ledger/index.js';
 import { ConnectorService, CONNECTORS_JOB, connectorJob, connectorRoutes, connectorSecretsStore } from '../connectors/index.js';
 import { privacyJob, privacyRoutes, registerAccessLogging, type PrivacyContext } from '../privacy/index.js';
 import { MARKET_JOB, marketJob, marketRoutes, subscribeMarket, type MarketJobOptions } from '../market/index.js';
@@ -196,7 +196,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   closers.push(() => db.close());
   try {
     await migrate(db);
-    const secrets = await Secrets.open(db, options.secretKeys ?? memoryKeys(), [deviceCredentialsStore, meterKeysStore, connectorSecretsStore, ledgerKeyStore, flexKeyStore]);
+    const secrets = await Secrets.open(db, options.secretKeys ?? memoryKeys(), [deviceCredentialsStore, meterKeysStore, connectorSecretsStore, ledgerKeyStore, ledgerCommunityKeyStore, flexKeyStore]);
     // PGlite's own files and a key file created just now: private to the user.
     for (const dir of privateDirs) makePrivate(dir);
     const bootstrapAdmin = await ensureAdmin(db);

@@ -525,6 +525,8 @@ const cases: Case[] = [
   { method: 'GET', route: '/api/v1/statements/:id/statement.pdf', url: async (w, tp) => `/api/v1/statements/${await statementOfA(tp, w)}/statement.pdf`, expect: ownerOfA(200) },
 
   { method: 'GET', route: '/api/v1/ledger/key', url: () => '/api/v1/ledger/key', expect: everyone(200) },
+  { method: 'GET', route: '/api/v1/ledger/communities/:id/key', url: async (w, tp) => (await loggedStatementOfA(tp, w), `/api/v1/ledger/communities/${w.communityA}/key`), expect: everyone(200),
+    check: (_role, body) => expect(body.did).toMatch(/^did:key:z6Mk/) },
   { method: 'GET', route: '/api/v1/ledger/checkpoint', url: async (w, tp) => (await loggedStatementOfA(tp, w), '/api/v1/ledger/checkpoint'), expect: everyone(200) },
   { method: 'POST', route: '/api/v1/ledger/checkpoint', url: () => '/api/v1/ledger/checkpoint', expect: adminOnly(200) },
   { method: 'GET', route: '/api/v1/ledger/witnesses', url: () => '/api/v1/ledger/witnesses', expect: adminOnly(200) },
@@ -544,7 +546,8 @@ const cases: Case[] = [
   { method: 'GET', route: '/api/v1/statements/:id/statement.json', url: async (w, tp) => `/api/v1/statements/${await loggedStatementOfA(tp, w)}/statement.json`, expect: ownerOfA(200) },
   { method: 'GET', route: '/api/v1/statements/:id/verification', url: async (w, tp) => `/api/v1/statements/${await loggedStatementOfA(tp, w)}/verification`, expect: ownerOfA(200),
     check: (_role, body) => expect(body.verified).toBe(true) },
-  { method: 'GET', route: '/api/v1/communities/:id/ledger', url: (w) => `/api/v1/communities/${w.communityA}/ledger`, expect: managersOfA(200) },
+  { method: 'GET', route: '/api/v1/communities/:id/ledger', url: (w) => `/api/v1/communities/${w.communityA}/ledger`, expect: managersOfA(200),
+    check: (_role, body) => expect(body.communityDid).toMatch(/^did:key:z6Mk/) },
 
   { method: 'GET', route: '/health', url: () => '/health', expect: everyone(200) },
   { method: 'GET', route: '/metrics', url: () => '/metrics', expect: adminOnly(200) },

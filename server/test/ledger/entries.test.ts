@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { describe, expect, it } from 'vitest';
 import {
-  ENTRY_KINDS, checkEntrySignatures, commitment, decodeEntry, didKeyFromPublicKey, documentCommitment,
+  ENTRY_KINDS, checkCommunitySignature, checkEntrySignatures, commitment, decodeEntry, didKeyFromPublicKey, documentCommitment,
   encodeEntry, flexMessage, marketTrade, settlementClosed, signEntry, statementCorrected, statementIssued, validateEntry,
   type LedgerEntry,
 } from '../../src/ledger/domain/index.js';
@@ -80,6 +80,21 @@ describe('ledger entries', () => {
     expect(refusal(() => decodeEntry(new Uint8Array([0xff, 0xfe]))).message).toMatch(/not UTF-8/);
     expect(refusal(() => decodeEntry(bytes('[1,2]'))).message).toMatch(/JSON object/);
     expect(refusal(() => validateEntry({ ...entry, document: undefined })).message).toMatch(/entry.document: missing/);
+  });
+
+  it('reports its community signature as valid, absent or refused as bad_signature (changed entry, another key)', () => {
+    const entry = oneOfEachKind()[2]!;
+    const communityDid = didKeyFromPublicKey(ed25519PublicKey(seed));
+    expect(checkCommunitySignature(entry)).toEqual({ status: 'absent' });
+    expect(checkCommunitySignature(entry, communityDid)).toEqual({ status: 'absent' });
+    const signed = signEntry(entry, seed);
+    expect(checkCommunitySignature(signed)).toEqual({ status: 'valid', did: communityDid });
+    expect(checkCommunitySignature(signed, communityDid)).toEqual({ status: 'valid', did: communityDid });
+    const changed = refusal(() => checkCommunitySignature({ ...signed, at: '2026-12-01T00:00:00Z' } as LedgerEntry, communityDid));
+    expect([changed.reason, changed.message]).toEqual(['bad_signature', expect.stringMatching(/community signature invalid: .*does not verify/)]);
+    const otherKey = signEntry(entry, new Uint8Array(32).fill(9));
+    const byOther = refusal(() => checkCommunitySignature(otherKey, communityDid));
+    expect([byOther.reason, byOther.message]).toEqual(['bad_signature', expect.stringContaining(`not by the community's key ${communityDid}`)]);
   });
 
   it('carries signatures by did:key identities that anyone can check from the entry alone', () => {

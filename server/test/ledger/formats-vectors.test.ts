@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  LedgerError, checkNote, cosignatureTime, didKeyFromPublicKey, formatCheckpoint, formatSignerKey, formatTlogProof,
+  LedgerError, checkCommunitySignature, checkNote, cosignatureTime, didKeyFromPublicKey, didKeyFromSeed, settlementClosed, signEntry, formatCheckpoint, formatSignerKey, formatTlogProof,
   openNote, parseCheckpoint, parseNote, parseSignerKey, parseTlogProof, parseVerifierKey, publicKeyFromDidKey,
   signNote, signerKeyFromSeed, verifierFromKey, verifierKeyOf,
 } from '../../src/ledger/domain/index.js';
@@ -153,6 +153,24 @@ describe.skipIf(!merkleVectorsPresent)('did:key (W3C CCG did-method-key, Digital
       expect(toHexString(publicKeyFromDidKey(v.did))).toBe(v.publicKeyHex);
       if (v.seedHex) expect(toHexString(ed25519PublicKey(hex(v.seedHex)))).toBe(v.publicKeyHex);
     }
+  });
+
+  it('names a community key made from a seed by the known did, and its entry signatures by that did', () => {
+    const seeded = vectors!.vectors.filter((v) => v.seedHex);
+    expect(seeded.length).toBeGreaterThan(0);
+    const entry = settlementClosed({ at: Date.UTC(2026, 10, 30, 23), community: 'c0ffee00-0000-4000-8000-000000000001' }, {
+      settlement: 's-1', period: { start: Date.UTC(2026, 9, 31, 23), end: Date.UTC(2026, 10, 30, 23) }, currency: 'EUR', totals: { amount: '12.34' }, statements: 3,
+    });
+    for (const v of seeded) {
+      expect(didKeyFromSeed(hex(v.seedHex!))).toBe(v.did);
+      const signed = signEntry(entry, hex(v.seedHex!));
+      expect(signed.signatures).toEqual([{ did: v.did, signature: expect.any(String) }]);
+      expect(checkCommunitySignature(signed, v.did)).toEqual({ status: 'valid', did: v.did });
+    }
+    // The signature of one vector's key does not pass as another's.
+    const [first, second] = seeded as [typeof seeded[0], typeof seeded[0]];
+    const forged = { ...signEntry(entry, hex(first.seedHex!)), signatures: [{ did: second.did, signature: signEntry(entry, hex(first.seedHex!)).signatures![0]!.signature }] };
+    expect(refusal(() => checkCommunitySignature(forged)).reason).toBe('bad_signature');
   });
 
   it('refuses P-256 and X25519 keys, and damaged identifiers', () => {

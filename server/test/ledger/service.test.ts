@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,10 +17,11 @@ import { monthRange } from '../../src/kernel/calendar.js';
 import type { UserPrincipal } from '../../src/kernel/principal.js';
 import { runSharing, storeCommunity, storeIntervals } from '../sharing/support/stored.js';
 import {
-  decodeEntry, fromBase64, leafHash, openCheckpoint, parseReceipt, verifierFromKey, verifyConsistency, verifyInclusion, verifyReceipt,
+  checkCommunitySignature, decodeEntry, fromBase64, leafHash, openCheckpoint, parseReceipt, verifierFromKey, verifyConsistency, verifyInclusion, verifyReceipt,
   type Hash,
 } from '../../src/ledger/domain/index.js';
 import { verifyConsistencyFiles, verifyReceiptFile } from '../../src/ledger/commands.js';
+import { isSealed } from '../../src/secrets/index.js';
 
 const run = promisify(execFile);
 const hashes = (list: string[]): Hash[] => list.map((h) => fromBase64(h)!);
@@ -234,6 +236,51 @@ describe.each(storeKinds)('the verifiable record on %s', (kind) => {
     expect(status.body.checkpoint.size).toBe(status.body.size);
   });
 
+  it('signs each entry with its community\'s did:key (sealed at rest, kept through a master-key rotation), published for anyone and shown to its managers', async () => {
+    const published = await tp.call('GET', `/api/v1/ledger/communities/${w.communityA}/key`);
+    expect(published.status).toBe(200);
+    const communityDid = published.body.did as string;
+    expect(communityDid).toMatch(/^did:key:z6Mk/);
+    expect((await tp.call('GET', `/api/v1/communities/${w.communityA}/ledger`, { token: w.managerA.token })).body.communityDid).toBe(communityDid);
+    expect((await tp.call('GET', `/api/v1/ledger/communities/${randomUUID()}/key`)).status).toBe(404);
+    expect((await tp.call('GET', '/api/v1/ledger/communities/not-a-uuid/key')).status).toBe(400);
+
+    const rows = await tp.platform.db.query<{ body: Uint8Array }>('SELECT body FROM ledger_entries WHERE community_id = $1', [w.communityA]);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(checkCommunitySignature(decodeEntry(row.body), communityDid)).toEqual({ status: 'valid', did: communityDid });
+    const [stored] = await tp.platform.db.query<{ signer: string }>('SELECT signer FROM ledger_community_keys WHERE community_id = $1', [w.communityA]);
+    expect(isSealed(stored!.signer)).toBe(true);
+
+    // Community B's key, made when its manager first looks: another key, which A's entries are not signed by.
+    const didB = (await tp.call('GET', `/api/v1/communities/${w.communityB}/ledger`, { token: w.managerB.token })).body.communityDid as string;
+    expect(didB).toMatch(/^did:key:z6Mk/);
+    expect(didB).not.toBe(communityDid);
+    expect((await tp.call('GET', `/api/v1/ledger/communities/${w.communityB}/key`)).body.did).toBe(didB);
+
+    const { verifierKey } = await key();
+    const statementId = november.statements.find((s) => s.memberId === w.memberIdA)!.id;
+    const receiptFile = join(dir, 'signed-receipt.json');
+    writeFileSync(receiptFile, (await tp.call('GET', `/api/v1/statements/${statementId}/receipt.json`, { token: w.memberA.token })).raw.rawPayload);
+    await expect(verifyReceiptFile({ receipt: receiptFile, key: verifierKey, communityKey: communityDid }))
+      .resolves.toMatchObject({ verified: true, communitySignature: { status: 'valid', did: communityDid } });
+    await expect(verifyReceiptFile({ receipt: receiptFile, key: verifierKey, communityKey: didB })).rejects.toMatchObject({ reason: 'bad_signature' });
+    const check = await tp.call('GET', `/api/v1/statements/${statementId}/verification`, { token: w.memberA.token });
+    expect(check.body).toMatchObject({ verified: true, communityDid, communitySignature: 'valid' });
+
+    // A master-key rotation re-seals the community keys; the next entry is signed by the same key.
+    const rotation = await tp.call('POST', '/api/v1/secrets/rotate', { token: tp.admin.token });
+    expect(rotation.status, JSON.stringify(rotation.body)).toBe(200);
+    const [keys] = await tp.platform.db.query<{ count: number }>('SELECT count(*)::int AS count FROM ledger_community_keys');
+    expect(keys!.count).toBeGreaterThanOrEqual(2);
+    expect(rotation.body.resealed.ledger_community_keys).toBe(keys!.count);
+    const [resealed] = await tp.platform.db.query<{ signer: string }>('SELECT signer FROM ledger_community_keys WHERE community_id = $1', [w.communityA]);
+    expect(resealed!.signer).not.toBe(stored!.signer);
+    const july = await closeMonth(tp, w, '2025-07');
+    const [settled] = await tp.platform.db.query<{ body: Uint8Array }>(`SELECT body FROM ledger_entries WHERE kind = 'settlement.closed' AND subject = $1`, [july.id]);
+    expect(checkCommunitySignature(decodeEntry(settled!.body), communityDid)).toEqual({ status: 'valid', did: communityDid });
+    expect((await tp.platform.ledger.service.audit()).failures).toEqual([]);
+  });
+
   it('detects a stored entry that was altered, in the audit and in /metrics', async () => {
     const service = tp.platform.ledger.service;
     const [row] = await tp.platform.db.query<{ body: Uint8Array }>(`SELECT body FROM ledger_entries WHERE seq = 1`);
@@ -246,7 +293,10 @@ describe.each(storeKinds)('the verifiable record on %s', (kind) => {
     await tp.platform.db.exec('ALTER TABLE ledger_entries ENABLE TRIGGER ledger_entries_append_only');
     const report = await service.audit();
     expect(report.failures.length).toBeGreaterThan(0);
-    expect(report.failures[0]).toMatch(/stored entries were changed, removed or reordered/);
+    // The tree no longer matches the checkpoints, and the entry no longer matches its community's signature.
+    expect(report.failures).toEqual(expect.arrayContaining([
+      expect.stringMatching(/stored entries were changed, removed or reordered/), expect.stringMatching(/^entry 1: community signature invalid/),
+    ]));
     const metrics = await tp.call('GET', '/metrics', { token: tp.admin.token });
     expect(metrics.raw.body).toMatch(/gridshare_ledger_audit_failures [1-9]/);
     const status = await tp.call('GET', `/api/v1/communities/${w.communityA}/ledger`, { token: w.managerA.token });

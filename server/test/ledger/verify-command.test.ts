@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import PDFDocument from 'pdfkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  LedgerError, documentCommitment, encodeEntry, formatReceiptJson, formatReceiptTlogProof, signerKeyFromSeed,
+  LedgerError, didKeyFromSeed, documentCommitment, encodeEntry, formatReceiptJson, formatReceiptTlogProof, signEntry, signerKeyFromSeed,
   statementIssued, verifierKeyOf,
 } from '../../src/ledger/domain/index.js';
 import { LogFetchError } from '../../src/ledger/tile-client.js';
@@ -109,8 +109,45 @@ describe('gridshare verify', () => {
       const result = await verifyReceiptFile({ receipt: join(dir, receipt), key: KEY, statement: join(dir, 'statement.pdf') });
       expect(result).toMatchObject({ verified: true, index: 250, log: 'ledger.sunny-street.example', checkpoint: { size: 700 }, statement: { size: pdf.length } });
       expect(result.entry.kind).toBe('statement.issued');
+      // Logged before its community had a key: reported, not refused.
+      expect(result.communitySignature).toEqual({ status: 'absent' });
     }
   });
+
+  it('reports the entry\'s community signature: valid (by the key given), or refused as invalid', async () => {
+    const communitySeed = new Uint8Array(32).fill(31);
+    const communityDid = didKeyFromSeed(communitySeed);
+    const otherDid = didKeyFromSeed(new Uint8Array(32).fill(32));
+    const statement = statementIssued(base, { statement: 'st-2026-11-0002', member, period: november, document: documentCommitment(pdf, 'application/pdf') });
+    const signed = signEntry(statement, communitySeed);
+    // A signature copied onto another entry: well formed, logged, but not over this entry.
+    const other = statementIssued(base, { statement: 'st-2026-11-0003', member, period: november, document: documentCommitment(pdf, 'application/pdf') });
+    const copied = { ...other, signatures: signed.signatures };
+    const signedLog = new MemoryLog(logKey);
+    signedLog.append([encodeEntry(signed), encodeEntry(copied), ...filler(2, 10)]);
+    const signedReceipt = file('signed.json', formatReceiptJson(signedLog.receipt(0, 12)));
+    const copiedReceipt = file('copied.json', formatReceiptJson(signedLog.receipt(1, 12)));
+
+    await expect(verifyReceiptFile({ receipt: signedReceipt, key: KEY })).resolves.toMatchObject({ communitySignature: { status: 'valid', did: communityDid } });
+    await expect(verifyReceiptFile({ receipt: signedReceipt, key: KEY, communityKey: communityDid, statement: join(dir, 'statement.pdf') }))
+      .resolves.toMatchObject({ verified: true, communitySignature: { status: 'valid', did: communityDid } });
+    expect(await reason(verifyReceiptFile({ receipt: signedReceipt, key: KEY, communityKey: otherDid }))).toMatch(/^bad_signature: community signature invalid: .*not by the community's key/);
+    expect(await reason(verifyReceiptFile({ receipt: copiedReceipt, key: KEY }))).toMatch(/^bad_signature: community signature invalid: .*does not verify/);
+    // The signature cannot be stripped from a receipt: the entry would no longer be the logged one.
+    const stripped = JSON.parse(formatReceiptJson(signedLog.receipt(0, 12))) as { entry: Record<string, unknown> };
+    delete stripped.entry.signatures;
+    expect(await reason(verifyReceiptFile({ receipt: file('stripped.json', JSON.stringify(stripped)), key: KEY }))).toMatch(/^proof_mismatch/);
+    await expect(verifyReceiptFile({ receipt: signedReceipt, key: KEY, communityKey: 'did:key:nope' })).rejects.toThrow(/--community-key: /);
+
+    const [valid, invalid] = await Promise.all([
+      run(process.execPath, [GRIDSHARE_BIN, 'verify', '--receipt', signedReceipt, '--key', KEY, '--community-key', communityDid], { timeout: 30_000 }),
+      run(process.execPath, [GRIDSHARE_BIN, 'verify', '--receipt', signedReceipt, '--key', KEY, '--community-key', otherDid], { timeout: 30_000 })
+        .then(() => ({ code: 0, stderr: '' }), (error: { code: number; stderr: string }) => error),
+    ]);
+    expect(valid.stdout).toContain(`community   signature valid, by ${communityDid}`);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toMatch(/^NOT VERIFIED \(bad_signature\): community signature invalid/);
+  }, 90_000); // two processes start tsx at once: slow on a loaded 2-core machine
 
   it('refuses a statement changed in one byte, a receipt from an altered database row, a wrong key, an edited checkpoint', async () => {
     const altered = pdf.slice();

@@ -35,6 +35,7 @@ export default function StatementVerify({ params }: { params: Record<string, str
               </div>
               <p><code>{t('verify.command', { key: v.verifierKey })}</code></p>
               <p class="muted">{t('verify.key', { did: v.did })}</p>
+              {v.communityDid && <p class="muted">{t('verify.communityKey', { did: v.communityDid })}</p>}
             </section>
           </>
         )}
@@ -51,6 +52,8 @@ function Proof({ v, count }: { v: StatementVerification; count: (n: number) => s
       <dl>
         <dt>{t('verify.document')}</dt><dd><code>{v.documentSha256}</code></dd>
         <dt>{t('verify.root')}</dt><dd><code>{v.rootHash}</code></dd>
+        <dt>{t('verify.communitySignature')}</dt>
+        <dd data-testid="verify-community-signature">{v.communitySignature === 'valid' ? t('verify.communitySigned') : t('verify.communityUnsigned')}</dd>
       </dl>
     </>
   );

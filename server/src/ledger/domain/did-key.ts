@@ -5,7 +5,7 @@
  * signature can be checked from the entry alone.
  */
 import { base58 } from '@scure/base';
-import { ED25519_PUBLIC_KEY_SIZE, type Bytes } from './crypto.js';
+import { ED25519_PUBLIC_KEY_SIZE, ed25519PublicKey, type Bytes } from './crypto.js';
 import { concatBytes } from './bytes.js';
 import { LedgerError } from './errors.js';
 
@@ -15,6 +15,11 @@ const PREFIX = 'did:key:z';
 export function didKeyFromPublicKey(publicKey: Bytes): string {
   if (publicKey.length !== ED25519_PUBLIC_KEY_SIZE) throw new LedgerError('malformed', `an Ed25519 public key is ${ED25519_PUBLIC_KEY_SIZE} bytes, not ${publicKey.length}`);
   return PREFIX + base58.encode(concatBytes(ED25519_PUB_MULTICODEC, publicKey));
+}
+
+/** The did:key of the Ed25519 key with this 32-byte seed. */
+export function didKeyFromSeed(seed: Bytes): string {
+  return didKeyFromPublicKey(ed25519PublicKey(seed));
 }
 
 /** The Ed25519 public key a did:key names; any other key type (P-256, X25519, …) is refused. */

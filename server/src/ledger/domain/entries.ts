@@ -13,9 +13,9 @@
  */
 import canonicalize from 'canonicalize';
 import { formatUtcInstant, parseUtcInstant } from '../../kernel/time.js';
-import { ed25519PublicKey, ed25519Sign, ed25519Verify, sha256, type Bytes } from './crypto.js';
+import { ed25519Sign, ed25519Verify, sha256, type Bytes } from './crypto.js';
 import { concatBytes, decodeUtf8, fromBase64, toBase64, toHex, utf8 } from './bytes.js';
-import { didKeyFromPublicKey, publicKeyFromDidKey } from './did-key.js';
+import { didKeyFromSeed, publicKeyFromDidKey } from './did-key.js';
 import { LedgerError } from './errors.js';
 import { MAX_ENTRY_BYTES } from './tiles.js';
 
@@ -396,8 +396,33 @@ function signedBytes(entry: LedgerEntry): Bytes {
 
 /** Adds a signature by the key with this Ed25519 seed (named by its did:key). */
 export function signEntry<E extends LedgerEntry>(entry: E, seed: Bytes): E {
-  const signature: EntrySignature = { did: didKeyFromPublicKey(ed25519PublicKey(seed)), signature: toBase64(ed25519Sign(seed, signedBytes(entry))) };
+  const signature: EntrySignature = { did: didKeyFromSeed(seed), signature: toBase64(ed25519Sign(seed, signedBytes(entry))) };
   return validateEntry({ ...entry, signatures: [...(entry.signatures ?? []), signature] }) as E;
+}
+
+/**
+ * What an entry's community signature comes to. Only the community's key signs entries (the
+ * platform signs checkpoints; devices sign no entries), so an entry's signatures are its
+ * community's: `absent` (an entry logged before communities had keys), `valid` (every signature
+ * verifies and, when the community's published did:key is given, one is by it).
+ */
+export type CommunitySignature = { readonly status: 'absent' } | { readonly status: 'valid'; readonly did: string };
+
+/**
+ * The entry's community signature, checked from the entry alone (and against `communityDid`, the
+ * key the community publishes, when given). A signature that does not verify, or none by the
+ * community's key, is refused as `bad_signature`: the entry was not signed as logged.
+ */
+export function checkCommunitySignature(entry: LedgerEntry, communityDid?: string): CommunitySignature {
+  const checked = checkEntrySignatures(entry);
+  if (checked.length === 0) return { status: 'absent' };
+  const failed = checked.find((c) => !c.valid);
+  if (failed) throw new LedgerError('bad_signature', `community signature invalid: the entry's signature by ${failed.did} does not verify (the entry or its signature was changed)`);
+  if (communityDid === undefined) return { status: 'valid', did: checked[0]!.did };
+  if (!checked.some((c) => c.did === communityDid)) {
+    throw new LedgerError('bad_signature', `community signature invalid: the entry is signed by ${checked.map((c) => c.did).join(', ')}, not by the community's key ${communityDid}`);
+  }
+  return { status: 'valid', did: communityDid };
 }
 
 /** Each signature of the entry, checked against the key its did:key names. */

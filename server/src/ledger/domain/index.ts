@@ -23,12 +23,12 @@ export {
   verifierFromKey, checkCosignatures, type Checkpoint, type OpenedCheckpoint, type CosignerKey, type CosignatureCheck,
 } from './checkpoint.js';
 export { TLOG_PROOF_HEADER, formatTlogProof, parseTlogProof, type TlogProof } from './tlog-proof.js';
-export { didKeyFromPublicKey, publicKeyFromDidKey } from './did-key.js';
+export { didKeyFromPublicKey, didKeyFromSeed, publicKeyFromDidKey } from './did-key.js';
 export {
   ENTRY_VERSION, ENTRY_KINDS, validateEntry, encodeEntry, decodeEntry, documentCommitment, commitment,
   statementIssued, statementCorrected, settlementClosed, operatorImportAccepted, commandIssued, marketTrade,
-  flexMessage, consentChanged, changeRecorded, signEntry, checkEntrySignatures,
-  type EntryKind, type LedgerEntry, type EventBase, type Period, type DocumentCommitment, type MarketTradeEntry, type ConsentChangedEntry, type ChangeRecordedEntry,
+  flexMessage, consentChanged, changeRecorded, signEntry, checkEntrySignatures, checkCommunitySignature,
+  type EntryKind, type LedgerEntry, type EventBase, type Period, type DocumentCommitment, type CommunitySignature, type MarketTradeEntry, type ConsentChangedEntry, type ChangeRecordedEntry,
 } from './entries.js';
 export {
   RECEIPT_FORMAT, formatReceiptJson, formatReceiptTlogProof, parseReceipt, verifyReceipt, verifyDocument,

@@ -14,7 +14,7 @@ import type { Bytes } from './crypto.js';
 import { bytesEqual, decodeUtf8, toHex, utf8 } from './bytes.js';
 import { LedgerError } from './errors.js';
 import { openCheckpoint, type Checkpoint } from './checkpoint.js';
-import { decodeEntry, documentCommitment, type LedgerEntry } from './entries.js';
+import { checkCommunitySignature, decodeEntry, documentCommitment, type CommunitySignature, type LedgerEntry } from './entries.js';
 import { leafHash, rootFromInclusionProof, type Hash } from './merkle.js';
 import type { NoteVerifier } from './note.js';
 import { TLOG_PROOF_HEADER, formatTlogProof, parseTlogProof, type TlogProof } from './tlog-proof.js';
@@ -69,14 +69,17 @@ export interface VerifiedReceipt {
   readonly index: number;
   readonly leafHash: Hash;
   readonly checkpoint: Checkpoint;
+  /** The entry's signature by its community's key: valid, or absent (invalid is refused). */
+  readonly communitySignature: CommunitySignature;
 }
 
 /**
  * Checks a receipt against the log's verifier key: the checkpoint is signed by that key and is
- * of its log, the entry's index is in the signed tree, and the inclusion proof leads from the
- * entry's leaf hash to the signed root. Each failure is a LedgerError naming its reason.
+ * of its log, the entry's index is in the signed tree, the inclusion proof leads from the
+ * entry's leaf hash to the signed root, and the entry's community signature (if it has one)
+ * verifies — by `communityDid` when given. Each failure is a LedgerError naming its reason.
  */
-export function verifyReceipt(receipt: Receipt, log: NoteVerifier, origin: string = log.name): VerifiedReceipt {
+export function verifyReceipt(receipt: Receipt, log: NoteVerifier, origin: string = log.name, communityDid?: string): VerifiedReceipt {
   const { checkpoint } = openCheckpoint(receipt.proof.checkpoint, log, origin);
   const { index, hashes } = receipt.proof;
   if (index >= checkpoint.size) {
@@ -87,7 +90,8 @@ export function verifyReceipt(receipt: Receipt, log: NoteVerifier, origin: strin
   if (!bytesEqual(root, checkpoint.rootHash)) {
     throw new LedgerError('proof_mismatch', `the entry and inclusion proof lead to root ${toHex(root)}, but the signed checkpoint of ${checkpoint.size} entries has root ${toHex(checkpoint.rootHash)}: the entry or the proof was changed`);
   }
-  return { entry: decodeEntry(receipt.entry), index, leafHash: leaf, checkpoint };
+  const entry = decodeEntry(receipt.entry);
+  return { entry, index, leafHash: leaf, checkpoint, communitySignature: checkCommunitySignature(entry, communityDid) };
 }
 
 /** That `bytes` are the document the entry commits to (a statement, an operator's file). */

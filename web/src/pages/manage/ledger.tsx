@@ -1,13 +1,15 @@
+import { apiUrl } from '../../api/client.js';
 import { Badge, Empty, ErrorNote, Loading, Stat } from '../../components/ui.js';
 import { useApi } from '../../lib/hooks.js';
 import { useI18n } from '../../lib/i18n/provider.js';
 import { ManagePage } from './manage-page.js';
 
-/** The verifiable record as a manager sees it: the log's size, latest checkpoint, last append, audit, and the community's entries. */
+/** The verifiable record as a manager sees it: the log's size, latest checkpoint, last append, audit, the community's entries and its signing key. */
 export default function LedgerPage({ params }: { params: Record<string, string> }) {
   const { t } = useI18n();
   const communityId = params.communityId!;
   const ledger = useApi('communityLedger', { params: { id: communityId } }, { refreshMs: 60_000 });
+  const publishedKey = apiUrl('ledgerCommunityKey', { params: { id: communityId } });
   return (
     <ManagePage communityId={communityId} title={t('nav.ledger')}>
       {(_c, fmt) => {
@@ -46,6 +48,14 @@ export default function LedgerPage({ params }: { params: Record<string, string> 
                   </dl>
                 )
                 : <Empty><p>{t('ledger.noKey')}</p></Empty>}
+            </section>
+            <section class="card" aria-labelledby="ledger-community-key" data-testid="ledger-community-key">
+              <h2 id="ledger-community-key">{t('ledger.communityKey')}</h2>
+              <p class="muted">{t('ledger.communityKeyIntro')}</p>
+              <dl>
+                <dt>{t('ledger.did')}</dt><dd><code>{l.communityDid}</code></dd>
+                <dt>{t('ledger.communityKeyPublished')}</dt><dd><a href={publishedKey}><code>{publishedKey}</code></a></dd>
+              </dl>
             </section>
           </>
         );
