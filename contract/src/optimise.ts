@@ -86,7 +86,19 @@ export const MyPlan = Type.Object({
   memberId: Uuid,
   timeZone: Type.String(),
   plan: nullable(PlanSummary),
-  saving: nullable(Type.Object({ baselineCost: Money, planCost: Money, direct: Money, communityShare: Money, total: Money })),
+  saving: nullable(Type.Object({
+    baselineCost: Money, planCost: Money, direct: Money, communityShare: Money,
+    sharing: nullable(Type.Object({
+      rule: Type.String({ description: 'the community\'s sharing rule (allocation rule), or baseline-import' }),
+      basis: Type.Enum(['community-energy', 'baseline-import'], {
+        description: 'community-energy: the saving at the community\'s connection is shared in proportion to the community energy the rule gives each member under the plan; '
+          + 'baseline-import: in proportion to their import without a plan (when the rule shares no energy under the plan)',
+      }),
+      key: nullable(Type.String({ description: 'the member\'s share under the rule\'s key at the horizon\'s start (rules with a key)' })),
+      weightWh: Type.Integer({ minimum: 0, description: 'the member\'s weight: Wh of community energy under the plan, or of baseline import' }),
+    }, { description: 'how the community share was found (null for plans from before it was recorded)' })),
+    total: Money,
+  })),
   because: Type.Array(Type.String(), { description: 'what the plan does differently for this member\'s assets' }),
   assets: Type.Array(PlannedAsset),
   commandList: Type.Array(PlanCommandView),

@@ -5,6 +5,7 @@ import type { PlannedAsset, PlanTrigger } from '@gridshare/contract/optimise';
 import { communityDevices, deviceById, loadCommunity, loadTariffs, meteringPointsOfCommunity } from '../registry/index.js';
 import { pointForecastsP50 } from '../forecast/index.js';
 import { latestReadingsIn } from '../ingest/index.js';
+import { loadCoefficientPeriods, loadShareVersions } from '../sharing/index.js';
 import { createLocalClock, localDateOf } from '../kernel/calendar.js';
 import type { Quantity } from '../kernel/quantities.js';
 import { MINUTE_MS, QUARTER_HOUR_MS } from '../kernel/time.js';
@@ -16,6 +17,8 @@ import { ScenarioError } from './domain/fields.js';
 import { baseline, type Outcome, type PlanDocument } from './domain/plan.js';
 import { parseScenario } from './domain/scenario.js';
 import type { NamedSolution } from './domain/warm-start.js';
+import { shareByCommunityRule } from './community-sharing.js';
+import type { SavingsSharing } from './domain/savings.js';
 import { optimise } from './optimise.js';
 import type { Solver } from './solver.js';
 import {
@@ -123,7 +126,8 @@ export class PlanService {
       const scenario = parseScenario(assembly.scenario);
       // The last solution still covers part of this horizon (after a long pause it says nothing about it).
       const previous = warm && warm.solution.startMs <= startMs && startMs < warm.horizonEndMs ? warm.solution : undefined;
-      const out = await optimise(scenario, { solver: this.solver, ...(previous ? { previous } : {}) });
+      const sharing = await savingsSharing(db, communityId, community.allocationRule, startMs, common.horizonEndMs);
+      const out = await optimise(scenario, { solver: this.solver, sharing, ...(previous ? { previous } : {}) });
       const { solution: _solution, conflict: _conflict, ...report } = out.result;
       if (!out.document) {
         stored = { ...noPlan('failed', report.message, out.problems ?? []), ...report, document: null, problems: out.problems ?? [] };
@@ -172,6 +176,12 @@ export class PlanService {
     });
     return true;
   }
+}
+
+/** The community's sharing rule with the keys in force over the horizon: how a plan's saving lands on members. */
+async function savingsSharing(db: Queryable, communityId: string, rule: string, startMs: number, endMs: number): Promise<SavingsSharing> {
+  const [shareVersions, coefficientPeriods] = await Promise.all([loadShareVersions(db, communityId), loadCoefficientPeriods(db, communityId, startMs, endMs)]);
+  return shareByCommunityRule(rule, { shareVersions, coefficientPeriods });
 }
 
 const netImportW = (importWh: readonly number[], exportWh: readonly number[], stepMinutes: number) =>
