@@ -7,7 +7,6 @@ import { pointForecastsP50 } from '../forecast/index.js';
 import { latestReadingsIn } from '../ingest/index.js';
 import { loadCoefficientPeriods, loadShareVersions } from '../sharing/index.js';
 import { createLocalClock, localDateOf } from '../kernel/calendar.js';
-import type { Quantity } from '../kernel/quantities.js';
 import { MINUTE_MS, QUARTER_HOUR_MS } from '../kernel/time.js';
 import type { ObjectiveWeights } from './domain/assets/index.js';
 import {
@@ -16,6 +15,7 @@ import {
 import { InfeasibleScenarioError } from './domain/build.js';
 import { boundAssets, planCommands, stateAt } from './domain/device-commands.js';
 import { ScenarioError } from './domain/fields.js';
+import { STATE_QUANTITY } from './domain/state-change.js';
 import { baseline, type Outcome, type PlanDocument } from './domain/plan.js';
 import { parseScenario } from './domain/scenario.js';
 import type { NamedSolution } from './domain/warm-start.js';
@@ -31,8 +31,6 @@ import {
 /** The objective until a manager picks one: cost. */
 export const DEFAULT_WEIGHTS: ObjectiveWeights = { cost: 1, co2PerKg: 0, importPerKwh: 0, exportPerKwh: 0, peakPerKw: 0 };
 
-/** What a device reports of its state, by its kind (kernel/quantities): % of capacity, °C of the tank. */
-const STATE_QUANTITY = { battery: 'battery.soc', 'ev-charger': 'ev.soc', 'heat-pump': 'heat-pump.tank-temperature' } as const satisfies Record<string, Quantity>;
 /** A device's reported state (a battery's or EV's state of charge, a tank's temperature) older than this no longer says where it is: the plan assumes instead. */
 export const SOC_READING_MAX_AGE_MS = 30 * MINUTE_MS;
 

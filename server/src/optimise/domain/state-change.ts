@@ -1,3 +1,4 @@
+import type { Quantity } from '../../kernel/quantities.js';
 import type { Binding } from './assemble.js';
 import { boundAssets } from './device-commands.js';
 import type { PlanDocument } from './plan.js';
@@ -15,11 +16,13 @@ import type { PlanDocument } from './plan.js';
 export const SOC_DEPARTURE = 0.1;
 export const TEMPERATURE_DEPARTURE_K = 3;
 
-/** The device-state quantities (kernel/quantities) and what they say. */
-export const STATE_QUANTITIES = { 'battery.soc': 'soc', 'ev.soc': 'soc', 'heat-pump.tank-temperature': 'temperature' } as const;
-export type StateQuantity = keyof typeof STATE_QUANTITIES;
+/** What each kind of device reports of its state (kernel/quantities): % of its capacity, or °C of its tank. */
+export const STATE_QUANTITY = { battery: 'battery.soc', 'ev-charger': 'ev.soc', 'heat-pump': 'heat-pump.tank-temperature' } as const satisfies Record<string, Quantity>;
+export type StateQuantity = (typeof STATE_QUANTITY)[keyof typeof STATE_QUANTITY];
 
-export const isStateQuantity = (quantity: string): quantity is StateQuantity => Object.hasOwn(STATE_QUANTITIES, quantity);
+const STATE_QUANTITIES: ReadonlySet<string> = new Set(Object.values(STATE_QUANTITY));
+export const isStateQuantity = (quantity: string): quantity is StateQuantity => STATE_QUANTITIES.has(quantity);
+const measureOf = (quantity: StateQuantity): PlannedState['measure'] => (quantity === STATE_QUANTITY['heat-pump'] ? 'temperature' : 'soc');
 
 /** A device's state along a plan: at the horizon's start, then at the end of each step (null where unknown). */
 export interface PlannedState {
@@ -103,7 +106,7 @@ export interface Departure {
  * °C for a tank), when it is beyond the threshold; else undefined.
  */
 export function departure(state: PlannedState, deviceId: string, quantity: StateQuantity, value: number, atMs: number): Departure | undefined {
-  if (STATE_QUANTITIES[quantity] !== state.measure) return undefined;
+  if (measureOf(quantity) !== state.measure) return undefined;
   const expected = expectedAt(state, atMs);
   if (expected === undefined) return undefined;
   if (state.measure === 'temperature') {
