@@ -9,6 +9,8 @@ const EXPECTATIONS_MAX_AGE_MS = 5 * MINUTE_MS;
 
 interface Expectations {
   readonly loadedAtMs: number;
+  /** Reports from before the plan was decided were known to it, or superseded by newer ones it knew. */
+  readonly decidedAtMs: number;
   readonly states: ReadonlyMap<string, PlannedState>;
   /** A departure already asked for a new plan: the next plan brings new expectations. */
   asked: boolean;
@@ -18,7 +20,7 @@ interface Expectations {
  * Hears devices' state reports (batteries' and EVs' state of charge, tanks' temperature) as ingest
  * commits them and tells the MPC job when one departs from the community's latest plan beyond its
  * threshold (domain/state-change.ts). Only fresh reports count (not older than `maxAgeMs`, never
- * stamped after now: what the next plan would start from); each plan asks at most once, so a device
+ * stamped after now: what the next plan would start from; none from before the plan was decided); each plan asks at most once, so a device
  * that does not follow its plan is planned again once per plan, not once per report. Reading the
  * plan is a database query per community and few minutes, not per report.
  */
@@ -48,7 +50,7 @@ export class DeviceStateWatch {
     const work = Promise.all(reports.map(async (report) => {
       const expected = await this.expectationsOf(report.communityId, nowMs);
       const state = expected?.states.get(report.deviceId);
-      if (!state || expected.asked || !isStateQuantity(report.quantity)) return;
+      if (!state || expected.asked || report.atMs < expected.decidedAtMs || !isStateQuantity(report.quantity)) return;
       const found = departure(state, report.deviceId, report.quantity, report.value, report.atMs);
       if (!found) return;
       expected.asked = true;
@@ -79,7 +81,7 @@ export class DeviceStateWatch {
     }
     // A community without a plan expects nothing (until it has one or the entry is old).
     const loading = latestPlan(this.db, communityId, true).then((plan): Expectations => ({
-      loadedAtMs: nowMs, states: plan?.document ? plannedStates(plan.document, plan.bindings, plan.scenario) : new Map(), asked: false,
+      loadedAtMs: nowMs, decidedAtMs: plan?.decidedAtMs ?? -Infinity, states: plan?.document ? plannedStates(plan.document, plan.bindings, plan.scenario) : new Map(), asked: false,
     }));
     // A failed read is not kept: the next report reads again.
     loading.catch(() => this.expectations.delete(communityId));

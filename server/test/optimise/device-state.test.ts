@@ -133,6 +133,8 @@ describe.each(storeKinds)('devices\' reported state on %s', (kind) => {
     await tp.platform.optimise.flush();
     await report(devices.battery, 'battery.soc', nowMs - MINUTE, 60, '%');
     const first = await plan();
+    // A minute on: reports from before a plan was decided were known to it.
+    nowMs += MINUTE;
     const tankStart = rawAsset(first.scenario, 'heat-pump').initialTempC!;
     const evStart = rawAsset(first.scenario, 'ev').sessions![0]!.socAtConnectionWh / EV_CAPACITY_WH;
     // Before the horizon starts the plan expects each device where it starts it. (A device, quantity
@@ -140,6 +142,8 @@ describe.each(storeKinds)('devices\' reported state on %s', (kind) => {
     await report(devices.battery, 'battery.soc', nowMs - 40_000, 68, '%');
     await tank(devices.heatPump, nowMs - 40_000, tankStart + 2.5);
     await evSoc(nowMs - 40_000, Math.round(evStart * 100) + 8);
+    // Far off, but from before the plan was decided: the plan knew it or a newer one.
+    await report(devices.battery, 'battery.soc', nowMs - MINUTE - 30_000, 95, '%');
     await tp.platform.optimise.flush();
     expect((await latest()).plan, 'reports within the thresholds plan nothing').toMatchObject({ id: first.id, trigger: 'manual' });
 
@@ -151,6 +155,7 @@ describe.each(storeKinds)('devices\' reported state on %s', (kind) => {
     expect((await viewOf(afterBattery.plan.id, devices.battery)).initialSoc).toMatchObject({ soc: 0.75, source: 'measured' });
 
     const tankNow = rawAsset((await tp.platform.optimise.service.plan(w.communityA, 'manual'))!.scenario, 'heat-pump').initialTempC!;
+    nowMs += MINUTE;
     await tank(devices.heatPump, nowMs - 10_000, tankNow - 3.5);
     await tp.platform.optimise.flush();
     const afterTank = await latest();
@@ -159,6 +164,7 @@ describe.each(storeKinds)('devices\' reported state on %s', (kind) => {
 
     const evNow = rawAsset((await tp.platform.optimise.service.plan(w.communityA, 'manual'))!.scenario, 'ev').sessions![0]!.socAtConnectionWh / EV_CAPACITY_WH;
     const manual = (await latest()).plan.id;
+    nowMs += MINUTE;
     await evSoc(nowMs - 10_000, Math.round(evNow * 100) + 15);
     await tp.platform.optimise.flush();
     const afterEv = await latest();
