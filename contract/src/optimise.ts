@@ -14,7 +14,9 @@ export const ObjectiveWeights = Type.Object({
   peakPerKw: Type.Number({ minimum: 0, maximum: 1_000_000, description: 'price per kW of the highest community import of the horizon' }),
 }, { additionalProperties: false, description: 'the objective: a weighted sum, money-equivalent; at least one weight above 0' });
 
-export const PlanTrigger = Type.Enum(['schedule', 'forecast', 'override', 'settings', 'request', 'manual']);
+export const PlanTrigger = Type.Enum(['schedule', 'forecast', 'override', 'settings', 'request', 'manual', 'device-state'], {
+  description: 'device-state: a battery\'s or EV\'s state of charge departed from the plan by more than 10 % of its capacity, or a tank by more than 3 K',
+});
 export const PlanStatus = Type.Enum(['optimal', 'time-limit', 'rounded-relaxation', 'infeasible', 'unbounded', 'failed']);
 
 const Money = Type.String({ description: 'exact decimal in the community\'s currency, may be negative' });
@@ -59,7 +61,14 @@ export const PlannedAsset = Type.Object({
       description: 'measured: the battery\'s own report (battery.soc, at most 30 minutes old); previous-plan: where the last plan left it; default: assumed half full',
     }),
     measuredAt: nullable(IsoDateTime),
-  }, { description: 'a battery\'s: where the plan starts it from' })),
+  }, { description: 'a battery\'s: where the plan starts it from; an EV\'s: its state of charge at connection in the horizon\'s first session (measured: ev.soc; default 30 %)' })),
+  initialTemperature: Type.Optional(Type.Object({
+    temperatureC: Type.Number(),
+    source: Type.Enum(['measured', 'previous-plan', 'default'], {
+      description: 'measured: the heat pump\'s own report (heat-pump.tank-temperature, at most 30 minutes old); previous-plan: where the last plan left the tank; default: the middle of the comfort band',
+    }),
+    measuredAt: nullable(IsoDateTime),
+  }, { description: 'a heat pump\'s: the tank temperature the plan starts from (a measurement outside the comfort band starts the plan at the nearer bound)' })),
   temperatureC: Type.Optional(Type.Array(Type.Number())),
   starts: Type.Optional(Type.Array(IsoDateTime)),
   curtailedWh: Type.Optional(Type.Integer()),
@@ -99,7 +108,19 @@ export const MyPlan = Type.Object({
   memberId: Uuid,
   timeZone: Type.String(),
   plan: nullable(PlanSummary),
-  saving: nullable(Type.Object({ baselineCost: Money, planCost: Money, direct: Money, communityShare: Money, total: Money })),
+  saving: nullable(Type.Object({
+    baselineCost: Money, planCost: Money, direct: Money, communityShare: Money,
+    sharing: nullable(Type.Object({
+      rule: Type.String({ description: 'the community\'s sharing rule (allocation rule), or baseline-import' }),
+      basis: Type.Enum(['community-energy', 'baseline-import'], {
+        description: 'community-energy: the saving at the community\'s connection is shared in proportion to the community energy the rule gives each member under the plan; '
+          + 'baseline-import: in proportion to their import without a plan (when the rule shares no energy under the plan)',
+      }),
+      key: nullable(Type.String({ description: 'the member\'s share under the rule\'s key at the horizon\'s start (rules with a key)' })),
+      weightWh: Type.Integer({ minimum: 0, description: 'the member\'s weight: Wh of community energy under the plan, or of baseline import' }),
+    }, { description: 'how the community share was found (null for plans from before it was recorded)' })),
+    total: Money,
+  })),
   because: Type.Array(Type.String(), { description: 'what the plan does differently for this member\'s assets' }),
   assets: Type.Array(PlannedAsset),
   commandList: Type.Array(PlanCommandView),

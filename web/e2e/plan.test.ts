@@ -53,14 +53,17 @@ describe('web app: plans', () => {
     await expect.poll(() => section.locator('[data-chart-state="drawn"]').count()).toBe(2);
     await expect.poll(() => section.getByRole('table').locator('tbody tr').count()).toBe(4);
     // Where the battery's plan starts (no report from it here: assumed, or where a plan left it).
-    await expect.poll(() => section.getByRole('list', { name: 'Where the batteries start' }).textContent()).toMatch(/^Home battery starts at \d+\s?%, (assumed|where the last plan left it)/);
+    await expect.poll(() => section.getByRole('list', { name: 'Where the devices start' }).textContent()).toMatch(/^Home battery starts at \d+\s?%, (assumed|where the last plan left it)/);
     await screenshot(managerPage, 'plan-manager');
     await manager.close();
 
     await page.reload();
     await expect.poll(() => page.getByTestId('my-saving').textContent()).toMatch(/^You save /);
+    // How the member's part of the community's saving was found: the community's rule (dynamic), or baseline import without shared energy.
+    await expect.poll(() => page.getByTestId('my-share-rule').textContent())
+      .toMatch(/^(Your share of the community’s saving follows its sharing rule \(.+\): under the plan .+ of community energy comes to you\.|No community energy is shared under the plan)/);
     await expect.poll(() => page.locator('[data-chart-state="drawn"]').count()).toBe(1);
-    await expect.poll(() => page.getByRole('list', { name: 'Where the batteries start' }).textContent()).toMatch(/^Home battery starts at \d+\s?%/);
+    await expect.poll(() => page.getByRole('list', { name: 'Where the devices start' }).textContent()).toMatch(/^Home battery starts at \d+\s?%/);
     await screenshot(page, 'plan-member');
     await context.close();
     expect(errors).toEqual([]);

@@ -42,6 +42,10 @@ export const QUANTITY_UNITS = {
   'battery.power.charge': 'W',
   'battery.power.discharge': 'W',
   'battery.soc': '%',
+  // Device state the optimiser starts its plans from: an EV's state of charge (reported by its
+  // charger while the car is connected) and a heat pump's storage tank temperature.
+  'ev.soc': '%',
+  'heat-pump.tank-temperature': '°C',
 } as const;
 
 export type Quantity = keyof typeof QUANTITY_UNITS;
@@ -84,6 +88,9 @@ export const QUANTITY_RANGES: Readonly<Record<Quantity, { readonly min: number; 
   'frequency': { min: 0, max: 100 },
   'power.factor': { min: -1, max: 1 },
   'battery.soc': { min: 0, max: 100 },
+  'ev.soc': { min: 0, max: 100 },
+  // A water tank: between freezing and boiling.
+  'heat-pump.tank-temperature': { min: 0, max: 100 },
 };
 
 export function isQuantity(name: string): name is Quantity {

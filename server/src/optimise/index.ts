@@ -8,7 +8,10 @@ export { buildModel, checkScenario, InfeasibleScenarioError, readSolution, type 
 export { modelSize, objectiveValue, worstViolation, type MilpModel, type ModelSize } from './domain/model.js';
 export { writeLp } from './domain/lp-format.js';
 export { baseline, evaluate, planDocument, type Outcome, type PlanDocument } from './domain/plan.js';
-export { explainSavings, proportional, shareByBaselineImport, type MemberOutcome, type MemberSavings, type SavingsSharing } from './domain/savings.js';
+export {
+  explainSavings, proportional, shareByBaselineImport, type MemberOutcome, type MemberSavings, type MemberWeight, type SavingsSharing, type SharingExplanation,
+} from './domain/savings.js';
+export { shareByCommunityRule, type CommunityKeys } from './community-sharing.js';
 export { warmStartFrom, type NamedSolution } from './domain/warm-start.js';
 export { assetTypes, registerAsset, type AssetAdapter } from './domain/assets/index.js';
 export type { SolveReport, SolveResult, SolveSettings, SolveStatus } from './domain/solve-report.js';

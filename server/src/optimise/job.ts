@@ -4,7 +4,8 @@ import type { JobDefinition } from '../platform/jobs/index.js';
 import type { PlanTrigger } from '@gridshare/contract/optimise';
 import { DAY_MS, MINUTE_MS } from '../kernel/time.js';
 import { horizonStart } from './domain/assemble.js';
-import type { PlanService } from './service.js';
+import { SOC_READING_MAX_AGE_MS, type PlanService } from './service.js';
+import { DeviceStateWatch } from './state-watch.js';
 import { controlledCommunities, latestPlan, prunePlans } from './store.js';
 
 export const OPTIMISE_JOB = 'optimise';
@@ -17,6 +18,8 @@ export interface OptimiseJob {
   readonly definition: JobDefinition;
   /** Plans the community again on the next pass (a new forecast, an override, changed settings). */
   replan(communityId: string, trigger: PlanTrigger): void;
+  /** Compares devices' state reports with the latest plans; a departure re-plans (`device-state`). */
+  readonly stateWatch: DeviceStateWatch;
 }
 
 /**
@@ -28,17 +31,24 @@ export interface OptimiseJob {
  */
 export function optimiseJob(db: Db, service: PlanService, options: { delayMs?: number; wake: () => void }): OptimiseJob {
   const pending = new Map<string, PlanTrigger>();
+  const replan = (communityId: string, trigger: PlanTrigger) => {
+    // The latest reason names the plan.
+    pending.set(communityId, trigger);
+    options.wake();
+  };
+  const stateWatch = new DeviceStateWatch(db, {
+    now: service.settings.now, maxAgeMs: SOC_READING_MAX_AGE_MS, onDeparture: (communityId) => replan(communityId, 'device-state'),
+  });
   return {
-    replan(communityId, trigger) {
-      // The latest reason names the plan.
-      pending.set(communityId, trigger);
-      options.wake();
-    },
+    replan,
+    stateWatch,
     definition: {
       name: OPTIMISE_JOB,
       delayMs: options.delayMs ?? 2_000,
       everyMs: 15 * MINUTE_MS,
       async pass({ lease }) {
+        // State reports heard so far have said whether they re-plan.
+        await stateWatch.settled();
         const triggered = new Map(pending);
         pending.clear();
         const candidates = [...new Set([...await controlledCommunities(db), ...triggered.keys()])];
@@ -62,7 +72,7 @@ export function optimiseJob(db: Db, service: PlanService, options: { delayMs?: n
 }
 
 /**
- * New forecasts and overrides re-plan the community; an override is recorded in the publisher's
+ * New forecasts, overrides and a device's state departing from the plan (state-watch.ts) re-plan the community; an override is recorded in the publisher's
  * transaction (from the device through control, or from the app), so the next plan respects it.
  */
 export function subscribeOptimise(events: EventSubscriber, service: PlanService, job: OptimiseJob): void {
@@ -71,4 +81,6 @@ export function subscribeOptimise(events: EventSubscriber, service: PlanService,
     await service.recordOverride(tx, communityId, deviceId, untilMs, source);
   });
   events.afterCommit('device.override', ({ communityId }) => job.replan(communityId, 'override'));
+  events.afterCommit('readings.committed', ({ messages }) => job.stateWatch.heard(messages));
+  events.afterCommit('plan.decided', ({ communityId }) => job.stateWatch.planned(communityId));
 }

@@ -5,17 +5,22 @@ import type { PlannedAsset, PlanTrigger } from '@gridshare/contract/optimise';
 import { communityDevices, deviceById, loadCommunity, loadTariffs, meteringPointsOfCommunity } from '../registry/index.js';
 import { pointForecastsP50 } from '../forecast/index.js';
 import { latestReadingsIn } from '../ingest/index.js';
+import { loadCoefficientPeriods, loadShareVersions } from '../sharing/index.js';
 import { createLocalClock, localDateOf } from '../kernel/calendar.js';
-import type { Quantity } from '../kernel/quantities.js';
 import { MINUTE_MS, QUARTER_HOUR_MS } from '../kernel/time.js';
 import type { ObjectiveWeights } from './domain/assets/index.js';
-import { assembleScenario, horizonStart, type Binding, type InitialSoc } from './domain/assemble.js';
+import {
+  assembleScenario, horizonStart, type Binding, type InitialSoc, type InitialTemperature, type MeasuredSoc, type MeasuredTemperature,
+} from './domain/assemble.js';
 import { InfeasibleScenarioError, readSolution } from './domain/build.js';
 import { boundAssets, planCommands, stateAt } from './domain/device-commands.js';
 import { ScenarioError } from './domain/fields.js';
+import { STATE_QUANTITY } from './domain/state-change.js';
 import { baseline, type Outcome, type PlanDocument } from './domain/plan.js';
 import { parseScenario } from './domain/scenario.js';
 import type { NamedSolution } from './domain/warm-start.js';
+import { shareByCommunityRule } from './community-sharing.js';
+import type { SavingsSharing } from './domain/savings.js';
 import { optimise } from './optimise.js';
 import type { Solver } from './solver.js';
 import {
@@ -53,9 +58,7 @@ export interface Exploration {
 /** The objective until a manager picks one: cost. */
 export const DEFAULT_WEIGHTS: ObjectiveWeights = { cost: 1, co2PerKg: 0, importPerKwh: 0, exportPerKwh: 0, peakPerKw: 0 };
 
-/** A battery's state of charge, in % of its capacity (kernel/quantities). */
-const SOC_QUANTITY: Quantity = 'battery.soc';
-/** A battery's reported state of charge older than this no longer says where it is: the plan assumes instead. */
+/** A device's reported state (a battery's or EV's state of charge, a tank's temperature) older than this no longer says where it is: the plan assumes instead. */
 export const SOC_READING_MAX_AGE_MS = 30 * MINUTE_MS;
 
 export interface PlanSettings {
@@ -142,9 +145,7 @@ export class PlanService {
       objectiveOf(db, communityId), pointForecastsP50(db, points.map((p) => p.id), startMs, steps, nowMs), latestPlan(db, communityId, true),
       warmStartOf(db, communityId),
     ]);
-    const batteries = devices.filter((d) => d.kind === 'battery').map((d) => d.id);
-    // Never a report stamped after now (a device's clock ahead), never one too old to say where the battery is.
-    const reported = await latestReadingsIn(db, batteries, SOC_QUANTITY, nowMs - SOC_READING_MAX_AGE_MS, nowMs);
+    const reported = await measuredStates(db, devices, nowMs);
     const controlOf = new Map(controls.map((c) => [c.deviceId, c]));
     const date = localDateOf(startMs, clock);
     const sorted = [...tariffs].sort((a, b) => a.validFrom.localeCompare(b.validFrom));
@@ -167,7 +168,7 @@ export class PlanService {
         };
       }),
       requests, forecasts, state: last?.document ? stateAt(last.document, previousBindings, startMs) : new Map(),
-      measuredSoc: new Map(reported.map((r) => [r.deviceId, { soc: r.value / 100, atMs: r.ts.getTime() }])),
+      measuredSoc: reported.soc, measuredTemperature: reported.temperature,
       solver: { timeLimitS: this.settings.timeLimitS },
     });
     return { community, points, assembly, startMs, last, warm, weights };
@@ -195,7 +196,8 @@ export class PlanService {
       const scenario = parseScenario(assembly.scenario);
       // The last solution still covers part of this horizon (after a long pause it says nothing about it).
       const previous = warm && warm.solution.startMs <= startMs && startMs < warm.horizonEndMs ? warm.solution : undefined;
-      const out = await optimise(scenario, { solver: this.solver, ...(previous ? { previous } : {}) });
+      const sharing = await savingsSharing(db, communityId, community.allocationRule, startMs, common.horizonEndMs);
+      const out = await optimise(scenario, { solver: this.solver, sharing, ...(previous ? { previous } : {}) });
       const { solution: _solution, conflict: _conflict, ...report } = out.result;
       if (!out.document) {
         stored = { ...noPlan('failed', report.message, out.problems ?? []), ...report, document: null, problems: out.problems ?? [] };
@@ -246,6 +248,26 @@ export class PlanService {
   }
 }
 
+/**
+ * Each device's latest report of its state: batteries' and EVs' state of charge, tanks' temperature.
+ * Never a report stamped after now (a device's clock ahead), never one too old to say where the device is.
+ */
+async function measuredStates(db: Queryable, devices: readonly { id: string; kind: string }[], nowMs: number) {
+  const reports = async (kind: keyof typeof STATE_QUANTITY) =>
+    latestReadingsIn(db, devices.filter((d) => d.kind === kind).map((d) => d.id), STATE_QUANTITY[kind], nowMs - SOC_READING_MAX_AGE_MS, nowMs);
+  const [batteries, evs, tanks] = await Promise.all([reports('battery'), reports('ev-charger'), reports('heat-pump')]);
+  return {
+    soc: new Map<string, MeasuredSoc>([...batteries, ...evs].map((r) => [r.deviceId, { soc: r.value / 100, atMs: r.ts.getTime() }])),
+    temperature: new Map<string, MeasuredTemperature>(tanks.map((r) => [r.deviceId, { temperatureC: r.value, atMs: r.ts.getTime() }])),
+  };
+}
+
+/** The community's sharing rule with the keys in force over the horizon: how a plan's saving lands on members. */
+async function savingsSharing(db: Queryable, communityId: string, rule: string, startMs: number, endMs: number): Promise<SavingsSharing> {
+  const [shareVersions, coefficientPeriods] = await Promise.all([loadShareVersions(db, communityId), loadCoefficientPeriods(db, communityId, startMs, endMs)]);
+  return shareByCommunityRule(rule, { shareVersions, coefficientPeriods });
+}
+
 const netImportW = (importWh: readonly number[], exportWh: readonly number[], stepMinutes: number) =>
   importWh.map((wh, t) => ((wh - exportWh[t]!) * 60) / stepMinutes);
 
@@ -263,8 +285,10 @@ function startedRequests(plan: StoredPlan, bindings: readonly Binding[]): string
     binding.requestId && binding.deviceId && starting.has(binding.deviceId) && asset.starts?.includes(plan.document!.start) ? [binding.requestId] : []);
 }
 
-const initialSocView = ({ soc, source, measuredAtMs }: InitialSoc): NonNullable<PlannedAsset['initialSoc']> => ({
-  soc, source, measuredAt: measuredAtMs === undefined ? null : new Date(measuredAtMs).toISOString(),
+const measuredAt = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+const initialSocView = ({ soc, source, measuredAtMs }: InitialSoc): NonNullable<PlannedAsset['initialSoc']> => ({ soc, source, measuredAt: measuredAt(measuredAtMs) });
+const initialTemperatureView = ({ temperatureC, source, measuredAtMs }: InitialTemperature): NonNullable<PlannedAsset['initialTemperature']> => ({
+  temperatureC, source, measuredAt: measuredAt(measuredAtMs),
 });
 
 /** Each bound asset of the plan with its schedule next to the same asset without a plan. */
@@ -282,6 +306,7 @@ export function plannedAssets(document: PlanDocument, base: Outcome, bindings: r
     ...(asset.socWh ? { socWh: [...asset.socWh] } : {}),
     ...(binding.initialSoc ? { initialSoc: initialSocView(binding.initialSoc) } : {}),
     ...(binding.technical ? { technical: { ...binding.technical } } : {}),
+    ...(binding.initialTemperature ? { initialTemperature: initialTemperatureView(binding.initialTemperature) } : {}),
     ...(asset.temperatureC ? { temperatureC: [...asset.temperatureC] } : {}),
     ...(asset.starts ? { starts: [...asset.starts] } : {}),
     ...(asset.curtailedWh ? { curtailedWh: asset.curtailedWh.reduce((s, v) => s + v, 0) } : {}),

@@ -5,6 +5,7 @@ import type { ObjectiveWeights } from './domain/assets/index.js';
 import type { Binding } from './domain/assemble.js';
 import type { Limits } from './domain/control.js';
 import type { PlanDocument } from './domain/plan.js';
+import type { SharingExplanation } from './domain/savings.js';
 import type { ModelSize } from './domain/model.js';
 import type { SolveReport, SolveStatus } from './domain/solve-report.js';
 import type { NamedSolution } from './domain/warm-start.js';
@@ -46,6 +47,8 @@ export interface MemberSavingsRow {
   readonly planCost: { readonly amount: string };
   readonly direct: { readonly amount: string };
   readonly communityShare: { readonly amount: string };
+  /** Absent in plans stored before savings followed the community's rule. */
+  readonly sharing?: SharingExplanation;
   readonly total: { readonly amount: string };
   readonly because: readonly string[];
 }

@@ -90,7 +90,10 @@ export async function memberPlan(db: Queryable, principal: Principal, memberId: 
     timeZone: community.timeZone,
     plan: plan ? planSummary(plan) : null,
     saving: mine
-      ? { baselineCost: mine.baselineCost.amount, planCost: mine.planCost.amount, direct: mine.direct.amount, communityShare: mine.communityShare.amount, total: mine.total.amount }
+      ? {
+        baselineCost: mine.baselineCost.amount, planCost: mine.planCost.amount, direct: mine.direct.amount, communityShare: mine.communityShare.amount,
+        sharing: mine.sharing ?? null, total: mine.total.amount,
+      }
       : null,
     because: mine ? [...mine.because] : [],
     assets,

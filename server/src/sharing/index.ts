@@ -8,4 +8,8 @@ export { SHARING_JOB, sharingJob, subscribeSharing } from './job.js';
 
 export { type ProvisionalFigures, markSharingDirty, markSharingDirtyFrom } from './service.js';
 export { writeCo2 } from './store.js';
+// The optimiser shares a plan's saving the way the community shares energy: the pure split and the keys it needs.
+export { getRule } from './domain/allocation/index.js';
+export { type CoefficientPeriod, type ShareVersion, splitCommunity } from './domain/community-split.js';
+export { loadCoefficientPeriods, loadShareVersions } from './store.js';
 export { type OperatorAllocation, type StoredQuarter, loadCo2Intensity, memberQuarters, membersWithEnergy } from './store.js';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import '../../src/optimise/domain/assets/index.js';
-import { explainSavings, proportional, SharingError, type SavingsSharing } from '../../src/optimise/domain/savings.js';
+import { explainSavings, proportional, type SavingsSharing } from '../../src/optimise/domain/savings.js';
 import { planDocument } from '../../src/optimise/domain/plan.js';
 import { hour, solveScenario } from './support.js';
 
@@ -75,13 +75,17 @@ describe('savings per member', () => {
     expect(members[1]!.because.join(' ')).toMatch(/b\/wm \(appliance\) starts 2026-06-01T01:00:00Z instead of 2026-06-01T00:00:00Z/);
   });
 
-  it('takes the community\'s rule, and refuses one that does not add up', async () => {
+  it('takes the rule it is given, and records on what it shared', async () => {
     const s = await solveScenario(community);
-    const allToAlice: SavingsSharing = (saving, members) => new Map(members.map((m) => [m.member, m.member === 'alice' ? saving : 0n]));
+    const allToAlice: SavingsSharing = { rule: 'all-to-alice', basis: 'community-energy', weigh: (ms) => new Map(ms.map((m) => [m.member, { weightWh: m.member === 'alice' ? 1 : 0, key: null }])) };
     const members = explainSavings(s.scenario, s.plan, s.base, allToAlice);
     expect(members[1]!.communityShare.exact).toBe('0');
-    const leaky: SavingsSharing = (saving, members) => new Map(members.map((m) => [m.member, saving / 3n]));
-    expect(() => explainSavings(s.scenario, s.plan, s.base, leaky)).toThrow(SharingError);
+    expect(members[0]!.sharing).toEqual({ rule: 'all-to-alice', basis: 'community-energy', key: null, weightWh: 1 });
+    // Without a rule: by baseline import (Alice 4 kWh, Bob 1.5 kWh).
+    expect(explainSavings(s.scenario, s.plan, s.base).map((m) => m.sharing)).toEqual([
+      { rule: 'baseline-import', basis: 'baseline-import', key: null, weightWh: 4000 },
+      { rule: 'baseline-import', basis: 'baseline-import', key: null, weightWh: 1500 },
+    ]);
   });
 
   it('splits any amount in proportion, exactly', () => {

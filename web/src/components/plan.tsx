@@ -62,20 +62,37 @@ export function assetLines(assets: readonly PlannedAsset[], t: (key: MessageKey)
   return assets.map((a, k) => ({ name: `${a.name} (${t(assetTypeName(a.type))})`, color: PALETTE[k % PALETTE.length]!, values: a.powerW }));
 }
 
-const SOC_SOURCE: Record<NonNullable<PlannedAsset['initialSoc']>['source'], MessageKey> = {
+type StartSource = NonNullable<PlannedAsset['initialSoc']>['source'];
+const SOC_SOURCE: Record<StartSource, MessageKey> = {
   measured: 'plan.socMeasured', 'previous-plan': 'plan.socPreviousPlan', default: 'plan.socDefault',
 };
+const EV_SOC_SOURCE: Record<StartSource, MessageKey> = {
+  measured: 'plan.evSocMeasured', 'previous-plan': 'plan.evSocPreviousPlan', default: 'plan.evSocDefault',
+};
+const TANK_SOURCE: Record<StartSource, MessageKey> = {
+  measured: 'plan.tankMeasured', 'previous-plan': 'plan.tankPreviousPlan', default: 'plan.tankDefault',
+};
 
-/** Where each battery's plan starts: the state of charge it reported, or what the plan assumed. */
-export function BatteryStarts({ assets, fmt }: { assets: readonly PlannedAsset[]; fmt: Formatter }) {
+/** Where each battery, EV and heat pump tank starts the plan: the state it reported, or what the plan assumed. */
+export function DeviceStarts({ assets, fmt }: { assets: readonly PlannedAsset[]; fmt: Formatter }) {
   const { t } = useI18n();
-  const batteries = assets.flatMap((a) => (a.initialSoc ? [{ name: a.name, key: a.deviceId ?? a.name, start: a.initialSoc }] : []));
-  if (batteries.length === 0) return null;
+  const lines = assets.flatMap((a) => {
+    const key = a.deviceId ?? a.name;
+    const at = (measuredAt: string | null): { at?: string } => (measuredAt ? { at: fmt.time(measuredAt) } : {});
+    if (a.initialSoc) {
+      const messages = a.type === 'ev' ? EV_SOC_SOURCE : SOC_SOURCE;
+      return [{ key, text: t(messages[a.initialSoc.source], { name: a.name, soc: fmt.percent(a.initialSoc.soc), ...at(a.initialSoc.measuredAt) }) }];
+    }
+    if (a.initialTemperature) {
+      const { source, temperatureC, measuredAt } = a.initialTemperature;
+      return [{ key, text: t(TANK_SOURCE[source], { name: a.name, temperature: fmt.temperature(temperatureC), ...at(measuredAt) }) }];
+    }
+    return [];
+  });
+  if (lines.length === 0) return null;
   return (
-    <ul aria-label={t('plan.batteryStarts')}>
-      {batteries.map(({ name, key, start }) => (
-        <li key={key}>{t(SOC_SOURCE[start.source], { name, soc: fmt.percent(start.soc), ...(start.measuredAt ? { at: fmt.time(start.measuredAt) } : {}) })}</li>
-      ))}
+    <ul aria-label={t('plan.deviceStarts')}>
+      {lines.map(({ key, text }) => <li key={key}>{text}</li>)}
     </ul>
   );
 }

@@ -24,6 +24,8 @@ export interface Formatter {
   /** A price: "€0.245/kWh". */
   pricePerKWh(amount: string): string;
   percent(ratio: number | null): string;
+  /** A temperature: "47.5 °C". */
+  temperature(celsius: number): string;
   /** A relative change, with its sign: "+12%", "-5%"; a dash without a base to compare with. */
   percentChange(ratio: number | null): string;
   co2(kilograms: string): string;
@@ -98,6 +100,7 @@ export function formatter(context: Partial<FormatContext> = {}): Formatter {
   const kg = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
   const grams = new Intl.NumberFormat(locale, { maximumFractionDigits: 3 });
   const km = new Intl.NumberFormat(locale, { style: 'unit', unit: 'kilometer', maximumFractionDigits: 1, minimumFractionDigits: 1 });
+  const celsius = new Intl.NumberFormat(locale, { style: 'unit', unit: 'celsius', maximumFractionDigits: 1 });
   const count = new Intl.NumberFormat(locale);
   const dateTime = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone });
   const time = new Intl.DateTimeFormat(locale, { timeStyle: 'medium', timeZone });
@@ -121,6 +124,7 @@ export function formatter(context: Partial<FormatContext> = {}): Formatter {
     money: formatMoney,
     pricePerKWh: (amount) => `${formatMoney(amount)}/${UNIT.kWh}`,
     percent: (ratio) => (ratio === null || !Number.isFinite(ratio) ? NO_VALUE : percent.format(ratio)),
+    temperature: (value) => celsius.format(value),
     percentChange: (ratio) => (ratio === null || !Number.isFinite(ratio) ? NO_VALUE : percentChange.format(ratio)),
     co2: (kilograms) => `${kg.format(kilograms as `${number}`)} kg ${UNIT.co2}`,
     co2Intensity: (gramsPerKWh) => `${grams.format(gramsPerKWh)} g ${UNIT.co2}/${UNIT.kWh}`,

@@ -2,7 +2,7 @@ import { useMemo } from 'preact/hooks';
 import type { DeviceControl, MyPlan } from '@gridshare/contract/optimise';
 import { call } from '../api/client.js';
 import { preloadCharts } from '../components/chart.js';
-import { assetLines, BatteryStarts, LimitExcessList, PlanFigures, ScheduleChart } from '../components/plan.js';
+import { assetLines, DeviceStarts, LimitExcessList, PlanFigures, ScheduleChart } from '../components/plan.js';
 import { Async, Empty, ErrorNote, Field, Page } from '../components/ui.js';
 import { useMemberContext } from '../lib/context.js';
 import type { Formatter } from '../lib/format.js';
@@ -10,6 +10,8 @@ import { useAction, useApi } from '../lib/hooks.js';
 import { useI18n } from '../lib/i18n/provider.js';
 import { nextLocalTime } from '../lib/time.js';
 import { deviceKindName } from '../lib/names.js';
+import type { Translate } from '../lib/i18n/index.js';
+import { ruleName } from '../lib/rules.js';
 import { useFormat } from '../session.js';
 
 preloadCharts();
@@ -64,10 +66,11 @@ function MyPlanView({ plan, fmt }: { plan: MyPlan; fmt: Formatter }) {
           {t('plan.mySaving', { total: fmt.money(plan.saving.total), direct: fmt.money(plan.saving.direct), share: fmt.money(plan.saving.communityShare) })}
         </p>
       )}
+      {plan.saving?.sharing && <p data-testid="my-share-rule">{shareText(plan.saving.sharing, fmt, t)}</p>}
       {plan.assets.length === 0
         ? <p class="muted">{t('plan.noAssets')}</p>
         : <ScheduleChart plan={plan.plan} lines={lines} fmt={fmt} />}
-      <BatteryStarts assets={plan.assets} fmt={fmt} />
+      <DeviceStarts assets={plan.assets} fmt={fmt} />
       <LimitExcessList excess={plan.limitExcess} fmt={fmt} />
       {plan.because.length > 0 && (
         <>
@@ -77,6 +80,14 @@ function MyPlanView({ plan, fmt }: { plan: MyPlan; fmt: Formatter }) {
       )}
     </>
   );
+}
+
+/** How my part of the community's saving was found: by the community's sharing rule (and my key), or by baseline import. */
+function shareText(sharing: NonNullable<NonNullable<MyPlan['saving']>['sharing']>, fmt: Formatter, t: Translate): string {
+  const energy = fmt.energy(sharing.weightWh);
+  if (sharing.basis === 'baseline-import') return t('plan.shareByBaselineImport', { energy });
+  const rule = ruleName(sharing.rule, t);
+  return sharing.key === null ? t('plan.shareByRule', { rule, energy }) : t('plan.shareByRuleWithKey', { rule, key: fmt.percent(Number(sharing.key)), energy });
 }
 
 /** One device: may the plan control it, its limits, a manual override, and (appliances) start requests. */

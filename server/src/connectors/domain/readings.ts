@@ -55,6 +55,7 @@ const SOURCE_UNITS: Readonly<Record<string, Readonly<Record<string, number>>>> =
   A: { A: 0, mA: -3 },
   Hz: { Hz: 0 },
   '%': { '%': 0 },
+  '°C': { '°C': 0 },
   '1': { '1': 0 },
   m3: { m3: 0, l: -3, L: -3 },
 };

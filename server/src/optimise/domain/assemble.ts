@@ -69,17 +69,37 @@ export interface DeviceState {
   readonly temperatureC?: number;
 }
 
-/** A battery's state of charge as its device reported it: a share of its capacity, and when. */
+/** A battery's or an EV's state of charge as its device reported it: a share of its capacity, and when. */
 export interface MeasuredSoc {
   readonly soc: number;
   readonly atMs: number;
 }
 
-/** Where a battery's initial state of charge came from: its device's report, the last plan, or the default (half full). */
+/** A heat pump's tank temperature as the device reported it, and when. */
+export interface MeasuredTemperature {
+  readonly temperatureC: number;
+  readonly atMs: number;
+}
+
+/** Where a starting state came from: the device's report, where the last plan left it, or a default. */
+export type StateSource = 'measured' | 'previous-plan' | 'default';
+
+/**
+ * Where a battery's initial state of charge came from (default: half full); for an EV, its state of
+ * charge at connection in the horizon's first session (default: 30 %; measured or from the last plan
+ * only for a session under way at the horizon's start).
+ */
 export interface InitialSoc {
   readonly soc: number;
-  readonly source: 'measured' | 'previous-plan' | 'default';
+  readonly source: StateSource;
   /** When the device measured it (source `measured`). */
+  readonly measuredAtMs?: number;
+}
+
+/** Where a heat pump's initial tank temperature came from (default: the middle of the comfort band). */
+export interface InitialTemperature {
+  readonly temperatureC: number;
+  readonly source: StateSource;
   readonly measuredAtMs?: number;
 }
 
@@ -99,8 +119,10 @@ export interface AssemblyInput {
   readonly requests: readonly RequestInput[];
   readonly forecasts: ReadonlyMap<string, PointForecasts>;
   readonly state: ReadonlyMap<string, DeviceState>;
-  /** Batteries' recent reports, by device; a report wins over where the last plan left a battery. */
+  /** Batteries' and EV chargers' recent reports, by device; a report wins over where the last plan left it. */
   readonly measuredSoc?: ReadonlyMap<string, MeasuredSoc>;
+  /** Heat pumps' recent tank temperatures, by device; a report wins over where the last plan left the tank. */
+  readonly measuredTemperature?: ReadonlyMap<string, MeasuredTemperature>;
   readonly solver: Partial<SolveSettings>;
 }
 
@@ -116,10 +138,12 @@ export interface Binding {
   readonly meteringPointId: string | null;
   readonly memberId: string | null;
   readonly requestId?: string;
-  /** A battery's: the state of charge it starts the horizon with, and where that came from. */
+  /** A battery's: the state of charge it starts the horizon with; an EV's: at connection in the first session; and where that came from. */
   readonly initialSoc?: InitialSoc;
   /** A device's technical values in the scenario and where each came from (device, site, member-limit, default). */
   readonly technical?: Sources;
+  /** A heat pump's: the tank temperature it starts the horizon with, and where that came from. */
+  readonly initialTemperature?: InitialTemperature;
 }
 
 export interface Assembly {
@@ -131,7 +155,7 @@ export interface Assembly {
 }
 
 const RUN_EFFICIENCY = 0.9;
-/** An EV connects with this share of its capacity (no state of charge is reported yet). */
+/** An EV connects with this share of its capacity, unless its charger reports it for a session under way. */
 const EV_CONNECT_SOC = 0.3;
 
 /** The horizon of a plan made at `nowMs`: from the next quarter hour. */
@@ -207,7 +231,7 @@ export function assembleScenario(input: AssemblyInput): Assembly {
     const assets: Record<string, unknown>[] = [];
     const bind = (
       asset: Record<string, unknown> & { id: string; type: string }, name: string, device: DeviceInput | null,
-      options: { shared?: boolean; requestId?: string; fixed?: boolean; initialSoc?: InitialSoc; technical?: Sources } = {},
+      options: { shared?: boolean; requestId?: string; fixed?: boolean; initialSoc?: InitialSoc; initialTemperature?: InitialTemperature; technical?: Sources } = {},
     ) => {
       (options.shared ? communityAssets : assets).push(asset);
       bindings.push({
@@ -216,6 +240,7 @@ export function assembleScenario(input: AssemblyInput): Assembly {
         controls: device && !options.fixed && isControllableKind(device.kind) ? device.kind : null, meteringPointId: point.id, memberId: point.memberId,
         ...(options.requestId ? { requestId: options.requestId } : {}),
         ...(options.initialSoc ? { initialSoc: options.initialSoc } : {}),
+        ...(options.initialTemperature ? { initialTemperature: options.initialTemperature } : {}),
         ...(options.technical ? { technical: options.technical } : {}),
       });
     };
@@ -239,12 +264,12 @@ export function assembleScenario(input: AssemblyInput): Assembly {
       } else if (device.kind === 'ev-charger') {
         const charger = chargerTechnical(device.specs ?? {}, device.limits);
         const ev = { ...evLimits(device.limits), maxPowerW: charger.maxPowerW };
-        const sessions = evSessions(input.clock, ev, startMs, endMs, state.socWh);
+        const { sessions, initialSoc } = evSessions(input.clock, ev, startMs, endMs, input.measuredSoc?.get(device.id), state.socWh);
         if (sessions.length > 0) {
           bind({
             type: 'ev', id: nextId(siteId, 'ev'), capacityWh: ev.capacityWh, maxPowerW: ev.maxPowerW, ...(charger.minPowerW > 0 ? { minPowerW: charger.minPowerW } : {}),
             efficiency: RUN_EFFICIENCY, sessions,
-          }, device.name, device, { technical: charger.sources });
+          }, device.name, device, { technical: charger.sources, initialSoc: initialSoc! });
         }
       } else if (device.kind === 'heat-pump') {
         const hp = heatPumpLimits(device.limits);
@@ -252,12 +277,14 @@ export function assembleScenario(input: AssemblyInput): Assembly {
         // The demand the heat pump met, as heat; never more than it can deliver.
         const demand = heatW.map((w) => Math.round(Math.min(w, tech.maxElectricW * 0.8) * tech.cop));
         const middle = (hp.comfortMinC + hp.comfortMaxC) / 2;
-        const initial = Math.min(hp.comfortMaxC, Math.max(hp.comfortMinC, state.temperatureC ?? middle));
+        const initialTemperature = tankStart(input.measuredTemperature?.get(device.id), state.temperatureC, middle);
+        // The model keeps the tank in the band: a tank measured outside it starts at the nearer bound.
+        const initial = Math.min(hp.comfortMaxC, Math.max(hp.comfortMinC, initialTemperature.temperatureC));
         bind({
           type: 'heat-pump', id: nextId(siteId, 'heat-pump'), maxElectricW: tech.maxElectricW, cop: tech.cop, tankVolumeL: tech.tankLitres,
           tempMinC: hp.comfortMinC, tempMaxC: hp.comfortMaxC, initialTempC: Math.round(initial * 100) / 100, terminalTempC: Math.round(Math.min(initial, middle) * 100) / 100,
           lossWPerK: tech.tankLossWPerK, ambientC: 20, heatDemandW: demand,
-        }, device.name, device, { technical: tech.sources });
+        }, device.name, device, { technical: tech.sources, initialTemperature });
       } else if (device.kind === 'smart-plug') {
         const run = { ...applianceLimits(device.limits), ...applianceRun(device.specs ?? {}, device.limits) };
         const runMs = run.runPowerW.length * QUARTER_HOUR_MS;
@@ -321,6 +348,13 @@ function batteryStart(measured: MeasuredSoc | undefined, plannedWh: number | und
   return { soc: 0.5, source: 'default' };
 }
 
+/** A tank starts from its device's report if there is one, else where the last plan left it, else mid-band. */
+function tankStart(measured: MeasuredTemperature | undefined, plannedC: number | undefined, middleC: number): InitialTemperature {
+  if (measured) return { temperatureC: measured.temperatureC, source: 'measured', measuredAtMs: measured.atMs };
+  if (plannedC !== undefined) return { temperatureC: plannedC, source: 'previous-plan' };
+  return { temperatureC: middleC, source: 'default' };
+}
+
 function inWindow(clock: LocalClock, atMs: number, from: string, to: string): boolean {
   const minute = clock.local(atMs).minute;
   const a = Number(from.slice(0, 2)) * 60 + Number(from.slice(3));
@@ -328,9 +362,14 @@ function inWindow(clock: LocalClock, atMs: number, from: string, to: string): bo
   return a < b ? minute >= a && minute < b : minute >= a || minute < b;
 }
 
-/** The EV's charging sessions in the horizon: plugged in daily from `pluggedInFrom` until `readyBy`. */
-function evSessions(clock: LocalClock, ev: ReturnType<typeof evLimits>, startMs: number, endMs: number, socWh: number | undefined) {
+/**
+ * The EV's charging sessions in the horizon: plugged in daily from `pluggedInFrom` until `readyBy`.
+ * A session under way at the start begins from the charger's report, else from where the last plan
+ * left the car; the first session's state of charge at connection is returned with its source.
+ */
+function evSessions(clock: LocalClock, ev: ReturnType<typeof evLimits>, startMs: number, endMs: number, measured: MeasuredSoc | undefined, socWh: number | undefined) {
   const sessions: Record<string, unknown>[] = [];
+  let initialSoc: InitialSoc | undefined;
   let arrival = nextLocalTime(clock, startMs - DAY_MS, ev.pluggedInFrom);
   const connectWh = Math.round(ev.capacityWh * EV_CONNECT_SOC);
   const targetWh = Math.min(ev.capacityWh, connectWh + ev.minChargeWh);
@@ -339,9 +378,13 @@ function evSessions(clock: LocalClock, ev: ReturnType<typeof evLimits>, startMs:
     const from = ceilToQuarterHour(Math.max(arrival, startMs));
     const until = Math.floor(departure / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
     if (until - from >= QUARTER_HOUR_MS) {
-      // A session under way starts from where the last plan left the car; what is left must fit the time left.
+      // A session under way starts from the charger's report or where the last plan left the car; what is left must fit the time left.
       const ongoing = arrival < startMs;
-      const atConnection = ongoing && socWh !== undefined ? Math.min(ev.capacityWh, Math.round(socWh)) : connectWh;
+      const start: InitialSoc = ongoing && measured ? { soc: Math.min(1, Math.max(0, measured.soc)), source: 'measured', measuredAtMs: measured.atMs }
+        : ongoing && socWh !== undefined ? { soc: Math.min(1, Math.max(0, socWh / ev.capacityWh)), source: 'previous-plan' }
+          : { soc: EV_CONNECT_SOC, source: 'default' };
+      initialSoc ??= start;
+      const atConnection = start.source === 'default' ? connectWh : Math.round(start.soc * ev.capacityWh);
       const possible = Math.floor(((((until - from) / QUARTER_HOUR_MS) * ev.maxPowerW) / 4) * RUN_EFFICIENCY * 0.95);
       sessions.push({
         arrival: iso(from), departure: iso(until),
@@ -350,6 +393,6 @@ function evSessions(clock: LocalClock, ev: ReturnType<typeof evLimits>, startMs:
     }
     arrival = nextLocalTime(clock, arrival + DAY_MS - 60_000, ev.pluggedInFrom);
   }
-  return sessions;
+  return { sessions, initialSoc };
 }
 

@@ -3,7 +3,7 @@ import type { Community } from '@gridshare/contract/registry';
 import type { CommunityPlan, ObjectiveWeights } from '@gridshare/contract/optimise';
 import { call } from '../../api/client.js';
 import { preloadCharts } from '../../components/chart.js';
-import { assetLines, BatteryStarts, LimitExcessList, PlanFigures, ScheduleChart } from '../../components/plan.js';
+import { assetLines, DeviceStarts, LimitExcessList, PlanFigures, ScheduleChart } from '../../components/plan.js';
 import { Async, Empty, ErrorNote, Field } from '../../components/ui.js';
 import type { Formatter } from '../../lib/format.js';
 import { useAction, useApi } from '../../lib/hooks.js';
@@ -68,7 +68,7 @@ function PlanView({ plan, fmt }: { plan: CommunityPlan; fmt: Formatter }) {
       )}
       <h3>{t('plan.schedules')}</h3>
       {devices.length === 0 ? <p class="muted">{t('plan.noDevices')}</p> : <ScheduleChart plan={plan.plan} lines={lines} fmt={fmt} />}
-      <BatteryStarts assets={devices} fmt={fmt} />
+      <DeviceStarts assets={devices} fmt={fmt} />
       <LimitExcessList excess={plan.limitExcess} fmt={fmt} />
       <h3>{t('plan.commands', { count: plan.commandList.length })}</h3>
       {plan.commandList.length > 0 && (
