@@ -47,7 +47,7 @@ export interface SimulationLocation {
 
 export interface SimulationStats {
   readonly devices: number;
-  /** Clients connected to the broker now. */
+  /** Clients connected to the broker now (none with `deliver`: the devices' own senders connect). */
   readonly connected: number;
   /** Messages handed to the MQTT clients. */
   readonly published: number;
