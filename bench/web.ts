@@ -52,7 +52,8 @@ const platform = await startPlatform({
 });
 const simulation = new AbortController();
 void startDemoSimulation({
-  db: platform.db, secrets: platform.secrets.box, mqttUrl: platform.mqttUrl, hostName: platform.endpoints.hostName, speed: 96, signal: simulation.signal,
+  db: platform.db, secrets: platform.secrets.box, endpoints: { ...platform.endpoints, publicUrl: platform.httpUrl, mqttUrl: platform.mqttUrl },
+  agentsDir: join(dir, 'demo-agents'), speed: 96, signal: simulation.signal,
 }).catch((error: Error) => console.error(`simulation: ${error.message}`));
 const base = platform.httpUrl;
 const browser = await launchChromium();

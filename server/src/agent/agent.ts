@@ -31,6 +31,11 @@ export interface RunningAgent {
   status(): Heartbeat;
   /** Runs the command checks' pass now (the fallback decision, unsent answers, a due poll); it also runs every second. */
   controlTick(): Promise<void>;
+  /**
+   * Readings of a meter in the same process (the demo's simulated households): kept and queued
+   * as a decoded frame's are, then sent by the same uplink.
+   */
+  record(readings: readonly Reading[]): void;
   readonly webPort: number | undefined;
   readonly pin: string;
   close(): Promise<void>;
@@ -74,10 +79,14 @@ export async function startAgent(file: ConfigFile, options: AgentOptions = {}): 
       if (meter.mode !== 'forward' || error.code !== 'key-required') return;
       readings = [];
     }
+    keep(readings, receivedAtMs, meter.mode === 'forward' ? { format: profile.format, frame } : undefined);
+  };
+  /** A frame kept: counted on the line, its readings (or the raw frame) committed to the queue, then the uplink is woken. */
+  const keep = (readings: readonly Reading[], receivedAtMs: number, raw?: { format: string; frame: Uint8Array }) => {
     line.frame(receivedAtMs);
     lastKeptAtMs = receivedAtMs;
-    if (readings.length > 0) latest = readings;
-    if (meter.mode === 'forward') store.append(profile.format, receivedAtMs, Math.max(1, readings.length), frame);
+    if (readings.length > 0) latest = [...readings];
+    if (raw) store.append(raw.format, receivedAtMs, Math.max(1, readings.length), raw.frame);
     else if (readings.length > 0) store.append('readings', readings.reduce((min, r) => Math.min(min, Date.parse(r.ts)), Infinity), readings.length, JSON.stringify(readings));
     uplink.nudge();
   };
@@ -172,6 +181,7 @@ export async function startAgent(file: ConfigFile, options: AgentOptions = {}): 
   return {
     status,
     controlTick: () => control.tick(),
+    record: (readings) => keep(readings, Date.now()),
     webPort,
     pin,
     async close() {

@@ -1,18 +1,29 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Db } from '../platform/store/db.js';
 import { DEMO_MODELS, runControlledDevices, runSimulation, sunnyStreetDevices, type ControlledRun, type SimulationStats } from '../simulator/index.js';
-import { deviceResource, signSasToken, readDeviceKeys } from '../provisioning/index.js';
+import { deviceConfig, deviceResource, signSasToken, readDeviceKeys, type Endpoints } from '../provisioning/index.js';
+import { readConfigFile, startAgent, type RunningAgent } from '../agent/index.js';
 import { DEMO_CONTROLLED_DEVICES, demoDeviceId } from './seed.js';
 import type { SecretBox } from '../secrets/index.js';
 
+/** How often the demo's agents send their heartbeat (a real agent's default is a minute). */
+const DEMO_HEARTBEAT_SECONDS = 10;
+
 /**
- * Runs the simulated Sunny Street against this platform's own broker, as real devices would:
- * each demo device connects with a SAS token made from its key in the database.
+ * Runs the simulated Sunny Street against this platform, as real readers would: each demo device
+ * is a `gridshare agent` in this process whose meter is the simulator's. The agent commits every
+ * message to its queue (SQLite in `agentsDir/<device>/`), sends it over MQTT QoS 1 with a SAS
+ * token made from the device's key, deletes it once acknowledged, takes its commands and sends
+ * its heartbeat, so the demo runs the agent's own code on every start.
  */
 export async function startDemoSimulation(options: {
   db: Db;
   secrets: SecretBox;
-  mqttUrl: string;
-  hostName: string;
+  /** Where the agents connect (the demo's broker URL, reachable from this process). */
+  endpoints: Endpoints;
+  /** The agents' folders: their agent.json (with the device's key: keep it private) and queue. */
+  agentsDir: string;
   speed: number;
   signal: AbortSignal;
   /** First simulated instant (default: the last day is replayed) and the time between two messages of a device. */
@@ -28,19 +39,40 @@ export async function startDemoSimulation(options: {
     const deviceId = ids[index]!;
     const key = keys.get(deviceId)?.primary;
     if (!key) return [];
-    const password = () => signSasToken({ resource: deviceResource(options.hostName, deviceId), key, expiresAt: new Date(Date.now() + 3_600_000) });
-    return [{ deviceId, site, readings, password }];
+    const kind = readings === 'pv' || site.kind === 'library' ? 'inverter' : site.kind === 'battery' ? 'battery' : 'meter-reader';
+    return [{ deviceId, site, readings, config: deviceConfig(options.endpoints, { id: deviceId, kind, primaryKey: key }) }];
   });
-  let caughtUp = false;
-  return runSimulation({
-    mqttUrl: options.mqttUrl, devices, intervalMs: options.intervalMs ?? 5_000, speed: options.speed, signal: options.signal,
-    ...(options.start ? { start: options.start } : {}),
-    onPublish(stats) {
-      if (caughtUp || !stats.realTime) return;
-      caughtUp = true;
-      options.onCaughtUp?.();
-    },
-  });
+  const agents = new Map<string, RunningAgent>();
+  try {
+    for (const device of devices) {
+      // No local page or mDNS (34 of them in one process); errors only, on this process's stderr.
+      const agentSection = { web: { enabled: false }, mdns: false, logLevel: 'error', uplink: { heartbeatSeconds: DEMO_HEARTBEAT_SECONDS } };
+      const path = writeAgentConfig(join(options.agentsDir, device.deviceId), { ...device.config, agent: agentSection });
+      agents.set(device.deviceId, await startAgent(readConfigFile(path)));
+    }
+    let caughtUp = false;
+    return await runSimulation({
+      devices, intervalMs: options.intervalMs ?? 5_000, speed: options.speed, signal: options.signal,
+      ...(options.start ? { start: options.start } : {}),
+      deliver: (deviceId, readings) => agents.get(deviceId)?.record(readings),
+      onPublish(stats) {
+        if (caughtUp || !stats.realTime) return;
+        caughtUp = true;
+        options.onCaughtUp?.();
+      },
+    });
+  } finally {
+    // What is not acknowledged yet stays in the agents' queues and goes out at the next start.
+    await Promise.all([...agents.values()].map((agent) => agent.close()));
+  }
+}
+
+/** The device's agent.json, private to this user: it holds the device key. */
+function writeAgentConfig(dir: string, config: Record<string, unknown>): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, 'agent.json');
+  writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  return path;
 }
 
 /**

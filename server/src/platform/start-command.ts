@@ -182,8 +182,9 @@ export function registerStartCommand(program: Command): void {
           startDemoSimulation({
             db: platform.db,
             secrets: platform.secrets.box,
-            mqttUrl,
-            hostName: platform.endpoints.hostName,
+            // The agents reach this process's own broker and API (the public URL may be a proxy's).
+            endpoints: { ...platform.endpoints, publicUrl: platform.httpUrl, mqttUrl },
+            agentsDir: join(resolve(options.data), 'demo-agents'),
             speed: options.simulateSpeed,
             signal: simulation.signal,
             // The first forecasts come from the job's first pass (half a minute after the start, on
@@ -195,7 +196,7 @@ export function registerStartCommand(program: Command): void {
           });
           simulation.signal.addEventListener('abort', () => void controlled.then((run) => run.close(), () => undefined));
           controlled.catch((error: Error) => process.stderr.write(`gridshare: demo devices that follow commands stopped: ${error.message}\n`));
-          out(`  Simulating its devices over MQTT: the last day replayed ${options.simulateSpeed}× faster, then live.`);
+          out(`  Simulating its devices as agents over MQTT: the last day replayed ${options.simulateSpeed}× faster, then live.`);
           out('  Household 1\'s battery, EV charger, heat pump and washing machine follow the commands they are sent.');
           out('  Forecasts and best hours appear within a minute and are made again once the replayed day is in.');
           out('  The market trades the replayed day as it comes in: trades and wallets appear on the Market pages.');

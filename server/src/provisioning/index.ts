@@ -4,7 +4,7 @@
  */
 export { parseConnectionString, formatConnectionString, ConnectionStringError, type ConnectionString } from './connection-string.js';
 export { deviceResource, signSasToken, MAX_TOKEN_LIFETIME_S } from './sas.js';
-export type { DeviceConfig } from './artefacts.js';
+export { deviceConfig, type DeviceConfig } from './artefacts.js';
 export { brokerPassword, brokerUsername } from './broker-password.js';
 
 export { ArtefactBuilder } from './artefact-builder.js';

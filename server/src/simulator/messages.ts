@@ -19,13 +19,13 @@ export function boundaryReadings(readings: readonly Reading[]): Reading[] {
  * platform's 15-minute intervals are exact even when a tick spans hours of simulated time),
  * then everything at the current instant. Oldest boundaries are dropped if it would not fit.
  */
-export function buildMessage(current: readonly Reading[], boundaries: readonly (readonly Reading[])[]): { payload: string; readings: number } {
+export function buildMessage(current: readonly Reading[], boundaries: readonly (readonly Reading[])[]): { payload: string; readings: number; list: Reading[] } {
   let first = 0;
   for (;;) {
     const readings = [...boundaries.slice(first).flat(), ...current];
     const payload = JSON.stringify({ readings });
     if ((readings.length <= MAX_READINGS && Buffer.byteLength(payload) <= MAX_MESSAGE_BYTES) || first >= boundaries.length) {
-      return { payload, readings: readings.length };
+      return { payload, readings: readings.length, list: readings };
     }
     first += Math.max(1, Math.ceil((boundaries.length - first) / 4));
   }

@@ -1,6 +1,8 @@
 /**
  * Runs the simulated street against a real MQTT broker: one MQTT client per device, each
- * authenticating as its device and publishing its meter's readings every tick with QoS 1.
+ * authenticating as its device and publishing its meter's readings every tick with QoS 1 — or
+ * hands each device's readings to `deliver` (the demo's in-process agents, which queue and send
+ * them as an agent on a Raspberry Pi does).
  *
  * Time: simulated time starts in the past and runs `speed` times faster than the wall clock
  * until it reaches now, then continues in real time, so no reading is ever from the future
@@ -33,8 +35,8 @@ export interface SimulatedDevice {
   readonly site: SiteSpec;
   /** What the device reports of its site (default: all). */
   readonly readings?: DeviceReadings;
-  /** The MQTT password (a SAS token); asked again at every reconnect, since tokens expire. */
-  readonly password: () => string;
+  /** The MQTT password (a SAS token); asked again at every reconnect, since tokens expire. Unused with `deliver`. */
+  readonly password?: () => string;
 }
 
 export interface SimulationLocation {
@@ -45,11 +47,11 @@ export interface SimulationLocation {
 
 export interface SimulationStats {
   readonly devices: number;
-  /** Clients connected to the broker now. */
+  /** Clients connected to the broker now (none with `deliver`: the devices' own senders connect). */
   readonly connected: number;
   /** Messages handed to the MQTT clients. */
   readonly published: number;
-  /** Messages the broker acknowledged (PUBACK). */
+  /** Messages the broker acknowledged (PUBACK), or handed to `deliver`. */
   readonly acknowledged: number;
   /** Messages refused by the broker, or still unacknowledged when the run stopped. */
   readonly failed: number;
@@ -66,7 +68,13 @@ export interface SimulationStats {
 }
 
 export interface SimulationOptions {
-  readonly mqttUrl: string;
+  /** The broker every device publishes to; unused with `deliver`. */
+  readonly mqttUrl?: string;
+  /**
+   * Takes each message's readings instead of an MQTT client of the simulator (the device's own
+   * sender then queues, publishes and answers for them); the devices need no password then.
+   */
+  readonly deliver?: (deviceId: string, readings: readonly Reading[]) => void;
   readonly devices: readonly SimulatedDevice[];
   /** Wall-clock time between two messages of one device, ms. */
   readonly intervalMs: number;
@@ -94,18 +102,21 @@ export interface SimulationOptions {
 }
 
 function validate(options: SimulationOptions, nowMs: number): void {
-  let url: URL;
-  try {
-    url = new URL(options.mqttUrl);
-  } catch {
-    throw new RangeError(`not a URL: ${options.mqttUrl}`);
+  if (!options.deliver) {
+    let url: URL;
+    try {
+      url = new URL(options.mqttUrl ?? '');
+    } catch {
+      throw new RangeError(`not a URL: ${options.mqttUrl}`);
+    }
+    if (!['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'wss:'].includes(url.protocol)) throw new RangeError(`not an MQTT URL: ${options.mqttUrl}`);
   }
-  if (!['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'wss:'].includes(url.protocol)) throw new RangeError(`not an MQTT URL: ${options.mqttUrl}`);
   if (options.devices.length === 0) throw new RangeError('no devices to simulate');
   const ids = new Set<string>();
   for (const device of options.devices) {
     if (!device.deviceId || /[#+/]/.test(device.deviceId)) throw new RangeError(`device id ${JSON.stringify(device.deviceId)} cannot be used in an MQTT topic`);
     if (ids.has(device.deviceId)) throw new RangeError(`device ${device.deviceId} is listed twice`);
+    if (!options.deliver && !device.password) throw new RangeError(`device ${device.deviceId} has no MQTT password`);
     ids.add(device.deviceId);
   }
   if (!(Number.isFinite(options.intervalMs) && options.intervalMs >= 10)) throw new RangeError('intervalMs must be at least 10');
@@ -197,11 +208,12 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
 
   if (signal?.aborted) return stats();
 
+  const { deliver } = options;
   // First passwords before any client exists: a provider that fails leaves nothing to clean up.
-  const passwords = devices.map((device) => device.password());
-  // One client per device, as the real meter readers would connect.
-  const clients: MqttClient[] = devices.map((device, index) => {
-    const client = connect(options.mqttUrl, {
+  const passwords = deliver ? [] : devices.map((device) => device.password!());
+  // One client per device, as the real meter readers would connect (none when `deliver` sends for them).
+  const clients: MqttClient[] = deliver ? [] : devices.map((device, index) => {
+    const client = connect(options.mqttUrl!, {
       clientId: device.deviceId,
       username: device.deviceId,
       password: passwords[index]!,
@@ -215,7 +227,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     client.on('reconnect', () => {
       // The connect packet is built from client.options right after this event: a fresh token.
       try {
-        client.options.password = device.password();
+        client.options.password = device.password!();
       } catch (error) {
         reportError(device.deviceId, error);
       }
@@ -252,19 +264,24 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       steppedTo = simMs;
       latestSimulated = simMs;
       const device = devices[index]!;
-      const client = clients[index]!;
       const since = lastSent[index]!;
       const own = (readings: readonly Reading[]) => readings.filter((reading) => reports[index]!(reading.quantity));
       const passed = boundaries.filter((b) => b.ts > since && b.ts < simMs).map((b) => own(b.sites[siteOf[index]!]!));
-      const message = buildMessage(own(current[siteOf[index]!]!.readings), passed);
       lastSent[index] = simMs;
       const oldest = Math.min(...lastSent);
       boundaries = boundaries.filter((b) => b.ts > oldest);
-
+      const message = buildMessage(own(current[siteOf[index]!]!.readings), passed);
       published += 1;
+      readingCount += message.readings;
+      if (deliver) {
+        acknowledged += 1;
+        deliver(device.deviceId, message.list);
+        changed();
+        return;
+      }
+      const client = clients[index]!;
       const id = published;
       unsettled.set(id, index);
-      readingCount += message.readings;
       client.publish(readingsTopic(device.deviceId), message.payload, { qos: 1 }, (error) => {
         if (!unsettled.delete(id)) return;
         if (error) {

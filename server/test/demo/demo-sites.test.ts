@@ -1,26 +1,33 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestPlatform, type TestPlatform } from '../support/platform.js';
-import { DEMO_PASSWORD, demoDeviceId, demoMemberEmail, ensureDemoCommunity } from '../../src/demo/seed.js';
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sessionCookie, startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { DEMO_MANAGER_EMAIL, DEMO_PASSWORD, demoDeviceId, demoMemberEmail, ensureDemoCommunity } from '../../src/demo/seed.js';
 import { startDemoSimulation } from '../../src/demo/simulation.js';
-import { GARDEN_HOUSE, SITE_WITH_INVERTER } from '../../src/simulator/sites.js';
+import { GARDEN_HOUSE, SITE_WITH_INVERTER, sunnyStreetDevices } from '../../src/simulator/sites.js';
 
 const QUARTER = 15 * 60_000;
 
 /**
  * The demo exercises several sites per member and several devices per site: household 2 has a
  * garden house with a meter of its own, and Sunny Street 3 a PV inverter beside its grid meter.
- * A short replay through the real broker, then the platform's own jobs.
+ * A short replay through the demo's agents and the real broker, then the platform's own jobs.
  */
 describe('the demo community\'s sites and devices', () => {
   let tp: TestPlatform;
   let communityId: string;
+  const agentsDir = mkdtempSync(join(tmpdir(), 'gridshare-demo-agents-'));
+  let heartbeatsWhileRunning: { deviceId: string; lastFrameAt: string | null; transport: string; queueMessages: number }[] = [];
   const from = Math.floor((Date.now() - 50 * 60_000) / QUARTER) * QUARTER;
   beforeAll(async () => {
     tp = await startTestPlatform('pglite');
     communityId = (await ensureDemoCommunity(tp.platform.db, tp.platform.secrets.box)).communityId;
     const stop = new AbortController();
     const run = startDemoSimulation({
-      db: tp.platform.db, secrets: tp.platform.secrets.box, mqttUrl: tp.platform.mqttUrl.replace('localhost', '127.0.0.1'), hostName: tp.platform.endpoints.hostName,
+      db: tp.platform.db, secrets: tp.platform.secrets.box, agentsDir,
+      endpoints: { ...tp.platform.endpoints, publicUrl: tp.platform.httpUrl, mqttUrl: tp.platform.mqttUrl.replace('localhost', '127.0.0.1') },
       speed: 900, intervalMs: 250, start: new Date(from), signal: stop.signal,
     });
     // 50 simulated minutes at 900× take about 3.5 s once every device is connected: until the replay has caught up.
@@ -29,13 +36,25 @@ describe('the demo community\'s sites and devices', () => {
     for (const deadline = Date.now() + 40_000; (await latest()) < Date.now() - 3 * 60_000 && Date.now() < deadline;) {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
+    // Every agent's heartbeat, as the managers' devices page reads it (every 10 s).
+    const login = await tp.call('POST', '/api/v1/auth/login', { body: { email: DEMO_MANAGER_EMAIL, password: DEMO_PASSWORD } });
+    const cookie = sessionCookie(login);
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
+      const health = await tp.call('GET', `/api/v1/communities/${communityId}/agent-health`, { cookie });
+      heartbeatsWhileRunning = health.body;
+      if (heartbeatsWhileRunning.filter((beat) => beat.lastFrameAt !== null).length >= sunnyStreetDevices().length) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
     stop.abort();
     await run;
     await tp.platform.writer.close().catch(() => undefined);
     await tp.platform.intervals.flush();
     await tp.platform.sharing.flush();
   }, 60_000);
-  afterAll(() => tp?.close());
+  afterAll(async () => {
+    await tp?.close();
+    rmSync(agentsDir, { recursive: true, force: true });
+  });
 
   const points = async (names: string[]) => tp.platform.db.query<{ id: string; name: string; member_id: string }>(
     'SELECT id, name, member_id FROM metering_points WHERE community_id = $1 AND name = ANY($2::text[]) ORDER BY name', [communityId, names]);
@@ -80,5 +99,30 @@ describe('the demo community\'s sites and devices', () => {
     const reported = rows.filter((row) => row.start.getTime() + QUARTER <= inverterUntil);
     expect(reported.length).toBeGreaterThanOrEqual(2);
     for (const row of reported) expect(row.pv_wh).not.toBeNull();
+  });
+
+  it('sends every household\'s readings through its agent: queued, sent over MQTT, deleted once acknowledged, with heartbeats', async () => {
+    const ids = sunnyStreetDevices().map((_, index) => demoDeviceId(index));
+    // A heartbeat from every demo device, with the simulated meter's last frame and the MQTT uplink.
+    expect(heartbeatsWhileRunning.map((beat) => beat.deviceId).filter((id) => ids.includes(id)).sort()).toEqual([...ids].sort());
+    for (const beat of heartbeatsWhileRunning.filter((b) => ids.includes(b.deviceId))) {
+      expect(beat.lastFrameAt).not.toBeNull();
+      expect(beat.transport).toBe('mqtt');
+    }
+    // Each agent's queue (SQLite in the demo's folder) took every message before it was sent, and
+    // let go of the acknowledged ones: its sequence counts what went in, its rows what is left.
+    for (const id of ids) {
+      const queue = new Database(join(agentsDir, id, 'agent-queue.db'), { readonly: true });
+      try {
+        const queued = (queue.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'outbox'`).get() as { seq: number } | undefined)?.seq ?? 0;
+        const left = (queue.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
+        expect(queued).toBeGreaterThan(10);
+        expect(left).toBeLessThan(queued);
+      } finally {
+        queue.close();
+      }
+    }
+    const stored = await tp.platform.db.query<{ n: number }>('SELECT count(DISTINCT device_id)::int AS n FROM readings WHERE device_id = ANY($1::text[])', [ids]);
+    expect(stored[0]!.n).toBe(ids.length);
   });
 });
