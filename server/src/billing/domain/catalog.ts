@@ -1,6 +1,6 @@
 import { IntlMessageFormat } from 'intl-messageformat';
-import de from '../messages/de.json' with { type: 'json' };
-import en from '../messages/en.json' with { type: 'json' };
+import de from './messages/de.json' with { type: 'json' };
+import en from './messages/en.json' with { type: 'json' };
 
 /**
  * Billing's texts (`messages/*.json`, ICU MessageFormat): what statements and invoices name.

@@ -7,7 +7,7 @@ import { parseInvoiceNumber } from './invoice-number.js';
 
 /**
  * A statement as an invoice: the document model a PDF, an e-mail or an e-invoice is rendered
- * from. Pure; every text is a message key (billing/messages/*.json) with values, every number an
+ * from. Pure; every text is a message key (billing/domain/messages/*.json) with values, every number an
  * exact decimal string, so rendering in any language never recomputes anything.
  *
  * Rows come in one fixed order: consumption (own PV, from the community — with its charges —,
