@@ -25,12 +25,22 @@ export const Settlement = Type.Object({
     fromCommunityWh: Type.Integer(), toCommunityWh: Type.Integer(),
   }),
 });
-const Line = Type.Object({
+const TariffLine = Type.Object({
   code: Type.Enum(['community-energy', 'community-sales', 'grid-fee-reduction']),
   description: Type.String(), tariffId: Type.String(), energyWh: Type.Integer(), unitPrice: Type.String(),
   amount: Type.String({ description: 'rounded once, half away from zero; positive is owed by the member' }),
   exactAmount: Type.String({ description: 'the exact amount before rounding' }),
 });
+const FlexRewardLine = Type.Object({
+  code: Type.Literal('flex-reward'),
+  description: Type.String({ description: 'in the community\'s language' }),
+  orderReference: Type.String({ description: 'the grid operator\'s FlexOrder the reward is a share of' }),
+  orderPeriod: Type.String({ description: 'the order\'s Period, a local date' }),
+  energyWh: Type.Integer({ description: 'the member\'s measured contribution in the ordered direction' }),
+  amount: Type.String({ description: 'the member\'s share, a credit (negative: owed to the member)' }),
+  exactAmount: Type.String({ description: 'equal to the amount: rewards are shared in whole minor units' }),
+});
+const Line = Type.Union([TariffLine, FlexRewardLine]);
 const Energy = Type.Object({
   consumptionWh: Type.Integer(), selfConsumedWh: Type.Integer(), fromCommunityWh: Type.Integer(), fromGridWh: Type.Integer(),
   productionWh: Type.Integer(), toCommunityWh: Type.Integer(), toGridWh: Type.Integer(),

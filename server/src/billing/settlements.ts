@@ -3,10 +3,11 @@ import type { Principal } from '../kernel/principal.js';
 import { canSeeMember, requireManager, requireUser } from '../accounts/index.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.js';
 import { getMember, loadCommunity, loadTariffs, membersByName, type Community } from '../registry/index.js';
-import { monthRange } from '../kernel/calendar.js';
+import { createLocalClock, localDateOf, monthRange } from '../kernel/calendar.js';
+import { flexRewardsOfPeriods } from '../flex/index.js';
 import { DATE_RANGE_TEXT, QUARTER_HOUR_MS } from '../kernel/time.js';
 import { loadCo2Intensity, memberQuarters, membersWithEnergy, toMemberInterval, type SavingsInput } from '../sharing/index.js';
-import { buildStatement, correctionFor, type StatementDocument, type StatementView } from './domain/statement.js';
+import { buildStatement, correctionFor, type FlexRewardInput, type StatementDocument, type StatementView } from './domain/statement.js';
 import { recordChange } from '../audit/index.js';
 import type { EventPublisher } from '../platform/events/index.js';
 import { closeDraft, communitySettlements, deleteStatements, findSettlement, findSettlementOfPeriod, findStatement, findStatementOfSequence, insertStatement, memberStatementList, openDraft, settlementStatements, type SettlementRecord, type StatementRecord } from './store.js';
@@ -79,10 +80,30 @@ const summary = (s: StatementRecord): StatementSummary => ({
   total: s.total, currency: s.currency, createdAt: s.createdAt,
 });
 
-/** Fresh statements of every member of the period: active members with a site and anyone with energy in it. */
+/**
+ * The members' flexibility rewards for orders of the month's days (flex's index), per member.
+ * Flex contracts are priced in the community's currency; a reward in another could not be added
+ * to a statement exactly, so the month is refused rather than billed without it.
+ */
+async function flexRewardsOfMonth(db: Queryable, community: Community, startMs: number, endMs: number): Promise<Map<string, FlexRewardInput[]>> {
+  const clock = createLocalClock(community.timeZone);
+  const rewards = await flexRewardsOfPeriods(db, community.id, localDateOf(startMs, clock), localDateOf(endMs - 1, clock));
+  const byMember = new Map<string, FlexRewardInput[]>();
+  for (const reward of rewards) {
+    if (reward.currency !== community.currency) {
+      throw new ConflictError(`the flexibility reward for order ${reward.orderReference} is in ${reward.currency}, the community bills in ${community.currency}`);
+    }
+    const { orderReference, period, contributionWh, amountMinor } = reward;
+    byMember.set(reward.memberId, [...(byMember.get(reward.memberId) ?? []), { orderReference, period, contributionWh, amountMinor }]);
+  }
+  return byMember;
+}
+
+/** Fresh statements of every member of the period: active members with a site, anyone with energy in it or a flexibility reward. */
 async function freshDocuments(db: Queryable, community: Community, period: string, startMs: number, endMs: number): Promise<StatementDocument[]> {
   const withEnergy = await membersWithEnergy(db, community.id, startMs, endMs);
-  const members = (await membersByName(db, community.id)).filter((m) => (m.state === 'active' && m.hasSite) || withEnergy.has(m.id));
+  const flexRewards = await flexRewardsOfMonth(db, community, startMs, endMs);
+  const members = (await membersByName(db, community.id)).filter((m) => (m.state === 'active' && m.hasSite) || withEnergy.has(m.id) || flexRewards.has(m.id));
   const tariffs = await loadTariffs(db, community.id);
   const co2 = await loadCo2Intensity(db, community.id, startMs, endMs);
   const expected = (endMs - startMs) / QUARTER_HOUR_MS;
@@ -93,7 +114,7 @@ async function freshDocuments(db: Queryable, community: Community, period: strin
     const known = rows.filter((r) => !r.missing);
     const statement = buildStatement({
       memberId: member.id, periodStartMs: startMs, periodEndMs: endMs, timeZone: community.timeZone, currency: community.currency,
-      intervals: known.map(toMemberInterval), tariffs, co2,
+      intervals: known.map(toMemberInterval), tariffs, co2, flexRewards: flexRewards.get(member.id), locale: community.locale,
     });
     documents.push({
       ...statement,

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { FlexContract, FlexMyDevices, FlexOptIn } from '@gridshare/contract/flex';
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
+import type { EventPublisher, Publish } from '../platform/events/index.js';
+import { recordChange } from '../audit/index.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.js';
 import { activeMembership, requireUser } from '../accounts/index.js';
 import { communityDevices, deviceById, loadCommunity, meteringPointIdsOfMember, requireCommunityManager } from '../registry/index.js';
@@ -9,7 +11,7 @@ import { isControllableKind } from '../optimise/index.js';
 import { afterAction, checkContract, formatPrice, type ContractAction, type ContractInput } from './domain/contracts.js';
 import {
   contractById, contractsOfCommunity, deleteOptIn, identityOfCommunity, optInsOfDevices, participantById, participationOf, saveContract, saveOptIn,
-  type Participation, type StoredContract,
+  type Participation, type StoredContract, type StoredOptIn,
 } from './store.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -18,10 +20,10 @@ const NOBODY: Participation = { devices: 0, devicesWithoutLimit: 0, allowedPower
 /**
  * Flexibility contracts with DSOs (managers) and members' devices taking part in them. Managers
  * see how many devices take part and the power allowed, never whose; members opt in only their own
- * controllable devices.
+ * controllable devices. Every change is on the audit trail (kind `flex`) in its transaction.
  */
 export class FlexContracts {
-  constructor(private readonly options: { db: Db; now: () => number }) {}
+  constructor(private readonly options: { db: Db; events: EventPublisher; now: () => number }) {}
 
   async list(principal: Principal, communityId: string): Promise<FlexContract[]> {
     const { db } = this.options;
@@ -32,15 +34,18 @@ export class FlexContracts {
   }
 
   async create(principal: Principal, communityId: string, input: ContractInput): Promise<FlexContract> {
-    const { db } = this.options;
+    const { db, events } = this.options;
     await requireCommunityManager(db, principal, communityId);
     const nowMs = this.options.now();
-    const contract: StoredContract = {
-      id: randomUUID(), communityId, ...(await this.checked(db, communityId, input)), state: 'draft',
-      createdAtMs: nowMs, updatedAtMs: nowMs, activatedAtMs: null, endedAtMs: null,
-    };
-    await saveContract(db, contract);
-    return contractView(contract, undefined);
+    return events.transaction(db, async (tx, publish) => {
+      const contract: StoredContract = {
+        id: randomUUID(), communityId, ...(await this.checked(tx, communityId, input)), state: 'draft',
+        createdAtMs: nowMs, updatedAtMs: nowMs, activatedAtMs: null, endedAtMs: null,
+      };
+      await saveContract(tx, contract);
+      await this.recordContract(publish, 'create-contract', undefined, contract);
+      return contractView(contract, undefined);
+    });
   }
 
   async get(principal: Principal, id: string): Promise<FlexContract> {
@@ -83,6 +88,10 @@ export class FlexContracts {
     };
   }
 
+  /**
+   * A member's own choice, kept off the community's audit trail: managers see participation only
+   * as counts (see README), and the trail is theirs to read. The opt-in keeps its time here.
+   */
   async optIn(principal: Principal, contractId: string, deviceId: string, maxPowerW: number | null): Promise<FlexOptIn> {
     return this.options.db.transaction(async (tx) => {
       const { contract, device, memberId } = await this.ownDeviceIn(tx, principal, contractId, deviceId, { lock: true });
@@ -98,9 +107,21 @@ export class FlexContracts {
   }
 
   async optOut(principal: Principal, contractId: string, deviceId: string): Promise<void> {
-    const { db } = this.options;
-    await this.ownDeviceIn(db, principal, contractId, deviceId, { lock: false });
-    await deleteOptIn(db, contractId, deviceId);
+    await this.options.db.transaction(async (tx) => {
+      await this.ownDeviceIn(tx, principal, contractId, deviceId, { lock: true });
+      await deleteOptIn(tx, contractId, deviceId);
+    });
+  }
+
+  /** A contract's terms and state as the API shows them; who takes part is no manager's change, so not on its entries. */
+  private async recordContract(publish: Publish, action: string, before: StoredContract | undefined, after: StoredContract): Promise<void> {
+    const terms = (c: StoredContract) => {
+      const { participation: _participation, ...view } = contractView(c, undefined);
+      return view;
+    };
+    await recordChange(publish, {
+      kind: 'flex', communityId: after.communityId, resourceId: after.id, action, before: before ? terms(before) : null, after: terms(after), atMs: this.options.now(),
+    });
   }
 
   /** The contract (only its community's active members learn it exists) and the caller's own device in that community. */
@@ -124,11 +145,12 @@ export class FlexContracts {
   }
 
   private async change(principal: Principal, id: string, action: ContractAction, apply: (tx: Queryable, contract: StoredContract) => Promise<StoredContract>): Promise<FlexContract> {
-    return this.options.db.transaction(async (tx) => {
+    return this.options.events.transaction(this.options.db, async (tx, publish) => {
       const contract = await this.managed(tx, principal, id, { lock: true });
       const state = afterAction(contract.state, action);
       const changed: StoredContract = { ...(await apply(tx, contract)), state, updatedAtMs: this.options.now() };
       await saveContract(tx, changed);
+      await this.recordContract(publish, `${action}-contract`, contract, changed);
       return this.view(tx, changed);
     });
   }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FlexCongestionPoint } from '@gridshare/contract/flex';
-import type { Db } from '../platform/store/db.js';
+import type { Db, Queryable } from '../platform/store/db.js';
+import type { EventPublisher } from '../platform/events/index.js';
+import { recordChange } from '../audit/index.js';
 import type { Principal } from '../kernel/principal.js';
 import { BadRequestError, NotFoundError } from '../kernel/errors.js';
 import { meteringPointsOfCommunity, requireCommunityManager } from '../registry/index.js';
@@ -21,7 +23,7 @@ export interface CongestionPointInput {
  * community's metering points by grid connection id.
  */
 export class FlexPortfolio {
-  constructor(private readonly options: { db: Db; now: () => number }) {}
+  constructor(private readonly options: { db: Db; events: EventPublisher; now: () => number }) {}
 
   async list(principal: Principal, communityId: string): Promise<FlexCongestionPoint[]> {
     const { db } = this.options;
@@ -49,12 +51,21 @@ export class FlexPortfolio {
       id: randomUUID(), communityId: participant.communityId, participantId, entityAddress: cp.entityAddress, mutexOffersSupported: cp.mutexOffersSupported,
       prognosisGate: cp.prognosisGate, source: 'manager', connections: [...new Set(cp.connections)], updatedAtMs: nowMs,
     }));
-    await db.transaction((tx) => replaceCongestionPoints(tx, participantId, 'manager', points));
-    return (await this.view(participant.communityId)).filter((cp) => cp.participantId === participantId);
+    const ofParticipant = async () => (await this.view(participant.communityId)).filter((cp) => cp.participantId === participantId);
+    const before = await ofParticipant();
+    return this.options.events.transaction(db, async (tx, publish) => {
+      await replaceCongestionPoints(tx, participantId, 'manager', points);
+      const after = (await this.view(participant.communityId, tx)).filter((cp) => cp.participantId === participantId);
+      // Keyed by congestion point, so the trail shows which one changed rather than list positions.
+      const byPoint = (list: readonly FlexCongestionPoint[]) => Object.fromEntries(list.map(({ id: _id, updatedAt: _at, ...cp }) => [cp.entityAddress, cp]));
+      await recordChange(publish, {
+        kind: 'flex', communityId: participant.communityId, resourceId: participantId, action: 'set-portfolio', before: { portfolio: byPoint(before) }, after: { portfolio: byPoint(after) }, atMs: nowMs,
+      });
+      return after;
+    });
   }
 
-  private async view(communityId: string): Promise<FlexCongestionPoint[]> {
-    const { db } = this.options;
+  private async view(communityId: string, db: Queryable = this.options.db): Promise<FlexCongestionPoint[]> {
     const [points, meteringPoints, participants] = await Promise.all([
       congestionPointsOfCommunity(db, communityId), meteringPointsOfCommunity(db, communityId), participantsOfCommunity(db, communityId),
     ]);

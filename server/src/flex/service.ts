@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FlexIdentity, FlexMessage, FlexParticipant } from '@gridshare/contract/flex';
 import type { Db } from '../platform/store/db.js';
+import type { EventPublisher, Publish } from '../platform/events/index.js';
+import { recordChange } from '../audit/index.js';
 import type { Principal } from '../kernel/principal.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.js';
 import { requireCommunityManager } from '../registry/index.js';
@@ -27,9 +29,13 @@ export interface ParticipantInput {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** What managers do with the transport: the community's identity, its address book, its messages. */
+/**
+ * What managers do with the transport: the community's identity, its address book, its messages.
+ * Each change is on the audit trail (kind `flex`) in its own transaction; the identity as its view
+ * shows it (never the sealed signing key), participants as the API shows them.
+ */
 export class FlexAdmin {
-  constructor(private readonly options: { db: Db; box: SecretBox; now: () => number; publicUrl: () => string }) {}
+  constructor(private readonly options: { db: Db; events: EventPublisher; box: SecretBox; now: () => number; publicUrl: () => string }) {}
 
   async identity(principal: Principal, communityId: string): Promise<FlexIdentity> {
     await requireCommunityManager(this.options.db, principal, communityId);
@@ -39,18 +45,24 @@ export class FlexAdmin {
   }
 
   async setIdentity(principal: Principal, communityId: string, input: { domain: string; timeZone: string; ispDurationMinutes: number }): Promise<FlexIdentity> {
-    const { db, box } = this.options;
+    const { db, events, box } = this.options;
     await requireCommunityManager(db, principal, communityId);
     if (!isTimeZone(input.timeZone)) throw new BadRequestError(`${input.timeZone} is not a time zone`, 'timeZone');
-    const existing = await identityOfCommunity(db, communityId);
-    const key = existing ? undefined : generateSigningKey();
-    const identity: StoredIdentity = {
-      communityId, domain: input.domain.toLowerCase(), timeZone: input.timeZone, ispDurationMinutes: input.ispDurationMinutes,
-      signingKey: existing?.signingKey ?? box.seal(Buffer.from(secretKeyBytes(key!)).toString('base64'), signingKeyPlace(communityId)),
-      publicKey: existing?.publicKey ?? Buffer.from(key!.publicKey).toString('base64'),
-    };
-    if (!(await upsertIdentity(db, identity))) throw new ConflictError(`${identity.domain} is another community's UFTP domain`);
-    return this.identityView(identity);
+    return events.transaction(db, async (tx, publish) => {
+      const existing = await identityOfCommunity(tx, communityId);
+      const key = existing ? undefined : generateSigningKey();
+      const identity: StoredIdentity = {
+        communityId, domain: input.domain.toLowerCase(), timeZone: input.timeZone, ispDurationMinutes: input.ispDurationMinutes,
+        signingKey: existing?.signingKey ?? box.seal(Buffer.from(secretKeyBytes(key!)).toString('base64'), signingKeyPlace(communityId)),
+        publicKey: existing?.publicKey ?? Buffer.from(key!.publicKey).toString('base64'),
+      };
+      if (!(await upsertIdentity(tx, identity))) throw new ConflictError(`${identity.domain} is another community's UFTP domain`);
+      const after = this.identityView(identity);
+      await recordChange(publish, {
+        kind: 'flex', communityId, resourceId: communityId, action: 'set-identity', before: existing ? this.identityView(existing) : null, after, atMs: this.options.now(),
+      });
+      return after;
+    });
   }
 
   async participants(principal: Principal, communityId: string): Promise<FlexParticipant[]> {
@@ -61,17 +73,20 @@ export class FlexAdmin {
   async addParticipant(principal: Principal, communityId: string, input: ParticipantInput): Promise<FlexParticipant> {
     await requireCommunityManager(this.options.db, principal, communityId);
     const nowMs = this.options.now();
-    return this.save({ id: randomUUID(), communityId, createdAtMs: nowMs, updatedAtMs: nowMs, ...normalised(input) });
+    return this.save('add-participant', undefined, { id: randomUUID(), communityId, createdAtMs: nowMs, updatedAtMs: nowMs, ...normalised(input) });
   }
 
   async updateParticipant(principal: Principal, id: string, input: ParticipantInput): Promise<FlexParticipant> {
     const existing = await this.managedParticipant(principal, id);
-    return this.save({ ...existing, ...normalised(input), updatedAtMs: this.options.now() });
+    return this.save('update-participant', existing, { ...existing, ...normalised(input), updatedAtMs: this.options.now() });
   }
 
   async removeParticipant(principal: Principal, id: string): Promise<void> {
-    await this.managedParticipant(principal, id);
-    if (!(await deleteParticipant(this.options.db, id))) throw new ConflictError('flexibility contracts are made with this participant: it stays in the address book (bar it to refuse its messages)');
+    const existing = await this.managedParticipant(principal, id);
+    await this.options.events.transaction(this.options.db, async (tx, publish) => {
+      if (!(await deleteParticipant(tx, id))) throw new ConflictError('flexibility contracts are made with this participant: it stays in the address book (bar it to refuse its messages)');
+      await this.recordParticipant(publish, 'remove-participant', existing, undefined);
+    });
   }
 
   async messages(principal: Principal, communityId: string, query: { conversationId?: string | undefined; limit: number }): Promise<FlexMessage[]> {
@@ -99,9 +114,20 @@ export class FlexAdmin {
     return existing;
   }
 
-  private async save(participant: StoredParticipant): Promise<FlexParticipant> {
-    if (!(await saveParticipant(this.options.db, participant))) throw new ConflictError(`${participant.role} ${participant.domain} is in the address book already`);
-    return participantView(participant);
+  private async save(action: 'add-participant' | 'update-participant', before: StoredParticipant | undefined, participant: StoredParticipant): Promise<FlexParticipant> {
+    return this.options.events.transaction(this.options.db, async (tx, publish) => {
+      if (!(await saveParticipant(tx, participant))) throw new ConflictError(`${participant.role} ${participant.domain} is in the address book already`);
+      await this.recordParticipant(publish, action, before, participant);
+      return participantView(participant);
+    });
+  }
+
+  /** An address book entry as the API shows it (its public keys are masked on the trail like any key). */
+  private async recordParticipant(publish: Publish, action: string, before: StoredParticipant | undefined, after: StoredParticipant | undefined): Promise<void> {
+    const { communityId, id } = (after ?? before)!;
+    await recordChange(publish, {
+      kind: 'flex', communityId, resourceId: id, action, before: before ? participantView(before) : null, after: after ? participantView(after) : null, atMs: this.options.now(),
+    });
   }
 
   private identityView(identity: StoredIdentity): FlexIdentity {

@@ -22,7 +22,7 @@ import {
 import * as store from './store.js';
 
 /** The audit trail's kinds of change that alter what members are billed or paid: these reach the log too. */
-const MONEY_RELEVANT_CHANGES: ReadonlySet<EventPayload<'change.recorded'>['kind']> = new Set(['tariff', 'sharing-rule', 'share', 'coefficients', 'settlement', 'market', 'wallet', 'agent-limits'] as const);
+const MONEY_RELEVANT_CHANGES: ReadonlySet<EventPayload<'change.recorded'>['kind']> = new Set(['tariff', 'sharing-rule', 'share', 'coefficients', 'settlement', 'market', 'wallet', 'agent-limits', 'flex'] as const);
 
 /** The most entries one append takes (one transaction). */
 export const APPEND_BATCH = 10_000;

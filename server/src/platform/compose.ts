@@ -471,8 +471,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await optimiseRoutes(app, { db, events, service: planService, job: plans });
     await ledgerRoutes(app, { service: ledgerService });
     await controlRoutes(app, { control, authenticateDevice });
-    await flexRoutes(app, { transport: uftp, admin: new FlexAdmin({ db, box: secrets.box, now: flexNow, publicUrl: () => endpoints.publicUrl }),
-      contracts: new FlexContracts({ db, now: flexNow }), portfolio: new FlexPortfolio({ db, now: flexNow }), validation: flex.validation });
+    await flexRoutes(app, { transport: uftp, admin: new FlexAdmin({ db, events, box: secrets.box, now: flexNow, publicUrl: () => endpoints.publicUrl }),
+      contracts: new FlexContracts({ db, events, now: flexNow }), portfolio: new FlexPortfolio({ db, events, now: flexNow }), validation: flex.validation });
     await auditRoutes(app, { db, requireAdmin, requireCommunityManager: (principal, communityId) => requireCommunityManager(db, principal, communityId) });
     await brokerSecurityRoutes(app, { hook: new BrokerAuthHook({ lookup: (deviceId) => directory.get(deviceId), verifySas: authenticateDevice }) });
     const installation = new InstallationView({

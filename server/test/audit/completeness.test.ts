@@ -4,6 +4,7 @@ import { storeKinds } from '../support/stores.js';
 import { signUp, startTestPlatform, unique, type TestPlatform, type TestUser } from '../support/platform.js';
 import { buildWorld, communityBody, type World } from '../support/world.js';
 import { consumptionRecordXml } from '../sharing/eda/support/messages.js';
+import { generateSigningKey } from '../../src/flex/index.js';
 
 /**
  * "Every change made by a person" is on the trail. Each route that changes something either
@@ -78,6 +79,15 @@ const AUDITED: Record<string, string> = {
   'PUT /api/v1/communities/:id/retention': 'retention',
   'PUT /api/v1/devices/:id/meter-keys': 'key',
   'POST /api/v1/communities/:id/operator-imports': 'operator-import',
+  'PUT /api/v1/communities/:id/flex/identity': 'flex',
+  'POST /api/v1/communities/:id/flex/participants': 'flex',
+  'PUT /api/v1/flex/participants/:id': 'flex',
+  'DELETE /api/v1/flex/participants/:id': 'flex',
+  'POST /api/v1/communities/:id/flex/contracts': 'flex',
+  'PUT /api/v1/flex/contracts/:id': 'flex',
+  'POST /api/v1/flex/contracts/:id/activate': 'flex',
+  'POST /api/v1/flex/contracts/:id/end': 'flex',
+  'PUT /api/v1/flex/participants/:id/portfolio': 'flex',
 };
 
 /** Routes that change no settings: signing in, devices' own traffic, runs and trades that have records of their own. */
@@ -103,17 +113,8 @@ const NOT_A_SETTINGS_CHANGE: Record<string, string> = {
   'POST /api/v1/ledger/witnesses': 'the verifiable record\'s witnesses: not on the trail yet (listed with their time added in the admin console)',
   'DELETE /api/v1/ledger/witnesses/:name': 'the verifiable record\'s witnesses: not on the trail yet',
   'POST /shapeshifter/api/v3/message': 'a grid operator\'s UFTP message; every message is stored and in the verifiable record',
-  'PUT /api/v1/communities/:id/flex/identity': 'flexibility settings: on the trail with the flexibility phases (not yet)',
-  'POST /api/v1/communities/:id/flex/participants': 'flexibility settings: on the trail with the flexibility phases (not yet)',
-  'PUT /api/v1/flex/participants/:id': 'flexibility settings: on the trail with the flexibility phases (not yet)',
-  'DELETE /api/v1/flex/participants/:id': 'flexibility settings: on the trail with the flexibility phases (not yet)',
-  'POST /api/v1/communities/:id/flex/contracts': 'flexibility settings: on the trail with the flexibility phases (not yet)',
-  'PUT /api/v1/flex/contracts/:id': 'flexibility settings: on the trail with the flexibility phases (not yet)',
-  'POST /api/v1/flex/contracts/:id/activate': 'flexibility settings: on the trail with the flexibility phases (not yet)',
-  'POST /api/v1/flex/contracts/:id/end': 'flexibility settings: on the trail with the flexibility phases (not yet)',
-  'PUT /api/v1/flex/contracts/:id/devices/:deviceId': 'flexibility settings: on the trail with the flexibility phases (not yet)',
-  'DELETE /api/v1/flex/contracts/:id/devices/:deviceId': 'flexibility settings: on the trail with the flexibility phases (not yet)',
-  'PUT /api/v1/flex/participants/:id/portfolio': 'flexibility settings: on the trail with the flexibility phases (not yet)',
+  'PUT /api/v1/flex/contracts/:id/devices/:deviceId': 'a member\'s own flexibility opt-in: managers see participation only as counts, so it stays off their trail',
+  'DELETE /api/v1/flex/contracts/:id/devices/:deviceId': 'a member\'s own flexibility opt-out: kept off the managers\' trail as the opt-in',
   'POST /api/v1/communities/:id/flex/offers/:messageId/revoke': 'sends a FlexOfferRevocation: a UFTP message, stored and in the verifiable record',
 };
 
@@ -305,5 +306,65 @@ describe.each(storeKinds)('the trail of accounts, administration, keys and membe
     const updated = newest(await communityTrail('connector'), connector.id, 'update');
     expect(line(updated, 'replacedConfidentialFields')).toMatchObject({ after: '["/auth/token"]' });
     expect(JSON.stringify(updated)).not.toContain('second-secret-value');
+  });
+
+  it('records the flexibility settings: the identity without its signing key, the address book, contracts and a member\'s device opt-in kept off it', async () => {
+    const manager = { userId: w.managerA.id, role: 'manager' };
+    const domain = unique('agr-').toLowerCase() + '.example.org';
+    await change('PUT', `/api/v1/communities/${w.communityA}/flex/identity`, w.managerA.token, { domain, timeZone: 'Europe/Vienna' });
+    await change('PUT', `/api/v1/communities/${w.communityA}/flex/identity`, w.managerA.token, { domain, timeZone: 'Europe/Berlin' });
+    const identities = (await communityTrail('flex')).filter((e) => e.resourceId === w.communityA && e.action === 'set-identity');
+    expect(identities).toHaveLength(2);
+    const [changed, created] = identities;
+    expect(created!.actor).toEqual(manager);
+    expect(line(created!, 'domain')).toEqual({ path: 'domain', before: null, after: JSON.stringify(domain) });
+    expect(line(changed!, 'timeZone')).toEqual({ path: 'timeZone', before: '"Europe/Vienna"', after: '"Europe/Berlin"' });
+    // The signing key is sealed in flex's table and never leaves it; not even sealed does it reach the trail.
+    const [sealed] = await tp.platform.db.query<{ signing_key: string }>('SELECT signing_key FROM flex_identities WHERE community_id = $1', [w.communityA]);
+    for (const entry of identities) {
+      expect(entry.diff.map((l) => l.path).some((path) => /signing|secret|private/i.test(path))).toBe(false);
+      expect(JSON.stringify(entry)).not.toContain(sealed!.signing_key);
+    }
+
+    const congestionPoint = 'ea1.2026-01.org.example.audit:cp-1';
+    const entry = (role: string, barred = false) => ({
+      domain: 'dso.audit.example.org', role, endpoint: 'https://dso.audit.example.org/shapeshifter/api/v3/message',
+      publicKeys: [Buffer.from(generateSigningKey().publicKey).toString('base64')], barred, congestionPoints: role === 'DSO' ? [congestionPoint] : [],
+    });
+    const dso = await change('POST', `/api/v1/communities/${w.communityA}/flex/participants`, w.managerA.token, entry('DSO'));
+    const cro = await change('POST', `/api/v1/communities/${w.communityA}/flex/participants`, w.managerA.token, entry('CRO'));
+    await change('PUT', `/api/v1/flex/participants/${cro.id}`, w.managerA.token, entry('CRO', true));
+    await change('DELETE', `/api/v1/flex/participants/${cro.id}`, w.managerA.token);
+    const book = await communityTrail('flex');
+    expect(line(newest(book, dso.id, 'add-participant'), 'endpoint')).toMatchObject({ before: null, after: JSON.stringify(entry('DSO').endpoint) });
+    expect(line(newest(book, cro.id, 'update-participant'), 'barred')).toEqual({ path: 'barred', before: 'false', after: 'true' });
+    expect(newest(book, cro.id, 'remove-participant')).toMatchObject({ actor: manager, diff: expect.arrayContaining([{ path: 'domain', before: '"dso.audit.example.org"', after: null }]) });
+
+    const terms = {
+      participantId: dso.id, congestionPoints: [congestionPoint], serviceType: 'congestion-management', validFrom: '2026-01-01', validTo: '2026-12-31',
+      windows: [{ weekdays: [1, 2, 3, 4, 5], from: '10:00', to: '16:00' }], capacityRemuneration: '0', volumeRemuneration: '0.10', penaltyRate: '0.30',
+    };
+    const contract = await change('POST', `/api/v1/communities/${w.communityA}/flex/contracts`, w.managerA.token, terms);
+    await change('PUT', `/api/v1/flex/contracts/${contract.id}`, w.managerA.token, { ...terms, volumeRemuneration: '0.12' });
+    await change('POST', `/api/v1/flex/contracts/${contract.id}/activate`, w.managerA.token);
+    // A participant a contract names stays in the book: the refused removal leaves no entry.
+    expect((await tp.call('DELETE', `/api/v1/flex/participants/${dso.id}`, { token: w.managerA.token })).status).toBe(409);
+
+    const plug = await change('POST', `/api/v1/communities/${w.communityA}/devices`, w.managerA.token,
+      { kind: 'smart-plug', name: unique('Flex plug '), meteringPointId: w.meteringPointA, role: 'sub-load' });
+    await change('PUT', `/api/v1/flex/contracts/${contract.id}/devices/${plug.id}`, w.memberA.token, { maxPowerW: 2_000 });
+    await change('PUT', `/api/v1/flex/contracts/${contract.id}/devices/${plug.id}`, w.memberA.token, { maxPowerW: 1_500 });
+    await change('DELETE', `/api/v1/flex/contracts/${contract.id}/devices/${plug.id}`, w.memberA.token);
+    await change('POST', `/api/v1/flex/contracts/${contract.id}/end`, w.managerA.token);
+
+    const trail = await communityTrail('flex');
+    expect(newest(trail, contract.id, 'create-contract').actor).toEqual(manager);
+    expect(line(newest(trail, contract.id, 'update-contract'), 'volumeRemuneration')).toEqual({ path: 'volumeRemuneration', before: '"0.1"', after: '"0.12"' });
+    expect(line(newest(trail, contract.id, 'activate-contract'), 'state')).toEqual({ path: 'state', before: '"draft"', after: '"active"' });
+    expect(line(newest(trail, contract.id, 'end-contract'), 'state')).toEqual({ path: 'state', before: '"active"', after: '"ended"' });
+    expect(trail.filter((e) => e.resourceId === dso.id).map((e) => e.action)).toEqual(['add-participant']);
+    // Which devices and members take part is never the managers' to see: not on their trail either.
+    expect(JSON.stringify(trail)).not.toContain(plug.id);
+    expect(trail.some((e) => e.actor.userId === w.memberA.id)).toBe(false);
   });
 });

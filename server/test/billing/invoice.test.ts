@@ -6,8 +6,8 @@ import { buildInvoice, type ChargeRow, type InvoiceFacts, type InvoiceStatement 
 import { auditInvoiceSeries, formatInvoiceNumber, parseInvoiceNumber } from '../../src/billing/domain/invoice-number.js';
 import { VAT_COUNTRIES, vatOf, vatPreset, type CommunityVat, type MemberVat } from '../../src/billing/domain/vat.js';
 import { BadRequestError } from '../../src/kernel/errors.js';
-import en from '../../src/billing/messages/en.json' with { type: 'json' };
-import de from '../../src/billing/messages/de.json' with { type: 'json' };
+import en from '../../src/billing/domain/messages/en.json' with { type: 'json' };
+import de from '../../src/billing/domain/messages/de.json' with { type: 'json' };
 
 import { type MemberInterval } from '../../src/kernel/energy.js';
 const QUARTER = 900_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { buildStatement, type StatementInput } from '../../src/billing/domain/statement.js';
+import { buildStatement, correctionFor, StatementError, type StatementInput } from '../../src/billing/domain/statement.js';
 import type { TariffVersion } from '../../src/billing/domain/tariff-schedule.js';
 
 import { type MemberInterval } from '../../src/kernel/energy.js';
@@ -61,7 +61,7 @@ describe('statements', () => {
       tariffs: [tariff(), tariff({ id: 't2', name: 'Winter', validFrom: '2026-10-15', communityPrice: '0.16' })],
     }));
     // 21:45Z is 23:45 local on the 14th (old), 22:00Z and 22:00Z+15' are the 15th (new).
-    expect(statement.lines.filter((l) => l.code === 'community-energy').map((l) => [l.tariffId, l.energyWh, l.amount])).toEqual([
+    expect(statement.lines.flatMap((l) => (l.code === 'community-energy' ? [[l.tariffId, l.energyWh, l.amount]] : []))).toEqual([
       ['t1', 1000, '0.14'], ['t2', 2000, '0.32'],
     ]);
   });
@@ -106,5 +106,37 @@ describe('statements', () => {
         }
       },
     ), { numRuns: 50 });
+  });
+
+  describe('flexibility rewards', () => {
+    const starts = quarterHours('2026-10-01T00:00:00+02:00', '2026-10-01T01:00:00+02:00');
+    const energy = starts.map((t) => interval(t, { fromCommunityWh: 1000 }));
+    const reward = (orderReference: string, amountMinor: bigint, contributionWh = 600) => ({ orderReference, period: '2026-10-05', contributionWh, amountMinor });
+
+    it('credits each order\'s reward on its own line, in the catalog\'s words, and the total stays the exact sum of the lines', () => {
+      const statement = buildStatement(base(energy, { flexRewards: [reward('order-1', 621n), reward('order-2', 200n, 400)], locale: 'de-AT' }));
+      expect(statement.lines.filter((l) => l.code === 'flex-reward')).toEqual([
+        { code: 'flex-reward', description: 'Flexibilitätsvergütung, Auftrag order-1 vom 05.10.2026', orderReference: 'order-1', orderPeriod: '2026-10-05', energyWh: 600, amount: '-6.21', exactAmount: '-6.21' },
+        { code: 'flex-reward', description: 'Flexibilitätsvergütung, Auftrag order-2 vom 05.10.2026', orderReference: 'order-2', orderPeriod: '2026-10-05', energyWh: 400, amount: '-2.00', exactAmount: '-2' },
+      ]);
+      // 4 kWh × 0.14 = 0.56, reduction −0.072 → −0.07; rewards −8.21.
+      expect(statement.total).toBe('-7.72');
+      expect(nano(statement.total)).toBe(statement.lines.reduce((sum, line) => sum + nano(line.amount), 0n));
+      expect(buildStatement(base(energy)).lines.some((l) => l.code === 'flex-reward')).toBe(false);
+    });
+
+    it('a reward recorded after the statement was issued is corrected on its own line; nothing else changes', () => {
+      const issued = buildStatement(base(energy, { flexRewards: [reward('order-1', 621n)] }));
+      const fresh = buildStatement(base(energy, { flexRewards: [reward('order-1', 621n), reward('order-2', 200n, 400)] }));
+      const correction = correctionFor([issued], fresh)!;
+      expect(correction.lines).toEqual([expect.objectContaining({ code: 'flex-reward', orderReference: 'order-2', energyWh: 400, amount: '-2.00' })]);
+      expect(correction.total).toBe('-2.00');
+      expect(nano(issued.total) + nano(correction.total)).toBe(nano(fresh.total));
+      expect(correctionFor([issued, correction], fresh)).toBeUndefined();
+    });
+
+    it('refuses a negative reward (the community bears negative nets)', () => {
+      expect(() => buildStatement(base(energy, { flexRewards: [reward('order-1', -1n)] }))).toThrow(StatementError);
+    });
   });
 });

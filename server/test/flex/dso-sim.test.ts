@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeKinds } from '../support/stores.js';
 import { startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
-import { buildWorld, type World } from '../support/world.js';
-import { storeIntervals } from '../sharing/support/stored.js';
+import { buildWorld, joinA, PARTICIPATION_START, type World } from '../support/world.js';
+import { runSharing, storeIntervals } from '../sharing/support/stored.js';
+import { pdfText } from '../support/pdf.js';
 import { parsePrice } from '../../src/kernel/money.js';
 import {
   DsoSimulator, flexRewardsOfPeriods, generateSigningKey, ispStartMs, periodGrid, readPayload, recordMemberBaselines,
@@ -60,6 +61,26 @@ describe.each(storeKinds)('DSO simulator ↔ platform over UFTP, and settlement,
       await storeIntervals(tp.platform.db, w.communityA, pointId, Object.fromEntries(isps.map((isp) => [ispStartMs(grid, isp), { importWh: wh, exportWh: 0 }])));
     }
   };
+  /** Billing's statements of the Period's month, as each member reads them (statements and corrections). */
+  const MONTH = PERIOD.slice(0, 7);
+  let monthSettlementId: string;
+  interface StatementLineJson { code: string; orderReference?: string; orderPeriod?: string; energyWh: number; amount: string; description: string }
+  interface StatementJson { id: string; memberId: string; kind: string; total: string; lines: StatementLineJson[] }
+  const statementsOfMonth = async (): Promise<StatementJson[]> => {
+    const settlement = await manager('GET', `/api/v1/settlements/${monthSettlementId}`);
+    expect(settlement.status, JSON.stringify(settlement.body)).toBe(200);
+    return Promise.all((settlement.body.statements as { id: string }[]).map(async ({ id }) => (await manager('GET', `/api/v1/statements/${id}`)).body as StatementJson));
+  };
+  const cents = (amount: string) => BigInt(amount.replace('.', ''));
+  const rewardLines = (statement: StatementJson) => statement.lines.filter((l) => l.code === 'flex-reward');
+  /** Billing's community total of reward lines must be what flex recorded, to the cent. */
+  const expectRewardLinesToAddUp = async (statements: readonly StatementJson[]) => {
+    const recorded = (await flexRewardsOfPeriods(tp.platform.db, w.communityA, PERIOD, PERIOD)).reduce((sum, r) => sum + r.amountMinor, 0n);
+    const billed = statements.flatMap(rewardLines).reduce((sum, l) => sum + cents(l.amount), 0n);
+    expect(billed).toBe(-recorded);
+    for (const statement of statements) expect(cents(statement.total)).toBe(statement.lines.reduce((sum, l) => sum + cents(l.amount), 0n));
+  };
+
   /** An offer for the request (what the validate phase will compute), sent by the platform. */
   const offer = async (request: FlexRequest, isps: { start: number; duration: number; power: number }, price: string): Promise<FlexOffer> => {
     const message: FlexOffer = {
@@ -196,6 +217,35 @@ describe.each(storeKinds)('DSO simulator ↔ platform over UFTP, and settlement,
     expect(rewardEvents).toEqual(expect.arrayContaining([{ memberId: w.memberIdA, amountMinor: '621' }, { memberId: w.memberIdA2, amountMinor: '414' }]));
   });
 
+  it('puts each member\'s reward on their statement of the month as a credit line with the order, the total exact', async () => {
+    const run = await manager('POST', `/api/v1/communities/${w.communityA}/settlements`, { period: MONTH });
+    expect(run.status, JSON.stringify(run.body)).toBe(201);
+    monthSettlementId = run.body.id;
+    const statements = await statementsOfMonth();
+    const [order] = sim.orders.map((o) => o.order.orderReference);
+    const ofMember = (memberId: string) => statements.find((s) => s.memberId === memberId)!;
+    expect(rewardLines(ofMember(w.memberIdA))).toEqual([
+      { code: 'flex-reward', orderReference: order, orderPeriod: PERIOD, energyWh: 600, amount: '-6.21', exactAmount: '-6.21', description: expect.stringContaining(order!) },
+    ]);
+    expect(rewardLines(ofMember(w.memberIdA2))).toEqual([expect.objectContaining({ orderReference: order, energyWh: 400, amount: '-4.14' })]);
+    await expectRewardLinesToAddUp(statements);
+
+    // The member reads it in their own statement, its CSV and PDF.
+    const own = await tp.call('GET', `/api/v1/statements/${ofMember(w.memberIdA).id}`, { token: w.memberA.token });
+    expect(own.status).toBe(200);
+    expect(rewardLines(own.body as StatementJson)).toHaveLength(1);
+    const csv = await tp.call('GET', `/api/v1/statements/${ofMember(w.memberIdA).id}/statement.csv`, { token: w.memberA.token });
+    const csvRow = String(csv.body).split('\r\n').find((row) => row.includes(',flex-reward,'));
+    expect(csvRow).toContain(`${order} of `);
+    expect(csvRow).toMatch(/",600,,-6\.21,-6\.21,EUR$/);
+    const pdf = await tp.call('GET', `/api/v1/statements/${ofMember(w.memberIdA).id}/statement.pdf`, { token: w.memberA.token });
+    expect(pdf.status).toBe(200);
+    expect(pdfText(pdf.raw.rawPayload)).toContain('€ -6.21');
+
+    const close = await manager('POST', `/api/v1/settlements/${monthSettlementId}/close`);
+    expect(close.status, JSON.stringify(close.body)).toBe(200);
+  });
+
   it('disputes an order whose settlement differs from its own metering, saying why, and records no reward for it', async () => {
     clock = BEFORE;
     const request = await sim.sendFlexRequest(PERIOD, [{ start: 81, duration: 4, minPower: -20_000, maxPower: -500 }], grid.startMs - 3_600_000);
@@ -263,5 +313,26 @@ describe.each(storeKinds)('DSO simulator ↔ platform over UFTP, and settlement,
     expect(of(second!)).toEqual(expect.arrayContaining([[w.memberIdA, 400, 200n], [w.memberIdA2, 400, 200n]]));
     expect(of(third!)).toEqual(expect.arrayContaining([[w.memberIdA, 200, 100n], [w.memberIdA2, 200, 100n]]));
     expect(corrected!.flexOrderSettlements.map((i) => i.netSettlement)).toEqual([EUR('4'), EUR('2')]);
+  });
+
+  it('rewards recorded after the month was closed reach the statements as a correction; a member without a reward gets no reward line', async () => {
+    const [, second, third] = sim.orders.map((o) => o.order.orderReference);
+    // Someone who took no part joins with a consumer metering point and June energy (flex has settled every order).
+    const joiner = await joinA(tp, w, 'latejoiner', PARTICIPATION_START);
+    await storeIntervals(tp.platform.db, w.communityA, joiner.pointId, { [ispStartMs(grid, 40)]: { importWh: 300, exportWh: 0 } });
+    await runSharing(tp.platform.db);
+
+    const recompute = await manager('POST', `/api/v1/settlements/${monthSettlementId}/recompute`);
+    expect(recompute.status, JSON.stringify(recompute.body)).toBe(200);
+    const statements = await statementsOfMonth();
+    const correctionOf = (memberId: string) => statements.find((s) => s.memberId === memberId && s.kind === 'correction')!;
+    expect(rewardLines(correctionOf(w.memberIdA)).map((l) => [l.orderReference, l.energyWh, l.amount])).toEqual([[second, 400, '-2.00'], [third, 200, '-1.00']]);
+    expect(rewardLines(correctionOf(w.memberIdA2)).map((l) => [l.orderReference, l.energyWh, l.amount])).toEqual([[second, 400, '-2.00'], [third, 200, '-1.00']]);
+    // The statement issued at closing keeps its single reward line: a correction never rewrites it.
+    expect(rewardLines(statements.find((s) => s.memberId === w.memberIdA && s.kind === 'statement')!)).toHaveLength(1);
+    const joinersStatement = statements.find((s) => s.memberId === joiner.memberId)!;
+    expect(joinersStatement).toBeDefined();
+    expect(rewardLines(joinersStatement)).toEqual([]);
+    await expectRewardLinesToAddUp(statements);
   });
 });

@@ -1,6 +1,7 @@
 import PDFDocument from 'pdfkit';
 import { escapeField } from '../../kernel/csv.js';
-import type { StatementView } from './statement.js';
+import { billingText } from './catalog.js';
+import type { StatementLine, StatementView } from './statement.js';
 
 /**
  * A statement as CSV (one row per line, then total, savings and CO2, and the energy by source)
@@ -10,7 +11,7 @@ export function statementCsv(s: StatementView): string {
   const rows: string[][] = [['period', 'member', 'kind', 'code', 'description', 'energy_wh', 'unit_price', 'amount', 'exact_amount', 'currency']];
   const row = (code: string, description: string, energyWh: string, unitPrice: string, amount: string, exact: string) =>
     rows.push([s.period, s.displayName, s.kind, code, description, energyWh, unitPrice, amount, exact, s.currency]);
-  for (const line of s.lines) row(line.code, line.description, String(line.energyWh), line.unitPrice, line.amount, line.exactAmount);
+  for (const line of s.lines) row(line.code, line.description, String(line.energyWh), line.code === 'flex-reward' ? '' : line.unitPrice, line.amount, line.exactAmount);
   row('total', 'Total (sum of the lines)', '', '', s.total, '');
   row('savings', 'Saved against buying everything from the grid', '', '', s.savings, '');
   row('co2-avoided-kg', 'CO2 avoided (kg)', '', '', s.co2AvoidedKg, '');
@@ -43,6 +44,11 @@ const kwh = (wh: number) => `${(wh / 1000).toFixed(3)} kWh`;
 function localDay(iso: string, timeZone: string, locale: string): string {
   return new Intl.DateTimeFormat(locale, { timeZone, dateStyle: 'medium' }).format(new Date(iso));
 }
+
+/** A reward line is written in the reader's locale (its order's Period as a local date); tariff lines as stored. */
+const lineText = (line: StatementLine, locale: string) => (line.code === 'flex-reward'
+  ? billingText(locale, 'statement.line.flex-reward', { orderReference: line.orderReference, period: line.orderPeriod })
+  : line.description);
 
 /**
  * The PDF uses the standard Helvetica font (WinAnsi encoding: Latin letters with accents and
@@ -79,10 +85,10 @@ export function statementPdf(s: StatementView, locale = 'en'): Promise<Buffer> {
   doc.moveDown(0.3);
   for (const line of s.lines) {
     const y = doc.y;
-    doc.text(text(line.description), columns[0]!, y, { width: 230 });
+    doc.text(text(lineText(line, locale)), columns[0]!, y, { width: 230 });
     const next = doc.y;
     doc.text(kwh(line.energyWh), columns[1]!, y, { width: 80 });
-    doc.text(money(line.unitPrice), columns[2]!, y, { width: 70 });
+    if (line.code !== 'flex-reward') doc.text(money(line.unitPrice), columns[2]!, y, { width: 70 });
     doc.text(money(line.amount), columns[3]!, y, { width: 100 });
     doc.y = Math.max(next, doc.y);
   }

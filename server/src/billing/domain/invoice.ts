@@ -7,7 +7,7 @@ import { parseInvoiceNumber } from './invoice-number.js';
 
 /**
  * A statement as an invoice: the document model a PDF, an e-mail or an e-invoice is rendered
- * from. Pure; every text is a message key (billing/messages/*.json) with values, every number an
+ * from. Pure; every text is a message key (billing/domain/messages/*.json) with values, every number an
  * exact decimal string, so rendering in any language never recomputes anything.
  *
  * Rows come in one fixed order: consumption (own PV, from the community — with its charges —,
@@ -20,12 +20,15 @@ import { parseInvoiceNumber } from './invoice-number.js';
  * Positive gross is owed by the member, negative gross is owed to them.
  */
 
+interface InvoiceTariffLine { readonly code: TariffComponent; readonly tariffId: string; readonly energyWh: number; readonly unitPrice: string; readonly amount: string }
+
 /** The part of a statement (billing/statement.ts) an invoice is built from. */
 export interface InvoiceStatement {
   readonly periodStart: string;
   readonly periodEnd: string;
   readonly currency: string;
-  readonly lines: readonly { readonly code: TariffComponent; readonly tariffId: string; readonly energyWh: number; readonly unitPrice: string; readonly amount: string }[];
+  /** A flexibility reward line (`flex-reward`) is not invoiced yet: its VAT treatment is still to be decided, so it is refused. */
+  readonly lines: readonly (InvoiceTariffLine | { readonly code: 'flex-reward' })[];
   readonly energy: {
     readonly consumptionWh: number; readonly selfConsumedWh: number; readonly fromCommunityWh: number; readonly fromGridWh: number;
     readonly productionWh: number; readonly toCommunityWh: number; readonly toGridWh: number;
@@ -169,7 +172,7 @@ export function buildInvoice(statement: InvoiceStatement, facts: InvoiceFacts): 
     ({ kind: 'quantity', section, key, label: `invoice.row.${key}`, quantity: kwh(wh), unit: 'kWh' });
   let position = 0;
   const charges = (component: TariffComponent): ChargeRow[] => statement.lines
-    .filter((line) => line.code === component)
+    .filter((line): line is InvoiceTariffLine => line.code === component)
     .map((line) => ({
       kind: 'charge',
       section: SECTION_OF[component],

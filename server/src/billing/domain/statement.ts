@@ -1,6 +1,7 @@
 import { energyCost, formatMinor, formatNano, minorDigits, parseFixed, parseNano, roundToMinor, type Nano } from '../../kernel/money.js';
 import { tariffSchedule, type TariffVersion } from './tariff-schedule.js';
 import { ENERGY_KEYS, type Co2Intensity, type EnergyBySource, type MemberInterval } from '../../kernel/energy.js';
+import { billingText } from './catalog.js';
 
 
 export interface StatementInput {
@@ -12,12 +13,29 @@ export interface StatementInput {
   readonly intervals: readonly MemberInterval[];
   readonly tariffs: readonly TariffVersion[];
   readonly co2: Co2Intensity;
+  /** The member's flexibility rewards of Periods in the statement's period (flex's `flexRewardsOfPeriods`), in its currency. */
+  readonly flexRewards?: readonly FlexRewardInput[];
+  /** The community's locale: the language of the reward lines' descriptions. */
+  readonly locale?: string;
 }
 
-export type LineCode = 'community-energy' | 'community-sales' | 'grid-fee-reduction';
+/** What the DSO paid for one order, the member's share of it: a credit on their statement. */
+export interface FlexRewardInput {
+  readonly orderReference: string;
+  /** The order's Period, a local date. */
+  readonly period: string;
+  readonly contributionWh: number;
+  /** Whole minor units of the currency, ≥ 0 (the community bears negative nets). */
+  readonly amountMinor: bigint;
+}
 
-export interface StatementLine {
-  readonly code: LineCode;
+export type TariffLineCode = 'community-energy' | 'community-sales' | 'grid-fee-reduction';
+export type LineCode = TariffLineCode | 'flex-reward';
+
+export type StatementLine = TariffLine | FlexRewardLine;
+
+export interface TariffLine {
+  readonly code: TariffLineCode;
   readonly description: string;
   readonly tariffId: string;
   readonly energyWh: number;
@@ -26,6 +44,20 @@ export interface StatementLine {
   /** Rounded once, in the currency; positive is owed by the member, negative is owed to them. */
   readonly amount: string;
   /** The exact amount before rounding, for audits. */
+  readonly exactAmount: string;
+}
+
+/** A member's share of an order's flexibility remuneration, credited (negative: owed to the member). */
+export interface FlexRewardLine {
+  readonly code: 'flex-reward';
+  readonly description: string;
+  readonly orderReference: string;
+  /** The order's Period (local date). */
+  readonly orderPeriod: string;
+  /** The member's measured contribution: energy moved in the ordered direction. */
+  readonly energyWh: number;
+  readonly amount: string;
+  /** Equal to the amount: the reward is shared in whole minor units. */
   readonly exactAmount: string;
 }
 
@@ -47,7 +79,7 @@ export interface Statement {
 
 export class StatementError extends Error {}
 
-const LINE_TEXT: Record<LineCode, string> = {
+const LINE_TEXT: Record<TariffLineCode, string> = {
   'community-energy': 'Energy from the community',
   'community-sales': 'Energy sold to the community',
   'grid-fee-reduction': 'Grid-fee reduction on community energy',
@@ -62,8 +94,8 @@ export function buildStatement(input: StatementInput): Statement {
   if (input.periodEndMs <= input.periodStartMs) throw new StatementError('the period must end after it starts');
   const digits = minorDigits(input.currency);
   const pricesAt = tariffSchedule(input.tariffs, input.timeZone);
-  const lines = new Map<string, { code: LineCode; tariff: TariffVersion; energyWh: number; exact: Nano }>();
-  const addLine = (code: LineCode, tariff: TariffVersion, wh: number, exact: Nano) => {
+  const lines = new Map<string, { code: TariffLineCode; tariff: TariffVersion; energyWh: number; exact: Nano }>();
+  const addLine = (code: TariffLineCode, tariff: TariffVersion, wh: number, exact: Nano) => {
     if (wh === 0) return;
     const key = `${code}|${tariff.id}`;
     const line = lines.get(key) ?? { code, tariff, energyWh: 0, exact: 0n };
@@ -108,7 +140,7 @@ export function buildStatement(input: StatementInput): Statement {
   const ordered = [...lines.values()].sort((a, b) =>
     a.tariff.validFrom.localeCompare(b.tariff.validFrom) || order(a.code) - order(b.code));
   let total = 0n;
-  const statementLines = ordered.map((line) => {
+  const statementLines: StatementLine[] = ordered.map((line) => {
     const rounded = roundToMinor(line.exact, digits);
     total += rounded;
     const price = line.code === 'grid-fee-reduction' ? line.tariff.gridFeeReduction : line.tariff.communityPrice;
@@ -122,6 +154,11 @@ export function buildStatement(input: StatementInput): Statement {
       exactAmount: formatNano(line.exact),
     };
   });
+  for (const reward of input.flexRewards ?? []) {
+    const line = flexRewardLine(reward, digits, input.locale ?? 'en');
+    total += parseFixed(line.amount, digits);
+    statementLines.push(line);
+  }
 
   return {
     memberId: input.memberId,
@@ -137,7 +174,25 @@ export function buildStatement(input: StatementInput): Statement {
   };
 }
 
-const order = (code: LineCode) => ['community-energy', 'community-sales', 'grid-fee-reduction'].indexOf(code);
+/** A reward is a credit of whole minor units: its exact amount is its rounded one. */
+function flexRewardLine(reward: FlexRewardInput, digits: number, locale: string): FlexRewardLine {
+  if (reward.amountMinor < 0n) throw new StatementError(`the reward for order ${reward.orderReference} is negative`);
+  const credit = -reward.amountMinor;
+  return {
+    code: 'flex-reward',
+    description: billingText(locale, 'statement.line.flex-reward', { orderReference: reward.orderReference, period: reward.period }),
+    orderReference: reward.orderReference,
+    orderPeriod: reward.period,
+    energyWh: reward.contributionWh,
+    amount: formatMinor(credit, digits),
+    exactAmount: formatNano(credit * 10n ** BigInt(9 - digits)),
+  };
+}
+
+/** Lines are matched across a statement and its corrections by what they bill: a tariff's component, or an order's reward. */
+const lineKey = (line: StatementLine) => (line.code === 'flex-reward' ? `${line.code}|${line.orderPeriod}|${line.orderReference}` : `${line.code}|${line.tariffId}`);
+
+const order = (code: TariffLineCode) => ['community-energy', 'community-sales', 'grid-fee-reduction'].indexOf(code);
 
 /** Grams of CO2 per kWh is milligrams per Wh. */
 function co2At(co2: Co2Intensity, startMs: number): number {
@@ -164,7 +219,7 @@ export function correctionFor(issued: readonly Statement[], fresh: Statement): S
     let unpriced = 0;
     for (const s of statements) {
       for (const line of s.lines) {
-        const key = `${line.code}|${line.tariffId}`;
+        const key = lineKey(line);
         const acc = lines.get(key) ?? { line, energyWh: 0, amount: 0n, exact: 0n };
         acc.energyWh += line.energyWh;
         acc.amount += parseFixed(line.amount, digits);

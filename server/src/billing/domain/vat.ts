@@ -19,7 +19,7 @@ export interface VatCountryPreset {
   readonly country: VatCountry;
   /** The standard rate in percent (2026). Reduced rates for household electricity (IT 10 %, BE 6 %) are set per component. */
   readonly standardRate: string;
-  /** Message keys of the legal notes, texts in billing/messages/*.json. */
+  /** Message keys of the legal notes, texts in billing/domain/messages/*.json. */
   readonly reverseChargeNote: string;
   readonly smallBusinessNote: string;
 }
