@@ -4,6 +4,7 @@ import { requireAdmin } from '../accounts/index.js';
 import { NotFoundError } from '../kernel/errors.js';
 import { toBase64 } from './domain/index.js';
 import type { LedgerService } from './service.js';
+import type { EventPublisher } from '../platform/events/index.js';
 import type { StoredWitness } from './store.js';
 
 const witnessView = (w: StoredWitness) => ({
@@ -12,7 +13,7 @@ const witnessView = (w: StoredWitness) => ({
 });
 
 /** Public: key, checkpoint, tiles, proofs (hashes and commitments only). A statement's receipt: its member and managers. */
-export async function ledgerRoutes(app: Api, { service }: { service: LedgerService }): Promise<void> {
+export async function ledgerRoutes(app: Api, { service, events }: { service: LedgerService; events: EventPublisher }): Promise<void> {
   app.get(contract.ledgerKey.path, { schema: contract.ledgerKey.schema }, async () => ({ ...(await service.identity()), tilesPath: LEDGER_PREFIX }));
 
   app.get(contract.ledgerCommunityKey.path, { schema: contract.ledgerCommunityKey.schema }, async (request) => service.communityIdentity(request.params.id));
@@ -36,12 +37,12 @@ export async function ledgerRoutes(app: Api, { service }: { service: LedgerServi
 
   app.post(contract.putWitness.path, { schema: contract.putWitness.schema }, async (request) => {
     requireAdmin(request.principal);
-    return witnessView(await service.putWitness(request.body));
+    return witnessView(await service.putWitness(events, request.body));
   });
 
   app.delete(contract.removeWitness.path, { schema: contract.removeWitness.schema }, async (request, reply) => {
     requireAdmin(request.principal);
-    await service.removeWitness(request.params.name);
+    await service.removeWitness(events, request.params.name);
     return reply.status(204).send(null);
   });
 

@@ -20,6 +20,8 @@ import {
   witnessKey, type LedgerEntry, type SignerKey, type TileRef, type TileSource,
 } from './domain/index.js';
 import * as store from './store.js';
+import type { EventPublisher } from '../platform/events/index.js';
+import { recordChange } from '../audit/index.js';
 
 /** The audit trail's kinds of change that alter what members are billed or paid: these reach the log too. */
 const MONEY_RELEVANT_CHANGES: ReadonlySet<EventPayload<'change.recorded'>['kind']> = new Set(['tariff', 'sharing-rule', 'share', 'coefficients', 'settlement', 'market', 'wallet', 'agent-limits', 'flex'] as const);
@@ -90,6 +92,9 @@ function proofFromTiles<T>(compute: () => T): T {
     throw error;
   }
 }
+
+/** A witness as the audit trail shows it: who and where (its key is masked like any key). */
+const trailedWitness = (w: store.StoredWitness) => ({ name: w.name, verifierKey: w.verifierKey, url: w.url });
 
 /**
  * The verifiable record's service: entries queued from events, appended in batches by the one
@@ -356,7 +361,8 @@ export class LedgerService {
   // ---- witnesses (c2sp.org/tlog-witness) ----
 
   /** Adds (or replaces) a witness by its cosignature verifier key and submission URL. */
-  async putWitness(input: WitnessInput): Promise<store.StoredWitness> {
+  /** Adds (or replaces) a witness; on the installation's audit trail with its name and URL. */
+  async putWitness(events: EventPublisher, input: WitnessInput): Promise<store.StoredWitness> {
     let name: string;
     try {
       name = witnessKey(input.verifierKey).name;
@@ -372,11 +378,20 @@ export class LedgerService {
     if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
       throw new BadRequestError('body/url: the witness\'s submission prefix, an http(s) URL without credentials, query or fragment', 'body/url');
     }
-    return store.putWitness(this.db, { name, verifierKey: input.verifierKey.trim(), url: url.href.replace(/\/$/, '') });
+    return events.transaction(this.db, async (tx, publish) => {
+      const before = (await store.listWitnesses(tx)).find((w) => w.name === name);
+      const after = await store.putWitness(tx, { name, verifierKey: input.verifierKey.trim(), url: url.href.replace(/\/$/, '') });
+      await recordChange(publish, { kind: 'key', communityId: null, resourceId: name, action: 'add-witness', before: before && trailedWitness(before), after: trailedWitness(after) });
+      return after;
+    });
   }
 
-  async removeWitness(name: string): Promise<void> {
-    if (!(await store.deleteWitness(this.db, name))) throw new NotFoundError('witness');
+  async removeWitness(events: EventPublisher, name: string): Promise<void> {
+    await events.transaction(this.db, async (tx, publish) => {
+      const before = (await store.listWitnesses(tx)).find((w) => w.name === name);
+      if (!before || !(await store.deleteWitness(tx, name))) throw new NotFoundError('witness');
+      await recordChange(publish, { kind: 'key', communityId: null, resourceId: name, action: 'remove-witness', before: trailedWitness(before), after: null });
+    });
   }
 
   listWitnesses(): Promise<store.StoredWitness[]> {

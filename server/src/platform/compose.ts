@@ -469,7 +469,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await privacyRoutes(app, { ctx: privacyContext, jobs });
     await marketRoutes(app, { db, events, wake: () => jobs.wake(MARKET_JOB), ...(options.market?.now ? { now: options.market.now } : {}) });
     await optimiseRoutes(app, { db, events, service: planService, job: plans });
-    await ledgerRoutes(app, { service: ledgerService });
+    await ledgerRoutes(app, { service: ledgerService, events });
     await controlRoutes(app, { control, authenticateDevice });
     await flexRoutes(app, { transport: uftp, admin: new FlexAdmin({ db, events, box: secrets.box, now: flexNow, publicUrl: () => endpoints.publicUrl }),
       contracts: new FlexContracts({ db, events, now: flexNow }), portfolio: new FlexPortfolio({ db, events, now: flexNow }), validation: flex.validation });

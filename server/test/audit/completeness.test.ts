@@ -4,6 +4,8 @@ import { storeKinds } from '../support/stores.js';
 import { signUp, startTestPlatform, unique, type TestPlatform, type TestUser } from '../support/platform.js';
 import { buildWorld, communityBody, type World } from '../support/world.js';
 import { consumptionRecordXml } from '../sharing/eda/support/messages.js';
+import { formatVerifierKey, SIGNATURE_TYPE } from '../../src/ledger/domain/index.js';
+import { ed25519PublicKey } from '../../src/ledger/domain/crypto.js';
 import { generateSigningKey } from '../../src/flex/index.js';
 
 /**
@@ -78,6 +80,8 @@ const AUDITED: Record<string, string> = {
   'POST /api/v1/members/:id/erasure': 'erasure',
   'PUT /api/v1/communities/:id/retention': 'retention',
   'PUT /api/v1/devices/:id/meter-keys': 'key',
+  'POST /api/v1/ledger/witnesses': 'key',
+  'DELETE /api/v1/ledger/witnesses/:name': 'key',
   'POST /api/v1/communities/:id/operator-imports': 'operator-import',
   'PUT /api/v1/communities/:id/flex/identity': 'flex',
   'POST /api/v1/communities/:id/flex/participants': 'flex',
@@ -110,8 +114,6 @@ const NOT_A_SETTINGS_CHANGE: Record<string, string> = {
   'POST /api/v1/broker/authenticate': 'the broker asking whether a device may connect',
   'POST /api/v1/broker/authorize': 'the broker asking whether a device may publish or subscribe',
   'POST /api/v1/ledger/checkpoint': 'signs a checkpoint now; checkpoints are the verifiable record\'s own',
-  'POST /api/v1/ledger/witnesses': 'the verifiable record\'s witnesses: not on the trail yet (listed with their time added in the admin console)',
-  'DELETE /api/v1/ledger/witnesses/:name': 'the verifiable record\'s witnesses: not on the trail yet',
   'POST /shapeshifter/api/v3/message': 'a grid operator\'s UFTP message; every message is stored and in the verifiable record',
   'PUT /api/v1/flex/contracts/:id/devices/:deviceId': 'a member\'s own flexibility opt-in: managers see participation only as counts, so it stays off their trail',
   'DELETE /api/v1/flex/contracts/:id/devices/:deviceId': 'a member\'s own flexibility opt-out: kept off the managers\' trail as the opt-in',
@@ -238,6 +240,12 @@ describe.each(storeKinds)('the trail of accounts, administration, keys and membe
     const rotation = await change('POST', '/api/v1/secrets/rotate', tp.admin.token);
     const master = newest(await installationTrail('key'), 'master-key', 'rotate-master-key');
     expect(line(master, 'activeKeyId')).toMatchObject({ after: JSON.stringify(rotation.activeKeyId) });
+    const witnessKey = formatVerifierKey('audit.witness/1', SIGNATURE_TYPE.cosignatureV1, ed25519PublicKey(new Uint8Array(32).fill(9)));
+    await change('POST', '/api/v1/ledger/witnesses', tp.admin.token, { verifierKey: witnessKey, url: 'http://127.0.0.1:9/witness' });
+    await change('DELETE', `/api/v1/ledger/witnesses/${encodeURIComponent('audit.witness/1')}`, tp.admin.token);
+    const witnesses = await installationTrail('key');
+    expect(line(newest(witnesses, 'audit.witness/1', 'add-witness'), 'url')).toMatchObject({ before: null, after: '"http://127.0.0.1:9/witness"' });
+    expect(newest(witnesses, 'audit.witness/1', 'remove-witness').actor).toMatchObject(asAdmin);
     const text = JSON.stringify([...keys, master]);
     expect(text).not.toContain(rotated.connectionString.split('SharedAccessKey=')[1]);
     expect(text).not.toContain('36C66639E48A8CA4D6BC8B282A793BBB');
