@@ -13,6 +13,12 @@ import { clearCommunityMarks, clearMarks, dirtyCommunities, dirtyMarks, loadCoef
  */
 export const QUARTERS_PER_CHUNK = 96;
 
+/**
+ * Metering-point quarter hours per transaction at most: a large community's chunk shrinks below a
+ * day (whole hours, at least one), so a chunk's memory is bounded by this and not by the community.
+ */
+const POINT_QUARTERS_PER_CHUNK = 24_000;
+
 /** At most this many quarter hours of one community per pass (a month), so other communities get their turn. */
 const QUARTERS_PER_PASS = 3_000;
 
@@ -158,9 +164,11 @@ export async function processSharingDirty(
       await clearCommunityMarks(db, communityId);
       continue;
     }
+    const points = (await communityMeteringPoints(db, communityId)).length;
+    const chunk = Math.min(quartersPerChunk, Math.max(4, Math.floor(POINT_QUARTERS_PER_CHUNK / Math.max(1, points) / 4) * 4));
     // Marks are read afresh per chunk: one a battery's carried-forward pool set meanwhile has its new version.
     for (let doneHere = 0; doneHere < QUARTERS_PER_PASS;) {
-      const marks = await dirtyMarks(db, communityId, Math.min(quartersPerChunk, QUARTERS_PER_PASS - doneHere));
+      const marks = await dirtyMarks(db, communityId, Math.min(chunk, QUARTERS_PER_PASS - doneHere));
       if (marks.length === 0) break;
       await shareQuarters(db, provisionalFigures, communityId, community, marks);
       doneHere += marks.length;
