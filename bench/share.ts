@@ -1,12 +1,14 @@
 /**
  * Sharing benchmark: the sharing job over stored intervals. A community of N members (every
  * tenth a producer) with D days of quarter-hour intervals marked dirty, as the interval job
- * leaves them; measured: the job working off every mark into member_energy, then one month's
- * settlement. On PGlite (and on a scratch database of the PostgreSQL server DATABASE_URL names).
- * Run: npm run bench:share [-- --members N] [-- --days D] [-- --record]
+ * leaves them; measured: the job working off every mark into member_energy (wall and CPU time
+ * of this process, memory above the store's baseline), then one month's settlement. On PGlite
+ * and on a scratch database of the PostgreSQL server DATABASE_URL names.
+ * Run: npm run bench:share [-- --members N] [-- --days D] [-- --store pglite|postgres|both] [-- --no-settlement] [-- --record]
+ * The 1,000-member month on PostgreSQL: -- --members 1000 --days 31 --store postgres
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb, type Db, type StoreConfig } from '../server/src/platform/store/db.js';
 import { migrate } from '../server/src/platform/store/migrate.js';
@@ -21,6 +23,8 @@ import { createScratchDatabase } from '../server/test/support/stores.js';
 const arg = (name: string, fallback: number) => Number(process.argv[process.argv.indexOf(name) + 1]) || fallback;
 const members = arg('--members', 200);
 const days = arg('--days', 32);
+const storeArg = process.argv.includes('--store') ? process.argv[process.argv.indexOf('--store') + 1] : 'both';
+const settle = !process.argv.includes('--no-settlement');
 const Q = 900_000;
 const PERIOD = '2026-10';
 
@@ -50,6 +54,8 @@ async function seed(db: Db, communityId: string): Promise<number> {
   return quarters;
 }
 
+const rssMb = () => Math.round(process.memoryUsage().rss / 2 ** 20);
+
 async function run(store: StoreConfig, label: string) {
   const dir = mkdtempSync(join(tmpdir(), 'gridshare-bench-share-'));
   const db = await openDb(store.kind === 'pglite' ? { kind: 'pglite', dataDir: join(dir, 'db') } : store);
@@ -58,21 +64,36 @@ async function run(store: StoreConfig, label: string) {
     const { communityId, manager } = await benchCommunity(db);
     await db.query(`INSERT INTO tariffs (community_id, name, grid_price, community_price, feed_in_price, valid_from) VALUES ($1, 'T', 0.3, 0.15, 0.07, '2020-01-01')`, [communityId]);
     const quarters = await seed(db, communityId);
+    // The store's own baseline: this process once the store is open and seeded (PGlite runs in it).
+    const baselineMb = rssMb();
+    let peakMb = baselineMb;
+    const sampler = setInterval(() => { peakMb = Math.max(peakMb, rssMb()); }, 50);
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
-    while ((await processSharingDirty(db, provisionalFigures)) > 0) { /* until nothing is marked */ }
+    try {
+      while ((await processSharingDirty(db, provisionalFigures)) > 0) { /* until nothing is marked */ }
+    } finally {
+      clearInterval(sampler);
+    }
     const shareSeconds = (performance.now() - started) / 1000;
-    const settleStarted = performance.now();
-    await runSettlement(db, manager, communityId, PERIOD);
-    const settleSeconds = (performance.now() - settleStarted) / 1000;
-    return { label, quarters, shareSeconds, settleSeconds, rss: peakRssMb() };
+    const cpu = process.cpuUsage(cpuBefore);
+    peakMb = Math.max(peakMb, rssMb());
+    let settleSeconds: number | undefined;
+    if (settle) {
+      const settleStarted = performance.now();
+      await runSettlement(db, manager, communityId, PERIOD);
+      settleSeconds = (performance.now() - settleStarted) / 1000;
+    }
+    return { label, quarters, shareSeconds, shareCpuSeconds: (cpu.user + cpu.system) / 1e6, aboveBaselineMb: peakMb - baselineMb, settleSeconds, rss: peakRssMb() };
   } finally {
     await db.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const results = [await run({ kind: 'pglite', dataDir: undefined }, 'PGlite (embedded, on disk)')];
-if (process.env.DATABASE_URL) {
+const loadBefore = loadavg()[0]!;
+const results = storeArg === 'postgres' ? [] : [await run({ kind: 'pglite', dataDir: undefined }, 'PGlite (embedded, on disk)')];
+if (process.env.DATABASE_URL && storeArg !== 'pglite') {
   // A scratch database on that server, so the benchmark never touches an existing one.
   const scratch = await createScratchDatabase(process.env.DATABASE_URL, 'gridshare_bench_share');
   try {
@@ -81,15 +102,16 @@ if (process.env.DATABASE_URL) {
     await scratch.drop();
   }
 }
+const loadAfter = loadavg()[0]!;
 
 const rows = results.map((r) => {
   const memberQuarters = (members + 1) * r.quarters;
-  return `| ${r.label} | ${members.toLocaleString('en')} | ${r.quarters.toLocaleString('en')} | ${r.shareSeconds.toFixed(1)} | ${Math.round(memberQuarters / r.shareSeconds).toLocaleString('en')} | ${r.settleSeconds.toFixed(1)} | ${r.rss} |`;
+  return `| ${r.label} | ${members.toLocaleString('en')} | ${r.quarters.toLocaleString('en')} | ${r.shareSeconds.toFixed(1)} | ${r.shareCpuSeconds.toFixed(1)} | ${Math.round(memberQuarters / r.shareSeconds).toLocaleString('en')} | ${r.aboveBaselineMb} | ${r.settleSeconds?.toFixed(1) ?? '–'} | ${r.rss} |`;
 });
-const body = `Measured ${machine()} with \`npm run bench:share -- --members ${members} --days ${days}\`: the sharing job working off every marked quarter hour of one community (dynamic rule, every tenth member a producer) from stored intervals into member_energy, then the settlement of the month (statements for every member). Peak RSS is the whole process.
+const body = `Measured ${machine()} with \`npm run bench:share -- ${process.argv.slice(2).join(' ')}\`, 1-minute load average ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after: the sharing job working off every marked quarter hour of one community (dynamic rule, every tenth member a producer) from stored intervals into member_energy, then the settlement of the month (statements for every member). CPU is this process's user + system time during the job (PGlite runs inside it; a PostgreSQL server's own time is not counted). "Above baseline" is the job's peak RSS minus the RSS once the store was open and seeded; peak RSS is the whole process.
 
-| Store | Members | Quarter hours | Sharing job (s) | Member-quarter hours/s | Settlement (s) | Peak RSS (MB) |
-|---|---:|---:|---:|---:|---:|---:|
+| Store | Members | Quarter hours | Sharing job (s) | Job CPU (s) | Member-quarter hours/s | Above baseline (MB) | Settlement (s) | Peak RSS (MB) |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|
 ${rows.join('\n')}
 `;
 process.stdout.write(`${body}\n`);

@@ -4,10 +4,22 @@ import type { BySource } from './domain/battery.js';
 import { splitCommunity, type OperatorQuarter, type PointQuarter } from './domain/community-split.js';
 import { HOUR_MS, QUARTER_HOUR_MS } from '../kernel/time.js';
 import { allocationSettings, communityMeteringPoints, sharingParticipants } from '../registry/index.js';
-import { firstIntervalStarts, intervalStartsBetween, intervalsAt, startsWithIntervals } from '../intervals/index.js';
+import { firstIntervalStarts, intervalStartsBetween, intervalsAt, startsWithIntervals, type StoredInterval } from '../intervals/index.js';
 import { clearCommunityMarks, clearMarks, dirtyCommunities, dirtyMarks, loadCoefficientPeriods, loadShareVersions, markQuarters, operatorAllocationsAt, poolsAt, writeMemberQuarters, writePools, type DirtyMark } from './store.js';
 
-/** At most this many quarter hours of one community per pass (a month), so a pass stays short. */
+/**
+ * Quarter hours of one community split and written per transaction (a day): memory stays
+ * members × 96 whatever the period, and the marks of a chunk clear only with its rows.
+ */
+export const QUARTERS_PER_CHUNK = 96;
+
+/**
+ * Metering-point quarter hours per transaction at most: a large community's chunk shrinks below a
+ * day (whole hours, at least one), so a chunk's memory is bounded by this and not by the community.
+ */
+const POINT_QUARTERS_PER_CHUNK = 24_000;
+
+/** At most this many quarter hours of one community per pass (a month), so other communities get their turn. */
 const QUARTERS_PER_PASS = 3_000;
 
 /** Marks quarter hours of a community for recomputation, inside the caller's transaction. */
@@ -40,6 +52,20 @@ function isHourly(rule: string): boolean {
 
 const key = (pointId: string, ms: number) => `${pointId}|${ms}`;
 
+/** Each quarter hour's intervals by metering point (no composite string keys: a chunk holds members × 96 of them). */
+function intervalsByStart(rows: readonly StoredInterval[]): Map<number, Map<string, PointQuarter>> {
+  const byStart = new Map<number, Map<string, PointQuarter>>();
+  for (const row of rows) {
+    let points = byStart.get(row.startMs);
+    if (!points) { points = new Map(); byStart.set(row.startMs, points); }
+    points.set(row.meteringPointId, {
+      importWh: row.importWh, exportWh: row.exportWh, pvWh: row.pvWh,
+      batteryChargeWh: row.batteryChargeWh, batteryDischargeWh: row.batteryDischargeWh, quality: row.quality,
+    });
+  }
+  return byStart;
+}
+
 /** Loads what the split of the marked quarter hours needs (one query per owner), runs it, and stores the result. */
 async function shareQuarters(db: Db, provisionalFigures: ProvisionalFigures, communityId: string, settings: CommunitySettings, marks: readonly DirtyMark[]): Promise<void> {
   const hourly = isHourly(settings.rule);
@@ -68,13 +94,7 @@ async function shareQuarters(db: Db, provisionalFigures: ProvisionalFigures, com
   const points = registered.map((p) => ({ id: p.id, memberId: p.memberId, communityBattery: p.communityBattery, dataFromMs: dataFrom.get(p.id) ?? null }));
   const memberOfPoint = new Map(points.map((p) => [p.id, p.memberId]));
 
-  const intervals = new Map<string, PointQuarter>();
-  for (const row of await intervalsAt(db, pointIds, sorted)) {
-    intervals.set(key(row.meteringPointId, row.startMs), {
-      importWh: row.importWh, exportWh: row.exportWh, pvWh: row.pvWh,
-      batteryChargeWh: row.batteryChargeWh, batteryDischargeWh: row.batteryDischargeWh, quality: row.quality,
-    });
-  }
+  const intervals = intervalsByStart(await intervalsAt(db, pointIds, sorted));
   const operator = settings.mode === 'operator' ? await operatorAllocationsAt(db, communityId, sorted) : new Map<string, OperatorQuarter>();
   if (settings.mode === 'operator') {
     // Provisional substitutes (EDA L3) keep the quarter hour provisional until final figures come.
@@ -99,7 +119,7 @@ async function shareQuarters(db: Db, provisionalFigures: ProvisionalFigures, com
     points,
     shareVersions: versions,
     coefficientPeriods,
-    interval: (pointId, ms) => (gone(pointId, ms) ? EMPTY : intervals.get(key(pointId, ms))),
+    interval: (pointId, ms) => (gone(pointId, ms) ? EMPTY : intervals.get(ms)?.get(pointId)),
     operator: (pointId, ms) => operator.get(key(pointId, ms)),
     poolAfter: (pointId, ms) => storedPools.get(key(pointId, ms)),
   });
@@ -120,7 +140,9 @@ const samePool = (a: BySource | undefined, b: BySource) => !!a && a.ownPv === b.
 
 /**
  * Works off the quarter hours marked for sharing, oldest community first, a bounded number of
- * quarter hours per community and pass. Returns the number of quarter hours done.
+ * quarter hours per community and pass, a chunk (a day) per transaction: the marks of a chunk
+ * clear in the transaction that writes its rows, so a process that dies mid-pass leaves every
+ * chunk either written and cleared or untouched and marked. Returns the number of quarter hours done.
  */
 export async function processSharingDirty(
   db: Db,
@@ -128,6 +150,7 @@ export async function processSharingDirty(
   maxCommunities = 20,
   /** Takes communities under the job runner's lease; returns those this pass may do. */
   lease?: (communityIds: readonly string[]) => Promise<string[]>,
+  quartersPerChunk = QUARTERS_PER_CHUNK,
 ): Promise<number> {
   const waiting = await dirtyCommunities(db, maxCommunities);
   // Communities another process is working on are left to it.
@@ -141,11 +164,17 @@ export async function processSharingDirty(
       await clearCommunityMarks(db, communityId);
       continue;
     }
-    const marks = await dirtyMarks(db, communityId, QUARTERS_PER_PASS);
-    if (marks.length === 0) continue;
-    await shareQuarters(db, provisionalFigures, communityId, community, marks);
-    done += marks.length;
-    await new Promise((resolve) => setImmediate(resolve));
+    const points = (await communityMeteringPoints(db, communityId)).length;
+    const chunk = Math.min(quartersPerChunk, Math.max(4, Math.floor(POINT_QUARTERS_PER_CHUNK / Math.max(1, points) / 4) * 4));
+    // Marks are read afresh per chunk: one a battery's carried-forward pool set meanwhile has its new version.
+    for (let doneHere = 0; doneHere < QUARTERS_PER_PASS;) {
+      const marks = await dirtyMarks(db, communityId, Math.min(chunk, QUARTERS_PER_PASS - doneHere));
+      if (marks.length === 0) break;
+      await shareQuarters(db, provisionalFigures, communityId, community, marks);
+      doneHere += marks.length;
+      done += marks.length;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
   return done;
 }
