@@ -42,7 +42,7 @@ import { readFileSync } from 'node:fs';
 import { CONTROL_JOB, ControlService, controlJob, controlRoutes, embeddedCommandTransport, startExternalCommands, subscribeControl } from '../control/index.js';
 import {
   defaultSchemaDirectory, FLEX_OUTBOX_JOB, FLEX_VALIDATE_JOB, FlexAdmin, FlexContracts, flexKeyStore, flexOutboxJob, FlexPortfolio, FlexPrognoses, flexPrognosisJob, flexRoutes,
-  FlexValidation, flexValidateJob, loadUftpSchemas, UftpTransport, type LoadedSchemas,
+  FlexOperation, FlexValidation, flexValidateJob, loadUftpSchemas, UftpTransport, type LoadedSchemas,
 } from '../flex/index.js';
 
 export interface PlatformOptions {
@@ -302,6 +302,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     });
     const replanTimeLimitS = options.flex?.replanTimeLimitS;
     validation = new FlexValidation({ db, transport: uftp, plans: planService, schemas: uftpSchemasNow, now: flexNow, ...(replanTimeLimitS ? { timeLimitS: replanTimeLimitS } : {}) });
+    // Operate: the orders the community accepted bound its plans in operation.
+    planService.useTargets(new FlexOperation({ db, schemas: uftpSchemasNow }).planTargets);
     const prognoses = new FlexPrognoses({ db, transport: uftp, plans: planService, now: flexNow, ...(replanTimeLimitS ? { timeLimitS: replanTimeLimitS } : {}) });
     const flex = {
       transport: uftp, outbox: jobs.register(flexOutboxJob(uftp)), validation, validate: jobs.register(flexValidateJob(validation)), prognosis: jobs.register(flexPrognosisJob(prognoses)),

@@ -44,6 +44,7 @@ describe.each(storeKinds)('DSO simulator ↔ platform over UFTP, and settlement,
   let lastSettlement: FlexSettlement;
   /** The members' grid connections: the congestion point's connections (the CRO's and the manager's portfolio). */
   let connections: string[] = [];
+  let batteryId = '';
   /** What the DSO's own meter says per ISP of the Period (Wh). */
   const dsoMeter = new Map<number, number>();
   const rewardEvents: { memberId: string; amountMinor: string }[] = [];
@@ -96,7 +97,7 @@ describe.each(storeKinds)('DSO simulator ↔ platform over UFTP, and settlement,
   };
 
   beforeAll(async () => {
-    tp = await startTestPlatform(kind, { flex: { now: () => clock, replanTimeLimitS: 10 }, optimise: { now: () => clock, delayMs: 600_000, timeLimitS: 10 } });
+    tp = await startTestPlatform(kind, { flex: { now: () => clock, replanTimeLimitS: 10 }, optimise: { now: () => clock, delayMs: 600_000, timeLimitS: 10, steps: 192 } });
     tp.platform.events.afterCommit('flex.rewards.recorded', (event) => {
       rewardEvents.push(...event.rewards.map((r) => ({ memberId: r.memberId, amountMinor: r.amountMinor })));
     });
@@ -135,6 +136,7 @@ describe.each(storeKinds)('DSO simulator ↔ platform over UFTP, and settlement,
       const device = await manager('POST', `/api/v1/communities/${w.communityA}/devices`, { kind: kindOf, name: unique('Flex device '), meteringPointId: point, role });
       expect(device.status, JSON.stringify(device.body)).toBe(201);
       if (kindOf === 'battery') {
+        batteryId = device.body.id;
         const control = await tp.call('PUT', `/api/v1/devices/${device.body.id}/control`, { token: user.token, body: { controllable: true, limits: { capacityWh: 10_000, reserveSoc: 0.1 } } });
         expect(control.status, JSON.stringify(control.body)).toBe(200);
       }
@@ -177,6 +179,18 @@ describe.each(storeKinds)('DSO simulator ↔ platform over UFTP, and settlement,
     expect(sim.orders[0]).toMatchObject({ state: 'accepted', order: { flexOfferMessageId: offered.messageId, price: offered.offerOptions[0]!.price, activationFactor: 100, isps: [{ power: -1_200, start: 73, duration: 4 }] } });
     const offers = (await manager('GET', `/api/v1/communities/${w.communityA}/flex/offers`)).body;
     expect(offers).toMatchObject([{ messageId: offered.messageId, state: 'ordered', devices: 2, congestionPoint: CP }]);
+
+    // Operate: the accepted order bounds the community's plan in operation (48 h from now reach the Period):
+    // in ISPs 73–76 both members' connections import the offer's baseline − 1200 W, the battery discharging for it.
+    await tp.platform.optimise.service.plan(w.communityA, 'manual');
+    const { plan } = (await manager('GET', `/api/v1/communities/${w.communityA}/plan`)).body;
+    const stepOf = (isp: number) => (ispStartMs(grid, isp) - Date.parse(plan.plan.horizonStart)) / 900_000;
+    const baselineOf = new Map<number, number>(offers[0].baseline.map((b: { isp: number; powerW: number }) => [b.isp, b.powerW]));
+    const battery = plan.assets.find((a: { deviceId: string | null; powerW: number[] }) => a.deviceId === batteryId);
+    for (const isp of [73, 74, 75, 76]) {
+      expect(plan.communityImportW[stepOf(isp)], `ISP ${isp}`).toBeCloseTo(baselineOf.get(isp)! - 1_200, 0);
+      expect(battery.powerW[stepOf(isp)], `ISP ${isp}`).toBeLessThan(0);
+    }
     expect(sim.sent.every((s) => s.status === 200)).toBe(true);
     expect(sim.received.map((m) => [m.type, 'result' in m ? m.result : undefined])).toEqual([
       ['AGRPortfolioQuery', undefined], ['D-Prognosis', undefined], ['FlexRequestResponse', 'Accepted'], ['FlexOffer', undefined], ['FlexOrderResponse', 'Accepted'],
