@@ -1,10 +1,17 @@
+import type { FlexOrderDelivery } from '@gridshare/contract/flex';
 import type { Db } from '../platform/store/db.js';
+import type { Principal } from '../kernel/principal.js';
+import { NotFoundError } from '../kernel/errors.js';
+import { requireCommunityManager } from '../registry/index.js';
 import type { PlanTargets, PlanTargetSource } from '../optimise/index.js';
 import { periodGrid } from './domain/isp.js';
 import { stepsOfIsps } from './domain/portfolio.js';
+import { averagePower, ispSettlement } from './domain/settlement.js';
+import { perIsp } from './domain/isp.js';
 import { readPayload, type SchemaValidator } from './domain/uftp/inbound.js';
 import type { FlexOrder } from './domain/uftp/messages.js';
-import { acceptedMessages, participantsOfCommunity } from './store.js';
+import { acceptedMessages, messageByUftpId, participantsOfCommunity } from './store.js';
+import { MeteringOfPeriods } from './settle.js';
 import { offerByMessageId } from './store/portfolio.js';
 import { meteringPointsAt } from './validate.js';
 
@@ -48,6 +55,34 @@ export class FlexOperation {
     const targets: PlanTargets['targets'] = [...stepW].sort(([a], [b]) => a - b).map(([step, watts]) => ({ step, minW: watts, maxW: watts }));
     return { meteringPointIds: first.meteringPointIds, targets };
   };
+
+  /**
+   * Delivery monitored per ISP: the offer's baseline, the ordered deviation and, for every ISP all
+   * metering points measured, the actual average power with the flex delivered and the deficiency
+   * (the settlement's rules, against the offer's baseline — the settlement itself uses the D-Prognosis).
+   */
+  async delivery(principal: Principal, communityId: string, messageId: string): Promise<FlexOrderDelivery> {
+    const { db } = this.options;
+    await requireCommunityManager(db, principal, communityId);
+    const stored = await messageByUftpId(db, communityId, 'FlexOrder', messageId);
+    const schemas = this.options.schemas();
+    if (!stored || stored.direction !== 'in' || !['accepted', 'settled'].includes(stored.state) || !schemas) throw new NotFoundError('order');
+    const order = readPayload(stored.payloadXml, schemas) as FlexOrder;
+    const offer = order.flexOfferMessageId ? await offerByMessageId(db, order.flexOfferMessageId) : undefined;
+    if (!offer) throw new NotFoundError('offer of the order');
+    const metering = await new MeteringOfPeriods(db, communityId).of(order.period, order.timeZone, order.ispDurationMinutes);
+    const measured = typeof metering === 'string' ? new Map<number, number>() : metering.portfolio;
+    const ordered = perIsp(order.isps, (element) => element.power);
+    const isps = [...ordered].sort(([a], [b]) => a - b).map(([isp, orderedW]) => {
+      const baselineW = offer.baseline.get(isp) ?? 0;
+      const energy = measured.get(isp);
+      if (energy === undefined) return { isp, baselineW, orderedW, actualW: null, deliveredW: null, deficiencyW: null };
+      const actualW = averagePower(energy, order.ispDurationMinutes);
+      const figures = ispSettlement(baselineW, orderedW, actualW);
+      return { isp, baselineW, orderedW, actualW, deliveredW: figures.deliveredFlexPower, deficiencyW: figures.powerDeficiency };
+    });
+    return { messageId, orderReference: order.orderReference, congestionPoint: order.congestionPoint, period: order.period, state: stored.state, isps };
+  }
 
   /** The accepted, unsettled orders with an ISP inside the horizon, oldest first, as per-step targets. */
   private async ordersInHorizon(communityId: string, horizon: Parameters<PlanTargetSource>[1]): Promise<OrderTargets[]> {

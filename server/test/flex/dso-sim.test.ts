@@ -216,8 +216,24 @@ describe.each(storeKinds)('DSO simulator ↔ platform over UFTP, and settlement,
   it('accepts a settlement that matches its own metering and shares the net among the members by contribution, exactly', async () => {
     // Ordered −1200 W in ISPs 73–76 against a 2000 W baseline. Metered: member A 100 Wh, A2 150 Wh per
     // quarter hour (1000 W: 1000 of 1200 W delivered, 200 W short); the DSO's meter agrees.
+    // Delivery is monitored per ISP against the offer's baseline: nothing measured yet, then the meters' 1000 W.
+    const delivery = async () => {
+      const answer = await manager('GET', `/api/v1/communities/${w.communityA}/flex/orders/${sim.orders[0]!.order.messageId}/delivery`);
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      return answer.body as { orderReference: string; state: string; isps: { isp: number; baselineW: number; orderedW: number; actualW: number | null; deliveredW: number | null; deficiencyW: number | null }[] };
+    };
+    const offerBaseline = new Map<number, number>((await manager('GET', `/api/v1/communities/${w.communityA}/flex/offers`)).body
+      .find((o: { messageId: string }) => o.messageId === sim.orders[0]!.order.flexOfferMessageId).baseline.map((b: { isp: number; powerW: number }) => [b.isp, b.powerW]));
+    const before = await delivery();
+    expect(before).toMatchObject({ orderReference: sim.orders[0]!.order.orderReference, state: 'accepted' });
+    expect(before.isps).toEqual([73, 74, 75, 76].map((isp) => ({ isp, baselineW: offerBaseline.get(isp), orderedW: -1_200, actualW: null, deliveredW: null, deficiencyW: null })));
     await meter([73, 74, 75, 76], 100, 150);
     for (const isp of [73, 74, 75, 76]) dsoMeter.set(isp, 250);
+    expect((await delivery()).isps).toEqual([73, 74, 75, 76].map((isp) => {
+      const baselineW = offerBaseline.get(isp)!;
+      // Down from the baseline is delivered (at most the 1200 W ordered); short of baseline − 1200 W is deficient.
+      return { isp, baselineW, orderedW: -1_200, actualW: 1_000, deliveredW: Math.max(-1_200, Math.min(0, 1_000 - baselineW)), deficiencyW: Math.max(0, 1_000 - (baselineW - 1_200)) };
+    }));
     clock = AFTER;
     const settlement = await sim.settle(PERIOD);
     await settle();
