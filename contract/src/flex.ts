@@ -211,6 +211,23 @@ export type FlexOfferView = Static<typeof FlexOfferView>;
 
 const OfferParams = Type.Object({ id: Uuid, messageId: Uuid });
 
+export const FlexOrderDelivery = Type.Object({
+  messageId: Uuid,
+  orderReference: Type.String(),
+  congestionPoint: Type.String(),
+  period: Type.String(),
+  state: Type.String({ description: 'the order\'s state: accepted (being delivered) or settled' }),
+  isps: Type.Array(Type.Object({
+    isp: Type.Integer(),
+    baselineW: Type.Integer({ description: 'the offer\'s baseline (the plan without the request)' }),
+    orderedW: Type.Integer({ description: 'the ordered deviation, + = more consumption' }),
+    actualW: nullable(Type.Integer({ description: 'metered average power; null until every metering point measured the ISP' })),
+    deliveredW: nullable(Type.Integer()),
+    deficiencyW: nullable(Type.Integer()),
+  })),
+});
+export type FlexOrderDelivery = Static<typeof FlexOrderDelivery>;
+
 export const flexRoutes = {
   receiveUftpMessage: route('POST', '/shapeshifter/api/v3/message', {
     tags: ['flex'],
@@ -350,5 +367,11 @@ export const flexRoutes = {
     summary: 'Revoke an offer not ordered yet (FlexOfferRevocation; managers)',
     params: OfferParams,
     response: { 200: FlexOfferView, ...errors(401, 403, 404, 409) },
+  }),
+  flexOrderDelivery: route('GET', '/api/v1/communities/:id/flex/orders/:messageId/delivery', {
+    tags: ['flex'],
+    summary: 'How an accepted FlexOrder is delivered, per ISP against its offer\'s baseline (managers)',
+    params: OfferParams,
+    response: { 200: FlexOrderDelivery, ...errors(401, 403, 404) },
   }),
 };

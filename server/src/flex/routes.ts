@@ -6,12 +6,13 @@ import type { FlexAdmin } from './service.js';
 import type { UftpTransport } from './transport.js';
 import type { FlexPortfolio } from './portfolio.js';
 import type { FlexValidation } from './validate.js';
+import type { FlexOperation } from './operate.js';
 
 const XML_TYPES = ['text/xml', 'application/xml'];
 
 /** The UFTP endpoint (authenticated by signatures, not sessions) and the managers' routes. Thin: transport.ts and service.ts do the work. */
-export async function flexRoutes(app: Api, { transport, admin, contracts, portfolio, validation }: {
-  transport: UftpTransport; admin: FlexAdmin; contracts: FlexContracts; portfolio: FlexPortfolio; validation: FlexValidation;
+export async function flexRoutes(app: Api, { transport, admin, contracts, portfolio, validation, operation }: {
+  transport: UftpTransport; admin: FlexAdmin; contracts: FlexContracts; portfolio: FlexPortfolio; validation: FlexValidation; operation: FlexOperation;
 }): Promise<void> {
   for (const type of XML_TYPES) {
     if (!app.hasContentTypeParser(type)) app.addContentTypeParser(type, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
@@ -86,4 +87,7 @@ export async function flexRoutes(app: Api, { transport, admin, contracts, portfo
 
   app.post(contract.revokeFlexOffer.path, { schema: contract.revokeFlexOffer.schema }, async (request) =>
     validation.revoke(request.principal, request.params.id, request.params.messageId));
+
+  app.get(contract.flexOrderDelivery.path, { schema: contract.flexOrderDelivery.schema }, async (request) =>
+    operation.delivery(request.principal, request.params.id, request.params.messageId));
 }

@@ -179,7 +179,7 @@ interface PeriodMetering {
  * the portfolio behind the congestion point is the community's metering points until the plan
  * phase maps a congestion point's connections. Loaded once per Period and ISP length.
  */
-class MeteringOfPeriods {
+export class MeteringOfPeriods {
   private readonly loaded = new Map<string, Promise<PeriodMetering | string>>();
 
   constructor(private readonly tx: Queryable, private readonly communityId: string) {}

@@ -188,11 +188,8 @@ export class FlexValidation {
   /** The congestion point's metering points and the devices there opted in to the contract; a string says why there is nothing to plan. */
   private async portfolioOf(communityId: string, participantId: string, contract: StoredContract, congestionPoint: string): Promise<Portfolio | string> {
     const { db } = this.options;
-    const point = await congestionPointOf(db, participantId, congestionPoint);
-    if (!point || point.connections.length === 0) return `no connection of the portfolio is known at ${congestionPoint}`;
-    const wanted = new Set(point.connections.map(connectionKey));
-    const meteringPointIds = (await meteringPointsOfCommunity(db, communityId)).filter((p) => wanted.has(connectionKey(p.gridConnectionId))).map((p) => p.id);
-    if (meteringPointIds.length === 0) return `none of the connections at ${congestionPoint} is a metering point of the community`;
+    const meteringPointIds = await meteringPointsAt(db, communityId, participantId, congestionPoint);
+    if (typeof meteringPointIds === 'string') return meteringPointIds;
     const atPoint = new Set(meteringPointIds);
     const devices = (await communityDevices(db, communityId)).filter((d) => d.status === 'active' && d.meteringPointId !== null && atPoint.has(d.meteringPointId));
     const optedIn = new Set((await optInsOfDevices(db, devices.map((d) => d.id))).filter((o) => o.contractId === contract.id).map((o) => o.deviceId));
@@ -200,6 +197,15 @@ export class FlexValidation {
     if (deviceIds.length === 0) return `no device at ${congestionPoint} takes part in the contract`;
     return { contract, meteringPointIds, deviceIds };
   }
+}
+
+/** The community's metering points behind a congestion point of a DSO's portfolio; a string says why there are none. */
+export async function meteringPointsAt(db: Queryable, communityId: string, participantId: string, congestionPoint: string): Promise<string[] | string> {
+  const point = await congestionPointOf(db, participantId, congestionPoint);
+  if (!point || point.connections.length === 0) return `no connection of the portfolio is known at ${congestionPoint}`;
+  const wanted = new Set(point.connections.map(connectionKey));
+  const meteringPointIds = (await meteringPointsOfCommunity(db, communityId)).filter((p) => wanted.has(connectionKey(p.gridConnectionId))).map((p) => p.id);
+  return meteringPointIds.length > 0 ? meteringPointIds : `none of the connections at ${congestionPoint} is a metering point of the community`;
 }
 
 /** The `flex validate` job: answers waiting FlexRequests (woken by the transport; every minute for what a failed pass left). */

@@ -21,7 +21,7 @@ export { optimise, type OptimiseOptions, type OptimiseResult } from './optimise.
 export { registerOptimiseCommand } from './commands.js';
 
 // Phase 2: plans in operation (tables, the MPC job, routes, members' control settings).
-export { PlanService, DEFAULT_WEIGHTS, EXPLORE_SHORTFALL_PER_KWH, SOC_READING_MAX_AGE_MS, type Exploration, type ExploreRequest, type PlanSettings } from './service.js';
+export { PlanService, DEFAULT_WEIGHTS, EXPLORE_SHORTFALL_PER_KWH, SOC_READING_MAX_AGE_MS, type Exploration, type ExploreRequest, type PlanSettings, type PlanTargets, type PlanTargetSource } from './service.js';
 export { OPTIMISE_JOB, PLAN_RETENTION_DAYS, optimiseJob, subscribeOptimise, type OptimiseJob } from './job.js';
 export { optimiseRoutes } from './routes.js';
 export { enableDemoControl } from './demo.js';

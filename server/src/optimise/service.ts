@@ -44,6 +44,17 @@ export interface ExploreRequest {
   readonly timeLimitS?: number;
 }
 
+/**
+ * Soft bounds another capability puts on the plans in operation: the summed net import of some
+ * metering points, W per step of the plan's horizon (flex/: the FlexOrders the community accepted).
+ */
+export interface PlanTargets {
+  readonly meteringPointIds: readonly string[];
+  readonly targets: readonly { readonly step: number; readonly minW: number; readonly maxW: number }[];
+}
+/** Asked before every plan in operation with its horizon; undefined: nothing bounds it. */
+export type PlanTargetSource = (communityId: string, horizon: { readonly startMs: number; readonly steps: number; readonly stepMinutes: number }) => Promise<PlanTargets | undefined>;
+
 export interface Exploration {
   readonly horizonStartMs: number;
   readonly stepMinutes: number;
@@ -81,6 +92,7 @@ export interface PlanSettings {
  */
 export class PlanService {
   private readonly running = new Map<string, Promise<unknown>>();
+  private targetSource: PlanTargetSource | undefined;
 
   constructor(
     private readonly db: Db,
@@ -88,6 +100,11 @@ export class PlanService {
     private readonly solver: Solver,
     readonly settings: PlanSettings,
   ) {}
+
+  /** Lets another capability bound the plans in operation (the composition registers flex/'s accepted orders). */
+  useTargets(source: PlanTargetSource): void {
+    this.targetSource = source;
+  }
 
   /** Plans the community now; undefined when it has no metering points. */
   plan(communityId: string, trigger: PlanTrigger): Promise<StoredPlan | undefined> {
@@ -112,8 +129,7 @@ export class PlanService {
     const prepared = await this.assemble(communityId, nowMs, request.steps, request.devices);
     if (!prepared) return undefined;
     const { assembly, points } = prepared;
-    const siteOf = new Map(points.map((p, index) => [p.id, `site-${index + 1}`]));
-    const watched = request.meteringPointIds.flatMap((id) => siteOf.get(id) ?? []);
+    const watched = sitesOf(points, request.meteringPointIds);
     const scenario = parseScenario(assembly.scenario);
     const targets = request.targets && watched.length > 0
       ? { siteIds: watched, steps: request.targets, shortfallPerKwh: request.shortfallPerKwh ?? EXPLORE_SHORTFALL_PER_KWH }
@@ -180,7 +196,12 @@ export class PlanService {
     const steps = this.settings.steps;
     const prepared = await this.assemble(communityId, nowMs, steps);
     if (!prepared) return undefined;
-    const { community, assembly, startMs, last, warm, weights } = prepared;
+    const { community, assembly, startMs, last, warm, weights, points } = prepared;
+    const bounds = await this.targetSource?.(communityId, { startMs, steps, stepMinutes: 15 });
+    const boundSites = bounds ? sitesOf(points, bounds.meteringPointIds) : [];
+    const exchangeTargets = bounds && boundSites.length > 0 && bounds.targets.length > 0
+      ? { siteIds: boundSites, steps: bounds.targets, shortfallPerKwh: EXPLORE_SHORTFALL_PER_KWH }
+      : undefined;
     const common = {
       id: randomUUID(), communityId, decidedAtMs: nowMs, trigger, horizonStartMs: startMs, horizonEndMs: startMs + steps * QUARTER_HOUR_MS, stepMinutes: 15,
       weights: weights ?? DEFAULT_WEIGHTS, currency: community.currency, scenario: assembly.scenario, bindings: assembly.bindings,
@@ -197,7 +218,7 @@ export class PlanService {
       // The last solution still covers part of this horizon (after a long pause it says nothing about it).
       const previous = warm && warm.solution.startMs <= startMs && startMs < warm.horizonEndMs ? warm.solution : undefined;
       const sharing = await savingsSharing(db, communityId, community.allocationRule, startMs, common.horizonEndMs);
-      const out = await optimise(scenario, { solver: this.solver, sharing, ...(previous ? { previous } : {}) });
+      const out = await optimise(scenario, { solver: this.solver, sharing, ...(previous ? { previous } : {}), ...(exchangeTargets ? { exchangeTargets } : {}) });
       const { solution: _solution, conflict: _conflict, ...report } = out.result;
       if (!out.document) {
         stored = { ...noPlan('failed', report.message, out.problems ?? []), ...report, document: null, problems: out.problems ?? [] };
@@ -266,6 +287,12 @@ async function measuredStates(db: Queryable, devices: readonly { id: string; kin
 async function savingsSharing(db: Queryable, communityId: string, rule: string, startMs: number, endMs: number): Promise<SavingsSharing> {
   const [shareVersions, coefficientPeriods] = await Promise.all([loadShareVersions(db, communityId), loadCoefficientPeriods(db, communityId, startMs, endMs)]);
   return shareByCommunityRule(rule, { shareVersions, coefficientPeriods });
+}
+
+/** The scenario's site ids ("site-<n>", by position) of these metering points. */
+function sitesOf(points: readonly { readonly id: string }[], meteringPointIds: readonly string[]): string[] {
+  const siteOf = new Map(points.map((p, index) => [p.id, `site-${index + 1}`]));
+  return meteringPointIds.flatMap((id) => siteOf.get(id) ?? []);
 }
 
 const netImportW = (importWh: readonly number[], exportWh: readonly number[], stepMinutes: number) =>

@@ -42,7 +42,7 @@ import { readFileSync } from 'node:fs';
 import { CONTROL_JOB, ControlService, controlJob, controlRoutes, embeddedCommandTransport, startExternalCommands, subscribeControl } from '../control/index.js';
 import {
   defaultSchemaDirectory, FLEX_OUTBOX_JOB, FLEX_VALIDATE_JOB, FlexAdmin, FlexContracts, flexKeyStore, flexOutboxJob, FlexPortfolio, FlexPrognoses, flexPrognosisJob, flexRoutes,
-  FlexValidation, flexValidateJob, loadUftpSchemas, UftpTransport, type LoadedSchemas,
+  FlexOperation, FlexValidation, flexValidateJob, loadUftpSchemas, UftpTransport, type LoadedSchemas,
 } from '../flex/index.js';
 
 export interface PlatformOptions {
@@ -135,7 +135,7 @@ export interface Platform {
   /** The command delivery job: expiry, MQTT publishing and retries. */
   readonly commands: Job;
   /** UFTP with the grid operator: the transport (receive, send) and its outbox job. */
-  readonly flex: { readonly transport: UftpTransport; readonly outbox: Job; readonly validation: FlexValidation; readonly validate: Job; readonly prognosis: Job };
+  readonly flex: { readonly transport: UftpTransport; readonly outbox: Job; readonly validation: FlexValidation; readonly operation: FlexOperation; readonly validate: Job; readonly prognosis: Job };
   /** The one event bus: capabilities publish, others subscribe (in the transaction, after commit, or durably). */
   readonly events: EventBus;
   /** The one runner of background jobs. */
@@ -302,9 +302,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     });
     const replanTimeLimitS = options.flex?.replanTimeLimitS;
     validation = new FlexValidation({ db, transport: uftp, plans: planService, schemas: uftpSchemasNow, now: flexNow, ...(replanTimeLimitS ? { timeLimitS: replanTimeLimitS } : {}) });
+    // Operate: the orders the community accepted bound its plans in operation.
+    const operation = new FlexOperation({ db, schemas: uftpSchemasNow });
+    planService.useTargets(operation.planTargets);
     const prognoses = new FlexPrognoses({ db, transport: uftp, plans: planService, now: flexNow, ...(replanTimeLimitS ? { timeLimitS: replanTimeLimitS } : {}) });
     const flex = {
-      transport: uftp, outbox: jobs.register(flexOutboxJob(uftp)), validation, validate: jobs.register(flexValidateJob(validation)), prognosis: jobs.register(flexPrognosisJob(prognoses)),
+      transport: uftp, outbox: jobs.register(flexOutboxJob(uftp)), validation, operation, validate: jobs.register(flexValidateJob(validation)), prognosis: jobs.register(flexPrognosisJob(prognoses)),
     };
     const writer = new ReadingWriter(db, events, {
       // PGlite has one connection; a PostgreSQL server works on a second commit while the first waits for its fsync.
@@ -472,7 +475,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await ledgerRoutes(app, { service: ledgerService, events });
     await controlRoutes(app, { control, authenticateDevice });
     await flexRoutes(app, { transport: uftp, admin: new FlexAdmin({ db, events, box: secrets.box, now: flexNow, publicUrl: () => endpoints.publicUrl }),
-      contracts: new FlexContracts({ db, events, now: flexNow }), portfolio: new FlexPortfolio({ db, events, now: flexNow }), validation: flex.validation });
+      contracts: new FlexContracts({ db, events, now: flexNow }), portfolio: new FlexPortfolio({ db, events, now: flexNow }), validation: flex.validation, operation: flex.operation });
     await auditRoutes(app, { db, requireAdmin, requireCommunityManager: (principal, communityId) => requireCommunityManager(db, principal, communityId) });
     await brokerSecurityRoutes(app, { hook: new BrokerAuthHook({ lookup: (deviceId) => directory.get(deviceId), verifySas: authenticateDevice }) });
     const installation = new InstallationView({

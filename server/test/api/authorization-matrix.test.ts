@@ -371,6 +371,9 @@ const cases: Case[] = [
   // No offer with this id: A's managers learn that (404), nobody else gets that far.
   { method: 'POST', route: '/api/v1/communities/:id/flex/offers/:messageId/revoke', url: (w) => `/api/v1/communities/${w.communityA}/flex/offers/00000000-0000-4000-8000-00000000beef/revoke`,
     expect: managersOfA(404) },
+  // No order with this id either.
+  { method: 'GET', route: '/api/v1/communities/:id/flex/orders/:messageId/delivery', url: (w) => `/api/v1/communities/${w.communityA}/flex/orders/00000000-0000-4000-8000-00000000beef/delivery`,
+    expect: managersOfA(404) },
   { method: 'GET', route: '/api/v1/communities/:id/flex/my-devices', url: (w) => `/api/v1/communities/${w.communityA}/flex/my-devices`,
     expect: { ...membersOfA(200), admin: 404 } },
   { method: 'PUT', route: '/api/v1/flex/contracts/:id/devices/:deviceId', url: async (w, tp) => await flexOptInUrlOfA(tp, w), body: () => ({ maxPowerW: 1500 }),

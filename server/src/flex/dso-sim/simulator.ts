@@ -220,8 +220,14 @@ export class DsoSimulator {
     await this.send(response, 'CRO');
   }
 
-  /** A FlexRequest for a Period: the requested ISPs in their band, every other ISP available. */
-  async sendFlexRequest(period: string, requested: RequestSchedule['requested'], expirationMs: number): Promise<FlexRequest> {
+  /**
+   * A FlexRequest for a Period: the requested ISPs in their band, every other ISP available within
+   * `elsewhere` (default: anything; a DSO whose feeder cannot take a rebound later that day narrows it).
+   */
+  async sendFlexRequest(
+    period: string, requested: RequestSchedule['requested'], expirationMs: number,
+    elsewhere: { readonly minPower: number; readonly maxPower: number } = { minPower: -AVAILABLE_BAND_W, maxPower: AVAILABLE_BAND_W },
+  ): Promise<FlexRequest> {
     const grid = this.grid(period);
     const asked = perIsp(requested, (r) => r);
     const isps: Array<FlexRequest['isps'][number]> = [];
@@ -229,7 +235,7 @@ export class DsoSimulator {
       const band = asked.get(isp);
       isps.push(band
         ? { disposition: 'Requested', minPower: band.minPower, maxPower: band.maxPower, start: isp, duration: 1 }
-        : { disposition: 'Available', minPower: -AVAILABLE_BAND_W, maxPower: AVAILABLE_BAND_W, start: isp, duration: 1 });
+        : { disposition: 'Available', ...elsewhere, start: isp, duration: 1 });
     }
     const request: FlexRequest = { type: 'FlexRequest', ...this.header(), ...this.flexHeader(period), revision: 1, expirationDateTime: expirationMs, isps };
     await this.send(request);
