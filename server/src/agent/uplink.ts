@@ -196,7 +196,8 @@ export class Uplink {
       response = await fetch(url, {
         method: 'POST',
         headers: { authorization: this.token(), 'content-type': batch.kind === 'readings' ? 'application/json' : 'application/octet-stream' },
-        body: batch.body,
+        // As plain bytes: the web app's browser tests compile this file with the DOM's fetch types, which take no Buffer.
+        body: new Uint8Array(batch.body.buffer, batch.body.byteOffset, batch.body.byteLength),
         signal: AbortSignal.timeout(ACK_TIMEOUT_MS),
       });
     } catch (error) {
