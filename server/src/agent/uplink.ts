@@ -197,7 +197,7 @@ export class Uplink {
         method: 'POST',
         headers: { authorization: this.token(), 'content-type': batch.kind === 'readings' ? 'application/json' : 'application/octet-stream' },
         // As plain bytes: the web app's browser tests compile this file with the DOM's fetch types, which take no Buffer.
-        body: new Uint8Array(batch.body.buffer, batch.body.byteOffset, batch.body.byteLength),
+        body: new Uint8Array(batch.body),
         signal: AbortSignal.timeout(ACK_TIMEOUT_MS),
       });
     } catch (error) {
