@@ -51,11 +51,11 @@ export class FlexPortfolio {
       id: randomUUID(), communityId: participant.communityId, participantId, entityAddress: cp.entityAddress, mutexOffersSupported: cp.mutexOffersSupported,
       prognosisGate: cp.prognosisGate, source: 'manager', connections: [...new Set(cp.connections)], updatedAtMs: nowMs,
     }));
-    const ofParticipant = async () => (await this.view(participant.communityId)).filter((cp) => cp.participantId === participantId);
-    const before = await ofParticipant();
+    const ofParticipant = async (tx: Queryable) => (await this.view(participant.communityId, tx)).filter((cp) => cp.participantId === participantId);
     return this.options.events.transaction(db, async (tx, publish) => {
+      const before = await ofParticipant(tx);
       await replaceCongestionPoints(tx, participantId, 'manager', points);
-      const after = (await this.view(participant.communityId, tx)).filter((cp) => cp.participantId === participantId);
+      const after = await ofParticipant(tx);
       // Keyed by congestion point, so the trail shows which one changed rather than list positions.
       const byPoint = (list: readonly FlexCongestionPoint[]) => Object.fromEntries(list.map(({ id: _id, updatedAt: _at, ...cp }) => [cp.entityAddress, cp]));
       await recordChange(publish, {

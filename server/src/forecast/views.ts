@@ -174,7 +174,11 @@ export async function putWeatherSource(db: Db, events: EventPublisher, principal
     const before = await weatherSourceOf(tx, communityId);
     await setWeatherSource(tx, communityId, url);
     // A query string may carry a provider's API key: the trail names the source without it.
-    const source = (value: string | null | undefined) => (value ? `${new URL(value).origin}${new URL(value).pathname}` : null);
+    const source = (value: string | null | undefined) => {
+      if (!value) return null;
+      const { origin, pathname } = new URL(value);
+      return `${origin}${pathname}`;
+    };
     await recordChange(publish, { kind: 'weather-source', communityId, resourceId: communityId, action: 'set', before: { source: source(before?.url) }, after: { source: source(url) } });
   });
   return weatherState(db, communityId);

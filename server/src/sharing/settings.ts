@@ -89,8 +89,8 @@ export async function putCo2Settings(
     if (seen.has(ms)) throw new BadRequestError(`body/hourly/${index}/hour: appears twice`, `body/hourly/${index}/hour`);
     seen.add(ms);
   }
-  const before = await getCo2Settings(db, principal, communityId);
   return events.transaction(db, async (tx, publish) => {
+    const before = await getCo2Settings(tx, principal, communityId);
     await writeCo2(tx, communityId, input.gramsPerKWh, hourly.map((h) => ({ hourMs: Date.parse(h.hour), gramsPerKWh: h.gramsPerKWh })));
     const after = await getCo2Settings(tx, principal, communityId);
     await recordChange(publish, { kind: 'co2-intensity', communityId, resourceId: communityId, action: 'set', before, after });
