@@ -47,6 +47,9 @@ export const StatementVerification = Type.Object({
   treeSize: nullable(TreeIndex),
   rootHash: nullable(Type.String({ description: 'hex' })),
   documentSha256: nullable(Type.String({ description: 'hex SHA-256 of statement.json' })),
+  erasedFields: Type.Array(Type.String(), {
+    description: 'empty: statement.json is byte for byte the document its entry commits to; otherwise the personal fields an erasure replaced (the member\'s name): every other field matches the entry, these are no longer covered',
+  }),
   verifierKey: Type.String(),
   did: Type.String(),
   communityDid: nullable(Type.String({ description: 'the did:key the statement\'s community publishes, its entries\' signer' })),

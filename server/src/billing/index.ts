@@ -3,4 +3,4 @@ export { billingRoutes } from './routes.js';
 export { registerSepaCommands } from './commands.js';
 export { memberStatementList, pseudonymiseStatements } from './store.js';
 export { memberSavings, closedSettlement, issuedStatement, runSettlement, closeSettlement, type IssuedStatement, type Settlement } from './settlements.js';
-export type { StatementDocument } from './domain/statement.js';
+export { PERSONAL_STATEMENT_FIELDS, type StatementDocument } from './domain/statement.js';

@@ -158,7 +158,7 @@ export async function findStatement(db: Queryable, id: string): Promise<(Stateme
   return rows[0] && { ...toStatement(rows[0]), state: rows[0].state };
 }
 
-/** Erasure (privacy): kept statements (a legal obligation) carry the member's pseudonym instead of the name. */
+/** Erasure (privacy): kept statements (a legal obligation) carry the member's pseudonym instead of the name (PERSONAL_STATEMENT_FIELDS). */
 export async function pseudonymiseStatements(db: Queryable, memberIds: readonly string[], label: string): Promise<number> {
   const rows = await db.query(
     `UPDATE statements SET display_name = $2, document = jsonb_set(document, '{displayName}', to_jsonb($2::text), false)

@@ -51,7 +51,8 @@ export interface ReceiptVerification {
   readonly proofHashes: number;
   readonly entry: LedgerEntry;
   readonly communitySignature: CommunitySignature;
-  readonly statement?: { readonly file: string; readonly sha256: string; readonly size: number };
+  /** `erasedFields`: empty when the file is byte for byte the committed document, else the personal fields an erasure replaced. */
+  readonly statement?: { readonly file: string; readonly sha256: string; readonly size: number; readonly erasedFields: readonly string[] };
 }
 
 function communityDid(did: string | undefined): string | undefined {
@@ -73,9 +74,9 @@ export async function verifyReceiptFile(options: {
   const verified = verifyReceipt(receipt, log, options.origin ?? log.name, community);
   let statement: ReceiptVerification['statement'];
   if (options.statement !== undefined) {
-    verifyDocument(verified.entry, await readLimited(options.statement, MAX_STATEMENT_BYTES, 'statement'));
+    const matched = verifyDocument(verified.entry, await readLimited(options.statement, MAX_STATEMENT_BYTES, 'statement'));
     const { sha256, size } = (verified.entry as { document: { sha256: string; size: number } }).document;
-    statement = { file: options.statement, sha256, size };
+    statement = { file: options.statement, sha256, size, erasedFields: matched.match === 'exact' ? [] : matched.fields };
   }
   return {
     verified: true, log: verified.checkpoint.origin, key: `${log.name}+${formatKeyId(log.keyId)}`, index: verified.index,
@@ -154,7 +155,11 @@ function formatReceiptResult(r: ReceiptVerification): string {
       ? `  community   signature valid, by ${r.communitySignature.did}`
       : '  community   signature absent (an entry logged before its community had a key)',
   ];
-  if (r.statement) lines.push(`  statement   ${r.statement.file}: SHA-256 ${r.statement.sha256} (${r.statement.size} bytes), the document the entry commits to`);
+  if (r.statement?.erasedFields.length === 0) lines.push(`  statement   ${r.statement.file}: SHA-256 ${r.statement.sha256} (${r.statement.size} bytes), the document the entry commits to`);
+  else if (r.statement) {
+    lines.push(`  statement   ${r.statement.file}: every field matches the document the entry commits to, except ${r.statement.erasedFields.join(', ')}:`);
+    lines.push('              personal data erased on request, which the record no longer covers');
+  }
   return lines.join('\n');
 }
 

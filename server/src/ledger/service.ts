@@ -6,14 +6,14 @@ import type { EventPayload } from '../kernel/events.js';
 import { BadRequestError, NotFoundError, UnavailableError } from '../kernel/errors.js';
 import { QUARTER_HOUR_MS } from '../kernel/time.js';
 import { canSeeMember, requireManager, requireUser } from '../accounts/index.js';
-import { closedSettlement, issuedStatement, type StatementDocument } from '../billing/index.js';
+import { PERSONAL_STATEMENT_FIELDS, closedSettlement, issuedStatement, type StatementDocument } from '../billing/index.js';
 import { commandById, deviceCommand } from '../control/index.js';
 import { formatMarketPrice, tradesOfSlot } from '../market/index.js';
 import { deviceById, loadCommunity, meteringPointById } from '../registry/index.js';
 import { sealedPlace, type SecretBox } from '../secrets/index.js';
 import {
   LedgerError, LogAuditor, MissingTileError, TILE_WIDTH, acceptedCosignatures, addCheckpointBody, addSignatureLines, appendLeaves, changeRecorded, commandIssued, commitment, consentChanged, consistencyProofFromTiles, decodeEntry,
-  checkCommunitySignature, conflictSize, didKeyFromPublicKey, didKeyFromSeed, documentCommitment, fromBase64, signEntry, toBase64, encodeEntry, flexMessage, encodeEntryBundle, formatReceiptJson, formatSignerKey, frontierFromTiles,
+  checkCommunitySignature, conflictSize, didKeyFromPublicKey, didKeyFromSeed, documentCommitment, erasableFields, fromBase64, signEntry, toBase64, encodeEntry, flexMessage, encodeEntryBundle, formatReceiptJson, formatSignerKey, frontierFromTiles,
   frontierTiles, inclusionProofFromTiles, leafHash, marketTrade, openCheckpoint, operatorImportAccepted, parseCheckpoint, parseNote, parseReceipt, parseSignerKey, parseTilePath, settlementClosed,
   signCheckpoint, signerKeyFromSeed, statementCorrected, statementIssued, tilesForConsistencyProof, tilesForInclusionProof,
   tilesForTreeHash, toHex, treeHashFromTiles, verifierFromKey, verifierKeyOf, verifyDocument, verifyReceipt, type Hash,
@@ -196,9 +196,11 @@ export class LedgerService {
     if (!statement) throw new Error(`statement ${event.statementId} is not issued`);
     const base = { at: statement.issuedAtMs, community: statement.communityId };
     const member = await this.commit(tx, statement.memberId, statement.memberId);
+    const json = statementJson(statement.document);
     const fields = {
       statement: statement.id, member, period: { start: statement.periodStartMs, end: statement.periodEndMs },
-      document: documentCommitment(statementJson(statement.document), 'application/json'),
+      document: documentCommitment(json, 'application/json'),
+      erasable: erasableFields(json, PERSONAL_STATEMENT_FIELDS),
     };
     const entry = statement.follows === null
       ? statementIssued(base, fields)
@@ -533,16 +535,17 @@ export class LedgerService {
     const base = { statementId, verifierKey: identity.verifierKey, did: identity.did, communityDid, receipt };
     try {
       const verified = verifyReceipt(parseReceipt(utf8(receipt)), verifierFromKey(identity.verifierKey), identity.origin, communityDid ?? undefined);
-      verifyDocument(verified.entry, document);
+      const matched = verifyDocument(verified.entry, document);
       return {
         ...base, verified: true, reason: null, message: null, index: verified.index, treeSize: verified.checkpoint.size,
+        erasedFields: matched.match === 'exact' ? [] : [...matched.fields],
         rootHash: toHex(verified.checkpoint.rootHash), documentSha256: documentCommitment(document, 'application/json').sha256,
         communitySignature: verified.communitySignature.status,
       };
     } catch (error) {
       if (!(error instanceof LedgerError)) throw error;
       return {
-        ...base, verified: false, reason: error.reason, message: error.message, index: null, treeSize: null, rootHash: null, documentSha256: null,
+        ...base, verified: false, reason: error.reason, message: error.message, index: null, treeSize: null, rootHash: null, documentSha256: null, erasedFields: [],
         communitySignature: error.reason === 'bad_signature' ? 'invalid' as const : null,
       };
     }

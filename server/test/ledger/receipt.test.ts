@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import {
   RECEIPT_FORMAT, checkCosignatures, cosign, cosignatureVerifier, encodeEntry, formatReceiptJson,
   formatReceiptTlogProof, openCheckpoint, parseReceipt, signCheckpoint, signerKeyFromSeed, verifierFromKey,
-  verifierKeyOf, verifyDocument, verifyReceipt, addSignatureLines, formatCheckpoint, type Receipt,
+  verifierKeyOf, verifyDocument, verifyReceipt, addSignatureLines, formatCheckpoint, statementIssued, documentCommitment,
+  erasableFields, decodeEntry, validateEntry, type Receipt,
 } from '../../src/ledger/domain/index.js';
+import canonicalize from 'canonicalize';
 import { ed25519PublicKey } from '../../src/ledger/domain/crypto.js';
 import { MemoryLog } from './support/memory-log.js';
-import { oneOfEachKind, pdf } from './support/entries.js';
+import { base, member, november, oneOfEachKind, pdf } from './support/entries.js';
 import { refusal } from './support/refusal.js';
 
 const logKey = signerKeyFromSeed('ledger.sunny-street.example', new Uint8Array(32).fill(1));
@@ -52,6 +54,48 @@ describe('receipts', () => {
     expect(refusal(() => verifyDocument(entry, pdf.subarray(0, -1))).reason).toBe('entry_mismatch');
     const command = verifyReceipt(log.receipt(104), logVerifier).entry;
     expect(refusal(() => verifyDocument(command, pdf)).message).toMatch(/command.issued entry commits to no document/);
+  });
+
+  it('a statement kept under a pseudonym after an erasure matches its entry in every field but the erased ones', () => {
+    const issuedJson = encoder.encode(canonicalize({ displayName: 'Zelda Zimmermann', total: '12.34', lines: [{ code: 'community-energy', energyWh: 41250, amount: '12.34' }] })!);
+    const entry = statementIssued(base, {
+      statement: 'st-2026-11-0042', member, period: november,
+      document: documentCommitment(issuedJson, 'application/json'), erasable: erasableFields(issuedJson, ['displayName']),
+    });
+    expect(decodeEntry(encodeEntry(entry))).toEqual(entry);
+    expect(verifyDocument(entry, issuedJson)).toEqual({ match: 'exact' });
+
+    const kept = (changes: Record<string, unknown>) => {
+      const document = { ...(JSON.parse(new TextDecoder().decode(issuedJson)) as Record<string, unknown>), ...changes };
+      return encoder.encode(canonicalize(document)!);
+    };
+    // The pseudonym, whatever it is, in place of the name: every other field is still covered.
+    expect(verifyDocument(entry, kept({ displayName: 'member-6f1c2a9e' }))).toEqual({ match: 'without-erased-fields', fields: ['displayName'] });
+    // …also when the kept file is indented differently: the erasable form is canonical JSON.
+    expect(verifyDocument(entry, encoder.encode(JSON.stringify(JSON.parse(new TextDecoder().decode(kept({ displayName: 'x' }))), null, 2)))).toMatchObject({ match: 'without-erased-fields' });
+    // A changed figure is not hidden behind the erasure.
+    const altered = refusal(() => verifyDocument(entry, kept({ displayName: 'member-6f1c2a9e', total: '12.35' })));
+    expect(altered.reason).toBe('entry_mismatch');
+    expect(altered.message).toMatch(/without its fields displayName it differs from the entry's erasable form too/);
+    expect(refusal(() => verifyDocument(entry, kept({ displayName: 'x', extra: 1 }))).reason).toBe('entry_mismatch');
+    // Not JSON, not an object, not UTF-8: no match, a clear refusal.
+    for (const bytes of [encoder.encode('%PDF-1.7'), encoder.encode('[1,2]'), new Uint8Array([0xff, 0xfe, 0x7b, 0x7d])]) {
+      expect(refusal(() => verifyDocument(entry, bytes)).reason).toBe('entry_mismatch');
+    }
+    // An entry without an erasable form (logged before it existed) matches only byte for byte.
+    const older = statementIssued(base, { statement: 'st-2026-11-0043', member, period: november, document: documentCommitment(issuedJson, 'application/json') });
+    expect(refusal(() => verifyDocument(older, kept({ displayName: 'member-6f1c2a9e' }))).reason).toBe('entry_mismatch');
+  });
+
+  it('refuse malformed erasable fields when an entry is made or read', () => {
+    const document = documentCommitment(pdf, 'application/json');
+    const make = (erasable: unknown) => () => statementIssued(base, { statement: 'st-1', member, period: november, document, erasable: erasable as never });
+    expect(() => make({ fields: [], document })()).toThrow(/1 to 16 field names/);
+    expect(() => make({ fields: ['displayName', 'displayName'], document })()).toThrow(/named twice/);
+    expect(() => make({ fields: ['Display Name'], document })()).toThrow(/camelCase/);
+    const read = JSON.parse(new TextDecoder().decode(encodeEntry(make({ fields: ['displayName'], document })()))) as { erasable: Record<string, unknown> };
+    expect(() => validateEntry({ ...read, erasable: { ...read.erasable, salt: 'x' } })).toThrow(/entry\.erasable\.salt: not a field of this entry/);
+    expect(() => erasableFields(pdf, ['displayName'])).toThrow(/only a JSON object document/);
   });
 
   it('refuse a changed entry, a changed proof, a changed checkpoint, a wrong key and another log', () => {

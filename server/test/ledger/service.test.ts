@@ -101,7 +101,9 @@ describe.each(storeKinds)('the verifiable record on %s', (kind) => {
     expect((await tp.call('GET', `/api/v1/statements/${statementId}/receipt.json`, { token: w.managerA.token })).status).toBe(200);
 
     const check = await tp.call('GET', `/api/v1/statements/${statementId}/verification`, { token: w.memberA.token });
-    expect(check.body).toMatchObject({ verified: true, index: verified.index, reason: null });
+    expect(check.body).toMatchObject({ verified: true, index: verified.index, reason: null, erasedFields: [] });
+    // The entry also commits to the statement without the member's name, for when an erasure replaces it.
+    expect(verified.entry).toMatchObject({ erasable: { fields: ['displayName'], document: { mediaType: 'application/json' } } });
   });
 
   it('gridshare verify checks a downloaded receipt and statement, and the log\'s growth against the running server', async () => {

@@ -7,6 +7,9 @@
  * log still verifiable, another member's readings kept, the export of devices and readings.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeKinds } from '../support/stores.js';
@@ -14,7 +17,8 @@ import { startTestPlatform, unique, type TestPlatform } from '../support/platfor
 import { buildWorld, joinA, PARTICIPATION_START, type Joiner, type World } from '../support/world.js';
 import { deviceCredentials, sasFor, type DeviceCredentials } from '../support/devices.js';
 import { OUTBOX_JOB } from '../../src/platform/events/index.js';
-import { commitment, decodeEntry, encodeEntry, parseReceipt, verifierFromKey, verifyReceipt } from '../../src/ledger/domain/index.js';
+import { commitment, decodeEntry, encodeEntry, parseReceipt, verifierFromKey, verifyDocument, verifyReceipt } from '../../src/ledger/domain/index.js';
+import { verifyReceiptFile } from '../../src/ledger/commands.js';
 import {
   createPseudonym, defaultRetentionPolicy, findTraces, legalMinimumFor, PERSONAL_DATA_KINDS, planErasure, Pseudonymiser,
   type ErasureRequest, type ErasureStep, type PersonalDataKind,
@@ -273,6 +277,26 @@ describe.each(storeKinds)('erasing a member with devices, readings and ledger en
     const check = await ok('GET', `/api/v1/statements/${statementId}/verification`, w.managerA.token);
     const included = verifyReceipt(parseReceipt(new TextEncoder().encode(check.receipt)), verifierFromKey(check.verifierKey));
     expect(included.entry).toEqual(entry);
+    // The kept statement, pseudonym in place of the name, verifies in every figure; the name is named as no longer covered.
+    expect(check).toMatchObject({ verified: true, reason: null, erasedFields: ['displayName'] });
+    const keptJson = (await tp.call('GET', `/api/v1/statements/${statementId}/statement.json`, { token: w.managerA.token })).raw.rawPayload;
+    expect(statement.displayName).toMatch(/\S/);
+    expect(keptJson.toString('utf8')).not.toContain(statement.displayName);
+    expect(verifyDocument(included.entry, keptJson)).toEqual({ match: 'without-erased-fields', fields: ['displayName'] });
+    // …and offline, as `gridshare verify --statement` checks it.
+    const dir = mkdtempSync(join(tmpdir(), 'gridshare-erased-'));
+    try {
+      writeFileSync(join(dir, 'receipt.json'), check.receipt);
+      writeFileSync(join(dir, 'statement.json'), keptJson);
+      const offline = await verifyReceiptFile({ receipt: join(dir, 'receipt.json'), statement: join(dir, 'statement.json'), key: check.verifierKey });
+      expect(offline.statement).toMatchObject({ erasedFields: ['displayName'] });
+      const forged = JSON.parse(keptJson.toString('utf8')) as { total: string };
+      writeFileSync(join(dir, 'statement.json'), JSON.stringify({ ...forged, total: `${forged.total}1` }));
+      await expect(verifyReceiptFile({ receipt: join(dir, 'receipt.json'), statement: join(dir, 'statement.json'), key: check.verifierKey }))
+        .rejects.toMatchObject({ reason: 'entry_mismatch' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
 
     // The member's readings are gone; memberA2's of the moved device and memberA's stay.
     expect((await stored([own.deviceId, moved.deviceId, neighbours.deviceId])).map((r) => [r.device_id, r.value]).sort())

@@ -49,6 +49,7 @@ function Proof({ v, count }: { v: StatementVerification; count: (n: number) => s
   return (
     <>
       <p>{t('verify.explained', { index: count(v.index ?? 0), size: count(v.treeSize ?? 0) })}</p>
+      {v.erasedFields.length > 0 && <p data-testid="verify-erased">{t('verify.erased', { fields: v.erasedFields.join(', ') })}</p>}
       <dl>
         <dt>{t('verify.document')}</dt><dd><code>{v.documentSha256}</code></dd>
         <dt>{t('verify.root')}</dt><dd><code>{v.rootHash}</code></dd>

@@ -287,6 +287,12 @@ export interface StatementDocument extends Statement {
   quarterHours: QuarterHourCounts;
 }
 
+/**
+ * The statement's personal fields: what an erasure replaces by the member's pseudonym
+ * (`pseudonymiseStatements`), so the verifiable record also commits to the statement without them.
+ */
+export const PERSONAL_STATEMENT_FIELDS = ['displayName'] as const satisfies readonly (keyof StatementDocument)[];
+
 /** A stored statement as its member, managers and documents see it. */
 export interface StatementView extends StatementDocument {
   id: string;

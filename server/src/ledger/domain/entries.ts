@@ -40,6 +40,16 @@ export interface DocumentCommitment {
   readonly size: number;
 }
 
+/**
+ * The same document with its personal fields removed (top-level JSON keys, e.g. the member's name):
+ * what a statement kept under a pseudonym after an erasure still verifies against — every figure
+ * covered, the named fields not.
+ */
+export interface ErasableFields {
+  readonly fields: readonly string[];
+  readonly document: DocumentCommitment;
+}
+
 export interface EntrySignature {
   readonly did: string;
   /** Base64 Ed25519 signature over `gridshare/entry-signature/v1\n` ‖ the entry without `signatures`. */
@@ -60,6 +70,8 @@ export interface StatementIssuedEntry extends Envelope<'statement.issued'> {
   readonly member: string;
   readonly period: PeriodText;
   readonly document: DocumentCommitment;
+  /** Absent in entries logged before erasable fields were committed to. */
+  readonly erasable?: ErasableFields;
 }
 
 export interface StatementCorrectedEntry extends Envelope<'statement.corrected'> {
@@ -67,6 +79,7 @@ export interface StatementCorrectedEntry extends Envelope<'statement.corrected'>
   readonly member: string;
   readonly period: PeriodText;
   readonly document: DocumentCommitment;
+  readonly erasable?: ErasableFields;
   /** The statement this one replaces, and the document hash it had. */
   readonly corrects: { readonly statement: string; readonly sha256: string };
   /** A reason code (free text could carry personal data). */
@@ -222,6 +235,14 @@ const PERIOD: Check = (value, field) => {
 
 const DOCUMENT = object({ mediaType: MEDIA_TYPE, sha256: HEX256, size: COUNT });
 
+const FIELD_NAMES: Check = (value, field) => {
+  if (!Array.isArray(value) || value.length === 0 || value.length > 16) refuse(field, 'expected 1 to 16 field names');
+  const names = value as unknown[];
+  names.forEach((name, i) => { if (typeof name !== 'string' || !/^[a-z][A-Za-z0-9]{0,63}$/.test(name)) refuse(`${field}[${i}]`, 'field names are camelCase'); });
+  if (new Set(names).size !== names.length) refuse(field, 'a field is named twice');
+};
+const ERASABLE = object({ fields: FIELD_NAMES, document: DOCUMENT });
+
 const TOTALS: Check = (value, field) => {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) refuse(field, 'expected an object of totals');
   const entries = Object.entries(value as Record<string, unknown>);
@@ -242,9 +263,10 @@ const ENVELOPE = { v: (value: unknown, field: string) => { if (value !== ENTRY_V
 
 /** The fields of each kind, checked when an entry is made and when one is read back. */
 const KIND_FIELDS: Record<EntryKind, { fields: Record<string, Check>; optional?: string[] }> = {
-  'statement.issued': { fields: { statement: ID, member: HEX256, period: PERIOD, document: DOCUMENT } },
+  'statement.issued': { fields: { statement: ID, member: HEX256, period: PERIOD, document: DOCUMENT, erasable: ERASABLE }, optional: ['erasable'] },
   'statement.corrected': {
-    fields: { statement: ID, member: HEX256, period: PERIOD, document: DOCUMENT, corrects: object({ statement: ID, sha256: HEX256 }), reason: CODE },
+    fields: { statement: ID, member: HEX256, period: PERIOD, document: DOCUMENT, erasable: ERASABLE, corrects: object({ statement: ID, sha256: HEX256 }), reason: CODE },
+    optional: ['erasable'],
   },
   'settlement.closed': { fields: { settlement: ID, period: PERIOD, currency: CURRENCY, totals: TOTALS, statements: COUNT } },
   'operator-import.accepted': { fields: { import: ID, operator: ID, format: CODE, period: PERIOD, document: DOCUMENT, meteringPoints: COUNT } },
@@ -298,6 +320,31 @@ export function documentCommitment(bytes: Bytes, mediaType: string): DocumentCom
   return { mediaType, sha256: toHex(sha256(bytes)), size: bytes.length };
 }
 
+/**
+ * The RFC 8785 canonical JSON of a JSON object document without the named top-level fields,
+ * whatever they hold: the form `erasable` commits to. Undefined when the bytes are no JSON object.
+ */
+export function documentWithoutFields(bytes: Bytes, fields: readonly string[]): Bytes | undefined {
+  const text = decodeUtf8(bytes);
+  if (text === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const kept = Object.fromEntries(Object.entries(parsed).filter(([key]) => !fields.includes(key)));
+  return utf8(canonicalize(kept)!);
+}
+
+/** The `erasable` commitment of a JSON document: the same document without its personal fields. */
+export function erasableFields(bytes: Bytes, fields: readonly string[]): ErasableFields {
+  const rest = documentWithoutFields(bytes, fields);
+  if (!rest) throw new LedgerError('malformed', 'only a JSON object document has erasable fields');
+  return { fields: [...fields], document: documentCommitment(rest, 'application/json') };
+}
+
 const COMMITMENT_PREFIX = utf8('gridshare/commitment/v1\n');
 
 /**
@@ -310,14 +357,18 @@ export function commitment(salt: Bytes, value: string): string {
   return toHex(sha256(concatBytes(COMMITMENT_PREFIX, salt, utf8(value))));
 }
 
-export const statementIssued = (base: EventBase, e: { statement: string; member: string; period: Period; document: DocumentCommitment }): StatementIssuedEntry =>
-  make('statement.issued', base, { statement: e.statement, member: e.member, period: periodText(e.period), document: e.document });
+export const statementIssued = (base: EventBase, e: { statement: string; member: string; period: Period; document: DocumentCommitment; erasable?: ErasableFields }): StatementIssuedEntry =>
+  make('statement.issued', base, { statement: e.statement, member: e.member, period: periodText(e.period), document: e.document, ...erasableOf(e) });
 
 export const statementCorrected = (
   base: EventBase,
-  e: { statement: string; member: string; period: Period; document: DocumentCommitment; corrects: { statement: string; sha256: string }; reason: string },
+  e: { statement: string; member: string; period: Period; document: DocumentCommitment; erasable?: ErasableFields; corrects: { statement: string; sha256: string }; reason: string },
 ): StatementCorrectedEntry =>
-  make('statement.corrected', base, { statement: e.statement, member: e.member, period: periodText(e.period), document: e.document, corrects: e.corrects, reason: e.reason });
+  make('statement.corrected', base, {
+    statement: e.statement, member: e.member, period: periodText(e.period), document: e.document, ...erasableOf(e), corrects: e.corrects, reason: e.reason,
+  });
+
+const erasableOf = (e: { erasable?: ErasableFields }) => (e.erasable ? { erasable: { fields: [...e.erasable.fields], document: e.erasable.document } } : {});
 
 export const settlementClosed = (
   base: EventBase,

@@ -25,14 +25,14 @@ export {
 export { TLOG_PROOF_HEADER, formatTlogProof, parseTlogProof, type TlogProof } from './tlog-proof.js';
 export { didKeyFromPublicKey, didKeyFromSeed, publicKeyFromDidKey } from './did-key.js';
 export {
-  ENTRY_VERSION, ENTRY_KINDS, validateEntry, encodeEntry, decodeEntry, documentCommitment, commitment,
+  ENTRY_VERSION, ENTRY_KINDS, validateEntry, encodeEntry, decodeEntry, documentCommitment, documentWithoutFields, erasableFields, commitment,
   statementIssued, statementCorrected, settlementClosed, operatorImportAccepted, commandIssued, marketTrade,
   flexMessage, consentChanged, changeRecorded, signEntry, checkEntrySignatures, checkCommunitySignature,
-  type EntryKind, type LedgerEntry, type EventBase, type Period, type DocumentCommitment, type CommunitySignature, type MarketTradeEntry, type ConsentChangedEntry, type ChangeRecordedEntry,
+  type EntryKind, type LedgerEntry, type EventBase, type Period, type DocumentCommitment, type ErasableFields, type CommunitySignature, type MarketTradeEntry, type ConsentChangedEntry, type ChangeRecordedEntry,
 } from './entries.js';
 export {
   RECEIPT_FORMAT, formatReceiptJson, formatReceiptTlogProof, parseReceipt, verifyReceipt, verifyDocument,
-  type Receipt, type VerifiedReceipt,
+  type Receipt, type VerifiedReceipt, type DocumentMatch,
 } from './receipt.js';
 export { LogAuditor, type AuditReport, type AuditMismatch } from './audit.js';
 export { witnessKey, addCheckpointBody, conflictSize, acceptedCosignatures, type WitnessKey } from './witness.js';

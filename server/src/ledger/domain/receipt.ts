@@ -14,7 +14,7 @@ import type { Bytes } from './crypto.js';
 import { bytesEqual, decodeUtf8, toHex, utf8 } from './bytes.js';
 import { LedgerError } from './errors.js';
 import { openCheckpoint, type Checkpoint } from './checkpoint.js';
-import { checkCommunitySignature, decodeEntry, documentCommitment, type CommunitySignature, type LedgerEntry } from './entries.js';
+import { checkCommunitySignature, decodeEntry, documentCommitment, documentWithoutFields, type CommunitySignature, type LedgerEntry } from './entries.js';
 import { leafHash, rootFromInclusionProof, type Hash } from './merkle.js';
 import type { NoteVerifier } from './note.js';
 import { TLOG_PROOF_HEADER, formatTlogProof, parseTlogProof, type TlogProof } from './tlog-proof.js';
@@ -94,11 +94,27 @@ export function verifyReceipt(receipt: Receipt, log: NoteVerifier, origin: strin
   return { entry, index, leafHash: leaf, checkpoint, communitySignature: checkCommunitySignature(entry, communityDid) };
 }
 
-/** That `bytes` are the document the entry commits to (a statement, an operator's file). */
-export function verifyDocument(entry: LedgerEntry, bytes: Bytes): void {
+/**
+ * How a file matched the document its entry commits to: byte for byte, or — a statement kept under
+ * a pseudonym after an erasure — in every field except the named personal ones, which the
+ * record then no longer covers.
+ */
+export type DocumentMatch =
+  | { readonly match: 'exact' }
+  | { readonly match: 'without-erased-fields'; readonly fields: readonly string[] };
+
+/** That `bytes` are the document the entry commits to (a statement, an operator's file), and how. */
+export function verifyDocument(entry: LedgerEntry, bytes: Bytes): DocumentMatch {
   if (!('document' in entry)) throw new LedgerError('entry_mismatch', `a ${entry.kind} entry commits to no document`);
   const given = documentCommitment(bytes, entry.document.mediaType);
-  if (given.sha256 !== entry.document.sha256 || given.size !== entry.document.size) {
-    throw new LedgerError('entry_mismatch', `the file is not the document the entry commits to: its SHA-256 is ${given.sha256} (${given.size} bytes), the entry's is ${entry.document.sha256} (${entry.document.size} bytes)`);
+  if (given.sha256 === entry.document.sha256 && given.size === entry.document.size) return { match: 'exact' };
+  const erasable = 'erasable' in entry ? entry.erasable : undefined;
+  if (erasable) {
+    const rest = documentWithoutFields(bytes, erasable.fields);
+    const kept = rest && documentCommitment(rest, erasable.document.mediaType);
+    if (kept && kept.sha256 === erasable.document.sha256 && kept.size === erasable.document.size) {
+      return { match: 'without-erased-fields', fields: erasable.fields };
+    }
   }
+  throw new LedgerError('entry_mismatch', `the file is not the document the entry commits to: its SHA-256 is ${given.sha256} (${given.size} bytes), the entry's is ${entry.document.sha256} (${entry.document.size} bytes)${erasable ? `, and without its fields ${erasable.fields.join(', ')} it differs from the entry's erasable form too` : ''}`);
 }
