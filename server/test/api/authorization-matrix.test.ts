@@ -374,6 +374,11 @@ const cases: Case[] = [
   // No order with this id either.
   { method: 'GET', route: '/api/v1/communities/:id/flex/orders/:messageId/delivery', url: (w) => `/api/v1/communities/${w.communityA}/flex/orders/00000000-0000-4000-8000-00000000beef/delivery`,
     expect: managersOfA(404) },
+  { method: 'GET', route: '/api/v1/communities/:id/flex/settlements', url: (w) => `/api/v1/communities/${w.communityA}/flex/settlements`, expect: managersOfA(200) },
+  { method: 'GET', route: '/api/v1/communities/:id/flex/prognosis', url: async (w, tp) => (await flexIdentityOfA(tp, w), `/api/v1/communities/${w.communityA}/flex/prognosis?period=2026-06-01`),
+    expect: managersOfA(200) },
+  { method: 'GET', route: '/api/v1/communities/:id/flex/my-rewards', url: (w) => `/api/v1/communities/${w.communityA}/flex/my-rewards`,
+    expect: { ...membersOfA(200), admin: 404 } },
   { method: 'GET', route: '/api/v1/communities/:id/flex/my-devices', url: (w) => `/api/v1/communities/${w.communityA}/flex/my-devices`,
     expect: { ...membersOfA(200), admin: 404 } },
   { method: 'PUT', route: '/api/v1/flex/contracts/:id/devices/:deviceId', url: async (w, tp) => await flexOptInUrlOfA(tp, w), body: () => ({ maxPowerW: 1500 }),
