@@ -32,7 +32,7 @@ import { memoryKeys, Secrets, secretsRoutes, type KeyStore } from '../secrets/in
 import { DEFAULT_QUOTAS, Quotas, type QuotaLimits, quotaRoutes } from '../quotas/index.js';
 import { LedgerService, ledgerAuditJob, ledgerCommunityKeyStore, ledgerJob, ledgerKeyStore, ledgerRoutes, subscribeLedger } from '../ledger/index.js';
 import { ConnectorService, CONNECTORS_JOB, connectorJob, connectorRoutes, connectorSecretsStore } from '../connectors/index.js';
-import { privacyJob, privacyRoutes, registerAccessLogging, type PrivacyContext } from '../privacy/index.js';
+import { maskingSaltStore, privacyJob, privacyRoutes, registerAccessLogging, type PrivacyContext } from '../privacy/index.js';
 import { MARKET_JOB, marketJob, marketRoutes, subscribeMarket, type MarketJobOptions } from '../market/index.js';
 import { OPTIMISE_JOB, optimiseJob, optimiseRoutes, PlanService, Solver, subscribeOptimise } from '../optimise/index.js';
 import { auditRoutes, subscribeAudit } from '../audit/index.js';
@@ -196,7 +196,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   closers.push(() => db.close());
   try {
     await migrate(db);
-    const secrets = await Secrets.open(db, options.secretKeys ?? memoryKeys(), [deviceCredentialsStore, meterKeysStore, connectorSecretsStore, ledgerKeyStore, ledgerCommunityKeyStore, flexKeyStore]);
+    const secrets = await Secrets.open(db, options.secretKeys ?? memoryKeys(), [deviceCredentialsStore, meterKeysStore, connectorSecretsStore, ledgerKeyStore, ledgerCommunityKeyStore, flexKeyStore, maskingSaltStore]);
     // PGlite's own files and a key file created just now: private to the user.
     for (const dir of privateDirs) makePrivate(dir);
     const bootstrapAdmin = await ensureAdmin(db);
@@ -420,7 +420,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       broker?.disconnect(deviceId);
       brokerSync?.deviceChanged(deviceId);
     };
-    const privacyContext: PrivacyContext = { db, now: options.privacy?.now ?? Date.now, events, deviceChanged };
+    const privacyContext: PrivacyContext = { db, now: options.privacy?.now ?? Date.now, events, deviceChanged, box: secrets.box };
     const privacy = jobs.register(privacyJob(privacyContext, { log: componentLog(app.log, 'privacy', 'info') }));
     privacy.wake();
 
