@@ -288,6 +288,38 @@ export type FlexMyRewards = Static<typeof FlexMyRewards>;
 const PrognosisQuery = Type.Object({
   period: Type.Optional(LocalDate),
 }, { additionalProperties: false });
+const ActivationDirection = Type.Union([Type.Literal('decrease'), Type.Literal('increase')], { description: 'what the order asks of the portfolio: less consumption or more' });
+export const FlexActivationRequest = Type.Object({
+  id: Uuid,
+  orderMessageId: Type.String(),
+  congestionPoint: Type.String(),
+  period: Type.String(),
+  deviceId: Type.String(),
+  deviceName: Type.String(),
+  firstIsp: Type.Integer(),
+  lastIsp: Type.Integer(),
+  startsAt: IsoDateTime,
+  endsAt: IsoDateTime,
+  direction: ActivationDirection,
+  state: Type.Union([Type.Literal('pending'), Type.Literal('accepted'), Type.Literal('declined')]),
+  answeredAt: nullable(IsoDateTime),
+  createdAt: IsoDateTime,
+});
+export type FlexActivationRequest = Static<typeof FlexActivationRequest>;
+export const FlexActivationSummary = Type.Object({
+  orderMessageId: Type.String(),
+  congestionPoint: Type.String(),
+  period: Type.String(),
+  firstIsp: Type.Integer(),
+  lastIsp: Type.Integer(),
+  startsAt: IsoDateTime,
+  endsAt: IsoDateTime,
+  direction: ActivationDirection,
+  pending: Type.Integer(),
+  accepted: Type.Integer(),
+  declined: Type.Integer(),
+});
+export type FlexActivationSummary = Static<typeof FlexActivationSummary>;
 
 export const flexRoutes = {
   receiveUftpMessage: route('POST', '/shapeshifter/api/v3/message', {
@@ -453,5 +485,24 @@ export const flexRoutes = {
     summary: 'What I earned for flexibility my devices delivered, per order (active members)',
     params: IdParams,
     response: { 200: FlexMyRewards, ...errors(401, 403, 404) },
+  }),
+  myFlexActivationRequests: route('GET', '/api/v1/communities/:id/flex/activation-requests/mine', {
+    tags: ['flex'],
+    summary: 'My manual activation requests that have not ended: a device of mine opted in that the plan may not control, asked to move by hand for an accepted order (active members)',
+    params: IdParams,
+    response: { 200: Type.Array(FlexActivationRequest), ...errors(401, 403, 404) },
+  }),
+  answerFlexActivationRequest: route('POST', '/api/v1/flex/activation-requests/:id/answer', {
+    tags: ['flex'],
+    summary: 'Accept or decline my activation request, until its first ISP begins (its member only; anyone else: 404; too late: 409)',
+    params: Type.Object({ id: Uuid }),
+    body: Type.Object({ answer: Type.Union([Type.Literal('accept'), Type.Literal('decline')]) }),
+    response: { 200: FlexActivationRequest, ...errors(400, 401, 403, 404, 409) },
+  }),
+  flexActivationSummary: route('GET', '/api/v1/communities/:id/flex/activation-requests', {
+    tags: ['flex'],
+    summary: 'Per accepted order not ended: how many activation requests are pending, accepted and declined (managers; never whose)',
+    params: IdParams,
+    response: { 200: Type.Array(FlexActivationSummary), ...errors(401, 403, 404) },
   }),
 };

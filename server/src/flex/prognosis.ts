@@ -5,9 +5,9 @@ import { QUARTER_HOUR_MS } from '../kernel/time.js';
 import { communityDevices, meteringPointsOfCommunity } from '../registry/index.js';
 import type { PlanService } from '../optimise/index.js';
 import { periodGrid } from './domain/isp.js';
-import { changedMaterially, dPrognosis, prognosisPowers } from './domain/offer.js';
+import { changedMaterially, dPrognosis, memberBaselinesOf, prognosisPowers } from './domain/offer.js';
 import { connectionKey, nextPeriodGate, stepsOfIsps } from './domain/portfolio.js';
-import { identityOfCommunity, participantById } from './store.js';
+import { identityOfCommunity, participantById, replaceMemberBaselines } from './store.js';
 import { congestionPointOf, contractedCongestionPoints, insertPrognosis, latestPrognosis } from './store/portfolio.js';
 import type { UftpTransport } from './transport.js';
 import { MAX_PLAN_STEPS } from './validate.js';
@@ -54,7 +54,8 @@ export class FlexPrognoses {
     const steps = Math.min(MAX_PLAN_STEPS, Math.ceil((grid.endMs - nowMs) / QUARTER_HOUR_MS) + 1);
     const plan = await this.options.plans.explore(communityId, { steps, devices, meteringPointIds, timeLimitS: this.options.timeLimitS ?? 20 });
     if (!plan || plan.planCost === null) return false;
-    const powers = prognosisPowers(stepsOfIsps(grid, plan.horizonStartMs, plan.stepMinutes * 60_000, steps), plan.watchedImportW);
+    const ispSteps = stepsOfIsps(grid, plan.horizonStartMs, plan.stepMinutes * 60_000, steps);
+    const powers = prognosisPowers(ispSteps, plan.watchedImportW);
     if (powers.size < grid.count) return false; // the horizon does not reach the Period's end: a prognosis covers the whole day
     const sent = await latestPrognosis(db, participantId, congestionPoint, period);
     if (sent && !changedMaterially(sent.powers, powers)) return false;
@@ -63,9 +64,12 @@ export class FlexPrognoses {
       senderDomain: identity.domain, recipientDomain: participant.domain, congestionPoint, grid, revision, nowMs,
       messageId: randomUUID(), conversationId: randomUUID(),
     }, powers);
-    await this.options.transport.sendAll(communityId, [{ message }], (tx) => insertPrognosis(tx, {
-      messageId: message.messageId, communityId, participantId, congestionPoint, period, revision, powers, sentAtMs: nowMs,
-    }));
+    // The members' baselines are the same plan's, recorded with the prognosis they add up to.
+    const baselines = memberBaselinesOf(ispSteps, plan.watchedPoints, plan.stepMinutes);
+    await this.options.transport.sendAll(communityId, [{ message }], async (tx) => {
+      await insertPrognosis(tx, { messageId: message.messageId, communityId, participantId, congestionPoint, period, revision, powers, sentAtMs: nowMs });
+      await replaceMemberBaselines(tx, communityId, congestionPoint, period, baselines);
+    });
     return true;
   }
 }

@@ -8,12 +8,14 @@ import type { FlexPortfolio } from './portfolio.js';
 import type { FlexValidation } from './validate.js';
 import type { FlexOperation } from './operate.js';
 import type { FlexReports } from './reports.js';
+import type { FlexActivations } from './activations.js';
 
 const XML_TYPES = ['text/xml', 'application/xml'];
 
 /** The UFTP endpoint (authenticated by signatures, not sessions) and the managers' routes. Thin: transport.ts and service.ts do the work. */
-export async function flexRoutes(app: Api, { transport, admin, contracts, portfolio, validation, operation, reports }: {
-  transport: UftpTransport; admin: FlexAdmin; contracts: FlexContracts; portfolio: FlexPortfolio; validation: FlexValidation; operation: FlexOperation; reports: FlexReports;
+export async function flexRoutes(app: Api, { transport, admin, contracts, portfolio, validation, operation, reports, activations }: {
+  transport: UftpTransport; admin: FlexAdmin; contracts: FlexContracts; portfolio: FlexPortfolio; validation: FlexValidation; operation: FlexOperation;
+  reports: FlexReports; activations: FlexActivations;
 }): Promise<void> {
   for (const type of XML_TYPES) {
     if (!app.hasContentTypeParser(type)) app.addContentTypeParser(type, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
@@ -98,4 +100,13 @@ export async function flexRoutes(app: Api, { transport, admin, contracts, portfo
     reports.prognosis(request.principal, request.params.id, request.query.period));
 
   app.get(contract.myFlexRewards.path, { schema: contract.myFlexRewards.schema }, async (request) => reports.myRewards(request.principal, request.params.id));
+
+  app.get(contract.myFlexActivationRequests.path, { schema: contract.myFlexActivationRequests.schema }, async (request) =>
+    activations.mine(request.principal, request.params.id));
+
+  app.post(contract.answerFlexActivationRequest.path, { schema: contract.answerFlexActivationRequest.schema }, async (request) =>
+    activations.answer(request.principal, request.params.id, request.body.answer));
+
+  app.get(contract.flexActivationSummary.path, { schema: contract.flexActivationSummary.schema }, async (request) =>
+    activations.summary(request.principal, request.params.id));
 }

@@ -10,6 +10,7 @@ import { checkDuplicate, judgeIncoming, referenceOf, type StoredReference, type 
 import { rejectionReasonText } from './domain/rejection-reasons.js';
 import { judgeAttempt, RETRY_WINDOW_MS, type AttemptResult } from './domain/delivery.js';
 import { answerSettlement, unsettledOrders } from './settle.js';
+import { requestActivations } from './activations.js';
 import {
   dueDeliveries, firstOfSender, identityOfCommunity, identityOfDomain, insertDuplicate, insertFirstMessage, messageByUftpId, participantsNamed, participantsOfCommunity,
   queueDelivery, recordAttempt, replyTo, setMessageState, type Delivery, type MessageState, type StoredIdentity, type StoredMessage, type StoredParticipant,
@@ -136,7 +137,7 @@ export class UftpTransport {
       const state: MessageState = reason === null ? 'accepted' : 'rejected';
       if (!(await insertFirstMessage(tx, { ...stored, state, rejectionReason: reason }))) throw new UftpTransportError('invalid_message', `MessageID ${message.messageId} is being received twice at once`);
       await this.published(publish, stored, signerKey);
-      if (reason === null && referenced) await this.followUp(tx, message, referenced);
+      if (reason === null && referenced) await this.followUp(tx, identity.communityId, message, referenced, nowMs);
       const { validation } = this.options;
       if (reason === null && message.type === 'FlexRequest' && validation && await validation.answersLater(tx, identity.communityId, sender.id, message)) {
         validate = true;
@@ -149,9 +150,12 @@ export class UftpTransport {
   }
 
   /** What an accepted message changes in the one it refers to: an order buys its offer, a response settles what it answers. */
-  private async followUp(tx: Queryable, message: UftpMessage, referenced: StoredMessage): Promise<void> {
-    if (message.type === 'FlexOrder') await setMessageState(tx, referenced.id, 'ordered', ['queued', 'sent', 'accepted']);
-    else if ('result' in message && referenced.direction === 'out') {
+  private async followUp(tx: Queryable, communityId: string, message: UftpMessage, referenced: StoredMessage, nowMs: number): Promise<void> {
+    if (message.type === 'FlexOrder') {
+      await setMessageState(tx, referenced.id, 'ordered', ['queued', 'sent', 'accepted']);
+      // Members whose devices the plan may not control are asked to move by hand, before the order's ISPs.
+      await requestActivations(tx, communityId, message, nowMs);
+    } else if ('result' in message && referenced.direction === 'out') {
       await setMessageState(tx, referenced.id, message.result === 'Accepted' ? 'accepted' : 'rejected', ['queued', 'sent', 'failed']);
     }
   }

@@ -36,6 +36,8 @@ interface Portfolio {
   readonly contract: StoredContract;
   readonly meteringPointIds: readonly string[];
   readonly deviceIds: readonly string[];
+  /** The most power each device may shift where its member set a limit on the opt-in (the plan takes the smaller of it and the member's control limit). */
+  readonly powerLimitsW: ReadonlyMap<string, number>;
 }
 
 /**
@@ -94,7 +96,12 @@ export class FlexValidation {
       return undefined;
     }
     const steps = Math.min(MAX_PLAN_STEPS, Math.ceil((grid.endMs - nowMs) / QUARTER_HOUR_MS) + 1);
-    const explore = { steps, devices: new Set(portfolio.deviceIds), meteringPointIds: portfolio.meteringPointIds, timeLimitS: this.options.timeLimitS ?? 20 };
+    // The congestion point's households planned as one where that is exact (optimise's mergeWatched):
+    // the offer needs their summed import and the cost, and the model shrinks by the number of households.
+    const explore = {
+      steps, devices: new Set(portfolio.deviceIds), meteringPointIds: portfolio.meteringPointIds, powerLimitsW: portfolio.powerLimitsW, mergeWatched: true,
+      timeLimitS: this.options.timeLimitS ?? 20,
+    };
     const baseline = await this.options.plans.explore(pending.communityId, explore);
     if (!baseline || baseline.planCost === null) {
       await reject(`the community could not be planned: ${baseline?.problems.join('; ') || 'no metering points'}`);
@@ -192,10 +199,12 @@ export class FlexValidation {
     if (typeof meteringPointIds === 'string') return meteringPointIds;
     const atPoint = new Set(meteringPointIds);
     const devices = (await communityDevices(db, communityId)).filter((d) => d.status === 'active' && d.meteringPointId !== null && atPoint.has(d.meteringPointId));
-    const optedIn = new Set((await optInsOfDevices(db, devices.map((d) => d.id))).filter((o) => o.contractId === contract.id).map((o) => o.deviceId));
+    const optIns = (await optInsOfDevices(db, devices.map((d) => d.id))).filter((o) => o.contractId === contract.id);
+    const optedIn = new Set(optIns.map((o) => o.deviceId));
     const deviceIds = devices.filter((d) => optedIn.has(d.id)).map((d) => d.id);
     if (deviceIds.length === 0) return `no device at ${congestionPoint} takes part in the contract`;
-    return { contract, meteringPointIds, deviceIds };
+    const powerLimitsW = new Map(optIns.flatMap((o) => (o.maxPowerW === null ? [] : [[o.deviceId, o.maxPowerW] as const])));
+    return { contract, meteringPointIds, deviceIds, powerLimitsW };
   }
 }
 

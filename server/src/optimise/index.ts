@@ -24,4 +24,6 @@ export { registerOptimiseCommand } from './commands.js';
 export { PlanService, DEFAULT_WEIGHTS, EXPLORE_SHORTFALL_PER_KWH, SOC_READING_MAX_AGE_MS, type Exploration, type ExploreRequest, type PlanSettings, type PlanTargets, type PlanTargetSource } from './service.js';
 export { OPTIMISE_JOB, PLAN_RETENTION_DAYS, optimiseJob, subscribeOptimise, type OptimiseJob } from './job.js';
 export { optimiseRoutes } from './routes.js';
+/** Members' control settings of a community's devices (flex/ asks which opted-in devices the plan may control). */
+export { controlOfCommunity as deviceControlsOfCommunity } from './store.js';
 export { enableDemoControl } from './demo.js';

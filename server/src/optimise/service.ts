@@ -16,8 +16,10 @@ import { InfeasibleScenarioError, readSolution } from './domain/build.js';
 import { boundAssets, planCommands, stateAt } from './domain/device-commands.js';
 import { ScenarioError } from './domain/fields.js';
 import { STATE_QUANTITY } from './domain/state-change.js';
+import type { Limits } from './domain/control.js';
 import { baseline, type Outcome, type PlanDocument } from './domain/plan.js';
 import { parseScenario } from './domain/scenario.js';
+import { mergeSites, MERGED_SITE_ID } from './domain/merge-sites.js';
 import type { NamedSolution } from './domain/warm-start.js';
 import { shareByCommunityRule } from './community-sharing.js';
 import type { SavingsSharing } from './domain/savings.js';
@@ -42,6 +44,17 @@ export interface ExploreRequest {
   readonly targets?: readonly { readonly step: number; readonly minW: number; readonly maxW: number }[];
   readonly shortfallPerKwh?: number;
   readonly timeLimitS?: number;
+  /**
+   * The most power (W) some devices may draw or give in this plan, narrowing their members' own
+   * limits (the smaller wins): what a member allowed a flexibility contract to shift.
+   */
+  readonly powerLimitsW?: ReadonlyMap<string, number>;
+  /**
+   * Plan the watched metering points' sites as one where that is exact (domain/merge-sites.ts): the
+   * summed import and the cost are the same, the model a fraction of the size; `watchedPoints` is
+   * then empty (no site's own import is planned).
+   */
+  readonly mergeWatched?: boolean;
 }
 
 /**
@@ -63,6 +76,8 @@ export interface Exploration {
   readonly planCost: bigint | null;
   /** The watched metering points' summed net import per step, W (+ = import). */
   readonly watchedImportW: readonly number[];
+  /** Each watched metering point's own net import per step, W, with its member (flex/ records members' baselines from it). */
+  readonly watchedPoints: readonly { readonly meteringPointId: string; readonly memberId: string | null; readonly importW: readonly number[] }[];
   readonly problems: readonly string[];
 }
 
@@ -126,11 +141,13 @@ export class PlanService {
    */
   async explore(communityId: string, request: ExploreRequest): Promise<Exploration | undefined> {
     const nowMs = this.settings.now();
-    const prepared = await this.assemble(communityId, nowMs, request.steps, request.devices);
+    const prepared = await this.assemble(communityId, nowMs, request.steps, request.devices, request.powerLimitsW);
     if (!prepared) return undefined;
     const { assembly, points } = prepared;
-    const watched = sitesOf(points, request.meteringPointIds);
-    const scenario = parseScenario(assembly.scenario);
+    const pointSites = sitesOf(points, request.meteringPointIds);
+    const merging = request.mergeWatched ? mergeSites(assembly.scenario, pointSites) : undefined;
+    const watched = merging && merging.merged.length > 0 ? [...pointSites.filter((id) => !merging.merged.includes(id)), MERGED_SITE_ID] : pointSites;
+    const scenario = parseScenario(merging?.scenario ?? assembly.scenario);
     const targets = request.targets && watched.length > 0
       ? { siteIds: watched, steps: request.targets, shortfallPerKwh: request.shortfallPerKwh ?? EXPLORE_SHORTFALL_PER_KWH }
       : undefined;
@@ -138,17 +155,30 @@ export class PlanService {
       solver: this.solver, settings: { timeLimitS: request.timeLimitS ?? this.settings.timeLimitS }, ...(targets ? { exchangeTargets: targets } : {}),
     });
     const { horizon } = scenario;
-    if (!out.result.solution) return { horizonStartMs: horizon.startMs, stepMinutes: horizon.stepMinutes, status: out.result.status, planCost: null, watchedImportW: [], problems: out.problems ?? [] };
+    if (!out.result.solution) {
+      return { horizonStartMs: horizon.startMs, stepMinutes: horizon.stepMinutes, status: out.result.status, planCost: null, watchedImportW: [], watchedPoints: [], problems: out.problems ?? [] };
+    }
     const plan = readSolution(out.built, out.result.solution);
-    const watchedSet = new Set(watched);
+    const siteOf = new Map(plan.sites.flatMap((site) => (site.siteId === null ? [] : [[site.siteId, site] as const])));
     const perHour = 60 / horizon.stepMinutes;
-    const watchedSites = plan.sites.filter((site) => site.siteId !== null && watchedSet.has(site.siteId));
-    const watchedImportW = Array.from({ length: horizon.steps }, (_, t) => watchedSites.reduce((sum, site) => sum + (site.importWh[t]! - site.exportWh[t]!) * perHour, 0));
-    return { horizonStartMs: horizon.startMs, stepMinutes: horizon.stepMinutes, status: out.result.status, planCost: plan.totals.costNano, watchedImportW, problems: [] };
+    const watchedImportW = Array.from({ length: horizon.steps }, (_, t) => watched.reduce((sum, id) => {
+      const site = siteOf.get(id);
+      return site ? sum + (site.importWh[t]! - site.exportWh[t]!) * perHour : sum;
+    }, 0));
+    const watchedPoints = merging && merging.merged.length > 0 ? [] : request.meteringPointIds.flatMap((meteringPointId) => {
+      const index = points.findIndex((p) => p.id === meteringPointId);
+      const site = siteOf.get(`site-${index + 1}`);
+      if (index < 0 || !site) return [];
+      return [{ meteringPointId, memberId: points[index]!.memberId, importW: netImportW(Array.from(site.importWh), Array.from(site.exportWh), horizon.stepMinutes) }];
+    });
+    return { horizonStartMs: horizon.startMs, stepMinutes: horizon.stepMinutes, status: out.result.status, planCost: plan.totals.costNano, watchedImportW, watchedPoints, problems: [] };
   }
 
-  /** The community's scenario as of `nowMs` (undefined without metering points); `onlyDevices` narrows what the plan may control. */
-  private async assemble(communityId: string, nowMs: number, steps: number, onlyDevices?: ReadonlySet<string>) {
+  /**
+   * The community's scenario as of `nowMs` (undefined without metering points); `onlyDevices` narrows
+   * what the plan may control, `powerLimitsW` the power of some devices.
+   */
+  private async assemble(communityId: string, nowMs: number, steps: number, onlyDevices?: ReadonlySet<string>, powerLimitsW?: ReadonlyMap<string, number>) {
     const { db } = this;
     const community = await loadCommunity(db, communityId);
     if (!community) return undefined;
@@ -180,7 +210,7 @@ export class PlanService {
         return {
           id: d.id, name: d.name, kind: d.kind, meteringPointId: d.meteringPointId, specs: d.specs,
           controllable: (control?.controllable ?? false) && (onlyDevices === undefined || onlyDevices.has(d.id)),
-          limits: control?.limits ?? {}, overrideUntilMs: control?.overrideUntilMs ?? null,
+          limits: narrowPower(control?.limits ?? {}, powerLimitsW?.get(d.id)), overrideUntilMs: control?.overrideUntilMs ?? null,
         };
       }),
       requests, forecasts, state: last?.document ? stateAt(last.document, previousBindings, startMs) : new Map(),
@@ -293,6 +323,12 @@ async function savingsSharing(db: Queryable, communityId: string, rule: string, 
 function sitesOf(points: readonly { readonly id: string }[], meteringPointIds: readonly string[]): string[] {
   const siteOf = new Map(points.map((p, index) => [p.id, `site-${index + 1}`]));
   return meteringPointIds.flatMap((id) => siteOf.get(id) ?? []);
+}
+
+/** A member's limits with the most power narrowed to `limitW` where that is smaller. */
+function narrowPower(limits: Limits, limitW: number | undefined): Limits {
+  if (limitW === undefined) return limits;
+  return { ...limits, maxPowerW: Math.min(limits.maxPowerW ?? limitW, limitW) };
 }
 
 const netImportW = (importWh: readonly number[], exportWh: readonly number[], stepMinutes: number) =>

@@ -42,7 +42,7 @@ import { readFileSync } from 'node:fs';
 import { CONTROL_JOB, ControlService, controlJob, controlRoutes, embeddedCommandTransport, startExternalCommands, subscribeControl } from '../control/index.js';
 import {
   defaultSchemaDirectory, FLEX_OUTBOX_JOB, FLEX_VALIDATE_JOB, FlexAdmin, FlexContracts, flexKeyStore, flexOutboxJob, FlexPortfolio, FlexPrognoses, flexPrognosisJob, flexRoutes,
-  FlexOperation, FlexReports, FlexValidation, flexValidateJob, loadUftpSchemas, UftpTransport, type LoadedSchemas,
+  FlexActivations, FlexOperation, FlexReports, FlexValidation, flexValidateJob, loadUftpSchemas, UftpTransport, type LoadedSchemas,
 } from '../flex/index.js';
 
 export interface PlatformOptions {
@@ -476,7 +476,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await controlRoutes(app, { control, authenticateDevice });
     await flexRoutes(app, { transport: uftp, admin: new FlexAdmin({ db, events, box: secrets.box, now: flexNow, publicUrl: () => endpoints.publicUrl }),
       contracts: new FlexContracts({ db, events, now: flexNow }), portfolio: new FlexPortfolio({ db, events, now: flexNow }), validation: flex.validation, operation: flex.operation,
-      reports: new FlexReports({ db, now: flexNow }) });
+      reports: new FlexReports({ db, now: flexNow }), activations: new FlexActivations({ db, now: flexNow }) });
     await auditRoutes(app, { db, requireAdmin, requireCommunityManager: (principal, communityId) => requireCommunityManager(db, principal, communityId) });
     await brokerSecurityRoutes(app, { hook: new BrokerAuthHook({ lookup: (deviceId) => directory.get(deviceId), verifySas: authenticateDevice }) });
     const installation = new InstallationView({

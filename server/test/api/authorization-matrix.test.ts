@@ -390,6 +390,12 @@ const cases: Case[] = [
     expect: managersOfA(200) },
   { method: 'GET', route: '/api/v1/communities/:id/flex/my-rewards', url: (w) => `/api/v1/communities/${w.communityA}/flex/my-rewards`,
     expect: { ...membersOfA(200), admin: 404 } },
+  { method: 'GET', route: '/api/v1/communities/:id/flex/activation-requests/mine', url: (w) => `/api/v1/communities/${w.communityA}/flex/activation-requests/mine`,
+    expect: { ...membersOfA(200), admin: 404 } },
+  // No request with this id: nobody learns more than that (only its own member could answer it).
+  { method: 'POST', route: '/api/v1/flex/activation-requests/:id/answer', url: () => '/api/v1/flex/activation-requests/00000000-0000-4000-8000-00000000beef/answer',
+    body: () => ({ answer: 'accept' }), expect: usersOnly(404) },
+  { method: 'GET', route: '/api/v1/communities/:id/flex/activation-requests', url: (w) => `/api/v1/communities/${w.communityA}/flex/activation-requests`, expect: managersOfA(200) },
   { method: 'GET', route: '/api/v1/communities/:id/flex/my-devices', url: (w) => `/api/v1/communities/${w.communityA}/flex/my-devices`,
     expect: { ...membersOfA(200), admin: 404 } },
   { method: 'PUT', route: '/api/v1/flex/contracts/:id/devices/:deviceId', url: async (w, tp) => await flexOptInUrlOfA(tp, w), body: () => ({ maxPowerW: 1500 }),

@@ -3,6 +3,7 @@ import { storeKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { encodeMessage, writeXml, type DPrognosis, type FlexOffer, type FlexOrder, type FlexRequest, type UftpMessage } from '../../src/flex/index.js';
+import { memberBaselines } from '../../src/flex/store.js';
 import { publishedKeyPairs, uftpPresent } from './support.js';
 import { TestDso } from './support/test-dso.js';
 
@@ -171,6 +172,84 @@ describe.skipIf(!uftpPresent).each(storeKinds)('flexibility requests validated o
     expect([late.status, late.body.message]).toEqual([409, expect.stringContaining('ordered')]);
   });
 
+  it('asks the member of an opted-in device the plan may not control to move by hand when an order is accepted; they answer until the ISPs begin', async () => {
+    const contractId = (await manager('GET', `/api/v1/communities/${w.communityA}/flex/contracts`)).body[0].id;
+    // Member A's smart plug takes part but is not automated (no control settings): only a request can move it.
+    const plug = (await manager('POST', `/api/v1/communities/${w.communityA}/devices`, { kind: 'smart-plug', name: 'Dryer plug', meteringPointId: w.meteringPointA, role: 'sub-load' })).body.id;
+    expect((await call(w.memberA.token, 'PUT', `/api/v1/flex/contracts/${contractId}/devices/${plug}`, {})).status).toBe(200);
+    const [, offer] = await exchange(request()) as [UftpMessage, FlexOffer];
+    const mine = () => call(w.memberA.token, 'GET', `/api/v1/communities/${w.communityA}/flex/activation-requests/mine`);
+    // An offer alone asks nobody.
+    expect((await mine()).body).toEqual([]);
+    const ordered: FlexOrder = {
+      type: 'FlexOrder', version: '3.1.0', senderDomain: DSO, recipientDomain: agr, timeStamp: clock, messageId: uuid(), conversationId: offer.conversationId,
+      ispDurationMinutes: 15, timeZone: ZONE, period: PERIOD, congestionPoint: CP, flexOfferMessageId: offer.messageId, price: offer.offerOptions[0]!.price, currency: 'EUR',
+      orderReference: `ORD-${uuid()}`, optionReference: 'A', activationFactor: 100, isps: offer.offerOptions[0]!.isps,
+    };
+    const [accepted] = await exchange(ordered);
+    expect(accepted).toMatchObject({ type: 'FlexOrderResponse', result: 'Accepted' });
+
+    const moving = offer.offerOptions[0]!.isps.filter((e) => e.power !== 0);
+    const firstIsp = Math.min(...moving.map((e) => e.start));
+    const lastIsp = Math.max(...moving.map((e) => e.start + e.duration - 1));
+    const startsAt = new Date(Date.parse('2026-06-15T22:00:00Z') + (firstIsp - 1) * 900_000).toISOString();
+    const requests = (await mine()).body;
+    // The battery is automated: only the plug is asked.
+    expect(requests).toEqual([expect.objectContaining({
+      orderMessageId: ordered.messageId, congestionPoint: CP, period: PERIOD, deviceId: plug, deviceName: 'Dryer plug', firstIsp, lastIsp, startsAt, direction: 'decrease', state: 'pending', answeredAt: null,
+    })]);
+    const summary = () => manager('GET', `/api/v1/communities/${w.communityA}/flex/activation-requests`);
+    expect((await summary()).body).toEqual([expect.objectContaining({ orderMessageId: ordered.messageId, pending: 1, accepted: 0, declined: 0, firstIsp, lastIsp })]);
+    // Nobody else answers it (another member, the manager), nor with an answer that is not one.
+    const answer = (token: string, body: unknown) => call(token, 'POST', `/api/v1/flex/activation-requests/${requests[0].id}/answer`, body);
+    expect((await answer(w.memberA2.token, { answer: 'accept' })).status).toBe(404);
+    expect((await answer(w.managerA.token, { answer: 'accept' })).status).toBe(404);
+    expect((await answer(w.memberA.token, { answer: 'maybe' })).status).toBe(400);
+    expect((await summary()).body[0]).toMatchObject({ pending: 1 });
+
+    const yes = await answer(w.memberA.token, { answer: 'accept' });
+    expect([yes.status, yes.body.state, yes.body.answeredAt]).toEqual([200, 'accepted', new Date(clock).toISOString()]);
+    expect((await answer(w.memberA.token, { answer: 'decline' })).body.state).toBe('declined');
+    expect((await summary()).body[0]).toMatchObject({ pending: 0, accepted: 0, declined: 1 });
+    // Once the first ordered ISP has begun the answer stands.
+    const before = clock;
+    clock = Date.parse(startsAt);
+    try {
+      const late = await answer(w.memberA.token, { answer: 'accept' });
+      expect([late.status, late.body.message]).toEqual([409, expect.stringContaining('can no longer be answered')]);
+      expect((await mine()).body[0].state).toBe('declined');
+    } finally {
+      clock = before;
+    }
+    expect((await call(w.memberA.token, 'DELETE', `/api/v1/flex/contracts/${contractId}/devices/${plug}`)).status).toBe(204);
+  });
+
+  it('bounds the battery in the re-plan by the smaller of the opt-in\'s maxPowerW and the member\'s own control limit', async () => {
+    const contractId = (await manager('GET', `/api/v1/communities/${w.communityA}/flex/contracts`)).body[0].id;
+    const mostGiven = async () => {
+      const [, offer] = await exchange(request()) as [UftpMessage, FlexOffer];
+      return Math.max(...offer.offerOptions[0]!.isps.filter((e) => e.start >= 73 && e.start <= 76).map((e) => -e.power));
+    };
+    const optIn = (maxPowerW: number | null) => call(w.memberA.token, 'PUT', `/api/v1/flex/contracts/${contractId}/devices/${battery}`, { maxPowerW });
+    const control = (limits: Record<string, number>) => call(w.memberA.token, 'PUT', `/api/v1/devices/${battery}/control`, { controllable: true, limits: { capacityWh: 10_000, reserveSoc: 0.1, ...limits } });
+    try {
+      // The opt-in allows 1.5 kW: the offer gives no more, where without it the battery gave at least 2 kW.
+      expect((await optIn(1_500)).status).toBe(200);
+      const optInBound = await mostGiven();
+      expect(optInBound).toBeGreaterThan(1_000);
+      expect(optInBound).toBeLessThanOrEqual(1_510);
+      // The member's own control limit of 1 kW is smaller: it wins.
+      expect((await control({ maxPowerW: 1_000 })).status).toBe(200);
+      expect(await mostGiven()).toBeLessThanOrEqual(1_010);
+      // An opt-in below the control limit wins in turn.
+      expect((await optIn(600)).status).toBe(200);
+      expect(await mostGiven()).toBeLessThanOrEqual(610);
+    } finally {
+      expect((await optIn(null)).status).toBe(200);
+      expect((await control({})).status).toBe(200);
+    }
+  });
+
   it('sends the D-Prognosis of tomorrow before the gate, revision 1 for all 96 ISPs, and no new revision while nothing changes', async () => {
     clock = Date.UTC(2026, 5, 15, 8, 30); // 10:30 local: within two hours of the 12:00 gate
     const from = dso.received.length;
@@ -180,6 +259,16 @@ describe.skipIf(!uftpPresent).each(storeKinds)('flexibility requests validated o
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatchObject({ congestionPoint: CP, period: PERIOD, revision: 1, recipientDomain: DSO });
     expect(sent[0]!.isps.reduce((n, e) => n + e.duration, 0)).toBe(96);
+    // The members' baselines come from the same plan: member A's is the congestion point's (their point is
+    // the only one matched), a quarter of the ISP's power in Wh, within the one rounding of each.
+    const baselines = await memberBaselines(tp.platform.db, w.communityA, CP, PERIOD);
+    expect(baselines).toHaveLength(96);
+    expect(new Set(baselines.map((b) => b.memberId))).toEqual(new Set([w.memberIdA]));
+    for (const element of sent[0]!.isps) {
+      for (let isp = element.start; isp < element.start + element.duration; isp++) {
+        expect(Math.abs(baselines.find((b) => b.isp === isp)!.baselineWh - element.power / 4), `ISP ${isp}`).toBeLessThanOrEqual(1);
+      }
+    }
 
     const again = dso.received.length;
     await tp.platform.flex.prognosis.flush();

@@ -151,6 +151,21 @@ export function prognosisPowers(ispSteps: ReadonlyMap<number, readonly number[]>
   return new Map([...ispSteps].map(([isp, steps]) => [isp, meanOver(plannedW, steps)]));
 }
 
+/**
+ * Each member's baseline per ISP (Wh): the planned net import of their metering points over the
+ * ISP's steps, summed and rounded once — what the D-Prognosis assumed of them, against which their
+ * contribution to an order is measured. Points without a member (the community's own) are left out.
+ */
+export function memberBaselinesOf(
+  ispSteps: ReadonlyMap<number, readonly number[]>, points: readonly { readonly memberId: string | null; readonly importW: readonly number[] }[], stepMinutes: number,
+): { memberId: string; isp: number; baselineWh: number }[] {
+  const perMember = new Map<string, (readonly number[])[]>();
+  for (const point of points) if (point.memberId !== null) perMember.set(point.memberId, [...(perMember.get(point.memberId) ?? []), point.importW]);
+  return [...perMember].flatMap(([memberId, series]) => [...ispSteps].map(([isp, steps]) => ({
+    memberId, isp, baselineWh: Math.round(series.reduce((sum, w) => sum + steps.reduce((s, step) => s + w[step]!, 0), 0) * stepMinutes / 60),
+  })));
+}
+
 export function changedMaterially(sent: ReadonlyMap<number, number>, next: ReadonlyMap<number, number>): boolean {
   if (sent.size !== next.size) return true;
   for (const [isp, power] of next) {

@@ -1,0 +1,78 @@
+import type { Queryable } from '../../platform/store/db.js';
+import type { ActivationDirection, ActivationState } from '../domain/activation.js';
+
+/** The only SQL on flex_activation_requests. */
+
+export interface StoredActivation {
+  readonly id: string;
+  readonly communityId: string;
+  readonly orderMessageId: string;
+  readonly congestionPoint: string;
+  readonly period: string;
+  readonly deviceId: string;
+  readonly memberId: string;
+  readonly firstIsp: number;
+  readonly lastIsp: number;
+  readonly startsAtMs: number;
+  readonly endsAtMs: number;
+  readonly direction: ActivationDirection;
+  readonly state: ActivationState;
+  readonly answeredAtMs: number | null;
+  readonly createdAtMs: number;
+}
+
+interface Row {
+  id: string; community_id: string; order_message_id: string; congestion_point: string; period: string | Date; device_id: string; member_id: string;
+  first_isp: number; last_isp: number; starts_at: Date; ends_at: Date; direction: ActivationDirection; state: ActivationState; answered_at: Date | null; created_at: Date;
+}
+
+const COLUMNS = `id, community_id, order_message_id, congestion_point, period, device_id, member_id, first_isp, last_isp, starts_at, ends_at, direction, state,
+  answered_at, created_at`;
+
+const dateText = (value: string | Date) => (typeof value === 'string' ? value.slice(0, 10) : value.toISOString().slice(0, 10));
+const ms = (value: Date | string) => new Date(value).getTime();
+
+const toActivation = (r: Row): StoredActivation => ({
+  id: r.id, communityId: r.community_id, orderMessageId: r.order_message_id, congestionPoint: r.congestion_point, period: dateText(r.period), deviceId: r.device_id,
+  memberId: r.member_id, firstIsp: r.first_isp, lastIsp: r.last_isp, startsAtMs: ms(r.starts_at), endsAtMs: ms(r.ends_at), direction: r.direction, state: r.state,
+  answeredAtMs: r.answered_at === null ? null : ms(r.answered_at), createdAtMs: ms(r.created_at),
+});
+
+/** Records the requests of an order (one per device; an order received again adds none). */
+export async function insertActivations(db: Queryable, rows: readonly StoredActivation[]): Promise<void> {
+  for (const a of rows) {
+    await db.query(
+      `INSERT INTO flex_activation_requests (${COLUMNS})
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (order_message_id, device_id) DO NOTHING`,
+      [a.id, a.communityId, a.orderMessageId, a.congestionPoint, a.period, a.deviceId, a.memberId, a.firstIsp, a.lastIsp, new Date(a.startsAtMs), new Date(a.endsAtMs),
+        a.direction, a.state, a.answeredAtMs === null ? null : new Date(a.answeredAtMs), new Date(a.createdAtMs)],
+    );
+  }
+}
+
+/** A member's requests in a community that have not ended before `sinceMs`, soonest first. */
+export async function activationsOfMember(db: Queryable, communityId: string, memberId: string, sinceMs: number): Promise<StoredActivation[]> {
+  const rows = await db.query<Row>(
+    `SELECT ${COLUMNS} FROM flex_activation_requests WHERE community_id = $1 AND member_id = $2 AND ends_at > $3 ORDER BY starts_at, id`,
+    [communityId, memberId, new Date(sinceMs)],
+  );
+  return rows.map(toActivation);
+}
+
+/** The community's requests that have not ended before `sinceMs`, soonest first. */
+export async function activationsOfCommunity(db: Queryable, communityId: string, sinceMs: number): Promise<StoredActivation[]> {
+  const rows = await db.query<Row>(
+    `SELECT ${COLUMNS} FROM flex_activation_requests WHERE community_id = $1 AND ends_at > $2 ORDER BY starts_at, order_message_id, id`,
+    [communityId, new Date(sinceMs)],
+  );
+  return rows.map(toActivation);
+}
+
+export async function activationById(db: Queryable, id: string, options: { lock?: boolean } = {}): Promise<StoredActivation | undefined> {
+  const [row] = await db.query<Row>(`SELECT ${COLUMNS} FROM flex_activation_requests WHERE id = $1${options.lock ? ' FOR UPDATE' : ''}`, [id]);
+  return row && toActivation(row);
+}
+
+export async function setActivationState(db: Queryable, id: string, state: ActivationState, atMs: number): Promise<void> {
+  await db.query('UPDATE flex_activation_requests SET state = $2, answered_at = $3 WHERE id = $1', [id, state, new Date(atMs)]);
+}
