@@ -52,7 +52,7 @@ describe('web app: flexibility for the grid operator', () => {
     await contracts.getByLabel('Valid from').fill('2026-01-01');
     await contracts.getByLabel('Valid to').fill('2026-12-31');
     await contracts.getByLabel('Capacity remuneration per kW and month').fill('1.50');
-    await contracts.getByLabel('Volume remuneration', { exact: false }).fill('0.10');
+    await contracts.getByLabel('Volume remuneration per kWh delivered').fill('0.10');
     await contracts.getByLabel('Penalty per kWh not delivered').fill('0.30');
     await contracts.getByRole('button', { name: 'Create draft' }).click();
     const list = contracts.getByRole('list', { name: 'Contracts' });

@@ -34,7 +34,11 @@ export type Call<N extends RouteName> = RequestInput<Api[N]>;
 export type Answer<N extends RouteName> = Result<Api[N]>;
 /** A call's input, left out where the route takes none. */
 type InputArgs<N extends RouteName> = object extends Call<N> ? [input?: Call<N>, options?: RequestOptions] : [input: Call<N>, options?: RequestOptions];
-/** Any route's input, as the code that sends it sees it (the types above checked it already). */
+/**
+ * Any route's input, as the code that sends it sees it (the types above checked it already). A
+ * generic route's input is cast to it through `unknown`: compared directly, tsc expands every
+ * route's input type into one union (slow, and past a size an error, TS2590).
+ */
 interface PlainInput {
   params?: Record<string, string>;
   query?: Record<string, unknown>;
@@ -53,7 +57,12 @@ export function setUnauthorizedHandler(handler: () => void): void {
  * download link or an event stream opens.
  */
 export function apiUrl<N extends RouteName>(name: N, input: Omit<Call<N>, 'body' | 'raw'>): string {
-  return urlOf(name, input as PlainInput);
+  return urlOf(name, input as unknown as PlainInput);
+}
+
+/** apiUrl for code that holds a whole call's input (its body is not part of the URL). */
+export function callUrl<N extends RouteName>(name: N, input: Call<N>): string {
+  return urlOf(name, input as unknown as PlainInput);
 }
 
 function urlOf(name: RouteName, { params, query }: PlainInput): string {
@@ -62,7 +71,7 @@ function urlOf(name: RouteName, { params, query }: PlainInput): string {
 
 /** Calls route `name` and returns its raw response (for a streamed answer); throws ApiError when it failed. */
 export function send<N extends RouteName>(name: N, ...[input, options]: InputArgs<N>): Promise<Response> {
-  return exchange(name, input as PlainInput | undefined, options ?? {});
+  return exchange(name, input as unknown as PlainInput | undefined, options ?? {});
 }
 
 /** Calls route `name` and returns what it answers (the contract's type for it). */
@@ -72,7 +81,7 @@ export function call<N extends RouteName>(name: N, ...[input, options]: InputArg
 
 /** call() with the input as one argument, for code that holds it in a variable. */
 export async function request<N extends RouteName>(name: N, input: Call<N> | undefined, options: RequestOptions = {}): Promise<Answer<N>> {
-  const response = await exchange(name, input as PlainInput | undefined, options);
+  const response = await exchange(name, input as unknown as PlainInput | undefined, options);
   if (response.status === 204) return undefined as Answer<N>;
   return (await response.json()) as Answer<N>;
 }

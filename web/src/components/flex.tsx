@@ -1,8 +1,9 @@
-import type { FlexMyDevices } from '@gridshare/contract/flex';
+import type { FlexActivationRequest, FlexMyDevices } from '@gridshare/contract/flex';
 import { call } from '../api/client.js';
 import type { Formatter } from '../lib/format.js';
 import { useAction, useApi } from '../lib/hooks.js';
 import { useI18n } from '../lib/i18n/provider.js';
+import { flexRequestStateName, flexRequestText, flexServiceName } from '../lib/names.js';
 import { Async, Empty, ErrorNote } from './ui.js';
 
 type MyDevice = FlexMyDevices['devices'][number];
@@ -15,6 +16,7 @@ export function FlexParticipation({ communityId, fmt }: { communityId: string; f
   const { t } = useI18n();
   const mine = useApi('myFlexDevices', { params: { id: communityId } });
   const rewards = useApi('myFlexRewards', { params: { id: communityId } });
+  const requests = useApi('myFlexActivationRequests', { params: { id: communityId } }, { refreshMs: 60_000 });
   const action = useAction();
   const optIn = (event: Event, contractId: string, device: MyDevice) => action.submit(event, async (v) => {
     await call('optInFlexDevice', { params: { id: contractId, deviceId: device.id }, body: { maxPowerW: v.maxPowerW ? Number(v.maxPowerW) : null } });
@@ -24,13 +26,17 @@ export function FlexParticipation({ communityId, fmt }: { communityId: string; f
     await call('optOutFlexDevice', { params: { id: contractId, deviceId: device.id } });
     mine.reload();
   });
+  const answer = (request: FlexActivationRequest, choice: 'accept' | 'decline') => void action.run(async () => {
+    await call('answerFlexActivationRequest', { params: { id: request.id }, body: { answer: choice } });
+    requests.reload();
+  });
   const view = (data: FlexMyDevices) => {
     if (data.contracts.length === 0 || data.devices.length === 0) return <Empty><p>{t('flex.nothingToJoin')}</p></Empty>;
     return (
       <ul class="rows" aria-label={t('flex.title')}>
         {data.contracts.flatMap((c) => data.devices.map((d) => {
           const joined = d.optIns.find((o) => o.contractId === c.id);
-          const label = t('flex.deviceInContract', { device: d.name, service: t(`manageFlex.service.${c.serviceType}`), from: fmt.day(c.validFrom), to: fmt.day(c.validTo) });
+          const label = t('flex.deviceInContract', { device: d.name, service: flexServiceName(c.serviceType, t), from: fmt.day(c.validFrom), to: fmt.day(c.validTo) });
           return (
             <li key={`${c.id} ${d.id}`}>
               <div><strong>{label}</strong></div>
@@ -54,6 +60,25 @@ export function FlexParticipation({ communityId, fmt }: { communityId: string; f
       <p class="muted">{t('flex.intro')}</p>
       <Async state={mine} what={t('flex.title')}>{view}</Async>
       <ErrorNote error={action.error} />
+      <h3>{t('flex.requests')}</h3>
+      <Async state={requests} what={t('flex.requests')}>
+        {(list) => list.length === 0 ? <p>{t('flex.noRequests')}</p> : (
+          <ul class="rows" aria-label={t('flex.requests')}>
+            {list.map((r) => (
+              <li key={r.id}>
+                <div><strong>{flexRequestText(r, { device: r.deviceName, span: fmt.span(r.startsAt, r.endsAt, true) }, t)}</strong></div>
+                <div><small class="muted">{flexRequestStateName(r.state, t)}</small></div>
+                {r.state === 'pending' && (
+                  <div>
+                    <button type="button" onClick={() => answer(r, 'accept')} disabled={action.busy}>{t('flex.accept')}</button>
+                    <button type="button" class="secondary" onClick={() => answer(r, 'decline')} disabled={action.busy}>{t('flex.decline')}</button>
+                  </div>
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
+      </Async>
       <h3>{t('flex.rewards')}</h3>
       <Async state={rewards} what={t('flex.rewards')}>
         {(r) => r.rewards.length === 0 ? <p>{t('flex.noRewards')}</p> : (

@@ -1,6 +1,7 @@
 /** What the API's vocabularies (roles, states, kinds) are called on screen. */
 import type { StatementSummary } from '@gridshare/contract/billing';
 import type { DeviceKind, DeviceRole, MemberRole as Role, MemberState, MeteringPoint } from '@gridshare/contract/registry';
+import type { FlexActivationRequest, FlexContract, FlexMessage, FlexOrderSettlementView } from '@gridshare/contract/flex';
 import type { MessageKey, Translate } from './i18n/index.js';
 
 const DEVICE_KINDS: Record<DeviceKind, MessageKey> = {
@@ -45,3 +46,24 @@ export const memberStateName = (state: MemberState, t: Translate) => t(MEMBER_ST
 
 /** "Statement", or "Correction 2" for a statement's second correction. */
 export const documentName = (s: Pick<StatementSummary, 'kind' | 'sequence'>, t: Translate) => t('statements.documentName', { kind: s.kind, sequence: s.sequence });
+
+const FLEX_SERVICES: Record<FlexContract['serviceType'], MessageKey> = {
+  'capacity-management': 'manageFlex.service.capacity-management',
+  'congestion-management': 'manageFlex.service.congestion-management',
+};
+const FLEX_CONTRACT_STATES: Record<FlexContract['state'], MessageKey> = { draft: 'manageFlex.state.draft', active: 'manageFlex.state.active', ended: 'manageFlex.state.ended' };
+const FLEX_DISPOSITIONS: Record<FlexOrderSettlementView['disposition'], MessageKey> = { Accepted: 'manageFlex.disposition.Accepted', Disputed: 'manageFlex.disposition.Disputed' };
+const FLEX_DIRECTIONS: Record<FlexMessage['direction'], MessageKey> = { in: 'manageFlex.direction.in', out: 'manageFlex.direction.out' };
+const FLEX_REQUESTS: Record<FlexActivationRequest['direction'], MessageKey> = { decrease: 'flex.request.decrease', increase: 'flex.request.increase' };
+const FLEX_REQUEST_STATES: Record<FlexActivationRequest['state'], MessageKey> = {
+  pending: 'flex.requestState.pending', accepted: 'flex.requestState.accepted', declined: 'flex.requestState.declined',
+};
+
+export const flexServiceName = (service: FlexContract['serviceType'], t: Translate) => t(FLEX_SERVICES[service]);
+export const flexContractStateName = (state: FlexContract['state'], t: Translate) => t(FLEX_CONTRACT_STATES[state]);
+export const flexDispositionName = (disposition: FlexOrderSettlementView['disposition'], t: Translate) => t(FLEX_DISPOSITIONS[disposition]);
+export const flexDirectionName = (direction: FlexMessage['direction'], t: Translate) => t(FLEX_DIRECTIONS[direction]);
+export const flexRequestStateName = (state: FlexActivationRequest['state'], t: Translate) => t(FLEX_REQUEST_STATES[state]);
+/** "Please use less with {device}: {span}". */
+export const flexRequestText = (request: Pick<FlexActivationRequest, 'direction'>, values: { device: string; span: string }, t: Translate) =>
+  t(FLEX_REQUESTS[request.direction], values);

@@ -6,6 +6,7 @@ import { Async, Badge, Empty, ErrorNote, Field, Stat } from '../../components/ui
 import type { Formatter } from '../../lib/format.js';
 import { useAction, useApi } from '../../lib/hooks.js';
 import { useI18n } from '../../lib/i18n/provider.js';
+import { flexContractStateName, flexDirectionName, flexDispositionName, flexServiceName } from '../../lib/names.js';
 import { ManagePage } from './manage-page.js';
 
 const WEEKDAYS = [1, 2, 3, 4, 5, 6, 7] as const;
@@ -154,7 +155,7 @@ function Contracts({ community, fmt }: { community: Community; fmt: Formatter })
           <ul class="rows" aria-label={t('manageFlex.contracts')}>
             {list.map((c) => (
               <li key={c.id}>
-                <div><strong>{t(`manageFlex.service.${c.serviceType}`)}</strong> <Badge tone={tone(c.state)}>{t(`manageFlex.state.${c.state}`)}</Badge></div>
+                <div><strong>{flexServiceName(c.serviceType, t)}</strong> <Badge tone={tone(c.state)}>{flexContractStateName(c.state, t)}</Badge></div>
                 <div>{fmt.day(c.validFrom)} – {fmt.day(c.validTo)} · {c.congestionPoints.join(', ')}</div>
                 <div><small class="muted">{t('manageFlex.terms', {
                   capacity: fmt.money(c.capacityRemuneration), volume: fmt.pricePerKWh(c.volumeRemuneration), penalty: fmt.pricePerKWh(c.penaltyRate),
@@ -178,7 +179,7 @@ function Contracts({ community, fmt }: { community: Community; fmt: Formatter })
           <Field id="flex-c-points" label={t('manageFlex.congestionPoints')} hint={t('manageFlex.listHint')}><input id="flex-c-points" name="congestionPoints" required /></Field>
           <Field id="flex-c-service" label={t('manageFlex.serviceType')}>
             <select id="flex-c-service" name="serviceType">
-              {(['congestion-management', 'capacity-management'] as const).map((s) => <option value={s}>{t(`manageFlex.service.${s}`)}</option>)}
+              {(['congestion-management', 'capacity-management'] as const).map((s) => <option value={s}>{flexServiceName(s, t)}</option>)}
             </select>
           </Field>
           <Field id="flex-c-from" label={t('manageFlex.validFrom')}><input id="flex-c-from" name="validFrom" type="date" required /></Field>
@@ -344,7 +345,7 @@ function Settlements({ community, fmt }: { community: Community; fmt: Formatter 
       <td data-label={t('manageFlex.dsoNet')} class="num">{fmt.money(s.dso.net)}</td>
       <td data-label={t('manageFlex.ourNet')} class="num">{s.ours ? fmt.money(s.ours.net) : ''}</td>
       <td data-label={t('manageFlex.disposition')}>
-        <Badge tone={s.disposition === 'Accepted' ? 'good' : 'bad'}>{t(`manageFlex.disposition.${s.disposition}`)}</Badge> {s.disputeReason && <small>{s.disputeReason}</small>}
+        <Badge tone={s.disposition === 'Accepted' ? 'good' : 'bad'}>{flexDispositionName(s.disposition, t)}</Badge> {s.disputeReason && <small>{s.disputeReason}</small>}
       </td>
       <td data-label={t('manageFlex.rewards')} class="num">{t('manageFlex.rewardsOf', { members: s.rewards.members, total: fmt.money(s.rewards.total) })}</td>
     </tr>
@@ -393,7 +394,7 @@ function Messages({ community, fmt }: { community: Community; fmt: Formatter }) 
                   {list.map((m) => (
                     <tr key={m.id}>
                       <td data-label={t('manageFlex.at')}>{fmt.dateTime(m.at)}</td>
-                      <td data-label={t('manageFlex.direction')}>{t(`manageFlex.direction.${m.direction}`)}</td>
+                      <td data-label={t('manageFlex.direction')}>{flexDirectionName(m.direction, t)}</td>
                       <td data-label={t('manageFlex.type')}>{m.type}</td>
                       <td data-label={t('manageFlex.messageState')}>{m.state}{m.rejectionReason ? ` · ${m.rejectionReason}` : ''}</td>
                     </tr>
