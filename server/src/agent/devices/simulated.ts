@@ -11,8 +11,9 @@ const MODELS = Object.keys(DEMO_MODELS) as ModelName[];
  * charger, a heat pump with its tank, a washing machine on a plug), run inside the agent as if
  * it were on the LAN: commands go to its model, its readings are read every `intervalSeconds`.
  * The demo's household 1 runs its devices so, which puts the agent's command path under every
- * `npm start`. The safe state drops the commands it has: each device then does what it does on
- * its own (the battery rests, the charger charges, the heat pump keeps its tank warm).
+ * `npm start`. The safe state (`"safeState": "own-behaviour"`) drops the commands it has: each
+ * device then does what it does on its own (the battery rests, the charger charges, the heat pump
+ * keeps its tank warm).
  */
 registerLocalDeviceKind({
   name: 'simulated',
@@ -23,6 +24,7 @@ registerLocalDeviceKind({
     for (const kind of Object.keys(device.setpoints)) {
       if (!(MODEL_KINDS[name] as readonly string[]).includes(kind)) fail(`${path}/setpoints/${kind}`, `a simulated ${name} takes ${MODEL_KINDS[name].join(', ')}`);
     }
+    if (device.safeState !== undefined && device.safeState !== 'own-behaviour') fail(`${path}/safeState`, 'must be "own-behaviour" or absent');
     let state: ControlledDevice = newDevice(DEMO_MODELS[name]);
     let lastMs: number | undefined;
     return {
@@ -34,7 +36,7 @@ registerLocalDeviceKind({
           ? { ok: true, written: [`${command.kind} ${command.value ?? ''}`.trim()] }
           : { ok: false, error: outcome.answer.reason ?? 'refused' });
       },
-      safe() {
+      safe: device.safeState === undefined ? undefined : () => {
         state = { ...state, commands: [] };
         return Promise.resolve({ ok: true, written: ['own behaviour'] });
       },
