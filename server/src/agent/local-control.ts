@@ -1,7 +1,7 @@
-import { checkConfig, controlConnector, runConnector } from '../connectors/index.js';
 import { admitSetpoint, answerOf, checkCommand, type CommandAnswer, type SetpointCommand } from './domain/commands.js';
 import { controlMode, type ControlMode } from './domain/fallback.js';
-import { deviceFor, setpointWrites, type FixedWrite, type LocalDevice } from './domain/local-devices.js';
+import { deviceFor, type LocalDevice } from './domain/local-devices.js';
+import { openLocalDevice, type Controller, type Outcome } from './devices/index.js';
 import type { AgentConfig } from './domain/config.js';
 import type { LogLevel } from './domain/log-level.js';
 import type { Logger } from './log.js';
@@ -28,7 +28,9 @@ export interface ControlState {
 export class LocalControl {
   private readonly answers: Map<string, CommandAnswer>;
   private readonly latestIssued: Record<string, number>;
-  private readonly pending: string[] = [];
+  /** Answers not sent yet, kept in the queue's `meta` so a restart sends them still. */
+  private readonly pending: string[];
+  private readonly controllers = new Map<string, Controller>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private lastContactMs: number;
   private mode: ControlMode = 'following';
@@ -48,11 +50,10 @@ export class LocalControl {
   ) {
     this.answers = new Map(JSON.parse(store.meta('commandAnswers') ?? '[]') as [string, CommandAnswer][]);
     this.latestIssued = JSON.parse(store.meta('latestIssued') ?? '{}') as Record<string, number>;
+    this.pending = JSON.parse(store.meta('pendingAnswers') ?? '[]') as string[];
     this.lastContactMs = now();
-    for (const device of config.agent.connectors) {
-      const checked = checkConfig(device.kind, device.config);
-      if ('error' in checked) log.warn(`local device ${device.name}: ${checked.error.message}`);
-    }
+    // A setup the kind cannot carry out stops the start, naming its place in agent.json.
+    config.agent.connectors.forEach((device, index) => this.controllers.set(device.name, openLocalDevice(device, index)));
   }
 
   /** The uplink is given this before it starts. */
@@ -142,16 +143,16 @@ export class LocalControl {
   }
 
   private async carryOut(command: SetpointCommand, nowMs: number): Promise<void> {
-    const target = deviceFor(this.config.agent.connectors, command.kind);
-    const admitted = admitSetpoint(command, target?.capability, this.latestIssued[command.kind]);
-    if (!admitted.ok || !target) {
+    const device = deviceFor(this.config.agent.connectors, command.kind);
+    const controller = device && this.controllers.get(device.name);
+    const admitted = admitSetpoint(command, controller?.capabilities[command.kind], this.latestIssued[command.kind]);
+    if (!admitted.ok || !device || !controller) {
       this.log.warn(`command refused: ${admitted.ok ? 'no device' : admitted.message}`);
       await this.conclude(answerOf(admitted)!);
       return;
     }
-    const writes = setpointWrites(target.spec, command.value);
     if (command.validFromMs > nowMs) {
-      // Accepted now, written when it becomes valid (an appliance start, a plan's next quarter hour).
+      // Accepted now, carried out when it becomes valid (an appliance start, a plan's next quarter hour).
       this.latestIssued[command.kind] = command.issuedAtMs;
       this.store.setMeta('latestIssued', JSON.stringify(this.latestIssued));
       await this.conclude({ commandId: command.id, result: 'acknowledged' });
@@ -159,31 +160,26 @@ export class LocalControl {
         this.timers.delete(timer);
         this.busy = this.busy.then(async () => {
           if (this.now() >= command.expiresAtMs || this.mode === 'safe' || this.latestIssued[command.kind] !== command.issuedAtMs) return;
-          await this.write(target.device, writes.writes, `command ${command.id}`);
+          await this.report(device, await controller.carryOut(command, this.now()), `command ${command.id}`);
         });
       }, command.validFromMs - nowMs);
       this.timers.add(timer);
       return;
     }
-    const error = await this.write(target.device, writes.writes, `command ${command.id}`);
-    if (error === undefined) {
+    const outcome = await this.report(device, await controller.carryOut(command, nowMs), `command ${command.id}`);
+    if (outcome.ok) {
       this.latestIssued[command.kind] = command.issuedAtMs;
       this.store.setMeta('latestIssued', JSON.stringify(this.latestIssued));
     }
-    await this.conclude(error === undefined
+    await this.conclude(outcome.ok
       ? { commandId: command.id, result: 'acknowledged' }
-      : { commandId: command.id, result: 'rejected', reason: `device: ${error}`.slice(0, 500) });
+      : { commandId: command.id, result: 'rejected', reason: `device: ${outcome.error}`.slice(0, 500) });
   }
 
-  /** Writes through the connector; the error's text, or undefined when written and read back. */
-  private async write(device: LocalDevice, writes: readonly FixedWrite[], why: string): Promise<string | undefined> {
-    const report = await controlConnector(device.kind, device.config, undefined, { type: 'write', writes });
-    if (report.ok) {
-      this.log.info(`${device.name}: ${report.written.join(', ')} (${why})`);
-      return undefined;
-    }
-    this.log.warn(`${device.name}: ${why} not written: ${report.error?.message ?? 'unknown error'}`);
-    return report.error?.message ?? 'not written';
+  private report(device: LocalDevice, outcome: Outcome, why: string): Outcome {
+    if (outcome.ok) this.log.info(`${device.name}: ${outcome.written.join(', ')} (${why})`);
+    else this.log.warn(`${device.name}: ${why} not carried out: ${outcome.error}`);
+    return outcome;
   }
 
   private async conclude(answer: CommandAnswer): Promise<void> {
@@ -203,13 +199,16 @@ export class LocalControl {
 
   private async send(answer: CommandAnswer): Promise<void> {
     const body = JSON.stringify(answer);
-    if (!(await this.uplink?.answer(body))) this.pending.push(body);
+    if (await this.uplink?.answer(body)) return;
+    this.pending.push(body);
+    this.store.setMeta('pendingAnswers', JSON.stringify(this.pending));
   }
 
   private async flushAnswers(): Promise<void> {
     while (this.pending.length > 0 && this.uplink && !this.stopped) {
       if (!(await this.uplink.answer(this.pending[0]!))) return;
       this.pending.shift();
+      this.store.setMeta('pendingAnswers', JSON.stringify(this.pending));
     }
   }
 
@@ -220,20 +219,20 @@ export class LocalControl {
         ? `no contact with the platform for more than ${this.config.agent.control.fallbackAfterSeconds} s: local devices go to their safe state`
         : 'the platform is reachable again: following its commands');
       this.mode = mode;
-      this.unsafe = new Set(mode === 'safe' ? this.config.agent.connectors.filter((d) => d.safeState.length > 0).map((d) => d.name) : []);
+      this.unsafe = new Set(mode === 'safe' ? this.config.agent.connectors.filter((d) => this.controllers.get(d.name)?.safe).map((d) => d.name) : []);
     }
     for (const device of this.config.agent.connectors) {
-      if (!this.unsafe.has(device.name)) continue;
-      if ((await this.write(device, device.safeState, 'safe state')) === undefined) this.unsafe.delete(device.name);
+      const safe = this.unsafe.has(device.name) ? this.controllers.get(device.name)?.safe : undefined;
+      if (safe && this.report(device, await safe(), 'safe state').ok) this.unsafe.delete(device.name);
     }
   }
 
   /** Reads a local device into the queue, as the agent's own readings, stamped with the time of the read. */
   private async read(device: LocalDevice): Promise<void> {
-    const report = await runConnector(device.kind, device.config, undefined);
-    if (report.error) this.log.warn(`${device.name}: ${report.error.message}`);
+    const report = await this.controllers.get(device.name)!.read(Date.now());
+    if (report.error) this.log.warn(`${device.name}: ${report.error}`);
     if (report.readings.length === 0) return;
-    const readings = report.readings.map(({ ts, quantity, value, unit }) => ({ ts, quantity, value, unit }));
+    const readings = report.readings;
     this.store.append('readings', Math.min(...readings.map((r) => Date.parse(r.ts))), readings.length, JSON.stringify(readings));
     this.uplink?.nudge();
   }

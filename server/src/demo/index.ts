@@ -1,5 +1,5 @@
 /** demo: the public surface other capabilities and the composition root use. */
 export { type DemoCommunity, DEMO_CONNECTOR_NAME, ensureDemoCommunity } from './seed.js';
 export { startDemoConnectorSource } from './connector-source.js';
-export { startDemoControlledDevices, startDemoSimulation } from './simulation.js';
+export { startDemoSimulation } from './simulation.js';
 export { settleDemoMonth } from './settlement.js';

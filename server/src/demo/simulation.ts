@@ -1,21 +1,26 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../platform/store/db.js';
-import { DEMO_MODELS, runControlledDevices, runSimulation, sunnyStreetDevices, type ControlledRun, type SimulationStats } from '../simulator/index.js';
-import { deviceConfig, deviceResource, signSasToken, readDeviceKeys, type Endpoints } from '../provisioning/index.js';
+import { MODEL_KINDS, runSimulation, sunnyStreetDevices, type SimulationStats } from '../simulator/index.js';
+import { deviceConfig, readDeviceKeys, type Endpoints } from '../provisioning/index.js';
 import { readConfigFile, startAgent, type RunningAgent } from '../agent/index.js';
 import { DEMO_CONTROLLED_DEVICES, demoDeviceId } from './seed.js';
 import type { SecretBox } from '../secrets/index.js';
 
 /** How often the demo's agents send their heartbeat (a real agent's default is a minute). */
 const DEMO_HEARTBEAT_SECONDS = 10;
+/** How often household 1's controlled devices report what they do. */
+const CONTROLLED_READ_SECONDS = 5;
 
 /**
  * Runs the simulated Sunny Street against this platform, as real readers would: each demo device
  * is a `gridshare agent` in this process whose meter is the simulator's. The agent commits every
  * message to its queue (SQLite in `agentsDir/<device>/`), sends it over MQTT QoS 1 with a SAS
  * token made from the device's key, deletes it once acknowledged, takes its commands and sends
- * its heartbeat, so the demo runs the agent's own code on every start.
+ * its heartbeat, so the demo runs the agent's own code on every start. Household 1's battery, EV
+ * charger, heat pump and washing machine are agents too, each with its simulated device as a
+ * local device (`simulated`): control's commands reach them through the agent's command path
+ * (checks, the answer, the safe fallback) and what they then do goes through its queue.
  */
 export async function startDemoSimulation(options: {
   db: Db;
@@ -42,11 +47,21 @@ export async function startDemoSimulation(options: {
     const kind = readings === 'pv' || site.kind === 'library' ? 'inverter' : site.kind === 'battery' ? 'battery' : 'meter-reader';
     return [{ deviceId, site, readings, config: deviceConfig(options.endpoints, { id: deviceId, kind, primaryKey: key }) }];
   });
+  const controlledKeys = await readDeviceKeys(options.db, options.secrets, DEMO_CONTROLLED_DEVICES.map((d) => d.id));
+  const controlled = DEMO_CONTROLLED_DEVICES.flatMap((device) => {
+    const key = controlledKeys.get(device.id)?.primary;
+    if (!key) return [];
+    const localDevice = {
+      name: device.model, kind: 'simulated', intervalSeconds: CONTROLLED_READ_SECONDS, config: { model: device.model },
+      setpoints: Object.fromEntries(MODEL_KINDS[device.model].map((kind) => [kind, {}])), safeState: 'own-behaviour',
+    };
+    return [{ deviceId: device.id, config: deviceConfig(options.endpoints, { id: device.id, kind: device.kind, primaryKey: key }), connectors: [localDevice] }];
+  });
   const agents = new Map<string, RunningAgent>();
   try {
-    for (const device of devices) {
-      // No local page or mDNS (34 of them in one process); errors only, on this process's stderr.
-      const agentSection = { web: { enabled: false }, mdns: false, logLevel: 'error', uplink: { heartbeatSeconds: DEMO_HEARTBEAT_SECONDS } };
+    for (const device of [...devices.map((d) => ({ ...d, connectors: [] })), ...controlled]) {
+      // No local page or mDNS (38 of them in one process); errors only, on this process's stderr.
+      const agentSection = { web: { enabled: false }, mdns: false, logLevel: 'error', uplink: { heartbeatSeconds: DEMO_HEARTBEAT_SECONDS }, connectors: device.connectors };
       const path = writeAgentConfig(join(options.agentsDir, device.deviceId), { ...device.config, agent: agentSection });
       agents.set(device.deviceId, await startAgent(readConfigFile(path)));
     }
@@ -73,19 +88,4 @@ function writeAgentConfig(dir: string, config: Record<string, unknown>): string 
   const path = join(dir, 'agent.json');
   writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   return path;
-}
-
-/**
- * Runs household 1's battery, EV charger, heat pump and washing machine against this platform's
- * broker: they take their commands, answer them and report what they then do every 5 s.
- */
-export async function startDemoControlledDevices(options: { db: Db; secrets: SecretBox; mqttUrl: string; hostName: string }): Promise<ControlledRun> {
-  const keys = await readDeviceKeys(options.db, options.secrets, DEMO_CONTROLLED_DEVICES.map((d) => d.id));
-  const devices = DEMO_CONTROLLED_DEVICES.flatMap((device) => {
-    const key = keys.get(device.id)?.primary;
-    if (!key) return [];
-    const password = () => signSasToken({ resource: deviceResource(options.hostName, device.id), key, expiresAt: new Date(Date.now() + 3_600_000) });
-    return [{ deviceId: device.id, model: DEMO_MODELS[device.model], password }];
-  });
-  return runControlledDevices({ mqttUrl: options.mqttUrl, devices, intervalMs: 5_000 });
 }

@@ -16,6 +16,8 @@ export interface ExternalIngestOptions {
   ingest: IngestService;
   /** The broker authenticated the device; here we only find its binding (and skip unknown or disabled devices). */
   lookupDevice: (deviceId: string) => Promise<AuthenticatedDevice | undefined>;
+  /** Keeps an agent's heartbeat (`devices/{id}/heartbeat`, QoS 0), as the embedded broker does. */
+  heartbeats: (device: AuthenticatedDevice, payload: Buffer) => Promise<unknown>;
   onRefused?: (deviceId: string, reason: string) => void;
   onError?: (error: Error) => void;
 }
@@ -39,11 +41,16 @@ const PAYLOAD_FORMAT_INVALID = 0x99;
 export async function startExternalIngest(options: ExternalIngestOptions): Promise<ExternalIngest> {
   const handle = async (topic: string, payload: Buffer): Promise<number> => {
     const parsed = parseDeviceTopic(topic);
-    if (!parsed || (parsed.kind !== 'events' && parsed.kind !== 'frames')) return NOT_AUTHORISED;
+    if (!parsed || (parsed.kind !== 'events' && parsed.kind !== 'frames' && parsed.kind !== 'heartbeat')) return NOT_AUTHORISED;
     const device = await options.lookupDevice(parsed.deviceId);
     if (!device) {
       options.onRefused?.(parsed.deviceId, 'unknown or disabled device');
       return NOT_AUTHORISED;
+    }
+    if (parsed.kind === 'heartbeat') {
+      // QoS 0: nothing is acknowledged; one that cannot be kept is logged, the next replaces it.
+      await options.heartbeats(device, payload).catch((error: Error) => options.onRefused?.(device.id, `heartbeat: ${error.message}`));
+      return SUCCESS;
     }
     const outcome = parsed.kind === 'events'
       ? await options.ingest.ingestJson(device, payload)
@@ -58,7 +65,7 @@ export async function startExternalIngest(options: ExternalIngestOptions): Promi
   const consumers = Array.from({ length: options.connections }, (_, i) => new MqttConsumer({
     url: options.url,
     clientId: `gridshare-${options.group}-${options.instanceId}-${i}`,
-    topics: [`$share/${options.group}/devices/+/messages/events`, `$share/${options.group}/devices/+/frames/+`],
+    topics: [`$share/${options.group}/devices/+/messages/events`, `$share/${options.group}/devices/+/frames/+`, `$share/${options.group}/devices/+/heartbeat`],
     receiveMaximum: options.inflightPerConnection,
     sessionExpirySeconds: options.sessionExpirySeconds,
     handle,

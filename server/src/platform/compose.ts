@@ -372,6 +372,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         inflightPerConnection: options.externalMqtt.inflightPerConnection ?? 256,
         sessionExpirySeconds: options.externalMqtt.sessionExpirySeconds ?? 3_600,
         ingest,
+        heartbeats: (device, payload) => recordHeartbeat(db, device, payload, new Date()),
         onRefused: (deviceId, reason) => refusals.refused(deviceId, reason),
       });
       const ext = external;

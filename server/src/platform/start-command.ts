@@ -5,7 +5,7 @@ import { artefactsDirFor, startPlatform } from './compose.js';
 import { PortInUseError } from './net/listen.js';
 import { LOG_LEVELS, type LogLevel } from './http/logging.js';
 import { DataFolderInUseError } from './store/data-folder.js';
-import { startDemoControlledDevices, startDemoSimulation } from '../demo/index.js';
+import { startDemoSimulation } from '../demo/index.js';
 import { DAY_MS } from '../kernel/time.js';
 import { DEFAULT_LEASE_MS, type RunnerOptions } from './jobs/index.js';
 import { smtpConfigFromEnv, SmtpSettingError } from '../notifications/index.js';
@@ -191,13 +191,8 @@ export function registerStartCommand(program: Command): void {
             // the little history there is); once the replayed day is in, every series is forecast again on it.
             onCaughtUp: () => platform.forecast.refreshAll(),
           }).catch((error: Error) => process.stderr.write(`gridshare: demo simulation stopped: ${error.message}\n`));
-          const controlled = startDemoControlledDevices({
-            db: platform.db, secrets: platform.secrets.box, mqttUrl, hostName: platform.endpoints.hostName,
-          });
-          simulation.signal.addEventListener('abort', () => void controlled.then((run) => run.close(), () => undefined));
-          controlled.catch((error: Error) => process.stderr.write(`gridshare: demo devices that follow commands stopped: ${error.message}\n`));
           out(`  Simulating its devices as agents over MQTT: the last day replayed ${options.simulateSpeed}× faster, then live.`);
-          out('  Household 1\'s battery, EV charger, heat pump and washing machine follow the commands they are sent.');
+          out('  Household 1\'s battery, EV charger, heat pump and washing machine follow the commands their agents are sent.');
           out('  Forecasts and best hours appear within a minute and are made again once the replayed day is in.');
           out('  The market trades the replayed day as it comes in: trades and wallets appear on the Market pages.');
         }

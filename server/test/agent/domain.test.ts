@@ -6,7 +6,10 @@ import { AgentConfigError, parseAgentConfig } from '../../src/agent/domain/confi
 import { ClaimError, parseClaim } from '../../src/agent/domain/claim.js';
 import { admitSetpoint, answerOf, checkCommand, type SetpointCommand } from '../../src/agent/domain/commands.js';
 import { controlMode } from '../../src/agent/domain/fallback.js';
-import { deviceFor, parseLocalDevices, setpointWrites } from '../../src/agent/domain/local-devices.js';
+import { deviceFor, parseLocalDevices } from '../../src/agent/domain/local-devices.js';
+import { registerSetup, setpointWrites } from '../../src/agent/domain/devices/modbus-registers.js';
+import { sunspecControl, sunspecRelease, sunspecSetup } from '../../src/agent/domain/devices/sunspec.js';
+import { rpcResult, shellySetup, statusOf, switchSet, switchState } from '../../src/agent/domain/devices/shelly.js';
 import { catalogKeys, message, pickLanguage } from '../../src/agent/domain/catalog.js';
 import { LineHealth, buildHeartbeat } from '../../src/agent/domain/health.js';
 import { renderLogin, renderStatusPage } from '../../src/agent/domain/page.js';
@@ -204,33 +207,84 @@ describe('local devices and the safe fallback', () => {
     safeState: [{ address: 10, type: 'uint16', value: 2 }],
   };
 
+  const problem = (parse: () => unknown) => {
+    try {
+      parse();
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+
   it('maps a command kind to its device and its writes, the value scaled into the register', () => {
     const devices = parseLocalDevices([battery]);
-    const found = deviceFor(devices, 'battery-power')!;
-    expect(found.device.name).toBe('battery');
-    expect(found.capability).toEqual({ limits: { min: -5_000, max: 5_000 }, takesValue: true });
-    expect(setpointWrites(found.spec, -2_345)).toMatchObject({ type: 'write', writes: [{ address: 10, type: 'uint16', value: 1 }, { address: 11, type: 'int16', wordOrder: undefined, byteOrder: undefined, value: -235 }] });
+    const device = deviceFor(devices, 'battery-power')!;
+    expect(device.name).toBe('battery');
+    expect(device.setpoints['battery-power']!.limits).toEqual({ min: -5_000, max: 5_000 });
+    const setup = registerSetup(device, 'agent/connectors/0');
+    expect(setpointWrites(setup.setpoints['battery-power']!, -2_345)).toMatchObject({ type: 'write', writes: [{ address: 10, type: 'uint16', value: 1 }, { address: 11, type: 'int16', wordOrder: undefined, byteOrder: undefined, value: -235 }] });
+    expect(setup.safeState).toEqual([{ address: 10, type: 'uint16', value: 2, wordOrder: undefined, byteOrder: undefined }]);
     expect(deviceFor(devices, 'ev-charge-power')).toBeUndefined();
     expect(devices[0]!.intervalSeconds).toBe(60);
   });
 
   it('refuses a setup it could not carry out, naming the place', () => {
-    const problem = (value: unknown) => {
-      try {
-        parseLocalDevices(value);
-        return undefined;
-      } catch (error) {
-        return (error as Error).message;
-      }
-    };
-    expect(problem([{ ...battery, kind: 'csv-files' }])).toBe('agent/connectors/0/kind: only modbus-registers devices take setpoints and a safe state');
-    expect(problem([battery, battery])).toBe('agent/connectors/1/name: battery is named twice');
-    expect(problem([battery, { ...battery, name: 'second' }])).toBe('agent/connectors/1/setpoints/battery-power: another local device takes this kind already');
-    expect(problem([{ ...battery, setpoints: { 'kettle-power': {} } }])).toMatch(/^agent\/connectors\/0\/setpoints\/kettle-power: is not a command kind/);
-    expect(problem([{ ...battery, setpoints: { 'battery-power': { register: { address: 70_000, type: 'int16' } } } }])).toBe('agent/connectors/0/setpoints/battery-power/register/address: must be a whole number from 0 to 65535');
-    expect(problem([{ ...battery, safeState: [{ address: 1, type: 'int12', value: 1 }] }])).toBe('agent/connectors/0/safeState/0/type: must be a register type (int16 … float64)');
-    expect(problem([{ ...battery, safeState: [{ address: 1, type: 'int16', value: Number.NaN }] }])).toBe('agent/connectors/0/safeState/0/value: must be a number');
-    expect(problem({})).toBe('agent/connectors: must be a list of at most 16 local devices');
+    expect(problem(() => parseLocalDevices([battery, battery]))).toBe('agent/connectors/1/name: battery is named twice');
+    expect(problem(() => parseLocalDevices([battery, { ...battery, name: 'second' }]))).toBe('agent/connectors/1/setpoints/battery-power: another local device takes this kind already');
+    expect(problem(() => parseLocalDevices([{ ...battery, setpoints: { 'kettle-power': {} } }]))).toMatch(/^agent\/connectors\/0\/setpoints\/kettle-power: is not a command kind/);
+    expect(problem(() => parseLocalDevices([{ ...battery, setpoints: { 'battery-power': { limits: { min: 5, max: 1 } } } }]))).toBe('agent/connectors/0/setpoints/battery-power/limits: min is above max');
+    expect(problem(() => parseLocalDevices({}))).toBe('agent/connectors: must be a list of at most 16 local devices');
+    const registers = (item: Record<string, unknown>) => () => registerSetup(parseLocalDevices([item])[0]!, 'agent/connectors/0');
+    expect(problem(registers({ ...battery, setpoints: { 'battery-power': { register: { address: 70_000, type: 'int16' } } } }))).toBe('agent/connectors/0/setpoints/battery-power/register/address: must be a whole number from 0 to 65535');
+    expect(problem(registers({ ...battery, setpoints: { 'battery-power': { limits: { max: 1 } } } }))).toBe('agent/connectors/0/setpoints/battery-power: writes nothing: give writes or register');
+    expect(problem(registers({ ...battery, safeState: [{ address: 1, type: 'int12', value: 1 }] }))).toBe('agent/connectors/0/safeState/0/type: must be a register type (int16 … float64)');
+    expect(problem(registers({ ...battery, safeState: [{ address: 1, type: 'int16', value: Number.NaN }] }))).toBe('agent/connectors/0/safeState/0/value: must be a number');
+  });
+
+  it('turns watts into SunSpec percentages with the revert timer at the command\'s expiry', () => {
+    const now = Date.parse('2026-11-30T10:00:00Z');
+    const device = parseLocalDevices([{ name: 'hybrid', kind: 'modbus-sunspec', config: { host: '127.0.0.1' }, setpoints: { 'pv-limit': { ratedW: 5_000 }, 'battery-power': { maxChargeW: 3_000, maxDischargeW: 2_500 } }, safeState: 'release' }])[0]!;
+    const setup = sunspecSetup(device, 'agent/connectors/0');
+    expect(sunspecControl(setup, 'pv-limit', 2_125, now + 15 * 60_000, now)).toEqual({ type: 'power-limit', percent: 42.5, revertAfterS: 900 });
+    // Beyond the rating is no limit at all, below 0 is none fed in; a day is more than model 123's timer holds.
+    expect(sunspecControl(setup, 'pv-limit', 9_000, now + 86_400_000, now)).toEqual({ type: 'power-limit', percent: 100, revertAfterS: 65_534 });
+    expect(sunspecControl(setup, 'pv-limit', -10, now + 500, now)).toEqual({ type: 'power-limit', percent: 0, revertAfterS: 1 });
+    expect(sunspecControl(setup, 'battery-power', 1_500, now + 60_000, now)).toEqual({ type: 'battery', chargePercent: 50, dischargePercent: 0, revertAfterS: 60 });
+    expect(sunspecControl(setup, 'battery-power', -1_000, now + 60_000, now)).toEqual({ type: 'battery', chargePercent: 0, dischargePercent: 40, revertAfterS: 60 });
+    expect(sunspecRelease(setup)).toEqual([{ type: 'power-limit', percent: null }, { type: 'battery', chargePercent: null, dischargePercent: null }]);
+    const sunspec = (item: Record<string, unknown>) => () => sunspecSetup(parseLocalDevices([{ name: 'pv', kind: 'modbus-sunspec', config: {}, ...item }])[0]!, 'agent/connectors/0');
+    expect(problem(sunspec({ setpoints: { 'pv-limit': { ratedW: 0 } } }))).toBe('agent/connectors/0/setpoints/pv-limit/ratedW: must be above 0 W');
+    expect(problem(sunspec({ setpoints: { 'heat-pump-block': {} } }))).toBe('agent/connectors/0/setpoints/heat-pump-block: a SunSpec device takes pv-limit and battery-power only');
+    expect(problem(sunspec({ safeState: [{ address: 1 }] }))).toBe('agent/connectors/0/safeState: must be "release" (limits lifted) or absent');
+  });
+
+  it('switches a Shelly plug per command kind, its own timer back at expiry, and reads its answers strictly', () => {
+    const now = Date.parse('2026-11-30T10:00:00Z');
+    const device = parseLocalDevices([{ name: 'plug', kind: 'shelly-gen2', config: { host: '192.168.1.50' }, setpoints: { 'appliance-start': {}, 'heat-pump-block': {}, 'ev-charge-power': { onAtLeastW: 1_400 } }, safeState: { on: false } }])[0]!;
+    const setup = shellySetup(device, 'agent/connectors/0');
+    expect(setup.config).toEqual({ host: '192.168.1.50', port: 80, switchId: 0, timeoutMs: 5_000 });
+    expect(setup.safeState).toBe(false);
+    // A start switches on and stays on (a washing programme is not cut); a block switches off until it expires.
+    expect(setup.setpoints['appliance-start']).toEqual({ on: true, onAtLeastW: undefined, revertAtExpiry: false });
+    expect(setup.setpoints['heat-pump-block']).toEqual({ on: false, onAtLeastW: undefined, revertAtExpiry: true });
+    expect(switchState(setup.setpoints['ev-charge-power']!, 1_400)).toBe(true);
+    expect(switchState(setup.setpoints['ev-charge-power']!, 1_000)).toBe(false);
+    expect(switchSet(setup.config, false, { expiresAtMs: now + 30 * 60_000, nowMs: now }, 7)).toEqual({ id: 7, method: 'Switch.Set', params: { id: 0, on: false, toggle_after: 1_800 } });
+    expect(switchSet(setup.config, true, undefined, 8)).toEqual({ id: 8, method: 'Switch.Set', params: { id: 0, on: true } });
+    const request = switchSet(setup.config, true, undefined, 9);
+    expect(rpcResult({ id: 9, src: 'shellyplusplugs', result: { was_on: false } }, request)).toEqual({ ok: true, result: { was_on: false } });
+    expect(rpcResult({ id: 9, error: { code: -103, message: 'Invalid argument' } }, request)).toEqual({ ok: false, error: 'Switch.Set: Invalid argument (-103)' });
+    expect(rpcResult({ id: 8, result: {} }, request)).toEqual({ ok: false, error: 'Switch.Set: not an answer to this request' });
+    expect(rpcResult('<html>', request)).toEqual({ ok: false, error: 'the plug did not answer JSON-RPC' });
+    expect(statusOf({ id: 0, output: true, apower: 1_987.4, aenergy: { total: 12_345.678 } }, now)).toEqual({
+      output: true, readings: [{ ts: '2026-11-30T10:00:00.000Z', quantity: 'power.import', value: 1_987.4, unit: 'W' }, { ts: '2026-11-30T10:00:00.000Z', quantity: 'energy.import', value: 12_345.678, unit: 'Wh' }],
+    });
+    // A plug without metering, or one answering nonsense, yields no readings rather than wrong ones.
+    expect(statusOf({ output: false, apower: 'NaN', aenergy: { total: -5 } }, now)).toEqual({ output: false, readings: [] });
+    const shelly = (item: Record<string, unknown>) => () => shellySetup(parseLocalDevices([{ name: 'plug', kind: 'shelly-gen2', config: { host: 'plug.local' }, ...item }])[0]!, 'agent/connectors/0');
+    expect(problem(shelly({ config: { host: 'http://x/' } }))).toBe('agent/connectors/0/config/host: must be the plug\'s host name or IP address');
+    expect(problem(shelly({ setpoints: { 'appliance-start': { on: 'yes' } } }))).toBe('agent/connectors/0/setpoints/appliance-start/on: must be true or false');
+    expect(problem(shelly({ safeState: { on: 1 } }))).toBe('agent/connectors/0/safeState/on: must be true or false');
   });
 
   it('falls back once contact is older than the limit, and follows again after contact', () => {

@@ -8,6 +8,7 @@ import { startPlatform, type Platform } from '../../src/platform/compose.js';
 import { memoryKeys } from '../../src/secrets/index.js';
 import { createTestDatabase, postgresUrl, type TestDatabase } from '../support/stores.js';
 import { insertCommunityWithDevice } from '../support/fixtures.js';
+import { LineHealth, buildHeartbeat } from '../../src/agent/domain/health.js';
 
 const mqttUrl = process.env.TEST_MQTT_URL;
 
@@ -77,5 +78,28 @@ describe.skipIf(!mqttUrl || !postgresUrl)('ingestion from an external broker (Mo
     await expect.poll(async () => (await platforms[0]!.db.query<{ rejected_total: number }>(
       'SELECT rejected_total FROM device_state WHERE device_id = $1', [deviceId]))[0]!.rejected_total, { timeout: 10_000 }).toBe(1);
     expect(await platforms[0]!.db.query('SELECT 1 FROM readings WHERE device_id = $1', [`gs-stranger-${group}`])).toEqual([]);
+  });
+
+  it('keeps the last heartbeat an agent publishes on the external broker (the managers\' devices page shows it)', async () => {
+    const line = new LineHealth();
+    const nowMs = Date.now();
+    line.frame(nowMs - 2_000);
+    const beat = buildHeartbeat({
+      deviceId, version: '0.9.1', nowMs, startedAtMs: nowMs - 3_600_000, logLevel: 'info',
+      queue: { messages: 4, readings: 120, bytes: 9_000, oldestAtMs: nowMs - 60_000, droppedReadings: 0, thinnedMessages: 0 },
+      serial: { port: '/dev/gridshare-meter', profile: 'dsmr-p1', open: true, line },
+      uplink: { transport: 'mqtt', sentMessages: 10, sentReadings: 300, refusedMessages: 0, lastAckAtMs: nowMs - 1_000, lastError: undefined },
+      control: { mode: 'safe', acknowledged: 2, rejected: 1, lastCommandAt: null, pendingAnswers: 0 },
+    });
+    // QoS 0, as the agent sends it.
+    await device.publishAsync(`devices/${deviceId}/heartbeat`, JSON.stringify(beat), { qos: 0 });
+    const kept = async () => (await platforms[0]!.db.query<{ version: string; uptime_seconds: number; queue_messages: number; transport: string; control_mode: string; last_frame_at: Date | null }>(
+      'SELECT version, uptime_seconds, queue_messages, transport, control_mode, last_frame_at FROM agent_heartbeats WHERE device_id = $1', [deviceId]))[0];
+    await expect.poll(kept, { timeout: 10_000 }).toMatchObject({ version: '0.9.1', uptime_seconds: 3_600, queue_messages: 4, transport: 'mqtt', control_mode: 'safe' });
+    expect((await kept())!.last_frame_at?.getTime()).toBe(nowMs - 2_000);
+
+    await device.publishAsync(`devices/${deviceId}/heartbeat`, JSON.stringify({ ...beat, version: '1.0.1', uptimeSeconds: 7_200 }), { qos: 0 });
+    await expect.poll(async () => (await kept())?.version, { timeout: 10_000 }).toBe('1.0.1');
+    expect((await kept())!.uptime_seconds).toBe(7_200);
   });
 });

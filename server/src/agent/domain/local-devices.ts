@@ -1,41 +1,30 @@
 import { COMMAND_KINDS, type CommandKind } from '@gridshare/contract/control';
-import type { KindCapability, ValueLimits } from './commands.js';
+import type { ValueLimits } from './commands.js';
 
 /**
- * `agent.connectors`: the devices in the home the agent reads and controls through the
- * platform's connector adapters, with the same configuration as a connector instance (a
- * `modbus-registers` map with its template, a `modbus-sunspec` device …). For control, a
- * `modbus-registers` device names per command kind what to write (fixed values first, e.g. a
- * mode register to "remote", then the command's value scaled into its register), and its safe
- * state (e.g. the battery's mode register to self-consumption) for when the platform is gone.
+ * `agent.connectors`: the devices in the home the agent reads and controls. Each names a local
+ * device kind (`modbus-registers`, `modbus-sunspec`, `shelly-gen2`, `simulated`, or any
+ * connector kind only read), its configuration, and per command kind what the device does with
+ * a command (`setpoints`), with the device's own bounds (`limits`), and its safe state for when
+ * the platform is gone. What `setpoints` and `safeState` hold is the kind's to say (`devices/`);
+ * here only what every kind shares is checked.
  */
-/** A register type of the connectors' register maps (int16 … float64); the connector checks it when it writes. */
-type RegisterType = string;
-type Order = 'big' | 'little';
-
-export interface FixedWrite { readonly address: number; readonly type: RegisterType; readonly wordOrder?: Order | undefined; readonly byteOrder?: Order | undefined; readonly value: number }
-export interface ValueRegister { readonly address: number; readonly type: RegisterType; readonly wordOrder?: Order | undefined; readonly byteOrder?: Order | undefined; readonly scale: number }
-
-export interface SetpointSpec {
-  readonly writes: readonly FixedWrite[];
-  /** Where the command's value goes (W ÷ scale); absent for kinds without a value (a start, a block). */
-  readonly register: ValueRegister | undefined;
-  readonly limits: ValueLimits | undefined;
-}
-
 export interface LocalDevice {
   readonly name: string;
-  /** A connector kind (`modbus-registers`, `modbus-sunspec` …). */
   readonly kind: string;
   readonly config: Readonly<Record<string, unknown>>;
   /** Read every this many seconds into the queue; 0: never read, only controlled. */
   readonly intervalSeconds: number;
-  readonly setpoints: Readonly<Partial<Record<CommandKind, SetpointSpec>>>;
-  readonly safeState: readonly FixedWrite[];
+  /** Per command kind the device takes: the kind's set-up of it (checked by the kind) and the value's bounds. */
+  readonly setpoints: Readonly<Partial<Record<CommandKind, Setpoint>>>;
+  /** The kind's description of its safe state; undefined: none. */
+  readonly safeState: unknown;
 }
 
-/** The command `modbus-registers` takes (server/src/connectors/kinds/modbus-registers.ts). */
-export interface WriteCommand { readonly type: 'write'; readonly writes: readonly FixedWrite[] }
+export interface Setpoint {
+  readonly spec: Readonly<Record<string, unknown>>;
+  readonly limits: ValueLimits | undefined;
+}
 
 /** A problem in `agent.connectors`, at `path` (config.ts reports it as any config problem). */
 export class LocalDeviceError extends Error {
@@ -46,39 +35,21 @@ export class LocalDeviceError extends Error {
 }
 
 type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 const NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
-const CONTROLLABLE_KIND = 'modbus-registers';
 
-function fail(path: string, message: string): never {
+export function fail(path: string, message: string): never {
   throw new LocalDeviceError(path, message);
 }
 
-function int(value: unknown, path: string, min: number, max: number): number {
+export function int(value: unknown, path: string, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) fail(path, `must be a whole number from ${min} to ${max}`);
   return value;
 }
 
-function finite(value: unknown, path: string): number {
+export function finite(value: unknown, path: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) fail(path, 'must be a number');
   return value;
-}
-
-function encoding(raw: Json, path: string): Pick<FixedWrite, 'address' | 'type' | 'wordOrder' | 'byteOrder'> {
-  if (typeof raw.type !== 'string' || !/^(u?int(16|32|64)|float(32|64))$/.test(raw.type)) fail(`${path}/type`, 'must be a register type (int16 … float64)');
-  for (const order of ['wordOrder', 'byteOrder'] as const) {
-    if (raw[order] !== undefined && raw[order] !== 'big' && raw[order] !== 'little') fail(`${path}/${order}`, 'must be big or little');
-  }
-  return { address: int(raw.address, `${path}/address`, 0, 65_535), type: raw.type, wordOrder: raw.wordOrder as Order | undefined, byteOrder: raw.byteOrder as Order | undefined };
-}
-
-function fixedWrites(value: unknown, path: string): FixedWrite[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value) || value.length > 8) fail(path, 'must be a list of at most 8 register writes');
-  return value.map((item, i) => {
-    if (!isObject(item)) fail(`${path}/${i}`, 'must be {address, type, value}');
-    return { ...encoding(item, `${path}/${i}`), value: finite(item.value, `${path}/${i}/value`) };
-  });
 }
 
 function limitsOf(value: unknown, path: string): ValueLimits | undefined {
@@ -90,20 +61,6 @@ function limitsOf(value: unknown, path: string): ValueLimits | undefined {
   return { min, max };
 }
 
-function setpointOf(value: unknown, path: string): SetpointSpec {
-  if (!isObject(value)) fail(path, 'must be {writes?, register?, limits?}');
-  let register: ValueRegister | undefined;
-  if (value.register !== undefined) {
-    if (!isObject(value.register)) fail(`${path}/register`, 'must be {address, type, scale?}');
-    const scale = value.register.scale === undefined ? 1 : finite(value.register.scale, `${path}/register/scale`);
-    if (scale === 0) fail(`${path}/register/scale`, 'must not be 0');
-    register = { ...encoding(value.register, `${path}/register`), scale };
-  }
-  const writes = fixedWrites(value.writes, `${path}/writes`);
-  if (writes.length === 0 && register === undefined) fail(path, 'writes nothing: give writes or register');
-  return { writes, register, limits: limitsOf(value.limits, `${path}/limits`) };
-}
-
 /** Parses `agent.connectors`; the first problem is reported with its path. */
 export function parseLocalDevices(value: unknown, path = 'agent/connectors'): LocalDevice[] {
   if (value === undefined) return [];
@@ -112,18 +69,15 @@ export function parseLocalDevices(value: unknown, path = 'agent/connectors'): Lo
     const at = `${path}/${i}`;
     if (!isObject(item)) fail(at, 'must be an object');
     if (typeof item.name !== 'string' || !NAME.test(item.name)) fail(`${at}/name`, 'must be a short lower-case name (a-z, 0-9, -)');
-    if (typeof item.kind !== 'string' || item.kind === '') fail(`${at}/kind`, 'must name a connector kind');
-    if (!isObject(item.config)) fail(`${at}/config`, 'must be the connector\'s configuration');
+    if (typeof item.kind !== 'string' || item.kind === '') fail(`${at}/kind`, 'must name a local device kind');
+    if (!isObject(item.config)) fail(`${at}/config`, 'must be the device kind\'s configuration');
     const rawSetpoints = item.setpoints === undefined ? {} : item.setpoints;
-    if (!isObject(rawSetpoints)) fail(`${at}/setpoints`, 'must map command kinds to writes');
-    const setpoints: Partial<Record<CommandKind, SetpointSpec>> = {};
+    if (!isObject(rawSetpoints)) fail(`${at}/setpoints`, 'must map command kinds to what the device does');
+    const setpoints: Partial<Record<CommandKind, Setpoint>> = {};
     for (const [kind, spec] of Object.entries(rawSetpoints)) {
       if (!(COMMAND_KINDS as readonly string[]).includes(kind)) fail(`${at}/setpoints/${kind}`, `is not a command kind (${COMMAND_KINDS.join(', ')})`);
-      setpoints[kind as CommandKind] = setpointOf(spec, `${at}/setpoints/${kind}`);
-    }
-    const safeState = fixedWrites(item.safeState, `${at}/safeState`);
-    if ((Object.keys(setpoints).length > 0 || safeState.length > 0) && item.kind !== CONTROLLABLE_KIND) {
-      fail(`${at}/kind`, `only ${CONTROLLABLE_KIND} devices take setpoints and a safe state`);
+      if (!isObject(spec)) fail(`${at}/setpoints/${kind}`, 'must be an object');
+      setpoints[kind as CommandKind] = { spec, limits: limitsOf(spec.limits, `${at}/setpoints/${kind}/limits`) };
     }
     return {
       name: item.name,
@@ -131,7 +85,7 @@ export function parseLocalDevices(value: unknown, path = 'agent/connectors'): Lo
       config: item.config,
       intervalSeconds: item.intervalSeconds === undefined ? 60 : int(item.intervalSeconds, `${at}/intervalSeconds`, 0, 86_400),
       setpoints,
-      safeState,
+      safeState: item.safeState,
     };
   });
   const names = new Set<string>();
@@ -148,23 +102,18 @@ export function parseLocalDevices(value: unknown, path = 'agent/connectors'): Lo
   return devices;
 }
 
-/** The local device that carries out a kind, with what the command checks need to know. */
-export function deviceFor(devices: readonly LocalDevice[], kind: CommandKind): { readonly device: LocalDevice; readonly spec: SetpointSpec; readonly capability: KindCapability } | undefined {
-  for (const device of devices) {
-    const spec = device.setpoints[kind];
-    if (spec) return { device, spec, capability: { limits: spec.limits, takesValue: spec.register !== undefined } };
-  }
-  return undefined;
+/** Command kinds without a value: the appliance starts, the heat pump is blocked (control sends null). */
+export const takesValue = (kind: CommandKind): boolean => kind !== 'heat-pump-block' && kind !== 'appliance-start';
+
+/** The local device that carries out a kind. */
+export function deviceFor(devices: readonly LocalDevice[], kind: CommandKind): LocalDevice | undefined {
+  return devices.find((device) => device.setpoints[kind] !== undefined);
 }
 
-/** The register writes of a set-point: the fixed ones, then the value in the register's units. */
-export function setpointWrites(spec: SetpointSpec, value: number | null): WriteCommand {
-  const writes = [...spec.writes];
-  if (spec.register && value !== null) {
-    const { scale, ...register } = spec.register;
-    const raw = value / scale;
-    // Half away from zero, so a charge and a discharge of the same size round alike.
-    writes.push({ ...register, value: register.type.startsWith('float') ? raw : Math.sign(raw) * Math.round(Math.abs(raw)) });
-  }
-  return { type: 'write', writes };
+/**
+ * Seconds from now until a command expires, for devices that return to their own behaviour by
+ * themselves (a SunSpec revert timer, a Shelly's toggle_after): at least 1, at most `max`.
+ */
+export function secondsUntil(expiresAtMs: number, nowMs: number, max: number): number {
+  return Math.min(max, Math.max(1, Math.ceil((expiresAtMs - nowMs) / 1000)));
 }

@@ -53,8 +53,8 @@ export const isManagedClient = (client: BrokerClient) => client.textdescription?
 export const isManagedRole = (role: BrokerRole) => role.rolename.startsWith(DEVICE_ROLE_PREFIX);
 
 /**
- * A device's own topics and nothing else: it publishes readings, frames and answers to its
- * commands, and subscribes to its commands. Everything else is refused by the plugin's default
+ * A device's own topics and nothing else: it publishes readings, frames, answers to its
+ * commands and (an agent) its heartbeat, and subscribes to its commands. Everything else is refused by the plugin's default
  * (publishing and subscribing are denied unless a role allows them).
  */
 export function deviceRole(deviceId: string): BrokerRole {
@@ -65,6 +65,7 @@ export function deviceRole(deviceId: string): BrokerRole {
       { acltype: 'publishClientSend', topic: `${own}/messages/events`, allow: true },
       { acltype: 'publishClientSend', topic: `${own}/frames/+`, allow: true },
       { acltype: 'publishClientSend', topic: `${own}/commands/ack`, allow: true },
+      { acltype: 'publishClientSend', topic: `${own}/heartbeat`, allow: true },
       { acltype: 'subscribeLiteral', topic: `${own}/commands`, allow: true },
     ],
   };

@@ -35,7 +35,8 @@ export interface Reading {
   readonly unit: string;
 }
 
-const KINDS: Readonly<Record<DeviceModel['type'], readonly CommandKind[]>> = {
+/** The command kinds each model follows. */
+export const MODEL_KINDS: Readonly<Record<DeviceModel['type'], readonly CommandKind[]>> = {
   battery: ['battery-power'],
   'ev-charger': ['ev-charge-power'],
   'heat-pump': ['heat-pump-power', 'heat-pump-block'],
@@ -56,7 +57,7 @@ export const newDevice = (model: DeviceModel): ControlledDevice => ({ model, com
 export function receive(device: ControlledDevice, command: ReceivedCommand, nowMs: number): { device: ControlledDevice; answer: { result: 'acknowledged' | 'rejected'; reason?: string } } {
   if (device.commands.some((c) => c.id === command.id)) return { device, answer: { result: 'acknowledged' } };
   if (nowMs >= command.expiresAtMs) return { device, answer: { result: 'rejected', reason: 'expired before it arrived' } };
-  if (!KINDS[device.model.type].includes(command.kind)) return { device, answer: { result: 'rejected', reason: `a ${device.model.type} does not take ${command.kind}` } };
+  if (!MODEL_KINDS[device.model.type].includes(command.kind)) return { device, answer: { result: 'rejected', reason: `a ${device.model.type} does not take ${command.kind}` } };
   const newer = device.commands.some((c) => c.kind === command.kind && c.issuedAtMs > command.issuedAtMs);
   if (newer) return { device, answer: { result: 'rejected', reason: 'a newer command of this kind applies' } };
   // A newer issue replaces the older one of its kind (a plan's steps, issued together, stay side by side); what has expired is forgotten.

@@ -1,0 +1,74 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/**
+ * A Shelly Gen2 smart plug's local RPC on a loopback port (`POST /rpc`, JSON-RPC 2.0 as the
+ * Plus Plug S answers it): `Switch.Set` (with `toggle_after`) and `Switch.GetStatus` for switch
+ * 0; other methods or ids get the plug's error objects. `stuck` makes it take a `Switch.Set`
+ * and keep its state (an overpower lock); every call is recorded.
+ */
+export interface ShellyPlug {
+  readonly port: number;
+  readonly calls: { method: string; params: Record<string, unknown> }[];
+  readonly state: { output: boolean; toggleAfter: number | undefined; energyWh: number; stuck: boolean };
+  close(): Promise<void>;
+}
+
+export async function startShellyPlug(): Promise<ShellyPlug> {
+  const state: ShellyPlug['state'] = { output: false, toggleAfter: undefined, energyWh: 12_345.6, stuck: false };
+  const calls: ShellyPlug['calls'] = [];
+  const sockets = new Set<Socket>();
+  const answer = (id: unknown, result: Record<string, unknown> | undefined, error?: { code: number; message: string }) =>
+    JSON.stringify({ id, src: 'shellyplusplugs-a0b1c2d3e4f5', ...(error ? { error } : { result }) });
+  const server: Server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => { body += chunk.toString('utf8'); });
+    request.on('end', () => {
+      if (request.method !== 'POST' || request.url !== '/rpc') {
+        response.writeHead(404).end();
+        return;
+      }
+      let call: { id?: unknown; method?: string; params?: Record<string, unknown> };
+      try {
+        call = JSON.parse(body) as typeof call;
+      } catch {
+        response.writeHead(400, { 'content-type': 'application/json' }).end(answer(null, undefined, { code: -32700, message: 'Parse error' }));
+        return;
+      }
+      const params = call.params ?? {};
+      calls.push({ method: call.method ?? '', params });
+      const reply = (status: number, text: string) => response.writeHead(status, { 'content-type': 'application/json' }).end(text);
+      if (params.id !== 0) return reply(400, answer(call.id, undefined, { code: -105, message: `Argument 'id', value ${String(params.id)} not found!` }));
+      if (call.method === 'Switch.Set') {
+        if (typeof params.on !== 'boolean') return reply(400, answer(call.id, undefined, { code: -103, message: 'Invalid argument \'on\'!' }));
+        const wasOn = state.output;
+        if (!state.stuck) {
+          state.output = params.on;
+          state.toggleAfter = typeof params.toggle_after === 'number' ? params.toggle_after : undefined;
+        }
+        return reply(200, answer(call.id, { was_on: wasOn }));
+      }
+      if (call.method === 'Switch.GetStatus') {
+        return reply(200, answer(call.id, {
+          id: 0, source: 'HTTP_in', output: state.output, apower: state.output ? 1_987.4 : 0, voltage: 231.2, current: state.output ? 8.6 : 0,
+          aenergy: { total: state.energyWh, by_minute: [0, 0, 0], minute_ts: 1_796_300_000 }, temperature: { tC: 31.2, tF: 88.2 },
+        }));
+      }
+      return reply(404, answer(call.id, undefined, { code: 404, message: `No handler for ${String(call.method)}` }));
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    calls,
+    state,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
