@@ -412,7 +412,7 @@ export async function storeReadingsBatch(
          FROM unnest($7::text[], $8::uuid[], $9::int8[], $10::int8[], $11::int8[], $12::text[]) AS u(d, c, m, a, rj, e)
          LEFT JOIN stored st ON st.device_id = u.d
          ORDER BY u.d
-         ON CONFLICT (device_id) DO UPDATE SET
+         ON CONFLICT (device_id, community_id) DO UPDATE SET
            last_seen_at = now(),
            messages_total = s.messages_total + EXCLUDED.messages_total,
            readings_total = s.readings_total + EXCLUDED.readings_total,

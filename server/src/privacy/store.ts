@@ -277,7 +277,7 @@ export async function insertErasureRequest(
 ): Promise<StoredErasure | undefined> {
   const rows = await db.query<ErasureRow>(
     `INSERT INTO erasure_requests (community_id, member_id, requested_by, requested_at, state) VALUES ($1, $2, $3, $4, 'requested')
-     ON CONFLICT (member_id) WHERE state <> 'failed' DO NOTHING
+     ON CONFLICT (member_id, community_id) WHERE state <> 'failed' DO NOTHING
      RETURNING id, community_id, member_id, requested_by, requested_at, state, plan, pseudonym, final_deletion_at, executed_at, error`,
     [request.communityId, request.memberId, request.requestedBy, new Date(request.at)],
   );
