@@ -19,6 +19,15 @@ CREATE UNIQUE INDEX device_bindings_open_idx ON device_bindings (device_id, comm
 ALTER TABLE device_credentials DROP CONSTRAINT device_credentials_pkey, ADD PRIMARY KEY (device_id, community_id);
 ALTER TABLE device_events DROP CONSTRAINT device_events_pkey, ADD PRIMARY KEY (id, community_id);
 ALTER TABLE device_roles DROP CONSTRAINT device_roles_pkey, ADD PRIMARY KEY (metering_point_id, device_id, community_id);
+CREATE OR REPLACE FUNCTION devices_keep_role() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.metering_point_id IS NOT NULL THEN
+    INSERT INTO device_roles (metering_point_id, device_id, community_id, role)
+      VALUES (NEW.metering_point_id, NEW.id, NEW.community_id, NEW.role)
+      ON CONFLICT (metering_point_id, device_id, community_id) DO UPDATE SET role = EXCLUDED.role;
+  END IF;
+  RETURN NULL;
+END $$;
 ALTER TABLE device_state DROP CONSTRAINT device_state_pkey, ADD PRIMARY KEY (device_id, community_id);
 ALTER TABLE erasure_requests DROP CONSTRAINT erasure_requests_pkey, ADD PRIMARY KEY (id, community_id);
 DROP INDEX erasure_requests_open_idx;
