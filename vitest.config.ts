@@ -11,6 +11,8 @@ export default defineConfig({
   test: {
     include: ['server/test/**/*.test.ts', 'web/test/**/*.test.ts', 'web/e2e/**/*.test.ts'],
     exclude: vectorsPresent ? [] : ['server/test/meters/**', 'server/test/agent/**'],
+    // One migrated PostgreSQL database per run, copied for each test database (when TEST_DATABASE_URL is set).
+    globalSetup: ['server/test/support/postgres-template.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

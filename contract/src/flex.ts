@@ -228,6 +228,67 @@ export const FlexOrderDelivery = Type.Object({
 });
 export type FlexOrderDelivery = Static<typeof FlexOrderDelivery>;
 
+const Settled = Type.Object({
+  price: Type.String({ description: 'exact decimal in the currency' }),
+  penalty: Type.String(),
+  net: Type.String({ description: 'price − penalty' }),
+});
+
+export const FlexOrderSettlementView = Type.Object({
+  id: Uuid,
+  orderReference: Type.String(),
+  period: Type.String(),
+  congestionPoint: Type.String(),
+  currency: Type.String(),
+  dso: Settled,
+  /** Our own figures; null when they could not be computed (disputeReason says why). */
+  ours: nullable(Settled),
+  disposition: Type.Enum(['Accepted', 'Disputed'] as const),
+  disputeReason: nullable(Type.String()),
+  rewards: Type.Object({
+    members: Type.Integer({ description: 'members given a share' }),
+    total: Type.String({ description: 'what they were given together (exact decimal in the currency)' }),
+  }),
+  settledAt: IsoDateTime,
+});
+export type FlexOrderSettlementView = Static<typeof FlexOrderSettlementView>;
+
+export const FlexPrognosisDay = Type.Object({
+  period: Type.String(),
+  timeZone: Type.String(),
+  ispDurationMinutes: Type.Integer(),
+  congestionPoints: Type.Array(Type.Object({
+    congestionPoint: Type.String(),
+    dsoDomain: Type.String(),
+    revision: Type.Integer({ description: 'the latest D-Prognosis revision sent' }),
+    sentAt: IsoDateTime,
+    isps: Type.Array(Type.Object({
+      isp: Type.Integer(),
+      start: IsoDateTime,
+      prognosisW: Type.Integer({ description: '+ = consumption' }),
+      actualW: nullable(Type.Integer({ description: 'the community\'s metered average power; null until every metering point measured the ISP' })),
+    })),
+  })),
+});
+export type FlexPrognosisDay = Static<typeof FlexPrognosisDay>;
+
+export const FlexMyRewards = Type.Object({
+  rewards: Type.Array(Type.Object({
+    period: Type.String(),
+    orderReference: Type.String(),
+    congestionPoint: Type.String(),
+    currency: Type.String(),
+    contributionWh: Type.Integer({ description: 'my measured contribution to the order' }),
+    amount: Type.String({ description: 'my share (exact decimal in the currency)' }),
+  })),
+  totals: Type.Array(Type.Object({ currency: Type.String(), amount: Type.String() }), { description: 'per currency: the sum of my shares' }),
+});
+export type FlexMyRewards = Static<typeof FlexMyRewards>;
+
+const PrognosisQuery = Type.Object({
+  period: Type.Optional(LocalDate),
+}, { additionalProperties: false });
+
 export const flexRoutes = {
   receiveUftpMessage: route('POST', '/shapeshifter/api/v3/message', {
     tags: ['flex'],
@@ -373,5 +434,24 @@ export const flexRoutes = {
     summary: 'How an accepted FlexOrder is delivered, per ISP against its offer\'s baseline (managers)',
     params: OfferParams,
     response: { 200: FlexOrderDelivery, ...errors(401, 403, 404) },
+  }),
+  flexSettlements: route('GET', '/api/v1/communities/:id/flex/settlements', {
+    tags: ['flex'],
+    summary: 'The orders the DSOs settled, newest first: their figures and ours, accepted or disputed, and what members were given (managers)',
+    params: IdParams,
+    response: { 200: Type.Array(FlexOrderSettlementView), ...errors(401, 403, 404) },
+  }),
+  flexPrognosis: route('GET', '/api/v1/communities/:id/flex/prognosis', {
+    tags: ['flex'],
+    summary: 'A day\'s D-Prognoses (the latest revision per congestion point) beside what the community\'s meters measured (managers; default: today in the market\'s zone)',
+    params: IdParams,
+    querystring: PrognosisQuery,
+    response: { 200: FlexPrognosisDay, ...errors(400, 401, 403, 404) },
+  }),
+  myFlexRewards: route('GET', '/api/v1/communities/:id/flex/my-rewards', {
+    tags: ['flex'],
+    summary: 'What I earned for flexibility my devices delivered, per order (active members)',
+    params: IdParams,
+    response: { 200: FlexMyRewards, ...errors(401, 403, 404) },
   }),
 };

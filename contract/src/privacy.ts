@@ -40,6 +40,13 @@ export const Consent = Type.Object({
   state: Type.Enum(['active', 'revoked', 'expired', 'pending']),
   digest: Type.String({ description: 'SHA-256 of the grant\'s terms (RFC 8785), what the verifiable record holds' }),
 });
+/** A grant as made: to a recipient that is not a member, with the token it reads with, shown this once. */
+export const GrantedConsent = Type.Object({
+  ...Consent.properties,
+  recipientToken: Type.Optional(Type.String({
+    description: 'the recipient\'s bearer token for GET /api/v1/consents/{id}/series (researchers, grid operators, apps); shown only now, only its hash is kept',
+  })),
+});
 export const Consents = Type.Object({
   given: Type.Array(Consent, { description: 'the member\'s grants, newest first' }),
   received: Type.Array(Consent, { description: 'grants other members gave this member' }),
@@ -125,14 +132,42 @@ export const ErasureRequest = Type.Object({
   error: nullable(Type.String()),
 });
 
+export const MaskedExport = Type.Enum(['regulator-intervals'], { description: 'an export the manager downloads, masked by the community\'s rule set for it' });
+const MaskingRuleSetFields = {
+  name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$' }),
+  fields: Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 32 }), { description: 'field → rule (keep, drop, hash, postcode, hourly)', maxProperties: 64 }),
+  otherFields: Type.Enum(['keep', 'drop'], { description: 'what happens to the fields not named' }),
+};
+// The export is named in the body, not the path: one more shape of path parameters makes the web
+// client's union of every route's input too large for the compiler.
+const MaskingRuleSetBody = Type.Object({ export: MaskedExport, ...MaskingRuleSetFields }, { additionalProperties: false });
+export const MaskingRuleSet = Type.Object({
+  export: Type.Object({
+    name: MaskedExport,
+    summary: Type.String(),
+    fields: Type.Array(Type.Object({ name: Type.String(), type: Type.String(), optional: Type.Boolean() })),
+  }),
+  ruleSet: Type.Object(MaskingRuleSetFields),
+  isDefault: Type.Boolean({ description: 'no rules of the community\'s own yet: the cautious default applies' }),
+  updatedAt: nullable(IsoDateTime),
+});
+export const MaskingRules = Type.Object({
+  rules: Type.Array(Type.Object({ name: Type.String(), summary: Type.String(), appliesTo: Type.Array(Type.String(), { description: 'field types; empty: any' }) })),
+  sets: Type.Array(MaskingRuleSet),
+});
+const ExportPeriod = Type.Object({ from: IsoDateTime, to: IsoDateTime }, { additionalProperties: false });
+
 export type Consent = Static<typeof Consent>;
 export type Consents = Static<typeof Consents>;
+export type GrantedConsent = Static<typeof GrantedConsent>;
 export type ConsentedSeries = Static<typeof ConsentedSeries>;
 export type AccessLogEntry = Static<typeof AccessLogEntry>;
 export type ProcessingRegister = Static<typeof ProcessingRegister>;
 export type Retention = Static<typeof Retention>;
 export type RetentionPolicy = Static<typeof RetentionPolicy>;
 export type ErasureRequest = Static<typeof ErasureRequest>;
+export type MaskingRules = Static<typeof MaskingRules>;
+export type MaskingRuleSet = Static<typeof MaskingRuleSet>;
 
 export const privacyRoutes = {
   memberConsents: route('GET', '/api/v1/members/:id/consents', {
@@ -141,14 +176,14 @@ export const privacyRoutes = {
   }),
   grantConsent: route('POST', '/api/v1/members/:id/consents', {
     tags: ['privacy'], summary: 'Let a recipient read a scope of the member\'s energy data for a stated purpose until a date (the member only)',
-    params: IdParams, body: ConsentBody, response: { 201: Consent, ...errors(400, 401, 403, 404) },
+    params: IdParams, body: ConsentBody, response: { 201: GrantedConsent, ...errors(400, 401, 403, 404) },
   }),
   revokeConsent: route('POST', '/api/v1/consents/:id/revoke', {
     tags: ['privacy'], summary: 'Revoke a consent with immediate effect; revoking again changes nothing (its member only)',
     params: IdParams, response: { 200: Consent, ...errors(401, 403, 404) },
   }),
   consentedSeries: route('GET', '/api/v1/consents/:id/series', {
-    tags: ['privacy'], summary: 'A recipient reads a metering point\'s energy through a consent: the grant\'s scope only, at its resolution; every read is in the member\'s access log',
+    tags: ['privacy'], summary: 'A recipient reads a metering point\'s energy through a consent: the grant\'s scope only, at its resolution; every read is in the member\'s access log. A member recipient with their login or API token; any other recipient with the grant\'s recipient token (Authorization: Bearer gsc_…), which opens that grant alone — out of scope, revoked, expired or another grant\'s: 404',
     params: IdParams, querystring: SeriesQuery, response: { 200: ConsentedSeries, ...errors(400, 401, 403, 404) },
   }),
   memberAccessLog: route('GET', '/api/v1/members/:id/access-log', {
@@ -174,5 +209,17 @@ export const privacyRoutes = {
   putRetention: route('PUT', '/api/v1/communities/:id/retention', {
     tags: ['privacy'], summary: 'How long the community keeps each kind of data; billing records at least the country\'s legal minimum (managers)',
     params: IdParams, body: RetentionPolicy, response: { 200: Retention, ...errors(400, 401, 403, 404) },
+  }),
+  maskingRules: route('GET', '/api/v1/communities/:id/masking-rules', {
+    tags: ['privacy'], summary: 'The masking rules and, per export, the rule set the community applies (its own or the cautious default; managers)',
+    params: IdParams, response: { 200: MaskingRules, ...errors(401, 403, 404) },
+  }),
+  putMaskingRuleSet: route('PUT', '/api/v1/communities/:id/masking-rules', {
+    tags: ['privacy'], summary: 'Set the rule per field of one export (drop, hash with the community salt, postcode, hourly, keep); every problem is reported at once (managers)',
+    params: IdParams, body: MaskingRuleSetBody, response: { 200: MaskingRuleSet, ...errors(400, 401, 403, 404) },
+  }),
+  regulatorExport: route('GET', '/api/v1/communities/:id/exports/regulator-intervals.csv', {
+    tags: ['privacy'], summary: 'Per metering point and quarter hour: who, where, how much, for the regulator or grid operator — masked by the community\'s rule set; at most 32 days; each member\'s access log records it (managers)',
+    params: IdParams, querystring: ExportPeriod, produces: ['text/csv'], response: errors(400, 401, 403, 404),
   }),
 };

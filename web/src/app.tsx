@@ -87,6 +87,7 @@ function Nav({ params, path }: { params: Record<string, string>; path: string })
             {link(managePath(membership.communityId), t('nav.overview'))}
             {link(managePath(membership.communityId, 'forecast'), t('nav.forecast'))}
             {link(managePath(membership.communityId, 'market'), t('nav.market'))}
+            {link(managePath(membership.communityId, 'flex'), t('nav.flex'))}
             {link(managePath(membership.communityId, 'plan'), t('nav.plan'))}
             {link(managePath(membership.communityId, 'members'), t('nav.members'))}
             {link(managePath(membership.communityId, 'devices'), t('nav.devices'))}

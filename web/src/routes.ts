@@ -34,6 +34,7 @@ export const ROUTES: Route[] = [
   { pattern: '/manage/:communityId/forecast', load: () => import('./pages/manage/forecast.js') },
   { pattern: '/manage/:communityId/privacy', load: () => import('./pages/manage/privacy.js') },
   { pattern: '/manage/:communityId/market', load: () => import('./pages/manage/market.js') },
+  { pattern: '/manage/:communityId/flex', load: () => import('./pages/manage/flex.js') },
   { pattern: '/manage/:communityId/plan', load: () => import('./pages/manage/plan.js') },
   { pattern: '/manage/:communityId/commands', load: () => import('./pages/manage/commands.js') },
   { pattern: '/manage/:communityId/settlements', load: () => import('./pages/manage/settlements.js') },

@@ -52,6 +52,7 @@ export { FlexPortfolio } from './portfolio.js';
 export { FLEX_PROGNOSIS_JOB, FlexPrognoses, flexPrognosisJob, PROGNOSIS_LEAD_MS } from './prognosis.js';
 export { FLEX_VALIDATE_JOB, FlexValidation, flexValidateJob, MAX_PLAN_STEPS } from './validate.js';
 export { FlexOperation } from './operate.js';
+export { FlexReports } from './reports.js';
 export { changedMaterially, dPrognosis, MIN_FLEX_W, offerFor, ORDER_LEAD_MS, PROGNOSIS_CHANGE_MIN_W, PROGNOSIS_CHANGE_SHARE, prognosisPowers, requestTargets, type OfferInput, type OfferOutcome, type StepTarget } from './domain/offer.js';
 export { connectionKey, meanOver, nextPeriodGate, stepsOfIsps, withinWindows } from './domain/portfolio.js';
 export { offerByMessageId, type StoredOffer } from './store/portfolio.js';

@@ -7,12 +7,13 @@ import type { UftpTransport } from './transport.js';
 import type { FlexPortfolio } from './portfolio.js';
 import type { FlexValidation } from './validate.js';
 import type { FlexOperation } from './operate.js';
+import type { FlexReports } from './reports.js';
 
 const XML_TYPES = ['text/xml', 'application/xml'];
 
 /** The UFTP endpoint (authenticated by signatures, not sessions) and the managers' routes. Thin: transport.ts and service.ts do the work. */
-export async function flexRoutes(app: Api, { transport, admin, contracts, portfolio, validation, operation }: {
-  transport: UftpTransport; admin: FlexAdmin; contracts: FlexContracts; portfolio: FlexPortfolio; validation: FlexValidation; operation: FlexOperation;
+export async function flexRoutes(app: Api, { transport, admin, contracts, portfolio, validation, operation, reports }: {
+  transport: UftpTransport; admin: FlexAdmin; contracts: FlexContracts; portfolio: FlexPortfolio; validation: FlexValidation; operation: FlexOperation; reports: FlexReports;
 }): Promise<void> {
   for (const type of XML_TYPES) {
     if (!app.hasContentTypeParser(type)) app.addContentTypeParser(type, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
@@ -90,4 +91,11 @@ export async function flexRoutes(app: Api, { transport, admin, contracts, portfo
 
   app.get(contract.flexOrderDelivery.path, { schema: contract.flexOrderDelivery.schema }, async (request) =>
     operation.delivery(request.principal, request.params.id, request.params.messageId));
+
+  app.get(contract.flexSettlements.path, { schema: contract.flexSettlements.schema }, async (request) => reports.settlements(request.principal, request.params.id));
+
+  app.get(contract.flexPrognosis.path, { schema: contract.flexPrognosis.schema }, async (request) =>
+    reports.prognosis(request.principal, request.params.id, request.query.period));
+
+  app.get(contract.myFlexRewards.path, { schema: contract.myFlexRewards.schema }, async (request) => reports.myRewards(request.principal, request.params.id));
 }

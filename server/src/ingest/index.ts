@@ -15,4 +15,4 @@ export {
   recordDeviceEvent,
 } from './store.js';
 export { deleteReadingsOfDevices, devicesWithReadings } from './store.js';
-export { deleteReadingsAtPoints, deleteReadingsInWindows, deviceReadingsInWindows } from './store.js';
+export { deleteReadingsAtPoints, deleteReadingsBefore, deleteReadingsInWindows, deviceReadingsInWindows } from './store.js';

@@ -370,6 +370,24 @@ export async function deleteReadingsAtPoints(tx: Queryable, meteringPointIds: re
   await tx.query('DELETE FROM readings WHERE metering_point_id = ANY($1::uuid[])', [meteringPointIds]);
 }
 
+/**
+ * Retention (privacy's daily job): deletes a community's raw readings stamped before `cutoffMs`,
+ * keeping each device's and quantity's newest one before it — the baseline a later register
+ * reading is differenced against — so the quarter hours already made stay as they are and the
+ * next ones can still be made. Returns how many went; a second call with the same cut-off deletes none.
+ */
+export async function deleteReadingsBefore(tx: Queryable, communityId: string, cutoffMs: number): Promise<number> {
+  const rows = await tx.query<{ count: number }>(
+    `WITH gone AS (
+       DELETE FROM readings r WHERE r.community_id = $1 AND r.ts < $2
+         AND r.ts < (SELECT max(k.ts) FROM readings k WHERE k.device_id = r.device_id AND k.quantity = r.quantity AND k.ts < $2)
+       RETURNING 1)
+     SELECT count(*)::int AS count FROM gone`,
+    [communityId, new Date(cutoffMs)],
+  );
+  return rows[0]?.count ?? 0;
+}
+
 /** The columns of one group commit's readings, in device order. */
 export interface ReadingColumns {
   devices: string[];

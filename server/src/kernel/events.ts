@@ -121,11 +121,12 @@ export const EVENT_SHAPES = {
   'market.cleared': { communityId: 'string', slotStartMs: 'number', clearedAtMs: 'number', trades: 'number' },
   /**
    * A member granted or revoked a consent to share their data (for the verifiable record); the
-   * recipient as its kind and id, `validUntilMs` when it lapses on its own.
+   * recipient as its kind and id, `validUntilMs` when it lapses on its own, `digest` the SHA-256
+   * of the grant's canonical terms (never its data).
    */
   'consent.changed': {
     communityId: 'string', grantId: 'string', grantorMemberId: 'string', recipientKind: 'string', recipientId: 'string',
-    purpose: 'string', state: oneOf('granted', 'revoked'), validUntilMs: 'number', atMs: 'number',
+    purpose: 'string', state: oneOf('granted', 'revoked'), validUntilMs: 'number', digest: 'string', atMs: 'number',
   },
   /**
    * A person changed something (the audit trail): published in the transaction of the change, so
@@ -137,7 +138,7 @@ export const EVENT_SHAPES = {
     atMs: 'number', communityId: 'string|null',
     kind: oneOf('community', 'tariff', 'sharing-rule', 'share', 'member', 'device', 'settlement', 'quota', 'consent', 'role',
       'metering-point', 'invitation', 'device-batch', 'connector', 'market', 'wallet', 'retention', 'erasure',
-      'account', 'job', 'key', 'coefficients', 'co2-intensity', 'weather-source', 'plan-objective', 'device-control', 'appliance-request', 'agent-limits', 'flex', 'command', 'operator-import'),
+      'account', 'job', 'key', 'coefficients', 'co2-intensity', 'weather-source', 'plan-objective', 'device-control', 'appliance-request', 'agent-limits', 'flex', 'command', 'operator-import', 'masking'),
     resourceId: 'string', action: 'string',
     actorUserId: 'string|null', actorRole: oneOf('admin', 'manager', 'member', 'user', 'system'), subjectMemberId: 'string|null',
     clientAddress: 'string|null', userAgent: 'string|null', requestId: 'string|null',

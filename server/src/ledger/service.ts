@@ -268,12 +268,12 @@ export class LedgerService {
     }
   }
 
-  /** A consent granted or revoked: the member as a commitment; a member recipient too, an organisation or app by its id. */
+  /** A consent granted or revoked: the member as a commitment; a member recipient too, an organisation or app by its id; the digest of the grant's terms. */
   async onConsentChanged(tx: Queryable, event: EventPayload<'consent.changed'>): Promise<void> {
     const entry = consentChanged({ at: event.atMs, community: event.communityId }, {
       subject: await this.commit(tx, event.grantorMemberId, event.grantorMemberId),
       grantee: event.recipientKind === 'member' ? await this.commit(tx, event.recipientId, event.recipientId) : event.recipientId,
-      purpose: event.purpose, state: event.state,
+      purpose: event.purpose, state: event.state, termsSha256: event.digest,
       ...(event.state === 'granted' ? { validUntil: event.validUntilMs } : {}),
     });
     await this.enqueue(tx, entry, `${event.grantId}:${event.state}`);

@@ -32,7 +32,7 @@ import { memoryKeys, Secrets, secretsRoutes, type KeyStore } from '../secrets/in
 import { DEFAULT_QUOTAS, Quotas, type QuotaLimits, quotaRoutes } from '../quotas/index.js';
 import { LedgerService, ledgerAuditJob, ledgerCommunityKeyStore, ledgerJob, ledgerKeyStore, ledgerRoutes, subscribeLedger } from '../ledger/index.js';
 import { ConnectorService, CONNECTORS_JOB, connectorJob, connectorRoutes, connectorSecretsStore } from '../connectors/index.js';
-import { longestRawReadingsRetentionDays, privacyJob, privacyRoutes, registerAccessLogging, type PrivacyContext } from '../privacy/index.js';
+import { longestRawReadingsRetentionDays, maskingSaltStore, privacyJob, privacyRoutes, registerAccessLogging, type PrivacyContext } from '../privacy/index.js';
 import { MARKET_JOB, marketJob, marketRoutes, subscribeMarket, type MarketJobOptions } from '../market/index.js';
 import { OPTIMISE_JOB, optimiseJob, optimiseRoutes, PlanService, Solver, subscribeOptimise } from '../optimise/index.js';
 import { auditRoutes, subscribeAudit } from '../audit/index.js';
@@ -42,7 +42,7 @@ import { readFileSync } from 'node:fs';
 import { CONTROL_JOB, ControlService, controlJob, controlRoutes, embeddedCommandTransport, startExternalCommands, subscribeControl } from '../control/index.js';
 import {
   defaultSchemaDirectory, FLEX_OUTBOX_JOB, FLEX_VALIDATE_JOB, FlexAdmin, FlexContracts, flexKeyStore, flexOutboxJob, FlexPortfolio, FlexPrognoses, flexPrognosisJob, flexRoutes,
-  FlexOperation, FlexValidation, flexValidateJob, loadUftpSchemas, UftpTransport, type LoadedSchemas,
+  FlexOperation, FlexReports, FlexValidation, flexValidateJob, loadUftpSchemas, UftpTransport, type LoadedSchemas,
 } from '../flex/index.js';
 
 export interface PlatformOptions {
@@ -196,7 +196,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   closers.push(() => db.close());
   try {
     await migrate(db);
-    const secrets = await Secrets.open(db, options.secretKeys ?? memoryKeys(), [deviceCredentialsStore, meterKeysStore, connectorSecretsStore, ledgerKeyStore, ledgerCommunityKeyStore, flexKeyStore]);
+    const secrets = await Secrets.open(db, options.secretKeys ?? memoryKeys(), [deviceCredentialsStore, meterKeysStore, connectorSecretsStore, ledgerKeyStore, ledgerCommunityKeyStore, flexKeyStore, maskingSaltStore]);
     // PGlite's own files and a key file created just now: private to the user.
     for (const dir of privateDirs) makePrivate(dir);
     const bootstrapAdmin = await ensureAdmin(db);
@@ -420,7 +420,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       broker?.disconnect(deviceId);
       brokerSync?.deviceChanged(deviceId);
     };
-    const privacyContext: PrivacyContext = { db, now: options.privacy?.now ?? Date.now, events, deviceChanged };
+    const privacyContext: PrivacyContext = { db, now: options.privacy?.now ?? Date.now, events, deviceChanged, box: secrets.box };
     const privacy = jobs.register(privacyJob(privacyContext, { log: componentLog(app.log, 'privacy', 'info') }));
     privacy.wake();
     // Readings are partitioned by month (one table for all communities), kept as long as the longest
@@ -481,7 +481,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await ledgerRoutes(app, { service: ledgerService, events });
     await controlRoutes(app, { control, authenticateDevice });
     await flexRoutes(app, { transport: uftp, admin: new FlexAdmin({ db, events, box: secrets.box, now: flexNow, publicUrl: () => endpoints.publicUrl }),
-      contracts: new FlexContracts({ db, events, now: flexNow }), portfolio: new FlexPortfolio({ db, events, now: flexNow }), validation: flex.validation, operation: flex.operation });
+      contracts: new FlexContracts({ db, events, now: flexNow }), portfolio: new FlexPortfolio({ db, events, now: flexNow }), validation: flex.validation, operation: flex.operation,
+      reports: new FlexReports({ db, now: flexNow }) });
     await auditRoutes(app, { db, requireAdmin, requireCommunityManager: (principal, communityId) => requireCommunityManager(db, principal, communityId) });
     await brokerSecurityRoutes(app, { hook: new BrokerAuthHook({ lookup: (deviceId) => directory.get(deviceId), verifySas: authenticateDevice }) });
     const installation = new InstallationView({

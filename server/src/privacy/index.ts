@@ -7,4 +7,5 @@ export { registerAccessLogging } from './access-hook.js';
 export { longestRawReadingsRetentionDays, type PrivacyContext } from './service.js';
 export { PRIVACY_JOB, enforceRetention, privacyJob, type RetentionReport } from './job.js';
 export { privacyRoutes } from './routes.js';
+export { maskingSaltStore } from './store.js';
 export { seedDemoPrivacy } from './demo.js';

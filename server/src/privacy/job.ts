@@ -1,6 +1,7 @@
 import type { JobDefinition } from '../platform/jobs/index.js';
 import { DAY_MS } from '../kernel/time.js';
-import { loadCommunity } from '../registry/index.js';
+import { communitiesWithMeteringPoints, loadCommunity } from '../registry/index.js';
+import { deleteReadingsBefore } from '../ingest/index.js';
 import { retentionCutoffs } from './domain/index.js';
 import { executeErasure, failErasure, legalMinimumOf, retentionOf, sweepErasedSites, type PrivacyContext } from './service.js';
 import * as store from './store.js';
@@ -12,27 +13,36 @@ export interface RetentionReport {
   readonly communityId: string;
   readonly accessLogEntries: number;
   readonly endedConsents: number;
+  /** Raw readings past the raw-readings period (their quarter hours stay), through ingest's `deleteReadingsBefore`. */
+  readonly rawReadings: number;
 }
 
 /**
- * Enforces each community's retention on privacy's own records at `now`: access-log entries
- * older than the access-log period, and consents that ended before it (unless a kept log entry
- * names them). Deleting what is gone already deletes nothing, so a second run at the same
- * instant reports zeros.
+ * Enforces each community's retention at `now`: access-log entries older than the access-log
+ * period, consents that ended before it (unless a kept log entry names them), and raw readings
+ * older than the raw-readings period (each series' newest one before it stays as the baseline of
+ * the next; the quarter hours made from them stay). Deleting what is gone already deletes
+ * nothing, so a second run at the same instant reports zeros.
  */
 export async function enforceRetention(ctx: PrivacyContext, communities?: readonly string[]): Promise<RetentionReport[]> {
   const now = ctx.now();
   const reports: RetentionReport[] = [];
-  for (const communityId of communities ?? await store.communitiesWithPrivacyData(ctx.db)) {
+  for (const communityId of communities ?? await retainedCommunities(ctx)) {
     const community = await loadCommunity(ctx.db, communityId);
     if (!community) continue;
     const { updatedAt: _updated, ...policy } = await retentionOf(ctx.db, community);
     const cutoffs = retentionCutoffs(policy, legalMinimumOf(community), now, community.timeZone);
     const accessLogEntries = await store.deleteAccessLogBefore(ctx.db, communityId, cutoffs['access-log']);
     const endedConsents = await store.deleteEndedGrantsBefore(ctx.db, communityId, cutoffs['access-log']);
-    reports.push({ communityId, accessLogEntries, endedConsents });
+    const rawReadings = await deleteReadingsBefore(ctx.db, communityId, cutoffs['raw-readings']);
+    reports.push({ communityId, accessLogEntries, endedConsents, rawReadings });
   }
   return reports;
+}
+
+/** Every community with privacy records or metering points (whose readings the default policy covers too). */
+async function retainedCommunities(ctx: PrivacyContext): Promise<string[]> {
+  return [...new Set([...await store.communitiesWithPrivacyData(ctx.db), ...await communitiesWithMeteringPoints(ctx.db)])].sort();
 }
 
 export interface PrivacyJobOptions {
@@ -68,10 +78,10 @@ export function privacyJob(ctx: PrivacyContext, options: PrivacyJobOptions = {})
       const now = ctx.now();
       if (now - lastRetention >= DAY_MS) {
         lastRetention = now;
-        const communities = await lease((await store.communitiesWithPrivacyData(ctx.db)).map((c) => `retention:${c}`));
+        const communities = await lease((await retainedCommunities(ctx)).map((c) => `retention:${c}`));
         for (const report of await enforceRetention(ctx, communities.map((c) => c.slice('retention:'.length)))) {
-          if (report.accessLogEntries + report.endedConsents > 0) {
-            log(`privacy retention ${report.communityId}: ${report.accessLogEntries} access-log entries, ${report.endedConsents} ended consents removed`);
+          if (report.accessLogEntries + report.endedConsents + report.rawReadings > 0) {
+            log(`privacy retention ${report.communityId}: ${report.accessLogEntries} access-log entries, ${report.endedConsents} ended consents, ${report.rawReadings} raw readings removed`);
           }
         }
       }

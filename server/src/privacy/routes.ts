@@ -1,8 +1,10 @@
 import type { Api } from '../platform/http/api.js';
+import { requestCredentials } from '../platform/http/app.js';
 import type { JobWaker } from '../platform/jobs/index.js';
-import { privacyRoutes as contract, type Consent, type ErasureRequest } from '@gridshare/contract/privacy';
+import { privacyRoutes as contract, type Consent, type ErasureRequest, type MaskingRuleSet } from '@gridshare/contract/privacy';
 import { formatUtcInstant } from '../kernel/time.js';
-import { grantState, PROCESSING_REGISTER, type ConsentQuantity, type PrivacyLanguage } from './domain/index.js';
+import { getMaskingRule, grantState, maskingRuleNames, PROCESSING_REGISTER, type ConsentQuantity, type ExportSchema, type MaskingRuleSet as RuleSet, type PrivacyLanguage } from './domain/index.js';
+import { communityRuleSets, putRuleSet, regulatorExport, type ManagerExport } from './masking.js';
 import {
   communityErasures, grantConsent, listConsents, memberAccessLog, putCommunityRetention, readThroughConsent,
   requestErasure, requireCommunityMember, retentionOf, legalMinimumOf, revokeConsent, type PrivacyContext,
@@ -31,6 +33,14 @@ function erasureView(e: StoredErasure): ErasureRequest {
   };
 }
 
+function ruleSetView(set: { schema: ExportSchema; ruleSet: RuleSet; updatedAt: number | null }): MaskingRuleSet {
+  return {
+    export: { name: set.schema.name as ManagerExport, summary: set.schema.summary, fields: set.schema.fields.map((f) => ({ name: f.name, type: f.type, optional: f.optional === true })) },
+    ruleSet: { name: set.ruleSet.name, fields: { ...set.ruleSet.fields }, otherFields: set.ruleSet.otherFields },
+    isDefault: set.updatedAt === null, updatedAt: iso(set.updatedAt),
+  };
+}
+
 const languageOf = (accept: string | undefined): PrivacyLanguage => (accept?.trim().toLowerCase().startsWith('de') ? 'de' : 'en');
 
 export async function privacyRoutes(app: Api, { ctx, jobs }: { ctx: PrivacyContext; jobs: JobWaker }): Promise<void> {
@@ -42,7 +52,7 @@ export async function privacyRoutes(app: Api, { ctx, jobs }: { ctx: PrivacyConte
 
   app.post(contract.grantConsent.path, { schema: contract.grantConsent.schema }, async (request, reply) => {
     const { body } = request;
-    const grant = await grantConsent(ctx, request.principal, request.params.id, {
+    const { grant, recipientToken } = await grantConsent(ctx, request.principal, request.params.id, {
       recipient: body.recipient,
       scope: {
         meteringPoints: body.scope.meteringPoints, quantities: body.scope.quantities, resolution: body.scope.resolution,
@@ -51,7 +61,7 @@ export async function privacyRoutes(app: Api, { ctx, jobs }: { ctx: PrivacyConte
       purpose: body.purpose,
       validUntil: Date.parse(body.validUntil),
     });
-    return reply.status(201).send(consentView(grant, ctx.now()));
+    return reply.status(201).send({ ...consentView(grant, ctx.now()), ...(recipientToken === undefined ? {} : { recipientToken }) });
   });
 
   app.post(contract.revokeConsent.path, { schema: contract.revokeConsent.schema },
@@ -59,7 +69,10 @@ export async function privacyRoutes(app: Api, { ctx, jobs }: { ctx: PrivacyConte
 
   app.get(contract.consentedSeries.path, { schema: contract.consentedSeries.schema }, async (request) => {
     const { query } = request;
-    const { points } = await readThroughConsent(ctx, request.principal, request.params.id, {
+    // A recipient token is no account's: accounts resolved it to nobody, so it is privacy's to check.
+    const bearer = request.principal.kind === 'anonymous' ? requestCredentials(request).bearerToken : undefined;
+    const reader = bearer === undefined ? { principal: request.principal } : { recipientToken: bearer };
+    const { points } = await readThroughConsent(ctx, reader, request.params.id, {
       meteringPoint: query.meteringPoint, quantity: query.quantity as ConsentQuantity, resolution: query.resolution,
       fromMs: Date.parse(query.from), toMs: Date.parse(query.to),
     });
@@ -100,6 +113,25 @@ export async function privacyRoutes(app: Api, { ctx, jobs }: { ctx: PrivacyConte
 
   app.get(contract.erasureRequests.path, { schema: contract.erasureRequests.schema },
     async (request) => (await communityErasures(ctx, request.principal, request.params.id)).map(erasureView));
+
+  app.get(contract.maskingRules.path, { schema: contract.maskingRules.schema }, async (request) => ({
+    rules: maskingRuleNames().map((name) => {
+      const rule = getMaskingRule(name)!;
+      return { name, summary: rule.summary, appliesTo: rule.appliesTo === 'any' ? [] : [...rule.appliesTo] };
+    }),
+    sets: (await communityRuleSets(ctx, request.principal, request.params.id)).map(ruleSetView),
+  }));
+
+  app.put(contract.putMaskingRuleSet.path, { schema: contract.putMaskingRuleSet.schema },
+    async (request) => {
+      const { export: schema, ...ruleSet } = request.body;
+      return ruleSetView(await putRuleSet(ctx, request.principal, request.params.id, schema, ruleSet));
+    });
+
+  app.get(contract.regulatorExport.path, { schema: contract.regulatorExport.schema }, async (request, reply) => {
+    const { fileName, csv } = await regulatorExport(ctx, request.principal, request.params.id, Date.parse(request.query.from), Date.parse(request.query.to));
+    return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${fileName}"`).send(csv);
+  });
 
   app.put(contract.putRetention.path, { schema: contract.putRetention.schema }, async (request) => {
     const { policy, legal } = await putCommunityRetention(ctx, request.principal, request.params.id, request.body);

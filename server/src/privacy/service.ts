@@ -15,6 +15,7 @@ import {
 } from '../registry/index.js';
 import { deleteReadingsAtPoints, deleteReadingsInWindows } from '../ingest/index.js';
 import { forgetSalts } from '../ledger/index.js';
+import type { SecretBox } from '../secrets/index.js';
 import { pointIntervals } from '../intervals/index.js';
 import { pseudonymiseStatements } from '../billing/index.js';
 import {
@@ -23,6 +24,7 @@ import {
   type AccessedData, type ConsentQuantity, type DataScope, type ErasurePlan, type Grant, type LegalMinimum, type PersonalDataKind, type ProcessingPurpose,
   type Recipient, type RetentionPolicy, type StatedPurpose, type ReducedPoint,
 } from './domain/index.js';
+import { sha256Hex } from './domain/crypto.js';
 import * as store from './store.js';
 
 /** The clock and randomness the capability runs on (tests pass their own clock). */
@@ -33,6 +35,8 @@ export interface PrivacyContext {
   readonly events: EventPublisher;
   /** Called for each device an erasure released, once committed: ingest's directory and the broker forget its binding at once. */
   readonly deviceChanged: (deviceId: string) => void;
+  /** Seals the community's masking salt at rest (secrets' box, like device keys). */
+  readonly box: SecretBox;
 }
 
 /** A member's own record: only the member acts on their consents, log, export and erasure. Managers and admins see it exists (403). */
@@ -94,7 +98,7 @@ export async function listConsents(ctx: PrivacyContext, principal: Principal, me
   };
 }
 
-export async function grantConsent(ctx: PrivacyContext, principal: Principal, memberId: string, input: GrantInput): Promise<store.StoredGrant> {
+export async function grantConsent(ctx: PrivacyContext, principal: Principal, memberId: string, input: GrantInput): Promise<{ grant: store.StoredGrant; recipientToken: string | undefined }> {
   const { member } = await ownMember(ctx.db, principal, memberId);
   if (input.recipient.kind === 'member' && !(UUID.test(input.recipient.id) && (await memberById(ctx.db, input.recipient.id)))) {
     throw new BadRequestError('no such member to grant to', 'body/recipient/id');
@@ -103,20 +107,26 @@ export async function grantConsent(ctx: PrivacyContext, principal: Principal, me
     id: randomUUID(), communityId: member.communityId, now: ctx.now(), ownMeteringPoints: new Set(await meteringPointIdsOfMember(ctx.db, memberId)),
   });
   const digest = grantDigest(grant);
+  // A member reads with their own login; anyone else gets a token for this grant alone, shown this once.
+  const recipientToken = grant.recipient.kind === 'member' ? undefined : `${RECIPIENT_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
   return ctx.events.transaction(ctx.db, async (tx, publish) => {
     await store.insertGrant(tx, grant, digest);
+    if (recipientToken !== undefined) await store.insertRecipientToken(tx, grant, sha256Hex(recipientToken), grant.createdAt);
     const stored = { ...grant, digest };
     await recordChange(publish, { kind: 'consent', communityId: member.communityId, resourceId: grant.id, action: 'grant', before: null, after: stored, subjectMemberId: memberId, atMs: grant.createdAt });
-    await publish('consent.changed', consentEvent(grant, 'granted', grant.createdAt));
-    return stored;
+    await publish('consent.changed', consentEvent(stored, 'granted', grant.createdAt));
+    return { grant: stored, recipientToken };
   });
 }
 
-/** The verifiable record's view of a grant's change: who (as ids the ledger commits to), to whom, why, until when. */
-function consentEvent(grant: Grant, state: 'granted' | 'revoked', atMs: number): EventPayload<'consent.changed'> {
+/** Recipient tokens say what they are, so one pasted in the wrong place is recognised (and secret scanners find them). */
+const RECIPIENT_TOKEN_PREFIX = 'gsc_';
+
+/** The verifiable record's view of a grant's change: who (as ids the ledger commits to), to whom, why, until when, and the digest of its terms. */
+function consentEvent(grant: store.StoredGrant, state: 'granted' | 'revoked', atMs: number): EventPayload<'consent.changed'> {
   return {
     communityId: grant.communityId, grantId: grant.id, grantorMemberId: grant.grantor, recipientKind: grant.recipient.kind, recipientId: grant.recipient.id,
-    purpose: grant.purpose.code, state, validUntilMs: grant.validUntil, atMs,
+    purpose: grant.purpose.code, state, validUntilMs: grant.validUntil, digest: grant.digest, atMs,
   };
 }
 
@@ -149,20 +159,38 @@ export interface SeriesQuery {
 
 const INTERVAL_FIELD = { import: 'importWh', export: 'exportWh', pv: 'pvWh' } as const;
 
-/**
- * A consent recipient (a member, with their own login or token) reads through a grant: only
- * what the grant covers, at its resolution, final buckets only; every read is in the grantor's
- * access log. Another caller learns nothing (404); a revoked or expired grant says so (403).
- */
-export async function readThroughConsent(ctx: PrivacyContext, principal: Principal, grantId: string, query: SeriesQuery): Promise<{ grant: store.StoredGrant; points: ReducedPoint[] }> {
-  const user = requireUser(principal);
+/** Who reads through a consent: a member recipient with their login or API token, any other recipient with the grant's own token. */
+export type ConsentReader = { readonly principal: Principal } | { readonly recipientToken: string };
+
+/** The grant the reader holds as its recipient, and whether a refusal may say why (a member sees their received grants anyway). */
+async function heldGrant(ctx: PrivacyContext, reader: ConsentReader, grantId: string): Promise<{ grant: store.StoredGrant; explain: boolean }> {
+  if ('recipientToken' in reader) {
+    // A bearer credential that may have leaked: it opens its own grant only, and an ended grant's
+    // token learns nothing, not even that it was ever valid.
+    const grant = (await store.grantIdOfRecipientToken(ctx.db, sha256Hex(reader.recipientToken))) === grantId ? await store.grantById(ctx.db, grantId) : undefined;
+    if (!grant || grant.recipient.kind === 'member') throw new NotFoundError('data');
+    return { grant, explain: false };
+  }
+  const user = requireUser(reader.principal);
   const grant = await store.grantById(ctx.db, grantId);
   const recipientMember = grant?.recipient.kind === 'member' ? user.memberships.find((m) => m.memberId === grant.recipient.id && m.state === 'active') : undefined;
   if (!grant || !recipientMember) throw new NotFoundError('data');
+  return { grant, explain: true };
+}
+
+/**
+ * A consent recipient reads through a grant: only what the grant covers, at its resolution, final
+ * buckets only; every read is in the grantor's access log. Another caller learns nothing (404); a
+ * member recipient is told a revoked or expired grant is (403), a token holder is not (404).
+ */
+export async function readThroughConsent(ctx: PrivacyContext, reader: ConsentReader, grantId: string, query: SeriesQuery): Promise<{ grant: store.StoredGrant; points: ReducedPoint[] }> {
+  const { grant, explain } = await heldGrant(ctx, reader, grantId);
   const now = ctx.now();
-  const held = (await store.grantsOfRecipient(ctx.db, 'member', grant.recipient.id)).filter((g) => g.grantor === grant.grantor);
+  const held = grant.recipient.kind === 'member'
+    ? (await store.grantsOfRecipient(ctx.db, 'member', grant.recipient.id)).filter((g) => g.grantor === grant.grantor)
+    : [grant];
   const decision = mayRead(held, grant.recipient, { grantor: grant.grantor, grantId, ...query }, now);
-  if (!decision.allowed) throw refusalError(decision.refusal);
+  if (!decision.allowed) throw explain ? refusalError(decision.refusal) : new NotFoundError('data');
   if (query.quantity === 'energy-by-source') throw new BadRequestError('energy by source is read per member, not per metering point: ask for import, export or pv', 'querystring/quantity');
   const community = await communityOf(ctx.db, grant.communityId);
   const field = INTERVAL_FIELD[query.quantity];
@@ -218,7 +246,8 @@ export async function recordPersonalDataRead(ctx: PrivacyContext, principal: Pri
   }), read.route);
 }
 
-const activeManagerOf = (user: UserPrincipal, communityId: string) =>
+/** A platform admin reading a community's data is logged as the admin, not as one of its managers. */
+export const activeManagerOf = (user: UserPrincipal, communityId: string) =>
   user.memberships.some((m) => m.communityId === communityId && m.state === 'active' && m.role === 'manager');
 
 export async function memberAccessLog(ctx: PrivacyContext, principal: Principal, memberId: string): Promise<store.StoredAccess[]> {

@@ -1,10 +1,14 @@
 import type { Queryable } from '../platform/store/db.js';
+import { keyIdSql, sealedStore } from '../secrets/index.js';
 import type { Resolution } from '../kernel/calendar.js';
 import type {
-  AccessLogEntry, ConsentPurpose, ConsentQuantity, DataCategory, ErasurePlan, Grant, ProcessingPurpose, RecipientKind, RetentionPolicy,
+  AccessLogEntry, ConsentPurpose, MaskingRuleSet, ConsentQuantity, DataCategory, ErasurePlan, Grant, ProcessingPurpose, RecipientKind, RetentionPolicy,
 } from './domain/index.js';
 
-/** The only SQL on privacy's tables: consent_grants, access_log, erasure_requests, retention_policies. */
+/**
+ * The only SQL on privacy's tables: consent_grants, consent_recipient_tokens, access_log, erasure_requests, retention_policies,
+ * masking_salts, masking_rule_sets.
+ */
 
 interface GrantRow {
   id: string;
@@ -79,6 +83,18 @@ export async function grantsOfGrantor(db: Queryable, grantor: string): Promise<S
 export async function grantsOfRecipient(db: Queryable, kind: RecipientKind, id: string): Promise<StoredGrant[]> {
   const rows = await db.query<GrantRow>(`${GRANT_SELECT} WHERE recipient_kind = $1 AND recipient_id = $2 ORDER BY created_at DESC, id`, [kind, id]);
   return rows.map(toGrant);
+}
+
+/** The SHA-256 of the token a non-member recipient reads a grant with (the token itself is never stored). */
+export async function insertRecipientToken(db: Queryable, grant: Pick<Grant, 'id' | 'communityId'>, tokenSha256: string, at: number): Promise<void> {
+  await db.query('INSERT INTO consent_recipient_tokens (grant_id, community_id, token_sha256, issued_at) VALUES ($1, $2, $3, $4)',
+    [grant.id, grant.communityId, tokenSha256, new Date(at)]);
+}
+
+/** The grant a recipient token opens, or undefined for a token nobody issued. */
+export async function grantIdOfRecipientToken(db: Queryable, tokenSha256: string): Promise<string | undefined> {
+  const rows = await db.query<{ grant_id: string }>('SELECT grant_id FROM consent_recipient_tokens WHERE token_sha256 = $1', [tokenSha256]);
+  return rows[0]?.grant_id;
 }
 
 /** Sets the revocation time once (a second revocation keeps the first); true when this call revoked it. */
@@ -323,4 +339,60 @@ export async function markErasureDone(
 export async function markErasureFailed(db: Queryable, id: string, error: string, at: number): Promise<boolean> {
   const rows = await db.query(`UPDATE erasure_requests SET state = 'failed', error = $2, executed_at = $3 WHERE id = $1 AND state = 'requested' RETURNING id`, [id, error, new Date(at)]);
   return rows.length === 1;
+}
+
+// ---- masking ----
+
+/** The community's sealed salt for `hash`, or undefined before the first export that needs one. */
+export async function maskingSaltOf(db: Queryable, communityId: string): Promise<string | undefined> {
+  const rows = await db.query<{ salt: string }>('SELECT salt FROM masking_salts WHERE community_id = $1', [communityId]);
+  return rows[0]?.salt;
+}
+
+/** Stores a new community's salt unless one is there already (two first exports at once keep the first); returns the one kept. */
+export async function insertMaskingSalt(db: Queryable, communityId: string, sealed: string, at: number): Promise<string> {
+  await db.query('INSERT INTO masking_salts (community_id, salt, created_at) VALUES ($1, $2, $3) ON CONFLICT (community_id) DO NOTHING', [communityId, sealed, new Date(at)]);
+  return (await maskingSaltOf(db, communityId))!;
+}
+
+/** The sealed salt column, for the secrets capability (key checks at start, rotation). */
+export const maskingSaltStore = sealedStore({
+  table: 'masking_salts',
+  id: 'community_id',
+  columns: ['salt'],
+  summary: `SELECT ${keyIdSql('salt')} AS "keyId", count(*)::int AS count FROM masking_salts GROUP BY 1`,
+  page: `SELECT community_id::text AS community_id, salt FROM masking_salts WHERE ($1::uuid IS NULL OR community_id > $1::uuid) ORDER BY community_id LIMIT $2`,
+  replace: `UPDATE masking_salts m SET salt = v.after FROM unnest($1::uuid[], $2::text[], $3::text[]) AS v(id, before, after)
+    WHERE m.community_id = v.id AND m.salt = v.before RETURNING 1`,
+});
+
+interface RuleSetRow { export_schema: string; name: string; fields: Record<string, string>; other_fields: 'keep' | 'drop'; updated_at: Date }
+
+export interface StoredRuleSet {
+  readonly ruleSet: MaskingRuleSet;
+  readonly updatedAt: number;
+}
+
+const toRuleSet = (r: RuleSetRow): StoredRuleSet => ({
+  ruleSet: { name: r.name, schema: r.export_schema, fields: r.fields, otherFields: r.other_fields }, updatedAt: r.updated_at.getTime(),
+});
+
+export async function ruleSetsOf(db: Queryable, communityId: string): Promise<StoredRuleSet[]> {
+  const rows = await db.query<RuleSetRow>(
+    'SELECT export_schema, name, fields, other_fields, updated_at FROM masking_rule_sets WHERE community_id = $1 ORDER BY export_schema', [communityId]);
+  return rows.map(toRuleSet);
+}
+
+export async function ruleSetOf(db: Queryable, communityId: string, schema: string): Promise<StoredRuleSet | undefined> {
+  const rows = await db.query<RuleSetRow>(
+    'SELECT export_schema, name, fields, other_fields, updated_at FROM masking_rule_sets WHERE community_id = $1 AND export_schema = $2', [communityId, schema]);
+  return rows[0] && toRuleSet(rows[0]);
+}
+
+export async function saveRuleSet(db: Queryable, communityId: string, ruleSet: MaskingRuleSet, at: number, by: string): Promise<void> {
+  await db.query(
+    `INSERT INTO masking_rule_sets (community_id, export_schema, name, fields, other_fields, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (community_id, export_schema) DO UPDATE SET name = $3, fields = $4, other_fields = $5, updated_at = $6, updated_by = $7`,
+    [communityId, ruleSet.schema, ruleSet.name, JSON.stringify(ruleSet.fields), ruleSet.otherFields, new Date(at), by],
+  );
 }

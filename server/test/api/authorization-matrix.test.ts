@@ -125,6 +125,17 @@ async function grantOfA(tp: TestPlatform, w: World): Promise<string> {
   if (response.status !== 201) throw new Error(`consent: ${response.status} ${JSON.stringify(response.body)}`);
   return response.body.id;
 }
+/** memberA lets a researcher read the same day; the grant's recipient token comes back once. */
+async function researchGrantOfA(tp: TestPlatform, w: World, validForMs = 30 * 86_400_000): Promise<{ id: string; token: string }> {
+  const response = await tp.call('POST', `/api/v1/members/${w.memberIdA}/consents`, {
+    token: w.memberA.token,
+    body: { ...consentOfA(w), recipient: { kind: 'researcher', id: 'matrix-lab', label: 'Matrix Lab' }, validUntil: new Date(Date.now() + validForMs).toISOString() },
+  });
+  if (response.status !== 201) throw new Error(`consent: ${response.status} ${JSON.stringify(response.body)}`);
+  return { id: response.body.id, token: response.body.recipientToken };
+}
+const seriesOf = (w: World, grantId: string, resolution = '1h') =>
+  `/api/v1/consents/${grantId}/series?meteringPoint=${w.meteringPointA}&quantity=import&resolution=${resolution}&from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z`;
 /** A's market opened by its manager (the same settings every time). */
 async function openMarketOfA(tp: TestPlatform, w: World): Promise<void> {
   const response = await tp.call('PUT', `/api/v1/communities/${w.communityA}/market/settings`, {
@@ -374,6 +385,11 @@ const cases: Case[] = [
   // No order with this id either.
   { method: 'GET', route: '/api/v1/communities/:id/flex/orders/:messageId/delivery', url: (w) => `/api/v1/communities/${w.communityA}/flex/orders/00000000-0000-4000-8000-00000000beef/delivery`,
     expect: managersOfA(404) },
+  { method: 'GET', route: '/api/v1/communities/:id/flex/settlements', url: (w) => `/api/v1/communities/${w.communityA}/flex/settlements`, expect: managersOfA(200) },
+  { method: 'GET', route: '/api/v1/communities/:id/flex/prognosis', url: async (w, tp) => (await flexIdentityOfA(tp, w), `/api/v1/communities/${w.communityA}/flex/prognosis?period=2026-06-01`),
+    expect: managersOfA(200) },
+  { method: 'GET', route: '/api/v1/communities/:id/flex/my-rewards', url: (w) => `/api/v1/communities/${w.communityA}/flex/my-rewards`,
+    expect: { ...membersOfA(200), admin: 404 } },
   { method: 'GET', route: '/api/v1/communities/:id/flex/my-devices', url: (w) => `/api/v1/communities/${w.communityA}/flex/my-devices`,
     expect: { ...membersOfA(200), admin: 404 } },
   { method: 'PUT', route: '/api/v1/flex/contracts/:id/devices/:deviceId', url: async (w, tp) => await flexOptInUrlOfA(tp, w), body: () => ({ maxPowerW: 1500 }),
@@ -573,6 +589,11 @@ const cases: Case[] = [
   { method: 'PUT', route: '/api/v1/communities/:id/retention', url: (w) => `/api/v1/communities/${w.communityA}/retention`,
     body: () => ({ rawReadingsDays: 90, intervalsDays: 1100, forecastsDays: 90, accessLogDays: 732, operationalLogsDays: 90, exportFilesDays: 7, billingRecordsYears: 10 }),
     expect: managersOfA(200) },
+  { method: 'GET', route: '/api/v1/communities/:id/masking-rules', url: (w) => `/api/v1/communities/${w.communityA}/masking-rules`, expect: managersOfA(200) },
+  { method: 'PUT', route: '/api/v1/communities/:id/masking-rules', url: (w) => `/api/v1/communities/${w.communityA}/masking-rules`,
+    body: () => ({ export: 'regulator-intervals', name: 'Matrix', fields: { member_name: 'drop', metering_point: 'hash', address: 'drop' }, otherFields: 'keep' }), expect: managersOfA(200) },
+  { method: 'GET', route: '/api/v1/communities/:id/exports/regulator-intervals.csv',
+    url: (w) => `/api/v1/communities/${w.communityA}/exports/regulator-intervals.csv?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z`, expect: managersOfA(200) },
 
   { method: 'GET', route: '/api/v1/members/:id/market/orders', url: async (w, tp) => {
     await orderOfA(tp, w);
@@ -799,6 +820,26 @@ describe.each(storeKinds)('authorisation matrix on %s', (kind) => {
     const covered = new Set(cases.map((c) => `${c.method} ${c.route}`));
     expect(documented.filter((route) => !covered.has(route))).toEqual([]);
     expect(documented.length).toBeGreaterThan(30);
+  });
+
+  // The consent API with a recipient token (a researcher, the grid operator, an app): its own grant, in scope, while it lasts.
+  it('GET /api/v1/consents/:id/series with a recipient token', async () => {
+    const grant = await researchGrantOfA(tp, world);
+    const another = await researchGrantOfA(tp, world);
+    const expiring = await researchGrantOfA(tp, world, 1_000);
+    const revoked = await researchGrantOfA(tp, world);
+    await tp.call('POST', `/api/v1/consents/${revoked.id}/revoke`, { token: world.memberA.token });
+    const status = async (url: string, token: string | undefined) => (await tp.call('GET', url, { token })).status;
+    expect(await status(seriesOf(world, grant.id), grant.token)).toBe(200);
+    expect(await status(seriesOf(world, grant.id, '15m'), grant.token)).toBe(404);
+    expect(await status(seriesOf(world, revoked.id), revoked.token)).toBe(404);
+    expect(await status(seriesOf(world, grant.id), another.token)).toBe(404);
+    expect(await status(seriesOf(world, another.id), grant.token)).toBe(404);
+    // Nobody with a login of their own holds a researcher's grant, not even the member who gave it.
+    const byRole = Object.fromEntries(await Promise.all(ROLES.map(async (role) => [role, await status(seriesOf(world, grant.id), tokens[role])])));
+    expect(byRole).toEqual({ ...everyone(404), anonymous: 401 });
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await status(seriesOf(world, expiring.id), expiring.token)).toBe(404);
   });
 
   for (const [index, c] of cases.entries()) {

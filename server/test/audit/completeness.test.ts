@@ -79,6 +79,7 @@ const AUDITED: Record<string, string> = {
   'POST /api/v1/consents/:id/revoke': 'consent',
   'POST /api/v1/members/:id/erasure': 'erasure',
   'PUT /api/v1/communities/:id/retention': 'retention',
+  'PUT /api/v1/communities/:id/masking-rules': 'masking',
   'PUT /api/v1/devices/:id/meter-keys': 'key',
   'POST /api/v1/ledger/witnesses': 'key',
   'DELETE /api/v1/ledger/witnesses/:name': 'key',

@@ -4,12 +4,13 @@ import { startTestPlatform, unique, type TestPlatform } from '../support/platfor
 import { buildWorld, joinA, PARTICIPATION_START, type World } from '../support/world.js';
 import { runSharing, storeIntervals } from '../sharing/support/stored.js';
 import { pdfText } from '../support/pdf.js';
-import { parsePrice } from '../../src/kernel/money.js';
+import { formatMinor, parsePrice } from '../../src/kernel/money.js';
 import {
   DsoSimulator, flexRewardsOfPeriods, generateSigningKey, ispStartMs, periodGrid, readPayload, recordMemberBaselines,
   type DPrognosis, type FlexOffer, type FlexRequest, type FlexSettlement, type PeriodGrid,
 } from '../../src/flex/index.js';
 import { messageByUftpId, orderSettlementsOf } from '../../src/flex/store.js';
+import { insertPrognosis } from '../../src/flex/store/portfolio.js';
 import { schemas } from './support.js';
 
 /**
@@ -291,6 +292,39 @@ describe.each(storeKinds)('DSO simulator ↔ platform over UFTP, and settlement,
     const paid = rewards.reduce((sum, r) => sum + r.amountMinor, 0n) * 10_000_000n;
     expect(paid + net % 10_000_000n).toBe(item.netSettlement);
     expect(rewardEvents).toEqual(expect.arrayContaining([{ memberId: w.memberIdA, amountMinor: String(shareA) }, { memberId: w.memberIdA2, amountMinor: String(shareA2) }]));
+  });
+
+  it('shows managers the settled order and the day\'s prognosis beside the meters, and each member only their own reward', async () => {
+    const [rewardA, rewardA2] = [(await rewardOf(w.memberIdA, sim.orders[0]!.order.orderReference)).amountMinor, (await rewardOf(w.memberIdA2, sim.orders[0]!.order.orderReference)).amountMinor];
+    const settled = await manager('GET', `/api/v1/communities/${w.communityA}/flex/settlements`);
+    expect(settled.status).toBe(200);
+    expect(settled.body).toEqual([expect.objectContaining({
+      orderReference: sim.orders[0]!.order.orderReference, period: PERIOD, congestionPoint: CP, currency: 'EUR', disposition: 'Accepted', disputeReason: null,
+      rewards: { members: 2, total: formatMinor(rewardA + rewardA2, 2) },
+    })]);
+    expect(settled.body[0].dso.net).toBe(settled.body[0].ours.net);
+
+    // The prognosis the plan phase sent (2 kW all day) beside what was metered: 1000 W in ISPs 73–76, nothing measured elsewhere.
+    await insertPrognosis(tp.platform.db, {
+      messageId: prognosis.messageId, communityId: w.communityA, participantId: (await manager('GET', `/api/v1/communities/${w.communityA}/flex/participants`)).body.find((p: { role: string }) => p.role === 'DSO').id,
+      congestionPoint: CP, period: PERIOD, revision: 1, powers: new Map(Array.from({ length: grid.count }, (_, i) => [i + 1, BASELINE_W])), sentAtMs: BEFORE,
+    });
+    const day = await manager('GET', `/api/v1/communities/${w.communityA}/flex/prognosis?period=${PERIOD}`);
+    expect(day.status, JSON.stringify(day.body)).toBe(200);
+    expect(day.body).toMatchObject({ period: PERIOD, timeZone: ZONE, ispDurationMinutes: 15, congestionPoints: [{ congestionPoint: CP, dsoDomain: DSO, revision: 1 }] });
+    const isps = day.body.congestionPoints[0].isps as { isp: number; start: string; prognosisW: number; actualW: number | null }[];
+    expect(isps).toHaveLength(grid.count);
+    expect(isps.filter((i) => i.actualW !== null)).toEqual([73, 74, 75, 76].map((isp) => ({ isp, start: new Date(ispStartMs(grid, isp)).toISOString(), prognosisW: BASELINE_W, actualW: 1_000 })));
+    expect((await manager('GET', `/api/v1/communities/${w.communityA}/flex/prognosis?period=2026-02-30`)).status).toBe(400);
+
+    const mine = await tp.call('GET', `/api/v1/communities/${w.communityA}/flex/my-rewards`, { token: w.memberA.token });
+    expect(mine.status).toBe(200);
+    expect(mine.body).toEqual({
+      rewards: [{ period: PERIOD, orderReference: sim.orders[0]!.order.orderReference, congestionPoint: CP, currency: 'EUR', contributionWh: 600, amount: formatMinor(rewardA, 2) }],
+      totals: [{ currency: 'EUR', amount: formatMinor(rewardA, 2) }],
+    });
+    // A manager's own "my rewards" are theirs, not the members' they manage.
+    expect((await manager('GET', `/api/v1/communities/${w.communityA}/flex/my-rewards`)).body.rewards).toEqual([]);
   });
 
   it('puts each member\'s reward on their statement of the month as a credit line with the order, the total exact', async () => {

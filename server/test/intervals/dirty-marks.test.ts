@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { createTestDatabase, postgresUrl, type TestDatabase } from '../support/stores.js';
+import { createMigratedTestDatabase, postgresUrl, type TestDatabase } from '../support/stores.js';
 import { insertCommunityWithDevice } from '../support/fixtures.js';
 import { openDb, type Db } from '../../src/platform/store/db.js';
 import { migrate } from '../../src/platform/store/migrate.js';
@@ -22,7 +22,7 @@ describe.skipIf(!postgresUrl)('interval marks on a PostgreSQL server', () => {
   let db: Db;
   const clients: pg.Client[] = [];
   beforeAll(async () => {
-    database = await createTestDatabase('postgres');
+    database = await createMigratedTestDatabase('postgres');
     db = await openDb(database.config);
     await migrate(db);
   });

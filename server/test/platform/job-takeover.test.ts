@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, openTestDb, postgresUrl, storeKinds, type TestDatabase } from '../support/stores.js';
+import { createMigratedTestDatabase, openTestDb, postgresUrl, storeKinds, type TestDatabase } from '../support/stores.js';
 import { openDb, type Db } from '../../src/platform/store/db.js';
 import { migrate } from '../../src/platform/store/migrate.js';
 import { JobRunner, type JobDefinition } from '../../src/platform/jobs/index.js';
@@ -118,7 +118,7 @@ describe.skipIf(!postgresUrl)('the outbox with two processes on one PostgreSQL s
   let database: TestDatabase;
   const dbs: Db[] = [];
   beforeAll(async () => {
-    database = await createTestDatabase('postgres');
+    database = await createMigratedTestDatabase('postgres');
     for (let i = 0; i < 2; i++) dbs.push(await openDb(database.config));
     await migrate(dbs[0]!);
   });

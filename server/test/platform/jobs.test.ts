@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
-import { createTestDatabase, openTestDb, postgresUrl, storeKinds, type TestDatabase } from '../support/stores.js';
+import { createMigratedTestDatabase, openTestDb, postgresUrl, storeKinds, type TestDatabase } from '../support/stores.js';
 import { openDb, type Db } from '../../src/platform/store/db.js';
 import { migrate } from '../../src/platform/store/migrate.js';
 import { JobRunner, type PassContext } from '../../src/platform/jobs/index.js';
@@ -147,7 +147,7 @@ describe.skipIf(!postgresUrl)('two job runners on one PostgreSQL server', () => 
   let database: TestDatabase;
   const dbs: Db[] = [];
   beforeAll(async () => {
-    database = await createTestDatabase('postgres');
+    database = await createMigratedTestDatabase('postgres');
     for (let i = 0; i < 2; i++) dbs.push(await openDb(database.config));
     await migrate(dbs[0]!);
     await dbs[0]!.exec('CREATE TABLE work (unit text PRIMARY KEY, times integer NOT NULL DEFAULT 0, done_by text)');

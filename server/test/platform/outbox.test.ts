@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, storeKinds, type TestDatabase } from '../support/stores.js';
+import { createMigratedTestDatabase, storeKinds, type TestDatabase } from '../support/stores.js';
 import { openDb, type Db } from '../../src/platform/store/db.js';
 import { migrate } from '../../src/platform/store/migrate.js';
 import { EventBus, EventRefused, outboxJob, OUTBOX_JOB, type DurableHandler } from '../../src/platform/events/index.js';
@@ -18,7 +18,7 @@ describe.each(storeKinds)('the durable outbox on %s', (kind) => {
   beforeAll(async () => {
     // PGlite keeps its files in a folder, so the "restart" below opens the same database again.
     dataDir = kind === 'pglite' ? mkdtempSync(join(tmpdir(), 'gridshare-outbox-')) : undefined;
-    database = await createTestDatabase(kind, dataDir);
+    database = await createMigratedTestDatabase(kind, dataDir);
     db = await openDb(database.config);
     await migrate(db);
     await db.exec('CREATE TABLE ledger_probe (settlement_id text NOT NULL, subscriber text NOT NULL)');

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { unzipSync, strFromU8 } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeKinds } from '../support/stores.js';
@@ -92,6 +93,9 @@ describe.each(storeKinds)('privacy API on %s', (kind) => {
     expect(granted).toMatchObject({ community: w.communityA, purpose: 'peer-comparison', state: 'granted', validUntil: new Date(NOW + 30 * DAY).toISOString().replace('.000Z', 'Z') });
     expect(revokedEntry).toMatchObject({ state: 'revoked', subject: granted.subject, grantee: granted.grantee, at: revoked.revokedAt });
     expect(revokedEntry.validUntil).toBeUndefined();
+    // Both carry the digest of the grant's terms, so the member holding the terms can show which consent each is about.
+    expect(granted.termsSha256).toBe(grant.digest);
+    expect(revokedEntry.termsSha256).toBe(grant.digest);
     expect(granted.subject).toMatch(/^[0-9a-f]{64}$/);
     expect(granted.grantee).toMatch(/^[0-9a-f]{64}$/);
     expect(granted.subject).not.toBe(granted.grantee);
@@ -99,6 +103,126 @@ describe.each(storeKinds)('privacy API on %s', (kind) => {
       const text = new TextDecoder().decode(row.body);
       for (const personal of [w.memberIdA, w.memberIdA2, 'Neighbour A2', 'Compare our mornings']) expect(text).not.toContain(personal);
     }
+  });
+
+  it('a researcher reads with the grant\'s own token, shown once and kept hashed: its scope only, never once revoked or expired, never another grant', async () => {
+    const researcher = { kind: 'researcher', id: 'energy-lab-tu-wien', label: 'Energy Lab, TU Wien' };
+    const grant = await ok('POST', `/api/v1/members/${w.memberIdA}/consents`, w.memberA.token, grantBody(w, { recipient: researcher, purpose: { code: 'research', statement: 'Load shapes.' } }));
+    expect(grant.recipientToken).toMatch(/^gsc_[A-Za-z0-9_-]{43}$/);
+    const other = await ok('POST', `/api/v1/members/${w.memberIdA}/consents`, w.memberA.token,
+      grantBody(w, { recipient: { ...researcher, id: 'grid-planning-dso' }, purpose: { code: 'grid-planning', statement: 'Feeder loads.' } }));
+    // A member recipient reads with their own login: no token for them.
+    expect((await ok('POST', `/api/v1/members/${w.memberIdA}/consents`, w.memberA.token, grantBody(w))).recipientToken).toBeUndefined();
+    // Shown once: the list does not repeat it, and the database holds only its SHA-256.
+    expect(JSON.stringify(await ok('GET', `/api/v1/members/${w.memberIdA}/consents`, w.memberA.token))).not.toContain(grant.recipientToken);
+    const stored = await tp.platform.db.query<{ token_sha256: string }>('SELECT token_sha256 FROM consent_recipient_tokens WHERE grant_id = $1', [grant.id]);
+    expect(stored.map((r) => r.token_sha256)).toEqual([createHash('sha256').update(grant.recipientToken).digest('hex')]);
+
+    const read = (grantId: string, token: string | undefined, query: string = seriesUrl(grantId).split('?')[1]!) =>
+      tp.call('GET', `/api/v1/consents/${grantId}/series?${query}`, { token });
+    const inScope = await read(grant.id, grant.recipientToken);
+    expect(inScope.status).toBe(200);
+    expect(inScope.body.values.slice(0, 2).map((v: { wh: number | null }) => v.wh)).toEqual([1 + 2 + 3 + 4, 5 + 6 + 7 + 8]);
+    const log = await ok('GET', `/api/v1/members/${w.memberIdA}/access-log`, w.memberA.token);
+    expect(log[0]).toMatchObject({ accessorKind: 'recipient', accessor: 'Energy Lab, TU Wien', grantId: grant.id, purpose: 'consented-sharing' });
+
+    const range = `from=${new Date(T0).toISOString()}&to=${new Date(T0 + DAY).toISOString()}`;
+    const outOfScope = [
+      `meteringPoint=${w.meteringPointA}&quantity=import&resolution=15m&${range}`, // finer than granted
+      `meteringPoint=${w.meteringPointA}&quantity=export&resolution=1h&${range}`, // another quantity
+      `meteringPoint=${w.meteringPointA2}&quantity=import&resolution=1h&${range}`, // another member's point
+      `meteringPoint=${w.meteringPointA}&quantity=import&resolution=1h&from=${new Date(T0 + 2 * DAY).toISOString()}&to=${new Date(T0 + 3 * DAY).toISOString()}`, // outside the period
+    ];
+    for (const query of outOfScope) expect((await read(grant.id, grant.recipientToken, query)).status, query).toBe(404);
+    // Another grant's token, a token nobody issued, a member's API token, nobody at all.
+    expect((await read(grant.id, other.recipientToken)).status).toBe(404);
+    expect((await read(other.id, grant.recipientToken)).status).toBe(404);
+    expect((await read(grant.id, `gsc_${'A'.repeat(43)}`)).status).toBe(404);
+    for (const token of [w.memberA.token, w.memberA2.token, w.managerA.token, tp.admin.token]) expect((await read(grant.id, token)).status).toBe(404);
+    expect((await read(grant.id, undefined)).status).toBe(401);
+    const reads = (await ok('GET', `/api/v1/members/${w.memberIdA}/access-log`, w.memberA.token)).length;
+
+    // Expired: the other grant's token opens nothing once its time is up (and says nothing of why).
+    const expiring = await ok('POST', `/api/v1/members/${w.memberIdA}/consents`, w.memberA.token,
+      grantBody(w, { recipient: { kind: 'app', id: 'heat-pump-app', label: 'Heat pump app' }, validUntil: new Date(clock.now + DAY).toISOString() }));
+    expect((await read(expiring.id, expiring.recipientToken)).status).toBe(200);
+    clock.now += DAY;
+    const expired = await read(expiring.id, expiring.recipientToken);
+    expect(expired.status).toBe(404);
+    expect(expired.body.message).not.toMatch(/expired/);
+    clock.now -= DAY;
+
+    // Revoked: at once.
+    await ok('POST', `/api/v1/consents/${grant.id}/revoke`, w.memberA.token);
+    expect((await read(grant.id, grant.recipientToken)).status).toBe(404);
+    // Every refusal left the log as it was; only the one read of the expiring grant was added.
+    expect((await ok('GET', `/api/v1/members/${w.memberIdA}/access-log`, w.memberA.token)).length).toBe(reads + 1);
+  });
+
+  it('masks the regulator export by the community\'s rule set: the cautious default, then the managers\' own; bad rules change nothing', async () => {
+    const exportUrl = (from: number, to: number) => `/api/v1/communities/${w.communityA}/exports/regulator-intervals.csv?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}`;
+    const rulesUrl = `/api/v1/communities/${w.communityA}/masking-rules`;
+    await ok('PATCH', `/api/v1/communities/${w.communityA}`, w.managerA.token, { country: 'AT' });
+    await ok('PATCH', `/api/v1/metering-points/${w.meteringPointA}`, w.memberA.token, { address: 'Hauptstraße 12, 1010 Wien' });
+    const point = await ok('GET', `/api/v1/metering-points/${w.meteringPointA}`, w.memberA.token);
+    const member = await ok('GET', `/api/v1/members/${w.memberIdA}`, w.memberA.token);
+    const csv = async (url: string) => {
+      const response = await tp.call('GET', url, { token: w.managerA.token });
+      if (response.status !== 200) throw new Error(`${url}: ${response.status} ${JSON.stringify(response.body)}`);
+      expect(response.headers['content-type']).toMatch(/^text\/csv/);
+      const [header, ...rows] = String(response.body).trimEnd().split('\r\n').map((line) => line.split(','));
+      return { text: String(response.body), header: header!, rows: rows.map((r) => Object.fromEntries(header!.map((h, i) => [h, r[i]]))) };
+    };
+
+    const rules = await ok('GET', rulesUrl, w.managerA.token);
+    expect(rules.rules.map((r: { name: string }) => r.name)).toEqual(expect.arrayContaining(['keep', 'drop', 'hash', 'postcode', 'hourly']));
+    expect(rules.sets).toEqual([expect.objectContaining({
+      isDefault: true, updatedAt: null,
+      ruleSet: { name: 'default', otherFields: 'keep', fields: { metering_point: 'hash', member_name: 'drop', member_email: 'drop', address: 'postcode' } },
+    })]);
+
+    // The default: no name, the point's number hashed under the community's salt, the address cut to its postcode, the quarter hours as they are.
+    const first = await csv(exportUrl(T0, T0 + DAY));
+    expect(first.header).toEqual(['metering_point', 'address', 'interval_start', 'consumption_wh', 'from_community_wh', 'production_wh', 'to_community_wh', 'quality']);
+    const mine = first.rows.filter((r) => r.address === '1010');
+    expect(mine.map((r) => Number(r.consumption_wh))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    const hashed = mine[0]!.metering_point!;
+    expect(hashed).toMatch(/^[0-9a-f]{32}$/);
+    for (const personal of [point.gridConnectionId, member.displayName, 'Hauptstraße', w.memberIdA]) expect(first.text).not.toContain(personal);
+    // The salt is sealed at rest, made once: the same point hashes the same in every export.
+    const [salt] = await tp.platform.db.query<{ salt: string }>('SELECT salt FROM masking_salts WHERE community_id = $1', [w.communityA]);
+    expect(salt!.salt).toMatch(/^gs1:/);
+
+    // The managers' own: hourly, the address dropped.
+    const own = { name: 'Regulator 2026', fields: { interval_start: 'hourly', address: 'drop', metering_point: 'hash', member_name: 'drop' }, otherFields: 'keep' };
+    const saved = await ok('PUT', rulesUrl, w.managerA.token, { export: 'regulator-intervals', ...own });
+    expect(saved).toMatchObject({ isDefault: false, ruleSet: own });
+    const hourly = await csv(exportUrl(T0, T0 + DAY));
+    expect(hourly.header).not.toContain('address');
+    const mineHourly = hourly.rows.filter((r) => r.metering_point === hashed);
+    expect(mineHourly.map((r) => [r.interval_start, Number(r.consumption_wh), r.quality])).toEqual([
+      [new Date(T0).toISOString().replace('.000Z', 'Z'), 1 + 2 + 3 + 4, 'measured'], [new Date(T0 + 3_600_000).toISOString().replace('.000Z', 'Z'), 5 + 6 + 7 + 8, 'measured'],
+    ]);
+
+    // Every problem at once, and nothing changed; members cannot set or download.
+    const bad = await tp.call('PUT', rulesUrl, { token: w.managerA.token, body: { export: 'regulator-intervals', name: 'Bad', fields: { member_name: 'postcode', shoe_size: 'drop', address: 'scramble' }, otherFields: 'keep' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/postcode.*member_name|member_name.*postcode/);
+    expect(bad.body.message).toContain('shoe_size');
+    expect(bad.body.message).toContain('scramble');
+    expect((await ok('GET', rulesUrl, w.managerA.token)).sets[0].ruleSet).toEqual(own);
+    expect((await tp.call('PUT', rulesUrl, { token: w.memberA.token, body: { export: 'regulator-intervals', ...own } })).status).toBe(403);
+    expect((await tp.call('GET', exportUrl(T0, T0 + DAY), { token: w.memberA.token })).status).toBe(403);
+    expect((await tp.call('GET', exportUrl(T0, T0 + DAY), { token: w.managerB.token })).status).toBe(404);
+    // Too long, backwards, in the future.
+    for (const [from, to] of [[T0, T0 + 40 * DAY], [T0 + DAY, T0], [NOW, NOW + 3 * DAY]] as const) {
+      expect((await tp.call('GET', exportUrl(from, to), { token: w.managerA.token })).status).toBe(400);
+    }
+
+    // Each member in it sees the manager's export in their access log.
+    const log = await ok('GET', `/api/v1/members/${w.memberIdA}/access-log`, w.memberA.token);
+    expect(log[0]).toMatchObject({ accessorKind: 'manager', accessor: w.managerA.email, route: 'GET /api/v1/communities/:id/exports/regulator-intervals.csv', resolution: '1h' });
+    await ok('PATCH', `/api/v1/communities/${w.communityA}`, w.managerA.token, { country: null });
   });
 
   it('logs a manager\'s read of a member\'s data; the member sees it, nobody else does, own reads are not logged', async () => {
@@ -197,14 +321,55 @@ describe.each(storeKinds)('privacy API on %s', (kind) => {
     const before = await ok('GET', `/api/v1/members/${w.memberIdA2}/access-log`, w.memberA2.token);
     expect(before.filter((e: { category: string }) => e.category === 'statements')).toHaveLength(2);
 
-    const ctx = { db: tp.platform.db, now: () => NOW, events: tp.platform.events, deviceChanged: () => undefined };
+    const ctx = { db: tp.platform.db, now: () => NOW, events: tp.platform.events, deviceChanged: () => undefined, box: tp.platform.secrets.box };
     const first = await enforceRetention(ctx);
     expect(first.find((r) => r.communityId === w.communityA)?.accessLogEntries).toBe(1);
     const second = await enforceRetention(ctx);
-    expect(second.every((r) => r.accessLogEntries === 0 && r.endedConsents === 0)).toBe(true);
+    expect(second.every((r) => r.accessLogEntries === 0 && r.endedConsents === 0 && r.rawReadings === 0)).toBe(true);
     const after = await ok('GET', `/api/v1/members/${w.memberIdA2}/access-log`, w.memberA2.token);
     expect(after.filter((e: { category: string }) => e.category === 'statements')).toHaveLength(1);
   });
+
+  it('thins raw readings over a simulated year: each daily run deletes what passed the period, keeps each series\' baseline and every quarter hour, and says how many', async () => {
+    // A register every 6 hours through 2025 (two series of deviceA), and one quarter hour made from them.
+    const YEAR = Date.UTC(2025, 0, 1);
+    const SERIES = ['retention.import', 'retention.export'];
+    const stamps = Array.from({ length: 365 * 4 }, (_, i) => YEAR + i * 6 * 3_600_000);
+    for (const quantity of SERIES) {
+      await tp.platform.db.query(
+        `INSERT INTO readings (device_id, quantity, ts, value, community_id, metering_point_id) SELECT $1, $2, t, 1, $3, $4 FROM unnest($5::timestamptz[]) AS t`,
+        [w.deviceA, quantity, w.communityA, w.meteringPointA, stamps.map((ms) => new Date(ms))]);
+    }
+    await tp.platform.db.query(`INSERT INTO intervals (metering_point_id, start, community_id, import_wh, export_wh, pv_wh, quality) VALUES ($1, $2, $3, 5, 0, 0, 'measured')`,
+      [w.meteringPointA, new Date(YEAR), w.communityA]);
+    const kept = async () => (await tp.platform.db.query<{ quantity: string; ts: Date }>(
+      'SELECT quantity, ts FROM readings WHERE device_id = $1 AND quantity = ANY($2::text[]) ORDER BY quantity, ts', [w.deviceA, SERIES]));
+
+    let now = YEAR + 90 * DAY;
+    const ctx = { db: tp.platform.db, now: () => now, events: tp.platform.events, deviceChanged: () => undefined, box: tp.platform.secrets.box };
+    let removed = 0;
+    for (; now <= YEAR + 460 * DAY; now += DAY) {
+      const [report] = await enforceRetention(ctx, [w.communityA]);
+      removed += report!.rawReadings;
+      if ((now - YEAR) % (30 * DAY) !== 0) continue;
+      // Past the 90 days only each series' newest reading before the cut-off is left, the baseline of the next (looked at monthly).
+      const cutoff = now - 90 * DAY;
+      const rows = await kept();
+      for (const quantity of SERIES) {
+        const old = rows.filter((r) => r.quantity === quantity && r.ts.getTime() < cutoff);
+        expect(old.length, new Date(now).toISOString()).toBe(stamps.some((ms) => ms < cutoff) ? 1 : 0);
+        if (old[0]) expect(old[0].ts.getTime()).toBe(Math.max(...stamps.filter((ms) => ms < cutoff)));
+        expect(rows.filter((r) => r.quantity === quantity && r.ts.getTime() >= cutoff)).toHaveLength(stamps.filter((ms) => ms >= cutoff).length);
+      }
+    }
+    // Over the year everything but each series' last reading went, each counted once; a second run at the same instant removes none.
+    expect(removed).toBe(2 * (stamps.length - 1));
+    expect((await kept()).map((r) => r.ts.getTime())).toEqual([stamps.at(-1), stamps.at(-1)]);
+    now -= DAY;
+    expect((await enforceRetention(ctx, [w.communityA]))[0]!.rawReadings).toBe(0);
+    // The quarter hours made from them stay.
+    expect(await tp.platform.db.query('SELECT 1 FROM intervals WHERE metering_point_id = $1 AND start = $2', [w.meteringPointA, new Date(YEAR)])).toHaveLength(1);
+  }, 120_000);
 
   it('refuses bad input and changes nothing', async () => {
     const count = async () => (await ok('GET', `/api/v1/members/${w.memberIdA}/consents`, w.memberA.token)).given.length;

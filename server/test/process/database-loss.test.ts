@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { createTestDatabase, postgresUrl, type TestDatabase } from '../support/stores.js';
+import { createMigratedTestDatabase, postgresUrl, type TestDatabase } from '../support/stores.js';
 import { adminToken, callJson, freePort, runGridshare, waitForHealth } from '../support/process.js';
 import { openDb, type Db } from '../../src/platform/store/db.js';
 import { migrate } from '../../src/platform/store/migrate.js';
@@ -21,7 +21,7 @@ describe.skipIf(!postgresUrl)('losing the database connections under load (Postg
   let db: Db;
   const dataDir = mkdtempSync(join(tmpdir(), 'gridshare-db-loss-'));
   beforeAll(async () => {
-    database = await createTestDatabase('postgres');
+    database = await createMigratedTestDatabase('postgres');
     db = await openDb(database.config);
     await migrate(db);
   });

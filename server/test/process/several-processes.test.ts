@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { createTestDatabase, postgresUrl, type TestDatabase } from '../support/stores.js';
+import { createMigratedTestDatabase, postgresUrl, type TestDatabase } from '../support/stores.js';
 import { adminToken, callJson, freePort, runGridshare, waitForHealth, type RunningGridshare } from '../support/process.js';
 import { openDb, type Db } from '../../src/platform/store/db.js';
 import { migrate } from '../../src/platform/store/migrate.js';
@@ -47,7 +47,7 @@ describe.skipIf(!mqttUrl || !postgresUrl)('several Gridshare processes on one Po
   const masterKey = randomBytes(32).toString('base64');
   const running: RunningGridshare[] = [];
   beforeAll(async () => {
-    database = await createTestDatabase('postgres');
+    database = await createMigratedTestDatabase('postgres');
     db = await openDb(database.config);
     // Migrated once here, so both processes start at the same time (each would wait for the other's migration lock otherwise).
     await migrate(db);

@@ -64,6 +64,8 @@ const PENDING: Record<string, string> = {
   flex_contracts: 'referenced by flex_contract_devices and flex_offers by id alone',
   flex_congestion_points: 'referenced by flex_congestion_point_connections by id alone',
   flex_order_settlements: 'referenced by flex_rewards by id alone',
+  consent_grants: 'referenced by consent_recipient_tokens by id alone',
+  consent_recipient_tokens: 'keyed by its grant alone; its token hash is unique across the installation',
   agent_heartbeats: 'has no community_id yet (ingest writes it from the device\'s heartbeat)',
   battery_pools: 'has no community_id yet (the sharing job writes it)',
   interval_dirty: 'has no community_id yet (every group commit marks it)',

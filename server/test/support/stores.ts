@@ -35,27 +35,42 @@ function migratedPgliteTemplate(): Promise<Blob> {
 /** A brand-new empty database of the given kind, so test files never see each other's rows. */
 export async function createTestDatabase(kind: StoreConfig['kind'], dataDir?: string): Promise<TestDatabase> {
   if (kind === 'pglite') return { config: { kind, dataDir }, drop: async () => undefined };
+  return postgresTestDatabase(undefined);
+}
+
+async function postgresTestDatabase(template: string | undefined): Promise<TestDatabase> {
   if (!postgresUrl) throw new Error('no PostgreSQL configured (TEST_DATABASE_URL)');
-  const scratch = await createScratchDatabase(postgresUrl, 'gridshare_test');
-  return { config: { kind, url: scratch.url }, drop: scratch.drop };
+  const scratch = await createScratchDatabase(postgresUrl, 'gridshare_test', template);
+  return { config: { kind: 'postgres', url: scratch.url }, drop: scratch.drop };
 }
 
 /**
+ * The environment variable naming the migrated PostgreSQL database of this test run
+ * (postgres-template.ts, vitest's global setup, makes it).
+ */
+export const POSTGRES_TEMPLATE_ENV = 'GRIDSHARE_TEST_POSTGRES_TEMPLATE';
+
+/**
  * Like createTestDatabase, for a caller that migrates next anyway: an in-memory PGlite database
- * then starts already migrated (the migrations find nothing left to do). One in a data folder
- * starts empty, as a new install does.
+ * then starts already migrated (the migrations find nothing left to do), and so does a PostgreSQL
+ * one when the run made a migrated template (outside vitest it is migrated from empty). One in a
+ * data folder starts empty, as a new install does.
  */
 export async function createMigratedTestDatabase(kind: StoreConfig['kind'], dataDir?: string): Promise<TestDatabase> {
-  if (kind !== 'pglite' || dataDir !== undefined) return createTestDatabase(kind, dataDir);
+  if (kind === 'postgres') return postgresTestDatabase(process.env[POSTGRES_TEMPLATE_ENV]);
+  if (dataDir !== undefined) return createTestDatabase(kind, dataDir);
   return { config: { kind, dataDir, startFrom: await migratedPgliteTemplate() }, drop: async () => undefined };
 }
 
-/** A new database on the PostgreSQL server at `serverUrl`, and how to drop it again (tests, benchmarks). */
-export async function createScratchDatabase(serverUrl: string, prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
+/**
+ * A new database on the PostgreSQL server at `serverUrl`, and how to drop it again (tests,
+ * benchmarks); a copy of the database `template` when one is named.
+ */
+export async function createScratchDatabase(serverUrl: string, prefix: string, template?: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.query(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
   await admin.end();
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;

@@ -45,6 +45,8 @@ export interface Formatter {
   day(isoDate: string): string;
   /** "December 2026" for "2026-12". */
   month(period: string): string;
+  /** The short name of an ISO weekday: 1 → "Mon" … 7 → "Sun". */
+  weekday(isoWeekday: number): string;
   /** A chart bar's label: "14:00" for an hour, "3 Dec" for a day, "Dec 2026" for a month, in the community's zone. */
   bucket(iso: string, unit: 'hour' | 'day' | 'month'): string;
   /**
@@ -107,6 +109,7 @@ export function formatter(context: Partial<FormatContext> = {}): Formatter {
   const date = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone });
   const day = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' });
   const month = new Intl.DateTimeFormat(locale, { month: 'long', year: 'numeric', timeZone: 'UTC' });
+  const weekday = new Intl.DateTimeFormat(locale, { weekday: 'short', timeZone: 'UTC' });
   const hourBucket = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', timeZone });
   const dayBucket = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', timeZone });
   const monthBucket = new Intl.DateTimeFormat(locale, { month: 'short', year: 'numeric', timeZone });
@@ -140,6 +143,8 @@ export function formatter(context: Partial<FormatContext> = {}): Formatter {
     date: (iso) => date.format(new Date(iso)),
     day: (isoDate) => day.format(new Date(`${isoDate}T00:00:00Z`)),
     month: (period) => month.format(new Date(`${period}-01T00:00:00Z`)),
+    // 2024-01-01 was a Monday.
+    weekday: (isoWeekday) => weekday.format(new Date(Date.UTC(2024, 0, isoWeekday))),
     bucket: (iso, unit) => buckets[unit].format(new Date(iso)),
     span: (fromIso, toIso, withTime) => (withTime
       ? dateTime.formatRange(new Date(fromIso), new Date(toIso))

@@ -93,3 +93,16 @@ export const nameOf = (names: Readonly<Record<string, MessageKey>>, code: string
   const key = names[code];
   return key ? t(key) : code;
 };
+
+/** The masking rules' names (the server's rule registry: keep, drop, hash, postcode, hourly). */
+export const MASKING_RULE_NAMES: Readonly<Record<string, MessageKey>> = {
+  keep: 'privacy.masking.rule.keep',
+  drop: 'privacy.masking.rule.drop',
+  hash: 'privacy.masking.rule.hash',
+  postcode: 'privacy.masking.rule.postcode',
+  hourly: 'privacy.masking.rule.hourly',
+};
+
+export const MASKED_EXPORT_NAMES: Readonly<Record<string, MessageKey>> = {
+  'regulator-intervals': 'privacy.masking.export.regulator-intervals',
+};

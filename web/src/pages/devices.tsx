@@ -5,6 +5,7 @@ import { ClaimForm } from '../components/claim-form.js';
 import { CommandList, ManualCommandForm } from '../components/commands.js';
 import { useState } from 'preact/hooks';
 import { DeviceStateBadge, useDeviceStates } from '../components/device-state.js';
+import { FlexParticipation } from '../components/flex.js';
 import { Async, Empty, ErrorNote, Field, Page } from '../components/ui.js';
 import { useMemberContext } from '../lib/context.js';
 import { useAction, useApi } from '../lib/hooks.js';
@@ -20,6 +21,9 @@ export default function MemberDevices({ params }: { params: Record<string, strin
   const { t } = useI18n();
   const devices = useApi('listDevices', member.data ? { params: { id: member.data.communityId } } : null);
   const states = useDeviceStates(member.data?.communityId);
+  const { me } = useSession();
+  // The flexibility section speaks of the caller's own devices (the API's "my"): not shown to a manager looking at a member.
+  const isMe = !!me?.memberships.some((membership) => membership.memberId === memberId);
   const removal = useAction();
   const removeSite = (site: MeteringPoint) => {
     if (!window.confirm(t('site.confirmRemove', { name: site.name }))) return;
@@ -60,6 +64,7 @@ export default function MemberDevices({ params }: { params: Record<string, strin
                   {devices.data && (
                     <MemberCommands communityId={m.communityId} devices={devices.data.filter((d) => d.meteringPointId && ids.has(d.meteringPointId))} fmt={fmt} />
                   )}
+                  {isMe && m.state === 'active' && <FlexParticipation communityId={m.communityId} fmt={fmt} />}
                   <section class="card" aria-labelledby="claim-heading">
                     <h2 id="claim-heading">{t('claimPage.title')}</h2>
                     <ClaimForm points={sites} onClaimed={() => devices.reload()} />

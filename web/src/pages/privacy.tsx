@@ -127,8 +127,11 @@ function ConsentRow({ consent: g, fmt, sites, children }: { consent: Consent; fm
 function GrantForm({ memberId, sites, timeZone, onGranted }: { memberId: string; sites: MeteringPoint[]; timeZone: string; onGranted: () => void }) {
   const { t } = useI18n();
   const action = useAction();
+  // A recipient that is not a member reads with a token of its own, shown only in this answer.
+  const [token, setToken] = useState<{ label: string; token: string } | undefined>(undefined);
   const submit = (event: Event) => action.submit(event, async (v) => {
-    await call('grantConsent', {
+    setToken(undefined);
+    const granted = await call('grantConsent', {
       params: { id: memberId },
       body: {
         recipient: { kind: v.recipientKind as Consent['recipient']['kind'], id: v.recipientId ?? '', label: v.recipientLabel ?? '' },
@@ -140,6 +143,7 @@ function GrantForm({ memberId, sites, timeZone, onGranted }: { memberId: string;
         validUntil: midnightOfDateInput(v.validUntil ?? '', timeZone).toISOString(),
       },
     });
+    if (granted.recipientToken) setToken({ label: granted.recipient.label, token: granted.recipientToken });
     onGranted();
   });
   return (
@@ -186,6 +190,12 @@ function GrantForm({ memberId, sites, timeZone, onGranted }: { memberId: string;
         <button type="submit" disabled={action.busy}>{t('privacy.grant')}</button>
         <ErrorNote error={action.error} />
       </div>
+      {token && (
+        <div role="status" class="ok">
+          <p>{t('privacy.recipientTokenOnce', { recipient: token.label })}</p>
+          <p><code aria-label={t('privacy.recipientToken')}>{token.token}</code></p>
+        </div>
+      )}
     </form>
   );
 }

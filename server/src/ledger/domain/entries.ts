@@ -147,6 +147,12 @@ export interface ConsentChangedEntry extends Envelope<'consent.changed'> {
   readonly purpose: string;
   readonly state: 'granted' | 'revoked';
   readonly validUntil?: string;
+  /**
+   * SHA-256 of the grant's terms as RFC 8785 JSON (privacy's `grantDigest`), the same in the grant
+   * and its revocation: the member, holding the terms, can show which consent an entry is about.
+   * Absent only in entries logged before grants carried it.
+   */
+  readonly termsSha256?: string;
 }
 
 /**
@@ -279,7 +285,7 @@ const KIND_FIELDS: Record<EntryKind, { fields: Record<string, Check>; optional?:
     },
     optional: ['signer'],
   },
-  'consent.changed': { fields: { subject: HEX256, grantee: ID, purpose: CODE, state: oneOf('granted', 'revoked'), validUntil: INSTANT }, optional: ['validUntil'] },
+  'consent.changed': { fields: { subject: HEX256, grantee: ID, purpose: CODE, state: oneOf('granted', 'revoked'), validUntil: INSTANT, termsSha256: HEX256 }, optional: ['validUntil', 'termsSha256'] },
   'change.recorded': { fields: { change: CODE, resource: ID, action: CODE, role: CODE, diffSha256: HEX256 } },
 };
 
@@ -402,10 +408,10 @@ export const flexMessage = (
 
 export const consentChanged = (
   base: EventBase,
-  e: { subject: string; grantee: string; purpose: string; state: 'granted' | 'revoked'; validUntil?: number },
+  e: { subject: string; grantee: string; purpose: string; state: 'granted' | 'revoked'; validUntil?: number; termsSha256: string },
 ): ConsentChangedEntry =>
   make('consent.changed', base, {
-    subject: e.subject, grantee: e.grantee, purpose: e.purpose, state: e.state,
+    subject: e.subject, grantee: e.grantee, purpose: e.purpose, state: e.state, termsSha256: e.termsSha256,
     ...(e.validUntil === undefined ? {} : { validUntil: formatUtcInstant(e.validUntil) }),
   });
 

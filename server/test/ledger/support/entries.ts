@@ -39,7 +39,7 @@ export function oneOfEachKind(): LedgerEntry[] {
       direction: 'received', sender: 'dso.example.org', recipient: 'sunny-street.example.org', sha256: 'b'.repeat(64),
       signer: didKeyFromPublicKey(ed25519PublicKey(seed)),
     }),
-    consentChanged(base, { subject: member, grantee: 'energy-advice-gmbh', purpose: 'load-analysis', state: 'granted', validUntil: Date.UTC(2027, 10, 30) }),
+    consentChanged(base, { subject: member, grantee: 'energy-advice-gmbh', purpose: 'load-analysis', state: 'granted', validUntil: Date.UTC(2027, 10, 30), termsSha256: 'd'.repeat(64) }),
     changeRecorded(base, { change: 'tariff', resource: '5b0c7a0e-1d2f-4a3b-8c4d-5e6f7a8b9c0d', action: 'update', role: 'manager', diffSha256: 'c'.repeat(64) }),
   ];
 }

@@ -22,6 +22,7 @@ const KIND_LABELS: Record<Kind, MessageKey> = {
   'key': 'audit.kind.key',
   'coefficients': 'audit.kind.coefficients',
   'co2-intensity': 'audit.kind.co2Intensity',
+  masking: 'audit.kind.masking',
   'weather-source': 'audit.kind.weatherSource',
   'plan-objective': 'audit.kind.planObjective',
   'device-control': 'audit.kind.deviceControl',

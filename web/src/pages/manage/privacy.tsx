@@ -1,17 +1,18 @@
 import { useState } from 'preact/hooks';
-import { call } from '../../api/client.js';
-import type { Retention, RetentionPolicy } from '@gridshare/contract/privacy';
+import { apiUrl, call } from '../../api/client.js';
+import type { MaskingRules, MaskingRuleSet, Retention, RetentionPolicy } from '@gridshare/contract/privacy';
 import type { Community } from '@gridshare/contract/registry';
 import { Async, Badge, Empty, ErrorNote, Field } from '../../components/ui.js';
 import type { Formatter } from '../../lib/format.js';
 import { useAction, useApi } from '../../lib/hooks.js';
 import type { MessageKey } from '../../lib/i18n/index.js';
 import { useI18n } from '../../lib/i18n/provider.js';
-import { ERASURE_STATES, nameOf } from '../../lib/privacy.js';
+import { ERASURE_STATES, MASKED_EXPORT_NAMES, MASKING_RULE_NAMES, nameOf } from '../../lib/privacy.js';
+import { midnightOfDateInput } from '../../lib/time.js';
 import { Register } from '../privacy.js';
 import { ManagePage } from './manage-page.js';
 
-/** The community's privacy: its processing register, how long it keeps data, and its members' erasure requests. */
+/** The community's privacy: its processing register, how long it keeps data, how its exports are masked, and its members' erasure requests. */
 export default function ManagePrivacy({ params }: { params: Record<string, string> }) {
   const { t } = useI18n();
   return (
@@ -20,6 +21,7 @@ export default function ManagePrivacy({ params }: { params: Record<string, strin
         <>
           <Register communityId={c.id} />
           <RetentionSettings community={c} />
+          <Masking community={c} />
           <Erasures community={c} fmt={fmt} />
         </>
       )}
@@ -107,5 +109,85 @@ function Erasures({ community, fmt }: { community: Community; fmt: Formatter }) 
         )}
       </Async>
     </section>
+  );
+}
+
+/** Per export: the rule for each field (only the rules that fit the field's type offered), and the masked download. */
+function Masking({ community }: { community: Community }) {
+  const { t } = useI18n();
+  const masking = useApi('maskingRules', { params: { id: community.id } });
+  return (
+    <section class="card" aria-labelledby="masking-heading">
+      <h2 id="masking-heading">{t('privacy.masking.title')}</h2>
+      <p class="muted">{t('privacy.masking.intro')}</p>
+      <Async state={masking} what={t('privacy.masking.title')}>
+        {(m) => <>{m.sets.map((set) => <RuleSetForm key={set.export.name} community={community} rules={m.rules} set={set} onSaved={masking.reload} />)}</>}
+      </Async>
+    </section>
+  );
+}
+
+function RuleSetForm({ community, rules, set, onSaved }: { community: Community; rules: MaskingRules['rules']; set: MaskingRuleSet; onSaved: () => void }) {
+  const { t } = useI18n();
+  const action = useAction();
+  const [saved, setSaved] = useState(false);
+  const [period, setPeriod] = useState<{ from: string; to: string }>({ from: '', to: '' });
+  const id = (field: string) => `mask-${set.export.name}-${field}`;
+  const fits = (type: string) => rules.filter((r) => r.appliesTo.length === 0 || r.appliesTo.includes(type));
+  const submit = (event: Event) => action.submit(event, async (v) => {
+    setSaved(false);
+    // Only the fields whose rule differs from "other fields" are named: the set stays as short as the manager's choice.
+    const otherFields = v.otherFields === 'drop' ? 'drop' : 'keep';
+    const fields = Object.fromEntries(set.export.fields.flatMap((f) => (v[`field:${f.name}`] && v[`field:${f.name}`] !== otherFields ? [[f.name, v[`field:${f.name}`]!]] : [])));
+    await call('putMaskingRuleSet', { params: { id: community.id }, body: { export: set.export.name, name: v.name ?? '', fields, otherFields } });
+    setSaved(true);
+    onSaved();
+  });
+  const download = period.from && period.to
+    ? apiUrl('regulatorExport', { params: { id: community.id }, query: { from: midnightOfDateInput(period.from, community.timeZone).toISOString(), to: midnightOfDateInput(period.to, community.timeZone).toISOString() } })
+    : undefined;
+  return (
+    <form onSubmit={submit} aria-labelledby={id('heading')}>
+      <h3 id={id('heading')}>{nameOf(MASKED_EXPORT_NAMES, set.export.name, t)}</h3>
+      {set.isDefault && <p class="muted">{t('privacy.masking.default')}</p>}
+      <table>
+        <thead><tr><th scope="col">{t('privacy.masking.field')}</th><th scope="col">{t('privacy.masking.rule')}</th></tr></thead>
+        <tbody>
+          {set.export.fields.map((f) => (
+            <tr key={f.name}>
+              <td><label for={id(f.name)}><code>{f.name}</code></label></td>
+              <td>
+                <select id={id(f.name)} name={`field:${f.name}`} defaultValue={set.ruleSet.fields[f.name] ?? set.ruleSet.otherFields}>
+                  {fits(f.type).map((r) => <option key={r.name} value={r.name}>{nameOf(MASKING_RULE_NAMES, r.name, t)}</option>)}
+                </select>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div class="inline-form">
+        <Field id={id('other')} label={t('privacy.masking.otherFields')}>
+          <select id={id('other')} name="otherFields" defaultValue={set.ruleSet.otherFields}>
+            <option value="keep">{nameOf(MASKING_RULE_NAMES, 'keep', t)}</option>
+            <option value="drop">{nameOf(MASKING_RULE_NAMES, 'drop', t)}</option>
+          </select>
+        </Field>
+        <Field id={id('name')} label={t('privacy.masking.name')}>
+          <input id={id('name')} name="name" required maxLength={64} pattern="[A-Za-z0-9][A-Za-z0-9 ._\-]*" defaultValue={set.ruleSet.name} />
+        </Field>
+        <button type="submit" disabled={action.busy}>{t('privacy.masking.save')}</button>
+        <ErrorNote error={action.error} />
+        {saved && <p role="status" class="ok">{t('privacy.masking.saved')}</p>}
+      </div>
+      <div class="inline-form">
+        <Field id={id('from')} label={t('privacy.masking.from')}>
+          <input id={id('from')} type="date" value={period.from} onInput={(e) => setPeriod({ ...period, from: (e.currentTarget as HTMLInputElement).value })} />
+        </Field>
+        <Field id={id('to')} label={t('privacy.masking.to')}>
+          <input id={id('to')} type="date" value={period.to} onInput={(e) => setPeriod({ ...period, to: (e.currentTarget as HTMLInputElement).value })} />
+        </Field>
+        {download ? <a class="button secondary" href={download} download>{t('privacy.masking.download')}</a> : <small class="muted">{t('privacy.masking.choosePeriod')}</small>}
+      </div>
+    </form>
   );
 }

@@ -11,7 +11,6 @@
 -- follow with their foreign keys: the test lists them.
 
 ALTER TABLE claim_codes DROP CONSTRAINT claim_codes_pkey, ADD PRIMARY KEY (code_hash, community_id);
-ALTER TABLE consent_grants DROP CONSTRAINT consent_grants_pkey, ADD PRIMARY KEY (id, community_id);
 ALTER TABLE control_commands DROP CONSTRAINT control_commands_pkey, ADD PRIMARY KEY (id, community_id);
 ALTER TABLE device_bindings DROP CONSTRAINT device_bindings_pkey, ADD PRIMARY KEY (id, community_id);
 DROP INDEX device_bindings_open_idx;

@@ -101,3 +101,16 @@ export function timeGrainProblem(fields: readonly CompiledField[], timeGrain: Co
   const blocking = fields.filter((f) => (f.type === 'number' || f.type === 'instant') && f.name !== timeGrain.field && f.rule.effect.kind !== 'drop');
   return blocking.length === 0 ? undefined : `${blocking.map((f) => `${f.name} (a ${f.type} field)`).join(', ')} cannot be generalised to the time rule of ${timeGrain.field}: drop it`;
 }
+
+/**
+ * What an export applies while the community has set no rules of its own: privacy by default —
+ * names and emails dropped, identifiers hashed under the community's salt, addresses cut to the
+ * postcode (dropped where the country's postcodes are not known), every figure and the quarter
+ * hours kept. A manager relaxes or tightens it per export.
+ */
+export function defaultRuleSet(schema: ExportSchema, country: string | undefined): MaskingRuleSet {
+  const address = country !== undefined && postcodeCountries().includes(country) ? 'postcode' : 'drop';
+  const byType: Partial<Record<ExportField['type'], string>> = { identifier: 'hash', name: 'drop', email: 'drop', text: 'drop', address };
+  const fields = Object.fromEntries(schema.fields.flatMap((f) => (byType[f.type] ? [[f.name, byType[f.type]!]] : [])));
+  return { name: 'default', schema: schema.name, fields, otherFields: 'keep' };
+}

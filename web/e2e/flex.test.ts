@@ -1,0 +1,87 @@
+/**
+ * Flexibility in a real Chromium (PGlite): the manager sets the community's UFTP identity, adds a
+ * grid operator to the address book and drafts and activates a contract through the forms; a
+ * member opts their battery in with a power limit and sees it on their devices page.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { startTestPlatform, unique, type TestPlatform } from '../../server/test/support/platform.js';
+import { buildWorld, type World } from '../../server/test/support/world.js';
+import { generateSigningKey } from '../../server/src/flex/index.js';
+import { collectPageErrors, launchBrowser, logIn, openContext, screenshot } from './browser.js';
+
+describe('web app: flexibility for the grid operator', () => {
+  let tp: TestPlatform;
+  let w: World;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    [tp, browser] = await Promise.all([startTestPlatform('pglite'), launchBrowser()]);
+    w = await buildWorld(tp);
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await tp?.close();
+  });
+
+  it('lets the manager set up the identity, a DSO and a contract, and a member opt a device in', async () => {
+    const context = await openContext(browser, tp.platform.httpUrl);
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await logIn(page, w.managerA.email, w.managerA.password);
+    await page.goto(`/manage/${w.communityA}/flex`);
+    await expect.poll(() => page.getByText('The community has no UFTP identity yet').first().isVisible()).toBe(true);
+
+    const identity = page.getByRole('region', { name: 'Our identity as aggregator' });
+    await identity.getByLabel('Domain').fill('community-a.example.org');
+    await identity.getByLabel('Time zone of the market').fill('Europe/Vienna');
+    await identity.getByRole('button', { name: 'Save identity' }).click();
+    await expect.poll(() => identity.locator('code').first().textContent()).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+
+    const book = page.getByRole('region', { name: 'Address book' });
+    const dsoKey = Buffer.from(generateSigningKey().publicKey).toString('base64');
+    await book.getByLabel('Domain').fill('dso.example.org');
+    await book.getByLabel('Endpoint').fill('https://dso.example.org/shapeshifter/api/v3/message');
+    await book.getByLabel('Public key').fill(dsoKey);
+    await book.getByLabel('Congestion points').fill('ea1.2026-01.org.example.dso:cp-1');
+    await book.getByRole('button', { name: 'Add', exact: true }).click();
+    await expect.poll(() => book.getByRole('list', { name: 'Address book' }).textContent()).toContain('dso.example.org');
+
+    const contracts = page.getByRole('region', { name: 'Contracts' });
+    await contracts.getByLabel('Congestion points').fill('ea1.2026-01.org.example.dso:cp-1');
+    await contracts.getByLabel('Valid from').fill('2026-01-01');
+    await contracts.getByLabel('Valid to').fill('2026-12-31');
+    await contracts.getByLabel('Capacity remuneration per kW and month').fill('1.50');
+    await contracts.getByLabel('Volume remuneration', { exact: false }).fill('0.10');
+    await contracts.getByLabel('Penalty per kWh not delivered').fill('0.30');
+    await contracts.getByRole('button', { name: 'Create draft' }).click();
+    const list = contracts.getByRole('list', { name: 'Contracts' });
+    await expect.poll(() => list.textContent()).toContain('draft');
+    await list.getByRole('button', { name: 'Activate' }).click();
+    await expect.poll(() => list.textContent()).toContain('active');
+    expect(await list.textContent()).toContain('0 devices take part');
+    await screenshot(page, 'flex-manager');
+    await context.close();
+
+    // Member A2's battery, controllable: they opt it in with at most 3 kW.
+    const device = await tp.call('POST', `/api/v1/communities/${w.communityA}/devices`, { token: w.managerA.token, body: { kind: 'battery', name: unique('Battery '), meteringPointId: w.meteringPointA2, role: 'storage' } });
+    expect(device.status, JSON.stringify(device.body)).toBe(201);
+    expect((await tp.call('PUT', `/api/v1/devices/${device.body.id}/control`, { token: w.memberA2.token, body: { controllable: true, limits: { capacityWh: 10_000, reserveSoc: 0.1 } } })).status).toBe(200);
+    const member = await openContext(browser, tp.platform.httpUrl);
+    const memberPage = await member.newPage();
+    errors.push(...collectPageErrors(memberPage));
+    await logIn(memberPage, w.memberA2.email, w.memberA2.password);
+    await memberPage.goto(`/members/${w.memberIdA2}/devices`);
+    const flex = memberPage.getByRole('region', { name: 'Flexibility for the grid' });
+    await expect.poll(() => flex.getByText('Does not take part').count()).toBe(1);
+    await flex.getByLabel('Most power to shift (W, empty: no limit)').fill('3000');
+    await flex.getByRole('button', { name: 'Take part' }).click();
+    await expect.poll(() => flex.textContent()).toContain('Takes part, up to 3 kW');
+    expect(await flex.textContent()).toContain('No rewards yet.');
+    await member.close();
+
+    const contractsNow = await tp.call('GET', `/api/v1/communities/${w.communityA}/flex/contracts`, { token: w.managerA.token });
+    expect(contractsNow.body[0].participation).toEqual({ devices: 1, devicesWithoutLimit: 0, allowedPowerW: 3000 });
+    expect(errors).toEqual([]);
+  });
+});
