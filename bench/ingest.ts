@@ -115,7 +115,8 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     await next('connected');
     const baseline = await storedCount(platform, communityId);
     const ticker = setInterval(() => {
-      storedCount(platform, communityId).then((n) => child.connected && child.send({ type: 'stored', readings: n - baseline } satisfies LoadCommand), () => undefined);
+      // The callback takes a send that races the generator's exit (EPIPE), which would otherwise end the bench.
+      storedCount(platform, communityId).then((n) => child.connected && child.send({ type: 'stored', readings: n - baseline } satisfies LoadCommand, () => undefined), () => undefined);
     }, 100);
     // CPU of the server (PGlite included), the load generator, and for the external scenario
     // the PostgreSQL backends of the bench database and the broker.

@@ -434,7 +434,7 @@ export interface StoredOptIn {
 export async function saveOptIn(db: Queryable, optIn: StoredOptIn & { communityId: string; memberId: string }): Promise<void> {
   await db.query(
     `INSERT INTO flex_contract_devices (contract_id, device_id, community_id, member_id, max_power_w, opted_in_at) VALUES ($1, $2, $3, $4, $5, $6)
-     ON CONFLICT (contract_id, device_id) DO UPDATE SET max_power_w = EXCLUDED.max_power_w, member_id = EXCLUDED.member_id`,
+     ON CONFLICT (contract_id, device_id, community_id) DO UPDATE SET max_power_w = EXCLUDED.max_power_w, member_id = EXCLUDED.member_id`,
     [optIn.contractId, optIn.deviceId, optIn.communityId, optIn.memberId, optIn.maxPowerW, new Date(optIn.optedInAtMs)],
   );
 }

@@ -33,7 +33,7 @@ export async function insertForecasts(
     `INSERT INTO forecasts (community_id, series_id, scope, kind, horizon, issued_at, start, step_minutes, model, p10_w, p50_w, p90_w)
      SELECT $1, r.series_id, r.scope, r.kind, $2, $3, $4, $5, r.model, r.p10, r.p50, r.p90
      FROM jsonb_to_recordset($6::jsonb) AS r(series_id uuid, scope text, kind text, model text, p10 int4[], p50 int4[], p90 int4[])
-     ON CONFLICT (series_id, kind, horizon, issued_at) DO UPDATE SET
+     ON CONFLICT (series_id, kind, horizon, issued_at, community_id) DO UPDATE SET
        model = EXCLUDED.model, p10_w = EXCLUDED.p10_w, p50_w = EXCLUDED.p50_w, p90_w = EXCLUDED.p90_w, scored_at = NULL`,
     [communityId, run.horizon, new Date(run.issuedAtMs), new Date(run.startMs), run.stepMs / MINUTE_MS,
       JSON.stringify(series.map((s) => ({ series_id: s.seriesId, scope: s.scope, kind: s.kind, model: s.model, p10: s.p10, p50: s.p50, p90: s.p90 })))],
@@ -122,7 +122,7 @@ export async function recordScores(
        SELECT $1, s, sc, k, m, h, d, n, a, q, o, r, b, i
        FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::date[], $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::int8[], $13::int8[], $14::int8[])
          AS u(s, sc, k, m, h, d, n, a, q, o, r, b, i)
-       ON CONFLICT (series_id, kind, model, horizon, day) DO UPDATE SET
+       ON CONFLICT (series_id, kind, model, horizon, day, community_id) DO UPDATE SET
          n = forecast_accuracy.n + EXCLUDED.n, sum_abs_w = forecast_accuracy.sum_abs_w + EXCLUDED.sum_abs_w,
          sum_sq_w2 = forecast_accuracy.sum_sq_w2 + EXCLUDED.sum_sq_w2, sum_actual_w = forecast_accuracy.sum_actual_w + EXCLUDED.sum_actual_w,
          sum_reference_sq_w2 = forecast_accuracy.sum_reference_sq_w2 + EXCLUDED.sum_reference_sq_w2,

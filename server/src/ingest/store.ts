@@ -430,7 +430,7 @@ export async function storeReadingsBatch(
          FROM unnest($7::text[], $8::uuid[], $9::int8[], $10::int8[], $11::int8[], $12::text[]) AS u(d, c, m, a, rj, e)
          LEFT JOIN stored st ON st.device_id = u.d
          ORDER BY u.d
-         ON CONFLICT (device_id) DO UPDATE SET
+         ON CONFLICT (device_id, community_id) DO UPDATE SET
            last_seen_at = now(),
            messages_total = s.messages_total + EXCLUDED.messages_total,
            readings_total = s.readings_total + EXCLUDED.readings_total,
@@ -494,3 +494,60 @@ export async function agentHeartbeatsOf(tx: Queryable, deviceIds: readonly strin
     transport: r.transport, controlMode: r.control_mode,
   }));
 }
+
+// ---- Partitions of readings (one per UTC month, see domain/partitions.ts) ----
+
+/** The names of the readings table's partitions, the default one included. */
+export async function readingPartitionNames(db: Queryable): Promise<string[]> {
+  const rows = await db.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+     WHERE i.inhparent = 'readings'::regclass ORDER BY 1`);
+  return rows.map((r) => r.name);
+}
+
+/** The UTC months (first instants) of which the default partition holds readings. */
+export async function monthsInDefaultPartition(db: Queryable): Promise<Date[]> {
+  const rows = await db.query<{ month: Date }>(
+    `SELECT DISTINCT date_trunc('month', ts AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS month FROM readings_default ORDER BY 1`);
+  return rows.map((r) => r.month);
+}
+
+/**
+ * Creates the partition `name` for [from, to) and moves the default partition's readings of that
+ * range into it; returns how many moved. The default partition is locked first (the attach needs
+ * that lock anyway): a reading for the range committed between the move and the attach would make
+ * the attach fail. Readings for other months go to their own partitions meanwhile.
+ */
+export async function createReadingPartition(tx: Queryable, name: string, from: Date, to: Date): Promise<number> {
+  const [fromSql, toSql] = [timestampLiteral(from), timestampLiteral(to)];
+  await tx.exec('LOCK TABLE readings_default IN ACCESS EXCLUSIVE MODE');
+  await tx.exec(`CREATE TABLE ${identifier(name)} (LIKE readings INCLUDING DEFAULTS)`);
+  const [moved] = await tx.query<{ n: number }>(
+    `WITH moved AS (DELETE FROM readings_default WHERE ts >= $1 AND ts < $2 RETURNING *),
+       copied AS (INSERT INTO ${identifier(name)} SELECT * FROM moved RETURNING 1)
+     SELECT count(*)::int AS n FROM copied`, [from, to]);
+  await tx.exec(`ALTER TABLE readings ATTACH PARTITION ${identifier(name)} FOR VALUES FROM (${fromSql}) TO (${toSql})`);
+  return moved?.n ?? 0;
+}
+
+/** Detaches the partition `name` and drops it with its readings; returns how many readings it held. */
+export async function dropReadingPartition(tx: Queryable, name: string): Promise<number> {
+  const [held] = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${identifier(name)}`);
+  await tx.exec(`ALTER TABLE readings DETACH PARTITION ${identifier(name)}`);
+  await tx.exec(`DROP TABLE ${identifier(name)}`);
+  return held?.n ?? 0;
+}
+
+/** Deletes the default partition's readings taken before `cutoff`; returns how many. */
+export async function deleteDefaultReadingsBefore(db: Queryable, cutoff: Date): Promise<number> {
+  const [deleted] = await db.query<{ n: number }>(
+    'WITH gone AS (DELETE FROM readings_default WHERE ts < $1 RETURNING 1) SELECT count(*)::int AS n FROM gone', [cutoff]);
+  return deleted?.n ?? 0;
+}
+
+// DDL takes no parameters: the names and bounds spliced in are made here from a Month, checked again.
+function identifier(name: string): string {
+  if (!/^readings_p\d{6}$/.test(name)) throw new Error(`not a readings partition name: ${name}`);
+  return name;
+}
+const timestampLiteral = (at: Date) => `'${at.toISOString()}'::timestamptz`;

@@ -91,7 +91,7 @@ export async function recordFailure(
   const rows = await db.query<{ attempts: number }>(
     `INSERT INTO interval_failures (metering_point_id, community_id, error, attempts, retry_at)
      VALUES ($1, $2, $3, 1, now() + $4::float8 * interval '1 millisecond')
-     ON CONFLICT (metering_point_id) DO UPDATE SET error = EXCLUDED.error, attempts = interval_failures.attempts + 1,
+     ON CONFLICT (metering_point_id, community_id) DO UPDATE SET error = EXCLUDED.error, attempts = interval_failures.attempts + 1,
        last_failed_at = now(), retry_at = now() + least($4::float8 * 2 ^ interval_failures.attempts, $5::float8) * interval '1 millisecond'
      RETURNING attempts`,
     [failure.pointId, failure.communityId, failure.error, retry.firstMs, retry.maxMs],
@@ -125,7 +125,7 @@ export async function writeIntervals(tx: Queryable, out: IntervalColumns): Promi
      SELECT p, s, c, i, e, v, bc, bd, hp, q, now()
      FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::text[])
        AS u(p, s, c, i, e, v, bc, bd, hp, q)
-     ON CONFLICT (metering_point_id, start) DO UPDATE SET
+     ON CONFLICT (metering_point_id, start, community_id) DO UPDATE SET
        import_wh = EXCLUDED.import_wh, export_wh = EXCLUDED.export_wh, pv_wh = EXCLUDED.pv_wh,
        battery_charge_wh = EXCLUDED.battery_charge_wh, battery_discharge_wh = EXCLUDED.battery_discharge_wh,
        heat_pump_wh = EXCLUDED.heat_pump_wh, quality = EXCLUDED.quality, computed_at = now()

@@ -17,7 +17,7 @@ export async function putMeterKeys(db: Queryable, box: SecretBox, device: { id: 
   const authentication = keys.authenticationKey === null ? null : box.seal(keys.authenticationKey.toUpperCase(), place(device.id, 'authentication_key'));
   await db.query(
     `INSERT INTO meter_keys (device_id, community_id, encryption_key, authentication_key) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (device_id) DO UPDATE SET encryption_key = EXCLUDED.encryption_key,
+     ON CONFLICT (device_id, community_id) DO UPDATE SET encryption_key = EXCLUDED.encryption_key,
        authentication_key = EXCLUDED.authentication_key, updated_at = now()`,
     [device.id, device.communityId, box.seal(keys.encryptionKey.toUpperCase(), place(device.id, 'encryption_key')), authentication],
   );

@@ -16,7 +16,7 @@ import { lockDataFolder, makePrivate, type DataFolderLock } from './store/data-f
 import { webRoutes } from '../web/index.js';
 import { createMailer, type SmtpConfig } from '../notifications/index.js';
 import { ensureDemoCommunity, settleDemoMonth, startDemoConnectorSource, type DemoCommunity } from '../demo/index.js';
-import { ReadingWriter, DeviceDirectory, IngestService, embeddedIngestHandlers, startExternalIngest, type ExternalIngest, ingestRoutes, RefusalLog, ConnectionGuard, type ConnectLimit, recordDeviceEvent, recordHeartbeat } from '../ingest/index.js';
+import { ReadingWriter, DeviceDirectory, IngestService, embeddedIngestHandlers, startExternalIngest, type ExternalIngest, ingestRoutes, RefusalLog, ConnectionGuard, type ConnectLimit, recordDeviceEvent, recordHeartbeat, readingPartitionsJob } from '../ingest/index.js';
 import { LiveHub, liveRoutes } from '../live/index.js';
 import { ArtefactStore, deviceAuthenticator, readDeviceKeys, provisioningRoutes, type Endpoints, deviceCredentialsStore, ArtefactBuilder } from '../provisioning/index.js';
 import { frameDecoder, meterRoutes, meterKeysStore } from '../meters/index.js';
@@ -32,7 +32,7 @@ import { memoryKeys, Secrets, secretsRoutes, type KeyStore } from '../secrets/in
 import { DEFAULT_QUOTAS, Quotas, type QuotaLimits, quotaRoutes } from '../quotas/index.js';
 import { LedgerService, ledgerAuditJob, ledgerCommunityKeyStore, ledgerJob, ledgerKeyStore, ledgerRoutes, subscribeLedger } from '../ledger/index.js';
 import { ConnectorService, CONNECTORS_JOB, connectorJob, connectorRoutes, connectorSecretsStore } from '../connectors/index.js';
-import { maskingSaltStore, privacyJob, privacyRoutes, registerAccessLogging, type PrivacyContext } from '../privacy/index.js';
+import { longestRawReadingsRetentionDays, maskingSaltStore, privacyJob, privacyRoutes, registerAccessLogging, type PrivacyContext } from '../privacy/index.js';
 import { MARKET_JOB, marketJob, marketRoutes, subscribeMarket, type MarketJobOptions } from '../market/index.js';
 import { OPTIMISE_JOB, optimiseJob, optimiseRoutes, PlanService, Solver, subscribeOptimise } from '../optimise/index.js';
 import { auditRoutes, subscribeAudit } from '../audit/index.js';
@@ -424,6 +424,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const privacyContext: PrivacyContext = { db, now: options.privacy?.now ?? Date.now, events, deviceChanged, box: secrets.box };
     const privacy = jobs.register(privacyJob(privacyContext, { log: componentLog(app.log, 'privacy', 'info') }));
     privacy.wake();
+    // Readings are partitioned by month (one table for all communities), kept as long as the longest
+    // retention. The first pass runs before the platform takes readings: this month's partition is
+    // there, and nothing is removed later under a test or a demo that has just started.
+    await jobs.register(readingPartitionsJob(db, {
+      retentionDays: () => longestRawReadingsRetentionDays(db), log: componentLog(app.log, 'ingest', 'info'),
+    })).flush();
 
     const quotas = new Quotas({ ...DEFAULT_QUOTAS, ...options.quotas });
     metrics.gauge('gridshare_interval_points_failing', 'Metering points whose interval computation failed and is set aside for a retry', () => countFailingPoints(db));

@@ -4,7 +4,7 @@ export { writeMemberExport, type ExportOptions, type ExportProgress, type Export
 
 export { registerMaskCommand } from './commands.js';
 export { registerAccessLogging } from './access-hook.js';
-export { type PrivacyContext } from './service.js';
+export { longestRawReadingsRetentionDays, type PrivacyContext } from './service.js';
 export { PRIVACY_JOB, enforceRetention, privacyJob, type RetentionReport } from './job.js';
 export { privacyRoutes } from './routes.js';
 export { maskingSaltStore } from './store.js';

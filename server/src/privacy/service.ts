@@ -19,7 +19,7 @@ import type { SecretBox } from '../secrets/index.js';
 import { pointIntervals } from '../intervals/index.js';
 import { pseudonymiseStatements } from '../billing/index.js';
 import {
-  createAccessLogEntry, createGrant, createPseudonym, defaultRetentionPolicy, grantDigest, LEGAL_MINIMUMS, mayRead, planErasure, Pseudonymiser,
+  createAccessLogEntry, createGrant, createPseudonym, DEFAULT_RAW_READINGS_DAYS, defaultRetentionPolicy, grantDigest, LEGAL_MINIMUMS, mayRead, planErasure, Pseudonymiser,
   reduceToGrant, refusalError, revokeGrant, validateRetentionPolicy,
   type AccessedData, type ConsentQuantity, type DataScope, type ErasurePlan, type Grant, type LegalMinimum, type PersonalDataKind, type ProcessingPurpose,
   type Recipient, type RetentionPolicy, type StatedPurpose, type ReducedPoint,
@@ -67,6 +67,16 @@ export function legalMinimumOf(community: Pick<Community, 'country'>): LegalMini
 export async function retentionOf(db: Queryable, community: Community): Promise<RetentionPolicy & { updatedAt: number | null }> {
   const stored = await store.retentionPolicyOf(db, community.id);
   return stored ?? { ...defaultRetentionPolicy(legalMinimumOf(community)), updatedAt: null };
+}
+
+/**
+ * The longest raw-readings retention of any community, in days: what the readings table's
+ * partitions (one for all communities) are kept for. A community without a policy of its own keeps
+ * them the default time, so that is the least; a shorter policy is the privacy job's to enforce
+ * within the partitions kept.
+ */
+export async function longestRawReadingsRetentionDays(db: Queryable): Promise<number> {
+  return Math.max(DEFAULT_RAW_READINGS_DAYS, (await store.longestStoredRawReadingsDays(db)) ?? 0);
 }
 
 // ---- consents ----

@@ -222,6 +222,12 @@ interface PolicyRow {
   updated_at: Date;
 }
 
+/** The longest raw-readings retention any community has set, in days; null when none has set one. */
+export async function longestStoredRawReadingsDays(db: Queryable): Promise<number | null> {
+  const [row] = await db.query<{ days: number | null }>('SELECT max(raw_readings_days) AS days FROM retention_policies');
+  return row?.days ?? null;
+}
+
 export async function retentionPolicyOf(db: Queryable, communityId: string): Promise<(RetentionPolicy & { updatedAt: number }) | undefined> {
   const rows = await db.query<PolicyRow>(
     `SELECT raw_readings_days, intervals_days, forecasts_days, access_log_days, operational_logs_days, export_files_days, billing_records_years, updated_at
@@ -293,7 +299,7 @@ export async function insertErasureRequest(
 ): Promise<StoredErasure | undefined> {
   const rows = await db.query<ErasureRow>(
     `INSERT INTO erasure_requests (community_id, member_id, requested_by, requested_at, state) VALUES ($1, $2, $3, $4, 'requested')
-     ON CONFLICT (member_id) WHERE state <> 'failed' DO NOTHING
+     ON CONFLICT (member_id, community_id) WHERE state <> 'failed' DO NOTHING
      RETURNING id, community_id, member_id, requested_by, requested_at, state, plan, pseudonym, final_deletion_at, executed_at, error`,
     [request.communityId, request.memberId, request.requestedBy, new Date(request.at)],
   );

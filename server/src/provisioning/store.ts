@@ -110,7 +110,7 @@ export async function writeKeySlot(
   await db.query(
     `INSERT INTO device_credentials (device_id, community_id, primary_key, secondary_key)
      VALUES ($1, $2, $3, $4)
-     ON CONFLICT (device_id) DO UPDATE SET
+     ON CONFLICT (device_id, community_id) DO UPDATE SET
        primary_key = CASE WHEN $5 = 'primary' THEN EXCLUDED.primary_key ELSE device_credentials.primary_key END,
        primary_rotated_at = CASE WHEN $5 = 'primary' THEN now() ELSE device_credentials.primary_rotated_at END,
        secondary_key = CASE WHEN $5 = 'secondary' THEN EXCLUDED.secondary_key ELSE device_credentials.secondary_key END,

@@ -329,7 +329,7 @@ export async function upsertOperatorAllocations(tx: Queryable, communityId: stri
     `INSERT INTO operator_allocations (community_id, metering_point_id, start, consumption_wh, from_community_wh, production_wh, to_community_wh, source)
      SELECT $1, p, s, c, f, pr, t, src FROM unnest($2::uuid[], $3::timestamptz[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::text[])
        AS u(p, s, c, f, pr, t, src)
-     ON CONFLICT (metering_point_id, start) DO UPDATE SET
+     ON CONFLICT (metering_point_id, start, community_id) DO UPDATE SET
        consumption_wh = COALESCE(EXCLUDED.consumption_wh, operator_allocations.consumption_wh),
        from_community_wh = COALESCE(EXCLUDED.from_community_wh, operator_allocations.from_community_wh),
        production_wh = COALESCE(EXCLUDED.production_wh, operator_allocations.production_wh),

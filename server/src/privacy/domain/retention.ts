@@ -68,10 +68,13 @@ export function validateLegalMinimum(minimum: LegalMinimum): LegalMinimum {
   return minimum;
 }
 
+/** How long a community keeps raw readings unless its managers set otherwise. */
+export const DEFAULT_RAW_READINGS_DAYS = 90;
+
 /** A sensible start for a community in `country`: billing records at the legal minimum, the rest short. */
 export function defaultRetentionPolicy(legal: LegalMinimum): RetentionPolicy {
   return {
-    rawReadingsDays: 90,
+    rawReadingsDays: DEFAULT_RAW_READINGS_DAYS,
     intervalsDays: 3 * 366,
     forecastsDays: 90,
     accessLogDays: 2 * 366,

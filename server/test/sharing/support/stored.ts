@@ -67,7 +67,7 @@ export async function storeIntervals(db: Db, communityId: string, pointId: strin
     await tx.query(
       `INSERT INTO intervals (metering_point_id, start, community_id, import_wh, export_wh, pv_wh, battery_charge_wh, battery_discharge_wh, quality)
        SELECT $1, s, $2, i, e, p, c, d, q FROM unnest($3::timestamptz[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::int8[], $9::text[]) AS u(s, i, e, p, c, d, q)
-       ON CONFLICT (metering_point_id, start) DO UPDATE SET import_wh = EXCLUDED.import_wh, export_wh = EXCLUDED.export_wh,
+       ON CONFLICT (metering_point_id, start, community_id) DO UPDATE SET import_wh = EXCLUDED.import_wh, export_wh = EXCLUDED.export_wh,
          pv_wh = EXCLUDED.pv_wh, battery_charge_wh = EXCLUDED.battery_charge_wh, battery_discharge_wh = EXCLUDED.battery_discharge_wh,
          quality = EXCLUDED.quality`,
       [pointId, communityId, starts.map((ms) => new Date(ms)), all.map((iv) => iv.importWh), all.map((iv) => iv.exportWh),
