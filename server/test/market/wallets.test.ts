@@ -6,14 +6,7 @@ import { storeIntervals } from '../sharing/support/stored.js';
 import { parseNano } from '../../src/kernel/money.js';
 import { OUTBOX_JOB } from '../../src/platform/events/index.js';
 import { decodeEntry, type ChangeRecordedEntry } from '../../src/ledger/domain/index.js';
-
-const Q = 900_000;
-const MIN = 60_000;
-const T0 = Date.UTC(2026, 0, 5, 8, 0);
-const iso = (ms: number) => new Date(ms).toISOString();
-const SETTINGS = {
-  mechanism: 'uniform', gateLeadMinutes: 5, gridFee: '0.0100', floor: '0.0500', ceiling: '0.3000', surplusPrice: '0.0600', shortfallPrice: '0.2800',
-};
+import { iso, MIN, Q, SETTINGS, T0 } from './operation-support.js';
 
 interface WalletPosting { sequence: number; kind: string; line: string | null; amount: string; slotStart: string | null }
 
