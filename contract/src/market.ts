@@ -9,6 +9,8 @@ export const MarketPrice = Type.String({ pattern: '^\\d{1,6}(\\.\\d{1,4})?$', de
 const Share = Type.String({ pattern: '^(0(\\.\\d{1,6})?|1(\\.0{1,6})?)$', description: 'share 0 … 1, e.g. "0.8"' });
 /** An exact amount of money in the community's currency (nano precision), e.g. "-1.234567891". */
 const Amount = Type.String({ description: 'exact amount in the community\'s currency (up to 9 places); + the member receives / the account holds' });
+/** Money a person enters: positive, whole units of the currency's minor unit at most (the service checks the currency's digits). */
+const minorAmount = (description: string) => Type.String({ pattern: '^\\d{1,9}(\\.\\d{1,4})?$', description });
 const Side = Type.Enum(['buy', 'sell']);
 const RangeQuery = Type.Object({
   from: Type.Optional(IsoDateTime),
@@ -78,6 +80,7 @@ export const MarketSettings = Type.Object({
   ceiling: nullable(MarketPrice),
   surplusPrice: MarketPrice,
   shortfallPrice: MarketPrice,
+  payoutThreshold: nullable(Amount),
 });
 const SettingsPut = Type.Object({
   mechanism: Type.String({ minLength: 1, maxLength: 40 }),
@@ -87,6 +90,7 @@ const SettingsPut = Type.Object({
   ceiling: nullable(MarketPrice),
   surplusPrice: MarketPrice,
   shortfallPrice: MarketPrice,
+  payoutThreshold: Type.Optional(nullable(minorAmount('wallets holding at least this are offered a payout each month; null or left out: no payouts'))),
 }, { additionalProperties: false });
 
 export const SlotSummary = Type.Object({
@@ -128,10 +132,50 @@ export const WalletTotals = Type.Object({
 });
 const TopUp = Type.Object({
   memberId: Uuid,
-  amount: Type.String({ pattern: '^\\d{1,9}(\\.\\d{1,4})?$', description: 'in the currency, at most its minor unit, e.g. "25.00"' }),
+  amount: minorAmount('in the currency, at most its minor unit, e.g. "25.00"'),
   reference: Type.String({ minLength: 1, maxLength: 120 }),
 }, { additionalProperties: false });
 const SlotParams = Type.Object({ id: Uuid, start: IsoDateTime });
+
+export const MarketDispute = Type.Object({
+  id: Uuid,
+  memberId: Uuid,
+  posting: WalletPosting,
+  reason: Type.String(),
+  openedAt: IsoDateTime,
+  state: Type.Enum(['open', 'rejected', 'corrected']),
+  note: nullable(Type.String({ description: 'the manager\'s answer to the member' })),
+  resolvedAt: nullable(IsoDateTime),
+  amount: nullable(Type.String({ description: 'corrected: the amount credited to the member' })),
+  correction: nullable(Type.Integer({ description: 'corrected: the sequence of the correcting posting (the disputed one stays as it was)' })),
+});
+const DisputeCreate = Type.Object({
+  posting: Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'the sequence of a posting of the member\'s wallet' }),
+  reason: Type.String({ minLength: 1, maxLength: 1000 }),
+}, { additionalProperties: false });
+const DisputeResolve = Type.Object({
+  outcome: Type.Enum(['rejected', 'corrected']),
+  note: Type.String({ minLength: 1, maxLength: 500, description: 'shown to the member' }),
+  amount: Type.Optional(minorAmount('corrected only: credited to the member, at most the currency\'s minor unit')),
+}, { additionalProperties: false });
+const DisputeParams = Type.Object({ id: Uuid, disputeId: Uuid });
+
+export const MarketPayout = Type.Object({
+  id: Uuid,
+  memberId: Uuid,
+  period: Type.String({ description: 'the month (UTC) of the run that asked for it, e.g. "2026-01"' }),
+  amount: Amount,
+  requestedAt: IsoDateTime,
+  state: Type.Enum(['requested', 'confirmed', 'cancelled']),
+  decidedAt: nullable(IsoDateTime),
+  reference: nullable(Type.String()),
+  posting: nullable(Type.Integer({ description: 'confirmed: the sequence of the payout\'s posting' })),
+});
+const PayoutDecision = Type.Object({
+  outcome: Type.Enum(['confirmed', 'cancelled']),
+  reference: Type.String({ minLength: 1, maxLength: 120, description: 'the bank transfer\'s reference, or why it was cancelled' }),
+}, { additionalProperties: false });
+const PayoutParams = Type.Object({ id: Uuid, payoutId: Uuid });
 
 export type MarketOrder = Static<typeof MarketOrder>;
 export type AgentLimits = Static<typeof AgentLimits>;
@@ -142,6 +186,8 @@ export type MarketSettings = Static<typeof MarketSettings>;
 export type SlotSummary = Static<typeof SlotSummary>;
 export type SlotResult = Static<typeof SlotResult>;
 export type WalletTotals = Static<typeof WalletTotals>;
+export type MarketDispute = Static<typeof MarketDispute>;
+export type MarketPayout = Static<typeof MarketPayout>;
 
 export const marketRoutes = {
   marketOrders: route('GET', '/api/v1/members/:id/market/orders', {
@@ -196,5 +242,30 @@ export const marketRoutes = {
   marketTopUp: route('POST', '/api/v1/communities/:id/market/top-ups', {
     tags: ['market'], summary: 'Record money a member paid into their wallet (managers; a payment provider would post the same)',
     params: IdParams, body: TopUp, response: { 201: WalletPosting, ...errors(400, 401, 403, 404, 409) },
+  }),
+  marketDisputes: route('GET', '/api/v1/members/:id/market/disputes', {
+    tags: ['market'], summary: 'A member\'s disputes, open ones first (the member, managers)',
+    params: IdParams, response: { 200: Type.Array(MarketDispute), ...errors(401, 404) },
+  }),
+  openMarketDispute: route('POST', '/api/v1/members/:id/market/disputes', {
+    tags: ['market'], summary: 'Dispute a posting of one\'s wallet: a trade, fee, balancing or correction line (the member)',
+    params: IdParams, body: DisputeCreate, response: { 201: MarketDispute, ...errors(400, 401, 403, 404, 409) },
+  }),
+  communityMarketDisputes: route('GET', '/api/v1/communities/:id/market/disputes', {
+    tags: ['market'], summary: 'The community\'s disputes, open ones first (managers)',
+    params: IdParams, querystring: Type.Object({ state: Type.Optional(Type.Enum(['open', 'resolved'])) }, { additionalProperties: false }),
+    response: { 200: Type.Array(MarketDispute), ...errors(400, 401, 403, 404) },
+  }),
+  resolveMarketDispute: route('POST', '/api/v1/communities/:id/market/disputes/:disputeId/resolution', {
+    tags: ['market'], summary: 'Resolve a dispute: reject it with a note, or correct it by a new posting in the member\'s favour (managers)',
+    params: DisputeParams, body: DisputeResolve, response: { 200: MarketDispute, ...errors(400, 401, 403, 404, 409) },
+  }),
+  marketPayouts: route('GET', '/api/v1/communities/:id/market/payouts', {
+    tags: ['market'], summary: 'The community\'s payout requests, those awaiting a decision first (managers)',
+    params: IdParams, response: { 200: Type.Array(MarketPayout), ...errors(401, 403, 404) },
+  }),
+  decideMarketPayout: route('POST', '/api/v1/communities/:id/market/payouts/:payoutId/decision', {
+    tags: ['market'], summary: 'Confirm a payout request (posting it from the wallet) or cancel it, once (managers)',
+    params: PayoutParams, body: PayoutDecision, response: { 200: MarketPayout, ...errors(400, 401, 403, 404, 409) },
   }),
 };

@@ -45,10 +45,15 @@ type Part<S extends RouteSchema, K extends string, Name extends string> = S exte
 
 /**
  * What a call of the route takes: path `params`, `query` and a JSON `body`, each exactly where the
- * route declares one; or the body as `raw` bytes for a route that takes a file.
+ * route declares one; or the body as `raw` bytes for a route that takes a file. Distributed over
+ * R, so that for a union of routes (a generic route name's constraint) it is the union of each
+ * route's input, not the cross product of every route's params, query and body, which the
+ * compiler cannot represent once the API has enough routes (TS2590).
  */
-export type RequestInput<R extends Route> = Part<R['schema'], 'params', 'params'> & Part<R['schema'], 'querystring', 'query'> &
-  (R['schema'] extends { body: TSchema } ? Part<R['schema'], 'body', 'body'> | { raw: RawBody } : { body?: never });
+export type RequestInput<R extends Route> = R extends Route
+  ? Part<R['schema'], 'params', 'params'> & Part<R['schema'], 'querystring', 'query'> &
+    (R['schema'] extends { body: TSchema } ? Part<R['schema'], 'body', 'body'> | { raw: RawBody } : { body?: never })
+  : never;
 
 export interface RawBody {
   contentType: string;

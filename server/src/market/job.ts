@@ -4,6 +4,7 @@ import type { JobDefinition, JobWaker } from '../platform/jobs/index.js';
 import { HOUR_MS, MINUTE_MS } from '../kernel/time.js';
 import { marketCommunities } from './store.js';
 import { catchUpSlots, clearDueSlots, correctSettledSlots, settleDueSlots } from './service.js';
+import { requestDuePayouts } from './payouts.js';
 
 export const MARKET_JOB = 'market';
 
@@ -35,7 +36,8 @@ export interface MarketJob {
  * The market job on the platform's runner, each community leased: clears every slot whose gate
  * has closed (agents post first) and settles cleared slots whose intervals are final. Clearing and
  * settling are each written once per slot, so a pass run again changes nothing; settled slots whose
- * intervals changed afterwards (intervals.changed) get a correction run; a community that
+ * intervals changed afterwards (intervals.changed) get a correction run; wallets above the payout
+ * threshold get this month's payout request (once per month); a community that
  * fails is logged and retried on the next pass without holding up the others.
  */
 export function marketJob(db: Db, events: EventPublisher, options: MarketJobOptions = {}): MarketJob {
@@ -78,6 +80,7 @@ export function marketJob(db: Db, events: EventPublisher, options: MarketJobOpti
             }
             done += await settleDueSlots(db, communityId, nowMs, endedByMs);
             if (late) done += await correctSettledSlots(db, communityId, [...late], nowMs);
+            done += await requestDuePayouts(db, communityId, nowMs);
           } catch (error) {
             // Kept for the next pass: the corrections are not lost with a failed one.
             if (late) remember(communityId, late);

@@ -6,6 +6,8 @@ import {
   agentLimits, marketSettings, marketSlot, marketSlots, memberOrders, memberTrades, memberWallet, putAgentLimits, putMarketSettings, recordTopUp,
   submitOrder, walletTotals, withdraw,
 } from './views.js';
+import { communityDisputes, fileDispute, memberDisputes, settleDispute } from './disputes.js';
+import { communityPayouts, decideOnPayout } from './payouts.js';
 
 export async function marketRoutes(
   app: Api, { db, events, now = Date.now, wake }: { db: Db; events: EventPublisher; now?: () => number; wake: () => void },
@@ -57,4 +59,24 @@ export async function marketRoutes(
     const posting = await recordTopUp(db, events, now(), request.principal, request.params.id, request.body);
     return reply.status(201).send(posting);
   });
+
+  app.get(contract.marketDisputes.path, { schema: contract.marketDisputes.schema },
+    async (request) => memberDisputes(db, request.principal, request.params.id));
+
+  app.post(contract.openMarketDispute.path, { schema: contract.openMarketDispute.schema }, async (request, reply) => {
+    const dispute = await fileDispute(db, events, now(), request.principal, request.params.id, request.body);
+    return reply.status(201).send(dispute);
+  });
+
+  app.get(contract.communityMarketDisputes.path, { schema: contract.communityMarketDisputes.schema },
+    async (request) => communityDisputes(db, request.principal, request.params.id, request.query.state));
+
+  app.post(contract.resolveMarketDispute.path, { schema: contract.resolveMarketDispute.schema },
+    async (request) => settleDispute(db, events, now(), request.principal, request.params.id, request.params.disputeId, request.body));
+
+  app.get(contract.marketPayouts.path, { schema: contract.marketPayouts.schema },
+    async (request) => communityPayouts(db, request.principal, request.params.id));
+
+  app.post(contract.decideMarketPayout.path, { schema: contract.decideMarketPayout.schema },
+    async (request) => decideOnPayout(db, events, now(), request.principal, request.params.id, request.params.payoutId, request.body));
 }

@@ -3,12 +3,13 @@ import type { MicroPrice, Nano } from '../kernel/money.js';
 import type { AgentLimits } from './domain/agents.js';
 import type { Trade } from './domain/clearing/types.js';
 import type { MarketOrder, Side } from './domain/orders.js';
-import type { Posting } from './domain/ledger.js';
+import type { Dispute, DisputeResolution, Posting } from './domain/ledger.js';
 import type { SettlementLine, SettlementLineKind } from './domain/settlement.js';
 
 /**
  * The only SQL on market's tables: market_settings, market_agent_limits, market_orders,
- * market_clearings, market_trades, market_settlement_lines, market_postings, market_accounts.
+ * market_clearings, market_trades, market_settlement_lines, market_postings, market_accounts, market_disputes,
+ * market_payouts.
  * Prices are micro-units (int8), amounts exact nano-units (numeric, read back as strings).
  */
 
@@ -20,6 +21,8 @@ export interface MarketSettings {
   readonly ceiling: MicroPrice | undefined;
   readonly surplusPrice: MicroPrice;
   readonly shortfallPrice: MicroPrice;
+  /** Wallets holding at least this (nano) are offered a payout each month; none: no payouts. */
+  readonly payoutThreshold?: Nano | undefined;
   readonly updatedAtMs: number;
 }
 
@@ -31,6 +34,7 @@ interface SettingsRow {
   price_ceiling: string | null;
   surplus_price: string;
   shortfall_price: string;
+  payout_threshold: string | null;
   updated_at: Date;
 }
 
@@ -38,13 +42,15 @@ const big = (text: string | null): bigint | undefined => (text === null ? undefi
 
 export async function loadSettings(db: Queryable, communityId: string): Promise<MarketSettings | undefined> {
   const rows = await db.query<SettingsRow>(
-    `SELECT mechanism, gate_lead_minutes, grid_fee::text, price_floor::text, price_ceiling::text, surplus_price::text, shortfall_price::text, updated_at
+    `SELECT mechanism, gate_lead_minutes, grid_fee::text, price_floor::text, price_ceiling::text, surplus_price::text, shortfall_price::text,
+       payout_threshold::text, updated_at
      FROM market_settings WHERE community_id = $1`, [communityId],
   );
   const r = rows[0];
   return r && {
     mechanism: r.mechanism, gateLeadMinutes: r.gate_lead_minutes, gridFee: BigInt(r.grid_fee), floor: big(r.price_floor), ceiling: big(r.price_ceiling),
-    surplusPrice: BigInt(r.surplus_price), shortfallPrice: BigInt(r.shortfall_price), updatedAtMs: r.updated_at.getTime(),
+    surplusPrice: BigInt(r.surplus_price), shortfallPrice: BigInt(r.shortfall_price), payoutThreshold: big(r.payout_threshold),
+    updatedAtMs: r.updated_at.getTime(),
   };
 }
 
@@ -52,13 +58,15 @@ const text = (value: bigint | undefined): string | null => (value === undefined 
 
 export async function saveSettings(db: Queryable, communityId: string, s: MarketSettings): Promise<void> {
   await db.query(
-    `INSERT INTO market_settings (community_id, mechanism, gate_lead_minutes, grid_fee, price_floor, price_ceiling, surplus_price, shortfall_price, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    `INSERT INTO market_settings (community_id, mechanism, gate_lead_minutes, grid_fee, price_floor, price_ceiling, surplus_price, shortfall_price,
+       payout_threshold, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
      ON CONFLICT (community_id) DO UPDATE SET mechanism = EXCLUDED.mechanism, gate_lead_minutes = EXCLUDED.gate_lead_minutes,
        grid_fee = EXCLUDED.grid_fee, price_floor = EXCLUDED.price_floor, price_ceiling = EXCLUDED.price_ceiling,
-       surplus_price = EXCLUDED.surplus_price, shortfall_price = EXCLUDED.shortfall_price, updated_at = EXCLUDED.updated_at`,
+       surplus_price = EXCLUDED.surplus_price, shortfall_price = EXCLUDED.shortfall_price, payout_threshold = EXCLUDED.payout_threshold,
+       updated_at = EXCLUDED.updated_at`,
     [communityId, s.mechanism, s.gateLeadMinutes, s.gridFee.toString(), text(s.floor), text(s.ceiling), s.surplusPrice.toString(),
-      s.shortfallPrice.toString(), new Date(s.updatedAtMs)],
+      s.shortfallPrice.toString(), text(s.payoutThreshold), new Date(s.updatedAtMs)],
   );
 }
 
@@ -380,14 +388,15 @@ export async function nextPostingSequence(db: Queryable, communityId: string): P
 export async function appendPostings(db: Queryable, communityId: string, postings: readonly Posting[], deltas: ReadonlyMap<string, Nano>): Promise<void> {
   if (postings.length === 0) return;
   await db.query(
-    `INSERT INTO market_postings (community_id, sequence, at, debit, credit, amount, kind, memo, slot_start, line, buy_order_id, sell_order_id, external_reference)
-     SELECT $1, p.sequence, p.at, p.debit, p.credit, p.amount, p.kind, p.memo, p.slot_start, p.line, p.buy, p.sell, p.ref
+    `INSERT INTO market_postings (community_id, sequence, at, debit, credit, amount, kind, memo, slot_start, line, buy_order_id, sell_order_id, external_reference,
+       corrects, dispute_id)
+     SELECT $1, p.sequence, p.at, p.debit, p.credit, p.amount, p.kind, p.memo, p.slot_start, p.line, p.buy, p.sell, p.ref, p.corrects, p.dispute
      FROM jsonb_to_recordset($2::jsonb) AS p(sequence int4, at timestamptz, debit text, credit text, amount numeric, kind text, memo text,
-       slot_start timestamptz, line text, buy text, sell text, ref text)`,
+       slot_start timestamptz, line text, buy text, sell text, ref text, corrects int4, dispute uuid)`,
     [communityId, JSON.stringify(postings.map((p) => ({
       sequence: p.sequence, at: new Date(p.atMs).toISOString(), debit: p.debit, credit: p.credit, amount: p.amount.toString(), kind: p.kind,
       memo: p.memo, slot_start: p.slotStartMs === undefined ? null : new Date(p.slotStartMs).toISOString(), line: p.line ?? null,
-      buy: p.buyOrderId ?? null, sell: p.sellOrderId ?? null, ref: p.externalReference ?? null,
+      buy: p.buyOrderId ?? null, sell: p.sellOrderId ?? null, ref: p.externalReference ?? null, corrects: p.corrects ?? null, dispute: p.disputeId ?? null,
     })))],
   );
   await db.query(
@@ -438,18 +447,187 @@ interface PostingRow {
   buy_order_id: string | null;
   sell_order_id: string | null;
   external_reference: string | null;
+  corrects: number | null;
+  dispute_id: string | null;
 }
+
+const POSTING_COLUMNS = 'sequence, at, debit, credit, amount::text, kind, memo, slot_start, line, buy_order_id, sell_order_id, external_reference, corrects, dispute_id';
+
+const toPosting = (r: PostingRow): Posting => ({
+  sequence: r.sequence, atMs: r.at.getTime(), debit: r.debit, credit: r.credit, amount: BigInt(r.amount), kind: r.kind, memo: r.memo,
+  slotStartMs: r.slot_start?.getTime(), line: r.line ?? undefined, buyOrderId: r.buy_order_id ?? undefined, sellOrderId: r.sell_order_id ?? undefined,
+  externalReference: r.external_reference ?? undefined, corrects: r.corrects ?? undefined, disputeId: r.dispute_id ?? undefined,
+});
 
 /** The postings of one account, newest first (at most `limit`). */
 export async function postingsOfAccount(db: Queryable, communityId: string, account: string, limit: number): Promise<Posting[]> {
   const rows = await db.query<PostingRow>(
-    `SELECT sequence, at, debit, credit, amount::text, kind, memo, slot_start, line, buy_order_id, sell_order_id, external_reference
-     FROM market_postings WHERE community_id = $1 AND (debit = $2 OR credit = $2) ORDER BY sequence DESC LIMIT $3`,
+    `SELECT ${POSTING_COLUMNS} FROM market_postings WHERE community_id = $1 AND (debit = $2 OR credit = $2) ORDER BY sequence DESC LIMIT $3`,
     [communityId, account, limit],
   );
-  return rows.map((r) => ({
-    sequence: r.sequence, atMs: r.at.getTime(), debit: r.debit, credit: r.credit, amount: BigInt(r.amount), kind: r.kind, memo: r.memo,
-    slotStartMs: r.slot_start?.getTime(), line: r.line ?? undefined, buyOrderId: r.buy_order_id ?? undefined, sellOrderId: r.sell_order_id ?? undefined,
-    externalReference: r.external_reference ?? undefined,
-  }));
+  return rows.map(toPosting);
+}
+
+/** Postings by their sequence numbers (those that exist), in sequence order. */
+export async function postingsBySequence(db: Queryable, communityId: string, sequences: readonly number[]): Promise<Posting[]> {
+  if (sequences.length === 0) return [];
+  const rows = await db.query<PostingRow>(
+    `SELECT ${POSTING_COLUMNS} FROM market_postings WHERE community_id = $1 AND sequence = ANY($2::int4[]) ORDER BY sequence`,
+    [communityId, [...sequences]],
+  );
+  return rows.map(toPosting);
+}
+
+/** What dispute corrections have credited back along a posting so far (nano). */
+export async function correctedSoFar(db: Queryable, communityId: string, sequence: number): Promise<Nano> {
+  const rows = await db.query<{ sum: string }>(
+    "SELECT coalesce(sum(amount), 0)::text AS sum FROM market_postings WHERE community_id = $1 AND corrects = $2 AND kind = 'dispute-correction'",
+    [communityId, sequence],
+  );
+  return BigInt(rows[0]!.sum);
+}
+
+export interface StoredDispute extends Dispute {
+  readonly communityId: string;
+  /** The correcting posting (corrected disputes). */
+  readonly correction: number | undefined;
+}
+
+interface DisputeRow {
+  community_id: string;
+  id: string;
+  member_id: string;
+  posting: number;
+  reason: string;
+  opened_at: Date;
+  outcome: 'rejected' | 'corrected' | null;
+  note: string | null;
+  resolved_at: Date | null;
+  amount: string | null;
+  correction: number | null;
+}
+
+const DISPUTE_COLUMNS = 'community_id, id, member_id, posting, reason, opened_at, outcome, note, resolved_at, amount::text, correction';
+
+const toDispute = (r: DisputeRow): StoredDispute => ({
+  communityId: r.community_id, id: r.id, memberId: r.member_id, posting: r.posting, reason: r.reason, openedAtMs: r.opened_at.getTime(),
+  correction: r.correction ?? undefined,
+  resolution: r.outcome === null || r.resolved_at === null
+    ? undefined
+    : { outcome: r.outcome, note: r.note ?? '', atMs: r.resolved_at.getTime(), amount: big(r.amount) },
+});
+
+/** Stores a new dispute; false when the posting has an open one already. */
+export async function insertDispute(db: Queryable, communityId: string, d: Dispute): Promise<boolean> {
+  const rows = await db.query(
+    `INSERT INTO market_disputes (community_id, id, member_id, posting, reason, opened_at) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (community_id, posting) WHERE resolved_at IS NULL DO NOTHING RETURNING id`,
+    [communityId, d.id, d.memberId, d.posting, d.reason, new Date(d.openedAtMs)],
+  );
+  return rows.length > 0;
+}
+
+export async function disputeById(db: Queryable, id: string): Promise<StoredDispute | undefined> {
+  const rows = await db.query<DisputeRow>(`SELECT ${DISPUTE_COLUMNS} FROM market_disputes WHERE id = $1`, [id]);
+  return rows[0] && toDispute(rows[0]);
+}
+
+/** A community's disputes (or one member's), open ones first, then newest first; at most `limit`. */
+export async function disputesOf(db: Queryable, communityId: string, filter: { memberId?: string; open?: boolean }, limit: number): Promise<StoredDispute[]> {
+  const rows = await db.query<DisputeRow>(
+    `SELECT ${DISPUTE_COLUMNS} FROM market_disputes WHERE community_id = $1 AND ($2::uuid IS NULL OR member_id = $2)
+       AND ($3::boolean IS NULL OR (resolved_at IS NULL) = $3)
+     ORDER BY resolved_at IS NULL DESC, opened_at DESC, id LIMIT $4`,
+    [communityId, filter.memberId ?? null, filter.open ?? null, limit],
+  );
+  return rows.map(toDispute);
+}
+
+/** Records a dispute's resolution; false when it was resolved already (the caller's transaction then rolls back). */
+export async function resolveStoredDispute(db: Queryable, id: string, resolution: DisputeResolution, correction: number | undefined): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE market_disputes SET outcome = $2, note = $3, resolved_at = $4, amount = $5, correction = $6 WHERE id = $1 AND resolved_at IS NULL RETURNING id`,
+    [id, resolution.outcome, resolution.note, new Date(resolution.atMs), text(resolution.amount), correction ?? null],
+  );
+  return rows.length > 0;
+}
+
+export type PayoutState = 'requested' | 'confirmed' | 'cancelled';
+
+export interface StoredPayout {
+  readonly communityId: string;
+  readonly id: string;
+  readonly memberId: string;
+  readonly period: string;
+  readonly amount: Nano;
+  readonly requestedAtMs: number;
+  readonly state: PayoutState;
+  readonly decidedAtMs: number | undefined;
+  readonly reference: string | undefined;
+  readonly posting: number | undefined;
+}
+
+interface PayoutRow {
+  community_id: string;
+  id: string;
+  member_id: string;
+  period: string;
+  amount: string;
+  requested_at: Date;
+  state: PayoutState;
+  decided_at: Date | null;
+  reference: string | null;
+  posting: number | null;
+}
+
+const PAYOUT_COLUMNS = 'community_id, id, member_id, period, amount::text, requested_at, state, decided_at, reference, posting';
+
+const toPayout = (r: PayoutRow): StoredPayout => ({
+  communityId: r.community_id, id: r.id, memberId: r.member_id, period: r.period, amount: BigInt(r.amount), requestedAtMs: r.requested_at.getTime(),
+  state: r.state, decidedAtMs: r.decided_at?.getTime(), reference: r.reference ?? undefined, posting: r.posting ?? undefined,
+});
+
+/** The members asked for a payout in this period already (whatever became of it). */
+export async function payoutMembersOfPeriod(db: Queryable, communityId: string, period: string): Promise<Set<string>> {
+  const rows = await db.query<{ member_id: string }>('SELECT member_id FROM market_payouts WHERE community_id = $1 AND period = $2', [communityId, period]);
+  return new Set(rows.map((r) => r.member_id));
+}
+
+/** Stores payout requests of a period; one already there for the member and period is left as it was. How many were new. */
+export async function insertPayoutRequests(
+  db: Queryable, communityId: string, period: string, requests: readonly { id: string; memberId: string; amount: Nano }[], atMs: number,
+): Promise<number> {
+  if (requests.length === 0) return 0;
+  const rows = await db.query(
+    `INSERT INTO market_payouts (community_id, id, member_id, period, amount, requested_at, state)
+     SELECT $1, r.id, r.member, $2, r.amount, $3, 'requested' FROM jsonb_to_recordset($4::jsonb) AS r(id uuid, member uuid, amount numeric)
+     ON CONFLICT (community_id, member_id, period) DO NOTHING RETURNING id`,
+    [communityId, period, new Date(atMs), JSON.stringify(requests.map((r) => ({ id: r.id, member: r.memberId, amount: r.amount.toString() })))],
+  );
+  return rows.length;
+}
+
+export async function payoutById(db: Queryable, id: string): Promise<StoredPayout | undefined> {
+  const rows = await db.query<PayoutRow>(`SELECT ${PAYOUT_COLUMNS} FROM market_payouts WHERE id = $1`, [id]);
+  return rows[0] && toPayout(rows[0]);
+}
+
+/** A community's payouts, requested ones first, then newest first; at most `limit`. */
+export async function payoutsOf(db: Queryable, communityId: string, limit: number): Promise<StoredPayout[]> {
+  const rows = await db.query<PayoutRow>(
+    `SELECT ${PAYOUT_COLUMNS} FROM market_payouts WHERE community_id = $1 ORDER BY state = 'requested' DESC, requested_at DESC, id LIMIT $2`,
+    [communityId, limit],
+  );
+  return rows.map(toPayout);
+}
+
+/** Confirms or cancels a requested payout; false when it was decided already. */
+export async function decidePayout(
+  db: Queryable, id: string, decision: { state: 'confirmed' | 'cancelled'; atMs: number; reference: string; posting: number | undefined },
+): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE market_payouts SET state = $2, decided_at = $3, reference = $4, posting = $5 WHERE id = $1 AND state = 'requested' RETURNING id`,
+    [id, decision.state, new Date(decision.atMs), decision.reference, decision.posting ?? null],
+  );
+  return rows.length > 0;
 }

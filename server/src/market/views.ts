@@ -12,7 +12,7 @@ import { formatMarketPrice, parseMarketPrice } from './domain/price.js';
 import { gateClosureAt, gateDecision, marketOrderProblems, pricingProblems, type MarketOrder } from './domain/orders.js';
 import { mechanismNames } from './domain/clearing/index.js';
 import { parseShare, SHARE_UNIT } from './domain/agents.js';
-import { topUp, walletAccount, walletMember, type Posting } from './domain/ledger.js';
+import { minorUnit, topUp, walletAccount, walletMember, type Posting } from './domain/ledger.js';
 import { formatFixed } from '../kernel/decimal.js';
 import { DEFAULT_SETTINGS, gateOf, postToLedger, pricingOf, sumOf } from './service.js';
 import {
@@ -42,7 +42,7 @@ function range(query: { from?: string | undefined; to?: string | undefined }, no
 }
 
 /** The member's record when the caller is that member; managers and admins learn 403, everyone else 404. */
-async function ownMember(db: Queryable, principal: Principal, memberId: string) {
+export async function ownMember(db: Queryable, principal: Principal, memberId: string) {
   const member = await getMember(db, principal, memberId);
   const user = requireUser(principal);
   if (!user.memberships.some((m) => m.memberId === member.id && m.state === 'active')) throw new ForbiddenError('only the member may trade for themself');
@@ -163,7 +163,7 @@ export async function memberTrades(db: Queryable, nowMs: number, principal: Prin
 }
 
 /** A posting as its account sees it: + when money came in. */
-function postingView(p: Posting, account: string) {
+export function postingView(p: Posting, account: string) {
   return {
     sequence: p.sequence, at: iso(p.atMs), kind: p.kind, line: p.line ?? null, slotStart: p.slotStartMs === undefined ? null : iso(p.slotStartMs),
     amount: formatNano(p.credit === account ? p.amount : -p.amount), memo: p.memo,
@@ -185,6 +185,7 @@ function settingsView(s: MarketSettings & { enabled: boolean }) {
   return {
     enabled: s.enabled, mechanism: s.mechanism, mechanisms: mechanismNames(), gateLeadMinutes: s.gateLeadMinutes, gridFee: price(s.gridFee),
     floor: optionalPrice(s.floor), ceiling: optionalPrice(s.ceiling), surplusPrice: price(s.surplusPrice), shortfallPrice: price(s.shortfallPrice),
+    payoutThreshold: s.payoutThreshold === undefined ? null : formatNano(s.payoutThreshold),
   };
 }
 
@@ -198,16 +199,22 @@ const trailedSettings = ({ mechanisms: _mechanisms, ...settings }: ReturnType<ty
 
 export async function putMarketSettings(
   db: Db, events: EventPublisher, nowMs: number, principal: Principal, communityId: string,
-  body: { mechanism: string; gateLeadMinutes: number; gridFee: string; floor: string | null; ceiling: string | null; surplusPrice: string; shortfallPrice: string },
+  body: {
+    mechanism: string; gateLeadMinutes: number; gridFee: string; floor: string | null; ceiling: string | null; surplusPrice: string; shortfallPrice: string;
+    payoutThreshold?: string | null | undefined;
+  },
 ) {
   await requireCommunityManager(db, principal, communityId);
+  const community = (await loadCommunity(db, communityId))!;
+  const payout = body.payoutThreshold ? parseMinor(community, body.payoutThreshold, 'the payout threshold', 'body/payoutThreshold') : undefined;
   if (!mechanismNames().includes(body.mechanism)) {
     throw new BadRequestError(`body/mechanism: unknown mechanism "${body.mechanism}" (known: ${mechanismNames().join(', ')})`, 'body/mechanism');
   }
   const settings: MarketSettings = {
     mechanism: body.mechanism, gateLeadMinutes: body.gateLeadMinutes, gridFee: parsePrice(body.gridFee, 'body/gridFee'),
     floor: parseOptionalPrice(body.floor, 'body/floor'), ceiling: parseOptionalPrice(body.ceiling, 'body/ceiling'),
-    surplusPrice: parsePrice(body.surplusPrice, 'body/surplusPrice'), shortfallPrice: parsePrice(body.shortfallPrice, 'body/shortfallPrice'), updatedAtMs: nowMs,
+    surplusPrice: parsePrice(body.surplusPrice, 'body/surplusPrice'), shortfallPrice: parsePrice(body.shortfallPrice, 'body/shortfallPrice'),
+    payoutThreshold: payout && payout.minor * minorUnit(payout.digits), updatedAtMs: nowMs,
   };
   const problems = pricingProblems(pricingOf(settings));
   if (problems.length > 0) throw new BadRequestError(problems.join('; '), 'body');
@@ -275,19 +282,25 @@ export async function walletTotals(db: Queryable, principal: Principal, communit
   };
 }
 
+/** An amount a manager entered, in the currency's minor units: positive, at most its digits. */
+export function parseMinor(community: Community, amount: string, what: string, field = 'body/amount'): { minor: bigint; digits: number } {
+  const digits = minorDigits(community.currency);
+  let minor: bigint;
+  try {
+    minor = parseFixed(amount, digits);
+  } catch {
+    throw new BadRequestError(`${field}: at most ${digits} places in ${community.currency}`, field);
+  }
+  if (minor <= 0n) throw new BadRequestError(`${field}: ${what} must be positive`, field);
+  return { minor, digits };
+}
+
 export async function recordTopUp(db: Db, events: EventPublisher, nowMs: number, principal: Principal, communityId: string, body: { memberId: string; amount: string; reference: string }) {
   await requireCommunityManager(db, principal, communityId);
   const community: Community = (await loadCommunity(db, communityId))!;
   const member = await getMember(db, principal, body.memberId).catch(() => undefined);
   if (!member || member.communityId !== communityId) throw new BadRequestError('body/memberId: not a member of this community', 'body/memberId');
-  const digits = minorDigits(community.currency);
-  let minor: bigint;
-  try {
-    minor = parseFixed(body.amount, digits);
-  } catch {
-    throw new BadRequestError(`body/amount: at most ${digits} places in ${community.currency}`, 'body/amount');
-  }
-  if (minor <= 0n) throw new BadRequestError('body/amount: a top-up must be positive', 'body/amount');
+  const { minor, digits } = parseMinor(community, body.amount, 'a top-up');
   const draft = topUp(member.id, minor, digits, body.reference);
   return events.transaction(db, async (tx, publish) => {
     const [posting] = await postToLedger(tx, communityId, [draft], nowMs);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeKinds } from '../support/stores.js';
 import { startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
@@ -8,6 +9,7 @@ import { OUTBOX_JOB } from '../../src/platform/events/index.js';
 import { recordHeartbeat } from '../../src/ingest/index.js';
 import { formatVerifierKey, SIGNATURE_TYPE } from '../../src/ledger/domain/index.js';
 import { ed25519PublicKey } from '../../src/ledger/domain/crypto.js';
+import { insertPayoutRequests } from '../../src/market/store.js';
 
 const ROLES = ['anonymous', 'memberA', 'memberA2', 'memberB', 'managerA', 'managerB', 'admin'] as const;
 type Role = (typeof ROLES)[number];
@@ -159,6 +161,33 @@ async function clearedSlotOfA(tp: TestPlatform, w: World): Promise<string> {
   await tp.platform.market.flush();
   const slots = await tp.call('GET', `/api/v1/communities/${w.communityA}/market/slots?limit=1`, { token: w.managerA.token });
   return slots.body[0].slotStart;
+}
+/** A fresh posting of A's wallet (a top-up), for A to dispute: its sequence, read by the case's body. */
+let postingOfA = 0;
+async function freshPostingOfA(tp: TestPlatform, w: World): Promise<number> {
+  await openMarketOfA(tp, w);
+  const response = await tp.call('POST', `/api/v1/communities/${w.communityA}/market/top-ups`, {
+    token: w.managerA.token, body: { memberId: w.memberIdA, amount: '1.00', reference: 'matrix' },
+  });
+  if (response.status !== 201) throw new Error(`top-up: ${response.status} ${JSON.stringify(response.body)}`);
+  postingOfA = response.body.sequence;
+  return postingOfA;
+}
+/** A fresh open dispute of A's. */
+async function disputeOfA(tp: TestPlatform, w: World): Promise<string> {
+  const response = await tp.call('POST', `/api/v1/members/${w.memberIdA}/market/disputes`, {
+    token: w.memberA.token, body: { posting: await freshPostingOfA(tp, w), reason: 'matrix' },
+  });
+  if (response.status !== 201) throw new Error(`dispute: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body.id;
+}
+/** A fresh payout request of A's for 0.01 (a period of its own: one request per member and month), its wallet funded first. */
+let payoutPeriods = 0;
+async function payoutOfA(tp: TestPlatform, w: World): Promise<string> {
+  await freshPostingOfA(tp, w);
+  const id = randomUUID();
+  await insertPayoutRequests(tp.platform.db, w.communityA, `19${String(++payoutPeriods).padStart(2, '0')}-01`, [{ id, memberId: w.memberIdA, amount: 10_000_000n }], Date.now());
+  return id;
 }
 const ownOrdersOnly = (_role: Role, body: any, w: World) => expect(body.every((o: { memberId: string }) => o.memberId === w.memberIdA)).toBe(true);
 
@@ -626,6 +655,22 @@ const cases: Case[] = [
   { method: 'GET', route: '/api/v1/communities/:id/market/wallets', url: (w) => `/api/v1/communities/${w.communityA}/market/wallets`, expect: managersOfA(200) },
   { method: 'POST', route: '/api/v1/communities/:id/market/top-ups', url: (w) => `/api/v1/communities/${w.communityA}/market/top-ups`,
     body: (w) => ({ memberId: w.memberIdA, amount: '1.00', reference: 'matrix' }), expect: managersOfA(201) },
+  { method: 'GET', route: '/api/v1/members/:id/market/disputes', url: async (w, tp) => {
+    await disputeOfA(tp, w);
+    return `/api/v1/members/${w.memberIdA}/market/disputes`;
+  }, expect: ownerOfA(200), check: (_role, body, w) => expect(body.every((d: { memberId: string }) => d.memberId === w.memberIdA)).toBe(true) },
+  { method: 'POST', route: '/api/v1/members/:id/market/disputes', url: async (w, tp) => {
+    await freshPostingOfA(tp, w);
+    return `/api/v1/members/${w.memberIdA}/market/disputes`;
+  }, body: () => ({ posting: postingOfA, reason: 'matrix' }), expect: onlyMemberA(201) },
+  { method: 'GET', route: '/api/v1/communities/:id/market/disputes', url: (w) => `/api/v1/communities/${w.communityA}/market/disputes`, expect: managersOfA(200) },
+  { method: 'POST', route: '/api/v1/communities/:id/market/disputes/:disputeId/resolution',
+    url: async (w, tp) => `/api/v1/communities/${w.communityA}/market/disputes/${await disputeOfA(tp, w)}/resolution`,
+    body: () => ({ outcome: 'rejected', note: 'matrix' }), expect: managersOfA(200) },
+  { method: 'GET', route: '/api/v1/communities/:id/market/payouts', url: (w) => `/api/v1/communities/${w.communityA}/market/payouts`, expect: managersOfA(200) },
+  { method: 'POST', route: '/api/v1/communities/:id/market/payouts/:payoutId/decision',
+    url: async (w, tp) => `/api/v1/communities/${w.communityA}/market/payouts/${await payoutOfA(tp, w)}/decision`,
+    body: () => ({ outcome: 'confirmed', reference: 'matrix' }), expect: managersOfA(200) },
 
   // The audit trail: A's managers and admins read A's (never B's); members nothing; the whole installation's for admins only.
   { method: 'GET', route: '/api/v1/communities/:id/audit', url: (w) => `/api/v1/communities/${w.communityA}/audit`, expect: managersOfA(200),

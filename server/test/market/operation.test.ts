@@ -9,15 +9,7 @@ import { loadSettings } from '../../src/market/store.js';
 import { parseNano } from '../../src/kernel/money.js';
 import { OUTBOX_JOB } from '../../src/platform/events/index.js';
 import { decodeEntry, type MarketTradeEntry } from '../../src/ledger/domain/index.js';
-
-const Q = 900_000;
-const MIN = 60_000;
-/** A fixed Monday morning: the tests move this clock, never the wall clock's. */
-const T0 = Date.UTC(2026, 0, 5, 8, 0);
-const iso = (ms: number) => new Date(ms).toISOString();
-const SETTINGS = {
-  mechanism: 'uniform', gateLeadMinutes: 5, gridFee: '0.0100', floor: '0.0500', ceiling: '0.3000', surplusPrice: '0.0600', shortfallPrice: '0.2800',
-};
+import { iso, MIN, Q, SETTINGS, T0 } from './operation-support.js';
 
 describe.each(storeKinds)('the market in operation on %s', (kind) => {
   let tp: TestPlatform;

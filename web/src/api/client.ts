@@ -76,12 +76,12 @@ export function send<N extends RouteName>(name: N, ...[input, options]: InputArg
 
 /** Calls route `name` and returns what it answers (the contract's type for it). */
 export function call<N extends RouteName>(name: N, ...[input, options]: InputArgs<N>): Promise<Answer<N>> {
-  return request(name, input, options ?? {});
+  return request<N>(name, input, options ?? {});
 }
 
-/** call() with the input as one argument, for code that holds it in a variable. */
-export async function request<N extends RouteName>(name: N, input: Call<N> | undefined, options: RequestOptions = {}): Promise<Answer<N>> {
-  const response = await exchange(name, input as unknown as PlainInput | undefined, options);
+/** call() with the input as one argument (null or undefined: none), for code that holds it in a variable. */
+export async function request<N extends RouteName>(name: N, input: Call<N> | null | undefined, options: RequestOptions = {}): Promise<Answer<N>> {
+  const response = await exchange(name, (input as unknown as PlainInput | null | undefined) ?? undefined, options);
   if (response.status === 204) return undefined as Answer<N>;
   return (await response.json()) as Answer<N>;
 }

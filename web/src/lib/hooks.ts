@@ -21,10 +21,12 @@ export function useApi<N extends RouteName>(name: N, input: Call<N> | null, { re
   const [state, setState] = useState<{ path: string | null; data: T | undefined; error: unknown; loading: boolean }>({ path, data: undefined, error: undefined, loading: path !== null });
   const [generation, setGeneration] = useState(0);
   useEffect(() => {
-    if (path === null || input === null) return;
+    // The path is null exactly when the input is. The input is not narrowed and N is given, not
+    // inferred: either makes the compiler expand every route's input at once (TS2590).
+    if (path === null) return;
     const controller = new AbortController();
     setState((s) => ({ ...s, loading: true }));
-    request(name, input, { signal: controller.signal }).then(
+    request<N>(name, input, { signal: controller.signal }).then(
       (data) => setState({ path, data, error: undefined, loading: false }),
       (error: unknown) => {
         if (!controller.signal.aborted) setState({ path, data: undefined, error, loading: false });

@@ -8,6 +8,7 @@ import { useAction, useApi, useTicker } from '../lib/hooks.js';
 import type { Translate } from '../lib/i18n/index.js';
 import { useI18n } from '../lib/i18n/provider.js';
 import { useFormat } from '../session.js';
+import { disputeState, postingKind } from '../components/wallet.js';
 
 const QUARTER_HOUR_MS = 900_000;
 
@@ -24,6 +25,7 @@ export default function Market({ params }: { params: Record<string, string> }) {
       {(m) => (
         <Page title={t('market.title', { name: m.displayName })}>
           <Async state={wallet} what={t('market.wallet')}>{(w) => <WalletCard wallet={w} fmt={fmt} />}</Async>
+          <Async state={wallet} what={t('market.disputes')}>{(w) => <Disputes memberId={memberId} wallet={w} fmt={fmt} onChange={wallet.reload} />}</Async>
           <Async state={trades} what={t('market.trades')}>{(list) => <Trades trades={list} fmt={fmt} />}</Async>
           <Orders memberId={memberId} fmt={fmt} />
           <Limits memberId={memberId} />
@@ -33,15 +35,61 @@ export default function Market({ params }: { params: Record<string, string> }) {
   );
 }
 
-function postingKind(t: Translate, kind: Wallet['postings'][number]['kind'], line: string | null): string {
-  if (kind === 'top-up') return t('market.kindTopUp');
-  if (kind === 'payout') return t('market.kindPayout');
-  if (line === 'sale') return t('market.lineSale');
-  if (line === 'purchase') return t('market.linePurchase');
-  if (line === 'grid-fee') return t('market.lineGridFee');
-  if (line === 'balancing-surplus') return t('market.lineSurplus');
-  if (line === 'balancing-shortfall') return t('market.lineShortfall');
-  return t('market.kindCorrection');
+/** Dispute a posting of the wallet; the member's disputes with the manager's answers. */
+function Disputes({ memberId, wallet, fmt, onChange }: { memberId: string; wallet: Wallet; fmt: Formatter; onChange: () => void }) {
+  const { t } = useI18n();
+  const disputes = useApi('marketDisputes', { params: { id: memberId } }, { refreshMs: 60_000 });
+  const action = useAction();
+  const file = (event: Event) => action.submit(event, async (v) => {
+    await call('openMarketDispute', { params: { id: memberId }, body: { posting: Number(v.posting), reason: v.reason! } });
+    disputes.reload();
+    onChange();
+  });
+  return (
+    <section class="card" aria-labelledby="disputes-heading">
+      <h2 id="disputes-heading">{t('market.disputes')}</h2>
+      {wallet.postings.length > 0 && (
+        <form onSubmit={file}>
+          <Field id="dispute-posting" label={t('market.disputePosting')}>
+            <select id="dispute-posting" name="posting">
+              {wallet.postings.map((p) => (
+                <option value={String(p.sequence)}>
+                  {`${fmt.dateTime(p.at)} · ${postingKind(t, p.kind, p.line)}${p.slotStart ? ` · ${fmt.dateTime(p.slotStart)}` : ''} · ${fmt.money(p.amount)}`}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <Field id="dispute-reason" label={t('market.disputeReason')}><textarea id="dispute-reason" name="reason" maxLength={1000} required /></Field>
+          <button type="submit" disabled={action.busy}>{t('market.dispute')}</button>
+          <ErrorNote error={action.error} />
+        </form>
+      )}
+      <Async state={disputes} what={t('market.disputes')}>
+        {(list) => list.length === 0
+          ? <Empty><p>{t('market.noDisputes')}</p></Empty>
+          : (
+            <div class="table-scroll">
+              <table class="stack">
+                <caption>{t('market.disputesCaption')}</caption>
+                <thead><tr><th scope="col">{t('market.when')}</th><th scope="col">{t('market.what')}</th><th scope="col">{t('market.disputeReason')}</th><th scope="col">{t('market.state')}</th><th scope="col">{t('market.disputeAnswer')}</th><th scope="col" class="num">{t('market.disputeCredited')}</th></tr></thead>
+                <tbody>
+                  {list.map((d) => (
+                    <tr key={d.id}>
+                      <td data-label={t('market.when')}>{fmt.dateTime(d.openedAt)}</td>
+                      <td data-label={t('market.what')}>{`${postingKind(t, d.posting.kind, d.posting.line)} · ${fmt.money(d.posting.amount)}`}</td>
+                      <td data-label={t('market.disputeReason')}>{d.reason}</td>
+                      <td data-label={t('market.state')}>{disputeState(t, d)}</td>
+                      <td data-label={t('market.disputeAnswer')}>{d.note ?? ''}</td>
+                      <td data-label={t('market.disputeCredited')} class="num">{d.amount === null ? '' : fmt.money(d.amount)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+      </Async>
+    </section>
+  );
 }
 
 function WalletCard({ wallet, fmt }: { wallet: Wallet; fmt: Formatter }) {

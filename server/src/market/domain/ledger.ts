@@ -120,7 +120,8 @@ export function replayPostings(postings: Iterable<Posting>): LedgerState {
   return { balances, nextSequence };
 }
 
-const minorUnit = (digits: number): Nano => 10n ** BigInt(9 - digits);
+/** One minor unit of a currency with `digits` places (a cent: 10⁷ nano). */
+export const minorUnit = (digits: number): Nano => 10n ** BigInt(9 - digits);
 
 /** A member's top-up recorded by the manager: `amount` in the currency's minor unit (cents). */
 export function topUp(memberId: string, amountMinor: bigint, digits: number, externalReference: string): PostingDraft {

@@ -1,11 +1,13 @@
 import type { Community } from '@gridshare/contract/registry';
-import type { MarketSettings, SlotSummary, WalletTotals } from '@gridshare/contract/market';
+import type { MarketDispute, MarketPayout, MarketSettings, SlotSummary, WalletTotals } from '@gridshare/contract/market';
 import { call } from '../../api/client.js';
 import { Async, Badge, Empty, ErrorNote, Field, Stat } from '../../components/ui.js';
 import type { Formatter } from '../../lib/format.js';
 import { useAction, useApi } from '../../lib/hooks.js';
+import type { Translate } from '../../lib/i18n/index.js';
 import { useI18n } from '../../lib/i18n/provider.js';
 import { ManagePage } from './manage-page.js';
+import { disputeState, postingKind } from '../../components/wallet.js';
 
 /** The community's market: its settings, the wallets' totals and the latest cleared slots. */
 export default function MarketPage({ params }: { params: Record<string, string> }) {
@@ -16,6 +18,8 @@ export default function MarketPage({ params }: { params: Record<string, string> 
         <>
           <Settings community={c} />
           <Totals community={c} fmt={fmt} />
+          <Disputes community={c} fmt={fmt} />
+          <Payouts community={c} fmt={fmt} />
           <Slots community={c} fmt={fmt} />
         </>
       )}
@@ -33,6 +37,7 @@ function Settings({ community }: { community: Community }) {
       body: {
         mechanism: v.mechanism!, gateLeadMinutes: Number(v.gateLeadMinutes), gridFee: v.gridFee!, floor: v.floor ? v.floor : null,
         ceiling: v.ceiling ? v.ceiling : null, surplusPrice: v.surplusPrice!, shortfallPrice: v.shortfallPrice!,
+        payoutThreshold: v.payoutThreshold ? v.payoutThreshold : null,
       },
     });
     settings.reload();
@@ -49,6 +54,7 @@ function Settings({ community }: { community: Community }) {
       <Field id="market-ceiling" label={t('manageMarket.ceiling')}><input id="market-ceiling" name="ceiling" inputMode="decimal" defaultValue={s.ceiling ?? ''} /></Field>
       <Field id="market-surplus" label={t('manageMarket.surplusPrice')}><input id="market-surplus" name="surplusPrice" inputMode="decimal" defaultValue={s.surplusPrice} required /></Field>
       <Field id="market-shortfall" label={t('manageMarket.shortfallPrice')}><input id="market-shortfall" name="shortfallPrice" inputMode="decimal" defaultValue={s.shortfallPrice} required /></Field>
+      <Field id="market-payout" label={t('manageMarket.payoutThreshold')}><input id="market-payout" name="payoutThreshold" inputMode="decimal" defaultValue={s.payoutThreshold ?? ''} /></Field>
       <button type="submit" disabled={action.busy}>{t('manageMarket.save')}</button>
       <ErrorNote error={action.error} />
     </form>
@@ -115,4 +121,97 @@ function Slots({ community, fmt }: { community: Community; fmt: Formatter }) {
       <Async state={slots} what={t('manageMarket.slots')}>{table}</Async>
     </section>
   );
+}
+
+/** The community's disputes, open ones first; each open one is resolved here, by a note or a correction. */
+function Disputes({ community, fmt }: { community: Community; fmt: Formatter }) {
+  const { t } = useI18n();
+  const disputes = useApi('communityMarketDisputes', { params: { id: community.id } }, { refreshMs: 60_000 });
+  const action = useAction();
+  const resolve = (event: Event, d: MarketDispute) => action.submit(event, async (v) => {
+    const corrected = v.outcome === 'corrected';
+    await call('resolveMarketDispute', {
+      params: { id: community.id, disputeId: d.id },
+      body: corrected ? { outcome: 'corrected', note: v.note!, amount: v.amount! } : { outcome: 'rejected', note: v.note! },
+    });
+    disputes.reload();
+  });
+  const row = (d: MarketDispute) => (
+    <li key={d.id}>
+      <p>
+        {disputeState(t, d)} {fmt.dateTime(d.openedAt)} · {postingKind(t, d.posting.kind, d.posting.line)}
+        {d.posting.slotStart ? ` · ${fmt.dateTime(d.posting.slotStart)}` : ''} · {fmt.money(d.posting.amount)}
+      </p>
+      <p>{t('manageMarket.disputeReason', { reason: d.reason })}</p>
+      {d.state === 'open'
+        ? (
+          <form onSubmit={(e) => resolve(e, d)} class="inline-form">
+            <Field id={`outcome-${d.id}`} label={t('manageMarket.outcome')}>
+              <select id={`outcome-${d.id}`} name="outcome">
+                <option value="corrected">{t('manageMarket.correct')}</option>
+                <option value="rejected">{t('manageMarket.reject')}</option>
+              </select>
+            </Field>
+            <Field id={`amount-${d.id}`} label={t('manageMarket.creditAmount')}><input id={`amount-${d.id}`} name="amount" inputMode="decimal" pattern="\d{1,9}(\.\d{1,4})?" /></Field>
+            <Field id={`note-${d.id}`} label={t('manageMarket.note')}><input id={`note-${d.id}`} name="note" maxLength={500} required /></Field>
+            <button type="submit" disabled={action.busy}>{t('manageMarket.resolve')}</button>
+          </form>
+        )
+        : <p>{t('manageMarket.answered', { note: d.note ?? '' })}{d.amount === null ? '' : ` · ${fmt.money(d.amount)}`}</p>}
+    </li>
+  );
+  return (
+    <section class="card" aria-labelledby="market-disputes-heading">
+      <h2 id="market-disputes-heading">{t('manageMarket.disputes')}</h2>
+      <Async state={disputes} what={t('manageMarket.disputes')}>
+        {(list) => list.length === 0 ? <Empty><p>{t('manageMarket.noDisputes')}</p></Empty> : <ul class="plain">{list.map(row)}</ul>}
+      </Async>
+      <ErrorNote error={action.error} />
+    </section>
+  );
+}
+
+/** Payout requests (made monthly for wallets above the threshold): each confirmed with the transfer's reference, or cancelled. */
+function Payouts({ community, fmt }: { community: Community; fmt: Formatter }) {
+  const { t } = useI18n();
+  const payouts = useApi('marketPayouts', { params: { id: community.id } }, { refreshMs: 60_000 });
+  const action = useAction();
+  const decide = (event: Event, p: MarketPayout) => action.submit(event, async (v) => {
+    await call('decideMarketPayout', {
+      params: { id: community.id, payoutId: p.id }, body: { outcome: v.outcome === 'cancelled' ? 'cancelled' : 'confirmed', reference: v.reference! },
+    });
+    payouts.reload();
+  });
+  const row = (p: MarketPayout) => (
+    <li key={p.id}>
+      <p>{payoutState(t, p)} {fmt.dateTime(p.requestedAt)} · {fmt.money(p.amount)}{p.reference ? ` · ${p.reference}` : ''}</p>
+      {p.state === 'requested' && (
+        <form onSubmit={(e) => decide(e, p)} class="inline-form">
+          <Field id={`payout-outcome-${p.id}`} label={t('manageMarket.outcome')}>
+            <select id={`payout-outcome-${p.id}`} name="outcome">
+              <option value="confirmed">{t('manageMarket.confirmPayout')}</option>
+              <option value="cancelled">{t('manageMarket.cancelPayout')}</option>
+            </select>
+          </Field>
+          <Field id={`payout-reference-${p.id}`} label={t('manageMarket.payoutReference')}><input id={`payout-reference-${p.id}`} name="reference" maxLength={120} required /></Field>
+          <button type="submit" disabled={action.busy}>{t('manageMarket.decide')}</button>
+        </form>
+      )}
+    </li>
+  );
+  return (
+    <section class="card" aria-labelledby="market-payouts-heading">
+      <h2 id="market-payouts-heading">{t('manageMarket.payouts')}</h2>
+      <Async state={payouts} what={t('manageMarket.payouts')}>
+        {(list) => list.length === 0 ? <Empty><p>{t('manageMarket.noPayouts')}</p></Empty> : <ul class="plain">{list.map(row)}</ul>}
+      </Async>
+      <ErrorNote error={action.error} />
+    </section>
+  );
+}
+
+function payoutState(t: Translate, p: MarketPayout) {
+  if (p.state === 'requested') return <Badge tone="warn">{t('manageMarket.payoutRequested')}</Badge>;
+  if (p.state === 'confirmed') return <Badge tone="good">{t('manageMarket.payoutConfirmed')}</Badge>;
+  return <Badge tone="neutral">{t('manageMarket.payoutCancelled')}</Badge>;
 }
