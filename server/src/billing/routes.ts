@@ -4,7 +4,9 @@ import type { EventPublisher } from '../platform/events/index.js';
 import { loadCommunity } from '../registry/index.js';
 import { billingRoutes as contract } from '@gridshare/contract/billing';
 import * as settlements from './settlements.js';
+import * as invoices from './invoices.js';
 import { statementCsv, statementPdf } from './domain/documents.js';
+import { invoicePdf } from './domain/invoice-pdf.js';
 import type { StatementView } from './domain/statement.js';
 
 export async function billingRoutes(app: Api, { db, events }: { db: Db; events: EventPublisher }): Promise<void> {
@@ -43,4 +45,43 @@ export async function billingRoutes(app: Api, { db, events }: { db: Db; events: 
       .header('content-disposition', `attachment; filename="${fileName(statement, 'pdf')}"`)
       .send(await statementPdf(statement, community?.locale ?? 'en'));
   });
+
+  app.get(contract.getBillingProfile.path, { schema: contract.getBillingProfile.schema }, async (request) => invoices.getBillingProfile(db, request.principal, request.params.id));
+
+  app.put(contract.setBillingProfile.path, { schema: contract.setBillingProfile.schema }, async (request) => invoices.setBillingProfile(db, request.principal, request.params.id, request.body, events));
+
+  app.get(contract.getBillingDetails.path, { schema: contract.getBillingDetails.schema }, async (request) => invoices.getBillingDetails(db, request.principal, request.params.id));
+
+  app.put(contract.setBillingDetails.path, { schema: contract.setBillingDetails.schema }, async (request) => invoices.setBillingDetails(db, request.principal, request.params.id, request.body, events));
+
+  app.put(contract.setSepaMandate.path, { schema: contract.setSepaMandate.schema }, async (request) => invoices.setMandate(db, request.principal, request.params.id, request.body, events));
+
+  app.delete(contract.revokeSepaMandate.path, { schema: contract.revokeSepaMandate.schema }, async (request, reply) => {
+    await invoices.revokeMandate(db, request.principal, request.params.id, events);
+    return reply.status(204).send(null);
+  });
+
+  app.get(contract.settlementInvoices.path, { schema: contract.settlementInvoices.schema }, async (request) => invoices.listSettlementInvoices(db, request.principal, request.params.id));
+
+  app.get(contract.memberInvoices.path, { schema: contract.memberInvoices.schema }, async (request) => invoices.listMemberInvoices(db, request.principal, request.params.id));
+
+  app.get(contract.getInvoice.path, { schema: contract.getInvoice.schema }, async (request) => {
+    const { communityLocale: _locale, ...invoice } = await invoices.getInvoice(db, request.principal, request.params.id);
+    return invoice;
+  });
+
+  app.get(contract.invoicePdf.path, { schema: contract.invoicePdf.schema }, async (request, reply) => {
+    const invoice = await invoices.getInvoice(db, request.principal, request.params.id);
+    const locale = request.query.locale ?? browserLocale(request.headers['accept-language']) ?? invoice.communityLocale;
+    return reply
+      .header('content-type', 'application/pdf')
+      .header('content-disposition', `attachment; filename="invoice-${invoice.number}.pdf"`)
+      .send(await invoicePdf(invoice.document, locale));
+  });
+}
+
+/** The first language the browser asks for, when it is one the catalogs could name ("de-AT", "en"). */
+function browserLocale(header: string | undefined): string | undefined {
+  const first = header?.split(',')[0]?.split(';')[0]?.trim();
+  return first && /^[a-z]{2}(-[A-Z]{2})?$/.test(first) ? first : undefined;
 }
