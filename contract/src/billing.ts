@@ -2,6 +2,7 @@
 import { Type, type Static } from 'typebox';
 import { errors, IdParams, IsoDateTime, NoContent, nullable, Uuid } from './common.js';
 import { route } from './route.js';
+import { XML_CONTENT_TYPES } from './operator.js';
 
 const Kind = Type.Enum(['statement', 'correction']);
 const State = Type.Enum(['draft', 'closed']);
@@ -110,11 +111,34 @@ export const BillingDetails = Type.Object({
 export const SepaMandate = Type.Object({
   mandateId: Text(35), signedOn: LocalDate, iban: Text(42), bic: Type.Optional(Type.String({ maxLength: 11 })), accountHolder: Text(70),
 }, { additionalProperties: false });
+const PaymentStatus = Type.Enum(['open', 'paid', 'partial', 'failed']);
+const PaymentEntry = Type.Object({
+  status: PaymentStatus, settled: Type.String(), reason: nullable(Type.String()), source: Type.Enum(['manual', 'camt053']),
+  bookingDate: nullable(LocalDate), recordedBy: nullable(Uuid), recordedAt: IsoDateTime,
+});
+export const InvoicePayment = Type.Object({
+  invoiceId: Uuid, statementId: Uuid, memberId: Uuid, number: Type.String(), buyerName: Type.String(), gross: Type.String(), currency: Type.String(),
+  status: PaymentStatus, settled: Type.String(), history: Type.Array(PaymentEntry, { description: 'every change of the status, oldest first' }),
+  sepa: nullable(Type.Enum(['direct-debit', 'credit-transfer'], { description: 'in which SEPA file the invoice is now' })),
+  sepaSkipped: nullable(Type.String({ description: 'why it is in no SEPA file (no mandate, no account, …)' })),
+});
+export const BankStatementImport = Type.Object({
+  applied: Type.Boolean(),
+  matches: Type.Array(Type.Object({
+    invoiceId: Uuid, number: Type.String(), buyerName: Type.String(), gross: Type.String(), memberId: Uuid, before: PaymentStatus, status: PaymentStatus,
+    settled: Type.String(), bookingDate: LocalDate, returnReasons: Type.Array(Type.String()), changes: Type.Boolean({ description: 'false: already recorded so' }),
+  })),
+  unmatched: Type.Array(Type.Object({
+    bookingDate: Type.String(), direction: Type.Enum(['credit', 'debit']), amount: Type.String(), currency: Type.String(),
+    endToEndId: nullable(Type.String()), remittance: Type.String(), reason: Type.String(),
+  })),
+});
 const Totals = Type.Object({ net: Type.String(), vat: Type.String(), gross: Type.String({ description: 'positive: owed by the member; negative: owed to them' }) });
 export const InvoiceSummary = Type.Object({
   id: Uuid, statementId: Uuid, settlementId: Uuid, memberId: Uuid, number: Type.String(), kind: Type.Enum(['invoice', 'correction']),
   corrects: nullable(Type.String({ description: 'the number of the invoice this one corrects' })),
   buyerName: Type.String(), issueDate: LocalDate, dueDate: LocalDate, currency: Type.String(), totals: Totals,
+  payment: Type.Object({ status: PaymentStatus, settled: Type.String({ description: 'what arrived (or was paid out), positive' }) }),
 });
 const LineVat = Type.Object({ category: Type.Enum(['S', 'AE', 'E', 'O']), rate: Type.String() });
 const InvoiceRow = Type.Union([
@@ -146,6 +170,11 @@ export type BillingDetails = Static<typeof BillingDetails>;
 export type SepaMandate = Static<typeof SepaMandate>;
 export type InvoiceSummary = Static<typeof InvoiceSummary>;
 export type InvoiceView = Static<typeof InvoiceView>;
+export type InvoicePayment = Static<typeof InvoicePayment>;
+export type BankStatementImport = Static<typeof BankStatementImport>;
+
+/** The largest camt.053 file the API takes. */
+export const BANK_STATEMENT_MAX_BYTES = 16 * 1024 * 1024;
 
 /** A statement as a file to download. */
 const statementFile = <const F extends 'csv' | 'pdf'>(format: F, type: string) => route('GET', `/api/v1/statements/:id/statement.${format}`, {
@@ -218,5 +247,35 @@ export const billingRoutes = {
     tags: ['billing'], summary: 'One invoice as PDF, in the locale asked for (else the browser\'s, else the community\'s)', params: IdParams,
     querystring: Type.Object({ locale: Type.Optional(Type.String({ pattern: '^[a-z]{2}(-[A-Z]{2})?$' })) }, { additionalProperties: false }),
     produces: ['application/pdf'], response: errors(400, 401, 404),
+  }),
+  directDebitFile: route('GET', '/api/v1/settlements/:id/sepa/direct-debits.xml', {
+    tags: ['billing'], summary: 'SEPA direct debits (pain.008) of a closed month\'s open and failed invoices owed by members with a mandate (managers)',
+    description: 'Checked against the ISO 20022 schema before download where the installation has it ($SEPA_XSD_DIR). 409: nothing to collect, or no creditor id.',
+    params: IdParams, querystring: Type.Object({ version: Type.Optional(Type.Enum(['pain.008.001.02', 'pain.008.001.08'])) }, { additionalProperties: false }),
+    produces: ['application/xml'], response: errors(400, 401, 403, 404, 409),
+  }),
+  creditTransferFile: route('GET', '/api/v1/settlements/:id/sepa/credit-transfers.xml', {
+    tags: ['billing'], summary: 'SEPA credit transfers (pain.001) of a closed month\'s open and failed invoices owed to members (managers)',
+    description: 'Checked against the ISO 20022 schema before download where the installation has it ($SEPA_XSD_DIR). 409: nothing to pay out.',
+    params: IdParams, querystring: Type.Object({ version: Type.Optional(Type.Enum(['pain.001.001.03', 'pain.001.001.09'])) }, { additionalProperties: false }),
+    produces: ['application/xml'], response: errors(400, 401, 403, 404, 409),
+  }),
+  settlementPayments: route('GET', '/api/v1/settlements/:id/payments', {
+    tags: ['billing'], summary: 'Payment status of each invoice of a closed month, with its history and its SEPA file (managers)',
+    params: IdParams, response: { 200: Type.Array(InvoicePayment), ...errors(401, 403, 404, 409) },
+  }),
+  setPaymentStatus: route('PUT', '/api/v1/invoices/:id/payment', {
+    tags: ['billing'], summary: 'Record by hand what happened to an invoice\'s payment: open, paid, partial (with the amount) or failed (with the reason) (managers)',
+    params: IdParams,
+    body: Type.Object({ status: PaymentStatus, settled: Type.Optional(Type.String({ maxLength: 20 })), reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }),
+    response: { 200: Type.Object({ status: PaymentStatus, settled: Type.String(), history: Type.Array(PaymentEntry) }), ...errors(400, 401, 403, 404) },
+  }),
+  importBankStatement: route('POST', '/api/v1/settlements/:id/bank-statements', {
+    tags: ['billing'], summary: 'Read a camt.053 bank statement against a closed month\'s invoices: a preview of the matches, or (apply=true) recorded (managers)',
+    params: IdParams, consumes: XML_CONTENT_TYPES,
+    querystring: Type.Object({ apply: Type.Optional(Type.Boolean({ default: false })) }, { additionalProperties: false }),
+    // Documents the body only: the camt.053 reader checks the bytes.
+    body: Type.Unknown({ description: 'one camt.053 (.02–.08) document, UTF-8' }),
+    response: { 200: BankStatementImport, ...errors(400, 401, 403, 404, 409, 413, 415) },
   }),
 };

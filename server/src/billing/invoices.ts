@@ -9,6 +9,7 @@ import { recordChange } from '../audit/index.js';
 import { buildInvoice, type Invoice } from './domain/invoice.js';
 import { formatInvoiceNumber } from './domain/invoice-number.js';
 import { checkBillingDetails, checkBillingProfile, checkSepaMandate, invoiceFacts, type BillingDetails, type BillingProfile, type SepaMandate } from './facts.js';
+import { paymentsOf, type PaymentView } from './payment-status.js';
 import {
   billingDetailsOf, deleteMandate, findBillingProfile, findInvoice, findSettlement, insertInvoice, mandatesOf, memberInvoices, reserveInvoiceNumbers,
   saveBillingDetails, saveBillingProfile, saveMandate, settlementInvoices, type InvoiceRecord, type SettlementRecord, type StatementRecord,
@@ -134,25 +135,34 @@ export interface InvoiceSummary {
   dueDate: string;
   currency: string;
   totals: Invoice['totals'];
+  payment: Omit<PaymentView, 'history'>;
 }
 
-const summary = (r: InvoiceRecord): InvoiceSummary => ({
-  id: r.id, statementId: r.statementId, settlementId: r.settlementId, memberId: r.memberId, number: r.number, kind: r.document.kind,
-  corrects: r.document.notes.find((n) => n.key === 'invoice.note.corrects')?.values?.number ?? null,
-  buyerName: r.document.buyer.name, issueDate: r.document.issueDate, dueDate: r.document.dueDate, currency: r.currency, totals: r.document.totals,
-});
+/** The invoices as listed, each with its payment status. */
+async function summaries(db: Queryable, records: readonly InvoiceRecord[]): Promise<InvoiceSummary[]> {
+  const payments = await paymentsOf(db, records);
+  return records.map((r) => {
+    const { status, settled } = payments.get(r.id)!;
+    return {
+      id: r.id, statementId: r.statementId, settlementId: r.settlementId, memberId: r.memberId, number: r.number, kind: r.document.kind,
+      corrects: r.document.notes.find((n) => n.key === 'invoice.note.corrects')?.values?.number ?? null,
+      buyerName: r.document.buyer.name, issueDate: r.document.issueDate, dueDate: r.document.dueDate, currency: r.currency, totals: r.document.totals,
+      payment: { status, settled },
+    };
+  });
+}
 
 export async function listSettlementInvoices(db: Queryable, principal: Principal, settlementId: string): Promise<InvoiceSummary[]> {
   requireUser(principal);
   const settlement = await findSettlement(db, settlementId);
   if (!settlement) throw new NotFoundError('settlement');
   requireManager(principal, settlement.communityId, 'settlement');
-  return (await settlementInvoices(db, settlementId)).map(summary);
+  return summaries(db, await settlementInvoices(db, settlementId));
 }
 
 export async function listMemberInvoices(db: Queryable, principal: Principal, memberId: string): Promise<InvoiceSummary[]> {
   const member = await getMember(db, principal, memberId);
-  return (await memberInvoices(db, member.id, member.communityId)).map(summary);
+  return summaries(db, await memberInvoices(db, member.id, member.communityId));
 }
 
 /** One invoice: its member, the community's managers, admins; others learn nothing. */
@@ -161,5 +171,6 @@ export async function getInvoice(db: Queryable, principal: Principal, id: string
   const record = await findInvoice(db, id);
   if (!record || !canSeeMember(principal, { id: record.memberId, communityId: record.communityId })) throw new NotFoundError('invoice');
   const community = await communityOf(db, record.communityId);
-  return { ...summary(record), document: record.document, communityLocale: community.locale };
+  const [listed] = await summaries(db, [record]);
+  return { ...listed!, document: record.document, communityLocale: community.locale };
 }

@@ -341,3 +341,50 @@ export async function memberInvoices(db: Queryable, memberId: string, communityI
   const rows = await db.query<InvoiceRow>(`${INVOICE_SELECT} WHERE i.member_id = $1 AND i.community_id = $2 ORDER BY i.year DESC, i.sequence DESC`, [memberId, communityId]);
   return rows.map(toInvoice);
 }
+
+export type PaymentStatusName = 'open' | 'paid' | 'partial' | 'failed';
+
+export interface PaymentRecord {
+  invoiceId: string;
+  status: PaymentStatusName;
+  settled: string;
+  reason: string | null;
+  source: 'manual' | 'camt053';
+  bookingDate: string | null;
+  recordedBy: string | null;
+  recordedAt: string;
+}
+
+interface PaymentRow {
+  invoice_id: string; status: PaymentStatusName; settled: string; reason: string | null; source: 'manual' | 'camt053';
+  booking_date: string | null; recorded_by: string | null; recorded_at: Date;
+}
+
+const toPayment = (r: PaymentRow): PaymentRecord => ({
+  invoiceId: r.invoice_id, status: r.status, settled: r.settled, reason: r.reason, source: r.source, bookingDate: r.booking_date,
+  recordedBy: r.recorded_by, recordedAt: r.recorded_at.toISOString(),
+});
+
+/** The payment histories of the invoices, oldest change first, by invoice id. */
+export async function paymentHistories(db: Queryable, invoiceIds: readonly string[]): Promise<Map<string, PaymentRecord[]>> {
+  const rows = await db.query<PaymentRow>(
+    `SELECT invoice_id, status, settled, reason, source, to_char(booking_date, 'YYYY-MM-DD') AS booking_date, recorded_by, recorded_at
+     FROM invoice_payments WHERE invoice_id = ANY($1::uuid[]) ORDER BY id`,
+    [invoiceIds],
+  );
+  const histories = new Map<string, PaymentRecord[]>();
+  for (const row of rows) histories.set(row.invoice_id, [...(histories.get(row.invoice_id) ?? []), toPayment(row)]);
+  return histories;
+}
+
+export async function insertPayment(tx: Queryable, communityId: string, p: Omit<PaymentRecord, 'recordedAt'>): Promise<void> {
+  await tx.query(
+    `INSERT INTO invoice_payments (invoice_id, community_id, status, settled, reason, source, booking_date, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [p.invoiceId, communityId, p.status, p.settled, p.reason, p.source, p.bookingDate, p.recordedBy],
+  );
+}
+
+/** Serialises changes of one settlement's payments (a manual change and an import at once). */
+export async function lockSettlement(tx: Queryable, settlementId: string): Promise<void> {
+  await tx.query('SELECT id FROM settlements WHERE id = $1 FOR UPDATE', [settlementId]);
+}

@@ -96,6 +96,8 @@ const AUDITED: Record<string, string> = {
   'PUT /api/v1/members/:id/billing-details': 'billing-details',
   'PUT /api/v1/members/:id/sepa-mandate': 'sepa-mandate',
   'DELETE /api/v1/members/:id/sepa-mandate': 'sepa-mandate',
+  'PUT /api/v1/invoices/:id/payment': 'payment',
+  'POST /api/v1/settlements/:id/bank-statements': 'payment',
 };
 
 /** Routes that change no settings: signing in, devices' own traffic, runs and trades that have records of their own. */

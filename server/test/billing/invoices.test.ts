@@ -5,6 +5,23 @@ import { buildWorld, type World } from '../support/world.js';
 import { monthRange } from '../../src/kernel/calendar.js';
 import { Q, storeIntervals } from '../sharing/support/stored.js';
 import { pdfText } from '../support/pdf.js';
+import { camt053 } from './sepa/camt-fixture.js';
+import { defaultSepaSchemaDirectory, loadSepaSchemas } from '../../src/billing/sepa/schemas.js';
+
+const schemaDirectory = defaultSepaSchemaDirectory();
+if (!schemaDirectory) process.stderr.write('invoices.test: no ISO 20022 XSDs ($SEPA_XSD_DIR, see server/src/billing/README.md): the SEPA downloads are not validated here\n');
+
+/** The file checked against its ISO 20022 schema where the installation has them. */
+function schemaChecked(xml: string, version: 'pain.008.001.08' | 'pain.008.001.02' | 'pain.001.001.09'): string {
+  if (!schemaDirectory) return xml;
+  const schemas = loadSepaSchemas(schemaDirectory);
+  try {
+    if (schemas.versions.includes(version)) schemas.validate(xml, version);
+  } finally {
+    schemas.dispose();
+  }
+  return xml;
+}
 
 /** Two past months, October before November, both ended whenever the test runs. */
 function pastMonths(): [string, string] {
@@ -179,6 +196,102 @@ describe.each(storeKinds)('invoices issued when a month is closed, on %s', (kind
     expect(after.filter((i) => i.kind === 'invoice')).toEqual(before);
   });
 
+  it('exports SEPA files of the open invoices and keeps each invoice\'s payment status, by hand or from a bank statement', async () => {
+    const [, october_] = (await tp.call('GET', `/api/v1/communities/${w.communityA}/settlements`, { token: w.managerA.token })).body;
+    const payments = async () => {
+      const response = await tp.call('GET', `/api/v1/settlements/${october_.id}/payments`, { token: w.managerA.token });
+      expect(response.status, JSON.stringify(response.body)).toBe(200);
+      return response.body as { invoiceId: string; memberId: string; number: string; status: string; settled: string; history: { status: string; source: string }[]; sepa: string | null; sepaSkipped: string | null }[];
+    };
+    const initial = await payments();
+    expect(initial.every((p) => p.status === 'open' && p.settled === '0.00' && p.history.length === 0)).toBe(true);
+    const ofA2 = initial.find((p) => p.number === october_invoice(initial, w.memberIdA2))!;
+    const ofA = initial.find((p) => p.number === october_invoice(initial, w.memberIdA))!;
+    expect(ofA2).toMatchObject({ sepa: null, sepaSkipped: 'the member has no IBAN on file' });
+    expect(ofA.sepa).toBe('credit-transfer');
+
+    // With a mandate A2's invoices are collected by direct debit.
+    const mandate = { mandateId: 'SUN-M-0002', signedOn: '2026-01-20', iban: 'AT48 3200 0000 1234 5864', accountHolder: 'Jürgen Müller' };
+    expect((await tp.call('PUT', `/api/v1/members/${w.memberIdA2}/sepa-mandate`, { token: w.managerA.token, body: mandate })).status).toBe(200);
+    const debits = await tp.call('GET', `/api/v1/settlements/${october_.id}/sepa/direct-debits.xml`, { token: w.managerA.token });
+    expect(debits.status, String(debits.body)).toBe(200);
+    expect(debits.headers['content-type']).toContain('application/xml');
+    expect(debits.headers['content-disposition']).toMatch(/^attachment; filename="SUN-\d{4}-10-DD-[0-9A-Z]+\.xml"$/);
+    const debitXml = schemaChecked(String(debits.body), 'pain.008.001.08');
+    expect(debitXml).toContain('urn:iso:std:iso:20022:tech:xsd:pain.008.001.08');
+    expect(debitXml).toContain(`<EndToEndId>${ofA2.number}</EndToEndId>`);
+    expect(debitXml).toContain('<InstdAmt Ccy="EUR">3.74</InstdAmt>');
+    expect(debitXml).toContain('<MndtId>SUN-M-0002</MndtId>');
+    expect(debitXml).toContain('<CdtrSchmeId>');
+    const older = await tp.call('GET', `/api/v1/settlements/${october_.id}/sepa/direct-debits.xml?version=pain.008.001.02`, { token: w.managerA.token });
+    expect(schemaChecked(String(older.body), 'pain.008.001.02')).toContain('pain.008.001.02');
+    expect((await tp.call('GET', `/api/v1/settlements/${october_.id}/sepa/direct-debits.xml?version=pain.008.001.99`, { token: w.managerA.token })).status).toBe(400);
+    const credits = await tp.call('GET', `/api/v1/settlements/${october_.id}/sepa/credit-transfers.xml`, { token: w.managerA.token });
+    expect(credits.status).toBe(200);
+    const creditXml = schemaChecked(String(credits.body), 'pain.001.001.09');
+    expect(creditXml).toContain(`<EndToEndId>${ofA.number}</EndToEndId>`);
+    expect(creditXml).toContain('<InstdAmt Ccy="EUR">3.60</InstdAmt>');
+    expect(creditXml).not.toContain(ofA2.number);
+    // A draft has nothing issued to pay.
+    const { startMs } = monthRange(october, 'Europe/Vienna')!;
+    const draft = await settle(new Date(startMs - 20 * 86_400_000).toISOString().slice(0, 7));
+    expect((await tp.call('GET', `/api/v1/settlements/${draft.id}/payments`, { token: w.managerA.token })).status).toBe(409);
+    expect((await tp.call('GET', `/api/v1/settlements/${draft.id}/sepa/direct-debits.xml`, { token: w.managerA.token })).status).toBe(409);
+
+    // By hand: a partial payment needs its amount, a failed one its reason.
+    const status = `/api/v1/invoices/${ofA2.invoiceId}/payment`;
+    for (const bad of [{ status: 'partial' }, { status: 'partial', settled: '3.74' }, { status: 'partial', settled: '-1.00' }, { status: 'partial', settled: 'NaN' },
+      { status: 'partial', settled: '1.001' }, { status: 'failed' }, { status: 'paid', settled: '1.00' }, { status: 'refunded' }]) {
+      expect((await tp.call('PUT', status, { token: w.managerA.token, body: bad })).status, JSON.stringify(bad)).toBe(400);
+    }
+    expect((await payments()).find((p) => p.invoiceId === ofA2.invoiceId)!.history).toEqual([]);
+    const partial = await tp.call('PUT', status, { token: w.managerA.token, body: { status: 'partial', settled: '1.00', reason: 'paid cash at the meeting' } });
+    expect(partial.status, JSON.stringify(partial.body)).toBe(200);
+    expect(partial.body).toMatchObject({ status: 'partial', settled: '1.00', history: [{ status: 'partial', source: 'manual', reason: 'paid cash at the meeting' }] });
+
+    // The bank statement: A2's debit collected, A's credit paid out, one transfer nobody can place.
+    const camt = camt053('02', [
+      { direction: 'CRDT', amount: '3.74', bookingDate: '2026-11-20', endToEndId: ofA2.number },
+      { direction: 'DBIT', amount: '3.60', bookingDate: '2026-11-21', endToEndId: ofA.number },
+      { direction: 'CRDT', amount: '9.99', bookingDate: '2026-11-21', remittance: 'donation' },
+    ]);
+    const importUrl = `/api/v1/settlements/${october_.id}/bank-statements`;
+    const upload = (query: string, text = camt, type = 'application/xml') => tp.call('POST', `${importUrl}${query}`, { token: w.managerA.token, rawBody: text, headers: { 'content-type': type } });
+    const preview = await upload('');
+    expect(preview.status, JSON.stringify(preview.body)).toBe(200);
+    expect(preview.body.applied).toBe(false);
+    expect(preview.body.matches.map((m: { number: string; before: string; status: string; settled: string }) => [m.number, m.before, m.status, m.settled]).sort()).toEqual([
+      [ofA.number, 'open', 'paid', '3.60'], [ofA2.number, 'partial', 'paid', '3.74'],
+    ].sort());
+    expect(preview.body.unmatched).toEqual([expect.objectContaining({ amount: '9.99', direction: 'credit', remittance: 'donation', reason: expect.any(String) })]);
+    expect((await payments()).find((p) => p.invoiceId === ofA2.invoiceId)!.status).toBe('partial');
+
+    for (const [text, type, expected] of [['<Document', 'application/xml', 400], ['<!DOCTYPE x [<!ENTITY e "e">]><x/>', 'application/xml', 400], [camt, 'text/plain', 415], ['', 'application/xml', 400]] as const) {
+      expect((await upload('?apply=true', text, type)).status, `${type} ${text.slice(0, 20)}`).toBe(expected);
+    }
+    const applied = await upload('?apply=true');
+    expect(applied.status).toBe(200);
+    expect(applied.body.applied).toBe(true);
+    const after = await payments();
+    expect(after.find((p) => p.invoiceId === ofA2.invoiceId)).toMatchObject({ status: 'paid', settled: '3.74', sepa: null });
+    expect(after.find((p) => p.invoiceId === ofA2.invoiceId)!.history.map((h) => [h.status, h.source])).toEqual([['partial', 'manual'], ['paid', 'camt053']]);
+    expect(after.find((p) => p.invoiceId === ofA.invoiceId)).toMatchObject({ status: 'paid', settled: '3.60' });
+    // The same file again changes nothing: the invoices are paid.
+    expect((await upload('?apply=true')).body.matches).toEqual([]);
+    expect(after).toEqual(await payments());
+    expect(String((await tp.call('GET', `/api/v1/settlements/${october_.id}/sepa/direct-debits.xml`, { token: w.managerA.token })).body)).not.toContain(`<EndToEndId>${ofA2.number}<`);
+
+    // The member sees the status with their invoice; the trail has who changed it, never an address or IBAN.
+    const mine = (await tp.call('GET', `/api/v1/members/${w.memberIdA2}/invoices`, { token: w.memberA2.token })).body;
+    expect(mine.find((i: { id: string }) => i.id === ofA2.invoiceId).payment).toEqual({ status: 'paid', settled: '3.74' });
+    const trail = async (auditKind: string) => (await tp.call('GET', `/api/v1/communities/${w.communityA}/audit?kind=${auditKind}&limit=500`, { token: w.managerA.token })).body.entries;
+    const paymentTrail = await trail('payment');
+    expect(paymentTrail.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['set-status', 'import-bank-statement']));
+    const personal = JSON.stringify([...await trail('billing-details'), ...await trail('sepa-mandate'), ...await trail('billing-profile')]);
+    expect(personal).toContain('[personal]');
+    for (const secret of ['Gartengasse', 'AT483200000012345864', 'DE89370400440532013000']) expect(personal).not.toContain(secret);
+  });
+
   it('shows members their own invoices only', async () => {
     const mine = await tp.call('GET', `/api/v1/members/${w.memberIdA2}/invoices`, { token: w.memberA2.token });
     expect(mine.status).toBe(200);
@@ -222,6 +335,11 @@ describe.each(storeKinds)('invoices issued when a month is closed, on %s', (kind
     expect((await tp.call('GET', url, { token: w.memberA.token })).status).toBe(404);
   });
 });
+
+/** The member's October invoice (the first issued to them, not a correction). */
+function october_invoice(payments: readonly { memberId: string; number: string }[], memberId: string): string {
+  return payments.filter((p) => p.memberId === memberId).map((p) => p.number).sort()[0]!;
+}
 
 function addDays(isoDate: string, days: number): string {
   return new Date(Date.parse(`${isoDate}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
