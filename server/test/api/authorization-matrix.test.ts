@@ -542,6 +542,13 @@ const cases: Case[] = [
   { method: 'GET', route: '/api/v1/members/:id/invoices', url: (w) => `/api/v1/members/${w.memberIdA}/invoices`, expect: ownerOfA(200),
     check: (_role, body: { memberId: string }[], w) => expect(body.every((i) => i.memberId === w.memberIdA)).toBe(true) },
   { method: 'GET', route: '/api/v1/invoices/:id', url: async (w, tp) => `/api/v1/invoices/${(await invoiceOfA(tp, w)).id}`, expect: ownerOfA(200) },
+  // The month has no energy, so nothing to collect or pay out (409): who may ask is decided before that.
+  { method: 'GET', route: '/api/v1/settlements/:id/sepa/direct-debits.xml', url: async (w, tp) => `/api/v1/settlements/${(await invoiceOfA(tp, w)).settlementId}/sepa/direct-debits.xml`, expect: managersOfA(409) },
+  { method: 'GET', route: '/api/v1/settlements/:id/sepa/credit-transfers.xml', url: async (w, tp) => `/api/v1/settlements/${(await invoiceOfA(tp, w)).settlementId}/sepa/credit-transfers.xml`, expect: managersOfA(409) },
+  { method: 'GET', route: '/api/v1/settlements/:id/payments', url: async (w, tp) => `/api/v1/settlements/${(await invoiceOfA(tp, w)).settlementId}/payments`, expect: managersOfA(200) },
+  { method: 'PUT', route: '/api/v1/invoices/:id/payment', url: async (w, tp) => `/api/v1/invoices/${(await invoiceOfA(tp, w)).id}/payment`, body: () => ({ status: 'open' }), expect: managersOfA(200) },
+  { method: 'POST', route: '/api/v1/settlements/:id/bank-statements', url: async (w, tp) => `/api/v1/settlements/${(await invoiceOfA(tp, w)).settlementId}/bank-statements`,
+    file: () => ({ contentType: 'application/xml', text: EMPTY_CAMT }), expect: managersOfA(200) },
   { method: 'GET', route: '/api/v1/invoices/:id/invoice.pdf', url: async (w, tp) => `/api/v1/invoices/${(await invoiceOfA(tp, w)).id}/invoice.pdf`, expect: ownerOfA(200) },
 
   { method: 'GET', route: '/api/v1/ledger/key', url: () => '/api/v1/ledger/key', expect: everyone(200) },
@@ -769,6 +776,8 @@ const BILLING_PROFILE = {
   invoicePrefix: 'MX-', paymentTermDays: 14,
 };
 const billingDetails = (fullName: string) => ({ fullName, address: { street: 'Gasse 1', postalCode: '8020', city: 'Graz', country: 'AT' }, vat: { regime: 'private' } });
+/** A camt.053 statement with no entries: read, matched against nothing, changes nothing. */
+const EMPTY_CAMT = `<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt><GrpHdr><MsgId>M1</MsgId><CreDtTm>2025-12-02T08:00:00</CreDtTm></GrpHdr><Stmt><Id>S1</Id><CreDtTm>2025-12-02T08:00:00</CreDtTm><Acct><Id><IBAN>AT611904300234573201</IBAN></Id></Acct></Stmt></BkToCstmrStmt></Document>`;
 const SEPA_MANDATE = { mandateId: 'MX-0001', signedOn: '2025-01-02', iban: 'DE89370400440532013000', accountHolder: 'Anna A' };
 
 /** A issues invoices: its profile, and the billing addresses of the members with sites (whose statements every closing invoices). */
