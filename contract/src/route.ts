@@ -47,8 +47,13 @@ type Part<S extends RouteSchema, K extends string, Name extends string> = S exte
  * What a call of the route takes: path `params`, `query` and a JSON `body`, each exactly where the
  * route declares one; or the body as `raw` bytes for a route that takes a file.
  */
-export type RequestInput<R extends Route> = Part<R['schema'], 'params', 'params'> & Part<R['schema'], 'querystring', 'query'> &
-  (R['schema'] extends { body: TSchema } ? Part<R['schema'], 'body', 'body'> | { raw: RawBody } : { body?: never });
+export type RequestInput<R extends Route> = R extends Route
+  // Per route, then joined: for a union of routes (a generic name's constraint) the parts of one route
+  // stay together, where separate unions of all params, queries and bodies would multiply past what
+  // TypeScript can represent (TS2590) once there are ~240 routes.
+  ? Part<R['schema'], 'params', 'params'> & Part<R['schema'], 'querystring', 'query'> &
+    (R['schema'] extends { body: TSchema } ? Part<R['schema'], 'body', 'body'> | { raw: RawBody } : { body?: never })
+  : never;
 
 export interface RawBody {
   contentType: string;

@@ -24,7 +24,7 @@ export function useApi<N extends RouteName>(name: N, input: Call<N> | null, { re
     if (path === null || input === null) return;
     const controller = new AbortController();
     setState((s) => ({ ...s, loading: true }));
-    request(name, input, { signal: controller.signal }).then(
+    request<N>(name, input, { signal: controller.signal }).then(
       (data) => setState({ path, data, error: undefined, loading: false }),
       (error: unknown) => {
         if (!controller.signal.aborted) setState({ path, data: undefined, error, loading: false });
