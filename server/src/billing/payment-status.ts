@@ -91,7 +91,7 @@ async function paymentPlan(db: Queryable, settlement: SettlementRecord, invoices
 }
 
 /** Before a file leaves, it is checked against the official schema where the installation has it. */
-function validated(xml: string, version: DirectDebitVersion | CreditTransferVersion): string {
+export function validated(xml: string, version: DirectDebitVersion | CreditTransferVersion): string {
   const directory = defaultSepaSchemaDirectory();
   if (!directory) return xml;
   const schemas = loadSepaSchemas(directory);

@@ -6,22 +6,12 @@ import { monthRange } from '../../src/kernel/calendar.js';
 import { Q, storeIntervals } from '../sharing/support/stored.js';
 import { pdfText } from '../support/pdf.js';
 import { camt053 } from './sepa/camt-fixture.js';
-import { defaultSepaSchemaDirectory, loadSepaSchemas } from '../../src/billing/sepa/schemas.js';
+import { defaultSepaSchemaDirectory } from '../../src/billing/sepa/schemas.js';
+import { validated as schemaChecked } from '../../src/billing/payment-status.js';
 
 const schemaDirectory = defaultSepaSchemaDirectory();
 if (!schemaDirectory) process.stderr.write('invoices.test: no ISO 20022 XSDs ($SEPA_XSD_DIR, see server/src/billing/README.md): the SEPA downloads are not validated here\n');
 
-/** The file checked against its ISO 20022 schema where the installation has them. */
-function schemaChecked(xml: string, version: 'pain.008.001.08' | 'pain.008.001.02' | 'pain.001.001.09'): string {
-  if (!schemaDirectory) return xml;
-  const schemas = loadSepaSchemas(schemaDirectory);
-  try {
-    if (schemas.versions.includes(version)) schemas.validate(xml, version);
-  } finally {
-    schemas.dispose();
-  }
-  return xml;
-}
 
 /** Two past months, October before November, both ended whenever the test runs. */
 function pastMonths(): [string, string] {
