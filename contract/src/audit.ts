@@ -6,7 +6,8 @@ import { route } from './route.js';
 /** What the trail records changes of. */
 export const AUDIT_KINDS = ['community', 'tariff', 'sharing-rule', 'share', 'member', 'device', 'settlement', 'quota', 'consent', 'role',
   'metering-point', 'invitation', 'device-batch', 'connector', 'market', 'wallet', 'retention', 'erasure',
-  'account', 'job', 'key', 'coefficients', 'co2-intensity', 'weather-source', 'plan-objective', 'device-control', 'appliance-request', 'agent-limits', 'flex', 'command', 'operator-import', 'masking'] as const;
+  'account', 'job', 'key', 'coefficients', 'co2-intensity', 'weather-source', 'plan-objective', 'device-control', 'appliance-request', 'agent-limits', 'flex', 'command', 'operator-import', 'masking',
+  'billing-profile', 'billing-details', 'sepa-mandate', 'payment'] as const;
 export const AuditKind = literals([...AUDIT_KINDS]);
 /** The role the person acted in: `user` is an account acting on its own things outside a community. */
 export const AuditActorRole = literals(['admin', 'manager', 'member', 'user', 'system']);

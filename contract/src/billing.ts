@@ -1,7 +1,8 @@
 /** Settlements of a month, statements and corrections (server/src/billing). */
 import { Type, type Static } from 'typebox';
-import { errors, IdParams, IsoDateTime, Uuid } from './common.js';
+import { errors, IdParams, IsoDateTime, NoContent, nullable, Uuid } from './common.js';
 import { route } from './route.js';
+import { XML_CONTENT_TYPES } from './operator.js';
 
 const Kind = Type.Enum(['statement', 'correction']);
 const State = Type.Enum(['draft', 'closed']);
@@ -74,10 +75,106 @@ export const MemberStatement = Type.Object({
   total: Type.String(), currency: Type.String(), createdAt: IsoDateTime,
 });
 
+/* Invoices (issue 21): the community as seller, members as buyers, mandates, issued invoices. */
+const Text = (maxLength = 140) => Type.String({ minLength: 1, maxLength });
+const OptionalText = Type.Optional(Type.String({ maxLength: 140 }));
+const Country = Type.String({ pattern: '^[A-Za-z]{2}$', description: 'ISO 3166-1 alpha-2' });
+const LocalDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' });
+const VatRate = Type.String({ pattern: '^\\d{1,2}(\\.\\d{1,2})?$|^100$', description: 'percent' });
+export const PostalAddress = Type.Object({ street: Text(), postalCode: Text(20), city: Text(), country: Country }, { additionalProperties: false });
+export const BillingProfile = Type.Object({
+  legalName: Text(),
+  address: PostalAddress,
+  registrationNumber: OptionalText,
+  vat: Type.Object({
+    country: Type.Enum(['AT', 'DE', 'FR', 'ES', 'IT', 'NL', 'BE']),
+    regime: Type.Enum(['registered', 'small-business', 'not-registered']),
+    vatId: OptionalText,
+    rates: Type.Optional(Type.Object({
+      'community-energy': Type.Optional(VatRate), 'grid-fee-reduction': Type.Optional(VatRate), 'community-sales': Type.Optional(VatRate),
+    }, { additionalProperties: false, description: 'percent per tariff component where it differs from the country\'s standard rate' })),
+  }, { additionalProperties: false }),
+  bank: Type.Object({ iban: Text(42), bic: Type.Optional(Type.String({ maxLength: 11 })), accountHolder: OptionalText }, { additionalProperties: false }),
+  creditorId: Type.Optional(Type.String({ maxLength: 35, description: 'SEPA creditor identifier, needed for direct debits' })),
+  invoicePrefix: Type.String({ pattern: '^[A-Z0-9]{0,10}-?$', description: 'invoice numbers read <prefix><year>-<sequence>, e.g. SUN-2026-00042' }),
+  paymentTermDays: Type.Integer({ minimum: 0, maximum: 365 }),
+}, { additionalProperties: false });
+export const BillingDetails = Type.Object({
+  fullName: Text(),
+  address: PostalAddress,
+  vat: Type.Object({
+    regime: Type.Enum(['private', 'small-business', 'registered']), vatId: OptionalText,
+    reverseCharge: Type.Optional(Type.Boolean({ description: 'the community owes the VAT on this member\'s sales (domestic reverse charge)' })),
+  }, { additionalProperties: false }),
+  payoutAccount: Type.Optional(Type.Object({ iban: Text(42), bic: Type.Optional(Type.String({ maxLength: 11 })) }, { additionalProperties: false })),
+}, { additionalProperties: false });
+export const SepaMandate = Type.Object({
+  mandateId: Text(35), signedOn: LocalDate, iban: Text(42), bic: Type.Optional(Type.String({ maxLength: 11 })), accountHolder: Text(70),
+}, { additionalProperties: false });
+const PaymentStatus = Type.Enum(['open', 'paid', 'partial', 'failed']);
+const PaymentEntry = Type.Object({
+  status: PaymentStatus, settled: Type.String(), reason: nullable(Type.String()), source: Type.Enum(['manual', 'camt053']),
+  bookingDate: nullable(LocalDate), recordedBy: nullable(Uuid), recordedAt: IsoDateTime,
+});
+export const InvoicePayment = Type.Object({
+  invoiceId: Uuid, statementId: Uuid, memberId: Uuid, number: Type.String(), buyerName: Type.String(), gross: Type.String(), currency: Type.String(),
+  status: PaymentStatus, settled: Type.String(), history: Type.Array(PaymentEntry, { description: 'every change of the status, oldest first' }),
+  sepa: nullable(Type.Enum(['direct-debit', 'credit-transfer'], { description: 'in which SEPA file the invoice is now' })),
+  sepaSkipped: nullable(Type.String({ description: 'why it is in no SEPA file (no mandate, no account, …)' })),
+});
+export const BankStatementImport = Type.Object({
+  applied: Type.Boolean(),
+  matches: Type.Array(Type.Object({
+    invoiceId: Uuid, number: Type.String(), buyerName: Type.String(), gross: Type.String(), memberId: Uuid, before: PaymentStatus, status: PaymentStatus,
+    settled: Type.String(), bookingDate: LocalDate, returnReasons: Type.Array(Type.String()), changes: Type.Boolean({ description: 'false: already recorded so' }),
+  })),
+  unmatched: Type.Array(Type.Object({
+    bookingDate: Type.String(), direction: Type.Enum(['credit', 'debit']), amount: Type.String(), currency: Type.String(),
+    endToEndId: nullable(Type.String()), remittance: Type.String(), reason: Type.String(),
+  })),
+});
+const Totals = Type.Object({ net: Type.String(), vat: Type.String(), gross: Type.String({ description: 'positive: owed by the member; negative: owed to them' }) });
+export const InvoiceSummary = Type.Object({
+  id: Uuid, statementId: Uuid, settlementId: Uuid, memberId: Uuid, number: Type.String(), kind: Type.Enum(['invoice', 'correction']),
+  corrects: nullable(Type.String({ description: 'the number of the invoice this one corrects' })),
+  buyerName: Type.String(), issueDate: LocalDate, dueDate: LocalDate, currency: Type.String(), totals: Totals,
+  payment: Type.Object({ status: PaymentStatus, settled: Type.String({ description: 'what arrived (or was paid out), positive' }) }),
+});
+const LineVat = Type.Object({ category: Type.Enum(['S', 'AE', 'E', 'O']), rate: Type.String() });
+const InvoiceRow = Type.Union([
+  Type.Object({ kind: Type.Literal('quantity'), section: Type.Enum(['consumption', 'production', 'environment']), key: Type.String(), label: Type.String(), quantity: Type.String(), unit: Type.String() }),
+  Type.Object({
+    kind: Type.Literal('charge'), section: Type.Enum(['consumption', 'production']), position: Type.Integer(), key: Type.String(), label: Type.String(),
+    labelValues: Type.Object({ tariff: Type.String() }), quantity: Type.String(), unit: Type.String(), unitPrice: Type.String(), net: Type.String(), vat: LineVat,
+  }),
+]);
+const Party = Type.Object({ legalName: Type.String(), address: PostalAddress, registrationNumber: Type.Optional(Type.String()) });
+export const InvoiceDocument = Type.Object({
+  kind: Type.Enum(['invoice', 'correction']), number: Type.String(), issueDate: LocalDate, dueDate: LocalDate,
+  period: Type.Object({ firstDay: LocalDate, lastDay: LocalDate }), currency: Type.String(),
+  seller: Type.Object({ ...Party.properties, vat: Type.Object({ country: Type.String(), regime: Type.String(), vatId: Type.Optional(Type.String()) }), bank: Type.Object({ iban: Type.String(), bic: Type.Optional(Type.String()) }) }),
+  buyer: Type.Object({ name: Type.String(), billingAddress: PostalAddress, vat: Type.Object({ regime: Type.String(), vatId: Type.Optional(Type.String()) }) }),
+  rows: Type.Array(InvoiceRow),
+  vatBreakdown: Type.Array(Type.Object({ category: Type.Enum(['S', 'AE', 'E', 'O']), rate: Type.String(), taxable: Type.String(), vat: Type.String() })),
+  totals: Totals, savings: Type.String(),
+  notes: Type.Array(Type.Object({ key: Type.String(), values: Type.Optional(Type.Record(Type.String(), Type.String())) })),
+});
+export const InvoiceView = Type.Object({ ...InvoiceSummary.properties, document: InvoiceDocument });
+
 export type StatementSummary = Static<typeof StatementSummary>;
 export type Settlement = Static<typeof Settlement>;
 export type Statement = Static<typeof Statement>;
 export type MemberStatement = Static<typeof MemberStatement>;
+export type BillingProfile = Static<typeof BillingProfile>;
+export type BillingDetails = Static<typeof BillingDetails>;
+export type SepaMandate = Static<typeof SepaMandate>;
+export type InvoiceSummary = Static<typeof InvoiceSummary>;
+export type InvoiceView = Static<typeof InvoiceView>;
+export type InvoicePayment = Static<typeof InvoicePayment>;
+export type BankStatementImport = Static<typeof BankStatementImport>;
+
+/** The largest camt.053 file the API takes. */
+export const BANK_STATEMENT_MAX_BYTES = 16 * 1024 * 1024;
 
 /** A statement as a file to download. */
 const statementFile = <const F extends 'csv' | 'pdf'>(format: F, type: string) => route('GET', `/api/v1/statements/:id/statement.${format}`, {
@@ -114,4 +211,71 @@ export const billingRoutes = {
   }),
   statementCsv: statementFile('csv', 'text/csv'),
   statementPdf: statementFile('pdf', 'application/pdf'),
+  getBillingProfile: route('GET', '/api/v1/communities/:id/billing-profile', {
+    tags: ['billing'], summary: 'The community as its invoices name it: legal name, address, VAT, bank, creditor id, numbering; null: statements only (managers)',
+    params: IdParams, response: { 200: nullable(BillingProfile), ...errors(401, 403, 404) },
+  }),
+  setBillingProfile: route('PUT', '/api/v1/communities/:id/billing-profile', {
+    tags: ['billing'], summary: 'Set the billing profile; from then on closing a month issues an invoice per statement (managers)',
+    params: IdParams, body: BillingProfile, response: { 200: BillingProfile, ...errors(400, 401, 403, 404) },
+  }),
+  getBillingDetails: route('GET', '/api/v1/members/:id/billing-details', {
+    tags: ['billing'], summary: 'A member\'s billing name, address, VAT status and SEPA mandate (the member, managers)',
+    params: IdParams, response: { 200: Type.Object({ details: nullable(BillingDetails), mandate: nullable(SepaMandate) }), ...errors(401, 404) },
+  }),
+  setBillingDetails: route('PUT', '/api/v1/members/:id/billing-details', {
+    tags: ['billing'], summary: 'Set the name and address invoices are made out to, and the VAT status (the member, managers)',
+    params: IdParams, body: BillingDetails, response: { 200: BillingDetails, ...errors(400, 401, 404) },
+  }),
+  setSepaMandate: route('PUT', '/api/v1/members/:id/sepa-mandate', {
+    tags: ['billing'], summary: 'Record the member\'s signed SEPA direct-debit mandate, replacing the one in force (managers)',
+    params: IdParams, body: SepaMandate, response: { 200: SepaMandate, ...errors(400, 401, 403, 404, 409) },
+  }),
+  revokeSepaMandate: route('DELETE', '/api/v1/members/:id/sepa-mandate', {
+    tags: ['billing'], summary: 'The mandate ends: the member pays by transfer (managers)', params: IdParams, response: { ...NoContent, ...errors(401, 403, 404) },
+  }),
+  settlementInvoices: route('GET', '/api/v1/settlements/:id/invoices', {
+    tags: ['billing'], summary: 'The invoices issued for a month, in number order (managers)', params: IdParams, response: { 200: Type.Array(InvoiceSummary), ...errors(401, 403, 404) },
+  }),
+  memberInvoices: route('GET', '/api/v1/members/:id/invoices', {
+    tags: ['billing'], summary: 'A member\'s invoices, newest first', params: IdParams, response: { 200: Type.Array(InvoiceSummary), ...errors(401, 404) },
+  }),
+  getInvoice: route('GET', '/api/v1/invoices/:id', {
+    tags: ['billing'], summary: 'One invoice as issued: parties, rows in their fixed order, VAT per line and rate, totals', params: IdParams, response: { 200: InvoiceView, ...errors(401, 404) },
+  }),
+  invoicePdf: route('GET', '/api/v1/invoices/:id/invoice.pdf', {
+    tags: ['billing'], summary: 'One invoice as PDF, in the locale asked for (else the browser\'s, else the community\'s)', params: IdParams,
+    querystring: Type.Object({ locale: Type.Optional(Type.String({ pattern: '^[a-z]{2}(-[A-Z]{2})?$' })) }, { additionalProperties: false }),
+    produces: ['application/pdf'], response: errors(400, 401, 404),
+  }),
+  directDebitFile: route('GET', '/api/v1/settlements/:id/sepa/direct-debits.xml', {
+    tags: ['billing'], summary: 'SEPA direct debits (pain.008) of a closed month\'s open and failed invoices owed by members with a mandate (managers)',
+    description: 'Checked against the ISO 20022 schema before download where the installation has it ($SEPA_XSD_DIR). 409: nothing to collect, or no creditor id.',
+    params: IdParams, querystring: Type.Object({ version: Type.Optional(Type.Enum(['pain.008.001.02', 'pain.008.001.08'])) }, { additionalProperties: false }),
+    produces: ['application/xml'], response: errors(400, 401, 403, 404, 409),
+  }),
+  creditTransferFile: route('GET', '/api/v1/settlements/:id/sepa/credit-transfers.xml', {
+    tags: ['billing'], summary: 'SEPA credit transfers (pain.001) of a closed month\'s open and failed invoices owed to members (managers)',
+    description: 'Checked against the ISO 20022 schema before download where the installation has it ($SEPA_XSD_DIR). 409: nothing to pay out.',
+    params: IdParams, querystring: Type.Object({ version: Type.Optional(Type.Enum(['pain.001.001.03', 'pain.001.001.09'])) }, { additionalProperties: false }),
+    produces: ['application/xml'], response: errors(400, 401, 403, 404, 409),
+  }),
+  settlementPayments: route('GET', '/api/v1/settlements/:id/payments', {
+    tags: ['billing'], summary: 'Payment status of each invoice of a closed month, with its history and its SEPA file (managers)',
+    params: IdParams, response: { 200: Type.Array(InvoicePayment), ...errors(401, 403, 404, 409) },
+  }),
+  setPaymentStatus: route('PUT', '/api/v1/invoices/:id/payment', {
+    tags: ['billing'], summary: 'Record by hand what happened to an invoice\'s payment: open, paid, partial (with the amount) or failed (with the reason) (managers)',
+    params: IdParams,
+    body: Type.Object({ status: PaymentStatus, settled: Type.Optional(Type.String({ maxLength: 20 })), reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }),
+    response: { 200: Type.Object({ status: PaymentStatus, settled: Type.String(), history: Type.Array(PaymentEntry) }), ...errors(400, 401, 403, 404) },
+  }),
+  importBankStatement: route('POST', '/api/v1/settlements/:id/bank-statements', {
+    tags: ['billing'], summary: 'Read a camt.053 bank statement against a closed month\'s invoices: a preview of the matches, or (apply=true) recorded (managers)',
+    params: IdParams, consumes: XML_CONTENT_TYPES,
+    querystring: Type.Object({ apply: Type.Optional(Type.Boolean({ default: false })) }, { additionalProperties: false }),
+    // Documents the body only: the camt.053 reader checks the bytes.
+    body: Type.Unknown({ description: 'one camt.053 (.02–.08) document, UTF-8' }),
+    response: { 200: BankStatementImport, ...errors(400, 401, 403, 404, 409, 413, 415) },
+  }),
 };

@@ -2,9 +2,14 @@ import type { Db } from '../platform/store/db.js';
 import type { Api } from '../platform/http/api.js';
 import type { EventPublisher } from '../platform/events/index.js';
 import { loadCommunity } from '../registry/index.js';
-import { billingRoutes as contract } from '@gridshare/contract/billing';
+import { BANK_STATEMENT_MAX_BYTES, billingRoutes as contract } from '@gridshare/contract/billing';
+import { XML_CONTENT_TYPES } from '@gridshare/contract/operator';
+import { BadRequestError, UnsupportedMediaTypeError } from '../kernel/errors.js';
 import * as settlements from './settlements.js';
+import * as invoices from './invoices.js';
+import * as payments from './payment-status.js';
 import { statementCsv, statementPdf } from './domain/documents.js';
+import { invoicePdf } from './domain/invoice-pdf.js';
 import type { StatementView } from './domain/statement.js';
 
 export async function billingRoutes(app: Api, { db, events }: { db: Db; events: EventPublisher }): Promise<void> {
@@ -43,4 +48,71 @@ export async function billingRoutes(app: Api, { db, events }: { db: Db; events: 
       .header('content-disposition', `attachment; filename="${fileName(statement, 'pdf')}"`)
       .send(await statementPdf(statement, community?.locale ?? 'en'));
   });
+
+  app.get(contract.getBillingProfile.path, { schema: contract.getBillingProfile.schema }, async (request) => invoices.getBillingProfile(db, request.principal, request.params.id));
+
+  app.put(contract.setBillingProfile.path, { schema: contract.setBillingProfile.schema }, async (request) => invoices.setBillingProfile(db, request.principal, request.params.id, request.body, events));
+
+  app.get(contract.getBillingDetails.path, { schema: contract.getBillingDetails.schema }, async (request) => invoices.getBillingDetails(db, request.principal, request.params.id));
+
+  app.put(contract.setBillingDetails.path, { schema: contract.setBillingDetails.schema }, async (request) => invoices.setBillingDetails(db, request.principal, request.params.id, request.body, events));
+
+  app.put(contract.setSepaMandate.path, { schema: contract.setSepaMandate.schema }, async (request) => invoices.setMandate(db, request.principal, request.params.id, request.body, events));
+
+  app.delete(contract.revokeSepaMandate.path, { schema: contract.revokeSepaMandate.schema }, async (request, reply) => {
+    await invoices.revokeMandate(db, request.principal, request.params.id, events);
+    return reply.status(204).send(null);
+  });
+
+  app.get(contract.settlementInvoices.path, { schema: contract.settlementInvoices.schema }, async (request) => invoices.listSettlementInvoices(db, request.principal, request.params.id));
+
+  app.get(contract.memberInvoices.path, { schema: contract.memberInvoices.schema }, async (request) => invoices.listMemberInvoices(db, request.principal, request.params.id));
+
+  app.get(contract.getInvoice.path, { schema: contract.getInvoice.schema }, async (request) => {
+    const { communityLocale: _locale, ...invoice } = await invoices.getInvoice(db, request.principal, request.params.id);
+    return invoice;
+  });
+
+  app.get(contract.invoicePdf.path, { schema: contract.invoicePdf.schema }, async (request, reply) => {
+    const invoice = await invoices.getInvoice(db, request.principal, request.params.id);
+    const locale = request.query.locale ?? browserLocale(request.headers['accept-language']) ?? invoice.communityLocale;
+    return reply
+      .header('content-type', 'application/pdf')
+      .header('content-disposition', `attachment; filename="invoice-${invoice.number}.pdf"`)
+      .send(await invoicePdf(invoice.document, locale));
+  });
+
+  app.get(contract.directDebitFile.path, { schema: contract.directDebitFile.schema }, async (request, reply) => {
+    const file = await payments.sepaFile(db, request.principal, request.params.id, 'direct-debits', request.query.version ?? 'pain.008.001.08');
+    return reply.header('content-type', 'application/xml; charset=utf-8').header('content-disposition', `attachment; filename="${file.fileName}"`).send(file.xml);
+  });
+
+  app.get(contract.creditTransferFile.path, { schema: contract.creditTransferFile.schema }, async (request, reply) => {
+    const file = await payments.sepaFile(db, request.principal, request.params.id, 'credit-transfers', request.query.version ?? 'pain.001.001.09');
+    return reply.header('content-type', 'application/xml; charset=utf-8').header('content-disposition', `attachment; filename="${file.fileName}"`).send(file.xml);
+  });
+
+  app.get(contract.settlementPayments.path, { schema: contract.settlementPayments.schema }, async (request) => payments.settlementPayments(db, request.principal, request.params.id));
+
+  app.put(contract.setPaymentStatus.path, { schema: contract.setPaymentStatus.schema }, async (request) => payments.setPaymentStatus(db, request.principal, request.params.id, request.body, events));
+
+  // A bank statement is taken raw and read by the camt.053 reader, which checks markup and limits.
+  for (const type of XML_CONTENT_TYPES) {
+    if (!app.hasContentTypeParser(type)) app.addContentTypeParser(type, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  }
+  app.post(contract.importBankStatement.path, { schema: contract.importBankStatement.schema, bodyLimit: BANK_STATEMENT_MAX_BYTES }, async (request) => {
+    const body = request.body;
+    if (!Buffer.isBuffer(body)) {
+      const type = String(request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      if (XML_CONTENT_TYPES.includes(type)) throw new BadRequestError('the body is empty: send one camt.053 bank statement');
+      throw new UnsupportedMediaTypeError(`send the bank statement as ${XML_CONTENT_TYPES.join(' or ')}`);
+    }
+    return payments.importBankStatement(db, request.principal, request.params.id, body.toString('utf8'), request.query.apply ?? false, events);
+  });
+}
+
+/** The first language the browser asks for, when it is one the catalogs could name ("de-AT", "en"). */
+function browserLocale(header: string | undefined): string | undefined {
+  const first = header?.split(',')[0]?.split(';')[0]?.trim();
+  return first && /^[a-z]{2}(-[A-Z]{2})?$/.test(first) ? first : undefined;
 }

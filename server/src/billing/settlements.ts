@@ -12,6 +12,7 @@ import { recordChange } from '../audit/index.js';
 import type { EventPublisher } from '../platform/events/index.js';
 import { closeDraft, communitySettlements, deleteStatements, findSettlement, findSettlementOfPeriod, findStatement, findStatementOfSequence, insertStatement, memberStatementList, openDraft, settlementStatements, type SettlementRecord, type StatementRecord } from './store.js';
 import { formatMinor, minorDigits, parseFixed } from '../kernel/money.js';
+import { issueInvoices } from './invoices.js';
 
 
 
@@ -188,7 +189,7 @@ export async function listSettlements(db: Queryable, principal: Principal, commu
 
 /**
  * Closes a month that has ended: its statements become immutable (enforced by the database too)
- * and are issued. `settlement.closed` and one `statement.issued` per statement are published in
+ * and are issued, with an invoice each where the community has a billing profile (invoices.ts). `settlement.closed` and one `statement.issued` per statement are published in
  * the closing transaction (the verifiable record logs them: no closed month without its entries).
  */
 export async function closeSettlement(db: Db, principal: Principal, id: string, events: EventPublisher): Promise<Settlement> {
@@ -200,7 +201,9 @@ export async function closeSettlement(db: Db, principal: Principal, id: string, 
     const closedAt = await closeDraft(tx, id, requireUser(principal).userId);
     if (closedAt === undefined) throw new ConflictError(`${record.period} is already closed`);
     await publish('settlement.closed', { communityId: record.communityId, settlementId: id, period: record.period, closedAtMs: closedAt.getTime() });
-    for (const s of await settlementStatements(tx, id)) {
+    const statements = await settlementStatements(tx, id);
+    await issueInvoices(tx, community, record, statements, closedAt.getTime());
+    for (const s of statements) {
       await publish('statement.issued', { communityId: record.communityId, settlementId: id, statementId: s.id, memberId: s.memberId, sequence: s.sequence });
     }
     const after = (await loadSettlement(tx, id, community.currency))!;
@@ -224,6 +227,7 @@ export async function recomputeSettlement(db: Db, principal: Principal, id: stri
     const before = await settlementView(tx, record, community.currency);
     const byMember = new Map<string, StatementRecord[]>();
     for (const s of await settlementStatements(tx, id)) byMember.set(s.memberId, [...(byMember.get(s.memberId) ?? []), s]);
+    const issued = new Set<string>();
     for (const doc of documents) {
       const previous = byMember.get(doc.memberId) ?? [];
       const correction = correctionFor(previous.map((s) => s.document), doc);
@@ -231,7 +235,9 @@ export async function recomputeSettlement(db: Db, principal: Principal, id: stri
       const sequence = previous.length === 0 ? 1 : previous.length;
       const statementId = await insertStatement(tx, id, record.communityId, { ...doc, ...correction }, 'correction', sequence);
       await publish('statement.issued', { communityId: record.communityId, settlementId: id, statementId, memberId: doc.memberId, sequence });
+      issued.add(statementId);
     }
+    await issueInvoices(tx, community, record, (await settlementStatements(tx, id)).filter((s) => issued.has(s.id)), Date.now());
     const after = (await loadSettlement(tx, id, community.currency))!;
     await recordChange(publish, { kind: 'settlement', communityId: record.communityId, resourceId: id, action: 'recompute', before: trailed(before), after: trailed(after) });
     return after;

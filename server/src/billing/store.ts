@@ -1,5 +1,8 @@
 import type { Queryable } from '../platform/store/db.js';
 import type { StatementDocument } from './domain/statement.js';
+import type { Invoice } from './domain/invoice.js';
+import type { CommunityVat, MemberVat, VatCountry } from './domain/vat.js';
+import type { BillingDetails, BillingProfile, SepaMandate } from './facts.js';
 
 /** Billing's tables, the only SQL on them: settlements (a community's month) and statements (immutable once closed). */
 
@@ -166,4 +169,222 @@ export async function pseudonymiseStatements(db: Queryable, memberIds: readonly 
     [memberIds, label],
   );
   return rows.length;
+}
+
+// Invoices (issue 21): the community's billing profile, members' billing details and mandates,
+// the numbering counters and the issued invoices.
+
+interface ProfileRow {
+  legal_name: string; street: string; postal_code: string; city: string; country: string; registration_number: string | null;
+  vat_country: VatCountry; vat_regime: CommunityVat['regime']; vat_id: string | null; vat_rates: CommunityVat['rates'];
+  iban: string; bic: string | null; account_holder: string | null; creditor_id: string | null; invoice_prefix: string; payment_term_days: number;
+}
+
+const present = <K extends string, V>(key: K, value: V | null | undefined) => (value === null || value === undefined ? {} : { [key]: value } as Record<K, V>);
+
+const toProfile = (r: ProfileRow): BillingProfile => ({
+  legalName: r.legal_name,
+  address: { street: r.street, postalCode: r.postal_code, city: r.city, country: r.country },
+  ...present('registrationNumber', r.registration_number),
+  vat: { country: r.vat_country, regime: r.vat_regime, ...present('vatId', r.vat_id), ...(r.vat_rates && Object.keys(r.vat_rates).length > 0 ? { rates: r.vat_rates } : {}) },
+  bank: { iban: r.iban, ...present('bic', r.bic), ...present('accountHolder', r.account_holder) },
+  ...present('creditorId', r.creditor_id),
+  invoicePrefix: r.invoice_prefix,
+  paymentTermDays: r.payment_term_days,
+});
+
+export async function findBillingProfile(db: Queryable, communityId: string): Promise<BillingProfile | undefined> {
+  const rows = await db.query<ProfileRow>('SELECT * FROM billing_profiles WHERE community_id = $1', [communityId]);
+  return rows[0] && toProfile(rows[0]);
+}
+
+export async function saveBillingProfile(tx: Queryable, communityId: string, p: BillingProfile): Promise<void> {
+  await tx.query(
+    `INSERT INTO billing_profiles (community_id, legal_name, street, postal_code, city, country, registration_number, vat_country, vat_regime, vat_id, vat_rates,
+       iban, bic, account_holder, creditor_id, invoice_prefix, payment_term_days)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+     ON CONFLICT (community_id) DO UPDATE SET legal_name = $2, street = $3, postal_code = $4, city = $5, country = $6, registration_number = $7,
+       vat_country = $8, vat_regime = $9, vat_id = $10, vat_rates = $11, iban = $12, bic = $13, account_holder = $14, creditor_id = $15,
+       invoice_prefix = $16, payment_term_days = $17, updated_at = now()`,
+    [communityId, p.legalName, p.address.street, p.address.postalCode, p.address.city, p.address.country, p.registrationNumber ?? null, p.vat.country,
+      p.vat.regime, p.vat.vatId ?? null, JSON.stringify(p.vat.rates ?? {}), p.bank.iban, p.bank.bic ?? null, p.bank.accountHolder ?? null,
+      p.creditorId ?? null, p.invoicePrefix, p.paymentTermDays],
+  );
+}
+
+interface DetailsRow {
+  member_id: string; full_name: string; street: string; postal_code: string; city: string; country: string;
+  vat_regime: MemberVat['regime']; vat_id: string | null; reverse_charge: boolean; iban: string | null; bic: string | null;
+}
+
+const toDetails = (r: DetailsRow): BillingDetails => ({
+  fullName: r.full_name,
+  address: { street: r.street, postalCode: r.postal_code, city: r.city, country: r.country },
+  vat: { regime: r.vat_regime, ...present('vatId', r.vat_id), ...(r.reverse_charge ? { reverseCharge: true } : {}) },
+  ...(r.iban ? { payoutAccount: { iban: r.iban, ...present('bic', r.bic) } } : {}),
+});
+
+/** Billing details of the given members (of one community), by member id. */
+export async function billingDetailsOf(db: Queryable, communityId: string, memberIds: readonly string[]): Promise<Map<string, BillingDetails>> {
+  const rows = await db.query<DetailsRow>('SELECT * FROM billing_details WHERE community_id = $1 AND member_id = ANY($2::uuid[])', [communityId, memberIds]);
+  return new Map(rows.map((r) => [r.member_id, toDetails(r)]));
+}
+
+export async function saveBillingDetails(tx: Queryable, communityId: string, memberId: string, d: BillingDetails): Promise<void> {
+  await tx.query(
+    `INSERT INTO billing_details (member_id, community_id, full_name, street, postal_code, city, country, vat_regime, vat_id, reverse_charge, iban, bic)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+     ON CONFLICT (member_id) DO UPDATE SET full_name = $3, street = $4, postal_code = $5, city = $6, country = $7, vat_regime = $8, vat_id = $9,
+       reverse_charge = $10, iban = $11, bic = $12, updated_at = now()`,
+    [memberId, communityId, d.fullName, d.address.street, d.address.postalCode, d.address.city, d.address.country, d.vat.regime, d.vat.vatId ?? null,
+      d.vat.reverseCharge ?? false, d.payoutAccount?.iban ?? null, d.payoutAccount?.bic ?? null],
+  );
+}
+
+interface MandateRow { member_id: string; mandate_id: string; signed_on: string; iban: string; bic: string | null; account_holder: string }
+
+const toMandate = (r: MandateRow): SepaMandate => ({
+  mandateId: r.mandate_id, signedOn: r.signed_on, iban: r.iban, ...present('bic', r.bic), accountHolder: r.account_holder,
+});
+
+/** The mandates in force of a community's members, by member id. */
+export async function mandatesOf(db: Queryable, communityId: string, memberIds: readonly string[]): Promise<Map<string, SepaMandate>> {
+  const rows = await db.query<MandateRow>(
+    `SELECT member_id, mandate_id, to_char(signed_on, 'YYYY-MM-DD') AS signed_on, iban, bic, account_holder
+     FROM sepa_mandates WHERE community_id = $1 AND member_id = ANY($2::uuid[])`,
+    [communityId, memberIds],
+  );
+  return new Map(rows.map((r) => [r.member_id, toMandate(r)]));
+}
+
+/** Records the member's mandate (replacing the one in force); false when another member of the community holds that mandate id. */
+export async function saveMandate(tx: Queryable, communityId: string, memberId: string, m: SepaMandate): Promise<boolean> {
+  const taken = await tx.query('SELECT 1 FROM sepa_mandates WHERE community_id = $1 AND mandate_id = $2 AND member_id <> $3', [communityId, m.mandateId, memberId]);
+  if (taken.length > 0) return false;
+  await tx.query(
+    `INSERT INTO sepa_mandates (member_id, community_id, mandate_id, signed_on, iban, bic, account_holder) VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (member_id) DO UPDATE SET mandate_id = $3, signed_on = $4, iban = $5, bic = $6, account_holder = $7, updated_at = now()`,
+    [memberId, communityId, m.mandateId, m.signedOn, m.iban, m.bic ?? null, m.accountHolder],
+  );
+  return true;
+}
+
+export async function deleteMandate(tx: Queryable, memberId: string): Promise<boolean> {
+  return (await tx.query('DELETE FROM sepa_mandates WHERE member_id = $1 RETURNING member_id', [memberId])).length > 0;
+}
+
+/**
+ * Reserves `count` consecutive numbers of the community's series for the year and returns the
+ * first (InvoiceNumberStore): the row lock queues concurrent closings, a rollback returns them.
+ */
+export async function reserveInvoiceNumbers(tx: Queryable, communityId: string, year: number, count: number): Promise<number> {
+  const [row] = await tx.query<{ last: number }>(
+    `INSERT INTO invoice_counters (community_id, year, last) VALUES ($1, $2, $3)
+     ON CONFLICT (community_id, year) DO UPDATE SET last = invoice_counters.last + $3 RETURNING last`,
+    [communityId, year, count],
+  );
+  return row!.last - count + 1;
+}
+
+export interface InvoiceRecord {
+  id: string;
+  communityId: string;
+  statementId: string;
+  settlementId: string;
+  memberId: string;
+  number: string;
+  corrects: string | null;
+  currency: string;
+  gross: string;
+  document: Invoice;
+  issuedAt: string;
+}
+
+interface InvoiceRow {
+  id: string; community_id: string; statement_id: string; settlement_id: string; member_id: string; number: string;
+  corrects: string | null; currency: string; gross: string; document: Invoice; issued_at: Date;
+}
+
+const toInvoice = (r: InvoiceRow): InvoiceRecord => ({
+  id: r.id, communityId: r.community_id, statementId: r.statement_id, settlementId: r.settlement_id, memberId: r.member_id, number: r.number,
+  corrects: r.corrects, currency: r.currency, gross: r.gross, document: r.document, issuedAt: r.issued_at.toISOString(),
+});
+
+const INVOICE_SELECT = `SELECT i.id, i.community_id, i.statement_id, s.settlement_id, i.member_id, i.number, i.corrects, i.currency, i.gross, i.document, i.issued_at
+  FROM invoices i JOIN statements s ON s.id = i.statement_id`;
+
+export async function insertInvoice(
+  tx: Queryable, row: { communityId: string; statementId: string; memberId: string; year: number; sequence: number; corrects: string | null; invoice: Invoice },
+): Promise<string> {
+  const [inserted] = await tx.query<{ id: string }>(
+    `INSERT INTO invoices (community_id, statement_id, member_id, number, year, sequence, corrects, currency, gross, document)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+    [row.communityId, row.statementId, row.memberId, row.invoice.number, row.year, row.sequence, row.corrects, row.invoice.currency,
+      row.invoice.totals.gross, JSON.stringify(row.invoice)],
+  );
+  return inserted!.id;
+}
+
+export async function findInvoice(db: Queryable, id: string): Promise<InvoiceRecord | undefined> {
+  const rows = await db.query<InvoiceRow>(`${INVOICE_SELECT} WHERE i.id = $1`, [id]);
+  return rows[0] && toInvoice(rows[0]);
+}
+
+/** A settlement's invoices in number order. */
+export async function settlementInvoices(db: Queryable, settlementId: string): Promise<InvoiceRecord[]> {
+  const rows = await db.query<InvoiceRow>(`${INVOICE_SELECT} WHERE s.settlement_id = $1 ORDER BY i.year, i.sequence`, [settlementId]);
+  return rows.map(toInvoice);
+}
+
+/** A member's invoices, newest first. */
+export async function memberInvoices(db: Queryable, memberId: string, communityId: string): Promise<InvoiceRecord[]> {
+  const rows = await db.query<InvoiceRow>(`${INVOICE_SELECT} WHERE i.member_id = $1 AND i.community_id = $2 ORDER BY i.year DESC, i.sequence DESC`, [memberId, communityId]);
+  return rows.map(toInvoice);
+}
+
+export type PaymentStatusName = 'open' | 'paid' | 'partial' | 'failed';
+
+export interface PaymentRecord {
+  invoiceId: string;
+  status: PaymentStatusName;
+  settled: string;
+  reason: string | null;
+  source: 'manual' | 'camt053';
+  bookingDate: string | null;
+  recordedBy: string | null;
+  recordedAt: string;
+}
+
+interface PaymentRow {
+  invoice_id: string; status: PaymentStatusName; settled: string; reason: string | null; source: 'manual' | 'camt053';
+  booking_date: string | null; recorded_by: string | null; recorded_at: Date;
+}
+
+const toPayment = (r: PaymentRow): PaymentRecord => ({
+  invoiceId: r.invoice_id, status: r.status, settled: r.settled, reason: r.reason, source: r.source, bookingDate: r.booking_date,
+  recordedBy: r.recorded_by, recordedAt: r.recorded_at.toISOString(),
+});
+
+/** The payment histories of the invoices, oldest change first, by invoice id. */
+export async function paymentHistories(db: Queryable, invoiceIds: readonly string[]): Promise<Map<string, PaymentRecord[]>> {
+  const rows = await db.query<PaymentRow>(
+    `SELECT invoice_id, status, settled, reason, source, to_char(booking_date, 'YYYY-MM-DD') AS booking_date, recorded_by, recorded_at
+     FROM invoice_payments WHERE invoice_id = ANY($1::uuid[]) ORDER BY id`,
+    [invoiceIds],
+  );
+  const histories = new Map<string, PaymentRecord[]>();
+  for (const row of rows) histories.set(row.invoice_id, [...(histories.get(row.invoice_id) ?? []), toPayment(row)]);
+  return histories;
+}
+
+export async function insertPayment(tx: Queryable, communityId: string, p: Omit<PaymentRecord, 'recordedAt'>): Promise<void> {
+  await tx.query(
+    `INSERT INTO invoice_payments (invoice_id, community_id, status, settled, reason, source, booking_date, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [p.invoiceId, communityId, p.status, p.settled, p.reason, p.source, p.bookingDate, p.recordedBy],
+  );
+}
+
+/** Serialises changes of one settlement's payments (a manual change and an import at once). */
+export async function lockSettlement(tx: Queryable, settlementId: string): Promise<void> {
+  await tx.query('SELECT id FROM settlements WHERE id = $1 FOR UPDATE', [settlementId]);
 }

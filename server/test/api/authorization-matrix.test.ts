@@ -577,6 +577,30 @@ const cases: Case[] = [
   { method: 'GET', route: '/api/v1/statements/:id', url: async (w, tp) => `/api/v1/statements/${await statementOfA(tp, w)}`, expect: ownerOfA(200) },
   { method: 'GET', route: '/api/v1/statements/:id/statement.csv', url: async (w, tp) => `/api/v1/statements/${await statementOfA(tp, w)}/statement.csv`, expect: ownerOfA(200) },
   { method: 'GET', route: '/api/v1/statements/:id/statement.pdf', url: async (w, tp) => `/api/v1/statements/${await statementOfA(tp, w)}/statement.pdf`, expect: ownerOfA(200) },
+  { method: 'GET', route: '/api/v1/communities/:id/billing-profile', url: (w) => `/api/v1/communities/${w.communityA}/billing-profile`, expect: managersOfA(200) },
+  { method: 'PUT', route: '/api/v1/communities/:id/billing-profile', url: async (w, tp) => { await invoicingInA(tp, w); return `/api/v1/communities/${w.communityA}/billing-profile`; },
+    body: () => BILLING_PROFILE, expect: managersOfA(200) },
+  { method: 'GET', route: '/api/v1/members/:id/billing-details', url: (w) => `/api/v1/members/${w.memberIdA}/billing-details`, expect: ownerOfA(200) },
+  { method: 'PUT', route: '/api/v1/members/:id/billing-details', url: (w) => `/api/v1/members/${w.memberIdA}/billing-details`, body: () => billingDetails('Anna A'), expect: ownerOfA(200) },
+  { method: 'PUT', route: '/api/v1/members/:id/sepa-mandate', url: (w) => `/api/v1/members/${w.memberIdA}/sepa-mandate`, body: () => SEPA_MANDATE, expect: ownerOfA(200, 403) },
+  { method: 'DELETE', route: '/api/v1/members/:id/sepa-mandate',
+    url: async (w, tp) => {
+      await tp.call('PUT', `/api/v1/members/${w.memberIdA}/sepa-mandate`, { token: w.managerA.token, body: SEPA_MANDATE });
+      return `/api/v1/members/${w.memberIdA}/sepa-mandate`;
+    },
+    expect: ownerOfA(204, 403) },
+  { method: 'GET', route: '/api/v1/settlements/:id/invoices', url: async (w, tp) => `/api/v1/settlements/${(await invoiceOfA(tp, w)).settlementId}/invoices`, expect: managersOfA(200) },
+  { method: 'GET', route: '/api/v1/members/:id/invoices', url: (w) => `/api/v1/members/${w.memberIdA}/invoices`, expect: ownerOfA(200),
+    check: (_role, body: { memberId: string }[], w) => expect(body.every((i) => i.memberId === w.memberIdA)).toBe(true) },
+  { method: 'GET', route: '/api/v1/invoices/:id', url: async (w, tp) => `/api/v1/invoices/${(await invoiceOfA(tp, w)).id}`, expect: ownerOfA(200) },
+  // The month has no energy, so nothing to collect or pay out (409): who may ask is decided before that.
+  { method: 'GET', route: '/api/v1/settlements/:id/sepa/direct-debits.xml', url: async (w, tp) => `/api/v1/settlements/${(await invoiceOfA(tp, w)).settlementId}/sepa/direct-debits.xml`, expect: managersOfA(409) },
+  { method: 'GET', route: '/api/v1/settlements/:id/sepa/credit-transfers.xml', url: async (w, tp) => `/api/v1/settlements/${(await invoiceOfA(tp, w)).settlementId}/sepa/credit-transfers.xml`, expect: managersOfA(409) },
+  { method: 'GET', route: '/api/v1/settlements/:id/payments', url: async (w, tp) => `/api/v1/settlements/${(await invoiceOfA(tp, w)).settlementId}/payments`, expect: managersOfA(200) },
+  { method: 'PUT', route: '/api/v1/invoices/:id/payment', url: async (w, tp) => `/api/v1/invoices/${(await invoiceOfA(tp, w)).id}/payment`, body: () => ({ status: 'open' }), expect: managersOfA(200) },
+  { method: 'POST', route: '/api/v1/settlements/:id/bank-statements', url: async (w, tp) => `/api/v1/settlements/${(await invoiceOfA(tp, w)).settlementId}/bank-statements`,
+    file: () => ({ contentType: 'application/xml', text: EMPTY_CAMT }), expect: managersOfA(200) },
+  { method: 'GET', route: '/api/v1/invoices/:id/invoice.pdf', url: async (w, tp) => `/api/v1/invoices/${(await invoiceOfA(tp, w)).id}/invoice.pdf`, expect: ownerOfA(200) },
 
   { method: 'GET', route: '/api/v1/ledger/key', url: () => '/api/v1/ledger/key', expect: everyone(200) },
   { method: 'GET', route: '/api/v1/ledger/communities/:id/key', url: async (w, tp) => (await loggedStatementOfA(tp, w), `/api/v1/ledger/communities/${w.communityA}/key`), expect: everyone(200),
@@ -816,6 +840,52 @@ async function statementOfA(tp: TestPlatform, w: World): Promise<string> {
   const id = settlement.statements.find((s) => s.memberId === w.memberIdA)!.id;
   closedStatementOfA.set(tp, id);
   return id;
+}
+
+const BILLING_PROFILE = {
+  legalName: 'Matrix Community eGen', address: { street: 'Hauptplatz 1', postalCode: '8010', city: 'Graz', country: 'AT' },
+  vat: { country: 'AT', regime: 'registered', vatId: 'ATU12345678' }, bank: { iban: 'AT611904300234573201' }, creditorId: 'DE98ZZZ09999999999',
+  invoicePrefix: 'MX-', paymentTermDays: 14,
+};
+const billingDetails = (fullName: string) => ({ fullName, address: { street: 'Gasse 1', postalCode: '8020', city: 'Graz', country: 'AT' }, vat: { regime: 'private' } });
+/** A camt.053 statement with no entries: read, matched against nothing, changes nothing. */
+const EMPTY_CAMT = `<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt><GrpHdr><MsgId>M1</MsgId><CreDtTm>2025-12-02T08:00:00</CreDtTm></GrpHdr><Stmt><Id>S1</Id><CreDtTm>2025-12-02T08:00:00</CreDtTm><Acct><Id><IBAN>AT611904300234573201</IBAN></Id></Acct></Stmt></BkToCstmrStmt></Document>`;
+const SEPA_MANDATE = { mandateId: 'MX-0001', signedOn: '2025-01-02', iban: 'DE89370400440532013000', accountHolder: 'Anna A' };
+
+/** A issues invoices: its profile, and the billing addresses of the members with sites (whose statements every closing invoices). */
+const invoicing = new WeakMap<TestPlatform, Promise<void>>();
+function invoicingInA(tp: TestPlatform, w: World): Promise<void> {
+  let done = invoicing.get(tp);
+  if (!done) {
+    done = (async () => {
+      for (const [member, token] of [[w.memberIdA, w.memberA.token], [w.memberIdA2, w.memberA2.token]] as const) {
+        const response = await tp.call('PUT', `/api/v1/members/${member}/billing-details`, { token, body: billingDetails('Matrix member') });
+        if (response.status !== 200) throw new Error(`billing details: ${response.status} ${JSON.stringify(response.body)}`);
+      }
+      const response = await tp.call('PUT', `/api/v1/communities/${w.communityA}/billing-profile`, { token: w.managerA.token, body: BILLING_PROFILE });
+      if (response.status !== 200) throw new Error(`billing profile: ${response.status} ${JSON.stringify(response.body)}`);
+    })();
+    invoicing.set(tp, done);
+  }
+  return done;
+}
+
+/** memberA's invoice of a closed month of A (one per platform). */
+const invoicesOfA = new WeakMap<TestPlatform, Promise<{ id: string; settlementId: string }>>();
+function invoiceOfA(tp: TestPlatform, w: World): Promise<{ id: string; settlementId: string }> {
+  let invoice = invoicesOfA.get(tp);
+  if (!invoice) {
+    invoice = (async () => {
+      await invoicingInA(tp, w);
+      const settlement = await settlementOfA(tp, w, '2025-11');
+      const closed = await tp.call('POST', `/api/v1/settlements/${settlement.id}/close`, { token: w.managerA.token });
+      if (closed.status !== 200) throw new Error(`close: ${closed.status} ${JSON.stringify(closed.body)}`);
+      const invoices = (await tp.call('GET', `/api/v1/settlements/${settlement.id}/invoices`, { token: w.managerA.token })).body as { id: string; memberId: string }[];
+      return { id: invoices.find((i) => i.memberId === w.memberIdA)!.id, settlementId: settlement.id };
+    })();
+    invoicesOfA.set(tp, invoice);
+  }
+  return invoice;
 }
 
 let month = 0;

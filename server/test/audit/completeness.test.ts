@@ -96,6 +96,12 @@ const AUDITED: Record<string, string> = {
   'POST /api/v1/flex/contracts/:id/activate': 'flex',
   'POST /api/v1/flex/contracts/:id/end': 'flex',
   'PUT /api/v1/flex/participants/:id/portfolio': 'flex',
+  'PUT /api/v1/communities/:id/billing-profile': 'billing-profile',
+  'PUT /api/v1/members/:id/billing-details': 'billing-details',
+  'PUT /api/v1/members/:id/sepa-mandate': 'sepa-mandate',
+  'DELETE /api/v1/members/:id/sepa-mandate': 'sepa-mandate',
+  'PUT /api/v1/invoices/:id/payment': 'payment',
+  'POST /api/v1/settlements/:id/bank-statements': 'payment',
 };
 
 /** Routes that change no settings: signing in, devices' own traffic, runs and trades that have records of their own. */

@@ -1,5 +1,7 @@
 import type { MemberStatement } from '@gridshare/contract/billing';
 import { statementDownload } from '../api/sharing.js';
+import { invoicePdfDownload } from '../api/billing.js';
+import { PaymentBadge } from '../components/payment.js';
 import { Async, Badge, Empty, Page } from '../components/ui.js';
 import { useMemberContext } from '../lib/context.js';
 import type { Formatter } from '../lib/format.js';
@@ -22,6 +24,7 @@ export default function Statements({ params }: { params: Record<string, string> 
           <Async state={statements} what={t('thing.statements')}>
             {(list) => <StatementList statements={list} fmt={fmt} memberId={memberId} />}
           </Async>
+          <Invoices memberId={memberId} fmt={fmt} />
         </Page>
       )}
     </Async>
@@ -69,5 +72,43 @@ export function StatementList({ statements, fmt, memberId }: { statements: Membe
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** The member's invoices with their payment status; nothing where the community issues statements only. */
+function Invoices({ memberId, fmt }: { memberId: string; fmt: Formatter }) {
+  const { t, language } = useI18n();
+  const invoices = useApi('memberInvoices', { params: { id: memberId } });
+  const column = { number: t('invoices.number'), issued: t('invoices.issued'), due: t('invoices.due'), total: t('invoices.total'), payment: t('invoices.payment') };
+  return (
+    <Async state={invoices} what={t('thing.invoices')}>
+      {(list) => list.length > 0 && (
+        <div class="card table-scroll">
+          <table class="stack" data-testid="member-invoices">
+            <caption>{t('invoices.caption')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{column.number}</th><th scope="col">{column.issued}</th><th scope="col">{column.due}</th>
+                <th scope="col" class="num">{column.total}</th><th scope="col">{column.payment}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((invoice) => (
+                <tr key={invoice.id}>
+                  <td data-label={column.number}>
+                    <a href={invoicePdfDownload(invoice.id, language)} download aria-label={t('invoices.pdfOf', { number: invoice.number })}>{invoice.number}</a>
+                    {invoice.corrects && <small class="muted"> {t('invoices.corrects', { number: invoice.corrects })}</small>}
+                  </td>
+                  <td data-label={column.issued}>{fmt.day(invoice.issueDate)}</td>
+                  <td data-label={column.due}>{fmt.day(invoice.dueDate)}</td>
+                  <td data-label={column.total} class="num">{fmt.money(invoice.totals.gross)}</td>
+                  <td data-label={column.payment}><PaymentBadge status={invoice.payment.status} /></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </Async>
   );
 }

@@ -31,3 +31,43 @@ export function billingText(locale: string, key: BillingMessageKey, values: Reco
     [name, typeof value === 'string' && ISO_DATE.test(value) ? new Date(`${value}T00:00:00Z`) : value]));
   return String(message.format(filled));
 }
+
+export interface BillingFormat {
+  /** An exact decimal amount ("-3.12") with the currency, in the locale's style. */
+  money(amount: string, currency: string): string;
+  /** An exact decimal ("24.000", "0.1500") with as many decimals as it is written with. */
+  decimal(text: string): string;
+  /** A local date "2026-10-31" as that calendar day. */
+  date(isoDate: string): string;
+}
+
+const EXACT = /^-?\d{1,18}(\.(\d{1,9}))?$/;
+
+/**
+ * Numbers, amounts and dates of a document in one locale. Decimal strings are formatted as
+ * strings (Intl.NumberFormat v3), so no figure passes through a float on its way to the page.
+ */
+export function billingFormat(locale: string): BillingFormat {
+  const date = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' });
+  const money = new Map<string, Intl.NumberFormat>();
+  const decimals = new Map<number, Intl.NumberFormat>();
+  const exact = (text: string) => {
+    const match = EXACT.exec(text);
+    if (!match) throw new Error(`not an exact decimal: "${text}"`);
+    return { value: text as `${number}`, digits: match[2]?.length ?? 0 };
+  };
+  return {
+    money(amount, currency) {
+      let format = money.get(currency);
+      if (!format) money.set(currency, format = new Intl.NumberFormat(locale, { style: 'currency', currency }));
+      return format.format(exact(amount).value);
+    },
+    decimal(text) {
+      const { value, digits } = exact(text);
+      let format = decimals.get(digits);
+      if (!format) decimals.set(digits, format = new Intl.NumberFormat(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+      return format.format(value);
+    },
+    date: (isoDate) => date.format(new Date(`${isoDate}T00:00:00Z`)),
+  };
+}

@@ -31,6 +31,10 @@ const KIND_LABELS: Record<Kind, MessageKey> = {
   'flex': 'audit.kind.flex',
   'command': 'audit.kind.command',
   'operator-import': 'audit.kind.operatorImport',
+  'billing-profile': 'audit.kind.billingProfile',
+  'billing-details': 'audit.kind.billingDetails',
+  'sepa-mandate': 'audit.kind.sepaMandate',
+  'payment': 'audit.kind.payment',
 };
 const ROLE_LABELS: Record<Role, MessageKey> = {
   admin: 'audit.role.admin', manager: 'audit.role.manager', member: 'audit.role.member', user: 'audit.role.user', system: 'audit.role.system',

@@ -7,6 +7,7 @@ import { useI18n } from '../../lib/i18n/provider.js';
 import { documentName } from '../../lib/names.js';
 import { ManagePage } from './manage-page.js';
 import { SettlementState } from './settlements.js';
+import { InvoicesAndPayments } from './payments.js';
 
 export default function SettlementDetail({ params }: { params: Record<string, string> }) {
   const communityId = params.communityId!;
@@ -24,6 +25,7 @@ export default function SettlementDetail({ params }: { params: Record<string, st
   return (
     <ManagePage communityId={communityId} title={t('nav.settlement')}>
       {(_, fmt) => (
+        <>
         <Async state={settlement} what={t('thing.settlement')}>
           {(s) => (
             <section class="card" aria-labelledby="settlement-heading">
@@ -86,6 +88,8 @@ export default function SettlementDetail({ params }: { params: Record<string, st
             </section>
           )}
         </Async>
+        {settlement.data?.state === 'closed' && <InvoicesAndPayments settlementId={settlementId} fmt={fmt} />}
+        </>
       )}
     </ManagePage>
   );
