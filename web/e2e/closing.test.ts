@@ -51,12 +51,13 @@ describe('web app: closing a month', () => {
 
   /** Clicks Close settlement and answers the confirmation; what it asked. */
   async function closeAnswering(accept: boolean): Promise<string> {
-    const asked = new Promise<Dialog>((resolve) => page.once('dialog', resolve));
+    // Answered in the handler: the click itself waits until the confirmation is gone.
+    const asked = new Promise<string>((resolve) => page.once('dialog', (dialog: Dialog) => {
+      resolve(dialog.message());
+      void (accept ? dialog.accept() : dialog.dismiss());
+    }));
     await page.getByRole('button', { name: 'Close settlement' }).click();
-    const dialog = await asked;
-    const message = dialog.message();
-    await (accept ? dialog.accept() : dialog.dismiss());
-    return message;
+    return asked;
   }
 
   it('names the missing quarter hours per metering point and closes only when the manager confirms', async () => {
