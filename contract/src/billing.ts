@@ -160,8 +160,21 @@ export const InvoiceDocument = Type.Object({
   notes: Type.Array(Type.Object({ key: Type.String(), values: Type.Optional(Type.Record(Type.String(), Type.String())) })),
 });
 export const InvoiceView = Type.Object({ ...InvoiceSummary.properties, document: InvoiceDocument });
+const QuarterHours = Type.Integer({ minimum: 0 });
+export const SettlementGaps = Type.Object({
+  /** Quarter hours are counted up to here: the period's end, or for a running month the last that has passed. */
+  countedUntil: IsoDateTime,
+  withDataQuarterHours: QuarterHours,
+  missingQuarterHours: QuarterHours,
+  noData: Type.Boolean({ description: 'no metering point has energy for a single quarter hour of the period' }),
+  points: Type.Array(Type.Object({
+    meteringPointId: Uuid, meteringPointName: Type.String(), memberId: Uuid, memberName: Type.String(),
+    expectedQuarterHours: QuarterHours, missingQuarterHours: QuarterHours,
+  }), { description: 'the metering points that miss quarter hours' }),
+});
 
 export type StatementSummary = Static<typeof StatementSummary>;
+export type SettlementGaps = Static<typeof SettlementGaps>;
 export type Settlement = Static<typeof Settlement>;
 export type Statement = Static<typeof Statement>;
 export type MemberStatement = Static<typeof MemberStatement>;
@@ -195,8 +208,17 @@ export const billingRoutes = {
   getSettlement: route('GET', '/api/v1/settlements/:id', {
     tags: ['billing'], summary: 'One settlement with its statements and corrections (managers)', params: IdParams, response: { 200: Settlement, ...errors(401, 403, 404) },
   }),
+  settlementGaps: route('GET', '/api/v1/settlements/:id/gaps', {
+    tags: ['billing'], summary: 'The quarter hours the month lacks, per metering point (managers): what closing it would accept as missing',
+    params: IdParams, response: { 200: SettlementGaps, ...errors(401, 403, 404) },
+  }),
   closeSettlement: route('POST', '/api/v1/settlements/:id/close', {
-    tags: ['billing'], summary: 'Close a month that has ended: its statements become immutable (managers)', params: IdParams, response: { 200: Settlement, ...errors(401, 403, 404, 409) },
+    tags: ['billing'],
+    summary: 'Close a month that has ended: its statements become immutable (managers)',
+    description: 'A month with no data or missing quarter hours (see …/gaps) is refused (409) unless confirmMissing names its count of missing quarter hours.',
+    params: IdParams,
+    querystring: Type.Object({ confirmMissing: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647, description: 'the missing quarter hours the manager accepts, as …/gaps reported them' })) }, { additionalProperties: false }),
+    response: { 200: Settlement, ...errors(400, 401, 403, 404, 409) },
   }),
   recomputeSettlement: route('POST', '/api/v1/settlements/:id/recompute', {
     tags: ['billing'],

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { startTestPlatform, type TestPlatform } from '../../server/test/support/platform.js';
 import { buildWorld, type World } from '../../server/test/support/world.js';
+import { confirmedCloseUrl } from '../../server/test/support/settlements.js';
 import { OUTBOX_JOB } from '../../server/src/platform/events/index.js';
 import { collectPageErrors, launchBrowser, logIn, openContext, screenshot } from './browser.js';
 
@@ -19,7 +20,7 @@ describe('web app: the verifiable record', () => {
     [tp, browser] = await Promise.all([startTestPlatform('pglite'), launchBrowser()]);
     w = await buildWorld(tp);
     const draft = await tp.call('POST', `/api/v1/communities/${w.communityA}/settlements`, { token: w.managerA.token, body: { period: '2025-11' } });
-    await tp.call('POST', `/api/v1/settlements/${draft.body.id}/close`, { token: w.managerA.token });
+    await tp.call('POST', await confirmedCloseUrl(tp, w.managerA.token, draft.body.id), { token: w.managerA.token });
     await tp.platform.jobs.flush(OUTBOX_JOB);
     await tp.platform.ledger.job.flush();
   }, 60_000);

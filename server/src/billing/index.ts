@@ -2,5 +2,5 @@
 export { billingRoutes } from './routes.js';
 export { registerSepaCommands } from './commands.js';
 export { memberStatementList, pseudonymiseStatements } from './store.js';
-export { memberSavings, closedSettlement, issuedStatement, runSettlement, closeSettlement, type IssuedStatement, type Settlement } from './settlements.js';
+export { memberSavings, closedSettlement, issuedStatement, runSettlement, closeSettlement, settlementGaps, type IssuedStatement, type Settlement } from './settlements.js';
 export { PERSONAL_STATEMENT_FIELDS, type StatementDocument } from './domain/statement.js';

@@ -19,7 +19,13 @@ export async function billingRoutes(app: Api, { db, events }: { db: Db; events: 
 
   app.get(contract.getSettlement.path, { schema: contract.getSettlement.schema }, async (request) => settlements.getSettlement(db, request.principal, request.params.id));
 
-  app.post(contract.closeSettlement.path, { schema: contract.closeSettlement.schema }, async (request) => settlements.closeSettlement(db, request.principal, request.params.id, events));
+  app.get(contract.settlementGaps.path, { schema: contract.settlementGaps.schema }, async (request) => {
+    const { countedUntilMs, points, ...gaps } = await settlements.settlementGaps(db, request.principal, request.params.id);
+    return { ...gaps, countedUntil: new Date(countedUntilMs).toISOString(), points: [...points] };
+  });
+
+  app.post(contract.closeSettlement.path, { schema: contract.closeSettlement.schema },
+    async (request) => settlements.closeSettlement(db, request.principal, request.params.id, events, request.query.confirmMissing));
 
   app.post(contract.recomputeSettlement.path, { schema: contract.recomputeSettlement.schema }, async (request) => settlements.recomputeSettlement(db, request.principal, request.params.id, events));
 

@@ -2,7 +2,8 @@ import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
 import { canSeeMember, requireManager, requireUser } from '../accounts/index.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.js';
-import { getMember, loadCommunity, loadTariffs, membersByName, type Community } from '../registry/index.js';
+import { getMember, loadCommunity, loadTariffs, membersByName, meteringPointsOfCommunity, sharingParticipants, type Community } from '../registry/index.js';
+import { firstIntervalStarts, knownQuarterHours } from '../intervals/index.js';
 import { createLocalClock, localDateOf, monthRange } from '../kernel/calendar.js';
 import { flexRewardsOfPeriods } from '../flex/index.js';
 import { DATE_RANGE_TEXT, QUARTER_HOUR_MS } from '../kernel/time.js';
@@ -13,9 +14,7 @@ import type { EventPublisher } from '../platform/events/index.js';
 import { closeDraft, communitySettlements, deleteStatements, findSettlement, findSettlementOfPeriod, findStatement, findStatementOfSequence, insertStatement, memberStatementList, openDraft, settlementStatements, type SettlementRecord, type StatementRecord } from './store.js';
 import { formatMinor, minorDigits, parseFixed } from '../kernel/money.js';
 import { issueInvoices } from './invoices.js';
-
-
-
+import { closingRefusal, expectedWindow, passedEnd, periodGaps, type PeriodGaps, type PointFacts, type PointWindow } from './domain/closing.js';
 
 export interface StatementSummary {
   id: string;
@@ -107,11 +106,13 @@ async function freshDocuments(db: Queryable, community: Community, period: strin
   const members = (await membersByName(db, community.id)).filter((m) => (m.state === 'active' && m.hasSite) || withEnergy.has(m.id) || flexRewards.has(m.id));
   const tariffs = await loadTariffs(db, community.id);
   const co2 = await loadCo2Intensity(db, community.id, startMs, endMs);
-  const expected = (endMs - startMs) / QUARTER_HOUR_MS;
+  // A draft of the running month expects only the quarter hours that have passed.
+  const countedUntilMs = passedEnd(endMs, Date.now());
+  const expected = Math.max(0, countedUntilMs - startMs) / QUARTER_HOUR_MS;
   const documents: StatementDocument[] = [];
   // One member at a time: a month of a large community's quarter hours would not fit at once.
   for (const member of members) {
-    const rows = await memberQuarters(db, member.id, startMs, endMs);
+    const rows = await memberQuarters(db, member.id, startMs, countedUntilMs);
     const known = rows.filter((r) => !r.missing);
     const statement = buildStatement({
       memberId: member.id, periodStartMs: startMs, periodEndMs: endMs, timeZone: community.timeZone, currency: community.currency,
@@ -188,14 +189,53 @@ export async function listSettlements(db: Queryable, principal: Principal, commu
 }
 
 /**
- * Closes a month that has ended: its statements become immutable (enforced by the database too)
- * and are issued, with an invoice each where the community has a billing profile (invoices.ts). `settlement.closed` and one `statement.issued` per statement are published in
- * the closing transaction (the verifiable record logs them: no closed month without its entries).
+ * Per metering point of the community, the quarter hours of the period (up to now for a running
+ * month) it should have energy for and how many of them it lacks: from its registration (or its
+ * first data, if earlier) and its member's joining, until its member left.
  */
-export async function closeSettlement(db: Db, principal: Principal, id: string, events: EventPublisher): Promise<Settlement> {
+async function gapsOf(db: Queryable, community: Community, startMs: number, endMs: number): Promise<PeriodGaps> {
+  const countedUntilMs = passedEnd(endMs, Date.now());
+  const [points, participants, members] = await Promise.all([
+    meteringPointsOfCommunity(db, community.id), sharingParticipants(db, community.id, startMs, countedUntilMs), membersByName(db, community.id),
+  ]);
+  const taking = new Map(participants.map((p) => [p.id, p]));
+  const names = new Map(members.map((m) => [m.id, m.displayName]));
+  const firstData = await firstIntervalStarts(db, points.map((p) => p.id));
+  const facts: PointFacts[] = points.flatMap((p) => {
+    const member = taking.get(p.memberId);
+    if (!member) return [];
+    return [{
+      meteringPointId: p.id, meteringPointName: p.name, memberId: p.memberId, memberName: names.get(p.memberId) ?? '',
+      sinceMs: Math.min(Date.parse(p.createdAt), firstData.get(p.id) ?? Infinity), activeFromMs: member.activeFromMs, leftAtMs: member.leftAtMs,
+    }];
+  });
+  const windows = new Map<string, PointWindow>();
+  for (const point of facts) {
+    const window = expectedWindow(point, startMs, countedUntilMs);
+    if (window) windows.set(point.meteringPointId, window);
+  }
+  return periodGaps(facts, windows, await knownQuarterHours(db, [...windows.values()]), countedUntilMs);
+}
+
+/** What the settlement's period lacks, for the manager deciding whether to close it. */
+export async function settlementGaps(db: Queryable, principal: Principal, id: string): Promise<PeriodGaps> {
+  const { record, community } = await managedSettlement(db, principal, id);
+  return gapsOf(db, community, record.periodStartMs, record.periodEndMs);
+}
+
+/**
+ * Closes a month that has ended: its statements become immutable (enforced by the database too)
+ * and are issued. A month with no data or missing quarter hours closes only when the manager
+ * confirms the count of missing quarter hours (`confirmMissing`, see domain/closing.ts).
+ * `settlement.closed` and one `statement.issued` per statement are published in the closing
+ * transaction (the verifiable record logs them: no closed month without its entries).
+ */
+export async function closeSettlement(db: Db, principal: Principal, id: string, events: EventPublisher, confirmMissing?: number): Promise<Settlement> {
   const { record, community } = await managedSettlement(db, principal, id);
   if (record.state === 'closed') throw new ConflictError(`${record.period} is already closed`);
   if (record.periodEndMs > Date.now()) throw new ConflictError(`${record.period} has not ended yet`);
+  const refusal = closingRefusal(record.period, await gapsOf(db, community, record.periodStartMs, record.periodEndMs), confirmMissing);
+  if (refusal) throw new ConflictError(refusal);
   return events.transaction(db, async (tx, publish) => {
     const before = await settlementView(tx, record, community.currency);
     const closedAt = await closeDraft(tx, id, requireUser(principal).userId);

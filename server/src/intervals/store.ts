@@ -330,3 +330,16 @@ export async function intervalStartsBetween(db: Queryable, communityId: string, 
   );
   return rows.map((r) => r.start.getTime());
 }
+
+/** Per point, how many quarter hours of its window [fromMs, toMs) have energy (measured or estimated: not missing). */
+export async function knownQuarterHours(db: Queryable, windows: readonly { pointId: string; fromMs: number; toMs: number }[]): Promise<Map<string, number>> {
+  if (windows.length === 0) return new Map();
+  const rows = await db.query<{ id: string; known: string | number }>(
+    `SELECT w.id, count(i.start)::int8 AS known
+     FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS w(id, f, t)
+     LEFT JOIN intervals i ON i.metering_point_id = w.id AND i.start >= w.f AND i.start < w.t AND i.quality <> 'missing'
+     GROUP BY w.id`,
+    [windows.map((w) => w.pointId), windows.map((w) => new Date(w.fromMs)), windows.map((w) => new Date(w.toMs))],
+  );
+  return new Map(rows.map((r) => [r.id, Number(r.known)]));
+}

@@ -10,6 +10,7 @@ import { recordHeartbeat } from '../../src/ingest/index.js';
 import { formatVerifierKey, SIGNATURE_TYPE } from '../../src/ledger/domain/index.js';
 import { ed25519PublicKey } from '../../src/ledger/domain/crypto.js';
 import { insertPayoutRequests } from '../../src/market/store.js';
+import { confirmedCloseUrl } from '../support/settlements.js';
 
 const ROLES = ['anonymous', 'memberA', 'memberA2', 'memberB', 'managerA', 'managerB', 'admin'] as const;
 type Role = (typeof ROLES)[number];
@@ -569,8 +570,9 @@ const cases: Case[] = [
     body: () => ({ period: '2026-01' }), expect: managersOfA(201) },
   { method: 'GET', route: '/api/v1/communities/:id/settlements', url: (w) => `/api/v1/communities/${w.communityA}/settlements`, expect: managersOfA(200) },
   { method: 'GET', route: '/api/v1/settlements/:id', url: async (w, tp) => `/api/v1/settlements/${(await settlementOfA(tp, w, '2026-02')).id}`, expect: managersOfA(200) },
+  { method: 'GET', route: '/api/v1/settlements/:id/gaps', url: async (w, tp) => `/api/v1/settlements/${(await settlementOfA(tp, w, '2026-02')).id}/gaps`, expect: managersOfA(200) },
   { method: 'POST', route: '/api/v1/settlements/:id/close',
-    url: async (w, tp) => `/api/v1/settlements/${(await settlementOfA(tp, w, nextMonth())).id}/close`, expect: managersOfA(200) },
+    url: async (w, tp) => confirmedCloseUrl(tp, w.managerA.token, (await settlementOfA(tp, w, nextMonth())).id), expect: managersOfA(200) },
   { method: 'POST', route: '/api/v1/settlements/:id/recompute',
     url: async (w, tp) => `/api/v1/settlements/${(await settlementOfA(tp, w, '2026-03')).id}/recompute`, expect: managersOfA(200) },
   { method: 'GET', route: '/api/v1/members/:id/statements', url: (w) => `/api/v1/members/${w.memberIdA}/statements`, expect: ownerOfA(200) },
@@ -836,7 +838,7 @@ async function statementOfA(tp: TestPlatform, w: World): Promise<string> {
   const known = closedStatementOfA.get(tp);
   if (known) return known;
   const settlement = await settlementOfA(tp, w, '2025-12');
-  await tp.call('POST', `/api/v1/settlements/${settlement.id}/close`, { token: w.managerA.token });
+  await tp.call('POST', await confirmedCloseUrl(tp, w.managerA.token, settlement.id), { token: w.managerA.token });
   const id = settlement.statements.find((s) => s.memberId === w.memberIdA)!.id;
   closedStatementOfA.set(tp, id);
   return id;

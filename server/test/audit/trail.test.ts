@@ -5,6 +5,7 @@ import { EVENT_SHAPES } from '../../src/kernel/events.js';
 import { storeKinds } from '../support/stores.js';
 import { startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
 import { buildWorld, communityBody, type World } from '../support/world.js';
+import { confirmedCloseUrl } from '../support/settlements.js';
 
 /**
  * The audit trail, through the API as people use it: each kind of change leaves one entry with
@@ -147,7 +148,7 @@ describe.each(storeKinds)('the audit trail (%s)', (kind) => {
     await change('POST', `/api/v1/communities/${community.id}/tariffs`, w.managerA.token,
       { name: 'Old', gridPrice: '0.30', communityPrice: '0.15', feedInPrice: '0.07', validFrom: '2025-01-01' });
     const settlement = await change('POST', `/api/v1/communities/${community.id}/settlements`, w.managerA.token, { period: '2025-08' });
-    await change('POST', `/api/v1/settlements/${settlement.id}/close`, tp.admin.token);
+    await change('POST', await confirmedCloseUrl(tp, tp.admin.token, settlement.id), tp.admin.token);
     const admin = (await tp.call('GET', '/api/v1/me', { token: tp.admin.token })).body.user;
     const closed = await latest(community.id, settlement.id, admin.id, 'admin');
     expect(closed).toMatchObject({ kind: 'settlement', action: 'close' });

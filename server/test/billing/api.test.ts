@@ -79,7 +79,21 @@ describe.each(storeKinds)('settlement and statement routes on %s', (kind) => {
     expect(json.body).toMatchObject({ displayName: 'Jürgen Müller', total: '3.12', energy: { fromCommunityWh: 24_000, consumptionWh: 24_000 } });
     expect(json.body.quarterHours).toMatchObject({ expected: 2980, withData: 96, missing: 2884 });
 
-    const closed = await tp.call('POST', `/api/v1/settlements/${created.body.id}/close`, { token: w.managerA.token });
+    // One day of the month has data: closing names what is missing and needs that count confirmed.
+    const gaps = await tp.call('GET', `/api/v1/settlements/${created.body.id}/gaps`, { token: w.managerA.token });
+    expect(gaps.status).toBe(200);
+    expect(gaps.body).toMatchObject({ noData: false, countedUntil: new Date(range.endMs).toISOString() });
+    expect(gaps.body.points).toEqual(expect.arrayContaining([expect.objectContaining({ meteringPointId: w.meteringPointA2, memberName: 'Jürgen Müller', missingQuarterHours: 2884 })]));
+    const missing: number = gaps.body.missingQuarterHours;
+    const unconfirmed = await tp.call('POST', `/api/v1/settlements/${created.body.id}/close`, { token: w.managerA.token });
+    expect(unconfirmed.status).toBe(409);
+    expect(unconfirmed.body.message).toContain(`misses ${missing} quarter hours`);
+    for (const bad of ['-1', 'NaN', '2.5', '99999999999', 'x']) {
+      expect((await tp.call('POST', `/api/v1/settlements/${created.body.id}/close?confirmMissing=${bad}`, { token: w.managerA.token })).status, bad).toBe(400);
+    }
+    expect((await tp.call('POST', `/api/v1/settlements/${created.body.id}/close?confirmMissing=${missing - 1}`, { token: w.managerA.token })).status).toBe(409);
+    expect((await tp.call('GET', `/api/v1/settlements/${created.body.id}`, { token: w.managerA.token })).body.state).toBe('draft');
+    const closed = await tp.call('POST', `/api/v1/settlements/${created.body.id}/close?confirmMissing=${missing}`, { token: w.managerA.token });
     expect(closed.status).toBe(200);
     expect(closed.body.state).toBe('closed');
     expect((await tp.call('POST', `/api/v1/settlements/${created.body.id}/close`, { token: w.managerA.token })).status).toBe(409);

@@ -3,7 +3,7 @@ import { openTestDb, storeKinds } from '../support/stores.js';
 import type { Db } from '../../src/platform/store/db.js';
 import type { UserPrincipal } from '../../src/kernel/principal.js';
 import { monthRange } from '../../src/kernel/calendar.js';
-import { closeSettlement, getStatement, recomputeSettlement, runSettlement } from '../../src/billing/settlements.js';
+import { closeSettlement, getSettlement, getStatement, recomputeSettlement, runSettlement, settlementGaps } from '../../src/billing/settlements.js';
 import { EventBus } from '../../src/platform/events/index.js';
 import { Q, runSharing, storeCommunity, storeIntervals, type StoredCommunity } from '../sharing/support/stored.js';
 
@@ -139,9 +139,57 @@ describe.each(storeKinds)('settlements and statements on %s', (kind) => {
     await storeIntervals(db, other.id, other.members.solo!.pointId, { [range.startMs]: { importWh: 5, exportWh: 0 } });
     await runSharing(db);
     const s = await runSettlement(db, admin, other.id, period);
-    await closeSettlement(db, admin, s.id, events);
+    await closeSettlement(db, admin, s.id, events, (await settlementGaps(db, admin, s.id)).missingQuarterHours);
     await db.query('DELETE FROM communities WHERE id = $1', [other.id]);
     expect(await db.query('SELECT 1 FROM statements WHERE settlement_id = $1', [s.id])).toEqual([]);
+  });
+
+  it('closes a month with missing quarter hours only when the manager confirms how many, named per metering point', async () => {
+    const gappy = await storeCommunity(db, ['bert', 'carla']);
+    const bertPoint = gappy.members.bert!.pointId;
+    const carlaPoint = gappy.members.carla!.pointId;
+    // Both points were registered long before; carla's never reported, bert's lacks the month's first 10 quarter hours.
+    await db.query(`UPDATE metering_points SET created_at = '2020-01-01' WHERE community_id = $1`, [gappy.id]);
+    const bert: Record<number, { importWh: number; exportWh: number }> = {};
+    for (let t = 10; t < quarters; t++) bert[range.startMs + t * Q] = { importWh: 50, exportWh: 0 };
+    await storeIntervals(db, gappy.id, bertPoint, bert);
+    await runSharing(db);
+    const draft = await runSettlement(db, admin, gappy.id, period);
+
+    const gaps = await settlementGaps(db, admin, draft.id);
+    expect(gaps).toMatchObject({ countedUntilMs: range.endMs, withDataQuarterHours: quarters - 10, missingQuarterHours: quarters + 10, noData: false });
+    expect(gaps.points.map((p) => [p.meteringPointId, p.expectedQuarterHours, p.missingQuarterHours]).sort())
+      .toEqual([[bertPoint, quarters, 10], [carlaPoint, quarters, quarters]].sort());
+
+    // No confirmation, or one of another count (data changed since the manager looked): refused, nothing closed.
+    await expect(closeSettlement(db, admin, draft.id, events)).rejects.toMatchObject({ code: 'conflict', message: expect.stringContaining(`misses ${quarters + 10} quarter hours`) });
+    await expect(closeSettlement(db, admin, draft.id, events, 10)).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/: 10\b.*: 2980\b|: 2980\b.*: 10\b/) });
+    expect((await getSettlement(db, admin, draft.id)).state).toBe('draft');
+    expect((await closeSettlement(db, admin, draft.id, events, quarters + 10)).state).toBe('closed');
+  });
+
+  it('asks for a confirmation of a month with no data at all, and never closes the running month', async () => {
+    const empty = await storeCommunity(db, ['dora']);
+    await db.query(`UPDATE metering_points SET created_at = '2020-01-01' WHERE community_id = $1`, [empty.id]);
+    const draft = await runSettlement(db, admin, empty.id, period);
+    const gaps = await settlementGaps(db, admin, draft.id);
+    expect(gaps).toMatchObject({ noData: true, withDataQuarterHours: 0, missingQuarterHours: quarters });
+    await expect(closeSettlement(db, admin, draft.id, events)).rejects.toMatchObject({ code: 'conflict', message: expect.stringContaining(`${period} has no data`) });
+
+    // The running month: its draft expects only the quarter hours that have passed, and it cannot be closed.
+    const running = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Vienna', year: 'numeric', month: '2-digit' }).format(new Date());
+    const before = Math.floor(Date.now() / Q) * Q;
+    const current = await runSettlement(db, admin, empty.id, running);
+    const after = Math.floor(Date.now() / Q) * Q;
+    const dora = await getStatement(db, admin, current.statements[0]!.id);
+    const start = monthRange(running, 'Europe/Vienna')!.startMs;
+    expect(dora.quarterHours.expected).toBeGreaterThanOrEqual((before - start) / Q);
+    expect(dora.quarterHours.expected).toBeLessThanOrEqual((after - start) / Q);
+    expect(dora.quarterHours.missing).toBe(dora.quarterHours.expected);
+    const runningGaps = await settlementGaps(db, admin, current.id);
+    expect(runningGaps.countedUntilMs).toBeGreaterThanOrEqual(before);
+    expect(runningGaps.countedUntilMs).toBeLessThan(monthRange(running, 'Europe/Vienna')!.endMs);
+    await expect(closeSettlement(db, admin, current.id, events, runningGaps.missingQuarterHours)).rejects.toMatchObject({ code: 'conflict', message: expect.stringContaining('has not ended') });
   });
 
   it('refuses periods that are not months or have not begun', async () => {

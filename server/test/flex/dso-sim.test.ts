@@ -12,6 +12,7 @@ import {
 import { messageByUftpId, orderSettlementsOf } from '../../src/flex/store.js';
 import { insertPrognosis } from '../../src/flex/store/portfolio.js';
 import { schemas } from './support.js';
+import { confirmedCloseUrl } from '../support/settlements.js';
 
 /**
  * The DSO simulator and a whole platform over real HTTP, both signing with their own keys and
@@ -355,7 +356,7 @@ describe.each(storeKinds)('DSO simulator ↔ platform over UFTP, and settlement,
     expect(pdf.status).toBe(200);
     expect(pdfText(pdf.raw.rawPayload)).toContain(`€ ${amountA}`);
 
-    const close = await manager('POST', `/api/v1/settlements/${monthSettlementId}/close`);
+    const close = await manager('POST', await confirmedCloseUrl(tp, w.managerA.token, monthSettlementId));
     expect(close.status, JSON.stringify(close.body)).toBe(200);
   });
 

@@ -12,7 +12,7 @@ import { GRIDSHARE_BIN } from '../support/process.js';
 import { OUTBOX_JOB } from '../../src/platform/events/index.js';
 import { LedgerService } from '../../src/ledger/service.js';
 import { ensureDemoCommunity, settleDemoMonth } from '../../src/demo/index.js';
-import { closeSettlement, recomputeSettlement, runSettlement } from '../../src/billing/settlements.js';
+import { closeSettlement, recomputeSettlement, runSettlement, settlementGaps } from '../../src/billing/settlements.js';
 import { monthRange } from '../../src/kernel/calendar.js';
 import type { UserPrincipal } from '../../src/kernel/principal.js';
 import { runSharing, storeCommunity, storeIntervals } from '../sharing/support/stored.js';
@@ -22,6 +22,7 @@ import {
 } from '../../src/ledger/domain/index.js';
 import { verifyConsistencyFiles, verifyReceiptFile } from '../../src/ledger/commands.js';
 import { isSealed } from '../../src/secrets/index.js';
+import { confirmedCloseUrl } from '../support/settlements.js';
 
 const run = promisify(execFile);
 const hashes = (list: string[]): Hash[] => list.map((h) => fromBase64(h)!);
@@ -30,7 +31,7 @@ const hashes = (list: string[]): Hash[] => list.map((h) => fromBase64(h)!);
 async function closeMonth(tp: TestPlatform, w: World, period: string): Promise<{ id: string; statements: { id: string; memberId: string }[] }> {
   const draft = await tp.call('POST', `/api/v1/communities/${w.communityA}/settlements`, { token: w.managerA.token, body: { period } });
   expect(draft.status).toBe(201);
-  expect((await tp.call('POST', `/api/v1/settlements/${draft.body.id}/close`, { token: w.managerA.token })).status).toBe(200);
+  expect((await tp.call('POST', await confirmedCloseUrl(tp, w.managerA.token, draft.body.id), { token: w.managerA.token })).status).toBe(200);
   await tp.platform.jobs.flush(OUTBOX_JOB);
   await tp.platform.ledger.job.flush();
   return draft.body;
@@ -178,7 +179,7 @@ describe.each(storeKinds)('the verifiable record on %s', (kind) => {
     const before = await service.checkpoint();
     // Queue a third month's entries, then let both writers race for them.
     const draft = await tp.call('POST', `/api/v1/communities/${w.communityA}/settlements`, { token: w.managerA.token, body: { period: '2025-09' } });
-    await tp.call('POST', `/api/v1/settlements/${draft.body.id}/close`, { token: w.managerA.token });
+    await tp.call('POST', await confirmedCloseUrl(tp, w.managerA.token, draft.body.id), { token: w.managerA.token });
     await tp.platform.jobs.flush(OUTBOX_JOB);
     const results = await Promise.all([service.append(1), second.append(1), service.append(), second.append()]);
     // The month closed, its statements and the close as a person's change.
@@ -208,7 +209,7 @@ describe.each(storeKinds)('the verifiable record on %s', (kind) => {
     await storeIntervals(db, c.id, c.members.anna!.pointId, { [start]: { importWh: 90, exportWh: 0 } });
     await runSharing(db);
     const draft = await runSettlement(db, admin, c.id, '2025-08');
-    await closeSettlement(db, admin, draft.id, tp.platform.events);
+    await closeSettlement(db, admin, draft.id, tp.platform.events, (await settlementGaps(db, admin, draft.id)).missingQuarterHours);
     await storeIntervals(db, c.id, c.members.library!.pointId, { [start]: { importWh: 0, exportWh: 1100 } });
     await storeIntervals(db, c.id, c.members.anna!.pointId, { [start]: { importWh: 1090, exportWh: 0 } });
     await runSharing(db);

@@ -8,6 +8,7 @@ import { enforceRetention, findTraces } from '../../src/privacy/index.js';
 import { ensureDemoCommunity } from '../../src/demo/index.js';
 import { OUTBOX_JOB } from '../../src/platform/events/index.js';
 import { decodeEntry, type ConsentChangedEntry } from '../../src/ledger/domain/index.js';
+import { confirmedCloseUrl } from '../support/settlements.js';
 
 const DAY = 86_400_000;
 /** The privacy clock: a fixed instant, moved by the tests (never the wall clock's time of day). */
@@ -282,7 +283,7 @@ describe.each(storeKinds)('privacy API on %s', (kind) => {
       ...grantBody(w), scope: { ...grantBody(w).scope, meteringPoints: [pointId] },
     });
     const settlement = await ok('POST', `/api/v1/communities/${w.communityA}/settlements`, w.managerA.token, { period: '2026-01' });
-    await ok('POST', `/api/v1/settlements/${settlement.id}/close`, w.managerA.token);
+    await ok('POST', await confirmedCloseUrl(tp, w.managerA.token, settlement.id), w.managerA.token);
     const statementId = settlement.statements.find((s: { memberId: string }) => s.memberId === memberId).id;
     const total = (await ok('GET', `/api/v1/statements/${statementId}`, w.managerA.token)).total;
 

@@ -25,6 +25,7 @@ import {
 } from '../../src/privacy/domain/index.js';
 import { parseFixed } from '../../src/kernel/money.js';
 import { DAY } from './support.js';
+import { confirmedCloseUrl } from '../support/settlements.js';
 
 const AT = legalMinimumFor('AT');
 const POLICY = defaultRetentionPolicy(AT);
@@ -225,7 +226,7 @@ describe.each(storeKinds)('erasing a member with devices, readings and ledger en
     await send(own, now - 10 * 60_000, 44);
 
     const settlement = await ok('POST', `/api/v1/communities/${w.communityA}/settlements`, w.managerA.token, { period: '2026-01' });
-    await ok('POST', `/api/v1/settlements/${settlement.id}/close`, w.managerA.token);
+    await ok('POST', await confirmedCloseUrl(tp, w.managerA.token, settlement.id), w.managerA.token);
     statementId = settlement.statements.find((s: { memberId: string }) => s.memberId === zelda.memberId).id;
     await tp.platform.jobs.flush(OUTBOX_JOB);
     await tp.platform.ledger.job.flush();

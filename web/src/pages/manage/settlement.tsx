@@ -15,19 +15,35 @@ export default function SettlementDetail({ params }: { params: Record<string, st
   const settlement = useApi('getSettlement', { params: { id: settlementId } });
   const action = useAction();
   const { t } = useI18n();
-  const act = (what: 'close' | 'recompute', question: MessageKey) => {
+  const recompute = (question: MessageKey) => {
     if (!window.confirm(t(question))) return;
     void action.run(async () => {
-      await call(what === 'close' ? 'closeSettlement' : 'recomputeSettlement', { params: { id: settlementId } });
+      await call('recomputeSettlement', { params: { id: settlementId } });
       settlement.reload();
     });
   };
   return (
     <ManagePage communityId={communityId} title={t('nav.settlement')}>
-      {(_, fmt) => (
+      {(_, fmt) => {
+        // The closing guard: what the month lacks is named, per metering point, and the count confirmed is the one shown.
+        const close = () => void action.run(async () => {
+          const gaps = await call('settlementGaps', { params: { id: settlementId } });
+          const complete = !gaps.noData && gaps.missingQuarterHours === 0;
+          const missing = fmt.sortBy(gaps.points, (p) => `${p.memberName} ${p.meteringPointName}`)
+            .map((p) => t('settlement.gapLine', { point: p.meteringPointName, member: p.memberName, count: p.missingQuarterHours, shown: fmt.count(p.missingQuarterHours) }));
+          const question = complete ? t('settlement.confirmClose')
+            : [gaps.noData ? t('settlement.confirmNoData') : t('settlement.confirmGaps', { count: gaps.missingQuarterHours, shown: fmt.count(gaps.missingQuarterHours) }), ...missing].join('\n');
+          if (!window.confirm(question)) return;
+          await call('closeSettlement', { params: { id: settlementId }, query: complete ? {} : { confirmMissing: gaps.missingQuarterHours } });
+          settlement.reload();
+        });
+        return (
         <>
         <Async state={settlement} what={t('thing.settlement')}>
-          {(s) => (
+          {(s) => {
+            // The running month is never offered for closing (the API refuses it too).
+            const running = Date.parse(s.periodEnd) > Date.now();
+            return (
             <section class="card" aria-labelledby="settlement-heading">
               <h2 id="settlement-heading">
                 {fmt.month(s.period)} <SettlementState state={s.state} />
@@ -45,12 +61,13 @@ export default function SettlementDetail({ params }: { params: Record<string, st
                   detail={s.totals.corrections > 0 ? t('settlement.andCorrections', { count: s.totals.corrections }) : undefined} />
                 <Stat label={t('settlement.communityEnergy')} value={fmt.energy(s.totals.fromCommunityWh)} detail={t('settlement.supplied', { energy: fmt.energy(s.totals.toCommunityWh) })} />
               </dl>
+              {running && <p class="muted" data-testid="settlement-running">{t('settlement.running', { end: fmt.dateTime(s.periodEnd) })}</p>}
               <div class="row-actions">
-                {s.state === 'draft' && (
-                  <button type="button" disabled={action.busy} onClick={() => act('close', 'settlement.confirmClose')}>{t('settlement.close')}</button>
+                {s.state === 'draft' && !running && (
+                  <button type="button" disabled={action.busy} onClick={close}>{t('settlement.close')}</button>
                 )}
                 <button type="button" class="secondary" disabled={action.busy}
-                  onClick={() => act('recompute', s.state === 'closed' ? 'settlement.confirmCorrections' : 'settlement.confirmRerun')}>
+                  onClick={() => recompute(s.state === 'closed' ? 'settlement.confirmCorrections' : 'settlement.confirmRerun')}>
                   {s.state === 'closed' ? t('settlement.issueCorrections') : t('settlement.rerun')}
                 </button>
               </div>
@@ -86,11 +103,13 @@ export default function SettlementDetail({ params }: { params: Record<string, st
                 </div>
               )}
             </section>
-          )}
+            );
+          }}
         </Async>
         {settlement.data?.state === 'closed' && <InvoicesAndPayments settlementId={settlementId} fmt={fmt} />}
         </>
-      )}
+        );
+      }}
     </ManagePage>
   );
 }
