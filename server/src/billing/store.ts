@@ -234,7 +234,7 @@ export async function saveBillingDetails(tx: Queryable, communityId: string, mem
   await tx.query(
     `INSERT INTO billing_details (member_id, community_id, full_name, street, postal_code, city, country, vat_regime, vat_id, reverse_charge, iban, bic)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-     ON CONFLICT (member_id) DO UPDATE SET full_name = $3, street = $4, postal_code = $5, city = $6, country = $7, vat_regime = $8, vat_id = $9,
+     ON CONFLICT (member_id, community_id) DO UPDATE SET full_name = $3, street = $4, postal_code = $5, city = $6, country = $7, vat_regime = $8, vat_id = $9,
        reverse_charge = $10, iban = $11, bic = $12, updated_at = now()`,
     [memberId, communityId, d.fullName, d.address.street, d.address.postalCode, d.address.city, d.address.country, d.vat.regime, d.vat.vatId ?? null,
       d.vat.reverseCharge ?? false, d.payoutAccount?.iban ?? null, d.payoutAccount?.bic ?? null],
@@ -263,7 +263,7 @@ export async function saveMandate(tx: Queryable, communityId: string, memberId: 
   if (taken.length > 0) return false;
   await tx.query(
     `INSERT INTO sepa_mandates (member_id, community_id, mandate_id, signed_on, iban, bic, account_holder) VALUES ($1, $2, $3, $4, $5, $6, $7)
-     ON CONFLICT (member_id) DO UPDATE SET mandate_id = $3, signed_on = $4, iban = $5, bic = $6, account_holder = $7, updated_at = now()`,
+     ON CONFLICT (member_id, community_id) DO UPDATE SET mandate_id = $3, signed_on = $4, iban = $5, bic = $6, account_holder = $7, updated_at = now()`,
     [memberId, communityId, m.mandateId, m.signedOn, m.iban, m.bic ?? null, m.accountHolder],
   );
   return true;

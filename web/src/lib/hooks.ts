@@ -17,7 +17,7 @@ export interface Loaded<T> {
 export function useApi<N extends RouteName>(name: N, input: Call<N> | null, { refreshMs }: { refreshMs?: number } = {}): Loaded<Answer<N>> {
   type T = Answer<N>;
   // The URL stands for the input: the same URL, the same answer.
-  const path = input === null ? null : callUrl(name, input);
+  const path = callUrl<N>(name, input);
   const [state, setState] = useState<{ path: string | null; data: T | undefined; error: unknown; loading: boolean }>({ path, data: undefined, error: undefined, loading: path !== null });
   const [generation, setGeneration] = useState(0);
   useEffect(() => {

@@ -29,7 +29,7 @@ CREATE TABLE billing_profiles (
 -- A member as the buyer: the name and address invoices are made out to, and their VAT status
 -- (which decides how their sales to the community are taxed).
 CREATE TABLE billing_details (
-  member_id uuid PRIMARY KEY REFERENCES members (id) ON DELETE CASCADE,
+  member_id uuid NOT NULL REFERENCES members (id) ON DELETE CASCADE,
   community_id uuid NOT NULL,
   full_name text NOT NULL,
   street text NOT NULL,
@@ -42,12 +42,13 @@ CREATE TABLE billing_details (
   -- Where credits (a producer's sales) are paid when there is no mandate's account.
   iban text,
   bic text,
-  updated_at timestamptz NOT NULL DEFAULT now()
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (member_id, community_id)
 );
 
 -- A member's SEPA direct-debit mandate (one in force per member); its id is unique in the community.
 CREATE TABLE sepa_mandates (
-  member_id uuid PRIMARY KEY REFERENCES members (id) ON DELETE CASCADE,
+  member_id uuid NOT NULL REFERENCES members (id) ON DELETE CASCADE,
   community_id uuid NOT NULL,
   mandate_id text NOT NULL,
   signed_on date NOT NULL,
@@ -55,6 +56,7 @@ CREATE TABLE sepa_mandates (
   bic text,
   account_holder text NOT NULL,
   updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (member_id, community_id),
   UNIQUE (community_id, mandate_id)
 );
 
@@ -70,18 +72,23 @@ CREATE TABLE invoice_counters (
 -- An issued invoice: the number, the facts as they were and the rendered document model. Never
 -- changed; a correction is a new invoice that names the one it corrects.
 CREATE TABLE invoices (
-  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  id uuid NOT NULL DEFAULT gen_random_uuid(),
   community_id uuid NOT NULL,
-  statement_id uuid NOT NULL UNIQUE REFERENCES statements (id) ON DELETE CASCADE,
+  statement_id uuid NOT NULL,
   member_id uuid NOT NULL,
   number text NOT NULL,
   year integer NOT NULL,
   sequence integer NOT NULL CHECK (sequence >= 1),
-  corrects uuid REFERENCES invoices (id) ON DELETE CASCADE,
+  corrects uuid,
   currency char(3) NOT NULL,
   gross text NOT NULL,
   document jsonb NOT NULL,
   issued_at timestamptz NOT NULL DEFAULT now(),
+  -- Keys and references carry community_id: the table can be distributed by community (see the README).
+  PRIMARY KEY (id, community_id),
+  UNIQUE (statement_id, community_id),
+  FOREIGN KEY (statement_id, community_id) REFERENCES statements (id, community_id) ON DELETE CASCADE,
+  FOREIGN KEY (corrects, community_id) REFERENCES invoices (id, community_id) ON DELETE CASCADE,
   UNIQUE (community_id, number),
   UNIQUE (community_id, year, sequence)
 );

@@ -2,8 +2,8 @@
 -- or read from a bank statement (camt.053), is a row of its own and the newest row is the
 -- invoice's status now; an invoice without rows is open. Rows are never changed.
 CREATE TABLE invoice_payments (
-  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  invoice_id uuid NOT NULL REFERENCES invoices (id) ON DELETE CASCADE,
+  id bigint GENERATED ALWAYS AS IDENTITY,
+  invoice_id uuid NOT NULL,
   community_id uuid NOT NULL,
   status text NOT NULL CHECK (status IN ('open', 'paid', 'partial', 'failed')),
   -- What arrived from the member (or was paid out to them), positive, exact, in the invoice's currency.
@@ -13,7 +13,9 @@ CREATE TABLE invoice_payments (
   booking_date date,
   -- No foreign key: removing the user must not remove the history.
   recorded_by uuid,
-  recorded_at timestamptz NOT NULL DEFAULT now()
+  recorded_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (id, community_id),
+  FOREIGN KEY (invoice_id, community_id) REFERENCES invoices (id, community_id) ON DELETE CASCADE
 );
 CREATE INDEX invoice_payments_invoice_idx ON invoice_payments (invoice_id, id);
 

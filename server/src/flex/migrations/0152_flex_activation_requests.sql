@@ -2,7 +2,7 @@
 -- plan may not control (no automation allowed) is asked, when an order it stands behind is
 -- accepted, to move by hand in the ordered ISPs; the member accepts or declines before they begin.
 CREATE TABLE flex_activation_requests (
-  id uuid PRIMARY KEY,
+  id uuid NOT NULL,
   community_id uuid NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
   -- The FlexOrder's MessageID (an order of ours has an offer; the offer names the devices).
   order_message_id text NOT NULL,
@@ -20,7 +20,8 @@ CREATE TABLE flex_activation_requests (
   state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'accepted', 'declined')),
   answered_at timestamptz,
   created_at timestamptz NOT NULL,
-  UNIQUE (order_message_id, device_id)
+  PRIMARY KEY (id, community_id),
+  UNIQUE (order_message_id, device_id, community_id)
 );
 CREATE INDEX flex_activation_requests_member ON flex_activation_requests (member_id, starts_at);
 CREATE INDEX flex_activation_requests_community ON flex_activation_requests (community_id, starts_at);

@@ -43,7 +43,7 @@ export async function insertActivations(db: Queryable, rows: readonly StoredActi
   for (const a of rows) {
     await db.query(
       `INSERT INTO flex_activation_requests (${COLUMNS})
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (order_message_id, device_id) DO NOTHING`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (order_message_id, device_id, community_id) DO NOTHING`,
       [a.id, a.communityId, a.orderMessageId, a.congestionPoint, a.period, a.deviceId, a.memberId, a.firstIsp, a.lastIsp, new Date(a.startsAtMs), new Date(a.endsAtMs),
         a.direction, a.state, a.answeredAtMs === null ? null : new Date(a.answeredAtMs), new Date(a.createdAtMs)],
     );

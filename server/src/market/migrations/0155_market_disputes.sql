@@ -7,7 +7,7 @@ ALTER TABLE market_postings ADD COLUMN dispute_id uuid;
 
 CREATE TABLE market_disputes (
   community_id uuid NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
-  id uuid PRIMARY KEY,
+  id uuid NOT NULL,
   member_id uuid NOT NULL,
   posting integer NOT NULL,
   reason text NOT NULL CHECK (length(reason) BETWEEN 1 AND 1000),
@@ -18,6 +18,7 @@ CREATE TABLE market_disputes (
   -- Corrected: the amount credited to the member (nano) and the posting that did it.
   amount numeric CHECK (amount > 0),
   correction integer,
+  PRIMARY KEY (id, community_id),
   FOREIGN KEY (community_id, posting) REFERENCES market_postings (community_id, sequence),
   FOREIGN KEY (community_id, correction) REFERENCES market_postings (community_id, sequence),
   CHECK ((outcome IS NULL) = (resolved_at IS NULL) AND (outcome IS NULL) = (note IS NULL)),

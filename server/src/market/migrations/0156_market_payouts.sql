@@ -6,7 +6,7 @@ ALTER TABLE market_settings ADD COLUMN payout_threshold numeric CHECK (payout_th
 
 CREATE TABLE market_payouts (
   community_id uuid NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
-  id uuid PRIMARY KEY,
+  id uuid NOT NULL,
   member_id uuid NOT NULL,
   -- The month (UTC) of the run that asked for it: one request per member and month.
   period text NOT NULL CHECK (period ~ '^[0-9]{4}-[0-9]{2}$'),
@@ -16,6 +16,7 @@ CREATE TABLE market_payouts (
   decided_at timestamptz,
   reference text,
   posting integer,
+  PRIMARY KEY (id, community_id),
   FOREIGN KEY (community_id, posting) REFERENCES market_postings (community_id, sequence),
   UNIQUE (community_id, member_id, period),
   CHECK ((state = 'requested') = (decided_at IS NULL) AND (state = 'confirmed') = (posting IS NOT NULL))
