@@ -880,7 +880,7 @@ function invoiceOfA(tp: TestPlatform, w: World): Promise<{ id: string; settlemen
     invoice = (async () => {
       await invoicingInA(tp, w);
       const settlement = await settlementOfA(tp, w, '2025-11');
-      const closed = await tp.call('POST', `/api/v1/settlements/${settlement.id}/close`, { token: w.managerA.token });
+      const closed = await tp.call('POST', await confirmedCloseUrl(tp, w.managerA.token, settlement.id), { token: w.managerA.token });
       if (closed.status !== 200) throw new Error(`close: ${closed.status} ${JSON.stringify(closed.body)}`);
       const invoices = (await tp.call('GET', `/api/v1/settlements/${settlement.id}/invoices`, { token: w.managerA.token })).body as { id: string; memberId: string }[];
       return { id: invoices.find((i) => i.memberId === w.memberIdA)!.id, settlementId: settlement.id };

@@ -127,6 +127,7 @@ const NOT_A_SETTINGS_CHANGE: Record<string, string> = {
   'POST /shapeshifter/api/v3/message': 'a grid operator\'s UFTP message; every message is stored and in the verifiable record',
   'PUT /api/v1/flex/contracts/:id/devices/:deviceId': 'a member\'s own flexibility opt-in: managers see participation only as counts, so it stays off their trail',
   'DELETE /api/v1/flex/contracts/:id/devices/:deviceId': 'a member\'s own flexibility opt-out: kept off the managers\' trail as the opt-in',
+  'POST /api/v1/flex/activation-requests/:id/answer': 'a member\'s own answer to a manual activation request: managers see only counts, as with the opt-in',
   'POST /api/v1/communities/:id/flex/offers/:messageId/revoke': 'sends a FlexOfferRevocation: a UFTP message, stored and in the verifiable record',
 };
 

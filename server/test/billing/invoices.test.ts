@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeKinds } from '../support/stores.js';
+import { confirmedCloseUrl } from '../support/settlements.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { monthRange } from '../../src/kernel/calendar.js';
@@ -101,7 +102,7 @@ describe.each(storeKinds)('invoices issued when a month is closed, on %s', (kind
   it('refuses to close a month while a member has no billing address, naming them, and reserves no number', async () => {
     const settlement = await settle(october);
     await tp.call('PUT', `/api/v1/members/${w.memberIdA2}/billing-details`, { token: w.memberA2.token, body: detailsA2 });
-    const refused = await tp.call('POST', `/api/v1/settlements/${settlement.id}/close`, { token: w.managerA.token });
+    const refused = await tp.call('POST', await confirmedCloseUrl(tp, w.managerA.token, settlement.id), { token: w.managerA.token });
     expect(refused.status).toBe(409);
     expect(refused.body.message).toContain('billing address');
     expect((await tp.call('GET', `/api/v1/settlements/${settlement.id}`, { token: w.managerA.token })).body.state).toBe('draft');
@@ -132,7 +133,7 @@ describe.each(storeKinds)('invoices issued when a month is closed, on %s', (kind
 
   it('issues gap-free numbered invoices with VAT per rate and totals that add up, in the closing transaction', async () => {
     const [settlement] = (await tp.call('GET', `/api/v1/communities/${w.communityA}/settlements`, { token: w.managerA.token })).body;
-    const closed = await tp.call('POST', `/api/v1/settlements/${settlement.id}/close`, { token: w.managerA.token });
+    const closed = await tp.call('POST', await confirmedCloseUrl(tp, w.managerA.token, settlement.id), { token: w.managerA.token });
     expect(closed.status, JSON.stringify(closed.body)).toBe(200);
     const invoices = await invoicesOf(settlement.id);
     expect(invoices.map((i) => i.number)).toEqual([`SUN-${year}-00001`, `SUN-${year}-00002`]);
@@ -164,7 +165,7 @@ describe.each(storeKinds)('invoices issued when a month is closed, on %s', (kind
   it('continues the series with the next month and numbers a correction as a new invoice naming the corrected one', async () => {
     const next = await settle(november);
     await tp.call('PUT', `/api/v1/members/${w.memberIdA2}/billing-details`, { token: w.memberA2.token, body: { ...detailsA2, fullName: 'Jürgen Müller-Weiß' } });
-    expect((await tp.call('POST', `/api/v1/settlements/${next.id}/close`, { token: w.managerA.token })).status).toBe(200);
+    expect((await tp.call('POST', await confirmedCloseUrl(tp, w.managerA.token, next.id), { token: w.managerA.token })).status).toBe(200);
     const november_ = await invoicesOf(next.id);
     expect(november_.map((i) => i.number)).toEqual([`SUN-${year}-00003`, `SUN-${year}-00004`]);
     expect(november_.find((i) => i.memberId === w.memberIdA2)).toMatchObject({ buyerName: 'Jürgen Müller-Weiß' });

@@ -1,5 +1,5 @@
 import type { Community } from '@gridshare/contract/registry';
-import type { FlexContract, FlexOfferView, FlexOrderSettlementView, FlexParticipant, FlexPrognosisDay } from '@gridshare/contract/flex';
+import { FLEX_SERVICE_TYPES, UFTP_ROLES, type FlexContract, type FlexOfferView, type FlexOrderSettlementView, type FlexParticipant, type FlexPrognosisDay } from '@gridshare/contract/flex';
 import { useState } from 'preact/hooks';
 import { ApiError, call } from '../../api/client.js';
 import { Async, Badge, Empty, ErrorNote, Field, Stat } from '../../components/ui.js';
@@ -10,6 +10,9 @@ import { flexContractStateName, flexDirectionName, flexDispositionName, flexServ
 import { ManagePage } from './manage-page.js';
 
 const WEEKDAYS = [1, 2, 3, 4, 5, 6, 7] as const;
+/** Whom a community trades flexibility with: the grid operator first (the form's default), the CRO it registers with. */
+const PARTICIPANT_ROLES = [...UFTP_ROLES].filter((role) => role !== 'AGR').reverse();
+const DISPOSITION_TONES = { Accepted: 'good', Disputed: 'bad' } as const;
 const listOf = (text: string | undefined) => (text ?? '').split(/[\s,]+/).map((s) => s.trim()).filter((s) => s.length > 0);
 
 /**
@@ -112,7 +115,7 @@ function AddressBook({ community }: { community: Community }) {
         <h3>{t('manageFlex.addParticipant')}</h3>
         <Field id="flex-p-domain" label={t('manageFlex.domain')}><input id="flex-p-domain" name="domain" required /></Field>
         <Field id="flex-p-role" label={t('manageFlex.role')}>
-          <select id="flex-p-role" name="role" defaultValue="DSO"><option value="DSO">DSO</option><option value="CRO">CRO</option></select>
+          <select id="flex-p-role" name="role">{PARTICIPANT_ROLES.map((role) => <option value={role}>{role}</option>)}</select>
         </Field>
         <Field id="flex-p-endpoint" label={t('manageFlex.endpoint')}><input id="flex-p-endpoint" name="endpoint" type="url" required /></Field>
         <Field id="flex-p-key" label={t('manageFlex.publicKey')}><input id="flex-p-key" name="publicKey" required /></Field>
@@ -179,7 +182,7 @@ function Contracts({ community, fmt }: { community: Community; fmt: Formatter })
           <Field id="flex-c-points" label={t('manageFlex.congestionPoints')} hint={t('manageFlex.listHint')}><input id="flex-c-points" name="congestionPoints" required /></Field>
           <Field id="flex-c-service" label={t('manageFlex.serviceType')}>
             <select id="flex-c-service" name="serviceType">
-              {(['congestion-management', 'capacity-management'] as const).map((s) => <option value={s}>{flexServiceName(s, t)}</option>)}
+              {FLEX_SERVICE_TYPES.map((s) => <option value={s}>{flexServiceName(s, t)}</option>)}
             </select>
           </Field>
           <Field id="flex-c-from" label={t('manageFlex.validFrom')}><input id="flex-c-from" name="validFrom" type="date" required /></Field>
@@ -345,7 +348,7 @@ function Settlements({ community, fmt }: { community: Community; fmt: Formatter 
       <td data-label={t('manageFlex.dsoNet')} class="num">{fmt.money(s.dso.net)}</td>
       <td data-label={t('manageFlex.ourNet')} class="num">{s.ours ? fmt.money(s.ours.net) : ''}</td>
       <td data-label={t('manageFlex.disposition')}>
-        <Badge tone={s.disposition === 'Accepted' ? 'good' : 'bad'}>{flexDispositionName(s.disposition, t)}</Badge> {s.disputeReason && <small>{s.disputeReason}</small>}
+        <Badge tone={DISPOSITION_TONES[s.disposition]}>{flexDispositionName(s.disposition, t)}</Badge> {s.disputeReason && <small>{s.disputeReason}</small>}
       </td>
       <td data-label={t('manageFlex.rewards')} class="num">{t('manageFlex.rewardsOf', { members: s.rewards.members, total: fmt.money(s.rewards.total) })}</td>
     </tr>
