@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { ApiError, call } from '../../api/client.js';
 import { Async, Badge, Empty, ErrorNote, Field, Stat } from '../../components/ui.js';
 import type { Formatter } from '../../lib/format.js';
-import { useAction, useApi } from '../../lib/hooks.js';
+import { useAction, useApi, type Loaded } from '../../lib/hooks.js';
 import { useI18n } from '../../lib/i18n/provider.js';
 import { flexContractStateName, flexDirectionName, flexDispositionName, flexServiceName } from '../../lib/names.js';
 import { ManagePage } from './manage-page.js';
@@ -24,19 +24,25 @@ export default function FlexPage({ params }: { params: Record<string, string> })
   const { t } = useI18n();
   return (
     <ManagePage communityId={params.communityId!} title={t('nav.flex')}>
-      {(c, fmt) => (
-        <>
-          <Identity community={c} />
-          <AddressBook community={c} />
-          <Contracts community={c} fmt={fmt} />
-          <Portfolio community={c} />
-          <Prognosis community={c} fmt={fmt} />
-          <Offers community={c} fmt={fmt} />
-          <Settlements community={c} fmt={fmt} />
-          <Messages community={c} fmt={fmt} />
-        </>
-      )}
+      {(c, fmt) => <FlexSections community={c} fmt={fmt} />}
     </ManagePage>
+  );
+}
+
+/** The address book is read once for the page: a grid operator added there is at once one a contract can be made with. */
+function FlexSections({ community, fmt }: { community: Community; fmt: Formatter }) {
+  const participants = useApi('flexParticipants', { params: { id: community.id } });
+  return (
+    <>
+      <Identity community={community} />
+      <AddressBook community={community} participants={participants} />
+      <Contracts community={community} fmt={fmt} participants={participants.data ?? []} />
+      <Portfolio community={community} />
+      <Prognosis community={community} fmt={fmt} />
+      <Offers community={community} fmt={fmt} />
+      <Settlements community={community} fmt={fmt} />
+      <Messages community={community} fmt={fmt} />
+    </>
   );
 }
 
@@ -76,9 +82,8 @@ function Identity({ community }: { community: Community }) {
   );
 }
 
-function AddressBook({ community }: { community: Community }) {
+function AddressBook({ community, participants }: { community: Community; participants: Loaded<FlexParticipant[]> }) {
   const { t } = useI18n();
-  const participants = useApi('flexParticipants', { params: { id: community.id } });
   const action = useAction();
   const add = (event: Event) => action.submit(event, async (v) => {
     await call('addFlexParticipant', {
@@ -127,10 +132,9 @@ function AddressBook({ community }: { community: Community }) {
   );
 }
 
-function Contracts({ community, fmt }: { community: Community; fmt: Formatter }) {
+function Contracts({ community, fmt, participants }: { community: Community; fmt: Formatter; participants: FlexParticipant[] }) {
   const { t } = useI18n();
   const contracts = useApi('flexContracts', { params: { id: community.id } });
-  const participants = useApi('flexParticipants', { params: { id: community.id } });
   const action = useAction();
   const create = (event: Event) => action.submit(event, async (v) => {
     const weekdays = WEEKDAYS.filter((d) => new FormData(event.target as HTMLFormElement).getAll('weekday').includes(String(d)));
@@ -149,7 +153,7 @@ function Contracts({ community, fmt }: { community: Community; fmt: Formatter })
     contracts.reload();
   });
   const tone = (state: FlexContract['state']) => state === 'active' ? 'good' : state === 'draft' ? 'warn' : 'neutral';
-  const dsos = (participants.data ?? []).filter((p) => p.role === 'DSO');
+  const dsos = participants.filter((p) => p.role === 'DSO');
   return (
     <section class="card" aria-labelledby="flex-contracts-heading">
       <h2 id="flex-contracts-heading">{t('manageFlex.contracts')}</h2>
