@@ -1,4 +1,5 @@
 import type { Queryable } from '../../platform/store/db.js';
+import type { StoredOrderSettlement } from '../store.js';
 
 /** What the managers' and members' views read of flex_prognoses, flex_order_settlements and flex_rewards. */
 
@@ -27,19 +28,10 @@ export async function latestPrognosesOfPeriod(db: Queryable, communityId: string
     .sort((a, b) => a.congestionPoint.localeCompare(b.congestionPoint) || a.dsoDomain.localeCompare(b.dsoDomain));
 }
 
-export interface OrderSettlementRow {
-  readonly id: string;
-  readonly orderReference: string;
-  readonly period: string;
-  readonly congestionPoint: string;
-  readonly currency: string;
-  readonly dso: { readonly price: bigint; readonly penalty: bigint; readonly net: bigint };
-  readonly ours: { readonly price: bigint; readonly penalty: bigint; readonly net: bigint } | null;
-  readonly disposition: 'Accepted' | 'Disputed';
-  readonly disputeReason: string | null;
+/** A settled order as the managers' list shows it: the stored review without its per-ISP figures, and the members' rewards. */
+export interface OrderSettlementRow extends Omit<StoredOrderSettlement, 'communityId' | 'settlementId' | 'figures'> {
   readonly rewardedMembers: number;
   readonly rewardsMinor: bigint;
-  readonly settledAtMs: number;
 }
 
 /** The community's settled orders, newest first, with what their members were given. */
