@@ -200,6 +200,7 @@ export const FlexOfferView = Type.Object({
   congestionPoint: Type.String(),
   period: Type.String(),
   state: Type.String({ description: 'queued, sent, accepted, rejected, ordered, revoked or failed (the stored message\'s state)' }),
+  orderMessageId: nullable(Type.String({ description: 'the MessageID of the FlexOrder that took the offer (what the delivery route takes); null until ordered' })),
   payloadXml: Type.String(),
   baseline: Type.Array(Type.Object({ isp: Type.Integer(), powerW: Type.Integer() })),
   devices: Type.Integer({ description: 'how many opted-in devices took part in the re-plan' }),

@@ -256,6 +256,16 @@ export async function messagesOfCommunity(db: Queryable, communityId: string, fi
   return rows.map(toMessage);
 }
 
+/** The FlexOrders received and taken (accepted, or settled since), oldest first. */
+export async function ordersTaken(db: Queryable, communityId: string): Promise<StoredMessage[]> {
+  const rows = await db.query<MessageRow>(
+    `SELECT * FROM flex_messages WHERE community_id = $1 AND type = 'FlexOrder' AND direction = 'in' AND duplicate_of IS NULL AND state IN ('accepted', 'settled')
+     ORDER BY at, id`,
+    [communityId],
+  );
+  return rows.map(toMessage);
+}
+
 // ---- the outbox ----
 
 export interface Delivery {

@@ -12,8 +12,8 @@ import { periodGrid } from './domain/isp.js';
 import { offerFor, requestTargets } from './domain/offer.js';
 import { connectionKey, stepsOfIsps, withinWindows } from './domain/portfolio.js';
 import { readPayload, respondTo, WRITTEN_VERSION, type SchemaValidator } from './domain/uftp/inbound.js';
-import type { FlexOfferRevocation, FlexRequest } from './domain/uftp/messages.js';
-import { contractsOfCommunity, identityOfCommunity, messageByUftpId, optInsOfDevices, participantsOfCommunity, setMessageState, type StoredContract } from './store.js';
+import type { FlexOfferRevocation, FlexOrder, FlexRequest } from './domain/uftp/messages.js';
+import { contractsOfCommunity, identityOfCommunity, messageByUftpId, optInsOfDevices, ordersTaken, participantsOfCommunity, setMessageState, type StoredContract } from './store.js';
 import { congestionPointOf, insertOffer, latestPrognosis, offerByMessageId, offersOfCommunity, pendingRequests, type PendingRequest, type StoredOffer } from './store/portfolio.js';
 import type { UftpTransport } from './transport.js';
 
@@ -150,7 +150,20 @@ export class FlexValidation {
     const { db } = this.options;
     await requireCommunityManager(db, principal, communityId);
     const offers = await offersOfCommunity(db, communityId, 200);
-    return Promise.all(offers.map((o) => this.view(o)));
+    const orders = await this.ordersByOffer(communityId);
+    return Promise.all(offers.map((o) => this.view(o, orders.get(o.messageId) ?? null)));
+  }
+
+  /** Which order took which offer: the offer's MessageID → the order's (what the delivery route takes). */
+  private async ordersByOffer(communityId: string): Promise<Map<string, string>> {
+    const schemas = this.options.schemas();
+    const byOffer = new Map<string, string>();
+    if (!schemas) return byOffer;
+    for (const stored of await ordersTaken(this.options.db, communityId)) {
+      const order = readPayload(stored.payloadXml, schemas) as FlexOrder;
+      if (order.flexOfferMessageId) byOffer.set(order.flexOfferMessageId, order.messageId);
+    }
+    return byOffer;
   }
 
   /** Revokes an offer that is not ordered (FlexOfferRevocation to the DSO; the offer's state becomes `revoked`). */
@@ -172,14 +185,14 @@ export class FlexValidation {
       if (current?.state === 'ordered') throw new ConflictError('the offer is ordered: it can no longer be revoked');
       await setMessageState(tx, stored.id, 'revoked', ['queued', 'sent', 'accepted']);
     });
-    return this.view(offer);
+    return this.view(offer, null);
   }
 
-  private async view(o: StoredOffer): Promise<FlexOfferView> {
+  private async view(o: StoredOffer, orderMessageId: string | null): Promise<FlexOfferView> {
     const stored = await messageByUftpId(this.options.db, o.communityId, 'FlexOffer', o.messageId);
     return {
       messageId: o.messageId, requestMessageId: o.requestMessageId, contractId: o.contractId, congestionPoint: o.congestionPoint, period: o.period,
-      state: stored?.state ?? 'queued', payloadXml: stored?.payloadXml ?? '',
+      state: stored?.state ?? 'queued', orderMessageId, payloadXml: stored?.payloadXml ?? '',
       baseline: [...o.baseline].map(([isp, powerW]) => ({ isp, powerW })), devices: o.deviceIds.length,
       planCost: formatNano(o.planCost), baselineCost: formatNano(o.baselineCost), createdAt: new Date(o.createdAtMs).toISOString(),
     };

@@ -206,7 +206,7 @@ describe.each(storeKinds)('DSO simulator ↔ platform over UFTP, and settlement,
     expect(sim.orders).toHaveLength(1);
     expect(sim.orders[0]).toMatchObject({ state: 'accepted', order: { flexOfferMessageId: offered.messageId, price: offered.offerOptions[0]!.price, activationFactor: 100, isps: [{ power: -1_200, start: 73, duration: 4 }] } });
     const offers = (await manager('GET', `/api/v1/communities/${w.communityA}/flex/offers`)).body;
-    expect(offers).toMatchObject([{ messageId: offered.messageId, state: 'ordered', devices: 2, congestionPoint: CP }]);
+    expect(offers).toMatchObject([{ messageId: offered.messageId, state: 'ordered', orderMessageId: sim.orders[0]!.order.messageId, devices: 2, congestionPoint: CP }]);
 
     // Operate: the accepted order bounds the community's plan in operation (48 h from now reach the Period):
     // in ISPs 73–76 both members' connections import the offer's baseline − 1200 W, the battery discharging for it.

@@ -291,7 +291,7 @@ function Offers({ community, fmt }: { community: Community; fmt: Formatter }) {
                 <div><small class="muted">{t('manageFlex.offerCost', { devices: o.devices, plan: fmt.money(o.planCost), baseline: fmt.money(o.baselineCost) })}</small></div>
                 <div>
                   {['queued', 'sent', 'accepted'].includes(o.state) && <button type="button" class="secondary" onClick={() => revoke(o)} disabled={action.busy}>{t('manageFlex.revoke')}</button>}
-                  {o.state === 'ordered' && <button type="button" onClick={() => setOrder(o.messageId)}>{t('manageFlex.showDelivery')}</button>}
+                  {o.orderMessageId && <button type="button" onClick={() => setOrder(o.orderMessageId ?? undefined)}>{t('manageFlex.showDelivery')}</button>}
                 </div>
               </li>
             ))}
@@ -299,18 +299,15 @@ function Offers({ community, fmt }: { community: Community; fmt: Formatter }) {
         )}
       </Async>
       <ErrorNote error={action.error} />
-      {order && <Delivery community={community} offerMessageId={order} fmt={fmt} />}
+      {order && <Delivery community={community} orderMessageId={order} fmt={fmt} />}
     </section>
   );
 }
 
-/** An order is found by the offer it ordered: the order's own message id is what the route takes, so it is looked up among the messages. */
-function Delivery({ community, offerMessageId, fmt }: { community: Community; offerMessageId: string; fmt: Formatter }) {
+/** How an ordered offer's order is delivered, per ISP. */
+function Delivery({ community, orderMessageId, fmt }: { community: Community; orderMessageId: string; fmt: Formatter }) {
   const { t } = useI18n();
-  const offer = useApi('flexMessages', { params: { id: community.id }, query: { limit: 500 } });
-  const orderId = offer.data?.find((m) => m.type === 'FlexOrder' && m.direction === 'in' && m.payloadXml.includes(offerMessageId))?.messageId;
-  const delivery = useApi('flexOrderDelivery', orderId ? { params: { id: community.id, messageId: orderId } } : null, { refreshMs: 60_000 });
-  if (offer.data && !orderId) return <p>{t('manageFlex.noOrder')}</p>;
+  const delivery = useApi('flexOrderDelivery', { params: { id: community.id, messageId: orderMessageId } }, { refreshMs: 60_000 });
   return (
     <Async state={delivery} what={t('manageFlex.delivery')}>
       {(d) => (
