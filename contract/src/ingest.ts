@@ -2,6 +2,7 @@
 import { Type, type Static } from 'typebox';
 import { defaulted, DeviceId, DeviceParams, errors, IdParams, IsoDateTime } from './common.js';
 import { route } from './route.js';
+import { Resolution } from './sharing.js';
 
 const StoredResult = Type.Object({ stored: Type.Integer(), duplicates: Type.Integer() });
 
@@ -45,7 +46,28 @@ export const AgentHealth = Type.Object({
 const RangeQuery = Type.Object({ from: IsoDateTime, to: IsoDateTime, quantity: Type.Optional(Type.String()) }, { additionalProperties: false });
 export const StoredReading = Type.Object({ deviceId: Type.String(), ts: IsoDateTime, quantity: Type.String(), value: Type.Number() });
 
+/** Gas, water and heat per bucket: volumes in whole litres, heat in whole Wh; null where no readings bracket the bucket. */
+export const UtilityUsage = Type.Object({
+  quantity: Type.Enum(['gas.volume', 'water.volume', 'heat.energy']),
+  unit: Type.Enum(['L', 'Wh']),
+  total: Type.Integer({ description: 'the sum of the known buckets' }),
+  buckets: Type.Array(Type.Object({
+    start: IsoDateTime,
+    end: IsoDateTime,
+    amount: Type.Union([Type.Integer(), Type.Null()]),
+    complete: Type.Boolean({ description: 'every meter of the quantity has readings on both sides of the whole bucket' }),
+  })),
+});
+export const MemberUtilities = Type.Object({
+  memberId: Type.String(),
+  timeZone: Type.String(),
+  resolution: Resolution,
+  utilities: Type.Array(UtilityUsage, { description: 'only the quantities the member\'s meters report' }),
+});
+
 export type DeviceState = Static<typeof DeviceState>;
+export type UtilityUsage = Static<typeof UtilityUsage>;
+export type MemberUtilities = Static<typeof MemberUtilities>;
 export type DeviceEvent = Static<typeof DeviceEvent>;
 export type AgentHealth = Static<typeof AgentHealth>;
 export type StoredReading = Static<typeof StoredReading>;
@@ -111,6 +133,13 @@ export const ingestRoutes = {
     params: DeviceParams,
     querystring: RangeQuery,
     response: { 200: Type.Array(StoredReading), ...errors(400, 401, 404) },
+  }),
+  memberUtilities: route('GET', '/api/v1/members/:id/utilities', {
+    tags: ['ingestion'],
+    summary: 'Gas, water and heat a member\'s sites used per 15 minutes, hour, local day or local month, from their meters\' registers interpolated at the bucket boundaries (whole litres, whole Wh; the buckets add up exactly)',
+    params: IdParams,
+    querystring: Type.Object({ from: IsoDateTime, to: IsoDateTime, resolution: Resolution }, { additionalProperties: false }),
+    response: { 200: MemberUtilities, ...errors(400, 401, 404) },
   }),
   meteringPointReadings: route('GET', '/api/v1/metering-points/:id/readings', {
     tags: ['ingestion'],

@@ -76,6 +76,12 @@ describe('formatting in the community locale', () => {
     expect(us.energy(0)).toBe('0 Wh');
   });
 
+  it('shows gas and water in litres, and in m³ from a thousand litres on', () => {
+    expect(us.volume(850)).toBe('850 L');
+    expect(at.volume(12_345)).toBe('12,35 m³');
+    expect(us.volume(1_000)).toBe('1 m³');
+  });
+
   it('formats exact money strings without float rounding', () => {
     expect(us.money('1.23')).toBe('$1.23');
     expect(us.money('0.2450')).toBe('$0.245');

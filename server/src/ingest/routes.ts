@@ -11,6 +11,7 @@ import type { ReadingWriter } from './writer.js';
 import { listDeviceEvents } from './device-events.js';
 import { deviceStateViews, readingsIn } from './device-data.js';
 import { agentHeartbeatsOf, recordMeterExchange } from './store.js';
+import { memberUtilities } from './utilities.js';
 
 /** Checks a device's `Authorization: SharedAccessSignature …` header for the device in the path. */
 export type DeviceAuthenticator = (deviceId: string, authorization: string | undefined) => Promise<AuthenticatedDevice>;
@@ -83,6 +84,8 @@ export async function ingestRoutes(
     const device = await getDevice(db, request.principal, request.params.id);
     return readingsIn(db, { deviceId: device.id }, request.query, await deviceDataScope(db, request.principal, device));
   });
+
+  app.get(contract.memberUtilities.path, { schema: contract.memberUtilities.schema }, async (request) => memberUtilities(db, request.principal, request.params.id, request.query));
 
   app.get(contract.meteringPointReadings.path, { schema: contract.meteringPointReadings.schema }, async (request) => {
     const point = await getMeteringPoint(db, request.principal, request.params.id);

@@ -551,3 +551,36 @@ function identifier(name: string): string {
   return name;
 }
 const timestampLiteral = (at: Date) => `'${at.toISOString()}'::timestamptz`;
+
+/**
+ * What interpolating registers at bucket boundaries needs of the sites' readings of `quantities`:
+ * per device, quantity and bucket its first and last reading, the readings either side of a drop
+ * (a meter exchange), and the nearest reading within `marginMs` before the first boundary and
+ * after the last. A meter that reports every minute thus costs two rows a bucket, not sixty.
+ */
+export async function registerReadingsAtBoundaries(
+  db: Queryable, pointIds: readonly string[], quantities: readonly string[], bounds: readonly number[], marginMs: number,
+): Promise<{ deviceId: string; quantity: string; ts: Date; value: number }[]> {
+  if (pointIds.length === 0 || bounds.length < 2) return [];
+  const rows = await db.query<{ device_id: string; quantity: string; ts: Date; value: number }>(
+    `WITH ranged AS (
+       SELECT device_id, quantity, ts, value, width_bucket(ts, $3::timestamptz[]) AS bucket
+         FROM readings
+        WHERE metering_point_id = ANY($1::uuid[]) AND quantity = ANY($2::text[]) AND ts >= $4 AND ts <= $5
+     ), ranked AS (
+       SELECT device_id, quantity, ts, value,
+              row_number() OVER (PARTITION BY device_id, quantity, bucket ORDER BY ts) AS nth,
+              row_number() OVER (PARTITION BY device_id, quantity, bucket ORDER BY ts DESC) AS nth_last,
+              bucket,
+              value < lag(value) OVER (PARTITION BY device_id, quantity ORDER BY ts) AS dropped,
+              lead(value) OVER (PARTITION BY device_id, quantity ORDER BY ts) < value AS drops_next
+         FROM ranged
+     )
+     SELECT device_id, quantity, ts, value FROM ranked
+      WHERE (bucket = 0 AND nth_last = 1) OR (bucket = $6 AND nth = 1)
+         OR (bucket > 0 AND bucket < $6 AND (nth = 1 OR nth_last = 1 OR dropped OR drops_next))
+      ORDER BY device_id, quantity, ts`,
+    [pointIds, quantities, bounds.map((b) => new Date(b)), new Date(bounds[0]! - marginMs), new Date(bounds[bounds.length - 1]! + marginMs), bounds.length],
+  );
+  return rows.map((r) => ({ deviceId: r.device_id, quantity: r.quantity, ts: r.ts, value: r.value }));
+}

@@ -1,3 +1,4 @@
+import { BadRequestError } from './errors.js';
 import { DAY_MS, HOUR_MS, isYearWithinDateRange, MINUTE_MS, QUARTER_HOUR_MS } from './time.js';
 
 /**
@@ -183,4 +184,18 @@ export function bucketBoundaries(fromMs: number, toMs: number, resolution: Resol
     bounds.push(t);
   }
   return bounds;
+}
+
+/**
+ * The boundaries of a range a caller asked for (query `from`, `to`): `to` must be after `from`
+ * and the range at most `maxDays` long, else a 400 naming the field; aligned outwards to whole buckets.
+ */
+export function requestedBucketBoundaries(from: string, to: string, resolution: Resolution, timeZone: string, maxDays: number): number[] {
+  const fromMs = Date.parse(from);
+  const toMs = Date.parse(to);
+  if (!(toMs > fromMs)) throw new BadRequestError('querystring/to: must be after from', 'querystring/to');
+  if (toMs - fromMs > maxDays * DAY_MS) {
+    throw new BadRequestError(`querystring/to: at most ${maxDays} days at resolution ${resolution}`, 'querystring/to');
+  }
+  return bucketBoundaries(fromMs, toMs, resolution, timeZone);
 }

@@ -3,7 +3,7 @@ import type { Principal } from '../kernel/principal.js';
 import { isManagerOf, isMemberOf, requireUser } from '../accounts/index.js';
 import { BadRequestError, NotFoundError } from '../kernel/errors.js';
 import { getMember, loadCommunity, membersByName, type Community } from '../registry/index.js';
-import { bucketBoundaries, createLocalClock, localDateOf, type Resolution } from '../kernel/calendar.js';
+import { createLocalClock, localDateOf, requestedBucketBoundaries, type Resolution } from '../kernel/calendar.js';
 import { ENERGY_MAX_RANGE_DAYS } from '@gridshare/contract/sharing';
 import { QUARTER_HOUR_MS } from '../kernel/time.js';
 import { ENERGY_KEYS, type EnergyBySource, type MemberInterval } from '../kernel/energy.js';
@@ -43,13 +43,7 @@ function addTotals(into: EnergyTotals, from: EnergyTotals): void {
 
 /** Checks `from`/`to` and aligns them outwards to whole buckets. */
 export function bucketsFor(from: string, to: string, resolution: Resolution, timeZone: string): number[] {
-  const fromMs = Date.parse(from);
-  const toMs = Date.parse(to);
-  if (!(toMs > fromMs)) throw new BadRequestError('querystring/to: must be after from', 'querystring/to');
-  if (toMs - fromMs > ENERGY_MAX_RANGE_DAYS[resolution] * 86_400_000) {
-    throw new BadRequestError(`querystring/to: at most ${ENERGY_MAX_RANGE_DAYS[resolution]} days at resolution ${resolution}`, 'querystring/to');
-  }
-  return bucketBoundaries(fromMs, toMs, resolution, timeZone);
+  return requestedBucketBoundaries(from, to, resolution, timeZone, ENERGY_MAX_RANGE_DAYS[resolution]);
 }
 
 /**

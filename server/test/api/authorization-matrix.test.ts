@@ -508,6 +508,8 @@ const cases: Case[] = [
     body: () => ({ gramsPerKWh: 210 }), expect: managersOfA(200) },
   { method: 'GET', route: '/api/v1/members/:id/energy',
     url: (w) => `/api/v1/members/${w.memberIdA}/energy?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&resolution=1h`, expect: ownerOfA(200) },
+  { method: 'GET', route: '/api/v1/members/:id/utilities',
+    url: (w) => `/api/v1/members/${w.memberIdA}/utilities?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&resolution=1h`, expect: ownerOfA(200) },
   { method: 'GET', route: '/api/v1/members/:id/energy.csv',
     url: (w) => `/api/v1/members/${w.memberIdA}/energy.csv?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&resolution=1h`, expect: ownerOfA(200),
     check: (_role, body) => {

@@ -139,6 +139,42 @@ describe.each(storeKinds)('device ingestion over MQTT and HTTP on %s', (kind) =>
     for (const stream of [owner, manager, neighbour]) stream.close();
   });
 
+  it('shows the member the water and heat their meters counted, per hour in whole litres and Wh, and nobody else', async () => {
+    const hour0 = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 6 * 3_600_000;
+    const at = (hours: number) => new Date(hour0 + hours * 3_600_000).toISOString();
+    const sent = await tp.call('POST', `/api/v1/devices/${device.deviceId}/readings`, {
+      headers: { authorization: sasFor(device) },
+      body: { readings: [
+        { ts: at(-1), quantity: 'water.volume', value: 100, unit: 'm3' },
+        { ts: at(1), quantity: 'water.volume', value: 100.2, unit: 'm3' },
+        { ts: at(3), quantity: 'water.volume', value: 100.3, unit: 'm3' },
+        { ts: at(0), quantity: 'heat.energy', value: 5_000_000, unit: 'Wh' },
+        { ts: at(2), quantity: 'heat.energy', value: 5_004_000, unit: 'Wh' },
+      ] },
+    });
+    expect(sent.status, JSON.stringify(sent.body)).toBe(200);
+    const url = (memberId: string, query = `from=${at(0)}&to=${at(4)}&resolution=1h`) => `/api/v1/members/${memberId}/utilities?${query}`;
+    const own = await tp.call('GET', url(w.memberIdA), { token: w.memberA.token });
+    expect(own.status, JSON.stringify(own.body)).toBe(200);
+    const figures = (own.body.utilities as { quantity: string; unit: string; total: number; buckets: { start: string; amount: number | null; complete: boolean }[] }[])
+      .map((u) => [u.quantity, u.unit, u.total, u.buckets.map((b) => b.amount)]);
+    // Water: 200 L from 23:00 to 01:00 (100 L in the first hour), then 100 L over two hours; after 03:00 unknown.
+    expect(figures).toEqual([['water.volume', 'L', 200, [100, 50, 50, null]], ['heat.energy', 'Wh', 4_000, [2_000, 2_000, null, null]]]);
+    expect(own.body.utilities[0].buckets[0]).toMatchObject({ start: at(0), complete: true });
+    // The manager sees them too; another member of the community and the other community's manager do not learn they exist.
+    expect((await tp.call('GET', url(w.memberIdA), { token: w.managerA.token })).body.utilities).toHaveLength(2);
+    expect((await tp.call('GET', url(w.memberIdA), { token: w.memberA2.token })).status).toBe(404);
+    expect((await tp.call('GET', url(w.memberIdA), { token: w.managerB.token })).status).toBe(404);
+    // A member whose meters count no gas, water or heat has none to show.
+    expect((await tp.call('GET', url(w.memberIdA2), { token: w.memberA2.token })).body.utilities).toEqual([]);
+    // Bad ranges are refused with the field named.
+    const backwards = await tp.call('GET', url(w.memberIdA, `from=${at(4)}&to=${at(0)}&resolution=1h`), { token: w.memberA.token });
+    expect([backwards.status, backwards.body.message]).toEqual([400, expect.stringMatching(/querystring\/to: must be after from/)]);
+    const tooLong = await tp.call('GET', url(w.memberIdA, `from=2026-01-01T00:00:00Z&to=2026-06-01T00:00:00Z&resolution=15m`), { token: w.memberA.token });
+    expect([tooLong.status, tooLong.body.message]).toEqual([400, expect.stringMatching(/at most 93 days/)]);
+    expect((await tp.call('GET', url(w.memberIdA, `from=${at(0)}&to=${at(4)}&resolution=1w`), { token: w.memberA.token })).status).toBe(400);
+  });
+
   it('refuses a disabled device and drops its open connection', async () => {
     const client = await connect(device);
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));

@@ -42,6 +42,18 @@ export function stackedOption(series: StackedSeries, labels: string[], fmt: Form
   };
 }
 
+/** One meter quantity's usage per bucket as bars; unknown buckets stay gaps, not zeros. */
+export function usageOption(labels: string[], name: string, values: readonly (number | null)[], color: string, format: (value: number) => string): EChartsCoreOption {
+  return {
+    animation: false,
+    tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (typeof v === 'number' ? format(v) : NO_VALUE) },
+    grid: { ...baseGrid, top: 16, left: 64 },
+    xAxis: { type: 'category', data: labels },
+    yAxis: { type: 'value', axisLabel: { formatter: (v: number) => format(v) } },
+    series: [{ name, type: 'bar', data: [...values], itemStyle: { color } }],
+  };
+}
+
 const NODES: Record<FlowNode, { color: string; name: MessageKey }> = {
   pv: { color: COLORS.ownPv, name: 'flow.pv' },
   fromCommunity: { color: COLORS.community, name: 'flow.fromCommunity' },

@@ -20,6 +20,8 @@ export interface Formatter {
   energy(wattHours: number): string;
   /** A difference of energy, with its sign: "+1.2 kWh", "-300 Wh", "0 Wh". */
   energyDifference(wattHours: number): string;
+  /** Gas or water counted in whole litres: "850 L", "12.35 m³". */
+  volume(litres: number): string;
   money(amount: string): string;
   /** A price: "€0.245/kWh". */
   pricePerKWh(amount: string): string;
@@ -65,7 +67,7 @@ export interface Formatter {
 export const NO_VALUE = '–';
 
 /** Unit symbols written out as they are (SI symbols, the same in every language). */
-export const UNIT = { kWh: 'kWh', kW: 'kW', co2: 'CO₂' } as const;
+export const UNIT = { kWh: 'kWh', kW: 'kW', co2: 'CO₂', litre: 'L', m3: 'm³' } as const;
 
 const fallbackContext = (): FormatContext => ({
   locale: 'en',
@@ -104,6 +106,7 @@ export function formatter(context: Partial<FormatContext> = {}): Formatter {
   const km = new Intl.NumberFormat(locale, { style: 'unit', unit: 'kilometer', maximumFractionDigits: 1, minimumFractionDigits: 1 });
   const celsius = new Intl.NumberFormat(locale, { style: 'unit', unit: 'celsius', maximumFractionDigits: 1 });
   const count = new Intl.NumberFormat(locale);
+  const cubicMetres = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 });
   const dateTime = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone });
   const time = new Intl.DateTimeFormat(locale, { timeStyle: 'medium', timeZone });
   const date = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone });
@@ -123,6 +126,7 @@ export function formatter(context: Partial<FormatContext> = {}): Formatter {
     peakPower: (watts) => `${scaled(watts, 'W', locale)}p`,
     energy: (wattHours) => scaled(wattHours, 'Wh', locale),
     energyDifference: (wattHours) => scaled(wattHours, 'Wh', locale, 'exceptZero'),
+    volume: (litres) => (Math.abs(litres) < 1000 ? `${count.format(litres)} ${UNIT.litre}` : `${cubicMetres.format(litres / 1000)} ${UNIT.m3}`),
     // At least the currency's usual digits; more only when the exact amount has them.
     money: formatMoney,
     pricePerKWh: (amount) => `${formatMoney(amount)}/${UNIT.kWh}`,

@@ -6,4 +6,7 @@ export const COLORS = {
   toCommunity: '#8bc34a',
   toGrid: '#a9b7c6',
   home: '#1d5fa8',
+  gas: '#c2571a',
+  water: '#1f8fb8',
+  heat: '#b3261e',
 } as const;

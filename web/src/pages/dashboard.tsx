@@ -1,12 +1,13 @@
 import { useMemo, useState } from 'preact/hooks';
 import { ENERGY_MAX_RANGE_DAYS, type MemberEnergy } from '@gridshare/contract/sharing';
 import type { Community, MeteringPoint } from '@gridshare/contract/registry';
+import type { UtilityUsage } from '@gridshare/contract/ingest';
 import { Chart, preloadCharts } from '../components/chart.js';
 import { ComparisonTable, EnergyTable, isEmptyEnergy, StackedChart } from '../components/energy.js';
 import { BestHoursSentence, ForecastChart, usePointForecasts } from '../components/forecast.js';
 import { PeriodHead, usePeriodEnergy, type PeriodEnergy } from '../components/period.js';
 import { Async, Empty, ErrorNote, Loading, Page, Stat } from '../components/ui.js';
-import { flowNodeName, sankeyOption } from '../lib/chart-options.js';
+import { bucketLabels, flowNodeName, sankeyOption, usageOption } from '../lib/chart-options.js';
 import { useMemberContext } from '../lib/context.js';
 import { energyFlows, livePower, selfSufficiency } from '../lib/energy.js';
 import { seriesOf, sumP50 } from '../lib/forecast.js';
@@ -16,6 +17,7 @@ import { restOfTodayAndTomorrow } from '../lib/time.js';
 import { memberEnergyCsvDownload } from '../api/sharing.js';
 import type { Formatter } from '../lib/format.js';
 import { useApi, useTicker, type Loaded } from '../lib/hooks.js';
+import type { MessageKey } from '../lib/i18n/index.js';
 import { useI18n } from '../lib/i18n/provider.js';
 import { freshness, useLiveReadings } from '../lib/live.js';
 import { memberPath } from '../paths.js';
@@ -51,6 +53,7 @@ export default function Dashboard({ params }: { params: Record<string, string> }
                       <LivePanel community={c} points={sites} fmt={fmt} />
                       <ForecastPanel memberId={memberId} community={c} points={sites} fmt={fmt} />
                       <EnergyPanel memberId={memberId} energy={energy} fmt={fmt} />
+                      <UtilitiesPanel memberId={memberId} query={energy.query} fmt={fmt} />
                     </>
                   )}
               </Async>
@@ -172,6 +175,44 @@ function EnergyPanel({ memberId, energy: chosen, fmt }: { memberId: string; ener
           )
           : <Loading what={t('thing.energy')} />}
     </section>
+  );
+}
+
+const UTILITY: Record<UtilityUsage['quantity'], { name: MessageKey; color: string }> = {
+  'gas.volume': { name: 'utilities.gas', color: COLORS.gas },
+  'water.volume': { name: 'utilities.water', color: COLORS.water },
+  'heat.energy': { name: 'utilities.heat', color: COLORS.heat },
+};
+
+/** Gas, water and heat for the same period as the energy above; shown only where the member's meters count any. */
+function UtilitiesPanel({ memberId, query, fmt }: { memberId: string; query: PeriodQuery | undefined; fmt: Formatter }) {
+  const { t } = useI18n();
+  const usage = useApi('memberUtilities', query ? { params: { id: memberId }, query: { ...query.range, resolution: query.resolution } } : null, { refreshMs: 5 * 60_000 });
+  if (!query || usage.error || !usage.data || usage.data.utilities.length === 0) return usage.error ? <ErrorNote error={usage.error} /> : null;
+  return (
+    <section class="card" aria-labelledby="utilities-heading" data-testid="utilities">
+      <h2 id="utilities-heading">{t('utilities.heading')}</h2>
+      {usage.data.utilities.map((u) => <UtilityChart key={u.quantity} usage={u} unit={query.unit} fmt={fmt} />)}
+    </section>
+  );
+}
+
+function UtilityChart({ usage, unit, fmt }: { usage: UtilityUsage; unit: BarUnit; fmt: Formatter }) {
+  const { t } = useI18n();
+  const name = t(UTILITY[usage.quantity].name);
+  const format = usage.unit === 'L' ? fmt.volume : fmt.energy;
+  const option = useMemo(
+    () => usageOption(bucketLabels(usage.buckets.map((b) => b.start), unit, fmt), name, usage.buckets.map((b) => b.amount), UTILITY[usage.quantity].color, format),
+    [usage, unit, fmt, name, format],
+  );
+  const unknown = usage.buckets.filter((b) => b.amount === null && Date.parse(b.start) < Date.now()).length;
+  const total = t('utilities.total', { name, amount: format(usage.total) });
+  return (
+    <>
+      <h3>{total}</h3>
+      <Chart option={option} height={200} summary={total} />
+      {unknown > 0 && <p class="muted note">{t('utilities.noteUnknown', { count: unknown, unit })}</p>}
+    </>
   );
 }
 
