@@ -1,6 +1,7 @@
 import { admitSetpoint, answerOf, checkCommand, type CommandAnswer, type SetpointCommand } from './domain/commands.js';
 import { controlMode, type ControlMode } from './domain/fallback.js';
 import { deviceFor, type LocalDevice } from './domain/local-devices.js';
+import { dueActions, parseSchedule, stillWanted, superseded, withAction, withoutAction, type ScheduledAction } from './domain/schedule.js';
 import { openLocalDevice, type Controller, type Outcome } from './devices/index.js';
 import type { AgentConfig } from './domain/config.js';
 import type { LogLevel } from './domain/log-level.js';
@@ -30,6 +31,8 @@ export class LocalControl {
   private readonly latestIssued: Record<string, number>;
   /** Answers not sent yet, kept in the queue's `meta` so a restart sends them still. */
   private readonly pending: string[];
+  /** Commands to carry out at their validFrom and set-points to revert at expiry, kept in the queue's `meta`. */
+  private scheduled: ScheduledAction[];
   private readonly controllers = new Map<string, Controller>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private lastContactMs: number;
@@ -51,6 +54,7 @@ export class LocalControl {
     this.answers = new Map(JSON.parse(store.meta('commandAnswers') ?? '[]') as [string, CommandAnswer][]);
     this.latestIssued = JSON.parse(store.meta('latestIssued') ?? '{}') as Record<string, number>;
     this.pending = JSON.parse(store.meta('pendingAnswers') ?? '[]') as string[];
+    this.scheduled = parseSchedule(store.meta('scheduled'));
     this.lastContactMs = now();
     // A setup the kind cannot carry out stops the start, naming its place in agent.json.
     config.agent.connectors.forEach((device, index) => this.controllers.set(device.name, openLocalDevice(device, index)));
@@ -98,11 +102,12 @@ export class LocalControl {
     return next;
   }
 
-  /** One pass: the fallback decision, answers not yet sent, a poll when MQTT is blocked. */
+  /** One pass: the fallback decision, what is due (a validFrom, an expiry), answers not yet sent, a poll when MQTT is blocked. */
   tick(): Promise<void> {
     const next = this.busy.then(async () => {
       if (this.uplink?.mqttConnected) this.contact();
       await this.fallback();
+      await this.runDue();
       await this.flushAnswers();
       this.ticks += 1;
       if (this.uplink && !this.uplink.mqttConnected && this.ticks % Math.max(1, Math.round(this.config.agent.control.pollSeconds * 1000 / TICK_MS)) === 0) {
@@ -153,27 +158,63 @@ export class LocalControl {
     }
     if (command.validFromMs > nowMs) {
       // Accepted now, carried out when it becomes valid (an appliance start, a plan's next quarter hour).
-      this.latestIssued[command.kind] = command.issuedAtMs;
-      this.store.setMeta('latestIssued', JSON.stringify(this.latestIssued));
+      this.took(command);
+      this.plan({ atMs: command.validFromMs, action: 'carry-out', command });
       await this.conclude({ commandId: command.id, result: 'acknowledged' });
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        this.busy = this.busy.then(async () => {
-          if (this.now() >= command.expiresAtMs || this.mode === 'safe' || this.latestIssued[command.kind] !== command.issuedAtMs) return;
-          await this.report(device, await controller.carryOut(command, this.now()), `command ${command.id}`);
-        });
-      }, command.validFromMs - nowMs);
-      this.timers.add(timer);
       return;
     }
     const outcome = await this.report(device, await controller.carryOut(command, nowMs), `command ${command.id}`);
     if (outcome.ok) {
-      this.latestIssued[command.kind] = command.issuedAtMs;
-      this.store.setMeta('latestIssued', JSON.stringify(this.latestIssued));
+      this.took(command);
+      this.planRevert(controller, command);
     }
     await this.conclude(outcome.ok
       ? { commandId: command.id, result: 'acknowledged' }
       : { commandId: command.id, result: 'rejected', reason: `device: ${outcome.error}`.slice(0, 500) });
+  }
+
+  /** The command is the one its kind follows now: what earlier ones of its kind left to do goes. */
+  private took(command: SetpointCommand): void {
+    this.latestIssued[command.kind] = command.issuedAtMs;
+    this.store.setMeta('latestIssued', JSON.stringify(this.latestIssued));
+    this.setSchedule(superseded(this.scheduled, command.kind, command.issuedAtMs));
+  }
+
+  private planRevert(controller: Controller, command: SetpointCommand): void {
+    if (controller.revertAtExpiry?.(command.kind)) this.plan({ atMs: command.expiresAtMs, action: 'revert', command });
+  }
+
+  private plan(item: ScheduledAction): void {
+    this.setSchedule(withAction(this.scheduled, item));
+  }
+
+  private setSchedule(list: ScheduledAction[]): void {
+    this.scheduled = list;
+    this.store.setMeta('scheduled', JSON.stringify(list));
+  }
+
+  /** Carries out what has come due; a revert that could not be written is tried again next tick. */
+  private async runDue(): Promise<void> {
+    for (const item of dueActions(this.scheduled, this.now())) {
+      if (this.stopped) return;
+      const { command } = item;
+      const wanted = stillWanted(item, this.now(), this.mode, this.latestIssued[command.kind]);
+      const device = deviceFor(this.config.agent.connectors, command.kind);
+      const controller = device && this.controllers.get(device.name);
+      if (!wanted.run || !device || !controller) {
+        this.log.debug(`command ${command.id}: ${item.action} left out: ${wanted.run ? 'no device takes it now' : wanted.why}`);
+        this.setSchedule(withoutAction(this.scheduled, item));
+        continue;
+      }
+      if (item.action === 'carry-out') {
+        const outcome = this.report(device, await controller.carryOut(command, this.now()), `command ${command.id}`);
+        this.setSchedule(withoutAction(this.scheduled, item));
+        if (outcome.ok) this.planRevert(controller, command);
+        continue;
+      }
+      const revert = controller.revertAtExpiry?.(command.kind);
+      if (!revert || this.report(device, await revert(), `command ${command.id} expired`).ok) this.setSchedule(withoutAction(this.scheduled, item));
+    }
   }
 
   private report(device: LocalDevice, outcome: Outcome, why: string): Outcome {

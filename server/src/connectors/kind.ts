@@ -71,6 +71,11 @@ export interface ConnectorKind<TConfig extends TSchema, TState extends TSchema, 
   readonly summary: string;
   /** JSON Schema of the configuration (drives the manager's form); secrets are `writeOnly`. */
   readonly configSchema: TConfig;
+  /**
+   * `device`: the kind reaches hardware of the machine it runs on (a serial port), so only
+   * `gridshare agent` and the CLI use it; the platform neither offers nor runs it as an instance.
+   */
+  readonly runsOn?: 'device' | undefined;
   readonly stateSchema: TState;
   readonly initialState: Static<TState>;
   /** The run's timeout unless the instance sets one. */

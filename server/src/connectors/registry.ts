@@ -9,6 +9,7 @@ export interface RegisteredKind {
   readonly name: string;
   readonly summary: string;
   readonly configSchema: TSchema;
+  readonly runsOn?: 'device' | undefined;
   readonly stateSchema: TSchema;
   readonly commandSchema?: TSchema | undefined;
   readonly initialState: unknown;
@@ -35,4 +36,9 @@ export function getKind(name: string): RegisteredKind | undefined {
 
 export function kindNames(): string[] {
   return [...kinds.keys()];
+}
+
+/** The kinds a community's instance may be (not those that run on a device only). */
+export function instanceKindNames(): string[] {
+  return [...kinds.values()].filter((kind) => kind.runsOn !== 'device').map((kind) => kind.name);
 }

@@ -15,7 +15,7 @@ import { sealedPlace, type SecretBox } from '../secrets/index.js';
 import { bindingProblems, nextRunAt, readingsByDevice, splitSecrets, withSecrets, type Binding, type SecretValues } from './domain/instances.js';
 import type { Problem, TargetReading } from './domain/readings.js';
 import { checkConfig, controlConnector, finishConnector, runConnector, testConnector, type TestReport } from './harness.js';
-import { getKind, kindNames, type RegisteredKind } from './registry.js';
+import { getKind, instanceKindNames, type RegisteredKind } from './registry.js';
 import { secretPaths, validateAgainst } from './schema.js';
 import {
   claimInstance, deleteInstance, dueInstanceIds, insertInstance, instanceById, instancesOfCommunity, oldestDue, recentRuns, recordRun, runSoon, RUNS_KEPT,
@@ -136,7 +136,7 @@ export class ConnectorService {
 
   kinds(principal: Principal): KindView[] {
     requireUser(principal);
-    return kindNames().map((name) => {
+    return instanceKindNames().map((name) => {
       const kind = getKind(name)!;
       return {
         name, summary: kind.summary, configSchema: kind.configSchema, commandSchema: kind.commandSchema ?? null,
@@ -452,7 +452,8 @@ const secretsPlace = (id: string) => sealedPlace('connector_instances', 'secrets
 
 function knownKind(name: string): RegisteredKind {
   const kind = getKind(name);
-  if (!kind) throw new BadRequestError(`unknown connector kind "${name}" (known: ${kindNames().join(', ')})`, 'body/kind');
+  if (!kind) throw new BadRequestError(`unknown connector kind "${name}" (known: ${instanceKindNames().join(', ')})`, 'body/kind');
+  if (kind.runsOn === 'device') throw new BadRequestError(`connector kind "${name}" reads hardware next to it and runs in gridshare agent on the device, not on the platform`, 'body/kind');
   return kind;
 }
 

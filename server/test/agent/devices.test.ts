@@ -154,7 +154,12 @@ describe('commands through the agent to SunSpec and Shelly devices', () => {
     // Acknowledged when accepted; switched when it becomes valid.
     expect(await answered(start.id)).toEqual([{ commandId: start.id, result: 'acknowledged' }]);
     expect(plug.state.output).toBe(false);
-    await until('the plug on', () => plug.state.output);
+    // Carried out on the agent's clock: a pass before validFrom leaves it, the first after switches it.
+    await agent.controlTick();
+    expect(plug.state.output).toBe(false);
+    clock.now += 2_000;
+    await agent.controlTick();
+    expect(plug.state.output).toBe(true);
     expect(plug.calls.filter((c) => c.method === 'Switch.Set').at(-1)!.params).toEqual({ id: 0, on: true });
 
     const block = command('heat-pump-block', null, { expiresAtMs: clock.now + 30 * MINUTE });

@@ -9,6 +9,8 @@ import { controlMode } from '../../src/agent/domain/fallback.js';
 import { deviceFor, parseLocalDevices } from '../../src/agent/domain/local-devices.js';
 import { registerSetup, setpointWrites } from '../../src/agent/domain/devices/modbus-registers.js';
 import { sunspecControl, sunspecRelease, sunspecSetup } from '../../src/agent/domain/devices/sunspec.js';
+import { digestAuthorization, parseDigestChallenge } from '../../src/agent/domain/devices/digest.js';
+import { dueActions, parseSchedule, stillWanted, superseded, withAction, type ScheduledAction } from '../../src/agent/domain/schedule.js';
 import { rpcResult, shellySetup, statusOf, switchSet, switchState } from '../../src/agent/domain/devices/shelly.js';
 import { catalogKeys, message, pickLanguage } from '../../src/agent/domain/catalog.js';
 import { LineHealth, buildHeartbeat } from '../../src/agent/domain/health.js';
@@ -224,6 +226,12 @@ describe('local devices and the safe fallback', () => {
     const setup = registerSetup(device, 'agent/connectors/0');
     expect(setpointWrites(setup.setpoints['battery-power']!, -2_345)).toMatchObject({ type: 'write', writes: [{ address: 10, type: 'uint16', value: 1 }, { address: 11, type: 'int16', wordOrder: undefined, byteOrder: undefined, value: -235 }] });
     expect(setup.safeState).toEqual([{ address: 10, type: 'uint16', value: 2, wordOrder: undefined, byteOrder: undefined }]);
+    // A plain register keeps a set-point: with a safe state the agent writes it back at expiry, unless told not to.
+    expect(setup.setpoints['battery-power']!.revertAtExpiry).toBe(true);
+    const noSafeState = registerSetup(parseLocalDevices([{ ...battery, safeState: undefined }])[0]!, 'agent/connectors/0');
+    expect(noSafeState.setpoints['battery-power']!.revertAtExpiry).toBe(false);
+    const kept = registerSetup(parseLocalDevices([{ ...battery, setpoints: { 'battery-power': { register: { address: 11, type: 'int16' }, revertAtExpiry: false } } }])[0]!, 'agent/connectors/0');
+    expect(kept.setpoints['battery-power']!.revertAtExpiry).toBe(false);
     expect(deviceFor(devices, 'ev-charge-power')).toBeUndefined();
     expect(devices[0]!.intervalSeconds).toBe(60);
   });
@@ -239,6 +247,8 @@ describe('local devices and the safe fallback', () => {
     expect(problem(registers({ ...battery, setpoints: { 'battery-power': { limits: { max: 1 } } } }))).toBe('agent/connectors/0/setpoints/battery-power: writes nothing: give writes or register');
     expect(problem(registers({ ...battery, safeState: [{ address: 1, type: 'int12', value: 1 }] }))).toBe('agent/connectors/0/safeState/0/type: must be a register type (int16 … float64)');
     expect(problem(registers({ ...battery, safeState: [{ address: 1, type: 'int16', value: Number.NaN }] }))).toBe('agent/connectors/0/safeState/0/value: must be a number');
+    expect(problem(registers({ ...battery, safeState: undefined, setpoints: { 'battery-power': { register: { address: 11, type: 'int16' }, revertAtExpiry: true } } }))).toBe('agent/connectors/0/setpoints/battery-power/revertAtExpiry: reverts to the safe state: give the device a safeState');
+    expect(problem(registers({ ...battery, setpoints: { 'battery-power': { register: { address: 11, type: 'int16' }, revertAtExpiry: 'yes' } } }))).toBe('agent/connectors/0/setpoints/battery-power/revertAtExpiry: must be true or false');
   });
 
   it('turns watts into SunSpec percentages with the revert timer at the command\'s expiry', () => {
@@ -285,6 +295,26 @@ describe('local devices and the safe fallback', () => {
     expect(problem(shelly({ config: { host: 'http://x/' } }))).toBe('agent/connectors/0/config/host: must be the plug\'s host name or IP address');
     expect(problem(shelly({ setpoints: { 'appliance-start': { on: 'yes' } } }))).toBe('agent/connectors/0/setpoints/appliance-start/on: must be true or false');
     expect(problem(shelly({ safeState: { on: 1 } }))).toBe('agent/connectors/0/safeState/on: must be true or false');
+    expect(problem(shelly({ config: { host: 'plug.local', password: '' } }))).toBe('agent/connectors/0/config/password: must be the password set on the plug (1 to 64 characters)');
+    expect(shelly({ config: { host: 'plug.local', password: 'secret' } })().config.password).toBe('secret');
+  });
+
+  it('answers a digest challenge as RFC 7616 computes it, and refuses challenges it cannot answer', () => {
+    // RFC 7616 section 3.9.1: the same request signed with SHA-256 and with MD5.
+    const header = (algorithm: string) => `Digest realm="http-auth@example.org", qop="auth, auth-int", algorithm=${algorithm}, nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"`;
+    const request = { username: 'Mufasa', password: 'Circle of Life', method: 'GET', uri: '/dir/index.html', cnonce: 'f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ', nc: 1 };
+    const sha256 = parseDigestChallenge(header('SHA-256'));
+    expect(sha256).toEqual({ realm: 'http-auth@example.org', nonce: '7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v', opaque: 'FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS', algorithm: 'SHA-256' });
+    expect(digestAuthorization(sha256 as Exclude<typeof sha256, { problem: string }>, request)).toMatch(/ nc=00000001, .*response="753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1", opaque="FQhe/);
+    const md5 = parseDigestChallenge(header('MD5'));
+    expect(digestAuthorization(md5 as Exclude<typeof md5, { problem: string }>, request)).toMatch(/response="8ca523f5e9506fed4657c9700eebdbec"/);
+    // A Shelly's own challenge, as a Plus Plug S sends it.
+    expect(parseDigestChallenge('Digest qop="auth", realm="shellyplusplugs-a0b1c2d3e4f5", nonce="1733230000", algorithm=SHA-256')).toMatchObject({ realm: 'shellyplusplugs-a0b1c2d3e4f5', nonce: '1733230000', algorithm: 'SHA-256' });
+    expect(parseDigestChallenge('Basic realm="x"')).toEqual({ problem: 'asks for a password without a digest challenge' });
+    expect(parseDigestChallenge(null)).toEqual({ problem: 'asks for a password without a digest challenge' });
+    expect(parseDigestChallenge('Digest realm="x", nonce="n", qop="auth-int"')).toEqual({ problem: 'offers digest qop auth-int, not auth' });
+    expect(parseDigestChallenge('Digest realm="x", nonce="n", algorithm=SHA-512-256')).toEqual({ problem: 'asks for digest algorithm SHA-512-256 (SHA-256 and MD5 are spoken)' });
+    expect(parseDigestChallenge('Digest realm="x"')).toEqual({ problem: 'sent a digest challenge without realm or nonce' });
   });
 
   it('falls back once contact is older than the limit, and follows again after contact', () => {
@@ -292,6 +322,45 @@ describe('local devices and the safe fallback', () => {
     expect(controlMode(t, t + 300_000, 300)).toBe('following');
     expect(controlMode(t, t + 300_001, 300)).toBe('safe');
     expect(controlMode(t + 300_001, t + 300_001, 300)).toBe('following');
+  });
+});
+
+describe('what the agent has to do later', () => {
+  const t = Date.parse('2026-11-30T10:00:00Z');
+  const command = (kind: SetpointCommand['kind'], issuedAtMs: number, validFromMs = issuedAtMs, expiresAtMs = validFromMs + 900_000): SetpointCommand => ({
+    id: `c-${kind}-${issuedAtMs}`, type: 'setpoint', kind, value: 1_000, validFromMs, expiresAtMs, issuedAtMs, limits: undefined,
+  });
+
+  it('keeps its actions in time order, and a later command of a kind takes over from earlier ones', () => {
+    const start = { atMs: t + 600_000, action: 'carry-out', command: command('appliance-start', t, t + 600_000) } as const;
+    const revert = { atMs: t + 900_000, action: 'revert', command: command('battery-power', t) } as const;
+    const list = withAction(withAction([], revert), start);
+    expect(list).toEqual([start, revert]);
+    expect(dueActions(list, t + 599_999)).toEqual([]);
+    expect(dueActions(list, t + 900_000)).toEqual([start, revert]);
+    expect(superseded(list, 'battery-power', t + 60_000)).toEqual([start]);
+    // The same command (a redelivery) or an older one takes nothing away.
+    expect(superseded(list, 'battery-power', t)).toEqual(list);
+  });
+
+  it('leaves out an action whose command was replaced, in the safe state, or a start that expired while the agent was down', () => {
+    const start: ScheduledAction = { atMs: t + 600_000, action: 'carry-out', command: command('appliance-start', t, t + 600_000) };
+    expect(stillWanted(start, t + 600_000, 'following', t)).toEqual({ run: true });
+    expect(stillWanted(start, t + 600_000, 'following', t + 1)).toEqual({ run: false, why: 'a later appliance-start command came' });
+    expect(stillWanted(start, t + 600_000, 'safe', t)).toEqual({ run: false, why: 'the devices are in their safe state' });
+    expect(stillWanted(start, t + 1_500_000, 'following', t)).toEqual({ run: false, why: 'it expired before it could be carried out' });
+    // A revert is due exactly at expiry, and still wanted long after it (the agent was down then).
+    const revert: ScheduledAction = { atMs: t + 900_000, action: 'revert', command: command('battery-power', t) };
+    expect(stillWanted(revert, t + 86_400_000, 'following', t)).toEqual({ run: true });
+  });
+
+  it('reads the stored list back, leaving out what is not an action', () => {
+    const revert: ScheduledAction = { atMs: t + 900_000, action: 'revert', command: command('battery-power', t) };
+    const start: ScheduledAction = { atMs: t + 600_000, action: 'carry-out', command: command('appliance-start', t, t + 600_000) };
+    expect(parseSchedule(JSON.stringify([revert, start]))).toEqual([start, revert]);
+    expect(parseSchedule(JSON.stringify([{ ...revert, action: 'explode' }, { ...start, command: { ...start.command, kind: 'kettle' } }, null, 3]))).toEqual([]);
+    expect(parseSchedule('{')).toEqual([]);
+    expect(parseSchedule(undefined)).toEqual([]);
   });
 });
 

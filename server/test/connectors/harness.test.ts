@@ -78,8 +78,8 @@ describe('the harness', () => {
 
   it('refuses an unknown kind and a configuration of the wrong shape before running anything', async () => {
     const before = runs;
-    const unknown = await testConnector('modbus-rtu', {}, { now });
-    expect(unknown.error).toEqual({ code: 'config', message: expect.stringMatching(/unknown connector kind "modbus-rtu" \(known: modbus-sunspec, modbus-registers, csv-files, http-json, sql/) });
+    const unknown = await testConnector('modbus-ascii', {}, { now });
+    expect(unknown.error).toEqual({ code: 'config', message: expect.stringMatching(/unknown connector kind "modbus-ascii" \(known: modbus-sunspec, modbus-registers, modbus-rtu, csv-files, http-json, sql/) });
     const wrong = await runConnector('test-misbehaving', { mode: 'fly' }, undefined, { now });
     expect(wrong.error?.message).toMatch(/mode: must be one of "throw", "bad-readings"/);
     const union = await runConnector('csv-files', { source: { type: 'ftp', host: 'h' }, mapping: { timestampColumn: 't', values: [] } }, undefined, { now });

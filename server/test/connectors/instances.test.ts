@@ -75,6 +75,8 @@ describe.each(storeKinds)('connector instances on %s', (kind) => {
     const httpJson = kinds.body.find((k: { name: string }) => k.name === 'http-json');
     expect(httpJson.secretFields).toContain('/auth/token');
     expect(kinds.body.map((k: { name: string }) => k.name)).toEqual(expect.arrayContaining(['modbus-sunspec', 'modbus-registers', 'csv-files', 'http-json', 'sql']));
+    // A serial line is hardware next to the agent, not the platform's to open.
+    expect(kinds.body.map((k: { name: string }) => k.name)).not.toContain('modbus-rtu');
 
     const dry = await tp.call('POST', `${connectors()}/test`, { ...manager(), body: { kind: 'http-json', config: meterConfig(), limit: 3 } });
     expect(dry.status).toBe(200);
@@ -218,6 +220,11 @@ describe.each(storeKinds)('connector instances on %s', (kind) => {
     const unknownKind = await post({ kind: 'telepathy', name: 'x', config: {} });
     expect(unknownKind.status).toBe(400);
     expect(unknownKind.body).toMatchObject({ field: 'body/kind', message: expect.stringMatching(/unknown connector kind "telepathy"/) });
+    const serial = { kind: 'modbus-rtu', name: 'x', config: { path: '/dev/ttyS0', registers: [{ quantity: 'energy.import', address: 0, type: 'uint32', unit: 'Wh' }] } };
+    for (const refused of [await post(serial), await tp.call('POST', `${connectors()}/test`, { ...manager(), body: { kind: serial.kind, config: serial.config } })]) {
+      expect(refused.status).toBe(400);
+      expect(refused.body).toMatchObject({ field: 'body/kind', message: expect.stringMatching(/runs in gridshare agent on the device, not on the platform/) });
+    }
     const badConfig = await post({ kind: 'http-json', name: 'x', config: { ...meterConfig(), steps: [] } });
     expect(badConfig.status).toBe(400);
     expect(badConfig.body).toMatchObject({ field: 'body/config', message: expect.stringMatching(/steps/) });

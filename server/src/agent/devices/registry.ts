@@ -20,6 +20,11 @@ export interface Controller {
   carryOut(command: SetpointCommand, nowMs: number): Promise<Outcome>;
   /** Undefined: the device has no safe state. */
   readonly safe: (() => Promise<Outcome>) | undefined;
+  /**
+   * What the agent writes when a command of this kind expires, for a device that would keep the
+   * set-point otherwise (a plain register); undefined: the device reverts by itself or keeps it.
+   */
+  revertAtExpiry?(kind: CommandKind): (() => Promise<Outcome>) | undefined;
   read(nowMs: number): Promise<ReadOutcome>;
   close?(): Promise<void>;
 }

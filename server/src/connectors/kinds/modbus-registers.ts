@@ -30,16 +30,19 @@ const Register = Type.Object({
   disabled: Type.Optional(Type.Boolean({ description: 'Leave this template point out' })),
 }, { additionalProperties: false });
 
-const Config = Type.Object({
-  ...modbusEndpointFields,
+/** The register map's fields, shared with `modbus-rtu` (the same map on a serial line). */
+export const registerMapFields = {
   template: Type.Optional(Type.Enum([...REGISTER_TEMPLATES.keys()] as [string, ...string[]])),
   target: Type.String({ ...TargetName, default: 'meter' }),
   registers: Type.Array(Register, { default: [], maxItems: 500, description: 'Overrides of template points (matched by quantity and target) and points of its own' }),
   maxGap: Type.Optional(Type.Integer({ minimum: 0, maximum: 124, description: 'Registers one read may bridge (default: the template\'s, else 0)' })),
-}, { additionalProperties: false });
-type Config = Static<typeof Config>;
+};
+const MapConfig = Type.Object(registerMapFields);
+type MapConfig = Static<typeof MapConfig>;
 
-const State = Type.Object({});
+const Config = Type.Object({ ...modbusEndpointFields, ...registerMapFields }, { additionalProperties: false });
+
+export const RegisterMapState = Type.Object({});
 
 /**
  * Values written to holding registers in order (a mode register first, then its set-point), each
@@ -52,11 +55,14 @@ const RegisterWrite = Type.Object({
   byteOrder: Type.Optional(Endianness),
   value: Type.Number({ description: 'the raw value, before any scale' }),
 }, { additionalProperties: false });
-const Command = Type.Object({
+export const RegisterWriteCommand = Type.Object({
   type: Type.Literal('write'),
   writes: Type.Array(RegisterWrite, { minItems: 1, maxItems: 16 }),
 }, { additionalProperties: false });
-type Command = Static<typeof Command>;
+type Command = Static<typeof RegisterWriteCommand>;
+
+/** Opens a session to the configured device (Modbus TCP, or RTU on a serial line). */
+type Open = (signal: AbortSignal) => Promise<ModbusSession>;
 
 function encodedWrite(write: Command['writes'][number]): number[] {
   const encoding = { type: write.type as RegisterPoint['type'], wordOrder: write.wordOrder ?? 'big', byteOrder: write.byteOrder ?? 'big' } as const;
@@ -80,7 +86,7 @@ function writableRange(type: RegisterPoint['type']): readonly [number, number] |
   }
 }
 
-function resolved(config: Config) {
+function resolved(config: MapConfig) {
   const template = config.template === undefined ? undefined : REGISTER_TEMPLATES.get(config.template);
   const map = resolveRegisterMap(template, config.registers as RegisterOverride[], config.target);
   return { ...map, maxGap: config.maxGap ?? template?.maxGap ?? 0 };
@@ -113,11 +119,11 @@ async function readBlocks(session: ModbusSession, fn: RegisterFunction, plan: re
   return blocks;
 }
 
-async function poll(config: Config, context: RunContext) {
+async function poll(config: MapConfig, open: Open, context: RunContext) {
   const { points, maxGap } = resolved(config);
   const plan = planRegisterReads(points, maxGap);
   const problems: Problem[] = [];
-  const session = await openModbus(endpointOf(config), context.signal);
+  const session = await open(context.signal);
   let blocks: RegisterBlocks;
   try {
     blocks = { holding: await readBlocks(session, 'holding', plan.holding, points, problems), input: await readBlocks(session, 'input', plan.input, points, problems) };
@@ -134,36 +140,43 @@ async function poll(config: Config, context: RunContext) {
   return { readings: mapped.readings, problems, details };
 }
 
-const kind: ConnectorKind<typeof Config, typeof State, typeof Command> = {
+/** The checks, reads and writes of a register-map kind, over the session `open` gives. */
+export function registerMapKind<C extends MapConfig>(open: (config: C) => Open) {
+  return {
+    stateSchema: RegisterMapState,
+    initialState: {},
+    defaultTimeoutMs: 20_000,
+    commandSchema: RegisterWriteCommand,
+    configProblems: (config: C) => [...resolved(config).problems],
+    async test(config: C, context: RunContext, limit: number) {
+      const result = await poll(config, open(config), context);
+      return { readings: result.readings.slice(0, limit), problems: result.problems, details: result.details };
+    },
+    async run(config: C, state: Static<typeof RegisterMapState>, context: RunContext) {
+      return { ...(await poll(config, open(config), context)), state };
+    },
+    async control(config: C, state: Static<typeof RegisterMapState>, command: Command, context: RunContext) {
+      const encoded = command.writes.map((write) => ({ address: write.address, regs: encodedWrite(write), value: write.value }));
+      const session = await open(config)(context.signal);
+      try {
+        for (const write of encoded) {
+          await session.writeRegisters(write.address, write.regs);
+          const back = await session.readHolding(write.address, write.regs.length);
+          if (back.some((v, i) => v !== write.regs[i])) throw new ConnectorError('source', `register ${write.address} kept ${back.join(' ')} after writing ${write.regs.join(' ')}: is the device under local control?`);
+        }
+      } finally {
+        session.close();
+      }
+      return { state, written: encoded.map((w) => `${w.address} = ${w.value}`) };
+    },
+  };
+}
+
+const kind: ConnectorKind<typeof Config, typeof RegisterMapState, typeof RegisterWriteCommand> = {
   name: 'modbus-registers',
   summary: 'Modbus TCP meters and devices by register map (templates: Eastron SDM630, generic three-phase)',
   configSchema: Config,
-  stateSchema: State,
-  initialState: {},
-  defaultTimeoutMs: 20_000,
-  configProblems: (config) => [...resolved(config).problems],
-  async test(config, context, limit) {
-    const result = await poll(config, context);
-    return { readings: result.readings.slice(0, limit), problems: result.problems, details: result.details };
-  },
-  async run(config, state, context) {
-    return { ...(await poll(config, context)), state };
-  },
-  commandSchema: Command,
-  async control(config, state, command, context) {
-    const encoded = command.writes.map((write) => ({ address: write.address, regs: encodedWrite(write), value: write.value }));
-    const session = await openModbus(endpointOf(config), context.signal);
-    try {
-      for (const write of encoded) {
-        await session.writeRegisters(write.address, write.regs);
-        const back = await session.readHolding(write.address, write.regs.length);
-        if (back.some((v, i) => v !== write.regs[i])) throw new ConnectorError('source', `register ${write.address} kept ${back.join(' ')} after writing ${write.regs.join(' ')}: is the device under local control?`);
-      }
-    } finally {
-      session.close();
-    }
-    return { state, written: encoded.map((w) => `${w.address} = ${w.value}`) };
-  },
+  ...registerMapKind<Static<typeof Config>>((config) => (signal) => openModbus(endpointOf(config), signal)),
 };
 
 registerKind(kind);

@@ -98,7 +98,7 @@ export async function openModbus(endpoint: ModbusEndpoint, signal: AbortSignal):
   };
 }
 
-function values(raw: ArrayLike<number> | Buffer, count: number): number[] {
+export function values(raw: ArrayLike<number> | Buffer, count: number): number[] {
   const regs = Buffer.isBuffer(raw) ? Array.from({ length: raw.length / 2 }, (_, i) => raw.readUInt16BE(i * 2)) : Array.from(raw);
   if (regs.length !== count) throw new ConnectorError('protocol', `asked for ${count} registers, got ${regs.length}`);
   return regs;
@@ -110,7 +110,8 @@ function connectError(error: NodeJS.ErrnoException, endpoint: ModbusEndpoint): C
   return networkFailure(error, at) ?? new ConnectorError('unreachable', `cannot connect to ${at}: ${error.message}`);
 }
 
-function requestError(error: unknown, what: string, where: string, timeoutMs: number): ConnectorError {
+/** A failed request as a ConnectorError (`where` names the device), for TCP and RTU alike. */
+export function requestError(error: unknown, what: string, where: string, timeoutMs: number): ConnectorError {
   if (error instanceof ConnectorError) return error;
   if (error instanceof UserRequestError) {
     switch (error.err) {

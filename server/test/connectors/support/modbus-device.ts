@@ -1,11 +1,12 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import jsmodbus from 'jsmodbus';
+import { SerialPort } from 'serialport';
 import {
   encodePoint, encodeString, END_OF_CHAIN, modelDef, notImplementedRegisters, SUNS_MARKER,
 } from '../../../src/connectors/domain/sunspec/index.js';
 
 /**
- * A Modbus TCP device on a loopback port, for tests and the benchmark: a real jsmodbus server
+ * A Modbus TCP device on a loopback port (or an RTU device on a serial line), for tests and the benchmark: a real jsmodbus server
  * answering from a sparse register map the way devices do (a read touching an unmapped register
  * is exception 2), answering only its own unit id, and recording every write.
  */
@@ -40,14 +41,15 @@ export interface ModbusDevice {
   close(): Promise<void>;
 }
 
-const { ModbusTCPServer } = jsmodbus;
+const { ModbusTCPServer, ModbusRTUServer } = jsmodbus;
 const TcpResponse = jsmodbus.ModbusTCPResponse;
+const RtuResponse = jsmodbus.ModbusRTUResponse;
 const { ExceptionResponseBody, ReadHoldingRegistersResponseBody, ReadInputRegistersResponseBody, WriteMultipleRegistersResponseBody, WriteSingleRegisterResponseBody } = jsmodbus.responses;
 
 const ILLEGAL_DATA_ADDRESS = 2;
 const GATEWAY_TARGET_FAILED = 11;
 
-interface TcpRequest {
+interface ServerRequest {
   readonly unitId: number;
   readonly body: { readonly fc: FunctionCode; readonly start: number; readonly count: number; readonly address: number; readonly value: number; readonly valuesAsArray: readonly number[] };
 }
@@ -57,7 +59,6 @@ type Reply = (payload: Buffer) => void;
 export async function startModbusDevice(options: DeviceOptions = {}): Promise<ModbusDevice> {
   const holding = options.holding ?? new Map();
   const input = options.input ?? new Map();
-  const unitId = options.unitId ?? 1;
   const sockets = new Set<Socket>();
   const server: Server = createServer();
   server.on('connection', (socket) => {
@@ -77,47 +78,7 @@ export async function startModbusDevice(options: DeviceOptions = {}): Promise<Mo
     },
   };
 
-  if (!options.silent) {
-    // No register buffers: every request comes to the handlers below.
-    const modbus = new ModbusTCPServer(server, { holding: undefined, input: undefined });
-    const answer = (request: TcpRequest, reply: Reply, body: { byteCount: number; createPayload(): Buffer }): void => {
-      device.requests++;
-      reply(TcpResponse.fromRequest(request as never, body as never).createPayload());
-    };
-    const forUs = (request: TcpRequest, reply: Reply): boolean => {
-      if (request.unitId === unitId) return true;
-      if (options.otherUnits === 'gateway-exception') answer(request, reply, new ExceptionResponseBody(request.body.fc, GATEWAY_TARGET_FAILED));
-      return false;
-    };
-    const read = (registers: Registers, Body: typeof ReadHoldingRegistersResponseBody | typeof ReadInputRegistersResponseBody) => (request: TcpRequest, reply: Reply) => {
-      if (!forUs(request, reply)) return;
-      const { start, count } = request.body;
-      const payload = Buffer.alloc(count * 2);
-      for (let i = 0; i < count; i++) {
-        const value = registers.get(start + i);
-        if (value === undefined) return answer(request, reply, new ExceptionResponseBody(request.body.fc, ILLEGAL_DATA_ADDRESS));
-        payload.writeUInt16BE(value, i * 2);
-      }
-      answer(request, reply, new Body(payload.length, payload));
-    };
-    const write = (request: TcpRequest, reply: Reply, address: number, values: readonly number[], body: { byteCount: number; createPayload(): Buffer }) => {
-      if (!forUs(request, reply)) return;
-      if (values.some((_, i) => !holding.has(address + i))) return answer(request, reply, new ExceptionResponseBody(request.body.fc, ILLEGAL_DATA_ADDRESS));
-      values.forEach((v, i) => {
-        if (!options.ignoresWritesTo?.has(address + i)) holding.set(address + i, v);
-      });
-      device.writes.push({ address, values: [...values] });
-      answer(request, reply, body);
-    };
-    modbus.on('readHoldingRegisters', read(holding, ReadHoldingRegistersResponseBody) as never);
-    modbus.on('readInputRegisters', read(input, ReadInputRegistersResponseBody) as never);
-    modbus.on('writeMultipleRegisters', ((request: TcpRequest, reply: Reply) => {
-      write(request, reply, request.body.address, request.body.valuesAsArray, WriteMultipleRegistersResponseBody.fromRequest(request.body as never));
-    }) as never);
-    modbus.on('writeSingleRegister', ((request: TcpRequest, reply: Reply) => {
-      write(request, reply, request.body.address, [request.body.value], WriteSingleRegisterResponseBody.fromRequest(request.body as never));
-    }) as never);
-  }
+  if (!options.silent) serve(new ModbusTCPServer(server, { holding: undefined, input: undefined }), device, options, TcpResponse.fromRequest as ResponseOf);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -125,6 +86,72 @@ export async function startModbusDevice(options: DeviceOptions = {}): Promise<Mo
   });
   const address = server.address();
   return Object.assign(device, { port: typeof address === 'object' && address ? address.port : 0 });
+}
+
+/**
+ * The same device on a serial line, Modbus RTU (jsmodbus's RTU server on the far end of a
+ * pseudo-terminal pair): answers only its unit id (another unit's request gets no answer, as on
+ * an RS-485 bus), records every write.
+ */
+export async function startModbusRtuDevice(path: string, options: Pick<DeviceOptions, 'holding' | 'input' | 'unitId' | 'ignoresWritesTo'> = {}): Promise<ModbusDevice> {
+  const port = new SerialPort({ path, baudRate: 9600, parity: 'even', dataBits: 8, stopBits: 1, autoOpen: false });
+  await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
+  const device: ModbusDevice = {
+    port: 0,
+    holding: options.holding ?? new Map(),
+    input: options.input ?? new Map(),
+    writes: [],
+    requests: 0,
+    close: () => new Promise<void>((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve())),
+  };
+  serve(new ModbusRTUServer(port, { holding: undefined, input: undefined }), device, { ...options, otherUnits: 'silent' }, RtuResponse.fromRequest as ResponseOf);
+  return device;
+}
+
+type ResponseOf = (request: never, body: never) => { createPayload(): Buffer };
+
+/** Answers a jsmodbus server's requests (TCP or RTU) from the device's registers; no register buffers, so every request comes here. */
+function serve(modbus: { on(event: string, handler: never): unknown }, device: ModbusDevice, options: DeviceOptions, respondAs: ResponseOf): void {
+  const unitId = options.unitId ?? 1;
+  const { holding, input } = device;
+  const respond = (request: ServerRequest, body: { byteCount: number; createPayload(): Buffer }) => respondAs(request as never, body as never);
+  const answer = (request: ServerRequest, reply: Reply, body: { byteCount: number; createPayload(): Buffer }): void => {
+    device.requests++;
+    reply(respond(request, body).createPayload());
+  };
+  const forUs = (request: ServerRequest, reply: Reply): boolean => {
+    if (request.unitId === unitId) return true;
+    if (options.otherUnits === 'gateway-exception') answer(request, reply, new ExceptionResponseBody(request.body.fc, GATEWAY_TARGET_FAILED));
+    return false;
+  };
+  const read = (registers: Registers, Body: typeof ReadHoldingRegistersResponseBody | typeof ReadInputRegistersResponseBody) => (request: ServerRequest, reply: Reply) => {
+    if (!forUs(request, reply)) return;
+    const { start, count } = request.body;
+    const payload = Buffer.alloc(count * 2);
+    for (let i = 0; i < count; i++) {
+      const value = registers.get(start + i);
+      if (value === undefined) return answer(request, reply, new ExceptionResponseBody(request.body.fc, ILLEGAL_DATA_ADDRESS));
+      payload.writeUInt16BE(value, i * 2);
+    }
+    answer(request, reply, new Body(payload.length, payload));
+  };
+  const write = (request: ServerRequest, reply: Reply, address: number, values: readonly number[], body: { byteCount: number; createPayload(): Buffer }) => {
+    if (!forUs(request, reply)) return;
+    if (values.some((_, i) => !holding.has(address + i))) return answer(request, reply, new ExceptionResponseBody(request.body.fc, ILLEGAL_DATA_ADDRESS));
+    values.forEach((v, i) => {
+      if (!options.ignoresWritesTo?.has(address + i)) holding.set(address + i, v);
+    });
+    device.writes.push({ address, values: [...values] });
+    answer(request, reply, body);
+  };
+  modbus.on('readHoldingRegisters', read(holding, ReadHoldingRegistersResponseBody) as never);
+  modbus.on('readInputRegisters', read(input, ReadInputRegistersResponseBody) as never);
+  modbus.on('writeMultipleRegisters', ((request: ServerRequest, reply: Reply) => {
+    write(request, reply, request.body.address, request.body.valuesAsArray, WriteMultipleRegistersResponseBody.fromRequest(request.body as never));
+  }) as never);
+  modbus.on('writeSingleRegister', ((request: ServerRequest, reply: Reply) => {
+    write(request, reply, request.body.address, [request.body.value], WriteSingleRegisterResponseBody.fromRequest(request.body as never));
+  }) as never);
 }
 
 /** One model of a simulated SunSpec device: raw register values by point name (the rest not implemented). */

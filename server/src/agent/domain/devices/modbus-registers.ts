@@ -2,10 +2,13 @@ import type { CommandKind } from '@gridshare/contract/control';
 import { fail, finite, int, isObject, type LocalDevice } from '../local-devices.js';
 
 /**
- * `modbus-registers` as a command target: per command kind, what to write (fixed values first,
- * e.g. a mode register to "remote", then the command's value scaled into its register), and the
- * safe state as fixed writes (e.g. the battery's mode register to self-consumption). Written
- * through the connectors' `modbus-registers` write command.
+ * `modbus-registers` (Modbus TCP) and `modbus-rtu` (a serial line) as a command target: per
+ * command kind, what to write (fixed values first, e.g. a mode register to "remote", then the
+ * command's value scaled into its register), and the safe state as fixed writes (e.g. the
+ * battery's mode register to self-consumption). Written through the connectors' write command.
+ * A plain register has no timer of its own, so the agent reverts it: with `revertAtExpiry` (the
+ * default when the device has a safe state) the safe state is written when the command expires,
+ * unless a later command of its kind came first.
  */
 /** A register type of the connectors' register maps (int16 … float64); the connector checks it when it writes. */
 type RegisterType = string;
@@ -18,6 +21,8 @@ export interface RegisterSetpoint {
   readonly writes: readonly FixedWrite[];
   /** Where the command's value goes (W ÷ scale); absent for kinds without a value (a start, a block). */
   readonly register: ValueRegister | undefined;
+  /** The safe state is written when the command expires. */
+  readonly revertAtExpiry: boolean;
 }
 
 export interface RegisterSetup {
@@ -47,7 +52,7 @@ function fixedWrites(value: unknown, path: string): FixedWrite[] {
   });
 }
 
-function setpointOf(value: Json, path: string): RegisterSetpoint {
+function setpointOf(value: Json, path: string, hasSafeState: boolean): RegisterSetpoint {
   let register: ValueRegister | undefined;
   if (value.register !== undefined) {
     if (!isObject(value.register)) fail(`${path}/register`, 'must be {address, type, scale?}');
@@ -57,16 +62,20 @@ function setpointOf(value: Json, path: string): RegisterSetpoint {
   }
   const writes = fixedWrites(value.writes, `${path}/writes`);
   if (writes.length === 0 && register === undefined) fail(path, 'writes nothing: give writes or register');
-  return { writes, register };
+  if (value.revertAtExpiry !== undefined && typeof value.revertAtExpiry !== 'boolean') fail(`${path}/revertAtExpiry`, 'must be true or false');
+  const revertAtExpiry = value.revertAtExpiry ?? hasSafeState;
+  if (revertAtExpiry && !hasSafeState) fail(`${path}/revertAtExpiry`, 'reverts to the safe state: give the device a safeState');
+  return { writes, register, revertAtExpiry };
 }
 
 /** Checks a `modbus-registers` device's setpoints and safe state; `path` names it in agent.json. */
 export function registerSetup(device: LocalDevice, path: string): RegisterSetup {
+  const safeState = fixedWrites(device.safeState, `${path}/safeState`);
   const setpoints: Partial<Record<CommandKind, RegisterSetpoint>> = {};
   for (const [kind, setpoint] of Object.entries(device.setpoints) as [CommandKind, { spec: Json }][]) {
-    setpoints[kind] = setpointOf(setpoint.spec, `${path}/setpoints/${kind}`);
+    setpoints[kind] = setpointOf(setpoint.spec, `${path}/setpoints/${kind}`, safeState.length > 0);
   }
-  return { setpoints, safeState: fixedWrites(device.safeState, `${path}/safeState`) };
+  return { setpoints, safeState };
 }
 
 /** The register writes of a set-point: the fixed ones, then the value in the register's units. */

@@ -9,9 +9,10 @@ import { fail, finite, int, isObject, secondsUntil, takesValue, type LocalDevice
  * with a value switches on when the value is at least `onAtLeastW`. With `revertAtExpiry` (the
  * default except for a start, which must not cut a running program) the plug's own timer
  * (`toggle_after`) switches it back when the command expires, so it does so without the agent.
- * The safe state is `{ "on": true|false }`.
+ * The safe state is `{ "on": true|false }`. A plug with a password set on it (`config.password`)
+ * is answered with digest authentication (`digest.ts`, user `admin` as every Gen2 has it).
  */
-export interface ShellyConfig { readonly host: string; readonly port: number; readonly switchId: number; readonly timeoutMs: number }
+export interface ShellyConfig { readonly host: string; readonly port: number; readonly switchId: number; readonly timeoutMs: number; readonly password: string | undefined }
 export interface ShellySwitch { readonly on: boolean | undefined; readonly onAtLeastW: number | undefined; readonly revertAtExpiry: boolean }
 export interface ShellySetup {
   readonly config: ShellyConfig;
@@ -21,6 +22,9 @@ export interface ShellySetup {
 
 /** A JSON-RPC 2.0 request as a Shelly Gen2 takes it. */
 export interface RpcRequest { readonly id: number; readonly method: 'Switch.Set' | 'Switch.GetStatus'; readonly params: Readonly<Record<string, number | boolean>> }
+
+/** The user a Shelly Gen2 takes a password for: there is no other. */
+export const SHELLY_USER = 'admin';
 
 /** Shelly's toggle_after is a number of seconds; a day is more than any command of control lasts. */
 const MAX_TOGGLE_S = 86_400;
@@ -32,6 +36,13 @@ function boolean(value: unknown, path: string, otherwise: boolean | undefined): 
   return value;
 }
 
+/** A Shelly takes passwords of up to 64 characters (the web UI's limit). */
+function password(value: unknown, path: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0 || value.length > 64) fail(path, 'must be the password set on the plug (1 to 64 characters)');
+  return value;
+}
+
 export function shellySetup(device: LocalDevice, path: string): ShellySetup {
   const raw = device.config;
   if (typeof raw.host !== 'string' || !HOST.test(raw.host)) fail(`${path}/config/host`, 'must be the plug\'s host name or IP address');
@@ -40,6 +51,7 @@ export function shellySetup(device: LocalDevice, path: string): ShellySetup {
     port: raw.port === undefined ? 80 : int(raw.port, `${path}/config/port`, 1, 65_535),
     switchId: raw.switchId === undefined ? 0 : int(raw.switchId, `${path}/config/switchId`, 0, 15),
     timeoutMs: raw.timeoutMs === undefined ? 5_000 : int(raw.timeoutMs, `${path}/config/timeoutMs`, 100, 60_000),
+    password: password(raw.password, `${path}/config/password`),
   };
   const setpoints: Partial<Record<CommandKind, ShellySwitch>> = {};
   for (const [kind, setpoint] of Object.entries(device.setpoints) as [CommandKind, { spec: Record<string, unknown> }][]) {
