@@ -471,15 +471,15 @@ export interface AgentHeartbeatRow {
 }
 
 /** Keeps the newest heartbeat per device; one that arrives late (older than the stored one) changes nothing. */
-export async function saveAgentHeartbeat(tx: Queryable, beat: AgentHeartbeatRow): Promise<void> {
+export async function saveAgentHeartbeat(tx: Queryable, communityId: string, beat: AgentHeartbeatRow): Promise<void> {
   await tx.query(
-    `INSERT INTO agent_heartbeats (device_id, received_at, version, uptime_seconds, queue_messages, queue_readings, last_frame_at, frames_per_minute, checksum_errors, transport, control_mode)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-     ON CONFLICT (device_id) DO UPDATE SET received_at = excluded.received_at, version = excluded.version, uptime_seconds = excluded.uptime_seconds,
+    `INSERT INTO agent_heartbeats (device_id, received_at, version, uptime_seconds, queue_messages, queue_readings, last_frame_at, frames_per_minute, checksum_errors, transport, control_mode, community_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+     ON CONFLICT (device_id, community_id) DO UPDATE SET received_at = excluded.received_at, version = excluded.version, uptime_seconds = excluded.uptime_seconds,
        queue_messages = excluded.queue_messages, queue_readings = excluded.queue_readings, last_frame_at = excluded.last_frame_at,
        frames_per_minute = excluded.frames_per_minute, checksum_errors = excluded.checksum_errors, transport = excluded.transport, control_mode = excluded.control_mode
      WHERE agent_heartbeats.received_at <= excluded.received_at`,
-    [beat.deviceId, beat.receivedAt, beat.version, beat.uptimeSeconds, beat.queueMessages, beat.queueReadings, beat.lastFrameAt, beat.framesPerMinute, beat.checksumErrors, beat.transport, beat.controlMode],
+    [beat.deviceId, beat.receivedAt, beat.version, beat.uptimeSeconds, beat.queueMessages, beat.queueReadings, beat.lastFrameAt, beat.framesPerMinute, beat.checksumErrors, beat.transport, beat.controlMode, communityId],
   );
 }
 
