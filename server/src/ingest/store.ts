@@ -388,6 +388,26 @@ export async function deleteReadingsBefore(tx: Queryable, communityId: string, c
   return rows[0]?.count ?? 0;
 }
 
+/**
+ * Deletes every raw reading of a community (it left the platform), one partition per statement
+ * (each month's, and the default one's); returns how many went. The key leads with the device, so
+ * each statement reads its partition through: a community leaves rarely, and an index on
+ * community_id would cost every group commit.
+ */
+export async function deleteCommunityReadings(tx: Queryable, communityId: string): Promise<number> {
+  // The partitions job moves a month out of the default partition under its exclusive lock: taken
+  // first, this waits for a move under way and holds off the next, so the list below is complete.
+  await tx.exec('LOCK TABLE readings_default IN ROW EXCLUSIVE MODE');
+  let deleted = 0;
+  for (const name of await readingPartitionNames(tx)) {
+    const table = name === 'readings_default' ? name : identifier(name);
+    const [gone] = await tx.query<{ n: number }>(
+      `WITH gone AS (DELETE FROM ${table} WHERE community_id = $1 RETURNING 1) SELECT count(*)::int AS n FROM gone`, [communityId]);
+    deleted += gone?.n ?? 0;
+  }
+  return deleted;
+}
+
 /** The columns of one group commit's readings, in device order. */
 export interface ReadingColumns {
   devices: string[];
