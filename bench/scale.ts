@@ -6,23 +6,28 @@
  * ingest path (shared subscription → group commit) into PostgreSQL. Prints readings stored per
  * second, publish → stored latency, memory.
  *
- *   npm run bench:scale [-- --devices 10000] [-- --batch 1000] [-- --seconds 60] [-- --period 5] [-- --record]
+ *   npm run bench:scale [-- --devices 10000] [-- --batch 1000] [-- --seconds 60] [-- --period 5] [-- --anonymous] [-- --record]
+ *
+ * --anonymous: a Mosquitto of the bench's own without the dynamic-security plugin (devices connect
+ * without a password and nothing is registered with the broker). With the plugin, registering
+ * 1,000 devices at once kept the broker busy beyond Gridshare's 15 s answer timeout (bench/RESULTS.md).
  *
  * Needs Mosquitto installed and PostgreSQL (TEST_DATABASE_URL or DATABASE_URL; a scratch database
  * is made and dropped). Publish → stored: from the device's publish to the `received_at` the
  * storing transaction gives its readings (its start, a little before its commit).
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { loadavg, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startPlatform, type Platform } from '../server/src/platform/compose.js';
 import { brokerPassword, readDeviceKeys } from '../server/src/provisioning/index.js';
 import { memoryKeys } from '../server/src/secrets/index.js';
 import { createScratchDatabase, postgresUrl } from '../server/test/support/stores.js';
-import { mosquittoMissing, startMosquitto } from '../server/test/support/mosquitto.js';
+import { mosquittoMissing, startMosquitto, type TestMosquitto } from '../server/test/support/mosquitto.js';
 import { benchCommunity } from './lib/community.js';
 import { machine, percentile, recordSection } from './lib/report.js';
 import { READINGS_PER_MESSAGE, type ScaleLoadCommand, type ScaleLoadConfig, type ScaleLoadReport } from './lib/scale-load.js';
@@ -33,6 +38,7 @@ const batchSize = Number(arg('--batch') ?? 1_000);
 const seconds = Number(arg('--seconds') ?? 60);
 const periodSeconds = Number(arg('--period') ?? 5);
 const connections = Number(arg('--connections') ?? 4);
+const anonymous = process.argv.includes('--anonymous');
 
 if (mosquittoMissing) throw new Error(`this benchmark needs Mosquitto: ${mosquittoMissing}`);
 const serverUrl = postgresUrl ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -62,9 +68,45 @@ async function storedReadings(platform: Platform, communityId: string): Promise<
   return Number(row?.n ?? 0);
 }
 
+/**
+ * A Mosquitto with the recommended queue limits and no authentication, on a loopback port, for
+ * --anonymous: only what the ingest path needs.
+ */
+async function anonymousMosquitto(dir: string): Promise<Pick<TestMosquitto, 'url' | 'port' | 'close'>> {
+  const port = await new Promise<number>((done) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = server.address() as { port: number };
+      server.close(() => done(free));
+    });
+  });
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'max_queued_messages 100000',
+    'max_queued_bytes 104857600', 'max_inflight_messages 256', 'max_packet_size 135168', ...(userInfo().uid === 0 ? ['user root'] : [])].join('\n'));
+  const child = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
+  for (let i = 0; ; i++) {
+    const listening = await new Promise<boolean>((done) => {
+      const probe = createServer().listen(port, '127.0.0.1');
+      probe.on('listening', () => probe.close(() => done(false)));
+      probe.on('error', () => done(true));
+    });
+    if (listening) break;
+    if (i > 200 || child.exitCode !== null) throw new Error('mosquitto did not start');
+    await sleep(50);
+  }
+  return {
+    url: `mqtt://127.0.0.1:${port}`, port,
+    close: async () => {
+      const exited = new Promise((done) => child.once('exit', done));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 const loadBefore = loadavg()[0]!;
 const dir = mkdtempSync(join(tmpdir(), 'gridshare-bench-scale-'));
-const broker = await startMosquitto();
+const secured = anonymous ? undefined : await startMosquitto();
+const broker = secured ?? await anonymousMosquitto(dir);
 const database = await createScratchDatabase(serverUrl, 'gridshare_bench');
 const serviceAccount = { username: `gridshare-${randomBytes(4).toString('hex')}`, password: randomBytes(16).toString('hex') };
 let platform: Platform | undefined;
@@ -76,8 +118,9 @@ try {
     http: { port: 0, host: '127.0.0.1', explicit: true },
     mqtt: { port: 0, host: '127.0.0.1', explicit: true },
     externalMqtt: {
-      url: `mqtt://${serviceAccount.username}:${serviceAccount.password}@127.0.0.1:${broker.port}`,
-      group: `scale${randomBytes(3).toString('hex')}`, instanceId: 'scale', connections, sessionExpirySeconds: 600, dynsecAdmin: broker.admin,
+      url: secured ? `mqtt://${serviceAccount.username}:${serviceAccount.password}@127.0.0.1:${broker.port}` : broker.url,
+      group: `scale${randomBytes(3).toString('hex')}`, instanceId: 'scale', connections, sessionExpirySeconds: 600,
+      ...(secured ? { dynsecAdmin: secured.admin } : {}),
     },
     artefactsDir: join(dir, 'artefacts'),
     quotas: { devicesPerCommunity: 10_000_000, batchesPerHour: 10_000 },
@@ -100,7 +143,7 @@ try {
   }
   const provisionSeconds = (performance.now() - provisioning) / 1000;
   const syncing = performance.now();
-  await platform.brokerSync!.idle();
+  await platform.brokerSync?.idle();
   const syncSeconds = (performance.now() - syncing) / 1000;
   // One home per device, so the interval job has its quarter hours to make, as in a community.
   await platform.db.query(
@@ -112,7 +155,7 @@ try {
   const keys = await readDeviceKeys(platform.db, platform.secrets.box, ids);
   const config: ScaleLoadConfig = {
     brokerUrl: broker.url,
-    devices: ids.map((id) => ({ id, password: brokerPassword(keys.get(id)!.primary, id) })),
+    devices: ids.map((id) => ({ id, ...(secured ? { password: brokerPassword(keys.get(id)!.primary, id) } : {}) })),
     connectConcurrency: 200,
     seconds,
     periodSeconds,
@@ -172,7 +215,9 @@ try {
     loadRss: published.peakRssMb, brokerRss: childBrokerPeakMb(), intervalMarksWaiting: Number(lag?.waiting ?? 0),
   };
   const fmt = (x: number) => x.toLocaleString('en');
-  const body = `Measured ${machine()} with \`npm run bench:scale\` (shared machine: other engineers' tests and builds ran meanwhile; 1-minute load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after): ${fmt(ids.length)} devices provisioned through the HTTP API in batches of ${fmt(batchSize)} (${provisionSeconds.toFixed(0)} s, then ${syncSeconds.toFixed(1)} s until the broker had every device's client), each bound to a home of its own; Mosquitto 2 with \`deploy/mosquitto/mosquitto.conf\` (dynamic security: each device authenticates with its own key) on a loopback port; the devices connect from a separate process (${connected.seconds.toFixed(0)} s for all, ${connected.failed} failed) and each publishes one message of 5 readings (QoS 1) every ${periodSeconds} s at its own offset for ${seconds} s; one Gridshare process on PostgreSQL 15 consumes through the shared subscription (${connections} connections). Publish → stored is from the publish to the storing transaction's timestamp on the reading, for every message. One process only: two processes and one killed half-way (the issue's full scenario) are not part of this run.
+  const body = `Measured ${machine()} with \`npm run bench:scale\` (shared machine: other engineers' tests and builds ran meanwhile; 1-minute load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after): ${fmt(ids.length)} devices provisioned through the HTTP API in batches of ${fmt(batchSize)} (${provisionSeconds.toFixed(0)} s${secured ? `, then ${syncSeconds.toFixed(1)} s until the broker had every device's client` : ''}), each bound to a home of its own; ${secured
+    ? 'Mosquitto 2 with \`deploy/mosquitto/mosquitto.conf\` (dynamic security: each device authenticates with its own key)'
+    : 'Mosquitto 2 with the recommended queue limits but without the dynamic-security plugin (\`--anonymous\`: devices are not authenticated by the broker)'} on a loopback port; the devices connect from a separate process (${connected.seconds.toFixed(0)} s for all, ${connected.failed} failed) and each publishes one message of 5 readings (QoS 1) every ${periodSeconds} s at its own offset for ${seconds} s; one Gridshare process on PostgreSQL 15 consumes through the shared subscription (${connections} connections). Publish → stored is from the publish to the storing transaction's timestamp on the reading, for every message. One process only: two processes and one killed half-way (the issue's full scenario) are not part of this run.
 
 | Devices | Offered readings/s | Stored readings/s | Published | Stored | Lost | Refused by broker | Publish→stored p50 / p99 / max (ms) | Gridshare RSS under load / peak incl. provisioning (MB) | Load generator peak (MB) | Mosquitto peak (MB) | Interval marks waiting at the end |
 |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|

@@ -7,7 +7,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 
 export interface ScaleLoadConfig {
   readonly brokerUrl: string;
-  readonly devices: readonly { id: string; password: string }[];
+  readonly devices: readonly { id: string; password?: string }[];
   /** How many connect at once. */
   readonly connectConcurrency: number;
   readonly seconds: number;

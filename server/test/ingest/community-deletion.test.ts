@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deleteReadingsBefore } from '../../src/ingest/index.js';
 import { OUTBOX_JOB } from '../../src/platform/events/index.js';
 import { storeKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
@@ -7,7 +9,7 @@ import { buildWorld, type World } from '../support/world.js';
 /**
  * A community leaving the platform (issue 22): its raw readings, which have no foreign key to it,
  * are deleted from every partition they are in once the deletion committed; another community's
- * stay, and a refused deletion deletes nothing.
+ * stay, and a refused deletion deletes nothing. Its retention works across the partitions too.
  */
 describe.each(storeKinds)('raw readings of a deleted community on %s', (kind) => {
   let tp: TestPlatform;
@@ -54,5 +56,26 @@ describe.each(storeKinds)('raw readings of a deleted community on %s', (kind) =>
     expect(await where(w.communityA)).toEqual(partitionsOfA);
     const [waiting] = await tp.platform.db.query<{ n: number }>("SELECT count(*)::int AS n FROM event_outbox WHERE event = 'community.deleted'");
     expect(waiting!.n).toBe(0);
+  });
+
+  it('retention deletes a community\'s readings before the cut-off across partitions, keeping each series\' newest one before it', async () => {
+    const stamps = async (deviceId: string) => (await tp.platform.db.query<{ ts: Date }>(
+      'SELECT ts FROM readings WHERE device_id = $1 ORDER BY ts', [deviceId])).map((r) => r.ts.toISOString());
+    const dayAfter = new Date(longAgo.getTime() + 86_400_000);
+    await tp.platform.db.query(
+      `INSERT INTO readings (device_id, quantity, ts, value, community_id)
+       VALUES ('gs-retention-a', 'energy.import', $1, 1, $4), ('gs-retention-a', 'energy.import', $2, 2, $4),
+              ('gs-retention-a', 'energy.import', $3, 3, $4), ('gs-retention-other', 'energy.import', $1, 1, $5)`,
+      [longAgo, dayAfter, thisMonth, w.communityA, randomUUID()]);
+    const monthStart = Date.UTC(thisMonth.getUTCFullYear(), thisMonth.getUTCMonth(), 1);
+
+    // Both before the cut-off are in the default partition: the newer one stays as the baseline.
+    expect(await deleteReadingsBefore(tp.platform.db, w.communityA, monthStart)).toBe(1);
+    expect(await stamps('gs-retention-a')).toEqual([dayAfter.toISOString(), thisMonth.toISOString()]);
+    expect(await deleteReadingsBefore(tp.platform.db, w.communityA, monthStart)).toBe(0);
+    // The newest before a later cut-off is in this month's partition: the default one's goes.
+    expect(await deleteReadingsBefore(tp.platform.db, w.communityA, thisMonth.getTime() + 3_600_000)).toBe(1);
+    expect(await stamps('gs-retention-a')).toEqual([thisMonth.toISOString()]);
+    expect(await stamps('gs-retention-other')).toEqual([longAgo.toISOString()]);
   });
 });
