@@ -62,19 +62,21 @@ describe.each(storeKinds)('raw readings of a deleted community on %s', (kind) =>
     const stamps = async (deviceId: string) => (await tp.platform.db.query<{ ts: Date }>(
       'SELECT ts FROM readings WHERE device_id = $1 ORDER BY ts', [deviceId])).map((r) => r.ts.toISOString());
     const dayAfter = new Date(longAgo.getTime() + 86_400_000);
+    // Communities of their own: the readings of the test above stay out of the counts.
+    const [retained, other] = [randomUUID(), randomUUID()];
     await tp.platform.db.query(
       `INSERT INTO readings (device_id, quantity, ts, value, community_id)
        VALUES ('gs-retention-a', 'energy.import', $1, 1, $4), ('gs-retention-a', 'energy.import', $2, 2, $4),
               ('gs-retention-a', 'energy.import', $3, 3, $4), ('gs-retention-other', 'energy.import', $1, 1, $5)`,
-      [longAgo, dayAfter, thisMonth, w.communityA, randomUUID()]);
+      [longAgo, dayAfter, thisMonth, retained, other]);
     const monthStart = Date.UTC(thisMonth.getUTCFullYear(), thisMonth.getUTCMonth(), 1);
 
     // Both before the cut-off are in the default partition: the newer one stays as the baseline.
-    expect(await deleteReadingsBefore(tp.platform.db, w.communityA, monthStart)).toBe(1);
+    expect(await deleteReadingsBefore(tp.platform.db, retained, monthStart)).toBe(1);
     expect(await stamps('gs-retention-a')).toEqual([dayAfter.toISOString(), thisMonth.toISOString()]);
-    expect(await deleteReadingsBefore(tp.platform.db, w.communityA, monthStart)).toBe(0);
+    expect(await deleteReadingsBefore(tp.platform.db, retained, monthStart)).toBe(0);
     // The newest before a later cut-off is in this month's partition: the default one's goes.
-    expect(await deleteReadingsBefore(tp.platform.db, w.communityA, thisMonth.getTime() + 3_600_000)).toBe(1);
+    expect(await deleteReadingsBefore(tp.platform.db, retained, thisMonth.getTime() + 3_600_000)).toBe(1);
     expect(await stamps('gs-retention-a')).toEqual([thisMonth.toISOString()]);
     expect(await stamps('gs-retention-other')).toEqual([longAgo.toISOString()]);
   });
