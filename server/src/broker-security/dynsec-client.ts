@@ -72,6 +72,9 @@ export class DynsecClient {
       }, ANSWER_TIMEOUT_MS);
       this.waiting.set(id, { resolve, reject, timer });
     });
+    // A busy broker may acknowledge the publish after the answer timed out: that rejection is the
+    // caller's (returned below), never an unhandled one that would end the process meanwhile.
+    answered.catch(() => undefined);
     await this.client.publishAsync(CONTROL_TOPIC, JSON.stringify({ commands: tagged }), { qos: 1 });
     return answered;
   }

@@ -112,7 +112,7 @@ export async function insertInstance(tx: Queryable, id: string, communityId: str
     [id, communityId, kind, fields.name, JSON.stringify(fields.config), fields.sealedSecrets, JSON.stringify(fields.bindings),
       fields.enabled, fields.intervalS, fields.jitterS, fields.timeoutMs, createdBy],
   );
-  await tx.query('INSERT INTO connector_status (instance_id) VALUES ($1)', [id]);
+  await tx.query('INSERT INTO connector_status (instance_id, community_id) VALUES ($1, $2)', [id, communityId]);
 }
 
 /** Changes an instance; a changed configuration or a re-enabled instance runs at once. */
@@ -196,8 +196,8 @@ export async function recordRun(tx: Queryable, id: string, run: FinishedRun): Pr
     [id, run.nextRunAt, run.startedAt, run.outcome, success, run.readingsStored, run.errorCode, run.errorMessage, run.failuresInRow],
   );
   await tx.query(
-    `INSERT INTO connector_runs (instance_id, started_at, duration_ms, outcome, readings_stored, error_code, error_message, problems)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)`,
+    `INSERT INTO connector_runs (instance_id, community_id, started_at, duration_ms, outcome, readings_stored, error_code, error_message, problems)
+     SELECT $1, community_id, $2, $3, $4, $5, $6, $7, $8::jsonb FROM connector_instances WHERE id = $1`,
     [id, run.startedAt, run.durationMs, run.outcome, run.readingsStored, run.errorCode, run.errorMessage, JSON.stringify(run.problems)],
   );
   await tx.query(

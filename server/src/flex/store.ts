@@ -129,7 +129,7 @@ export async function saveParticipant(db: Queryable, p: StoredParticipant): Prom
   const rows = await db.query(
     `INSERT INTO flex_participants (id, community_id, domain, role, endpoint, public_keys, barred, congestion_points, created_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-     ON CONFLICT (id) DO UPDATE SET domain = EXCLUDED.domain, role = EXCLUDED.role, endpoint = EXCLUDED.endpoint, public_keys = EXCLUDED.public_keys,
+     ON CONFLICT (id, community_id) DO UPDATE SET domain = EXCLUDED.domain, role = EXCLUDED.role, endpoint = EXCLUDED.endpoint, public_keys = EXCLUDED.public_keys,
        barred = EXCLUDED.barred, congestion_points = EXCLUDED.congestion_points, updated_at = EXCLUDED.updated_at
      RETURNING 1`,
     [p.id, p.communityId, p.domain, p.role, p.endpoint, p.publicKeys, p.barred, p.congestionPoints, new Date(p.createdAtMs), new Date(p.updatedAtMs)],
@@ -392,7 +392,7 @@ export async function saveContract(db: Queryable, c: StoredContract): Promise<vo
     `INSERT INTO flex_contracts (id, community_id, participant_id, congestion_points, service_type, valid_from, valid_to, time_zone, windows, currency,
        capacity_price, volume_price, penalty_rate, state, created_at, updated_at, activated_at, ended_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11::bigint, $12::bigint, $13::bigint, $14, $15, $16, $17, $18)
-     ON CONFLICT (id) DO UPDATE SET participant_id = EXCLUDED.participant_id, congestion_points = EXCLUDED.congestion_points,
+     ON CONFLICT (id, community_id) DO UPDATE SET participant_id = EXCLUDED.participant_id, congestion_points = EXCLUDED.congestion_points,
        service_type = EXCLUDED.service_type, valid_from = EXCLUDED.valid_from, valid_to = EXCLUDED.valid_to, time_zone = EXCLUDED.time_zone,
        windows = EXCLUDED.windows, currency = EXCLUDED.currency, capacity_price = EXCLUDED.capacity_price, volume_price = EXCLUDED.volume_price,
        penalty_rate = EXCLUDED.penalty_rate, state = EXCLUDED.state, updated_at = EXCLUDED.updated_at, activated_at = EXCLUDED.activated_at,

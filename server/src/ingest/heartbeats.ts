@@ -57,5 +57,5 @@ export function parseHeartbeat(payload: Uint8Array, receivedAt: Date): Omit<Agen
 
 /** Stores a device's heartbeat (over MQTT); throws HeartbeatRefused for one that does not parse. */
 export async function recordHeartbeat(db: Db, device: AuthenticatedDevice, payload: Uint8Array, receivedAt: Date): Promise<void> {
-  await saveAgentHeartbeat(db, { deviceId: device.id, ...parseHeartbeat(payload, receivedAt) });
+  await saveAgentHeartbeat(db, device.communityId, { deviceId: device.id, ...parseHeartbeat(payload, receivedAt) });
 }

@@ -388,6 +388,26 @@ export async function deleteReadingsBefore(tx: Queryable, communityId: string, c
   return rows[0]?.count ?? 0;
 }
 
+/**
+ * Deletes every raw reading of a community (it left the platform), one partition per statement
+ * (each month's, and the default one's); returns how many went. The key leads with the device, so
+ * each statement reads its partition through: a community leaves rarely, and an index on
+ * community_id would cost every group commit.
+ */
+export async function deleteCommunityReadings(tx: Queryable, communityId: string): Promise<number> {
+  // The partitions job moves a month out of the default partition under its exclusive lock: taken
+  // first, this waits for a move under way and holds off the next, so the list below is complete.
+  await tx.exec('LOCK TABLE readings_default IN ROW EXCLUSIVE MODE');
+  let deleted = 0;
+  for (const name of await readingPartitionNames(tx)) {
+    const table = name === 'readings_default' ? name : identifier(name);
+    const [gone] = await tx.query<{ n: number }>(
+      `WITH gone AS (DELETE FROM ${table} WHERE community_id = $1 RETURNING 1) SELECT count(*)::int AS n FROM gone`, [communityId]);
+    deleted += gone?.n ?? 0;
+  }
+  return deleted;
+}
+
 /** The columns of one group commit's readings, in device order. */
 export interface ReadingColumns {
   devices: string[];
@@ -471,15 +491,15 @@ export interface AgentHeartbeatRow {
 }
 
 /** Keeps the newest heartbeat per device; one that arrives late (older than the stored one) changes nothing. */
-export async function saveAgentHeartbeat(tx: Queryable, beat: AgentHeartbeatRow): Promise<void> {
+export async function saveAgentHeartbeat(tx: Queryable, communityId: string, beat: AgentHeartbeatRow): Promise<void> {
   await tx.query(
-    `INSERT INTO agent_heartbeats (device_id, received_at, version, uptime_seconds, queue_messages, queue_readings, last_frame_at, frames_per_minute, checksum_errors, transport, control_mode)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-     ON CONFLICT (device_id) DO UPDATE SET received_at = excluded.received_at, version = excluded.version, uptime_seconds = excluded.uptime_seconds,
+    `INSERT INTO agent_heartbeats (device_id, received_at, version, uptime_seconds, queue_messages, queue_readings, last_frame_at, frames_per_minute, checksum_errors, transport, control_mode, community_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+     ON CONFLICT (device_id, community_id) DO UPDATE SET received_at = excluded.received_at, version = excluded.version, uptime_seconds = excluded.uptime_seconds,
        queue_messages = excluded.queue_messages, queue_readings = excluded.queue_readings, last_frame_at = excluded.last_frame_at,
        frames_per_minute = excluded.frames_per_minute, checksum_errors = excluded.checksum_errors, transport = excluded.transport, control_mode = excluded.control_mode
      WHERE agent_heartbeats.received_at <= excluded.received_at`,
-    [beat.deviceId, beat.receivedAt, beat.version, beat.uptimeSeconds, beat.queueMessages, beat.queueReadings, beat.lastFrameAt, beat.framesPerMinute, beat.checksumErrors, beat.transport, beat.controlMode],
+    [beat.deviceId, beat.receivedAt, beat.version, beat.uptimeSeconds, beat.queueMessages, beat.queueReadings, beat.lastFrameAt, beat.framesPerMinute, beat.checksumErrors, beat.transport, beat.controlMode, communityId],
   );
 }
 

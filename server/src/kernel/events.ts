@@ -63,6 +63,11 @@ export const EVENT_SHAPES = {
   },
   /** A community's settings changed; `allocationFromMs` is set when its allocation rule or mode applies anew from then. */
   'community.changed': { communityId: 'string', allocationFromMs: 'number|null' },
+  /**
+   * A community was deleted (it left the platform): its rows went with it, except the raw readings,
+   * which have no foreign key to it (ingest deletes them, durably, once the deletion committed).
+   */
+  'community.deleted': { communityId: 'string' },
   /** A month was settled for good (for the verifiable record). */
   'settlement.closed': { communityId: 'string', settlementId: 'string', period: 'string', closedAtMs: 'number' },
   /** A statement or correction was issued to a member (for the verifiable record). */

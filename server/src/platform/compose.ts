@@ -16,7 +16,7 @@ import { lockDataFolder, makePrivate, type DataFolderLock } from './store/data-f
 import { webRoutes } from '../web/index.js';
 import { createMailer, type SmtpConfig } from '../notifications/index.js';
 import { ensureDemoCommunity, settleDemoMonth, startDemoConnectorSource, type DemoCommunity } from '../demo/index.js';
-import { ReadingWriter, DeviceDirectory, IngestService, embeddedIngestHandlers, startExternalIngest, type ExternalIngest, ingestRoutes, RefusalLog, ConnectionGuard, type ConnectLimit, recordDeviceEvent, recordHeartbeat, readingPartitionsJob } from '../ingest/index.js';
+import { ReadingWriter, DeviceDirectory, IngestService, embeddedIngestHandlers, startExternalIngest, type ExternalIngest, ingestRoutes, RefusalLog, ConnectionGuard, type ConnectLimit, recordDeviceEvent, recordHeartbeat, readingPartitionsJob, subscribeIngest } from '../ingest/index.js';
 import { LiveHub, liveRoutes } from '../live/index.js';
 import { ArtefactStore, deviceAuthenticator, readDeviceKeys, provisioningRoutes, type Endpoints, deviceCredentialsStore, ArtefactBuilder } from '../provisioning/index.js';
 import { frameDecoder, meterRoutes, meterKeysStore } from '../meters/index.js';
@@ -229,6 +229,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     metrics.observeEvents(events);
     // The audit trail is written in the transaction of each change a person makes.
     subscribeAudit(events);
+    subscribeIngest(events);
     subscribeIntervals(events, jobs);
     subscribeSharing(events, jobs);
     events.afterCommit('readings.committed', ({ messages }) => live.publish(messages));

@@ -137,5 +137,6 @@ export async function deleteCommunity(db: Db, events: EventPublisher, principal:
     const before = await loadCommunity(tx, id);
     if (!before || !(await deleteCommunityRow(tx, id))) throw new NotFoundError('community');
     await recordChange(publish, { kind: 'community', communityId: id, resourceId: id, action: 'delete', before, after: null });
+    await publish('community.deleted', { communityId: id });
   });
 }

@@ -128,7 +128,7 @@ async function shareQuarters(db: Db, provisionalFigures: ProvisionalFigures, com
 
   await db.transaction(async (tx) => {
     await writeMemberQuarters(tx, communityId, rows, sorted);
-    await writePools(tx, changedPools);
+    await writePools(tx, communityId, changedPools);
     // A battery's changed pool changes every later quarter hour of it: carry the change forward.
     const next = changedPools.map((p) => p.startMs + QUARTER_HOUR_MS).filter((ms) => !starts.has(ms));
     if (next.length > 0) await markSharingDirty(tx, communityId, await startsWithIntervals(tx, communityId, next));

@@ -157,15 +157,15 @@ export async function poolsAt(db: Queryable, pointIds: readonly string[], starts
   return new Map(rows.map((r) => [`${r.metering_point_id}|${r.start.getTime()}`, { ownPv: r.own_pv_wh, community: r.community_wh, grid: r.grid_wh }]));
 }
 
-export async function writePools(tx: Queryable, pools: readonly PoolAfter[]): Promise<void> {
+export async function writePools(tx: Queryable, communityId: string, pools: readonly PoolAfter[]): Promise<void> {
   if (pools.length === 0) return;
   await tx.query(
-    `INSERT INTO battery_pools (metering_point_id, start, own_pv_wh, community_wh, grid_wh)
-     SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::int8[], $4::int8[], $5::int8[])
-     ON CONFLICT (metering_point_id, start) DO UPDATE SET
+    `INSERT INTO battery_pools (metering_point_id, start, own_pv_wh, community_wh, grid_wh, community_id)
+     SELECT *, $6::uuid FROM unnest($1::uuid[], $2::timestamptz[], $3::int8[], $4::int8[], $5::int8[])
+     ON CONFLICT (metering_point_id, start, community_id) DO UPDATE SET
        own_pv_wh = EXCLUDED.own_pv_wh, community_wh = EXCLUDED.community_wh, grid_wh = EXCLUDED.grid_wh`,
     [pools.map((p) => p.pointId), pools.map((p) => new Date(p.startMs)), pools.map((p) => p.pool.ownPv),
-      pools.map((p) => p.pool.community), pools.map((p) => p.pool.grid)],
+      pools.map((p) => p.pool.community), pools.map((p) => p.pool.grid), communityId],
   );
 }
 

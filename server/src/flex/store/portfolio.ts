@@ -61,7 +61,7 @@ export async function replaceCongestionPoints(tx: Queryable, participantId: stri
       [p.id, p.communityId, p.participantId, p.entityAddress, p.mutexOffersSupported, p.prognosisGate, p.source, new Date(p.updatedAtMs)],
     );
     for (const connection of new Set(p.connections)) {
-      await tx.query('INSERT INTO flex_congestion_point_connections (congestion_point_id, entity_address) VALUES ($1, $2)', [p.id, connection]);
+      await tx.query('INSERT INTO flex_congestion_point_connections (congestion_point_id, entity_address, community_id) VALUES ($1, $2, $3)', [p.id, connection, p.communityId]);
     }
   }
 }
