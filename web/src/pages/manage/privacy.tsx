@@ -1,8 +1,9 @@
 import { useState } from 'preact/hooks';
-import { apiUrl, call } from '../../api/client.js';
+import { apiUrl, call, send } from '../../api/client.js';
 import type { MaskingRules, MaskingRuleSet, Retention, RetentionPolicy } from '@gridshare/contract/privacy';
 import type { Community } from '@gridshare/contract/registry';
 import { Async, Badge, Empty, ErrorNote, Field } from '../../components/ui.js';
+import { parseCsv } from '../../lib/csv.js';
 import type { Formatter } from '../../lib/format.js';
 import { useAction, useApi } from '../../lib/hooks.js';
 import type { MessageKey } from '../../lib/i18n/index.js';
@@ -143,9 +144,12 @@ function RuleSetForm({ community, rules, set, onSaved }: { community: Community;
     setSaved(true);
     onSaved();
   });
-  const download = period.from && period.to
-    ? apiUrl('regulatorExport', { params: { id: community.id }, query: { from: midnightOfDateInput(period.from, community.timeZone).toISOString(), to: midnightOfDateInput(period.to, community.timeZone).toISOString() } })
+  const preview = useAction();
+  const [shown, setShown] = useState<{ header: string[]; rows: string[][]; total: number } | undefined>(undefined);
+  const query = period.from && period.to
+    ? { from: midnightOfDateInput(period.from, community.timeZone).toISOString(), to: midnightOfDateInput(period.to, community.timeZone).toISOString() }
     : undefined;
+  const download = query ? apiUrl('regulatorExport', { params: { id: community.id }, query }) : undefined;
   return (
     <form onSubmit={submit} aria-labelledby={id('heading')}>
       <h3 id={id('heading')}>{nameOf(MASKED_EXPORT_NAMES, set.export.name, t)}</h3>
@@ -187,7 +191,26 @@ function RuleSetForm({ community, rules, set, onSaved }: { community: Community;
           <input id={id('to')} type="date" value={period.to} onInput={(e) => setPeriod({ ...period, to: (e.currentTarget as HTMLInputElement).value })} />
         </Field>
         {download ? <a class="button secondary" href={download} download>{t('privacy.masking.download')}</a> : <small class="muted">{t('privacy.masking.choosePeriod')}</small>}
+        {query && <button type="button" class="secondary" disabled={preview.busy} onClick={() => void preview.run(async () => {
+          // The export itself, as the server masks it (and logs it in the members' access logs).
+          const rows = parseCsv(await (await send('regulatorExport', { params: { id: community.id }, query })).text());
+          setShown({ header: rows[0] ?? [], rows: rows.slice(1, 1 + PREVIEW_ROWS), total: Math.max(0, rows.length - 1) });
+        })}>{t('privacy.masking.preview')}</button>}
       </div>
+      <ErrorNote error={preview.error} />
+      {shown && (
+        <div class="table-scroll" role="region" aria-label={t('privacy.masking.previewTitle')}>
+          <table>
+            <caption>{t('privacy.masking.previewTitle')}</caption>
+            <thead><tr>{shown.header.map((h) => <th key={h} scope="col"><code>{h}</code></th>)}</tr></thead>
+            <tbody>{shown.rows.map((r, i) => <tr key={i}>{r.map((cell, j) => <td key={j}>{cell}</td>)}</tr>)}</tbody>
+          </table>
+          <p class="muted">{t('privacy.masking.previewRows', { shown: shown.rows.length, total: shown.total })}</p>
+        </div>
+      )}
     </form>
   );
 }
+
+/** Rows a preview shows of the masked export. */
+const PREVIEW_ROWS = 10;
