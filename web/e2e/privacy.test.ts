@@ -125,6 +125,9 @@ describe('web app: privacy', () => {
     await page.goto(`/manage/${w.communityA}/privacy`);
     const masking = page.getByRole('region', { name: 'Masking rules for exports' });
     await masking.getByText('No rules of your own yet').waitFor();
+    // The editor shows the rules that apply: the cautious default's.
+    expect(await masking.getByLabel('metering_point', { exact: true }).inputValue()).toBe('hash');
+    expect(await masking.getByLabel('member_name', { exact: true }).inputValue()).toBe('drop');
     // Only the rules that fit a field are offered: an address may be cut to its postcode, a name may not.
     expect(await masking.getByLabel('address', { exact: true }).locator('option').allTextContents()).toContain('postcode only');
     expect(await masking.getByLabel('member_name', { exact: true }).locator('option').allTextContents()).not.toContain('postcode only');
@@ -135,8 +138,12 @@ describe('web app: privacy', () => {
     await masking.getByLabel('Name of the rule set').fill('Regulator 2026');
     await masking.getByRole('button', { name: 'Save rules' }).click();
     await masking.getByRole('status').filter({ hasText: 'Rules saved.' }).waitFor();
+    // The editor keeps showing what was saved.
+    expect(await masking.getByLabel('address', { exact: true }).inputValue()).toBe('drop');
+    expect(await masking.getByLabel('interval_start', { exact: true }).inputValue()).toBe('hourly');
     await expect.poll(async () => (await tp.call('GET', `/api/v1/communities/${w.communityA}/masking-rules`, { token: w.managerA.token })).body.sets[0].ruleSet)
-      .toEqual({ name: 'Regulator 2026', otherFields: 'keep', fields: { address: 'drop', member_name: 'drop', metering_point: 'hash', interval_start: 'hourly' } });
+      // The e-mail's drop came from the default the editor showed; the manager changed the rest.
+      .toEqual({ name: 'Regulator 2026', otherFields: 'keep', fields: { address: 'drop', member_name: 'drop', member_email: 'drop', metering_point: 'hash', interval_start: 'hourly' } });
 
     await masking.getByLabel('From', { exact: true }).fill('2026-01-01');
     await masking.getByLabel('Until', { exact: true }).fill('2026-01-02');

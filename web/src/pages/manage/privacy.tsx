@@ -5,7 +5,7 @@ import type { Community } from '@gridshare/contract/registry';
 import { Async, Badge, Empty, ErrorNote, Field } from '../../components/ui.js';
 import { parseCsv } from '../../lib/csv.js';
 import type { Formatter } from '../../lib/format.js';
-import { useAction, useApi } from '../../lib/hooks.js';
+import { formValues, useAction, useApi } from '../../lib/hooks.js';
 import type { MessageKey } from '../../lib/i18n/index.js';
 import { useI18n } from '../../lib/i18n/provider.js';
 import { ERASURE_STATES, MASKED_EXPORT_NAMES, MASKING_RULE_NAMES, nameOf } from '../../lib/privacy.js';
@@ -135,15 +135,19 @@ function RuleSetForm({ community, rules, set, onSaved }: { community: Community;
   const [period, setPeriod] = useState<{ from: string; to: string }>({ from: '', to: '' });
   const id = (field: string) => `mask-${set.export.name}-${field}`;
   const fits = (type: string) => rules.filter((r) => r.appliesTo.length === 0 || r.appliesTo.includes(type));
-  const submit = (event: Event) => action.submit(event, async (v) => {
-    setSaved(false);
-    // Only the fields whose rule differs from "other fields" are named: the set stays as short as the manager's choice.
-    const otherFields = v.otherFields === 'drop' ? 'drop' : 'keep';
-    const fields = Object.fromEntries(set.export.fields.flatMap((f) => (v[`field:${f.name}`] && v[`field:${f.name}`] !== otherFields ? [[f.name, v[`field:${f.name}`]!]] : [])));
-    await call('putMaskingRuleSet', { params: { id: community.id }, body: { export: set.export.name, name: v.name ?? '', fields, otherFields } });
-    setSaved(true);
-    onSaved();
-  });
+  // Not action.submit: it resets the form, which showed the rules from before the save.
+  const submit = (event: Event) => {
+    const v = formValues(event);
+    void action.run(async () => {
+      setSaved(false);
+      // Only the fields whose rule differs from "other fields" are named: the set stays as short as the manager's choice.
+      const otherFields = v.otherFields === 'drop' ? 'drop' : 'keep';
+      const fields = Object.fromEntries(set.export.fields.flatMap((f) => (v[`field:${f.name}`] && v[`field:${f.name}`] !== otherFields ? [[f.name, v[`field:${f.name}`]!]] : [])));
+      await call('putMaskingRuleSet', { params: { id: community.id }, body: { export: set.export.name, name: v.name ?? '', fields, otherFields } });
+      setSaved(true);
+      onSaved();
+    });
+  };
   const preview = useAction();
   const [shown, setShown] = useState<{ header: string[]; rows: string[][]; total: number } | undefined>(undefined);
   const query = period.from && period.to
@@ -161,8 +165,11 @@ function RuleSetForm({ community, rules, set, onSaved }: { community: Community;
             <tr key={f.name}>
               <td><label for={id(f.name)}><code>{f.name}</code></label></td>
               <td>
-                <select id={id(f.name)} name={`field:${f.name}`} defaultValue={set.ruleSet.fields[f.name] ?? set.ruleSet.otherFields}>
-                  {fits(f.type).map((r) => <option key={r.name} value={r.name}>{nameOf(MASKING_RULE_NAMES, r.name, t)}</option>)}
+                {/* The option is marked selected: a select has no defaultValue in the DOM, so that showed the first rule whatever the set said. */}
+                <select id={id(f.name)} name={`field:${f.name}`}>
+                  {fits(f.type).map((r) => (
+                    <option key={r.name} value={r.name} selected={r.name === (set.ruleSet.fields[f.name] ?? set.ruleSet.otherFields)}>{nameOf(MASKING_RULE_NAMES, r.name, t)}</option>
+                  ))}
                 </select>
               </td>
             </tr>
@@ -171,9 +178,9 @@ function RuleSetForm({ community, rules, set, onSaved }: { community: Community;
       </table>
       <div class="inline-form">
         <Field id={id('other')} label={t('privacy.masking.otherFields')}>
-          <select id={id('other')} name="otherFields" defaultValue={set.ruleSet.otherFields}>
-            <option value="keep">{nameOf(MASKING_RULE_NAMES, 'keep', t)}</option>
-            <option value="drop">{nameOf(MASKING_RULE_NAMES, 'drop', t)}</option>
+          <select id={id('other')} name="otherFields">
+            <option value="keep" selected={set.ruleSet.otherFields === 'keep'}>{nameOf(MASKING_RULE_NAMES, 'keep', t)}</option>
+            <option value="drop" selected={set.ruleSet.otherFields === 'drop'}>{nameOf(MASKING_RULE_NAMES, 'drop', t)}</option>
           </select>
         </Field>
         <Field id={id('name')} label={t('privacy.masking.name')}>
