@@ -157,6 +157,31 @@ export const MaskingRules = Type.Object({
 });
 const ExportPeriod = Type.Object({ from: IsoDateTime, to: IsoDateTime }, { additionalProperties: false });
 
+export const ExportJobKind = Type.Enum(['member', 'regulator-intervals'], { description: 'member: everything about one member (GDPR Art. 15/20, a ZIP); regulator-intervals: the masked regulator CSV of a period' });
+export const ExportJob = Type.Object({
+  id: Uuid,
+  communityId: Uuid,
+  export: ExportJobKind,
+  memberId: nullable(Uuid),
+  from: nullable(IsoDateTime),
+  to: nullable(IsoDateTime),
+  state: Type.Enum(['queued', 'running', 'done', 'failed']),
+  itemsDone: Type.Integer({ minimum: 0 }),
+  itemsTotal: nullable(Type.Integer({ minimum: 0, description: 'units of work (a device\'s readings, a year of a site\'s quarter hours, a metering point); known once running' })),
+  requestedAt: IsoDateTime,
+  startedAt: nullable(IsoDateTime),
+  finishedAt: nullable(IsoDateTime),
+  expiresAt: nullable(IsoDateTime),
+  fileName: nullable(Type.String()),
+  bytes: nullable(Type.Integer({ minimum: 0 })),
+  error: nullable(Type.String()),
+});
+const RegulatorExportJobBody = Type.Object({
+  export: Type.Enum(['regulator-intervals']),
+  from: IsoDateTime,
+  to: IsoDateTime,
+}, { additionalProperties: false });
+
 export type Consent = Static<typeof Consent>;
 export type Consents = Static<typeof Consents>;
 export type GrantedConsent = Static<typeof GrantedConsent>;
@@ -168,6 +193,7 @@ export type RetentionPolicy = Static<typeof RetentionPolicy>;
 export type ErasureRequest = Static<typeof ErasureRequest>;
 export type MaskingRules = Static<typeof MaskingRules>;
 export type MaskingRuleSet = Static<typeof MaskingRuleSet>;
+export type ExportJob = Static<typeof ExportJob>;
 
 export const privacyRoutes = {
   memberConsents: route('GET', '/api/v1/members/:id/consents', {
@@ -182,6 +208,10 @@ export const privacyRoutes = {
     tags: ['privacy'], summary: 'Revoke a consent with immediate effect; revoking again changes nothing (its member only)',
     params: IdParams, response: { 200: Consent, ...errors(401, 403, 404) },
   }),
+  reissueRecipientToken: route('POST', '/api/v1/consents/:id/recipient-token', {
+    tags: ['privacy'], summary: 'A new recipient token for a consent to a researcher, the grid operator or an app (a lost or leaked one): the old token stops working at once, the new one is shown only in this answer; while the consent lasts (409 once it ended, or for a member recipient, who reads with their login); on the audit trail (its member only)',
+    params: IdParams, response: { 200: GrantedConsent, ...errors(401, 403, 404, 409) },
+  }),
   consentedSeries: route('GET', '/api/v1/consents/:id/series', {
     tags: ['privacy'], summary: 'A recipient reads a metering point\'s energy through a consent: the grant\'s scope only, at its resolution; every read is in the member\'s access log. A member recipient with their login or API token; any other recipient with the grant\'s recipient token (Authorization: Bearer gsc_…), which opens that grant alone — out of scope, revoked, expired or another grant\'s: 404',
     params: IdParams, querystring: SeriesQuery, response: { 200: ConsentedSeries, ...errors(400, 401, 403, 404) },
@@ -193,6 +223,30 @@ export const privacyRoutes = {
   memberExport: route('GET', '/api/v1/members/:id/export.zip', {
     tags: ['privacy'], summary: 'Everything Gridshare holds about the member as a ZIP of JSON and CSV files with a README (GDPR Art. 15/20; the member only)',
     params: IdParams, produces: ['application/zip'], response: errors(401, 403, 404),
+  }),
+  requestMemberExportJob: route('POST', '/api/v1/members/:id/export-jobs', {
+    tags: ['privacy'], summary: 'The member\'s export (as export.zip) made by a background job: answers at once with the job; its progress at /api/v1/export-jobs/{id}, the ZIP at /api/v1/export-jobs/{id}/file when done. One at a time: while one is waiting or running, that one is answered (the member only)',
+    params: IdParams, response: { 202: ExportJob, ...errors(401, 403, 404) },
+  }),
+  memberExportJobs: route('GET', '/api/v1/members/:id/export-jobs', {
+    tags: ['privacy'], summary: 'The member\'s export jobs, newest first, until their files expire (the member only)',
+    params: IdParams, response: { 200: Type.Array(ExportJob), ...errors(401, 403, 404) },
+  }),
+  requestCommunityExportJob: route('POST', '/api/v1/communities/:id/export-jobs', {
+    tags: ['privacy'], summary: 'A manager\'s masked export of a longer period (regulator-intervals: at most 366 days) made by a background job; one at a time per community (409 while one waits or runs); each member in it has the read in their access log (managers)',
+    params: IdParams, body: RegulatorExportJobBody, response: { 202: ExportJob, ...errors(400, 401, 403, 404, 409) },
+  }),
+  communityExportJobs: route('GET', '/api/v1/communities/:id/export-jobs', {
+    tags: ['privacy'], summary: 'The community\'s manager exports made by the background job, newest first, until their files expire (managers; members\' own exports are not listed)',
+    params: IdParams, response: { 200: Type.Array(ExportJob), ...errors(401, 403, 404) },
+  }),
+  exportJob: route('GET', '/api/v1/export-jobs/:id', {
+    tags: ['privacy'], summary: 'An export job\'s state and progress (items done of the total): a member\'s to that member alone, a manager export to the community\'s managers; nobody else learns it exists',
+    params: IdParams, response: { 200: ExportJob, ...errors(401, 403, 404) },
+  }),
+  exportJobFile: route('GET', '/api/v1/export-jobs/:id/file', {
+    tags: ['privacy'], summary: 'The file of a finished export job (ZIP or CSV); 409 until it is done, 404 once expired (who may see the job)',
+    params: IdParams, produces: ['application/zip', 'text/csv'], response: errors(401, 403, 404, 409),
   }),
   requestErasure: route('POST', '/api/v1/members/:id/erasure', {
     tags: ['privacy'], summary: 'Erase the account (GDPR Art. 17): personal data deleted or pseudonymised, billing records kept under a pseudonym for the legal period; the request is carried out by the privacy job (the member, or an admin on request)',

@@ -6,6 +6,7 @@ import { energyFlows, FLOW_NODES, livePower, mergeLive, selfSufficiency, stacked
 import { formatter } from '../src/lib/format.js';
 import { loadMessages, translator } from '../src/lib/i18n/index.js';
 import { emitLines } from '../src/lib/ndjson.js';
+import { parseCsv } from '../src/lib/csv.js';
 import { freshness } from '../src/lib/live.js';
 import { dayRange, lastHours, localDaysFrom, localMidnight, monthRange, nextLocalTime, previousPeriod, restOfTodayAndTomorrow, type Range } from '../src/lib/time.js';
 import { sumP50 } from '../src/lib/forecast.js';
@@ -195,6 +196,12 @@ describe('small parsers', () => {
     const rest = emitLines('{"progress":{"done":1}}\n\n{"batch":{"id":"x"}}\n{"par', (v) => seen.push(v));
     expect(seen).toEqual([{ progress: { done: 1 } }, { batch: { id: 'x' } }]);
     expect(rest).toBe('{"par');
+  });
+
+  it('reads CSV as the server writes it: quoted commas, doubled quotes, CRLF, a last line without its end', () => {
+    expect(parseCsv('a,b\r\n"Hauptstraße 12, Wien","say ""hi"""\r\n,x')).toEqual([['a', 'b'], ['Hauptstraße 12, Wien', 'say "hi"'], ['', 'x']]);
+    expect(parseCsv('a\r\n')).toEqual([['a']]);
+    expect(parseCsv('')).toEqual([]);
   });
 
   it('matches route patterns and decodes parameters', () => {

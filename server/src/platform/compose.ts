@@ -32,7 +32,7 @@ import { memoryKeys, Secrets, secretsRoutes, type KeyStore } from '../secrets/in
 import { DEFAULT_QUOTAS, Quotas, type QuotaLimits, quotaRoutes } from '../quotas/index.js';
 import { LedgerService, ledgerAuditJob, ledgerCommunityKeyStore, ledgerJob, ledgerKeyStore, ledgerRoutes, subscribeLedger } from '../ledger/index.js';
 import { ConnectorService, CONNECTORS_JOB, connectorJob, connectorRoutes, connectorSecretsStore } from '../connectors/index.js';
-import { longestRawReadingsRetentionDays, maskingSaltStore, privacyJob, privacyRoutes, registerAccessLogging, type PrivacyContext } from '../privacy/index.js';
+import { exportJob, longestRawReadingsRetentionDays, maskingSaltStore, privacyJob, privacyRoutes, registerAccessLogging, type PrivacyContext } from '../privacy/index.js';
 import { MARKET_JOB, marketJob, marketRoutes, subscribeMarket, type MarketJobOptions } from '../market/index.js';
 import { OPTIMISE_JOB, optimiseJob, optimiseRoutes, PlanService, Solver, subscribeOptimise } from '../optimise/index.js';
 import { auditRoutes, subscribeAudit } from '../audit/index.js';
@@ -422,9 +422,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       broker?.disconnect(deviceId);
       brokerSync?.deviceChanged(deviceId);
     };
-    const privacyContext: PrivacyContext = { db, now: options.privacy?.now ?? Date.now, events, deviceChanged, box: secrets.box };
+    const privacyContext: PrivacyContext = {
+      db, now: options.privacy?.now ?? Date.now, events, deviceChanged, box: secrets.box, exportsDir: join(options.artefactsDir, 'privacy-exports'),
+    };
     const privacy = jobs.register(privacyJob(privacyContext, { log: componentLog(app.log, 'privacy', 'info') }));
     privacy.wake();
+    // Exports left waiting or half-written by the process before this one are taken up at start.
+    jobs.register(exportJob(privacyContext)).wake();
     // Readings are partitioned by month (one table for all communities), kept as long as the longest
     // retention. The first pass runs before the platform takes readings: this month's partition is
     // there, and nothing is removed later under a test or a demo that has just started.

@@ -6,6 +6,7 @@ export { registerMaskCommand } from './commands.js';
 export { registerAccessLogging } from './access-hook.js';
 export { longestRawReadingsRetentionDays, type PrivacyContext } from './service.js';
 export { PRIVACY_JOB, enforceRetention, privacyJob, type RetentionReport } from './job.js';
+export { PRIVACY_EXPORTS_JOB, exportJob } from './export-jobs.js';
 export { privacyRoutes } from './routes.js';
 export { maskingSaltStore } from './store.js';
 export { seedDemoPrivacy } from './demo.js';

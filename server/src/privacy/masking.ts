@@ -10,8 +10,8 @@ import { pointIntervals } from '../intervals/index.js';
 import { memberQuarters } from '../sharing/index.js';
 import { sealedPlace } from '../secrets/index.js';
 import {
-  compileRuleSet, createAccessLogEntry, createMasker, defaultRuleSet, getExportSchema, maskRecords, parseRuleSet,
-  type CompiledMasking, type ExportSchema, type MaskingRuleSet, type RegulatorIntervalRow,
+  compileRuleSet, createAccessLogEntry, createMasker, createRecordMasker, defaultRuleSet, getExportSchema, parseRuleSet,
+  type CompiledMasking, type ExportSchema, type MaskingRuleSet, type RecordValue, type RegulatorIntervalRow,
 } from './domain/index.js';
 import { activeManagerOf, type PrivacyContext } from './service.js';
 import * as store from './store.js';
@@ -32,7 +32,7 @@ function schemaOf(name: string): ExportSchema {
   return schema;
 }
 
-async function managedCommunity(ctx: PrivacyContext, principal: Principal, communityId: string): Promise<{ community: Community; user: UserPrincipal }> {
+export async function managedCommunity(ctx: PrivacyContext, principal: Principal, communityId: string): Promise<{ community: Community; user: UserPrincipal }> {
   const user = requireManager(principal, communityId);
   const community = await loadCommunity(ctx.db, communityId);
   if (!community) throw new NotFoundError('community');
@@ -88,61 +88,102 @@ export async function putRuleSet(ctx: PrivacyContext, principal: Principal, comm
   return { schema, ruleSet, updatedAt: at };
 }
 
-/**
- * The regulator export of a period (per metering point and quarter hour: who, where, how much),
- * masked by the community's rule set before any of it leaves. From and to community come from the
- * member's energy by source, so they are given where the member has one metering point only
- * (a member's share is not split between points); empty otherwise. Each member whose data is in
- * it has the manager's read in their access log, masked or not.
- */
-export async function regulatorExport(ctx: PrivacyContext, principal: Principal, communityId: string, fromMs: number, toMs: number): Promise<{ fileName: string; csv: string }> {
-  const { community, user } = await managedCommunity(ctx, principal, communityId);
-  if (!(fromMs < toMs)) throw new BadRequestError('from must be before to', 'querystring/from');
-  if (toMs - fromMs > MAX_REGULATOR_EXPORT_MS) throw new BadRequestError(`an export covers at most ${MAX_REGULATOR_EXPORT_MS / DAY_MS} days`, 'querystring/to');
-  if (toMs > ctx.now() + DAY_MS) throw new BadRequestError('to lies in the future', 'querystring/to');
-  const schema = schemaOf('regulator-intervals');
-  const masking = await compile(ctx, community, (await ruleSetFor(ctx, community, schema)).ruleSet);
+/** The rule set and salt a regulator export of the community applies, compiled. */
+export async function regulatorMasking(ctx: PrivacyContext, community: Community): Promise<CompiledMasking> {
+  return compile(ctx, community, (await ruleSetFor(ctx, community, schemaOf('regulator-intervals'))).ruleSet);
+}
 
-  const points = await meteringPointsOfCommunity(ctx.db, communityId);
+/** Whose data a regulator export held: member id → their metering points in it. */
+export type RegulatorReads = Map<string, string[]>;
+
+/**
+ * Writes the regulator export of a period as CSV lines (the header first), metering point by
+ * metering point, masked as they go (per metering point and quarter hour: who, where, how much).
+ * From and to community come from the member's energy by source, so they are given where the
+ * member has one metering point only (a member's share is not split between points); empty
+ * otherwise. Each metering point is one unit of work for `report`. Returns whose data it held.
+ */
+export async function writeRegulatorCsv(
+  ctx: PrivacyContext, community: Community, masking: CompiledMasking, fromMs: number, toMs: number,
+  line: (text: string) => Promise<void> | void, report: (done: number, total: number) => Promise<void> | void = () => undefined,
+): Promise<RegulatorReads> {
+  const points = await meteringPointsOfCommunity(ctx.db, community.id);
   const pointsOfMember = new Map<string, number>();
   for (const p of points) pointsOfMember.set(p.memberId, (pointsOfMember.get(p.memberId) ?? 0) + 1);
   const members = new Map<string, MemberRecord>();
-  const rows: RegulatorIntervalRow[] = [];
-  const read = new Map<string, string[]>();
-  for (const point of points) {
-    const member = members.get(point.memberId) ?? await memberById(ctx.db, point.memberId);
-    if (!member) continue;
-    members.set(member.id, member);
-    const intervals = (await pointIntervals(ctx.db, point.id, fromMs, toMs)).sort((a, b) => a.startMs - b.startMs);
-    if (intervals.length === 0) continue;
-    read.set(member.id, [...(read.get(member.id) ?? []), point.id]);
-    const shares = pointsOfMember.get(member.id) === 1 ? new Map((await memberQuarters(ctx.db, member.id, fromMs, toMs)).map((q) => [q.startMs, q])) : new Map();
-    for (const i of intervals) {
-      const share = shares.get(i.startMs);
-      rows.push({
-        metering_point: point.gridConnectionId, member_name: member.displayName, address: point.address, interval_start: formatUtcInstant(i.startMs),
-        consumption_wh: i.importWh, from_community_wh: share?.fromCommunityWh ?? null, production_wh: i.exportWh, to_community_wh: share?.toCommunityWh ?? null,
-        quality: i.quality,
-      });
+  const read: RegulatorReads = new Map();
+  const masker = createRecordMasker(masking);
+  let headerWritten = false;
+  const write = async (rows: Record<string, RecordValue>[]) => {
+    for (const row of rows) {
+      const header = masker.header!;
+      if (!headerWritten) await line(csvRecord(header));
+      headerWritten = true;
+      await line(csvRecord(header.map((name) => row[name] ?? '')));
     }
+  };
+  await report(0, points.length);
+  for (const [index, point] of points.entries()) {
+    const member = members.get(point.memberId) ?? await memberById(ctx.db, point.memberId);
+    if (member) {
+      members.set(member.id, member);
+      const intervals = (await pointIntervals(ctx.db, point.id, fromMs, toMs)).sort((a, b) => a.startMs - b.startMs);
+      if (intervals.length > 0) {
+        read.set(member.id, [...(read.get(member.id) ?? []), point.id]);
+        const shares = pointsOfMember.get(member.id) === 1 ? new Map((await memberQuarters(ctx.db, member.id, fromMs, toMs)).map((q) => [q.startMs, q])) : new Map();
+        for (const i of intervals) {
+          const share = shares.get(i.startMs);
+          const row: RegulatorIntervalRow = {
+            metering_point: point.gridConnectionId, member_name: member.displayName, address: point.address, interval_start: formatUtcInstant(i.startMs),
+            consumption_wh: i.importWh, from_community_wh: share?.fromCommunityWh ?? null, production_wh: i.exportWh, to_community_wh: share?.toCommunityWh ?? null,
+            quality: i.quality,
+          };
+          await write(masker.push(row));
+        }
+      }
+    }
+    await report(index + 1, points.length);
   }
-  const lines: string[] = [];
-  let header: string[] | undefined;
-  for (const row of maskRecords(masking, rows)) {
-    header ??= Object.keys(row);
-    lines.push(csvRecord(header.map((name) => row[name] ?? '')));
-  }
+  await write(masker.end());
   // Without a row the header is the masked schema's (its required fields under the rules).
-  header ??= [...createMasker(masking, schema.fields.filter((f) => !f.optional).map((f) => f.name)).header];
+  if (!headerWritten) await line(csvRecord(createMasker(masking, masking.schema.fields.filter((f) => !f.optional).map((f) => f.name)).header));
+  return read;
+}
 
-  const at = ctx.now();
-  for (const [memberId, pointIds] of read) {
+/** Each member whose data a regulator export held has the read in their access log (masked or not). */
+export async function logRegulatorReads(
+  ctx: PrivacyContext, reads: RegulatorReads, at: { communityId: string; fromMs: number; toMs: number; masking: CompiledMasking; route: string },
+  reader: { kind: 'manager' | 'admin'; userId: string; name: string },
+): Promise<void> {
+  for (const [memberId, pointIds] of reads) {
     await store.insertAccess(ctx.db, createAccessLogEntry({
-      at, communityId, subject: memberId, accessor: { kind: activeManagerOf(user, communityId) ? 'manager' : 'admin', userId: user.userId, name: user.email },
-      data: { category: 'intervals', meteringPoints: pointIds, period: { fromMs, toMs }, resolution: masking.timeGrain ? '1h' : '15m' },
+      at: ctx.now(), communityId: at.communityId, subject: memberId, accessor: reader,
+      data: { category: 'intervals', meteringPoints: pointIds, period: { fromMs: at.fromMs, toMs: at.toMs }, resolution: at.masking.timeGrain ? '1h' : '15m' },
       purpose: 'settlement',
-    }), 'GET /api/v1/communities/:id/exports/regulator-intervals.csv');
+    }), at.route);
   }
+}
+
+/** A regulator export's period: `from` before `to`, at most `maxMs` long, ending at most a day ahead. */
+export function checkRegulatorPeriod(ctx: PrivacyContext, fromMs: number, toMs: number, maxMs: number, at: 'querystring' | 'body'): void {
+  if (!(fromMs < toMs)) throw new BadRequestError('from must be before to', `${at}/from`);
+  if (toMs - fromMs > maxMs) throw new BadRequestError(`an export covers at most ${maxMs / DAY_MS} days`, `${at}/to`);
+  if (toMs > ctx.now() + DAY_MS) throw new BadRequestError('to lies in the future', `${at}/to`);
+}
+
+export const regulatorExportFileName = (fromMs: number, toMs: number) => {
   const day = (ms: number) => formatUtcInstant(ms).slice(0, 10);
-  return { fileName: `regulator-intervals-${day(fromMs)}-${day(toMs)}.csv`, csv: [csvRecord(header), ...lines].map((l) => `${l}\r\n`).join('') };
+  return `regulator-intervals-${day(fromMs)}-${day(toMs)}.csv`;
+};
+
+/** The regulator export of at most 32 days at once, masked by the community's rule set before any of it leaves. */
+export async function regulatorExport(ctx: PrivacyContext, principal: Principal, communityId: string, fromMs: number, toMs: number): Promise<{ fileName: string; csv: string }> {
+  const { community, user } = await managedCommunity(ctx, principal, communityId);
+  checkRegulatorPeriod(ctx, fromMs, toMs, MAX_REGULATOR_EXPORT_MS, 'querystring');
+  const masking = await regulatorMasking(ctx, community);
+  const lines: string[] = [];
+  const reads = await writeRegulatorCsv(ctx, community, masking, fromMs, toMs, (text) => { lines.push(`${text}\r\n`); });
+  await logRegulatorReads(ctx, reads, { communityId, fromMs, toMs, masking, route: 'GET /api/v1/communities/:id/exports/regulator-intervals.csv' },
+    { kind: activeManagerOf(user, communityId) ? 'manager' : 'admin', userId: user.userId, name: user.email });
+  return { fileName: regulatorExportFileName(fromMs, toMs), csv: lines.join('') };
 }

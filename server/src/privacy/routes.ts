@@ -1,17 +1,20 @@
 import type { Api } from '../platform/http/api.js';
 import { requestCredentials } from '../platform/http/app.js';
 import type { JobWaker } from '../platform/jobs/index.js';
-import { privacyRoutes as contract, type Consent, type ErasureRequest, type MaskingRuleSet } from '@gridshare/contract/privacy';
+import { privacyRoutes as contract, type Consent, type ErasureRequest, type ExportJob, type MaskingRuleSet } from '@gridshare/contract/privacy';
 import { formatUtcInstant } from '../kernel/time.js';
 import { getMaskingRule, grantState, maskingRuleNames, PROCESSING_REGISTER, type ConsentQuantity, type ExportSchema, type MaskingRuleSet as RuleSet, type PrivacyLanguage } from './domain/index.js';
 import { communityRuleSets, putRuleSet, regulatorExport, type ManagerExport } from './masking.js';
 import {
   communityErasures, grantConsent, listConsents, memberAccessLog, putCommunityRetention, readThroughConsent,
-  requestErasure, requireCommunityMember, retentionOf, legalMinimumOf, revokeConsent, type PrivacyContext,
+  reissueRecipientToken, requestErasure, requireCommunityMember, retentionOf, legalMinimumOf, revokeConsent, type PrivacyContext,
 } from './service.js';
 import { exportMemberData } from './export.js';
 import { PRIVACY_JOB } from './job.js';
-import type { StoredErasure, StoredGrant } from './store.js';
+import type { StoredErasure, StoredExportJob, StoredGrant } from './store.js';
+import {
+  communityExportJobs, exportJobFile, memberExportJobs, PRIVACY_EXPORTS_JOB, requestMemberExportJob, requestRegulatorExportJob, visibleExportJob,
+} from './export-jobs.js';
 
 const iso = (ms: number | null) => (ms === null ? null : formatUtcInstant(ms));
 
@@ -41,6 +44,14 @@ function ruleSetView(set: { schema: ExportSchema; ruleSet: RuleSet; updatedAt: n
   };
 }
 
+function exportJobView(j: StoredExportJob): ExportJob {
+  return {
+    id: j.id, communityId: j.communityId, export: j.export, memberId: j.memberId, from: iso(j.period?.fromMs ?? null), to: iso(j.period?.toMs ?? null),
+    state: j.state, itemsDone: j.itemsDone, itemsTotal: j.itemsTotal, requestedAt: formatUtcInstant(j.requestedAt), startedAt: iso(j.startedAt),
+    finishedAt: iso(j.finishedAt), expiresAt: iso(j.expiresAt), fileName: j.fileName, bytes: j.bytes, error: j.error,
+  };
+}
+
 const languageOf = (accept: string | undefined): PrivacyLanguage => (accept?.trim().toLowerCase().startsWith('de') ? 'de' : 'en');
 
 export async function privacyRoutes(app: Api, { ctx, jobs }: { ctx: PrivacyContext; jobs: JobWaker }): Promise<void> {
@@ -67,6 +78,11 @@ export async function privacyRoutes(app: Api, { ctx, jobs }: { ctx: PrivacyConte
   app.post(contract.revokeConsent.path, { schema: contract.revokeConsent.schema },
     async (request) => consentView(await revokeConsent(ctx, request.principal, request.params.id), ctx.now()));
 
+  app.post(contract.reissueRecipientToken.path, { schema: contract.reissueRecipientToken.schema }, async (request) => {
+    const { grant, recipientToken } = await reissueRecipientToken(ctx, request.principal, request.params.id);
+    return { ...consentView(grant, ctx.now()), recipientToken };
+  });
+
   app.get(contract.consentedSeries.path, { schema: contract.consentedSeries.schema }, async (request) => {
     const { query } = request;
     // A recipient token is no account's: accounts resolved it to nobody, so it is privacy's to check.
@@ -92,6 +108,32 @@ export async function privacyRoutes(app: Api, { ctx, jobs }: { ctx: PrivacyConte
   app.get(contract.memberExport.path, { schema: contract.memberExport.schema }, async (request, reply) => {
     const { fileName, stream } = await exportMemberData(ctx, request.principal, request.params.id, languageOf(request.headers['accept-language']));
     return reply.header('content-type', 'application/zip').header('content-disposition', `attachment; filename="${fileName}"`).send(stream);
+  });
+
+  app.post(contract.requestMemberExportJob.path, { schema: contract.requestMemberExportJob.schema }, async (request, reply) => {
+    const job = await requestMemberExportJob(ctx, request.principal, request.params.id, languageOf(request.headers['accept-language']));
+    jobs.wake(PRIVACY_EXPORTS_JOB);
+    return reply.status(202).send(exportJobView(job));
+  });
+
+  app.get(contract.memberExportJobs.path, { schema: contract.memberExportJobs.schema },
+    async (request) => (await memberExportJobs(ctx, request.principal, request.params.id)).map(exportJobView));
+
+  app.post(contract.requestCommunityExportJob.path, { schema: contract.requestCommunityExportJob.schema }, async (request, reply) => {
+    const job = await requestRegulatorExportJob(ctx, request.principal, request.params.id, Date.parse(request.body.from), Date.parse(request.body.to));
+    jobs.wake(PRIVACY_EXPORTS_JOB);
+    return reply.status(202).send(exportJobView(job));
+  });
+
+  app.get(contract.communityExportJobs.path, { schema: contract.communityExportJobs.schema },
+    async (request) => (await communityExportJobs(ctx, request.principal, request.params.id)).map(exportJobView));
+
+  app.get(contract.exportJob.path, { schema: contract.exportJob.schema },
+    async (request) => exportJobView(await visibleExportJob(ctx, request.principal, request.params.id)));
+
+  app.get(contract.exportJobFile.path, { schema: contract.exportJobFile.schema }, async (request, reply) => {
+    const { job, stream, contentType } = await exportJobFile(ctx, request.principal, request.params.id);
+    return reply.header('content-type', contentType).header('content-disposition', `attachment; filename="${job.fileName}"`).send(stream);
   });
 
   app.post(contract.requestErasure.path, { schema: contract.requestErasure.schema }, async (request, reply) => {

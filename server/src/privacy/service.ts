@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { EventPublisher } from '../platform/events/index.js';
 import type { EventPayload } from '../kernel/events.js';
@@ -19,7 +21,7 @@ import type { SecretBox } from '../secrets/index.js';
 import { pointIntervals } from '../intervals/index.js';
 import { pseudonymiseStatements } from '../billing/index.js';
 import {
-  createAccessLogEntry, createGrant, createPseudonym, DEFAULT_RAW_READINGS_DAYS, defaultRetentionPolicy, grantDigest, LEGAL_MINIMUMS, mayRead, planErasure, Pseudonymiser,
+  createAccessLogEntry, createGrant, createPseudonym, grantState, DEFAULT_RAW_READINGS_DAYS, defaultRetentionPolicy, grantDigest, LEGAL_MINIMUMS, mayRead, planErasure, Pseudonymiser,
   reduceToGrant, refusalError, revokeGrant, validateRetentionPolicy,
   type AccessedData, type ConsentQuantity, type DataScope, type ErasurePlan, type Grant, type LegalMinimum, type PersonalDataKind, type ProcessingPurpose,
   type Recipient, type RetentionPolicy, type StatedPurpose, type ReducedPoint,
@@ -37,6 +39,14 @@ export interface PrivacyContext {
   readonly deviceChanged: (deviceId: string) => void;
   /** Seals the community's masking salt at rest (secrets' box, like device keys). */
   readonly box: SecretBox;
+  /** Where export jobs write their files (a private folder beside the provisioning artefacts; kept across restarts). */
+  readonly exportsDir: string;
+}
+
+/** An export job's file: named by the job's id alone (never by anything the requester chose). */
+export function exportFilePath(ctx: Pick<PrivacyContext, 'exportsDir'>, jobId: string): string {
+  if (!UUID.test(jobId)) throw new Error(`not an export job id: ${jobId}`);
+  return join(ctx.exportsDir, `${jobId}.export`);
 }
 
 /** A member's own record: only the member acts on their consents, log, export and erasure. Managers and admins see it exists (403). */
@@ -108,7 +118,7 @@ export async function grantConsent(ctx: PrivacyContext, principal: Principal, me
   });
   const digest = grantDigest(grant);
   // A member reads with their own login; anyone else gets a token for this grant alone, shown this once.
-  const recipientToken = grant.recipient.kind === 'member' ? undefined : `${RECIPIENT_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+  const recipientToken = grant.recipient.kind === 'member' ? undefined : newRecipientToken();
   return ctx.events.transaction(ctx.db, async (tx, publish) => {
     await store.insertGrant(tx, grant, digest);
     if (recipientToken !== undefined) await store.insertRecipientToken(tx, grant, sha256Hex(recipientToken), grant.createdAt);
@@ -130,15 +140,20 @@ function consentEvent(grant: store.StoredGrant, state: 'granted' | 'revoked', at
   };
 }
 
-export async function revokeConsent(ctx: PrivacyContext, principal: Principal, grantId: string): Promise<store.StoredGrant> {
+/** A grant the caller gave: the recipient and the grantor's managers know it exists (403), anyone else does not (404). */
+async function ownGrant(ctx: PrivacyContext, principal: Principal, grantId: string): Promise<store.StoredGrant> {
   const user = requireUser(principal);
   const grant = await store.grantById(ctx.db, grantId);
   if (!grant) throw new NotFoundError('consent');
   if (!user.memberships.some((m) => m.memberId === grant.grantor)) {
-    // The recipient and the grantor's managers know the grant; only the grantor revokes it.
-    if (isManagerOf(user, grant.communityId) || user.memberships.some((m) => m.memberId === grant.recipient.id)) throw new ForbiddenError('only the member who gave the consent revokes it');
+    if (isManagerOf(user, grant.communityId) || user.memberships.some((m) => m.memberId === grant.recipient.id)) throw new ForbiddenError('only the member who gave the consent');
     throw new NotFoundError('consent');
   }
+  return grant;
+}
+
+export async function revokeConsent(ctx: PrivacyContext, principal: Principal, grantId: string): Promise<store.StoredGrant> {
+  const grant = await ownGrant(ctx, principal, grantId);
   const revoked = revokeGrant(grant, ctx.now());
   return ctx.events.transaction(ctx.db, async (tx, publish) => {
     await store.markRevoked(tx, grantId, revoked.revokedAt!);
@@ -148,6 +163,33 @@ export async function revokeConsent(ctx: PrivacyContext, principal: Principal, g
     return after;
   });
 }
+
+/**
+ * A new recipient token for a grant to a researcher, the grid operator or an app (the old one lost
+ * or leaked): the old token stops opening the grant in the transaction that stores the new one's
+ * hash; the new token is shown this once. Only while the grant lasts (an ended grant is granted
+ * anew) and only for a recipient that reads with a token at all (a member reads with their login).
+ * On the audit trail as the token's generation and time, never the token.
+ */
+export async function reissueRecipientToken(ctx: PrivacyContext, principal: Principal, grantId: string): Promise<{ grant: store.StoredGrant; recipientToken: string }> {
+  const grant = await ownGrant(ctx, principal, grantId);
+  if (grant.recipient.kind === 'member') throw new ConflictError('a member recipient reads with their own login: the consent has no token');
+  const now = ctx.now();
+  const state = grantState(grant, now);
+  if (state === 'revoked' || state === 'expired') throw new ConflictError(`the consent is ${state}: grant it again instead`);
+  const recipientToken = newRecipientToken();
+  return ctx.events.transaction(ctx.db, async (tx, publish) => {
+    const { before, after } = await store.replaceRecipientToken(tx, grant, sha256Hex(recipientToken), now);
+    await recordChange(publish, {
+      kind: 'consent', communityId: grant.communityId, resourceId: grant.id, action: 'reissue-token',
+      before: before === undefined ? null : { recipientAccess: { generation: before.generation, issuedAt: new Date(before.issuedAt) } },
+      after: { recipientAccess: { generation: after.generation, issuedAt: new Date(after.issuedAt) } }, subjectMemberId: grant.grantor, atMs: now,
+    });
+    return { grant, recipientToken };
+  });
+}
+
+const newRecipientToken = () => `${RECIPIENT_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
 
 export interface SeriesQuery {
   readonly meteringPoint: string;
@@ -365,10 +407,10 @@ export async function executeErasure(ctx: PrivacyContext, request: store.StoredE
   });
   const pseudonym = createPseudonym(randomBytes(16));
   const pseudonymiser = new Pseudonymiser(pseudonym);
-  const released = await ctx.events.transaction(ctx.db, async (tx, publish) => {
+  const { released, exports } = await ctx.events.transaction(ctx.db, async (tx, publish) => {
     // Marked done first: the row lock makes a second process that read the request as waiting
     // wait here, then find it done and change nothing (a second pseudonym would replace the first).
-    if (!(await store.markErasureDone(tx, request.id, { plan, pseudonym: pseudonym.label, at: now }))) return [];
+    if (!(await store.markErasureDone(tx, request.id, { plan, pseudonym: pseudonym.label, at: now }))) return { released: [], exports: [] };
     await recordChange(publish, {
       kind: 'erasure', communityId: request.communityId, resourceId: request.id, action: 'execute', before: trailedErasure(request),
       after: trailedErasure({ ...request, state: 'done', executedAt: now }), subjectMemberId: member.id, atMs: now,
@@ -387,9 +429,11 @@ export async function executeErasure(ctx: PrivacyContext, request: store.StoredE
       await store.relabelRecipient(tx, id, pseudonym.label);
     }
     await store.relabelAccessor(tx, [member.userId, ...memberIds], pseudonym.label);
-    return releasedIds;
+    return { released: releasedIds, exports: await store.deleteExportJobsOfMembers(tx, memberIds) };
   });
   for (const id of released) ctx.deviceChanged(id);
+  // The member's export files go with their jobs; one still being written is deleted by its job, which finds its row gone.
+  for (const id of exports) await rm(exportFilePath(ctx, id), { force: true });
   return plan;
 }
 

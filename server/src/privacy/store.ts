@@ -7,7 +7,7 @@ import type {
 
 /**
  * The only SQL on privacy's tables: consent_grants, consent_recipient_tokens, access_log, erasure_requests, retention_policies,
- * masking_salts, masking_rule_sets.
+ * masking_salts, masking_rule_sets, privacy_export_jobs.
  */
 
 interface GrantRow {
@@ -89,6 +89,27 @@ export async function grantsOfRecipient(db: Queryable, kind: RecipientKind, id: 
 export async function insertRecipientToken(db: Queryable, grant: Pick<Grant, 'id' | 'communityId'>, tokenSha256: string, at: number): Promise<void> {
   await db.query('INSERT INTO consent_recipient_tokens (grant_id, community_id, token_sha256, issued_at) VALUES ($1, $2, $3, $4)',
     [grant.id, grant.communityId, tokenSha256, new Date(at)]);
+}
+
+/** A recipient token's place in its grant's history, for the audit trail (never the token or its hash). */
+export interface RecipientTokenIssue {
+  readonly generation: number;
+  readonly issuedAt: number;
+}
+
+/**
+ * Replaces the grant's recipient token by a new one (its hash) and returns the issue before and
+ * after; the old hash is overwritten in the same row, so the old token opens nothing once committed.
+ */
+export async function replaceRecipientToken(db: Queryable, grant: Pick<Grant, 'id' | 'communityId'>, tokenSha256: string, at: number): Promise<{ before: RecipientTokenIssue | undefined; after: RecipientTokenIssue }> {
+  const issue = (r: { generation: number; issued_at: Date }): RecipientTokenIssue => ({ generation: r.generation, issuedAt: r.issued_at.getTime() });
+  const before = await db.query<{ generation: number; issued_at: Date }>('SELECT generation, issued_at FROM consent_recipient_tokens WHERE grant_id = $1 FOR UPDATE', [grant.id]);
+  const after = await db.query<{ generation: number; issued_at: Date }>(
+    `INSERT INTO consent_recipient_tokens AS t (grant_id, community_id, token_sha256, issued_at) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (grant_id) DO UPDATE SET token_sha256 = EXCLUDED.token_sha256, issued_at = EXCLUDED.issued_at, generation = t.generation + 1
+     RETURNING generation, issued_at`,
+    [grant.id, grant.communityId, tokenSha256, new Date(at)]);
+  return { before: before[0] ? issue(before[0]) : undefined, after: issue(after[0]!) };
 }
 
 /** The grant a recipient token opens, or undefined for a token nobody issued. */
@@ -179,9 +200,10 @@ interface AccessRow {
 /** A member's access log, newest first, at most `limit` entries. */
 export async function accessLogOf(db: Queryable, subject: string, limit: number): Promise<StoredAccess[]> {
   const rows = await db.query<AccessRow>(
+    // By the bigint id, not its text (the output column of the same name): entry 10 comes after entry 9.
     `SELECT id::text, at, community_id, subject, accessor_kind, accessor_label, grant_id, purpose, category, metering_points,
        period_from, period_to, resolution, route
-     FROM access_log WHERE subject = $1 ORDER BY at DESC, id DESC LIMIT $2`,
+     FROM access_log WHERE subject = $1 ORDER BY at DESC, access_log.id DESC LIMIT $2`,
     [subject, limit],
   );
   return rows.map((r) => ({
@@ -395,4 +417,156 @@ export async function saveRuleSet(db: Queryable, communityId: string, ruleSet: M
      ON CONFLICT (community_id, export_schema) DO UPDATE SET name = $3, fields = $4, other_fields = $5, updated_at = $6, updated_by = $7`,
     [communityId, ruleSet.schema, ruleSet.name, JSON.stringify(ruleSet.fields), ruleSet.otherFields, new Date(at), by],
   );
+}
+
+// ---- export jobs ----
+
+export type ExportJobKind = 'member' | 'regulator-intervals';
+export type ExportJobState = 'queued' | 'running' | 'done' | 'failed';
+
+export interface StoredExportJob {
+  readonly id: string;
+  readonly communityId: string;
+  readonly export: ExportJobKind;
+  readonly memberId: string | null;
+  readonly requestedBy: string;
+  readonly requesterKind: 'member' | 'manager' | 'admin';
+  readonly language: 'en' | 'de';
+  readonly period: { readonly fromMs: number; readonly toMs: number } | null;
+  readonly state: ExportJobState;
+  readonly itemsDone: number;
+  readonly itemsTotal: number | null;
+  readonly requestedAt: number;
+  readonly startedAt: number | null;
+  readonly finishedAt: number | null;
+  readonly expiresAt: number | null;
+  readonly fileName: string | null;
+  readonly bytes: number | null;
+  readonly error: string | null;
+}
+
+interface ExportJobRow {
+  id: string;
+  community_id: string;
+  export: ExportJobKind;
+  member_id: string | null;
+  requested_by: string;
+  requester_kind: StoredExportJob['requesterKind'];
+  language: StoredExportJob['language'];
+  period_from: Date | null;
+  period_to: Date | null;
+  state: ExportJobState;
+  items_done: number;
+  items_total: number | null;
+  requested_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  expires_at: Date | null;
+  file_name: string | null;
+  bytes: string | number | null;
+  error: string | null;
+}
+
+const EXPORT_JOB_COLUMNS = `id, community_id, export, member_id, requested_by, requester_kind, language, period_from, period_to, state, items_done, items_total,
+  requested_at, started_at, finished_at, expires_at, file_name, bytes, error`;
+const ms = (d: Date | null) => (d === null ? null : d.getTime());
+
+function exportJobOf(r: ExportJobRow): StoredExportJob {
+  return {
+    id: r.id, communityId: r.community_id, export: r.export, memberId: r.member_id, requestedBy: r.requested_by, requesterKind: r.requester_kind, language: r.language,
+    period: r.period_from && r.period_to ? { fromMs: r.period_from.getTime(), toMs: r.period_to.getTime() } : null,
+    state: r.state, itemsDone: r.items_done, itemsTotal: r.items_total, requestedAt: r.requested_at.getTime(), startedAt: ms(r.started_at),
+    finishedAt: ms(r.finished_at), expiresAt: ms(r.expires_at), fileName: r.file_name, bytes: r.bytes === null ? null : Number(r.bytes), error: r.error,
+  };
+}
+
+/** Queues an export unless one of the same kind and subject waits or runs: then that one is returned, and `created` is false. */
+export async function insertExportJob(
+  db: Queryable,
+  job: Pick<StoredExportJob, 'id' | 'communityId' | 'export' | 'memberId' | 'requestedBy' | 'requesterKind' | 'language' | 'period' | 'requestedAt'>,
+): Promise<{ job: StoredExportJob; created: boolean }> {
+  const rows = await db.query<ExportJobRow>(
+    `INSERT INTO privacy_export_jobs (community_id, id, export, member_id, requested_by, requester_kind, language, period_from, period_to, state, requested_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $10)
+     ON CONFLICT DO NOTHING RETURNING ${EXPORT_JOB_COLUMNS}`,
+    [job.communityId, job.id, job.export, job.memberId, job.requestedBy, job.requesterKind, job.language,
+      job.period === null ? null : new Date(job.period.fromMs), job.period === null ? null : new Date(job.period.toMs), new Date(job.requestedAt)],
+  );
+  if (rows[0]) return { job: exportJobOf(rows[0]), created: true };
+  const active = await db.query<ExportJobRow>(
+    `SELECT ${EXPORT_JOB_COLUMNS} FROM privacy_export_jobs
+     WHERE community_id = $1 AND export = $2 AND member_id IS NOT DISTINCT FROM $3 AND state IN ('queued', 'running')`,
+    [job.communityId, job.export, job.memberId],
+  );
+  // The one active a moment ago may have finished since: then this request is queued after all.
+  return active[0] ? { job: exportJobOf(active[0]), created: false } : insertExportJob(db, job);
+}
+
+export async function exportJobById(db: Queryable, id: string): Promise<StoredExportJob | undefined> {
+  const rows = await db.query<ExportJobRow>(`SELECT ${EXPORT_JOB_COLUMNS} FROM privacy_export_jobs WHERE id = $1`, [id]);
+  return rows[0] && exportJobOf(rows[0]);
+}
+
+/** A member's export jobs, or (memberId null) a community's manager exports, newest first. */
+export async function exportJobsOf(db: Queryable, communityId: string, memberId: string | null, limit = 20): Promise<StoredExportJob[]> {
+  const rows = await db.query<ExportJobRow>(
+    `SELECT ${EXPORT_JOB_COLUMNS} FROM privacy_export_jobs WHERE community_id = $1 AND member_id IS NOT DISTINCT FROM $2
+     ORDER BY requested_at DESC, id LIMIT $3`,
+    [communityId, memberId, limit],
+  );
+  return rows.map(exportJobOf);
+}
+
+/** Jobs not finished, oldest first: queued ones and those whose process may have died while running (their leases decide). */
+export async function unfinishedExportJobs(db: Queryable, limit: number): Promise<StoredExportJob[]> {
+  const rows = await db.query<ExportJobRow>(
+    `SELECT ${EXPORT_JOB_COLUMNS} FROM privacy_export_jobs WHERE state IN ('queued', 'running') ORDER BY requested_at, id LIMIT $1`, [limit]);
+  return rows.map(exportJobOf);
+}
+
+/** Starts (or starts again, after a dead process) a job: no progress yet. False when it is gone or finished meanwhile. */
+export async function startExportJob(db: Queryable, job: Pick<StoredExportJob, 'communityId' | 'id'>, at: number): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE privacy_export_jobs SET state = 'running', started_at = $3, items_done = 0, items_total = NULL, error = NULL
+     WHERE community_id = $1 AND id = $2 AND state IN ('queued', 'running') RETURNING id`,
+    [job.communityId, job.id, new Date(at)],
+  );
+  return rows.length > 0;
+}
+
+export async function exportJobProgress(db: Queryable, job: Pick<StoredExportJob, 'communityId' | 'id'>, done: number, total: number): Promise<void> {
+  await db.query(`UPDATE privacy_export_jobs SET items_done = $3, items_total = $4 WHERE community_id = $1 AND id = $2 AND state = 'running'`,
+    [job.communityId, job.id, done, total]);
+}
+
+/** Marks the job done with its file; false when the job is gone meanwhile (its member erased): the file is then the caller's to delete. */
+export async function finishExportJob(
+  db: Queryable, job: Pick<StoredExportJob, 'communityId' | 'id'>, result: { at: number; expiresAt: number; fileName: string; bytes: number; items: number },
+): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE privacy_export_jobs SET state = 'done', finished_at = $3, expires_at = $4, file_name = $5, bytes = $6, items_done = $7, items_total = $7
+     WHERE community_id = $1 AND id = $2 AND state = 'running' RETURNING id`,
+    [job.communityId, job.id, new Date(result.at), new Date(result.expiresAt), result.fileName, result.bytes, result.items],
+  );
+  return rows.length > 0;
+}
+
+export async function failExportJob(db: Queryable, job: Pick<StoredExportJob, 'communityId' | 'id'>, at: number, error: string): Promise<void> {
+  await db.query(`UPDATE privacy_export_jobs SET state = 'failed', finished_at = $3, error = $4 WHERE community_id = $1 AND id = $2 AND state = 'running'`,
+    [job.communityId, job.id, new Date(at), error]);
+}
+
+/** Removes the jobs whose files expired before `at` (finished ones past their expiry, failed ones a day after); returns their ids, whose files go next. */
+export async function deleteExpiredExportJobs(db: Queryable, at: number): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(
+    `DELETE FROM privacy_export_jobs WHERE (state = 'done' AND expires_at <= $1) OR (state = 'failed' AND finished_at <= $1 - interval '1 day') RETURNING id`,
+    [new Date(at)],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** Removes a member's export jobs (erasure); returns their ids, whose files go once committed. */
+export async function deleteExportJobsOfMembers(db: Queryable, memberIds: readonly string[]): Promise<string[]> {
+  const rows = await db.query<{ id: string }>('DELETE FROM privacy_export_jobs WHERE member_id = ANY($1::uuid[]) RETURNING id', [memberIds]);
+  return rows.map((r) => r.id);
 }

@@ -11,6 +11,7 @@ import { formatVerifierKey, SIGNATURE_TYPE } from '../../src/ledger/domain/index
 import { ed25519PublicKey } from '../../src/ledger/domain/crypto.js';
 import { insertPayoutRequests } from '../../src/market/store.js';
 import { confirmedCloseUrl } from '../support/settlements.js';
+import { PRIVACY_EXPORTS_JOB } from '../../src/privacy/index.js';
 
 const ROLES = ['anonymous', 'memberA', 'memberA2', 'memberB', 'managerA', 'managerB', 'admin'] as const;
 type Role = (typeof ROLES)[number];
@@ -136,6 +137,13 @@ async function researchGrantOfA(tp: TestPlatform, w: World, validForMs = 30 * 86
   });
   if (response.status !== 201) throw new Error(`consent: ${response.status} ${JSON.stringify(response.body)}`);
   return { id: response.body.id, token: response.body.recipientToken };
+}
+/** memberA's export, made by the job (done, so its file is there). */
+async function exportJobOfA(tp: TestPlatform, w: World): Promise<string> {
+  const response = await tp.call('POST', `/api/v1/members/${w.memberIdA}/export-jobs`, { token: w.memberA.token });
+  if (response.status !== 202) throw new Error(`export job: ${response.status} ${JSON.stringify(response.body)}`);
+  await tp.platform.jobs.flush(PRIVACY_EXPORTS_JOB);
+  return response.body.id;
 }
 const seriesOf = (w: World, grantId: string, resolution = '1h') =>
   `/api/v1/consents/${grantId}/series?meteringPoint=${w.meteringPointA}&quantity=import&resolution=${resolution}&from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z`;
@@ -639,11 +647,28 @@ const cases: Case[] = [
   { method: 'POST', route: '/api/v1/members/:id/consents', url: (w) => `/api/v1/members/${w.memberIdA}/consents`, body: consentOfA, expect: onlyMemberA(201) },
   { method: 'POST', route: '/api/v1/consents/:id/revoke', url: (w, tp) => grantOfA(tp, w).then((id) => `/api/v1/consents/${id}/revoke`),
     expect: { ...onlyMemberA(200), memberA2: 403 } },
+  // A researcher's grant: only the member who gave it re-issues its token (its recipient holds no login here).
+  { method: 'POST', route: '/api/v1/consents/:id/recipient-token', url: (w, tp) => researchGrantOfA(tp, w).then((g) => `/api/v1/consents/${g.id}/recipient-token`),
+    expect: onlyMemberA(200) },
   { method: 'GET', route: '/api/v1/consents/:id/series', url: (w, tp) => grantOfA(tp, w).then((id) =>
     `/api/v1/consents/${id}/series?meteringPoint=${w.meteringPointA}&quantity=import&resolution=1h&from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z`),
     expect: { ...everyone(404), anonymous: 401, memberA2: 200 } },
   { method: 'GET', route: '/api/v1/members/:id/access-log', url: (w) => `/api/v1/members/${w.memberIdA}/access-log`, expect: onlyMemberA(200) },
   { method: 'GET', route: '/api/v1/members/:id/export.zip', url: (w) => `/api/v1/members/${w.memberIdA}/export.zip`, expect: onlyMemberA(200) },
+  // Export jobs: a member's is theirs alone (not even their managers or an admin learn of it); a manager export is the managers'.
+  { method: 'POST', route: '/api/v1/members/:id/export-jobs', url: (w) => `/api/v1/members/${w.memberIdA}/export-jobs`, expect: onlyMemberA(202) },
+  { method: 'GET', route: '/api/v1/members/:id/export-jobs', url: (w) => `/api/v1/members/${w.memberIdA}/export-jobs`, expect: onlyMemberA(200) },
+  { method: 'POST', route: '/api/v1/communities/:id/export-jobs', url: async (w, tp) => {
+    // One manager export at a time: the one asked for before is done first.
+    await tp.platform.jobs.flush(PRIVACY_EXPORTS_JOB);
+    return `/api/v1/communities/${w.communityA}/export-jobs`;
+  }, body: () => ({ export: 'regulator-intervals', from: '2026-01-01T00:00:00Z', to: '2026-03-01T00:00:00Z' }), expect: managersOfA(202) },
+  { method: 'GET', route: '/api/v1/communities/:id/export-jobs', url: (w) => `/api/v1/communities/${w.communityA}/export-jobs`, expect: managersOfA(200),
+    check: (_role, body) => expect(body.every((j: { memberId: string | null }) => j.memberId === null)).toBe(true) },
+  { method: 'GET', route: '/api/v1/export-jobs/:id', url: async (w, tp) => `/api/v1/export-jobs/${await exportJobOfA(tp, w)}`,
+    expect: { ...everyone(404), anonymous: 401, memberA: 200 } },
+  { method: 'GET', route: '/api/v1/export-jobs/:id/file', url: async (w, tp) => `/api/v1/export-jobs/${await exportJobOfA(tp, w)}/file`,
+    expect: { ...everyone(404), anonymous: 401, memberA: 200 } },
   // A fresh member of A each time (erasure is for good): nobody else of A learns of them, managers may not, an admin may on request.
   { method: 'POST', route: '/api/v1/members/:id/erasure', url: (w, tp) => freshMemberOfA(tp, w, 'active').then((id) => `/api/v1/members/${id}/erasure`),
     expect: { ...everyone(404), anonymous: 401, managerA: 403, admin: 201 } },

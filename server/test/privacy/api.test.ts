@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { unzipSync, strFromU8 } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeKinds } from '../support/stores.js';
 import { signUp, startTestPlatform, unique, type TestPlatform, type TestUser } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
-import { enforceRetention, findTraces } from '../../src/privacy/index.js';
+import { enforceRetention, findTraces, PRIVACY_EXPORTS_JOB } from '../../src/privacy/index.js';
 import { ensureDemoCommunity } from '../../src/demo/index.js';
 import { OUTBOX_JOB } from '../../src/platform/events/index.js';
 import { decodeEntry, type ConsentChangedEntry } from '../../src/ledger/domain/index.js';
@@ -160,6 +162,46 @@ describe.each(storeKinds)('privacy API on %s', (kind) => {
     expect((await ok('GET', `/api/v1/members/${w.memberIdA}/access-log`, w.memberA.token)).length).toBe(reads + 1);
   });
 
+  it('re-issues a recipient token: the old one stops at once, the new one reads, on the audit trail without the token; only its member, only while the grant lasts', async () => {
+    const researcher = { kind: 'researcher', id: 'lost-token-lab', label: 'Lost Token Lab' };
+    const grant = await ok('POST', `/api/v1/members/${w.memberIdA}/consents`, w.memberA.token, grantBody(w, { recipient: researcher, purpose: { code: 'research', statement: 'Load shapes.' } }));
+    const read = (token: string) => tp.call('GET', seriesUrl(grant.id), { token });
+    expect((await read(grant.recipientToken)).status).toBe(200);
+
+    // Nobody but its member: the recipient's manager and the recipient token itself get nothing, and nothing changes.
+    expect((await tp.call('POST', `/api/v1/consents/${grant.id}/recipient-token`, { token: w.managerA.token })).status).toBe(403);
+    expect((await tp.call('POST', `/api/v1/consents/${grant.id}/recipient-token`, { token: w.memberB.token })).status).toBe(404);
+    expect((await tp.call('POST', `/api/v1/consents/${grant.id}/recipient-token`, { token: grant.recipientToken })).status).toBe(401);
+    expect((await read(grant.recipientToken)).status).toBe(200);
+
+    clock.now += 60_000;
+    const reissued = await ok('POST', `/api/v1/consents/${grant.id}/recipient-token`, w.memberA.token);
+    expect(reissued).toMatchObject({ id: grant.id, state: 'active', digest: grant.digest, recipientToken: expect.stringMatching(/^gsc_[A-Za-z0-9_-]{43}$/) });
+    expect(reissued.recipientToken).not.toBe(grant.recipientToken);
+    expect((await read(grant.recipientToken)).status).toBe(404);
+    const fresh = await read(reissued.recipientToken);
+    expect(fresh.status).toBe(200);
+    expect(fresh.body.values.slice(0, 2).map((v: { wh: number | null }) => v.wh)).toEqual([1 + 2 + 3 + 4, 5 + 6 + 7 + 8]);
+    const stored = await tp.platform.db.query<{ token_sha256: string; generation: number }>('SELECT token_sha256, generation FROM consent_recipient_tokens WHERE grant_id = $1', [grant.id]);
+    expect(stored).toEqual([{ token_sha256: createHash('sha256').update(reissued.recipientToken).digest('hex'), generation: 2 }]);
+
+    // The trail names the generation and the time ("token" would mark the field a secret), never the token nor its hash.
+    const trail = await ok('GET', `/api/v1/communities/${w.communityA}/audit?kind=consent&limit=500`, tp.admin.token);
+    const entry = trail.entries.find((e: { resourceId: string; action: string }) => e.resourceId === grant.id && e.action === 'reissue-token');
+    expect(entry).toMatchObject({ kind: 'consent', subjectMemberId: w.memberIdA });
+    expect(entry.diff).toContainEqual({ path: 'recipientAccess.generation', before: '1', after: '2' });
+    for (const secret of [grant.recipientToken, reissued.recipientToken, stored[0]!.token_sha256]) expect(JSON.stringify(trail)).not.toContain(secret);
+
+    // A member recipient has no token; an ended grant gets none (it is granted anew): 409, nothing changed.
+    const toMember = await ok('POST', `/api/v1/members/${w.memberIdA}/consents`, w.memberA.token, grantBody(w));
+    expect((await tp.call('POST', `/api/v1/consents/${toMember.id}/recipient-token`, { token: w.memberA.token })).status).toBe(409);
+    await ok('POST', `/api/v1/consents/${grant.id}/revoke`, w.memberA.token);
+    const refused = await tp.call('POST', `/api/v1/consents/${grant.id}/recipient-token`, { token: w.memberA.token });
+    expect(refused.status).toBe(409);
+    expect(refused.body.message).toMatch(/revoked/);
+    expect(await tp.platform.db.query('SELECT generation FROM consent_recipient_tokens WHERE grant_id = $1', [grant.id])).toEqual([{ generation: 2 }]);
+  });
+
   it('masks the regulator export by the community\'s rule set: the cautious default, then the managers\' own; bad rules change nothing', async () => {
     const exportUrl = (from: number, to: number) => `/api/v1/communities/${w.communityA}/exports/regulator-intervals.csv?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}`;
     const rulesUrl = `/api/v1/communities/${w.communityA}/masking-rules`;
@@ -269,6 +311,133 @@ describe.each(storeKinds)('privacy API on %s', (kind) => {
     expect((await tp.call('GET', `/api/v1/members/${w.memberIdA}/export.zip`, { token: w.memberA2.token })).status).toBe(404);
   });
 
+  it('makes a member\'s export as a job: answered at once, its progress counted, the ZIP fetched when done; one at a time; nobody else sees it', async () => {
+    const jobsUrl = `/api/v1/members/${w.memberIdA}/export-jobs`;
+    await tp.platform.jobs.pause(PRIVACY_EXPORTS_JOB);
+    const requested = await tp.call('POST', jobsUrl, { token: w.memberA.token });
+    expect(requested.status).toBe(202);
+    const job = requested.body;
+    expect(job).toMatchObject({ export: 'member', memberId: w.memberIdA, communityId: w.communityA, state: 'queued', itemsDone: 0, itemsTotal: null, fileName: null });
+    // Asked again while it waits: the same job.
+    expect((await ok('POST', jobsUrl, w.memberA.token)).id).toBe(job.id);
+    expect((await ok('GET', jobsUrl, w.memberA.token)).map((j: { id: string }) => j.id)).toContain(job.id);
+    const file = await tp.call('GET', `/api/v1/export-jobs/${job.id}/file`, { token: w.memberA.token });
+    expect(file.status).toBe(409);
+    expect(file.body.message).toMatch(/queued/);
+    // Nobody else learns it exists: another member, the member's own manager, an admin.
+    for (const token of [w.memberA2.token, w.memberB.token, w.managerA.token, tp.admin.token]) {
+      expect((await tp.call('GET', `/api/v1/export-jobs/${job.id}`, { token })).status).toBe(404);
+      expect((await tp.call('GET', `/api/v1/export-jobs/${job.id}/file`, { token })).status).toBe(404);
+    }
+    expect((await tp.call('GET', jobsUrl, { token: w.memberA2.token })).status).toBe(404);
+
+    tp.platform.jobs.resume(PRIVACY_EXPORTS_JOB);
+    await tp.platform.jobs.flush(PRIVACY_EXPORTS_JOB);
+    const done = await ok('GET', `/api/v1/export-jobs/${job.id}`, w.memberA.token);
+    // The seven small kinds, memberA's two devices, and a year at a time since 2000 of the site's quarter hours and of energy by source.
+    const years = Math.ceil((Date.parse(done.startedAt) - Date.UTC(2000, 0, 1)) / (366 * DAY));
+    expect(done).toMatchObject({ state: 'done', itemsTotal: 7 + 2 + years + years, error: null, fileName: expect.stringMatching(/^gridshare-export-\w+\.zip$/) });
+    expect(done.itemsDone).toBe(done.itemsTotal);
+    expect(Date.parse(done.expiresAt) - Date.parse(done.finishedAt)).toBe(7 * DAY);
+    const zip = await tp.call('GET', `/api/v1/export-jobs/${job.id}/file`, { token: w.memberA.token });
+    expect(zip.status).toBe(200);
+    expect(zip.headers['content-type']).toBe('application/zip');
+    expect(zip.headers['content-disposition']).toBe(`attachment; filename="${done.fileName}"`);
+    expect(Number(done.bytes)).toBe(zip.raw.rawPayload.length);
+    const files = unzipSync(new Uint8Array(zip.raw.rawPayload));
+    const json = (name: string) => JSON.parse(strFromU8(files[name]!)) as Record<string, unknown>[];
+    expect(json('account.json')).toEqual([expect.objectContaining({ email: w.memberA.email })]);
+    expect(json('intervals.json').map((i) => i.import_wh)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(json('devices.json').map((d) => d.device_id).sort()).toEqual([w.deviceA, w.provisionedA].sort());
+    expect(strFromU8(files['README.md']!)).toContain('intervals.csv');
+    const everything = Object.values(files).map((f) => strFromU8(f)).join('\n');
+    for (const foreign of [w.memberA2.email, w.memberB.email, w.memberIdA2, w.meteringPointA2, w.memberIdB]) expect(everything).not.toContain(foreign);
+    const log = await ok('GET', `/api/v1/members/${w.memberIdA}/access-log`, w.memberA.token);
+    expect(log[0]).toMatchObject({ accessorKind: 'export', purpose: 'data-subject-rights', route: 'POST /api/v1/members/:id/export-jobs' });
+    // Done: a new request is a new job.
+    const next = await ok('POST', jobsUrl, w.memberA.token);
+    expect(next.id).not.toBe(job.id);
+    await tp.platform.jobs.flush(PRIVACY_EXPORTS_JOB);
+
+    // Past the community's retention of export files the job and its file are gone.
+    const path = join(tp.artefactsDir, 'privacy-exports', `${job.id}.export`);
+    expect(existsSync(path)).toBe(true);
+    clock.now += 8 * DAY;
+    await tp.platform.jobs.flush(PRIVACY_EXPORTS_JOB);
+    clock.now -= 8 * DAY;
+    expect((await tp.call('GET', `/api/v1/export-jobs/${job.id}`, { token: w.memberA.token })).status).toBe(404);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('an export job whose process died is done again from the start once its lease has run out', async () => {
+    await tp.platform.jobs.pause(PRIVACY_EXPORTS_JOB);
+    const job = await ok('POST', `/api/v1/members/${w.memberIdA2}/export-jobs`, w.memberA2.token);
+    // A process took it, counted 3 of 40, wrote half a file and died holding its lease.
+    await tp.platform.db.query(`UPDATE privacy_export_jobs SET state = 'running', started_at = now(), items_done = 3, items_total = 40 WHERE id = $1`, [job.id]);
+    await tp.platform.db.query(`INSERT INTO job_leases (job, unit, holder, expires_at) VALUES ($1, $2, 'dead-process', now() + interval '1 second')`,
+      [PRIVACY_EXPORTS_JOB, `export:${job.id}`]);
+    const partial = join(tp.artefactsDir, 'privacy-exports', `${job.id}.export.partial`);
+    mkdirSync(dirname(partial), { recursive: true });
+    writeFileSync(partial, 'PK half an archive');
+    expect(await ok('GET', `/api/v1/export-jobs/${job.id}`, w.memberA2.token)).toMatchObject({ state: 'running', itemsDone: 3, itemsTotal: 40 });
+
+    tp.platform.jobs.resume(PRIVACY_EXPORTS_JOB);
+    await tp.platform.jobs.flush(PRIVACY_EXPORTS_JOB);
+    // Its lease still runs: nobody else touches it.
+    expect(await ok('GET', `/api/v1/export-jobs/${job.id}`, w.memberA2.token)).toMatchObject({ state: 'running', itemsDone: 3 });
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    await tp.platform.jobs.flush(PRIVACY_EXPORTS_JOB);
+    const done = await ok('GET', `/api/v1/export-jobs/${job.id}`, w.memberA2.token);
+    expect(done.state).toBe('done');
+    expect(done.itemsDone).toBe(done.itemsTotal);
+    expect(done.itemsTotal).not.toBe(40);
+    const zip = await tp.call('GET', `/api/v1/export-jobs/${job.id}/file`, { token: w.memberA2.token });
+    const files = unzipSync(new Uint8Array(zip.raw.rawPayload));
+    expect(JSON.parse(strFromU8(files['account.json']!))).toEqual([expect.objectContaining({ email: w.memberA2.email })]);
+    expect(existsSync(partial)).toBe(false);
+  });
+
+  it('makes a manager\'s masked regulator export of a longer period as a job: the same CSV as the direct one, each member\'s access log told; one at a time', async () => {
+    const jobsUrl = `/api/v1/communities/${w.communityA}/export-jobs`;
+    const period = (from: number, to: number) => ({ export: 'regulator-intervals', from: new Date(from).toISOString(), to: new Date(to).toISOString() });
+    await tp.platform.jobs.pause(PRIVACY_EXPORTS_JOB);
+    // Longer than the direct export's 32 days, shorter than a year and a day.
+    const requested = await tp.call('POST', jobsUrl, { token: w.managerA.token, body: period(T0 - 60 * DAY, T0 + DAY) });
+    expect(requested.status).toBe(202);
+    const job = requested.body;
+    expect(job).toMatchObject({ export: 'regulator-intervals', memberId: null, state: 'queued', from: new Date(T0 - 60 * DAY).toISOString().replace('.000Z', 'Z') });
+    // One at a time per community; bad periods refused; nothing queued by them.
+    const busy = await tp.call('POST', jobsUrl, { token: w.managerA.token, body: period(T0, T0 + DAY) });
+    expect(busy.status).toBe(409);
+    for (const [from, to] of [[T0 - 400 * DAY, T0], [T0 + DAY, T0], [NOW, NOW + 3 * DAY]] as const) {
+      expect((await tp.call('POST', jobsUrl, { token: w.managerA.token, body: period(from, to) })).status).toBe(400);
+    }
+    expect((await tp.call('POST', jobsUrl, { token: w.managerA.token, body: { ...period(T0, T0 + DAY), export: 'member' } })).status).toBe(400);
+    expect((await ok('GET', jobsUrl, w.managerA.token)).filter((j: { state: string }) => j.state === 'queued').map((j: { id: string }) => j.id)).toEqual([job.id]);
+    // The community's managers see it; its members and other communities' managers do not.
+    expect((await tp.call('GET', `/api/v1/export-jobs/${job.id}`, { token: w.memberA.token })).status).toBe(404);
+    expect((await tp.call('GET', `/api/v1/export-jobs/${job.id}`, { token: w.managerB.token })).status).toBe(404);
+    expect((await tp.call('GET', jobsUrl, { token: w.memberA.token })).status).toBe(403);
+
+    tp.platform.jobs.resume(PRIVACY_EXPORTS_JOB);
+    await tp.platform.jobs.flush(PRIVACY_EXPORTS_JOB);
+    const done = await ok('GET', `/api/v1/export-jobs/${job.id}`, w.managerA.token);
+    const points = await tp.platform.db.query('SELECT id FROM metering_points WHERE community_id = $1', [w.communityA]);
+    expect(done).toMatchObject({ state: 'done', itemsDone: points.length, itemsTotal: points.length, fileName: `regulator-intervals-${new Date(T0 - 60 * DAY).toISOString().slice(0, 10)}-${new Date(T0 + DAY).toISOString().slice(0, 10)}.csv` });
+    const csv = await tp.call('GET', `/api/v1/export-jobs/${job.id}/file`, { token: w.managerA.token });
+    expect(csv.status).toBe(200);
+    expect(csv.headers['content-type']).toMatch(/^text\/csv/);
+    const direct = await tp.call('GET', `/api/v1/communities/${w.communityA}/exports/regulator-intervals.csv?from=${new Date(T0 - 30 * DAY).toISOString()}&to=${new Date(T0 + DAY).toISOString()}`, { token: w.managerA.token });
+    expect(direct.status).toBe(200);
+    // memberA's eight quarter hours lie in both periods: the files are the same, masked alike.
+    expect(csv.body).toBe(direct.body);
+    expect(String(csv.body).split('\r\n').length).toBeGreaterThan(2);
+    const member = await ok('GET', `/api/v1/members/${w.memberIdA}`, w.memberA.token);
+    expect(csv.body).not.toContain(member.displayName);
+    const log = await ok('GET', `/api/v1/members/${w.memberIdA}/access-log`, w.memberA.token);
+    expect(log).toContainEqual(expect.objectContaining({ accessorKind: 'manager', accessor: w.managerA.email, route: 'POST /api/v1/communities/:id/export-jobs', purpose: 'settlement' }));
+  });
+
   it('erasure pseudonymises the person everywhere and keeps the statements billing law requires', async () => {
     const name = unique('zeldaerasable').toLowerCase();
     const zelda: TestUser = await signUp(tp, name);
@@ -287,6 +456,13 @@ describe.each(storeKinds)('privacy API on %s', (kind) => {
     const statementId = settlement.statements.find((s: { memberId: string }) => s.memberId === memberId).id;
     const total = (await ok('GET', `/api/v1/statements/${statementId}`, w.managerA.token)).total;
 
+    // An export the member made is there until the erasure; its file goes with it.
+    const exportJob = await ok('POST', `/api/v1/members/${memberId}/export-jobs`, zelda.token);
+    await tp.platform.jobs.flush(PRIVACY_EXPORTS_JOB);
+    expect((await ok('GET', `/api/v1/export-jobs/${exportJob.id}`, zelda.token)).state).toBe('done');
+    const exportFile = join(tp.artefactsDir, 'privacy-exports', `${exportJob.id}.export`);
+    expect(existsSync(exportFile)).toBe(true);
+
     // Another member cannot ask for it; the member can, once.
     expect((await tp.call('POST', `/api/v1/members/${memberId}/erasure`, { token: w.memberA.token })).status).toBe(404);
     const requested = await tp.call('POST', `/api/v1/members/${memberId}/erasure`, { token: zelda.token });
@@ -300,10 +476,12 @@ describe.each(storeKinds)('privacy API on %s', (kind) => {
     expect(done).toMatchObject({ error: null, state: 'done', pseudonym: expect.stringMatching(/^erased-/) });
     expect(done.steps).toContainEqual(expect.objectContaining({ kind: 'statements', action: 'keep-pseudonymised' }));
     expect(done.steps).toContainEqual(expect.objectContaining({ kind: 'email', action: 'delete' }));
+    expect(await tp.platform.db.query('SELECT id FROM privacy_export_jobs WHERE member_id = $1', [memberId])).toEqual([]);
+    expect(existsSync(exportFile)).toBe(false);
 
     // Nothing of the person's name, email, address or grid number is left in the tables that held them.
     const dump: string[] = [];
-    for (const table of ['users', 'members', 'metering_points', 'grid_connection_ids', 'statements', 'consent_grants', 'access_log', 'sessions', 'api_tokens']) {
+    for (const table of ['users', 'members', 'metering_points', 'grid_connection_ids', 'statements', 'consent_grants', 'access_log', 'sessions', 'api_tokens', 'privacy_export_jobs']) {
       dump.push(JSON.stringify(await tp.platform.db.query(`SELECT * FROM ${table}`)));
     }
     expect(findTraces(dump.join('\n'), { name, email: zelda.email, addresses: [address, gridConnectionId], ids: [] })).toEqual([]);
@@ -322,7 +500,7 @@ describe.each(storeKinds)('privacy API on %s', (kind) => {
     const before = await ok('GET', `/api/v1/members/${w.memberIdA2}/access-log`, w.memberA2.token);
     expect(before.filter((e: { category: string }) => e.category === 'statements')).toHaveLength(2);
 
-    const ctx = { db: tp.platform.db, now: () => NOW, events: tp.platform.events, deviceChanged: () => undefined, box: tp.platform.secrets.box };
+    const ctx = { db: tp.platform.db, now: () => NOW, events: tp.platform.events, deviceChanged: () => undefined, box: tp.platform.secrets.box, exportsDir: join(tp.artefactsDir, 'privacy-exports') };
     const first = await enforceRetention(ctx);
     expect(first.find((r) => r.communityId === w.communityA)?.accessLogEntries).toBe(1);
     const second = await enforceRetention(ctx);
@@ -347,7 +525,7 @@ describe.each(storeKinds)('privacy API on %s', (kind) => {
       'SELECT quantity, ts FROM readings WHERE device_id = $1 AND quantity = ANY($2::text[]) ORDER BY quantity, ts', [w.deviceA, SERIES]));
 
     let now = YEAR + 90 * DAY;
-    const ctx = { db: tp.platform.db, now: () => now, events: tp.platform.events, deviceChanged: () => undefined, box: tp.platform.secrets.box };
+    const ctx = { db: tp.platform.db, now: () => now, events: tp.platform.events, deviceChanged: () => undefined, box: tp.platform.secrets.box, exportsDir: join(tp.artefactsDir, 'privacy-exports') };
     let removed = 0;
     for (; now <= YEAR + 460 * DAY; now += DAY) {
       const [report] = await enforceRetention(ctx, [w.communityA]);

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { apiUrl, call } from '../api/client.js';
 import type { Consent, ErasureRequest } from '@gridshare/contract/privacy';
 import type { MeteringPoint } from '@gridshare/contract/registry';
@@ -29,11 +29,7 @@ export default function Privacy({ params }: { params: Record<string, string> }) 
             </Async>
           )}
           <AccessLog memberId={memberId} fmt={fmt} />
-          <section class="card" aria-labelledby="export-heading">
-            <h2 id="export-heading">{t('privacy.exportTitle')}</h2>
-            <p class="muted">{t('privacy.exportIntro')}</p>
-            <p><a class="button" href={apiUrl('memberExport', { params: { id: memberId } })} download>{t('privacy.exportDownload')}</a></p>
-          </section>
+          <DataExport memberId={memberId} fmt={fmt} />
           <Erasure memberId={memberId} fmt={fmt} />
         </Page>
       )}
@@ -68,6 +64,8 @@ function Consents({ memberId, sites, timeZone, fmt }: { memberId: string; sites:
   const { t } = useI18n();
   const consents = useApi('memberConsents', { params: { id: memberId } });
   const revoke = useAction();
+  // A token re-issued for a recipient that lost theirs, shown once like the first.
+  const [reissued, setReissued] = useState<{ label: string; token: string } | undefined>(undefined);
   return (
     <section class="card" aria-labelledby="consents-heading">
       <h2 id="consents-heading">{t('privacy.consentsTitle')}</h2>
@@ -87,11 +85,18 @@ function Consents({ memberId, sites, timeZone, fmt }: { memberId: string; sites:
                           consents.reload();
                         })}>{t('privacy.revoke')}<span class="sr-only"> {g.recipient.label}</span></button>
                       )}
+                      {g.state === 'active' && g.recipient.kind !== 'member' && (
+                        <button type="button" disabled={revoke.busy} onClick={() => void revoke.run(async () => {
+                          const again = await call('reissueRecipientToken', { params: { id: g.id } });
+                          setReissued({ label: g.recipient.label, token: again.recipientToken ?? '' });
+                        })}>{t('privacy.reissueToken')}<span class="sr-only"> {g.recipient.label}</span></button>
+                      )}
                     </ConsentRow>
                   ))}
                 </ul>
               )}
             <ErrorNote error={revoke.error} />
+            {reissued && <TokenOnce message={t('privacy.recipientTokenReissued', { recipient: reissued.label })} token={reissued.token} />}
             {c.received.length > 0 && (
               <>
                 <h3>{t('privacy.consentsReceived')}</h3>
@@ -190,13 +195,60 @@ function GrantForm({ memberId, sites, timeZone, onGranted }: { memberId: string;
         <button type="submit" disabled={action.busy}>{t('privacy.grant')}</button>
         <ErrorNote error={action.error} />
       </div>
-      {token && (
-        <div role="status" class="ok">
-          <p>{t('privacy.recipientTokenOnce', { recipient: token.label })}</p>
-          <p><code aria-label={t('privacy.recipientToken')}>{token.token}</code></p>
+      {token && <TokenOnce message={t('privacy.recipientTokenOnce', { recipient: token.label })} token={token.token} />}
+    </form>
+  );
+}
+
+/** The member's export, made by the server's export job: progress while it runs, the download once done (until its file expires). */
+function DataExport({ memberId, fmt }: { memberId: string; fmt: Formatter }) {
+  const { t } = useI18n();
+  const action = useAction();
+  const [polling, setPolling] = useState(false);
+  const jobs = useApi('memberExportJobs', { params: { id: memberId } }, polling ? { refreshMs: 1_000 } : {});
+  const latest = jobs.data?.[0];
+  const active = latest?.state === 'queued' || latest?.state === 'running';
+  useEffect(() => setPolling(active), [active]);
+  return (
+    <section class="card" aria-labelledby="export-heading">
+      <h2 id="export-heading">{t('privacy.exportTitle')}</h2>
+      <p class="muted">{t('privacy.exportIntro')}</p>
+      {latest && active && (
+        <div role="status">
+          {latest.itemsTotal === null
+            ? <p>{t('privacy.exportWaiting')}</p>
+            : <p>{t('privacy.exportProgress', { done: latest.itemsDone, total: latest.itemsTotal })}</p>}
+          <progress aria-label={t('privacy.exportTitle')} value={latest.itemsDone} max={latest.itemsTotal ?? undefined} />
         </div>
       )}
-    </form>
+      {latest?.state === 'done' && (
+        <p>
+          <a class="button" href={apiUrl('exportJobFile', { params: { id: latest.id } })} download>{t('privacy.exportDownload')}</a>{' '}
+          <small class="muted">{t('privacy.exportReady', { when: fmt.dateTime(latest.finishedAt!), until: fmt.date(latest.expiresAt!) })}</small>
+        </p>
+      )}
+      {latest?.state === 'failed' && <p class="error">{t('privacy.exportFailed', { error: latest.error ?? '' })}</p>}
+      {!active && (
+        <p>
+          <button type="button" disabled={action.busy} onClick={() => void action.run(async () => {
+            await call('requestMemberExportJob', { params: { id: memberId } });
+            jobs.reload();
+          })}>{t('privacy.exportStart')}</button>
+        </p>
+      )}
+      <ErrorNote error={action.error ?? jobs.error} />
+    </section>
+  );
+}
+
+/** A recipient token, shown the once it exists in the clear. */
+function TokenOnce({ message, token }: { message: string; token: string }) {
+  const { t } = useI18n();
+  return (
+    <div role="status" class="ok">
+      <p>{message}</p>
+      <p><code aria-label={t('privacy.recipientToken')}>{token}</code></p>
+    </div>
   );
 }
 

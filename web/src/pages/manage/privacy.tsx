@@ -1,10 +1,11 @@
 import { useState } from 'preact/hooks';
-import { apiUrl, call } from '../../api/client.js';
+import { apiUrl, call, send } from '../../api/client.js';
 import type { MaskingRules, MaskingRuleSet, Retention, RetentionPolicy } from '@gridshare/contract/privacy';
 import type { Community } from '@gridshare/contract/registry';
 import { Async, Badge, Empty, ErrorNote, Field } from '../../components/ui.js';
+import { parseCsv } from '../../lib/csv.js';
 import type { Formatter } from '../../lib/format.js';
-import { useAction, useApi } from '../../lib/hooks.js';
+import { formValues, useAction, useApi } from '../../lib/hooks.js';
 import type { MessageKey } from '../../lib/i18n/index.js';
 import { useI18n } from '../../lib/i18n/provider.js';
 import { ERASURE_STATES, MASKED_EXPORT_NAMES, MASKING_RULE_NAMES, nameOf } from '../../lib/privacy.js';
@@ -134,18 +135,25 @@ function RuleSetForm({ community, rules, set, onSaved }: { community: Community;
   const [period, setPeriod] = useState<{ from: string; to: string }>({ from: '', to: '' });
   const id = (field: string) => `mask-${set.export.name}-${field}`;
   const fits = (type: string) => rules.filter((r) => r.appliesTo.length === 0 || r.appliesTo.includes(type));
-  const submit = (event: Event) => action.submit(event, async (v) => {
-    setSaved(false);
-    // Only the fields whose rule differs from "other fields" are named: the set stays as short as the manager's choice.
-    const otherFields = v.otherFields === 'drop' ? 'drop' : 'keep';
-    const fields = Object.fromEntries(set.export.fields.flatMap((f) => (v[`field:${f.name}`] && v[`field:${f.name}`] !== otherFields ? [[f.name, v[`field:${f.name}`]!]] : [])));
-    await call('putMaskingRuleSet', { params: { id: community.id }, body: { export: set.export.name, name: v.name ?? '', fields, otherFields } });
-    setSaved(true);
-    onSaved();
-  });
-  const download = period.from && period.to
-    ? apiUrl('regulatorExport', { params: { id: community.id }, query: { from: midnightOfDateInput(period.from, community.timeZone).toISOString(), to: midnightOfDateInput(period.to, community.timeZone).toISOString() } })
+  // Not action.submit: it resets the form, which showed the rules from before the save.
+  const submit = (event: Event) => {
+    const v = formValues(event);
+    void action.run(async () => {
+      setSaved(false);
+      // Only the fields whose rule differs from "other fields" are named: the set stays as short as the manager's choice.
+      const otherFields = v.otherFields === 'drop' ? 'drop' : 'keep';
+      const fields = Object.fromEntries(set.export.fields.flatMap((f) => (v[`field:${f.name}`] && v[`field:${f.name}`] !== otherFields ? [[f.name, v[`field:${f.name}`]!]] : [])));
+      await call('putMaskingRuleSet', { params: { id: community.id }, body: { export: set.export.name, name: v.name ?? '', fields, otherFields } });
+      setSaved(true);
+      onSaved();
+    });
+  };
+  const preview = useAction();
+  const [shown, setShown] = useState<{ header: string[]; rows: string[][]; total: number } | undefined>(undefined);
+  const query = period.from && period.to
+    ? { from: midnightOfDateInput(period.from, community.timeZone).toISOString(), to: midnightOfDateInput(period.to, community.timeZone).toISOString() }
     : undefined;
+  const download = query ? apiUrl('regulatorExport', { params: { id: community.id }, query }) : undefined;
   return (
     <form onSubmit={submit} aria-labelledby={id('heading')}>
       <h3 id={id('heading')}>{nameOf(MASKED_EXPORT_NAMES, set.export.name, t)}</h3>
@@ -157,8 +165,11 @@ function RuleSetForm({ community, rules, set, onSaved }: { community: Community;
             <tr key={f.name}>
               <td><label for={id(f.name)}><code>{f.name}</code></label></td>
               <td>
-                <select id={id(f.name)} name={`field:${f.name}`} defaultValue={set.ruleSet.fields[f.name] ?? set.ruleSet.otherFields}>
-                  {fits(f.type).map((r) => <option key={r.name} value={r.name}>{nameOf(MASKING_RULE_NAMES, r.name, t)}</option>)}
+                {/* The option is marked selected: a select has no defaultValue in the DOM, so that showed the first rule whatever the set said. */}
+                <select id={id(f.name)} name={`field:${f.name}`}>
+                  {fits(f.type).map((r) => (
+                    <option key={r.name} value={r.name} selected={r.name === (set.ruleSet.fields[f.name] ?? set.ruleSet.otherFields)}>{nameOf(MASKING_RULE_NAMES, r.name, t)}</option>
+                  ))}
                 </select>
               </td>
             </tr>
@@ -167,9 +178,9 @@ function RuleSetForm({ community, rules, set, onSaved }: { community: Community;
       </table>
       <div class="inline-form">
         <Field id={id('other')} label={t('privacy.masking.otherFields')}>
-          <select id={id('other')} name="otherFields" defaultValue={set.ruleSet.otherFields}>
-            <option value="keep">{nameOf(MASKING_RULE_NAMES, 'keep', t)}</option>
-            <option value="drop">{nameOf(MASKING_RULE_NAMES, 'drop', t)}</option>
+          <select id={id('other')} name="otherFields">
+            <option value="keep" selected={set.ruleSet.otherFields === 'keep'}>{nameOf(MASKING_RULE_NAMES, 'keep', t)}</option>
+            <option value="drop" selected={set.ruleSet.otherFields === 'drop'}>{nameOf(MASKING_RULE_NAMES, 'drop', t)}</option>
           </select>
         </Field>
         <Field id={id('name')} label={t('privacy.masking.name')}>
@@ -187,7 +198,26 @@ function RuleSetForm({ community, rules, set, onSaved }: { community: Community;
           <input id={id('to')} type="date" value={period.to} onInput={(e) => setPeriod({ ...period, to: (e.currentTarget as HTMLInputElement).value })} />
         </Field>
         {download ? <a class="button secondary" href={download} download>{t('privacy.masking.download')}</a> : <small class="muted">{t('privacy.masking.choosePeriod')}</small>}
+        {query && <button type="button" class="secondary" disabled={preview.busy} onClick={() => void preview.run(async () => {
+          // The export itself, as the server masks it (and logs it in the members' access logs).
+          const rows = parseCsv(await (await send('regulatorExport', { params: { id: community.id }, query })).text());
+          setShown({ header: rows[0] ?? [], rows: rows.slice(1, 1 + PREVIEW_ROWS), total: Math.max(0, rows.length - 1) });
+        })}>{t('privacy.masking.preview')}</button>}
       </div>
+      <ErrorNote error={preview.error} />
+      {shown && (
+        <div class="table-scroll" role="region" aria-label={t('privacy.masking.previewTitle')}>
+          <table>
+            <caption>{t('privacy.masking.previewTitle')}</caption>
+            <thead><tr>{shown.header.map((h) => <th key={h} scope="col"><code>{h}</code></th>)}</tr></thead>
+            <tbody>{shown.rows.map((r, i) => <tr key={i}>{r.map((cell, j) => <td key={j}>{cell}</td>)}</tr>)}</tbody>
+          </table>
+          <p class="muted">{t('privacy.masking.previewRows', { shown: shown.rows.length, total: shown.total })}</p>
+        </div>
+      )}
     </form>
   );
 }
+
+/** Rows a preview shows of the masked export. */
+const PREVIEW_ROWS = 10;

@@ -172,11 +172,17 @@ export function* maskCsvRows(masking: CompiledMasking, header: readonly string[]
 /** A typed export row (a regulator row model): numbers and nulls as well as text. */
 export type RecordValue = string | number | null;
 
-/**
- * Masks typed rows (e.g. `RegulatorIntervalRow`s): the fields of the first row decide the
- * columns; energy and number fields come back as numbers (null where empty).
- */
-export function* maskRecords<R extends { readonly [K in keyof R]: RecordValue | undefined }>(masking: CompiledMasking, records: Iterable<R>): Generator<Record<string, RecordValue>> {
+/** Masks typed rows one at a time (an export written as it is read): see `maskRecords`. */
+export interface RecordMasker {
+  /** Masks one row; returns the rows it completes. */
+  push<R extends { readonly [K in keyof R]: RecordValue | undefined }>(record: R): Record<string, RecordValue>[];
+  /** The rows still held (the last hour of each series). */
+  end(): Record<string, RecordValue>[];
+  /** The masked rows' fields, once the first row has been pushed. */
+  readonly header: readonly string[] | undefined;
+}
+
+export function createRecordMasker(masking: CompiledMasking): RecordMasker {
   let masker: Masker | undefined;
   const typeOf = new Map(masking.fields.map((f) => [f.name, f.type]));
   const typed = (row: MaskRow): Record<string, RecordValue> => Object.fromEntries(Object.entries(row).map(([name, text]) => {
@@ -185,21 +191,36 @@ export function* maskRecords<R extends { readonly [K in keyof R]: RecordValue | 
   }));
   let columns: ReadonlySet<string> = new Set();
   let rowNumber = 0;
-  for (const typedRecord of records) {
-    const record = typedRecord as Readonly<Record<string, RecordValue | undefined>>;
-    rowNumber++;
-    if (!masker) {
-      columns = new Set(Object.keys(record).filter((k) => record[k] !== undefined));
-      masker = createMasker(masking, [...columns]);
-    }
-    const row: Record<string, string> = {};
-    for (const [name, value] of Object.entries(record)) {
-      if (value === undefined) continue;
-      if (!columns.has(name)) throw rowError(rowNumber, name, `is not a field of the first row (${[...columns].join(', ')}): every row has the same fields`);
-      if (typeof value === 'number' && !Number.isFinite(value)) throw rowError(rowNumber, name, `is not a finite number (${value})`);
-      row[name] = value === null ? '' : String(value);
-    }
-    for (const out of masker.push(row, rowNumber)) yield typed(out);
-  }
-  if (masker) for (const out of masker.end()) yield typed(out);
+  return {
+    push(typedRecord) {
+      const record = typedRecord as Readonly<Record<string, RecordValue | undefined>>;
+      rowNumber++;
+      if (!masker) {
+        columns = new Set(Object.keys(record).filter((k) => record[k] !== undefined));
+        masker = createMasker(masking, [...columns]);
+      }
+      const row: Record<string, string> = {};
+      for (const [name, value] of Object.entries(record)) {
+        if (value === undefined) continue;
+        if (!columns.has(name)) throw rowError(rowNumber, name, `is not a field of the first row (${[...columns].join(', ')}): every row has the same fields`);
+        if (typeof value === 'number' && !Number.isFinite(value)) throw rowError(rowNumber, name, `is not a finite number (${value})`);
+        row[name] = value === null ? '' : String(value);
+      }
+      return masker.push(row, rowNumber).map(typed);
+    },
+    end: () => (masker ? masker.end().map(typed) : []),
+    get header() {
+      return masker?.header;
+    },
+  };
+}
+
+/**
+ * Masks typed rows (e.g. `RegulatorIntervalRow`s): the fields of the first row decide the
+ * columns; energy and number fields come back as numbers (null where empty).
+ */
+export function* maskRecords<R extends { readonly [K in keyof R]: RecordValue | undefined }>(masking: CompiledMasking, records: Iterable<R>): Generator<Record<string, RecordValue>> {
+  const masker = createRecordMasker(masking);
+  for (const record of records) yield* masker.push(record);
+  yield* masker.end();
 }
