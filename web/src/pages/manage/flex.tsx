@@ -72,7 +72,7 @@ function Identity({ community }: { community: Community }) {
           <Field id="flex-domain" label={t('manageFlex.domain')}><input id="flex-domain" name="domain" defaultValue={current?.domain ?? ''} required /></Field>
           <Field id="flex-zone" label={t('manageFlex.timeZone')}><input id="flex-zone" name="timeZone" defaultValue={current?.timeZone ?? community.timeZone} required /></Field>
           <Field id="flex-isp" label={t('manageFlex.ispMinutes')}>
-            <select id="flex-isp" name="ispDurationMinutes" defaultValue={String(current?.ispDurationMinutes ?? 15)}>{[5, 15, 30, 60].map((m) => <option value={String(m)}>{m}</option>)}</select>
+            <select id="flex-isp" name="ispDurationMinutes">{[5, 15, 30, 60].map((m) => <option value={String(m)} selected={m === (current?.ispDurationMinutes ?? 15)}>{m}</option>)}</select>
           </Field>
           <button type="submit" disabled={action.busy}>{t('manageFlex.saveIdentity')}</button>
           <ErrorNote error={action.error} />

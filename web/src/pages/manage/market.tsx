@@ -46,7 +46,7 @@ function Settings({ community }: { community: Community }) {
     <form onSubmit={save} key={JSON.stringify(s)}>
       <p>{s.enabled ? <Badge tone="good">{t('manageMarket.running')}</Badge> : <Badge tone="warn">{t('manageMarket.notRunning')}</Badge>}</p>
       <Field id="market-mechanism" label={t('manageMarket.mechanism')}>
-        <select id="market-mechanism" name="mechanism" defaultValue={s.mechanism}>{s.mechanisms.map((m) => <option value={m}>{m}</option>)}</select>
+        <select id="market-mechanism" name="mechanism">{s.mechanisms.map((m) => <option value={m} selected={m === s.mechanism}>{m}</option>)}</select>
       </Field>
       <Field id="market-gate" label={t('manageMarket.gateLead')}><input id="market-gate" name="gateLeadMinutes" type="number" min="0" max="1440" step="1" defaultValue={String(s.gateLeadMinutes)} required /></Field>
       <Field id="market-fee" label={t('manageMarket.gridFee')}><input id="market-fee" name="gridFee" inputMode="decimal" defaultValue={s.gridFee} required /></Field>
