@@ -3,6 +3,7 @@ import { statementDownload } from '../api/sharing.js';
 import { invoicePdfDownload } from '../api/billing.js';
 import { PaymentBadge } from '../components/payment.js';
 import { Async, Badge, Empty, Page } from '../components/ui.js';
+import { BillingDetailsForm, MandateText } from '../components/billing.js';
 import { useMemberContext } from '../lib/context.js';
 import type { Formatter } from '../lib/format.js';
 import { useApi } from '../lib/hooks.js';
@@ -25,6 +26,7 @@ export default function Statements({ params }: { params: Record<string, string> 
             {(list) => <StatementList statements={list} fmt={fmt} memberId={memberId} />}
           </Async>
           <Invoices memberId={memberId} fmt={fmt} />
+          <BillingAddress memberId={memberId} name={m.displayName} country={community.data?.country ?? ''} fmt={fmt} />
         </Page>
       )}
     </Async>
@@ -110,5 +112,25 @@ function Invoices({ memberId, fmt }: { memberId: string; fmt: Formatter }) {
         </div>
       )}
     </Async>
+  );
+}
+
+/** The name and address the member's invoices are made out to, which they keep themselves; their mandate as the manager recorded it. */
+function BillingAddress({ memberId, name, country, fmt }: { memberId: string; name: string; country: string; fmt: Formatter }) {
+  const { t } = useI18n();
+  const billing = useApi('getBillingDetails', { params: { id: memberId } });
+  return (
+    <section class="card" aria-labelledby="billing-address-heading">
+      <h2 id="billing-address-heading">{t('billing.yourAddress')}</h2>
+      <p class="muted">{t('billing.yourAddressIntro')}</p>
+      <Async state={billing} what={t('billing.address')}>
+        {({ details, mandate }) => (
+          <>
+            <BillingDetailsForm memberId={memberId} details={details} defaultName={name} defaultCountry={country} onSaved={billing.reload} />
+            <p class="muted" data-testid="own-mandate">{t('billing.mandate')}: <MandateText mandate={mandate} fmt={fmt} /></p>
+          </>
+        )}
+      </Async>
+    </section>
   );
 }
