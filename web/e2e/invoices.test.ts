@@ -169,8 +169,9 @@ describe('web app: invoices', () => {
       'IBAN AT611904300234573201', 'Total net', '€3.12', 'VAT 20 %', '€0.62', '€3.74']) {
       expect(pdf, text).toContain(text);
     }
-    // An English page gets an English PDF: no German words or number formats.
+    // An English page gets an English PDF: no German words or number formats, dates as the reader's locale (en-GB) writes them.
     expect(pdf).not.toMatch(/Rechnung|3,74/);
+    expect(pdf).toContain(new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(`${ofA2.dueDate}T00:00:00Z`)));
 
     // The direct debits: A2 owes and has a mandate; A is owed (a credit transfer).
     const [debits] = await Promise.all([manager.waitForEvent('download'), manager.getByRole('link', { name: 'Direct debits (pain.008)' }).click()]);
@@ -207,5 +208,35 @@ describe('web app: invoices', () => {
     await poll(() => mine.locator('.badge').textContent()).toBe('Paid');
     expect(errors).toEqual([]);
     expect(memberErrors).toEqual([]);
+  });
+
+  it('writes documents in the reader\'s locale, not the community\'s: an English page in a German-speaking community, then the page switched to German', async () => {
+    expect((await tp.call('PATCH', `/api/v1/communities/${w.communityA}`, { token: w.managerA.token, body: { locale: 'de-AT' } })).status).toBe(200);
+    const [settlement] = await get<{ id: string; periodStart: string }[]>(`/api/v1/communities/${w.communityA}/settlements`);
+    await manager.goto(`/manage/${w.communityA}/settlements/${settlement!.id}`);
+    expect(await manager.evaluate(() => document.documentElement.lang)).toBe('en-GB');
+    const firstDay = (locale: string) => new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'Europe/Vienna' }).format(new Date(settlement!.periodStart));
+    const statementRow = manager.locator('tr').filter({ hasText: 'memberA2' }).filter({ has: manager.getByRole('link', { name: /^PDF/ }) });
+    const [statement] = await Promise.all([manager.waitForEvent('download'), statementRow.getByRole('link', { name: /^PDF/ }).click()]);
+    const statementText = pdfText(readFileSync((await statement.path())!));
+    expect(statementText).toContain(`Period: ${firstDay('en-GB')}`);
+    expect(statementText).not.toContain(firstDay('de-AT'));
+
+    await manager.goto('/account');
+    await manager.getByLabel('Language of Gridshare').selectOption({ label: 'Deutsch' });
+    await poll(() => manager.evaluate(() => document.documentElement.lang)).toBe('de');
+    await manager.goto(`/manage/${w.communityA}/settlements/${settlement!.id}`);
+    const invoices = await get<InvoiceSummary[]>(`/api/v1/settlements/${settlement!.id}/invoices`);
+    const ofA2 = invoices.find((i) => i.memberId === w.memberIdA2)!;
+    const [german] = await Promise.all([manager.waitForEvent('download'), manager.getByRole('link', { name: `PDF der Rechnung ${ofA2.number}` }).click()]);
+    const text = pdfText(readFileSync((await german.path())!));
+    expect(text).toContain(`Rechnung ${ofA2.number}`);
+    expect(text).toMatch(/Gesamtbetrag[^\n]*3,74/);
+    expect(text).not.toContain('€3.74');
+
+    await manager.goto('/account');
+    await manager.getByLabel('Sprache von Gridshare').selectOption({ label: 'English' });
+    await poll(() => manager.evaluate(() => document.documentElement.lang)).toBe('en-GB');
+    expect(errors).toEqual([]);
   });
 });

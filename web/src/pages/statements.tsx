@@ -64,8 +64,8 @@ export function StatementList({ statements, fmt, memberId }: { statements: Membe
                 <td data-label={column.state}>{s.state === 'closed' ? <Badge tone="good">{t('statements.final')}</Badge> : <Badge tone="warn">{t('statements.draft')}</Badge>}</td>
                 <td data-label={column.issued}>{fmt.date(s.createdAt)}</td>
                 <td data-label={column.download} class="actions">
-                  <a href={statementDownload(s.id, 'pdf')} download>{t('statements.pdf')}<span class="sr-only"> {name}</span></a>
-                  <a href={statementDownload(s.id, 'csv')} download>{t('statements.csv')}<span class="sr-only"> {name}</span></a>
+                  <a href={statementDownload(s.id, 'pdf', t.locale)} download>{t('statements.pdf')}<span class="sr-only"> {name}</span></a>
+                  <a href={statementDownload(s.id, 'csv', t.locale)} download>{t('statements.csv')}<span class="sr-only"> {name}</span></a>
                   {s.state === 'closed' && <a href={statementVerifyPath(memberId, s.id)}>{t('statements.verify')}<span class="sr-only"> {name}</span></a>}
                 </td>
               </tr>
@@ -79,7 +79,7 @@ export function StatementList({ statements, fmt, memberId }: { statements: Membe
 
 /** The member's invoices with their payment status; nothing where the community issues statements only. */
 function Invoices({ memberId, fmt }: { memberId: string; fmt: Formatter }) {
-  const { t, language } = useI18n();
+  const { t, locale } = useI18n();
   const invoices = useApi('memberInvoices', { params: { id: memberId } });
   const column = { number: t('invoices.number'), issued: t('invoices.issued'), due: t('invoices.due'), total: t('invoices.total'), payment: t('invoices.payment') };
   return (
@@ -98,7 +98,7 @@ function Invoices({ memberId, fmt }: { memberId: string; fmt: Formatter }) {
               {list.map((invoice) => (
                 <tr key={invoice.id}>
                   <td data-label={column.number}>
-                    <a href={invoicePdfDownload(invoice.id, language)} download aria-label={t('invoices.pdfOf', { number: invoice.number })}>{invoice.number}</a>
+                    <a href={invoicePdfDownload(invoice.id, locale)} download aria-label={t('invoices.pdfOf', { number: invoice.number })}>{invoice.number}</a>
                     {invoice.corrects && <small class="muted"> {t('invoices.corrects', { number: invoice.corrects })}</small>}
                   </td>
                   <td data-label={column.issued}>{fmt.day(invoice.issueDate)}</td>
