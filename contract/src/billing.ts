@@ -189,10 +189,8 @@ export type BankStatementImport = Static<typeof BankStatementImport>;
 /** The largest camt.053 file the API takes. */
 export const BANK_STATEMENT_MAX_BYTES = 16 * 1024 * 1024;
 
-/** A statement as a file to download. */
-const statementFile = <const F extends 'csv' | 'pdf'>(format: F, type: string) => route('GET', `/api/v1/statements/:id/statement.${format}`, {
-  tags: ['billing'], summary: `One statement as ${format.toUpperCase()}`, params: IdParams, produces: [type], response: errors(401, 404),
-});
+/** The locale a document is written in, where the reader asks for one (else their browser's, else the community's). */
+const DocumentLocale = Type.Object({ locale: Type.Optional(Type.String({ pattern: '^[a-z]{2}(-[A-Z]{2})?$' })) }, { additionalProperties: false });
 
 export const billingRoutes = {
   runSettlement: route('POST', '/api/v1/communities/:id/settlements', {
@@ -231,8 +229,13 @@ export const billingRoutes = {
   getStatement: route('GET', '/api/v1/statements/:id', {
     tags: ['billing'], summary: 'One statement: lines, energy by source, savings, CO2 avoided, total', params: IdParams, response: { 200: Statement, ...errors(401, 404) },
   }),
-  statementCsv: statementFile('csv', 'text/csv'),
-  statementPdf: statementFile('pdf', 'application/pdf'),
+  statementCsv: route('GET', '/api/v1/statements/:id/statement.csv', {
+    tags: ['billing'], summary: 'One statement as CSV', params: IdParams, produces: ['text/csv'], response: errors(401, 404),
+  }),
+  statementPdf: route('GET', '/api/v1/statements/:id/statement.pdf', {
+    tags: ['billing'], summary: 'One statement as PDF, its dates and amounts in the locale asked for (else the browser\'s, else the community\'s)',
+    params: IdParams, querystring: DocumentLocale, produces: ['application/pdf'], response: errors(400, 401, 404),
+  }),
   getBillingProfile: route('GET', '/api/v1/communities/:id/billing-profile', {
     tags: ['billing'], summary: 'The community as its invoices name it: legal name, address, VAT, bank, creditor id, numbering; null: statements only (managers)',
     params: IdParams, response: { 200: nullable(BillingProfile), ...errors(401, 403, 404) },
@@ -267,8 +270,7 @@ export const billingRoutes = {
   }),
   invoicePdf: route('GET', '/api/v1/invoices/:id/invoice.pdf', {
     tags: ['billing'], summary: 'One invoice as PDF, in the locale asked for (else the browser\'s, else the community\'s)', params: IdParams,
-    querystring: Type.Object({ locale: Type.Optional(Type.String({ pattern: '^[a-z]{2}(-[A-Z]{2})?$' })) }, { additionalProperties: false }),
-    produces: ['application/pdf'], response: errors(400, 401, 404),
+    querystring: DocumentLocale, produces: ['application/pdf'], response: errors(400, 401, 404),
   }),
   directDebitFile: route('GET', '/api/v1/settlements/:id/sepa/direct-debits.xml', {
     tags: ['billing'], summary: 'SEPA direct debits (pain.008) of a closed month\'s open and failed invoices owed by members with a mandate (managers)',

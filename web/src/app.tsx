@@ -94,6 +94,7 @@ function Nav({ params, path }: { params: Record<string, string>; path: string })
             {link(managePath(membership.communityId, 'commands'), t('nav.commands'))}
             {link(managePath(membership.communityId, 'connectors'), t('nav.connectors'))}
             {link(managePath(membership.communityId, 'tariffs'), t('nav.sharingTariffs'))}
+            {link(managePath(membership.communityId, 'billing'), t('nav.billing'))}
             {link(managePath(membership.communityId, 'settlements'), t('nav.settlement'))}
             {link(managePath(membership.communityId, 'privacy'), t('nav.privacy'))}
             {link(managePath(membership.communityId, 'ledger'), t('nav.ledger'))}

@@ -37,6 +37,7 @@ export const ROUTES: Route[] = [
   { pattern: '/manage/:communityId/flex', load: () => import('./pages/manage/flex.js') },
   { pattern: '/manage/:communityId/plan', load: () => import('./pages/manage/plan.js') },
   { pattern: '/manage/:communityId/commands', load: () => import('./pages/manage/commands.js') },
+  { pattern: '/manage/:communityId/billing', load: () => import('./pages/manage/billing.js') },
   { pattern: '/manage/:communityId/settlements', load: () => import('./pages/manage/settlements.js') },
   { pattern: '/manage/:communityId/ledger', load: () => import('./pages/manage/ledger.js') },
   { pattern: '/manage/:communityId/audit', load: () => import('./pages/manage/audit.js') },

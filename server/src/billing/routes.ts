@@ -52,7 +52,8 @@ export async function billingRoutes(app: Api, { db, events }: { db: Db; events: 
     return reply
       .header('content-type', 'application/pdf')
       .header('content-disposition', `attachment; filename="${fileName(statement, 'pdf')}"`)
-      .send(await statementPdf(statement, community?.locale ?? 'en'));
+      // The reader's locale, as for invoices: an English reader in a German-speaking community gets English dates.
+      .send(await statementPdf(statement, request.query.locale ?? browserLocale(request.headers['accept-language']) ?? community?.locale ?? 'en'));
   });
 
   app.get(contract.getBillingProfile.path, { schema: contract.getBillingProfile.schema }, async (request) => invoices.getBillingProfile(db, request.principal, request.params.id));

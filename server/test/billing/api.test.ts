@@ -147,6 +147,16 @@ describe.each(storeKinds)('settlement and statement routes on %s', (kind) => {
         rmSync(dir, { recursive: true, force: true });
       }
     }
+
+    // Dates in the reader's locale, not the community's (en): the one asked for, else the browser's; a malformed one refused.
+    const full = (await tp.call('GET', `/api/v1/statements/${statement.id}`, { token: w.memberA2.token })).body as { periodStart: string };
+    const firstDay = (locale: string) => new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'Europe/Vienna' }).format(new Date(full.periodStart));
+    expect(written).toContain(`Period: ${firstDay('en')}`);
+    const url = `/api/v1/statements/${statement.id}/statement.pdf`;
+    expect(pdfText((await tp.call('GET', `${url}?locale=en-GB`, { token: w.memberA2.token })).raw.rawPayload)).toContain(`Period: ${firstDay('en-GB')}`);
+    expect(pdfText((await tp.call('GET', url, { token: w.memberA2.token, headers: { 'accept-language': 'de-AT,de;q=0.9' } })).raw.rawPayload))
+      .toContain(`Period: ${firstDay('de-AT')}`);
+    expect((await tp.call('GET', `${url}?locale=english`, { token: w.memberA2.token })).status).toBe(400);
   });
 
   it('refuses bad input and what is not yours, changing nothing', async () => {

@@ -1,9 +1,12 @@
 /** Statements as files (PDF, CSV): plain links, so the browser downloads them with the session cookie. */
 import { apiUrl } from './client.js';
 import type { Resolution } from '@gridshare/contract/sharing';
+import { documentLocale } from '../lib/i18n/index.js';
 
-export const statementDownload = (statementId: string, format: 'pdf' | 'csv') =>
-  apiUrl(format === 'pdf' ? 'statementPdf' : 'statementCsv', { params: { id: statementId } });
+/** The PDF's dates and amounts in the reader's `locale` (not the community's); the CSV is data. */
+export const statementDownload = (statementId: string, format: 'pdf' | 'csv', locale: string) => (format === 'pdf'
+  ? apiUrl('statementPdf', { params: { id: statementId }, query: { locale: documentLocale(locale) } })
+  : apiUrl('statementCsv', { params: { id: statementId } }));
 
 /** What a statement's log entry commits to, and the proof that it is in the log: files to download. */
 export const statementRecordDownload = (statementId: string, file: 'receipt' | 'statement') =>

@@ -58,6 +58,8 @@ export interface Formatter {
   span(fromIso: string, toIso: string, withTime: boolean): string;
   /** "12 seconds ago", "3 minutes ago". */
   ago(iso: string, now?: number): string;
+  /** A country's name from its ISO 3166 code: "AT" → "Austria"; an unknown code as it is. */
+  country(code: string): string;
   /** Text order of the locale (ä with a, "Home 2" before "Home 10"), for sorting names. */
   compare(a: string, b: string): number;
   sortBy<T>(items: readonly T[], key: (item: T) => string): T[];
@@ -119,6 +121,7 @@ export function formatter(context: Partial<FormatContext> = {}): Formatter {
   const buckets = { hour: hourBucket, day: dayBucket, month: monthBucket };
   const relative = new Intl.RelativeTimeFormat(locale, { numeric: 'always' });
   const collator = new Intl.Collator(locale, { numeric: true });
+  const regions = new Intl.DisplayNames(locale, { type: 'region', fallback: 'code' });
   const formatMoney = (amount: string) => money.format(amount as `${number}`);
   return {
     context: ctx,
@@ -156,6 +159,13 @@ export function formatter(context: Partial<FormatContext> = {}): Formatter {
     ago: (iso, now = Date.now()) => {
       const [value, unit] = agoUnit(Math.max(0, Math.round((now - Date.parse(iso)) / 1000)));
       return relative.format(-value, unit);
+    },
+    country: (code) => {
+      try {
+        return regions.of(code.toUpperCase()) ?? code;
+      } catch {
+        return code;
+      }
     },
     compare: collator.compare,
     sortBy: (items, key) => [...items].sort((a, b) => collator.compare(key(a), key(b))),

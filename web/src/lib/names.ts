@@ -1,5 +1,5 @@
 /** What the API's vocabularies (roles, states, kinds) are called on screen. */
-import type { StatementSummary } from '@gridshare/contract/billing';
+import type { BillingDetails, BillingProfile, StatementSummary } from '@gridshare/contract/billing';
 import type { DeviceKind, DeviceRole, MemberRole as Role, MemberState, MeteringPoint } from '@gridshare/contract/registry';
 import type { FlexActivationRequest, FlexContract, FlexMessage, FlexOrderSettlementView } from '@gridshare/contract/flex';
 import type { MessageKey, Translate } from './i18n/index.js';
@@ -67,3 +67,12 @@ export const flexRequestStateName = (state: FlexActivationRequest['state'], t: T
 /** "Please use less with {device}: {span}". */
 export const flexRequestText = (request: Pick<FlexActivationRequest, 'direction'>, values: { device: string; span: string }, t: Translate) =>
   t(FLEX_REQUESTS[request.direction], values);
+
+const COMMUNITY_VAT_REGIMES: Record<BillingProfile['vat']['regime'], MessageKey> = {
+  registered: 'billing.regime.registered', 'small-business': 'billing.regime.small-business', 'not-registered': 'billing.regime.not-registered',
+};
+const MEMBER_VAT_REGIMES: Record<BillingDetails['vat']['regime'], MessageKey> = {
+  private: 'billing.memberRegime.private', 'small-business': 'billing.memberRegime.small-business', registered: 'billing.memberRegime.registered',
+};
+export const communityVatRegimeName = (regime: BillingProfile['vat']['regime'], t: Translate) => t(COMMUNITY_VAT_REGIMES[regime]);
+export const memberVatRegimeName = (regime: BillingDetails['vat']['regime'], t: Translate) => t(MEMBER_VAT_REGIMES[regime]);

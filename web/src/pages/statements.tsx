@@ -3,6 +3,7 @@ import { statementDownload } from '../api/sharing.js';
 import { invoicePdfDownload } from '../api/billing.js';
 import { PaymentBadge } from '../components/payment.js';
 import { Async, Badge, Empty, Page } from '../components/ui.js';
+import { BillingDetailsForm, MandateText } from '../components/billing.js';
 import { useMemberContext } from '../lib/context.js';
 import type { Formatter } from '../lib/format.js';
 import { useApi } from '../lib/hooks.js';
@@ -25,6 +26,7 @@ export default function Statements({ params }: { params: Record<string, string> 
             {(list) => <StatementList statements={list} fmt={fmt} memberId={memberId} />}
           </Async>
           <Invoices memberId={memberId} fmt={fmt} />
+          <BillingAddress memberId={memberId} name={m.displayName} country={community.data?.country ?? ''} fmt={fmt} />
         </Page>
       )}
     </Async>
@@ -62,8 +64,8 @@ export function StatementList({ statements, fmt, memberId }: { statements: Membe
                 <td data-label={column.state}>{s.state === 'closed' ? <Badge tone="good">{t('statements.final')}</Badge> : <Badge tone="warn">{t('statements.draft')}</Badge>}</td>
                 <td data-label={column.issued}>{fmt.date(s.createdAt)}</td>
                 <td data-label={column.download} class="actions">
-                  <a href={statementDownload(s.id, 'pdf')} download>{t('statements.pdf')}<span class="sr-only"> {name}</span></a>
-                  <a href={statementDownload(s.id, 'csv')} download>{t('statements.csv')}<span class="sr-only"> {name}</span></a>
+                  <a href={statementDownload(s.id, 'pdf', t.locale)} download>{t('statements.pdf')}<span class="sr-only"> {name}</span></a>
+                  <a href={statementDownload(s.id, 'csv', t.locale)} download>{t('statements.csv')}<span class="sr-only"> {name}</span></a>
                   {s.state === 'closed' && <a href={statementVerifyPath(memberId, s.id)}>{t('statements.verify')}<span class="sr-only"> {name}</span></a>}
                 </td>
               </tr>
@@ -77,7 +79,7 @@ export function StatementList({ statements, fmt, memberId }: { statements: Membe
 
 /** The member's invoices with their payment status; nothing where the community issues statements only. */
 function Invoices({ memberId, fmt }: { memberId: string; fmt: Formatter }) {
-  const { t, language } = useI18n();
+  const { t, locale } = useI18n();
   const invoices = useApi('memberInvoices', { params: { id: memberId } });
   const column = { number: t('invoices.number'), issued: t('invoices.issued'), due: t('invoices.due'), total: t('invoices.total'), payment: t('invoices.payment') };
   return (
@@ -96,7 +98,7 @@ function Invoices({ memberId, fmt }: { memberId: string; fmt: Formatter }) {
               {list.map((invoice) => (
                 <tr key={invoice.id}>
                   <td data-label={column.number}>
-                    <a href={invoicePdfDownload(invoice.id, language)} download aria-label={t('invoices.pdfOf', { number: invoice.number })}>{invoice.number}</a>
+                    <a href={invoicePdfDownload(invoice.id, locale)} download aria-label={t('invoices.pdfOf', { number: invoice.number })}>{invoice.number}</a>
                     {invoice.corrects && <small class="muted"> {t('invoices.corrects', { number: invoice.corrects })}</small>}
                   </td>
                   <td data-label={column.issued}>{fmt.day(invoice.issueDate)}</td>
@@ -110,5 +112,25 @@ function Invoices({ memberId, fmt }: { memberId: string; fmt: Formatter }) {
         </div>
       )}
     </Async>
+  );
+}
+
+/** The name and address the member's invoices are made out to, which they keep themselves; their mandate as the manager recorded it. */
+function BillingAddress({ memberId, name, country, fmt }: { memberId: string; name: string; country: string; fmt: Formatter }) {
+  const { t } = useI18n();
+  const billing = useApi('getBillingDetails', { params: { id: memberId } });
+  return (
+    <section class="card" aria-labelledby="billing-address-heading">
+      <h2 id="billing-address-heading">{t('billing.yourAddress')}</h2>
+      <p class="muted">{t('billing.yourAddressIntro')}</p>
+      <Async state={billing} what={t('billing.address')}>
+        {({ details, mandate }) => (
+          <>
+            <BillingDetailsForm memberId={memberId} details={details} defaultName={name} defaultCountry={country} onSaved={billing.reload} />
+            <p class="muted" data-testid="own-mandate">{t('billing.mandate')}: <MandateText mandate={mandate} fmt={fmt} /></p>
+          </>
+        )}
+      </Async>
+    </section>
   );
 }

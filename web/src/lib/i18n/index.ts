@@ -46,6 +46,14 @@ export function userLocale(language: Language, browserLanguages: readonly string
   }
 }
 
+/**
+ * The locale as the API takes it for a document (PDF): language and region only ("en-GB", "de"),
+ * so a script or numeric region the browser names ("en-150") falls back to the language.
+ */
+export function documentLocale(locale: string): string {
+  return /^[a-z]{2}(-[A-Z]{2})?$/.test(locale) ? locale : locale.slice(0, 2).toLowerCase();
+}
+
 /** What a message's placeholders take: text and numbers, or (rich messages) a function per tag. */
 export type MessageValues = Record<string, string | number>;
 export type RichValues<T> = Record<string, string | number | T | ((chunks: (string | T)[]) => T)>;

@@ -27,13 +27,14 @@ export function I18nProvider({ initial, children }: { initial: { language: Langu
     storeLanguage(language);
     setCurrent({ language, messages });
   }, []);
-  useEffect(() => {
-    // Screen readers pronounce the page in this language; the browser hyphenates and spell-checks by it.
-    document.documentElement.lang = current.language;
-  }, [current.language]);
   const value = useMemo(() => {
     const locale = userLocale(current.language, browserLanguages());
     return { language: current.language, locale, t: translator(locale, current.messages), setLanguage };
   }, [current, setLanguage]);
+  useEffect(() => {
+    // The user's locale (en-GB, de-AT), not only the language: screen readers pronounce the page by
+    // it, the browser hyphenates and spell-checks by it, and date inputs follow it where the browser can.
+    document.documentElement.lang = value.locale;
+  }, [value.locale]);
   return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;
 }

@@ -13,7 +13,7 @@ const STATUSES: Status[] = ['open', 'paid', 'partial', 'failed'];
 
 /** A closed month's invoices: payment status (by hand or from the bank's camt.053), SEPA files. */
 export function InvoicesAndPayments({ settlementId, fmt }: { settlementId: string; fmt: Formatter }) {
-  const { t, language } = useI18n();
+  const { t, locale } = useI18n();
   const payments = useApi('settlementPayments', { params: { id: settlementId } });
   const column = {
     number: t('invoices.number'), member: t('payments.member'), total: t('invoices.total'), status: t('payments.status'), sepa: t('payments.sepa'),
@@ -41,7 +41,7 @@ export function InvoicesAndPayments({ settlementId, fmt }: { settlementId: strin
                   {list.map((p) => (
                     <tr key={p.invoiceId}>
                       <td data-label={column.number}>
-                        <a href={invoicePdfDownload(p.invoiceId, language)} download aria-label={t('invoices.pdfOf', { number: p.number })}>{p.number}</a>
+                        <a href={invoicePdfDownload(p.invoiceId, locale)} download aria-label={t('invoices.pdfOf', { number: p.number })}>{p.number}</a>
                       </td>
                       <td data-label={column.member}>{p.buyerName}</td>
                       <td data-label={column.total} class="num">{fmt.money(p.gross)}</td>

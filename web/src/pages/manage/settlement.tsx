@@ -92,8 +92,8 @@ export default function SettlementDetail({ params }: { params: Record<string, st
                             <td data-label={t('statements.document')}>{document}</td>
                             <td data-label={t('statements.total')} class="num">{fmt.money(st.total)}</td>
                             <td data-label={t('statements.download')} class="actions">
-                              <a href={statementDownload(st.id, 'pdf')} download>{t('statements.pdf')}<span class="sr-only"> {name}</span></a>
-                              <a href={statementDownload(st.id, 'csv')} download>{t('statements.csv')}<span class="sr-only"> {name}</span></a>
+                              <a href={statementDownload(st.id, 'pdf', t.locale)} download>{t('statements.pdf')}<span class="sr-only"> {name}</span></a>
+                              <a href={statementDownload(st.id, 'csv', t.locale)} download>{t('statements.csv')}<span class="sr-only"> {name}</span></a>
                             </td>
                           </tr>
                         );
