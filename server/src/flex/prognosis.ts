@@ -52,7 +52,7 @@ export class FlexPrognoses {
     if (meteringPointIds.length === 0) return false;
     const devices = new Set((await communityDevices(db, communityId)).map((d) => d.id));
     const steps = Math.min(MAX_PLAN_STEPS, Math.ceil((grid.endMs - nowMs) / QUARTER_HOUR_MS) + 1);
-    const plan = await this.options.plans.explore(communityId, { steps, devices, meteringPointIds, timeLimitS: this.options.timeLimitS ?? 20 });
+    const plan = await this.options.plans.explore(communityId, { steps, devices, meteringPointIds, nowMs, timeLimitS: this.options.timeLimitS ?? 20 });
     if (!plan || plan.planCost === null) return false;
     const ispSteps = stepsOfIsps(grid, plan.horizonStartMs, plan.stepMinutes * 60_000, steps);
     const powers = prognosisPowers(ispSteps, plan.watchedImportW);

@@ -55,6 +55,8 @@ export interface ExploreRequest {
    * then empty (no site's own import is planned).
    */
   readonly mergeWatched?: boolean;
+  /** The instant the plan is made at (default: this service's clock): flex plans on its own clock, which the demo sets back to seed a past day. */
+  readonly nowMs?: number;
 }
 
 /**
@@ -140,7 +142,7 @@ export class PlanService {
    * is what flex/ asks when it prices a flexibility request (with and without the request).
    */
   async explore(communityId: string, request: ExploreRequest): Promise<Exploration | undefined> {
-    const nowMs = this.settings.now();
+    const nowMs = request.nowMs ?? this.settings.now();
     const prepared = await this.assemble(communityId, nowMs, request.steps, request.devices, request.powerLimitsW);
     if (!prepared) return undefined;
     const { assembly, points } = prepared;

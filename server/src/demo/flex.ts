@@ -1,0 +1,244 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Db } from '../platform/store/db.js';
+import type { UserPrincipal } from '../kernel/principal.js';
+import type { Reading } from '../kernel/quantities.js';
+import type { Wh } from '../kernel/energy.js';
+import { parsePrice } from '../kernel/money.js';
+import { findUserByEmail } from '../accounts/index.js';
+import { memberIdOfUser, meteringPointsOfCommunity } from '../registry/index.js';
+import { readingsAt, sunnyStreetDevices } from '../simulator/index.js';
+import {
+  DsoSimulator, generateSigningKey, ispAt, ispStartMs, periodGrid, periodOf, secretKeyBytes, signingKeyFromSecret,
+  type FlexAdmin, type FlexContracts, type FlexPortfolio, type FlexPrognoses, type PeriodGrid, type RequestSchedule, type SchemaValidator,
+} from '../flex/index.js';
+import { DEMO_CONTROLLED_DEVICES, DEMO_MANAGER_EMAIL, demoDeviceId, demoMemberEmail } from './seed.js';
+
+/** The demo community's UFTP identity and its grid operator (simulated in this process). */
+export const DEMO_AGR_DOMAIN = 'sunny-street.gridshare.demo';
+export const DEMO_DSO_DOMAIN = 'dso.wien-netz.gridshare.demo';
+export const DEMO_CONGESTION_POINT = 'ea1.2026-01.demo.gridshare.dso:sunny-street-feeder';
+const ZONE = 'Europe/Vienna';
+const ISP_MINUTES = 15;
+const HOUR_MS = 3_600_000;
+/** The contract's prices (EUR): what the offers are priced with and the settlement's penalty. */
+const VOLUME_PRICE = '0.12';
+const PENALTY_RATE = '0.30';
+/** The settled day's ordered hour (local): the evening, when the street consumes and its PV is off all year. */
+const SETTLED_HOUR = 20;
+/** The DSO's live requests: tomorrow's evening peak, 18:00–19:00 local, a decrease of 1–8 kW. */
+const LIVE_HOUR = 18;
+const TICK_MS = 60_000;
+/** Household 5's heat pump, read by the demo's connector (seed.ts), when the demo has it. */
+const CONNECTOR_HEAT_PUMP = demoDeviceId(sunnyStreetDevices().length);
+
+export interface DemoFlexOptions {
+  readonly db: Db;
+  readonly communityId: string;
+  readonly admin: FlexAdmin;
+  readonly contracts: FlexContracts;
+  readonly portfolio: FlexPortfolio;
+  readonly prognoses: FlexPrognoses;
+  readonly schemas: () => SchemaValidator;
+  /** The platform's UFTP endpoint as this process reaches it. */
+  readonly agrUrl: string;
+  /** Where the simulated DSO keeps its signing key (private to the user, like the agents' keys). */
+  readonly folder: string;
+  /** Sets the flex clock to an instant (to seed a past day) or back to the wall clock (undefined). */
+  readonly setClock: (atMs: number | undefined) => void;
+  readonly now: () => number;
+  /** Lets the platform answer what is in flight: the validate job, the outbox. */
+  readonly flush: () => Promise<void>;
+  /** Hands a device's readings to ingest, as its agent would have sent them. */
+  readonly ingest: (deviceId: string, readings: readonly Reading[]) => Promise<void>;
+  /** Computes the quarter hours of what was ingested. */
+  readonly flushIntervals: () => Promise<void>;
+  readonly log: (line: string) => void;
+}
+
+export interface DemoFlex {
+  readonly dso: DsoSimulator;
+  close(): Promise<void>;
+}
+
+/**
+ * Sunny Street trades flexibility with a simulated grid operator: the DSO simulator (flex/dso-sim)
+ * runs in this process with its own key and HTTP endpoint and speaks UFTP to the platform's own
+ * `/shapeshifter/api/v3/message`. When the demo has no UFTP identity yet, the manager's side is set
+ * up through flex's services (identity, address book, congestion point, contract, members'
+ * opt-ins) and yesterday is traded and settled by really exchanging the messages, with the flex
+ * clock set back while they are made (see the demo README). Then the DSO asks, every few hours,
+ * for tomorrow's evening peak and settles its orders once their day is over.
+ */
+export async function startDemoFlex(options: DemoFlexOptions): Promise<DemoFlex> {
+  const { communityId, admin } = options;
+  const manager = await principalOf(options.db, communityId, DEMO_MANAGER_EMAIL);
+  const signingKey = dsoKey(options.folder);
+  const existing = await admin.identity(manager, communityId).catch(() => undefined);
+  const identity = existing ?? await admin.setIdentity(manager, communityId, { domain: DEMO_AGR_DOMAIN, timeZone: ZONE, ispDurationMinutes: ISP_MINUTES });
+  const known = (await admin.participants(manager, communityId)).find((p) => p.domain === DEMO_DSO_DOMAIN && p.role === 'DSO');
+  const metered = new Map<string, Map<number, Wh>>();
+  const start = (port: number) => DsoSimulator.start({
+    domain: DEMO_DSO_DOMAIN, signingKey, congestionPoint: DEMO_CONGESTION_POINT, connections: [DEMO_CONGESTION_POINT], timeZone: ZONE, ispDurationMinutes: ISP_MINUTES,
+    agr: { url: options.agrUrl, domain: identity.domain, publicKey: identity.publicKey }, schemas: options.schemas(),
+    terms: { penaltyPerKwh: parsePrice(PENALTY_RATE), remuneration: 'delivered' }, now: options.now, port,
+    meteredEnergyWh: (period) => metered.get(period) ?? new Map(),
+    log: (line) => options.log(`demo DSO: ${line}`),
+  });
+  // The same port as last time keeps the address book's endpoint right; taken by then, another.
+  const previousPort = known ? Number(new URL(known.endpoint).port) : 0;
+  const dso = await start(previousPort).catch(() => start(0));
+  let participant = known;
+  if (!participant) {
+    participant = await admin.addParticipant(manager, communityId, {
+      domain: DEMO_DSO_DOMAIN, role: 'DSO', endpoint: dso.url, publicKeys: [dso.publicKey], barred: false, congestionPoints: [DEMO_CONGESTION_POINT],
+    });
+  } else if (participant.endpoint !== dso.url) {
+    participant = await admin.updateParticipant(manager, participant.id, { ...participant, endpoint: dso.url });
+  }
+  if (!existing) {
+    const t0 = Date.now();
+    await contract(options, manager, participant.id);
+    options.log(`TIMING contract ${Date.now() - t0}`);
+    await seedSettledDay(options, dso, participant.id, metered);
+    options.log(`TIMING seeded ${Date.now() - t0}`);
+  }
+
+  const live = liveSchedule(options.now());
+  const tick = () => {
+    dso.tick(live).catch((error: Error) => options.log(`demo DSO: ${error.message}`));
+  };
+  const timer = setInterval(tick, TICK_MS);
+  timer.unref();
+  tick();
+  return {
+    dso,
+    async close() {
+      clearInterval(timer);
+      await dso.close();
+    },
+  };
+}
+
+/** The congestion point behind which all of Sunny Street is, the contract with the DSO, and the members' devices that take part. */
+async function contract(options: DemoFlexOptions, manager: UserPrincipal, participantId: string): Promise<void> {
+  const { db, communityId } = options;
+  const connections = (await meteringPointsOfCommunity(db, communityId)).map((p) => p.gridConnectionId).filter((id): id is string => id !== null);
+  await options.portfolio.setByHand(manager, participantId, [{ entityAddress: DEMO_CONGESTION_POINT, connections, mutexOffersSupported: false, prognosisGate: '12:00' }]);
+  const today = periodOf(options.now(), ZONE);
+  const year = Number(today.slice(0, 4));
+  const created = await options.contracts.create(manager, communityId, {
+    participantId, congestionPoints: [DEMO_CONGESTION_POINT], serviceType: 'congestion-management', validFrom: `${year - 1}-01-01`, validTo: `${year + 1}-12-31`,
+    windows: [{ weekdays: [1, 2, 3, 4, 5, 6, 7], from: '00:00', to: '24:00' }], capacityRemuneration: '0.50', volumeRemuneration: VOLUME_PRICE, penaltyRate: PENALTY_RATE,
+  });
+  await options.contracts.activate(manager, created.id);
+  // Household 1 lets its battery, EV charger, heat pump and washing machine take part (the plan controls them);
+  // household 5 its heat pump, which the plan does not control (it is asked by hand).
+  const household1 = await principalOf(db, communityId, demoMemberEmail(1));
+  for (const device of DEMO_CONTROLLED_DEVICES) await options.contracts.optIn(household1, created.id, device.id, null);
+  const household5 = await principalOf(db, communityId, demoMemberEmail(5));
+  await options.contracts.optIn(household5, created.id, CONNECTOR_HEAT_PUMP, null).catch(() => undefined);
+}
+
+/**
+ * Yesterday, traded and settled: the flex clock is set to the day before yesterday, 10:30 (the
+ * D-Prognosis is due from two hours before the 12:00 gate), the prognosis job plans and sends it,
+ * the DSO asks for more consumption in the evening hour, the validate job re-plans and offers, the
+ * DSO orders; then, on the wall clock again, the street's meters of that hour (the simulator's,
+ * the same registers the replay continues) go through ingest and the DSO settles against its own
+ * reading of them. Today's D-Prognosis is made the same way, at yesterday 10:30.
+ */
+async function seedSettledDay(options: DemoFlexOptions, dso: DsoSimulator, participantId: string, metered: Map<string, Map<number, Wh>>): Promise<void> {
+  const nowMs = options.now();
+  const today = grid(periodOf(nowMs, ZONE));
+  const yesterday = grid(periodOf(today.startMs - 1, ZONE));
+  const first = ispAt(yesterday, yesterday.startMs + SETTLED_HOUR * HOUR_MS)!;
+  // Each message's answer may start another exchange (offer → order → its response): a few rounds settle them all.
+  const exchange = async () => {
+    for (let round = 0; round < 4; round++) {
+      await options.flush();
+      await dso.idle();
+    }
+  };
+  try {
+    options.setClock(yesterday.startMs - 13.5 * HOUR_MS);
+    if (!(await options.prognoses.prognose(options.communityId, participantId, DEMO_CONGESTION_POINT))) {
+      options.log('demo: no D-Prognosis could be planned for yesterday: the demo has no settled flexibility');
+      return;
+    }
+    await exchange();
+    // Nothing asked of the other ISPs (no rebound): what is ordered is the requested hour.
+    await dso.sendFlexRequest(yesterday.period, [{ start: first, duration: 4, minPower: 1_000, maxPower: 8_000 }], yesterday.startMs - HOUR_MS, { minPower: 0, maxPower: 0 });
+    await exchange();
+    options.setClock(today.startMs - 13.5 * HOUR_MS);
+    await options.prognoses.prognose(options.communityId, participantId, DEMO_CONGESTION_POINT);
+    await exchange();
+  } finally {
+    options.setClock(undefined);
+  }
+  const order = dso.orders.find((o) => o.state === 'accepted' && o.order.period === yesterday.period)?.order;
+  if (!order) {
+    options.log('demo: the DSO\'s order for yesterday was not accepted: the demo has no settled flexibility');
+    return;
+  }
+  const isps = order.isps.flatMap((range) => Array.from({ length: range.duration }, (_, i) => range.start + i));
+  options.log(`TIMING traded ${Date.now() - nowMs}`);
+  metered.set(yesterday.period, await meterIsps(options, yesterday, Math.min(...isps), Math.max(...isps)));
+  options.log(`TIMING metered ${Date.now() - nowMs}`);
+  await dso.settle(yesterday.period);
+  await exchange();
+  options.log(`TIMING settled ${Date.now() - nowMs}`);
+}
+
+/**
+ * The street's readings at the quarter hours bounding the ordered ISPs, ingested as each device's
+ * own, and the DSO's reading of the same meters: import − export per ISP over the billing meters
+ * (the devices that report the grid registers).
+ */
+async function meterIsps(options: DemoFlexOptions, day: PeriodGrid, first: number, last: number): Promise<Map<number, Wh>> {
+  const street = sunnyStreetDevices().map((device, index) => ({ ...device, deviceId: demoDeviceId(index) }));
+  const count = last - first + 1;
+  const instants = Array.from({ length: count + 1 }, (_, i) => ispStartMs(day, first) + i * ISP_MINUTES * 60_000);
+  const readings = await readingsAt(street, instants);
+  for (const [deviceId, list] of readings) await options.ingest(deviceId, list);
+  await options.flushIntervals();
+  const register = (list: readonly Reading[], quantity: string, at: number) => list.find((r) => r.quantity === quantity && Date.parse(r.ts) === at)?.value ?? 0;
+  const energy = new Map<number, Wh>();
+  for (const list of readings.values()) {
+    if (!list.some((r) => r.quantity === 'energy.import')) continue;
+    for (let i = 0; i < count; i++) {
+      const [from, to] = [instants[i]!, instants[i + 1]!];
+      const net = register(list, 'energy.import', to) - register(list, 'energy.import', from) - (register(list, 'energy.export', to) - register(list, 'energy.export', from));
+      energy.set(first + i, (energy.get(first + i) ?? 0) + net);
+    }
+  }
+  return energy;
+}
+
+/** Tomorrow's evening peak, asked for every six hours; orders settled an hour after their day. */
+function liveSchedule(nowMs: number): RequestSchedule {
+  const tomorrow = grid(periodOf(grid(periodOf(nowMs, ZONE)).endMs, ZONE));
+  const first = ispAt(tomorrow, tomorrow.startMs + LIVE_HOUR * HOUR_MS)!;
+  return { everyMs: 6 * HOUR_MS, requested: [{ start: first, duration: 4, minPower: -8_000, maxPower: -1_000 }], expiresBeforePeriodMs: HOUR_MS, settleAfterMs: HOUR_MS };
+}
+
+function grid(period: string): PeriodGrid {
+  return periodGrid(period, ZONE, ISP_MINUTES)!;
+}
+
+async function principalOf(db: Db, communityId: string, email: string): Promise<UserPrincipal> {
+  const user = (await findUserByEmail(db, email))!;
+  const memberId = (await memberIdOfUser(db, communityId, user.id))!;
+  const role = email === DEMO_MANAGER_EMAIL ? 'manager' : 'member';
+  return { kind: 'user', userId: user.id, email: user.email, isAdmin: false, memberships: [{ memberId, communityId, role, state: 'active' }] };
+}
+
+/** The simulated DSO's Ed25519 key, made at the first start and kept (mode 600) so the address book's entry stays right. */
+function dsoKey(folder: string) {
+  const path = join(folder, 'dso-signing-key');
+  if (!existsSync(path)) {
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    writeFileSync(path, `${Buffer.from(secretKeyBytes(generateSigningKey())).toString('base64')}\n`, { mode: 0o600 });
+  }
+  return signingKeyFromSecret(readFileSync(path, 'utf8').trim());
+}
