@@ -10,7 +10,7 @@ import { memberIdOfUser, meteringPointsOfCommunity } from '../registry/index.js'
 import { readingsAt, sunnyStreetDevices } from '../simulator/index.js';
 import {
   DsoSimulator, generateSigningKey, ispAt, ispStartMs, periodGrid, periodOf, secretKeyBytes, signingKeyFromSecret,
-  type FlexAdmin, type FlexContracts, type FlexPortfolio, type FlexPrognoses, type PeriodGrid, type RequestSchedule, type SchemaValidator,
+  type FlexAdmin, type FlexContracts, type FlexPortfolio, type PeriodGrid, type RequestSchedule, type SchemaValidator,
 } from '../flex/index.js';
 import { DEMO_CONTROLLED_DEVICES, DEMO_MANAGER_EMAIL, demoDeviceId, demoMemberEmail } from './seed.js';
 
@@ -38,7 +38,8 @@ export interface DemoFlexOptions {
   readonly admin: FlexAdmin;
   readonly contracts: FlexContracts;
   readonly portfolio: FlexPortfolio;
-  readonly prognoses: FlexPrognoses;
+  /** Runs a pass of the `flex prognosis` job (on the flex clock). */
+  readonly prognose: () => Promise<void>;
   readonly schemas: () => SchemaValidator;
   /** The platform's UFTP endpoint as this process reaches it. */
   readonly agrUrl: string;
@@ -53,11 +54,15 @@ export interface DemoFlexOptions {
   readonly ingest: (deviceId: string, readings: readonly Reading[]) => Promise<void>;
   /** Computes the quarter hours of what was ingested. */
   readonly flushIntervals: () => Promise<void>;
+  /** What the DSO sends and receives (info), and what kept the demo from trading (warn). */
   readonly log: (line: string) => void;
+  readonly warn: (line: string) => void;
 }
 
 export interface DemoFlex {
   readonly dso: DsoSimulator;
+  /** Settles once a new demo's first day is traded and settled (at once for a demo started before). */
+  readonly ready: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -96,24 +101,27 @@ export async function startDemoFlex(options: DemoFlexOptions): Promise<DemoFlex>
   } else if (participant.endpoint !== dso.url) {
     participant = await admin.updateParticipant(manager, participant.id, { ...participant, endpoint: dso.url });
   }
-  if (!existing) {
-    const t0 = Date.now();
-    await contract(options, manager, participant.id);
-    options.log(`TIMING contract ${Date.now() - t0}`);
-    await seedSettledDay(options, dso, participant.id, metered);
-    options.log(`TIMING seeded ${Date.now() - t0}`);
-  }
+  if (!existing) await contract(options, manager, participant.id);
 
-  const live = liveSchedule(options.now());
-  const tick = () => {
-    dso.tick(live).catch((error: Error) => options.log(`demo DSO: ${error.message}`));
-  };
-  const timer = setInterval(tick, TICK_MS);
-  timer.unref();
-  tick();
+  // Yesterday is traded and settled after the start (it plans and simulates meters: seconds of CPU); the DSO's schedule follows.
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const ready = (async () => {
+    if (!existing) await seedSettledDay(options, dso, metered).catch((error: Error) => options.warn(`demo: yesterday's flexibility was not traded: ${error.message}`));
+    if (closed) return;
+    const tick = () => {
+      dso.tick(liveSchedule(options.now())).catch((error: Error) => options.warn(`demo DSO: ${error.message}`));
+    };
+    timer = setInterval(tick, TICK_MS);
+    timer.unref();
+    tick();
+  })();
   return {
     dso,
+    ready,
     async close() {
+      closed = true;
+      await ready;
       clearInterval(timer);
       await dso.close();
     },
@@ -148,11 +156,14 @@ async function contract(options: DemoFlexOptions, manager: UserPrincipal, partic
  * the same registers the replay continues) go through ingest and the DSO settles against its own
  * reading of them. Today's D-Prognosis is made the same way, at yesterday 10:30.
  */
-async function seedSettledDay(options: DemoFlexOptions, dso: DsoSimulator, participantId: string, metered: Map<string, Map<number, Wh>>): Promise<void> {
+async function seedSettledDay(options: DemoFlexOptions, dso: DsoSimulator, metered: Map<string, Map<number, Wh>>): Promise<void> {
   const nowMs = options.now();
   const today = grid(periodOf(nowMs, ZONE));
   const yesterday = grid(periodOf(today.startMs - 1, ZONE));
   const first = ispAt(yesterday, yesterday.startMs + SETTLED_HOUR * HOUR_MS)!;
+  // The meters' history is stepped from 2026-01-01 (seconds of CPU on this thread) while the solver plans in its own.
+  const street = streetReadings(yesterday, first, first + 3);
+  street.catch(() => undefined);
   // Each message's answer may start another exchange (offer → order → its response): a few rounds settle them all.
   const exchange = async () => {
     for (let round = 0; round < 4; round++) {
@@ -162,51 +173,48 @@ async function seedSettledDay(options: DemoFlexOptions, dso: DsoSimulator, parti
   };
   try {
     options.setClock(yesterday.startMs - 13.5 * HOUR_MS);
-    if (!(await options.prognoses.prognose(options.communityId, participantId, DEMO_CONGESTION_POINT))) {
-      options.log('demo: no D-Prognosis could be planned for yesterday: the demo has no settled flexibility');
+    await options.prognose();
+    await exchange();
+    if (!dso.received.some((m) => m.type === 'D-Prognosis' && m.period === yesterday.period)) {
+      options.warn('demo: no D-Prognosis could be planned for yesterday: the demo has no settled flexibility');
       return;
     }
-    await exchange();
-    // Nothing asked of the other ISPs (no rebound): what is ordered is the requested hour.
+    // Nothing asked of the other ISPs (no rebound): what is ordered is the requested hour, the one metered.
     await dso.sendFlexRequest(yesterday.period, [{ start: first, duration: 4, minPower: 1_000, maxPower: 8_000 }], yesterday.startMs - HOUR_MS, { minPower: 0, maxPower: 0 });
     await exchange();
     options.setClock(today.startMs - 13.5 * HOUR_MS);
-    await options.prognoses.prognose(options.communityId, participantId, DEMO_CONGESTION_POINT);
+    await options.prognose();
     await exchange();
   } finally {
     options.setClock(undefined);
   }
   const order = dso.orders.find((o) => o.state === 'accepted' && o.order.period === yesterday.period)?.order;
   if (!order) {
-    options.log('demo: the DSO\'s order for yesterday was not accepted: the demo has no settled flexibility');
+    options.warn('demo: the DSO\'s order for yesterday was not accepted: the demo has no settled flexibility');
     return;
   }
-  const isps = order.isps.flatMap((range) => Array.from({ length: range.duration }, (_, i) => range.start + i));
-  options.log(`TIMING traded ${Date.now() - nowMs}`);
-  metered.set(yesterday.period, await meterIsps(options, yesterday, Math.min(...isps), Math.max(...isps)));
-  options.log(`TIMING metered ${Date.now() - nowMs}`);
-  await dso.settle(yesterday.period);
-  await exchange();
-  options.log(`TIMING settled ${Date.now() - nowMs}`);
-}
-
-/**
- * The street's readings at the quarter hours bounding the ordered ISPs, ingested as each device's
- * own, and the DSO's reading of the same meters: import − export per ISP over the billing meters
- * (the devices that report the grid registers).
- */
-async function meterIsps(options: DemoFlexOptions, day: PeriodGrid, first: number, last: number): Promise<Map<number, Wh>> {
-  const street = sunnyStreetDevices().map((device, index) => ({ ...device, deviceId: demoDeviceId(index) }));
-  const count = last - first + 1;
-  const instants = Array.from({ length: count + 1 }, (_, i) => ispStartMs(day, first) + i * ISP_MINUTES * 60_000);
-  const readings = await readingsAt(street, instants);
+  const { readings, instants } = await street;
   for (const [deviceId, list] of readings) await options.ingest(deviceId, list);
   await options.flushIntervals();
+  metered.set(yesterday.period, dsoMetering(readings, instants, first));
+  await dso.settle(yesterday.period);
+  await exchange();
+}
+
+/** What each street device reports at the quarter hours bounding ISPs `first`…`last` of a day: the simulator's registers, continuous with the replay's. */
+async function streetReadings(day: PeriodGrid, first: number, last: number): Promise<{ readings: Map<string, Reading[]>; instants: number[] }> {
+  const street = sunnyStreetDevices().map((device, index) => ({ ...device, deviceId: demoDeviceId(index) }));
+  const instants = Array.from({ length: last - first + 2 }, (_, i) => ispStartMs(day, first) + i * ISP_MINUTES * 60_000);
+  return { readings: await readingsAt(street, instants), instants };
+}
+
+/** The DSO's reading of the same meters: import − export per ISP over the billing meters (the devices that report the grid registers). */
+function dsoMetering(readings: ReadonlyMap<string, readonly Reading[]>, instants: readonly number[], first: number): Map<number, Wh> {
   const register = (list: readonly Reading[], quantity: string, at: number) => list.find((r) => r.quantity === quantity && Date.parse(r.ts) === at)?.value ?? 0;
   const energy = new Map<number, Wh>();
   for (const list of readings.values()) {
     if (!list.some((r) => r.quantity === 'energy.import')) continue;
-    for (let i = 0; i < count; i++) {
+    for (let i = 0; i + 1 < instants.length; i++) {
       const [from, to] = [instants[i]!, instants[i + 1]!];
       const net = register(list, 'energy.import', to) - register(list, 'energy.import', from) - (register(list, 'energy.export', to) - register(list, 'energy.export', from));
       energy.set(first + i, (energy.get(first + i) ?? 0) + net);

@@ -15,7 +15,7 @@ import { checkChosenPort, listen, MovedPortMemory } from './net/listen.js';
 import { lockDataFolder, makePrivate, type DataFolderLock } from './store/data-folder.js';
 import { webRoutes } from '../web/index.js';
 import { createMailer, type SmtpConfig } from '../notifications/index.js';
-import { ensureDemoCommunity, settleDemoMonth, startDemoConnectorSource, startDemoFlex, type DemoCommunity } from '../demo/index.js';
+import { ensureDemoCommunity, settleDemoMonth, startDemoConnectorSource, startDemoFlex, type DemoCommunity, type DemoFlex } from '../demo/index.js';
 import { ReadingWriter, DeviceDirectory, IngestService, embeddedIngestHandlers, startExternalIngest, type ExternalIngest, ingestRoutes, RefusalLog, ConnectionGuard, type ConnectLimit, recordDeviceEvent, recordHeartbeat, readingPartitionsJob } from '../ingest/index.js';
 import { LiveHub, liveRoutes } from '../live/index.js';
 import { ArtefactStore, deviceAuthenticator, readDeviceKeys, provisioningRoutes, type Endpoints, deviceCredentialsStore, ArtefactBuilder } from '../provisioning/index.js';
@@ -154,6 +154,8 @@ export interface Platform {
    */
   readonly movedPorts: { what: string; from: number; to: number; previous?: number }[];
   readonly demo: DemoCommunity | undefined;
+  /** The demo's simulated DSO and its first day's trading (demo/flex.ts). */
+  readonly demoFlex: DemoFlex | undefined;
   /** The master keys and the box that seals and opens stored secrets. */
   readonly secrets: Secrets;
   /** On an external Mosquitto with dynamic security: the device clients and roles Gridshare keeps there. */
@@ -307,7 +309,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     // Operate: the orders the community accepted bound its plans in operation.
     const operation = new FlexOperation({ db, schemas: uftpSchemasNow });
     planService.useTargets(operation.planTargets);
-    const prognoses = new FlexPrognoses({ db, transport: uftp, plans: planService, now: flexNow, ...(replanTimeLimitS ? { timeLimitS: replanTimeLimitS } : {}) });
+    const prognoses = new FlexPrognoses({ db, transport: uftp, plans: planService, now: flexNow, schemas: uftpSchemasNow, ...(replanTimeLimitS ? { timeLimitS: replanTimeLimitS } : {}) });
     const flexAdmin = new FlexAdmin({ db, events, box: secrets.box, now: flexNow, publicUrl: () => endpoints.publicUrl });
     const flexContracts = new FlexContracts({ db, events, now: flexNow });
     const flexPortfolio = new FlexPortfolio({ db, events, now: flexNow });
@@ -520,10 +522,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     // Commands stored before a stop are delivered (or expired) now that the broker runs.
     commands.wake();
     flex.outbox.wake();
+    let demoFlex: DemoFlex | undefined;
     if (demo) {
       // The demo's grid operator: a DSO simulator in this process, speaking UFTP to this platform's endpoint.
-      const demoFlex = await startDemoFlex({
-        db, communityId: demo.communityId, admin: flexAdmin, contracts: flexContracts, portfolio: flexPortfolio, prognoses,
+      const started = await startDemoFlex({
+        db, communityId: demo.communityId, admin: flexAdmin, contracts: flexContracts, portfolio: flexPortfolio, prognose: () => flex.prognosis.flush(),
         schemas: () => uftpSchemasNow(), agrUrl: `${httpUrl.replace('localhost', '127.0.0.1')}${UFTP_ENDPOINT_PATH}`, folder: resolve(options.artefactsDir, 'demo-dso'),
         setClock: (atMs) => {
           flexClockMs = atMs;
@@ -538,11 +541,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
           if (device) await ingest.ingestJson(device, { parsed: { readings } });
         },
         flushIntervals: () => intervals.flush(),
-        log: componentLog(app.log, 'flex', 'warn'),
+        log: componentLog(app.log, 'demo', 'info'), warn: componentLog(app.log, 'demo', 'warn'),
       });
-      closers.push(() => demoFlex.close());
+      demoFlex = started;
+      closers.push(() => started.close());
     }
-    return { db, app, broker, writer, live, intervals, sharing, forecast, connectors, privacy, market, optimise, ledger, control, commands, flex, events, jobs, endpoints, dataFolder, bootstrapAdmin, movedPorts, demo, secrets, brokerSync, brokerWarnings, httpUrl, mqttUrl, close: closeAll };
+    return { db, app, broker, writer, live, intervals, sharing, forecast, connectors, privacy, market, optimise, ledger, control, commands, flex, events, jobs, endpoints, dataFolder, bootstrapAdmin, movedPorts, demo, demoFlex, secrets, brokerSync, brokerWarnings, httpUrl, mqttUrl, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;
