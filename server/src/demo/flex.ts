@@ -83,8 +83,9 @@ export async function startDemoFlex(options: DemoFlexOptions): Promise<DemoFlex>
   const identity = existing ?? await admin.setIdentity(manager, communityId, { domain: DEMO_AGR_DOMAIN, timeZone: ZONE, ispDurationMinutes: ISP_MINUTES });
   const known = (await admin.participants(manager, communityId)).find((p) => p.domain === DEMO_DSO_DOMAIN && p.role === 'DSO');
   const metered = new Map<string, Map<number, Wh>>();
+  const connections = await streetConnections(options.db, communityId);
   const start = (port: number) => DsoSimulator.start({
-    domain: DEMO_DSO_DOMAIN, signingKey, congestionPoint: DEMO_CONGESTION_POINT, connections: [DEMO_CONGESTION_POINT], timeZone: ZONE, ispDurationMinutes: ISP_MINUTES,
+    domain: DEMO_DSO_DOMAIN, signingKey, congestionPoint: DEMO_CONGESTION_POINT, connections, timeZone: ZONE, ispDurationMinutes: ISP_MINUTES,
     agr: { url: options.agrUrl, domain: identity.domain, publicKey: identity.publicKey }, schemas: options.schemas(),
     terms: { penaltyPerKwh: parsePrice(PENALTY_RATE), remuneration: 'delivered' }, now: options.now, port,
     meteredEnergyWh: (period) => metered.get(period) ?? new Map(),
@@ -101,7 +102,7 @@ export async function startDemoFlex(options: DemoFlexOptions): Promise<DemoFlex>
   } else if (participant.endpoint !== dso.url) {
     participant = await admin.updateParticipant(manager, participant.id, { ...participant, endpoint: dso.url });
   }
-  if (!existing) await contract(options, manager, participant.id);
+  if (!existing) await contract(options, manager, participant.id, connections);
 
   // Yesterday is traded and settled after the start (it plans and simulates meters: seconds of CPU); the DSO's schedule follows.
   let timer: NodeJS.Timeout | undefined;
@@ -129,9 +130,8 @@ export async function startDemoFlex(options: DemoFlexOptions): Promise<DemoFlex>
 }
 
 /** The congestion point behind which all of Sunny Street is, the contract with the DSO, and the members' devices that take part. */
-async function contract(options: DemoFlexOptions, manager: UserPrincipal, participantId: string): Promise<void> {
+async function contract(options: DemoFlexOptions, manager: UserPrincipal, participantId: string, connections: readonly string[]): Promise<void> {
   const { db, communityId } = options;
-  const connections = (await meteringPointsOfCommunity(db, communityId)).map((p) => p.gridConnectionId).filter((id): id is string => id !== null);
   await options.portfolio.setByHand(manager, participantId, [{ entityAddress: DEMO_CONGESTION_POINT, connections, mutexOffersSupported: false, prognosisGate: '12:00' }]);
   const today = periodOf(options.now(), ZONE);
   const year = Number(today.slice(0, 4));
@@ -228,6 +228,11 @@ function liveSchedule(nowMs: number): RequestSchedule {
   const tomorrow = grid(periodOf(grid(periodOf(nowMs, ZONE)).endMs, ZONE));
   const first = ispAt(tomorrow, tomorrow.startMs + LIVE_HOUR * HOUR_MS)!;
   return { everyMs: 6 * HOUR_MS, requested: [{ start: first, duration: 4, minPower: -8_000, maxPower: -1_000 }], expiresBeforePeriodMs: HOUR_MS, settleAfterMs: HOUR_MS };
+}
+
+/** Every metering point's grid connection id (Austrian metering point numbers, which the DSO names its connections by). */
+async function streetConnections(db: Db, communityId: string): Promise<string[]> {
+  return (await meteringPointsOfCommunity(db, communityId)).map((p) => p.gridConnectionId).filter((id): id is string => id !== null);
 }
 
 function grid(period: string): PeriodGrid {

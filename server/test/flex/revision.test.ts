@@ -3,7 +3,7 @@ import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { storeIntervals } from '../sharing/support/stored.js';
 import { parsePrice } from '../../src/kernel/money.js';
-import { DsoSimulator, generateSigningKey, ispStartMs, perIsp, periodGrid, type DPrognosis, type PeriodGrid } from '../../src/flex/index.js';
+import { DsoSimulator, generateSigningKey, ispStartMs, perIsp, periodGrid, readPayload, type DPrognosis, type PeriodGrid } from '../../src/flex/index.js';
 import { schemas } from './support.js';
 
 /**
@@ -123,8 +123,10 @@ describe('a revised D-Prognosis when delivery deviates from the order', () => {
     // Stored as sent, accepted by the DSO; the manager's day shows revision 2.
     const day = await manager('GET', `/api/v1/communities/${w.communityA}/flex/prognosis?period=${PERIOD}`);
     expect(day.body.congestionPoints).toMatchObject([{ congestionPoint: CP, revision: 2 }]);
-    const messages = (await manager('GET', `/api/v1/communities/${w.communityA}/flex/messages?limit=100`)).body as { type: string; direction: string; state: string }[];
-    expect(messages.filter((m) => m.type === 'D-Prognosis' && m.direction === 'out').map((m) => m.state)).toEqual(['accepted', 'accepted']);
+    const messages = (await manager('GET', `/api/v1/communities/${w.communityA}/flex/messages?limit=100`)).body as { type: string; direction: string; state: string; payloadXml: string }[];
+    const ofPeriod = messages.filter((m) => m.type === 'D-Prognosis' && m.direction === 'out').map((m) => ({ state: m.state, prognosis: readPayload(m.payloadXml, schemas()) as DPrognosis }))
+      .filter((m) => m.prognosis.period === PERIOD);
+    expect(ofPeriod.map((m) => [m.prognosis.revision, m.state]).sort()).toEqual([[1, 'accepted'], [2, 'accepted']]);
   });
 
   it('sends no further revision when nothing changed materially since', async () => {
