@@ -49,6 +49,10 @@ describe('the demo\'s flexibility with its simulated DSO', () => {
     const [contract] = await manager(`/api/v1/communities/${communityId}/flex/contracts`);
     expect(contract).toMatchObject({ participantId: dso.id, state: 'active', congestionPoints: [DEMO_CONGESTION_POINT] });
     expect(contract.participation.devices).toBeGreaterThanOrEqual(4);
+    // Today's D-Prognosis (sent yesterday) for every ISP, beside the meters.
+    const today = await manager(`/api/v1/communities/${communityId}/flex/prognosis`);
+    expect(today.congestionPoints).toMatchObject([{ congestionPoint: DEMO_CONGESTION_POINT, dsoDomain: DEMO_DSO_DOMAIN, revision: 1 }]);
+    expect(today.congestionPoints[0].isps).toHaveLength(periodGrid(today.period, 'Europe/Vienna', 15)!.count);
   });
 
   it('traded yesterday over UFTP: prognosis, request, offer, order — every message stored and valid', async () => {
