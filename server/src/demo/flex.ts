@@ -60,8 +60,9 @@ export interface DemoFlexOptions {
 }
 
 export interface DemoFlex {
-  readonly dso: DsoSimulator;
-  /** Settles once a new demo's first day is traded and settled (at once for a demo started before). */
+  /** The simulated DSO, once it runs. */
+  readonly dso: () => DsoSimulator | undefined;
+  /** Settles once the DSO runs and a new demo's first day is traded and settled (failures are logged, not thrown). */
   readonly ready: Promise<void>;
   close(): Promise<void>;
 }
@@ -73,9 +74,48 @@ export interface DemoFlex {
  * up through flex's services (identity, address book, congestion point, contract, members'
  * opt-ins) and yesterday is traded and settled by really exchanging the messages, with the flex
  * clock set back while they are made (see the demo README). Then the DSO asks, every few hours,
- * for tomorrow's evening peak and settles its orders once their day is over.
+ * for tomorrow's evening peak and settles its orders once their day is over. All of it after the
+ * start, in the background: the platform answers meanwhile.
  */
-export async function startDemoFlex(options: DemoFlexOptions): Promise<DemoFlex> {
+export function startDemoFlex(options: DemoFlexOptions): DemoFlex {
+  let dso: DsoSimulator | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  // A stop does not wait for the whole first day: the step under way ends, the rest is left.
+  const stop = new AbortController();
+  const ready = (async () => {
+    const started = await startDso(options, (running) => {
+      dso = running;
+    });
+    if (!started.existing) {
+      await contract(options, started.manager, started.participantId, started.connections);
+      await seedSettledDay(options, started.dso, started.metered, stop.signal).catch((error: Error) => {
+        if (!stop.signal.aborted) options.warn(`demo: yesterday's flexibility was not traded: ${error.message}`);
+      });
+    }
+    if (stop.signal.aborted) return;
+    const tick = () => {
+      started.dso.tick(liveSchedule(options.now())).catch((error: Error) => options.warn(`demo DSO: ${error.message}`));
+    };
+    timer = setInterval(tick, TICK_MS);
+    timer.unref();
+    tick();
+  })().catch((error: Error) => {
+    if (!stop.signal.aborted) options.warn(`demo: its grid operator does not trade flexibility: ${error.message}`);
+  });
+  return {
+    dso: () => dso,
+    ready,
+    async close() {
+      stop.abort();
+      await ready;
+      clearInterval(timer);
+      await dso?.close();
+    },
+  };
+}
+
+/** The DSO simulator with its key, on the port of the last start when free, and its address-book entry (made, or its endpoint moved). */
+async function startDso(options: DemoFlexOptions, running: (dso: DsoSimulator) => void) {
   const { communityId, admin } = options;
   const manager = await principalOf(options.db, communityId, DEMO_MANAGER_EMAIL);
   const signingKey = dsoKey(options.folder);
@@ -91,9 +131,9 @@ export async function startDemoFlex(options: DemoFlexOptions): Promise<DemoFlex>
     meteredEnergyWh: (period) => metered.get(period) ?? new Map(),
     log: (line) => options.log(`demo DSO: ${line}`),
   });
-  // The same port as last time keeps the address book's endpoint right; taken by then, another.
   const previousPort = known ? Number(new URL(known.endpoint).port) : 0;
   const dso = await start(previousPort).catch(() => start(0));
+  running(dso);
   let participant = known;
   if (!participant) {
     participant = await admin.addParticipant(manager, communityId, {
@@ -102,31 +142,7 @@ export async function startDemoFlex(options: DemoFlexOptions): Promise<DemoFlex>
   } else if (participant.endpoint !== dso.url) {
     participant = await admin.updateParticipant(manager, participant.id, { ...participant, endpoint: dso.url });
   }
-  if (!existing) await contract(options, manager, participant.id, connections);
-
-  // Yesterday is traded and settled after the start (it plans and simulates meters: seconds of CPU); the DSO's schedule follows.
-  let timer: NodeJS.Timeout | undefined;
-  let closed = false;
-  const ready = (async () => {
-    if (!existing) await seedSettledDay(options, dso, metered).catch((error: Error) => options.warn(`demo: yesterday's flexibility was not traded: ${error.message}`));
-    if (closed) return;
-    const tick = () => {
-      dso.tick(liveSchedule(options.now())).catch((error: Error) => options.warn(`demo DSO: ${error.message}`));
-    };
-    timer = setInterval(tick, TICK_MS);
-    timer.unref();
-    tick();
-  })();
-  return {
-    dso,
-    ready,
-    async close() {
-      closed = true;
-      await ready;
-      clearInterval(timer);
-      await dso.close();
-    },
-  };
+  return { dso, manager, existing, participantId: participant.id, connections, metered };
 }
 
 /** The congestion point behind which all of Sunny Street is, the contract with the DSO, and the members' devices that take part. */
@@ -156,17 +172,18 @@ async function contract(options: DemoFlexOptions, manager: UserPrincipal, partic
  * the same registers the replay continues) go through ingest and the DSO settles against its own
  * reading of them. Today's D-Prognosis is made the same way, at yesterday 10:30.
  */
-async function seedSettledDay(options: DemoFlexOptions, dso: DsoSimulator, metered: Map<string, Map<number, Wh>>): Promise<void> {
+async function seedSettledDay(options: DemoFlexOptions, dso: DsoSimulator, metered: Map<string, Map<number, Wh>>, signal: AbortSignal): Promise<void> {
   const nowMs = options.now();
   const today = grid(periodOf(nowMs, ZONE));
   const yesterday = grid(periodOf(today.startMs - 1, ZONE));
   const first = ispAt(yesterday, yesterday.startMs + SETTLED_HOUR * HOUR_MS)!;
   // The meters' history is stepped from 2026-01-01 (seconds of CPU on this thread) while the solver plans in its own.
-  const street = streetReadings(yesterday, first, first + 3);
+  const street = streetReadings(yesterday, first, first + 3, signal);
   street.catch(() => undefined);
   // Each message's answer may start another exchange (offer → order → its response): a few rounds settle them all.
   const exchange = async () => {
     for (let round = 0; round < 4; round++) {
+      signal.throwIfAborted();
       await options.flush();
       await dso.idle();
     }
@@ -194,6 +211,7 @@ async function seedSettledDay(options: DemoFlexOptions, dso: DsoSimulator, meter
     return;
   }
   const { readings, instants } = await street;
+  signal.throwIfAborted();
   for (const [deviceId, list] of readings) await options.ingest(deviceId, list);
   await options.flushIntervals();
   metered.set(yesterday.period, dsoMetering(readings, instants, first));
@@ -202,10 +220,10 @@ async function seedSettledDay(options: DemoFlexOptions, dso: DsoSimulator, meter
 }
 
 /** What each street device reports at the quarter hours bounding ISPs `first`…`last` of a day: the simulator's registers, continuous with the replay's. */
-async function streetReadings(day: PeriodGrid, first: number, last: number): Promise<{ readings: Map<string, Reading[]>; instants: number[] }> {
+async function streetReadings(day: PeriodGrid, first: number, last: number, signal: AbortSignal): Promise<{ readings: Map<string, Reading[]>; instants: number[] }> {
   const street = sunnyStreetDevices().map((device, index) => ({ ...device, deviceId: demoDeviceId(index) }));
   const instants = Array.from({ length: last - first + 2 }, (_, i) => ispStartMs(day, first) + i * ISP_MINUTES * 60_000);
-  return { readings: await readingsAt(street, instants), instants };
+  return { readings: await readingsAt(street, instants, { signal }), instants };
 }
 
 /** The DSO's reading of the same meters: import − export per ISP over the billing meters (the devices that report the grid registers). */

@@ -525,7 +525,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     let demoFlex: DemoFlex | undefined;
     if (demo) {
       // The demo's grid operator: a DSO simulator in this process, speaking UFTP to this platform's endpoint.
-      const started = await startDemoFlex({
+      const started = startDemoFlex({
         db, communityId: demo.communityId, admin: flexAdmin, contracts: flexContracts, portfolio: flexPortfolio, prognose: () => flex.prognosis.flush(),
         schemas: () => uftpSchemasNow(), agrUrl: `${httpUrl.replace('localhost', '127.0.0.1')}${UFTP_ENDPOINT_PATH}`, folder: resolve(options.artefactsDir, 'demo-dso'),
         setClock: (atMs) => {
