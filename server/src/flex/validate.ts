@@ -99,7 +99,7 @@ export class FlexValidation {
     // The congestion point's households planned as one where that is exact (optimise's mergeWatched):
     // the offer needs their summed import and the cost, and the model shrinks by the number of households.
     const explore = {
-      steps, devices: new Set(portfolio.deviceIds), meteringPointIds: portfolio.meteringPointIds, powerLimitsW: portfolio.powerLimitsW, mergeWatched: true,
+      steps, devices: new Set(portfolio.deviceIds), meteringPointIds: portfolio.meteringPointIds, powerLimitsW: portfolio.powerLimitsW, mergeWatched: true, nowMs,
       timeLimitS: this.options.timeLimitS ?? 20,
     };
     const baseline = await this.options.plans.explore(pending.communityId, explore);

@@ -55,6 +55,13 @@ export interface ExploreRequest {
    * then empty (no site's own import is planned).
    */
   readonly mergeWatched?: boolean;
+  /** The instant the plan is made at (default: this service's clock): flex plans on its own clock, which the demo sets back to seed a past day. */
+  readonly nowMs?: number;
+  /**
+   * Without `targets`: bound the plan as the plans in operation are (the target source, flex's
+   * accepted orders) when those bounds are on the same metering points as the ones watched here.
+   */
+  readonly asInOperation?: boolean;
 }
 
 /**
@@ -140,7 +147,7 @@ export class PlanService {
    * is what flex/ asks when it prices a flexibility request (with and without the request).
    */
   async explore(communityId: string, request: ExploreRequest): Promise<Exploration | undefined> {
-    const nowMs = this.settings.now();
+    const nowMs = request.nowMs ?? this.settings.now();
     const prepared = await this.assemble(communityId, nowMs, request.steps, request.devices, request.powerLimitsW);
     if (!prepared) return undefined;
     const { assembly, points } = prepared;
@@ -148,8 +155,14 @@ export class PlanService {
     const merging = request.mergeWatched ? mergeSites(assembly.scenario, pointSites) : undefined;
     const watched = merging && merging.merged.length > 0 ? [...pointSites.filter((id) => !merging.merged.includes(id)), MERGED_SITE_ID] : pointSites;
     const scenario = parseScenario(merging?.scenario ?? assembly.scenario);
-    const targets = request.targets && watched.length > 0
-      ? { siteIds: watched, steps: request.targets, shortfallPerKwh: request.shortfallPerKwh ?? EXPLORE_SHORTFALL_PER_KWH }
+    const operated = !request.targets && request.asInOperation
+      ? await this.targetSource?.(communityId, { startMs: prepared.startMs, steps: request.steps, stepMinutes: 15 })
+      : undefined;
+    const sameSites = operated !== undefined && operated.meteringPointIds.length === request.meteringPointIds.length
+      && operated.meteringPointIds.every((id) => request.meteringPointIds.includes(id));
+    const steps = request.targets ?? (sameSites ? operated.targets : undefined);
+    const targets = steps && watched.length > 0
+      ? { siteIds: watched, steps, shortfallPerKwh: request.shortfallPerKwh ?? EXPLORE_SHORTFALL_PER_KWH }
       : undefined;
     const out = await optimise(scenario, {
       solver: this.solver, settings: { timeLimitS: request.timeLimitS ?? this.settings.timeLimitS }, ...(targets ? { exchangeTargets: targets } : {}),

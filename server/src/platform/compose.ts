@@ -15,7 +15,7 @@ import { checkChosenPort, listen, MovedPortMemory } from './net/listen.js';
 import { lockDataFolder, makePrivate, type DataFolderLock } from './store/data-folder.js';
 import { webRoutes } from '../web/index.js';
 import { createMailer, type SmtpConfig } from '../notifications/index.js';
-import { ensureDemoCommunity, settleDemoMonth, startDemoConnectorSource, type DemoCommunity } from '../demo/index.js';
+import { ensureDemoCommunity, settleDemoMonth, startDemoConnectorSource, startDemoFlex, type DemoCommunity, type DemoFlex } from '../demo/index.js';
 import { ReadingWriter, DeviceDirectory, IngestService, embeddedIngestHandlers, startExternalIngest, type ExternalIngest, ingestRoutes, RefusalLog, ConnectionGuard, type ConnectLimit, recordDeviceEvent, recordHeartbeat, readingPartitionsJob, subscribeIngest } from '../ingest/index.js';
 import { LiveHub, liveRoutes } from '../live/index.js';
 import { ArtefactStore, deviceAuthenticator, readDeviceKeys, provisioningRoutes, type Endpoints, deviceCredentialsStore, ArtefactBuilder } from '../provisioning/index.js';
@@ -42,7 +42,7 @@ import { readFileSync } from 'node:fs';
 import { CONTROL_JOB, ControlService, controlJob, controlRoutes, embeddedCommandTransport, startExternalCommands, subscribeControl } from '../control/index.js';
 import {
   defaultSchemaDirectory, FLEX_OUTBOX_JOB, FLEX_VALIDATE_JOB, FlexAdmin, FlexContracts, flexKeyStore, flexOutboxJob, FlexPortfolio, FlexPrognoses, flexPrognosisJob, flexRoutes,
-  FlexActivations, FlexOperation, FlexReports, FlexValidation, flexValidateJob, loadUftpSchemas, UftpTransport, type LoadedSchemas,
+  FlexActivations, FlexOperation, FlexReports, FlexValidation, flexValidateJob, loadUftpSchemas, UFTP_ENDPOINT_PATH, UftpTransport, type LoadedSchemas,
 } from '../flex/index.js';
 
 export interface PlatformOptions {
@@ -154,6 +154,8 @@ export interface Platform {
    */
   readonly movedPorts: { what: string; from: number; to: number; previous?: number }[];
   readonly demo: DemoCommunity | undefined;
+  /** The demo's simulated DSO and its first day's trading (demo/flex.ts). */
+  readonly demoFlex: DemoFlex | undefined;
   /** The master keys and the box that seals and opens stored secrets. */
   readonly secrets: Secrets;
   /** On an external Mosquitto with dynamic security: the device clients and roles Gridshare keeps there. */
@@ -293,7 +295,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     let uftpSchemas: LoadedSchemas | undefined;
     const schemaDirectory = options.flex?.schemaDirectory ?? defaultSchemaDirectory();
     closers.push(async () => uftpSchemas?.dispose());
-    const flexNow = options.flex?.now ?? Date.now;
+    // The demo sets the flex clock to past instants while it trades its first settled day (demo/flex.ts).
+    let flexClockMs: number | undefined;
+    const flexNow = options.flex?.now ?? (() => flexClockMs ?? Date.now());
     const uftpSchemasNow = () => (uftpSchemas ??= loadUftpSchemas(schemaDirectory));
     // The validate phase answers FlexRequests under a contract; the transport asks it when it accepts one.
     let validation: FlexValidation | undefined;
@@ -306,7 +310,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     // Operate: the orders the community accepted bound its plans in operation.
     const operation = new FlexOperation({ db, schemas: uftpSchemasNow });
     planService.useTargets(operation.planTargets);
-    const prognoses = new FlexPrognoses({ db, transport: uftp, plans: planService, now: flexNow, ...(replanTimeLimitS ? { timeLimitS: replanTimeLimitS } : {}) });
+    const prognoses = new FlexPrognoses({ db, transport: uftp, plans: planService, now: flexNow, schemas: uftpSchemasNow, ...(replanTimeLimitS ? { timeLimitS: replanTimeLimitS } : {}) });
+    const flexAdmin = new FlexAdmin({ db, events, box: secrets.box, now: flexNow, publicUrl: () => endpoints.publicUrl });
+    const flexContracts = new FlexContracts({ db, events, now: flexNow });
+    const flexPortfolio = new FlexPortfolio({ db, events, now: flexNow });
     const flex = {
       transport: uftp, outbox: jobs.register(flexOutboxJob(uftp)), validation, operation, validate: jobs.register(flexValidateJob(validation)), prognosis: jobs.register(flexPrognosisJob(prognoses)),
     };
@@ -486,8 +493,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await optimiseRoutes(app, { db, events, service: planService, job: plans });
     await ledgerRoutes(app, { service: ledgerService, events });
     await controlRoutes(app, { control, authenticateDevice });
-    await flexRoutes(app, { transport: uftp, admin: new FlexAdmin({ db, events, box: secrets.box, now: flexNow, publicUrl: () => endpoints.publicUrl }),
-      contracts: new FlexContracts({ db, events, now: flexNow }), portfolio: new FlexPortfolio({ db, events, now: flexNow }), validation: flex.validation, operation: flex.operation,
+    await flexRoutes(app, { transport: uftp, admin: flexAdmin,
+      contracts: flexContracts, portfolio: flexPortfolio, validation: flex.validation, operation: flex.operation,
       reports: new FlexReports({ db, now: flexNow }), activations: new FlexActivations({ db, now: flexNow }) });
     await auditRoutes(app, { db, requireAdmin, requireCommunityManager: (principal, communityId) => requireCommunityManager(db, principal, communityId) });
     await brokerSecurityRoutes(app, { hook: new BrokerAuthHook({ lookup: (deviceId) => directory.get(deviceId), verifySas: authenticateDevice }) });
@@ -520,7 +527,31 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     // Commands stored before a stop are delivered (or expired) now that the broker runs.
     commands.wake();
     flex.outbox.wake();
-    return { db, app, broker, writer, live, intervals, sharing, forecast, connectors, privacy, market, optimise, ledger, control, commands, flex, events, jobs, endpoints, dataFolder, bootstrapAdmin, movedPorts, demo, secrets, brokerSync, brokerWarnings, httpUrl, mqttUrl, close: closeAll };
+    let demoFlex: DemoFlex | undefined;
+    if (demo) {
+      // The demo's grid operator: a DSO simulator in this process, speaking UFTP to this platform's endpoint.
+      const started = startDemoFlex({
+        db, communityId: demo.communityId, admin: flexAdmin, contracts: flexContracts, portfolio: flexPortfolio, prognose: () => flex.prognosis.flush(),
+        schemas: () => uftpSchemasNow(), agrUrl: `${httpUrl.replace('localhost', '127.0.0.1')}${UFTP_ENDPOINT_PATH}`, folder: resolve(options.artefactsDir, 'demo-dso'),
+        setClock: (atMs) => {
+          flexClockMs = atMs;
+        },
+        now: flexNow,
+        flush: async () => {
+          await flex.validate.flush();
+          await flex.outbox.flush();
+        },
+        ingest: async (deviceId, readings) => {
+          const device = await directory.get(deviceId);
+          if (device) await ingest.ingestJson(device, { parsed: { readings } });
+        },
+        flushIntervals: () => intervals.flush(),
+        log: componentLog(app.log, 'demo', 'info'), warn: componentLog(app.log, 'demo', 'warn'),
+      });
+      demoFlex = started;
+      closers.push(() => started.close());
+    }
+    return { db, app, broker, writer, live, intervals, sharing, forecast, connectors, privacy, market, optimise, ledger, control, commands, flex, events, jobs, endpoints, dataFolder, bootstrapAdmin, movedPorts, demo, demoFlex, secrets, brokerSync, brokerWarnings, httpUrl, mqttUrl, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

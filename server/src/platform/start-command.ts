@@ -172,6 +172,10 @@ export function registerStartCommand(program: Command): void {
           out();
           out(`  Demo community "Sunny Street" ${demo.created ? 'created' : 'ready'}. Log in at ${platform.httpUrl} as:`);
           for (const login of demo.logins) out(`    ${login.role.padEnd(8)} ${login.email} / ${login.password}`);
+          if (platform.demoFlex) {
+            out('  Its grid operator, a DSO simulator in this process, trades flexibility with it over UFTP');
+            out(`  (${demo.created ? 'yesterday is traded and settled in the next seconds; ' : ''}see the manager's Flexibility page).`);
+          }
         }
         const simulation = new AbortController();
         if (demo && options.simulate && platform.broker) {

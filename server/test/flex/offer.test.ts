@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { periodGrid } from '../../src/flex/domain/isp.js';
-import { changedMaterially, dPrognosis, offerFor, ORDER_LEAD_MS, prognosisPowers, requestTargets, type OfferInput } from '../../src/flex/domain/offer.js';
+import { changedMaterially, deliveryDeviates, dPrognosis, offerFor, ORDER_LEAD_MS, prognosisPowers, requestTargets, revisedDuringPeriod, type OfferInput } from '../../src/flex/domain/offer.js';
 import { connectionKey, nextPeriodGate, stepsOfIsps, withinWindows } from '../../src/flex/domain/portfolio.js';
 import { encodeMessage, writeXml } from '../../src/flex/index.js';
 import { flexRequest, PERIOD, PERIOD_START, schemas, uftpPresent } from './support.js';
@@ -104,6 +104,19 @@ describe('plan and validate arithmetic', () => {
     expect(changedMaterially(sent, new Map([[1, 44_100], [2, 5_000]]))).toBe(true);
     expect(changedMaterially(sent, new Map([[1, 40_000], [2, 6_100]]))).toBe(true);
     expect(changedMaterially(sent, new Map([[1, 40_000]]))).toBe(true);
+  });
+
+  it('tells a delivery that deviates from its order by the same threshold, and revises only the ISPs not begun', () => {
+    // Ordered 800 W (baseline 2000 − 1200): 1000 W off is not material (the 1 kW floor), 1001 W is; 10 % of a large target.
+    expect(deliveryDeviates([])).toBe(false);
+    expect(deliveryDeviates([{ expectedW: 800, actualW: 1_800 }, { expectedW: 800, actualW: -200 }])).toBe(false);
+    expect(deliveryDeviates([{ expectedW: 800, actualW: 800 }, { expectedW: 800, actualW: 1_801 }])).toBe(true);
+    expect(deliveryDeviates([{ expectedW: -20_000, actualW: -17_900 }])).toBe(true);
+    expect(deliveryDeviates([{ expectedW: -20_000, actualW: -18_100 }])).toBe(false);
+    const sent = new Map([[1, 1_000], [2, 1_000], [3, 1_000], [4, 1_000]]);
+    // ISPs 1–2 have begun: kept; 3 re-planned; 4 has no planned power (beyond the horizon): kept.
+    expect(revisedDuringPeriod(sent, new Map([[1, 9_000], [2, 9_000], [3, 3_000]]), 3)).toEqual(new Map([[1, 1_000], [2, 1_000], [3, 3_000], [4, 1_000]]));
+    expect(revisedDuringPeriod(sent, new Map([[3, 3_000]]), 5)).toEqual(sent);
   });
 
   it('finds tomorrow\'s Period and today\'s gate in the zone, ISPs inside availability windows, and connection ids', () => {

@@ -171,9 +171,30 @@ export function changedMaterially(sent: ReadonlyMap<number, number>, next: Reado
   for (const [isp, power] of next) {
     const before = sent.get(isp);
     if (before === undefined) return true;
-    if (Math.abs(power - before) > Math.max(PROGNOSIS_CHANGE_MIN_W, PROGNOSIS_CHANGE_SHARE * Math.abs(before))) return true;
+    if (differsMaterially(before, power)) return true;
   }
   return false;
+}
+
+/** More than PROGNOSIS_CHANGE_SHARE of the expected power, or PROGNOSIS_CHANGE_MIN_W, whichever is larger. */
+function differsMaterially(expectedW: number, otherW: number): boolean {
+  return Math.abs(otherW - expectedW) > Math.max(PROGNOSIS_CHANGE_MIN_W, PROGNOSIS_CHANGE_SHARE * Math.abs(expectedW));
+}
+
+/**
+ * Whether delivery deviates from an order materially: some metered ISP's actual power missed what
+ * was ordered (the offer's baseline + the ordered power) by more than the prognosis's own threshold.
+ */
+export function deliveryDeviates(isps: ReadonlyArray<{ readonly expectedW: number; readonly actualW: number }>): boolean {
+  return isps.some(({ expectedW, actualW }) => differsMaterially(expectedW, actualW));
+}
+
+/**
+ * A revision of a D-Prognosis during its Period: the ISPs that have begun keep what was sent (the
+ * past is not revised), the others take the re-plan's power where it has one.
+ */
+export function revisedDuringPeriod(sent: ReadonlyMap<number, number>, planned: ReadonlyMap<number, number>, firstOpenIsp: number): Map<number, number> {
+  return new Map([...sent].map(([isp, power]) => [isp, isp >= firstOpenIsp ? planned.get(isp) ?? power : power]));
 }
 
 export interface PrognosisHeader {

@@ -71,6 +71,8 @@ export class DsoSimulator {
   readonly orders: PlacedOrder[] = [];
   readonly publicKey: string;
   private readonly prognoses = new Map<string, DPrognosis>();
+  /** Every D-Prognosis received by MessageID: an order names the one it is settled against. */
+  private readonly prognosesById = new Map<string, DPrognosis>();
   private portfolio: DSOPortfolioUpdate | undefined;
   private readonly pending = new Set<Promise<void>>();
   private nextRequestAtMs: number | undefined;
@@ -162,6 +164,7 @@ export class DsoSimulator {
   }
 
   private keepPrognosis(prognosis: DPrognosis): void {
+    this.prognosesById.set(prognosis.messageId, prognosis);
     const latest = this.prognoses.get(prognosis.period);
     if (prognosis.congestionPoint === this.options.congestionPoint && (!latest || prognosis.revision > latest.revision)) this.prognoses.set(prognosis.period, prognosis);
   }
@@ -243,8 +246,8 @@ export class DsoSimulator {
   }
 
   /**
-   * The FlexSettlement of a Period: every accepted order of it, with the D-Prognosis received for it
-   * as the baseline and the DSO's metering as the actuals. Undefined when there is nothing to settle.
+   * The FlexSettlement of a Period: every accepted order of it, with the D-Prognosis it names (else
+   * the latest received for the Period) as the baseline and the DSO's metering as the actuals. Undefined when there is nothing to settle.
    */
   async settle(period: string): Promise<FlexSettlement | undefined> {
     const due = this.orders.filter((o) => o.state === 'accepted' && o.order.period === period);
@@ -254,9 +257,11 @@ export class DsoSimulator {
       this.log(`no D-Prognosis for ${period}: its orders cannot be settled`);
       return undefined;
     }
-    const baselinePower = perIsp(prognosis.isps, (isp) => isp.power);
     const metered = this.options.meteredEnergyWh?.(period);
     const items = due.map(({ order }) => {
+      // The baseline is the D-Prognosis the order names (a later revision does not move it), else the latest.
+      const named = order.dPrognosisMessageId === undefined ? undefined : this.prognosesById.get(order.dPrognosisMessageId);
+      const baselinePower = perIsp((named ?? prognosis).isps, (isp) => isp.power);
       const ordered = perIsp(order.isps, (isp) => isp.power);
       const actualEnergyWh = metered ?? asOrderedWh(baselinePower, ordered, order.ispDurationMinutes);
       return toFlexOrderSettlement(settleOrder({ order, baselinePower, actualEnergyWh, terms: this.options.terms }), order);
