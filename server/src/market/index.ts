@@ -6,3 +6,7 @@ export { MARKET_JOB, marketJob, subscribeMarket, type MarketJob, type MarketJobO
 export { marketRoutes } from './routes.js';
 export { fundWallet, openMarket, setAgentLimits } from './service.js';
 export { tradesOfSlot } from './store.js';
+export { marketStatementFacts, type MarketStatementFacts, type MarketStatementKind, type MarketStatementLine } from './statements.js';
+export { fileDispute, settleDispute } from './disputes.js';
+export { communityPayouts, decideOnPayout, requestDuePayouts } from './payouts.js';
+export { memberWallet } from './views.js';
