@@ -3,3 +3,4 @@ export { type DemoCommunity, DEMO_CONNECTOR_NAME, ensureDemoCommunity } from './
 export { startDemoConnectorSource } from './connector-source.js';
 export { startDemoSimulation } from './simulation.js';
 export { settleDemoMonth } from './settlement.js';
+export { type DemoMarketDay, type DemoMarketDayPlatform, tradeDemoDay } from './market-day.js';

@@ -4,7 +4,7 @@ export * from './domain/index.js';
 export { registerMarketCommands } from './commands.js';
 export { MARKET_JOB, marketJob, subscribeMarket, type MarketJob, type MarketJobOptions } from './job.js';
 export { marketRoutes } from './routes.js';
-export { fundWallet, openMarket, setAgentLimits } from './service.js';
+export { catchUpSlots, fundWallet, openMarket, setAgentLimits, settleDueSlots } from './service.js';
 export { tradesOfSlot } from './store.js';
 export { marketStatementFacts, type MarketStatementFacts, type MarketStatementKind, type MarketStatementLine } from './statements.js';
 export { fileDispute, settleDispute } from './disputes.js';
