@@ -1,4 +1,5 @@
 import type { Queryable } from '../platform/store/db.js';
+import { statementRows } from './store.js';
 import type { Nano } from '../kernel/money.js';
 import type { SettlementLineKind } from './domain/settlement.js';
 import { walletMember } from './domain/ledger.js';
@@ -30,24 +31,7 @@ export interface MarketStatementFacts {
  * dispute corrections posted to their wallet in the period. Exact: nothing is rounded here.
  */
 export async function marketStatementFacts(db: Queryable, communityId: string, fromMs: number, toMs: number): Promise<Map<string, MarketStatementFacts>> {
-  const range = [communityId, new Date(fromMs), new Date(toMs)];
-  const sums = await db.query<{ member_id: string; kind: SettlementLineKind; correction: boolean; energy_wh: string; amount: string; count: number }>(
-    `SELECT member_id, kind, run > 0 AS correction, sum(energy_wh)::text AS energy_wh, sum(amount)::text AS amount, count(DISTINCT slot_start)::int4 AS count
-     FROM market_settlement_lines WHERE community_id = $1 AND slot_start >= $2 AND slot_start < $3
-     GROUP BY member_id, kind, run > 0`,
-    range,
-  );
-  const slots = await db.query<{ member_id: string; slot_start: Date }>(
-    `SELECT DISTINCT member_id, slot_start FROM market_settlement_lines
-     WHERE community_id = $1 AND slot_start >= $2 AND slot_start < $3 AND run = 0 ORDER BY member_id, slot_start`,
-    range,
-  );
-  // A dispute's correction moves money into (or, never so far, out of) one wallet; the other side is a community account.
-  const disputes = await db.query<{ debit: string; credit: string; amount: string; count: number }>(
-    `SELECT debit, credit, sum(amount)::text AS amount, count(*)::int4 AS count FROM market_postings
-     WHERE community_id = $1 AND at >= $2 AND at < $3 AND kind = 'dispute-correction' GROUP BY debit, credit`,
-    range,
-  );
+  const { sums, slots, disputes } = await statementRows(db, communityId, fromMs, toMs);
   const facts = new Map<string, { settledSlotsMs: number[]; lines: MarketStatementLine[] }>();
   const of = (memberId: string) => {
     let entry = facts.get(memberId);

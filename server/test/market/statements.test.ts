@@ -69,7 +69,7 @@ describe.each(storeKinds)('market lines on statements on %s', (kind) => {
     const run = await manager('POST', `/communities/${w.communityA}/settlements`, { period: '2026-01' });
     expect(run.status, JSON.stringify(run.body)).toBe(201);
     settlementId = run.body.id;
-  }, 120_000);
+  }, 300_000);
   afterAll(() => tp?.close());
 
   it('shows each trade, fee and balancing as market lines, exact, in a total of their own', async () => {
