@@ -42,6 +42,18 @@ const FlexRewardLine = Type.Object({
   exactAmount: Type.String({ description: 'equal to the amount: rewards are shared in whole minor units' }),
 });
 const Line = Type.Union([TariffLine, FlexRewardLine]);
+const MarketLine = Type.Object({
+  kind: Type.Enum(['sale', 'purchase', 'grid-fee', 'balancing-surplus', 'balancing-shortfall', 'dispute-correction']),
+  correction: Type.Boolean({ description: 'a settlement correction after late meter data, or a dispute\'s correction' }),
+  description: Type.String({ description: 'in the community\'s language' }),
+  energyWh: Type.Integer(), count: Type.Integer({ description: 'slots (or disputes) the line sums' }),
+  amount: Type.String({ description: 'rounded once; positive is owed by the member' }), exactAmount: Type.String(),
+});
+const MarketSection = Type.Object({
+  quarterHours: Type.Integer({ description: 'quarter hours the market priced instead of the tariff lines' }),
+  lines: Type.Array(MarketLine),
+  total: Type.String({ description: 'Σ of the rounded market lines: paid through the market wallet, not part of total' }),
+});
 const Energy = Type.Object({
   consumptionWh: Type.Integer(), selfConsumedWh: Type.Integer(), fromCommunityWh: Type.Integer(), fromGridWh: Type.Integer(),
   productionWh: Type.Integer(), toCommunityWh: Type.Integer(), toGridWh: Type.Integer(),
@@ -63,6 +75,7 @@ export const Statement = Type.Object({
   currency: Type.String(),
   lines: Type.Array(Line),
   total: Type.String({ description: 'Σ of the rounded lines' }),
+  market: Type.Optional(MarketSection),
   energy: Energy,
   savings: Type.String(),
   co2AvoidedKg: Type.String(),

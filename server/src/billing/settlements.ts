@@ -6,6 +6,7 @@ import { getMember, loadCommunity, loadTariffs, membersByName, meteringPointsOfC
 import { firstIntervalStarts, knownQuarterHours } from '../intervals/index.js';
 import { createLocalClock, localDateOf, monthRange } from '../kernel/calendar.js';
 import { flexRewardsOfPeriods } from '../flex/index.js';
+import { marketStatementFacts } from '../market/index.js';
 import { DATE_RANGE_TEXT, QUARTER_HOUR_MS } from '../kernel/time.js';
 import { loadCo2Intensity, memberQuarters, membersWithEnergy, toMemberInterval, type SavingsInput } from '../sharing/index.js';
 import { buildStatement, correctionFor, type FlexRewardInput, type StatementDocument, type StatementView } from './domain/statement.js';
@@ -103,7 +104,9 @@ async function flexRewardsOfMonth(db: Queryable, community: Community, startMs: 
 async function freshDocuments(db: Queryable, community: Community, period: string, startMs: number, endMs: number): Promise<StatementDocument[]> {
   const withEnergy = await membersWithEnergy(db, community.id, startMs, endMs);
   const flexRewards = await flexRewardsOfMonth(db, community, startMs, endMs);
-  const members = (await membersByName(db, community.id)).filter((m) => (m.state === 'active' && m.hasSite) || withEnergy.has(m.id) || flexRewards.has(m.id));
+  const market = await marketStatementFacts(db, community.id, startMs, endMs);
+  const members = (await membersByName(db, community.id)).filter((m) =>
+    (m.state === 'active' && m.hasSite) || withEnergy.has(m.id) || flexRewards.has(m.id) || market.has(m.id));
   const tariffs = await loadTariffs(db, community.id);
   const co2 = await loadCo2Intensity(db, community.id, startMs, endMs);
   // A draft of the running month expects only the quarter hours that have passed.
@@ -117,6 +120,7 @@ async function freshDocuments(db: Queryable, community: Community, period: strin
     const statement = buildStatement({
       memberId: member.id, periodStartMs: startMs, periodEndMs: endMs, timeZone: community.timeZone, currency: community.currency,
       intervals: known.map(toMemberInterval), tariffs, co2, flexRewards: flexRewards.get(member.id), locale: community.locale,
+      market: market.get(member.id),
     });
     documents.push({
       ...statement,
@@ -273,7 +277,9 @@ export async function recomputeSettlement(db: Db, principal: Principal, id: stri
       const correction = correctionFor(previous.map((s) => s.document), doc);
       if (!correction) continue;
       const sequence = previous.length === 0 ? 1 : previous.length;
-      const statementId = await insertStatement(tx, id, record.communityId, { ...doc, ...correction }, 'correction', sequence);
+      // The fresh market section must not stand in for a correction that has none.
+      const { market: _fresh, ...rest } = doc;
+      const statementId = await insertStatement(tx, id, record.communityId, { ...rest, ...correction }, 'correction', sequence);
       await publish('statement.issued', { communityId: record.communityId, settlementId: id, statementId, memberId: doc.memberId, sequence });
       issued.add(statementId);
     }

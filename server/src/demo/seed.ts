@@ -175,6 +175,8 @@ export async function ensureDemoCommunity(db: Db, secrets: SecretBox, options: {
 }
 
 const demoPrice = (text: string) => parseMarketPrice(text)!;
+/** 50.01 in nano-units: just above the households' opening balance, so payouts are asked for the wallets that earned on the market. */
+const DEMO_PAYOUT_THRESHOLD = 50_010_000_000n;
 const DEMO_SELL_PRICES = ['0.0800', '0.0900', '0.1000', '0.1100'];
 const DEMO_BUY_PRICES = ['0.1700', '0.1800', '0.1900', '0.2000', '0.2100'];
 
@@ -189,7 +191,7 @@ async function openDemoMarket(tx: Queryable, communityId: string, sites: readonl
   const nowMs = Date.now();
   await openMarket(tx, communityId, {
     mechanism: 'uniform', gateLeadMinutes: 5, gridFee: demoPrice('0.0100'), floor: demoPrice('0.0700'), ceiling: demoPrice('0.2750'),
-    surplusPrice: demoPrice('0.0700'), shortfallPrice: demoPrice('0.2850'),
+    surplusPrice: demoPrice('0.0700'), shortfallPrice: demoPrice('0.2850'), payoutThreshold: DEMO_PAYOUT_THRESHOLD,
   }, nowMs);
   const members = [...new Map(sites.map((s) => [s.member, s])).values()];
   for (const [n, { member: memberId, role, communityBattery }] of members.entries()) {

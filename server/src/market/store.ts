@@ -631,3 +631,29 @@ export async function decidePayout(
   );
   return rows.length > 0;
 }
+
+/**
+ * A period's statement figures: settlement lines summed per member, kind and settlement/correction;
+ * the slots each member traded in (run 0); dispute corrections summed per account pair.
+ */
+export async function statementRows(db: Queryable, communityId: string, fromMs: number, toMs: number) {
+  const range = [communityId, new Date(fromMs), new Date(toMs)];
+  const sums = await db.query<{ member_id: string; kind: SettlementLineKind; correction: boolean; energy_wh: string; amount: string; count: number }>(
+    `SELECT member_id, kind, run > 0 AS correction, sum(energy_wh)::text AS energy_wh, sum(amount)::text AS amount, count(DISTINCT slot_start)::int4 AS count
+     FROM market_settlement_lines WHERE community_id = $1 AND slot_start >= $2 AND slot_start < $3
+     GROUP BY member_id, kind, run > 0`,
+    range,
+  );
+  const slots = await db.query<{ member_id: string; slot_start: Date }>(
+    `SELECT DISTINCT member_id, slot_start FROM market_settlement_lines
+     WHERE community_id = $1 AND slot_start >= $2 AND slot_start < $3 AND run = 0 ORDER BY member_id, slot_start`,
+    range,
+  );
+  // A dispute's correction moves money into (or, never so far, out of) one wallet; the other side is a community account.
+  const disputes = await db.query<{ debit: string; credit: string; amount: string; count: number }>(
+    `SELECT debit, credit, sum(amount)::text AS amount, count(*)::int4 AS count FROM market_postings
+     WHERE community_id = $1 AND at >= $2 AND at < $3 AND kind = 'dispute-correction' GROUP BY debit, credit`,
+    range,
+  );
+  return { sums, slots, disputes };
+}

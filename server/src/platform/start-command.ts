@@ -5,7 +5,7 @@ import { artefactsDirFor, startPlatform } from './compose.js';
 import { PortInUseError } from './net/listen.js';
 import { LOG_LEVELS, type LogLevel } from './http/logging.js';
 import { DataFolderInUseError } from './store/data-folder.js';
-import { startDemoSimulation } from '../demo/index.js';
+import { startDemoSimulation, tradeDemoDay } from '../demo/index.js';
 import { DAY_MS } from '../kernel/time.js';
 import { DEFAULT_LEASE_MS, type RunnerOptions } from './jobs/index.js';
 import { smtpConfigFromEnv, SmtpSettingError } from '../notifications/index.js';
@@ -176,6 +176,12 @@ export function registerStartCommand(program: Command): void {
             out('  Its grid operator, a DSO simulator in this process, trades flexibility with it over UFTP');
             out(`  (${demo.created ? 'yesterday is traded and settled in the next seconds; ' : ''}see the manager's Flexibility page).`);
           }
+        }
+        if (demo?.created) {
+          // Midsummer day of the street's meters traded and settled, one dispute corrected and one payout confirmed.
+          const day = await tradeDemoDay(platform, demo.communityId);
+          out(`  Market: midsummer day ${new Date(day.toMs - 1).toISOString().slice(0, 10)} traded and settled against the simulated meters,`);
+          out(`        ${day.dispute ? 'one dispute corrected' : 'no purchase to dispute'}, ${day.payout ? 'one payout confirmed' : 'no payout due'}.`);
         }
         const simulation = new AbortController();
         if (demo && options.simulate && platform.broker) {

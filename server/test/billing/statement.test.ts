@@ -139,4 +139,59 @@ describe('statements', () => {
       expect(() => buildStatement(base(energy, { flexRewards: [reward('order-1', -1n)] }))).toThrow(StatementError);
     });
   });
+
+  describe('the local market', () => {
+    const t0 = Date.parse('2026-10-05T10:00:00Z');
+    // Four quarter hours, 1,000 Wh from the community in each; the member traded in the middle two.
+    const flows = [0, 1, 2, 3].map((k) => interval(t0 + k * QUARTER, { fromCommunityWh: 1000, selfConsumedWh: 100 }));
+    const market = {
+      settledSlotsMs: [t0 + QUARTER, t0 + 2 * QUARTER],
+      lines: [
+        // Bought 1,700 Wh at 0.1350 and 0.1450 (0.2380 in all), fee 0.0100; used 300 Wh beyond at 0.2800; a late correction of 25 Wh short.
+        { kind: 'purchase' as const, correction: false, energyWh: 1700, amount: -238_000_000n, count: 2 },
+        { kind: 'grid-fee' as const, correction: false, energyWh: 1700, amount: -17_000_000n, count: 2 },
+        { kind: 'balancing-shortfall' as const, correction: false, energyWh: 300, amount: -84_000_000n, count: 2 },
+        { kind: 'balancing-shortfall' as const, correction: true, energyWh: 25, amount: -7_000_000n, count: 1 },
+        { kind: 'dispute-correction' as const, correction: true, energyWh: 0, amount: 50_000_000n, count: 1 },
+      ],
+    };
+
+    it('bills the traded quarter hours by the market alone, each kind rounded once, in a total of its own', () => {
+      const statement = buildStatement(base(flows, { market }));
+      // The tariff bills the two untraded quarter hours: 2,000 Wh × 0.14 = 0.28, reduction 2,000 × 0.018 = 0.036 → -0.04.
+      expect(statement.lines.map((l) => [l.code, l.energyWh, l.amount])).toEqual([['community-energy', 2000, '0.28'], ['grid-fee-reduction', 2000, '-0.04']]);
+      expect(statement.total).toBe('0.24');
+      expect(statement.market!.lines.map((l) => [l.kind, l.correction, l.energyWh, l.amount, l.exactAmount])).toEqual([
+        ['purchase', false, 1700, '0.24', '0.238'], ['grid-fee', false, 1700, '0.02', '0.017'], ['balancing-shortfall', false, 300, '0.08', '0.084'],
+        ['balancing-shortfall', true, 25, '0.01', '0.007'], ['dispute-correction', true, 0, '-0.05', '-0.05'],
+      ]);
+      expect(statement.market!.total).toBe('0.30');
+      expect(statement.market!.quarterHours).toBe(2);
+      expect(statement.market!.lines[3]!.description).toBe('Local market, correction: energy used beyond the market position (balancing)');
+      // The energy is as metered in every quarter hour; savings count own PV only where the market priced it.
+      expect(statement.energy.fromCommunityWh).toBe(4000);
+      // 400 Wh own PV × 0.30 + 2,000 Wh × (0.30 − 0.14 + 0.018) = 0.12 + 0.356 = 0.476 → 0.48
+      expect(statement.savings).toBe('0.48');
+      // Without the market the same member is billed for all four quarter hours, and has no market section.
+      const without = buildStatement(base(flows));
+      expect(without.lines[0]!.energyWh).toBe(4000);
+      expect(without.market).toBeUndefined();
+    });
+
+    it('corrects the market section by kind, and issued + correction = fresh', () => {
+      const issued = buildStatement(base(flows, { market: { ...market, lines: market.lines.slice(0, 3) } }));
+      const fresh = buildStatement(base(flows, { market }));
+      const correction = correctionFor([issued], fresh)!;
+      expect(correction.lines).toEqual([]);
+      expect(correction.market!.lines.map((l) => [l.kind, l.correction, l.energyWh, l.amount])).toEqual([
+        ['balancing-shortfall', true, 25, '0.01'], ['dispute-correction', true, 0, '-0.05'],
+      ]);
+      expect(correction.market!.total).toBe('-0.04');
+      expect(correctionFor([issued, correction], fresh)).toBeUndefined();
+    });
+
+    it('refuses a market slot outside the period', () => {
+      expect(() => buildStatement(base(flows, { market: { ...market, settledSlotsMs: [Date.parse('2026-11-05T10:00:00Z')] } }))).toThrow(StatementError);
+    });
+  });
 });

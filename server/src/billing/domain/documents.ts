@@ -1,7 +1,7 @@
 import PDFDocument from 'pdfkit';
 import { escapeField } from '../../kernel/csv.js';
 import { billingText } from './catalog.js';
-import type { StatementLine, StatementView } from './statement.js';
+import { marketLineText, type StatementLine, type StatementView } from './statement.js';
 
 /**
  * A statement as CSV (one row per line, then total, savings and CO2, and the energy by source)
@@ -13,6 +13,8 @@ export function statementCsv(s: StatementView): string {
     rows.push([s.period, s.displayName, s.kind, code, description, energyWh, unitPrice, amount, exact, s.currency]);
   for (const line of s.lines) row(line.code, line.description, String(line.energyWh), line.code === 'flex-reward' ? '' : line.unitPrice, line.amount, line.exactAmount);
   row('total', 'Total (sum of the lines)', '', '', s.total, '');
+  for (const line of s.market?.lines ?? []) row(`market:${line.kind}${line.correction ? ':correction' : ''}`, line.description, String(line.energyWh), '', line.amount, line.exactAmount);
+  if (s.market) row('market-total', 'Local market, paid through the market wallet (not in the total)', '', '', s.market.total, '');
   row('savings', 'Saved against buying everything from the grid', '', '', s.savings, '');
   row('co2-avoided-kg', 'CO2 avoided (kg)', '', '', s.co2AvoidedKg, '');
   for (const [key, wh] of Object.entries(s.energy)) row(`energy:${key}`, ENERGY_TEXT[key] ?? key, String(wh), '', '', '');
@@ -95,6 +97,20 @@ export function statementPdf(s: StatementView, locale = 'en'): Promise<Buffer> {
   if (s.lines.length === 0) doc.text('No billed energy in this period.', columns[0]!, doc.y);
   doc.moveDown(0.5).font('Helvetica-Bold').text(`Total: ${money(s.total)}`, columns[0]!, doc.y);
   doc.font('Helvetica').fontSize(9).text('Each line is rounded once to the cent, half away from zero; the total is the sum of the rounded lines. Negative amounts are owed to the member.');
+  if (s.market) {
+    doc.moveDown().fontSize(11).font('Helvetica-Bold').text('Local market (paid through your market wallet)', columns[0]!, doc.y);
+    doc.font('Helvetica');
+    for (const line of s.market.lines) {
+      const y = doc.y;
+      doc.text(text(marketLineText(locale, line)), columns[0]!, y, { width: 230 });
+      const next = doc.y;
+      doc.text(kwh(line.energyWh), columns[1]!, y, { width: 80 });
+      doc.text(money(line.amount), columns[3]!, y, { width: 100 });
+      doc.y = Math.max(next, doc.y);
+    }
+    doc.moveDown(0.5).font('Helvetica-Bold').text(`Local market: ${money(s.market.total)}`, columns[0]!, doc.y);
+    doc.font('Helvetica').fontSize(9).text(`The market priced ${s.market.quarterHours} quarter hours of this period (its trades, then balancing); the tariff lines above leave them out.`);
+  }
   doc.moveDown().fontSize(11);
   doc.font('Helvetica-Bold').text('Energy by source');
   doc.font('Helvetica');

@@ -15,8 +15,53 @@ export interface StatementInput {
   readonly co2: Co2Intensity;
   /** The member's flexibility rewards of Periods in the statement's period (flex's `flexRewardsOfPeriods`), in its currency. */
   readonly flexRewards?: readonly FlexRewardInput[];
-  /** The community's locale: the language of the reward lines' descriptions. */
+  /** The community's locale: the language of the reward and market lines' descriptions. */
   readonly locale?: string;
+  /** The member's part of the local market in the period (market's `marketStatementFacts`). */
+  readonly market?: MarketInput;
+}
+
+export type MarketLineKind = 'sale' | 'purchase' | 'grid-fee' | 'balancing-surplus' | 'balancing-shortfall' | 'dispute-correction';
+
+/** The market's lines of one kind summed over the period, exact, signed as the market signs them (+: the member receives). */
+export interface MarketLineInput {
+  readonly kind: MarketLineKind;
+  /** Settlement corrections after late meter data, or dispute corrections. */
+  readonly correction: boolean;
+  readonly energyWh: number;
+  readonly amount: Nano;
+  /** Slots (or disputes) summed. */
+  readonly count: number;
+}
+
+export interface MarketInput {
+  /** Quarter hours the market settled for the member: the market prices all their energy there, the tariff lines leave them out. */
+  readonly settledSlotsMs: readonly number[];
+  readonly lines: readonly MarketLineInput[];
+}
+
+/** One kind of market line on the statement, signed as statement lines are (+: owed by the member). */
+export interface MarketLine {
+  readonly kind: MarketLineKind;
+  readonly correction: boolean;
+  readonly description: string;
+  readonly energyWh: number;
+  readonly count: number;
+  /** Rounded once, in the currency. */
+  readonly amount: string;
+  readonly exactAmount: string;
+}
+
+/**
+ * The local market's part of a statement. Paid through the member's market wallet as each slot
+ * settled, so it has a total of its own and is not in the statement's total (what an invoice bills).
+ */
+export interface MarketSection {
+  /** Quarter hours priced by the market instead of the tariff. */
+  readonly quarterHours: number;
+  readonly lines: readonly MarketLine[];
+  /** Σ of the rounded market lines. */
+  readonly total: string;
 }
 
 /** What the DSO paid for one order, the member's share of it: a credit on their statement. */
@@ -75,6 +120,8 @@ export interface Statement {
   readonly co2AvoidedKg: string;
   /** Intervals without a tariff in force (not billed). */
   readonly unpricedIntervals: number;
+  /** Only for a member who traded on the local market or had a market dispute corrected. */
+  readonly market?: MarketSection;
 }
 
 export class StatementError extends Error {}
@@ -104,6 +151,7 @@ export function buildStatement(input: StatementInput): Statement {
     lines.set(key, line);
   };
 
+  const marketSlots = new Set(input.market?.settledSlotsMs ?? []);
   const energy = { consumptionWh: 0, selfConsumedWh: 0, fromCommunityWh: 0, fromGridWh: 0, productionWh: 0, toCommunityWh: 0, toGridWh: 0 };
   let savings: Nano = 0n;
   let co2MilliGrams = 0;
@@ -126,6 +174,12 @@ export function buildStatement(input: StatementInput): Statement {
     const prices = pricesAt(interval.startMs);
     if (!prices) {
       unpriced += 1;
+      continue;
+    }
+    // The market settled the member's whole metered exchange of this quarter hour (trades, then
+    // balancing): billing it at the tariff as well would bill the same energy twice.
+    if (marketSlots.has(interval.startMs)) {
+      savings += energyCost(selfConsumedWh, prices.grid);
       continue;
     }
     addLine('community-energy', prices.tariff, billedWh, energyCost(billedWh, prices.community));
@@ -160,6 +214,7 @@ export function buildStatement(input: StatementInput): Statement {
     statementLines.push(line);
   }
 
+  const market = input.market && marketSection(input.market, input, digits, input.locale ?? 'en');
   return {
     memberId: input.memberId,
     periodStart: new Date(input.periodStartMs).toISOString(),
@@ -171,7 +226,86 @@ export function buildStatement(input: StatementInput): Statement {
     savings: formatMinor(roundToMinor(savings, digits), digits),
     co2AvoidedKg: (Math.round(co2MilliGrams / 1000) / 1000).toFixed(3),
     unpricedIntervals: unpriced,
+    ...(market ? { market } : {}),
   };
+}
+
+const MARKET_ORDER: readonly MarketLineKind[] = ['sale', 'purchase', 'grid-fee', 'balancing-surplus', 'balancing-shortfall', 'dispute-correction'];
+const marketKey = (line: { kind: MarketLineKind; correction: boolean }) => `${line.correction ? 1 : 0}|${MARKET_ORDER.indexOf(line.kind)}`;
+
+/** ICU selectors are identifiers: the kinds as the catalog names them. */
+const MARKET_SELECTOR: Record<MarketLineKind, string> = {
+  sale: 'sale', purchase: 'purchase', 'grid-fee': 'gridFee', 'balancing-surplus': 'surplus', 'balancing-shortfall': 'shortfall', 'dispute-correction': 'dispute',
+};
+
+/** A market line's text in the locale: on the statement in the community's, in the PDF in the reader's. */
+export const marketLineText = (locale: string, line: { kind: MarketLineKind; correction: boolean }) =>
+  billingText(locale, 'statement.line.market', { kind: MARKET_SELECTOR[line.kind], correction: String(line.correction) });
+
+/** Lines of a kind summed, each rounded once (settlement first, then corrections, in a fixed order of kinds); undefined without any. */
+function marketSection(market: MarketInput, period: { periodStartMs: number; periodEndMs: number }, digits: number, locale: string): MarketSection | undefined {
+  for (const slot of market.settledSlotsMs) {
+    if (slot < period.periodStartMs || slot >= period.periodEndMs) throw new StatementError(`market slot ${new Date(slot).toISOString()} lies outside the period`);
+  }
+  const sums = new Map<string, MarketLineInput>();
+  for (const line of market.lines) {
+    const key = marketKey(line);
+    const sum = sums.get(key);
+    sums.set(key, sum ? { ...sum, energyWh: sum.energyWh + line.energyWh, amount: sum.amount + line.amount, count: sum.count + line.count } : line);
+  }
+  if (sums.size === 0 && market.settledSlotsMs.length === 0) return undefined;
+  let total = 0n;
+  const lines = [...sums.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, line]): MarketLine => {
+    const exact = -line.amount;
+    const rounded = roundToMinor(exact, digits);
+    total += rounded;
+    return {
+      kind: line.kind, correction: line.correction, description: marketLineText(locale, line), energyWh: line.energyWh, count: line.count,
+      amount: formatMinor(rounded, digits), exactAmount: formatNano(exact),
+    };
+  });
+  return { quarterHours: new Set(market.settledSlotsMs).size, lines, total: formatMinor(total, digits) };
+}
+
+/** The difference of the market sections issued so far and a fresh one, by kind and correction; undefined when none has one. */
+function marketCorrection(issued: readonly Statement[], fresh: Statement, digits: number): MarketSection | undefined {
+  const sections = issued.flatMap((s) => (s.market ? [s.market] : []));
+  if (!fresh.market && sections.length === 0) return undefined;
+  interface Acc { line: MarketLine; energyWh: number; count: number; amount: bigint; exact: Nano }
+  const sum = (list: readonly MarketSection[]) => {
+    const lines = new Map<string, Acc>();
+    let quarterHours = 0;
+    for (const section of list) {
+      quarterHours += section.quarterHours;
+      for (const line of section.lines) {
+        const key = marketKey(line);
+        const acc = lines.get(key) ?? { line, energyWh: 0, count: 0, amount: 0n, exact: 0n };
+        lines.set(key, {
+          line, energyWh: acc.energyWh + line.energyWh, count: acc.count + line.count,
+          amount: acc.amount + parseFixed(line.amount, digits), exact: acc.exact + parseNano(line.exactAmount),
+        });
+      }
+    }
+    return { lines, quarterHours };
+  };
+  const before = sum(sections);
+  const after = sum(fresh.market ? [fresh.market] : []);
+  let total = 0n;
+  const lines: MarketLine[] = [];
+  for (const key of [...new Set([...after.lines.keys(), ...before.lines.keys()])].sort()) {
+    const a = after.lines.get(key);
+    const b = before.lines.get(key);
+    const amount = (a?.amount ?? 0n) - (b?.amount ?? 0n);
+    const energyWh = (a?.energyWh ?? 0) - (b?.energyWh ?? 0);
+    const count = (a?.count ?? 0) - (b?.count ?? 0);
+    const exact = (a?.exact ?? 0n) - (b?.exact ?? 0n);
+    if (amount === 0n && energyWh === 0 && count === 0 && exact === 0n) continue;
+    total += amount;
+    lines.push({ ...(a ?? b)!.line, energyWh, count, amount: formatMinor(amount, digits), exactAmount: formatNano(exact) });
+  }
+  const quarterHours = after.quarterHours - before.quarterHours;
+  if (lines.length === 0 && quarterHours === 0) return undefined;
+  return { quarterHours, lines, total: formatMinor(total, digits) };
 }
 
 /** A reward is a credit of whole minor units: its exact amount is its rounded one. */
@@ -251,7 +385,8 @@ export function correctionFor(issued: readonly Statement[], fresh: Statement): S
   const energy = Object.fromEntries(ENERGY_KEYS.map((k) => [k, after.energy[k] - before.energy[k]])) as unknown as Energy;
   const savings = after.savings - before.savings;
   const co2 = after.co2Grams - before.co2Grams;
-  if (lines.length === 0 && ENERGY_KEYS.every((k) => energy[k] === 0) && savings === 0n && co2 === 0n) return undefined;
+  const market = marketCorrection(issued, fresh, digits);
+  if (lines.length === 0 && !market && ENERGY_KEYS.every((k) => energy[k] === 0) && savings === 0n && co2 === 0n) return undefined;
   return {
     memberId: fresh.memberId,
     periodStart: fresh.periodStart,
@@ -263,6 +398,7 @@ export function correctionFor(issued: readonly Statement[], fresh: Statement): S
     savings: formatMinor(savings, digits),
     co2AvoidedKg: formatMinor(co2, 3),
     unpricedIntervals: after.unpriced - before.unpriced,
+    ...(market ? { market } : {}),
   };
 }
 
