@@ -177,13 +177,18 @@ export function registerStartCommand(program: Command): void {
             out(`  (${demo.created ? 'yesterday is traded and settled in the next seconds; ' : ''}see the manager's Flexibility page).`);
           }
         }
-        if (demo?.created) {
-          // Midsummer day of the street's meters traded and settled, one dispute corrected and one payout confirmed.
-          const day = await tradeDemoDay(platform, demo.communityId);
-          out(`  Market: midsummer day ${new Date(day.toMs - 1).toISOString().slice(0, 10)} traded and settled against the simulated meters,`);
-          out(`        ${day.dispute ? 'one dispute corrected' : 'no purchase to dispute'}, ${day.payout ? 'one payout confirmed' : 'no payout due'}.`);
-        }
         const simulation = new AbortController();
+        if (demo?.created) {
+          // Midsummer day of the street's meters traded and settled, one dispute corrected and one payout
+          // confirmed: in the background, so the platform answers and the simulation starts meanwhile.
+          out('  Market: midsummer day is traded and settled against the simulated meters in the next seconds.');
+          tradeDemoDay(platform, demo.communityId).then((day) => {
+            out(`  Market: midsummer day ${new Date(day.toMs - 1).toISOString().slice(0, 10)} traded and settled against the simulated meters,`);
+            out(`        ${day.dispute ? 'one dispute corrected' : 'no purchase to dispute'}, ${day.payout ? 'one payout confirmed' : 'no payout due'}.`);
+          }, (error: Error) => {
+            if (!simulation.signal.aborted) process.stderr.write(`gridshare: demo market day stopped: ${error.message}\n`);
+          });
+        }
         if (demo && options.simulate && platform.broker) {
           // The market clears the replayed day's slots as their meter data comes in (its agents trade on
           // what the meters showed before each gate closure) and settles them against the replayed meters.
