@@ -1,11 +1,25 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 // The meter tests read the shared conformance vectors next to the work tree (../shared/vectors).
 // A checkout without them cannot run those tests; it says so instead of failing on a missing file.
 const vectorsPresent = existsSync(new URL('../shared/vectors/index.json', import.meta.url));
 if (!vectorsPresent) process.stderr.write('vitest: ../shared/vectors not found: the meter-decoder and agent tests (server/test/meters, server/test/agent) are skipped\n');
+
+/**
+ * The files that start `gridshare` processes take longest (30–90 s each on the CI machine): they
+ * start first, so that none of them starts last while the other worker has nothing left to do.
+ * Within each group, vitest's order (with its cache of the last run: failed first, then longest).
+ */
+class SlowestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const startsProcesses = (file: TestSpecification) => file.moduleId.includes('/server/test/process/');
+    return [...sorted.filter(startsProcesses), ...sorted.filter((file) => !startsProcesses(file))];
+  }
+}
 
 export default defineConfig({
   test: {
@@ -21,8 +35,10 @@ export default defineConfig({
     maxWorkers: Math.max(2, availableParallelism() - 1),
     // One fork evaluates the server's module graph once, not once per file: collection fell from
     // 133 s to 23 s of the server suite. Tests share no module state (no vi.mock; each file opens
-    // its own platform and database).
+    // its own platform and database); what they do share is meant to be shared: the HTTP layer's
+    // compiled validators and serializers (pure functions of their schemas), compiled once per fork.
     isolate: false,
+    sequence: { sequencer: SlowestFirst },
     reporters: ['default'],
   },
 });

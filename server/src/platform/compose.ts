@@ -11,8 +11,9 @@ import { membershipsOfUser, registryRoutes, requireCommunityManager } from '../r
 import { discoveryRoutes } from '../discovery/index.js';
 import { opsRoutes, type BrokerStatus, createMetrics } from '../ops/index.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded.js';
-import { checkChosenPort, listen, MovedPortMemory } from './net/listen.js';
-import { lockDataFolder, makePrivate, type DataFolderLock } from './store/data-folder.js';
+import { listen, MovedPortMemory } from './net/listen.js';
+import { makePrivate, type DataFolderLock } from './store/data-folder.js';
+import { claimStart, type StartClaim } from './claim.js';
 import { webRoutes } from '../web/index.js';
 import { createMailer, type SmtpConfig } from '../notifications/index.js';
 import { ensureDemoCommunity, settleDemoMonth, startDemoConnectorSource, startDemoFlex, type DemoCommunity, type DemoFlex } from '../demo/index.js';
@@ -167,30 +168,21 @@ export interface Platform {
 
 const displayHost = (host: string) => (host === '0.0.0.0' || host === '::' ? 'localhost' : host);
 
-/** The composition root: one database, one broker (or an external one), one HTTP server, every capability. */
-export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+/**
+ * The composition root: one database, one broker (or an external one), one HTTP server, every
+ * capability. `claim` is the start's claim (claimStart) when the caller took it already, else it is
+ * taken first here.
+ */
+export async function startPlatform(options: PlatformOptions, claim?: StartClaim): Promise<Platform> {
   const closers: (() => Promise<unknown>)[] = [];
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch(() => undefined);
   };
-  // Nothing opens the embedded database's folder before this process holds it, and nothing is
-  // opened at all when a port the user chose is taken.
-  let dataFolder: DataFolderLock | undefined;
+  const { dataFolder } = claim ?? await claimStart(options);
   const privateDirs = [options.artefactsDir];
   const movedPortMemory = new MovedPortMemory(options.artefactsDir);
-  if (options.store.kind === 'pglite' && options.store.dataDir) {
-    const lock = await lockDataFolder(options.store.dataDir);
-    dataFolder = lock;
-    closers.push(async () => lock.release());
-    privateDirs.unshift(options.store.dataDir);
-  }
-  try {
-    await checkChosenPort({ ...options.http, what: 'HTTP', flag: '--port' });
-    if (!options.externalMqtt) await checkChosenPort({ ...options.mqtt, what: 'MQTT', flag: '--mqtt-port' });
-  } catch (error) {
-    await closeAll();
-    throw error;
-  }
+  if (dataFolder) closers.push(async () => dataFolder.release());
+  if (options.store.kind === 'pglite' && options.store.dataDir) privateDirs.unshift(options.store.dataDir);
   const db = await openDb(options.store).catch(async (error: unknown) => {
     await closeAll();
     throw error;

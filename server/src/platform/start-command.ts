@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { artefactsDirFor, startPlatform } from './compose.js';
 import { PortInUseError } from './net/listen.js';
+import { claimStart } from './claim.js';
+import type { StoreConfig } from './store/db.js';
 import { LOG_LEVELS, type LogLevel } from './http/logging.js';
 import { DataFolderInUseError } from './store/data-folder.js';
-import { startDemoSimulation, tradeDemoDay } from '../demo/index.js';
 import { DAY_MS } from '../kernel/time.js';
 import { DEFAULT_LEASE_MS, type RunnerOptions } from './jobs/index.js';
 import { smtpConfigFromEnv, SmtpSettingError } from '../notifications/index.js';
@@ -115,11 +115,18 @@ export function registerStartCommand(program: Command): void {
         : keyFile(resolve(options.secretKeyFile ?? join(options.data, KEY_FILE_NAME)));
       try {
         const smtp = smtpConfigFromEnv();
+        const store: StoreConfig = options.databaseUrl ? { kind: 'postgres', url: options.databaseUrl } : { kind: 'pglite', dataDir: resolve(options.data) };
+        const http = { port: options.port ?? 8080, host: options.host, explicit: options.port !== undefined };
+        const mqtt = { port: options.mqttPort ?? 1883, host: options.host, explicit: options.mqttPort !== undefined };
+        // Taken before the platform's modules load (seconds, many on a loaded machine): a start that a
+        // held data folder or a taken port refuses ends at once.
+        const claim = await claimStart({ store, http, mqtt, externalMqtt: options.mqttUrl });
+        const [{ artefactsDirFor, startPlatform }, { startDemoSimulation, tradeDemoDay }] = await Promise.all([import('./compose.js'), import('../demo/index.js')]);
         const platform = await startPlatform({
           secretKeys,
-          store: options.databaseUrl ? { kind: 'postgres', url: options.databaseUrl } : { kind: 'pglite', dataDir: resolve(options.data) },
-          http: { port: options.port ?? 8080, host: options.host, explicit: options.port !== undefined },
-          mqtt: { port: options.mqttPort ?? 1883, host: options.host, explicit: options.mqttPort !== undefined },
+          store,
+          http,
+          mqtt,
           logger: options.log,
           log: { level: options.logLevel },
           ...(options.secureCookies ? { secureCookies: true } : {}),
@@ -138,7 +145,7 @@ export function registerStartCommand(program: Command): void {
           } : {}),
           ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
           ...(smtp ? { smtp } : {}),
-        });
+        }, claim);
         const out = (line = '') => process.stdout.write(`${line}\n`);
         out(`Gridshare is running (started in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
         out(`  Web app and API   ${platform.httpUrl}   (API docs: ${platform.httpUrl}/docs)`);

@@ -9,6 +9,7 @@ import type { Db } from '../store/db.js';
 import { ANONYMOUS, type Credentials, type ResolvedPrincipal } from '../../kernel/principal.js';
 import { ForbiddenError } from '../../kernel/errors.js';
 import { validatorCompiler } from './validation.js';
+import { cachingSerializerFactory } from './serialization.js';
 import { utf8Body } from './body.js';
 import { originCheck, registerSecurityHeaders } from './security.js';
 import { errorHandler } from './errors.js';
@@ -53,6 +54,7 @@ export async function createHttp(options: HttpOptions): Promise<Api> {
     ...httpLogging(options.log ?? {}),
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: false,
+    schemaController: { compilersFactory: { buildSerializer: cachingSerializerFactory } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

@@ -59,7 +59,23 @@ export function withoutNul(schema: unknown): unknown {
 const strict = makeAjv({ coerceTypes: false });
 const coercing = makeAjv({ coerceTypes: 'array' });
 
+type Validator = ReturnType<FastifySchemaCompiler<object>>;
+
+/**
+ * Compiled validators by part and schema text. A validator is a pure function of its schema, so a
+ * schema met again (the same route in the next platform this process starts: every test file starts
+ * its own, and ajv's code generation is most of a start's CPU time) reuses the compiled one, and ajv
+ * no longer keeps a new copy of every schema per start.
+ */
+const compiled = new Map<string, Validator>();
+
 export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) => {
-  const ajv = httpPart === 'body' ? strict : coercing;
-  return ajv.compile(withoutNul(schema) as object) as ReturnType<FastifySchemaCompiler<object>>;
+  const coerce = httpPart !== 'body';
+  const key = `${coerce ? 'coercing' : 'strict'}:${JSON.stringify(schema)}`;
+  let validator = compiled.get(key);
+  if (!validator) {
+    validator = (coerce ? coercing : strict).compile(withoutNul(schema) as object) as Validator;
+    compiled.set(key, validator);
+  }
+  return validator;
 };
