@@ -86,11 +86,7 @@ export async function openModbus(endpoint: ModbusEndpoint, signal: AbortSignal):
   };
 
   return {
-    readHolding: (address, count) => request(`read of ${count} holding registers at ${address}`, async () => values((await client.readHoldingRegisters(address, count)).response.body.values, count)),
-    readInput: (address, count) => request(`read of ${count} input registers at ${address}`, async () => values((await client.readInputRegisters(address, count)).response.body.values, count)),
-    writeRegisters: (address, regs) => request(`write of ${regs.length} registers at ${address}`, async () => {
-      await client.writeMultipleRegisters(address, [...regs]);
-    }),
+    ...registerRequests(client, request),
     close() {
       signal.removeEventListener('abort', close);
       close();
@@ -98,7 +94,27 @@ export async function openModbus(endpoint: ModbusEndpoint, signal: AbortSignal):
   };
 }
 
-export function values(raw: ArrayLike<number> | Buffer, count: number): number[] {
+/** The register requests jsmodbus's TCP and RTU clients both offer, as far as a session uses them. */
+interface RegisterClient {
+  readHoldingRegisters(start: number, count: number): Promise<{ response: { body: { values: ArrayLike<number> | Buffer } } }>;
+  readInputRegisters(start: number, count: number): Promise<{ response: { body: { values: ArrayLike<number> | Buffer } } }>;
+  writeMultipleRegisters(start: number, values: number[]): Promise<unknown>;
+}
+
+/** A session's register requests over either client, each sent through `request` (which checks for a stop and explains failures). */
+export function registerRequests(
+  client: RegisterClient, request: <T>(what: string, send: () => Promise<T>) => Promise<T>,
+): Omit<ModbusSession, 'close'> {
+  return {
+    readHolding: (address, count) => request(`read of ${count} holding registers at ${address}`, async () => values((await client.readHoldingRegisters(address, count)).response.body.values, count)),
+    readInput: (address, count) => request(`read of ${count} input registers at ${address}`, async () => values((await client.readInputRegisters(address, count)).response.body.values, count)),
+    writeRegisters: (address, regs) => request(`write of ${regs.length} registers at ${address}`, async () => {
+      await client.writeMultipleRegisters(address, [...regs]);
+    }),
+  };
+}
+
+function values(raw: ArrayLike<number> | Buffer, count: number): number[] {
   const regs = Buffer.isBuffer(raw) ? Array.from({ length: raw.length / 2 }, (_, i) => raw.readUInt16BE(i * 2)) : Array.from(raw);
   if (regs.length !== count) throw new ConnectorError('protocol', `asked for ${count} registers, got ${regs.length}`);
   return regs;

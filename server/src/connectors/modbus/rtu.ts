@@ -1,7 +1,7 @@
 import { ModbusRTUClient } from 'jsmodbus';
 import { SerialPort } from 'serialport';
 import { ConnectorError } from '../kind.js';
-import { requestError, values, type ModbusSession } from './client.js';
+import { registerRequests, requestError, type ModbusSession } from './client.js';
 
 /**
  * A Modbus RTU session on a serial line (a USB–RS-485 adapter): the port opened at the line's
@@ -84,11 +84,7 @@ export async function openModbusRtu(endpoint: ModbusRtuEndpoint, signal: AbortSi
     }
   };
   return {
-    readHolding: (address, count) => request(`read of ${count} holding registers at ${address}`, async () => values((await client.readHoldingRegisters(address, count)).response.body.values, count)),
-    readInput: (address, count) => request(`read of ${count} input registers at ${address}`, async () => values((await client.readInputRegisters(address, count)).response.body.values, count)),
-    writeRegisters: (address, regs) => request(`write of ${regs.length} registers at ${address}`, async () => {
-      await client.writeMultipleRegisters(address, [...regs]);
-    }),
+    ...registerRequests(client, request),
     close,
   };
 }
