@@ -1,18 +1,17 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { Aedes } from 'aedes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfigFile } from '../../src/agent/config-file.js';
 import { startAgent, type RunningAgent } from '../../src/agent/agent.js';
 import { createLogger } from '../../src/agent/log.js';
 import { modelDef } from '../../src/connectors/domain/sunspec/index.js';
 import { SITE_MODELS, startModbusDevice, sunspecRegisters, type ModbusDevice } from '../connectors/support/modbus-device.js';
-import { deviceConfigJson, startForwarder, until, type Forwarder } from './support/agents.js';
+import { deviceConfigJson, startDeviceBroker, startForwarder, until, type CommandAnswer, type DeviceBroker, type Forwarder } from './support/agents.js';
 import { startShellyPlug, type ShellyPlug } from './support/shelly-plug.js';
 
 const MINUTE = 60_000;
@@ -30,8 +29,6 @@ function pointAddress(modelId: number, name: string): number {
   throw new Error(`no model ${modelId}`);
 }
 
-interface Answer { commandId: string; result: string; reason?: string }
-
 /**
  * Commands through `gridshare agent` to a SunSpec hybrid inverter (a real Modbus TCP server with
  * the models 123 and 124) and a Shelly Gen2 plug (a real HTTP server speaking its local RPC),
@@ -42,27 +39,17 @@ interface Answer { commandId: string; result: string; reason?: string }
  */
 describe('commands through the agent to SunSpec and Shelly devices', () => {
   const deviceId = 'agent-devices-1';
-  let broker: Aedes;
-  let brokerServer: Server;
+  let broker: DeviceBroker;
   let link: Forwarder;
   let inverter: ModbusDevice;
   let plug: ShellyPlug;
   let agent: RunningAgent;
   let dir: string;
-  const answers: Answer[] = [];
-  const events: { readings: { quantity: string; value: number }[] }[] = [];
   const clock = { now: Math.floor(Date.now() / MINUTE) * MINUTE };
 
   beforeAll(async () => {
-    broker = await Aedes.createBroker();
-    broker.on('publish', (packet, client) => {
-      if (!client) return;
-      if (packet.topic === `devices/${deviceId}/commands/ack`) answers.push(JSON.parse(packet.payload.toString()) as Answer);
-      if (packet.topic === `devices/${deviceId}/messages/events`) events.push(JSON.parse(packet.payload.toString()) as (typeof events)[number]);
-    });
-    brokerServer = createServer(broker.handle);
-    await new Promise<void>((resolve) => brokerServer.listen(0, '127.0.0.1', resolve));
-    link = await startForwarder((brokerServer.address() as AddressInfo).port);
+    broker = await startDeviceBroker(deviceId);
+    link = await startForwarder(broker.port);
     inverter = await startModbusDevice({ holding: sunspecRegisters(SITE_MODELS) });
     plug = await startShellyPlug();
     dir = mkdtempSync(join(tmpdir(), 'gridshare-agent-devices-'));
@@ -91,7 +78,7 @@ describe('commands through the agent to SunSpec and Shelly devices', () => {
   afterAll(async () => {
     await agent?.close();
     await link?.close();
-    await new Promise<void>((resolve) => (broker ? broker.close(() => brokerServer.close(() => resolve())) : resolve()));
+    await broker?.close();
     await inverter?.close();
     await plug?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -101,11 +88,9 @@ describe('commands through the agent to SunSpec and Shelly devices', () => {
     id: randomUUID(), kind, value,
     validFrom: iso(times.validFromMs ?? clock.now), expiresAt: iso(times.expiresAtMs ?? clock.now + 15 * MINUTE), issuedAt: iso(clock.now),
   });
-  const deliver = (body: Record<string, unknown>) => new Promise<void>((resolve, reject) => broker.publish({
-    cmd: 'publish', topic: `devices/${deviceId}/commands`, payload: Buffer.from(JSON.stringify(body)), qos: 1, retain: false, dup: false,
-  }, (error) => (error ? reject(error) : resolve())));
+  const deliver = (body: Record<string, unknown>) => broker.deliver(body);
   const answered = (id: string, count = 1) => until(`the answer to ${id}`, () => {
-    const found = answers.filter((a) => a.commandId === id);
+    const found = broker.answers.filter((a) => a.commandId === id);
     return found.length >= count ? found : undefined;
   });
   const holding = (model: number, point: string) => inverter.holding.get(pointAddress(model, point));
@@ -169,7 +154,7 @@ describe('commands through the agent to SunSpec and Shelly devices', () => {
   });
 
   it('reads the plug\'s power and energy into the queue and on to the broker', async () => {
-    const reported = await until('the plug\'s energy counter', () => events.flatMap((e) => e.readings).find((r) => r.quantity === 'energy.import'));
+    const reported = await until('the plug\'s energy counter', () => broker.events.flatMap((e) => e.readings).find((r) => r.quantity === 'energy.import'));
     expect(reported.value).toBe(12_345.6);
   });
 
@@ -289,7 +274,7 @@ describe('unsent command answers across an agent restart', () => {
     const second = await startAgent(readConfigFile(path), { log: quiet() });
     try {
       await until('the answer sent', () => (posted.length > 0 ? posted : undefined), 30_000);
-      expect(posted.map((body) => JSON.parse(body) as Answer)).toEqual([{ commandId: pending.id, result: 'acknowledged' }]);
+      expect(posted.map((body) => JSON.parse(body) as CommandAnswer)).toEqual([{ commandId: pending.id, result: 'acknowledged' }]);
       await until('nothing left to send', () => second.status().control.pendingAnswers === 0);
     } finally {
       await second.close();

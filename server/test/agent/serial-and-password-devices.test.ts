@@ -1,16 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { Aedes } from 'aedes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfigFile } from '../../src/agent/config-file.js';
 import { startAgent, type RunningAgent } from '../../src/agent/agent.js';
 import { createLogger } from '../../src/agent/log.js';
 import { testConnector } from '../../src/connectors/index.js';
 import { startModbusRtuDevice, type ModbusDevice } from '../connectors/support/modbus-device.js';
-import { deviceConfigJson, until } from './support/agents.js';
+import { deviceConfigJson, startDeviceBroker, until, type DeviceBroker } from './support/agents.js';
 import { ptyPair, socatMissing, type PtyPair } from './support/pty.js';
 import { startShellyPlug, type ShellyPlug } from './support/shelly-plug.js';
 
@@ -28,8 +26,6 @@ const PASSWORD = 'correct horse battery';
 const COUNTER = { quantity: 'energy.import', address: ENERGY, function: 'holding', type: 'uint32', wordOrder: 'big', byteOrder: 'big', scale: 1, unit: 'Wh' };
 const asInt16 = (raw: number | undefined) => (raw === undefined ? undefined : raw >= 0x8000 ? raw - 0x10000 : raw);
 
-interface Answer { commandId: string; result: string; reason?: string }
-
 /**
  * Commands through `gridshare agent` to a battery on a Modbus RTU line (jsmodbus's RTU server at
  * the far end of a socat pseudo-terminal pair, unit 3, 9600 8E1, as behind a USB–RS-485 adapter)
@@ -41,8 +37,7 @@ interface Answer { commandId: string; result: string; reason?: string }
  */
 describe.skipIf(socatMissing)('commands through the agent to a Modbus RTU battery and password-protected Shelly plugs', () => {
   const deviceId = 'agent-rtu-1';
-  let broker: Aedes;
-  let brokerServer: Server;
+  let broker: DeviceBroker;
   let line: PtyPair;
   let battery: ModbusDevice;
   let washer: ShellyPlug;
@@ -50,19 +45,10 @@ describe.skipIf(socatMissing)('commands through the agent to a Modbus RTU batter
   let charger: ShellyPlug;
   let agent: RunningAgent;
   let dir: string;
-  const answers: Answer[] = [];
-  const events: { readings: { quantity: string; value: number }[] }[] = [];
   const clock = { now: Math.floor(Date.now() / MINUTE) * MINUTE };
 
   beforeAll(async () => {
-    broker = await Aedes.createBroker();
-    broker.on('publish', (packet, client) => {
-      if (!client) return;
-      if (packet.topic === `devices/${deviceId}/commands/ack`) answers.push(JSON.parse(packet.payload.toString()) as Answer);
-      if (packet.topic === `devices/${deviceId}/messages/events`) events.push(JSON.parse(packet.payload.toString()) as (typeof events)[number]);
-    });
-    brokerServer = createServer(broker.handle);
-    await new Promise<void>((resolve) => brokerServer.listen(0, '127.0.0.1', resolve));
+    broker = await startDeviceBroker(deviceId);
     line = await ptyPair();
     battery = await startModbusRtuDevice(line.meterPath, { unitId: UNIT, holding: new Map([[MODE, SELF_CONSUMPTION], [SETPOINT, 0], [ENERGY, 0], [ENERGY + 1, 8_765]]) });
     [washer, heatPump, charger] = await Promise.all([startShellyPlug({ password: PASSWORD }), startShellyPlug({ password: PASSWORD }), startShellyPlug({ password: PASSWORD })]);
@@ -88,7 +74,7 @@ describe.skipIf(socatMissing)('commands through the agent to a Modbus RTU batter
         plug('charger', charger, { 'ev-charge-power': { onAtLeastW: 1_400 } }),
       ],
     }) as { mqtt: { url: string }; http: Record<string, string> };
-    config.mqtt.url = `mqtt://127.0.0.1:${(brokerServer.address() as AddressInfo).port}`;
+    config.mqtt.url = `mqtt://127.0.0.1:${broker.port}`;
     config.http = { readingsUrl: `http://127.0.0.1:9/api/v1/devices/${deviceId}/readings` };
     const path = join(dir, 'agent.json');
     writeFileSync(path, JSON.stringify(config));
@@ -97,7 +83,7 @@ describe.skipIf(socatMissing)('commands through the agent to a Modbus RTU batter
   }, 60_000);
   afterAll(async () => {
     await agent?.close();
-    await new Promise<void>((resolve) => (broker ? broker.close(() => brokerServer.close(() => resolve())) : resolve()));
+    await broker?.close();
     await battery?.close();
     await line?.close();
     for (const plug of [washer, heatPump, charger]) await plug?.close();
@@ -107,10 +93,8 @@ describe.skipIf(socatMissing)('commands through the agent to a Modbus RTU batter
   const command = (kind: string, value: number | null, expiresAtMs = clock.now + 15 * MINUTE) => ({
     id: randomUUID(), kind, value, validFrom: iso(clock.now), expiresAt: iso(expiresAtMs), issuedAt: iso(clock.now),
   });
-  const deliver = (body: Record<string, unknown>) => new Promise<void>((resolve, reject) => broker.publish({
-    cmd: 'publish', topic: `devices/${deviceId}/commands`, payload: Buffer.from(JSON.stringify(body)), qos: 1, retain: false, dup: false,
-  }, (error) => (error ? reject(error) : resolve())));
-  const answered = async (id: string) => (await until(`the answer to ${id}`, () => answers.find((a) => a.commandId === id)));
+  const deliver = (body: Record<string, unknown>) => broker.deliver(body);
+  const answered = async (id: string) => (await until(`the answer to ${id}`, () => broker.answers.find((a) => a.commandId === id)));
 
   it('writes a discharge over the serial line, each register read back, and acknowledges it', async () => {
     const discharge = command('battery-power', -1_500);
@@ -157,7 +141,7 @@ describe.skipIf(socatMissing)('commands through the agent to a Modbus RTU batter
   });
 
   it('reads the battery\'s counter over the line into the queue and on to the broker', async () => {
-    const reported = await until('the battery\'s energy counter', () => events.flatMap((e) => e.readings).find((r) => r.quantity === 'energy.import'));
+    const reported = await until('the battery\'s energy counter', () => broker.events.flatMap((e) => e.readings).find((r) => r.quantity === 'energy.import'));
     expect(reported.value).toBe(8_765);
   });
 

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
+import { Aedes } from 'aedes';
 import { join } from 'node:path';
 import type { TestPlatform } from '../../support/platform.js';
 
@@ -90,4 +91,41 @@ export async function startForwarder(targetPort: number): Promise<Forwarder> {
   };
   const port = await listen(0);
   return { port, cut, restore: async () => { await listen(port); }, close: cut };
+}
+
+/** An agent's answer to a command, as it publishes it on the ack topic. */
+export interface CommandAnswer { commandId: string; result: string; reason?: string }
+
+/**
+ * A real MQTT broker (aedes) on loopback for one agent's device: it keeps the device's command
+ * answers and readings messages as they arrive, and delivers commands to it.
+ */
+export interface DeviceBroker {
+  readonly port: number;
+  readonly answers: CommandAnswer[];
+  readonly events: { readings: { quantity: string; value: number }[] }[];
+  deliver(command: Record<string, unknown>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startDeviceBroker(deviceId: string): Promise<DeviceBroker> {
+  const broker = await Aedes.createBroker();
+  const answers: CommandAnswer[] = [];
+  const events: DeviceBroker['events'] = [];
+  broker.on('publish', (packet, client) => {
+    if (!client) return;
+    if (packet.topic === `devices/${deviceId}/commands/ack`) answers.push(JSON.parse(packet.payload.toString()) as CommandAnswer);
+    if (packet.topic === `devices/${deviceId}/messages/events`) events.push(JSON.parse(packet.payload.toString()) as DeviceBroker['events'][number]);
+  });
+  const server = createServer(broker.handle);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    answers,
+    events,
+    deliver: (command) => new Promise<void>((resolve, reject) => broker.publish({
+      cmd: 'publish', topic: `devices/${deviceId}/commands`, payload: Buffer.from(JSON.stringify(command)), qos: 1, retain: false, dup: false,
+    }, (error) => (error ? reject(error) : resolve()))),
+    close: () => new Promise<void>((resolve) => broker.close(() => server.close(() => resolve()))),
+  };
 }
