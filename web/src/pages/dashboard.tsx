@@ -188,7 +188,8 @@ const UTILITY: Record<UtilityUsage['quantity'], { name: MessageKey; color: strin
 function UtilitiesPanel({ memberId, query, fmt }: { memberId: string; query: PeriodQuery | undefined; fmt: Formatter }) {
   const { t } = useI18n();
   const usage = useApi('memberUtilities', query ? { params: { id: memberId }, query: { ...query.range, resolution: query.resolution } } : null, { refreshMs: 5 * 60_000 });
-  if (!query || usage.error || !usage.data || usage.data.utilities.length === 0) return usage.error ? <ErrorNote error={usage.error} /> : null;
+  if (usage.error) return <ErrorNote error={usage.error} />;
+  if (!query || !usage.data || usage.data.utilities.length === 0) return null;
   return (
     <section class="card" aria-labelledby="utilities-heading" data-testid="utilities">
       <h2 id="utilities-heading">{t('utilities.heading')}</h2>

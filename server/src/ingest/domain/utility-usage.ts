@@ -69,14 +69,20 @@ function segmentsOf(readings: readonly RegisterReading[], scale: number): Point[
   return segments.filter((segment) => segment.length > 1);
 }
 
-/** The register at `ts` (within the segment) in whole units: exact at a reading, interpolated between two. */
-function wholeAt(segment: readonly Point[], ts: number, scale: number): number {
+/**
+ * The register of a segment in whole units at instants asked in ascending order (the bucket
+ * boundaries are): exact at a reading, interpolated between two. The cursor only moves forward,
+ * so a long range costs one pass over the readings, not one per bucket.
+ */
+function registerCursor(segment: readonly Point[], scale: number): (ts: number) => number {
   let i = 0;
-  while (i + 1 < segment.length && segment[i + 1]!.ts <= ts) i++;
-  const before = segment[i]!;
-  if (before.ts === ts || i + 1 === segment.length) return before.whole;
-  const after = segment[i + 1]!;
-  return Math.round((before.value + ((after.value - before.value) * (ts - before.ts)) / (after.ts - before.ts)) * scale);
+  return (ts) => {
+    while (i + 1 < segment.length && segment[i + 1]!.ts <= ts) i++;
+    const before = segment[i]!;
+    if (before.ts === ts || i + 1 === segment.length) return before.whole;
+    const after = segment[i + 1]!;
+    return Math.round((before.value + ((after.value - before.value) * (ts - before.ts)) / (after.ts - before.ts)) * scale);
+  };
 }
 
 /**
@@ -96,7 +102,8 @@ export function utilityUsage(readings: readonly RegisterReading[], bounds: reado
   }
   return UTILITY_QUANTITIES.filter((quantity) => byQuantity.has(quantity)).map((quantity) => {
     const scale = WHOLE_UNITS_PER_REGISTER_UNIT[quantity];
-    const meters = [...byQuantity.get(quantity)!.values()].map((own) => segmentsOf(own.sort((a, b) => a.ts - b.ts), scale));
+    const meters = [...byQuantity.get(quantity)!.values()].map((own) =>
+      segmentsOf(own.sort((a, b) => a.ts - b.ts), scale).map((segment) => ({ first: segment[0]!.ts, last: segment[segment.length - 1]!.ts, wholeAt: registerCursor(segment, scale) })));
     const buckets: UsageBucket[] = [];
     for (let b = 0; b + 1 < bounds.length; b++) {
       const start = bounds[b]!;
@@ -106,10 +113,10 @@ export function utilityUsage(readings: readonly RegisterReading[], bounds: reado
       for (const segments of meters) {
         let coversAll = false;
         for (const segment of segments) {
-          const from = Math.max(start, segment[0]!.ts);
-          const to = Math.min(end, segment[segment.length - 1]!.ts);
+          const from = Math.max(start, segment.first);
+          const to = Math.min(end, segment.last);
           if (from >= to) continue;
-          amount = (amount ?? 0) + wholeAt(segment, to, scale) - wholeAt(segment, from, scale);
+          amount = (amount ?? 0) - segment.wholeAt(from) + segment.wholeAt(to);
           coversAll ||= from === start && to === end;
         }
         complete &&= coversAll;
