@@ -437,12 +437,12 @@ export interface DeviceStateDelta {
 export async function storeReadingsBatch(
   tx: Queryable, readings: ReadingColumns, states: readonly DeviceStateDelta[],
 ): Promise<{ storedByDevice: Map<string, number>; quarters: QuarterMark[] }> {
-  const rows = await tx.query<{ device_id: string; n: number; point: string | null; start: Date | null }>(
+  const rows = await tx.query<{ device_id: string; n: number; community: string | null; point: string | null; start: Date | null }>(
     `WITH ins AS (
          INSERT INTO readings (device_id, quantity, ts, value, community_id, metering_point_id)
          SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::float8[], $5::uuid[], $6::uuid[])
          ON CONFLICT DO NOTHING
-         RETURNING device_id, metering_point_id, ts),
+         RETURNING device_id, community_id, metering_point_id, ts),
        stored AS (SELECT device_id, count(*)::int AS n FROM ins GROUP BY device_id),
        state AS (
          INSERT INTO device_state AS s (device_id, community_id, last_seen_at, messages_total, readings_total, duplicates_total, rejected_total, last_error, last_error_at)
@@ -458,9 +458,9 @@ export async function storeReadingsBatch(
            rejected_total = s.rejected_total + EXCLUDED.rejected_total,
            last_error = COALESCE(EXCLUDED.last_error, s.last_error),
            last_error_at = COALESCE(EXCLUDED.last_error_at, s.last_error_at))
-       SELECT device_id, n, NULL::uuid AS point, NULL::timestamptz AS start FROM stored
+       SELECT device_id, n, NULL::uuid AS community, NULL::uuid AS point, NULL::timestamptz AS start FROM stored
        UNION ALL
-       SELECT DISTINCT NULL, NULL::int, metering_point_id, date_bin('15 minutes', ts, TIMESTAMPTZ '2000-01-01 00:00:00+00') FROM ins
+       SELECT DISTINCT NULL, NULL::int, community_id, metering_point_id, date_bin('15 minutes', ts, TIMESTAMPTZ '2000-01-01 00:00:00+00') FROM ins
        WHERE metering_point_id IS NOT NULL`,
     [readings.devices, readings.quantities, readings.stamps, readings.values, readings.communities, readings.points,
       states.map((x) => x.device), states.map((x) => x.community), states.map((x) => x.messages),
@@ -469,7 +469,7 @@ export async function storeReadingsBatch(
   const storedByDevice = new Map<string, number>();
   const quarters: QuarterMark[] = [];
   for (const row of rows) {
-    if (row.point !== null) quarters.push({ meteringPointId: row.point, startMs: row.start!.getTime() });
+    if (row.point !== null) quarters.push({ communityId: row.community!, meteringPointId: row.point, startMs: row.start!.getTime() });
     else storedByDevice.set(row.device_id, row.n);
   }
   return { storedByDevice, quarters };

@@ -34,8 +34,8 @@ export function subscribeIntervals(events: EventSubscriber, jobs?: JobWaker): vo
   events.inTransaction('readings.committed', (tx, { quarters }) => markQuarters(tx, quarters));
   events.afterCommit('readings.committed', wake);
   events.inTransaction('site.changed', async (tx, site) => {
-    if (site.change === 'limit') await recheckPlausibility(tx, site.meteringPointId);
-    if (site.change === 'device-role' && site.deviceId !== null) await recheckDeviceReadings(tx, site.deviceId, site.meteringPointId);
+    if (site.change === 'limit') await recheckPlausibility(tx, site.communityId, site.meteringPointId);
+    if (site.change === 'device-role' && site.deviceId !== null) await recheckDeviceReadings(tx, site.communityId, site.deviceId, site.meteringPointId);
   });
   events.afterCommit('site.changed', (site) => {
     if (site.change === 'limit' || site.change === 'device-role') wake();

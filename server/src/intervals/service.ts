@@ -254,18 +254,18 @@ async function recompute(db: Db, events: EventPublisher, dirty: readonly DirtyPo
  * After a metering point's limit changed (its connection capacity, role or PV capacity): its
  * quarantined quarter hours and those now beyond the limit are computed again.
  */
-export async function recheckPlausibility(db: Queryable, pointId: string): Promise<void> {
+export async function recheckPlausibility(db: Queryable, communityId: string, pointId: string): Promise<void> {
   const [site] = [...(await loadSites(db, [pointId])).values()];
   if (!site) return;
-  await markQuarantinedOrBeyond(db, pointId, site.limitWh);
+  await markQuarantinedOrBeyond(db, communityId, pointId, site.limitWh);
 }
 
 /**
  * After a device's role at a metering point changed: the quarter hours it has readings in there
  * are computed again with the new role (from its first reading there to its last).
  */
-export async function recheckDeviceReadings(db: Queryable, deviceId: string, pointId: string): Promise<void> {
+export async function recheckDeviceReadings(db: Queryable, communityId: string, deviceId: string, pointId: string): Promise<void> {
   const span = await readingSpan(db, deviceId, pointId);
-  if (span) await markQuarterHoursBetween(db, pointId, span.first, span.last);
+  if (span) await markQuarterHoursBetween(db, communityId, pointId, span.first, span.last);
 }
 

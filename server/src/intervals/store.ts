@@ -10,7 +10,7 @@ import type { Finding, Series } from './domain/site-energy.js';
  */
 
 /** Bumps the version of a mark already there, so a pass that read the old one leaves it for the next. */
-const MARK_AGAIN = `ON CONFLICT (metering_point_id, start) DO UPDATE SET version = nextval('interval_dirty_version')`;
+const MARK_AGAIN = `ON CONFLICT (metering_point_id, start, community_id) DO UPDATE SET version = nextval('interval_dirty_version')`;
 
 /** One quarter hour marked dirty, exactly as read: only a mark with this version is cleared. */
 export interface DirtyMark {
@@ -61,24 +61,24 @@ export async function clearMarks(tx: Queryable, marks: readonly DirtyMark[]): Pr
 }
 
 /** Marks the point's quarantined quarter hours and those whose stored energy exceeds `limitWh`. */
-export async function markQuarantinedOrBeyond(db: Queryable, pointId: string, limitWh: number): Promise<void> {
+export async function markQuarantinedOrBeyond(db: Queryable, communityId: string, pointId: string, limitWh: number): Promise<void> {
   await db.query(
-    `INSERT INTO interval_dirty (metering_point_id, start)
-     SELECT $1, start FROM interval_quarantine WHERE metering_point_id = $1
-     UNION SELECT $1, start FROM intervals WHERE metering_point_id = $1
+    `INSERT INTO interval_dirty (community_id, metering_point_id, start)
+     SELECT $3, $1, start FROM interval_quarantine WHERE metering_point_id = $1
+     UNION SELECT $3, $1, start FROM intervals WHERE metering_point_id = $1
        AND greatest(import_wh, export_wh, pv_wh, battery_charge_wh, battery_discharge_wh, heat_pump_wh) > $2
      ${MARK_AGAIN}`,
-    [pointId, limitWh],
+    [pointId, limitWh, communityId],
   );
 }
 
 /** Marks every quarter hour of the point from the one `first` falls in to the one `last` falls in. */
-export async function markQuarterHoursBetween(db: Queryable, pointId: string, first: Date, last: Date): Promise<void> {
+export async function markQuarterHoursBetween(db: Queryable, communityId: string, pointId: string, first: Date, last: Date): Promise<void> {
   await db.query(
-    `INSERT INTO interval_dirty (metering_point_id, start)
-     SELECT $1, s FROM generate_series(date_bin('15 minutes', $2::timestamptz, TIMESTAMPTZ '2000-01-01 00:00:00+00'), $3::timestamptz, interval '15 minutes') AS s
+    `INSERT INTO interval_dirty (community_id, metering_point_id, start)
+     SELECT $4, $1, s FROM generate_series(date_bin('15 minutes', $2::timestamptz, TIMESTAMPTZ '2000-01-01 00:00:00+00'), $3::timestamptz, interval '15 minutes') AS s
      ${MARK_AGAIN}`,
-    [pointId, first, last],
+    [pointId, first, last, communityId],
   );
 }
 
@@ -278,10 +278,10 @@ export async function countFailingPoints(db: Queryable): Promise<number> {
 export async function markQuarters(tx: Queryable, quarters: readonly QuarterMark[]): Promise<void> {
   if (quarters.length === 0) return;
   await tx.query(
-    `INSERT INTO interval_dirty (metering_point_id, start)
-     SELECT DISTINCT p, s FROM unnest($1::uuid[], $2::timestamptz[]) AS u(p, s) ORDER BY 1, 2
-     ON CONFLICT (metering_point_id, start) DO UPDATE SET version = nextval('interval_dirty_version')`,
-    [quarters.map((q) => q.meteringPointId), quarters.map((q) => new Date(q.startMs))],
+    `INSERT INTO interval_dirty (community_id, metering_point_id, start)
+     SELECT DISTINCT c, p, s FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS u(c, p, s) ORDER BY 2, 3, 1
+     ${MARK_AGAIN}`,
+    [quarters.map((q) => q.communityId), quarters.map((q) => q.meteringPointId), quarters.map((q) => new Date(q.startMs))],
   );
 }
 

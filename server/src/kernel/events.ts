@@ -28,8 +28,8 @@ export type TypeOf<F> =
 const list = <F extends Field>(of: F) => ({ listOf: of }) as const;
 const oneOf = <C extends string>(...choices: C[]) => ({ oneOf: choices }) as const;
 
-/** Quarter-hour starts (epoch ms) that new readings of a metering point fall in. */
-const QuarterMark = { meteringPointId: 'string', startMs: 'number' } as const;
+/** Quarter-hour starts (epoch ms) that new readings of a metering point (of `communityId`) fall in. */
+const QuarterMark = { communityId: 'string', meteringPointId: 'string', startMs: 'number' } as const;
 
 /** One device message as committed: where it was measured and its readings. */
 const CommittedReadings = {

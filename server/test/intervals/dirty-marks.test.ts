@@ -8,8 +8,8 @@ import { processDirty } from '../../src/intervals/service.js';
 import { ReadingWriter } from '../../src/ingest/writer.js';
 import { markingEvents } from '../support/events.js';
 
-const MARK = `INSERT INTO interval_dirty (metering_point_id, start) VALUES ($1, $2)
-  ON CONFLICT (metering_point_id, start) DO UPDATE SET version = nextval('interval_dirty_version') RETURNING version`;
+const MARK = `INSERT INTO interval_dirty (metering_point_id, start, community_id) VALUES ($1, $2, $3)
+  ON CONFLICT (metering_point_id, start, community_id) DO UPDATE SET version = nextval('interval_dirty_version') RETURNING version`;
 
 /**
  * On a PostgreSQL server an ingestion transaction draws its mark's version when it writes the
@@ -50,7 +50,7 @@ describe.skipIf(!postgresUrl)('interval marks on a PostgreSQL server', () => {
     await late.query('BEGIN');
     await late.query(`INSERT INTO readings (device_id, quantity, ts, value, community_id, metering_point_id) VALUES ($1, 'energy.import', $2, 1000, $3, $4)`,
       [source.deviceId, quarter1, source.communityId, source.meteringPointId]);
-    const v1 = Number((await late.query<{ version: string }>(MARK, [source.meteringPointId, quarter1])).rows[0]!.version);
+    const v1 = Number((await late.query<{ version: string }>(MARK, [source.meteringPointId, quarter1, source.communityId])).rows[0]!.version);
 
     // Meanwhile the writer commits a later reading: its mark gets a higher version.
     const writer = new ReadingWriter(db, markingEvents());

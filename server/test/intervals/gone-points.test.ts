@@ -12,15 +12,16 @@ describe.each(storeKinds)('marks of metering points that no longer exist on %s',
   beforeAll(async () => ({ db, close } = await openTestDb(kind)));
   afterAll(async () => close?.());
 
-  const mark = (pointId: string, start: string) => db.query('INSERT INTO interval_dirty (metering_point_id, start) VALUES ($1, $2)', [pointId, new Date(start)]);
+  const mark = (communityId: string, pointId: string, start: string) =>
+    db.query('INSERT INTO interval_dirty (community_id, metering_point_id, start) VALUES ($1, $2, $3)', [communityId, pointId, new Date(start)]);
   const marksOf = async (pointId: string) => (await db.query('SELECT 1 FROM interval_dirty WHERE metering_point_id = $1', [pointId])).length;
 
   it('are dropped when picked, and the existing points are computed', async () => {
     const site = await insertCommunityWithDevice(db);
     const gone = randomUUID();
-    await mark(gone, '2026-11-20T09:00:00Z');
-    await mark(gone, '2026-11-20T09:15:00Z');
-    await mark(site.meteringPointId, '2026-11-20T10:00:00Z');
+    await mark(site.communityId, gone, '2026-11-20T09:00:00Z');
+    await mark(site.communityId, gone, '2026-11-20T09:15:00Z');
+    await mark(site.communityId, site.meteringPointId, '2026-11-20T10:00:00Z');
 
     // One point per pass: the gone point was marked first, so the first pass picks only it.
     expect(await processDirty(db, { maxPoints: 1 })).toEqual({ points: 0, intervals: 0, more: true });

@@ -60,8 +60,8 @@ describe.each(storeKinds)('poison readings on %s', (kind) => {
       `INSERT INTO readings (device_id, quantity, ts, value, community_id, metering_point_id) VALUES
          ($1, 'energy.import', $3, 1000, $4, $2), ($1, 'energy.import', $5, 1e308, $4, $2)`,
       [poisoned.device.deviceId, poisoned.pointId, new Date(base), w.communityA, new Date(base + QUARTER)]);
-    await tp.platform.db.query(`INSERT INTO interval_dirty (metering_point_id, start) VALUES ($1, $2), ($1, $3)`,
-      [poisoned.pointId, new Date(base), new Date(base + QUARTER)]);
+    await tp.platform.db.query(`INSERT INTO interval_dirty (metering_point_id, start, community_id) VALUES ($1, $2, $4), ($1, $3, $4)`,
+      [poisoned.pointId, new Date(base), new Date(base + QUARTER), w.communityA]);
     expect((await post(healthy.device, [0, 1, 2].map((i) => ({ ts: new Date(base + 2 * QUARTER + i * QUARTER).toISOString(), quantity: 'energy.import', value: 500 + i * 100, unit: 'Wh' })))).status).toBe(200);
     await drain();
     expect(await measured(healthy.pointId)).toEqual([

@@ -54,7 +54,6 @@ const COORDINATOR_TABLES: Record<string, string> = {
  */
 const PENDING: Record<string, string> = {
   consent_recipient_tokens: 'keyed by its grant alone; its token hash is unique across the installation',
-  interval_dirty: 'has no community_id yet: the quarter marks of readings.committed (every group commit) would carry the community, and the tests that mark by hand',
 };
 
 interface Finding { table: string; problem: string }
