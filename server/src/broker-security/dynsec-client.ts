@@ -1,11 +1,10 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { randomUUID } from 'node:crypto';
 import type { BrokerClient, BrokerRole, DynsecCommand } from './domain/dynsec-plan.js';
+import { MAX_COMMANDS_PER_MESSAGE, nextMessageSize } from './domain/control-batches.js';
 
 const CONTROL_TOPIC = '$CONTROL/dynamic-security/v1';
 const RESPONSE_TOPIC = `${CONTROL_TOPIC}/response`;
-/** Commands per control message: the plugin saves its file once per message, and a message stays small. */
-const COMMANDS_PER_MESSAGE = 200;
 const ANSWER_TIMEOUT_MS = 15_000;
 
 interface DynsecResponse {
@@ -22,6 +21,8 @@ export class DynsecError extends Error {}
  * sends commands in batches and waits for each batch's answers (matched by correlation data).
  */
 export class DynsecClient {
+  /** Commands in the next control message, from the pace of the last one (domain/control-batches.ts). */
+  private messageSize = MAX_COMMANDS_PER_MESSAGE;
   private readonly waiting = new Map<string, { resolve: (responses: DynsecResponse[]) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }>();
 
   private constructor(private readonly client: MqttClient) {
@@ -81,8 +82,12 @@ export class DynsecClient {
 
   /** Runs the commands in order; the first refused one is an error (naming the command and the plugin's reason). */
   async run(commands: readonly DynsecCommand[]): Promise<void> {
-    for (let i = 0; i < commands.length; i += COMMANDS_PER_MESSAGE) {
-      const responses = await this.batch(commands.slice(i, i + COMMANDS_PER_MESSAGE));
+    for (let i = 0; i < commands.length;) {
+      const message = commands.slice(i, i + this.messageSize);
+      const started = performance.now();
+      const responses = await this.batch(message);
+      this.messageSize = nextMessageSize(message.length, performance.now() - started);
+      i += message.length;
       const refused = responses.find((r) => r.error);
       if (refused) throw new DynsecError(`the broker refused ${refused.command}: ${refused.error}`);
     }

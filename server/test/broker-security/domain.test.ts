@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { deviceRole, MANAGED_DESCRIPTION, planSync, type BrokerClient, type DesiredClient } from '../../src/broker-security/domain/dynsec-plan.js';
 import { deviceMayUse, deviceOfUsername } from '../../src/broker-security/domain/device-topics.js';
 import { queuedMessagesPerSession } from '../../src/broker-security/domain/queue-sizing.js';
+import { MAX_COMMANDS_PER_MESSAGE, nextMessageSize, TARGET_MESSAGE_MS } from '../../src/broker-security/domain/control-batches.js';
 import { brokerPassword } from '../../src/provisioning/broker-password.js';
 
 const desired = (id: string, fingerprint = 'f1', disabled = false): DesiredClient =>
@@ -44,6 +45,24 @@ describe('the dynamic-security plan', () => {
       { command: 'removeRoleACL', rolename: role.rolename, acltype: 'subscribePattern', topic: '#' },
       { command: 'addRoleACL', rolename: role.rolename, ...role.acls[0] },
     ]);
+  });
+});
+
+describe('the size of a control message', () => {
+  it('follows the broker\'s pace so that a message is answered in about the target time', () => {
+    // 200 commands in 20 s (100 ms each, a Mosquitto 2.0 plugin holding many clients): 20 next.
+    expect(nextMessageSize(200, 20_000)).toBe(TARGET_MESSAGE_MS / 100);
+    // A fast broker keeps the maximum; a very slow one still sends one command at a time.
+    expect(nextMessageSize(200, 50)).toBe(MAX_COMMANDS_PER_MESSAGE);
+    expect(nextMessageSize(3, 60_000)).toBe(1);
+    // Pace recovers: 20 commands in 200 ms (10 ms each) → 200.
+    expect(nextMessageSize(20, 200)).toBe(MAX_COMMANDS_PER_MESSAGE);
+  });
+
+  it('starts from the maximum when it has nothing to go by', () => {
+    for (const [sent, elapsed] of [[0, 100], [10, 0], [10, Number.NaN], [Number.NaN, 5], [10, -1]] as const) {
+      expect(nextMessageSize(sent, elapsed)).toBe(MAX_COMMANDS_PER_MESSAGE);
+    }
   });
 });
 
