@@ -104,6 +104,7 @@ const ContractInput = Type.Object({
   capacityRemuneration: Amount('per kW made available and month'),
   volumeRemuneration: Amount('per kWh delivered'),
   penaltyRate: Amount('per kWh not delivered'),
+  communityFeePercent: Type.Optional(Type.String({ minLength: 1, maxLength: 10, description: 'the community\'s fee on positive net settlements before members share the rest: percent 0–100, at most 2 places (default 0)' })),
 }, { additionalProperties: false });
 
 export const FlexContract = Type.Object({
@@ -120,6 +121,7 @@ export const FlexContract = Type.Object({
   capacityRemuneration: Type.String(),
   volumeRemuneration: Type.String(),
   penaltyRate: Type.String(),
+  communityFeePercent: Type.String({ description: 'percent of a positive net settlement the community keeps' }),
   state: Type.Enum(FLEX_CONTRACT_STATES),
   createdAt: IsoDateTime,
   updatedAt: IsoDateTime,
