@@ -256,6 +256,20 @@ export async function messagesOfCommunity(db: Queryable, communityId: string, fi
   return rows.map(toMessage);
 }
 
+/** Each community's CROs (not barred) it sent no AGRPortfolioQuery since `sinceMs`, with the community's UFTP identity. */
+export async function croQueriesDue(db: Queryable, sinceMs: number): Promise<Array<{ communityId: string; identityDomain: string; timeZone: string; croDomain: string }>> {
+  const rows = await db.query<{ community_id: string; identity_domain: string; time_zone: string; cro_domain: string }>(
+    `SELECT p.community_id, i.domain AS identity_domain, i.time_zone, p.domain AS cro_domain
+     FROM flex_participants p JOIN flex_identities i ON i.community_id = p.community_id
+     WHERE p.role = 'CRO' AND NOT p.barred AND NOT EXISTS (
+       SELECT 1 FROM flex_messages m WHERE m.community_id = p.community_id AND m.direction = 'out' AND m.type = 'AGRPortfolioQuery'
+         AND m.recipient_domain = p.domain AND m.duplicate_of IS NULL AND m.at > $1)
+     ORDER BY p.community_id, p.domain`,
+    [new Date(sinceMs)],
+  );
+  return rows.map((r) => ({ communityId: r.community_id, identityDomain: r.identity_domain, timeZone: r.time_zone, croDomain: r.cro_domain }));
+}
+
 /** The FlexOrders received and taken (accepted, or settled since), oldest first. */
 export async function ordersTaken(db: Queryable, communityId: string): Promise<StoredMessage[]> {
   const rows = await db.query<MessageRow>(
