@@ -9,7 +9,7 @@ import { QUARTER_HOUR_MS } from '../kernel/time.js';
 import { communityDevices, meteringPointsOfCommunity, requireCommunityManager } from '../registry/index.js';
 import type { PlanService } from '../optimise/index.js';
 import { periodGrid } from './domain/isp.js';
-import { offerFor, requestTargets } from './domain/offer.js';
+import { asksForRange, offerFor, requestTargets } from './domain/offer.js';
 import { connectionKey, stepsOfIsps, withinWindows } from './domain/portfolio.js';
 import { readPayload, respondTo, WRITTEN_VERSION, type SchemaValidator } from './domain/uftp/inbound.js';
 import type { FlexOfferRevocation, FlexOrder, FlexRequest } from './domain/uftp/messages.js';
@@ -108,15 +108,22 @@ export class FlexValidation {
       return undefined;
     }
     const ispSteps = stepsOfIsps(grid, baseline.horizonStartMs, baseline.stepMinutes * 60_000, steps);
-    const targets = requestTargets(request, ispSteps, baseline.watchedImportW, (isp) => withinWindows(contract.windows, contract.timeZone, grid, isp));
+    const available = (isp: number) => withinWindows(contract.windows, contract.timeZone, grid, isp);
+    const targets = requestTargets(request, ispSteps, baseline.watchedImportW, available);
     const planned = await this.options.plans.explore(pending.communityId, { ...explore, targets });
     if (!planned || planned.planCost === null) {
       await reject(`the community could not be planned with the request: ${planned?.problems.join('; ') || 'no metering points'}`);
       return undefined;
     }
+    // Mutually exclusive options where the DSO takes them and asks for a range: the full deviation (the most it asks for) re-planned too.
+    const alternatives = [];
+    if (asksForRange(request) && (await congestionPointOf(db, participant.id, request.congestionPoint))?.mutexOffersSupported) {
+      const full = await this.options.plans.explore(pending.communityId, { ...explore, targets: requestTargets(request, ispSteps, baseline.watchedImportW, available, 'most') });
+      if (full && full.planCost !== null && full.status === 'optimal') alternatives.push({ plannedW: full.watchedImportW, extraCost: full.planCost - baseline.planCost });
+    }
     const prognosis = await latestPrognosis(db, participant.id, request.congestionPoint, request.period);
     const outcome = offerFor({
-      request, grid, ispSteps, baselineW: baseline.watchedImportW, plannedW: planned.watchedImportW, extraCost: planned.planCost - baseline.planCost,
+      request, grid, ispSteps, baselineW: baseline.watchedImportW, plannedW: planned.watchedImportW, extraCost: planned.planCost - baseline.planCost, alternatives,
       volumePrice: contract.volumePrice, currency: contract.currency, nowMs: this.options.now(), messageId: randomUUID(),
       ...(request.contractId ? { contractId: request.contractId } : {}), ...(prognosis ? { dPrognosisMessageId: prognosis.messageId } : {}),
     });
