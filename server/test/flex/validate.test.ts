@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
-import { encodeMessage, writeXml, type DPrognosis, type FlexOffer, type FlexOrder, type FlexRequest, type UftpMessage } from '../../src/flex/index.js';
+import { encodeMessage, scaledOption, writeXml, type DPrognosis, type FlexOffer, type FlexOrder, type FlexRequest, type UftpMessage } from '../../src/flex/index.js';
 import { memberBaselines } from '../../src/flex/store.js';
 import { publishedKeyPairs, uftpPresent } from './support.js';
 import { TestDso } from './support/test-dso.js';
@@ -247,6 +247,54 @@ describe.skipIf(!uftpPresent).each(storeKinds)('flexibility requests validated o
     } finally {
       expect((await optIn(null)).status).toBe(200);
       expect((await control({})).status).toBe(200);
+    }
+  });
+
+  it('offers mutually exclusive options where the congestion point takes them: the order picks one by OptionReference, an unknown one is rejected', async () => {
+    const point = (await call(w.memberA.token, 'GET', `/api/v1/metering-points/${w.meteringPointA}`)).body;
+    const portfolio = (mutexOffersSupported: boolean) => manager('PUT', `/api/v1/flex/participants/${dsoId}/portfolio`, {
+      congestionPoints: [
+        { entityAddress: CP, connections: [`ean.${point.gridConnectionId}`, 'ean.871685900000000099'], mutexOffersSupported },
+        { entityAddress: OTHER_CP, connections: ['ean.871685900000000098'], prognosisGate: '11:00' },
+      ],
+    });
+    expect((await portfolio(true)).status).toBe(200);
+    try {
+      // 2–20 kW less asked: option A is the re-plan within the range, B the most the battery gives toward 20 kW.
+      const [response, offered] = await exchange(request()) as [UftpMessage, FlexOffer];
+      expect(response).toMatchObject({ type: 'FlexRequestResponse', result: 'Accepted' });
+      const [a, b] = offered.offerOptions;
+      expect(offered.offerOptions.map((o) => o.optionReference)).toEqual(['A', 'B']);
+      const given = (option: typeof a, isp: number) => -(option!.isps.find((e) => e.start <= isp && isp < e.start + e.duration)?.power ?? 0);
+      for (const isp of [73, 74, 75, 76]) {
+        expect(given(a, isp), `A at ISP ${isp}`).toBeGreaterThanOrEqual(2_000);
+        expect(given(b, isp), `B at ISP ${isp}`).toBeGreaterThan(given(a, isp) + 500);
+        expect(given(b, isp), `B at ISP ${isp}`).toBeLessThanOrEqual(5_010);
+      }
+      // More flexibility costs more and may be activated in a smaller share.
+      expect(b!.price).toBeGreaterThan(a!.price);
+      expect(b!.minActivationFactor).toBeLessThan(a!.minActivationFactor);
+
+      const order = (optionReference: string, option: typeof a, factor: number): FlexOrder => {
+        const { isps, price } = scaledOption(option!, factor);
+        return {
+          type: 'FlexOrder', version: '3.1.0', senderDomain: DSO, recipientDomain: agr, timeStamp: clock, messageId: uuid(), conversationId: offered.conversationId,
+          ispDurationMinutes: 15, timeZone: ZONE, period: PERIOD, congestionPoint: CP, flexOfferMessageId: offered.messageId, price, currency: 'EUR',
+          orderReference: `ORD-${uuid()}`, optionReference, activationFactor: factor, isps: [...isps],
+        };
+      };
+      // An option the offer does not have, and B's ISPs under A's name: rejected, the offer stays open.
+      const [unknown] = await exchange(order('Z', b, 100));
+      expect(unknown).toMatchObject({ type: 'FlexOrderResponse', result: 'Rejected', rejectionReason: expect.stringContaining('no option "Z"') });
+      const [mixed] = await exchange(order('A', b, 100));
+      expect(mixed).toMatchObject({ type: 'FlexOrderResponse', result: 'Rejected' });
+      // B at its minimum activation factor, exactly scaled: accepted; the offer is ordered.
+      const [accepted] = await exchange(order('B', b, b!.minActivationFactor));
+      expect(accepted).toMatchObject({ type: 'FlexOrderResponse', result: 'Accepted' });
+      const offers = (await manager('GET', `/api/v1/communities/${w.communityA}/flex/offers`)).body;
+      expect(offers.find((o: { messageId: string }) => o.messageId === offered.messageId)).toMatchObject({ state: 'ordered' });
+    } finally {
+      expect((await portfolio(false)).status).toBe(200);
     }
   });
 
