@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { periodGrid } from '../../src/flex/domain/isp.js';
-import { asksForRange, changedMaterially, deliveryDeviates, dPrognosis, offerFor, ORDER_LEAD_MS, prognosisPowers, requestTargets, revisedDuringPeriod, type OfferInput } from '../../src/flex/domain/offer.js';
+import { asksForRange, unsolicitedRequest, changedMaterially, deliveryDeviates, dPrognosis, offerFor, ORDER_LEAD_MS, prognosisPowers, requestTargets, revisedDuringPeriod, type OfferInput } from '../../src/flex/domain/offer.js';
 import { connectionKey, nextPeriodGate, stepsOfIsps, withinWindows } from '../../src/flex/domain/portfolio.js';
 import { encodeMessage, orderMismatches, scaledOption, writeXml } from '../../src/flex/index.js';
-import { flexOrder, flexRequest, PERIOD, PERIOD_START, schemas, uftpPresent } from './support.js';
+import { CONGESTION_POINT, flexOrder, flexRequest, PERIOD, PERIOD_START, schemas, uftpPresent } from './support.js';
 
 /**
  * The plan and validate arithmetic, pure: ISPs over a plan's quarter hours, the targets a request
@@ -109,6 +109,36 @@ describe('plan and validate arithmetic', () => {
     expect(orderMismatches(order('Z', 100), offer)).toMatchObject([{ code: 'option_mismatch', detail: expect.stringContaining('no option "Z"') }]);
     expect(orderMismatches(order(undefined, 100), offer)).toMatchObject([{ code: 'option_mismatch', detail: expect.stringContaining('2 options and the order names none') }]);
     expect(orderMismatches(order('B', 24), offer).map((r) => r.code)).toContain('activation_factor_rejected');
+  });
+
+  it('plans an unsolicited offer from the manager\'s ranges, every other ISP free, and sends it without a FlexRequest', () => {
+    const parties = { dso: 'dso.example.org', agr: 'community.example.org', nowMs: PERIOD_START - 10 * 3_600_000, messageId: '00000000-0000-4000-8000-0000000000b1', conversationId: '00000000-0000-4000-8000-0000000000b2' };
+    const request = unsolicitedRequest({ participantId: 'p', congestionPoint: CONGESTION_POINT, period: PERIOD, isps: [{ start: 73, duration: 4, minPower: -20_000, maxPower: -5_000 }] }, grid, parties);
+    expect(request.isps).toEqual([
+      { disposition: 'Available', minPower: -1_000_000, maxPower: 1_000_000, start: 1, duration: 72 },
+      { disposition: 'Requested', minPower: -20_000, maxPower: -5_000, start: 73, duration: 4 },
+      { disposition: 'Available', minPower: -1_000_000, maxPower: 1_000_000, start: 77, duration: 20 },
+    ]);
+    const planned: Record<number, number> = Object.fromEntries([73, 74, 75, 76].map((isp) => [stepOf(isp), 32_000]));
+    const outcome = offerFor(input(planned, { request, unsolicited: true }));
+    if (outcome.outcome !== 'offer') throw new Error('expected an offer');
+    expect(outcome.offer).toMatchObject({ unsolicited: true, congestionPoint: CONGESTION_POINT, recipientDomain: 'dso.example.org', senderDomain: 'community.example.org' });
+    expect('flexRequestMessageId' in outcome.offer).toBe(false);
+    if (uftpPresent) expect(() => schemas().validate(writeXml(encodeMessage(outcome.offer)), '3.1.0')).not.toThrow();
+    const field = (isps: Parameters<typeof unsolicitedRequest>[0]['isps']) => {
+      try {
+        unsolicitedRequest({ participantId: 'p', congestionPoint: CONGESTION_POINT, period: PERIOD, isps }, grid, parties);
+      } catch (error) {
+        return (error as { field?: string }).field;
+      }
+      return 'accepted';
+    };
+    expect(field([])).toBe('body/isps');
+    expect(field([{ start: 95, duration: 3, minPower: -2, maxPower: -1 }])).toBe('body/isps/0');
+    expect(field([{ start: 1, duration: 1, minPower: -1, maxPower: -2 }])).toBe('body/isps/0');
+    expect(field([{ start: 1, duration: 1, minPower: -1, maxPower: 1 }])).toBe('body/isps/0');
+    expect(field([{ start: 1, duration: 2, minPower: 1, maxPower: 2 }, { start: 2, duration: 1, minPower: 1, maxPower: 2 }])).toBe('body/isps');
+    expect(field([{ start: 96, duration: 1, minPower: 0, maxPower: 0 }])).toBe('body/isps/0');
   });
 
   it('asks the full activation when a requested ISP falls short of the least asked, and never prices a saving below the volume', () => {

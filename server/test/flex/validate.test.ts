@@ -296,7 +296,58 @@ describe.skipIf(!uftpPresent).each(storeKinds)('flexibility requests validated o
     } finally {
       expect((await portfolio(false)).status).toBe(200);
     }
-  });
+  }, 120_000);
+
+  it('makes an unsolicited FlexOffer a manager asks for, which the DSO may order; refuses bad ranges, other callers and what no contract covers', async () => {
+    const body = (changes: Record<string, unknown> = {}) => ({ participantId: dsoId, congestionPoint: CP, period: PERIOD, isps: [{ start: 73, duration: 4, minPower: -20_000, maxPower: -2_000 }], ...changes });
+    const url = `/api/v1/communities/${w.communityA}/flex/offers`;
+    const from = dso.received.length;
+    const made = await manager('POST', url, body());
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    expect(made.body).toMatchObject({ requestMessageId: null, congestionPoint: CP, period: PERIOD, devices: 1, state: 'queued' });
+    await tp.platform.flex.outbox.flush();
+    const [offer] = dso.opened(agr, agrPublicKey, from).map((m) => m.message) as FlexOffer[];
+    expect(offer).toMatchObject({ type: 'FlexOffer', messageId: made.body.messageId, unsolicited: true, congestionPoint: CP, period: PERIOD, recipientDomain: DSO });
+    expect(offer!.flexRequestMessageId).toBeUndefined();
+    const option = offer!.offerOptions[0]!;
+    expect(offer!.offerOptions).toHaveLength(1);
+    for (const isp of [73, 74, 75, 76]) expect(option.isps.find((e) => e.start <= isp && isp < e.start + e.duration)?.power ?? 0, `ISP ${isp}`).toBeLessThanOrEqual(-2_000);
+
+    // The DSO orders it like any offer.
+    const [accepted] = await exchange({
+      type: 'FlexOrder', version: '3.1.0', senderDomain: DSO, recipientDomain: agr, timeStamp: clock, messageId: uuid(), conversationId: offer!.conversationId,
+      ispDurationMinutes: 15, timeZone: ZONE, period: PERIOD, congestionPoint: CP, flexOfferMessageId: offer!.messageId, price: option.price, currency: 'EUR',
+      orderReference: `ORD-${uuid()}`, optionReference: option.optionReference, activationFactor: 100, isps: option.isps,
+    });
+    expect(accepted).toMatchObject({ type: 'FlexOrderResponse', result: 'Accepted' });
+    const listed = (await manager('GET', url)).body.find((o: { messageId: string }) => o.messageId === offer!.messageId);
+    expect(listed).toMatchObject({ state: 'ordered', requestMessageId: null, orderMessageId: expect.any(String) });
+
+    // Bad ranges name their field; what no contract or portfolio covers is refused with why; others are not let in. Nothing is sent.
+    const before = dso.received.length;
+    const refusals: [Record<string, unknown>, string][] = [
+      [{ isps: [{ start: 95, duration: 4, minPower: -2_000, maxPower: -1_000 }] }, 'body/isps/0'],
+      [{ isps: [{ start: 73, duration: 4, minPower: -1_000, maxPower: -2_000 }] }, 'body/isps/0'],
+      [{ isps: [{ start: 73, duration: 4, minPower: -1_000, maxPower: 1_000 }] }, 'body/isps/0'],
+      [{ isps: [{ start: 73, duration: 4, minPower: -2_000, maxPower: -1_000 }, { start: 76, duration: 2, minPower: -2_000, maxPower: -1_000 }] }, 'body/isps'],
+      [{ period: '2026-02-30' }, 'body/period'],
+    ];
+    for (const [changes, field] of refusals) {
+      const refused = await manager('POST', url, body(changes));
+      expect(refused.status, JSON.stringify(changes)).toBe(400);
+      expect(refused.body.field, JSON.stringify(refused.body)).toBe(field);
+    }
+    expect((await manager('POST', url, body({ isps: [] }))).status).toBe(400);
+    const uncovered = await manager('POST', url, body({ period: '2027-02-01' }));
+    expect([uncovered.status, uncovered.body.message]).toEqual([409, expect.stringContaining('no active flexibility contract')]);
+    const nobody = await manager('POST', url, body({ congestionPoint: OTHER_CP }));
+    expect([nobody.status, nobody.body.message]).toEqual([409, expect.stringContaining('none of the connections')]);
+    expect((await manager('POST', url, body({ participantId: crypto.randomUUID() }))).status).toBe(404);
+    expect((await call(w.memberA.token, 'POST', url, body())).status).toBe(403);
+    expect((await call(w.managerB.token, 'POST', url, body())).status).toBe(404);
+    await tp.platform.flex.outbox.flush();
+    expect(dso.received.length).toBe(before);
+  }, 120_000);
 
   it('sends the D-Prognosis of tomorrow before the gate, revision 1 for all 96 ISPs, and no new revision while nothing changes', async () => {
     clock = Date.UTC(2026, 5, 15, 8, 30); // 10:30 local: within two hours of the 12:00 gate

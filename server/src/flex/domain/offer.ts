@@ -1,5 +1,6 @@
 import type { MicroPrice, Nano } from '../../kernel/money.js';
-import { ispStartMs, perIsp, toRanges, type PeriodGrid } from './isp.js';
+import { BadRequestError } from '../../kernel/errors.js';
+import { ispStartMs, layOut, perIsp, toRanges, type PeriodGrid } from './isp.js';
 import { meanOver } from './portfolio.js';
 import { roundToAmount, type Hundredths } from './uftp/values.js';
 import { WRITTEN_VERSION } from './uftp/inbound.js';
@@ -81,6 +82,8 @@ export interface OfferInput {
    * and differs from option A's deviations; each priced and bounded on its own.
    */
   readonly alternatives?: ReadonlyArray<{ readonly plannedW: readonly number[]; readonly extraCost: Nano }>;
+  /** An offer without a FlexRequest (UFTP 3.1 Unsolicited): the request is the manager's, never sent, and not named. */
+  readonly unsolicited?: boolean;
 }
 
 export type OfferOutcome =
@@ -159,7 +162,7 @@ export function offerFor(input: OfferInput): OfferOutcome {
     type: 'FlexOffer', version: WRITTEN_VERSION, senderDomain: request.recipientDomain, recipientDomain: request.senderDomain, timeStamp: input.nowMs,
     messageId: input.messageId, conversationId: request.conversationId, ispDurationMinutes: request.ispDurationMinutes, timeZone: request.timeZone,
     period: request.period, congestionPoint: request.congestionPoint, expirationDateTime: expiration,
-    flexRequestMessageId: request.messageId, currency: input.currency,
+    ...(input.unsolicited ? { unsolicited: true } : { flexRequestMessageId: request.messageId }), currency: input.currency,
     ...(input.contractId ? { contractId: input.contractId } : {}),
     ...(input.dPrognosisMessageId ? { dPrognosisMessageId: input.dPrognosisMessageId } : {}),
     offerOptions: options.map(optionOf),
@@ -255,5 +258,46 @@ export function dPrognosis(header: PrognosisHeader, powers: ReadonlyMap<number, 
     messageId: header.messageId, conversationId: header.conversationId, ispDurationMinutes: grid.ispMinutes, timeZone: grid.timeZone, period: grid.period,
     congestionPoint: header.congestionPoint, revision: header.revision,
     isps: toRanges(powers).map(({ start, duration, value }) => ({ power: value, start, duration })),
+  };
+}
+
+/** What a manager offers a DSO unasked: the ISPs and the power range (W, + = consumption) to move toward in each. */
+export interface UnsolicitedOfferInput {
+  readonly participantId: string;
+  readonly congestionPoint: string;
+  readonly period: string;
+  readonly isps: ReadonlyArray<{ readonly start: number; readonly duration: number; readonly minPower: number; readonly maxPower: number }>;
+}
+
+/** How far the other ISPs of an unsolicited offer may move (W): the plan is free there, as under a DSO's Available band. */
+const UNSOLICITED_AVAILABLE_W = 1_000_000;
+
+/**
+ * The request an unsolicited offer is planned from (never sent): the manager's ranges Requested,
+ * every other ISP of the Period Available; each range checked — inside the Period, none twice, MinPower
+ * ≤ MaxPower, one direction — or a BadRequestError naming it.
+ */
+export function unsolicitedRequest(input: UnsolicitedOfferInput, grid: PeriodGrid, parties: { readonly dso: string; readonly agr: string; readonly nowMs: number; readonly messageId: string; readonly conversationId: string }): FlexRequest {
+  if (input.isps.length === 0) throw new BadRequestError('body/isps: name at least one ISP range', 'body/isps');
+  input.isps.forEach((e, i) => {
+    const at = `body/isps/${i}`;
+    if (!Number.isInteger(e.start) || !Number.isInteger(e.duration) || e.start < 1 || e.duration < 1 || e.start + e.duration - 1 > grid.count) {
+      throw new BadRequestError(`${at}: ISPs ${e.start}–${e.start + e.duration - 1} are not inside the ${grid.count} ISPs of ${grid.period}`, at);
+    }
+    if (e.minPower > e.maxPower) throw new BadRequestError(`${at}: minPower ${e.minPower} is above maxPower ${e.maxPower}`, at);
+    if (mostAsked(e.minPower, e.maxPower) === undefined) throw new BadRequestError(`${at}: the range ${e.minPower}…${e.maxPower} W has no direction (both below 0 or both above)`, at);
+  });
+  const asked = layOut(input.isps, grid.count);
+  if (asked.conflicts.length > 0) throw new BadRequestError(`body/isps: ISP ${asked.conflicts[0]} is named twice`, 'body/isps');
+  const free = new Map<number, true>();
+  for (let isp = 1; isp <= grid.count; isp++) if (!asked.byIsp.has(isp)) free.set(isp, true);
+  return {
+    type: 'FlexRequest', version: WRITTEN_VERSION, senderDomain: parties.dso, recipientDomain: parties.agr, timeStamp: parties.nowMs,
+    messageId: parties.messageId, conversationId: parties.conversationId, ispDurationMinutes: grid.ispMinutes, timeZone: grid.timeZone, period: grid.period,
+    congestionPoint: input.congestionPoint, revision: 1, expirationDateTime: grid.endMs,
+    isps: [
+      ...input.isps.map((e) => ({ disposition: 'Requested' as const, minPower: e.minPower, maxPower: e.maxPower, start: e.start, duration: e.duration })),
+      ...toRanges(free).map(({ start, duration }) => ({ disposition: 'Available' as const, minPower: -UNSOLICITED_AVAILABLE_W, maxPower: UNSOLICITED_AVAILABLE_W, start, duration })),
+    ].sort((a, b) => a.start - b.start),
   };
 }
