@@ -176,7 +176,8 @@ describe.skipIf(!uftpPresent).each(storeKinds)('flexibility requests validated o
     const contractId = (await manager('GET', `/api/v1/communities/${w.communityA}/flex/contracts`)).body[0].id;
     // Member A's smart plug takes part but is not automated (no control settings): only a request can move it.
     const plug = (await manager('POST', `/api/v1/communities/${w.communityA}/devices`, { kind: 'smart-plug', name: 'Dryer plug', meteringPointId: w.meteringPointA, role: 'sub-load' })).body.id;
-    expect((await call(w.memberA.token, 'PUT', `/api/v1/flex/contracts/${contractId}/devices/${plug}`, {})).status).toBe(200);
+    // Its member allows it 300 W for flexibility: what an accepted request counts for in the plan.
+    expect((await call(w.memberA.token, 'PUT', `/api/v1/flex/contracts/${contractId}/devices/${plug}`, { maxPowerW: 300 })).status).toBe(200);
     const [, offer] = await exchange(request()) as [UftpMessage, FlexOffer];
     const mine = () => call(w.memberA.token, 'GET', `/api/v1/communities/${w.communityA}/flex/activation-requests/mine`);
     // An offer alone asks nobody.
@@ -207,9 +208,23 @@ describe.skipIf(!uftpPresent).each(storeKinds)('flexibility requests validated o
     expect((await answer(w.memberA.token, { answer: 'maybe' })).status).toBe(400);
     expect((await summary()).body[0]).toMatchObject({ pending: 1 });
 
+    // The plan in operation: the battery is bound to the whole order while nobody accepted to move by hand.
+    const horizon = { startMs: clock, steps: 192, stepMinutes: 15 };
+    const stepOf = (isp: number) => (Date.parse('2026-06-15T22:00:00Z') - clock) / 900_000 + isp - 1;
+    const targetsNow = async () => new Map(((await tp.platform.flex.operation.planTargets(w.communityA, horizon))?.targets ?? []).map((t) => [t.step, t.minW]));
+    const unanswered = await targetsNow();
+    expect(unanswered.size).toBeGreaterThan(0);
     const yes = await answer(w.memberA.token, { answer: 'accept' });
     expect([yes.status, yes.body.state, yes.body.answeredAt]).toEqual([200, 'accepted', new Date(clock).toISOString()]);
+    // Accepted: the plug's 300 W are its member's to move in the requested ISPs; the battery is bound to 300 W less there, nothing else changes.
+    const accepting = await targetsNow();
+    for (const [step, watts] of unanswered) {
+      const requestedStep = [73, 74, 75, 76].some((isp) => stepOf(isp) === step);
+      expect(accepting.get(step), `step ${step}`).toBe(requestedStep ? watts + 300 : watts);
+    }
     expect((await answer(w.memberA.token, { answer: 'decline' })).body.state).toBe('declined');
+    // Declined: the plug counts for nothing, the battery is bound to the whole order again.
+    expect(await targetsNow()).toEqual(unanswered);
     expect((await summary()).body[0]).toMatchObject({ pending: 0, accepted: 0, declined: 1 });
     // Once the first ordered ISP has begun the answer stands.
     const before = clock;
