@@ -104,6 +104,7 @@ const ContractInput = Type.Object({
   capacityRemuneration: Amount('per kW made available and month'),
   volumeRemuneration: Amount('per kWh delivered'),
   penaltyRate: Amount('per kWh not delivered'),
+  communityFeePercent: Type.Optional(Type.String({ minLength: 1, maxLength: 10, description: 'the community\'s fee on positive net settlements before members share the rest: percent 0–100, at most 2 places (default 0)' })),
 }, { additionalProperties: false });
 
 export const FlexContract = Type.Object({
@@ -120,6 +121,7 @@ export const FlexContract = Type.Object({
   capacityRemuneration: Type.String(),
   volumeRemuneration: Type.String(),
   penaltyRate: Type.String(),
+  communityFeePercent: Type.String({ description: 'percent of a positive net settlement the community keeps' }),
   state: Type.Enum(FLEX_CONTRACT_STATES),
   createdAt: IsoDateTime,
   updatedAt: IsoDateTime,
@@ -195,7 +197,7 @@ const PortfolioInput = Type.Object({
 
 export const FlexOfferView = Type.Object({
   messageId: Uuid,
-  requestMessageId: Uuid,
+  requestMessageId: nullable(Type.String({ description: 'the FlexRequest answered; null for an unsolicited offer' })),
   contractId: Uuid,
   congestionPoint: Type.String(),
   period: Type.String(),
@@ -211,6 +213,18 @@ export const FlexOfferView = Type.Object({
 export type FlexOfferView = Static<typeof FlexOfferView>;
 
 const OfferParams = Type.Object({ id: Uuid, messageId: Uuid });
+
+const UnsolicitedOfferInput = Type.Object({
+  participantId: Uuid,
+  congestionPoint: Type.String({ minLength: 1, maxLength: 256, description: 'a congestion point of an active contract with that DSO' }),
+  period: LocalDate,
+  isps: Type.Array(Type.Object({
+    start: Type.Integer({ minimum: 1, maximum: 100 }),
+    duration: Type.Integer({ minimum: 1, maximum: 100 }),
+    minPower: Type.Integer({ minimum: -100_000_000, maximum: 100_000_000, description: 'W, + = consumption' }),
+    maxPower: Type.Integer({ minimum: -100_000_000, maximum: 100_000_000 }),
+  }, { additionalProperties: false }), { minItems: 1, maxItems: 100, description: 'the ISPs offered and the deviation range toward which the plan moves in each (one direction)' }),
+}, { additionalProperties: false });
 
 export const FlexOrderDelivery = Type.Object({
   messageId: Uuid,
@@ -455,6 +469,13 @@ export const flexRoutes = {
     summary: 'The FlexOffers made, newest first, with their baseline and state (managers)',
     params: IdParams,
     response: { 200: Type.Array(FlexOfferView), ...errors(401, 403, 404) },
+  }),
+  offerFlexUnsolicited: route('POST', '/api/v1/communities/:id/flex/offers', {
+    tags: ['flex'],
+    summary: 'Offer a DSO flexibility unasked (an unsolicited FlexOffer, UFTP 3.1), re-planned and priced like an answer to a request (managers)',
+    params: IdParams,
+    body: UnsolicitedOfferInput,
+    response: { 201: FlexOfferView, ...errors(400, 401, 403, 404, 409) },
   }),
   revokeFlexOffer: route('POST', '/api/v1/communities/:id/flex/offers/:messageId/revoke', {
     tags: ['flex'],

@@ -8,7 +8,7 @@ import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.
 import { activeMembership, requireUser } from '../accounts/index.js';
 import { communityDevices, deviceById, loadCommunity, meteringPointIdsOfMember, requireCommunityManager } from '../registry/index.js';
 import { isControllableKind } from '../optimise/index.js';
-import { afterAction, checkContract, formatPrice, type ContractAction, type ContractInput } from './domain/contracts.js';
+import { afterAction, checkContract, formatFeePercent, formatPrice, type ContractAction, type ContractInput } from './domain/contracts.js';
 import {
   contractById, contractsOfCommunity, deleteOptIn, identityOfCommunity, optInsOfDevices, participantById, participationOf, saveContract, saveOptIn,
   type Participation, type StoredContract, type StoredOptIn,
@@ -61,7 +61,8 @@ export class FlexContracts {
   async activate(principal: Principal, id: string): Promise<FlexContract> {
     return this.change(principal, id, 'activate', async (tx, contract) => {
       await this.checked(tx, contract.communityId, { ...contract, capacityRemuneration: formatPrice(contract.capacityPrice),
-        volumeRemuneration: formatPrice(contract.volumePrice), penaltyRate: formatPrice(contract.penaltyRate) });
+        volumeRemuneration: formatPrice(contract.volumePrice), penaltyRate: formatPrice(contract.penaltyRate),
+        communityFeePercent: formatFeePercent(contract.communityFeeBasisPoints) });
       return { ...contract, activatedAtMs: this.options.now() };
     });
   }
@@ -178,7 +179,7 @@ function contractView(c: StoredContract, participation: Participation | undefine
     id: c.id, communityId: c.communityId, participantId: c.participantId, congestionPoints: [...c.congestionPoints], serviceType: c.serviceType,
     validFrom: c.validFrom, validTo: c.validTo, timeZone: c.timeZone, windows: windowsView(c), currency: c.currency,
     capacityRemuneration: formatPrice(c.capacityPrice), volumeRemuneration: formatPrice(c.volumePrice), penaltyRate: formatPrice(c.penaltyRate),
-    state: c.state, createdAt: iso(c.createdAtMs), updatedAt: iso(c.updatedAtMs), activatedAt: c.activatedAtMs === null ? null : iso(c.activatedAtMs),
+    communityFeePercent: formatFeePercent(c.communityFeeBasisPoints), state: c.state, createdAt: iso(c.createdAtMs), updatedAt: iso(c.updatedAtMs), activatedAt: c.activatedAtMs === null ? null : iso(c.activatedAtMs),
     endedAt: c.endedAtMs === null ? null : iso(c.endedAtMs), participation: { ...(participation ?? NOBODY) },
   };
 }

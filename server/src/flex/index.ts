@@ -49,6 +49,7 @@ export { SETTLEMENT_TOLERANCES } from './settle.js';
 export { replaceMemberBaselines as recordMemberBaselines, rewardsOfPeriods as flexRewardsOfPeriods, type MemberBaseline, type StoredReward } from './store.js';
 // Plan and validate: the portfolio, D-Prognoses, answering FlexRequests with offers.
 export { FlexPortfolio } from './portfolio.js';
+export { FLEX_PORTFOLIO_QUERY_JOB, FlexPortfolioQueries, flexPortfolioQueryJob, PORTFOLIO_QUERY_INTERVAL_MS } from './portfolio-query.js';
 export { FLEX_PROGNOSIS_JOB, FlexPrognoses, flexPrognosisJob, PROGNOSIS_LEAD_MS } from './prognosis.js';
 export { FLEX_VALIDATE_JOB, FlexValidation, flexValidateJob, MAX_PLAN_STEPS } from './validate.js';
 export { FlexOperation } from './operate.js';

@@ -1,5 +1,5 @@
 import type { FlexOrderDelivery } from '@gridshare/contract/flex';
-import type { Db } from '../platform/store/db.js';
+import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
 import { NotFoundError } from '../kernel/errors.js';
 import { requireCommunityManager } from '../registry/index.js';
@@ -13,6 +13,8 @@ import type { FlexOrder } from './domain/uftp/messages.js';
 import { acceptedMessages, messageByUftpId, participantsOfCommunity } from './store.js';
 import { MeteringOfPeriods } from './settle.js';
 import { offerByMessageId } from './store/portfolio.js';
+import { acceptedAllowances } from './store/activations.js';
+import { countedByHandW } from './domain/activation.js';
 import { meteringPointsAt } from './validate.js';
 
 export interface OperationOptions {
@@ -24,7 +26,7 @@ export interface OperationOptions {
 interface OrderTargets {
   readonly congestionPoint: string;
   readonly meteringPointIds: readonly string[];
-  /** Per step of the horizon, W: the offer's baseline and the ordered power (its deviation). */
+  /** Per step of the horizon, W: the offer's baseline and the ordered power (its deviation) less what members accepted to move by hand. */
   readonly steps: ReadonlyMap<number, { readonly baselineW: number; readonly orderedW: number }>;
 }
 
@@ -101,12 +103,14 @@ export class FlexOperation {
         const meteringPointIds = await meteringPointsAt(db, communityId, dso.id, order.congestionPoint);
         if (typeof meteringPointIds === 'string') continue;
         const ispSteps = stepsOfIsps(grid, horizon.startMs, horizon.stepMinutes * 60_000, horizon.steps);
+        // Members who accepted to move a device by hand deliver their allowed power themselves; a declined request counts nothing.
+        const byHand = await byHandPerIsp(db, communityId, order, offer.contractId);
         const steps = new Map<number, { baselineW: number; orderedW: number }>();
         for (const element of order.isps) {
           for (let isp = element.start; isp < element.start + element.duration; isp++) {
             const baseline = offer.baseline.get(isp);
             if (baseline === undefined) continue;
-            for (const step of ispSteps.get(isp) ?? []) steps.set(step, { baselineW: baseline, orderedW: element.power });
+            for (const step of ispSteps.get(isp) ?? []) steps.set(step, { baselineW: baseline, orderedW: element.power - (byHand.get(isp) ?? 0) });
           }
         }
         if (steps.size > 0) out.push({ congestionPoint: order.congestionPoint, meteringPointIds, steps });
@@ -114,4 +118,22 @@ export class FlexOperation {
     }
     return out;
   }
+}
+
+/**
+ * Per ISP of an accepted order, what members who accepted its manual activation requests are
+ * counted for (W, signed as the ordered power; domain/activation.ts countedByHandW): the plan's
+ * automated devices are bound to the rest, and a revised D-Prognosis adds it back to the plan.
+ */
+export async function byHandPerIsp(db: Queryable, communityId: string, order: FlexOrder, contractId: string): Promise<Map<number, number>> {
+  const accepted = (await acceptedAllowances(db, communityId, order.messageId, contractId)).flatMap((a) => (a.maxPowerW === null ? [] : [{ ...a, maxPowerW: a.maxPowerW }]));
+  const out = new Map<number, number>();
+  if (accepted.length === 0) return out;
+  for (const [isp, orderedW] of perIsp(order.isps, (element) => element.power)) {
+    // A member asked to decrease moves nothing by hand in the window's ISPs that go the other way (a rebound), and the reverse.
+    const inIsp = accepted.filter((a) => a.firstIsp <= isp && isp <= a.lastIsp && (a.direction === 'decrease' ? orderedW < 0 : orderedW > 0));
+    const manualW = countedByHandW(orderedW, inIsp.map((a) => a.maxPowerW));
+    if (manualW !== 0) out.set(isp, manualW);
+  }
+  return out;
 }

@@ -6,7 +6,8 @@ import { recordChange } from '../audit/index.js';
 import type { Principal } from '../kernel/principal.js';
 import { BadRequestError, NotFoundError } from '../kernel/errors.js';
 import { meteringPointsOfCommunity, requireCommunityManager } from '../registry/index.js';
-import { connectionKey } from './domain/portfolio.js';
+import { connectionKey, reportedPortfolios } from './domain/portfolio.js';
+import type { AGRPortfolioQueryResponse } from './domain/uftp/messages.js';
 import { participantById, participantsOfCommunity } from './store.js';
 import { congestionPointsOfCommunity, replaceCongestionPoints, type StoredCongestionPoint } from './store/portfolio.js';
 
@@ -76,5 +77,28 @@ export class FlexPortfolio {
       mutexOffersSupported: cp.mutexOffersSupported, prognosisGate: cp.prognosisGate, source: cp.source, connections: [...cp.connections],
       matchedMeteringPoints: cp.connections.filter((c) => known.has(connectionKey(c))).length, updatedAt: new Date(cp.updatedAtMs).toISOString(),
     }));
+  }
+}
+
+/** The D-Prognosis gate of a congestion point a CRO reports that managers have not given one (the route's default). */
+export const DEFAULT_PROGNOSIS_GATE = '12:00';
+
+/**
+ * A CRO's accepted AGRPortfolioQueryResponse, in the transaction that receives it: for each DSO of
+ * the address book the answer names, its congestion points and connections replace those the CRO
+ * reported before (source `cro`) and any a manager entered under the same EntityAddress, keeping
+ * that point's gate. DSOs the answer does not name keep what they have.
+ */
+export async function applyPortfolioQueryResponse(tx: Queryable, communityId: string, response: AGRPortfolioQueryResponse, nowMs: number): Promise<void> {
+  const reported = reportedPortfolios(response);
+  const dsos = (await participantsOfCommunity(tx, communityId)).filter((p) => p.role === 'DSO' && reported.has(p.domain));
+  if (dsos.length === 0) return;
+  const existing = await congestionPointsOfCommunity(tx, communityId);
+  for (const dso of dsos) {
+    const gateOf = (entityAddress: string) => existing.find((cp) => cp.participantId === dso.id && cp.entityAddress === entityAddress)?.prognosisGate ?? DEFAULT_PROGNOSIS_GATE;
+    await replaceCongestionPoints(tx, dso.id, 'cro', reported.get(dso.domain)!.map((cp) => ({
+      id: randomUUID(), communityId, participantId: dso.id, entityAddress: cp.entityAddress, mutexOffersSupported: cp.mutexOffersSupported,
+      prognosisGate: gateOf(cp.entityAddress), source: 'cro', connections: cp.connections, updatedAtMs: nowMs,
+    })));
   }
 }

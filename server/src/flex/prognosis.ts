@@ -11,7 +11,8 @@ import { averagePower } from './domain/settlement.js';
 import { readPayload, type SchemaValidator } from './domain/uftp/inbound.js';
 import type { FlexOrder } from './domain/uftp/messages.js';
 import { acceptedMessages, identityOfCommunity, participantById, replaceMemberBaselines, type StoredIdentity, type StoredParticipant } from './store.js';
-import { congestionPointOf, contractedCongestionPoints, insertPrognosis, latestPrognosis, offerByMessageId } from './store/portfolio.js';
+import { congestionPointOf, contractedCongestionPoints, insertPrognosis, latestPrognosis, offerByMessageId, type StoredOffer } from './store/portfolio.js';
+import { byHandPerIsp } from './operate.js';
 import { MeteringOfPeriods } from './settle.js';
 import type { UftpTransport } from './transport.js';
 import { MAX_PLAN_STEPS } from './validate.js';
@@ -92,7 +93,12 @@ export class FlexPrognoses {
     if (!plan || plan.planCost === null) return false;
     const ispSteps = stepsOfIsps(grid, plan.horizonStartMs, plan.stepMinutes * 60_000, steps);
     const firstOpen = ispAt(grid, plan.horizonStartMs) ?? grid.count + 1;
-    const powers = revisedDuringPeriod(sent.powers, prognosisPowers(ispSteps, plan.watchedImportW), ispStartMs(grid, firstOpen) < plan.horizonStartMs ? firstOpen + 1 : firstOpen);
+    // The plan binds the automated devices to what members accepted to move by hand less; what they move is added back (a declined request adds nothing).
+    const planned = prognosisPowers(ispSteps, plan.watchedImportW);
+    for (const { order, offer } of await this.ordersOfDay(communityId, participant.domain, congestionPoint, grid, schemas)) {
+      for (const [isp, manualW] of await byHandPerIsp(db, communityId, order, offer.contractId)) if (planned.has(isp)) planned.set(isp, planned.get(isp)! + manualW);
+    }
+    const powers = revisedDuringPeriod(sent.powers, planned, ispStartMs(grid, firstOpen) < plan.horizonStartMs ? firstOpen + 1 : firstOpen);
     if (!changedMaterially(sent.powers, powers)) return false;
     // The members' baselines stay those recorded before the Period: their contributions to ISPs delivered already are measured against them.
     await this.send({ identity, participant, congestionPoint, grid, revision: sent.revision + 1, nowMs, powers }, undefined);
@@ -102,14 +108,11 @@ export class FlexPrognoses {
   /** Whether some metered ISP of an order accepted from this DSO for the Period missed the offer's baseline + the ordered power materially. */
   private async deviates(communityId: string, dsoDomain: string, congestionPoint: string, grid: PeriodGrid, schemas: SchemaValidator): Promise<boolean> {
     const { db } = this.options;
-    const orders = (await acceptedMessages(db, communityId, 'FlexOrder', 'in', dsoDomain)).map((m) => readPayload(m.payloadXml, schemas) as FlexOrder)
-      .filter((o) => o.period === grid.period && o.congestionPoint === congestionPoint && o.flexOfferMessageId !== undefined);
+    const orders = await this.ordersOfDay(communityId, dsoDomain, congestionPoint, grid, schemas);
     if (orders.length === 0) return false;
     const metering = await new MeteringOfPeriods(db, communityId).of(grid.period, grid.timeZone, grid.ispMinutes);
     if (typeof metering === 'string') return false;
-    for (const order of orders) {
-      const offer = await offerByMessageId(db, order.flexOfferMessageId!);
-      if (!offer) continue;
+    for (const { order, offer } of orders) {
       const measured = [...perIsp(order.isps, (element) => element.power)].flatMap(([isp, orderedW]) => {
         const energy = metering.portfolio.get(isp);
         const baselineW = offer.baseline.get(isp);
@@ -118,6 +121,19 @@ export class FlexPrognoses {
       if (deliveryDeviates(measured)) return true;
     }
     return false;
+  }
+
+  /** The orders accepted from this DSO for the Period at the congestion point, with the offers of ours they took. */
+  private async ordersOfDay(communityId: string, dsoDomain: string, congestionPoint: string, grid: PeriodGrid, schemas: SchemaValidator): Promise<Array<{ order: FlexOrder; offer: StoredOffer }>> {
+    const { db } = this.options;
+    const orders = (await acceptedMessages(db, communityId, 'FlexOrder', 'in', dsoDomain)).map((m) => readPayload(m.payloadXml, schemas) as FlexOrder)
+      .filter((o) => o.period === grid.period && o.congestionPoint === congestionPoint && o.flexOfferMessageId !== undefined);
+    const out: Array<{ order: FlexOrder; offer: StoredOffer }> = [];
+    for (const order of orders) {
+      const offer = await offerByMessageId(db, order.flexOfferMessageId!);
+      if (offer) out.push({ order, offer });
+    }
+    return out;
   }
 
   private async send(

@@ -88,6 +88,8 @@ export async function flexRoutes(app: Api, { transport, admin, contracts, portfo
 
   app.get(contract.flexOffers.path, { schema: contract.flexOffers.schema }, async (request) => validation.offers(request.principal, request.params.id));
 
+  app.post(contract.offerFlexUnsolicited.path, { schema: contract.offerFlexUnsolicited.schema }, async (request, reply) =>
+    reply.status(201).send(await validation.offerUnsolicited(request.principal, request.params.id, request.body)));
   app.post(contract.revokeFlexOffer.path, { schema: contract.revokeFlexOffer.schema }, async (request) =>
     validation.revoke(request.principal, request.params.id, request.params.messageId));
 

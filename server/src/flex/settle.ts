@@ -28,8 +28,6 @@ import {
 const REMUNERATION: SettlementTerms['remuneration'] = 'delivered';
 /** How far the DSO's ActualPower may be from our metering (W): meters and their rounding differ a little. */
 export const SETTLEMENT_TOLERANCES: ReviewTolerances = { actualPowerW: 100 };
-/** The community keeps no fee until managers can set one. */
-const COMMUNITY_FEE_BASIS_POINTS = 0;
 const QUARTER_HOUR_MINUTES = QUARTER_HOUR_MS / MINUTE_MS;
 
 export interface SettlementInput {
@@ -165,7 +163,7 @@ async function shareOrder(tx: Queryable, communityId: string, v: Verified, netSe
       .map((b) => ({ isp: b.isp, baselineWh: b.baselineWh, actualWh: actual!.get(b.isp)! }));
     return { memberId, contributionWh: contributionWh(ordered, energy) };
   });
-  return shareRemuneration(netSettlement, contributions, { communityFeeBasisPoints: COMMUNITY_FEE_BASIS_POINTS, minorDigits: minorDigits(currency) }).members;
+  return shareRemuneration(netSettlement, contributions, { communityFeeBasisPoints: v.contract.communityFeeBasisPoints, minorDigits: minorDigits(currency) }).members;
 }
 
 interface PeriodMetering {

@@ -256,6 +256,20 @@ export async function messagesOfCommunity(db: Queryable, communityId: string, fi
   return rows.map(toMessage);
 }
 
+/** Each community's CROs (not barred) it sent no AGRPortfolioQuery since `sinceMs`, with the community's UFTP identity. */
+export async function croQueriesDue(db: Queryable, sinceMs: number): Promise<Array<{ communityId: string; identityDomain: string; timeZone: string; croDomain: string }>> {
+  const rows = await db.query<{ community_id: string; identity_domain: string; time_zone: string; cro_domain: string }>(
+    `SELECT p.community_id, i.domain AS identity_domain, i.time_zone, p.domain AS cro_domain
+     FROM flex_participants p JOIN flex_identities i ON i.community_id = p.community_id
+     WHERE p.role = 'CRO' AND NOT p.barred AND NOT EXISTS (
+       SELECT 1 FROM flex_messages m WHERE m.community_id = p.community_id AND m.direction = 'out' AND m.type = 'AGRPortfolioQuery'
+         AND m.recipient_domain = p.domain AND m.duplicate_of IS NULL AND m.at > $1)
+     ORDER BY p.community_id, p.domain`,
+    [new Date(sinceMs)],
+  );
+  return rows.map((r) => ({ communityId: r.community_id, identityDomain: r.identity_domain, timeZone: r.time_zone, croDomain: r.cro_domain }));
+}
+
 /** The FlexOrders received and taken (accepted, or settled since), oldest first. */
 export async function ordersTaken(db: Queryable, communityId: string): Promise<StoredMessage[]> {
   const rows = await db.query<MessageRow>(
@@ -366,6 +380,7 @@ interface ContractRow {
   capacity_price: string;
   volume_price: string;
   penalty_rate: string;
+  community_fee_bp: number;
   state: ContractState;
   created_at: Date;
   updated_at: Date;
@@ -374,13 +389,13 @@ interface ContractRow {
 }
 
 const CONTRACT_COLUMNS = `id, community_id, participant_id, congestion_points, service_type, valid_from::text AS valid_from, valid_to::text AS valid_to,
-  time_zone, windows, currency, capacity_price::text AS capacity_price, volume_price::text AS volume_price, penalty_rate::text AS penalty_rate, state,
+  time_zone, windows, currency, capacity_price::text AS capacity_price, volume_price::text AS volume_price, penalty_rate::text AS penalty_rate, community_fee_bp, state,
   created_at, updated_at, activated_at, ended_at`;
 
 const toContract = (r: ContractRow): StoredContract => ({
   id: r.id, communityId: r.community_id, participantId: r.participant_id, congestionPoints: r.congestion_points, serviceType: r.service_type,
   validFrom: r.valid_from, validTo: r.valid_to, timeZone: r.time_zone, windows: r.windows, currency: r.currency,
-  capacityPrice: BigInt(r.capacity_price), volumePrice: BigInt(r.volume_price), penaltyRate: BigInt(r.penalty_rate), state: r.state,
+  capacityPrice: BigInt(r.capacity_price), volumePrice: BigInt(r.volume_price), penaltyRate: BigInt(r.penalty_rate), communityFeeBasisPoints: r.community_fee_bp, state: r.state,
   createdAtMs: r.created_at.getTime(), updatedAtMs: r.updated_at.getTime(), activatedAtMs: r.activated_at?.getTime() ?? null, endedAtMs: r.ended_at?.getTime() ?? null,
 });
 
@@ -390,16 +405,16 @@ const msOrNull = (ms: number | null) => (ms === null ? null : new Date(ms));
 export async function saveContract(db: Queryable, c: StoredContract): Promise<void> {
   await db.query(
     `INSERT INTO flex_contracts (id, community_id, participant_id, congestion_points, service_type, valid_from, valid_to, time_zone, windows, currency,
-       capacity_price, volume_price, penalty_rate, state, created_at, updated_at, activated_at, ended_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11::bigint, $12::bigint, $13::bigint, $14, $15, $16, $17, $18)
+       capacity_price, volume_price, penalty_rate, state, created_at, updated_at, activated_at, ended_at, community_fee_bp)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11::bigint, $12::bigint, $13::bigint, $14, $15, $16, $17, $18, $19)
      ON CONFLICT (id, community_id) DO UPDATE SET participant_id = EXCLUDED.participant_id, congestion_points = EXCLUDED.congestion_points,
        service_type = EXCLUDED.service_type, valid_from = EXCLUDED.valid_from, valid_to = EXCLUDED.valid_to, time_zone = EXCLUDED.time_zone,
        windows = EXCLUDED.windows, currency = EXCLUDED.currency, capacity_price = EXCLUDED.capacity_price, volume_price = EXCLUDED.volume_price,
-       penalty_rate = EXCLUDED.penalty_rate, state = EXCLUDED.state, updated_at = EXCLUDED.updated_at, activated_at = EXCLUDED.activated_at,
+       penalty_rate = EXCLUDED.penalty_rate, community_fee_bp = EXCLUDED.community_fee_bp, state = EXCLUDED.state, updated_at = EXCLUDED.updated_at, activated_at = EXCLUDED.activated_at,
        ended_at = EXCLUDED.ended_at`,
     [c.id, c.communityId, c.participantId, [...c.congestionPoints], c.serviceType, c.validFrom, c.validTo, c.timeZone, JSON.stringify(c.windows), c.currency,
       c.capacityPrice.toString(), c.volumePrice.toString(), c.penaltyRate.toString(), c.state, new Date(c.createdAtMs), new Date(c.updatedAtMs),
-      msOrNull(c.activatedAtMs), msOrNull(c.endedAtMs)],
+      msOrNull(c.activatedAtMs), msOrNull(c.endedAtMs), c.communityFeeBasisPoints],
   );
 }
 

@@ -11,6 +11,7 @@ import { rejectionReasonText } from './domain/rejection-reasons.js';
 import { judgeAttempt, RETRY_WINDOW_MS, type AttemptResult } from './domain/delivery.js';
 import { answerSettlement, unsettledOrders } from './settle.js';
 import { requestActivations } from './activations.js';
+import { applyPortfolioQueryResponse } from './portfolio.js';
 import {
   dueDeliveries, firstOfSender, identityOfCommunity, identityOfDomain, insertDuplicate, insertFirstMessage, messageByUftpId, participantsNamed, participantsOfCommunity,
   queueDelivery, recordAttempt, replyTo, setMessageState, type Delivery, type MessageState, type StoredIdentity, type StoredMessage, type StoredParticipant,
@@ -157,6 +158,8 @@ export class UftpTransport {
       await requestActivations(tx, communityId, message, nowMs);
     } else if ('result' in message && referenced.direction === 'out') {
       await setMessageState(tx, referenced.id, message.result === 'Accepted' ? 'accepted' : 'rejected', ['queued', 'sent', 'failed']);
+      // The CRO's answer to our portfolio query: the congestion points behind our connections.
+      if (message.type === 'AGRPortfolioQueryResponse' && message.result === 'Accepted') await applyPortfolioQueryResponse(tx, communityId, message, nowMs);
     }
   }
 

@@ -3,17 +3,18 @@ import type { FlexOfferView } from '@gridshare/contract/flex';
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { JobDefinition } from '../platform/jobs/index.js';
 import type { Principal } from '../kernel/principal.js';
-import { ConflictError, NotFoundError } from '../kernel/errors.js';
+import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.js';
 import { formatNano } from '../kernel/money.js';
 import { QUARTER_HOUR_MS } from '../kernel/time.js';
 import { communityDevices, meteringPointsOfCommunity, requireCommunityManager } from '../registry/index.js';
 import type { PlanService } from '../optimise/index.js';
 import { periodGrid } from './domain/isp.js';
-import { offerFor, requestTargets } from './domain/offer.js';
+import { asksForRange, offerFor, requestTargets, unsolicitedRequest, type UnsolicitedOfferInput } from './domain/offer.js';
 import { connectionKey, stepsOfIsps, withinWindows } from './domain/portfolio.js';
 import { readPayload, respondTo, WRITTEN_VERSION, type SchemaValidator } from './domain/uftp/inbound.js';
-import type { FlexOfferRevocation, FlexOrder, FlexRequest } from './domain/uftp/messages.js';
-import { contractsOfCommunity, identityOfCommunity, messageByUftpId, optInsOfDevices, ordersTaken, participantsOfCommunity, setMessageState, type StoredContract } from './store.js';
+import type { FlexOffer, FlexOfferRevocation, FlexOrder, FlexRequest } from './domain/uftp/messages.js';
+import { isLocalDate } from './domain/uftp/values.js';
+import { contractsOfCommunity, identityOfCommunity, messageByUftpId, optInsOfDevices, ordersTaken, participantById, participantsOfCommunity, setMessageState, type StoredContract } from './store.js';
 import { congestionPointOf, insertOffer, latestPrognosis, offerByMessageId, offersOfCommunity, pendingRequests, type PendingRequest, type StoredOffer } from './store/portfolio.js';
 import type { UftpTransport } from './transport.js';
 
@@ -85,16 +86,53 @@ export class FlexValidation {
       await reject(`no active flexibility contract with ${request.senderDomain} at ${request.congestionPoint} on ${request.period}`);
       return undefined;
     }
-    const portfolio = await this.portfolioOf(pending.communityId, participant.id, contract, request.congestionPoint);
-    if (typeof portfolio === 'string') {
-      await reject(portfolio);
+    const made = await this.plannedOffer(pending.communityId, participant.id, contract, request, false);
+    if (typeof made === 'string') {
+      await reject(made);
       return undefined;
     }
+    await transport.sendAll(pending.communityId, [
+      { message: respondTo(request, { messageId: randomUUID(), nowMs }), inReplyTo: pending.id },
+      { message: made.offer },
+    ], (tx) => insertOffer(tx, made.stored));
+    return made.stored;
+  }
+
+  /**
+   * An unsolicited FlexOffer (UFTP 3.1: without a FlexRequest), asked for by a manager: the
+   * community offers a DSO it has an active contract with the deviation it can make toward the given
+   * power ranges at one of the contract's congestion points, re-planned and priced exactly as an
+   * answer to a request would be. Refused (409, with why) when nothing can be offered.
+   */
+  async offerUnsolicited(principal: Principal, communityId: string, input: UnsolicitedOfferInput): Promise<FlexOfferView> {
+    const { db, transport } = this.options;
+    await requireCommunityManager(db, principal, communityId);
+    const participant = await participantById(db, input.participantId);
+    if (!participant || participant.communityId !== communityId) throw new NotFoundError('participant');
+    if (participant.role !== 'DSO' || participant.barred) throw new BadRequestError('body/participantId: offers go to a DSO of the address book that is not barred', 'body/participantId');
+    const identity = await identityOfCommunity(db, communityId);
+    if (!identity) throw new ConflictError('set the community\'s UFTP identity first');
+    const grid = isLocalDate(input.period) ? periodGrid(input.period, identity.timeZone, identity.ispDurationMinutes) : undefined;
+    if (!grid) throw new BadRequestError(`body/period: not a day of ${identity.ispDurationMinutes}-minute ISPs: ${JSON.stringify(input.period)}`, 'body/period');
+    const request = unsolicitedRequest(input, grid, { dso: participant.domain, agr: identity.domain, nowMs: this.options.now(), messageId: randomUUID(), conversationId: randomUUID() });
+    const contract = await this.contractFor(db, communityId, participant.id, request);
+    if (!contract) throw new ConflictError(`no active flexibility contract with ${participant.domain} at ${input.congestionPoint} on ${input.period}`);
+    const made = await this.plannedOffer(communityId, participant.id, contract, request, true);
+    if (typeof made === 'string') throw new ConflictError(made);
+    await transport.sendAll(communityId, [{ message: made.offer }], (tx) => insertOffer(tx, made.stored));
+    return this.view(made.stored, null);
+  }
+
+  /** The re-plans and the offer of a request (a DSO's or a manager's unsolicited one), or why there is none. */
+  private async plannedOffer(
+    communityId: string, participantId: string, contract: StoredContract, request: FlexRequest, unsolicited: boolean,
+  ): Promise<{ offer: FlexOffer; stored: StoredOffer } | string> {
+    const { db } = this.options;
+    const nowMs = this.options.now();
+    const portfolio = await this.portfolioOf(communityId, participantId, contract, request.congestionPoint);
+    if (typeof portfolio === 'string') return portfolio;
     const grid = periodGrid(request.period, request.timeZone, request.ispDurationMinutes);
-    if (!grid) {
-      await reject(`Period ${request.period} has no ISP grid of ${request.ispDurationMinutes} minutes in ${request.timeZone}`);
-      return undefined;
-    }
+    if (!grid) return `Period ${request.period} has no ISP grid of ${request.ispDurationMinutes} minutes in ${request.timeZone}`;
     const steps = Math.min(MAX_PLAN_STEPS, Math.ceil((grid.endMs - nowMs) / QUARTER_HOUR_MS) + 1);
     // The congestion point's households planned as one where that is exact (optimise's mergeWatched):
     // the offer needs their summed import and the cost, and the model shrinks by the number of households.
@@ -102,39 +140,33 @@ export class FlexValidation {
       steps, devices: new Set(portfolio.deviceIds), meteringPointIds: portfolio.meteringPointIds, powerLimitsW: portfolio.powerLimitsW, mergeWatched: true, nowMs,
       timeLimitS: this.options.timeLimitS ?? 20,
     };
-    const baseline = await this.options.plans.explore(pending.communityId, explore);
-    if (!baseline || baseline.planCost === null) {
-      await reject(`the community could not be planned: ${baseline?.problems.join('; ') || 'no metering points'}`);
-      return undefined;
-    }
+    const baseline = await this.options.plans.explore(communityId, explore);
+    if (!baseline || baseline.planCost === null) return `the community could not be planned: ${baseline?.problems.join('; ') || 'no metering points'}`;
     const ispSteps = stepsOfIsps(grid, baseline.horizonStartMs, baseline.stepMinutes * 60_000, steps);
-    const targets = requestTargets(request, ispSteps, baseline.watchedImportW, (isp) => withinWindows(contract.windows, contract.timeZone, grid, isp));
-    const planned = await this.options.plans.explore(pending.communityId, { ...explore, targets });
-    if (!planned || planned.planCost === null) {
-      await reject(`the community could not be planned with the request: ${planned?.problems.join('; ') || 'no metering points'}`);
-      return undefined;
+    const available = (isp: number) => withinWindows(contract.windows, contract.timeZone, grid, isp);
+    const targets = requestTargets(request, ispSteps, baseline.watchedImportW, available);
+    const planned = await this.options.plans.explore(communityId, { ...explore, targets });
+    if (!planned || planned.planCost === null) return `the community could not be planned with the request: ${planned?.problems.join('; ') || 'no metering points'}`;
+    // Mutually exclusive options where the DSO takes them and a range is asked: the full deviation (the most asked) re-planned too.
+    const alternatives = [];
+    if (asksForRange(request) && (await congestionPointOf(db, participantId, request.congestionPoint))?.mutexOffersSupported) {
+      const full = await this.options.plans.explore(communityId, { ...explore, targets: requestTargets(request, ispSteps, baseline.watchedImportW, available, 'most') });
+      if (full && full.planCost !== null && full.status === 'optimal') alternatives.push({ plannedW: full.watchedImportW, extraCost: full.planCost - baseline.planCost });
     }
-    const prognosis = await latestPrognosis(db, participant.id, request.congestionPoint, request.period);
+    const prognosis = await latestPrognosis(db, participantId, request.congestionPoint, request.period);
     const outcome = offerFor({
-      request, grid, ispSteps, baselineW: baseline.watchedImportW, plannedW: planned.watchedImportW, extraCost: planned.planCost - baseline.planCost,
-      volumePrice: contract.volumePrice, currency: contract.currency, nowMs: this.options.now(), messageId: randomUUID(),
+      request, grid, ispSteps, baselineW: baseline.watchedImportW, plannedW: planned.watchedImportW, extraCost: planned.planCost - baseline.planCost, alternatives,
+      volumePrice: contract.volumePrice, currency: contract.currency, nowMs: this.options.now(), messageId: randomUUID(), unsolicited,
       ...(request.contractId ? { contractId: request.contractId } : {}), ...(prognosis ? { dPrognosisMessageId: prognosis.messageId } : {}),
     });
-    if (outcome.outcome === 'reject') {
-      // A re-plan the solver did not finish may simply not have found the flexibility: say so.
-      await reject(planned.status === 'optimal' ? outcome.reason : `${outcome.reason}; the re-plan ended ${planned.status}`);
-      return undefined;
-    }
-    const offer: StoredOffer = {
-      messageId: outcome.offer.messageId, communityId: pending.communityId, contractId: contract.id, requestMessageId: request.messageId,
+    // A re-plan the solver did not finish may simply not have found the flexibility: say so.
+    if (outcome.outcome === 'reject') return planned.status === 'optimal' ? outcome.reason : `${outcome.reason}; the re-plan ended ${planned.status}`;
+    const stored: StoredOffer = {
+      messageId: outcome.offer.messageId, communityId, contractId: contract.id, requestMessageId: unsolicited ? null : request.messageId,
       congestionPoint: request.congestionPoint, period: request.period, baseline: outcome.baselineW, deviceIds: portfolio.deviceIds,
       planCost: planned.planCost, baselineCost: baseline.planCost, createdAtMs: nowMs,
     };
-    await transport.sendAll(pending.communityId, [
-      { message: respondTo(request, { messageId: randomUUID(), nowMs }), inReplyTo: pending.id },
-      { message: outcome.offer },
-    ], (tx) => insertOffer(tx, offer));
-    return offer;
+    return { offer: outcome.offer, stored };
   }
 
   private async rejectFailed(pending: PendingRequest, error: unknown): Promise<void> {

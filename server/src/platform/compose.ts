@@ -42,7 +42,8 @@ import { adminRoutes, InstallationView } from '../admin/index.js';
 import { readFileSync } from 'node:fs';
 import { CONTROL_JOB, ControlService, controlJob, controlRoutes, embeddedCommandTransport, startExternalCommands, subscribeControl } from '../control/index.js';
 import {
-  defaultSchemaDirectory, FLEX_OUTBOX_JOB, FLEX_VALIDATE_JOB, FlexAdmin, FlexContracts, flexKeyStore, flexOutboxJob, FlexPortfolio, FlexPrognoses, flexPrognosisJob, flexRoutes,
+  defaultSchemaDirectory, FLEX_OUTBOX_JOB, FLEX_VALIDATE_JOB, FlexAdmin, FlexContracts, flexKeyStore, flexOutboxJob, FlexPortfolio, FlexPortfolioQueries, flexPortfolioQueryJob,
+  FlexPrognoses, flexPrognosisJob, flexRoutes,
   FlexActivations, FlexOperation, FlexReports, FlexValidation, flexValidateJob, loadUftpSchemas, UFTP_ENDPOINT_PATH, UftpTransport, type LoadedSchemas,
 } from '../flex/index.js';
 
@@ -136,7 +137,7 @@ export interface Platform {
   /** The command delivery job: expiry, MQTT publishing and retries. */
   readonly commands: Job;
   /** UFTP with the grid operator: the transport (receive, send) and its outbox job. */
-  readonly flex: { readonly transport: UftpTransport; readonly outbox: Job; readonly validation: FlexValidation; readonly operation: FlexOperation; readonly validate: Job; readonly prognosis: Job };
+  readonly flex: { readonly transport: UftpTransport; readonly outbox: Job; readonly validation: FlexValidation; readonly operation: FlexOperation; readonly validate: Job; readonly prognosis: Job; readonly portfolioQuery: Job };
   /** The one event bus: capabilities publish, others subscribe (in the transaction, after commit, or durably). */
   readonly events: EventBus;
   /** The one runner of background jobs. */
@@ -308,6 +309,7 @@ export async function startPlatform(options: PlatformOptions, claim?: StartClaim
     const flexPortfolio = new FlexPortfolio({ db, events, now: flexNow });
     const flex = {
       transport: uftp, outbox: jobs.register(flexOutboxJob(uftp)), validation, operation, validate: jobs.register(flexValidateJob(validation)), prognosis: jobs.register(flexPrognosisJob(prognoses)),
+      portfolioQuery: jobs.register(flexPortfolioQueryJob(new FlexPortfolioQueries({ db, transport: uftp, now: flexNow }))),
     };
     const writer = new ReadingWriter(db, events, {
       // PGlite has one connection; a PostgreSQL server works on a second commit while the first waits for its fsync.

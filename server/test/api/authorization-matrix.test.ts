@@ -417,6 +417,10 @@ const cases: Case[] = [
   { method: 'PUT', route: '/api/v1/flex/participants/:id/portfolio', url: async (w, tp) => `/api/v1/flex/participants/${await flexDsoOfA(tp, w)}/portfolio`,
     body: () => ({ congestionPoints: [{ entityAddress: 'ean.matrix-cp', connections: ['ean.871685900000000001'] }] }), expect: managersOfA(200) },
   { method: 'GET', route: '/api/v1/communities/:id/flex/offers', url: (w) => `/api/v1/communities/${w.communityA}/flex/offers`, expect: managersOfA(200) },
+  // No such DSO in A's address book: A's managers learn that (404), nobody else gets that far.
+  { method: 'POST', route: '/api/v1/communities/:id/flex/offers', url: (w) => `/api/v1/communities/${w.communityA}/flex/offers`,
+    body: () => ({ participantId: '00000000-0000-4000-8000-00000000beef', congestionPoint: 'ean.matrix-cp', period: '2026-06-16', isps: [{ start: 73, duration: 4, minPower: -2000, maxPower: -1000 }] }),
+    expect: managersOfA(404) },
   // No offer with this id: A's managers learn that (404), nobody else gets that far.
   { method: 'POST', route: '/api/v1/communities/:id/flex/offers/:messageId/revoke', url: (w) => `/api/v1/communities/${w.communityA}/flex/offers/00000000-0000-4000-8000-00000000beef/revoke`,
     expect: managersOfA(404) },

@@ -132,6 +132,7 @@ const NOT_A_SETTINGS_CHANGE: Record<string, string> = {
   'DELETE /api/v1/flex/contracts/:id/devices/:deviceId': 'a member\'s own flexibility opt-out: kept off the managers\' trail as the opt-in',
   'POST /api/v1/flex/activation-requests/:id/answer': 'a member\'s own answer to a manual activation request: managers see only counts, as with the opt-in',
   'POST /api/v1/communities/:id/flex/offers/:messageId/revoke': 'sends a FlexOfferRevocation: a UFTP message, stored and in the verifiable record',
+  'POST /api/v1/communities/:id/flex/offers': 'sends an unsolicited FlexOffer: a UFTP message, stored and in the verifiable record',
 };
 
 describe('every route that changes something has its place on the trail', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activationWindow, answered } from '../../src/flex/domain/activation.js';
+import { activationWindow, answered, countedByHandW } from '../../src/flex/domain/activation.js';
 import { periodGrid } from '../../src/flex/domain/isp.js';
 
 /** Manual activation requests, pure: the ordered window and direction, and answers only before it begins. */
@@ -20,5 +20,14 @@ describe('manual activation requests', () => {
     expect(answered(at(73), 'decline', at(73) - 1)).toBe('declined');
     expect(answered(at(73), 'accept', at(73))).toBeUndefined();
     expect(answered(at(73), 'decline', at(80))).toBeUndefined();
+  });
+
+  it('counts members who accepted for their allowed power, signed as ordered and never more than the order', () => {
+    expect(countedByHandW(-1_500, [])).toBe(0);
+    expect(countedByHandW(-1_500, [300, 400])).toBe(-700);
+    expect(countedByHandW(-500, [300, 400])).toBe(-500);
+    expect(countedByHandW(800, [300])).toBe(300);
+    expect(countedByHandW(0, [300])).toBe(0);
+    expect(countedByHandW(-1_500, [-300, 200])).toBe(-200);
   });
 });

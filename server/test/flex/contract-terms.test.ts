@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BadRequestError, ConflictError } from '../../src/kernel/errors.js';
-import { afterAction, checkContract, formatPrice, minuteOfDay, type ContractInput } from '../../src/flex/domain/contracts.js';
+import { afterAction, checkContract, formatFeePercent, formatPrice, minuteOfDay, type ContractInput } from '../../src/flex/domain/contracts.js';
 
 /** The pure rules of flexibility contracts: every refusal names its field, amounts stay exact. */
 
@@ -39,6 +39,15 @@ describe('flexibility contract terms', () => {
     expect(formatPrice(terms.capacityPrice)).toBe('2.5');
     expect(formatPrice(terms.volumePrice)).toBe('0.123456');
     expect(formatPrice(12n)).toBe('0.000012');
+    // No fee unless the manager sets one.
+    expect(terms.communityFeeBasisPoints).toBe(0);
+  });
+
+  it('reads the community fee as a percentage into exact basis points, 0 to 100 %', () => {
+    for (const [percent, basisPoints] of [['0', 0], ['12.5', 1250], ['7.25', 725], ['100', 10_000], ['100.00', 10_000], ['0.01', 1]] as const) {
+      expect(checkContract(input({ communityFeePercent: percent }), DSO).communityFeeBasisPoints).toBe(basisPoints);
+    }
+    expect([0, 1, 725, 1250, 10_000].map(formatFeePercent)).toEqual(['0', '0.01', '7.25', '12.5', '100']);
   });
 
   it('accepts one-day contracts and windows that only touch', () => {
@@ -73,6 +82,13 @@ describe('flexibility contract terms', () => {
     [{ penaltyRate: '-0.01' }, DSO, 'body/penaltyRate', /negative/],
     [{ penaltyRate: ' 1' }, DSO, 'body/penaltyRate', /not a decimal/],
     [{ penaltyRate: '' }, DSO, 'body/penaltyRate', /not a decimal/],
+    [{ communityFeePercent: '100.01' }, DSO, 'body/communityFeePercent', /at most 100 %/],
+    [{ communityFeePercent: '250' }, DSO, 'body/communityFeePercent', /at most 100 %/],
+    [{ communityFeePercent: '-1' }, DSO, 'body/communityFeePercent', /percentage from 0 to 100/],
+    [{ communityFeePercent: '12.345' }, DSO, 'body/communityFeePercent', /at most 2 decimal places/],
+    [{ communityFeePercent: '1e1' }, DSO, 'body/communityFeePercent', /percentage/],
+    [{ communityFeePercent: '' }, DSO, 'body/communityFeePercent', /percentage/],
+    [{ communityFeePercent: '10 %' }, DSO, 'body/communityFeePercent', /percentage/],
   ] as const)('refuses %j (party %j) naming %s', (changes, party, field, message) => {
     const error = refusal(changes as Partial<ContractInput>, party as { role: string; congestionPoints: string[] } | undefined);
     expect(error.field).toBe(field);

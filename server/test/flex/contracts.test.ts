@@ -62,7 +62,7 @@ describe.each(storeKinds)('flexibility contracts on %s', (kind) => {
     expect(response.body).toMatchObject({
       communityId: w.communityA, participantId: dsoA, congestionPoints: ['ean.cp-2', 'ean.cp-1'], serviceType: 'capacity-management', validFrom: '2027-01-01',
       validTo: '2027-12-31', timeZone: 'Europe/Vienna', currency: 'EUR', capacityRemuneration: '2.5', volumeRemuneration: '0.123456', penaltyRate: '0.3',
-      state: 'draft', activatedAt: null, endedAt: null, participation: { devices: 0, devicesWithoutLimit: 0, allowedPowerW: 0 },
+      communityFeePercent: '0', state: 'draft', activatedAt: null, endedAt: null, participation: { devices: 0, devicesWithoutLimit: 0, allowedPowerW: 0 },
       windows: [{ weekdays: [1, 2, 3, 4, 5], from: '11:00', to: '15:00' }],
     });
     expect(await contractsOfA()).toHaveLength(before + 1);
@@ -83,13 +83,16 @@ describe.each(storeKinds)('flexibility contracts on %s', (kind) => {
       [{ capacityRemuneration: '-2.50' }, 'body/capacityRemuneration'],
       [{ volumeRemuneration: 'NaN' }, 'body/volumeRemuneration'],
       [{ penaltyRate: '0.0000001' }, 'body/penaltyRate'],
+      [{ communityFeePercent: '100.5' }, 'body/communityFeePercent'],
+      [{ communityFeePercent: '-5' }, 'body/communityFeePercent'],
+      [{ communityFeePercent: '12.345' }, 'body/communityFeePercent'],
     ];
     for (const [changes, field] of cases) {
       const response = await as(w.managerA.token)('POST', `/api/v1/communities/${w.communityA}/flex/contracts`, terms(changes));
       expect(response.status, JSON.stringify(changes)).toBe(400);
       expect(response.body.field, JSON.stringify(response.body)).toBe(field);
     }
-    for (const body of [terms({ serviceType: 'balancing' }), terms({ capacityRemuneration: 2.5 }), terms({ extra: 1 }), { ...terms(), windows: undefined }]) {
+    for (const body of [terms({ serviceType: 'balancing' }), terms({ capacityRemuneration: 2.5 }), terms({ communityFeePercent: 10 }), terms({ extra: 1 }), { ...terms(), windows: undefined }]) {
       expect((await as(w.managerA.token)('POST', `/api/v1/communities/${w.communityA}/flex/contracts`, body)).status).toBe(400);
     }
     expect(await contractsOfA()).toEqual(before);
@@ -122,11 +125,12 @@ describe.each(storeKinds)('flexibility contracts on %s', (kind) => {
   it('changes a draft, activates it, ends it; nothing else', async () => {
     const { id } = await draft();
     const manager = as(w.managerA.token);
-    const updated = await manager('PUT', `/api/v1/flex/contracts/${id}`, terms({ congestionPoints: CP, penaltyRate: '1.25' }));
+    const updated = await manager('PUT', `/api/v1/flex/contracts/${id}`, terms({ congestionPoints: CP, penaltyRate: '1.25', communityFeePercent: '12.50' }));
     expect(updated.status, JSON.stringify(updated.body)).toBe(200);
-    expect(updated.body).toMatchObject({ congestionPoints: CP, penaltyRate: '1.25', state: 'draft' });
-    expect((await manager('PUT', `/api/v1/flex/contracts/${id}`, terms({ penaltyRate: '-1' }))).status).toBe(400);
-    expect((await manager('GET', `/api/v1/flex/contracts/${id}`)).body.penaltyRate).toBe('1.25');
+    expect(updated.body).toMatchObject({ congestionPoints: CP, penaltyRate: '1.25', communityFeePercent: '12.5', state: 'draft' });
+    expect((await manager('PUT', `/api/v1/flex/contracts/${id}`, terms({ penaltyRate: '-1', communityFeePercent: '12.5' }))).status).toBe(400);
+    expect((await manager('PUT', `/api/v1/flex/contracts/${id}`, terms({ penaltyRate: '1.25', communityFeePercent: '101' }))).status).toBe(400);
+    expect((await manager('GET', `/api/v1/flex/contracts/${id}`)).body).toMatchObject({ penaltyRate: '1.25', communityFeePercent: '12.5' });
 
     const active = await manager('POST', `/api/v1/flex/contracts/${id}/activate`);
     expect(active.status, JSON.stringify(active.body)).toBe(200);
@@ -134,7 +138,7 @@ describe.each(storeKinds)('flexibility contracts on %s', (kind) => {
     expect(active.body.activatedAt).not.toBeNull();
     expect((await manager('POST', `/api/v1/flex/contracts/${id}/activate`)).status).toBe(409);
     expect((await manager('PUT', `/api/v1/flex/contracts/${id}`, terms({ penaltyRate: '9' }))).status).toBe(409);
-    expect((await manager('GET', `/api/v1/flex/contracts/${id}`)).body).toMatchObject({ state: 'active', penaltyRate: '1.25' });
+    expect((await manager('GET', `/api/v1/flex/contracts/${id}`)).body).toMatchObject({ state: 'active', penaltyRate: '1.25', communityFeePercent: '12.5' });
 
     const ended = await manager('POST', `/api/v1/flex/contracts/${id}/end`);
     expect(ended.status).toBe(200);

@@ -112,9 +112,12 @@ describe.each(storeKinds)('DSO simulator ↔ platform over UFTP, and settlement,
   };
   /** Half away from zero to UFTP's 4 decimals: `amount` × numerator / denominator (nano-units). */
   const proRata = (amount: bigint, numerator: bigint, denominator: bigint) => ((amount / 100_000n) * numerator * 2n + denominator) / (2n * denominator) * 100_000n;
-  /** The whole cents of a net (nano-units) split by contribution, largest remainders first, ties to the earlier member id — in the order given. */
+  /** The community's fee the manager set on the contract: 12.5 % of a positive net settlement (nano-units; nets have ≤ 4 decimals, so exact). */
+  const FEE_PERCENT = '12.5';
+  const feeOf = (net: bigint) => net * 1_250n / 10_000n;
+  /** The whole cents of a net (nano-units) after the community's fee, split by contribution, largest remainders first, ties to the earlier member id — in the order given. */
   const split = (net: bigint, members: ReadonlyArray<readonly [string, bigint]>): bigint[] => {
-    const cents = net / 10_000_000n;
+    const cents = (net - feeOf(net)) / 10_000_000n;
     const total = members.reduce((sum, [, wh]) => sum + wh, 0n);
     const amounts = members.map(([, wh]) => cents * wh / total);
     let left = cents - amounts.reduce((a, b) => a + b, 0n);
@@ -156,6 +159,7 @@ describe.each(storeKinds)('DSO simulator ↔ platform over UFTP, and settlement,
     const contract = await manager('POST', `/api/v1/communities/${w.communityA}/flex/contracts`, {
       participantId: participant.body.id, congestionPoints: [CP], serviceType: 'congestion-management', validFrom: '2026-01-01', validTo: '2026-12-31',
       windows: [{ weekdays: [1, 2, 3, 4, 5, 6, 7], from: '00:00', to: '24:00' }], capacityRemuneration: '0', volumeRemuneration: '0.10', penaltyRate: '0.30',
+      communityFeePercent: FEE_PERCENT,
     });
     expect(contract.status, JSON.stringify(contract.body)).toBe(201);
     expect((await manager('POST', `/api/v1/flex/contracts/${contract.body.id}/activate`)).status).toBe(200);
@@ -284,14 +288,19 @@ describe.each(storeKinds)('DSO simulator ↔ platform over UFTP, and settlement,
     expect(reviewed!.figures).toContainEqual({ isp: 73, baselinePower: 2_000, orderedFlexPower: -1_200, actualPower: 1_000, deliveredFlexPower: -1_000, powerDeficiency: 200 });
     expect((await messageByUftpId(tp.platform.db, w.communityA, 'FlexOrder', sim.orders[0]!.order.messageId))!.state).toBe('settled');
 
-    // Member A moved 150 Wh per ISP, A2 100 Wh (600 and 400 Wh): the net's whole cents split 60:40; the fraction of a cent stays with the community.
+    // Member A moved 150 Wh per ISP, A2 100 Wh (600 and 400 Wh): the community keeps its 12.5 % fee, the rest's
+    // whole cents are split 60:40; the fraction of a cent stays with the community too.
     const [shareA, shareA2] = split(net, [[w.memberIdA, 600n], [w.memberIdA2, 400n]]);
     const rewards = await flexRewardsOfPeriods(tp.platform.db, w.communityA, PERIOD, PERIOD);
     const byMember = new Map(rewards.map((r) => [r.memberId, r]));
     expect(byMember.get(w.memberIdA)).toMatchObject({ contributionWh: 600, amountMinor: shareA, currency: 'EUR', orderReference: item.orderReference });
     expect(byMember.get(w.memberIdA2)).toMatchObject({ contributionWh: 400, amountMinor: shareA2 });
     const paid = rewards.reduce((sum, r) => sum + r.amountMinor, 0n) * 10_000_000n;
-    expect(paid + net % 10_000_000n).toBe(item.netSettlement);
+    // Rewards + the fee + the rest of a cent = the net, exactly; the fee is what the manager set, not more.
+    const fee = feeOf(net);
+    expect(fee).toBeGreaterThan(0n);
+    expect(paid + fee + (net - fee) % 10_000_000n).toBe(item.netSettlement);
+    expect(paid).toBe(net - fee - (net - fee) % 10_000_000n);
     expect(rewardEvents).toEqual(expect.arrayContaining([{ memberId: w.memberIdA, amountMinor: String(shareA) }, { memberId: w.memberIdA2, amountMinor: String(shareA2) }]));
   });
 

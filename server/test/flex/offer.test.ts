@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { periodGrid } from '../../src/flex/domain/isp.js';
-import { changedMaterially, deliveryDeviates, dPrognosis, offerFor, ORDER_LEAD_MS, prognosisPowers, requestTargets, revisedDuringPeriod, type OfferInput } from '../../src/flex/domain/offer.js';
+import { asksForRange, unsolicitedRequest, changedMaterially, deliveryDeviates, dPrognosis, offerFor, ORDER_LEAD_MS, prognosisPowers, requestTargets, revisedDuringPeriod, type OfferInput } from '../../src/flex/domain/offer.js';
 import { connectionKey, nextPeriodGate, stepsOfIsps, withinWindows } from '../../src/flex/domain/portfolio.js';
-import { encodeMessage, writeXml } from '../../src/flex/index.js';
-import { flexRequest, PERIOD, PERIOD_START, schemas, uftpPresent } from './support.js';
+import { encodeMessage, orderMismatches, scaledOption, writeXml } from '../../src/flex/index.js';
+import { CONGESTION_POINT, flexOrder, flexRequest, PERIOD, PERIOD_START, schemas, uftpPresent } from './support.js';
 
 /**
  * The plan and validate arithmetic, pure: ISPs over a plan's quarter hours, the targets a request
@@ -66,6 +66,79 @@ describe('plan and validate arithmetic', () => {
     expect(option!.minActivationFactor).toBe(63);
     expect(outcome.offer.expirationDateTime).toBe(grid.startMs + 72 * QUARTER - ORDER_LEAD_MS);
     expect(outcome.baselineW.get(73)).toBe(40_000);
+  });
+
+  it('pins the full option\'s targets at the most the DSO asks for, only where a range is asked', () => {
+    const targets = requestTargets(flexRequest(), ispSteps, flat(40_000), (isp) => isp !== 74, 'most');
+    const at = (isp: number) => targets.find((t) => t.step === stepOf(isp));
+    // ISP 73 asks −20 … −5 kW: pinned at −20 kW; 74 is outside the windows; Available ISPs keep their band.
+    expect(at(73)).toEqual({ step: stepOf(73), minW: 20_000, maxW: 20_000 });
+    expect(at(74)).toEqual({ step: stepOf(74), minW: 40_000, maxW: 40_000 });
+    expect(at(1)).toEqual({ step: stepOf(1), minW: -10_000, maxW: 90_000 });
+    expect(asksForRange(flexRequest())).toBe(true);
+    const exact = flexRequest();
+    expect(asksForRange({ ...exact, isps: exact.isps.map((e) => (e.disposition === 'Requested' ? { ...e, minPower: -8_000, maxPower: -8_000 } : e)) })).toBe(false);
+  });
+
+  it('offers mutually exclusive options: the partial re-plan (A) and the full one (B), each priced and bounded on its own; an order picks one', () => {
+    const partial: Record<number, number> = Object.fromEntries([73, 74, 75, 76].map((isp) => [stepOf(isp), 32_000]));
+    const fullW = flat(40_000).map((w, step) => (step >= stepOf(73) && step <= stepOf(76) ? 20_000 : w));
+    const same = flat(40_000).map((w, step) => partial[step] ?? w);
+    const outcome = offerFor(input(partial, { alternatives: [{ plannedW: same, extraCost: 9n }, { plannedW: fullW, extraCost: 4_000_000_000n }] }));
+    if (outcome.outcome !== 'offer') throw new Error('expected an offer');
+    // The alternative equal to A is no option of its own.
+    expect(outcome.offer.offerOptions).toEqual([
+      // 4 × 2000 Wh × 0.12 = 0.96 + 1.23456789 → 2.1946; at least 5 kW of 8: 63 %.
+      { optionReference: 'A', price: 2_194_600_000n, minActivationFactor: 63, isps: [{ power: -8_000, start: 73, duration: 4 }] },
+      // 4 × 5000 Wh × 0.12 = 2.40 + 4 = 6.40; at least 5 kW of 20: 25 %.
+      { optionReference: 'B', price: 6_400_000_000n, minActivationFactor: 25, isps: [{ power: -20_000, start: 73, duration: 4 }] },
+    ]);
+    if (uftpPresent) expect(() => schemas().validate(writeXml(encodeMessage(outcome.offer)), '3.1.0')).not.toThrow();
+    const offer = outcome.offer;
+    const order = (optionReference: string | undefined, factor: number, option = offer.offerOptions[1]!) => {
+      const { isps, price } = scaledOption(option, factor);
+      const base = flexOrder(offer, { isps: [...isps], price, activationFactor: factor });
+      const { optionReference: _named, ...rest } = base;
+      return optionReference === undefined ? rest : { ...rest, optionReference };
+    };
+    expect(orderMismatches(order('B', 100), offer)).toEqual([]);
+    expect(orderMismatches(order('B', 25), offer)).toEqual([]);
+    expect(orderMismatches(order('A', 63, offer.offerOptions[0]), offer)).toEqual([]);
+    // B's ISPs under A's name, an unknown option, no option named, B below its minimum factor.
+    expect(orderMismatches(order('A', 100), offer).map((r) => r.code)).toEqual(expect.arrayContaining(['power_mismatch', 'price_mismatch']));
+    expect(orderMismatches(order('Z', 100), offer)).toMatchObject([{ code: 'option_mismatch', detail: expect.stringContaining('no option "Z"') }]);
+    expect(orderMismatches(order(undefined, 100), offer)).toMatchObject([{ code: 'option_mismatch', detail: expect.stringContaining('2 options and the order names none') }]);
+    expect(orderMismatches(order('B', 24), offer).map((r) => r.code)).toContain('activation_factor_rejected');
+  });
+
+  it('plans an unsolicited offer from the manager\'s ranges, every other ISP free, and sends it without a FlexRequest', () => {
+    const parties = { dso: 'dso.example.org', agr: 'community.example.org', nowMs: PERIOD_START - 10 * 3_600_000, messageId: '00000000-0000-4000-8000-0000000000b1', conversationId: '00000000-0000-4000-8000-0000000000b2' };
+    const request = unsolicitedRequest({ participantId: 'p', congestionPoint: CONGESTION_POINT, period: PERIOD, isps: [{ start: 73, duration: 4, minPower: -20_000, maxPower: -5_000 }] }, grid, parties);
+    expect(request.isps).toEqual([
+      { disposition: 'Available', minPower: -1_000_000, maxPower: 1_000_000, start: 1, duration: 72 },
+      { disposition: 'Requested', minPower: -20_000, maxPower: -5_000, start: 73, duration: 4 },
+      { disposition: 'Available', minPower: -1_000_000, maxPower: 1_000_000, start: 77, duration: 20 },
+    ]);
+    const planned: Record<number, number> = Object.fromEntries([73, 74, 75, 76].map((isp) => [stepOf(isp), 32_000]));
+    const outcome = offerFor(input(planned, { request, unsolicited: true }));
+    if (outcome.outcome !== 'offer') throw new Error('expected an offer');
+    expect(outcome.offer).toMatchObject({ unsolicited: true, congestionPoint: CONGESTION_POINT, recipientDomain: 'dso.example.org', senderDomain: 'community.example.org' });
+    expect('flexRequestMessageId' in outcome.offer).toBe(false);
+    if (uftpPresent) expect(() => schemas().validate(writeXml(encodeMessage(outcome.offer)), '3.1.0')).not.toThrow();
+    const field = (isps: Parameters<typeof unsolicitedRequest>[0]['isps']) => {
+      try {
+        unsolicitedRequest({ participantId: 'p', congestionPoint: CONGESTION_POINT, period: PERIOD, isps }, grid, parties);
+      } catch (error) {
+        return (error as { field?: string }).field;
+      }
+      return 'accepted';
+    };
+    expect(field([])).toBe('body/isps');
+    expect(field([{ start: 95, duration: 3, minPower: -2, maxPower: -1 }])).toBe('body/isps/0');
+    expect(field([{ start: 1, duration: 1, minPower: -1, maxPower: -2 }])).toBe('body/isps/0');
+    expect(field([{ start: 1, duration: 1, minPower: -1, maxPower: 1 }])).toBe('body/isps/0');
+    expect(field([{ start: 1, duration: 2, minPower: 1, maxPower: 2 }, { start: 2, duration: 1, minPower: 1, maxPower: 2 }])).toBe('body/isps');
+    expect(field([{ start: 96, duration: 1, minPower: 0, maxPower: 0 }])).toBe('body/isps/0');
   });
 
   it('asks the full activation when a requested ISP falls short of the least asked, and never prices a saving below the volume', () => {

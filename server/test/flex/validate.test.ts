@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
-import { encodeMessage, writeXml, type DPrognosis, type FlexOffer, type FlexOrder, type FlexRequest, type UftpMessage } from '../../src/flex/index.js';
+import { encodeMessage, scaledOption, writeXml, type DPrognosis, type FlexOffer, type FlexOrder, type FlexRequest, type UftpMessage } from '../../src/flex/index.js';
 import { memberBaselines } from '../../src/flex/store.js';
 import { publishedKeyPairs, uftpPresent } from './support.js';
 import { TestDso } from './support/test-dso.js';
@@ -176,7 +176,8 @@ describe.skipIf(!uftpPresent).each(storeKinds)('flexibility requests validated o
     const contractId = (await manager('GET', `/api/v1/communities/${w.communityA}/flex/contracts`)).body[0].id;
     // Member A's smart plug takes part but is not automated (no control settings): only a request can move it.
     const plug = (await manager('POST', `/api/v1/communities/${w.communityA}/devices`, { kind: 'smart-plug', name: 'Dryer plug', meteringPointId: w.meteringPointA, role: 'sub-load' })).body.id;
-    expect((await call(w.memberA.token, 'PUT', `/api/v1/flex/contracts/${contractId}/devices/${plug}`, {})).status).toBe(200);
+    // Its member allows it 300 W for flexibility: what an accepted request counts for in the plan.
+    expect((await call(w.memberA.token, 'PUT', `/api/v1/flex/contracts/${contractId}/devices/${plug}`, { maxPowerW: 300 })).status).toBe(200);
     const [, offer] = await exchange(request()) as [UftpMessage, FlexOffer];
     const mine = () => call(w.memberA.token, 'GET', `/api/v1/communities/${w.communityA}/flex/activation-requests/mine`);
     // An offer alone asks nobody.
@@ -207,9 +208,23 @@ describe.skipIf(!uftpPresent).each(storeKinds)('flexibility requests validated o
     expect((await answer(w.memberA.token, { answer: 'maybe' })).status).toBe(400);
     expect((await summary()).body[0]).toMatchObject({ pending: 1 });
 
+    // The plan in operation: the battery is bound to the whole order while nobody accepted to move by hand.
+    const horizon = { startMs: clock, steps: 192, stepMinutes: 15 };
+    const stepOf = (isp: number) => (Date.parse('2026-06-15T22:00:00Z') - clock) / 900_000 + isp - 1;
+    const targetsNow = async () => new Map(((await tp.platform.flex.operation.planTargets(w.communityA, horizon))?.targets ?? []).map((t) => [t.step, t.minW]));
+    const unanswered = await targetsNow();
+    expect(unanswered.size).toBeGreaterThan(0);
     const yes = await answer(w.memberA.token, { answer: 'accept' });
     expect([yes.status, yes.body.state, yes.body.answeredAt]).toEqual([200, 'accepted', new Date(clock).toISOString()]);
+    // Accepted: the plug's 300 W are its member's to move in the requested ISPs; the battery is bound to 300 W less there, nothing else changes.
+    const accepting = await targetsNow();
+    for (const [step, watts] of unanswered) {
+      const requestedStep = [73, 74, 75, 76].some((isp) => stepOf(isp) === step);
+      expect(accepting.get(step), `step ${step}`).toBe(requestedStep ? watts + 300 : watts);
+    }
     expect((await answer(w.memberA.token, { answer: 'decline' })).body.state).toBe('declined');
+    // Declined: the plug counts for nothing, the battery is bound to the whole order again.
+    expect(await targetsNow()).toEqual(unanswered);
     expect((await summary()).body[0]).toMatchObject({ pending: 0, accepted: 0, declined: 1 });
     // Once the first ordered ISP has begun the answer stands.
     const before = clock;
@@ -249,6 +264,105 @@ describe.skipIf(!uftpPresent).each(storeKinds)('flexibility requests validated o
       expect((await control({})).status).toBe(200);
     }
   });
+
+  it('offers mutually exclusive options where the congestion point takes them: the order picks one by OptionReference, an unknown one is rejected', async () => {
+    const point = (await call(w.memberA.token, 'GET', `/api/v1/metering-points/${w.meteringPointA}`)).body;
+    const portfolio = (mutexOffersSupported: boolean) => manager('PUT', `/api/v1/flex/participants/${dsoId}/portfolio`, {
+      congestionPoints: [
+        { entityAddress: CP, connections: [`ean.${point.gridConnectionId}`, 'ean.871685900000000099'], mutexOffersSupported },
+        { entityAddress: OTHER_CP, connections: ['ean.871685900000000098'], prognosisGate: '11:00' },
+      ],
+    });
+    expect((await portfolio(true)).status).toBe(200);
+    try {
+      // 2–20 kW less asked: option A is the re-plan within the range, B the most the battery gives toward 20 kW.
+      const [response, offered] = await exchange(request()) as [UftpMessage, FlexOffer];
+      expect(response).toMatchObject({ type: 'FlexRequestResponse', result: 'Accepted' });
+      const [a, b] = offered.offerOptions;
+      expect(offered.offerOptions.map((o) => o.optionReference)).toEqual(['A', 'B']);
+      const given = (option: typeof a, isp: number) => -(option!.isps.find((e) => e.start <= isp && isp < e.start + e.duration)?.power ?? 0);
+      for (const isp of [73, 74, 75, 76]) {
+        expect(given(a, isp), `A at ISP ${isp}`).toBeGreaterThanOrEqual(2_000);
+        expect(given(b, isp), `B at ISP ${isp}`).toBeGreaterThan(given(a, isp) + 500);
+        expect(given(b, isp), `B at ISP ${isp}`).toBeLessThanOrEqual(5_010);
+      }
+      // More flexibility costs more and may be activated in a smaller share.
+      expect(b!.price).toBeGreaterThan(a!.price);
+      expect(b!.minActivationFactor).toBeLessThan(a!.minActivationFactor);
+
+      const order = (optionReference: string, option: typeof a, factor: number): FlexOrder => {
+        const { isps, price } = scaledOption(option!, factor);
+        return {
+          type: 'FlexOrder', version: '3.1.0', senderDomain: DSO, recipientDomain: agr, timeStamp: clock, messageId: uuid(), conversationId: offered.conversationId,
+          ispDurationMinutes: 15, timeZone: ZONE, period: PERIOD, congestionPoint: CP, flexOfferMessageId: offered.messageId, price, currency: 'EUR',
+          orderReference: `ORD-${uuid()}`, optionReference, activationFactor: factor, isps: [...isps],
+        };
+      };
+      // An option the offer does not have, and B's ISPs under A's name: rejected, the offer stays open.
+      const [unknown] = await exchange(order('Z', b, 100));
+      expect(unknown).toMatchObject({ type: 'FlexOrderResponse', result: 'Rejected', rejectionReason: expect.stringContaining('no option "Z"') });
+      const [mixed] = await exchange(order('A', b, 100));
+      expect(mixed).toMatchObject({ type: 'FlexOrderResponse', result: 'Rejected' });
+      // B at its minimum activation factor, exactly scaled: accepted; the offer is ordered.
+      const [accepted] = await exchange(order('B', b, b!.minActivationFactor));
+      expect(accepted).toMatchObject({ type: 'FlexOrderResponse', result: 'Accepted' });
+      const offers = (await manager('GET', `/api/v1/communities/${w.communityA}/flex/offers`)).body;
+      expect(offers.find((o: { messageId: string }) => o.messageId === offered.messageId)).toMatchObject({ state: 'ordered' });
+    } finally {
+      expect((await portfolio(false)).status).toBe(200);
+    }
+  }, 120_000);
+
+  it('makes an unsolicited FlexOffer a manager asks for, which the DSO may order; refuses bad ranges, other callers and what no contract covers', async () => {
+    const body = (changes: Record<string, unknown> = {}) => ({ participantId: dsoId, congestionPoint: CP, period: PERIOD, isps: [{ start: 73, duration: 4, minPower: -20_000, maxPower: -2_000 }], ...changes });
+    const url = `/api/v1/communities/${w.communityA}/flex/offers`;
+    const from = dso.received.length;
+    const made = await manager('POST', url, body());
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    expect(made.body).toMatchObject({ requestMessageId: null, congestionPoint: CP, period: PERIOD, devices: 1, state: 'queued' });
+    await tp.platform.flex.outbox.flush();
+    const [offer] = dso.opened(agr, agrPublicKey, from).map((m) => m.message) as FlexOffer[];
+    expect(offer).toMatchObject({ type: 'FlexOffer', messageId: made.body.messageId, unsolicited: true, congestionPoint: CP, period: PERIOD, recipientDomain: DSO });
+    expect(offer!.flexRequestMessageId).toBeUndefined();
+    const option = offer!.offerOptions[0]!;
+    expect(offer!.offerOptions).toHaveLength(1);
+    for (const isp of [73, 74, 75, 76]) expect(option.isps.find((e) => e.start <= isp && isp < e.start + e.duration)?.power ?? 0, `ISP ${isp}`).toBeLessThanOrEqual(-2_000);
+
+    // The DSO orders it like any offer.
+    const [accepted] = await exchange({
+      type: 'FlexOrder', version: '3.1.0', senderDomain: DSO, recipientDomain: agr, timeStamp: clock, messageId: uuid(), conversationId: offer!.conversationId,
+      ispDurationMinutes: 15, timeZone: ZONE, period: PERIOD, congestionPoint: CP, flexOfferMessageId: offer!.messageId, price: option.price, currency: 'EUR',
+      orderReference: `ORD-${uuid()}`, optionReference: option.optionReference, activationFactor: 100, isps: option.isps,
+    });
+    expect(accepted).toMatchObject({ type: 'FlexOrderResponse', result: 'Accepted' });
+    const listed = (await manager('GET', url)).body.find((o: { messageId: string }) => o.messageId === offer!.messageId);
+    expect(listed).toMatchObject({ state: 'ordered', requestMessageId: null, orderMessageId: expect.any(String) });
+
+    // Bad ranges name their field; what no contract or portfolio covers is refused with why; others are not let in. Nothing is sent.
+    const before = dso.received.length;
+    const refusals: [Record<string, unknown>, string][] = [
+      [{ isps: [{ start: 95, duration: 4, minPower: -2_000, maxPower: -1_000 }] }, 'body/isps/0'],
+      [{ isps: [{ start: 73, duration: 4, minPower: -1_000, maxPower: -2_000 }] }, 'body/isps/0'],
+      [{ isps: [{ start: 73, duration: 4, minPower: -1_000, maxPower: 1_000 }] }, 'body/isps/0'],
+      [{ isps: [{ start: 73, duration: 4, minPower: -2_000, maxPower: -1_000 }, { start: 76, duration: 2, minPower: -2_000, maxPower: -1_000 }] }, 'body/isps'],
+      [{ period: '2026-02-30' }, 'body/period'],
+    ];
+    for (const [changes, field] of refusals) {
+      const refused = await manager('POST', url, body(changes));
+      expect(refused.status, JSON.stringify(changes)).toBe(400);
+      expect(refused.body.field, JSON.stringify(refused.body)).toBe(field);
+    }
+    expect((await manager('POST', url, body({ isps: [] }))).status).toBe(400);
+    const uncovered = await manager('POST', url, body({ period: '2027-02-01' }));
+    expect([uncovered.status, uncovered.body.message]).toEqual([409, expect.stringContaining('no active flexibility contract')]);
+    const nobody = await manager('POST', url, body({ congestionPoint: OTHER_CP }));
+    expect([nobody.status, nobody.body.message]).toEqual([409, expect.stringContaining('none of the connections')]);
+    expect((await manager('POST', url, body({ participantId: crypto.randomUUID() }))).status).toBe(404);
+    expect((await call(w.memberA.token, 'POST', url, body())).status).toBe(403);
+    expect((await call(w.managerB.token, 'POST', url, body())).status).toBe(404);
+    await tp.platform.flex.outbox.flush();
+    expect(dso.received.length).toBe(before);
+  }, 120_000);
 
   it('sends the D-Prognosis of tomorrow before the gate, revision 1 for all 96 ISPs, and no new revision while nothing changes', async () => {
     clock = Date.UTC(2026, 5, 15, 8, 30); // 10:30 local: within two hours of the 12:00 gate

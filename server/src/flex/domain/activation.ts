@@ -36,3 +36,16 @@ export function answered(startsAtMs: number, answer: ActivationAnswer, nowMs: nu
   if (nowMs >= startsAtMs) return undefined;
   return answer === 'accept' ? 'accepted' : 'declined';
 }
+
+/**
+ * What the members who accepted a manual activation request are counted for in an ISP of the order
+ * (W, signed as the ordered power): the power they allowed on their opt-in, summed, at most the
+ * ordered power. A declined or unanswered request counts nothing, nor one whose member set no
+ * maximum power (how far a device moved by hand goes is not known then); the plan's automated
+ * devices are bound to deliver the rest.
+ */
+export function countedByHandW(orderedW: number, acceptedAllowedW: readonly number[]): number {
+  const allowed = acceptedAllowedW.reduce((sum, w) => sum + Math.max(0, w), 0);
+  const counted = Math.min(Math.abs(orderedW), allowed);
+  return orderedW < 0 && counted > 0 ? -counted : counted;
+}

@@ -1,6 +1,6 @@
 import { FLEX_CONTRACT_STATES, FLEX_SERVICE_TYPES } from '@gridshare/contract/flex';
 import { BadRequestError, ConflictError } from '../../kernel/errors.js';
-import { formatFixed, trimDecimal } from '../../kernel/decimal.js';
+import { formatFixed, parseDecimal, toFixedUnits, trimDecimal } from '../../kernel/decimal.js';
 import { parsePrice, MoneyError, type MicroPrice } from '../../kernel/money.js';
 import { isLocalDate } from './uftp/values.js';
 
@@ -36,13 +36,17 @@ export interface ContractInput {
   readonly volumeRemuneration: string;
   /** Per kWh not delivered. */
   readonly penaltyRate: string;
+  /** The community's fee on positive net settlements before members share the rest, in percent (0–100, ≤ 2 places); none when absent. */
+  readonly communityFeePercent?: string;
 }
 
 /** The input checked: the same terms, the amounts as exact micro-units. */
-export interface ContractTerms extends Omit<ContractInput, 'capacityRemuneration' | 'volumeRemuneration' | 'penaltyRate'> {
+export interface ContractTerms extends Omit<ContractInput, 'capacityRemuneration' | 'volumeRemuneration' | 'penaltyRate' | 'communityFeePercent'> {
   readonly capacityPrice: MicroPrice;
   readonly volumePrice: MicroPrice;
   readonly penaltyRate: MicroPrice;
+  /** 0–10,000 (= 0–100 %). */
+  readonly communityFeeBasisPoints: number;
 }
 
 /** The address-book entry a contract names, as the caller's community has it (undefined: not in its book). */
@@ -78,8 +82,22 @@ export function checkContract(input: ContractInput, party: ContractParty | undef
     capacityPrice: amount(input.capacityRemuneration, 'capacityRemuneration'),
     volumePrice: amount(input.volumeRemuneration, 'volumeRemuneration'),
     penaltyRate: amount(input.penaltyRate, 'penaltyRate'),
+    communityFeeBasisPoints: feeBasisPoints(input.communityFeePercent ?? '0'),
   };
 }
+
+/** "12.5" (percent) → 1250 basis points; at most two places, 0 to 100. */
+function feeBasisPoints(text: string): number {
+  const field = 'body/communityFeePercent';
+  const decimal = /^\d{1,3}(\.\d{1,2})?$/.test(text) ? parseDecimal(text, { signed: false }) : undefined;
+  const basisPoints = decimal && toFixedUnits(decimal, 2);
+  if (basisPoints === undefined) throw new BadRequestError(`${field}: a percentage from 0 to 100 with at most 2 decimal places, got ${JSON.stringify(text)}`, field);
+  if (basisPoints > 10_000n) throw new BadRequestError(`${field}: at most 100 %, got ${text}`, field);
+  return Number(basisPoints);
+}
+
+/** Basis points as the API shows the percentage: 1250 → "12.5". */
+export const formatFeePercent = (basisPoints: number): string => trimDecimal(formatFixed(BigInt(basisPoints), 2));
 
 /** Minutes after local midnight of "HH:MM" (00:00 … 24:00), or undefined. */
 export function minuteOfDay(text: string): number | undefined {

@@ -2,6 +2,7 @@ import { createLocalClock, localDateOf, localMidnight } from '../../kernel/calen
 import { ispStartMs, type PeriodGrid } from './isp.js';
 import { minuteOfDay, type AvailabilityWindow } from './contracts.js';
 import type { LocalDate } from './uftp/values.js';
+import type { AGRPortfolioQueryResponse } from './uftp/messages.js';
 
 /**
  * The portfolio: the congestion points a DSO names and the connections (EANs) of the community
@@ -53,4 +54,34 @@ export function nextPeriodGate(nowMs: number, timeZone: string, gate: string): {
   const period = localDateOf(localMidnight(clock, nowMs, 'day', 1), clock);
   const gateMs = clock.toUtc(today + clock.offsetMs(today) + minuteOfDay(gate)! * 60_000);
   return { period, gateMs };
+}
+
+/** A congestion point as a CRO reports it for one DSO of the address book (AGRPortfolioQueryResponse). */
+export interface ReportedCongestionPoint {
+  readonly entityAddress: string;
+  readonly mutexOffersSupported: boolean;
+  readonly connections: readonly string[];
+}
+
+/**
+ * A CRO's answer to the AGRPortfolioQuery, per DSO domain: the congestion points and their
+ * connections (each once). DSOs the answer does not name are not in the map — the CRO said
+ * nothing about them. Connections no DSO placed at a congestion point are left out.
+ */
+export function reportedPortfolios(response: AGRPortfolioQueryResponse): Map<string, ReportedCongestionPoint[]> {
+  const byDso = new Map<string, Map<string, { mutexOffersSupported: boolean; connections: Set<string> }>>();
+  for (const view of response.dsoViews) {
+    for (const portfolio of view.dsoPortfolios) {
+      const points = byDso.get(portfolio.dsoDomain.toLowerCase()) ?? new Map<string, { mutexOffersSupported: boolean; connections: Set<string> }>();
+      byDso.set(portfolio.dsoDomain.toLowerCase(), points);
+      for (const cp of portfolio.congestionPoints) {
+        const point = points.get(cp.entityAddress) ?? { mutexOffersSupported: cp.mutexOffersSupported, connections: new Set<string>() };
+        for (const c of cp.connections) point.connections.add(c.entityAddress);
+        points.set(cp.entityAddress, point);
+      }
+    }
+  }
+  return new Map([...byDso].map(([domain, points]) => [domain, [...points].map(([entityAddress, p]) => ({
+    entityAddress, mutexOffersSupported: p.mutexOffersSupported, connections: [...p.connections].sort(),
+  }))]));
 }

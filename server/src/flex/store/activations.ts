@@ -1,7 +1,7 @@
 import type { Queryable } from '../../platform/store/db.js';
 import type { ActivationDirection, ActivationState } from '../domain/activation.js';
 
-/** The only SQL on flex_activation_requests. */
+/** The only SQL on flex_activation_requests (read with the opt-ins of their devices). */
 
 export interface StoredActivation {
   readonly id: string;
@@ -75,4 +75,15 @@ export async function activationById(db: Queryable, id: string, options: { lock?
 
 export async function setActivationState(db: Queryable, id: string, state: ActivationState, atMs: number): Promise<void> {
   await db.query('UPDATE flex_activation_requests SET state = $2, answered_at = $3 WHERE id = $1', [id, state, new Date(atMs)]);
+}
+
+/** An order's accepted requests with the power their devices' members allowed on the contract's opt-in (null: no maximum set). */
+export async function acceptedAllowances(db: Queryable, communityId: string, orderMessageId: string, contractId: string): Promise<Array<{ firstIsp: number; lastIsp: number; direction: ActivationDirection; maxPowerW: number | null }>> {
+  const rows = await db.query<{ first_isp: number; last_isp: number; direction: ActivationDirection; max_power_w: number | null }>(
+    `SELECT a.first_isp, a.last_isp, a.direction, d.max_power_w FROM flex_activation_requests a
+       JOIN flex_contract_devices d ON d.device_id = a.device_id AND d.community_id = a.community_id AND d.contract_id = $3
+     WHERE a.community_id = $1 AND a.order_message_id = $2 AND a.state = 'accepted' ORDER BY a.id`,
+    [communityId, orderMessageId, contractId],
+  );
+  return rows.map((r) => ({ firstIsp: r.first_isp, lastIsp: r.last_isp, direction: r.direction, maxPowerW: r.max_power_w }));
 }

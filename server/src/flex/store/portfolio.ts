@@ -109,7 +109,8 @@ export interface StoredOffer {
   readonly messageId: string;
   readonly communityId: string;
   readonly contractId: string;
-  readonly requestMessageId: string;
+  /** The FlexRequest answered; null for an unsolicited offer. */
+  readonly requestMessageId: string | null;
   readonly congestionPoint: string;
   readonly period: string;
   /** W per ISP: the plan without the request. */
@@ -125,7 +126,7 @@ interface OfferRow {
   message_id: string;
   community_id: string;
   contract_id: string;
-  request_message_id: string;
+  request_message_id: string | null;
   congestion_point: string;
   period: string;
   baseline: Record<string, number>;

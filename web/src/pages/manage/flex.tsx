@@ -144,6 +144,7 @@ function Contracts({ community, fmt, participants }: { community: Community; fmt
         participantId: v.participantId!, congestionPoints: listOf(v.congestionPoints), serviceType: v.serviceType as FlexContract['serviceType'],
         validFrom: v.validFrom!, validTo: v.validTo!, windows: [{ weekdays, from: v.from!, to: v.to! }],
         capacityRemuneration: v.capacityRemuneration!, volumeRemuneration: v.volumeRemuneration!, penaltyRate: v.penaltyRate!,
+        communityFeePercent: v.communityFeePercent!,
       },
     });
     contracts.reload();
@@ -167,6 +168,7 @@ function Contracts({ community, fmt, participants }: { community: Community; fmt
                 <div><small class="muted">{t('manageFlex.terms', {
                   capacity: fmt.money(c.capacityRemuneration), volume: fmt.pricePerKWh(c.volumeRemuneration), penalty: fmt.pricePerKWh(c.penaltyRate),
                 })}</small></div>
+                <div><small class="muted">{t('manageFlex.communityFeeOf', { fee: fmt.count(Number(c.communityFeePercent)) })}</small></div>
                 <div>{t('manageFlex.participation', { devices: c.participation.devices, power: fmt.power(c.participation.allowedPowerW) })}</div>
                 <div>
                   {c.state === 'draft' && <button type="button" onClick={() => act(c, 'activate')} disabled={action.busy}>{t('manageFlex.activate')}</button>}
@@ -202,6 +204,9 @@ function Contracts({ community, fmt, participants }: { community: Community; fmt
           <Field id="flex-c-capacity" label={t('manageFlex.capacityRemuneration')}><input id="flex-c-capacity" name="capacityRemuneration" inputMode="decimal" required /></Field>
           <Field id="flex-c-volume" label={t('manageFlex.volumeRemuneration')}><input id="flex-c-volume" name="volumeRemuneration" inputMode="decimal" required /></Field>
           <Field id="flex-c-penalty" label={t('manageFlex.penaltyRate')}><input id="flex-c-penalty" name="penaltyRate" inputMode="decimal" required /></Field>
+          <Field id="flex-c-fee" label={t('manageFlex.communityFee')} hint={t('manageFlex.communityFeeHint')}>
+            <input id="flex-c-fee" name="communityFeePercent" type="number" min="0" max="100" step="0.01" defaultValue="0" aria-describedby="flex-c-fee-hint" required />
+          </Field>
           <button type="submit" disabled={action.busy}>{t('manageFlex.createContract')}</button>
         </form>
       )}
