@@ -219,6 +219,25 @@ export const ExportJob = Type.Object({
   bytes: nullable(Type.Integer({ minimum: 0 })),
   error: nullable(Type.String()),
 });
+/** A row of the managers' overview: a member's export shows its state and progress, never its file. */
+export const ExportJobOverview = Type.Object({
+  id: Uuid,
+  export: ExportJobKind,
+  memberId: nullable(Uuid),
+  requestedBy: Type.String({ description: 'the name of who asked' }),
+  requesterKind: Type.Enum(['member', 'manager', 'admin']),
+  from: nullable(IsoDateTime),
+  to: nullable(IsoDateTime),
+  state: Type.Enum(['queued', 'running', 'done', 'failed']),
+  itemsDone: Type.Integer({ minimum: 0 }),
+  itemsTotal: nullable(Type.Integer({ minimum: 0 })),
+  requestedAt: IsoDateTime,
+  startedAt: nullable(IsoDateTime),
+  finishedAt: nullable(IsoDateTime),
+  expiresAt: nullable(IsoDateTime),
+  bytes: nullable(Type.Integer({ minimum: 0 })),
+  error: nullable(Type.String({ description: 'why a manager export failed; never given for a member\'s export' })),
+});
 const RegulatorExportJobBody = Type.Object({
   export: Type.Enum(['regulator-intervals']),
   from: IsoDateTime,
@@ -237,6 +256,7 @@ export type ErasureRequest = Static<typeof ErasureRequest>;
 export type MaskingRules = Static<typeof MaskingRules>;
 export type MaskingRuleSet = Static<typeof MaskingRuleSet>;
 export type ExportJob = Static<typeof ExportJob>;
+export type ExportJobOverview = Static<typeof ExportJobOverview>;
 export type DataOffer = Static<typeof DataOffer>;
 export type DataOffers = Static<typeof DataOffers>;
 
@@ -300,6 +320,10 @@ export const privacyRoutes = {
   communityExportJobs: route('GET', '/api/v1/communities/:id/export-jobs', {
     tags: ['privacy'], summary: 'The community\'s manager exports made by the background job, newest first, until their files expire (managers; members\' own exports are not listed)',
     params: IdParams, response: { 200: Type.Array(ExportJob), ...errors(401, 403, 404) },
+  }),
+  communityExportJobOverview: route('GET', '/api/v1/communities/:id/export-jobs/overview', {
+    tags: ['privacy'], summary: 'Every export job of the community, members\' personal exports included: what, whose, who asked, state, progress and when, newest first, at most 100 — never a member export\'s file, file name or error (managers)',
+    params: IdParams, response: { 200: Type.Array(ExportJobOverview), ...errors(401, 403, 404) },
   }),
   exportJob: route('GET', '/api/v1/export-jobs/:id', {
     tags: ['privacy'], summary: 'An export job\'s state and progress (items done of the total): a member\'s to that member alone, a manager export to the community\'s managers; nobody else learns it exists',

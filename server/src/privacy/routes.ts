@@ -18,7 +18,7 @@ import { exportMemberData } from './export.js';
 import { PRIVACY_JOB } from './job.js';
 import type { StoredErasure, StoredExportJob, StoredGrant } from './store.js';
 import {
-  communityExportJobs, exportJobFile, memberExportJobs, PRIVACY_EXPORTS_JOB, requestMemberExportJob, requestRegulatorExportJob, visibleExportJob,
+  communityExportJobs, communityExportOverview, exportJobFile, memberExportJobs, PRIVACY_EXPORTS_JOB, requestMemberExportJob, requestRegulatorExportJob, visibleExportJob,
 } from './export-jobs.js';
 
 const iso = (ms: number | null) => (ms === null ? null : formatUtcInstant(ms));
@@ -178,6 +178,15 @@ export async function privacyRoutes(app: Api, { ctx, jobs }: { ctx: PrivacyConte
 
   app.get(contract.communityExportJobs.path, { schema: contract.communityExportJobs.schema },
     async (request) => (await communityExportJobs(ctx, request.principal, request.params.id)).map(exportJobView));
+
+  app.get(contract.communityExportJobOverview.path, { schema: contract.communityExportJobOverview.schema }, async (request) =>
+    (await communityExportOverview(ctx, request.principal, request.params.id)).map(({ job, requester }) => {
+      const { id, export: kind, memberId, from, to, state, itemsDone, itemsTotal, requestedAt, startedAt, finishedAt, expiresAt, bytes, error } = exportJobView(job);
+      return {
+        id, export: kind, memberId, requestedBy: requester, requesterKind: job.requesterKind, from, to, state, itemsDone, itemsTotal, requestedAt, startedAt,
+        finishedAt, expiresAt, bytes, error: memberId === null ? error : null,
+      };
+    }));
 
   app.get(contract.exportJob.path, { schema: contract.exportJob.schema },
     async (request) => exportJobView(await visibleExportJob(ctx, request.principal, request.params.id)));

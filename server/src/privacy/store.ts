@@ -537,6 +537,13 @@ export async function exportJobsOf(db: Queryable, communityId: string, memberId:
   return rows.map(exportJobOf);
 }
 
+/** Every export job of the community, members' and managers', newest first (the managers' overview). */
+export async function allExportJobsOf(db: Queryable, communityId: string, limit = 100): Promise<StoredExportJob[]> {
+  const rows = await db.query<ExportJobRow>(
+    `SELECT ${EXPORT_JOB_COLUMNS} FROM privacy_export_jobs WHERE community_id = $1 ORDER BY requested_at DESC, id LIMIT $2`, [communityId, limit]);
+  return rows.map(exportJobOf);
+}
+
 /** Jobs not finished, oldest first: queued ones and those whose process may have died while running (their leases decide). */
 export async function unfinishedExportJobs(db: Queryable, limit: number): Promise<StoredExportJob[]> {
   const rows = await db.query<ExportJobRow>(

@@ -684,6 +684,8 @@ const cases: Case[] = [
   }, body: () => ({ export: 'regulator-intervals', from: '2026-01-01T00:00:00Z', to: '2026-03-01T00:00:00Z' }), expect: managersOfA(202) },
   { method: 'GET', route: '/api/v1/communities/:id/export-jobs', url: (w) => `/api/v1/communities/${w.communityA}/export-jobs`, expect: managersOfA(200),
     check: (_role, body) => expect(body.every((j: { memberId: string | null }) => j.memberId === null)).toBe(true) },
+  { method: 'GET', route: '/api/v1/communities/:id/export-jobs/overview', url: (w) => `/api/v1/communities/${w.communityA}/export-jobs/overview`,
+    expect: managersOfA(200), check: (_role, body) => expect(body.every((j: Record<string, unknown>) => !('fileName' in j))).toBe(true) },
   { method: 'GET', route: '/api/v1/export-jobs/:id', url: async (w, tp) => `/api/v1/export-jobs/${await exportJobOfA(tp, w)}`,
     expect: { ...everyone(404), anonymous: 401, memberA: 200 } },
   { method: 'GET', route: '/api/v1/export-jobs/:id/file', url: async (w, tp) => `/api/v1/export-jobs/${await exportJobOfA(tp, w)}/file`,
