@@ -4,6 +4,8 @@ import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { OUTBOX_JOB } from '../../src/platform/events/index.js';
 import { decodeEntry, type ConsentChangedEntry } from '../../src/ledger/domain/index.js';
+import { grantDigest } from '../../src/privacy/index.js';
+import { grantById } from '../../src/privacy/store.js';
 
 /**
  * Data offers (issue 20, phase 5): a member offers a scope of their data; another member accepts,
@@ -160,9 +162,12 @@ describe.each(storeKinds)('data offers on %s', (kind) => {
     // Accepting again: 409, no second payment.
     expect((await tp.call('POST', `/api/v1/data-offers/${offer.id}/accept`, { token: w.memberA2.token, body: { memberId: w.memberIdA2, purpose } })).status).toBe(409);
     expect(await wallets()).toEqual(paid);
-    // The grant's terms, payment included, read back as they were hashed (the digest is recomputed from the stored row).
+    // The grant's terms, payment included, read back as they were hashed: the digest recomputed from the stored row is the one in the record.
     const stored = (await ok('GET', `/api/v1/members/${w.memberIdA2}/consents`, w.memberA2.token)).received.find((g: { id: string }) => g.id === grant.id);
     expect(stored).toMatchObject({ digest: grant.digest, payment: grant.payment });
+    const row = (await grantById(tp.platform.db, grant.id))!;
+    expect(row.origin).toEqual({ kind: 'offer', offerId: offer.id, payment: { kind: 'wallet-transfer', transferId: String(grant.payment.posting), amountMinor: 250n, currency: 'EUR' } });
+    expect(grantDigest(row)).toBe(grant.digest);
     // Revoking a paid grant is on the trail like any other (its amount as text).
     expect((await ok('POST', `/api/v1/consents/${grant.id}/revoke`, w.memberA.token)).state).toBe('revoked');
   });
