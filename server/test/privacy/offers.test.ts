@@ -60,7 +60,7 @@ describe.each(storeKinds)('data offers on %s', (kind) => {
     tp = await startTestPlatform(kind, { privacy: { now: () => clock.now } });
     w = await buildWorld(tp);
     await storeIntervals();
-  }, 120_000);
+  }, 300_000);
   afterAll(() => tp?.close());
 
   it('a free offer accepted becomes a grant read within its scope only; taken once; in the record; withdrawn, it takes no one more', async () => {
