@@ -69,6 +69,8 @@ describe('web app: privacy', () => {
     await available.getByLabel('What the data is for').fill('Compare our days.');
     await available.getByRole('button', { name: 'Accept Daily use of our flat' }).click();
     await expect.poll(() => available.textContent()).toContain('You hold a consent from this offer');
+    // The grant is among the consents the neighbour received (the page read them before it existed).
+    await neighbour.reload();
     const received = neighbour.getByRole('region', { name: 'My consents' });
     await expect.poll(() => received.textContent()).toContain('Compare our days.');
     expect(await rawKeysShown(neighbour)).toEqual([]);
