@@ -57,7 +57,7 @@ export const MarketTrade = Type.Object({
 export const WalletPosting = Type.Object({
   sequence: Type.Integer(),
   at: IsoDateTime,
-  kind: Type.Enum(['top-up', 'settlement', 'settlement-correction', 'payout', 'dispute-correction']),
+  kind: Type.Enum(['top-up', 'settlement', 'settlement-correction', 'payout', 'dispute-correction', 'transfer']),
   line: nullable(Type.String()),
   slotStart: nullable(IsoDateTime),
   amount: Amount,

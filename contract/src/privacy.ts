@@ -1,6 +1,6 @@
 /** Privacy: consents, the access log, the GDPR export, erasure, the processing register, retention (server/src/privacy). */
 import { Type, type Static } from 'typebox';
-import { errors, IdParams, IsoDateTime, nullable, Uuid } from './common.js';
+import { Decimal, errors, IdParams, IsoDateTime, nullable, Uuid } from './common.js';
 import { route } from './route.js';
 
 export const ConsentQuantity = Type.Enum(['import', 'export', 'pv', 'energy-by-source']);
@@ -39,6 +39,10 @@ export const Consent = Type.Object({
   revokedAt: nullable(IsoDateTime),
   state: Type.Enum(['active', 'revoked', 'expired', 'pending']),
   digest: Type.String({ description: 'SHA-256 of the grant\'s terms (RFC 8785), what the verifiable record holds' }),
+  offerId: nullable(Uuid),
+  payment: nullable(Type.Object({
+    amount: Decimal, currency: Type.String(), posting: Type.Integer({ description: 'the transfer\'s sequence in the community\'s wallet ledger' }),
+  }, { description: 'what the recipient paid for the data offer the grant came from' })),
 });
 /** A grant as made: to a recipient that is not a member, with the token it reads with, shown this once. */
 export const GrantedConsent = Type.Object({
@@ -157,6 +161,45 @@ export const MaskingRules = Type.Object({
 });
 const ExportPeriod = Type.Object({ from: IsoDateTime, to: IsoDateTime }, { additionalProperties: false });
 
+export const OfferAudience = Type.Enum(['members', 'anyone'], { description: 'members: the community\'s members (priced offers: only they, paying from their wallet); anyone: also members of other communities, researchers, the grid operator, apps (free only)' });
+export const DataOffer = Type.Object({
+  id: Uuid,
+  communityId: Uuid,
+  grantor: Uuid,
+  scope: Scope,
+  description: Type.String(),
+  audience: OfferAudience,
+  price: Decimal,
+  currency: Type.String(),
+  grantValidityDays: Type.Integer(),
+  publishedAt: IsoDateTime,
+  openUntil: IsoDateTime,
+  withdrawnAt: nullable(IsoDateTime),
+  state: Type.Enum(['open', 'closed', 'withdrawn']),
+  takers: nullable(Type.Integer({ minimum: 0, description: 'grants made from it (to its member only)' })),
+  taken: Type.Boolean({ description: 'the caller (as this member) holds an active grant from it' }),
+});
+export const DataOffers = Type.Object({
+  mine: Type.Array(DataOffer, { description: 'the member\'s offers, newest first' }),
+  available: Type.Array(DataOffer, { description: 'open offers of other members of the community' }),
+});
+const DataOfferBody = Type.Object({
+  scope: Scope,
+  description: Type.String({ minLength: 1, maxLength: 1000 }),
+  audience: OfferAudience,
+  price: Decimal,
+  grantValidityDays: Type.Integer({ minimum: 1, maximum: 1830 }),
+  openUntil: IsoDateTime,
+}, { additionalProperties: false });
+const AcceptOfferBody = Type.Object({
+  memberId: Type.Optional(Uuid),
+  recipient: Type.Optional(Type.Object({
+    kind: Type.Enum(['researcher', 'grid-operator', 'app']),
+    label: Type.String({ minLength: 1, maxLength: 200 }),
+  }, { additionalProperties: false })),
+  purpose: Purpose,
+}, { additionalProperties: false, description: 'who takes it: memberId (one of the caller\'s memberships) or recipient (an organisation the caller acts for; free offers to anyone only)' });
+
 export const ExportJobKind = Type.Enum(['member', 'regulator-intervals'], { description: 'member: everything about one member (GDPR Art. 15/20, a ZIP); regulator-intervals: the masked regulator CSV of a period' });
 export const ExportJob = Type.Object({
   id: Uuid,
@@ -176,6 +219,25 @@ export const ExportJob = Type.Object({
   bytes: nullable(Type.Integer({ minimum: 0 })),
   error: nullable(Type.String()),
 });
+/** A row of the managers' overview: a member's export shows its state and progress, never its file. */
+export const ExportJobOverview = Type.Object({
+  id: Uuid,
+  export: ExportJobKind,
+  memberId: nullable(Uuid),
+  requestedBy: Type.String({ description: 'the name of who asked' }),
+  requesterKind: Type.Enum(['member', 'manager', 'admin']),
+  from: nullable(IsoDateTime),
+  to: nullable(IsoDateTime),
+  state: Type.Enum(['queued', 'running', 'done', 'failed']),
+  itemsDone: Type.Integer({ minimum: 0 }),
+  itemsTotal: nullable(Type.Integer({ minimum: 0 })),
+  requestedAt: IsoDateTime,
+  startedAt: nullable(IsoDateTime),
+  finishedAt: nullable(IsoDateTime),
+  expiresAt: nullable(IsoDateTime),
+  bytes: nullable(Type.Integer({ minimum: 0 })),
+  error: nullable(Type.String({ description: 'why a manager export failed; never given for a member\'s export' })),
+});
 const RegulatorExportJobBody = Type.Object({
   export: Type.Enum(['regulator-intervals']),
   from: IsoDateTime,
@@ -194,6 +256,9 @@ export type ErasureRequest = Static<typeof ErasureRequest>;
 export type MaskingRules = Static<typeof MaskingRules>;
 export type MaskingRuleSet = Static<typeof MaskingRuleSet>;
 export type ExportJob = Static<typeof ExportJob>;
+export type ExportJobOverview = Static<typeof ExportJobOverview>;
+export type DataOffer = Static<typeof DataOffer>;
+export type DataOffers = Static<typeof DataOffers>;
 
 export const privacyRoutes = {
   memberConsents: route('GET', '/api/v1/members/:id/consents', {
@@ -215,6 +280,22 @@ export const privacyRoutes = {
   consentedSeries: route('GET', '/api/v1/consents/:id/series', {
     tags: ['privacy'], summary: 'A recipient reads a metering point\'s energy through a consent: the grant\'s scope only, at its resolution; every read is in the member\'s access log. A member recipient with their login or API token; any other recipient with the grant\'s recipient token (Authorization: Bearer gsc_…), which opens that grant alone — out of scope, revoked, expired or another grant\'s: 404',
     params: IdParams, querystring: SeriesQuery, response: { 200: ConsentedSeries, ...errors(400, 401, 403, 404) },
+  }),
+  memberDataOffers: route('GET', '/api/v1/members/:id/data-offers', {
+    tags: ['privacy'], summary: 'The member\'s data offers and the open offers of other members of the community (the member only)',
+    params: IdParams, response: { 200: DataOffers, ...errors(401, 403, 404) },
+  }),
+  publishDataOffer: route('POST', '/api/v1/members/:id/data-offers', {
+    tags: ['privacy'], summary: 'Offer a scope of the member\'s own energy data for a price (0: free); whoever accepts gets a consent grant on exactly that scope; on the audit trail (the member only)',
+    params: IdParams, body: DataOfferBody, response: { 201: DataOffer, ...errors(400, 401, 403, 404) },
+  }),
+  withdrawDataOffer: route('POST', '/api/v1/data-offers/:id/withdraw', {
+    tags: ['privacy'], summary: 'Withdraw a data offer: nobody can accept it any more, grants made from it run on until revoked; withdrawing again changes nothing (its member only)',
+    params: IdParams, response: { 200: DataOffer, ...errors(401, 403, 404) },
+  }),
+  acceptDataOffer: route('POST', '/api/v1/data-offers/:id/accept', {
+    tags: ['privacy'], summary: 'Accept a data offer: a priced one is paid from the taker\'s wallet to the member\'s (409 when the wallet holds less), and the offer becomes a consent grant, in the verifiable record like any grant; 409 when closed, withdrawn or already held (a member of the community, or anyone for an offer to anyone)',
+    params: IdParams, body: AcceptOfferBody, response: { 201: GrantedConsent, ...errors(400, 401, 403, 404, 409) },
   }),
   memberAccessLog: route('GET', '/api/v1/members/:id/access-log', {
     tags: ['privacy'], summary: 'Who read the member\'s personal data, when, through which route and why, newest first (the member only)',
@@ -239,6 +320,10 @@ export const privacyRoutes = {
   communityExportJobs: route('GET', '/api/v1/communities/:id/export-jobs', {
     tags: ['privacy'], summary: 'The community\'s manager exports made by the background job, newest first, until their files expire (managers; members\' own exports are not listed)',
     params: IdParams, response: { 200: Type.Array(ExportJob), ...errors(401, 403, 404) },
+  }),
+  communityExportJobOverview: route('GET', '/api/v1/communities/:id/export-jobs/overview', {
+    tags: ['privacy'], summary: 'Every export job of the community, members\' personal exports included: what, whose, who asked, state, progress and when, newest first, at most 100 — never a member export\'s file, file name or error (managers)',
+    params: IdParams, response: { 200: Type.Array(ExportJobOverview), ...errors(401, 403, 404) },
   }),
   exportJob: route('GET', '/api/v1/export-jobs/:id', {
     tags: ['privacy'], summary: 'An export job\'s state and progress (items done of the total): a member\'s to that member alone, a manager export to the community\'s managers; nobody else learns it exists',

@@ -43,6 +43,50 @@ describe('web app: privacy', () => {
     await tp?.close();
   });
 
+  // Before the test that erases memberA: memberA offers, memberA2 accepts.
+  it('lets a member offer data, another member accept it as a consent, and the offer be withdrawn', async () => {
+    const context = await openContext(browser, tp.platform.httpUrl);
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await logIn(page, w.memberA.email, w.memberA.password);
+    await page.getByRole('link', { name: 'My privacy' }).click();
+    const offers = page.getByRole('region', { name: 'Data offers' });
+    await offers.getByLabel('What you offer').fill('Daily use of our flat');
+    await offers.getByLabel('Data from').fill('2026-01-01');
+    await offers.getByLabel('Open until').fill(new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10));
+    await offers.getByRole('button', { name: 'Publish' }).click();
+    const mine = offers.getByRole('list', { name: 'My offers' });
+    await expect.poll(() => mine.textContent()).toContain('Daily use of our flat');
+    expect(await mine.textContent()).toMatch(/Open.*daily values; free; consent for 365 days/);
+    expect(await mine.textContent()).toContain('nobody accepted yet');
+
+    const other = await openContext(browser, tp.platform.httpUrl);
+    const neighbour = await other.newPage();
+    errors.push(...collectPageErrors(neighbour));
+    await logIn(neighbour, w.memberA2.email, w.memberA2.password);
+    await neighbour.getByRole('link', { name: 'My privacy' }).click();
+    const available = neighbour.getByRole('region', { name: 'Data offers' }).getByRole('list', { name: 'Offers of other members' });
+    await available.getByLabel('What the data is for').fill('Compare our days.');
+    await available.getByRole('button', { name: 'Accept Daily use of our flat' }).click();
+    await expect.poll(() => available.textContent()).toContain('You hold a consent from this offer');
+    // The grant is among the consents the neighbour received (the page read them before it existed).
+    await neighbour.reload();
+    const received = neighbour.getByRole('region', { name: 'My consents' });
+    await expect.poll(() => received.textContent()).toContain('Compare our days.');
+    expect(await rawKeysShown(neighbour)).toEqual([]);
+    await other.close();
+
+    await page.reload();
+    const reloaded = page.getByRole('region', { name: 'Data offers' }).getByRole('list', { name: 'My offers' });
+    await expect.poll(() => reloaded.textContent()).toContain('accepted once');
+    await reloaded.getByRole('button', { name: 'Withdraw Daily use of our flat' }).click();
+    await expect.poll(() => reloaded.textContent()).toContain('Withdrawn');
+    expect(await rawKeysShown(page)).toEqual([]);
+    await screenshot(page, 'privacy-offers');
+    await context.close();
+    expect(errors).toEqual([]);
+  });
+
   it('lets a member see who read their data, grant and revoke a consent, and ask for erasure; the manager sees the request', async () => {
     const context = await openContext(browser, tp.platform.httpUrl);
     const page = await context.newPage();
@@ -101,6 +145,10 @@ describe('web app: privacy', () => {
     await expect.poll(() => retention.textContent()).toMatch(/legal minimum/);
     const erasures = managerPage.getByRole('region', { name: 'Erasure requests' });
     await expect.poll(() => erasures.locator('li').count()).toBe(1);
+    // memberA's export is in the managers' overview (until the erasure removes it), never with a link to its file.
+    const exportJobs = managerPage.getByRole('region', { name: 'Export jobs' });
+    await exportJobs.getByRole('heading', { name: 'Export jobs' }).waitFor();
+    expect(await exportJobs.getByRole('link').count()).toBe(0);
     expect(await rawKeysShown(managerPage)).toEqual([]);
     await screenshot(managerPage, 'privacy-manager');
     await manager.close();

@@ -10,3 +10,4 @@ export { marketStatementFacts, type MarketStatementFacts, type MarketStatementKi
 export { fileDispute, settleDispute } from './disputes.js';
 export { communityPayouts, decideOnPayout, requestDuePayouts } from './payouts.js';
 export { memberWallet } from './views.js';
+export { payBetweenWallets, type WalletPayment } from './transfers.js';

@@ -6,7 +6,7 @@ import type { JobDefinition } from '../platform/jobs/index.js';
 import type { Principal } from '../kernel/principal.js';
 import { ConflictError, NotFoundError } from '../kernel/errors.js';
 import { DAY_MS } from '../kernel/time.js';
-import { getUser, isManagerOf, requireUser } from '../accounts/index.js';
+import { getUser, isManagerOf, requireUser, usersByIds } from '../accounts/index.js';
 import { loadCommunity } from '../registry/index.js';
 import type { PrivacyLanguage } from './domain/index.js';
 import { memberExportFileName, writeMemberExportFile } from './export.js';
@@ -54,6 +54,19 @@ export async function memberExportJobs(ctx: PrivacyContext, principal: Principal
 export async function communityExportJobs(ctx: PrivacyContext, principal: Principal, communityId: string): Promise<store.StoredExportJob[]> {
   await managedCommunity(ctx, principal, communityId);
   return store.exportJobsOf(ctx.db, communityId, null);
+}
+
+/**
+ * The managers' overview of every export job of the community, members' personal exports too:
+ * what, whose, who asked and in which role, state, progress, when — so they can see that requests
+ * are answered and spot failures. Never a member export's file, its name or its error text (the
+ * file and the job's own page stay the member's alone, 404 to anyone else).
+ */
+export async function communityExportOverview(ctx: PrivacyContext, principal: Principal, communityId: string): Promise<{ job: store.StoredExportJob; requester: string }[]> {
+  await managedCommunity(ctx, principal, communityId);
+  const jobs = await store.allExportJobsOf(ctx.db, communityId);
+  const users = await usersByIds(ctx.db, [...new Set(jobs.map((j) => j.requestedBy))]);
+  return jobs.map((job) => ({ job, requester: users.get(job.requestedBy)?.displayName ?? job.requestedBy }));
 }
 
 /**

@@ -1,9 +1,14 @@
 import type { Api } from '../platform/http/api.js';
 import { requestCredentials } from '../platform/http/app.js';
 import type { JobWaker } from '../platform/jobs/index.js';
-import { privacyRoutes as contract, type Consent, type ErasureRequest, type ExportJob, type MaskingRuleSet } from '@gridshare/contract/privacy';
+import { privacyRoutes as contract, type Consent, type DataOffer as DataOfferView, type ErasureRequest, type ExportJob, type MaskingRuleSet } from '@gridshare/contract/privacy';
 import { formatUtcInstant } from '../kernel/time.js';
-import { getMaskingRule, grantState, maskingRuleNames, PROCESSING_REGISTER, type ConsentQuantity, type ExportSchema, type MaskingRuleSet as RuleSet, type PrivacyLanguage } from './domain/index.js';
+import { formatMinor, minorDigits } from '../kernel/money.js';
+import {
+  getMaskingRule, grantState, isOfferOpen, maskingRuleNames, PROCESSING_REGISTER,
+  type ConsentQuantity, type DataOffer, type DataScope, type ExportSchema, type MaskingRuleSet as RuleSet, type PrivacyLanguage,
+} from './domain/index.js';
+import { acceptDataOffer, memberOffers, publishOffer, withdrawDataOffer } from './offers.js';
 import { communityRuleSets, putRuleSet, regulatorExport, type ManagerExport } from './masking.js';
 import {
   communityErasures, grantConsent, listConsents, memberAccessLog, putCommunityRetention, readThroughConsent,
@@ -13,17 +18,37 @@ import { exportMemberData } from './export.js';
 import { PRIVACY_JOB } from './job.js';
 import type { StoredErasure, StoredExportJob, StoredGrant } from './store.js';
 import {
-  communityExportJobs, exportJobFile, memberExportJobs, PRIVACY_EXPORTS_JOB, requestMemberExportJob, requestRegulatorExportJob, visibleExportJob,
+  communityExportJobs, communityExportOverview, exportJobFile, memberExportJobs, PRIVACY_EXPORTS_JOB, requestMemberExportJob, requestRegulatorExportJob, visibleExportJob,
 } from './export-jobs.js';
 
 const iso = (ms: number | null) => (ms === null ? null : formatUtcInstant(ms));
 
+const scopeView = (scope: DataScope): Consent['scope'] => ({
+  meteringPoints: [...scope.meteringPoints], quantities: [...scope.quantities], resolution: scope.resolution, from: formatUtcInstant(scope.period.fromMs), to: iso(scope.period.toMs),
+});
+
+const money = (minor: bigint, currency: string) => formatMinor(minor, minorDigits(currency));
+
 function consentView(g: StoredGrant, now: number): Consent {
+  const { origin } = g;
   return {
-    id: g.id, communityId: g.communityId, grantor: g.grantor, recipient: { ...g.recipient },
-    scope: { meteringPoints: [...g.scope.meteringPoints], quantities: [...g.scope.quantities], resolution: g.scope.resolution, from: formatUtcInstant(g.scope.period.fromMs), to: iso(g.scope.period.toMs) },
+    id: g.id, communityId: g.communityId, grantor: g.grantor, recipient: { ...g.recipient }, scope: scopeView(g.scope),
     purpose: { ...g.purpose }, createdAt: formatUtcInstant(g.createdAt), validUntil: formatUtcInstant(g.validUntil), revokedAt: iso(g.revokedAt),
     state: grantState(g, now), digest: g.digest,
+    offerId: origin.kind === 'offer' ? origin.offerId : null,
+    payment: origin.kind === 'offer' && origin.payment.kind === 'wallet-transfer'
+      ? { amount: money(origin.payment.amountMinor, origin.payment.currency), currency: origin.payment.currency, posting: Number(origin.payment.transferId) }
+      : null,
+  };
+}
+
+function offerView(o: DataOffer, now: number, mine: { takers: number } | { taken: boolean }): DataOfferView {
+  return {
+    id: o.id, communityId: o.communityId, grantor: o.grantor, scope: scopeView(o.scope), description: o.description, audience: o.audience,
+    price: money(o.priceMinor, o.currency), currency: o.currency, grantValidityDays: o.grantValidityDays, publishedAt: formatUtcInstant(o.publishedAt),
+    openUntil: formatUtcInstant(o.openUntil), withdrawnAt: iso(o.withdrawnAt),
+    state: o.withdrawnAt !== null ? 'withdrawn' : isOfferOpen(o, now) ? 'open' : 'closed',
+    takers: 'takers' in mine ? mine.takers : null, taken: 'taken' in mine && mine.taken,
   };
 }
 
@@ -98,6 +123,32 @@ export async function privacyRoutes(app: Api, { ctx, jobs }: { ctx: PrivacyConte
     };
   });
 
+  app.get(contract.memberDataOffers.path, { schema: contract.memberDataOffers.schema }, async (request) => {
+    const { mine, available } = await memberOffers(ctx, request.principal, request.params.id);
+    const now = ctx.now();
+    return { mine: mine.map((m) => offerView(m.offer, now, m)), available: available.map((a) => offerView(a.offer, now, a)) };
+  });
+
+  app.post(contract.publishDataOffer.path, { schema: contract.publishDataOffer.schema }, async (request, reply) => {
+    const { body } = request;
+    const offer = await publishOffer(ctx, request.principal, request.params.id, {
+      scope: {
+        meteringPoints: body.scope.meteringPoints, quantities: body.scope.quantities, resolution: body.scope.resolution,
+        period: { fromMs: Date.parse(body.scope.from), toMs: body.scope.to === null ? null : Date.parse(body.scope.to) },
+      },
+      description: body.description, audience: body.audience, price: body.price, grantValidityDays: body.grantValidityDays, openUntil: Date.parse(body.openUntil),
+    });
+    return reply.status(201).send(offerView(offer, ctx.now(), { takers: 0 }));
+  });
+
+  app.post(contract.withdrawDataOffer.path, { schema: contract.withdrawDataOffer.schema },
+    async (request) => offerView(await withdrawDataOffer(ctx, request.principal, request.params.id), ctx.now(), { taken: false }));
+
+  app.post(contract.acceptDataOffer.path, { schema: contract.acceptDataOffer.schema }, async (request, reply) => {
+    const { grant, recipientToken } = await acceptDataOffer(ctx, request.principal, request.params.id, request.body);
+    return reply.status(201).send({ ...consentView(grant, ctx.now()), ...(recipientToken === undefined ? {} : { recipientToken }) });
+  });
+
   app.get(contract.memberAccessLog.path, { schema: contract.memberAccessLog.schema }, async (request) =>
     (await memberAccessLog(ctx, request.principal, request.params.id)).map((a) => ({
       id: a.id, at: formatUtcInstant(a.at), accessorKind: a.accessorKind, accessor: a.accessorLabel, grantId: a.grantId, purpose: a.purpose,
@@ -127,6 +178,15 @@ export async function privacyRoutes(app: Api, { ctx, jobs }: { ctx: PrivacyConte
 
   app.get(contract.communityExportJobs.path, { schema: contract.communityExportJobs.schema },
     async (request) => (await communityExportJobs(ctx, request.principal, request.params.id)).map(exportJobView));
+
+  app.get(contract.communityExportJobOverview.path, { schema: contract.communityExportJobOverview.schema }, async (request) =>
+    (await communityExportOverview(ctx, request.principal, request.params.id)).map(({ job, requester }) => {
+      const { id, export: kind, memberId, from, to, state, itemsDone, itemsTotal, requestedAt, startedAt, finishedAt, expiresAt, bytes, error } = exportJobView(job);
+      return {
+        id, export: kind, memberId, requestedBy: requester, requesterKind: job.requesterKind, from, to, state, itemsDone, itemsTotal, requestedAt, startedAt,
+        finishedAt, expiresAt, bytes, error: memberId === null ? error : null,
+      };
+    }));
 
   app.get(contract.exportJob.path, { schema: contract.exportJob.schema },
     async (request) => exportJobView(await visibleExportJob(ctx, request.principal, request.params.id)));

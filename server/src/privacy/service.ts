@@ -133,11 +133,18 @@ export async function grantConsent(ctx: PrivacyContext, principal: Principal, me
 const RECIPIENT_TOKEN_PREFIX = 'gsc_';
 
 /** The verifiable record's view of a grant's change: who (as ids the ledger commits to), to whom, why, until when, and the digest of its terms. */
-function consentEvent(grant: store.StoredGrant, state: 'granted' | 'revoked', atMs: number): EventPayload<'consent.changed'> {
+export function consentEvent(grant: store.StoredGrant, state: 'granted' | 'revoked', atMs: number): EventPayload<'consent.changed'> {
   return {
     communityId: grant.communityId, grantId: grant.id, grantorMemberId: grant.grantor, recipientKind: grant.recipient.kind, recipientId: grant.recipient.id,
     purpose: grant.purpose.code, state, validUntilMs: grant.validUntil, digest: grant.digest, atMs,
   };
+}
+
+/** A grant on the audit trail (which is JSON): a paid offer's amount as text. */
+export function auditGrant(grant: store.StoredGrant) {
+  const { origin } = grant;
+  if (origin.kind !== 'offer' || origin.payment.kind === 'free') return grant;
+  return { ...grant, origin: { ...origin, payment: { ...origin.payment, amountMinor: origin.payment.amountMinor.toString() } } };
 }
 
 /** A grant the caller gave: the recipient and the grantor's managers know it exists (403), anyone else does not (404). */
@@ -158,7 +165,7 @@ export async function revokeConsent(ctx: PrivacyContext, principal: Principal, g
   return ctx.events.transaction(ctx.db, async (tx, publish) => {
     await store.markRevoked(tx, grantId, revoked.revokedAt!);
     const after = (await store.grantById(tx, grantId))!;
-    await recordChange(publish, { kind: 'consent', communityId: grant.communityId, resourceId: grantId, action: 'revoke', before: grant, after, subjectMemberId: grant.grantor, atMs: revoked.revokedAt! });
+    await recordChange(publish, { kind: 'consent', communityId: grant.communityId, resourceId: grantId, action: 'revoke', before: auditGrant(grant), after: auditGrant(after), subjectMemberId: grant.grantor, atMs: revoked.revokedAt! });
     if (grant.revokedAt === null) await publish('consent.changed', consentEvent(grant, 'revoked', revoked.revokedAt!));
     return after;
   });
@@ -189,7 +196,7 @@ export async function reissueRecipientToken(ctx: PrivacyContext, principal: Prin
   });
 }
 
-const newRecipientToken = () => `${RECIPIENT_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+export const newRecipientToken = () => `${RECIPIENT_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
 
 export interface SeriesQuery {
   readonly meteringPoint: string;
@@ -426,6 +433,7 @@ export async function executeErasure(ctx: PrivacyContext, request: store.StoredE
     await forgetSalts(tx, memberIds);
     for (const id of memberIds) {
       await store.revokeAllOfMember(tx, id, now);
+      await store.withdrawOffersOfErased(tx, id, now);
       await store.relabelRecipient(tx, id, pseudonym.label);
     }
     await store.relabelAccessor(tx, [member.userId, ...memberIds], pseudonym.label);

@@ -2,12 +2,13 @@ import type { Queryable } from '../platform/store/db.js';
 import { keyIdSql, sealedStore } from '../secrets/index.js';
 import type { Resolution } from '../kernel/calendar.js';
 import type {
-  AccessLogEntry, ConsentPurpose, MaskingRuleSet, ConsentQuantity, DataCategory, ErasurePlan, Grant, ProcessingPurpose, RecipientKind, RetentionPolicy,
+  AccessLogEntry, ConsentPurpose, MaskingRuleSet, ConsentQuantity, DataCategory, DataOffer, ErasurePlan, Grant, GrantOrigin, OfferAudience, ProcessingPurpose,
+  RecipientKind, RetentionPolicy,
 } from './domain/index.js';
 
 /**
  * The only SQL on privacy's tables: consent_grants, consent_recipient_tokens, access_log, erasure_requests, retention_policies,
- * masking_salts, masking_rule_sets, privacy_export_jobs.
+ * masking_salts, masking_rule_sets, privacy_export_jobs, data_offers.
  */
 
 interface GrantRow {
@@ -28,10 +29,24 @@ interface GrantRow {
   valid_until: Date;
   revoked_at: Date | null;
   digest: string;
+  offer_id: string | null;
+  payment_posting: number | null;
+  payment_minor: string | null;
+  payment_currency: string | null;
 }
 
 export interface StoredGrant extends Grant {
   readonly digest: string;
+}
+
+function originOf(r: GrantRow): GrantOrigin {
+  if (r.offer_id === null) return { kind: 'direct' };
+  return {
+    kind: 'offer', offerId: r.offer_id,
+    payment: r.payment_posting === null
+      ? { kind: 'free' }
+      : { kind: 'wallet-transfer', transferId: String(r.payment_posting), amountMinor: BigInt(r.payment_minor!), currency: r.payment_currency! },
+  };
 }
 
 const toGrant = (r: GrantRow): StoredGrant => ({
@@ -46,7 +61,7 @@ const toGrant = (r: GrantRow): StoredGrant => ({
     period: { fromMs: r.period_from.getTime(), toMs: r.period_to?.getTime() ?? null },
   },
   purpose: { code: r.purpose_code, statement: r.purpose_statement },
-  origin: { kind: 'direct' },
+  origin: originOf(r),
   createdAt: r.created_at.getTime(),
   validUntil: r.valid_until.getTime(),
   revokedAt: r.revoked_at?.getTime() ?? null,
@@ -54,17 +69,22 @@ const toGrant = (r: GrantRow): StoredGrant => ({
 });
 
 const GRANT_SELECT = `SELECT id, community_id, grantor, recipient_kind, recipient_id, recipient_label, metering_points, quantities, resolution,
-  period_from, period_to, purpose_code, purpose_statement, created_at, valid_until, revoked_at, digest FROM consent_grants`;
+  period_from, period_to, purpose_code, purpose_statement, created_at, valid_until, revoked_at, digest, offer_id, payment_posting,
+  payment_minor::text, payment_currency FROM consent_grants`;
 
 export async function insertGrant(db: Queryable, grant: Grant, digest: string): Promise<void> {
-  const { scope } = grant;
+  const { scope, origin } = grant;
+  const payment = origin.kind === 'offer' && origin.payment.kind === 'wallet-transfer' ? origin.payment : undefined;
   await db.query(
     `INSERT INTO consent_grants (id, community_id, grantor, recipient_kind, recipient_id, recipient_label, metering_points, quantities,
-       resolution, period_from, period_to, purpose_code, purpose_statement, created_at, valid_until, revoked_at, digest)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULL, $16)`,
+       resolution, period_from, period_to, purpose_code, purpose_statement, created_at, valid_until, revoked_at, digest,
+       offer_id, payment_posting, payment_minor, payment_currency)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULL, $16, $17, $18, $19, $20)`,
     [grant.id, grant.communityId, grant.grantor, grant.recipient.kind, grant.recipient.id, grant.recipient.label, scope.meteringPoints,
       scope.quantities, scope.resolution, new Date(scope.period.fromMs), scope.period.toMs === null ? null : new Date(scope.period.toMs),
-      grant.purpose.code, grant.purpose.statement, new Date(grant.createdAt), new Date(grant.validUntil), digest],
+      grant.purpose.code, grant.purpose.statement, new Date(grant.createdAt), new Date(grant.validUntil), digest,
+      origin.kind === 'offer' ? origin.offerId : null, payment ? Number(payment.transferId) : null, payment ? payment.amountMinor.toString() : null,
+      payment ? payment.currency : null],
   );
 }
 
@@ -517,6 +537,13 @@ export async function exportJobsOf(db: Queryable, communityId: string, memberId:
   return rows.map(exportJobOf);
 }
 
+/** Every export job of the community, members' and managers', newest first (the managers' overview). */
+export async function allExportJobsOf(db: Queryable, communityId: string, limit = 100): Promise<StoredExportJob[]> {
+  const rows = await db.query<ExportJobRow>(
+    `SELECT ${EXPORT_JOB_COLUMNS} FROM privacy_export_jobs WHERE community_id = $1 ORDER BY requested_at DESC, id LIMIT $2`, [communityId, limit]);
+  return rows.map(exportJobOf);
+}
+
 /** Jobs not finished, oldest first: queued ones and those whose process may have died while running (their leases decide). */
 export async function unfinishedExportJobs(db: Queryable, limit: number): Promise<StoredExportJob[]> {
   const rows = await db.query<ExportJobRow>(
@@ -569,4 +596,94 @@ export async function deleteExpiredExportJobs(db: Queryable, at: number): Promis
 export async function deleteExportJobsOfMembers(db: Queryable, memberIds: readonly string[]): Promise<string[]> {
   const rows = await db.query<{ id: string }>('DELETE FROM privacy_export_jobs WHERE member_id = ANY($1::uuid[]) RETURNING id', [memberIds]);
   return rows.map((r) => r.id);
+}
+
+// ---- data offers ----
+
+interface OfferRow {
+  id: string;
+  community_id: string;
+  grantor: string;
+  metering_points: string[];
+  quantities: ConsentQuantity[];
+  resolution: Resolution;
+  period_from: Date;
+  period_to: Date | null;
+  description: string;
+  audience: OfferAudience;
+  price_minor: string;
+  currency: string;
+  grant_validity_days: number;
+  published_at: Date;
+  open_until: Date;
+  withdrawn_at: Date | null;
+}
+
+const toOffer = (r: OfferRow): DataOffer => ({
+  id: r.id, communityId: r.community_id, grantor: r.grantor,
+  scope: {
+    meteringPoints: r.metering_points, quantities: r.quantities, resolution: r.resolution,
+    period: { fromMs: r.period_from.getTime(), toMs: r.period_to?.getTime() ?? null },
+  },
+  description: r.description, audience: r.audience, priceMinor: BigInt(r.price_minor), currency: r.currency, grantValidityDays: r.grant_validity_days,
+  publishedAt: r.published_at.getTime(), openUntil: r.open_until.getTime(), withdrawnAt: r.withdrawn_at?.getTime() ?? null,
+});
+
+const OFFER_SELECT = `SELECT id, community_id, grantor, metering_points, quantities, resolution, period_from, period_to, description, audience,
+  price_minor::text, currency, grant_validity_days, published_at, open_until, withdrawn_at FROM data_offers`;
+
+export async function insertOffer(db: Queryable, offer: DataOffer): Promise<void> {
+  const { scope } = offer;
+  await db.query(
+    `INSERT INTO data_offers (community_id, id, grantor, metering_points, quantities, resolution, period_from, period_to, description, audience,
+       price_minor, currency, grant_validity_days, published_at, open_until, withdrawn_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULL)`,
+    [offer.communityId, offer.id, offer.grantor, scope.meteringPoints, scope.quantities, scope.resolution, new Date(scope.period.fromMs),
+      scope.period.toMs === null ? null : new Date(scope.period.toMs), offer.description, offer.audience, offer.priceMinor.toString(), offer.currency,
+      offer.grantValidityDays, new Date(offer.publishedAt), new Date(offer.openUntil)],
+  );
+}
+
+/** An offer; `lock` takes its row for the transaction (acceptances of one offer one after the other). */
+export async function offerById(db: Queryable, id: string, lock = false): Promise<DataOffer | undefined> {
+  const rows = await db.query<OfferRow>(`${OFFER_SELECT} WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
+  return rows[0] && toOffer(rows[0]);
+}
+
+/** A member's offers, newest first. */
+export async function offersOfGrantor(db: Queryable, grantor: string): Promise<DataOffer[]> {
+  const rows = await db.query<OfferRow>(`${OFFER_SELECT} WHERE grantor = $1 ORDER BY published_at DESC, id`, [grantor]);
+  return rows.map(toOffer);
+}
+
+/** The community's offers open at `now` of members other than `except`, newest first. */
+export async function openOffersOfCommunity(db: Queryable, communityId: string, except: string, now: number): Promise<DataOffer[]> {
+  const rows = await db.query<OfferRow>(
+    `${OFFER_SELECT} WHERE community_id = $1 AND grantor <> $2 AND withdrawn_at IS NULL AND published_at <= $3 AND open_until > $3
+     ORDER BY published_at DESC, id`, [communityId, except, new Date(now)]);
+  return rows.map(toOffer);
+}
+
+/** Sets the withdrawal time once (withdrawing again keeps the first). */
+export async function markOfferWithdrawn(db: Queryable, offer: Pick<DataOffer, 'id' | 'communityId'>, at: number): Promise<void> {
+  await db.query('UPDATE data_offers SET withdrawn_at = $3 WHERE community_id = $1 AND id = $2 AND withdrawn_at IS NULL', [offer.communityId, offer.id, new Date(at)]);
+}
+
+/** An erased member's offers: withdrawn, and their description (the member's own words) gone; the terms stay with the grants made from them. */
+export async function withdrawOffersOfErased(db: Queryable, grantor: string, at: number): Promise<void> {
+  await db.query(`UPDATE data_offers SET withdrawn_at = coalesce(withdrawn_at, $2), description = '' WHERE grantor = $1`, [grantor, new Date(at)]);
+}
+
+/** How many grants were made from each of the offers. */
+export async function takersOfOffers(db: Queryable, offerIds: readonly string[]): Promise<Map<string, number>> {
+  const rows = await db.query<{ offer_id: string; n: number }>(
+    'SELECT offer_id, count(*)::int AS n FROM consent_grants WHERE offer_id = ANY($1::uuid[]) GROUP BY offer_id', [offerIds]);
+  return new Map(rows.map((r) => [r.offer_id, r.n]));
+}
+
+/** The grants a recipient holds from offers (any state): whether it holds one still running is decided by the caller's clock. */
+export async function grantsFromOffers(db: Queryable, kind: RecipientKind, recipientId: string, offerIds: readonly string[]): Promise<StoredGrant[]> {
+  const rows = await db.query<GrantRow>(
+    `${GRANT_SELECT} WHERE recipient_kind = $1 AND recipient_id = $2 AND offer_id = ANY($3::uuid[]) ORDER BY created_at DESC, id`, [kind, recipientId, offerIds]);
+  return rows.map(toGrant);
 }

@@ -138,6 +138,17 @@ async function researchGrantOfA(tp: TestPlatform, w: World, validForMs = 30 * 86
   if (response.status !== 201) throw new Error(`consent: ${response.status} ${JSON.stringify(response.body)}`);
   return { id: response.body.id, token: response.body.recipientToken };
 }
+/** memberA offers a day of daily import of A's home for free to the community's members. */
+const offerOfA = (w: World) => ({
+  scope: { meteringPoints: [w.meteringPointA], quantities: ['import'], resolution: '1d', from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' },
+  description: 'A day of my home.', audience: 'members', price: '0', grantValidityDays: 30,
+  openUntil: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+});
+async function dataOfferOfA(tp: TestPlatform, w: World): Promise<string> {
+  const response = await tp.call('POST', `/api/v1/members/${w.memberIdA}/data-offers`, { token: w.memberA.token, body: offerOfA(w) });
+  if (response.status !== 201) throw new Error(`offer: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body.id;
+}
 /** memberA's export, made by the job (done, so its file is there). */
 async function exportJobOfA(tp: TestPlatform, w: World): Promise<string> {
   const response = await tp.call('POST', `/api/v1/members/${w.memberIdA}/export-jobs`, { token: w.memberA.token });
@@ -657,6 +668,14 @@ const cases: Case[] = [
   { method: 'GET', route: '/api/v1/consents/:id/series', url: (w, tp) => grantOfA(tp, w).then((id) =>
     `/api/v1/consents/${id}/series?meteringPoint=${w.meteringPointA}&quantity=import&resolution=1h&from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z`),
     expect: { ...everyone(404), anonymous: 401, memberA2: 200 } },
+  // Data offers: a member publishes and withdraws their own; a members-only offer is the community's: the taker accepts as themself.
+  { method: 'GET', route: '/api/v1/members/:id/data-offers', url: (w) => `/api/v1/members/${w.memberIdA}/data-offers`, expect: onlyMemberA(200) },
+  { method: 'POST', route: '/api/v1/members/:id/data-offers', url: (w) => `/api/v1/members/${w.memberIdA}/data-offers`, body: offerOfA, expect: onlyMemberA(201) },
+  { method: 'POST', route: '/api/v1/data-offers/:id/withdraw', url: (w, tp) => dataOfferOfA(tp, w).then((id) => `/api/v1/data-offers/${id}/withdraw`),
+    expect: { ...everyone(404), anonymous: 401, memberA: 200, memberA2: 403, managerA: 403, admin: 403 } },
+  { method: 'POST', route: '/api/v1/data-offers/:id/accept', url: (w, tp) => dataOfferOfA(tp, w).then((id) => `/api/v1/data-offers/${id}/accept`),
+    body: (w) => ({ memberId: w.memberIdA2, purpose: { code: 'peer-comparison', statement: 'Compare our days.' } }),
+    expect: { ...everyone(404), anonymous: 401, memberA: 403, memberA2: 201, managerA: 403, admin: 403 } },
   { method: 'GET', route: '/api/v1/members/:id/access-log', url: (w) => `/api/v1/members/${w.memberIdA}/access-log`, expect: onlyMemberA(200) },
   { method: 'GET', route: '/api/v1/members/:id/export.zip', url: (w) => `/api/v1/members/${w.memberIdA}/export.zip`, expect: onlyMemberA(200) },
   // Export jobs: a member's is theirs alone (not even their managers or an admin learn of it); a manager export is the managers'.
@@ -669,6 +688,8 @@ const cases: Case[] = [
   }, body: () => ({ export: 'regulator-intervals', from: '2026-01-01T00:00:00Z', to: '2026-03-01T00:00:00Z' }), expect: managersOfA(202) },
   { method: 'GET', route: '/api/v1/communities/:id/export-jobs', url: (w) => `/api/v1/communities/${w.communityA}/export-jobs`, expect: managersOfA(200),
     check: (_role, body) => expect(body.every((j: { memberId: string | null }) => j.memberId === null)).toBe(true) },
+  { method: 'GET', route: '/api/v1/communities/:id/export-jobs/overview', url: (w) => `/api/v1/communities/${w.communityA}/export-jobs/overview`,
+    expect: managersOfA(200), check: (_role, body) => expect(body.every((j: Record<string, unknown>) => !('fileName' in j))).toBe(true) },
   { method: 'GET', route: '/api/v1/export-jobs/:id', url: async (w, tp) => `/api/v1/export-jobs/${await exportJobOfA(tp, w)}`,
     expect: { ...everyone(404), anonymous: 401, memberA: 200 } },
   { method: 'GET', route: '/api/v1/export-jobs/:id/file', url: async (w, tp) => `/api/v1/export-jobs/${await exportJobOfA(tp, w)}/file`,

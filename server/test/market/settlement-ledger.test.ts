@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   balanceOf, clearSlot, COMMUNITY_ACCOUNTS, confirmPayout, correctSettlement, duePayouts, EMPTY_LEDGER,
   lowBalanceAlerts, netLines, NO_FEES, openDispute, post, replayPostings, resolveDispute, settlementPostings,
-  settleSlot, sumOfBalances, topUp, walletAccount, type MeteredNet,
+  settleSlot, sumOfBalances, topUp, walletAccount, walletTransfer, type MeteredNet,
 } from '../../src/market/domain/index.js';
 import { EXAMPLE_BOOK, price, T0 } from './support.js';
 
@@ -137,5 +137,16 @@ describe('wallets, by hand', () => {
     expect(extra.correction).toMatchObject({ debit: COMMUNITY_ACCOUNTS.clearing, credit: walletAccount('dave'), amount: 1_000n });
     const rejected = resolveDispute(dispute, shortfall, { outcome: 'rejected', note: 'the meter was fine' }, { atMs: T0 + 4, alreadyCorrected: 0n });
     expect(rejected.correction).toBeUndefined();
+  });
+
+  it('a transfer moves exactly the amount from one wallet to another; zero, negative or to oneself is refused', () => {
+    const funded = post(EMPTY_LEDGER, [topUp('alice', 500n, 2, 'bank')], T0).state;
+    const draft = walletTransfer('alice', 'bob', 250n, 2, 'data-offer:1');
+    expect(draft).toMatchObject({ debit: walletAccount('alice'), credit: walletAccount('bob'), amount: 2_500_000_000n, kind: 'transfer', externalReference: 'data-offer:1' });
+    const { state } = post(funded, [draft], T0 + 1);
+    expect([balanceOf(state, walletAccount('alice')), balanceOf(state, walletAccount('bob')), sumOfBalances(state)]).toEqual([2_500_000_000n, 2_500_000_000n, 0n]);
+    expect(() => walletTransfer('alice', 'bob', 0n, 2, 'x')).toThrow(expect.objectContaining({ field: 'amount' }));
+    expect(() => walletTransfer('alice', 'bob', -1n, 2, 'x')).toThrow(expect.objectContaining({ field: 'amount' }));
+    expect(() => walletTransfer('alice', 'alice', 1n, 2, 'x')).toThrow(expect.objectContaining({ field: 'to' }));
   });
 });

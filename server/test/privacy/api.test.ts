@@ -369,6 +369,35 @@ describe.each(storeKinds)('privacy API on %s', (kind) => {
     expect(existsSync(path)).toBe(false);
   });
 
+  it('shows the managers every export job of the community, members\' too: whose, who asked, state, progress, when — never a member\'s file', async () => {
+    const overviewUrl = `/api/v1/communities/${w.communityA}/export-jobs/overview`;
+    await tp.platform.jobs.pause(PRIVACY_EXPORTS_JOB);
+    const memberJob = await ok('POST', `/api/v1/members/${w.memberIdA2}/export-jobs`, w.memberA2.token);
+    const rowOf = async () => (await ok('GET', overviewUrl, w.managerA.token)).find((j: { id: string }) => j.id === memberJob.id);
+    expect(await rowOf()).toEqual({
+      id: memberJob.id, export: 'member', memberId: w.memberIdA2, requestedBy: 'memberA2', requesterKind: 'member', from: null, to: null,
+      state: 'queued', itemsDone: 0, itemsTotal: null, requestedAt: memberJob.requestedAt, startedAt: null, finishedAt: null, expiresAt: null, bytes: null, error: null,
+    });
+    tp.platform.jobs.resume(PRIVACY_EXPORTS_JOB);
+    await tp.platform.jobs.flush(PRIVACY_EXPORTS_JOB);
+    const done = await ok('GET', `/api/v1/export-jobs/${memberJob.id}`, w.memberA2.token);
+    const row = await rowOf();
+    expect(row).toMatchObject({ state: 'done', itemsDone: done.itemsTotal, itemsTotal: done.itemsTotal, finishedAt: done.finishedAt, expiresAt: done.expiresAt, bytes: done.bytes });
+    // Never the file: not its name in the overview, not the job's page nor the file for the manager.
+    expect(row).not.toHaveProperty('fileName');
+    expect(JSON.stringify(await ok('GET', overviewUrl, w.managerA.token))).not.toContain(done.fileName);
+    expect((await tp.call('GET', `/api/v1/export-jobs/${memberJob.id}/file`, { token: w.managerA.token })).status).toBe(404);
+    expect((await tp.call('GET', `/api/v1/export-jobs/${memberJob.id}`, { token: w.managerA.token })).status).toBe(404);
+    // A manager export is listed too, with who asked as manager; members and other communities are refused.
+    const managerJob = await ok('POST', `/api/v1/communities/${w.communityA}/export-jobs`, w.managerA.token,
+      { export: 'regulator-intervals', from: new Date(T0).toISOString(), to: new Date(T0 + DAY).toISOString() });
+    await tp.platform.jobs.flush(PRIVACY_EXPORTS_JOB);
+    expect((await ok('GET', overviewUrl, w.managerA.token)).find((j: { id: string }) => j.id === managerJob.id))
+      .toMatchObject({ export: 'regulator-intervals', memberId: null, requestedBy: 'managerA', requesterKind: 'manager', state: 'done' });
+    expect((await tp.call('GET', overviewUrl, { token: w.memberA.token })).status).toBe(403);
+    expect((await tp.call('GET', overviewUrl, { token: w.managerB.token })).status).toBe(404);
+  });
+
   it('an export job whose process died is done again from the start once its lease has run out', async () => {
     await tp.platform.jobs.pause(PRIVACY_EXPORTS_JOB);
     const job = await ok('POST', `/api/v1/members/${w.memberIdA2}/export-jobs`, w.memberA2.token);
@@ -485,9 +514,23 @@ describe.each(storeKinds)('privacy API on %s', (kind) => {
       dump.push(JSON.stringify(await tp.platform.db.query(`SELECT * FROM ${table}`)));
     }
     expect(findTraces(dump.join('\n'), { name, email: zelda.email, addresses: [address, gridConnectionId], ids: [] })).toEqual([]);
-    // The statement is kept, under the pseudonym, with its figures; the login is gone.
+    // The statement is kept, under the pseudonym, with its figures, for the legal period (its step says until when); the login is gone.
     const kept = await ok('GET', `/api/v1/statements/${statementId}`, w.managerA.token);
     expect(kept).toMatchObject({ total, displayName: done.pseudonym });
+    const statementStep = done.steps.find((s: { kind: string }) => s.kind === 'statements');
+    expect(Date.parse(statementStep.until)).toBeGreaterThanOrEqual(Date.parse(kept.periodEnd) + 6 * 365 * DAY);
+    // Within that period it still adds up: the total is exactly the sum of its lines (exact decimals, never floats) …
+    const exact = (amount: string) => {
+      const [whole, fraction = ''] = amount.replace('-', '').split('.');
+      const units = BigInt(`${whole}${fraction.padEnd(9, '0')}`);
+      return amount.startsWith('-') ? -units : units;
+    };
+    expect(kept.lines.reduce((sum: bigint, line: { amount: string }) => sum + exact(line.amount), 0n)).toBe(exact(kept.total));
+    // … and carries no name, email or address, as served and as stored.
+    expect(findTraces(JSON.stringify(kept), { name, email: zelda.email, addresses: [address, gridConnectionId], ids: [] })).toEqual([]);
+    const [stored] = await tp.platform.db.query<{ display_name: string; document: unknown }>('SELECT display_name, document FROM statements WHERE id = $1', [statementId]);
+    expect(stored!.display_name).toBe(done.pseudonym);
+    expect(findTraces(JSON.stringify(stored), { name, email: zelda.email, addresses: [address, gridConnectionId], ids: [] })).toEqual([]);
     expect((await tp.call('GET', '/api/v1/me', { token: zelda.token })).status).toBe(401);
   });
 

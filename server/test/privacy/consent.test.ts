@@ -1,7 +1,7 @@
 /**
  * Consent grants and the read decision: the authorisation cases the consent API will be
  * tested with (in scope, out of scope, revoked, expired, another member's token), revocation
- * with immediate effect, and data offers becoming grants (free only until the wallets exist).
+ * with immediate effect, and data offers becoming grants (priced ones for members, paid from a wallet).
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -151,7 +151,7 @@ describe('data offers', () => {
     grantValidityDays: 365,
     openUntil: T0 + 90 * DAY,
   };
-  const context = { id: 'offer-1', communityId: 'community-1', now: T0, ownMeteringPoints: ANNA_POINTS, paymentsAvailable: false };
+  const context = { id: 'offer-1', communityId: 'community-1', now: T0, ownMeteringPoints: ANNA_POINTS };
   const researcher = { kind: 'researcher', id: 'tu-wien-energylab', label: 'Energy Lab, TU Wien' } as const;
   const acceptance = (overrides: Partial<Acceptance> = {}): Acceptance => ({
     recipient: researcher,
@@ -178,16 +178,17 @@ describe('data offers', () => {
     expect(mayRead([revokeGrant(grant, T0 + 2 * DAY)], researcher, request, T0 + 2 * DAY).allowed).toBe(false);
   });
 
-  it('refuses a price while the market\'s wallets are not wired in', () => {
-    expect(() => createOffer({ ...draft, price: '4.50' }, context)).toThrow(expect.objectContaining({ field: 'price', message: expect.stringContaining('wallets') }));
+  it('refuses a price on an offer to anyone: wallets are the community\'s', () => {
+    expect(() => createOffer({ ...draft, price: '4.50' }, context)).toThrow(expect.objectContaining({ field: 'price', message: expect.stringContaining('wallet') }));
   });
 
-  it('with wallets, takes exactly one transfer of the price', () => {
-    const offer = createOffer({ ...draft, price: '4.50' }, { ...context, paymentsAvailable: true });
+  it('a priced offer takes exactly one transfer of the price', () => {
+    const offer = createOffer({ ...draft, audience: 'members', price: '4.50' }, context);
     expect(offer.priceMinor).toBe(450n);
-    expect(() => acceptOffer(offer, acceptance())).toThrow(expect.objectContaining({ field: 'payment' }));
-    expect(() => acceptOffer(offer, acceptance({ payment: { kind: 'wallet-transfer', transferId: 't1', amountMinor: 449n, currency: 'EUR' } }))).toThrow(/exactly its price/);
-    const grant = acceptOffer(offer, acceptance({ payment: { kind: 'wallet-transfer', transferId: 't1', amountMinor: 450n, currency: 'EUR' } }));
+    const bert = { recipient: { kind: 'member', id: BERT, label: 'Bert' }, recipientIsMember: true } as const;
+    expect(() => acceptOffer(offer, acceptance(bert))).toThrow(expect.objectContaining({ field: 'payment' }));
+    expect(() => acceptOffer(offer, acceptance({ ...bert, payment: { kind: 'wallet-transfer', transferId: 't1', amountMinor: 449n, currency: 'EUR' } }))).toThrow(/exactly its price/);
+    const grant = acceptOffer(offer, acceptance({ ...bert, payment: { kind: 'wallet-transfer', transferId: 't1', amountMinor: 450n, currency: 'EUR' } }));
     expect(grant.origin).toMatchObject({ kind: 'offer', payment: { transferId: 't1', amountMinor: 450n } });
     // A free offer takes no payment either.
     expect(() => acceptOffer(createOffer(draft, context), acceptance({ payment: { kind: 'wallet-transfer', transferId: 't2', amountMinor: 0n, currency: 'EUR' } }))).toThrow(/free/);

@@ -18,6 +18,7 @@ export function postingKind(t: Translate, kind: Wallet['postings'][number]['kind
   if (kind === 'top-up') return t('market.kindTopUp');
   if (kind === 'payout') return t('market.kindPayout');
   if (kind === 'dispute-correction') return t('market.kindDisputeCorrection');
+  if (kind === 'transfer') return t('market.kindTransfer');
   if (kind === 'settlement-correction') return t('market.correctionOf', { line: lineName(t, line) });
   return lineName(t, line);
 }

@@ -89,6 +89,35 @@ export const ERASURE_STATES: Readonly<Record<string, MessageKey>> = {
 };
 
 /** A name for a code, or the code itself when it is new to this version of the app. */
+export const EXPORT_JOB_KINDS: Readonly<Record<string, MessageKey>> = {
+  member: 'privacy.exportJobKind.member',
+  'regulator-intervals': 'privacy.exportJobKind.regulator-intervals',
+};
+
+export const EXPORT_JOB_STATES: Readonly<Record<string, MessageKey>> = {
+  queued: 'privacy.exportJobState.queued',
+  running: 'privacy.exportJobState.running',
+  done: 'privacy.exportJobState.done',
+  failed: 'privacy.exportJobState.failed',
+};
+
+export const REQUESTER_KINDS: Readonly<Record<string, MessageKey>> = {
+  member: 'privacy.requesterKind.member',
+  manager: 'privacy.requesterKind.manager',
+  admin: 'privacy.requesterKind.admin',
+};
+
+export const OFFER_STATES: Readonly<Record<string, MessageKey>> = {
+  open: 'privacy.offerState.open',
+  closed: 'privacy.offerState.closed',
+  withdrawn: 'privacy.offerState.withdrawn',
+};
+
+export const OFFER_AUDIENCES: Readonly<Record<string, MessageKey>> = {
+  members: 'privacy.offerAudience.members',
+  anyone: 'privacy.offerAudience.anyone',
+};
+
 export const nameOf = (names: Readonly<Record<string, MessageKey>>, code: string, t: Translate): string => {
   const key = names[code];
   return key ? t(key) : code;

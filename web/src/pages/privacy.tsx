@@ -1,14 +1,16 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { apiUrl, call } from '../api/client.js';
-import type { Consent, ErasureRequest } from '@gridshare/contract/privacy';
+import type { Consent, DataOffer, ErasureRequest } from '@gridshare/contract/privacy';
 import type { MeteringPoint } from '@gridshare/contract/registry';
 import { Async, Badge, Empty, ErrorNote, Field, Page } from '../components/ui.js';
 import { useMemberContext } from '../lib/context.js';
 import type { Formatter } from '../lib/format.js';
 import { useAction, useApi } from '../lib/hooks.js';
 import { useI18n } from '../lib/i18n/provider.js';
-import { ACCESSOR_KINDS, CATEGORY_NAMES, CONSENT_STATES, nameOf, PURPOSE_DESCRIPTIONS, PURPOSE_TITLES, QUANTITY_NAMES, RESOLUTION_NAMES } from '../lib/privacy.js';
+import {
+  ACCESSOR_KINDS, CATEGORY_NAMES, CONSENT_STATES, nameOf, OFFER_AUDIENCES, OFFER_STATES, PURPOSE_DESCRIPTIONS, PURPOSE_TITLES, QUANTITY_NAMES, RESOLUTION_NAMES,
+} from '../lib/privacy.js';
 import { midnightOfDateInput } from '../lib/time.js';
 import { useFormat } from '../session.js';
 
@@ -25,7 +27,12 @@ export default function Privacy({ params }: { params: Record<string, string> }) 
           <Register communityId={m.communityId} />
           {community.data && (
             <Async state={points} what={t('thing.sites')}>
-              {(sites) => <Consents memberId={memberId} sites={sites} timeZone={community.data!.timeZone} fmt={fmt} />}
+              {(sites) => (
+                <>
+                  <Consents memberId={memberId} sites={sites} timeZone={community.data!.timeZone} fmt={fmt} />
+                  <DataOffers memberId={memberId} sites={sites} timeZone={community.data!.timeZone} fmt={fmt} />
+                </>
+              )}
             </Async>
           )}
           <AccessLog memberId={memberId} fmt={fmt} />
@@ -196,6 +203,157 @@ function GrantForm({ memberId, sites, timeZone, onGranted }: { memberId: string;
         <ErrorNote error={action.error} />
       </div>
       {token && <TokenOnce message={t('privacy.recipientTokenOnce', { recipient: token.label })} token={token.token} />}
+    </form>
+  );
+}
+
+/** The purposes a taker states, each with its catalog key. */
+const PURPOSE_OPTIONS = [
+  ['energy-advice', 'privacy.consentPurpose.energy-advice'], ['peer-comparison', 'privacy.consentPurpose.peer-comparison'],
+  ['research', 'privacy.consentPurpose.research'], ['grid-planning', 'privacy.consentPurpose.grid-planning'],
+  ['app-service', 'privacy.consentPurpose.app-service'], ['other', 'privacy.consentPurpose.other'],
+] as const;
+
+/** Data offers: the member's own (publish, withdraw) and other members' open ones (accept, paid from the wallet when priced). */
+function DataOffers({ memberId, sites, timeZone, fmt }: { memberId: string; sites: MeteringPoint[]; timeZone: string; fmt: Formatter }) {
+  const { t } = useI18n();
+  const offers = useApi('memberDataOffers', { params: { id: memberId } });
+  const action = useAction();
+  return (
+    <section class="card" aria-labelledby="offers-heading">
+      <h2 id="offers-heading">{t('privacy.offersTitle')}</h2>
+      <p class="muted">{t('privacy.offersIntro')}</p>
+      <Async state={offers} what={t('privacy.offersTitle')}>
+        {(o) => (
+          <>
+            <h3>{t('privacy.offersMine')}</h3>
+            {o.mine.length === 0 ? <Empty><p>{t('privacy.offersNoneMine')}</p></Empty> : (
+              <ul class="rows" aria-label={t('privacy.offersMine')}>
+                {o.mine.map((offer) => (
+                  <OfferRow key={offer.id} offer={offer} fmt={fmt} sites={sites}>
+                    <small>{t('privacy.offerTakers', { count: offer.takers ?? 0 })}</small>
+                    {offer.state === 'open' && (
+                      <button type="button" disabled={action.busy} onClick={() => void action.run(async () => {
+                        await call('withdrawDataOffer', { params: { id: offer.id } });
+                        offers.reload();
+                      })}>{t('privacy.offerWithdraw')}<span class="sr-only"> {offer.description}</span></button>
+                    )}
+                  </OfferRow>
+                ))}
+              </ul>
+            )}
+            <h3>{t('privacy.offersAvailable')}</h3>
+            {o.available.length === 0 ? <Empty><p>{t('privacy.offersNoneAvailable')}</p></Empty> : (
+              <ul class="rows" aria-label={t('privacy.offersAvailable')}>
+                {o.available.map((offer) => (
+                  <OfferRow key={offer.id} offer={offer} fmt={fmt} sites={[]}>
+                    {offer.taken
+                      ? <Badge tone="good">{t('privacy.offerTaken')}</Badge>
+                      : <AcceptForm memberId={memberId} offer={offer} onAccepted={offers.reload} />}
+                  </OfferRow>
+                ))}
+              </ul>
+            )}
+          </>
+        )}
+      </Async>
+      <ErrorNote error={action.error} />
+      {sites.length > 0 && <OfferForm memberId={memberId} sites={sites} timeZone={timeZone} onPublished={offers.reload} />}
+    </section>
+  );
+}
+
+function OfferRow({ offer, fmt, sites, children }: { offer: DataOffer; fmt: Formatter; sites: MeteringPoint[]; children?: ComponentChildren }) {
+  const { t } = useI18n();
+  const points = offer.scope.meteringPoints.map((id) => sites.find((s) => s.id === id)?.name ?? id).join(', ');
+  const price = /^0(\.0+)?$/.test(offer.price) ? t('privacy.offerFree') : fmt.money(offer.price);
+  return (
+    <li>
+      <div>
+        <strong>{offer.description}</strong>{' '}
+        <Badge tone={offer.state === 'open' ? 'good' : 'neutral'}>{nameOf(OFFER_STATES, offer.state, t)}</Badge>
+        <br /><small class="muted">{t('privacy.offerTerms', {
+          points, quantities: offer.scope.quantities.map((q) => nameOf(QUANTITY_NAMES, q, t)).join(', '), resolution: nameOf(RESOLUTION_NAMES, offer.scope.resolution, t),
+          price, days: offer.grantValidityDays, until: fmt.date(offer.openUntil), audience: nameOf(OFFER_AUDIENCES, offer.audience, t),
+        })}</small>
+      </div>
+      {children && <div class="actions">{children}</div>}
+    </li>
+  );
+}
+
+function AcceptForm({ memberId, offer, onAccepted }: { memberId: string; offer: DataOffer; onAccepted: () => void }) {
+  const { t } = useI18n();
+  const action = useAction();
+  const submit = (event: Event) => action.submit(event, async (v) => {
+    await call('acceptDataOffer', {
+      params: { id: offer.id },
+      body: { memberId, purpose: { code: v.purpose as Consent['purpose']['code'], statement: v.statement ?? '' } },
+    });
+    onAccepted();
+  });
+  const id = (name: string) => `${name}-${offer.id}`;
+  return (
+    <form onSubmit={submit} class="inline-form" aria-label={t('privacy.offerAccept')}>
+      <Field id={id('purpose')} label={t('privacy.purposeCode')}>
+        <select id={id('purpose')} name="purpose">
+          {PURPOSE_OPTIONS.map(([code, key]) => <option key={code} value={code}>{t(key)}</option>)}
+        </select>
+      </Field>
+      <Field id={id('statement')} label={t('privacy.statement')}><input id={id('statement')} name="statement" required maxLength={500} /></Field>
+      <button type="submit" disabled={action.busy}>{t('privacy.offerAccept')}<span class="sr-only"> {offer.description}</span></button>
+      <ErrorNote error={action.error} />
+    </form>
+  );
+}
+
+function OfferForm({ memberId, sites, timeZone, onPublished }: { memberId: string; sites: MeteringPoint[]; timeZone: string; onPublished: () => void }) {
+  const { t } = useI18n();
+  const action = useAction();
+  const submit = (event: Event) => action.submit(event, async (v) => {
+    await call('publishDataOffer', {
+      params: { id: memberId },
+      body: {
+        scope: {
+          meteringPoints: [v.offerPoint ?? ''], quantities: [v.offerQuantity as Consent['scope']['quantities'][number]],
+          resolution: v.offerResolution as Consent['scope']['resolution'], from: midnightOfDateInput(v.offerFrom ?? '', timeZone).toISOString(), to: null,
+        },
+        description: v.offerDescription ?? '', audience: v.offerAudience as DataOffer['audience'], price: v.offerPrice ?? '',
+        grantValidityDays: Number(v.offerDays), openUntil: midnightOfDateInput(v.offerOpenUntil ?? '', timeZone).toISOString(),
+      },
+    });
+    onPublished();
+  });
+  return (
+    <form onSubmit={submit} aria-labelledby="offer-heading">
+      <h3 id="offer-heading">{t('privacy.offerPublishTitle')}</h3>
+      <div class="inline-form">
+        <Field id="offerDescription" label={t('privacy.offerDescription')}><input id="offerDescription" name="offerDescription" required maxLength={1000} /></Field>
+        <Field id="offerPoint" label={t('privacy.site')}>
+          <select id="offerPoint" name="offerPoint">{sites.map((s) => <option key={s.id} value={s.id}>{s.name}</option>)}</select>
+        </Field>
+        <Field id="offerQuantity" label={t('privacy.quantityLabel')}>
+          <select id="offerQuantity" name="offerQuantity">
+            {Object.keys(QUANTITY_NAMES).map((q) => <option key={q} value={q}>{nameOf(QUANTITY_NAMES, q, t)}</option>)}
+          </select>
+        </Field>
+        <Field id="offerResolution" label={t('privacy.resolutionLabel')}>
+          <select id="offerResolution" name="offerResolution">
+            {Object.keys(RESOLUTION_NAMES).map((r) => <option key={r} value={r} selected={r === '1d'}>{nameOf(RESOLUTION_NAMES, r, t)}</option>)}
+          </select>
+        </Field>
+        <Field id="offerFrom" label={t('privacy.dataFrom')}><input id="offerFrom" name="offerFrom" type="date" required /></Field>
+        <Field id="offerAudience" label={t('privacy.offerAudience')}>
+          <select id="offerAudience" name="offerAudience">
+            {Object.keys(OFFER_AUDIENCES).map((a) => <option key={a} value={a} selected={a === 'members'}>{nameOf(OFFER_AUDIENCES, a, t)}</option>)}
+          </select>
+        </Field>
+        <Field id="offerPrice" label={t('privacy.offerPrice')}><input id="offerPrice" name="offerPrice" inputMode="decimal" pattern="\d{1,6}(\.\d{1,2})?" defaultValue="0" required /></Field>
+        <Field id="offerDays" label={t('privacy.offerDays')}><input id="offerDays" name="offerDays" type="number" min={1} max={1830} defaultValue="365" required /></Field>
+        <Field id="offerOpenUntil" label={t('privacy.offerOpenUntil')}><input id="offerOpenUntil" name="offerOpenUntil" type="date" required /></Field>
+        <button type="submit" disabled={action.busy}>{t('privacy.offerPublish')}</button>
+        <ErrorNote error={action.error} />
+      </div>
     </form>
   );
 }

@@ -35,7 +35,7 @@ export const walletMember = (account: AccountId): string | undefined =>
 
 const isAccount = (account: AccountId): boolean => COMMUNITY.has(account) || (account.startsWith(WALLET) && account.length > WALLET.length);
 
-export type PostingKind = 'top-up' | 'settlement' | 'settlement-correction' | 'payout' | 'dispute-correction';
+export type PostingKind = 'top-up' | 'settlement' | 'settlement-correction' | 'payout' | 'dispute-correction' | 'transfer';
 
 export interface PostingDraft {
   readonly debit: AccountId;
@@ -129,6 +129,20 @@ export function topUp(memberId: string, amountMinor: bigint, digits: number, ext
   return {
     debit: COMMUNITY_ACCOUNTS.topUps, credit: walletAccount(memberId), amount: amountMinor * minorUnit(digits),
     kind: 'top-up', memo: `top-up ${externalReference}`, externalReference,
+  };
+}
+
+/**
+ * A member pays another from wallet to wallet (the price of a data offer, privacy's): `amount` in
+ * the currency's minor unit, `reference` the thing paid for. Whether the payer holds enough is the
+ * caller's check, under the ledger lock (`payBetweenWallets`).
+ */
+export function walletTransfer(fromMemberId: string, toMemberId: string, amountMinor: bigint, digits: number, reference: string): PostingDraft {
+  if (amountMinor <= 0n) throw new BadRequestError('a transfer must be positive', 'amount');
+  if (fromMemberId === toMemberId) throw new BadRequestError('a transfer goes to another member\'s wallet', 'to');
+  return {
+    debit: walletAccount(fromMemberId), credit: walletAccount(toMemberId), amount: amountMinor * minorUnit(digits),
+    kind: 'transfer', memo: `transfer ${reference}`, externalReference: reference,
   };
 }
 

@@ -35,10 +35,7 @@ export interface StatedPurpose {
   readonly statement: string;
 }
 
-/**
- * How an accepted offer was paid. Until the market's wallets are wired in, only `free` exists
- * in practice: `createOffer` refuses a price (see offers.ts).
- */
+/** How an accepted offer was paid: free, or one transfer between the community's wallets (its posting's sequence). */
 export type Payment =
   | { readonly kind: 'free' }
   | { readonly kind: 'wallet-transfer'; readonly transferId: string; readonly amountMinor: bigint; readonly currency: string };

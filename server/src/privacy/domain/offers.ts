@@ -9,10 +9,10 @@ import { requireInstant, validateOwnScope, type DataScope, type OwnScopeContext 
  * publishes a scope at a price; whoever accepts it gets a grant on exactly that scope, which the
  * member can revoke like any other.
  *
- * Payment seam: a priced offer is paid through the market's wallets (a transfer from the
- * recipient to the member, confirmed before the grant is made). Until that capability is wired
- * in, `paymentsAvailable` is false everywhere and only free offers can be published; the rest
- * of the flow (price, currency, the transfer's id on the grant) is already in place.
+ * Payment: a priced offer is paid through the market's wallets, one transfer of exactly the
+ * price from the taker's wallet to the member's, in the transaction that makes the grant. Wallets
+ * are a community's, so a priced offer is for the community's members; an offer to anyone
+ * (researchers, apps, members of other communities) is free.
  */
 
 /** Who may accept: members of the community, or any authenticated recipient (apps, researchers). */
@@ -49,12 +49,7 @@ export interface OfferDraft {
   readonly openUntil: number;
 }
 
-export interface OfferContext extends OwnScopeContext {
-  /** True once the market's wallets can take payments; until then only free offers. */
-  readonly paymentsAvailable: boolean;
-}
-
-export function createOffer(draft: OfferDraft, context: OfferContext): DataOffer {
+export function createOffer(draft: OfferDraft, context: OwnScopeContext): DataOffer {
   const scope = validateOwnScope(draft.grantor, draft.scope, context);
   const description = draft.description.trim();
   if (description === '' || description.length > 1000) throw new BadRequestError('describe the offer in 1 to 1000 characters', 'description');
@@ -68,8 +63,8 @@ export function createOffer(draft: OfferDraft, context: OfferContext): DataOffer
     throw error;
   }
   if (priceMinor < 0n) throw new BadRequestError('a price is not negative', 'price');
-  if (priceMinor > 0n && !context.paymentsAvailable) {
-    throw new BadRequestError('priced offers need the market\'s wallets, which this installation does not have yet: offer the data for free (price 0)', 'price');
+  if (priceMinor > 0n && draft.audience !== 'members') {
+    throw new BadRequestError('a priced offer is paid from a wallet of the community: offer it to members, or to anyone for free (price 0)', 'price');
   }
   if (!Number.isSafeInteger(draft.grantValidityDays) || draft.grantValidityDays < 1 || draft.grantValidityDays * DAY_MS > MAX_GRANT_VALIDITY_MS) {
     throw new BadRequestError(`grants from an offer run 1 to ${MAX_GRANT_VALIDITY_MS / DAY_MS} days`, 'grantValidityDays');

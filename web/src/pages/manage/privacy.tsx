@@ -8,7 +8,7 @@ import type { Formatter } from '../../lib/format.js';
 import { formValues, useAction, useApi } from '../../lib/hooks.js';
 import type { MessageKey } from '../../lib/i18n/index.js';
 import { useI18n } from '../../lib/i18n/provider.js';
-import { ERASURE_STATES, MASKED_EXPORT_NAMES, MASKING_RULE_NAMES, nameOf } from '../../lib/privacy.js';
+import { ERASURE_STATES, EXPORT_JOB_KINDS, EXPORT_JOB_STATES, MASKED_EXPORT_NAMES, MASKING_RULE_NAMES, nameOf, REQUESTER_KINDS } from '../../lib/privacy.js';
 import { midnightOfDateInput } from '../../lib/time.js';
 import { Register } from '../privacy.js';
 import { ManagePage } from './manage-page.js';
@@ -24,6 +24,7 @@ export default function ManagePrivacy({ params }: { params: Record<string, strin
           <RetentionSettings community={c} />
           <Masking community={c} />
           <Erasures community={c} fmt={fmt} />
+          <ExportJobs community={c} fmt={fmt} />
         </>
       )}
     </ManagePage>
@@ -107,6 +108,50 @@ function Erasures({ community, fmt }: { community: Community; fmt: Formatter }) 
               </li>
             ))}
           </ul>
+        )}
+      </Async>
+    </section>
+  );
+}
+
+/** Every export job of the community, members' included: whose, who asked, state and progress, when; a member's file is never offered here. */
+function ExportJobs({ community, fmt }: { community: Community; fmt: Formatter }) {
+  const { t } = useI18n();
+  const jobs = useApi('communityExportJobOverview', { params: { id: community.id } });
+  const column = {
+    what: t('privacy.exportJobsWhat'), who: t('privacy.exportJobsWho'), state: t('privacy.exportJobsState'),
+    requested: t('privacy.exportJobsRequested'), finished: t('privacy.exportJobsFinished'),
+  };
+  return (
+    <section class="card" aria-labelledby="export-jobs-heading">
+      <h2 id="export-jobs-heading">{t('privacy.exportJobsTitle')}</h2>
+      <p class="muted">{t('privacy.exportJobsIntro')}</p>
+      <Async state={jobs} what={t('privacy.exportJobsTitle')}>
+        {(list) => list.length === 0 ? <Empty><p>{t('privacy.exportJobsNone')}</p></Empty> : (
+          <div class="table-scroll">
+            <table class="stack">
+              <caption class="sr-only">{t('privacy.exportJobsTitle')}</caption>
+              <thead><tr>
+                <th scope="col">{column.what}</th><th scope="col">{column.who}</th><th scope="col">{column.state}</th>
+                <th scope="col">{column.requested}</th><th scope="col">{column.finished}</th>
+              </tr></thead>
+              <tbody>
+                {list.map((j) => (
+                  <tr key={j.id}>
+                    <td data-label={column.what}>{nameOf(EXPORT_JOB_KINDS, j.export, t)}</td>
+                    <td data-label={column.who}>{j.requestedBy} <small class="muted">({nameOf(REQUESTER_KINDS, j.requesterKind, t)})</small></td>
+                    <td data-label={column.state}>
+                      <Badge tone={j.state === 'done' ? 'good' : j.state === 'failed' ? 'bad' : 'warn'}>{nameOf(EXPORT_JOB_STATES, j.state, t)}</Badge>{' '}
+                      {j.itemsTotal !== null && <small>{t('privacy.exportJobsProgress', { done: j.itemsDone, total: j.itemsTotal })}</small>}
+                      {j.error && <><br /><small>{j.error}</small></>}
+                    </td>
+                    <td data-label={column.requested}>{fmt.dateTime(j.requestedAt)}</td>
+                    <td data-label={column.finished}>{j.finishedAt ? fmt.dateTime(j.finishedAt) : '–'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
       </Async>
     </section>
