@@ -657,3 +657,73 @@ export async function statementRows(db: Queryable, communityId: string, fromMs: 
   );
   return { sums, slots, disputes };
 }
+
+export interface DepthLevel {
+  readonly side: Side;
+  /** Bids: the price the bid can pay the seller (its limit less the grid fee); offers: their price. */
+  readonly price: MicroPrice;
+  readonly energyWh: number;
+  /** Σ energy at this price and better: bids from the highest down, offers from the lowest up. */
+  readonly cumulativeWh: number;
+}
+
+/**
+ * The depth of a cleared slot's book: the orders that entered its clearing (neither withdrawn nor
+ * refused) summed per side and price, with the running totals of the demand and supply curves.
+ */
+export async function bookDepth(db: Queryable, communityId: string, slotStartMs: number, gridFee: MicroPrice, refused: readonly string[]): Promise<DepthLevel[]> {
+  const rows = await db.query<{ side: Side; price: string; energy_wh: string; cumulative_wh: string }>(
+    `WITH levels AS (
+       SELECT side, CASE side WHEN 'buy' THEN price - $3::int8 ELSE price END AS price, sum(energy_wh) AS energy_wh
+       FROM market_orders WHERE community_id = $1 AND slot_start = $2 AND withdrawn_at IS NULL AND NOT (id = ANY($4::text[]))
+       GROUP BY 1, 2)
+     SELECT side, price::text, energy_wh::text,
+       sum(energy_wh) OVER (PARTITION BY side ORDER BY CASE side WHEN 'buy' THEN -price ELSE price END)::text AS cumulative_wh
+     FROM levels ORDER BY side, CASE side WHEN 'buy' THEN -price ELSE price END`,
+    [communityId, new Date(slotStartMs), gridFee.toString(), [...refused]],
+  );
+  return rows.map((r) => ({ side: r.side, price: BigInt(r.price), energyWh: Number(r.energy_wh), cumulativeWh: Number(r.cumulative_wh) }));
+}
+
+/** The grid fee per kWh the slot's trades carried (the fee in force at its clearing); undefined without trades. */
+export async function gridFeeOfSlot(db: Queryable, communityId: string, slotStartMs: number): Promise<MicroPrice | undefined> {
+  const rows = await db.query<{ fee: string | null }>(
+    'SELECT max(grid_fee)::text AS fee FROM market_trades WHERE community_id = $1 AND slot_start = $2', [communityId, new Date(slotStartMs)]);
+  return big(rows[0]?.fee ?? null);
+}
+
+export interface MarketTotals {
+  /** Slots cleared in the period, and of those the ones with trades. */
+  readonly slots: number;
+  readonly tradedSlots: number;
+  readonly trades: number;
+  readonly volumeWh: bigint;
+  readonly welfare: Nano;
+  readonly gridFees: Nano;
+  /** Σ energy × price of the trades (nano): the value traded, for the volume-weighted price. */
+  readonly value: Nano;
+  readonly minPrice: MicroPrice | undefined;
+  readonly maxPrice: MicroPrice | undefined;
+}
+
+/** The market's totals over the slots starting in [fromMs, toMs): clearings and trades summed in SQL. */
+export async function marketTotals(db: Queryable, communityId: string, fromMs: number, toMs: number): Promise<MarketTotals> {
+  const range = [communityId, new Date(fromMs), new Date(toMs)];
+  const clearings = await db.query<{ slots: number; traded: number; volume: string; welfare: string; fees: string }>(
+    `SELECT count(*)::int4 AS slots, (count(*) FILTER (WHERE volume_wh > 0))::int4 AS traded, coalesce(sum(volume_wh), 0)::text AS volume,
+       coalesce(sum(welfare), 0)::text AS welfare, coalesce(sum(grid_fees), 0)::text AS fees
+     FROM market_clearings WHERE community_id = $1 AND slot_start >= $2 AND slot_start < $3`,
+    range,
+  );
+  const trades = await db.query<{ trades: number; value: string; min: string | null; max: string | null }>(
+    `SELECT count(*)::int4 AS trades, coalesce(sum(energy_wh::numeric * price), 0)::text AS value, min(price)::text AS min, max(price)::text AS max
+     FROM market_trades WHERE community_id = $1 AND slot_start >= $2 AND slot_start < $3`,
+    range,
+  );
+  const c = clearings[0]!;
+  const t = trades[0]!;
+  return {
+    slots: c.slots, tradedSlots: c.traded, trades: t.trades, volumeWh: BigInt(c.volume), welfare: BigInt(c.welfare), gridFees: BigInt(c.fees),
+    value: BigInt(t.value), minPrice: big(t.min), maxPrice: big(t.max),
+  };
+}
