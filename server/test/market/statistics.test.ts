@@ -91,6 +91,18 @@ describe.each(storeKinds)('market depth and statistics on %s', (kind) => {
     expect(empty.body).toMatchObject({ slots: 0, tradedSlots: 0, trades: 0, volumeWh: 0, minPrice: null, averagePrice: null, maxPrice: null, welfare: '0', sharedWh: 0, tradedShare: null });
   });
 
+  it('prices the savings of the quarter hours the market settled with what the market paid and charged', async () => {
+    clock = S + 2 * Q + 30 * MIN;
+    await tp.platform.market.flush();
+    const savings = async (token: string, memberId: string) =>
+      (await tp.call('GET', `/api/v1/members/${memberId}/energy?from=${iso(S)}&to=${iso(S + 2 * Q)}&resolution=15m`, { token })).body.savings.amount;
+    // A2 bought 1,000 Wh at 0.12 + fee 0.01 and used 800 (200 back at 0.06), then 100 Wh at 0.15 + 0.01 and used 600 (500 short at 0.28):
+    // the grid would have cost 1,400 Wh × 0.30 = 0.42, the market charged 0.118 + 0.156 = 0.274: 0.146 → 0.15 (the tariff's figure: 0.18).
+    expect(await savings(w.memberA2.token, w.memberIdA2)).toBe('0.15');
+    // A sold 1,000 Wh at 0.12, then 100 at 0.15 and 300 more at 0.06: 0.153 against 1,400 Wh at feed-in 0.07 = 0.098: 0.055 → 0.06 (tariff: 0.10).
+    expect(await savings(w.memberA.token, w.memberIdA)).toBe('0.06');
+  });
+
   it('refuses bad periods and slots, and keeps both from members and other communities', async () => {
     expect((await get(`statistics?from=${iso(S)}&to=${iso(S)}`)).status).toBe(400);
     expect((await get(`statistics?from=${iso(S)}&to=${iso(S - Q)}`)).status).toBe(400);
