@@ -122,6 +122,36 @@ export const SlotResult = Type.Object({
   book: Type.Array(BookOrder, { description: 'bids by price high to low, offers low to high' }),
   trades: Type.Array(Type.Object({ buyOrderId: Type.String(), sellOrderId: Type.String(), energyWh: Type.Integer(), price: MarketPrice })),
 });
+const DepthLevel = Type.Object({
+  price: MarketPrice,
+  energyWh: Type.Integer({ description: 'Σ of the orders at this price' }),
+  cumulativeWh: Type.Integer({ description: 'Σ at this price and better: the curve\'s value here' }),
+});
+export const SlotDepth = Type.Object({
+  slotStart: IsoDateTime,
+  mechanism: Type.String(),
+  gridFee: MarketPrice,
+  clearingPrice: nullable(MarketPrice),
+  volumeWh: Type.Integer(),
+  bids: Type.Array(DepthLevel, { description: 'the demand curve: the price a bid can pay the seller (its limit less the grid fee), high to low' }),
+  offers: Type.Array(DepthLevel, { description: 'the supply curve: offers low to high' }),
+});
+/** averagePrice: volume-weighted over the trades, rounded half up to 4 places. */
+export const MarketStatistics = Type.Object({
+  from: IsoDateTime,
+  to: IsoDateTime,
+  slots: Type.Integer({ description: 'slots cleared in the period' }),
+  tradedSlots: Type.Integer({ description: 'of those, slots with trades' }),
+  trades: Type.Integer(),
+  volumeWh: Type.Integer(),
+  minPrice: nullable(MarketPrice),
+  averagePrice: nullable(MarketPrice),
+  maxPrice: nullable(MarketPrice),
+  welfare: Amount,
+  gridFees: Amount,
+  sharedWh: Type.Integer({ description: 'energy the community shared among its members in the period (sharing\'s from-community energy)' }),
+  tradedShare: nullable(Type.Number({ description: 'volume traded ÷ energy shared; null when nothing was shared' })),
+});
 export const WalletTotals = Type.Object({
   currency: Type.String(),
   accounts: Type.Array(Type.Object({ account: Type.String(), memberId: nullable(Uuid), balance: Amount })),
@@ -186,6 +216,8 @@ export type MarketSettings = Static<typeof MarketSettings>;
 export type SlotSummary = Static<typeof SlotSummary>;
 export type SlotResult = Static<typeof SlotResult>;
 export type WalletTotals = Static<typeof WalletTotals>;
+export type SlotDepth = Static<typeof SlotDepth>;
+export type MarketStatistics = Static<typeof MarketStatistics>;
 export type MarketDispute = Static<typeof MarketDispute>;
 export type MarketPayout = Static<typeof MarketPayout>;
 
@@ -234,6 +266,14 @@ export const marketRoutes = {
   marketSlot: route('GET', '/api/v1/communities/:id/market/slots/:start', {
     tags: ['market'], summary: 'One cleared slot: the order book after clearing, its trades, price and volume (managers)',
     params: SlotParams, response: { 200: SlotResult, ...errors(400, 401, 403, 404) },
+  }),
+  marketSlotDepth: route('GET', '/api/v1/communities/:id/market/slots/:start/depth', {
+    tags: ['market'], summary: 'A cleared slot\'s order-book depth: the cumulative bid and offer curves per price and the clearing point (managers)',
+    params: SlotParams, response: { 200: SlotDepth, ...errors(400, 401, 403, 404) },
+  }),
+  marketStatistics: route('GET', '/api/v1/communities/:id/market/statistics', {
+    tags: ['market'], summary: 'The market over a period (default: the last 7 days, at most 366): volume, clearing prices, welfare, share of the shared energy traded (managers)',
+    params: IdParams, querystring: RangeQuery, response: { 200: MarketStatistics, ...errors(400, 401, 403, 404) },
   }),
   marketWalletTotals: route('GET', '/api/v1/communities/:id/market/wallets', {
     tags: ['market'], summary: 'Every account of the community\'s ledger and their totals, which add up to zero (managers)',

@@ -353,10 +353,15 @@ export async function getStatement(db: Queryable, principal: Principal, id: stri
   };
 }
 
-/** What sharing saved a member over a period and the CO2 it avoided, priced with the community's tariffs (sharing's member energy view). */
+/**
+ * What sharing saved a member over a period and the CO2 it avoided (sharing's member energy view):
+ * priced with the community's tariffs, and the quarter hours the local market settled for the
+ * member with what the market paid and charged for them, as on the statement.
+ */
 export async function memberSavings(db: Queryable, input: SavingsInput): Promise<{ amount: string; co2AvoidedKg: string }> {
   const tariffs = await loadTariffs(db, input.communityId);
   const co2 = await loadCo2Intensity(db, input.communityId, input.periodStartMs, input.periodEndMs);
-  const statement = buildStatement({ ...input, tariffs, co2 });
+  const market = (await marketStatementFacts(db, input.communityId, input.periodStartMs, input.periodEndMs)).get(input.memberId);
+  const statement = buildStatement({ ...input, tariffs, co2, market });
   return { amount: statement.savings, co2AvoidedKg: statement.co2AvoidedKg };
 }

@@ -51,8 +51,8 @@ export function demoMarketDay(nowMs: number): { fromMs: number; toMs: number } {
  * writer the MQTT and HTTP uplinks use) and the interval job; the market then clears each slot as
  * its job catches up on past slots (the agents bid on what the meters showed before each gate) and
  * settles it against those meters, paying from the wallets. Member 1 disputes their largest
- * purchase and the manager refunds a cent of it; the month's payouts are requested (wallets above
- * the threshold) and the manager confirms the largest. Deterministic: the simulator's street from
+ * purchase and the manager refunds a cent of it; the month's payouts are requested (wallets whose
+ * market earnings reach the threshold) and the manager confirms the largest. Deterministic: the simulator's street from
  * its fixed seed and anchor, a fixed day, the market's rules.
  */
 export async function tradeDemoDay(platform: DemoMarketDayPlatform, communityId: string, nowMs = Date.now()): Promise<DemoMarketDay> {

@@ -175,8 +175,8 @@ export async function ensureDemoCommunity(db: Db, secrets: SecretBox, options: {
 }
 
 const demoPrice = (text: string) => parseMarketPrice(text)!;
-/** 50.01 in nano-units: just above the households' opening balance, so payouts are asked for the wallets that earned on the market. */
-const DEMO_PAYOUT_THRESHOLD = 50_010_000_000n;
+/** 0.01 in nano-units: payouts are asked for every wallet that earned on the market (their opening top-ups are never paid out). */
+const DEMO_PAYOUT_THRESHOLD = 10_000_000n;
 const DEMO_SELL_PRICES = ['0.0800', '0.0900', '0.1000', '0.1100'];
 const DEMO_BUY_PRICES = ['0.1700', '0.1800', '0.1900', '0.2000', '0.2100'];
 

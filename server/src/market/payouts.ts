@@ -9,12 +9,13 @@ import { formatNano, minorDigits } from '../kernel/money.js';
 import { confirmPayout, duePayouts } from './domain/ledger.js';
 import { postToLedger } from './service.js';
 import {
-  accountBalances, decidePayout, insertPayoutRequests, loadSettings, lockLedger, payoutById, payoutMembersOfPeriod, payoutsOf, type StoredPayout,
+  accountBalances, decidePayout, insertPayoutRequests, loadSettings, lockLedger, payoutById, payoutMembersOfPeriod, payoutsOf, topUpsByMember, type StoredPayout,
 } from './store.js';
 
 /**
- * Payouts: once per month (UTC) the market job asks for a payout of every wallet holding at least
- * the community's threshold, for its balance down to the minor unit (domain `duePayouts`). Nothing
+ * Payouts: once per month (UTC) the market job asks for a payout of every wallet whose market
+ * earnings (its balance less the member's top-ups) reach the community's threshold, for them down
+ * to the minor unit (domain `duePayouts`). Nothing
  * moves until a manager confirms a request with the bank transfer's reference: then one posting
  * takes the amount from the wallet to `community:payouts` — refused (409) should the wallet hold
  * less by then. A manager may cancel a request instead; either decision is taken once.
@@ -35,6 +36,7 @@ export async function requestDuePayouts(db: Queryable, communityId: string, nowM
   const period = payoutPeriod(nowMs);
   const due = duePayouts({ balances: await accountBalances(db, communityId), nextSequence: 0 }, {
     threshold: settings.payoutThreshold, digits: minorDigits(community.currency), pending: await payoutMembersOfPeriod(db, communityId, period),
+    deposited: await topUpsByMember(db, communityId),
   });
   return insertPayoutRequests(db, communityId, period, due.map((d) => ({ id: randomUUID(), ...d })), nowMs);
 }

@@ -8,6 +8,7 @@ import {
 } from './views.js';
 import { communityDisputes, fileDispute, memberDisputes, settleDispute } from './disputes.js';
 import { communityPayouts, decideOnPayout } from './payouts.js';
+import { marketSlotDepth, marketStatistics } from './statistics.js';
 
 export async function marketRoutes(
   app: Api, { db, events, now = Date.now, wake }: { db: Db; events: EventPublisher; now?: () => number; wake: () => void },
@@ -51,6 +52,12 @@ export async function marketRoutes(
 
   app.get(contract.marketSlot.path, { schema: contract.marketSlot.schema },
     async (request) => marketSlot(db, request.principal, request.params.id, request.params.start));
+
+  app.get(contract.marketSlotDepth.path, { schema: contract.marketSlotDepth.schema },
+    async (request) => marketSlotDepth(db, request.principal, request.params.id, request.params.start));
+
+  app.get(contract.marketStatistics.path, { schema: contract.marketStatistics.schema },
+    async (request) => marketStatistics(db, now(), request.principal, request.params.id, request.query));
 
   app.get(contract.marketWalletTotals.path, { schema: contract.marketWalletTotals.schema },
     async (request) => walletTotals(db, request.principal, request.params.id));

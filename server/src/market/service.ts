@@ -13,7 +13,7 @@ import { orderProblems, type CommunityPricing, type GateRule, type MarketOrder }
 import { correctSettlement, settleSlot, type MeteredNet, type SlotSettlement } from './domain/settlement.js';
 import {
   appendPostings, balanceSum, clearedSlots, enabledLimits, insertClearing, insertOrders, insertSettlementLines, loadSettings, lockLedger,
-  markSettled, nextPostingSequence, ordersOfSlot, saveLimits, saveSettings, settledSlots, settlementLinesOfSlot, tradesOfSlot, unsettledClearings, type MarketSettings, type RefusedOrder,
+  markSettled, nextPostingSequence, ordersOfSlot, saveLimits, saveSettings, settledSlots, settlementLinesOfSlot, tradesOfSlots, unsettledClearings, type MarketSettings, type RefusedOrder,
   type StoredLimits,
 } from './store.js';
 
@@ -192,22 +192,56 @@ async function pointsByMember(db: Queryable, communityId: string): Promise<Map<s
   return pointsOf;
 }
 
-/** The slot's settlement on the intervals stored now; undefined while a trading member's are missing. */
-async function settlementNow(
-  db: Queryable, communityId: string, settings: MarketSettings, slotStartMs: number, pointsOf: ReadonlyMap<string, readonly string[]>,
-): Promise<SlotSettlement | undefined> {
-  const trades = await tradesOfSlot(db, communityId, slotStartMs);
-  const members = new Set(trades.flatMap((t) => [t.buyerId, t.sellerId]));
-  const metered = trades.length === 0 ? [] : meteredNets(members, pointsOf, await communityIntervals(db, communityId, slotStartMs, slotStartMs + QUARTER_HOUR_MS));
-  if (!metered) return undefined;
-  return settleSlot({ slotStartMs, trades, metered, balancing: { surplusPrice: settings.surplusPrice, shortfallPrice: settings.shortfallPrice } });
+/** Each slot's settlement on the intervals stored now; a slot where a trading member's are missing is left out. */
+async function settlementsNow(
+  db: Queryable, communityId: string, settings: MarketSettings, startsMs: readonly number[], pointsOf: ReadonlyMap<string, readonly string[]>,
+): Promise<Map<number, SlotSettlement>> {
+  const tradesOf = groupBy(await tradesOfSlots(db, communityId, startsMs), (t) => t.slotStartMs);
+  const traded = startsMs.filter((slot) => tradesOf.has(slot));
+  const intervalsOf = traded.length === 0
+    ? new Map<number, StoredInterval[]>()
+    : groupBy(await communityIntervals(db, communityId, Math.min(...traded), Math.max(...traded) + QUARTER_HOUR_MS), (i) => i.startMs);
+  const balancing = { surplusPrice: settings.surplusPrice, shortfallPrice: settings.shortfallPrice };
+  const settlements = new Map<number, SlotSettlement>();
+  for (const slotStartMs of startsMs) {
+    const trades = tradesOf.get(slotStartMs) ?? [];
+    const members = new Set(trades.flatMap((t) => [t.buyerId, t.sellerId]));
+    const metered = trades.length === 0 ? [] : meteredNets(members, pointsOf, intervalsOf.get(slotStartMs) ?? []);
+    if (metered) settlements.set(slotStartMs, settleSlot({ slotStartMs, trades, metered, balancing }));
+  }
+  return settlements;
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => number): Map<number, T[]> {
+  const groups = new Map<number, T[]>();
+  for (const item of items) {
+    const group = groups.get(key(item));
+    if (group) group.push(item);
+    else groups.set(key(item), [item]);
+  }
+  return groups;
+}
+
+/** Slots settled in one transaction at most: a day's. */
+const SETTLE_BATCH_SLOTS = 96;
+
+/** Ascending slots in batches of at most a day's slots, each within one day from its first (so a batch reads at most a day of intervals). */
+function dayBatches(startsMs: readonly number[]): number[][] {
+  const batches: number[][] = [];
+  for (const slot of startsMs) {
+    const last = batches[batches.length - 1];
+    if (last && last.length < SETTLE_BATCH_SLOTS && slot < last[0]! + SETTLE_BATCH_SLOTS * QUARTER_HOUR_MS) last.push(slot);
+    else batches.push([slot]);
+  }
+  return batches;
 }
 
 /**
  * Settles the cleared slots whose intervals are final: the slot ended by `endedByMs` (in operation
- * half an hour ago) and every trading member has a metered value. Lines and their postings are
- * written in one transaction with the slot's settled mark, so a slot is paid once whatever runs
- * again. How many were settled.
+ * half an hour ago) and every trading member has a metered value. A day's slots at a time: their
+ * trades and intervals read at once, then one transaction marks them settled and writes their
+ * lines and postings, so each slot is paid once whatever runs again (a slot settled meanwhile is
+ * left out by its mark). How many were settled.
  */
 export async function settleDueSlots(db: Db, communityId: string, nowMs: number, endedByMs: number): Promise<number> {
   const settings = await loadSettings(db, communityId);
@@ -216,17 +250,16 @@ export async function settleDueSlots(db: Db, communityId: string, nowMs: number,
   if (due.length === 0) return 0;
   const pointsOf = await pointsByMember(db, communityId);
   let settled = 0;
-  for (const clearing of due) {
-    const slot = clearing.slotStartMs;
-    const settlement = await settlementNow(db, communityId, settings, slot, pointsOf);
-    if (!settlement) continue;
-    const done = await db.transaction(async (tx) => {
-      if (!(await markSettled(tx, communityId, slot, nowMs))) return false;
-      await insertSettlementLines(tx, communityId, slot, 0, settlement.lines);
-      await postToLedger(tx, communityId, settlementPostings(settlement.lines, 'settlement'), nowMs);
-      return true;
+  for (const batch of dayBatches(due.map((c) => c.slotStartMs))) {
+    const settlements = await settlementsNow(db, communityId, settings, batch, pointsOf);
+    if (settlements.size === 0) continue;
+    settled += await db.transaction(async (tx) => {
+      const marked = await markSettled(tx, communityId, [...settlements.keys()], nowMs);
+      const lines = [...settlements].filter(([slot]) => marked.has(slot)).flatMap(([, settlement]) => settlement.lines);
+      await insertSettlementLines(tx, communityId, 0, lines);
+      await postToLedger(tx, communityId, settlementPostings(lines, 'settlement'), nowMs);
+      return marked.size;
     });
-    if (done) settled++;
   }
   return settled;
 }
@@ -243,17 +276,15 @@ export async function correctSettledSlots(db: Db, communityId: string, startsMs:
   if (!settings || startsMs.length === 0) return 0;
   const settled = await settledSlots(db, communityId, startsMs);
   if (settled.length === 0) return 0;
-  const pointsOf = await pointsByMember(db, communityId);
+  const now = await settlementsNow(db, communityId, settings, settled.map((c) => c.slotStartMs), await pointsByMember(db, communityId));
   let corrected = 0;
-  for (const { slotStartMs } of settled) {
-    const now = await settlementNow(db, communityId, settings, slotStartMs, pointsOf);
-    if (!now) continue;
+  for (const [slotStartMs, settlement] of now) {
     const done = await db.transaction(async (tx) => {
       await lockLedger(tx, communityId);
       const before = await settlementLinesOfSlot(tx, communityId, slotStartMs);
-      const delta = correctSettlement({ slotStartMs, positions: [], lines: before.lines }, now);
+      const delta = correctSettlement({ slotStartMs, positions: [], lines: before.lines }, settlement);
       if (delta.length === 0) return false;
-      await insertSettlementLines(tx, communityId, slotStartMs, before.lastRun + 1, delta);
+      await insertSettlementLines(tx, communityId, before.lastRun + 1, delta);
       await postToLedger(tx, communityId, settlementPostings(delta, 'settlement-correction'), nowMs);
       return true;
     });

@@ -3,7 +3,7 @@ import type { MicroPrice, Nano } from '../kernel/money.js';
 import type { AgentLimits } from './domain/agents.js';
 import type { Trade } from './domain/clearing/types.js';
 import type { MarketOrder, Side } from './domain/orders.js';
-import type { Dispute, DisputeResolution, Posting } from './domain/ledger.js';
+import { walletMember, type Dispute, type DisputeResolution, type Posting } from './domain/ledger.js';
 import type { SettlementLine, SettlementLineKind } from './domain/settlement.js';
 
 /**
@@ -325,27 +325,63 @@ export async function tradesOfMember(db: Queryable, communityId: string, memberI
   return rows.map(toTrade);
 }
 
-/** Marks a slot settled; false when it was settled already (a second run stops there). */
-export async function markSettled(db: Queryable, communityId: string, slotStartMs: number, atMs: number): Promise<boolean> {
-  const rows = await db.query(
-    'UPDATE market_clearings SET settled_at = $3 WHERE community_id = $1 AND slot_start = $2 AND settled_at IS NULL RETURNING slot_start',
-    [communityId, new Date(slotStartMs), new Date(atMs)],
+/** The trades of several slots, by slot and position. */
+export async function tradesOfSlots(db: Queryable, communityId: string, startsMs: readonly number[]): Promise<StoredTrade[]> {
+  const rows = await db.query<TradeRow>(
+    `SELECT ${TRADE_COLUMNS} FROM market_trades WHERE community_id = $1 AND slot_start = ANY($2::timestamptz[]) ORDER BY slot_start, position`,
+    [communityId, startsMs.map((ms) => new Date(ms))],
   );
-  return rows.length > 0;
+  return rows.map(toTrade);
 }
 
-/** Appends a slot's lines of one run (0: the settlement; 1, 2, …: corrections), numbered after its last line. */
-export async function insertSettlementLines(db: Queryable, communityId: string, slotStartMs: number, run: number, lines: readonly SettlementLine[]): Promise<void> {
+/** Marks these slots settled; the ones it marked (those settled already are left out, so a second run stops there). */
+export async function markSettled(db: Queryable, communityId: string, startsMs: readonly number[], atMs: number): Promise<Set<number>> {
+  const rows = await db.query<{ slot_start: Date }>(
+    `UPDATE market_clearings SET settled_at = $3 WHERE community_id = $1 AND slot_start = ANY($2::timestamptz[]) AND settled_at IS NULL
+     RETURNING slot_start`,
+    [communityId, startsMs.map((ms) => new Date(ms)), new Date(atMs)],
+  );
+  return new Set(rows.map((r) => r.slot_start.getTime()));
+}
+
+/** Positions (1-based) of values in a list of the distinct ones: a statement's rows refer to uuids, instants and accounts by them. */
+function positionsOf<T>(values: readonly T[]): { distinct: T[]; positions: number[] } {
+  const index = new Map<T, number>();
+  const positions = values.map((v) => {
+    let k = index.get(v);
+    if (k === undefined) index.set(v, (k = index.size + 1));
+    return k;
+  });
+  return { distinct: [...index.keys()], positions };
+}
+
+/**
+ * Appends lines of one run (0: the settlement; 1, 2, …: corrections), of one slot or several,
+ * each slot's numbered after its last line, in one statement of arrays (slots and members
+ * travel once each, the rows refer to them by position).
+ */
+export async function insertSettlementLines(db: Queryable, communityId: string, run: number, lines: readonly SettlementLine[]): Promise<void> {
   if (lines.length === 0) return;
+  const slots = positionsOf(lines.map((l) => l.slotStartMs));
+  const members = positionsOf(lines.map((l) => l.memberId));
+  const counts = new Map<number, number>();
+  const positions = lines.map((l) => {
+    const position = counts.get(l.slotStartMs) ?? 0;
+    counts.set(l.slotStartMs, position + 1);
+    return position;
+  });
   await db.query(
-    `INSERT INTO market_settlement_lines (community_id, slot_start, position, run, member_id, kind, buy_order_id, sell_order_id, energy_wh, price, amount)
-     SELECT $1, $2, base.next + l.position, $3, l.member, l.kind, l.buy, l.sell, l.energy, l.price, l.amount
-     FROM jsonb_to_recordset($4::jsonb) AS l(position int4, member uuid, kind text, buy text, sell text, energy int8, price int8, amount numeric),
-       (SELECT coalesce(max(position) + 1, 0) AS next FROM market_settlement_lines WHERE community_id = $1 AND slot_start = $2) base`,
-    [communityId, new Date(slotStartMs), run, JSON.stringify(lines.map((l, position) => ({
-      position, member: l.memberId, kind: l.kind, buy: l.buyOrderId ?? null, sell: l.sellOrderId ?? null, energy: l.energyWh,
-      price: l.price.toString(), amount: l.amount.toString(),
-    })))],
+    `WITH base AS (
+       SELECT k, s, (SELECT coalesce(max(m.position) + 1, 0) FROM market_settlement_lines m WHERE m.community_id = $1 AND m.slot_start = s) AS next
+       FROM unnest($3::timestamptz[]) WITH ORDINALITY AS u(s, k))
+     INSERT INTO market_settlement_lines (community_id, slot_start, position, run, member_id, kind, buy_order_id, sell_order_id, energy_wh, price, amount)
+     SELECT $1, base.s, base.next + l.position, $2, ($4::uuid[])[l.member], l.kind, l.buy, l.sell, l.energy, l.price, l.amount::numeric
+     FROM unnest($5::int4[], $6::int4[], $7::int4[], $8::text[], $9::text[], $10::text[], $11::int8[], $12::int8[], $13::text[])
+       AS l(slot, position, member, kind, buy, sell, energy, price, amount)
+     JOIN base ON base.k = l.slot`,
+    [communityId, run, slots.distinct.map((ms) => new Date(ms)), members.distinct, slots.positions, positions, members.positions,
+      lines.map((l) => l.kind), lines.map((l) => l.buyOrderId ?? null), lines.map((l) => l.sellOrderId ?? null),
+      lines.map((l) => l.energyWh), lines.map((l) => l.price.toString()), lines.map((l) => l.amount.toString())],
   );
 }
 
@@ -387,23 +423,30 @@ export async function nextPostingSequence(db: Queryable, communityId: string): P
 /** Appends postings and moves the accounts' balances by them (call under lockLedger, in one transaction). */
 export async function appendPostings(db: Queryable, communityId: string, postings: readonly Posting[], deltas: ReadonlyMap<string, Nano>): Promise<void> {
   if (postings.length === 0) return;
+  // Accounts and slots travel once each; the rows refer to them by position.
+  const accounts = positionsOf(postings.flatMap((p) => [p.debit, p.credit]));
+  const slots = positionsOf(postings.map((p) => p.slotStartMs ?? -1));
+  const slotAt = slots.distinct.map((ms) => (ms === -1 ? null : new Date(ms)));
+  const times = positionsOf(postings.map((p) => p.atMs));
+  const optional = <T>(value: T | undefined) => value ?? null;
   await db.query(
     `INSERT INTO market_postings (community_id, sequence, at, debit, credit, amount, kind, memo, slot_start, line, buy_order_id, sell_order_id, external_reference,
        corrects, dispute_id)
-     SELECT $1, p.sequence, p.at, p.debit, p.credit, p.amount, p.kind, p.memo, p.slot_start, p.line, p.buy, p.sell, p.ref, p.corrects, p.dispute
-     FROM jsonb_to_recordset($2::jsonb) AS p(sequence int4, at timestamptz, debit text, credit text, amount numeric, kind text, memo text,
-       slot_start timestamptz, line text, buy text, sell text, ref text, corrects int4, dispute uuid)`,
-    [communityId, JSON.stringify(postings.map((p) => ({
-      sequence: p.sequence, at: new Date(p.atMs).toISOString(), debit: p.debit, credit: p.credit, amount: p.amount.toString(), kind: p.kind,
-      memo: p.memo, slot_start: p.slotStartMs === undefined ? null : new Date(p.slotStartMs).toISOString(), line: p.line ?? null,
-      buy: p.buyOrderId ?? null, sell: p.sellOrderId ?? null, ref: p.externalReference ?? null, corrects: p.corrects ?? null, dispute: p.disputeId ?? null,
-    })))],
+     SELECT $1, p.sequence, ($2::timestamptz[])[p.at], ($3::text[])[p.debit], ($3::text[])[p.credit], p.amount::numeric, p.kind, p.memo,
+       ($4::timestamptz[])[p.slot], p.line, p.buy, p.sell, p.ref, p.corrects, p.dispute
+     FROM unnest($5::int4[], $6::int4[], $7::int4[], $8::int4[], $9::text[], $10::text[], $11::text[], $12::int4[], $13::text[], $14::text[],
+       $15::text[], $16::text[], $17::int4[], $18::uuid[]) AS p(sequence, at, debit, credit, amount, kind, memo, slot, line, buy, sell, ref, corrects, dispute)`,
+    [communityId, times.distinct.map((ms) => new Date(ms)), accounts.distinct, slotAt,
+      postings.map((p) => p.sequence), times.positions, accounts.positions.filter((_, k) => k % 2 === 0), accounts.positions.filter((_, k) => k % 2 === 1),
+      postings.map((p) => p.amount.toString()), postings.map((p) => p.kind), postings.map((p) => p.memo), slots.positions,
+      postings.map((p) => optional(p.line)), postings.map((p) => optional(p.buyOrderId)), postings.map((p) => optional(p.sellOrderId)),
+      postings.map((p) => optional(p.externalReference)), postings.map((p) => optional(p.corrects)), postings.map((p) => optional(p.disputeId))],
   );
   await db.query(
     `INSERT INTO market_accounts (community_id, account, balance)
-     SELECT $1, d.account, d.delta FROM jsonb_to_recordset($2::jsonb) AS d(account text, delta numeric)
+     SELECT $1, a, d::numeric FROM unnest($2::text[], $3::text[]) AS u(a, d)
      ON CONFLICT (community_id, account) DO UPDATE SET balance = market_accounts.balance + EXCLUDED.balance`,
-    [communityId, JSON.stringify([...deltas].map(([account, delta]) => ({ account, delta: delta.toString() })))],
+    [communityId, [...deltas.keys()], [...deltas.values()].map((d) => d.toString())],
   );
 }
 
@@ -593,6 +636,16 @@ export async function payoutMembersOfPeriod(db: Queryable, communityId: string, 
   return new Set(rows.map((r) => r.member_id));
 }
 
+/** Σ of each member's top-ups (nano): their own money in the wallet, which payouts leave alone. */
+export async function topUpsByMember(db: Queryable, communityId: string): Promise<Map<string, Nano>> {
+  const rows = await db.query<{ credit: string; amount: string }>(
+    "SELECT credit, sum(amount)::text AS amount FROM market_postings WHERE community_id = $1 AND kind = 'top-up' GROUP BY credit", [communityId]);
+  return new Map(rows.flatMap((r) => {
+    const memberId = walletMember(r.credit);
+    return memberId === undefined ? [] : [[memberId, BigInt(r.amount)] as const];
+  }));
+}
+
 /** Stores payout requests of a period; one already there for the member and period is left as it was. How many were new. */
 export async function insertPayoutRequests(
   db: Queryable, communityId: string, period: string, requests: readonly { id: string; memberId: string; amount: Nano }[], atMs: number,
@@ -656,4 +709,74 @@ export async function statementRows(db: Queryable, communityId: string, fromMs: 
     range,
   );
   return { sums, slots, disputes };
+}
+
+export interface DepthLevel {
+  readonly side: Side;
+  /** Bids: the price the bid can pay the seller (its limit less the grid fee); offers: their price. */
+  readonly price: MicroPrice;
+  readonly energyWh: number;
+  /** Σ energy at this price and better: bids from the highest down, offers from the lowest up. */
+  readonly cumulativeWh: number;
+}
+
+/**
+ * The depth of a cleared slot's book: the orders that entered its clearing (neither withdrawn nor
+ * refused) summed per side and price, with the running totals of the demand and supply curves.
+ */
+export async function bookDepth(db: Queryable, communityId: string, slotStartMs: number, gridFee: MicroPrice, refused: readonly string[]): Promise<DepthLevel[]> {
+  const rows = await db.query<{ side: Side; price: string; energy_wh: string; cumulative_wh: string }>(
+    `WITH levels AS (
+       SELECT side, CASE side WHEN 'buy' THEN price - $3::int8 ELSE price END AS price, sum(energy_wh) AS energy_wh
+       FROM market_orders WHERE community_id = $1 AND slot_start = $2 AND withdrawn_at IS NULL AND NOT (id = ANY($4::text[]))
+       GROUP BY 1, 2)
+     SELECT side, price::text, energy_wh::text,
+       sum(energy_wh) OVER (PARTITION BY side ORDER BY CASE side WHEN 'buy' THEN -price ELSE price END)::text AS cumulative_wh
+     FROM levels ORDER BY side, CASE side WHEN 'buy' THEN -price ELSE price END`,
+    [communityId, new Date(slotStartMs), gridFee.toString(), [...refused]],
+  );
+  return rows.map((r) => ({ side: r.side, price: BigInt(r.price), energyWh: Number(r.energy_wh), cumulativeWh: Number(r.cumulative_wh) }));
+}
+
+/** The grid fee per kWh the slot's trades carried (the fee in force at its clearing); undefined without trades. */
+export async function gridFeeOfSlot(db: Queryable, communityId: string, slotStartMs: number): Promise<MicroPrice | undefined> {
+  const rows = await db.query<{ fee: string | null }>(
+    'SELECT max(grid_fee)::text AS fee FROM market_trades WHERE community_id = $1 AND slot_start = $2', [communityId, new Date(slotStartMs)]);
+  return big(rows[0]?.fee ?? null);
+}
+
+export interface MarketTotals {
+  /** Slots cleared in the period, and of those the ones with trades. */
+  readonly slots: number;
+  readonly tradedSlots: number;
+  readonly trades: number;
+  readonly volumeWh: bigint;
+  readonly welfare: Nano;
+  readonly gridFees: Nano;
+  /** Σ energy × price of the trades (nano): the value traded, for the volume-weighted price. */
+  readonly value: Nano;
+  readonly minPrice: MicroPrice | undefined;
+  readonly maxPrice: MicroPrice | undefined;
+}
+
+/** The market's totals over the slots starting in [fromMs, toMs): clearings and trades summed in SQL. */
+export async function marketTotals(db: Queryable, communityId: string, fromMs: number, toMs: number): Promise<MarketTotals> {
+  const range = [communityId, new Date(fromMs), new Date(toMs)];
+  const clearings = await db.query<{ slots: number; traded: number; volume: string; welfare: string; fees: string }>(
+    `SELECT count(*)::int4 AS slots, (count(*) FILTER (WHERE volume_wh > 0))::int4 AS traded, coalesce(sum(volume_wh), 0)::text AS volume,
+       coalesce(sum(welfare), 0)::text AS welfare, coalesce(sum(grid_fees), 0)::text AS fees
+     FROM market_clearings WHERE community_id = $1 AND slot_start >= $2 AND slot_start < $3`,
+    range,
+  );
+  const trades = await db.query<{ trades: number; value: string; min: string | null; max: string | null }>(
+    `SELECT count(*)::int4 AS trades, coalesce(sum(energy_wh::numeric * price), 0)::text AS value, min(price)::text AS min, max(price)::text AS max
+     FROM market_trades WHERE community_id = $1 AND slot_start >= $2 AND slot_start < $3`,
+    range,
+  );
+  const c = clearings[0]!;
+  const t = trades[0]!;
+  return {
+    slots: c.slots, tradedSlots: c.traded, trades: t.trades, volumeWh: BigInt(c.volume), welfare: BigInt(c.welfare), gridFees: BigInt(c.fees),
+    value: BigInt(t.value), minPrice: big(t.min), maxPrice: big(t.max),
+  };
 }

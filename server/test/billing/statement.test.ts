@@ -168,10 +168,16 @@ describe('statements', () => {
       expect(statement.market!.total).toBe('0.30');
       expect(statement.market!.quarterHours).toBe(2);
       expect(statement.market!.lines[3]!.description).toBe('Local market, correction: energy used beyond the market position (balancing)');
-      // The energy is as metered in every quarter hour; savings count own PV only where the market priced it.
+      // The energy is as metered in every quarter hour; where the market priced it, savings are what the grid would
+      // have cost less what the market charged, not the tariff's figure.
       expect(statement.energy.fromCommunityWh).toBe(4000);
-      // 400 Wh own PV × 0.30 + 2,000 Wh × (0.30 − 0.14 + 0.018) = 0.12 + 0.356 = 0.476 → 0.48
-      expect(statement.savings).toBe('0.48');
+      // Own PV 400 Wh × 0.30 = 0.12; untraded 2,000 Wh × (0.30 − 0.14 + 0.018) = 0.356; traded 2,000 Wh × 0.30 = 0.60
+      // less the market's 0.238 + 0.017 + 0.084 + 0.007 = 0.346 (the dispute's refund is no price): 0.73.
+      expect(statement.savings).toBe('0.73');
+      // Bought dearer on the market than from the grid, the traded quarter hours cost savings.
+      const dear = buildStatement(base(flows, { market: { ...market, lines: [{ kind: 'purchase' as const, correction: false, energyWh: 2000, amount: -700_000_000n, count: 2 }] } }));
+      // 0.12 + 0.356 + 0.60 − 0.70 = 0.376 → 0.38
+      expect(dear.savings).toBe('0.38');
       // Without the market the same member is billed for all four quarter hours, and has no market section.
       const without = buildStatement(base(flows));
       expect(without.lines[0]!.energyWh).toBe(4000);

@@ -121,7 +121,7 @@ describe('ledger properties', () => {
           lastSettled = { settlement: again, trades: lastSettled.trades };
         }
         if (o.op === 'payouts') {
-          const requests = duePayouts(state, { threshold: BigInt(o.thresholdCents) * 10_000_000n, digits: 2, pending: new Set() });
+          const requests = duePayouts(state, { threshold: BigInt(o.thresholdCents) * 10_000_000n, digits: 2, pending: new Set(), deposited: new Map() });
           for (const r of requests) expect(r.amount % 10_000_000n).toBe(0n);
           enter(requests.filter((_, i) => o.confirm[i]).map((r) => confirmPayout(state, r, `sepa-${now}`)));
         }

@@ -105,16 +105,26 @@ describe('wallets, by hand', () => {
     expect(lowBalanceAlerts(after, after, threshold)).toEqual([]);
   });
 
-  it('proposes payouts above the threshold in whole cents and pays what the manager confirms', () => {
-    const state = post(ledgerAfterTopUps.state, settlementPostings(settled.lines, 'settlement'), T0 + 1).state;
-    const requests = duePayouts(state, { threshold: 10_000_000_000n, digits: 2, pending: new Set() });
-    // alice: 20 − 0.0645 = 19.9355 € → 19.93 €.
-    expect(requests).toEqual([{ memberId: 'alice', amount: 19_930_000_000n }]);
-    expect(duePayouts(state, { threshold: 10_000_000_000n, digits: 2, pending: new Set(['alice']) })).toEqual([]);
+  it('proposes payouts of what the market brought in, never the top-ups, in whole cents, and pays what the manager confirms', () => {
+    const deposited = new Map([['alice', 20_000_000_000n], ['bob', 5_000_000_000n]]);
+    const options = { threshold: 10_000_000n, digits: 2, pending: new Set<string>(), deposited };
+    // Top-ups alone are nobody's earnings: a threshold at or below a top-up asks for nothing.
+    expect(duePayouts(ledgerAfterTopUps.state, options)).toEqual([]);
+    // alice sells 100 kWh at 0.15 besides the slot's lines: 20 − 0.0645 + 15 = 34.9355 €, of which 14.9355 € earned → 14.93 €; bob lost.
+    const sale = { memberId: 'alice', slotStartMs: T0, kind: 'sale' as const, energyWh: 100_000, price: 150_000n, amount: 15_000_000_000n };
+    const state = post(ledgerAfterTopUps.state, settlementPostings([...settled.lines, sale], 'settlement'), T0 + 1).state;
+    const requests = duePayouts(state, { ...options, threshold: 10_000_000_000n });
+    expect(requests).toEqual([{ memberId: 'alice', amount: 14_930_000_000n }]);
+    // dave topped up nothing and sold: all of his 0.04 € is earned.
+    expect(duePayouts(state, options)).toEqual([{ memberId: 'alice', amount: 14_930_000_000n }, { memberId: 'dave', amount: 40_000_000n }]);
+    expect(duePayouts(state, { ...options, threshold: 14_940_000_000n })).toEqual([]);
+    expect(duePayouts(state, { ...options, threshold: 10_000_000_000n, pending: new Set(['alice']) })).toEqual([]);
     const paid = post(state, [confirmPayout(state, requests[0]!, 'sepa-7')], T0 + 2).state;
-    expect(balanceOf(paid, walletAccount('alice'))).toBe(5_500_000n);
-    expect(balanceOf(paid, COMMUNITY_ACCOUNTS.payouts)).toBe(19_930_000_000n);
-    expect(() => confirmPayout(paid, requests[0]!, 'sepa-8')).toThrow(/holds less than the payout/);
+    expect(balanceOf(paid, walletAccount('alice'))).toBe(20_005_500_000n);
+    expect(balanceOf(paid, COMMUNITY_ACCOUNTS.payouts)).toBe(14_930_000_000n);
+    // Paid out is not payable again: the half cent left is below a cent.
+    expect(duePayouts(paid, { ...options, pending: new Set(['dave']) })).toEqual([]);
+    expect(() => confirmPayout(paid, { memberId: 'alice', amount: 20_010_000_000n }, 'sepa-8')).toThrow(/holds less than the payout/);
   });
 
   it('resolves a dispute with a correcting posting, the disputed one left as it was', () => {

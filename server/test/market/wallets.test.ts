@@ -170,21 +170,33 @@ describe.each(storeKinds)('market disputes and payouts on %s', (kind) => {
     await tp.platform.market.flush();
     expect(await payouts()).toEqual([]);
 
+    // A earned 300 Wh × 0.1450 = 0.0435 on the market on top of its 20.00 top-up; A2 bought (less a cent back from its dispute).
+    // A threshold of a cent lies far below either top-up: only what the market brought in is paid out, never a top-up.
     const before = await walletOf(w.memberA.token, w.memberIdA);
-    const threshold = parseNano(before.balance) - 10_000_000n;
-    // A holds a little more than the threshold, A2 less (it bought from A).
-    expect(parseNano((await walletOf(w.memberA2.token, w.memberIdA2)).balance)).toBeLessThan(threshold);
-    const set = await put({ payoutThreshold: (Number(threshold / 10_000_000n) / 100).toFixed(2) });
-    expect(set.status).toBe(200);
+    expect(parseNano(before.balance)).toBe(20_043_500_000n);
+    expect(parseNano((await walletOf(w.memberA2.token, w.memberIdA2)).balance)).toBeLessThan(20_000_000_000n);
+    expect((await put({ payoutThreshold: '0.01' })).status).toBe(200);
     await tp.platform.market.flush();
     await tp.platform.market.flush();
-    const [request, ...others] = await payouts();
+    const [first, ...others] = await payouts();
     expect(others).toEqual([]);
-    const cents = parseNano(before.balance) - (parseNano(before.balance) % 10_000_000n);
-    expect(request).toMatchObject({ memberId: w.memberIdA, period: iso(clock).slice(0, 7), state: 'requested', posting: null, amount: String(Number(cents / 10_000_000n) / 100) });
-    // Requested is not paid: the wallet is as it was.
+    expect(first).toMatchObject({ memberId: w.memberIdA, period: iso(clock).slice(0, 7), state: 'requested', posting: null, amount: '0.04' });
+    // Requested is not paid: the wallet is as it was; cancelled, nothing moves.
     expect((await walletOf(w.memberA.token, w.memberIdA)).balance).toBe(before.balance);
+    const cancelled = await tp.call('POST', `/api/v1/communities/${w.communityA}/market/payouts/${first.id}/decision`, {
+      token: w.managerA.token, body: { outcome: 'cancelled', reference: 'member asked to keep it' },
+    });
+    expect(cancelled.body).toMatchObject({ state: 'cancelled', posting: null });
+    expect((await walletOf(w.memberA.token, w.memberIdA)).balance).toBe(before.balance);
+    // Once a month: a further pass asks for nothing more.
+    await tp.platform.market.flush();
+    expect(await payouts()).toHaveLength(1);
 
+    // The next month A is asked again for the same earnings, and a confirmed payout moves exactly them.
+    clock += 31 * 24 * 60 * MIN;
+    await tp.platform.market.flush();
+    const request = (await payouts()).find((p: { state: string }) => p.state === 'requested');
+    expect(request).toMatchObject({ memberId: w.memberIdA, period: iso(clock).slice(0, 7), amount: '0.04' });
     const decide = (body: unknown, token = w.managerA.token) =>
       tp.call('POST', `/api/v1/communities/${w.communityA}/market/payouts/${request.id}/decision`, { token, body });
     for (const body of [{ outcome: 'maybe', reference: 'x' }, { outcome: 'confirmed', reference: '' }, { outcome: 'confirmed' }, { outcome: 'confirmed', reference: 'x', amount: '1' }]) {
@@ -192,30 +204,20 @@ describe.each(storeKinds)('market disputes and payouts on %s', (kind) => {
     }
     expect((await decide({ outcome: 'confirmed', reference: 'mine' }, w.memberA.token)).status).toBe(403);
     clock += MIN;
-    const confirmed = await decide({ outcome: 'confirmed', reference: 'SEPA 2026-01-0001' });
+    const confirmed = await decide({ outcome: 'confirmed', reference: 'SEPA 2026-02-0001' });
     expect(confirmed.status).toBe(200);
-    expect(confirmed.body).toMatchObject({ state: 'confirmed', reference: 'SEPA 2026-01-0001', decidedAt: iso(clock) });
+    expect(confirmed.body).toMatchObject({ state: 'confirmed', reference: 'SEPA 2026-02-0001', decidedAt: iso(clock) });
     expect((await decide({ outcome: 'cancelled', reference: 'twice' })).status).toBe(409);
     const after = await walletOf(w.memberA.token, w.memberIdA);
-    expect(parseNano(before.balance) - parseNano(after.balance)).toBe(cents);
-    expect(after.postings[0]).toMatchObject({ sequence: confirmed.body.posting, kind: 'payout', amount: `-${request.amount}` });
+    expect(parseNano(before.balance) - parseNano(after.balance)).toBe(40_000_000n);
+    expect(after.postings[0]).toMatchObject({ sequence: confirmed.body.posting, kind: 'payout', amount: '-0.04' });
     expect(await totals()).toMatchObject({ sum: '0', drifted: 0 });
-    // Once a month: a further pass asks for nothing more.
+    // What was paid out is not payable again: the month after, the half cent left asks for nothing.
+    clock += 31 * 24 * 60 * MIN;
     await tp.platform.market.flush();
-    expect(await payouts()).toHaveLength(1);
-
-    // A lower threshold reaches A2 this month; a cancelled request moves nothing.
-    expect((await put({ payoutThreshold: '1.00' })).status).toBe(200);
-    await tp.platform.market.flush();
-    const second = (await payouts()).find((p: { memberId: string }) => p.memberId === w.memberIdA2);
-    const a2 = await walletOf(w.memberA2.token, w.memberIdA2);
-    const cancelled = await tp.call('POST', `/api/v1/communities/${w.communityA}/market/payouts/${second.id}/decision`, {
-      token: w.managerA.token, body: { outcome: 'cancelled', reference: 'member asked to keep it' },
-    });
-    expect(cancelled.body).toMatchObject({ state: 'cancelled', posting: null });
-    expect((await walletOf(w.memberA2.token, w.memberIdA2)).balance).toBe(a2.balance);
+    expect(await payouts()).toHaveLength(2);
     const trail = (await tp.call('GET', `/api/v1/communities/${w.communityA}/audit?kind=wallet&limit=500`, { token: w.managerA.token })).body.entries;
-    expect(trail.filter((e: { resourceId: string }) => e.resourceId === request.id || e.resourceId === second.id).map((e: { action: string }) => e.action))
-      .toEqual(['cancel-payout', 'confirm-payout']);
+    expect(trail.filter((e: { resourceId: string }) => e.resourceId === request.id || e.resourceId === first.id).map((e: { action: string }) => e.action))
+      .toEqual(['confirm-payout', 'cancel-payout']);
   });
 });

@@ -120,3 +120,24 @@ export function forecastOption(labels: string[], lines: readonly ForecastLine[],
     ],
   };
 }
+
+/** A slot's demand and supply as step curves (price per kWh over cumulative kWh) and the clearing point between them. */
+export function depthOption(
+  curves: { bids: [number, number][]; offers: [number, number][]; clearing: [number, number] | undefined },
+  fmt: Formatter, t: Translate,
+): EChartsCoreOption {
+  const curve = (name: string, data: [number, number][], color: string) => ({ name, type: 'line', data, symbol: 'none', itemStyle: { color }, lineStyle: { width: 2 } });
+  return {
+    animation: false,
+    tooltip: { trigger: 'item' },
+    legend: { top: 0, itemGap: 12, itemWidth: 16 },
+    grid: { ...baseGrid, left: 64, bottom: 40 },
+    xAxis: { type: 'value', name: UNIT.kWh, nameLocation: 'middle', nameGap: 24, axisLabel: { formatter: (v: number) => fmt.count(v) } },
+    yAxis: { type: 'value', scale: true, axisLabel: { formatter: (v: number) => fmt.money(String(v)) } },
+    series: [
+      curve(t('manageMarket.bids'), curves.bids, COLORS.grid),
+      curve(t('manageMarket.offers'), curves.offers, COLORS.ownPv),
+      ...(curves.clearing ? [{ name: t('manageMarket.clearingPoint'), type: 'line', data: [curves.clearing], symbol: 'circle', symbolSize: 12, itemStyle: { color: COLORS.community } }] : []),
+    ],
+  };
+}

@@ -177,9 +177,12 @@ export function buildStatement(input: StatementInput): Statement {
       continue;
     }
     // The market settled the member's whole metered exchange of this quarter hour (trades, then
-    // balancing): billing it at the tariff as well would bill the same energy twice.
+    // balancing): billing it at the tariff as well would bill the same energy twice. Its savings
+    // against the baseline are the baseline's cost of that exchange plus what the market paid and
+    // charged for it (its settlement lines, summed below).
     if (marketSlots.has(interval.startMs)) {
-      savings += energyCost(selfConsumedWh, prices.grid);
+      savings += energyCost(selfConsumedWh, prices.grid)
+        + energyCost(fromCommunityWh + fromGridWh, prices.grid) - energyCost(toCommunityWh + toGridWh, prices.feedIn);
       continue;
     }
     addLine('community-energy', prices.tariff, billedWh, energyCost(billedWh, prices.community));
@@ -190,6 +193,10 @@ export function buildStatement(input: StatementInput): Statement {
       + energyCost(billedWh, prices.grid - prices.community + prices.gridFeeReduction)
       + energyCost(toCommunityWh, prices.community - prices.feedIn);
   }
+
+  // What the market paid (+) and charged (−) for its quarter hours, settlement and corrections; a
+  // dispute's correction is money given back, not a price of energy.
+  for (const line of input.market?.lines ?? []) if (line.kind !== 'dispute-correction') savings += line.amount;
 
   const ordered = [...lines.values()].sort((a, b) =>
     a.tariff.validFrom.localeCompare(b.tariff.validFrom) || order(a.code) - order(b.code));

@@ -196,17 +196,23 @@ export interface PayoutRequest {
 }
 
 /**
- * The periodic payout run: a request for every wallet holding at least `threshold`, for its
- * balance down to the minor unit, unless one is already pending. Requests move no money; the
- * manager confirms each (confirmPayout).
+ * The periodic payout run: a request for every wallet whose payable part holds at least
+ * `threshold`, for that part down to the minor unit, unless one is already pending. Payable is
+ * what the market brought in: the balance less the member's own top-ups (`deposited`, Σ per
+ * member), which are there to buy with and are never paid out (payouts already made are out of
+ * the balance). Requests move no money; the manager confirms each (confirmPayout).
  */
-export function duePayouts(state: LedgerState, options: { threshold: Nano; digits: number; pending: ReadonlySet<string> }): PayoutRequest[] {
+export function duePayouts(
+  state: LedgerState, options: { threshold: Nano; digits: number; pending: ReadonlySet<string>; deposited: ReadonlyMap<string, Nano> },
+): PayoutRequest[] {
   const unit = minorUnit(options.digits);
   const requests: PayoutRequest[] = [];
   for (const [account, balance] of state.balances) {
     const memberId = walletMember(account);
-    if (memberId === undefined || options.pending.has(memberId) || balance < options.threshold) continue;
-    const amount = balance - (balance % unit);
+    if (memberId === undefined || options.pending.has(memberId)) continue;
+    const payable = balance - (options.deposited.get(memberId) ?? 0n);
+    if (payable < options.threshold) continue;
+    const amount = payable - (payable % unit);
     if (amount > 0n) requests.push({ memberId, amount });
   }
   return requests.sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0));

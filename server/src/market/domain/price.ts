@@ -35,3 +35,13 @@ export function isMarketPrice(price: MicroPrice): boolean {
 export function midpoint(a: MicroPrice, b: MicroPrice): MicroPrice {
   return ((a / PRICE_STEP + b / PRICE_STEP + 1n) / 2n) * PRICE_STEP;
 }
+
+/**
+ * The volume-weighted price of trades worth `valueNano` (Σ Wh × price) for `energyWh` Wh, on the
+ * 4-digit grid, rounded half up; undefined for no energy.
+ */
+export function volumeWeightedPrice(valueNano: bigint, energyWh: bigint): MicroPrice | undefined {
+  if (energyWh <= 0n || valueNano < 0n) return undefined;
+  const step = energyWh * PRICE_STEP;
+  return ((2n * valueNano + step) / (2n * step)) * PRICE_STEP;
+}

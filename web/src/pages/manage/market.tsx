@@ -1,15 +1,22 @@
 import type { Community } from '@gridshare/contract/registry';
-import type { MarketDispute, MarketPayout, MarketSettings, SlotSummary, WalletTotals } from '@gridshare/contract/market';
+import type { MarketDispute, MarketPayout, MarketSettings, MarketStatistics, SlotDepth, SlotSummary, WalletTotals } from '@gridshare/contract/market';
+import { useMemo, useState } from 'preact/hooks';
 import { call } from '../../api/client.js';
+import { Chart, preloadCharts } from '../../components/chart.js';
 import { Async, Badge, Empty, ErrorNote, Field, Stat } from '../../components/ui.js';
-import type { Formatter } from '../../lib/format.js';
+import { depthOption } from '../../lib/chart-options.js';
+import { NO_VALUE, type Formatter } from '../../lib/format.js';
 import { useAction, useApi } from '../../lib/hooks.js';
+import { clearingPoint, depthSteps } from '../../lib/market-depth.js';
+import { PERIODS, periodQuery, type Period } from '../../lib/periods.js';
 import type { Translate } from '../../lib/i18n/index.js';
 import { useI18n } from '../../lib/i18n/provider.js';
 import { ManagePage } from './manage-page.js';
 import { disputeState, postingKind } from '../../components/wallet.js';
 
-/** The community's market: its settings, the wallets' totals and the latest cleared slots. */
+preloadCharts();
+
+/** The community's market: its settings, the wallets' totals, statistics over a period and the latest cleared slots with their depth. */
 export default function MarketPage({ params }: { params: Record<string, string> }) {
   const { t } = useI18n();
   return (
@@ -17,6 +24,7 @@ export default function MarketPage({ params }: { params: Record<string, string> 
       {(c, fmt) => (
         <>
           <Settings community={c} />
+          <Statistics community={c} fmt={fmt} />
           <Totals community={c} fmt={fmt} />
           <Disputes community={c} fmt={fmt} />
           <Payouts community={c} fmt={fmt} />
@@ -88,6 +96,9 @@ function Totals({ community, fmt }: { community: Community; fmt: Formatter }) {
 function Slots({ community, fmt }: { community: Community; fmt: Formatter }) {
   const { t } = useI18n();
   const slots = useApi('marketSlots', { params: { id: community.id }, query: { limit: 24 } }, { refreshMs: 60_000 });
+  const [chosen, choose] = useState<string | undefined>(undefined);
+  // The slot shown in depth: the one chosen, else the latest with trades, else the latest.
+  const shown = chosen ?? (slots.data?.find((s) => s.trades > 0) ?? slots.data?.[0])?.slotStart;
   const table = (list: SlotSummary[]) => list.length === 0
     ? <Empty><p>{t('manageMarket.noSlots')}</p></Empty>
     : (
@@ -98,6 +109,7 @@ function Slots({ community, fmt }: { community: Community; fmt: Formatter }) {
             <tr>
               <th scope="col">{t('market.slot')}</th><th scope="col" class="num">{t('market.price')}</th><th scope="col" class="num">{t('manageMarket.volume')}</th>
               <th scope="col" class="num">{t('manageMarket.tradeCount')}</th><th scope="col" class="num">{t('manageMarket.orderCount')}</th><th scope="col">{t('manageMarket.settled')}</th>
+              <th scope="col"><span class="sr-only">{t('manageMarket.depth')}</span></th>
             </tr>
           </thead>
           <tbody>
@@ -109,6 +121,11 @@ function Slots({ community, fmt }: { community: Community; fmt: Formatter }) {
                 <td data-label={t('manageMarket.tradeCount')} class="num">{fmt.count(s.trades)}</td>
                 <td data-label={t('manageMarket.orderCount')} class="num">{fmt.count(s.orders)}</td>
                 <td data-label={t('manageMarket.settled')}>{s.settledAt ? <Badge tone="good">{t('manageMarket.yes')}</Badge> : <Badge tone="neutral">{t('manageMarket.pending')}</Badge>}</td>
+                <td>
+                  <button type="button" class="link" aria-pressed={s.slotStart === shown} onClick={() => choose(s.slotStart)}>
+                    {t('manageMarket.showDepth', { slot: fmt.dateTime(s.slotStart) })}
+                  </button>
+                </td>
               </tr>
             ))}
           </tbody>
@@ -119,6 +136,88 @@ function Slots({ community, fmt }: { community: Community; fmt: Formatter }) {
     <section class="card" aria-labelledby="market-slots-heading">
       <h2 id="market-slots-heading">{t('manageMarket.slots')}</h2>
       <Async state={slots} what={t('manageMarket.slots')}>{table}</Async>
+      {shown && <Depth community={community} slotStart={shown} fmt={fmt} />}
+    </section>
+  );
+}
+
+/** One slot's order book as demand and supply curves with the clearing point, and the same figures as a table. */
+function Depth({ community, slotStart, fmt }: { community: Community; slotStart: string; fmt: Formatter }) {
+  const { t } = useI18n();
+  const depth = useApi('marketSlotDepth', { params: { id: community.id, start: slotStart } });
+  const view = (d: SlotDepth) => <DepthView depth={d} fmt={fmt} />;
+  return (
+    <div data-testid="market-depth">
+      <h3>{t('manageMarket.depthOf', { slot: fmt.dateTime(slotStart) })}</h3>
+      <Async state={depth} what={t('manageMarket.depth')}>{view}</Async>
+    </div>
+  );
+}
+
+function DepthView({ depth, fmt }: { depth: SlotDepth; fmt: Formatter }) {
+  const { t } = useI18n();
+  const option = useMemo(() => depthOption({ bids: depthSteps(depth.bids), offers: depthSteps(depth.offers), clearing: clearingPoint(depth) }, fmt, t), [depth, fmt, t]);
+  if (depth.bids.length === 0 && depth.offers.length === 0) return <Empty><p>{t('manageMarket.noOrders')}</p></Empty>;
+  const summary = depth.clearingPrice === null
+    ? t('manageMarket.depthNoTrade')
+    : t('manageMarket.depthSummary', { price: fmt.pricePerKWh(depth.clearingPrice), energy: fmt.energy(depth.volumeWh) });
+  const rows = (side: 'bids' | 'offers') => depth[side].map((l) => (
+    <tr key={`${side}-${l.price}`}>
+      <td data-label={t('manageMarket.side')}>{t(side === 'bids' ? 'manageMarket.bids' : 'manageMarket.offers')}</td>
+      <td data-label={t('market.price')} class="num">{fmt.pricePerKWh(l.price)}</td>
+      <td data-label={t('market.energy')} class="num">{fmt.energy(l.energyWh)}</td>
+      <td data-label={t('manageMarket.cumulative')} class="num">{fmt.energy(l.cumulativeWh)}</td>
+    </tr>
+  ));
+  return (
+    <>
+      <p>{summary} · {t('manageMarket.depthFee', { fee: fmt.pricePerKWh(depth.gridFee) })}</p>
+      <Chart option={option} summary={summary} height={300} />
+      <div class="table-scroll">
+        <table class="stack">
+          <caption class="sr-only">{t('manageMarket.depthCaption')}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{t('manageMarket.side')}</th><th scope="col" class="num">{t('market.price')}</th>
+              <th scope="col" class="num">{t('market.energy')}</th><th scope="col" class="num">{t('manageMarket.cumulative')}</th>
+            </tr>
+          </thead>
+          <tbody>{rows('bids')}{rows('offers')}</tbody>
+        </table>
+      </div>
+    </>
+  );
+}
+
+/** The periods the statistics are asked for (a custom span is for the energy pages). */
+const STATISTICS_PERIODS = PERIODS.filter((p) => p.id !== 'custom');
+
+/** The market over a chosen period: volume, clearing prices, welfare and the share of the community's shared energy traded. */
+function Statistics({ community, fmt }: { community: Community; fmt: Formatter }) {
+  const { t } = useI18n();
+  const [period, setPeriod] = useState<Period>('last24h');
+  const query = useMemo(() => periodQuery(period, new Date(), community.timeZone), [period, community.timeZone]);
+  const stats = useApi('marketStatistics', query ? { params: { id: community.id }, query: query.range } : null, { refreshMs: 60_000 });
+  const price = (p: string | null) => (p === null ? NO_VALUE : fmt.pricePerKWh(p));
+  const view = (s: MarketStatistics) => (
+    <dl class="stats" data-testid="market-statistics">
+      <Stat label={t('manageMarket.volume')} value={fmt.energy(s.volumeWh)} detail={t('manageMarket.tradesInSlots', { trades: s.trades, slots: s.tradedSlots })} />
+      <Stat label={t('manageMarket.averagePrice')} value={price(s.averagePrice)} detail={t('manageMarket.priceRange', { min: price(s.minPrice), max: price(s.maxPrice) })} />
+      <Stat label={t('manageMarket.welfare')} value={fmt.money(s.welfare)} detail={t('manageMarket.gridFees', { fees: fmt.money(s.gridFees) })} />
+      <Stat label={t('manageMarket.tradedShare')} value={fmt.percent(s.tradedShare)} detail={t('manageMarket.sharedEnergy', { energy: fmt.energy(s.sharedWh) })} />
+    </dl>
+  );
+  return (
+    <section class="card" aria-labelledby="market-statistics-heading">
+      <div class="section-head">
+        <h2 id="market-statistics-heading">{t('manageMarket.statistics')}</h2>
+        <div role="group" aria-label={t('period.group')} class="toggle">
+          {STATISTICS_PERIODS.map((p) => (
+            <button key={p.id} type="button" aria-pressed={period === p.id} onClick={() => setPeriod(p.id)}>{t(p.label)}</button>
+          ))}
+        </div>
+      </div>
+      <Async state={stats} what={t('manageMarket.statistics')}>{view}</Async>
     </section>
   );
 }
