@@ -66,7 +66,7 @@ export async function notificationRoutes(app: Api, options: NotificationRouteOpt
     const before = await service.preferences(user.userId);
     await events.transaction(db, async (tx, publish) => {
       await service.setPreferences(tx, user.userId, request.body.preferences);
-      const after = await service.preferences(user.userId);
+      const after = await service.preferences(user.userId, tx);
       await recordChange(publish, { kind: 'account', communityId: null, resourceId: user.userId, action: 'notification-preferences', before, after });
     });
     return service.preferences(user.userId);
@@ -96,6 +96,7 @@ export async function notificationRoutes(app: Api, options: NotificationRouteOpt
     const communityId = await options.settlementCommunity(request.params.id);
     if (!communityId) throw new NotFoundError('settlement');
     await requireCommunityManager(request.principal, communityId);
+    if (!service.emailOn) throw new ConflictError('email is off on this installation (SMTP_URL is not set): nothing can be sent');
     const closed = await options.closedStatements(request.params.id);
     if (!closed) throw new NotFoundError('settlement');
     const batch = `statements:${request.params.id}`;

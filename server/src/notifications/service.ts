@@ -183,8 +183,8 @@ export class Notifications {
     return store.markAllRead(this.ctx.db, userId);
   }
 
-  async preferences(userId: string) {
-    const chosen = await store.preferencesOf(this.ctx.db, userId);
+  async preferences(userId: string, q: Queryable = this.ctx.db) {
+    const chosen = await store.preferencesOf(q, userId);
     return NOTIFICATION_EVENTS.filter((event) => event !== 'password-reset' && event !== 'email-verification').map((event) => ({
       event, audience: EVENTS[event].audience, switchable: EVENTS[event].optional,
       email: wants(chosen, event, 'email'), inApp: wants(chosen, event, 'in-app'),
@@ -269,6 +269,11 @@ export class Notifications {
     });
     if (queued > 0) this.ctx.wake();
     return queued;
+  }
+
+  /** Whether this installation sends email at all (SMTP_URL). */
+  get emailOn(): boolean {
+    return this.ctx.mailer !== undefined;
   }
 
   batchCounts(communityId: string, batch: string | undefined) {
