@@ -17,6 +17,7 @@ import * as store from './store.js';
 /** A person who may be told something, with what their email is rendered with. */
 export interface Contact {
   readonly userId: string;
+  readonly memberId: string;
   readonly communityId: string;
   readonly communityName: string;
   readonly recipient: Recipient;
@@ -115,7 +116,7 @@ export class Notifications {
       if (!contact) return false;
       const base = { contact, key: `member.decided:${e.memberId}:${e.atMs}`, inApp: { communityName: contact.communityName } };
       return e.decision === 'approved'
-        ? this.notify(tx, { ...base, event: 'join-approved', path: '/', email: (link) => ({ communityName: contact.communityName, link }) })
+        ? this.notify(tx, { ...base, event: 'join-approved', path: `/members/${contact.memberId}`, email: (link) => ({ communityName: contact.communityName, link }) })
         : this.notify(tx, { ...base, event: 'join-rejected', path: '/communities', email: () => ({ communityName: contact.communityName }) });
     });
     run('statement.issued', async (tx, e) => {
@@ -125,7 +126,7 @@ export class Notifications {
       const values = { period: statement.period, invoiceNumber: statement.invoiceNumber, total: statement.total, currency: statement.currency, dueDate: statement.dueDate };
       return this.notify(tx, {
         event: 'statement-ready', contact, key: `statement.issued:${e.statementId}`, statementId: e.statementId,
-        inApp: { ...values, communityName: contact.communityName, statementId: e.statementId }, path: `/statements/${e.statementId}`,
+        inApp: { ...values, communityName: contact.communityName, statementId: e.statementId }, path: `/members/${contact.memberId}/statements`,
         email: (link) => ({ ...values, communityName: contact.communityName, link }),
       });
     });
@@ -137,7 +138,7 @@ export class Notifications {
       const values = { invoiceNumber: invoice.invoiceNumber, total: invoice.total, currency: invoice.currency, reasonCode: e.reason ?? '' };
       return this.notify(tx, {
         event: 'payment-failed', contact, key: `payment.failed:${e.invoiceId}:${e.atMs}`, inApp: { ...values, communityName: contact.communityName },
-        path: '/statements', email: (link) => ({ ...values, communityName: contact.communityName, link }),
+        path: `/members/${contact.memberId}/statements`, email: (link) => ({ ...values, communityName: contact.communityName, link }),
       });
     });
     run('intervals.quarantined', async (tx, e) => {
@@ -150,7 +151,7 @@ export class Notifications {
         queued = await this.notify(tx, {
           event: 'quarantined-quarter-hour', contact, key: `intervals.quarantined:${e.meteringPointId}:${first}`,
           inApp: { communityName: contact.communityName, meteringPoint, quarterHourStartMs: first, count: e.startsMs.length },
-          path: `/communities/${e.communityId}/data-quality`,
+          path: `/manage/${e.communityId}`,
           email: (link) => ({ communityName: contact.communityName, meteringPoint, quarterHourStartMs: first, reason, link }),
         }) || queued;
       }
@@ -163,7 +164,7 @@ export class Notifications {
       const values = { balance: nanoToDecimal(e.balanceNano), threshold: nanoToDecimal(e.thresholdNano), currency };
       return this.notify(tx, {
         event: 'wallet-low-balance', contact, key: `market.wallet.low-balance:${e.memberId}:${e.atMs}`, inApp: { ...values, communityName: contact.communityName },
-        path: '/market', email: (link) => ({ ...values, communityName: contact.communityName, link }),
+        path: `/members/${contact.memberId}/market`, email: (link) => ({ ...values, communityName: contact.communityName, link }),
       });
     });
   }
@@ -258,7 +259,7 @@ export class Notifications {
       for (const { statementId, contact, mail } of statements) {
         const params = {
           communityName: contact.communityName, period: mail.period, invoiceNumber: mail.invoiceNumber, total: mail.total, currency: mail.currency,
-          dueDate: mail.dueDate, link: `${this.ctx.publicUrl()}/statements/${statementId}`,
+          dueDate: mail.dueDate, link: `${this.ctx.publicUrl()}/members/${contact.memberId}/statements`,
         };
         const rendered = renderEmail('statement-ready', contact.recipient, params);
         if (await store.insertDelivery(tx, {

@@ -584,12 +584,12 @@ export async function startPlatform(options: PlatformOptions, claim?: StartClaim
  * own them (notifications reads no other capability's tables).
  */
 function notificationDirectory(): Directory {
-  const contactOf = async (q: Queryable, member: { userId: string; communityId: string; role: 'member' | 'manager' }): Promise<Contact | undefined> => {
+  const contactOf = async (q: Queryable, member: { id: string; userId: string; communityId: string; role: 'member' | 'manager' }): Promise<Contact | undefined> => {
     const [community, users] = await Promise.all([loadCommunity(q, member.communityId), usersByIds(q, [member.userId])]);
     const user = users.get(member.userId);
     if (!community || !user) return undefined;
     return {
-      userId: member.userId, communityId: member.communityId, communityName: community.name,
+      userId: member.userId, memberId: member.id, communityId: member.communityId, communityName: community.name,
       recipient: { name: user.displayName, email: user.email, communityLocale: community.locale, timeZone: community.timeZone, role: member.role },
     };
   };

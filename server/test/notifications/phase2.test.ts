@@ -81,13 +81,13 @@ describe.each(storeKinds)('notifications (phase 2) on %s', (kind) => {
     const welcome = await mailTo(smtp, approved.email);
     expect(welcome.subject).toMatch(/^Welcome to /);
     expect(welcome.headers.get('x-gridshare-event')).toBe('join-approved');
-    expect(welcome.text).toContain(`${PUBLIC_URL}/`);
+    expect(welcome.text).toContain(`${PUBLIC_URL}/members/`);
     const refusal = await mailTo(smtp, rejected.email);
     expect(refusal.headers.get('x-gridshare-event')).toBe('join-rejected');
 
     const mine = await notificationsOf(approved);
     expect(mine.unread).toBe(1);
-    expect(mine.items).toEqual([expect.objectContaining({ event: 'join-approved', readAt: null, link: '/' })]);
+    expect(mine.items).toEqual([expect.objectContaining({ event: 'join-approved', readAt: null, link: expect.stringMatching(/^\/members\/[0-9a-f-]{36}$/) })]);
     // The outbox running again (a replay) adds nothing.
     await deliver();
     expect((await notificationsOf(approved)).items).toHaveLength(1);
@@ -157,7 +157,7 @@ describe.each(storeKinds)('notifications (phase 2) on %s', (kind) => {
     await spend(1n); // still below: the same fall alerts once
     await deliver();
     const alerts = (await notificationsOf(w.memberA)).items.filter((n) => n.event === 'wallet-low-balance');
-    expect(alerts).toEqual([expect.objectContaining({ params: expect.objectContaining({ balance: '7.00', threshold: '10.00', currency: 'EUR' }), link: '/market' })]);
+    expect(alerts).toEqual([expect.objectContaining({ params: expect.objectContaining({ balance: '7.00', threshold: '10.00', currency: 'EUR' }), link: `/members/${w.memberIdA}/market` })]);
     const mail = await mailOf(w.memberA.email, 'wallet-low-balance');
     expect(mail.text).toContain('7.00');
 
