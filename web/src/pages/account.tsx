@@ -63,8 +63,11 @@ function NotificationPreferences() {
   const preferences = useApi('notificationPreferences', {});
   const action = useAction();
   const [saved, setSaved] = useState(false);
+  // What the person just chose shows at once; the list read again afterwards confirms it.
+  const [chosen, setChosen] = useState<Readonly<Record<string, boolean>>>({});
   const choose = (preference: NotificationPreference, channel: 'email' | 'in-app', enabled: boolean) => {
     setSaved(false);
+    setChosen((c) => ({ ...c, [`${preference.event}-${channel}`]: enabled }));
     void action.run(async () => {
       await call('setNotificationPreferences', { body: { preferences: [{ event: preference.event, channel, enabled }] } });
       preferences.reload();
@@ -75,8 +78,8 @@ function NotificationPreferences() {
     const id = `notify-${preference.event}-${channel}`;
     const label = t(channel === 'email' ? 'account.notificationEmailFor' : 'account.notificationInAppFor', { event: t(EVENT_NAME[preference.event]) });
     return (
-      <input id={id} type="checkbox" aria-label={label} checked={channel === 'email' ? preference.email : preference.inApp}
-        disabled={!preference.switchable || action.busy} onChange={(e) => choose(preference, channel, e.currentTarget.checked)} />
+      <input id={id} type="checkbox" aria-label={label} checked={chosen[`${preference.event}-${channel}`] ?? (channel === 'email' ? preference.email : preference.inApp)}
+        disabled={!preference.switchable} onChange={(e) => choose(preference, channel, e.currentTarget.checked)} />
     );
   };
   return (
