@@ -2,6 +2,7 @@ import type { Db, Queryable } from '../platform/store/db.js';
 import type { EventSubscriber } from '../platform/events/index.js';
 import type { EventPayload } from '../kernel/events.js';
 import { BadRequestError, NotFoundError } from '../kernel/errors.js';
+import { formatNano } from '../kernel/money.js';
 import { EVENTS, NOTIFICATION_EVENTS, wants, type Channel, type EventParams, type NotificationEvent } from './domain/events.js';
 import { renderEmail, type Recipient } from './domain/render.js';
 import { afterAttempt, isDue } from './domain/delivery.js';
@@ -71,16 +72,6 @@ interface Notice<E extends NotificationEvent> {
   readonly path: string;
   readonly email: (link: string) => EventParams[E];
   readonly statementId?: string;
-}
-
-const NANO_DIGITS = 9;
-/** Nano units (an exact integer string) as a decimal amount, trailing zeros cut to the minor unit's two. */
-export function nanoToDecimal(nano: string): string {
-  const negative = nano.startsWith('-');
-  const digits = (negative ? nano.slice(1) : nano).padStart(NANO_DIGITS + 1, '0');
-  const whole = digits.slice(0, -NANO_DIGITS).replace(/^0+(?=\d)/, '');
-  const fraction = digits.slice(-NANO_DIGITS).replace(/0+$/, '').padEnd(2, '0');
-  return `${negative ? '-' : ''}${whole}.${fraction}`;
 }
 
 export class Notifications {
@@ -161,7 +152,7 @@ export class Notifications {
       const contact = await this.ctx.directory.member(tx, e.memberId);
       const currency = await this.ctx.directory.currency(tx, e.communityId);
       if (!contact || !currency) return false;
-      const values = { balance: nanoToDecimal(e.balanceNano), threshold: nanoToDecimal(e.thresholdNano), currency };
+      const values = { balance: formatNano(BigInt(e.balanceNano)), threshold: formatNano(BigInt(e.thresholdNano)), currency };
       return this.notify(tx, {
         event: 'wallet-low-balance', contact, key: `market.wallet.low-balance:${e.memberId}:${e.atMs}`, inApp: { ...values, communityName: contact.communityName },
         path: `/members/${contact.memberId}/market`, email: (link) => ({ ...values, communityName: contact.communityName, link }),

@@ -8,6 +8,8 @@ import { OUTBOX_JOB } from '../../src/platform/events/index.js';
 import { NOTIFICATIONS_SENDER_JOB } from '../../src/notifications/index.js';
 import { postToLedger } from '../../src/market/service.js';
 import { COMMUNITY_ACCOUNTS, walletAccount } from '../../src/market/domain/ledger.js';
+import { NOTIFICATION_EVENTS as SERVER_EVENTS } from '../../src/notifications/domain/events.js';
+import { NOTIFICATION_EVENTS as CONTRACT_EVENTS } from '@gridshare/contract/notifications';
 
 /**
  * Phase 2 of notifications against a real SMTP server on loopback: events published by the
@@ -16,6 +18,12 @@ import { COMMUNITY_ACCOUNTS, walletAccount } from '../../src/market/domain/ledge
  * resending failed emails, and a closed month's statements sent in bulk with their PDFs.
  */
 const PUBLIC_URL = 'http://energy.example.org:8080';
+
+describe('the notification events of the contract', () => {
+  it('are the server\'s, but for the two that only accounts send (password reset, email verification)', () => {
+    expect([...CONTRACT_EVENTS].sort()).toEqual(SERVER_EVENTS.filter((e) => e !== 'password-reset' && e !== 'email-verification').sort());
+  });
+});
 
 describe.each(storeKinds)('notifications (phase 2) on %s', (kind) => {
   let tp: TestPlatform;
@@ -157,7 +165,7 @@ describe.each(storeKinds)('notifications (phase 2) on %s', (kind) => {
     await spend(1n); // still below: the same fall alerts once
     await deliver();
     const alerts = (await notificationsOf(w.memberA)).items.filter((n) => n.event === 'wallet-low-balance');
-    expect(alerts).toEqual([expect.objectContaining({ params: expect.objectContaining({ balance: '7.00', threshold: '10.00', currency: 'EUR' }), link: `/members/${w.memberIdA}/market` })]);
+    expect(alerts).toEqual([expect.objectContaining({ params: expect.objectContaining({ balance: '7', threshold: '10', currency: 'EUR' }), link: `/members/${w.memberIdA}/market` })]);
     const mail = await mailOf(w.memberA.email, 'wallet-low-balance');
     expect(mail.text).toContain('7.00');
 
