@@ -18,6 +18,7 @@ import { ledgerRoutes } from './ledger.js';
 import { liveRoutes } from './live.js';
 import { marketRoutes } from './market.js';
 import { meterRoutes } from './meters.js';
+import { notificationRoutes } from './notifications.js';
 import { operatorRoutes } from './operator.js';
 import { optimiseRoutes } from './optimise.js';
 import { opsRoutes } from './ops.js';
@@ -54,6 +55,7 @@ export const api = {
   ...auditRoutes,
   ...brokerSecurityRoutes,
   ...adminRoutes,
+  ...notificationRoutes,
 };
 
 export type Api = typeof api;

@@ -81,6 +81,7 @@ export const MarketSettings = Type.Object({
   surplusPrice: MarketPrice,
   shortfallPrice: MarketPrice,
   payoutThreshold: nullable(Amount),
+  lowBalanceThreshold: nullable(Amount),
 });
 const SettingsPut = Type.Object({
   mechanism: Type.String({ minLength: 1, maxLength: 40 }),
@@ -91,6 +92,7 @@ const SettingsPut = Type.Object({
   surplusPrice: MarketPrice,
   shortfallPrice: MarketPrice,
   payoutThreshold: Type.Optional(nullable(minorAmount('wallets holding at least this are offered a payout each month; null or left out: no payouts'))),
+  lowBalanceThreshold: Type.Optional(nullable(minorAmount('a posting that takes a wallet below this tells its member (in the app and by email); null or left out: no alerts'))),
 }, { additionalProperties: false });
 
 export const SlotSummary = Type.Object({

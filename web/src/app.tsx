@@ -6,6 +6,7 @@ import { adminPath, managePath, memberPath } from './paths.js';
 import { activeMemberships, SessionProvider, useSession } from './session.js';
 import { ErrorNote, Loading, NotFound } from './components/ui.js';
 import type { Membership } from '@gridshare/contract/accounts';
+import { NotificationBell } from './components/notifications.js';
 import { I18nProvider, useI18n } from './lib/i18n/provider.js';
 import type { Language, Messages } from './lib/i18n/index.js';
 
@@ -148,6 +149,7 @@ function Shell() {
         <a class="brand" href="/">{t('app.brand')}</a>
         {community && <span class="community-name">{community.name}</span>}
         {me && <span class="user muted">{me.user.displayName}</span>}
+        {me && <NotificationBell />}
       </header>
       {me && <Nav params={match?.params ?? {}} path={location.path} />}
       {me?.memberships.some((m) => m.state === 'active' && m.communitySuspended) && <p class="error" role="alert">{t('app.communitySuspended')}</p>}

@@ -4,3 +4,4 @@ export { registerSepaCommands } from './commands.js';
 export { memberStatementList, pseudonymiseStatements } from './store.js';
 export { memberSavings, closedSettlement, issuedStatement, runSettlement, closeSettlement, settlementGaps, type IssuedStatement, type Settlement } from './settlements.js';
 export { PERSONAL_STATEMENT_FIELDS, type StatementDocument } from './domain/statement.js';
+export { statementEmail, settlementStatementIds, type StatementEmail } from './email.js';

@@ -160,6 +160,9 @@ export async function setPaymentStatus(db: Db, principal: Principal, invoiceId: 
     const before = (await paymentsOf(tx, [invoice])).get(invoice.id)!;
     const record = { invoiceId: invoice.id, status: input.status, settled: formatMinor(settled, digits), reason, source: 'manual' as const, bookingDate: null, recordedBy: user.userId };
     await insertPayment(tx, invoice.communityId, record);
+    await publish('payment.status.changed', {
+      communityId: invoice.communityId, invoiceId: invoice.id, statementId: invoice.statementId, memberId: invoice.memberId, status: input.status, reason, atMs: Date.now(),
+    });
     const after = (await paymentsOf(tx, [invoice])).get(invoice.id)!;
     await recordChange(publish, {
       kind: 'payment', communityId: invoice.communityId, resourceId: invoice.id, action: 'set-status', subjectMemberId: invoice.memberId,
@@ -204,9 +207,14 @@ export async function importBankStatement(db: Db, principal: Principal, settleme
   return events.transaction(db, async (tx, publish) => {
     await lockSettlement(tx, settlement.id);
     const outcome = await read(tx);
+    const statementOf = new Map((await settlementInvoices(tx, settlement.id)).map((i) => [i.id, i.statementId]));
     for (const m of outcome.matches.filter((x) => x.changes)) {
+      const reason = m.returnReasons.join(', ') || null;
       await insertPayment(tx, settlement.communityId, {
-        invoiceId: m.invoiceId, status: m.status, settled: m.settled, reason: m.returnReasons.join(', ') || null, source: 'camt053', bookingDate: m.bookingDate, recordedBy: user.userId,
+        invoiceId: m.invoiceId, status: m.status, settled: m.settled, reason, source: 'camt053', bookingDate: m.bookingDate, recordedBy: user.userId,
+      });
+      await publish('payment.status.changed', {
+        communityId: settlement.communityId, invoiceId: m.invoiceId, statementId: statementOf.get(m.invoiceId)!, memberId: m.memberId, status: m.status, reason, atMs: Date.now(),
       });
       await recordChange(publish, {
         kind: 'payment', communityId: settlement.communityId, resourceId: m.invoiceId, action: 'import-bank-statement', subjectMemberId: m.memberId,

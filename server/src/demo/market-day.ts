@@ -61,7 +61,7 @@ export async function tradeDemoDay(platform: DemoMarketDayPlatform, communityId:
   await platform.intervals.flush();
   // As the market job catches up, with "now" at the day's last slot: the day's slots and none after.
   await catchUpSlots(platform.db, platform.events, communityId, fromMs, toMs - QUARTER_HOUR_MS);
-  await settleDueSlots(platform.db, communityId, toMs, toMs);
+  await settleDueSlots(platform.db, platform.events, communityId, toMs, toMs);
 
   const manager = await principalOf(platform.db, communityId, DEMO_MANAGER_EMAIL, 'manager');
   const member = await principalOf(platform.db, communityId, demoMemberEmail(1), 'member');

@@ -242,7 +242,16 @@ async function recompute(db: Db, events: EventPublisher, dirty: readonly DirtyPo
       for (const row of changed) byCommunity.set(row.communityId, [...(byCommunity.get(row.communityId) ?? []), row.start.getTime()]);
       for (const [communityId, startsMs] of byCommunity) await publish('intervals.changed', { communityId, startsMs });
     }
-    await replaceFindings(tx, spans, findings);
+    // Quarter hours quarantined now and not before: the community's managers are told (notifications).
+    const quarantined = new Map<string, { communityId: string; startsMs: Set<number> }>();
+    for (const f of await replaceFindings(tx, spans, findings)) {
+      const point = quarantined.get(f.pointId) ?? { communityId: f.communityId, startsMs: new Set<number>() };
+      point.startsMs.add(f.start);
+      quarantined.set(f.pointId, point);
+    }
+    for (const [meteringPointId, { communityId, startsMs }] of quarantined) {
+      await publish('intervals.quarantined', { communityId, meteringPointId, startsMs: [...startsMs].sort((a, b) => a - b) });
+    }
     const recovered = dirty.filter((p) => p.failedBefore).map((p) => p.pointId);
     if (recovered.length > 0) await clearFailures(tx, recovered);
     await clearMarks(tx, dirty.flatMap((p) => p.marks));

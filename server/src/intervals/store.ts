@@ -140,18 +140,22 @@ export async function writeIntervals(tx: Queryable, out: IntervalColumns): Promi
 /** A finding of the computation, with the point it was found at. */
 export type PointFinding = Finding & { pointId: string; communityId: string };
 
-/** The findings of the recomputed ranges replace what was found there before (two statements for all of them). */
+/**
+ * The findings of the recomputed ranges replace what was found there before (two statements for
+ * all of them). Returns the findings that are new: quarantined now and not before.
+ */
 export async function replaceFindings(
   tx: Queryable,
   ranges: readonly { pointId: string; from: number; to: number }[],
   findings: readonly PointFinding[],
-): Promise<void> {
-  await tx.query(
+): Promise<PointFinding[]> {
+  const before = await tx.query<{ metering_point_id: string; start: Date }>(
     `DELETE FROM interval_quarantine q USING unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS u(p, f, t)
-     WHERE q.metering_point_id = u.p AND q.start >= u.f AND q.start < u.t`,
+     WHERE q.metering_point_id = u.p AND q.start >= u.f AND q.start < u.t RETURNING q.metering_point_id, q.start`,
     [ranges.map((s) => s.pointId), ranges.map((s) => new Date(s.from)), ranges.map((s) => new Date(s.to))],
   );
-  if (findings.length === 0) return;
+  if (findings.length === 0) return [];
+  const known = new Set(before.map((r) => `${r.metering_point_id}|${r.start.getTime()}`));
   await tx.query(
     `INSERT INTO interval_quarantine (metering_point_id, start, series, community_id, energy_wh, limit_wh, device_ids, readings)
      SELECT u.p, u.s, u.series, u.c, u.e, u.l, ARRAY(SELECT jsonb_array_elements_text(u.d)), u.r
@@ -159,6 +163,7 @@ export async function replaceFindings(
     [findings.map((f) => f.pointId), findings.map((f) => new Date(f.start)), findings.map((f) => f.series), findings.map((f) => f.communityId),
       findings.map((f) => f.energyWh), findings.map((f) => f.limitWh), findings.map((f) => JSON.stringify(f.deviceIds)), findings.map((f) => JSON.stringify(f.readings))],
   );
+  return findings.filter((f) => !known.has(`${f.pointId}|${f.start}`));
 }
 
 /** One stored quarter hour of a metering point (Wh; null where that register is not measured). */

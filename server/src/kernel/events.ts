@@ -68,6 +68,19 @@ export const EVENT_SHAPES = {
    * which have no foreign key to it (ingest deletes them, durably, once the deletion committed).
    */
   'community.deleted': { communityId: 'string' },
+  /** A manager decided a request to join (notifications tell the person who asked). */
+  'member.decided': { communityId: 'string', memberId: 'string', decision: oneOf('approved', 'rejected'), atMs: 'number' },
+  /** An invoice's payment status was recorded (by hand or from a bank statement); `reason` as recorded (failed: the return reason). */
+  'payment.status.changed': {
+    communityId: 'string', invoiceId: 'string', statementId: 'string', memberId: 'string', status: oneOf('open', 'paid', 'partial', 'failed'), reason: 'string|null', atMs: 'number',
+  },
+  /** Quarter hours of a metering point were newly quarantined (beyond its site's connection capacity); `startsMs` ascending. */
+  'intervals.quarantined': { communityId: 'string', meteringPointId: 'string', startsMs: list('number') },
+  /**
+   * A posting took a member's market wallet below the community's low-balance threshold (once per
+   * fall, not every slot after); amounts in nano units of the community's currency, exact decimal strings.
+   */
+  'market.wallet.low-balance': { communityId: 'string', memberId: 'string', balanceNano: 'string', thresholdNano: 'string', atMs: 'number' },
   /** A month was settled for good (for the verifiable record). */
   'settlement.closed': { communityId: 'string', settlementId: 'string', period: 'string', closedAtMs: 'number' },
   /** A statement or correction was issued to a member (for the verifiable record). */

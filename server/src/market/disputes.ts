@@ -101,7 +101,7 @@ export async function settleDispute(
     const { dispute: resolved, correction } = resolveDispute(dispute, posting!, decision, {
       atMs: nowMs, alreadyCorrected: await correctedSoFar(tx, communityId, dispute.posting),
     });
-    const [entered] = correction ? await postToLedger(tx, communityId, [correction], nowMs) : [];
+    const [entered] = correction ? await postToLedger(tx, communityId, [correction], nowMs, publish) : [];
     if (!(await resolveStoredDispute(tx, dispute.id, resolved.resolution!, entered?.sequence))) throw new ConflictError(`dispute ${dispute.id} is resolved already`);
     const after = disputeView({ ...resolved, communityId, correction: entered?.sequence }, posting!);
     await recordChange(publish, {

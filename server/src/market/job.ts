@@ -78,8 +78,8 @@ export function marketJob(db: Db, events: EventPublisher, options: MarketJobOpti
               endedByMs = result.dataUntilMs - finalDelayMs;
               if (result.done) catchUp.delete(communityId);
             }
-            done += await settleDueSlots(db, communityId, nowMs, endedByMs);
-            if (late) done += await correctSettledSlots(db, communityId, [...late], nowMs);
+            done += await settleDueSlots(db, events, communityId, nowMs, endedByMs);
+            if (late) done += await correctSettledSlots(db, events, communityId, [...late], nowMs);
             done += await requestDuePayouts(db, communityId, nowMs);
           } catch (error) {
             // Kept for the next pass: the corrections are not lost with a failed one.

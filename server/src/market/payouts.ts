@@ -67,7 +67,7 @@ export async function decideOnPayout(
     let posting: number | undefined;
     if (body.outcome === 'confirmed') {
       const draft = confirmPayout({ balances: await accountBalances(tx, communityId), nextSequence: 0 }, { memberId: payout.memberId, amount: payout.amount }, body.reference);
-      posting = (await postToLedger(tx, communityId, [draft], nowMs))[0]!.sequence;
+      posting = (await postToLedger(tx, communityId, [draft], nowMs, publish))[0]!.sequence;
     }
     if (!(await decidePayout(tx, payout.id, { state: body.outcome, atMs: nowMs, reference: body.reference, posting }))) {
       throw new ConflictError(`payout ${payout.id} was decided already`);

@@ -1,5 +1,5 @@
 import type { Db, Queryable } from '../platform/store/db.js';
-import type { EventPublisher } from '../platform/events/index.js';
+import type { EventPublisher, Publish } from '../platform/events/index.js';
 import { communityIntervals, type StoredInterval } from '../intervals/index.js';
 import { meteringPointsOfCommunity } from '../registry/index.js';
 import { expectedNetWh } from '../forecast/index.js';
@@ -8,11 +8,11 @@ import { HOUR_MS, MINUTE_MS, QUARTER_HOUR_MS, ceilToQuarterHour, floorToQuarterH
 import type { Nano } from '../kernel/money.js';
 import { agentOrders, type SlotOutlook } from './domain/agents.js';
 import { clearSlot } from './domain/clearing/index.js';
-import { post, settlementPostings, topUp, type Posting, type PostingDraft } from './domain/ledger.js';
+import { lowBalanceAlerts, post, settlementPostings, topUp, type Posting, type PostingDraft } from './domain/ledger.js';
 import { orderProblems, type CommunityPricing, type GateRule, type MarketOrder } from './domain/orders.js';
 import { correctSettlement, settleSlot, type MeteredNet, type SlotSettlement } from './domain/settlement.js';
 import {
-  appendPostings, balanceSum, clearedSlots, enabledLimits, insertClearing, insertOrders, insertSettlementLines, loadSettings, lockLedger,
+  accountBalances, appendPostings, balanceSum, clearedSlots, enabledLimits, insertClearing, insertOrders, insertSettlementLines, loadSettings, lockLedger,
   markSettled, nextPostingSequence, ordersOfSlot, saveLimits, saveSettings, settledSlots, settlementLinesOfSlot, tradesOfSlots, unsettledClearings, type MarketSettings, type RefusedOrder,
   type StoredLimits,
 } from './store.js';
@@ -37,15 +37,29 @@ const PERSISTENCE_WINDOW_MS = 2 * HOUR_MS;
 /**
  * Enters postings in one transaction: under the community's ledger lock, numbered after the last
  * one, the balances moved by them; refused (and so rolled back with everything else of the
- * transaction) should the community's balances not add up to zero afterwards.
+ * transaction) should the community's balances not add up to zero afterwards. With `publish`, a
+ * wallet the postings take below the community's low-balance threshold is announced
+ * (market.wallet.low-balance, in the same transaction: once per fall).
  */
-export async function postToLedger(tx: Queryable, communityId: string, drafts: readonly PostingDraft[], atMs: number): Promise<Posting[]> {
+export async function postToLedger(tx: Queryable, communityId: string, drafts: readonly PostingDraft[], atMs: number, publish?: Publish): Promise<Posting[]> {
   if (drafts.length === 0) return [];
   await lockLedger(tx, communityId);
   const { state, postings } = post({ balances: new Map(), nextSequence: await nextPostingSequence(tx, communityId) }, drafts, atMs);
+  const threshold = publish && (await loadSettings(tx, communityId))?.lowBalanceThreshold;
+  const before = threshold === undefined ? undefined : await accountBalances(tx, communityId);
   await appendPostings(tx, communityId, postings, state.balances);
   const sum = await balanceSum(tx, communityId);
   if (sum !== 0n) throw new Error(`market ledger of community ${communityId} would not balance (Σ ${sum} nano); nothing was posted`);
+  if (publish && before && threshold !== undefined) {
+    const after = new Map(before);
+    for (const [account, delta] of state.balances) after.set(account, (after.get(account) ?? 0n) + delta);
+    const states = (balances: Map<string, bigint>) => ({ balances, nextSequence: state.nextSequence });
+    for (const alert of lowBalanceAlerts(states(before), states(after), threshold)) {
+      await publish('market.wallet.low-balance', {
+        communityId, memberId: alert.memberId, balanceNano: alert.balance.toString(), thresholdNano: threshold.toString(), atMs,
+      });
+    }
+  }
   return postings;
 }
 
@@ -243,7 +257,7 @@ function dayBatches(startsMs: readonly number[]): number[][] {
  * lines and postings, so each slot is paid once whatever runs again (a slot settled meanwhile is
  * left out by its mark). How many were settled.
  */
-export async function settleDueSlots(db: Db, communityId: string, nowMs: number, endedByMs: number): Promise<number> {
+export async function settleDueSlots(db: Db, events: EventPublisher, communityId: string, nowMs: number, endedByMs: number): Promise<number> {
   const settings = await loadSettings(db, communityId);
   if (!settings) return 0;
   const due = await unsettledClearings(db, communityId, endedByMs - QUARTER_HOUR_MS + 1, 500);
@@ -253,11 +267,11 @@ export async function settleDueSlots(db: Db, communityId: string, nowMs: number,
   for (const batch of dayBatches(due.map((c) => c.slotStartMs))) {
     const settlements = await settlementsNow(db, communityId, settings, batch, pointsOf);
     if (settlements.size === 0) continue;
-    settled += await db.transaction(async (tx) => {
+    settled += await events.transaction(db, async (tx, publish) => {
       const marked = await markSettled(tx, communityId, [...settlements.keys()], nowMs);
       const lines = [...settlements].filter(([slot]) => marked.has(slot)).flatMap(([, settlement]) => settlement.lines);
       await insertSettlementLines(tx, communityId, 0, lines);
-      await postToLedger(tx, communityId, settlementPostings(lines, 'settlement'), nowMs);
+      await postToLedger(tx, communityId, settlementPostings(lines, 'settlement'), nowMs, publish);
       return marked.size;
     });
   }
@@ -271,7 +285,7 @@ export async function settleDueSlots(db: Db, communityId: string, nowMs: number,
  * original + corrections net to the settlement of the corrected data. A slot whose figures did
  * not change gets nothing, so a repeated run changes nothing. How many slots were corrected.
  */
-export async function correctSettledSlots(db: Db, communityId: string, startsMs: readonly number[], nowMs: number): Promise<number> {
+export async function correctSettledSlots(db: Db, events: EventPublisher, communityId: string, startsMs: readonly number[], nowMs: number): Promise<number> {
   const settings = await loadSettings(db, communityId);
   if (!settings || startsMs.length === 0) return 0;
   const settled = await settledSlots(db, communityId, startsMs);
@@ -279,13 +293,13 @@ export async function correctSettledSlots(db: Db, communityId: string, startsMs:
   const now = await settlementsNow(db, communityId, settings, settled.map((c) => c.slotStartMs), await pointsByMember(db, communityId));
   let corrected = 0;
   for (const [slotStartMs, settlement] of now) {
-    const done = await db.transaction(async (tx) => {
+    const done = await events.transaction(db, async (tx, publish) => {
       await lockLedger(tx, communityId);
       const before = await settlementLinesOfSlot(tx, communityId, slotStartMs);
       const delta = correctSettlement({ slotStartMs, positions: [], lines: before.lines }, settlement);
       if (delta.length === 0) return false;
       await insertSettlementLines(tx, communityId, before.lastRun + 1, delta);
-      await postToLedger(tx, communityId, settlementPostings(delta, 'settlement-correction'), nowMs);
+      await postToLedger(tx, communityId, settlementPostings(delta, 'settlement-correction'), nowMs, publish);
       return true;
     });
     if (done) corrected++;

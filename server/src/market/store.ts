@@ -23,6 +23,8 @@ export interface MarketSettings {
   readonly shortfallPrice: MicroPrice;
   /** Wallets holding at least this (nano) are offered a payout each month; none: no payouts. */
   readonly payoutThreshold?: Nano | undefined;
+  /** A posting that takes a wallet below this (nano) alerts its member; none: no alerts. */
+  readonly lowBalanceThreshold?: Nano | undefined;
   readonly updatedAtMs: number;
 }
 
@@ -35,6 +37,7 @@ interface SettingsRow {
   surplus_price: string;
   shortfall_price: string;
   payout_threshold: string | null;
+  low_balance_threshold: string | null;
   updated_at: Date;
 }
 
@@ -43,14 +46,14 @@ const big = (text: string | null): bigint | undefined => (text === null ? undefi
 export async function loadSettings(db: Queryable, communityId: string): Promise<MarketSettings | undefined> {
   const rows = await db.query<SettingsRow>(
     `SELECT mechanism, gate_lead_minutes, grid_fee::text, price_floor::text, price_ceiling::text, surplus_price::text, shortfall_price::text,
-       payout_threshold::text, updated_at
+       payout_threshold::text, low_balance_threshold::text, updated_at
      FROM market_settings WHERE community_id = $1`, [communityId],
   );
   const r = rows[0];
   return r && {
     mechanism: r.mechanism, gateLeadMinutes: r.gate_lead_minutes, gridFee: BigInt(r.grid_fee), floor: big(r.price_floor), ceiling: big(r.price_ceiling),
     surplusPrice: BigInt(r.surplus_price), shortfallPrice: BigInt(r.shortfall_price), payoutThreshold: big(r.payout_threshold),
-    updatedAtMs: r.updated_at.getTime(),
+    lowBalanceThreshold: big(r.low_balance_threshold), updatedAtMs: r.updated_at.getTime(),
   };
 }
 
@@ -59,14 +62,14 @@ const text = (value: bigint | undefined): string | null => (value === undefined 
 export async function saveSettings(db: Queryable, communityId: string, s: MarketSettings): Promise<void> {
   await db.query(
     `INSERT INTO market_settings (community_id, mechanism, gate_lead_minutes, grid_fee, price_floor, price_ceiling, surplus_price, shortfall_price,
-       payout_threshold, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       payout_threshold, low_balance_threshold, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $10)
      ON CONFLICT (community_id) DO UPDATE SET mechanism = EXCLUDED.mechanism, gate_lead_minutes = EXCLUDED.gate_lead_minutes,
        grid_fee = EXCLUDED.grid_fee, price_floor = EXCLUDED.price_floor, price_ceiling = EXCLUDED.price_ceiling,
        surplus_price = EXCLUDED.surplus_price, shortfall_price = EXCLUDED.shortfall_price, payout_threshold = EXCLUDED.payout_threshold,
-       updated_at = EXCLUDED.updated_at`,
+       low_balance_threshold = EXCLUDED.low_balance_threshold, updated_at = EXCLUDED.updated_at`,
     [communityId, s.mechanism, s.gateLeadMinutes, s.gridFee.toString(), text(s.floor), text(s.ceiling), s.surplusPrice.toString(),
-      s.shortfallPrice.toString(), text(s.payoutThreshold), new Date(s.updatedAtMs)],
+      s.shortfallPrice.toString(), text(s.payoutThreshold), new Date(s.updatedAtMs), text(s.lowBalanceThreshold)],
   );
 }
 

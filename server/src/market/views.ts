@@ -186,6 +186,7 @@ function settingsView(s: MarketSettings & { enabled: boolean }) {
     enabled: s.enabled, mechanism: s.mechanism, mechanisms: mechanismNames(), gateLeadMinutes: s.gateLeadMinutes, gridFee: price(s.gridFee),
     floor: optionalPrice(s.floor), ceiling: optionalPrice(s.ceiling), surplusPrice: price(s.surplusPrice), shortfallPrice: price(s.shortfallPrice),
     payoutThreshold: s.payoutThreshold === undefined ? null : formatNano(s.payoutThreshold),
+    lowBalanceThreshold: s.lowBalanceThreshold === undefined ? null : formatNano(s.lowBalanceThreshold),
   };
 }
 
@@ -202,11 +203,13 @@ export async function putMarketSettings(
   body: {
     mechanism: string; gateLeadMinutes: number; gridFee: string; floor: string | null; ceiling: string | null; surplusPrice: string; shortfallPrice: string;
     payoutThreshold?: string | null | undefined;
+    lowBalanceThreshold?: string | null | undefined;
   },
 ) {
   await requireCommunityManager(db, principal, communityId);
   const community = (await loadCommunity(db, communityId))!;
   const payout = body.payoutThreshold ? parseMinor(community, body.payoutThreshold, 'the payout threshold', 'body/payoutThreshold') : undefined;
+  const low = body.lowBalanceThreshold ? parseMinor(community, body.lowBalanceThreshold, 'the low-balance threshold', 'body/lowBalanceThreshold') : undefined;
   if (!mechanismNames().includes(body.mechanism)) {
     throw new BadRequestError(`body/mechanism: unknown mechanism "${body.mechanism}" (known: ${mechanismNames().join(', ')})`, 'body/mechanism');
   }
@@ -214,7 +217,7 @@ export async function putMarketSettings(
     mechanism: body.mechanism, gateLeadMinutes: body.gateLeadMinutes, gridFee: parsePrice(body.gridFee, 'body/gridFee'),
     floor: parseOptionalPrice(body.floor, 'body/floor'), ceiling: parseOptionalPrice(body.ceiling, 'body/ceiling'),
     surplusPrice: parsePrice(body.surplusPrice, 'body/surplusPrice'), shortfallPrice: parsePrice(body.shortfallPrice, 'body/shortfallPrice'),
-    payoutThreshold: payout && payout.minor * minorUnit(payout.digits), updatedAtMs: nowMs,
+    payoutThreshold: payout && payout.minor * minorUnit(payout.digits), lowBalanceThreshold: low && low.minor * minorUnit(low.digits), updatedAtMs: nowMs,
   };
   const problems = pricingProblems(pricingOf(settings));
   if (problems.length > 0) throw new BadRequestError(problems.join('; '), 'body');
@@ -303,7 +306,7 @@ export async function recordTopUp(db: Db, events: EventPublisher, nowMs: number,
   const { minor, digits } = parseMinor(community, body.amount, 'a top-up');
   const draft = topUp(member.id, minor, digits, body.reference);
   return events.transaction(db, async (tx, publish) => {
-    const [posting] = await postToLedger(tx, communityId, [draft], nowMs);
+    const [posting] = await postToLedger(tx, communityId, [draft], nowMs, publish);
     const view = postingView(posting!, walletAccount(member.id));
     await recordChange(publish, {
       kind: 'wallet', communityId, resourceId: String(view.sequence), action: 'top-up', before: null, after: view, subjectMemberId: member.id, atMs: nowMs,

@@ -1,13 +1,14 @@
 import type { Credentials } from '../kernel/principal.js';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { openDb, type Db, type StoreConfig } from './store/db.js';
+import { openDb, type Db, type Queryable, type StoreConfig } from './store/db.js';
+import { ConflictError } from '../kernel/errors.js';
 import { migrate } from './store/migrate.js';
-import { DEFAULT_SESSION_IDLE_MS, ensureAdmin, resolvePrincipal, accountRoutes, requireAdmin, type RateLimit } from '../accounts/index.js';
+import { DEFAULT_SESSION_IDLE_MS, ensureAdmin, resolvePrincipal, accountRoutes, requireAdmin, requireUser, usersByIds, type RateLimit } from '../accounts/index.js';
 import { createHttp } from './http/app.js';
 import { componentLog, type LogOptions } from './http/logging.js';
 import type { Api } from './http/api.js';
-import { membershipsOfUser, registryRoutes, requireCommunityManager } from '../registry/index.js';
+import { loadCommunity, memberById, membersOfCommunity, membershipsOfUser, meteringPointById, registryRoutes, requireCommunityManager } from '../registry/index.js';
 import { discoveryRoutes } from '../discovery/index.js';
 import { opsRoutes, type BrokerStatus, createMetrics } from '../ops/index.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded.js';
@@ -15,7 +16,7 @@ import { listen, MovedPortMemory } from './net/listen.js';
 import { makePrivate, type DataFolderLock } from './store/data-folder.js';
 import { claimStart, type StartClaim } from './claim.js';
 import { webRoutes } from '../web/index.js';
-import { createMailer, type SmtpConfig } from '../notifications/index.js';
+import { type Contact, createMailer, type Directory, NOTIFICATIONS_SENDER_JOB, notificationRoutes, notificationSenderJob, Notifications, type SmtpConfig } from '../notifications/index.js';
 import { ensureDemoCommunity, settleDemoMonth, startDemoConnectorSource, startDemoFlex, type DemoCommunity, type DemoFlex } from '../demo/index.js';
 import { ReadingWriter, DeviceDirectory, IngestService, embeddedIngestHandlers, startExternalIngest, type ExternalIngest, ingestRoutes, RefusalLog, ConnectionGuard, type ConnectLimit, recordDeviceEvent, recordHeartbeat, readingPartitionsJob, subscribeIngest } from '../ingest/index.js';
 import { LiveHub, liveRoutes } from '../live/index.js';
@@ -27,7 +28,7 @@ import { EventBus, outboxJob, OUTBOX_JOB } from './events/index.js';
 import { JobRunner, type Job, type RunnerOptions } from './jobs/index.js';
 import { openBroadcast } from './store/broadcast.js';
 import { operatorRoutes, provisionalFigures } from '../operator/index.js';
-import { billingRoutes, memberSavings } from '../billing/index.js';
+import { billingRoutes, memberSavings, settlementStatementIds, statementEmail } from '../billing/index.js';
 import { forecastJob, forecastRoutes, registerForecastMetrics, subscribeForecast, type ForecastJobOptions } from '../forecast/index.js';
 import { memoryKeys, Secrets, secretsRoutes, type KeyStore } from '../secrets/index.js';
 import { DEFAULT_QUOTAS, Quotas, type QuotaLimits, quotaRoutes } from '../quotas/index.js';
@@ -80,6 +81,8 @@ export interface PlatformOptions {
   smtp?: SmtpConfig;
   /** Password reset requests per email (default 3 an hour) and per client address (default 20 an hour), and the links' clock (tests). */
   passwordReset?: { perEmail?: RateLimit; perAddress?: RateLimit; now?: () => number };
+  /** Notifications: the sender's clock (tests drive retries with it) and how often it looks for due retries (default 30 s). */
+  notifications?: { now?: () => number; everyMs?: number };
   /** How long after ingestion quarter-hour energy is recomputed. */
   intervalDelayMs?: number;
   /** How often open live streams check their caller again (default 15 s). */
@@ -224,6 +227,16 @@ export async function startPlatform(options: PlatformOptions, claim?: StartClaim
     metrics.observeEvents(events);
     // The audit trail is written in the transaction of each change a person makes.
     subscribeAudit(events);
+    // Events become in-app notifications and queued emails; the sender job sends them (with a lease each).
+    const mailer = options.smtp ? createMailer(options.smtp) : undefined;
+    // Closed after the app, which waits for the emails its requests started.
+    if (mailer) closers.push(async () => mailer.close());
+    const notifications = new Notifications({
+      db, directory: notificationDirectory(), mailer, publicUrl: () => endpoints.publicUrl, now: options.notifications?.now ?? Date.now,
+      wake: () => jobs.wake(NOTIFICATIONS_SENDER_JOB),
+    });
+    notifications.subscribe(events);
+    const notificationSender = jobs.register(notificationSenderJob(notifications, options.notifications?.everyMs ? { everyMs: options.notifications.everyMs } : {}));
     subscribeIngest(events);
     subscribeIntervals(events, jobs);
     subscribeSharing(events, jobs);
@@ -444,9 +457,6 @@ export async function startPlatform(options: PlatformOptions, claim?: StartClaim
     metrics.observeDisk({ artefacts: options.artefactsDir, ...(options.store.kind === 'pglite' && options.store.dataDir ? { data: options.store.dataDir } : {}) });
     metrics.labelledGauge('gridshare_commands', 'Commands to devices not closed yet, by state (queued, sent)', 'state', () => control.countOpenByState());
     metrics.gauge('gridshare_intervals_quarantined', 'Quarter hours beyond their site\'s connection capacity, kept out of the sharing', () => countQuarantined(db));
-    const mailer = options.smtp ? createMailer(options.smtp) : undefined;
-    // Closed after the app, which waits for the emails its requests started.
-    if (mailer) closers.push(async () => mailer.close());
     closers.push(() => app.close());
     // Before any route: reads of a member's personal data by others go into the member's access log.
     registerAccessLogging(app, privacyContext);
@@ -498,6 +508,23 @@ export async function startPlatform(options: PlatformOptions, claim?: StartClaim
       version: (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version,
     });
     await adminRoutes(app, { db, events, jobs, installation, deviceChanged });
+    await notificationRoutes(app, {
+      db, service: notifications, events, requireUser, requireCommunityManager: (principal, communityId) => requireCommunityManager(db, principal, communityId),
+      settlementCommunity: async (settlementId) => (await settlementStatementIds(db, settlementId))?.communityId,
+      closedStatements: async (settlementId) => {
+        const settlement = await settlementStatementIds(db, settlementId);
+        if (!settlement) return undefined;
+        if (!settlement.closed) throw new ConflictError('the month is not closed: its statements are not issued yet');
+        const directory = notificationDirectory();
+        const statements = [];
+        for (const { statementId, memberId } of settlement.statements) {
+          const contact = await directory.member(db, memberId);
+          const mail = contact && await statementEmail(db, statementId, { pdf: false, locale: contact.recipient.communityLocale ?? 'en' });
+          if (contact && mail) statements.push({ statementId, contact, mail });
+        }
+        return { communityId: settlement.communityId, statements };
+      },
+    });
     await webRoutes(app);
     await app.ready();
     // The OpenAPI document is built once, here, with every route known: built on the first request
@@ -520,6 +547,8 @@ export async function startPlatform(options: PlatformOptions, claim?: StartClaim
     for (const moved of movedPorts) movedPortMemory.remember(moved.what, moved.to);
     // Commands stored before a stop are delivered (or expired) now that the broker runs.
     commands.wake();
+    // Emails queued before a stop are sent now that the public address is known (their links need it).
+    notificationSender.wake();
     flex.outbox.wake();
     let demoFlex: DemoFlex | undefined;
     if (demo) {
@@ -550,6 +579,35 @@ export async function startPlatform(options: PlatformOptions, claim?: StartClaim
     await closeAll();
     throw error;
   }
+}
+
+/**
+ * What notifications may know of people, communities and statements, from the capabilities that
+ * own them (notifications reads no other capability's tables).
+ */
+function notificationDirectory(): Directory {
+  const contactOf = async (q: Queryable, member: { id: string; userId: string; communityId: string; role: 'member' | 'manager' }): Promise<Contact | undefined> => {
+    const [community, users] = await Promise.all([loadCommunity(q, member.communityId), usersByIds(q, [member.userId])]);
+    const user = users.get(member.userId);
+    if (!community || !user) return undefined;
+    return {
+      userId: member.userId, memberId: member.id, communityId: member.communityId, communityName: community.name,
+      recipient: { name: user.displayName, email: user.email, communityLocale: community.locale, timeZone: community.timeZone, role: member.role },
+    };
+  };
+  return {
+    async member(q, memberId) {
+      const member = await memberById(q, memberId);
+      return member && contactOf(q, member);
+    },
+    async managers(q, communityId) {
+      const managers = (await membersOfCommunity(q, communityId, 'active')).filter((m) => m.role === 'manager');
+      return (await Promise.all(managers.map((m) => contactOf(q, m)))).filter((c) => c !== undefined);
+    },
+    statement: (q, statementId, options) => statementEmail(q, statementId, options),
+    meteringPointName: async (q, meteringPointId) => (await meteringPointById(q, meteringPointId))?.name,
+    currency: async (q, communityId) => (await loadCommunity(q, communityId))?.currency,
+  };
 }
 
 /** Default artefact folder next to the embedded database. */

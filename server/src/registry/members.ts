@@ -97,6 +97,7 @@ export async function decideJoinRequest(db: Db, events: EventPublisher, principa
     if (!decided) throw new ConflictError(`only a pending request can be decided; this member is ${member.state}`);
     const after = (await loadMember(tx, memberId))!;
     await recordChange(publish, { kind: 'member', communityId: member.communityId, resourceId: memberId, action: decision, before: member, after, subjectMemberId: memberId });
+    await publish('member.decided', { communityId: member.communityId, memberId, decision: decision === 'approve' ? 'approved' : 'rejected', atMs: Date.now() });
     return after;
   });
 }

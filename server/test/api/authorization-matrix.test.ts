@@ -754,6 +754,18 @@ const cases: Case[] = [
     body: () => ({ outcome: 'confirmed', reference: 'matrix' }), expect: managersOfA(200) },
 
   // The audit trail: A's managers and admins read A's (never B's); members nothing; the whole installation's for admins only.
+  // Notifications: one's own; another user's notification or an unknown delivery is not found (the owner's positive cases: test/notifications/phase2.test.ts).
+  { method: 'GET', route: '/api/v1/me/notifications', url: () => '/api/v1/me/notifications', expect: usersOnly(200) },
+  { method: 'POST', route: '/api/v1/me/notifications/:id/read', url: () => `/api/v1/me/notifications/${randomUUID()}/read`, expect: usersOnly(404) },
+  { method: 'POST', route: '/api/v1/me/notifications/read-all', url: () => '/api/v1/me/notifications/read-all', expect: usersOnly(204) },
+  { method: 'GET', route: '/api/v1/me/notification-preferences', url: () => '/api/v1/me/notification-preferences', expect: usersOnly(200) },
+  { method: 'PUT', route: '/api/v1/me/notification-preferences', url: () => '/api/v1/me/notification-preferences',
+    body: () => ({ preferences: [{ event: 'statement-ready', channel: 'email', enabled: true }] }), expect: usersOnly(200) },
+  { method: 'GET', route: '/api/v1/communities/:id/deliveries', url: (w) => `/api/v1/communities/${w.communityA}/deliveries`, expect: managersOfA(200) },
+  { method: 'POST', route: '/api/v1/deliveries/:id/resend', url: () => `/api/v1/deliveries/${randomUUID()}/resend`, expect: usersOnly(404) },
+  // Email is off on the matrix's platform: a manager of A is told so (409).
+  { method: 'POST', route: '/api/v1/settlements/:id/statement-emails', url: async (w, tp) => `/api/v1/settlements/${(await invoiceOfA(tp, w)).settlementId}/statement-emails`,
+    expect: managersOfA(409) },
   { method: 'GET', route: '/api/v1/communities/:id/audit', url: (w) => `/api/v1/communities/${w.communityA}/audit`, expect: managersOfA(200),
     check: (_role, body, w) => {
       expect(body.entries.length).toBeGreaterThan(0);

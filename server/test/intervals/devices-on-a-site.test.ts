@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OUTBOX_JOB } from '../../src/platform/events/index.js';
 import { strFromU8, unzipSync } from 'fflate';
 import { storeKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
@@ -120,6 +121,12 @@ describe.each(storeKinds)('devices on one site on %s', (kind) => {
     const member = await tp.platform.db.query<{ quality: string; consumption_wh: number }>(
       'SELECT quality, consumption_wh FROM member_energy WHERE member_id = $1 AND start = $2', [w.memberIdA2, new Date(base + 3 * QUARTER)]);
     expect(member).toEqual([{ quality: 'missing', consumption_wh: 0 }]);
+    // The community's managers are told, once, in the app (the outbox hands intervals.quarantined to notifications); the member is not.
+    await tp.platform.jobs.flush(OUTBOX_JOB);
+    const told = async (token: string) => ((await tp.call('GET', '/api/v1/me/notifications', { token })).body.items as { event: string; params: Record<string, unknown> }[])
+      .filter((n) => n.event === 'quarantined-quarter-hour');
+    expect(await told(w.managerA.token)).toEqual([expect.objectContaining({ params: expect.objectContaining({ meteringPoint: finding.meteringPointName, quarterHourStartMs: base + 3 * QUARTER }) })]);
+    expect(await told(w.memberA2.token)).toEqual([]);
 
     // A bigger connection (a farm, 120 kW): the quarter hour is plausible after all.
     expect((await tp.call('PATCH', `/api/v1/metering-points/${site}`, { token: w.memberA2.token, body: { connectionCapacityW: 120_000 } })).status).toBe(403);

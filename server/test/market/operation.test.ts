@@ -212,7 +212,7 @@ describe.each(storeKinds)('the market in operation on %s', (kind) => {
     const wallet = async () => (await tp.call('GET', `/api/v1/members/${w.memberIdA2}/market/wallet`, { token: w.memberA2.token })).body;
     const original = await wallet();
     await storeIntervals(tp.platform.db, w.communityA, w.meteringPointA2, { [first]: { importWh: 150 + ((3 * 37) % 200) + 100, exportWh: 0 } });
-    expect(await correctSettledSlots(tp.platform.db, w.communityA, [first, first - 50 * Q], clock)).toBe(1);
+    expect(await correctSettledSlots(tp.platform.db, tp.platform.events, w.communityA, [first, first - 50 * Q], clock)).toBe(1);
     const corrected = await wallet();
     const corrections = corrected.postings.filter((p: { kind: string }) => p.kind === 'settlement-correction');
     expect(corrections.length).toBeGreaterThan(0);
@@ -220,7 +220,7 @@ describe.each(storeKinds)('the market in operation on %s', (kind) => {
     expect(delta).toBeLessThan(0n);
     expect(parseNano(corrected.balance)).toBe(parseNano(original.balance) + delta);
     expect(corrected.postings.slice(corrections.length)).toEqual(original.postings);
-    expect(await correctSettledSlots(tp.platform.db, w.communityA, [first], clock)).toBe(0);
+    expect(await correctSettledSlots(tp.platform.db, tp.platform.events, w.communityA, [first], clock)).toBe(0);
     expect(await totals()).toMatchObject({ sum: '0', drifted: 0 });
   });
 

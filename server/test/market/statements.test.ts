@@ -120,7 +120,7 @@ describe.each(storeKinds)('market lines on statements on %s', (kind) => {
     // A2 used 500 Wh more in the first slot than was metered at settlement: 500 Wh short of its purchase at 0.28.
     await storeIntervals(tp.platform.db, w.communityA, w.meteringPointA2, { [s1]: { importWh: 4500, exportWh: 0 } });
     await runSharing(tp.platform.db);
-    expect(await correctSettledSlots(tp.platform.db, w.communityA, [s1], clock)).toBe(1);
+    expect(await correctSettledSlots(tp.platform.db, tp.platform.events, w.communityA, [s1], clock)).toBe(1);
     // A2 disputes its purchase; the manager refunds 0.10.
     const wallet = (await tp.call('GET', `/api/v1/members/${w.memberIdA2}/market/wallet`, { token: w.memberA2.token })).body as { postings: { sequence: number; line: string | null }[] };
     const purchase = wallet.postings.find((p) => p.line === 'purchase')!;

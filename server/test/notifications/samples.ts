@@ -13,6 +13,7 @@ export const SAMPLE: { [E in NotificationEvent]: EventParams[E] } = {
   'payment-failed': { communityName: 'EEG Sonnenstraße', invoiceNumber: 'SUN-2026-00042', total: '11.56', currency: 'EUR', reasonCode: 'AM04', link: 'https://gridshare.example/statements/42' },
   'device-offline': { communityName: 'EEG Sonnenstraße', deviceName: 'Meter reader 07', sinceMs: at, thresholdMinutes: 1, link: 'https://gridshare.example/devices/7' },
   'quarantined-quarter-hour': { communityName: 'EEG Sonnenstraße', meteringPoint: 'AT0010000000000000001000000000042', quarterHourStartMs: at, reason: 'reading from the future', link: 'https://gridshare.example/quality' },
+  'wallet-low-balance': { communityName: 'EEG Sonnenstraße', balance: '4.5', threshold: '10.00', currency: 'EUR', link: 'https://gridshare.example/market' },
   'password-reset': { link: 'https://gridshare.example/reset#t=abc', expiresAtMs: at },
   'email-verification': { link: 'https://gridshare.example/verify#t=abc', expiresAtMs: at },
 };

@@ -1,5 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { ApiToken } from '@gridshare/contract/accounts';
+import type { NotificationPreference } from '@gridshare/contract/notifications';
+import { EVENT_NAME } from '../components/notifications.js';
 import { call, type Answer } from '../api/client.js';
 import { Async, Empty, ErrorNote, Field, Page } from '../components/ui.js';
 import type { Formatter } from '../lib/format.js';
@@ -27,6 +29,7 @@ export default function Account() {
         <button type="button" class="secondary" onClick={() => void logout().then(() => navigate('/login'))}>{t('nav.logOut')}</button>
       </section>
       <LanguageForm />
+      <NotificationPreferences />
       <PasswordForm mustChange={me?.user.mustChangePassword ?? false} onChanged={passwordChanged} />
       <Tokens key={passwordChanges} fmt={fmt} />
     </Page>
@@ -50,6 +53,57 @@ function LanguageForm() {
         </select>
       </Field>
       <ErrorNote error={action.error} />
+    </section>
+  );
+}
+
+/** What the person is told, per event, by email and in the app; messages about their account and membership cannot be switched off. */
+function NotificationPreferences() {
+  const { t } = useI18n();
+  const preferences = useApi('notificationPreferences', {});
+  const action = useAction();
+  const [saved, setSaved] = useState(false);
+  // What the person just chose shows at once; the list read again afterwards confirms it.
+  const [chosen, setChosen] = useState<Readonly<Record<string, boolean>>>({});
+  const choose = (preference: NotificationPreference, channel: 'email' | 'in-app', enabled: boolean) => {
+    setSaved(false);
+    setChosen((c) => ({ ...c, [`${preference.event}-${channel}`]: enabled }));
+    void action.run(async () => {
+      await call('setNotificationPreferences', { body: { preferences: [{ event: preference.event, channel, enabled }] } });
+      preferences.reload();
+      setSaved(true);
+    });
+  };
+  const box = (preference: NotificationPreference, channel: 'email' | 'in-app') => {
+    const id = `notify-${preference.event}-${channel}`;
+    const label = t(channel === 'email' ? 'account.notificationEmailFor' : 'account.notificationInAppFor', { event: t(EVENT_NAME[preference.event]) });
+    return (
+      <input id={id} type="checkbox" aria-label={label} checked={chosen[`${preference.event}-${channel}`] ?? (channel === 'email' ? preference.email : preference.inApp)}
+        disabled={!preference.switchable} onChange={(e) => choose(preference, channel, e.currentTarget.checked)} />
+    );
+  };
+  return (
+    <section class="card" aria-labelledby="notifications-heading">
+      <h2 id="notifications-heading">{t('account.notifications')}</h2>
+      <p class="muted">{t('account.notificationsHint')}</p>
+      <Async state={preferences} what={t('account.notifications')}>
+        {(list) => (
+          <table class="stack">
+            <thead><tr><th scope="col">{t('account.notificationEvent')}</th><th scope="col">{t('account.notificationEmail')}</th><th scope="col">{t('account.notificationInApp')}</th></tr></thead>
+            <tbody>
+              {list.map((preference) => (
+                <tr key={preference.event}>
+                  <th scope="row">{t(EVENT_NAME[preference.event])}{!preference.switchable && <small class="muted"> · {t('account.notificationAlways')}</small>}</th>
+                  <td data-label={t('account.notificationEmail')}>{box(preference, 'email')}</td>
+                  <td data-label={t('account.notificationInApp')}>{box(preference, 'in-app')}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Async>
+      <ErrorNote error={action.error} />
+      {saved && <p role="status" class="ok">{t('account.notificationsSaved')}</p>}
     </section>
   );
 }

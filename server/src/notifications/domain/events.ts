@@ -18,12 +18,14 @@ export interface EventParams {
     /** `YYYY-MM-DD`. */
     readonly dueDate: string;
     readonly link: string;
-    readonly pdf: { readonly filename: string; readonly content: Uint8Array };
+    /** Attached when given (the sender fetches it when the email goes out; the log never keeps it). */
+    readonly pdf?: { readonly filename: string; readonly content: Uint8Array };
   };
   'payment-due': { readonly communityName: string; readonly invoiceNumber: string; readonly total: string; readonly currency: string; readonly dueDate: string; readonly link: string };
   'payment-failed': { readonly communityName: string; readonly invoiceNumber: string; readonly total: string; readonly currency: string; readonly reasonCode: string; readonly link: string };
   'device-offline': { readonly communityName: string; readonly deviceName: string; readonly sinceMs: number; readonly thresholdMinutes: number; readonly link: string };
   'quarantined-quarter-hour': { readonly communityName: string; readonly meteringPoint: string; readonly quarterHourStartMs: number; readonly reason: string; readonly link: string };
+  'wallet-low-balance': { readonly communityName: string; readonly balance: string; readonly threshold: string; readonly currency: string; readonly link: string };
   'password-reset': { readonly link: string; readonly expiresAtMs: number };
   'email-verification': { readonly link: string; readonly expiresAtMs: number };
 }
@@ -45,6 +47,7 @@ export const EVENTS: Readonly<Record<NotificationEvent, EventDefinition>> = {
   'payment-failed': { audience: 'member', optional: false },
   'device-offline': { audience: 'member', optional: true },
   'quarantined-quarter-hour': { audience: 'manager', optional: true },
+  'wallet-low-balance': { audience: 'member', optional: true },
   'password-reset': { audience: 'anyone', optional: false },
   'email-verification': { audience: 'anyone', optional: false },
 };

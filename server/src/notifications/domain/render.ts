@@ -117,6 +117,7 @@ const VALUES: { [E in NotificationEvent]: (params: EventParams[E], f: Formatters
     return { values: { communityName: p.communityName, deviceName: p.deviceName, since: f.dateTime(p.sinceMs), thresholdMinutes: p.thresholdMinutes }, link: p.link };
   },
   'quarantined-quarter-hour': (p, f) => ({ values: { communityName: p.communityName, meteringPoint: p.meteringPoint, quarterHour: f.dateTime(p.quarterHourStartMs), reason: p.reason }, link: p.link }),
+  'wallet-low-balance': (p, f) => ({ values: { communityName: p.communityName, balance: f.money(p.balance, p.currency), threshold: f.money(p.threshold, p.currency) }, link: p.link }),
   'password-reset': (p, f) => ({ values: { expiresAt: f.dateTime(p.expiresAtMs) }, link: p.link }),
   'email-verification': (p, f) => ({ values: { expiresAt: f.dateTime(p.expiresAtMs) }, link: p.link }),
 };
@@ -158,9 +159,9 @@ export function renderEmail<E extends NotificationEvent>(event: E, recipient: Re
     `<hr><p style="font-size:small;color:#555">${escapeHtml(footer)}</p></body></html>`,
   ].join('\n');
 
-  const attachments = event === 'statement-ready'
+  const { pdf } = event === 'statement-ready' ? params as EventParams['statement-ready'] : { pdf: undefined };
+  const attachments = pdf
     ? [(() => {
-      const { pdf } = params as EventParams['statement-ready'];
       if (!/^[\w.-]{1,100}\.pdf$/.test(pdf.filename)) throw new BadRequestError(`not a PDF file name: "${pdf.filename}"`, 'pdf/filename');
       if (Buffer.from(pdf.content.subarray(0, 5)).toString('latin1') !== '%PDF-') throw new BadRequestError('the attachment is not a PDF', 'pdf/content');
       return { filename: pdf.filename, contentType: 'application/pdf', content: pdf.content };

@@ -8,6 +8,7 @@ import { documentName } from '../../lib/names.js';
 import { ManagePage } from './manage-page.js';
 import { SettlementState } from './settlements.js';
 import { InvoicesAndPayments } from './payments.js';
+import { StatementEmails } from './statement-emails.js';
 
 export default function SettlementDetail({ params }: { params: Record<string, string> }) {
   const communityId = params.communityId!;
@@ -107,6 +108,7 @@ export default function SettlementDetail({ params }: { params: Record<string, st
           }}
         </Async>
         {settlement.data?.state === 'closed' && <InvoicesAndPayments settlementId={settlementId} fmt={fmt} />}
+        {settlement.data?.state === 'closed' && <StatementEmails communityId={communityId} settlementId={settlementId} fmt={fmt} />}
         </>
         );
       }}
