@@ -71,6 +71,8 @@ export async function billingRoutes(app: Api, { db, events }: { db: Db; events: 
 
   app.get(contract.getBillingDetails.path, { schema: contract.getBillingDetails.schema }, async (request) => invoices.getBillingDetails(db, request.principal, request.params.id));
 
+  app.get(contract.communityBillingDetails.path, { schema: contract.communityBillingDetails.schema }, async (request) => invoices.communityBillingDetails(db, request.principal, request.params.id));
+
   app.put(contract.setBillingDetails.path, { schema: contract.setBillingDetails.schema }, async (request) => invoices.setBillingDetails(db, request.principal, request.params.id, request.body, events));
 
   app.put(contract.setSepaMandate.path, { schema: contract.setSepaMandate.schema }, async (request) => invoices.setMandate(db, request.principal, request.params.id, request.body, events));
