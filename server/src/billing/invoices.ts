@@ -8,6 +8,7 @@ import { getMember, loadCommunity, loadTariffs, membersByName, type Community, t
 import { recordChange } from '../audit/index.js';
 import type { MemberBillingDetails } from '@gridshare/contract/billing';
 import { buildInvoice, type Invoice } from './domain/invoice.js';
+import { isBilledRole } from './domain/statement.js';
 import { formatInvoiceNumber } from './domain/invoice-number.js';
 import { checkBillingDetails, checkBillingProfile, checkSepaMandate, invoiceFacts, type BillingDetails, type BillingProfile, type SepaMandate } from './facts.js';
 import { paymentsOf, type PaymentView } from './payment-status.js';
@@ -58,7 +59,7 @@ export async function getBillingDetails(db: Queryable, principal: Principal, mem
  * still be billed for the months they took part in), not a manager who only runs it (no site of
  * their own: the community battery is the community's, not its holder's).
  */
-export const isBilledMember = (m: MemberListing) => (m.state === 'active' || m.hasLeft) && (m.role === 'member' || m.hasSite);
+export const isBilledMember = (m: MemberListing) => (m.state === 'active' || m.hasLeft) && isBilledRole(m);
 
 /** Every billed member's billing details and mandate in one answer, for the community's managers (a page need not ask once per member). */
 export async function communityBillingDetails(db: Queryable, principal: Principal, communityId: string): Promise<MemberBillingDetails[]> {

@@ -126,6 +126,13 @@ export interface Statement {
 
 export class StatementError extends Error {}
 
+/**
+ * Whom statements and invoices are for: members, and a manager only with a site of their own. A
+ * manager who only runs the community is no member to bill, and the community battery they hold
+ * is the community's (`hasSite` leaves it out), whatever energy sharing books on their row for it.
+ */
+export const isBilledRole = (m: { readonly role: 'member' | 'manager'; readonly hasSite: boolean }): boolean => m.role === 'member' || m.hasSite;
+
 /** The catalog's text of a tariff line (shared with the invoice's charge rows): "Energy from the community ({tariff})". */
 export const tariffLineKey = (code: TariffLineCode) => `invoice.charge.${code}` as const;
 
