@@ -124,6 +124,11 @@ export const BillingDetails = Type.Object({
 export const SepaMandate = Type.Object({
   mandateId: Text(35), signedOn: LocalDate, iban: Text(42), bic: Type.Optional(Type.String({ maxLength: 11 })), accountHolder: Text(70),
 }, { additionalProperties: false });
+/** One member invoices are made out to, with what they are made out with. */
+export const MemberBillingDetails = Type.Object({
+  memberId: Uuid, displayName: Type.String(), hasLeft: Type.Boolean({ description: 'left the community; still billed for the months they took part in' }),
+  details: nullable(BillingDetails), mandate: nullable(SepaMandate),
+});
 const PaymentStatus = Type.Enum(['open', 'paid', 'partial', 'failed']);
 const PaymentEntry = Type.Object({
   status: PaymentStatus, settled: Type.String(), reason: nullable(Type.String()), source: Type.Enum(['manual', 'camt053']),
@@ -194,6 +199,7 @@ export type MemberStatement = Static<typeof MemberStatement>;
 export type BillingProfile = Static<typeof BillingProfile>;
 export type BillingDetails = Static<typeof BillingDetails>;
 export type SepaMandate = Static<typeof SepaMandate>;
+export type MemberBillingDetails = Static<typeof MemberBillingDetails>;
 export type InvoiceSummary = Static<typeof InvoiceSummary>;
 export type InvoiceView = Static<typeof InvoiceView>;
 export type InvoicePayment = Static<typeof InvoicePayment>;
@@ -243,10 +249,11 @@ export const billingRoutes = {
     tags: ['billing'], summary: 'One statement: lines, energy by source, savings, CO2 avoided, total', params: IdParams, response: { 200: Statement, ...errors(401, 404) },
   }),
   statementCsv: route('GET', '/api/v1/statements/:id/statement.csv', {
-    tags: ['billing'], summary: 'One statement as CSV', params: IdParams, produces: ['text/csv'], response: errors(401, 404),
+    tags: ['billing'], summary: 'One statement as CSV: headers and texts in the locale asked for (else the browser\'s, else the community\'s), figures as data',
+    params: IdParams, querystring: DocumentLocale, produces: ['text/csv'], response: errors(400, 401, 404),
   }),
   statementPdf: route('GET', '/api/v1/statements/:id/statement.pdf', {
-    tags: ['billing'], summary: 'One statement as PDF, its dates and amounts in the locale asked for (else the browser\'s, else the community\'s)',
+    tags: ['billing'], summary: 'One statement as PDF, its words, dates and amounts in the locale asked for (else the browser\'s, else the community\'s)',
     params: IdParams, querystring: DocumentLocale, produces: ['application/pdf'], response: errors(400, 401, 404),
   }),
   getBillingProfile: route('GET', '/api/v1/communities/:id/billing-profile', {
@@ -260,6 +267,11 @@ export const billingRoutes = {
   getBillingDetails: route('GET', '/api/v1/members/:id/billing-details', {
     tags: ['billing'], summary: 'A member\'s billing name, address, VAT status and SEPA mandate (the member, managers)',
     params: IdParams, response: { 200: Type.Object({ details: nullable(BillingDetails), mandate: nullable(SepaMandate) }), ...errors(401, 404) },
+  }),
+  communityBillingDetails: route('GET', '/api/v1/communities/:id/billing-details', {
+    tags: ['billing'],
+    summary: 'Billing name, address, VAT status and SEPA mandate of every member invoices are made out to (members who are or were in the community; not a manager without a site), by name, in one answer (managers)',
+    params: IdParams, response: { 200: Type.Array(MemberBillingDetails), ...errors(401, 403, 404) },
   }),
   setBillingDetails: route('PUT', '/api/v1/members/:id/billing-details', {
     tags: ['billing'], summary: 'Set the name and address invoices are made out to, and the VAT status (the member, managers)',

@@ -107,10 +107,17 @@ describe('web app: invoices', () => {
     await poll(() => own.getByRole('status').textContent()).toBe('Saved.');
     expect(await member.getByTestId('own-mandate').textContent()).toBe('SEPA mandate: none');
 
+    const asked: string[] = [];
+    const record = (request: { url(): string }) => asked.push(new URL(request.url()).pathname);
+    manager.on('request', record);
     await manager.reload();
     const a = memberRow(w.memberIdA);
     await poll(() => a.getByTestId('billing-address').textContent()).toBe('No billing address');
     await poll(() => memberRow(w.memberIdA2).getByTestId('billing-address').textContent()).toBe('Gartengasse 7, 8020 Graz, Austria');
+    manager.off('request', record);
+    // The members invoices are made out to, not the manager who only runs the community; all in one request.
+    expect(await manager.locator('li[data-member-id]').count()).toBe(2);
+    expect(asked.filter((path) => path.endsWith('/billing-details'))).toEqual([`/api/v1/communities/${w.communityA}/billing-details`]);
     await a.locator('summary').click();
     const details = a.getByRole('form', { name: 'Billing address' });
     await details.getByLabel('Name on invoices').fill('Anna Berger');
@@ -233,10 +240,50 @@ describe('web app: invoices', () => {
     expect(text).toContain(`Rechnung ${ofA2.number}`);
     expect(text).toMatch(/Gesamtbetrag[^\n]*3,74/);
     expect(text).not.toContain('€3.74');
+    // The statement too: every word German, not only its dates and amounts.
+    const [germanStatement] = await Promise.all([manager.waitForEvent('download'), statementRow.getByRole('link', { name: /^PDF/ }).click()]);
+    const statementWords = pdfText(readFileSync((await germanStatement.path())!));
+    for (const word of ['Energieabrechnung', `Zeitraum: ${firstDay('de')}`, 'Energie nach Herkunft', 'Summe: ', 'Daten: ']) expect(statementWords, word).toContain(word);
+    expect(statementWords).not.toMatch(/Energy statement|Energy by source|Total: /);
 
     await manager.goto('/account');
     await manager.getByLabel('Sprache von Gridshare').selectOption({ label: 'English' });
     await poll(() => manager.evaluate(() => document.documentElement.lang)).toBe('en-GB');
+    expect(errors).toEqual([]);
+  });
+
+  it('sets the VAT rate per tariff component on the Billing page, refusing a rate that is no percentage and storing nothing then', async () => {
+    const profileUrl = `/api/v1/communities/${w.communityA}/billing-profile`;
+    const before = await get<{ vat: Record<string, unknown> }>(profileUrl);
+    expect(before.vat.rates).toBeUndefined();
+    await manager.goto(`/manage/${w.communityA}/billing`);
+    const form = manager.getByRole('form', { name: 'Billing profile' });
+    const energy = form.getByLabel('Energy from the community (%)');
+    await poll(() => energy.inputValue()).toBe('');
+    for (const bad of ['120', '7.555', 'ten', '-5']) {
+      await energy.fill(bad);
+      await form.getByRole('button', { name: 'Save billing profile' }).click();
+      await poll(() => form.getByRole('alert').textContent()).toContain('Energy from the community (%): a VAT rate in percent from 0 to 100');
+      expect(await get(profileUrl)).toEqual(before);
+    }
+    // A decimal comma is read as the decimal point; an empty field keeps the country's standard rate.
+    await energy.fill('10');
+    await form.getByLabel('Grid-fee reduction (%)').fill('7,5');
+    await form.getByRole('button', { name: 'Save billing profile' }).click();
+    await poll(() => form.getByRole('status').textContent()).toBe('Saved.');
+    expect(await get(profileUrl)).toEqual({ ...before, vat: { ...before.vat, rates: { 'community-energy': '10', 'grid-fee-reduction': '7.5' } } });
+    await manager.reload();
+    await poll(() => manager.getByRole('form', { name: 'Billing profile' }).getByLabel('Grid-fee reduction (%)').inputValue()).toBe('7.5');
+    expect(await manager.getByRole('form', { name: 'Billing profile' }).getByLabel('Energy sold to the community (%)').inputValue()).toBe('');
+
+    // Emptied again: the standard rate applies, no rates are kept.
+    const again = manager.getByRole('form', { name: 'Billing profile' });
+    await again.getByLabel('Energy from the community (%)').fill('');
+    await again.getByLabel('Grid-fee reduction (%)').fill('');
+    await again.getByRole('button', { name: 'Save billing profile' }).click();
+    await poll(() => again.getByRole('status').textContent()).toBe('Saved.');
+    expect(await get(profileUrl)).toEqual(before);
+    expect(await rawKeysShown(manager)).toEqual([]);
     expect(errors).toEqual([]);
   });
 });

@@ -330,7 +330,7 @@ describe('web app: energy by source and settlement', () => {
     expect(pdfBytes.subarray(0, 5).toString()).toBe('%PDF-');
     expect(pdfBytes.subarray(-6).toString()).toContain('%%EOF');
     const written = pdfText(pdfBytes);
-    expect(written).toContain(`Total: € ${statement.total}`);
+    expect(written).toContain(`Total: ${fmt.money(statement.total)}`);
     expect(written).toContain('memberA2');
 
     const [csv] = await Promise.all([member.waitForEvent('download'), row.getByRole('link', { name: /^CSV/ }).click()]);

@@ -4,9 +4,11 @@ import type { EventPublisher } from '../platform/events/index.js';
 import { canSeeMember, requireManager, requireUser } from '../accounts/index.js';
 import { ConflictError, NotFoundError } from '../kernel/errors.js';
 import { createLocalClock, localDateOf } from '../kernel/calendar.js';
-import { getMember, loadCommunity, loadTariffs, type Community } from '../registry/index.js';
+import { getMember, loadCommunity, loadTariffs, membersByName, type Community, type MemberListing } from '../registry/index.js';
 import { recordChange } from '../audit/index.js';
+import type { MemberBillingDetails } from '@gridshare/contract/billing';
 import { buildInvoice, type Invoice } from './domain/invoice.js';
+import { isBilledRole } from './domain/statement.js';
 import { formatInvoiceNumber } from './domain/invoice-number.js';
 import { checkBillingDetails, checkBillingProfile, checkSepaMandate, invoiceFacts, type BillingDetails, type BillingProfile, type SepaMandate } from './facts.js';
 import { paymentsOf, type PaymentView } from './payment-status.js';
@@ -50,6 +52,23 @@ export async function getBillingDetails(db: Queryable, principal: Principal, mem
   const member = await getMember(db, principal, memberId);
   const [details, mandate] = await Promise.all([billingDetailsOf(db, member.communityId, [member.id]), mandatesOf(db, member.communityId, [member.id])]);
   return { details: details.get(member.id) ?? null, mandate: mandate.get(member.id) ?? null };
+}
+
+/**
+ * Who invoices are made out to: members who are or were in the community (a member who left may
+ * still be billed for the months they took part in), not a manager who only runs it (no site of
+ * their own: the community battery is the community's, not its holder's).
+ */
+export const isBilledMember = (m: MemberListing) => (m.state === 'active' || m.hasLeft) && isBilledRole(m);
+
+/** Every billed member's billing details and mandate in one answer, for the community's managers (a page need not ask once per member). */
+export async function communityBillingDetails(db: Queryable, principal: Principal, communityId: string): Promise<MemberBillingDetails[]> {
+  requireManager(principal, communityId);
+  await communityOf(db, communityId);
+  const members = (await membersByName(db, communityId)).filter(isBilledMember);
+  const ids = members.map((m) => m.id);
+  const [details, mandates] = await Promise.all([billingDetailsOf(db, communityId, ids), mandatesOf(db, communityId, ids)]);
+  return members.map((m) => ({ memberId: m.id, displayName: m.displayName, hasLeft: m.hasLeft, details: details.get(m.id) ?? null, mandate: mandates.get(m.id) ?? null }));
 }
 
 /** Set by the member themself or a manager (an admin for either). */

@@ -1,7 +1,7 @@
 import type { Db } from '../platform/store/db.js';
 import type { Api } from '../platform/http/api.js';
 import type { EventPublisher } from '../platform/events/index.js';
-import { loadCommunity } from '../registry/index.js';
+import { loadCommunity, loadTariffs } from '../registry/index.js';
 import { BANK_STATEMENT_MAX_BYTES, billingRoutes as contract } from '@gridshare/contract/billing';
 import { XML_CONTENT_TYPES } from '@gridshare/contract/operator';
 import { BadRequestError, UnsupportedMediaTypeError } from '../kernel/errors.js';
@@ -11,6 +11,7 @@ import * as payments from './payment-status.js';
 import { statementCsv, statementPdf } from './domain/documents.js';
 import { invoicePdf } from './domain/invoice-pdf.js';
 import type { StatementView } from './domain/statement.js';
+import type { ResolvedPrincipal } from '../kernel/principal.js';
 
 export async function billingRoutes(app: Api, { db, events }: { db: Db; events: EventPublisher }): Promise<void> {
   app.post(contract.runSettlement.path, { schema: contract.runSettlement.schema }, async (request, reply) => reply.status(201).send(await settlements.runSettlement(db, request.principal, request.params.id, request.body.period)));
@@ -38,22 +39,30 @@ export async function billingRoutes(app: Api, { db, events }: { db: Db; events: 
 
   const fileName = (s: StatementView, ext: string) => `statement-${s.period}-${s.kind === 'correction' ? `correction-${s.sequence}-` : ''}${s.id.slice(0, 8)}.${ext}`;
 
-  app.get(contract.statementCsv.path, { schema: contract.statementCsv.schema }, async (request, reply) => {
+  /** A statement with what its documents need: the reader's locale (asked for, else the browser's, else the community's) and the tariff names. */
+  const statementDocument = async (request: { params: { id: string }; query: { locale?: string | undefined }; headers: { 'accept-language'?: string | undefined }; principal: ResolvedPrincipal }) => {
     const statement = await settlements.getStatement(db, request.principal, request.params.id);
+    const community = await loadCommunity(db, statement.communityId);
+    const tariffNames = Object.fromEntries((await loadTariffs(db, statement.communityId)).map((t) => [t.id, t.name]));
+    const locale = request.query.locale ?? browserLocale(request.headers['accept-language']) ?? community?.locale ?? 'en';
+    return { statement, context: { locale, tariffNames } };
+  };
+
+  app.get(contract.statementCsv.path, { schema: contract.statementCsv.schema }, async (request, reply) => {
+    const { statement, context } = await statementDocument(request);
     return reply
       .header('content-type', 'text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="${fileName(statement, 'csv')}"`)
-      .send(statementCsv(statement));
+      .send(statementCsv(statement, context));
   });
 
   app.get(contract.statementPdf.path, { schema: contract.statementPdf.schema }, async (request, reply) => {
-    const statement = await settlements.getStatement(db, request.principal, request.params.id);
-    const community = await loadCommunity(db, statement.communityId);
+    const { statement, context } = await statementDocument(request);
     return reply
       .header('content-type', 'application/pdf')
       .header('content-disposition', `attachment; filename="${fileName(statement, 'pdf')}"`)
-      // The reader's locale, as for invoices: an English reader in a German-speaking community gets English dates.
-      .send(await statementPdf(statement, request.query.locale ?? browserLocale(request.headers['accept-language']) ?? community?.locale ?? 'en'));
+      // The reader's locale, as for invoices: an English reader in a German-speaking community reads English.
+      .send(await statementPdf(statement, context));
   });
 
   app.get(contract.getBillingProfile.path, { schema: contract.getBillingProfile.schema }, async (request) => invoices.getBillingProfile(db, request.principal, request.params.id));
@@ -61,6 +70,8 @@ export async function billingRoutes(app: Api, { db, events }: { db: Db; events: 
   app.put(contract.setBillingProfile.path, { schema: contract.setBillingProfile.schema }, async (request) => invoices.setBillingProfile(db, request.principal, request.params.id, request.body, events));
 
   app.get(contract.getBillingDetails.path, { schema: contract.getBillingDetails.schema }, async (request) => invoices.getBillingDetails(db, request.principal, request.params.id));
+
+  app.get(contract.communityBillingDetails.path, { schema: contract.communityBillingDetails.schema }, async (request) => invoices.communityBillingDetails(db, request.principal, request.params.id));
 
   app.put(contract.setBillingDetails.path, { schema: contract.setBillingDetails.schema }, async (request) => invoices.setBillingDetails(db, request.principal, request.params.id, request.body, events));
 

@@ -9,7 +9,7 @@ import { flexRewardsOfPeriods } from '../flex/index.js';
 import { marketStatementFacts } from '../market/index.js';
 import { DATE_RANGE_TEXT, QUARTER_HOUR_MS } from '../kernel/time.js';
 import { loadCo2Intensity, memberQuarters, membersWithEnergy, toMemberInterval, type SavingsInput } from '../sharing/index.js';
-import { buildStatement, correctionFor, type FlexRewardInput, type StatementDocument, type StatementView } from './domain/statement.js';
+import { buildStatement, correctionFor, isBilledRole, type FlexRewardInput, type StatementDocument, type StatementView } from './domain/statement.js';
 import { recordChange } from '../audit/index.js';
 import type { EventPublisher } from '../platform/events/index.js';
 import { closeDraft, communitySettlements, deleteStatements, findSettlement, findSettlementOfPeriod, findStatement, findStatementOfSequence, insertStatement, memberStatementList, openDraft, settlementStatements, type SettlementRecord, type StatementRecord } from './store.js';
@@ -100,13 +100,17 @@ async function flexRewardsOfMonth(db: Queryable, community: Community, startMs: 
   return byMember;
 }
 
-/** Fresh statements of every member of the period: active members with a site, anyone with energy in it or a flexibility reward. */
+/**
+ * Fresh statements of every member of the period: active members with a site, anyone with energy in it or a flexibility reward.
+ * Not a manager who only runs the community: sharing books the community battery's flows on its holder's row, and the
+ * battery is the community's, so that energy makes nobody a producer to bill (`isBilledRole`, as on the Billing page).
+ */
 async function freshDocuments(db: Queryable, community: Community, period: string, startMs: number, endMs: number): Promise<StatementDocument[]> {
   const withEnergy = await membersWithEnergy(db, community.id, startMs, endMs);
   const flexRewards = await flexRewardsOfMonth(db, community, startMs, endMs);
   const market = await marketStatementFacts(db, community.id, startMs, endMs);
-  const members = (await membersByName(db, community.id)).filter((m) =>
-    (m.state === 'active' && m.hasSite) || withEnergy.has(m.id) || flexRewards.has(m.id) || market.has(m.id));
+  const members = (await membersByName(db, community.id)).filter((m) => isBilledRole(m)
+    && ((m.state === 'active' && m.hasSite) || withEnergy.has(m.id) || flexRewards.has(m.id) || market.has(m.id)));
   const tariffs = await loadTariffs(db, community.id);
   const co2 = await loadCo2Intensity(db, community.id, startMs, endMs);
   // A draft of the running month expects only the quarter hours that have passed.

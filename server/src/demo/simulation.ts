@@ -6,6 +6,7 @@ import { deviceConfig, readDeviceKeys, type Endpoints } from '../provisioning/in
 import { readConfigFile, startAgent, type RunningAgent } from '../agent/index.js';
 import { DEMO_CONTROLLED_DEVICES, demoDeviceId } from './seed.js';
 import type { SecretBox } from '../secrets/index.js';
+import { withUtilityReadings } from './utility-meters.js';
 
 /** How often the demo's agents send their heartbeat (a real agent's default is a minute). */
 const DEMO_HEARTBEAT_SECONDS = 10;
@@ -69,7 +70,8 @@ export async function startDemoSimulation(options: {
     return await runSimulation({
       devices, intervalMs: options.intervalMs ?? 5_000, speed: options.speed, signal: options.signal,
       ...(options.start ? { start: options.start } : {}),
-      deliver: (deviceId, readings) => agents.get(deviceId)?.record(readings),
+      // A few households' readers also read gas, heat and water meters on their M-Bus.
+      deliver: (deviceId, readings) => agents.get(deviceId)?.record(withUtilityReadings(deviceId, readings)),
       onPublish(stats) {
         if (caughtUp || !stats.realTime) return;
         caughtUp = true;

@@ -607,6 +607,7 @@ const cases: Case[] = [
   { method: 'GET', route: '/api/v1/communities/:id/billing-profile', url: (w) => `/api/v1/communities/${w.communityA}/billing-profile`, expect: managersOfA(200) },
   { method: 'PUT', route: '/api/v1/communities/:id/billing-profile', url: async (w, tp) => { await invoicingInA(tp, w); return `/api/v1/communities/${w.communityA}/billing-profile`; },
     body: () => BILLING_PROFILE, expect: managersOfA(200) },
+  { method: 'GET', route: '/api/v1/communities/:id/billing-details', url: (w) => `/api/v1/communities/${w.communityA}/billing-details`, expect: managersOfA(200) },
   { method: 'GET', route: '/api/v1/members/:id/billing-details', url: (w) => `/api/v1/members/${w.memberIdA}/billing-details`, expect: ownerOfA(200) },
   { method: 'PUT', route: '/api/v1/members/:id/billing-details', url: (w) => `/api/v1/members/${w.memberIdA}/billing-details`, body: () => billingDetails('Anna A'), expect: ownerOfA(200) },
   { method: 'PUT', route: '/api/v1/members/:id/sepa-mandate', url: (w) => `/api/v1/members/${w.memberIdA}/sepa-mandate`, body: () => SEPA_MANDATE, expect: ownerOfA(200, 403) },

@@ -9,6 +9,7 @@ import { buildWorld, type World } from '../support/world.js';
 import { monthRange } from '../../src/kernel/calendar.js';
 import { Q, storeIntervals } from '../sharing/support/stored.js';
 import { pdfText } from '../support/pdf.js';
+import { billingFormat } from '../../src/billing/domain/catalog.js';
 
 function lastOctober(): string {
   const now = new Date();
@@ -134,14 +135,14 @@ describe.each(storeKinds)('settlement and statement routes on %s', (kind) => {
     expect(bytes.subarray(-6).toString()).toContain('%%EOF');
     const written = pdfText(bytes);
     expect(written).toContain('Jürgen Müller');
-    expect(written).toContain('€ 3.12');
+    expect(written).toContain('Total: €3.12');
     if (hasPdftotext()) {
       const dir = mkdtempSync(join(tmpdir(), 'gridshare-pdf-'));
       try {
         writeFileSync(join(dir, 's.pdf'), bytes);
         const extracted = execFileSync('pdftotext', ['-enc', 'UTF-8', join(dir, 's.pdf'), '-'], { encoding: 'utf8' });
         expect(extracted).toContain('Jürgen Müller');
-        expect(extracted).toContain('€ 3.12');
+        expect(extracted).toContain('€3.12');
         expect(extracted).toContain('Energy statement');
       } finally {
         rmSync(dir, { recursive: true, force: true });
@@ -155,8 +156,42 @@ describe.each(storeKinds)('settlement and statement routes on %s', (kind) => {
     const url = `/api/v1/statements/${statement.id}/statement.pdf`;
     expect(pdfText((await tp.call('GET', `${url}?locale=en-GB`, { token: w.memberA2.token })).raw.rawPayload)).toContain(`Period: ${firstDay('en-GB')}`);
     expect(pdfText((await tp.call('GET', url, { token: w.memberA2.token, headers: { 'accept-language': 'de-AT,de;q=0.9' } })).raw.rawPayload))
-      .toContain(`Period: ${firstDay('de-AT')}`);
+      .toContain(`Zeitraum: ${firstDay('de-AT')}`);
     expect((await tp.call('GET', `${url}?locale=english`, { token: w.memberA2.token })).status).toBe(400);
+  });
+
+  it('writes every word of the statement PDF and the CSV\'s headers and texts in the reader\'s language', async () => {
+    const [settlement] = (await tp.call('GET', `/api/v1/communities/${w.communityA}/settlements`, { token: w.managerA.token })).body;
+    const statement = settlement.statements.find((s: { memberId: string; kind: string }) => s.memberId === w.memberIdA2 && s.kind === 'statement');
+    const pdf = async (query: string, headers: Record<string, string> = {}) =>
+      pdfText((await tp.call('GET', `/api/v1/statements/${statement.id}/statement.pdf${query}`, { token: w.memberA2.token, headers })).raw.rawPayload);
+    const english = await pdf('?locale=en');
+    const englishWords = ['Energy statement', 'Member: Jürgen Müller', 'Period: ', 'State: closed (final)', 'Line', 'Energy', 'Price/kWh', 'Amount',
+      'Energy from the community (Founding)', 'Grid-fee reduction on community energy (Founding)', 'Total: €3.12', 'Each line is rounded once',
+      'Energy by source', 'Consumption: ', 'From the community: ', 'Saved against buying everything from the grid: €', 'CO2 avoided (kg): ', 'Data: '];
+    for (const word of englishWords) expect(english, word).toContain(word);
+    expect(english).toMatch(/Consumption: \d{1,3}(,\d{3})*\.\d{3} kWh/);
+    // Austrian German asked for, or German by the browser: German words, German numbers ("€ 3,12" in Austria, "3,12 €" in Germany, "24,000 kWh"), no English sentence left.
+    for (const [locale, german] of [['de-AT', await pdf('?locale=de-AT')], ['de-DE', await pdf('', { 'accept-language': 'de-DE,de;q=0.9,en;q=0.5' })]] as const) {
+      expect(german).toContain(`Summe: ${billingFormat(locale).money('3.12', 'EUR')}`);
+      for (const word of ['Energieabrechnung', 'Mitglied: Jürgen Müller', 'Zeitraum: ', 'Status: abgeschlossen (endgültig)', 'Position', 'Preis/kWh', 'Betrag',
+        'Energie aus der Gemeinschaft (Founding)', 'Netzentgeltreduktion auf Gemeinschaftsenergie (Founding)',
+        'Jede Position wird einmal', 'Energie nach Herkunft', 'Verbrauch: ', 'Aus der Gemeinschaft: ', 'Ersparnis gegenüber', 'Vermiedenes CO2 (kg): ', 'Daten: ']) {
+        expect(german, word).toContain(word);
+      }
+      expect(german).toMatch(/Verbrauch: \d{1,3}(\.\d{3})*,\d{3} kWh/);
+      for (const word of englishWords.filter((w) => !['Energy', 'Line', 'Period: '].includes(w))) expect(german, word).not.toContain(word);
+    }
+
+    const csv = async (query: string) => String((await tp.call('GET', `/api/v1/statements/${statement.id}/statement.csv${query}`, { token: w.memberA2.token })).body).trim().split('\r\n');
+    const germanCsv = await csv('?locale=de');
+    expect(germanCsv[0]).toBe('zeitraum,mitglied,art,code,bezeichnung,energie_wh,preis_je_kwh,betrag,betrag_exakt,waehrung');
+    // The figures stay data: dot decimals, exactly as stored.
+    expect(germanCsv[1]).toBe(`${period},Jürgen Müller,statement,community-energy,Energie aus der Gemeinschaft (Founding),24000,0.15,3.60,3.6,EUR`);
+    expect(germanCsv).toContain(`${period},Jürgen Müller,statement,total,Summe (der Positionen),,,3.12,,EUR`);
+    expect(germanCsv.some((row) => row.startsWith(`${period},Jürgen Müller,statement,energy:consumptionWh,Verbrauch,`))).toBe(true);
+    expect((await csv('?locale=en'))[0]).toBe('period,member,kind,code,description,energy_wh,unit_price,amount,exact_amount,currency');
+    expect((await tp.call('GET', `/api/v1/statements/${statement.id}/statement.csv?locale=deutsch`, { token: w.memberA2.token })).status).toBe(400);
   });
 
   it('refuses bad input and what is not yours, changing nothing', async () => {

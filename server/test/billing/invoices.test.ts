@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeKinds } from '../support/stores.js';
 import { confirmedCloseUrl } from '../support/settlements.js';
-import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { monthRange } from '../../src/kernel/calendar.js';
 import { Q, storeIntervals } from '../sharing/support/stored.js';
@@ -324,6 +324,43 @@ describe.each(storeKinds)('invoices issued when a month is closed, on %s', (kind
     expect(german).toMatch(/Gesamtbetrag€\s3,74/u);
     expect((await tp.call('GET', `${url}?locale=klingon`, { token: w.memberA2.token })).status).toBe(400);
     expect((await tp.call('GET', url, { token: w.memberA.token })).status).toBe(404);
+  });
+
+  it('lists the billing details and mandates of the members invoices are made out to in one answer, not the manager who only runs the community', async () => {
+    const url = `/api/v1/communities/${w.communityA}/billing-details`;
+    const listed = async () => {
+      const response = await tp.call('GET', url, { token: w.managerA.token });
+      expect(response.status).toBe(200);
+      return response.body as { memberId: string; displayName: string; hasLeft: boolean; details: unknown; mandate: { mandateId: string } | null }[];
+    };
+    // The manager holds the community's battery: it is the community's, so they are still no member to bill.
+    const battery = await tp.call('POST', `/api/v1/communities/${w.communityA}/metering-points`, {
+      token: w.managerA.token, body: { name: 'Community battery', gridConnectionId: unique('ATB'), role: 'prosumer', batteryCapacityWh: 50_000, communityBattery: true },
+    });
+    expect(battery.status, JSON.stringify(battery.body)).toBe(201);
+    const entries = await listed();
+    expect(entries.map((e) => e.memberId).sort()).toEqual([w.memberIdA, w.memberIdA2].sort());
+    const ofA = entries.find((e) => e.memberId === w.memberIdA)!;
+    expect(ofA).toEqual({ memberId: w.memberIdA, displayName: expect.any(String), hasLeft: false, details: detailsA, mandate: expect.objectContaining({ mandateId: 'SUN-M-0001' }) });
+    // One answer holds what the per-member route tells, for each of them.
+    for (const entry of entries) {
+      const one = (await tp.call('GET', `/api/v1/members/${entry.memberId}/billing-details`, { token: w.managerA.token })).body;
+      expect({ details: entry.details, mandate: entry.mandate }).toEqual(one);
+    }
+
+    // A manager with a home of their own in the community is billed like any member.
+    const home = await tp.call('POST', `/api/v1/communities/${w.communityA}/metering-points`, {
+      token: w.managerA.token, body: { name: 'Manager home', gridConnectionId: unique('AT001GC'), role: 'consumer' },
+    });
+    expect(home.status, JSON.stringify(home.body)).toBe(201);
+    expect((await listed()).map((e) => e.memberId)).toHaveLength(3);
+    await tp.call('DELETE', `/api/v1/metering-points/${home.body.id}`, { token: w.managerA.token });
+
+    // Managers of the community only; another community's manager learns nothing.
+    expect((await tp.call('GET', url, { token: w.memberA.token })).status).toBe(403);
+    expect((await tp.call('GET', url, { token: w.managerB.token })).status).toBe(404);
+    expect((await tp.call('GET', url)).status).toBe(401);
+    expect((await tp.call('GET', '/api/v1/communities/not-a-uuid/billing-details', { token: w.managerA.token })).status).toBe(400);
   });
 });
 

@@ -50,7 +50,7 @@ describe('the demo community\'s sites and devices', () => {
     await tp.platform.writer.close().catch(() => undefined);
     await tp.platform.intervals.flush();
     await tp.platform.sharing.flush();
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await tp?.close();
     rmSync(agentsDir, { recursive: true, force: true });
@@ -99,6 +99,30 @@ describe('the demo community\'s sites and devices', () => {
     const reported = rows.filter((row) => row.start.getTime() + QUARTER <= inverterUntil);
     expect(reported.length).toBeGreaterThanOrEqual(2);
     for (const row of reported) expect(row.pv_wh).not.toBeNull();
+  });
+
+  it('shows member01 the heat and water its meter reader reads over M-Bus, and household 2 its gas, through the utilities route', async () => {
+    const utilities = async (n: number) => {
+      const login = await tp.call('POST', '/api/v1/auth/login', { body: { email: demoMemberEmail(n), password: DEMO_PASSWORD } });
+      const cookie = sessionCookie(login);
+      const me = await tp.call('GET', '/api/v1/me', { cookie });
+      const memberId = (me.body.memberships as { memberId: string; communityId: string }[]).find((m) => m.communityId === communityId)!.memberId;
+      const query = `from=${new Date(from - 60 * 60_000).toISOString()}&to=${new Date(Date.now() + 60 * 60_000).toISOString()}&resolution=1h`;
+      const response = await tp.call('GET', `/api/v1/members/${memberId}/utilities?${query}`, { cookie });
+      expect(response.status, JSON.stringify(response.body)).toBe(200);
+      return response.body as { utilities: { quantity: string; unit: string; total: number; buckets: { amount: number | null }[] }[] };
+    };
+    const first = await utilities(1);
+    expect(first.utilities.map((u) => u.quantity).sort()).toEqual(['heat.energy', 'water.volume']);
+    for (const usage of first.utilities) {
+      const known = usage.buckets.filter((b) => b.amount !== null);
+      expect(known.length, usage.quantity).toBeGreaterThan(0);
+      expect(usage.total, usage.quantity).toBeGreaterThan(0);
+      expect(known.reduce((sum, b) => sum + b.amount!, 0)).toBe(usage.total);
+    }
+    expect((await utilities(2)).utilities.map((u) => u.quantity)).toEqual(['gas.volume']);
+    // A household without such meters has none.
+    expect((await utilities(5)).utilities).toEqual([]);
   });
 
   it('sends every household\'s readings through its agent: queued, sent over MQTT, deleted once acknowledged, with heartbeats', async () => {

@@ -13,6 +13,7 @@ import { messageByUftpId, orderSettlementsOf } from '../../src/flex/store.js';
 import { insertPrognosis } from '../../src/flex/store/portfolio.js';
 import { schemas } from './support.js';
 import { confirmedCloseUrl } from '../support/settlements.js';
+import { billingFormat } from '../../src/billing/domain/catalog.js';
 
 /**
  * The DSO simulator and a whole platform over real HTTP, both signing with their own keys and
@@ -363,7 +364,7 @@ describe.each(storeKinds)('DSO simulator ↔ platform over UFTP, and settlement,
     expect(csvRow?.endsWith(`",600,,${amountA},${amountA},EUR`)).toBe(true);
     const pdf = await tp.call('GET', `/api/v1/statements/${ofMember(w.memberIdA).id}/statement.pdf`, { token: w.memberA.token });
     expect(pdf.status).toBe(200);
-    expect(pdfText(pdf.raw.rawPayload)).toContain(`€ ${amountA}`);
+    expect(pdfText(pdf.raw.rawPayload)).toContain(billingFormat('en').money(amountA, 'EUR'));
 
     const close = await manager('POST', await confirmedCloseUrl(tp, w.managerA.token, monthSettlementId));
     expect(close.status, JSON.stringify(close.body)).toBe(200);

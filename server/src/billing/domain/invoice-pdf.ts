@@ -17,7 +17,8 @@ const PAGE_BOTTOM = 780;
 const COLUMNS = { position: 50, description: 78, quantity: 268, unit: 328, unitPrice: 368, vat: 438, net: 488 } as const;
 const WIDTHS = { position: 26, description: 186, quantity: 56, unit: 38, unitPrice: 66, vat: 48, net: 57 } as const;
 
-const printable = (value: string) => value.replace(/₂/g, '2').replace(/[^\u0020-\u007e\u00a0-\u00ff€–—‘’“”•…]/g, '?');
+/** Text the standard fonts can write: CO₂ as CO2, a narrow no-break space (French amounts) as a no-break space, anything else outside WinAnsi as "?". */
+export const printable = (value: string) => value.replace(/₂/g, '2').replace(/\u202f/g, '\u00a0').replace(/[^\u0020-\u007e\u00a0-\u00ff€–—‘’“”•…]/g, '?');
 
 export function invoicePdf(invoice: Invoice, locale: string): Promise<Buffer> {
   const format = billingFormat(locale);

@@ -126,11 +126,15 @@ export interface Statement {
 
 export class StatementError extends Error {}
 
-const LINE_TEXT: Record<TariffLineCode, string> = {
-  'community-energy': 'Energy from the community',
-  'community-sales': 'Energy sold to the community',
-  'grid-fee-reduction': 'Grid-fee reduction on community energy',
-};
+/**
+ * Whom statements and invoices are for: members, and a manager only with a site of their own. A
+ * manager who only runs the community is no member to bill, and the community battery they hold
+ * is the community's (`hasSite` leaves it out), whatever energy sharing books on their row for it.
+ */
+export const isBilledRole = (m: { readonly role: 'member' | 'manager'; readonly hasSite: boolean }): boolean => m.role === 'member' || m.hasSite;
+
+/** The catalog's text of a tariff line (shared with the invoice's charge rows): "Energy from the community ({tariff})". */
+export const tariffLineKey = (code: TariffLineCode) => `invoice.charge.${code}` as const;
 
 /**
  * A member's statement for one period. Pure: every amount is exact until each line is
@@ -207,7 +211,7 @@ export function buildStatement(input: StatementInput): Statement {
     const price = line.code === 'grid-fee-reduction' ? line.tariff.gridFeeReduction : line.tariff.communityPrice;
     return {
       code: line.code,
-      description: `${LINE_TEXT[line.code]} (${line.tariff.name})`,
+      description: billingText(input.locale ?? 'en', tariffLineKey(line.code), { tariff: line.tariff.name }),
       tariffId: line.tariff.id,
       energyWh: line.energyWh,
       unitPrice: price,

@@ -1,5 +1,5 @@
 import type { AllocationMode } from '../communities.js';
-import type { MemberState } from '../members.js';
+import type { MemberRole, MemberState } from '../members.js';
 import type { Queryable } from '../../platform/store/db.js';
 import type { DeviceRole } from '../../kernel/energy.js';
 import type { MeteringPointRole } from '../metering-points.js';
@@ -112,28 +112,28 @@ export async function sharingParticipants(db: Queryable, communityId: string, fr
 }
 
 /** `hasSite`: the member has a site of their own, so takes part in the energy (a manager who only runs the community has none). */
-export interface MemberListing { id: string; displayName: string; state: MemberState; hasLeft: boolean; hasSite: boolean }
+export interface MemberListing { id: string; displayName: string; role: MemberRole; state: MemberState; hasLeft: boolean; hasSite: boolean }
 
 /** Every member of the community, by display name (the database's collation) then id. */
 export async function membersByName(db: Queryable, communityId: string): Promise<MemberListing[]> {
   return listings(await db.query<ListingRow>(
-    `SELECT id, display_name, state, left_at IS NOT NULL AS has_left, ${HAS_SITE} FROM members m WHERE community_id = $1 ORDER BY display_name, id`, [communityId],
+    `SELECT id, display_name, role, state, left_at IS NOT NULL AS has_left, ${HAS_SITE} FROM members m WHERE community_id = $1 ORDER BY display_name, id`, [communityId],
   ));
 }
 
 /** The members of the community among `ids` (ids of other communities, or none, are left out). */
 export async function membersAmong(db: Queryable, communityId: string, ids: readonly string[]): Promise<MemberListing[]> {
   return listings(await db.query<ListingRow>(
-    `SELECT id, display_name, state, left_at IS NOT NULL AS has_left, ${HAS_SITE} FROM members m WHERE community_id = $1 AND id = ANY($2::uuid[]) ORDER BY id`,
+    `SELECT id, display_name, role, state, left_at IS NOT NULL AS has_left, ${HAS_SITE} FROM members m WHERE community_id = $1 AND id = ANY($2::uuid[]) ORDER BY id`,
     [communityId, ids],
   ));
 }
 
 /** The community battery is the community's, not its holder's: it makes nobody a participant. */
 const HAS_SITE = 'EXISTS (SELECT 1 FROM metering_points p WHERE p.member_id = m.id AND NOT p.community_battery) AS has_site';
-interface ListingRow { id: string; display_name: string; state: MemberState; has_left: boolean; has_site: boolean }
+interface ListingRow { id: string; display_name: string; role: MemberRole; state: MemberState; has_left: boolean; has_site: boolean }
 const listings = (rows: readonly ListingRow[]): MemberListing[] =>
-  rows.map((r) => ({ id: r.id, displayName: r.display_name, state: r.state, hasLeft: r.has_left, hasSite: r.has_site }));
+  rows.map((r) => ({ id: r.id, displayName: r.display_name, role: r.role, state: r.state, hasLeft: r.has_left, hasSite: r.has_site }));
 
 /** How each of the communities is split (rule and mode); communities that no longer exist are absent. */
 export async function allocationSettings(db: Queryable, communityIds: readonly string[]): Promise<Map<string, { rule: string; mode: AllocationMode }>> {

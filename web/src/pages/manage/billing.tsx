@@ -1,11 +1,12 @@
 import { useState } from 'preact/hooks';
-import type { BillingProfile } from '@gridshare/contract/billing';
-import type { Community, Member } from '@gridshare/contract/registry';
+import type { BillingProfile, MemberBillingDetails } from '@gridshare/contract/billing';
+import type { Community } from '@gridshare/contract/registry';
 import { call } from '../../api/client.js';
 import { AddressFields, addressOf, AddressText, BillingDetailsForm, filled, MandateForm, MandateText } from '../../components/billing.js';
 import { Async, Badge, Empty, ErrorNote, Field } from '../../components/ui.js';
 import type { Formatter } from '../../lib/format.js';
 import { formValues, useAction, useApi } from '../../lib/hooks.js';
+import type { MessageKey } from '../../lib/i18n/index.js';
 import { useI18n } from '../../lib/i18n/provider.js';
 import { communityVatRegimeName } from '../../lib/names.js';
 import { ManagePage } from './manage-page.js';
@@ -17,6 +18,34 @@ const REGIMES: Regime[] = ['registered', 'small-business', 'not-registered'];
 /** The ids of the profile form's address fields start so. */
 const PROFILE_IDS = 'profile';
 const isVatCountry = (code: string | null | undefined): code is VatCountry => (VAT_COUNTRIES as (string | null | undefined)[]).includes(code);
+type Rates = NonNullable<BillingProfile['vat']['rates']>;
+type Component = keyof Rates;
+/** The tariff components a rate can be set for, with their labels. */
+const RATE_LABELS: Record<Component, MessageKey> = {
+  'community-energy': 'billing.vatRate.community-energy',
+  'grid-fee-reduction': 'billing.vatRate.grid-fee-reduction',
+  'community-sales': 'billing.vatRate.community-sales',
+};
+/** What the API takes: percent from 0 to 100, at most two decimals. */
+const RATE = /^(\d{1,2}(\.\d{1,2})?|100)$/;
+
+/**
+ * The rates typed in the form ("7,5" with a decimal comma too), or the first component whose rate
+ * is no percentage the API takes. Empty fields are left out: the country's standard rate applies.
+ */
+/** A stored rate ("7.5", at most two decimals) as the reader writes it ("7,5"); empty where none is set. */
+const rateText = (rate: string | undefined, fmt: Formatter) => (rate === undefined ? '' : fmt.count(Number(rate)));
+
+function ratesOf(v: Record<string, string>): { rates: Rates } | { invalid: Component } {
+  const rates: Rates = {};
+  for (const component of Object.keys(RATE_LABELS) as Component[]) {
+    const typed = (v[`rate-${component}`] ?? '').trim().replace(',', '.');
+    if (typed === '') continue;
+    if (!RATE.test(typed)) return { invalid: component };
+    rates[component] = typed;
+  }
+  return { rates };
+}
 
 /** The community as seller on its invoices, and the members as buyers: addresses and mandates. */
 export default function Billing({ params }: { params: Record<string, string> }) {
@@ -66,15 +95,17 @@ function ProfileForm({ community, profile, fmt, onSaved }: { community: Communit
     const bic = filled(v.bic);
     const accountHolder = filled(v.accountHolder);
     const creditorId = filled(v.creditorId);
+    const checked = ratesOf(v);
     void action.run(async () => {
+      if ('invalid' in checked) throw new Error(t('billing.vatRateInvalid', { component: t(RATE_LABELS[checked.invalid]) }));
+      const { rates } = checked;
       await call('setBillingProfile', {
         params: { id: community.id },
         body: {
           legalName: v.legalName ?? '',
           address: addressOf(v),
           ...(registrationNumber ? { registrationNumber } : {}),
-          // Rates per tariff component are kept as they were: this form does not edit them.
-          vat: { country: v.vatCountry as VatCountry, regime: v.regime as Regime, ...(vatId ? { vatId } : {}), ...(profile?.vat.rates ? { rates: profile.vat.rates } : {}) },
+          vat: { country: v.vatCountry as VatCountry, regime: v.regime as Regime, ...(vatId ? { vatId } : {}), ...(Object.keys(rates).length > 0 ? { rates } : {}) },
           bank: { iban: v.iban ?? '', ...(bic ? { bic } : {}), ...(accountHolder ? { accountHolder } : {}) },
           ...(creditorId ? { creditorId } : {}),
           invoicePrefix: (v.invoicePrefix ?? '').trim(),
@@ -107,6 +138,16 @@ function ProfileForm({ community, profile, fmt, onSaved }: { community: Communit
       <Field id="profile-vat-id" label={t('billing.vatId')} hint={t('billing.vatIdHint')}>
         <input id="profile-vat-id" name="vatId" maxLength={140} aria-describedby="profile-vat-id-hint" defaultValue={profile?.vat.vatId ?? ''} />
       </Field>
+      <fieldset aria-describedby="profile-rates-hint">
+        <legend>{t('billing.vatRates')}</legend>
+        <small id="profile-rates-hint" class="muted">{t('billing.vatRatesHint')}</small>
+        {(Object.keys(RATE_LABELS) as Component[]).map((component) => (
+          <Field key={component} id={`profile-rate-${component}`} label={t(RATE_LABELS[component])}>
+            <input id={`profile-rate-${component}`} name={`rate-${component}`} inputMode="decimal" maxLength={6}
+              defaultValue={rateText(profile?.vat.rates?.[component], fmt)} />
+          </Field>
+        ))}
+      </fieldset>
       <Field id="profile-iban" label={t('billing.iban')}>
         <input id="profile-iban" name="iban" required maxLength={42} defaultValue={profile?.bank.iban ?? ''} />
       </Field>
@@ -134,18 +175,18 @@ function ProfileForm({ community, profile, fmt, onSaved }: { community: Communit
 
 function MembersCard({ community, fmt }: { community: Community; fmt: Formatter }) {
   const { t } = useI18n();
-  const members = useApi('listMembers', { params: { id: community.id } });
+  // One request for all: who invoices are made out to (members who are or were in; not a manager without a site of their own).
+  const members = useApi('communityBillingDetails', { params: { id: community.id } });
   return (
     <section class="card" aria-labelledby="members-billing-heading">
       <h2 id="members-billing-heading">{t('billing.members')}</h2>
       <p class="muted">{t('billing.membersIntro')}</p>
       <Async state={members} what={t('thing.members')}>
         {(all) => {
-          // Members who left may still be billed for the months they took part in.
-          const billed = fmt.sortBy(all.filter((m) => m.state === 'active' || m.state === 'left'), (m) => m.displayName);
+          const billed = fmt.sortBy(all, (m) => m.displayName);
           return billed.length === 0 ? <Empty><p>{t('billing.noMembers')}</p></Empty> : (
             <ul class="rows" aria-label={t('billing.members')}>
-              {billed.map((m) => <MemberBilling key={m.id} member={m} community={community} fmt={fmt} />)}
+              {billed.map((m) => <MemberBilling key={m.memberId} entry={m} community={community} fmt={fmt} onSaved={members.reload} />)}
             </ul>
           );
         }}
@@ -154,32 +195,26 @@ function MembersCard({ community, fmt }: { community: Community; fmt: Formatter 
   );
 }
 
-function MemberBilling({ member, community, fmt }: { member: Member; community: Community; fmt: Formatter }) {
+function MemberBilling({ entry, community, fmt, onSaved }: { entry: MemberBillingDetails; community: Community; fmt: Formatter; onSaved: () => void }) {
   const { t } = useI18n();
-  const billing = useApi('getBillingDetails', { params: { id: member.id } });
+  const { memberId, displayName, details, mandate } = entry;
   return (
-    <li data-member-id={member.id}>
-      <Async state={billing} what={t('billing.address')}>
-        {({ details, mandate }) => (
-          <>
-            <div>
-              <strong>{member.displayName}</strong>
-              <div data-testid="billing-address">
-                {details ? <AddressText address={details.address} fmt={fmt} /> : <Badge tone="warn">{t('billing.noAddress')}</Badge>}
-              </div>
-              <small class="muted" data-testid="billing-mandate">{t('billing.mandate')}: <MandateText mandate={mandate} fmt={fmt} /></small>
-            </div>
-            <details>
-              <summary>{t('billing.edit', { name: member.displayName })}</summary>
-              <h3>{t('billing.address')}</h3>
-              <BillingDetailsForm memberId={member.id} details={details} defaultName={member.displayName}
-                defaultCountry={community.country ?? ''} onSaved={billing.reload} />
-              <h3>{t('billing.mandate')}</h3>
-              <MandateForm memberId={member.id} memberName={details?.fullName ?? member.displayName} mandate={mandate} onSaved={billing.reload} />
-            </details>
-          </>
-        )}
-      </Async>
+    <li data-member-id={memberId}>
+      <div>
+        <strong>{displayName}</strong>
+        <div data-testid="billing-address">
+          {details ? <AddressText address={details.address} fmt={fmt} /> : <Badge tone="warn">{t('billing.noAddress')}</Badge>}
+        </div>
+        <small class="muted" data-testid="billing-mandate">{t('billing.mandate')}: <MandateText mandate={mandate} fmt={fmt} /></small>
+      </div>
+      <details>
+        <summary>{t('billing.edit', { name: displayName })}</summary>
+        <h3>{t('billing.address')}</h3>
+        <BillingDetailsForm memberId={memberId} details={details} defaultName={displayName}
+          defaultCountry={community.country ?? ''} onSaved={onSaved} />
+        <h3>{t('billing.mandate')}</h3>
+        <MandateForm memberId={memberId} memberName={details?.fullName ?? displayName} mandate={mandate} onSaved={onSaved} />
+      </details>
     </li>
   );
 }
