@@ -27,6 +27,8 @@ export default defineConfig({
     exclude: vectorsPresent ? [] : ['server/test/meters/**', 'server/test/agent/**'],
     // One migrated PostgreSQL database per run, copied for each test database (when TEST_DATABASE_URL is set).
     globalSetup: ['server/test/support/postgres-template.ts'],
+    // GRIDSHARE_TEST_CPU=<file>: each test file's CPU, one JSON line per file (bench/RESULTS.md, Test suite).
+    setupFiles: process.env.GRIDSHARE_TEST_CPU ? ['server/test/support/cpu-per-file.ts'] : [],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

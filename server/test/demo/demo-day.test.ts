@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionCookie, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { DEMO_MANAGER_EMAIL, DEMO_PASSWORD, demoMemberEmail } from '../../src/demo/seed.js';
 import { DEMO_AGR_DOMAIN, DEMO_CONGESTION_POINT, DEMO_DSO_DOMAIN } from '../../src/demo/flex.js';
+import { tradeDemoDay, type DemoMarketDay } from '../../src/demo/market-day.js';
 import { flexRewardsOfPeriods, periodGrid, periodOf, readPayload, type FlexOrder, type FlexSettlement } from '../../src/flex/index.js';
 import { schemas } from '../flex/support.js';
 
@@ -13,32 +14,43 @@ const nano = (amount: string) => {
 };
 
 /**
- * `gridshare start --demo`: Sunny Street trades flexibility with a simulated grid operator that
- * speaks UFTP over HTTP to the platform's own endpoint. A new demo has its identity, the DSO in its
- * address book, the congestion point and an active contract, and yesterday traded and settled by
- * messages really exchanged: the D-Prognosis, a FlexRequest answered with an offer, the order, and
- * the settlement accepted against the street's meters, its net shared among the members.
+ * A new demo as `gridshare start --demo` makes it: the platform with `demo` (Sunny Street, its
+ * last month settled, its first day of flexibility traded with the simulated DSO), then the
+ * demo's day on the market. One demo for both parts: each starts a whole platform and trades a
+ * day (the costliest start in the suite), and neither part's tests change what the other reads.
+ */
+let tp: TestPlatform;
+let communityId: string;
+let cookie: string;
+let day: DemoMarketDay;
+
+beforeAll(async () => {
+  tp = await startTestPlatform('pglite', { demo: true });
+  // The first day of flexibility is traded after the start, in the background.
+  await tp.platform.demoFlex!.ready;
+  communityId = tp.platform.demo!.communityId;
+  day = await tradeDemoDay(tp.platform, communityId);
+  const login = await tp.call('POST', '/api/v1/auth/login', { body: { email: DEMO_MANAGER_EMAIL, password: DEMO_PASSWORD } });
+  expect(login.status).toBe(200);
+  cookie = sessionCookie(login);
+}, 900_000);
+afterAll(async () => {
+  await tp?.close();
+});
+
+/**
+ * Sunny Street trades flexibility with a simulated grid operator that speaks UFTP over HTTP to
+ * the platform's own endpoint. A new demo has its identity, the DSO in its address book, the
+ * congestion point and an active contract, and yesterday traded and settled by messages really
+ * exchanged: the D-Prognosis, a FlexRequest answered with an offer, the order, and the settlement
+ * accepted against the street's meters, its net shared among the members.
  */
 describe('the demo\'s flexibility with its simulated DSO', () => {
-  let tp: TestPlatform;
-  let communityId: string;
-  let cookie: string;
   const manager = async (url: string) => {
     const answer = await tp.call('GET', url, { cookie });
     expect(answer.status, JSON.stringify(answer.body)).toBe(200);
     return answer.body;
   };
-
-  beforeAll(async () => {
-    tp = await startTestPlatform('pglite', { demo: true });
-    // The first day is traded after the start, in the background.
-    await tp.platform.demoFlex!.ready;
-    communityId = tp.platform.demo!.communityId;
-    cookie = sessionCookie(await tp.call('POST', '/api/v1/auth/login', { body: { email: DEMO_MANAGER_EMAIL, password: DEMO_PASSWORD } }));
-  }, 900_000);
-  afterAll(async () => {
-    await tp?.close();
-  });
 
   it('has its UFTP identity, the DSO in its address book, the congestion point and an active contract with members taking part', async () => {
     expect(await manager(`/api/v1/communities/${communityId}/flex/identity`)).toMatchObject({ domain: DEMO_AGR_DOMAIN, role: 'AGR' });
@@ -98,5 +110,37 @@ describe('the demo\'s flexibility with its simulated DSO', () => {
     const mine = await tp.call('GET', `/api/v1/communities/${communityId}/flex/my-rewards`, { cookie: member });
     expect(mine.status).toBe(200);
     expect(mine.body.rewards).toHaveLength(1);
+  });
+});
+
+/**
+ * The demo's day of trading, as `gridshare start --demo` runs it when it creates Sunny Street: a
+ * day of the simulated meters through ingest and the interval job, the market job clearing and
+ * settling it, a dispute and a payout through the market's services.
+ */
+describe('the demo community\'s day on the market', () => {
+  const manager = async (path: string) => (await tp.call('GET', `/api/v1${path}`, { cookie })).body;
+
+  it('clears and settles the day\'s slots against the simulated meters', async () => {
+    expect(day.readings).toBeGreaterThan(1000);
+    const slots = (await manager(`/communities/${communityId}/market/slots?limit=200`)) as { slotStart: string; trades: number; volumeWh: number; settledAt: string | null }[];
+    const ofDay = slots.filter((s) => Date.parse(s.slotStart) >= day.fromMs && Date.parse(s.slotStart) < day.toMs);
+    expect(ofDay.length).toBeGreaterThanOrEqual(94);
+    expect(ofDay.filter((s) => s.trades > 0).length).toBeGreaterThan(0);
+    expect(ofDay.length).toBe(96);
+    expect(ofDay.filter((s) => s.settledAt === null)).toEqual([]);
+    // Nothing after the day was cleared (the job clears today's slots as usual: its lookback is an hour).
+    expect(slots.filter((s) => Date.parse(s.slotStart) >= day.toMs && Date.parse(s.slotStart) < Date.now() - 2 * 3_600_000)).toEqual([]);
+  });
+
+  it('moves the wallets exactly, with one dispute corrected and one payout confirmed', async () => {
+    const totals = await manager(`/communities/${communityId}/market/wallets`);
+    expect(totals).toMatchObject({ sum: '0', drifted: 0 });
+    expect(day.dispute).toBeDefined();
+    const disputes = (await manager(`/communities/${communityId}/market/disputes`)) as { state: string; amount: string | null; posting: { sequence: number } }[];
+    expect(disputes.map((d) => [d.state, d.amount, d.posting.sequence])).toEqual([['corrected', '0.01', day.dispute!.posting]]);
+    expect(day.payout).toBeDefined();
+    const payouts = (await manager(`/communities/${communityId}/market/payouts`)) as { id: string; state: string }[];
+    expect(payouts.filter((p) => p.state === 'confirmed').map((p) => p.id)).toEqual([day.payout!.id]);
   });
 });
