@@ -21,6 +21,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb, type Db, type StoreConfig } from '../server/src/platform/store/db.js';
 import { migrate } from '../server/src/platform/store/migrate.js';
+import { EventBus } from '../server/src/platform/events/bus.js';
 import { fundWallet, openMarket, settleDueSlots } from '../server/src/market/service.js';
 import { driftedAccounts, insertClearing, balanceSum } from '../server/src/market/store.js';
 import { createScratchDatabase } from '../server/test/support/stores.js';
@@ -213,7 +214,9 @@ async function settleStored(store: StoreConfig, label: string) {
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
     let settled = 0;
-    for (let pass = -1; pass !== 0; settled += pass) pass = await settleDueSlots(db, communityId, endMs + 30 * 60_000, endMs);
+    // No subscribers: the low-balance alerts a pass publishes go nowhere, as with notifications off.
+    const events = new EventBus();
+    for (let pass = -1; pass !== 0; settled += pass) pass = await settleDueSlots(db, events, communityId, endMs + 30 * 60_000, endMs);
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
     const [counts] = await db.query<{ lines: string; postings: string }>(

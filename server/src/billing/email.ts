@@ -1,4 +1,5 @@
 import type { Queryable } from '../platform/store/db.js';
+import { loadTariffs } from '../registry/index.js';
 import { statementPdf } from './domain/documents.js';
 import { invoicePdf } from './domain/invoice-pdf.js';
 import { findSettlement, findStatement, settlementInvoices, settlementStatements } from './store.js';
@@ -29,11 +30,12 @@ export async function statementEmail(db: Queryable, statementId: string, options
     const pdf = options.pdf ? { filename: `invoice-${invoice.number.replace(/[^\w.-]/g, '-')}.pdf`, content: await invoicePdf(invoice.document, options.locale) } : undefined;
     return { ...base, invoiceNumber: invoice.number, total: invoice.gross, dueDate: invoice.document.dueDate, ...(pdf ? { pdf } : {}) };
   }
+  const tariffNames = options.pdf ? Object.fromEntries((await loadTariffs(db, statement.communityId)).map((t) => [t.id, t.name])) : {};
   const pdf = options.pdf
     ? {
       filename: `statement-${period}-${statement.id.slice(0, 8)}.pdf`,
       content: await statementPdf({ ...statement.document, id: statement.id, settlementId: statement.settlementId, communityId: statement.communityId,
-        state: statement.state, kind: statement.kind, sequence: statement.sequence, createdAt: statement.createdAt }, options.locale),
+        state: statement.state, kind: statement.kind, sequence: statement.sequence, createdAt: statement.createdAt }, { locale: options.locale, tariffNames }),
     }
     : undefined;
   return { ...base, invoiceNumber: statement.id.slice(0, 8), total: statement.total, dueDate: statement.createdAt.slice(0, 10), ...(pdf ? { pdf } : {}) };
