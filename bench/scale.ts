@@ -10,7 +10,7 @@
  *
  * --anonymous: a Mosquitto of the bench's own without the dynamic-security plugin (devices connect
  * without a password and nothing is registered with the broker). With the plugin, registering
- * 1,000 devices at once kept the broker busy beyond Gridshare's 15 s answer timeout (bench/RESULTS.md).
+ * thousands of devices takes long on Mosquitto 2.0 (`npm run bench:dynsec`, bench/RESULTS.md).
  *
  * Needs Mosquitto installed and PostgreSQL (TEST_DATABASE_URL or DATABASE_URL; a scratch database
  * is made and dropped). Publish → stored: from the device's publish to the `received_at` the
