@@ -64,8 +64,8 @@ export async function clearMarks(tx: Queryable, marks: readonly DirtyMark[]): Pr
 export async function markQuarantinedOrBeyond(db: Queryable, communityId: string, pointId: string, limitWh: number): Promise<void> {
   await db.query(
     `INSERT INTO interval_dirty (community_id, metering_point_id, start)
-     SELECT $3, $1, start FROM interval_quarantine WHERE metering_point_id = $1
-     UNION SELECT $3, $1, start FROM intervals WHERE metering_point_id = $1
+     SELECT $3::uuid, $1::uuid, start FROM interval_quarantine WHERE metering_point_id = $1
+     UNION SELECT $3::uuid, $1::uuid, start FROM intervals WHERE metering_point_id = $1
        AND greatest(import_wh, export_wh, pv_wh, battery_charge_wh, battery_discharge_wh, heat_pump_wh) > $2
      ${MARK_AGAIN}`,
     [pointId, limitWh, communityId],
@@ -76,7 +76,7 @@ export async function markQuarantinedOrBeyond(db: Queryable, communityId: string
 export async function markQuarterHoursBetween(db: Queryable, communityId: string, pointId: string, first: Date, last: Date): Promise<void> {
   await db.query(
     `INSERT INTO interval_dirty (community_id, metering_point_id, start)
-     SELECT $4, $1, s FROM generate_series(date_bin('15 minutes', $2::timestamptz, TIMESTAMPTZ '2000-01-01 00:00:00+00'), $3::timestamptz, interval '15 minutes') AS s
+     SELECT $4::uuid, $1::uuid, s FROM generate_series(date_bin('15 minutes', $2::timestamptz, TIMESTAMPTZ '2000-01-01 00:00:00+00'), $3::timestamptz, interval '15 minutes') AS s
      ${MARK_AGAIN}`,
     [pointId, first, last, communityId],
   );
