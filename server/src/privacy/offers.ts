@@ -133,7 +133,7 @@ export async function acceptDataOffer(ctx: PrivacyContext, principal: Principal,
     if (offer.priceMinor > 0n) {
       // Members-only (a priced offer is): the domain below refuses anyone else, rolling the payment back with it.
       if (recipient.kind !== 'member' || !recipientIsMember) throw new BadRequestError('this offer is for members of the community only', 'recipient');
-      const posting = await payBetweenWallets(tx, offer.communityId, {
+      const posting = await payBetweenWallets(tx, publish, offer.communityId, {
         fromMemberId: recipient.id, toMemberId: offer.grantor, amountMinor: offer.priceMinor, digits: minorDigits(offer.currency), reference: `data-offer:${offer.id}`,
       }, now);
       payment = { kind: 'wallet-transfer', transferId: String(posting.sequence), amountMinor: offer.priceMinor, currency: offer.currency };

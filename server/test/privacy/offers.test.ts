@@ -131,7 +131,7 @@ describe.each(storeKinds)('data offers on %s', (kind) => {
 
   it('a priced offer is paid from the taker\'s wallet: too little refused with nothing changed, then exactly the price moved, the ledger adding up', async () => {
     await ok('PUT', `/api/v1/communities/${w.communityA}/market/settings`, w.managerA.token,
-      { mechanism: 'uniform', gateLeadMinutes: 5, gridFee: '0.0000', floor: null, ceiling: null, surplusPrice: '0.0500', shortfallPrice: '0.3000' });
+      { mechanism: 'uniform', gateLeadMinutes: 5, gridFee: '0.0000', floor: null, ceiling: null, surplusPrice: '0.0500', shortfallPrice: '0.3000', lowBalanceThreshold: '1.00' });
     await ok('POST', `/api/v1/communities/${w.communityA}/market/top-ups`, w.managerA.token, { memberId: w.memberIdA2, amount: '2.49', reference: 'offers-test-1' });
     const offer = await ok('POST', `/api/v1/members/${w.memberIdA}/data-offers`, w.memberA.token, offerBody({ price: '2.50' }));
     expect(offer.price).toBe('2.50');
@@ -157,6 +157,12 @@ describe.each(storeKinds)('data offers on %s', (kind) => {
     expect(walletA2.postings[0]).toMatchObject({ sequence: grant.payment.posting, kind: 'transfer', amount: '-2.5' });
     const walletA = await ok('GET', `/api/v1/members/${w.memberIdA}/market/wallet`, w.memberA.token);
     expect(walletA.postings[0]).toMatchObject({ sequence: grant.payment.posting, kind: 'transfer', amount: '2.5' });
+    // The payment took the taker's wallet below the community's threshold: told, as after any posting.
+    await tp.platform.jobs.flush(OUTBOX_JOB);
+    const lowBalance = (member: { token: string }) => ok('GET', '/api/v1/me/notifications', member.token)
+      .then((list: { items: { event: string }[] }) => list.items.filter((n) => n.event === 'wallet-low-balance'));
+    expect(await lowBalance(w.memberA2)).toHaveLength(1);
+    expect(await lowBalance(w.memberA)).toEqual([]);
     expect((await tp.call('GET', series(grant.id), { token: w.memberA2.token })).status).toBe(200);
 
     // Accepting again: 409, no second payment.
