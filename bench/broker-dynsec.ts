@@ -55,7 +55,7 @@ const registerSeconds = (performance.now() - started) / 1000;
 let t = performance.now();
 const [clients, roles] = await Promise.all([dynsec.clients(), dynsec.roles()]);
 const all = Array.from({ length: devices }, (_, i) => desired(i)).flat();
-const left = planSync(all.map((d) => ({ ...d })), { clients, roles }).length;
+const left = planSync(all, { clients, roles }).length;
 const reconcileSeconds = (performance.now() - t) / 1000;
 const managed = clients.filter((c) => c.textdescription?.startsWith(MANAGED_DESCRIPTION)).length;
 console.log(`reconcile of an unchanged broker: ${managed} clients and ${roles.length} roles listed, ${left} commands, ${reconcileSeconds.toFixed(1)} s`);
