@@ -123,7 +123,7 @@ describe('the demo community\'s day on the market', () => {
 
   it('clears and settles the day\'s slots against the simulated meters', async () => {
     expect(day.readings).toBeGreaterThan(1000);
-    const slots = (await manager(`/communities/${communityId}/market/slots?limit=200`)) as { slotStart: string; trades: number; volumeWh: number; settledAt: string | null }[];
+    const slots = (await manager(`/communities/${communityId}/market/slots?limit=500`)) as { slotStart: string; trades: number; volumeWh: number; settledAt: string | null }[];
     const ofDay = slots.filter((s) => Date.parse(s.slotStart) >= day.fromMs && Date.parse(s.slotStart) < day.toMs);
     expect(ofDay.length).toBeGreaterThanOrEqual(94);
     expect(ofDay.filter((s) => s.trades > 0).length).toBeGreaterThan(0);
