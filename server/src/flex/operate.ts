@@ -59,9 +59,12 @@ export class FlexOperation {
   };
 
   /**
-   * Delivery monitored per ISP: the offer's baseline, the ordered deviation and, for every ISP all
-   * metering points measured, the actual average power with the flex delivered and the deficiency
-   * (the settlement's rules, against the offer's baseline — the settlement itself uses the D-Prognosis).
+   * Delivery monitored per ISP: the offer's baseline, the ordered deviation split into what members
+   * accepted to move by hand (`byHandPerIsp`) and what the plan binds the automated devices to, and,
+   * for every ISP all metering points measured, the actual average power with the flex delivered and
+   * the deficiency (the settlement's rules, against the offer's baseline — the settlement itself uses
+   * the D-Prognosis). The hand-moved devices are behind the same meters, so the metered portfolio is
+   * held to the whole order: the automated part alone would hide a member who accepted and did not move.
    */
   async delivery(principal: Principal, communityId: string, messageId: string): Promise<FlexOrderDelivery> {
     const { db } = this.options;
@@ -75,13 +78,16 @@ export class FlexOperation {
     const metering = await new MeteringOfPeriods(db, communityId).of(order.period, order.timeZone, order.ispDurationMinutes);
     const measured = typeof metering === 'string' ? new Map<number, number>() : metering.portfolio;
     const ordered = perIsp(order.isps, (element) => element.power);
+    const byHand = await byHandPerIsp(db, communityId, order, offer.contractId);
     const isps = [...ordered].sort(([a], [b]) => a - b).map(([isp, orderedW]) => {
       const baselineW = offer.baseline.get(isp) ?? 0;
+      const byHandW = byHand.get(isp) ?? 0;
+      const split = { byHandW, automatedW: orderedW - byHandW };
       const energy = measured.get(isp);
-      if (energy === undefined) return { isp, baselineW, orderedW, actualW: null, deliveredW: null, deficiencyW: null };
+      if (energy === undefined) return { isp, baselineW, orderedW, ...split, actualW: null, deliveredW: null, deficiencyW: null };
       const actualW = averagePower(energy, order.ispDurationMinutes);
       const figures = ispSettlement(baselineW, orderedW, actualW);
-      return { isp, baselineW, orderedW, actualW, deliveredW: figures.deliveredFlexPower, deficiencyW: figures.powerDeficiency };
+      return { isp, baselineW, orderedW, ...split, actualW, deliveredW: figures.deliveredFlexPower, deficiencyW: figures.powerDeficiency };
     });
     return { messageId, orderReference: order.orderReference, congestionPoint: order.congestionPoint, period: order.period, state: stored.state, isps };
   }
@@ -126,13 +132,13 @@ export class FlexOperation {
  * automated devices are bound to the rest, and a revised D-Prognosis adds it back to the plan.
  */
 export async function byHandPerIsp(db: Queryable, communityId: string, order: FlexOrder, contractId: string): Promise<Map<number, number>> {
-  const accepted = (await acceptedAllowances(db, communityId, order.messageId, contractId)).flatMap((a) => (a.maxPowerW === null ? [] : [{ ...a, maxPowerW: a.maxPowerW }]));
+  const accepted = (await acceptedAllowances(db, communityId, order.messageId, contractId)).flatMap((a) => (a.countedW === null ? [] : [{ ...a, countedW: a.countedW }]));
   const out = new Map<number, number>();
   if (accepted.length === 0) return out;
   for (const [isp, orderedW] of perIsp(order.isps, (element) => element.power)) {
     // A member asked to decrease moves nothing by hand in the window's ISPs that go the other way (a rebound), and the reverse.
     const inIsp = accepted.filter((a) => a.firstIsp <= isp && isp <= a.lastIsp && (a.direction === 'decrease' ? orderedW < 0 : orderedW > 0));
-    const manualW = countedByHandW(orderedW, inIsp.map((a) => a.maxPowerW));
+    const manualW = countedByHandW(orderedW, inIsp.map((a) => a.countedW));
     if (manualW !== 0) out.set(isp, manualW);
   }
   return out;

@@ -322,7 +322,7 @@ function Delivery({ community, orderMessageId, fmt }: { community: Community; or
             <thead>
               <tr>
                 <th scope="col">{t('manageFlex.isp')}</th><th scope="col" class="num">{t('manageFlex.baselineW')}</th><th scope="col" class="num">{t('manageFlex.orderedW')}</th>
-                <th scope="col" class="num">{t('manageFlex.actualW')}</th><th scope="col" class="num">{t('manageFlex.deliveredW')}</th><th scope="col" class="num">{t('manageFlex.deficiencyW')}</th>
+                <th scope="col" class="num">{t('manageFlex.byHandW')}</th><th scope="col" class="num">{t('manageFlex.actualW')}</th><th scope="col" class="num">{t('manageFlex.deliveredW')}</th><th scope="col" class="num">{t('manageFlex.deficiencyW')}</th>
               </tr>
             </thead>
             <tbody>
@@ -331,6 +331,7 @@ function Delivery({ community, orderMessageId, fmt }: { community: Community; or
                   <td data-label={t('manageFlex.isp')}>{fmt.count(i.isp)}</td>
                   <td data-label={t('manageFlex.baselineW')} class="num">{fmt.power(i.baselineW)}</td>
                   <td data-label={t('manageFlex.orderedW')} class="num">{fmt.power(i.orderedW)}</td>
+                  <td data-label={t('manageFlex.byHandW')} class="num">{fmt.power(i.byHandW)}</td>
                   <td data-label={t('manageFlex.actualW')} class="num">{i.actualW === null ? '' : fmt.power(i.actualW)}</td>
                   <td data-label={t('manageFlex.deliveredW')} class="num">{i.deliveredW === null ? '' : fmt.power(i.deliveredW)}</td>
                   <td data-label={t('manageFlex.deficiencyW')} class="num">{i.deficiencyW === null ? '' : fmt.power(i.deficiencyW)}</td>
