@@ -105,6 +105,7 @@ const ContractInput = Type.Object({
   volumeRemuneration: Amount('per kWh delivered'),
   penaltyRate: Amount('per kWh not delivered'),
   communityFeePercent: Type.Optional(Type.String({ minLength: 1, maxLength: 10, description: 'the community\'s fee on positive net settlements before members share the rest: percent 0–100, at most 2 places (default 0)' })),
+  directOrders: Type.Optional(Type.Boolean({ description: 'the DSO may send FlexOrders without a FlexOffer (UFTP 3.1 direct orders), measured against the D-Prognosis it accepted (default false)' })),
 }, { additionalProperties: false });
 
 export const FlexContract = Type.Object({
@@ -122,6 +123,7 @@ export const FlexContract = Type.Object({
   volumeRemuneration: Type.String(),
   penaltyRate: Type.String(),
   communityFeePercent: Type.String({ description: 'percent of a positive net settlement the community keeps' }),
+  directOrders: Type.Boolean({ description: 'whether the DSO may order without an offer (direct FlexOrders)' }),
   state: Type.Enum(FLEX_CONTRACT_STATES),
   createdAt: IsoDateTime,
   updatedAt: IsoDateTime,

@@ -6,12 +6,12 @@ import { requireCommunityManager } from '../registry/index.js';
 import type { PlanTargets, PlanTargetSource } from '../optimise/index.js';
 import { periodGrid } from './domain/isp.js';
 import { stepsOfIsps } from './domain/portfolio.js';
-import { averagePower, ispSettlement } from './domain/settlement.js';
+import { agreedPrognosis, averagePower, ispSettlement } from './domain/settlement.js';
 import { perIsp } from './domain/isp.js';
 import { readPayload, type SchemaValidator } from './domain/uftp/inbound.js';
 import type { FlexOrder } from './domain/uftp/messages.js';
-import { acceptedMessages, messageByUftpId, participantsOfCommunity } from './store.js';
-import { MeteringOfPeriods } from './settle.js';
+import { acceptedMessages, contractsOfCommunity, messageByUftpId, participantsOfCommunity, type StoredParticipant } from './store.js';
+import { acceptedPrognoses, contractOfOrder, MeteringOfPeriods } from './settle.js';
 import { offerByMessageId } from './store/portfolio.js';
 import { acceptedAllowances } from './store/activations.js';
 import { countedByHandW } from './domain/activation.js';
@@ -73,8 +73,9 @@ export class FlexOperation {
     const schemas = this.options.schemas();
     if (!stored || stored.direction !== 'in' || !['accepted', 'settled'].includes(stored.state) || !schemas) throw new NotFoundError('order');
     const order = readPayload(stored.payloadXml, schemas) as FlexOrder;
-    const offer = order.flexOfferMessageId ? await offerByMessageId(db, order.flexOfferMessageId) : undefined;
-    if (!offer) throw new NotFoundError('offer of the order');
+    const dso = (await participantsOfCommunity(db, communityId)).find((p) => p.role === 'DSO' && p.domain === stored.senderDomain);
+    const offer = dso && await orderBasis(db, communityId, dso, order, schemas);
+    if (!offer) throw new NotFoundError('baseline of the order');
     const metering = await new MeteringOfPeriods(db, communityId).of(order.period, order.timeZone, order.ispDurationMinutes);
     const measured = typeof metering === 'string' ? new Map<number, number>() : metering.portfolio;
     const ordered = perIsp(order.isps, (element) => element.power);
@@ -101,11 +102,9 @@ export class FlexOperation {
     for (const dso of (await participantsOfCommunity(db, communityId)).filter((p) => p.role === 'DSO')) {
       for (const stored of await acceptedMessages(db, communityId, 'FlexOrder', 'in', dso.domain)) {
         const order = readPayload(stored.payloadXml, schemas) as FlexOrder;
-        // A direct order (3.1, no offer) has no baseline of ours to hold it against: not operated yet.
-        if (!order.flexOfferMessageId) continue;
-        const offer = await offerByMessageId(db, order.flexOfferMessageId);
+        const offer = await orderBasis(db, communityId, dso, order, schemas);
         const grid = periodGrid(order.period, order.timeZone, order.ispDurationMinutes);
-        if (!offer || offer.communityId !== communityId || !grid) continue;
+        if (!offer || !grid) continue;
         const meteringPointIds = await meteringPointsAt(db, communityId, dso.id, order.congestionPoint);
         if (typeof meteringPointIds === 'string') continue;
         const ispSteps = stepsOfIsps(grid, horizon.startMs, horizon.stepMinutes * 60_000, horizon.steps);
@@ -124,6 +123,28 @@ export class FlexOperation {
     }
     return out;
   }
+}
+
+export interface OrderBasis {
+  /** W per ISP: what delivery is measured against. */
+  readonly baseline: ReadonlyMap<number, number>;
+  readonly contractId: string;
+}
+
+/**
+ * What an accepted order is held against (W per ISP) and under which contract: an order of our offer,
+ * the offer's baseline and contract; a direct order (UFTP 3.1, no offer), the D-Prognosis the DSO
+ * accepted that it names (else the latest revision for its Period) and the contract that allows direct
+ * orders — what the settlement measures it against too. Undefined when neither is there.
+ */
+export async function orderBasis(db: Queryable, communityId: string, dso: StoredParticipant, order: FlexOrder, schemas: SchemaValidator): Promise<OrderBasis | undefined> {
+  if (order.flexOfferMessageId !== undefined) {
+    const offer = await offerByMessageId(db, order.flexOfferMessageId);
+    return offer && offer.communityId === communityId ? offer : undefined;
+  }
+  const contract = contractOfOrder(await contractsOfCommunity(db, communityId, ['active', 'ended']), dso.id, order, true);
+  const prognosis = agreedPrognosis(await acceptedPrognoses(db, communityId, dso.domain, schemas), order);
+  return contract && prognosis && { baseline: perIsp(prognosis.isps, (isp) => isp.power), contractId: contract.id };
 }
 
 /**

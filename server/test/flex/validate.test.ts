@@ -234,7 +234,7 @@ describe.skipIf(!uftpPresent).each(storeKinds)('flexibility requests validated o
     expect(await targetsNow()).toEqual(new Map([...unanswered].map(([step, watts]) => [step, [73, 74, 75, 76].some((isp) => stepOf(isp) === step) ? watts + 200 : watts])));
     // Delivery monitoring shows the order split: what members accepted to move by hand and what the automated devices are bound to.
     const delivery = (await manager('GET', `/api/v1/communities/${w.communityA}/flex/orders/${ordered.messageId}/delivery`)).body;
-    const orderedAt = new Map(delivery.isps.map((i: { isp: number; orderedW: number }) => [i.isp, i.orderedW]));
+    const orderedAt = new Map<number, number>(delivery.isps.map((i: { isp: number; orderedW: number }) => [i.isp, i.orderedW]));
     for (const i of delivery.isps as { isp: number; orderedW: number; byHandW: number; automatedW: number }[]) {
       const byHand = [73, 74, 75, 76].includes(i.isp) && i.orderedW < 0 ? Math.max(i.orderedW, -200) : 0;
       expect([i.byHandW, i.automatedW], `ISP ${i.isp}`).toEqual([byHand, orderedAt.get(i.isp)! - byHand]);
