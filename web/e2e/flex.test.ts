@@ -21,7 +21,7 @@ describe('web app: flexibility for the grid operator', () => {
   beforeAll(async () => {
     [tp, browser] = await Promise.all([startTestPlatform('pglite'), launchBrowser()]);
     w = await buildWorld(tp);
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await browser?.close();
     await tp?.close();
@@ -76,7 +76,7 @@ describe('web app: flexibility for the grid operator', () => {
     await logIn(memberPage, w.memberA2.email, w.memberA2.password);
     await memberPage.goto(`/members/${w.memberIdA2}/devices`);
     const flex = memberPage.getByRole('region', { name: 'Flexibility for the grid' });
-    await expect.poll(() => flex.getByText('Does not take part').count()).toBe(1);
+    await expect.poll(() => flex.getByText('Does not take part').count(), { timeout: 30_000 }).toBe(1);
     await flex.getByLabel('Most power to shift (W, empty: no limit)').fill('3000');
     await flex.getByRole('button', { name: 'Take part' }).click();
     await expect.poll(() => flex.textContent()).toContain('Takes part, up to 3 kW');
@@ -86,7 +86,7 @@ describe('web app: flexibility for the grid operator', () => {
     const contractsNow = await tp.call('GET', `/api/v1/communities/${w.communityA}/flex/contracts`, { token: w.managerA.token });
     expect(contractsNow.body[0].participation).toEqual({ devices: 1, devicesWithoutLimit: 0, allowedPowerW: 3000 });
     expect(errors).toEqual([]);
-  });
+  }, 120_000);
 
   it('lets the manager offer flexibility unasked through the form; a range with no direction is refused with the reason', async () => {
     // The portfolio (set up in the first test: identity, the DSO, the active contract, member A2's battery opted in):
@@ -108,7 +108,7 @@ describe('web app: flexibility for the grid operator', () => {
     await logIn(page, w.managerA.email, w.managerA.password);
     await page.goto(`/manage/${w.communityA}/flex`);
     const offers = page.getByRole('region', { name: 'Offers and orders' });
-    await expect.poll(() => offers.getByText('No offer yet.').isVisible()).toBe(true);
+    await expect.poll(() => offers.getByText('No offer yet.').isVisible(), { timeout: 30_000 }).toBe(true);
     const form = offers.getByRole('form', { name: 'Offer flexibility unasked' });
     expect(await form.getByLabel('Congestion point').textContent()).toContain(CP);
     await form.getByLabel('Day').fill(day);
@@ -118,7 +118,7 @@ describe('web app: flexibility for the grid operator', () => {
     await form.getByLabel('Least deviation (W)').fill('-1000');
     await form.getByLabel('Most deviation (W)').fill('1000');
     await form.getByRole('button', { name: 'Make offer' }).click();
-    await expect.poll(() => form.textContent()).toContain('has no direction');
+    await expect.poll(() => form.textContent(), { timeout: 30_000 }).toContain('has no direction');
     expect((await tp.call('GET', `/api/v1/communities/${w.communityA}/flex/offers`, { token: w.managerA.token })).body).toEqual([]);
 
     // Less consumption, 0.5–3 kW: the battery's re-plan is offered, listed as unsolicited.
