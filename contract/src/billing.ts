@@ -162,8 +162,9 @@ const LineVat = Type.Object({ category: Type.Enum(['S', 'AE', 'E', 'O']), rate: 
 const InvoiceRow = Type.Union([
   Type.Object({ kind: Type.Literal('quantity'), section: Type.Enum(['consumption', 'production', 'environment']), key: Type.String(), label: Type.String(), quantity: Type.String(), unit: Type.String() }),
   Type.Object({
-    kind: Type.Literal('charge'), section: Type.Enum(['consumption', 'production']), position: Type.Integer(), key: Type.String(), label: Type.String(),
-    labelValues: Type.Object({ tariff: Type.String() }), quantity: Type.String(), unit: Type.String(), unitPrice: Type.String(), net: Type.String(), vat: LineVat,
+    kind: Type.Literal('charge'), section: Type.Enum(['consumption', 'production', 'flexibility']), position: Type.Integer(), key: Type.String(), label: Type.String(),
+    labelValues: Type.Record(Type.String(), Type.String(), { description: 'values of the label: the tariff\'s name, or a reward\'s order and Period' }), quantity: Type.String(), unit: Type.String(),
+    unitPrice: nullable(Type.String({ description: 'null on a flexibility reward: shared by contribution, not priced per kWh' })), net: Type.String(), vat: LineVat,
   }),
 ]);
 const Party = Type.Object({ legalName: Type.String(), address: PostalAddress, registrationNumber: Type.Optional(Type.String()) });

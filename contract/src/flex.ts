@@ -105,6 +105,7 @@ const ContractInput = Type.Object({
   volumeRemuneration: Amount('per kWh delivered'),
   penaltyRate: Amount('per kWh not delivered'),
   communityFeePercent: Type.Optional(Type.String({ minLength: 1, maxLength: 10, description: 'the community\'s fee on positive net settlements before members share the rest: percent 0–100, at most 2 places (default 0)' })),
+  directOrders: Type.Optional(Type.Boolean({ description: 'the DSO may send FlexOrders without a FlexOffer (UFTP 3.1 direct orders), measured against the D-Prognosis it accepted (default false)' })),
 }, { additionalProperties: false });
 
 export const FlexContract = Type.Object({
@@ -122,6 +123,7 @@ export const FlexContract = Type.Object({
   volumeRemuneration: Type.String(),
   penaltyRate: Type.String(),
   communityFeePercent: Type.String({ description: 'percent of a positive net settlement the community keeps' }),
+  directOrders: Type.Boolean({ description: 'whether the DSO may order without an offer (direct FlexOrders)' }),
   state: Type.Enum(FLEX_CONTRACT_STATES),
   createdAt: IsoDateTime,
   updatedAt: IsoDateTime,
@@ -236,6 +238,8 @@ export const FlexOrderDelivery = Type.Object({
     isp: Type.Integer(),
     baselineW: Type.Integer({ description: 'the offer\'s baseline (the plan without the request)' }),
     orderedW: Type.Integer({ description: 'the ordered deviation, + = more consumption' }),
+    byHandW: Type.Integer({ description: 'of the ordered deviation, what members who accepted manual activation requests are counted for (signed as orderedW)' }),
+    automatedW: Type.Integer({ description: 'of the ordered deviation, what the plan binds the automated devices to: orderedW − byHandW' }),
     actualW: nullable(Type.Integer({ description: 'metered average power; null until every metering point measured the ISP' })),
     deliveredW: nullable(Type.Integer()),
     deficiencyW: nullable(Type.Integer()),
@@ -518,7 +522,10 @@ export const flexRoutes = {
     tags: ['flex'],
     summary: 'Accept or decline my activation request, until its first ISP begins (its member only; anyone else: 404; too late: 409)',
     params: Type.Object({ id: Uuid }),
-    body: Type.Object({ answer: Type.Union([Type.Literal('accept'), Type.Literal('decline')]) }),
+    body: Type.Object({
+      answer: Type.Union([Type.Literal('accept'), Type.Literal('decline')]),
+      powerW: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'with accept: the power (W) I will move by hand, at most my opt-in\'s maximum; required when my opt-in sets none' })),
+    }, { additionalProperties: false }),
     response: { 200: FlexActivationRequest, ...errors(400, 401, 403, 404, 409) },
   }),
   flexActivationSummary: route('GET', '/api/v1/communities/:id/flex/activation-requests', {

@@ -111,8 +111,7 @@ export async function revokeMandate(db: Db, principal: Principal, memberId: stri
  * Issues an invoice for each of the statements, inside the transaction that closes the month (or
  * issues its corrections): numbers are reserved gap-free for the year of the issue date, and a
  * correction's invoice names the member's latest invoice of the month as the one it corrects.
- * Refused (409, the whole closing with it) when a member has no billing address or a statement
- * has a line an invoice cannot carry yet.
+ * Refused (409, the whole closing with it) when a member has no billing address.
  */
 export async function issueInvoices(tx: Queryable, community: Community, settlement: SettlementRecord, statements: readonly StatementRecord[], issuedAtMs: number): Promise<void> {
   const profile = await findBillingProfile(tx, community.id);
@@ -120,8 +119,6 @@ export async function issueInvoices(tx: Queryable, community: Community, settlem
   const details = await billingDetailsOf(tx, community.id, [...new Set(statements.map((s) => s.memberId))]);
   const without = [...new Set(statements.filter((s) => !details.has(s.memberId)).map((s) => s.displayName))];
   if (without.length > 0) throw new ConflictError(`invoices need a billing address; missing for ${without.join(', ')}`);
-  const rewarded = [...new Set(statements.filter((s) => s.document.lines.some((l) => l.code === 'flex-reward')).map((s) => s.displayName))];
-  if (rewarded.length > 0) throw new ConflictError(`flexibility rewards cannot be invoiced yet (their VAT treatment is undecided): ${rewarded.join(', ')}`);
 
   const clock = createLocalClock(community.timeZone);
   const issueDate = localDateOf(issuedAtMs, clock);

@@ -6,10 +6,12 @@ import { ConflictError, NotFoundError } from '../kernel/errors.js';
 import { activeMembership, requireUser } from '../accounts/index.js';
 import { communityDevices, meteringPointsOfCommunity, requireCommunityManager } from '../registry/index.js';
 import { deviceControlsOfCommunity } from '../optimise/index.js';
-import { activationWindow, answered, type ActivationAnswer } from './domain/activation.js';
+import { acceptedPowerW, activationWindow, answered, type ActivationAnswer } from './domain/activation.js';
 import { periodGrid } from './domain/isp.js';
+import { readPayload, type SchemaValidator } from './domain/uftp/inbound.js';
 import type { FlexOrder } from './domain/uftp/messages.js';
-import { activationById, activationsOfCommunity, activationsOfMember, insertActivations, setActivationState, type StoredActivation } from './store/activations.js';
+import { messageByUftpId } from './store.js';
+import { activationById, activationsOfCommunity, activationsOfMember, insertActivations, optInMaxPowerW, setActivationState, type StoredActivation } from './store/activations.js';
 import { offerByMessageId } from './store/portfolio.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -21,7 +23,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * begin. Managers see how many answered what per order, never who.
  */
 export class FlexActivations {
-  constructor(private readonly options: { db: Db; now: () => number }) {}
+  constructor(private readonly options: { db: Db; now: () => number; schemas: () => SchemaValidator | undefined }) {}
 
   /** The caller's requests in the community that have not ended, soonest first. */
   async mine(principal: Principal, communityId: string): Promise<FlexActivationRequest[]> {
@@ -32,8 +34,12 @@ export class FlexActivations {
     return (await activationsOfMember(db, communityId, membership.memberId, this.options.now())).map((a) => view(a, names.get(a.deviceId) ?? a.deviceId));
   }
 
-  /** A member's answer, until the first ordered ISP begins; only the request's own member (anyone else: 404). */
-  async answer(principal: Principal, id: string, answer: ActivationAnswer): Promise<FlexActivationRequest> {
+  /**
+   * A member's answer, until the first ordered ISP begins; only the request's own member (anyone
+   * else: 404). Accepting may say the power they will move by hand (`powerW`), and must when their
+   * opt-in sets no maximum (domain/activation.ts: acceptedPowerW).
+   */
+  async answer(principal: Principal, id: string, answer: ActivationAnswer, powerW?: number): Promise<FlexActivationRequest> {
     const user = requireUser(principal);
     return this.options.db.transaction(async (tx) => {
       const request = await activationById(tx, id, { lock: true });
@@ -42,10 +48,21 @@ export class FlexActivations {
       const nowMs = this.options.now();
       const state = answered(request.startsAtMs, answer, nowMs);
       if (!state) throw new ConflictError(`the ordered ISPs began at ${iso(request.startsAtMs)}: the request can no longer be answered`);
-      await setActivationState(tx, id, state, nowMs);
+      const optIn = await this.optInOf(tx, request);
+      if (optIn === undefined) throw new ConflictError('the device is no longer opted in to the contract of the order');
+      await setActivationState(tx, id, state, nowMs, acceptedPowerW(answer, powerW, optIn));
       const device = (await communityDevices(tx, request.communityId)).find((d) => d.id === request.deviceId);
       return view({ ...request, state, answeredAtMs: nowMs }, device?.name ?? request.deviceId);
     });
+  }
+
+  /** The most power the device's opt-in to the contract behind the request's order allows (null: no maximum; undefined: opted out). */
+  private async optInOf(tx: Queryable, request: StoredActivation): Promise<number | null | undefined> {
+    const stored = await messageByUftpId(tx, request.communityId, 'FlexOrder', request.orderMessageId);
+    const schemas = this.options.schemas();
+    const order = stored && schemas ? readPayload(stored.payloadXml, schemas) as FlexOrder : undefined;
+    const offer = order?.flexOfferMessageId ? await offerByMessageId(tx, order.flexOfferMessageId) : undefined;
+    return offer && optInMaxPowerW(tx, request.communityId, offer.contractId, request.deviceId);
   }
 
   /** Managers: per order not ended, how many requests are pending, accepted, declined. */

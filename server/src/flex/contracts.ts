@@ -62,7 +62,7 @@ export class FlexContracts {
     return this.change(principal, id, 'activate', async (tx, contract) => {
       await this.checked(tx, contract.communityId, { ...contract, capacityRemuneration: formatPrice(contract.capacityPrice),
         volumeRemuneration: formatPrice(contract.volumePrice), penaltyRate: formatPrice(contract.penaltyRate),
-        communityFeePercent: formatFeePercent(contract.communityFeeBasisPoints) });
+        communityFeePercent: formatFeePercent(contract.communityFeeBasisPoints), directOrders: contract.directOrders });
       return { ...contract, activatedAtMs: this.options.now() };
     });
   }
@@ -179,7 +179,7 @@ function contractView(c: StoredContract, participation: Participation | undefine
     id: c.id, communityId: c.communityId, participantId: c.participantId, congestionPoints: [...c.congestionPoints], serviceType: c.serviceType,
     validFrom: c.validFrom, validTo: c.validTo, timeZone: c.timeZone, windows: windowsView(c), currency: c.currency,
     capacityRemuneration: formatPrice(c.capacityPrice), volumeRemuneration: formatPrice(c.volumePrice), penaltyRate: formatPrice(c.penaltyRate),
-    communityFeePercent: formatFeePercent(c.communityFeeBasisPoints), state: c.state, createdAt: iso(c.createdAtMs), updatedAt: iso(c.updatedAtMs), activatedAt: c.activatedAtMs === null ? null : iso(c.activatedAtMs),
+    communityFeePercent: formatFeePercent(c.communityFeeBasisPoints), directOrders: c.directOrders, state: c.state, createdAt: iso(c.createdAtMs), updatedAt: iso(c.updatedAtMs), activatedAt: c.activatedAtMs === null ? null : iso(c.activatedAtMs),
     endedAt: c.endedAtMs === null ? null : iso(c.endedAtMs), participation: { ...(participation ?? NOBODY) },
   };
 }

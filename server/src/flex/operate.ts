@@ -6,12 +6,12 @@ import { requireCommunityManager } from '../registry/index.js';
 import type { PlanTargets, PlanTargetSource } from '../optimise/index.js';
 import { periodGrid } from './domain/isp.js';
 import { stepsOfIsps } from './domain/portfolio.js';
-import { averagePower, ispSettlement } from './domain/settlement.js';
+import { agreedPrognosis, averagePower, ispSettlement } from './domain/settlement.js';
 import { perIsp } from './domain/isp.js';
 import { readPayload, type SchemaValidator } from './domain/uftp/inbound.js';
 import type { FlexOrder } from './domain/uftp/messages.js';
-import { acceptedMessages, messageByUftpId, participantsOfCommunity } from './store.js';
-import { MeteringOfPeriods } from './settle.js';
+import { acceptedMessages, contractsOfCommunity, messageByUftpId, participantsOfCommunity, type StoredParticipant } from './store.js';
+import { acceptedPrognoses, contractOfOrder, MeteringOfPeriods } from './settle.js';
 import { offerByMessageId } from './store/portfolio.js';
 import { acceptedAllowances } from './store/activations.js';
 import { countedByHandW } from './domain/activation.js';
@@ -59,9 +59,12 @@ export class FlexOperation {
   };
 
   /**
-   * Delivery monitored per ISP: the offer's baseline, the ordered deviation and, for every ISP all
-   * metering points measured, the actual average power with the flex delivered and the deficiency
-   * (the settlement's rules, against the offer's baseline — the settlement itself uses the D-Prognosis).
+   * Delivery monitored per ISP: the offer's baseline, the ordered deviation split into what members
+   * accepted to move by hand (`byHandPerIsp`) and what the plan binds the automated devices to, and,
+   * for every ISP all metering points measured, the actual average power with the flex delivered and
+   * the deficiency (the settlement's rules, against the offer's baseline — the settlement itself uses
+   * the D-Prognosis). The hand-moved devices are behind the same meters, so the metered portfolio is
+   * held to the whole order: the automated part alone would hide a member who accepted and did not move.
    */
   async delivery(principal: Principal, communityId: string, messageId: string): Promise<FlexOrderDelivery> {
     const { db } = this.options;
@@ -70,18 +73,22 @@ export class FlexOperation {
     const schemas = this.options.schemas();
     if (!stored || stored.direction !== 'in' || !['accepted', 'settled'].includes(stored.state) || !schemas) throw new NotFoundError('order');
     const order = readPayload(stored.payloadXml, schemas) as FlexOrder;
-    const offer = order.flexOfferMessageId ? await offerByMessageId(db, order.flexOfferMessageId) : undefined;
-    if (!offer) throw new NotFoundError('offer of the order');
+    const dso = (await participantsOfCommunity(db, communityId)).find((p) => p.role === 'DSO' && p.domain === stored.senderDomain);
+    const offer = dso && await orderBasis(db, communityId, dso, order, schemas);
+    if (!offer) throw new NotFoundError('baseline of the order');
     const metering = await new MeteringOfPeriods(db, communityId).of(order.period, order.timeZone, order.ispDurationMinutes);
     const measured = typeof metering === 'string' ? new Map<number, number>() : metering.portfolio;
     const ordered = perIsp(order.isps, (element) => element.power);
+    const byHand = await byHandPerIsp(db, communityId, order, offer.contractId);
     const isps = [...ordered].sort(([a], [b]) => a - b).map(([isp, orderedW]) => {
       const baselineW = offer.baseline.get(isp) ?? 0;
+      const byHandW = byHand.get(isp) ?? 0;
+      const split = { byHandW, automatedW: orderedW - byHandW };
       const energy = measured.get(isp);
-      if (energy === undefined) return { isp, baselineW, orderedW, actualW: null, deliveredW: null, deficiencyW: null };
+      if (energy === undefined) return { isp, baselineW, orderedW, ...split, actualW: null, deliveredW: null, deficiencyW: null };
       const actualW = averagePower(energy, order.ispDurationMinutes);
       const figures = ispSettlement(baselineW, orderedW, actualW);
-      return { isp, baselineW, orderedW, actualW, deliveredW: figures.deliveredFlexPower, deficiencyW: figures.powerDeficiency };
+      return { isp, baselineW, orderedW, ...split, actualW, deliveredW: figures.deliveredFlexPower, deficiencyW: figures.powerDeficiency };
     });
     return { messageId, orderReference: order.orderReference, congestionPoint: order.congestionPoint, period: order.period, state: stored.state, isps };
   }
@@ -95,11 +102,9 @@ export class FlexOperation {
     for (const dso of (await participantsOfCommunity(db, communityId)).filter((p) => p.role === 'DSO')) {
       for (const stored of await acceptedMessages(db, communityId, 'FlexOrder', 'in', dso.domain)) {
         const order = readPayload(stored.payloadXml, schemas) as FlexOrder;
-        // A direct order (3.1, no offer) has no baseline of ours to hold it against: not operated yet.
-        if (!order.flexOfferMessageId) continue;
-        const offer = await offerByMessageId(db, order.flexOfferMessageId);
+        const offer = await orderBasis(db, communityId, dso, order, schemas);
         const grid = periodGrid(order.period, order.timeZone, order.ispDurationMinutes);
-        if (!offer || offer.communityId !== communityId || !grid) continue;
+        if (!offer || !grid) continue;
         const meteringPointIds = await meteringPointsAt(db, communityId, dso.id, order.congestionPoint);
         if (typeof meteringPointIds === 'string') continue;
         const ispSteps = stepsOfIsps(grid, horizon.startMs, horizon.stepMinutes * 60_000, horizon.steps);
@@ -120,19 +125,41 @@ export class FlexOperation {
   }
 }
 
+export interface OrderBasis {
+  /** W per ISP: what delivery is measured against. */
+  readonly baseline: ReadonlyMap<number, number>;
+  readonly contractId: string;
+}
+
+/**
+ * What an accepted order is held against (W per ISP) and under which contract: an order of our offer,
+ * the offer's baseline and contract; a direct order (UFTP 3.1, no offer), the D-Prognosis the DSO
+ * accepted that it names (else the latest revision for its Period) and the contract that allows direct
+ * orders — what the settlement measures it against too. Undefined when neither is there.
+ */
+export async function orderBasis(db: Queryable, communityId: string, dso: StoredParticipant, order: FlexOrder, schemas: SchemaValidator): Promise<OrderBasis | undefined> {
+  if (order.flexOfferMessageId !== undefined) {
+    const offer = await offerByMessageId(db, order.flexOfferMessageId);
+    return offer && offer.communityId === communityId ? offer : undefined;
+  }
+  const contract = contractOfOrder(await contractsOfCommunity(db, communityId, ['active', 'ended']), dso.id, order, true);
+  const prognosis = agreedPrognosis(await acceptedPrognoses(db, communityId, dso.domain, schemas), order);
+  return contract && prognosis && { baseline: perIsp(prognosis.isps, (isp) => isp.power), contractId: contract.id };
+}
+
 /**
  * Per ISP of an accepted order, what members who accepted its manual activation requests are
  * counted for (W, signed as the ordered power; domain/activation.ts countedByHandW): the plan's
  * automated devices are bound to the rest, and a revised D-Prognosis adds it back to the plan.
  */
 export async function byHandPerIsp(db: Queryable, communityId: string, order: FlexOrder, contractId: string): Promise<Map<number, number>> {
-  const accepted = (await acceptedAllowances(db, communityId, order.messageId, contractId)).flatMap((a) => (a.maxPowerW === null ? [] : [{ ...a, maxPowerW: a.maxPowerW }]));
+  const accepted = (await acceptedAllowances(db, communityId, order.messageId, contractId)).flatMap((a) => (a.countedW === null ? [] : [{ ...a, countedW: a.countedW }]));
   const out = new Map<number, number>();
   if (accepted.length === 0) return out;
   for (const [isp, orderedW] of perIsp(order.isps, (element) => element.power)) {
     // A member asked to decrease moves nothing by hand in the window's ISPs that go the other way (a rebound), and the reverse.
     const inIsp = accepted.filter((a) => a.firstIsp <= isp && isp <= a.lastIsp && (a.direction === 'decrease' ? orderedW < 0 : orderedW > 0));
-    const manualW = countedByHandW(orderedW, inIsp.map((a) => a.maxPowerW));
+    const manualW = countedByHandW(orderedW, inIsp.map((a) => a.countedW));
     if (manualW !== 0) out.set(isp, manualW);
   }
   return out;

@@ -11,8 +11,8 @@ import { averagePower } from './domain/settlement.js';
 import { readPayload, type SchemaValidator } from './domain/uftp/inbound.js';
 import type { FlexOrder } from './domain/uftp/messages.js';
 import { acceptedMessages, identityOfCommunity, participantById, replaceMemberBaselines, type StoredIdentity, type StoredParticipant } from './store.js';
-import { congestionPointOf, contractedCongestionPoints, insertPrognosis, latestPrognosis, offerByMessageId, type StoredOffer } from './store/portfolio.js';
-import { byHandPerIsp } from './operate.js';
+import { congestionPointOf, contractedCongestionPoints, insertPrognosis, latestPrognosis } from './store/portfolio.js';
+import { byHandPerIsp, orderBasis, type OrderBasis } from './operate.js';
 import { MeteringOfPeriods } from './settle.js';
 import type { UftpTransport } from './transport.js';
 import { MAX_PLAN_STEPS } from './validate.js';
@@ -84,7 +84,7 @@ export class FlexPrognoses {
     if (!schemas || !identity || !participant || participant.barred || !point) return false;
     const grid = periodGrid(periodOf(nowMs, identity.timeZone), identity.timeZone, identity.ispDurationMinutes);
     const sent = grid && await latestPrognosis(db, participantId, congestionPoint, grid.period);
-    if (!grid || !sent || !(await this.deviates(communityId, participant.domain, congestionPoint, grid, schemas))) return false;
+    if (!grid || !sent || !(await this.deviates(communityId, participant, congestionPoint, grid, schemas))) return false;
     const wanted = new Set(point.connections.map(connectionKey));
     const meteringPointIds = (await meteringPointsOfCommunity(db, communityId)).filter((p) => wanted.has(connectionKey(p.gridConnectionId))).map((p) => p.id);
     const devices = new Set((await communityDevices(db, communityId)).map((d) => d.id));
@@ -95,7 +95,7 @@ export class FlexPrognoses {
     const firstOpen = ispAt(grid, plan.horizonStartMs) ?? grid.count + 1;
     // The plan binds the automated devices to what members accepted to move by hand less; what they move is added back (a declined request adds nothing).
     const planned = prognosisPowers(ispSteps, plan.watchedImportW);
-    for (const { order, offer } of await this.ordersOfDay(communityId, participant.domain, congestionPoint, grid, schemas)) {
+    for (const { order, offer } of await this.ordersOfDay(communityId, participant, congestionPoint, grid, schemas)) {
       for (const [isp, manualW] of await byHandPerIsp(db, communityId, order, offer.contractId)) if (planned.has(isp)) planned.set(isp, planned.get(isp)! + manualW);
     }
     const powers = revisedDuringPeriod(sent.powers, planned, ispStartMs(grid, firstOpen) < plan.horizonStartMs ? firstOpen + 1 : firstOpen);
@@ -106,9 +106,9 @@ export class FlexPrognoses {
   }
 
   /** Whether some metered ISP of an order accepted from this DSO for the Period missed the offer's baseline + the ordered power materially. */
-  private async deviates(communityId: string, dsoDomain: string, congestionPoint: string, grid: PeriodGrid, schemas: SchemaValidator): Promise<boolean> {
+  private async deviates(communityId: string, dso: StoredParticipant, congestionPoint: string, grid: PeriodGrid, schemas: SchemaValidator): Promise<boolean> {
     const { db } = this.options;
-    const orders = await this.ordersOfDay(communityId, dsoDomain, congestionPoint, grid, schemas);
+    const orders = await this.ordersOfDay(communityId, dso, congestionPoint, grid, schemas);
     if (orders.length === 0) return false;
     const metering = await new MeteringOfPeriods(db, communityId).of(grid.period, grid.timeZone, grid.ispMinutes);
     if (typeof metering === 'string') return false;
@@ -123,14 +123,14 @@ export class FlexPrognoses {
     return false;
   }
 
-  /** The orders accepted from this DSO for the Period at the congestion point, with the offers of ours they took. */
-  private async ordersOfDay(communityId: string, dsoDomain: string, congestionPoint: string, grid: PeriodGrid, schemas: SchemaValidator): Promise<Array<{ order: FlexOrder; offer: StoredOffer }>> {
+  /** The orders accepted from this DSO for the Period at the congestion point, with what each is held against (the offer's baseline, or a direct order's D-Prognosis). */
+  private async ordersOfDay(communityId: string, dso: StoredParticipant, congestionPoint: string, grid: PeriodGrid, schemas: SchemaValidator): Promise<Array<{ order: FlexOrder; offer: OrderBasis }>> {
     const { db } = this.options;
-    const orders = (await acceptedMessages(db, communityId, 'FlexOrder', 'in', dsoDomain)).map((m) => readPayload(m.payloadXml, schemas) as FlexOrder)
-      .filter((o) => o.period === grid.period && o.congestionPoint === congestionPoint && o.flexOfferMessageId !== undefined);
-    const out: Array<{ order: FlexOrder; offer: StoredOffer }> = [];
+    const orders = (await acceptedMessages(db, communityId, 'FlexOrder', 'in', dso.domain)).map((m) => readPayload(m.payloadXml, schemas) as FlexOrder)
+      .filter((o) => o.period === grid.period && o.congestionPoint === congestionPoint);
+    const out: Array<{ order: FlexOrder; offer: OrderBasis }> = [];
     for (const order of orders) {
-      const offer = await offerByMessageId(db, order.flexOfferMessageId!);
+      const offer = await orderBasis(db, communityId, dso, order, schemas);
       if (offer) out.push({ order, offer });
     }
     return out;

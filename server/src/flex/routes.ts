@@ -107,7 +107,7 @@ export async function flexRoutes(app: Api, { transport, admin, contracts, portfo
     activations.mine(request.principal, request.params.id));
 
   app.post(contract.answerFlexActivationRequest.path, { schema: contract.answerFlexActivationRequest.schema }, async (request) =>
-    activations.answer(request.principal, request.params.id, request.body.answer));
+    activations.answer(request.principal, request.params.id, request.body.answer, request.body.powerW));
 
   app.get(contract.flexActivationSummary.path, { schema: contract.flexActivationSummary.schema }, async (request) =>
     activations.summary(request.principal, request.params.id));

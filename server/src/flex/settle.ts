@@ -9,7 +9,7 @@ import { meteringPointsOfCommunity } from '../registry/index.js';
 import { ispAt, periodGrid, perIsp } from './domain/isp.js';
 import { readPayload, type ResponseIds, type SchemaValidator } from './domain/uftp/inbound.js';
 import type { DPrognosis, FlexOrder, FlexOrderSettlement, FlexSettlement, FlexSettlementResponse } from './domain/uftp/messages.js';
-import { answerFlexSettlement, settleOrder, type OrderSettlement, type ReviewTolerances, type SettlementTerms } from './domain/settlement.js';
+import { agreedPrognosis, answerFlexSettlement, settleOrder, type OrderSettlement, type ReviewTolerances, type SettlementTerms } from './domain/settlement.js';
 import { contributionWh, shareRemuneration, type MemberIspEnergy } from './domain/rewards.js';
 import {
   acceptedMessages, contractsOfCommunity, insertOrderSettlement, insertRewards, memberBaselines, participatingMembers, setMessageState,
@@ -60,6 +60,26 @@ async function acceptedOrders(tx: Queryable, communityId: string, dsoDomain: str
   return (await acceptedMessages(tx, communityId, 'FlexOrder', 'in', dsoDomain)).map((stored) => ({ stored, order: readPayload(stored.payloadXml, schemas) as FlexOrder }));
 }
 
+/** The D-Prognoses of ours a DSO accepted: the baselines its orders are settled against. */
+export async function acceptedPrognoses(tx: Queryable, communityId: string, dsoDomain: string, schemas: SchemaValidator): Promise<DPrognosis[]> {
+  return (await acceptedMessages(tx, communityId, 'D-Prognosis', 'out', dsoDomain)).map((stored) => readPayload(stored.payloadXml, schemas) as DPrognosis);
+}
+
+/** The contract with the DSO (active or ended) covering the order's congestion point on its Period; with `direct`, one that allows direct orders. */
+export function contractOfOrder(contracts: readonly StoredContract[], participantId: string, order: Pick<FlexOrder, 'congestionPoint' | 'period'>, direct = false): StoredContract | undefined {
+  return contracts.find((c) => c.participantId === participantId && c.congestionPoints.includes(order.congestionPoint) && c.validFrom <= order.period && order.period <= c.validTo
+    && (!direct || c.directOrders));
+}
+
+/**
+ * What a direct FlexOrder (no FlexOffer) is judged with: whether an active contract with its sender
+ * covering the congestion point and Period allows direct orders, and the D-Prognoses the sender accepted.
+ */
+export async function directOrderContext(tx: Queryable, communityId: string, sender: StoredParticipant, order: FlexOrder, schemas: SchemaValidator) {
+  const contracts = await contractsOfCommunity(tx, communityId, ['active']);
+  return { directOrdersAgreed: contractOfOrder(contracts, sender.id, order, true) !== undefined, acceptedPrognoses: await acceptedPrognoses(tx, communityId, sender.domain, schemas) };
+}
+
 /** Answers a FlexSettlement in the receiving transaction; records the settlements and rewards of an accepted one. */
 export async function answerSettlement(tx: Queryable, publish: Publish, input: SettlementInput): Promise<FlexSettlementResponse> {
   const { settlement, rejectionReason, ids } = input;
@@ -70,8 +90,8 @@ export async function answerSettlement(tx: Queryable, publish: Publish, input: S
   const { identity, sender, schemas } = input;
   const communityId = identity.communityId;
   const orders = await acceptedOrders(tx, communityId, sender.domain, schemas);
-  const prognoses = (await acceptedMessages(tx, communityId, 'D-Prognosis', 'out', sender.domain)).map((stored) => readPayload(stored.payloadXml, schemas) as DPrognosis);
-  const contracts = (await contractsOfCommunity(tx, communityId, ['active', 'ended'])).filter((c) => c.participantId === sender.id);
+  const prognoses = await acceptedPrognoses(tx, communityId, sender.domain, schemas);
+  const contracts = await contractsOfCommunity(tx, communityId, ['active', 'ended']);
   const metering = new MeteringOfPeriods(tx, communityId);
 
   const verified = new Map<string, Verified>();
@@ -80,7 +100,9 @@ export async function answerSettlement(tx: Queryable, publish: Publish, input: S
     const reference = item.orderReference ?? '';
     const found = orders.find((o) => o.order.orderReference === reference && o.order.period === item.period && o.order.congestionPoint === item.congestionPoint);
     if (!found) continue; // answerFlexSettlement disputes an order it does not know
-    const outcome = await verify(found.order, item, { prognoses, contracts, metering });
+    // A direct order is under a contract that allows direct orders.
+    const contract = contractOfOrder(contracts, sender.id, item, found.order.flexOfferMessageId === undefined);
+    const outcome = await verify(found.order, item, { prognoses, contract, metering });
     if (typeof outcome === 'string') unverifiable.set(reference, outcome);
     else verified.set(reference, { order: found.stored, orderMessage: found.order, ...outcome });
   }
@@ -126,13 +148,11 @@ export async function answerSettlement(tx: Queryable, publish: Publish, input: S
 /** Our own figures for an order, or why they cannot be computed (the order is then disputed with that reason). */
 async function verify(
   order: FlexOrder, item: FlexOrderSettlement,
-  known: { prognoses: readonly DPrognosis[]; contracts: readonly StoredContract[]; metering: MeteringOfPeriods },
+  known: { prognoses: readonly DPrognosis[]; contract: StoredContract | undefined; metering: MeteringOfPeriods },
 ): Promise<Omit<Verified, 'order' | 'orderMessage'> | string> {
-  const contract = known.contracts.find((c) => c.congestionPoints.includes(item.congestionPoint) && c.validFrom <= item.period && item.period <= c.validTo);
+  const { contract } = known;
   if (!contract) return `no contract with ${item.congestionPoint} covers ${item.period}`;
-  const candidates = known.prognoses.filter((p) => p.period === order.period && p.congestionPoint === order.congestionPoint
-    && (order.dPrognosisMessageId === undefined || p.messageId === order.dPrognosisMessageId));
-  const prognosis = candidates.reduce<DPrognosis | undefined>((latest, p) => (latest === undefined || p.revision > latest.revision ? p : latest), undefined);
+  const prognosis = agreedPrognosis(known.prognoses, order);
   if (!prognosis) {
     return order.dPrognosisMessageId === undefined
       ? `no accepted D-Prognosis for ${order.congestionPoint} on ${order.period}: no agreed baseline`

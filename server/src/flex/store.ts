@@ -381,6 +381,7 @@ interface ContractRow {
   volume_price: string;
   penalty_rate: string;
   community_fee_bp: number;
+  direct_orders: boolean;
   state: ContractState;
   created_at: Date;
   updated_at: Date;
@@ -389,13 +390,13 @@ interface ContractRow {
 }
 
 const CONTRACT_COLUMNS = `id, community_id, participant_id, congestion_points, service_type, valid_from::text AS valid_from, valid_to::text AS valid_to,
-  time_zone, windows, currency, capacity_price::text AS capacity_price, volume_price::text AS volume_price, penalty_rate::text AS penalty_rate, community_fee_bp, state,
+  time_zone, windows, currency, capacity_price::text AS capacity_price, volume_price::text AS volume_price, penalty_rate::text AS penalty_rate, community_fee_bp, direct_orders, state,
   created_at, updated_at, activated_at, ended_at`;
 
 const toContract = (r: ContractRow): StoredContract => ({
   id: r.id, communityId: r.community_id, participantId: r.participant_id, congestionPoints: r.congestion_points, serviceType: r.service_type,
   validFrom: r.valid_from, validTo: r.valid_to, timeZone: r.time_zone, windows: r.windows, currency: r.currency,
-  capacityPrice: BigInt(r.capacity_price), volumePrice: BigInt(r.volume_price), penaltyRate: BigInt(r.penalty_rate), communityFeeBasisPoints: r.community_fee_bp, state: r.state,
+  capacityPrice: BigInt(r.capacity_price), volumePrice: BigInt(r.volume_price), penaltyRate: BigInt(r.penalty_rate), communityFeeBasisPoints: r.community_fee_bp, directOrders: r.direct_orders, state: r.state,
   createdAtMs: r.created_at.getTime(), updatedAtMs: r.updated_at.getTime(), activatedAtMs: r.activated_at?.getTime() ?? null, endedAtMs: r.ended_at?.getTime() ?? null,
 });
 
@@ -405,16 +406,16 @@ const msOrNull = (ms: number | null) => (ms === null ? null : new Date(ms));
 export async function saveContract(db: Queryable, c: StoredContract): Promise<void> {
   await db.query(
     `INSERT INTO flex_contracts (id, community_id, participant_id, congestion_points, service_type, valid_from, valid_to, time_zone, windows, currency,
-       capacity_price, volume_price, penalty_rate, state, created_at, updated_at, activated_at, ended_at, community_fee_bp)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11::bigint, $12::bigint, $13::bigint, $14, $15, $16, $17, $18, $19)
+       capacity_price, volume_price, penalty_rate, state, created_at, updated_at, activated_at, ended_at, community_fee_bp, direct_orders)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11::bigint, $12::bigint, $13::bigint, $14, $15, $16, $17, $18, $19, $20)
      ON CONFLICT (id, community_id) DO UPDATE SET participant_id = EXCLUDED.participant_id, congestion_points = EXCLUDED.congestion_points,
        service_type = EXCLUDED.service_type, valid_from = EXCLUDED.valid_from, valid_to = EXCLUDED.valid_to, time_zone = EXCLUDED.time_zone,
        windows = EXCLUDED.windows, currency = EXCLUDED.currency, capacity_price = EXCLUDED.capacity_price, volume_price = EXCLUDED.volume_price,
-       penalty_rate = EXCLUDED.penalty_rate, community_fee_bp = EXCLUDED.community_fee_bp, state = EXCLUDED.state, updated_at = EXCLUDED.updated_at, activated_at = EXCLUDED.activated_at,
+       penalty_rate = EXCLUDED.penalty_rate, community_fee_bp = EXCLUDED.community_fee_bp, direct_orders = EXCLUDED.direct_orders, state = EXCLUDED.state, updated_at = EXCLUDED.updated_at, activated_at = EXCLUDED.activated_at,
        ended_at = EXCLUDED.ended_at`,
     [c.id, c.communityId, c.participantId, [...c.congestionPoints], c.serviceType, c.validFrom, c.validTo, c.timeZone, JSON.stringify(c.windows), c.currency,
       c.capacityPrice.toString(), c.volumePrice.toString(), c.penaltyRate.toString(), c.state, new Date(c.createdAtMs), new Date(c.updatedAtMs),
-      msOrNull(c.activatedAtMs), msOrNull(c.endedAtMs), c.communityFeeBasisPoints],
+      msOrNull(c.activatedAtMs), msOrNull(c.endedAtMs), c.communityFeeBasisPoints, c.directOrders],
   );
 }
 

@@ -9,7 +9,7 @@ import { maySend, type FlexRequest, type UftpMessage } from './domain/uftp/messa
 import { checkDuplicate, judgeIncoming, referenceOf, type StoredReference, type Verdict } from './domain/rejections.js';
 import { rejectionReasonText } from './domain/rejection-reasons.js';
 import { judgeAttempt, RETRY_WINDOW_MS, type AttemptResult } from './domain/delivery.js';
-import { answerSettlement, unsettledOrders } from './settle.js';
+import { answerSettlement, directOrderContext, unsettledOrders } from './settle.js';
 import { requestActivations } from './activations.js';
 import { applyPortfolioQueryResponse } from './portfolio.js';
 import {
@@ -133,6 +133,7 @@ export class UftpTransport {
         congestionPoints: sender.congestionPoints,
         reference,
         ...(message.type === 'FlexSettlement' ? { unsettledOrders: await unsettledOrders(tx, identity.communityId, sender.domain, schemas) } : {}),
+        ...(message.type === 'FlexOrder' && message.flexOfferMessageId === undefined ? await directOrderContext(tx, identity.communityId, sender, message, schemas) : {}),
       });
       const reason = verdict.outcome === 'reject' ? verdict.reason : null;
       const state: MessageState = reason === null ? 'accepted' : 'rejected';

@@ -499,7 +499,7 @@ export async function startPlatform(options: PlatformOptions, claim?: StartClaim
     await controlRoutes(app, { control, authenticateDevice });
     await flexRoutes(app, { transport: uftp, admin: flexAdmin,
       contracts: flexContracts, portfolio: flexPortfolio, validation: flex.validation, operation: flex.operation,
-      reports: new FlexReports({ db, now: flexNow }), activations: new FlexActivations({ db, now: flexNow }) });
+      reports: new FlexReports({ db, now: flexNow }), activations: new FlexActivations({ db, now: flexNow, schemas: uftpSchemasNow }) });
     await auditRoutes(app, { db, requireAdmin, requireCommunityManager: (principal, communityId) => requireCommunityManager(db, principal, communityId) });
     await brokerSecurityRoutes(app, { hook: new BrokerAuthHook({ lookup: (deviceId) => directory.get(deviceId), verifySas: authenticateDevice }) });
     const installation = new InstallationView({

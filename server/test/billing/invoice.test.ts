@@ -44,6 +44,11 @@ const facts = (community: Partial<CommunityVat> = {}, member: MemberVat = { regi
 });
 
 const charges = (rows: readonly { kind: string }[]) => rows.filter((r): r is ChargeRow => r.kind === 'charge');
+/** The same month with a flexibility reward credited (flex's settle phase): 6.21 for 600 Wh moved in order-1. */
+const rewarded: InvoiceStatement = {
+  ...statement,
+  lines: [...statement.lines, { code: 'flex-reward', orderReference: 'order-1', orderPeriod: '2026-10-05', energyWh: 600, amount: '-6.21' }],
+};
 
 describe('invoices from statements', () => {
   it('orders rows consumption → production → environment, money only on charge rows', () => {
@@ -76,6 +81,33 @@ describe('invoices from statements', () => {
     ]);
     expect(invoice.totals).toEqual({ net: '8.87', vat: '2.69', gross: '11.56' });
     expect(invoice.notes.map((n) => n.key)).toEqual(['invoice.note.selfBilling', 'invoice.note.outsideScope', 'invoice.note.payable']);
+  });
+
+  it('credits a flexibility reward in its own section, taxed as the member\'s supply: private outside VAT, small business exempt, registered at the standard rate', () => {
+    const privately = buildInvoice(rewarded, facts());
+    expect(privately.rows.map((r) => `${r.section}:${r.key}`).slice(-2)).toEqual(['flexibility:flex-reward', 'environment:co2-avoided']);
+    const reward = charges(privately.rows).at(-1)!;
+    expect(reward).toEqual({
+      kind: 'charge', section: 'flexibility', position: 4, key: 'flex-reward', label: 'invoice.charge.flex-reward', labelValues: { orderReference: 'order-1', period: '2026-10-05' },
+      quantity: '0.600', unit: 'kWh', unitPrice: null, net: '-6.21', vat: { category: 'O', rate: '0' },
+    });
+    // Outside VAT with the member's sales: −4.59 − 6.21; the community's supplies keep their 20 %.
+    expect(privately.vatBreakdown).toEqual([
+      { category: 'O', rate: '0', taxable: '-10.80', vat: '0.00' },
+      { category: 'S', rate: '20', taxable: '13.46', vat: '2.69' },
+    ]);
+    expect(privately.totals).toEqual({ net: '2.66', vat: '2.69', gross: '5.35' });
+    expect(privately.notes.map((n) => n.key)).toEqual(['invoice.note.selfBilling', 'invoice.note.selfBillingFlexibility', 'invoice.note.outsideScope', 'invoice.note.payable']);
+
+    // A registered member: the reward at the community's standard rate, in one breakdown with the rest (15.44 − 1.98 − 4.59 − 6.21 = 2.66 → VAT 0.532).
+    const registered = buildInvoice(rewarded, facts({}, { regime: 'registered', vatId: 'ATU87654321' }));
+    expect(charges(registered.rows).at(-1)!.vat).toEqual({ category: 'S', rate: '20' });
+    expect(registered.vatBreakdown).toEqual([{ category: 'S', rate: '20', taxable: '2.66', vat: '0.53' }]);
+    expect(registered.totals).toEqual({ net: '2.66', vat: '0.53', gross: '3.19' });
+    // In Germany the standard rate is 19 %, whatever the community's own regime.
+    expect(charges(buildInvoice(rewarded, facts({ country: 'DE', regime: 'small-business' }, { regime: 'registered', vatId: 'DE123456789' })).rows).at(-1)!.vat).toEqual({ category: 'S', rate: '19' });
+    // A small business is exempt.
+    expect(charges(buildInvoice(rewarded, facts({}, { regime: 'small-business' })).rows).at(-1)!.vat).toEqual({ category: 'E', rate: '0' });
   });
 
   it('rounds VAT once per rate (EN 16931), not per line', () => {
@@ -126,7 +158,7 @@ describe('invoices from statements', () => {
 
   it('every key an invoice can carry exists in English and German and formats with intl-messageformat', () => {
     expect(Object.keys(de).sort()).toEqual(Object.keys(en).sort());
-    const invoice = buildInvoice(statement, facts({}, { regime: 'registered', vatId: 'ATU87654321', reverseCharge: true }, { corrects: 'SUN-2026-00007' }));
+    const invoice = buildInvoice(rewarded, facts({}, { regime: 'registered', vatId: 'ATU87654321', reverseCharge: true }, { corrects: 'SUN-2026-00007' }));
     const used = [
       ...invoice.rows.map((r) => ({ key: r.label, values: r.kind === 'charge' ? r.labelValues : {} })),
       ...invoice.notes.map((n) => ({ key: n.key, values: n.values ?? {} })),
@@ -138,7 +170,7 @@ describe('invoices from statements', () => {
       }
     }
     expect(invoice.kind).toBe('correction');
-    expect(String(new IntlMessageFormat(de['invoice.note.reverseCharge.AT'], 'de').format(invoice.notes[2]!.values)))
+    expect(String(new IntlMessageFormat(de['invoice.note.reverseCharge.AT'], 'de').format(invoice.notes.find((n) => n.key === 'invoice.note.reverseCharge.AT')!.values)))
       .toBe('Übergang der Steuerschuld auf den Leistungsempfänger (§ 19 Abs. 1c UStG). UID des Leistungsempfängers: ATU12345678.');
   });
 

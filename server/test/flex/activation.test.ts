@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activationWindow, answered, countedByHandW } from '../../src/flex/domain/activation.js';
+import { acceptedPowerW, activationWindow, answered, countedByHandW } from '../../src/flex/domain/activation.js';
 import { periodGrid } from '../../src/flex/domain/isp.js';
 
 /** Manual activation requests, pure: the ordered window and direction, and answers only before it begins. */
@@ -29,5 +29,16 @@ describe('manual activation requests', () => {
     expect(countedByHandW(800, [300])).toBe(300);
     expect(countedByHandW(0, [300])).toBe(0);
     expect(countedByHandW(-1_500, [-300, 200])).toBe(-200);
+  });
+
+  it('takes the power a member says when accepting, within their opt-in; an opt-in without a maximum needs one', () => {
+    expect(acceptedPowerW('accept', undefined, 300)).toBeNull();
+    expect(acceptedPowerW('accept', 200, 300)).toBe(200);
+    expect(acceptedPowerW('accept', 300, 300)).toBe(300);
+    expect(acceptedPowerW('accept', 5_000, null)).toBe(5_000);
+    expect(acceptedPowerW('decline', undefined, null)).toBeNull();
+    for (const [answer, given, max] of [['accept', undefined, null], ['accept', 301, 300], ['accept', 0, null], ['accept', 1.5, null], ['decline', 100, 300]] as const) {
+      expect(() => acceptedPowerW(answer, given, max), `${answer} ${given} ${max}`).toThrow(expect.objectContaining({ field: 'body/powerW' }));
+    }
   });
 });

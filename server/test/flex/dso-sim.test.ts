@@ -259,13 +259,13 @@ describe.each(storeKinds)('DSO simulator ↔ platform over UFTP, and settlement,
       .find((o: { messageId: string }) => o.messageId === sim.orders[0]!.order.flexOfferMessageId).baseline.map((b: { isp: number; powerW: number }) => [b.isp, b.powerW]));
     const before = await delivery();
     expect(before).toMatchObject({ orderReference: sim.orders[0]!.order.orderReference, state: 'accepted' });
-    expect(before.isps).toEqual([73, 74, 75, 76].map((isp) => ({ isp, baselineW: offerBaseline.get(isp), orderedW: -1_200, actualW: null, deliveredW: null, deficiencyW: null })));
+    expect(before.isps).toEqual([73, 74, 75, 76].map((isp) => ({ isp, baselineW: offerBaseline.get(isp), orderedW: -1_200, byHandW: 0, automatedW: -1_200, actualW: null, deliveredW: null, deficiencyW: null })));
     await meter([73, 74, 75, 76], 100, 150);
     for (const isp of [73, 74, 75, 76]) dsoMeter.set(isp, 250);
     expect((await delivery()).isps).toEqual([73, 74, 75, 76].map((isp) => {
       const baselineW = offerBaseline.get(isp)!;
       // Down from the baseline is delivered (at most the 1200 W ordered); short of baseline − 1200 W is deficient.
-      return { isp, baselineW, orderedW: -1_200, actualW: 1_000, deliveredW: Math.max(-1_200, Math.min(0, 1_000 - baselineW)), deficiencyW: Math.max(0, 1_000 - (baselineW - 1_200)) };
+      return { isp, baselineW, orderedW: -1_200, byHandW: 0, automatedW: -1_200, actualW: 1_000, deliveredW: Math.max(-1_200, Math.min(0, 1_000 - baselineW)), deficiencyW: Math.max(0, 1_000 - (baselineW - 1_200)) };
     }));
     clock = AFTER;
     const settlement = await sim.settle(PERIOD);

@@ -138,9 +138,20 @@ describe('UFTP: what must be accepted is accepted', () => {
     expect(judgeIncoming(signed({ ...order, activationFactor: 50, price: 5_000_000_000n, isps: [{ power: -3999, start: 73, duration: 4 }] }), context('AGR', { reference: { message: odd } })).outcome).toBe('reject');
   });
 
-  it('a direct order where a contract allows it', () => {
+  it('a direct order where a contract allows it, measured against a D-Prognosis the DSO accepted', () => {
     const direct = { ...order, unsolicited: true, flexOfferMessageId: undefined, optionReference: undefined };
-    expect(judgeIncoming(signed(direct), context('AGR', { directOrdersAgreed: true }))).toEqual({ outcome: 'accept' });
+    const baseline = { ...prognosis, period: direct.period, congestionPoint: direct.congestionPoint };
+    const codes = (message: typeof direct, accepted: readonly DPrognosis[]) => {
+      const verdict = judgeIncoming(signed(message), context('AGR', { directOrdersAgreed: true, acceptedPrognoses: accepted }));
+      return verdict.outcome === 'reject' ? verdict.rejections.map((r) => r.code) : verdict.outcome;
+    };
+    expect(codes(direct, [baseline])).toBe('accept');
+    expect(codes({ ...direct, dPrognosisMessageId: baseline.messageId }, [baseline])).toBe('accept');
+    // No accepted D-Prognosis for its congestion point and Period: no baseline.
+    expect(codes(direct, [])).toEqual(['invalid_message']);
+    expect(codes(direct, [{ ...baseline, period: '2026-06-03' }])).toEqual(['invalid_message']);
+    // One it names that is not among those accepted.
+    expect(codes({ ...direct, dPrognosisMessageId: '00000000-0000-4000-8000-00000000dead' }, [baseline])).toEqual(['unknown_reference']);
   });
 
   it('an order for an offer Gridshare sent to another DSO is an unknown reference', () => {

@@ -226,6 +226,26 @@ describe.skipIf(!uftpPresent).each(storeKinds)('flexibility requests validated o
     // Declined: the plug counts for nothing, the battery is bound to the whole order again.
     expect(await targetsNow()).toEqual(unanswered);
     expect((await summary()).body[0]).toMatchObject({ pending: 0, accepted: 0, declined: 1 });
+    // The member may say how much they will move: above what the opt-in allows, or with a decline, is refused and changes nothing.
+    expect((await answer(w.memberA.token, { answer: 'accept', powerW: 301 })).body).toMatchObject({ field: 'body/powerW' });
+    expect((await answer(w.memberA.token, { answer: 'decline', powerW: 100 })).body).toMatchObject({ field: 'body/powerW' });
+    expect((await mine()).body[0].state).toBe('declined');
+    expect((await answer(w.memberA.token, { answer: 'accept', powerW: 200 })).status).toBe(200);
+    expect(await targetsNow()).toEqual(new Map([...unanswered].map(([step, watts]) => [step, [73, 74, 75, 76].some((isp) => stepOf(isp) === step) ? watts + 200 : watts])));
+    // Delivery monitoring shows the order split: what members accepted to move by hand and what the automated devices are bound to.
+    const delivery = (await manager('GET', `/api/v1/communities/${w.communityA}/flex/orders/${ordered.messageId}/delivery`)).body;
+    const orderedAt = new Map<number, number>(delivery.isps.map((i: { isp: number; orderedW: number }) => [i.isp, i.orderedW]));
+    for (const i of delivery.isps as { isp: number; orderedW: number; byHandW: number; automatedW: number }[]) {
+      const byHand = [73, 74, 75, 76].includes(i.isp) && i.orderedW < 0 ? Math.max(i.orderedW, -200) : 0;
+      expect([i.byHandW, i.automatedW], `ISP ${i.isp}`).toEqual([byHand, orderedAt.get(i.isp)! - byHand]);
+    }
+    // An opt-in without a maximum: accepting must say the power (else nothing would be counted for it); with one, it counts.
+    expect((await call(w.memberA.token, 'PUT', `/api/v1/flex/contracts/${contractId}/devices/${plug}`, { maxPowerW: null })).status).toBe(200);
+    const unsaid = await answer(w.memberA.token, { answer: 'accept' });
+    expect([unsaid.status, unsaid.body.field]).toEqual([400, 'body/powerW']);
+    expect((await answer(w.memberA.token, { answer: 'accept', powerW: 450 })).status).toBe(200);
+    expect(await targetsNow()).toEqual(new Map([...unanswered].map(([step, watts]) => [step, [73, 74, 75, 76].some((isp) => stepOf(isp) === step) ? watts + 450 : watts])));
+    expect((await answer(w.memberA.token, { answer: 'decline' })).body.state).toBe('declined');
     // Once the first ordered ISP has begun the answer stands.
     const before = clock;
     clock = Date.parse(startsAt);

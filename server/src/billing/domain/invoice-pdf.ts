@@ -83,7 +83,7 @@ export function invoicePdf(invoice: Invoice, locale: string): Promise<Buffer> {
     cell(format.decimal(r.quantity), 'quantity', y, 'right');
     cell(printable(r.unit), 'unit', y);
     if (r.kind === 'charge') {
-      cell(format.decimal(r.unitPrice), 'unitPrice', y, 'right');
+      cell(r.unitPrice === null ? '' : format.decimal(r.unitPrice), 'unitPrice', y, 'right');
       cell(r.vat.category === 'S' ? format.decimal(r.vat.rate) : r.vat.category, 'vat', y, 'right');
       cell(format.decimal(r.net), 'net', y, 'right');
     }

@@ -2,7 +2,7 @@ import { isValidBIC, isValidIBAN, electronicFormatIBAN } from 'ibantools';
 import { BadRequestError } from '../../kernel/errors.js';
 import { formatFixed } from '../../kernel/decimal.js';
 import { formatMinor, minorDigits, parseFixed } from '../../kernel/money.js';
-import { lineVat, parseRate, vatOf, vatPreset, type CommunityVat, type LineVat, type MemberVat, type TariffComponent, type VatCategory } from './vat.js';
+import { lineVat, parseRate, rewardVat, vatOf, vatPreset, type CommunityVat, type LineVat, type MemberVat, type TariffComponent, type VatCategory } from './vat.js';
 import { parseInvoiceNumber } from './invoice-number.js';
 
 /**
@@ -20,6 +20,7 @@ import { parseInvoiceNumber } from './invoice-number.js';
  * Positive gross is owed by the member, negative gross is owed to them.
  */
 
+interface InvoiceRewardLine { readonly code: 'flex-reward'; readonly orderReference: string; readonly orderPeriod: string; readonly energyWh: number; readonly amount: string }
 interface InvoiceTariffLine { readonly code: TariffComponent; readonly tariffId: string; readonly energyWh: number; readonly unitPrice: string; readonly amount: string }
 
 /** The part of a statement (billing/statement.ts) an invoice is built from. */
@@ -27,8 +28,8 @@ export interface InvoiceStatement {
   readonly periodStart: string;
   readonly periodEnd: string;
   readonly currency: string;
-  /** A flexibility reward line (`flex-reward`) is not invoiced yet: its VAT treatment is still to be decided, so it is refused. */
-  readonly lines: readonly (InvoiceTariffLine | { readonly code: 'flex-reward' })[];
+  /** Tariff lines and flexibility rewards (`flex-reward`: a credit for an order's flexibility, VAT by `rewardVat`). */
+  readonly lines: readonly (InvoiceTariffLine | InvoiceRewardLine)[];
   readonly energy: {
     readonly consumptionWh: number; readonly selfConsumedWh: number; readonly fromCommunityWh: number; readonly fromGridWh: number;
     readonly productionWh: number; readonly toCommunityWh: number; readonly toGridWh: number;
@@ -72,7 +73,7 @@ export interface InvoiceFacts {
   readonly corrects?: string;
 }
 
-export type Section = 'consumption' | 'production' | 'environment';
+export type Section = 'consumption' | 'production' | 'flexibility' | 'environment';
 export type QuantityKey = 'consumption' | 'own-pv' | 'from-community' | 'from-grid' | 'production' | 'used-at-home' | 'to-community' | 'to-grid' | 'co2-avoided';
 
 export interface QuantityRow {
@@ -88,13 +89,14 @@ export interface ChargeRow {
   readonly kind: 'charge';
   readonly section: Exclude<Section, 'environment'>;
   readonly position: number;
-  readonly key: TariffComponent;
+  readonly key: TariffComponent | 'flex-reward';
   readonly label: string;
-  readonly labelValues: { readonly tariff: string };
+  /** The tariff's name; for a reward, the order and its Period. */
+  readonly labelValues: Readonly<Record<string, string>>;
   readonly quantity: string;
   readonly unit: 'kWh';
-  /** Price per kWh as the tariff states it, in the document's currency. */
-  readonly unitPrice: string;
+  /** Price per kWh as the tariff states it, in the document's currency; null for a reward (shared by contribution, not priced per kWh). */
+  readonly unitPrice: string | null;
   /** Net amount, rounded to the minor unit. */
   readonly net: string;
   readonly vat: LineVat;
@@ -187,6 +189,15 @@ export function buildInvoice(statement: InvoiceStatement, facts: InvoiceFacts): 
       vat: lineVat(component, facts.community.vat, facts.member.vat),
     }));
 
+  // A reward credits the member for the flexibility they moved (their contribution, kWh), taxed as their supply.
+  const rewards: ChargeRow[] = statement.lines
+    .filter((line): line is InvoiceRewardLine => line.code === 'flex-reward')
+    .map((line) => ({
+      kind: 'charge', section: 'flexibility', position: 0, key: 'flex-reward', label: 'invoice.charge.flex-reward',
+      labelValues: { orderReference: line.orderReference, period: line.orderPeriod }, quantity: kwh(line.energyWh), unit: 'kWh', unitPrice: null,
+      net: formatMinor(parseFixed(line.amount, digits), digits), vat: rewardVat(facts.community.vat, facts.member.vat),
+    }));
+
   const { energy } = statement;
   const producer = energy.productionWh > 0 || statement.lines.some((line) => line.code === 'community-sales');
   const unordered: InvoiceRow[] = [
@@ -205,6 +216,7 @@ export function buildInvoice(statement: InvoiceStatement, facts: InvoiceFacts): 
         quantity('production', 'to-grid', energy.toGridWh),
       ]
       : []),
+    ...rewards,
     { kind: 'quantity', section: 'environment', key: 'co2-avoided', label: 'invoice.row.co2-avoided', quantity: statement.co2AvoidedKg, unit: 'kg CO₂' },
   ];
   const rows = unordered.map((row) => (row.kind === 'charge' ? { ...row, position: ++position } : row));
@@ -234,6 +246,7 @@ export function buildInvoice(statement: InvoiceStatement, facts: InvoiceFacts): 
   const notes: Invoice['notes'][number][] = [];
   if (facts.corrects) notes.push({ key: 'invoice.note.corrects', values: { number: facts.corrects } });
   if (chargeRows.some((row) => row.section === 'production')) notes.push({ key: 'invoice.note.selfBilling' });
+  if (rewards.length > 0) notes.push({ key: 'invoice.note.selfBillingFlexibility' });
   if (categories.has('AE')) notes.push({ key: preset.reverseChargeNote, values: { buyerVatId: facts.community.vat.vatId ?? '', sellerVatId: facts.member.vat.vatId ?? '' } });
   if (categories.has('E')) notes.push({ key: preset.smallBusinessNote });
   if (categories.has('O')) notes.push({ key: 'invoice.note.outsideScope' });

@@ -100,6 +100,20 @@ export function lineVat(component: TariffComponent, community: CommunityVat, mem
 }
 
 /**
+ * The VAT of a flexibility reward (flex's `flex-reward` line): the member is paid for a service they
+ * supplied to the community (the aggregator) — moving their devices for the grid operator — so, as for
+ * their energy sales (`community-sales`), the community bills it to itself on their behalf and the VAT
+ * follows the member: a private household is outside the scope of VAT, a small business is exempt, a
+ * registered business charges the standard rate of the community's VAT country (a service between two
+ * businesses of one country, not electricity: no domestic reverse charge).
+ */
+export function rewardVat(community: CommunityVat, member: MemberVat): LineVat {
+  if (member.regime === 'private') return { category: 'O', rate: '0' };
+  if (member.regime === 'small-business') return { category: 'E', rate: '0' };
+  return { category: 'S', rate: vatPreset(community.country).standardRate };
+}
+
+/**
  * The VAT of one category and rate: the taxable amount (sum of the rounded line nets, minor
  * units) times the rate, rounded once, half away from zero. This is EN 16931's rule (BT-117 per
  * VAT breakdown) and what Art. 226 of the VAT Directive asks for: the VAT payable per rate.

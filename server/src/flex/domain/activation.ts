@@ -1,3 +1,4 @@
+import { BadRequestError } from '../../kernel/errors.js';
 import { ispStartMs, perIsp, type PeriodGrid } from './isp.js';
 import type { FlexOrder } from './uftp/messages.js';
 
@@ -38,11 +39,27 @@ export function answered(startsAtMs: number, answer: ActivationAnswer, nowMs: nu
 }
 
 /**
+ * The power a member accepting a request says they will move by hand (W), checked against what their
+ * opt-in allows: none given → the opt-in's maximum (null: the power it will count is left to the
+ * opt-in); an opt-in without a maximum needs one, else the plan could count nothing for the answer;
+ * above the opt-in's maximum, or given with a decline → refused naming `body/powerW`.
+ */
+export function acceptedPowerW(answer: ActivationAnswer, givenW: number | undefined, optInMaxW: number | null): number | null {
+  if (givenW === undefined) {
+    if (answer === 'accept' && optInMaxW === null) throw new BadRequestError('body/powerW: your opt-in sets no maximum power; say how much power (W) you will move by hand', 'body/powerW');
+    return null;
+  }
+  if (answer === 'decline') throw new BadRequestError('body/powerW: a power goes with accept only', 'body/powerW');
+  if (!Number.isInteger(givenW) || givenW < 1) throw new BadRequestError(`body/powerW: ${givenW} is not a whole number of watts above 0`, 'body/powerW');
+  if (optInMaxW !== null && givenW > optInMaxW) throw new BadRequestError(`body/powerW: ${givenW} W is above the ${optInMaxW} W your opt-in allows`, 'body/powerW');
+  return givenW;
+}
+
+/**
  * What the members who accepted a manual activation request are counted for in an ISP of the order
- * (W, signed as the ordered power): the power they allowed on their opt-in, summed, at most the
- * ordered power. A declined or unanswered request counts nothing, nor one whose member set no
- * maximum power (how far a device moved by hand goes is not known then); the plan's automated
- * devices are bound to deliver the rest.
+ * (W, signed as the ordered power): the power each said they will move (`acceptedPowerW`; none said: the
+ * maximum of their opt-in; both: the smaller), summed, at most the ordered power. A declined or
+ * unanswered request counts nothing; the plan's automated devices are bound to deliver the rest.
  */
 export function countedByHandW(orderedW: number, acceptedAllowedW: readonly number[]): number {
   const allowed = acceptedAllowedW.reduce((sum, w) => sum + Math.max(0, w), 0);

@@ -38,10 +38,13 @@ export interface ContractInput {
   readonly penaltyRate: string;
   /** The community's fee on positive net settlements before members share the rest, in percent (0–100, ≤ 2 places); none when absent. */
   readonly communityFeePercent?: string;
+  /** The DSO may order without an offer (UFTP 3.1 direct FlexOrders), against the D-Prognosis it accepted; false when absent. */
+  readonly directOrders?: boolean;
 }
 
 /** The input checked: the same terms, the amounts as exact micro-units. */
-export interface ContractTerms extends Omit<ContractInput, 'capacityRemuneration' | 'volumeRemuneration' | 'penaltyRate' | 'communityFeePercent'> {
+export interface ContractTerms extends Omit<ContractInput, 'capacityRemuneration' | 'volumeRemuneration' | 'penaltyRate' | 'communityFeePercent' | 'directOrders'> {
+  readonly directOrders: boolean;
   readonly capacityPrice: MicroPrice;
   readonly volumePrice: MicroPrice;
   readonly penaltyRate: MicroPrice;
@@ -83,6 +86,7 @@ export function checkContract(input: ContractInput, party: ContractParty | undef
     volumePrice: amount(input.volumeRemuneration, 'volumeRemuneration'),
     penaltyRate: amount(input.penaltyRate, 'penaltyRate'),
     communityFeeBasisPoints: feeBasisPoints(input.communityFeePercent ?? '0'),
+    directOrders: input.directOrders ?? false,
   };
 }
 

@@ -1,6 +1,7 @@
 import { dayRange } from '../../kernel/calendar.js';
 import { ispStartMs, layOut, periodGrid, sameUtcOffsets, type PeriodGrid } from './isp.js';
 import { orderMismatches } from './matching.js';
+import { agreedPrognosis } from './settlement.js';
 import { rejection, rejectionReasonText, type Rejection } from './rejection-reasons.js';
 import type { Participant } from './uftp/inbound.js';
 import { mayReceive, maySend, type DPrognosis, type FlexOffer, type FlexOrder, type FlexRequest, type FlexSettlement, type IspRange, type MessageType, type UftpMessage, type UftpRole } from './uftp/messages.js';
@@ -38,6 +39,8 @@ export interface InboundContext {
   readonly latestRevision?: number | undefined;
   /** A contract with the sender allows FlexOrders without a FlexOffer. */
   readonly directOrdersAgreed?: boolean;
+  /** (direct FlexOrder) The D-Prognoses of ours the sender accepted for the order's congestion point and Period: its baseline. */
+  readonly acceptedPrognoses?: readonly DPrognosis[];
   /** (DSO) Mutually exclusive offer options are supported at the congestion point. */
   readonly mutexOffersSupported?: boolean;
   /** (FlexSettlement) Orders we accepted from the sender that have not been settled yet. */
@@ -240,6 +243,7 @@ export function checkFlexOrder(order: FlexOrder, context: InboundContext): Rejec
   if (direct) {
     if (order.flexOfferMessageId !== undefined) rejections.push(rejection('invalid_message', 'an unsolicited FlexOrder names a FlexOffer'));
     else if (!context.directOrdersAgreed) rejections.push(rejection('direct_order_not_agreed', 'no contract allows FlexOrders without a FlexOffer'));
+    else rejections.push(...checkDirectBaseline(order, context.acceptedPrognoses ?? []));
     return rejections;
   }
   if (order.flexOfferMessageId === undefined) {
@@ -253,6 +257,18 @@ export function checkFlexOrder(order: FlexOrder, context: InboundContext): Rejec
   const offer = context.reference!.message as FlexOffer;
   rejections.push(...orderMismatches(order, offer).filter((m) => !rejections.some((r) => r.code === m.code)));
   return rejections;
+}
+
+/**
+ * A direct order is measured against a D-Prognosis the DSO accepted (there is no offer's baseline):
+ * the one it names must be one of those (else Unknown MessageID reference), and without a name
+ * there must be one for its congestion point and Period.
+ */
+function checkDirectBaseline(order: FlexOrder, accepted: readonly DPrognosis[]): Rejection[] {
+  if (agreedPrognosis(accepted, order)) return [];
+  return order.dPrognosisMessageId === undefined
+    ? [rejection('invalid_message', `no D-Prognosis for ${order.congestionPoint} on ${order.period} was accepted: a direct FlexOrder has no baseline`)]
+    : [rejection('unknown_reference', `D-PrognosisMessageID ${order.dPrognosisMessageId} is no D-Prognosis for ${order.congestionPoint} on ${order.period} you accepted`)];
 }
 
 /** What a DSO checks of a FlexOffer (the DSO simulator uses it). */

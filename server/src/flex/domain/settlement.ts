@@ -2,7 +2,7 @@ import { formatNano, type MicroPrice, type Nano } from '../../kernel/money.js';
 import type { Wh } from '../../kernel/energy.js';
 import { perIsp, toRanges } from './isp.js';
 import { responseHeader, type ResponseIds } from './uftp/inbound.js';
-import type { FlexOrder, FlexOrderSettlement, FlexOrderSettlementIsp, FlexOrderSettlementStatus, FlexSettlement, FlexSettlementResponse } from './uftp/messages.js';
+import type { DPrognosis, FlexOrder, FlexOrderSettlement, FlexOrderSettlementIsp, FlexOrderSettlementStatus, FlexSettlement, FlexSettlementResponse } from './uftp/messages.js';
 import { NANO_PER_AMOUNT_UNIT } from './uftp/values.js';
 
 /**
@@ -25,6 +25,17 @@ import { NANO_PER_AMOUNT_UNIT } from './uftp/values.js';
  *   NetSettlement = Price − Penalty (negative when penalties exceed the price)
  * Amounts are divided once and rounded once (half away from zero) to the 4 decimals UFTP carries.
  */
+
+/**
+ * The D-Prognosis an order is measured against: the one it names (D-PrognosisMessageID), else the
+ * latest revision for its congestion point and Period — among those the DSO accepted. Undefined: no
+ * agreed baseline (a direct order is then rejected, a settlement disputed).
+ */
+export function agreedPrognosis(accepted: readonly DPrognosis[], order: Pick<FlexOrder, 'period' | 'congestionPoint' | 'dPrognosisMessageId'>): DPrognosis | undefined {
+  return accepted
+    .filter((p) => p.period === order.period && p.congestionPoint === order.congestionPoint && (order.dPrognosisMessageId === undefined || p.messageId === order.dPrognosisMessageId))
+    .reduce<DPrognosis | undefined>((latest, p) => (latest === undefined || p.revision > latest.revision ? p : latest), undefined);
+}
 
 export interface IspSettlementFigures {
   readonly deliveredFlexPower: number;

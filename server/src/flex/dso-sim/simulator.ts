@@ -187,6 +187,22 @@ export class DsoSimulator {
   }
 
   /**
+   * A direct FlexOrder (UFTP 3.1: Unsolicited, no FlexOffer), for a contract that allows them: the
+   * deviation per ISP at the DSO's price, measured against the D-Prognosis it names (`dPrognosisMessageId`)
+   * or else the latest accepted for the Period; settled like any order.
+   */
+  async orderDirectly(period: string, isps: FlexOrder['isps'], price: bigint, options: { readonly currency?: string; readonly dPrognosisMessageId?: string } = {}): Promise<FlexOrder> {
+    const order: FlexOrder = {
+      type: 'FlexOrder', ...this.header(), ...this.flexHeader(period), unsolicited: true, price, currency: options.currency ?? 'EUR',
+      orderReference: `${this.options.domain}-${this.orders.length + 1}`, activationFactor: 100, isps,
+      ...(options.dPrognosisMessageId === undefined ? {} : { dPrognosisMessageId: options.dPrognosisMessageId }),
+    };
+    this.orders.push({ order, state: 'sent' });
+    await this.send(order);
+    return order;
+  }
+
+  /**
    * The DSOPortfolioUpdate this DSO registers its congestion point and connections with. UFTP
    * sends it to the common reference operator (CRO), not to aggregators; the simulator plays that
    * CRO too (same domain and key, role CRO) and answers an AGR's AGRPortfolioQuery from it.

@@ -73,17 +73,26 @@ export async function activationById(db: Queryable, id: string, options: { lock?
   return row && toActivation(row);
 }
 
-export async function setActivationState(db: Queryable, id: string, state: ActivationState, atMs: number): Promise<void> {
-  await db.query('UPDATE flex_activation_requests SET state = $2, answered_at = $3 WHERE id = $1', [id, state, new Date(atMs)]);
+/** The answer: its state, when, and the power the member said they will move by hand (null: their opt-in's maximum). */
+export async function setActivationState(db: Queryable, id: string, state: ActivationState, atMs: number, powerW: number | null): Promise<void> {
+  await db.query('UPDATE flex_activation_requests SET state = $2, answered_at = $3, power_w = $4 WHERE id = $1', [id, state, new Date(atMs), powerW]);
 }
 
-/** An order's accepted requests with the power their devices' members allowed on the contract's opt-in (null: no maximum set). */
-export async function acceptedAllowances(db: Queryable, communityId: string, orderMessageId: string, contractId: string): Promise<Array<{ firstIsp: number; lastIsp: number; direction: ActivationDirection; maxPowerW: number | null }>> {
-  const rows = await db.query<{ first_isp: number; last_isp: number; direction: ActivationDirection; max_power_w: number | null }>(
-    `SELECT a.first_isp, a.last_isp, a.direction, d.max_power_w FROM flex_activation_requests a
+/** The most power the device's member allows on the opt-in to the contract (null: no maximum set; undefined: not opted in). */
+export async function optInMaxPowerW(db: Queryable, communityId: string, contractId: string, deviceId: string): Promise<number | null | undefined> {
+  const [row] = await db.query<{ max_power_w: number | null }>(
+    'SELECT max_power_w FROM flex_contract_devices WHERE community_id = $1 AND contract_id = $2 AND device_id = $3', [communityId, contractId, deviceId],
+  );
+  return row ? row.max_power_w : undefined;
+}
+
+/** An order's accepted requests with the power counted for each: what the member said when accepting or their opt-in's maximum, the smaller of the two (null: neither, an answer from before 0195). */
+export async function acceptedAllowances(db: Queryable, communityId: string, orderMessageId: string, contractId: string): Promise<Array<{ firstIsp: number; lastIsp: number; direction: ActivationDirection; countedW: number | null }>> {
+  const rows = await db.query<{ first_isp: number; last_isp: number; direction: ActivationDirection; counted_w: number | null }>(
+    `SELECT a.first_isp, a.last_isp, a.direction, LEAST(a.power_w, d.max_power_w) AS counted_w FROM flex_activation_requests a
        JOIN flex_contract_devices d ON d.device_id = a.device_id AND d.community_id = a.community_id AND d.contract_id = $3
      WHERE a.community_id = $1 AND a.order_message_id = $2 AND a.state = 'accepted' ORDER BY a.id`,
     [communityId, orderMessageId, contractId],
   );
-  return rows.map((r) => ({ firstIsp: r.first_isp, lastIsp: r.last_isp, direction: r.direction, maxPowerW: r.max_power_w }));
+  return rows.map((r) => ({ firstIsp: r.first_isp, lastIsp: r.last_isp, direction: r.direction, countedW: r.counted_w }));
 }

@@ -39,7 +39,7 @@ function FlexSections({ community, fmt }: { community: Community; fmt: Formatter
       <Contracts community={community} fmt={fmt} participants={participants.data ?? []} />
       <Portfolio community={community} />
       <Prognosis community={community} fmt={fmt} />
-      <Offers community={community} fmt={fmt} />
+      <Offers community={community} fmt={fmt} participants={participants.data ?? []} />
       <Settlements community={community} fmt={fmt} />
       <Messages community={community} fmt={fmt} />
     </>
@@ -144,7 +144,7 @@ function Contracts({ community, fmt, participants }: { community: Community; fmt
         participantId: v.participantId!, congestionPoints: listOf(v.congestionPoints), serviceType: v.serviceType as FlexContract['serviceType'],
         validFrom: v.validFrom!, validTo: v.validTo!, windows: [{ weekdays, from: v.from!, to: v.to! }],
         capacityRemuneration: v.capacityRemuneration!, volumeRemuneration: v.volumeRemuneration!, penaltyRate: v.penaltyRate!,
-        communityFeePercent: v.communityFeePercent!,
+        communityFeePercent: v.communityFeePercent!, directOrders: v.directOrders === 'on',
       },
     });
     contracts.reload();
@@ -169,6 +169,7 @@ function Contracts({ community, fmt, participants }: { community: Community; fmt
                   capacity: fmt.money(c.capacityRemuneration), volume: fmt.pricePerKWh(c.volumeRemuneration), penalty: fmt.pricePerKWh(c.penaltyRate),
                 })}</small></div>
                 <div><small class="muted">{t('manageFlex.communityFeeOf', { fee: fmt.count(Number(c.communityFeePercent)) })}</small></div>
+                {c.directOrders && <div><small class="muted">{t('manageFlex.directOrdersAllowed')}</small></div>}
                 <div>{t('manageFlex.participation', { devices: c.participation.devices, power: fmt.power(c.participation.allowedPowerW) })}</div>
                 <div>
                   {c.state === 'draft' && <button type="button" onClick={() => act(c, 'activate')} disabled={action.busy}>{t('manageFlex.activate')}</button>}
@@ -207,6 +208,7 @@ function Contracts({ community, fmt, participants }: { community: Community; fmt
           <Field id="flex-c-fee" label={t('manageFlex.communityFee')} hint={t('manageFlex.communityFeeHint')}>
             <input id="flex-c-fee" name="communityFeePercent" type="number" min="0" max="100" step="0.01" defaultValue="0" aria-describedby="flex-c-fee-hint" required />
           </Field>
+          <label><input type="checkbox" name="directOrders" /> {t('manageFlex.directOrders')}</label>
           <button type="submit" disabled={action.busy}>{t('manageFlex.createContract')}</button>
         </form>
       )}
@@ -275,11 +277,25 @@ function Prognosis({ community, fmt }: { community: Community; fmt: Formatter })
   );
 }
 
-function Offers({ community, fmt }: { community: Community; fmt: Formatter }) {
+function Offers({ community, fmt, participants }: { community: Community; fmt: Formatter; participants: FlexParticipant[] }) {
   const { t } = useI18n();
   const offers = useApi('flexOffers', { params: { id: community.id } }, { refreshMs: 60_000 });
   const [order, setOrder] = useState<string | undefined>(undefined);
   const action = useAction();
+  const offer = useAction();
+  const dsos = participants.filter((p) => p.role === 'DSO');
+  // An unsolicited offer: one range of ISPs and the deviation toward which the plan moves in them (W, + = more consumption).
+  const make = (event: Event) => offer.submit(event, async (v) => {
+    const [participantId, congestionPoint] = JSON.parse(v.point!) as [string, string];
+    await call('offerFlexUnsolicited', {
+      params: { id: community.id },
+      body: {
+        participantId, congestionPoint, period: v.period!,
+        isps: [{ start: Number(v.start), duration: Number(v.duration), minPower: Number(v.minPower), maxPower: Number(v.maxPower) }],
+      },
+    });
+    offers.reload();
+  });
   const revoke = (o: FlexOfferView) => void action.run(async () => {
     await call('revokeFlexOffer', { params: { id: community.id, messageId: o.messageId } });
     offers.reload();
@@ -292,7 +308,10 @@ function Offers({ community, fmt }: { community: Community; fmt: Formatter }) {
           <ul class="rows" aria-label={t('manageFlex.offers')}>
             {list.map((o) => (
               <li key={o.messageId}>
-                <div><strong>{fmt.day(o.period)}</strong> · {o.congestionPoint} <Badge tone={o.state === 'ordered' ? 'good' : o.state === 'rejected' || o.state === 'failed' ? 'bad' : 'neutral'}>{o.state}</Badge></div>
+                <div>
+                  <strong>{fmt.day(o.period)}</strong> · {o.congestionPoint} <Badge tone={o.state === 'ordered' ? 'good' : o.state === 'rejected' || o.state === 'failed' ? 'bad' : 'neutral'}>{o.state}</Badge>
+                  {o.requestMessageId === null && <> <Badge tone="neutral">{t('manageFlex.unsolicited')}</Badge></>}
+                </div>
                 <div><small class="muted">{t('manageFlex.offerCost', { devices: o.devices, plan: fmt.money(o.planCost), baseline: fmt.money(o.baselineCost) })}</small></div>
                 <div>
                   {['queued', 'sent', 'accepted'].includes(o.state) && <button type="button" class="secondary" onClick={() => revoke(o)} disabled={action.busy}>{t('manageFlex.revoke')}</button>}
@@ -305,6 +324,28 @@ function Offers({ community, fmt }: { community: Community; fmt: Formatter }) {
       </Async>
       <ErrorNote error={action.error} />
       {order && <Delivery community={community} orderMessageId={order} fmt={fmt} />}
+      {dsos.some((p) => p.congestionPoints.length > 0) && (
+        <form onSubmit={make} aria-labelledby="flex-offer-heading">
+          <h3 id="flex-offer-heading">{t('manageFlex.newOffer')}</h3>
+          <p><small class="muted">{t('manageFlex.newOfferHint')}</small></p>
+          <Field id="flex-o-point" label={t('manageFlex.offerPoint')}>
+            <select id="flex-o-point" name="point">
+              {dsos.flatMap((p) => p.congestionPoints.map((cp) => <option key={`${p.id} ${cp}`} value={JSON.stringify([p.id, cp])}>{cp} · {p.domain}</option>))}
+            </select>
+          </Field>
+          <Field id="flex-o-period" label={t('manageFlex.offerPeriod')}><input id="flex-o-period" name="period" type="date" required /></Field>
+          <Field id="flex-o-start" label={t('manageFlex.offerStart')} hint={t('manageFlex.offerStartHint')}>
+            <input id="flex-o-start" name="start" type="number" min="1" max="100" step="1" required aria-describedby="flex-o-start-hint" />
+          </Field>
+          <Field id="flex-o-duration" label={t('manageFlex.offerDuration')}><input id="flex-o-duration" name="duration" type="number" min="1" max="100" step="1" defaultValue="4" required /></Field>
+          <Field id="flex-o-min" label={t('manageFlex.offerMinPower')} hint={t('manageFlex.offerPowerHint')}>
+            <input id="flex-o-min" name="minPower" type="number" step="1" required aria-describedby="flex-o-min-hint" />
+          </Field>
+          <Field id="flex-o-max" label={t('manageFlex.offerMaxPower')}><input id="flex-o-max" name="maxPower" type="number" step="1" required /></Field>
+          <button type="submit" disabled={offer.busy}>{t('manageFlex.makeOffer')}</button>
+          <ErrorNote error={offer.error} />
+        </form>
+      )}
     </section>
   );
 }
@@ -322,7 +363,7 @@ function Delivery({ community, orderMessageId, fmt }: { community: Community; or
             <thead>
               <tr>
                 <th scope="col">{t('manageFlex.isp')}</th><th scope="col" class="num">{t('manageFlex.baselineW')}</th><th scope="col" class="num">{t('manageFlex.orderedW')}</th>
-                <th scope="col" class="num">{t('manageFlex.actualW')}</th><th scope="col" class="num">{t('manageFlex.deliveredW')}</th><th scope="col" class="num">{t('manageFlex.deficiencyW')}</th>
+                <th scope="col" class="num">{t('manageFlex.byHandW')}</th><th scope="col" class="num">{t('manageFlex.actualW')}</th><th scope="col" class="num">{t('manageFlex.deliveredW')}</th><th scope="col" class="num">{t('manageFlex.deficiencyW')}</th>
               </tr>
             </thead>
             <tbody>
@@ -331,6 +372,7 @@ function Delivery({ community, orderMessageId, fmt }: { community: Community; or
                   <td data-label={t('manageFlex.isp')}>{fmt.count(i.isp)}</td>
                   <td data-label={t('manageFlex.baselineW')} class="num">{fmt.power(i.baselineW)}</td>
                   <td data-label={t('manageFlex.orderedW')} class="num">{fmt.power(i.orderedW)}</td>
+                  <td data-label={t('manageFlex.byHandW')} class="num">{fmt.power(i.byHandW)}</td>
                   <td data-label={t('manageFlex.actualW')} class="num">{i.actualW === null ? '' : fmt.power(i.actualW)}</td>
                   <td data-label={t('manageFlex.deliveredW')} class="num">{i.deliveredW === null ? '' : fmt.power(i.deliveredW)}</td>
                   <td data-label={t('manageFlex.deficiencyW')} class="num">{i.deficiencyW === null ? '' : fmt.power(i.deficiencyW)}</td>
