@@ -127,7 +127,7 @@ export async function clearStoredSlot(db: Db, events: EventPublisher, communityI
     const result = clearSlot(settings.mechanism, accepted, pricing);
     const stored = await insertClearing(tx, communityId, {
       slotStartMs, mechanism: result.mechanism, clearingPrice: result.clearingPrice, volumeWh: result.volumeWh, welfare: result.welfare,
-      gridFees: result.gridFees, orders: accepted.length, refused, clearedAtMs: nowMs,
+      gridFees: result.gridFees, gridFee: pricing.gridFee, orders: accepted.length, refused, clearedAtMs: nowMs,
     }, result.trades);
     if (stored) await publish('market.cleared', { communityId, slotStartMs, clearedAtMs: nowMs, trades: result.trades.length });
     return stored;

@@ -206,6 +206,8 @@ export interface StoredClearing {
   readonly volumeWh: number;
   readonly welfare: Nano;
   readonly gridFees: Nano;
+  /** The grid fee per kWh in force at the clearing (its bids were matched less it); undefined for a slot without trades cleared before it was kept. */
+  readonly gridFee: MicroPrice | undefined;
   readonly orders: number;
   readonly refused: readonly RefusedOrder[];
   readonly clearedAtMs: number;
@@ -219,17 +221,18 @@ interface ClearingRow {
   volume_wh: string;
   welfare: string;
   grid_fees: string;
+  grid_fee: string | null;
   orders: number;
   refused: RefusedOrder[];
   cleared_at: Date;
   settled_at: Date | null;
 }
 
-const CLEARING_COLUMNS = 'slot_start, mechanism, clearing_price::text, volume_wh::text, welfare::text, grid_fees::text, orders, refused, cleared_at, settled_at';
+const CLEARING_COLUMNS = 'slot_start, mechanism, clearing_price::text, volume_wh::text, welfare::text, grid_fees::text, grid_fee::text, orders, refused, cleared_at, settled_at';
 
 const toClearing = (r: ClearingRow): StoredClearing => ({
   slotStartMs: r.slot_start.getTime(), mechanism: r.mechanism, clearingPrice: big(r.clearing_price), volumeWh: Number(r.volume_wh),
-  welfare: BigInt(r.welfare), gridFees: BigInt(r.grid_fees), orders: r.orders, refused: r.refused, clearedAtMs: r.cleared_at.getTime(),
+  welfare: BigInt(r.welfare), gridFees: BigInt(r.grid_fees), gridFee: big(r.grid_fee), orders: r.orders, refused: r.refused, clearedAtMs: r.cleared_at.getTime(),
   settledAtMs: r.settled_at?.getTime(),
 });
 
@@ -239,10 +242,10 @@ const toClearing = (r: ClearingRow): StoredClearing => ({
  */
 export async function insertClearing(db: Queryable, communityId: string, c: Omit<StoredClearing, 'settledAtMs'>, trades: readonly Trade[]): Promise<boolean> {
   const inserted = await db.query(
-    `INSERT INTO market_clearings (community_id, slot_start, mechanism, clearing_price, volume_wh, welfare, grid_fees, orders, refused, cleared_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10) ON CONFLICT (community_id, slot_start) DO NOTHING RETURNING slot_start`,
+    `INSERT INTO market_clearings (community_id, slot_start, mechanism, clearing_price, volume_wh, welfare, grid_fees, orders, refused, cleared_at, grid_fee)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11) ON CONFLICT (community_id, slot_start) DO NOTHING RETURNING slot_start`,
     [communityId, new Date(c.slotStartMs), c.mechanism, text(c.clearingPrice), c.volumeWh, c.welfare.toString(), c.gridFees.toString(), c.orders,
-      JSON.stringify(c.refused), new Date(c.clearedAtMs)],
+      JSON.stringify(c.refused), new Date(c.clearedAtMs), text(c.gridFee)],
   );
   if (inserted.length === 0) return false;
   if (trades.length > 0) {
@@ -739,13 +742,6 @@ export async function bookDepth(db: Queryable, communityId: string, slotStartMs:
     [communityId, new Date(slotStartMs), gridFee.toString(), [...refused]],
   );
   return rows.map((r) => ({ side: r.side, price: BigInt(r.price), energyWh: Number(r.energy_wh), cumulativeWh: Number(r.cumulative_wh) }));
-}
-
-/** The grid fee per kWh the slot's trades carried (the fee in force at its clearing); undefined without trades. */
-export async function gridFeeOfSlot(db: Queryable, communityId: string, slotStartMs: number): Promise<MicroPrice | undefined> {
-  const rows = await db.query<{ fee: string | null }>(
-    'SELECT max(grid_fee)::text AS fee FROM market_trades WHERE community_id = $1 AND slot_start = $2', [communityId, new Date(slotStartMs)]);
-  return big(rows[0]?.fee ?? null);
 }
 
 export interface MarketTotals {
