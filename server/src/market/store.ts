@@ -363,28 +363,26 @@ function positionsOf<T>(values: readonly T[]): { distinct: T[]; positions: numbe
 
 /**
  * Appends lines of one run (0: the settlement; 1, 2, …: corrections), of one slot or several,
- * each slot's numbered after its last line, in one statement of arrays (slots and members
- * travel once each, the rows refer to them by position).
+ * each slot's numbered after its last line: one probe of the primary key per slot for where
+ * it ends, then the rows in one statement of arrays (members travel once each, the rows refer
+ * to them by position), with no join, so its cost grows with the rows alone.
  */
 export async function insertSettlementLines(db: Queryable, communityId: string, run: number, lines: readonly SettlementLine[]): Promise<void> {
   if (lines.length === 0) return;
   const slots = positionsOf(lines.map((l) => l.slotStartMs));
+  const ends = await db.query<{ next: number }>(
+    `SELECT (SELECT coalesce(max(m.position) + 1, 0) FROM market_settlement_lines m WHERE m.community_id = $1 AND m.slot_start = u.s) AS next
+     FROM unnest($2::timestamptz[]) WITH ORDINALITY AS u(s, k) ORDER BY k`,
+    [communityId, slots.distinct.map((ms) => new Date(ms))],
+  );
+  const next = ends.map((e) => Number(e.next));
   const members = positionsOf(lines.map((l) => l.memberId));
-  const counts = new Map<number, number>();
-  const positions = lines.map((l) => {
-    const position = counts.get(l.slotStartMs) ?? 0;
-    counts.set(l.slotStartMs, position + 1);
-    return position;
-  });
+  const positions = lines.map((_, k) => next[slots.positions[k]! - 1]!++);
   await db.query(
-    `WITH base AS (
-       SELECT k, s, (SELECT coalesce(max(m.position) + 1, 0) FROM market_settlement_lines m WHERE m.community_id = $1 AND m.slot_start = s) AS next
-       FROM unnest($3::timestamptz[]) WITH ORDINALITY AS u(s, k))
-     INSERT INTO market_settlement_lines (community_id, slot_start, position, run, member_id, kind, buy_order_id, sell_order_id, energy_wh, price, amount)
-     SELECT $1, base.s, base.next + l.position, $2, ($4::uuid[])[l.member], l.kind, l.buy, l.sell, l.energy, l.price, l.amount::numeric
+    `INSERT INTO market_settlement_lines (community_id, slot_start, position, run, member_id, kind, buy_order_id, sell_order_id, energy_wh, price, amount)
+     SELECT $1, ($3::timestamptz[])[l.slot], l.position, $2, ($4::uuid[])[l.member], l.kind, l.buy, l.sell, l.energy, l.price, l.amount::numeric
      FROM unnest($5::int4[], $6::int4[], $7::int4[], $8::text[], $9::text[], $10::text[], $11::int8[], $12::int8[], $13::text[])
-       AS l(slot, position, member, kind, buy, sell, energy, price, amount)
-     JOIN base ON base.k = l.slot`,
+       AS l(slot, position, member, kind, buy, sell, energy, price, amount)`,
     [communityId, run, slots.distinct.map((ms) => new Date(ms)), members.distinct, slots.positions, positions, members.positions,
       lines.map((l) => l.kind), lines.map((l) => l.buyOrderId ?? null), lines.map((l) => l.sellOrderId ?? null),
       lines.map((l) => l.energyWh), lines.map((l) => l.price.toString()), lines.map((l) => l.amount.toString())],
@@ -508,10 +506,11 @@ const toPosting = (r: PostingRow): Posting => ({
   externalReference: r.external_reference ?? undefined, corrects: r.corrects ?? undefined, disputeId: r.dispute_id ?? undefined,
 });
 
-/** The postings of one account, newest first (at most `limit`). */
-export async function postingsOfAccount(db: Queryable, communityId: string, account: string, limit: number): Promise<Posting[]> {
+/** The postings of one wallet account (`wallet:<member>`), newest first (at most `limit`): through the wallet-only indexes (migration 0197). */
+export async function postingsOfWallet(db: Queryable, communityId: string, account: string, limit: number): Promise<Posting[]> {
   const rows = await db.query<PostingRow>(
-    `SELECT ${POSTING_COLUMNS} FROM market_postings WHERE community_id = $1 AND (debit = $2 OR credit = $2) ORDER BY sequence DESC LIMIT $3`,
+    `SELECT ${POSTING_COLUMNS} FROM market_postings WHERE community_id = $1
+       AND ((debit = $2 AND debit LIKE 'wallet:%') OR (credit = $2 AND credit LIKE 'wallet:%')) ORDER BY sequence DESC LIMIT $3`,
     [communityId, account, limit],
   );
   return rows.map(toPosting);
