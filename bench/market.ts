@@ -16,7 +16,7 @@
  * Run: npm run bench:market [-- --store pglite|postgres|both] [-- --days D] [-- --record]
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb, type Db, type StoreConfig } from '../server/src/platform/store/db.js';
@@ -168,6 +168,29 @@ const settlement = time(() => {
 });
 if (sumOfBalances(ledger) !== 0n) throw new Error('the ledger does not balance');
 
+/** Clock ticks per second of /proc/<pid>/stat (`getconf CLK_TCK`: 100 on Linux). */
+const CLOCK_TICKS = 100;
+
+/**
+ * CPU seconds (user + system) each server process serving this database has used so far, by pid:
+ * the PostgreSQL server's share of the work, read from /proc when the server runs on this machine
+ * (empty otherwise, or on PGlite, whose work is this process's).
+ */
+async function serverCpu(db: Db): Promise<Map<number, number>> {
+  if (db.kind !== 'postgres') return new Map();
+  const rows = await db.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'");
+  const cpu = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      cpu.set(pid, (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS);
+    } catch {
+      return new Map(); // not on this machine
+    }
+  }
+  return cpu;
+}
+
 /**
  * The month stored as the platform keeps it (members with one metering point each, their meter
  * intervals, the market's settings, wallets topped up, each slot's clearing and trades), then the
@@ -205,12 +228,13 @@ async function settleStored(store: StoreConfig, label: string) {
           const c = slot.cleared;
           await insertClearing(tx, communityId, {
             slotStartMs: slot.slotStartMs, mechanism: c.mechanism, clearingPrice: c.clearingPrice, volumeWh: c.volumeWh, welfare: c.welfare,
-            gridFees: c.gridFees, orders: slot.orders, refused: [], clearedAtMs: slot.slotStartMs - SLOT_MS,
+            gridFees: c.gridFees, gridFee: pricing.gridFee, orders: slot.orders, refused: [], clearedAtMs: slot.slotStartMs - SLOT_MS,
           }, c.trades);
         }
       });
     }
     const endMs = T0 + SLOTS * SLOT_MS;
+    const serverBefore = await serverCpu(db);
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
     let settled = 0;
@@ -219,12 +243,15 @@ async function settleStored(store: StoreConfig, label: string) {
     for (let pass = -1; pass !== 0; settled += pass) pass = await settleDueSlots(db, events, communityId, endMs + 30 * 60_000, endMs);
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
+    const serverAfter = await serverCpu(db);
+    // A connection opened during the run counts in full; the server's background writers are not counted.
+    const serverCpuSeconds = serverAfter.size === 0 ? undefined : [...serverAfter].reduce((sum, [pid, s]) => sum + s - (serverBefore.get(pid) ?? 0), 0);
     const [counts] = await db.query<{ lines: string; postings: string }>(
       `SELECT (SELECT count(*) FROM market_settlement_lines WHERE community_id = $1)::text AS lines,
          (SELECT count(*) FROM market_postings WHERE community_id = $1 AND kind = 'settlement')::text AS postings`, [communityId]);
     if (settled !== SLOTS) throw new Error(`${label}: ${settled} of ${SLOTS} slots settled`);
     if (await balanceSum(db, communityId) !== 0n || await driftedAccounts(db, communityId) !== 0) throw new Error(`${label}: the ledger does not balance`);
-    return { label, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, lines: Number(counts!.lines), postings: Number(counts!.postings) };
+    return { label, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, serverCpuSeconds, lines: Number(counts!.lines), postings: Number(counts!.postings) };
   } finally {
     await db.close();
     rmSync(dir, { recursive: true, force: true });
@@ -260,12 +287,12 @@ Same volume and price as the reference: ${agree ? 'yes' : 'NO'}.
 
 A month of settlement: ${DAYS} days × 96 slots × ${MEMBERS} members (a third with PV; agents post from the outlook, grid fee 0.03, bounds 0.06–0.25, uniform clearing; meters deviate ±60 Wh). Generating it (agents and clearing of ${SLOTS.toLocaleString('en')} slots) took ${(generation.ms / 1000).toFixed(2)} s and is not part of the figure. Settled: ${trades.toLocaleString('en')} trades → ${lines.toLocaleString('en')} statement lines → ${postings.toLocaleString('en')} postings, ${alerts} low-balance alerts; Σ of all accounts 0.
 
-Stored and settled by the market's settlement pass (\`settleDueSlots\`, as the job runs it): the month's clearings and trades, 200 members' meter intervals and their topped-up wallets in the store; every slot's trades and intervals read, its lines stored and their postings entered under the ledger lock with the zero-sum check, one transaction per slot. CPU is this process's (PGlite runs in it; the PostgreSQL server's work is not counted). Every slot settled, Σ of all accounts 0 and no drift, checked after each run.
+Stored and settled by the market's settlement pass (\`settleDueSlots\`, as the job runs it): the month's clearings and trades, 200 members' meter intervals and their topped-up wallets in the store; a day's slots at a time: their trades and intervals read, their lines stored and their postings entered under the ledger lock with the zero-sum check in one transaction. CPU is this process's (PGlite runs in it); server CPU is that of the PostgreSQL server's processes serving the run (read from /proc, the server runs on this machine; its background writers not counted). Every slot settled, Σ of all accounts 0 and no drift, checked after each run.
 
-| What | Member-slots | Lines | Postings | Time (s) | CPU (s) | Target | Member-slots/s |
-|---|---:|---:|---:|---:|---:|---|---:|
-${stored.map((r) => `| settleDueSlots on ${r.label} | ${(SLOTS * MEMBERS).toLocaleString('en')} | ${r.lines.toLocaleString('en')} | ${r.postings.toLocaleString('en')} | ${r.seconds.toFixed(2)} | ${r.cpuSeconds.toFixed(2)} | < 10 s | ${Math.round((SLOTS * MEMBERS) / r.seconds).toLocaleString('en')} |`).join('\n')}
-| pure core in memory (settleSlot + postings + ledger + alerts) | ${(SLOTS * MEMBERS).toLocaleString('en')} | ${lines.toLocaleString('en')} | ${postings.toLocaleString('en')} | ${(settlement.ms / 1000).toFixed(2)} | ${(settlement.cpuMs / 1000).toFixed(2)} | – | ${Math.round((SLOTS * MEMBERS) / (settlement.ms / 1000)).toLocaleString('en')} |
+| What | Member-slots | Lines | Postings | Time (s) | CPU (s) | Server CPU (s) | Target | Member-slots/s |
+|---|---:|---:|---:|---:|---:|---:|---|---:|
+${stored.map((r) => `| settleDueSlots on ${r.label} | ${(SLOTS * MEMBERS).toLocaleString('en')} | ${r.lines.toLocaleString('en')} | ${r.postings.toLocaleString('en')} | ${r.seconds.toFixed(2)} | ${r.cpuSeconds.toFixed(2)} | ${r.serverCpuSeconds?.toFixed(2) ?? '–'} | < 10 s | ${Math.round((SLOTS * MEMBERS) / r.seconds).toLocaleString('en')} |`).join('\n')}
+| pure core in memory (settleSlot + postings + ledger + alerts) | ${(SLOTS * MEMBERS).toLocaleString('en')} | ${lines.toLocaleString('en')} | ${postings.toLocaleString('en')} | ${(settlement.ms / 1000).toFixed(2)} | ${(settlement.cpuMs / 1000).toFixed(2)} | – | – | ${Math.round((SLOTS * MEMBERS) / (settlement.ms / 1000)).toLocaleString('en')} |
 `;
 
 process.stdout.write(`${body}\n`);

@@ -3,6 +3,7 @@ import type { EventPublisher, Publish } from '../platform/events/index.js';
 import { communityIntervals, type StoredInterval } from '../intervals/index.js';
 import { meteringPointsOfCommunity } from '../registry/index.js';
 import { expectedNetWh } from '../forecast/index.js';
+import { plannedNetWh } from '../optimise/index.js';
 import { worst, type Quality } from '../kernel/energy.js';
 import { HOUR_MS, MINUTE_MS, QUARTER_HOUR_MS, ceilToQuarterHour, floorToQuarterHour } from '../kernel/time.js';
 import type { Nano } from '../kernel/money.js';
@@ -67,9 +68,10 @@ const netOf = (i: StoredInterval): number | undefined =>
   i.quality === 'missing' || (i.importWh === null && i.exportWh === null) ? undefined : (i.exportWh ?? 0) - (i.importWh ?? 0);
 
 /**
- * What each agent expects of its points in the slot: the forecast (P50 production − consumption)
- * issued by the gate closure, else persistence: the point's last metered quarter hour that ended
- * by then (within two hours).
+ * What each agent expects of its points in the slot: the optimiser's plan in force at the gate
+ * closure where it plans the point (its net exchange: battery charge and discharge, shifted loads
+ * and all), else the forecast (P50 production − consumption) issued by the gate closure, else
+ * persistence: the point's last metered quarter hour that ended by then (within two hours).
  */
 async function outlookOf(db: Queryable, communityId: string, pointIds: readonly string[], slotStartMs: number, gateMs: number): Promise<SlotOutlook> {
   const forecast = await expectedNetWh(db, pointIds, slotStartMs, slotStartMs + QUARTER_HOUR_MS, gateMs);
@@ -86,7 +88,9 @@ async function outlookOf(db: Queryable, communityId: string, pointIds: readonly 
     const net = netOf(interval);
     if (net !== undefined) persisted[interval.meteringPointId] = net;
   }
-  return { slotStartMs, forecastWh: { ...persisted, ...forecastWh } };
+  const planned = await plannedNetWh(db, communityId, slotStartMs, gateMs);
+  const plannedWh = Object.fromEntries(pointIds.flatMap((id) => (planned.has(id) ? [[id, planned.get(id)!] as const] : [])));
+  return { slotStartMs, forecastWh: { ...persisted, ...forecastWh }, plannedWh };
 }
 
 /** The agents' orders of a slot, as posted just before its gate closed. */
@@ -127,7 +131,7 @@ export async function clearStoredSlot(db: Db, events: EventPublisher, communityI
     const result = clearSlot(settings.mechanism, accepted, pricing);
     const stored = await insertClearing(tx, communityId, {
       slotStartMs, mechanism: result.mechanism, clearingPrice: result.clearingPrice, volumeWh: result.volumeWh, welfare: result.welfare,
-      gridFees: result.gridFees, orders: accepted.length, refused, clearedAtMs: nowMs,
+      gridFees: result.gridFees, gridFee: pricing.gridFee, orders: accepted.length, refused, clearedAtMs: nowMs,
     }, result.trades);
     if (stored) await publish('market.cleared', { communityId, slotStartMs, clearedAtMs: nowMs, trades: result.trades.length });
     return stored;

@@ -6,7 +6,7 @@ import { BadRequestError, NotFoundError } from '../kernel/errors.js';
 import { formatNano } from '../kernel/money.js';
 import { DAY_MS } from '../kernel/time.js';
 import { formatMarketPrice, volumeWeightedPrice } from './domain/price.js';
-import { bookDepth, clearingOf, gridFeeOfSlot, loadSettings, marketTotals } from './store.js';
+import { bookDepth, clearingOf, loadSettings, marketTotals } from './store.js';
 
 /**
  * What the manager's market page charts: a cleared slot's order-book depth and the market's
@@ -24,8 +24,8 @@ export async function marketSlotDepth(db: Queryable, principal: Principal, commu
   const slotStartMs = Date.parse(start);
   const clearing = await clearingOf(db, communityId, slotStartMs);
   if (!clearing) throw new NotFoundError('cleared slot');
-  // The fee the slot's trades carried; a slot without trades is drawn with the fee in force now.
-  const gridFee = (await gridFeeOfSlot(db, communityId, slotStartMs)) ?? (await loadSettings(db, communityId))?.gridFee ?? 0n;
+  // The fee in force at the slot's clearing; only a slot without trades cleared before that was kept falls back to today's.
+  const gridFee = clearing.gridFee ?? (await loadSettings(db, communityId))?.gridFee ?? 0n;
   const levels = await bookDepth(db, communityId, slotStartMs, gridFee, clearing.refused.map((r) => r.orderId));
   const side = (s: 'buy' | 'sell') => levels.filter((l) => l.side === s)
     .map((l) => ({ price: formatMarketPrice(l.price), energyWh: l.energyWh, cumulativeWh: l.cumulativeWh }));

@@ -206,6 +206,8 @@ export interface StoredClearing {
   readonly volumeWh: number;
   readonly welfare: Nano;
   readonly gridFees: Nano;
+  /** The grid fee per kWh in force at the clearing (its bids were matched less it); undefined for a slot without trades cleared before it was kept. */
+  readonly gridFee: MicroPrice | undefined;
   readonly orders: number;
   readonly refused: readonly RefusedOrder[];
   readonly clearedAtMs: number;
@@ -219,17 +221,18 @@ interface ClearingRow {
   volume_wh: string;
   welfare: string;
   grid_fees: string;
+  grid_fee: string | null;
   orders: number;
   refused: RefusedOrder[];
   cleared_at: Date;
   settled_at: Date | null;
 }
 
-const CLEARING_COLUMNS = 'slot_start, mechanism, clearing_price::text, volume_wh::text, welfare::text, grid_fees::text, orders, refused, cleared_at, settled_at';
+const CLEARING_COLUMNS = 'slot_start, mechanism, clearing_price::text, volume_wh::text, welfare::text, grid_fees::text, grid_fee::text, orders, refused, cleared_at, settled_at';
 
 const toClearing = (r: ClearingRow): StoredClearing => ({
   slotStartMs: r.slot_start.getTime(), mechanism: r.mechanism, clearingPrice: big(r.clearing_price), volumeWh: Number(r.volume_wh),
-  welfare: BigInt(r.welfare), gridFees: BigInt(r.grid_fees), orders: r.orders, refused: r.refused, clearedAtMs: r.cleared_at.getTime(),
+  welfare: BigInt(r.welfare), gridFees: BigInt(r.grid_fees), gridFee: big(r.grid_fee), orders: r.orders, refused: r.refused, clearedAtMs: r.cleared_at.getTime(),
   settledAtMs: r.settled_at?.getTime(),
 });
 
@@ -239,10 +242,10 @@ const toClearing = (r: ClearingRow): StoredClearing => ({
  */
 export async function insertClearing(db: Queryable, communityId: string, c: Omit<StoredClearing, 'settledAtMs'>, trades: readonly Trade[]): Promise<boolean> {
   const inserted = await db.query(
-    `INSERT INTO market_clearings (community_id, slot_start, mechanism, clearing_price, volume_wh, welfare, grid_fees, orders, refused, cleared_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10) ON CONFLICT (community_id, slot_start) DO NOTHING RETURNING slot_start`,
+    `INSERT INTO market_clearings (community_id, slot_start, mechanism, clearing_price, volume_wh, welfare, grid_fees, orders, refused, cleared_at, grid_fee)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11) ON CONFLICT (community_id, slot_start) DO NOTHING RETURNING slot_start`,
     [communityId, new Date(c.slotStartMs), c.mechanism, text(c.clearingPrice), c.volumeWh, c.welfare.toString(), c.gridFees.toString(), c.orders,
-      JSON.stringify(c.refused), new Date(c.clearedAtMs)],
+      JSON.stringify(c.refused), new Date(c.clearedAtMs), text(c.gridFee)],
   );
   if (inserted.length === 0) return false;
   if (trades.length > 0) {
@@ -360,28 +363,26 @@ function positionsOf<T>(values: readonly T[]): { distinct: T[]; positions: numbe
 
 /**
  * Appends lines of one run (0: the settlement; 1, 2, …: corrections), of one slot or several,
- * each slot's numbered after its last line, in one statement of arrays (slots and members
- * travel once each, the rows refer to them by position).
+ * each slot's numbered after its last line: one probe of the primary key per slot for where
+ * it ends, then the rows in one statement of arrays (members travel once each, the rows refer
+ * to them by position), with no join, so its cost grows with the rows alone.
  */
 export async function insertSettlementLines(db: Queryable, communityId: string, run: number, lines: readonly SettlementLine[]): Promise<void> {
   if (lines.length === 0) return;
   const slots = positionsOf(lines.map((l) => l.slotStartMs));
+  const ends = await db.query<{ next: number }>(
+    `SELECT (SELECT coalesce(max(m.position) + 1, 0) FROM market_settlement_lines m WHERE m.community_id = $1 AND m.slot_start = u.s) AS next
+     FROM unnest($2::timestamptz[]) WITH ORDINALITY AS u(s, k) ORDER BY k`,
+    [communityId, slots.distinct.map((ms) => new Date(ms))],
+  );
+  const next = ends.map((e) => Number(e.next));
   const members = positionsOf(lines.map((l) => l.memberId));
-  const counts = new Map<number, number>();
-  const positions = lines.map((l) => {
-    const position = counts.get(l.slotStartMs) ?? 0;
-    counts.set(l.slotStartMs, position + 1);
-    return position;
-  });
+  const positions = lines.map((_, k) => next[slots.positions[k]! - 1]!++);
   await db.query(
-    `WITH base AS (
-       SELECT k, s, (SELECT coalesce(max(m.position) + 1, 0) FROM market_settlement_lines m WHERE m.community_id = $1 AND m.slot_start = s) AS next
-       FROM unnest($3::timestamptz[]) WITH ORDINALITY AS u(s, k))
-     INSERT INTO market_settlement_lines (community_id, slot_start, position, run, member_id, kind, buy_order_id, sell_order_id, energy_wh, price, amount)
-     SELECT $1, base.s, base.next + l.position, $2, ($4::uuid[])[l.member], l.kind, l.buy, l.sell, l.energy, l.price, l.amount::numeric
+    `INSERT INTO market_settlement_lines (community_id, slot_start, position, run, member_id, kind, buy_order_id, sell_order_id, energy_wh, price, amount)
+     SELECT $1, ($3::timestamptz[])[l.slot], l.position, $2, ($4::uuid[])[l.member], l.kind, l.buy, l.sell, l.energy, l.price, l.amount::numeric
      FROM unnest($5::int4[], $6::int4[], $7::int4[], $8::text[], $9::text[], $10::text[], $11::int8[], $12::int8[], $13::text[])
-       AS l(slot, position, member, kind, buy, sell, energy, price, amount)
-     JOIN base ON base.k = l.slot`,
+       AS l(slot, position, member, kind, buy, sell, energy, price, amount)`,
     [communityId, run, slots.distinct.map((ms) => new Date(ms)), members.distinct, slots.positions, positions, members.positions,
       lines.map((l) => l.kind), lines.map((l) => l.buyOrderId ?? null), lines.map((l) => l.sellOrderId ?? null),
       lines.map((l) => l.energyWh), lines.map((l) => l.price.toString()), lines.map((l) => l.amount.toString())],
@@ -505,10 +506,11 @@ const toPosting = (r: PostingRow): Posting => ({
   externalReference: r.external_reference ?? undefined, corrects: r.corrects ?? undefined, disputeId: r.dispute_id ?? undefined,
 });
 
-/** The postings of one account, newest first (at most `limit`). */
-export async function postingsOfAccount(db: Queryable, communityId: string, account: string, limit: number): Promise<Posting[]> {
+/** The postings of one wallet account (`wallet:<member>`), newest first (at most `limit`): through the wallet-only indexes (migration 0197). */
+export async function postingsOfWallet(db: Queryable, communityId: string, account: string, limit: number): Promise<Posting[]> {
   const rows = await db.query<PostingRow>(
-    `SELECT ${POSTING_COLUMNS} FROM market_postings WHERE community_id = $1 AND (debit = $2 OR credit = $2) ORDER BY sequence DESC LIMIT $3`,
+    `SELECT ${POSTING_COLUMNS} FROM market_postings WHERE community_id = $1
+       AND ((debit = $2 AND debit LIKE 'wallet:%') OR (credit = $2 AND credit LIKE 'wallet:%')) ORDER BY sequence DESC LIMIT $3`,
     [communityId, account, limit],
   );
   return rows.map(toPosting);
@@ -739,13 +741,6 @@ export async function bookDepth(db: Queryable, communityId: string, slotStartMs:
     [communityId, new Date(slotStartMs), gridFee.toString(), [...refused]],
   );
   return rows.map((r) => ({ side: r.side, price: BigInt(r.price), energyWh: Number(r.energy_wh), cumulativeWh: Number(r.cumulative_wh) }));
-}
-
-/** The grid fee per kWh the slot's trades carried (the fee in force at its clearing); undefined without trades. */
-export async function gridFeeOfSlot(db: Queryable, communityId: string, slotStartMs: number): Promise<MicroPrice | undefined> {
-  const rows = await db.query<{ fee: string | null }>(
-    'SELECT max(grid_fee)::text AS fee FROM market_trades WHERE community_id = $1 AND slot_start = $2', [communityId, new Date(slotStartMs)]);
-  return big(rows[0]?.fee ?? null);
 }
 
 export interface MarketTotals {

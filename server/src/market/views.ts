@@ -17,7 +17,7 @@ import { formatFixed } from '../kernel/decimal.js';
 import { DEFAULT_SETTINGS, gateOf, postToLedger, pricingOf, sumOf } from './service.js';
 import {
   accountBalances, clearingOf, driftedAccounts, insertOrders, latestClearings, loadLimits, loadSettings, orderById, ordersOfMember, ordersOfSlot,
-  postingsOfAccount, saveLimits, saveSettings, tradesOfMember, tradesOfSlot, withdrawOrder, type MarketSettings, type StoredClearing, type StoredOrder,
+  postingsOfWallet, saveLimits, saveSettings, tradesOfMember, tradesOfSlot, withdrawOrder, type MarketSettings, type StoredClearing, type StoredOrder,
 } from './store.js';
 
 /** What the market routes answer, with the callers' rights checked: members their own, managers their community, others 404. */
@@ -177,7 +177,7 @@ export async function memberWallet(db: Queryable, principal: Principal, memberId
   const balances = await accountBalances(db, member.communityId);
   return {
     memberId: member.id, currency: community.currency, balance: formatNano(balances.get(account) ?? 0n),
-    postings: (await postingsOfAccount(db, member.communityId, account, 200)).map((p) => postingView(p, account)),
+    postings: (await postingsOfWallet(db, member.communityId, account, 200)).map((p) => postingView(p, account)),
   };
 }
 

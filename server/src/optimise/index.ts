@@ -26,4 +26,6 @@ export { OPTIMISE_JOB, PLAN_RETENTION_DAYS, optimiseJob, subscribeOptimise, type
 export { optimiseRoutes } from './routes.js';
 /** Members' control settings of a community's devices (flex/ asks which opted-in devices the plan may control). */
 export { controlOfCommunity as deviceControlsOfCommunity } from './store.js';
+/** Each metering point's planned net exchange in a slot, by the plan in force at an instant (market's agents trade it). */
+export { plannedNetWh } from './store.js';
 export { enableDemoControl } from './demo.js';

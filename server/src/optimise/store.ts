@@ -282,3 +282,27 @@ export async function pruneRequests(db: Queryable, communityId: string, beforeMs
 export async function controlledCommunities(db: Queryable): Promise<string[]> {
   return (await db.query<{ community_id: string }>('SELECT DISTINCT community_id FROM optimise_device_control WHERE controllable ORDER BY community_id')).map((r) => r.community_id);
 }
+
+/**
+ * What the plan in force at `decidedByMs` (the newest with a plan document decided by then) has
+ * each site — a metering point — exchange in the quarter hour from `slotStartMs`: export − import
+ * in Wh (+ surplus, − need), its battery charging and discharging and shifted loads included;
+ * a plan step longer than a quarter hour counts with its quarter-hour share, rounded to whole Wh.
+ * Empty when that plan does not reach the slot (or there is none).
+ */
+export async function plannedNetWh(db: Queryable, communityId: string, slotStartMs: number, decidedByMs: number): Promise<Map<string, number>> {
+  const rows = await db.query<{ id: string; export_wh: number | null; import_wh: number | null; step_minutes: number }>(
+    `WITH plan AS (
+       SELECT document, horizon_start, horizon_end, step_minutes FROM optimise_plans
+       WHERE community_id = $1 AND document IS NOT NULL AND decided_at <= $3 ORDER BY seq DESC LIMIT 1)
+     SELECT s->>'id' AS id, (s->'exportWh'->>k)::float8 AS export_wh, (s->'importWh'->>k)::float8 AS import_wh, step_minutes
+     FROM plan
+     CROSS JOIN LATERAL (SELECT floor(extract(epoch FROM $2::timestamptz - horizon_start) / 60 / step_minutes)::int4 AS k) step
+     CROSS JOIN LATERAL jsonb_array_elements(document->'sites') s
+     WHERE horizon_start <= $2::timestamptz AND horizon_end > $2::timestamptz AND s->>'id' IS NOT NULL`,
+    [communityId, new Date(slotStartMs), new Date(decidedByMs)],
+  );
+  return new Map(rows.flatMap((r) => (r.export_wh === null && r.import_wh === null
+    ? []
+    : [[r.id, Math.round((((r.export_wh ?? 0) - (r.import_wh ?? 0)) * 15) / r.step_minutes)] as const])));
+}

@@ -103,6 +103,31 @@ describe.each(storeKinds)('market depth and statistics on %s', (kind) => {
     expect(await savings(w.memberA.token, w.memberIdA)).toBe('0.06');
   });
 
+  it('draws a slot without trades with the grid fee in force at its clearing, not today\'s', async () => {
+    const slot = S + 8 * Q;
+    const place = async (token: string, memberId: string, side: 'buy' | 'sell', energyWh: number, price: string) => {
+      clock += 1_000;
+      const response = await tp.call('POST', `/api/v1/members/${memberId}/market/orders`, { token, body: { slotStart: iso(slot), side, energyWh, price } });
+      expect(response.status, JSON.stringify(response.body)).toBe(201);
+    };
+    clock = slot - 30 * MIN;
+    // A bid of 0.1000 can pay the seller 0.0900 under the fee 0.0100: it does not meet the offer at 0.1200, so nothing trades.
+    await place(w.memberA.token, w.memberIdA, 'sell', 100, '0.1200');
+    await place(w.memberA2.token, w.memberIdA2, 'buy', 200, '0.1000');
+    clock = slot - 4 * MIN;
+    await tp.platform.market.flush();
+    expect((await tp.call('PUT', `/api/v1/communities/${w.communityA}/market/settings`, {
+      token: w.managerA.token, body: { ...SETTINGS, ceiling: '0.2500', gridFee: '0.0300' },
+    })).status).toBe(200);
+    const depth = await get(`slots/${iso(slot)}/depth`);
+    expect(depth.status).toBe(200);
+    expect(depth.body).toEqual({
+      slotStart: iso(slot), mechanism: 'uniform', gridFee: '0.0100', clearingPrice: null, volumeWh: 0,
+      bids: [{ price: '0.0900', energyWh: 200, cumulativeWh: 200 }],
+      offers: [{ price: '0.1200', energyWh: 100, cumulativeWh: 100 }],
+    });
+  });
+
   it('refuses bad periods and slots, and keeps both from members and other communities', async () => {
     expect((await get(`statistics?from=${iso(S)}&to=${iso(S)}`)).status).toBe(400);
     expect((await get(`statistics?from=${iso(S)}&to=${iso(S - Q)}`)).status).toBe(400);
