@@ -378,6 +378,16 @@ describe.each(storeKinds)('privacy API on %s', (kind) => {
       id: memberJob.id, export: 'member', memberId: w.memberIdA2, requestedBy: 'memberA2', requesterKind: 'member', from: null, to: null,
       state: 'queued', itemsDone: 0, itemsTotal: null, requestedAt: memberJob.requestedAt, startedAt: null, finishedAt: null, expiresAt: null, bytes: null, error: null,
     });
+    // That the member asked for their data is about them: each look at the overview is in their access log (who, what, when, why).
+    const overviewReads = async () => (await ok('GET', `/api/v1/members/${w.memberIdA2}/access-log`, w.memberA2.token))
+      .filter((e: { route: string }) => e.route === 'GET /api/v1/communities/:id/export-jobs/overview');
+    const seen = await overviewReads();
+    expect(seen.at(0)).toMatchObject({ accessorKind: 'manager', accessor: w.managerA.email, category: 'identity', purpose: 'data-subject-rights' });
+    expect(Date.parse(seen.at(0).at)).toBe(clock.now);
+    await rowOf();
+    expect(await overviewReads()).toHaveLength(seen.length + 1);
+    expect((await tp.call('GET', overviewUrl, { token: w.managerB.token })).status).toBe(404);
+    expect(await overviewReads()).toHaveLength(seen.length + 1);
     tp.platform.jobs.resume(PRIVACY_EXPORTS_JOB);
     await tp.platform.jobs.flush(PRIVACY_EXPORTS_JOB);
     const done = await ok('GET', `/api/v1/export-jobs/${memberJob.id}`, w.memberA2.token);
