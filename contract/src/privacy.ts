@@ -183,6 +183,23 @@ export const DataOffers = Type.Object({
   mine: Type.Array(DataOffer, { description: 'the member\'s offers, newest first' }),
   available: Type.Array(DataOffer, { description: 'open offers of other members of the community' }),
 });
+/** An open offer in the catalogue: what, for what, at which price — not which member made it. */
+export const CatalogueOffer = Type.Object({
+  id: Uuid,
+  communityId: Uuid,
+  communityName: Type.String(),
+  scope: Scope,
+  description: Type.String({ description: 'what the member offers it for, in their words' }),
+  audience: OfferAudience,
+  price: Decimal,
+  currency: Type.String(),
+  grantValidityDays: Type.Integer(),
+  publishedAt: IsoDateTime,
+  openUntil: IsoDateTime,
+  mine: Type.Boolean({ description: 'published by one of the caller\'s memberships' }),
+  taken: Type.Boolean({ description: 'the caller holds a running grant from it (as a member or for an organisation)' }),
+});
+const CatalogueQuery = Type.Object({ community: Type.Optional(Uuid) }, { additionalProperties: false });
 const DataOfferBody = Type.Object({
   scope: Scope,
   description: Type.String({ minLength: 1, maxLength: 1000 }),
@@ -259,6 +276,7 @@ export type ExportJob = Static<typeof ExportJob>;
 export type ExportJobOverview = Static<typeof ExportJobOverview>;
 export type DataOffer = Static<typeof DataOffer>;
 export type DataOffers = Static<typeof DataOffers>;
+export type CatalogueOffer = Static<typeof CatalogueOffer>;
 
 export const privacyRoutes = {
   memberConsents: route('GET', '/api/v1/members/:id/consents', {
@@ -288,6 +306,10 @@ export const privacyRoutes = {
   publishDataOffer: route('POST', '/api/v1/members/:id/data-offers', {
     tags: ['privacy'], summary: 'Offer a scope of the member\'s own energy data for a price (0: free); whoever accepts gets a consent grant on exactly that scope; on the audit trail (the member only)',
     params: IdParams, body: DataOfferBody, response: { 201: DataOffer, ...errors(400, 401, 403, 404) },
+  }),
+  dataOfferCatalogue: route('GET', '/api/v1/data-offers', {
+    tags: ['privacy'], summary: 'The catalogue of open data offers, newest first (at most 200): every open offer of the communities the caller is a member of, and every open offer to anyone — with its scope, price, purpose and terms, never which member made it (signed-in users, with a login or an API token; ?community= narrows it to one community)',
+    querystring: CatalogueQuery, response: { 200: Type.Array(CatalogueOffer), ...errors(400, 401) },
   }),
   withdrawDataOffer: route('POST', '/api/v1/data-offers/:id/withdraw', {
     tags: ['privacy'], summary: 'Withdraw a data offer: nobody can accept it any more, grants made from it run on until revoked; withdrawing again changes nothing (its member only)',

@@ -112,6 +112,7 @@ function Nav({ params, path }: { params: Record<string, string>; path: string })
         )}
         <ul aria-label={t('nav.accountList')}>
           {link('/communities', invitations.length > 0 ? t('nav.communitiesInvited', { count: invitations.length }) : t('nav.communities'))}
+          {link('/data-offers', t('nav.dataOffers'))}
           {link('/account', t('nav.account'))}
           <li><button type="button" class="link" onClick={() => void logout().then(() => navigate('/login'))}>{t('nav.logOut')}</button></li>
         </ul>

@@ -25,6 +25,7 @@ export const ROUTES: Route[] = [
   { pattern: '/members/:memberId/plan', load: () => import('./pages/plan.js') },
   { pattern: '/claim', load: () => import('./pages/claim.js') },
   { pattern: '/communities', load: () => import('./pages/communities.js') },
+  { pattern: '/data-offers', load: () => import('./pages/data-offers.js') },
   { pattern: '/account', load: () => import('./pages/account.js') },
   { pattern: '/manage/:communityId', load: () => import('./pages/manage/overview.js') },
   { pattern: '/manage/:communityId/members', load: () => import('./pages/manage/members.js') },

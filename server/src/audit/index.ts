@@ -3,3 +3,4 @@ export { recordChange, type Change, type ChangeKind } from './record.js';
 export type { Json } from './domain/diff.js';
 export { subscribeAudit } from './service.js';
 export { auditRoutes, type AuditRouteOptions } from './routes.js';
+export { redactEntriesAbout } from './store.js';

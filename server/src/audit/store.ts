@@ -59,3 +59,37 @@ export async function entryRows(db: Queryable, filter: TrailFilter): Promise<Ent
     [filter.communityId ?? null, filter.kind ?? null, filter.actorUserId ?? null, filter.fromMs ?? null, filter.toMs ?? null, filter.beforeId ?? null, filter.limit],
   );
 }
+
+/** What an erased member's free text and grid numbers become in the entries about them. */
+const ERASED_VALUE = JSON.stringify('[erased]');
+
+/** Fields (the last segment of a path) whose values are free text or grid numbers a person may be found by. */
+const ERASABLE_FIELDS = ['joinMessage', 'message', 'name', 'label', 'statement', 'description', 'gridConnectionId', 'generationGridConnectionId'] as const;
+
+/**
+ * Erasure: in every entry about the members (their subject, or a resource of theirs: the members,
+ * the account, their sites), the values of `ERASABLE_FIELDS` become "[erased]" (a value that was
+ * null stays null). Who, what, when and which paths changed stay; the trigger lets only this through.
+ * Returns how many entries changed.
+ */
+export async function redactEntriesAbout(tx: Queryable, memberIds: readonly string[], resourceIds: readonly string[]): Promise<number> {
+  const rows = await tx.query(
+    `WITH about AS (
+       SELECT id, diff FROM audit_entries
+       WHERE (subject_member_id = ANY($1::uuid[]) OR resource_id = ANY($2::text[]))
+         AND EXISTS (SELECT 1 FROM jsonb_array_elements(diff) AS l(line)
+                     WHERE regexp_replace(line->>'path', '^.*\\.', '') = ANY($3::text[])
+                       AND (COALESCE(line->>'before', 'null') NOT IN ('null', $4) OR COALESCE(line->>'after', 'null') NOT IN ('null', $4)))
+     )
+     UPDATE audit_entries e SET diff = (
+       SELECT jsonb_agg(CASE WHEN regexp_replace(l.line->>'path', '^.*\\.', '') = ANY($3::text[]) THEN
+           jsonb_build_object('path', l.line->'path',
+             'before', CASE WHEN COALESCE(l.line->>'before', 'null') = 'null' THEN l.line->'before' ELSE to_jsonb($4::text) END,
+             'after', CASE WHEN COALESCE(l.line->>'after', 'null') = 'null' THEN l.line->'after' ELSE to_jsonb($4::text) END)
+         ELSE l.line END ORDER BY l.n)
+       FROM jsonb_array_elements(about.diff) WITH ORDINALITY AS l(line, n))
+     FROM about WHERE e.id = about.id RETURNING e.id`,
+    [memberIds, resourceIds, ERASABLE_FIELDS, ERASED_VALUE],
+  );
+  return rows.length;
+}

@@ -91,7 +91,9 @@ export async function setMandate(db: Db, principal: Principal, memberId: string,
   const mandate = checkSepaMandate(input, localDateOf(Date.now(), createLocalClock(community.timeZone)));
   return events.transaction(db, async (tx, publish) => {
     const before = (await mandatesOf(tx, member.communityId, [member.id])).get(member.id);
-    if (!(await saveMandate(tx, member.communityId, member.id, mandate))) throw new ConflictError(`mandate id ${mandate.mandateId} is another member's`);
+    const saved = await saveMandate(tx, member.communityId, member.id, mandate);
+    if (saved === 'taken') throw new ConflictError(`mandate id ${mandate.mandateId} is another member's`);
+    if (saved === 'restricted') throw new ConflictError('the member erased their account: their last mandate is kept restricted as evidence and cannot be replaced');
     await recordChange(publish, { kind: 'sepa-mandate', communityId: member.communityId, resourceId: member.id, action: 'set', before: before ?? null, after: mandate, subjectMemberId: member.id });
     return mandate;
   });

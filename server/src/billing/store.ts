@@ -251,26 +251,122 @@ const toMandate = (r: MandateRow): SepaMandate => ({
 export async function mandatesOf(db: Queryable, communityId: string, memberIds: readonly string[]): Promise<Map<string, SepaMandate>> {
   const rows = await db.query<MandateRow>(
     `SELECT member_id, mandate_id, to_char(signed_on, 'YYYY-MM-DD') AS signed_on, iban, bic, account_holder
-     FROM sepa_mandates WHERE community_id = $1 AND member_id = ANY($2::uuid[])`,
+     FROM sepa_mandates WHERE community_id = $1 AND member_id = ANY($2::uuid[]) AND restricted_until IS NULL`,
     [communityId, memberIds],
   );
   return new Map(rows.map((r) => [r.member_id, toMandate(r)]));
 }
 
-/** Records the member's mandate (replacing the one in force); false when another member of the community holds that mandate id. */
-export async function saveMandate(tx: Queryable, communityId: string, memberId: string, m: SepaMandate): Promise<boolean> {
+/**
+ * Records the member's mandate (replacing the one in force): `taken` when another member of the
+ * community holds that mandate id, `restricted` when the member's mandate is kept restricted after
+ * an erasure (evidence is never overwritten).
+ */
+export async function saveMandate(tx: Queryable, communityId: string, memberId: string, m: SepaMandate): Promise<'saved' | 'taken' | 'restricted'> {
   const taken = await tx.query('SELECT 1 FROM sepa_mandates WHERE community_id = $1 AND mandate_id = $2 AND member_id <> $3', [communityId, m.mandateId, memberId]);
-  if (taken.length > 0) return false;
-  await tx.query(
+  if (taken.length > 0) return 'taken';
+  const saved = await tx.query(
     `INSERT INTO sepa_mandates (member_id, community_id, mandate_id, signed_on, iban, bic, account_holder) VALUES ($1, $2, $3, $4, $5, $6, $7)
-     ON CONFLICT (member_id, community_id) DO UPDATE SET mandate_id = $3, signed_on = $4, iban = $5, bic = $6, account_holder = $7, updated_at = now()`,
+     ON CONFLICT (member_id, community_id) DO UPDATE SET mandate_id = $3, signed_on = $4, iban = $5, bic = $6, account_holder = $7, updated_at = now()
+     WHERE sepa_mandates.restricted_until IS NULL RETURNING member_id`,
     [memberId, communityId, m.mandateId, m.signedOn, m.iban, m.bic ?? null, m.accountHolder],
   );
-  return true;
+  return saved.length > 0 ? 'saved' : 'restricted';
 }
 
+/** Revokes the member's mandate in force (a restricted one is not in force: it stays until its time). */
 export async function deleteMandate(tx: Queryable, memberId: string): Promise<boolean> {
-  return (await tx.query('DELETE FROM sepa_mandates WHERE member_id = $1 RETURNING member_id', [memberId])).length > 0;
+  return (await tx.query('DELETE FROM sepa_mandates WHERE member_id = $1 AND restricted_until IS NULL RETURNING member_id', [memberId])).length > 0;
+}
+
+// Erasure and retention (issue 20, privacy): what billing keeps of an erased member, and for how long.
+
+/** What an erased member's street, postal code and city read (an address is never empty on an invoice or in the API). */
+const ERASED_ADDRESS_PART = '[erased]';
+
+/**
+ * Erasure: the members' billing details keep only what a later correction's tax treatment needs —
+ * the name becomes the pseudonym, street, postal code and city `[erased]`, the VAT id and payout
+ * account go; the country and VAT status stay.
+ */
+export async function pseudonymiseBillingDetails(tx: Queryable, memberIds: readonly string[], label: string): Promise<number> {
+  const rows = await tx.query(
+    `UPDATE billing_details SET full_name = $2, street = $3, postal_code = $3, city = $3, vat_id = NULL, iban = NULL, bic = NULL, updated_at = now()
+     WHERE member_id = ANY($1::uuid[]) RETURNING member_id`,
+    [memberIds, label, ERASED_ADDRESS_PART],
+  );
+  return rows.length;
+}
+
+export interface MandateCollections {
+  memberId: string;
+  communityId: string;
+  /** The latest due date (local, YYYY-MM-DD) of a debit invoice that could have been collected under the mandate; null: none ever could. */
+  lastDue: string | null;
+}
+
+/**
+ * The members' mandates in force, each with the latest due date of an invoice that could have
+ * been collected under it: one owed by the member (gross > 0) and issued on or after the day the
+ * mandate was signed, or not marked paid before (the direct-debit file takes every open or failed
+ * one of a member with a mandate).
+ */
+export async function mandateCollections(db: Queryable, memberIds: readonly string[]): Promise<MandateCollections[]> {
+  const rows = await db.query<{ member_id: string; community_id: string; last_due: string | null }>(
+    `SELECT m.member_id, m.community_id, max(i.document->>'dueDate') AS last_due
+     FROM sepa_mandates m
+     LEFT JOIN invoices i ON i.member_id = m.member_id AND i.community_id = m.community_id AND i.gross::numeric > 0
+       AND (i.issued_at >= m.signed_on OR COALESCE((SELECT p.status FROM invoice_payments p WHERE p.invoice_id = i.id AND p.community_id = i.community_id ORDER BY p.id DESC LIMIT 1), 'open') <> 'paid')
+     WHERE m.member_id = ANY($1::uuid[]) AND m.restricted_until IS NULL
+     GROUP BY m.member_id, m.community_id`,
+    [memberIds],
+  );
+  return rows.map((r) => ({ memberId: r.member_id, communityId: r.community_id, lastDue: r.last_due }));
+}
+
+/** Keeps a mandate restricted until `untilMs` (no collection, not shown), when the retention job deletes it. */
+export async function restrictMandate(tx: Queryable, memberId: string, communityId: string, untilMs: number): Promise<void> {
+  await tx.query('UPDATE sepa_mandates SET restricted_until = $3, updated_at = now() WHERE member_id = $1 AND community_id = $2', [memberId, communityId, new Date(untilMs)]);
+}
+
+export async function deleteMandateOf(tx: Queryable, memberId: string, communityId: string): Promise<void> {
+  await tx.query('DELETE FROM sepa_mandates WHERE member_id = $1 AND community_id = $2', [memberId, communityId]);
+}
+
+/** Restricted mandates whose time as evidence ended by `nowMs`, deleted; how many. */
+export async function deleteRestrictedMandatesBefore(db: Queryable, communityId: string, nowMs: number): Promise<number> {
+  return (await db.query('DELETE FROM sepa_mandates WHERE community_id = $1 AND restricted_until <= $2 RETURNING member_id', [communityId, new Date(nowMs)])).length;
+}
+
+/**
+ * Ends the retention of the community's billing records: every closed settlement whose every
+ * record (the closing, its statements and corrections, their invoices and payment history) is
+ * stamped before `cutoffMs` goes with all of them, in one transaction that declares the cutoff to
+ * the immutability triggers (they let exactly this through, see 0199). Draft months are not
+ * records. Returns how many statements went (invoices go with theirs).
+ */
+export async function deleteBillingRecordsBefore(tx: Queryable, communityId: string, cutoffMs: number): Promise<{ settlements: number; statements: number; invoices: number }> {
+  const cutoff = new Date(cutoffMs);
+  await tx.query(`SELECT set_config('gridshare.billing_records_cutoff', $1, true)`, [`${communityId}@${cutoff.toISOString()}`]);
+  const due = await tx.query<{ id: string; statements: string; invoices: string }>(
+    `SELECT t.id,
+       (SELECT count(*) FROM statements s WHERE s.settlement_id = t.id) AS statements,
+       (SELECT count(*) FROM invoices i JOIN statements s ON s.id = i.statement_id WHERE s.settlement_id = t.id) AS invoices
+     FROM settlements t
+     WHERE t.community_id = $1 AND t.state = 'closed' AND t.closed_at < $2
+       AND NOT EXISTS (SELECT 1 FROM statements s WHERE s.settlement_id = t.id AND s.created_at >= $2)
+       AND NOT EXISTS (SELECT 1 FROM invoices i JOIN statements s ON s.id = i.statement_id WHERE s.settlement_id = t.id AND i.issued_at >= $2)
+       AND NOT EXISTS (SELECT 1 FROM invoice_payments p JOIN invoices i ON i.id = p.invoice_id JOIN statements s ON s.id = i.statement_id
+                       WHERE s.settlement_id = t.id AND p.recorded_at >= $2)`,
+    [communityId, cutoff],
+  );
+  if (due.length > 0) await tx.query('DELETE FROM settlements WHERE community_id = $1 AND id = ANY($2::uuid[])', [communityId, due.map((d) => d.id)]);
+  await tx.query(`SELECT set_config('gridshare.billing_records_cutoff', '', true)`);
+  return {
+    settlements: due.length,
+    statements: due.reduce((sum, d) => sum + Number(d.statements), 0),
+    invoices: due.reduce((sum, d) => sum + Number(d.invoices), 0),
+  };
 }
 
 /**

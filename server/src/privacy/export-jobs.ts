@@ -11,7 +11,7 @@ import { loadCommunity } from '../registry/index.js';
 import type { PrivacyLanguage } from './domain/index.js';
 import { memberExportFileName, writeMemberExportFile } from './export.js';
 import { checkRegulatorPeriod, logRegulatorReads, managedCommunity, regulatorExportFileName, regulatorMasking, writeRegulatorCsv } from './masking.js';
-import { activeManagerOf, exportFilePath, ownMember, retentionOf, type PrivacyContext } from './service.js';
+import { activeManagerOf, exportFilePath, ownMember, recordPersonalDataRead, retentionOf, type PrivacyContext } from './service.js';
 import * as store from './store.js';
 
 export const PRIVACY_EXPORTS_JOB = 'privacy-exports';
@@ -56,15 +56,24 @@ export async function communityExportJobs(ctx: PrivacyContext, principal: Princi
   return store.exportJobsOf(ctx.db, communityId, null);
 }
 
+const OVERVIEW_ROUTE = 'GET /api/v1/communities/:id/export-jobs/overview';
+
 /**
  * The managers' overview of every export job of the community, members' personal exports too:
  * what, whose, who asked and in which role, state, progress, when — so they can see that requests
  * are answered and spot failures. Never a member export's file, its name or its error text (the
- * file and the job's own page stay the member's alone, 404 to anyone else).
+ * file and the job's own page stay the member's alone, 404 to anyone else). Each member listed has
+ * the read in their access log (identity, data-subject-rights): who looked, when, why.
  */
 export async function communityExportOverview(ctx: PrivacyContext, principal: Principal, communityId: string): Promise<{ job: store.StoredExportJob; requester: string }[]> {
   await managedCommunity(ctx, principal, communityId);
   const jobs = await store.allExportJobsOf(ctx.db, communityId);
+  // Who asked for their data, and when, is about the member: each member listed has this read in their access log.
+  for (const memberId of new Set(jobs.flatMap((j) => (j.memberId === null ? [] : [j.memberId])))) {
+    await recordPersonalDataRead(ctx, principal, {
+      subject: { member: memberId }, data: { category: 'identity', period: null, resolution: null }, purpose: 'data-subject-rights', route: OVERVIEW_ROUTE,
+    });
+  }
   const users = await usersByIds(ctx.db, [...new Set(jobs.map((j) => j.requestedBy))]);
   return jobs.map((job) => ({ job, requester: users.get(job.requestedBy)?.displayName ?? job.requestedBy }));
 }

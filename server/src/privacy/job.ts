@@ -2,6 +2,7 @@ import type { JobDefinition } from '../platform/jobs/index.js';
 import { DAY_MS } from '../kernel/time.js';
 import { communitiesWithMeteringPoints, loadCommunity } from '../registry/index.js';
 import { deleteReadingsBefore } from '../ingest/index.js';
+import { endBillingRetention } from '../billing/index.js';
 import { retentionCutoffs } from './domain/index.js';
 import { executeErasure, failErasure, legalMinimumOf, retentionOf, sweepErasedSites, type PrivacyContext } from './service.js';
 import * as store from './store.js';
@@ -15,6 +16,11 @@ export interface RetentionReport {
   readonly endedConsents: number;
   /** Raw readings past the raw-readings period (their quarter hours stay), through ingest's `deleteReadingsBefore`. */
   readonly rawReadings: number;
+  /** Through billing's `endBillingRetention`: erased members' mandates past their time as evidence, and closed months past the billing-records period with their statements and invoices. */
+  readonly mandates: number;
+  readonly settlements: number;
+  readonly statements: number;
+  readonly invoices: number;
 }
 
 /**
@@ -35,7 +41,8 @@ export async function enforceRetention(ctx: PrivacyContext, communities?: readon
     const accessLogEntries = await store.deleteAccessLogBefore(ctx.db, communityId, cutoffs['access-log']);
     const endedConsents = await store.deleteEndedGrantsBefore(ctx.db, communityId, cutoffs['access-log']);
     const rawReadings = await deleteReadingsBefore(ctx.db, communityId, cutoffs['raw-readings']);
-    reports.push({ communityId, accessLogEntries, endedConsents, rawReadings });
+    const billing = await endBillingRetention(ctx.db, communityId, cutoffs['billing-records'], now);
+    reports.push({ communityId, accessLogEntries, endedConsents, rawReadings, ...billing });
   }
   return reports;
 }
@@ -80,8 +87,9 @@ export function privacyJob(ctx: PrivacyContext, options: PrivacyJobOptions = {})
         lastRetention = now;
         const communities = await lease((await retainedCommunities(ctx)).map((c) => `retention:${c}`));
         for (const report of await enforceRetention(ctx, communities.map((c) => c.slice('retention:'.length)))) {
-          if (report.accessLogEntries + report.endedConsents + report.rawReadings > 0) {
-            log(`privacy retention ${report.communityId}: ${report.accessLogEntries} access-log entries, ${report.endedConsents} ended consents, ${report.rawReadings} raw readings removed`);
+          if (report.accessLogEntries + report.endedConsents + report.rawReadings + report.mandates + report.settlements > 0) {
+            log(`privacy retention ${report.communityId}: ${report.accessLogEntries} access-log entries, ${report.endedConsents} ended consents, ${report.rawReadings} raw readings, `
+              + `${report.mandates} restricted mandates, ${report.settlements} closed months (${report.statements} statements, ${report.invoices} invoices) removed`);
           }
         }
       }

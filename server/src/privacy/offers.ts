@@ -90,6 +90,35 @@ export async function memberOffers(ctx: PrivacyContext, principal: Principal, me
   };
 }
 
+/** How many offers the catalogue shows at most (newest first). */
+const CATALOGUE_LIMIT = 200;
+
+export interface CatalogueEntry {
+  readonly offer: DataOffer;
+  readonly communityName: string;
+  readonly mine: boolean;
+  readonly taken: boolean;
+}
+
+/**
+ * The catalogue of open offers a signed-in user may take: those of the communities they are an
+ * active member of, and those to anyone of every community; `community` narrows it to one (an
+ * unknown or foreign members-only community answers an empty list: nothing is learnt).
+ */
+export async function offerCatalogue(ctx: PrivacyContext, principal: Principal, community: string | undefined): Promise<CatalogueEntry[]> {
+  const user = requireUser(principal);
+  const now = ctx.now();
+  const memberships = user.memberships.filter((m) => m.state === 'active');
+  const offers = await store.catalogueOffers(ctx.db, [...new Set(memberships.map((m) => m.communityId))], community ?? null, now, CATALOGUE_LIMIT);
+  const mine = new Set(user.memberships.map((m) => m.memberId));
+  const held = await store.grantsFromOffersHeldBy(ctx.db, [...mine, `user:${user.userId}`], offers.map((o) => o.id));
+  const names = new Map<string, string>();
+  for (const id of new Set(offers.map((o) => o.communityId))) names.set(id, (await loadCommunity(ctx.db, id))?.name ?? '');
+  return offers.map((offer) => ({
+    offer, communityName: names.get(offer.communityId)!, mine: mine.has(offer.grantor), taken: held.some((g) => runsFrom(g, offer.id, now)),
+  }));
+}
+
 export interface AcceptInput {
   /** The member who takes the offer: one of the caller's active memberships. */
   readonly memberId?: string | undefined;

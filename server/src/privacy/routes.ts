@@ -8,7 +8,7 @@ import {
   getMaskingRule, grantState, isOfferOpen, maskingRuleNames, PROCESSING_REGISTER,
   type ConsentQuantity, type DataOffer, type DataScope, type ExportSchema, type MaskingRuleSet as RuleSet, type PrivacyLanguage,
 } from './domain/index.js';
-import { acceptDataOffer, memberOffers, publishOffer, withdrawDataOffer } from './offers.js';
+import { acceptDataOffer, memberOffers, offerCatalogue, publishOffer, withdrawDataOffer } from './offers.js';
 import { communityRuleSets, putRuleSet, regulatorExport, type ManagerExport } from './masking.js';
 import {
   communityErasures, grantConsent, listConsents, memberAccessLog, putCommunityRetention, readThroughConsent,
@@ -139,6 +139,14 @@ export async function privacyRoutes(app: Api, { ctx, jobs }: { ctx: PrivacyConte
       description: body.description, audience: body.audience, price: body.price, grantValidityDays: body.grantValidityDays, openUntil: Date.parse(body.openUntil),
     });
     return reply.status(201).send(offerView(offer, ctx.now(), { takers: 0 }));
+  });
+
+  app.get(contract.dataOfferCatalogue.path, { schema: contract.dataOfferCatalogue.schema }, async (request) => {
+    const now = ctx.now();
+    return (await offerCatalogue(ctx, request.principal, request.query.community)).map(({ offer, communityName, mine, taken }) => {
+      const { grantor: _grantor, withdrawnAt: _withdrawn, state: _state, takers: _takers, taken: _taken, ...terms } = offerView(offer, now, { taken });
+      return { ...terms, communityName, mine, taken };
+    });
   });
 
   app.post(contract.withdrawDataOffer.path, { schema: contract.withdrawDataOffer.schema },

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { EventPublisher } from '../platform/events/index.js';
 import type { EventPayload } from '../kernel/events.js';
-import { recordChange } from '../audit/index.js';
+import { recordChange, redactEntriesAbout } from '../audit/index.js';
 import type { Principal, UserPrincipal } from '../kernel/principal.js';
 import type { Resolution } from '../kernel/calendar.js';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../kernel/errors.js';
@@ -19,7 +19,7 @@ import { deleteReadingsAtPoints, deleteReadingsInWindows } from '../ingest/index
 import { forgetSalts } from '../ledger/index.js';
 import type { SecretBox } from '../secrets/index.js';
 import { pointIntervals } from '../intervals/index.js';
-import { pseudonymiseStatements } from '../billing/index.js';
+import { eraseBillingMasterData, pseudonymiseStatements } from '../billing/index.js';
 import {
   createAccessLogEntry, createGrant, createPseudonym, grantState, DEFAULT_RAW_READINGS_DAYS, defaultRetentionPolicy, grantDigest, LEGAL_MINIMUMS, mayRead, planErasure, Pseudonymiser,
   reduceToGrant, refusalError, revokeGrant, validateRetentionPolicy,
@@ -424,7 +424,11 @@ export async function executeErasure(ctx: PrivacyContext, request: store.StoredE
     });
     await pseudonymiseUser(tx, member.userId, { email: pseudonymiser.replace('', 'pseudonym-email'), displayName: pseudonym.label });
     const { memberIds } = await pseudonymiseMembersOfUser(tx, member.userId, pseudonym.label, (n) => pseudonymiser.replace(n, 'pseudonym-number'));
+    const sites: string[] = [];
+    for (const id of memberIds) sites.push(...await meteringPointIdsOfMember(tx, id));
+    await redactEntriesAbout(tx, memberIds, [member.userId, ...memberIds, ...sites]);
     await pseudonymiseStatements(tx, memberIds, pseudonym.label);
+    await eraseBillingMasterData(tx, memberIds, pseudonym.label, now, community.timeZone);
     // The readings go before the devices are released: a period still open then runs on without end,
     // so nothing the device sent for the member, even stamped ahead of now, stays.
     const devices = await devicesOfMembers(tx, memberIds);

@@ -664,6 +664,18 @@ export async function openOffersOfCommunity(db: Queryable, communityId: string, 
   return rows.map(toOffer);
 }
 
+/**
+ * The catalogue at `now`: open offers of the communities in `memberOf` and open offers to anyone,
+ * optionally of one community only, newest first, at most `limit`.
+ */
+export async function catalogueOffers(db: Queryable, memberOf: readonly string[], community: string | null, now: number, limit: number): Promise<DataOffer[]> {
+  const rows = await db.query<OfferRow>(
+    `${OFFER_SELECT} WHERE withdrawn_at IS NULL AND published_at <= $2 AND open_until > $2 AND (audience = 'anyone' OR community_id = ANY($1::uuid[]))
+       AND ($3::uuid IS NULL OR community_id = $3) ORDER BY published_at DESC, id LIMIT $4`,
+    [memberOf, new Date(now), community, limit]);
+  return rows.map(toOffer);
+}
+
 /** Sets the withdrawal time once (withdrawing again keeps the first). */
 export async function markOfferWithdrawn(db: Queryable, offer: Pick<DataOffer, 'id' | 'communityId'>, at: number): Promise<void> {
   await db.query('UPDATE data_offers SET withdrawn_at = $3 WHERE community_id = $1 AND id = $2 AND withdrawn_at IS NULL', [offer.communityId, offer.id, new Date(at)]);
@@ -679,6 +691,12 @@ export async function takersOfOffers(db: Queryable, offerIds: readonly string[])
   const rows = await db.query<{ offer_id: string; n: number }>(
     'SELECT offer_id, count(*)::int AS n FROM consent_grants WHERE offer_id = ANY($1::uuid[]) GROUP BY offer_id', [offerIds]);
   return new Map(rows.map((r) => [r.offer_id, r.n]));
+}
+
+/** The grants any of these recipients (member ids, `user:<id>` for an organisation) hold from the offers, any state. */
+export async function grantsFromOffersHeldBy(db: Queryable, recipientIds: readonly string[], offerIds: readonly string[]): Promise<StoredGrant[]> {
+  const rows = await db.query<GrantRow>(`${GRANT_SELECT} WHERE recipient_id = ANY($1::text[]) AND offer_id = ANY($2::uuid[]) ORDER BY created_at DESC, id`, [recipientIds, offerIds]);
+  return rows.map(toGrant);
 }
 
 /** The grants a recipient holds from offers (any state): whether it holds one still running is decided by the caller's clock. */

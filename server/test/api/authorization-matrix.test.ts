@@ -672,6 +672,8 @@ const cases: Case[] = [
   // Data offers: a member publishes and withdraws their own; a members-only offer is the community's: the taker accepts as themself.
   { method: 'GET', route: '/api/v1/members/:id/data-offers', url: (w) => `/api/v1/members/${w.memberIdA}/data-offers`, expect: onlyMemberA(200) },
   { method: 'POST', route: '/api/v1/members/:id/data-offers', url: (w) => `/api/v1/members/${w.memberIdA}/data-offers`, body: offerOfA, expect: onlyMemberA(201) },
+  // The catalogue: any signed-in user (each sees the offers open to them; the content is tested in privacy/offers.test.ts).
+  { method: 'GET', route: '/api/v1/data-offers', url: () => '/api/v1/data-offers', expect: usersOnly(200) },
   { method: 'POST', route: '/api/v1/data-offers/:id/withdraw', url: (w, tp) => dataOfferOfA(tp, w).then((id) => `/api/v1/data-offers/${id}/withdraw`),
     expect: { ...everyone(404), anonymous: 401, memberA: 200, memberA2: 403, managerA: 403, admin: 403 } },
   { method: 'POST', route: '/api/v1/data-offers/:id/accept', url: (w, tp) => dataOfferOfA(tp, w).then((id) => `/api/v1/data-offers/${id}/accept`),

@@ -378,6 +378,16 @@ describe.each(storeKinds)('privacy API on %s', (kind) => {
       id: memberJob.id, export: 'member', memberId: w.memberIdA2, requestedBy: 'memberA2', requesterKind: 'member', from: null, to: null,
       state: 'queued', itemsDone: 0, itemsTotal: null, requestedAt: memberJob.requestedAt, startedAt: null, finishedAt: null, expiresAt: null, bytes: null, error: null,
     });
+    // That the member asked for their data is about them: each look at the overview is in their access log (who, what, when, why).
+    const overviewReads = async () => (await ok('GET', `/api/v1/members/${w.memberIdA2}/access-log`, w.memberA2.token))
+      .filter((e: { route: string }) => e.route === 'GET /api/v1/communities/:id/export-jobs/overview');
+    const seen = await overviewReads();
+    expect(seen.at(0)).toMatchObject({ accessorKind: 'manager', accessor: w.managerA.email, category: 'identity', purpose: 'data-subject-rights' });
+    expect(Date.parse(seen.at(0).at)).toBe(clock.now);
+    await rowOf();
+    expect(await overviewReads()).toHaveLength(seen.length + 1);
+    expect((await tp.call('GET', overviewUrl, { token: w.managerB.token })).status).toBe(404);
+    expect(await overviewReads()).toHaveLength(seen.length + 1);
     tp.platform.jobs.resume(PRIVACY_EXPORTS_JOB);
     await tp.platform.jobs.flush(PRIVACY_EXPORTS_JOB);
     const done = await ok('GET', `/api/v1/export-jobs/${memberJob.id}`, w.memberA2.token);
@@ -480,6 +490,14 @@ describe.each(storeKinds)('privacy API on %s', (kind) => {
     await ok('POST', `/api/v1/members/${memberId}/consents`, zelda.token, {
       ...grantBody(w), scope: { ...grantBody(w).scope, meteringPoints: [pointId] },
     });
+    // Billing's master data: the address invoices would be made out to (with a payout account) and a direct-debit mandate.
+    const street = unique('Rechnungsgasse ');
+    const payoutIban = 'AT483200000012345864';
+    const mandateIban = 'DE89370400440532013000';
+    await ok('PUT', `/api/v1/members/${memberId}/billing-details`, zelda.token, {
+      fullName: `Zelda ${name}`, address: { street, postalCode: '1100', city: 'Wien', country: 'AT' }, vat: { regime: 'private' }, payoutAccount: { iban: payoutIban },
+    });
+    await ok('PUT', `/api/v1/members/${memberId}/sepa-mandate`, w.managerA.token, { mandateId: unique('ZELDA-M-'), signedOn: '2026-01-15', iban: mandateIban, accountHolder: `Zelda ${name}` });
     const settlement = await ok('POST', `/api/v1/communities/${w.communityA}/settlements`, w.managerA.token, { period: '2026-01' });
     await ok('POST', await confirmedCloseUrl(tp, w.managerA.token, settlement.id), w.managerA.token);
     const statementId = settlement.statements.find((s: { memberId: string }) => s.memberId === memberId).id;
@@ -508,12 +526,38 @@ describe.each(storeKinds)('privacy API on %s', (kind) => {
     expect(await tp.platform.db.query('SELECT id FROM privacy_export_jobs WHERE member_id = $1', [memberId])).toEqual([]);
     expect(existsSync(exportFile)).toBe(false);
 
-    // Nothing of the person's name, email, address or grid number is left in the tables that held them.
-    const dump: string[] = [];
-    for (const table of ['users', 'members', 'metering_points', 'grid_connection_ids', 'statements', 'consent_grants', 'access_log', 'sessions', 'api_tokens', 'privacy_export_jobs']) {
-      dump.push(JSON.stringify(await tp.platform.db.query(`SELECT * FROM ${table}`)));
+    // Nothing of the person's name, email, address, grid number or bank account is left in any table of the database.
+    // (The community issues no invoices — no billing profile —, so nothing was ever collected under the mandate: it went at once.)
+    const traces = { name, email: zelda.email, addresses: [address, gridConnectionId, street, payoutIban, mandateIban], ids: [] };
+    const tables = await tp.platform.db.query<{ name: string }>(
+      `SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) AS name FROM information_schema.tables
+       WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`);
+    expect(tables.length).toBeGreaterThan(50);
+    const found: Record<string, string[]> = {};
+    for (const { name: table } of tables) {
+      const hits = findTraces(JSON.stringify(await tp.platform.db.query(`SELECT * FROM ${table}`)), traces);
+      if (hits.length > 0) found[table] = hits;
     }
-    expect(findTraces(dump.join('\n'), { name, email: zelda.email, addresses: [address, gridConnectionId], ids: [] })).toEqual([]);
+    expect(found).toEqual({});
+    // The audit trail still says what changed and when; the free text and grid number in the entries about the member read "[erased]".
+    const [joined] = await tp.platform.db.query<{ diff: { path: string; after: string | null }[] }>(
+      `SELECT diff FROM audit_entries WHERE kind = 'member' AND action = 'request-to-join' AND resource_id = $1`, [memberId]);
+    expect(joined!.diff.find((l) => l.path === 'joinMessage')?.after).toBe('"[erased]"');
+    const [site] = await tp.platform.db.query<{ diff: { path: string; after: string | null }[] }>(
+      `SELECT diff FROM audit_entries WHERE kind = 'metering-point' AND action = 'create' AND resource_id = $1`, [pointId]);
+    expect(site!.diff.filter((l) => ['name', 'gridConnectionId', 'generationGridConnectionId'].includes(l.path)).map((l) => [l.path, l.after]))
+      .toEqual([['generationGridConnectionId', 'null'], ['gridConnectionId', '"[erased]"'], ['name', '"[erased]"']]);
+    expect(site!.diff.find((l) => l.path === 'role')?.after).toBe('"consumer"');
+    // Anything else is refused: the trail stays append-only.
+    await expect(tp.platform.db.query(`UPDATE audit_entries SET action = 'x' WHERE kind = 'metering-point' AND resource_id = $1`, [pointId])).rejects.toThrow(/append-only/);
+    await expect(tp.platform.db.query(`UPDATE audit_entries SET diff = '[]' WHERE kind = 'metering-point' AND resource_id = $1`, [pointId])).rejects.toThrow(/append-only/);
+    await expect(tp.platform.db.query(
+      `UPDATE audit_entries SET diff = jsonb_set(diff, '{0,after}', '"\\"x\\""') WHERE kind = 'metering-point' AND resource_id = $1`, [pointId])).rejects.toThrow(/append-only/);
+    const billing = await ok('GET', `/api/v1/communities/${w.communityA}/billing-details`, w.managerA.token);
+    expect(billing.find((b: { memberId: string }) => b.memberId === memberId)).toMatchObject({
+      displayName: done.pseudonym, mandate: null,
+      details: { fullName: done.pseudonym, address: { street: '[erased]', postalCode: '[erased]', city: '[erased]', country: 'AT' }, vat: { regime: 'private' } },
+    });
     // The statement is kept, under the pseudonym, with its figures, for the legal period (its step says until when); the login is gone.
     const kept = await ok('GET', `/api/v1/statements/${statementId}`, w.managerA.token);
     expect(kept).toMatchObject({ total, displayName: done.pseudonym });

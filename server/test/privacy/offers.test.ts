@@ -190,6 +190,44 @@ describe.each(storeKinds)('data offers on %s', (kind) => {
     expect((await tp.call('GET', series(member.id), { token: w.memberB.token })).status).toBe(200);
   });
 
+  it('the catalogue shows open offers with scope, price and purpose: the community\'s to its members, offers to anyone to every signed-in user — never who made them', async () => {
+    const members = await ok('POST', `/api/v1/members/${w.memberIdA}/data-offers`, w.memberA.token,
+      offerBody({ price: '1.50', description: 'Hourly import for the neighbours, priced.' }));
+    clock.now += 1000;
+    const anyone = await ok('POST', `/api/v1/members/${w.memberIdA}/data-offers`, w.memberA.token,
+      offerBody({ audience: 'anyone', description: 'Daily import for research.' }));
+    const catalogue = async (token: string, query = '') => {
+      const response = await tp.call('GET', `/api/v1/data-offers${query}`, { token });
+      expect(response.status, JSON.stringify(response.body)).toBe(200);
+      return (response.body as { id: string; mine: boolean; taken: boolean }[]).filter((o) => o.id === members.id || o.id === anyone.id);
+    };
+    const [priced, open] = await catalogue(w.memberA2.token).then((list) => [list.find((o) => o.id === members.id), list.find((o) => o.id === anyone.id)]);
+    expect(priced).toEqual({
+      id: members.id, communityId: w.communityA, communityName: expect.any(String), scope: members.scope, description: 'Hourly import for the neighbours, priced.',
+      audience: 'members', price: '1.50', currency: members.currency, grantValidityDays: 30, publishedAt: members.publishedAt, openUntil: members.openUntil,
+      mine: false, taken: false,
+    });
+    expect(priced).not.toHaveProperty('grantor');
+    expect(open).toMatchObject({ audience: 'anyone', price: '0.00', mine: false, taken: false });
+    expect((await catalogue(w.memberA.token)).map((o) => [o.id, o.mine])).toEqual([[anyone.id, true], [members.id, true]]);
+    // Another community's member sees the offer to anyone only, even when asking for the community; taken once they hold a grant from it.
+    expect((await catalogue(w.memberB.token)).map((o) => o.id)).toEqual([anyone.id]);
+    expect((await catalogue(w.memberB.token, `?community=${w.communityA}`)).map((o) => o.id)).toEqual([anyone.id]);
+    expect(await catalogue(w.memberB.token, `?community=${w.communityB}`)).toEqual([]);
+    await ok('POST', `/api/v1/data-offers/${anyone.id}/accept`, w.memberB.token, { recipient: { kind: 'researcher', label: 'Energy Lab' }, purpose: { code: 'research', statement: 'Study.' } });
+    expect(await catalogue(w.memberB.token)).toMatchObject([{ id: anyone.id, taken: true }]);
+    expect(await catalogue(w.memberA2.token)).toMatchObject([{ id: anyone.id, taken: false }, { id: members.id, taken: false }]);
+    // Withdrawn or closed: out of the catalogue.
+    await ok('POST', `/api/v1/data-offers/${members.id}/withdraw`, w.memberA.token);
+    expect((await catalogue(w.memberA2.token)).map((o) => o.id)).toEqual([anyone.id]);
+    clock.now = NOW + 11 * DAY;
+    expect(await catalogue(w.memberA2.token)).toEqual([]);
+    clock.now = NOW;
+    // Signed-in users only; a bad community id is refused.
+    expect((await tp.call('GET', '/api/v1/data-offers', {})).status).toBe(401);
+    expect((await tp.call('GET', '/api/v1/data-offers?community=nope', { token: w.memberA.token })).status).toBe(400);
+  });
+
   it('refuses bad offers and acceptances and changes nothing', async () => {
     const before = (await ok('GET', `/api/v1/members/${w.memberIdA}/data-offers`, w.memberA.token)).mine.length;
     const refuse = async (body: unknown, status = 400, token = w.memberA.token, memberId = w.memberIdA) =>

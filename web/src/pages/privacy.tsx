@@ -282,7 +282,8 @@ function OfferRow({ offer, fmt, sites, children }: { offer: DataOffer; fmt: Form
   );
 }
 
-function AcceptForm({ memberId, offer, onAccepted }: { memberId: string; offer: DataOffer; onAccepted: () => void }) {
+/** Accept an offer as the member: the purpose stated (the catalogue uses it too). */
+export function AcceptForm({ memberId, offer, onAccepted }: { memberId: string; offer: Pick<DataOffer, 'id' | 'description'>; onAccepted: () => void }) {
   const { t } = useI18n();
   const action = useAction();
   const submit = (event: Event) => action.submit(event, async (v) => {
