@@ -36,7 +36,19 @@ export interface StatementMail {
   readonly pdf?: { readonly filename: string; readonly content: Uint8Array };
 }
 
+/** An open invitation as its email shows it: the invited address, with its account when it has one. */
+export interface InvitationMail {
+  readonly communityId: string;
+  readonly communityName: string;
+  readonly inviterName: string;
+  /** The account with the invited address (it is told in the app too); undefined when the address has none yet. */
+  readonly userId: string | undefined;
+  readonly recipient: Recipient;
+}
+
 export interface Directory {
+  /** An invitation that is still open; undefined when it was accepted, declined or revoked meanwhile. */
+  invitation(q: Queryable, invitationId: string): Promise<InvitationMail | undefined>;
   /** The member's account (any state: a rejected request is told too); undefined when gone. */
   member(q: Queryable, memberId: string): Promise<Contact | undefined>;
   /** The community's active managers. */
@@ -60,10 +72,13 @@ export interface NotificationContext {
   readonly wake: () => void;
 }
 
+/** Whom a notice goes to: a person with an account (told in the app too), or an address only (an invitation). */
+type Addressee = Pick<Contact, 'communityId' | 'recipient'> & { readonly userId: string | undefined };
+
 /** One thing to tell one person: the in-app notification and, if they want it, the email. */
 interface Notice<E extends NotificationEvent> {
   readonly event: E;
-  readonly contact: Contact;
+  readonly contact: Addressee;
   /** The event's identity: the same notice twice is one notification and one email. */
   readonly key: string;
   /** The values the app shows (no links, no secrets). */
@@ -81,16 +96,16 @@ export class Notifications {
   private async notify<E extends NotificationEvent>(tx: Queryable, notice: Notice<E>): Promise<boolean> {
     const { contact, event } = notice;
     if (EVENTS[event].audience === 'manager' && contact.recipient.role === 'member') return false;
-    const preferences = await store.preferencesOf(tx, contact.userId);
-    if (wants(preferences, event, 'in-app')) {
+    const preferences = contact.userId === undefined ? {} : await store.preferencesOf(tx, contact.userId);
+    if (contact.userId !== undefined && wants(preferences, event, 'in-app')) {
       await store.insertNotification(tx, { communityId: contact.communityId, userId: contact.userId, event, params: notice.inApp, link: notice.path, dedupeKey: notice.key });
     }
     if (!this.ctx.mailer || !wants(preferences, event, 'email')) return false;
     const params = notice.email(`${this.ctx.publicUrl()}${notice.path}`);
     const rendered = renderEmail(event, contact.recipient, params);
     return store.insertDelivery(tx, {
-      communityId: contact.communityId, userId: contact.userId, event, recipient: contact.recipient, params, statementId: notice.statementId ?? null,
-      dedupeKey: `${notice.key}:${contact.userId}`, batch: null, language: rendered.language, subject: rendered.subject, queuedAtMs: this.ctx.now(),
+      communityId: contact.communityId, userId: contact.userId ?? null, event, recipient: contact.recipient, params, statementId: notice.statementId ?? null,
+      dedupeKey: `${notice.key}:${contact.userId ?? contact.recipient.email.toLowerCase()}`, batch: null, language: rendered.language, subject: rendered.subject, queuedAtMs: this.ctx.now(),
     });
   }
 
@@ -109,6 +124,15 @@ export class Notifications {
       return e.decision === 'approved'
         ? this.notify(tx, { ...base, event: 'join-approved', path: `/members/${contact.memberId}`, email: (link) => ({ communityName: contact.communityName, link }) })
         : this.notify(tx, { ...base, event: 'join-rejected', path: '/communities', email: () => ({ communityName: contact.communityName }) });
+    });
+    run('invitation.sent', async (tx, e) => {
+      const invitation = await this.ctx.directory.invitation(tx, e.invitationId);
+      if (!invitation) return false;
+      const { communityName, inviterName } = invitation;
+      return this.notify(tx, {
+        event: 'invitation', contact: invitation, key: `invitation.sent:${e.invitationId}:${e.atMs}`, inApp: { communityName, inviterName },
+        path: '/communities', email: (link) => ({ communityName, inviterName, link }),
+      });
     });
     run('statement.issued', async (tx, e) => {
       const contact = await this.ctx.directory.member(tx, e.memberId);
@@ -129,6 +153,16 @@ export class Notifications {
       const values = { invoiceNumber: invoice.invoiceNumber, total: invoice.total, currency: invoice.currency, reasonCode: e.reason ?? '' };
       return this.notify(tx, {
         event: 'payment-failed', contact, key: `payment.failed:${e.invoiceId}:${e.atMs}`, inApp: { ...values, communityName: contact.communityName },
+        path: `/members/${contact.memberId}/statements`, email: (link) => ({ ...values, communityName: contact.communityName, link }),
+      });
+    });
+    run('payment.overdue', async (tx, e) => {
+      const contact = await this.ctx.directory.member(tx, e.memberId);
+      const invoice = contact && await this.ctx.directory.statement(tx, e.statementId, { pdf: false, locale: 'en' });
+      if (!contact || !invoice) return false;
+      const values = { invoiceNumber: invoice.invoiceNumber, total: invoice.total, currency: invoice.currency, dueDate: invoice.dueDate };
+      return this.notify(tx, {
+        event: 'payment-due', contact, key: `payment.overdue:${e.invoiceId}`, inApp: { ...values, communityName: contact.communityName },
         path: `/members/${contact.memberId}/statements`, email: (link) => ({ ...values, communityName: contact.communityName, link }),
       });
     });
