@@ -55,6 +55,8 @@ export interface Directory {
   managers(q: Queryable, communityId: string): Promise<Contact[]>;
   /** The statement as its email shows it (with its PDF in `locale` when `pdf`); undefined when not issued. */
   statement(q: Queryable, statementId: string, options: { pdf: boolean; locale: string }): Promise<StatementMail | undefined>;
+  /** An active device: its community, name and the member whose site it is bound to (undefined: a community device). */
+  device(q: Queryable, deviceId: string): Promise<{ communityId: string; name: string; memberId: string | undefined } | undefined>;
   /** A metering point's name for a manager. */
   meteringPointName(q: Queryable, meteringPointId: string): Promise<string | undefined>;
   /** The community's currency (amounts in events are in it). */
@@ -165,6 +167,23 @@ export class Notifications {
         event: 'payment-due', contact, key: `payment.overdue:${e.invoiceId}`, inApp: { ...values, communityName: contact.communityName },
         path: `/members/${contact.memberId}/statements`, email: (link) => ({ ...values, communityName: contact.communityName, link }),
       });
+    });
+    run('device.offline', async (tx, e) => {
+      const device = await this.ctx.directory.device(tx, e.deviceId);
+      if (!device || device.communityId !== e.communityId) return false;
+      // The member whose site it is; a device of no one's site (the community's own) concerns its managers.
+      const member = device.memberId === undefined ? undefined : await this.ctx.directory.member(tx, device.memberId);
+      const contacts = member ? [member] : await this.ctx.directory.managers(tx, e.communityId);
+      let queued = false;
+      for (const contact of contacts) {
+        const path = member ? `/members/${member.memberId}/devices` : `/manage/${e.communityId}/devices`;
+        const values = { deviceName: device.name, sinceMs: e.lastSeenMs };
+        queued = await this.notify(tx, {
+          event: 'device-offline', contact, key: `device.offline:${e.deviceId}:${e.lastSeenMs}`, inApp: { ...values, communityName: contact.communityName }, path,
+          email: (link) => ({ ...values, communityName: contact.communityName, thresholdMinutes: e.thresholdMinutes, link }),
+        }) || queued;
+      }
+      return queued;
     });
     run('intervals.quarantined', async (tx, e) => {
       const first = e.startsMs[0];

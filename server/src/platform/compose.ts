@@ -8,7 +8,7 @@ import { DEFAULT_SESSION_IDLE_MS, ensureAdmin, findUserByEmail, resolvePrincipal
 import { createHttp } from './http/app.js';
 import { componentLog, type LogOptions } from './http/logging.js';
 import type { Api } from './http/api.js';
-import { invitationById, loadCommunity, memberById, membersOfCommunity, membershipsOfUser, meteringPointById, registryRoutes, requireCommunityManager } from '../registry/index.js';
+import { deviceById, invitationById, loadCommunity, memberById, membersOfCommunity, membershipsOfUser, meteringPointById, registryRoutes, requireCommunityManager } from '../registry/index.js';
 import { discoveryRoutes } from '../discovery/index.js';
 import { opsRoutes, type BrokerStatus, createMetrics } from '../ops/index.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded.js';
@@ -18,7 +18,7 @@ import { claimStart, type StartClaim } from './claim.js';
 import { webRoutes } from '../web/index.js';
 import { type Contact, createMailer, type Directory, NOTIFICATIONS_SENDER_JOB, notificationRoutes, notificationSenderJob, Notifications, type SmtpConfig } from '../notifications/index.js';
 import { ensureDemoCommunity, settleDemoMonth, startDemoConnectorSource, startDemoFlex, type DemoCommunity, type DemoFlex } from '../demo/index.js';
-import { ReadingWriter, DeviceDirectory, IngestService, embeddedIngestHandlers, startExternalIngest, type ExternalIngest, ingestRoutes, RefusalLog, ConnectionGuard, type ConnectLimit, recordDeviceEvent, recordHeartbeat, readingPartitionsJob, subscribeIngest } from '../ingest/index.js';
+import { ReadingWriter, DeviceDirectory, IngestService, embeddedIngestHandlers, startExternalIngest, type ExternalIngest, ingestRoutes, RefusalLog, ConnectionGuard, type ConnectLimit, recordDeviceEvent, recordHeartbeat, readingPartitionsJob, subscribeIngest, deviceOfflineJob } from '../ingest/index.js';
 import { LiveHub, liveRoutes } from '../live/index.js';
 import { ArtefactStore, deviceAuthenticator, readDeviceKeys, provisioningRoutes, type Endpoints, deviceCredentialsStore, ArtefactBuilder } from '../provisioning/index.js';
 import { frameDecoder, meterRoutes, meterKeysStore } from '../meters/index.js';
@@ -85,6 +85,8 @@ export interface PlatformOptions {
   notifications?: { now?: () => number; everyMs?: number };
   /** Billing's payment reminders: their clock (tests). */
   billing?: { now?: () => number };
+  /** Ingest's device-offline alerts: their clock (tests). */
+  deviceOffline?: { now?: () => number };
   /** How long after ingestion quarter-hour energy is recomputed. */
   intervalDelayMs?: number;
   /** How often open live streams check their caller again (default 15 s). */
@@ -240,6 +242,7 @@ export async function startPlatform(options: PlatformOptions, claim?: StartClaim
     notifications.subscribe(events);
     const notificationSender = jobs.register(notificationSenderJob(notifications, options.notifications?.everyMs ? { everyMs: options.notifications.everyMs } : {}));
     jobs.register(paymentReminderJob(db, events, options.billing?.now ? { now: options.billing.now } : {}));
+    jobs.register(deviceOfflineJob(db, events, options.deviceOffline?.now ? { now: options.deviceOffline.now } : {}));
     subscribeIngest(events);
     subscribeIntervals(events, jobs);
     subscribeSharing(events, jobs);
@@ -623,6 +626,12 @@ function notificationDirectory(): Directory {
     },
     statement: (q, statementId, options) => statementEmail(q, statementId, options),
     meteringPointName: async (q, meteringPointId) => (await meteringPointById(q, meteringPointId))?.name,
+    async device(q, deviceId) {
+      const device = await deviceById(q, deviceId);
+      if (!device || device.status !== 'active') return undefined;
+      const point = device.meteringPointId === null ? undefined : await meteringPointById(q, device.meteringPointId);
+      return { communityId: device.communityId, name: device.name, memberId: point?.memberId };
+    },
     currency: async (q, communityId) => (await loadCommunity(q, communityId))?.currency,
   };
 }

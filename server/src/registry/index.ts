@@ -20,7 +20,7 @@ export {
   batchOfDevice, communityDevices, type Device, deleteDevices, deviceById, devicesOfBatch, deviceStatusesAfter, insertBatchDevices, insertDevice,
   releaseDevicesOfMembers,
 } from './store/devices.js';
-export { communityIdByName, communitiesWithMeteringPoints } from './store/communities.js';
+export { communityIdByName, communitiesWithMeteringPoints, deviceOfflineThresholds } from './store/communities.js';
 export { insertActiveMember, memberIdOfUser, pseudonymiseMembersOfUser } from './store/members.js';
 export { insertMeteringPoint } from './store/metering-points.js';
 export { type CommunityMeteringPoint, type MemberListing, type SharingParticipant, allocationSettings, communityMeteringPoints, membersAmong,

@@ -9,11 +9,13 @@ import { monthRange } from '../../src/kernel/calendar.js';
 import { OUTBOX_JOB } from '../../src/platform/events/index.js';
 import { NOTIFICATIONS_SENDER_JOB } from '../../src/notifications/index.js';
 import { PAYMENT_REMINDER_JOB } from '../../src/billing/index.js';
+import { DEVICE_OFFLINE_JOB } from '../../src/ingest/index.js';
 
 /**
  * What the notifications of phase 2 left out, against a real SMTP server on loopback: the email
- * of an invitation (to an address with or without an account) and the reminder of an invoice past
- * its due date and unpaid (once per invoice, none for a paid one or a credit).
+ * of an invitation (to an address with or without an account), the reminder of an invoice past
+ * its due date and unpaid (once per invoice, none for a paid one or a credit), and a device silent
+ * longer than the community's threshold (once per outage, again after it came back and fell silent).
  */
 const PUBLIC_URL = 'http://energy.example.org:8080';
 const DAY = 86_400_000;
@@ -40,6 +42,7 @@ describe.each(storeKinds)('notifications (phase 3) on %s', (kind) => {
   let w: World;
   let smtp: SmtpSink;
   let billingNowMs = Date.now();
+  let offlineNowMs = Date.now();
 
   beforeAll(async () => {
     smtp = await smtpServer();
@@ -47,6 +50,7 @@ describe.each(storeKinds)('notifications (phase 3) on %s', (kind) => {
       publicUrl: PUBLIC_URL,
       smtp: { host: '127.0.0.1', port: smtp.port, secure: false, requireTls: false, from: 'Gridshare <noreply@energy.example.org>', timeoutMs: 5_000 },
       billing: { now: () => billingNowMs },
+      deviceOffline: { now: () => offlineNowMs },
     });
     w = await buildWorld(tp);
     await deliver();
@@ -99,10 +103,13 @@ describe.each(storeKinds)('notifications (phase 3) on %s', (kind) => {
     expect(mailsOf(stranger, 'invitation')).toEqual([]);
     expect((await notificationsOf(known)).filter((n) => n.event === 'invitation')).toHaveLength(1);
 
-    // Withdrawn before the email went out: none goes.
+    // An invitation withdrawn by the time its event is handled is not emailed.
     const withdrawn = `${unique('withdrawn')}@example.org`;
     const id = await invite(withdrawn);
+    await deliver();
+    expect(mailsOf(withdrawn, 'invitation')).toHaveLength(1);
     expect((await tp.call('DELETE', `/api/v1/invitations/${id}`, { token: w.managerA.token })).status).toBe(204);
+    await tp.platform.events.publish(tp.platform.db, 'invitation.sent', { communityId: w.communityA, invitationId: id, atMs: Date.now() + 1 });
     await deliver();
     expect(mailsOf(withdrawn, 'invitation')).toEqual([]);
   });
@@ -162,5 +169,58 @@ describe.each(storeKinds)('notifications (phase 3) on %s', (kind) => {
     await deliver();
     expect(mailsOf(w.memberA2.email, 'payment-due')).toEqual([]);
     expect((await notificationsOf(w.memberA2)).filter((n) => n.event === 'payment-due')).toHaveLength(1);
+  });
+
+  it('tells a device\'s member once per outage when it sent nothing for longer than the community\'s threshold', async () => {
+    const community = `/api/v1/communities/${w.communityA}`;
+    for (const bad of [0, -5, 43_201, 1.5, '30']) {
+      expect((await tp.call('PATCH', community, { token: w.managerA.token, body: { deviceOfflineMinutes: bad } })).status, String(bad)).toBe(400);
+    }
+    expect((await tp.call('PATCH', community, { token: w.memberA.token, body: { deviceOfflineMinutes: 30 } })).status).toBe(403);
+    const set = await tp.call('PATCH', community, { token: w.managerA.token, body: { deviceOfflineMinutes: 30 } });
+    expect(set.status).toBe(200);
+    expect(set.body.deviceOfflineMinutes).toBe(30);
+
+    // Reader A (on memberA's site) last sent at t0, as ingestion records a message.
+    const t0 = Date.now() - 10 * 60_000;
+    const seen = (atMs: number) => tp.platform.db.query(
+      `INSERT INTO device_state (device_id, community_id, last_seen_at) VALUES ($1, $2, $3)
+       ON CONFLICT (device_id, community_id) DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at`, [w.deviceA, w.communityA, new Date(atMs)]);
+    await seen(t0);
+    const pass = async (atMs: number) => {
+      offlineNowMs = atMs;
+      await tp.platform.jobs.flush(DEVICE_OFFLINE_JOB);
+      await deliver();
+    };
+    const offline = async (user: TestUser) => (await notificationsOf(user)).filter((n) => n.event === 'device-offline');
+
+    await pass(t0 + 29 * 60_000);
+    expect(mailsOf(w.memberA.email, 'device-offline')).toEqual([]);
+    await pass(t0 + 31 * 60_000);
+    const [mail, ...more] = mailsOf(w.memberA.email, 'device-offline');
+    expect(more).toEqual([]);
+    expect(mail!.subject).toMatch(/^Reader A has been offline since /);
+    expect(mail!.text).toContain('30 minutes');
+    expect(mail!.text).toContain(`${PUBLIC_URL}/members/${w.memberIdA}/devices`);
+    expect(await offline(w.memberA)).toEqual([expect.objectContaining({ params: expect.objectContaining({ deviceName: 'Reader A', sinceMs: t0 }), link: `/members/${w.memberIdA}/devices` })]);
+    expect(await offline(w.memberA2)).toEqual([]);
+    expect(await offline(w.managerA)).toEqual([]);
+
+    // Still silent: told once.
+    await Promise.all([pass(t0 + 120 * 60_000), pass(t0 + 120 * 60_000)]);
+    expect(mailsOf(w.memberA.email, 'device-offline')).toEqual([]);
+    // It sent again, then fell silent again: a new outage, told once more.
+    await seen(t0 + 130 * 60_000);
+    await pass(t0 + 150 * 60_000);
+    expect(mailsOf(w.memberA.email, 'device-offline')).toEqual([]);
+    await pass(t0 + 161 * 60_000);
+    expect(mailsOf(w.memberA.email, 'device-offline')).toHaveLength(1);
+    expect(await offline(w.memberA)).toHaveLength(2);
+
+    // Without a threshold no one is told.
+    expect((await tp.call('PATCH', community, { token: w.managerA.token, body: { deviceOfflineMinutes: null } })).body.deviceOfflineMinutes).toBeNull();
+    await seen(t0 + 170 * 60_000);
+    await pass(t0 + 1_000 * 60_000);
+    expect(mailsOf(w.memberA.email, 'device-offline')).toEqual([]);
   });
 });
