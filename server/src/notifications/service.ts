@@ -294,13 +294,22 @@ export class Notifications {
   }
 
   /**
-   * Queues one statement email per statement (PDF attached when sent) as the batch `batch`; the
-   * statements already queued in it are left as they are. Returns how many were queued now.
+   * Queues one statement email per statement (PDF attached when sent) as the batch `batch`. Unless
+   * `resend`, a statement an earlier email (the one at closing, an earlier bulk send) delivered or
+   * is delivering is left out: only one whose email failed or was never queued goes. Returns how
+   * many were queued now and how many were left out as sent.
    */
-  async queueStatements(batch: string, statements: readonly { statementId: string; contact: Contact; mail: StatementMail }[]): Promise<number> {
+  async queueStatements(batch: string, statements: readonly { statementId: string; contact: Contact; mail: StatementMail }[], options: { resend: boolean }): Promise<{ queued: number; alreadySent: number }> {
     let queued = 0;
+    let alreadySent = 0;
     await this.ctx.db.transaction(async (tx) => {
+      const emailed = options.resend ? new Set<string>() : await store.statementsEmailed(tx, statements.map((s) => s.statementId));
+      const nowMs = this.ctx.now();
       for (const { statementId, contact, mail } of statements) {
+        if (emailed.has(statementId)) {
+          alreadySent += 1;
+          continue;
+        }
         const params = {
           communityName: contact.communityName, period: mail.period, invoiceNumber: mail.invoiceNumber, total: mail.total, currency: mail.currency,
           dueDate: mail.dueDate, link: `${this.ctx.publicUrl()}/members/${contact.memberId}/statements`,
@@ -308,12 +317,12 @@ export class Notifications {
         const rendered = renderEmail('statement-ready', contact.recipient, params);
         if (await store.insertDelivery(tx, {
           communityId: contact.communityId, userId: contact.userId, event: 'statement-ready', recipient: contact.recipient, params, statementId,
-          dedupeKey: `${batch}:${statementId}`, batch, language: rendered.language, subject: rendered.subject, queuedAtMs: this.ctx.now(),
+          dedupeKey: options.resend ? `${batch}:${statementId}:resend:${nowMs}` : `${batch}:${statementId}`, batch, language: rendered.language, subject: rendered.subject, queuedAtMs: nowMs,
         })) queued += 1;
       }
     });
     if (queued > 0) this.ctx.wake();
-    return queued;
+    return { queued, alreadySent };
   }
 
   /** Whether this installation sends email at all (SMTP_URL). */
