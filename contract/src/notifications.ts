@@ -108,8 +108,18 @@ export const notificationRoutes = {
     response: { 200: Delivery, ...errors(401, 403, 404, 409) },
   }),
   sendStatementEmails: route('POST', '/api/v1/settlements/:id/statement-emails', {
-    tags: ['notifications'], summary: 'Email every statement of a closed month to its member (PDF attached); statements queued before are not sent again; managers',
+    tags: ['notifications'], summary: 'Email every statement of a closed month to its member (PDF attached); statements queued or emailed before (the email at closing too) are not sent again unless resend; managers',
     params: IdParams,
-    response: { 200: Type.Object({ batch: Type.String(), queued: Type.Integer({ minimum: 0 }), counts: DeliveryLog.properties.counts }), ...errors(401, 403, 404, 409) },
+    querystring: Type.Object({
+      resend: Type.Optional(Type.Boolean({ description: 'send every statement again, also those already emailed (a new batch of its own)' })),
+    }, { additionalProperties: false }),
+    response: {
+      200: Type.Object({
+        batch: Type.String(), queued: Type.Integer({ minimum: 0 }),
+        alreadySent: Type.Integer({ minimum: 0, description: 'statements left out: emailed (or on their way) before, by the email at closing or an earlier bulk send' }),
+        counts: DeliveryLog.properties.counts,
+      }),
+      ...errors(400, 401, 403, 404, 409),
+    },
   }),
 };

@@ -62,6 +62,10 @@ const communityFields = {
   connectionExportLimitW: Type.Optional(nullable(Type.Integer({
     minimum: 0, maximum: 1_000_000_000, description: 'what all sites together may feed into the public grid, in W; null: no limit',
   }))),
+  deviceOfflineMinutes: Type.Optional(nullable(Type.Integer({
+    minimum: 1, maximum: 43_200,
+    description: 'a device that sent nothing for this many minutes is offline: its member is told (in the app and by email), once per outage; null: no one is told',
+  }))),
 };
 
 export const CommunityCreate = Type.Object(communityFields, { additionalProperties: false });
@@ -83,6 +87,7 @@ export const Community = Type.Object({
   isPublic: Type.Boolean(),
   connectionImportLimitW: nullable(Type.Integer()),
   connectionExportLimitW: nullable(Type.Integer()),
+  deviceOfflineMinutes: nullable(Type.Integer()),
   createdAt: IsoDateTime,
 });
 

@@ -6,3 +6,4 @@ export { eraseBillingMasterData, endBillingRetention, type BillingErasure, type 
 export { memberSavings, closedSettlement, issuedStatement, runSettlement, closeSettlement, settlementGaps, type IssuedStatement, type Settlement } from './settlements.js';
 export { PERSONAL_STATEMENT_FIELDS, type StatementDocument } from './domain/statement.js';
 export { statementEmail, settlementStatementIds, type StatementEmail } from './email.js';
+export { PAYMENT_REMINDER_JOB, paymentReminderJob } from './reminders.js';

@@ -484,3 +484,39 @@ export async function insertPayment(tx: Queryable, communityId: string, p: Omit<
 export async function lockSettlement(tx: Queryable, settlementId: string): Promise<void> {
   await tx.query('SELECT id FROM settlements WHERE id = $1 FOR UPDATE', [settlementId]);
 }
+
+/** An issued invoice that may be overdue: not corrected by a later one, not paid, never reminded of. */
+export interface ReminderCandidate {
+  invoiceId: string;
+  communityId: string;
+  statementId: string;
+  memberId: string;
+  dueDate: string;
+}
+
+/**
+ * Invoices the member owes (a positive gross) due before `dueBefore` (`YYYY-MM-DD`, exclusive) whose latest payment status is not
+ * `paid`, that no later invoice corrects and that were never reminded of; oldest due first.
+ */
+export async function reminderCandidates(db: Queryable, dueBefore: string, limit: number): Promise<ReminderCandidate[]> {
+  const rows = await db.query<{ id: string; community_id: string; statement_id: string; member_id: string; due_date: string }>(
+    `SELECT i.id, i.community_id, i.statement_id, i.member_id, i.document->>'dueDate' AS due_date
+     FROM invoices i
+     WHERE i.document->>'dueDate' < $1 AND i.gross !~ '^(-|0*(\.0*)?$)'
+       AND NOT EXISTS (SELECT 1 FROM payment_reminders r WHERE r.invoice_id = i.id AND r.community_id = i.community_id)
+       AND NOT EXISTS (SELECT 1 FROM invoices c WHERE c.corrects = i.id AND c.community_id = i.community_id)
+       AND (SELECT p.status FROM invoice_payments p WHERE p.invoice_id = i.id AND p.community_id = i.community_id ORDER BY p.id DESC LIMIT 1)
+         IS DISTINCT FROM 'paid'
+     ORDER BY i.document->>'dueDate', i.id LIMIT $2`,
+    [dueBefore, limit],
+  );
+  return rows.map((r) => ({ invoiceId: r.id, communityId: r.community_id, statementId: r.statement_id, memberId: r.member_id, dueDate: r.due_date }));
+}
+
+/** Records that the member was reminded of the invoice; false when someone did already. */
+export async function insertReminder(tx: Queryable, communityId: string, invoiceId: string, atMs: number): Promise<boolean> {
+  const rows = await tx.query(
+    'INSERT INTO payment_reminders (invoice_id, community_id, reminded_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING invoice_id',
+    [invoiceId, communityId, new Date(atMs)]);
+  return rows.length === 1;
+}

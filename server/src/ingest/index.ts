@@ -7,6 +7,7 @@ export { type ExternalIngest, startExternalIngest } from './mqtt-external.js';
 export { ingestRoutes } from './routes.js';
 export { RefusalLog } from './refusal-log.js';
 export { readingPartitionsJob } from './partitions.js';
+export { DEVICE_OFFLINE_JOB, deviceOfflineJob } from './offline.js';
 export { subscribeIngest } from './job.js';
 export { recordHeartbeat } from './heartbeats.js';
 export { type AuthenticatedDevice, type FrameDecoder, IngestService } from './service.js';

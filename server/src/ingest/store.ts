@@ -604,3 +604,29 @@ export async function registerReadingsAtBoundaries(
   );
   return rows.map((r) => ({ deviceId: r.device_id, quantity: r.quantity, ts: r.ts, value: r.value }));
 }
+
+/**
+ * A community's devices silent since before `silentSinceMs` whose outage (their last message) no
+ * alert has told of yet, longest silent first; never-seen devices are not offline, only unused.
+ */
+export async function untoldOfflineDevices(db: Queryable, communityId: string, silentSinceMs: number, limit: number): Promise<{ deviceId: string; lastSeenMs: number }[]> {
+  const rows = await db.query<{ device_id: string; last_seen_at: Date }>(
+    `SELECT s.device_id, s.last_seen_at FROM device_state s
+     WHERE s.community_id = $1 AND s.last_seen_at < $2
+       AND NOT EXISTS (SELECT 1 FROM device_offline_alerts a WHERE a.device_id = s.device_id AND a.community_id = s.community_id AND a.last_seen_at = s.last_seen_at)
+     ORDER BY s.last_seen_at, s.device_id LIMIT $3`,
+    [communityId, new Date(silentSinceMs), limit],
+  );
+  return rows.map((r) => ({ deviceId: r.device_id, lastSeenMs: r.last_seen_at.getTime() }));
+}
+
+/** Records the alert of this outage; false when it was recorded already (another process, a replay). */
+export async function recordOfflineAlert(tx: Queryable, communityId: string, deviceId: string, lastSeenMs: number, atMs: number): Promise<boolean> {
+  const rows = await tx.query(
+    `INSERT INTO device_offline_alerts AS a (device_id, community_id, last_seen_at, alerted_at) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (device_id, community_id) DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at, alerted_at = EXCLUDED.alerted_at
+     WHERE a.last_seen_at IS DISTINCT FROM EXCLUDED.last_seen_at RETURNING device_id`,
+    [deviceId, communityId, new Date(lastSeenMs), new Date(atMs)],
+  );
+  return rows.length === 1;
+}

@@ -99,8 +99,9 @@ export async function notificationRoutes(app: Api, options: NotificationRouteOpt
     if (!service.emailOn) throw new ConflictError('email is off on this installation (SMTP_URL is not set): nothing can be sent');
     const closed = await options.closedStatements(request.params.id);
     if (!closed) throw new NotFoundError('settlement');
+    const resend = request.query.resend === true;
     const batch = `statements:${request.params.id}`;
-    const queued = await service.queueStatements(batch, closed.statements);
-    return { batch, queued, counts: await service.batchCounts(communityId, batch) };
+    const { queued, alreadySent } = await service.queueStatements(batch, closed.statements, { resend });
+    return { batch, queued, alreadySent, counts: await service.batchCounts(communityId, batch) };
   });
 }

@@ -36,13 +36,27 @@ export interface StatementMail {
   readonly pdf?: { readonly filename: string; readonly content: Uint8Array };
 }
 
+/** An open invitation as its email shows it: the invited address, with its account when it has one. */
+export interface InvitationMail {
+  readonly communityId: string;
+  readonly communityName: string;
+  readonly inviterName: string;
+  /** The account with the invited address (it is told in the app too); undefined when the address has none yet. */
+  readonly userId: string | undefined;
+  readonly recipient: Recipient;
+}
+
 export interface Directory {
+  /** An invitation that is still open; undefined when it was accepted, declined or revoked meanwhile. */
+  invitation(q: Queryable, invitationId: string): Promise<InvitationMail | undefined>;
   /** The member's account (any state: a rejected request is told too); undefined when gone. */
   member(q: Queryable, memberId: string): Promise<Contact | undefined>;
   /** The community's active managers. */
   managers(q: Queryable, communityId: string): Promise<Contact[]>;
   /** The statement as its email shows it (with its PDF in `locale` when `pdf`); undefined when not issued. */
   statement(q: Queryable, statementId: string, options: { pdf: boolean; locale: string }): Promise<StatementMail | undefined>;
+  /** An active device: its community, name and the member whose site it is bound to (undefined: a community device). */
+  device(q: Queryable, deviceId: string): Promise<{ communityId: string; name: string; memberId: string | undefined } | undefined>;
   /** A metering point's name for a manager. */
   meteringPointName(q: Queryable, meteringPointId: string): Promise<string | undefined>;
   /** The community's currency (amounts in events are in it). */
@@ -60,10 +74,13 @@ export interface NotificationContext {
   readonly wake: () => void;
 }
 
+/** Whom a notice goes to: a person with an account (told in the app too), or an address only (an invitation). */
+type Addressee = Pick<Contact, 'communityId' | 'recipient'> & { readonly userId: string | undefined };
+
 /** One thing to tell one person: the in-app notification and, if they want it, the email. */
 interface Notice<E extends NotificationEvent> {
   readonly event: E;
-  readonly contact: Contact;
+  readonly contact: Addressee;
   /** The event's identity: the same notice twice is one notification and one email. */
   readonly key: string;
   /** The values the app shows (no links, no secrets). */
@@ -81,16 +98,16 @@ export class Notifications {
   private async notify<E extends NotificationEvent>(tx: Queryable, notice: Notice<E>): Promise<boolean> {
     const { contact, event } = notice;
     if (EVENTS[event].audience === 'manager' && contact.recipient.role === 'member') return false;
-    const preferences = await store.preferencesOf(tx, contact.userId);
-    if (wants(preferences, event, 'in-app')) {
+    const preferences = contact.userId === undefined ? {} : await store.preferencesOf(tx, contact.userId);
+    if (contact.userId !== undefined && wants(preferences, event, 'in-app')) {
       await store.insertNotification(tx, { communityId: contact.communityId, userId: contact.userId, event, params: notice.inApp, link: notice.path, dedupeKey: notice.key });
     }
     if (!this.ctx.mailer || !wants(preferences, event, 'email')) return false;
     const params = notice.email(`${this.ctx.publicUrl()}${notice.path}`);
     const rendered = renderEmail(event, contact.recipient, params);
     return store.insertDelivery(tx, {
-      communityId: contact.communityId, userId: contact.userId, event, recipient: contact.recipient, params, statementId: notice.statementId ?? null,
-      dedupeKey: `${notice.key}:${contact.userId}`, batch: null, language: rendered.language, subject: rendered.subject, queuedAtMs: this.ctx.now(),
+      communityId: contact.communityId, userId: contact.userId ?? null, event, recipient: contact.recipient, params, statementId: notice.statementId ?? null,
+      dedupeKey: `${notice.key}:${contact.userId ?? contact.recipient.email.toLowerCase()}`, batch: null, language: rendered.language, subject: rendered.subject, queuedAtMs: this.ctx.now(),
     });
   }
 
@@ -109,6 +126,15 @@ export class Notifications {
       return e.decision === 'approved'
         ? this.notify(tx, { ...base, event: 'join-approved', path: `/members/${contact.memberId}`, email: (link) => ({ communityName: contact.communityName, link }) })
         : this.notify(tx, { ...base, event: 'join-rejected', path: '/communities', email: () => ({ communityName: contact.communityName }) });
+    });
+    run('invitation.sent', async (tx, e) => {
+      const invitation = await this.ctx.directory.invitation(tx, e.invitationId);
+      if (!invitation) return false;
+      const { communityName, inviterName } = invitation;
+      return this.notify(tx, {
+        event: 'invitation', contact: invitation, key: `invitation.sent:${e.invitationId}:${e.atMs}`, inApp: { communityName, inviterName },
+        path: '/communities', email: (link) => ({ communityName, inviterName, link }),
+      });
     });
     run('statement.issued', async (tx, e) => {
       const contact = await this.ctx.directory.member(tx, e.memberId);
@@ -131,6 +157,33 @@ export class Notifications {
         event: 'payment-failed', contact, key: `payment.failed:${e.invoiceId}:${e.atMs}`, inApp: { ...values, communityName: contact.communityName },
         path: `/members/${contact.memberId}/statements`, email: (link) => ({ ...values, communityName: contact.communityName, link }),
       });
+    });
+    run('payment.overdue', async (tx, e) => {
+      const contact = await this.ctx.directory.member(tx, e.memberId);
+      const invoice = contact && await this.ctx.directory.statement(tx, e.statementId, { pdf: false, locale: 'en' });
+      if (!contact || !invoice) return false;
+      const values = { invoiceNumber: invoice.invoiceNumber, total: invoice.total, currency: invoice.currency, dueDate: invoice.dueDate };
+      return this.notify(tx, {
+        event: 'payment-due', contact, key: `payment.overdue:${e.invoiceId}`, inApp: { ...values, communityName: contact.communityName },
+        path: `/members/${contact.memberId}/statements`, email: (link) => ({ ...values, communityName: contact.communityName, link }),
+      });
+    });
+    run('device.offline', async (tx, e) => {
+      const device = await this.ctx.directory.device(tx, e.deviceId);
+      if (!device || device.communityId !== e.communityId) return false;
+      // The member whose site it is; a device of no one's site (the community's own) concerns its managers.
+      const member = device.memberId === undefined ? undefined : await this.ctx.directory.member(tx, device.memberId);
+      const contacts = member ? [member] : await this.ctx.directory.managers(tx, e.communityId);
+      let queued = false;
+      for (const contact of contacts) {
+        const path = member ? `/members/${member.memberId}/devices` : `/manage/${e.communityId}/devices`;
+        const values = { deviceName: device.name, sinceMs: e.lastSeenMs };
+        queued = await this.notify(tx, {
+          event: 'device-offline', contact, key: `device.offline:${e.deviceId}:${e.lastSeenMs}`, inApp: { ...values, communityName: contact.communityName }, path,
+          email: (link) => ({ ...values, communityName: contact.communityName, thresholdMinutes: e.thresholdMinutes, link }),
+        }) || queued;
+      }
+      return queued;
     });
     run('intervals.quarantined', async (tx, e) => {
       const first = e.startsMs[0];
@@ -241,13 +294,22 @@ export class Notifications {
   }
 
   /**
-   * Queues one statement email per statement (PDF attached when sent) as the batch `batch`; the
-   * statements already queued in it are left as they are. Returns how many were queued now.
+   * Queues one statement email per statement (PDF attached when sent) as the batch `batch`. Unless
+   * `resend`, a statement an earlier email (the one at closing, an earlier bulk send) delivered or
+   * is delivering is left out: only one whose email failed or was never queued goes. Returns how
+   * many were queued now and how many were left out as sent.
    */
-  async queueStatements(batch: string, statements: readonly { statementId: string; contact: Contact; mail: StatementMail }[]): Promise<number> {
+  async queueStatements(batch: string, statements: readonly { statementId: string; contact: Contact; mail: StatementMail }[], options: { resend: boolean }): Promise<{ queued: number; alreadySent: number }> {
     let queued = 0;
+    let alreadySent = 0;
     await this.ctx.db.transaction(async (tx) => {
+      const emailed = options.resend ? new Set<string>() : await store.statementsEmailed(tx, statements.map((s) => s.statementId));
+      const nowMs = this.ctx.now();
       for (const { statementId, contact, mail } of statements) {
+        if (emailed.has(statementId)) {
+          alreadySent += 1;
+          continue;
+        }
         const params = {
           communityName: contact.communityName, period: mail.period, invoiceNumber: mail.invoiceNumber, total: mail.total, currency: mail.currency,
           dueDate: mail.dueDate, link: `${this.ctx.publicUrl()}/members/${contact.memberId}/statements`,
@@ -255,12 +317,12 @@ export class Notifications {
         const rendered = renderEmail('statement-ready', contact.recipient, params);
         if (await store.insertDelivery(tx, {
           communityId: contact.communityId, userId: contact.userId, event: 'statement-ready', recipient: contact.recipient, params, statementId,
-          dedupeKey: `${batch}:${statementId}`, batch, language: rendered.language, subject: rendered.subject, queuedAtMs: this.ctx.now(),
+          dedupeKey: options.resend ? `${batch}:${statementId}:resend:${nowMs}` : `${batch}:${statementId}`, batch, language: rendered.language, subject: rendered.subject, queuedAtMs: nowMs,
         })) queued += 1;
       }
     });
     if (queued > 0) this.ctx.wake();
-    return queued;
+    return { queued, alreadySent };
   }
 
   /** Whether this installation sends email at all (SMTP_URL). */

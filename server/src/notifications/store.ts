@@ -186,3 +186,14 @@ export async function oldestWaiting(db: Queryable): Promise<Date | null> {
   const rows = await db.query<{ since: Date | null }>("SELECT min(queued_at) AS since FROM deliveries WHERE state IN ('queued', 'retrying')");
   return rows[0]?.since ?? null;
 }
+
+/**
+ * Of these statements, those a statement email was sent for or is on its way (queued, retrying):
+ * the email at closing or a bulk send. A failed one does not count.
+ */
+export async function statementsEmailed(db: Queryable, statementIds: readonly string[]): Promise<Set<string>> {
+  const rows = await db.query<{ statement_id: string }>(
+    `SELECT DISTINCT statement_id FROM deliveries WHERE statement_id = ANY($1::uuid[]) AND event = 'statement-ready' AND state <> 'failed'`,
+    [[...statementIds]]);
+  return new Set(rows.map((r) => r.statement_id));
+}

@@ -4,11 +4,11 @@ import { join, resolve } from 'node:path';
 import { openDb, type Db, type Queryable, type StoreConfig } from './store/db.js';
 import { ConflictError } from '../kernel/errors.js';
 import { migrate } from './store/migrate.js';
-import { DEFAULT_SESSION_IDLE_MS, ensureAdmin, resolvePrincipal, accountRoutes, requireAdmin, requireUser, usersByIds, type RateLimit } from '../accounts/index.js';
+import { DEFAULT_SESSION_IDLE_MS, ensureAdmin, findUserByEmail, resolvePrincipal, accountRoutes, requireAdmin, requireUser, usersByIds, type RateLimit } from '../accounts/index.js';
 import { createHttp } from './http/app.js';
 import { componentLog, type LogOptions } from './http/logging.js';
 import type { Api } from './http/api.js';
-import { loadCommunity, memberById, membersOfCommunity, membershipsOfUser, meteringPointById, registryRoutes, requireCommunityManager } from '../registry/index.js';
+import { deviceById, invitationById, loadCommunity, memberById, membersOfCommunity, membershipsOfUser, meteringPointById, registryRoutes, requireCommunityManager } from '../registry/index.js';
 import { discoveryRoutes } from '../discovery/index.js';
 import { opsRoutes, type BrokerStatus, createMetrics } from '../ops/index.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded.js';
@@ -18,7 +18,7 @@ import { claimStart, type StartClaim } from './claim.js';
 import { webRoutes } from '../web/index.js';
 import { type Contact, createMailer, type Directory, NOTIFICATIONS_SENDER_JOB, notificationRoutes, notificationSenderJob, Notifications, type SmtpConfig } from '../notifications/index.js';
 import { ensureDemoCommunity, settleDemoMonth, startDemoConnectorSource, startDemoFlex, type DemoCommunity, type DemoFlex } from '../demo/index.js';
-import { ReadingWriter, DeviceDirectory, IngestService, embeddedIngestHandlers, startExternalIngest, type ExternalIngest, ingestRoutes, RefusalLog, ConnectionGuard, type ConnectLimit, recordDeviceEvent, recordHeartbeat, readingPartitionsJob, subscribeIngest } from '../ingest/index.js';
+import { ReadingWriter, DeviceDirectory, IngestService, embeddedIngestHandlers, startExternalIngest, type ExternalIngest, ingestRoutes, RefusalLog, ConnectionGuard, type ConnectLimit, recordDeviceEvent, recordHeartbeat, readingPartitionsJob, subscribeIngest, deviceOfflineJob } from '../ingest/index.js';
 import { LiveHub, liveRoutes } from '../live/index.js';
 import { ArtefactStore, deviceAuthenticator, readDeviceKeys, provisioningRoutes, type Endpoints, deviceCredentialsStore, ArtefactBuilder } from '../provisioning/index.js';
 import { frameDecoder, meterRoutes, meterKeysStore } from '../meters/index.js';
@@ -28,7 +28,7 @@ import { EventBus, outboxJob, OUTBOX_JOB } from './events/index.js';
 import { JobRunner, type Job, type RunnerOptions } from './jobs/index.js';
 import { openBroadcast } from './store/broadcast.js';
 import { operatorRoutes, provisionalFigures } from '../operator/index.js';
-import { billingRoutes, memberSavings, settlementStatementIds, statementEmail } from '../billing/index.js';
+import { billingRoutes, memberSavings, paymentReminderJob, settlementStatementIds, statementEmail } from '../billing/index.js';
 import { forecastJob, forecastRoutes, registerForecastMetrics, subscribeForecast, type ForecastJobOptions } from '../forecast/index.js';
 import { memoryKeys, Secrets, secretsRoutes, type KeyStore } from '../secrets/index.js';
 import { DEFAULT_QUOTAS, Quotas, type QuotaLimits, quotaRoutes } from '../quotas/index.js';
@@ -83,6 +83,10 @@ export interface PlatformOptions {
   passwordReset?: { perEmail?: RateLimit; perAddress?: RateLimit; now?: () => number };
   /** Notifications: the sender's clock (tests drive retries with it) and how often it looks for due retries (default 30 s). */
   notifications?: { now?: () => number; everyMs?: number };
+  /** Billing's payment reminders: their clock (tests). */
+  billing?: { now?: () => number };
+  /** Ingest's device-offline alerts: their clock (tests). */
+  deviceOffline?: { now?: () => number };
   /** How long after ingestion quarter-hour energy is recomputed. */
   intervalDelayMs?: number;
   /** How often open live streams check their caller again (default 15 s). */
@@ -237,6 +241,8 @@ export async function startPlatform(options: PlatformOptions, claim?: StartClaim
     });
     notifications.subscribe(events);
     const notificationSender = jobs.register(notificationSenderJob(notifications, options.notifications?.everyMs ? { everyMs: options.notifications.everyMs } : {}));
+    jobs.register(paymentReminderJob(db, events, options.billing?.now ? { now: options.billing.now } : {}));
+    jobs.register(deviceOfflineJob(db, events, options.deviceOffline?.now ? { now: options.deviceOffline.now } : {}));
     subscribeIngest(events);
     subscribeIntervals(events, jobs);
     subscribeSharing(events, jobs);
@@ -596,6 +602,20 @@ function notificationDirectory(): Directory {
     };
   };
   return {
+    async invitation(q, invitationId) {
+      const invitation = await invitationById(q, invitationId);
+      if (!invitation || invitation.state !== 'pending') return undefined;
+      // One after another: q is the handler's transaction (one connection).
+      const community = await loadCommunity(q, invitation.communityId);
+      if (!community) return undefined;
+      const account = await findUserByEmail(q, invitation.email);
+      const inviters = await usersByIds(q, invitation.invitedBy ? [invitation.invitedBy] : []);
+      return {
+        communityId: community.id, communityName: community.name, inviterName: (invitation.invitedBy && inviters.get(invitation.invitedBy)?.displayName) || community.name,
+        userId: account?.id,
+        recipient: { name: account?.displayName ?? invitation.email, email: invitation.email, communityLocale: community.locale, timeZone: community.timeZone, role: 'member' },
+      };
+    },
     async member(q, memberId) {
       const member = await memberById(q, memberId);
       return member && contactOf(q, member);
@@ -606,6 +626,12 @@ function notificationDirectory(): Directory {
     },
     statement: (q, statementId, options) => statementEmail(q, statementId, options),
     meteringPointName: async (q, meteringPointId) => (await meteringPointById(q, meteringPointId))?.name,
+    async device(q, deviceId) {
+      const device = await deviceById(q, deviceId);
+      if (!device || device.status !== 'active') return undefined;
+      const point = device.meteringPointId === null ? undefined : await meteringPointById(q, device.meteringPointId);
+      return { communityId: device.communityId, name: device.name, memberId: point?.memberId };
+    },
     currency: async (q, communityId) => (await loadCommunity(q, communityId))?.currency,
   };
 }

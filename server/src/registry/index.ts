@@ -5,6 +5,7 @@ export { type Community, createCommunity, getCommunity, loadCommunity, requireCo
 export { type CommunityInput, type CommunityOverview, createCommunityManagedBy, overseeCommunities, setCommunitySuspension } from './communities.js';
 export { DEVICE_KINDS, type DeviceKind, bindDevice, countDevices, getDevice, listDevices, roleForBinding } from './devices.js';
 export { getMember } from './members.js';
+export { invitationById } from './store/invitations.js';
 export { type DeviceSpecs } from './domain/device-specs.js';
 export { type MeteringPointRole, connectionCapacityW, getMeteringPoint } from './metering-points.js';
 export { registryRoutes } from './routes.js';
@@ -19,7 +20,7 @@ export {
   batchOfDevice, communityDevices, type Device, deleteDevices, deviceById, devicesOfBatch, deviceStatusesAfter, insertBatchDevices, insertDevice,
   releaseDevicesOfMembers,
 } from './store/devices.js';
-export { communityIdByName, communitiesWithMeteringPoints } from './store/communities.js';
+export { communityIdByName, communitiesWithMeteringPoints, deviceOfflineThresholds } from './store/communities.js';
 export { insertActiveMember, memberIdOfUser, pseudonymiseMembersOfUser } from './store/members.js';
 export { insertMeteringPoint } from './store/metering-points.js';
 export { type CommunityMeteringPoint, type MemberListing, type SharingParticipant, allocationSettings, communityMeteringPoints, membersAmong,

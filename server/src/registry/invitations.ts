@@ -19,7 +19,7 @@ function publicView({ invitedBy: _invitedBy, ...invitation }: StoredInvitation):
 /**
  * Invites a person by email (managers). The answer is the same whether or not the address has an
  * account: no account id or name, and the same work either way. Inviting again while one is open
- * updates the role of the open one.
+ * updates the role of the open one. Either way the address is emailed (notifications, `invitation.sent`).
  */
 export async function invite(db: Db, events: EventPublisher, principal: Principal, communityId: string, input: { email: string; role?: MemberRole | undefined }): Promise<Invitation> {
   const manager = await requireCommunityManager(db, principal, communityId);
@@ -32,6 +32,7 @@ export async function invite(db: Db, events: EventPublisher, principal: Principa
     const open = (await invitationsOfCommunity(tx, communityId, 'pending')).find((i) => i.email.toLowerCase() === email.toLowerCase());
     const after = publicView(await upsertOpenInvitation(tx, { communityId, email, role: input.role ?? 'member', invitedBy: manager.userId }));
     await recordChange(publish, { kind: 'invitation', communityId, resourceId: after.id, action: open ? 'update' : 'send', before: open ? publicView(open) : null, after });
+    await publish('invitation.sent', { communityId, invitationId: after.id, atMs: Date.now() });
     return after;
   });
 }

@@ -59,7 +59,7 @@ describe('email messages', () => {
     const refused = (f: () => unknown) => expect(f).toThrow(BadRequestError);
     refused(() => renderEmail('invitation', member, { ...SAMPLE.invitation, link: 'javascript:alert(1)' }));
     refused(() => renderEmail('invitation', member, { ...SAMPLE.invitation, link: '/relative' }));
-    refused(() => renderEmail('invitation', member, { ...SAMPLE.invitation, expiresAtMs: Number.NaN }));
+    refused(() => renderEmail('password-reset', member, { ...SAMPLE['password-reset'], expiresAtMs: Number.NaN }));
     refused(() => renderEmail('invitation', { ...member, email: 'anna@example.org, eve@example.org' }, SAMPLE.invitation));
     refused(() => renderEmail('invitation', { ...member, email: 'no-at-sign' }, SAMPLE.invitation));
     refused(() => renderEmail('quarantined-quarter-hour', member, SAMPLE['quarantined-quarter-hour']));

@@ -5,7 +5,7 @@ const at = Date.parse('2026-11-03T17:30:00Z');
 
 /** One valid parameter set per event. */
 export const SAMPLE: { [E in NotificationEvent]: EventParams[E] } = {
-  'invitation': { communityName: 'EEG Sonnenstraße', inviterName: 'Maria Huber', link: 'https://gridshare.example/join/abc', expiresAtMs: at },
+  'invitation': { communityName: 'EEG Sonnenstraße', inviterName: 'Maria Huber', link: 'https://gridshare.example/join/abc' },
   'join-approved': { communityName: 'EEG Sonnenstraße', link: 'https://gridshare.example/' },
   'join-rejected': { communityName: 'EEG Sonnenstraße', reason: 'Outside our grid area' },
   'statement-ready': { communityName: 'EEG Sonnenstraße', period: '2026-10', invoiceNumber: 'SUN-2026-00042', total: '1234.56', currency: 'EUR', dueDate: '2026-11-17', link: 'https://gridshare.example/statements/42', pdf: { filename: 'SUN-2026-00042.pdf', content: PDF } },

@@ -43,7 +43,7 @@ export const ADMIN_PASSWORD = 'admin-password-for-tests';
  */
 export async function startTestPlatform(
   kind: StoreConfig['kind'],
-  overrides: Partial<Pick<PlatformOptions, 'loginRateLimit' | 'loginAddressRateLimit' | 'signupRateLimit' | 'liveRecheckMs' | 'publicUrl' | 'sessionIdleMs' | 'secretKeys' | 'quotas' | 'deviceConnectLimit' | 'forecast' | 'privacy' | 'market' | 'optimise' | 'control' | 'flex' | 'log' | 'logger' | 'externalMqtt' | 'jobs' | 'admin' | 'smtp' | 'passwordReset' | 'demo' | 'notifications'>> & { dataDir?: string; database?: TestDatabase } = {},
+  overrides: Partial<Pick<PlatformOptions, 'loginRateLimit' | 'loginAddressRateLimit' | 'signupRateLimit' | 'liveRecheckMs' | 'publicUrl' | 'sessionIdleMs' | 'secretKeys' | 'quotas' | 'deviceConnectLimit' | 'forecast' | 'privacy' | 'market' | 'optimise' | 'control' | 'flex' | 'log' | 'logger' | 'externalMqtt' | 'jobs' | 'admin' | 'smtp' | 'passwordReset' | 'demo' | 'notifications' | 'billing' | 'deviceOffline'>> & { dataDir?: string; database?: TestDatabase } = {},
 ): Promise<TestPlatform> {
   const database = overrides.database ?? await createMigratedTestDatabase(kind, overrides.dataDir);
   const artefactsDir = mkdtempSync(join(tmpdir(), 'gridshare-artefacts-'));
@@ -78,6 +78,8 @@ export async function startTestPlatform(
     ...(overrides.demo ? { demo: true } : {}),
     ...(overrides.smtp ? { smtp: overrides.smtp } : {}),
     ...(overrides.notifications ? { notifications: overrides.notifications } : {}),
+    ...(overrides.billing ? { billing: overrides.billing } : {}),
+    ...(overrides.deviceOffline ? { deviceOffline: overrides.deviceOffline } : {}),
     passwordReset: {
       perEmail: { max: 10_000, windowMs: 60_000 },
       perAddress: { max: 10_000, windowMs: 60_000 },

@@ -4,7 +4,7 @@
  * messages cannot), and the message keys of its email (notifications/domain/messages/*.json).
  */
 export interface EventParams {
-  'invitation': { readonly communityName: string; readonly inviterName: string; readonly link: string; readonly expiresAtMs: number };
+  'invitation': { readonly communityName: string; readonly inviterName: string; readonly link: string };
   'join-approved': { readonly communityName: string; readonly link: string };
   'join-rejected': { readonly communityName: string; readonly reason?: string };
   'statement-ready': {

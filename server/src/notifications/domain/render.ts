@@ -98,7 +98,7 @@ type Values = Record<string, string | number>;
 
 /** The message values of each event, formatted for the recipient, and its link. */
 const VALUES: { [E in NotificationEvent]: (params: EventParams[E], f: Formatters) => { values: Values; link?: string } } = {
-  'invitation': (p, f) => ({ values: { communityName: p.communityName, inviterName: p.inviterName, expiresAt: f.dateTime(p.expiresAtMs) }, link: p.link }),
+  'invitation': (p) => ({ values: { communityName: p.communityName, inviterName: p.inviterName }, link: p.link }),
   'join-approved': (p) => ({ values: { communityName: p.communityName }, link: p.link }),
   'join-rejected': (p) => ({ values: { communityName: p.communityName, hasReason: p.reason?.trim() ? 'yes' : 'no', reason: p.reason ?? '' } }),
   'statement-ready': (p, f) => {

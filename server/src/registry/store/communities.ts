@@ -21,6 +21,8 @@ export interface Community {
   /** The community's connection to the public grid as a whole, W; null: no limit (a plan keeps them). */
   connectionImportLimitW: number | null;
   connectionExportLimitW: number | null;
+  /** A device silent this many minutes is offline and its member is told (once per outage); null: no one is told. */
+  deviceOfflineMinutes: number | null;
   createdAt: string;
 }
 
@@ -41,6 +43,7 @@ export interface CommunityInput {
   isPublic?: boolean;
   connectionImportLimitW?: number | null;
   connectionExportLimitW?: number | null;
+  deviceOfflineMinutes?: number | null;
 }
 
 interface CommunityRow {
@@ -60,12 +63,13 @@ interface CommunityRow {
   is_public: boolean;
   connection_import_limit_w: number | null;
   connection_export_limit_w: number | null;
+  device_offline_minutes: number | null;
   created_at: Date;
 }
 
 const COMMUNITY_COLUMNS =
   'c.id, c.name, c.description, c.time_zone, c.currency, c.locale, c.latitude, c.longitude, c.postcode, c.grid_area, c.country, c.allocation_rule, c.allocation_mode, c.is_public, '
-  + 'c.connection_import_limit_w, c.connection_export_limit_w, c.created_at';
+  + 'c.connection_import_limit_w, c.connection_export_limit_w, c.device_offline_minutes, c.created_at';
 
 function toCommunity(row: CommunityRow): Community {
   return {
@@ -84,6 +88,7 @@ function toCommunity(row: CommunityRow): Community {
     isPublic: row.is_public,
     connectionImportLimitW: row.connection_import_limit_w,
     connectionExportLimitW: row.connection_export_limit_w,
+    deviceOfflineMinutes: row.device_offline_minutes,
     createdAt: row.created_at.toISOString(),
   };
 }
@@ -100,8 +105,8 @@ export async function insertCommunityWithManager(
   const rows = await db.query<CommunityRow>(
     `WITH c AS (
        INSERT INTO communities (name, description, time_zone, currency, locale, latitude, longitude, postcode, grid_area, country, allocation_rule, is_public, allocation_mode,
-         connection_import_limit_w, connection_export_limit_w)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $15, $16, $17)
+         connection_import_limit_w, connection_export_limit_w, device_offline_minutes)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $15, $16, $17, $18)
        RETURNING *
      ), m AS (
        INSERT INTO members (community_id, user_id, role, state, display_name, decided_at, decided_by, active_from)
@@ -113,7 +118,7 @@ export async function insertCommunityWithManager(
       input.location?.latitude ?? null, input.location?.longitude ?? null, input.postcode ?? null,
       input.gridArea ?? null, input.country ?? null, input.allocationRule ?? 'dynamic', input.isPublic ?? true,
       manager.userId, manager.displayName, input.allocationMode ?? 'compute',
-      input.connectionImportLimitW ?? null, input.connectionExportLimitW ?? null,
+      input.connectionImportLimitW ?? null, input.connectionExportLimitW ?? null, input.deviceOfflineMinutes ?? null,
     ],
   );
   return toCommunity(rows[0]!);
@@ -133,6 +138,7 @@ const UPDATABLE: Record<keyof Omit<CommunityInput, 'location'>, string> = {
   isPublic: 'is_public',
   connectionImportLimitW: 'connection_import_limit_w',
   connectionExportLimitW: 'connection_export_limit_w',
+  deviceOfflineMinutes: 'device_offline_minutes',
 };
 
 /** Writes the fields the patch gives (a null location clears it). */
@@ -305,4 +311,11 @@ export async function suspensionOf(db: Queryable, id: string): Promise<Community
 
 export async function isSuspended(db: Queryable, id: string): Promise<boolean> {
   return (await db.query<{ s: boolean }>('SELECT suspended_at IS NOT NULL AS s FROM communities WHERE id = $1', [id]))[0]?.s ?? false;
+}
+
+/** The communities that tell members of offline devices, with their threshold in minutes. */
+export async function deviceOfflineThresholds(db: Queryable): Promise<{ communityId: string; minutes: number }[]> {
+  const rows = await db.query<{ id: string; device_offline_minutes: number }>(
+    'SELECT id, device_offline_minutes FROM communities WHERE device_offline_minutes IS NOT NULL ORDER BY id');
+  return rows.map((r) => ({ communityId: r.id, minutes: r.device_offline_minutes }));
 }

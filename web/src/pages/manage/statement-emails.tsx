@@ -1,8 +1,10 @@
 /**
  * A closed month's statements by email (PDF attached), from the settlement page: one button queues
- * an email per member (those queued before are not sent again), the delivery log shows each
- * email's state and the mail server's last answer, and a failed one can be sent again.
+ * an email per member (those emailed before, at closing too, are not sent again; another button
+ * sends all again on purpose), the delivery log shows each email's state and the mail server's
+ * last answer, and a failed one can be sent again.
  */
+import { useState } from 'preact/hooks';
 import type { Delivery } from '@gridshare/contract/notifications';
 import { call } from '../../api/client.js';
 import { Badge, Empty, ErrorNote } from '../../components/ui.js';
@@ -22,16 +24,27 @@ export function StatementEmails({ communityId, settlementId, fmt }: { communityI
   const batch = `statements:${settlementId}`;
   const log = useApi('communityDeliveries', { params: { id: communityId }, query: { batch, limit: 1000 } }, { refreshMs: 5_000 });
   const action = useAction();
+  const [result, setResult] = useState<{ queued: number; alreadySent: number } | undefined>();
+  const send = (resend: boolean) => action.run(async () => {
+    setResult(await call('sendStatementEmails', { params: { id: settlementId }, query: resend ? { resend: true } : {} }));
+    log.reload();
+  });
   const counts = log.data?.counts;
   const total = counts ? counts.queued + counts.sent + counts.retrying + counts.failed : 0;
   return (
     <section class="card" aria-labelledby="statement-emails-heading">
       <h2 id="statement-emails-heading">{t('statementEmails.title')}</h2>
       <p class="muted">{t('statementEmails.hint')}</p>
-      <button type="button" disabled={action.busy}
-        onClick={() => void action.run(async () => { await call('sendStatementEmails', { params: { id: settlementId } }); log.reload(); })}>
-        {t('statementEmails.send')}
-      </button>
+      <div class="actions">
+        <button type="button" disabled={action.busy} onClick={() => void send(false)}>{t('statementEmails.send')}</button>
+        <button type="button" class="secondary" disabled={action.busy}
+          onClick={() => { if (confirm(t('statementEmails.resendAllConfirm'))) void send(true); }}>{t('statementEmails.resendAll')}</button>
+      </div>
+      {result && (
+        <p role="status" data-testid="statement-emails-result">
+          {t('statementEmails.result', { queued: fmt.count(result.queued), alreadySent: fmt.count(result.alreadySent) })}
+        </p>
+      )}
       <ErrorNote error={action.error ?? log.error} />
       {counts && total > 0 && (
         <p role="status" data-testid="statement-emails-progress">
