@@ -158,6 +158,11 @@ export async function writeMemberQuarters(tx: Queryable, communityId: string, ro
   );
 }
 
+/** Deletes every member_energy row of a community that is gone (it has no foreign key to members). */
+export async function deleteCommunityEnergy(tx: Queryable, communityId: string): Promise<void> {
+  await tx.query('DELETE FROM member_energy WHERE community_id = $1', [communityId]);
+}
+
 // ── battery_pools ───────────────────────────────────────────────────────────────────────────
 
 /** The stored pools of the points at `startsMs`, keyed `pointId|startMs`. */
