@@ -7,7 +7,7 @@
  * Run: npm run bench:share [-- --members N] [-- --days D] [-- --store pglite|postgres|both] [-- --no-settlement] [-- --record]
  * The 1,000-member month on PostgreSQL: -- --members 1000 --days 31 --store postgres
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb, type Db, type StoreConfig } from '../server/src/platform/store/db.js';
@@ -56,6 +56,33 @@ async function seed(db: Db, communityId: string): Promise<number> {
 
 const rssMb = () => Math.round(process.memoryUsage().rss / 2 ** 20);
 
+/**
+ * CPU seconds (user + system) the PostgreSQL backends of this database have used so far, where the
+ * server runs on this machine (its processes in /proc); undefined for PGlite, which runs in this process.
+ */
+async function serverCpuSeconds(db: Db): Promise<Map<number, number> | undefined> {
+  if (db.kind !== 'postgres') return undefined;
+  const backends = await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()');
+  const ticks = new Map<number, number>();
+  for (const { pid } of backends) {
+    const path = `/proc/${pid}/stat`;
+    if (!existsSync(path)) return undefined;
+    // Fields 14 and 15 (after the command in parentheses) are utime and stime in clock ticks (100/s).
+    const stat = readFileSync(path, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks.set(pid, (Number(fields[11]) + Number(fields[12])) / 100);
+  }
+  return ticks;
+}
+
+/** The backends' CPU between two samples (a backend that came meanwhile counts from zero). */
+function serverCpuBetween(before: Map<number, number> | undefined, after: Map<number, number> | undefined): number | undefined {
+  if (!before || !after) return undefined;
+  let seconds = 0;
+  for (const [pid, cpu] of after) seconds += cpu - (before.get(pid) ?? 0);
+  return seconds;
+}
+
 async function run(store: StoreConfig, label: string) {
   const dir = mkdtempSync(join(tmpdir(), 'gridshare-bench-share-'));
   const db = await openDb(store.kind === 'pglite' ? { kind: 'pglite', dataDir: join(dir, 'db') } : store);
@@ -68,6 +95,7 @@ async function run(store: StoreConfig, label: string) {
     const baselineMb = rssMb();
     let peakMb = baselineMb;
     const sampler = setInterval(() => { peakMb = Math.max(peakMb, rssMb()); }, 50);
+    const serverBefore = await serverCpuSeconds(db);
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
     try {
@@ -77,14 +105,19 @@ async function run(store: StoreConfig, label: string) {
     }
     const shareSeconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
+    const serverCpu = serverCpuBetween(serverBefore, await serverCpuSeconds(db));
     peakMb = Math.max(peakMb, rssMb());
     let settleSeconds: number | undefined;
+    let settleCpuSeconds: number | undefined;
     if (settle) {
+      const settleCpuBefore = process.cpuUsage();
       const settleStarted = performance.now();
       await runSettlement(db, manager, communityId, PERIOD);
       settleSeconds = (performance.now() - settleStarted) / 1000;
+      const settleCpu = process.cpuUsage(settleCpuBefore);
+      settleCpuSeconds = (settleCpu.user + settleCpu.system) / 1e6;
     }
-    return { label, quarters, shareSeconds, shareCpuSeconds: (cpu.user + cpu.system) / 1e6, aboveBaselineMb: peakMb - baselineMb, settleSeconds, rss: peakRssMb() };
+    return { label, quarters, shareSeconds, shareCpuSeconds: (cpu.user + cpu.system) / 1e6, serverCpu, aboveBaselineMb: peakMb - baselineMb, settleSeconds, settleCpuSeconds, rss: peakRssMb() };
   } finally {
     await db.close();
     rmSync(dir, { recursive: true, force: true });
@@ -106,12 +139,12 @@ const loadAfter = loadavg()[0]!;
 
 const rows = results.map((r) => {
   const memberQuarters = (members + 1) * r.quarters;
-  return `| ${r.label} | ${members.toLocaleString('en')} | ${r.quarters.toLocaleString('en')} | ${r.shareSeconds.toFixed(1)} | ${r.shareCpuSeconds.toFixed(1)} | ${Math.round(memberQuarters / r.shareSeconds).toLocaleString('en')} | ${r.aboveBaselineMb} | ${r.settleSeconds?.toFixed(1) ?? '–'} | ${r.rss} |`;
+  return `| ${r.label} | ${members.toLocaleString('en')} | ${r.quarters.toLocaleString('en')} | ${r.shareSeconds.toFixed(1)} | ${r.shareCpuSeconds.toFixed(1)} | ${r.serverCpu?.toFixed(1) ?? '–'} | ${Math.round(memberQuarters / r.shareSeconds).toLocaleString('en')} | ${Math.round(memberQuarters / (r.shareCpuSeconds + (r.serverCpu ?? 0))).toLocaleString('en')} | ${r.aboveBaselineMb} | ${r.settleSeconds?.toFixed(1) ?? '–'} | ${r.settleCpuSeconds?.toFixed(1) ?? '–'} | ${r.rss} |`;
 });
-const body = `Measured ${machine()} with \`npm run bench:share -- ${process.argv.slice(2).join(' ')}\`, 1-minute load average ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after: the sharing job working off every marked quarter hour of one community (dynamic rule, every tenth member a producer) from stored intervals into member_energy, then the settlement of the month (statements for every member). CPU is this process's user + system time during the job (PGlite runs inside it; a PostgreSQL server's own time is not counted). "Above baseline" is the job's peak RSS minus the RSS once the store was open and seeded; peak RSS is the whole process.
+const body = `Measured ${machine()} with \`npm run bench:share -- ${process.argv.slice(2).join(' ')}\`, 1-minute load average ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after: the sharing job working off every marked quarter hour of one community (dynamic rule, every tenth member a producer) from stored intervals into member_energy, then the settlement of the month (statements for every member). "Job CPU" is this process's user + system time during the job (PGlite runs inside it); "server CPU" that of the PostgreSQL backends of the scratch database (read from /proc, so only for a server on this machine); "per CPU-second" divides the member-quarter hours by both, which is the figure to compare on a loaded machine. "Above baseline" is the job's peak RSS minus the RSS once the store was open and seeded; peak RSS is the whole process.
 
-| Store | Members | Quarter hours | Sharing job (s) | Job CPU (s) | Member-quarter hours/s | Above baseline (MB) | Settlement (s) | Peak RSS (MB) |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|
+| Store | Members | Quarter hours | Sharing job (s) | Job CPU (s) | Server CPU (s) | Member-quarter hours/s | per CPU-second | Above baseline (MB) | Settlement (s) | Settlement CPU (s) | Peak RSS (MB) |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 ${rows.join('\n')}
 `;
 process.stdout.write(`${body}\n`);

@@ -4,4 +4,4 @@ export { intervalRoutes } from './routes.js';
 export { recheckDeviceReadings, recheckPlausibility } from './service.js';
 
 export { intervalJob, subscribeIntervals } from './job.js';
-export { type StoredInterval, pointIntervals, communityIntervals, firstIntervalStarts, intervalStartsBetween, intervalsAt, knownQuarterHours, startsWithIntervals } from './store.js';
+export { type StoredInterval, type IntervalSeries, pointIntervals, communityIntervals, firstIntervalStarts, intervalStartsBetween, intervalSeriesAt, knownQuarterHours, startsWithIntervals } from './store.js';

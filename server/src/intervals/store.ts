@@ -290,13 +290,43 @@ export async function markQuarters(tx: Queryable, quarters: readonly QuarterMark
   );
 }
 
-/** The quarter hours `startsMs` of the metering points `pointIds` that have an interval. */
-export async function intervalsAt(db: Queryable, pointIds: readonly string[], startsMs: readonly number[]): Promise<StoredInterval[]> {
-  const rows = await db.query<IntervalRow>(
-    `SELECT ${INTERVAL_COLUMNS} FROM intervals WHERE metering_point_id = ANY($1::uuid[]) AND start = ANY($2::timestamptz[])`,
-    [pointIds, startsMs.map((ms) => new Date(ms))],
+/**
+ * The intervals of `pointIds` at `startsMs`, one entry per point with intervals there, column-wise:
+ * `positions[k]` is the index in `startsMs` of the k-th quarter hour, the other columns its values.
+ * One row per point comes back instead of one per point and quarter hour, with no timestamp or id
+ * to parse per value: what the sharing job reads a chunk with.
+ */
+export interface IntervalSeries {
+  meteringPointId: string;
+  positions: number[];
+  importWh: (number | null)[];
+  exportWh: (number | null)[];
+  pvWh: (number | null)[];
+  batteryChargeWh: (number | null)[];
+  batteryDischargeWh: (number | null)[];
+  quality: Quality[];
+}
+
+const QUALITIES: readonly Quality[] = ['measured', 'estimated', 'missing'];
+
+export async function intervalSeriesAt(db: Queryable, pointIds: readonly string[], startsMs: readonly number[]): Promise<IntervalSeries[]> {
+  if (pointIds.length === 0 || startsMs.length === 0) return [];
+  // int8 arrays come back as strings from the pg driver and as numbers from PGlite: Number() takes both.
+  const rows = await db.query<{ id: string; t: number[]; i: (number | string | null)[]; e: (number | string | null)[]; pv: (number | string | null)[];
+    bc: (number | string | null)[]; bd: (number | string | null)[]; q: number[] }>(
+    `SELECT i.metering_point_id AS id, array_agg(u.t::int4 - 1) AS t, array_agg(i.import_wh) AS i, array_agg(i.export_wh) AS e,
+       array_agg(i.pv_wh) AS pv, array_agg(i.battery_charge_wh) AS bc, array_agg(i.battery_discharge_wh) AS bd,
+       array_agg(array_position($3::text[], i.quality)::int4 - 1) AS q
+     FROM intervals i JOIN unnest($2::timestamptz[]) WITH ORDINALITY AS u(start, t) ON u.start = i.start
+     WHERE i.metering_point_id = ANY($1::uuid[]) AND i.start = ANY($2::timestamptz[])
+     GROUP BY i.metering_point_id`,
+    [pointIds, startsMs.map((ms) => new Date(ms)), QUALITIES],
   );
-  return rows.map(toInterval);
+  const wh = (values: (number | string | null)[]) => values.map((v) => (v === null ? null : Number(v)));
+  return rows.map((r) => ({
+    meteringPointId: r.id, positions: r.t, importWh: wh(r.i), exportWh: wh(r.e), pvWh: wh(r.pv),
+    batteryChargeWh: wh(r.bc), batteryDischargeWh: wh(r.bd), quality: r.q.map((q) => QUALITIES[q]!),
+  }));
 }
 
 /** Every interval of the community's metering points in [fromMs, toMs). */

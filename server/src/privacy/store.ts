@@ -123,10 +123,10 @@ export interface RecipientTokenIssue {
  */
 export async function replaceRecipientToken(db: Queryable, grant: Pick<Grant, 'id' | 'communityId'>, tokenSha256: string, at: number): Promise<{ before: RecipientTokenIssue | undefined; after: RecipientTokenIssue }> {
   const issue = (r: { generation: number; issued_at: Date }): RecipientTokenIssue => ({ generation: r.generation, issuedAt: r.issued_at.getTime() });
-  const before = await db.query<{ generation: number; issued_at: Date }>('SELECT generation, issued_at FROM consent_recipient_tokens WHERE grant_id = $1 FOR UPDATE', [grant.id]);
+  const before = await db.query<{ generation: number; issued_at: Date }>('SELECT generation, issued_at FROM consent_recipient_tokens WHERE grant_id = $1 AND community_id = $2 FOR UPDATE', [grant.id, grant.communityId]);
   const after = await db.query<{ generation: number; issued_at: Date }>(
     `INSERT INTO consent_recipient_tokens AS t (grant_id, community_id, token_sha256, issued_at) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (grant_id) DO UPDATE SET token_sha256 = EXCLUDED.token_sha256, issued_at = EXCLUDED.issued_at, generation = t.generation + 1
+     ON CONFLICT (grant_id, community_id) DO UPDATE SET token_sha256 = EXCLUDED.token_sha256, issued_at = EXCLUDED.issued_at, generation = t.generation + 1
      RETURNING generation, issued_at`,
     [grant.id, grant.communityId, tokenSha256, new Date(at)]);
   return { before: before[0] ? issue(before[0]) : undefined, after: issue(after[0]!) };

@@ -2,6 +2,7 @@ import type { Db } from '../platform/store/db.js';
 import type { EventSubscriber } from '../platform/events/index.js';
 import type { JobDefinition, JobWaker } from '../platform/jobs/index.js';
 import { markSharingDirty, markSharingDirtyFrom, processSharingDirty, type ProvisionalFigures } from './service.js';
+import { deleteCommunityEnergy } from './store.js';
 
 export const SHARING_JOB = 'sharing';
 
@@ -22,8 +23,11 @@ export function sharingJob(db: Db, provisionalFigures: ProvisionalFigures, delay
  * quarter hours whose energy changed, a member's new start, a new allocation rule or mode. Once
  * committed the job is woken (also when a site became or stopped being the community battery).
  * `jobs` is left out only where nothing runs the job (tests that run passes themselves).
+ * A deleted community's member energy, which has no foreign key to its members (one would be
+ * checked for every row the job writes), goes after it; durable: the outbox retries until done, once.
  */
 export function subscribeSharing(events: EventSubscriber, jobs?: JobWaker): void {
+  events.durable('community.deleted', 'sharing', (tx, { communityId }) => deleteCommunityEnergy(tx, communityId));
   const wake = () => jobs?.wake(SHARING_JOB);
   events.inTransaction('intervals.changed', (tx, { communityId, startsMs }) => markSharingDirty(tx, communityId, startsMs));
   events.afterCommit('intervals.changed', wake);

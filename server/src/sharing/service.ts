@@ -4,7 +4,7 @@ import type { BySource } from './domain/battery.js';
 import { splitCommunity, type OperatorQuarter, type PointQuarter } from './domain/community-split.js';
 import { HOUR_MS, QUARTER_HOUR_MS } from '../kernel/time.js';
 import { allocationSettings, communityMeteringPoints, sharingParticipants } from '../registry/index.js';
-import { firstIntervalStarts, intervalStartsBetween, intervalsAt, startsWithIntervals, type StoredInterval } from '../intervals/index.js';
+import { firstIntervalStarts, intervalSeriesAt, intervalStartsBetween, startsWithIntervals, type IntervalSeries } from '../intervals/index.js';
 import { clearCommunityMarks, clearMarks, dirtyCommunities, dirtyMarks, loadCoefficientPeriods, loadShareVersions, markQuarters, operatorAllocationsAt, poolsAt, writeMemberQuarters, writePools, type DirtyMark } from './store.js';
 
 /**
@@ -52,18 +52,20 @@ function isHourly(rule: string): boolean {
 
 const key = (pointId: string, ms: number) => `${pointId}|${ms}`;
 
-/** Each quarter hour's intervals by metering point (no composite string keys: a chunk holds members × 96 of them). */
-function intervalsByStart(rows: readonly StoredInterval[]): Map<number, Map<string, PointQuarter>> {
-  const byStart = new Map<number, Map<string, PointQuarter>>();
-  for (const row of rows) {
-    let points = byStart.get(row.startMs);
-    if (!points) { points = new Map(); byStart.set(row.startMs, points); }
-    points.set(row.meteringPointId, {
-      importWh: row.importWh, exportWh: row.exportWh, pvWh: row.pvWh,
-      batteryChargeWh: row.batteryChargeWh, batteryDischargeWh: row.batteryDischargeWh, quality: row.quality,
-    });
+/** Each point's intervals by position in the chunk's quarter hours (no composite string keys: a chunk holds members × 96 of them). */
+function intervalsByPoint(series: readonly IntervalSeries[], quarters: number): Map<string, (PointQuarter | undefined)[]> {
+  const byPoint = new Map<string, (PointQuarter | undefined)[]>();
+  for (const s of series) {
+    const values = new Array<PointQuarter | undefined>(quarters);
+    for (let k = 0; k < s.positions.length; k++) {
+      values[s.positions[k]!] = {
+        importWh: s.importWh[k]!, exportWh: s.exportWh[k]!, pvWh: s.pvWh[k]!,
+        batteryChargeWh: s.batteryChargeWh[k]!, batteryDischargeWh: s.batteryDischargeWh[k]!, quality: s.quality[k]!,
+      };
+    }
+    byPoint.set(s.meteringPointId, values);
   }
-  return byStart;
+  return byPoint;
 }
 
 /** Loads what the split of the marked quarter hours needs (one query per owner), runs it, and stores the result. */
@@ -94,7 +96,8 @@ async function shareQuarters(db: Db, provisionalFigures: ProvisionalFigures, com
   const points = registered.map((p) => ({ id: p.id, memberId: p.memberId, communityBattery: p.communityBattery, dataFromMs: dataFrom.get(p.id) ?? null }));
   const memberOfPoint = new Map(points.map((p) => [p.id, p.memberId]));
 
-  const intervals = intervalsByStart(await intervalsAt(db, pointIds, sorted));
+  const position = new Map(sorted.map((ms, t) => [ms, t]));
+  const intervals = intervalsByPoint(await intervalSeriesAt(db, pointIds, sorted), sorted.length);
   const operator = settings.mode === 'operator' ? await operatorAllocationsAt(db, communityId, sorted) : new Map<string, OperatorQuarter>();
   if (settings.mode === 'operator') {
     // Provisional substitutes (EDA L3) keep the quarter hour provisional until final figures come.
@@ -119,7 +122,7 @@ async function shareQuarters(db: Db, provisionalFigures: ProvisionalFigures, com
     points,
     shareVersions: versions,
     coefficientPeriods,
-    interval: (pointId, ms) => (gone(pointId, ms) ? EMPTY : intervals.get(ms)?.get(pointId)),
+    interval: (pointId, ms) => (gone(pointId, ms) ? EMPTY : intervals.get(pointId)?.[position.get(ms)!]),
     operator: (pointId, ms) => operator.get(key(pointId, ms)),
     poolAfter: (pointId, ms) => storedPools.get(key(pointId, ms)),
   });

@@ -106,24 +106,30 @@ export async function membersWithEnergy(db: Queryable, communityId: string, from
   return new Set(rows.map((r) => r.member_id));
 }
 
+/** member_energy's value columns, in the order the write statement's arrays carry them. */
+const ENERGY_COLUMNS = ['import_wh', 'export_wh', 'consumption_wh', 'self_consumed_wh', 'from_community_wh', 'from_grid_wh', 'production_wh',
+  'to_community_wh', 'to_grid_wh', 'allocated_from_community_wh', 'community_grid_origin_wh', 'quality', 'provisional'] as const;
+const STORED = ENERGY_COLUMNS.map((c) => `member_energy.${c}`).join(', ');
+const NEW = ENERGY_COLUMNS.map((c) => `EXCLUDED.${c}`).join(', ');
+
 /**
- * Stores the split of `startsMs` (a chunk of one community): the stored rows of those quarter hours
- * go and the new ones are inserted in one set-based statement, so members who take no part there
- * any more (a start moved, a departure) lose theirs. Members and quarter hours travel once each, the
- * rows refer to them by position: the statement's arrays are integers, which both drivers encode
- * and the server parses far faster than a uuid and a timestamp per row.
+ * Stores the split of `startsMs` (a chunk of one community) in one statement: the new rows are
+ * upserted, and only rows whose values changed are written (a recomputation that comes to the
+ * same figures writes nothing, computed_at included); stored rows of those quarter hours that
+ * are not among the new ones go (a member who takes no part there any more: a start moved, a
+ * departure). Members and quarter hours travel once each, the rows refer to them by position:
+ * the statement's arrays are integers, which both drivers encode and the server parses far
+ * faster than a uuid and a timestamp per row.
  */
 export async function writeMemberQuarters(tx: Queryable, communityId: string, rows: readonly MemberQuarter[], startsMs: readonly number[]): Promise<void> {
   const starts = startsMs.map((ms) => new Date(ms));
-  await tx.query('DELETE FROM member_energy WHERE community_id = $1 AND start = ANY($2::timestamptz[])', [communityId, starts]);
-  if (rows.length === 0) return;
   const memberPosition = new Map<string, number>();
   const startPosition = new Map(startsMs.map((ms, i) => [ms, i + 1]));
   const qualities: readonly Quality[] = ['measured', 'estimated', 'missing'];
   const n = rows.length;
-  const member = new Int32Array(n);
-  const start = new Int32Array(n);
-  const quality = new Int32Array(n);
+  const member = new Array<number>(n);
+  const start = new Array<number>(n);
+  const quality = new Array<number>(n);
   for (let k = 0; k < n; k++) {
     const row = rows[k]!;
     let position = memberPosition.get(row.memberId);
@@ -134,15 +140,27 @@ export async function writeMemberQuarters(tx: Queryable, communityId: string, ro
   }
   const col = (k: keyof MemberQuarter) => rows.map((r) => r[k]);
   await tx.query(
-    `INSERT INTO member_energy (member_id, start, community_id, import_wh, export_wh, consumption_wh, self_consumed_wh, from_community_wh,
-       from_grid_wh, production_wh, to_community_wh, to_grid_wh, allocated_from_community_wh, community_grid_origin_wh, quality, provisional, computed_at)
-     SELECT ($2::uuid[])[m], ($3::timestamptz[])[s], $1, i, e, c, sc, fc, fg, p, tc, tg, a, go, ($4::text[])[q], pr, now()
-     FROM unnest($5::int4[], $6::int4[], $7::int8[], $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::int8[],
-       $13::int8[], $14::int8[], $15::int8[], $16::int8[], $17::int8[], $18::int4[], $19::bool[]) AS u(m, s, i, e, c, sc, fc, fg, p, tc, tg, a, go, q, pr)`,
-    [communityId, [...memberPosition.keys()], starts, qualities, Array.from(member), Array.from(start), col('importWh'), col('exportWh'),
+    `WITH new AS (
+       SELECT ($2::uuid[])[m] AS member_id, ($3::timestamptz[])[s] AS start, i, e, c, sc, fc, fg, p, tc, tg, a, go, ($4::text[])[q] AS quality, pr
+       FROM unnest($5::int4[], $6::int4[], $7::int8[], $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::int8[],
+         $13::int8[], $14::int8[], $15::int8[], $16::int8[], $17::int8[], $18::int4[], $19::bool[]) AS u(m, s, i, e, c, sc, fc, fg, p, tc, tg, a, go, q, pr)
+     ), gone AS (
+       DELETE FROM member_energy stored WHERE stored.community_id = $1 AND stored.start = ANY($3::timestamptz[])
+         AND NOT EXISTS (SELECT 1 FROM new WHERE new.member_id = stored.member_id AND new.start = stored.start)
+     )
+     INSERT INTO member_energy (member_id, start, community_id, ${ENERGY_COLUMNS.join(', ')}, computed_at)
+     SELECT member_id, start, $1, i, e, c, sc, fc, fg, p, tc, tg, a, go, quality, pr, now() FROM new
+     ON CONFLICT (member_id, start, community_id) DO UPDATE SET (${ENERGY_COLUMNS.join(', ')}, computed_at) = (${NEW}, EXCLUDED.computed_at)
+     WHERE (${STORED}) IS DISTINCT FROM (${NEW})`,
+    [communityId, [...memberPosition.keys()], starts, qualities, member, start, col('importWh'), col('exportWh'),
       col('consumptionWh'), col('selfConsumedWh'), col('fromCommunityWh'), col('fromGridWh'), col('productionWh'), col('toCommunityWh'),
-      col('toGridWh'), col('allocatedFromCommunityWh'), col('communityGridOriginWh'), Array.from(quality), col('provisional')],
+      col('toGridWh'), col('allocatedFromCommunityWh'), col('communityGridOriginWh'), quality, col('provisional')],
   );
+}
+
+/** Deletes every member_energy row of a community that is gone (it has no foreign key to members). */
+export async function deleteCommunityEnergy(tx: Queryable, communityId: string): Promise<void> {
+  await tx.query('DELETE FROM member_energy WHERE community_id = $1', [communityId]);
 }
 
 // ── battery_pools ───────────────────────────────────────────────────────────────────────────

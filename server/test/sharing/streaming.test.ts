@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb, storeKinds } from '../support/stores.js';
 import type { Db } from '../../src/platform/store/db.js';
 import { addPoint, Q, storeCommunity, storeIntervals, type StoredInterval } from './support/stored.js';
-import { processSharingDirty, QUARTERS_PER_CHUNK } from '../../src/sharing/service.js';
+import { markSharingDirty, processSharingDirty, QUARTERS_PER_CHUNK } from '../../src/sharing/service.js';
 import { provisionalFigures } from '../../src/operator/index.js';
 
 const T0 = Date.UTC(2026, 9, 5, 0, 0);
@@ -110,5 +110,34 @@ describe.each(storeKinds)('the sharing job in chunks on %s', (kind) => {
     expect(await marksOf(db, communityId)).toEqual([]);
     expect(await stored(db, communityId)).toEqual(reference.rows);
     expect(await pools(db, communityId)).toEqual(reference.pools);
+  });
+
+  it('writes nothing when a recomputation comes to the same figures, and only the changed rows when it does not', async () => {
+    const communityId = await seed(db);
+    await runAll(db);
+    // Each row's version (xmin changes whenever a row is written, rewritten or deleted and inserted again).
+    const versions = async () => new Map((await db.query<{ member_id: string; start: Date; v: string }>(
+      'SELECT member_id, start, xmin::text AS v FROM member_energy WHERE community_id = $1', [communityId],
+    )).map((r) => [`${r.member_id}|${r.start.getTime()}`, r.v]));
+    const before = await versions();
+    expect(before.size).toBe(QUARTERS * NAMES.length);
+    await db.transaction((tx) => markSharingDirty(tx, communityId, Array.from({ length: QUARTERS }, (_, t) => T0 + t * Q)));
+    await runAll(db);
+    expect(await marksOf(db, communityId)).toEqual([]);
+    expect(await versions()).toEqual(before);
+    expect(await stored(db, communityId)).toEqual(reference.rows);
+
+    // Anna imports more in one quarter hour: that quarter hour's rows are rewritten, no other.
+    const changed = T0 + 20 * Q;
+    const anna = (await db.query<{ id: string }>(
+      `SELECT p.id FROM metering_points p JOIN members m ON m.id = p.member_id WHERE m.community_id = $1 AND m.display_name = 'anna'`, [communityId],
+    ))[0]!.id;
+    await storeIntervals(db, communityId, anna, { [changed]: { importWh: 900, exportWh: 0 } });
+    await runAll(db);
+    const after = await versions();
+    const rewritten = [...after].filter(([k, v]) => before.get(k) !== v).map(([k]) => Number(k.split('|')[1]));
+    expect(rewritten.length).toBeGreaterThan(0);
+    expect(new Set(rewritten)).toEqual(new Set([changed]));
+    expect(after.size).toBe(before.size);
   });
 });

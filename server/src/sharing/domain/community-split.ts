@@ -169,14 +169,11 @@ interface Column {
 }
 
 function columnsOf(input: SplitInput): Column[] {
-  const columns: Column[] = input.memberIds.map((memberId) => ({
-    id: memberId,
-    memberId,
-    points: input.points.filter((p) => p.memberId === memberId && !p.communityBattery),
-    battery: false,
-  }));
+  const pointsOf = new Map<string, SplitPoint[]>(input.memberIds.map((memberId) => [memberId, []]));
+  for (const p of input.points) if (!p.communityBattery) pointsOf.get(p.memberId)?.push(p);
+  const columns: Column[] = input.memberIds.map((memberId) => ({ id: memberId, memberId, points: pointsOf.get(memberId)!, battery: false }));
   for (const p of input.points) {
-    if (p.communityBattery && input.memberIds.includes(p.memberId)) columns.push({ id: `battery:${p.id}`, memberId: p.memberId, points: [p], battery: true });
+    if (p.communityBattery && pointsOf.has(p.memberId)) columns.push({ id: `battery:${p.id}`, memberId: p.memberId, points: [p], battery: true });
   }
   return columns;
 }
@@ -197,27 +194,39 @@ export function splitCommunity(input: SplitInput): SplitOutput {
   const matrix = createMatrix(columns.map((c) => c.id), Float64Array.from(input.starts));
   const missing = new Uint8Array(n * T);
   const quality: Quality[] = new Array(n * T).fill('measured');
+  // Each column's counting points' intervals per quarter hour, asked for once: the split and the
+  // rows below both need them. `pointStart[c]` is where column c's points begin in a quarter hour's slice.
+  const pointStart = new Int32Array(n + 1);
+  for (let c = 0; c < n; c++) pointStart[c + 1] = pointStart[c]! + columns[c]!.points.length;
+  const P = pointStart[n]!;
+  const counted: (PointQuarter | undefined)[] = new Array(P * T);
   for (let t = 0; t < T; t++) {
+    const startMs = input.starts[t]!;
     for (let c = 0; c < n; c++) {
       const k = t * n + c;
+      const points = columns[c]!.points;
       let imp = 0;
       let exp = 0;
       let q: Quality = 'measured';
-      const counting = columns[c]!.points.filter((p) => counts(p, input.starts[t]!));
-      // A member with points, none of which has data yet, is not known.
-      if (counting.length === 0 && columns[c]!.points.length > 0) missing[k] = 1;
-      for (const p of counting) {
-        const iv = input.interval(p.id, input.starts[t]!);
+      let countingPoints = 0;
+      for (let j = 0; j < points.length; j++) {
+        const p = points[j]!;
+        if (!counts(p, startMs)) continue;
+        countingPoints++;
+        const iv = input.interval(p.id, startMs);
         // A series the meter does not have (a consumer without an export register) is null with
         // the interval still measured: that is 0, not missing.
         if (!iv || iv.quality === 'missing' || (iv.importWh === null && iv.exportWh === null)) {
           missing[k] = 1;
           break;
         }
+        counted[t * P + pointStart[c]! + j] = iv;
         imp += iv.importWh ?? 0;
         exp += iv.exportWh ?? 0;
         q = worst(q, iv.quality);
       }
+      // A member with points, none of which has data yet, is not known.
+      if (countingPoints === 0 && points.length > 0) missing[k] = 1;
       // A member without any metering point has nothing to share, which is known, not missing.
       if (missing[k]) { quality[k] = 'missing'; continue; }
       matrix.importWh[k] = imp;
@@ -259,6 +268,8 @@ export function splitCommunity(input: SplitInput): SplitOutput {
 
   const members: MemberQuarter[] = [];
   const pools: PoolAfter[] = [];
+  const memberCount = input.memberIds.length;
+  const memberIndex = new Map(input.memberIds.map((id, i) => [id, i]));
   const lastPool = new Map<string, { startMs: number; pool: BySource }>();
   const poolBefore = (pointId: string, startMs: number): BySource => {
     const last = lastPool.get(pointId);
@@ -290,12 +301,13 @@ export function splitCommunity(input: SplitInput): SplitOutput {
     const pooled = received.reduce((a, b) => a + b, 0);
     const gridOriginByColumn = gridOrigin === 0 ? new Float64Array(n) : splitByOrigin(received, pooled, Math.min(gridOrigin, pooled)).gridOriginWh;
 
-    const byMember = new Map<string, MemberQuarterBuilder>();
+    // Every member has its own column and, listed after all of them, those of its community batteries.
+    const rows: MemberQuarterBuilder[] = [];
     for (let c = 0; c < n; c++) {
       const column = columns[c]!;
       const k = off + c;
-      const row = byMember.get(column.memberId) ?? emptyRow(column.memberId, startMs, provisional[t] === 1);
-      byMember.set(column.memberId, row);
+      const row = c < memberCount ? emptyRow(column.memberId, startMs, provisional[t] === 1) : rows[memberIndex.get(column.memberId)!]!;
+      if (c < memberCount) rows.push(row);
       if (missing[k]) { row.missing = true; continue; }
       row.quality = worst(row.quality, quality[k]!);
       const fc = fromCommunity[k]!;
@@ -304,20 +316,25 @@ export function splitCommunity(input: SplitInput): SplitOutput {
         add(row, { imp: matrix.importWh[k]!, exp: matrix.exportWh[k]!, self: 0, fromCommunity: fc, fromGrid: matrix.importWh[k]! - fc, allocated: fc, toCommunity: tc });
         continue;
       }
-      const points = column.points.filter((p) => counts(p, startMs)).map((p) => ({ point: p, iv: input.interval(p.id, startMs)! }));
+      const points: { point: SplitPoint; iv: PointQuarter }[] = [];
+      for (let j = 0; j < column.points.length; j++) {
+        const iv = counted[t * P + pointStart[c]! + j];
+        if (iv) points.push({ point: column.points[j]!, iv });
+      }
       const fcParts = spread(fc, points.map((x) => x.iv.importWh ?? 0));
       const tcParts = spread(tc, points.map((x) => x.iv.exportWh ?? 0));
       let consumedCommunity = 0;
-      points.forEach(({ point, iv }, j) => {
-        const flows = pointFlows(iv, fcParts[j]!, tcParts[j]!, poolBefore(point.id, startMs));
+      for (let j = 0; j < points.length; j++) {
+        const { point, iv } = points[j]!;
+        const flows = pointFlows(iv, fcParts[j]!, tcParts[j]!, () => poolBefore(point.id, startMs));
         if (flows.pool) keepPool(point.id, startMs, flows.pool);
         if (flows.estimated) row.quality = worst(row.quality, 'estimated');
         consumedCommunity += flows.fromCommunity;
         add(row, flows);
-      });
+      }
       row.communityGridOriginWh += Math.min(gridOriginByColumn[c]!, consumedCommunity);
     }
-    for (const row of byMember.values()) members.push(finish(row));
+    for (const row of rows) members.push(finish(row));
   }
   return { members, pools };
 }
@@ -338,8 +355,8 @@ interface Flows extends PointTotals {
   estimated?: boolean;
 }
 
-/** One metering point's quarter hour by source; with a battery behind the meter, by its pool. */
-function pointFlows(iv: PointQuarter, fc: number, tc: number, before: BySource): Flows {
+/** One metering point's quarter hour by source; with a battery behind the meter, by its pool (asked for only then). */
+function pointFlows(iv: PointQuarter, fc: number, tc: number, poolBefore: () => BySource): Flows {
   const imp = iv.importWh ?? 0;
   const exp = iv.exportWh ?? 0;
   const plain = (estimated: boolean): Flows => {
@@ -347,6 +364,7 @@ function pointFlows(iv: PointQuarter, fc: number, tc: number, before: BySource):
     return { imp, exp, self, fromCommunity: fc, fromGrid: imp - fc, allocated: fc, toCommunity: tc, estimated };
   };
   if (iv.batteryChargeWh === null && iv.batteryDischargeWh === null) return plain(false);
+  const before = poolBefore();
   try {
     const [r] = trackBehindTheMeter([{
       importWh: imp, exportWh: exp, pvWh: iv.pvWh ?? 0, fromCommunityWh: fc,
