@@ -6,7 +6,14 @@
  * ingest path (shared subscription → group commit) into PostgreSQL. Prints readings stored per
  * second, publish → stored latency, memory.
  *
- *   npm run bench:scale [-- --devices 10000] [-- --batch 1000] [-- --seconds 60] [-- --period 5] [-- --anonymous] [-- --record]
+ *   npm run bench:scale [-- --devices 10000] [-- --batch 1000] [-- --seconds 60] [-- --period 5] [-- --anonymous]
+ *                       [-- --processes 2] [-- --restart-after 10] [-- --record]
+ *
+ * --processes 2: two `gridshare start` processes (the real command, as an operator runs them) on the
+ * one PostgreSQL database and broker, sharing the devices' messages and the jobs; half-way through
+ * the publishing window the first is killed with SIGKILL and, --restart-after seconds later,
+ * started again under the same name (as a service manager would), so it resumes its MQTT sessions.
+ * Nothing acknowledged may be lost and nothing stored twice.
  *
  * --anonymous: a Mosquitto of the bench's own without the dynamic-security plugin (devices connect
  * without a password and nothing is registered with the broker). With the plugin, registering
@@ -16,7 +23,7 @@
  * is made and dropped). Publish → stored: from the device's publish to the `received_at` the
  * storing transaction gives its readings (its start, a little before its commit).
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -24,6 +31,10 @@ import { loadavg, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startPlatform, type Platform } from '../server/src/platform/compose.js';
+import { openDb, type Db } from '../server/src/platform/store/db.js';
+import { migrate } from '../server/src/platform/store/migrate.js';
+import { environmentKeys, SecretBox } from '../server/src/secrets/index.js';
+import { adminToken, callJson, freePort, runGridshare, waitForHealth, type RunningGridshare } from '../server/test/support/process.js';
 import { brokerPassword, readDeviceKeys } from '../server/src/provisioning/index.js';
 import { memoryKeys } from '../server/src/secrets/index.js';
 import { createScratchDatabase, postgresUrl } from '../server/test/support/stores.js';
@@ -39,6 +50,8 @@ const seconds = Number(arg('--seconds') ?? 60);
 const periodSeconds = Number(arg('--period') ?? 5);
 const connections = Number(arg('--connections') ?? 4);
 const anonymous = process.argv.includes('--anonymous');
+const processCount = Number(arg('--processes') ?? 1);
+const restartAfter = Number(arg('--restart-after') ?? 10);
 
 if (mosquittoMissing) throw new Error(`this benchmark needs Mosquitto: ${mosquittoMissing}`);
 const serverUrl = postgresUrl ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -62,8 +75,8 @@ function childBrokerPeakMb(): number | undefined {
   return undefined;
 }
 
-async function storedReadings(platform: Platform, communityId: string): Promise<number> {
-  const [row] = await platform.db.query<{ n: string | null }>(
+async function storedReadings(db: Db, communityId: string): Promise<number> {
+  const [row] = await db.query<{ n: string | null }>(
     'SELECT sum(s.readings_total)::int8 AS n FROM device_state s JOIN devices d ON d.id = s.device_id WHERE d.community_id = $1', [communityId]);
   return Number(row?.n ?? 0);
 }
@@ -103,30 +116,142 @@ async function anonymousMosquitto(dir: string): Promise<Pick<TestMosquitto, 'url
   };
 }
 
-const loadBefore = loadavg()[0]!;
-const dir = mkdtempSync(join(tmpdir(), 'gridshare-bench-scale-'));
-const secured = anonymous ? undefined : await startMosquitto();
-const broker = secured ?? await anonymousMosquitto(dir);
-const database = await createScratchDatabase(serverUrl, 'gridshare_bench');
-const serviceAccount = { username: `gridshare-${randomBytes(4).toString('hex')}`, password: randomBytes(16).toString('hex') };
-let platform: Platform | undefined;
-let load: ChildProcess | undefined;
-try {
-  platform = await startPlatform({
-    store: { kind: 'postgres', url: database.url },
+/** The Gridshare side of the run: one in-process platform, or `gridshare start` processes. */
+interface Installation {
+  readonly db: Db;
+  readonly base: string;
+  readonly box: SecretBox;
+  /** Gridshare's share of the work in words, for the report. */
+  readonly described: string;
+  /** Resident memory now (MB) per process, by name. */
+  memory(): Record<string, number>;
+  /** Resolves once the broker holds a client for each of these devices (secured broker only). */
+  brokerHolds(deviceIds: readonly string[]): Promise<void>;
+  /** Half-way through the publishing window: what happened, in words (nothing in one process). */
+  halfway(): Promise<string | undefined>;
+  close(): Promise<void>;
+}
+
+async function inProcess(databaseUrl: string, brokerPort: number, secured: TestMosquitto | undefined): Promise<Installation> {
+  const serviceAccount = { username: `gridshare-${randomBytes(4).toString('hex')}`, password: randomBytes(16).toString('hex') };
+  const platform: Platform = await startPlatform({
+    store: { kind: 'postgres', url: databaseUrl },
     secretKeys: memoryKeys(),
     http: { port: 0, host: '127.0.0.1', explicit: true },
     mqtt: { port: 0, host: '127.0.0.1', explicit: true },
     externalMqtt: {
-      url: secured ? `mqtt://${serviceAccount.username}:${serviceAccount.password}@127.0.0.1:${broker.port}` : broker.url,
+      url: secured ? `mqtt://${serviceAccount.username}:${serviceAccount.password}@127.0.0.1:${brokerPort}` : `mqtt://127.0.0.1:${brokerPort}`,
       group: `scale${randomBytes(3).toString('hex')}`, instanceId: 'scale', connections, sessionExpirySeconds: 600,
       ...(secured ? { dynsecAdmin: secured.admin } : {}),
     },
     artefactsDir: join(dir, 'artefacts'),
     quotas: { devicesPerCommunity: 10_000_000, batchesPerHour: 10_000 },
   });
-  const base = platform.httpUrl.replace('localhost', '127.0.0.1');
-  const { communityId, managerMemberId, apiToken } = await benchCommunity(platform.db);
+  return {
+    db: platform.db, base: platform.httpUrl.replace('localhost', '127.0.0.1'), box: platform.secrets.box,
+    described: `one Gridshare process on PostgreSQL 15 consumes through the shared subscription (${connections} connections)`,
+    memory: () => ({ gridshare: rssMb() }),
+    brokerHolds: async () => platform.brokerSync?.idle(),
+    halfway: async () => undefined,
+    close: () => platform.close(),
+  };
+}
+
+/** Resident memory (VmRSS) of a process, MB; 0 once it has gone. */
+function processRssMb(pid: number | undefined): number {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Math.round(Number(kb) / 1024) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function processes(count: number, databaseUrl: string, brokerPort: number, secured: TestMosquitto | undefined): Promise<Installation> {
+  const db = await openDb({ kind: 'postgres', url: databaseUrl });
+  // Migrated once here, so the processes start together (each would wait for the other's migration lock).
+  await migrate(db);
+  const masterKey = randomBytes(32).toString('base64');
+  const group = `scale${randomBytes(3).toString('hex')}`;
+  const names = Array.from({ length: count }, (_, i) => String.fromCharCode(97 + i));
+  const ports = new Map<string, number>();
+  for (const name of names) ports.set(name, await freePort());
+  const publicUrl = `http://127.0.0.1:${ports.get('a')}`;
+  const serviceAccount = `gridshare-${randomBytes(4).toString('hex')}:${randomBytes(16).toString('hex')}`;
+  const start = (name: string) => runGridshare(['start', '--host', '127.0.0.1', '--port', String(ports.get(name)), '--data', join(dir, name), '--public-url', publicUrl], {
+    DATABASE_URL: databaseUrl, MQTT_URL: secured ? `mqtt://${serviceAccount}@127.0.0.1:${brokerPort}` : `mqtt://127.0.0.1:${brokerPort}`,
+    MQTT_GROUP: group, MQTT_INSTANCE: `${group}-${name}`, GRIDSHARE_SECRET_KEY: masterKey,
+    MQTT_RATE: String(Math.max(1, Math.round((devices * READINGS_PER_MESSAGE) / periodSeconds))),
+    GRIDSHARE_ARTEFACTS: join(dir, 'artefacts'),
+    ...(secured ? { MQTT_DYNSEC_ADMIN: `${secured.admin.username}:${secured.admin.password}` } : {}),
+  });
+  const running = new Map<string, RunningGridshare>(names.map((name) => [name, start(name)]));
+  const peak = new Map<string, number>();
+  const all = () => [...running.values()];
+  const stopAll = async () => {
+    for (const child of all()) if (child.child.exitCode === null && child.child.signalCode === null) child.child.kill('SIGTERM');
+    await Promise.all(all().map((child) => child.exited));
+  };
+  try {
+    await Promise.all(all().map((child) => waitForHealth(child, 240_000)));
+    const first = all().find((child) => /one-time password: \S+/.test(child.output())) ?? running.get('a')!;
+    const token = await adminToken(first, `scale-admin-${randomBytes(6).toString('hex')}`);
+    // The installation's quotas are an admin's to raise, as an operator of a large community would.
+    const raised = await callJson(first.baseUrl, 'PATCH', '/api/v1/quotas', { token, body: { devicesPerCommunity: 1_000_000, batchesPerHour: 10_000 } });
+    if (raised.status !== 200) throw new Error(`quotas: HTTP ${raised.status} ${JSON.stringify(raised.body)}`);
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  return {
+    db, base: running.get('a')!.baseUrl, box: new SecretBox(environmentKeys(masterKey).load()!),
+    described: `${count} \`gridshare start\` processes (${names.join(', ')}) on PostgreSQL 15 consume through the shared subscription`
+      + ` and share the jobs; half-way through the window process a is killed with SIGKILL and started again ${restartAfter} s later`,
+    memory() {
+      const now = Object.fromEntries([...running].map(([name, child]) => [name, processRssMb(child.child.pid)]));
+      for (const [name, mb] of Object.entries(now)) peak.set(name, Math.max(peak.get(name) ?? 0, mb));
+      return Object.fromEntries(peak);
+    },
+    async brokerHolds(deviceIds) {
+      // The processes register the devices in the background: ask the broker until it has them all.
+      for (let held = 0; secured && held < deviceIds.length; await sleep(1000)) {
+        const listed = spawnSync('mosquitto_ctrl', ['-h', '127.0.0.1', '-p', String(brokerPort), '-u', secured.admin.username, '-P', secured.admin.password,
+          'dynsec', 'listClients'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+        const names = new Set(listed.stdout.split('\n').map((line) => line.trim()));
+        held = deviceIds.filter((id) => names.has(id)).length;
+      }
+    },
+    async halfway() {
+      const victim = running.get('a')!;
+      victim.child.kill('SIGKILL');
+      await victim.exited;
+      const killedAt = Date.now();
+      await sleep(restartAfter * 1000);
+      const again = start('a');
+      running.set('a', again);
+      await waitForHealth(again, 240_000);
+      return `a killed (SIGKILL) and healthy again ${((Date.now() - killedAt) / 1000).toFixed(1)} s later`;
+    },
+    async close() {
+      await stopAll();
+      await db.close();
+    },
+  };
+}
+
+const loadBefore = loadavg()[0]!;
+const dir = mkdtempSync(join(tmpdir(), 'gridshare-bench-scale-'));
+const secured = anonymous ? undefined : await startMosquitto();
+const broker = secured ?? await anonymousMosquitto(dir);
+const database = await createScratchDatabase(serverUrl, 'gridshare_bench');
+let installation: Installation | undefined;
+let load: ChildProcess | undefined;
+try {
+  installation = processCount > 1
+    ? await processes(processCount, database.url, broker.port, secured)
+    : await inProcess(database.url, broker.port, secured);
+  const { db, base } = installation;
+  const { communityId, managerMemberId, apiToken } = await benchCommunity(db);
 
   // Provisioning in batches through the API: keys, artefacts, and (through the platform) the broker's clients.
   const provisioning = performance.now();
@@ -143,16 +268,16 @@ try {
   }
   const provisionSeconds = (performance.now() - provisioning) / 1000;
   const syncing = performance.now();
-  await platform.brokerSync?.idle();
+  await installation.brokerHolds(ids);
   const syncSeconds = (performance.now() - syncing) / 1000;
   // One home per device, so the interval job has its quarter hours to make, as in a community.
-  await platform.db.query(
+  await db.query(
     `WITH d AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM devices WHERE community_id = $1),
           p AS (INSERT INTO metering_points (community_id, member_id, name, grid_connection_id, role)
                 SELECT $1, $2, 'Home ' || n, 'SCALE' || n, 'consumer' FROM d RETURNING id, grid_connection_id)
      UPDATE devices SET metering_point_id = p.id FROM d, p WHERE devices.id = d.id AND p.grid_connection_id = 'SCALE' || d.n`,
     [communityId, managerMemberId]);
-  const keys = await readDeviceKeys(platform.db, platform.secrets.box, ids);
+  const keys = await readDeviceKeys(db, installation.box, ids);
   const config: ScaleLoadConfig = {
     brokerUrl: broker.url,
     devices: ids.map((id) => ({ id, ...(secured ? { password: brokerPassword(keys.get(id)!.primary, id) } : {}) })),
@@ -177,16 +302,19 @@ try {
   const connected = await next('connected');
   process.stderr.write(`bench:scale: connected in ${connected.seconds.toFixed(1)} s (${connected.failed} failed); publishing for ${seconds} s\n`);
 
-  // Memory of the Gridshare process while it takes the load, sampled.
-  let peakDuringLoad = rssMb();
-  const sampler = setInterval(() => { peakDuringLoad = Math.max(peakDuringLoad, rssMb()); }, 250);
-  const baseline = await storedReadings(platform, communityId);
+  // Memory of the Gridshare processes while they take the load, sampled.
+  const target = installation;
+  let peakDuringLoad = target.memory();
+  const sampler = setInterval(() => { peakDuringLoad = target.memory(); }, 250);
+  const baseline = await storedReadings(db, communityId);
   const t0 = Date.now();
+  const halfway = sleep((seconds * 1000) / 2).then(() => target.halfway());
   const published = await next('published');
+  const event = await halfway;
   let stored = 0;
   let lastChange = Date.now();
   for (let previous = -1; ; previous = stored) {
-    stored = (await storedReadings(platform, communityId)) - baseline;
+    stored = (await storedReadings(db, communityId)) - baseline;
     if (stored !== previous) lastChange = Date.now();
     if (stored >= published.readings || Date.now() - lastChange > 30_000) break;
     await sleep(200);
@@ -194,8 +322,8 @@ try {
   const storeSeconds = (lastChange - t0) / 1000;
   clearInterval(sampler);
 
-  // Publish → stored per message, from its energy reading's received_at.
-  const rows = await platform.db.query<{ device_id: string; ts: Date; received_at: Date }>(
+  // Publish → stored per message, from its energy reading's received_at; each reading stored once.
+  const rows = await db.query<{ device_id: string; ts: Date; received_at: Date }>(
     `SELECT device_id, ts, received_at FROM readings WHERE community_id = $1 AND quantity = 'energy.import'`, [communityId]);
   const receivedAt = new Map(rows.map((r) => [`${r.device_id}|${r.ts.getTime()}`, r.received_at.getTime()]));
   const latencies: number[] = [];
@@ -204,29 +332,34 @@ try {
     if (at !== undefined) latencies.push(Math.max(0, at - published.sent.at[i]!));
   }
   latencies.sort((a, b) => a - b);
-  const [lag] = await platform.db.query<{ waiting: string }>('SELECT count(*)::int8 AS waiting FROM interval_dirty');
+  const [lag] = await db.query<{ waiting: string }>('SELECT count(*)::int8 AS waiting FROM interval_dirty');
+  // The interval job's lag: how long before now the newest quarter hour it made began (the current one is made as it runs).
+  const [newest] = await db.query<{ newest: Date | null }>('SELECT max(start) AS newest FROM intervals WHERE community_id = $1', [communityId]);
 
   const result = {
     offered: Math.round((ids.length * READINGS_PER_MESSAGE) / periodSeconds),
     storedPerSecond: Math.round(stored / Math.max(storeSeconds, published.seconds)),
     stored, published: published.readings, refused: published.refused, lost: Math.max(0, published.readings - stored),
+    twice: rows.length - receivedAt.size,
     p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? Number.NaN, measured: latencies.length,
-    gridshareRss: peakDuringLoad, gridsharePeak: Math.round(process.resourceUsage().maxRSS / 1024),
+    gridshareRss: Object.entries(peakDuringLoad).map(([name, mb]) => (processCount > 1 ? `${name} ${mb}` : String(mb))).join(', '),
+    gridsharePeak: processCount > 1 ? '–' : String(Math.round(process.resourceUsage().maxRSS / 1024)),
     loadRss: published.peakRssMb, brokerRss: childBrokerPeakMb(), intervalMarksWaiting: Number(lag?.waiting ?? 0),
+    intervalLagSeconds: newest?.newest ? Math.round((Date.now() - newest.newest.getTime()) / 1000) : undefined,
   };
   const fmt = (x: number) => x.toLocaleString('en');
-  const body = `Measured ${machine()} with \`npm run bench:scale\` (shared machine: other engineers' tests and builds ran meanwhile; 1-minute load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after): ${fmt(ids.length)} devices provisioned through the HTTP API in batches of ${fmt(batchSize)} (${provisionSeconds.toFixed(0)} s${secured ? `, then ${syncSeconds.toFixed(1)} s until the broker had every device's client` : ''}), each bound to a home of its own; ${secured
-    ? 'Mosquitto 2 with \`deploy/mosquitto/mosquitto.conf\` (dynamic security: each device authenticates with its own key)'
-    : 'Mosquitto 2 with the recommended queue limits but without the dynamic-security plugin (\`--anonymous\`: devices are not authenticated by the broker)'} on a loopback port; the devices connect from a separate process (${connected.seconds.toFixed(0)} s for all, ${connected.failed} failed) and each publishes one message of 5 readings (QoS 1) every ${periodSeconds} s at its own offset for ${seconds} s; one Gridshare process on PostgreSQL 15 consumes through the shared subscription (${connections} connections). Publish → stored is from the publish to the storing transaction's timestamp on the reading, for every message. One process only: two processes and one killed half-way (the issue's full scenario) are not part of this run.
+  const body = `Measured ${machine()} with \`npm run bench:scale${processCount > 1 ? ` -- --processes ${processCount}` : ''}\` (1-minute load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after): ${fmt(ids.length)} devices provisioned through the HTTP API in batches of ${fmt(batchSize)} (${provisionSeconds.toFixed(0)} s${secured ? `, then ${syncSeconds.toFixed(1)} s until the broker had every device's client` : ''}), each bound to a home of its own; ${secured
+    ? 'Mosquitto 2 with `deploy/mosquitto/mosquitto.conf` (dynamic security: each device authenticates with its own key)'
+    : 'Mosquitto 2 with the recommended queue limits but without the dynamic-security plugin (`--anonymous`: devices are not authenticated by the broker)'} on a loopback port; the devices connect from a separate process (${connected.seconds.toFixed(0)} s for all, ${connected.failed} failed) and each publishes one message of 5 readings (QoS 1) every ${periodSeconds} s at its own offset for ${seconds} s; ${installation.described}${event ? ` (${event})` : ''}. Publish → stored is from the publish to the storing transaction's timestamp on the reading, for every message; "stored twice" counts readings of one device and instant stored more than once.
 
-| Devices | Offered readings/s | Stored readings/s | Published | Stored | Lost | Refused by broker | Publish→stored p50 / p99 / max (ms) | Gridshare RSS under load / peak incl. provisioning (MB) | Load generator peak (MB) | Mosquitto peak (MB) | Interval marks waiting at the end |
-|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
-| ${fmt(ids.length)} | ${fmt(result.offered)} | ${fmt(result.storedPerSecond)} | ${fmt(result.published)} | ${fmt(result.stored)} | ${fmt(result.lost)} | ${result.refused} | ${result.p50.toFixed(0)} / ${result.p99.toFixed(0)} / ${result.max.toFixed(0)} | ${result.gridshareRss} / ${result.gridsharePeak} | ${result.loadRss} | ${result.brokerRss ?? '–'} | ${fmt(result.intervalMarksWaiting)} |`;
+| Devices | Offered readings/s | Stored readings/s | Published | Stored | Lost | Stored twice | Refused by broker | Publish→stored p50 / p99 / max (ms) | Gridshare RSS under load (MB)${processCount > 1 ? ', per process' : ' / peak incl. provisioning'} | Load generator peak (MB) | Mosquitto peak (MB) | Interval marks waiting at the end | Newest quarter hour made began (s before the end) |
+|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+| ${fmt(ids.length)} | ${fmt(result.offered)} | ${fmt(result.storedPerSecond)} | ${fmt(result.published)} | ${fmt(result.stored)} | ${fmt(result.lost)} | ${fmt(result.twice)} | ${result.refused} | ${result.p50.toFixed(0)} / ${result.p99.toFixed(0)} / ${result.max.toFixed(0)} | ${result.gridshareRss}${processCount > 1 ? '' : ` / ${result.gridsharePeak}`} | ${result.loadRss} | ${result.brokerRss ?? '–'} | ${fmt(result.intervalMarksWaiting)} | ${result.intervalLagSeconds ?? '–'} |`;
   console.log(body);
-  if (process.argv.includes('--record')) recordSection('Many devices (bench:scale)', body);
+  if (process.argv.includes('--record')) recordSection(processCount > 1 ? 'Many devices, several processes (bench:scale)' : 'Many devices (bench:scale)', body);
 } finally {
   load?.kill();
-  await platform?.close();
+  await installation?.close();
   await database.drop();
   await broker.close();
   rmSync(dir, { recursive: true, force: true });
