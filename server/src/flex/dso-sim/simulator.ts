@@ -63,6 +63,15 @@ interface PlacedOrder {
 const AVAILABLE_BAND_W = 1_000_000;
 const HTTP_LIMIT = ENVELOPE_LIMITS.maxBytes;
 
+/**
+ * When a scheduled request for a period beginning at `periodStartMs` expires: `leadMs` before the
+ * period, or, when asked later than that (a start late in the evening asks for tomorrow), `leadMs`
+ * from now, so that a request is never born expired.
+ */
+export function requestExpiry(nowMs: number, periodStartMs: number, leadMs: number): number {
+  return Math.max(periodStartMs - leadMs, nowMs + leadMs);
+}
+
 export class DsoSimulator {
   /** Every message opened from the AGR, in order of arrival. */
   readonly received: UftpMessage[] = [];
@@ -304,7 +313,7 @@ export class DsoSimulator {
     if (this.nextRequestAtMs === undefined || now >= this.nextRequestAtMs) {
       this.nextRequestAtMs = now + schedule.everyMs;
       const tomorrow = this.grid(periodOf(this.grid(periodOf(now, this.options.timeZone)).endMs, this.options.timeZone));
-      await this.sendFlexRequest(tomorrow.period, schedule.requested, tomorrow.startMs - schedule.expiresBeforePeriodMs);
+      await this.sendFlexRequest(tomorrow.period, schedule.requested, requestExpiry(now, tomorrow.startMs, schedule.expiresBeforePeriodMs));
     }
     const periods = new Set(this.orders.filter((o) => o.state === 'accepted').map((o) => o.order.period));
     for (const period of periods) {
