@@ -23,13 +23,14 @@
  * is made and dropped). Publish → stored: from the device's publish to the `received_at` the
  * storing transaction gives its readings (its start, a little before its commit).
  */
-import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DynsecClient } from '../server/src/broker-security/dynsec-client.js';
 import { startPlatform, type Platform } from '../server/src/platform/compose.js';
 import { openDb, type Db } from '../server/src/platform/store/db.js';
 import { migrate } from '../server/src/platform/store/migrate.js';
@@ -186,7 +187,6 @@ async function processes(count: number, databaseUrl: string, brokerPort: number,
     ...(secured ? { MQTT_DYNSEC_ADMIN: `${secured.admin.username}:${secured.admin.password}` } : {}),
   });
   const running = new Map<string, RunningGridshare>(names.map((name) => [name, start(name)]));
-  const peak = new Map<string, number>();
   const all = () => [...running.values()];
   const stopAll = async () => {
     for (const child of all()) if (child.child.exitCode === null && child.child.signalCode === null) child.child.kill('SIGTERM');
@@ -207,18 +207,19 @@ async function processes(count: number, databaseUrl: string, brokerPort: number,
     db, base: running.get('a')!.baseUrl, box: new SecretBox(environmentKeys(masterKey).load()!),
     described: `${count} \`gridshare start\` processes (${names.join(', ')}) on PostgreSQL 15 consume through the shared subscription`
       + ` and share the jobs; half-way through the window process a is killed with SIGKILL and started again ${restartAfter} s later`,
-    memory() {
-      const now = Object.fromEntries([...running].map(([name, child]) => [name, processRssMb(child.child.pid)]));
-      for (const [name, mb] of Object.entries(now)) peak.set(name, Math.max(peak.get(name) ?? 0, mb));
-      return Object.fromEntries(peak);
-    },
+    memory: () => Object.fromEntries([...running].map(([name, child]) => [name, processRssMb(child.child.pid)])),
     async brokerHolds(deviceIds) {
+      if (!secured) return;
       // The processes register the devices in the background: ask the broker until it has them all.
-      for (let held = 0; secured && held < deviceIds.length; await sleep(1000)) {
-        const listed = spawnSync('mosquitto_ctrl', ['-h', '127.0.0.1', '-p', String(brokerPort), '-u', secured.admin.username, '-P', secured.admin.password,
-          'dynsec', 'listClients'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-        const names = new Set(listed.stdout.split('\n').map((line) => line.trim()));
-        held = deviceIds.filter((id) => names.has(id)).length;
+      const dynsec = await DynsecClient.connect(secured.url, secured.admin);
+      try {
+        for (;;) {
+          const held = new Set((await dynsec.clients()).map((client) => client.username));
+          if (deviceIds.every((id) => held.has(id))) return;
+          await sleep(1000);
+        }
+      } finally {
+        await dynsec.close();
       }
     },
     async halfway() {
@@ -298,15 +299,20 @@ try {
     }, 50);
     child.once('exit', (code) => { if (code !== 0) { clearInterval(poll); reject(new Error(`load generator exited with ${code}`)); } });
   });
+  // Counted before the devices connect: they publish as soon as they are connected.
+  const baseline = await storedReadings(db, communityId);
   child.send({ type: 'start', config } satisfies ScaleLoadCommand);
   const connected = await next('connected');
   process.stderr.write(`bench:scale: connected in ${connected.seconds.toFixed(1)} s (${connected.failed} failed); publishing for ${seconds} s\n`);
 
   // Memory of the Gridshare processes while they take the load, sampled.
   const target = installation;
-  let peakDuringLoad = target.memory();
-  const sampler = setInterval(() => { peakDuringLoad = target.memory(); }, 250);
-  const baseline = await storedReadings(db, communityId);
+  const peakDuringLoad: Record<string, number> = {};
+  const sampleMemory = () => {
+    for (const [name, mb] of Object.entries(target.memory())) peakDuringLoad[name] = Math.max(peakDuringLoad[name] ?? 0, mb);
+  };
+  sampleMemory();
+  const sampler = setInterval(sampleMemory, 250);
   const t0 = Date.now();
   const halfway = sleep((seconds * 1000) / 2).then(() => target.halfway());
   const published = await next('published');
