@@ -174,10 +174,10 @@ export class Notifications {
       // The member whose site it is; a device of no one's site (the community's own) concerns its managers.
       const member = device.memberId === undefined ? undefined : await this.ctx.directory.member(tx, device.memberId);
       const contacts = member ? [member] : await this.ctx.directory.managers(tx, e.communityId);
+      const path = member ? `/members/${member.memberId}/devices` : `/manage/${e.communityId}/devices`;
+      const values = { deviceName: device.name, sinceMs: e.lastSeenMs };
       let queued = false;
       for (const contact of contacts) {
-        const path = member ? `/members/${member.memberId}/devices` : `/manage/${e.communityId}/devices`;
-        const values = { deviceName: device.name, sinceMs: e.lastSeenMs };
         queued = await this.notify(tx, {
           event: 'device-offline', contact, key: `device.offline:${e.deviceId}:${e.lastSeenMs}`, inApp: { ...values, communityName: contact.communityName }, path,
           email: (link) => ({ ...values, communityName: contact.communityName, thresholdMinutes: e.thresholdMinutes, link }),
