@@ -297,7 +297,12 @@ try {
       const seen = reports.find((r) => r.type === type);
       if (seen) { clearInterval(poll); resolve(seen as Extract<ScaleLoadReport, { type: T }>); }
     }, 50);
-    child.once('exit', (code) => { if (code !== 0) { clearInterval(poll); reject(new Error(`load generator exited with ${code}`)); } });
+    // Gone without the report (a crash, or a clean exit whose report never arrived): fail instead of waiting forever.
+    child.once('exit', (code) => {
+      if (reports.some((r) => r.type === type)) return;
+      clearInterval(poll);
+      reject(new Error(`load generator exited (${code}) before reporting '${type}'`));
+    });
   });
   // Counted before the devices connect: they publish as soon as they are connected.
   const baseline = await storedReadings(db, communityId);

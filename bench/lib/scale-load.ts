@@ -23,7 +23,9 @@ export type ScaleLoadReport =
 
 const QUANTITIES = [['energy.import', 'Wh'], ['power.import', 'W'], ['voltage.l1', 'V'], ['voltage.l2', 'V'], ['voltage.l3', 'V']] as const;
 export const READINGS_PER_MESSAGE = QUANTITIES.length;
-const send = (report: ScaleLoadReport) => process.send!(report);
+// Resolved once the report has left over IPC: the process exits right after its last report, and a large one
+// (100,000 messages' timings) still in the channel's buffer would otherwise be lost with it.
+const send = (report: ScaleLoadReport) => new Promise<void>((sent, failed) => process.send!(report, undefined, {}, (error) => (error ? failed(error) : sent())));
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 async function run(config: ScaleLoadConfig): Promise<void> {
@@ -35,7 +37,7 @@ async function run(config: ScaleLoadConfig): Promise<void> {
       clientId: d.id, username: d.id, password: d.password, protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 60_000, keepalive: 300,
     }).catch(() => { failed++; return undefined; }))));
   }
-  send({ type: 'connected', seconds: (performance.now() - connecting) / 1000, failed });
+  await send({ type: 'connected', seconds: (performance.now() - connecting) / 1000, failed });
 
   // Device d publishes at d/N of each period: an even stream, as many meters on one cadence give.
   const periodMs = config.periodSeconds * 1000;
@@ -73,7 +75,7 @@ async function run(config: ScaleLoadConfig): Promise<void> {
     await sleep(10);
   }
   await Promise.all(pending);
-  send({
+  await send({
     type: 'published', messages: sent.at.length, readings: sent.at.length * READINGS_PER_MESSAGE, refused, seconds: (Date.now() - began) / 1000,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024), sent,
   });
