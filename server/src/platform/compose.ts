@@ -111,8 +111,8 @@ export interface PlatformOptions {
   control?: { now?: () => number; retryMs?: number };
   /** UFTP (flex): the clock (tests drive the outbox's retries, gates and expiry with it), where the UFTP XSDs are (default: `$UFTP_XSD_DIR`, else the copy shipped in flex/uftp-xsd), and the solver's limit per plan of a FlexRequest or D-Prognosis (s, default 20). */
   flex?: { now?: () => number; schemaDirectory?: string; replanTimeLimitS?: number };
-  /** The background jobs: how long a lease lasts unrenewed (default 1 min), a hook once units are leased, and the clock of lags and last passes (tests). */
-  jobs?: Pick<RunnerOptions, 'leaseMs' | 'afterLease' | 'now'>;
+  /** The background jobs: how long a lease lasts unrenewed (default 1 min), how many passes run at once, a hook once units are leased, and the clock of lags and last passes (tests). */
+  jobs?: Pick<RunnerOptions, 'leaseMs' | 'concurrentPasses' | 'afterLease' | 'now'>;
   /** The admin console's clock (the installation's health: devices online, ingest rates; tests). */
   admin?: { now?: () => number };
 }

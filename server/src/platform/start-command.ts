@@ -3,11 +3,11 @@ import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { PortInUseError } from './net/listen.js';
 import { claimStart } from './claim.js';
-import type { StoreConfig } from './store/db.js';
+import { DEFAULT_POOL_SIZE, type StoreConfig } from './store/db.js';
 import { LOG_LEVELS, type LogLevel } from './http/logging.js';
 import { DataFolderInUseError } from './store/data-folder.js';
 import { DAY_MS } from '../kernel/time.js';
-import { DEFAULT_LEASE_MS, type RunnerOptions } from './jobs/index.js';
+import { DEFAULT_CONCURRENT_PASSES, DEFAULT_LEASE_MS, type RunnerOptions } from './jobs/index.js';
 import { smtpConfigFromEnv, SmtpSettingError } from '../notifications/index.js';
 import { environmentKeys, KEY_FILE_NAME, keyFile, MissingMasterKeyError, SECRET_KEY_VARIABLE } from '../secrets/index.js';
 
@@ -49,6 +49,13 @@ function parsePositive(value: string): number {
   return number;
 }
 
+/** A whole number from 1 to `max`. */
+const parseCount = (max: number) => (value: string): number => {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1 || number > max) throw new InvalidArgumentError(`a whole number from 1 to ${max}`);
+  return number;
+};
+
 /** Links in emails, devices' configuration files and the UFTP endpoint are built on it: checked before anything starts. */
 function parsePublicUrl(value: string): string {
   let url: URL;
@@ -78,6 +85,7 @@ export function registerStartCommand(program: Command): void {
     .addOption(new Option('--mqtt-port <port>', 'port of the embedded MQTT broker').argParser(parsePort).env('MQTT_PORT'))
     .addOption(new Option('--data <dir>', 'directory of the embedded database').default('./data').env('GRIDSHARE_DATA'))
     .addOption(new Option('--database-url <url>', 'PostgreSQL server instead of the embedded database').env('DATABASE_URL'))
+    .addOption(new Option('--database-pool-size <n>', 'with --database-url: connections this process keeps to the server').default(DEFAULT_POOL_SIZE).argParser(parseCount(1000)).env('DATABASE_POOL_SIZE'))
     .addOption(new Option('--mqtt-url <url>', 'consume devices from this MQTT broker (MQTT 5 shared subscriptions) instead of the embedded one').env('MQTT_URL'))
     .addOption(new Option('--mqtt-group <name>', 'with --mqtt-url: shared-subscription group, the same for every process of one installation').default('gridshare').env('MQTT_GROUP'))
     .addOption(new Option('--mqtt-instance <id>', 'with --mqtt-url: this process\'s name in the group, stable across restarts so it resumes its MQTT sessions (default: host name and HTTP port)').env('MQTT_INSTANCE'))
@@ -91,13 +99,14 @@ export function registerStartCommand(program: Command): void {
     .option('--no-simulate', 'with --demo: do not run the simulated devices')
     .addOption(new Option('--simulate-speed <factor>', 'with --demo: replay the last day this many times faster, then run in real time').default(96).argParser(Number))
     .addOption(new Option('--job-lease-ms <ms>', 'how long a background job\'s lease on its work outlives a process that stopped renewing it (every process of one installation alike)').default(DEFAULT_LEASE_MS).argParser(parseLeaseMs).env('GRIDSHARE_JOB_LEASE_MS'))
+    .addOption(new Option('--concurrent-jobs <n>', 'background passes this process runs at once (each holds a database connection while it runs)').default(DEFAULT_CONCURRENT_PASSES).argParser(parseCount(100)).env('GRIDSHARE_CONCURRENT_JOBS'))
     .addOption(new Option('--session-idle-days <days>', 'a browser session unused this many days ends').default(14).argParser(parseDays).env('GRIDSHARE_SESSION_IDLE_DAYS'))
     .option('--secure-cookies', 'mark session cookies Secure (default: when --public-url is https)')
     .option('--log', 'log every request', false)
     .addOption(new Option('--log-level <level>', 'the lowest level of the JSON log on standard error').choices(LOG_LEVELS).default('info').env('LOG_LEVEL'))
     .option('--exit-with-parent', 'stop when the process that started this one ends (npm start: a SIGTERM to npm ends its shell, not this process)', false)
     .action(async (options: {
-      port?: number; host: string; mqttPort?: number; data: string; databaseUrl?: string;
+      port?: number; host: string; mqttPort?: number; data: string; databaseUrl?: string; databasePoolSize: number; concurrentJobs: number;
       mqttUrl?: string; mqttGroup: string; mqttInstance?: string; mqttDynsecAdmin?: { username: string; password: string };
       mqttOutageSeconds: number; mqttRate: number; publicUrl?: string; artefactsDir?: string; secretKeyFile?: string;
       demo: boolean; simulate: boolean; simulateSpeed: number; sessionIdleDays: number; jobLeaseMs: number; secureCookies?: boolean; log: boolean; logLevel: LogLevel;
@@ -115,7 +124,7 @@ export function registerStartCommand(program: Command): void {
         : keyFile(resolve(options.secretKeyFile ?? join(options.data, KEY_FILE_NAME)));
       try {
         const smtp = smtpConfigFromEnv();
-        const store: StoreConfig = options.databaseUrl ? { kind: 'postgres', url: options.databaseUrl } : { kind: 'pglite', dataDir: resolve(options.data) };
+        const store: StoreConfig = options.databaseUrl ? { kind: 'postgres', url: options.databaseUrl, poolSize: options.databasePoolSize } : { kind: 'pglite', dataDir: resolve(options.data) };
         const http = { port: options.port ?? 8080, host: options.host, explicit: options.port !== undefined };
         const mqtt = { port: options.mqttPort ?? 1883, host: options.host, explicit: options.mqttPort !== undefined };
         // Taken before the platform's modules load (seconds, many on a loaded machine): a start that a
@@ -131,7 +140,7 @@ export function registerStartCommand(program: Command): void {
           log: { level: options.logLevel },
           ...(options.secureCookies ? { secureCookies: true } : {}),
           sessionIdleMs: options.sessionIdleDays * 86_400_000,
-          jobs: { leaseMs: options.jobLeaseMs, ...stallForTests(process.env[STALL_JOB_VARIABLE]) },
+          jobs: { leaseMs: options.jobLeaseMs, concurrentPasses: options.concurrentJobs, ...stallForTests(process.env[STALL_JOB_VARIABLE]) },
           demo: options.demo,
           artefactsDir: resolve(options.artefactsDir ?? artefactsDirFor(options.data)),
           ...(options.mqttUrl ? {

@@ -133,6 +133,35 @@ describe.each(storeKinds)('the job runner on %s', (kind) => {
     expect(passes).toBeGreaterThanOrEqual(6);
   });
 
+  it('runs at most its number of passes at once and serves the others in turn, so the jobs never take the whole pool', async () => {
+    const runner = new JobRunner(db, { concurrentPasses: 2 });
+    let running = 0;
+    let most = 0;
+    const started: string[] = [];
+    const names = ['one', 'two', 'three', 'four', 'five'];
+    for (const name of names) {
+      runner.register({
+        name, delayMs: 0,
+        async pass() {
+          running += 1;
+          most = Math.max(most, running);
+          started.push(name);
+          // A connection held across a pause, as a pass holds its transaction.
+          await db.query('SELECT 1');
+          await sleep(30);
+          running -= 1;
+          return { done: 0, more: false };
+        },
+      });
+    }
+    await Promise.all(names.map((name) => runner.flush(name)));
+    await runner.close();
+    expect(most).toBe(2);
+    // First come, first served: each had its turn in the order it asked.
+    expect(started).toEqual(names);
+    expect(() => new JobRunner(db, { concurrentPasses: 0 })).toThrow(/positive whole number/);
+  });
+
   it('refuses a second job of the same name and a wake-up of an unknown one', async () => {
     const runner = new JobRunner(db);
     runner.register({ name: 'once', delayMs: 0, pass: async () => ({ done: 0, more: false }) });

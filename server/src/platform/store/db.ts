@@ -6,6 +6,9 @@ import type { Db } from './port.js';
 
 export type { Db, Queryable } from './port.js';
 
+/** Connections per process to a PostgreSQL server: ingest's commits, the API, and the background passes (four at once by default). */
+export const DEFAULT_POOL_SIZE = 20;
+
 export type StoreConfig =
   /**
    * `startFrom`: the files of another PGlite database (its `dumpDataDir`) to begin with instead of
@@ -13,12 +16,13 @@ export type StoreConfig =
    * from one migrated template).
    */
   | { kind: 'pglite'; dataDir: string | undefined; startFrom?: Blob }
-  | { kind: 'postgres'; url: string };
+  /** `poolSize`: connections this process keeps to the server (default DEFAULT_POOL_SIZE). */
+  | { kind: 'postgres'; url: string; poolSize?: number };
 
 export async function openDb(config: StoreConfig): Promise<Db> {
   if (config.kind === 'postgres') {
     const { openPostgres } = await import('./postgres.js');
-    return openPostgres(config.url);
+    return openPostgres(config.url, config.poolSize);
   }
   const { openPglite } = await import('./pglite.js');
   return openPglite(config.dataDir, config.startFrom);
