@@ -25,13 +25,15 @@ export interface NewUser {
   displayName: string;
   isAdmin?: boolean;
   mustChangePassword?: boolean;
+  /** False for a sign-up that must still prove its address (email-verification.ts); true for accounts the installation makes. */
+  emailVerified: boolean;
 }
 
 export async function createUser(db: Queryable, input: NewUser): Promise<User> {
   const passwordHash = await hashPassword(input.password);
   const user = await store.insertUser(db, {
     email: input.email.trim(), displayName: input.displayName.trim(), passwordHash,
-    isAdmin: input.isAdmin ?? false, mustChangePassword: input.mustChangePassword ?? false,
+    isAdmin: input.isAdmin ?? false, mustChangePassword: input.mustChangePassword ?? false, emailVerified: input.emailVerified,
   });
   if (!user) throw new ConflictError('an account with this email already exists');
   return withoutHash(user);
@@ -46,6 +48,12 @@ export async function getUser(db: Queryable, id: string): Promise<User> {
   const user = await store.userById(db, id);
   if (!user) throw new NotFoundError('user');
   return withoutHash(user);
+}
+
+/** Sets (or, with null, clears) the language the person reads the app, documents and emails in. */
+export async function setUserLocale(db: Queryable, userId: string, locale: store.UserLocale | null): Promise<User> {
+  if (!(await store.setLocale(db, userId, locale))) throw new NotFoundError('user');
+  return getUser(db, userId);
 }
 
 export async function listUsers(db: Queryable): Promise<User[]> {
@@ -239,6 +247,7 @@ export async function ensureAdmin(db: Queryable): Promise<{ email: string; passw
       displayName: 'Administrator',
       isAdmin: true,
       mustChangePassword: true,
+      emailVerified: true,
     });
   } catch (error) {
     // Several processes started at once on a new database: one of them creates the admin (and shows its password).
