@@ -1,5 +1,7 @@
 import type { Db, Queryable } from '../platform/store/db.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../kernel/errors.js';
+import type { EventPublisher } from '../platform/events/index.js';
+import { recordChange } from '../audit/index.js';
 import * as store from './store.js';
 import type { EmailedLinks } from './emailed-links.js';
 
@@ -10,7 +12,7 @@ import type { EmailedLinks } from './emailed-links.js';
  * Without a mail server nothing could reach the address, so the account is verified at once.
  */
 export class EmailVerifications {
-  constructor(private readonly db: Db, private readonly links: EmailedLinks) {}
+  constructor(private readonly db: Db, private readonly events: EventPublisher, private readonly links: EmailedLinks) {}
 
   /** Whether new accounts start unverified: only when a link can be sent. */
   get required(): boolean {
@@ -25,19 +27,29 @@ export class EmailVerifications {
     });
   }
 
-  /** A new link for the caller, unless their address is verified already (409). */
-  async resend(userId: string, browserLocale: string | undefined): Promise<void> {
+  /**
+   * A new link for the caller, unless their address is verified already (409, before `takeLimit`:
+   * a request that could send nothing counts against no limit).
+   */
+  async resend(userId: string, browserLocale: string | undefined, takeLimit: () => Promise<void>): Promise<void> {
     const user = await store.userById(this.db, userId);
     if (!user) throw new NotFoundError('user');
     if (user.emailVerifiedAt !== null) throw new ConflictError('this email address is verified already');
+    await takeLimit();
     this.send(userId, browserLocale);
   }
 
-  /** Uses a link up and marks its account's address verified; an unknown, used, replaced or expired link changes nothing. */
+  /**
+   * Uses a link up and marks its account's address verified, on the trail as the account's own act
+   * (the link proved it); an unknown, used, replaced or expired link changes nothing.
+   */
   async confirm(token: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    await this.events.transaction(this.db, async (tx, publish) => {
       const userId = await this.links.take(tx, 'email-verification', token);
       await store.markEmailVerified(tx, userId);
+      await recordChange(publish, {
+        kind: 'account', communityId: null, resourceId: userId, action: 'verify-email', actingUserId: userId, before: { emailVerified: false }, after: { emailVerified: true },
+      });
     });
   }
 }

@@ -65,7 +65,7 @@ export async function accountRoutes(app: Api, options: AccountRoutesOptions): Pr
   const resetLimit = new RequestLimit({ perKey: passwordReset.perEmail, perAddress: passwordReset.perAddress });
   const links = new EmailedLinks({ mailer: passwordReset.mailer, publicUrl: passwordReset.publicUrl, now: passwordReset.now, log: app.log });
   const resets = new PasswordResets(db, events, links);
-  const verifications = new EmailVerifications(db, links);
+  const verifications = new EmailVerifications(db, events, links);
   const verificationLimit = new RequestLimit({ perKey: options.verificationEmail.perAccount, perAddress: options.verificationEmail.perAddress });
   app.addHook('onClose', () => links.settled());
 
@@ -95,13 +95,12 @@ export async function accountRoutes(app: Api, options: AccountRoutesOptions): Pr
 
   app.post(contract.resendVerificationEmail.path, { schema: contract.resendVerificationEmail.schema }, async (request, reply) => {
     const { userId } = requireUser(request.principal);
-    await verificationLimit.take(userId, request.ip);
-    await verifications.resend(userId, browserLocale(request.headers['accept-language']));
+    await verifications.resend(userId, browserLocale(request.headers['accept-language']), () => verificationLimit.take(userId, request.ip));
     return reply.status(202).send(null);
   });
 
   app.patch(contract.updateMe.path, { schema: contract.updateMe.schema }, async (request) =>
-    accounts.setUserLocale(db, requireUser(request.principal).userId, request.body.locale));
+    accounts.setUserLocale(db, events, requireUser(request.principal).userId, request.body.locale));
 
   app.post(contract.login.path, { schema: contract.login.schema }, async (request, reply) => {
     const { email, password } = request.body;

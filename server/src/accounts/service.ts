@@ -50,10 +50,17 @@ export async function getUser(db: Queryable, id: string): Promise<User> {
   return withoutHash(user);
 }
 
-/** Sets (or, with null, clears) the language the person reads the app, documents and emails in. */
-export async function setUserLocale(db: Queryable, userId: string, locale: store.UserLocale | null): Promise<User> {
-  if (!(await store.setLocale(db, userId, locale))) throw new NotFoundError('user');
-  return getUser(db, userId);
+/** Sets (or, with null, clears) the language the person reads the app, documents and emails in; on the trail as their own change. */
+export async function setUserLocale(db: Db, events: EventPublisher, userId: string, locale: store.UserLocale | null): Promise<User> {
+  return events.transaction(db, async (tx, publish) => {
+    const before = await getUser(tx, userId);
+    await store.setLocale(tx, userId, locale);
+    await recordChange(publish, {
+      kind: 'account', communityId: null, resourceId: userId, action: 'update-settings', actingUserId: userId,
+      before: { locale: before.locale }, after: { locale },
+    });
+    return { ...before, locale };
+  });
 }
 
 export async function listUsers(db: Queryable): Promise<User[]> {
