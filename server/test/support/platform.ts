@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPlatform, type Platform, type PlatformOptions } from '../../src/platform/compose.js';
 import { BOOTSTRAP_ADMIN_EMAIL, createUser } from '../../src/accounts/service.js';
+import { markEmailVerified } from '../../src/accounts/store.js';
 import { createMigratedTestDatabase, type TestDatabase } from './stores.js';
 import type { StoreConfig } from '../../src/platform/store/db.js';
 
@@ -127,6 +128,11 @@ export async function startTestPlatform(
       rmSync(artefactsDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Marks an account made through the sign-up route verified, as if it had opened its emailed link (tests about something else). */
+export async function verifyEmailOf(tp: TestPlatform, userId: string): Promise<void> {
+  await markEmailVerified(tp.platform.db, userId);
 }
 
 /** The `name=value` of the session cookie a response set. */
