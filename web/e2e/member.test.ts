@@ -109,7 +109,7 @@ describe('web app: member', () => {
     const page = await context.newPage();
     const errors = collectPageErrors(page);
     await page.goto(link![0]);
-    expect(await page.getByText('You were invited by email').count()).toBe(1);
+    await expect.poll(() => page.getByText('You were invited by email').count()).toBe(1);
     await page.getByLabel('Your name').fill('Invited Person');
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill('a-long-enough-password');

@@ -35,7 +35,7 @@ function DeviceAlertSettings({ community, fmt }: { community: Community; fmt: Fo
     setSaved(false);
     void action.run(async () => {
       if (minutes !== null && !(Number.isInteger(minutes) && minutes >= OFFLINE_MINUTES.min && minutes <= OFFLINE_MINUTES.max)) {
-        throw new Error(t('deviceAlerts.range', range));
+        throw new Error(t('deviceAlerts.range', { min: range.min, max: range.max }));
       }
       const updated = await call('updateCommunity', { params: { id: community.id }, body: { deviceOfflineMinutes: minutes } });
       setCurrent(updated.deviceOfflineMinutes);
@@ -46,7 +46,7 @@ function DeviceAlertSettings({ community, fmt }: { community: Community; fmt: Fo
     <section class="card" aria-labelledby="device-alerts-heading">
       <h2 id="device-alerts-heading">{t('deviceAlerts.title')}</h2>
       <form class="inline-form" onSubmit={submit} noValidate>
-        <Field id="device-offline-minutes" label={t('deviceAlerts.minutes')} hint={t('deviceAlerts.hint', range)}>
+        <Field id="device-offline-minutes" label={t('deviceAlerts.minutes')} hint={t('deviceAlerts.hint', { min: range.min, max: range.max })}>
           <input id="device-offline-minutes" name="deviceOfflineMinutes" type="number" inputMode="numeric" min={OFFLINE_MINUTES.min} max={OFFLINE_MINUTES.max} step={1}
             defaultValue={current === null ? '' : String(current)} aria-describedby="device-offline-minutes-hint" />
         </Field>
