@@ -13,7 +13,7 @@ import { subscribeAudit } from '../../server/src/audit/index.js';
 
 /** A community with one manager, made through the same services the API uses. */
 export async function benchCommunity(db: Db): Promise<{ communityId: string; manager: UserPrincipal; managerMemberId: string; apiToken: string }> {
-  const user = await createUser(db, { email: `bench-${Date.now()}@example.org`, password: 'bench-password', displayName: 'Bench' });
+  const user = await createUser(db, { email: `bench-${Date.now()}@example.org`, password: 'bench-password', displayName: 'Bench', emailVerified: true });
   const creator: UserPrincipal = { kind: 'user', userId: user.id, email: user.email, isAdmin: false, memberships: [] };
   const community = await createCommunity(db, creator, { name: 'Bench', timeZone: 'Europe/Vienna', currency: 'EUR' });
   const [member] = await db.query<{ id: string }>('SELECT id FROM members WHERE community_id = $1', [community.id]);

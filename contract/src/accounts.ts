@@ -7,8 +7,11 @@ const Email = Type.String({ format: 'email', maxLength: 254 });
 // Long passphrases are welcome; the upper bound only protects the hasher.
 const Password = Type.String({ minLength: 10, maxLength: 256 });
 
-/** An emailed password reset token: 32 random bytes, base64url. */
-const ResetToken = Type.String({ pattern: '^[A-Za-z0-9_-]{43}$', description: 'the token from the emailed link (after #token=)' });
+/** An emailed link's token (password reset, email verification): 32 random bytes, base64url. */
+const LinkToken = Type.String({ pattern: '^[A-Za-z0-9_-]{43}$', description: 'the token from the emailed link (after #token=)' });
+
+/** The languages a person may choose; null: their browser's, then their community's. */
+export const UserLocale = Type.Union([Type.Literal('en'), Type.Literal('de')]);
 
 export const PasswordResetAccepted = Type.Object({
   message: Type.Literal('if an account has this email, a link to reset its password is on its way', {
@@ -23,6 +26,12 @@ export const User = Type.Object({
   isAdmin: Type.Boolean(),
   mustChangePassword: Type.Boolean(),
   createdAt: IsoDateTime,
+  emailVerifiedAt: Type.Union([IsoDateTime, Type.Null()], {
+    description: 'when the account proved it receives mail at its address; null: not yet (it cannot found a community, accept an invitation, be approved or be made a manager)',
+  }),
+  locale: Type.Union([UserLocale, Type.Null()], {
+    description: 'the language of the app, dates, numbers, documents and emails; null: the browser\'s, then the community\'s',
+  }),
 });
 
 export const Membership = Type.Object({
@@ -48,6 +57,7 @@ export type Membership = Static<typeof Membership>;
 export type Me = Static<typeof Me>;
 export type ApiToken = Static<typeof ApiToken>;
 export type PasswordResetAccepted = Static<typeof PasswordResetAccepted>;
+export type UserLocale = Static<typeof UserLocale>;
 
 export const accountRoutes = {
   signup: route('POST', '/api/v1/auth/signup', {
@@ -55,7 +65,13 @@ export const accountRoutes = {
     summary: 'Create an account and log in',
     security: [],
     body: Type.Object(
-      { email: Email, password: Password, displayName: Type.String({ minLength: 1, maxLength: 100 }) },
+      {
+        email: Email, password: Password, displayName: Type.String({ minLength: 1, maxLength: 100 }),
+        invitationToken: Type.Optional(Type.String({
+          pattern: '^[A-Za-z0-9_-]{43}$',
+          description: 'the token of an emailed invitation\'s sign-up link; when it was sent to this email, the address counts as verified',
+        })),
+      },
       { additionalProperties: false },
     ),
     response: { 201: User, ...errors(400, 409, 429) },
@@ -80,8 +96,28 @@ export const accountRoutes = {
     summary: 'Set a new password with the token of a reset link; ends every session of the account and revokes its API tokens. '
       + 'An unknown, used, replaced or expired token is a 400 (reason "invalid" or "expired") and changes nothing',
     security: [],
-    body: Type.Object({ token: ResetToken, newPassword: Password }, { additionalProperties: false }),
+    body: Type.Object({ token: LinkToken, newPassword: Password }, { additionalProperties: false }),
     response: { 204: Type.Null(), ...errors(400) },
+  }),
+  confirmEmail: route('POST', '/api/v1/auth/verify-email', {
+    tags: ['accounts'],
+    summary: 'Verify the account\'s email address with the token of the emailed link (valid for 24 hours, once; a newer link replaces it). '
+      + 'An unknown, used, replaced or expired token is a 400 (reason "invalid" or "expired") and changes nothing',
+    security: [],
+    body: Type.Object({ token: LinkToken }, { additionalProperties: false }),
+    response: { 204: Type.Null(), ...errors(400) },
+  }),
+  resendVerificationEmail: route('POST', '/api/v1/me/verification-email', {
+    tags: ['accounts'],
+    summary: 'Email a new verification link to the logged-in account (the older one stops working); '
+      + 'limited per account (3 an hour) and per address (20 an hour); 409 when the address is verified already',
+    response: { 202: Type.Null(), ...errors(401, 409, 429) },
+  }),
+  updateMe: route('PATCH', '/api/v1/me', {
+    tags: ['accounts'],
+    summary: 'Change the logged-in user\'s settings: the language (null: follow the browser, then the community)',
+    body: Type.Object({ locale: Type.Union([UserLocale, Type.Null()]) }, { additionalProperties: false }),
+    response: { 200: User, ...errors(400, 401) },
   }),
   logout: route('POST', '/api/v1/auth/logout', {
     tags: ['accounts'], summary: 'End the browser session', response: { 204: Type.Null() },

@@ -250,11 +250,11 @@ export const billingRoutes = {
     tags: ['billing'], summary: 'One statement: lines, energy by source, savings, CO2 avoided, total', params: IdParams, response: { 200: Statement, ...errors(401, 404) },
   }),
   statementCsv: route('GET', '/api/v1/statements/:id/statement.csv', {
-    tags: ['billing'], summary: 'One statement as CSV: headers and texts in the locale asked for (else the browser\'s, else the community\'s), figures as data',
+    tags: ['billing'], summary: 'One statement as CSV: headers and texts in the locale asked for (else the reader\'s own, else the browser\'s, else the community\'s), figures as data',
     params: IdParams, querystring: DocumentLocale, produces: ['text/csv'], response: errors(400, 401, 404),
   }),
   statementPdf: route('GET', '/api/v1/statements/:id/statement.pdf', {
-    tags: ['billing'], summary: 'One statement as PDF, its words, dates and amounts in the locale asked for (else the browser\'s, else the community\'s)',
+    tags: ['billing'], summary: 'One statement as PDF, its words, dates and amounts in the locale asked for (else the reader\'s own, else the browser\'s, else the community\'s)',
     params: IdParams, querystring: DocumentLocale, produces: ['application/pdf'], response: errors(400, 401, 404),
   }),
   getBillingProfile: route('GET', '/api/v1/communities/:id/billing-profile', {
@@ -295,7 +295,7 @@ export const billingRoutes = {
     tags: ['billing'], summary: 'One invoice as issued: parties, rows in their fixed order, VAT per line and rate, totals', params: IdParams, response: { 200: InvoiceView, ...errors(401, 404) },
   }),
   invoicePdf: route('GET', '/api/v1/invoices/:id/invoice.pdf', {
-    tags: ['billing'], summary: 'One invoice as PDF, in the locale asked for (else the browser\'s, else the community\'s)', params: IdParams,
+    tags: ['billing'], summary: 'One invoice as PDF, in the locale asked for (else the reader\'s own, else the browser\'s, else the community\'s)', params: IdParams,
     querystring: DocumentLocale, produces: ['application/pdf'], response: errors(400, 401, 404),
   }),
   directDebitFile: route('GET', '/api/v1/settlements/:id/sepa/direct-debits.xml', {

@@ -330,10 +330,11 @@ export const registryRoutes = {
   // Invitations: a person joins only by accepting; the manager never learns whether an address has an account.
   createInvitation: route('POST', '/api/v1/communities/:id/invitations', {
     tags: ['members'],
-    summary: 'Invite a person by email (managers); the same answer whether or not the address has an account',
+    summary: 'Invite a person by email (managers); the same answer whether or not the address has an account. Inviting an address '
+      + 'with an open invitation emails it again: at most 3 emails of one invitation and 20 re-sent invitations of a community an hour (429)',
     params: IdParams,
     body: InvitationCreate,
-    response: { 201: Invitation, ...errors(400, 401, 403, 404, 409) },
+    response: { 201: Invitation, ...errors(400, 401, 403, 404, 409, 429) },
   }),
   listInvitations: route('GET', '/api/v1/communities/:id/invitations', {
     tags: ['members'],
@@ -349,7 +350,8 @@ export const registryRoutes = {
     tags: ['members'], summary: 'Open invitations to the logged-in user\'s email, also those made before they signed up', response: { 200: Type.Array(ReceivedInvitation), ...errors(401) },
   }),
   acceptInvitation: route('POST', '/api/v1/invitations/:id/accept', {
-    tags: ['members'], summary: 'Accept an invitation to you: you become an active member', params: IdParams, response: { 200: Member, ...errors(401, 404) },
+    tags: ['members'], summary: 'Accept an invitation to you: you become an active member (403 while your email address is not verified)',
+    params: IdParams, response: { 200: Member, ...errors(401, 403, 404) },
   }),
   declineInvitation: route('POST', '/api/v1/invitations/:id/decline', {
     tags: ['members'], summary: 'Decline an invitation to you', params: IdParams, response: { ...NoContent, ...errors(401, 404) },

@@ -9,6 +9,8 @@ import { dirname, join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
 import { signUp, startTestPlatform, type TestPlatform } from '../../server/test/support/platform.js';
+import { OUTBOX_JOB } from '../../server/src/platform/events/index.js';
+import { NOTIFICATIONS_SENDER_JOB } from '../../server/src/notifications/index.js';
 import { mailTo, smtpServer, type SmtpSink } from '../../server/test/support/smtp.js';
 import { buildWorld, communityBody, joinA, type World } from '../../server/test/support/world.js';
 import { addSite, bindNewDevice } from '../../server/test/support/sites.js';
@@ -94,19 +96,26 @@ describe('web app: member', () => {
     await context.close();
   });
 
-  it('shows an invitation made before sign-up, and accepting it opens the new community', async () => {
+  it('signs up through an emailed invitation\'s link, shows the invitation, and accepting it opens the new community', async () => {
     const email = `invited-${Date.now()}@example.org`;
     const invitation = await tp.call('POST', `/api/v1/communities/${w.communityB}/invitations`, { token: w.managerB.token, body: { email } });
     expect(invitation.status).toBe(201);
+    await tp.platform.jobs.flush(OUTBOX_JOB);
+    await tp.platform.jobs.flush(NOTIFICATIONS_SENDER_JOB);
+    // The invitation's link signs up; its token proves the address, so the new account may accept at once.
+    const link = /\/signup#invitation=[A-Za-z0-9_-]{43}/.exec((await mailTo(smtp, email)).text ?? '');
+    expect(link).not.toBeNull();
     const context = await openContext(browser, base);
     const page = await context.newPage();
     const errors = collectPageErrors(page);
-    await page.goto('/signup');
+    await page.goto(link![0]);
+    await expect.poll(() => page.getByText('You were invited by email').count()).toBe(1);
     await page.getByLabel('Your name').fill('Invited Person');
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill('a-long-enough-password');
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.waitForURL('**/communities');
+    expect(await page.getByTestId('email-unverified').count()).toBe(0);
     const invitations = page.getByRole('list', { name: 'Invitations' });
     const community = (await tp.call('GET', `/api/v1/communities/${w.communityB}`, { token: w.managerB.token })).body;
     await expect.poll(() => invitations.textContent()).toContain(community.name);

@@ -5,6 +5,8 @@ import { ROUTES, type Route } from './routes.js';
 import { adminPath, managePath, memberPath } from './paths.js';
 import { activeMemberships, SessionProvider, useSession } from './session.js';
 import { ErrorNote, Loading, NotFound } from './components/ui.js';
+import { call } from './api/client.js';
+import { useAction } from './lib/hooks.js';
 import type { Membership } from '@gridshare/contract/accounts';
 import { NotificationBell } from './components/notifications.js';
 import { I18nProvider, useI18n } from './lib/i18n/provider.js';
@@ -121,6 +123,26 @@ function Nav({ params, path }: { params: Record<string, string>; path: string })
   );
 }
 
+/** Until the address is confirmed some steps are refused: the person is told why, and may ask for a new link. */
+function UnverifiedEmailNotice({ email }: { email: string }) {
+  const { t } = useI18n();
+  const action = useAction();
+  const [sent, setSent] = useState(false);
+  const resend = () => void action.run(async () => {
+    await call('resendVerificationEmail');
+    setSent(true);
+  });
+  return (
+    <div class="notice" role="status" data-testid="email-unverified">
+      <p>{t('app.emailUnverified', { email })}</p>
+      {sent
+        ? <p class="ok">{t('app.emailUnverifiedSent')}</p>
+        : <button type="button" class="secondary" disabled={action.busy} onClick={resend}>{t('app.emailUnverifiedResend')}</button>}
+      <ErrorNote error={action.error} />
+    </div>
+  );
+}
+
 function Shell() {
   const location = useLocation();
   const { me, communities } = useSession();
@@ -154,6 +176,7 @@ function Shell() {
       </header>
       {me && <Nav params={match?.params ?? {}} path={location.path} />}
       {me?.memberships.some((m) => m.state === 'active' && m.communitySuspended) && <p class="error" role="alert">{t('app.communitySuspended')}</p>}
+      {me && me.user.emailVerifiedAt === null && location.path !== '/verify-email' && <UnverifiedEmailNotice email={me.user.email} />}
       <main id="main" tabIndex={-1}>{content}</main>
     </>
   );

@@ -15,6 +15,7 @@ export const ROUTES: Route[] = [
   { pattern: '/signup', load: () => import('./pages/signup.js'), public: true },
   { pattern: '/forgot-password', load: () => import('./pages/forgot-password.js'), public: true },
   { pattern: '/reset-password', load: () => import('./pages/reset-password.js'), public: true },
+  { pattern: '/verify-email', load: () => import('./pages/verify-email.js'), public: true },
   { pattern: '/', load: () => import('./pages/home.js') },
   { pattern: '/members/:memberId', load: () => import('./pages/dashboard.js') },
   { pattern: '/members/:memberId/statements', load: () => import('./pages/statements.js') },

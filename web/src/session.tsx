@@ -69,6 +69,14 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
     void refresh().catch(() => setMe(null));
   }, [refresh]);
 
+  // The language kept with the account wins over this browser's: the person's choice follows them to every browser.
+  const { language, setLanguage } = useI18n();
+  const accountLanguage = me?.user.locale;
+  useEffect(() => {
+    if (accountLanguage && accountLanguage !== language) void setLanguage(accountLanguage);
+    // Only when the account's choice is loaded or changes; a language switched meanwhile is the person's own doing.
+  }, [accountLanguage, setLanguage]);
+
   const value = useMemo(() => ({ me, communities, invitations, refresh, logout, remember }), [me, communities, invitations, refresh, logout, remember]);
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }

@@ -6,6 +6,8 @@ import { accountRoutes as contract } from '@gridshare/contract/accounts';
 import type { Mailer } from '../notifications/index.js';
 import { FailedAttemptGuard, RequestLimit, type RateLimit } from './attempt-guard.js';
 import { PasswordResets } from './password-reset.js';
+import { EmailedLinks } from './emailed-links.js';
+import { EmailVerifications } from './email-verification.js';
 import { requireAdmin, requireUser } from './policy.js';
 import * as accounts from './service.js';
 
@@ -31,6 +33,13 @@ export interface AccountRoutesOptions {
     perAddress: RateLimit;
     now: () => number;
   };
+  /** Requests for a new verification link per account, and per client address across accounts. */
+  verificationEmail: { perAccount: RateLimit; perAddress: RateLimit };
+  /**
+   * The invited address of an emailed invitation's sign-up token (registry, wired by the composition
+   * root: registry depends on accounts); undefined when the token is unknown or no longer open.
+   */
+  invitedAddress: (db: Db, token: string) => Promise<string | undefined>;
 }
 
 /** The one answer to every reset request the limits let through, as the contract words it. */
@@ -54,8 +63,11 @@ export async function accountRoutes(app: Api, options: AccountRoutesOptions): Pr
   const guard = new FailedAttemptGuard({ perAccountAndAddress: options.loginRateLimit, perAddress: options.loginAddressRateLimit });
   const { passwordReset } = options;
   const resetLimit = new RequestLimit({ perKey: passwordReset.perEmail, perAddress: passwordReset.perAddress });
-  const resets = new PasswordResets({ db, events, mailer: passwordReset.mailer, publicUrl: passwordReset.publicUrl, now: passwordReset.now, log: app.log });
-  app.addHook('onClose', () => resets.settled());
+  const links = new EmailedLinks({ mailer: passwordReset.mailer, publicUrl: passwordReset.publicUrl, now: passwordReset.now, log: app.log });
+  const resets = new PasswordResets(db, events, links);
+  const verifications = new EmailVerifications(db, events, links);
+  const verificationLimit = new RequestLimit({ perKey: options.verificationEmail.perAccount, perAddress: options.verificationEmail.perAddress });
+  app.addHook('onClose', () => links.settled());
 
   async function startSession(userId: string, reply: { setCookie: (name: string, value: string, opts: object) => unknown }) {
     const session = await accounts.createSession(db, userId, options.sessionIdleMs);
@@ -66,10 +78,29 @@ export async function accountRoutes(app: Api, options: AccountRoutesOptions): Pr
     schema: contract.signup.schema,
     config: { rateLimit: { max: options.signupRateLimit.max, timeWindow: options.signupRateLimit.windowMs } },
   }, async (request, reply) => {
-    const user = await accounts.createUser(db, request.body);
+    const { invitationToken, ...input } = request.body;
+    // An invitation's link reached this address already: it needs no second proof.
+    const invited = invitationToken === undefined ? undefined : await options.invitedAddress(db, invitationToken);
+    const provenByInvitation = invited !== undefined && invited.trim().toLowerCase() === input.email.trim().toLowerCase();
+    const user = await accounts.createUser(db, { ...input, emailVerified: provenByInvitation || !verifications.required });
+    if (user.emailVerifiedAt === null) verifications.send(user.id, browserLocale(request.headers['accept-language']));
     await startSession(user.id, reply);
     return reply.status(201).send(user);
   });
+
+  app.post(contract.confirmEmail.path, { schema: contract.confirmEmail.schema }, async (request, reply) => {
+    await verifications.confirm(request.body.token);
+    return reply.status(204).send(null);
+  });
+
+  app.post(contract.resendVerificationEmail.path, { schema: contract.resendVerificationEmail.schema }, async (request, reply) => {
+    const { userId } = requireUser(request.principal);
+    await verifications.resend(userId, browserLocale(request.headers['accept-language']), () => verificationLimit.take(userId, request.ip));
+    return reply.status(202).send(null);
+  });
+
+  app.patch(contract.updateMe.path, { schema: contract.updateMe.schema }, async (request) =>
+    accounts.setUserLocale(db, events, requireUser(request.principal).userId, request.body.locale));
 
   app.post(contract.login.path, { schema: contract.login.schema }, async (request, reply) => {
     const { email, password } = request.body;

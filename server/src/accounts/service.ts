@@ -25,13 +25,15 @@ export interface NewUser {
   displayName: string;
   isAdmin?: boolean;
   mustChangePassword?: boolean;
+  /** False for a sign-up that must still prove its address (email-verification.ts); true for accounts the installation makes. */
+  emailVerified: boolean;
 }
 
 export async function createUser(db: Queryable, input: NewUser): Promise<User> {
   const passwordHash = await hashPassword(input.password);
   const user = await store.insertUser(db, {
     email: input.email.trim(), displayName: input.displayName.trim(), passwordHash,
-    isAdmin: input.isAdmin ?? false, mustChangePassword: input.mustChangePassword ?? false,
+    isAdmin: input.isAdmin ?? false, mustChangePassword: input.mustChangePassword ?? false, emailVerified: input.emailVerified,
   });
   if (!user) throw new ConflictError('an account with this email already exists');
   return withoutHash(user);
@@ -46,6 +48,19 @@ export async function getUser(db: Queryable, id: string): Promise<User> {
   const user = await store.userById(db, id);
   if (!user) throw new NotFoundError('user');
   return withoutHash(user);
+}
+
+/** Sets (or, with null, clears) the language the person reads the app, documents and emails in; on the trail as their own change. */
+export async function setUserLocale(db: Db, events: EventPublisher, userId: string, locale: store.UserLocale | null): Promise<User> {
+  return events.transaction(db, async (tx, publish) => {
+    const before = await getUser(tx, userId);
+    await store.setLocale(tx, userId, locale);
+    await recordChange(publish, {
+      kind: 'account', communityId: null, resourceId: userId, action: 'update-settings', actingUserId: userId,
+      before: { locale: before.locale }, after: { locale },
+    });
+    return { ...before, locale };
+  });
 }
 
 export async function listUsers(db: Queryable): Promise<User[]> {
@@ -239,6 +254,7 @@ export async function ensureAdmin(db: Queryable): Promise<{ email: string; passw
       displayName: 'Administrator',
       isAdmin: true,
       mustChangePassword: true,
+      emailVerified: true,
     });
   } catch (error) {
     // Several processes started at once on a new database: one of them creates the admin (and shows its password).

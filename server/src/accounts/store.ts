@@ -1,6 +1,6 @@
 import type { Queryable } from '../platform/store/db.js';
 
-/** The only SQL on accounts' tables: users, sessions, api_tokens, password_resets. */
+/** The only SQL on accounts' tables: users, sessions, api_tokens, account_links. */
 
 export interface User {
   id: string;
@@ -9,7 +9,14 @@ export interface User {
   isAdmin: boolean;
   mustChangePassword: boolean;
   createdAt: string;
+  /** When the account proved it receives mail at its address; null: not yet. */
+  emailVerifiedAt: string | null;
+  /** The language the person chose; null: their browser's, then their community's. */
+  locale: UserLocale | null;
 }
+
+export const USER_LOCALES = ['en', 'de'] as const;
+export type UserLocale = (typeof USER_LOCALES)[number];
 
 /** A user with the hash their password is checked against; it never leaves the capability. */
 export interface UserWithHash extends User {
@@ -24,9 +31,11 @@ interface UserRow {
   is_admin: boolean;
   must_change_password: boolean;
   created_at: Date;
+  email_verified_at: Date | null;
+  locale: UserLocale | null;
 }
 
-const USER_COLUMNS = 'id, email, display_name, password_hash, is_admin, must_change_password, created_at';
+const USER_COLUMNS = 'id, email, display_name, password_hash, is_admin, must_change_password, created_at, email_verified_at, locale';
 
 function toUser(row: UserRow): UserWithHash {
   return {
@@ -36,6 +45,8 @@ function toUser(row: UserRow): UserWithHash {
     isAdmin: row.is_admin,
     mustChangePassword: row.must_change_password,
     createdAt: row.created_at.toISOString(),
+    emailVerifiedAt: row.email_verified_at?.toISOString() ?? null,
+    locale: row.locale,
     passwordHash: row.password_hash,
   };
 }
@@ -43,14 +54,14 @@ function toUser(row: UserRow): UserWithHash {
 /** Inserts a user; undefined when the email (case-insensitively) is taken. */
 export async function insertUser(
   db: Queryable,
-  user: { email: string; displayName: string; passwordHash: string; isAdmin: boolean; mustChangePassword: boolean },
+  user: { email: string; displayName: string; passwordHash: string; isAdmin: boolean; mustChangePassword: boolean; emailVerified: boolean },
 ): Promise<UserWithHash | undefined> {
   const rows = await db.query<UserRow>(
-    `INSERT INTO users (email, display_name, password_hash, is_admin, must_change_password)
-     VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO users (email, display_name, password_hash, is_admin, must_change_password, email_verified_at)
+     VALUES ($1, $2, $3, $4, $5, CASE WHEN $6::boolean THEN now() END)
      ON CONFLICT (lower(email)) DO NOTHING
      RETURNING ${USER_COLUMNS}`,
-    [user.email, user.displayName, user.passwordHash, user.isAdmin, user.mustChangePassword],
+    [user.email, user.displayName, user.passwordHash, user.isAdmin, user.mustChangePassword, user.emailVerified],
   );
   return rows[0] && toUser(rows[0]);
 }
@@ -131,26 +142,41 @@ export async function replacePassword(
   return { endedSessions: sessions.length, revokedTokens: tokens.length };
 }
 
-/**
- * Opens the account's reset link, replacing the one it had: only the newest link works.
- */
-export async function replacePasswordReset(db: Queryable, reset: { userId: string; tokenHash: string; createdAt: Date; expiresAt: Date }): Promise<void> {
+/** What an emailed link of an account is for: each purpose has at most one open link per account. */
+export type LinkPurpose = 'password-reset' | 'email-verification';
+
+/** Opens the account's link for `purpose`, replacing the one it had: only the newest link works. */
+export async function replaceAccountLink(
+  db: Queryable, link: { userId: string; purpose: LinkPurpose; tokenHash: string; createdAt: Date; expiresAt: Date },
+): Promise<void> {
   await db.query(
-    `INSERT INTO password_resets (user_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (user_id) DO UPDATE SET token_hash = EXCLUDED.token_hash, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at`,
-    [reset.userId, reset.tokenHash, reset.createdAt, reset.expiresAt],
+    `INSERT INTO account_links (user_id, purpose, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (user_id, purpose) DO UPDATE SET token_hash = EXCLUDED.token_hash, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at`,
+    [link.userId, link.purpose, link.tokenHash, link.createdAt, link.expiresAt],
   );
 }
 
-export async function passwordResetByHash(db: Queryable, tokenHash: string): Promise<{ userId: string; expiresAt: Date } | undefined> {
-  const rows = await db.query<{ user_id: string; expires_at: Date }>('SELECT user_id, expires_at FROM password_resets WHERE token_hash = $1', [tokenHash]);
+export async function accountLinkByHash(db: Queryable, purpose: LinkPurpose, tokenHash: string): Promise<{ userId: string; expiresAt: Date } | undefined> {
+  const rows = await db.query<{ user_id: string; expires_at: Date }>(
+    'SELECT user_id, expires_at FROM account_links WHERE token_hash = $1 AND purpose = $2', [tokenHash, purpose]);
   return rows[0] && { userId: rows[0].user_id, expiresAt: rows[0].expires_at };
 }
 
-/** Removes the reset link with this hash and says whose it was and until when it held; undefined when there is none. */
-export async function takePasswordReset(tx: Queryable, tokenHash: string): Promise<{ userId: string; expiresAt: Date } | undefined> {
-  const rows = await tx.query<{ user_id: string; expires_at: Date }>('DELETE FROM password_resets WHERE token_hash = $1 RETURNING user_id, expires_at', [tokenHash]);
+/** Removes the link with this hash and says whose it was and until when it held; undefined when there is none. */
+export async function takeAccountLink(tx: Queryable, purpose: LinkPurpose, tokenHash: string): Promise<{ userId: string; expiresAt: Date } | undefined> {
+  const rows = await tx.query<{ user_id: string; expires_at: Date }>(
+    'DELETE FROM account_links WHERE token_hash = $1 AND purpose = $2 RETURNING user_id, expires_at', [tokenHash, purpose]);
   return rows[0] && { userId: rows[0].user_id, expiresAt: rows[0].expires_at };
+}
+
+/** Marks the address verified (the first time counts); any open verification link goes. */
+export async function markEmailVerified(db: Queryable, userId: string): Promise<void> {
+  await db.query('UPDATE users SET email_verified_at = coalesce(email_verified_at, now()) WHERE id = $1', [userId]);
+  await db.query(`DELETE FROM account_links WHERE user_id = $1 AND purpose = 'email-verification'`, [userId]);
+}
+
+export async function setLocale(db: Queryable, userId: string, locale: UserLocale | null): Promise<boolean> {
+  return (await db.query('UPDATE users SET locale = $2 WHERE id = $1 RETURNING 1', [userId, locale])).length > 0;
 }
 
 export async function insertSession(db: Queryable, session: { tokenHash: string; userId: string; expiresAt: Date; idleMs: number }): Promise<void> {
@@ -253,20 +279,21 @@ export async function touchSession(db: Queryable, tokenHash: string): Promise<vo
 }
 
 /** Email and display name of each of these users (set-based, for other capabilities' lists). */
-export async function usersByIds(db: Queryable, ids: readonly string[]): Promise<Map<string, { email: string; displayName: string }>> {
+export async function usersByIds(db: Queryable, ids: readonly string[]): Promise<Map<string, { email: string; displayName: string; locale: UserLocale | null; emailVerified: boolean }>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.query<{ id: string; email: string; display_name: string }>(
-    'SELECT id, email, display_name FROM users WHERE id = ANY($1::uuid[])', [[...new Set(ids)]]);
-  return new Map(rows.map((r) => [r.id, { email: r.email, displayName: r.display_name }]));
+  const rows = await db.query<{ id: string; email: string; display_name: string; locale: UserLocale | null; verified: boolean }>(
+    'SELECT id, email, display_name, locale, email_verified_at IS NOT NULL AS verified FROM users WHERE id = ANY($1::uuid[])', [[...new Set(ids)]]);
+  return new Map(rows.map((r) => [r.id, { email: r.email, displayName: r.display_name, locale: r.locale, emailVerified: r.verified }]));
 }
 
 /**
  * Adds a user with an already hashed password, or renames the one with this email; returns the
- * user's id (seeding many accounts that share one password, hashed once).
+ * user's id (seeding many accounts that share one password, hashed once). The installation made
+ * the address up: there is nothing to verify.
  */
 export async function upsertUserWithHash(db: Queryable, user: { email: string; displayName: string; passwordHash: string }): Promise<string> {
   const rows = await db.query<{ id: string }>(
-    `INSERT INTO users (email, display_name, password_hash) VALUES ($1, $2, $3)
+    `INSERT INTO users (email, display_name, password_hash, email_verified_at) VALUES ($1, $2, $3, now())
      ON CONFLICT (lower(email)) DO UPDATE SET display_name = EXCLUDED.display_name RETURNING id`,
     [user.email, user.displayName, user.passwordHash],
   );

@@ -2,6 +2,7 @@ import type { Db } from '../platform/store/db.js';
 import type { Api } from '../platform/http/api.js';
 import type { EventPublisher } from '../platform/events/index.js';
 import { loadCommunity, loadTariffs } from '../registry/index.js';
+import { getUser } from '../accounts/index.js';
 import { BANK_STATEMENT_MAX_BYTES, billingRoutes as contract } from '@gridshare/contract/billing';
 import { XML_CONTENT_TYPES } from '@gridshare/contract/operator';
 import { BadRequestError, UnsupportedMediaTypeError } from '../kernel/errors.js';
@@ -37,14 +38,21 @@ export async function billingRoutes(app: Api, { db, events }: { db: Db; events: 
     return { ...statement, lines: [...statement.lines] };
   });
 
+  /** The locale a document is written in: asked for, else the reader's own choice, else their browser's, else the community's. */
+  const readerLocale = async (
+    request: { query: { locale?: string | undefined }; headers: { 'accept-language'?: string | undefined }; principal: ResolvedPrincipal }, communityLocale: string | undefined,
+  ) => request.query.locale
+    ?? (request.principal.kind === 'user' ? (await getUser(db, request.principal.userId)).locale : null)
+    ?? browserLocale(request.headers['accept-language']) ?? communityLocale ?? 'en';
+
   const fileName = (s: StatementView, ext: string) => `statement-${s.period}-${s.kind === 'correction' ? `correction-${s.sequence}-` : ''}${s.id.slice(0, 8)}.${ext}`;
 
-  /** A statement with what its documents need: the reader's locale (asked for, else the browser's, else the community's) and the tariff names. */
+  /** A statement with what its documents need: the reader's locale (readerLocale) and the tariff names. */
   const statementDocument = async (request: { params: { id: string }; query: { locale?: string | undefined }; headers: { 'accept-language'?: string | undefined }; principal: ResolvedPrincipal }) => {
     const statement = await settlements.getStatement(db, request.principal, request.params.id);
     const community = await loadCommunity(db, statement.communityId);
     const tariffNames = Object.fromEntries((await loadTariffs(db, statement.communityId)).map((t) => [t.id, t.name]));
-    const locale = request.query.locale ?? browserLocale(request.headers['accept-language']) ?? community?.locale ?? 'en';
+    const locale = await readerLocale(request, community?.locale);
     return { statement, context: { locale, tariffNames } };
   };
 
@@ -93,7 +101,7 @@ export async function billingRoutes(app: Api, { db, events }: { db: Db; events: 
 
   app.get(contract.invoicePdf.path, { schema: contract.invoicePdf.schema }, async (request, reply) => {
     const invoice = await invoices.getInvoice(db, request.principal, request.params.id);
-    const locale = request.query.locale ?? browserLocale(request.headers['accept-language']) ?? invoice.communityLocale;
+    const locale = await readerLocale(request, invoice.communityLocale);
     return reply
       .header('content-type', 'application/pdf')
       .header('content-disposition', `attachment; filename="invoice-${invoice.number}.pdf"`)

@@ -66,7 +66,7 @@ export async function ensureDemoCommunity(db: Db, secrets: SecretBox, options: {
   const passwordHash = await hashPassword(DEMO_PASSWORD);
   return db.transaction(async (tx) => {
     const manager = (await findUserByEmail(tx, DEMO_MANAGER_EMAIL))
-      ?? (await createUser(tx, { email: DEMO_MANAGER_EMAIL, password: DEMO_PASSWORD, displayName: 'Sunny Street manager' }));
+      ?? (await createUser(tx, { email: DEMO_MANAGER_EMAIL, password: DEMO_PASSWORD, displayName: 'Sunny Street manager', emailVerified: true }));
     const principal: UserPrincipal = { kind: 'user', userId: manager.id, email: manager.email, isAdmin: false, memberships: [] };
     const community = await createCommunity(tx, principal, {
       name: DEMO_COMMUNITY_NAME,

@@ -70,8 +70,11 @@ export const EVENT_SHAPES = {
   'community.deleted': { communityId: 'string' },
   /** A manager decided a request to join (notifications tell the person who asked). */
   'member.decided': { communityId: 'string', memberId: 'string', decision: oneOf('approved', 'rejected'), atMs: 'number' },
-  /** A manager invited an address to join (again: the open invitation was renewed); notifications emails the address. */
-  'invitation.sent': { communityId: 'string', invitationId: 'string', atMs: 'number' },
+  /**
+   * A manager invited an address to join (again: the open invitation was renewed); notifications emails the address,
+   * with a sign-up link carrying `signupToken` when the address has no account (registry keeps only its hash).
+   */
+  'invitation.sent': { communityId: 'string', invitationId: 'string', signupToken: 'string', atMs: 'number' },
   /** An issued invoice passed its due date unpaid (billing's reminder job, once per invoice). */
   'payment.overdue': { communityId: 'string', invoiceId: 'string', statementId: 'string', memberId: 'string', atMs: 'number' },
   /** A device of the community sent nothing since `lastSeenMs`, longer than the community's threshold (ingest; once per outage). */

@@ -131,14 +131,16 @@ export class Notifications {
       const invitation = await this.ctx.directory.invitation(tx, e.invitationId);
       if (!invitation) return false;
       const { communityName, inviterName } = invitation;
+      // An address without an account is sent to sign up; the token in the fragment (never in a server
+      // log) proves the address received this email, so the new account needs no second proof.
       return this.notify(tx, {
         event: 'invitation', contact: invitation, key: `invitation.sent:${e.invitationId}:${e.atMs}`, inApp: { communityName, inviterName },
-        path: '/communities', email: (link) => ({ communityName, inviterName, link }),
+        path: invitation.userId === undefined ? `/signup#invitation=${e.signupToken}` : '/communities', email: (link) => ({ communityName, inviterName, link }),
       });
     });
     run('statement.issued', async (tx, e) => {
       const contact = await this.ctx.directory.member(tx, e.memberId);
-      const statement = contact && await this.ctx.directory.statement(tx, e.statementId, { pdf: false, locale: contact.recipient.communityLocale ?? 'en' });
+      const statement = contact && await this.ctx.directory.statement(tx, e.statementId, { pdf: false, locale: contact.recipient.locale ?? contact.recipient.communityLocale ?? 'en' });
       if (!contact || !statement) return false;
       const values = { period: statement.period, invoiceNumber: statement.invoiceNumber, total: statement.total, currency: statement.currency, dueDate: statement.dueDate };
       return this.notify(tx, {

@@ -8,7 +8,7 @@ import { DEFAULT_SESSION_IDLE_MS, ensureAdmin, findUserByEmail, resolvePrincipal
 import { createHttp } from './http/app.js';
 import { componentLog, type LogOptions } from './http/logging.js';
 import type { Api } from './http/api.js';
-import { deviceById, invitationById, loadCommunity, memberById, membersOfCommunity, membershipsOfUser, meteringPointById, registryRoutes, requireCommunityManager } from '../registry/index.js';
+import { deviceById, invitationById, invitedAddressOfSignupToken, loadCommunity, memberById, membersOfCommunity, membershipsOfUser, meteringPointById, registryRoutes, requireCommunityManager } from '../registry/index.js';
 import { discoveryRoutes } from '../discovery/index.js';
 import { opsRoutes, type BrokerStatus, createMetrics } from '../ops/index.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded.js';
@@ -483,6 +483,8 @@ export async function startPlatform(options: PlatformOptions, claim?: StartClaim
         perAddress: options.passwordReset?.perAddress ?? { max: 20, windowMs: 3_600_000 },
         now: options.passwordReset?.now ?? Date.now,
       },
+      verificationEmail: { perAccount: { max: 3, windowMs: 3_600_000 }, perAddress: { max: 20, windowMs: 3_600_000 } },
+      invitedAddress: invitedAddressOfSignupToken,
     });
     await registryRoutes(app, { db, quotas, deviceChanged, events });
     await quotaRoutes(app, { db, quotas, events, requireCommunityManager: (principal, communityId) => requireCommunityManager(db, principal, communityId) });
@@ -598,7 +600,9 @@ function notificationDirectory(): Directory {
     if (!community || !user) return undefined;
     return {
       userId: member.userId, memberId: member.id, communityId: member.communityId, communityName: community.name,
-      recipient: { name: user.displayName, email: user.email, communityLocale: community.locale, timeZone: community.timeZone, role: member.role },
+      recipient: {
+        name: user.displayName, email: user.email, ...(user.locale ? { locale: user.locale } : {}), communityLocale: community.locale, timeZone: community.timeZone, role: member.role,
+      },
     };
   };
   return {
@@ -613,7 +617,10 @@ function notificationDirectory(): Directory {
       return {
         communityId: community.id, communityName: community.name, inviterName: (invitation.invitedBy && inviters.get(invitation.invitedBy)?.displayName) || community.name,
         userId: account?.id,
-        recipient: { name: account?.displayName ?? invitation.email, email: invitation.email, communityLocale: community.locale, timeZone: community.timeZone, role: 'member' },
+        recipient: {
+          name: account?.displayName ?? invitation.email, email: invitation.email, ...(account?.locale ? { locale: account.locale } : {}),
+          communityLocale: community.locale, timeZone: community.timeZone, role: 'member',
+        },
       };
     },
     async member(q, memberId) {

@@ -1,7 +1,7 @@
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { Quotas } from '../quotas/index.js';
 import type { Principal, UserPrincipal } from '../kernel/principal.js';
-import { isMemberOf, requireAdmin, requireManager, requireUser, getUser } from '../accounts/index.js';
+import { isMemberOf, requireAdmin, requireManager, requireUser, requireVerifiedEmail, getUser } from '../accounts/index.js';
 import { BadRequestError, NotFoundError } from '../kernel/errors.js';
 import { ALLOCATION_RULES, type AllocationRuleName } from './allocation-rules.js';
 import { currentMonthStart } from '../kernel/calendar.js';
@@ -60,6 +60,7 @@ export async function createCommunity(db: Queryable, principal: Principal, input
 /** A user founds a community and manages it, within their quota of communities (communitiesPerUser). */
 export async function foundCommunity(db: Db, events: EventPublisher, quotas: Quotas, principal: Principal, input: CommunityInput): Promise<Community> {
   const user = requireUser(principal);
+  await requireVerifiedEmail(db, user.userId, 'founding a community');
   return events.transaction(db, async (tx, publish) => {
     await quotas.enforce(tx, principal, 'communitiesPerUser', user.userId, 1, async () => ({
       used: await countManagedCommunities(tx, user.userId),
@@ -100,6 +101,7 @@ export async function createCommunityManagedBy(db: Db, events: EventPublisher, p
   assertInput(input);
   return events.transaction(db, async (tx, publish) => {
     const manager = await getUser(tx, managerUserId);
+    await requireVerifiedEmail(tx, manager.id, 'managing a community', 'theirs');
     const community = await insertCommunityWithManager(tx, input, { userId: manager.id, displayName: manager.displayName });
     await recordChange(publish, {
       kind: 'community', communityId: community.id, resourceId: community.id, action: 'create', before: null, after: { ...community, managerUserId: manager.id },

@@ -6,6 +6,7 @@ export { type CommunityInput, type CommunityOverview, createCommunityManagedBy, 
 export { DEVICE_KINDS, type DeviceKind, bindDevice, countDevices, getDevice, listDevices, roleForBinding } from './devices.js';
 export { getMember } from './members.js';
 export { invitationById } from './store/invitations.js';
+export { invitedAddressOfSignupToken } from './invitations.js';
 export { type DeviceSpecs } from './domain/device-specs.js';
 export { type MeteringPointRole, connectionCapacityW, getMeteringPoint } from './metering-points.js';
 export { registryRoutes } from './routes.js';

@@ -1,19 +1,49 @@
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
-import { requireManager, requireUser, findUserByEmail } from '../accounts/index.js';
-import { ConflictError, NotFoundError } from '../kernel/errors.js';
+import { requireManager, requireUser, findUserByEmail, requireVerifiedEmail } from '../accounts/index.js';
+import { createHash, randomBytes } from 'node:crypto';
+import { ConflictError, NotFoundError, TooManyRequestsError } from '../kernel/errors.js';
 import { requireCommunityManager } from './communities.js';
 import type { EventPublisher, Publish } from '../platform/events/index.js';
 import { recordChange } from '../audit/index.js';
 import { admitMember, type Member, type MemberRole } from './members.js';
 import { isActiveUserIn } from './store/members.js';
-import { closePendingInvitation, invitationById, invitationsOfCommunity, lockOpenInvitation, openInvitationsTo, upsertOpenInvitation, type Invitation, type InvitationState, type ReceivedInvitation, type StoredInvitation } from './store/invitations.js';
+import { closePendingInvitation, invitationById, invitationsOfCommunity, lockOpenInvitation, openInvitationAddressBySignupToken, openInvitationsTo, recentInvitationSends, recordInvitationSend, upsertOpenInvitation, type Invitation, type InvitationState, type ReceivedInvitation, type StoredInvitation } from './store/invitations.js';
 
 export type { Invitation, InvitationState, ReceivedInvitation };
 
 /** What the managers see of a stored invitation: not who made it. */
 function publicView({ invitedBy: _invitedBy, ...invitation }: StoredInvitation): Invitation {
   return invitation;
+}
+
+/**
+ * How often an invitation may be emailed: an address is not to be flooded by one invitation sent
+ * again and again, nor a community's managers to send out mail in bulk by re-sending.
+ */
+export const INVITATION_SEND_LIMITS = {
+  /** Emails of one invitation (the first and its re-sends) in any hour. */
+  perInvitationPerHour: 3,
+  /** Re-sent invitations of one community in any hour. */
+  resendsPerCommunityPerHour: 20,
+} as const;
+
+export class TooManyInvitationEmails extends TooManyRequestsError {
+  constructor(readonly reason: 'invitation' | 'community', readonly retryAfterSeconds: number) {
+    super(reason === 'invitation'
+      ? `this invitation was emailed ${INVITATION_SEND_LIMITS.perInvitationPerHour} times in the last hour; send it again in ${Math.ceil(retryAfterSeconds / 60)} min`
+      : `this community re-sent ${INVITATION_SEND_LIMITS.resendsPerCommunityPerHour} invitations in the last hour; send this one again in ${Math.ceil(retryAfterSeconds / 60)} min`);
+  }
+}
+
+const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/**
+ * The invited address of an open invitation whose email carried this sign-up token: signing up
+ * through that link proves the address receives mail (accounts then count it as verified).
+ */
+export async function invitedAddressOfSignupToken(db: Queryable, token: string): Promise<string | undefined> {
+  return openInvitationAddressBySignupToken(db, hashOf(token));
 }
 
 /**
@@ -31,8 +61,17 @@ export async function invite(db: Db, events: EventPublisher, principal: Principa
     if (await isActiveUserIn(tx, communityId, user?.id ?? null)) throw new ConflictError('this address belongs to an active member already');
     const open = (await invitationsOfCommunity(tx, communityId, 'pending')).find((i) => i.email.toLowerCase() === email.toLowerCase());
     const after = publicView(await upsertOpenInvitation(tx, { communityId, email, role: input.role ?? 'member', invitedBy: manager.userId }));
+    // Counted after the upsert, which locks the open invitation: two re-sends at once are counted one after the other.
+    if (open) {
+      const recent = await recentInvitationSends(tx, communityId, after.id);
+      if (recent.ofInvitation >= INVITATION_SEND_LIMITS.perInvitationPerHour) throw new TooManyInvitationEmails('invitation', Math.max(1, recent.invitationFreesInS));
+      if (recent.resentByCommunity >= INVITATION_SEND_LIMITS.resendsPerCommunityPerHour) throw new TooManyInvitationEmails('community', Math.max(1, recent.communityFreesInS));
+    }
+    // Each email gets its own sign-up token (32 random bytes); only its hash is kept.
+    const signupToken = randomBytes(32).toString('base64url');
+    await recordInvitationSend(tx, { communityId, invitationId: after.id, resend: open !== undefined, signupTokenHash: hashOf(signupToken) });
     await recordChange(publish, { kind: 'invitation', communityId, resourceId: after.id, action: open ? 'update' : 'send', before: open ? publicView(open) : null, after });
-    await publish('invitation.sent', { communityId, invitationId: after.id, atMs: Date.now() });
+    await publish('invitation.sent', { communityId, invitationId: after.id, signupToken, atMs: Date.now() });
     return after;
   });
 }
@@ -82,6 +121,7 @@ async function openInvitationFor(tx: Queryable, principal: Principal, id: string
 export async function acceptInvitation(db: Db, events: EventPublisher, principal: Principal, id: string): Promise<Member> {
   return events.transaction(db, async (tx, publish) => {
     const invitation = await openInvitationFor(tx, principal, id);
+    await requireVerifiedEmail(tx, invitation.userId, 'accepting an invitation');
     await closePendingInvitation(tx, id, 'accepted');
     return admitMember(tx, publish, { communityId: invitation.communityId, userId: invitation.userId, role: invitation.role, decidedBy: invitation.invitedBy });
   });

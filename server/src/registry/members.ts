@@ -1,6 +1,6 @@
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
-import { activeMembership, canSeeMember, isManagerOf, requireManager, requireUser, getUser, usersByIds } from '../accounts/index.js';
+import { activeMembership, canSeeMember, isManagerOf, requireManager, requireUser, requireVerifiedEmail, getUser, usersByIds } from '../accounts/index.js';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../kernel/errors.js';
 import { isQuarterHour } from '../kernel/time.js';
 import type { EventPublisher, Publish } from '../platform/events/index.js';
@@ -92,6 +92,7 @@ export async function admitMember(
 export async function decideJoinRequest(db: Db, events: EventPublisher, principal: Principal, memberId: string, decision: 'approve' | 'reject'): Promise<Member> {
   const member = await getMember(db, principal, memberId);
   const manager = requireManager(principal, member.communityId, 'member');
+  if (decision === 'approve') await requireVerifiedEmail(db, member.userId, 'approving this person', 'theirs');
   return events.transaction(db, async (tx, publish) => {
     const decided = await decidePendingRequest(tx, memberId, decision === 'approve' ? 'active' : 'rejected', manager.userId);
     if (!decided) throw new ConflictError(`only a pending request can be decided; this member is ${member.state}`);
@@ -125,6 +126,7 @@ export async function updateMember(
   if (patch.role !== undefined && patch.role !== member.role) {
     if (!managing) throw new ForbiddenError('only a community manager changes roles');
     if (patch.role === 'member') await assertNotLastManager(db, member);
+    if (patch.role === 'manager') await requireVerifiedEmail(db, member.userId, 'making this person a manager', 'theirs');
   }
   const activeFromMs = patch.activeFrom === undefined ? undefined : Date.parse(patch.activeFrom);
   if (activeFromMs !== undefined) {

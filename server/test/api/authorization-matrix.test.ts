@@ -222,8 +222,15 @@ const cases: Case[] = [
   // Public: the emailed token is the credential; a session adds nothing to a token that was never issued.
   { method: 'POST', route: '/api/v1/auth/password-reset/confirm', url: () => '/api/v1/auth/password-reset/confirm',
     body: () => ({ token: Buffer.alloc(32, 9).toString('base64url'), newPassword: 'a-long-password' }), expect: everyone(400) },
+  // Public like the reset: the emailed token is the credential.
+  { method: 'POST', route: '/api/v1/auth/verify-email', url: () => '/api/v1/auth/verify-email',
+    body: () => ({ token: Buffer.alloc(32, 8).toString('base64url') }), expect: everyone(400) },
   { method: 'POST', route: '/api/v1/auth/logout', url: () => '/api/v1/auth/logout', expect: everyone(204) },
   { method: 'GET', route: '/api/v1/me', url: () => '/api/v1/me', expect: usersOnly(200) },
+  // Every account here is verified (no mail server: verified at once): asking again is a conflict, never someone else's link.
+  { method: 'POST', route: '/api/v1/me/verification-email', url: () => '/api/v1/me/verification-email', expect: usersOnly(409) },
+  { method: 'PATCH', route: '/api/v1/me', url: () => '/api/v1/me', body: () => ({ locale: null }), expect: usersOnly(200),
+    check: (_role, body) => expect(body.locale).toBeNull() },
   { method: 'POST', route: '/api/v1/me/password', url: () => '/api/v1/me/password',
     body: () => ({ currentPassword: 'not-the-password', newPassword: 'another-long-password' }), expect: usersOnly(403) },
   { method: 'GET', route: '/api/v1/me/tokens', url: () => '/api/v1/me/tokens', expect: usersOnly(200) },

@@ -69,7 +69,7 @@ describe.each(storeKinds)('password reset by email on %s', (kind) => {
     expect(page.status).toBe(200);
     expect(page.headers['content-type']).toMatch(/text\/html/);
     // Only a hash of the token is kept.
-    const stored = await tp.platform.db.query<{ token_hash: string }>('SELECT token_hash FROM password_resets WHERE user_id = $1', [user.id]);
+    const stored = await tp.platform.db.query<{ token_hash: string }>('SELECT token_hash FROM account_links WHERE user_id = $1', [user.id]);
     expect(stored).toEqual([{ token_hash: createHash('sha256').update(token).digest('hex') }]);
 
     expect((await confirm(token, 'a brand new passphrase')).status).toBe(204);

@@ -158,6 +158,15 @@ describe.each(storeKinds)('settlement and statement routes on %s', (kind) => {
     expect(pdfText((await tp.call('GET', url, { token: w.memberA2.token, headers: { 'accept-language': 'de-AT,de;q=0.9' } })).raw.rawPayload))
       .toContain(`Zeitraum: ${firstDay('de-AT')}`);
     expect((await tp.call('GET', `${url}?locale=english`, { token: w.memberA2.token })).status).toBe(400);
+    // The reader's own language (account page) wins over their browser's; a locale asked for still wins over both.
+    expect((await tp.call('PATCH', '/api/v1/me', { token: w.memberA2.token, body: { locale: 'de' } })).status).toBe(200);
+    try {
+      expect(pdfText((await tp.call('GET', url, { token: w.memberA2.token, headers: { 'accept-language': 'en-GB,en;q=0.9' } })).raw.rawPayload))
+        .toContain(`Zeitraum: ${firstDay('de')}`);
+      expect(pdfText((await tp.call('GET', `${url}?locale=en-GB`, { token: w.memberA2.token })).raw.rawPayload)).toContain(`Period: ${firstDay('en-GB')}`);
+    } finally {
+      await tp.call('PATCH', '/api/v1/me', { token: w.memberA2.token, body: { locale: null } });
+    }
   });
 
   it('writes every word of the statement PDF and the CSV\'s headers and texts in the reader\'s language', async () => {

@@ -93,7 +93,8 @@ describe.each(storeKinds)('notifications (phase 3) on %s', (kind) => {
     expect(more).toEqual([]);
     expect(toStranger!.subject).toMatch(/^Invitation to join Community A/);
     expect(toStranger!.text).toContain('managerA');
-    expect(toStranger!.text).toContain(`${PUBLIC_URL}/communities`);
+    // No account yet: the link signs up, its token proving the address received the invitation.
+    expect(toStranger!.text).toMatch(new RegExp(`${PUBLIC_URL}/signup#invitation=[A-Za-z0-9_-]{43}`));
     expect(mailsOf(known.email, 'invitation')).toHaveLength(1);
     expect((await notificationsOf(known)).filter((n) => n.event === 'invitation')).toEqual([
       expect.objectContaining({ params: expect.objectContaining({ inviterName: 'managerA' }), link: '/communities' }),
@@ -109,7 +110,7 @@ describe.each(storeKinds)('notifications (phase 3) on %s', (kind) => {
     await deliver();
     expect(mailsOf(withdrawn, 'invitation')).toHaveLength(1);
     expect((await tp.call('DELETE', `/api/v1/invitations/${id}`, { token: w.managerA.token })).status).toBe(204);
-    await tp.platform.events.publish(tp.platform.db, 'invitation.sent', { communityId: w.communityA, invitationId: id, atMs: Date.now() + 1 });
+    await tp.platform.events.publish(tp.platform.db, 'invitation.sent', { communityId: w.communityA, invitationId: id, signupToken: 'replayed', atMs: Date.now() + 1 });
     await deliver();
     expect(mailsOf(withdrawn, 'invitation')).toEqual([]);
   });

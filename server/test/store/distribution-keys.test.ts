@@ -18,7 +18,7 @@ const REFERENCE_TABLES: Record<string, string> = {
   users: 'a person may belong to several communities; e-mail addresses are unique across the installation',
   sessions: 'a signed-in user, whichever communities they belong to',
   api_tokens: 'a user\'s tokens, not a community\'s',
-  password_resets: 'a user\'s pending reset',
+  account_links: 'a user\'s emailed links (password reset, email verification)',
   notification_preferences: 'a person\'s choice of messages, whichever communities they belong to',
   user_quota_grants: 'quotas granted to a user (how many communities they may create)',
   quota_limits: 'the installation\'s quota settings',

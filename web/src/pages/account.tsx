@@ -36,23 +36,38 @@ export default function Account() {
   );
 }
 
-/** The app's language, kept in this browser; each language is named in itself ("Deutsch"), so anyone finds theirs. */
+/**
+ * The app's language, kept with the account (and in this browser, for the first frame); each language
+ * is named in itself ("Deutsch"), so anyone finds theirs. Automatic: the browser's languages decide.
+ */
 function LanguageForm() {
-  const { t, language, setLanguage } = useI18n();
+  const { t, setLanguage } = useI18n();
+  const { me, refresh } = useSession();
   const action = useAction();
+  const [saved, setSaved] = useState(false);
+  const AUTOMATIC = 'automatic';
   const choose = (value: string) => {
-    if (isLanguage(value)) void action.run(() => setLanguage(value));
+    const choice = isLanguage(value) ? value : null;
+    setSaved(false);
+    void action.run(async () => {
+      await call('updateMe', { body: { locale: choice } });
+      await setLanguage(choice);
+      await refresh();
+      setSaved(true);
+    });
   };
   return (
     <section class="card" aria-labelledby="language-heading">
       <h2 id="language-heading">{t('account.language')}</h2>
       <Field id="language" label={t('account.languageLabel')} hint={t('account.languageHint')}>
-        <select id="language" value={language} disabled={action.busy} aria-describedby="language-hint"
+        <select id="language" value={me?.user.locale ?? AUTOMATIC} disabled={action.busy} aria-describedby="language-hint"
           onChange={(e) => choose(e.currentTarget.value)}>
+          <option value={AUTOMATIC}>{t('account.languageAuto')}</option>
           {LANGUAGES.map((code) => <option key={code} value={code} lang={code}>{new Intl.DisplayNames([code], { type: 'language' }).of(code)}</option>)}
         </select>
       </Field>
       <ErrorNote error={action.error} />
+      {saved && <p role="status" class="ok">{t('account.languageSaved')}</p>}
     </section>
   );
 }

@@ -1,19 +1,16 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, call } from '../api/client.js';
 import { ErrorNote, Field, Page } from '../components/ui.js';
+import { fromFragment } from '../lib/fragment.js';
 import { formValues, useAction } from '../lib/hooks.js';
 import { useI18n } from '../lib/i18n/provider.js';
 
-/** The token of the emailed link, from its fragment (`#token=…`): browsers never send a fragment to a server. */
-function tokenFromFragment(hash: string): string | undefined {
-  return new URLSearchParams(hash.replace(/^#/, '')).get('token') || undefined;
-}
 
 /** Sets a new password with the token of an emailed reset link. */
 export default function ResetPassword() {
   const { t } = useI18n();
   const action = useAction();
-  const [token] = useState(() => tokenFromFragment(window.location.hash));
+  const [token] = useState(() => fromFragment(window.location.hash, 'token'));
   const [done, setDone] = useState(false);
   // Read once, then out of the address bar and the history: the token is a password until it is used.
   useEffect(() => {

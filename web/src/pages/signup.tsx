@@ -1,5 +1,7 @@
 import { call } from '../api/client.js';
 import { ErrorNote, Field, Page } from '../components/ui.js';
+import { useEffect, useState } from 'preact/hooks';
+import { fromFragment } from '../lib/fragment.js';
 import { formValues, useAction } from '../lib/hooks.js';
 import { useI18n } from '../lib/i18n/provider.js';
 import { navigate, useLocation } from '../router.js';
@@ -11,10 +13,15 @@ export default function Signup() {
   const { refresh } = useSession();
   const { t } = useI18n();
   const action = useAction();
+  // An emailed invitation's link carries a token proving its address gets mail; read once, then out of the address bar.
+  const [invitationToken] = useState(() => fromFragment(window.location.hash, 'invitation'));
+  useEffect(() => {
+    if (window.location.hash) window.history.replaceState(null, '', window.location.pathname + window.location.search);
+  }, []);
   const submit = (event: Event) => {
     const { displayName, email, password } = formValues(event);
     void action.run(async () => {
-      await call('signup', { body: { displayName: displayName!, email: email!, password: password! } });
+      await call('signup', { body: { displayName: displayName!, email: email!, password: password!, ...(invitationToken ? { invitationToken } : {}) } });
       await refresh();
       navigate(query.get('next') ? nextPath(query) : '/communities', { replace: true });
     });
@@ -22,6 +29,7 @@ export default function Signup() {
   return (
     <Page title={t('signup.title')}>
       <form class="card narrow" onSubmit={submit}>
+        {invitationToken && <p class="muted">{t('signup.invited')}</p>}
         <Field id="signup-name" label={t('signup.name')} hint={t('signup.nameHint')}>
           <input id="signup-name" name="displayName" autocomplete="name" required maxLength={100} aria-describedby="signup-name-hint" />
         </Field>

@@ -103,3 +103,43 @@ export async function lockOpenInvitation(tx: Queryable, id: string, email: strin
   );
   return rows[0] && toInvitation(rows[0]);
 }
+
+/** Records that an invitation was emailed, with the hash of its sign-up link's token. */
+export async function recordInvitationSend(
+  tx: Queryable, send: { communityId: string; invitationId: string; resend: boolean; signupTokenHash: string },
+): Promise<void> {
+  await tx.query(
+    'INSERT INTO invitation_sends (community_id, invitation_id, resend, signup_token_hash) VALUES ($1, $2, $3, $4)',
+    [send.communityId, send.invitationId, send.resend, send.signupTokenHash],
+  );
+}
+
+/**
+ * How often, in the hour before now, this invitation was emailed, and how many invitations the
+ * community re-sent; `retryAfterSeconds`: when the oldest of those counted leaves the hour.
+ */
+export async function recentInvitationSends(
+  db: Queryable, communityId: string, invitationId: string,
+): Promise<{ ofInvitation: number; invitationFreesInS: number; resentByCommunity: number; communityFreesInS: number }> {
+  const rows = await db.query<{ of_invitation: number; invitation_frees: number | null; resent: number; community_frees: number | null }>(
+    `SELECT
+       count(*) FILTER (WHERE invitation_id = $2)::int AS of_invitation,
+       ceil(extract(epoch FROM min(sent_at) FILTER (WHERE invitation_id = $2) + interval '1 hour' - now()))::int AS invitation_frees,
+       count(*) FILTER (WHERE resend)::int AS resent,
+       ceil(extract(epoch FROM min(sent_at) FILTER (WHERE resend) + interval '1 hour' - now()))::int AS community_frees
+     FROM invitation_sends WHERE community_id = $1 AND sent_at > now() - interval '1 hour'`,
+    [communityId, invitationId],
+  );
+  const row = rows[0]!;
+  return { ofInvitation: row.of_invitation, invitationFreesInS: row.invitation_frees ?? 0, resentByCommunity: row.resent, communityFreesInS: row.community_frees ?? 0 };
+}
+
+/** The address of the open invitation a sign-up link's token was sent with; undefined when unknown or no longer open. */
+export async function openInvitationAddressBySignupToken(db: Queryable, signupTokenHash: string): Promise<string | undefined> {
+  const rows = await db.query<{ email: string }>(
+    `SELECT i.email FROM invitation_sends s JOIN invitations i ON i.id = s.invitation_id AND i.community_id = s.community_id
+     WHERE s.signup_token_hash = $1 AND i.state = 'pending' LIMIT 1`,
+    [signupTokenHash],
+  );
+  return rows[0]?.email;
+}

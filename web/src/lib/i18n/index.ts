@@ -89,7 +89,10 @@ export function translator(locale: string, messages: Messages): Translate {
 
 const STORAGE_KEY = 'gridshare.language';
 
-/** The language chosen on the account page, kept in this browser (the server has no field for it). */
+/**
+ * The language chosen on the account page, kept in this browser too: the first frame is in it before
+ * the account (which keeps the choice, `users.locale`) is loaded.
+ */
 export function storedLanguage(): string | null {
   try {
     return localStorage.getItem(STORAGE_KEY);
@@ -98,9 +101,11 @@ export function storedLanguage(): string | null {
   }
 }
 
-export function storeLanguage(language: Language): void {
+/** Keeps the choice in this browser; null forgets it (the browser's languages decide again). */
+export function storeLanguage(language: Language | null): void {
   try {
-    localStorage.setItem(STORAGE_KEY, language);
+    if (language === null) localStorage.removeItem(STORAGE_KEY);
+    else localStorage.setItem(STORAGE_KEY, language);
   } catch {
     // Storage disabled: the choice lasts until the page is closed.
   }

@@ -1,14 +1,14 @@
 import { createContext, type ComponentChildren } from 'preact';
 import { useCallback, useContext, useEffect, useMemo, useState } from 'preact/hooks';
-import { browserLanguages, loadMessages, storeLanguage, translator, userLocale, type Language, type Messages, type Translate } from './index.js';
+import { browserLanguages, loadMessages, preferredLanguage, storeLanguage, translator, userLocale, type Language, type Messages, type Translate } from './index.js';
 
 export interface I18n {
   language: Language;
   /** The locale of dates and numbers (lib/format.ts). */
   locale: string;
   t: Translate;
-  /** Loads the language's catalog, switches the whole app to it and remembers the choice. */
-  setLanguage(language: Language): Promise<void>;
+  /** Loads the language's catalog, switches the whole app to it and remembers the choice; null: the browser's language, the choice forgotten. */
+  setLanguage(language: Language | null): Promise<void>;
 }
 
 const I18nContext = createContext<I18n | undefined>(undefined);
@@ -22,9 +22,10 @@ export function useI18n(): I18n {
 /** The app in `initial` (language and its loaded catalog, see main.tsx) until the person chooses another. */
 export function I18nProvider({ initial, children }: { initial: { language: Language; messages: Messages }; children: ComponentChildren }) {
   const [current, setCurrent] = useState(initial);
-  const setLanguage = useCallback(async (language: Language) => {
+  const setLanguage = useCallback(async (choice: Language | null) => {
+    const language = choice ?? preferredLanguage(null, browserLanguages());
     const messages = await loadMessages(language);
-    storeLanguage(language);
+    storeLanguage(choice);
     setCurrent({ language, messages });
   }, []);
   const value = useMemo(() => {

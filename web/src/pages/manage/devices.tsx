@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiError, apiUrl, call, send } from '../../api/client.js';
-import { DEVICE_KINDS, DEVICE_ROLES, type Device, type DeviceKind, type DeviceRole, type MeteringPoint } from '@gridshare/contract/registry';
+import { type Community, DEVICE_KINDS, DEVICE_ROLES, type Device, type DeviceKind, type DeviceRole, type MeteringPoint } from '@gridshare/contract/registry';
 import { BATCH_NAME_MAX, type Batch, type Rollback, type RotatedKey } from '@gridshare/contract/provisioning';
 import type { AgentHealth, DeviceEvent, DeviceState } from '@gridshare/contract/ingest';
 import { DeviceStateBadge, useDeviceStates } from '../../components/device-state.js';
@@ -14,6 +14,49 @@ import { readNdjson } from '../../lib/ndjson.js';
 import { ManagePage } from './manage-page.js';
 
 const PAGE = 50;
+
+/** The offline threshold's range (the API's, registry migration 0202): a minute to 30 days. */
+const OFFLINE_MINUTES = { min: 1, max: 43_200 } as const;
+
+/**
+ * How long a device may stay silent before its member (or, for a device on no member's site, the
+ * managers) is told it is offline; empty: no one is told.
+ */
+function DeviceAlertSettings({ community, fmt }: { community: Community; fmt: Formatter }) {
+  const { t } = useI18n();
+  const action = useAction();
+  const [saved, setSaved] = useState(false);
+  const [current, setCurrent] = useState(community.deviceOfflineMinutes);
+  const range = { min: fmt.count(OFFLINE_MINUTES.min), max: fmt.count(OFFLINE_MINUTES.max) };
+  const submit = (event: Event) => {
+    event.preventDefault();
+    const text = String(new FormData(event.currentTarget as HTMLFormElement).get('deviceOfflineMinutes') ?? '').trim();
+    const minutes = text === '' ? null : Number(text);
+    setSaved(false);
+    void action.run(async () => {
+      if (minutes !== null && !(Number.isInteger(minutes) && minutes >= OFFLINE_MINUTES.min && minutes <= OFFLINE_MINUTES.max)) {
+        throw new Error(t('deviceAlerts.range', { min: range.min, max: range.max }));
+      }
+      const updated = await call('updateCommunity', { params: { id: community.id }, body: { deviceOfflineMinutes: minutes } });
+      setCurrent(updated.deviceOfflineMinutes);
+      setSaved(true);
+    });
+  };
+  return (
+    <section class="card" aria-labelledby="device-alerts-heading">
+      <h2 id="device-alerts-heading">{t('deviceAlerts.title')}</h2>
+      <form class="inline-form" onSubmit={submit} noValidate>
+        <Field id="device-offline-minutes" label={t('deviceAlerts.minutes')} hint={t('deviceAlerts.hint', { min: range.min, max: range.max })}>
+          <input id="device-offline-minutes" name="deviceOfflineMinutes" type="number" inputMode="numeric" min={OFFLINE_MINUTES.min} max={OFFLINE_MINUTES.max} step={1}
+            defaultValue={current === null ? '' : String(current)} aria-describedby="device-offline-minutes-hint" />
+        </Field>
+        <button type="submit" disabled={action.busy}>{t('deviceAlerts.save')}</button>
+        <ErrorNote error={action.error} />
+        {saved && <p role="status" class="ok">{t('deviceAlerts.saved')}</p>}
+      </form>
+    </section>
+  );
+}
 
 export default function ManageDevices({ params }: { params: Record<string, string> }) {
   const communityId = params.communityId!;
@@ -29,8 +72,9 @@ export default function ManageDevices({ params }: { params: Record<string, strin
   };
   return (
     <ManagePage communityId={communityId} title={t('nav.devices')}>
-      {(_, fmt) => (
+      {(community, fmt) => (
         <>
+          <DeviceAlertSettings community={community} fmt={fmt} />
           <section class="card" aria-labelledby="provision-heading">
             <h2 id="provision-heading">{t('provision.title')}</h2>
             <ProvisionForm communityId={communityId} batches={batches.data ?? []} onDone={reload} />
