@@ -266,10 +266,10 @@ describe.each(storeKinds)('migration 0207 on %s', (kind) => {
         await db.query(
           `INSERT INTO member_energy (member_id, start, community_id, import_wh, export_wh, consumption_wh, self_consumed_wh, from_community_wh,
              from_grid_wh, production_wh, to_community_wh, to_grid_wh, allocated_from_community_wh, community_grid_origin_wh, quality, provisional)
-           VALUES ($1, $2, $3, $4, 0, $4, 0, $5, $4 - $5, 7, 3, 4, $5, 1, $6, $7)`,
+           VALUES ($1, $2, $3, $4::int8, 0, $4, 0, $5::int8, $4::int8 - $5::int8, 7, 3, 4, $5, 1, $6, $7)`,
           [memberId, new Date(start), communityId, consumption, fromCommunity, quality, provisional]);
       }
-      expect(await migrate(db, all.filter((m) => m.version <= '0207'))).toEqual(['member_energy_days']);
+      expect(await migrate(db, all.filter((m) => m.version <= '0207'))).toEqual(['sharing/0207_member_energy_days.sql']);
       expect(await memberQuarters(db, memberId, T0 - DAY, T0 + DAY)).toEqual(rows.map(([startMs, consumption, fromCommunity, quality, provisional]) => ({
         startMs, consumptionWh: consumption, selfConsumedWh: 0, fromCommunityWh: fromCommunity, fromGridWh: consumption - fromCommunity, productionWh: 7,
         toCommunityWh: 3, toGridWh: 4, allocatedFromCommunityWh: fromCommunity, communityGridOriginWh: 1,
