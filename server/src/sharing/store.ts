@@ -188,7 +188,6 @@ export async function communityDay(db: Queryable, communityId: string, dayMs: nu
  * (k − 1) × 96 + 1 … k × 96, which the statement slices: no row or array literal per member.
  */
 export async function writeMemberDays(tx: Queryable, communityId: string, dayMs: number, changes: DayChanges): Promise<void> {
-  const flat = (column: (day: MemberDay) => readonly unknown[]) => changes.write.flatMap(column);
   const slices = DAY_COLUMNS.map((c, k) => `($${k + 5}::${c === 'quality' ? 'int2' : c === 'provisional' ? 'bool' : 'int4'}[])[(k - 1) * 96 + 1 : k * 96] AS ${c}`);
   const stored = DAY_COLUMNS.map((c) => `member_energy_days.${c}`).join(', ');
   const excluded = DAY_COLUMNS.map((c) => `EXCLUDED.${c}`).join(', ');
@@ -201,8 +200,23 @@ export async function writeMemberDays(tx: Queryable, communityId: string, dayMs:
      ON CONFLICT (community_id, day, member_id) DO UPDATE SET (${DAY_COLUMNS.join(', ')}, computed_at) = (${excluded}, now())
      WHERE (${stored}) IS DISTINCT FROM (${excluded})`,
     [communityId, new Date(dayMs).toISOString().slice(0, 10), changes.write.map((d) => d.memberId), changes.present,
-      ...DAY_ENERGY_KEYS.map((key) => flat((d) => d[key])), flat((d) => d.quality), flat((d) => d.provisional)],
+      ...DAY_ENERGY_KEYS.map((key) => arrayLiteral(changes.write, (d) => d[key])), arrayLiteral(changes.write, (d) => d.quality),
+      arrayLiteral(changes.write, (d) => d.provisional)],
   );
+}
+
+/**
+ * One column of the days as a single flat array literal (`{1,NULL,…}`), joined natively: the
+ * drivers' array encoding escapes every element on its own, which was the larger part of the
+ * write. Array.join writes null as an empty string, which an array literal does not accept, so a
+ * day with empty slots spells them out; booleans join as true/false, which PostgreSQL reads.
+ */
+function arrayLiteral(days: readonly MemberDay[], column: (day: MemberDay) => readonly (number | boolean | null)[]): string {
+  const parts = days.map((day) => {
+    const values = column(day);
+    return values.includes(null) ? values.map((v) => v ?? 'NULL').join(',') : values.join(',');
+  });
+  return `{${parts.join(',')}}`;
 }
 
 /** Deletes every stored day of a community that is gone (member energy has no foreign key to members). */

@@ -71,7 +71,7 @@ export function mergeDay(stored: ReadonlyMap<string, MemberDay>, slots: readonly
     if (day === undefined) {
       const before = stored.get(memberId);
       day = before ? copyDay(before) : emptyDay(memberId);
-      for (const s of slots) clearSlot(day, s);
+      if (before) for (const s of slots) clearSlot(day, s);
       merged.set(memberId, day);
     }
     return day;
