@@ -129,6 +129,9 @@ async function shareChunk(db: Db, provisionalFigures: ProvisionalFigures, pass: 
     const period = periods.get(memberId);
     return period !== undefined && period.fromMs <= ms && ms < period.untilMs;
   };
+  // Most members take part in the whole chunk: theirs need no check per quarter hour.
+  const wholeChunk = new Set(members.filter((m) => takesPart(m.id, firstMs) && takesPart(m.id, lastMs)).map((m) => m.id));
+  const takesPartAt = (memberId: string, ms: number) => wholeChunk.has(memberId) || takesPart(memberId, ms);
 
   const position = new Map(sorted.map((ms, t) => [ms, t]));
   const intervals = intervalsByPoint(await intervalSeriesAt(db, pass.pointIds, sorted), sorted.length);
@@ -144,7 +147,7 @@ async function shareChunk(db: Db, provisionalFigures: ProvisionalFigures, pass: 
   const storedPools = await poolsAt(db, pass.pointIds, [...new Set([...sorted, ...sorted.map((ms) => ms - QUARTER_HOUR_MS)])]);
 
   // Outside a member's period its points count as empty, not as missing: it takes no part.
-  const gone = (pointId: string, ms: number) => !takesPart(pass.memberOfPoint.get(pointId)!, ms);
+  const gone = (pointId: string, ms: number) => !takesPartAt(pass.memberOfPoint.get(pointId)!, ms);
   const EMPTY: PointQuarter = { importWh: 0, exportWh: 0, pvWh: null, batteryChargeWh: null, batteryDischargeWh: null, quality: 'measured' };
   const output = splitCommunity({
     rule: settings.rule,
@@ -158,7 +161,7 @@ async function shareChunk(db: Db, provisionalFigures: ProvisionalFigures, pass: 
     operator: (pointId, ms) => operator.get(key(pointId, ms)),
     poolAfter: (pointId, ms) => storedPools.get(key(pointId, ms)),
   });
-  const rows = output.members.filter((r) => takesPart(r.memberId, r.startMs));
+  const rows = output.members.filter((r) => takesPartAt(r.memberId, r.startMs));
   const changedPools = output.pools.filter((p) => !samePool(storedPools.get(key(p.pointId, p.startMs)), p.pool));
   const dayMs = dayOf(firstMs);
   const stored = await communityDay(db, communityId, dayMs);
