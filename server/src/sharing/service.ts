@@ -18,8 +18,9 @@ export const QUARTERS_PER_CHUNK = 96;
 /**
  * Metering-point quarter hours per transaction at most: a community of more than 2,000 points gets
  * chunks of less than a day (whole hours, at least one), so a chunk's memory is bounded by this and
- * not by the community (a 2,000-point day: about 60 MB). Up to that a chunk is a whole day, which
- * is written as one row per member; a part of a day is merged into the stored day first.
+ * not by the community. Up to that a chunk is a whole day, written as one row per member; a part
+ * of a day is merged into the stored day first, which costs a read and a rewrite of the member's
+ * whole row (half-day chunks for 1,000 points: three times the server's CPU, bench/RESULTS.md).
  */
 const POINT_QUARTERS_PER_CHUNK = 192_000;
 
