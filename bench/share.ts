@@ -1,7 +1,7 @@
 /**
  * Sharing benchmark: the sharing job over stored intervals. A community of N members (every
  * tenth a producer) with D days of quarter-hour intervals marked dirty, as the interval job
- * leaves them; measured: the job working off every mark into member_energy (wall and CPU time
+ * leaves them; measured: the job working off every mark into member_energy_days (wall and CPU time
  * of this process, memory above the store's baseline), then one month's settlement. On PGlite
  * and on a scratch database of the PostgreSQL server DATABASE_URL names.
  * Run: npm run bench:share [-- --members N] [-- --days D] [-- --store pglite|postgres|both] [-- --no-settlement] [-- --record]
@@ -141,7 +141,7 @@ const rows = results.map((r) => {
   const memberQuarters = (members + 1) * r.quarters;
   return `| ${r.label} | ${members.toLocaleString('en')} | ${r.quarters.toLocaleString('en')} | ${r.shareSeconds.toFixed(1)} | ${r.shareCpuSeconds.toFixed(1)} | ${r.serverCpu?.toFixed(1) ?? '–'} | ${Math.round(memberQuarters / r.shareSeconds).toLocaleString('en')} | ${Math.round(memberQuarters / (r.shareCpuSeconds + (r.serverCpu ?? 0))).toLocaleString('en')} | ${r.aboveBaselineMb} | ${r.settleSeconds?.toFixed(1) ?? '–'} | ${r.settleCpuSeconds?.toFixed(1) ?? '–'} | ${r.rss} |`;
 });
-const body = `Measured ${machine()} with \`npm run bench:share -- ${process.argv.slice(2).join(' ')}\`, 1-minute load average ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after: the sharing job working off every marked quarter hour of one community (dynamic rule, every tenth member a producer) from stored intervals into member_energy, then the settlement of the month (statements for every member). "Job CPU" is this process's user + system time during the job (PGlite runs inside it); "server CPU" that of the PostgreSQL backends of the scratch database (read from /proc, so only for a server on this machine); "per CPU-second" divides the member-quarter hours by both, which is the figure to compare on a loaded machine. "Above baseline" is the job's peak RSS minus the RSS once the store was open and seeded; peak RSS is the whole process.
+const body = `Measured ${machine()} with \`npm run bench:share -- ${process.argv.slice(2).join(' ')}\`, 1-minute load average ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after: the sharing job working off every marked quarter hour of one community (dynamic rule, every tenth member a producer) from stored intervals into member_energy_days (a row per member and UTC day), then the settlement of the month (statements for every member). "Job CPU" is this process's user + system time during the job (PGlite runs inside it); "server CPU" that of the PostgreSQL backends of the scratch database (read from /proc, so only for a server on this machine); "per CPU-second" divides the member-quarter hours by both, which is the figure to compare on a loaded machine. "Above baseline" is the job's peak RSS minus the RSS once the store was open and seeded; peak RSS is the whole process.
 
 | Store | Members | Quarter hours | Sharing job (s) | Job CPU (s) | Server CPU (s) | Member-quarter hours/s | per CPU-second | Above baseline (MB) | Settlement (s) | Settlement CPU (s) | Peak RSS (MB) |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|

@@ -1,23 +1,28 @@
 import type { Db, Queryable } from '../platform/store/db.js';
 import { getRule } from './domain/allocation/index.js';
 import type { BySource } from './domain/battery.js';
-import { splitCommunity, type OperatorQuarter, type PointQuarter } from './domain/community-split.js';
+import { splitCommunity, type CoefficientPeriod, type OperatorQuarter, type PointQuarter, type ShareVersion, type SplitPoint } from './domain/community-split.js';
+import { dayOf, mergeDay, slotOf } from './domain/member-days.js';
 import { HOUR_MS, QUARTER_HOUR_MS } from '../kernel/time.js';
-import { allocationSettings, communityMeteringPoints, sharingParticipants } from '../registry/index.js';
+import { allocationSettings, communityMeteringPoints, sharingParticipants, type CommunityMeteringPoint, type SharingParticipant } from '../registry/index.js';
 import { firstIntervalStarts, intervalSeriesAt, intervalStartsBetween, startsWithIntervals, type IntervalSeries } from '../intervals/index.js';
-import { clearCommunityMarks, clearMarks, dirtyCommunities, dirtyMarks, loadCoefficientPeriods, loadShareVersions, markQuarters, operatorAllocationsAt, poolsAt, writeMemberQuarters, writePools, type DirtyMark } from './store.js';
+import { clearCommunityMarks, clearMarks, communityDay, dirtyCommunities, dirtyMarks, loadCoefficientPeriods, loadShareVersions, markQuarters, operatorAllocationsAt, poolsAt, writeMemberDays, writePools, type DirtyMark } from './store.js';
 
 /**
- * Quarter hours of one community split and written per transaction (a day): memory stays
- * members × 96 whatever the period, and the marks of a chunk clear only with its rows.
+ * Quarter hours of one community split and written per transaction (a UTC day, whose rows are one
+ * stored row per member): memory stays members × 96 whatever the period, and the marks of a chunk
+ * clear only with its rows.
  */
 export const QUARTERS_PER_CHUNK = 96;
 
 /**
- * Metering-point quarter hours per transaction at most: a large community's chunk shrinks below a
- * day (whole hours, at least one), so a chunk's memory is bounded by this and not by the community.
+ * Metering-point quarter hours per transaction at most: a community of more than 2,000 points gets
+ * chunks of less than a day (whole hours, at least one), so a chunk's memory is bounded by this and
+ * not by the community. Up to that a chunk is a whole day, written as one row per member; a part
+ * of a day is merged into the stored day first, which costs a read and a rewrite of the member's
+ * whole row (half-day chunks for 1,000 points: three times the server's CPU, bench/RESULTS.md).
  */
-const POINT_QUARTERS_PER_CHUNK = 24_000;
+const POINT_QUARTERS_PER_CHUNK = 192_000;
 
 /** At most this many quarter hours of one community per pass (a month), so other communities get their turn. */
 const QUARTERS_PER_PASS = 3_000;
@@ -68,36 +73,69 @@ function intervalsByPoint(series: readonly IntervalSeries[], quarters: number): 
   return byPoint;
 }
 
-/** Loads what the split of the marked quarter hours needs (one query per owner), runs it, and stores the result. */
-async function shareQuarters(db: Db, provisionalFigures: ProvisionalFigures, communityId: string, settings: CommunitySettings, marks: readonly DirtyMark[]): Promise<void> {
+/** What a pass reads of a community once, whatever the number of its chunks. */
+interface PassContext {
+  communityId: string;
+  settings: CommunitySettings;
+  hourly: boolean;
+  /** Members whose part in the sharing overlaps the pass (the registry's stable order). */
+  participants: SharingParticipant[];
+  points: SplitPoint[];
+  pointIds: string[];
+  memberOfPoint: Map<string, string>;
+  shareVersions: ShareVersion[];
+  coefficientPeriods: CoefficientPeriod[];
+}
+
+/** Reads participants, points (with their first quarter hour of data) and keys for the quarter hours [firstMs, lastMs] of a pass. */
+async function passContext(db: Db, communityId: string, settings: CommunitySettings, registered: readonly CommunityMeteringPoint[], firstMs: number, lastMs: number): Promise<PassContext> {
   const hourly = isHourly(settings.rule);
+  // An hourly rule's chunk takes its marks' whole hours.
+  const fromMs = hourly ? Math.floor(firstMs / HOUR_MS) * HOUR_MS : firstMs;
+  const toMs = hourly ? Math.floor(lastMs / HOUR_MS) * HOUR_MS + HOUR_MS - QUARTER_HOUR_MS : lastMs;
+  const pointIds = registered.map((p) => p.id);
+  const dataFrom = await firstIntervalStarts(db, pointIds);
+  return {
+    communityId, settings, hourly, pointIds,
+    participants: await sharingParticipants(db, communityId, fromMs, toMs),
+    points: registered.map((p) => ({ id: p.id, memberId: p.memberId, communityBattery: p.communityBattery, dataFromMs: dataFrom.get(p.id) ?? null })),
+    memberOfPoint: new Map(registered.map((p) => [p.id, p.memberId])),
+    shareVersions: await loadShareVersions(db, communityId),
+    coefficientPeriods: await loadCoefficientPeriods(db, communityId, fromMs, toMs + QUARTER_HOUR_MS),
+  };
+}
+
+/**
+ * Splits the marked quarter hours of one chunk (all in one UTC day) and stores the result: the
+ * chunk's intervals read set-based, the split by the pure core, merged into the stored days,
+ * and in one transaction the changed days written, the pools, and the marks cleared.
+ */
+async function shareChunk(db: Db, provisionalFigures: ProvisionalFigures, pass: PassContext, marks: readonly DirtyMark[], laterInPass: ReadonlySet<number>): Promise<void> {
+  const { communityId, settings } = pass;
   const starts = new Set<number>();
   for (const mark of marks) {
     const ms = mark.startMs;
-    if (!hourly || settings.mode === 'operator') { starts.add(ms); continue; }
+    if (!pass.hourly || settings.mode === 'operator') { starts.add(ms); continue; }
     const hour = Math.floor(ms / HOUR_MS) * HOUR_MS;
     for (let q = 0; q < 4; q++) starts.add(hour + q * QUARTER_HOUR_MS);
   }
   const sorted = [...starts].sort((a, b) => a - b);
   const firstMs = sorted[0]!;
+  const lastMs = sorted[sorted.length - 1]!;
 
-  // Participants: members whose part in the sharing overlaps these quarter hours (the registry
-  // keeps a former member who asked to join again on the earlier period, and a stable order).
-  const members = await sharingParticipants(db, communityId, firstMs, sorted[sorted.length - 1]!);
+  // The pass's participants whose period overlaps this chunk (as the registry would list them for it).
+  const members = pass.participants.filter((m) => (m.activeFromMs === null || m.activeFromMs <= lastMs) && (m.leftAtMs === null || m.leftAtMs > firstMs));
   const periods = new Map(members.map((m) => [m.id, { fromMs: m.activeFromMs ?? -Infinity, untilMs: m.leftAtMs ?? Infinity }]));
   const takesPart = (memberId: string, ms: number) => {
     const period = periods.get(memberId);
     return period !== undefined && period.fromMs <= ms && ms < period.untilMs;
   };
-  // Each point with its first quarter hour of data.
-  const registered = await communityMeteringPoints(db, communityId);
-  const pointIds = registered.map((p) => p.id);
-  const dataFrom = await firstIntervalStarts(db, pointIds);
-  const points = registered.map((p) => ({ id: p.id, memberId: p.memberId, communityBattery: p.communityBattery, dataFromMs: dataFrom.get(p.id) ?? null }));
-  const memberOfPoint = new Map(points.map((p) => [p.id, p.memberId]));
+  // Most members take part in the whole chunk: theirs need no check per quarter hour.
+  const wholeChunk = new Set(members.filter((m) => takesPart(m.id, firstMs) && takesPart(m.id, lastMs)).map((m) => m.id));
+  const takesPartAt = (memberId: string, ms: number) => wholeChunk.has(memberId) || takesPart(memberId, ms);
 
   const position = new Map(sorted.map((ms, t) => [ms, t]));
-  const intervals = intervalsByPoint(await intervalSeriesAt(db, pointIds, sorted), sorted.length);
+  const intervals = intervalsByPoint(await intervalSeriesAt(db, pass.pointIds, sorted), sorted.length);
   const operator = settings.mode === 'operator' ? await operatorAllocationsAt(db, communityId, sorted) : new Map<string, OperatorQuarter>();
   if (settings.mode === 'operator') {
     // Provisional substitutes (EDA L3) keep the quarter hour provisional until final figures come.
@@ -107,36 +145,54 @@ async function shareQuarters(db: Db, provisionalFigures: ProvisionalFigures, com
       if (figures) operator.set(k, { ...figures, provisional: true });
     }
   }
-  const versions = await loadShareVersions(db, communityId);
-  const coefficientPeriods = await loadCoefficientPeriods(db, communityId, firstMs, sorted[sorted.length - 1]! + QUARTER_HOUR_MS);
-  const storedPools = await poolsAt(db, pointIds, [...new Set([...sorted, ...sorted.map((ms) => ms - QUARTER_HOUR_MS)])]);
+  const storedPools = await poolsAt(db, pass.pointIds, [...new Set([...sorted, ...sorted.map((ms) => ms - QUARTER_HOUR_MS)])]);
 
   // Outside a member's period its points count as empty, not as missing: it takes no part.
-  const gone = (pointId: string, ms: number) => !takesPart(memberOfPoint.get(pointId)!, ms);
+  const gone = (pointId: string, ms: number) => !takesPartAt(pass.memberOfPoint.get(pointId)!, ms);
   const EMPTY: PointQuarter = { importWh: 0, exportWh: 0, pvWh: null, batteryChargeWh: null, batteryDischargeWh: null, quality: 'measured' };
   const output = splitCommunity({
     rule: settings.rule,
     mode: settings.mode,
     starts: sorted,
     memberIds: members.map((m) => m.id),
-    points,
-    shareVersions: versions,
-    coefficientPeriods,
+    points: pass.points,
+    shareVersions: pass.shareVersions,
+    coefficientPeriods: pass.coefficientPeriods,
     interval: (pointId, ms) => (gone(pointId, ms) ? EMPTY : intervals.get(pointId)?.[position.get(ms)!]),
     operator: (pointId, ms) => operator.get(key(pointId, ms)),
     poolAfter: (pointId, ms) => storedPools.get(key(pointId, ms)),
   });
-  const rows = output.members.filter((r) => takesPart(r.memberId, r.startMs));
+  const rows = output.members.filter((r) => takesPartAt(r.memberId, r.startMs));
   const changedPools = output.pools.filter((p) => !samePool(storedPools.get(key(p.pointId, p.startMs)), p.pool));
+  const dayMs = dayOf(firstMs);
+  const stored = await communityDay(db, communityId, dayMs);
+  const changes = mergeDay(stored, sorted.map(slotOf), rows);
+  const removed = [...stored.keys()].some((memberId) => !changes.present.includes(memberId));
 
   await db.transaction(async (tx) => {
-    await writeMemberQuarters(tx, communityId, rows, sorted);
+    if (changes.write.length > 0 || removed) await writeMemberDays(tx, communityId, dayMs, changes);
     await writePools(tx, communityId, changedPools);
-    // A battery's changed pool changes every later quarter hour of it: carry the change forward.
-    const next = changedPools.map((p) => p.startMs + QUARTER_HOUR_MS).filter((ms) => !starts.has(ms));
+    // A battery's changed pool changes every later quarter hour of it: carry the change forward
+    // (a quarter hour still marked for a later chunk of this pass is split after this commit anyway).
+    const next = changedPools.map((p) => p.startMs + QUARTER_HOUR_MS).filter((ms) => !starts.has(ms) && !laterInPass.has(ms));
     if (next.length > 0) await markSharingDirty(tx, communityId, await startsWithIntervals(tx, communityId, next));
     await clearMarks(tx, communityId, marks);
   });
+}
+
+/** A pass's marks in chunks: a chunk never crosses UTC midnight (its rows are one stored day) and holds at most `size` marks. */
+export function chunksOfMarks(marks: readonly DirtyMark[], size: number): DirtyMark[][] {
+  const chunks: DirtyMark[][] = [];
+  let current: DirtyMark[] = [];
+  for (const mark of marks) {
+    if (current.length > 0 && (current.length >= size || dayOf(mark.startMs) !== dayOf(current[0]!.startMs))) {
+      chunks.push(current);
+      current = [];
+    }
+    current.push(mark);
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }
 
 const samePool = (a: BySource | undefined, b: BySource) => !!a && a.ownPv === b.ownPv && a.community === b.community && a.grid === b.grid;
@@ -167,15 +223,17 @@ export async function processSharingDirty(
       await clearCommunityMarks(db, communityId);
       continue;
     }
-    const points = (await communityMeteringPoints(db, communityId)).length;
-    const chunk = Math.min(quartersPerChunk, Math.max(4, Math.floor(POINT_QUARTERS_PER_CHUNK / Math.max(1, points) / 4) * 4));
-    // Marks are read afresh per chunk: one a battery's carried-forward pool set meanwhile has its new version.
-    for (let doneHere = 0; doneHere < QUARTERS_PER_PASS;) {
-      const marks = await dirtyMarks(db, communityId, Math.min(chunk, QUARTERS_PER_PASS - doneHere));
-      if (marks.length === 0) break;
-      await shareQuarters(db, provisionalFigures, communityId, community, marks);
-      doneHere += marks.length;
-      done += marks.length;
+    const registered = await communityMeteringPoints(db, communityId);
+    const chunk = Math.min(quartersPerChunk, Math.max(4, Math.floor(POINT_QUARTERS_PER_CHUNK / Math.max(1, registered.length) / 4) * 4));
+    // Marks, participants, points and keys are read once per pass; the chunks go in time order.
+    const marks = await dirtyMarks(db, communityId, QUARTERS_PER_PASS);
+    if (marks.length === 0) continue;
+    const pass = await passContext(db, communityId, community, registered, marks[0]!.startMs, marks[marks.length - 1]!.startMs);
+    const laterInPass = new Set(marks.map((m) => m.startMs));
+    for (const chunkMarks of chunksOfMarks(marks, chunk)) {
+      for (const mark of chunkMarks) laterInPass.delete(mark.startMs);
+      await shareChunk(db, provisionalFigures, pass, chunkMarks, laterInPass);
+      done += chunkMarks.length;
       await new Promise((resolve) => setImmediate(resolve));
     }
   }

@@ -2,16 +2,18 @@ import type { Queryable } from '../platform/store/db.js';
 import { trimDecimal } from '../kernel/decimal.js';
 import type { Co2Intensity, EnergyBySource, Quality } from '../kernel/energy.js';
 import type { BySource } from './domain/battery.js';
-import type { CoefficientPeriod, MemberQuarter, OperatorQuarter, PoolAfter, ShareVersion } from './domain/community-split.js';
+import type { CoefficientPeriod, OperatorQuarter, PoolAfter, ShareVersion } from './domain/community-split.js';
+import { DAY_ENERGY_KEYS, QUALITY_CODES, storedSlots, type DayChanges, type MemberDay } from './domain/member-days.js';
+import { DAY_MS, QUARTER_HOUR_MS } from '../kernel/time.js';
 
 /**
- * Sharing's tables, the only SQL on them: member_energy (the split per member and quarter hour),
+ * Sharing's tables, the only SQL on them: member_energy_days (the split per member and quarter hour, a row per UTC day),
  * battery_pools, allocation_shares, allocation_coefficient_periods / allocation_coefficients,
  * co2_intensity / co2_intensity_hours, operator_allocations and the job's sharing_dirty marks
  * (marked in service.ts). Rows become domain values here.
  */
 
-// ── member_energy ───────────────────────────────────────────────────────────────────────────
+// ── member_energy_days ──────────────────────────────────────────────────────────────────────
 
 /** One stored quarter hour (of a member, or summed over a community), energy by source in Wh. */
 export interface StoredQuarter extends EnergyBySource {
@@ -29,67 +31,133 @@ export interface StoredQuarter extends EnergyBySource {
   provisional: boolean;
 }
 
-interface QuarterRow {
-  start: Date;
-  consumption_wh: number;
-  self_consumed_wh: number;
-  from_community_wh: number;
-  from_grid_wh: number;
-  production_wh: number;
-  to_community_wh: number;
-  to_grid_wh: number;
-  allocated_from_community_wh: number;
-  community_grid_origin_wh: number;
-  missing: boolean;
-  incomplete: boolean;
-  estimated: boolean;
-  provisional: boolean;
-}
+/** Days since 1970-01-01 (SQL `day - DATE '1970-01-01'`), kept within PostgreSQL's dates for open ranges. */
+const epochDay = (ms: number) => Math.min(1_000_000, Math.max(-1_000_000, Math.floor(ms / DAY_MS)));
+/** Quarter hours since the epoch: a stored quarter hour q starts in [fromMs, toMs) when ceil(fromMs/Q) ≤ q < ceil(toMs/Q). */
+const epochQuarter = (ms: number) => Math.min(2 ** 40, Math.max(-(2 ** 40), Math.ceil(ms / QUARTER_HOUR_MS)));
 
-const toQuarter = (r: QuarterRow): StoredQuarter => ({
-  startMs: r.start.getTime(),
+/** The columns of member_energy_days in the order of DAY_ENERGY_KEYS, then quality and provisional. */
+const DAY_COLUMNS = ['consumption_wh', 'self_consumed_wh', 'from_community_wh', 'from_grid_wh', 'production_wh', 'to_community_wh', 'to_grid_wh',
+  'allocated_from_community_wh', 'community_grid_origin_wh', 'quality', 'provisional'] as const;
+
+type DayRow = { member_id: string; day_number: number } & Record<(typeof DAY_COLUMNS)[number], (number | null)[]>;
+
+const toMemberDay = (r: DayRow): MemberDay => ({
+  memberId: r.member_id,
   consumptionWh: r.consumption_wh, selfConsumedWh: r.self_consumed_wh, fromCommunityWh: r.from_community_wh, fromGridWh: r.from_grid_wh,
   productionWh: r.production_wh, toCommunityWh: r.to_community_wh, toGridWh: r.to_grid_wh,
   allocatedFromCommunityWh: r.allocated_from_community_wh, communityGridOriginWh: r.community_grid_origin_wh,
-  missing: r.missing, incomplete: r.incomplete, estimated: r.estimated, provisional: r.provisional,
+  quality: r.quality, provisional: r.provisional as unknown as (boolean | null)[],
 });
+
+/** The stored days overlapping [fromMs, toMs) that `where` picks (a member's, or a community's), by day then member. */
+async function storedDays(db: Queryable, where: 'member_id' | 'community_id', id: string, fromMs: number, toMs: number): Promise<{ dayMs: number; day: MemberDay }[]> {
+  if (toMs <= fromMs) return [];
+  const rows = await db.query<DayRow>(
+    `SELECT member_id, day - DATE '1970-01-01' AS day_number, ${DAY_COLUMNS.join(', ')} FROM member_energy_days
+     WHERE ${where} = $1 AND day >= DATE '1970-01-01' + $2::int4 AND day <= DATE '1970-01-01' + $3::int4 ORDER BY day, member_id`,
+    [id, epochDay(fromMs), epochDay(toMs - 1)],
+  );
+  return rows.map((r) => ({ dayMs: r.day_number * DAY_MS, day: toMemberDay(r) }));
+}
 
 /** A member's stored quarter hours in [fromMs, toMs), ascending. */
 export async function memberQuarters(db: Queryable, memberId: string, fromMs: number, toMs: number): Promise<StoredQuarter[]> {
-  const rows = await db.query<QuarterRow>(
-    `SELECT start, consumption_wh, self_consumed_wh, from_community_wh, from_grid_wh, production_wh, to_community_wh, to_grid_wh,
-       allocated_from_community_wh, community_grid_origin_wh, quality = 'missing' AS missing, false AS incomplete,
-       quality = 'estimated' AS estimated, provisional
-     FROM member_energy WHERE member_id = $1 AND start >= $2 AND start < $3 ORDER BY start`,
-    [memberId, new Date(fromMs), new Date(toMs)],
-  );
-  return rows.map(toQuarter);
+  const quarters: StoredQuarter[] = [];
+  for (const { dayMs, day } of await storedDays(db, 'member_id', memberId, fromMs, toMs)) {
+    for (const s of storedSlots(dayMs, day, fromMs, toMs)) {
+      const quality = QUALITY_CODES[day.quality[s]!]!;
+      quarters.push({
+        startMs: dayMs + s * QUARTER_HOUR_MS,
+        consumptionWh: day.consumptionWh[s]!, selfConsumedWh: day.selfConsumedWh[s]!, fromCommunityWh: day.fromCommunityWh[s]!, fromGridWh: day.fromGridWh[s]!,
+        productionWh: day.productionWh[s]!, toCommunityWh: day.toCommunityWh[s]!, toGridWh: day.toGridWh[s]!,
+        allocatedFromCommunityWh: day.allocatedFromCommunityWh[s]!, communityGridOriginWh: day.communityGridOriginWh[s]!,
+        missing: quality === 'missing', incomplete: false, estimated: quality === 'estimated', provisional: day.provisional[s]!,
+      });
+    }
+  }
+  return quarters;
+}
+
+/** One member's stored quarter hours of a range as columns (what settlement prices), index k the quarter hour at startsMs[k]. */
+export interface MemberEnergyColumns {
+  memberId: string;
+  /** Ascending quarter-hour starts in [fromMs, toMs) that have a stored value. */
+  startsMs: number[];
+  consumptionWh: number[]; selfConsumedWh: number[]; fromCommunityWh: number[]; fromGridWh: number[];
+  productionWh: number[]; toCommunityWh: number[]; toGridWh: number[];
+  allocatedFromCommunityWh: number[]; communityGridOriginWh: number[];
+  quality: Quality[];
+  provisional: boolean[];
+}
+
+/** Every member of the community with a stored quarter hour in [fromMs, toMs), its quarter hours there as columns, sorted by memberId. */
+export async function memberEnergyColumns(db: Queryable, communityId: string, fromMs: number, toMs: number): Promise<MemberEnergyColumns[]> {
+  const byMember = new Map<string, MemberEnergyColumns>();
+  for (const { dayMs, day } of await storedDays(db, 'community_id', communityId, fromMs, toMs)) {
+    const slots = storedSlots(dayMs, day, fromMs, toMs);
+    if (slots.length === 0) continue;
+    let columns = byMember.get(day.memberId);
+    if (columns === undefined) {
+      columns = { memberId: day.memberId, startsMs: [], consumptionWh: [], selfConsumedWh: [], fromCommunityWh: [], fromGridWh: [], productionWh: [],
+        toCommunityWh: [], toGridWh: [], allocatedFromCommunityWh: [], communityGridOriginWh: [], quality: [], provisional: [] };
+      byMember.set(day.memberId, columns);
+    }
+    for (const s of slots) {
+      columns.startsMs.push(dayMs + s * QUARTER_HOUR_MS);
+      for (const key of DAY_ENERGY_KEYS) columns[key].push(day[key][s]!);
+      columns.quality.push(QUALITY_CODES[day.quality[s]!]!);
+      columns.provisional.push(day.provisional[s]!);
+    }
+  }
+  return [...byMember.values()].sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0));
+}
+
+/**
+ * The community's stored quarter hours with their start (as a quarter-hour number since the
+ * epoch) in [fromMs, toMs), as a FROM clause: one row per member and quarter hour, unnested from
+ * the day rows in SQL so that sums over them never leave the database. Parameters $1 community,
+ * $2/$3 first and last day, $4/$5 quarter-hour bounds.
+ */
+const COMMUNITY_QUARTERS = `(SELECT d.member_id, (d.day - DATE '1970-01-01') * 96 + u.slot - 1 AS q, u.*
+   FROM member_energy_days d, unnest(${DAY_COLUMNS.map((c) => `d.${c}`).join(', ')}) WITH ORDINALITY AS u(${DAY_COLUMNS.join(', ')}, slot)
+   WHERE d.community_id = $1 AND d.day >= DATE '1970-01-01' + $2::int4 AND d.day <= DATE '1970-01-01' + $3::int4 AND u.quality IS NOT NULL) e
+ WHERE e.q >= $4::int8 AND e.q < $5::int8`;
+const communityRange = (communityId: string, fromMs: number, toMs: number) =>
+  [communityId, epochDay(fromMs), epochDay(toMs - 1), epochQuarter(fromMs), epochQuarter(toMs)];
+
+/** Sums of the Wh columns, named as the columns. */
+const SUMS = DAY_COLUMNS.slice(0, DAY_ENERGY_KEYS.length).map((c) => `sum(e.${c})::int8 AS ${c}`).join(', ');
+
+interface SumRow {
+  consumption_wh: number; self_consumed_wh: number; from_community_wh: number; from_grid_wh: number; production_wh: number;
+  to_community_wh: number; to_grid_wh: number; allocated_from_community_wh: number; community_grid_origin_wh: number;
 }
 
 /** The community's quarter hours in [fromMs, toMs), summed over its members, ascending. */
 export async function communityQuarters(db: Queryable, communityId: string, fromMs: number, toMs: number): Promise<StoredQuarter[]> {
-  const rows = await db.query<QuarterRow>(
-    `SELECT start, sum(consumption_wh)::int8 AS consumption_wh, sum(self_consumed_wh)::int8 AS self_consumed_wh,
-       sum(from_community_wh)::int8 AS from_community_wh, sum(from_grid_wh)::int8 AS from_grid_wh, sum(production_wh)::int8 AS production_wh,
-       sum(to_community_wh)::int8 AS to_community_wh, sum(to_grid_wh)::int8 AS to_grid_wh,
-       sum(allocated_from_community_wh)::int8 AS allocated_from_community_wh, sum(community_grid_origin_wh)::int8 AS community_grid_origin_wh,
-       bool_and(quality = 'missing') AS missing, bool_or(quality = 'missing') AS incomplete,
-       bool_or(quality = 'estimated') AS estimated, bool_or(provisional) AS provisional
-     FROM member_energy WHERE community_id = $1 AND start >= $2 AND start < $3 GROUP BY start ORDER BY start`,
-    [communityId, new Date(fromMs), new Date(toMs)],
+  if (toMs <= fromMs) return [];
+  const rows = await db.query<SumRow & { q: number; missing: boolean; incomplete: boolean; estimated: boolean; provisional: boolean }>(
+    `SELECT e.q, ${SUMS}, bool_and(e.quality = 2) AS missing, bool_or(e.quality = 2) AS incomplete,
+       bool_or(e.quality = 1) AS estimated, bool_or(e.provisional) AS provisional
+     FROM ${COMMUNITY_QUARTERS} GROUP BY e.q ORDER BY e.q`,
+    communityRange(communityId, fromMs, toMs),
   );
-  return rows.map(toQuarter);
+  return rows.map((r) => ({
+    startMs: r.q * QUARTER_HOUR_MS,
+    consumptionWh: r.consumption_wh, selfConsumedWh: r.self_consumed_wh, fromCommunityWh: r.from_community_wh, fromGridWh: r.from_grid_wh,
+    productionWh: r.production_wh, toCommunityWh: r.to_community_wh, toGridWh: r.to_grid_wh,
+    allocatedFromCommunityWh: r.allocated_from_community_wh, communityGridOriginWh: r.community_grid_origin_wh,
+    missing: r.missing, incomplete: r.incomplete, estimated: r.estimated, provisional: r.provisional,
+  }));
 }
 
 /** Each member's energy in [fromMs, toMs) summed, for the members of the community with stored quarter hours there. */
 export async function memberTotals(db: Queryable, communityId: string, fromMs: number, toMs: number): Promise<Map<string, EnergyBySource>> {
-  const rows = await db.query<{ member_id: string; consumption_wh: number; self_consumed_wh: number; from_community_wh: number; from_grid_wh: number;
-    production_wh: number; to_community_wh: number; to_grid_wh: number }>(
-    `SELECT member_id, sum(consumption_wh)::int8 AS consumption_wh, sum(self_consumed_wh)::int8 AS self_consumed_wh,
-       sum(from_community_wh)::int8 AS from_community_wh, sum(from_grid_wh)::int8 AS from_grid_wh, sum(production_wh)::int8 AS production_wh,
-       sum(to_community_wh)::int8 AS to_community_wh, sum(to_grid_wh)::int8 AS to_grid_wh
-     FROM member_energy WHERE community_id = $1 AND start >= $2 AND start < $3 GROUP BY member_id`,
-    [communityId, new Date(fromMs), new Date(toMs)],
+  if (toMs <= fromMs) return new Map();
+  const rows = await db.query<SumRow & { member_id: string }>(
+    `SELECT e.member_id, ${SUMS} FROM ${COMMUNITY_QUARTERS} GROUP BY e.member_id`,
+    communityRange(communityId, fromMs, toMs),
   );
   return new Map(rows.map((r) => [r.member_id, {
     consumptionWh: r.consumption_wh, selfConsumedWh: r.self_consumed_wh, fromCommunityWh: r.from_community_wh, fromGridWh: r.from_grid_wh,
@@ -99,68 +167,61 @@ export async function memberTotals(db: Queryable, communityId: string, fromMs: n
 
 /** The members of the community with a stored quarter hour in [fromMs, toMs). */
 export async function membersWithEnergy(db: Queryable, communityId: string, fromMs: number, toMs: number): Promise<Set<string>> {
+  if (toMs <= fromMs) return new Set();
   const rows = await db.query<{ member_id: string }>(
-    'SELECT DISTINCT member_id FROM member_energy WHERE community_id = $1 AND start >= $2 AND start < $3',
-    [communityId, new Date(fromMs), new Date(toMs)],
+    `SELECT DISTINCT e.member_id FROM ${COMMUNITY_QUARTERS}`, communityRange(communityId, fromMs, toMs),
   );
   return new Set(rows.map((r) => r.member_id));
 }
 
-/** member_energy's value columns, in the order the write statement's arrays carry them. */
-const ENERGY_COLUMNS = ['import_wh', 'export_wh', 'consumption_wh', 'self_consumed_wh', 'from_community_wh', 'from_grid_wh', 'production_wh',
-  'to_community_wh', 'to_grid_wh', 'allocated_from_community_wh', 'community_grid_origin_wh', 'quality', 'provisional'] as const;
-const STORED = ENERGY_COLUMNS.map((c) => `member_energy.${c}`).join(', ');
-const NEW = ENERGY_COLUMNS.map((c) => `EXCLUDED.${c}`).join(', ');
+/** The community's stored days of one UTC day (`dayMs` its 00:00), by member: what a chunk of that day merges into. */
+export async function communityDay(db: Queryable, communityId: string, dayMs: number): Promise<Map<string, MemberDay>> {
+  const days = await storedDays(db, 'community_id', communityId, dayMs, dayMs + DAY_MS);
+  return new Map(days.map(({ day }) => [day.memberId, day]));
+}
 
 /**
- * Stores the split of `startsMs` (a chunk of one community) in one statement: the new rows are
- * upserted, and only rows whose values changed are written (a recomputation that comes to the
- * same figures writes nothing, computed_at included); stored rows of those quarter hours that
- * are not among the new ones go (a member who takes no part there any more: a start moved, a
- * departure). Members and quarter hours travel once each, the rows refer to them by position:
- * the statement's arrays are integers, which both drivers encode and the server parses far
- * faster than a uuid and a timestamp per row.
+ * Stores what a chunk changed in one UTC day of a community, in one statement: the changed days
+ * are upserted whole (and, should a row be stored meanwhile with the same slots, not rewritten),
+ * and the day's stored rows of members not `present` any more go (a member who takes no part
+ * there now). The days travel as one flat array per column, member k's slots at
+ * (k − 1) × 96 + 1 … k × 96, which the statement slices: no row or array literal per member.
  */
-export async function writeMemberQuarters(tx: Queryable, communityId: string, rows: readonly MemberQuarter[], startsMs: readonly number[]): Promise<void> {
-  const starts = startsMs.map((ms) => new Date(ms));
-  const memberPosition = new Map<string, number>();
-  const startPosition = new Map(startsMs.map((ms, i) => [ms, i + 1]));
-  const qualities: readonly Quality[] = ['measured', 'estimated', 'missing'];
-  const n = rows.length;
-  const member = new Array<number>(n);
-  const start = new Array<number>(n);
-  const quality = new Array<number>(n);
-  for (let k = 0; k < n; k++) {
-    const row = rows[k]!;
-    let position = memberPosition.get(row.memberId);
-    if (position === undefined) { position = memberPosition.size + 1; memberPosition.set(row.memberId, position); }
-    member[k] = position;
-    start[k] = startPosition.get(row.startMs)!;
-    quality[k] = qualities.indexOf(row.quality) + 1;
-  }
-  const col = (k: keyof MemberQuarter) => rows.map((r) => r[k]);
+export async function writeMemberDays(tx: Queryable, communityId: string, dayMs: number, changes: DayChanges): Promise<void> {
+  const slices = DAY_COLUMNS.map((c, k) => `($${k + 5}::${c === 'quality' ? 'int2' : c === 'provisional' ? 'bool' : 'int4'}[])[(k - 1) * 96 + 1 : k * 96] AS ${c}`);
+  const stored = DAY_COLUMNS.map((c) => `member_energy_days.${c}`).join(', ');
+  const excluded = DAY_COLUMNS.map((c) => `EXCLUDED.${c}`).join(', ');
   await tx.query(
-    `WITH new AS (
-       SELECT ($2::uuid[])[m] AS member_id, ($3::timestamptz[])[s] AS start, i, e, c, sc, fc, fg, p, tc, tg, a, go, ($4::text[])[q] AS quality, pr
-       FROM unnest($5::int4[], $6::int4[], $7::int8[], $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::int8[],
-         $13::int8[], $14::int8[], $15::int8[], $16::int8[], $17::int8[], $18::int4[], $19::bool[]) AS u(m, s, i, e, c, sc, fc, fg, p, tc, tg, a, go, q, pr)
-     ), gone AS (
-       DELETE FROM member_energy stored WHERE stored.community_id = $1 AND stored.start = ANY($3::timestamptz[])
-         AND NOT EXISTS (SELECT 1 FROM new WHERE new.member_id = stored.member_id AND new.start = stored.start)
+    `WITH gone AS (
+       DELETE FROM member_energy_days WHERE community_id = $1 AND day = $2::date AND member_id <> ALL($4::uuid[])
      )
-     INSERT INTO member_energy (member_id, start, community_id, ${ENERGY_COLUMNS.join(', ')}, computed_at)
-     SELECT member_id, start, $1, i, e, c, sc, fc, fg, p, tc, tg, a, go, quality, pr, now() FROM new
-     ON CONFLICT (member_id, start, community_id) DO UPDATE SET (${ENERGY_COLUMNS.join(', ')}, computed_at) = (${NEW}, EXCLUDED.computed_at)
-     WHERE (${STORED}) IS DISTINCT FROM (${NEW})`,
-    [communityId, [...memberPosition.keys()], starts, qualities, member, start, col('importWh'), col('exportWh'),
-      col('consumptionWh'), col('selfConsumedWh'), col('fromCommunityWh'), col('fromGridWh'), col('productionWh'), col('toCommunityWh'),
-      col('toGridWh'), col('allocatedFromCommunityWh'), col('communityGridOriginWh'), quality, col('provisional')],
+     INSERT INTO member_energy_days (community_id, day, member_id, ${DAY_COLUMNS.join(', ')})
+     SELECT $1, $2::date, ($3::uuid[])[k], ${slices.join(', ')} FROM generate_series(1, cardinality($3::uuid[])) AS k
+     ON CONFLICT (community_id, day, member_id) DO UPDATE SET (${DAY_COLUMNS.join(', ')}, computed_at) = (${excluded}, now())
+     WHERE (${stored}) IS DISTINCT FROM (${excluded})`,
+    [communityId, new Date(dayMs).toISOString().slice(0, 10), changes.write.map((d) => d.memberId), changes.present,
+      ...DAY_ENERGY_KEYS.map((key) => arrayLiteral(changes.write, (d) => d[key])), arrayLiteral(changes.write, (d) => d.quality),
+      arrayLiteral(changes.write, (d) => d.provisional)],
   );
 }
 
-/** Deletes every member_energy row of a community that is gone (it has no foreign key to members). */
+/**
+ * One column of the days as a single flat array literal (`{1,NULL,…}`), joined natively: the
+ * drivers' array encoding escapes every element on its own, which was the larger part of the
+ * write. Array.join writes null as an empty string, which an array literal does not accept, so a
+ * day with empty slots spells them out; booleans join as true/false, which PostgreSQL reads.
+ */
+function arrayLiteral(days: readonly MemberDay[], column: (day: MemberDay) => readonly (number | boolean | null)[]): string {
+  const parts = days.map((day) => {
+    const values = column(day);
+    return values.includes(null) ? values.map((v) => v ?? 'NULL').join(',') : values.join(',');
+  });
+  return `{${parts.join(',')}}`;
+}
+
+/** Deletes every stored day of a community that is gone (member energy has no foreign key to members). */
 export async function deleteCommunityEnergy(tx: Queryable, communityId: string): Promise<void> {
-  await tx.query('DELETE FROM member_energy WHERE community_id = $1', [communityId]);
+  await tx.query('DELETE FROM member_energy_days WHERE community_id = $1', [communityId]);
 }
 
 // ── battery_pools ───────────────────────────────────────────────────────────────────────────

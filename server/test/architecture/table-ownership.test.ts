@@ -55,7 +55,7 @@ describe('table ownership', () => {
   it('knows the tables and who owns them from the migrations', () => {
     expect(owners.get('readings')).toBe('ingest');
     expect(owners.get('intervals')).toBe('intervals');
-    expect(owners.get('member_energy')).toBe('sharing');
+    expect(owners.get('member_energy_days')).toBe('sharing');
     expect(owners.get('settlements')).toBe('billing');
     expect(owners.get('event_outbox')).toBe('platform/events');
     expect(owners.size).toBeGreaterThan(40);

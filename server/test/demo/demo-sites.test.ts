@@ -7,6 +7,7 @@ import { sessionCookie, startTestPlatform, type TestPlatform } from '../support/
 import { DEMO_MANAGER_EMAIL, DEMO_PASSWORD, demoDeviceId, demoMemberEmail, ensureDemoCommunity } from '../../src/demo/seed.js';
 import { startDemoSimulation } from '../../src/demo/simulation.js';
 import { GARDEN_HOUSE, SITE_WITH_INVERTER, sunnyStreetDevices } from '../../src/simulator/sites.js';
+import { memberQuarters } from '../../src/sharing/index.js';
 
 const QUARTER = 15 * 60_000;
 
@@ -70,10 +71,10 @@ describe('the demo community\'s sites and devices', () => {
     expect(homeRows.length).toBeGreaterThanOrEqual(2);
     expect(gardenRows.length).toBeGreaterThanOrEqual(2);
     const start = gardenRows[0]!.start;
-    const energy = await tp.platform.db.query<{ import_wh: number; quality: string }>(
-      'SELECT import_wh, quality FROM member_energy WHERE member_id = $1 AND start = $2', [home!.member_id, start]);
-    expect(energy[0]).toEqual({
-      import_wh: homeRows.find((r) => r.start.getTime() === start.getTime())!.import_wh + gardenRows[0]!.import_wh, quality: 'measured',
+    const [energy] = await memberQuarters(tp.platform.db, home!.member_id, start.getTime(), start.getTime() + 900_000);
+    // What the member imported (no battery behind these meters): from the community and from the grid.
+    expect({ importWh: energy!.fromCommunityWh + energy!.fromGridWh, missing: energy!.missing, estimated: energy!.estimated }).toEqual({
+      importWh: homeRows.find((r) => r.start.getTime() === start.getTime())!.import_wh + gardenRows[0]!.import_wh, missing: false, estimated: false,
     });
     // The member logs in and sees both sites.
     const login = await tp.call('POST', '/api/v1/auth/login', { body: { email: demoMemberEmail(2), password: DEMO_PASSWORD } });

@@ -6,6 +6,7 @@ import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { deviceCredentials, sasFor, type DeviceCredentials } from '../support/devices.js';
 import { addSite, bindNewDevice } from '../support/sites.js';
+import { memberQuarters } from '../../src/sharing/index.js';
 
 const QUARTER = 15 * 60_000;
 const FIVE_MINUTES = 5 * 60_000;
@@ -118,9 +119,8 @@ describe.each(storeKinds)('devices on one site on %s', (kind) => {
       [reader.deviceId, 'energy.import', at(9), 1_200_450], [reader.deviceId, 'energy.import', at(11), 1_200_550], [reader.deviceId, 'energy.import', at(12), 1_220_600],
     ]);
     // Never shared as measured: the member's quarter hour is missing, the others' provisional.
-    const member = await tp.platform.db.query<{ quality: string; consumption_wh: number }>(
-      'SELECT quality, consumption_wh FROM member_energy WHERE member_id = $1 AND start = $2', [w.memberIdA2, new Date(base + 3 * QUARTER)]);
-    expect(member).toEqual([{ quality: 'missing', consumption_wh: 0 }]);
+    const member = await memberQuarters(tp.platform.db, w.memberIdA2, base + 3 * QUARTER, base + 4 * QUARTER);
+    expect(member).toEqual([expect.objectContaining({ missing: true, consumptionWh: 0 })]);
     // The community's managers are told, once, in the app (the outbox hands intervals.quarantined to notifications); the member is not.
     await tp.platform.jobs.flush(OUTBOX_JOB);
     const told = async (token: string) => ((await tp.call('GET', '/api/v1/me/notifications', { token })).body.items as { event: string; params: Record<string, unknown> }[])

@@ -4,6 +4,7 @@ import { storeKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, joinA, PARTICIPATION_START, type Joiner, type World } from '../support/world.js';
 import { Q, storeIntervals } from './support/stored.js';
+import { memberQuarters } from '../../src/sharing/index.js';
 
 const HOUR = 3_600_000;
 
@@ -24,11 +25,8 @@ describe.each(storeKinds)('coefficient files through the API on %s', (kind) => {
   const upload = (file: string, query: string, token = w.managerA.token, contentType = 'text/csv') =>
     tp.call('PUT', `${url()}?${query}`, { token, rawBody: file, headers: { 'content-type': contentType } });
   const hourTotals = async (memberId: string) => {
-    const rows = await tp.platform.db.query<{ fc: string; tc: string }>(
-      'SELECT sum(from_community_wh)::text AS fc, sum(to_community_wh)::text AS tc FROM member_energy WHERE member_id = $1 AND start >= $2 AND start < $3',
-      [memberId, new Date(H), new Date(H + HOUR)],
-    );
-    return { fromCommunity: Number(rows[0]?.fc ?? 0), toCommunity: Number(rows[0]?.tc ?? 0) };
+    const quarters = await memberQuarters(tp.platform.db, memberId, H, H + HOUR);
+    return { fromCommunity: quarters.reduce((sum, q) => sum + q.fromCommunityWh, 0), toCommunity: quarters.reduce((sum, q) => sum + q.toCommunityWh, 0) };
   };
   const settle = () => tp.platform.sharing.flush();
 

@@ -5,7 +5,7 @@ import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 
 /**
- * member_energy has no foreign key to members (its check cost every row the sharing job writes):
+ * member_energy_days has no foreign key to members (its check cost every row the sharing job writes):
  * a deleted community's member energy goes after it through the durable `community.deleted`
  * subscriber; another community's stays, and a refused deletion deletes nothing.
  */
@@ -19,15 +19,18 @@ describe.each(storeKinds)('member energy of a deleted community on %s', (kind) =
   afterAll(async () => tp?.close());
 
   async function store(communityId: string, memberId: string): Promise<void> {
+    // Two days with every quarter hour stored as 100 Wh from the grid.
+    const slots = (value: string) => `array_fill(${value}, ARRAY[96])`;
     await tp.platform.db.query(
-      `INSERT INTO member_energy (member_id, start, community_id, import_wh, export_wh, consumption_wh, self_consumed_wh, from_community_wh,
-         from_grid_wh, production_wh, to_community_wh, to_grid_wh, allocated_from_community_wh, quality)
-       VALUES ($1, '2026-10-05T10:00:00Z', $2, 100, 0, 100, 0, 40, 60, 0, 0, 0, 40, 'measured'),
-              ($1, '2026-10-05T10:15:00Z', $2, 80, 0, 80, 0, 0, 80, 0, 0, 0, 0, 'measured')`,
+      `INSERT INTO member_energy_days (community_id, day, member_id, consumption_wh, self_consumed_wh, from_community_wh, from_grid_wh, production_wh,
+         to_community_wh, to_grid_wh, allocated_from_community_wh, community_grid_origin_wh, quality, provisional)
+       SELECT $2, d, $1, ${slots('100')}, ${slots('0')}, ${slots('0')}, ${slots('100')}, ${slots('0')}, ${slots('0')}, ${slots('0')}, ${slots('0')},
+         ${slots('0')}, ${slots('0::int2')}, ${slots('false')}
+       FROM unnest(ARRAY['2026-10-05', '2026-10-06']::date[]) AS u(d)`,
       [memberId, communityId]);
   }
   const rowsOf = async (communityId: string) =>
-    (await tp.platform.db.query<{ n: number }>('SELECT count(*)::int AS n FROM member_energy WHERE community_id = $1', [communityId]))[0]!.n;
+    (await tp.platform.db.query<{ n: number }>('SELECT count(*)::int AS n FROM member_energy_days WHERE community_id = $1', [communityId]))[0]!.n;
 
   it('deletes them once the deletion committed, and leaves another community\'s', async () => {
     await store(w.communityA, w.memberIdA);

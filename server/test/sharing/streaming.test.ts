@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb, storeKinds } from '../support/stores.js';
 import type { Db } from '../../src/platform/store/db.js';
-import { addPoint, Q, storeCommunity, storeIntervals, type StoredInterval } from './support/stored.js';
+import { addPoint, Q, storeCommunity, storeIntervals, storedRows, type StoredInterval } from './support/stored.js';
 import { markSharingDirty, processSharingDirty, QUARTERS_PER_CHUNK } from '../../src/sharing/service.js';
 import { provisionalFigures } from '../../src/operator/index.js';
 
@@ -38,15 +38,8 @@ async function seed(db: Db): Promise<string> {
   return c.id;
 }
 
-/** Every stored row of the community by member name and quarter hour (ids differ between communities). */
-async function stored(db: Db, communityId: string): Promise<unknown[]> {
-  return db.query(
-    `SELECT m.display_name, e.start, e.import_wh, e.export_wh, e.consumption_wh, e.self_consumed_wh, e.from_community_wh, e.from_grid_wh,
-       e.production_wh, e.to_community_wh, e.to_grid_wh, e.allocated_from_community_wh, e.community_grid_origin_wh, e.quality, e.provisional
-     FROM member_energy e JOIN members m ON m.id = e.member_id WHERE e.community_id = $1 ORDER BY e.start, m.display_name`,
-    [communityId],
-  );
-}
+/** Every stored quarter hour of the community by member name and quarter hour (ids differ between communities). */
+const stored = storedRows;
 
 async function pools(db: Db, communityId: string): Promise<unknown[]> {
   return db.query(
@@ -69,41 +62,43 @@ describe.each(storeKinds)('the sharing job in chunks on %s', (kind) => {
   let reference: { rows: unknown[]; pools: unknown[] };
   beforeAll(async () => {
     ({ db, close } = await openTestDb(kind));
-    // The same period split in one go (one chunk of every marked quarter hour) is the reference.
+    // The same period split a whole day per chunk (a chunk never crosses UTC midnight) is the reference.
     const whole = await seed(db);
     await runAll(db, QUARTERS);
     reference = { rows: await stored(db, whole), pools: await pools(db, whole) };
   });
   afterAll(() => close?.());
 
-  it('gives exactly the rows and battery pools of the same period split in one go', async () => {
+  it('gives exactly the rows and battery pools of whole days when a day is split in parts merged into its stored rows', async () => {
     expect(QUARTERS_PER_CHUNK).toBeLessThan(QUARTERS);
     expect(reference.rows).toHaveLength(QUARTERS * NAMES.length);
     expect(reference.rows.some((r) => (r as { provisional: boolean }).provisional)).toBe(true);
     expect(reference.pools.length).toBeGreaterThan(0);
-    const chunked = await seed(db);
-    await runAll(db);
-    expect(await stored(db, chunked)).toEqual(reference.rows);
-    expect(await pools(db, chunked)).toEqual(reference.pools);
+    for (const quartersPerChunk of [QUARTERS_PER_CHUNK, 20, 4]) {
+      const chunked = await seed(db);
+      await runAll(db, quartersPerChunk);
+      expect(await stored(db, chunked)).toEqual(reference.rows);
+      expect(await pools(db, chunked)).toEqual(reference.pools);
+    }
   });
 
   it('leaves no half-written day when the job dies mid-run, and finishes it on restart', async () => {
     const communityId = await seed(db);
     // The write of the second day fails (as a process dying there would end its transaction).
-    const secondDay = new Date(T0 + QUARTERS_PER_CHUNK * Q + 10 * Q);
+    const secondDay = new Date(T0 + QUARTERS_PER_CHUNK * Q).toISOString().slice(0, 10);
     await db.exec(`CREATE FUNCTION fail_second_day() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN RAISE EXCEPTION 'the process died'; END $$`);
-    await db.exec(`CREATE TRIGGER fail_second_day BEFORE INSERT ON member_energy FOR EACH ROW
-      WHEN (NEW.start = '${secondDay.toISOString()}' AND NEW.community_id = '${communityId}') EXECUTE FUNCTION fail_second_day()`);
+    await db.exec(`CREATE TRIGGER fail_second_day BEFORE INSERT ON member_energy_days FOR EACH ROW
+      WHEN (NEW.day = '${secondDay}' AND NEW.community_id = '${communityId}') EXECUTE FUNCTION fail_second_day()`);
     try {
       await expect(runAll(db)).rejects.toThrow(/the process died/);
     } finally {
-      await db.exec('DROP TRIGGER fail_second_day ON member_energy; DROP FUNCTION fail_second_day()');
+      await db.exec('DROP TRIGGER fail_second_day ON member_energy_days; DROP FUNCTION fail_second_day()');
     }
     // The first day is written and its marks cleared; nothing of the second day is, and all its marks stay.
-    const rows = (await stored(db, communityId)) as { start: Date }[];
+    const rows = await stored(db, communityId);
     expect(rows).toHaveLength(QUARTERS_PER_CHUNK * NAMES.length);
-    expect(rows.every((r) => r.start.getTime() < T0 + QUARTERS_PER_CHUNK * Q)).toBe(true);
+    expect(rows.every((r) => r.startMs < T0 + QUARTERS_PER_CHUNK * Q)).toBe(true);
     expect(await marksOf(db, communityId)).toEqual(Array.from({ length: QUARTERS - QUARTERS_PER_CHUNK }, (_, t) => T0 + (QUARTERS_PER_CHUNK + t) * Q));
     // Restarted, the job finishes the period as if nothing had happened.
     await runAll(db);
@@ -112,22 +107,22 @@ describe.each(storeKinds)('the sharing job in chunks on %s', (kind) => {
     expect(await pools(db, communityId)).toEqual(reference.pools);
   });
 
-  it('writes nothing when a recomputation comes to the same figures, and only the changed rows when it does not', async () => {
+  it('writes nothing when a recomputation comes to the same figures, and only the changed days when it does not', async () => {
     const communityId = await seed(db);
     await runAll(db);
-    // Each row's version (xmin changes whenever a row is written, rewritten or deleted and inserted again).
-    const versions = async () => new Map((await db.query<{ member_id: string; start: Date; v: string }>(
-      'SELECT member_id, start, xmin::text AS v FROM member_energy WHERE community_id = $1', [communityId],
-    )).map((r) => [`${r.member_id}|${r.start.getTime()}`, r.v]));
+    // Each member-day row's version (xmin changes whenever a row is written, rewritten or deleted and inserted again).
+    const versions = async () => new Map((await db.query<{ member_id: string; day: number; v: string }>(
+      `SELECT member_id, day - DATE '1970-01-01' AS day, xmin::text AS v FROM member_energy_days WHERE community_id = $1`, [communityId],
+    )).map((r) => [`${r.member_id}|${r.day * 96 * Q}`, r.v]));
     const before = await versions();
-    expect(before.size).toBe(QUARTERS * NAMES.length);
+    expect(before.size).toBe(Math.ceil(QUARTERS / 96) * NAMES.length);
     await db.transaction((tx) => markSharingDirty(tx, communityId, Array.from({ length: QUARTERS }, (_, t) => T0 + t * Q)));
     await runAll(db);
     expect(await marksOf(db, communityId)).toEqual([]);
     expect(await versions()).toEqual(before);
     expect(await stored(db, communityId)).toEqual(reference.rows);
 
-    // Anna imports more in one quarter hour: that quarter hour's rows are rewritten, no other.
+    // Anna imports more in one quarter hour: that day's rows of the members whose figures changed are rewritten, no other.
     const changed = T0 + 20 * Q;
     const anna = (await db.query<{ id: string }>(
       `SELECT p.id FROM metering_points p JOIN members m ON m.id = p.member_id WHERE m.community_id = $1 AND m.display_name = 'anna'`, [communityId],
@@ -137,7 +132,7 @@ describe.each(storeKinds)('the sharing job in chunks on %s', (kind) => {
     const after = await versions();
     const rewritten = [...after].filter(([k, v]) => before.get(k) !== v).map(([k]) => Number(k.split('|')[1]));
     expect(rewritten.length).toBeGreaterThan(0);
-    expect(new Set(rewritten)).toEqual(new Set([changed]));
+    expect(new Set(rewritten)).toEqual(new Set([Math.floor(changed / (96 * Q)) * 96 * Q]));
     expect(after.size).toBe(before.size);
   });
 });

@@ -326,7 +326,7 @@ export function splitCommunity(input: SplitInput): SplitOutput {
       let consumedCommunity = 0;
       for (let j = 0; j < points.length; j++) {
         const { point, iv } = points[j]!;
-        const flows = pointFlows(iv, fcParts[j]!, tcParts[j]!, () => poolBefore(point.id, startMs));
+        const flows = pointFlows(iv, fcParts[j]!, tcParts[j]!, poolBefore, point.id, startMs);
         if (flows.pool) keepPool(point.id, startMs, flows.pool);
         if (flows.estimated) row.quality = worst(row.quality, 'estimated');
         consumedCommunity += flows.fromCommunity;
@@ -356,15 +356,11 @@ interface Flows extends PointTotals {
 }
 
 /** One metering point's quarter hour by source; with a battery behind the meter, by its pool (asked for only then). */
-function pointFlows(iv: PointQuarter, fc: number, tc: number, poolBefore: () => BySource): Flows {
+function pointFlows(iv: PointQuarter, fc: number, tc: number, poolBefore: (pointId: string, startMs: number) => BySource, pointId: string, startMs: number): Flows {
   const imp = iv.importWh ?? 0;
   const exp = iv.exportWh ?? 0;
-  const plain = (estimated: boolean): Flows => {
-    const self = iv.pvWh === null ? 0 : Math.max(0, iv.pvWh - exp);
-    return { imp, exp, self, fromCommunity: fc, fromGrid: imp - fc, allocated: fc, toCommunity: tc, estimated };
-  };
-  if (iv.batteryChargeWh === null && iv.batteryDischargeWh === null) return plain(false);
-  const before = poolBefore();
+  if (iv.batteryChargeWh === null && iv.batteryDischargeWh === null) return plainFlows(iv, fc, tc, false);
+  const before = poolBefore(pointId, startMs);
   try {
     const [r] = trackBehindTheMeter([{
       importWh: imp, exportWh: exp, pvWh: iv.pvWh ?? 0, fromCommunityWh: fc,
@@ -375,8 +371,16 @@ function pointFlows(iv: PointQuarter, fc: number, tc: number, poolBefore: () => 
     if (!(error instanceof AllocationInputError)) throw error;
     // Meters that contradict each other (export + charge > import + PV + discharge): the battery
     // is not tracked in this quarter hour (its pool carries over), and the figures are estimated.
-    return { ...plain(true), pool: before, estimated: true };
+    return { ...plainFlows(iv, fc, tc, true), pool: before, estimated: true };
   }
+}
+
+/** A point's flows without a battery behind its meter (own PV used is PV − export where PV is measured). */
+function plainFlows(iv: PointQuarter, fc: number, tc: number, estimated: boolean): Flows {
+  const imp = iv.importWh ?? 0;
+  const exp = iv.exportWh ?? 0;
+  const self = iv.pvWh === null ? 0 : Math.max(0, iv.pvWh - exp);
+  return { imp, exp, self, fromCommunity: fc, fromGrid: imp - fc, allocated: fc, toCommunity: tc, estimated };
 }
 
 interface MemberQuarterBuilder extends PointTotals {

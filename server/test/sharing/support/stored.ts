@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../../src/platform/store/db.js';
 import { markSharingDirty, processSharingDirty } from '../../../src/sharing/service.js';
+import { memberQuarters, type StoredQuarter } from '../../../src/sharing/store.js';
 import { provisionalFigures } from '../../../src/operator/index.js';
 
 export const Q = 900_000;
@@ -97,18 +98,21 @@ export interface EnergyRow {
   provisional: boolean;
 }
 
+/** A member's stored split of one quarter hour, read as the application reads it (sharing's store). */
 export async function memberRow(db: Db, memberId: string, start: number): Promise<EnergyRow | undefined> {
-  const rows = await db.query<Record<string, number | string | boolean>>(
-    `SELECT consumption_wh, self_consumed_wh, from_community_wh, from_grid_wh, production_wh, to_community_wh, to_grid_wh,
-       allocated_from_community_wh, community_grid_origin_wh, quality, provisional FROM member_energy WHERE member_id = $1 AND start = $2`,
-    [memberId, new Date(start)],
-  );
-  const r = rows[0];
+  const r = (await memberQuarters(db, memberId, start, start + Q))[0];
   if (!r) return undefined;
   return {
-    consumption: r.consumption_wh as number, self: r.self_consumed_wh as number, fromCommunity: r.from_community_wh as number,
-    fromGrid: r.from_grid_wh as number, production: r.production_wh as number, toCommunity: r.to_community_wh as number,
-    toGrid: r.to_grid_wh as number, allocated: r.allocated_from_community_wh as number, gridOrigin: r.community_grid_origin_wh as number,
-    quality: r.quality as string, provisional: r.provisional as boolean,
+    consumption: r.consumptionWh, self: r.selfConsumedWh, fromCommunity: r.fromCommunityWh, fromGrid: r.fromGridWh, production: r.productionWh,
+    toCommunity: r.toCommunityWh, toGrid: r.toGridWh, allocated: r.allocatedFromCommunityWh, gridOrigin: r.communityGridOriginWh,
+    quality: r.missing ? 'missing' : r.estimated ? 'estimated' : 'measured', provisional: r.provisional,
   };
+}
+
+/** Every stored quarter hour of a community's members, by quarter hour then member name (ids differ between communities). */
+export async function storedRows(db: Db, communityId: string): Promise<(StoredQuarter & { name: string })[]> {
+  const members = await db.query<{ id: string; name: string }>('SELECT id, display_name AS name FROM members WHERE community_id = $1', [communityId]);
+  const rows: (StoredQuarter & { name: string })[] = [];
+  for (const m of members) for (const q of await memberQuarters(db, m.id, -Infinity, Infinity)) rows.push({ ...q, name: m.name });
+  return rows.sort((a, b) => a.startMs - b.startMs || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
