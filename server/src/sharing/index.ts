@@ -12,4 +12,4 @@ export { writeCo2 } from './store.js';
 export { getRule } from './domain/allocation/index.js';
 export { type CoefficientPeriod, type ShareVersion, splitCommunity } from './domain/community-split.js';
 export { loadCoefficientPeriods, loadShareVersions } from './store.js';
-export { type OperatorAllocation, type StoredQuarter, communityQuarters, loadCo2Intensity, memberQuarters, membersWithEnergy } from './store.js';
+export { type MemberEnergyColumns, type OperatorAllocation, type StoredQuarter, communityQuarters, loadCo2Intensity, memberEnergyColumns, memberQuarters, membersWithEnergy } from './store.js';

@@ -66,6 +66,49 @@ export async function memberQuarters(db: Queryable, memberId: string, fromMs: nu
   return rows.map(toQuarter);
 }
 
+/** One member's stored quarter hours of a range as columns: position i of every array is the quarter hour startsMs[i]. */
+export interface MemberEnergyColumns {
+  memberId: string;
+  /** Ascending quarter-hour starts in [fromMs, toMs) that have a stored value. */
+  startsMs: number[];
+  consumptionWh: number[]; selfConsumedWh: number[]; fromCommunityWh: number[]; fromGridWh: number[];
+  productionWh: number[]; toCommunityWh: number[]; toGridWh: number[];
+  allocatedFromCommunityWh: number[]; communityGridOriginWh: number[];
+  quality: Quality[];
+  provisional: boolean[];
+}
+
+interface ColumnsRow {
+  member_id: string; starts_ms: number[]; consumption_wh: number[]; self_consumed_wh: number[]; from_community_wh: number[]; from_grid_wh: number[];
+  production_wh: number[]; to_community_wh: number[]; to_grid_wh: number[]; allocated_from_community_wh: number[]; community_grid_origin_wh: number[];
+  quality: Quality[]; provisional: boolean[];
+}
+
+/**
+ * The community's member energy in [fromMs, toMs) as one row of arrays per member (sorted by
+ * member id), for readers that sum a period (settlement): a member's day travels as 13 arrays
+ * instead of 96 row objects with a timestamp each. Values are cast to float8, which both drivers
+ * hand over as JS numbers (exact: whole Wh far below 2^53).
+ */
+export async function memberEnergyColumns(db: Queryable, communityId: string, fromMs: number, toMs: number): Promise<MemberEnergyColumns[]> {
+  const column = (name: string) => `array_agg(${name}::float8 ORDER BY start) AS ${name}`;
+  const rows = await db.query<ColumnsRow>(
+    `SELECT member_id::text AS member_id, array_agg(date_part('epoch', start) * 1000 ORDER BY start) AS starts_ms,
+       ${['consumption_wh', 'self_consumed_wh', 'from_community_wh', 'from_grid_wh', 'production_wh', 'to_community_wh', 'to_grid_wh',
+         'allocated_from_community_wh', 'community_grid_origin_wh'].map(column).join(', ')},
+       array_agg(quality ORDER BY start) AS quality, array_agg(provisional ORDER BY start) AS provisional
+     FROM member_energy WHERE community_id = $1 AND start >= $2 AND start < $3 GROUP BY member_id ORDER BY member_id`,
+    [communityId, new Date(fromMs), new Date(toMs)],
+  );
+  return rows.map((r) => ({
+    memberId: r.member_id, startsMs: r.starts_ms,
+    consumptionWh: r.consumption_wh, selfConsumedWh: r.self_consumed_wh, fromCommunityWh: r.from_community_wh, fromGridWh: r.from_grid_wh,
+    productionWh: r.production_wh, toCommunityWh: r.to_community_wh, toGridWh: r.to_grid_wh,
+    allocatedFromCommunityWh: r.allocated_from_community_wh, communityGridOriginWh: r.community_grid_origin_wh,
+    quality: r.quality, provisional: r.provisional,
+  }));
+}
+
 /** The community's quarter hours in [fromMs, toMs), summed over its members, ascending. */
 export async function communityQuarters(db: Queryable, communityId: string, fromMs: number, toMs: number): Promise<StoredQuarter[]> {
   const rows = await db.query<QuarterRow>(
