@@ -84,29 +84,52 @@ interface ColumnsRow {
   quality: Quality[]; provisional: boolean[];
 }
 
+const COLUMN_NAMES = ['consumption_wh', 'self_consumed_wh', 'from_community_wh', 'from_grid_wh', 'production_wh', 'to_community_wh', 'to_grid_wh',
+  'allocated_from_community_wh', 'community_grid_origin_wh'] as const;
+
 /**
  * The community's member energy in [fromMs, toMs) as one row of arrays per member (sorted by
  * member id), for readers that sum a period (settlement): a member's day travels as 13 arrays
  * instead of 96 row objects with a timestamp each. Values are cast to float8, which both drivers
- * hand over as JS numbers (exact: whole Wh far below 2^53).
+ * hand over as JS numbers (exact: whole Wh far below 2^53). The rows are sorted once by member
+ * and start and aggregated in that order, instead of one sort per array (`array_agg(… ORDER BY
+ * start)` sorts each of the 13 separately: about half of the query's time on PostgreSQL); as SQL
+ * does not promise that order to the aggregate, it is checked here and restored where it was not kept.
  */
 export async function memberEnergyColumns(db: Queryable, communityId: string, fromMs: number, toMs: number): Promise<MemberEnergyColumns[]> {
-  const column = (name: string) => `array_agg(${name}::float8 ORDER BY start) AS ${name}`;
   const rows = await db.query<ColumnsRow>(
-    `SELECT member_id::text AS member_id, array_agg(date_part('epoch', start) * 1000 ORDER BY start) AS starts_ms,
-       ${['consumption_wh', 'self_consumed_wh', 'from_community_wh', 'from_grid_wh', 'production_wh', 'to_community_wh', 'to_grid_wh',
-         'allocated_from_community_wh', 'community_grid_origin_wh'].map(column).join(', ')},
-       array_agg(quality ORDER BY start) AS quality, array_agg(provisional ORDER BY start) AS provisional
-     FROM member_energy WHERE community_id = $1 AND start >= $2 AND start < $3 GROUP BY member_id ORDER BY member_id`,
+    `SELECT member_id, array_agg(date_part('epoch', start) * 1000) AS starts_ms,
+       ${COLUMN_NAMES.map((name) => `array_agg(${name}::float8) AS ${name}`).join(', ')},
+       array_agg(quality) AS quality, array_agg(provisional) AS provisional
+     FROM (SELECT member_id, start, ${COLUMN_NAMES.join(', ')}, quality, provisional FROM member_energy
+           WHERE community_id = $1 AND start >= $2 AND start < $3 ORDER BY member_id, start) AS ordered
+     GROUP BY member_id`,
     [communityId, new Date(fromMs), new Date(toMs)],
   );
-  return rows.map((r) => ({
+  return rows.map((r) => inStartOrder({
     memberId: r.member_id, startsMs: r.starts_ms,
     consumptionWh: r.consumption_wh, selfConsumedWh: r.self_consumed_wh, fromCommunityWh: r.from_community_wh, fromGridWh: r.from_grid_wh,
     productionWh: r.production_wh, toCommunityWh: r.to_community_wh, toGridWh: r.to_grid_wh,
     allocatedFromCommunityWh: r.allocated_from_community_wh, communityGridOriginWh: r.community_grid_origin_wh,
     quality: r.quality, provisional: r.provisional,
-  }));
+  })).sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0));
+}
+
+/** The member's columns with every array in ascending order of start (as they come, when they came so). */
+export function inStartOrder(columns: MemberEnergyColumns): MemberEnergyColumns {
+  const starts = columns.startsMs;
+  let ascending = true;
+  for (let i = 1; i < starts.length && ascending; i++) ascending = starts[i - 1]! < starts[i]!;
+  if (ascending) return columns;
+  const order = starts.map((_, i) => i).sort((a, b) => starts[a]! - starts[b]!);
+  const reorder = <T>(values: T[]) => order.map((i) => values[i]!);
+  return {
+    memberId: columns.memberId, startsMs: reorder(columns.startsMs),
+    consumptionWh: reorder(columns.consumptionWh), selfConsumedWh: reorder(columns.selfConsumedWh), fromCommunityWh: reorder(columns.fromCommunityWh),
+    fromGridWh: reorder(columns.fromGridWh), productionWh: reorder(columns.productionWh), toCommunityWh: reorder(columns.toCommunityWh),
+    toGridWh: reorder(columns.toGridWh), allocatedFromCommunityWh: reorder(columns.allocatedFromCommunityWh),
+    communityGridOriginWh: reorder(columns.communityGridOriginWh), quality: reorder(columns.quality), provisional: reorder(columns.provisional),
+  };
 }
 
 /** The community's quarter hours in [fromMs, toMs), summed over its members, ascending. */

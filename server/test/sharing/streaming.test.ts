@@ -4,7 +4,7 @@ import type { Db } from '../../src/platform/store/db.js';
 import { addPoint, Q, storeCommunity, storeIntervals, type StoredInterval } from './support/stored.js';
 import { markSharingDirty, processSharingDirty, QUARTERS_PER_CHUNK } from '../../src/sharing/service.js';
 import { provisionalFigures } from '../../src/operator/index.js';
-import { memberEnergyColumns, memberQuarters } from '../../src/sharing/store.js';
+import { inStartOrder, memberEnergyColumns, memberQuarters, type MemberEnergyColumns } from '../../src/sharing/store.js';
 
 const T0 = Date.UTC(2026, 9, 5, 0, 0);
 /** Two and a half days: the job takes them a day at a time, in three transactions. */
@@ -177,5 +177,18 @@ describe.each(storeKinds)('the sharing job in chunks on %s', (kind) => {
     // An empty range, and another community's range, have no entry.
     expect(await memberEnergyColumns(db, communityId, toMs, toMs)).toEqual([]);
     expect(await memberEnergyColumns(db, communityId, T0 - 96 * Q, T0)).toEqual([]);
+  });
+});
+
+describe('member energy columns out of order', () => {
+  it('are put in order of start, every column alike (SQL does not promise the aggregate its input order)', () => {
+    const column = (values: number[]): MemberEnergyColumns => ({
+      memberId: 'm', startsMs: values.map((v) => v * Q), consumptionWh: values, selfConsumedWh: values.map((v) => v + 1), fromCommunityWh: values,
+      fromGridWh: values, productionWh: values, toCommunityWh: values, toGridWh: values, allocatedFromCommunityWh: values, communityGridOriginWh: values,
+      quality: values.map((v) => (v === 2 ? 'missing' : 'measured')), provisional: values.map((v) => v === 3),
+    });
+    expect(inStartOrder(column([3, 1, 2]))).toEqual(column([1, 2, 3]));
+    const ordered = column([1, 2, 3]);
+    expect(inStartOrder(ordered)).toBe(ordered);
   });
 });
