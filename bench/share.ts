@@ -5,10 +5,12 @@
  * of this process, memory above the store's baseline), then one month's settlement. On PGlite
  * and on a scratch database of the PostgreSQL server DATABASE_URL names.
  * Run: npm run bench:share [-- --members N] [-- --days D] [-- --store pglite|postgres|both] [-- --no-settlement | --settlement-only] [-- --record]
- * `--settlement-only` seeds and shares once (untimed) and reports the settlement alone: wall, client and server CPU, memory.
+ * `--settlement-only` seeds and shares once (untimed) and reports the settlement alone: wall, client and server CPU, memory;
+ * `--cpu-prof FILE` writes a V8 CPU profile of the settlement alone (open it in Chrome DevTools or `npx speedscope`).
  * The 1,000-member month on PostgreSQL: -- --members 1000 --days 31 --store postgres
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb, type Db, type StoreConfig } from '../server/src/platform/store/db.js';
@@ -108,6 +110,23 @@ async function measure(db: Db, phase: () => Promise<unknown>): Promise<Cost> {
   return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, serverCpu, aboveBaselineMb: peakMb - baselineMb };
 }
 
+/** The phase under the V8 profiler when `--cpu-prof FILE` is given (only this phase: seeding and sharing would drown it). */
+async function profiled<T>(phase: () => Promise<T>): Promise<T> {
+  const file = process.argv.includes('--cpu-prof') ? process.argv[process.argv.indexOf('--cpu-prof') + 1] : undefined;
+  if (!file) return phase();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await phase();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
 async function run(store: StoreConfig, label: string) {
   const dir = mkdtempSync(join(tmpdir(), 'gridshare-bench-share-'));
   const db = await openDb(store.kind === 'pglite' ? { kind: 'pglite', dataDir: join(dir, 'db') } : store);
@@ -119,7 +138,7 @@ async function run(store: StoreConfig, label: string) {
     const share = await measure(db, async () => {
       while ((await processSharingDirty(db, provisionalFigures)) > 0) { /* until nothing is marked */ }
     });
-    const settlement = settle ? await measure(db, () => runSettlement(db, manager, communityId, PERIOD)) : undefined;
+    const settlement = settle ? await measure(db, () => profiled(() => runSettlement(db, manager, communityId, PERIOD))) : undefined;
     return { label, quarters, share, settlement, rss: peakRssMb() };
   } finally {
     await db.close();
