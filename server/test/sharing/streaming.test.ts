@@ -4,7 +4,7 @@ import type { Db } from '../../src/platform/store/db.js';
 import { addPoint, Q, storeCommunity, storeIntervals, type StoredInterval } from './support/stored.js';
 import { markSharingDirty, processSharingDirty, QUARTERS_PER_CHUNK } from '../../src/sharing/service.js';
 import { provisionalFigures } from '../../src/operator/index.js';
-import { inStartOrder, memberEnergyColumns, memberQuarters, type MemberEnergyColumns } from '../../src/sharing/store.js';
+import { inStartOrder, memberEnergyColumns, wholeNumbers, memberQuarters, type MemberEnergyColumns } from '../../src/sharing/store.js';
 
 const T0 = Date.UTC(2026, 9, 5, 0, 0);
 /** Two and a half days: the job takes them a day at a time, in three transactions. */
@@ -190,5 +190,10 @@ describe('member energy columns out of order', () => {
     expect(inStartOrder(column([3, 1, 2]))).toEqual(column([1, 2, 3]));
     const ordered = column([1, 2, 3]);
     expect(inStartOrder(ordered)).toBe(ordered);
+  });
+
+  it('are read from the lists the database sends as whole numbers, and anything else is refused', () => {
+    expect(wholeNumbers('0,17,-5,1796360998621,2147483647')).toEqual([0, 17, -5, 1796360998621, 2147483647]);
+    for (const bad of ['', '1,,2', '1.5', '1e3', '--1', '1-', 'NULL', '1,']) expect(() => wholeNumbers(bad)).toThrow(/not a list of whole numbers/);
   });
 });
