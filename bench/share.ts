@@ -4,10 +4,13 @@
  * leaves them; measured: the job working off every mark into member_energy_days (wall and CPU time
  * of this process, memory above the store's baseline), then one month's settlement. On PGlite
  * and on a scratch database of the PostgreSQL server DATABASE_URL names.
- * Run: npm run bench:share [-- --members N] [-- --days D] [-- --store pglite|postgres|both] [-- --no-settlement] [-- --record]
+ * Run: npm run bench:share [-- --members N] [-- --days D] [-- --store pglite|postgres|both] [-- --no-settlement | --settlement-only] [-- --record]
+ * `--settlement-only` seeds and shares once (untimed) and reports the settlement alone: wall, client and server CPU, memory;
+ * `--cpu-prof FILE` writes a V8 CPU profile of the settlement alone (open it in Chrome DevTools or `npx speedscope`).
  * The 1,000-member month on PostgreSQL: -- --members 1000 --days 31 --store postgres
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb, type Db, type StoreConfig } from '../server/src/platform/store/db.js';
@@ -24,7 +27,8 @@ const arg = (name: string, fallback: number) => Number(process.argv[process.argv
 const members = arg('--members', 200);
 const days = arg('--days', 32);
 const storeArg = process.argv.includes('--store') ? process.argv[process.argv.indexOf('--store') + 1] : 'both';
-const settle = !process.argv.includes('--no-settlement');
+const settlementOnly = process.argv.includes('--settlement-only');
+const settle = settlementOnly || !process.argv.includes('--no-settlement');
 const Q = 900_000;
 const PERIOD = '2026-10';
 
@@ -83,6 +87,46 @@ function serverCpuBetween(before: Map<number, number> | undefined, after: Map<nu
   return seconds;
 }
 
+/** What one phase cost: wall and this process's CPU, the server backends' CPU, the peak RSS above the RSS when it began. */
+interface Cost { seconds: number; cpuSeconds: number; serverCpu: number | undefined; aboveBaselineMb: number }
+
+async function measure(db: Db, phase: () => Promise<unknown>): Promise<Cost> {
+  // The baseline: this process once the store is open and seeded (PGlite runs in it).
+  const baselineMb = rssMb();
+  let peakMb = baselineMb;
+  const sampler = setInterval(() => { peakMb = Math.max(peakMb, rssMb()); }, 50);
+  const serverBefore = await serverCpuSeconds(db);
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  try {
+    await phase();
+  } finally {
+    clearInterval(sampler);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const serverCpu = serverCpuBetween(serverBefore, await serverCpuSeconds(db));
+  peakMb = Math.max(peakMb, rssMb());
+  return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, serverCpu, aboveBaselineMb: peakMb - baselineMb };
+}
+
+/** The phase under the V8 profiler when `--cpu-prof FILE` is given (only this phase: seeding and sharing would drown it). */
+async function profiled<T>(phase: () => Promise<T>): Promise<T> {
+  const file = process.argv.includes('--cpu-prof') ? process.argv[process.argv.indexOf('--cpu-prof') + 1] : undefined;
+  if (!file) return phase();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await phase();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
 async function run(store: StoreConfig, label: string) {
   const dir = mkdtempSync(join(tmpdir(), 'gridshare-bench-share-'));
   const db = await openDb(store.kind === 'pglite' ? { kind: 'pglite', dataDir: join(dir, 'db') } : store);
@@ -91,33 +135,11 @@ async function run(store: StoreConfig, label: string) {
     const { communityId, manager } = await benchCommunity(db);
     await db.query(`INSERT INTO tariffs (community_id, name, grid_price, community_price, feed_in_price, valid_from) VALUES ($1, 'T', 0.3, 0.15, 0.07, '2020-01-01')`, [communityId]);
     const quarters = await seed(db, communityId);
-    // The store's own baseline: this process once the store is open and seeded (PGlite runs in it).
-    const baselineMb = rssMb();
-    let peakMb = baselineMb;
-    const sampler = setInterval(() => { peakMb = Math.max(peakMb, rssMb()); }, 50);
-    const serverBefore = await serverCpuSeconds(db);
-    const cpuBefore = process.cpuUsage();
-    const started = performance.now();
-    try {
+    const share = await measure(db, async () => {
       while ((await processSharingDirty(db, provisionalFigures)) > 0) { /* until nothing is marked */ }
-    } finally {
-      clearInterval(sampler);
-    }
-    const shareSeconds = (performance.now() - started) / 1000;
-    const cpu = process.cpuUsage(cpuBefore);
-    const serverCpu = serverCpuBetween(serverBefore, await serverCpuSeconds(db));
-    peakMb = Math.max(peakMb, rssMb());
-    let settleSeconds: number | undefined;
-    let settleCpuSeconds: number | undefined;
-    if (settle) {
-      const settleCpuBefore = process.cpuUsage();
-      const settleStarted = performance.now();
-      await runSettlement(db, manager, communityId, PERIOD);
-      settleSeconds = (performance.now() - settleStarted) / 1000;
-      const settleCpu = process.cpuUsage(settleCpuBefore);
-      settleCpuSeconds = (settleCpu.user + settleCpu.system) / 1e6;
-    }
-    return { label, quarters, shareSeconds, shareCpuSeconds: (cpu.user + cpu.system) / 1e6, serverCpu, aboveBaselineMb: peakMb - baselineMb, settleSeconds, settleCpuSeconds, rss: peakRssMb() };
+    });
+    const settlement = settle ? await measure(db, () => profiled(() => runSettlement(db, manager, communityId, PERIOD))) : undefined;
+    return { label, quarters, share, settlement, rss: peakRssMb() };
   } finally {
     await db.close();
     rmSync(dir, { recursive: true, force: true });
@@ -137,15 +159,32 @@ if (process.env.DATABASE_URL && storeArg !== 'pglite') {
 }
 const loadAfter = loadavg()[0]!;
 
-const rows = results.map((r) => {
-  const memberQuarters = (members + 1) * r.quarters;
-  return `| ${r.label} | ${members.toLocaleString('en')} | ${r.quarters.toLocaleString('en')} | ${r.shareSeconds.toFixed(1)} | ${r.shareCpuSeconds.toFixed(1)} | ${r.serverCpu?.toFixed(1) ?? '–'} | ${Math.round(memberQuarters / r.shareSeconds).toLocaleString('en')} | ${Math.round(memberQuarters / (r.shareCpuSeconds + (r.serverCpu ?? 0))).toLocaleString('en')} | ${r.aboveBaselineMb} | ${r.settleSeconds?.toFixed(1) ?? '–'} | ${r.settleCpuSeconds?.toFixed(1) ?? '–'} | ${r.rss} |`;
-});
-const body = `Measured ${machine()} with \`npm run bench:share -- ${process.argv.slice(2).join(' ')}\`, 1-minute load average ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after: the sharing job working off every marked quarter hour of one community (dynamic rule, every tenth member a producer) from stored intervals into member_energy_days (a row per member and UTC day), then the settlement of the month (statements for every member). "Job CPU" is this process's user + system time during the job (PGlite runs inside it); "server CPU" that of the PostgreSQL backends of the scratch database (read from /proc, so only for a server on this machine); "per CPU-second" divides the member-quarter hours by both, which is the figure to compare on a loaded machine. "Above baseline" is the job's peak RSS minus the RSS once the store was open and seeded; peak RSS is the whole process.
+const cpuText = (seconds: number | undefined) => seconds?.toFixed(1) ?? '–';
+const settlementBody = () => {
+  const rows = results.map((r) => {
+    const s = r.settlement!;
+    return `| ${r.label} | ${members.toLocaleString('en')} | ${r.quarters.toLocaleString('en')} | ${s.seconds.toFixed(1)} | ${cpuText(s.cpuSeconds)} | ${cpuText(s.serverCpu)} | ${s.aboveBaselineMb} | ${r.rss} |`;
+  });
+  return `Measured ${machine()} with \`npm run bench:share -- ${process.argv.slice(2).join(' ')}\`, 1-minute load average ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after: the settlement of the month alone (statements for every member), after seeding and sharing it (not timed). "Client CPU" is this process's user + system time (PGlite runs inside it); "server CPU" that of the PostgreSQL backends of the scratch database (from /proc); "above baseline" the settlement's peak RSS (sampled every 50 ms) minus the RSS when it began; peak RSS is the whole process.
+
+| Store | Members | Quarter hours | Settlement (s) | Client CPU (s) | Server CPU (s) | Above baseline (MB) | Peak RSS (MB) |
+|---|---:|---:|---:|---:|---:|---:|---:|
+${rows.join('\n')}
+`;
+};
+const sharingBody = () => {
+  const rows = results.map((r) => {
+    const memberQuarters = (members + 1) * r.quarters;
+    const { share, settlement } = r;
+    return `| ${r.label} | ${members.toLocaleString('en')} | ${r.quarters.toLocaleString('en')} | ${share.seconds.toFixed(1)} | ${share.cpuSeconds.toFixed(1)} | ${cpuText(share.serverCpu)} | ${Math.round(memberQuarters / share.seconds).toLocaleString('en')} | ${Math.round(memberQuarters / (share.cpuSeconds + (share.serverCpu ?? 0))).toLocaleString('en')} | ${share.aboveBaselineMb} | ${settlement?.seconds.toFixed(1) ?? '–'} | ${cpuText(settlement?.cpuSeconds)} | ${r.rss} |`;
+  });
+  return `Measured ${machine()} with \`npm run bench:share -- ${process.argv.slice(2).join(' ')}\`, 1-minute load average ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after: the sharing job working off every marked quarter hour of one community (dynamic rule, every tenth member a producer) from stored intervals into member_energy_days (a row per member and UTC day), then the settlement of the month (statements for every member). "Job CPU" is this process's user + system time during the job (PGlite runs inside it); "server CPU" that of the PostgreSQL backends of the scratch database (read from /proc, so only for a server on this machine); "per CPU-second" divides the member-quarter hours by both, which is the figure to compare on a loaded machine. "Above baseline" is the job's peak RSS minus the RSS once the store was open and seeded; peak RSS is the whole process.
 
 | Store | Members | Quarter hours | Sharing job (s) | Job CPU (s) | Server CPU (s) | Member-quarter hours/s | per CPU-second | Above baseline (MB) | Settlement (s) | Settlement CPU (s) | Peak RSS (MB) |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 ${rows.join('\n')}
 `;
+};
+const body = settlementOnly ? settlementBody() : sharingBody();
 process.stdout.write(`${body}\n`);
-if (process.argv.includes('--record')) recordSection('Sharing job and settlement', body);
+if (process.argv.includes('--record')) recordSection(settlementOnly ? 'Settlement' : 'Sharing job and settlement', body);

@@ -8,11 +8,11 @@ import { createLocalClock, localDateOf, monthRange } from '../kernel/calendar.js
 import { flexRewardsOfPeriods } from '../flex/index.js';
 import { marketStatementFacts } from '../market/index.js';
 import { DATE_RANGE_TEXT, QUARTER_HOUR_MS } from '../kernel/time.js';
-import { loadCo2Intensity, memberQuarters, membersWithEnergy, toMemberInterval, type SavingsInput } from '../sharing/index.js';
-import { buildStatement, correctionFor, isBilledRole, type FlexRewardInput, type StatementDocument, type StatementView } from './domain/statement.js';
+import { loadCo2Intensity, memberEnergyColumns, membersWithEnergy, type SavingsInput } from '../sharing/index.js';
+import { buildStatement, correctionFor, isBilledRole, StatementAccumulator, StatementPricing, type FlexRewardInput, type StatementDocument, type StatementView } from './domain/statement.js';
 import { recordChange } from '../audit/index.js';
 import type { EventPublisher } from '../platform/events/index.js';
-import { closeDraft, communitySettlements, deleteStatements, findSettlement, findSettlementOfPeriod, findStatement, findStatementOfSequence, insertStatement, memberStatementList, openDraft, settlementStatements, type SettlementRecord, type StatementRecord } from './store.js';
+import { closeDraft, communitySettlements, deleteStatements, findSettlement, findSettlementOfPeriod, findStatement, findStatementOfSequence, insertStatements, memberStatementList, openDraft, settlementStatements, settlementStatementSummaries, settlementTotals, type NewStatement, type SettlementRecord, type StatementRecord } from './store.js';
 import { formatMinor, minorDigits, parseFixed } from '../kernel/money.js';
 import { issueInvoices } from './invoices.js';
 import { closingRefusal, expectedWindow, passedEnd, periodGaps, type PeriodGaps, type PointFacts, type PointWindow } from './domain/closing.js';
@@ -43,17 +43,11 @@ export interface Settlement {
   totals: { currency: string; amount: string; statements: number; corrections: number; fromCommunityWh: number; toCommunityWh: number };
 }
 
+/** The settlement with its statements' summaries and totals, summed by the database (no statement document is read). */
 async function settlementView(db: Queryable, record: SettlementRecord, currency: string): Promise<Settlement> {
-  const statements = await settlementStatements(db, record.id);
+  const statements = await settlementStatementSummaries(db, record.id);
+  const totals = await settlementTotals(db, record.id);
   const digits = minorDigits(currency);
-  let amount = 0n;
-  let fromCommunityWh = 0;
-  let toCommunityWh = 0;
-  for (const s of statements) {
-    amount += parseFixed(s.total, digits);
-    fromCommunityWh += s.document.energy.fromCommunityWh;
-    toCommunityWh += s.document.energy.toCommunityWh;
-  }
   return {
     id: record.id,
     communityId: record.communityId,
@@ -67,16 +61,16 @@ async function settlementView(db: Queryable, record: SettlementRecord, currency:
     statements: statements.map(summary),
     totals: {
       currency,
-      amount: formatMinor(amount, digits),
-      statements: statements.filter((s) => s.kind === 'statement').length,
-      corrections: statements.filter((s) => s.kind === 'correction').length,
-      fromCommunityWh,
-      toCommunityWh,
+      amount: formatMinor(parseFixed(totals.amount, digits), digits),
+      statements: totals.statements,
+      corrections: totals.corrections,
+      fromCommunityWh: totals.fromCommunityWh,
+      toCommunityWh: totals.toCommunityWh,
     },
   };
 }
 
-const summary = (s: StatementRecord): StatementSummary => ({
+const summary = (s: Omit<StatementRecord, 'document'>): StatementSummary => ({
   id: s.id, memberId: s.memberId, displayName: s.displayName, kind: s.kind, sequence: s.sequence,
   total: s.total, currency: s.currency, createdAt: s.createdAt,
 });
@@ -100,48 +94,60 @@ async function flexRewardsOfMonth(db: Queryable, community: Community, startMs: 
   return byMember;
 }
 
+/** Member-quarter hours a settlement reads at once: a few days of a small community, a day of a large one. */
+const MEMBER_QUARTERS_PER_READ = 100_000;
+const DAY_MS = 96 * QUARTER_HOUR_MS;
+
 /**
  * Fresh statements of every member of the period: active members with a site, anyone with energy in it or a flexibility reward.
  * Not a manager who only runs the community: sharing books the community battery's flows on its holder's row, and the
  * battery is the community's, so that energy makes nobody a producer to bill (`isBilledRole`, as on the Billing page).
+ * The period's member energy is read a few days at a time (`memberEnergyColumns`) and summed per member as it comes
+ * (`StatementAccumulator`): memory stays that of a chunk and one accumulator per member, whatever the community and period.
  */
 async function freshDocuments(db: Queryable, community: Community, period: string, startMs: number, endMs: number): Promise<StatementDocument[]> {
-  const withEnergy = await membersWithEnergy(db, community.id, startMs, endMs);
   const flexRewards = await flexRewardsOfMonth(db, community, startMs, endMs);
   const market = await marketStatementFacts(db, community.id, startMs, endMs);
-  const members = (await membersByName(db, community.id)).filter((m) => isBilledRole(m)
-    && ((m.state === 'active' && m.hasSite) || withEnergy.has(m.id) || flexRewards.has(m.id) || market.has(m.id)));
+  const members = await membersByName(db, community.id);
   const tariffs = await loadTariffs(db, community.id);
   const co2 = await loadCo2Intensity(db, community.id, startMs, endMs);
   // A draft of the running month expects only the quarter hours that have passed.
   const countedUntilMs = passedEnd(endMs, Date.now());
   const expected = Math.max(0, countedUntilMs - startMs) / QUARTER_HOUR_MS;
-  const documents: StatementDocument[] = [];
-  // One member at a time: a month of a large community's quarter hours would not fit at once.
-  for (const member of members) {
-    const rows = await memberQuarters(db, member.id, startMs, countedUntilMs);
-    const known = rows.filter((r) => !r.missing);
-    const statement = buildStatement({
-      memberId: member.id, periodStartMs: startMs, periodEndMs: endMs, timeZone: community.timeZone, currency: community.currency,
-      intervals: known.map(toMemberInterval), tariffs, co2, flexRewards: flexRewards.get(member.id), locale: community.locale,
-      market: market.get(member.id),
-    });
-    documents.push({
-      ...statement,
-      displayName: member.displayName,
-      communityName: community.name,
-      period,
-      timeZone: community.timeZone,
-      quarterHours: {
-        expected,
-        withData: known.length,
-        estimated: known.filter((r) => r.estimated).length,
-        missing: expected - known.length,
-        provisional: rows.filter((r) => r.provisional).length,
-      },
-    });
+  const pricing = new StatementPricing({ periodStartMs: startMs, periodEndMs: endMs, timeZone: community.timeZone, tariffs, co2 });
+  const accumulators = new Map<string, StatementAccumulator>();
+  const accumulatorOf = (memberId: string) => {
+    let accumulator = accumulators.get(memberId);
+    if (!accumulator) {
+      accumulator = new StatementAccumulator(pricing, {
+        memberId, currency: community.currency, flexRewards: flexRewards.get(memberId), locale: community.locale, market: market.get(memberId),
+      });
+      accumulators.set(memberId, accumulator);
+    }
+    return accumulator;
+  };
+  const chunkMs = Math.max(1, Math.floor(MEMBER_QUARTERS_PER_READ / (Math.max(1, members.length) * 96))) * DAY_MS;
+  for (let fromMs = startMs; fromMs < countedUntilMs; fromMs += chunkMs) {
+    for (const columns of await memberEnergyColumns(db, community.id, fromMs, Math.min(fromMs + chunkMs, countedUntilMs))) {
+      accumulatorOf(columns.memberId).addColumns(columns);
+    }
   }
-  return documents;
+  // Energy stored for quarter hours still to come (a running month) makes a member part of it too, as it always did.
+  const laterEnergy = countedUntilMs < endMs ? await membersWithEnergy(db, community.id, countedUntilMs, endMs) : new Set<string>();
+  return members.filter((m) => isBilledRole(m)
+    && ((m.state === 'active' && m.hasSite) || accumulators.has(m.id) || laterEnergy.has(m.id) || flexRewards.has(m.id) || market.has(m.id)))
+    .map((member) => {
+      const accumulator = accumulatorOf(member.id);
+      const counts = accumulator.quarterCounts();
+      return {
+        ...accumulator.statement(),
+        displayName: member.displayName,
+        communityName: community.name,
+        period,
+        timeZone: community.timeZone,
+        quarterHours: { expected, withData: counts.withData, estimated: counts.estimated, missing: expected - counts.withData, provisional: counts.provisional },
+      };
+    });
 }
 
 async function communityOf(db: Queryable, communityId: string): Promise<Community> {
@@ -164,7 +170,7 @@ export async function runSettlement(db: Db, principal: Principal, communityId: s
     const draftId = await openDraft(tx, communityId, period, range.startMs, range.endMs);
     if (draftId === undefined) throw new ConflictError(`${period} is closed; recompute it to issue corrections`);
     await deleteStatements(tx, draftId);
-    for (const doc of documents) await insertStatement(tx, draftId, communityId, doc, 'statement', 0);
+    await insertStatements(tx, draftId, communityId, documents.map((document) => ({ document, kind: 'statement' as const, sequence: 0 })));
     return draftId;
   });
   return (await loadSettlement(db, id, community.currency))!;
@@ -275,18 +281,21 @@ export async function recomputeSettlement(db: Db, principal: Principal, id: stri
     const before = await settlementView(tx, record, community.currency);
     const byMember = new Map<string, StatementRecord[]>();
     for (const s of await settlementStatements(tx, id)) byMember.set(s.memberId, [...(byMember.get(s.memberId) ?? []), s]);
-    const issued = new Set<string>();
+    const corrections: NewStatement[] = [];
     for (const doc of documents) {
       const previous = byMember.get(doc.memberId) ?? [];
       const correction = correctionFor(previous.map((s) => s.document), doc);
       if (!correction) continue;
-      const sequence = previous.length === 0 ? 1 : previous.length;
       // The fresh market section must not stand in for a correction that has none.
       const { market: _fresh, ...rest } = doc;
-      const statementId = await insertStatement(tx, id, record.communityId, { ...rest, ...correction }, 'correction', sequence);
-      await publish('statement.issued', { communityId: record.communityId, settlementId: id, statementId, memberId: doc.memberId, sequence });
-      issued.add(statementId);
+      corrections.push({ document: { ...rest, ...correction }, kind: 'correction', sequence: previous.length === 0 ? 1 : previous.length });
     }
+    const ids = await insertStatements(tx, id, record.communityId, corrections);
+    for (const [k, statementId] of ids.entries()) {
+      const { document, sequence } = corrections[k]!;
+      await publish('statement.issued', { communityId: record.communityId, settlementId: id, statementId, memberId: document.memberId, sequence });
+    }
+    const issued = new Set(ids);
     await issueInvoices(tx, community, record, (await settlementStatements(tx, id)).filter((s) => issued.has(s.id)), Date.now());
     const after = (await loadSettlement(tx, id, community.currency))!;
     await recordChange(publish, { kind: 'settlement', communityId: record.communityId, resourceId: id, action: 'recompute', before: trailed(before), after: trailed(after) });

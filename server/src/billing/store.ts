@@ -111,15 +111,56 @@ export async function deleteStatements(tx: Queryable, settlementId: string): Pro
   await tx.query('DELETE FROM statements WHERE settlement_id = $1', [settlementId]);
 }
 
-export async function insertStatement(
-  tx: Queryable, settlementId: string, communityId: string, doc: StatementDocument, kind: 'statement' | 'correction', sequence: number,
-): Promise<string> {
-  const [row] = await tx.query<{ id: string }>(
-    `INSERT INTO statements (settlement_id, community_id, member_id, display_name, kind, sequence, currency, total, document)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-    [settlementId, communityId, doc.memberId, doc.displayName, kind, sequence, doc.currency, doc.total, JSON.stringify(doc)],
+/** A statement or correction to store. */
+export interface NewStatement { document: StatementDocument; kind: 'statement' | 'correction'; sequence: number }
+
+/** Statements per INSERT: a large community's month goes in a few statements, each within the parameter and memory limits. */
+const STATEMENTS_PER_INSERT = 500;
+
+/** Stores statements (a batch per INSERT, as arrays) and returns their ids in the order given. */
+export async function insertStatements(tx: Queryable, settlementId: string, communityId: string, statements: readonly NewStatement[]): Promise<string[]> {
+  const ids = new Map<string, string>();
+  for (let i = 0; i < statements.length; i += STATEMENTS_PER_INSERT) {
+    const batch = statements.slice(i, i + STATEMENTS_PER_INSERT);
+    const rows = await tx.query<{ id: string; member_id: string; sequence: number }>(
+      `INSERT INTO statements (settlement_id, community_id, member_id, display_name, kind, sequence, currency, total, document)
+       SELECT $1, $2, m, n, k, s, c, t, d::jsonb FROM unnest($3::uuid[], $4::text[], $5::text[], $6::int4[], $7::text[], $8::text[], $9::text[])
+         AS u(m, n, k, s, c, t, d)
+       RETURNING id, member_id, sequence`,
+      [settlementId, communityId, batch.map((b) => b.document.memberId), batch.map((b) => b.document.displayName), batch.map((b) => b.kind),
+        batch.map((b) => b.sequence), batch.map((b) => b.document.currency), batch.map((b) => b.document.total), batch.map((b) => JSON.stringify(b.document))],
+    );
+    for (const row of rows) ids.set(`${row.member_id}|${row.sequence}`, row.id);
+  }
+  // (settlement, member, sequence) is unique: it names each new row.
+  return statements.map((s) => ids.get(`${s.document.memberId}|${s.sequence}`)!);
+}
+
+/** A settlement's statements and corrections without their documents, in settlementStatements' order. */
+export async function settlementStatementSummaries(db: Queryable, settlementId: string): Promise<Omit<StatementRecord, 'document'>[]> {
+  const rows = await db.query<Omit<StatementRow, 'document'>>(
+    `SELECT id, settlement_id, community_id, member_id, display_name, kind, sequence, currency, total, created_at
+     FROM statements WHERE settlement_id = $1 ORDER BY display_name, member_id, sequence`, [settlementId],
   );
-  return row!.id;
+  return rows.map((r) => ({
+    id: r.id, settlementId: r.settlement_id, communityId: r.community_id, memberId: r.member_id, displayName: r.display_name, kind: r.kind,
+    sequence: r.sequence, currency: r.currency, total: r.total, createdAt: r.created_at.toISOString(),
+  }));
+}
+
+/** Σ of a settlement's statement totals (exact, as a decimal string) and energy, and how many statements and corrections it has. */
+export async function settlementTotals(db: Queryable, settlementId: string): Promise<{
+  amount: string; statements: number; corrections: number; fromCommunityWh: number; toCommunityWh: number;
+}> {
+  const [row] = await db.query<{ amount: string; statements: number; corrections: number; from_community_wh: number; to_community_wh: number }>(
+    `SELECT coalesce(sum(total::numeric), 0)::text AS amount,
+       count(*) FILTER (WHERE kind = 'statement')::int AS statements, count(*) FILTER (WHERE kind = 'correction')::int AS corrections,
+       coalesce(sum((document #>> '{energy,fromCommunityWh}')::int8), 0)::float8 AS from_community_wh,
+       coalesce(sum((document #>> '{energy,toCommunityWh}')::int8), 0)::float8 AS to_community_wh
+     FROM statements WHERE settlement_id = $1`,
+    [settlementId],
+  );
+  return { amount: row!.amount, statements: row!.statements, corrections: row!.corrections, fromCommunityWh: row!.from_community_wh, toCommunityWh: row!.to_community_wh };
 }
 
 /** One member's statement of a settlement with this sequence (the one a correction follows). */

@@ -1,6 +1,7 @@
 import { energyCost, formatMinor, formatNano, minorDigits, parseFixed, parseNano, roundToMinor, type Nano } from '../../kernel/money.js';
-import { tariffSchedule, type TariffVersion } from './tariff-schedule.js';
-import { ENERGY_KEYS, type Co2Intensity, type EnergyBySource, type MemberInterval } from '../../kernel/energy.js';
+import { tariffSchedule, type PricesAt, type TariffVersion } from './tariff-schedule.js';
+import { ENERGY_KEYS, type Co2Intensity, type EnergyBySource, type MemberInterval, type Quality } from '../../kernel/energy.js';
+import { QUARTER_HOUR_MS } from '../../kernel/time.js';
 import { billingText } from './catalog.js';
 
 
@@ -142,103 +143,302 @@ export const tariffLineKey = (code: TariffLineCode) => `invoice.charge.${code}` 
  * rounded lines, and a line exists per tariff version in force during the period.
  */
 export function buildStatement(input: StatementInput): Statement {
-  if (input.periodEndMs <= input.periodStartMs) throw new StatementError('the period must end after it starts');
-  const digits = minorDigits(input.currency);
-  const pricesAt = tariffSchedule(input.tariffs, input.timeZone);
-  const lines = new Map<string, { code: TariffLineCode; tariff: TariffVersion; energyWh: number; exact: Nano }>();
-  const addLine = (code: TariffLineCode, tariff: TariffVersion, wh: number, exact: Nano) => {
-    if (wh === 0) return;
-    const key = `${code}|${tariff.id}`;
-    const line = lines.get(key) ?? { code, tariff, energyWh: 0, exact: 0n };
-    line.energyWh += wh;
-    line.exact += exact;
-    lines.set(key, line);
-  };
-
-  const marketSlots = new Set(input.market?.settledSlotsMs ?? []);
-  const energy = { consumptionWh: 0, selfConsumedWh: 0, fromCommunityWh: 0, fromGridWh: 0, productionWh: 0, toCommunityWh: 0, toGridWh: 0 };
-  let savings: Nano = 0n;
-  let co2MilliGrams = 0;
-  let unpriced = 0;
+  const accumulator = new StatementAccumulator(new StatementPricing(input), input);
   for (const interval of input.intervals) {
-    if (interval.startMs < input.periodStartMs || interval.startMs >= input.periodEndMs) {
-      throw new StatementError(`interval ${new Date(interval.startMs).toISOString()} lies outside the period`);
+    accumulator.addQuarter(interval.startMs, interval.selfConsumedWh, interval.fromCommunityWh, interval.fromGridWh, interval.toCommunityWh,
+      interval.toGridWh, interval.billedFromCommunityWh ?? interval.fromCommunityWh, interval.gridOriginCommunityWh ?? 0);
+  }
+  return accumulator.statement();
+}
+
+/** The period and what prices it: the same for every member of a settlement. */
+export interface PricingInput {
+  readonly periodStartMs: number;
+  readonly periodEndMs: number;
+  readonly timeZone: string;
+  readonly tariffs: readonly TariffVersion[];
+  readonly co2: Co2Intensity;
+}
+
+const NOT_LOOKED_UP = -2;
+const UNPRICED = -1;
+
+/**
+ * A period's prices per quarter hour, shared by every member's accumulator: each quarter hour's
+ * price segment (the tariff version and grid price in force: quarter hours of one segment are
+ * priced alike, so their energy can be summed before it is priced) and its CO2 intensity, each
+ * looked up once per quarter hour of the period whatever the number of members.
+ */
+export class StatementPricing {
+  readonly periodStartMs: number;
+  readonly periodEndMs: number;
+  /** The prices of each segment, by segment number. */
+  readonly segments: PricesAt[] = [];
+  /** Micrograms of CO2 per Wh (grams per kWh × 1000; the store keeps 3 decimals), by intensity number. */
+  readonly co2MicrogramsPerWh: bigint[] = [];
+  private readonly pricesAt: (utcMs: number) => PricesAt | undefined;
+  private readonly co2: Co2Intensity;
+  private readonly firstQuarter: number;
+  private readonly segmentOfQuarter: Int32Array;
+  private readonly intensityOfQuarter: Int32Array;
+  private readonly segmentNumbers = new Map<string, number>();
+  private readonly intensityNumbers = new Map<number, number>();
+
+  constructor(input: PricingInput) {
+    if (input.periodEndMs <= input.periodStartMs) throw new StatementError('the period must end after it starts');
+    this.periodStartMs = input.periodStartMs;
+    this.periodEndMs = input.periodEndMs;
+    this.pricesAt = tariffSchedule(input.tariffs, input.timeZone);
+    this.co2 = input.co2;
+    this.firstQuarter = Math.floor(input.periodStartMs / QUARTER_HOUR_MS);
+    const quarters = Math.ceil(input.periodEndMs / QUARTER_HOUR_MS) - this.firstQuarter;
+    this.segmentOfQuarter = new Int32Array(quarters).fill(NOT_LOOKED_UP);
+    this.intensityOfQuarter = new Int32Array(quarters).fill(NOT_LOOKED_UP);
+  }
+
+  /** The quarter hour's position in the period; refuses an instant outside it or between quarter hours. */
+  quarterOf(startMs: number): number {
+    if (!(startMs >= this.periodStartMs && startMs < this.periodEndMs)) {
+      throw new StatementError(`interval ${Number.isFinite(startMs) ? new Date(startMs).toISOString() : String(startMs)} lies outside the period`);
     }
-    const { selfConsumedWh, fromCommunityWh, fromGridWh, toCommunityWh, toGridWh } = interval;
+    if (startMs % QUARTER_HOUR_MS !== 0) throw new StatementError(`interval ${new Date(startMs).toISOString()} does not start on a quarter hour`);
+    return startMs / QUARTER_HOUR_MS - this.firstQuarter;
+  }
+
+  /** The segment of the quarter hour at `quarter` (quarterOf), or UNPRICED without a tariff in force. */
+  segmentOf(quarter: number, startMs: number): number {
+    const known = this.segmentOfQuarter[quarter]!;
+    if (known !== NOT_LOOKED_UP) return known;
+    const prices = this.pricesAt(startMs);
+    let segment = UNPRICED;
+    if (prices) {
+      const key = `${prices.tariff.id}|${prices.grid}`;
+      segment = this.segmentNumbers.get(key) ?? this.segments.length;
+      if (segment === this.segments.length) {
+        this.segmentNumbers.set(key, segment);
+        this.segments.push(prices);
+      }
+    }
+    this.segmentOfQuarter[quarter] = segment;
+    return segment;
+  }
+
+  /** The number of the CO2 intensity at the quarter hour at `quarter`. */
+  intensityOf(quarter: number, startMs: number): number {
+    const known = this.intensityOfQuarter[quarter]!;
+    if (known !== NOT_LOOKED_UP) return known;
+    const gramsPerKWh = this.co2.kind === 'constant' ? this.co2.gramsPerKWh
+      : this.co2.gramsPerKWh.get(Math.floor(startMs / 3_600_000) * 3_600_000) ?? this.co2.fallback;
+    let intensity = this.intensityNumbers.get(gramsPerKWh);
+    if (intensity === undefined) {
+      const micrograms = Math.round(gramsPerKWh * 1000);
+      if (!Number.isSafeInteger(micrograms) || Math.abs(gramsPerKWh * 1000 - micrograms) > 1e-6) {
+        throw new StatementError(`the CO2 intensity ${gramsPerKWh} g/kWh has more than 3 decimals`);
+      }
+      intensity = this.co2MicrogramsPerWh.length;
+      this.intensityNumbers.set(gramsPerKWh, intensity);
+      this.co2MicrogramsPerWh.push(BigInt(micrograms));
+    }
+    this.intensityOfQuarter[quarter] = intensity;
+    return intensity;
+  }
+}
+
+/** The columns of a member's quarter hours an accumulator reads (sharing's `MemberEnergyColumns` carries them). */
+export interface EnergyColumns {
+  readonly startsMs: readonly number[];
+  readonly selfConsumedWh: readonly number[];
+  readonly fromCommunityWh: readonly number[];
+  readonly fromGridWh: readonly number[];
+  readonly toCommunityWh: readonly number[];
+  readonly toGridWh: readonly number[];
+  readonly allocatedFromCommunityWh: readonly number[];
+  readonly communityGridOriginWh: readonly number[];
+  readonly quality: readonly Quality[];
+  readonly provisional: readonly boolean[];
+}
+
+/** Whole Wh of one member in one price segment, summed: every amount of the statement is linear in them. */
+interface SegmentSums {
+  selfConsumedWh: number;
+  /** Community energy billed (allocated to the import). */
+  billedWh: number;
+  toCommunityWh: number;
+  /** In quarter hours the market settled: the member's whole consumption and production. */
+  marketConsumptionWh: number;
+  marketProductionWh: number;
+  /** Whether a quarter hour had billed or sold community energy: the statement's lines are those (a line of 0 Wh is none). */
+  billed: boolean;
+  sold: boolean;
+}
+
+/** What the accumulator needs besides the quarter hours to write the statement. */
+export type StatementParts = Pick<StatementInput, 'memberId' | 'currency' | 'flexRewards' | 'locale' | 'market'>;
+
+/**
+ * One member's statement summed a chunk of quarter hours at a time: energy in whole Wh per price
+ * segment and per CO2 intensity, so a settlement never holds a member's month of quarter hours.
+ * Amounts are priced once per segment at the end (`Wh × price` is exact, so the sum of a segment
+ * priced once is the sum of its quarter hours priced one by one); CO2 in integer micrograms,
+ * rounded once to grams. What it says equals `buildStatement` over the same quarter hours.
+ */
+export class StatementAccumulator {
+  private readonly bySegment: SegmentSums[] = [];
+  private readonly whByIntensity: number[] = [];
+  private readonly marketSlots: ReadonlySet<number>;
+  private readonly energy = { consumptionWh: 0, selfConsumedWh: 0, fromCommunityWh: 0, fromGridWh: 0, productionWh: 0, toCommunityWh: 0, toGridWh: 0 };
+  private unpriced = 0;
+  private readonly counts = { withData: 0, estimated: 0, provisional: 0 };
+
+  constructor(private readonly pricing: StatementPricing, private readonly parts: StatementParts) {
+    this.marketSlots = new Set(parts.market?.settledSlotsMs ?? []);
+  }
+
+  /** One quarter hour of the member's energy (each quarter hour once). */
+  addQuarter(startMs: number, selfConsumedWh: number, fromCommunityWh: number, fromGridWh: number, toCommunityWh: number, toGridWh: number,
+    billedWh: number, gridOriginWh: number): void {
+    const pricing = this.pricing;
+    const quarter = pricing.quarterOf(startMs);
+    const energy = this.energy;
     energy.selfConsumedWh += selfConsumedWh;
     energy.fromCommunityWh += fromCommunityWh;
     energy.fromGridWh += fromGridWh;
     energy.toCommunityWh += toCommunityWh;
     energy.toGridWh += toGridWh;
-    energy.consumptionWh += selfConsumedWh + fromCommunityWh + fromGridWh;
-    energy.productionWh += selfConsumedWh + toCommunityWh + toGridWh;
-    const billedWh = interval.billedFromCommunityWh ?? fromCommunityWh;
-    co2MilliGrams += (selfConsumedWh + fromCommunityWh - (interval.gridOriginCommunityWh ?? 0)) * co2At(input.co2, interval.startMs);
-
-    const prices = pricesAt(interval.startMs);
-    if (!prices) {
-      unpriced += 1;
-      continue;
+    const intensity = pricing.intensityOf(quarter, startMs);
+    this.whByIntensity[intensity] = (this.whByIntensity[intensity] ?? 0) + selfConsumedWh + fromCommunityWh - gridOriginWh;
+    const segment = pricing.segmentOf(quarter, startMs);
+    if (segment === UNPRICED) {
+      this.unpriced += 1;
+      return;
     }
+    const sums = this.bySegment[segment] ??= { selfConsumedWh: 0, billedWh: 0, toCommunityWh: 0, marketConsumptionWh: 0, marketProductionWh: 0, billed: false, sold: false };
     // The market settled the member's whole metered exchange of this quarter hour (trades, then
     // balancing): billing it at the tariff as well would bill the same energy twice. Its savings
     // against the baseline are the baseline's cost of that exchange plus what the market paid and
-    // charged for it (its settlement lines, summed below).
-    if (marketSlots.has(interval.startMs)) {
-      savings += energyCost(selfConsumedWh, prices.grid)
-        + energyCost(fromCommunityWh + fromGridWh, prices.grid) - energyCost(toCommunityWh + toGridWh, prices.feedIn);
-      continue;
+    // charged for it (its settlement lines, summed in `statement`).
+    if (this.marketSlots.size > 0 && this.marketSlots.has(startMs)) {
+      sums.marketConsumptionWh += selfConsumedWh + fromCommunityWh + fromGridWh;
+      sums.marketProductionWh += toCommunityWh + toGridWh;
+      return;
     }
-    addLine('community-energy', prices.tariff, billedWh, energyCost(billedWh, prices.community));
-    addLine('community-sales', prices.tariff, toCommunityWh, -energyCost(toCommunityWh, prices.community));
-    addLine('grid-fee-reduction', prices.tariff, billedWh, -energyCost(billedWh, prices.gridFeeReduction));
-    // Against the baseline "everything from the grid, everything sold at feed-in":
-    savings += energyCost(selfConsumedWh, prices.grid)
-      + energyCost(billedWh, prices.grid - prices.community + prices.gridFeeReduction)
-      + energyCost(toCommunityWh, prices.community - prices.feedIn);
+    sums.selfConsumedWh += selfConsumedWh;
+    sums.billedWh += billedWh;
+    sums.toCommunityWh += toCommunityWh;
+    if (billedWh !== 0) sums.billed = true;
+    if (toCommunityWh !== 0) sums.sold = true;
   }
 
-  // What the market paid (+) and charged (−) for its quarter hours, settlement and corrections; a
-  // dispute's correction is money given back, not a price of energy.
-  for (const line of input.market?.lines ?? []) if (line.kind !== 'dispute-correction') savings += line.amount;
+  /** A chunk of the member's stored quarter hours: those with data are priced, all are counted (`quarterCounts`). */
+  addColumns(columns: EnergyColumns): void {
+    const n = columns.startsMs.length;
+    for (let i = 0; i < n; i++) {
+      if (columns.provisional[i]) this.counts.provisional += 1;
+      const quality = columns.quality[i];
+      if (quality === 'missing') continue;
+      this.counts.withData += 1;
+      if (quality === 'estimated') this.counts.estimated += 1;
+      this.addQuarter(columns.startsMs[i]!, columns.selfConsumedWh[i]!, columns.fromCommunityWh[i]!, columns.fromGridWh[i]!, columns.toCommunityWh[i]!,
+        columns.toGridWh[i]!, columns.allocatedFromCommunityWh[i]!, columns.communityGridOriginWh[i]!);
+    }
+  }
 
-  const ordered = [...lines.values()].sort((a, b) =>
-    a.tariff.validFrom.localeCompare(b.tariff.validFrom) || order(a.code) - order(b.code));
-  let total = 0n;
-  const statementLines: StatementLine[] = ordered.map((line) => {
-    const rounded = roundToMinor(line.exact, digits);
-    total += rounded;
-    const price = line.code === 'grid-fee-reduction' ? line.tariff.gridFeeReduction : line.tariff.communityPrice;
-    return {
-      code: line.code,
-      description: billingText(input.locale ?? 'en', tariffLineKey(line.code), { tariff: line.tariff.name }),
-      tariffId: line.tariff.id,
-      energyWh: line.energyWh,
-      unitPrice: price,
-      amount: formatMinor(rounded, digits),
-      exactAmount: formatNano(line.exact),
+  /** Quarter hours added through `addColumns`: with data (measured or estimated), estimated, and provisional (with or without data). */
+  quarterCounts(): { withData: number; estimated: number; provisional: number } {
+    return { ...this.counts };
+  }
+
+  /** The statement of every quarter hour added so far. */
+  statement(): Statement {
+    const { pricing, parts } = this;
+    const digits = minorDigits(parts.currency);
+    const lines = new Map<string, { code: TariffLineCode; tariff: TariffVersion; energyWh: number; exact: Nano }>();
+    const addLine = (code: TariffLineCode, tariff: TariffVersion, wh: number, exact: Nano) => {
+      const key = `${code}|${tariff.id}`;
+      const line = lines.get(key) ?? { code, tariff, energyWh: 0, exact: 0n };
+      line.energyWh += wh;
+      line.exact += exact;
+      lines.set(key, line);
     };
-  });
-  for (const reward of input.flexRewards ?? []) {
-    const line = flexRewardLine(reward, digits, input.locale ?? 'en');
-    total += parseFixed(line.amount, digits);
-    statementLines.push(line);
-  }
+    let savings: Nano = 0n;
+    this.bySegment.forEach((sums, segment) => {
+      const prices = pricing.segments[segment]!;
+      const { selfConsumedWh, billedWh, toCommunityWh } = sums;
+      if (sums.billed) {
+        addLine('community-energy', prices.tariff, billedWh, energyCost(billedWh, prices.community));
+        addLine('grid-fee-reduction', prices.tariff, billedWh, -energyCost(billedWh, prices.gridFeeReduction));
+      }
+      if (sums.sold) addLine('community-sales', prices.tariff, toCommunityWh, -energyCost(toCommunityWh, prices.community));
+      // Against the baseline "everything from the grid, everything sold at feed-in":
+      savings += energyCost(selfConsumedWh, prices.grid)
+        + energyCost(billedWh, prices.grid - prices.community + prices.gridFeeReduction)
+        + energyCost(toCommunityWh, prices.community - prices.feedIn)
+        + energyCost(sums.marketConsumptionWh, prices.grid) - energyCost(sums.marketProductionWh, prices.feedIn);
+    });
+    // What the market paid (+) and charged (−) for its quarter hours, settlement and corrections; a
+    // dispute's correction is money given back, not a price of energy.
+    for (const line of parts.market?.lines ?? []) if (line.kind !== 'dispute-correction') savings += line.amount;
 
-  const market = input.market && marketSection(input.market, input, digits, input.locale ?? 'en');
-  return {
-    memberId: input.memberId,
-    periodStart: new Date(input.periodStartMs).toISOString(),
-    periodEnd: new Date(input.periodEndMs).toISOString(),
-    currency: input.currency,
-    lines: statementLines,
-    total: formatMinor(total, digits),
-    energy,
-    savings: formatMinor(roundToMinor(savings, digits), digits),
-    co2AvoidedKg: (Math.round(co2MilliGrams / 1000) / 1000).toFixed(3),
-    unpricedIntervals: unpriced,
-    ...(market ? { market } : {}),
-  };
+    let co2Micrograms = 0n;
+    this.whByIntensity.forEach((wh, intensity) => { co2Micrograms += wholeWh(wh) * pricing.co2MicrogramsPerWh[intensity]!; });
+
+    const ordered = [...lines.values()].sort((a, b) =>
+      a.tariff.validFrom.localeCompare(b.tariff.validFrom) || order(a.code) - order(b.code));
+    let total = 0n;
+    const locale = parts.locale ?? 'en';
+    const statementLines: StatementLine[] = ordered.map((line) => {
+      const rounded = roundToMinor(line.exact, digits);
+      total += rounded;
+      const price = line.code === 'grid-fee-reduction' ? line.tariff.gridFeeReduction : line.tariff.communityPrice;
+      return {
+        code: line.code,
+        description: billingText(locale, tariffLineKey(line.code), { tariff: line.tariff.name }),
+        tariffId: line.tariff.id,
+        energyWh: line.energyWh,
+        unitPrice: price,
+        amount: formatMinor(rounded, digits),
+        exactAmount: formatNano(line.exact),
+      };
+    });
+    for (const reward of parts.flexRewards ?? []) {
+      const line = flexRewardLine(reward, digits, locale);
+      total += parseFixed(line.amount, digits);
+      statementLines.push(line);
+    }
+
+    const { energy } = this;
+    const market = parts.market && marketSection(parts.market, pricing, digits, locale);
+    return {
+      memberId: parts.memberId,
+      periodStart: new Date(pricing.periodStartMs).toISOString(),
+      periodEnd: new Date(pricing.periodEndMs).toISOString(),
+      currency: parts.currency,
+      lines: statementLines,
+      total: formatMinor(total, digits),
+      energy: {
+        ...energy,
+        consumptionWh: energy.selfConsumedWh + energy.fromCommunityWh + energy.fromGridWh,
+        productionWh: energy.selfConsumedWh + energy.toCommunityWh + energy.toGridWh,
+      },
+      savings: formatMinor(roundToMinor(savings, digits), digits),
+      co2AvoidedKg: formatMinor(microgramsToGrams(co2Micrograms), 3),
+      unpricedIntervals: this.unpriced,
+      ...(market ? { market } : {}),
+    };
+  }
+}
+
+/** Rounded once to whole grams, half away from zero. */
+function microgramsToGrams(micrograms: bigint): bigint {
+  const magnitude = micrograms < 0n ? -micrograms : micrograms;
+  const grams = (magnitude + 500_000n) / 1_000_000n;
+  return micrograms < 0n ? -grams : grams;
+}
+
+/** A sum of quarter hours' energy as a BigInt, refused unless whole Wh. */
+function wholeWh(wh: number): bigint {
+  if (!Number.isSafeInteger(wh)) throw new StatementError(`energy must be whole Wh, got ${wh}`);
+  return BigInt(wh);
 }
 
 const MARKET_ORDER: readonly MarketLineKind[] = ['sale', 'purchase', 'grid-fee', 'balancing-surplus', 'balancing-shortfall', 'dispute-correction'];
@@ -338,12 +538,6 @@ function flexRewardLine(reward: FlexRewardInput, digits: number, locale: string)
 const lineKey = (line: StatementLine) => (line.code === 'flex-reward' ? `${line.code}|${line.orderPeriod}|${line.orderReference}` : `${line.code}|${line.tariffId}`);
 
 const order = (code: TariffLineCode) => ['community-energy', 'community-sales', 'grid-fee-reduction'].indexOf(code);
-
-/** Grams of CO2 per kWh is milligrams per Wh. */
-function co2At(co2: Co2Intensity, startMs: number): number {
-  if (co2.kind === 'constant') return co2.gramsPerKWh;
-  return co2.gramsPerKWh.get(Math.floor(startMs / 3_600_000) * 3_600_000) ?? co2.fallback;
-}
 
 type Energy = EnergyBySource;
 
