@@ -405,6 +405,19 @@ export async function settlementLinesOfSlot(db: Queryable, communityId: string, 
   };
 }
 
+/** The lines of these slots up to run `run` (the settlement and its corrections so far), by slot and position, each with its run. */
+export async function settlementLinesThroughRun(db: Queryable, communityId: string, startsMs: readonly number[], run: number): Promise<(SettlementLine & { run: number })[]> {
+  const rows = await db.query<{ slot_start: Date; run: number; member_id: string; kind: SettlementLineKind; buy_order_id: string | null; sell_order_id: string | null; energy_wh: string; price: string; amount: string }>(
+    `SELECT slot_start, run, member_id, kind, buy_order_id, sell_order_id, energy_wh::text, price::text, amount::text FROM market_settlement_lines
+     WHERE community_id = $1 AND slot_start = ANY($2::timestamptz[]) AND run <= $3 ORDER BY slot_start, position`,
+    [communityId, startsMs.map((ms) => new Date(ms)), run],
+  );
+  return rows.map((r) => ({
+    run: r.run, memberId: r.member_id, slotStartMs: r.slot_start.getTime(), kind: r.kind, buyOrderId: r.buy_order_id ?? undefined,
+    sellOrderId: r.sell_order_id ?? undefined, energyWh: Number(r.energy_wh), price: BigInt(r.price), amount: BigInt(r.amount),
+  }));
+}
+
 /** Of these slots, the ones settled already. */
 export async function settledSlots(db: Queryable, communityId: string, startsMs: readonly number[]): Promise<StoredClearing[]> {
   const rows = await db.query<ClearingRow>(
@@ -522,6 +535,15 @@ export async function postingsBySequence(db: Queryable, communityId: string, seq
   const rows = await db.query<PostingRow>(
     `SELECT ${POSTING_COLUMNS} FROM market_postings WHERE community_id = $1 AND sequence = ANY($2::int4[]) ORDER BY sequence`,
     [communityId, [...sequences]],
+  );
+  return rows.map(toPosting);
+}
+
+/** The postings numbered first … last (inclusive), in sequence order. */
+export async function postingsBetween(db: Queryable, communityId: string, first: number, last: number): Promise<Posting[]> {
+  const rows = await db.query<PostingRow>(
+    `SELECT ${POSTING_COLUMNS} FROM market_postings WHERE community_id = $1 AND sequence BETWEEN $2 AND $3 ORDER BY sequence`,
+    [communityId, first, last],
   );
   return rows.map(toPosting);
 }
