@@ -673,18 +673,19 @@ export async function topUpsByMember(db: Queryable, communityId: string): Promis
   }));
 }
 
-/** Stores payout requests of a period; one already there for the member and period is left as it was. How many were new. */
-export async function insertPayoutRequests(
-  db: Queryable, communityId: string, period: string, requests: readonly { id: string; memberId: string; amount: Nano }[], atMs: number,
-): Promise<number> {
-  if (requests.length === 0) return 0;
-  const rows = await db.query(
+/** Stores payout requests of a period; one already there for the member and period is left as it was. The new ones. */
+export async function insertPayoutRequests<R extends { id: string; memberId: string; amount: Nano }>(
+  db: Queryable, communityId: string, period: string, requests: readonly R[], atMs: number,
+): Promise<R[]> {
+  if (requests.length === 0) return [];
+  const rows = await db.query<{ id: string }>(
     `INSERT INTO market_payouts (community_id, id, member_id, period, amount, requested_at, state)
      SELECT $1, r.id, r.member, $2, r.amount, $3, 'requested' FROM jsonb_to_recordset($4::jsonb) AS r(id uuid, member uuid, amount numeric)
      ON CONFLICT (community_id, member_id, period) DO NOTHING RETURNING id`,
     [communityId, period, new Date(atMs), JSON.stringify(requests.map((r) => ({ id: r.id, member: r.memberId, amount: r.amount.toString() })))],
   );
-  return rows.length;
+  const inserted = new Set(rows.map((r) => r.id));
+  return requests.filter((r) => inserted.has(r.id));
 }
 
 export async function payoutById(db: Queryable, id: string): Promise<StoredPayout | undefined> {

@@ -4,8 +4,8 @@ import { storeKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { storeIntervals } from '../sharing/support/stored.js';
-import { correctSettledSlots } from '../../src/market/service.js';
-import { formatMarketPrice } from '../../src/market/index.js';
+import { correctSettledSlots, postToLedger } from '../../src/market/service.js';
+import { COMMUNITY_ACCOUNTS, formatMarketPrice, walletAccount } from '../../src/market/index.js';
 import { formatNano, parseNano } from '../../src/kernel/money.js';
 import { OUTBOX_JOB } from '../../src/platform/events/index.js';
 import {
@@ -173,5 +173,28 @@ describe.each(storeKinds)('the market in the verifiable record on %s', (kind) =>
     // A2 used 100 Wh more: its metered net in the record is the corrected one.
     const a2 = JSON.parse(JSON.stringify(records.find((r) => r.member === committed.get(w.memberIdA2))));
     expect(a2.meteredNetWh).toBe('-360');
+  });
+
+  it('evaluates low-balance alerts once per batch of postings, and records a batch with one event', async () => {
+    expect((await tp.call('PUT', `/api/v1/communities/${w.communityA}/market/settings`, { token: w.managerA.token, body: { ...SETTINGS, lowBalanceThreshold: '10.00' } })).status).toBe(200);
+    const balance = parseNano((await tp.call('GET', `/api/v1/members/${w.memberIdA}/market/wallet`, { token: w.memberA.token })).body.balance);
+    const euro = 1_000_000_000n;
+    const wallet = walletAccount(w.memberIdA);
+    // Within the batch the wallet falls to 5, rises to 15 and falls to 5 again: per posting that would be two alerts.
+    const drafts = [
+      { debit: wallet, credit: COMMUNITY_ACCOUNTS.clearing, amount: balance - 5n * euro, kind: 'settlement' as const, memo: 'test' },
+      { debit: COMMUNITY_ACCOUNTS.clearing, credit: wallet, amount: 10n * euro, kind: 'settlement' as const, memo: 'test' },
+      { debit: wallet, credit: COMMUNITY_ACCOUNTS.clearing, amount: 10n * euro, kind: 'settlement' as const, memo: 'test' },
+    ];
+    const published: string[] = [];
+    await tp.platform.events.transaction(tp.platform.db, (tx, publish) => postToLedger(tx, w.communityA, drafts, clock, (name, payload) => {
+      published.push(name);
+      return publish(name, payload);
+    }));
+    expect(published.filter((name) => name === 'market.wallet.low-balance')).toHaveLength(1);
+    expect(published.filter((name) => name === 'market.posted')).toHaveLength(1);
+    const logged = await entries<MarketMovementsEntry>('market.movements');
+    const last = (await postings()).at(-1)!.sequence;
+    expect(logged.at(-1)!.entry.postings).toEqual({ first: last - 2, last });
   });
 });
