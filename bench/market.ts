@@ -15,7 +15,7 @@
  *    (settleSlot, postings, ledger, low-balance alerts, in memory).
  * Run: npm run bench:market [-- --store pglite|postgres|both] [-- --days D] [-- --record]
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,9 +28,12 @@ import { createScratchDatabase } from '../server/test/support/stores.js';
 import { benchCommunity } from './lib/community.js';
 import {
   agentOrders, clearSlot, EMPTY_LEDGER, lowBalanceAlerts, post, PRICE_STEP, settlementPostings, settleSlot,
-  sumOfBalances, topUp, type AgentLimits, type ClearingOrder, type LedgerState, type MeteredNet, type SlotOutlook, type Trade,
+  sumOfBalances, topUp, walletMember, type AgentLimits, type Posting, type ClearingOrder, type LedgerState, type MeteredNet, type SlotOutlook, type Trade,
 } from '../server/src/market/domain/index.js';
 import { machine, peakRssMb, recordSection } from './lib/report.js';
+import { batchRoot, encodeMarketRecord, toHex } from '../server/src/ledger/domain/index.js';
+import { formatNano } from '../server/src/kernel/money.js';
+import { formatUtcInstant } from '../server/src/kernel/time.js';
 import { prng } from './allocate.js';
 
 const LOAD_AT_START = loadavg()[0]!;
@@ -155,6 +158,7 @@ let lines = 0;
 let postings = 0;
 let alerts = 0;
 let trades = 0;
+const firstDayPostings: Posting[] = [];
 const settlement = time(() => {
   for (const slot of slotsData) {
     const settled = settleSlot({ slotStartMs: slot.slotStartMs, trades: slot.trades, metered: slot.metered, balancing });
@@ -163,10 +167,24 @@ const settlement = time(() => {
     ledger = entered.state;
     lines += settled.lines.length;
     postings += entered.postings.length;
+    if (slot.slotStartMs < T0 + 96 * SLOT_MS) firstDayPostings.push(...entered.postings);
     trades += slot.trades.length;
   }
 });
 if (sumOfBalances(ledger) !== 0n) throw new Error('the ledger does not balance');
+
+// What the verifiable record adds per settlement pass, its pure part: a day's postings as movement
+// records (RFC 8785 JSON, members as commitments) and the Merkle root of the batch's one entry.
+const commitmentOf = new Map<string, string>(members.map((m) => [m.id, createHash('sha256').update(m.id).digest('hex')]));
+const recordAccount = (account: string) => {
+  const member = walletMember(account);
+  return member === undefined ? account : `wallet:${commitmentOf.get(member)}`;
+};
+const recording = time(() => toHex(batchRoot(firstDayPostings.map((p) => encodeMarketRecord({
+  v: 1, type: 'movement', community: 'bench', sequence: p.sequence, at: formatUtcInstant(p.atMs), kind: p.kind, debit: recordAccount(p.debit),
+  credit: recordAccount(p.credit), amount: formatNano(p.amount), currency: 'EUR', ...(p.line === undefined ? {} : { line: p.line }),
+  ...(p.slotStartMs === undefined ? {} : { slot: formatUtcInstant(p.slotStartMs) }),
+})))));
 
 /** Clock ticks per second of /proc/<pid>/stat (`getconf CLK_TCK`: 100 on Linux). */
 const CLOCK_TICKS = 100;
@@ -293,6 +311,7 @@ Stored and settled by the market's settlement pass (\`settleDueSlots\`, as the j
 |---|---:|---:|---:|---:|---:|---:|---|---:|
 ${stored.map((r) => `| settleDueSlots on ${r.label} | ${(SLOTS * MEMBERS).toLocaleString('en')} | ${r.lines.toLocaleString('en')} | ${r.postings.toLocaleString('en')} | ${r.seconds.toFixed(2)} | ${r.cpuSeconds.toFixed(2)} | ${r.serverCpuSeconds?.toFixed(2) ?? '–'} | < 10 s | ${Math.round((SLOTS * MEMBERS) / r.seconds).toLocaleString('en')} |`).join('\n')}
 | pure core in memory (settleSlot + postings + ledger + alerts) | ${(SLOTS * MEMBERS).toLocaleString('en')} | ${lines.toLocaleString('en')} | ${postings.toLocaleString('en')} | ${(settlement.ms / 1000).toFixed(2)} | ${(settlement.cpuMs / 1000).toFixed(2)} | – | – | ${Math.round((SLOTS * MEMBERS) / (settlement.ms / 1000)).toLocaleString('en')} |
+| the record of the first day's postings, pure part (RFC 8785 records + Merkle root of the one entry) | – | – | ${firstDayPostings.length.toLocaleString('en')} | ${(recording.ms / 1000).toFixed(2)} | ${(recording.cpuMs / 1000).toFixed(2)} | – | – | – |
 `;
 
 process.stdout.write(`${body}\n`);

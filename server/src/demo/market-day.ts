@@ -81,7 +81,7 @@ export async function tradeDemoDay(platform: DemoMarketDayPlatform, communityId:
     dispute = { memberId, posting: purchase.sequence, id: filed.id };
   }
 
-  await requestDuePayouts(platform.db, communityId, nowMs);
+  await requestDuePayouts(platform.db, platform.events, communityId, nowMs);
   const requested = (await communityPayouts(platform.db, manager, communityId)).filter((p) => p.state === 'requested');
   const largest = requested.sort((a, b) => Number(parseNano(b.amount) - parseNano(a.amount)) || a.memberId.localeCompare(b.memberId))[0];
   let payout: DemoMarketDay['payout'];

@@ -147,6 +147,16 @@ export const EVENT_SHAPES = {
   /** The market cleared a slot of a community and stored its trades (for the verifiable record). */
   'market.cleared': { communityId: 'string', slotStartMs: 'number', clearedAtMs: 'number', trades: 'number' },
   /**
+   * The market entered postings in a community's ledger, numbered up to `throughSequence`, in the
+   * posting transaction (for the verifiable record: every posting up to it is recorded, in batches).
+   */
+  'market.posted': { communityId: 'string', throughSequence: 'number', atMs: 'number' },
+  /**
+   * The market settled slots (run 0) or corrected one (run ≥ 1) and stored their lines, in that
+   * transaction (for the verifiable record: the run's positions and lines as one batch).
+   */
+  'market.settled': { communityId: 'string', run: 'number', slotsMs: list('number'), atMs: 'number' },
+  /**
    * A member granted or revoked a consent to share their data (for the verifiable record); the
    * recipient as its kind and id, `validUntilMs` when it lapses on its own, `digest` the SHA-256
    * of the grant's canonical terms (never its data).

@@ -140,7 +140,8 @@ export async function verifyConsistencyFiles(
 function describeEntry(entry: LedgerEntry): string {
   const subject = 'statement' in entry ? entry.statement : 'settlement' in entry ? entry.settlement : 'import' in entry ? entry.import
     : 'command' in entry ? entry.command : 'trade' in entry ? entry.trade : 'message' in entry ? entry.message.id
-      : 'resource' in entry ? `${entry.change} ${entry.resource}` : entry.purpose;
+      : 'resource' in entry ? `${entry.change} ${entry.resource}` : 'postings' in entry ? `postings ${entry.postings.first}–${entry.postings.last}`
+        : 'run' in entry ? `run ${entry.run} of ${entry.slotCount} slots from ${entry.slots.start}` : entry.purpose;
   const period = 'period' in entry ? `, ${entry.period.start} – ${entry.period.end}` : '';
   return `${entry.kind} ${subject}, community ${entry.community}, at ${entry.at}${period}`;
 }

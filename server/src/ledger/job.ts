@@ -50,7 +50,7 @@ export function ledgerAuditJob(service: LedgerService, log: (line: string) => vo
 
 /**
  * Settlements closed, statements issued, flexibility messages, commands to devices, operator
- * imports, market trades, consent changes and money-relevant changes by people become entries: durably (the outbox delivers each
+ * imports, market trades, postings and settlement runs, consent changes and money-relevant changes by people become entries: durably (the outbox delivers each
  * event once, in the transaction that queues its entry), and the job is woken after the commit.
  */
 export function subscribeLedger(events: EventSubscriber, jobs: JobWaker, service: LedgerService): void {
@@ -60,9 +60,11 @@ export function subscribeLedger(events: EventSubscriber, jobs: JobWaker, service
   events.durable('command.issued', 'ledger', (tx, payload) => service.onCommandIssued(tx, payload));
   events.durable('operator-import.accepted', 'ledger', (tx, payload) => service.onOperatorImportAccepted(tx, payload));
   events.durable('market.cleared', 'ledger', (tx, payload) => service.onMarketCleared(tx, payload));
+  events.durable('market.posted', 'ledger', (tx, payload) => service.onMarketPosted(tx, payload));
+  events.durable('market.settled', 'ledger', (tx, payload) => service.onMarketSettled(tx, payload));
   events.durable('consent.changed', 'ledger', (tx, payload) => service.onConsentChanged(tx, payload));
   events.durable('change.recorded', 'ledger', (tx, payload) => service.onChangeRecorded(tx, payload));
-  for (const name of ['settlement.closed', 'statement.issued', 'flex.message.stored', 'command.issued', 'operator-import.accepted', 'market.cleared', 'consent.changed', 'change.recorded'] as const) {
+  for (const name of ['settlement.closed', 'statement.issued', 'flex.message.stored', 'command.issued', 'operator-import.accepted', 'market.cleared', 'market.posted', 'market.settled', 'consent.changed', 'change.recorded'] as const) {
     events.afterCommit(name, () => jobs.wake(LEDGER_JOB));
   }
 }

@@ -8,16 +8,18 @@ import { QUARTER_HOUR_MS } from '../kernel/time.js';
 import { canSeeMember, requireManager, requireUser } from '../accounts/index.js';
 import { PERSONAL_STATEMENT_FIELDS, closedSettlement, issuedStatement, type StatementDocument } from '../billing/index.js';
 import { commandById, deviceCommand } from '../control/index.js';
-import { formatMarketPrice, tradesOfSlot } from '../market/index.js';
+import { formatMarketPrice, marketPostings, settlementRun, tradesOfSlot, walletMember, type RecordedPosting } from '../market/index.js';
+import { formatNano } from '../kernel/money.js';
+import { formatUtcInstant } from '../kernel/time.js';
 import { deviceById, loadCommunity, meteringPointById } from '../registry/index.js';
 import { sealedPlace, type SecretBox } from '../secrets/index.js';
 import {
   LedgerError, LogAuditor, MissingTileError, TILE_WIDTH, acceptedCosignatures, addCheckpointBody, addSignatureLines, appendLeaves, changeRecorded, commandIssued, commitment, consentChanged, consistencyProofFromTiles, decodeEntry,
   checkCommunitySignature, conflictSize, didKeyFromPublicKey, didKeyFromSeed, documentCommitment, erasableFields, fromBase64, signEntry, toBase64, encodeEntry, flexMessage, encodeEntryBundle, formatReceiptJson, formatSignerKey, frontierFromTiles,
-  frontierTiles, inclusionProofFromTiles, leafHash, marketTrade, openCheckpoint, operatorImportAccepted, parseCheckpoint, parseNote, parseReceipt, parseSignerKey, parseTilePath, settlementClosed,
+  frontierTiles, inclusionProofFromTiles, leafHash, marketTrade, marketMovements, marketSettlement, encodeMarketRecord, batchRoot, batchInclusionProof, openCheckpoint, operatorImportAccepted, parseCheckpoint, parseNote, parseReceipt, parseSignerKey, parseTilePath, settlementClosed,
   signCheckpoint, signerKeyFromSeed, statementCorrected, statementIssued, tilesForConsistencyProof, tilesForInclusionProof,
   tilesForTreeHash, toHex, treeHashFromTiles, verifierFromKey, verifierKeyOf, verifyDocument, verifyReceipt, type Hash,
-  witnessKey, type LedgerEntry, type SignerKey, type TileRef, type TileSource,
+  witnessKey, type LedgerEntry, type SignerKey, type TileRef, type TileSource, type MovementRecord,
 } from './domain/index.js';
 import * as store from './store.js';
 import type { EventPublisher } from '../platform/events/index.js';
@@ -91,6 +93,20 @@ function proofFromTiles<T>(compute: () => T): T {
     if (error instanceof MissingTileError) throw new Error(`the stored ledger lacks ${error.message}`);
     throw error;
   }
+}
+
+/** A posting as the record holds it: wallets as `wallet:<member commitment>`, the amount an exact decimal, what it pays by reference. */
+function movementRecord(p: RecordedPosting, community: string, currency: string, account: (id: string) => string): MovementRecord {
+  return {
+    v: 1, type: 'movement', community, sequence: p.sequence, at: formatUtcInstant(p.atMs), kind: p.kind,
+    debit: account(p.debit), credit: account(p.credit), amount: formatNano(p.amount), currency,
+    ...(p.slotStartMs === undefined ? {} : { slot: formatUtcInstant(p.slotStartMs) }),
+    ...(p.line === undefined ? {} : { line: p.line }),
+    ...(p.tradeId === undefined ? {} : { trade: p.tradeId }),
+    ...(p.corrects === undefined ? {} : { corrects: p.corrects }),
+    ...(p.disputeId === undefined ? {} : { dispute: p.disputeId }),
+    ...(p.externalReference === undefined ? {} : { referenceSha256: createHash('sha256').update(p.externalReference, 'utf8').digest('hex') }),
+  };
 }
 
 /** A witness as the audit trail shows it: who and where (its key is masked like any key). */
@@ -266,6 +282,103 @@ export class LedgerService {
       });
       await this.enqueue(tx, entry, `${event.communityId}:${id}`);
     }
+  }
+
+  /**
+   * The market entered postings: every posting after the last one recorded, up to the event's, is
+   * logged as one batch — a `market.movements` entry with the root of the tree over their records
+   * (`movementRecords`), so a settlement run of 30,000 postings adds one entry and a few queries.
+   * Under the community's batch lock, so each posting lands in exactly one batch, in order.
+   */
+  async onMarketPosted(tx: Queryable, event: EventPayload<'market.posted'>): Promise<void> {
+    const recorded = await store.lockMarketBatches(tx, event.communityId);
+    if (recorded >= event.throughSequence) return;
+    const first = recorded + 1;
+    const { records, postings, currency } = await this.movementRecords(tx, event.communityId, first, event.throughSequence);
+    const total = postings.reduce((sum, p) => sum + p.amount, 0n);
+    const entry = marketMovements({ at: event.atMs, community: event.communityId }, {
+      first, last: event.throughSequence, currency, total: formatNano(total), root: toHex(batchRoot(records)),
+    });
+    const subject = `${event.communityId}:postings:${first}-${event.throughSequence}`;
+    await this.enqueue(tx, entry, subject);
+    await store.insertMarketBatch(tx, { communityId: event.communityId, first, last: event.throughSequence, subject });
+  }
+
+  /** The records of postings first … last of a community, as logged (members as their commitments, so the same bytes every time). */
+  private async movementRecords(db: Queryable, communityId: string, first: number, last: number) {
+    const community = await loadCommunity(db, communityId);
+    if (!community) throw new Error(`community ${communityId} is not stored`);
+    const postings = await marketPostings(db, communityId, first, last);
+    if (postings.length !== last - first + 1 || postings[0]?.sequence !== first) throw new Error(`postings ${first}–${last} of community ${communityId} are not all stored`);
+    const committed = await this.commitments(db, postings.flatMap((p) => [walletMember(p.debit), walletMember(p.credit)].filter((m): m is string => m !== undefined)));
+    const account = (id: string) => {
+      const member = walletMember(id);
+      return member === undefined ? id : `wallet:${committed.get(member)!}`;
+    };
+    const records = postings.map((p) => encodeMarketRecord(movementRecord(p, communityId, community.currency, account)));
+    return { records, postings, currency: community.currency };
+  }
+
+  /**
+   * A settlement run of market slots (or a slot's correction): one `market.settlement` entry with
+   * the root of the tree over each trading member's position after the run and each line of it.
+   */
+  async onMarketSettled(tx: Queryable, event: EventPayload<'market.settled'>): Promise<void> {
+    if (event.slotsMs.length === 0) return;
+    const community = await loadCommunity(tx, event.communityId);
+    if (!community) throw new Error(`community ${event.communityId} is not stored`);
+    const run = await settlementRun(tx, event.communityId, event.slotsMs, event.run);
+    const committed = await this.commitments(tx, [...run.positions.map((p) => p.memberId), ...run.lines.map((l) => l.memberId)]);
+    const base = { v: 1, community: event.communityId, run: event.run } as const;
+    const records = [
+      ...run.positions.map((p) => encodeMarketRecord({
+        ...base, type: 'position', slot: formatUtcInstant(p.slotStartMs), member: committed.get(p.memberId)!,
+        meteredNetWh: String(p.meteredNetWh), tradedNetWh: String(p.tradedNetWh),
+      })),
+      ...run.lines.map((l) => encodeMarketRecord({
+        ...base, type: 'line', slot: formatUtcInstant(l.slotStartMs), member: committed.get(l.memberId)!, kind: l.kind,
+        energyWh: String(l.energyWh), price: formatMarketPrice(l.price), amount: formatNano(l.amount), currency: community.currency,
+        ...(l.tradeId === undefined ? {} : { trade: l.tradeId }),
+      })),
+    ];
+    if (records.length === 0) return;
+    const firstSlot = Math.min(...event.slotsMs);
+    const entry = marketSettlement({ at: event.atMs, community: event.communityId }, {
+      run: event.run, slots: { start: firstSlot, end: Math.max(...event.slotsMs) + QUARTER_HOUR_MS }, slotCount: event.slotsMs.length,
+      positions: run.positions.length, lines: run.lines.length, currency: community.currency, root: toHex(batchRoot(records)),
+    });
+    await this.enqueue(tx, entry, `${event.communityId}:settlement:${firstSlot}:${event.run}`);
+  }
+
+  /**
+   * The proof that one posting of a community's market is in the record: its record (the bytes
+   * its batch's tree has as that leaf), its place and proof in the batch, and the batch's entry
+   * with its inclusion proof in the log under a signed checkpoint — appending and checkpointing
+   * now when the entry still waits in the queue. Undefined while the posting is not recorded.
+   */
+  async marketMovementProof(communityId: string, sequence: number) {
+    const batch = await store.marketBatchOf(this.db, communityId, sequence);
+    if (!batch) return undefined;
+    let entry = await store.findEntry(this.db, 'market.movements', batch.subject);
+    if (!entry && (await store.isQueued(this.db, 'market.movements', batch.subject))) {
+      while ((await this.append()).more);
+      entry = await store.findEntry(this.db, 'market.movements', batch.subject);
+    }
+    if (!entry) return undefined;
+    const { records } = await this.movementRecords(this.db, communityId, batch.first, batch.last);
+    const index = sequence - batch.first;
+    let checkpoint = await store.latestCheckpoint(this.db);
+    if (!checkpoint || checkpoint.size <= entry.seq) checkpoint = await this.checkpoint();
+    return {
+      record: records[index]!, batch: { index, size: records.length, hashes: batchInclusionProof(records, index) },
+      entry: entry.body, log: await this.inclusionProof(entry.seq, checkpoint.size), checkpoint: checkpoint.note,
+    };
+  }
+
+  /** Commitments to many members at once, each under its own salt, by member. */
+  private async commitments(tx: Queryable, memberIds: readonly string[]): Promise<Map<string, string>> {
+    const salts = await store.saltsOf(tx, memberIds, () => new Uint8Array(randomBytes(32)));
+    return new Map([...new Set(memberIds)].map((id) => [id, commitment(salts.get(id)!, id)]));
   }
 
   /** A consent granted or revoked: the member as a commitment; a member recipient too, an organisation or app by its id; the digest of the grant's terms. */

@@ -331,6 +331,42 @@ export async function saltOf(db: Queryable, subject: string, fresh: Uint8Array):
   return row!.salt;
 }
 
+/** The salts of many subjects at once (created where missing, from `fresh`), by subject. */
+export async function saltsOf(db: Queryable, subjects: readonly string[], fresh: () => Uint8Array): Promise<Map<string, Uint8Array>> {
+  const distinct = [...new Set(subjects)];
+  if (distinct.length === 0) return new Map();
+  await db.query(
+    "INSERT INTO ledger_salts (subject, salt) SELECT s, decode(f, 'hex') FROM unnest($1::uuid[], $2::text[]) AS u(s, f) ON CONFLICT (subject) DO NOTHING",
+    [distinct, distinct.map(() => Buffer.from(fresh()).toString('hex'))],
+  );
+  const rows = await db.query<{ subject: string; salt: Uint8Array }>('SELECT subject::text, salt FROM ledger_salts WHERE subject = ANY($1::uuid[])', [distinct]);
+  return new Map(rows.map((r) => [r.subject, r.salt]));
+}
+
+// ---- the market's postings in the record ----
+
+/** Serialises the recording of a community's postings (held until the transaction ends), then how far they are recorded (0: none). */
+export async function lockMarketBatches(db: Queryable, communityId: string): Promise<number> {
+  await db.query("SELECT pg_advisory_xact_lock(hashtextextended('ledger-market-batches:' || $1::text, 0))", [communityId]);
+  const rows = await db.query<{ last: number | null }>('SELECT max(last_sequence) AS last FROM ledger_market_batches WHERE community_id = $1', [communityId]);
+  return rows[0]?.last ?? 0;
+}
+
+export async function insertMarketBatch(db: Queryable, batch: { communityId: string; first: number; last: number; subject: string }): Promise<void> {
+  await db.query('INSERT INTO ledger_market_batches (community_id, first_sequence, last_sequence, subject) VALUES ($1, $2, $3, $4)',
+    [batch.communityId, batch.first, batch.last, batch.subject]);
+}
+
+/** The batch of the community's postings that holds this sequence. */
+export async function marketBatchOf(db: Queryable, communityId: string, sequence: number): Promise<{ first: number; last: number; subject: string } | undefined> {
+  const rows = await db.query<{ first_sequence: number; last_sequence: number; subject: string }>(
+    `SELECT first_sequence, last_sequence, subject FROM ledger_market_batches
+     WHERE community_id = $1 AND first_sequence <= $2 AND last_sequence >= $2`,
+    [communityId, sequence],
+  );
+  return rows[0] && { first: rows[0].first_sequence, last: rows[0].last_sequence, subject: rows[0].subject };
+}
+
 // ---- audit ----
 
 export interface AuditRecord {

@@ -10,4 +10,5 @@ export { marketStatementFacts, type MarketStatementFacts, type MarketStatementKi
 export { fileDispute, settleDispute } from './disputes.js';
 export { communityPayouts, decideOnPayout, requestDuePayouts } from './payouts.js';
 export { memberWallet } from './views.js';
+export { marketPostings, settlementRun, type RecordedLine, type RecordedPosting, type SettlementRunRecord } from './record.js';
 export { payBetweenWallets, type WalletPayment } from './transfers.js';

@@ -80,7 +80,7 @@ export function marketJob(db: Db, events: EventPublisher, options: MarketJobOpti
             }
             done += await settleDueSlots(db, events, communityId, nowMs, endedByMs);
             if (late) done += await correctSettledSlots(db, events, communityId, [...late], nowMs);
-            done += await requestDuePayouts(db, communityId, nowMs);
+            done += await requestDuePayouts(db, events, communityId, nowMs);
           } catch (error) {
             // Kept for the next pass: the corrections are not lost with a failed one.
             if (late) remember(communityId, late);

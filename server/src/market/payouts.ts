@@ -27,8 +27,12 @@ const LIST_MAX = 500;
 /** The month of an instant, UTC: the period a payout run belongs to. */
 export const payoutPeriod = (ms: number): string => iso(ms).slice(0, 7);
 
-/** This month's payout requests of a community, for the wallets not asked yet; how many were new. */
-export async function requestDuePayouts(db: Queryable, communityId: string, nowMs: number): Promise<number> {
+/**
+ * This month's payout requests of a community, for the wallets not asked yet; how many were new.
+ * Each new request is a `wallet` change (`request-payout`, by the system) on the audit trail and
+ * so in the verifiable record, in the transaction that stores it.
+ */
+export async function requestDuePayouts(db: Db, events: EventPublisher, communityId: string, nowMs: number): Promise<number> {
   const settings = await loadSettings(db, communityId);
   if (settings?.payoutThreshold === undefined) return 0;
   const community = await loadCommunity(db, communityId);
@@ -38,7 +42,20 @@ export async function requestDuePayouts(db: Queryable, communityId: string, nowM
     threshold: settings.payoutThreshold, digits: minorDigits(community.currency), pending: await payoutMembersOfPeriod(db, communityId, period),
     deposited: await topUpsByMember(db, communityId),
   });
-  return insertPayoutRequests(db, communityId, period, due.map((d) => ({ id: randomUUID(), ...d })), nowMs);
+  if (due.length === 0) return 0;
+  return events.transaction(db, async (tx, publish) => {
+    const requested = await insertPayoutRequests(tx, communityId, period, due.map((d) => ({ id: randomUUID(), ...d })), nowMs);
+    for (const r of requested) {
+      const payout: StoredPayout = {
+        communityId, id: r.id, memberId: r.memberId, period, amount: r.amount, requestedAtMs: nowMs, state: 'requested',
+        decidedAtMs: undefined, reference: undefined, posting: undefined,
+      };
+      await recordChange(publish, {
+        kind: 'wallet', communityId, resourceId: r.id, action: 'request-payout', before: null, after: payoutView(payout), subjectMemberId: r.memberId, atMs: nowMs,
+      });
+    }
+    return requested.length;
+  });
 }
 
 function payoutView(p: StoredPayout) {

@@ -51,6 +51,8 @@ export async function postToLedger(tx: Queryable, communityId: string, drafts: r
   await appendPostings(tx, communityId, postings, state.balances);
   const sum = await balanceSum(tx, communityId);
   if (sum !== 0n) throw new Error(`market ledger of community ${communityId} would not balance (Σ ${sum} nano); nothing was posted`);
+  // The verifiable record takes every posting up to the last one (earlier ones entered without an event, as at seeding, included).
+  if (publish) await publish('market.posted', { communityId, throughSequence: state.nextSequence - 1, atMs });
   if (publish && before && threshold !== undefined) {
     const after = new Map(before);
     for (const [account, delta] of state.balances) after.set(account, (after.get(account) ?? 0n) + delta);
@@ -276,6 +278,7 @@ export async function settleDueSlots(db: Db, events: EventPublisher, communityId
       const lines = [...settlements].filter(([slot]) => marked.has(slot)).flatMap(([, settlement]) => settlement.lines);
       await insertSettlementLines(tx, communityId, 0, lines);
       await postToLedger(tx, communityId, settlementPostings(lines, 'settlement'), nowMs, publish);
+      if (marked.size > 0) await publish('market.settled', { communityId, run: 0, slotsMs: [...marked].sort((a, b) => a - b), atMs: nowMs });
       return marked.size;
     });
   }
@@ -304,6 +307,7 @@ export async function correctSettledSlots(db: Db, events: EventPublisher, commun
       if (delta.length === 0) return false;
       await insertSettlementLines(tx, communityId, before.lastRun + 1, delta);
       await postToLedger(tx, communityId, settlementPostings(delta, 'settlement-correction'), nowMs, publish);
+      await publish('market.settled', { communityId, run: before.lastRun + 1, slotsMs: [slotStartMs], atMs: nowMs });
       return true;
     });
     if (done) corrected++;

@@ -405,6 +405,19 @@ export async function settlementLinesOfSlot(db: Queryable, communityId: string, 
   };
 }
 
+/** The lines of these slots up to run `run` (the settlement and its corrections so far), by slot and position, each with its run. */
+export async function settlementLinesThroughRun(db: Queryable, communityId: string, startsMs: readonly number[], run: number): Promise<(SettlementLine & { run: number })[]> {
+  const rows = await db.query<{ slot_start: Date; run: number; member_id: string; kind: SettlementLineKind; buy_order_id: string | null; sell_order_id: string | null; energy_wh: string; price: string; amount: string }>(
+    `SELECT slot_start, run, member_id, kind, buy_order_id, sell_order_id, energy_wh::text, price::text, amount::text FROM market_settlement_lines
+     WHERE community_id = $1 AND slot_start = ANY($2::timestamptz[]) AND run <= $3 ORDER BY slot_start, position`,
+    [communityId, startsMs.map((ms) => new Date(ms)), run],
+  );
+  return rows.map((r) => ({
+    run: r.run, memberId: r.member_id, slotStartMs: r.slot_start.getTime(), kind: r.kind, buyOrderId: r.buy_order_id ?? undefined,
+    sellOrderId: r.sell_order_id ?? undefined, energyWh: Number(r.energy_wh), price: BigInt(r.price), amount: BigInt(r.amount),
+  }));
+}
+
 /** Of these slots, the ones settled already. */
 export async function settledSlots(db: Queryable, communityId: string, startsMs: readonly number[]): Promise<StoredClearing[]> {
   const rows = await db.query<ClearingRow>(
@@ -522,6 +535,15 @@ export async function postingsBySequence(db: Queryable, communityId: string, seq
   const rows = await db.query<PostingRow>(
     `SELECT ${POSTING_COLUMNS} FROM market_postings WHERE community_id = $1 AND sequence = ANY($2::int4[]) ORDER BY sequence`,
     [communityId, [...sequences]],
+  );
+  return rows.map(toPosting);
+}
+
+/** The postings numbered first … last (inclusive), in sequence order. */
+export async function postingsBetween(db: Queryable, communityId: string, first: number, last: number): Promise<Posting[]> {
+  const rows = await db.query<PostingRow>(
+    `SELECT ${POSTING_COLUMNS} FROM market_postings WHERE community_id = $1 AND sequence BETWEEN $2 AND $3 ORDER BY sequence`,
+    [communityId, first, last],
   );
   return rows.map(toPosting);
 }
@@ -651,18 +673,19 @@ export async function topUpsByMember(db: Queryable, communityId: string): Promis
   }));
 }
 
-/** Stores payout requests of a period; one already there for the member and period is left as it was. How many were new. */
-export async function insertPayoutRequests(
-  db: Queryable, communityId: string, period: string, requests: readonly { id: string; memberId: string; amount: Nano }[], atMs: number,
-): Promise<number> {
-  if (requests.length === 0) return 0;
-  const rows = await db.query(
+/** Stores payout requests of a period; one already there for the member and period is left as it was. The new ones. */
+export async function insertPayoutRequests<R extends { id: string; memberId: string; amount: Nano }>(
+  db: Queryable, communityId: string, period: string, requests: readonly R[], atMs: number,
+): Promise<R[]> {
+  if (requests.length === 0) return [];
+  const rows = await db.query<{ id: string }>(
     `INSERT INTO market_payouts (community_id, id, member_id, period, amount, requested_at, state)
      SELECT $1, r.id, r.member, $2, r.amount, $3, 'requested' FROM jsonb_to_recordset($4::jsonb) AS r(id uuid, member uuid, amount numeric)
      ON CONFLICT (community_id, member_id, period) DO NOTHING RETURNING id`,
     [communityId, period, new Date(atMs), JSON.stringify(requests.map((r) => ({ id: r.id, member: r.memberId, amount: r.amount.toString() })))],
   );
-  return rows.length;
+  const inserted = new Set(rows.map((r) => r.id));
+  return requests.filter((r) => inserted.has(r.id));
 }
 
 export async function payoutById(db: Queryable, id: string): Promise<StoredPayout | undefined> {

@@ -3,8 +3,8 @@ import canonicalize from 'canonicalize';
 import { describe, expect, it } from 'vitest';
 import {
   ENTRY_KINDS, checkCommunitySignature, checkEntrySignatures, commitment, decodeEntry, didKeyFromPublicKey, documentCommitment,
-  encodeEntry, flexMessage, marketTrade, settlementClosed, signEntry, statementCorrected, statementIssued, validateEntry,
-  type LedgerEntry,
+  encodeEntry, flexMessage, marketMovements, marketSettlement, marketTrade, settlementClosed, signEntry, statementCorrected, statementIssued, validateEntry,
+  batchInclusionProof, batchRoot, encodeMarketRecord, leafHash, rootFromLeafHashes, toHex, verifyBatchInclusion, type LedgerEntry,
 } from '../../src/ledger/domain/index.js';
 import { ed25519PublicKey } from '../../src/ledger/domain/crypto.js';
 import { SALT, base, member, november, oneOfEachKind, pdf, seed } from './support/entries.js';
@@ -65,6 +65,25 @@ describe('ledger entries', () => {
     expect(refusal(() => marketTrade(base, { trade: 't', slot: november, buyer: member, seller: member, energyWh: '-5', price: '0.1', currency: 'EUR' })).message).toMatch(/energyWh/);
     expect(refusal(() => statementCorrected(base, { statement: 's', member, period: november, document: doc, corrects: { statement: 's0', sha256: doc.sha256 }, reason: 'The member, Mrs Example, complained' })).message).toMatch(/reason: expected a lower-case code/);
     expect(refusal(() => flexMessage(base, { message: { type: 'FlexRequest', id: 'a', conversation: 'b' }, direction: 'received', sender: 'dso', recipient: 'cem', sha256: 'b'.repeat(64), signer: 'did:key:zDnaeucDGfhXHoJVqot3p21RuupNJ2fZrs8Lb1GV83VnSo2jR' })).message).toMatch(/not an Ed25519 key/);
+    const movements = { first: 1, last: 2, currency: 'EUR', total: '0.5', root: 'e'.repeat(64) };
+    expect(refusal(() => marketMovements(base, { ...movements, first: 0 })).message).toMatch(/postings: expected 1 ≤ first ≤ last/);
+    expect(refusal(() => marketMovements(base, { ...movements, first: 3 })).message).toMatch(/postings: expected 1 ≤ first ≤ last/);
+    expect(refusal(() => marketMovements(base, { ...movements, total: '-0.5' })).message).toMatch(/total/);
+    expect(refusal(() => marketMovements(base, { ...movements, root: 'E'.repeat(64) })).message).toMatch(/root/);
+    const run = { run: 0, slots: november, slotCount: 1, positions: 1, lines: 1, currency: 'EUR', root: 'f'.repeat(64) };
+    expect(refusal(() => marketSettlement(base, { ...run, run: -1 })).message).toMatch(/run/);
+    expect(refusal(() => marketSettlement(base, { ...run, slots: { start: november.end, end: november.start } })).message).toMatch(/start must be before end/);
+  });
+
+  it('proves each market record in its batch\'s tree, and no changed record', () => {
+    const records = Array.from({ length: 7 }, (_, i) => new TextEncoder().encode(`{"sequence":${i + 1},"v":1}`));
+    const root = batchRoot(records);
+    expect(toHex(root)).toBe(toHex(rootFromLeafHashes(records.map(leafHash))));
+    for (const [index, record] of records.entries()) verifyBatchInclusion(record, index, records.length, batchInclusionProof(records, index), root);
+    expect(() => verifyBatchInclusion(records[1]!, 2, records.length, batchInclusionProof(records, 2), root)).toThrow(/proof/);
+    expect(() => verifyBatchInclusion(new TextEncoder().encode('{"sequence":3,"v":2}'), 2, records.length, batchInclusionProof(records, 2), root)).toThrow(/proof/);
+    expect(() => batchRoot([])).toThrow(/not empty/);
+    expect(() => encodeMarketRecord({ v: 2 } as never)).toThrow(/version 1/);
   });
 
   it('refuses entries read back that are not exactly what a constructor makes', () => {

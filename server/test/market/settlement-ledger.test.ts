@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   balanceOf, clearSlot, COMMUNITY_ACCOUNTS, confirmPayout, correctSettlement, duePayouts, EMPTY_LEDGER,
-  lowBalanceAlerts, netLines, NO_FEES, openDispute, post, replayPostings, resolveDispute, settlementPostings,
+  lowBalanceAlerts, netLines, NO_FEES, openDispute, positionsOfLines, post, replayPostings, resolveDispute, settlementPostings,
   settleSlot, sumOfBalances, topUp, walletAccount, walletTransfer, type MeteredNet,
 } from '../../src/market/domain/index.js';
 import { EXAMPLE_BOOK, price, T0 } from './support.js';
@@ -58,6 +58,15 @@ describe('settlement, by hand', () => {
     expect(correction.map(lineView)).toEqual(['erin balancing-shortfall -80 Wh 24000000', 'erin balancing-surplus 30 Wh 2400000']);
     expect(netLines([...settled.lines, ...correction])).toEqual(netLines(corrected.lines));
     expect(correctSettlement(settled, settled)).toEqual([]);
+  });
+
+  it('reads each member\'s position back from the lines alone, also after a correction', () => {
+    const view = (p: { memberId: string; meteredNetWh: number; tradedNetWh: number }) => [p.memberId, p.meteredNetWh, p.tradedNetWh];
+    expect(positionsOfLines(settled.lines).map(view)).toEqual(settled.positions.map(view));
+    const late = metered.map((m) => (m.memberId === 'erin' ? { ...m, netWh: 230 } : m));
+    const corrected = settleSlot({ slotStartMs: SLOT, trades, metered: late, balancing });
+    expect(positionsOfLines([...settled.lines, ...correctSettlement(settled, corrected)]).map(view)).toEqual(corrected.positions.map(view));
+    expect(positionsOfLines([])).toEqual([]);
   });
 
   it('refuses to settle a trader without metered data, and bad input', () => {

@@ -217,7 +217,10 @@ describe.each(storeKinds)('market disputes and payouts on %s', (kind) => {
     await tp.platform.market.flush();
     expect(await payouts()).toHaveLength(2);
     const trail = (await tp.call('GET', `/api/v1/communities/${w.communityA}/audit?kind=wallet&limit=500`, { token: w.managerA.token })).body.entries;
-    expect(trail.filter((e: { resourceId: string }) => e.resourceId === request.id || e.resourceId === first.id).map((e: { action: string }) => e.action))
-      .toEqual(['confirm-payout', 'cancel-payout']);
+    // Both requests (by the system, so in the verifiable record as well) and both decisions.
+    const steps = trail.filter((e: { resourceId: string }) => e.resourceId === request.id || e.resourceId === first.id)
+      .map((e: { action: string; actor: { role: string } }) => [e.action, e.actor.role]);
+    expect(steps).toHaveLength(4);
+    expect(steps).toEqual(expect.arrayContaining([['confirm-payout', 'manager'], ['cancel-payout', 'manager'], ['request-payout', 'system'], ['request-payout', 'system']]));
   });
 });

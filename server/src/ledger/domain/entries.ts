@@ -24,6 +24,7 @@ export const ENTRY_VERSION = 1;
 export const ENTRY_KINDS = [
   'statement.issued', 'statement.corrected', 'settlement.closed', 'operator-import.accepted',
   'command.issued', 'market.trade', 'flex.message', 'consent.changed', 'change.recorded',
+  'market.movements', 'market.settlement',
 ] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
 
@@ -126,6 +127,34 @@ export interface MarketTradeEntry extends Envelope<'market.trade'> {
   readonly currency: string;
 }
 
+/**
+ * The postings one market transaction entered (a settlement run's, a top-up, a payout, a dispute's
+ * correction …): their sequence range and the root of the Merkle tree over their records
+ * (`market-records.ts`), so each posting is provable on its own.
+ */
+export interface MarketMovementsEntry extends Envelope<'market.movements'> {
+  readonly postings: { readonly first: number; readonly last: number };
+  readonly currency: string;
+  /** Σ of the amounts moved, exact decimal. */
+  readonly total: string;
+  readonly root: string;
+}
+
+/**
+ * A settlement run of market slots (run 0) or the correction of one (run ≥ 1): the root of the
+ * Merkle tree over each trading member's position (metered and traded net) and each line of the run.
+ */
+export interface MarketSettlementEntry extends Envelope<'market.settlement'> {
+  readonly run: number;
+  /** From the first slot's start to the last slot's end. */
+  readonly slots: PeriodText;
+  readonly slotCount: number;
+  readonly positions: number;
+  readonly lines: number;
+  readonly currency: string;
+  readonly root: string;
+}
+
 export interface FlexMessageEntry extends Envelope<'flex.message'> {
   /** UFTP message type, id and conversation. */
   readonly message: { readonly type: string; readonly id: string; readonly conversation: string };
@@ -170,7 +199,8 @@ export interface ChangeRecordedEntry extends Envelope<'change.recorded'> {
 
 export type LedgerEntry =
   | StatementIssuedEntry | StatementCorrectedEntry | SettlementClosedEntry | OperatorImportAcceptedEntry
-  | CommandIssuedEntry | MarketTradeEntry | FlexMessageEntry | ConsentChangedEntry | ChangeRecordedEntry;
+  | CommandIssuedEntry | MarketTradeEntry | FlexMessageEntry | ConsentChangedEntry | ChangeRecordedEntry
+  | MarketMovementsEntry | MarketSettlementEntry;
 
 // ---- field checks ----
 
@@ -239,6 +269,13 @@ const PERIOD: Check = (value, field) => {
   if (parseUtcInstant(period.start)! >= parseUtcInstant(period.end)!) refuse(field, 'start must be before end');
 };
 
+const SEQUENCE_RANGE_FIELDS = object({ first: COUNT, last: COUNT });
+const SEQUENCE_RANGE: Check = (value, field) => {
+  SEQUENCE_RANGE_FIELDS(value, field);
+  const range = value as { first: number; last: number };
+  if (range.first < 1 || range.first > range.last) refuse(field, 'expected 1 ≤ first ≤ last');
+};
+
 const DOCUMENT = object({ mediaType: MEDIA_TYPE, sha256: HEX256, size: COUNT });
 
 const FIELD_NAMES: Check = (value, field) => {
@@ -287,6 +324,8 @@ const KIND_FIELDS: Record<EntryKind, { fields: Record<string, Check>; optional?:
   },
   'consent.changed': { fields: { subject: HEX256, grantee: ID, purpose: CODE, state: oneOf('granted', 'revoked'), validUntil: INSTANT, termsSha256: HEX256 }, optional: ['validUntil', 'termsSha256'] },
   'change.recorded': { fields: { change: CODE, resource: ID, action: CODE, role: CODE, diffSha256: HEX256 } },
+  'market.movements': { fields: { postings: SEQUENCE_RANGE, currency: CURRENCY, total: UNSIGNED_DECIMAL, root: HEX256 } },
+  'market.settlement': { fields: { run: COUNT, slots: PERIOD, slotCount: COUNT, positions: COUNT, lines: COUNT, currency: CURRENCY, root: HEX256 } },
 };
 
 const ENTRY_CHECKS = new Map(Object.entries(KIND_FIELDS).map(([kind, spec]) => [kind, object({ ...ENVELOPE, ...spec.fields }, ['signatures', ...(spec.optional ?? [])])]));
@@ -417,6 +456,17 @@ export const consentChanged = (
 
 export const changeRecorded = (base: EventBase, e: { change: string; resource: string; action: string; role: string; diffSha256: string }): ChangeRecordedEntry =>
   make('change.recorded', base, { change: e.change, resource: e.resource, action: e.action, role: e.role, diffSha256: e.diffSha256 });
+
+export const marketMovements = (base: EventBase, e: { first: number; last: number; currency: string; total: string; root: string }): MarketMovementsEntry =>
+  make('market.movements', base, { postings: { first: e.first, last: e.last }, currency: e.currency, total: e.total, root: e.root });
+
+export const marketSettlement = (
+  base: EventBase,
+  e: { run: number; slots: Period; slotCount: number; positions: number; lines: number; currency: string; root: string },
+): MarketSettlementEntry =>
+  make('market.settlement', base, {
+    run: e.run, slots: periodText(e.slots), slotCount: e.slotCount, positions: e.positions, lines: e.lines, currency: e.currency, root: e.root,
+  });
 
 // ---- bytes ----
 

@@ -27,9 +27,14 @@ export { didKeyFromPublicKey, didKeyFromSeed, publicKeyFromDidKey } from './did-
 export {
   ENTRY_VERSION, ENTRY_KINDS, validateEntry, encodeEntry, decodeEntry, documentCommitment, documentWithoutFields, erasableFields, commitment,
   statementIssued, statementCorrected, settlementClosed, operatorImportAccepted, commandIssued, marketTrade,
-  flexMessage, consentChanged, changeRecorded, signEntry, checkEntrySignatures, checkCommunitySignature,
+  flexMessage, consentChanged, changeRecorded, marketMovements, marketSettlement, signEntry, checkEntrySignatures, checkCommunitySignature,
   type EntryKind, type LedgerEntry, type EventBase, type Period, type DocumentCommitment, type ErasableFields, type CommunitySignature, type MarketTradeEntry, type ConsentChangedEntry, type ChangeRecordedEntry,
+  type MarketMovementsEntry, type MarketSettlementEntry,
 } from './entries.js';
+export {
+  MARKET_RECORD_VERSION, encodeMarketRecord, batchRoot, batchInclusionProof, verifyBatchInclusion,
+  type MarketRecord, type MovementRecord, type LineRecord, type PositionRecord,
+} from './market-records.js';
 export {
   RECEIPT_FORMAT, formatReceiptJson, formatReceiptTlogProof, parseReceipt, verifyReceipt, verifyDocument,
   type Receipt, type VerifiedReceipt, type DocumentMatch,

@@ -162,3 +162,25 @@ export function correctSettlement(original: SlotSettlement, corrected: SlotSettl
   const negated = original.lines.map((l) => ({ ...l, energyWh: 0 - l.energyWh, amount: -l.amount }));
   return netLines([...negated, ...corrected.lines]);
 }
+
+/**
+ * Each member's position per slot as the given lines settle it (a run's lines with the runs
+ * before it: the position after a correction): traded net = sold − bought, imbalance = surplus −
+ * shortfall balanced, metered net = traded net + imbalance — what `settleSlot` started from, read
+ * back from the lines alone. By slot, then in the order members first appear.
+ */
+export function positionsOfLines(lines: Iterable<SettlementLine>): { slotStartMs: number; memberId: string; meteredNetWh: Wh; tradedNetWh: Wh }[] {
+  const TRADED: Partial<Record<SettlementLineKind, 1 | -1>> = { sale: 1, purchase: -1 };
+  const BALANCED: Partial<Record<SettlementLineKind, 1 | -1>> = { 'balancing-surplus': 1, 'balancing-shortfall': -1 };
+  const sums = new Map<string, { slotStartMs: number; memberId: string; traded: number; imbalance: number }>();
+  for (const l of lines) {
+    const key = `${l.slotStartMs}\n${l.memberId}`;
+    let sum = sums.get(key);
+    if (!sum) sums.set(key, (sum = { slotStartMs: l.slotStartMs, memberId: l.memberId, traded: 0, imbalance: 0 }));
+    sum.traded += (TRADED[l.kind] ?? 0) * l.energyWh;
+    sum.imbalance += (BALANCED[l.kind] ?? 0) * l.energyWh;
+  }
+  return [...sums.values()]
+    .sort((a, b) => a.slotStartMs - b.slotStartMs)
+    .map((s) => ({ slotStartMs: s.slotStartMs, memberId: s.memberId, meteredNetWh: s.traded + s.imbalance, tradedNetWh: s.traded }));
+}

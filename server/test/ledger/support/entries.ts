@@ -1,5 +1,5 @@
 import {
-  changeRecorded, commandIssued, commitment, consentChanged, didKeyFromPublicKey, documentCommitment, flexMessage, marketTrade,
+  changeRecorded, commandIssued, commitment, consentChanged, didKeyFromPublicKey, documentCommitment, flexMessage, marketMovements, marketSettlement, marketTrade,
   operatorImportAccepted, settlementClosed, statementCorrected, statementIssued, type LedgerEntry,
 } from '../../../src/ledger/domain/index.js';
 import { ed25519PublicKey } from '../../../src/ledger/domain/crypto.js';
@@ -41,6 +41,8 @@ export function oneOfEachKind(): LedgerEntry[] {
     }),
     consentChanged(base, { subject: member, grantee: 'energy-advice-gmbh', purpose: 'load-analysis', state: 'granted', validUntil: Date.UTC(2027, 10, 30), termsSha256: 'd'.repeat(64) }),
     changeRecorded(base, { change: 'tariff', resource: '5b0c7a0e-1d2f-4a3b-8c4d-5e6f7a8b9c0d', action: 'update', role: 'manager', diffSha256: 'c'.repeat(64) }),
+    marketMovements(base, { first: 1, last: 29_876, currency: 'EUR', total: '1234.567890125', root: 'e'.repeat(64) }),
+    marketSettlement(base, { run: 0, slots: { start: Date.UTC(2026, 10, 29, 23), end: Date.UTC(2026, 10, 30, 23) }, slotCount: 96, positions: 19_200, lines: 29_876, currency: 'EUR', root: 'f'.repeat(64) }),
   ];
 }
 

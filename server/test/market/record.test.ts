@@ -1,0 +1,200 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import canonicalize from 'canonicalize';
+import { storeKinds } from '../support/stores.js';
+import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { buildWorld, type World } from '../support/world.js';
+import { storeIntervals } from '../sharing/support/stored.js';
+import { correctSettledSlots, postToLedger } from '../../src/market/service.js';
+import { COMMUNITY_ACCOUNTS, formatMarketPrice, walletAccount } from '../../src/market/index.js';
+import { formatNano, parseNano } from '../../src/kernel/money.js';
+import { OUTBOX_JOB } from '../../src/platform/events/index.js';
+import {
+  batchRoot, commitment, decodeEntry, formatReceiptJson, fromHex, marketMovements, parseReceipt, toHex, verifierFromKey, verifyBatchInclusion, verifyReceipt,
+  type MarketMovementsEntry, type MarketSettlementEntry, type MovementRecord,
+} from '../../src/ledger/domain/index.js';
+import { iso, MIN, Q, SETTINGS, T0 } from './operation-support.js';
+
+const utf8 = (text: string) => new TextEncoder().encode(text);
+const instant = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+
+/**
+ * The market's money in the verifiable record: after a day like the demo's (orders, clearing,
+ * settlement against the meters, a dispute corrected, late data corrected), every posting and
+ * every settlement line is recorded in a batch whose entry is in the log; one wallet movement is
+ * proven from its record to a signed checkpoint; a correction is a new entry, the settlement's
+ * entry stays as it was.
+ */
+describe.each(storeKinds)('the market in the verifiable record on %s', (kind) => {
+  let tp: TestPlatform;
+  let w: World;
+  let clock = T0;
+  const slots = Array.from({ length: 6 }, (_, k) => T0 + (8 + k) * Q);
+  let settlementBefore: { seq: number; body: Uint8Array }[] = [];
+
+  const entries = async <E>(entryKind: string) => {
+    await tp.platform.jobs.flush(OUTBOX_JOB);
+    await tp.platform.ledger.job.flush();
+    const rows = await tp.platform.db.query<{ seq: string; body: Uint8Array }>(
+      'SELECT e.seq::text AS seq, e.body FROM ledger_entries e WHERE e.kind = $1 AND e.community_id = $2 ORDER BY e.seq', [entryKind, w.communityA]);
+    return rows.map((r) => ({ seq: Number(r.seq), body: new Uint8Array(r.body), entry: decodeEntry(r.body) as E }));
+  };
+  const postings = () => tp.platform.db.query<{ sequence: number; kind: string; debit: string; credit: string; amount: string; line: string | null }>(
+    'SELECT sequence, kind, debit, credit, amount::text, line FROM market_postings WHERE community_id = $1 ORDER BY sequence', [w.communityA]);
+  const commitments = async () => {
+    const rows = await tp.platform.db.query<{ subject: string; salt: Uint8Array }>('SELECT subject::text, salt FROM ledger_salts');
+    return new Map(rows.map((r) => [r.subject, commitment(new Uint8Array(r.salt), r.subject)]));
+  };
+
+  beforeAll(async () => {
+    tp = await startTestPlatform(kind, { market: { now: () => clock, lookbackMs: 6 * 60 * MIN, finalDelayMs: 30 * MIN, everyMs: 3_600_000 } });
+    w = await buildWorld(tp);
+    expect((await tp.call('PUT', `/api/v1/communities/${w.communityA}/market/settings`, { token: w.managerA.token, body: SETTINGS })).status).toBe(200);
+    for (const memberId of [w.memberIdA, w.memberIdA2]) {
+      const top = await tp.call('POST', `/api/v1/communities/${w.communityA}/market/top-ups`, { token: w.managerA.token, body: { memberId, amount: '20.00', reference: 'bank transfer' } });
+      expect(top.status).toBe(201);
+    }
+    // A day's morning in small: A sells its PV surplus, A2 buys; metered a little off what they traded.
+    await storeIntervals(tp.platform.db, w.communityA, w.meteringPointA, Object.fromEntries(slots.map((s, k) => [s, { importWh: 0, exportWh: 380 + k * 20 }])));
+    await storeIntervals(tp.platform.db, w.communityA, w.meteringPointA2, Object.fromEntries(slots.map((s, k) => [s, { importWh: 260 + k * 15, exportWh: 0 }])));
+    for (const [k, slot] of slots.entries()) {
+      clock = slot - 60 * MIN;
+      const sell = await tp.call('POST', `/api/v1/members/${w.memberIdA}/market/orders`, { token: w.memberA.token, body: { slotStart: iso(slot), side: 'sell', energyWh: 400, price: '0.1000' } });
+      const buy = await tp.call('POST', `/api/v1/members/${w.memberIdA2}/market/orders`, { token: w.memberA2.token, body: { slotStart: iso(slot), side: 'buy', energyWh: 250 + k * 10, price: '0.2000' } });
+      expect([sell.status, buy.status]).toEqual([201, 201]);
+      clock = slot - 5 * MIN;
+      await tp.platform.market.flush();
+    }
+    clock = slots[slots.length - 1]! + Q + 30 * MIN;
+    await tp.platform.market.flush();
+    settlementBefore = (await entries<MarketSettlementEntry>('market.settlement')).map(({ seq, body }) => ({ seq, body }));
+
+    // A2 disputes its first purchase; the manager gives a cent back.
+    const wallet = (await tp.call('GET', `/api/v1/members/${w.memberIdA2}/market/wallet`, { token: w.memberA2.token })).body;
+    const purchase = wallet.postings.find((p: { line: string | null }) => p.line === 'purchase');
+    const filed = await tp.call('POST', `/api/v1/members/${w.memberIdA2}/market/disputes`, { token: w.memberA2.token, body: { posting: purchase.sequence, reason: 'Too much.' } });
+    expect(filed.status).toBe(201);
+    const resolved = await tp.call('POST', `/api/v1/communities/${w.communityA}/market/disputes/${filed.body.id}/resolution`, {
+      token: w.managerA.token, body: { outcome: 'corrected', note: 'A cent back.', amount: '0.01' },
+    });
+    expect(resolved.status).toBe(200);
+
+    // Late data for the first slot: A2 used 100 Wh more.
+    await storeIntervals(tp.platform.db, w.communityA, w.meteringPointA2, { [slots[0]!]: { importWh: 360, exportWh: 0 } });
+    expect(await correctSettledSlots(tp.platform.db, tp.platform.events, w.communityA, [slots[0]!], clock)).toBe(1);
+  }, 120_000);
+  afterAll(() => tp?.close());
+
+  it('records every posting once, in batches that cover the ledger without gaps, each a movement of its accounts and amount', async () => {
+    const logged = await entries<MarketMovementsEntry>('market.movements');
+    const all = await postings();
+    expect(all.map((p) => p.kind)).toEqual(expect.arrayContaining(['top-up', 'settlement', 'dispute-correction', 'settlement-correction']));
+    // The batches are consecutive and cover 1 … the last posting exactly once, in the order they were posted.
+    let next = 1;
+    for (const { entry } of logged) {
+      expect(entry.postings.first).toBe(next);
+      next = entry.postings.last + 1;
+      expect(entry.currency).toBe('EUR');
+    }
+    expect(next - 1).toBe(all.length);
+    // A settlement run's postings are one batch, not one entry each.
+    expect(logged.length).toBeLessThan(all.length);
+
+    // Each posting's record names its accounts (wallets as commitments), amount and what it pays; its proof leads to the entry's root.
+    const committed = await commitments();
+    for (const posting of all) {
+      const proof = (await tp.platform.ledger.service.marketMovementProof(w.communityA, posting.sequence))!;
+      const entry = decodeEntry(proof.entry) as MarketMovementsEntry;
+      verifyBatchInclusion(proof.record, proof.batch.index, proof.batch.size, proof.batch.hashes, fromHex(entry.root)!);
+      const record = JSON.parse(new TextDecoder().decode(proof.record)) as MovementRecord;
+      const account = (id: string) => (id.startsWith('wallet:') ? `wallet:${committed.get(id.slice('wallet:'.length))}` : id);
+      expect(record).toMatchObject({ type: 'movement', sequence: posting.sequence, kind: posting.kind, amount: formatNano(BigInt(posting.amount)), currency: 'EUR',
+        debit: account(posting.debit), credit: account(posting.credit) });
+      if (posting.line) expect(record.line).toBe(posting.line);
+      for (const id of [w.memberIdA, w.memberIdA2]) expect(new TextDecoder().decode(proof.record)).not.toContain(id);
+    }
+    // Σ of the batches' totals is Σ of every posting's amount.
+    const total = logged.reduce((sum, { entry }) => sum + parseNano(entry.total), 0n);
+    expect(total).toBe(all.reduce((sum, p) => sum + BigInt(p.amount), 0n));
+  });
+
+  it('proves one wallet movement from its record to a signed checkpoint, and the log audits clean', async () => {
+    const correction = (await postings()).find((p) => p.kind === 'dispute-correction')!;
+    const proof = (await tp.platform.ledger.service.marketMovementProof(w.communityA, correction.sequence))!;
+    const identity = await tp.platform.ledger.service.identity();
+    const community = await tp.platform.ledger.service.communityIdentity(w.communityA);
+    const receipt = parseReceipt(utf8(formatReceiptJson({ entry: proof.entry, proof: { index: proof.log.index, hashes: proof.log.hashes, checkpoint: proof.checkpoint } })));
+    const verified = verifyReceipt(receipt, verifierFromKey(identity.verifierKey), identity.origin, community.did);
+    expect(verified.entry.kind).toBe('market.movements');
+    // A record changed by a cent is not in the batch.
+    const forged = JSON.parse(new TextDecoder().decode(proof.record)) as MovementRecord;
+    const bytes = utf8(canonicalize({ ...forged, amount: '0.02' })!);
+    expect(() => verifyBatchInclusion(bytes, proof.batch.index, proof.batch.size, proof.batch.hashes, fromHex((verified.entry as MarketMovementsEntry).root)!)).toThrow(/proof/);
+    const audit = await tp.platform.ledger.service.audit();
+    expect(audit.failures).toEqual([]);
+    // Nothing recorded under a sequence the market never posted, and no batch that runs backwards.
+    expect(await tp.platform.ledger.service.marketMovementProof(w.communityA, 10_000)).toBeUndefined();
+    expect(() => marketMovements({ at: T0, community: w.communityA }, { first: 5, last: 4, currency: 'EUR', total: '1', root: 'ab'.repeat(32) })).toThrow(/first/);
+    expect(() => marketMovements({ at: T0, community: w.communityA }, { first: 1, last: 4, currency: 'EUR', total: '-1', root: 'ab'.repeat(32) })).toThrow(/total/);
+  });
+
+  it('records every settlement line and position, and a correction as a new entry with the settlement\'s unchanged', async () => {
+    const logged = await entries<MarketSettlementEntry>('market.settlement');
+    const lines = await tp.platform.db.query<{ slot_start: Date; run: number; member_id: string; kind: string; energy_wh: string; price: string; amount: string }>(
+      'SELECT slot_start, run, member_id, kind, energy_wh::text, price::text, amount::text FROM market_settlement_lines WHERE community_id = $1 ORDER BY slot_start, position', [w.communityA]);
+    expect(lines.length).toBeGreaterThan(0);
+    // The settlement's entries are as they were before the correction: nothing edited.
+    expect(logged.filter((e) => e.entry.run === 0).map(({ seq, body }) => ({ seq, body }))).toEqual(settlementBefore);
+    const runs = logged.map((e) => e.entry);
+    expect(runs.filter((e) => e.run === 0).reduce((n, e) => n + e.slotCount, 0)).toBe(slots.length);
+    expect(runs.reduce((n, e) => n + e.lines, 0)).toBe(lines.length);
+    const correction = runs.find((e) => e.run === 1)!;
+    expect(correction).toMatchObject({ slotCount: 1, slots: { start: instant(slots[0]!), end: instant(slots[0]! + Q) }, positions: 2 });
+    expect(logged.findIndex((e) => e.entry === correction)).toBe(logged.length - 1);
+
+    // Anyone holding the lines and the salts recomputes the correction's root: its positions (after late data) and its delta lines.
+    const committed = await commitments();
+    const delta = lines.filter((l) => l.run === 1);
+    const base = { v: 1, community: w.communityA, run: 1, slot: instant(slots[0]!) };
+    const through = lines.filter((l) => l.slot_start.getTime() === slots[0]);
+    const net = (memberId: string, kinds: Record<string, number>) =>
+      through.filter((l) => l.member_id === memberId).reduce((sum, l) => sum + (kinds[l.kind] ?? 0) * Number(l.energy_wh), 0);
+    const members = [...new Set(through.map((l) => l.member_id))];
+    const records = [
+      ...members.map((m) => {
+        const traded = net(m, { sale: 1, purchase: -1 });
+        return { ...base, type: 'position', member: committed.get(m), tradedNetWh: String(traded), meteredNetWh: String(traded + net(m, { 'balancing-surplus': 1, 'balancing-shortfall': -1 })) };
+      }),
+      ...delta.map((l) => ({
+        ...base, type: 'line', member: committed.get(l.member_id), kind: l.kind, energyWh: l.energy_wh, price: formatMarketPrice(BigInt(l.price)),
+        amount: formatNano(BigInt(l.amount)), currency: 'EUR',
+      })),
+    ];
+    expect(toHex(batchRoot(records.map((r) => utf8(canonicalize(r)!))))).toBe(correction.root);
+    // A2 used 100 Wh more: its metered net in the record is the corrected one.
+    const a2 = JSON.parse(JSON.stringify(records.find((r) => r.member === committed.get(w.memberIdA2))));
+    expect(a2.meteredNetWh).toBe('-360');
+  });
+
+  it('evaluates low-balance alerts once per batch of postings, and records a batch with one event', async () => {
+    expect((await tp.call('PUT', `/api/v1/communities/${w.communityA}/market/settings`, { token: w.managerA.token, body: { ...SETTINGS, lowBalanceThreshold: '10.00' } })).status).toBe(200);
+    const balance = parseNano((await tp.call('GET', `/api/v1/members/${w.memberIdA}/market/wallet`, { token: w.memberA.token })).body.balance);
+    const euro = 1_000_000_000n;
+    const wallet = walletAccount(w.memberIdA);
+    // Within the batch the wallet falls to 5, rises to 15 and falls to 5 again: per posting that would be two alerts.
+    const drafts = [
+      { debit: wallet, credit: COMMUNITY_ACCOUNTS.clearing, amount: balance - 5n * euro, kind: 'settlement' as const, memo: 'test' },
+      { debit: COMMUNITY_ACCOUNTS.clearing, credit: wallet, amount: 10n * euro, kind: 'settlement' as const, memo: 'test' },
+      { debit: wallet, credit: COMMUNITY_ACCOUNTS.clearing, amount: 10n * euro, kind: 'settlement' as const, memo: 'test' },
+    ];
+    const published: string[] = [];
+    await tp.platform.events.transaction(tp.platform.db, (tx, publish) => postToLedger(tx, w.communityA, drafts, clock, (name, payload) => {
+      published.push(name);
+      return publish(name, payload);
+    }));
+    expect(published.filter((name) => name === 'market.wallet.low-balance')).toHaveLength(1);
+    expect(published.filter((name) => name === 'market.posted')).toHaveLength(1);
+    const logged = await entries<MarketMovementsEntry>('market.movements');
+    const last = (await postings()).at(-1)!.sequence;
+    expect(logged.at(-1)!.entry.postings).toEqual({ first: last - 2, last });
+  });
+});
