@@ -5,9 +5,7 @@
 import type { Db } from './port.js';
 
 export type { Db, Queryable } from './port.js';
-
-/** Connections per process to a PostgreSQL server: ingest's commits, the API, and the background passes (four at once by default). */
-export const DEFAULT_POOL_SIZE = 20;
+export { DEFAULT_POOL_SIZE } from './port.js';
 
 export type StoreConfig =
   /**

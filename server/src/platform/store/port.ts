@@ -26,3 +26,6 @@ export function parseInt8(text: string): number {
 }
 
 export const OID = { int8: 20, numeric: 1700 } as const;
+
+/** Connections per process to a PostgreSQL server: ingest's commits, the API, and the background passes (four at once by default). */
+export const DEFAULT_POOL_SIZE = 20;

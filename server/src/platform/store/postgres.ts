@@ -1,7 +1,6 @@
 import pg from 'pg';
-import { OID, parseInt8, type Db, type Queryable } from './port.js';
+import { DEFAULT_POOL_SIZE, OID, parseInt8, type Db, type Queryable } from './port.js';
 import { UnavailableError } from '../../kernel/errors.js';
-import { DEFAULT_POOL_SIZE } from './db.js';
 
 const types = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
