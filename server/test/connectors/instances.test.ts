@@ -247,9 +247,10 @@ describe.each(storeKinds)('connector instances on %s', (kind) => {
 
   it('shows the demo community\'s connector reading the CSV files the demo writes', async () => {
     const folder = join(tp.artefactsDir, 'demo-connector');
-    const { communityId } = await ensureDemoCommunity(tp.platform.db, tp.platform.secrets.box, { connectorFolder: folder });
+    // The file first: the connector's first pass may run as soon as it exists, and one that found no file waits its interval.
     const source = await startDemoConnectorSource(folder);
     source.close();
+    const { communityId } = await ensureDemoCommunity(tp.platform.db, tp.platform.secrets.box, { connectorFolder: folder });
     await tp.platform.connectors.flush();
     const list = await tp.call('GET', `/api/v1/communities/${communityId}/connectors`, { token: tp.admin.token });
     // The last day, a reading every quarter hour, stored through ingest; the file renamed once stored.
