@@ -90,12 +90,20 @@ export async function markSuperseded(tx: Queryable, ids: readonly string[], by: 
   );
 }
 
+/**
+ * The commands `where` picks, locked in id order (a CTE `locked` for an UPDATE … FROM locked): as
+ * competingCommands locks them. An UPDATE of several rows locks them in the order it scans, and
+ * meeting a plan's transaction that locked in id order, the two waited on each other (seen on
+ * PostgreSQL: the expiry sweep against a plan superseding commands).
+ */
+const lockedInIdOrder = (where: string) => `WITH locked AS (SELECT id FROM control_commands WHERE ${where} ORDER BY id FOR UPDATE)`;
+
 /** Expires the open commands past their expiry (of one device, or of one community); how many. */
 export async function expireDue(db: Queryable, scope: { deviceId: string } | { communityId: string }, nowMs: number): Promise<number> {
   const [column, id] = 'deviceId' in scope ? ['device_id', scope.deviceId] : ['community_id', scope.communityId];
   const rows = await db.query(
-    `UPDATE control_commands SET state = 'expired', closed_at = $2, next_attempt_at = NULL
-     WHERE ${column} = $1 AND ${OPEN} AND expires_at <= $2 RETURNING id`,
+    `${lockedInIdOrder(`${column} = $1 AND ${OPEN} AND expires_at <= $2`)}
+     UPDATE control_commands c SET state = 'expired', closed_at = $2, next_attempt_at = NULL FROM locked WHERE c.id = locked.id RETURNING c.id`,
     [id, new Date(nowMs)],
   );
   return rows.length;
@@ -130,8 +138,9 @@ export async function dueForDelivery(db: Queryable, communityId: string, nowMs: 
 export async function markDelivered(db: Queryable, ids: readonly string[], nowMs: number, retryAtMs: number, onlyIfDue: boolean): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const rows = await db.query<{ id: string }>(
-    `UPDATE control_commands SET state = 'sent', sent_at = coalesce(sent_at, $2), attempts = attempts + 1, next_attempt_at = $3
-     WHERE id = ANY($1::uuid[]) AND ${OPEN} AND expires_at > $2 ${onlyIfDue ? `AND ${DUE}` : ''} RETURNING id`,
+    `${lockedInIdOrder(`id = ANY($1::uuid[]) AND ${OPEN} AND expires_at > $2 ${onlyIfDue ? `AND ${DUE}` : ''}`)}
+     UPDATE control_commands c SET state = 'sent', sent_at = coalesce(c.sent_at, $2), attempts = c.attempts + 1, next_attempt_at = $3
+     FROM locked WHERE c.id = locked.id RETURNING c.id`,
     [ids, new Date(nowMs), new Date(retryAtMs)],
   );
   return new Set(rows.map((r) => r.id));
