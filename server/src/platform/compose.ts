@@ -595,8 +595,9 @@ export async function startPlatform(options: PlatformOptions, claim?: StartClaim
  */
 function notificationDirectory(): Directory {
   const contactOf = async (q: Queryable, member: { id: string; userId: string; communityId: string; role: 'member' | 'manager' }): Promise<Contact | undefined> => {
-    const [community, users] = await Promise.all([loadCommunity(q, member.communityId), usersByIds(q, [member.userId])]);
-    const user = users.get(member.userId);
+    // One after another, as in `invitation` below: q is the handler's transaction (one connection).
+    const community = await loadCommunity(q, member.communityId);
+    const user = (await usersByIds(q, [member.userId])).get(member.userId);
     if (!community || !user) return undefined;
     return {
       userId: member.userId, memberId: member.id, communityId: member.communityId, communityName: community.name,
@@ -629,7 +630,12 @@ function notificationDirectory(): Directory {
     },
     async managers(q, communityId) {
       const managers = (await membersOfCommunity(q, communityId, 'active')).filter((m) => m.role === 'manager');
-      return (await Promise.all(managers.map((m) => contactOf(q, m)))).filter((c) => c !== undefined);
+      const contacts: Contact[] = [];
+      for (const manager of managers) {
+        const contact = await contactOf(q, manager);
+        if (contact) contacts.push(contact);
+      }
+      return contacts;
     },
     statement: (q, statementId, options) => statementEmail(q, statementId, options),
     meteringPointName: async (q, meteringPointId) => (await meteringPointById(q, meteringPointId))?.name,
