@@ -57,6 +57,9 @@ describe('web app: flexibility for the grid operator', () => {
     await contracts.getByLabel('Capacity remuneration per kW and month').fill('1.50');
     await contracts.getByLabel('Volume remuneration per kWh delivered').fill('0.10');
     await contracts.getByLabel('Penalty per kWh not delivered').fill('0.30');
+    // Every day of the week, so that the second test's offer for tomorrow lies in the window whatever day the suite runs.
+    await contracts.getByLabel('Sat', { exact: true }).check();
+    await contracts.getByLabel('Sun', { exact: true }).check();
     await contracts.getByRole('button', { name: 'Create draft' }).click();
     const list = contracts.getByRole('list', { name: 'Contracts' });
     await expect.poll(() => list.textContent()).toContain('draft');
@@ -96,11 +99,8 @@ describe('web app: flexibility for the grid operator', () => {
     const dso = (await tp.call('GET', `/api/v1/communities/${w.communityA}/flex/participants`, { token: w.managerA.token })).body.find((p: { role: string }) => p.role === 'DSO');
     const portfolio = await tp.call('PUT', `/api/v1/flex/participants/${dso.id}/portfolio`, { token: w.managerA.token, body: { congestionPoints: [{ entityAddress: CP, connections: [`ean.${ean}`] }] } });
     expect(portfolio.status, JSON.stringify(portfolio.body)).toBe(200);
-    // The next weekday in Vienna (the contract's window is Monday to Friday, 07:00–21:00): ISPs 73–76 are 18:00–19:00.
-    const localDay = (ms: number) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Vienna' }).format(ms);
-    let dayMs = Date.now() + 86_400_000;
-    while ([0, 6].includes(new Date(`${localDay(dayMs)}T12:00:00Z`).getUTCDay())) dayMs += 86_400_000;
-    const day = localDay(dayMs);
+    // Tomorrow in Vienna (the contract's window is every day, 07:00–21:00; a re-plan looks 48 h ahead): ISPs 73–76 are 18:00–19:00.
+    const day = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Vienna' }).format(Date.now() + 86_400_000);
 
     const context = await openContext(browser, tp.platform.httpUrl);
     const page = await context.newPage();
