@@ -7,11 +7,11 @@ import { refuseHostileMarkup } from './camt053.js';
 
 /**
  * Validation of SEPA files against the official ISO 20022 XSDs with libxml2 (WebAssembly, from
- * the npm registry alone). The schemas are not vendored: no npm package ships them, so they are
- * read from `$SEPA_XSD_DIR` or `../shared/sepa` next to the checkout, one file per message
- * version named as ISO publishes it (`pain.008.001.02.xsd`, …; see billing/README.md for where
- * to get them). Each is a single self-contained file, parsed with network access and external
- * entities off; documents are screened for DOCTYPEs and entities before libxml2 sees them.
+ * the npm registry alone). The six schemas are vendored unchanged as test material in
+ * `server/test/fixtures/iso20022` (where they come from and their SHA-256: its README.md), one
+ * file per message version named as ISO publishes it (`pain.008.001.02.xsd`, …). Each is a single
+ * self-contained file, parsed with network access and external entities off; documents are
+ * screened for DOCTYPEs and entities before libxml2 sees them.
  */
 export const SEPA_SCHEMA_DIRECTORY_VARIABLE = 'SEPA_XSD_DIR';
 
@@ -20,11 +20,17 @@ export const SEPA_SCHEMA_VERSIONS = [
 ] as const;
 export type SepaSchemaVersion = (typeof SEPA_SCHEMA_VERSIONS)[number];
 
+export const isSepaSchemaVersion = (version: string): version is SepaSchemaVersion => (SEPA_SCHEMA_VERSIONS as readonly string[]).includes(version);
+
+/** The ISO originals vendored with the checkout. */
+export const VENDORED_SEPA_SCHEMA_DIRECTORY = fileURLToPath(new URL('../../../test/fixtures/iso20022', import.meta.url));
+
+/** `$SEPA_XSD_DIR` when set, else the vendored copy, else `../shared/sepa` next to the checkout (an installation without the tests). */
 export function defaultSepaSchemaDirectory(): string | undefined {
   const configured = process.env[SEPA_SCHEMA_DIRECTORY_VARIABLE];
   if (configured) return configured;
   const shared = fileURLToPath(new URL('../../../../../shared/sepa', import.meta.url));
-  return existsSync(shared) ? shared : undefined;
+  return [VENDORED_SEPA_SCHEMA_DIRECTORY, shared].find((directory) => existsSync(directory));
 }
 
 const PARSE_OPTIONS = ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE;
@@ -37,10 +43,11 @@ export interface SepaSchemas {
   dispose(): void;
 }
 
-export function loadSepaSchemas(directory: string): SepaSchemas {
+/** Compiles the XSDs of `only` (default: every version) found in `directory`. */
+export function loadSepaSchemas(directory: string, only: readonly SepaSchemaVersion[] = SEPA_SCHEMA_VERSIONS): SepaSchemas {
   const validators = new Map<SepaSchemaVersion, XsdValidator>();
   try {
-    for (const version of SEPA_SCHEMA_VERSIONS) {
+    for (const version of only) {
       const file = join(directory, `${version}.xsd`);
       if (!existsSync(file)) continue;
       const schema = XmlDocument.fromString(readFileSync(file, 'utf8'), { option: PARSE_OPTIONS });
