@@ -1,5 +1,5 @@
 import { BadRequestError } from '../kernel/errors.js';
-import { sepaBic, sepaCreditorId, sepaIban, sepaId } from './sepa/accounts.js';
+import { sepaBic, sepaCreditorId, sepaDate, sepaIban, sepaId } from './sepa/accounts.js';
 import { formatInvoiceNumber } from './domain/invoice-number.js';
 import type { BankAccount, InvoiceFacts, PostalAddress } from './domain/invoice.js';
 import { parseRate, TARIFF_COMPONENTS, vatPreset, type CommunityVat, type MemberVat, type TariffComponent } from './domain/vat.js';
@@ -39,7 +39,6 @@ export interface SepaMandate {
   readonly accountHolder: string;
 }
 
-const DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 const MAX_TEXT = 140;
 
 function text(value: string, field: string, required = true): string {
@@ -63,8 +62,7 @@ function address(value: PostalAddress, field: string): PostalAddress {
 
 /** A valid calendar date (not 2026-02-30) that is not after `todayIso`. */
 function pastDate(value: string, field: string, todayIso: string): string {
-  const ms = Date.parse(`${value}T00:00:00Z`);
-  if (!DATE.test(value) || new Date(ms).toISOString().slice(0, 10) !== value) throw new BadRequestError(`${field}: not a date YYYY-MM-DD: "${value}"`, field);
+  sepaDate(value, field);
   if (value > todayIso) throw new BadRequestError(`${field}: lies in the future`, field);
   return value;
 }

@@ -1,5 +1,6 @@
 import { electronicFormatIBAN, isSEPACountry, isValidBIC, isValidIBAN } from 'ibantools';
 import { BadRequestError } from '../../kernel/errors.js';
+import { DATE_RANGE_TEXT, isWithinDateRange } from '../../kernel/time.js';
 
 /**
  * Accounts and texts as SEPA files may carry them. IBAN and BIC checks are ibantools' (country
@@ -51,6 +52,15 @@ export function sepaText(text: string, max: number): string {
 export function sepaId(text: string, field: string): string {
   if (!/^[A-Za-z0-9/\-?:().,'+]([A-Za-z0-9/\-?:().,'+ ]{0,33}[A-Za-z0-9/\-?:().,'+])?$/.test(text)) {
     throw new BadRequestError(`not a SEPA identifier (1–35 of A–Z a–z 0–9 / - ? : ( ) . , ' + and inner spaces): "${text}"`, field);
+  }
+  return text;
+}
+
+/** A calendar day `YYYY-MM-DD` as the XSDs' ISODate takes it (not 2026-02-30), in Gridshare's date range. */
+export function sepaDate(text: string, field: string): string {
+  const ms = /^\d{4}-\d{2}-\d{2}$/.test(text) ? Date.parse(`${text}T00:00:00Z`) : Number.NaN;
+  if (!isWithinDateRange(ms) || new Date(ms).toISOString().slice(0, 10) !== text) {
+    throw new BadRequestError(`${field}: not a date YYYY-MM-DD ${DATE_RANGE_TEXT}: "${text}"`, field);
   }
   return text;
 }

@@ -1,15 +1,16 @@
 import { create } from 'xmlbuilder2';
 import { BadRequestError } from '../../kernel/errors.js';
 import { formatFixed } from '../../kernel/decimal.js';
-import { sepaId } from './accounts.js';
+import { DATE_RANGE_TEXT, isWithinDateRange } from '../../kernel/time.js';
+import { sepaDate, sepaId } from './accounts.js';
 import { checkParty, type DirectDebit, type Payment, type SepaParty } from './payments.js';
 
 /**
  * SEPA payment files for the community's bank: pain.008 (direct debits, SDD Core or B2B) and
  * pain.001 (credit transfers), each in the 2009 version every SEPA bank still takes (.02/.03) and
  * the 2019 version of the current EPC rulebooks (.08/.09). The two differ only in the agent's
- * BIC element (BIC → BICFI) and in pain.001's execution date (a date → a choice of date or
- * date-time), so one writer serves both. Written with xmlbuilder2 (escaping, UTF-8, namespaces);
+ * BIC element (BIC → BICFI, the older one with a narrower pattern) and in pain.001's execution
+ * date (a date → a choice of date or date-time), so one writer serves both. Written with xmlbuilder2 (escaping, UTF-8, namespaces);
  * the tests validate every variant against the official ISO 20022 XSDs.
  */
 export const DIRECT_DEBIT_VERSIONS = ['pain.008.001.02', 'pain.008.001.08'] as const;
@@ -47,14 +48,25 @@ const modern = (version: PainVersion) => version === 'pain.008.001.08' || versio
 const euros = (cents: bigint) => formatFixed(cents, 2);
 const amount = (cents: bigint): XmlObject => ({ '@Ccy': 'EUR', '#': euros(cents) });
 
+/**
+ * The 2009 versions' BICIdentifier (ISO 9362:2009): no 0 or 1 as the location code's first
+ * character, no letter O as its second. ISO 9362:2014 allows them (the 2019 versions' BICFI does).
+ */
+const BIC_2009 = /^[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?$/;
+
+/**
+ * A bank by its BIC, or — where there is none, or the 2009 schema cannot carry it — IBAN-only
+ * (`NOTPROVIDED`), which every SEPA bank takes since 2016: the IBAN names the bank.
+ */
 function agent(version: PainVersion, bic: string | undefined): XmlObject {
-  if (!bic) return { FinInstnId: { Othr: { Id: 'NOTPROVIDED' } } };
-  return { FinInstnId: modern(version) ? { BICFI: bic } : { BIC: bic } };
+  if (modern(version) && bic) return { FinInstnId: { BICFI: bic } };
+  if (bic && BIC_2009.test(bic)) return { FinInstnId: { BIC: bic } };
+  return { FinInstnId: { Othr: { Id: 'NOTPROVIDED' } } };
 }
 
 function groupHeader(file: FileHeader, initiator: string, transactions: readonly Payment[]): XmlObject {
-  if (!Number.isFinite(file.createdAtMs)) throw new BadRequestError('the creation time is not a time', 'createdAtMs');
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(file.executionDate)) throw new BadRequestError(`not a date: "${file.executionDate}"`, 'executionDate');
+  if (!isWithinDateRange(file.createdAtMs)) throw new BadRequestError(`the creation time is not a time ${DATE_RANGE_TEXT}`, 'createdAtMs');
+  sepaDate(file.executionDate, 'executionDate');
   if (transactions.length === 0) throw new BadRequestError('a SEPA file needs at least one transaction', 'transactions');
   return {
     MsgId: sepaId(file.messageId, 'messageId'),

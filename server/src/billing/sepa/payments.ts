@@ -1,6 +1,6 @@
 import { BadRequestError } from '../../kernel/errors.js';
 import { parseFixed } from '../../kernel/money.js';
-import { sepaBic, sepaCreditorId, sepaIban, sepaId, sepaText } from './accounts.js';
+import { sepaBic, sepaCreditorId, sepaDate, sepaIban, sepaId, sepaText } from './accounts.js';
 
 /**
  * Which statements of a closed period become which SEPA payments: a member who owes (gross > 0)
@@ -58,8 +58,6 @@ function cents(text: string): bigint {
   }
 }
 
-const DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
-
 export function planPayments(statements: readonly PayableStatement[]): PaymentPlan {
   const debits: DirectDebit[] = [];
   const credits: Payment[] = [];
@@ -88,8 +86,7 @@ export function planPayments(statements: readonly PayableStatement[]): PaymentPl
         credits.push(payment);
       } else {
         if (!statement.mandate) throw new BadRequestError('no direct-debit mandate: the member pays by transfer');
-        if (!DATE.test(statement.mandate.signedOn)) throw new BadRequestError(`the mandate's signature date is not a date: "${statement.mandate.signedOn}"`);
-        debits.push({ ...payment, mandateId: sepaId(statement.mandate.id, 'mandate/id'), mandateSignedOn: statement.mandate.signedOn });
+        debits.push({ ...payment, mandateId: sepaId(statement.mandate.id, 'mandate/id'), mandateSignedOn: sepaDate(statement.mandate.signedOn, 'mandate/signedOn') });
       }
       seen.add(endToEndId);
     } catch (error) {

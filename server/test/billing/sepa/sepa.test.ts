@@ -90,8 +90,37 @@ describe('pain.008 direct debits and pain.001 credit transfers', () => {
     expect(() => directDebitXml({ ...header, creditor: COMMUNITY, scheme: 'CORE', sequenceType: 'RCUR', debits: [] }, 'pain.008.001.02')).toThrow(/at least one transaction/);
     expect(() => creditTransferXml({ ...header, messageId: 'bad <id>', debtor: COMMUNITY, transfers: plan.credits }, 'pain.001.001.03')).toThrow(BadRequestError);
     expect(() => creditTransferXml({ ...header, createdAtMs: Number.NaN, debtor: COMMUNITY, transfers: plan.credits }, 'pain.001.001.03')).toThrow(BadRequestError);
+    // What the XSDs' ISODate and ISODateTime refuse is refused before a file is written.
+    expect(() => creditTransferXml({ ...header, createdAtMs: Date.parse('+010000-01-01T00:00:00Z'), debtor: COMMUNITY, transfers: plan.credits }, 'pain.001.001.09')).toThrow(/creation time/);
+    for (const executionDate of ['2026-02-30', '2026-13-01', '0000-01-01', '2026-1-5']) {
+      expect(() => directDebitXml({ ...header, executionDate, creditor: COMMUNITY, scheme: 'CORE', sequenceType: 'RCUR', debits: plan.debits }, 'pain.008.001.08'), executionDate).toThrow(/executionDate: not a date/);
+    }
     const xml = creditTransferXml({ ...header, debtor: COMMUNITY, transfers: [{ ...plan.credits[0]!, remittance: 'a & b' }] }, 'pain.001.001.03');
     expect(xml).toContain('<Ustrd>a &amp; b</Ustrd>');
+  });
+
+  it('writes a BIC the 2009 schemas cannot carry IBAN-only there, and as it is in the 2019 versions', () => {
+    // ISO 9362:2014 allows 0/1 first and O second in the location code; the 2009 BICIdentifier does not.
+    const bics = { creditor: 'BKAUAT0W', debtor: 'COBADEFO' };
+    const odd = planPayments(STATEMENTS.map((s) => (s.bic ? { ...s, bic: bics.debtor } : s)));
+    for (const version of DIRECT_DEBIT_VERSIONS) {
+      const xml = validated(directDebitXml({ ...header, creditor: { ...COMMUNITY, bic: bics.creditor }, scheme: 'CORE', sequenceType: 'RCUR', debits: odd.debits }, version), version);
+      if (version === 'pain.008.001.08') expect([xml.includes('<BICFI>BKAUAT0W</BICFI>'), xml.includes('<BICFI>COBADEFO</BICFI>')]).toEqual([true, true]);
+      else expect([xml.includes('BKAUAT0W'), xml.includes('COBADEFO'), xml.match(/<Id>NOTPROVIDED<\/Id>/g)?.length]).toEqual([false, false, 3]);
+    }
+    for (const version of CREDIT_TRANSFER_VERSIONS) {
+      const xml = validated(creditTransferXml({ ...header, debtor: { ...COMMUNITY, bic: bics.creditor }, transfers: [{ ...plan.credits[0]!, bic: bics.debtor }] }, version), version);
+      expect(xml.includes('BKAUAT0W'), version).toBe(version === 'pain.001.001.09');
+      expect(xml.includes('COBADEFO'), version).toBe(version === 'pain.001.001.09');
+    }
+    // A BIC the 2009 pattern takes is kept in both.
+    expect(directDebitXml({ ...header, creditor: COMMUNITY, scheme: 'CORE', sequenceType: 'RCUR', debits: plan.debits }, 'pain.008.001.02')).toContain('<BIC>BKAUATWW</BIC>');
+  });
+
+  it('skips a debit whose mandate date is no calendar date, naming it', () => {
+    const odd = planPayments([{ ...STATEMENTS[0]!, mandate: { id: 'SUN-M-0001', signedOn: '2026-02-31' } }, STATEMENTS[5]!]);
+    expect(odd.debits.map((d) => d.statementId)).toEqual(['s6']);
+    expect(odd.skipped).toEqual([{ statementId: 's1', reason: expect.stringMatching(/^mandate\/signedOn: not a date YYYY-MM-DD .*"2026-02-31"$/) }]);
   });
 
   it.runIf(schemas)('the schema check catches a broken file (it is not a formality)', () => {
