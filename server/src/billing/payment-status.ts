@@ -11,7 +11,7 @@ import { addDays } from './facts.js';
 import { planPayments, type PayableStatement, type PaymentPlan } from './sepa/payments.js';
 import { creditTransferXml, directDebitXml, type CreditTransferVersion, type DirectDebitVersion } from './sepa/pain.js';
 import { matchPayments, readBankStatement } from './sepa/camt053.js';
-import { defaultSepaSchemaDirectory, loadSepaSchemas } from './sepa/schemas.js';
+import { defaultSepaSchemaDirectory, isSepaSchemaVersion, loadSepaSchemas, type SepaSchemaVersion } from './sepa/schemas.js';
 import {
   billingDetailsOf, findBillingProfile, findInvoice, findSettlement, insertPayment, lockSettlement, mandatesOf, paymentHistories, settlementInvoices,
   type InvoiceRecord, type PaymentRecord, type PaymentStatusName, type SettlementRecord,
@@ -90,11 +90,15 @@ async function paymentPlan(db: Queryable, settlement: SettlementRecord, invoices
   return planPayments(payable);
 }
 
-/** Before a file leaves, it is checked against the official schema where the installation has it. */
-export function validated(xml: string, version: DirectDebitVersion | CreditTransferVersion): string {
+/**
+ * A SEPA file checked against the official schema of its version where the installation has it
+ * (in a checkout: the vendored ISO originals): before a payment file leaves, and before a bank
+ * statement is read into payments. Throws a BadRequestError naming the first violation.
+ */
+export function validated(xml: string, version: SepaSchemaVersion): string {
   const directory = defaultSepaSchemaDirectory();
   if (!directory) return xml;
-  const schemas = loadSepaSchemas(directory);
+  const schemas = loadSepaSchemas(directory, [version]);
   try {
     if (schemas.versions.includes(version)) schemas.validate(xml, version);
   } finally {
@@ -181,6 +185,8 @@ export async function importBankStatement(db: Db, principal: Principal, settleme
   const user = requireUser(principal);
   const settlement = await closedSettlementOf(db, principal, settlementId);
   const file = readBankStatement(xml);
+  // Read first (size and depth limits, the root a camt.053 Document), then held to its version's XSD.
+  if (isSepaSchemaVersion(file.version)) validated(xml, file.version);
   const read = async (q: Queryable) => {
     const invoices = await settlementInvoices(q, settlement.id);
     const payments = await paymentsOf(q, invoices);

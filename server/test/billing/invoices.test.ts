@@ -260,6 +260,19 @@ describe.each(storeKinds)('invoices issued when a month is closed, on %s', (kind
     for (const [text, type, expected] of [['<Document', 'application/xml', 400], ['<!DOCTYPE x [<!ENTITY e "e">]><x/>', 'application/xml', 400], [camt, 'text/plain', 415], ['', 'application/xml', 400]] as const) {
       expect((await upload('?apply=true', text, type)).status, `${type} ${text.slice(0, 20)}`).toBe(expected);
     }
+    // A statement the reader could take but its version's XSD refuses is refused, naming the violation, and records nothing.
+    const notValid = [
+      camt.replace(/<CreDtTm>[^<]*<\/CreDtTm>/, ''), // .02: the group header's creation time is mandatory
+      camt053('08', [{ direction: 'CRDT', amount: '3.74', bookingDate: '2026-11-20', endToEndId: ofA2.number }]).replace(/<Sts>\s*<Cd>BOOK<\/Cd>\s*<\/Sts>/, '<Sts>BOOK</Sts>'), // .08: the status is a code choice
+    ];
+    for (const text of schemaDirectory ? notValid : []) {
+      const refused = await upload('?apply=true', text);
+      expect(refused.status, text.slice(0, 120)).toBe(400);
+      expect(JSON.stringify(refused.body)).toMatch(/not valid against camt\.053\.001\.0[28] \(line \d+\)/);
+    }
+    expect((await payments()).find((p) => p.invoiceId === ofA2.invoiceId)!.status).toBe('partial');
+    // A version with no XSD here (.04) is read as before.
+    expect((await upload('', camt.replace(/camt\.053\.001\.02/g, 'camt.053.001.04'))).body.matches).toHaveLength(2);
     const applied = await upload('?apply=true');
     expect(applied.status).toBe(200);
     expect(applied.body.applied).toBe(true);

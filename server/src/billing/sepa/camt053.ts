@@ -48,7 +48,8 @@ export function refuseHostileMarkup(xml: string): void {
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw new BadRequestError('a DOCTYPE or entity declaration is not allowed in a SEPA document');
 }
 
-function readTree(xml: string): Element {
+/** The document's root element and the camt.053 version its namespace names. */
+function readTree(xml: string): { root: Element; version: string } {
   if (xml.length > CAMT_LIMITS.maxBytes || Buffer.byteLength(xml, 'utf8') > CAMT_LIMITS.maxBytes) {
     throw new PayloadTooLargeError(`a bank statement file may be at most ${CAMT_LIMITS.maxBytes} bytes`);
   }
@@ -56,6 +57,7 @@ function readTree(xml: string): Element {
   const parser = new SaxesParser({ xmlns: true, position: true });
   const stack: Element[] = [];
   let root: Element | undefined;
+  let version = '';
   let count = 0;
   const refuse = (message: string): never => {
     throw new BadRequestError(`not a readable bank statement (line ${parser.line}): ${message}`);
@@ -69,10 +71,10 @@ function readTree(xml: string): Element {
     for (const attribute of Object.values(tag.attributes)) attributes[attribute.local] = attribute.value;
     const element: Element = { name: tag.local, text: '', attributes, children: [] };
     if (stack.length === 0) {
-      if (!/^urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.\d\d$/.test(tag.uri) || tag.local !== 'Document') {
-        refuse(`the root must be a camt.053 Document, not {${tag.uri}}${tag.local}`);
-      }
+      const named = /^urn:iso:std:iso:20022:tech:xsd:(camt\.053\.001\.\d\d)$/.exec(tag.uri)?.[1];
+      if (!named || tag.local !== 'Document') return refuse(`the root must be a camt.053 Document, not {${tag.uri}}${tag.local}`);
       root = element;
+      version = named;
     } else stack.at(-1)!.children.push(element);
     stack.push(element);
   });
@@ -89,7 +91,7 @@ function readTree(xml: string): Element {
     if (error instanceof BadRequestError) throw error;
     throw new BadRequestError(`malformed XML: ${(error as Error).message}`);
   }
-  return root ?? refuse('no root element');
+  return root ? { root, version } : refuse('no root element');
 }
 
 const child = (element: Element | undefined, ...path: string[]): Element | undefined =>
@@ -109,8 +111,7 @@ function amountOf(element: Element | undefined, where: string): { cents: bigint;
 const DATE = /^\d{4}-\d{2}-\d{2}/;
 
 export function readBankStatement(xml: string): BankStatementFile {
-  const root = readTree(xml);
-  const version = /camt\.053\.001\.\d\d/.exec(xml.slice(0, 2000))?.[0] ?? 'camt.053';
+  const { root, version } = readTree(xml);
   const report = child(root, 'BkToCstmrStmt') ?? (() => { throw new BadRequestError('no BkToCstmrStmt in the Document'); })();
   const transactions: BankTransaction[] = [];
   let notBooked = 0;
