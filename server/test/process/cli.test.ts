@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { freePort, GRIDSHARE_BIN, runGridshare, waitForHealth } from '../support/process.js';
 import { createTestDatabase, postgresUrl } from '../support/stores.js';
 import { listen, PortInUseError } from '../../src/platform/net/listen.js';
+import { camt053 } from '../billing/sepa/camt-fixture.js';
 
 function occupy(port: number) {
   const server = createServer();
@@ -28,6 +29,26 @@ describe('the gridshare command', () => {
     expect(await secretsHelp.exited).toBe(0);
     expect(secretsHelp.output()).toMatch(/GRIDSHARE_SECRET_KEY=<new>,<old>/);
   });
+
+  it('checks a SEPA file against the vendored ISO 20022 schema when no directory is given', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'gridshare-sepa-'));
+    try {
+      const statement = camt053('08', [{ direction: 'CRDT', amount: '11.56', bookingDate: '2026-11-17' }]);
+      writeFileSync(join(folder, 'good.xml'), statement);
+      writeFileSync(join(folder, 'bad.xml'), statement.replace(/<Sts>\s*<Cd>BOOK<\/Cd>\s*<\/Sts>/, '<Sts>BOOK</Sts>'));
+      // Three processes at once: each spends seconds starting tsx.
+      const check = (file: string, schemas: string) => runGridshare(['sepa', 'check', join(folder, file)], { SEPA_XSD_DIR: schemas });
+      const [good, bad, elsewhere] = [check('good.xml', ''), check('bad.xml', ''), check('good.xml', folder)];
+      expect(await good.exited, good.output()).toBe(0);
+      expect(good.output()).toBe('camt.053.001.08: valid, 1 transactions; booked credits 11.56, booked debits 0.00, not booked entries 0\n');
+      expect(await bad.exited).toBe(2);
+      expect(bad.output()).toMatch(/^error: not valid against camt\.053\.001\.08 \(line \d+\): .*Sts/);
+      expect(await elsewhere.exited).toBe(1);
+      expect(elsewhere.output()).toBe(`error: no camt.053.001.08.xsd in ${folder}\n`);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('refuses a bad port value', async () => {
     const bad = runGridshare(['start', '--port', 'eighty']);
