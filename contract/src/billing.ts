@@ -300,13 +300,13 @@ export const billingRoutes = {
   }),
   directDebitFile: route('GET', '/api/v1/settlements/:id/sepa/direct-debits.xml', {
     tags: ['billing'], summary: 'SEPA direct debits (pain.008) of a closed month\'s open and failed invoices owed by members with a mandate (managers)',
-    description: 'Checked against the ISO 20022 schema before download where the installation has it ($SEPA_XSD_DIR). 409: nothing to collect, or no creditor id.',
+    description: 'Checked against the ISO 20022 schema before download (the ISO originals vendored with Gridshare, or $SEPA_XSD_DIR; 400 naming the violation). 409: nothing to collect, or no creditor id.',
     params: IdParams, querystring: Type.Object({ version: Type.Optional(Type.Enum(['pain.008.001.02', 'pain.008.001.08'])) }, { additionalProperties: false }),
     produces: ['application/xml'], response: errors(400, 401, 403, 404, 409),
   }),
   creditTransferFile: route('GET', '/api/v1/settlements/:id/sepa/credit-transfers.xml', {
     tags: ['billing'], summary: 'SEPA credit transfers (pain.001) of a closed month\'s open and failed invoices owed to members (managers)',
-    description: 'Checked against the ISO 20022 schema before download where the installation has it ($SEPA_XSD_DIR). 409: nothing to pay out.',
+    description: 'Checked against the ISO 20022 schema before download (the ISO originals vendored with Gridshare, or $SEPA_XSD_DIR; 400 naming the violation). 409: nothing to pay out.',
     params: IdParams, querystring: Type.Object({ version: Type.Optional(Type.Enum(['pain.001.001.03', 'pain.001.001.09'])) }, { additionalProperties: false }),
     produces: ['application/xml'], response: errors(400, 401, 403, 404, 409),
   }),
@@ -325,7 +325,7 @@ export const billingRoutes = {
     params: IdParams, consumes: XML_CONTENT_TYPES,
     querystring: Type.Object({ apply: Type.Optional(Type.Boolean({ default: false })) }, { additionalProperties: false }),
     // Documents the body only: the camt.053 reader checks the bytes.
-    body: Type.Unknown({ description: 'one camt.053 (.02–.08) document, UTF-8' }),
+    body: Type.Unknown({ description: 'one camt.053 (.02–.08) document, UTF-8; .02 and .08 are checked against their ISO 20022 schema (400 naming the violation)' }),
     response: { 200: BankStatementImport, ...errors(400, 401, 403, 404, 409, 413, 415) },
   }),
 };
