@@ -10,8 +10,9 @@ import { checkParty, type DirectDebit, type Payment, type SepaParty } from './pa
  * pain.001 (credit transfers), each in the 2009 version every SEPA bank still takes (.02/.03) and
  * the 2019 version of the current EPC rulebooks (.08/.09). The two differ only in the agent's
  * BIC element (BIC → BICFI, the older one with a narrower pattern) and in pain.001's execution
- * date (a date → a choice of date or date-time), so one writer serves both. Written with xmlbuilder2 (escaping, UTF-8, namespaces);
- * the tests validate every variant against the official ISO 20022 XSDs.
+ * date (a date → a choice of date or date-time), so one writer serves both. Written with
+ * xmlbuilder2 (escaping, UTF-8, namespaces); the tests validate every variant against the official
+ * ISO 20022 XSDs.
  */
 export const DIRECT_DEBIT_VERSIONS = ['pain.008.001.02', 'pain.008.001.08'] as const;
 export const CREDIT_TRANSFER_VERSIONS = ['pain.001.001.03', 'pain.001.001.09'] as const;
