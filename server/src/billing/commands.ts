@@ -44,7 +44,7 @@ export function registerSepaCommands(program: Command): void {
   sepa
     .command('check <file>')
     .description('Validate a pain.001/pain.008/camt.053 file against the official ISO 20022 XSD of its version and summarise it; "-" reads stdin')
-    .option('--xsd <dir>', `directory with the <version>.xsd files (default: $${SEPA_SCHEMA_DIRECTORY_VARIABLE}, else the ISO originals in server/test/fixtures/iso20022, else ../shared/sepa)`)
+    .option('--xsd <dir>', `directory with the <version>.xsd files (default: $${SEPA_SCHEMA_DIRECTORY_VARIABLE}, else the ISO originals in server/src/billing/sepa/iso20022, else ../shared/sepa)`)
     .option('--json', 'print the result as JSON')
     .action((file: string, options: { xsd?: string; json?: boolean }) => {
       const directory = options.xsd ?? defaultSepaSchemaDirectory();

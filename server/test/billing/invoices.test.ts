@@ -11,7 +11,7 @@ import { defaultSepaSchemaDirectory } from '../../src/billing/sepa/schemas.js';
 import { validated as schemaChecked } from '../../src/billing/payment-status.js';
 
 const schemaDirectory = defaultSepaSchemaDirectory();
-if (!schemaDirectory) process.stderr.write('invoices.test: no ISO 20022 XSDs (server/test/fixtures/iso20022 is missing and neither $SEPA_XSD_DIR nor ../shared/sepa is there): the SEPA files are not validated here\n');
+if (!schemaDirectory) process.stderr.write('invoices.test: no ISO 20022 XSDs (server/src/billing/sepa/iso20022 is missing and neither $SEPA_XSD_DIR nor ../shared/sepa is there): the SEPA files are not validated here\n');
 
 
 /** Two past months, October before November, both ended whenever the test runs. */

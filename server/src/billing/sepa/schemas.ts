@@ -8,7 +8,7 @@ import { refuseHostileMarkup } from './camt053.js';
 /**
  * Validation of SEPA files against the official ISO 20022 XSDs with libxml2 (WebAssembly, from
  * the npm registry alone). The six schemas are vendored unchanged as test material in
- * `server/test/fixtures/iso20022` (where they come from and their SHA-256: its README.md), one
+ * `server/src/billing/sepa/iso20022` (where they come from and their SHA-256: its README.md), one
  * file per message version named as ISO publishes it (`pain.008.001.02.xsd`, …). Each is a single
  * self-contained file, parsed with network access and external entities off; documents are
  * screened for DOCTYPEs and entities before libxml2 sees them.
@@ -23,9 +23,9 @@ export type SepaSchemaVersion = (typeof SEPA_SCHEMA_VERSIONS)[number];
 export const isSepaSchemaVersion = (version: string): version is SepaSchemaVersion => (SEPA_SCHEMA_VERSIONS as readonly string[]).includes(version);
 
 /** The ISO originals vendored with the checkout. */
-export const VENDORED_SEPA_SCHEMA_DIRECTORY = fileURLToPath(new URL('../../../test/fixtures/iso20022', import.meta.url));
+export const VENDORED_SEPA_SCHEMA_DIRECTORY = fileURLToPath(new URL('./iso20022', import.meta.url));
 
-/** `$SEPA_XSD_DIR` when set, else the vendored copy, else `../shared/sepa` next to the checkout (an installation without the tests). */
+/** `$SEPA_XSD_DIR` when set, else the vendored copy, else `../shared/sepa` next to the checkout. */
 export function defaultSepaSchemaDirectory(): string | undefined {
   const configured = process.env[SEPA_SCHEMA_DIRECTORY_VARIABLE];
   if (configured) return configured;

@@ -11,7 +11,7 @@ import { camt053, type FixtureTransaction } from './camt-fixture.js';
 
 const directory = defaultSepaSchemaDirectory();
 const schemas: SepaSchemas | undefined = directory ? loadSepaSchemas(directory) : undefined;
-if (!schemas) process.stderr.write('sepa.test: no ISO 20022 XSDs (server/test/fixtures/iso20022 is missing and neither $SEPA_XSD_DIR nor ../shared/sepa is there): schema validation is skipped\n');
+if (!schemas) process.stderr.write('sepa.test: no ISO 20022 XSDs (server/src/billing/sepa/iso20022 is missing and neither $SEPA_XSD_DIR nor ../shared/sepa is there): schema validation is skipped\n');
 afterAll(() => schemas?.dispose());
 
 /** Validates against the version's XSD (a schema folder without it fails the test). */
