@@ -15,14 +15,15 @@ export interface DateInputProps {
   id: string;
   /** The form field that carries the ISO value ("2026-12-01", "2026-12") in FormData; none for a field read through `onValue`. */
   name?: string;
-  kind?: DateInputKind;
+  /** As the native input's: a day or a month. */
+  type?: DateInputKind;
   /** The ISO value to show; a new one replaces what is typed. */
   value?: string;
   /** Each change: the ISO value, or "" while the field holds no valid date. */
   onValue?: (iso: string) => void;
   required?: boolean;
   /** Ids of hints and errors outside the field, read out with it. */
-  describedBy?: string;
+  'aria-describedby'?: string;
   /** Marked invalid by the form around it (its own checks). */
   invalid?: boolean;
 }
@@ -33,7 +34,7 @@ export interface DateInputProps {
  * shows the operating system's format whatever the page's language. A text that is no date keeps
  * the form from being sent (the field's validity) and says why under the field.
  */
-export function DateInput({ id, name, kind = 'date', value = '', onValue, required = false, describedBy, invalid = false }: DateInputProps) {
+export function DateInput({ id, name, type: kind = 'date', value = '', onValue, required = false, 'aria-describedby': describedBy, invalid = false }: DateInputProps) {
   const { t, locale } = useI18n();
   const fmt = useMemo(() => formatter({ locale }), [locale]);
   const [text, setText] = useState(() => fmt.dateInput(value, kind));

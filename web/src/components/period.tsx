@@ -105,7 +105,7 @@ function SpanForm({ span, timeZone, onChange }: { span: DaySpan; timeZone: strin
     <div class="field">
       <label for={`span-${name}`}>{t(label)}</label>
       <DateInput id={`span-${name}`} name={name} required value={draft[name]}
-        invalid={error !== undefined} {...(error ? { describedBy: 'span-error' } : {})}
+        invalid={error !== undefined} aria-describedby={error ? 'span-error' : undefined}
         onValue={(day) => setDraft((current) => ({ ...current, [name]: day }))} />
     </div>
   );

@@ -85,7 +85,7 @@ function Participation({ member: m, community, fmt, onChanged }: { member: Membe
       <summary>{text}<span class="sr-only">{t('members.changeWhen', { name: m.displayName })}</span></summary>
       <form onSubmit={submit} class="inline-form">
         <Field id={`active-from-${m.id}`} label={t('members.takesPartFrom')} hint={t('members.takesPartFromHint', { timeZone: community.timeZone })}>
-          <DateInput id={`active-from-${m.id}`} name="activeFrom" required describedBy={`active-from-${m.id}-hint`} />
+          <DateInput id={`active-from-${m.id}`} name="activeFrom" required aria-describedby={`active-from-${m.id}-hint`} />
         </Field>
         <button type="submit" disabled={action.busy}>{t('members.save')}</button>
         <ErrorNote error={action.error} />

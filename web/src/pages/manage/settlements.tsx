@@ -37,7 +37,7 @@ export default function Settlements({ params }: { params: Record<string, string>
               <p class="muted">{t('settlements.intro', { timeZone: community.timeZone })}</p>
               <form onSubmit={run} class="inline-form">
                 <Field id="period" label={t('settlements.month')}>
-                  <DateInput id="period" name="period" kind="month" required value={previousPeriod(new Date(), community.timeZone)} />
+                  <DateInput id="period" name="period" type="month" required value={previousPeriod(new Date(), community.timeZone)} />
                 </Field>
                 <button type="submit" disabled={action.busy}>{action.busy ? t('settlements.settling') : t('settlements.submit')}</button>
                 <ErrorNote error={action.error} />

@@ -183,7 +183,7 @@ function SharesEditor({ community, members, current, fmt, onSaved }: {
       </div>
       <div class="inline-form">
         <Field id="shares-from" label={t('shares.from')} hint={t('shares.fromHint', { timeZone: community.timeZone })}>
-          <DateInput id="shares-from" value={from} onValue={setFrom} describedBy="shares-from-hint" />
+          <DateInput id="shares-from" value={from} onValue={setFrom} aria-describedby="shares-from-hint" />
         </Field>
         <button type="button" class="secondary" onClick={equal} disabled={members.length === 0}>{t('shares.equal')}</button>
         <button type="submit" disabled={action.busy}>{t('shares.save')}</button>
