@@ -14,6 +14,8 @@ import type { Forecast } from '@gridshare/contract/forecast';
 import { periodQuery } from '../src/lib/periods.js';
 import { equalShares, formatUnits, ONE_UNITS, shareUnits, sumShares } from '../src/lib/shares.js';
 import { matchPath } from '../src/router.js';
+import { takingPart } from '../src/lib/members.js';
+import type { Member, MeteringPoint } from '@gridshare/contract/registry';
 
 const figures = (f: Partial<EnergyFigures>): EnergyFigures => ({
   consumptionWh: 0, selfConsumedWh: 0, fromCommunityWh: 0, fromGridWh: 0, productionWh: 0, toCommunityWh: 0, toGridWh: 0, ...f,
@@ -291,5 +293,18 @@ describe('date fields in the person\'s locale', () => {
     }
     expect(gb.parseDateInput('01.12.2026', 'date')).toEqual(format);
     expect(de.parseDateInput('01.12.2026', 'month')).toEqual(format);
+  });
+});
+
+describe('who takes part (the manager\'s counts and share editor)', () => {
+  const member = (id: string, role: Member['role']) => ({ id, role, state: 'active' }) as Member;
+  const site = (memberId: string, communityBattery: boolean) => ({ memberId, communityBattery }) as MeteringPoint;
+
+  it('leaves out a manager who only holds the community battery, and counts one with a home of their own', () => {
+    const members = [member('anna', 'member'), member('runs', 'manager'), member('lives', 'manager'), { ...member('gone', 'member'), state: 'left' } as Member];
+    const points = [site('anna', false), site('runs', true), site('lives', false), site('lives', true)];
+    expect(takingPart(members, points).map((m) => m.id)).toEqual(['anna', 'lives']);
+    // A member takes part before their site is registered.
+    expect(takingPart([member('new', 'member')], []).map((m) => m.id)).toEqual(['new']);
   });
 });
