@@ -3,12 +3,12 @@
  * is told to confirm their address, asks for a new link and opens it on the /verify-email page (used
  * once); a language chosen on the account page is kept with the account and applied at the next
  * log-in in a browser that never saw it; a manager sets the device-offline threshold, a value out
- * of range refused before it is sent.
+ * of range refused before it is sent; date fields show and take days in the person's locale.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { signUp, startTestPlatform, unique, type TestPlatform } from '../../server/test/support/platform.js';
-import { communityBody } from '../../server/test/support/world.js';
+import { buildWorld, communityBody } from '../../server/test/support/world.js';
 import { mailTo, smtpServer, type SmtpSink } from '../../server/test/support/smtp.js';
 import { collectPageErrors, launchBrowser, logIn, openContext, rawKeysShown, screenshot } from './browser.js';
 
@@ -145,6 +145,70 @@ describe('web app: accounts', () => {
     await page.getByLabel('Tell a device\'s member after it has sent nothing for (minutes)').fill('');
     await page.getByRole('region', { name: 'Device alerts' }).getByRole('button', { name: 'Save' }).click();
     await expect.poll(threshold).toBeNull();
+    expect(await rawKeysShown(page)).toEqual([]);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+  it('shows and takes days in the person\'s locale, German TT.MM.JJJJ or British DD/MM/YYYY, and sends nothing for a day not in the calendar', async () => {
+    const w = await buildWorld(tp);
+    const mandate = { mandateId: 'LOCALE-1', signedOn: '2026-12-01', iban: 'AT483200000012345864', accountHolder: 'Jürgen Müller' };
+    expect((await tp.call('PUT', `/api/v1/members/${w.memberIdA2}/sepa-mandate`, { token: w.managerA.token, body: mandate })).status).toBe(200);
+    expect((await tp.call('PATCH', '/api/v1/me', { token: w.managerA.token, body: { locale: 'de' } })).status).toBe(200);
+    const tariffs = async () => (await tp.call('GET', `/api/v1/communities/${w.communityA}/tariffs`, { token: w.managerA.token })).body as { name: string; validFrom: string }[];
+    const before = await tariffs();
+    const context = await openContext(browser, tp.platform.httpUrl);
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    const posted: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && request.url().endsWith(`/communities/${w.communityA}/tariffs`)) posted.push(request.postData() ?? '');
+    });
+    await logIn(page, w.managerA.email, w.managerA.password);
+
+    // German: 2026-12-01 shows as 01.12.2026, with the pattern as placeholder.
+    await page.goto(`/manage/${w.communityA}/billing`);
+    const signed = page.locator(`#mandate-${w.memberIdA2}-signed`);
+    await expect.poll(() => signed.inputValue()).toBe('01.12.2026');
+    expect(await signed.getAttribute('placeholder')).toBe('TT.MM.JJJJ');
+
+    await page.goto(`/manage/${w.communityA}/tariffs`);
+    const form = page.locator('form:has(#tariff-from)');
+    await page.locator('details:has(#tariff-from) > summary').click();
+    await form.locator('#tariff-name').fill('Dezember');
+    await form.locator('#tariff-gridPrice').fill('0.30');
+    await form.locator('#tariff-communityPrice').fill('0.15');
+    await form.locator('#tariff-feedInPrice').fill('0.06');
+    const from = form.locator('#tariff-from');
+    expect(await from.getAttribute('placeholder')).toBe('TT.MM.JJJJ');
+    // Not in the calendar, not in the pattern: said in German under the field, nothing sent.
+    for (const [text, message] of [
+      ['31.02.2026', 'Den Tag 31.02.2026 gibt es im Kalender nicht.'],
+      ['2026-12-15', 'Bitte das Datum als TT.MM.JJJJ eingeben, z. B. 31.12.2026.'],
+      ['abc', 'Bitte das Datum als TT.MM.JJJJ eingeben, z. B. 31.12.2026.'],
+    ] as const) {
+      await from.fill(text);
+      await form.locator('button[type=submit]').click();
+      await expect.poll(() => form.locator('#tariff-from-error').textContent()).toBe(message);
+      expect(await from.getAttribute('aria-invalid')).toBe('true');
+    }
+    await screenshot(page, 'date-input-refused-de');
+    expect(posted).toEqual([]);
+    expect(await tariffs()).toEqual(before);
+    // A German day is taken and sent as ISO.
+    await from.fill('15.12.2026');
+    expect(await form.locator('#tariff-from-error').count()).toBe(0);
+    await form.locator('button[type=submit]').click();
+    await expect.poll(() => posted.length).toBe(1);
+    expect(JSON.parse(posted[0]!)).toMatchObject({ name: 'Dezember', validFrom: '2026-12-15' });
+    await expect.poll(async () => (await tariffs()).filter((t) => t.name === 'Dezember').map((t) => t.validFrom)).toEqual(['2026-12-15']);
+
+    // English (the browser's en-GB): the same day as 01/12/2026.
+    expect((await tp.call('PATCH', '/api/v1/me', { token: w.managerA.token, body: { locale: null } })).status).toBe(200);
+    await page.evaluate(() => localStorage.clear());
+    await page.goto(`/manage/${w.communityA}/billing`);
+    await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe('en-GB');
+    await expect.poll(() => signed.inputValue()).toBe('01/12/2026');
+    expect(await signed.getAttribute('placeholder')).toBe('DD/MM/YYYY');
     expect(await rawKeysShown(page)).toEqual([]);
     expect(errors).toEqual([]);
     await context.close();

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { startTestPlatform, unique, type TestPlatform } from '../../server/test/support/platform.js';
 import { buildWorld, type World } from '../../server/test/support/world.js';
-import { collectPageErrors, launchBrowser, logIn, openContext, rawKeysShown, screenshot } from './browser.js';
+import { collectPageErrors, launchBrowser, logIn, openContext, rawKeysShown, screenshot, typed } from './browser.js';
 
 describe('web app: the audit trail', () => {
   let tp: TestPlatform;
@@ -78,14 +78,14 @@ describe('web app: the audit trail', () => {
 
     // A period with nothing in it.
     await page.getByLabel('Kind of change').selectOption('');
-    await page.getByLabel('From (day)').fill('2001-01-01');
-    await page.getByLabel('To (day, included)').fill('2001-01-31');
+    await page.getByLabel('From (day)').fill('01/01/2001');
+    await page.getByLabel('To (day, included)').fill('31/01/2001');
     await page.getByRole('button', { name: 'Show' }).click();
     await expect.poll(() => page.getByText('No changes recorded for these filters.').count()).toBe(1);
     // Today, in the community's time zone, as its times are shown: the invitation is there.
     const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Vienna' }).format(new Date());
-    await page.getByLabel('From (day)').fill(today);
-    await page.getByLabel('To (day, included)').fill(today);
+    await page.getByLabel('From (day)').fill(typed(today));
+    await page.getByLabel('To (day, included)').fill(typed(today));
     await page.getByRole('button', { name: 'Show' }).click();
     await expect.poll(() => entries.locator('tbody tr').first().textContent()).toContain('Invitation');
 

@@ -17,6 +17,8 @@ export const PHONE = { width: 375, height: 740 };
 export const LAPTOP = { width: 1280, height: 860 };
 /** The browser's language: the app speaks English and writes numbers and dates the British way. */
 export const BROWSER_LOCALE = 'en-GB';
+/** A day "2026-03-01" or a month "2026-03" as a person types it into the app's date fields in that locale: "01/03/2026", "03/2026". */
+export const typed = (iso: string): string => iso.split('-').reverse().join('/');
 
 /** A fresh browser profile (own cookies) on the platform. */
 export async function openContext(browser: Browser, baseURL: string, viewport = LAPTOP): Promise<BrowserContext> {

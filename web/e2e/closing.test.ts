@@ -11,7 +11,7 @@ import { Q, storeIntervals } from '../../server/test/sharing/support/stored.js';
 import { monthRange } from '../../server/src/kernel/calendar.js';
 import type { Settlement, SettlementGaps } from '@gridshare/contract/billing';
 import { previousPeriod } from '../src/lib/time.js';
-import { BROWSER_LOCALE, collectPageErrors, launchBrowser, logIn, openContext, screenshot } from './browser.js';
+import { BROWSER_LOCALE, collectPageErrors, launchBrowser, logIn, openContext, screenshot, typed } from './browser.js';
 
 describe('web app: closing a month', () => {
   let tp: TestPlatform;
@@ -43,7 +43,7 @@ describe('web app: closing a month', () => {
   /** Runs the month on the settlements page; the settlement's id. */
   async function run(month: string): Promise<string> {
     await page.goto(`/manage/${w.communityA}/settlements`);
-    await page.getByLabel('Month to settle').fill(month);
+    await page.getByLabel('Month to settle').fill(typed(month));
     await page.getByRole('button', { name: 'Run settlement' }).click();
     await page.waitForURL(new RegExp(`/manage/${w.communityA}/settlements/[0-9a-f-]{36}$`));
     return page.url().split('/').at(-1)!;

@@ -9,7 +9,7 @@ import type { Browser } from 'playwright-core';
 import { startTestPlatform, unique, type TestPlatform } from '../../server/test/support/platform.js';
 import { buildWorld, type World } from '../../server/test/support/world.js';
 import { generateSigningKey } from '../../server/src/flex/index.js';
-import { collectPageErrors, launchBrowser, logIn, openContext, screenshot } from './browser.js';
+import { collectPageErrors, launchBrowser, logIn, openContext, screenshot, typed } from './browser.js';
 
 const CP = 'ea1.2026-01.org.example.dso:cp-1';
 
@@ -52,8 +52,8 @@ describe('web app: flexibility for the grid operator', () => {
 
     const contracts = page.getByRole('region', { name: 'Contracts' });
     await contracts.getByLabel('Congestion points').fill('ea1.2026-01.org.example.dso:cp-1');
-    await contracts.getByLabel('Valid from').fill('2026-01-01');
-    await contracts.getByLabel('Valid to').fill('2030-12-31');
+    await contracts.getByLabel('Valid from').fill('01/01/2026');
+    await contracts.getByLabel('Valid to').fill('31/12/2030');
     await contracts.getByLabel('Capacity remuneration per kW and month').fill('1.50');
     await contracts.getByLabel('Volume remuneration per kWh delivered').fill('0.10');
     await contracts.getByLabel('Penalty per kWh not delivered').fill('0.30');
@@ -111,7 +111,7 @@ describe('web app: flexibility for the grid operator', () => {
     await expect.poll(() => offers.getByText('No offer yet.').isVisible(), { timeout: 30_000 }).toBe(true);
     const form = offers.getByRole('form', { name: 'Offer flexibility unasked' });
     expect(await form.getByLabel('Congestion point').textContent()).toContain(CP);
-    await form.getByLabel('Day').fill(day);
+    await form.getByLabel('Day').fill(typed(day));
     await form.getByLabel('First ISP').fill('73');
     await form.getByLabel('Number of ISPs').fill('4');
     // Both limits on either side of zero: no direction, refused naming the range; nothing offered.

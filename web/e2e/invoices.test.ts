@@ -14,7 +14,7 @@ import { pdfText } from '../../server/test/support/pdf.js';
 import { Q, storeIntervals } from '../../server/test/sharing/support/stored.js';
 import { monthRange } from '../../server/src/kernel/calendar.js';
 import { previousPeriod } from '../src/lib/time.js';
-import { collectPageErrors, launchBrowser, logIn, openContext, rawKeysShown, screenshot } from './browser.js';
+import { collectPageErrors, launchBrowser, logIn, openContext, rawKeysShown, screenshot, typed } from './browser.js';
 
 const LEGAL_NAME = 'Sonnenhof Energiegemeinschaft eGen';
 /** As long as Playwright waits for an element: the pages load and answer slower on a busy machine than vitest's one second. */
@@ -133,12 +133,12 @@ describe('web app: invoices', () => {
     await mandate.getByLabel('Mandate reference').fill('SUN-M-0002');
     // Signed tomorrow: refused, nothing recorded.
     const tomorrow = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
-    await mandate.getByLabel('Signed on').fill(tomorrow);
+    await mandate.getByLabel('Signed on').fill(typed(tomorrow));
     await mandate.getByLabel('IBAN').fill('AT48 3200 0000 1234 5864');
     await mandate.getByRole('button', { name: 'Save mandate' }).click();
     await poll(() => mandate.getByRole('alert').textContent()).toContain('future');
     expect((await get<{ mandate: unknown }>(`/api/v1/members/${w.memberIdA2}/billing-details`)).mandate).toBeNull();
-    await mandate.getByLabel('Signed on').fill('2026-01-20');
+    await mandate.getByLabel('Signed on').fill('20/01/2026');
     await mandate.getByRole('button', { name: 'Save mandate' }).click();
     await poll(() => a2.getByTestId('billing-mandate').textContent()).toBe('SEPA mandate: SUN-M-0002, signed 20 Jan 2026');
     expect((await get<{ mandate: unknown }>(`/api/v1/members/${w.memberIdA2}/billing-details`)).mandate)
@@ -152,7 +152,7 @@ describe('web app: invoices', () => {
 
   it('issues invoices when the month is closed: the PDF names both parties and adds up, the payment is set by hand, the direct debit names the mandate', async () => {
     await manager.goto(`/manage/${w.communityA}/settlements`);
-    await manager.getByLabel('Month to settle').fill(period);
+    await manager.getByLabel('Month to settle').fill(typed(period));
     await manager.getByRole('button', { name: 'Run settlement' }).click();
     await manager.waitForURL(new RegExp(`/manage/${w.communityA}/settlements/[0-9a-f-]{36}$`));
     const settlementId = manager.url().split('/').at(-1)!;

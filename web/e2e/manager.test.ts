@@ -7,7 +7,7 @@ import { signUp, startTestPlatform, type TestPlatform } from '../../server/test/
 import { buildWorld, PARTICIPATION_START, type World } from '../../server/test/support/world.js';
 import { pdfPageCount, pdfText } from '../../server/test/support/pdf.js';
 import { connectDevice, deviceCredentials, sasFor } from '../../server/test/support/devices.js';
-import { collectPageErrors, launchBrowser, logIn, openContext, PHONE, screenshot, visitByKeyboard } from './browser.js';
+import { collectPageErrors, launchBrowser, logIn, openContext, PHONE, screenshot, typed, visitByKeyboard } from './browser.js';
 
 describe('web app: manager', () => {
   let tp: TestPlatform;
@@ -201,7 +201,7 @@ describe('web app: manager', () => {
     // The row's name starts with the display name; memberA's email can contain "memberA2" (it ends in the process id).
     const row = page.getByRole('region', { name: 'Members' }).getByRole('row', { name: /^memberA2 / });
     await row.locator('summary', { hasText: /change when memberA2 takes part/ }).click();
-    await row.getByLabel('Takes part from').fill('2026-03-01');
+    await row.getByLabel('Takes part from').fill('01/03/2026');
     await row.getByRole('button', { name: 'Save' }).click();
     // Midnight in Vienna (UTC+1 in March) is 23:00 UTC the day before.
     await expect.poll(async () => (await api(`/api/v1/members/${w.memberIdA2}`)).body.activeFrom).toBe('2026-02-28T23:00:00.000Z');
@@ -216,7 +216,7 @@ describe('web app: manager', () => {
     await section.getByText('Add a tariff').click();
     const addTariff = async (name: string, validFrom: string, [grid, community, feedIn]: string[]) => {
       await section.getByLabel('Name', { exact: true }).fill(name);
-      await section.getByLabel('Valid from').fill(validFrom);
+      await section.getByLabel('Valid from').fill(typed(validFrom));
       await section.getByLabel(/^Grid price/).fill(grid!);
       await section.getByLabel(/^Community price/).fill(community!);
       await section.getByLabel(/^Feed-in price/).fill(feedIn!);
@@ -267,7 +267,7 @@ describe('web app: manager', () => {
     await share('memberA').fill('0.333333333');
     await share('memberA2').fill('0.5');
     await expect.poll(() => shares.getByTestId('shares-sum').textContent()).toContain('0.833333333 — 0.166666667 not shared');
-    await shares.getByLabel('From (optional)').fill('2026-01-01');
+    await shares.getByLabel('From (optional)').fill('01/01/2026');
     await shares.getByRole('button', { name: 'Save shares' }).click();
     await expect.poll(() => shares.getByRole('status').textContent()).toContain('Saved: shares of 2 members');
     const versions = (await api(`/api/v1/communities/${w.communityA}/allocation-shares`)).body as { validFrom: string; shares: { memberId: string; share: string }[] }[];

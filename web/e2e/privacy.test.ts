@@ -11,7 +11,7 @@ import { buildWorld, type World } from '../../server/test/support/world.js';
 import { CONSENT_PURPOSES, CONSENT_QUANTITIES, DATA_CATEGORIES, PROCESSING_PURPOSES, RECIPIENT_KINDS, RESOLUTIONS } from '../../server/src/privacy/index.js';
 import { ConsentPurpose, ConsentQuantity, ConsentResolution, RecipientKind } from '@gridshare/contract/privacy';
 import { CATEGORY_NAMES, PURPOSE_DESCRIPTIONS, PURPOSE_TITLES, RESOLUTION_NAMES } from '../src/lib/privacy.js';
-import { collectPageErrors, launchBrowser, logIn, openContext, rawKeysShown, screenshot } from './browser.js';
+import { collectPageErrors, launchBrowser, logIn, openContext, rawKeysShown, screenshot, typed } from './browser.js';
 
 describe('privacy vocabularies shared with the server', () => {
   it('takes every code the server takes, and names every purpose, category and resolution', () => {
@@ -52,8 +52,8 @@ describe('web app: privacy', () => {
     await page.getByRole('link', { name: 'My privacy' }).click();
     const offers = page.getByRole('region', { name: 'Data offers' });
     await offers.getByLabel('What you offer').fill('Daily use of our flat');
-    await offers.getByLabel('Data from').fill('2026-01-01');
-    await offers.getByLabel('Open until').fill(new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10));
+    await offers.getByLabel('Data from').fill('01/01/2026');
+    await offers.getByLabel('Open until').fill(typed(new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10)));
     await offers.getByRole('button', { name: 'Publish' }).click();
     const mine = offers.getByRole('list', { name: 'My offers' });
     await expect.poll(() => mine.textContent()).toContain('Daily use of our flat');
@@ -103,8 +103,8 @@ describe('web app: privacy', () => {
     const consents = page.getByRole('region', { name: 'My consents' });
     await consents.getByLabel('Recipient id').fill(w.memberIdA2);
     await consents.getByLabel('Recipient name').fill('My neighbour');
-    await consents.getByLabel('Data from').fill('2026-01-01');
-    await consents.getByLabel('Valid until').fill(new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10));
+    await consents.getByLabel('Data from').fill('01/01/2026');
+    await consents.getByLabel('Valid until').fill(typed(new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10)));
     await consents.getByLabel('What the data is for').fill('Compare our mornings.');
     await consents.getByRole('button', { name: 'Grant' }).click();
     const given = consents.getByRole('list', { name: 'Consents you gave' });
@@ -193,8 +193,8 @@ describe('web app: privacy', () => {
       // The e-mail's drop came from the default the editor showed; the manager changed the rest.
       .toEqual({ name: 'Regulator 2026', otherFields: 'keep', fields: { address: 'drop', member_name: 'drop', member_email: 'drop', metering_point: 'hash', interval_start: 'hourly' } });
 
-    await masking.getByLabel('From', { exact: true }).fill('2026-01-01');
-    await masking.getByLabel('Until', { exact: true }).fill('2026-01-02');
+    await masking.getByLabel('From', { exact: true }).fill('01/01/2026');
+    await masking.getByLabel('Until', { exact: true }).fill('02/01/2026');
     await masking.getByRole('button', { name: 'Preview' }).click();
     const preview = masking.getByRole('region', { name: 'Preview of the masked export' });
     await preview.waitFor();

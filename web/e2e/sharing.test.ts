@@ -16,7 +16,7 @@ import { previousPeriod, shiftDay, today } from '../src/lib/time.js';
 import { defaultSpan, periodQuery } from '../src/lib/periods.js';
 import type { CommunityEnergy, EnergyFigures, MemberEnergy } from '@gridshare/contract/sharing';
 import type { MemberStatement, Settlement } from '@gridshare/contract/billing';
-import { BROWSER_LOCALE, collectPageErrors, launchBrowser, logIn, openContext, PHONE, screenshot } from './browser.js';
+import { BROWSER_LOCALE, collectPageErrors, launchBrowser, logIn, openContext, PHONE, screenshot, typed } from './browser.js';
 
 const QUARTER_HOUR = 15 * 60_000;
 
@@ -205,7 +205,7 @@ describe('web app: energy by source and settlement', () => {
     const weekly = page.waitForResponse(asking(weekQuery.range.from, '1d'));
     await periods.getByRole('button', { name: 'Choose days' }).click();
     const form = page.getByRole('form', { name: 'Days to show' });
-    expect([await form.getByLabel('First day').inputValue(), await form.getByLabel('Last day').inputValue()]).toEqual([week.from, week.to]);
+    expect([await form.getByLabel('First day').inputValue(), await form.getByLabel('Last day').inputValue()]).toEqual([typed(week.from), typed(week.to)]);
     const days = (await (await weekly).json()) as MemberEnergy;
     expect(days.series).toHaveLength(7);
     await expect.poll(heading).toBe(plain(fmt.span(weekQuery.range.from, weekQuery.range.to, false)));
@@ -223,8 +223,8 @@ describe('web app: energy by source and settlement', () => {
       if (/\/energy\?/.test(r.url()) && new URL(r.url()).searchParams.get('from') !== weekQuery.range.from) asked += 1;
     });
     for (const [from, to, message] of refusals) {
-      await form.getByLabel('First day').fill(from);
-      await form.getByLabel('Last day').fill(to);
+      await form.getByLabel('First day').fill(typed(from));
+      await form.getByLabel('Last day').fill(typed(to));
       await form.getByRole('button', { name: 'Show' }).click();
       await expect.poll(() => form.getByRole('alert').textContent()).toBe(message);
     }
@@ -235,8 +235,8 @@ describe('web app: energy by source and settlement', () => {
     const threeDays = { from: shiftDay(week.to, -2), to: week.to };
     const shown = periodQuery('custom', new Date(), zone, threeDays)!;
     const hourly = page.waitForResponse(asking(shown.range.from, '1h'));
-    await form.getByLabel('First day').fill(threeDays.from);
-    await form.getByLabel('Last day').fill(threeDays.to);
+    await form.getByLabel('First day').fill(typed(threeDays.from));
+    await form.getByLabel('Last day').fill(typed(threeDays.to));
     await form.getByRole('button', { name: 'Show' }).click();
     const current = (await (await hourly).json()) as MemberEnergy;
     const hours = (Date.parse(shown.range.to) - Date.parse(shown.range.from)) / 3_600_000;
@@ -299,7 +299,7 @@ describe('web app: energy by source and settlement', () => {
     manager.on('dialog', (dialog) => void dialog.accept());
     await logIn(manager, w.managerA.email, w.managerA.password);
     await manager.goto(`/manage/${w.communityA}/settlements`);
-    expect(await manager.getByLabel('Month to settle').inputValue()).toBe(period);
+    expect(await manager.getByLabel('Month to settle').inputValue()).toBe(typed(period));
     await manager.getByRole('button', { name: 'Run settlement' }).click();
     await manager.waitForURL(new RegExp(`/manage/${w.communityA}/settlements/[0-9a-f-]{36}$`));
     const settlementId = manager.url().split('/').at(-1)!;

@@ -14,6 +14,8 @@ import type { Forecast } from '@gridshare/contract/forecast';
 import { periodQuery } from '../src/lib/periods.js';
 import { equalShares, formatUnits, ONE_UNITS, shareUnits, sumShares } from '../src/lib/shares.js';
 import { matchPath } from '../src/router.js';
+import { takingPart } from '../src/lib/members.js';
+import type { Member, MeteringPoint } from '@gridshare/contract/registry';
 
 const figures = (f: Partial<EnergyFigures>): EnergyFigures => ({
   consumptionWh: 0, selfConsumedWh: 0, fromCommunityWh: 0, fromGridWh: 0, productionWh: 0, toCommunityWh: 0, toGridWh: 0, ...f,
@@ -236,5 +238,73 @@ describe('forecasts on the dashboards', () => {
       starts: ['2026-01-15T00:00:00.000Z', '2026-01-15T01:00:00.000Z', '2026-01-15T02:00:00.000Z'], p50W: [150, 60, null],
     });
     expect(sumP50([forecast([1, 2])], 'production')).toBeUndefined();
+  });
+});
+
+describe('date fields in the person\'s locale', () => {
+  const de = formatter({ locale: 'de' });
+  const gb = formatter({ locale: 'en-GB' });
+  const en = formatter({ locale: 'en' });
+  const letters = { de: { day: 'TT', month: 'MM', year: 'JJJJ' }, en: { day: 'DD', month: 'MM', year: 'YYYY' } };
+
+  it('shows a day and a month in the order and with the separators of the locale', () => {
+    expect(de.dateInput('2026-12-01', 'date')).toBe('01.12.2026');
+    expect(gb.dateInput('2026-12-01', 'date')).toBe('01/12/2026');
+    expect(en.dateInput('2026-12-01', 'date')).toBe('12/01/2026');
+    expect(de.dateInput('2026-03', 'month')).toBe('03.2026');
+    expect(gb.dateInput('2026-03', 'month')).toBe('03/2026');
+    expect(de.dateInput('', 'date')).toBe('');
+    expect(de.dateInputPattern('date', letters.de)).toBe('TT.MM.JJJJ');
+    expect(de.dateInputPattern('month', letters.de)).toBe('MM.JJJJ');
+    expect(gb.dateInputPattern('date', letters.en)).toBe('DD/MM/YYYY');
+    expect(en.dateInputPattern('date', letters.en)).toBe('MM/DD/YYYY');
+    expect(en.dateInputPattern('month', letters.en)).toBe('MM/YYYY');
+  });
+
+  it('reads back what it shows, with or without leading zeros and spaces around the separators', () => {
+    for (const fmt of [de, gb, en]) {
+      for (const day of ['2026-12-01', '2024-02-29', '1999-01-31']) expect(fmt.parseDateInput(fmt.dateInput(day, 'date'), 'date')).toEqual({ iso: day });
+      expect(fmt.parseDateInput(fmt.dateInput('2026-07', 'month'), 'month')).toEqual({ iso: '2026-07' });
+    }
+    expect(de.parseDateInput('15.12.2026', 'date')).toEqual({ iso: '2026-12-15' });
+    expect(de.parseDateInput(' 5. 1. 2026 ', 'date')).toEqual({ iso: '2026-01-05' });
+    expect(gb.parseDateInput('5/1/2026', 'date')).toEqual({ iso: '2026-01-05' });
+    expect(en.parseDateInput('5/1/2026', 'date')).toEqual({ iso: '2026-05-01' });
+    expect(de.parseDateInput('3.2026', 'month')).toEqual({ iso: '2026-03' });
+    expect(de.parseDateInput('   ', 'date')).toEqual({ iso: '' });
+  });
+
+  it('refuses what is not a day in the calendar or not in the locale\'s pattern', () => {
+    const calendar = { error: 'calendar' };
+    const format = { error: 'format' };
+    expect(de.parseDateInput('31.02.2026', 'date')).toEqual(calendar);
+    expect(de.parseDateInput('29.02.2027', 'date')).toEqual(calendar);
+    expect(de.parseDateInput('31.04.2026', 'date')).toEqual(calendar);
+    expect(de.parseDateInput('00.12.2026', 'date')).toEqual(calendar);
+    expect(de.parseDateInput('01.13.2026', 'date')).toEqual(calendar);
+    expect(de.parseDateInput('01.00.2026', 'date')).toEqual(calendar);
+    expect(gb.parseDateInput('12/31/2026', 'date')).toEqual(calendar);
+    expect(de.parseDateInput('13.2026', 'month')).toEqual(calendar);
+    expect(de.parseDateInput('01.12.0999', 'date')).toEqual(calendar);
+    // ISO, another locale's separators, letters, two-digit years, huge numbers, trailing text.
+    for (const text of ['2026-13-01', '2026-12-01', '01/12/2026', '1.Dez.2026', 'abc', 'TT.MM.JJJJ', '01.12.26', '01.12.20266',
+      '100.12.2026', '01.123.2026', '99999999999999999999.1.2026', '01.12.2026x', '01..12.2026', '-1.12.2026', '1e1.12.2026']) {
+      expect(de.parseDateInput(text, 'date'), text).toEqual(format);
+    }
+    expect(gb.parseDateInput('01.12.2026', 'date')).toEqual(format);
+    expect(de.parseDateInput('01.12.2026', 'month')).toEqual(format);
+  });
+});
+
+describe('who takes part (the manager\'s counts and share editor)', () => {
+  const member = (id: string, role: Member['role']) => ({ id, role, state: 'active' }) as Member;
+  const site = (memberId: string, communityBattery: boolean) => ({ memberId, communityBattery }) as MeteringPoint;
+
+  it('leaves out a manager who only holds the community battery, and counts one with a home of their own', () => {
+    const members = [member('anna', 'member'), member('runs', 'manager'), member('lives', 'manager'), { ...member('gone', 'member'), state: 'left' } as Member];
+    const points = [site('anna', false), site('runs', true), site('lives', false), site('lives', true)];
+    expect(takingPart(members, points).map((m) => m.id)).toEqual(['anna', 'lives']);
+    // A member takes part before their site is registered.
+    expect(takingPart([member('new', 'member')], []).map((m) => m.id)).toEqual(['new']);
   });
 });

@@ -3,7 +3,7 @@ import type { EventSubscriber } from '../platform/events/index.js';
 import type { EventPayload } from '../kernel/events.js';
 import { BadRequestError, NotFoundError } from '../kernel/errors.js';
 import { formatNano } from '../kernel/money.js';
-import { EVENTS, NOTIFICATION_EVENTS, wants, type Channel, type EventParams, type NotificationEvent } from './domain/events.js';
+import { emailsTo, EVENTS, NOTIFICATION_EVENTS, wants, type Channel, type EventParams, type NotificationEvent } from './domain/events.js';
 import { renderEmail, type Recipient } from './domain/render.js';
 import { afterAttempt, isDue } from './domain/delivery.js';
 import type { Mailer } from './mailer.js';
@@ -22,6 +22,8 @@ export interface Contact {
   readonly communityId: string;
   readonly communityName: string;
   readonly recipient: Recipient;
+  /** The account confirmed its address: until then only what `emailsTo` allows is emailed. */
+  readonly emailConfirmed: boolean;
 }
 
 /** What a statement's email says, and its PDF when asked for. */
@@ -74,8 +76,11 @@ export interface NotificationContext {
   readonly wake: () => void;
 }
 
-/** Whom a notice goes to: a person with an account (told in the app too), or an address only (an invitation). */
-type Addressee = Pick<Contact, 'communityId' | 'recipient'> & { readonly userId: string | undefined };
+/**
+ * Whom a notice goes to: a person with an account (told in the app too), or an address only (an
+ * invitation, which has no `emailConfirmed`: it goes to the address the manager wrote, and `emailsTo` lets it through).
+ */
+type Addressee = Pick<Contact, 'communityId' | 'recipient'> & { readonly userId: string | undefined; readonly emailConfirmed?: boolean };
 
 /** One thing to tell one person: the in-app notification and, if they want it, the email. */
 interface Notice<E extends NotificationEvent> {
@@ -103,6 +108,7 @@ export class Notifications {
       await store.insertNotification(tx, { communityId: contact.communityId, userId: contact.userId, event, params: notice.inApp, link: notice.path, dedupeKey: notice.key });
     }
     if (!this.ctx.mailer || !wants(preferences, event, 'email')) return false;
+    if (!emailsTo(event, { confirmed: contact.emailConfirmed ?? false })) return false;
     const params = notice.email(`${this.ctx.publicUrl()}${notice.path}`);
     const rendered = renderEmail(event, contact.recipient, params);
     return store.insertDelivery(tx, {
@@ -308,6 +314,8 @@ export class Notifications {
       const emailed = options.resend ? new Set<string>() : await store.statementsEmailed(tx, statements.map((s) => s.statementId));
       const nowMs = this.ctx.now();
       for (const { statementId, contact, mail } of statements) {
+        // Held back until the member confirms their address: the statement is in the app.
+        if (!emailsTo('statement-ready', { confirmed: contact.emailConfirmed })) continue;
         if (emailed.has(statementId)) {
           alreadySent += 1;
           continue;

@@ -600,7 +600,7 @@ function notificationDirectory(): Directory {
     const user = (await usersByIds(q, [member.userId])).get(member.userId);
     if (!community || !user) return undefined;
     return {
-      userId: member.userId, memberId: member.id, communityId: member.communityId, communityName: community.name,
+      userId: member.userId, memberId: member.id, communityId: member.communityId, communityName: community.name, emailConfirmed: user.emailVerified,
       recipient: {
         name: user.displayName, email: user.email, ...(user.locale ? { locale: user.locale } : {}), communityLocale: community.locale, timeZone: community.timeZone, role: member.role,
       },

@@ -116,6 +116,30 @@ describe.each(storeKinds)('notifications (phase 2) on %s', (kind) => {
     expect((await notificationsOf(rejected)).unread).toBe(0);
   });
 
+  it('holds back email to an address not confirmed yet (the app still tells), but sends its confirmation link, a password reset and an invitation', async () => {
+    const email = `${unique('unconfirmed')}@example.org`;
+    const signup = await tp.call('POST', '/api/v1/auth/signup', { body: { email, password: 'unconfirmed-password-1', displayName: 'Una Confirmed' } });
+    expect(signup.status).toBe(201);
+    expect((await mailOf(email, 'email-verification')).text).toContain('/verify-email#token=');
+    const token = (await tp.call('POST', '/api/v1/me/tokens', { cookie: String(signup.headers['set-cookie']).split(';')[0], body: { name: 't' } })).body.token as string;
+    const una = { id: signup.body.id, email, password: '', token, cookie: '' } as TestUser;
+
+    // Rejected: told in the app, no email queued or sent.
+    expect((await tp.call('POST', `/api/v1/members/${await joinRequest(una)}/reject`, { token: w.managerA.token })).status).toBe(200);
+    await deliver();
+    expect((await notificationsOf(una)).items).toEqual([expect.objectContaining({ event: 'join-rejected', readAt: null })]);
+    expect((await log(w.communityA)).deliveries.filter((d) => d.recipient === email)).toEqual([]);
+    expect(smtp.received.filter((r) => r.to.includes(email))).toEqual([]);
+
+    // What proves or recovers the address, and an invitation a manager writes to it, still go out.
+    expect((await tp.call('POST', '/api/v1/auth/password-reset', { body: { email } })).status).toBe(202);
+    expect((await mailOf(email, 'password-reset')).text).toContain('/reset-password#token=');
+    expect((await tp.call('POST', `/api/v1/communities/${w.communityA}/invitations`, { token: w.managerA.token, body: { email } })).status).toBe(201);
+    await deliver();
+    expect((await mailOf(email, 'invitation')).text).toContain(`${PUBLIC_URL}/communities`);
+    expect(smtp.received.filter((r) => r.to.includes(email))).toEqual([]);
+  });
+
   it('keeps each person\'s choices per event and channel; security messages cannot be switched off; bad input changes nothing', async () => {
     const user = await signUp(tp, 'chooser');
     const initial = await tp.call('GET', '/api/v1/me/notification-preferences', { token: user.token });

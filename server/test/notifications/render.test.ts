@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOGS, recipientLocale } from '../../src/notifications/domain/catalog.js';
-import { EVENTS, NOTIFICATION_EVENTS, wants } from '../../src/notifications/domain/events.js';
+import { emailsTo, EVENTS, NOTIFICATION_EVENTS, wants } from '../../src/notifications/domain/events.js';
 import { renderEmail, type Recipient } from '../../src/notifications/domain/render.js';
 import { BadRequestError } from '../../src/kernel/errors.js';
 import { PDF, SAMPLE } from './samples.js';
@@ -76,5 +76,11 @@ describe('email messages', () => {
     expect(wants(preferences, 'statement-ready', 'in-app')).toBe(true);
     expect(wants(preferences, 'password-reset', 'email')).toBe(true);
     expect(wants({}, 'device-offline', 'email')).toBe(true);
+  });
+
+  it('emails an address not confirmed yet only its confirmation, a password reset and an invitation', () => {
+    const unconfirmed = NOTIFICATION_EVENTS.filter((event) => emailsTo(event, { confirmed: false }));
+    expect(unconfirmed.sort()).toEqual(['email-verification', 'invitation', 'password-reset']);
+    expect(NOTIFICATION_EVENTS.every((event) => emailsTo(event, { confirmed: true }))).toBe(true);
   });
 });

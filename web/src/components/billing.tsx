@@ -10,6 +10,7 @@ import { formValues, useAction } from '../lib/hooks.js';
 import { useI18n } from '../lib/i18n/provider.js';
 import { memberVatRegimeName } from '../lib/names.js';
 import { ErrorNote, Field } from './ui.js';
+import { DateInput } from './date-input.js';
 
 type MemberRegime = BillingDetails['vat']['regime'];
 type PostalAddress = BillingDetails['address'];
@@ -150,7 +151,7 @@ export function MandateForm({ memberId, memberName, mandate, onSaved }: { member
         <input id={`${prefix}-id`} name="mandateId" required maxLength={35} defaultValue={mandate?.mandateId ?? ''} />
       </Field>
       <Field id={`${prefix}-signed`} label={t('billing.signedOn')}>
-        <input id={`${prefix}-signed`} name="signedOn" type="date" required defaultValue={mandate?.signedOn ?? ''} />
+        <DateInput id={`${prefix}-signed`} name="signedOn" required value={mandate?.signedOn ?? ''} />
       </Field>
       <Field id={`${prefix}-iban`} label={t('billing.iban')}>
         <input id={`${prefix}-iban`} name="iban" required maxLength={42} defaultValue={mandate?.iban ?? ''} />

@@ -4,11 +4,11 @@ import type { Answer, Call } from '../api/client.js';
 import type { Formatter } from '../lib/format.js';
 import type { MessageKey } from '../lib/i18n/index.js';
 import {
-  defaultSpan, EARLIEST_DAY, MAX_SPAN_DAYS, PERIODS, periodLabel, periodQuery, spanError,
+  defaultSpan, MAX_SPAN_DAYS, PERIODS, periodLabel, periodQuery, spanError,
   type DaySpan, type Period, type PeriodQuery, type SpanError,
 } from '../lib/periods.js';
-import { today } from '../lib/time.js';
 import { useI18n } from '../lib/i18n/provider.js';
+import { DateInput } from './date-input.js';
 
 /** New quarter hours arrive all the time; a minute is the finest the figures change by much. */
 const REFRESH_MS = 60_000;
@@ -95,7 +95,6 @@ function SpanForm({ span, timeZone, onChange }: { span: DaySpan; timeZone: strin
   const { t } = useI18n();
   const [draft, setDraft] = useState(span);
   const [error, setError] = useState<SpanError | undefined>(undefined);
-  const last = today(new Date(), timeZone);
   const submit = (event: Event) => {
     event.preventDefault();
     const problem = spanError(draft, new Date(), timeZone);
@@ -105,9 +104,9 @@ function SpanForm({ span, timeZone, onChange }: { span: DaySpan; timeZone: strin
   const field = (name: keyof DaySpan, label: MessageKey) => (
     <div class="field">
       <label for={`span-${name}`}>{t(label)}</label>
-      <input id={`span-${name}`} name={name} type="date" min={EARLIEST_DAY} max={last} required value={draft[name]}
-        aria-invalid={error !== undefined} aria-describedby={error ? 'span-error' : undefined}
-        onInput={(e) => setDraft({ ...draft, [name]: e.currentTarget.value })} />
+      <DateInput id={`span-${name}`} name={name} required value={draft[name]}
+        invalid={error !== undefined} aria-describedby={error ? 'span-error' : undefined}
+        onValue={(day) => setDraft((current) => ({ ...current, [name]: day }))} />
     </div>
   );
   return (

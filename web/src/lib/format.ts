@@ -63,6 +63,70 @@ export interface Formatter {
   /** Text order of the locale (ä with a, "Home 2" before "Home 10"), for sorting names. */
   compare(a: string, b: string): number;
   sortBy<T>(items: readonly T[], key: (item: T) => string): T[];
+  /** A day "2026-12-01" or month "2026-12" as a date field shows it, in digits: "01.12.2026", "01/12/2026", "12/2026"; "" stays "". */
+  dateInput(iso: string, kind: DateInputKind): string;
+  /** What a date field expects, each field by its letters in the person's language: "TT.MM.JJJJ", "DD/MM/YYYY". */
+  dateInputPattern(kind: DateInputKind, letters: Readonly<Record<DateField, string>>): string;
+  /** Reads back what `dateInput` writes, strictly (a real calendar day, four-digit year, the locale's order). */
+  parseDateInput(text: string, kind: DateInputKind): DateInputResult;
+}
+
+/** A date field's kind: a calendar day or a month. Times of day stay native inputs (24-hour digits in every locale the app speaks). */
+export type DateInputKind = 'date' | 'month';
+export type DateField = 'day' | 'month' | 'year';
+/** The ISO value ("2026-12-01", "2026-12"; "" for an empty field), or why the text is none: not in the pattern, or no such day. */
+export type DateInputResult = { iso: string } | { error: 'format' | 'calendar' };
+
+type DateToken = { field: DateField } | { literal: string };
+
+/** Direction marks and the like carry nothing a person types. */
+const withoutMarks = (text: string) => text.replace(/[\u200e\u200f\u061c]/g, '');
+
+/** The order and separators of a day in digits (Intl formatToParts), e.g. day "." month "." year. */
+function dayTokens(digits: Intl.DateTimeFormat): DateToken[] {
+  return digits.formatToParts(new Date(Date.UTC(2026, 11, 1))).flatMap((part): DateToken[] => {
+    if (part.type === 'day' || part.type === 'month' || part.type === 'year') return [{ field: part.type }];
+    const literal = withoutMarks(part.value);
+    return literal ? [{ literal }] : [];
+  });
+}
+
+/**
+ * A month written as the day is, without the day and its separator: "MM.JJJJ" beside "TT.MM.JJJJ"
+ * (Intl's own month-and-year form differs from the day's in some locales: German "12/2026").
+ */
+function monthTokens(day: readonly DateToken[]): DateToken[] {
+  const at = day.findIndex((token) => 'field' in token && token.field === 'day');
+  const separator = day[at + 1] && 'literal' in day[at + 1]! ? at + 1 : at - 1;
+  return day.filter((_, index) => index !== at && index !== separator);
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/** A pattern that takes the fields in the locale's order: one or two digits for day and month, four for the year; spaces around separators allowed. */
+function dateRegExp(tokens: readonly DateToken[]): RegExp {
+  const source = tokens.map((token) => {
+    if ('field' in token) return token.field === 'year' ? '(\\d{4})' : '(\\d{1,2})';
+    const literal = token.literal.trim();
+    return literal ? `\\s*${escapeRegExp(literal)}\\s*` : '\\s+';
+  }).join('');
+  return new RegExp(`^\\s*${source}\\s*$`);
+}
+
+function parseDate(text: string, kind: DateInputKind, tokens: readonly DateToken[], pattern: RegExp): DateInputResult {
+  if (text.trim() === '') return { iso: '' };
+  const match = pattern.exec(text);
+  if (!match) return { error: 'format' };
+  const fields = tokens.filter((token): token is { field: DateField } => 'field' in token).map((token) => token.field);
+  const value = (field: DateField) => Number(match[fields.indexOf(field) + 1]);
+  const [year, month] = [value('year'), value('month')];
+  if (year < 1000 || month < 1 || month > 12) return { error: 'calendar' };
+  const yyyyMm = `${year}-${String(month).padStart(2, '0')}`;
+  if (kind === 'month') return { iso: yyyyMm };
+  const day = value('day');
+  // Day 0 of the next month is the last of this one.
+  if (day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return { error: 'calendar' };
+  return { iso: `${yyyyMm}-${String(day).padStart(2, '0')}` };
 }
 
 /** What a value shows when there is none (no denominator, no price). */
@@ -122,6 +186,10 @@ export function formatter(context: Partial<FormatContext> = {}): Formatter {
   const relative = new Intl.RelativeTimeFormat(locale, { numeric: 'always' });
   const collator = new Intl.Collator(locale, { numeric: true });
   const regions = new Intl.DisplayNames(locale, { type: 'region', fallback: 'code' });
+  const dayDigits = new Intl.DateTimeFormat(locale, { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: 'UTC' });
+  const dayFields = dayTokens(dayDigits);
+  const dateFields = { date: dayFields, month: monthTokens(dayFields) };
+  const datePatterns = { date: dateRegExp(dateFields.date), month: dateRegExp(dateFields.month) };
   const formatMoney = (amount: string) => money.format(amount as `${number}`);
   return {
     context: ctx,
@@ -169,5 +237,12 @@ export function formatter(context: Partial<FormatContext> = {}): Formatter {
     },
     compare: collator.compare,
     sortBy: (items, key) => [...items].sort((a, b) => collator.compare(key(a), key(b))),
+    dateInput: (iso, kind) => {
+      if (iso === '') return '';
+      const parts = dayDigits.formatToParts(new Date(`${kind === 'month' ? `${iso}-01` : iso}T00:00:00Z`));
+      return dateFields[kind].map((token) => ('literal' in token ? token.literal : parts.find((part) => part.type === token.field)?.value ?? '')).join('');
+    },
+    dateInputPattern: (kind, letters) => dateFields[kind].map((token) => ('literal' in token ? token.literal : letters[token.field])).join(''),
+    parseDateInput: (text, kind) => parseDate(text, kind, dateFields[kind], datePatterns[kind]),
   };
 }

@@ -13,6 +13,7 @@ import {
 } from '../lib/privacy.js';
 import { midnightOfDateInput } from '../lib/time.js';
 import { useFormat } from '../session.js';
+import { DateInput } from '../components/date-input.js';
 
 /** A member's privacy: what the community does with their data, their consents, who read their data, their export, erasure. */
 export default function Privacy({ params }: { params: Record<string, string> }) {
@@ -186,8 +187,8 @@ function GrantForm({ memberId, sites, timeZone, onGranted }: { memberId: string;
             {Object.keys(RESOLUTION_NAMES).map((r) => <option key={r} value={r} selected={r === '1d'}>{nameOf(RESOLUTION_NAMES, r, t)}</option>)}
           </select>
         </Field>
-        <Field id="from" label={t('privacy.dataFrom')}><input id="from" name="from" type="date" required /></Field>
-        <Field id="validUntil" label={t('privacy.validUntil')}><input id="validUntil" name="validUntil" type="date" required /></Field>
+        <Field id="from" label={t('privacy.dataFrom')}><DateInput id="from" name="from" required /></Field>
+        <Field id="validUntil" label={t('privacy.validUntil')}><DateInput id="validUntil" name="validUntil" required /></Field>
         <Field id="purpose" label={t('privacy.purposeCode')}>
           <select id="purpose" name="purpose">
             <option value="energy-advice">{t('privacy.consentPurpose.energy-advice')}</option>
@@ -343,7 +344,7 @@ function OfferForm({ memberId, sites, timeZone, onPublished }: { memberId: strin
             {Object.keys(RESOLUTION_NAMES).map((r) => <option key={r} value={r} selected={r === '1d'}>{nameOf(RESOLUTION_NAMES, r, t)}</option>)}
           </select>
         </Field>
-        <Field id="offerFrom" label={t('privacy.dataFrom')}><input id="offerFrom" name="offerFrom" type="date" required /></Field>
+        <Field id="offerFrom" label={t('privacy.dataFrom')}><DateInput id="offerFrom" name="offerFrom" required /></Field>
         <Field id="offerAudience" label={t('privacy.offerAudience')}>
           <select id="offerAudience" name="offerAudience">
             {Object.keys(OFFER_AUDIENCES).map((a) => <option key={a} value={a} selected={a === 'members'}>{nameOf(OFFER_AUDIENCES, a, t)}</option>)}
@@ -351,7 +352,7 @@ function OfferForm({ memberId, sites, timeZone, onPublished }: { memberId: strin
         </Field>
         <Field id="offerPrice" label={t('privacy.offerPrice')}><input id="offerPrice" name="offerPrice" inputMode="decimal" pattern="\d{1,6}(\.\d{1,2})?" defaultValue="0" required /></Field>
         <Field id="offerDays" label={t('privacy.offerDays')}><input id="offerDays" name="offerDays" type="number" min={1} max={1830} defaultValue="365" required /></Field>
-        <Field id="offerOpenUntil" label={t('privacy.offerOpenUntil')}><input id="offerOpenUntil" name="offerOpenUntil" type="date" required /></Field>
+        <Field id="offerOpenUntil" label={t('privacy.offerOpenUntil')}><DateInput id="offerOpenUntil" name="offerOpenUntil" required /></Field>
         <button type="submit" disabled={action.busy}>{t('privacy.offerPublish')}</button>
         <ErrorNote error={action.error} />
       </div>

@@ -36,10 +36,16 @@ export interface EventDefinition {
   readonly audience: 'member' | 'manager' | 'anyone';
   /** Security messages go out whatever the person's preferences say. */
   readonly optional: boolean;
+  /**
+   * Emailed to an account whose address is not confirmed yet: only what confirms or recovers the
+   * address, and an invitation (a manager wrote to that address; it is the address's, not the account's).
+   * Everything else waits for the confirmation: someone may have signed up with another person's address.
+   */
+  readonly toUnconfirmed?: true;
 }
 
 export const EVENTS: Readonly<Record<NotificationEvent, EventDefinition>> = {
-  'invitation': { audience: 'anyone', optional: false },
+  'invitation': { audience: 'anyone', optional: false, toUnconfirmed: true },
   'join-approved': { audience: 'member', optional: false },
   'join-rejected': { audience: 'anyone', optional: false },
   'statement-ready': { audience: 'member', optional: true },
@@ -48,8 +54,8 @@ export const EVENTS: Readonly<Record<NotificationEvent, EventDefinition>> = {
   'device-offline': { audience: 'member', optional: true },
   'quarantined-quarter-hour': { audience: 'manager', optional: true },
   'wallet-low-balance': { audience: 'member', optional: true },
-  'password-reset': { audience: 'anyone', optional: false },
-  'email-verification': { audience: 'anyone', optional: false },
+  'password-reset': { audience: 'anyone', optional: false, toUnconfirmed: true },
+  'email-verification': { audience: 'anyone', optional: false, toUnconfirmed: true },
 };
 
 export const NOTIFICATION_EVENTS = Object.keys(EVENTS) as NotificationEvent[];
@@ -58,6 +64,9 @@ export type Channel = 'email' | 'in-app';
 
 /** What a person chose to receive; an event they never chose about is on. */
 export type Preferences = Readonly<Partial<Record<NotificationEvent, Readonly<Partial<Record<Channel, boolean>>>>>>;
+
+/** Whether the event is emailed to an address in this state (the in-app notification appears either way). */
+export const emailsTo = (event: NotificationEvent, address: { readonly confirmed: boolean }): boolean => address.confirmed || EVENTS[event].toUnconfirmed === true;
 
 export function wants(preferences: Preferences, event: NotificationEvent, channel: Channel): boolean {
   if (!EVENTS[event].optional) return true;

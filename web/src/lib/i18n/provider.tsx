@@ -34,7 +34,8 @@ export function I18nProvider({ initial, children }: { initial: { language: Langu
   }, [current, setLanguage]);
   useEffect(() => {
     // The user's locale (en-GB, de-AT), not only the language: screen readers pronounce the page by
-    // it, the browser hyphenates and spell-checks by it, and date inputs follow it where the browser can.
+    // it, the browser hyphenates and spell-checks by it. (Chromium's native date input ignores it: the app's
+    // own DateInput, components/date-input.tsx, writes days in the person's locale.)
     document.documentElement.lang = value.locale;
   }, [value.locale]);
   return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;

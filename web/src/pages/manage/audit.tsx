@@ -7,6 +7,7 @@ import { useI18n } from '../../lib/i18n/provider.js';
 import type { MessageKey } from '../../lib/i18n/index.js';
 import { midnightOfDateInput, shiftDay } from '../../lib/time.js';
 import { ManagePage } from './manage-page.js';
+import { DateInput } from '../../components/date-input.js';
 
 type Kind = (typeof AUDIT_KINDS)[number];
 type Role = Answer<'communityAudit'>['entries'][number]['actor']['role'];
@@ -110,10 +111,10 @@ export default function AuditPage({ params }: { params: Record<string, string> }
               </select>
             </Field>
             <Field label={t('audit.from')} id="audit-from">
-              <input id="audit-from" name="from" type="date" value={filters.fromDay} />
+              <DateInput id="audit-from" name="from" value={filters.fromDay} />
             </Field>
             <Field label={t('audit.to')} id="audit-to">
-              <input id="audit-to" name="to" type="date" value={filters.toDay} />
+              <DateInput id="audit-to" name="to" value={filters.toDay} />
             </Field>
             <button type="submit">{t('audit.apply')}</button>
           </form>

@@ -8,6 +8,7 @@ import { useAction, useApi, type Loaded } from '../../lib/hooks.js';
 import { useI18n } from '../../lib/i18n/provider.js';
 import { flexContractStateName, flexDirectionName, flexDispositionName, flexServiceName } from '../../lib/names.js';
 import { ManagePage } from './manage-page.js';
+import { DateInput } from '../../components/date-input.js';
 
 const WEEKDAYS = [1, 2, 3, 4, 5, 6, 7] as const;
 /** Whom a community trades flexibility with: the grid operator first (the form's default), the CRO it registers with. */
@@ -192,8 +193,8 @@ function Contracts({ community, fmt, participants }: { community: Community; fmt
               {FLEX_SERVICE_TYPES.map((s) => <option value={s}>{flexServiceName(s, t)}</option>)}
             </select>
           </Field>
-          <Field id="flex-c-from" label={t('manageFlex.validFrom')}><input id="flex-c-from" name="validFrom" type="date" required /></Field>
-          <Field id="flex-c-to" label={t('manageFlex.validTo')}><input id="flex-c-to" name="validTo" type="date" required /></Field>
+          <Field id="flex-c-from" label={t('manageFlex.validFrom')}><DateInput id="flex-c-from" name="validFrom" required /></Field>
+          <Field id="flex-c-to" label={t('manageFlex.validTo')}><DateInput id="flex-c-to" name="validTo" required /></Field>
           <fieldset>
             <legend>{t('manageFlex.window')}</legend>
             {WEEKDAYS.map((d) => (
@@ -247,7 +248,8 @@ function Prognosis({ community, fmt }: { community: Community; fmt: Formatter })
   const view = (d: FlexPrognosisDay) => (
     <>
       <Field id="flex-prognosis-day" label={t('manageFlex.day')}>
-        <input id="flex-prognosis-day" type="date" value={d.period} onChange={(e) => setPeriod((e.target as HTMLInputElement).value || undefined)} />
+        {/* Only a whole day is asked for: a half-typed one keeps the day shown. */}
+        <DateInput id="flex-prognosis-day" value={d.period} onValue={(day) => day && setPeriod(day)} />
       </Field>
       {d.congestionPoints.length === 0 ? <Empty><p>{t('manageFlex.noPrognosis')}</p></Empty> : d.congestionPoints.map((p) => (
         <div class="table-scroll" key={`${p.dsoDomain} ${p.congestionPoint}`}>
@@ -333,7 +335,7 @@ function Offers({ community, fmt, participants }: { community: Community; fmt: F
               {dsos.flatMap((p) => p.congestionPoints.map((cp) => <option key={`${p.id} ${cp}`} value={JSON.stringify([p.id, cp])}>{cp} · {p.domain}</option>))}
             </select>
           </Field>
-          <Field id="flex-o-period" label={t('manageFlex.offerPeriod')}><input id="flex-o-period" name="period" type="date" required /></Field>
+          <Field id="flex-o-period" label={t('manageFlex.offerPeriod')}><DateInput id="flex-o-period" name="period" required /></Field>
           <Field id="flex-o-start" label={t('manageFlex.offerStart')} hint={t('manageFlex.offerStartHint')}>
             <input id="flex-o-start" name="start" type="number" min="1" max="100" step="1" required aria-describedby="flex-o-start-hint" />
           </Field>

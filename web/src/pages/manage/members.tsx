@@ -9,6 +9,7 @@ import { memberRoleName, memberStateName, siteRoleName } from '../../lib/names.j
 import { midnightOfDateInput } from '../../lib/time.js';
 import { memberPath } from '../../paths.js';
 import { ManagePage } from './manage-page.js';
+import { DateInput } from '../../components/date-input.js';
 
 const TONES: Record<MemberState, 'good' | 'warn' | 'bad' | 'neutral'> = { active: 'good', requested: 'warn', rejected: 'bad', left: 'neutral' };
 
@@ -84,7 +85,7 @@ function Participation({ member: m, community, fmt, onChanged }: { member: Membe
       <summary>{text}<span class="sr-only">{t('members.changeWhen', { name: m.displayName })}</span></summary>
       <form onSubmit={submit} class="inline-form">
         <Field id={`active-from-${m.id}`} label={t('members.takesPartFrom')} hint={t('members.takesPartFromHint', { timeZone: community.timeZone })}>
-          <input id={`active-from-${m.id}`} name="activeFrom" type="date" required aria-describedby={`active-from-${m.id}-hint`} />
+          <DateInput id={`active-from-${m.id}`} name="activeFrom" required aria-describedby={`active-from-${m.id}-hint`} />
         </Field>
         <button type="submit" disabled={action.busy}>{t('members.save')}</button>
         <ErrorNote error={action.error} />

@@ -12,6 +12,7 @@ import { ERASURE_STATES, EXPORT_JOB_KINDS, EXPORT_JOB_STATES, MASKED_EXPORT_NAME
 import { midnightOfDateInput } from '../../lib/time.js';
 import { Register } from '../privacy.js';
 import { ManagePage } from './manage-page.js';
+import { DateInput } from '../../components/date-input.js';
 
 /** The community's privacy: its processing register, how long it keeps data, how its exports are masked, and its members' erasure requests. */
 export default function ManagePrivacy({ params }: { params: Record<string, string> }) {
@@ -237,10 +238,10 @@ function RuleSetForm({ community, rules, set, onSaved }: { community: Community;
       </div>
       <div class="inline-form">
         <Field id={id('from')} label={t('privacy.masking.from')}>
-          <input id={id('from')} type="date" value={period.from} onInput={(e) => setPeriod({ ...period, from: (e.currentTarget as HTMLInputElement).value })} />
+          <DateInput id={id('from')} value={period.from} onValue={(day) => setPeriod((current) => ({ ...current, from: day }))} />
         </Field>
         <Field id={id('to')} label={t('privacy.masking.to')}>
-          <input id={id('to')} type="date" value={period.to} onInput={(e) => setPeriod({ ...period, to: (e.currentTarget as HTMLInputElement).value })} />
+          <DateInput id={id('to')} value={period.to} onValue={(day) => setPeriod((current) => ({ ...current, to: day }))} />
         </Field>
         {download ? <a class="button secondary" href={download} download>{t('privacy.masking.download')}</a> : <small class="muted">{t('privacy.masking.choosePeriod')}</small>}
         {query && <button type="button" class="secondary" disabled={preview.busy} onClick={() => void preview.run(async () => {

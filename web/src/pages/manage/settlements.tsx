@@ -6,6 +6,7 @@ import { useI18n } from '../../lib/i18n/provider.js';
 import { previousPeriod } from '../../lib/time.js';
 import { navigate } from '../../router.js';
 import { ManagePage } from './manage-page.js';
+import { DateInput } from '../../components/date-input.js';
 
 export const settlementPath = (communityId: string, settlementId: string) => `/manage/${communityId}/settlements/${settlementId}`;
 
@@ -36,7 +37,7 @@ export default function Settlements({ params }: { params: Record<string, string>
               <p class="muted">{t('settlements.intro', { timeZone: community.timeZone })}</p>
               <form onSubmit={run} class="inline-form">
                 <Field id="period" label={t('settlements.month')}>
-                  <input id="period" name="period" type="month" required defaultValue={previousPeriod(new Date(), community.timeZone)} />
+                  <DateInput id="period" name="period" type="month" required value={previousPeriod(new Date(), community.timeZone)} />
                 </Field>
                 <button type="submit" disabled={action.busy}>{action.busy ? t('settlements.settling') : t('settlements.submit')}</button>
                 <ErrorNote error={action.error} />

@@ -12,6 +12,7 @@ import { equalShares, formatUnits, ONE_UNITS, SHARE_PATTERN, sumShares } from '.
 import { midnightOfDateInput } from '../../lib/time.js';
 import { useSession } from '../../session.js';
 import { ManagePage } from './manage-page.js';
+import { DateInput } from '../../components/date-input.js';
 
 export default function Tariffs({ params }: { params: Record<string, string> }) {
   const communityId = params.communityId!;
@@ -182,7 +183,7 @@ function SharesEditor({ community, members, current, fmt, onSaved }: {
       </div>
       <div class="inline-form">
         <Field id="shares-from" label={t('shares.from')} hint={t('shares.fromHint', { timeZone: community.timeZone })}>
-          <input id="shares-from" type="date" value={from} onInput={(e) => setFrom(e.currentTarget.value)} aria-describedby="shares-from-hint" />
+          <DateInput id="shares-from" value={from} onValue={setFrom} aria-describedby="shares-from-hint" />
         </Field>
         <button type="button" class="secondary" onClick={equal} disabled={members.length === 0}>{t('shares.equal')}</button>
         <button type="submit" disabled={action.busy}>{t('shares.save')}</button>
@@ -335,7 +336,7 @@ function TariffForm({ communityId, currency, onAdded }: { communityId: string; c
       <summary>{t('tariffs.add')}</summary>
       <form onSubmit={submit}>
         <Field id="tariff-name" label={t('tariffs.name')}><input id="tariff-name" name="name" required maxLength={120} /></Field>
-        <Field id="tariff-from" label={t('tariffs.validFrom')}><input id="tariff-from" name="validFrom" type="date" required /></Field>
+        <Field id="tariff-from" label={t('tariffs.validFrom')}><DateInput id="tariff-from" name="validFrom" required /></Field>
         {price('gridPrice', t('communities.gridPrice'))}
         {price('communityPrice', t('communities.communityPrice'))}
         {price('feedInPrice', t('communities.feedInPrice'))}
