@@ -4,7 +4,7 @@ import type { Db } from '../../src/platform/store/db.js';
 import { addPoint, Q, storeCommunity, storeIntervals, storedRows, type StoredInterval } from './support/stored.js';
 import { markSharingDirty, processSharingDirty, QUARTERS_PER_CHUNK } from '../../src/sharing/service.js';
 import { provisionalFigures } from '../../src/operator/index.js';
-import { memberEnergyColumns, memberQuarters, slotFlags, slotNumbers } from '../../src/sharing/store.js';
+import { memberEnergyColumns, memberQuarters } from '../../src/sharing/store.js';
 
 const T0 = Date.UTC(2026, 9, 5, 0, 0);
 /** Two and a half days: the job takes them a day at a time, in three transactions. */
@@ -172,14 +172,5 @@ describe.each(storeKinds)('the sharing job in chunks on %s', (kind) => {
     // An empty range, and another community's range, have no entry.
     expect(await memberEnergyColumns(db, communityId, toMs, toMs)).toEqual([]);
     expect(await memberEnergyColumns(db, communityId, T0 - 96 * Q, T0)).toEqual([]);
-  });
-});
-
-describe('member energy day columns as the database sends them', () => {
-  it('are read as whole numbers with an empty item for a slot without a value, and anything else is refused', () => {
-    expect(slotNumbers('0,17,-5,,2147483647,')).toEqual([0, 17, -5, null, 2147483647, null]);
-    expect(slotFlags('t,,f')).toEqual([true, null, false]);
-    for (const bad of ['1.5', '1e3', '--1', '1-', 'NULL', '-,1']) expect(() => slotNumbers(bad)).toThrow(/not a list of whole numbers/);
-    for (const bad of ['true', 't,x', '1']) expect(() => slotFlags(bad)).toThrow(/not a list of flags/);
   });
 });
