@@ -137,19 +137,23 @@ describe.each(storeKinds)('the sharing job in chunks on %s', (kind) => {
     expect(after.size).toBe(before.size);
   });
 
-  it('reads member energy as one row of columns per member, exactly the stored quarter hours of the range', async () => {
+  // memberEnergyColumns (what billing's settlement reads) is tested here only, on the data with batteries.
+  it('reads member energy as one row of columns per member, sorted by member, exactly the stored quarter hours of the range', async () => {
     const communityId = await seed(db);
     await runAll(db);
     const members = (await db.query<{ id: string }>('SELECT id FROM members WHERE community_id = $1', [communityId])).map((m) => m.id).sort();
-    // A range cut mid-day on both ends, across Anna's gap (quarter hour 150) and a chunk boundary.
-    const fromMs = T0 + 90 * Q;
-    const toMs = T0 + 170 * Q;
+    // A range over three UTC days cut mid-day on both ends, across Anna's gap (quarter hour 150) and two chunk boundaries
+    // (UTC midnight), beginning 1 ms after a quarter hour's start: the first quarter hour counted is the next one.
+    const fromMs = T0 + 89 * Q + 1;
+    const toMs = T0 + 200 * Q;
     const columns = await memberEnergyColumns(db, communityId, fromMs, toMs);
     expect(columns.map((c) => c.memberId)).toEqual(members);
     for (const c of columns) {
       const rows = await memberQuarters(db, c.memberId, fromMs, toMs);
-      expect(rows.length).toBe(80);
+      expect(rows.length).toBe(110);
       expect(c.startsMs).toEqual(rows.map((r) => r.startMs));
+      expect(c.startsMs[0]).toBe(T0 + 90 * Q);
+      expect(c.startsMs[c.startsMs.length - 1]).toBe(T0 + 199 * Q);
       expect(c.consumptionWh).toEqual(rows.map((r) => r.consumptionWh));
       expect(c.selfConsumedWh).toEqual(rows.map((r) => r.selfConsumedWh));
       expect(c.fromCommunityWh).toEqual(rows.map((r) => r.fromCommunityWh));
@@ -169,8 +173,10 @@ describe.each(storeKinds)('the sharing job in chunks on %s', (kind) => {
     expect(columns.some((c) => c.allocatedFromCommunityWh.some((wh) => wh > 0))).toBe(true);
     expect(columns.some((c) => c.quality.includes('missing'))).toBe(true);
     expect(columns.some((c) => c.provisional.includes(true))).toBe(true);
-    // An empty range, and another community's range, have no entry.
+    // An empty or reversed range, a range before the first stored quarter hour, and an unknown community have no entry.
     expect(await memberEnergyColumns(db, communityId, toMs, toMs)).toEqual([]);
+    expect(await memberEnergyColumns(db, communityId, toMs, fromMs)).toEqual([]);
     expect(await memberEnergyColumns(db, communityId, T0 - 96 * Q, T0)).toEqual([]);
+    expect(await memberEnergyColumns(db, '00000000-0000-0000-0000-000000000000', fromMs, toMs)).toEqual([]);
   });
 });
