@@ -6,11 +6,15 @@
  * and on a scratch database of the PostgreSQL server DATABASE_URL names.
  * Run: npm run bench:share [-- --members N] [-- --days D] [-- --store pglite|postgres|both] [-- --no-settlement | --settlement-only] [-- --record]
  * `--settlement-only` seeds and shares once (untimed) and reports the settlement alone: wall, client and server CPU, memory;
- * `--cpu-prof FILE` writes a V8 CPU profile of the settlement alone (open it in Chrome DevTools or `npx speedscope`).
+ * `--cpu-prof FILE` writes a V8 CPU profile of the settlement alone, or with `--no-settlement` of the sharing job alone (open it
+ * in Chrome DevTools or `npx speedscope`).
+ * `--heap-snapshot FILE` writes a V8 heap snapshot of the sharing job when its RSS first exceeds `--heap-snapshot-above MB`
+ * (above the baseline, default 150); the job's peak memory is also printed split into V8 heap, external and array buffers.
  * The 1,000-member month on PostgreSQL: -- --members 1000 --days 31 --store postgres
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { writeHeapSnapshot } from 'node:v8';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb, type Db, type StoreConfig } from '../server/src/platform/store/db.js';
@@ -59,6 +63,9 @@ async function seed(db: Db, communityId: string): Promise<number> {
 }
 
 const rssMb = () => Math.round(process.memoryUsage().rss / 2 ** 20);
+const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+const heapSnapshotFile = process.argv.includes('--heap-snapshot') ? process.argv[process.argv.indexOf('--heap-snapshot') + 1] : undefined;
+const heapSnapshotAboveMb = arg('--heap-snapshot-above', 150);
 
 /**
  * CPU seconds (user + system) the PostgreSQL backends of this database have used so far, where the
@@ -88,13 +95,25 @@ function serverCpuBetween(before: Map<number, number> | undefined, after: Map<nu
 }
 
 /** What one phase cost: wall and this process's CPU, the server backends' CPU, the peak RSS above the RSS when it began. */
-interface Cost { seconds: number; cpuSeconds: number; serverCpu: number | undefined; aboveBaselineMb: number }
+interface Cost { seconds: number; cpuSeconds: number; serverCpu: number | undefined; aboveBaselineMb: number; peak: string }
 
-async function measure(db: Db, phase: () => Promise<unknown>): Promise<Cost> {
+async function measure(db: Db, phase: () => Promise<unknown>, snapshot?: string): Promise<Cost> {
   // The baseline: this process once the store is open and seeded (PGlite runs in it).
-  const baselineMb = rssMb();
+  const baseline = process.memoryUsage();
+  const baselineMb = mb(baseline.rss);
   let peakMb = baselineMb;
-  const sampler = setInterval(() => { peakMb = Math.max(peakMb, rssMb()); }, 50);
+  let peak = baseline;
+  let snapshotFile = snapshot;
+  const sample = () => {
+    const now = process.memoryUsage();
+    if (now.rss > peak.rss) peak = now;
+    peakMb = Math.max(peakMb, mb(now.rss));
+    if (snapshotFile && mb(now.rss) - baselineMb > heapSnapshotAboveMb) {
+      process.stderr.write(`heap snapshot at ${mb(now.rss) - baselineMb} MB above baseline: ${writeHeapSnapshot(snapshotFile)}\n`);
+      snapshotFile = undefined;
+    }
+  };
+  const sampler = setInterval(sample, 50);
   const serverBefore = await serverCpuSeconds(db);
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
@@ -106,11 +125,13 @@ async function measure(db: Db, phase: () => Promise<unknown>): Promise<Cost> {
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const serverCpu = serverCpuBetween(serverBefore, await serverCpuSeconds(db));
-  peakMb = Math.max(peakMb, rssMb());
-  return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, serverCpu, aboveBaselineMb: peakMb - baselineMb };
+  sample();
+  const above = (key: 'heapUsed' | 'heapTotal' | 'external' | 'arrayBuffers') => mb(peak[key] - baseline[key]);
+  const breakdown = `RSS +${peakMb - baselineMb} MB at the peak: V8 heap total +${above('heapTotal')} (used +${above('heapUsed')}), external +${above('external')} (array buffers +${above('arrayBuffers')})`;
+  return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, serverCpu, aboveBaselineMb: peakMb - baselineMb, peak: breakdown };
 }
 
-/** The phase under the V8 profiler when `--cpu-prof FILE` is given (only this phase: seeding and sharing would drown it). */
+/** The phase under the V8 profiler when `--cpu-prof FILE` is given (only this phase: seeding, and sharing before a settlement, would drown it). */
 async function profiled<T>(phase: () => Promise<T>): Promise<T> {
   const file = process.argv.includes('--cpu-prof') ? process.argv[process.argv.indexOf('--cpu-prof') + 1] : undefined;
   if (!file) return phase();
@@ -135,9 +156,11 @@ async function run(store: StoreConfig, label: string) {
     const { communityId, manager } = await benchCommunity(db);
     await db.query(`INSERT INTO tariffs (community_id, name, grid_price, community_price, feed_in_price, valid_from) VALUES ($1, 'T', 0.3, 0.15, 0.07, '2020-01-01')`, [communityId]);
     const quarters = await seed(db, communityId);
-    const share = await measure(db, async () => {
+    const shareAll = async () => {
       while ((await processSharingDirty(db, provisionalFigures)) > 0) { /* until nothing is marked */ }
-    });
+    };
+    const share = await measure(db, () => (settle ? shareAll() : profiled(shareAll)), heapSnapshotFile);
+    process.stderr.write(`sharing job: ${share.peak}\n`);
     const settlement = settle ? await measure(db, () => profiled(() => runSettlement(db, manager, communityId, PERIOD))) : undefined;
     return { label, quarters, share, settlement, rss: peakRssMb() };
   } finally {

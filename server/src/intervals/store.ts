@@ -1,5 +1,6 @@
 import type { QuarterMark } from '../kernel/events.js';
 import type { Queryable } from '../platform/store/db.js';
+import { numbersFromText } from '../platform/store/text-lists.js';
 import type { Quality } from '../kernel/energy.js';
 import type { Finding, Series } from './domain/site-energy.js';
 
@@ -311,21 +312,21 @@ const QUALITIES: readonly Quality[] = ['measured', 'estimated', 'missing'];
 
 export async function intervalSeriesAt(db: Queryable, pointIds: readonly string[], startsMs: readonly number[]): Promise<IntervalSeries[]> {
   if (pointIds.length === 0 || startsMs.length === 0) return [];
-  // int8 arrays come back as strings from the pg driver and as numbers from PGlite: Number() takes both.
-  const rows = await db.query<{ id: string; t: number[]; i: (number | string | null)[]; e: (number | string | null)[]; pv: (number | string | null)[];
-    bc: (number | string | null)[]; bd: (number | string | null)[]; q: number[] }>(
-    `SELECT i.metering_point_id AS id, array_agg(u.t::int4 - 1) AS t, array_agg(i.import_wh) AS i, array_agg(i.export_wh) AS e,
-       array_agg(i.pv_wh) AS pv, array_agg(i.battery_charge_wh) AS bc, array_agg(i.battery_discharge_wh) AS bd,
-       array_agg(array_position($3::text[], i.quality)::int4 - 1) AS q
+  // Each column travels as one text (an empty item for NULL), read without a string per value.
+  const list = (column: string) => `array_to_string(array_agg(${column}), ',', '')`;
+  const rows = await db.query<{ id: string; t: string; i: string; e: string; pv: string; bc: string; bd: string; q: string }>(
+    `SELECT i.metering_point_id AS id, ${list('u.t - 1')} AS t, ${list('i.import_wh')} AS i, ${list('i.export_wh')} AS e,
+       ${list('i.pv_wh')} AS pv, ${list('i.battery_charge_wh')} AS bc, ${list('i.battery_discharge_wh')} AS bd,
+       ${list('array_position($3::text[], i.quality) - 1')} AS q
      FROM intervals i JOIN unnest($2::timestamptz[]) WITH ORDINALITY AS u(start, t) ON u.start = i.start
      WHERE i.metering_point_id = ANY($1::uuid[]) AND i.start = ANY($2::timestamptz[])
      GROUP BY i.metering_point_id`,
     [pointIds, startsMs.map((ms) => new Date(ms)), QUALITIES],
   );
-  const wh = (values: (number | string | null)[]) => values.map((v) => (v === null ? null : Number(v)));
   return rows.map((r) => ({
-    meteringPointId: r.id, positions: r.t, importWh: wh(r.i), exportWh: wh(r.e), pvWh: wh(r.pv),
-    batteryChargeWh: wh(r.bc), batteryDischargeWh: wh(r.bd), quality: r.q.map((q) => QUALITIES[q]!),
+    meteringPointId: r.id, positions: numbersFromText(r.t) as number[], importWh: numbersFromText(r.i), exportWh: numbersFromText(r.e),
+    pvWh: numbersFromText(r.pv), batteryChargeWh: numbersFromText(r.bc), batteryDischargeWh: numbersFromText(r.bd),
+    quality: numbersFromText(r.q).map((q) => QUALITIES[q!]!),
   }));
 }
 

@@ -1,8 +1,8 @@
 import type { Db, Queryable } from '../platform/store/db.js';
 import { getRule } from './domain/allocation/index.js';
 import type { BySource } from './domain/battery.js';
-import { splitCommunity, type CoefficientPeriod, type OperatorQuarter, type PointQuarter, type ShareVersion, type SplitPoint } from './domain/community-split.js';
-import { dayOf, mergeDay, slotOf } from './domain/member-days.js';
+import { splitCommunity, type CoefficientPeriod, type OperatorQuarter, type PointQuarter, type PoolAfter, type ShareVersion, type SplitPoint } from './domain/community-split.js';
+import { dayOf, mergeDay, slotOf, type DayChanges, type MemberDay } from './domain/member-days.js';
 import { HOUR_MS, QUARTER_HOUR_MS } from '../kernel/time.js';
 import { allocationSettings, communityMeteringPoints, sharingParticipants, type CommunityMeteringPoint, type SharingParticipant } from '../registry/index.js';
 import { firstIntervalStarts, intervalSeriesAt, intervalStartsBetween, startsWithIntervals, type IntervalSeries } from '../intervals/index.js';
@@ -134,8 +134,9 @@ async function shareChunk(db: Db, provisionalFigures: ProvisionalFigures, pass: 
   const wholeChunk = new Set(members.filter((m) => takesPart(m.id, firstMs) && takesPart(m.id, lastMs)).map((m) => m.id));
   const takesPartAt = (memberId: string, ms: number) => wholeChunk.has(memberId) || takesPart(memberId, ms);
 
-  const position = new Map(sorted.map((ms, t) => [ms, t]));
-  const intervals = intervalsByPoint(await intervalSeriesAt(db, pass.pointIds, sorted), sorted.length);
+  // Everything the chunk reads comes first, so that its split (an object per member and quarter hour) is
+  // made, merged and dropped in one synchronous step: none of it lives on while the write is awaited.
+  const series = await intervalSeriesAt(db, pass.pointIds, sorted);
   const operator = settings.mode === 'operator' ? await operatorAllocationsAt(db, communityId, sorted) : new Map<string, OperatorQuarter>();
   if (settings.mode === 'operator') {
     // Provisional substitutes (EDA L3) keep the quarter hour provisional until final figures come.
@@ -146,27 +147,9 @@ async function shareChunk(db: Db, provisionalFigures: ProvisionalFigures, pass: 
     }
   }
   const storedPools = await poolsAt(db, pass.pointIds, [...new Set([...sorted, ...sorted.map((ms) => ms - QUARTER_HOUR_MS)])]);
-
-  // Outside a member's period its points count as empty, not as missing: it takes no part.
-  const gone = (pointId: string, ms: number) => !takesPartAt(pass.memberOfPoint.get(pointId)!, ms);
-  const EMPTY: PointQuarter = { importWh: 0, exportWh: 0, pvWh: null, batteryChargeWh: null, batteryDischargeWh: null, quality: 'measured' };
-  const output = splitCommunity({
-    rule: settings.rule,
-    mode: settings.mode,
-    starts: sorted,
-    memberIds: members.map((m) => m.id),
-    points: pass.points,
-    shareVersions: pass.shareVersions,
-    coefficientPeriods: pass.coefficientPeriods,
-    interval: (pointId, ms) => (gone(pointId, ms) ? EMPTY : intervals.get(pointId)?.[position.get(ms)!]),
-    operator: (pointId, ms) => operator.get(key(pointId, ms)),
-    poolAfter: (pointId, ms) => storedPools.get(key(pointId, ms)),
-  });
-  const rows = output.members.filter((r) => takesPartAt(r.memberId, r.startMs));
-  const changedPools = output.pools.filter((p) => !samePool(storedPools.get(key(p.pointId, p.startMs)), p.pool));
   const dayMs = dayOf(firstMs);
   const stored = await communityDay(db, communityId, dayMs);
-  const changes = mergeDay(stored, sorted.map(slotOf), rows);
+  const { changes, changedPools } = splitChunk(pass, sorted, members.map((m) => m.id), takesPartAt, series, operator, storedPools, stored);
   const removed = [...stored.keys()].some((memberId) => !changes.present.includes(memberId));
 
   await db.transaction(async (tx) => {
@@ -179,6 +162,40 @@ async function shareChunk(db: Db, provisionalFigures: ProvisionalFigures, pass: 
     await clearMarks(tx, communityId, marks);
   });
 }
+
+/**
+ * Pure part of a chunk: its intervals by point, the split, and the split merged into the stored
+ * day (`stored`); returns the days and pools to write.
+ */
+function splitChunk(
+  pass: PassContext, sorted: readonly number[], memberIds: readonly string[], takesPartAt: (memberId: string, ms: number) => boolean,
+  series: readonly IntervalSeries[], operator: ReadonlyMap<string, OperatorQuarter>, storedPools: ReadonlyMap<string, BySource>,
+  stored: ReadonlyMap<string, MemberDay>,
+): { changes: DayChanges; changedPools: PoolAfter[] } {
+  const position = new Map(sorted.map((ms, t) => [ms, t]));
+  const intervals = intervalsByPoint(series, sorted.length);
+  // Outside a member's period its points count as empty, not as missing: it takes no part.
+  const gone = (pointId: string, ms: number) => !takesPartAt(pass.memberOfPoint.get(pointId)!, ms);
+  const output = splitCommunity({
+    rule: pass.settings.rule,
+    mode: pass.settings.mode,
+    starts: sorted,
+    memberIds,
+    points: pass.points,
+    shareVersions: pass.shareVersions,
+    coefficientPeriods: pass.coefficientPeriods,
+    interval: (pointId, ms) => (gone(pointId, ms) ? EMPTY : intervals.get(pointId)?.[position.get(ms)!]),
+    operator: (pointId, ms) => operator.get(key(pointId, ms)),
+    poolAfter: (pointId, ms) => storedPools.get(key(pointId, ms)),
+  });
+  const rows = output.members.filter((r) => takesPartAt(r.memberId, r.startMs));
+  return {
+    changes: mergeDay(stored, sorted.map(slotOf), rows),
+    changedPools: output.pools.filter((p) => !samePool(storedPools.get(key(p.pointId, p.startMs)), p.pool)),
+  };
+}
+
+const EMPTY: PointQuarter = { importWh: 0, exportWh: 0, pvWh: null, batteryChargeWh: null, batteryDischargeWh: null, quality: 'measured' };
 
 /** A pass's marks in chunks: a chunk never crosses UTC midnight (its rows are one stored day) and holds at most `size` marks. */
 export function chunksOfMarks(marks: readonly DirtyMark[], size: number): DirtyMark[][] {

@@ -5,6 +5,7 @@ import type { BySource } from './domain/battery.js';
 import type { CoefficientPeriod, OperatorQuarter, PoolAfter, ShareVersion } from './domain/community-split.js';
 import { DAY_ENERGY_KEYS, QUALITY_CODES, storedSlots, type DayChanges, type MemberDay } from './domain/member-days.js';
 import { DAY_MS, QUARTER_HOUR_MS } from '../kernel/time.js';
+import { flagsFromText, numbersFromText } from '../platform/store/text-lists.js';
 
 /**
  * Sharing's tables, the only SQL on them: member_energy_days (the split per member and quarter hour, a row per UTC day),
@@ -40,56 +41,15 @@ const epochQuarter = (ms: number) => Math.min(2 ** 40, Math.max(-(2 ** 40), Math
 const DAY_COLUMNS = ['consumption_wh', 'self_consumed_wh', 'from_community_wh', 'from_grid_wh', 'production_wh', 'to_community_wh', 'to_grid_wh',
   'allocated_from_community_wh', 'community_grid_origin_wh', 'quality', 'provisional'] as const;
 
-/**
- * A day column as the database sends it (`array_to_string(column, ',', '')`): whole numbers, an
- * empty item for a slot without a value. Read character by character, with no string per value:
- * the drivers' SQL-array parser makes one per element, and for a 1,000-member month that garbage
- * was most of settlement's client time.
- */
-export function slotNumbers(list: string): (number | null)[] {
-  const values: (number | null)[] = [];
-  let value = 0;
-  let negative = false;
-  let digits = 0;
-  for (let i = 0; i <= list.length; i++) {
-    const code = i === list.length ? 44 : list.charCodeAt(i);
-    if (code === 44) {
-      if (negative && digits === 0) throw new Error(`not a list of whole numbers: "${list.slice(0, 40)}"`);
-      values.push(digits === 0 ? null : negative ? -value : value);
-      value = 0;
-      negative = false;
-      digits = 0;
-    } else if (code >= 48 && code <= 57) {
-      value = value * 10 + (code - 48);
-      digits += 1;
-    } else if (code === 45 && digits === 0 && !negative) {
-      negative = true;
-    } else {
-      throw new Error(`not a list of whole numbers: "${list.slice(0, 40)}"`);
-    }
-  }
-  return values;
-}
-
-/** A boolean day column as the database sends it: `t`, `f`, or empty for a slot without a value. */
-export function slotFlags(list: string): (boolean | null)[] {
-  return list.split(',').map((item) => {
-    if (item === 't') return true;
-    if (item === 'f') return false;
-    if (item === '') return null;
-    throw new Error(`not a list of flags: "${list.slice(0, 40)}"`);
-  });
-}
-
-/** A day row with every array column as text (see slotNumbers). */
+/** A day row with every array column as text (`array_to_string(column, ',', '')`, read by platform/store's text-lists). */
 type DayRow = { member_id: string; day_number: number } & Record<(typeof DAY_COLUMNS)[number], string>;
 
 const toMemberDay = (r: DayRow): MemberDay => ({
   memberId: r.member_id,
-  consumptionWh: slotNumbers(r.consumption_wh), selfConsumedWh: slotNumbers(r.self_consumed_wh), fromCommunityWh: slotNumbers(r.from_community_wh),
-  fromGridWh: slotNumbers(r.from_grid_wh), productionWh: slotNumbers(r.production_wh), toCommunityWh: slotNumbers(r.to_community_wh),
-  toGridWh: slotNumbers(r.to_grid_wh), allocatedFromCommunityWh: slotNumbers(r.allocated_from_community_wh),
-  communityGridOriginWh: slotNumbers(r.community_grid_origin_wh), quality: slotNumbers(r.quality), provisional: slotFlags(r.provisional),
+  consumptionWh: numbersFromText(r.consumption_wh), selfConsumedWh: numbersFromText(r.self_consumed_wh), fromCommunityWh: numbersFromText(r.from_community_wh),
+  fromGridWh: numbersFromText(r.from_grid_wh), productionWh: numbersFromText(r.production_wh), toCommunityWh: numbersFromText(r.to_community_wh),
+  toGridWh: numbersFromText(r.to_grid_wh), allocatedFromCommunityWh: numbersFromText(r.allocated_from_community_wh),
+  communityGridOriginWh: numbersFromText(r.community_grid_origin_wh), quality: numbersFromText(r.quality), provisional: flagsFromText(r.provisional),
 });
 const DAY_COLUMNS_AS_TEXT = DAY_COLUMNS.map((c) => `array_to_string(${c}, ',', '') AS ${c}`).join(', ');
 

@@ -6,7 +6,7 @@ import { loadMigrations, migrate } from '../../src/platform/store/migrate.js';
 import { splitCommunity, type MemberQuarter, type PointQuarter } from '../../src/sharing/domain/community-split.js';
 import { emptyDay, mergeDay, SLOTS_PER_DAY, type MemberDay } from '../../src/sharing/domain/member-days.js';
 import { chunksOfMarks, markSharingDirty } from '../../src/sharing/service.js';
-import { communityQuarters, memberEnergyColumns, memberQuarters, membersWithEnergy, type StoredQuarter } from '../../src/sharing/index.js';
+import { communityQuarters, memberQuarters, membersWithEnergy, type StoredQuarter } from '../../src/sharing/index.js';
 import { memberTotals } from '../../src/sharing/store.js';
 import { createTestDatabase, openTestDb, storeKinds } from '../support/stores.js';
 import { Q, runSharing, storeCommunity, storeIntervals, type StoredCommunity, type StoredInterval } from './support/stored.js';
@@ -14,7 +14,8 @@ import { Q, runSharing, storeCommunity, storeIntervals, type StoredCommunity, ty
 /**
  * Member energy stored one row per member and UTC day (issue 22, migration 0207): the day rows
  * give back exactly the per-quarter split of the pure core, a chunk writes only the days it
- * changed, and every reader answers as the per-quarter table did.
+ * changed, and every reader answers as the per-quarter table did (`memberEnergyColumns`, settlement's reader, in
+ * streaming.test.ts, on data with batteries).
  */
 
 const DAY = SLOTS_PER_DAY * Q;
@@ -222,29 +223,6 @@ describe.each(storeKinds)('member energy as day rows on %s', (kind) => {
     expect(await membersWithEnergy(db, c.id, T0 - DAY, T0)).toEqual(new Set());
     expect(await communityQuarters(db, c.id, T0 + DAYS * DAY, T0 + (DAYS + 1) * DAY)).toEqual([]);
     expect(await memberTotals(db, c.id, toMs, fromMs)).toEqual(new Map());
-  });
-
-  it('reads a community\'s range as columns per member, sorted by member, equal to each member\'s quarter hours', async () => {
-    const fromMs = T0 + 50 * Q + 1; // not on a quarter hour: the first quarter hour counted starts after it
-    const toMs = T0 + 2 * DAY + 3 * Q;
-    const columns = await memberEnergyColumns(db, c.id, fromMs, toMs);
-    const ids = NAMES.map((n) => c.members[n]!.memberId).sort();
-    expect(columns.map((m) => m.memberId)).toEqual(ids);
-    for (const member of columns) {
-      const quarters = await memberQuarters(db, member.memberId, fromMs, toMs);
-      expect(member.startsMs).toEqual(quarters.map((q) => q.startMs));
-      expect(member.startsMs[0]).toBe(T0 + 51 * Q);
-      expect(member.startsMs[member.startsMs.length - 1]).toBe(T0 + 2 * DAY + 2 * Q);
-      expect(member.consumptionWh).toEqual(quarters.map((q) => q.consumptionWh));
-      expect(member.fromCommunityWh).toEqual(quarters.map((q) => q.fromCommunityWh));
-      expect(member.allocatedFromCommunityWh).toEqual(quarters.map((q) => q.allocatedFromCommunityWh));
-      expect(member.toGridWh).toEqual(quarters.map((q) => q.toGridWh));
-      expect(member.quality).toEqual(quarters.map((q) => (q.missing ? 'missing' : q.estimated ? 'estimated' : 'measured')));
-      expect(member.provisional).toEqual(quarters.map((q) => q.provisional));
-    }
-    expect(await memberEnergyColumns(db, c.id, T0 - DAY, T0)).toEqual([]);
-    expect(await memberEnergyColumns(db, c.id, toMs, fromMs)).toEqual([]);
-    expect(await memberEnergyColumns(db, '00000000-0000-0000-0000-000000000000', fromMs, toMs)).toEqual([]);
   });
 });
 

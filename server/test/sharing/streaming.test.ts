@@ -4,7 +4,7 @@ import type { Db } from '../../src/platform/store/db.js';
 import { addPoint, Q, storeCommunity, storeIntervals, storedRows, type StoredInterval } from './support/stored.js';
 import { markSharingDirty, processSharingDirty, QUARTERS_PER_CHUNK } from '../../src/sharing/service.js';
 import { provisionalFigures } from '../../src/operator/index.js';
-import { memberEnergyColumns, memberQuarters, slotFlags, slotNumbers } from '../../src/sharing/store.js';
+import { memberEnergyColumns, memberQuarters } from '../../src/sharing/store.js';
 
 const T0 = Date.UTC(2026, 9, 5, 0, 0);
 /** Two and a half days: the job takes them a day at a time, in three transactions. */
@@ -137,19 +137,23 @@ describe.each(storeKinds)('the sharing job in chunks on %s', (kind) => {
     expect(after.size).toBe(before.size);
   });
 
-  it('reads member energy as one row of columns per member, exactly the stored quarter hours of the range', async () => {
+  // memberEnergyColumns (what billing's settlement reads) is tested here only, on the data with batteries.
+  it('reads member energy as one row of columns per member, sorted by member, exactly the stored quarter hours of the range', async () => {
     const communityId = await seed(db);
     await runAll(db);
     const members = (await db.query<{ id: string }>('SELECT id FROM members WHERE community_id = $1', [communityId])).map((m) => m.id).sort();
-    // A range cut mid-day on both ends, across Anna's gap (quarter hour 150) and a chunk boundary.
-    const fromMs = T0 + 90 * Q;
-    const toMs = T0 + 170 * Q;
+    // A range over three UTC days cut mid-day on both ends, across Anna's gap (quarter hour 150) and two chunk boundaries
+    // (UTC midnight), beginning 1 ms after a quarter hour's start: the first quarter hour counted is the next one.
+    const fromMs = T0 + 89 * Q + 1;
+    const toMs = T0 + 200 * Q;
     const columns = await memberEnergyColumns(db, communityId, fromMs, toMs);
     expect(columns.map((c) => c.memberId)).toEqual(members);
     for (const c of columns) {
       const rows = await memberQuarters(db, c.memberId, fromMs, toMs);
-      expect(rows.length).toBe(80);
+      expect(rows.length).toBe(110);
       expect(c.startsMs).toEqual(rows.map((r) => r.startMs));
+      expect(c.startsMs[0]).toBe(T0 + 90 * Q);
+      expect(c.startsMs[c.startsMs.length - 1]).toBe(T0 + 199 * Q);
       expect(c.consumptionWh).toEqual(rows.map((r) => r.consumptionWh));
       expect(c.selfConsumedWh).toEqual(rows.map((r) => r.selfConsumedWh));
       expect(c.fromCommunityWh).toEqual(rows.map((r) => r.fromCommunityWh));
@@ -169,17 +173,10 @@ describe.each(storeKinds)('the sharing job in chunks on %s', (kind) => {
     expect(columns.some((c) => c.allocatedFromCommunityWh.some((wh) => wh > 0))).toBe(true);
     expect(columns.some((c) => c.quality.includes('missing'))).toBe(true);
     expect(columns.some((c) => c.provisional.includes(true))).toBe(true);
-    // An empty range, and another community's range, have no entry.
+    // An empty or reversed range, a range before the first stored quarter hour, and an unknown community have no entry.
     expect(await memberEnergyColumns(db, communityId, toMs, toMs)).toEqual([]);
+    expect(await memberEnergyColumns(db, communityId, toMs, fromMs)).toEqual([]);
     expect(await memberEnergyColumns(db, communityId, T0 - 96 * Q, T0)).toEqual([]);
-  });
-});
-
-describe('member energy day columns as the database sends them', () => {
-  it('are read as whole numbers with an empty item for a slot without a value, and anything else is refused', () => {
-    expect(slotNumbers('0,17,-5,,2147483647,')).toEqual([0, 17, -5, null, 2147483647, null]);
-    expect(slotFlags('t,,f')).toEqual([true, null, false]);
-    for (const bad of ['1.5', '1e3', '--1', '1-', 'NULL', '-,1']) expect(() => slotNumbers(bad)).toThrow(/not a list of whole numbers/);
-    for (const bad of ['true', 't,x', '1']) expect(() => slotFlags(bad)).toThrow(/not a list of flags/);
+    expect(await memberEnergyColumns(db, '00000000-0000-0000-0000-000000000000', fromMs, toMs)).toEqual([]);
   });
 });

@@ -316,27 +316,36 @@ export function splitCommunity(input: SplitInput): SplitOutput {
         add(row, { imp: matrix.importWh[k]!, exp: matrix.exportWh[k]!, self: 0, fromCommunity: fc, fromGrid: matrix.importWh[k]! - fc, allocated: fc, toCommunity: tc });
         continue;
       }
-      const points: { point: SplitPoint; iv: PointQuarter }[] = [];
-      for (let j = 0; j < column.points.length; j++) {
-        const iv = counted[t * P + pointStart[c]! + j];
-        if (iv) points.push({ point: column.points[j]!, iv });
-      }
-      const fcParts = spread(fc, points.map((x) => x.iv.importWh ?? 0));
-      const tcParts = spread(tc, points.map((x) => x.iv.exportWh ?? 0));
       let consumedCommunity = 0;
-      for (let j = 0; j < points.length; j++) {
-        const { point, iv } = points[j]!;
-        const flows = pointFlows(iv, fcParts[j]!, tcParts[j]!, poolBefore, point.id, startMs);
-        if (flows.pool) keepPool(point.id, startMs, flows.pool);
-        if (flows.estimated) row.quality = worst(row.quality, 'estimated');
-        consumedCommunity += flows.fromCommunity;
-        add(row, flows);
+      if (column.points.length === 1) {
+        // Most members have one point: it takes the member's whole split (no arrays per member and quarter hour).
+        const iv = counted[t * P + pointStart[c]!];
+        if (iv) consumedCommunity += addPoint(row, column.points[0]!, iv, fc, tc, poolBefore, keepPool);
+      } else {
+        const points: { point: SplitPoint; iv: PointQuarter }[] = [];
+        for (let j = 0; j < column.points.length; j++) {
+          const iv = counted[t * P + pointStart[c]! + j];
+          if (iv) points.push({ point: column.points[j]!, iv });
+        }
+        const fcParts = spread(fc, points.map((x) => x.iv.importWh ?? 0));
+        const tcParts = spread(tc, points.map((x) => x.iv.exportWh ?? 0));
+        for (let j = 0; j < points.length; j++) consumedCommunity += addPoint(row, points[j]!.point, points[j]!.iv, fcParts[j]!, tcParts[j]!, poolBefore, keepPool);
       }
       row.communityGridOriginWh += Math.min(gridOriginByColumn[c]!, consumedCommunity);
     }
     for (const row of rows) members.push(finish(row));
   }
   return { members, pools };
+}
+
+/** Adds one metering point's quarter hour, given its part of the member's split, to the member's row; returns its community energy consumed. */
+function addPoint(row: MemberQuarterBuilder, point: SplitPoint, iv: PointQuarter, fc: number, tc: number,
+  poolBefore: (pointId: string, startMs: number) => BySource, keepPool: (pointId: string, startMs: number, pool: BySource) => void): number {
+  const flows = pointFlows(iv, fc, tc, poolBefore, point.id, row.startMs);
+  if (flows.pool) keepPool(point.id, row.startMs, flows.pool);
+  if (flows.estimated) row.quality = worst(row.quality, 'estimated');
+  add(row, flows);
+  return flows.fromCommunity;
 }
 
 /** A metering point's (or a member's summed) metered flows and their split, in Wh. */
