@@ -3,12 +3,12 @@ import canonicalize from 'canonicalize';
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
 import type { EventPayload } from '../kernel/events.js';
-import { BadRequestError, NotFoundError, UnavailableError } from '../kernel/errors.js';
+import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from '../kernel/errors.js';
 import { QUARTER_HOUR_MS } from '../kernel/time.js';
 import { canSeeMember, requireManager, requireUser } from '../accounts/index.js';
 import { PERSONAL_STATEMENT_FIELDS, closedSettlement, issuedStatement, type StatementDocument } from '../billing/index.js';
 import { commandById, deviceCommand } from '../control/index.js';
-import { formatMarketPrice, marketPostings, settlementRun, tradesOfSlot, walletMember, type RecordedPosting } from '../market/index.js';
+import { formatMarketPrice, marketPostings, settlementRun, tradesOfSlot, walletMember, walletPosting, type RecordedPosting } from '../market/index.js';
 import { formatNano } from '../kernel/money.js';
 import { formatUtcInstant } from '../kernel/time.js';
 import { deviceById, loadCommunity, meteringPointById } from '../registry/index.js';
@@ -19,7 +19,7 @@ import {
   frontierTiles, inclusionProofFromTiles, leafHash, marketTrade, marketMovements, marketSettlement, encodeMarketRecord, batchRoot, batchInclusionProof, openCheckpoint, operatorImportAccepted, parseCheckpoint, parseNote, parseReceipt, parseSignerKey, parseTilePath, settlementClosed,
   signCheckpoint, signerKeyFromSeed, statementCorrected, statementIssued, tilesForConsistencyProof, tilesForInclusionProof,
   tilesForTreeHash, toHex, treeHashFromTiles, verifierFromKey, verifierKeyOf, verifyDocument, verifyReceipt, type Hash,
-  witnessKey, type LedgerEntry, type SignerKey, type TileRef, type TileSource, type MovementRecord,
+  witnessKey, MOVEMENT_PROOF_FORMAT, type LedgerEntry, type SignerKey, type TileRef, type TileSource, type MovementRecord, type MovementProofDocument,
 } from './domain/index.js';
 import * as store from './store.js';
 import type { EventPublisher } from '../platform/events/index.js';
@@ -372,6 +372,26 @@ export class LedgerService {
     return {
       record: records[index]!, batch: { index, size: records.length, hashes: batchInclusionProof(records, index) },
       entry: entry.body, log: await this.inclusionProof(entry.seq, checkpoint.size), checkpoint: checkpoint.note,
+    };
+  }
+
+  /**
+   * The proof of one movement of a member's wallet (gridshare-movement-proof/v1), for the member,
+   * their community's managers and admins (others 404, like the wallet): the record, the member's
+   * opening (id and salt; null once erased), the audit path in the batch and the batch entry's
+   * receipt. 409 while the posting waits for its batch (the market's event not delivered yet).
+   */
+  async walletMovementProof(principal: Principal, memberId: string, sequence: number): Promise<MovementProofDocument> {
+    const { communityId } = await walletPosting(this.db, principal, memberId, sequence);
+    const proof = await this.marketMovementProof(communityId, sequence);
+    if (!proof) throw new ConflictError(`posting ${sequence} is not recorded yet: its batch enters the record within a minute or so, ask again then`);
+    const salt = await store.keptSalt(this.db, memberId);
+    return {
+      format: MOVEMENT_PROOF_FORMAT,
+      record: new TextDecoder().decode(proof.record),
+      opening: salt ? { member: memberId, salt: toBase64(salt) } : null,
+      batch: { ...proof.batch, hashes: proof.batch.hashes.map(toBase64) },
+      receipt: formatReceiptJson({ entry: proof.entry, proof: { index: proof.log.index, hashes: proof.log.hashes, checkpoint: proof.checkpoint } }),
     };
   }
 

@@ -331,6 +331,12 @@ export async function saltOf(db: Queryable, subject: string, fresh: Uint8Array):
   return row!.salt;
 }
 
+/** The subject's commitment salt if it is kept (never created: an erased member's is gone for good). */
+export async function keptSalt(db: Queryable, subject: string): Promise<Uint8Array | undefined> {
+  const [row] = await db.query<{ salt: Uint8Array }>('SELECT salt FROM ledger_salts WHERE subject = $1', [subject]);
+  return row && new Uint8Array(row.salt);
+}
+
 /** The salts of many subjects at once (created where missing, from `fresh`), by subject. */
 export async function saltsOf(db: Queryable, subjects: readonly string[], fresh: () => Uint8Array): Promise<Map<string, Uint8Array>> {
   const distinct = [...new Set(subjects)];

@@ -5,12 +5,12 @@ import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { storeIntervals } from '../sharing/support/stored.js';
 import { correctSettledSlots, postToLedger } from '../../src/market/service.js';
-import { COMMUNITY_ACCOUNTS, formatMarketPrice, walletAccount } from '../../src/market/index.js';
+import { COMMUNITY_ACCOUNTS, formatMarketPrice, fundWallet, walletAccount } from '../../src/market/index.js';
 import { formatNano, parseNano } from '../../src/kernel/money.js';
 import { OUTBOX_JOB } from '../../src/platform/events/index.js';
 import {
-  batchRoot, commitment, decodeEntry, formatReceiptJson, fromHex, marketMovements, parseReceipt, toHex, verifierFromKey, verifyBatchInclusion, verifyReceipt,
-  type MarketMovementsEntry, type MarketSettlementEntry, type MovementRecord,
+  batchRoot, commitment, decodeEntry, formatReceiptJson, fromHex, marketMovements, parseReceipt, toBase64, toHex, verifierFromKey, verifyBatchInclusion, verifyMovementProof, verifyReceipt,
+  type MarketMovementsEntry, type MovementProofDocument, type MarketSettlementEntry, type MovementRecord,
 } from '../../src/ledger/domain/index.js';
 import { iso, MIN, Q, SETTINGS, T0 } from './operation-support.js';
 
@@ -135,6 +135,65 @@ describe.each(storeKinds)('the market in the verifiable record on %s', (kind) =>
     expect(await tp.platform.ledger.service.marketMovementProof(w.communityA, 10_000)).toBeUndefined();
     expect(() => marketMovements({ at: T0, community: w.communityA }, { first: 5, last: 4, currency: 'EUR', total: '1', root: 'ab'.repeat(32) })).toThrow(/first/);
     expect(() => marketMovements({ at: T0, community: w.communityA }, { first: 1, last: 4, currency: 'EUR', total: '-1', root: 'ab'.repeat(32) })).toThrow(/total/);
+  });
+
+  it('serves a wallet movement\'s proof to its member and managers, which verifies offline; others are refused, an unrecorded posting is 409, tampering fails', async () => {
+    const all = await postings();
+    const correction = all.find((p) => p.kind === 'dispute-correction')!;
+    const url = (memberId: string, sequence: number | string) => `/api/v1/members/${memberId}/market/postings/${sequence}/proof`;
+    const identity = await tp.platform.ledger.service.identity();
+    const { did } = await tp.platform.ledger.service.communityIdentity(w.communityA);
+    const verify = (doc: MovementProofDocument) => verifyMovementProof(doc, verifierFromKey(identity.verifierKey), identity.origin, did);
+
+    const own = await tp.call('GET', url(w.memberIdA2, correction.sequence), { token: w.memberA2.token });
+    expect(own.status).toBe(200);
+    const proof = own.body as MovementProofDocument;
+    // Checked end to end with the pure verifier: the log's key, the entry in the log, the record in the batch, the opening.
+    const verified = verify(proof);
+    expect(verified.entry.kind).toBe('market.movements');
+    expect(verified.record).toMatchObject({ sequence: correction.sequence, kind: 'dispute-correction', amount: '0.01' });
+    expect(verified.side).toBe('credit');
+    expect(proof.opening?.member).toBe(w.memberIdA2);
+    expect(verified.receipt.communitySignature.status).toBe('valid');
+    // The manager gets the same proof; a debit of A2's wallet (a purchase) verifies with A2 on the debit side.
+    const byManager = await tp.call('GET', url(w.memberIdA2, correction.sequence), { token: w.managerA.token });
+    expect(byManager.status).toBe(200);
+    expect(byManager.body.record).toBe(proof.record);
+    const purchase = all.find((p) => p.line === 'purchase')!;
+    const ofPurchase = (await tp.call('GET', url(w.memberIdA2, purchase.sequence), { token: w.memberA2.token })).body as MovementProofDocument;
+    expect(verify(ofPurchase).side).toBe('debit');
+    expect(ofPurchase.batch.size).toBeGreaterThan(1);
+
+    // Another member's posting, asked for under their own wallet or under the other's: 404, nothing learned.
+    expect((await tp.call('GET', url(w.memberIdA, correction.sequence), { token: w.memberA.token })).status).toBe(404);
+    expect((await tp.call('GET', url(w.memberIdA2, correction.sequence), { token: w.memberA.token })).status).toBe(404);
+    expect((await tp.call('GET', url(w.memberIdA2, correction.sequence), { token: w.managerB.token })).status).toBe(404);
+    expect((await tp.call('GET', url(w.memberIdA2, correction.sequence))).status).toBe(401);
+    expect((await tp.call('GET', url(w.memberIdA2, 10_000), { token: w.memberA2.token })).status).toBe(404);
+    for (const bad of ['0', '-1', 'abc', '1.5']) expect((await tp.call('GET', url(w.memberIdA2, bad), { token: w.memberA2.token })).status).toBe(400);
+
+    // A posting entered without an event (as the demo's opening top-ups) waits for the next batch: 409 until then.
+    await tp.platform.db.transaction((tx) => fundWallet(tx, w.communityA, { memberId: w.memberIdA2, amountMinor: 100n, digits: 2, reference: 'seed' }, clock));
+    const waiting = (await postings()).at(-1)!.sequence;
+    const early = await tp.call('GET', url(w.memberIdA2, waiting), { token: w.memberA2.token });
+    expect(early.status).toBe(409);
+    expect(early.body.message).toMatch(/not recorded yet/);
+    const top = await tp.call('POST', `/api/v1/communities/${w.communityA}/market/top-ups`, { token: w.managerA.token, body: { memberId: w.memberIdA2, amount: '1.00', reference: 'later' } });
+    expect(top.status).toBe(201);
+    await entries('market.movements');
+    const later = await tp.call('GET', url(w.memberIdA2, waiting), { token: w.memberA2.token });
+    expect(later.status).toBe(200);
+    expect(verify(later.body).record).toMatchObject({ sequence: waiting, kind: 'top-up', amount: '1' });
+
+    // Tampering: a record changed by a cent, a record of another sequence, an audit path changed, another member's opening, another log's key.
+    const record = JSON.parse(proof.record) as MovementRecord;
+    expect(() => verify({ ...proof, record: canonicalize({ ...record, amount: '0.02' })! })).toThrow(expect.objectContaining({ reason: 'proof_mismatch' }));
+    expect(() => verify({ ...proof, record: canonicalize({ ...record, sequence: record.sequence + 1 })! })).toThrow(expect.objectContaining({ reason: 'entry_mismatch' }));
+    const hashes = [toBase64(new Uint8Array(32)), ...ofPurchase.batch.hashes.slice(1)];
+    expect(() => verify({ ...ofPurchase, batch: { ...ofPurchase.batch, hashes } })).toThrow(expect.objectContaining({ reason: 'proof_mismatch' }));
+    expect(() => verify({ ...proof, opening: { member: w.memberIdA, salt: proof.opening!.salt } })).toThrow(expect.objectContaining({ reason: 'entry_mismatch' }));
+    expect(() => verifyMovementProof(proof, verifierFromKey(identity.verifierKey), 'another.example/ledger', did)).toThrow(expect.objectContaining({ reason: 'origin_mismatch' }));
+    expect(() => verify({ ...proof, format: 'other' as 'gridshare-movement-proof/v1' })).toThrow(expect.objectContaining({ reason: 'malformed' }));
   });
 
   it('records every settlement line and position, and a correction as a new entry with the settlement\'s unchanged', async () => {
