@@ -8,6 +8,7 @@ import { correctSettledSlots, postToLedger } from '../../src/market/service.js';
 import { COMMUNITY_ACCOUNTS, formatMarketPrice, fundWallet, walletAccount } from '../../src/market/index.js';
 import { formatNano, parseNano } from '../../src/kernel/money.js';
 import { OUTBOX_JOB } from '../../src/platform/events/index.js';
+import { LedgerService, forgetSalts } from '../../src/ledger/index.js';
 import {
   batchRoot, commitment, decodeEntry, formatReceiptJson, fromHex, marketMovements, parseReceipt, toBase64, toHex, verifierFromKey, verifyBatchInclusion, verifyMovementProof, verifyReceipt,
   type MarketMovementsEntry, type MovementProofDocument, type MarketSettlementEntry, type MovementRecord,
@@ -255,5 +256,54 @@ describe.each(storeKinds)('the market in the verifiable record on %s', (kind) =>
     const logged = await entries<MarketMovementsEntry>('market.movements');
     const last = (await postings()).at(-1)!.sequence;
     expect(logged.at(-1)!.entry.postings).toEqual({ first: last - 2, last });
+  });
+
+  it('splits a run of postings longer than the cap into several entries, each posting provable in its own', async () => {
+    const before = (await postings()).at(-1)!.sequence;
+    // Five postings entered without an event, then recorded by a ledger whose batches hold at most two.
+    await tp.platform.db.transaction(async (tx) => {
+      for (const amountMinor of [101n, 102n, 103n, 104n, 105n]) await fundWallet(tx, w.communityA, { memberId: w.memberIdA2, amountMinor, digits: 2, reference: 'capped' }, clock);
+    });
+    const capped = new LedgerService(tp.platform.db, tp.platform.secrets.box, { origin: () => 'capped.example/ledger', marketBatchCap: 2 });
+    await tp.platform.db.transaction((tx) => capped.onMarketPosted(tx, { communityId: w.communityA, throughSequence: before + 5, atMs: clock }));
+    const logged = (await entries<MarketMovementsEntry>('market.movements')).map((e) => e.entry.postings).filter((p) => p.first > before);
+    expect(logged).toEqual([{ first: before + 1, last: before + 2 }, { first: before + 3, last: before + 4 }, { first: before + 5, last: before + 5 }]);
+    const identity = await tp.platform.ledger.service.identity();
+    for (let sequence = before + 1; sequence <= before + 5; sequence++) {
+      const proof = await tp.call('GET', `/api/v1/members/${w.memberIdA2}/market/postings/${sequence}/proof`, { token: w.memberA2.token });
+      expect(proof.status).toBe(200);
+      const verified = verifyMovementProof(proof.body, verifierFromKey(identity.verifierKey), identity.origin);
+      expect(verified.record.amount).toBe(`1.0${sequence - before}`);
+      expect(verified.entry.postings.last - verified.entry.postings.first).toBeLessThan(2);
+    }
+    // Recording again up to the same sequence adds nothing.
+    await tp.platform.db.transaction((tx) => capped.onMarketPosted(tx, { communityId: w.communityA, throughSequence: before + 5, atMs: clock }));
+    expect((await entries<MarketMovementsEntry>('market.movements')).filter((e) => e.entry.postings.first > before)).toHaveLength(3);
+  });
+
+  it('after the member\'s erasure (the salt deleted) the proof still verifies the movement, its wallet a commitment only', async () => {
+    const all = await postings();
+    const wallet = walletAccount(w.memberIdA2);
+    const ofA2 = all.filter((p) => p.debit === wallet || p.credit === wallet);
+    const url = (sequence: number) => `/api/v1/members/${w.memberIdA2}/market/postings/${sequence}/proof`;
+    const before = await Promise.all(ofA2.map(async (p) => (await tp.call('GET', url(p.sequence), { token: w.managerA.token })).body as MovementProofDocument));
+    // What privacy's erasure does to the record, in its transaction.
+    await tp.platform.db.transaction((tx) => forgetSalts(tx, [w.memberIdA2]));
+    const identity = await tp.platform.ledger.service.identity();
+    for (const [k, posting] of ofA2.entries()) {
+      const response = await tp.call('GET', url(posting.sequence), { token: w.managerA.token });
+      expect(response.status).toBe(200);
+      const proof = response.body as MovementProofDocument;
+      expect(proof.opening).toBeNull();
+      // The same record as logged: the commitment the salt made, now with nothing to open it.
+      expect(proof.record).toBe(before[k]!.record);
+      const verified = verifyMovementProof(proof, verifierFromKey(identity.verifierKey), identity.origin);
+      expect(verified.side).toBeUndefined();
+      expect(proof.record).not.toContain(w.memberIdA2);
+      // The old opening still matches the record, so a member who kept it can still show it was theirs.
+      expect(verifyMovementProof({ ...proof, opening: before[k]!.opening }, verifierFromKey(identity.verifierKey), identity.origin).side).toBeDefined();
+    }
+    // Serving the proofs made no new salt for the erased member.
+    expect(await tp.platform.db.query('SELECT 1 FROM ledger_salts WHERE subject = $1', [w.memberIdA2])).toHaveLength(0);
   });
 });

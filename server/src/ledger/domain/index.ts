@@ -1,6 +1,6 @@
 /** The ledger's pure core: what services, routes, jobs and the CLI build on. See ../README.md. */
 export { LedgerError, type LedgerFailure } from './errors.js';
-export { fromBase64, fromHex, toBase64, toHex } from './bytes.js';
+export { bytesEqual, fromBase64, fromHex, toBase64, toHex } from './bytes.js';
 export {
   EMPTY_ROOT, HASH_SIZE, leafHash, nodeHash, rootFromLeafHashes, inclusionProofRanges, consistencyProofRanges,
   subtreeConsistencyProofRanges, rootFromInclusionProof, verifyInclusion, verifyConsistency, verifySubtreeInclusion,
