@@ -317,13 +317,19 @@ export class LedgerService {
     }
   }
 
-  /** The records of postings first … last of a community, as logged (members as their commitments, so the same bytes every time), and the wallet commitments they name. */
-  private async movementRecords(db: Queryable, communityId: string, first: number, last: number) {
+  /**
+   * The records of postings first … last of a community, as logged (members as their commitments,
+   * so the same bytes every time), and the wallet commitments they name. Salts are made for members
+   * new to the record while `recording`; otherwise (a proof) a member without a salt was erased and
+   * the records can no longer be rebuilt (409).
+   */
+  private async movementRecords(db: Queryable, communityId: string, first: number, last: number, recording = true) {
     const community = await loadCommunity(db, communityId);
     if (!community) throw new Error(`community ${communityId} is not stored`);
     const postings = await marketPostings(db, communityId, first, last);
     if (postings.length !== last - first + 1 || postings[0]?.sequence !== first) throw new Error(`postings ${first}–${last} of community ${communityId} are not all stored`);
-    const committed = await this.commitments(db, postings.flatMap(walletMembers));
+    const members = postings.flatMap(walletMembers);
+    const committed = recording ? await this.commitments(db, members) : await this.keptCommitments(db, members);
     const records = postings.map((p) => encodeMarketRecord(movementRecord(p, communityId, community.currency, (id) => {
       const member = walletMember(id);
       return member === undefined ? id : `wallet:${committed.get(member)!}`;
@@ -394,7 +400,7 @@ export class LedgerService {
 
   /** A batch recorded before its tiles were kept (migrations/0226): all its records again, and the path computed from them. */
   private async rebuiltBatchProof(communityId: string, batch: store.StoredMarketBatch, index: number) {
-    const { records } = await this.movementRecords(this.db, communityId, batch.first, batch.last);
+    const { records } = await this.movementRecords(this.db, communityId, batch.first, batch.last, false);
     return { record: records[index]!, hashes: batchInclusionProof(records, index) };
   }
 
@@ -415,11 +421,11 @@ export class LedgerService {
     const [posting] = await marketPostings(this.db, communityId, batch.first + index, batch.first + index);
     if (!community || !posting) throw new Error(`posting ${batch.first + index} of community ${communityId} is not stored`);
     // Each wallet's commitment: the member's own while their salt is kept, else any the batch names.
-    const options = new Map<string, readonly string[]>();
-    for (const member of walletMembers(posting)) {
-      const salt = await store.keptSalt(this.db, member);
-      options.set(member, salt ? [commitment(salt, member)] : batch.wallets);
-    }
+    const salts = await store.keptSalts(this.db, walletMembers(posting));
+    const options = new Map(walletMembers(posting).map((m) => {
+      const salt = salts.get(m);
+      return [m, salt ? [commitment(salt, m)] : batch.wallets] as const;
+    }));
     const members = [...options.keys()];
     const choices = members.reduce<string[][]>((acc, m) => acc.flatMap((picked) => options.get(m)!.map((c) => [...picked, c])), [[]]);
     for (const picked of choices) {
@@ -442,7 +448,7 @@ export class LedgerService {
     const { communityId } = await walletPosting(this.db, principal, memberId, sequence);
     const proof = await this.marketMovementProof(communityId, sequence);
     if (!proof) throw new ConflictError(`posting ${sequence} is not recorded yet: its batch enters the record within a minute or so, ask again then`);
-    const salt = await store.keptSalt(this.db, memberId);
+    const salt = (await store.keptSalts(this.db, [memberId])).get(memberId);
     return {
       format: MOVEMENT_PROOF_FORMAT,
       record: new TextDecoder().decode(proof.record),
@@ -450,6 +456,16 @@ export class LedgerService {
       batch: { ...proof.batch, hashes: proof.batch.hashes.map(toBase64) },
       receipt: formatReceiptJson({ entry: proof.entry, proof: { index: proof.log.index, hashes: proof.log.hashes, checkpoint: proof.checkpoint } }),
     };
+  }
+
+  /** Commitments to members under the salts they have; 409 when one has none (erased: its commitments cannot be remade). */
+  private async keptCommitments(db: Queryable, memberIds: readonly string[]): Promise<Map<string, string>> {
+    const salts = await store.keptSalts(db, memberIds);
+    return new Map([...new Set(memberIds)].map((id) => {
+      const salt = salts.get(id);
+      if (!salt) throw new ConflictError('this batch was recorded before batches kept their trees, and a member in it was erased since: its records can no longer be rebuilt');
+      return [id, commitment(salt, id)];
+    }));
   }
 
   /** Commitments to many members at once, each under its own salt, by member. */

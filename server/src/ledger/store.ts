@@ -331,10 +331,10 @@ export async function saltOf(db: Queryable, subject: string, fresh: Uint8Array):
   return row!.salt;
 }
 
-/** The subject's commitment salt if it is kept (never created: an erased member's is gone for good). */
-export async function keptSalt(db: Queryable, subject: string): Promise<Uint8Array | undefined> {
-  const [row] = await db.query<{ salt: Uint8Array }>('SELECT salt FROM ledger_salts WHERE subject = $1', [subject]);
-  return row && new Uint8Array(row.salt);
+/** The commitment salts kept of these subjects, by subject (never created: an erased member's is gone for good). */
+export async function keptSalts(db: Queryable, subjects: readonly string[]): Promise<Map<string, Uint8Array>> {
+  const rows = await db.query<{ subject: string; salt: Uint8Array }>('SELECT subject::text, salt FROM ledger_salts WHERE subject = ANY($1::uuid[])', [[...new Set(subjects)]]);
+  return new Map(rows.map((r) => [r.subject, new Uint8Array(r.salt)]));
 }
 
 /** The salts of many subjects at once (created where missing, from `fresh`), by subject. */
