@@ -195,6 +195,7 @@ describe.each(storeKinds)('the market in the verifiable record on %s', (kind) =>
     expect(() => verify({ ...proof, opening: { member: w.memberIdA, salt: proof.opening!.salt } })).toThrow(expect.objectContaining({ reason: 'entry_mismatch' }));
     expect(() => verifyMovementProof(proof, verifierFromKey(identity.verifierKey), 'another.example/ledger', did)).toThrow(expect.objectContaining({ reason: 'origin_mismatch' }));
     expect(() => verify({ ...proof, format: 'other' as 'gridshare-movement-proof/v1' })).toThrow(expect.objectContaining({ reason: 'malformed' }));
+    for (const bad of ['null', '[1]', '{', '']) expect(() => verify({ ...proof, record: bad })).toThrow(expect.objectContaining({ reason: 'malformed' }));
   });
 
   it('records every settlement line and position, and a correction as a new entry with the settlement\'s unchanged', async () => {

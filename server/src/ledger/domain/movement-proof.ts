@@ -54,12 +54,14 @@ export function verifyMovementProof(proof: MovementProofDocument, log: NoteVerif
   const entry = receipt.entry;
   if (entry.kind !== 'market.movements') throw new LedgerError('entry_mismatch', `the receipt's entry is ${entry.kind}, not market.movements`);
   const bytes: Bytes = utf8(proof.record);
-  let record: MovementRecord;
+  let parsed: unknown;
   try {
-    record = JSON.parse(decodeUtf8(bytes) ?? '') as MovementRecord;
+    parsed = JSON.parse(decodeUtf8(bytes) ?? '');
   } catch {
     return malformed('the record is not JSON');
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return malformed('the record is not a JSON object');
+  const record = parsed as MovementRecord;
   if (record.type !== 'movement' || record.community !== entry.community) throw new LedgerError('entry_mismatch', 'the record is not a movement of the entry\'s community');
   const { first, last } = entry.postings;
   const { index, size } = proof.batch;
