@@ -5,7 +5,7 @@
  * and, for a statement's member and the community's managers, the statement's receipt.
  */
 import { Type, type Static } from 'typebox';
-import { errors, IdParams, IsoDateTime, NoContent, nullable } from './common.js';
+import { errors, IdParams, IsoDateTime, NoContent, nullable, Uuid } from './common.js';
 import { route } from './route.js';
 
 /** The tlog-tiles URL prefix: `<prefix>/checkpoint`, `<prefix>/tile/<L>/<N>[.p/<W>]`, `<prefix>/tile/entries/<N>[.p/<W>]`. */
@@ -57,6 +57,21 @@ export const StatementVerification = Type.Object({
   receipt: Type.String({ description: 'the receipt (gridshare-receipt/v1 JSON), as receipt.json serves it' }),
 });
 
+/** The proof of one wallet movement (server/src/ledger/domain/movement-proof.ts checks it offline). */
+export const MovementProof = Type.Object({
+  format: Type.Literal('gridshare-movement-proof/v1'),
+  record: Type.String({ description: 'the posting\'s record as logged: RFC 8785 canonical JSON, the leaf\'s exact bytes in UTF-8; wallets as wallet:<member commitment>' }),
+  opening: nullable(Type.Object({
+    member: Type.String({ description: 'the member whose wallet it is' }),
+    salt: Type.String({ description: 'base64; commitment = SHA-256 of the commitment prefix ‖ salt ‖ member id, as the record names the wallet' }),
+  }, { description: 'null once the member was erased (the salt is deleted): the record then names the wallet by commitment only' })),
+  batch: Type.Object({
+    index: TreeIndex, size: TreeIndex,
+    hashes: Type.Array(Base64Hash, { description: 'RFC 6962 audit path of the record in its batch\'s tree, the sibling first; leads to the entry\'s root' }),
+  }),
+  receipt: Type.String({ description: 'the batch\'s market.movements entry, its inclusion proof in the log and the signed checkpoint (gridshare-receipt/v1 JSON)' }),
+});
+
 /** The auditor's last pass: the tree recomputed from the stored entries against every published checkpoint. */
 export const LedgerAudit = Type.Object({
   auditedAt: IsoDateTime,
@@ -100,6 +115,7 @@ export type LedgerAudit = Static<typeof LedgerAudit>;
 export type Witness = Static<typeof Witness>;
 export type StatementVerification = Static<typeof StatementVerification>;
 export type CommunityLedger = Static<typeof CommunityLedger>;
+export type MovementProof = Static<typeof MovementProof>;
 
 const PUBLIC = { security: [] };
 
@@ -157,6 +173,11 @@ export const ledgerRoutes = {
   statementVerification: route('GET', '/api/v1/statements/:id/verification', {
     tags: ['ledger'], summary: 'The statement\'s receipt checked as `gridshare verify` checks it (its member, managers)',
     params: IdParams, response: { 200: StatementVerification, ...errors(401, 404) },
+  }),
+  walletMovementProof: route('GET', '/api/v1/members/:id/market/postings/:sequence/proof', {
+    tags: ['ledger'], summary: 'The proof that a posting of the member\'s wallet is in the verifiable record, to check offline (the member, managers; 409 until its batch is recorded)',
+    params: Type.Object({ id: Uuid, sequence: Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'the posting\'s sequence, as the wallet lists it' }) }),
+    response: { 200: MovementProof, ...errors(400, 401, 404, 409) },
   }),
   communityLedger: route('GET', '/api/v1/communities/:id/ledger', {
     tags: ['ledger'], summary: 'The log\'s size, latest checkpoint, last append and audit, and the community\'s entries (managers)',

@@ -3,12 +3,12 @@ import canonicalize from 'canonicalize';
 import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
 import type { EventPayload } from '../kernel/events.js';
-import { BadRequestError, NotFoundError, UnavailableError } from '../kernel/errors.js';
+import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from '../kernel/errors.js';
 import { QUARTER_HOUR_MS } from '../kernel/time.js';
 import { canSeeMember, requireManager, requireUser } from '../accounts/index.js';
 import { PERSONAL_STATEMENT_FIELDS, closedSettlement, issuedStatement, type StatementDocument } from '../billing/index.js';
 import { commandById, deviceCommand } from '../control/index.js';
-import { formatMarketPrice, marketPostings, settlementRun, tradesOfSlot, walletMember, type RecordedPosting } from '../market/index.js';
+import { formatMarketPrice, marketPostings, settlementRun, tradesOfSlot, walletMember, walletPosting, type RecordedPosting } from '../market/index.js';
 import { formatNano } from '../kernel/money.js';
 import { formatUtcInstant } from '../kernel/time.js';
 import { deviceById, loadCommunity, meteringPointById } from '../registry/index.js';
@@ -16,10 +16,10 @@ import { sealedPlace, type SecretBox } from '../secrets/index.js';
 import {
   LedgerError, LogAuditor, MissingTileError, TILE_WIDTH, acceptedCosignatures, addCheckpointBody, addSignatureLines, appendLeaves, changeRecorded, commandIssued, commitment, consentChanged, consistencyProofFromTiles, decodeEntry,
   checkCommunitySignature, conflictSize, didKeyFromPublicKey, didKeyFromSeed, documentCommitment, erasableFields, fromBase64, signEntry, toBase64, encodeEntry, flexMessage, encodeEntryBundle, formatReceiptJson, formatSignerKey, frontierFromTiles,
-  frontierTiles, inclusionProofFromTiles, leafHash, marketTrade, marketMovements, marketSettlement, encodeMarketRecord, batchRoot, batchInclusionProof, openCheckpoint, operatorImportAccepted, parseCheckpoint, parseNote, parseReceipt, parseSignerKey, parseTilePath, settlementClosed,
+  bytesEqual, frontierTiles, inclusionProofFromTiles, leafHash, marketTrade, marketMovements, marketSettlement, encodeMarketRecord, batchRoot, batchInclusionProof, EMPTY_FRONTIER, HASH_SIZE, rootOfFrontier, openCheckpoint, operatorImportAccepted, parseCheckpoint, parseNote, parseReceipt, parseSignerKey, parseTilePath, settlementClosed,
   signCheckpoint, signerKeyFromSeed, statementCorrected, statementIssued, tilesForConsistencyProof, tilesForInclusionProof,
   tilesForTreeHash, toHex, treeHashFromTiles, verifierFromKey, verifierKeyOf, verifyDocument, verifyReceipt, type Hash,
-  witnessKey, type LedgerEntry, type SignerKey, type TileRef, type TileSource, type MovementRecord,
+  witnessKey, MOVEMENT_PROOF_FORMAT, type LedgerEntry, type SignerKey, type TileRef, type TileSource, type MovementRecord, type MovementProofDocument,
 } from './domain/index.js';
 import * as store from './store.js';
 import type { EventPublisher } from '../platform/events/index.js';
@@ -27,6 +27,12 @@ import { recordChange } from '../audit/index.js';
 
 /** The audit trail's kinds of change that alter what members are billed or paid: these reach the log too. */
 const MONEY_RELEVANT_CHANGES: ReadonlySet<EventPayload<'change.recorded'>['kind']> = new Set(['tariff', 'sharing-rule', 'share', 'coefficients', 'settlement', 'market', 'wallet', 'agent-limits', 'flex'] as const);
+
+/** The most postings one `market.movements` entry covers: a longer run of postings is split into several batches. */
+export const MARKET_BATCH_CAP = 50_000;
+
+/** The members whose wallets a posting debits or credits. */
+const walletMembers = (p: { debit: string; credit: string }): string[] => [walletMember(p.debit), walletMember(p.credit)].filter((m): m is string => m !== undefined);
 
 /** The most entries one append takes (one transaction). */
 export const APPEND_BATCH = 10_000;
@@ -62,6 +68,8 @@ export interface LedgerOptions {
   readonly now?: () => number;
   /** How long one add-checkpoint call to a witness may take. */
   readonly witnessTimeoutMs?: number;
+  /** The most postings per `market.movements` entry (default MARKET_BATCH_CAP). */
+  readonly marketBatchCap?: number;
 }
 
 /** A witness's add-checkpoint call gives up after this long (the next checkpoint tries again). */
@@ -286,37 +294,47 @@ export class LedgerService {
 
   /**
    * The market entered postings: every posting after the last one recorded, up to the event's, is
-   * logged as one batch — a `market.movements` entry with the root of the tree over their records
-   * (`movementRecords`), so a settlement run of 30,000 postings adds one entry and a few queries.
-   * Under the community's batch lock, so each posting lands in exactly one batch, in order.
+   * logged in batches of at most `marketBatchCap` postings — each a `market.movements` entry with
+   * the root of the tree over their records (`movementRecords`), so a settlement run of 30,000
+   * postings adds one entry and a few queries. Each batch keeps its tree as tiles and the wallet
+   * commitments it names (a movement's proof then reads O(log n) hashes). Under the community's
+   * batch lock, so each posting lands in exactly one batch, in order.
    */
   async onMarketPosted(tx: Queryable, event: EventPayload<'market.posted'>): Promise<void> {
     const recorded = await store.lockMarketBatches(tx, event.communityId);
-    if (recorded >= event.throughSequence) return;
-    const first = recorded + 1;
-    const { records, postings, currency } = await this.movementRecords(tx, event.communityId, first, event.throughSequence);
-    const total = postings.reduce((sum, p) => sum + p.amount, 0n);
-    const entry = marketMovements({ at: event.atMs, community: event.communityId }, {
-      first, last: event.throughSequence, currency, total: formatNano(total), root: toHex(batchRoot(records)),
-    });
-    const subject = `${event.communityId}:postings:${first}-${event.throughSequence}`;
-    await this.enqueue(tx, entry, subject);
-    await store.insertMarketBatch(tx, { communityId: event.communityId, first, last: event.throughSequence, subject });
+    const cap = this.options.marketBatchCap ?? MARKET_BATCH_CAP;
+    for (let first = recorded + 1; first <= event.throughSequence; first += cap) {
+      const last = Math.min(event.throughSequence, first + cap - 1);
+      const { records, postings, currency, wallets } = await this.movementRecords(tx, event.communityId, first, last);
+      const total = postings.reduce((sum, p) => sum + p.amount, 0n);
+      const { frontier, tiles } = appendLeaves(EMPTY_FRONTIER, records.map(leafHash));
+      const entry = marketMovements({ at: event.atMs, community: event.communityId }, {
+        first, last, currency, total: formatNano(total), root: toHex(rootOfFrontier(frontier)),
+      });
+      const subject = `${event.communityId}:postings:${first}-${last}`;
+      await this.enqueue(tx, entry, subject);
+      await store.insertMarketBatch(tx, { communityId: event.communityId, first, last, subject, wallets }, tiles);
+    }
   }
 
-  /** The records of postings first … last of a community, as logged (members as their commitments, so the same bytes every time). */
-  private async movementRecords(db: Queryable, communityId: string, first: number, last: number) {
+  /**
+   * The records of postings first … last of a community, as logged (members as their commitments,
+   * so the same bytes every time), and the wallet commitments they name. Salts are made for members
+   * new to the record while `recording`; otherwise (a proof) a member without a salt was erased and
+   * the records can no longer be rebuilt (409).
+   */
+  private async movementRecords(db: Queryable, communityId: string, first: number, last: number, recording = true) {
     const community = await loadCommunity(db, communityId);
     if (!community) throw new Error(`community ${communityId} is not stored`);
     const postings = await marketPostings(db, communityId, first, last);
     if (postings.length !== last - first + 1 || postings[0]?.sequence !== first) throw new Error(`postings ${first}–${last} of community ${communityId} are not all stored`);
-    const committed = await this.commitments(db, postings.flatMap((p) => [walletMember(p.debit), walletMember(p.credit)].filter((m): m is string => m !== undefined)));
-    const account = (id: string) => {
+    const members = postings.flatMap(walletMembers);
+    const committed = recording ? await this.commitments(db, members) : await this.keptCommitments(db, members);
+    const records = postings.map((p) => encodeMarketRecord(movementRecord(p, communityId, community.currency, (id) => {
       const member = walletMember(id);
       return member === undefined ? id : `wallet:${committed.get(member)!}`;
-    };
-    const records = postings.map((p) => encodeMarketRecord(movementRecord(p, communityId, community.currency, account)));
-    return { records, postings, currency: community.currency };
+    })));
+    return { records, postings, currency: community.currency, wallets: [...committed.values()] };
   }
 
   /**
@@ -355,6 +373,8 @@ export class LedgerService {
    * its batch's tree has as that leaf), its place and proof in the batch, and the batch's entry
    * with its inclusion proof in the log under a signed checkpoint — appending and checkpointing
    * now when the entry still waits in the queue. Undefined while the posting is not recorded.
+   * From the batch's stored tiles (O(log n) hashes, one posting read); a batch recorded before
+   * they were kept is rebuilt whole.
    */
   async marketMovementProof(communityId: string, sequence: number) {
     const batch = await store.marketBatchOf(this.db, communityId, sequence);
@@ -365,14 +385,87 @@ export class LedgerService {
       entry = await store.findEntry(this.db, 'market.movements', batch.subject);
     }
     if (!entry) return undefined;
-    const { records } = await this.movementRecords(this.db, communityId, batch.first, batch.last);
     const index = sequence - batch.first;
+    const size = batch.last - batch.first + 1;
+    const { record, hashes } = batch.wallets === null
+      ? await this.rebuiltBatchProof(communityId, batch, index)
+      : await this.storedBatchProof(communityId, { ...batch, wallets: batch.wallets }, index, size);
     let checkpoint = await store.latestCheckpoint(this.db);
     if (!checkpoint || checkpoint.size <= entry.seq) checkpoint = await this.checkpoint();
     return {
-      record: records[index]!, batch: { index, size: records.length, hashes: batchInclusionProof(records, index) },
+      record, batch: { index, size, hashes },
       entry: entry.body, log: await this.inclusionProof(entry.seq, checkpoint.size), checkpoint: checkpoint.note,
     };
+  }
+
+  /** A batch recorded before its tiles were kept (migrations/0226): all its records again, and the path computed from them. */
+  private async rebuiltBatchProof(communityId: string, batch: store.StoredMarketBatch, index: number) {
+    const { records } = await this.movementRecords(this.db, communityId, batch.first, batch.last, false);
+    return { record: records[index]!, hashes: batchInclusionProof(records, index) };
+  }
+
+  /**
+   * From the batch's tiles: the audit path, and the posting's record rebuilt alone — its wallets
+   * under their members' salts, or, for a member whose salt was erased, the one of the batch's
+   * commitments with which the record hashes to the stored leaf (never creating a salt).
+   */
+  private async storedBatchProof(communityId: string, batch: store.StoredMarketBatch & { wallets: readonly string[] }, index: number, size: number) {
+    const leafTile = { level: 0, index: Math.floor(index / TILE_WIDTH), width: Math.min(TILE_WIDTH, size - Math.floor(index / TILE_WIDTH) * TILE_WIDTH) };
+    const rows = await store.readMarketBatchTiles(this.db, communityId, batch.first, [...tilesForInclusionProof(index, size), leafTile]);
+    const source: TileSource = { readTile: (ref) => rows.get(`${ref.level}/${ref.index}`) };
+    const hashes = proofFromTiles(() => inclusionProofFromTiles(index, size, source));
+    const offset = (index % TILE_WIDTH) * HASH_SIZE;
+    const leaf = rows.get(`0/${leafTile.index}`)?.subarray(offset, offset + HASH_SIZE);
+    if (leaf?.length !== HASH_SIZE) throw new Error(`the stored ledger lacks the leaf of posting ${batch.first + index} of community ${communityId}`);
+    const community = await loadCommunity(this.db, communityId);
+    const [posting] = await marketPostings(this.db, communityId, batch.first + index, batch.first + index);
+    if (!community || !posting) throw new Error(`posting ${batch.first + index} of community ${communityId} is not stored`);
+    // Each wallet's commitment: the member's own while their salt is kept, else any the batch names.
+    const salts = await store.keptSalts(this.db, walletMembers(posting));
+    const options = new Map(walletMembers(posting).map((m) => {
+      const salt = salts.get(m);
+      return [m, salt ? [commitment(salt, m)] : batch.wallets] as const;
+    }));
+    const members = [...options.keys()];
+    const choices = members.reduce<string[][]>((acc, m) => acc.flatMap((picked) => options.get(m)!.map((c) => [...picked, c])), [[]]);
+    for (const picked of choices) {
+      const record = encodeMarketRecord(movementRecord(posting, communityId, community.currency, (id) => {
+        const member = walletMember(id);
+        return member === undefined ? id : `wallet:${picked[members.indexOf(member)]!}`;
+      }));
+      if (bytesEqual(leafHash(record), leaf)) return { record, hashes };
+    }
+    throw new Error(`posting ${posting.sequence} of community ${communityId} no longer matches its recorded leaf: the stored posting was changed`);
+  }
+
+  /**
+   * The proof of one movement of a member's wallet (gridshare-movement-proof/v1), for the member,
+   * their community's managers and admins (others 404, like the wallet): the record, the member's
+   * opening (id and salt; null once erased), the audit path in the batch and the batch entry's
+   * receipt. 409 while the posting waits for its batch (the market's event not delivered yet).
+   */
+  async walletMovementProof(principal: Principal, memberId: string, sequence: number): Promise<MovementProofDocument> {
+    const { communityId } = await walletPosting(this.db, principal, memberId, sequence);
+    const proof = await this.marketMovementProof(communityId, sequence);
+    if (!proof) throw new ConflictError(`posting ${sequence} is not recorded yet: its batch enters the record within a minute or so, ask again then`);
+    const salt = (await store.keptSalts(this.db, [memberId])).get(memberId);
+    return {
+      format: MOVEMENT_PROOF_FORMAT,
+      record: new TextDecoder().decode(proof.record),
+      opening: salt ? { member: memberId, salt: toBase64(salt) } : null,
+      batch: { ...proof.batch, hashes: proof.batch.hashes.map(toBase64) },
+      receipt: formatReceiptJson({ entry: proof.entry, proof: { index: proof.log.index, hashes: proof.log.hashes, checkpoint: proof.checkpoint } }),
+    };
+  }
+
+  /** Commitments to members under the salts they have; 409 when one has none (erased: its commitments cannot be remade). */
+  private async keptCommitments(db: Queryable, memberIds: readonly string[]): Promise<Map<string, string>> {
+    const salts = await store.keptSalts(db, memberIds);
+    return new Map([...new Set(memberIds)].map((id) => {
+      const salt = salts.get(id);
+      if (!salt) throw new ConflictError('this batch was recorded before batches kept their trees, and a member in it was erased since: its records can no longer be rebuilt');
+      return [id, commitment(salt, id)];
+    }));
   }
 
   /** Commitments to many members at once, each under its own salt, by member. */

@@ -331,6 +331,12 @@ export async function saltOf(db: Queryable, subject: string, fresh: Uint8Array):
   return row!.salt;
 }
 
+/** The commitment salts kept of these subjects, by subject (never created: an erased member's is gone for good). */
+export async function keptSalts(db: Queryable, subjects: readonly string[]): Promise<Map<string, Uint8Array>> {
+  const rows = await db.query<{ subject: string; salt: Uint8Array }>('SELECT subject::text, salt FROM ledger_salts WHERE subject = ANY($1::uuid[])', [[...new Set(subjects)]]);
+  return new Map(rows.map((r) => [r.subject, new Uint8Array(r.salt)]));
+}
+
 /** The salts of many subjects at once (created where missing, from `fresh`), by subject. */
 export async function saltsOf(db: Queryable, subjects: readonly string[], fresh: () => Uint8Array): Promise<Map<string, Uint8Array>> {
   const distinct = [...new Set(subjects)];
@@ -352,19 +358,52 @@ export async function lockMarketBatches(db: Queryable, communityId: string): Pro
   return rows[0]?.last ?? 0;
 }
 
-export async function insertMarketBatch(db: Queryable, batch: { communityId: string; first: number; last: number; subject: string }): Promise<void> {
-  await db.query('INSERT INTO ledger_market_batches (community_id, first_sequence, last_sequence, subject) VALUES ($1, $2, $3, $4)',
-    [batch.communityId, batch.first, batch.last, batch.subject]);
+/**
+ * A batch of market postings as recorded: its range, entry subject, the wallet commitments it
+ * names and the tiles of its records' tree (a movement's proof reads O(log n) of them).
+ */
+export async function insertMarketBatch(
+  db: Queryable, batch: { communityId: string; first: number; last: number; subject: string; wallets: readonly string[] }, tiles: readonly Tile[],
+): Promise<void> {
+  await db.query('INSERT INTO ledger_market_batches (community_id, first_sequence, last_sequence, subject, wallets) VALUES ($1, $2, $3, $4, $5)',
+    [batch.communityId, batch.first, batch.last, batch.subject, batch.wallets]);
+  await db.query(
+    `INSERT INTO ledger_market_batch_tiles (community_id, first_sequence, level, idx, hashes)
+     SELECT $1, $2, l, i, h FROM unnest($3::smallint[], $4::int[], $5::bytea[]) AS t(l, i, h)`,
+    [batch.communityId, batch.first, tiles.map((t) => t.level), tiles.map((t) => t.index), tiles.map((t) => bytea(t.hashes))],
+  );
+}
+
+export interface StoredMarketBatch {
+  readonly first: number;
+  readonly last: number;
+  readonly subject: string;
+  /** The wallet commitments the batch names; null: recorded before its tiles were kept (migrations/0226). */
+  readonly wallets: readonly string[] | null;
 }
 
 /** The batch of the community's postings that holds this sequence. */
-export async function marketBatchOf(db: Queryable, communityId: string, sequence: number): Promise<{ first: number; last: number; subject: string } | undefined> {
-  const rows = await db.query<{ first_sequence: number; last_sequence: number; subject: string }>(
-    `SELECT first_sequence, last_sequence, subject FROM ledger_market_batches
+export async function marketBatchOf(db: Queryable, communityId: string, sequence: number): Promise<StoredMarketBatch | undefined> {
+  const rows = await db.query<{ first_sequence: number; last_sequence: number; subject: string; wallets: string[] | null }>(
+    `SELECT first_sequence, last_sequence, subject, wallets FROM ledger_market_batches
      WHERE community_id = $1 AND first_sequence <= $2 AND last_sequence >= $2`,
     [communityId, sequence],
   );
-  return rows[0] && { first: rows[0].first_sequence, last: rows[0].last_sequence, subject: rows[0].subject };
+  const row = rows[0];
+  return row && { first: row.first_sequence, last: row.last_sequence, subject: row.subject, wallets: row.wallets };
+}
+
+/** These tiles of a batch's tree, by `level/index`. */
+export async function readMarketBatchTiles(
+  db: Queryable, communityId: string, first: number, refs: readonly Pick<TileRef, 'level' | 'index'>[],
+): Promise<Map<string, Uint8Array>> {
+  const rows = await db.query<{ level: number; idx: number; hashes: Uint8Array }>(
+    `SELECT t.level, t.idx, t.hashes FROM ledger_market_batch_tiles t
+     JOIN unnest($3::smallint[], $4::int[]) AS r(level, idx) ON t.level = r.level AND t.idx = r.idx
+     WHERE t.community_id = $1 AND t.first_sequence = $2`,
+    [communityId, first, refs.map((r) => r.level), refs.map((r) => r.index)],
+  );
+  return new Map(rows.map((r) => [`${r.level}/${r.idx}`, new Uint8Array(r.hashes)]));
 }
 
 // ---- audit ----

@@ -17,7 +17,7 @@ import { formatFixed } from '../kernel/decimal.js';
 import { DEFAULT_SETTINGS, gateOf, postToLedger, pricingOf, sumOf } from './service.js';
 import {
   accountBalances, clearingOf, driftedAccounts, insertOrders, latestClearings, loadLimits, loadSettings, orderById, ordersOfMember, ordersOfSlot,
-  postingsOfWallet, saveLimits, saveSettings, tradesOfMember, tradesOfSlot, withdrawOrder, type MarketSettings, type StoredClearing, type StoredOrder,
+  postingsBySequence, postingsOfWallet, saveLimits, saveSettings, tradesOfMember, tradesOfSlot, withdrawOrder, type MarketSettings, type StoredClearing, type StoredOrder,
 } from './store.js';
 
 /** What the market routes answer, with the callers' rights checked: members their own, managers their community, others 404. */
@@ -179,6 +179,19 @@ export async function memberWallet(db: Queryable, principal: Principal, memberId
     memberId: member.id, currency: community.currency, balance: formatNano(balances.get(account) ?? 0n),
     postings: (await postingsOfWallet(db, member.communityId, account, 200)).map((p) => postingView(p, account)),
   };
+}
+
+/**
+ * A posting of the member's wallet, for the member, their community's managers and admins (a
+ * wallet's movement proof starts here); another wallet's posting or an unknown sequence is 404,
+ * as it is for disputes: sequences say nothing about others' wallets.
+ */
+export async function walletPosting(db: Queryable, principal: Principal, memberId: string, sequence: number): Promise<{ communityId: string; posting: Posting }> {
+  const member = await getMember(db, principal, memberId);
+  const [posting] = await postingsBySequence(db, member.communityId, [sequence]);
+  const wallet = walletAccount(member.id);
+  if (!posting || (posting.debit !== wallet && posting.credit !== wallet)) throw new NotFoundError(`posting ${sequence} of the member's wallet`);
+  return { communityId: member.communityId, posting };
 }
 
 function settingsView(s: MarketSettings & { enabled: boolean }) {

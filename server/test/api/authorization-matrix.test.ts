@@ -659,6 +659,11 @@ const cases: Case[] = [
   { method: 'GET', route: '/api/v1/statements/:id/statement.json', url: async (w, tp) => `/api/v1/statements/${await loggedStatementOfA(tp, w)}/statement.json`, expect: ownerOfA(200) },
   { method: 'GET', route: '/api/v1/statements/:id/verification', url: async (w, tp) => `/api/v1/statements/${await loggedStatementOfA(tp, w)}/verification`, expect: ownerOfA(200),
     check: (_role, body) => expect(body.verified).toBe(true) },
+  { method: 'GET', route: '/api/v1/members/:id/market/postings/:sequence/proof', url: async (w, tp) => {
+    const sequence = await freshPostingOfA(tp, w);
+    await tp.platform.jobs.flush(OUTBOX_JOB);
+    return `/api/v1/members/${w.memberIdA}/market/postings/${sequence}/proof`;
+  }, expect: ownerOfA(200), check: (_role, body) => expect(body.format).toBe('gridshare-movement-proof/v1') },
   { method: 'GET', route: '/api/v1/communities/:id/ledger', url: (w) => `/api/v1/communities/${w.communityA}/ledger`, expect: managersOfA(200),
     check: (_role, body) => expect(body.communityDid).toMatch(/^did:key:z6Mk/) },
 

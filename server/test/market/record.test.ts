@@ -5,12 +5,13 @@ import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { storeIntervals } from '../sharing/support/stored.js';
 import { correctSettledSlots, postToLedger } from '../../src/market/service.js';
-import { COMMUNITY_ACCOUNTS, formatMarketPrice, walletAccount } from '../../src/market/index.js';
+import { COMMUNITY_ACCOUNTS, formatMarketPrice, fundWallet, walletAccount } from '../../src/market/index.js';
 import { formatNano, parseNano } from '../../src/kernel/money.js';
 import { OUTBOX_JOB } from '../../src/platform/events/index.js';
+import { LedgerService, forgetSalts } from '../../src/ledger/index.js';
 import {
-  batchRoot, commitment, decodeEntry, formatReceiptJson, fromHex, marketMovements, parseReceipt, toHex, verifierFromKey, verifyBatchInclusion, verifyReceipt,
-  type MarketMovementsEntry, type MarketSettlementEntry, type MovementRecord,
+  batchRoot, commitment, decodeEntry, formatReceiptJson, fromHex, marketMovements, parseReceipt, toBase64, toHex, verifierFromKey, verifyBatchInclusion, verifyMovementProof, verifyReceipt,
+  type MarketMovementsEntry, type MovementProofDocument, type MarketSettlementEntry, type MovementRecord,
 } from '../../src/ledger/domain/index.js';
 import { iso, MIN, Q, SETTINGS, T0 } from './operation-support.js';
 
@@ -137,6 +138,66 @@ describe.each(storeKinds)('the market in the verifiable record on %s', (kind) =>
     expect(() => marketMovements({ at: T0, community: w.communityA }, { first: 1, last: 4, currency: 'EUR', total: '-1', root: 'ab'.repeat(32) })).toThrow(/total/);
   });
 
+  it('serves a wallet movement\'s proof to its member and managers, which verifies offline; others are refused, an unrecorded posting is 409, tampering fails', async () => {
+    const all = await postings();
+    const correction = all.find((p) => p.kind === 'dispute-correction')!;
+    const url = (memberId: string, sequence: number | string) => `/api/v1/members/${memberId}/market/postings/${sequence}/proof`;
+    const identity = await tp.platform.ledger.service.identity();
+    const { did } = await tp.platform.ledger.service.communityIdentity(w.communityA);
+    const verify = (doc: MovementProofDocument) => verifyMovementProof(doc, verifierFromKey(identity.verifierKey), identity.origin, did);
+
+    const own = await tp.call('GET', url(w.memberIdA2, correction.sequence), { token: w.memberA2.token });
+    expect(own.status).toBe(200);
+    const proof = own.body as MovementProofDocument;
+    // Checked end to end with the pure verifier: the log's key, the entry in the log, the record in the batch, the opening.
+    const verified = verify(proof);
+    expect(verified.entry.kind).toBe('market.movements');
+    expect(verified.record).toMatchObject({ sequence: correction.sequence, kind: 'dispute-correction', amount: '0.01' });
+    expect(verified.side).toBe('credit');
+    expect(proof.opening?.member).toBe(w.memberIdA2);
+    expect(verified.receipt.communitySignature.status).toBe('valid');
+    // The manager gets the same proof; a debit of A2's wallet (a purchase) verifies with A2 on the debit side.
+    const byManager = await tp.call('GET', url(w.memberIdA2, correction.sequence), { token: w.managerA.token });
+    expect(byManager.status).toBe(200);
+    expect(byManager.body.record).toBe(proof.record);
+    const purchase = all.find((p) => p.line === 'purchase')!;
+    const ofPurchase = (await tp.call('GET', url(w.memberIdA2, purchase.sequence), { token: w.memberA2.token })).body as MovementProofDocument;
+    expect(verify(ofPurchase).side).toBe('debit');
+    expect(ofPurchase.batch.size).toBeGreaterThan(1);
+
+    // Another member's posting, asked for under their own wallet or under the other's: 404, nothing learned.
+    expect((await tp.call('GET', url(w.memberIdA, correction.sequence), { token: w.memberA.token })).status).toBe(404);
+    expect((await tp.call('GET', url(w.memberIdA2, correction.sequence), { token: w.memberA.token })).status).toBe(404);
+    expect((await tp.call('GET', url(w.memberIdA2, correction.sequence), { token: w.managerB.token })).status).toBe(404);
+    expect((await tp.call('GET', url(w.memberIdA2, correction.sequence))).status).toBe(401);
+    expect((await tp.call('GET', url(w.memberIdA2, 10_000), { token: w.memberA2.token })).status).toBe(404);
+    for (const bad of ['0', '-1', 'abc', '1.5']) expect((await tp.call('GET', url(w.memberIdA2, bad), { token: w.memberA2.token })).status).toBe(400);
+
+    // A posting entered without an event (as the demo's opening top-ups) waits for the next batch: 409 until then.
+    await tp.platform.db.transaction((tx) => fundWallet(tx, w.communityA, { memberId: w.memberIdA2, amountMinor: 100n, digits: 2, reference: 'seed' }, clock));
+    const waiting = (await postings()).at(-1)!.sequence;
+    const early = await tp.call('GET', url(w.memberIdA2, waiting), { token: w.memberA2.token });
+    expect(early.status).toBe(409);
+    expect(early.body.message).toMatch(/not recorded yet/);
+    const top = await tp.call('POST', `/api/v1/communities/${w.communityA}/market/top-ups`, { token: w.managerA.token, body: { memberId: w.memberIdA2, amount: '1.00', reference: 'later' } });
+    expect(top.status).toBe(201);
+    await entries('market.movements');
+    const later = await tp.call('GET', url(w.memberIdA2, waiting), { token: w.memberA2.token });
+    expect(later.status).toBe(200);
+    expect(verify(later.body).record).toMatchObject({ sequence: waiting, kind: 'top-up', amount: '1' });
+
+    // Tampering: a record changed by a cent, a record of another sequence, an audit path changed, another member's opening, another log's key.
+    const record = JSON.parse(proof.record) as MovementRecord;
+    expect(() => verify({ ...proof, record: canonicalize({ ...record, amount: '0.02' })! })).toThrow(expect.objectContaining({ reason: 'proof_mismatch' }));
+    expect(() => verify({ ...proof, record: canonicalize({ ...record, sequence: record.sequence + 1 })! })).toThrow(expect.objectContaining({ reason: 'entry_mismatch' }));
+    const hashes = [toBase64(new Uint8Array(32)), ...ofPurchase.batch.hashes.slice(1)];
+    expect(() => verify({ ...ofPurchase, batch: { ...ofPurchase.batch, hashes } })).toThrow(expect.objectContaining({ reason: 'proof_mismatch' }));
+    expect(() => verify({ ...proof, opening: { member: w.memberIdA, salt: proof.opening!.salt } })).toThrow(expect.objectContaining({ reason: 'entry_mismatch' }));
+    expect(() => verifyMovementProof(proof, verifierFromKey(identity.verifierKey), 'another.example/ledger', did)).toThrow(expect.objectContaining({ reason: 'origin_mismatch' }));
+    expect(() => verify({ ...proof, format: 'other' as 'gridshare-movement-proof/v1' })).toThrow(expect.objectContaining({ reason: 'malformed' }));
+    for (const bad of ['null', '[1]', '{', '']) expect(() => verify({ ...proof, record: bad })).toThrow(expect.objectContaining({ reason: 'malformed' }));
+  });
+
   it('records every settlement line and position, and a correction as a new entry with the settlement\'s unchanged', async () => {
     const logged = await entries<MarketSettlementEntry>('market.settlement');
     const lines = await tp.platform.db.query<{ slot_start: Date; run: number; member_id: string; kind: string; energy_wh: string; price: string; amount: string }>(
@@ -196,5 +257,68 @@ describe.each(storeKinds)('the market in the verifiable record on %s', (kind) =>
     const logged = await entries<MarketMovementsEntry>('market.movements');
     const last = (await postings()).at(-1)!.sequence;
     expect(logged.at(-1)!.entry.postings).toEqual({ first: last - 2, last });
+  });
+
+  it('splits a run of postings longer than the cap into several entries, each posting provable in its own', async () => {
+    const before = (await postings()).at(-1)!.sequence;
+    // Five postings entered without an event, then recorded by a ledger whose batches hold at most two.
+    await tp.platform.db.transaction(async (tx) => {
+      for (const amountMinor of [101n, 102n, 103n, 104n, 105n]) await fundWallet(tx, w.communityA, { memberId: w.memberIdA2, amountMinor, digits: 2, reference: 'capped' }, clock);
+    });
+    const capped = new LedgerService(tp.platform.db, tp.platform.secrets.box, { origin: () => 'capped.example/ledger', marketBatchCap: 2 });
+    await tp.platform.db.transaction((tx) => capped.onMarketPosted(tx, { communityId: w.communityA, throughSequence: before + 5, atMs: clock }));
+    const logged = (await entries<MarketMovementsEntry>('market.movements')).map((e) => e.entry.postings).filter((p) => p.first > before);
+    expect(logged).toEqual([{ first: before + 1, last: before + 2 }, { first: before + 3, last: before + 4 }, { first: before + 5, last: before + 5 }]);
+    const identity = await tp.platform.ledger.service.identity();
+    for (let sequence = before + 1; sequence <= before + 5; sequence++) {
+      const proof = await tp.call('GET', `/api/v1/members/${w.memberIdA2}/market/postings/${sequence}/proof`, { token: w.memberA2.token });
+      expect(proof.status).toBe(200);
+      const verified = verifyMovementProof(proof.body, verifierFromKey(identity.verifierKey), identity.origin);
+      expect(verified.record.amount).toBe(`1.0${sequence - before}`);
+      expect(verified.entry.postings.last - verified.entry.postings.first).toBeLessThan(2);
+    }
+    // Recording again up to the same sequence adds nothing.
+    await tp.platform.db.transaction((tx) => capped.onMarketPosted(tx, { communityId: w.communityA, throughSequence: before + 5, atMs: clock }));
+    expect((await entries<MarketMovementsEntry>('market.movements')).filter((e) => e.entry.postings.first > before)).toHaveLength(3);
+  });
+
+  it('after the member\'s erasure (the salt deleted) the proof still verifies the movement, its wallet a commitment only', async () => {
+    const all = await postings();
+    const wallet = walletAccount(w.memberIdA2);
+    const ofA2 = all.filter((p) => p.debit === wallet || p.credit === wallet);
+    const url = (sequence: number) => `/api/v1/members/${w.memberIdA2}/market/postings/${sequence}/proof`;
+    // The settlement's batch as if recorded before batches kept their trees (migrations/0226): its proofs rebuild the batch.
+    const purchase = ofA2.find((p) => p.line === 'purchase')!;
+    const [old] = await tp.platform.db.query<{ first_sequence: number; last_sequence: number }>(
+      'UPDATE ledger_market_batches SET wallets = NULL WHERE community_id = $1 AND first_sequence <= $2 AND last_sequence >= $2 RETURNING first_sequence, last_sequence',
+      [w.communityA, purchase.sequence]);
+    const rebuilt = (sequence: number) => sequence >= old!.first_sequence && sequence <= old!.last_sequence;
+    const before = await Promise.all(ofA2.map(async (p) => (await tp.call('GET', url(p.sequence), { token: w.managerA.token })).body as MovementProofDocument));
+    // What privacy's erasure does to the record, in its transaction.
+    await tp.platform.db.transaction((tx) => forgetSalts(tx, [w.memberIdA2]));
+    const identity = await tp.platform.ledger.service.identity();
+    for (const [k, posting] of ofA2.entries()) {
+      const response = await tp.call('GET', url(posting.sequence), { token: w.managerA.token });
+      if (rebuilt(posting.sequence)) {
+        // Rebuilding an old batch needs every member's salt: refused, and no new salt made for the erased member.
+        expect(before[k]!.opening?.member).toBe(w.memberIdA2);
+        expect(response.status).toBe(409);
+        continue;
+      }
+      expect(response.status).toBe(200);
+      const proof = response.body as MovementProofDocument;
+      expect(proof.opening).toBeNull();
+      // The same record as logged: the commitment the salt made, now with nothing to open it.
+      expect(proof.record).toBe(before[k]!.record);
+      const verified = verifyMovementProof(proof, verifierFromKey(identity.verifierKey), identity.origin);
+      expect(verified.side).toBeUndefined();
+      expect(proof.record).not.toContain(w.memberIdA2);
+      // The old opening still matches the record, so a member who kept it can still show it was theirs.
+      expect(verifyMovementProof({ ...proof, opening: before[k]!.opening }, verifierFromKey(identity.verifierKey), identity.origin).side).toBeDefined();
+    }
+    expect(ofA2.filter((p) => rebuilt(p.sequence)).length).toBeGreaterThan(0);
+    expect(ofA2.filter((p) => !rebuilt(p.sequence)).length).toBeGreaterThan(0);
+    // Serving the proofs made no new salt for the erased member.
+    expect(await tp.platform.db.query('SELECT 1 FROM ledger_salts WHERE subject = $1', [w.memberIdA2])).toHaveLength(0);
   });
 });

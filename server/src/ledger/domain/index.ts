@@ -1,6 +1,6 @@
 /** The ledger's pure core: what services, routes, jobs and the CLI build on. See ../README.md. */
 export { LedgerError, type LedgerFailure } from './errors.js';
-export { fromBase64, fromHex, toBase64, toHex } from './bytes.js';
+export { bytesEqual, fromBase64, fromHex, toBase64, toHex } from './bytes.js';
 export {
   EMPTY_ROOT, HASH_SIZE, leafHash, nodeHash, rootFromLeafHashes, inclusionProofRanges, consistencyProofRanges,
   subtreeConsistencyProofRanges, rootFromInclusionProof, verifyInclusion, verifyConsistency, verifySubtreeInclusion,
@@ -35,6 +35,7 @@ export {
   MARKET_RECORD_VERSION, encodeMarketRecord, batchRoot, batchInclusionProof, verifyBatchInclusion,
   type MarketRecord, type MovementRecord, type LineRecord, type PositionRecord,
 } from './market-records.js';
+export { MOVEMENT_PROOF_FORMAT, verifyMovementProof, type MovementProofDocument, type VerifiedMovement } from './movement-proof.js';
 export {
   RECEIPT_FORMAT, formatReceiptJson, formatReceiptTlogProof, parseReceipt, verifyReceipt, verifyDocument,
   type Receipt, type VerifiedReceipt, type DocumentMatch,

@@ -1,0 +1,81 @@
+/**
+ * The proof that one wallet movement (a posting of a community's market ledger) is in the
+ * verifiable record, checkable offline: the movement's record (the exact bytes of its leaf), its
+ * audit path in its batch's tree, and a receipt of the batch's `market.movements` entry (the entry,
+ * its inclusion proof in the log and the signed checkpoint). With the member's opening (their id and
+ * salt) it also shows that the wallet named by commitment in the record is theirs; after an erasure
+ * the salt is gone and the proof still shows the movement as recorded, its wallet a commitment only.
+ */
+import type { Bytes } from './crypto.js';
+import { decodeUtf8, fromBase64, fromHex, utf8 } from './bytes.js';
+import { LedgerError } from './errors.js';
+import { commitment, type MarketMovementsEntry } from './entries.js';
+import { verifyBatchInclusion, type MovementRecord } from './market-records.js';
+import { parseReceipt, verifyReceipt, type VerifiedReceipt } from './receipt.js';
+import type { NoteVerifier } from './note.js';
+
+export const MOVEMENT_PROOF_FORMAT = 'gridshare-movement-proof/v1';
+
+/** The proof as the API serves it (JSON): hashes and salt base64, the record and the receipt as text. */
+export interface MovementProofDocument {
+  readonly format: typeof MOVEMENT_PROOF_FORMAT;
+  /** The record as logged: its RFC 8785 canonical JSON (the leaf's exact bytes). */
+  readonly record: string;
+  /** The member whose wallet the record names, and the salt of their commitment; null once erased. */
+  readonly opening: { readonly member: string; readonly salt: string } | null;
+  /** The record's place in its batch's tree and the audit path (RFC 6962, the sibling first). */
+  readonly batch: { readonly index: number; readonly size: number; readonly hashes: readonly string[] };
+  /** The batch's entry with its inclusion proof in the log under a signed checkpoint (gridshare-receipt/v1). */
+  readonly receipt: string;
+}
+
+export interface VerifiedMovement {
+  readonly record: MovementRecord;
+  readonly entry: MarketMovementsEntry;
+  readonly receipt: VerifiedReceipt;
+  /** The side of the movement that is the opened member's wallet; undefined without an opening. */
+  readonly side: 'debit' | 'credit' | undefined;
+}
+
+const malformed = (why: string): never => {
+  throw new LedgerError('malformed', `movement proof: ${why}`);
+};
+
+/**
+ * Checks a movement proof against the log's key: the receipt verifies (checkpoint signed by the
+ * log, entry included, the community's signature valid when it has one), the entry is the batch
+ * of `market.movements` holding the record's sequence at the given place, the record and audit
+ * path lead to the entry's root, and the opening (when given) is the commitment of a wallet of the
+ * record. Each failure is a LedgerError naming its reason.
+ */
+export function verifyMovementProof(proof: MovementProofDocument, log: NoteVerifier, origin: string = log.name, communityDid?: string): VerifiedMovement {
+  if (proof.format !== MOVEMENT_PROOF_FORMAT) malformed(`not a ${MOVEMENT_PROOF_FORMAT} document`);
+  const receipt = verifyReceipt(parseReceipt(utf8(proof.receipt)), log, origin, communityDid);
+  const entry = receipt.entry;
+  if (entry.kind !== 'market.movements') throw new LedgerError('entry_mismatch', `the receipt's entry is ${entry.kind}, not market.movements`);
+  const bytes: Bytes = utf8(proof.record);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decodeUtf8(bytes) ?? '');
+  } catch {
+    return malformed('the record is not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return malformed('the record is not a JSON object');
+  const record = parsed as MovementRecord;
+  if (record.type !== 'movement' || record.community !== entry.community) throw new LedgerError('entry_mismatch', 'the record is not a movement of the entry\'s community');
+  const { first, last } = entry.postings;
+  const { index, size } = proof.batch;
+  if (size !== last - first + 1 || record.sequence !== first + index) {
+    throw new LedgerError('entry_mismatch', `the entry records postings ${first}–${last}; the proof puts posting ${record.sequence} at ${index} of ${size}`);
+  }
+  const hashes = proof.batch.hashes.map((h) => fromBase64(h) ?? malformed(`audit path hash "${h.slice(0, 60)}" is not base64`));
+  verifyBatchInclusion(bytes, index, size, hashes, fromHex(entry.root) ?? malformed('the entry\'s root is not hex'));
+  let side: VerifiedMovement['side'];
+  if (proof.opening) {
+    const salt = fromBase64(proof.opening.salt) ?? malformed('the opening\'s salt is not base64');
+    const wallet = `wallet:${commitment(salt, proof.opening.member)}`;
+    side = record.debit === wallet ? 'debit' : record.credit === wallet ? 'credit' : undefined;
+    if (side === undefined) throw new LedgerError('entry_mismatch', `member ${proof.opening.member} with this salt is neither wallet of the record`);
+  }
+  return { record, entry, receipt, side };
+}
