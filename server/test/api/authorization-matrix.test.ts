@@ -12,6 +12,7 @@ import { ed25519PublicKey } from '../../src/ledger/domain/crypto.js';
 import { insertPayoutRequests } from '../../src/market/store.js';
 import { confirmedCloseUrl } from '../support/settlements.js';
 import { PRIVACY_EXPORTS_JOB } from '../../src/privacy/index.js';
+import { camt053 } from '../billing/sepa/camt-fixture.js';
 
 const ROLES = ['anonymous', 'memberA', 'memberA2', 'memberB', 'managerA', 'managerB', 'admin'] as const;
 type Role = (typeof ROLES)[number];
@@ -933,7 +934,8 @@ const BILLING_PROFILE = {
 };
 const billingDetails = (fullName: string) => ({ fullName, address: { street: 'Gasse 1', postalCode: '8020', city: 'Graz', country: 'AT' }, vat: { regime: 'private' } });
 /** A camt.053 statement with no entries: read, matched against nothing, changes nothing. */
-const EMPTY_CAMT = `<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt><GrpHdr><MsgId>M1</MsgId><CreDtTm>2025-12-02T08:00:00</CreDtTm></GrpHdr><Stmt><Id>S1</Id><CreDtTm>2025-12-02T08:00:00</CreDtTm><Acct><Id><IBAN>AT611904300234573201</IBAN></Id></Acct></Stmt></BkToCstmrStmt></Document>`;
+/** A bank statement with no transactions, valid against the ISO schema (the import checks it first). */
+const EMPTY_CAMT = camt053('02', []);
 const SEPA_MANDATE = { mandateId: 'MX-0001', signedOn: '2025-01-02', iban: 'DE89370400440532013000', accountHolder: 'Anna A' };
 
 /** A issues invoices: its profile, and the billing addresses of the members with sites (whose statements every closing invoices). */
