@@ -78,6 +78,8 @@ export const CommunityEnergy = Type.Object({
   series: Type.Array(EnergyBucket),
   totals: Type.Object({ ...energyFields, ...Rates }),
   members: Type.Optional(Type.Array(Type.Object({ memberId: Uuid, displayName: Type.String(), totals: Type.Object({ ...energyFields, ...Rates }) }))),
+  /** Managers: the community batteries, each its own row (the community's, not its holder's), by metering point. */
+  batteries: Type.Optional(Type.Array(Type.Object({ meteringPointId: Uuid, name: Type.String(), holderId: Uuid, totals: Type.Object({ ...energyFields, ...Rates }) }))),
 });
 
 export type Resolution = Static<typeof Resolution>;

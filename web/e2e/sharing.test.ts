@@ -146,10 +146,20 @@ describe('web app: energy by source and settlement', () => {
     const context = await openContext(browser, tp.platform.httpUrl);
     const page = await context.newPage();
     const errors = collectPageErrors(page);
+    // A community battery the manager holds (not installed yet): a row of its own, not the manager's.
+    const battery = await tp.call('POST', `/api/v1/communities/${w.communityA}/metering-points`, {
+      token: w.managerA.token, body: { name: 'Shared storage', gridConnectionId: `ATBAT${Date.now()}`, role: 'prosumer', batteryCapacityWh: 50_000, communityBattery: true },
+    });
+    expect(battery.status, JSON.stringify(battery.body)).toBe(201);
     const answered = page.waitForResponse(isEnergy);
     await logIn(page, w.managerA.email, w.managerA.password);
     const community = (await (await answered).json()) as CommunityEnergy;
     expect(community.members?.length).toBeGreaterThanOrEqual(2);
+    expect(community.members!.map((m) => m.memberId)).not.toContain(battery.body.memberId);
+    expect(community.batteries?.map((b) => b.meteringPointId)).toEqual([battery.body.id]);
+    const batteryRow = page.getByTestId('member-energy').locator(`tr[data-battery-id="${battery.body.id}"]`);
+    expect(await batteryRow.locator('th').textContent()).toBe('Community battery: Shared storage');
+    expect(Number(await batteryRow.locator('td[data-field="productionWh"] data').getAttribute('value'))).toBe(community.batteries![0]!.totals.productionWh);
     const stats = page.getByTestId('community-energy');
     await stats.waitFor();
     expect(await stats.textContent()).toContain(fmt.energy(community.totals.productionWh));

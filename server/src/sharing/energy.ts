@@ -2,13 +2,13 @@ import type { Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
 import { isManagerOf, isMemberOf, requireUser } from '../accounts/index.js';
 import { BadRequestError, NotFoundError } from '../kernel/errors.js';
-import { getMember, loadCommunity, membersByName, type Community } from '../registry/index.js';
+import { getMember, loadCommunity, membersByName, meteringPointsOfCommunity, type Community } from '../registry/index.js';
 import { createLocalClock, localDateOf, requestedBucketBoundaries, type Resolution } from '../kernel/calendar.js';
 import { ENERGY_MAX_RANGE_DAYS } from '@gridshare/contract/sharing';
 import { QUARTER_HOUR_MS } from '../kernel/time.js';
 import { ENERGY_KEYS, type EnergyBySource, type MemberInterval } from '../kernel/energy.js';
 import { energyCsv } from './domain/energy-csv.js';
-import { communityQuarters, memberQuarters, memberTotals, type StoredQuarter } from './store.js';
+import { communityQuarters, energyTotals, memberQuarters, type StoredQuarter } from './store.js';
 
 /** Energy by source, the seven fields of SHARING-API.md, as running sums. */
 export type EnergyTotals = { -readonly [K in keyof EnergyBySource]: number };
@@ -181,14 +181,21 @@ export async function communityEnergy(db: Queryable, principal: Principal, commu
     totals: { ...totals, ...rates(totals) },
   };
   if (!isManagerOf(principal, communityId)) return answer;
-  // Active members with a site, and anyone with energy in the range (a former member), by name.
-  const byMember = await memberTotals(db, communityId, fromMs, toMs);
-  const members = (await membersByName(db, communityId)).filter((m) => (m.state === 'active' && m.hasSite) || byMember.has(m.id));
+  // Active members with a site, and anyone with energy in the range (a former member), by name. A member
+  // without a metering point (a manager who runs the community, or holds only its battery) has stored zeros.
+  const byMember = await energyTotals(db, 'members', communityId, fromMs, toMs);
+  const hasEnergy = (id: string) => { const t = byMember.get(id); return t !== undefined && (t.consumptionWh > 0 || t.productionWh > 0); };
+  const members = (await membersByName(db, communityId)).filter((m) => (m.state === 'active' && m.hasSite) || hasEnergy(m.id));
+  // The community batteries, and any point that was one in the range, apart from the members.
+  const byBattery = await energyTotals(db, 'batteries', communityId, fromMs, toMs);
+  const batteries = (await meteringPointsOfCommunity(db, communityId)).filter((p) => p.communityBattery || byBattery.has(p.id));
+  const withRates = (totals: EnergyBySource | undefined) => {
+    const t: EnergyTotals = { ...(totals ?? zeroTotals()) };
+    return { ...t, ...rates(t) };
+  };
   return {
     ...answer,
-    members: members.map((m) => {
-      const t: EnergyTotals = { ...(byMember.get(m.id) ?? zeroTotals()) };
-      return { memberId: m.id, displayName: m.displayName, totals: { ...t, ...rates(t) } };
-    }),
+    members: members.map((m) => ({ memberId: m.id, displayName: m.displayName, totals: withRates(byMember.get(m.id)) })),
+    batteries: batteries.map((p) => ({ meteringPointId: p.id, name: p.name, holderId: p.memberId, totals: withRates(byBattery.get(p.id)) })),
   };
 }

@@ -2,11 +2,11 @@ import type { Db, Queryable } from '../platform/store/db.js';
 import { getRule } from './domain/allocation/index.js';
 import type { BySource } from './domain/battery.js';
 import { splitCommunity, type CoefficientPeriod, type OperatorQuarter, type PointQuarter, type PoolAfter, type ShareVersion, type SplitPoint } from './domain/community-split.js';
-import { dayOf, mergeDay, slotOf, type DayChanges, type MemberDay } from './domain/member-days.js';
+import { dayOf, mergeDay, slotOf, type DayChanges, type EnergyDay } from './domain/member-days.js';
 import { HOUR_MS, QUARTER_HOUR_MS } from '../kernel/time.js';
 import { allocationSettings, communityMeteringPoints, sharingParticipants, type CommunityMeteringPoint, type SharingParticipant } from '../registry/index.js';
 import { firstIntervalStarts, intervalSeriesAt, intervalStartsBetween, startsWithIntervals, type IntervalSeries } from '../intervals/index.js';
-import { clearCommunityMarks, clearMarks, communityDay, dirtyCommunities, dirtyMarks, loadCoefficientPeriods, loadShareVersions, markQuarters, operatorAllocationsAt, poolsAt, writeMemberDays, writePools, type DirtyMark } from './store.js';
+import { clearCommunityMarks, clearMarks, communityDay, dirtyCommunities, dirtyMarks, loadCoefficientPeriods, loadShareVersions, markQuarters, operatorAllocationsAt, poolsAt, writeEnergyDays, writePools, type DirtyMark } from './store.js';
 
 /**
  * Quarter hours of one community split and written per transaction (a UTC day, whose rows are one
@@ -148,12 +148,14 @@ async function shareChunk(db: Db, provisionalFigures: ProvisionalFigures, pass: 
   }
   const storedPools = await poolsAt(db, pass.pointIds, [...new Set([...sorted, ...sorted.map((ms) => ms - QUARTER_HOUR_MS)])]);
   const dayMs = dayOf(firstMs);
-  const stored = await communityDay(db, communityId, dayMs);
+  const stored = { members: await communityDay(db, 'members', communityId, dayMs), batteries: await communityDay(db, 'batteries', communityId, dayMs) };
   const { changes, changedPools } = splitChunk(pass, sorted, members.map((m) => m.id), takesPartAt, series, operator, storedPools, stored);
-  const removed = [...stored.keys()].some((memberId) => !changes.present.includes(memberId));
 
   await db.transaction(async (tx) => {
-    if (changes.write.length > 0 || removed) await writeMemberDays(tx, communityId, dayMs, changes);
+    for (const kind of ['members', 'batteries'] as const) {
+      const removed = [...stored[kind].keys()].some((id) => !changes[kind].present.includes(id));
+      if (changes[kind].write.length > 0 || removed) await writeEnergyDays(tx, kind, communityId, dayMs, changes[kind]);
+    }
     await writePools(tx, communityId, changedPools);
     // A battery's changed pool changes every later quarter hour of it: carry the change forward
     // (a quarter hour still marked for a later chunk of this pass is split after this commit anyway).
@@ -163,6 +165,9 @@ async function shareChunk(db: Db, provisionalFigures: ProvisionalFigures, pass: 
   });
 }
 
+/** A chunk's stored days, or the changes to them, of the members and of the community batteries. */
+interface ByKind<T> { members: T; batteries: T }
+
 /**
  * Pure part of a chunk: its intervals by point, the split, and the split merged into the stored
  * day (`stored`); returns the days and pools to write.
@@ -170,8 +175,8 @@ async function shareChunk(db: Db, provisionalFigures: ProvisionalFigures, pass: 
 function splitChunk(
   pass: PassContext, sorted: readonly number[], memberIds: readonly string[], takesPartAt: (memberId: string, ms: number) => boolean,
   series: readonly IntervalSeries[], operator: ReadonlyMap<string, OperatorQuarter>, storedPools: ReadonlyMap<string, BySource>,
-  stored: ReadonlyMap<string, MemberDay>,
-): { changes: DayChanges; changedPools: PoolAfter[] } {
+  stored: ByKind<ReadonlyMap<string, EnergyDay>>,
+): { changes: ByKind<DayChanges>; changedPools: PoolAfter[] } {
   const position = new Map(sorted.map((ms, t) => [ms, t]));
   const intervals = intervalsByPoint(series, sorted.length);
   // Outside a member's period its points count as empty, not as missing: it takes no part.
@@ -188,9 +193,12 @@ function splitChunk(
     operator: (pointId, ms) => operator.get(key(pointId, ms)),
     poolAfter: (pointId, ms) => storedPools.get(key(pointId, ms)),
   });
-  const rows = output.members.filter((r) => takesPartAt(r.memberId, r.startMs));
+  const slots = sorted.map(slotOf);
+  const members = output.members.filter((r) => takesPartAt(r.memberId, r.startMs));
+  // A battery takes part while the member who holds it does.
+  const batteries = output.batteries.filter((r) => takesPartAt(pass.memberOfPoint.get(r.meteringPointId)!, r.startMs));
   return {
-    changes: mergeDay(stored, sorted.map(slotOf), rows),
+    changes: { members: mergeDay(stored.members, slots, members, (r) => r.memberId), batteries: mergeDay(stored.batteries, slots, batteries, (r) => r.meteringPointId) },
     changedPools: output.pools.filter((p) => !samePool(storedPools.get(key(p.pointId, p.startMs)), p.pool)),
   };
 }

@@ -3,18 +3,25 @@ import { trimDecimal } from '../kernel/decimal.js';
 import type { Co2Intensity, EnergyBySource, Quality } from '../kernel/energy.js';
 import type { BySource } from './domain/battery.js';
 import type { CoefficientPeriod, OperatorQuarter, PoolAfter, ShareVersion } from './domain/community-split.js';
-import { DAY_ENERGY_KEYS, QUALITY_CODES, storedSlots, type DayChanges, type MemberDay } from './domain/member-days.js';
+import { DAY_ENERGY_KEYS, QUALITY_CODES, storedSlots, type DayChanges, type EnergyDay } from './domain/member-days.js';
 import { DAY_MS, QUARTER_HOUR_MS } from '../kernel/time.js';
 import { flagsFromText, numbersFromText } from '../platform/store/text-lists.js';
 
 /**
  * Sharing's tables, the only SQL on them: member_energy_days (the split per member and quarter hour, a row per UTC day),
- * battery_pools, allocation_shares, allocation_coefficient_periods / allocation_coefficients,
+ * battery_energy_days (the same for each community battery), battery_pools, allocation_shares, allocation_coefficient_periods / allocation_coefficients,
  * co2_intensity / co2_intensity_hours, operator_allocations and the job's sharing_dirty marks
  * (marked in service.ts). Rows become domain values here.
  */
 
-// ── member_energy_days ──────────────────────────────────────────────────────────────────────
+// ── member_energy_days, battery_energy_days ─────────────────────────────────────────────────
+
+/** Whose days: the members' (member_energy_days) or the community batteries' (battery_energy_days, by metering point). */
+export type DayKind = 'members' | 'batteries';
+const DAY_TABLES: Record<DayKind, { table: string; id: string }> = {
+  members: { table: 'member_energy_days', id: 'member_id' },
+  batteries: { table: 'battery_energy_days', id: 'metering_point_id' },
+};
 
 /** One stored quarter hour (of a member, or summed over a community), energy by source in Wh. */
 export interface StoredQuarter extends EnergyBySource {
@@ -42,10 +49,10 @@ const DAY_COLUMNS = ['consumption_wh', 'self_consumed_wh', 'from_community_wh', 
   'allocated_from_community_wh', 'community_grid_origin_wh', 'quality', 'provisional'] as const;
 
 /** A day row with every array column as text (`array_to_string(column, ',', '')`, read by platform/store's text-lists). */
-type DayRow = { member_id: string; day_number: number } & Record<(typeof DAY_COLUMNS)[number], string>;
+type DayRow = { id: string; day_number: number } & Record<(typeof DAY_COLUMNS)[number], string>;
 
-const toMemberDay = (r: DayRow): MemberDay => ({
-  memberId: r.member_id,
+const toEnergyDay = (r: DayRow): EnergyDay => ({
+  id: r.id,
   consumptionWh: numbersFromText(r.consumption_wh), selfConsumedWh: numbersFromText(r.self_consumed_wh), fromCommunityWh: numbersFromText(r.from_community_wh),
   fromGridWh: numbersFromText(r.from_grid_wh), productionWh: numbersFromText(r.production_wh), toCommunityWh: numbersFromText(r.to_community_wh),
   toGridWh: numbersFromText(r.to_grid_wh), allocatedFromCommunityWh: numbersFromText(r.allocated_from_community_wh),
@@ -53,21 +60,22 @@ const toMemberDay = (r: DayRow): MemberDay => ({
 });
 const DAY_COLUMNS_AS_TEXT = DAY_COLUMNS.map((c) => `array_to_string(${c}, ',', '') AS ${c}`).join(', ');
 
-/** The stored days overlapping [fromMs, toMs) that `where` picks (a member's, or a community's), by day then member. */
-async function storedDays(db: Queryable, where: 'member_id' | 'community_id', id: string, fromMs: number, toMs: number): Promise<{ dayMs: number; day: MemberDay }[]> {
+/** The stored days of `kind` overlapping [fromMs, toMs) of one member (`of` 'id') or of a community, by day then id. */
+async function storedDays(db: Queryable, kind: DayKind, of: 'id' | 'community_id', id: string, fromMs: number, toMs: number): Promise<{ dayMs: number; day: EnergyDay }[]> {
   if (toMs <= fromMs) return [];
+  const { table, id: idColumn } = DAY_TABLES[kind];
   const rows = await db.query<DayRow>(
-    `SELECT member_id, day - DATE '1970-01-01' AS day_number, ${DAY_COLUMNS_AS_TEXT} FROM member_energy_days
-     WHERE ${where} = $1 AND day >= DATE '1970-01-01' + $2::int4 AND day <= DATE '1970-01-01' + $3::int4 ORDER BY day, member_id`,
+    `SELECT ${idColumn} AS id, day - DATE '1970-01-01' AS day_number, ${DAY_COLUMNS_AS_TEXT} FROM ${table}
+     WHERE ${of === 'id' ? idColumn : of} = $1 AND day >= DATE '1970-01-01' + $2::int4 AND day <= DATE '1970-01-01' + $3::int4 ORDER BY day, ${idColumn}`,
     [id, epochDay(fromMs), epochDay(toMs - 1)],
   );
-  return rows.map((r) => ({ dayMs: r.day_number * DAY_MS, day: toMemberDay(r) }));
+  return rows.map((r) => ({ dayMs: r.day_number * DAY_MS, day: toEnergyDay(r) }));
 }
 
 /** A member's stored quarter hours in [fromMs, toMs), ascending. */
 export async function memberQuarters(db: Queryable, memberId: string, fromMs: number, toMs: number): Promise<StoredQuarter[]> {
   const quarters: StoredQuarter[] = [];
-  for (const { dayMs, day } of await storedDays(db, 'member_id', memberId, fromMs, toMs)) {
+  for (const { dayMs, day } of await storedDays(db, 'members', 'id', memberId, fromMs, toMs)) {
     for (const s of storedSlots(dayMs, day, fromMs, toMs)) {
       const quality = QUALITY_CODES[day.quality[s]!]!;
       quarters.push({
@@ -97,14 +105,14 @@ export interface MemberEnergyColumns {
 /** Every member of the community with a stored quarter hour in [fromMs, toMs), its quarter hours there as columns, sorted by memberId. */
 export async function memberEnergyColumns(db: Queryable, communityId: string, fromMs: number, toMs: number): Promise<MemberEnergyColumns[]> {
   const byMember = new Map<string, MemberEnergyColumns>();
-  for (const { dayMs, day } of await storedDays(db, 'community_id', communityId, fromMs, toMs)) {
+  for (const { dayMs, day } of await storedDays(db, 'members', 'community_id', communityId, fromMs, toMs)) {
     const slots = storedSlots(dayMs, day, fromMs, toMs);
     if (slots.length === 0) continue;
-    let columns = byMember.get(day.memberId);
+    let columns = byMember.get(day.id);
     if (columns === undefined) {
-      columns = { memberId: day.memberId, startsMs: [], consumptionWh: [], selfConsumedWh: [], fromCommunityWh: [], fromGridWh: [], productionWh: [],
+      columns = { memberId: day.id, startsMs: [], consumptionWh: [], selfConsumedWh: [], fromCommunityWh: [], fromGridWh: [], productionWh: [],
         toCommunityWh: [], toGridWh: [], allocatedFromCommunityWh: [], communityGridOriginWh: [], quality: [], provisional: [] };
-      byMember.set(day.memberId, columns);
+      byMember.set(day.id, columns);
     }
     for (const s of slots) {
       columns.startsMs.push(dayMs + s * QUARTER_HOUR_MS);
@@ -117,15 +125,16 @@ export async function memberEnergyColumns(db: Queryable, communityId: string, fr
 }
 
 /**
- * The community's stored quarter hours with their start (as a quarter-hour number since the
- * epoch) in [fromMs, toMs), as a FROM clause: one row per member and quarter hour, unnested from
- * the day rows in SQL so that sums over them never leave the database. Parameters $1 community,
- * $2/$3 first and last day, $4/$5 quarter-hour bounds.
+ * The community's stored quarter hours of `kinds` with their start (as a quarter-hour number since
+ * the epoch) in [fromMs, toMs), as a FROM clause: one row per member (or battery, its id in
+ * `member_id`) and quarter hour, unnested from the day rows in SQL so that sums over them never
+ * leave the database. Parameters $1 community, $2/$3 first and last day, $4/$5 quarter-hour bounds.
  */
-const COMMUNITY_QUARTERS = `(SELECT d.member_id, (d.day - DATE '1970-01-01') * 96 + u.slot - 1 AS q, u.*
-   FROM member_energy_days d, unnest(${DAY_COLUMNS.map((c) => `d.${c}`).join(', ')}) WITH ORDINALITY AS u(${DAY_COLUMNS.join(', ')}, slot)
-   WHERE d.community_id = $1 AND d.day >= DATE '1970-01-01' + $2::int4 AND d.day <= DATE '1970-01-01' + $3::int4 AND u.quality IS NOT NULL) e
+const communityQuartersOf = (kinds: readonly DayKind[]) => `(${kinds.map((kind) => `SELECT d.${DAY_TABLES[kind].id} AS member_id, (d.day - DATE '1970-01-01') * 96 + u.slot - 1 AS q, u.*
+   FROM ${DAY_TABLES[kind].table} d, unnest(${DAY_COLUMNS.map((c) => `d.${c}`).join(', ')}) WITH ORDINALITY AS u(${DAY_COLUMNS.join(', ')}, slot)
+   WHERE d.community_id = $1 AND d.day >= DATE '1970-01-01' + $2::int4 AND d.day <= DATE '1970-01-01' + $3::int4 AND u.quality IS NOT NULL`).join(' UNION ALL ')}) e
  WHERE e.q >= $4::int8 AND e.q < $5::int8`;
+const MEMBER_QUARTERS = communityQuartersOf(['members']);
 const communityRange = (communityId: string, fromMs: number, toMs: number) =>
   [communityId, epochDay(fromMs), epochDay(toMs - 1), epochQuarter(fromMs), epochQuarter(toMs)];
 
@@ -137,13 +146,13 @@ interface SumRow {
   to_community_wh: number; to_grid_wh: number; allocated_from_community_wh: number; community_grid_origin_wh: number;
 }
 
-/** The community's quarter hours in [fromMs, toMs), summed over its members, ascending. */
+/** The community's quarter hours in [fromMs, toMs), summed over its members and community batteries, ascending. */
 export async function communityQuarters(db: Queryable, communityId: string, fromMs: number, toMs: number): Promise<StoredQuarter[]> {
   if (toMs <= fromMs) return [];
   const rows = await db.query<SumRow & { q: number; missing: boolean; incomplete: boolean; estimated: boolean; provisional: boolean }>(
     `SELECT e.q, ${SUMS}, bool_and(e.quality = 2) AS missing, bool_or(e.quality = 2) AS incomplete,
        bool_or(e.quality = 1) AS estimated, bool_or(e.provisional) AS provisional
-     FROM ${COMMUNITY_QUARTERS} GROUP BY e.q ORDER BY e.q`,
+     FROM ${communityQuartersOf(['members', 'batteries'])} GROUP BY e.q ORDER BY e.q`,
     communityRange(communityId, fromMs, toMs),
   );
   return rows.map((r) => ({
@@ -155,11 +164,14 @@ export async function communityQuarters(db: Queryable, communityId: string, from
   }));
 }
 
-/** Each member's energy in [fromMs, toMs) summed, for the members of the community with stored quarter hours there. */
-export async function memberTotals(db: Queryable, communityId: string, fromMs: number, toMs: number): Promise<Map<string, EnergyBySource>> {
+/**
+ * Each member's (or, `kind` 'batteries', each community battery's by metering point) energy in
+ * [fromMs, toMs) summed, for those of the community with stored quarter hours there.
+ */
+export async function energyTotals(db: Queryable, kind: DayKind, communityId: string, fromMs: number, toMs: number): Promise<Map<string, EnergyBySource>> {
   if (toMs <= fromMs) return new Map();
   const rows = await db.query<SumRow & { member_id: string }>(
-    `SELECT e.member_id, ${SUMS} FROM ${COMMUNITY_QUARTERS} GROUP BY e.member_id`,
+    `SELECT e.member_id, ${SUMS} FROM ${communityQuartersOf([kind])} GROUP BY e.member_id`,
     communityRange(communityId, fromMs, toMs),
   );
   return new Map(rows.map((r) => [r.member_id, {
@@ -172,37 +184,38 @@ export async function memberTotals(db: Queryable, communityId: string, fromMs: n
 export async function membersWithEnergy(db: Queryable, communityId: string, fromMs: number, toMs: number): Promise<Set<string>> {
   if (toMs <= fromMs) return new Set();
   const rows = await db.query<{ member_id: string }>(
-    `SELECT DISTINCT e.member_id FROM ${COMMUNITY_QUARTERS}`, communityRange(communityId, fromMs, toMs),
+    `SELECT DISTINCT e.member_id FROM ${MEMBER_QUARTERS}`, communityRange(communityId, fromMs, toMs),
   );
   return new Set(rows.map((r) => r.member_id));
 }
 
-/** The community's stored days of one UTC day (`dayMs` its 00:00), by member: what a chunk of that day merges into. */
-export async function communityDay(db: Queryable, communityId: string, dayMs: number): Promise<Map<string, MemberDay>> {
-  const days = await storedDays(db, 'community_id', communityId, dayMs, dayMs + DAY_MS);
-  return new Map(days.map(({ day }) => [day.memberId, day]));
+/** The community's stored days of `kind` of one UTC day (`dayMs` its 00:00), by id: what a chunk of that day merges into. */
+export async function communityDay(db: Queryable, kind: DayKind, communityId: string, dayMs: number): Promise<Map<string, EnergyDay>> {
+  const days = await storedDays(db, kind, 'community_id', communityId, dayMs, dayMs + DAY_MS);
+  return new Map(days.map(({ day }) => [day.id, day]));
 }
 
 /**
- * Stores what a chunk changed in one UTC day of a community, in one statement: the changed days
- * are upserted whole (and, should a row be stored meanwhile with the same slots, not rewritten),
- * and the day's stored rows of members not `present` any more go (a member who takes no part
- * there now). The days travel as one flat array per column, member k's slots at
+ * Stores what a chunk changed in one UTC day of a community's members or batteries, in one
+ * statement: the changed days are upserted whole (and, should a row be stored meanwhile with the
+ * same slots, not rewritten), and the day's stored rows of ids not `present` any more go (a member
+ * who takes no part there now). The days travel as one flat array per column, day k's slots at
  * (k − 1) × 96 + 1 … k × 96, which the statement slices: no row or array literal per member.
  */
-export async function writeMemberDays(tx: Queryable, communityId: string, dayMs: number, changes: DayChanges): Promise<void> {
+export async function writeEnergyDays(tx: Queryable, kind: DayKind, communityId: string, dayMs: number, changes: DayChanges): Promise<void> {
+  const { table, id } = DAY_TABLES[kind];
   const slices = DAY_COLUMNS.map((c, k) => `($${k + 5}::${c === 'quality' ? 'int2' : c === 'provisional' ? 'bool' : 'int4'}[])[(k - 1) * 96 + 1 : k * 96] AS ${c}`);
-  const stored = DAY_COLUMNS.map((c) => `member_energy_days.${c}`).join(', ');
+  const stored = DAY_COLUMNS.map((c) => `${table}.${c}`).join(', ');
   const excluded = DAY_COLUMNS.map((c) => `EXCLUDED.${c}`).join(', ');
   await tx.query(
     `WITH gone AS (
-       DELETE FROM member_energy_days WHERE community_id = $1 AND day = $2::date AND member_id <> ALL($4::uuid[])
+       DELETE FROM ${table} WHERE community_id = $1 AND day = $2::date AND ${id} <> ALL($4::uuid[])
      )
-     INSERT INTO member_energy_days (community_id, day, member_id, ${DAY_COLUMNS.join(', ')})
+     INSERT INTO ${table} (community_id, day, ${id}, ${DAY_COLUMNS.join(', ')})
      SELECT $1, $2::date, ($3::uuid[])[k], ${slices.join(', ')} FROM generate_series(1, cardinality($3::uuid[])) AS k
-     ON CONFLICT (community_id, day, member_id) DO UPDATE SET (${DAY_COLUMNS.join(', ')}, computed_at) = (${excluded}, now())
+     ON CONFLICT (community_id, day, ${id}) DO UPDATE SET (${DAY_COLUMNS.join(', ')}, computed_at) = (${excluded}, now())
      WHERE (${stored}) IS DISTINCT FROM (${excluded})`,
-    [communityId, new Date(dayMs).toISOString().slice(0, 10), changes.write.map((d) => d.memberId), changes.present,
+    [communityId, new Date(dayMs).toISOString().slice(0, 10), changes.write.map((d) => d.id), changes.present,
       ...DAY_ENERGY_KEYS.map((key) => arrayLiteral(changes.write, (d) => d[key])), arrayLiteral(changes.write, (d) => d.quality),
       arrayLiteral(changes.write, (d) => d.provisional)],
   );
@@ -214,7 +227,7 @@ export async function writeMemberDays(tx: Queryable, communityId: string, dayMs:
  * write. Array.join writes null as an empty string, which an array literal does not accept, so a
  * day with empty slots spells them out; booleans join as true/false, which PostgreSQL reads.
  */
-function arrayLiteral(days: readonly MemberDay[], column: (day: MemberDay) => readonly (number | boolean | null)[]): string {
+function arrayLiteral(days: readonly EnergyDay[], column: (day: EnergyDay) => readonly (number | boolean | null)[]): string {
   const parts = days.map((day) => {
     const values = column(day);
     return values.includes(null) ? values.map((v) => v ?? 'NULL').join(',') : values.join(',');
@@ -225,6 +238,7 @@ function arrayLiteral(days: readonly MemberDay[], column: (day: MemberDay) => re
 /** Deletes every stored day of a community that is gone (member energy has no foreign key to members). */
 export async function deleteCommunityEnergy(tx: Queryable, communityId: string): Promise<void> {
   await tx.query('DELETE FROM member_energy_days WHERE community_id = $1', [communityId]);
+  await tx.query('DELETE FROM battery_energy_days WHERE community_id = $1', [communityId]);
 }
 
 // ── battery_pools ───────────────────────────────────────────────────────────────────────────

@@ -50,8 +50,8 @@ describe.each(storeKinds)('who gets a statement, on %s', (kind) => {
 
   it('issues statements to the members only: none to the manager for the community battery they hold', async () => {
     const energy = await memberQuarters(db, managerId, range.startMs, range.endMs);
-    // Sharing books the battery's flows on its holder's row: billing must not take them for a producer's.
-    expect(energy.filter((q) => q.consumptionWh > 0 || q.productionWh > 0).length).toBeGreaterThan(0);
+    // The battery's flows are the community's, on a row of their own: none is its holder's.
+    expect(energy.filter((q) => q.consumptionWh > 0 || q.productionWh > 0)).toEqual([]);
     const settlement = await runSettlement(db, admin, c.id, period);
     expect(settlement.statements.map((s) => s.memberId).sort()).toEqual([c.members.library!.memberId, c.members.anna!.memberId].sort());
   });
@@ -62,5 +62,8 @@ describe.each(storeKinds)('who gets a statement, on %s', (kind) => {
     await runSharing(db);
     const settlement = await runSettlement(db, admin, c.id, period);
     expect(settlement.statements.map((s) => s.memberId)).toContain(managerId);
+    // The statement bills the home's 4 × 50 Wh, not the battery's 48 × 100 Wh of charging.
+    const manager = (await memberQuarters(db, managerId, range.startMs, range.endMs)).reduce((sum, q) => sum + q.consumptionWh, 0);
+    expect(manager).toBe(200);
   }, 60_000);
 });

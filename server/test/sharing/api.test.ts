@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
-import { buildWorld, type World } from '../support/world.js';
+import { buildWorld, PARTICIPATION_START, type World } from '../support/world.js';
 import { deviceCredentials, sasFor } from '../support/devices.js';
 
 const HOUR = 3_600_000;
@@ -270,5 +270,42 @@ describe.each(storeKinds)('energy by source through the API on %s', (kind) => {
       expect(refused.status, bad).toBe(400);
       expect(refused.body, bad).toMatchObject({ error: expect.any(String), message: expect.any(String) });
     }
+  });
+  it('lists a community battery as a row of its own for managers, counted in the community, never as its holder\'s energy', async () => {
+    const q = range(base, base + 2 * HOUR, '1d');
+    const before = (await tp.call('GET', `/api/v1/communities/${w.communityA}/energy?${q}`, { token: w.managerA.token })).body;
+    const point = await tp.call('POST', `/api/v1/communities/${w.communityA}/metering-points`, {
+      token: w.managerA.token, body: { name: 'Community battery', gridConnectionId: `ATBAT${Date.now()}`, role: 'prosumer', batteryCapacityWh: 50_000, communityBattery: true },
+    });
+    expect(point.status, JSON.stringify(point.body)).toBe(201);
+    // The battery takes part while its holder does: the manager's part is dated back like the members'.
+    expect((await tp.call('PATCH', `/api/v1/members/${point.body.memberId}`, { token: w.managerA.token, body: { activeFrom: PARTICIPATION_START } })).status).toBe(200);
+    const device = (await tp.call('POST', `/api/v1/communities/${w.communityA}/device-batches`, { token: w.managerA.token, body: { count: 1 } })).body.deviceIds[0];
+    await tp.call('PATCH', `/api/v1/devices/${device}`, { token: w.managerA.token, body: { meteringPointId: point.body.id } });
+    // The battery gives 10 Wh a minute for the two hours: 1,200 Wh.
+    await send(device, minutes(0, 120).flatMap((m) => [
+      { ts: base + m * 60_000, quantity: 'energy.import', value: 70_000 },
+      { ts: base + m * 60_000, quantity: 'energy.export', value: 90_000 + 10 * m },
+    ]));
+    await settle();
+
+    const after = (await tp.call('GET', `/api/v1/communities/${w.communityA}/energy?${q}`, { token: w.managerA.token })).body;
+    const managerId = point.body.memberId as string;
+    expect(after.batteries).toHaveLength(1);
+    expect(after.batteries[0]).toMatchObject({ meteringPointId: point.body.id, name: 'Community battery', holderId: managerId });
+    expect(after.batteries[0].totals).toMatchObject({ consumptionWh: 0, productionWh: 1200 });
+    // Its holder, the manager, has no row and no energy of the battery's.
+    expect(after.members.map((m: { memberId: string }) => m.memberId)).not.toContain(managerId);
+    const holder = await energy(managerId, w.managerA.token, q);
+    expect(holder.status).toBe(200);
+    expect(holder.body.totals).toMatchObject({ consumptionWh: 0, productionWh: 0 });
+    // The community counts it: production grew by the battery's.
+    expect(after.totals.productionWh).toBe(before.totals.productionWh + 1200);
+    const members = after.members.reduce((sum: number, m: { totals: { productionWh: number } }) => sum + m.totals.productionWh, 0);
+    expect(after.totals.productionWh).toBe(members + 1200);
+    // Members see the community's totals, not the battery rows.
+    const asMember = (await tp.call('GET', `/api/v1/communities/${w.communityA}/energy?${q}`, { token: w.memberA2.token })).body;
+    expect(asMember.batteries).toBeUndefined();
+    expect(asMember.totals.productionWh).toBe(after.totals.productionWh);
   });
 });

@@ -4,10 +4,10 @@ import type { Db } from '../../src/platform/store/db.js';
 import { openDb } from '../../src/platform/store/db.js';
 import { loadMigrations, migrate } from '../../src/platform/store/migrate.js';
 import { splitCommunity, type MemberQuarter, type PointQuarter } from '../../src/sharing/domain/community-split.js';
-import { emptyDay, mergeDay, SLOTS_PER_DAY, type MemberDay } from '../../src/sharing/domain/member-days.js';
+import { emptyDay, mergeDay, SLOTS_PER_DAY, type EnergyDay } from '../../src/sharing/domain/member-days.js';
 import { chunksOfMarks, markSharingDirty } from '../../src/sharing/service.js';
 import { communityQuarters, memberQuarters, membersWithEnergy, type StoredQuarter } from '../../src/sharing/index.js';
-import { memberTotals } from '../../src/sharing/store.js';
+import { energyTotals } from '../../src/sharing/store.js';
 import { createTestDatabase, openTestDb, storeKinds } from '../support/stores.js';
 import { Q, runSharing, storeCommunity, storeIntervals, type StoredCommunity, type StoredInterval } from './support/stored.js';
 
@@ -65,6 +65,8 @@ const asStored = (m: MemberQuarter): StoredQuarter => ({
   communityGridOriginWh: m.communityGridOriginWh, missing: m.quality === 'missing', incomplete: false, estimated: m.quality === 'estimated', provisional: m.provisional,
 });
 
+const byMember = (row: MemberQuarter) => row.memberId;
+
 describe('day rows (pure)', () => {
   const row = (memberId: string, slot: number, wh: number): MemberQuarter => ({
     memberId, startMs: T0 + slot * Q, importWh: wh, exportWh: 0, consumptionWh: wh, selfConsumedWh: 0, fromCommunityWh: 0, fromGridWh: wh,
@@ -72,32 +74,32 @@ describe('day rows (pure)', () => {
   });
 
   it('writes a new day, nothing when the same split is merged again, and only the member whose slot changed', () => {
-    const first = mergeDay(new Map(), [0, 1], [row('a', 0, 10), row('a', 1, 11), row('b', 0, 20)]);
-    expect(first.write.map((d) => d.memberId)).toEqual(['a', 'b']);
+    const first = mergeDay(new Map(), [0, 1], [row('a', 0, 10), row('a', 1, 11), row('b', 0, 20)], byMember);
+    expect(first.write.map((d) => d.id)).toEqual(['a', 'b']);
     expect(first.write[0]!.consumptionWh.slice(0, 3)).toEqual([10, 11, null]);
     expect(first.write[0]!.quality.slice(0, 3)).toEqual([0, 0, null]);
-    const stored = new Map(first.write.map((d) => [d.memberId, d]));
-    expect(mergeDay(stored, [0, 1], [row('a', 0, 10), row('a', 1, 11), row('b', 0, 20)]).write).toEqual([]);
-    const changed = mergeDay(stored, [1], [row('a', 1, 12)]);
-    expect(changed.write.map((d) => d.memberId)).toEqual(['a']);
+    const stored = new Map(first.write.map((d) => [d.id, d]));
+    expect(mergeDay(stored, [0, 1], [row('a', 0, 10), row('a', 1, 11), row('b', 0, 20)], byMember).write).toEqual([]);
+    const changed = mergeDay(stored, [1], [row('a', 1, 12)], byMember);
+    expect(changed.write.map((d) => d.id)).toEqual(['a']);
     // Slots outside the chunk keep their stored figures.
     expect(changed.write[0]!.consumptionWh.slice(0, 2)).toEqual([10, 12]);
     expect(changed.present.sort()).toEqual(['a', 'b']);
   });
 
   it('clears the recomputed slots of a member who takes no part there any more, and drops a day left empty', () => {
-    const stored = new Map(mergeDay(new Map(), [0, 1], [row('a', 0, 10), row('a', 1, 11), row('b', 0, 20)]).write.map((d) => [d.memberId, d]));
-    const result = mergeDay(stored, [0], [row('a', 0, 10)]);
+    const stored = new Map(mergeDay(new Map(), [0, 1], [row('a', 0, 10), row('a', 1, 11), row('b', 0, 20)], byMember).write.map((d) => [d.id, d]));
+    const result = mergeDay(stored, [0], [row('a', 0, 10)], byMember);
     // b's only slot was recomputed without it: its day goes (not present), a's is unchanged (not written).
     expect(result.present).toEqual(['a']);
     expect(result.write).toEqual([]);
   });
 
   it('does not change the stored day it merges into', () => {
-    const stored: MemberDay = emptyDay('a');
+    const stored: EnergyDay = emptyDay('a');
     stored.consumptionWh[5] = 1;
     stored.quality[5] = 0;
-    mergeDay(new Map([['a', stored]]), [5], []);
+    mergeDay(new Map([['a', stored]]), [5], [], byMember);
     expect(stored.consumptionWh[5]).toBe(1);
   });
 
@@ -126,7 +128,7 @@ describe('day rows (pure)', () => {
           operator: () => undefined,
           poolAfter: () => undefined,
         });
-        const { write } = mergeDay(new Map(), starts.map((ms) => (ms - T0) / Q), output.members);
+        const { write } = mergeDay(new Map(), starts.map((ms) => (ms - T0) / Q), output.members, byMember);
         for (const day of write) {
           for (let s = 0; s < SLOTS_PER_DAY; s++) {
             if (day.quality[s] === null) continue;
@@ -214,7 +216,7 @@ describe.each(storeKinds)('member energy as day rows on %s', (kind) => {
       expect(quarter.incomplete).toBe(at(quarter.startMs).some((q) => q.missing));
       expect(quarter.missing).toBe(false);
     }
-    const totals = await memberTotals(db, c.id, fromMs, toMs);
+    const totals = await energyTotals(db, 'members', c.id, fromMs, toMs);
     for (const [memberId, quarters] of perMember) {
       expect(totals.get(memberId)).toMatchObject({ consumptionWh: sum(quarters, 'consumptionWh'), toGridWh: sum(quarters, 'toGridWh') });
     }
@@ -222,7 +224,7 @@ describe.each(storeKinds)('member energy as day rows on %s', (kind) => {
     // Before the first stored quarter hour, after the last, and an empty or reversed range: nothing.
     expect(await membersWithEnergy(db, c.id, T0 - DAY, T0)).toEqual(new Set());
     expect(await communityQuarters(db, c.id, T0 + DAYS * DAY, T0 + (DAYS + 1) * DAY)).toEqual([]);
-    expect(await memberTotals(db, c.id, toMs, fromMs)).toEqual(new Map());
+    expect(await energyTotals(db, 'members', c.id, toMs, fromMs)).toEqual(new Map());
   });
 });
 

@@ -3,6 +3,8 @@ import { openTestDb, storeKinds } from '../support/stores.js';
 import type { Db } from '../../src/platform/store/db.js';
 import { addPoint, memberRow, Q, runSharing, storeCommunity, storeIntervals } from './support/stored.js';
 import { storeOperatorAllocations } from '../../src/sharing/operator.js';
+import { communityQuarters } from '../../src/sharing/index.js';
+import { energyTotals } from '../../src/sharing/store.js';
 import { BadRequestError, NotFoundError } from '../../src/kernel/errors.js';
 
 const T0 = Date.UTC(2026, 9, 5, 10, 0); // 5 October 2026, 12:00 in Vienna
@@ -171,7 +173,50 @@ describe.each(storeKinds)('sharing over stored intervals on %s', (kind) => {
     await storeIntervals(db, c.id, c.members.anna!.pointId, { [T0]: { importWh: 0, exportWh: 0 }, [T0 + Q]: { importWh: 1000, exportWh: 0 } });
     await runSharing(db);
     expect(await memberRow(db, c.members.anna!.memberId, T0 + Q)).toMatchObject({ fromCommunity: 1000, gridOrigin: 1000 });
-    expect(await memberRow(db, c.members.manager!.memberId, T0)).toMatchObject({ consumption: 1000, fromGrid: 1000 });
-    expect(await memberRow(db, c.members.manager!.memberId, T0 + Q)).toMatchObject({ production: 1000, toCommunity: 1000 });
+    // The battery's flows are its own row, not its holder's: the manager consumed and produced nothing.
+    const battery12 = (await energyTotals(db, 'batteries', c.id, T0, T0 + Q)).get(battery);
+    const battery1215 = (await energyTotals(db, 'batteries', c.id, T0 + Q, T0 + 2 * Q)).get(battery);
+    expect(battery12).toMatchObject({ consumptionWh: 1000, fromGridWh: 1000, productionWh: 0 });
+    expect(battery1215).toMatchObject({ consumptionWh: 0, productionWh: 1000, toCommunityWh: 1000 });
+    expect(await memberRow(db, c.members.manager!.memberId, T0)).toMatchObject({ consumption: 0, production: 0 });
+    expect(await memberRow(db, c.members.manager!.memberId, T0 + Q)).toMatchObject({ consumption: 0, production: 0 });
+    expect((await energyTotals(db, 'members', c.id, T0, T0 + 2 * Q)).get(c.members.manager!.memberId)).toMatchObject({ consumptionWh: 0, productionWh: 0 });
+    // The community's totals count the battery: what it gave is what Anna received.
+    const community = await communityQuarters(db, c.id, T0, T0 + 2 * Q);
+    expect(community.map((q) => [q.consumptionWh, q.toCommunityWh, q.fromCommunityWh])).toEqual([[1000, 0, 0], [1000, 1000, 1000]]);
+  });
+
+  it('leaves a community battery out until its first data: nobody is provisional for a battery not installed yet', async () => {
+    const c = await storeCommunity(db, ['manager', 'plant', 'anna']);
+    const battery = await addPoint(db, c.id, c.members.manager!.memberId, 'battery', true);
+    await db.query('DELETE FROM metering_points WHERE id = $1', [c.members.manager!.pointId]);
+    await storeIntervals(db, c.id, c.members.plant!.pointId, { [T0]: { importWh: 0, exportWh: 500 } });
+    await storeIntervals(db, c.id, c.members.anna!.pointId, { [T0]: { importWh: 300, exportWh: 0 } });
+    await runSharing(db);
+    expect(await memberRow(db, c.members.anna!.memberId, T0)).toMatchObject({ fromCommunity: 300, quality: 'measured', provisional: false });
+    expect((await energyTotals(db, 'batteries', c.id, T0, T0 + Q)).has(battery)).toBe(false);
+    const pools = await db.query('SELECT 1 FROM battery_pools WHERE metering_point_id = $1', [battery]);
+    expect(pools).toEqual([]);
+  });
+
+  it('stores a missing community battery as its own missing row: its holder and the members are provisional, not missing', async () => {
+    const c = await storeCommunity(db, ['manager', 'plant', 'anna']);
+    const battery = await addPoint(db, c.id, c.members.manager!.memberId, 'battery', true);
+    await storeIntervals(db, c.id, c.members.manager!.pointId, { [T0]: { importWh: 100, exportWh: 0 }, [T0 + Q]: { importWh: 100, exportWh: 0 } });
+    await storeIntervals(db, c.id, c.members.plant!.pointId, { [T0]: { importWh: 0, exportWh: 500 }, [T0 + Q]: { importWh: 0, exportWh: 500 } });
+    await storeIntervals(db, c.id, c.members.anna!.pointId, { [T0]: { importWh: 300, exportWh: 0 }, [T0 + Q]: { importWh: 300, exportWh: 0 } });
+    // The battery reported 12:00 only.
+    await storeIntervals(db, c.id, battery, { [T0]: { importWh: 100, exportWh: 0 } });
+    await runSharing(db);
+    expect(await memberRow(db, c.members.manager!.memberId, T0 + Q)).toMatchObject({ consumption: 100, quality: 'measured', provisional: true });
+    expect(await memberRow(db, c.members.anna!.memberId, T0 + Q)).toMatchObject({ quality: 'measured', provisional: true });
+    expect(await memberRow(db, c.members.manager!.memberId, T0)).toMatchObject({ consumption: 100, provisional: false });
+    expect((await energyTotals(db, 'batteries', c.id, T0, T0 + Q)).get(battery)).toMatchObject({ consumptionWh: 100 });
+    // Its quarter hour arrives: the battery's row and everyone's split are made again, final.
+    await storeIntervals(db, c.id, battery, { [T0 + Q]: { importWh: 200, exportWh: 0 } });
+    await runSharing(db);
+    expect((await energyTotals(db, 'batteries', c.id, T0 + Q, T0 + 2 * Q)).get(battery)).toMatchObject({ consumptionWh: 200 });
+    expect(await memberRow(db, c.members.manager!.memberId, T0 + Q)).toMatchObject({ consumption: 100, provisional: false });
+    expect(await memberRow(db, c.members.anna!.memberId, T0 + Q)).toMatchObject({ provisional: false });
   });
 });

@@ -23,6 +23,8 @@ import { QUARTER_HOUR_MS, HOUR_MS } from '../../kernel/time.js';
  * - Behind-the-meter batteries (charge/discharge measured) and community batteries are tracked
  *   with the proportional source pools of battery.ts; the pool after each quarter hour is
  *   returned so the service can store it and continue from it.
+ * - A community battery's split is a row of its own (`batteries`), never part of the row of the
+ *   member who holds it: the battery is the community's, its charging no member's consumption.
  */
 export interface PointQuarter {
   readonly importWh: number | null;
@@ -96,6 +98,9 @@ export interface MemberQuarter extends EnergyBySource {
   readonly provisional: boolean;
 }
 
+/** A community battery's quarter hour, as a member's but for its metering point. */
+export type BatteryQuarter = Omit<MemberQuarter, 'memberId'> & { readonly meteringPointId: string };
+
 export interface PoolAfter {
   readonly pointId: string;
   readonly startMs: number;
@@ -104,6 +109,7 @@ export interface PoolAfter {
 
 export interface SplitOutput {
   readonly members: MemberQuarter[];
+  readonly batteries: BatteryQuarter[];
   readonly pools: PoolAfter[];
 }
 
@@ -225,8 +231,9 @@ export function splitCommunity(input: SplitInput): SplitOutput {
         exp += iv.exportWh ?? 0;
         q = worst(q, iv.quality);
       }
-      // A member with points, none of which has data yet, is not known.
-      if (countingPoints === 0 && points.length > 0) missing[k] = 1;
+      // A member with points, none of which has data yet, is not known; a community battery before
+      // its first data is not there yet (it takes no part and has no row).
+      if (countingPoints === 0 && points.length > 0 && !columns[c]!.battery) missing[k] = 1;
       // A member without any metering point has nothing to share, which is known, not missing.
       if (missing[k]) { quality[k] = 'missing'; continue; }
       matrix.importWh[k] = imp;
@@ -267,9 +274,8 @@ export function splitCommunity(input: SplitInput): SplitOutput {
   }
 
   const members: MemberQuarter[] = [];
+  const batteries: BatteryQuarter[] = [];
   const pools: PoolAfter[] = [];
-  const memberCount = input.memberIds.length;
-  const memberIndex = new Map(input.memberIds.map((id, i) => [id, i]));
   const lastPool = new Map<string, { startMs: number; pool: BySource }>();
   const poolBefore = (pointId: string, startMs: number): BySource => {
     const last = lastPool.get(pointId);
@@ -288,7 +294,7 @@ export function splitCommunity(input: SplitInput): SplitOutput {
     let gridOrigin = 0;
     for (let c = 0; c < n; c++) {
       const column = columns[c]!;
-      if (!column.battery || missing[off + c]) continue;
+      if (!column.battery || missing[off + c] || !counts(column.points[0]!, startMs)) continue;
       const pool = new SourcePool(poolBefore(column.points[0]!.id, startMs));
       const imp = matrix.importWh[off + c]!;
       pool.charge({ ownPv: 0, community: fromCommunity[off + c]!, grid: imp - fromCommunity[off + c]! });
@@ -301,21 +307,23 @@ export function splitCommunity(input: SplitInput): SplitOutput {
     const pooled = received.reduce((a, b) => a + b, 0);
     const gridOriginByColumn = gridOrigin === 0 ? new Float64Array(n) : splitByOrigin(received, pooled, Math.min(gridOrigin, pooled)).gridOriginWh;
 
-    // Every member has its own column and, listed after all of them, those of its community batteries.
-    const rows: MemberQuarterBuilder[] = [];
+    // Every member has its own column and, listed after all of them, the community batteries theirs.
     for (let c = 0; c < n; c++) {
       const column = columns[c]!;
       const k = off + c;
-      const row = c < memberCount ? emptyRow(column.memberId, startMs, provisional[t] === 1) : rows[memberIndex.get(column.memberId)!]!;
-      if (c < memberCount) rows.push(row);
-      if (missing[k]) { row.missing = true; continue; }
-      row.quality = worst(row.quality, quality[k]!);
+      const row = emptyRow(column.memberId, startMs, provisional[t] === 1);
+      if (missing[k]) row.missing = true;
+      else row.quality = worst(row.quality, quality[k]!);
       const fc = fromCommunity[k]!;
       const tc = toCommunity[k]!;
       if (column.battery) {
-        add(row, { imp: matrix.importWh[k]!, exp: matrix.exportWh[k]!, self: 0, fromCommunity: fc, fromGrid: matrix.importWh[k]! - fc, allocated: fc, toCommunity: tc });
+        if (!counts(column.points[0]!, startMs)) continue;
+        if (!row.missing) add(row, { imp: matrix.importWh[k]!, exp: matrix.exportWh[k]!, self: 0, fromCommunity: fc, fromGrid: matrix.importWh[k]! - fc, allocated: fc, toCommunity: tc });
+        const { memberId: _holder, ...quarter } = finish(row);
+        batteries.push({ meteringPointId: column.points[0]!.id, ...quarter });
         continue;
       }
+      if (row.missing) { members.push(finish(row)); continue; }
       let consumedCommunity = 0;
       if (column.points.length === 1) {
         // Most members have one point: it takes the member's whole split (no arrays per member and quarter hour).
@@ -332,10 +340,10 @@ export function splitCommunity(input: SplitInput): SplitOutput {
         for (let j = 0; j < points.length; j++) consumedCommunity += addPoint(row, points[j]!.point, points[j]!.iv, fcParts[j]!, tcParts[j]!, poolBefore, keepPool);
       }
       row.communityGridOriginWh += Math.min(gridOriginByColumn[c]!, consumedCommunity);
+      members.push(finish(row));
     }
-    for (const row of rows) members.push(finish(row));
   }
-  return { members, pools };
+  return { members, batteries, pools };
 }
 
 /** Adds one metering point's quarter hour, given its part of the member's split, to the member's row; returns its community energy consumed. */

@@ -3,10 +3,10 @@ import { DAY_MS, QUARTER_HOUR_MS } from '../../kernel/time.js';
 import type { MemberQuarter } from './community-split.js';
 
 /**
- * Pure: member energy as stored, one row per member and UTC day whose columns hold the day's 96
- * quarter hours (slot s is the quarter hour starting s × 15 min after 00:00 UTC; null: no split
- * stored there). The job merges a chunk's split into the stored days and writes only the days
- * that changed; readers unroll days back into quarter hours.
+ * Pure: split energy as stored, one row per member (or community battery) and UTC day whose
+ * columns hold the day's 96 quarter hours (slot s is the quarter hour starting s × 15 min after
+ * 00:00 UTC; null: no split stored there). The job merges a chunk's split into the stored days and
+ * writes only the days that changed; readers unroll days back into quarter hours.
  */
 
 export const SLOTS_PER_DAY = DAY_MS / QUARTER_HOUR_MS;
@@ -20,31 +20,37 @@ export type DayEnergyKey = (typeof DAY_ENERGY_KEYS)[number];
 export const QUALITY_CODES: readonly Quality[] = ['measured', 'estimated', 'missing'];
 const QUALITY_CODE: Record<Quality, number> = { measured: 0, estimated: 1, missing: 2 };
 
-/** One member's UTC day: every column has SLOTS_PER_DAY entries, null where no quarter hour is stored. */
-export type MemberDay = { readonly memberId: string; quality: (number | null)[]; provisional: (boolean | null)[] }
+/**
+ * One UTC day of a member (`id` the member's) or of a community battery (`id` its metering
+ * point's): every column has SLOTS_PER_DAY entries, null where no quarter hour is stored.
+ */
+export type EnergyDay = { readonly id: string; quality: (number | null)[]; provisional: (boolean | null)[] }
   & Record<DayEnergyKey, (number | null)[]>;
+
+/** A split quarter hour as the days store it (a member's or a community battery's row of the split). */
+export type SplitQuarter = Pick<MemberQuarter, DayEnergyKey | 'startMs' | 'quality' | 'provisional'>;
 
 /** The UTC day (its 00:00 in ms) and slot of a quarter hour. */
 export const dayOf = (startMs: number): number => Math.floor(startMs / DAY_MS) * DAY_MS;
 export const slotOf = (startMs: number): number => (startMs - dayOf(startMs)) / QUARTER_HOUR_MS;
 
 /** A day without any stored quarter hour. */
-export function emptyDay(memberId: string): MemberDay {
+export function emptyDay(id: string): EnergyDay {
   const slots = () => new Array<null>(SLOTS_PER_DAY).fill(null);
-  const day = { memberId, quality: slots(), provisional: slots() } as Partial<MemberDay> & Pick<MemberDay, 'memberId' | 'quality' | 'provisional'>;
+  const day = { id, quality: slots(), provisional: slots() } as Partial<EnergyDay> & Pick<EnergyDay, 'id' | 'quality' | 'provisional'>;
   for (const key of DAY_ENERGY_KEYS) day[key] = slots();
-  return day as MemberDay;
+  return day as EnergyDay;
 }
 
-const copyDay = (day: MemberDay): MemberDay => {
-  const copy = { memberId: day.memberId, quality: [...day.quality], provisional: [...day.provisional] } as Partial<MemberDay> & Pick<MemberDay, 'memberId' | 'quality' | 'provisional'>;
+const copyDay = (day: EnergyDay): EnergyDay => {
+  const copy = { id: day.id, quality: [...day.quality], provisional: [...day.provisional] } as Partial<EnergyDay> & Pick<EnergyDay, 'id' | 'quality' | 'provisional'>;
   for (const key of DAY_ENERGY_KEYS) copy[key] = [...day[key]];
-  return copy as MemberDay;
+  return copy as EnergyDay;
 };
 
-const hasAnySlot = (day: MemberDay): boolean => day.quality.some((q) => q !== null);
+const hasAnySlot = (day: EnergyDay): boolean => day.quality.some((q) => q !== null);
 
-function sameDay(a: MemberDay, b: MemberDay): boolean {
+function sameDay(a: EnergyDay, b: EnergyDay): boolean {
   const equal = <T>(x: readonly T[], y: readonly T[]) => x.every((v, s) => v === y[s]);
   return equal(a.quality, b.quality) && equal(a.provisional, b.provisional) && DAY_ENERGY_KEYS.every((key) => equal(a[key], b[key]));
 }
@@ -52,57 +58,57 @@ function sameDay(a: MemberDay, b: MemberDay): boolean {
 /** What a chunk changes in one UTC day: the days to write (new or changed) and whether any other stored day remains. */
 export interface DayChanges {
   /** Days whose slots changed (or that are new), to be written whole. */
-  readonly write: MemberDay[];
-  /** Members whose day keeps at least one stored quarter hour after the chunk (written or untouched). */
+  readonly write: EnergyDay[];
+  /** Ids (members, batteries) whose day keeps at least one stored quarter hour after the chunk (written or untouched). */
   readonly present: string[];
 }
 
 /**
  * Merges the split of some quarter hours of one UTC day (`slots`: every quarter hour the chunk
- * recomputed, `rows`: the split there of the members who took part) into the stored days
- * (`stored`, by member; a member absent has no stored day): a recomputed slot takes the new
- * figures or, for a member without a row there (it takes no part any more), none. Only days
- * whose slots changed are returned for writing, so re-running a chunk writes nothing.
+ * recomputed, `rows`: the split there of the members, or batteries, who took part, `idOf` whose
+ * row it is) into the stored days (`stored`, by id; an id absent has no stored day): a recomputed
+ * slot takes the new figures or, for an id without a row there (it takes no part any more), none.
+ * Only days whose slots changed are returned for writing, so re-running a chunk writes nothing.
  */
-export function mergeDay(stored: ReadonlyMap<string, MemberDay>, slots: readonly number[], rows: readonly MemberQuarter[]): DayChanges {
-  const merged = new Map<string, MemberDay>();
-  const dayFor = (memberId: string) => {
-    let day = merged.get(memberId);
+export function mergeDay<Row extends SplitQuarter>(stored: ReadonlyMap<string, EnergyDay>, slots: readonly number[], rows: readonly Row[], idOf: (row: Row) => string): DayChanges {
+  const merged = new Map<string, EnergyDay>();
+  const dayFor = (id: string) => {
+    let day = merged.get(id);
     if (day === undefined) {
-      const before = stored.get(memberId);
-      day = before ? copyDay(before) : emptyDay(memberId);
+      const before = stored.get(id);
+      day = before ? copyDay(before) : emptyDay(id);
       if (before) for (const s of slots) clearSlot(day, s);
-      merged.set(memberId, day);
+      merged.set(id, day);
     }
     return day;
   };
-  for (const memberId of stored.keys()) dayFor(memberId);
+  for (const id of stored.keys()) dayFor(id);
   for (const row of rows) {
-    const day = dayFor(row.memberId);
+    const day = dayFor(idOf(row));
     const s = slotOf(row.startMs);
     for (const key of DAY_ENERGY_KEYS) day[key][s] = row[key];
     day.quality[s] = QUALITY_CODE[row.quality];
     day.provisional[s] = row.provisional;
   }
-  const write: MemberDay[] = [];
+  const write: EnergyDay[] = [];
   const present: string[] = [];
-  for (const [memberId, day] of merged) {
+  for (const [id, day] of merged) {
     if (!hasAnySlot(day)) continue;
-    present.push(memberId);
-    const before = stored.get(memberId);
+    present.push(id);
+    const before = stored.get(id);
     if (!before || !sameDay(before, day)) write.push(day);
   }
   return { write, present };
 }
 
-function clearSlot(day: MemberDay, s: number): void {
+function clearSlot(day: EnergyDay, s: number): void {
   for (const key of DAY_ENERGY_KEYS) day[key][s] = null;
   day.quality[s] = null;
   day.provisional[s] = null;
 }
 
 /** The slots of a day (its 00:00 UTC at `dayMs`) with a stored quarter hour starting in [fromMs, toMs), ascending. */
-export function storedSlots(dayMs: number, day: Pick<MemberDay, 'quality'>, fromMs: number, toMs: number): number[] {
+export function storedSlots(dayMs: number, day: Pick<EnergyDay, 'quality'>, fromMs: number, toMs: number): number[] {
   const slots: number[] = [];
   for (let s = 0; s < SLOTS_PER_DAY; s++) {
     const startMs = dayMs + s * QUARTER_HOUR_MS;

@@ -182,7 +182,7 @@ function CommunityEnergyPanel({ community, fmt }: { community: Community; fmt: F
             </dl>
             <h3>{t('energy.bySource', { unit: query.unit })}</h3>
             <StackedChart series={energy.data.series} unit={query.unit} fmt={fmt} />
-            {energy.data.members && <MemberEnergyTable members={energy.data.members} fmt={fmt} />}
+            {energy.data.members && <MemberEnergyTable members={energy.data.members} batteries={energy.data.batteries ?? []} fmt={fmt} />}
           </>
         )}
     </section>
@@ -190,12 +190,23 @@ function CommunityEnergyPanel({ community, fmt }: { community: Community; fmt: F
 }
 
 type MemberTotals = NonNullable<CommunityEnergy['members']>[number];
+type BatteryTotals = NonNullable<CommunityEnergy['batteries']>[number];
 
-/** Each member's figures of the period (managers): who used, who produced, who shared. */
-function MemberEnergyTable({ members, fmt }: { members: MemberTotals[]; fmt: Formatter }) {
+/** Each member's figures of the period (managers): who used, who produced, who shared; the community batteries below them. */
+function MemberEnergyTable({ members, batteries, fmt }: { members: MemberTotals[]; batteries: BatteryTotals[]; fmt: Formatter }) {
   const { t } = useI18n();
   const sorted = useMemo(() => fmt.sortBy(members, (m) => m.displayName), [members, fmt]);
+  const sortedBatteries = useMemo(() => fmt.sortBy(batteries, (b) => b.name), [batteries, fmt]);
   const wh = (value: number) => <data value={String(value)}>{fmt.energy(value)}</data>;
+  const figures = (totals: MemberTotals['totals']) => (
+    <>
+      <td class="num" data-field="consumptionWh">{wh(totals.consumptionWh)}</td>
+      <td class="num" data-field="fromCommunityWh">{wh(totals.fromCommunityWh)}</td>
+      <td class="num" data-field="productionWh">{wh(totals.productionWh)}</td>
+      <td class="num" data-field="toCommunityWh">{wh(totals.toCommunityWh)}</td>
+      <td class="num">{fmt.percent(totals.selfSufficiency)}</td>
+    </>
+  );
   return (
     <>
       <h3 id="member-energy-heading">{t('overview.perMember')}</h3>
@@ -211,11 +222,13 @@ function MemberEnergyTable({ members, fmt }: { members: MemberTotals[]; fmt: For
             {sorted.map((m) => (
               <tr key={m.memberId} data-member-id={m.memberId}>
                 <th scope="row"><a href={memberPath(m.memberId)}>{m.displayName}</a></th>
-                <td class="num" data-field="consumptionWh">{wh(m.totals.consumptionWh)}</td>
-                <td class="num" data-field="fromCommunityWh">{wh(m.totals.fromCommunityWh)}</td>
-                <td class="num" data-field="productionWh">{wh(m.totals.productionWh)}</td>
-                <td class="num" data-field="toCommunityWh">{wh(m.totals.toCommunityWh)}</td>
-                <td class="num">{fmt.percent(m.totals.selfSufficiency)}</td>
+                {figures(m.totals)}
+              </tr>
+            ))}
+            {sortedBatteries.map((b) => (
+              <tr key={b.meteringPointId} data-battery-id={b.meteringPointId}>
+                <th scope="row">{t('overview.battery', { name: b.name })}</th>
+                {figures(b.totals)}
               </tr>
             ))}
           </tbody>
