@@ -34,8 +34,9 @@ export interface DateInputProps {
 /**
  * A day (or a month) typed in the person's locale, "01.12.2026" in German, "01/12/2026" in British
  * English, with the pattern as placeholder; the form gets the ISO value. Chromium's own date input
- * shows the operating system's format whatever the page's language. A text that is no date keeps
- * the form from being sent (the field's validity) and says why under the field.
+ * shows the operating system's format whatever the page's language. A text that is no date, or a
+ * day outside `min`–`max`, keeps the form from being sent (the field's validity) and says why under
+ * the field.
  */
 export function DateInput({ id, name, type: kind = 'date', value = '', onValue, required = false, min, max, 'aria-describedby': describedBy, invalid = false }: DateInputProps) {
   const { t, locale } = useI18n();

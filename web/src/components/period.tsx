@@ -99,8 +99,8 @@ function SpanForm({ span, timeZone, onChange }: { span: DaySpan; timeZone: strin
   const last = today(new Date(), timeZone);
   const submit = (event: Event) => {
     event.preventDefault();
-    // A day the field refuses (no date, before the data begins, after today) is said under that
-    // field (its invalid event); the span as a whole is judged only from two days it takes.
+    // A day a field refuses (no date, before the API's dates begin, after today) is said under that
+    // field (its invalid event); the span as a whole is judged only once both fields take their day.
     if (!(event.currentTarget as HTMLFormElement).checkValidity()) {
       setError(undefined);
       return;
