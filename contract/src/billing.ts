@@ -300,15 +300,15 @@ export const billingRoutes = {
   }),
   directDebitFile: route('GET', '/api/v1/settlements/:id/sepa/direct-debits.xml', {
     tags: ['billing'], summary: 'SEPA direct debits (pain.008) of a closed month\'s open and failed invoices owed by members with a mandate (managers)',
-    description: 'Checked against the ISO 20022 schema before download (the ISO originals vendored with Gridshare, or $SEPA_XSD_DIR; 400 naming the violation). 409: nothing to collect, or no creditor id.',
+    description: 'Checked against the ISO 20022 schema before download (the ISO originals vendored with Gridshare, or $SEPA_XSD_DIR). A file that fails is Gridshare\'s fault, not the request\'s: 500 naming the violation, logged, no file. 409: nothing to collect, or no creditor id.',
     params: IdParams, querystring: Type.Object({ version: Type.Optional(Type.Enum(['pain.008.001.02', 'pain.008.001.08'])) }, { additionalProperties: false }),
-    produces: ['application/xml'], response: errors(400, 401, 403, 404, 409),
+    produces: ['application/xml'], response: errors(400, 401, 403, 404, 409, 500),
   }),
   creditTransferFile: route('GET', '/api/v1/settlements/:id/sepa/credit-transfers.xml', {
     tags: ['billing'], summary: 'SEPA credit transfers (pain.001) of a closed month\'s open and failed invoices owed to members (managers)',
-    description: 'Checked against the ISO 20022 schema before download (the ISO originals vendored with Gridshare, or $SEPA_XSD_DIR; 400 naming the violation). 409: nothing to pay out.',
+    description: 'Checked against the ISO 20022 schema before download (the ISO originals vendored with Gridshare, or $SEPA_XSD_DIR). A file that fails is Gridshare\'s fault, not the request\'s: 500 naming the violation, logged, no file. 409: nothing to pay out.',
     params: IdParams, querystring: Type.Object({ version: Type.Optional(Type.Enum(['pain.001.001.03', 'pain.001.001.09'])) }, { additionalProperties: false }),
-    produces: ['application/xml'], response: errors(400, 401, 403, 404, 409),
+    produces: ['application/xml'], response: errors(400, 401, 403, 404, 409, 500),
   }),
   settlementPayments: route('GET', '/api/v1/settlements/:id/payments', {
     tags: ['billing'], summary: 'Payment status of each invoice of a closed month, with its history and its SEPA file (managers)',

@@ -13,7 +13,7 @@ import { pdfText } from '../../server/test/support/pdf.js';
 import { parseFixed } from '../../server/src/kernel/money.js';
 import { formatter, type Formatter } from '../src/lib/format.js';
 import { previousPeriod, shiftDay, today } from '../src/lib/time.js';
-import { defaultSpan, periodQuery } from '../src/lib/periods.js';
+import { defaultSpan, EARLIEST_DAY, periodQuery } from '../src/lib/periods.js';
 import type { CommunityEnergy, EnergyFigures, MemberEnergy } from '@gridshare/contract/sharing';
 import type { MemberStatement, Settlement } from '@gridshare/contract/billing';
 import { BROWSER_LOCALE, collectPageErrors, launchBrowser, logIn, openContext, PHONE, screenshot, typed } from './browser.js';
@@ -221,25 +221,29 @@ describe('web app: energy by source and settlement', () => {
     await expect.poll(heading).toBe(plain(fmt.span(weekQuery.range.from, weekQuery.range.to, false)));
     await expectEnergyShown(page, days.totals);
 
-    // Days that cannot be shown are refused with the reason, before anything is asked.
-    const refusals: [string, string, string][] = [
-      [week.from, shiftDay(today(new Date(), zone), 1), 'The last day cannot be after today: there is no energy measured yet.'],
-      [week.to, week.from, 'The last day cannot be before the first.'],
-      ['1999-12-31', week.to, 'Enter the first and the last day as dates.'],
-      [shiftDay(week.to, -1100), week.to, 'At most 1,100 days at a time.'],
+    // Days that cannot be shown are refused with the reason, before anything is asked: a day
+    // outside what the fields take (before 2 January 2000, after today) under its field, a span
+    // the two days cannot make under the form.
+    const refusals: [string, string, string, string][] = [
+      [week.from, shiftDay(today(new Date(), zone), 1), 'span-to-error', `No later than ${typed(today(new Date(), zone))}.`],
+      [week.to, week.from, 'span-error', 'The last day cannot be before the first.'],
+      ['1999-12-31', week.to, 'span-from-error', `No earlier than ${typed(EARLIEST_DAY)}.`],
+      [shiftDay(week.to, -1100), week.to, 'span-error', 'At most 1,100 days at a time.'],
     ];
     let asked = 0;
     page.on('request', (r) => {
       if (/\/energy\?/.test(r.url()) && new URL(r.url()).searchParams.get('from') !== weekQuery.range.from) asked += 1;
     });
-    for (const [from, to, message] of refusals) {
+    for (const [from, to, where, message] of refusals) {
       await form.getByLabel('First day').fill(typed(from));
       await form.getByLabel('Last day').fill(typed(to));
       await form.getByRole('button', { name: 'Show' }).click();
-      await expect.poll(() => form.getByRole('alert').textContent()).toBe(message);
+      await expect.poll(() => form.getByRole('alert').evaluateAll((alerts) => alerts.map((alert) => [alert.id, alert.textContent]))).toEqual([[where, message]]);
     }
     expect(asked).toBe(0);
+    // The week's heading, figures and chart stay.
     expect(await heading()).toBe(plain(fmt.span(weekQuery.range.from, weekQuery.range.to, false)));
+    await expectEnergyShown(page, days.totals);
 
     // The last three days up to now: one bar an hour.
     const threeDays = { from: shiftDay(week.to, -2), to: week.to };

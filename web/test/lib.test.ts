@@ -294,6 +294,22 @@ describe('date fields in the person\'s locale', () => {
     expect(gb.parseDateInput('01.12.2026', 'date')).toEqual(format);
     expect(de.parseDateInput('01.12.2026', 'month')).toEqual(format);
   });
+
+  it('takes a day or month within min and max, both included, and says on which side one is outside', () => {
+    const bounds = { min: '2000-01-02', max: '2026-12-04' };
+    expect(de.parseDateInput('02.01.2000', 'date', bounds)).toEqual({ iso: '2000-01-02' });
+    expect(de.parseDateInput('4.12.2026', 'date', bounds)).toEqual({ iso: '2026-12-04' });
+    expect(de.parseDateInput('01.01.2000', 'date', bounds)).toEqual({ error: 'min' });
+    expect(gb.parseDateInput('05/12/2026', 'date', bounds)).toEqual({ error: 'max' });
+    expect(de.parseDateInput('31.12.1999', 'date', { max: bounds.max })).toEqual({ iso: '1999-12-31' });
+    expect(de.parseDateInput('05.12.2026', 'date', { min: bounds.min })).toEqual({ iso: '2026-12-05' });
+    expect(de.parseDateInput('11.2026', 'month', { min: '2026-12' })).toEqual({ error: 'min' });
+    expect(de.parseDateInput('12.2026', 'month', { min: '2026-12', max: '2026-12' })).toEqual({ iso: '2026-12' });
+    // An empty field or one that is no day is not judged against the bounds.
+    expect(de.parseDateInput('', 'date', bounds)).toEqual({ iso: '' });
+    expect(de.parseDateInput('31.02.2030', 'date', bounds)).toEqual({ error: 'calendar' });
+    expect(de.parseDateInput('2030-01-01', 'date', bounds)).toEqual({ error: 'format' });
+  });
 });
 
 describe('who takes part (the manager\'s counts and share editor)', () => {

@@ -2,7 +2,7 @@ import type { Db, Queryable } from '../platform/store/db.js';
 import type { Principal } from '../kernel/principal.js';
 import type { EventPublisher } from '../platform/events/index.js';
 import { requireManager, requireUser } from '../accounts/index.js';
-import { BadRequestError, ConflictError, NotFoundError } from '../kernel/errors.js';
+import { BadRequestError, ConflictError, InternalError, NotFoundError } from '../kernel/errors.js';
 import { createLocalClock, localDateOf } from '../kernel/calendar.js';
 import { formatMinor, MoneyError, minorDigits, parseFixed } from '../kernel/money.js';
 import { loadCommunity } from '../registry/index.js';
@@ -107,6 +107,22 @@ export function validated(xml: string, version: SepaSchemaVersion): string {
   return xml;
 }
 
+/**
+ * A payment file Gridshare wrote, held to its schema like any other: one that fails is a fault of
+ * the writer, not of the request (whose input was checked before), so it is a 500 naming the
+ * violation, logged with the community and period, and no file leaves.
+ */
+function validatedOwnFile(xml: string, version: DirectDebitVersion | CreditTransferVersion, settlement: SettlementRecord): string {
+  try {
+    return validated(xml, version);
+  } catch (error) {
+    if (!(error instanceof BadRequestError)) throw error;
+    throw new InternalError(`the ${version} file Gridshare generated for ${settlement.period} fails the ISO 20022 schema, so none was issued: ${error.message}`, {
+      communityId: settlement.communityId, settlementId: settlement.id, period: settlement.period, version, violation: error.message,
+    });
+  }
+}
+
 export async function sepaFile(db: Queryable, principal: Principal, settlementId: string, kind: 'direct-debits' | 'credit-transfers', version: DirectDebitVersion | CreditTransferVersion) {
   const settlement = await closedSettlementOf(db, principal, settlementId);
   const profile = await findBillingProfile(db, settlement.communityId);
@@ -123,11 +139,11 @@ export async function sepaFile(db: Queryable, principal: Principal, settlementId
     if (plan.debits.length === 0) throw new ConflictError(`nothing to collect by direct debit in ${settlement.period}`);
     if (!profile.creditorId) throw new ConflictError('direct debits need the community\'s SEPA creditor identifier (billing profile)');
     const xml = directDebitXml({ ...header, executionDate: latestDue, creditor: party, scheme: 'CORE', sequenceType: 'RCUR', debits: plan.debits }, version as DirectDebitVersion);
-    return { fileName: `${header.messageId}.xml`, xml: validated(xml, version) };
+    return { fileName: `${header.messageId}.xml`, xml: validatedOwnFile(xml, version, settlement) };
   }
   if (plan.credits.length === 0) throw new ConflictError(`nothing to pay out by credit transfer in ${settlement.period}`);
   const xml = creditTransferXml({ ...header, executionDate: tomorrow, debtor: party, transfers: plan.credits }, version as CreditTransferVersion);
-  return { fileName: `${header.messageId}.xml`, xml: validated(xml, version) };
+  return { fileName: `${header.messageId}.xml`, xml: validatedOwnFile(xml, version, settlement) };
 }
 
 export interface ManualPayment {

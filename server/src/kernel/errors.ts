@@ -12,7 +12,8 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'too_many_requests'
-  | 'unavailable';
+  | 'unavailable'
+  | 'internal';
 
 export abstract class DomainError extends Error {
   abstract readonly code: ErrorCode;
@@ -68,4 +69,16 @@ export class TooManyRequestsError extends DomainError {
 /** Something the work needs cannot be reached now (the database connection was lost): nothing was done or acknowledged; try again. */
 export class UnavailableError extends DomainError {
   readonly code = 'unavailable';
+}
+
+/**
+ * A fault of Gridshare's own, not of the request (a file it wrote fails its schema): said plainly
+ * rather than as "internal server error", since it names nothing secret, and logged at error
+ * level with `context` (which community, which period, what is wrong) for whoever must fix it.
+ */
+export class InternalError extends DomainError {
+  readonly code = 'internal';
+  constructor(message: string, readonly context: Readonly<Record<string, string>>) {
+    super(message);
+  }
 }

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { storeKinds } from '../support/stores.js';
 import { confirmedCloseUrl } from '../support/settlements.js';
 import { startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
@@ -7,7 +10,7 @@ import { monthRange } from '../../src/kernel/calendar.js';
 import { Q, storeIntervals } from '../sharing/support/stored.js';
 import { pdfText } from '../support/pdf.js';
 import { camt053 } from './sepa/camt-fixture.js';
-import { defaultSepaSchemaDirectory } from '../../src/billing/sepa/schemas.js';
+import { defaultSepaSchemaDirectory, SEPA_SCHEMA_DIRECTORY_VARIABLE } from '../../src/billing/sepa/schemas.js';
 import { validated as schemaChecked } from '../../src/billing/payment-status.js';
 
 const schemaDirectory = defaultSepaSchemaDirectory();
@@ -41,9 +44,11 @@ describe.each(storeKinds)('invoices issued when a month is closed, on %s', (kind
   let w: World;
   const [october, november] = pastMonths();
   const year = new Date().getUTCFullYear();
+  /** The platform's log, one JSON line each. */
+  const logged: string[] = [];
 
   beforeAll(async () => {
-    tp = await startTestPlatform(kind);
+    tp = await startTestPlatform(kind, { log: { destination: { write: (line) => logged.push(line) } } });
     w = await buildWorld(tp);
     await tp.call('DELETE', `/api/v1/tariffs/${w.tariffA}`, { token: w.managerA.token });
     await tp.call('POST', `/api/v1/communities/${w.communityA}/tariffs`, {
@@ -187,6 +192,47 @@ describe.each(storeKinds)('invoices issued when a month is closed, on %s', (kind
     expect(after.filter((i) => i.kind === 'invoice')).toEqual(before);
   });
 
+  /**
+   * A payment file of ours that its schema refuses is our fault, not the request's: 500 naming the
+   * violation, logged at error level with the community and period, no file, nothing recorded.
+   * The writer keeps within the ISO schemas (sepa.test.ts validates every variant), so the fault
+   * comes in where the service takes its schemas ($SEPA_XSD_DIR): the ISO originals, pain.008.001.08's
+   * remittance text narrowed to letters and digits (the writer's is "<invoice number> <month>").
+   */
+  async function expectOwnInvalidFileRefused(settlementId: string, payments: () => Promise<unknown>) {
+    const stricter = mkdtempSync(join(tmpdir(), 'gridshare-xsd-'));
+    for (const file of readdirSync(schemaDirectory!).filter((name) => name.endsWith('.xsd'))) {
+      const original = readFileSync(join(schemaDirectory!, file), 'utf8');
+      const narrowed = file !== 'pain.008.001.08.xsd' ? original : original
+        .replace('name="Ustrd" type="Max140Text"', 'name="Ustrd" type="LettersAndDigits"')
+        .replace('<xs:simpleType name="Max140Text">', '<xs:simpleType name="LettersAndDigits"><xs:restriction base="xs:string"><xs:pattern value="[A-Za-z0-9]+"/></xs:restriction></xs:simpleType><xs:simpleType name="Max140Text">');
+      if (file === 'pain.008.001.08.xsd') expect(narrowed).toContain('name="Ustrd" type="LettersAndDigits"');
+      writeFileSync(join(stricter, file), narrowed);
+    }
+    const before = await payments();
+    const previous = process.env[SEPA_SCHEMA_DIRECTORY_VARIABLE];
+    process.env[SEPA_SCHEMA_DIRECTORY_VARIABLE] = stricter;
+    try {
+      const refused = await tp.call('GET', `/api/v1/settlements/${settlementId}/sepa/direct-debits.xml`, { token: w.managerA.token });
+      expect(refused.status, JSON.stringify(refused.body)).toBe(500);
+      expect(refused.headers['content-type']).toContain('application/json');
+      expect(refused.headers['content-disposition']).toBeUndefined();
+      expect(refused.body).toEqual({ error: 'internal', message: expect.stringMatching(new RegExp(`^the pain\\.008\\.001\\.08 file Gridshare generated for ${october} fails the ISO 20022 schema, so none was issued: `)) });
+      const violation = /^not valid against pain\.008\.001\.08 \(line \d+\): Element '\{urn:iso:std:iso:20022:tech:xsd:pain\.008\.001\.08\}Ustrd': \[facet 'pattern'\] The value 'SUN-\d{4}-\d{5} \d{4}-10' is not accepted/;
+      const line = logged.join('').split('\n').filter((text) => text !== '').map((text) => JSON.parse(text) as Record<string, unknown>)
+        .find((entry) => entry.msg === refused.body.message);
+      expect(line).toMatchObject({ level: 50, communityId: w.communityA, settlementId, period: october, version: 'pain.008.001.08', violation: expect.stringMatching(violation) });
+      expect(refused.body.message.endsWith(`: ${line!.violation}`)).toBe(true);
+      // The other files keep to their schemas and still leave.
+      expect((await tp.call('GET', `/api/v1/settlements/${settlementId}/sepa/direct-debits.xml?version=pain.008.001.02`, { token: w.managerA.token })).status).toBe(200);
+    } finally {
+      if (previous === undefined) delete process.env[SEPA_SCHEMA_DIRECTORY_VARIABLE];
+      else process.env[SEPA_SCHEMA_DIRECTORY_VARIABLE] = previous;
+      rmSync(stricter, { recursive: true });
+    }
+    expect(await payments()).toEqual(before);
+  }
+
   it('exports SEPA files of the open invoices and keeps each invoice\'s payment status, by hand or from a bank statement', async () => {
     const [, october_] = (await tp.call('GET', `/api/v1/communities/${w.communityA}/settlements`, { token: w.managerA.token })).body;
     const payments = async () => {
@@ -223,6 +269,7 @@ describe.each(storeKinds)('invoices issued when a month is closed, on %s', (kind
     expect(creditXml).toContain(`<EndToEndId>${ofA.number}</EndToEndId>`);
     expect(creditXml).toContain('<InstdAmt Ccy="EUR">3.60</InstdAmt>');
     expect(creditXml).not.toContain(ofA2.number);
+    if (schemaDirectory) await expectOwnInvalidFileRefused(october_.id, payments);
     // A draft has nothing issued to pay.
     const { startMs } = monthRange(october, 'Europe/Vienna')!;
     const draft = await settle(new Date(startMs - 20 * 86_400_000).toISOString().slice(0, 7));

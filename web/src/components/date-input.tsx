@@ -3,11 +3,11 @@ import { formatter, type DateInputKind } from '../lib/format.js';
 import type { MessageKey } from '../lib/i18n/index.js';
 import { useI18n } from '../lib/i18n/provider.js';
 
-type Problem = 'required' | 'format' | 'calendar';
+type Problem = 'required' | 'format' | 'calendar' | 'min' | 'max';
 
 const MESSAGES: Record<DateInputKind, Record<Problem, MessageKey>> = {
-  date: { required: 'dateInput.errorRequired', format: 'dateInput.errorFormat', calendar: 'dateInput.errorCalendar' },
-  month: { required: 'dateInput.errorRequired', format: 'dateInput.errorFormatMonth', calendar: 'dateInput.errorCalendarMonth' },
+  date: { required: 'dateInput.errorRequired', format: 'dateInput.errorFormat', calendar: 'dateInput.errorCalendar', min: 'dateInput.errorMin', max: 'dateInput.errorMax' },
+  month: { required: 'dateInput.errorRequired', format: 'dateInput.errorFormatMonth', calendar: 'dateInput.errorCalendarMonth', min: 'dateInput.errorMin', max: 'dateInput.errorMax' },
 };
 
 export interface DateInputProps {
@@ -22,6 +22,9 @@ export interface DateInputProps {
   /** Each change: the ISO value, or "" while the field holds no valid date. */
   onValue?: (iso: string) => void;
   required?: boolean;
+  /** The first and the last ISO value the field takes (as the native input's): outside them it says so and reports "". */
+  min?: string;
+  max?: string;
   /** Ids of hints and errors outside the field, read out with it. */
   'aria-describedby'?: string;
   /** Marked invalid by the form around it (its own checks). */
@@ -31,10 +34,11 @@ export interface DateInputProps {
 /**
  * A day (or a month) typed in the person's locale, "01.12.2026" in German, "01/12/2026" in British
  * English, with the pattern as placeholder; the form gets the ISO value. Chromium's own date input
- * shows the operating system's format whatever the page's language. A text that is no date keeps
- * the form from being sent (the field's validity) and says why under the field.
+ * shows the operating system's format whatever the page's language. A text that is no date, or a
+ * day outside `min`–`max`, keeps the form from being sent (the field's validity) and says why under
+ * the field.
  */
-export function DateInput({ id, name, type: kind = 'date', value = '', onValue, required = false, 'aria-describedby': describedBy, invalid = false }: DateInputProps) {
+export function DateInput({ id, name, type: kind = 'date', value = '', onValue, required = false, min, max, 'aria-describedby': describedBy, invalid = false }: DateInputProps) {
   const { t, locale } = useI18n();
   const fmt = useMemo(() => formatter({ locale }), [locale]);
   const [text, setText] = useState(() => fmt.dateInput(value, kind));
@@ -46,7 +50,7 @@ export function DateInput({ id, name, type: kind = 'date', value = '', onValue, 
 
   /** The ISO value of a text, or what is wrong with it. */
   const check = (candidate: string): { iso: string; problem?: Problem } => {
-    const parsed = fmt.parseDateInput(candidate, kind);
+    const parsed = fmt.parseDateInput(candidate, kind, { min, max });
     if ('error' in parsed) return { iso: '', problem: parsed.error };
     return parsed.iso === '' && required ? { iso: '', problem: 'required' } : { iso: parsed.iso };
   };
@@ -64,10 +68,17 @@ export function DateInput({ id, name, type: kind = 'date', value = '', onValue, 
   }, [value, locale]);
 
   const pattern = fmt.dateInputPattern(kind, { day: t('dateInput.day'), month: t('dateInput.month'), year: t('dateInput.year') });
-  const message = problem === undefined ? ''
-    : problem === 'required' ? t(MESSAGES[kind].required, { pattern })
-      : problem === 'format' ? t(MESSAGES[kind].format, { pattern, example: fmt.dateInput(kind === 'date' ? '2026-12-31' : '2026-12', kind) })
-        : t(MESSAGES[kind].calendar, { text: text.trim() });
+  /** Each message's values; a bound is shown as the field shows a day. */
+  const values = (shown: Problem): Record<string, string> => {
+    switch (shown) {
+      case 'required': return { pattern };
+      case 'format': return { pattern, example: fmt.dateInput(kind === 'date' ? '2026-12-31' : '2026-12', kind) };
+      case 'calendar': return { text: text.trim() };
+      case 'min': return { min: fmt.dateInput(min ?? '', kind) };
+      case 'max': return { max: fmt.dateInput(max ?? '', kind) };
+    }
+  };
+  const message = problem === undefined ? '' : t(MESSAGES[kind][problem], values(problem));
 
   // The browser refuses to send the form while the field has a message, and shows it too.
   useEffect(() => input.current?.setCustomValidity(message), [message]);

@@ -4,9 +4,10 @@ import type { Answer, Call } from '../api/client.js';
 import type { Formatter } from '../lib/format.js';
 import type { MessageKey } from '../lib/i18n/index.js';
 import {
-  defaultSpan, MAX_SPAN_DAYS, PERIODS, periodLabel, periodQuery, spanError,
+  defaultSpan, EARLIEST_DAY, MAX_SPAN_DAYS, PERIODS, periodLabel, periodQuery, spanError,
   type DaySpan, type Period, type PeriodQuery, type SpanError,
 } from '../lib/periods.js';
+import { today } from '../lib/time.js';
 import { useI18n } from '../lib/i18n/provider.js';
 import { DateInput } from './date-input.js';
 
@@ -95,8 +96,15 @@ function SpanForm({ span, timeZone, onChange }: { span: DaySpan; timeZone: strin
   const { t } = useI18n();
   const [draft, setDraft] = useState(span);
   const [error, setError] = useState<SpanError | undefined>(undefined);
+  const last = today(new Date(), timeZone);
   const submit = (event: Event) => {
     event.preventDefault();
+    // A day a field refuses (no date, before the API's dates begin, after today) is said under that
+    // field (its invalid event); the span as a whole is judged only once both fields take their day.
+    if (!(event.currentTarget as HTMLFormElement).checkValidity()) {
+      setError(undefined);
+      return;
+    }
     const problem = spanError(draft, new Date(), timeZone);
     setError(problem);
     if (!problem) onChange(draft);
@@ -104,7 +112,7 @@ function SpanForm({ span, timeZone, onChange }: { span: DaySpan; timeZone: strin
   const field = (name: keyof DaySpan, label: MessageKey) => (
     <div class="field">
       <label for={`span-${name}`}>{t(label)}</label>
-      <DateInput id={`span-${name}`} name={name} required value={draft[name]}
+      <DateInput id={`span-${name}`} name={name} required min={EARLIEST_DAY} max={last} value={draft[name]}
         invalid={error !== undefined} aria-describedby={error ? 'span-error' : undefined}
         onValue={(day) => setDraft((current) => ({ ...current, [name]: day }))} />
     </div>

@@ -67,15 +67,26 @@ export interface Formatter {
   dateInput(iso: string, kind: DateInputKind): string;
   /** What a date field expects, each field by its letters in the person's language: "TT.MM.JJJJ", "DD/MM/YYYY". */
   dateInputPattern(kind: DateInputKind, letters: Readonly<Record<DateField, string>>): string;
-  /** Reads back what `dateInput` writes, strictly (a real calendar day, four-digit year, the locale's order). */
-  parseDateInput(text: string, kind: DateInputKind): DateInputResult;
+  /**
+   * Reads back what `dateInput` writes, strictly (a real calendar day, four-digit year, the locale's
+   * order), and within `bounds` when given (ISO values of the same kind, both included).
+   */
+  parseDateInput(text: string, kind: DateInputKind, bounds?: DateInputBounds): DateInputResult;
 }
 
 /** A date field's kind: a calendar day or a month. Times of day stay native inputs (24-hour digits in every locale the app speaks). */
 export type DateInputKind = 'date' | 'month';
 export type DateField = 'day' | 'month' | 'year';
-/** The ISO value ("2026-12-01", "2026-12"; "" for an empty field), or why the text is none: not in the pattern, or no such day. */
-export type DateInputResult = { iso: string } | { error: 'format' | 'calendar' };
+/** The first and last value a date field takes, as ISO days or months ("2026-12-01", "2026-12"). */
+export interface DateInputBounds {
+  min?: string;
+  max?: string;
+}
+/**
+ * The ISO value ("2026-12-01", "2026-12"; "" for an empty field), or why the text is none: not in
+ * the pattern, no such day, or a real one before `min` or after `max`.
+ */
+export type DateInputResult = { iso: string } | { error: 'format' | 'calendar' | 'min' | 'max' };
 
 type DateToken = { field: DateField } | { literal: string };
 
@@ -243,6 +254,13 @@ export function formatter(context: Partial<FormatContext> = {}): Formatter {
       return dateFields[kind].map((token) => ('literal' in token ? token.literal : parts.find((part) => part.type === token.field)?.value ?? '')).join('');
     },
     dateInputPattern: (kind, letters) => dateFields[kind].map((token) => ('literal' in token ? token.literal : letters[token.field])).join(''),
-    parseDateInput: (text, kind) => parseDate(text, kind, dateFields[kind], datePatterns[kind]),
+    parseDateInput: (text, kind, { min, max } = {}) => {
+      const parsed = parseDate(text, kind, dateFields[kind], datePatterns[kind]);
+      // ISO days and months compare as text.
+      if ('error' in parsed || parsed.iso === '') return parsed;
+      if (min !== undefined && parsed.iso < min) return { error: 'min' };
+      if (max !== undefined && parsed.iso > max) return { error: 'max' };
+      return parsed;
+    },
   };
 }

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, type ErrorCode } from '../../kernel/errors.js';
+import { DomainError, InternalError, type ErrorCode } from '../../kernel/errors.js';
 import { DATE_RANGE_TEXT } from '../../kernel/time.js';
 
 export interface ErrorBody {
@@ -47,6 +47,7 @@ const STATUS_OF: Record<ErrorCode, number> = {
   unsupported_media_type: 415,
   too_many_requests: 429,
   unavailable: 503,
+  internal: 500,
 };
 
 const STATUS_CODES: Record<number, string> = {
@@ -62,6 +63,7 @@ const STATUS_CODES: Record<number, string> = {
 };
 
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  if (error instanceof InternalError) request.log.error({ ...error.context }, error.message);
   if (error instanceof DomainError) {
     const body: ErrorBody = { error: error.code, message: error.message };
     if ('field' in error && typeof error.field === 'string') body.field = error.field;
