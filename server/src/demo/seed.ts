@@ -1,6 +1,6 @@
 import type { Db, Queryable } from '../platform/store/db.js';
 import { createUser, findUserByEmail, hashPassword, upsertUserWithHash } from '../accounts/index.js';
-import { communityIdByName, createCommunity, insertActiveMember, insertDevice, insertMeteringPoint, memberIdOfUser, createTariff, type DeviceKind, type MeteringPointRole } from '../registry/index.js';
+import { communityIdByName, createCommunity, insertActiveMember, insertDevice, insertMeteringPoint, memberIdOfUser, patchMember, createTariff, type DeviceKind, type MeteringPointRole } from '../registry/index.js';
 import type { UserPrincipal } from '../kernel/principal.js';
 import { giveDeviceKeys } from '../provisioning/index.js';
 import { writeCo2 } from '../sharing/index.js';
@@ -82,6 +82,9 @@ export async function ensureDemoCommunity(db: Db, secrets: SecretBox, options: {
       isPublic: true,
     });
     const managerMemberId = (await memberIdOfUser(tx, community.id, manager.id))!;
+    // The manager holds the community battery, which takes part while its holder does: from before
+    // any day the demo replays or trades, as the households (whose part has no start).
+    await patchMember(tx, managerMemberId, { activeFrom: new Date(Date.UTC(2000, 0, 1)) });
     const managerPrincipal: UserPrincipal = {
       ...principal,
       memberships: [{ memberId: managerMemberId, communityId: community.id, role: 'manager', state: 'active' }],

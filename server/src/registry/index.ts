@@ -22,7 +22,7 @@ export {
   releaseDevicesOfMembers,
 } from './store/devices.js';
 export { communityIdByName, communitiesWithMeteringPoints, deviceOfflineThresholds } from './store/communities.js';
-export { insertActiveMember, memberIdOfUser, pseudonymiseMembersOfUser } from './store/members.js';
+export { insertActiveMember, memberIdOfUser, patchMember, pseudonymiseMembersOfUser } from './store/members.js';
 export { insertMeteringPoint } from './store/metering-points.js';
 export { type CommunityMeteringPoint, type MemberListing, type SharingParticipant, allocationSettings, communityMeteringPoints, membersAmong,
   membersByName, sharingParticipants } from './store/reads.js';
