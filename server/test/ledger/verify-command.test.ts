@@ -255,6 +255,6 @@ describe('gridshare verify', () => {
     expect(altered.code).toBe(1);
     expect(altered.stderr).toMatch(/^NOT VERIFIED \(entry_mismatch\): the file is not the document/);
     expect(usage.code).toBe(2);
-    expect(usage.stderr).toMatch(/give either --receipt or --consistency/);
+    expect(usage.stderr).toMatch(/give exactly one of --receipt, --movement or --consistency/);
   }, CLI_TIMEOUT_MS);
 });

@@ -42,6 +42,35 @@ const malformed = (why: string): never => {
 };
 
 /**
+ * A movement proof as read from a file or the network: the document's shape checked, so the
+ * verifier gets strings and integers where it expects them. Anything else is `malformed`.
+ */
+export function parseMovementProof(input: Bytes): MovementProofDocument {
+  let json: unknown;
+  try {
+    json = JSON.parse(decodeUtf8(input) ?? '');
+  } catch {
+    return malformed('not JSON (UTF-8)');
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return malformed('not a JSON object');
+  const { format, record, opening, batch, receipt } = json as Record<string, unknown>;
+  if (format !== MOVEMENT_PROOF_FORMAT) return malformed(`not a ${MOVEMENT_PROOF_FORMAT} document`);
+  if (typeof record !== 'string' || typeof receipt !== 'string') return malformed('the record and the receipt must be text');
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (opening !== null && !(isObject(opening) && typeof opening.member === 'string' && typeof opening.salt === 'string')) {
+    return malformed('the opening is neither null nor a member and salt');
+  }
+  const count = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+  if (!isObject(batch) || !count(batch.index) || !count(batch.size) || !Array.isArray(batch.hashes) || !batch.hashes.every((h) => typeof h === 'string')) {
+    return malformed('the batch is not an index, a size and a list of hashes');
+  }
+  return {
+    format, record, receipt, opening: opening === null ? null : { member: opening.member as string, salt: opening.salt as string },
+    batch: { index: batch.index, size: batch.size, hashes: batch.hashes as string[] },
+  };
+}
+
+/**
  * Checks a movement proof against the log's key: the receipt verifies (checkpoint signed by the
  * log, entry included, the community's signature valid when it has one), the entry is the batch
  * of `market.movements` holding the record's sequence at the given place, the record and audit
