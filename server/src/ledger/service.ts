@@ -18,7 +18,7 @@ import {
   checkCommunitySignature, conflictSize, didKeyFromPublicKey, didKeyFromSeed, documentCommitment, erasableFields, fromBase64, signEntry, toBase64, encodeEntry, flexMessage, encodeEntryBundle, formatReceiptJson, formatSignerKey, frontierFromTiles,
   bytesEqual, frontierTiles, inclusionProofFromTiles, leafHash, marketTrade, marketMovements, marketSettlement, encodeMarketRecord, batchRoot, batchInclusionProof, EMPTY_FRONTIER, HASH_SIZE, rootOfFrontier, openCheckpoint, operatorImportAccepted, parseCheckpoint, parseNote, parseReceipt, parseSignerKey, parseTilePath, settlementClosed,
   signCheckpoint, signerKeyFromSeed, statementCorrected, statementIssued, tilesForConsistencyProof, tilesForInclusionProof,
-  tilesForTreeHash, toHex, treeHashFromTiles, verifierFromKey, verifierKeyOf, verifyDocument, verifyReceipt, type Hash,
+  tilesForTreeHash, toHex, treeHashFromTiles, verifierFromKey, verifierKeyOf, verifyDocument, verifyMovementProof, verifyReceipt, type Hash,
   witnessKey, MOVEMENT_PROOF_FORMAT, type LedgerEntry, type SignerKey, type TileRef, type TileSource, type MovementRecord, type MovementProofDocument,
 } from './domain/index.js';
 import * as store from './store.js';
@@ -445,17 +445,46 @@ export class LedgerService {
    * receipt. 409 while the posting waits for its batch (the market's event not delivered yet).
    */
   async walletMovementProof(principal: Principal, memberId: string, sequence: number): Promise<MovementProofDocument> {
+    return (await this.movementProofOfWallet(principal, memberId, sequence)).document;
+  }
+
+  private async movementProofOfWallet(principal: Principal, memberId: string, sequence: number): Promise<{ communityId: string; document: MovementProofDocument }> {
     const { communityId } = await walletPosting(this.db, principal, memberId, sequence);
     const proof = await this.marketMovementProof(communityId, sequence);
     if (!proof) throw new ConflictError(`posting ${sequence} is not recorded yet: its batch enters the record within a minute or so, ask again then`);
     const salt = (await store.keptSalts(this.db, [memberId])).get(memberId);
-    return {
+    return { communityId, document: {
       format: MOVEMENT_PROOF_FORMAT,
       record: new TextDecoder().decode(proof.record),
       opening: salt ? { member: memberId, salt: toBase64(salt) } : null,
       batch: { ...proof.batch, hashes: proof.batch.hashes.map(toBase64) },
       receipt: formatReceiptJson({ entry: proof.entry, proof: { index: proof.log.index, hashes: proof.log.hashes, checkpoint: proof.checkpoint } }),
-    };
+    } };
+  }
+
+  /**
+   * The movement's proof checked as `gridshare verify --movement` checks it (the log's key, the
+   * community's published key, the batch path, the opening), for the member's wallet page, with
+   * the proof to download and check offline.
+   */
+  async walletMovementVerification(principal: Principal, memberId: string, sequence: number) {
+    const { communityId, document: proof } = await this.movementProofOfWallet(principal, memberId, sequence);
+    const identity = await this.identity();
+    const communityDid = (await store.loadCommunityKey(this.db, communityId))?.did ?? null;
+    const base = { sequence, verifierKey: identity.verifierKey, did: identity.did, communityDid, proof };
+    try {
+      const { record, entry, receipt, side } = verifyMovementProof(proof, verifierFromKey(identity.verifierKey), identity.origin, communityDid ?? undefined);
+      if (record.sequence !== sequence) throw new LedgerError('entry_mismatch', `the proof is of posting ${record.sequence}, not ${sequence}`);
+      return {
+        ...base, verified: true, reason: null, message: null,
+        movement: { kind: record.kind, at: record.at, amount: record.amount, currency: record.currency, side: side ?? null },
+        batch: { first: entry.postings.first, last: entry.postings.last, index: proof.batch.index, size: proof.batch.size },
+        logIndex: receipt.index, treeSize: receipt.checkpoint.size,
+      };
+    } catch (error) {
+      if (!(error instanceof LedgerError)) throw error;
+      return { ...base, verified: false, reason: error.reason, message: error.message, movement: null, batch: null, logIndex: null, treeSize: null };
+    }
   }
 
   /** Commitments to members under the salts they have; 409 when one has none (erased: its commitments cannot be remade). */

@@ -156,6 +156,15 @@ describe.each(storeKinds)('the market in the verifiable record on %s', (kind) =>
     expect(verified.side).toBe('credit');
     expect(proof.opening?.member).toBe(w.memberIdA2);
     expect(verified.receipt.communitySignature.status).toBe('valid');
+    // The wallet page's check: the same verifier, with the proof to download.
+    const checked = await tp.call('GET', `${url(w.memberIdA2, correction.sequence).replace(/proof$/, 'verification')}`, { token: w.memberA2.token });
+    expect(checked.status).toBe(200);
+    expect(checked.body).toMatchObject({
+      sequence: correction.sequence, verified: true, reason: null, movement: { kind: 'dispute-correction', amount: '0.01', currency: 'EUR', side: 'credit' },
+      batch: { first: verified.entry.postings.first, last: verified.entry.postings.last, index: proof.batch.index, size: proof.batch.size },
+      logIndex: verified.receipt.index, verifierKey: identity.verifierKey, communityDid: did, proof: { record: proof.record, opening: proof.opening },
+    });
+    expect((await tp.call('GET', url(w.memberIdA, correction.sequence).replace(/proof$/, 'verification'), { token: w.memberA.token })).status).toBe(404);
     // The manager gets the same proof; a debit of A2's wallet (a purchase) verifies with A2 on the debit side.
     const byManager = await tp.call('GET', url(w.memberIdA2, correction.sequence), { token: w.managerA.token });
     expect(byManager.status).toBe(200);
@@ -179,6 +188,7 @@ describe.each(storeKinds)('the market in the verifiable record on %s', (kind) =>
     const early = await tp.call('GET', url(w.memberIdA2, waiting), { token: w.memberA2.token });
     expect(early.status).toBe(409);
     expect(early.body.message).toMatch(/not recorded yet/);
+    expect((await tp.call('GET', url(w.memberIdA2, waiting).replace(/proof$/, 'verification'), { token: w.memberA2.token })).status).toBe(409);
     const top = await tp.call('POST', `/api/v1/communities/${w.communityA}/market/top-ups`, { token: w.managerA.token, body: { memberId: w.memberIdA2, amount: '1.00', reference: 'later' } });
     expect(top.status).toBe(201);
     await entries('market.movements');
