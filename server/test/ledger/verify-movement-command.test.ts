@@ -1,33 +1,16 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import canonicalize from 'canonicalize';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LedgerError, didKeyFromSeed, signerKeyFromSeed, verifierKeyOf, type MovementProofDocument, type MovementRecord } from '../../src/ledger/domain/index.js';
+import { didKeyFromSeed, signerKeyFromSeed, verifierKeyOf, type MovementProofDocument, type MovementRecord } from '../../src/ledger/domain/index.js';
 import { forgetSalts } from '../../src/ledger/index.js';
 import { verifyMovementFile } from '../../src/ledger/commands.js';
 import { OUTBOX_JOB } from '../../src/platform/events/index.js';
-import { GRIDSHARE_BIN } from '../support/process.js';
+import { CLI_TIMEOUT_MS, refusedWith as reason, verifyCli as cli } from './support/verify-cli.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { SETTINGS } from '../market/operation-support.js';
-
-const run = promisify(execFile);
-
-/** A `gridshare verify` process loads the ledger's module graph through tsx: slow under load (see verify-command.test.ts). */
-const CLI_TIMEOUT_MS = 240_000;
-
-async function reason(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(LedgerError);
-    return `${(error as LedgerError).reason}: ${(error as Error).message}`;
-  }
-  throw new Error('expected a refusal');
-}
 
 /**
  * `gridshare verify --movement`: a wallet movement's proof as a real platform serves it (a top-up
@@ -81,17 +64,6 @@ describe('gridshare verify --movement', () => {
     await tp?.close();
     rmSync(dir, { recursive: true, force: true });
   });
-
-  /** `gridshare verify` as its own process: its exit status and output. */
-  const cli = async (args: string[]) => {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [GRIDSHARE_BIN, 'verify', ...args]);
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const e = error as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  };
 
   it('proves the served movement: its member, wallet, amount, sequence, batch and place in the log', async () => {
     const result = await verifyMovementFile({ movement: proofFile, key, communityKey: communityDid });
