@@ -72,6 +72,30 @@ export const MovementProof = Type.Object({
   receipt: Type.String({ description: 'the batch\'s market.movements entry, its inclusion proof in the log and the signed checkpoint (gridshare-receipt/v1 JSON)' }),
 });
 
+/**
+ * A wallet movement's proof checked as `gridshare verify --movement` checks it, for the member's
+ * wallet page: the proof itself (to download and check offline), the log's and the community's keys.
+ */
+export const MovementVerification = Type.Object({
+  sequence: Type.Integer({ description: 'the posting\'s sequence, as the wallet lists it' }),
+  verified: Type.Boolean({ description: 'the proof verifies against the log\'s key and the community\'s published key, and its opening names this member\'s wallet' }),
+  reason: nullable(Type.String({ description: 'why not: malformed, wrong_key, bad_signature, origin_mismatch, proof_mismatch, entry_mismatch, …' })),
+  message: nullable(Type.String()),
+  movement: nullable(Type.Object({
+    kind: Type.String(), at: IsoDateTime, amount: Type.String({ description: 'exact decimal, as the record holds it' }), currency: Type.String(),
+    side: nullable(Type.Union([Type.Literal('debit'), Type.Literal('credit')], { description: 'the member\'s side; null without an opening (erased)' })),
+  }, { description: 'the record as proven; null when not verified' })),
+  batch: nullable(Type.Object({
+    first: Type.Integer(), last: Type.Integer(), index: TreeIndex, size: TreeIndex,
+  }, { description: 'the batch of postings first–last whose market.movements entry holds the record, at index of size' })),
+  logIndex: nullable(TreeIndex),
+  treeSize: nullable(TreeIndex),
+  verifierKey: Type.String(),
+  did: Type.String(),
+  communityDid: nullable(Type.String({ description: 'the did:key the community publishes, its entries\' signer' })),
+  proof: MovementProof,
+});
+
 /** The auditor's last pass: the tree recomputed from the stored entries against every published checkpoint. */
 export const LedgerAudit = Type.Object({
   auditedAt: IsoDateTime,
@@ -116,8 +140,10 @@ export type Witness = Static<typeof Witness>;
 export type StatementVerification = Static<typeof StatementVerification>;
 export type CommunityLedger = Static<typeof CommunityLedger>;
 export type MovementProof = Static<typeof MovementProof>;
+export type MovementVerification = Static<typeof MovementVerification>;
 
 const PUBLIC = { security: [] };
+const MovementParams = Type.Object({ id: Uuid, sequence: Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'the posting\'s sequence, as the wallet lists it' }) });
 
 export const ledgerRoutes = {
   ledgerKey: route('GET', `${LEDGER_PREFIX}/key`, {
@@ -176,8 +202,12 @@ export const ledgerRoutes = {
   }),
   walletMovementProof: route('GET', '/api/v1/members/:id/market/postings/:sequence/proof', {
     tags: ['ledger'], summary: 'The proof that a posting of the member\'s wallet is in the verifiable record, to check offline (the member, managers; 409 until its batch is recorded)',
-    params: Type.Object({ id: Uuid, sequence: Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'the posting\'s sequence, as the wallet lists it' }) }),
+    params: MovementParams,
     response: { 200: MovementProof, ...errors(400, 401, 404, 409) },
+  }),
+  walletMovementVerification: route('GET', '/api/v1/members/:id/market/postings/:sequence/verification', {
+    tags: ['ledger'], summary: 'A posting\'s proof checked as `gridshare verify --movement` checks it, with the proof (the member, managers; 409 until its batch is recorded)',
+    params: MovementParams, response: { 200: MovementVerification, ...errors(400, 401, 404, 409) },
   }),
   communityLedger: route('GET', '/api/v1/communities/:id/ledger', {
     tags: ['ledger'], summary: 'The log\'s size, latest checkpoint, last append and audit, and the community\'s entries (managers)',

@@ -1,12 +1,13 @@
 /**
  * The local market in a real Chromium (PGlite only: the API tests run both stores): a member sees
- * their wallet, places an order and sets their agent's limits; the manager reads the depth of the
+ * their wallet and a movement's proof, verified, places an order and sets their agent's limits; the manager reads the depth of the
  * latest slot with trades and the market's statistics.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { startTestPlatform, type TestPlatform } from '../../server/test/support/platform.js';
 import { buildWorld, type World } from '../../server/test/support/world.js';
+import { OUTBOX_JOB } from '../../server/src/platform/events/index.js';
 import { collectPageErrors, launchBrowser, logIn, openContext, screenshot } from './browser.js';
 
 const Q = 900_000;
@@ -31,6 +32,8 @@ describe('web app: the local market', () => {
     expect((await tp.call('POST', `/api/v1/communities/${w.communityA}/market/top-ups`, {
       token: w.managerA.token, body: { memberId: w.memberIdA2, amount: '20.00', reference: 'bank transfer' },
     })).status).toBe(201);
+    // The top-up's batch enters the record (the proof the member opens below).
+    await tp.platform.jobs.flush(OUTBOX_JOB);
     // A offers 800 Wh at 0.0800, A2 bids for 600 Wh at 0.2000 (0.1900 less the fee): 600 Wh clear at the midpoint 0.1350.
     const order = async (token: string, memberId: string, side: 'buy' | 'sell', energyWh: number, price: string) =>
       expect((await tp.call('POST', `/api/v1/members/${memberId}/market/orders`, { token, body: { slotStart: new Date(slot).toISOString(), side, energyWh, price } })).status).toBe(201);
@@ -55,6 +58,19 @@ describe('web app: the local market', () => {
     const wallet = page.getByRole('region', { name: 'Wallet' });
     await expect.poll(() => wallet.locator('dl').textContent()).toMatch(/Balance.*20\.00/);
     await expect.poll(() => wallet.locator('tbody tr').count()).toBe(1);
+    // The top-up's proof, checked as `gridshare verify --movement` checks it, with the file and the command.
+    await wallet.locator('tbody tr').first().getByRole('button', { name: 'Proof' }).click();
+    const proof = wallet.getByRole('region', { name: /^Proof of movement \d+$/ });
+    await expect.poll(() => proof.textContent(), { timeout: 30_000 }).toMatch(/Verified.*This movement of .*20\.00 is record 1 of \d+ in its batch\. The batch is entry \d+ of the community's public record/);
+    const sequence = Number((await proof.getByRole('heading').textContent())!.replace(/\D/g, ''));
+    const { verifierKey } = (await tp.call('GET', '/api/v1/ledger/key')).body as { verifierKey: string };
+    expect(await proof.locator('code').textContent()).toBe(`gridshare verify --movement movement-proof-${sequence}.json --key "${verifierKey}" --community-key "${
+      ((await tp.call('GET', `/api/v1/ledger/communities/${w.communityA}/key`)).body as { did: string }).did}"`);
+    const download = proof.getByRole('link', { name: `Proof (movement-proof-${sequence}.json)` });
+    expect(await download.getAttribute('download')).toBe(`movement-proof-${sequence}.json`);
+    const file = JSON.parse(decodeURIComponent((await download.getAttribute('href'))!.replace(/^data:application\/json;charset=utf-8,/, ''))) as { format: string; record: string };
+    expect(file.format).toBe('gridshare-movement-proof/v1');
+    expect(JSON.parse(file.record)).toMatchObject({ sequence, kind: 'top-up', amount: '20' });
 
     const orders = page.getByRole('region', { name: 'Orders' });
     // The cleared bid is listed, closed.

@@ -1,6 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { EMPTY_ROOT, LedgerError, publicKeyFromDidKey, consistencyProofFromTiles, formatKeyId, openCheckpoint, parseReceipt, tilesForConsistencyProof, tilesForTreeHash, toHex, treeHashFromTiles, verifierFromKey, verifyConsistency, verifyDocument, verifyReceipt, type Checkpoint, type CommunitySignature, type LedgerEntry, type TileRef } from './domain/index.js';
+import {
+  EMPTY_ROOT, LedgerError, publicKeyFromDidKey, consistencyProofFromTiles, formatKeyId, openCheckpoint, parseMovementProof, parseReceipt, tilesForConsistencyProof, tilesForTreeHash, toHex,
+  treeHashFromTiles, verifierFromKey, verifyConsistency, verifyDocument, verifyMovementProof, verifyReceipt, type Checkpoint, type CommunitySignature, type LedgerEntry, type TileRef,
+} from './domain/index.js';
 import { LogFetchError, fetchTiles, type TileClientOptions } from './tile-client.js';
 
 /**
@@ -9,13 +12,16 @@ import { LogFetchError, fetchTiles, type TileClientOptions } from './tile-client
  *                  --statement is the very document the entry commits to, and that the entry's
  *                  community signature verifies (by --community-key when given; reported as
  *                  valid or absent, an invalid one is a failure);
+ *   --movement     a wallet movement (a posting of a community's market) is recorded: its record
+ *                  is in the batch whose `market.movements` entry is in the log, and the proof's
+ *                  opening (when it has one) shows whose wallet it moved;
  *   --consistency  a newer checkpoint of the log extends an older one (the log only grew),
  *                  fetching the few tiles that prove it from the log's tlog-tiles URL.
  * Exit status: 0 verified, 1 not verified (the reason is printed), 2 the check could not be made
  * (unreadable file, unreachable log, bad arguments).
  */
 
-/** Files a verifier reads whole; a receipt or checkpoint is a few kilobytes. */
+/** Files a verifier reads whole; a receipt, checkpoint or movement proof is a few kilobytes. */
 const MAX_RECEIPT_BYTES = 1 << 20;
 const MAX_STATEMENT_BYTES = 256 << 20;
 
@@ -83,6 +89,42 @@ export async function verifyReceiptFile(options: {
     checkpoint: checkpointSummary(verified.checkpoint), proofHashes: receipt.proof.hashes.length, entry: verified.entry,
     communitySignature: verified.communitySignature,
     ...(statement ? { statement } : {}),
+  };
+}
+
+export interface MovementVerification {
+  readonly verified: true;
+  readonly log: string;
+  readonly key: string;
+  readonly community: string;
+  /** The opened member; null when the proof has no opening (the member was erased). */
+  readonly member: string | null;
+  /** The opened member's wallet account (`wallet:<commitment>`), or without an opening the record's wallet accounts. */
+  readonly wallets: readonly string[];
+  readonly side: 'debit' | 'credit' | null;
+  readonly sequence: number;
+  readonly kind: string;
+  readonly at: string;
+  readonly amount: string;
+  readonly currency: string;
+  readonly batch: { readonly first: number; readonly last: number; readonly index: number; readonly size: number; readonly root: string };
+  readonly logIndex: number;
+  readonly checkpoint: { origin: string; size: number; rootHash: string };
+  readonly communitySignature: CommunitySignature;
+}
+
+export async function verifyMovementFile(options: { movement: string; key: string; origin?: string | undefined; communityKey?: string | undefined }): Promise<MovementVerification> {
+  const log = logVerifier(options.key);
+  const community = communityDid(options.communityKey);
+  const proof = parseMovementProof(await readLimited(options.movement, MAX_RECEIPT_BYTES, 'movement proof'));
+  const { record, entry, receipt, side } = verifyMovementProof(proof, log, options.origin ?? log.name, community);
+  return {
+    verified: true, log: receipt.checkpoint.origin, key: `${log.name}+${formatKeyId(log.keyId)}`, community: entry.community,
+    member: proof.opening?.member ?? null,
+    wallets: side ? [record[side]] : [record.debit, record.credit].filter((account) => account.startsWith('wallet:')),
+    side: side ?? null, sequence: record.sequence, kind: record.kind, at: record.at, amount: record.amount, currency: record.currency,
+    batch: { first: entry.postings.first, last: entry.postings.last, index: proof.batch.index, size: proof.batch.size, root: entry.root },
+    logIndex: receipt.index, checkpoint: checkpointSummary(receipt.checkpoint), communitySignature: receipt.communitySignature,
   };
 }
 
@@ -164,6 +206,21 @@ function formatReceiptResult(r: ReceiptVerification): string {
   return lines.join('\n');
 }
 
+function formatMovementResult(r: MovementVerification): string {
+  return [
+    `verified: posting ${r.sequence} of community ${r.community} is in the log ${r.log}`,
+    `  movement    ${r.kind} of ${r.amount} ${r.currency} at ${r.at}`,
+    r.member === null
+      ? `  member      erased (no opening): the wallet is named by commitment only, ${r.wallets.join(', ')}`
+      : `  member      ${r.member}, the ${r.side} side: wallet ${r.wallets.join(', ')}`,
+    `  batch       record ${r.batch.index} of ${r.batch.size} (postings ${r.batch.first}–${r.batch.last}), root ${r.batch.root}`,
+    `  log         entry ${r.logIndex} of a tree of ${r.checkpoint.size}, root ${r.checkpoint.rootHash}, signed by ${r.key}`,
+    r.communitySignature.status === 'valid'
+      ? `  community   signature valid, by ${r.communitySignature.did}`
+      : '  community   signature absent (an entry logged before its community had a key)',
+  ].join('\n');
+}
+
 function formatConsistencyResult(r: ConsistencyVerification): string {
   return [
     `verified: the log ${r.log} only grew, from ${r.old.size} to ${r.new.size} entries`,
@@ -175,6 +232,7 @@ function formatConsistencyResult(r: ConsistencyVerification): string {
 
 interface VerifyCliOptions {
   receipt?: string;
+  movement?: string;
   statement?: string;
   consistency?: string[];
   url?: string;
@@ -187,26 +245,35 @@ interface VerifyCliOptions {
 export function registerVerifyCommand(program: Command): void {
   program
     .command('verify')
-    .description('Verify a receipt (and the statement it names) or that the log only grew, offline, against the log\'s verifier key')
+    .description('Verify a receipt (and the statement it names), a wallet movement\'s proof, or that the log only grew, offline, against the log\'s verifier key')
     .requiredOption('--key <verifier key>', 'the log\'s verifier key, <name>+<key id>+<base64 key> (from the admin console or the README)')
     .option('--receipt <file>', 'a receipt: gridshare-receipt/v1 JSON or a c2sp.org/tlog-proof file carrying the entry')
     .option('--statement <file>', 'with --receipt: the statement (PDF or JSON) as downloaded; it must be byte for byte the document the entry commits to')
+    .option('--movement <file>', 'a wallet movement\'s proof: gridshare-movement-proof/v1 JSON (the wallet page\'s "Proof", or /api/v1/members/<id>/market/postings/<sequence>/proof)')
     .option('--consistency <files...>', 'two checkpoint files, older then newer: checks that the newer extends the older')
     .option('--url <log URL>', 'with --consistency: the log\'s tlog-tiles URL prefix, to fetch the tiles of the proof from')
-    .option('--community-key <did:key>', 'with --receipt: the did:key the entry\'s community publishes (/api/v1/ledger/communities/<id>/key); the entry must be signed by it')
+    .option('--community-key <did:key>', 'with --receipt or --movement: the did:key the entry\'s community publishes (/api/v1/ledger/communities/<id>/key); the entry must be signed by it')
     .option('--origin <origin>', 'the log\'s origin line, when it differs from the key name')
     .option('--json', 'print the result as JSON', false)
     .addHelpText('after', `
 Examples:
   gridshare verify --receipt receipt.json --statement statement.pdf --key "ledger.example.org+1a2b3c4d+AY…"
+  gridshare verify --movement movement-proof.json --key "ledger.example.org+1a2b3c4d+AY…" --community-key "did:key:z6Mk…"
   gridshare verify --consistency old.checkpoint new.checkpoint --url https://example.org/ledger --key "ledger.example.org+1a2b3c4d+AY…"
 
 Exit status: 0 verified, 1 not verified (the reason is printed), 2 the check could not be made.`)
     .action(async (options: VerifyCliOptions) => {
       const out = (text: string) => process.stdout.write(`${text}\n`);
       try {
-        if ((options.receipt === undefined) === (options.consistency === undefined)) throw new VerifyInputError('give either --receipt or --consistency');
-        if (options.receipt !== undefined) {
+        if ([options.receipt, options.movement, options.consistency].filter((o) => o !== undefined).length !== 1) {
+          throw new VerifyInputError('give exactly one of --receipt, --movement or --consistency');
+        }
+        if (options.movement !== undefined) {
+          if (options.url !== undefined) throw new VerifyInputError('--url goes with --consistency; a movement proof is checked without any server');
+          if (options.statement !== undefined) throw new VerifyInputError('--statement goes with --receipt');
+          const result = await verifyMovementFile({ movement: options.movement, key: options.key, origin: options.origin, communityKey: options.communityKey });
+          out(options.json ? JSON.stringify(result, null, 2) : formatMovementResult(result));
+        } else if (options.receipt !== undefined) {
           if (options.url !== undefined) throw new VerifyInputError('--url goes with --consistency; a receipt is checked without any server');
           const result = await verifyReceiptFile({ receipt: options.receipt, key: options.key, statement: options.statement, origin: options.origin, communityKey: options.communityKey });
           out(options.json ? JSON.stringify(result, null, 2) : formatReceiptResult(result));
@@ -214,7 +281,7 @@ Exit status: 0 verified, 1 not verified (the reason is printed), 2 the check cou
           if (options.consistency!.length !== 2) throw new VerifyInputError('--consistency takes two checkpoint files: the older, then the newer');
           if (options.url === undefined) throw new VerifyInputError('--consistency needs --url, the log\'s tlog-tiles URL prefix');
           if (options.statement !== undefined) throw new VerifyInputError('--statement goes with --receipt');
-          if (options.communityKey !== undefined) throw new VerifyInputError('--community-key goes with --receipt');
+          if (options.communityKey !== undefined) throw new VerifyInputError('--community-key goes with --receipt or --movement');
           const [oldCheckpoint, newCheckpoint] = options.consistency as [string, string];
           const result = await verifyConsistencyFiles({ oldCheckpoint, newCheckpoint, url: options.url, key: options.key, origin: options.origin });
           out(options.json ? JSON.stringify(result, null, 2) : formatConsistencyResult(result));

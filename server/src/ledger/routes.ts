@@ -89,6 +89,9 @@ export async function ledgerRoutes(app: Api, { service, events }: { service: Led
   app.get(contract.walletMovementProof.path, { schema: contract.walletMovementProof.schema },
     async (request) => service.walletMovementProof(request.principal, request.params.id, request.params.sequence));
 
+  app.get(contract.walletMovementVerification.path, { schema: contract.walletMovementVerification.schema },
+    async (request) => service.walletMovementVerification(request.principal, request.params.id, request.params.sequence));
+
   app.get(contract.communityLedger.path, { schema: contract.communityLedger.schema },
     async (request) => service.communityStatus(request.principal, request.params.id));
 }

@@ -16,10 +16,10 @@ import { sealedPlace, type SecretBox } from '../secrets/index.js';
 import {
   LedgerError, LogAuditor, MissingTileError, TILE_WIDTH, acceptedCosignatures, addCheckpointBody, addSignatureLines, appendLeaves, changeRecorded, commandIssued, commitment, consentChanged, consistencyProofFromTiles, decodeEntry,
   checkCommunitySignature, conflictSize, didKeyFromPublicKey, didKeyFromSeed, documentCommitment, erasableFields, fromBase64, signEntry, toBase64, encodeEntry, flexMessage, encodeEntryBundle, formatReceiptJson, formatSignerKey, frontierFromTiles,
-  bytesEqual, frontierTiles, inclusionProofFromTiles, leafHash, marketTrade, marketMovements, marketSettlement, encodeMarketRecord, batchRoot, batchInclusionProof, EMPTY_FRONTIER, HASH_SIZE, rootOfFrontier, openCheckpoint, operatorImportAccepted, parseCheckpoint, parseNote, parseReceipt, parseSignerKey, parseTilePath, settlementClosed,
+  bytesEqual, frontierTiles, inclusionProofFromTiles, leafHash, marketTrade, marketMovements, marketSettlement, encodeMarketRecord, batchRoot, EMPTY_FRONTIER, HASH_SIZE, rootOfFrontier, openCheckpoint, operatorImportAccepted, parseCheckpoint, parseNote, parseReceipt, parseSignerKey, parseTilePath, settlementClosed,
   signCheckpoint, signerKeyFromSeed, statementCorrected, statementIssued, tilesForConsistencyProof, tilesForInclusionProof,
-  tilesForTreeHash, toHex, treeHashFromTiles, verifierFromKey, verifierKeyOf, verifyDocument, verifyReceipt, type Hash,
-  witnessKey, MOVEMENT_PROOF_FORMAT, type LedgerEntry, type SignerKey, type TileRef, type TileSource, type MovementRecord, type MovementProofDocument,
+  tilesForTreeHash, toHex, treeHashFromTiles, verifierFromKey, verifierKeyOf, verifyDocument, verifyMovementProof, verifyReceipt, type Hash,
+  witnessKey, MOVEMENT_PROOF_FORMAT, type LedgerEntry, type MarketMovementsEntry, type SignerKey, type TileRef, type TileSource, type MovementRecord, type MovementProofDocument,
 } from './domain/index.js';
 import * as store from './store.js';
 import type { EventPublisher } from '../platform/events/index.js';
@@ -374,7 +374,7 @@ export class LedgerService {
    * with its inclusion proof in the log under a signed checkpoint — appending and checkpointing
    * now when the entry still waits in the queue. Undefined while the posting is not recorded.
    * From the batch's stored tiles (O(log n) hashes, one posting read); a batch recorded before
-   * they were kept is rebuilt whole.
+   * they were kept gets them on its first proof.
    */
   async marketMovementProof(communityId: string, sequence: number) {
     const batch = await store.marketBatchOf(this.db, communityId, sequence);
@@ -387,9 +387,8 @@ export class LedgerService {
     if (!entry) return undefined;
     const index = sequence - batch.first;
     const size = batch.last - batch.first + 1;
-    const { record, hashes } = batch.wallets === null
-      ? await this.rebuiltBatchProof(communityId, batch, index)
-      : await this.storedBatchProof(communityId, { ...batch, wallets: batch.wallets }, index, size);
+    const wallets = batch.wallets ?? await this.backfillBatchTree(communityId, batch, decodeEntry(entry.body) as MarketMovementsEntry);
+    const { record, hashes } = await this.storedBatchProof(communityId, { ...batch, wallets }, index, size);
     let checkpoint = await store.latestCheckpoint(this.db);
     if (!checkpoint || checkpoint.size <= entry.seq) checkpoint = await this.checkpoint();
     return {
@@ -398,10 +397,20 @@ export class LedgerService {
     };
   }
 
-  /** A batch recorded before its tiles were kept (migrations/0226): all its records again, and the path computed from them. */
-  private async rebuiltBatchProof(communityId: string, batch: store.StoredMarketBatch, index: number) {
-    const { records } = await this.movementRecords(this.db, communityId, batch.first, batch.last, false);
-    return { record: records[index]!, hashes: batchInclusionProof(records, index) };
+  /**
+   * A batch recorded before batches kept their trees (migrations/0226), on its first proof: its
+   * records rebuilt from the postings (every member's salt needed, so 409 once one was erased),
+   * checked against the entry's root, and its tiles and wallet commitments stored — later proofs
+   * read O(log n) hashes, and survive an erasure, like any batch's.
+   */
+  private async backfillBatchTree(communityId: string, batch: store.StoredMarketBatch, entry: MarketMovementsEntry): Promise<readonly string[]> {
+    const { records, wallets } = await this.movementRecords(this.db, communityId, batch.first, batch.last, false);
+    const { frontier, tiles } = appendLeaves(EMPTY_FRONTIER, records.map(leafHash));
+    if (toHex(rootOfFrontier(frontier)) !== entry.root) {
+      throw new Error(`postings ${batch.first}–${batch.last} of community ${communityId} no longer hash to their entry's root: the stored postings were changed`);
+    }
+    await store.backfillMarketBatch(this.db, { communityId, first: batch.first, wallets }, tiles);
+    return wallets;
   }
 
   /**
@@ -445,17 +454,46 @@ export class LedgerService {
    * receipt. 409 while the posting waits for its batch (the market's event not delivered yet).
    */
   async walletMovementProof(principal: Principal, memberId: string, sequence: number): Promise<MovementProofDocument> {
+    return (await this.movementProofOfWallet(principal, memberId, sequence)).document;
+  }
+
+  private async movementProofOfWallet(principal: Principal, memberId: string, sequence: number): Promise<{ communityId: string; document: MovementProofDocument }> {
     const { communityId } = await walletPosting(this.db, principal, memberId, sequence);
     const proof = await this.marketMovementProof(communityId, sequence);
     if (!proof) throw new ConflictError(`posting ${sequence} is not recorded yet: its batch enters the record within a minute or so, ask again then`);
     const salt = (await store.keptSalts(this.db, [memberId])).get(memberId);
-    return {
+    return { communityId, document: {
       format: MOVEMENT_PROOF_FORMAT,
       record: new TextDecoder().decode(proof.record),
       opening: salt ? { member: memberId, salt: toBase64(salt) } : null,
       batch: { ...proof.batch, hashes: proof.batch.hashes.map(toBase64) },
       receipt: formatReceiptJson({ entry: proof.entry, proof: { index: proof.log.index, hashes: proof.log.hashes, checkpoint: proof.checkpoint } }),
-    };
+    } };
+  }
+
+  /**
+   * The movement's proof checked as `gridshare verify --movement` checks it (the log's key, the
+   * community's published key, the batch path, the opening), for the member's wallet page, with
+   * the proof to download and check offline.
+   */
+  async walletMovementVerification(principal: Principal, memberId: string, sequence: number) {
+    const { communityId, document: proof } = await this.movementProofOfWallet(principal, memberId, sequence);
+    const identity = await this.identity();
+    const communityDid = (await store.loadCommunityKey(this.db, communityId))?.did ?? null;
+    const base = { sequence, verifierKey: identity.verifierKey, did: identity.did, communityDid, proof };
+    try {
+      const { record, entry, receipt, side } = verifyMovementProof(proof, verifierFromKey(identity.verifierKey), identity.origin, communityDid ?? undefined);
+      if (record.sequence !== sequence) throw new LedgerError('entry_mismatch', `the proof is of posting ${record.sequence}, not ${sequence}`);
+      return {
+        ...base, verified: true, reason: null, message: null,
+        movement: { kind: record.kind, at: record.at, amount: record.amount, currency: record.currency, side: side ?? null },
+        batch: { first: entry.postings.first, last: entry.postings.last, index: proof.batch.index, size: proof.batch.size },
+        logIndex: receipt.index, treeSize: receipt.checkpoint.size,
+      };
+    } catch (error) {
+      if (!(error instanceof LedgerError)) throw error;
+      return { ...base, verified: false, reason: error.reason, message: error.message, movement: null, batch: null, logIndex: null, treeSize: null };
+    }
   }
 
   /** Commitments to members under the salts they have; 409 when one has none (erased: its commitments cannot be remade). */

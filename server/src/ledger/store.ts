@@ -1,4 +1,4 @@
-import type { Queryable } from '../platform/store/db.js';
+import type { Db, Queryable } from '../platform/store/db.js';
 import { parseInt8 } from '../platform/store/port.js';
 import { keyIdSql, sealedStore } from '../secrets/index.js';
 import type { Tile, TileRef } from './domain/index.js';
@@ -372,6 +372,24 @@ export async function insertMarketBatch(
      SELECT $1, $2, l, i, h FROM unnest($3::smallint[], $4::int[], $5::bytea[]) AS t(l, i, h)`,
     [batch.communityId, batch.first, tiles.map((t) => t.level), tiles.map((t) => t.index), tiles.map((t) => bytea(t.hashes))],
   );
+}
+
+/**
+ * A batch recorded before batches kept their trees (migrations/0226) given its tree and wallet
+ * commitments, computed from its postings. Safe to race: the first writer's rows stand, and they
+ * are the same rows (the caller checked them against the entry's root).
+ */
+export async function backfillMarketBatch(db: Db, batch: { communityId: string; first: number; wallets: readonly string[] }, tiles: readonly Tile[]): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query(
+      `INSERT INTO ledger_market_batch_tiles (community_id, first_sequence, level, idx, hashes)
+       SELECT $1, $2, l, i, h FROM unnest($3::smallint[], $4::int[], $5::bytea[]) AS t(l, i, h)
+       ON CONFLICT (community_id, first_sequence, level, idx) DO NOTHING`,
+      [batch.communityId, batch.first, tiles.map((t) => t.level), tiles.map((t) => t.index), tiles.map((t) => bytea(t.hashes))],
+    );
+    await tx.query('UPDATE ledger_market_batches SET wallets = $3 WHERE community_id = $1 AND first_sequence = $2 AND wallets IS NULL',
+      [batch.communityId, batch.first, batch.wallets]);
+  });
 }
 
 export interface StoredMarketBatch {

@@ -665,6 +665,11 @@ const cases: Case[] = [
     await tp.platform.jobs.flush(OUTBOX_JOB);
     return `/api/v1/members/${w.memberIdA}/market/postings/${sequence}/proof`;
   }, expect: ownerOfA(200), check: (_role, body) => expect(body.format).toBe('gridshare-movement-proof/v1') },
+  { method: 'GET', route: '/api/v1/members/:id/market/postings/:sequence/verification', url: async (w, tp) => {
+    const sequence = await freshPostingOfA(tp, w);
+    await tp.platform.jobs.flush(OUTBOX_JOB);
+    return `/api/v1/members/${w.memberIdA}/market/postings/${sequence}/verification`;
+  }, expect: ownerOfA(200), check: (_role, body) => expect(body.verified).toBe(true) },
   { method: 'GET', route: '/api/v1/communities/:id/ledger', url: (w) => `/api/v1/communities/${w.communityA}/ledger`, expect: managersOfA(200),
     check: (_role, body) => expect(body.communityDid).toMatch(/^did:key:z6Mk/) },
 

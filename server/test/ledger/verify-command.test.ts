@@ -1,29 +1,19 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import PDFDocument from 'pdfkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  LedgerError, didKeyFromSeed, documentCommitment, encodeEntry, formatReceiptJson, formatReceiptTlogProof, signEntry, signerKeyFromSeed,
+  didKeyFromSeed, documentCommitment, encodeEntry, formatReceiptJson, formatReceiptTlogProof, signEntry, signerKeyFromSeed,
   statementIssued, verifierKeyOf,
 } from '../../src/ledger/domain/index.js';
 import { LogFetchError } from '../../src/ledger/tile-client.js';
 import { verifyConsistencyFiles, verifyReceiptFile } from '../../src/ledger/commands.js';
-import { GRIDSHARE_BIN } from '../support/process.js';
+import { CLI_TIMEOUT_MS, refusedWith as reason, verifyCli as cli } from './support/verify-cli.js';
 import { base, member, november } from './support/entries.js';
 import { MemoryLog } from './support/memory-log.js';
 
-const run = promisify(execFile);
-
-/**
- * A `gridshare verify` process loads the ledger capability's whole module graph through tsx (17 s
- * alone at load 17 on 2 cores), and these tests start two or three at once. The processes get no
- * deadline of their own (30 s each was exceeded under load): the test's timeout bounds them.
- */
-const CLI_TIMEOUT_MS = 240_000;
 const encoder = new TextEncoder();
 
 function statementPdf(): Promise<Uint8Array> {
@@ -35,16 +25,6 @@ function statementPdf(): Promise<Uint8Array> {
     doc.fontSize(14).text('Energy statement, November 2026: 231.4 kWh from the community, 18.52 EUR');
     doc.end();
   });
-}
-
-async function reason(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(LedgerError);
-    return `${(error as LedgerError).reason}: ${(error as Error).message}`;
-  }
-  throw new Error('expected a refusal');
 }
 
 const logKey = signerKeyFromSeed('ledger.sunny-street.example', new Uint8Array(32).fill(21));
@@ -112,17 +92,6 @@ describe('gridshare verify', () => {
     await new Promise((resolve) => server.close(resolve));
     rmSync(dir, { recursive: true, force: true });
   });
-
-  /** `gridshare verify` as its own process: its exit status and output. */
-  const cli = async (args: string[]) => {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [GRIDSHARE_BIN, 'verify', ...args]);
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const e = error as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  };
 
   const consistency = (oldCheckpoint = join(dir, 'old.checkpoint'), newCheckpoint = join(dir, 'new.checkpoint')) =>
     verifyConsistencyFiles({ oldCheckpoint, newCheckpoint, url, key: KEY });
@@ -255,6 +224,6 @@ describe('gridshare verify', () => {
     expect(altered.code).toBe(1);
     expect(altered.stderr).toMatch(/^NOT VERIFIED \(entry_mismatch\): the file is not the document/);
     expect(usage.code).toBe(2);
-    expect(usage.stderr).toMatch(/give either --receipt or --consistency/);
+    expect(usage.stderr).toMatch(/give exactly one of --receipt, --movement or --consistency/);
   }, CLI_TIMEOUT_MS);
 });

@@ -41,6 +41,14 @@ describe.each(storeKinds)('the market in the verifiable record on %s', (kind) =>
   };
   const postings = () => tp.platform.db.query<{ sequence: number; kind: string; debit: string; credit: string; amount: string; line: string | null }>(
     'SELECT sequence, kind, debit, credit, amount::text, line FROM market_postings WHERE community_id = $1 ORDER BY sequence', [w.communityA]);
+  /** The batch holding this posting made as migration 0226 left the batches recorded before it: no wallet commitments, no tiles. */
+  const oldBatch = async (sequence: number) => {
+    const [batch] = await tp.platform.db.query<{ first_sequence: number; last_sequence: number }>(
+      'UPDATE ledger_market_batches SET wallets = NULL WHERE community_id = $1 AND first_sequence <= $2 AND last_sequence >= $2 RETURNING first_sequence, last_sequence',
+      [w.communityA, sequence]);
+    await tp.platform.db.query('DELETE FROM ledger_market_batch_tiles WHERE community_id = $1 AND first_sequence = $2', [w.communityA, batch!.first_sequence]);
+    return { first: batch!.first_sequence, last: batch!.last_sequence };
+  };
   const commitments = async () => {
     const rows = await tp.platform.db.query<{ subject: string; salt: Uint8Array }>('SELECT subject::text, salt FROM ledger_salts');
     return new Map(rows.map((r) => [r.subject, commitment(new Uint8Array(r.salt), r.subject)]));
@@ -156,6 +164,15 @@ describe.each(storeKinds)('the market in the verifiable record on %s', (kind) =>
     expect(verified.side).toBe('credit');
     expect(proof.opening?.member).toBe(w.memberIdA2);
     expect(verified.receipt.communitySignature.status).toBe('valid');
+    // The wallet page's check: the same verifier, with the proof to download.
+    const checked = await tp.call('GET', `${url(w.memberIdA2, correction.sequence).replace(/proof$/, 'verification')}`, { token: w.memberA2.token });
+    expect(checked.status).toBe(200);
+    expect(checked.body).toMatchObject({
+      sequence: correction.sequence, verified: true, reason: null, movement: { kind: 'dispute-correction', amount: '0.01', currency: 'EUR', side: 'credit' },
+      batch: { first: verified.entry.postings.first, last: verified.entry.postings.last, index: proof.batch.index, size: proof.batch.size },
+      logIndex: verified.receipt.index, verifierKey: identity.verifierKey, communityDid: did, proof: { record: proof.record, opening: proof.opening },
+    });
+    expect((await tp.call('GET', url(w.memberIdA, correction.sequence).replace(/proof$/, 'verification'), { token: w.memberA.token })).status).toBe(404);
     // The manager gets the same proof; a debit of A2's wallet (a purchase) verifies with A2 on the debit side.
     const byManager = await tp.call('GET', url(w.memberIdA2, correction.sequence), { token: w.managerA.token });
     expect(byManager.status).toBe(200);
@@ -179,6 +196,7 @@ describe.each(storeKinds)('the market in the verifiable record on %s', (kind) =>
     const early = await tp.call('GET', url(w.memberIdA2, waiting), { token: w.memberA2.token });
     expect(early.status).toBe(409);
     expect(early.body.message).toMatch(/not recorded yet/);
+    expect((await tp.call('GET', url(w.memberIdA2, waiting).replace(/proof$/, 'verification'), { token: w.memberA2.token })).status).toBe(409);
     const top = await tp.call('POST', `/api/v1/communities/${w.communityA}/market/top-ups`, { token: w.managerA.token, body: { memberId: w.memberIdA2, amount: '1.00', reference: 'later' } });
     expect(top.status).toBe(201);
     await entries('market.movements');
@@ -282,25 +300,51 @@ describe.each(storeKinds)('the market in the verifiable record on %s', (kind) =>
     expect((await entries<MarketMovementsEntry>('market.movements')).filter((e) => e.entry.postings.first > before)).toHaveLength(3);
   });
 
+  it('gives a batch recorded before batches kept their trees its tree on its first proof, from its postings', async () => {
+    const purchase = (await postings()).find((p) => p.line === 'purchase')!;
+    const url = `/api/v1/members/${w.memberIdA2}/market/postings/${purchase.sequence}/proof`;
+    const before = (await tp.call('GET', url, { token: w.memberA2.token })).body as MovementProofDocument;
+    const treeOf = () => tp.platform.db.query<{ level: number; idx: number; hashes: Uint8Array }>(
+      `SELECT t.level, t.idx, t.hashes FROM ledger_market_batch_tiles t JOIN ledger_market_batches b USING (community_id, first_sequence)
+       WHERE b.community_id = $1 AND b.first_sequence <= $2 AND b.last_sequence >= $2 ORDER BY t.level, t.idx`, [w.communityA, purchase.sequence]);
+    const stored = await treeOf();
+    expect(stored.length).toBeGreaterThan(0);
+    const { first } = await oldBatch(purchase.sequence);
+    expect(await treeOf()).toEqual([]);
+
+    // Its first proof rebuilds the batch, checks it against the entry's root and stores the tree: the same proof as before.
+    const [again, racing] = await Promise.all([tp.call('GET', url, { token: w.memberA2.token }), tp.call('GET', url, { token: w.managerA.token })]);
+    expect([again.status, racing.status]).toEqual([200, 200]);
+    const proven = (doc: MovementProofDocument) => ({ record: doc.record, opening: doc.opening, batch: doc.batch });
+    expect(proven(again.body)).toEqual(proven(before));
+    expect(proven(racing.body)).toEqual(proven(before));
+    const identity = await tp.platform.ledger.service.identity();
+    expect(verifyMovementProof(again.body, verifierFromKey(identity.verifierKey), identity.origin).side).toBe('debit');
+    expect(await treeOf()).toEqual(stored);
+    const [batch] = await tp.platform.db.query<{ wallets: string[] | null }>('SELECT wallets FROM ledger_market_batches WHERE community_id = $1 AND first_sequence = $2', [w.communityA, first]);
+    expect(batch!.wallets).toEqual(expect.arrayContaining([(await commitments()).get(w.memberIdA2)]));
+    // From now on the stored tree answers, as for any batch.
+    expect(proven((await tp.call('GET', url, { token: w.memberA2.token })).body)).toEqual(proven(before));
+    expect(await treeOf()).toEqual(stored);
+  });
+
   it('after the member\'s erasure (the salt deleted) the proof still verifies the movement, its wallet a commitment only', async () => {
     const all = await postings();
     const wallet = walletAccount(w.memberIdA2);
     const ofA2 = all.filter((p) => p.debit === wallet || p.credit === wallet);
     const url = (sequence: number) => `/api/v1/members/${w.memberIdA2}/market/postings/${sequence}/proof`;
-    // The settlement's batch as if recorded before batches kept their trees (migrations/0226): its proofs rebuild the batch.
-    const purchase = ofA2.find((p) => p.line === 'purchase')!;
-    const [old] = await tp.platform.db.query<{ first_sequence: number; last_sequence: number }>(
-      'UPDATE ledger_market_batches SET wallets = NULL WHERE community_id = $1 AND first_sequence <= $2 AND last_sequence >= $2 RETURNING first_sequence, last_sequence',
-      [w.communityA, purchase.sequence]);
-    const rebuilt = (sequence: number) => sequence >= old!.first_sequence && sequence <= old!.last_sequence;
     const before = await Promise.all(ofA2.map(async (p) => (await tp.call('GET', url(p.sequence), { token: w.managerA.token })).body as MovementProofDocument));
+    // The settlement's batch as if recorded before batches kept their trees (migrations/0226) and not asked for a proof since: its proofs rebuild the batch.
+    const purchase = ofA2.find((p) => p.line === 'purchase')!;
+    const old = await oldBatch(purchase.sequence);
+    const rebuilt = (sequence: number) => sequence >= old.first && sequence <= old.last;
     // What privacy's erasure does to the record, in its transaction.
     await tp.platform.db.transaction((tx) => forgetSalts(tx, [w.memberIdA2]));
     const identity = await tp.platform.ledger.service.identity();
     for (const [k, posting] of ofA2.entries()) {
       const response = await tp.call('GET', url(posting.sequence), { token: w.managerA.token });
       if (rebuilt(posting.sequence)) {
-        // Rebuilding an old batch needs every member's salt: refused, and no new salt made for the erased member.
+        // Giving an old batch its tree needs every member's salt: refused, and no new salt made for the erased member.
         expect(before[k]!.opening?.member).toBe(w.memberIdA2);
         expect(response.status).toBe(409);
         continue;

@@ -1,6 +1,7 @@
-import { useMemo } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
+import type { MovementVerification } from '@gridshare/contract/ledger';
 import type { AgentLimits, MarketOrder, MarketTrade, Wallet } from '@gridshare/contract/market';
-import { call } from '../api/client.js';
+import { ApiError, call } from '../api/client.js';
 import { Async, Badge, Empty, ErrorNote, Field, Page, Stat } from '../components/ui.js';
 import { useMemberContext } from '../lib/context.js';
 import type { Formatter } from '../lib/format.js';
@@ -24,7 +25,7 @@ export default function Market({ params }: { params: Record<string, string> }) {
     <Async state={member} what={t('thing.member')}>
       {(m) => (
         <Page title={t('market.title', { name: m.displayName })}>
-          <Async state={wallet} what={t('market.wallet')}>{(w) => <WalletCard wallet={w} fmt={fmt} />}</Async>
+          <Async state={wallet} what={t('market.wallet')}>{(w) => <WalletCard memberId={memberId} wallet={w} fmt={fmt} />}</Async>
           <Async state={wallet} what={t('market.disputes')}>{(w) => <Disputes memberId={memberId} wallet={w} fmt={fmt} onChange={wallet.reload} />}</Async>
           <Async state={trades} what={t('market.trades')}>{(list) => <Trades trades={list} fmt={fmt} />}</Async>
           <Orders memberId={memberId} fmt={fmt} />
@@ -92,8 +93,9 @@ function Disputes({ memberId, wallet, fmt, onChange }: { memberId: string; walle
   );
 }
 
-function WalletCard({ wallet, fmt }: { wallet: Wallet; fmt: Formatter }) {
+function WalletCard({ memberId, wallet, fmt }: { memberId: string; wallet: Wallet; fmt: Formatter }) {
   const { t } = useI18n();
+  const [proofOf, setProofOf] = useState<number | null>(null);
   return (
     <section class="card" aria-labelledby="wallet-heading">
       <h2 id="wallet-heading">{t('market.wallet')}</h2>
@@ -104,7 +106,7 @@ function WalletCard({ wallet, fmt }: { wallet: Wallet; fmt: Formatter }) {
           <div class="table-scroll">
             <table class="stack">
               <caption>{t('market.postingsCaption')}</caption>
-              <thead><tr><th scope="col">{t('market.when')}</th><th scope="col">{t('market.what')}</th><th scope="col">{t('market.slot')}</th><th scope="col" class="num">{t('market.amount')}</th></tr></thead>
+              <thead><tr><th scope="col">{t('market.when')}</th><th scope="col">{t('market.what')}</th><th scope="col">{t('market.slot')}</th><th scope="col" class="num">{t('market.amount')}</th><th scope="col"><span class="sr-only">{t('market.proof')}</span></th></tr></thead>
               <tbody>
                 {wallet.postings.map((p) => (
                   <tr key={p.sequence}>
@@ -112,13 +114,61 @@ function WalletCard({ wallet, fmt }: { wallet: Wallet; fmt: Formatter }) {
                     <td data-label={t('market.what')}>{postingKind(t, p.kind, p.line)}</td>
                     <td data-label={t('market.slot')}>{p.slotStart ? fmt.dateTime(p.slotStart) : ''}</td>
                     <td data-label={t('market.amount')} class="num">{fmt.money(p.amount)}</td>
+                    <td class="actions">
+                      <button type="button" class="link" aria-pressed={proofOf === p.sequence} onClick={() => setProofOf(p.sequence)}>{t('market.proof')}</button>
+                    </td>
                   </tr>
                 ))}
               </tbody>
             </table>
           </div>
         )}
+      {proofOf !== null && <MovementProof memberId={memberId} sequence={proofOf} fmt={fmt} />}
     </section>
+  );
+}
+
+/**
+ * A movement's proof: checked by the server with the verifier of `gridshare verify --movement`
+ * (the verifier hashes and checks signatures with Node's crypto, so it does not run in the
+ * browser), shown with the proof to download and the command that checks it offline.
+ */
+function MovementProof({ memberId, sequence, fmt }: { memberId: string; sequence: number; fmt: Formatter }) {
+  const { t } = useI18n();
+  const verification = useApi('walletMovementVerification', { params: { id: memberId, sequence } });
+  const notYet = verification.error instanceof ApiError && verification.error.status === 409;
+  return (
+    <section aria-labelledby="movement-proof-heading" data-testid="movement-proof" aria-live="polite">
+      <h3 id="movement-proof-heading">{t('market.proofTitle', { sequence: fmt.count(sequence) })}</h3>
+      {notYet
+        ? <p>{t('market.proofNotYet')}</p>
+        : <Async state={verification} what={t('market.proof')}>{(v) => <MovementProofResult v={v} fmt={fmt} />}</Async>}
+    </section>
+  );
+}
+
+function MovementProofResult({ v, fmt }: { v: MovementVerification; fmt: Formatter }) {
+  const { t } = useI18n();
+  const file = `movement-proof-${v.sequence}.json`;
+  return (
+    <>
+      <p>{v.verified ? <Badge tone="good">{t('verify.verified')}</Badge> : <Badge tone="bad">{t('verify.notVerified')}</Badge>}</p>
+      {v.verified && v.movement && v.batch && v.logIndex !== null && v.treeSize !== null
+        ? (
+          <p>{t('market.proofExplained', {
+            amount: fmt.money(v.movement.amount), index: fmt.count(v.batch.index + 1), size: fmt.count(v.batch.size),
+            logIndex: fmt.count(v.logIndex), treeSize: fmt.count(v.treeSize),
+          })}</p>
+        )
+        : <p>{t('verify.failed', { reason: v.reason ?? '', message: v.message ?? '' })}</p>}
+      <p class="muted">{t('market.proofByServer')}</p>
+      <div class="row-actions">
+        <a href={`data:application/json;charset=utf-8,${encodeURIComponent(JSON.stringify(v.proof, null, 2))}`} download={file}>{t('market.proofDownload', { file })}</a>
+      </div>
+      <p><code>{v.communityDid
+        ? t('market.proofCommand', { file, key: v.verifierKey, did: v.communityDid })
+        : t('market.proofCommandUnsigned', { file, key: v.verifierKey })}</code></p>
+    </>
   );
 }
 

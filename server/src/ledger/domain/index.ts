@@ -35,7 +35,7 @@ export {
   MARKET_RECORD_VERSION, encodeMarketRecord, batchRoot, batchInclusionProof, verifyBatchInclusion,
   type MarketRecord, type MovementRecord, type LineRecord, type PositionRecord,
 } from './market-records.js';
-export { MOVEMENT_PROOF_FORMAT, verifyMovementProof, type MovementProofDocument, type VerifiedMovement } from './movement-proof.js';
+export { MOVEMENT_PROOF_FORMAT, parseMovementProof, verifyMovementProof, type MovementProofDocument, type VerifiedMovement } from './movement-proof.js';
 export {
   RECEIPT_FORMAT, formatReceiptJson, formatReceiptTlogProof, parseReceipt, verifyReceipt, verifyDocument,
   type Receipt, type VerifiedReceipt, type DocumentMatch,

@@ -41,6 +41,40 @@ const malformed = (why: string): never => {
   throw new LedgerError('malformed', `movement proof: ${why}`);
 };
 
+/** UTF-8 JSON that must be an object; `malformed` (saying which) otherwise. */
+function jsonObject(input: Bytes, notJson: string, notObject: string): Record<string, unknown> {
+  let json: unknown;
+  try {
+    json = JSON.parse(decodeUtf8(input) ?? '');
+  } catch {
+    return malformed(notJson);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return malformed(notObject);
+  return json as Record<string, unknown>;
+}
+
+/**
+ * A movement proof as read from a file or the network: the document's shape checked, so the
+ * verifier gets strings and integers where it expects them. Anything else is `malformed`.
+ */
+export function parseMovementProof(input: Bytes): MovementProofDocument {
+  const { format, record, opening, batch, receipt } = jsonObject(input, 'not JSON (UTF-8)', 'not a JSON object');
+  if (format !== MOVEMENT_PROOF_FORMAT) return malformed(`not a ${MOVEMENT_PROOF_FORMAT} document`);
+  if (typeof record !== 'string' || typeof receipt !== 'string') return malformed('the record and the receipt must be text');
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (opening !== null && !(isObject(opening) && typeof opening.member === 'string' && typeof opening.salt === 'string')) {
+    return malformed('the opening is neither null nor a member and salt');
+  }
+  const count = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+  if (!isObject(batch) || !count(batch.index) || !count(batch.size) || !Array.isArray(batch.hashes) || !batch.hashes.every((h) => typeof h === 'string')) {
+    return malformed('the batch is not an index, a size and a list of hashes');
+  }
+  return {
+    format, record, receipt, opening: opening === null ? null : { member: opening.member as string, salt: opening.salt as string },
+    batch: { index: batch.index, size: batch.size, hashes: batch.hashes as string[] },
+  };
+}
+
 /**
  * Checks a movement proof against the log's key: the receipt verifies (checkpoint signed by the
  * log, entry included, the community's signature valid when it has one), the entry is the batch
@@ -54,14 +88,7 @@ export function verifyMovementProof(proof: MovementProofDocument, log: NoteVerif
   const entry = receipt.entry;
   if (entry.kind !== 'market.movements') throw new LedgerError('entry_mismatch', `the receipt's entry is ${entry.kind}, not market.movements`);
   const bytes: Bytes = utf8(proof.record);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(decodeUtf8(bytes) ?? '');
-  } catch {
-    return malformed('the record is not JSON');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return malformed('the record is not a JSON object');
-  const record = parsed as MovementRecord;
+  const record = jsonObject(bytes, 'the record is not JSON', 'the record is not a JSON object') as unknown as MovementRecord;
   if (record.type !== 'movement' || record.community !== entry.community) throw new LedgerError('entry_mismatch', 'the record is not a movement of the entry\'s community');
   const { first, last } = entry.postings;
   const { index, size } = proof.batch;
