@@ -98,16 +98,13 @@ describe('gridshare verify --movement', () => {
   });
 
   it('runs as `gridshare verify --movement` with exit status 0, 1 and 2', async () => {
+    // Each process loads the ledger's module graph (seconds of CPU): three runs, one per exit
+    // status; the other refusals are the same code, checked in-process above.
     const record = JSON.parse(proof.record) as MovementRecord;
     const tampered = file('tampered-cli.json', JSON.stringify({ ...proof, record: canonicalize({ ...record, amount: '12.35' }) }));
-    const [verified, erased, changed, wrongKey, malformed, huge, badKey, both] = await Promise.all([
+    const [verified, changed, both] = await Promise.all([
       cli(['--movement', proofFile, '--key', key, '--community-key', communityDid]),
-      cli(['--movement', erasedFile, '--key', key, '--json']),
       cli(['--movement', tampered, '--key', key]),
-      cli(['--movement', proofFile, '--key', strangerOf(key)]),
-      cli(['--movement', file('malformed-cli.json', 'not json at all'), '--key', key]),
-      cli(['--movement', file('huge-cli.json', new Uint8Array(2 << 20)), '--key', key]),
-      cli(['--movement', proofFile, '--key', 'ledger.example+00000000+nope']),
       cli(['--movement', proofFile, '--receipt', proofFile, '--key', key]),
     ]);
     expect(verified.code, verified.stderr).toBe(0);
@@ -117,18 +114,8 @@ describe('gridshare verify --movement', () => {
     expect(verified.stdout).toMatch(new RegExp(`batch       record 0 of \\d+ \\(postings ${sequence}–\\d+\\)`));
     expect(verified.stdout).toMatch(/log         entry \d+ of a tree of \d+, root [0-9a-f]{64}/);
     expect(verified.stdout).toContain(`community   signature valid, by ${communityDid}`);
-    expect(erased.code, erased.stderr).toBe(0);
-    expect(JSON.parse(erased.stdout)).toMatchObject({ verified: true, member: null, amount: '12.34', sequence });
     expect(changed.code).toBe(1);
     expect(changed.stderr).toMatch(/^NOT VERIFIED \(proof_mismatch\)/);
-    expect(wrongKey.code).toBe(1);
-    expect(wrongKey.stderr).toMatch(/^NOT VERIFIED \(wrong_key\)/);
-    expect(malformed.code).toBe(1);
-    expect(malformed.stderr).toMatch(/^NOT VERIFIED \(malformed\): movement proof: not JSON/);
-    expect(huge.code).toBe(2);
-    expect(huge.stderr).toMatch(/^error: the movement proof .* is \d+ bytes; a movement proof is at most/);
-    expect(badKey.code).toBe(2);
-    expect(badKey.stderr).toMatch(/^error: --key: /);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/give exactly one of --receipt, --movement or --consistency/);
   }, CLI_TIMEOUT_MS);
