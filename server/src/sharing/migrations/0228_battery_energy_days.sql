@@ -4,28 +4,10 @@
 -- energy view showed the battery's charging as consumption and its discharge as production, and a
 -- holder with a home of their own would have found them on their statement. The battery belongs to
 -- the community: its rows count in the community's totals and are listed apart, never a member's.
-CREATE TABLE battery_energy_days (
-  community_id uuid NOT NULL,
-  day date NOT NULL,
-  metering_point_id uuid NOT NULL,
-  consumption_wh int4[] NOT NULL,
-  self_consumed_wh int4[] NOT NULL,
-  from_community_wh int4[] NOT NULL,
-  from_grid_wh int4[] NOT NULL,
-  production_wh int4[] NOT NULL,
-  to_community_wh int4[] NOT NULL,
-  to_grid_wh int4[] NOT NULL,
-  allocated_from_community_wh int4[] NOT NULL,
-  community_grid_origin_wh int4[] NOT NULL,
-  quality int2[] NOT NULL,
-  provisional bool[] NOT NULL,
-  computed_at timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (community_id, day, metering_point_id),
-  CHECK (cardinality(quality) = 96 AND cardinality(provisional) = 96 AND cardinality(consumption_wh) = 96
-    AND cardinality(self_consumed_wh) = 96 AND cardinality(from_community_wh) = 96 AND cardinality(from_grid_wh) = 96
-    AND cardinality(production_wh) = 96 AND cardinality(to_community_wh) = 96 AND cardinality(to_grid_wh) = 96
-    AND cardinality(allocated_from_community_wh) = 96 AND cardinality(community_grid_origin_wh) = 96)
-);
+-- The same columns, defaults and CHECKs as member_energy_days (every array 96 slots), keyed by point.
+CREATE TABLE battery_energy_days (LIKE member_energy_days INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
+ALTER TABLE battery_energy_days RENAME COLUMN member_id TO metering_point_id;
+ALTER TABLE battery_energy_days ADD PRIMARY KEY (community_id, day, metering_point_id);
 
 -- The stored quarter hours of the holders of community batteries are shared again by the job:
 -- their rows lose the battery's flows, which move to the battery's own rows.
