@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/platform/store/db.js';
 import { openDb } from '../../src/platform/store/db.js';
 import { loadMigrations, migrate } from '../../src/platform/store/migrate.js';
-import { splitCommunity, type SplitRows } from '../../src/sharing/domain/community-split.js';
-import { DAY_ENERGY_KEYS, emptyDay, mergeDay, NO_ROW, QUALITY_CODES, SLOTS_PER_DAY, type EnergyDay } from '../../src/sharing/domain/member-days.js';
+import { splitCommunity } from '../../src/sharing/domain/community-split.js';
+import { emptyDay, mergeDay, NO_ROW, QUALITY_CODES, SLOTS_PER_DAY, splitRows, type EnergyDay, type SplitRows } from '../../src/sharing/domain/member-days.js';
 import { chunksOfMarks, markSharingDirty } from '../../src/sharing/service.js';
 import { communityQuarters, memberQuarters, membersWithEnergy, type StoredQuarter } from '../../src/sharing/index.js';
 import { energyTotals } from '../../src/sharing/store.js';
@@ -72,9 +72,7 @@ const asStored = (rows: SplitRows, r: number, startMs: number, t: number): Store
 
 /** Split rows of the given ids over `quarters` quarter hours, each `[id, t, wh]` a measured row consuming wh from the grid. */
 function rowsOf(ids: readonly string[], quarters: number, entries: readonly [string, number, number][]): SplitRows {
-  const size = ids.length * quarters;
-  const energy = Object.fromEntries(DAY_ENERGY_KEYS.map((key) => [key, new Float64Array(size)])) as Record<(typeof DAY_ENERGY_KEYS)[number], Float64Array>;
-  const rows: SplitRows = { ids, quality: new Uint8Array(size).fill(NO_ROW), provisional: new Uint8Array(quarters), ...energy };
+  const rows = splitRows(ids, quarters, new Uint8Array(quarters));
   for (const [id, t, wh] of entries) {
     const r = t * ids.length + ids.indexOf(id);
     rows.quality[r] = 0;

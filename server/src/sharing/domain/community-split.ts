@@ -2,7 +2,7 @@ import { apportion } from './allocation/apportion.js';
 import { createAllocator, createMatrix, AllocationInputError, type ShareSchedule, type ShareVector } from './allocation/index.js';
 import { NONE, SourcePool, splitByOrigin, trackBehindTheMeter, type BySource } from './battery.js';
 import type { Quality } from '../../kernel/energy.js';
-import { DAY_ENERGY_KEYS, NO_ROW, QUALITY_CODE, type DayEnergyKey } from './member-days.js';
+import { NO_ROW, QUALITY_CODE, splitRows, type SplitRows } from './member-days.js';
 
 import { QUARTER_HOUR_MS, HOUR_MS } from '../../kernel/time.js';
 /**
@@ -102,20 +102,6 @@ export interface SplitInput {
    */
   takesPart?(memberId: string, startMs: number): boolean;
 }
-
-/**
- * Split rows as columns, interval-major (`t * ids.length + i`, t the quarter hour's index in
- * `starts`): id i has a row in quarter hour t where `quality` (member-days' `QUALITY_CODES`) is
- * not NO_ROW, and zeros where it has none or is missing. Columns rather than an object per row: a
- * 1,000-member chunk has 96,000 rows, and their garbage, promoted while a chunk lives, was most of
- * the sharing job's peak memory (bench/RESULTS.md).
- */
-export type SplitRows = {
-  readonly ids: readonly string[];
-  readonly quality: Uint8Array;
-  /** Per quarter hour (index t): 1 where every row of it is provisional. */
-  readonly provisional: Uint8Array;
-} & Readonly<Record<DayEnergyKey, Float64Array>>;
 
 export interface PoolAfter {
   readonly pointId: string;
@@ -220,12 +206,6 @@ const EMPTY: PointSeries = { at: () => 0, importWh: [0], exportWh: [0] };
 
 const valueAt = (column: ArrayLike<number | null> | undefined, at: number): number | null => column?.[at] ?? null;
 const qualityAt = (series: PointSeries, at: number): number => (series.quality ? QUALITY_CODE[series.quality[at]!] : MEASURED);
-
-function splitRows(ids: readonly string[], quarters: number, provisional: Uint8Array): SplitRows {
-  const size = ids.length * quarters;
-  const energy = Object.fromEntries(DAY_ENERGY_KEYS.map((key) => [key, new Float64Array(size)])) as Record<DayEnergyKey, Float64Array>;
-  return { ids, quality: new Uint8Array(size).fill(NO_ROW), provisional, ...energy };
-}
 
 export function splitCommunity(input: SplitInput): SplitOutput {
   const columns = columnsOf(input);

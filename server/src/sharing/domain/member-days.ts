@@ -1,6 +1,5 @@
 import type { Quality } from '../../kernel/energy.js';
 import { DAY_MS, QUARTER_HOUR_MS } from '../../kernel/time.js';
-import type { SplitRows } from './community-split.js';
 
 /**
  * Pure: split energy as stored, one row per member (or community battery) and UTC day whose
@@ -28,6 +27,27 @@ export const NO_ROW = 255;
  */
 export type EnergyDay = { readonly id: string; quality: (number | null)[]; provisional: (boolean | null)[] }
   & Record<DayEnergyKey, (number | null)[]>;
+
+/**
+ * Split rows as columns, interval-major (`t * ids.length + i`, t the quarter hour's index in
+ * the split's `starts`): id i has a row in quarter hour t where `quality` (`QUALITY_CODES`) is
+ * not NO_ROW, and zeros where it has none or is missing. Columns rather than an object per row: a
+ * 1,000-member chunk has 96,000 rows, and their garbage, promoted while a chunk lives, was most of
+ * the sharing job's peak memory (bench/RESULTS.md).
+ */
+export type SplitRows = {
+  readonly ids: readonly string[];
+  readonly quality: Uint8Array;
+  /** Per quarter hour (index t): 1 where every row of it is provisional. */
+  readonly provisional: Uint8Array;
+} & Readonly<Record<DayEnergyKey, Float64Array>>;
+
+/** Split rows of `ids` over `quarters` quarter hours without any row yet, sharing the quarter hours' `provisional` flags. */
+export function splitRows(ids: readonly string[], quarters: number, provisional: Uint8Array): SplitRows {
+  const size = ids.length * quarters;
+  const energy = Object.fromEntries(DAY_ENERGY_KEYS.map((key) => [key, new Float64Array(size)])) as Record<DayEnergyKey, Float64Array>;
+  return { ids, quality: new Uint8Array(size).fill(NO_ROW), provisional, ...energy };
+}
 
 /** The UTC day (its 00:00 in ms) and slot of a quarter hour. */
 export const dayOf = (startMs: number): number => Math.floor(startMs / DAY_MS) * DAY_MS;
