@@ -30,26 +30,31 @@ export function shareByCommunityRule(rule: string, keys: CommunityKeys): Savings
     weigh(members, stepStartsMs) {
       const points = members.flatMap((m) => m.planFlows.map((flows) => ({ id: `${m.member}/${flows.site}`, memberId: m.member, flows })));
       const flowsOf = new Map(points.map((p) => [p.id, p.flows]));
-      const stepOf = new Map(stepStartsMs.map((ms, t) => [ms, t]));
+      const memberIds = members.map((m) => m.member);
       const split = splitCommunity({
         rule,
         // Operator mode settles metered energy with the operator's figures; a plan has none, so the rule computes.
         mode: 'compute',
         starts: stepStartsMs,
-        memberIds: members.map((m) => m.member),
+        memberIds,
         points: points.map((p) => ({ id: p.id, memberId: p.memberId, communityBattery: false, dataFromMs: stepStartsMs[0] ?? 0 })),
         shareVersions: keys.shareVersions,
         coefficientPeriods: keys.coefficientPeriods,
-        interval: (pointId, ms) => {
+        // A plan's site has a value at every step: step t is at position t.
+        series: (pointId) => {
           const site = flowsOf.get(pointId)!;
-          const t = stepOf.get(ms)!;
-          return { importWh: site.importWh[t]!, exportWh: site.exportWh[t]!, pvWh: null, batteryChargeWh: null, batteryDischargeWh: null, quality: 'measured' };
+          return { at: (t) => t, importWh: site.importWh, exportWh: site.exportWh };
         },
         operator: () => undefined,
         poolAfter: () => undefined,
       });
-      const received = new Map<string, number>(members.map((m) => [m.member, 0]));
-      for (const row of split.members) received.set(row.memberId, received.get(row.memberId)! + row.allocatedFromCommunityWh);
+      // Rows are step-major (`t * members + i`); a member without a row in a step has zeros there.
+      const received = new Map<string, number>(memberIds.map((id) => [id, 0]));
+      const allocated = split.members.allocatedFromCommunityWh;
+      for (let r = 0; r < allocated.length; r++) {
+        const id = memberIds[r % memberIds.length]!;
+        received.set(id, received.get(id)! + allocated[r]!);
+      }
       const startMs = stepStartsMs[0] ?? 0;
       return new Map(members.map((m): [string, MemberWeight] => [m.member, {
         weightWh: received.get(m.member)!,

@@ -1,7 +1,7 @@
 import type { Db, Queryable } from '../platform/store/db.js';
 import { getRule } from './domain/allocation/index.js';
 import type { BySource } from './domain/battery.js';
-import { splitCommunity, type CoefficientPeriod, type OperatorQuarter, type PointQuarter, type PoolAfter, type ShareVersion, type SplitPoint } from './domain/community-split.js';
+import { splitCommunity, type CoefficientPeriod, type OperatorQuarter, type PointSeries, type PoolAfter, type ShareVersion, type SplitPoint } from './domain/community-split.js';
 import { dayOf, mergeDay, slotOf, type DayChanges, type EnergyDay } from './domain/member-days.js';
 import { HOUR_MS, QUARTER_HOUR_MS } from '../kernel/time.js';
 import { allocationSettings, communityMeteringPoints, sharingParticipants, type CommunityMeteringPoint, type SharingParticipant } from '../registry/index.js';
@@ -57,18 +57,19 @@ function isHourly(rule: string): boolean {
 
 const key = (pointId: string, ms: number) => `${pointId}|${ms}`;
 
-/** Each point's intervals by position in the chunk's quarter hours (no composite string keys: a chunk holds members × 96 of them). */
-function intervalsByPoint(series: readonly IntervalSeries[], quarters: number): Map<string, (PointQuarter | undefined)[]> {
-  const byPoint = new Map<string, (PointQuarter | undefined)[]>();
+/**
+ * Each point's intervals as the split reads them: the series' own columns, found by position in the
+ * chunk's quarter hours (no object per point and quarter hour, no composite string keys).
+ */
+function seriesByPoint(series: readonly IntervalSeries[], quarters: number): Map<string, PointSeries> {
+  const byPoint = new Map<string, PointSeries>();
   for (const s of series) {
-    const values = new Array<PointQuarter | undefined>(quarters);
-    for (let k = 0; k < s.positions.length; k++) {
-      values[s.positions[k]!] = {
-        importWh: s.importWh[k]!, exportWh: s.exportWh[k]!, pvWh: s.pvWh[k]!,
-        batteryChargeWh: s.batteryChargeWh[k]!, batteryDischargeWh: s.batteryDischargeWh[k]!, quality: s.quality[k]!,
-      };
-    }
-    byPoint.set(s.meteringPointId, values);
+    const index = new Int32Array(quarters).fill(-1);
+    for (let k = 0; k < s.positions.length; k++) index[s.positions[k]!] = k;
+    byPoint.set(s.meteringPointId, {
+      at: (t) => index[t]!,
+      importWh: s.importWh, exportWh: s.exportWh, pvWh: s.pvWh, batteryChargeWh: s.batteryChargeWh, batteryDischargeWh: s.batteryDischargeWh, quality: s.quality,
+    });
   }
   return byPoint;
 }
@@ -82,7 +83,6 @@ interface PassContext {
   participants: SharingParticipant[];
   points: SplitPoint[];
   pointIds: string[];
-  memberOfPoint: Map<string, string>;
   shareVersions: ShareVersion[];
   coefficientPeriods: CoefficientPeriod[];
 }
@@ -99,7 +99,6 @@ async function passContext(db: Db, communityId: string, settings: CommunitySetti
     communityId, settings, hourly, pointIds,
     participants: await sharingParticipants(db, communityId, fromMs, toMs),
     points: registered.map((p) => ({ id: p.id, memberId: p.memberId, communityBattery: p.communityBattery, dataFromMs: dataFrom.get(p.id) ?? null })),
-    memberOfPoint: new Map(registered.map((p) => [p.id, p.memberId])),
     shareVersions: await loadShareVersions(db, communityId),
     coefficientPeriods: await loadCoefficientPeriods(db, communityId, fromMs, toMs + QUARTER_HOUR_MS),
   };
@@ -134,7 +133,7 @@ async function shareChunk(db: Db, provisionalFigures: ProvisionalFigures, pass: 
   const wholeChunk = new Set(members.filter((m) => takesPart(m.id, firstMs) && takesPart(m.id, lastMs)).map((m) => m.id));
   const takesPartAt = (memberId: string, ms: number) => wholeChunk.has(memberId) || takesPart(memberId, ms);
 
-  // Everything the chunk reads comes first, so that its split (an object per member and quarter hour) is
+  // Everything the chunk reads comes first, so that its split (columns of members × quarter hours) is
   // made, merged and dropped in one synchronous step: none of it lives on while the write is awaited.
   const series = await intervalSeriesAt(db, pass.pointIds, sorted);
   const operator = settings.mode === 'operator' ? await operatorAllocationsAt(db, communityId, sorted) : new Map<string, OperatorQuarter>();
@@ -177,10 +176,7 @@ function splitChunk(
   series: readonly IntervalSeries[], operator: ReadonlyMap<string, OperatorQuarter>, storedPools: ReadonlyMap<string, BySource>,
   stored: ByKind<ReadonlyMap<string, EnergyDay>>,
 ): { changes: ByKind<DayChanges>; changedPools: PoolAfter[] } {
-  const position = new Map(sorted.map((ms, t) => [ms, t]));
-  const intervals = intervalsByPoint(series, sorted.length);
-  // Outside a member's period its points count as empty, not as missing: it takes no part.
-  const gone = (pointId: string, ms: number) => !takesPartAt(pass.memberOfPoint.get(pointId)!, ms);
+  const intervals = seriesByPoint(series, sorted.length);
   const output = splitCommunity({
     rule: pass.settings.rule,
     mode: pass.settings.mode,
@@ -189,21 +185,17 @@ function splitChunk(
     points: pass.points,
     shareVersions: pass.shareVersions,
     coefficientPeriods: pass.coefficientPeriods,
-    interval: (pointId, ms) => (gone(pointId, ms) ? EMPTY : intervals.get(pointId)?.[position.get(ms)!]),
+    series: (pointId) => intervals.get(pointId),
     operator: (pointId, ms) => operator.get(key(pointId, ms)),
     poolAfter: (pointId, ms) => storedPools.get(key(pointId, ms)),
+    takesPart: takesPartAt,
   });
   const slots = sorted.map(slotOf);
-  const members = output.members.filter((r) => takesPartAt(r.memberId, r.startMs));
-  // A battery takes part while the member who holds it does.
-  const batteries = output.batteries.filter((r) => takesPartAt(pass.memberOfPoint.get(r.meteringPointId)!, r.startMs));
   return {
-    changes: { members: mergeDay(stored.members, slots, members, (r) => r.memberId), batteries: mergeDay(stored.batteries, slots, batteries, (r) => r.meteringPointId) },
+    changes: { members: mergeDay(stored.members, slots, output.members), batteries: mergeDay(stored.batteries, slots, output.batteries) },
     changedPools: output.pools.filter((p) => !samePool(storedPools.get(key(p.pointId, p.startMs)), p.pool)),
   };
 }
-
-const EMPTY: PointQuarter = { importWh: 0, exportWh: 0, pvWh: null, batteryChargeWh: null, batteryDischargeWh: null, quality: 'measured' };
 
 /** A pass's marks in chunks: a chunk never crosses UTC midnight (its rows are one stored day) and holds at most `size` marks. */
 export function chunksOfMarks(marks: readonly DirtyMark[], size: number): DirtyMark[][] {

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/platform/store/db.js';
 import { openDb } from '../../src/platform/store/db.js';
 import { loadMigrations, migrate } from '../../src/platform/store/migrate.js';
-import { splitCommunity, type MemberQuarter, type PointQuarter } from '../../src/sharing/domain/community-split.js';
-import { emptyDay, mergeDay, SLOTS_PER_DAY, type EnergyDay } from '../../src/sharing/domain/member-days.js';
+import { splitCommunity } from '../../src/sharing/domain/community-split.js';
+import { emptyDay, mergeDay, NO_ROW, QUALITY_CODES, SLOTS_PER_DAY, splitRows, type EnergyDay, type SplitRows } from '../../src/sharing/domain/member-days.js';
 import { chunksOfMarks, markSharingDirty } from '../../src/sharing/service.js';
 import { communityQuarters, memberQuarters, membersWithEnergy, type StoredQuarter } from '../../src/sharing/index.js';
 import { energyTotals } from '../../src/sharing/store.js';
@@ -42,45 +42,57 @@ const seriesOf = (name: (typeof NAMES)[number]) => {
   return byStart;
 };
 
-/** The pure core over the same intervals, as one split of all quarter hours (no store, no chunks). */
-function domainSplit(c: StoredCommunity): MemberQuarter[] {
+/** The pure core over the same intervals, as one split of all quarter hours (no store, no chunks): each member's rows as stored. */
+function domainSplit(c: StoredCommunity): Map<string, StoredQuarter[]> {
   const starts = Array.from({ length: DAYS * SLOTS_PER_DAY }, (_, t) => T0 + t * Q);
   const nameOfPoint = new Map(NAMES.map((n) => [c.members[n]!.pointId, n]));
-  return splitCommunity({
+  const split = splitCommunity({
     rule: 'dynamic', mode: 'compute', starts, memberIds: NAMES.map((n) => c.members[n]!.memberId),
     points: NAMES.map((n) => ({ id: c.members[n]!.pointId, memberId: c.members[n]!.memberId, communityBattery: false, dataFromMs: T0 })),
     shareVersions: [],
-    interval: (pointId, ms): PointQuarter | undefined => {
-      const iv = intervalOf(nameOfPoint.get(pointId)!, (ms - T0) / Q);
-      return iv && { importWh: iv.importWh, exportWh: iv.exportWh, pvWh: null, batteryChargeWh: null, batteryDischargeWh: null, quality: 'measured' };
+    series: (pointId) => {
+      const ivs = starts.map((_, t) => intervalOf(nameOfPoint.get(pointId)!, t));
+      return { at: (t) => (ivs[t] ? t : -1), importWh: ivs.map((iv) => iv?.importWh ?? null), exportWh: ivs.map((iv) => iv?.exportWh ?? null) };
     },
     operator: () => undefined,
     poolAfter: () => undefined,
   }).members;
+  return new Map(split.ids.map((id, i) => [id, starts.flatMap((startMs, t) => {
+    const r = t * split.ids.length + i;
+    return split.quality[r] === NO_ROW ? [] : [asStored(split, r, startMs, t)];
+  })]));
 }
 
-const asStored = (m: MemberQuarter): StoredQuarter => ({
-  startMs: m.startMs, consumptionWh: m.consumptionWh, selfConsumedWh: m.selfConsumedWh, fromCommunityWh: m.fromCommunityWh, fromGridWh: m.fromGridWh,
-  productionWh: m.productionWh, toCommunityWh: m.toCommunityWh, toGridWh: m.toGridWh, allocatedFromCommunityWh: m.allocatedFromCommunityWh,
-  communityGridOriginWh: m.communityGridOriginWh, missing: m.quality === 'missing', incomplete: false, estimated: m.quality === 'estimated', provisional: m.provisional,
+const asStored = (rows: SplitRows, r: number, startMs: number, t: number): StoredQuarter => ({
+  startMs, consumptionWh: rows.consumptionWh[r]!, selfConsumedWh: rows.selfConsumedWh[r]!, fromCommunityWh: rows.fromCommunityWh[r]!, fromGridWh: rows.fromGridWh[r]!,
+  productionWh: rows.productionWh[r]!, toCommunityWh: rows.toCommunityWh[r]!, toGridWh: rows.toGridWh[r]!, allocatedFromCommunityWh: rows.allocatedFromCommunityWh[r]!,
+  communityGridOriginWh: rows.communityGridOriginWh[r]!, missing: QUALITY_CODES[rows.quality[r]!] === 'missing', incomplete: false,
+  estimated: QUALITY_CODES[rows.quality[r]!] === 'estimated', provisional: rows.provisional[t] === 1,
 });
 
-const byMember = (row: MemberQuarter) => row.memberId;
+/** Split rows of the given ids over `quarters` quarter hours, each `[id, t, wh]` a measured row consuming wh from the grid. */
+function rowsOf(ids: readonly string[], quarters: number, entries: readonly [string, number, number][]): SplitRows {
+  const rows = splitRows(ids, quarters, new Uint8Array(quarters));
+  for (const [id, t, wh] of entries) {
+    const r = t * ids.length + ids.indexOf(id);
+    rows.quality[r] = 0;
+    rows.consumptionWh[r] = wh;
+    rows.fromGridWh[r] = wh;
+  }
+  return rows;
+}
 
 describe('day rows (pure)', () => {
-  const row = (memberId: string, slot: number, wh: number): MemberQuarter => ({
-    memberId, startMs: T0 + slot * Q, importWh: wh, exportWh: 0, consumptionWh: wh, selfConsumedWh: 0, fromCommunityWh: 0, fromGridWh: wh,
-    productionWh: 0, toCommunityWh: 0, toGridWh: 0, allocatedFromCommunityWh: 0, communityGridOriginWh: 0, quality: 'measured', provisional: false,
-  });
+  const ab = (quarters: number, ...entries: [string, number, number][]) => rowsOf(['a', 'b'], quarters, entries);
 
   it('writes a new day, nothing when the same split is merged again, and only the member whose slot changed', () => {
-    const first = mergeDay(new Map(), [0, 1], [row('a', 0, 10), row('a', 1, 11), row('b', 0, 20)], byMember);
+    const first = mergeDay(new Map(), [0, 1], ab(2, ['a', 0, 10], ['a', 1, 11], ['b', 0, 20]));
     expect(first.write.map((d) => d.id)).toEqual(['a', 'b']);
     expect(first.write[0]!.consumptionWh.slice(0, 3)).toEqual([10, 11, null]);
     expect(first.write[0]!.quality.slice(0, 3)).toEqual([0, 0, null]);
     const stored = new Map(first.write.map((d) => [d.id, d]));
-    expect(mergeDay(stored, [0, 1], [row('a', 0, 10), row('a', 1, 11), row('b', 0, 20)], byMember).write).toEqual([]);
-    const changed = mergeDay(stored, [1], [row('a', 1, 12)], byMember);
+    expect(mergeDay(stored, [0, 1], ab(2, ['a', 0, 10], ['a', 1, 11], ['b', 0, 20])).write).toEqual([]);
+    const changed = mergeDay(stored, [1], ab(1, ['a', 0, 12]));
     expect(changed.write.map((d) => d.id)).toEqual(['a']);
     // Slots outside the chunk keep their stored figures.
     expect(changed.write[0]!.consumptionWh.slice(0, 2)).toEqual([10, 12]);
@@ -88,8 +100,8 @@ describe('day rows (pure)', () => {
   });
 
   it('clears the recomputed slots of a member who takes no part there any more, and drops a day left empty', () => {
-    const stored = new Map(mergeDay(new Map(), [0, 1], [row('a', 0, 10), row('a', 1, 11), row('b', 0, 20)], byMember).write.map((d) => [d.id, d]));
-    const result = mergeDay(stored, [0], [row('a', 0, 10)], byMember);
+    const stored = new Map(mergeDay(new Map(), [0, 1], ab(2, ['a', 0, 10], ['a', 1, 11], ['b', 0, 20])).write.map((d) => [d.id, d]));
+    const result = mergeDay(stored, [0], ab(1, ['a', 0, 10]));
     // b's only slot was recomputed without it: its day goes (not present), a's is unchanged (not written).
     expect(result.present).toEqual(['a']);
     expect(result.write).toEqual([]);
@@ -99,7 +111,7 @@ describe('day rows (pure)', () => {
     const stored: EnergyDay = emptyDay('a');
     stored.consumptionWh[5] = 1;
     stored.quality[5] = 0;
-    mergeDay(new Map([['a', stored]]), [5], [], byMember);
+    mergeDay(new Map([['a', stored]]), [5], ab(1));
     expect(stored.consumptionWh[5]).toBe(1);
   });
 
@@ -119,16 +131,20 @@ describe('day rows (pure)', () => {
           rule, mode: 'compute', starts, memberIds: ids,
           points: ids.map((id) => ({ id: `p-${id}`, memberId: id, communityBattery: false, dataFromMs: T0 })),
           shareVersions: [{ validFromMs: 0, shares: new Map(ids.map((id) => [id, (1 / ids.length).toFixed(9).slice(0, 11)])) }],
-          interval: (pointId, ms) => {
-            const p = members[Number(pointId.slice(3))]![(ms - starts[0]!) / Q]!;
-            if (p.missing && Number(pointId.slice(3)) === 0) return undefined;
-            return { importWh: p.importWh, exportWh: p.exportWh, pvWh: p.pvWh === null ? null : p.pvWh + p.exportWh,
-              batteryChargeWh: p.charge, batteryDischargeWh: p.discharge, quality: 'measured' };
+          series: (pointId) => {
+            const member = Number(pointId.slice(3));
+            const quarters = members[member]!;
+            return {
+              at: (t) => (quarters[t]!.missing && member === 0 ? -1 : t),
+              importWh: quarters.map((p) => p.importWh), exportWh: quarters.map((p) => p.exportWh),
+              pvWh: quarters.map((p) => (p.pvWh === null ? null : p.pvWh + p.exportWh)),
+              batteryChargeWh: quarters.map((p) => p.charge), batteryDischargeWh: quarters.map((p) => p.discharge),
+            };
           },
           operator: () => undefined,
           poolAfter: () => undefined,
         });
-        const { write } = mergeDay(new Map(), starts.map((ms) => (ms - T0) / Q), output.members, byMember);
+        const { write } = mergeDay(new Map(), starts.map((ms) => (ms - T0) / Q), output.members);
         for (const day of write) {
           for (let s = 0; s < SLOTS_PER_DAY; s++) {
             if (day.quality[s] === null) continue;
@@ -172,7 +188,7 @@ describe.each(storeKinds)('member energy as day rows on %s', (kind) => {
     const expected = domainSplit(c);
     for (const name of NAMES) {
       const memberId = c.members[name]!.memberId;
-      expect(await memberQuarters(db, memberId, T0, T0 + DAYS * DAY)).toEqual(expected.filter((m) => m.memberId === memberId).map(asStored));
+      expect(await memberQuarters(db, memberId, T0, T0 + DAYS * DAY)).toEqual(expected.get(memberId));
     }
     // The gap: Cara missing, the others provisional, in that quarter hour only.
     const gap = T0 + (SLOTS_PER_DAY + 40) * Q;

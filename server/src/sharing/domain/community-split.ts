@@ -1,7 +1,8 @@
 import { apportion } from './allocation/apportion.js';
 import { createAllocator, createMatrix, AllocationInputError, type ShareSchedule, type ShareVector } from './allocation/index.js';
 import { NONE, SourcePool, splitByOrigin, trackBehindTheMeter, type BySource } from './battery.js';
-import { worst, type Quality, type EnergyBySource } from '../../kernel/energy.js';
+import type { Quality } from '../../kernel/energy.js';
+import { NO_ROW, QUALITY_CODE, splitRows, type SplitRows } from './member-days.js';
 
 import { QUARTER_HOUR_MS, HOUR_MS } from '../../kernel/time.js';
 /**
@@ -26,13 +27,20 @@ import { QUARTER_HOUR_MS, HOUR_MS } from '../../kernel/time.js';
  * - A community battery's split is a row of its own (`batteries`), never part of the row of the
  *   member who holds it: the battery is the community's, its charging no member's consumption.
  */
-export interface PointQuarter {
-  readonly importWh: number | null;
-  readonly exportWh: number | null;
-  readonly pvWh: number | null;
-  readonly batteryChargeWh: number | null;
-  readonly batteryDischargeWh: number | null;
-  readonly quality: Quality;
+/**
+ * A metering point's intervals in the split's quarter hours, as columns rather than an object per
+ * quarter hour (a 1,000-member chunk would make 96,000 of them): `at(t)` is where the interval of
+ * quarter hour t (its index in `starts`) is in the columns, -1 where the point has none. A register
+ * the meter does not have is null, or its column absent; quality is measured where absent.
+ */
+export interface PointSeries {
+  at(t: number): number;
+  readonly importWh: ArrayLike<number | null>;
+  readonly exportWh: ArrayLike<number | null>;
+  readonly pvWh?: ArrayLike<number | null>;
+  readonly batteryChargeWh?: ArrayLike<number | null>;
+  readonly batteryDischargeWh?: ArrayLike<number | null>;
+  readonly quality?: ArrayLike<Quality>;
 }
 
 export interface OperatorQuarter {
@@ -81,25 +89,19 @@ export interface SplitInput {
   readonly shareVersions: readonly ShareVersion[];
   /** Ascending, not overlapping; where a quarter hour lies in one, its coefficients are the key. */
   readonly coefficientPeriods?: readonly CoefficientPeriod[];
-  interval(pointId: string, startMs: number): PointQuarter | undefined;
+  /** The point's intervals; undefined where it has none in these quarter hours. */
+  series(pointId: string): PointSeries | undefined;
   operator(pointId: string, startMs: number): OperatorQuarter | undefined;
   /** The stored source pool of a battery after the quarter hour starting at `startMs`. */
   poolAfter(pointId: string, startMs: number): BySource | undefined;
+  /**
+   * Whether a member takes part in the quarter hour starting at `startMs` (every member in every
+   * one where absent). Outside its period a member's points count as empty, not as missing, so it
+   * neither receives nor gives, and it has no row; a community battery takes part while the member
+   * who holds it does.
+   */
+  takesPart?(memberId: string, startMs: number): boolean;
 }
-
-export interface MemberQuarter extends EnergyBySource {
-  readonly memberId: string;
-  readonly startMs: number;
-  readonly importWh: number;
-  readonly exportWh: number;
-  readonly allocatedFromCommunityWh: number;
-  readonly communityGridOriginWh: number;
-  readonly quality: Quality;
-  readonly provisional: boolean;
-}
-
-/** A community battery's quarter hour, as a member's but for its metering point. */
-export type BatteryQuarter = Omit<MemberQuarter, 'memberId'> & { readonly meteringPointId: string };
 
 export interface PoolAfter {
   readonly pointId: string;
@@ -108,8 +110,10 @@ export interface PoolAfter {
 }
 
 export interface SplitOutput {
-  readonly members: MemberQuarter[];
-  readonly batteries: BatteryQuarter[];
+  /** A column per member (`memberIds`). */
+  readonly members: SplitRows;
+  /** A column per community battery, its id the battery's metering point's. */
+  readonly batteries: SplitRows;
   readonly pools: PoolAfter[];
 }
 
@@ -193,49 +197,68 @@ function spread(total: number, weights: readonly number[]): number[] {
   return Array.from(apportion(total, weights));
 }
 
+const MEASURED = QUALITY_CODE.measured;
+const ESTIMATED = QUALITY_CODE.estimated;
+const MISSING = QUALITY_CODE.missing;
+
+/** What a member's points read as outside its period: nothing imported or exported, measured. */
+const EMPTY: PointSeries = { at: () => 0, importWh: [0], exportWh: [0] };
+
+const valueAt = (column: ArrayLike<number | null> | undefined, at: number): number | null => column?.[at] ?? null;
+const qualityAt = (series: PointSeries, at: number): number => (series.quality ? QUALITY_CODE[series.quality[at]!] : MEASURED);
+
 export function splitCommunity(input: SplitInput): SplitOutput {
   const columns = columnsOf(input);
   const n = columns.length;
+  // Members' columns come first (columnsOf), the community batteries' after them.
+  const memberCount = input.memberIds.length;
   const T = input.starts.length;
   const matrix = createMatrix(columns.map((c) => c.id), Float64Array.from(input.starts));
   const missing = new Uint8Array(n * T);
-  const quality: Quality[] = new Array(n * T).fill('measured');
-  // Each column's counting points' intervals per quarter hour, asked for once: the split and the
-  // rows below both need them. `pointStart[c]` is where column c's points begin in a quarter hour's slice.
+  const quality = new Uint8Array(n * T);
+  const absent = new Uint8Array(n * T);
+  // Where each column's counting points' intervals are in their series, per quarter hour (-1: the
+  // point does not count there), found once: the split and the rows below both need them.
+  // `pointStart[c]` is where column c's points begin in a quarter hour's slice.
   const pointStart = new Int32Array(n + 1);
   for (let c = 0; c < n; c++) pointStart[c + 1] = pointStart[c]! + columns[c]!.points.length;
   const P = pointStart[n]!;
-  const counted: (PointQuarter | undefined)[] = new Array(P * T);
+  const series = columns.flatMap((column) => column.points.map((p) => input.series(p.id)));
+  const seriesAt = (k: number, point: number): PointSeries | undefined => (absent[k] ? EMPTY : series[point]);
+  const counted = new Int32Array(P * T).fill(-1);
   for (let t = 0; t < T; t++) {
     const startMs = input.starts[t]!;
     for (let c = 0; c < n; c++) {
       const k = t * n + c;
-      const points = columns[c]!.points;
+      const column = columns[c]!;
+      if (input.takesPart && !input.takesPart(column.memberId, startMs)) absent[k] = 1;
+      const points = column.points;
       let imp = 0;
       let exp = 0;
-      let q: Quality = 'measured';
+      let q = MEASURED;
       let countingPoints = 0;
       for (let j = 0; j < points.length; j++) {
-        const p = points[j]!;
-        if (!counts(p, startMs)) continue;
+        if (!counts(points[j]!, startMs)) continue;
         countingPoints++;
-        const iv = input.interval(p.id, startMs);
+        const point = pointStart[c]! + j;
+        const s = seriesAt(k, point);
+        const at = s ? s.at(t) : -1;
         // A series the meter does not have (a consumer without an export register) is null with
         // the interval still measured: that is 0, not missing.
-        if (!iv || iv.quality === 'missing' || (iv.importWh === null && iv.exportWh === null)) {
+        if (!s || at < 0 || qualityAt(s, at) === MISSING || (valueAt(s.importWh, at) === null && valueAt(s.exportWh, at) === null)) {
           missing[k] = 1;
           break;
         }
-        counted[t * P + pointStart[c]! + j] = iv;
-        imp += iv.importWh ?? 0;
-        exp += iv.exportWh ?? 0;
-        q = worst(q, iv.quality);
+        counted[t * P + point] = at;
+        imp += valueAt(s.importWh, at) ?? 0;
+        exp += valueAt(s.exportWh, at) ?? 0;
+        q = Math.max(q, qualityAt(s, at));
       }
       // A member with points, none of which has data yet, is not known; a community battery before
       // its first data is not there yet (it takes no part and has no row).
-      if (countingPoints === 0 && points.length > 0 && !columns[c]!.battery) missing[k] = 1;
+      if (countingPoints === 0 && points.length > 0 && !column.battery) missing[k] = 1;
       // A member without any metering point has nothing to share, which is known, not missing.
-      if (missing[k]) { quality[k] = 'missing'; continue; }
+      if (missing[k]) { quality[k] = MISSING; continue; }
       matrix.importWh[k] = imp;
       matrix.exportWh[k] = exp;
       quality[k] = q;
@@ -257,14 +280,19 @@ export function splitCommunity(input: SplitInput): SplitOutput {
     for (let t = 0; t < T; t++) if (incomplete.has(periodOf(input.starts[t]!))) provisional[t] = 1;
   } else {
     for (let t = 0; t < T; t++) {
+      const startMs = input.starts[t]!;
       for (let c = 0; c < n; c++) {
         const k = t * n + c;
         if (missing[k]) { provisional[t] = 1; continue; }
-        for (const p of columns[c]!.points.filter((point) => counts(point, input.starts[t]!))) {
-          const iv = input.interval(p.id, input.starts[t]!)!;
-          const op = input.operator(p.id, input.starts[t]!);
-          const imp = iv.importWh ?? 0;
-          const exp = iv.exportWh ?? 0;
+        const points = columns[c]!.points;
+        for (let j = 0; j < points.length; j++) {
+          const point = pointStart[c]! + j;
+          const at = counted[t * P + point]!;
+          if (at < 0) continue;
+          const s = seriesAt(k, point)!;
+          const op = input.operator(points[j]!.id, startMs);
+          const imp = valueAt(s.importWh, at) ?? 0;
+          const exp = valueAt(s.exportWh, at) ?? 0;
           if ((!op && (imp > 0 || exp > 0)) || op?.provisional) provisional[t] = 1;
           fromCommunity[k]! += Math.min(op?.fromCommunityWh ?? 0, imp);
           toCommunity[k]! += Math.min(op?.toCommunityWh ?? 0, exp);
@@ -273,8 +301,9 @@ export function splitCommunity(input: SplitInput): SplitOutput {
     }
   }
 
-  const members: MemberQuarter[] = [];
-  const batteries: BatteryQuarter[] = [];
+  const members = splitRows(input.memberIds, T, provisional);
+  const batteries = splitRows(columns.slice(memberCount).map((c) => c.points[0]!.id), T, provisional);
+  const batteryCount = n - memberCount;
   const pools: PoolAfter[] = [];
   const lastPool = new Map<string, { startMs: number; pool: BySource }>();
   const poolBefore = (pointId: string, startMs: number): BySource => {
@@ -286,6 +315,8 @@ export function splitCommunity(input: SplitInput): SplitOutput {
     lastPool.set(pointId, { startMs, pool });
     pools.push({ pointId, startMs, pool });
   };
+  // One accumulator for every row, so that a row costs no object.
+  const row = rowTotals();
 
   for (let t = 0; t < T; t++) {
     const startMs = input.starts[t]!;
@@ -307,57 +338,49 @@ export function splitCommunity(input: SplitInput): SplitOutput {
     const pooled = received.reduce((a, b) => a + b, 0);
     const gridOriginByColumn = gridOrigin === 0 ? new Float64Array(n) : splitByOrigin(received, pooled, Math.min(gridOrigin, pooled)).gridOriginWh;
 
-    // Every member has its own column and, listed after all of them, the community batteries theirs.
     for (let c = 0; c < n; c++) {
       const column = columns[c]!;
       const k = off + c;
-      const row = emptyRow(column.memberId, startMs, provisional[t] === 1);
-      if (missing[k]) row.missing = true;
-      else row.quality = worst(row.quality, quality[k]!);
+      if (absent[k]) continue;
       const fc = fromCommunity[k]!;
       const tc = toCommunity[k]!;
       if (column.battery) {
         if (!counts(column.points[0]!, startMs)) continue;
-        if (!row.missing) add(row, { imp: matrix.importWh[k]!, exp: matrix.exportWh[k]!, self: 0, fromCommunity: fc, fromGrid: matrix.importWh[k]! - fc, allocated: fc, toCommunity: tc });
-        const { memberId: _holder, ...quarter } = finish(row);
-        batteries.push({ meteringPointId: column.points[0]!.id, ...quarter });
+        const r = t * batteryCount + c - memberCount;
+        if (missing[k]) { batteries.quality[r] = MISSING; continue; }
+        resetRow(row);
+        const imp = matrix.importWh[k]!;
+        addFlows(row, imp, matrix.exportWh[k]!, 0, fc, imp - fc, fc, tc);
+        writeRow(batteries, r, row, quality[k]!, 0);
         continue;
       }
-      if (row.missing) { members.push(finish(row)); continue; }
+      const r = t * memberCount + c;
+      if (missing[k]) { members.quality[r] = MISSING; continue; }
+      resetRow(row);
       let consumedCommunity = 0;
+      const first = pointStart[c]!;
       if (column.points.length === 1) {
         // Most members have one point: it takes the member's whole split (no arrays per member and quarter hour).
-        const iv = counted[t * P + pointStart[c]!];
-        if (iv) consumedCommunity += addPoint(row, column.points[0]!, iv, fc, tc, poolBefore, keepPool);
+        const at = counted[t * P + first]!;
+        if (at >= 0) consumedCommunity += addPoint(row, column.points[0]!.id, startMs, series[first]!, at, fc, tc, poolBefore, keepPool);
       } else {
-        const points: { point: SplitPoint; iv: PointQuarter }[] = [];
-        for (let j = 0; j < column.points.length; j++) {
-          const iv = counted[t * P + pointStart[c]! + j];
-          if (iv) points.push({ point: column.points[j]!, iv });
-        }
-        const fcParts = spread(fc, points.map((x) => x.iv.importWh ?? 0));
-        const tcParts = spread(tc, points.map((x) => x.iv.exportWh ?? 0));
-        for (let j = 0; j < points.length; j++) consumedCommunity += addPoint(row, points[j]!.point, points[j]!.iv, fcParts[j]!, tcParts[j]!, poolBefore, keepPool);
+        const points: number[] = [];
+        for (let j = 0; j < column.points.length; j++) if (counted[t * P + first + j]! >= 0) points.push(j);
+        const atOf = (j: number) => counted[t * P + first + j]!;
+        const fcParts = spread(fc, points.map((j) => valueAt(series[first + j]!.importWh, atOf(j)) ?? 0));
+        const tcParts = spread(tc, points.map((j) => valueAt(series[first + j]!.exportWh, atOf(j)) ?? 0));
+        points.forEach((j, x) => {
+          consumedCommunity += addPoint(row, column.points[j]!.id, startMs, series[first + j]!, atOf(j), fcParts[x]!, tcParts[x]!, poolBefore, keepPool);
+        });
       }
-      row.communityGridOriginWh += Math.min(gridOriginByColumn[c]!, consumedCommunity);
-      members.push(finish(row));
+      writeRow(members, r, row, Math.max(quality[k]!, row.estimated ? ESTIMATED : MEASURED), Math.min(gridOriginByColumn[c]!, consumedCommunity));
     }
   }
   return { members, batteries, pools };
 }
 
-/** Adds one metering point's quarter hour, given its part of the member's split, to the member's row; returns its community energy consumed. */
-function addPoint(row: MemberQuarterBuilder, point: SplitPoint, iv: PointQuarter, fc: number, tc: number,
-  poolBefore: (pointId: string, startMs: number) => BySource, keepPool: (pointId: string, startMs: number, pool: BySource) => void): number {
-  const flows = pointFlows(iv, fc, tc, poolBefore, point.id, row.startMs);
-  if (flows.pool) keepPool(point.id, row.startMs, flows.pool);
-  if (flows.estimated) row.quality = worst(row.quality, 'estimated');
-  add(row, flows);
-  return flows.fromCommunity;
-}
-
-/** A metering point's (or a member's summed) metered flows and their split, in Wh. */
-interface PointTotals {
+/** A row's metered flows and their split so far, in Wh. */
+interface RowTotals {
   imp: number;
   exp: number;
   self: number;
@@ -365,87 +388,80 @@ interface PointTotals {
   fromGrid: number;
   allocated: number;
   toCommunity: number;
+  /** A battery behind a meter was not tracked (its meters contradict each other). */
+  estimated: boolean;
 }
 
-interface Flows extends PointTotals {
-  pool?: BySource | undefined;
-  estimated?: boolean;
+const rowTotals = (): RowTotals => ({ imp: 0, exp: 0, self: 0, fromCommunity: 0, fromGrid: 0, allocated: 0, toCommunity: 0, estimated: false });
+
+function resetRow(row: RowTotals): void {
+  row.imp = 0;
+  row.exp = 0;
+  row.self = 0;
+  row.fromCommunity = 0;
+  row.fromGrid = 0;
+  row.allocated = 0;
+  row.toCommunity = 0;
+  row.estimated = false;
 }
 
-/** One metering point's quarter hour by source; with a battery behind the meter, by its pool (asked for only then). */
-function pointFlows(iv: PointQuarter, fc: number, tc: number, poolBefore: (pointId: string, startMs: number) => BySource, pointId: string, startMs: number): Flows {
-  const imp = iv.importWh ?? 0;
-  const exp = iv.exportWh ?? 0;
-  if (iv.batteryChargeWh === null && iv.batteryDischargeWh === null) return plainFlows(iv, fc, tc, false);
+function addFlows(row: RowTotals, imp: number, exp: number, self: number, fromCommunity: number, fromGrid: number, allocated: number, toCommunity: number): void {
+  row.imp += imp;
+  row.exp += exp;
+  row.self += self;
+  row.fromCommunity += fromCommunity;
+  row.fromGrid += fromGrid;
+  row.allocated += allocated;
+  row.toCommunity += toCommunity;
+}
+
+/**
+ * Adds one metering point's quarter hour (at `at` in its series), given its part of the member's
+ * split, to the member's row; with a battery behind the meter by its pool (asked for only then).
+ * Returns the point's community energy consumed.
+ */
+function addPoint(row: RowTotals, pointId: string, startMs: number, series: PointSeries, at: number, fc: number, tc: number,
+  poolBefore: (pointId: string, startMs: number) => BySource, keepPool: (pointId: string, startMs: number, pool: BySource) => void): number {
+  const imp = valueAt(series.importWh, at) ?? 0;
+  const exp = valueAt(series.exportWh, at) ?? 0;
+  const pv = valueAt(series.pvWh, at);
+  const charge = valueAt(series.batteryChargeWh, at);
+  const discharge = valueAt(series.batteryDischargeWh, at);
+  // Without a battery behind the meter, own PV used is PV − export where PV is measured.
+  const plainSelf = pv === null ? 0 : Math.max(0, pv - exp);
+  if (charge === null && discharge === null) {
+    addFlows(row, imp, exp, plainSelf, fc, imp - fc, fc, tc);
+    return fc;
+  }
   const before = poolBefore(pointId, startMs);
   try {
     const [r] = trackBehindTheMeter([{
-      importWh: imp, exportWh: exp, pvWh: iv.pvWh ?? 0, fromCommunityWh: fc,
-      batteryChargeWh: iv.batteryChargeWh ?? 0, batteryDischargeWh: iv.batteryDischargeWh ?? 0,
+      importWh: imp, exportWh: exp, pvWh: pv ?? 0, fromCommunityWh: fc, batteryChargeWh: charge ?? 0, batteryDischargeWh: discharge ?? 0,
     }], before);
-    return { imp, exp, self: r!.ownPvWh, fromCommunity: r!.fromCommunityWh, fromGrid: r!.fromGridWh, allocated: fc, toCommunity: tc, pool: r!.soc };
+    keepPool(pointId, startMs, r!.soc);
+    addFlows(row, imp, exp, r!.ownPvWh, r!.fromCommunityWh, r!.fromGridWh, fc, tc);
+    return r!.fromCommunityWh;
   } catch (error) {
     if (!(error instanceof AllocationInputError)) throw error;
     // Meters that contradict each other (export + charge > import + PV + discharge): the battery
     // is not tracked in this quarter hour (its pool carries over), and the figures are estimated.
-    return { ...plainFlows(iv, fc, tc, true), pool: before, estimated: true };
+    keepPool(pointId, startMs, before);
+    row.estimated = true;
+    addFlows(row, imp, exp, plainSelf, fc, imp - fc, fc, tc);
+    return fc;
   }
 }
 
-/** A point's flows without a battery behind its meter (own PV used is PV − export where PV is measured). */
-function plainFlows(iv: PointQuarter, fc: number, tc: number, estimated: boolean): Flows {
-  const imp = iv.importWh ?? 0;
-  const exp = iv.exportWh ?? 0;
-  const self = iv.pvWh === null ? 0 : Math.max(0, iv.pvWh - exp);
-  return { imp, exp, self, fromCommunity: fc, fromGrid: imp - fc, allocated: fc, toCommunity: tc, estimated };
-}
-
-interface MemberQuarterBuilder extends PointTotals {
-  memberId: string;
-  startMs: number;
-  provisional: boolean;
-  missing: boolean;
-  quality: Quality;
-  communityGridOriginWh: number;
-}
-
-function emptyRow(memberId: string, startMs: number, provisional: boolean): MemberQuarterBuilder {
-  return { memberId, startMs, provisional, missing: false, quality: 'measured', imp: 0, exp: 0, self: 0, fromCommunity: 0, fromGrid: 0, allocated: 0, toCommunity: 0, communityGridOriginWh: 0 };
-}
-
-function add(row: MemberQuarterBuilder, f: Flows): void {
-  row.imp += f.imp;
-  row.exp += f.exp;
-  row.self += f.self;
-  row.fromCommunity += f.fromCommunity;
-  row.fromGrid += f.fromGrid;
-  row.allocated += f.allocated;
-  row.toCommunity += f.toCommunity;
-}
-
-function finish(row: MemberQuarterBuilder): MemberQuarter {
-  if (row.missing) {
-    return {
-      memberId: row.memberId, startMs: row.startMs, importWh: 0, exportWh: 0, consumptionWh: 0, selfConsumedWh: 0,
-      fromCommunityWh: 0, fromGridWh: 0, productionWh: 0, toCommunityWh: 0, toGridWh: 0, allocatedFromCommunityWh: 0,
-      communityGridOriginWh: 0, quality: 'missing', provisional: row.provisional,
-    };
-  }
-  return {
-    memberId: row.memberId,
-    startMs: row.startMs,
-    importWh: row.imp,
-    exportWh: row.exp,
-    consumptionWh: row.self + row.fromCommunity + row.fromGrid,
-    selfConsumedWh: row.self,
-    fromCommunityWh: row.fromCommunity,
-    fromGridWh: row.fromGrid,
-    productionWh: row.self + row.exp,
-    toCommunityWh: row.toCommunity,
-    toGridWh: row.exp - row.toCommunity,
-    allocatedFromCommunityWh: row.allocated,
-    communityGridOriginWh: row.communityGridOriginWh,
-    quality: row.quality,
-    provisional: row.provisional,
-  };
+/** Row r of `rows` from its totals (a missing row keeps its zeros and is only marked). */
+function writeRow(rows: SplitRows, r: number, row: RowTotals, quality: number, communityGridOriginWh: number): void {
+  rows.quality[r] = quality;
+  rows.consumptionWh[r] = row.self + row.fromCommunity + row.fromGrid;
+  rows.selfConsumedWh[r] = row.self;
+  rows.fromCommunityWh[r] = row.fromCommunity;
+  rows.fromGridWh[r] = row.fromGrid;
+  rows.productionWh[r] = row.self + row.exp;
+  rows.toCommunityWh[r] = row.toCommunity;
+  rows.toGridWh[r] = row.exp - row.toCommunity;
+  rows.allocatedFromCommunityWh[r] = row.allocated;
+  rows.communityGridOriginWh[r] = communityGridOriginWh;
 }

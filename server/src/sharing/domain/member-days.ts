@@ -1,6 +1,5 @@
 import type { Quality } from '../../kernel/energy.js';
 import { DAY_MS, QUARTER_HOUR_MS } from '../../kernel/time.js';
-import type { MemberQuarter } from './community-split.js';
 
 /**
  * Pure: split energy as stored, one row per member (or community battery) and UTC day whose
@@ -18,7 +17,9 @@ export type DayEnergyKey = (typeof DAY_ENERGY_KEYS)[number];
 
 /** Qualities by their stored code (the index), weakest last as in kernel/energy's `worst`. */
 export const QUALITY_CODES: readonly Quality[] = ['measured', 'estimated', 'missing'];
-const QUALITY_CODE: Record<Quality, number> = { measured: 0, estimated: 1, missing: 2 };
+export const QUALITY_CODE: Readonly<Record<Quality, number>> = { measured: 0, estimated: 1, missing: 2 };
+/** The split's quality code where an id has no row in a quarter hour (`SplitRows`). */
+export const NO_ROW = 255;
 
 /**
  * One UTC day of a member (`id` the member's) or of a community battery (`id` its metering
@@ -27,8 +28,26 @@ const QUALITY_CODE: Record<Quality, number> = { measured: 0, estimated: 1, missi
 export type EnergyDay = { readonly id: string; quality: (number | null)[]; provisional: (boolean | null)[] }
   & Record<DayEnergyKey, (number | null)[]>;
 
-/** A split quarter hour as the days store it (a member's or a community battery's row of the split). */
-export type SplitQuarter = Pick<MemberQuarter, DayEnergyKey | 'startMs' | 'quality' | 'provisional'>;
+/**
+ * Split rows as columns, interval-major (`t * ids.length + i`, t the quarter hour's index in
+ * the split's `starts`): id i has a row in quarter hour t where `quality` (`QUALITY_CODES`) is
+ * not NO_ROW, and zeros where it has none or is missing. Columns rather than an object per row: a
+ * 1,000-member chunk has 96,000 rows, and their garbage, promoted while a chunk lives, was most of
+ * the sharing job's peak memory (bench/RESULTS.md).
+ */
+export type SplitRows = {
+  readonly ids: readonly string[];
+  readonly quality: Uint8Array;
+  /** Per quarter hour (index t): 1 where every row of it is provisional. */
+  readonly provisional: Uint8Array;
+} & Readonly<Record<DayEnergyKey, Float64Array>>;
+
+/** Split rows of `ids` over `quarters` quarter hours without any row yet, sharing the quarter hours' `provisional` flags. */
+export function splitRows(ids: readonly string[], quarters: number, provisional: Uint8Array): SplitRows {
+  const size = ids.length * quarters;
+  const energy = Object.fromEntries(DAY_ENERGY_KEYS.map((key) => [key, new Float64Array(size)])) as Record<DayEnergyKey, Float64Array>;
+  return { ids, quality: new Uint8Array(size).fill(NO_ROW), provisional, ...energy };
+}
 
 /** The UTC day (its 00:00 in ms) and slot of a quarter hour. */
 export const dayOf = (startMs: number): number => Math.floor(startMs / DAY_MS) * DAY_MS;
@@ -64,13 +83,13 @@ export interface DayChanges {
 }
 
 /**
- * Merges the split of some quarter hours of one UTC day (`slots`: every quarter hour the chunk
- * recomputed, `rows`: the split there of the members, or batteries, who took part, `idOf` whose
- * row it is) into the stored days (`stored`, by id; an id absent has no stored day): a recomputed
+ * Merges the split of some quarter hours of one UTC day (`rows`, the split's columns of the members
+ * or of the batteries; `slots[t]` the slot of its quarter hour t, every quarter hour the chunk
+ * recomputed) into the stored days (`stored`, by id; an id absent has no stored day): a recomputed
  * slot takes the new figures or, for an id without a row there (it takes no part any more), none.
  * Only days whose slots changed are returned for writing, so re-running a chunk writes nothing.
  */
-export function mergeDay<Row extends SplitQuarter>(stored: ReadonlyMap<string, EnergyDay>, slots: readonly number[], rows: readonly Row[], idOf: (row: Row) => string): DayChanges {
+export function mergeDay(stored: ReadonlyMap<string, EnergyDay>, slots: readonly number[], rows: SplitRows): DayChanges {
   const merged = new Map<string, EnergyDay>();
   const dayFor = (id: string) => {
     let day = merged.get(id);
@@ -83,12 +102,18 @@ export function mergeDay<Row extends SplitQuarter>(stored: ReadonlyMap<string, E
     return day;
   };
   for (const id of stored.keys()) dayFor(id);
-  for (const row of rows) {
-    const day = dayFor(idOf(row));
-    const s = slotOf(row.startMs);
-    for (const key of DAY_ENERGY_KEYS) day[key][s] = row[key];
-    day.quality[s] = QUALITY_CODE[row.quality];
-    day.provisional[s] = row.provisional;
+  const n = rows.ids.length;
+  for (let t = 0; t < slots.length; t++) {
+    const s = slots[t]!;
+    for (let i = 0; i < n; i++) {
+      const r = t * n + i;
+      const quality = rows.quality[r]!;
+      if (quality === NO_ROW) continue;
+      const day = dayFor(rows.ids[i]!);
+      for (const key of DAY_ENERGY_KEYS) day[key][s] = rows[key][r]!;
+      day.quality[s] = quality;
+      day.provisional[s] = rows.provisional[t] === 1;
+    }
   }
   const write: EnergyDay[] = [];
   const present: string[] = [];
