@@ -181,7 +181,7 @@ describe('web app: invoices', () => {
     expect(pdf).toContain(new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(`${ofA2.dueDate}T00:00:00Z`)));
 
     // The direct debits: A2 owes and has a mandate; A is owed (a credit transfer).
-    const [debits] = await Promise.all([manager.waitForEvent('download'), manager.getByRole('link', { name: 'Direct debits (pain.008)' }).click()]);
+    const [debits] = await Promise.all([manager.waitForEvent('download'), manager.getByRole('button', { name: 'Direct debits (pain.008)' }).click()]);
     const xml = readFileSync((await debits.path())!, 'utf8');
     expect(xml).toContain('urn:iso:std:iso:20022:tech:xsd:pain.008');
     expect(xml).toMatch(/<MndtId>SUN-M-0002<\/MndtId>\s*<DtOfSgntr>2026-01-20<\/DtOfSgntr>/);
@@ -190,7 +190,7 @@ describe('web app: invoices', () => {
     expect(xml).toContain('AT483200000012345864');
     expect(xml).toContain('<Id>DE98ZZZ09999999999</Id>');
     const ofA = invoices.find((i) => i.memberId === w.memberIdA)!;
-    const [credits] = await Promise.all([manager.waitForEvent('download'), manager.getByRole('link', { name: 'Credit transfers (pain.001)' }).click()]);
+    const [credits] = await Promise.all([manager.waitForEvent('download'), manager.getByRole('button', { name: 'Credit transfers (pain.001)' }).click()]);
     const transfers = readFileSync((await credits.path())!, 'utf8');
     expect(transfers).toContain(`<EndToEndId>${ofA.number}</EndToEndId>`);
     expect(transfers).toContain('<InstdAmt Ccy="EUR">3.60</InstdAmt>');
@@ -205,8 +205,15 @@ describe('web app: invoices', () => {
     const payments = await get<InvoicePayment[]>(`/api/v1/settlements/${settlementId}/payments`);
     expect(payments.find((p) => p.invoiceId === ofA2.id)).toMatchObject({ status: 'paid', settled: '3.74', sepa: null, history: [{ status: 'paid', source: 'manual' }] });
     expect(payments.find((p) => p.memberId === w.memberIdA)).toMatchObject({ status: 'open', sepa: 'credit-transfer' });
-    // Paid, it leaves the direct debits: nothing is left to collect.
+    // Paid, it leaves the direct debits: nothing is left to collect. The page says so; no file, no page of JSON.
     expect((await tp.call('GET', `/api/v1/settlements/${settlementId}/sepa/direct-debits.xml`, { token: w.managerA.token })).status).toBe(409);
+    let downloaded = false;
+    manager.on('download', () => { downloaded = true; });
+    const pageUrl = manager.url();
+    await manager.getByRole('button', { name: 'Direct debits (pain.008)' }).click();
+    await poll(() => manager.getByRole('alert').filter({ hasText: 'nothing to collect by direct debit' }).count()).toBe(1);
+    expect(downloaded).toBe(false);
+    expect(manager.url()).toBe(pageUrl);
     await screenshot(manager, 'manager-invoices-and-payments');
 
     // The member sees the invoice, paid.
@@ -221,7 +228,8 @@ describe('web app: invoices', () => {
     expect((await tp.call('PATCH', `/api/v1/communities/${w.communityA}`, { token: w.managerA.token, body: { locale: 'de-AT' } })).status).toBe(200);
     const [settlement] = await get<{ id: string; periodStart: string }[]>(`/api/v1/communities/${w.communityA}/settlements`);
     await manager.goto(`/manage/${w.communityA}/settlements/${settlement!.id}`);
-    expect(await manager.evaluate(() => document.documentElement.lang)).toBe('en-GB');
+    // The app sets the page's language once it knows the reader (the static page says en).
+    await poll(() => manager.evaluate(() => document.documentElement.lang)).toBe('en-GB');
     const firstDay = (locale: string) => new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'Europe/Vienna' }).format(new Date(settlement!.periodStart));
     const statementRow = manager.locator('tr').filter({ hasText: 'memberA2' }).filter({ has: manager.getByRole('link', { name: /^PDF/ }) });
     const [statement] = await Promise.all([manager.waitForEvent('download'), statementRow.getByRole('link', { name: /^PDF/ }).click()]);

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { BankStatementImport, InvoicePayment } from '@gridshare/contract/billing';
 import { call } from '../../api/client.js';
-import { invoicePdfDownload, sepaDownload } from '../../api/billing.js';
+import { downloadSepaFile, invoicePdfDownload } from '../../api/billing.js';
 import { Async, Empty, ErrorNote, Field } from '../../components/ui.js';
 import { PAYMENT_LABELS, PaymentBadge } from '../../components/payment.js';
 import type { Formatter } from '../../lib/format.js';
@@ -24,10 +24,7 @@ export function InvoicesAndPayments({ settlementId, fmt }: { settlementId: strin
       <Async state={payments} what={t('thing.invoices')}>
         {(list) => list.length === 0 ? <Empty><p>{t('payments.none')}</p></Empty> : (
           <>
-            <p class="row-actions">
-              <a href={sepaDownload(settlementId, 'direct-debits')} download>{t('payments.downloadDebits')}</a>
-              <a href={sepaDownload(settlementId, 'credit-transfers')} download>{t('payments.downloadCredits')}</a>
-            </p>
+            <SepaFiles settlementId={settlementId} />
             <div class="table-scroll">
               <table class="stack" data-testid="settlement-invoices">
                 <caption class="sr-only">{t('payments.heading')}</caption>
@@ -62,6 +59,22 @@ export function InvoicesAndPayments({ settlementId, fmt }: { settlementId: strin
         )}
       </Async>
     </section>
+  );
+}
+
+/** The month's SEPA files; a refusal (nothing to collect, a file the server would not issue) is said here. */
+function SepaFiles({ settlementId }: { settlementId: string }) {
+  const { t } = useI18n();
+  const action = useAction();
+  const download = (kind: 'direct-debits' | 'credit-transfers') => () => void action.run(() => downloadSepaFile(settlementId, kind));
+  return (
+    <>
+      <p class="row-actions">
+        <button type="button" class="link" disabled={action.busy} onClick={download('direct-debits')}>{t('payments.downloadDebits')}</button>
+        <button type="button" class="link" disabled={action.busy} onClick={download('credit-transfers')}>{t('payments.downloadCredits')}</button>
+      </p>
+      <ErrorNote error={action.error} />
+    </>
   );
 }
 
