@@ -187,6 +187,9 @@ async function processes(count: number, databaseUrl: string, brokerPort: number,
     ...(secured ? { MQTT_DYNSEC_ADMIN: `${secured.admin.username}:${secured.admin.password}` } : {}),
   });
   const running = new Map<string, RunningGridshare>(names.map((name) => [name, start(name)]));
+  // How each process's memory is reported: the restarted a apart from the a that was killed (which
+  // provisioned the devices), so the two peaks are not taken for one.
+  const labels = new Map(names.map((name) => [name, name]));
   const all = () => [...running.values()];
   const stopAll = async () => {
     for (const child of all()) if (child.child.exitCode === null && child.child.signalCode === null) child.child.kill('SIGTERM');
@@ -207,7 +210,7 @@ async function processes(count: number, databaseUrl: string, brokerPort: number,
     db, base: running.get('a')!.baseUrl, box: new SecretBox(environmentKeys(masterKey).load()!),
     described: `${count} \`gridshare start\` processes (${names.join(', ')}) on PostgreSQL 15 consume through the shared subscription`
       + ` and share the jobs; half-way through the window process a is killed with SIGKILL and started again ${restartAfter} s later`,
-    memory: () => Object.fromEntries([...running].map(([name, child]) => [name, processRssMb(child.child.pid)])),
+    memory: () => Object.fromEntries([...running].map(([name, child]) => [labels.get(name)!, processRssMb(child.child.pid)])),
     async brokerHolds(deviceIds) {
       if (!secured) return;
       // The processes register the devices in the background: ask the broker until it has them all.
@@ -230,6 +233,7 @@ async function processes(count: number, databaseUrl: string, brokerPort: number,
       await sleep(restartAfter * 1000);
       const again = start('a');
       running.set('a', again);
+      labels.set('a', 'a restarted');
       await waitForHealth(again, 240_000);
       return `a killed (SIGKILL) and healthy again ${((Date.now() - killedAt) / 1000).toFixed(1)} s later`;
     },
