@@ -242,6 +242,17 @@ describe.each(storeKinds)('member energy as day rows on %s', (kind) => {
     expect(await communityQuarters(db, c.id, T0 + DAYS * DAY, T0 + (DAYS + 1) * DAY)).toEqual([]);
     expect(await energyTotals(db, 'members', c.id, toMs, fromMs)).toEqual(new Map());
   });
+
+  it('refuses a battery day that is not 96 slots, naming the batteries\' own check', async () => {
+    const short = `'{${Array(95).fill(0).join(',')}}'`;
+    const columns = ['consumption_wh', 'self_consumed_wh', 'from_community_wh', 'from_grid_wh', 'production_wh', 'to_community_wh', 'to_grid_wh',
+      'allocated_from_community_wh', 'community_grid_origin_wh', 'quality'];
+    await expect(db.query(
+      `INSERT INTO battery_energy_days (community_id, day, metering_point_id, ${columns.join(', ')}, provisional)
+       VALUES ($1, DATE '2026-01-01', gen_random_uuid(), ${columns.map(() => short).join(', ')}, '{${Array(95).fill('f').join(',')}}')`,
+      [c.id],
+    )).rejects.toThrow(/battery_energy_days_check/);
+  });
 });
 
 describe.each(storeKinds)('migration 0207 on %s', (kind) => {
