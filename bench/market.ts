@@ -265,7 +265,7 @@ async function settleStored(store: StoreConfig, label: string) {
     // A connection opened during the run counts in full; the server's background writers are not counted.
     const serverCpuSeconds = serverAfter.size === 0 ? undefined : [...serverAfter].reduce((sum, [pid, s]) => sum + s - (serverBefore.get(pid) ?? 0), 0);
     const [counts] = await db.query<{ lines: string; postings: string }>(
-      `SELECT (SELECT count(*) FROM market_settlement_lines WHERE community_id = $1)::text AS lines,
+      `SELECT (SELECT coalesce(sum(cardinality(member_ids)), 0) FROM market_settlement_runs WHERE community_id = $1)::text AS lines,
          (SELECT count(*) FROM market_postings WHERE community_id = $1 AND kind = 'settlement')::text AS postings`, [communityId]);
     if (settled !== SLOTS) throw new Error(`${label}: ${settled} of ${SLOTS} slots settled`);
     if (await balanceSum(db, communityId) !== 0n || await driftedAccounts(db, communityId) !== 0) throw new Error(`${label}: the ledger does not balance`);

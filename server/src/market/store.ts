@@ -8,7 +8,7 @@ import type { SettlementLine, SettlementLineKind } from './domain/settlement.js'
 
 /**
  * The only SQL on market's tables: market_settings, market_agent_limits, market_orders,
- * market_clearings, market_trades, market_settlement_lines, market_postings, market_accounts, market_disputes,
+ * market_clearings, market_trades, market_settlement_runs, market_postings, market_accounts, market_disputes,
  * market_payouts.
  * Prices are micro-units (int8), amounts exact nano-units (numeric, read back as strings).
  */
@@ -362,60 +362,78 @@ function positionsOf<T>(values: readonly T[]): { distinct: T[]; positions: numbe
 }
 
 /**
- * Appends lines of one run (0: the settlement; 1, 2, …: corrections), of one slot or several,
- * each slot's numbered after its last line: one probe of the primary key per slot for where
- * it ends, then the rows in one statement of arrays (members travel once each, the rows refer
- * to them by position), with no join, so its cost grows with the rows alone.
+ * Stores the lines of one run (0: the settlement; 1, 2, …: corrections), of one slot or several,
+ * as one row per slot: the run's lines in order as parallel arrays (migrations/0229), all slots in
+ * one statement. A slot that has this run already is refused by the primary key (the whole
+ * statement fails: a run is written once, never merged into).
  */
 export async function insertSettlementLines(db: Queryable, communityId: string, run: number, lines: readonly SettlementLine[]): Promise<void> {
   if (lines.length === 0) return;
-  const slots = positionsOf(lines.map((l) => l.slotStartMs));
-  const ends = await db.query<{ next: number }>(
-    `SELECT (SELECT coalesce(max(m.position) + 1, 0) FROM market_settlement_lines m WHERE m.community_id = $1 AND m.slot_start = u.s) AS next
-     FROM unnest($2::timestamptz[]) WITH ORDINALITY AS u(s, k) ORDER BY k`,
-    [communityId, slots.distinct.map((ms) => new Date(ms))],
-  );
-  const next = ends.map((e) => Number(e.next));
-  const members = positionsOf(lines.map((l) => l.memberId));
-  const positions = lines.map((_, k) => next[slots.positions[k]! - 1]!++);
+  const bySlot = new Map<number, SettlementLine[]>();
+  for (const line of lines) {
+    const slot = bySlot.get(line.slotStartMs);
+    if (slot) slot.push(line);
+    else bySlot.set(line.slotStartMs, [line]);
+  }
+  const params: unknown[] = [communityId, run];
+  const rows = [...bySlot].map(([slotStartMs, slot]) => {
+    const at = params.length;
+    params.push(new Date(slotStartMs), slot.map((l) => l.memberId), slot.map((l) => l.kind), slot.map((l) => l.buyOrderId ?? null),
+      slot.map((l) => l.sellOrderId ?? null), slot.map((l) => l.energyWh), slot.map((l) => l.price.toString()), slot.map((l) => l.amount.toString()));
+    return `($1, $${at + 1}::timestamptz, $2, $${at + 2}::uuid[], $${at + 3}::text[], $${at + 4}::text[], $${at + 5}::text[], $${at + 6}::int8[], $${at + 7}::int8[], $${at + 8}::numeric[])`;
+  });
   await db.query(
-    `INSERT INTO market_settlement_lines (community_id, slot_start, position, run, member_id, kind, buy_order_id, sell_order_id, energy_wh, price, amount)
-     SELECT $1, ($3::timestamptz[])[l.slot], l.position, $2, ($4::uuid[])[l.member], l.kind, l.buy, l.sell, l.energy, l.price, l.amount::numeric
-     FROM unnest($5::int4[], $6::int4[], $7::int4[], $8::text[], $9::text[], $10::text[], $11::int8[], $12::int8[], $13::text[])
-       AS l(slot, position, member, kind, buy, sell, energy, price, amount)`,
-    [communityId, run, slots.distinct.map((ms) => new Date(ms)), members.distinct, slots.positions, positions, members.positions,
-      lines.map((l) => l.kind), lines.map((l) => l.buyOrderId ?? null), lines.map((l) => l.sellOrderId ?? null),
-      lines.map((l) => l.energyWh), lines.map((l) => l.price.toString()), lines.map((l) => l.amount.toString())],
+    `INSERT INTO market_settlement_runs (community_id, slot_start, run, member_ids, kinds, buy_order_ids, sell_order_ids, energy_wh, prices, amounts)
+     VALUES ${rows.join(', ')}`,
+    params,
   );
+}
+
+/** A stored run as read back: its arrays as text (one parser on both stores), NULL where a line has no trade. */
+interface RunRow {
+  slot_start: Date;
+  run: number;
+  member_ids: string[];
+  kinds: SettlementLineKind[];
+  buy_order_ids: (string | null)[];
+  sell_order_ids: (string | null)[];
+  energy_wh: string[];
+  prices: string[];
+  amounts: string[];
+}
+
+const RUN_COLUMNS = `slot_start, run, member_ids::text[] AS member_ids, kinds, buy_order_ids, sell_order_ids,
+  energy_wh::text[] AS energy_wh, prices::text[] AS prices, amounts::text[] AS amounts`;
+
+/** A run's row as its lines, in order. */
+function linesOfRun(r: RunRow): (SettlementLine & { run: number })[] {
+  const slotStartMs = r.slot_start.getTime();
+  return r.member_ids.map((memberId, i) => ({
+    run: r.run, memberId, slotStartMs, kind: r.kinds[i]!, buyOrderId: r.buy_order_ids[i] ?? undefined, sellOrderId: r.sell_order_ids[i] ?? undefined,
+    energyWh: Number(r.energy_wh[i]), price: BigInt(r.prices[i]!), amount: BigInt(r.amounts[i]!),
+  }));
 }
 
 /** Every line of a slot, of every run, in order, and the last run (-1: none). */
 export async function settlementLinesOfSlot(db: Queryable, communityId: string, slotStartMs: number): Promise<{ lines: SettlementLine[]; lastRun: number }> {
-  const rows = await db.query<{ run: number; member_id: string; kind: SettlementLineKind; buy_order_id: string | null; sell_order_id: string | null; energy_wh: string; price: string; amount: string }>(
-    `SELECT run, member_id, kind, buy_order_id, sell_order_id, energy_wh::text, price::text, amount::text FROM market_settlement_lines
-     WHERE community_id = $1 AND slot_start = $2 ORDER BY position`,
+  const rows = await db.query<RunRow>(
+    `SELECT ${RUN_COLUMNS} FROM market_settlement_runs WHERE community_id = $1 AND slot_start = $2 ORDER BY run`,
     [communityId, new Date(slotStartMs)],
   );
   return {
-    lines: rows.map((r) => ({
-      memberId: r.member_id, slotStartMs, kind: r.kind, buyOrderId: r.buy_order_id ?? undefined, sellOrderId: r.sell_order_id ?? undefined,
-      energyWh: Number(r.energy_wh), price: BigInt(r.price), amount: BigInt(r.amount),
-    })),
+    lines: rows.flatMap((r) => linesOfRun(r).map(({ run: _run, ...line }) => line)),
     lastRun: rows.reduce((last, r) => Math.max(last, r.run), -1),
   };
 }
 
-/** The lines of these slots up to run `run` (the settlement and its corrections so far), by slot and position, each with its run. */
+/** The lines of these slots up to run `run` (the settlement and its corrections so far), by slot, run and order within the run, each with its run. */
 export async function settlementLinesThroughRun(db: Queryable, communityId: string, startsMs: readonly number[], run: number): Promise<(SettlementLine & { run: number })[]> {
-  const rows = await db.query<{ slot_start: Date; run: number; member_id: string; kind: SettlementLineKind; buy_order_id: string | null; sell_order_id: string | null; energy_wh: string; price: string; amount: string }>(
-    `SELECT slot_start, run, member_id, kind, buy_order_id, sell_order_id, energy_wh::text, price::text, amount::text FROM market_settlement_lines
-     WHERE community_id = $1 AND slot_start = ANY($2::timestamptz[]) AND run <= $3 ORDER BY slot_start, position`,
+  const rows = await db.query<RunRow>(
+    `SELECT ${RUN_COLUMNS} FROM market_settlement_runs
+     WHERE community_id = $1 AND slot_start = ANY($2::timestamptz[]) AND run <= $3 ORDER BY slot_start, run`,
     [communityId, startsMs.map((ms) => new Date(ms)), run],
   );
-  return rows.map((r) => ({
-    run: r.run, memberId: r.member_id, slotStartMs: r.slot_start.getTime(), kind: r.kind, buyOrderId: r.buy_order_id ?? undefined,
-    sellOrderId: r.sell_order_id ?? undefined, energyWh: Number(r.energy_wh), price: BigInt(r.price), amount: BigInt(r.amount),
-  }));
+  return rows.flatMap(linesOfRun);
 }
 
 /** Of these slots, the ones settled already. */
@@ -719,15 +737,19 @@ export async function decidePayout(
  */
 export async function statementRows(db: Queryable, communityId: string, fromMs: number, toMs: number) {
   const range = [communityId, new Date(fromMs), new Date(toMs)];
+  // The lines are unnested in SQL (only the columns summed: the order ids are never read here), so
+  // a month's ≈ 900,000 lines reach this process as a few hundred sums.
   const sums = await db.query<{ member_id: string; kind: SettlementLineKind; correction: boolean; energy_wh: string; amount: string; count: number }>(
-    `SELECT member_id, kind, run > 0 AS correction, sum(energy_wh)::text AS energy_wh, sum(amount)::text AS amount, count(DISTINCT slot_start)::int4 AS count
-     FROM market_settlement_lines WHERE community_id = $1 AND slot_start >= $2 AND slot_start < $3
-     GROUP BY member_id, kind, run > 0`,
+    `SELECT l.member_id, l.kind, r.run > 0 AS correction, sum(l.energy_wh)::text AS energy_wh, sum(l.amount)::text AS amount,
+       count(DISTINCT r.slot_start)::int4 AS count
+     FROM market_settlement_runs r, unnest(r.member_ids, r.kinds, r.energy_wh, r.amounts) AS l(member_id, kind, energy_wh, amount)
+     WHERE r.community_id = $1 AND r.slot_start >= $2 AND r.slot_start < $3
+     GROUP BY l.member_id, l.kind, r.run > 0`,
     range,
   );
   const slots = await db.query<{ member_id: string; slot_start: Date }>(
-    `SELECT DISTINCT member_id, slot_start FROM market_settlement_lines
-     WHERE community_id = $1 AND slot_start >= $2 AND slot_start < $3 AND run = 0 ORDER BY member_id, slot_start`,
+    `SELECT DISTINCT m.member_id, r.slot_start FROM market_settlement_runs r, unnest(r.member_ids) AS m(member_id)
+     WHERE r.community_id = $1 AND r.slot_start >= $2 AND r.slot_start < $3 AND r.run = 0 ORDER BY m.member_id, r.slot_start`,
     range,
   );
   // A dispute's correction moves money into (or, never so far, out of) one wallet; the other side is a community account.

@@ -219,7 +219,9 @@ describe.each(storeKinds)('the market in the verifiable record on %s', (kind) =>
   it('records every settlement line and position, and a correction as a new entry with the settlement\'s unchanged', async () => {
     const logged = await entries<MarketSettlementEntry>('market.settlement');
     const lines = await tp.platform.db.query<{ slot_start: Date; run: number; member_id: string; kind: string; energy_wh: string; price: string; amount: string }>(
-      'SELECT slot_start, run, member_id, kind, energy_wh::text, price::text, amount::text FROM market_settlement_lines WHERE community_id = $1 ORDER BY slot_start, position', [w.communityA]);
+      `SELECT r.slot_start, r.run, l.member_id, l.kind, l.energy_wh::text, l.price::text, l.amount::text
+       FROM market_settlement_runs r, unnest(r.member_ids, r.kinds, r.energy_wh, r.prices, r.amounts) WITH ORDINALITY AS l(member_id, kind, energy_wh, price, amount, i)
+       WHERE r.community_id = $1 ORDER BY r.slot_start, r.run, l.i`, [w.communityA]);
     expect(lines.length).toBeGreaterThan(0);
     // The settlement's entries are as they were before the correction: nothing edited.
     expect(logged.filter((e) => e.entry.run === 0).map(({ seq, body }) => ({ seq, body }))).toEqual(settlementBefore);
