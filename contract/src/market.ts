@@ -59,7 +59,9 @@ export const WalletPosting = Type.Object({
   at: IsoDateTime,
   kind: Type.Enum(['top-up', 'settlement', 'settlement-correction', 'payout', 'dispute-correction', 'transfer']),
   line: nullable(Type.String()),
-  slotStart: nullable(IsoDateTime),
+  slotStart: nullable(Type.String({ format: 'date-time', description: 'settlement movements: the first slot they pay' })),
+  slotEnd: nullable(Type.String({ format: 'date-time', description: 'settlement movements since they pay a day per kind: the end of the last slot paid; null on older ones (one slot each) and others' })),
+  lines: nullable(Type.Integer({ minimum: 1, description: 'settlement movements since they pay a day per kind: how many settlement lines the movement pays' })),
   amount: Amount,
   memo: Type.String(),
 });

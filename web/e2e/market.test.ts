@@ -1,6 +1,6 @@
 /**
  * The local market in a real Chromium (PGlite only: the API tests run both stores): a member sees
- * their wallet and a movement's proof, verified, places an order and sets their agent's limits; the manager reads the depth of the
+ * their wallet and a movement's proof, verified, the settled slot's movements with their period, places an order and sets their agent's limits; the manager reads the depth of the
  * latest slot with trades and the market's statistics.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,8 @@ import type { Browser } from 'playwright-core';
 import { startTestPlatform, type TestPlatform } from '../../server/test/support/platform.js';
 import { buildWorld, type World } from '../../server/test/support/world.js';
 import { OUTBOX_JOB } from '../../server/src/platform/events/index.js';
+import { settleDueSlots } from '../../server/src/market/service.js';
+import { storeIntervals } from '../../server/test/sharing/support/stored.js';
 import { collectPageErrors, launchBrowser, logIn, openContext, screenshot } from './browser.js';
 
 const Q = 900_000;
@@ -71,6 +73,19 @@ describe('web app: the local market', () => {
     const file = JSON.parse(decodeURIComponent((await download.getAttribute('href'))!.replace(/^data:application\/json;charset=utf-8,/, ''))) as { format: string; record: string };
     expect(file.format).toBe('gridshare-movement-proof/v1');
     expect(JSON.parse(file.record)).toMatchObject({ sequence, kind: 'top-up', amount: '20' });
+
+    // The slot settles against the meters (A2 used 650 Wh, 50 beyond the 600 bought): one movement per kind, each with its
+    // delivery period (the slot, in the community's zone) and how many settlement lines it pays.
+    await storeIntervals(tp.platform.db, w.communityA, w.meteringPointA, { [slot]: { importWh: 0, exportWh: 800 } });
+    await storeIntervals(tp.platform.db, w.communityA, w.meteringPointA2, { [slot]: { importWh: 650, exportWh: 0 } });
+    await settleDueSlots(tp.platform.db, tp.platform.events, w.communityA, Date.now(), slot + Q);
+    await page.reload();
+    await expect.poll(() => wallet.locator('tbody tr').count(), { timeout: 30_000 }).toBe(4);
+    for (const what of ['Energy bought', 'Grid fee', 'Used beyond your trades']) {
+      const row = wallet.locator('tbody tr', { hasText: what });
+      await expect.poll(() => row.locator('td').nth(2).textContent()).toMatch(/^\S.*\d:\d{2}.*–.*\d:\d{2}.* · 1 settlement line$/);
+    }
+    await expect.poll(() => wallet.locator('tbody tr', { hasText: 'Top-up' }).locator('td').nth(2).textContent()).toBe('');
 
     const orders = page.getByRole('region', { name: 'Orders' });
     // The cleared bid is listed, closed.

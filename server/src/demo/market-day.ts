@@ -50,8 +50,9 @@ export function demoMarketDay(nowMs: number): { fromMs: number; toMs: number } {
  * The demo's day of trading: the simulated street's meters of midsummer day go through ingest (the
  * writer the MQTT and HTTP uplinks use) and the interval job; the market then clears each slot as
  * its job catches up on past slots (the agents bid on what the meters showed before each gate) and
- * settles it against those meters, paying from the wallets. Member 1 disputes their largest
- * purchase and the manager refunds a cent of it; the month's payouts are requested (wallets whose
+ * settles it against those meters, paying from the wallets (one posting per member and line kind for
+ * the day). Member 1 disputes their purchase posting (the day's purchases, or the largest should there
+ * be several) and the manager refunds a cent of it; the month's payouts are requested (wallets whose
  * market earnings reach the threshold) and the manager confirms the largest. Deterministic: the simulator's street from
  * its fixed seed and anchor, a fixed day, the market's rules.
  */
@@ -67,13 +68,13 @@ export async function tradeDemoDay(platform: DemoMarketDayPlatform, communityId:
   const member = await principalOf(platform.db, communityId, demoMemberEmail(1), 'member');
   const memberId = member.memberships[0]!.memberId;
   const wallet = await memberWallet(platform.db, member, memberId);
-  // The member's largest purchase of the day (the earliest of equals), so the cent refunded is less than it.
+  // The member's purchases of the day (one posting: the day settles in one transaction; the largest, earliest of equals, were there more), so the cent refunded is less than it.
   const purchase = wallet.postings.filter((p) => p.kind === 'settlement' && p.line === 'purchase')
     .sort((a, b) => Number(parseNano(a.amount) - parseNano(b.amount)) || a.sequence - b.sequence)[0];
   let dispute: DemoMarketDay['dispute'];
   if (purchase && -parseNano(purchase.amount) > REFUND) {
     const filed = await fileDispute(platform.db, platform.events, nowMs, member, memberId, {
-      posting: purchase.sequence, reason: 'My meter showed less that quarter hour: please check the purchase.',
+      posting: purchase.sequence, reason: 'My meter showed less that day: please check the purchases.',
     });
     await settleDispute(platform.db, platform.events, nowMs, manager, communityId, filed.id, {
       outcome: 'corrected', note: 'Checked against the meter: one cent refunded.', amount: formatNano(REFUND),

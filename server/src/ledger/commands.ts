@@ -107,6 +107,14 @@ export interface MovementVerification {
   readonly at: string;
   readonly amount: string;
   readonly currency: string;
+  /**
+   * What a settlement movement (or a dispute's correction of one) pays, as its record says: the line
+   * kind, the first slot, and — on postings entered since the market pays per member and kind — the
+   * end of the last slot and how many lines; the trade when it pays exactly one. Null for others.
+   */
+  readonly pays: {
+    readonly line: string | null; readonly slot: string; readonly slotEnd: string | null; readonly lines: number | null; readonly trade: string | null;
+  } | null;
   readonly batch: { readonly first: number; readonly last: number; readonly index: number; readonly size: number; readonly root: string };
   readonly logIndex: number;
   readonly checkpoint: { origin: string; size: number; rootHash: string };
@@ -123,6 +131,9 @@ export async function verifyMovementFile(options: { movement: string; key: strin
     member: proof.opening?.member ?? null,
     wallets: side ? [record[side]] : [record.debit, record.credit].filter((account) => account.startsWith('wallet:')),
     side: side ?? null, sequence: record.sequence, kind: record.kind, at: record.at, amount: record.amount, currency: record.currency,
+    pays: record.slot === undefined ? null : {
+      line: record.line ?? null, slot: record.slot, slotEnd: record.slotEnd ?? null, lines: record.lines ?? null, trade: record.trade ?? null,
+    },
     batch: { first: entry.postings.first, last: entry.postings.last, index: proof.batch.index, size: proof.batch.size, root: entry.root },
     logIndex: receipt.index, checkpoint: checkpointSummary(receipt.checkpoint), communitySignature: receipt.communitySignature,
   };
@@ -206,10 +217,20 @@ function formatReceiptResult(r: ReceiptVerification): string {
   return lines.join('\n');
 }
 
+/** "sale: 37 lines of the slots 2026-06-21T00:00:00Z – 2026-06-22T00:00:00Z", or one slot's line (and trade) as older postings pay. */
+function describePays(p: NonNullable<MovementVerification['pays']>): string {
+  const what = p.line ?? 'settlement';
+  const trade = p.trade === null ? '' : `, trade ${p.trade}`;
+  if (p.slotEnd === null) return `${what} of the slot ${p.slot}${trade}`;
+  const lines = p.lines === null ? '' : ` ${p.lines} ${p.lines === 1 ? 'line' : 'lines'} of`;
+  return `${what}:${lines} the slots ${p.slot} – ${p.slotEnd}${trade}`;
+}
+
 function formatMovementResult(r: MovementVerification): string {
   return [
     `verified: posting ${r.sequence} of community ${r.community} is in the log ${r.log}`,
     `  movement    ${r.kind} of ${r.amount} ${r.currency} at ${r.at}`,
+    ...(r.pays ? [`  pays        ${describePays(r.pays)}`] : []),
     r.member === null
       ? `  member      erased (no opening): the wallet is named by commitment only, ${r.wallets.join(', ')}`
       : `  member      ${r.member}, the ${r.side} side: wallet ${r.wallets.join(', ')}`,

@@ -460,20 +460,22 @@ export async function appendPostings(db: Queryable, communityId: string, posting
   if (postings.length === 0) return;
   // Accounts and slots travel once each; the rows refer to them by position.
   const accounts = positionsOf(postings.flatMap((p) => [p.debit, p.credit]));
-  const slots = positionsOf(postings.map((p) => p.slotStartMs ?? -1));
+  const slots = positionsOf(postings.flatMap((p) => [p.slotStartMs ?? -1, p.slotEndMs ?? -1]));
   const slotAt = slots.distinct.map((ms) => (ms === -1 ? null : new Date(ms)));
   const times = positionsOf(postings.map((p) => p.atMs));
   const optional = <T>(value: T | undefined) => value ?? null;
   await db.query(
-    `INSERT INTO market_postings (community_id, sequence, at, debit, credit, amount, kind, memo, slot_start, line, buy_order_id, sell_order_id, external_reference,
-       corrects, dispute_id)
+    `INSERT INTO market_postings (community_id, sequence, at, debit, credit, amount, kind, memo, slot_start, slot_end, lines, line, buy_order_id, sell_order_id,
+       external_reference, corrects, dispute_id)
      SELECT $1, p.sequence, ($2::timestamptz[])[p.at], ($3::text[])[p.debit], ($3::text[])[p.credit], p.amount::numeric, p.kind, p.memo,
-       ($4::timestamptz[])[p.slot], p.line, p.buy, p.sell, p.ref, p.corrects, p.dispute
-     FROM unnest($5::int4[], $6::int4[], $7::int4[], $8::int4[], $9::text[], $10::text[], $11::text[], $12::int4[], $13::text[], $14::text[],
-       $15::text[], $16::text[], $17::int4[], $18::uuid[]) AS p(sequence, at, debit, credit, amount, kind, memo, slot, line, buy, sell, ref, corrects, dispute)`,
+       ($4::timestamptz[])[p.slot], ($4::timestamptz[])[p.slot_end], p.lines, p.line, p.buy, p.sell, p.ref, p.corrects, p.dispute
+     FROM unnest($5::int4[], $6::int4[], $7::int4[], $8::int4[], $9::text[], $10::text[], $11::text[], $12::int4[], $13::int4[], $14::int4[], $15::text[],
+       $16::text[], $17::text[], $18::text[], $19::int4[], $20::uuid[])
+       AS p(sequence, at, debit, credit, amount, kind, memo, slot, slot_end, lines, line, buy, sell, ref, corrects, dispute)`,
     [communityId, times.distinct.map((ms) => new Date(ms)), accounts.distinct, slotAt,
       postings.map((p) => p.sequence), times.positions, accounts.positions.filter((_, k) => k % 2 === 0), accounts.positions.filter((_, k) => k % 2 === 1),
-      postings.map((p) => p.amount.toString()), postings.map((p) => p.kind), postings.map((p) => p.memo), slots.positions,
+      postings.map((p) => p.amount.toString()), postings.map((p) => p.kind), postings.map((p) => p.memo),
+      slots.positions.filter((_, k) => k % 2 === 0), slots.positions.filter((_, k) => k % 2 === 1), postings.map((p) => optional(p.lines)),
       postings.map((p) => optional(p.line)), postings.map((p) => optional(p.buyOrderId)), postings.map((p) => optional(p.sellOrderId)),
       postings.map((p) => optional(p.externalReference)), postings.map((p) => optional(p.corrects)), postings.map((p) => optional(p.disputeId))],
   );
@@ -521,6 +523,8 @@ interface PostingRow {
   kind: Posting['kind'];
   memo: string;
   slot_start: Date | null;
+  slot_end: Date | null;
+  lines: number | null;
   line: SettlementLineKind | null;
   buy_order_id: string | null;
   sell_order_id: string | null;
@@ -529,11 +533,11 @@ interface PostingRow {
   dispute_id: string | null;
 }
 
-const POSTING_COLUMNS = 'sequence, at, debit, credit, amount::text, kind, memo, slot_start, line, buy_order_id, sell_order_id, external_reference, corrects, dispute_id';
+const POSTING_COLUMNS = 'sequence, at, debit, credit, amount::text, kind, memo, slot_start, slot_end, lines, line, buy_order_id, sell_order_id, external_reference, corrects, dispute_id';
 
 const toPosting = (r: PostingRow): Posting => ({
   sequence: r.sequence, atMs: r.at.getTime(), debit: r.debit, credit: r.credit, amount: BigInt(r.amount), kind: r.kind, memo: r.memo,
-  slotStartMs: r.slot_start?.getTime(), line: r.line ?? undefined, buyOrderId: r.buy_order_id ?? undefined, sellOrderId: r.sell_order_id ?? undefined,
+  slotStartMs: r.slot_start?.getTime(), slotEndMs: r.slot_end?.getTime(), lines: r.lines ?? undefined, line: r.line ?? undefined, buyOrderId: r.buy_order_id ?? undefined, sellOrderId: r.sell_order_id ?? undefined,
   externalReference: r.external_reference ?? undefined, corrects: r.corrects ?? undefined, disputeId: r.dispute_id ?? undefined,
 });
 

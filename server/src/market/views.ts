@@ -166,6 +166,7 @@ export async function memberTrades(db: Queryable, nowMs: number, principal: Prin
 export function postingView(p: Posting, account: string) {
   return {
     sequence: p.sequence, at: iso(p.atMs), kind: p.kind, line: p.line ?? null, slotStart: p.slotStartMs === undefined ? null : iso(p.slotStartMs),
+    slotEnd: p.slotEndMs === undefined ? null : iso(p.slotEndMs), lines: p.lines ?? null,
     amount: formatNano(p.credit === account ? p.amount : -p.amount), memo: p.memo,
   };
 }

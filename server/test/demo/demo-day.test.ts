@@ -139,6 +139,16 @@ describe('the demo community\'s day on the market', () => {
     expect(day.dispute).toBeDefined();
     const disputes = (await manager(`/communities/${communityId}/market/disputes`)) as { state: string; amount: string | null; posting: { sequence: number } }[];
     expect(disputes.map((d) => [d.state, d.amount, d.posting.sequence])).toEqual([['corrected', '0.01', day.dispute!.posting]]);
+    // The day settled in one transaction: one posting per line kind pays the member all of the day's lines of that kind.
+    const wallet = (await manager(`/members/${day.dispute!.memberId}/market/wallet`)) as { postings: { kind: string; sequence: number; line: string; slotStart: string; slotEnd: string; lines: number }[] };
+    const paid = wallet.postings.filter((p) => p.kind === 'settlement');
+    expect(paid.filter((p) => p.line === 'purchase').map((p) => p.sequence)).toEqual([day.dispute!.posting]);
+    expect(new Set(paid.map((p) => p.line)).size).toBe(paid.length);
+    const purchases = paid.find((p) => p.line === 'purchase')!;
+    expect(purchases.lines).toBeGreaterThan(1);
+    expect(Date.parse(purchases.slotStart)).toBeGreaterThanOrEqual(day.fromMs);
+    expect(Date.parse(purchases.slotEnd)).toBeLessThanOrEqual(day.toMs);
+    expect(Date.parse(purchases.slotEnd) - Date.parse(purchases.slotStart)).toBeGreaterThan(900_000);
     expect(day.payout).toBeDefined();
     const payouts = (await manager(`/communities/${communityId}/market/payouts`)) as { id: string; state: string }[];
     expect(payouts.filter((p) => p.state === 'confirmed').map((p) => p.id)).toEqual([day.payout!.id]);

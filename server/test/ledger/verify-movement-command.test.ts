@@ -68,7 +68,7 @@ describe('gridshare verify --movement', () => {
   it('proves the served movement: its member, wallet, amount, sequence, batch and place in the log', async () => {
     const result = await verifyMovementFile({ movement: proofFile, key, communityKey: communityDid });
     expect(result).toMatchObject({
-      verified: true, community: w.communityA, member: w.memberIdA2, side: 'credit', sequence, kind: 'top-up', amount: '12.34', currency: 'EUR',
+      verified: true, community: w.communityA, member: w.memberIdA2, side: 'credit', sequence, kind: 'top-up', amount: '12.34', currency: 'EUR', pays: null,
       batch: { first: sequence, index: 0 }, communitySignature: { status: 'valid', did: communityDid },
     });
     expect(result.wallets).toEqual([(JSON.parse(proof.record) as MovementRecord).credit]);

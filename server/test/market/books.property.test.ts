@@ -1,6 +1,7 @@
 /**
  * Property tests of settlement and the wallets' ledger (fast-check):
  * - a settlement plus its correction nets to the settlement of the corrected data, line by line;
+ * - a day's settlement postings (one per member and line kind) pay each member exactly Σ of their lines;
  * - every line is its energy × price, each member's position is metered − traded, the trade
  *   lines net to zero across members;
  * - Σ of all accounts is zero after any sequence of operations (top-ups, settlements,
@@ -53,6 +54,33 @@ describe('settlement properties', () => {
       const viaCorrection = post(post(EMPTY_LEDGER, settlementPostings(original.lines, 'settlement'), T0).state, settlementPostings(correction, 'settlement-correction'), T0).state;
       const direct = post(EMPTY_LEDGER, settlementPostings(corrected.lines, 'settlement'), T0).state;
       for (let i = 0; i < MEMBERS; i++) expect(viaCorrection.balances.get(`wallet:m${i}`) ?? 0n).toBe(direct.balances.get(`wallet:m${i}`) ?? 0n);
+    }), { numRuns: 200 });
+  });
+
+  it('a day\'s postings pay each member exactly the sum of their lines, one posting per member and kind at most', () => {
+    fc.assert(fc.property(fc.array(slots, { minLength: 1, maxLength: 6 }), fc.array(fc.nat({ max: 95 }), { minLength: 6, maxLength: 6 }), (day, offsets) => {
+      // A day's slots (in any order, as a batch may hold them), settled one by one and paid in one transaction.
+      const settled = day.map((slot, i) => settleSlot({ slotStartMs: T0 + offsets[i]! * SLOT_MS, trades: tradesOf(slot), metered: slot.metered, balancing: slot.balancing }));
+      const lines = settled.flatMap((s) => s.lines);
+      const drafts = settlementPostings(lines, 'settlement');
+      const paid = post(EMPTY_LEDGER, drafts, T0).state;
+      for (let i = 0; i < MEMBERS; i++) {
+        const own = lines.filter((l) => l.memberId === `m${i}`);
+        expect(paid.balances.get(`wallet:m${i}`) ?? 0n).toBe(own.reduce((sum, l) => sum + l.amount, 0n));
+        for (const kind of new Set(own.map((l) => l.kind))) {
+          const ofKind = own.filter((l) => l.kind === kind);
+          const postings = drafts.filter((d) => d.line === kind && (d.debit === `wallet:m${i}` || d.credit === `wallet:m${i}`));
+          const net = ofKind.reduce((sum, l) => sum + l.amount, 0n);
+          expect(postings.length).toBe(net === 0n ? 0 : 1);
+          if (net === 0n) continue;
+          // It says what it pays: its first slot, the end of its last, how many lines, the orders only of a single trade.
+          const starts = ofKind.map((l) => l.slotStartMs);
+          expect(postings[0]).toMatchObject({ slotStartMs: Math.min(...starts), slotEndMs: Math.max(...starts) + SLOT_MS, lines: ofKind.length });
+          expect(postings[0]!.buyOrderId).toBe(ofKind.length === 1 ? ofKind[0]!.buyOrderId : undefined);
+        }
+      }
+      expect(sumOfBalances(paid)).toBe(0n);
+      for (const d of drafts) expect(d.amount > 0n && d.lines! >= 1).toBe(true);
     }), { numRuns: 200 });
   });
 

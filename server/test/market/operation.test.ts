@@ -197,6 +197,17 @@ describe.each(storeKinds)('the market in operation on %s', (kind) => {
       expect(parseNano(wallet.balance)).toBe(sum);
       expect(wallet.postings.filter((p: { kind: string }) => p.kind === 'top-up')).toHaveLength(1);
       expect(after.accounts.find((a: { memberId: string | null }) => a.memberId === memberId).balance).toBe(wallet.balance);
+      // One posting per line kind and settlement transaction, saying how many lines it pays over which period:
+      // the trade postings together pay each of the member's trades once.
+      type Paid = { kind: string; at: string; line: string; slotStart: string; slotEnd: string; lines: number };
+      const paid: Paid[] = wallet.postings.filter((p: Paid) => p.kind === 'settlement');
+      expect(new Set(paid.map((p) => `${p.at} ${p.line}`)).size).toBe(paid.length);
+      for (const p of paid) expect(Date.parse(p.slotEnd) - Date.parse(p.slotStart)).toBeGreaterThanOrEqual(Q);
+      // Every trade settled so far: this test's slots and the one the clearing test above traded.
+      const trades = (await tp.call('GET', `/api/v1/members/${memberId}/market/trades?from=${iso(T0)}&to=${iso(slots[slots.length - 1]! + Q)}`, { token })).body;
+      const line = memberId === w.memberIdA ? 'sale' : 'purchase';
+      expect(trades.length).toBeGreaterThan(0);
+      expect(paid.filter((p) => p.line === line).reduce((n, p) => n + p.lines, 0)).toBe(trades.length);
     }
 
     // Running everything again posts nothing more.
@@ -216,6 +227,9 @@ describe.each(storeKinds)('the market in operation on %s', (kind) => {
     const corrected = await wallet();
     const corrections = corrected.postings.filter((p: { kind: string }) => p.kind === 'settlement-correction');
     expect(corrections.length).toBeGreaterThan(0);
+    // One correction posting per line kind, each paying its lines of the one corrected slot.
+    expect(new Set(corrections.map((p: { line: string }) => p.line)).size).toBe(corrections.length);
+    for (const p of corrections) expect(p).toMatchObject({ slotStart: iso(first), slotEnd: iso(first + Q) });
     const delta = corrections.reduce((sum: bigint, p: { amount: string }) => sum + parseNano(p.amount), 0n);
     expect(delta).toBeLessThan(0n);
     expect(parseNano(corrected.balance)).toBe(parseNano(original.balance) + delta);

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import canonicalize from 'canonicalize';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { storeKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
@@ -9,6 +12,7 @@ import { COMMUNITY_ACCOUNTS, formatMarketPrice, fundWallet, walletAccount } from
 import { formatNano, parseNano } from '../../src/kernel/money.js';
 import { OUTBOX_JOB } from '../../src/platform/events/index.js';
 import { LedgerService, forgetSalts } from '../../src/ledger/index.js';
+import { verifyMovementFile } from '../../src/ledger/commands.js';
 import {
   batchRoot, commitment, decodeEntry, formatReceiptJson, fromHex, marketMovements, parseReceipt, toBase64, toHex, verifierFromKey, verifyBatchInclusion, verifyMovementProof, verifyReceipt,
   type MarketMovementsEntry, type MovementProofDocument, type MarketSettlementEntry, type MovementRecord,
@@ -39,8 +43,9 @@ describe.each(storeKinds)('the market in the verifiable record on %s', (kind) =>
       'SELECT e.seq::text AS seq, e.body FROM ledger_entries e WHERE e.kind = $1 AND e.community_id = $2 ORDER BY e.seq', [entryKind, w.communityA]);
     return rows.map((r) => ({ seq: Number(r.seq), body: new Uint8Array(r.body), entry: decodeEntry(r.body) as E }));
   };
-  const postings = () => tp.platform.db.query<{ sequence: number; kind: string; debit: string; credit: string; amount: string; line: string | null }>(
-    'SELECT sequence, kind, debit, credit, amount::text, line FROM market_postings WHERE community_id = $1 ORDER BY sequence', [w.communityA]);
+  const postings = () => tp.platform.db.query<{
+    sequence: number; kind: string; debit: string; credit: string; amount: string; line: string | null; slot_start: Date | null; slot_end: Date | null; lines: number | null;
+  }>('SELECT sequence, kind, debit, credit, amount::text, line, slot_start, slot_end, lines FROM market_postings WHERE community_id = $1 ORDER BY sequence', [w.communityA]);
   /** The batch holding this posting made as migration 0226 left the batches recorded before it: no wallet commitments, no tiles. */
   const oldBatch = async (sequence: number) => {
     const [batch] = await tp.platform.db.query<{ first_sequence: number; last_sequence: number }>(
@@ -119,8 +124,17 @@ describe.each(storeKinds)('the market in the verifiable record on %s', (kind) =>
       expect(record).toMatchObject({ type: 'movement', sequence: posting.sequence, kind: posting.kind, amount: formatNano(BigInt(posting.amount)), currency: 'EUR',
         debit: account(posting.debit), credit: account(posting.credit) });
       if (posting.line) expect(record.line).toBe(posting.line);
+      // What it pays: the period and line count where the posting has them (settlements since migration 0230), absent otherwise —
+      // so a posting without them (a top-up here, any posting entered before 0230) has the record it always had.
+      expect(record.slot).toBe(posting.slot_start ? instant(posting.slot_start.getTime()) : undefined);
+      expect(record.slotEnd).toBe(posting.slot_end ? instant(posting.slot_end.getTime()) : undefined);
+      expect(record.lines).toBe(posting.lines ?? undefined);
+      if (posting.kind === 'top-up') expect(Object.keys(record).sort()).toEqual(['amount', 'at', 'community', 'credit', 'currency', 'debit', 'kind', 'referenceSha256', 'sequence', 'type', 'v']);
       for (const id of [w.memberIdA, w.memberIdA2]) expect(new TextDecoder().decode(proof.record)).not.toContain(id);
     }
+    // A2 bought in each of the six slots: its purchase postings pay six lines between them, each once.
+    const a2Purchases = all.filter((p) => p.kind === 'settlement' && p.line === 'purchase' && p.debit === walletAccount(w.memberIdA2));
+    expect(a2Purchases.reduce((n, p) => n + p.lines!, 0)).toBe(slots.length);
     // Σ of the batches' totals is Σ of every posting's amount.
     const total = logged.reduce((sum, { entry }) => sum + parseNano(entry.total), 0n);
     expect(total).toBe(all.reduce((sum, p) => sum + BigInt(p.amount), 0n));
@@ -181,6 +195,20 @@ describe.each(storeKinds)('the market in the verifiable record on %s', (kind) =>
     const ofPurchase = (await tp.call('GET', url(w.memberIdA2, purchase.sequence), { token: w.memberA2.token })).body as MovementProofDocument;
     expect(verify(ofPurchase).side).toBe('debit');
     expect(ofPurchase.batch.size).toBeGreaterThan(1);
+    // `gridshare verify --movement` says what the movement pays: its period and how many lines (the trade when it is one).
+    const dir = mkdtempSync(join(tmpdir(), 'movement-'));
+    try {
+      writeFileSync(join(dir, 'purchase.json'), JSON.stringify(ofPurchase));
+      const checkedOffline = await verifyMovementFile({ movement: join(dir, 'purchase.json'), key: identity.verifierKey, communityKey: did });
+      expect(checkedOffline.pays).toEqual({
+        line: 'purchase', slot: instant(purchase.slot_start!.getTime()), slotEnd: instant(purchase.slot_end!.getTime()), lines: purchase.lines,
+        trade: purchase.lines === 1 ? expect.stringMatching(new RegExp(`^${purchase.slot_start!.getTime()}-\\d+$`)) : null,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const purchaseRecord = JSON.parse(ofPurchase.record) as MovementRecord;
+    expect(() => verify({ ...ofPurchase, record: canonicalize({ ...purchaseRecord, lines: purchase.lines! + 1 })! })).toThrow(expect.objectContaining({ reason: 'proof_mismatch' }));
 
     // Another member's posting, asked for under their own wallet or under the other's: 404, nothing learned.
     expect((await tp.call('GET', url(w.memberIdA, correction.sequence), { token: w.memberA.token })).status).toBe(404);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   balanceOf, clearSlot, COMMUNITY_ACCOUNTS, confirmPayout, correctSettlement, duePayouts, EMPTY_LEDGER,
   lowBalanceAlerts, netLines, NO_FEES, openDispute, positionsOfLines, post, replayPostings, resolveDispute, settlementPostings,
-  settleSlot, sumOfBalances, topUp, walletAccount, walletTransfer, type MeteredNet,
+  settleSlot, sumOfBalances, topUp, walletAccount, walletTransfer, type MeteredNet, type PostingDraft, type SettlementLine,
 } from '../../src/market/domain/index.js';
 import { EXAMPLE_BOOK, price, T0 } from './support.js';
 
@@ -87,7 +87,20 @@ describe('wallets, by hand', () => {
 
   it('enters settlement postings between wallets and community accounts, the sum of all accounts zero', () => {
     const { state, postings } = post(ledgerAfterTopUps.state, settlementPostings(settled.lines, 'settlement'), T0 + 1);
-    expect(postings.map((p) => p.sequence)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    // One posting per member and line kind: alice's two purchases and erin's two sales are netted into one each.
+    const view = (p: PostingDraft) => [p.debit, p.credit, p.amount, p.line, p.lines, p.buyOrderId === undefined ? '' : 'one trade'];
+    expect(postings.map(view)).toEqual([
+      [COMMUNITY_ACCOUNTS.clearing, walletAccount('dave'), 41_250_000n, 'sale', 1, 'one trade'],
+      [walletAccount('alice'), COMMUNITY_ACCOUNTS.clearing, 49_500_000n, 'purchase', 2, ''],
+      [walletAccount('alice'), COMMUNITY_ACCOUNTS.balancing, 15_000_000n, 'balancing-shortfall', 1, ''],
+      [COMMUNITY_ACCOUNTS.clearing, walletAccount('erin'), 33_000_000n, 'sale', 2, ''],
+      [walletAccount('erin'), COMMUNITY_ACCOUNTS.balancing, 24_000_000n, 'balancing-shortfall', 1, ''],
+      [walletAccount('bob'), COMMUNITY_ACCOUNTS.clearing, 24_750_000n, 'purchase', 1, 'one trade'],
+      [COMMUNITY_ACCOUNTS.balancing, walletAccount('bob'), 4_000_000n, 'balancing-surplus', 1, ''],
+    ]);
+    expect(postings.map((p) => p.sequence)).toEqual([3, 4, 5, 6, 7, 8, 9]);
+    // A posting that pays one trade names its orders, as the line does; the period is the slot.
+    expect(postings[0]).toMatchObject({ buyOrderId: settled.lines[0]!.buyOrderId, sellOrderId: settled.lines[0]!.sellOrderId, slotStartMs: SLOT, slotEndMs: SLOT + 900_000 });
     expect(balanceOf(state, walletAccount('alice'))).toBe(20_000_000_000n - 41_250_000n - 8_250_000n - 15_000_000n);
     expect(balanceOf(state, walletAccount('dave'))).toBe(41_250_000n);
     expect(balanceOf(state, COMMUNITY_ACCOUNTS.clearing)).toBe(0n);
@@ -104,6 +117,34 @@ describe('wallets, by hand', () => {
     expect(() => post(EMPTY_LEDGER, [{ ...good, credit: 'bank' }], T0)).toThrow(/unknown account "bank"/);
     expect(() => post(EMPTY_LEDGER, [{ ...good, credit: 'wallet:' }], T0)).toThrow(/unknown account/);
     expect(() => topUp('carol', 0n, 2, 'x')).toThrow(/positive/);
+  });
+
+  it('pays a day\'s lines with one posting per member and kind: netted, over the period, none for a net of zero', () => {
+    const line = (memberId: string, slot: number, kind: SettlementLine['kind'], amount: bigint, trade?: string): SettlementLine => ({
+      memberId, slotStartMs: SLOT + slot * 900_000, kind, energyWh: 1, price: 1n, amount, buyOrderId: trade && `b-${trade}`, sellOrderId: trade && `s-${trade}`,
+    });
+    const day = [
+      line('alice', 5, 'purchase', -300n, 't1'), line('bob', 0, 'sale', 300n, 't1'), line('alice', 2, 'purchase', -200n, 't2'),
+      line('alice', 40, 'balancing-surplus', 70n), line('alice', 3, 'balancing-surplus', 0n), line('bob', 95, 'balancing-shortfall', -11n),
+    ];
+    expect(settlementPostings(day, 'settlement')).toEqual([
+      { debit: walletAccount('alice'), credit: COMMUNITY_ACCOUNTS.clearing, amount: 500n, kind: 'settlement', memo: 'purchase', line: 'purchase',
+        slotStartMs: SLOT + 2 * 900_000, slotEndMs: SLOT + 6 * 900_000, lines: 2, buyOrderId: undefined, sellOrderId: undefined },
+      { debit: COMMUNITY_ACCOUNTS.clearing, credit: walletAccount('bob'), amount: 300n, kind: 'settlement', memo: 'sale', line: 'sale',
+        slotStartMs: SLOT, slotEndMs: SLOT + 900_000, lines: 1, buyOrderId: 'b-t1', sellOrderId: 's-t1' },
+      // The zero line of slot 3 is one of the lines this posting answers for.
+      { debit: COMMUNITY_ACCOUNTS.balancing, credit: walletAccount('alice'), amount: 70n, kind: 'settlement', memo: 'balancing-surplus', line: 'balancing-surplus',
+        slotStartMs: SLOT + 3 * 900_000, slotEndMs: SLOT + 41 * 900_000, lines: 2, buyOrderId: undefined, sellOrderId: undefined },
+      { debit: walletAccount('bob'), credit: COMMUNITY_ACCOUNTS.balancing, amount: 11n, kind: 'settlement', memo: 'balancing-shortfall', line: 'balancing-shortfall',
+        slotStartMs: SLOT + 95 * 900_000, slotEndMs: SLOT + 96 * 900_000, lines: 1, buyOrderId: undefined, sellOrderId: undefined },
+    ]);
+    // A correction's kind that nets to zero moves nothing; one that nets against the member runs the other way.
+    const correction = [line('alice', 5, 'sale', 40n, 't3'), line('alice', 5, 'sale', -40n, 't4'), line('bob', 5, 'balancing-surplus', -9n)];
+    expect(settlementPostings(correction, 'settlement-correction')).toEqual([
+      { debit: walletAccount('bob'), credit: COMMUNITY_ACCOUNTS.balancing, amount: 9n, kind: 'settlement-correction', memo: 'correction: balancing-surplus',
+        line: 'balancing-surplus', slotStartMs: SLOT + 5 * 900_000, slotEndMs: SLOT + 6 * 900_000, lines: 1, buyOrderId: undefined, sellOrderId: undefined },
+    ]);
+    expect(settlementPostings([], 'settlement')).toEqual([]);
   });
 
   it('alerts once when a wallet falls below the threshold', () => {
@@ -145,7 +186,15 @@ describe('wallets, by hand', () => {
     expect(() => resolveDispute(dispute, shortfall, { outcome: 'corrected', note: 'too much', amount: shortfall.amount + 1n }, { atMs: T0 + 4, alreadyCorrected: 0n })).toThrow(/cannot exceed/);
     const { dispute: resolved, correction } = resolveDispute(dispute, shortfall, { outcome: 'corrected', note: 'meter fault confirmed', amount: 10_000_000n }, { atMs: T0 + 4, alreadyCorrected: 0n });
     expect(resolved.resolution).toMatchObject({ outcome: 'corrected', amount: 10_000_000n });
-    expect(correction).toMatchObject({ debit: COMMUNITY_ACCOUNTS.balancing, credit: walletAccount('alice'), corrects: shortfall.sequence, disputeId: 'd1', kind: 'dispute-correction' });
+    expect(correction).toMatchObject({
+      debit: COMMUNITY_ACCOUNTS.balancing, credit: walletAccount('alice'), corrects: shortfall.sequence, disputeId: 'd1', kind: 'dispute-correction',
+      line: 'balancing-shortfall', slotStartMs: SLOT, slotEndMs: SLOT + 900_000,
+    });
+    // A posting that pays several lines (alice's two purchases) is refunded up to all of it, never more.
+    const purchases = postings.find((p) => p.line === 'purchase' && p.debit === walletAccount('alice'))!;
+    const objection = openDispute(purchases, { id: 'd3', memberId: 'alice', reason: 'both', atMs: T0 });
+    expect(resolveDispute(objection, purchases, { outcome: 'corrected', note: 'all', amount: 49_500_000n }, { atMs: T0, alreadyCorrected: 0n }).correction?.amount).toBe(49_500_000n);
+    expect(() => resolveDispute(objection, purchases, { outcome: 'corrected', note: 'all', amount: 49_500_001n }, { atMs: T0, alreadyCorrected: 0n })).toThrow(/cannot exceed/);
     const after = post(state, [correction!], T0 + 4).state;
     expect(balanceOf(after, walletAccount('alice')) - balanceOf(state, walletAccount('alice'))).toBe(10_000_000n);
     expect(sumOfBalances(after)).toBe(0n);

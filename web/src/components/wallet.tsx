@@ -1,5 +1,6 @@
 import type { MarketDispute, Wallet } from '@gridshare/contract/market';
 import type { Translate } from '../lib/i18n/index.js';
+import type { Formatter } from '../lib/format.js';
 import { Badge } from './ui.js';
 
 /** How the market's wallet postings and disputes read, on the member's page and the manager's alike. */
@@ -21,6 +22,18 @@ export function postingKind(t: Translate, kind: Wallet['postings'][number]['kind
   if (kind === 'transfer') return t('market.kindTransfer');
   if (kind === 'settlement-correction') return t('market.correctionOf', { line: lineName(t, line) });
   return lineName(t, line);
+}
+
+/**
+ * What a settlement movement pays, in the community's time zone: its period (first slot … end of the
+ * last) and how many settlement lines — a day's lines of one kind since movements are netted per
+ * kind; an older movement paid one line of one slot and shows that slot. Empty for other movements.
+ */
+export function postingPeriod(t: Translate, fmt: Formatter, p: Wallet['postings'][number]): string {
+  if (p.slotStart === null) return '';
+  if (p.slotEnd === null) return fmt.dateTime(p.slotStart);
+  const period = fmt.span(p.slotStart, p.slotEnd, true);
+  return p.lines === null ? period : t('market.periodLines', { period, count: p.lines });
 }
 
 /** A dispute's state as a badge. */

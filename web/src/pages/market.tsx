@@ -9,7 +9,7 @@ import { useAction, useApi, useTicker } from '../lib/hooks.js';
 import type { Translate } from '../lib/i18n/index.js';
 import { useI18n } from '../lib/i18n/provider.js';
 import { useFormat } from '../session.js';
-import { disputeState, postingKind } from '../components/wallet.js';
+import { disputeState, postingKind, postingPeriod } from '../components/wallet.js';
 
 const QUARTER_HOUR_MS = 900_000;
 
@@ -55,7 +55,7 @@ function Disputes({ memberId, wallet, fmt, onChange }: { memberId: string; walle
             <select id="dispute-posting" name="posting">
               {wallet.postings.map((p) => (
                 <option value={String(p.sequence)}>
-                  {`${fmt.dateTime(p.at)} · ${postingKind(t, p.kind, p.line)}${p.slotStart ? ` · ${fmt.dateTime(p.slotStart)}` : ''} · ${fmt.money(p.amount)}`}
+                  {`${fmt.dateTime(p.at)} · ${postingKind(t, p.kind, p.line)}${p.slotStart ? ` · ${postingPeriod(t, fmt, p)}` : ''} · ${fmt.money(p.amount)}`}
                 </option>
               ))}
             </select>
@@ -77,7 +77,7 @@ function Disputes({ memberId, wallet, fmt, onChange }: { memberId: string; walle
                   {list.map((d) => (
                     <tr key={d.id}>
                       <td data-label={t('market.when')}>{fmt.dateTime(d.openedAt)}</td>
-                      <td data-label={t('market.what')}>{`${postingKind(t, d.posting.kind, d.posting.line)} · ${fmt.money(d.posting.amount)}`}</td>
+                      <td data-label={t('market.what')}>{`${postingKind(t, d.posting.kind, d.posting.line)}${d.posting.slotStart ? ` · ${postingPeriod(t, fmt, d.posting)}` : ''} · ${fmt.money(d.posting.amount)}`}</td>
                       <td data-label={t('market.disputeReason')}>{d.reason}</td>
                       <td data-label={t('market.state')}>{disputeState(t, d)}</td>
                       <td data-label={t('market.disputeAnswer')}>{d.note ?? ''}</td>
@@ -106,13 +106,13 @@ function WalletCard({ memberId, wallet, fmt }: { memberId: string; wallet: Walle
           <div class="table-scroll">
             <table class="stack">
               <caption>{t('market.postingsCaption')}</caption>
-              <thead><tr><th scope="col">{t('market.when')}</th><th scope="col">{t('market.what')}</th><th scope="col">{t('market.slot')}</th><th scope="col" class="num">{t('market.amount')}</th><th scope="col"><span class="sr-only">{t('market.proof')}</span></th></tr></thead>
+              <thead><tr><th scope="col">{t('market.when')}</th><th scope="col">{t('market.what')}</th><th scope="col">{t('market.period')}</th><th scope="col" class="num">{t('market.amount')}</th><th scope="col"><span class="sr-only">{t('market.proof')}</span></th></tr></thead>
               <tbody>
                 {wallet.postings.map((p) => (
                   <tr key={p.sequence}>
                     <td data-label={t('market.when')}>{fmt.dateTime(p.at)}</td>
                     <td data-label={t('market.what')}>{postingKind(t, p.kind, p.line)}</td>
-                    <td data-label={t('market.slot')}>{p.slotStart ? fmt.dateTime(p.slotStart) : ''}</td>
+                    <td data-label={t('market.period')}>{postingPeriod(t, fmt, p)}</td>
                     <td data-label={t('market.amount')} class="num">{fmt.money(p.amount)}</td>
                     <td class="actions">
                       <button type="button" class="link" aria-pressed={proofOf === p.sequence} onClick={() => setProofOf(p.sequence)}>{t('market.proof')}</button>

@@ -34,8 +34,21 @@ export interface MovementRecord {
   /** > 0, exact decimal in the currency. */
   readonly amount: string;
   readonly currency: string;
-  /** What it pays: the slot, settlement line kind and trade (`<buy order>/<sell order>`). */
+  /**
+   * What it pays: the (first) slot, the settlement line kind and, when it pays exactly one, the
+   * trade (`<slot ms>-<position>`, as `market.trade` entries name it).
+   */
   readonly slot?: string;
+  /**
+   * A settlement or settlement-correction posting entered since the market pays a member's lines
+   * per kind (market's migration 0230): the end of the last slot it pays (its period is `slot` …
+   * `slotEnd`) and how many settlement lines it nets — all of the member's lines of that `line` kind
+   * in the settlement run's batch, which the `market.settlement` entries of those slots hold one by
+   * one. A dispute correction carries its disputed posting's period. Absent from older postings
+   * (each paid one line) and from the others.
+   */
+  readonly slotEnd?: string;
+  readonly lines?: number;
   readonly line?: string;
   readonly trade?: string;
   /** A dispute's correcting posting: the posting it corrects and the dispute. */

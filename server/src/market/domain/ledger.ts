@@ -1,5 +1,6 @@
 import { BadRequestError, ConflictError, ForbiddenError } from '../../kernel/errors.js';
 import type { Nano } from '../../kernel/money.js';
+import { QUARTER_HOUR_MS } from '../../kernel/time.js';
 import type { SettlementLine, SettlementLineKind } from './settlement.js';
 
 /**
@@ -44,8 +45,15 @@ export interface PostingDraft {
   readonly amount: Nano;
   readonly kind: PostingKind;
   readonly memo: string;
-  /** Settlement postings: the slot and line they pay. */
+  /**
+   * Settlement postings: what they pay — the first slot, the line kind and, when the posting pays
+   * exactly one trade, its orders. Since migration 0230 a settlement posting pays all of a member's
+   * lines of one kind in its transaction (a day's slots): `slotEndMs` is the end of the last slot
+   * and `lines` how many lines it pays; postings entered before carry neither (one line each).
+   */
   readonly slotStartMs?: number | undefined;
+  readonly slotEndMs?: number | undefined;
+  readonly lines?: number | undefined;
   readonly line?: SettlementLineKind | undefined;
   readonly buyOrderId?: string | undefined;
   readonly sellOrderId?: string | undefined;
@@ -155,20 +163,39 @@ const COUNTERPART: Record<SettlementLineKind, AccountId> = {
 };
 
 /**
- * The postings that pay settlement lines (or the lines of a correction): one per line with a
- * non-zero amount, between the member's wallet and the line's community account.
+ * The postings that pay settlement lines (a transaction's: a day's slots, or a correction's delta
+ * lines): the lines netted per member and line kind into one posting each, between the member's
+ * wallet and the kind's community account, in the direction of the net (none where it nets to 0),
+ * in the order the (member, kind) pairs first appear. Each carries its first slot, the end of its
+ * last, how many lines it pays and, when it pays exactly one trade, that trade's orders. Σ of a
+ * member's postings is exactly Σ of their line amounts.
  */
 export function settlementPostings(lines: readonly SettlementLine[], kind: 'settlement' | 'settlement-correction'): PostingDraft[] {
-  const drafts: PostingDraft[] = [];
+  const groups = new Map<string, { first: SettlementLine; net: Nano; fromMs: number; toMs: number; lines: number }>();
   for (const l of lines) {
-    if (l.amount === 0n) continue;
-    const wallet = walletAccount(l.memberId);
-    const counterpart = COUNTERPART[l.kind];
-    const [debit, credit] = l.amount > 0n ? [counterpart, wallet] : [wallet, counterpart];
+    const key = `${l.memberId}\n${l.kind}`;
+    const group = groups.get(key);
+    if (!group) {
+      groups.set(key, { first: l, net: l.amount, fromMs: l.slotStartMs, toMs: l.slotStartMs, lines: 1 });
+      continue;
+    }
+    group.net += l.amount;
+    group.lines++;
+    if (l.slotStartMs < group.fromMs) group.fromMs = l.slotStartMs;
+    if (l.slotStartMs > group.toMs) group.toMs = l.slotStartMs;
+  }
+  const drafts: PostingDraft[] = [];
+  for (const { first, net, fromMs, toMs, lines: count } of groups.values()) {
+    if (net === 0n) continue;
+    const wallet = walletAccount(first.memberId);
+    const counterpart = COUNTERPART[first.kind];
+    const [debit, credit] = net > 0n ? [counterpart, wallet] : [wallet, counterpart];
+    const oneTrade = count === 1;
     drafts.push({
-      debit, credit, amount: l.amount > 0n ? l.amount : -l.amount, kind,
-      memo: `${kind === 'settlement' ? '' : 'correction: '}${l.kind}`,
-      slotStartMs: l.slotStartMs, line: l.kind, buyOrderId: l.buyOrderId, sellOrderId: l.sellOrderId,
+      debit, credit, amount: net > 0n ? net : -net, kind,
+      memo: `${kind === 'settlement' ? '' : 'correction: '}${first.kind}`,
+      slotStartMs: fromMs, slotEndMs: toMs + QUARTER_HOUR_MS, lines: count, line: first.kind,
+      buyOrderId: oneTrade ? first.buyOrderId : undefined, sellOrderId: oneTrade ? first.sellOrderId : undefined,
     });
   }
   return drafts;
@@ -229,7 +256,7 @@ export function confirmPayout(state: LedgerState, request: PayoutRequest, extern
   };
 }
 
-/** A member's objection to one posting of their wallet (a trade, fee or balancing line, …). */
+/** A member's objection to one posting of their wallet (a day's trades, fees or balancing of one kind, a payout, …). */
 export interface Dispute {
   readonly id: string;
   readonly memberId: string;
@@ -288,7 +315,7 @@ export function resolveDispute(
     correction: {
       debit: other, credit: wallet, amount: decision.amount, kind: 'dispute-correction',
       memo: `dispute ${dispute.id}: ${decision.note}`, corrects: posting.sequence, disputeId: dispute.id,
-      slotStartMs: posting.slotStartMs, line: posting.line, buyOrderId: posting.buyOrderId, sellOrderId: posting.sellOrderId,
+      slotStartMs: posting.slotStartMs, slotEndMs: posting.slotEndMs, line: posting.line, buyOrderId: posting.buyOrderId, sellOrderId: posting.sellOrderId,
     },
   };
 }

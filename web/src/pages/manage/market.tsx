@@ -12,7 +12,7 @@ import { PERIODS, periodQuery, type Period } from '../../lib/periods.js';
 import type { Translate } from '../../lib/i18n/index.js';
 import { useI18n } from '../../lib/i18n/provider.js';
 import { ManagePage } from './manage-page.js';
-import { disputeState, postingKind } from '../../components/wallet.js';
+import { disputeState, postingKind, postingPeriod } from '../../components/wallet.js';
 
 preloadCharts();
 
@@ -239,7 +239,7 @@ function Disputes({ community, fmt }: { community: Community; fmt: Formatter }) 
     <li key={d.id}>
       <p>
         {disputeState(t, d)} {fmt.dateTime(d.openedAt)} · {postingKind(t, d.posting.kind, d.posting.line)}
-        {d.posting.slotStart ? ` · ${fmt.dateTime(d.posting.slotStart)}` : ''} · {fmt.money(d.posting.amount)}
+        {d.posting.slotStart ? ` · ${postingPeriod(t, fmt, d.posting)}` : ''} · {fmt.money(d.posting.amount)}
       </p>
       <p>{t('manageMarket.disputeReason', { reason: d.reason })}</p>
       {d.state === 'open'
