@@ -16,7 +16,7 @@ export type RecordedPosting = TradeNamed<Posting>;
 export type RecordedLine = TradeNamed<SettlementLine>;
 
 export interface SettlementRunRecord {
-  /** The run's own lines (a correction's delta lines), by slot and position. */
+  /** The run's own lines (a correction's delta lines), by slot, in their order within the run. */
   readonly lines: readonly RecordedLine[];
   /** Each trading member's metered and traded net per slot after the run (its lines with the runs before it). */
   readonly positions: readonly { slotStartMs: number; memberId: string; meteredNetWh: number; tradedNetWh: number }[];
