@@ -1,6 +1,6 @@
 /**
  * A wallet movement's proof checked in the member's browser: the proof as the server serves it for
- * download, the log's public key (`GET /api/v1/ledger/key`, what `gridshare verify --key` is given)
+ * download, the log's public key (the ledgerKey route, what `gridshare verify --key` is given)
  * and the community's published did:key, checked with WebCrypto by the same code the server and
  * `gridshare verify --movement` run (the contract's proof/). The server's own verdict is not asked
  * for: a member who distrusts the server checks the proof here or offline, not its word.
