@@ -57,7 +57,7 @@ export const StatementVerification = Type.Object({
   receipt: Type.String({ description: 'the receipt (gridshare-receipt/v1 JSON), as receipt.json serves it' }),
 });
 
-/** The proof of one wallet movement (server/src/ledger/domain/movement-proof.ts checks it offline). */
+/** The proof of one wallet movement (contract/src/proof/movement-proof.ts checks it: the server, `gridshare verify --movement` and the browser). */
 export const MovementProof = Type.Object({
   format: Type.Literal('gridshare-movement-proof/v1'),
   record: Type.String({ description: 'the posting\'s record as logged: RFC 8785 canonical JSON, the leaf\'s exact bytes in UTF-8; wallets as wallet:<member commitment>' }),

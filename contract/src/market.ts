@@ -69,7 +69,10 @@ export const Wallet = Type.Object({
   memberId: Uuid,
   currency: Type.String(),
   balance: Amount,
-  postings: Type.Array(WalletPosting, { description: 'newest first, at most 200' }),
+  postings: Type.Array(Type.Object({
+    ...WalletPosting.properties,
+    recorded: Type.Boolean({ description: 'in the verifiable record yet: its batch is logged, so its proof can be asked for (GET …/postings/:sequence/proof); false for a moment after it is entered' }),
+  }), { description: 'newest first, at most 200' }),
 });
 
 export const MarketSettings = Type.Object({

@@ -1,7 +1,8 @@
 /**
  * The local market in a real Chromium (PGlite only: the API tests run both stores): a member sees
- * their wallet and a movement's proof, verified, the settled slot's movements with their period, places an order and sets their agent's limits; the manager reads the depth of the
- * latest slot with trades and the market's statistics.
+ * their wallet and a movement's proof, verified in the browser (and a tampered proof refused), the settled slot's movements
+ * with their period, places an order and sets their agent's limits; the manager reads the depth of the latest slot with
+ * trades and the market's statistics.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
@@ -10,6 +11,7 @@ import { buildWorld, type World } from '../../server/test/support/world.js';
 import { OUTBOX_JOB } from '../../server/src/platform/events/index.js';
 import { settleDueSlots } from '../../server/src/market/service.js';
 import { storeIntervals } from '../../server/test/sharing/support/stored.js';
+import { fundWallet } from '../../server/src/market/index.js';
 import { collectPageErrors, launchBrowser, logIn, openContext, screenshot } from './browser.js';
 
 const Q = 900_000;
@@ -55,24 +57,43 @@ describe('web app: the local market', () => {
     const context = await openContext(browser, tp.platform.httpUrl);
     const page = await context.newPage();
     const errors = collectPageErrors(page);
+    // What the page asks the server: the proof and the published keys, never the server's verdict.
+    const asked: string[] = [];
+    page.on('request', (r) => asked.push(new URL(r.url()).pathname));
     await logIn(page, w.memberA2.email, w.memberA2.password);
     await page.goto(`/members/${w.memberIdA2}/market`);
     const wallet = page.getByRole('region', { name: 'Wallet' });
     await expect.poll(() => wallet.locator('dl').textContent()).toMatch(/Balance.*20\.00/);
     await expect.poll(() => wallet.locator('tbody tr').count()).toBe(1);
-    // The top-up's proof, checked as `gridshare verify --movement` checks it, with the file and the command.
+    // The top-up's proof, checked in the browser (WebCrypto) as `gridshare verify --movement` checks it, with the file and the command.
     await wallet.locator('tbody tr').first().getByRole('button', { name: 'Proof' }).click();
     const proof = wallet.getByRole('region', { name: /^Proof of movement \d+$/ });
-    await expect.poll(() => proof.textContent(), { timeout: 30_000 }).toMatch(/Verified.*This movement of .*20\.00 is record 1 of \d+ in its batch\. The batch is entry \d+ of the community's public record/);
+    await expect.poll(() => proof.textContent(), { timeout: 30_000 }).toMatch(/Verified in your browser.*This movement of .*20\.00 is record 1 of \d+ in its batch\. The batch is entry \d+ of the community's public record/);
     const sequence = Number((await proof.getByRole('heading').textContent())!.replace(/\D/g, ''));
     const { verifierKey } = (await tp.call('GET', '/api/v1/ledger/key')).body as { verifierKey: string };
-    expect(await proof.locator('code').textContent()).toBe(`gridshare verify --movement movement-proof-${sequence}.json --key "${verifierKey}" --community-key "${
-      ((await tp.call('GET', `/api/v1/ledger/communities/${w.communityA}/key`)).body as { did: string }).did}"`);
+    const { did } = (await tp.call('GET', `/api/v1/ledger/communities/${w.communityA}/key`)).body as { did: string };
+    expect(await proof.textContent()).toContain(`against the record's published key ${verifierKey} and your community's published key ${did}`);
+    expect(await proof.locator('code').textContent()).toBe(`gridshare verify --movement movement-proof-${sequence}.json --key "${verifierKey}" --community-key "${did}"`);
+    expect(asked).toContain(`/api/v1/members/${w.memberIdA2}/market/postings/${sequence}/proof`);
+    expect(asked).toContain('/api/v1/ledger/key');
+    expect(asked.filter((path) => path.endsWith('/verification'))).toEqual([]);
     const download = proof.getByRole('link', { name: `Proof (movement-proof-${sequence}.json)` });
     expect(await download.getAttribute('download')).toBe(`movement-proof-${sequence}.json`);
     const file = JSON.parse(decodeURIComponent((await download.getAttribute('href'))!.replace(/^data:application\/json;charset=utf-8,/, ''))) as { format: string; record: string };
     expect(file.format).toBe('gridshare-movement-proof/v1');
     expect(JSON.parse(file.record)).toMatchObject({ sequence, kind: 'top-up', amount: '20' });
+
+    // A proof altered on its way (the amount made 2000): the browser refuses it, naming the check that failed.
+    await page.route('**/market/postings/*/proof', async (route) => {
+      const response = await route.fetch();
+      const served = await response.json() as { record: string };
+      await route.fulfill({ response, json: { ...served, record: served.record.replace('"amount":"20"', '"amount":"2000"') } });
+    });
+    await page.reload();
+    await wallet.locator('tbody tr').first().getByRole('button', { name: 'Proof' }).click();
+    await expect.poll(() => proof.textContent(), { timeout: 30_000 }).toMatch(/Not verified in your browser.*The check that failed \(proof_mismatch\): the inclusion proof for entry 0 leads to root [0-9a-f]{64}, not to the signed root/);
+    expect(await proof.textContent()).not.toContain('Verified in your browser');
+    await page.unroute('**/market/postings/*/proof');
 
     // The slot settles against the meters (A2 used 650 Wh, 50 beyond the 600 bought): one movement per kind, each with its
     // delivery period (the slot, in the community's zone) and how many settlement lines it pays.
@@ -86,6 +107,14 @@ describe('web app: the local market', () => {
       await expect.poll(() => row.locator('td').nth(2).textContent()).toMatch(/^\S.*\d:\d{2}.*–.*\d:\d{2}.* · 1 settlement line$/);
     }
     await expect.poll(() => wallet.locator('tbody tr', { hasText: 'Top-up' }).locator('td').nth(2).textContent()).toBe('');
+
+    // A posting entered without an event (as the demo's opening top-ups) waits for the next batch: no proof offered yet.
+    await tp.platform.db.transaction((tx) => fundWallet(tx, w.communityA, { memberId: w.memberIdA2, amountMinor: 100n, digits: 2, reference: 'seed' }, Date.now()));
+    await page.reload();
+    await expect.poll(() => wallet.locator('tbody tr').count()).toBe(5);
+    expect(await wallet.locator('tbody tr').first().textContent()).toContain('not yet in the record');
+    expect(await wallet.locator('tbody tr').first().getByRole('button', { name: 'Proof' }).count()).toBe(0);
+    expect(await wallet.locator('tbody tr').last().getByRole('button', { name: 'Proof' }).count()).toBe(1);
 
     const orders = page.getByRole('region', { name: 'Orders' });
     // The cleared bid is listed, closed.

@@ -11,12 +11,13 @@ import type { ReadingWriter } from '../ingest/index.js';
 import { catchUpSlots, communityPayouts, decideOnPayout, fileDispute, memberWallet, requestDuePayouts, settleDispute, settleDueSlots } from '../market/index.js';
 import { DEMO_MANAGER_EMAIL, demoDeviceId, demoMemberEmail } from './seed.js';
 
-/** What the platform lends the demo's market day: its ingest writer and the interval job. */
+/** What the platform lends the demo's market day: its ingest writer, the interval job and how far the record holds the postings. */
 export interface DemoMarketDayPlatform {
   readonly db: Db;
   readonly events: EventPublisher;
   readonly writer: ReadingWriter;
   readonly intervals: { flush(): Promise<void> };
+  readonly ledger: { readonly service: { recordedMarketPostings(communityId: string): Promise<number> } };
 }
 
 export interface DemoMarketDay {
@@ -67,7 +68,7 @@ export async function tradeDemoDay(platform: DemoMarketDayPlatform, communityId:
   const manager = await principalOf(platform.db, communityId, DEMO_MANAGER_EMAIL, 'manager');
   const member = await principalOf(platform.db, communityId, demoMemberEmail(1), 'member');
   const memberId = member.memberships[0]!.memberId;
-  const wallet = await memberWallet(platform.db, member, memberId);
+  const wallet = await memberWallet(platform.db, member, memberId, (id) => platform.ledger.service.recordedMarketPostings(id));
   // The member's purchases of the day (one posting: the day settles in one transaction; the largest, earliest of equals, were there more), so the cent refunded is less than it.
   const purchase = wallet.postings.filter((p) => p.kind === 'settlement' && p.line === 'purchase')
     .sort((a, b) => Number(parseNano(a.amount) - parseNano(b.amount)) || a.sequence - b.sequence)[0];

@@ -18,7 +18,7 @@ import {
   checkCommunitySignature, conflictSize, didKeyFromPublicKey, didKeyFromSeed, documentCommitment, erasableFields, fromBase64, signEntry, toBase64, encodeEntry, flexMessage, encodeEntryBundle, formatReceiptJson, formatSignerKey, frontierFromTiles,
   bytesEqual, frontierTiles, inclusionProofFromTiles, leafHash, marketTrade, marketMovements, marketSettlement, encodeMarketRecord, batchRoot, EMPTY_FRONTIER, HASH_SIZE, rootOfFrontier, openCheckpoint, operatorImportAccepted, parseCheckpoint, parseNote, parseReceipt, parseSignerKey, parseTilePath, settlementClosed,
   signCheckpoint, signerKeyFromSeed, statementCorrected, statementIssued, tilesForConsistencyProof, tilesForInclusionProof,
-  tilesForTreeHash, toHex, treeHashFromTiles, verifierFromKey, verifierKeyOf, verifyDocument, verifyMovementProof, verifyReceipt, type Hash,
+  tilesForTreeHash, toHex, treeHashFromTiles, verifierFromKey, verifierKeyOf, verifyDocument, verifyMovementProofWithKey, verifyReceipt, type Hash,
   witnessKey, MOVEMENT_PROOF_FORMAT, type LedgerEntry, type MarketMovementsEntry, type SignerKey, type TileRef, type TileSource, type MovementRecord, type MovementProofDocument,
 } from './domain/index.js';
 import * as store from './store.js';
@@ -451,6 +451,15 @@ export class LedgerService {
   }
 
   /**
+   * How far a community's market postings are in the verifiable record: every posting up to this
+   * sequence is in a batch whose `market.movements` entry is logged or queued (a proof of it then
+   * appends and checkpoints what waits), none after it. The wallet says per posting whether it is.
+   */
+  async recordedMarketPostings(communityId: string): Promise<number> {
+    return store.recordedMarketPostings(this.db, communityId);
+  }
+
+  /**
    * The proof of one movement of a member's wallet (gridshare-movement-proof/v1), for the member,
    * their community's managers and admins (others 404, like the wallet): the record, the member's
    * opening (id and salt; null once erased), the audit path in the batch and the batch entry's
@@ -485,8 +494,7 @@ export class LedgerService {
     const communityDid = (await store.loadCommunityKey(this.db, communityId))?.did ?? null;
     const base = { sequence, verifierKey: identity.verifierKey, did: identity.did, communityDid, proof };
     try {
-      const { record, entry, receipt, side } = verifyMovementProof(proof, verifierFromKey(identity.verifierKey), identity.origin, communityDid ?? undefined);
-      if (record.sequence !== sequence) throw new LedgerError('entry_mismatch', `the proof is of posting ${record.sequence}, not ${sequence}`);
+      const { record, entry, receipt, side } = verifyMovementProofWithKey(proof, identity, sequence, communityDid ?? undefined);
       return {
         ...base, verified: true, reason: null, message: null,
         movement: { kind: record.kind, at: record.at, amount: record.amount, currency: record.currency, side: side ?? null },

@@ -354,6 +354,11 @@ export async function saltsOf(db: Queryable, subjects: readonly string[], fresh:
 /** Serialises the recording of a community's postings (held until the transaction ends), then how far they are recorded (0: none). */
 export async function lockMarketBatches(db: Queryable, communityId: string): Promise<number> {
   await db.query("SELECT pg_advisory_xact_lock(hashtextextended('ledger-market-batches:' || $1::text, 0))", [communityId]);
+  return recordedMarketPostings(db, communityId);
+}
+
+/** The last of a community's postings in a recorded batch (0: none); batches are gapless from posting 1, so every posting up to it is recorded. */
+export async function recordedMarketPostings(db: Queryable, communityId: string): Promise<number> {
   const rows = await db.query<{ last: number | null }>('SELECT max(last_sequence) AS last FROM ledger_market_batches WHERE community_id = $1', [communityId]);
   return rows[0]?.last ?? 0;
 }

@@ -9,6 +9,6 @@ export { tradesOfSlot } from './store.js';
 export { marketStatementFacts, type MarketStatementFacts, type MarketStatementKind, type MarketStatementLine } from './statements.js';
 export { fileDispute, settleDispute } from './disputes.js';
 export { communityPayouts, decideOnPayout, requestDuePayouts } from './payouts.js';
-export { memberWallet, walletPosting } from './views.js';
+export { memberWallet, walletPosting, type RecordedPostings } from './views.js';
 export { marketPostings, settlementRun, type RecordedLine, type RecordedPosting, type SettlementRunRecord } from './record.js';
 export { payBetweenWallets, type WalletPayment } from './transfers.js';

@@ -4,14 +4,14 @@ import type { Api } from '../platform/http/api.js';
 import { marketRoutes as contract } from '@gridshare/contract/market';
 import {
   agentLimits, marketSettings, marketSlot, marketSlots, memberOrders, memberTrades, memberWallet, putAgentLimits, putMarketSettings, recordTopUp,
-  submitOrder, walletTotals, withdraw,
+  submitOrder, walletTotals, withdraw, type RecordedPostings,
 } from './views.js';
 import { communityDisputes, fileDispute, memberDisputes, settleDispute } from './disputes.js';
 import { communityPayouts, decideOnPayout } from './payouts.js';
 import { marketSlotDepth, marketStatistics } from './statistics.js';
 
 export async function marketRoutes(
-  app: Api, { db, events, now = Date.now, wake }: { db: Db; events: EventPublisher; now?: () => number; wake: () => void },
+  app: Api, { db, events, now = Date.now, wake, recordedThrough }: { db: Db; events: EventPublisher; now?: () => number; wake: () => void; recordedThrough: RecordedPostings },
 ): Promise<void> {
   app.get(contract.marketOrders.path, { schema: contract.marketOrders.schema },
     async (request) => memberOrders(db, now(), request.principal, request.params.id, request.query));
@@ -36,7 +36,7 @@ export async function marketRoutes(
     async (request) => memberTrades(db, now(), request.principal, request.params.id, request.query));
 
   app.get(contract.marketWallet.path, { schema: contract.marketWallet.schema },
-    async (request) => memberWallet(db, request.principal, request.params.id));
+    async (request) => memberWallet(db, request.principal, request.params.id, recordedThrough));
 
   app.get(contract.marketSettings.path, { schema: contract.marketSettings.schema },
     async (request) => marketSettings(db, request.principal, request.params.id));

@@ -171,14 +171,22 @@ export function postingView(p: Posting, account: string) {
   };
 }
 
-export async function memberWallet(db: Queryable, principal: Principal, memberId: string) {
+/**
+ * How far a community's postings are in the verifiable record (the ledger's, given by the
+ * composition root: the ledger builds on the market, so the market cannot ask it itself).
+ */
+export type RecordedPostings = (communityId: string) => Promise<number>;
+
+/** The member's wallet: balance and postings, each saying whether it is in the verifiable record yet (only then has it a proof). */
+export async function memberWallet(db: Queryable, principal: Principal, memberId: string, recordedThrough: RecordedPostings) {
   const member = await getMember(db, principal, memberId);
   const community = (await loadCommunity(db, member.communityId))!;
   const account = walletAccount(member.id);
   const balances = await accountBalances(db, member.communityId);
+  const recorded = await recordedThrough(member.communityId);
   return {
     memberId: member.id, currency: community.currency, balance: formatNano(balances.get(account) ?? 0n),
-    postings: (await postingsOfWallet(db, member.communityId, account, 200)).map((p) => postingView(p, account)),
+    postings: (await postingsOfWallet(db, member.communityId, account, 200)).map((p) => ({ ...postingView(p, account), recorded: p.sequence <= recorded })),
   };
 }
 

@@ -501,7 +501,10 @@ export async function startPlatform(options: PlatformOptions, claim?: StartClaim
     await secretsRoutes(app, { db, events, secrets });
     await connectorRoutes(app, { service: connectorService });
     await privacyRoutes(app, { ctx: privacyContext, jobs });
-    await marketRoutes(app, { db, events, wake: () => jobs.wake(MARKET_JOB), ...(options.market?.now ? { now: options.market.now } : {}) });
+    await marketRoutes(app, {
+      db, events, wake: () => jobs.wake(MARKET_JOB), recordedThrough: (communityId) => ledgerService.recordedMarketPostings(communityId),
+      ...(options.market?.now ? { now: options.market.now } : {}),
+    });
     await optimiseRoutes(app, { db, events, service: planService, job: plans });
     await ledgerRoutes(app, { service: ledgerService, events });
     await controlRoutes(app, { control, authenticateDevice });

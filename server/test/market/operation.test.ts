@@ -233,7 +233,9 @@ describe.each(storeKinds)('the market in operation on %s', (kind) => {
     const delta = corrections.reduce((sum: bigint, p: { amount: string }) => sum + parseNano(p.amount), 0n);
     expect(delta).toBeLessThan(0n);
     expect(parseNano(corrected.balance)).toBe(parseNano(original.balance) + delta);
-    expect(corrected.postings.slice(corrections.length)).toEqual(original.postings);
+    // The original postings as they were (whether recorded yet aside: the ledger's job may have run in between).
+    const content = (postings: { recorded: boolean }[]) => postings.map(({ recorded: _recorded, ...p }) => p);
+    expect(content(corrected.postings.slice(corrections.length))).toEqual(content(original.postings));
     expect(await correctSettledSlots(tp.platform.db, tp.platform.events, w.communityA, [first], clock)).toBe(0);
     expect(await totals()).toMatchObject({ sum: '0', drifted: 0 });
   });

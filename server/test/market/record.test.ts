@@ -221,6 +221,12 @@ describe.each(storeKinds)('the market in the verifiable record on %s', (kind) =>
     // A posting entered without an event (as the demo's opening top-ups) waits for the next batch: 409 until then.
     await tp.platform.db.transaction((tx) => fundWallet(tx, w.communityA, { memberId: w.memberIdA2, amountMinor: 100n, digits: 2, reference: 'seed' }, clock));
     const waiting = (await postings()).at(-1)!.sequence;
+    // The wallet says which postings are in the record (only those offer a proof): all but the waiting one.
+    const recorded = async () => ((await tp.call('GET', `/api/v1/members/${w.memberIdA2}/market/wallet`, { token: w.memberA2.token })).body as { postings: { sequence: number; recorded: boolean }[] }).postings;
+    const before = await recorded();
+    expect(before.find((p) => p.sequence === waiting)).toMatchObject({ recorded: false });
+    expect(before.filter((p) => p.sequence !== waiting).every((p) => p.recorded)).toBe(true);
+    expect(before.find((p) => p.sequence === correction.sequence)).toMatchObject({ recorded: true });
     const early = await tp.call('GET', url(w.memberIdA2, waiting), { token: w.memberA2.token });
     expect(early.status).toBe(409);
     expect(early.body.message).toMatch(/not recorded yet/);
@@ -228,6 +234,8 @@ describe.each(storeKinds)('the market in the verifiable record on %s', (kind) =>
     const top = await tp.call('POST', `/api/v1/communities/${w.communityA}/market/top-ups`, { token: w.managerA.token, body: { memberId: w.memberIdA2, amount: '1.00', reference: 'later' } });
     expect(top.status).toBe(201);
     await entries('market.movements');
+    // Recorded once the ledger's job has batched it with the top-up that came with an event.
+    expect((await recorded()).filter((p) => p.sequence >= waiting).map((p) => p.recorded)).toEqual([true, true]);
     const later = await tp.call('GET', url(w.memberIdA2, waiting), { token: w.memberA2.token });
     expect(later.status).toBe(200);
     expect(verify(later.body).record).toMatchObject({ sequence: waiting, kind: 'top-up', amount: '1' });

@@ -1,7 +1,6 @@
-import { useMemo, useState } from 'preact/hooks';
-import type { MovementVerification } from '@gridshare/contract/ledger';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { AgentLimits, MarketOrder, MarketTrade, Wallet } from '@gridshare/contract/market';
-import { ApiError, call } from '../api/client.js';
+import { call } from '../api/client.js';
 import { Async, Badge, Empty, ErrorNote, Field, Page, Stat } from '../components/ui.js';
 import { useMemberContext } from '../lib/context.js';
 import type { Formatter } from '../lib/format.js';
@@ -10,6 +9,7 @@ import type { Translate } from '../lib/i18n/index.js';
 import { useI18n } from '../lib/i18n/provider.js';
 import { useFormat } from '../session.js';
 import { disputeState, postingKind, postingPeriod } from '../components/wallet.js';
+import { checkMovementInBrowser, type MovementCheck } from '../lib/movement-proof.js';
 
 const QUARTER_HOUR_MS = 900_000;
 
@@ -25,7 +25,7 @@ export default function Market({ params }: { params: Record<string, string> }) {
     <Async state={member} what={t('thing.member')}>
       {(m) => (
         <Page title={t('market.title', { name: m.displayName })}>
-          <Async state={wallet} what={t('market.wallet')}>{(w) => <WalletCard memberId={memberId} wallet={w} fmt={fmt} />}</Async>
+          <Async state={wallet} what={t('market.wallet')}>{(w) => <WalletCard memberId={memberId} communityId={m.communityId} wallet={w} fmt={fmt} />}</Async>
           <Async state={wallet} what={t('market.disputes')}>{(w) => <Disputes memberId={memberId} wallet={w} fmt={fmt} onChange={wallet.reload} />}</Async>
           <Async state={trades} what={t('market.trades')}>{(list) => <Trades trades={list} fmt={fmt} />}</Async>
           <Orders memberId={memberId} fmt={fmt} />
@@ -93,7 +93,7 @@ function Disputes({ memberId, wallet, fmt, onChange }: { memberId: string; walle
   );
 }
 
-function WalletCard({ memberId, wallet, fmt }: { memberId: string; wallet: Wallet; fmt: Formatter }) {
+function WalletCard({ memberId, communityId, wallet, fmt }: { memberId: string; communityId: string; wallet: Wallet; fmt: Formatter }) {
   const { t } = useI18n();
   const [proofOf, setProofOf] = useState<number | null>(null);
   return (
@@ -115,7 +115,9 @@ function WalletCard({ memberId, wallet, fmt }: { memberId: string; wallet: Walle
                     <td data-label={t('market.period')}>{postingPeriod(t, fmt, p)}</td>
                     <td data-label={t('market.amount')} class="num">{fmt.money(p.amount)}</td>
                     <td class="actions">
-                      <button type="button" class="link" aria-pressed={proofOf === p.sequence} onClick={() => setProofOf(p.sequence)}>{t('market.proof')}</button>
+                      {p.recorded
+                        ? <button type="button" class="link" aria-pressed={proofOf === p.sequence} onClick={() => setProofOf(p.sequence)}>{t('market.proof')}</button>
+                        : <span class="muted">{t('market.notRecordedYet')}</span>}
                     </td>
                   </tr>
                 ))}
@@ -123,51 +125,74 @@ function WalletCard({ memberId, wallet, fmt }: { memberId: string; wallet: Walle
             </table>
           </div>
         )}
-      {proofOf !== null && <MovementProof memberId={memberId} sequence={proofOf} fmt={fmt} />}
+      {proofOf !== null && <MovementProof memberId={memberId} communityId={communityId} sequence={proofOf} fmt={fmt} />}
     </section>
   );
 }
 
 /**
- * A movement's proof: checked by the server with the verifier of `gridshare verify --movement`
- * (the verifier hashes and checks signatures with Node's crypto, so it does not run in the
- * browser), shown with the proof to download and the command that checks it offline.
+ * A movement's proof, checked here in the browser (lib/movement-proof.ts) against the keys the
+ * record publishes, shown with the proof to download and the command that checks it offline.
  */
-function MovementProof({ memberId, sequence, fmt }: { memberId: string; sequence: number; fmt: Formatter }) {
+function MovementProof({ memberId, communityId, sequence, fmt }: { memberId: string; communityId: string; sequence: number; fmt: Formatter }) {
   const { t } = useI18n();
-  const verification = useApi('walletMovementVerification', { params: { id: memberId, sequence } });
-  const notYet = verification.error instanceof ApiError && verification.error.status === 409;
+  const [check, setCheck] = useState<{ sequence: number; result?: MovementCheck; error?: unknown }>({ sequence });
+  useEffect(() => {
+    let current = true;
+    checkMovementInBrowser(memberId, communityId, sequence).then(
+      (result) => current && setCheck({ sequence, result }),
+      (error: unknown) => current && setCheck({ sequence, error }),
+    );
+    return () => {
+      current = false;
+    };
+  }, [memberId, communityId, sequence]);
+  const shown = check.sequence === sequence ? check : { sequence };
   return (
     <section aria-labelledby="movement-proof-heading" data-testid="movement-proof" aria-live="polite">
       <h3 id="movement-proof-heading">{t('market.proofTitle', { sequence: fmt.count(sequence) })}</h3>
-      {notYet
-        ? <p>{t('market.proofNotYet')}</p>
-        : <Async state={verification} what={t('market.proof')}>{(v) => <MovementProofResult v={v} fmt={fmt} />}</Async>}
+      {shown.error !== undefined
+        ? <ErrorNote error={shown.error} />
+        : shown.result === undefined
+          ? <p>{t('market.proofChecking')}</p>
+          : shown.result.state === 'not-recorded'
+            ? <p>{t('market.proofNotYet')}</p>
+            : <MovementProofResult check={shown.result} sequence={sequence} fmt={fmt} />}
     </section>
   );
 }
 
-function MovementProofResult({ v, fmt }: { v: MovementVerification; fmt: Formatter }) {
+function MovementProofResult({ check, sequence, fmt }: { check: Exclude<MovementCheck, { state: 'not-recorded' }>; sequence: number; fmt: Formatter }) {
   const { t } = useI18n();
-  const file = `movement-proof-${v.sequence}.json`;
+  const file = `movement-proof-${sequence}.json`;
+  const { keys } = check;
   return (
     <>
-      <p>{v.verified ? <Badge tone="good">{t('verify.verified')}</Badge> : <Badge tone="bad">{t('verify.notVerified')}</Badge>}</p>
-      {v.verified && v.movement && v.batch && v.logIndex !== null && v.treeSize !== null
+      {check.state === 'verified'
         ? (
-          <p>{t('market.proofExplained', {
-            amount: fmt.money(v.movement.amount), index: fmt.count(v.batch.index + 1), size: fmt.count(v.batch.size),
-            logIndex: fmt.count(v.logIndex), treeSize: fmt.count(v.treeSize),
-          })}</p>
+          <>
+            <p><Badge tone="good">{t('market.proofVerifiedHere')}</Badge></p>
+            <p>{t('market.proofExplained', {
+              amount: fmt.money(check.movement.record.amount), index: fmt.count(check.proof.batch.index + 1), size: fmt.count(check.proof.batch.size),
+              logIndex: fmt.count(check.movement.receipt.index), treeSize: fmt.count(check.movement.receipt.checkpoint.size),
+            })}</p>
+          </>
         )
-        : <p>{t('verify.failed', { reason: v.reason ?? '', message: v.message ?? '' })}</p>}
-      <p class="muted">{t('market.proofByServer')}</p>
+        : (
+          <>
+            <p><Badge tone="bad">{t('market.proofRefusedHere')}</Badge></p>
+            <p>{t('market.proofRefusal', { reason: check.reason, message: check.message })}</p>
+          </>
+        )}
+      <p class="muted">{keys.communityDid
+        ? t('market.proofKeys', { key: keys.verifierKey, did: keys.communityDid })
+        : t('market.proofKeysUnsigned', { key: keys.verifierKey })}</p>
       <div class="row-actions">
-        <a href={`data:application/json;charset=utf-8,${encodeURIComponent(JSON.stringify(v.proof, null, 2))}`} download={file}>{t('market.proofDownload', { file })}</a>
+        <a href={`data:application/json;charset=utf-8,${encodeURIComponent(JSON.stringify(check.proof, null, 2))}`} download={file}>{t('market.proofDownload', { file })}</a>
       </div>
-      <p><code>{v.communityDid
-        ? t('market.proofCommand', { file, key: v.verifierKey, did: v.communityDid })
-        : t('market.proofCommandUnsigned', { file, key: v.verifierKey })}</code></p>
+      <p><code>{keys.communityDid
+        ? t('market.proofCommand', { file, key: keys.verifierKey, did: keys.communityDid })
+        : t('market.proofCommandUnsigned', { file, key: keys.verifierKey })}</code></p>
     </>
   );
 }

@@ -1,12 +1,13 @@
 /**
  * The ledger's only door to cryptography: SHA-256 and Ed25519 from Node's crypto module.
- * These are deterministic computations, not I/O, so the domain stays pure; keeping them behind
- * this one file means a browser build (the member's "verified" badge) can swap in WebCrypto
- * without touching the tree, note or receipt code.
+ * These are deterministic computations, not I/O, so the domain stays pure. The checks shared with
+ * the browser (the contract's `proof/`) yield their operations; `run` answers them from here, the
+ * browser from WebCrypto.
  */
 import { createPrivateKey, createPublicKey, hash, sign, verify, type KeyObject } from 'node:crypto';
+import { ED25519_PUBLIC_KEY_SIZE, ED25519_SIGNATURE_SIZE, runSync, type Bytes, type Computation } from '@gridshare/contract/proof/computation';
 
-export type Bytes = Uint8Array;
+export { ED25519_PUBLIC_KEY_SIZE, ED25519_SIGNATURE_SIZE, type Bytes, type Computation };
 
 export function sha256(data: Bytes): Bytes {
   return hash('sha256', data, 'buffer');
@@ -17,8 +18,6 @@ const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'he
 const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 export const ED25519_SEED_SIZE = 32;
-export const ED25519_PUBLIC_KEY_SIZE = 32;
-export const ED25519_SIGNATURE_SIZE = 64;
 
 // Reading a DER key costs ~15 times a signature; the same few keys (the log's, the witnesses')
 // sign and verify over and over, so their key objects are kept.
@@ -66,4 +65,15 @@ export function ed25519Verify(publicKey: Bytes, message: Bytes, signature: Bytes
   if (signature.length !== ED25519_SIGNATURE_SIZE) return false;
   const key = publicKeyObject(publicKey);
   return key !== undefined && verify(null, message, key, signature);
+}
+
+// Node answers a digest as a Buffer; a plain view of it gives the checks the very values WebCrypto gives the browser.
+const digest = (data: Bytes): Bytes => {
+  const buffer = sha256(data);
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+};
+
+/** Runs one of the contract's proof checks with Node's crypto, synchronously. */
+export function run<T>(computation: Computation<T>): T {
+  return runSync(computation, { sha256: digest, ed25519Verify });
 }

@@ -22,7 +22,7 @@ export {
   formatCheckpoint, parseCheckpoint, signCheckpoint, openCheckpoint, cosign, cosignatureVerifier, cosignatureTime,
   verifierFromKey, checkCosignatures, type Checkpoint, type OpenedCheckpoint, type CosignerKey, type CosignatureCheck,
 } from './checkpoint.js';
-export { TLOG_PROOF_HEADER, formatTlogProof, parseTlogProof, type TlogProof } from './tlog-proof.js';
+export { TLOG_PROOF_HEADER, formatTlogProof, parseTlogProof, type TlogProof } from '@gridshare/contract/proof/tlog-proof';
 export { didKeyFromPublicKey, didKeyFromSeed, publicKeyFromDidKey } from './did-key.js';
 export {
   ENTRY_VERSION, ENTRY_KINDS, validateEntry, encodeEntry, decodeEntry, documentCommitment, documentWithoutFields, erasableFields, commitment,
@@ -35,7 +35,7 @@ export {
   MARKET_RECORD_VERSION, encodeMarketRecord, batchRoot, batchInclusionProof, verifyBatchInclusion,
   type MarketRecord, type MovementRecord, type LineRecord, type PositionRecord,
 } from './market-records.js';
-export { MOVEMENT_PROOF_FORMAT, parseMovementProof, verifyMovementProof, type MovementProofDocument, type VerifiedMovement } from './movement-proof.js';
+export { MOVEMENT_PROOF_FORMAT, parseMovementProof, verifyMovementProof, verifyMovementProofWithKey, type MovementProofDocument, type VerifiedMovement } from './movement-proof.js';
 export {
   RECEIPT_FORMAT, formatReceiptJson, formatReceiptTlogProof, parseReceipt, verifyReceipt, verifyDocument,
   type Receipt, type VerifiedReceipt, type DocumentMatch,

@@ -2,17 +2,17 @@
  * The RFC 6962 / RFC 9162 Merkle tree: hashing, the shape of inclusion and consistency proofs
  * (which subtree hashes a proof holds, so a store can be asked for exactly those), and their
  * verification. Subtree proofs (C2SP tlog-witness, the Merkle Tree Certificates draft) extend
- * both to any aligned range of the log.
+ * both to any aligned range of the log. Inclusion proofs are checked by the contract's
+ * `proof/merkle.ts` (the browser's verifier runs the same code); building a tree hashes here,
+ * synchronously and without an allocation per node.
  */
-import { sha256, type Bytes } from './crypto.js';
-import { bytesEqual, concatBytes, toHex } from './bytes.js';
+import * as shared from '@gridshare/contract/proof/merkle';
+import { HASH_SIZE, EMPTY_ROOT, checkProofLength, checkSize, half, inclusionProofRanges, odd, splitPoint, walkPath, type Hash, type LeafRange } from '@gridshare/contract/proof/merkle';
+import { run, sha256, type Bytes } from './crypto.js';
+import { bytesEqual, concatBytes } from './bytes.js';
 import { LedgerError, isTreeSize } from './errors.js';
 
-export type Hash = Uint8Array;
-export const HASH_SIZE = 32;
-
-/** Root of the empty tree: SHA-256 of nothing. */
-export const EMPTY_ROOT: Hash = sha256(new Uint8Array(0));
+export { HASH_SIZE, EMPTY_ROOT, inclusionProofRanges, splitPoint, type Hash, type LeafRange } from '@gridshare/contract/proof/merkle';
 
 // Leaves and interior nodes are hashed millions of times when a log is built; scratch buffers
 // avoid an allocation per hash (hashing is synchronous, so nothing else can use them in between).
@@ -35,19 +35,6 @@ export function nodeHash(left: Bytes, right: Bytes): Hash {
   nodeScratch.set(left, 1);
   nodeScratch.set(right, 1 + HASH_SIZE);
   return sha256(nodeScratch);
-}
-
-/** A half-open range of leaf indices [start, end). */
-export interface LeafRange {
-  readonly start: number;
-  readonly end: number;
-}
-
-/** The largest power of two smaller than n (n ≥ 2): where RFC 6962 splits a tree of n leaves. */
-export function splitPoint(n: number): number {
-  let k = 1;
-  while (k * 2 < n) k *= 2;
-  return k;
 }
 
 /**
@@ -89,34 +76,6 @@ export function perfectSubtrees(range: LeafRange): { height: number; index: numb
     start += size;
   }
   return out;
-}
-
-function checkSize(what: string, value: number): void {
-  if (!isTreeSize(value)) throw new LedgerError('out_of_range', `${what} ${value} is not a whole number from 0 to 2^53 − 1`);
-}
-
-/**
- * RFC 9162 §2.1.3.1 PATH(index, D[0:size]): the ranges whose hashes form the inclusion proof,
- * the leaf's sibling first.
- */
-export function inclusionProofRanges(index: number, size: number): LeafRange[] {
-  checkSize('tree size', size);
-  checkSize('leaf index', index);
-  if (index >= size) throw new LedgerError('out_of_range', `leaf index ${index} is not in a tree of ${size} entries`);
-  const path: LeafRange[] = [];
-  let start = 0;
-  let end = size;
-  while (end - start > 1) {
-    const mid = start + splitPoint(end - start);
-    if (index < mid) {
-      path.push({ start: mid, end });
-      end = mid;
-    } else {
-      path.push({ start, end: mid });
-      start = mid;
-    }
-  }
-  return path.reverse();
 }
 
 /**
@@ -186,62 +145,6 @@ function subtreeConsistencySteps(start: number, end: number, size: number): { st
   return { steps, includesSubtree: !known, ranges: ranges.reverse() };
 }
 
-function checkHash(what: string, hash: Bytes): void {
-  if (hash.length !== HASH_SIZE) throw new LedgerError('malformed', `${what} is ${hash.length} bytes, not ${HASH_SIZE}`);
-}
-
-function checkProofLength(proof: readonly Bytes[], expected: number, what: string): void {
-  if (proof.length !== expected) throw new LedgerError('malformed', `${what} has ${proof.length} hashes where ${expected} are needed`);
-  proof.forEach((p, i) => checkHash(`proof hash ${i}`, p));
-}
-
-const half = (x: number) => Math.floor(x / 2);
-const odd = (x: number) => x % 2 === 1;
-
-/**
- * The walk RFC 9162 §2.1.3.2 and §2.1.4.2 share: fn is the node's index at the current level, sn
- * the last index of the tree; each proof hash is a left sibling (hashed before the running value)
- * or a right one. Refuses a path longer or shorter than the tree is deep.
- */
-function walkPath(fn: number, sn: number, path: readonly Hash[], what: string, visit: (hash: Hash, isLeft: boolean) => void): void {
-  for (const p of path) {
-    if (sn === 0) throw new LedgerError('malformed', `the ${what} is too long`);
-    if (odd(fn) || fn === sn) {
-      visit(p, true);
-      while (!odd(fn) && fn !== 0) {
-        fn = half(fn);
-        sn = half(sn);
-      }
-    } else {
-      visit(p, false);
-    }
-    fn = half(fn);
-    sn = half(sn);
-  }
-  if (sn !== 0) throw new LedgerError('malformed', `the ${what} is too short`);
-}
-
-/**
- * RFC 9162 §2.1.3.2: the root that an inclusion proof leads to from a leaf hash. Refuses proofs
- * of the wrong length or with hashes of the wrong size; the caller compares the root.
- */
-export function rootFromInclusionProof(index: number, size: number, leaf: Hash, proof: readonly Hash[]): Hash {
-  checkHash('leaf hash', leaf);
-  checkProofLength(proof, inclusionProofRanges(index, size).length, `the inclusion proof for entry ${index} of ${size}`);
-  let r = leaf;
-  walkPath(index, size - 1, proof, 'inclusion proof', (p, isLeft) => {
-    r = isLeft ? nodeHash(p, r) : nodeHash(r, p);
-  });
-  return r;
-}
-
-export function verifyInclusion(index: number, size: number, leaf: Hash, proof: readonly Hash[], root: Hash): void {
-  const computed = rootFromInclusionProof(index, size, leaf, proof);
-  if (!bytesEqual(computed, root)) {
-    throw new LedgerError('proof_mismatch', `the inclusion proof for entry ${index} leads to root ${toHex(computed)}, not to the signed root ${toHex(root)} of the tree of ${size}`);
-  }
-}
-
 /**
  * RFC 9162 §2.1.4.2: that the tree of size1 with root1 is a prefix of the tree of size2 with
  * root2. A proof from the empty tree is refused (it proves nothing); equal sizes need an empty
@@ -269,14 +172,20 @@ export function verifyConsistency(size1: number, size2: number, proof: readonly 
   }
   let fr = path[0]!;
   let sr = path[0]!;
-  walkPath(fn, sn, path.slice(1), 'consistency proof', (c, isLeft) => {
+  for (const { hash: c, isLeft } of walkPath(fn, sn, path.slice(1), 'consistency proof')) {
     if (isLeft) fr = nodeHash(c, fr);
     sr = isLeft ? nodeHash(c, sr) : nodeHash(sr, c);
-  });
+  }
   if (!bytesEqual(fr, root1) || !bytesEqual(sr, root2)) {
     throw new LedgerError('log_forked', `the tree of ${size1} entries is not a prefix of the tree of ${size2}: the log was rewritten or forked`);
   }
 }
+
+/** RFC 9162 §2.1.3.2: the root an inclusion proof leads to from a leaf hash (the contract's check, with Node's crypto). */
+export const rootFromInclusionProof = (index: number, size: number, leaf: Hash, path: readonly Hash[]): Hash => run(shared.rootFromInclusionProof(index, size, leaf, path));
+
+/** That the inclusion proof leads from the leaf to the root; a LedgerError (`proof_mismatch`, `malformed`, …) otherwise. */
+export const verifyInclusion = (index: number, size: number, leaf: Hash, path: readonly Hash[], root: Hash): void => run(shared.verifyInclusion(index, size, leaf, path, root));
 
 /** That the leaf at `index` is in the subtree [start, end) whose hash is `subtreeHash`. */
 export function verifySubtreeInclusion(start: number, end: number, index: number, leaf: Hash, proof: readonly Hash[], subtreeHash: Hash): void {

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ProofError } from '@gridshare/contract/proof/errors';
 import { DomainError, InternalError, type ErrorCode } from '../../kernel/errors.js';
 import { DATE_RANGE_TEXT } from '../../kernel/time.js';
 
@@ -64,7 +65,8 @@ const STATUS_CODES: Record<number, string> = {
 
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   if (error instanceof InternalError) request.log.error({ ...error.context }, error.message);
-  if (error instanceof DomainError) {
+  // A refused proof (the contract's, shared with the browser, so no DomainError) is a bad request like any other.
+  if (error instanceof DomainError || error instanceof ProofError) {
     const body: ErrorBody = { error: error.code, message: error.message };
     if ('field' in error && typeof error.field === 'string') body.field = error.field;
     if ('reason' in error && typeof error.reason === 'string') body.reason = error.reason;

@@ -4,8 +4,9 @@
  * extra data (Gridshare puts the entry itself there, so one file is a whole receipt).
  */
 import { decodeUtf8, fromBase64, toBase64 } from './bytes.js';
-import type { Bytes } from './crypto.js';
-import { LedgerError, isTreeSize } from './errors.js';
+import type { Bytes } from './computation.js';
+import { ProofError, isTreeSize } from './errors.js';
+import { UINT64_MAX } from './checkpoint.js';
 import { HASH_SIZE, type Hash } from './merkle.js';
 
 export const TLOG_PROOF_HEADER = 'c2sp.org/tlog-proof@v1';
@@ -20,18 +21,17 @@ export interface TlogProof {
 }
 
 export function formatTlogProof(proof: TlogProof): string {
-  if (!isTreeSize(proof.index)) throw new LedgerError('out_of_range', `entry index ${proof.index} is not a tree index`);
-  if (proof.hashes.some((h) => h.length !== HASH_SIZE)) throw new LedgerError('malformed', `inclusion proof hashes are ${HASH_SIZE} bytes`);
+  if (!isTreeSize(proof.index)) throw new ProofError('out_of_range', `entry index ${proof.index} is not a tree index`);
+  if (proof.hashes.some((h) => h.length !== HASH_SIZE)) throw new ProofError('malformed', `inclusion proof hashes are ${HASH_SIZE} bytes`);
   const extra = proof.extra === undefined ? '' : `extra ${toBase64(proof.extra)}\n`;
   return `${TLOG_PROOF_HEADER}\n${extra}index ${proof.index}\n${proof.hashes.map((h) => `${toBase64(h)}\n`).join('')}\n${proof.checkpoint}`;
 }
 
-const UINT64_MAX = 18446744073709551615n;
 
 /** Parses the proof text; the checkpoint is kept verbatim and checked when the proof is verified. */
 export function parseTlogProof(input: string | Bytes): TlogProof {
   const refuse = (why: string): never => {
-    throw new LedgerError('malformed', `malformed tlog-proof: ${why}`);
+    throw new ProofError('malformed', `malformed tlog-proof: ${why}`);
   };
   const text = typeof input === 'string' ? input : decodeUtf8(input);
   if (text === undefined) return refuse('not valid UTF-8');
@@ -48,7 +48,7 @@ export function parseTlogProof(input: string | Bytes): TlogProof {
   const indexText = indexLine.slice('index '.length);
   if (!/^(0|[1-9]\d*)$/.test(indexText) || BigInt(indexText) > UINT64_MAX) refuse(`index "${indexText.slice(0, 40)}" is not a valid uint64`);
   const index = Number(indexText);
-  if (!isTreeSize(index)) throw new LedgerError('out_of_range', `index ${indexText} is beyond what this verifier handles (2^53 − 1)`);
+  if (!isTreeSize(index)) throw new ProofError('out_of_range', `index ${indexText} is beyond what this verifier handles (2^53 − 1)`);
   const hashes: Hash[] = [];
   for (; at < lines.length && lines[at] !== ''; at++) {
     const hash = fromBase64(lines[at]!);
