@@ -29,7 +29,7 @@ export function postingKind(t: Translate, kind: Wallet['postings'][number]['kind
  * last) and how many settlement lines — a day's lines of one kind since movements are netted per
  * kind; an older movement paid one line of one slot and shows that slot. Empty for other movements.
  */
-export function postingPeriod(t: Translate, fmt: Formatter, p: Wallet['postings'][number]): string {
+export function postingPeriod(t: Translate, fmt: Formatter, p: Pick<Wallet['postings'][number], 'slotStart' | 'slotEnd' | 'lines'>): string {
   if (p.slotStart === null) return '';
   if (p.slotEnd === null) return fmt.dateTime(p.slotStart);
   const period = fmt.span(p.slotStart, p.slotEnd, true);
