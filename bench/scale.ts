@@ -7,13 +7,17 @@
  * second, publish → stored latency, memory.
  *
  *   npm run bench:scale [-- --devices 10000] [-- --batch 1000] [-- --seconds 60] [-- --period 5] [-- --anonymous]
- *                       [-- --processes 2] [-- --restart-after 10] [-- --record]
+ *                       [-- --processes 2] [-- --restart-after 10] [-- --record] [-- --memory-log]
  *
  * --processes 2: two `gridshare start` processes (the real command, as an operator runs them) on the
  * one PostgreSQL database and broker, sharing the devices' messages and the jobs; half-way through
  * the publishing window the first is killed with SIGKILL and, --restart-after seconds later,
  * started again under the same name (as a service manager would), so it resumes its MQTT sessions.
  * Nothing acknowledged may be lost and nothing stored twice.
+ *
+ * Memory: each process's RSS sampled every 250 ms; every 5 s its own account of it from `/metrics`
+ * (JavaScript heap, external, ArrayBuffers) and glibc's main heap from smaps, printed where the RSS
+ * peaked; --memory-log prints that every 5 s from the start, to see when and where it grows.
  *
  * --anonymous: a Mosquitto of the bench's own without the dynamic-security plugin (devices connect
  * without a password and nothing is registered with the broker). With the plugin, registering
