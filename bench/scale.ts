@@ -7,13 +7,17 @@
  * second, publish → stored latency, memory.
  *
  *   npm run bench:scale [-- --devices 10000] [-- --batch 1000] [-- --seconds 60] [-- --period 5] [-- --anonymous]
- *                       [-- --processes 2] [-- --restart-after 10] [-- --record]
+ *                       [-- --processes 2] [-- --restart-after 10] [-- --record] [-- --memory-log]
  *
  * --processes 2: two `gridshare start` processes (the real command, as an operator runs them) on the
  * one PostgreSQL database and broker, sharing the devices' messages and the jobs; half-way through
  * the publishing window the first is killed with SIGKILL and, --restart-after seconds later,
  * started again under the same name (as a service manager would), so it resumes its MQTT sessions.
  * Nothing acknowledged may be lost and nothing stored twice.
+ *
+ * Memory: each process's RSS sampled every 250 ms; every 5 s its own account of it from `/metrics`
+ * (JavaScript heap, external, ArrayBuffers) and glibc's main heap from smaps, printed where the RSS
+ * peaked; --memory-log prints that every 5 s from the start, to see when and where it grows.
  *
  * --anonymous: a Mosquitto of the bench's own without the dynamic-security plugin (devices connect
  * without a password and nothing is registered with the broker). With the plugin, registering
@@ -53,6 +57,8 @@ const connections = Number(arg('--connections') ?? 4);
 const anonymous = process.argv.includes('--anonymous');
 const processCount = Number(arg('--processes') ?? 1);
 const restartAfter = Number(arg('--restart-after') ?? 10);
+/** Every 5 s from the start, each process's memory breakdown on stderr: when and where it grows. */
+const memoryLog = process.argv.includes('--memory-log');
 
 if (mosquittoMissing) throw new Error(`this benchmark needs Mosquitto: ${mosquittoMissing}`);
 const serverUrl = postgresUrl ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -117,6 +123,47 @@ async function anonymousMosquitto(dir: string): Promise<Pick<TestMosquitto, 'url
   };
 }
 
+/** A process's memory (MB): resident, the JavaScript heap in use, V8's external memory and the ArrayBuffers in it, glibc's main heap. */
+interface MemoryBreakdown {
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+  /** Resident part of the `[heap]` mapping (the main thread's malloc), from /proc/<pid>/smaps. */
+  readonly mallocHeap: number;
+}
+
+const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
+
+/** Resident MB of a process's `[heap]` mapping (glibc's main arena); 0 once it has gone. */
+function mallocHeapMb(pid: number | undefined): number {
+  try {
+    const smaps = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+    const kb = /\[heap\]\n(?:.*\n)*?Rss:\s+(\d+) kB/.exec(smaps)?.[1];
+    return kb ? Math.round(Number(kb) / 1024) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** What a process reports of its memory on `/metrics` (prom-client's default metrics and gridshare_nodejs_array_buffers_bytes). */
+async function scrapedMemory(base: string, token: string, pid: number | undefined): Promise<MemoryBreakdown | undefined> {
+  try {
+    const response = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(4_000) });
+    if (response.status !== 200) return undefined;
+    const text = await response.text();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+    return {
+      rss: mb(value('gridshare_process_resident_memory_bytes')), heapUsed: mb(value('gridshare_nodejs_heap_size_used_bytes')),
+      external: mb(value('gridshare_nodejs_external_memory_bytes')), arrayBuffers: mb(value('gridshare_nodejs_array_buffers_bytes')),
+      mallocHeap: mallocHeapMb(pid),
+    };
+  } catch {
+    // a process that is down (killed half-way) or too busy to answer in time: no sample
+    return undefined;
+  }
+}
+
 /** The Gridshare side of the run: one in-process platform, or `gridshare start` processes. */
 interface Installation {
   readonly db: Db;
@@ -126,6 +173,8 @@ interface Installation {
   readonly described: string;
   /** Resident memory now (MB) per process, by name. */
   memory(): Record<string, number>;
+  /** Where each process's memory is now (MB), by name: sampled less often than `memory`, the processes report it. */
+  breakdown(): Promise<Record<string, MemoryBreakdown>>;
   /** Resolves once the broker holds a client for each of these devices (secured broker only). */
   brokerHolds(deviceIds: readonly string[]): Promise<void>;
   /** Half-way through the publishing window: what happened, in words (nothing in one process). */
@@ -152,6 +201,10 @@ async function inProcess(databaseUrl: string, brokerPort: number, secured: TestM
     db: platform.db, base: platform.httpUrl.replace('localhost', '127.0.0.1'), box: platform.secrets.box,
     described: `one Gridshare process on PostgreSQL 15 consumes through the shared subscription (${connections} connections)`,
     memory: () => ({ gridshare: rssMb() }),
+    breakdown: async () => {
+      const usage = process.memoryUsage();
+      return { gridshare: { rss: mb(usage.rss), heapUsed: mb(usage.heapUsed), external: mb(usage.external), arrayBuffers: mb(usage.arrayBuffers), mallocHeap: mallocHeapMb(process.pid) } };
+    },
     brokerHolds: async () => platform.brokerSync?.idle(),
     halfway: async () => undefined,
     close: () => platform.close(),
@@ -187,6 +240,7 @@ async function processes(count: number, databaseUrl: string, brokerPort: number,
     ...(secured ? { MQTT_DYNSEC_ADMIN: `${secured.admin.username}:${secured.admin.password}` } : {}),
   });
   const running = new Map<string, RunningGridshare>(names.map((name) => [name, start(name)]));
+  let token = '';
   // How each process's memory is reported: the restarted a apart from the a that was killed (which
   // provisioned the devices), so the two peaks are not taken for one.
   const labels = new Map(names.map((name) => [name, name]));
@@ -198,7 +252,7 @@ async function processes(count: number, databaseUrl: string, brokerPort: number,
   try {
     await Promise.all(all().map((child) => waitForHealth(child, 240_000)));
     const first = all().find((child) => /one-time password: \S+/.test(child.output())) ?? running.get('a')!;
-    const token = await adminToken(first, `scale-admin-${randomBytes(6).toString('hex')}`);
+    token = await adminToken(first, `scale-admin-${randomBytes(6).toString('hex')}`);
     // The installation's quotas are an admin's to raise, as an operator of a large community would.
     const raised = await callJson(first.baseUrl, 'PATCH', '/api/v1/quotas', { token, body: { devicesPerCommunity: 1_000_000, batchesPerHour: 10_000 } });
     if (raised.status !== 200) throw new Error(`quotas: HTTP ${raised.status} ${JSON.stringify(raised.body)}`);
@@ -211,6 +265,10 @@ async function processes(count: number, databaseUrl: string, brokerPort: number,
     described: `${count} \`gridshare start\` processes (${names.join(', ')}) on PostgreSQL 15 consume through the shared subscription`
       + ` and share the jobs; half-way through the window process a is killed with SIGKILL and started again ${restartAfter} s later`,
     memory: () => Object.fromEntries([...running].map(([name, child]) => [labels.get(name)!, processRssMb(child.child.pid)])),
+    async breakdown() {
+      const sampled = await Promise.all([...running].map(async ([name, child]) => [labels.get(name)!, await scrapedMemory(child.baseUrl, token, child.child.pid)] as const));
+      return Object.fromEntries(sampled.filter((entry): entry is readonly [string, MemoryBreakdown] => entry[1] !== undefined));
+    },
     async brokerHolds(deviceIds) {
       if (!secured) return;
       // The processes register the devices in the background: ask the broker until it has them all.
@@ -256,6 +314,13 @@ try {
     ? await processes(processCount, database.url, broker.port, secured)
     : await inProcess(database.url, broker.port, secured);
   const { db, base } = installation;
+  const logged = installation;
+  const began = Date.now();
+  const memoryLogger = memoryLog ? setInterval(() => void logged.breakdown().then((all) => {
+    for (const [name, m] of Object.entries(all)) {
+      process.stderr.write(`bench:scale: memory ${((Date.now() - began) / 1000).toFixed(0)} s ${name}: RSS ${m.rss} heapUsed ${m.heapUsed} external ${m.external} arrayBuffers ${m.arrayBuffers} [heap] ${m.mallocHeap}\n`);
+    }
+  }), 5_000) : undefined;
   const { communityId, managerMemberId, apiToken } = await benchCommunity(db);
 
   // Provisioning in batches through the API: keys, artefacts, and (through the platform) the broker's clients.
@@ -322,6 +387,14 @@ try {
   };
   sampleMemory();
   const sampler = setInterval(sampleMemory, 250);
+  // Where the memory is, at each process's largest sample: one scrape per process every 5 s.
+  const breakdownAtPeak: Record<string, MemoryBreakdown> = {};
+  const sampleBreakdown = async () => {
+    for (const [name, sample] of Object.entries(await target.breakdown())) {
+      if (sample.rss > (breakdownAtPeak[name]?.rss ?? -1)) breakdownAtPeak[name] = sample;
+    }
+  };
+  const breakdownSampler = setInterval(() => void sampleBreakdown(), 5_000);
   const t0 = Date.now();
   const halfway = sleep((seconds * 1000) / 2).then(() => target.halfway());
   const published = await next('published');
@@ -336,6 +409,8 @@ try {
   }
   const storeSeconds = (lastChange - t0) / 1000;
   clearInterval(sampler);
+  clearInterval(breakdownSampler);
+  clearInterval(memoryLogger);
 
   // Publish → stored per message, from its energy reading's received_at; each reading stored once.
   const rows = await db.query<{ device_id: string; ts: Date; received_at: Date }>(
@@ -371,6 +446,10 @@ try {
 |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 | ${fmt(ids.length)} | ${fmt(result.offered)} | ${fmt(result.storedPerSecond)} | ${fmt(result.published)} | ${fmt(result.stored)} | ${fmt(result.lost)} | ${fmt(result.twice)} | ${result.refused} | ${result.p50.toFixed(0)} / ${result.p99.toFixed(0)} / ${result.max.toFixed(0)} | ${result.gridshareRss}${processCount > 1 ? '' : ` / ${result.gridsharePeak}`} | ${result.loadRss} | ${result.brokerRss ?? '–'} | ${fmt(result.intervalMarksWaiting)} | ${result.intervalLagSeconds ?? '–'} |`;
   console.log(body);
+  // Not part of the recorded section: where each process's memory was at its largest sample.
+  for (const [name, m] of Object.entries(breakdownAtPeak)) {
+    console.log(`memory at the largest sample, ${name}: RSS ${m.rss} MB, JS heap used ${m.heapUsed}, external ${m.external} (ArrayBuffers ${m.arrayBuffers}), malloc [heap] ${m.mallocHeap}`);
+  }
   if (process.argv.includes('--record')) recordSection(processCount > 1 ? 'Many devices, several processes (bench:scale)' : 'Many devices (bench:scale)', body);
 } finally {
   load?.kill();

@@ -31,6 +31,12 @@ export const SCORE_GIVE_UP_MS = 6 * HOUR_MS;
 /** A cached weather answer older than this is not used when the source fails. */
 export const WEATHER_CACHE_MAX_AGE_MS = 2 * DAY_MS;
 const SCORE_BATCH = 2_000;
+/**
+ * Metering points a run reads and forecasts at once (one worker thread per part). Each point holds
+ * 43 days of quarter hours per series (≈ 33 KB) in this thread and again in the worker: 10,000
+ * points at once held ≈ 330 MB twice (issue 22's bench:scale), a part of this size ≈ 17 MB.
+ */
+export const POINTS_PER_PART = 500;
 
 export interface ForecastSettings {
   /** The clock (tests move it). */
@@ -42,6 +48,8 @@ export interface ForecastSettings {
   readonly log: (line: string) => void;
   /** Tells others (`forecast.issued`) that new forecasts are stored. */
   readonly events?: EventPublisher;
+  /** Points per part of a run (default POINTS_PER_PART; tests make it small). */
+  readonly pointsPerPart?: number;
 }
 
 export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -54,11 +62,16 @@ export function minuteOfDay(localTime: string): number {
 
 const calendarOf = (community: Community): ForecastCalendar => createForecastCalendar(community.timeZone, community.country ?? undefined);
 
-/** Each metering point's consumption, production and heat-pump power over [fromMs, toMs), from the intervals capability. */
-async function pointsOf(db: Queryable, communityId: string, fromMs: number, toMs: number) {
-  const points = await meteringPointsOfCommunity(db, communityId);
+type MeteringPoint = Awaited<ReturnType<typeof meteringPointsOfCommunity>>[number];
+
+/**
+ * Each metering point's consumption, production and heat-pump power over [fromMs, toMs), from the
+ * intervals capability: of the community's points, or of `only` (a part of them).
+ */
+async function pointsOf(db: Queryable, communityId: string, fromMs: number, toMs: number, only?: readonly MeteringPoint[]) {
+  const points = only ?? await meteringPointsOfCommunity(db, communityId);
   const byPoint = new Map<string, Parameters<typeof pointSeries>[0][number][]>();
-  for (const row of await communityIntervals(db, communityId, fromMs, toMs)) {
+  for (const row of await communityIntervals(db, communityId, fromMs, toMs, only?.map((point) => point.id))) {
     let list = byPoint.get(row.meteringPointId);
     if (!list) byPoint.set(row.meteringPointId, (list = []));
     list.push(row);
@@ -110,52 +123,66 @@ export async function issueDueForecasts(
   if (due.length === 0) return 0;
   const toMs = floorToQuarterHour(nowMs);
   const fromMs = toMs - HISTORY_DAYS * DAY_MS;
-  const points = await pointsOf(db, communityId, fromMs, toMs);
-  if (points.length === 0) return 0;
+  const all = await meteringPointsOfCommunity(db, communityId);
+  if (all.length === 0) return 0;
   const pv = (kwp: number | null) => (kwp !== null && kwp > 0 ? { kwp: kwp / 1000 } : undefined);
   const weatherSeries = await weather.weatherFor(db, community, nowMs);
-  const input: CommunityRunInput = {
-    timeZone: community.timeZone,
-    country: calendar.country ?? null,
-    location: community.location ?? undefined,
-    weather: weatherSeries,
-    due,
-    points: points.map(({ point, series }): CommunityPoint => {
-      const system = pv(point.pvCapacityW);
-      return {
-        id: point.id,
-        consumption: series.consumption && { series: series.consumption, model: modelForHistory(series.consumption, 'consumption', undefined) },
-        production: series.production && { series: series.production, pv: system, model: modelForHistory(series.production, 'production', system?.kwp) },
-        // The heat pump is metered behind the billing meter: its power is in consumption already.
-        heat: series.heat && { series: series.heat, model: modelForHeat(series.heat, weatherSeries, nowMs) },
-        heatInConsumption: true,
-      };
-    }),
-  };
-  const output = await settings.compute(input);
-  // A run that stores nothing (no point has a forecast) is not tried again before it is due again;
-  // a run whose computation threw is, after the runner's backoff.
-  attempted.set(communityId, {
-    intraday: due.some((d) => d.horizon === 'intraday') ? nowMs : tried.intraday,
-    dayAhead: due.some((d) => d.horizon === 'day-ahead') ? nowMs : tried.dayAhead,
-  });
+  const perPart = settings.pointsPerPart ?? POINTS_PER_PART;
+  if (!Number.isInteger(perPart) || perPart < 1) throw new RangeError(`points per part must be a positive whole number, not ${perPart}`);
+  // A part at a time: its history read, forecast in the worker, its points' forecasts stored; only
+  // the aggregates' sums go on to the next part. The aggregates, stored with `forecast.issued` after
+  // the last part, mark the run as issued (lastIssued), so a run cut short is done again whole.
+  let sums: CommunityRunInput['sums'];
   let count = 0;
-  const store = async (tx: Queryable) => {
-    for (const run of output.runs) {
-      await insertForecasts(tx, communityId, { horizon: run.due.horizon, issuedAtMs: run.due.task.issuedAtMs, startMs: run.due.task.startMs, stepMs: QUARTER_HOUR_MS },
-        run.series.map((s) => ({
-          seriesId: s.pointId ?? communityId, scope: s.pointId ? 'point' : 'community', kind: s.kind, model: s.model, p10: s.p10, p50: s.p50, p90: s.p90,
-        })));
-      count += run.series.length;
-    }
-  };
-  if (settings.events) {
-    await settings.events.transaction(db, async (tx, publish) => {
-      await store(tx);
-      if (count > 0) await publish('forecast.issued', { communityId, issuedAtMs: nowMs });
+  for (let from = 0; from < all.length; from += perPart) {
+    const last = from + perPart >= all.length;
+    const points = await pointsOf(db, communityId, fromMs, toMs, all.slice(from, from + perPart));
+    const output = await settings.compute({
+      timeZone: community.timeZone,
+      country: calendar.country ?? null,
+      location: community.location ?? undefined,
+      weather: weatherSeries,
+      due,
+      points: points.map(({ point, series }): CommunityPoint => {
+        const system = pv(point.pvCapacityW);
+        return {
+          id: point.id,
+          consumption: series.consumption && { series: series.consumption, model: modelForHistory(series.consumption, 'consumption', undefined) },
+          production: series.production && { series: series.production, pv: system, model: modelForHistory(series.production, 'production', system?.kwp) },
+          // The heat pump is metered behind the billing meter: its power is in consumption already.
+          heat: series.heat && { series: series.heat, model: modelForHeat(series.heat, weatherSeries, nowMs) },
+          heatInConsumption: true,
+        };
+      }),
+      sums,
+      last,
     });
-  } else {
-    await db.transaction(store);
+    sums = output.runs.map((run) => run.sums);
+    if (last) {
+      // A run that stores nothing (no point has a forecast) is not tried again before it is due again;
+      // a run whose computation threw is, after the runner's backoff.
+      attempted.set(communityId, {
+        intraday: due.some((d) => d.horizon === 'intraday') ? nowMs : tried.intraday,
+        dayAhead: due.some((d) => d.horizon === 'day-ahead') ? nowMs : tried.dayAhead,
+      });
+    }
+    const store = async (tx: Queryable) => {
+      for (const run of output.runs) {
+        await insertForecasts(tx, communityId, { horizon: run.due.horizon, issuedAtMs: run.due.task.issuedAtMs, startMs: run.due.task.startMs, stepMs: QUARTER_HOUR_MS },
+          run.series.map((s) => ({
+            seriesId: s.pointId ?? communityId, scope: s.pointId ? 'point' : 'community', kind: s.kind, model: s.model, p10: s.p10, p50: s.p50, p90: s.p90,
+          })));
+        count += run.series.length;
+      }
+    };
+    if (last && settings.events) {
+      await settings.events.transaction(db, async (tx, publish) => {
+        await store(tx);
+        if (count > 0) await publish('forecast.issued', { communityId, issuedAtMs: nowMs });
+      });
+    } else {
+      await db.transaction(store);
+    }
   }
   return count;
 }

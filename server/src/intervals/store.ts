@@ -330,11 +330,14 @@ export async function intervalSeriesAt(db: Queryable, pointIds: readonly string[
   }));
 }
 
-/** Every interval of the community's metering points in [fromMs, toMs). */
-export async function communityIntervals(db: Queryable, communityId: string, fromMs: number, toMs: number): Promise<StoredInterval[]> {
+/**
+ * Every interval of the community's metering points in [fromMs, toMs), or of those of `pointIds`
+ * only (a large community read a part at a time, so weeks of it are never in memory at once).
+ */
+export async function communityIntervals(db: Queryable, communityId: string, fromMs: number, toMs: number, pointIds?: readonly string[]): Promise<StoredInterval[]> {
   const rows = await db.query<IntervalRow>(
-    `SELECT ${INTERVAL_COLUMNS} FROM intervals WHERE community_id = $1 AND start >= $2 AND start < $3`,
-    [communityId, new Date(fromMs), new Date(toMs)],
+    `SELECT ${INTERVAL_COLUMNS} FROM intervals WHERE community_id = $1 AND start >= $2 AND start < $3${pointIds ? ' AND metering_point_id = ANY($4::uuid[])' : ''}`,
+    [communityId, new Date(fromMs), new Date(toMs), ...(pointIds ? [pointIds] : [])],
   );
   return rows.map(toInterval);
 }

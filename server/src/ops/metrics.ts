@@ -90,6 +90,9 @@ export function createMetrics(): Metrics {
     },
   });
 
+  // prom-client reports external memory but not the part of it in ArrayBuffers (Buffers: sockets,
+  // database answers), which tells a process's native growth from the JavaScript heap's.
+  readGauge('gridshare_nodejs_array_buffers_bytes', 'Bytes of ArrayBuffers and Buffers (part of gridshare_nodejs_external_memory_bytes)', () => process.memoryUsage().arrayBuffers);
   const readingsStored = new Counter({ name: 'gridshare_ingest_readings_stored_total', help: 'Readings committed to the store (duplicates included: storing is idempotent)', registers });
   const commits = new Counter({ name: 'gridshare_ingest_commits_total', help: 'Group commits of readings', registers });
   const commitSize = new Histogram({ name: 'gridshare_ingest_commit_readings', help: 'Readings per group commit', buckets: COMMIT_BUCKETS, registers });

@@ -194,6 +194,17 @@ describe.each(storeKinds)('/metrics after real traffic on %s', (kind) => {
     expect(total(after, 'gridshare_disk_size_bytes', { folder: 'artefacts' })).toBeGreaterThanOrEqual(total(after, 'gridshare_disk_free_bytes', { folder: 'artefacts' }));
   });
 
+  it('reports the process\'s memory: resident, JavaScript heap, external and the ArrayBuffers in it', () => {
+    const resident = total(after, 'gridshare_process_resident_memory_bytes');
+    const external = total(after, 'gridshare_nodejs_external_memory_bytes');
+    const arrayBuffers = total(after, 'gridshare_nodejs_array_buffers_bytes');
+    expect(after.types.get('gridshare_nodejs_array_buffers_bytes')).toBe('gauge');
+    // Buffers are part of V8's external memory, which is part of what the process holds.
+    expect(arrayBuffers).toBeGreaterThan(0);
+    expect(arrayBuffers).toBeLessThanOrEqual(external);
+    expect(external).toBeLessThan(resident);
+  });
+
   it('is for platform admins only', async () => {
     expect((await tp.call('GET', '/metrics')).status).toBe(401);
   });

@@ -83,38 +83,103 @@ export interface CommunityForecast {
 
 const MIN_PRESENT = 0.8;
 
-/** Σ of the errors of several forecasts per replayed day and lead (sign ±1 each), scaled for missing points. */
-function aggregateErrors(forecasts: readonly { forecast: SeriesForecast; sign: number }[], steps: number): number[][] {
-  const days = Math.max(0, ...forecasts.map((f) => f.forecast.replayErrors.length));
-  const total = forecasts.length;
-  const byLead: number[][] = Array.from({ length: steps }, () => []);
-  for (let d = 0; d < days; d++) {
-    const sum = new Float64Array(steps);
-    const present = new Int32Array(steps);
-    for (const { forecast, sign } of forecasts) {
-      const e = forecast.replayErrors[d];
-      if (!e) continue;
-      for (let k = 0; k < steps; k++) {
-        const v = e[k]!;
-        if (Number.isNaN(v)) continue;
-        sum[k]! += sign * v;
-        present[k]!++;
-      }
-    }
+/**
+ * The additive part of an aggregate, so a large community's points can be forecast a part at a
+ * time and only this (a few steps × replayed days of numbers) kept between the parts: Σ of the
+ * P50s, and per replayed day and lead Σ of the errors and how many points had one there.
+ */
+export interface AggregateSums {
+  /** Forecasts added (the aggregate's `points`, and the 80 % rule's whole). */
+  forecasts: number;
+  readonly p50: Float64Array;
+  /** Per replayed day: Σ sign × error per lead, and the count of non-missing errors. */
+  readonly errors: { readonly sum: Float64Array; readonly present: Int32Array }[];
+}
+
+const emptySums = (steps: number): AggregateSums => ({ forecasts: 0, p50: new Float64Array(steps), errors: [] });
+
+function addForecast(sums: AggregateSums, forecast: SeriesForecast, sign: number): void {
+  const steps = sums.p50.length;
+  sums.forecasts += 1;
+  for (let k = 0; k < steps; k++) if (!Number.isNaN(forecast.p50[k]!)) sums.p50[k]! += sign * forecast.p50[k]!;
+  while (sums.errors.length < forecast.replayErrors.length) sums.errors.push({ sum: new Float64Array(steps), present: new Int32Array(steps) });
+  forecast.replayErrors.forEach((e, d) => {
+    const day = sums.errors[d]!;
     for (let k = 0; k < steps; k++) {
+      const v = e[k]!;
+      if (Number.isNaN(v)) continue;
+      day.sum[k]! += sign * v;
+      day.present[k]!++;
+    }
+  });
+}
+
+/** The aggregate's band: conformal on Σ errors per day and lead, scaled for missing points, a lead with under 80 % of the points known left out. */
+function finishAggregate(sums: AggregateSums, task: ForecastTask, stepMs: number, nonNegative: boolean): AggregateForecast {
+  const total = sums.forecasts;
+  const byLead: number[][] = Array.from({ length: task.steps }, () => []);
+  for (const { sum, present } of sums.errors) {
+    for (let k = 0; k < task.steps; k++) {
       if (present[k]! >= Math.max(1, MIN_PRESENT * total)) byLead[k]!.push((sum[k]! * total) / present[k]!);
     }
   }
-  return byLead;
+  const band = bandFromErrors(sums.p50, byLead, stepMs, nonNegative);
+  return { ...band, startMs: task.startMs, stepMs, points: total };
 }
 
-function aggregate(parts: readonly { forecast: SeriesForecast; sign: number }[], task: ForecastTask, stepMs: number, nonNegative: boolean): AggregateForecast {
-  const point = new Float64Array(task.steps);
-  for (const { forecast, sign } of parts) {
-    for (let k = 0; k < task.steps; k++) if (!Number.isNaN(forecast.p50[k]!)) point[k]! += sign * forecast.p50[k]!;
+/** What the community's aggregates are made from, added to part by part (`addToCommunitySums`). */
+export interface CommunitySums {
+  readonly consumption: AggregateSums;
+  readonly production: AggregateSums;
+  /** Production − consumption. */
+  readonly net: AggregateSums;
+  stepMs: number;
+  readonly unavailable: { readonly id: string; readonly kind: SeriesKind; readonly reason: string }[];
+}
+
+export const emptyCommunitySums = (task: ForecastTask): CommunitySums => ({
+  consumption: emptySums(task.steps), production: emptySums(task.steps), net: emptySums(task.steps), stepMs: 15 * 60_000, unavailable: [],
+});
+
+/**
+ * Adds points' forecasts to the sums (in place; returns them). Adding the parts of a community
+ * in order gives exactly the sums of adding them at once.
+ */
+export function addToCommunitySums(sums: CommunitySums, points: readonly PointForecast[]): CommunitySums {
+  for (const point of points) {
+    for (const [kind, forecast] of [['load', point.consumption], ['pv', point.production], ['heat', point.heat]] as const) {
+      if (!forecast) continue;
+      sums.stepMs = forecast.stepMs;
+      if (forecast.model === undefined) {
+        sums.unavailable.push({ id: point.id, kind, reason: forecast.unavailable ?? 'no forecast' });
+      } else if (kind === 'pv') {
+        addForecast(sums.production, forecast, 1);
+        addForecast(sums.net, forecast, 1);
+      } else if (kind === 'load' || !point.heatInConsumption) {
+        addForecast(sums.consumption, forecast, 1);
+        addForecast(sums.net, forecast, -1);
+      }
+    }
   }
-  const band = bandFromErrors(point, aggregateErrors(parts, task.steps), stepMs, nonNegative);
-  return { ...band, startMs: task.startMs, stepMs, points: parts.length };
+  return sums;
+}
+
+/** The community's consumption, production, net and surplus from the sums of all its points. */
+export function communityAggregates(task: ForecastTask, sums: CommunitySums): Omit<CommunityForecast, 'points'> {
+  const net = finishAggregate(sums.net, task, sums.stepMs, false);
+  const surplus: AggregateForecast = {
+    ...net,
+    p10: net.p10.map((v) => Math.max(0, v)),
+    p50: net.p50.map((v) => Math.max(0, v)),
+    p90: net.p90.map((v) => Math.max(0, v)),
+  };
+  return {
+    consumption: finishAggregate(sums.consumption, task, sums.stepMs, true),
+    production: finishAggregate(sums.production, task, sums.stepMs, true),
+    surplus,
+    net,
+    unavailable: sums.unavailable,
+  };
 }
 
 export type PointForecast = CommunityForecast['points'][number];
@@ -151,34 +216,7 @@ export function forecastPoints(input: CommunityForecastInput): PointForecast[] {
 
 /** The community's consumption, production, net and surplus from its points' forecasts (see the top of this file). */
 export function aggregateCommunity(task: ForecastTask, points: readonly PointForecast[]): CommunityForecast {
-  const unavailable: { id: string; kind: SeriesKind; reason: string }[] = [];
-  const consumption: { forecast: SeriesForecast; sign: number }[] = [];
-  const production: { forecast: SeriesForecast; sign: number }[] = [];
-  let stepMs = 15 * 60_000;
-  for (const point of points) {
-    for (const [kind, forecast] of [['load', point.consumption], ['pv', point.production], ['heat', point.heat]] as const) {
-      if (!forecast) continue;
-      stepMs = forecast.stepMs;
-      if (forecast.model === undefined) unavailable.push({ id: point.id, kind, reason: forecast.unavailable ?? 'no forecast' });
-      else if (kind === 'pv') production.push({ forecast, sign: 1 });
-      else if (kind === 'load' || !point.heatInConsumption) consumption.push({ forecast, sign: 1 });
-    }
-  }
-  const net = aggregate([...production, ...consumption.map((c) => ({ forecast: c.forecast, sign: -1 }))], task, stepMs, false);
-  const surplus: AggregateForecast = {
-    ...net,
-    p10: net.p10.map((v) => Math.max(0, v)),
-    p50: net.p50.map((v) => Math.max(0, v)),
-    p90: net.p90.map((v) => Math.max(0, v)),
-  };
-  return {
-    points,
-    consumption: aggregate(consumption, task, stepMs, true),
-    production: aggregate(production, task, stepMs, true),
-    surplus,
-    net,
-    unavailable,
-  };
+  return { points, ...communityAggregates(task, addToCommunitySums(emptyCommunitySums(task), points)) };
 }
 
 export function forecastCommunity(input: CommunityForecastInput): CommunityForecast {
