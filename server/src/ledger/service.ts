@@ -284,8 +284,8 @@ export class LedgerService {
     const community = await loadCommunity(tx, event.communityId);
     if (!community) throw new Error(`community ${event.communityId} is not stored`);
     const trades = await tradesOfSlot(tx, event.communityId, event.slotStartMs);
-    for (const [position, trade] of trades.entries()) {
-      const id = `${event.slotStartMs}-${position}`;
+    for (const trade of trades) {
+      const id = `${event.slotStartMs}-${trade.position}`;
       const entry = marketTrade({ at: event.clearedAtMs, community: event.communityId }, {
         trade: id, slot: { start: event.slotStartMs, end: event.slotStartMs + QUARTER_HOUR_MS },
         buyer: await this.commit(tx, trade.buyerId, trade.buyerId), seller: await this.commit(tx, trade.sellerId, trade.sellerId),

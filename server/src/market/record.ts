@@ -27,13 +27,7 @@ const tradeKey = (slotStartMs: number, buyOrderId: string, sellOrderId: string) 
 /** Trade ids (`<slot ms>-<position>`) of the slots' trades by slot and orders: a pair of orders trades at most once in a slot. */
 async function tradeIds(db: Queryable, communityId: string, slotsMs: readonly number[]): Promise<Map<string, string>> {
   const ids = new Map<string, string>();
-  const positionIn = new Map<number, number>();
-  // By slot and position, so the n-th trade of a slot is at position n.
-  for (const t of await tradesOfSlots(db, communityId, slotsMs)) {
-    const position = positionIn.get(t.slotStartMs) ?? 0;
-    positionIn.set(t.slotStartMs, position + 1);
-    ids.set(tradeKey(t.slotStartMs, t.buyOrderId, t.sellOrderId), `${t.slotStartMs}-${position}`);
-  }
+  for (const t of await tradesOfSlots(db, communityId, slotsMs)) ids.set(tradeKey(t.slotStartMs, t.buyOrderId, t.sellOrderId), `${t.slotStartMs}-${t.position}`);
   return ids;
 }
 

@@ -15,7 +15,7 @@ import { correctSettlement, settleSlot, type MeteredNet, type SlotSettlement } f
 import {
   accountBalances, appendPostings, balanceSum, clearedSlots, enabledLimits, insertClearing, insertOrders, insertSettlementLines, loadSettings, lockLedger,
   markSettled, nextPostingSequence, ordersOfSlot, saveLimits, saveSettings, settledSlots, settlementLinesOfSlot, tradesOfSlots, unsettledClearings, type MarketSettings, type RefusedOrder,
-  type StoredLimits,
+  type StoredLimits, type StoredTrade,
 } from './store.js';
 
 /** What a community's market uses until its manager changes it. */
@@ -212,11 +212,15 @@ async function pointsByMember(db: Queryable, communityId: string): Promise<Map<s
   return pointsOf;
 }
 
-/** Each slot's settlement on the intervals stored now; a slot where a trading member's are missing is left out. */
+/**
+ * Each slot's settlement on the intervals stored now (a slot where a trading member's are missing
+ * is left out), and the slots' trades, which the stored lines name by position.
+ */
 async function settlementsNow(
   db: Queryable, communityId: string, settings: MarketSettings, startsMs: readonly number[], pointsOf: ReadonlyMap<string, readonly string[]>,
-): Promise<Map<number, SlotSettlement>> {
-  const tradesOf = groupBy(await tradesOfSlots(db, communityId, startsMs), (t) => t.slotStartMs);
+): Promise<{ settlements: Map<number, SlotSettlement>; trades: StoredTrade[] }> {
+  const slotTrades = await tradesOfSlots(db, communityId, startsMs);
+  const tradesOf = groupBy(slotTrades, (t) => t.slotStartMs);
   const traded = startsMs.filter((slot) => tradesOf.has(slot));
   const intervalsOf = traded.length === 0
     ? new Map<number, StoredInterval[]>()
@@ -229,7 +233,7 @@ async function settlementsNow(
     const metered = trades.length === 0 ? [] : meteredNets(members, pointsOf, intervalsOf.get(slotStartMs) ?? []);
     if (metered) settlements.set(slotStartMs, settleSlot({ slotStartMs, trades, metered, balancing }));
   }
-  return settlements;
+  return { settlements, trades: slotTrades };
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => number): Map<number, T[]> {
@@ -271,12 +275,12 @@ export async function settleDueSlots(db: Db, events: EventPublisher, communityId
   const pointsOf = await pointsByMember(db, communityId);
   let settled = 0;
   for (const batch of dayBatches(due.map((c) => c.slotStartMs))) {
-    const settlements = await settlementsNow(db, communityId, settings, batch, pointsOf);
+    const { settlements, trades } = await settlementsNow(db, communityId, settings, batch, pointsOf);
     if (settlements.size === 0) continue;
     settled += await events.transaction(db, async (tx, publish) => {
       const marked = await markSettled(tx, communityId, [...settlements.keys()], nowMs);
       const lines = [...settlements].filter(([slot]) => marked.has(slot)).flatMap(([, settlement]) => settlement.lines);
-      await insertSettlementLines(tx, communityId, 0, lines);
+      await insertSettlementLines(tx, communityId, 0, lines, trades);
       await postToLedger(tx, communityId, settlementPostings(lines, 'settlement'), nowMs, publish);
       if (marked.size > 0) await publish('market.settled', { communityId, run: 0, slotsMs: [...marked].sort((a, b) => a - b), atMs: nowMs });
       return marked.size;
@@ -299,13 +303,13 @@ export async function correctSettledSlots(db: Db, events: EventPublisher, commun
   if (settled.length === 0) return 0;
   const now = await settlementsNow(db, communityId, settings, settled.map((c) => c.slotStartMs), await pointsByMember(db, communityId));
   let corrected = 0;
-  for (const [slotStartMs, settlement] of now) {
+  for (const [slotStartMs, settlement] of now.settlements) {
     const done = await events.transaction(db, async (tx, publish) => {
       await lockLedger(tx, communityId);
       const before = await settlementLinesOfSlot(tx, communityId, slotStartMs);
       const delta = correctSettlement({ slotStartMs, positions: [], lines: before.lines }, settlement);
       if (delta.length === 0) return false;
-      await insertSettlementLines(tx, communityId, before.lastRun + 1, delta);
+      await insertSettlementLines(tx, communityId, before.lastRun + 1, delta, now.trades);
       await postToLedger(tx, communityId, settlementPostings(delta, 'settlement-correction'), nowMs, publish);
       await publish('market.settled', { communityId, run: before.lastRun + 1, slotsMs: [slotStartMs], atMs: nowMs });
       return true;

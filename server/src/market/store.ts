@@ -295,10 +295,13 @@ export async function unsettledClearings(db: Queryable, communityId: string, sta
 
 export interface StoredTrade extends Trade {
   readonly slotStartMs: number;
+  /** Its place in the slot's trades (0, 1, …): settlement lines name their trade by it. */
+  readonly position: number;
 }
 
 interface TradeRow {
   slot_start: Date;
+  position: number;
   buy_order_id: string;
   sell_order_id: string;
   buyer_id: string;
@@ -308,10 +311,10 @@ interface TradeRow {
   grid_fee: string;
 }
 
-const TRADE_COLUMNS = 'slot_start, buy_order_id, sell_order_id, buyer_id, seller_id, energy_wh::text, price::text, grid_fee::text';
+const TRADE_COLUMNS = 'slot_start, position, buy_order_id, sell_order_id, buyer_id, seller_id, energy_wh::text, price::text, grid_fee::text';
 
 const toTrade = (r: TradeRow): StoredTrade => ({
-  slotStartMs: r.slot_start.getTime(), buyOrderId: r.buy_order_id, sellOrderId: r.sell_order_id, buyerId: r.buyer_id, sellerId: r.seller_id,
+  slotStartMs: r.slot_start.getTime(), position: r.position, buyOrderId: r.buy_order_id, sellOrderId: r.sell_order_id, buyerId: r.buyer_id, sellerId: r.seller_id,
   energyWh: Number(r.energy_wh), price: BigInt(r.price), gridFee: BigInt(r.grid_fee),
 });
 
@@ -361,35 +364,54 @@ function positionsOf<T>(values: readonly T[]): { distinct: T[]; positions: numbe
   return { distinct: [...index.keys()], positions };
 }
 
+/** A trade as settlement lines name it: its slot and orders (a pair of orders trades at most once in a slot). */
+const tradeKey = (slotStartMs: number, buyOrderId: string, sellOrderId: string) => `${slotStartMs}\n${buyOrderId}\n${sellOrderId}`;
+
 /**
  * Stores the lines of one run (0: the settlement; 1, 2, …: corrections), of one slot or several,
  * as one row per slot: the run's lines in order as parallel arrays (migrations/0229), all slots in
- * one statement. A slot that has this run already is refused by the primary key (the whole
- * statement fails: a run is written once, never merged into).
+ * one statement. A line names its trade by the trade's position in the slot (`trades`: the stored
+ * trades of those slots), not by its two order ids, which were most of the row. A slot that has
+ * this run already is refused by the primary key (the whole statement fails: a run is written
+ * once, never merged into).
  */
-export async function insertSettlementLines(db: Queryable, communityId: string, run: number, lines: readonly SettlementLine[]): Promise<void> {
+export async function insertSettlementLines(
+  db: Queryable, communityId: string, run: number, lines: readonly SettlementLine[], trades: readonly StoredTrade[],
+): Promise<void> {
   if (lines.length === 0) return;
+  const positionOf = new Map(trades.map((t) => [tradeKey(t.slotStartMs, t.buyOrderId, t.sellOrderId), t.position]));
+  const tradeOf = (l: SettlementLine): number | null => {
+    if (l.buyOrderId === undefined || l.sellOrderId === undefined) return null;
+    const position = positionOf.get(tradeKey(l.slotStartMs, l.buyOrderId, l.sellOrderId));
+    if (position === undefined) throw new Error(`settlement line of ${l.memberId} names a trade not stored in its slot (${l.buyOrderId} / ${l.sellOrderId})`);
+    return position;
+  };
   const bySlot = new Map<number, SettlementLine[]>();
   for (const line of lines) {
     const slot = bySlot.get(line.slotStartMs);
     if (slot) slot.push(line);
     else bySlot.set(line.slotStartMs, [line]);
   }
+  // Each column of a slot travels as one comma-separated text ('-' for a line without a trade: an
+  // empty item would make a one-line slot an empty array), split by the server: none of its values
+  // holds a comma, and the driver's quoting of arrays, element by element, was much of the client's time.
   const params: unknown[] = [communityId, run];
+  const list = (at: number, type: string) => `string_to_array($${at}, ',', '-')::${type}[]`;
   const rows = [...bySlot].map(([slotStartMs, slot]) => {
     const at = params.length;
-    params.push(new Date(slotStartMs), slot.map((l) => l.memberId), slot.map((l) => l.kind), slot.map((l) => l.buyOrderId ?? null),
-      slot.map((l) => l.sellOrderId ?? null), slot.map((l) => l.energyWh), slot.map((l) => l.price.toString()), slot.map((l) => l.amount.toString()));
-    return `($1, $${at + 1}::timestamptz, $2, $${at + 2}::uuid[], $${at + 3}::text[], $${at + 4}::text[], $${at + 5}::text[], $${at + 6}::int8[], $${at + 7}::int8[], $${at + 8}::numeric[])`;
+    params.push(new Date(slotStartMs), slot.map((l) => l.memberId).join(), slot.map((l) => l.kind).join(), slot.map((l) => tradeOf(l) ?? '-').join(),
+      slot.map((l) => l.energyWh).join(), slot.map((l) => l.price).join(), slot.map((l) => l.amount).join());
+    return `($1, $${at + 1}::timestamptz, $2, ${list(at + 2, 'uuid')}, ${list(at + 3, 'text')}, ${list(at + 4, 'int4')}, ${list(at + 5, 'int8')}, `
+      + `${list(at + 6, 'int8')}, ${list(at + 7, 'numeric')})`;
   });
   await db.query(
-    `INSERT INTO market_settlement_runs (community_id, slot_start, run, member_ids, kinds, buy_order_ids, sell_order_ids, energy_wh, prices, amounts)
+    `INSERT INTO market_settlement_runs (community_id, slot_start, run, member_ids, kinds, trades, energy_wh, prices, amounts)
      VALUES ${rows.join(', ')}`,
     params,
   );
 }
 
-/** A stored run as read back: its arrays as text (one parser on both stores), NULL where a line has no trade. */
+/** A stored run as read back: its arrays as text (one parser on both stores), its trades' orders NULL where a line has no trade. */
 interface RunRow {
   slot_start: Date;
   run: number;
@@ -402,8 +424,13 @@ interface RunRow {
   amounts: string[];
 }
 
-const RUN_COLUMNS = `slot_start, run, member_ids::text[] AS member_ids, kinds, buy_order_ids, sell_order_ids,
-  energy_wh::text[] AS energy_wh, prices::text[] AS prices, amounts::text[] AS amounts`;
+/** The orders of a run's trades, element by element, from the slot's stored trades (NULL for a line without one). */
+const ordersOfRun = (column: 'buy_order_id' | 'sell_order_id') =>
+  `ARRAY(SELECT t.${column} FROM unnest(r.trades) WITH ORDINALITY AS u(position, k)
+     LEFT JOIN market_trades t ON t.community_id = r.community_id AND t.slot_start = r.slot_start AND t.position = u.position ORDER BY u.k)`;
+
+const RUN_COLUMNS = `r.slot_start, r.run, r.member_ids::text[] AS member_ids, r.kinds, ${ordersOfRun('buy_order_id')} AS buy_order_ids,
+  ${ordersOfRun('sell_order_id')} AS sell_order_ids, r.energy_wh::text[] AS energy_wh, r.prices::text[] AS prices, r.amounts::text[] AS amounts`;
 
 /** A run's row as its lines, in order. */
 function linesOfRun(r: RunRow): (SettlementLine & { run: number })[] {
@@ -417,7 +444,7 @@ function linesOfRun(r: RunRow): (SettlementLine & { run: number })[] {
 /** Every line of a slot, of every run, in order, and the last run (-1: none). */
 export async function settlementLinesOfSlot(db: Queryable, communityId: string, slotStartMs: number): Promise<{ lines: SettlementLine[]; lastRun: number }> {
   const rows = await db.query<RunRow>(
-    `SELECT ${RUN_COLUMNS} FROM market_settlement_runs WHERE community_id = $1 AND slot_start = $2 ORDER BY run`,
+    `SELECT ${RUN_COLUMNS} FROM market_settlement_runs r WHERE r.community_id = $1 AND r.slot_start = $2 ORDER BY r.run`,
     [communityId, new Date(slotStartMs)],
   );
   return {
@@ -429,8 +456,8 @@ export async function settlementLinesOfSlot(db: Queryable, communityId: string, 
 /** The lines of these slots up to run `run` (the settlement and its corrections so far), by slot, run and order within the run, each with its run. */
 export async function settlementLinesThroughRun(db: Queryable, communityId: string, startsMs: readonly number[], run: number): Promise<(SettlementLine & { run: number })[]> {
   const rows = await db.query<RunRow>(
-    `SELECT ${RUN_COLUMNS} FROM market_settlement_runs
-     WHERE community_id = $1 AND slot_start = ANY($2::timestamptz[]) AND run <= $3 ORDER BY slot_start, run`,
+    `SELECT ${RUN_COLUMNS} FROM market_settlement_runs r
+     WHERE r.community_id = $1 AND r.slot_start = ANY($2::timestamptz[]) AND r.run <= $3 ORDER BY r.slot_start, r.run`,
     [communityId, startsMs.map((ms) => new Date(ms)), run],
   );
   return rows.flatMap(linesOfRun);

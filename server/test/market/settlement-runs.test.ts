@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../src/platform/store/db.js';
 import { loadMigrations, migrate } from '../../src/platform/store/migrate.js';
-import { insertClearing, insertSettlementLines, settlementLinesOfSlot, settlementLinesThroughRun, statementRows } from '../../src/market/store.js';
+import { insertClearing, insertSettlementLines, settlementLinesOfSlot, settlementLinesThroughRun, statementRows, type StoredTrade } from '../../src/market/store.js';
 import type { SettlementLine } from '../../src/market/domain/settlement.js';
 import { createMigratedTestDatabase, createTestDatabase, storeKinds, type TestDatabase } from '../support/stores.js';
 import { Q, T0 } from './operation-support.js';
@@ -21,6 +21,9 @@ const line = (slotStartMs: number, memberId: string, kind: SettlementLine['kind'
 });
 
 const TRADE: [string, string] = ['buy-1', 'sell-1'];
+// S's one trade, stored with its clearing: lines name it by its position there.
+const TRADE_OF_S = { buyOrderId: TRADE[0], sellOrderId: TRADE[1], buyerId: BUYER, sellerId: SELLER, energyWh: 1000, price: 120_000n, gridFee: 10_000n };
+const TRADES: StoredTrade[] = [{ ...TRADE_OF_S, slotStartMs: S, position: 0 }];
 // Run 0 of S: a trade of 1,000 Wh at 0.12 with its grid fee, and both members balanced.
 const SETTLEMENT = [
   line(S, SELLER, 'sale', 1000, 120_000n, 120_000_000n, TRADE),
@@ -47,7 +50,7 @@ async function communityWithClearings(db: Db, slots: readonly number[]): Promise
     await insertClearing(db, community!.id, {
       slotStartMs, mechanism: 'uniform', clearingPrice: 120_000n, volumeWh: 1000, welfare: 0n, gridFees: 10_000_000n, gridFee: 10_000n,
       orders: 2, refused: [], clearedAtMs: slotStartMs - 5 * 60_000,
-    }, []);
+    }, slotStartMs === S ? [TRADE_OF_S] : []);
   }
   return community!.id;
 }
@@ -62,9 +65,9 @@ describe.each(storeKinds)('settlement runs on %s', (kind) => {
     db = await openDb(database.config);
     await migrate(db);
     communityId = await communityWithClearings(db, [S, S + Q, S + 2 * Q]);
-    await insertSettlementLines(db, communityId, 0, [...SETTLEMENT, ...NEXT]);
-    await insertSettlementLines(db, communityId, 1, FIRST_CORRECTION);
-    await insertSettlementLines(db, communityId, 2, SECOND_CORRECTION);
+    await insertSettlementLines(db, communityId, 0, [...SETTLEMENT, ...NEXT], TRADES);
+    await insertSettlementLines(db, communityId, 1, FIRST_CORRECTION, TRADES);
+    await insertSettlementLines(db, communityId, 2, SECOND_CORRECTION, TRADES);
   }, 180_000);
   afterAll(async () => {
     await db?.close();
@@ -87,19 +90,28 @@ describe.each(storeKinds)('settlement runs on %s', (kind) => {
 
   it('refuses a run stored twice for a slot, for the whole statement, and keeps the first', async () => {
     const again = line(S, SELLER, 'sale', 1, 1n, 1n, TRADE);
-    await expect(insertSettlementLines(db, communityId, 1, [again])).rejects.toThrow(/duplicate key|unique/i);
+    await expect(insertSettlementLines(db, communityId, 1, [again], TRADES)).rejects.toThrow(/duplicate key|unique/i);
     // S + 2Q's new run 1 goes with S's duplicate in one statement: neither is stored.
-    await expect(insertSettlementLines(db, communityId, 1, [line(S + 2 * Q, SELLER, 'balancing-surplus', 1, 1n, 1n), again])).rejects.toThrow(/duplicate key|unique/i);
+    await expect(insertSettlementLines(db, communityId, 1, [line(S + 2 * Q, SELLER, 'balancing-surplus', 1, 1n, 1n), again], TRADES)).rejects.toThrow(/duplicate key|unique/i);
     expect(await settlementLinesOfSlot(db, communityId, S + 2 * Q)).toEqual({ lines: [], lastRun: -1 });
     expect((await settlementLinesOfSlot(db, communityId, S)).lines).toHaveLength(SETTLEMENT.length + FIRST_CORRECTION.length + SECOND_CORRECTION.length);
   });
 
   it('refuses an unknown kind, a slot never cleared, and a negative run; stores nothing for no lines', async () => {
     const bad = { ...line(S + 2 * Q, SELLER, 'sale', 1, 1n, 1n), kind: 'gift' } as unknown as SettlementLine;
-    await expect(insertSettlementLines(db, communityId, 0, [bad])).rejects.toThrow(/check constraint/i);
-    await expect(insertSettlementLines(db, communityId, 0, [line(S + 9 * Q, SELLER, 'sale', 1, 1n, 1n)])).rejects.toThrow(/foreign key/i);
-    await expect(insertSettlementLines(db, communityId, -1, [line(S + 2 * Q, SELLER, 'sale', 1, 1n, 1n)])).rejects.toThrow(/check constraint/i);
-    await insertSettlementLines(db, communityId, 0, []);
+    await expect(insertSettlementLines(db, communityId, 0, [bad], TRADES)).rejects.toThrow(/check constraint/i);
+    await expect(insertSettlementLines(db, communityId, 0, [line(S + 9 * Q, SELLER, 'sale', 1, 1n, 1n)], TRADES)).rejects.toThrow(/foreign key/i);
+    await expect(insertSettlementLines(db, communityId, -1, [line(S + 2 * Q, SELLER, 'sale', 1, 1n, 1n)], TRADES)).rejects.toThrow(/check constraint/i);
+    await insertSettlementLines(db, communityId, 0, [], TRADES);
+    expect(await settlementLinesOfSlot(db, communityId, S + 2 * Q)).toEqual({ lines: [], lastRun: -1 });
+  });
+
+  it('stores a trade line by its trade\'s position, and refuses one naming a trade its slot does not have', async () => {
+    const [row] = await db.query<{ trades: (number | null)[] }>(
+      'SELECT trades FROM market_settlement_runs WHERE community_id = $1 AND slot_start = $2 AND run = 0', [communityId, new Date(S)]);
+    expect(row!.trades).toEqual([0, 0, 0, null, null]);
+    const stranger = line(S + 2 * Q, SELLER, 'sale', 1, 1n, 1n, TRADE);
+    await expect(insertSettlementLines(db, communityId, 0, [stranger], TRADES)).rejects.toThrow(/names a trade not stored in its slot \(buy-1 \/ sell-1\)/);
     expect(await settlementLinesOfSlot(db, communityId, S + 2 * Q)).toEqual({ lines: [], lastRun: -1 });
   });
 
