@@ -54,7 +54,8 @@ export async function marketPostings(db: Queryable, communityId: string, first: 
 /** Run `run` of these slots (0: their settlement; ≥ 1: a correction) as the record holds it. */
 export async function settlementRun(db: Queryable, communityId: string, slotsMs: readonly number[], run: number): Promise<SettlementRunRecord> {
   const through = await settlementLinesThroughRun(db, communityId, slotsMs, run);
-  const own = through.filter((l) => l.run === run);
-  const ids = await tradeIds(db, communityId, slotsOf(own));
-  return { lines: own.map(({ run: _run, ...l }) => named(l, ids)), positions: positionsOfLines(through) };
+  const lines = through
+    .filter((l) => l.run === run)
+    .map(({ run: _run, tradePosition, ...line }) => ({ ...line, tradeId: tradePosition === undefined ? undefined : `${line.slotStartMs}-${tradePosition}` }));
+  return { lines, positions: positionsOfLines(through) };
 }

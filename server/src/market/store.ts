@@ -432,12 +432,15 @@ const ordersOfRun = (column: 'buy_order_id' | 'sell_order_id') =>
 const RUN_COLUMNS = `r.slot_start, r.run, r.member_ids::text[] AS member_ids, r.kinds, ${ordersOfRun('buy_order_id')} AS buy_order_ids,
   ${ordersOfRun('sell_order_id')} AS sell_order_ids, r.energy_wh::text[] AS energy_wh, r.prices::text[] AS prices, r.amounts::text[] AS amounts`;
 
+/** The quantities of a run's line `i`. */
+const quantitiesAt = (r: Pick<RunRow, 'energy_wh' | 'prices' | 'amounts'>, i: number) =>
+  ({ energyWh: Number(r.energy_wh[i]), price: BigInt(r.prices[i]!), amount: BigInt(r.amounts[i]!) });
+
 /** A run's row as its lines, in order. */
-function linesOfRun(r: RunRow): (SettlementLine & { run: number })[] {
+function linesOfRun(r: RunRow): SettlementLine[] {
   const slotStartMs = r.slot_start.getTime();
   return r.member_ids.map((memberId, i) => ({
-    run: r.run, memberId, slotStartMs, kind: r.kinds[i]!, buyOrderId: r.buy_order_ids[i] ?? undefined, sellOrderId: r.sell_order_ids[i] ?? undefined,
-    energyWh: Number(r.energy_wh[i]), price: BigInt(r.prices[i]!), amount: BigInt(r.amounts[i]!),
+    memberId, slotStartMs, kind: r.kinds[i]!, buyOrderId: r.buy_order_ids[i] ?? undefined, sellOrderId: r.sell_order_ids[i] ?? undefined, ...quantitiesAt(r, i),
   }));
 }
 
@@ -448,19 +451,32 @@ export async function settlementLinesOfSlot(db: Queryable, communityId: string, 
     [communityId, new Date(slotStartMs)],
   );
   return {
-    lines: rows.flatMap((r) => linesOfRun(r).map(({ run: _run, ...line }) => line)),
+    lines: rows.flatMap(linesOfRun),
     lastRun: rows.reduce((last, r) => Math.max(last, r.run), -1),
   };
 }
 
-/** The lines of these slots up to run `run` (the settlement and its corrections so far), by slot, run and order within the run, each with its run. */
-export async function settlementLinesThroughRun(db: Queryable, communityId: string, startsMs: readonly number[], run: number): Promise<(SettlementLine & { run: number })[]> {
-  const rows = await db.query<RunRow>(
-    `SELECT ${RUN_COLUMNS} FROM market_settlement_runs r
+/** A settlement line as the verifiable record names it: its trade by position among the slot's trades, not by its orders. */
+export type PositionedLine = Omit<SettlementLine, 'buyOrderId' | 'sellOrderId'> & { readonly run: number; readonly tradePosition: number | undefined };
+
+type PositionedRunRow = Omit<RunRow, 'buy_order_ids' | 'sell_order_ids'> & { trades: (number | null)[] };
+
+/**
+ * The lines of these slots up to run `run` (the settlement and its corrections so far), by slot,
+ * run and order within the run, each with its run and its trade's stored position.
+ */
+export async function settlementLinesThroughRun(db: Queryable, communityId: string, startsMs: readonly number[], run: number): Promise<PositionedLine[]> {
+  const rows = await db.query<PositionedRunRow>(
+    `SELECT r.slot_start, r.run, r.member_ids::text[] AS member_ids, r.kinds, r.trades, r.energy_wh::text[] AS energy_wh, r.prices::text[] AS prices,
+       r.amounts::text[] AS amounts
+     FROM market_settlement_runs r
      WHERE r.community_id = $1 AND r.slot_start = ANY($2::timestamptz[]) AND r.run <= $3 ORDER BY r.slot_start, r.run`,
     [communityId, startsMs.map((ms) => new Date(ms)), run],
   );
-  return rows.flatMap(linesOfRun);
+  return rows.flatMap((r) => {
+    const slotStartMs = r.slot_start.getTime();
+    return r.member_ids.map((memberId, i) => ({ run: r.run, memberId, slotStartMs, kind: r.kinds[i]!, tradePosition: r.trades[i] ?? undefined, ...quantitiesAt(r, i) }));
+  });
 }
 
 /** Of these slots, the ones settled already. */

@@ -42,7 +42,9 @@ const SECOND_CORRECTION = [
 // S + Q: one line, settled in the same statement as S.
 const NEXT = [line(S + Q, SELLER, 'balancing-surplus', 5, 60_000n, 300_000n)];
 
-const withRun = (run: number, lines: readonly SettlementLine[]) => lines.map((l) => ({ ...l, run }));
+// As the record reads them: with their run, and their trade by its position among the slot's trades (S's one trade: 0).
+const withRun = (run: number, lines: readonly SettlementLine[]) =>
+  lines.map(({ buyOrderId, sellOrderId: _sell, ...l }) => ({ ...l, run, tradePosition: buyOrderId === undefined ? undefined : 0 }));
 
 async function communityWithClearings(db: Db, slots: readonly number[]): Promise<string> {
   const [community] = await db.query<{ id: string }>(`INSERT INTO communities (name, time_zone, currency) VALUES ('Runs', 'Europe/Vienna', 'EUR') RETURNING id`);

@@ -169,7 +169,7 @@ export function correctSettlement(original: SlotSettlement, corrected: SlotSettl
  * shortfall balanced, metered net = traded net + imbalance — what `settleSlot` started from, read
  * back from the lines alone. By slot, then in the order members first appear.
  */
-export function positionsOfLines(lines: Iterable<SettlementLine>): { slotStartMs: number; memberId: string; meteredNetWh: Wh; tradedNetWh: Wh }[] {
+export function positionsOfLines(lines: Iterable<Pick<SettlementLine, 'slotStartMs' | 'memberId' | 'kind' | 'energyWh'>>): { slotStartMs: number; memberId: string; meteredNetWh: Wh; tradedNetWh: Wh }[] {
   const TRADED: Partial<Record<SettlementLineKind, 1 | -1>> = { sale: 1, purchase: -1 };
   const BALANCED: Partial<Record<SettlementLineKind, 1 | -1>> = { 'balancing-surplus': 1, 'balancing-shortfall': -1 };
   const sums = new Map<string, { slotStartMs: number; memberId: string; traded: number; imbalance: number }>();
