@@ -21,6 +21,14 @@ export interface LiveSubscriber {
   send(event: LiveEvent): void;
 }
 
+/**
+ * Notifications waiting to be sent to the other processes at most (each up to 7,900 bytes). When
+ * the database sends slower than this process commits, the newest are dropped: a live view may
+ * miss a reading (it is stored, and the next one follows within a minute), while a queue without a
+ * bound grew with every reading for as long as the database lagged.
+ */
+export const MAX_WAITING_BROADCASTS = 256;
+
 /** A live event and the community whose watchers may receive it. */
 interface RoutedEvent {
   readonly communityId: string;
@@ -40,6 +48,10 @@ export class LiveHub {
   private readonly origin = randomBytes(8).toString('hex');
   private broadcast: Broadcast | undefined;
   private sending: Promise<void> = Promise.resolve();
+  /** Notifications queued in `sending` and not yet sent. */
+  private waiting = 0;
+  /** Events dropped since the queue was last empty, told in the log once it is. */
+  private dropped = 0;
 
   constructor(private readonly log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)) {}
 
@@ -93,10 +105,16 @@ export class LiveHub {
     let bytes = head.length + 2;
     const flush = () => {
       if (batch.length === 0) return;
-      const payload = `${head}${batch.join(',')}]}`;
-      // One after the other: sent over several pooled connections at once they could arrive out of order.
-      this.sending = this.sending.then(() => broadcast.publish(LIVE_CHANNEL, payload))
-        .catch((error: Error) => this.log(`gridshare: live readings not sent to the other processes: ${error.message}`));
+      if (this.waiting >= MAX_WAITING_BROADCASTS) {
+        this.dropped += batch.length;
+      } else {
+        const payload = `${head}${batch.join(',')}]}`;
+        this.waiting += 1;
+        // One after the other: sent over several pooled connections at once they could arrive out of order.
+        this.sending = this.sending.then(() => broadcast.publish(LIVE_CHANNEL, payload))
+          .catch((error: Error) => this.log(`gridshare: live readings not sent to the other processes: ${error.message}`))
+          .finally(() => this.sent());
+      }
       batch = [];
       bytes = head.length + 2;
     };
@@ -110,6 +128,18 @@ export class LiveHub {
       bytes += size;
     }
     flush();
+  }
+
+  private sent(): void {
+    this.waiting -= 1;
+    if (this.waiting > 0 || this.dropped === 0) return;
+    this.log(`gridshare: ${this.dropped} live readings not sent to the other processes: the database sent slower than readings were committed`);
+    this.dropped = 0;
+  }
+
+  /** Notifications waiting to be sent to the other processes (at most MAX_WAITING_BROADCASTS). */
+  get waitingBroadcasts(): number {
+    return this.waiting;
   }
 
   /** Another process's committed readings, for the browsers watching here. */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, postgresUrl, type TestDatabase } from '../support/stores.js';
 import { openDb, type Db } from '../../src/platform/store/db.js';
 import { openBroadcast, type Broadcast } from '../../src/platform/store/broadcast.js';
-import { LIVE_CHANNEL, LiveHub } from '../../src/live/hub.js';
+import { LIVE_CHANNEL, LiveHub, MAX_WAITING_BROADCASTS } from '../../src/live/hub.js';
 import type { LiveEvent } from '../../src/live/hub.js';
 import type { CommittedMessage } from '../../src/ingest/index.js';
 
@@ -78,6 +78,36 @@ describe.skipIf(!postgresUrl)('live readings across processes (PostgreSQL)', () 
     await until(() => onB.length === 400);
     expect(onB.map((event) => event.values['power.import'])).toEqual(many.map((_, i) => i));
     expect(logged.filter((line) => /not sent/.test(line))).toEqual([]);
+  });
+
+  it('keeps at most MAX_WAITING_BROADCASTS notifications waiting while the database is slow, drops the newest, says so, and sends again after', async () => {
+    const [, b] = hubs;
+    const onB = watch(b);
+    // A third process whose one pooled connection is busy: its notifications wait.
+    const slowDb = await openDb({ kind: 'postgres', url: (database.config as { url: string }).url, poolSize: 1 });
+    const slowLog: string[] = [];
+    const slow = new LiveHub((line) => slowLog.push(line));
+    const slowBroadcast = await openBroadcast((database.config as { url: string }).url, slowDb, (line) => slowLog.push(line));
+    broadcasts.push(slowBroadcast);
+    await slow.connect(slowBroadcast);
+    let release: (() => void) | undefined;
+    const busy = slowDb.transaction(() => new Promise<void>((resolve) => { release = resolve; }));
+    await until(() => release !== undefined);
+    const commits = MAX_WAITING_BROADCASTS + 44;
+    for (let i = 0; i < commits; i++) slow.publish([message(`dev-${i}`, 'point-1', new Date(Date.UTC(2026, 11, 2) + i * 1_000).toISOString(), i)]);
+    expect(slow.waitingBroadcasts).toBe(MAX_WAITING_BROADCASTS);
+    release!();
+    await busy;
+    await until(() => onB.length === MAX_WAITING_BROADCASTS && slow.waitingBroadcasts === 0);
+    // The oldest went, in order; the newest 44 were dropped, told once.
+    expect(onB.map((event) => event.values['power.import'])).toEqual(Array.from({ length: MAX_WAITING_BROADCASTS }, (_, i) => i));
+    expect(slowLog).toEqual(['gridshare: 44 live readings not sent to the other processes: the database sent slower than readings were committed']);
+    slow.publish([message('dev-after', 'point-1', '2026-12-02T12:00:00.000Z', -1)]);
+    await until(() => onB.length === MAX_WAITING_BROADCASTS + 1);
+    expect(onB.at(-1)!.deviceId).toBe('dev-after');
+    await slowBroadcast.close();
+    broadcasts.splice(broadcasts.indexOf(slowBroadcast), 1);
+    await slowDb.close();
   });
 
   it('ignores a notification that is not a hub\'s message, and delivers the next', async () => {

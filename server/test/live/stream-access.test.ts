@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, unique, type TestPlatform, type TestUser } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { deviceCredentials, readingsMessage, sasFor, type DeviceCredentials } from '../support/devices.js';
@@ -7,7 +7,7 @@ import { openStream, until } from '../support/live.js';
 
 const RECHECK_MS = 200;
 
-describe.each(storeKinds)('who may keep watching a live stream, on %s', (kind) => {
+describe.each(platformStoreKinds)('who may keep watching a live stream, on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let device: DeviceCredentials;
