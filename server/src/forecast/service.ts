@@ -7,7 +7,7 @@ import type { CommunityPoint } from './domain/community.js';
 import { AccuracyAccumulator, type AccuracySums } from './domain/metrics.js';
 import { dueForecasts } from './domain/schedule.js';
 import { valueAt, createSeries, type Series } from './domain/series.js';
-import { modelForHeat, modelForHistory, pointSeries, type PointSeriesPair } from './domain/site-series.js';
+import { modelForHeat, modelForHistory, pointSeries } from './domain/site-series.js';
 import type { WeatherSeries } from './domain/weather.js';
 import { createOpenMeteoClient, type WeatherClient } from './weather-client.js';
 import { combineForecasts } from './domain/stored.js';
@@ -52,6 +52,12 @@ export interface ForecastSettings {
   readonly pointsPerPart?: number;
 }
 
+function partSize(settings: ForecastSettings): number {
+  const perPart = settings.pointsPerPart ?? POINTS_PER_PART;
+  if (!Number.isInteger(perPart) || perPart < 1) throw new RangeError(`points per part must be a positive whole number, not ${perPart}`);
+  return perPart;
+}
+
 export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 export function minuteOfDay(localTime: string): number {
@@ -64,14 +70,10 @@ const calendarOf = (community: Community): ForecastCalendar => createForecastCal
 
 type MeteringPoint = Awaited<ReturnType<typeof meteringPointsOfCommunity>>[number];
 
-/**
- * Each metering point's consumption, production and heat-pump power over [fromMs, toMs), from the
- * intervals capability: of the community's points, or of `only` (a part of them).
- */
-async function pointsOf(db: Queryable, communityId: string, fromMs: number, toMs: number, only?: readonly MeteringPoint[]) {
-  const points = only ?? await meteringPointsOfCommunity(db, communityId);
+/** Each of these metering points' consumption, production and heat-pump power over [fromMs, toMs), from the intervals capability. */
+async function pointsOf(db: Queryable, communityId: string, fromMs: number, toMs: number, points: readonly MeteringPoint[]) {
   const byPoint = new Map<string, Parameters<typeof pointSeries>[0][number][]>();
-  for (const row of await communityIntervals(db, communityId, fromMs, toMs, only?.map((point) => point.id))) {
+  for (const row of await communityIntervals(db, communityId, fromMs, toMs, points.map((point) => point.id))) {
     let list = byPoint.get(row.meteringPointId);
     if (!list) byPoint.set(row.meteringPointId, (list = []));
     list.push(row);
@@ -127,8 +129,7 @@ export async function issueDueForecasts(
   if (all.length === 0) return 0;
   const pv = (kwp: number | null) => (kwp !== null && kwp > 0 ? { kwp: kwp / 1000 } : undefined);
   const weatherSeries = await weather.weatherFor(db, community, nowMs);
-  const perPart = settings.pointsPerPart ?? POINTS_PER_PART;
-  if (!Number.isInteger(perPart) || perPart < 1) throw new RangeError(`points per part must be a positive whole number, not ${perPart}`);
+  const perPart = partSize(settings);
   // A part at a time: its history read, forecast in the worker, its points' forecasts stored; only
   // the aggregates' sums go on to the next part. The aggregates, stored with `forecast.issued` after
   // the last part, mark the run as issued (lastIssued), so a run cut short is done again whole.
@@ -187,29 +188,37 @@ export async function issueDueForecasts(
   return count;
 }
 
-/** Σ of the points' series per step; NaN where a point that has the series at all has no value there. */
-function sumSeries(parts: readonly (Series | undefined)[], fromMs: number, steps: number): Series {
-  const present = parts.filter((s): s is Series => s !== undefined && s.values.some((v) => !Number.isNaN(v)));
-  const values = new Float64Array(steps);
-  for (const s of present) for (let k = 0; k < steps; k++) values[k]! += s.values[k]!;
-  return createSeries(fromMs, QUARTER_HOUR_MS, values);
+/** Adds a point's series to a running sum per step; NaN where a point that has the series at all has no value there. */
+function addSeries(sum: Float64Array, series: Series | undefined): void {
+  if (!series || series.values.every((v) => Number.isNaN(v))) return;
+  for (let k = 0; k < sum.length; k++) sum[k]! += series.values[k]!;
 }
 
-/** The outcomes every stored series is compared with: points' own, and the community's sums and surplus. */
-function outcomes(points: readonly { point: { id: string }; series: PointSeriesPair }[], communityId: string, fromMs: number, toMs: number) {
+/**
+ * The outcomes the stored series are compared with: the points' own (of the points in `scored`
+ * only) and the community's sums and surplus. Read a part of the points at a time, as a run is,
+ * so that scoring a community of 10,000 points holds one part's intervals, not all of them.
+ */
+async function outcomesOf(db: Queryable, communityId: string, fromMs: number, toMs: number, scored: ReadonlySet<string>, perPart: number) {
   const steps = Math.round((toMs - fromMs) / QUARTER_HOUR_MS);
   const byKey = new Map<string, Series>();
-  for (const { point, series } of points) {
-    if (series.consumption) byKey.set(`${point.id}/consumption`, series.consumption);
-    if (series.production) byKey.set(`${point.id}/production`, series.production);
-    if (series.heat) byKey.set(`${point.id}/heat`, series.heat);
+  const consumption = new Float64Array(steps);
+  const production = new Float64Array(steps);
+  const all = await meteringPointsOfCommunity(db, communityId);
+  for (let from = 0; from < all.length; from += perPart) {
+    for (const { point, series } of await pointsOf(db, communityId, fromMs, toMs, all.slice(from, from + perPart))) {
+      addSeries(consumption, series.consumption);
+      addSeries(production, series.production);
+      if (!scored.has(point.id)) continue;
+      if (series.consumption) byKey.set(`${point.id}/consumption`, series.consumption);
+      if (series.production) byKey.set(`${point.id}/production`, series.production);
+      if (series.heat) byKey.set(`${point.id}/heat`, series.heat);
+    }
   }
-  const consumption = sumSeries(points.map((p) => p.series.consumption), fromMs, steps);
-  const production = sumSeries(points.map((p) => p.series.production), fromMs, steps);
   const surplus = new Float64Array(steps);
-  for (let k = 0; k < steps; k++) surplus[k] = Math.max(0, production.values[k]! - consumption.values[k]!);
-  byKey.set(`${communityId}/consumption`, consumption);
-  byKey.set(`${communityId}/production`, production);
+  for (let k = 0; k < steps; k++) surplus[k] = Math.max(0, production[k]! - consumption[k]!);
+  byKey.set(`${communityId}/consumption`, createSeries(fromMs, QUARTER_HOUR_MS, consumption));
+  byKey.set(`${communityId}/production`, createSeries(fromMs, QUARTER_HOUR_MS, production));
   byKey.set(`${communityId}/surplus`, createSeries(fromMs, QUARTER_HOUR_MS, surplus));
   return (seriesId: string, kind: ForecastKind) => byKey.get(`${seriesId}/${kind}`);
 }
@@ -228,7 +237,7 @@ export async function scoreForecasts(db: Db, settings: ForecastSettings, communi
   const calendar = calendarOf(community);
   const fromMs = Math.min(...due.map((f) => f.startMs)) - DAY_MS - HOUR_MS;
   const toMs = Math.max(...due.map((f) => f.startMs + f.p50.length * f.stepMs));
-  const actualOf = outcomes(await pointsOf(db, communityId, fromMs, toMs), communityId, fromMs, toMs);
+  const actualOf = await outcomesOf(db, communityId, fromMs, toMs, new Set(due.map((f) => f.seriesId)), partSize(settings));
   const days = new Map<string, { key: Omit<AccuracyDay, keyof AccuracySums>; acc: AccuracyAccumulator }>();
   const scored: StoredSeriesForecast[] = [];
   for (const f of due) {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { DAY, HOUR, QUARTER, issueTime, nextLocalMidnight, siteHistory } from './support/history.js';
@@ -12,7 +12,7 @@ import { DAY, HOUR, QUARTER, issueTime, nextLocalMidnight, siteHistory } from '.
  * test: history before `base`, a forecast issued at `base`, then the outcomes of its targets, then
  * its accuracy; retention after 36 days; the weather source against a local Open-Meteo stand-in.
  */
-describe.each(storeKinds)('forecasts through the API on %s', (kind) => {
+describe.each(platformStoreKinds)('forecasts through the API on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let nowMs = 0;

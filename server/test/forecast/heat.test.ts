@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { sasFor, type DeviceCredentials } from '../support/devices.js';
@@ -16,7 +16,7 @@ const HOUSEHOLD_W = 300;
  * record the heat pump's own energy, the forecast job forecasts it as kind `heat`, the routes
  * return it and score it; the community's consumption does not count the heat pump twice.
  */
-describe.each(storeKinds)('heat pumps from readings to forecasts on %s', (kind) => {
+describe.each(platformStoreKinds)('heat pumps from readings to forecasts on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let site: string;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS, HOUR_MS, QUARTER_HOUR_MS } from '../../src/kernel/time.js';
 import type { CommunityPoint } from '../../src/forecast/index.js';
 import { computeCommunity, type CommunityRunInput, type CommunityRunOutput, type ComputedSeries } from '../../src/forecast/community-worker.js';
-import { issueDueForecasts, WeatherSources, type ForecastSettings } from '../../src/forecast/service.js';
+import { issueDueForecasts, scoreForecasts, WeatherSources, type ForecastSettings } from '../../src/forecast/service.js';
 import type { Db } from '../../src/platform/store/db.js';
 import { insertCommunityWithDevice } from '../support/fixtures.js';
 import { openTestDb, storeKinds } from '../support/stores.js';
@@ -116,5 +116,50 @@ describe('a forecast run of the platform', () => {
 
   it('refuses to forget the part size: nonsense is not a part size', async () => {
     await expect(issue(0)).rejects.toThrow(/points per part/);
+  });
+
+  it('scores the forecasts reading a part of the points\' intervals at a time, as one read of all would', async () => {
+    const quarter = Math.floor(nowMs / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
+    await db.query(
+      `INSERT INTO intervals (metering_point_id, start, community_id, import_wh, export_wh, pv_wh, quality)
+       SELECT p.id, g, p.community_id, (40 + 10 * extract(hour from g))::int, 0, 0, 'measured'
+       FROM metering_points p, generate_series($2::timestamptz, $3::timestamptz, interval '15 minutes') g WHERE p.community_id = $1`,
+      [communityId, new Date(quarter - 2 * DAY_MS), new Date(quarter + 2 * DAY_MS)],
+    );
+    // What the scoring reads of the intervals (each read's points), observed on the real database.
+    const reads: number[] = [];
+    const observed = new Proxy(db, {
+      get(target, property) {
+        if (property === 'query') {
+          return (sql: string, params?: unknown[]) => {
+            if (sql.includes('FROM intervals') && Array.isArray(params?.[3])) reads.push(params[3].length);
+            return target.query(sql, params);
+          };
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const score = async (pointsPerPart: number) => {
+      reads.length = 0;
+      await db.query('UPDATE forecasts SET scored_at = NULL WHERE community_id = $1', [communityId]);
+      await db.query('DELETE FROM forecast_accuracy WHERE community_id = $1', [communityId]);
+      const settings: ForecastSettings = { now: () => nowMs + 3 * DAY_MS, dayAheadLocalTime: '12:00', log: () => undefined, pointsPerPart, compute: async (input) => computeCommunity(input) };
+      const { done } = await scoreForecasts(observed, settings, communityId);
+      const rows = await db.query<{ series_id: string; kind: string; horizon: string; day: string; n: string; sum_abs_w: string; sum_actual_w: string }>(
+        `SELECT series_id::text, kind, horizon, day::text, n::text, sum_abs_w::text, sum_actual_w::text FROM forecast_accuracy WHERE community_id = $1
+         ORDER BY series_id, kind, horizon, day`, [communityId]);
+      return { done, rows, reads: [...reads] };
+    };
+    const inParts = await score(2);
+    expect(inParts.reads).toEqual([2, 2, 1]);
+    const atOnce = await score(100);
+    expect(atOnce.reads).toEqual([5]);
+    expect(inParts.done).toBeGreaterThan(0);
+    expect(inParts.done).toBe(atOnce.done);
+    // Every point and the community scored, with the outcomes of all five points in the community's sums.
+    expect(new Set(inParts.rows.map((row) => row.series_id)).size).toBe(6);
+    expect(inParts.rows.filter((row) => row.series_id === communityId && row.kind === 'consumption').every((row) => Number(row.n) > 0)).toBe(true);
+    expect(inParts.rows).toEqual(atOnce.rows);
   });
 });
