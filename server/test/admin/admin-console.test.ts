@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { signUp, startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
 import { buildWorld, communityBody, type World } from '../support/world.js';
 import { connectDevice, deviceCredentials, sasFor, type DeviceCredentials } from '../support/devices.js';
 
-describe.each(storeKinds)('the admin console on %s', (kind) => {
+describe.each(platformStoreKinds)('the admin console on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   /** How far the job runner's and the health page's clocks are ahead of the real one. */

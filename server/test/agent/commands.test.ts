@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUp, startTestPlatform, unique, type TestPlatform, type TestUser } from '../support/platform.js';
 import { communityBody } from '../support/world.js';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { readConfigFile } from '../../src/agent/config-file.js';
 import { startAgent, type RunningAgent } from '../../src/agent/agent.js';
 import { createLogger } from '../../src/agent/log.js';
@@ -27,7 +27,7 @@ const asInt16 = (raw: number | undefined) => (raw === undefined ? undefined : ra
  * manual commands written and acknowledged, an expired command rejected and not written, a
  * repeated delivery written once, the safe fallback when the platform goes away and the way back.
  */
-// One store (PostgreSQL when there is one): the agent's side is the subject here; control's storage is tested on both in server/test/control.
+// The platform tests' one store (platformStoreKinds): the agent's side is the subject here.
 describe('commands through the agent to a Modbus TCP battery', () => {
   let tp: TestPlatform;
   let manager: TestUser;
@@ -41,7 +41,7 @@ describe('commands through the agent to a Modbus TCP battery', () => {
   const agentClock = { offsetMs: 0 };
 
   beforeAll(async () => {
-    tp = await startTestPlatform(storeKinds.at(-1)!, { control: { now: () => clock.now, retryMs: MINUTE } });
+    tp = await startTestPlatform(platformStoreKinds[0]!, { control: { now: () => clock.now, retryMs: MINUTE } });
     manager = await signUp(tp, 'manager');
     communityId = (await tp.call('POST', '/api/v1/communities', { token: manager.token, body: communityBody(unique('Agents ')) })).body.id;
     const point = (await tp.call('POST', `/api/v1/communities/${communityId}/metering-points`, {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { sessionCookie, signUp, startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
 
-describe.each(storeKinds)('accounts on %s', (kind) => {
+describe.each(platformStoreKinds)('accounts on %s', (kind) => {
   let tp: TestPlatform;
   beforeAll(async () => {
     tp = await startTestPlatform(kind, {

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, communityBody, type World } from '../support/world.js';
 import { snapshot } from '../support/snapshot.js';
 import { BODY_LIMIT_BYTES } from '../../src/platform/http/app.js';
 
-describe.each(storeKinds)('bad input on %s', (kind) => {
+describe.each(platformStoreKinds)('bad input on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   beforeAll(async () => {

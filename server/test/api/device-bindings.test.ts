@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { deviceCredentials, sasFor, type DeviceCredentials } from '../support/devices.js';
@@ -11,7 +11,7 @@ const RANGE = `from=${new Date(Date.now() - 86_400_000).toISOString()}&to=${new 
  * A reader first on memberA2's site, then moved by the manager to memberA's: memberA sees only
  * what it measured on their site, from the move on; memberA2 keeps what it measured on theirs.
  */
-describe.each(storeKinds)('device data scoped to binding periods on %s', (kind) => {
+describe.each(platformStoreKinds)('device data scoped to binding periods on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let device: DeviceCredentials;

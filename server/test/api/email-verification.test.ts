@@ -5,7 +5,7 @@ import { LINK_RULES } from '../../src/accounts/emailed-links.js';
 import { INVITATION_SEND_LIMITS } from '../../src/registry/invitations.js';
 import { OUTBOX_JOB } from '../../src/platform/events/index.js';
 import { NOTIFICATIONS_SENDER_JOB } from '../../src/notifications/index.js';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { mailTo, smtpServer, type SmtpSink } from '../support/smtp.js';
 import { sessionCookie, signUp, startTestPlatform, unique, type TestPlatform, type TestUser } from '../support/platform.js';
 import { communityBody } from '../support/world.js';
@@ -26,7 +26,7 @@ function tokenIn(mail: ParsedMail): string {
 
 interface NewAccount { id: string; email: string; password: string; cookie: string; emailVerifiedAt: string | null }
 
-describe.each(storeKinds)('email verification at sign-up on %s', (kind) => {
+describe.each(platformStoreKinds)('email verification at sign-up on %s', (kind) => {
   let tp: TestPlatform;
   let smtp: SmtpSink;
   let nowMs = Date.now();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 
@@ -8,7 +8,7 @@ import { buildWorld, type World } from '../support/world.js';
  * Zählpunkt): accepted and returned by the registry API, only on points that feed in, and never
  * an id that another point of the community (or the point itself) already uses.
  */
-describe.each(storeKinds)('generation grid connection ids on %s', (kind) => {
+describe.each(platformStoreKinds)('generation grid connection ids on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   const create = (token: string, body: Record<string, unknown>, communityId = w.communityA) =>

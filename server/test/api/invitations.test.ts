@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { sessionCookie, signUp, startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 
-describe.each(storeKinds)('invitations on %s', (kind) => {
+describe.each(platformStoreKinds)('invitations on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   beforeAll(async () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ParsedMail } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD_RESET_TTL_MS } from '../../src/accounts/password-reset.js';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { mailTo, smtpServer, type SmtpSink } from '../support/smtp.js';
 import { sessionCookie, signUp, startTestPlatform, unique, type TestPlatform, type TestUser } from '../support/platform.js';
 
@@ -20,7 +20,7 @@ function tokenIn(mail: ParsedMail): string {
   return link[1]!;
 }
 
-describe.each(storeKinds)('password reset by email on %s', (kind) => {
+describe.each(platformStoreKinds)('password reset by email on %s', (kind) => {
   let tp: TestPlatform;
   let smtp: SmtpSink;
   let nowMs = Date.now();

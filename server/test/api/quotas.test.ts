@@ -1,10 +1,10 @@
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { signUp, startTestPlatform, unique, type TestPlatform, type TestUser } from '../support/platform.js';
 import { communityBody } from '../support/world.js';
 
-describe.each(storeKinds)('quotas on %s', (kind) => {
+describe.each(platformStoreKinds)('quotas on %s', (kind) => {
   let tp: TestPlatform;
   beforeAll(async () => {
     tp = await startTestPlatform(kind);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { signUp, startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
 import { buildWorld, communityBody, type World } from '../support/world.js';
 import { addSite, bindNewDevice } from '../support/sites.js';
@@ -7,7 +7,7 @@ import { sasFor } from '../support/devices.js';
 
 const QUARTER = 15 * 60_000;
 
-describe.each(storeKinds)('registry and discovery on %s', (kind) => {
+describe.each(platformStoreKinds)('registry and discovery on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   beforeAll(async () => {

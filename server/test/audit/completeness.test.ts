@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '@gridshare/contract';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { signUp, startTestPlatform, unique, type TestPlatform, type TestUser } from '../support/platform.js';
 import { buildWorld, communityBody, type World } from '../support/world.js';
 import { consumptionRecordXml } from '../sharing/eda/support/messages.js';
@@ -162,7 +162,7 @@ interface Entry {
   diff: { path: string; before: string | null; after: string | null }[];
 }
 
-describe.each(storeKinds)('the trail of accounts, administration, keys and members\' settings (%s)', (kind) => {
+describe.each(platformStoreKinds)('the trail of accounts, administration, keys and members\' settings (%s)', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let adminId: string;

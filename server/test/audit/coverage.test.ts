@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { signUp, startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 
@@ -28,7 +28,7 @@ const connectorConfig = (url = 'http://127.0.0.1:9/readings') => ({
 const marketSettings = { mechanism: 'uniform', gateLeadMinutes: 5, gridFee: '0.0000', floor: null, ceiling: null, surplusPrice: '0.0500', shortfallPrice: '0.3000' };
 const retention = { rawReadingsDays: 90, intervalsDays: 1100, forecastsDays: 90, accessLogDays: 732, operationalLogsDays: 90, exportFilesDays: 7, billingRecordsYears: 10 };
 
-describe.each(storeKinds)('the audit trail of sites, invitations, batches, connectors, market and privacy (%s)', (kind) => {
+describe.each(platformStoreKinds)('the audit trail of sites, invitations, batches, connectors, market and privacy (%s)', (kind) => {
   let tp: TestPlatform;
   let w: World;
   beforeAll(async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import { AUDIT_KINDS } from '@gridshare/contract/audit';
 import { EVENT_SHAPES } from '../../src/kernel/events.js';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
 import { buildWorld, communityBody, type World } from '../support/world.js';
 import { confirmedCloseUrl } from '../support/settlements.js';
@@ -22,7 +22,7 @@ interface Entry {
 const AGENT = 'audit-test-browser/1.0';
 const ADDRESS = '198.51.100.7';
 
-describe.each(storeKinds)('the audit trail (%s)', (kind) => {
+describe.each(platformStoreKinds)('the audit trail (%s)', (kind) => {
   let tp: TestPlatform;
   let w: World;
   beforeAll(async () => {

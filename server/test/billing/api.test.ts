@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { monthRange } from '../../src/kernel/calendar.js';
@@ -25,7 +25,7 @@ function hasPdftotext(): boolean {
   }
 }
 
-describe.each(storeKinds)('settlement and statement routes on %s', (kind) => {
+describe.each(platformStoreKinds)('settlement and statement routes on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   const period = lastOctober();

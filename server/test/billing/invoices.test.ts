@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { confirmedCloseUrl } from '../support/settlements.js';
 import { startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
@@ -39,7 +39,7 @@ const detailsA = { fullName: 'Anna Berger', address: { street: 'Feldweg 3', post
 
 interface Summary { id: string; statementId: string; memberId: string; number: string; kind: string; corrects: string | null; totals: { net: string; vat: string; gross: string } }
 
-describe.each(storeKinds)('invoices issued when a month is closed, on %s', (kind) => {
+describe.each(platformStoreKinds)('invoices issued when a month is closed, on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   const [october, november] = pastMonths();

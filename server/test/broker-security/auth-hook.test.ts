@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { signUp, startTestPlatform, unique, type TestPlatform, type TestUser } from '../support/platform.js';
 import { communityBody } from '../support/world.js';
 import { deviceCredentials, sasFor, type DeviceCredentials } from '../support/devices.js';
 
 /** The HTTP auth hook an EMQX (or any broker that asks over HTTP) calls for each CONNECT, PUBLISH and SUBSCRIBE. */
-describe.each(storeKinds)('the broker auth hook (%s)', (kind) => {
+describe.each(platformStoreKinds)('the broker auth hook (%s)', (kind) => {
   let tp: TestPlatform;
   let manager: TestUser;
   let device: DeviceCredentials;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { randomBytes } from 'node:crypto';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { signUp, startTestPlatform, unique, type TestPlatform, type TestUser } from '../support/platform.js';
 import { communityBody } from '../support/world.js';
 import { mosquittoMissing, startMosquitto, type TestMosquitto } from '../support/mosquitto.js';
@@ -33,7 +33,7 @@ async function publishReason(client: MqttClient, topic: string, payload: string)
  * Gridshare keeps device authentication and topic confinement on a Mosquitto of its own (the
  * repository's recommended configuration, dynamic-security plugin), started here on a free port.
  */
-describe.skipIf(mosquittoMissing !== undefined).each(storeKinds)('an external Mosquitto secured by Gridshare (%s)', (kind) => {
+describe.skipIf(mosquittoMissing !== undefined).each(platformStoreKinds)('an external Mosquitto secured by Gridshare (%s)', (kind) => {
   let broker: TestMosquitto;
   let tp: TestPlatform;
   let manager: TestUser;

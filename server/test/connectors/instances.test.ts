@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { freePort } from '../support/process.js';
@@ -53,7 +53,7 @@ const meterConfig = (url = `${api}/meter`) => ({
   mapping: { items: '$.data[*]', timestamp: '$.t', values: [{ field: '$.kwh', target: 'meter', quantity: 'energy.import', unit: 'kWh' }] },
 });
 
-describe.each(storeKinds)('connector instances on %s', (kind) => {
+describe.each(platformStoreKinds)('connector instances on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let deviceB: string;

@@ -3,7 +3,7 @@ import type { MqttClient } from 'mqtt';
 import { createHash, randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { startTestPlatform, signUp, unique, type TestPlatform, type TestUser } from '../support/platform.js';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { communityBody } from '../support/world.js';
 import { connectDevice, deviceCredentials, sasFor, type DeviceCredentials } from '../support/devices.js';
 import type { EventPayload } from '../../src/kernel/events.js';
@@ -19,7 +19,7 @@ const MINUTE = 60_000;
  * test moves: delivery, acknowledgement, expiry, supersession, duplicate delivery, a device offline
  * for an hour, forged and malformed acknowledgements.
  */
-describe.each(storeKinds)('commands to devices on %s', (kind) => {
+describe.each(platformStoreKinds)('commands to devices on %s', (kind) => {
   let tp: TestPlatform;
   let manager: TestUser;
   let member: TestUser;

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 
 /**
- * Flexibility contracts with a DSO over the API, on PGlite and PostgreSQL: managers draft,
+ * Flexibility contracts with a DSO over the API: managers draft,
  * change, activate and end them; members opt their own controllable devices in and out; managers
  * see how many devices take part and the power allowed, not whose.
  */
@@ -12,7 +12,7 @@ import { buildWorld, type World } from '../support/world.js';
 const CP = ['ean.cp-1', 'ean.cp-2'];
 const KEY = Buffer.alloc(32, 7).toString('base64');
 
-describe.each(storeKinds)('flexibility contracts on %s', (kind) => {
+describe.each(platformStoreKinds)('flexibility contracts on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let dsoA: string;

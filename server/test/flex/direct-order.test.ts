@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { storeIntervals } from '../sharing/support/stored.js';
@@ -33,7 +33,7 @@ const BASELINE_W = 2_000;
 const MEMBER_BASELINE_WH = 250;
 const ORDERED = [{ power: -1_000, start: 73, duration: 4 }];
 
-describe.skipIf(!uftpPresent).each(storeKinds)('direct FlexOrders on %s', (kind) => {
+describe.skipIf(!uftpPresent).each(platformStoreKinds)('direct FlexOrders on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let sim: DsoSimulator;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
 import { buildWorld, joinA, PARTICIPATION_START, type World } from '../support/world.js';
 import { runSharing, storeIntervals } from '../sharing/support/stored.js';
@@ -38,7 +38,7 @@ const EUR = (text: string) => parsePrice(text) * 1_000n; // micro → nano
 const BASELINE_W = 2_000;
 const MEMBER_BASELINE_WH = 250;
 
-describe.each(storeKinds)('DSO simulator ↔ platform over UFTP, and settlement, on %s', (kind) => {
+describe.each(platformStoreKinds)('DSO simulator ↔ platform over UFTP, and settlement, on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let sim: DsoSimulator;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { parsePrice } from '../../src/kernel/money.js';
@@ -21,7 +21,7 @@ const ZONE = 'Europe/Vienna';
 const START = Date.UTC(2026, 4, 31, 9, 0);
 const HOUR = 3_600_000;
 
-describe.each(storeKinds)('the AGR asks the CRO for its portfolio daily, on %s', (kind) => {
+describe.each(platformStoreKinds)('the AGR asks the CRO for its portfolio daily, on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let sim: DsoSimulator;

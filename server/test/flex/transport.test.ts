@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { OUTBOX_JOB } from '../../src/platform/events/index.js';
 import { startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
 import { communityBody } from '../support/world.js';
@@ -23,7 +23,7 @@ const PATH = '/shapeshifter/api/v3/message';
 
 const keyPair = (id: string) => publishedKeyPairs().find((k) => k.id.startsWith(id))!;
 
-describe.skipIf(!uftpPresent).each(storeKinds)('UFTP transport on %s', (kind) => {
+describe.skipIf(!uftpPresent).each(platformStoreKinds)('UFTP transport on %s', (kind) => {
   let tp: TestPlatform;
   let dso: TestDso;
   let clock = START;
@@ -277,7 +277,7 @@ describe.skipIf(!uftpPresent).each(storeKinds)('UFTP transport on %s', (kind) =>
   });
 });
 
-describe.skipIf(!uftpPresent).each(storeKinds)('UFTP address book on %s', (kind) => {
+describe.skipIf(!uftpPresent).each(platformStoreKinds)('UFTP address book on %s', (kind) => {
   let tp: TestPlatform;
   let communityId: string;
   const call = (method: string, url: string, body?: unknown) => tp.call(method, url, { token: tp.admin.token, body });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { encodeMessage, scaledOption, writeXml, type DPrognosis, type FlexOffer, type FlexOrder, type FlexRequest, type UftpMessage } from '../../src/flex/index.js';
@@ -26,7 +26,7 @@ const PATH = '/shapeshifter/api/v3/message';
 
 const keyPair = () => publishedKeyPairs().find((k) => k.id.startsWith('python-demo-dso'))!;
 
-describe.skipIf(!uftpPresent).each(storeKinds)('flexibility requests validated on %s', (kind) => {
+describe.skipIf(!uftpPresent).each(platformStoreKinds)('flexibility requests validated on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let dso: TestDso;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteReadingsBefore } from '../../src/ingest/index.js';
 import { OUTBOX_JOB } from '../../src/platform/events/index.js';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 
@@ -11,7 +11,7 @@ import { buildWorld, type World } from '../support/world.js';
  * are deleted from every partition they are in once the deletion committed; another community's
  * stay, and a refused deletion deletes nothing. Its retention works across the partitions too.
  */
-describe.each(storeKinds)('raw readings of a deleted community on %s', (kind) => {
+describe.each(platformStoreKinds)('raw readings of a deleted community on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   beforeAll(async () => {

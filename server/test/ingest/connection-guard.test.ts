@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import type { Socket } from 'node:net';
 import { ConnectionGuard, type DeviceEvent } from '../../src/ingest/connection-guard.js';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { connectDevice, deviceCredentials, readingsMessage, sasFor, type DeviceCredentials } from '../support/devices.js';
@@ -39,7 +39,7 @@ describe('connection guard', () => {
   });
 });
 
-describe.each(storeKinds)('a second connection with the same client id on %s', (kind) => {
+describe.each(platformStoreKinds)('a second connection with the same client id on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let credentials: DeviceCredentials;

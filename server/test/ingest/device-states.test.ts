@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { deviceCredentials, sasFor } from '../support/devices.js';
 
-describe.each(storeKinds)('device states of a community in one request on %s', (kind) => {
+describe.each(platformStoreKinds)('device states of a community in one request on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   beforeAll(async () => {

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { MqttClient } from 'mqtt';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { connectDevice, deviceCredentials, readingsMessage, sasFor, type DeviceCredentials } from '../support/devices.js';
 
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
 
-describe.each(storeKinds)('device ingestion over MQTT and HTTP on %s', (kind) => {
+describe.each(platformStoreKinds)('device ingestion over MQTT and HTTP on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let device: DeviceCredentials;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OUTBOX_JOB } from '../../src/platform/events/index.js';
 import { strFromU8, unzipSync } from 'fflate';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { deviceCredentials, sasFor, type DeviceCredentials } from '../support/devices.js';
@@ -16,7 +16,7 @@ const FIVE_MINUTES = 5 * 60_000;
  * the site's import and export, a PV inverter gives its PV, a second billing meter is refused,
  * and a quarter hour beyond the site's connection is quarantined and shown to the manager.
  */
-describe.each(storeKinds)('devices on one site on %s', (kind) => {
+describe.each(platformStoreKinds)('devices on one site on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let site: string;

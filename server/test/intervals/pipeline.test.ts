@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { unique } from '../support/platform.js';
@@ -7,7 +7,7 @@ import { deviceCredentials, sasFor } from '../support/devices.js';
 
 const HOUR = 3_600_000;
 
-describe.each(storeKinds)('from readings to quarter hours on %s', (kind) => {
+describe.each(platformStoreKinds)('from readings to quarter hours on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   beforeAll(async () => {

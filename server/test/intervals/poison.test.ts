@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { sasFor, type DeviceCredentials } from '../support/devices.js';
@@ -7,7 +7,7 @@ import { addSite, bindNewDevice } from '../support/sites.js';
 
 const QUARTER = 15 * 60_000;
 
-describe.each(storeKinds)('poison readings on %s', (kind) => {
+describe.each(platformStoreKinds)('poison readings on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { OUTBOX_JOB } from '../../src/platform/events/index.js';
@@ -16,7 +16,7 @@ interface TrailEntry {
  * Money-relevant changes people make (issue 24): the audit trail records them in full, the
  * verifiable record logs each with the hash of its diff — never the diff or the person.
  */
-describe.each(storeKinds)('money-relevant changes in the verifiable record on %s', (kind) => {
+describe.each(platformStoreKinds)('money-relevant changes in the verifiable record on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   beforeAll(async () => {

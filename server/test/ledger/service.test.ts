@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { GRIDSHARE_BIN } from '../support/process.js';
@@ -37,7 +37,7 @@ async function closeMonth(tp: TestPlatform, w: World, period: string): Promise<{
   return draft.body;
 }
 
-describe.each(storeKinds)('the verifiable record on %s', (kind) => {
+describe.each(platformStoreKinds)('the verifiable record on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let november: { id: string; statements: { id: string; memberId: string }[] };

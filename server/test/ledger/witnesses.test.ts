@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { OUTBOX_JOB } from '../../src/platform/events/index.js';
@@ -14,7 +14,7 @@ interface WitnessView { name: string; cosignedSize: number; verifiedSize: number
  * consistency proof from the size the witness cosigned last; the cosignatures that verify under
  * the witness's configured key are served with the checkpoint (c2sp.org/tlog-cosignature).
  */
-describe.each(storeKinds)('witnesses cosigning the log on %s', (kind) => {
+describe.each(platformStoreKinds)('witnesses cosigning the log on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let logKey: string;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { storeIntervals } from '../sharing/support/stored.js';
@@ -11,7 +11,7 @@ import { OUTBOX_JOB } from '../../src/platform/events/index.js';
 import { decodeEntry, type MarketTradeEntry } from '../../src/ledger/domain/index.js';
 import { iso, MIN, Q, SETTINGS, T0 } from './operation-support.js';
 
-describe.each(storeKinds)('the market in operation on %s', (kind) => {
+describe.each(platformStoreKinds)('the market in operation on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let clock = T0;

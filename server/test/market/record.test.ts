@@ -3,7 +3,7 @@ import canonicalize from 'canonicalize';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { storeIntervals } from '../sharing/support/stored.js';
@@ -29,7 +29,7 @@ const instant = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z')
  * proven from its record to a signed checkpoint; a correction is a new entry, the settlement's
  * entry stays as it was.
  */
-describe.each(storeKinds)('the market in the verifiable record on %s', (kind) => {
+describe.each(platformStoreKinds)('the market in the verifiable record on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let clock = T0;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { runSharing, storeIntervals } from '../sharing/support/stored.js';
@@ -20,7 +20,7 @@ interface StatementBody {
  * balancing 0.0600 / 0.2800; the tariff's community price 0.15. Every figure below is computed by
  * hand from those.
  */
-describe.each(storeKinds)('market lines on statements on %s', (kind) => {
+describe.each(platformStoreKinds)('market lines on statements on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let clock = T0;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { storeIntervals } from '../sharing/support/stored.js';
@@ -9,7 +9,7 @@ import { iso, MIN, Q, SETTINGS, T0 } from './operation-support.js';
  * The manager's order-book depth and market statistics, on hand-built slots whose figures are
  * worked out below by hand (uniform clearing, grid fee 0.0100).
  */
-describe.each(storeKinds)('market depth and statistics on %s', (kind) => {
+describe.each(platformStoreKinds)('market depth and statistics on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let clock = T0;

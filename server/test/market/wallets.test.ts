@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { storeIntervals } from '../sharing/support/stored.js';
@@ -16,7 +16,7 @@ interface WalletPosting { sequence: number; kind: string; line: string | null; a
  * still add up to zero, and both steps are on the audit trail and in the verifiable record.
  * Payouts: requested monthly above the threshold, moved only when a manager confirms.
  */
-describe.each(storeKinds)('market disputes and payouts on %s', (kind) => {
+describe.each(platformStoreKinds)('market disputes and payouts on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let clock = T0;

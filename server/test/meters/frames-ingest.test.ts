@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { connectDevice, deviceCredentials, sasFor, type DeviceCredentials } from '../support/devices.js';
@@ -8,7 +8,7 @@ import { dsmrTelegramAt } from './telegrams.js';
 
 const secondsAgo = (s: number) => new Date(Math.floor(Date.now() / 1000 - s) * 1000);
 
-describe.each(storeKinds)('raw meter frames over HTTP and MQTT on %s', (kind) => {
+describe.each(platformStoreKinds)('raw meter frames over HTTP and MQTT on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let device: DeviceCredentials;

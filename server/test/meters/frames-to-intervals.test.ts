@@ -1,6 +1,6 @@
 import { createCipheriv } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { sasFor, type DeviceCredentials } from '../support/devices.js';
@@ -33,7 +33,7 @@ function suiteOneFrameAt(at: Date): { frame: Buffer; key: string } {
   return { frame, key: noe.entry.key! };
 }
 
-describe.each(storeKinds)('meter frames through the whole path, frame in → interval out, on %s', (kind) => {
+describe.each(platformStoreKinds)('meter frames through the whole path, frame in → interval out, on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { mailTo, smtpServer, type SmtpSink } from '../support/smtp.js';
 import { signUp, startTestPlatform, unique, verifyEmailOf, type TestPlatform, type TestUser } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
@@ -25,7 +25,7 @@ describe('the notification events of the contract', () => {
   });
 });
 
-describe.each(storeKinds)('notifications (phase 2) on %s', (kind) => {
+describe.each(platformStoreKinds)('notifications (phase 2) on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let smtp: SmtpSink;

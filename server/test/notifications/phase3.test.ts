@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { smtpServer, type SmtpSink } from '../support/smtp.js';
 import { signUp, startTestPlatform, unique, type TestPlatform, type TestUser } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
@@ -37,7 +37,7 @@ const profile = {
 };
 const details = (fullName: string) => ({ fullName, address: { street: 'Feldweg 3', postalCode: '8020', city: 'Graz', country: 'AT' }, vat: { regime: 'private' } });
 
-describe.each(storeKinds)('notifications (phase 3) on %s', (kind) => {
+describe.each(platformStoreKinds)('notifications (phase 3) on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let smtp: SmtpSink;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { sessionCookie, signUp, startTestPlatform, unique, type TestPlatform, type TestUser } from '../support/platform.js';
 import { communityBody } from '../support/world.js';
 import { connectDevice, deviceCredentials, readingsMessage, sasFor, type DeviceCredentials } from '../support/devices.js';
@@ -24,7 +24,7 @@ const STREET_ADDRESS = 'Lindengasse 17/4, 1070 Wien';
  * every request logged: JSON lines with request and device ids, and none of the secrets or
  * personal data the flow used.
  */
-describe.each(storeKinds)('the log of a platform on %s', (kind) => {
+describe.each(platformStoreKinds)('the log of a platform on %s', (kind) => {
   let tp: TestPlatform;
   let member: TestUser;
   let device: DeviceCredentials;

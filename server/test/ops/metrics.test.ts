@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import pg from 'pg';
-import { createTestDatabase, postgresUrl, storeKinds, type TestDatabase } from '../support/stores.js';
+import { createTestDatabase, postgresUrl, platformStoreKinds, type TestDatabase } from '../support/stores.js';
 import { signUp, startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
 import { communityBody } from '../support/world.js';
 import { connectDevice, deviceCredentials, readingsMessage, sasFor } from '../support/devices.js';
@@ -92,7 +92,7 @@ describe('the alert rules and the scrape config in deploy/prometheus', () => {
 
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
 
-describe.each(storeKinds)('/metrics after real traffic on %s', (kind) => {
+describe.each(platformStoreKinds)('/metrics after real traffic on %s', (kind) => {
   let tp: TestPlatform;
   let before: Scrape;
   let afterText: string;

@@ -6,7 +6,7 @@ import { SOC_READING_MAX_AGE_MS } from '../../src/optimise/index.js';
 import { keyFile } from '../../src/secrets/index.js';
 import { deviceCredentials, sasFor, type DeviceCredentials } from '../support/devices.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
-import { createTestDatabase, storeKinds, type TestDatabase } from '../support/stores.js';
+import { createTestDatabase, platformStoreKinds, type TestDatabase } from '../support/stores.js';
 import { buildWorld, type World } from '../support/world.js';
 
 const MINUTE = 60_000;
@@ -27,7 +27,7 @@ interface ViewAsset { deviceId: string | null; socWh?: (number | null)[]; temper
  * a default, each plan saying which. And a report that departs from the latest plan beyond the
  * threshold (10 % of the capacity, 3 K) has the MPC job plan again, a report that matches does not.
  */
-describe.each(storeKinds)('devices\' reported state on %s', (kind) => {
+describe.each(platformStoreKinds)('devices\' reported state on %s', (kind) => {
   const dir = mkdtempSync(join(tmpdir(), 'gridshare-optimise-device-state-'));
   let database: TestDatabase;
   let tp: TestPlatform;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { latestPlan } from '../../src/optimise/store.js';
@@ -11,7 +11,7 @@ import { latestPlan } from '../../src/optimise/store.js';
  * only), and the next plan's scenario carries them, the battery planned with its data and the
  * plan saying where each value came from.
  */
-describe.each(storeKinds)('connection limits and technical data on %s', (kind) => {
+describe.each(platformStoreKinds)('connection limits and technical data on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let battery = '';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import type { EventPayload } from '../../src/kernel/events.js';
@@ -13,7 +13,7 @@ const HOUR = 4 * QUARTER;
  * with commands for controllable devices only, a re-plan on a new forecast and on an override
  * (the override respected), an appliance start request, the manager's and the member's views.
  */
-describe.each(storeKinds)('plans in operation on %s', (kind) => {
+describe.each(platformStoreKinds)('plans in operation on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   // A summer morning (08:07 in Vienna): the intraday forecast covers the 8-hour horizon.

@@ -3,7 +3,7 @@ import { parseNano } from '../../src/kernel/money.js';
 import { proportional } from '../../src/optimise/index.js';
 import { latestPlan } from '../../src/optimise/store.js';
 import { constantShares, createAllocator, createMatrix } from '../../src/sharing/domain/allocation/index.js';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, joinA, PARTICIPATION_START, type Joiner, type World } from '../support/world.js';
 
@@ -13,7 +13,7 @@ import { buildWorld, joinA, PARTICIPATION_START, type Joiner, type World } from 
  * plan (checked here against sharing's engine on the plan's own flows), the amounts follow the
  * weights exactly, and a member's plan says which rule, their key, weight and amount.
  */
-describe.each(storeKinds)('savings by the community\'s static key on %s', (kind) => {
+describe.each(platformStoreKinds)('savings by the community\'s static key on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   // A summer morning (08:07 in Vienna): PV produces over the 8-hour horizon.

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { unzipSync, strFromU8 } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { signUp, startTestPlatform, unique, type TestPlatform, type TestUser } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { enforceRetention, findTraces, PRIVACY_EXPORTS_JOB } from '../../src/privacy/index.js';
@@ -17,7 +17,7 @@ const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 2, 10, 12);
 const T0 = Date.UTC(2026, 2, 1);
 
-describe.each(storeKinds)('privacy API on %s', (kind) => {
+describe.each(platformStoreKinds)('privacy API on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   const clock = { now: NOW };

@@ -1,5 +1,5 @@
 /**
- * Billing records and erasure (issue 20) on the running platform, PGlite and PostgreSQL: a member
+ * Billing records and erasure (issue 20) on the running platform: a member
  * with invoices and a SEPA mandate erases the account — the billing details carry the pseudonym,
  * the mandate is kept restricted (no collection, not shown, not replaceable) and only there, the
  * issued invoices keep the buyer as issued and nothing else of the person is left anywhere; the
@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { confirmedCloseUrl } from '../support/settlements.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
@@ -43,7 +43,7 @@ function lastMonth(): string {
   return d.toISOString().slice(0, 7);
 }
 
-describe.each(storeKinds)('billing records through erasure and retention, on %s', (kind) => {
+describe.each(platformStoreKinds)('billing records through erasure and retention, on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   const clock = { now: Date.now() };

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
 import { buildWorld, joinA, PARTICIPATION_START, type Joiner, type World } from '../support/world.js';
 import { deviceCredentials, sasFor, type DeviceCredentials } from '../support/devices.js';
@@ -171,7 +171,7 @@ describe('a dry run over rows shaped like the platform\'s tables', () => {
   });
 });
 
-describe.each(storeKinds)('erasing a member with devices, readings and ledger entries on %s', (kind) => {
+describe.each(platformStoreKinds)('erasing a member with devices, readings and ledger entries on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let zelda: Joiner;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { OUTBOX_JOB } from '../../src/platform/events/index.js';
@@ -10,14 +10,14 @@ import { grantById } from '../../src/privacy/store.js';
 /**
  * Data offers (issue 20, phase 5): a member offers a scope of their data; another member accepts,
  * paying from their wallet when priced; the offer becomes a consent grant read through the consent
- * API within its scope only, in the verifiable record like any grant. Real PGlite and PostgreSQL.
+ * API within its scope only, in the verifiable record like any grant.
  */
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 2, 10, 12);
 const T0 = Date.UTC(2026, 2, 1);
 const iso = (ms: number) => new Date(ms).toISOString();
 
-describe.each(storeKinds)('data offers on %s', (kind) => {
+describe.each(platformStoreKinds)('data offers on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   const clock = { now: NOW };

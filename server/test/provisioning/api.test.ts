@@ -3,12 +3,12 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { unzipSync, strFromU8 } from 'fflate';
 import { decodeQrPng } from '../support/qr.js';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { deviceCredentials, sasFor } from '../support/devices.js';
 
-describe.each(storeKinds)('provisioning on %s', (kind) => {
+describe.each(platformStoreKinds)('provisioning on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   beforeAll(async () => {

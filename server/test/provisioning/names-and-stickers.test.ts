@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { strFromU8, unzipSync } from 'fflate';
 import { decodeQrModules } from '../support/qr.js';
 import { contentText, pdfContentStreams, pdfPageCount, pdfText, qrMatricesIn } from '../support/pdf.js';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
 import { buildWorld, communityBody, type World } from '../support/world.js';
 
@@ -15,7 +15,7 @@ interface BatchBody {
   deviceIds: string[];
 }
 
-describe.each(storeKinds)('batch names and sticker sheets on %s', (kind) => {
+describe.each(platformStoreKinds)('batch names and sticker sheets on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   beforeAll(async () => {

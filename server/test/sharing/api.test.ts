@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, PARTICIPATION_START, type World } from '../support/world.js';
 import { deviceCredentials, sasFor } from '../support/devices.js';
@@ -18,7 +18,7 @@ function withinOneViennaDay(hourStart: number): number {
  * minute (450 Wh per quarter hour); memberA2's imports by a register whose late readings show
  * 20 Wh/min for 30 min, 40 Wh/min for 30 min, nothing for 30 min, then 20 Wh/min again.
  */
-describe.each(storeKinds)('energy by source through the API on %s', (kind) => {
+describe.each(platformStoreKinds)('energy by source through the API on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let send: (deviceId: string, readings: { ts: number; quantity: string; value: number }[]) => Promise<void>;

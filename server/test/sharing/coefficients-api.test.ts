@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, joinA, PARTICIPATION_START, type Joiner, type World } from '../support/world.js';
 import { Q, storeIntervals } from './support/stored.js';
@@ -12,7 +12,7 @@ const HOUR = 3_600_000;
  * Coefficient files as the community's time-varying key. In the hour H memberA exports 1000 Wh
  * per quarter hour, memberA2 imports 400 and C imports 600 (4000 / 1600 / 2400 Wh in the hour).
  */
-describe.each(storeKinds)('coefficient files through the API on %s', (kind) => {
+describe.each(platformStoreKinds)('coefficient files through the API on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let c: Joiner;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OUTBOX_JOB } from '../../src/platform/events/index.js';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 
@@ -9,7 +9,7 @@ import { buildWorld, type World } from '../support/world.js';
  * a deleted community's member energy goes after it through the durable `community.deleted`
  * subscriber; another community's stays, and a refused deletion deletes nothing.
  */
-describe.each(storeKinds)('member energy of a deleted community on %s', (kind) => {
+describe.each(platformStoreKinds)('member energy of a deleted community on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   beforeAll(async () => {

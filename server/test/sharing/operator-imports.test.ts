@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { OUTBOX_JOB } from '../../src/platform/events/index.js';
 import { decodeEntry } from '../../src/ledger/domain/index.js';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { Q, storeCommunity, storeIntervals, type StoredCommunity, type StoredInterval } from './support/stored.js';
 import { FIXTURE_DIR } from './eda/support/fixtures.js';
@@ -22,7 +22,7 @@ const fixture = (name: string) => readFileSync(`${FIXTURE_DIR}${name}`);
 const OTHER_ZP = 'AT0010000000000000001000000000999';
 const KIB = 1024;
 
-describe.each(storeKinds)('operator imports and reconciliation on %s', (kind) => {
+describe.each(platformStoreKinds)('operator imports and reconciliation on %s', (kind) => {
   let tp: TestPlatform;
   let community: StoredCommunity;
   let other: StoredCommunity;

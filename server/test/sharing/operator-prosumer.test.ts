@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { Q, storeCommunity, storeIntervals, type StoredCommunity, type StoredInterval } from './support/stored.js';
 import { FIXTURE_DIR } from './eda/support/fixtures.js';
@@ -17,7 +17,7 @@ import { communityDay, consumptionRecordXml, CONSUMER_A, CONSUMER_B, PRODUCER, v
  */
 const fixture = (name: string) => readFileSync(`${FIXTURE_DIR}${name}`);
 
-describe.each(storeKinds)('a prosumer\'s two Zählpunkte in operator mode on %s', (kind) => {
+describe.each(platformStoreKinds)('a prosumer\'s two Zählpunkte in operator mode on %s', (kind) => {
   let tp: TestPlatform;
   let community: StoredCommunity;
   let day: CommunityDay;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { memberRow, Q, storeCommunity, storeIntervals, type StoredCommunity } from './support/stored.js';
 import { consumptionRecordXml, CONSUMER_A, kwh, viennaDay } from './eda/support/messages.js';
@@ -8,7 +8,7 @@ import { consumptionRecordXml, CONSUMER_A, kwh, viennaDay } from './eda/support/
  * The operator's provisional substitutes (EDA metering method L3) keep the member's quarter
  * hours provisional; the final figures (L1) that replace them make them final.
  */
-describe.each(storeKinds)('provisional operator figures on %s', (kind) => {
+describe.each(platformStoreKinds)('provisional operator figures on %s', (kind) => {
   let tp: TestPlatform;
   let community: StoredCommunity;
   const { startMs } = viennaDay('2025-06-10');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform, type TestUser } from '../support/platform.js';
 import { buildWorld, joinA, type World } from '../support/world.js';
 import { memberRow, Q, storeIntervals } from './support/stored.js';
@@ -10,7 +10,7 @@ import { memberRow, Q, storeIntervals } from './support/stored.js';
  * re-splits the quarter hours concerned. Community A splits dynamically; memberA exports
  * 1000 Wh, memberA2 imports 400 Wh, the newcomer C imports 600 Wh in the same quarter hour.
  */
-describe.each(storeKinds)('membership periods in the sharing on %s', (kind) => {
+describe.each(platformStoreKinds)('membership periods in the sharing on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let c: TestUser;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/stores.js';
+import { platformStoreKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, joinA, type World } from '../support/world.js';
 import { addSite } from '../support/sites.js';
@@ -10,7 +10,7 @@ import { memberRow, Q, storeIntervals } from './support/stored.js';
  * added in and whatever was split before: a site without data yet erases nothing, and once its
  * data arrives both sites count. Community A splits dynamically; memberA exports 1000 Wh.
  */
-describe.each(storeKinds)('a member with several sites on %s', (kind) => {
+describe.each(platformStoreKinds)('a member with several sites on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   const T = Math.floor((Date.now() - 3 * 3_600_000) / Q) * Q;

@@ -10,6 +10,21 @@ export const postgresUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE
 /** PGlite always; PostgreSQL as well when TEST_DATABASE_URL (or DATABASE_URL) is set. */
 export const storeKinds: ReadonlyArray<StoreConfig['kind']> = postgresUrl ? ['pglite', 'postgres'] : ['pglite'];
 
+/**
+ * The store of a test of behaviour above the store (routes, authorisation, jobs driven through a
+ * platform): one store, not both. The SQL under that behaviour is the same on either; what differs
+ * between the stores is tested where the store is the subject (`storeKinds`: the store's own tests,
+ * migrations, the outbox and job leases, each capability's store functions), and the embedded path
+ * runs end to end in the browser, demo and process tests, which start on PGlite. Running every
+ * platform test on both stores doubled their cost, each start on PGlite being about three times
+ * the CPU of one on PostgreSQL (bench/RESULTS.md, "Test suite").
+ *
+ * PostgreSQL when configured (the production path), PGlite otherwise;
+ * `GRIDSHARE_TEST_STORES=all` runs these tests on both as well.
+ */
+export const platformStoreKinds: ReadonlyArray<StoreConfig['kind']> =
+  process.env.GRIDSHARE_TEST_STORES === 'all' ? storeKinds : [postgresUrl ? 'postgres' : 'pglite'];
+
 export interface TestDatabase {
   readonly config: StoreConfig;
   /** Removes the database (PostgreSQL) once the test file is done. */
