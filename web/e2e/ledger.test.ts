@@ -1,7 +1,7 @@
 /**
- * The verifiable record in a real Chromium (PGlite only: the API tests run both stores): a member
- * verifies a statement of a closed month (signed by the community's key), the manager reads the
- * ledger page and the community's published did:key.
+ * The verifiable record in a real Chromium (on PGlite): a member's browser verifies a statement of a
+ * closed month (signed by the community's key) and refuses one altered on its way; the manager
+ * reads the ledger page and the community's published did:key.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
@@ -55,5 +55,26 @@ describe('web app: the verifiable record', () => {
     await screenshot(managerPage, 'ledger-manager');
     await manager.close();
     expect(errors).toEqual([]);
+  });
+
+  it('checks the statement in the browser: a statement altered on its way is refused, and the server\'s verdict is never asked for', async () => {
+    const context = await openContext(browser, tp.platform.httpUrl);
+    const page = await context.newPage();
+    const asked: string[] = [];
+    page.on('request', (request) => asked.push(new URL(request.url()).pathname));
+    await page.route('**/statement.json', async (route) => {
+      const response = await route.fetch();
+      // One figure changed by one: what a server or proxy that altered the statement would send.
+      const altered = (await response.text()).replace(/"(\w*[Ww]h)":(\d+)/, (_, key: string, value: string) => `"${key}":${Number(value) + 1}`);
+      await route.fulfill({ response, body: altered });
+    });
+    await logIn(page, w.memberA.email, w.memberA.password);
+    await page.goto(`/members/${w.memberIdA}/statements`);
+    await page.getByRole('link', { name: /^Verify/ }).first().click();
+    const result = page.getByTestId('verify-result');
+    await expect.poll(() => result.textContent()).toMatch(/^Not verified in your browser.*\(entry_mismatch\).*not the document the entry commits to/);
+    expect(asked.some((path) => path.endsWith('/statement.json'))).toBe(true);
+    expect(asked.some((path) => path.endsWith('/verification'))).toBe(false);
+    await context.close();
   });
 });

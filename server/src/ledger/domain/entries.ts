@@ -5,12 +5,14 @@
  */
 import canonicalize from 'canonicalize';
 import { formatUtcInstant } from '../../kernel/time.js';
-import { ed25519Sign, run, sha256, type Bytes } from './crypto.js';
-import { decodeUtf8, toBase64, toHex, utf8 } from './bytes.js';
+import { ed25519Sign, run, type Bytes } from './crypto.js';
+import { toBase64, utf8 } from './bytes.js';
 import { didKeyFromSeed } from './did-key.js';
 import { LedgerError } from './errors.js';
 import { MAX_ENTRY_BYTES } from './tiles.js';
 import * as proof from '@gridshare/contract/proof/entries';
+import * as document from '@gridshare/contract/proof/document';
+import { documentWithoutFields } from '@gridshare/contract/proof/document';
 import {
   ENTRY_VERSION, entrySignedBytes, validateEntry, type DocumentCommitment, type ErasableFields, type EntrySignature, type LedgerEntry, type PeriodText,
   type StatementIssuedEntry, type StatementCorrectedEntry, type SettlementClosedEntry, type OperatorImportAcceptedEntry, type CommandIssuedEntry,
@@ -46,27 +48,9 @@ function make<E extends LedgerEntry>(kind: E['kind'], base: EventBase, fields: O
 }
 
 /** What an entry commits to for a document: SHA-256 of exactly these bytes, their type and length. */
-export function documentCommitment(bytes: Bytes, mediaType: string): DocumentCommitment {
-  return { mediaType, sha256: toHex(sha256(bytes)), size: bytes.length };
-}
+export const documentCommitment = (bytes: Bytes, mediaType: string): DocumentCommitment => run(document.documentCommitment(bytes, mediaType));
 
-/**
- * The RFC 8785 canonical JSON of a JSON object document without the named top-level fields,
- * whatever they hold: the form `erasable` commits to. Undefined when the bytes are no JSON object.
- */
-export function documentWithoutFields(bytes: Bytes, fields: readonly string[]): Bytes | undefined {
-  const text = decodeUtf8(bytes);
-  if (text === undefined) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-  const kept = Object.fromEntries(Object.entries(parsed).filter(([key]) => !fields.includes(key)));
-  return utf8(canonicalize(kept)!);
-}
+export { documentWithoutFields };
 
 /** The `erasable` commitment of a JSON document: the same document without its personal fields. */
 export function erasableFields(bytes: Bytes, fields: readonly string[]): ErasableFields {

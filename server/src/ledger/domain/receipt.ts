@@ -8,11 +8,11 @@
  *   speaks only C2SP.
  */
 import * as proof from '@gridshare/contract/proof/receipt';
+import * as document from '@gridshare/contract/proof/document';
 import { RECEIPT_FORMAT, type Receipt } from '@gridshare/contract/proof/receipt';
 import type { NoteVerifier } from '@gridshare/contract/proof/note';
 import { run, type Bytes } from './crypto.js';
-import { LedgerError } from './errors.js';
-import { decodeEntry, documentCommitment, documentWithoutFields, type LedgerEntry } from './entries.js';
+import { decodeEntry, type LedgerEntry } from './entries.js';
 import { formatTlogProof } from '@gridshare/contract/proof/tlog-proof';
 
 export { RECEIPT_FORMAT, parseReceipt, type Receipt, type VerifiedReceipt } from '@gridshare/contract/proof/receipt';
@@ -29,27 +29,7 @@ export function formatReceiptTlogProof(receipt: Receipt): string {
 /** Checks a receipt against the log's verifier key (see the contract's `verifyReceipt`). */
 export const verifyReceipt = (receipt: Receipt, log: NoteVerifier, origin: string = log.name, communityDid?: string) => run(proof.verifyReceipt(receipt, log, origin, communityDid));
 
-/**
- * How a file matched the document its entry commits to: byte for byte, or — a statement kept under
- * a pseudonym after an erasure — in every field except the named personal ones, which the
- * record then no longer covers.
- */
-export type DocumentMatch =
-  | { readonly match: 'exact' }
-  | { readonly match: 'without-erased-fields'; readonly fields: readonly string[] };
+export type { DocumentMatch } from '@gridshare/contract/proof/document';
 
-/** That `bytes` are the document the entry commits to (a statement, an operator's file), and how. */
-export function verifyDocument(entry: LedgerEntry, bytes: Bytes): DocumentMatch {
-  if (!('document' in entry)) throw new LedgerError('entry_mismatch', `a ${entry.kind} entry commits to no document`);
-  const given = documentCommitment(bytes, entry.document.mediaType);
-  if (given.sha256 === entry.document.sha256 && given.size === entry.document.size) return { match: 'exact' };
-  const erasable = 'erasable' in entry ? entry.erasable : undefined;
-  if (erasable) {
-    const rest = documentWithoutFields(bytes, erasable.fields);
-    const kept = rest && documentCommitment(rest, erasable.document.mediaType);
-    if (kept && kept.sha256 === erasable.document.sha256 && kept.size === erasable.document.size) {
-      return { match: 'without-erased-fields', fields: erasable.fields };
-    }
-  }
-  throw new LedgerError('entry_mismatch', `the file is not the document the entry commits to: its SHA-256 is ${given.sha256} (${given.size} bytes), the entry's is ${entry.document.sha256} (${entry.document.size} bytes)${erasable ? `, and without its fields ${erasable.fields.join(', ')} it differs from the entry's erasable form too` : ''}`);
-}
+/** That `bytes` are the document the entry commits to (a statement, an operator's file), and how (see the contract's `verifyDocument`). */
+export const verifyDocument = (entry: LedgerEntry, bytes: Bytes) => run(document.verifyDocument(entry, bytes));
