@@ -10,6 +10,7 @@
  * in Chrome DevTools or `npx speedscope`).
  * `--heap-snapshot FILE` writes a V8 heap snapshot of the sharing job when its RSS first exceeds `--heap-snapshot-above MB`
  * (above the baseline, default 150); the job's peak memory is also printed split into V8 heap, external and array buffers.
+ * `--heap-growth PERCENT`: the process's heap growth (default: `gridshare start`'s, server/src/platform/heap-growth.ts; 0: V8's own).
  * The 1,000-member month on PostgreSQL: -- --members 1000 --days 31 --store postgres
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,7 @@ import { monthRange } from '../server/src/kernel/calendar.js';
 import { benchCommunity } from './lib/community.js';
 import { machine, peakRssMb, recordSection } from './lib/report.js';
 import { createScratchDatabase } from '../server/test/support/stores.js';
+import { DEFAULT_HEAP_GROWTH_PERCENT, setHeapGrowth } from '../server/src/platform/heap-growth.js';
 
 const arg = (name: string, fallback: number) => Number(process.argv[process.argv.indexOf(name) + 1]) || fallback;
 const members = arg('--members', 200);
@@ -33,6 +35,9 @@ const days = arg('--days', 32);
 const storeArg = process.argv.includes('--store') ? process.argv[process.argv.indexOf('--store') + 1] : 'both';
 const settlementOnly = process.argv.includes('--settlement-only');
 const settle = settlementOnly || !process.argv.includes('--no-settlement');
+// The heap growth `gridshare start` runs with, so that the job's memory is measured as it runs there (`--heap-growth 0`: V8's own policy).
+const heapGrowth = process.argv.includes('--heap-growth') ? Number(process.argv[process.argv.indexOf('--heap-growth') + 1]) : DEFAULT_HEAP_GROWTH_PERCENT;
+setHeapGrowth(heapGrowth);
 const Q = 900_000;
 const PERIOD = '2026-10';
 
@@ -188,7 +193,7 @@ const settlementBody = () => {
     const s = r.settlement!;
     return `| ${r.label} | ${members.toLocaleString('en')} | ${r.quarters.toLocaleString('en')} | ${s.seconds.toFixed(1)} | ${cpuText(s.cpuSeconds)} | ${cpuText(s.serverCpu)} | ${s.aboveBaselineMb} | ${r.rss} |`;
   });
-  return `Measured ${machine()} with \`npm run bench:share -- ${process.argv.slice(2).join(' ')}\`, 1-minute load average ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after: the settlement of the month alone (statements for every member), after seeding and sharing it (not timed). "Client CPU" is this process's user + system time (PGlite runs inside it); "server CPU" that of the PostgreSQL backends of the scratch database (from /proc); "above baseline" the settlement's peak RSS (sampled every 50 ms) minus the RSS when it began; peak RSS is the whole process.
+  return `Measured ${machine()} with \`npm run bench:share -- ${process.argv.slice(2).join(' ')}\`, 1-minute load average ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after, heap growth ${heapGrowth} % (as \`gridshare start\`; 0: V8's own policy): the settlement of the month alone (statements for every member), after seeding and sharing it (not timed). "Client CPU" is this process's user + system time (PGlite runs inside it); "server CPU" that of the PostgreSQL backends of the scratch database (from /proc); "above baseline" the settlement's peak RSS (sampled every 50 ms) minus the RSS when it began; peak RSS is the whole process.
 
 | Store | Members | Quarter hours | Settlement (s) | Client CPU (s) | Server CPU (s) | Above baseline (MB) | Peak RSS (MB) |
 |---|---:|---:|---:|---:|---:|---:|---:|
@@ -201,7 +206,7 @@ const sharingBody = () => {
     const { share, settlement } = r;
     return `| ${r.label} | ${members.toLocaleString('en')} | ${r.quarters.toLocaleString('en')} | ${share.seconds.toFixed(1)} | ${share.cpuSeconds.toFixed(1)} | ${cpuText(share.serverCpu)} | ${Math.round(memberQuarters / share.seconds).toLocaleString('en')} | ${Math.round(memberQuarters / (share.cpuSeconds + (share.serverCpu ?? 0))).toLocaleString('en')} | ${share.aboveBaselineMb} | ${settlement?.seconds.toFixed(1) ?? '–'} | ${cpuText(settlement?.cpuSeconds)} | ${r.rss} |`;
   });
-  return `Measured ${machine()} with \`npm run bench:share -- ${process.argv.slice(2).join(' ')}\`, 1-minute load average ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after: the sharing job working off every marked quarter hour of one community (dynamic rule, every tenth member a producer) from stored intervals into member_energy_days (a row per member and UTC day), then the settlement of the month (statements for every member). "Job CPU" is this process's user + system time during the job (PGlite runs inside it); "server CPU" that of the PostgreSQL backends of the scratch database (read from /proc, so only for a server on this machine); "per CPU-second" divides the member-quarter hours by both, which is the figure to compare on a loaded machine. "Above baseline" is the job's peak RSS minus the RSS once the store was open and seeded; peak RSS is the whole process.
+  return `Measured ${machine()} with \`npm run bench:share -- ${process.argv.slice(2).join(' ')}\`, 1-minute load average ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after, heap growth ${heapGrowth} % (as \`gridshare start\`; 0: V8's own policy): the sharing job working off every marked quarter hour of one community (dynamic rule, every tenth member a producer) from stored intervals into member_energy_days (a row per member and UTC day), then the settlement of the month (statements for every member). "Job CPU" is this process's user + system time during the job (PGlite runs inside it); "server CPU" that of the PostgreSQL backends of the scratch database (read from /proc, so only for a server on this machine); "per CPU-second" divides the member-quarter hours by both, which is the figure to compare on a loaded machine. "Above baseline" is the job's peak RSS minus the RSS once the store was open and seeded; peak RSS is the whole process.
 
 | Store | Members | Quarter hours | Sharing job (s) | Job CPU (s) | Server CPU (s) | Member-quarter hours/s | per CPU-second | Above baseline (MB) | Settlement (s) | Settlement CPU (s) | Peak RSS (MB) |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { PortInUseError } from './net/listen.js';
 import { claimStart } from './claim.js';
+import { DEFAULT_HEAP_GROWTH_PERCENT, HEAP_GROWTH_EXPECTED, isHeapGrowth, setHeapGrowth } from './heap-growth.js';
 import { DEFAULT_POOL_SIZE, type StoreConfig } from './store/db.js';
 import { LOG_LEVELS, type LogLevel } from './http/logging.js';
 import { DataFolderInUseError } from './store/data-folder.js';
@@ -56,6 +57,12 @@ const parseCount = (max: number) => (value: string): number => {
   return number;
 };
 
+function parseHeapGrowth(value: string): number {
+  const percent = Number(value);
+  if (value.trim() === '' || !isHeapGrowth(percent)) throw new InvalidArgumentError(HEAP_GROWTH_EXPECTED);
+  return percent;
+}
+
 /** Links in emails, devices' configuration files and the UFTP endpoint are built on it: checked before anything starts. */
 function parsePublicUrl(value: string): string {
   let url: URL;
@@ -100,6 +107,7 @@ export function registerStartCommand(program: Command): void {
     .addOption(new Option('--simulate-speed <factor>', 'with --demo: replay the last day this many times faster, then run in real time').default(96).argParser(Number))
     .addOption(new Option('--job-lease-ms <ms>', 'how long a background job\'s lease on its work outlives a process that stopped renewing it (every process of one installation alike)').default(DEFAULT_LEASE_MS).argParser(parseLeaseMs).env('GRIDSHARE_JOB_LEASE_MS'))
     .addOption(new Option('--concurrent-jobs <n>', 'background passes this process runs at once (each holds a database connection while it runs)').default(DEFAULT_CONCURRENT_PASSES).argParser(parseCount(100)).env('GRIDSHARE_CONCURRENT_JOBS'))
+    .addOption(new Option('--heap-growth <percent>', 'how far the JavaScript heap may grow past what the last full garbage collection left live (0: V8\'s own policy, up to 300)').default(DEFAULT_HEAP_GROWTH_PERCENT).argParser(parseHeapGrowth).env('GRIDSHARE_HEAP_GROWTH'))
     .addOption(new Option('--session-idle-days <days>', 'a browser session unused this many days ends').default(14).argParser(parseDays).env('GRIDSHARE_SESSION_IDLE_DAYS'))
     .option('--secure-cookies', 'mark session cookies Secure (default: when --public-url is https)')
     .option('--log', 'log every request', false)
@@ -110,9 +118,10 @@ export function registerStartCommand(program: Command): void {
       mqttUrl?: string; mqttGroup: string; mqttInstance?: string; mqttDynsecAdmin?: { username: string; password: string };
       mqttOutageSeconds: number; mqttRate: number; publicUrl?: string; artefactsDir?: string; secretKeyFile?: string;
       demo: boolean; simulate: boolean; simulateSpeed: number; sessionIdleDays: number; jobLeaseMs: number; secureCookies?: boolean; log: boolean; logLevel: LogLevel;
-      exitWithParent: boolean;
+      exitWithParent: boolean; heapGrowth: number;
     }) => {
       const started = Date.now();
+      setHeapGrowth(options.heapGrowth);
       const parent = process.ppid;
       // Everything this process writes (the embedded database, artefacts with device keys, the key
       // file) is private to its user, whatever umask it was started with.
