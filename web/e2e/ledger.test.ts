@@ -77,4 +77,25 @@ describe('web app: the verifiable record', () => {
     expect(asked.some((path) => path.endsWith('/verification'))).toBe(false);
     await context.close();
   });
+
+  it('says "not checked", not "not verified", in a browser whose WebCrypto has no Ed25519', async () => {
+    const context = await openContext(browser, tp.platform.httpUrl);
+    const page = await context.newPage();
+    // What an older browser answers for Ed25519 (Chrome before 137, Safari before 17, Firefox before 129).
+    await page.addInitScript(() => {
+      const importKey = crypto.subtle.importKey.bind(crypto.subtle);
+      crypto.subtle.importKey = ((...args: Parameters<SubtleCrypto['importKey']>) => {
+        const algorithm = args[2];
+        if ((typeof algorithm === 'string' ? algorithm : algorithm.name) === 'Ed25519') return Promise.reject(new DOMException('Unrecognized name.', 'NotSupportedError'));
+        return importKey(...args);
+      }) as SubtleCrypto['importKey'];
+    });
+    await logIn(page, w.memberA.email, w.memberA.password);
+    await page.goto(`/members/${w.memberIdA}/statements`);
+    await page.getByRole('link', { name: /^Verify/ }).first().click();
+    const result = page.getByTestId('verify-result');
+    await expect.poll(() => result.textContent()).toMatch(/^Not checked in this browserNothing was checked, and nothing was found wrong: this browser cannot verify Ed25519 signatures/);
+    await expect.poll(() => page.getByRole('link', { name: 'Receipt (receipt.json)' }).count()).toBe(1);
+    await context.close();
+  });
 });

@@ -50,18 +50,37 @@ const own = (bytes: Bytes): Uint8Array<ArrayBuffer> => new Uint8Array(bytes);
 /** WebCrypto's SubtleCrypto, as both the DOM and Node declare it. */
 type Subtle = typeof globalThis.crypto.subtle;
 
+/**
+ * This browser cannot run a check: it offers no WebCrypto on this page (one not served over HTTPS
+ * or from localhost) or no Ed25519 in it. Not a verdict on the proof: it says nothing was checked.
+ */
+export class CryptoUnavailableError extends Error {
+  override readonly name = 'CryptoUnavailableError';
+
+  constructor(readonly lacking: 'webcrypto' | 'ed25519') {
+    super(lacking === 'webcrypto' ? 'this browser offers no WebCrypto on this page (it is not served over HTTPS)' : 'this browser\'s WebCrypto has no Ed25519');
+  }
+}
+
 async function webCryptoVerify(subtle: Subtle, publicKey: Bytes, message: Bytes, signature: Bytes): Promise<boolean> {
+  let key: Awaited<ReturnType<Subtle['importKey']>>;
   try {
-    const key = await subtle.importKey('raw', own(publicKey), { name: 'Ed25519' }, false, ['verify']);
+    key = await subtle.importKey('raw', own(publicKey), { name: 'Ed25519' }, false, ['verify']);
+  } catch (error) {
+    if (error instanceof Error && error.name === 'NotSupportedError') throw new CryptoUnavailableError('ed25519');
+    // A 32-byte string that is no point on the curve is refused at import: not a key, so not verified.
+    return false;
+  }
+  try {
     return await subtle.verify({ name: 'Ed25519' }, key, own(signature), own(message));
   } catch {
-    // A 32-byte string that is no point on the curve is refused at import: not a key, so not verified.
     return false;
   }
 }
 
 /** Runs a check with WebCrypto (browsers; Node has it as globalThis.crypto.subtle too). */
-export async function runWithWebCrypto<T>(computation: Computation<T>, subtle: Subtle = globalThis.crypto.subtle): Promise<T> {
+export async function runWithWebCrypto<T>(computation: Computation<T>, subtle: Subtle | null = globalThis.crypto?.subtle ?? null): Promise<T> {
+  if (!subtle) throw new CryptoUnavailableError('webcrypto');
   let step = computation.next();
   while (!step.done) {
     const op = step.value;

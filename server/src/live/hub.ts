@@ -50,7 +50,7 @@ export class LiveHub {
   private sending: Promise<void> = Promise.resolve();
   /** Notifications queued in `sending` and not yet sent. */
   private waiting = 0;
-  /** Events dropped since the queue was last empty, told in the log once it is. */
+  /** Events dropped since the queue was last empty, told in the log at the first and once it is empty again. */
   private dropped = 0;
 
   constructor(private readonly log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)) {}
@@ -106,6 +106,8 @@ export class LiveHub {
     const flush = () => {
       if (batch.length === 0) return;
       if (this.waiting >= MAX_WAITING_BROADCASTS) {
+        // Said at once, since a database that never catches up would never empty the queue.
+        if (this.dropped === 0) this.log(`gridshare: live events are not being sent to the other processes: more than ${MAX_WAITING_BROADCASTS} notifications wait for the database`);
         this.dropped += batch.length;
       } else {
         const payload = `${head}${batch.join(',')}]}`;
@@ -133,7 +135,7 @@ export class LiveHub {
   private sent(): void {
     this.waiting -= 1;
     if (this.waiting > 0 || this.dropped === 0) return;
-    this.log(`gridshare: ${this.dropped} live readings not sent to the other processes: the database sent slower than readings were committed`);
+    this.log(`gridshare: ${this.dropped} live events were not sent to the other processes: the database sent slower than readings were committed`);
     this.dropped = 0;
   }
 

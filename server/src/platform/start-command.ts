@@ -107,7 +107,7 @@ export function registerStartCommand(program: Command): void {
     .addOption(new Option('--simulate-speed <factor>', 'with --demo: replay the last day this many times faster, then run in real time').default(96).argParser(Number))
     .addOption(new Option('--job-lease-ms <ms>', 'how long a background job\'s lease on its work outlives a process that stopped renewing it (every process of one installation alike)').default(DEFAULT_LEASE_MS).argParser(parseLeaseMs).env('GRIDSHARE_JOB_LEASE_MS'))
     .addOption(new Option('--concurrent-jobs <n>', 'background passes this process runs at once (each holds a database connection while it runs)').default(DEFAULT_CONCURRENT_PASSES).argParser(parseCount(100)).env('GRIDSHARE_CONCURRENT_JOBS'))
-    .addOption(new Option('--heap-growth <percent>', 'how far the JavaScript heap may grow past what the last full garbage collection left live (0: V8\'s own policy, up to 300)').default(DEFAULT_HEAP_GROWTH_PERCENT).argParser(parseHeapGrowth).env('GRIDSHARE_HEAP_GROWTH'))
+    .addOption(new Option('--heap-growth <percent>', 'how far, in percent, the JavaScript heap may grow past what the last full garbage collection left live, where V8 would let it grow further (a heap limit of 2 GB or more; 0: V8\'s own policy)').default(DEFAULT_HEAP_GROWTH_PERCENT).argParser(parseHeapGrowth).env('GRIDSHARE_HEAP_GROWTH'))
     .addOption(new Option('--session-idle-days <days>', 'a browser session unused this many days ends').default(14).argParser(parseDays).env('GRIDSHARE_SESSION_IDLE_DAYS'))
     .option('--secure-cookies', 'mark session cookies Secure (default: when --public-url is https)')
     .option('--log', 'log every request', false)

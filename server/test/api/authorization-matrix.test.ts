@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { platformStoreKinds } from '../support/stores.js';
+import { storeKinds } from '../support/stores.js';
 import { startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
 import { buildWorld, communityBody, type World } from '../support/world.js';
 import { consumptionRecordXml } from '../sharing/eda/support/messages.js';
@@ -1004,7 +1004,7 @@ function nextDate(): string {
   return new Date(Date.UTC(2030, 0, 1) + day * 86_400_000).toISOString().slice(0, 10);
 }
 
-describe.each(platformStoreKinds)('authorisation matrix on %s', (kind) => {
+describe.each(storeKinds)('authorisation matrix on %s', (kind) => {
   let tp: TestPlatform;
   let world: World;
   const tokens = {} as Record<Role, string | undefined>;

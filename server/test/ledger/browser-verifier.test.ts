@@ -1,6 +1,6 @@
 import canonicalize from 'canonicalize';
 import { describe, expect, it } from 'vitest';
-import { runWithWebCrypto, type Computation } from '@gridshare/contract/proof/computation';
+import { CryptoUnavailableError, ed25519Verify, runWithWebCrypto, sha256, type Computation } from '@gridshare/contract/proof/computation';
 import { ProofError } from '@gridshare/contract/proof/errors';
 import { EMPTY_ROOT, leafHash, nodeHash, verifyInclusion } from '@gridshare/contract/proof/merkle';
 import { checkNote, openNote, type NoteVerifier } from '@gridshare/contract/proof/note';
@@ -148,5 +148,30 @@ describe('a wallet movement\'s proof checked in the browser (WebCrypto)', () => 
     expect(await reason(check(proof, key, 4))).toBe('entry_mismatch');
     expect(await reason(check({ ...proof, opening: { member: 'member-other', salt: toBase64(salt) } }))).toBe('entry_mismatch');
     expect(await reason(check({ ...proof, record: '{' }))).toBe('malformed');
+  });
+});
+
+describe('a browser that cannot run the checks', () => {
+  // What a browser without Ed25519 in WebCrypto answers (Chrome before 137, Safari before 17, Firefox before 129).
+  const withoutEd25519 = {
+    digest: (algorithm: string, data: Parameters<typeof crypto.subtle.digest>[1]) => crypto.subtle.digest(algorithm, data),
+    importKey: () => Promise.reject(new DOMException('Unrecognized name.', 'NotSupportedError')),
+    verify: () => Promise.reject(new DOMException('Unrecognized name.', 'NotSupportedError')),
+  } as unknown as typeof crypto.subtle;
+
+  it('says that nothing was checked, not that the proof is wrong', async () => {
+    const error = await runWithWebCrypto(ed25519Verify(new Uint8Array(32).fill(7), new Uint8Array([1]), new Uint8Array(64)), withoutEd25519).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CryptoUnavailableError);
+    expect(error).not.toBeInstanceOf(ProofError);
+    expect((error as CryptoUnavailableError).lacking).toBe('ed25519');
+    // A page without WebCrypto at all (not served over HTTPS).
+    const none = await runWithWebCrypto(sha256(new Uint8Array([1])), null).catch((e: unknown) => e);
+    expect((none as CryptoUnavailableError).lacking).toBe('webcrypto');
+  });
+
+  it('still answers a key that is no point on the curve as not verified, where Ed25519 is there', async () => {
+    // 32 bytes that decode to no curve point: refused at import with a DataError, a wrong key, not a missing algorithm.
+    const notAPoint = new Uint8Array(32).fill(0xff);
+    expect(await runWithWebCrypto(ed25519Verify(notAPoint, new Uint8Array([1]), new Uint8Array(64)))).toBe(false);
   });
 });

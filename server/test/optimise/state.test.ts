@@ -7,7 +7,7 @@ import { warmStartOf } from '../../src/optimise/store.js';
 import { keyFile } from '../../src/secrets/index.js';
 import { deviceCredentials, sasFor, type DeviceCredentials } from '../support/devices.js';
 import { startTestPlatform, unique, type TestPlatform } from '../support/platform.js';
-import { createTestDatabase, platformStoreKinds, type TestDatabase } from '../support/stores.js';
+import { createTestDatabase, storeKinds, type TestDatabase } from '../support/stores.js';
 import { buildWorld, type World } from '../support/world.js';
 
 const MINUTE = 60_000;
@@ -26,7 +26,7 @@ interface ScenarioAsset { type: string; initialSoc?: number }
  * solver's warm start survives closing and reopening the platform; old plans are deleted, each
  * community's latest kept.
  */
-describe.each(platformStoreKinds)('the optimiser\'s state on %s', (kind) => {
+describe.each(storeKinds)('the optimiser\'s state on %s', (kind) => {
   const dir = mkdtempSync(join(tmpdir(), 'gridshare-optimise-state-'));
   let database: TestDatabase;
   let tp: TestPlatform;

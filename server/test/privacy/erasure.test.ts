@@ -2,8 +2,7 @@
  * Erasure plans and pseudonyms: what is deleted, replaced, released, revoked or kept (and until
  * when) for a member with everything; pseudonyms that come from randomness only; a dry run
  * of a plan over rows shaped like the platform's tables, leaving no trace of the person while
- * the kept statements still add up; and an erasure on the running platform (PGlite and
- * PostgreSQL): ledger salts, raw readings of the member's periods and device bindings gone, the
+ * the kept statements still add up; and an erasure on the running platform: ledger salts, raw readings of the member's periods and device bindings gone, the
  * log still verifiable, another member's readings kept, the export of devices and readings.
  */
 import { createHash, randomBytes } from 'node:crypto';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
-import { platformStoreKinds } from '../support/stores.js';
+import { storeKinds } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { buildWorld, type World } from '../support/world.js';
 import { connectDevice, deviceCredentials, readingsMessage, sasFor } from '../support/devices.js';
@@ -14,7 +14,7 @@ const DEVICES = 2_000;
  * that phase, not after it. Built on the event loop, the whole phase is one block and nothing is.
  * Counts, not timings: bench:provision records the latencies.
  */
-describe.each(platformStoreKinds)('provisioning off the event loop on %s', (kind) => {
+describe.each(storeKinds)('provisioning off the event loop on %s', (kind) => {
   let tp: TestPlatform;
   let w: World;
   let reader: MqttClient;

@@ -14,8 +14,11 @@ export const storeKinds: ReadonlyArray<StoreConfig['kind']> = postgresUrl ? ['pg
  * The store of a test of behaviour above the store (routes, authorisation, jobs driven through a
  * platform): one store, not both. The SQL under that behaviour is the same on either; what differs
  * between the stores is tested where the store is the subject (`storeKinds`: the store's own tests,
- * migrations, the outbox and job leases, each capability's store functions), and the embedded path
- * runs end to end in the browser, demo and process tests, which start on PGlite. Running every
+ * migrations, the outbox and job leases, each capability's store functions, a data folder reopened,
+ * work off the event loop beside PGlite's) and by the authorisation matrix, which calls every route
+ * on both stores (PGlite has one connection: a query waiting on its own transaction would hang
+ * there); the embedded path runs end to end in the browser, demo and process tests, which start on
+ * PGlite. Running every
  * platform test on both stores doubled their cost, each start on PGlite being about three times
  * the CPU of one on PostgreSQL (bench/RESULTS.md, "Test suite").
  *

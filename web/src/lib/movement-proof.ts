@@ -5,7 +5,7 @@
  * `gridshare verify --movement` run (the contract's proof/). The server's own verdict is not asked
  * for: a member who distrusts the server checks the proof here or offline, not its word.
  */
-import { runWithWebCrypto } from '@gridshare/contract/proof/computation';
+import { CryptoUnavailableError, runWithWebCrypto } from '@gridshare/contract/proof/computation';
 import { ProofError } from '@gridshare/contract/proof/errors';
 import { verifyMovementProofWithKey, type MovementProofDocument, type VerifiedMovement } from '@gridshare/contract/proof/movement-proof';
 import { ApiError, call } from '../api/client.js';
@@ -21,7 +21,9 @@ export interface MovementKeys {
 export type MovementCheck =
   | { readonly state: 'not-recorded' }
   | { readonly state: 'verified'; readonly proof: MovementProofDocument; readonly keys: MovementKeys; readonly movement: VerifiedMovement }
-  | { readonly state: 'refused'; readonly proof: MovementProofDocument; readonly keys: MovementKeys; readonly reason: string; readonly message: string };
+  | { readonly state: 'refused'; readonly proof: MovementProofDocument; readonly keys: MovementKeys; readonly reason: string; readonly message: string }
+  /** This browser could not run the check (no WebCrypto on this page, or no Ed25519 in it): nothing was checked. */
+  | { readonly state: 'unchecked'; readonly proof: MovementProofDocument; readonly keys: MovementKeys; readonly lacking: CryptoUnavailableError['lacking'] };
 
 /** Fetches the proof and the published keys, and checks the proof here; a refusal names the check that failed. */
 export async function checkMovementInBrowser(memberId: string, communityId: string, sequence: number): Promise<MovementCheck> {
@@ -45,6 +47,7 @@ export async function checkMovementInBrowser(memberId: string, communityId: stri
     const movement = await runWithWebCrypto(verifyMovementProofWithKey(proof, keys, sequence, keys.communityDid ?? undefined));
     return { state: 'verified', proof, keys, movement };
   } catch (error) {
+    if (error instanceof CryptoUnavailableError) return { state: 'unchecked', proof, keys, lacking: error.lacking };
     if (!(error instanceof ProofError)) throw error;
     return { state: 'refused', proof, keys, reason: error.reason, message: error.message };
   }

@@ -6,7 +6,7 @@
  * clients) is not asked for: a member who distrusts the server checks the files, not its word.
  */
 import { toHex } from '@gridshare/contract/proof/bytes';
-import { runWithWebCrypto } from '@gridshare/contract/proof/computation';
+import { CryptoUnavailableError, runWithWebCrypto } from '@gridshare/contract/proof/computation';
 import { verifyStatementWithKey } from '@gridshare/contract/proof/document';
 import { ProofError } from '@gridshare/contract/proof/errors';
 import { ApiError, call, send } from '../api/client.js';
@@ -25,7 +25,9 @@ export type StatementCheck =
     readonly state: 'verified'; readonly keys: StatementKeys; readonly index: number; readonly treeSize: number; readonly rootHash: string;
     readonly documentSha256: string; readonly erasedFields: readonly string[]; readonly communitySigned: boolean;
   }
-  | { readonly state: 'refused'; readonly keys: StatementKeys; readonly reason: string; readonly message: string };
+  | { readonly state: 'refused'; readonly keys: StatementKeys; readonly reason: string; readonly message: string }
+  /** This browser could not run the check (no WebCrypto on this page, or no Ed25519 in it): nothing was checked. */
+  | { readonly state: 'unchecked'; readonly keys: StatementKeys; readonly lacking: CryptoUnavailableError['lacking'] };
 
 const bytesOf = async (response: Promise<Response>) => new Uint8Array(await (await response).arrayBuffer());
 
@@ -50,6 +52,7 @@ export async function checkStatementInBrowser(statementId: string, communityId: 
       communitySigned: verified.receipt.communitySignature.status === 'valid',
     };
   } catch (error) {
+    if (error instanceof CryptoUnavailableError) return { state: 'unchecked', keys, lacking: error.lacking };
     if (!(error instanceof ProofError)) throw error;
     return { state: 'refused', keys, reason: error.reason, message: error.message };
   }

@@ -178,12 +178,19 @@ function MovementProofResult({ check, sequence, fmt }: { check: Exclude<Movement
             })}</p>
           </>
         )
-        : (
-          <>
-            <p><Badge tone="bad">{t('market.proofRefusedHere')}</Badge></p>
-            <p>{t('market.proofRefusal', { reason: check.reason, message: check.message })}</p>
-          </>
-        )}
+        : check.state === 'refused'
+          ? (
+            <>
+              <p><Badge tone="bad">{t('market.proofRefusedHere')}</Badge></p>
+              <p>{t('market.proofRefusal', { reason: check.reason, message: check.message })}</p>
+            </>
+          )
+          : (
+            <>
+              <p><Badge tone="neutral">{t('verify.unchecked')}</Badge></p>
+              <p>{check.lacking === 'webcrypto' ? t('verify.uncheckedNoWebCrypto') : t('verify.uncheckedNoEd25519')}</p>
+            </>
+          )}
       <p class="muted">{keys.communityDid
         ? t('market.proofKeys', { key: keys.verifierKey, did: keys.communityDid })
         : t('market.proofKeysUnsigned', { key: keys.verifierKey })}</p>

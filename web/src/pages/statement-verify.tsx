@@ -60,6 +60,14 @@ export default function StatementVerify({ params }: { params: Record<string, str
 
 function Result({ check, count }: { check: StatementCheck; count: (n: number) => string }) {
   const { t } = useI18n();
+  if (check.state === 'unchecked') {
+    return (
+      <>
+        <h2 id="verify-result"><Badge tone="neutral">{t('verify.unchecked')}</Badge></h2>
+        <p>{check.lacking === 'webcrypto' ? t('verify.uncheckedNoWebCrypto') : t('verify.uncheckedNoEd25519')}</p>
+      </>
+    );
+  }
   if (check.state === 'refused') {
     return (
       <>

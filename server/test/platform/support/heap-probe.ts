@@ -2,11 +2,11 @@
  * A process that sets its heap growth (argument: percent) as `gridshare start` does, then keeps a
  * live set of about 30 MB while chunks of objects pass through it, each living a few turns (promoted
  * to the old generation, then garbage): the shape of a job working through data a chunk at a time.
- * Prints the peak of the JavaScript heap used, in MB.
+ * Prints whether the growth was set and the peak of the JavaScript heap used, in MB.
  */
 import { setHeapGrowth } from '../../../src/platform/heap-growth.js';
 
-setHeapGrowth(Number(process.argv[2]));
+const applied = setHeapGrowth(Number(process.argv[2]));
 const live = Array.from({ length: 300 }, (_, i) => Array.from({ length: 12_500 }, (_, j) => i + j + 0.5));
 const passing: unknown[] = [];
 let peak = 0;
@@ -16,4 +16,4 @@ for (let round = 0; round < 1_500; round++) {
   if (round % 10 === 0) await new Promise((resolve) => setImmediate(resolve));
   peak = Math.max(peak, process.memoryUsage().heapUsed);
 }
-process.stdout.write(`${JSON.stringify({ peakMb: peak / 1e6, live: live.length })}\n`);
+process.stdout.write(`${JSON.stringify({ applied, peakMb: peak / 1e6, live: live.length })}\n`);
