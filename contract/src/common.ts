@@ -28,7 +28,9 @@ export const IsoDateTime = Type.String({ format: 'date-time' });
 export const Decimal = Type.String({ pattern: '^\\d{1,6}(\\.\\d{1,6})?$', description: 'exact decimal, e.g. "0.2450"' });
 
 /** A device id: chosen by its maker or by provisioning, not a UUID. */
-export const DeviceId = Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' });
+/** A device's id: 1–64 of A–Z a–z 0–9 . _ - */
+export const DEVICE_ID_PATTERN = '^[A-Za-z0-9._-]{1,64}$';
+export const DeviceId = Type.String({ pattern: DEVICE_ID_PATTERN });
 export const DeviceParams = Type.Object({ id: DeviceId });
 
 export const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);

@@ -1,6 +1,7 @@
 /** ingest: the public surface other capabilities and the composition root use. */
 export { type ConnectLimit, ConnectionGuard } from './connection-guard.js';
 export { DeviceDirectory, type DeviceRecord } from './device-directory.js';
+export { DEVICE_CHANGES_CHANNEL, DeviceChanges } from './device-changes.js';
 export { type DeviceStateView, type IngestFigures, deviceStateViews, ingestFigures } from './device-data.js';
 export { embeddedIngestHandlers } from './mqtt-embedded.js';
 export { type ExternalIngest, startExternalIngest } from './mqtt-external.js';

@@ -18,7 +18,7 @@ import { claimStart, type StartClaim } from './claim.js';
 import { webRoutes } from '../web/index.js';
 import { type Contact, createMailer, type Directory, NOTIFICATIONS_SENDER_JOB, notificationRoutes, notificationSenderJob, Notifications, type SmtpConfig } from '../notifications/index.js';
 import { ensureDemoCommunity, settleDemoMonth, startDemoConnectorSource, startDemoFlex, type DemoCommunity, type DemoFlex } from '../demo/index.js';
-import { ReadingWriter, DeviceDirectory, IngestService, embeddedIngestHandlers, startExternalIngest, type ExternalIngest, ingestRoutes, RefusalLog, ConnectionGuard, type ConnectLimit, recordDeviceEvent, recordHeartbeat, readingPartitionsJob, subscribeIngest, deviceOfflineJob } from '../ingest/index.js';
+import { ReadingWriter, DeviceDirectory, DeviceChanges, IngestService, embeddedIngestHandlers, startExternalIngest, type ExternalIngest, ingestRoutes, RefusalLog, ConnectionGuard, type ConnectLimit, recordDeviceEvent, recordHeartbeat, readingPartitionsJob, subscribeIngest, deviceOfflineJob } from '../ingest/index.js';
 import { LiveHub, liveRoutes } from '../live/index.js';
 import { ArtefactStore, deviceAuthenticator, readDeviceKeys, provisioningRoutes, type Endpoints, deviceCredentialsStore, ArtefactBuilder } from '../provisioning/index.js';
 import { frameDecoder, meterRoutes, meterKeysStore } from '../meters/index.js';
@@ -213,9 +213,10 @@ export async function startPlatform(options: PlatformOptions, claim?: StartClaim
     // Filled in once the ports are bound; nothing reads them before the first request.
     const endpoints: { -readonly [K in keyof Endpoints]: Endpoints[K] } = { publicUrl: '', mqttUrl: '', hostName: '' };
     const live = new LiveHub();
-    // Several processes on one PostgreSQL: each browser sees the readings every process ingests.
-    if (options.store.kind === 'postgres') {
-      const broadcast = await openBroadcast(options.store.url, db, (line) => process.stderr.write(`${line}\n`));
+    // Several processes on one PostgreSQL: each browser sees the readings every process ingests, and
+    // each process forgets a device another one changed.
+    const broadcast = options.store.kind === 'postgres' ? await openBroadcast(options.store.url, db, (line) => process.stderr.write(`${line}\n`)) : undefined;
+    if (broadcast) {
       closers.push(() => broadcast.close());
       await live.connect(broadcast);
     }
@@ -435,11 +436,17 @@ export async function startPlatform(options: PlatformOptions, claim?: StartClaim
       brokerStatus = { mode: 'embedded', connected: () => !started.aedes.closed };
     }
 
-    const deviceChanged = (deviceId: string) => {
+    const forgetDevice = (deviceId: string) => {
       directory.invalidate(deviceId);
       writer.forgetDevice(deviceId);
       // A disabled, re-keyed or removed device must authenticate again.
       broker?.disconnect(deviceId);
+    };
+    const deviceChanges = broadcast && await DeviceChanges.connect(broadcast, forgetDevice, ingestLog);
+    const deviceChanged = (deviceId: string) => {
+      forgetDevice(deviceId);
+      deviceChanges?.announce(deviceId);
+      // The broker's own records are shared: kept by the process that made the change.
       brokerSync?.deviceChanged(deviceId);
     };
     const privacyContext: PrivacyContext = {
