@@ -1,6 +1,6 @@
 import type { Queryable } from '../platform/store/db.js';
 import type { Posting } from './domain/ledger.js';
-import { positionsOfLines, type SettlementLine } from './domain/settlement.js';
+import { positionsOfLines, tradeKey, type SettlementLine } from './domain/settlement.js';
 import { postingsBetween, settlementLinesThroughRun, tradesOfSlots } from './store.js';
 
 /**
@@ -21,8 +21,6 @@ export interface SettlementRunRecord {
   /** Each trading member's metered and traded net per slot after the run (its lines with the runs before it). */
   readonly positions: readonly { slotStartMs: number; memberId: string; meteredNetWh: number; tradedNetWh: number }[];
 }
-
-const tradeKey = (slotStartMs: number, buyOrderId: string, sellOrderId: string) => `${slotStartMs}\n${buyOrderId}\n${sellOrderId}`;
 
 /** Trade ids (`<slot ms>-<position>`) of the slots' trades by slot and orders: a pair of orders trades at most once in a slot. */
 async function tradeIds(db: Queryable, communityId: string, slotsMs: readonly number[]): Promise<Map<string, string>> {

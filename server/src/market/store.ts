@@ -4,7 +4,7 @@ import type { AgentLimits } from './domain/agents.js';
 import type { Trade } from './domain/clearing/types.js';
 import type { MarketOrder, Side } from './domain/orders.js';
 import { walletMember, type Dispute, type DisputeResolution, type Posting } from './domain/ledger.js';
-import type { SettlementLine, SettlementLineKind } from './domain/settlement.js';
+import { tradeKey, type SettlementLine, type SettlementLineKind } from './domain/settlement.js';
 
 /**
  * The only SQL on market's tables: market_settings, market_agent_limits, market_orders,
@@ -363,9 +363,6 @@ function positionsOf<T>(values: readonly T[]): { distinct: T[]; positions: numbe
   });
   return { distinct: [...index.keys()], positions };
 }
-
-/** A trade as settlement lines name it: its slot and orders (a pair of orders trades at most once in a slot). */
-const tradeKey = (slotStartMs: number, buyOrderId: string, sellOrderId: string) => `${slotStartMs}\n${buyOrderId}\n${sellOrderId}`;
 
 /**
  * Stores the lines of one run (0: the settlement; 1, 2, …: corrections), of one slot or several,

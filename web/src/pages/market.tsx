@@ -10,6 +10,7 @@ import { useI18n } from '../lib/i18n/provider.js';
 import { useFormat } from '../session.js';
 import { disputeState, postingKind, postingPeriod } from '../components/wallet.js';
 import { checkMovementInBrowser, type MovementCheck } from '../lib/movement-proof.js';
+import { uncheckedReason } from '../lib/browser-check.js';
 
 const QUARTER_HOUR_MS = 900_000;
 
@@ -173,8 +174,8 @@ function MovementProofResult({ check, sequence, fmt }: { check: Exclude<Movement
           <>
             <p><Badge tone="good">{t('market.proofVerifiedHere')}</Badge></p>
             <p>{t('market.proofExplained', {
-              amount: fmt.money(check.movement.record.amount), index: fmt.count(check.proof.batch.index + 1), size: fmt.count(check.proof.batch.size),
-              logIndex: fmt.count(check.movement.receipt.index), treeSize: fmt.count(check.movement.receipt.checkpoint.size),
+              amount: fmt.money(check.verified.record.amount), index: fmt.count(check.proof.batch.index + 1), size: fmt.count(check.proof.batch.size),
+              logIndex: fmt.count(check.verified.receipt.index), treeSize: fmt.count(check.verified.receipt.checkpoint.size),
             })}</p>
           </>
         )
@@ -188,7 +189,7 @@ function MovementProofResult({ check, sequence, fmt }: { check: Exclude<Movement
           : (
             <>
               <p><Badge tone="neutral">{t('verify.unchecked')}</Badge></p>
-              <p>{check.lacking === 'webcrypto' ? t('verify.uncheckedNoWebCrypto') : t('verify.uncheckedNoEd25519')}</p>
+              <p>{uncheckedReason(t, check.lacking)}</p>
             </>
           )}
       <p class="muted">{keys.communityDid

@@ -4,6 +4,7 @@ import { Badge, ErrorNote, Page } from '../components/ui.js';
 import { useMemberContext } from '../lib/context.js';
 import { useI18n } from '../lib/i18n/provider.js';
 import { checkStatementInBrowser, type StatementCheck } from '../lib/statement-proof.js';
+import { uncheckedReason } from '../lib/browser-check.js';
 import { memberPath } from '../paths.js';
 import { useFormat } from '../session.js';
 
@@ -64,7 +65,7 @@ function Result({ check, count }: { check: StatementCheck; count: (n: number) =>
     return (
       <>
         <h2 id="verify-result"><Badge tone="neutral">{t('verify.unchecked')}</Badge></h2>
-        <p>{check.lacking === 'webcrypto' ? t('verify.uncheckedNoWebCrypto') : t('verify.uncheckedNoEd25519')}</p>
+        <p>{uncheckedReason(t, check.lacking)}</p>
       </>
     );
   }
@@ -76,16 +77,17 @@ function Result({ check, count }: { check: StatementCheck; count: (n: number) =>
       </>
     );
   }
+  const v = check.verified;
   return (
     <>
       <h2 id="verify-result"><Badge tone="good">{t('verify.verified')}</Badge></h2>
-      <p>{t('verify.explained', { index: count(check.index), size: count(check.treeSize) })}</p>
-      {check.erasedFields.length > 0 && <p data-testid="verify-erased">{t('verify.erased', { fields: check.erasedFields.join(', ') })}</p>}
+      <p>{t('verify.explained', { index: count(v.index), size: count(v.treeSize) })}</p>
+      {v.erasedFields.length > 0 && <p data-testid="verify-erased">{t('verify.erased', { fields: v.erasedFields.join(', ') })}</p>}
       <dl>
-        <dt>{t('verify.document')}</dt><dd><code>{check.documentSha256}</code></dd>
-        <dt>{t('verify.root')}</dt><dd><code>{check.rootHash}</code></dd>
+        <dt>{t('verify.document')}</dt><dd><code>{v.documentSha256}</code></dd>
+        <dt>{t('verify.root')}</dt><dd><code>{v.rootHash}</code></dd>
         <dt>{t('verify.communitySignature')}</dt>
-        <dd data-testid="verify-community-signature">{check.communitySigned ? t('verify.communitySigned') : t('verify.communityUnsigned')}</dd>
+        <dd data-testid="verify-community-signature">{v.communitySigned ? t('verify.communitySigned') : t('verify.communityUnsigned')}</dd>
       </dl>
     </>
   );

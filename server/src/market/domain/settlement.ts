@@ -48,6 +48,9 @@ export interface SettlementLine {
   readonly amount: Nano;
 }
 
+/** A trade as settlement lines and postings name it by its orders: its slot and orders (a pair of orders trades at most once in a slot). */
+export const tradeKey = (slotStartMs: number, buyOrderId: string, sellOrderId: string): string => `${slotStartMs}\n${buyOrderId}\n${sellOrderId}`;
+
 export interface MemberPosition {
   readonly memberId: string;
   readonly meteredNetWh: Wh;
